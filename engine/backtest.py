@@ -1,0 +1,145 @@
+"""The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
+
+Both go through the same vectorised core (``engine._simulate``), so a run inside a sweep
+and the same run on its own give bit-for-bit equal numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import _simulate
+from engine._stats import core_metrics
+from engine.bars import Bars
+from engine.params import TradingParams
+from engine.result import BatchResult, EngineResult, Trade
+
+BATCH_ROWS = 256
+"""Runs simulated together in one chunk of ``run_batch`` (bounds memory at N × T × ~40 B)."""
+
+
+def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -> tuple:
+    entries = np.asarray(entries, dtype=bool)
+    exits = np.asarray(exits, dtype=bool)
+    if entries.ndim != ndim or entries.shape != exits.shape or entries.shape[-1] != len(bars):
+        raise ValueError(
+            f"signals must have shape {'(N, T)' if ndim == 2 else '(T,)'} with T = {len(bars)}; "
+            f"got entries {entries.shape}, exits {exits.shape}"
+        )
+    return entries, exits
+
+
+def _simulate_rows(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
+    state = _simulate.desired_state(entries, exits, params.direction)
+    events = _simulate.fill_events(state, bars.open, params)
+    state_paths = _simulate.paths(events, bars.close, params.initial_capital)
+    counts = _simulate.trade_counts(events, state_paths.bust_bar)
+    metrics = core_metrics(state_paths.equity, params.initial_capital, counts)
+    return events, state_paths, metrics
+
+
+def run(
+    bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams | None = None
+) -> EngineResult:
+    """Backtest one signal pair over ``bars``.
+
+    >>> import numpy as np
+    >>> bars = Bars(np.arange(4).astype("datetime64[D]"), [10, 10, 12, 12], [10, 10, 12, 12],
+    ...             [10, 10, 12, 12], [10, 11, 12, 13], [1, 1, 1, 1])
+    >>> res = run(bars, [True, False, False, False], [False, False, True, False],
+    ...           TradingParams(fee_rate=0.0, position_size=1000))
+    >>> [(t.entry_bar, t.exit_bar, t.size, t.pnl) for t in res.trades]
+    [(1, 3, 100, 200.0)]
+    """
+    params = params or TradingParams()
+    entries, exits = _as_signals(bars, entries, exits, ndim=1)
+    events, state_paths, metrics = _simulate_rows(bars, entries[None], exits[None], params)
+    bust = int(state_paths.bust_bar[0])
+    return EngineResult(
+        cash=state_paths.cash[0],
+        position=state_paths.position[0],
+        equity=state_paths.equity[0],
+        trades=_trades(events, bust, bars.close),
+        metrics={name: _scalar(values[0]) for name, values in metrics.items()},
+        bust_bar=bust if bust >= 0 else None,
+    )
+
+
+def run_batch(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams | None = None,
+    *,
+    keep_equity: bool = False,
+) -> BatchResult:
+    """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
+
+    Returns the core metrics per row; equity (N × T) only with ``keep_equity``.
+    """
+    params = params or TradingParams()
+    entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    parts: list[dict[str, np.ndarray]] = []
+    equities: list[np.ndarray] = []
+    for start in range(0, entries.shape[0], BATCH_ROWS):
+        stop = start + BATCH_ROWS
+        _, state_paths, metrics = _simulate_rows(
+            bars, entries[start:stop], exits[start:stop], params
+        )
+        parts.append(metrics)
+        if keep_equity:
+            equities.append(state_paths.equity)
+    if not parts:
+        empty = {name: np.empty(0) for name in ("total_return_pct", "sharpe_ratio")}
+        return BatchResult(metrics=empty)
+    merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _scalar(value: np.generic) -> float | int | None:
+    if isinstance(value, np.integer):
+        return int(value)
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _trades(events: _simulate.Events, bust_bar: int, close: np.ndarray) -> tuple[Trade, ...]:
+    """Round trips of run 0, in entry order; the last may be open (or liquidated on bust)."""
+    trades: list[Trade] = []
+    entry: dict | None = None
+
+    def finish(exit_bar: int, exit_price: float, exit_fee: float, is_open: bool) -> None:
+        gross = entry["direction"] * entry["size"] * (exit_price - entry["entry_price"])
+        trades.append(
+            Trade(
+                exit_bar=exit_bar,
+                exit_price=exit_price,
+                exit_fee=exit_fee,
+                pnl=gross - entry["entry_fee"] - exit_fee,
+                is_open=is_open,
+                **entry,
+            )
+        )
+
+    for k in np.flatnonzero(events.valid[0]):
+        bar = int(events.bar[0, k])
+        if 0 <= bust_bar < bar:
+            break
+        if events.closed[0, k] != 0 and entry is not None:
+            finish(bar, float(events.close_price[0, k]), float(events.close_fee[0, k]), False)
+            entry = None
+        opened = events.opened[0, k]
+        if opened != 0:
+            entry = {
+                "entry_bar": bar,
+                "direction": 1 if opened > 0 else -1,
+                "size": int(abs(opened)),
+                "entry_price": float(events.open_price[0, k]),
+                "entry_fee": float(events.open_fee[0, k]),
+            }
+    if entry is not None:
+        last = bust_bar if bust_bar >= 0 else len(close) - 1
+        finish(last, float(close[last]), 0.0, is_open=bust_bar < 0)
+    return tuple(trades)

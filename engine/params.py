@@ -1,0 +1,60 @@
+"""Trading parameters of one backtest (capital, fees, slippage, sizing, direction)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+SIZE_TYPES = ("value", "percent")
+"""``value``: currency per trade; ``percent``: percent of current equity (100 = all-in)."""
+
+DIRECTIONS = ("longonly", "longshort")
+"""``longonly``: exits go flat; ``longshort``: an exit closes the long and opens a short,
+an entry closes the short and opens a long."""
+
+
+class EngineParamError(ValueError):
+    """A trading parameter is out of its domain; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TradingParams:
+    """How orders are sized and filled. Defaults are the platform's documented defaults."""
+
+    initial_capital: float = 100_000.0
+    fee_rate: float = 0.001
+    slippage_bps: float = 0.0
+    position_size: float = 10_000.0
+    size_type: str = "value"
+    direction: str = "longonly"
+
+    def __post_init__(self) -> None:
+        def finite(name: str) -> float:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise EngineParamError(name, "must be a number")
+            if not math.isfinite(value):
+                raise EngineParamError(name, "must be finite")
+            return float(value)
+
+        if finite("initial_capital") <= 0:
+            raise EngineParamError("initial_capital", "must be greater than 0")
+        if not 0 <= finite("fee_rate") < 0.1:
+            raise EngineParamError("fee_rate", "must be between 0 and 0.1 (a fraction, 0.001 = 0.1%)")
+        if not 0 <= finite("slippage_bps") <= 1000:
+            raise EngineParamError("slippage_bps", "must be between 0 and 1000 basis points")
+        if finite("position_size") <= 0:
+            raise EngineParamError("position_size", "must be greater than 0")
+        if self.size_type not in SIZE_TYPES:
+            raise EngineParamError("size_type", f"must be one of {', '.join(SIZE_TYPES)}")
+        if self.size_type == "percent" and self.position_size > 100:
+            raise EngineParamError("position_size", "a percent size must be at most 100")
+        if self.direction not in DIRECTIONS:
+            raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")
+        for name in ("initial_capital", "fee_rate", "slippage_bps", "position_size"):
+            object.__setattr__(self, name, float(getattr(self, name)))

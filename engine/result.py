@@ -1,0 +1,57 @@
+"""What the engine returns: per-bar paths, trades and core metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One round trip. Bars are indices into the run's ``Bars``.
+
+    ``direction`` is +1 for a long trade (opened by a buy) and -1 for a short one. An open
+    trade (``is_open``) is marked at the last close: ``exit_bar`` is the last bar,
+    ``exit_price`` the last close and ``exit_fee`` 0 (nothing was paid yet).
+    ``pnl`` is net of both fees.
+    """
+
+    entry_bar: int
+    exit_bar: int
+    direction: int
+    size: int
+    entry_price: float
+    exit_price: float
+    entry_fee: float
+    exit_fee: float
+    pnl: float
+    is_open: bool
+
+
+CORE_METRICS = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "num_trades")
+"""Names of the core metrics, in the order they are reported."""
+
+
+@dataclass(frozen=True, eq=False)
+class EngineResult:
+    """One backtest: per-bar ``cash``, ``position`` (signed shares) and ``equity``
+    (= cash + position × close, marked on every close), the trades in entry order, the
+    core metrics (``CORE_METRICS``; ``None`` where undefined, e.g. Sharpe of a flat line),
+    and ``bust_bar``: the bar where equity reached zero and trading stopped, or ``None``."""
+
+    cash: np.ndarray
+    position: np.ndarray
+    equity: np.ndarray
+    trades: tuple[Trade, ...]
+    metrics: dict[str, float | int | None]
+    bust_bar: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class BatchResult:
+    """Core metrics of N backtests over the same bars: one array of length N per metric
+    (NaN where undefined); ``equity`` is kept only when asked for (N × T)."""
+
+    metrics: dict[str, np.ndarray]
+    equity: np.ndarray | None = None
