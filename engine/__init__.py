@@ -17,8 +17,8 @@ from engine.result import BatchResult, EngineResult, Trade
 from engine.version import ENGINE_VERSION
 
 __all__ = [
-    "ENGINE_VERSION",
     "DIRECTIONS",
+    "ENGINE_VERSION",
     "SIZE_TYPES",
     "Bars",
     "BatchResult",

@@ -77,7 +77,7 @@ def desired_state(entries: np.ndarray, exits: np.ndarray, direction: str) -> np.
 
 def fill_events(state: np.ndarray, open_: np.ndarray, params: TradingParams) -> Events:
     """Walk the changes of ``state`` in time order and size and price every fill."""
-    n_runs, n_bars = state.shape
+    n_runs = state.shape[0]
     previous = np.zeros_like(state)
     previous[:, 1:] = state[:, :-1]
     rows, cols = np.nonzero(state[:, :-1] != previous[:, :-1])

@@ -45,7 +45,7 @@ class TradingParams:
         if finite("initial_capital") <= 0:
             raise EngineParamError("initial_capital", "must be greater than 0")
         if not 0 <= finite("fee_rate") < 0.1:
-            raise EngineParamError("fee_rate", "must be between 0 and 0.1 (a fraction, 0.001 = 0.1%)")
+            raise EngineParamError("fee_rate", "must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)")
         if not 0 <= finite("slippage_bps") <= 1000:
             raise EngineParamError("slippage_bps", "must be between 0 and 1000 basis points")
         if finite("position_size") <= 0:
