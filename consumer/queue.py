@@ -1,0 +1,91 @@
+"""The run queue: Redis connection, RQ queue (JSON serializer, never pickle), Redis key names,
+and enqueueing a run.
+
+One RQ job per run; the job id IS the run_id, so ``HGETALL rq:job:<run_id>`` finds it. The
+web enqueues by dotted name (``JOB_FUNCTION``), so it never imports the backtest code.
+Redis keys (templates from RQ; see README "Reading the queue with redis-cli"):
+``rq:queue:<queue>`` list of waiting ids — the list KEDA measures; ``rq:job:<id>`` hash;
+``rq:wip:<queue>`` started registry; ``rq:failed:<queue>`` failed registry.
+"""
+
+from __future__ import annotations
+
+import os
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from runs.contract import RunRequest
+
+JOB_FUNCTION = "consumer.jobs.run_backtest"
+"""What a queued run calls, by dotted path (args: the request as a JSON object)."""
+
+QUEUE_KEY_PREFIX = Queue.redis_queue_namespace_prefix  # "rq:queue:"
+JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def queue_name() -> str:
+    """RQ_QUEUE, default "backtests"."""
+    return os.environ.get("RQ_QUEUE") or "backtests"
+
+
+def queue_key(name: str | None = None) -> str:
+    """The Redis list of waiting run ids, e.g. ``rq:queue:backtests``."""
+    return QUEUE_KEY_PREFIX + (name or queue_name())
+
+
+def _seconds(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def job_timeout() -> int:
+    """RQ_JOB_TIMEOUT (s): a backtest taking longer is killed and failed. Default 900."""
+    return _seconds("RQ_JOB_TIMEOUT", 900)
+
+
+def result_ttl() -> int:
+    """RQ_RESULT_TTL (s): finished jobs are kept this long; the result lives in MySQL."""
+    return _seconds("RQ_RESULT_TTL", 300)
+
+
+def failure_ttl() -> int:
+    """RQ_FAILURE_TTL (s): failed jobs stay inspectable this long. Default 7 days."""
+    return _seconds("RQ_FAILURE_TTL", 7 * 24 * 3600)
+
+
+def redis_connection(url: str | None = None) -> Redis:
+    """A client for REDIS_URL (redis://, rediss:// or unix:// for the embedded server)."""
+    return Redis.from_url(
+        url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        socket_connect_timeout=3,
+        socket_timeout=10,
+        health_check_interval=30,
+    )
+
+
+def backtest_queue(connection: Redis, name: str | None = None) -> Queue:
+    """The RQ queue of runs, with the JSON serializer."""
+    return Queue(name or queue_name(), connection=connection, serializer=JSONSerializer)
+
+
+def enqueue_run(queue: Queue, request: RunRequest) -> Job:
+    """Push one run. ``unique=True``: an id that is already queued or known is refused
+    (``rq.exceptions.DuplicateJobError``), so a run cannot be queued twice. ``Retry(max=1)``:
+    a run whose worker died (abandoned, or its work-horse killed) is retried once, then failed.
+    """
+    return queue.enqueue(
+        JOB_FUNCTION,
+        request.to_dict(),
+        job_id=request.run_id,
+        unique=True,
+        job_timeout=job_timeout(),
+        result_ttl=result_ttl(),
+        failure_ttl=failure_ttl(),
+        retry=Retry(max=1),
+        description=f"backtest {request.ticker} {request.rule_id}",
+    )

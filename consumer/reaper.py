@@ -1,0 +1,153 @@
+"""``python -m consumer.reaper``: make every run end SUCCEEDED or FAILED (a CronJob, every
+minute or two; the local scaler runs the same pass periodically).
+
+1. RQ's registries, under RQ's own maintenance lock (the one workers take): a run whose pod
+   died mid-run sits in the started registry until its heartbeat expires; the cleanup then
+   retries it once (``Retry(max=1)`` → back in the list, so KEDA starts a Job) or fails it.
+   Ids stuck in the intermediate list are handled the same way.
+2. The database against Redis (MySQL is the source of truth, Redis only transport):
+   a RUNNING run whose RQ job failed or vanished → FAILED; a PENDING run older than
+   ``PENDING_GRACE`` whose job vanished (Redis restarted without persistence, the web died
+   between INSERT and enqueue) → enqueued again; whose job failed → FAILED.
+No run stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
+transitions in store.runs are guarded).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import clean_registries
+from rq.worker_registration import clean_worker_registry
+from sqlalchemy.orm import Session, sessionmaker
+
+from consumer.queue import backtest_queue, enqueue_run, redis_connection
+from runs.contract import RequestError, parse_request
+from runs.logs import configure_logging, run_context
+from store.models import RunStatus
+from store.runs import mark_failed, runs_in_status, utcnow
+
+logger = logging.getLogger("consumer.reaper")
+
+PENDING_GRACE = timedelta(minutes=2)
+"""A PENDING run is left alone this long after its INSERT (it is being enqueued)."""
+RUNNING_GRACE = timedelta(seconds=30)
+"""A RUNNING run is left alone this long after it started (its job is being registered)."""
+
+LOST = "the queue lost this run (its job no longer exists in Redis)"
+CRASHED = "the run's process died before it finished (out of memory or killed), twice"
+
+
+@dataclass
+class ReapReport:
+    """What one pass did, by run id."""
+
+    failed: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)
+    rq_cleaned: bool = False
+
+
+def clean_queue_registries(queue: Queue) -> bool:
+    """RQ's registry maintenance for ``queue``; False if another process holds the lock."""
+    if not queue.acquire_maintenance_lock():
+        return False
+    try:
+        clean_registries(queue)
+        clean_worker_registry(queue)
+        handler = Worker([queue], connection=queue.connection, serializer=queue.serializer)
+        queue.intermediate_queue.cleanup(handler, queue)
+    finally:
+        queue.release_maintenance_lock()
+    return True
+
+
+def _job_status(queue: Queue, run_id: str) -> str | None:
+    try:
+        job = Job.fetch(run_id, connection=queue.connection, serializer=queue.serializer)
+        return job.get_status(refresh=False)
+    except NoSuchJobError:
+        return None
+
+
+def reconcile(session: Session, queue: Queue) -> ReapReport:
+    """Bring database rows in line with what RQ knows (step 2 of the module docstring)."""
+    report = ReapReport()
+    now = utcnow()
+    for row in runs_in_status(session, RunStatus.RUNNING, older_than=now - RUNNING_GRACE):
+        with run_context(row.run_id):
+            status = _job_status(queue, row.run_id)
+            if status is None or status == JobStatus.FINISHED:
+                message = LOST
+            elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+                message = CRASHED
+            else:
+                continue
+            if mark_failed(session, row.run_id, message, expected=(RunStatus.RUNNING,)):
+                logger.warning("RUNNING run marked FAILED: %s (rq status %s)", message, status)
+                report.failed.append(row.run_id)
+
+    for row in runs_in_status(session, RunStatus.PENDING, older_than=now - PENDING_GRACE):
+        with run_context(row.run_id):
+            status = _job_status(queue, row.run_id)
+            if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+                if mark_failed(session, row.run_id, CRASHED, expected=(RunStatus.PENDING,)):
+                    report.failed.append(row.run_id)
+            elif status is None:
+                _requeue(session, queue, row, report)
+    return report
+
+
+def _requeue(session: Session, queue: Queue, row, report: ReapReport) -> None:
+    try:
+        request = parse_request(json.loads(row.request_json), strict=False)
+    except (RequestError, ValueError) as exc:
+        mark_failed(session, row.run_id, f"stored request is invalid: {exc}")
+        report.failed.append(row.run_id)
+        return
+    try:
+        enqueue_run(queue, request)
+    except DuplicateJobError:
+        return
+    logger.warning("PENDING run had no queued job; enqueued again")
+    report.requeued.append(row.run_id)
+
+
+def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | None = None):
+    """One full pass: RQ registries, then the database. Returns a ``ReapReport``."""
+    queue = backtest_queue(connection, queue_name)
+    cleaned = clean_queue_registries(queue)
+    with sessions() as session:
+        report = reconcile(session, queue)
+    report.rq_cleaned = cleaned
+    return report
+
+
+def main() -> int:
+    """CronJob entry point: exit 0 after a pass, 1 if Redis or the database failed."""
+    from store.db import process_sessionmaker
+
+    configure_logging()
+    try:
+        report = reap(redis_connection(), process_sessionmaker())
+    except Exception:
+        logger.exception("reaper pass failed")
+        return 1
+    logger.info(
+        "reaper pass: rq_cleaned=%s failed=%d requeued=%d",
+        report.rq_cleaned,
+        len(report.failed),
+        len(report.requeued),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

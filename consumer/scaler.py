@@ -1,0 +1,200 @@
+"""``python -m consumer.scaler``: KEDA's ScaledJob on one machine.
+
+Reads the project's keda/scaledjob.yaml (SCALER_MANIFEST) — one source of truth for
+scaling — and every ``pollingInterval`` starts as many ``python -m consumer`` processes as
+KEDA would start Jobs (``consumer.scaling.jobs_to_create``). "Running" is a consumer process
+still alive; "pending" (with ``pendingPodConditions: ["Ready"]``) one that has not touched
+its claim file yet — exactly what the Job's readiness probe checks on a cluster. Each poll
+logs ``queue=N running=M pending=P started=K``. It also runs the reaper's pass
+periodically (SCALER_REAPER_INTERVAL seconds, default 30), as the CronJob does on a cluster.
+
+Ctrl-C / SIGTERM: stop starting consumers, send SIGTERM to the running ones (RQ finishes the
+current run first), wait up to SCALER_GRACE seconds (default 60), then kill what is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from consumer.scaling import ScaledJobSpec, jobs_to_create, load_scaled_job
+
+logger = logging.getLogger("consumer.scaler")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MANIFEST = PROJECT_ROOT / "keda" / "scaledjob.yaml"
+
+
+def manifest_path() -> Path:
+    """SCALER_MANIFEST, default keda/scaledjob.yaml of this project."""
+    raw = os.environ.get("SCALER_MANIFEST")
+    path = Path(raw) if raw else DEFAULT_MANIFEST
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class Poll:
+    """One scaling decision."""
+
+    queue_length: int
+    running: int
+    pending: int
+    started: int
+
+
+@dataclass
+class _Consumer:
+    process: subprocess.Popen
+    claim_file: Path
+
+
+class LocalScaler:
+    """Starts consumer processes the way KEDA starts Jobs for a ScaledJob."""
+
+    def __init__(
+        self,
+        spec: ScaledJobSpec,
+        connection,
+        *,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        reaper=None,
+        reaper_interval: float = 30.0,
+    ) -> None:
+        self.spec = spec
+        self.connection = connection
+        self.command = command or [sys.executable, "-m", "consumer"]
+        self.env = dict(env if env is not None else os.environ)
+        self.reaper = reaper
+        self.reaper_interval = reaper_interval
+        self.consumers: list[_Consumer] = []
+        self.claims_dir = Path(tempfile.mkdtemp(prefix="consumer-claims-"))
+        self.max_seen = 0
+        self._last_reap = 0.0
+        self._serial = 0
+
+    # -- state -----------------------------------------------------------------------
+    def _collect_finished(self) -> None:
+        alive = []
+        for consumer in self.consumers:
+            code = consumer.process.poll()
+            if code is None:
+                alive.append(consumer)
+                continue
+            if code != 0:
+                logger.warning("consumer pid %s exited with %s", consumer.process.pid, code)
+            consumer.claim_file.unlink(missing_ok=True)
+        self.consumers = alive
+
+    def _pending(self) -> int:
+        if "Ready" not in self.spec.pending_pod_conditions:
+            return 0  # a local process is "Running" as soon as it exists
+        return sum(1 for c in self.consumers if not c.claim_file.exists())
+
+    def _start_consumer(self) -> None:
+        self._serial += 1
+        claim = self.claims_dir / f"{uuid.uuid4().hex}.claimed"
+        env = dict(self.env, CLAIM_FILE=str(claim), HOSTNAME=f"local-consumer-{self._serial}")
+        process = subprocess.Popen(self.command, env=env, cwd=PROJECT_ROOT)
+        self.consumers.append(_Consumer(process, claim))
+
+    # -- one polling interval --------------------------------------------------------
+    def poll_once(self) -> Poll:
+        """Count, decide, start; then run the reaper if it is due."""
+        self._collect_finished()
+        queue_length = int(self.connection.llen(self.spec.list_name))
+        running, pending = len(self.consumers), self._pending()
+        started = jobs_to_create(self.spec, queue_length, running, pending)
+        for _ in range(started):
+            self._start_consumer()
+        self.max_seen = max(self.max_seen, len(self.consumers))
+        logger.info(
+            "queue=%d running=%d pending=%d started=%d", queue_length, running, pending, started
+        )
+        if self.reaper is not None and time.monotonic() - self._last_reap >= self.reaper_interval:
+            self._last_reap = time.monotonic()
+            try:
+                self.reaper()
+            except Exception:
+                logger.exception("reaper pass failed")
+        return Poll(queue_length, running, pending, started)
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll every ``pollingInterval`` until ``stop`` is set, then shut down."""
+        try:
+            while not stop.is_set():
+                try:
+                    self.poll_once()
+                except Exception:
+                    logger.exception("poll failed; retrying next interval")
+                stop.wait(self.spec.polling_interval)
+        finally:
+            self.shutdown()
+
+    def shutdown(self, grace: float | None = None) -> None:
+        """SIGTERM every consumer (warm shutdown), wait, then SIGKILL the rest."""
+        grace = float(os.environ.get("SCALER_GRACE", 60)) if grace is None else grace
+        for consumer in self.consumers:
+            if consumer.process.poll() is None:
+                consumer.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for consumer in self.consumers:
+            try:
+                consumer.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                consumer.process.kill()
+                consumer.process.wait()
+        self.consumers = []
+        shutil.rmtree(self.claims_dir, ignore_errors=True)
+
+
+def main() -> int:
+    """Run the local scaler until SIGINT/SIGTERM."""
+    from consumer.queue import redis_connection
+    from consumer.reaper import reap
+    from runs.logs import configure_logging
+    from store.db import process_sessionmaker
+
+    configure_logging()
+    path = manifest_path()
+    spec = load_scaled_job(path)
+    connection = redis_connection()
+    sessions = process_sessionmaker()
+    queue_name = spec.list_name.removeprefix("rq:queue:")
+    logger.info(
+        "scaling from %s: strategy=%s max=%d listLength=%g pollingInterval=%ds list=%s",
+        path,
+        spec.strategy,
+        spec.max_replica_count,
+        spec.list_length,
+        spec.polling_interval,
+        spec.list_name,
+    )
+    env = dict(os.environ, RQ_QUEUE=queue_name)
+    scaler = LocalScaler(
+        spec,
+        connection,
+        env=env,
+        reaper=lambda: reap(connection, sessions, queue_name),
+        reaper_interval=float(os.environ.get("SCALER_REAPER_INTERVAL", 30)),
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    scaler.run(stop)
+    logger.info("scaler stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The one execution path: a ``RunRequest`` in, a ``RunResult`` out.
+
+The consumer (queue Jobs and ``python -m consumer --request``), sweeps and tests all call
+``execute``. It reads the data file (the only I/O) and then chains pure steps: rule signals
+→ engine → adapters (curves, trades, metrics, benchmark, charts).
+
+Indicators warm up on the history before ``start_date`` when the file has it: signals are
+computed on every bar up to ``end_date`` and then cut to the window, so an SMA(200) run
+from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import data
+from engine import ENGINE_VERSION, Bars, EngineResult
+from engine import run as run_engine
+from runs.contract import RequestError, RunRequest, RunResult
+
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+
+
+@dataclass(frozen=True, eq=False)
+class MarketData:
+    """Bars up to ``end_date`` (``history``), the window [start, end) inside them, and the
+    data file's SHA-256."""
+
+    history: Bars
+    start: int
+    stop: int
+    data_hash: str
+
+
+def load_market_data(request: RunRequest, data_dir: Path | None = None) -> MarketData:
+    """Resolve the ticker in the catalog, load and check its file, find the date window.
+
+    Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
+    checks) or ``start_date`` (no bar in the range).
+    """
+    try:
+        path = data.load_catalog(data_dir).resolve(request.ticker)
+        bars = data.load_bars(path)
+        start, stop = data.bar_window(bars, request.start, request.end)
+    except data.UnknownTickerError as exc:
+        raise RequestError("ticker", str(exc)) from None
+    except data.DataQualityError as exc:
+        raise RequestError("ticker", f"data file for {request.ticker} is invalid: {exc}") from None
+    except data.EmptyRangeError as exc:
+        raise RequestError("start_date", str(exc)) from None
+    return MarketData(bars.slice(0, stop), start, stop, data.file_sha256(path))
+
+
+def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
+    """Run one backtest and derive everything the platform shows about it.
+
+    Raises ``RequestError`` for a request the data cannot serve; any other exception is a
+    system fault for the caller to record.
+    """
+    from rules import RULES, generate_signals
+
+    market = load_market_data(request, data_dir)
+    entries, exits = generate_signals(request.rule_type, request.params, market.history)
+    window = slice(market.start, market.stop)
+    bars = market.history.slice(market.start, market.stop)
+    entries, exits = entries[window], exits[window]
+    params = request.trading_params()
+    result = run_engine(bars, entries, exits, params)
+
+    spec = RULES[request.rule_type]
+    overlays = None
+    if request.charts and spec.overlays is not None:
+        overlays = {
+            name: np.asarray(line)[window]
+            for name, line in spec.overlays(market.history, request.params).items()
+        }
+    return assemble(request, bars, result, entries, exits, market.data_hash, overlays)
+
+
+def assemble(
+    request: RunRequest,
+    bars: Bars,
+    result: EngineResult,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    data_hash: str,
+    overlays: dict[str, np.ndarray] | None = None,
+) -> RunResult:
+    """Turn an engine result into the stored/served ``RunResult`` (adapters only)."""
+    import adapters
+
+    records = adapters.trade_records(bars, result)
+    benchmark = adapters.buy_and_hold(bars, request.initial_capital)
+    metrics = {**result.metrics, **adapters.enhanced_metrics(bars, result, records, benchmark)}
+    chart_base64, charts = None, {}
+    if request.charts:
+        chart_base64, charts = adapters.render_charts(
+            bars,
+            result,
+            entries=entries,
+            exits=exits,
+            records=records,
+            benchmark=benchmark,
+            overlays=overlays,
+        )
+    return RunResult(
+        run_id=request.run_id,
+        status=SUCCEEDED,
+        metrics=metrics,
+        equity_curve=adapters.equity_curve(bars, result),
+        drawdown_curve=adapters.drawdown_curve(bars, result),
+        portfolio_curve=adapters.portfolio_curve(bars, result),
+        trades=records,
+        charts=charts,
+        chart_base64=chart_base64,
+        price_candles=adapters.price_candles(bars),
+        signals=adapters.signal_markers(bars, entries, exits, records),
+        benchmark=benchmark,
+        data_hash=data_hash,
+        engine_version=ENGINE_VERSION,
+        request=request.to_dict(),
+    )
+
+
+def failed_result(request: RunRequest | dict, message: str) -> RunResult:
+    """A FAILED result carrying a user-safe message (never a stack trace)."""
+    payload = request.to_dict() if isinstance(request, RunRequest) else dict(request)
+    return RunResult(
+        run_id=str(payload.get("run_id", "")),
+        status=FAILED,
+        error_message=message,
+        engine_version=ENGINE_VERSION,
+        request=payload,
+    )

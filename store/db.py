@@ -1,0 +1,63 @@
+"""Database connections: DATABASE_URL → engine → sessionmaker, and schema creation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.models import Base
+
+DEFAULT_SQLITE = Path(__file__).resolve().parents[1] / "var" / "backtests.sqlite3"
+"""The embedded local default when DATABASE_URL is unset."""
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the local SQLite file."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default ``database_url()``), tuned for its backend."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, pool_size=5, max_overflow=10)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """One per process; sessions keep loaded values after commit (web responses use them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables and indexes (``python -m web init-db``)."""
+    Base.metadata.create_all(engine)
+
+
+_PROCESS_SESSIONS: dict[int, sessionmaker[Session]] = {}
+
+
+def process_sessionmaker() -> sessionmaker[Session]:
+    """The sessionmaker of the current process, built on first use from DATABASE_URL.
+
+    Keyed by pid: RQ's work-horse is a fork of the consumer, and a forked child must not
+    share its parent's pooled connections, so it gets its own engine.
+    """
+    pid = os.getpid()
+    if pid not in _PROCESS_SESSIONS:
+        _PROCESS_SESSIONS[pid] = make_sessionmaker(make_engine())
+    return _PROCESS_SESSIONS[pid]

@@ -1,0 +1,40 @@
+"""Strategy presets: named form values for the dashboard (parameters only, never logic)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models import StrategyPreset
+from store.runs import utcnow, writing
+
+
+class DuplicatePresetError(ValueError):
+    """A preset with this name exists already."""
+
+
+def create_preset(session: Session, name: str, payload: dict[str, Any]) -> StrategyPreset:
+    """Save a preset; raises DuplicatePresetError when the name is taken."""
+    row = StrategyPreset(name=name, payload_json=json.dumps(payload), created_at=utcnow())
+    try:
+        with writing(session):
+            session.add(row)
+    except IntegrityError:
+        raise DuplicatePresetError(name) from None
+    return row
+
+
+def list_presets(session: Session) -> list[StrategyPreset]:
+    """Every preset, by name."""
+    return list(session.scalars(select(StrategyPreset).order_by(StrategyPreset.name)).all())
+
+
+def delete_preset(session: Session, preset_id: int) -> bool:
+    """Delete a preset; False if there was none with that id."""
+    with writing(session):
+        deleted = session.execute(delete(StrategyPreset).where(StrategyPreset.id == preset_id))
+    return deleted.rowcount == 1

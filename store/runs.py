@@ -1,0 +1,198 @@
+"""Run rows: INSERT PENDING and the guarded, forward-only status transitions, plus reads.
+
+Every transition is one ``UPDATE … WHERE run_id = ? AND status IN (expected)``; it returns
+False when the row was not in an expected state, so a duplicate or late delivery can never
+move a run backwards or overwrite a finished result. Functions take a session (the caller
+owns its lifecycle) and commit inside try/except with rollback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, load_only
+
+from runs.contract import RunRequest
+from store.models import BacktestRun, RunStatus
+
+ERROR_MESSAGE_MAX = 2000
+"""Stored error messages are cut to this many characters."""
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC datetime (what the DATETIME columns hold)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextlib.contextmanager
+def writing(session: Session) -> Iterator[None]:
+    """Commit what the block did, or roll it back and re-raise."""
+    try:
+        yield
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+def insert_pending(session: Session, request: RunRequest, image_tag: str | None) -> BacktestRun:
+    """Record a new run as PENDING (before it is enqueued)."""
+    row = BacktestRun(
+        run_id=request.run_id,
+        ticker=request.ticker,
+        rule_type=request.rule_type,
+        rule_id=request.rule_id,
+        params_json=json.dumps(request.params, sort_keys=True),
+        request_json=json.dumps(request.to_dict()),
+        status=RunStatus.PENDING,
+        image_tag=image_tag,
+        attempts=0,
+        created_at=utcnow(),
+    )
+    with writing(session):
+        session.add(row)
+    return row
+
+
+def _transition(session: Session, run_id: str, expected: Iterable[str], **values: object) -> bool:
+    statement = (
+        update(BacktestRun)
+        .where(BacktestRun.run_id == run_id, BacktestRun.status.in_(tuple(expected)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    with writing(session):
+        changed = session.execute(statement).rowcount == 1
+    return changed
+
+
+def mark_running(session: Session, run_id: str, worker: str) -> bool:
+    """PENDING → RUNNING (or RUNNING again, when an abandoned run is retried)."""
+    return _transition(
+        session,
+        run_id,
+        (RunStatus.PENDING, RunStatus.RUNNING),
+        status=RunStatus.RUNNING,
+        started_at=utcnow(),
+        worker=worker[:128],
+        attempts=BacktestRun.attempts + 1,
+    )
+
+
+def mark_succeeded(
+    session: Session,
+    run_id: str,
+    *,
+    result_json: str,
+    metrics: dict,
+    data_hash: str | None,
+    engine_version: str | None,
+) -> bool:
+    """RUNNING → SUCCEEDED with the result; False if the run was not RUNNING."""
+    return _transition(
+        session,
+        run_id,
+        (RunStatus.RUNNING,),
+        status=RunStatus.SUCCEEDED,
+        result_json=result_json,
+        metrics_json=json.dumps(metrics, allow_nan=False),
+        data_hash=data_hash,
+        engine_version=engine_version,
+        error_message=None,
+        completed_at=utcnow(),
+    )
+
+
+def mark_failed(
+    session: Session,
+    run_id: str,
+    message: str,
+    *,
+    expected: Iterable[str] = (RunStatus.PENDING, RunStatus.RUNNING),
+    engine_version: str | None = None,
+) -> bool:
+    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
+    return _transition(
+        session,
+        run_id,
+        expected,
+        status=RunStatus.FAILED,
+        error_message=message[:ERROR_MESSAGE_MAX],
+        engine_version=engine_version,
+        completed_at=utcnow(),
+    )
+
+
+def get_run(session: Session, run_id: str) -> BacktestRun | None:
+    """The run, or None."""
+    return session.get(BacktestRun, run_id)
+
+
+SUMMARY_COLUMNS = (
+    BacktestRun.run_id,
+    BacktestRun.ticker,
+    BacktestRun.rule_type,
+    BacktestRun.rule_id,
+    BacktestRun.params_json,
+    BacktestRun.status,
+    BacktestRun.error_message,
+    BacktestRun.metrics_json,
+    BacktestRun.attempts,
+    BacktestRun.created_at,
+    BacktestRun.started_at,
+    BacktestRun.completed_at,
+)
+"""What history pages load: never the (large) result or request JSON."""
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """History filters; None means any."""
+
+    status: str | None = None
+    ticker: str | None = None
+    rule_type: str | None = None
+
+    def apply(self, statement):
+        if self.status:
+            statement = statement.where(BacktestRun.status == self.status)
+        if self.ticker:
+            statement = statement.where(BacktestRun.ticker == self.ticker)
+        if self.rule_type:
+            statement = statement.where(BacktestRun.rule_type == self.rule_type)
+        return statement
+
+
+def list_runs(
+    session: Session, filters: RunFilter, *, page: int = 1, per_page: int = 50
+) -> tuple[list[BacktestRun], int]:
+    """One page of runs, newest first, and the total matching count (index-backed)."""
+    rows = session.scalars(
+        filters.apply(select(BacktestRun).options(load_only(*SUMMARY_COLUMNS)))
+        .order_by(BacktestRun.created_at.desc(), BacktestRun.run_id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    total = session.scalar(filters.apply(select(func.count()).select_from(BacktestRun)))
+    return list(rows), int(total or 0)
+
+
+def runs_in_status(
+    session: Session, status: str, *, older_than: datetime, limit: int = 500
+) -> list[BacktestRun]:
+    """Runs in ``status`` created (PENDING) or started (RUNNING) before ``older_than``."""
+    column = BacktestRun.started_at if status == RunStatus.RUNNING else BacktestRun.created_at
+    return list(
+        session.scalars(
+            select(BacktestRun)
+            .options(load_only(*SUMMARY_COLUMNS, BacktestRun.request_json))
+            .where(BacktestRun.status == status, column < older_than)
+            .order_by(column)
+            .limit(limit)
+        ).all()
+    )

@@ -1,0 +1,83 @@
+"""Shared fixtures: real Redis and real MySQL/MariaDB (never mocks), temporary SQLite, data.
+
+* ``redis_url``: TEST_REDIS_URL (default redis://127.0.0.1:6379/15), a database index the
+  platform never uses, flushed before and after each test.
+* ``mysql_url``: a fresh database on the server named by TEST_DATABASE_URL (e.g.
+  mysql+pymysql://root@127.0.0.1:3306/test), created for the test session and dropped after.
+  Without TEST_DATABASE_URL the MySQL tests skip locally and FAIL in CI (CI=true).
+* ``sqlite_url``: a temporary SQLite file per test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _require(what: str, reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI: {reason}")
+    pytest.skip(f"{what} unavailable: {reason}")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    client = Redis.from_url(url)
+    try:
+        client.flushdb()
+    except RedisError as exc:
+        _require("Redis", f"{url}: {exc}")
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def mysql_server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        _require("MySQL", "set TEST_DATABASE_URL (scripts/test.sh does)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def mysql_url(mysql_server_url: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(mysql_server_url)
+    name = f"bt_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    except Exception as exc:
+        admin.dispose()
+        _require("MySQL", f"{server.render_as_string(hide_password=True)}: {exc}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def goog_csv() -> Path:
+    """backtesting.py's bundled GOOG.csv: real daily data, 2004-08-19 .. 2013-03-01."""
+    import backtesting
+
+    return Path(backtesting.__file__).parent / "test" / "GOOG.csv"
