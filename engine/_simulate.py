@@ -24,6 +24,7 @@ Execution convention (README "Execution convention"):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,56 +93,127 @@ def fill_events(state: np.ndarray, open_: np.ndarray, params: TradingParams) -> 
     bar[rows, rank] = cols + 1
     target[rows, rank] = state[rows, cols]
 
-    out = {
-        name: np.zeros((n_runs, width), dtype=np.float64)
-        for name in (
-            "closed",
-            "close_price",
-            "close_fee",
-            "opened",
-            "open_price",
-            "open_fee",
-            "cash",
-            "shares",
+    out = {name: np.zeros((n_runs, width)) for name in _EVENT_FIELDS}
+    costs = _Costs.of(params)
+    price = open_[bar]
+    if n_runs == 1:
+        _walk_one(price[0], target[0], costs, {name: arr[0] for name, arr in out.items()})
+    else:
+        _walk_many(price, target, valid, costs, out)
+    return Events(valid=valid, bar=bar, **out)
+
+
+_EVENT_FIELDS = (
+    "closed",
+    "close_price",
+    "close_fee",
+    "opened",
+    "open_price",
+    "open_fee",
+    "cash",
+    "shares",
+)
+
+
+@dataclass(frozen=True)
+class _Costs:
+    initial_capital: float
+    slip: float
+    fee_rate: float
+    fee_factor: float
+    by_value: bool
+    position_size: float
+    fraction: float
+
+    @classmethod
+    def of(cls, params: TradingParams) -> _Costs:
+        return cls(
+            initial_capital=params.initial_capital,
+            slip=params.slippage_bps / 10_000.0,
+            fee_rate=params.fee_rate,
+            fee_factor=1.0 + params.fee_rate,
+            by_value=params.size_type == "value",
+            position_size=params.position_size,
+            fraction=params.position_size / 100.0,
         )
-    }
-    slip = params.slippage_bps / 10_000.0
-    fee_rate = params.fee_rate
-    fee_factor = 1.0 + fee_rate
-    by_value = params.size_type == "value"
-    fraction = params.position_size / 100.0
-    cash = np.full(n_runs, params.initial_capital)
-    shares = np.zeros(n_runs)
 
-    for k in range(width):
+
+class _FloatMath:
+    """The few numpy functions the fill step uses, for Python floats (same IEEE results)."""
+
+    @staticmethod
+    def sign(x: float) -> float:
+        return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+    abs = abs
+    minimum = min
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x))
+
+    @staticmethod
+    def where(condition: bool, a: float, b: float) -> float:
+        return a if condition else b
+
+
+def _fill(cash, shares, price, side, c: _Costs, xp):
+    """One fill, written once for floats (xp=_FloatMath) and arrays (xp=numpy): close
+    ``shares`` at ``price``, then open ``side``. Returns (close_price, close_fee,
+    open_price, qty, open_fee, cash after)."""
+    close_price = price * (1.0 - xp.sign(shares) * c.slip)
+    close_fee = xp.abs(shares) * close_price * c.fee_rate
+    cash_flat = cash + shares * close_price - close_fee
+    open_price = price * (1.0 + side * c.slip)
+    budget = xp.minimum(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
+    qty = xp.floor(budget / (open_price * c.fee_factor))
+    qty = qty - (qty * open_price + qty * open_price * c.fee_rate > budget)
+    qty = xp.where((side != 0) & (qty > 0), qty, 0.0)
+    notional = qty * open_price
+    open_fee = notional * c.fee_rate
+    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
+
+
+def _walk_one(prices: np.ndarray, sides: np.ndarray, c: _Costs, out: dict) -> None:
+    """The events of one run, in Python floats (a single backtest: ~50x fewer calls)."""
+    cash, shares = c.initial_capital, 0.0
+    for k, (price, side) in enumerate(zip(prices.tolist(), sides.tolist(), strict=True)):
+        close_price, close_fee, open_price, qty, open_fee, cash = _fill(
+            cash, shares, price, side, c, _FloatMath
+        )
+        out["closed"][k] = shares
+        shares = side * qty
+        out["close_price"][k] = close_price
+        out["close_fee"][k] = close_fee
+        out["opened"][k] = shares
+        out["open_price"][k] = open_price
+        out["open_fee"][k] = open_fee
+        out["cash"][k] = cash
+        out["shares"][k] = shares
+
+
+def _walk_many(
+    prices: np.ndarray, sides: np.ndarray, valid: np.ndarray, c: _Costs, out: dict
+) -> None:
+    """The events of N runs, event k of every run at once (padded events change nothing)."""
+    cash = np.full(prices.shape[0], c.initial_capital)
+    shares = np.zeros(prices.shape[0])
+    for k in range(prices.shape[1]):
         live = valid[:, k]
-        price = open_[bar[:, k]]
-        side = target[:, k]
-
-        close_price = price * (1.0 - np.sign(shares) * slip)
-        close_fee = np.abs(shares) * close_price * fee_rate
-        cash_flat = cash + shares * close_price - close_fee
-
-        open_price = price * (1.0 + side * slip)
-        budget = np.minimum(params.position_size, cash_flat) if by_value else cash_flat * fraction
-        qty = np.floor(budget / (open_price * fee_factor))
-        qty -= qty * open_price + qty * open_price * fee_rate > budget
-        qty = np.where((side != 0) & (qty > 0), qty, 0.0)
-        notional = qty * open_price
-        open_fee = notional * fee_rate
-
+        side = sides[:, k]
+        close_price, close_fee, open_price, qty, open_fee, cash_after = _fill(
+            cash, shares, prices[:, k], side, c, np
+        )
         out["closed"][:, k] = np.where(live, shares, 0.0)
         out["close_price"][:, k] = close_price
         out["close_fee"][:, k] = np.where(live, close_fee, 0.0)
         out["opened"][:, k] = np.where(live, side * qty, 0.0)
         out["open_price"][:, k] = open_price
         out["open_fee"][:, k] = np.where(live, open_fee, 0.0)
-        cash = np.where(live, cash_flat - side * notional - open_fee, cash)
+        cash = np.where(live, cash_after, cash)
         shares = np.where(live, side * qty, shares)
         out["cash"][:, k] = cash
         out["shares"][:, k] = shares
-
-    return Events(valid=valid, bar=bar, **out)
 
 
 def paths(events: Events, close: np.ndarray, initial_capital: float) -> Paths:

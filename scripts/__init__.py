@@ -1,0 +1,1 @@
+"""Operator scripts: the local stack launcher, demos, benchmarks' helpers, set-up shells."""

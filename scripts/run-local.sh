@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install what the platform needs (a .venv with requirements.txt) and run it on its embedded
+# default: an embedded real Redis, SQLite, the web on $PORT (5000) and the local scaler.
+# Ctrl-C stops everything. Set REDIS_URL / DATABASE_URL to use real servers instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+exec .venv/bin/python -m scripts.local_stack

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run the whole suite: the real services (Redis,
+# MariaDB), a .venv with requirements-dev.txt, Debian's chromium for the browser tests and
+# the offline validators; then lint and pytest. CI runs exactly this (.ci/run).
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+bash scripts/services.sh
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+if [ -f scripts/install-validators.sh ]; then bash scripts/install-validators.sh; fi
+
+export TEST_DATABASE_URL=${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:3306/test}
+export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+export PATH="$PWD/.venv/bin:$PWD/.tools/bin:$PATH"
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m pytest "$@"
