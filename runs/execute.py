@@ -11,7 +11,6 @@ from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,34 +24,20 @@ SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
 
 
-@dataclass(frozen=True, eq=False)
-class MarketData:
-    """Bars up to ``end_date`` (``history``), the window [start, end) inside them, and the
-    data file's SHA-256."""
-
-    history: Bars
-    start: int
-    stop: int
-    data_hash: str
-
-
-def load_market_data(request: RunRequest, data_dir: Path | None = None) -> MarketData:
-    """Resolve the ticker in the catalog, load and check its file, find the date window.
+def load_market_data(request: RunRequest, data_dir: Path | None = None) -> data.History:
+    """The request's data: every bar of its ticker's file, the window of its dates, the hash.
 
     Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
     checks) or ``start_date`` (no bar in the range).
     """
     try:
-        path = data.load_catalog(data_dir).resolve(request.ticker)
-        bars = data.load_bars(path)
-        start, stop = data.bar_window(bars, request.start, request.end)
+        return data.load_history(request.ticker, request.start, request.end, data_dir)
     except data.UnknownTickerError as exc:
         raise RequestError("ticker", str(exc)) from None
     except data.DataQualityError as exc:
         raise RequestError("ticker", f"data file for {request.ticker} is invalid: {exc}") from None
     except data.EmptyRangeError as exc:
         raise RequestError("start_date", str(exc)) from None
-    return MarketData(bars.slice(0, stop), start, stop, data.file_sha256(path))
 
 
 def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
@@ -64,9 +49,10 @@ def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     from rules import RULES, generate_signals
 
     market = load_market_data(request, data_dir)
-    entries, exits = generate_signals(request.rule_type, request.params, market.history)
+    history = market.bars.slice(0, market.stop)
+    entries, exits = generate_signals(request.rule_type, request.params, history)
     window = slice(market.start, market.stop)
-    bars = market.history.slice(market.start, market.stop)
+    bars = history.slice(market.start, market.stop)
     entries, exits = entries[window], exits[window]
     params = request.trading_params()
     result = run_engine(bars, entries, exits, params)
@@ -76,7 +62,7 @@ def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     if request.charts and spec.overlays is not None:
         overlays = {
             name: np.asarray(line)[window]
-            for name, line in spec.overlays(market.history, request.params).items()
+            for name, line in spec.overlays(history, request.params).items()
         }
     return assemble(request, bars, result, entries, exits, market.data_hash, overlays)
 

@@ -1,0 +1,163 @@
+"""The ticker catalog: DATA_DIR/catalog.json says which tickers exist and which file holds each.
+
+The catalog is the only way from a ticker to a file. A ticker is checked against
+``TICKER_PATTERN`` before any lookup, entries may only name a bare file inside DATA_DIR, and
+the resolved path must stay inside DATA_DIR, so a request can never make the loader read an
+arbitrary file. Format (keys sorted, 2-space indent)::
+
+    {"ACME": {"description": "...", "file": "ACME.csv", "name": "Acme Corporation",
+              "synthetic": true}, ...}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from data.errors import CatalogError, UnknownTickerError
+from data.files import atomic_write
+from data.location import data_dir as default_data_dir
+
+CATALOG_FILE = "catalog.json"
+"""Name of the catalog inside DATA_DIR."""
+
+TICKER_PATTERN = re.compile(r"\^?[A-Z0-9][A-Z0-9.=-]{0,19}")
+"""Valid tickers (full match): upper-case letters, digits, ``.``, ``-``, ``=``, 1-20 characters
+starting with a letter or digit, optionally after one leading ``^`` (index symbols such as
+``^GSPC``). No path separators, no leading dot, no whitespace."""
+
+_FILE_PATTERN = re.compile(r"[A-Za-z0-9^][A-Za-z0-9._=^-]{0,63}")
+"""Valid ``file`` values in the catalog (full match): a bare file name, no separators."""
+
+_INVALID_TICKER = (
+    "invalid ticker: use 1-20 characters A-Z, 0-9, '.', '-', '=' (an index may start with '^')"
+)
+
+
+def validate_ticker(ticker: object) -> str:
+    """Return ``ticker`` if it is a string matching ``TICKER_PATTERN``.
+
+    :raise UnknownTickerError: for anything else (the message never echoes the input).
+    """
+    if not isinstance(ticker, str) or TICKER_PATTERN.fullmatch(ticker) is None:
+        raise UnknownTickerError(_INVALID_TICKER)
+    return ticker
+
+
+@dataclass(frozen=True)
+class TickerInfo:
+    """One catalog entry. ``file`` is a bare file name inside DATA_DIR."""
+
+    ticker: str
+    name: str
+    file: str
+    synthetic: bool
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as stored in catalog.json (without the ticker, which is the key)."""
+        return {
+            "description": self.description,
+            "file": self.file,
+            "name": self.name,
+            "synthetic": self.synthetic,
+        }
+
+
+def _entry(ticker: object, raw: object) -> TickerInfo:
+    """Validate one catalog.json entry; :raise CatalogError: naming the entry."""
+    if not isinstance(ticker, str) or TICKER_PATTERN.fullmatch(ticker) is None:
+        raise CatalogError(f"{CATALOG_FILE}: invalid ticker key {ticker!r}")
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{CATALOG_FILE}: entry {ticker} must be an object")
+    file = raw.get("file")
+    if not isinstance(file, str) or _FILE_PATTERN.fullmatch(file) is None:
+        raise CatalogError(f"{CATALOG_FILE}: entry {ticker} has an invalid file name {file!r}")
+    name = raw.get("name", ticker)
+    synthetic = raw.get("synthetic", False)
+    description = raw.get("description", raw.get("source", ""))
+    if not isinstance(name, str) or not isinstance(description, str):
+        raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: name/description must be strings")
+    if not isinstance(synthetic, bool):
+        raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: synthetic must be true or false")
+    return TickerInfo(ticker, name, file, synthetic, description)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The tickers of one data directory. Immutable: ``with_entry`` returns a new catalog."""
+
+    data_dir: Path
+    entries: dict[str, TickerInfo] = field(default_factory=dict)
+
+    def tickers(self) -> list[TickerInfo]:
+        """All entries, sorted by ticker."""
+        return [self.entries[key] for key in sorted(self.entries)]
+
+    def __contains__(self, ticker: object) -> bool:
+        return isinstance(ticker, str) and ticker in self.entries
+
+    def info(self, ticker: object) -> TickerInfo:
+        """The entry of ``ticker``.
+
+        :raise UnknownTickerError: if the ticker is malformed or not in the catalog.
+        """
+        name = validate_ticker(ticker)
+        try:
+            return self.entries[name]
+        except KeyError:
+            raise UnknownTickerError(f"unknown ticker {ticker}") from None
+
+    def resolve(self, ticker: object) -> Path:
+        """The path of ``ticker``'s CSV file. Reads nothing.
+
+        :raise UnknownTickerError: if the ticker is malformed or not in the catalog.
+        :raise CatalogError: if the entry's file resolves outside DATA_DIR (e.g. a symlink).
+        """
+        info = self.info(ticker)
+        root = self.data_dir.resolve()
+        path = (root / info.file).resolve()
+        if not path.is_relative_to(root) or path == root:
+            raise CatalogError(f"{CATALOG_FILE}: the file of {info.ticker} is outside DATA_DIR")
+        return path
+
+    def with_entry(self, info: TickerInfo) -> Catalog:
+        """A copy of this catalog with ``info`` added or replacing the entry of its ticker."""
+        validate_ticker(info.ticker)
+        _entry(info.ticker, info.to_json())
+        return replace(self, entries={**self.entries, info.ticker: info})
+
+    def to_json_bytes(self) -> bytes:
+        """The catalog as catalog.json bytes: sorted keys, 2-space indent, final newline."""
+        doc = {key: self.entries[key].to_json() for key in sorted(self.entries)}
+        return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def load_catalog(data_dir: str | Path | None = None) -> Catalog:
+    """Read DATA_DIR/catalog.json (one small JSON read). A missing file is an empty catalog.
+
+    :raise CatalogError: if the file is not valid JSON or an entry is invalid.
+    """
+    root = Path(data_dir).resolve() if data_dir is not None else default_data_dir()
+    try:
+        text = (root / CATALOG_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Catalog(root)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"{exc.msg}, line {exc.lineno}"
+        raise CatalogError(f"{CATALOG_FILE}: not valid JSON ({problem})") from None
+    if not isinstance(doc, dict):
+        raise CatalogError(f"{CATALOG_FILE}: must be an object mapping ticker -> entry")
+    return Catalog(root, {ticker: _entry(ticker, raw) for ticker, raw in doc.items()})
+
+
+def save_catalog(catalog: Catalog) -> Path:
+    """Write ``catalog`` to its DATA_DIR/catalog.json atomically; returns the path."""
+    path = catalog.data_dir / CATALOG_FILE
+    atomic_write(path, catalog.to_json_bytes())
+    return path

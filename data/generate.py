@@ -1,0 +1,187 @@
+"""``python -m data.generate [--out DIR]``: the seeded generator of the committed demo data.
+
+Five fictional companies, daily bars on business days (Mon-Fri, no holiday calendar) from
+2014-01-02 to 2024-12-31, in the Yahoo layout with prices rounded to cents (``Adj Close`` =
+``Close``: no dividends). Prices follow a geometric Brownian motion whose drift and
+volatility switch between bull, sideways and bear regimes (a Markov chain, average regime
+length 60-125 days), with GARCH(1,1) volatility clustering and fat-tailed (Student t, 5 d.o.f.)
+shocks, so trend and mean-reversion rules both find trades. Opens gap from the previous
+close; highs/lows extend beyond the open/close by a volatility-scaled amount; volume rises
+with the size of the move. Each ticker draws from ``numpy.random.default_rng([SEED, i])``,
+so the output is byte-identical on every run (with the pinned numpy). The catalog entries
+(``synthetic: true``) are merged into DIR/catalog.json, leaving other tickers alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data.catalog import Catalog, TickerInfo, load_catalog, save_catalog
+from data.files import atomic_write
+from data.location import data_dir
+
+SEED = 20_140_102
+"""Base seed of the demo data; ticker i uses ``default_rng([SEED, i])``."""
+
+FIRST_DAY = "2014-01-02"
+LAST_DAY = "2024-12-31"
+
+HEADER = "Date,Open,High,Low,Close,Adj Close,Volume"
+
+DESCRIPTION = (
+    "Synthetic demo data for a fictional company, not real market prices: geometric "
+    "Brownian motion with bull/sideways/bear regimes and GARCH volatility clustering "
+    f"(data/generate.py, seed {SEED})."
+)
+
+
+@dataclass(frozen=True)
+class DemoTicker:
+    """One fictional company: start price, annual volatility and drift, typical volume."""
+
+    ticker: str
+    name: str
+    price: float
+    volatility: float
+    drift: float
+    volume: float
+
+
+DEMO_TICKERS = (
+    DemoTicker("ACME", "Acme Corporation", 42.0, 0.28, 0.06, 2_400_000),
+    DemoTicker("GLOBEX", "Globex Corporation", 118.0, 0.22, 0.04, 1_100_000),
+    DemoTicker("HOOLI", "Hooli", 310.0, 0.34, 0.09, 3_500_000),
+    DemoTicker("INITECH", "Initech", 23.5, 0.30, 0.02, 800_000),
+    DemoTicker("UMBRELLA", "Umbrella Corporation", 76.0, 0.38, 0.03, 1_700_000),
+)
+"""The demo tickers, in seed order (their index is part of the seed: append, never reorder)."""
+
+REGIME_DRIFT = np.array([0.25, 0.02, -0.30])
+"""Annual drift added in the bull, sideways and bear regimes."""
+
+REGIME_VOL = np.array([0.8, 1.0, 1.5])
+"""Volatility multiplier in the bull, sideways and bear regimes."""
+
+REGIME_TRANSITIONS = np.array(
+    [
+        [0.992, 0.006, 0.002],
+        [0.006, 0.988, 0.006],
+        [0.006, 0.010, 0.984],
+    ]
+)
+"""Daily regime transition probabilities (row: from bull/sideways/bear). Mean regime
+lengths: bull 125, sideways 83, bear 62 business days."""
+
+GARCH_ALPHA, GARCH_BETA = 0.08, 0.90
+"""GARCH(1,1) weights of the last squared shock and of the last variance."""
+
+T_DOF = 5
+"""Degrees of freedom of the Student t shocks (scaled to unit variance)."""
+
+
+def business_days(first: str = FIRST_DAY, last: str = LAST_DAY) -> np.ndarray:
+    """Monday-Friday dates from ``first`` to ``last`` inclusive (datetime64[D])."""
+    days = np.arange(np.datetime64(first), np.datetime64(last) + 1)
+    return days[np.is_busday(days)]
+
+
+def _regimes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A Markov chain of regimes 0/1/2 (bull/sideways/bear), starting sideways."""
+    cumulative = np.cumsum(REGIME_TRANSITIONS, axis=1)
+    draws = rng.random(n)
+    states = np.empty(n, dtype=np.int64)
+    state = 1
+    for t in range(n):
+        states[t] = state
+        state = min(int(np.searchsorted(cumulative[state], draws[t], side="right")), 2)
+    return states
+
+
+def simulate(spec: DemoTicker, index: int, n: int) -> dict[str, np.ndarray]:
+    """``n`` days of OHLCV for ``spec`` (prices in cents precision, integer volume)."""
+    rng = np.random.default_rng([SEED, index])
+    regime = _regimes(rng, n)
+    shocks = rng.standard_t(T_DOF, size=n) / np.sqrt(T_DOF / (T_DOF - 2))
+    gap_z, high_z, low_z, volume_z = rng.standard_normal((4, n))
+
+    target = (spec.volatility * REGIME_VOL[regime]) ** 2 / 252.0
+    variance = np.empty(n)
+    eps = np.empty(n)
+    var, last = target[0], 0.0
+    for t in range(n):
+        var = (
+            (1.0 - GARCH_ALPHA - GARCH_BETA) * target[t] + GARCH_ALPHA * last**2 + GARCH_BETA * var
+        )
+        variance[t] = var
+        last = np.sqrt(var) * shocks[t]
+        eps[t] = last
+    sigma = np.sqrt(variance)
+    returns = (spec.drift + REGIME_DRIFT[regime]) / 252.0 - 0.5 * variance + eps
+
+    close = spec.price * np.exp(np.cumsum(returns))
+    previous = np.concatenate(([spec.price], close[:-1]))
+    open_ = previous * np.exp(0.3 * sigma * gap_z)
+    high = np.maximum(open_, close) * np.exp(0.6 * sigma * np.abs(high_z))
+    low = np.minimum(open_, close) * np.exp(-0.6 * sigma * np.abs(low_z))
+
+    open_, close = np.round(open_, 2), np.round(close, 2)
+    high = np.maximum(np.round(high, 2), np.maximum(open_, close))
+    low = np.minimum(np.round(low, 2), np.minimum(open_, close))
+    volume = np.rint(spec.volume * np.exp(0.3 * volume_z) * (1.0 + 0.5 * np.abs(eps) / sigma))
+    return {"open": open_, "high": high, "low": low, "close": close, "volume": volume}
+
+
+def to_csv(days: np.ndarray, bars: dict[str, np.ndarray]) -> bytes:
+    """Yahoo-layout CSV bytes (``\\n`` line ends, prices to cents, Adj Close = Close)."""
+    lines = [HEADER]
+    for day, o, h, lo, c, v in zip(
+        days.astype(str),
+        bars["open"],
+        bars["high"],
+        bars["low"],
+        bars["close"],
+        bars["volume"],
+        strict=True,
+    ):
+        lines.append(f"{day},{o:.2f},{h:.2f},{lo:.2f},{c:.2f},{c:.2f},{v:.0f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def generate(out: str | Path | None = None) -> list[Path]:
+    """Write the demo CSVs and their catalog entries into ``out`` (default: ``data_dir()``);
+    returns the written paths (CSVs, then catalog.json)."""
+    catalog: Catalog = load_catalog(out)
+    catalog.data_dir.mkdir(parents=True, exist_ok=True)
+    days = business_days()
+    written = []
+    for index, spec in enumerate(DEMO_TICKERS):
+        path = catalog.data_dir / f"{spec.ticker}.csv"
+        atomic_write(path, to_csv(days, simulate(spec, index, len(days))))
+        written.append(path)
+        catalog = catalog.with_entry(
+            TickerInfo(spec.ticker, spec.name, path.name, True, DESCRIPTION)
+        )
+    written.append(save_catalog(catalog))
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m data.generate", description="Write the seeded synthetic demo data."
+    )
+    parser.add_argument("--out", type=Path, help=f"output directory (default: {data_dir()})")
+    args = parser.parse_args(argv)
+    for path in generate(args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

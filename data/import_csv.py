@@ -1,0 +1,65 @@
+"""``python -m data.import_csv FILE --ticker XYZ [--name "..."] [--data-dir DIR]``.
+
+Checks FILE with the loader's checks, copies it byte for byte into DATA_DIR as <TICKER>.csv
+and adds or updates its catalog entry (``synthetic: false``). Exit 0 on success; exit 2 with
+a message naming the line on a failed check, an invalid ticker or an unreadable file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from data.errors import CatalogError, DataQualityError, UnknownTickerError
+from data.register import Registered, register_csv, summary
+
+
+def import_file(
+    source: str | Path,
+    ticker: str,
+    *,
+    name: str | None = None,
+    data_dir: str | Path | None = None,
+) -> Registered:
+    """Register the CSV file ``source`` under ``ticker`` (see ``register.register_csv``)."""
+    source = Path(source)
+    raw = source.read_bytes()
+    return register_csv(
+        raw, ticker, name=name, description=f"Imported from {source.name}", data_dir=data_dir
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="python -m data.import_csv",
+        description="Check an OHLCV CSV file and add it to the data directory's catalog.",
+    )
+    parser.add_argument("file", type=Path, help="CSV file (Yahoo layout or similar)")
+    parser.add_argument("--ticker", required=True, help="ticker to store it under (upper-cased)")
+    parser.add_argument("--name", help="display name (default: the ticker)")
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DATA_DIR)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        registered = import_file(
+            args.file, args.ticker.upper(), name=args.name, data_dir=args.data_dir
+        )
+    except DataQualityError as exc:
+        print(f"error: {args.file} {exc}", file=sys.stderr)
+        return 2
+    except (UnknownTickerError, CatalogError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported {summary(registered)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Where the data lives: the ``DATA_DIR`` environment variable, else this package's folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR_ENV = "DATA_DIR"
+"""Environment variable naming the data directory (CSV files and catalog.json)."""
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+"""The default data directory: the ``data/`` package folder, which ships the demo data."""
+
+
+def data_dir() -> Path:
+    """The data directory as an absolute path: ``$DATA_DIR`` if set and non-empty, else
+    the ``data/`` package folder. Read on every call, so tests can change the env."""
+    value = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(value).expanduser().resolve() if value else PACKAGE_DIR

@@ -1,0 +1,72 @@
+"""Add a user's OHLCV file to DATA_DIR: check it, store it as <TICKER>.csv, update the catalog.
+
+Shared by ``python -m data.import_csv`` and ``python -m data.download``. The bytes are stored
+unchanged, so the stored file's SHA-256 (the ``data_hash`` of results) is the user's file's.
+Both the CSV and catalog.json are written atomically (temp file + ``os.replace``). Two
+registrations running at the same moment may lose one catalog update (last writer wins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from data.catalog import TickerInfo, load_catalog, save_catalog, validate_ticker
+from data.files import atomic_write, bytes_sha256
+from data.loader import parse_bars
+from engine import Bars
+
+
+@dataclass(frozen=True, eq=False)
+class Registered:
+    """What a registration stored: the catalog entry, the file, its hash and the bars."""
+
+    info: TickerInfo
+    path: Path
+    data_hash: str
+    bars: Bars
+
+
+def register_csv(
+    raw: bytes,
+    ticker: str,
+    *,
+    name: str | None = None,
+    description: str = "",
+    data_dir: str | Path | None = None,
+) -> Registered:
+    """Check ``raw`` (CSV bytes) with the loader, write it to DATA_DIR/<TICKER>.csv and add
+    or replace the catalog entry (``synthetic: false``). Nothing is written if a check fails.
+
+    ``name`` defaults to the existing entry's name, else the ticker. The data directory is
+    created if needed.
+
+    :raise UnknownTickerError: ``ticker`` does not match ``TICKER_PATTERN``.
+    :raise DataQualityError: the file fails a loader check (``row`` names the line).
+    """
+    validate_ticker(ticker)
+    bars = parse_bars(raw)
+    catalog = load_catalog(data_dir)
+    catalog.data_dir.mkdir(parents=True, exist_ok=True)
+    previous = catalog.entries.get(ticker)
+    info = TickerInfo(
+        ticker=ticker,
+        name=name or (previous.name if previous else ticker),
+        file=f"{ticker}.csv",
+        synthetic=False,
+        description=description,
+    )
+    catalog = catalog.with_entry(info)
+    path = catalog.data_dir / info.file
+    atomic_write(path, raw)
+    save_catalog(catalog)
+    return Registered(info=info, path=path, data_hash=bytes_sha256(raw), bars=bars)
+
+
+def summary(registered: Registered) -> str:
+    """One line for the command line: ticker, bar count, date span, file and hash."""
+    stamps = registered.bars.timestamps.astype("datetime64[D]")
+    return (
+        f"{registered.info.ticker}: {len(registered.bars)} bars {stamps[0]} .. {stamps[-1]} "
+        f"-> {registered.path} (sha256 {registered.data_hash})"
+    )

@@ -1,0 +1,132 @@
+"""Tests for data.generate: reproducible, well-formed demo data that strategies trade on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import data
+import engine
+from data.catalog import load_catalog
+from data.generate import DEMO_TICKERS, business_days, generate
+from data.loader import load_bars
+
+PACKAGE_DIR = Path(data.__file__).resolve().parent
+"""Where the committed demo data lives."""
+
+PROJECT_ROOT = PACKAGE_DIR.parent
+TICKERS = [spec.ticker for spec in DEMO_TICKERS]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data generated afresh into a temporary directory."""
+    out = tmp_path_factory.mktemp("demo")
+    generate(out)
+    return out
+
+
+def test_committed_csvs_are_reproduced_byte_for_byte(generated: Path) -> None:
+    """Regenerating gives files with the same SHA-256 as the committed ones."""
+    for ticker in TICKERS:
+        assert sha256(generated / f"{ticker}.csv") == sha256(PACKAGE_DIR / f"{ticker}.csv")
+
+
+def test_committed_catalog_entries_are_reproduced(generated: Path) -> None:
+    """The generated catalog has exactly the committed demo entries."""
+    fresh = json.loads((generated / "catalog.json").read_text())
+    committed = json.loads((PACKAGE_DIR / "catalog.json").read_text())
+    assert sorted(fresh) == TICKERS
+    assert {t: committed[t] for t in TICKERS} == fresh
+
+
+def test_generate_twice_is_identical_and_keeps_other_entries(tmp_path: Path) -> None:
+    """A second run rewrites identical bytes and merges into an existing catalog."""
+    (tmp_path / "catalog.json").write_text('{"REAL": {"file": "REAL.csv", "name": "Real"}}')
+    paths = generate(tmp_path)
+    first = {p.name: sha256(p) for p in paths}
+    second = {p.name: sha256(p) for p in generate(tmp_path)}
+    assert first == second
+    assert [info.ticker for info in load_catalog(tmp_path).tickers()] == sorted(["REAL", *TICKERS])
+
+
+def test_demo_entries_are_synthetic_and_fictional(generated: Path) -> None:
+    """Every demo entry is flagged synthetic and described as synthetic demo data."""
+    for info in load_catalog(generated).tickers():
+        assert info.synthetic is True
+        assert info.file == f"{info.ticker}.csv"
+        assert "synthetic demo data" in info.description.lower()
+        assert "fictional" in info.description
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_demo_files_are_yahoo_layout_on_business_days(generated: Path, ticker: str) -> None:
+    """Yahoo header, cents, Adj Close = Close, Mon-Fri 2014-01-02 .. 2024-12-31, checks pass."""
+    lines = (generated / f"{ticker}.csv").read_text().splitlines()
+    assert lines[0] == "Date,Open,High,Low,Close,Adj Close,Volume"
+    rows = [line.split(",") for line in lines[1:]]
+    assert rows[0][0] == "2014-01-02"
+    assert rows[-1][0] == "2024-12-31"
+    days = np.array([row[0] for row in rows], dtype="datetime64[D]")
+    assert np.is_busday(days).all()
+    assert len(days) == len(business_days()) == np.busday_count("2014-01-02", "2025-01-01")
+    for row in rows:
+        assert all(len(cell.split(".")[1]) == 2 for cell in row[1:6])
+        assert row[4] == row[5]
+        assert row[6].isdigit()
+    bars = load_bars(generated / f"{ticker}.csv")  # runs every quality check
+    assert bars.low.min() > 1.0
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_demo_prices_have_regimes_and_volatility_clustering(generated: Path, ticker: str) -> None:
+    """Each series has a deep drawdown, a strong rally and clustered volatility."""
+    close = load_bars(generated / f"{ticker}.csv").close
+    drawdown = 1 - close / np.maximum.accumulate(close)
+    assert drawdown.max() > 0.25
+    yearly = close[252:] / close[:-252] - 1
+    assert yearly.max() > 0.25
+    assert yearly.min() < -0.10
+    moves = np.abs(np.diff(np.log(close)))
+    lag1 = np.corrcoef(moves[:-1], moves[1:])[0, 1]
+    assert lag1 > 0.05  # |returns| are autocorrelated: calm and wild stretches
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_a_moving_average_crossover_trades_on_demo_data(generated: Path, ticker: str) -> None:
+    """A 20/50-day SMA crossover opens many trades on every demo ticker."""
+    bars = load_bars(generated / f"{ticker}.csv")
+    close = bars.close
+    sma = {n: np.convolve(close, np.ones(n) / n, mode="full")[: len(close)] for n in (20, 50)}
+    above = sma[20] > sma[50]
+    above[:50] = False
+    cross_up = above & ~np.roll(above, 1)
+    cross_down = ~above & np.roll(above, 1)
+    cross_up[:51] = cross_down[:51] = False
+    result = engine.run(bars, cross_up, cross_down)
+    assert result.metrics["num_trades"] >= 20
+
+
+def test_module_runs_as_a_command(tmp_path: Path) -> None:
+    """`python -m data.generate --out DIR` runs with warnings as errors and lists its files."""
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "data.generate", "--out", str(tmp_path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [Path(line).name for line in result.stdout.splitlines()] == [
+        *(f"{t}.csv" for t in TICKERS),
+        "catalog.json",
+    ]
