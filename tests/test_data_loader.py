@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import timeit
 from pathlib import Path
 
 import backtesting
@@ -212,9 +211,3 @@ def test_loading_does_not_import_pandas() -> None:
         [sys.executable, "-c", code, str(GOOG)], cwd=PROJECT_ROOT, capture_output=True
     )
     assert result.returncode == 0, result.stderr.decode()
-
-
-def test_goog_loads_in_a_few_milliseconds() -> None:
-    """2,148 rows load well within the start-up budget (best of 5, generous bound)."""
-    seconds = min(timeit.repeat(lambda: load_bars(GOOG), number=5, repeat=5)) / 5
-    assert seconds < 0.025

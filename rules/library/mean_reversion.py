@@ -1,0 +1,56 @@
+"""MEAN_REVERSION: buy when the close is far below its moving average (in standard
+deviations), sell once it has come back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rules import _batch
+from rules.indicators import bands, sma, stddev, zscore
+from rules.spec import ParamSpec, RuleSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine import Bars
+
+
+def signals(bars: Bars, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """With z = (close − SMA(period)) / population std(period): entry on every bar where
+    z < entry_z, exit on every bar where z > exit_z (levels; no signal during the warm-up
+    or where the window is flat, std 0)."""
+    z = zscore(bars.close, params["period"])
+    return z < params["entry_z"], z > params["exit_z"]
+
+
+def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
+    """The moving average and the prices where z equals entry_z and exit_z."""
+    middle, width = sma(bars.close, params["period"]), stddev(bars.close, params["period"])
+    return {
+        f"SMA {params['period']}": middle,
+        f"Entry level (z {params['entry_z']:g})": bands(middle, width, params["entry_z"])[0],
+        f"Exit level (z {params['exit_z']:g})": bands(middle, width, params["exit_z"])[0],
+    }
+
+
+def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``signals`` for N parameter sets: one z-score per distinct period, (N, T) comparisons."""
+    z = _batch.indicator_rows(
+        cache, bars, zscore, ("close",), [(p["period"],) for p in params_list]
+    )
+    return z < _batch.column(params_list, "entry_z"), z > _batch.column(params_list, "exit_z")
+
+
+SPEC = RuleSpec(
+    rule_type="MEAN_REVERSION",
+    description="Buy when the close is more than a few standard deviations below its moving "
+    "average, sell when it is back above a level.",
+    params=(
+        ParamSpec("period", "int", 20, 2, 400, "Moving-average and std window in bars."),
+        ParamSpec("entry_z", "float", -2.0, -10, 10, "Buy while the z-score is below this."),
+        ParamSpec("exit_z", "float", 0.0, -10, 10, "Sell while the z-score is above this."),
+    ),
+    constraints=("entry_z < exit_z",),
+    signals=signals,
+    overlays=overlays,
+)

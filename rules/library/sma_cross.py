@@ -1,0 +1,51 @@
+"""SMA_CROSS: buy when a fast simple moving average crosses above a slow one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rules import _batch
+from rules.indicators import sma
+from rules.signals import cross_above, cross_below
+from rules.spec import ParamSpec, RuleSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine import Bars
+
+
+def signals(bars: Bars, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Entry when SMA(fast) of the close crosses above SMA(slow); exit when it crosses
+    below (``cross_above``/``cross_below``; no signal before bar slow)."""
+    fast, slow = sma(bars.close, params["fast"]), sma(bars.close, params["slow"])
+    return cross_above(fast, slow), cross_below(fast, slow)
+
+
+def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
+    """The two moving averages."""
+    return {
+        f"SMA {params['fast']}": sma(bars.close, params["fast"]),
+        f"SMA {params['slow']}": sma(bars.close, params["slow"]),
+    }
+
+
+def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``signals`` for N parameter sets: one SMA per distinct window, (N, T) crossings."""
+    windows = [(p["fast"],) for p in params_list] + [(p["slow"],) for p in params_list]
+    both = _batch.indicator_rows(cache, bars, sma, ("close",), windows)
+    fast, slow = both[: len(params_list)], both[len(params_list) :]
+    return cross_above(fast, slow), cross_below(fast, slow)
+
+
+SPEC = RuleSpec(
+    rule_type="SMA_CROSS",
+    description="Buy when the fast SMA crosses above the slow SMA, sell when it crosses below.",
+    params=(
+        ParamSpec("fast", "int", 10, 2, 400, "Fast moving-average window in bars."),
+        ParamSpec("slow", "int", 20, 3, 600, "Slow moving-average window in bars."),
+    ),
+    constraints=("fast < slow",),
+    signals=signals,
+    overlays=overlays,
+)

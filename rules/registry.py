@@ -1,0 +1,164 @@
+"""The rule registry: every rule type, its parameters and constraints, and the entry points the
+API, the dashboard form, the consumer and parameter sweeps use (validate, generate signals
+for one parameter set or a batch, slug, describe)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rules import _batch
+from rules._validate import format_number, parse_constraint, validate
+from rules.library import (
+    bollinger,
+    breakout,
+    composite,
+    macd,
+    mean_reversion,
+    momentum,
+    rsi,
+    rsi_macd,
+    sma_cross,
+)
+from rules.spec import ParamSpec, RuleSpec, RuleValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine import Bars
+
+_FAMILIES = (rsi, macd, sma_cross, rsi_macd, bollinger, momentum, mean_reversion, breakout)
+
+RULES: dict[str, RuleSpec] = {family.SPEC.rule_type: family.SPEC for family in _FAMILIES}
+"""Every rule, keyed by its upper-case rule_type, in the order the dashboard lists them."""
+
+_BATCH: dict[str, Callable] = {family.SPEC.rule_type: family.batch for family in _FAMILIES}
+RULES["COMPOSITE"], _BATCH["COMPOSITE"] = composite.build(RULES, _BATCH)
+
+
+def _check_constraints() -> None:
+    """Fail at import, not on a request, if a constraint is malformed or names no parameter."""
+    for spec in RULES.values():
+        for text in spec.constraints:
+            left, _, right = parse_constraint(text)
+            for name in (left, right):
+                spec.param(name)  # KeyError for a name that is not a parameter
+
+
+_check_constraints()
+
+
+def validate_rule(rule_type: object, params: object) -> tuple[str, dict]:
+    """Check a rule request and return (canonical rule_type, normalised params).
+
+    ``rule_type`` is matched case-insensitively ("sma-cross" -> "SMA_CROSS"). ``params``
+    None means every default; a dict must name every parameter, with JSON numbers of the
+    right type inside their ranges, and satisfy the rule's constraints. Normalised params
+    list the parameters in spec order: ints as int, floats as float, choices in canonical
+    case, COMPOSITE sub-rules as [{"rule_type", "params"}] (a sub-rule's params may be
+    omitted or null for its defaults).
+
+    Raises:
+        RuleValidationError: ``field`` is "rule_type", "params", "params.<name>" or, inside a
+            COMPOSITE, e.g. "params.rules[1].params.period" (0-based index).
+    """
+    return validate(RULES, rule_type, params)
+
+
+def generate_signals(
+    rule_type: str, params: dict | None, bars: Bars
+) -> tuple[np.ndarray, np.ndarray]:
+    """(entries, exits), bool arrays of length len(bars), for one validated rule request."""
+    rule_type, params = validate_rule(rule_type, params)
+    return RULES[rule_type].signals(bars, params)
+
+
+def generate_signals_batch(
+    rule_type: str, params_list: list[dict | None], bars: Bars, cache: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(entries, exits), (N, T) bool arrays, for N parameter sets of one rule type (an entry
+    of ``params_list`` may be None for the defaults).
+
+    Row i equals ``generate_signals(rule_type, params_list[i], bars)`` bit for bit: each
+    distinct indicator is computed once with the same function a single run uses, and the
+    rule's comparisons run on (N, T) arrays. ``cache`` (a dict owned by the caller) keeps the
+    indicator arrays between calls, so a sweep can go in chunks without recomputing them;
+    it is bound to ``bars`` and emptied when called with other bars.
+    """
+    validated = [validate_rule(rule_type, params) for params in params_list]
+    n_bars = len(bars)
+    if not validated:
+        return np.zeros((0, n_bars), dtype=bool), np.zeros((0, n_bars), dtype=bool)
+    canonical = validated[0][0]
+    cache = _batch.bind_cache(cache, bars)
+    return _BATCH[canonical](bars, [params for _, params in validated], cache)
+
+
+def _slug_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value.lower()
+    text = format_number(value)
+    return "m" + text[1:] if text.startswith("-") else text
+
+
+def rule_slug(rule_type: str, params: dict | None) -> str:
+    """A deterministic id for a rule and its parameters, made of [a-z0-9._+-] only.
+
+    The lower-case rule type, then every parameter value in spec order, joined by "-":
+    "sma_cross-10-20", "rsi-14-30-70". Numbers are written in their shortest plain form
+    (30.0 -> "30", 2.5 -> "2.5") and a minus sign as "m" (-2 -> "m2"). COMPOSITE:
+    "composite-and-rsi-14-30-70+macd-12-26-9" (sub-rule slugs joined by "+").
+
+    >>> rule_slug("SMA_CROSS", {"fast": 10, "slow": 20})
+    'sma_cross-10-20'
+    """
+    rule_type, params = validate_rule(rule_type, params)
+    parts = [rule_type.lower()]
+    for value in params.values():
+        if isinstance(value, list):
+            parts.append("+".join(rule_slug(sub["rule_type"], sub["params"]) for sub in value))
+        else:
+            parts.append(_slug_value(value))
+    return "-".join(parts)
+
+
+def _describe_param(param: ParamSpec) -> dict:
+    default = param.default
+    if param.type == "rules":
+        default = [{"rule_type": d["rule_type"], "params": dict(d["params"])} for d in default]
+    return {
+        "name": param.name,
+        "type": param.type,
+        "default": default,
+        "min": param.min,
+        "max": param.max,
+        "choices": list(param.choices),
+        "description": param.description,
+    }
+
+
+def describe_rules() -> list[dict]:
+    """Every rule as JSON-ready dicts (rule_type, description, params, constraints): what
+    /api/rules serves and the dashboard form is generated from."""
+    return [
+        {
+            "rule_type": spec.rule_type,
+            "description": spec.description,
+            "params": [_describe_param(param) for param in spec.params],
+            "constraints": list(spec.constraints),
+        }
+        for spec in RULES.values()
+    ]
+
+
+__all__ = [
+    "RULES",
+    "ParamSpec",
+    "RuleSpec",
+    "RuleValidationError",
+    "describe_rules",
+    "generate_signals",
+    "generate_signals_batch",
+    "rule_slug",
+    "validate_rule",
+]

@@ -1,0 +1,88 @@
+"""The registry's data types: how a rule and its parameters are described, and the error
+raised when a request does not fit that description."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine import Bars
+
+PARAM_TYPES = ("int", "float", "choice", "rules")
+"""``int``/``float``: a JSON number in [min, max]; ``choice``: one of ``choices``;
+``rules``: a list of {rule_type, params} sub-rules whose length is in [min, max]."""
+
+Signals = Callable[["Bars", dict], tuple[np.ndarray, np.ndarray]]
+"""A rule's signal function: (bars, validated params) -> (entries, exits), bool arrays of
+length T."""
+
+Overlays = Callable[["Bars", dict], dict[str, np.ndarray]]
+"""A rule's overlay function: (bars, validated params) -> {label: price-scale line}."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a rule: its JSON type, default, inclusive bounds and help text."""
+
+    name: str
+    type: str
+    default: Any
+    min: float | None
+    max: float | None
+    description: str
+    choices: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAM_TYPES:
+            raise ValueError(f"ParamSpec {self.name}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One trading rule: its parameters, cross-field constraints ("fast < slow" or
+    "a <= b", checked by the validator), the signal function and the optional chart
+    overlays (price-scale lines; None when the rule has none worth drawing)."""
+
+    rule_type: str
+    description: str
+    params: tuple[ParamSpec, ...]
+    constraints: tuple[str, ...]
+    signals: Signals
+    overlays: Overlays | None
+
+    def param(self, name: str) -> ParamSpec:
+        """The parameter called ``name`` (KeyError if there is none)."""
+        for spec in self.params:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter at its default (a fresh copy)."""
+        return {p.name: _copy(p.default) for p in self.params}
+
+
+class RuleValidationError(ValueError):
+    """A rule request is invalid. ``field`` is the JSON path of the culprit ("rule_type",
+    "params", "params.period", "params.rules[1].params.period"); ``message`` is a short,
+    user-safe sentence that starts with that path."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+__all__ = ["PARAM_TYPES", "ParamSpec", "RuleSpec", "RuleValidationError"]

@@ -1,0 +1,45 @@
+"""rules.library.composite: AND/OR combination of sub-rules on a hand-made series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import Bars
+from rules.registry import RULES
+
+DOWN_UP = [10, 9, 8, 7, 8, 9, 10, 11]
+"""RSI(2, 30, 70): entries on bars 2–3, exits on bars 5–7. MOMENTUM(1, −20, −20): every
+one-bar change is within ±15%, so entries on bars 1–7 and no exits."""
+
+SUBS = [
+    {"rule_type": "RSI", "params": {"period": 2, "oversold": 30.0, "overbought": 70.0}},
+    {
+        "rule_type": "MOMENTUM",
+        "params": {"period": 1, "entry_threshold": -20.0, "exit_threshold": -20.0},
+    },
+]
+
+
+def _bars(close: list[float]) -> Bars:
+    c = np.asarray(close, dtype=float)
+    return Bars(np.arange(len(c)).astype("datetime64[D]"), c, c, c, c, np.ones(len(c)))
+
+
+@pytest.mark.parametrize(
+    ("operator", "entry_bars", "exit_bars"),
+    [("AND", [2, 3], []), ("OR", [1, 2, 3, 4, 5, 6, 7], [5, 6, 7])],
+)
+def test_operator_combines_sub_rule_signals_bar_by_bar(operator, entry_bars, exit_bars):
+    """AND keeps bars where all sub-rules agree, OR bars where any fires."""
+    spec = RULES["COMPOSITE"]
+    entries, exits = spec.signals(_bars(DOWN_UP), {"operator": operator, "rules": SUBS})
+    assert np.flatnonzero(entries).tolist() == entry_bars
+    assert np.flatnonzero(exits).tolist() == exit_bars
+
+
+def test_overlays_gather_the_sub_rules_lines():
+    """Sub-rules with overlays contribute them; the others add nothing."""
+    subs = [*SUBS, {"rule_type": "SMA_CROSS", "params": {"fast": 2, "slow": 3}}]
+    lines = RULES["COMPOSITE"].overlays(_bars(DOWN_UP), {"operator": "OR", "rules": subs})
+    assert list(lines) == ["SMA 2", "SMA 3"]
