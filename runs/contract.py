@@ -93,7 +93,11 @@ def _number(payload: dict, name: str, default: float) -> float:
     value = payload.get(name, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RequestError(name, "must be a number")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        finite = False
+    if not finite:
         raise RequestError(name, "must be a finite number")
     return float(value)
 
@@ -137,7 +141,9 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         if payload.get(name) in (None, ""):
             raise RequestError(name, "is required")
 
-    run_id = payload.get("run_id") or new_run_id()
+    run_id = payload.get("run_id")
+    if run_id in (None, ""):
+        run_id = new_run_id()
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
         raise RequestError("run_id", "must be a lower-case UUID4")
     ticker = payload["ticker"]
@@ -147,7 +153,9 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         rule_type, params = validate_rule(payload["rule_type"], payload.get("params"))
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
-    rule_id = payload.get("rule_id") or rule_slug(rule_type, params)
+    rule_id = payload.get("rule_id")
+    if rule_id in (None, ""):
+        rule_id = rule_slug(rule_type, params)
     if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
         raise RequestError("rule_id", "must be a slug of a-z, 0-9 and . _ + - (max 120)")
 

@@ -40,7 +40,7 @@ class BacktestRun(Base):
     __tablename__ = "backtest_results"
 
     run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    ticker: Mapped[str] = mapped_column(String(20))
+    ticker: Mapped[str] = mapped_column(String(32))
     rule_type: Mapped[str] = mapped_column(String(32))
     rule_id: Mapped[str] = mapped_column(String(128))
     params_json: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,128 @@
+"""Helpers shared by the tests/test_web_*.py modules (no tests here): a small data directory,
+an app built on a given database and Redis, and a valid run request.
+
+Each test module wraps these in its own fixtures, on top of tests/conftest.py's
+``sqlite_url`` / ``mysql_url`` (a real database) and ``redis_url`` (a real, emptied Redis db).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zlib
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import delete
+
+from data import Catalog, TickerInfo, save_catalog
+from store.db import create_schema
+from store.models import BacktestRun, StrategyPreset
+from web import create_app
+from web.db import get_engine
+from web.queue import get_run_queue
+
+QUEUE_PREFIX = "web-tests-"
+"""Each test app gets its own RQ_QUEUE (this prefix and a random suffix), which proves the
+setting is used and keeps tests that share the Redis test db from seeing each other's jobs."""
+
+CLOSED_REDIS = "redis://127.0.0.1:1/0"
+"""Nothing listens on port 1: every Redis command fails with a connection error."""
+
+CLOSED_MYSQL = "mysql+pymysql://root@127.0.0.1:1/nowhere"
+"""Nothing listens on port 1: every query fails with OperationalError."""
+
+TICKER = "TESTCO"
+"""The one ticker of the test data directory: weekdays from FIRST_DAY, BARS of them."""
+
+FIRST_DAY = date(2021, 1, 4)
+BARS = 120
+
+
+def weekdays(first: date, count: int) -> list[date]:
+    """The first ``count`` weekdays from ``first`` (inclusive)."""
+    days, day = [], first
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def write_data_dir(root: Path) -> Path:
+    """A DATA_DIR holding TESTCO.csv (a zig-zag price series) and its catalog entry."""
+    root.mkdir(parents=True, exist_ok=True)
+    lines = ["Date,Open,High,Low,Close,Volume"]
+    for i, day in enumerate(weekdays(FIRST_DAY, BARS)):
+        close = 100.0 + (i % 20 if (i // 20) % 2 == 0 else 20 - i % 20)
+        open_ = close - 0.5
+        lines.append(f"{day},{open_:.2f},{close + 1:.2f},{open_ - 1:.2f},{close:.2f},1000")
+    (root / f"{TICKER}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    info = TickerInfo(TICKER, "Test Company", f"{TICKER}.csv", True, "zig-zag test prices")
+    save_catalog(Catalog(root).with_entry(info))
+    return root
+
+
+def build_app(database_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> Flask:
+    """A TESTING app on these services and data (creates no tables, connects to nothing)."""
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": QUEUE_PREFIX + uuid.uuid4().hex[:12],
+        "IMAGE_TAG": "test-tag",
+        "DATA_DIR": str(data_dir),
+    }
+    return create_app({**config, **overrides})
+
+
+def app_with_schema(database_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> Flask:
+    """``build_app`` with the schema created and both tables emptied (a session-scoped MySQL
+    database is shared by the tests that use it)."""
+    app = build_app(database_url, redis_url, data_dir, **overrides)
+    engine = get_engine(app)
+    create_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(delete(BacktestRun))
+        connection.execute(delete(StrategyPreset))
+    return app
+
+
+def queue_key(app: Flask) -> str:
+    """The Redis list of ``app``'s waiting run ids (``rq:queue:<RQ_QUEUE>``)."""
+    return f"rq:queue:{app.config['RQ_QUEUE']}"
+
+
+def close_app(app: Flask) -> None:
+    """Release the app's pooled database connections and its Redis client."""
+    get_engine(app).dispose()
+    get_run_queue(app).redis.close()
+
+
+def serve(app: Flask) -> Iterator[Flask]:
+    """Yield ``app`` and close it after the test (for use in a fixture)."""
+    try:
+        yield app
+    finally:
+        close_app(app)
+
+
+def valid_request(**fields: Any) -> dict[str, Any]:
+    """A request the test data can serve, with ``fields`` replaced or added."""
+    body = {
+        "ticker": TICKER,
+        "rule_type": "SMA_CROSS",
+        "params": {"fast": 3, "slow": 8},
+        "start_date": "2021-02-01",
+        "end_date": "2021-05-31",
+    }
+    body.update(fields)
+    return body
+
+
+def job_payload(raw: bytes) -> Any:
+    """Decode an RQ job's ``data`` field as the JSON serializer wrote it (zlib + JSON)."""
+    return json.loads(zlib.decompress(raw))

@@ -1,0 +1,89 @@
+"""Database access for the web tier: one engine and sessionmaker per app, one session per
+request (kept on ``g``, closed at teardown), and the ``init-db`` command.
+
+Schema creation is an explicit operator step (``python -m web init-db`` or
+``flask --app web init-db``); the app never creates tables on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+from flask import Flask, current_app, g
+from flask.cli import with_appcontext
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.db import create_schema, make_engine, make_sessionmaker
+from store.models import Base
+
+EXTENSION = "web.db"
+"""Key of this app's ``Database`` in ``app.extensions``."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """An app's engine (its connection pool) and the sessionmaker bound to it."""
+
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """The app's ``Database`` (``current_app`` when ``app`` is None)."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """The app's engine (``current_app`` when ``app`` is None)."""
+    return get_database(app).engine
+
+
+def get_session() -> Session:
+    """The session of the current request, opened on first use.
+
+    :return: a session that is closed when the app context ends.
+    """
+    if "db_session" not in g:
+        g.db_session = get_database().sessionmaker()
+    return g.db_session
+
+
+def close_session(_error: BaseException | None = None) -> None:
+    """Close the request's session, if one was opened (returns its connection to the pool)."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_db(engine: Engine) -> str:
+    """Create the missing tables and indexes.
+
+    :return: one line saying which tables were created and which already existed.
+    """
+    wanted = sorted(Base.metadata.tables)
+    before = set(inspect(engine).get_table_names())
+    create_schema(engine)
+    created = [name for name in wanted if name not in before]
+    existing = [name for name in wanted if name in before]
+    where = engine.url.render_as_string(hide_password=True)
+    return (
+        f"{where}: created tables: {', '.join(created) or 'none'}; "
+        f"already present: {', '.join(existing) or 'none'}"
+    )
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database schema (tables and indexes) if it is missing."""
+    click.echo(init_db(get_engine()))
+
+
+def init_app(app: Flask) -> None:
+    """Give ``app`` its engine and sessionmaker, the session teardown and ``init-db``."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION] = Database(engine, make_sessionmaker(engine))
+    app.teardown_appcontext(close_session)
+    app.cli.add_command(init_db_command)

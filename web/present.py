@@ -1,0 +1,84 @@
+"""How store rows look in the API: run summaries, the full run status, presets.
+
+Timestamps are ISO-8601 UTC with an explicit ``+00:00`` (the columns hold naive UTC).
+The stored ``result_json`` of a run can be megabytes: ``run_status_json`` splices its text
+into the response as it is, instead of decoding and re-encoding it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from store.models import BacktestRun, RunStatus, StrategyPreset
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """A naive UTC datetime as ISO-8601 with ``+00:00``; None stays None.
+
+    >>> iso_utc(datetime(2024, 1, 2, 3, 4, 5))
+    '2024-01-02T03:04:05+00:00'
+    """
+    return None if value is None else value.replace(tzinfo=UTC).isoformat()
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def run_summary(row: BacktestRun) -> dict[str, Any]:
+    """One run in a history page (no request, no result)."""
+    return {
+        "run_id": row.run_id,
+        "status": row.status,
+        "ticker": row.ticker,
+        "rule_type": row.rule_type,
+        "rule_id": row.rule_id,
+        "params": _loads(row.params_json),
+        "metrics": _loads(row.metrics_json),
+        "attempts": row.attempts,
+        "created_at": iso_utc(row.created_at),
+        "started_at": iso_utc(row.started_at),
+        "completed_at": iso_utc(row.completed_at),
+        "error_message": row.error_message,
+    }
+
+
+def run_status(row: BacktestRun) -> dict[str, Any]:
+    """Everything about a run except its result (``run_status_json`` adds that)."""
+    return {
+        "run_id": row.run_id,
+        "status": row.status,
+        "ticker": row.ticker,
+        "rule_type": row.rule_type,
+        "rule_id": row.rule_id,
+        "attempts": row.attempts,
+        "created_at": iso_utc(row.created_at),
+        "started_at": iso_utc(row.started_at),
+        "completed_at": iso_utc(row.completed_at),
+        "error_message": row.error_message,
+        "data_hash": row.data_hash,
+        "engine_version": row.engine_version,
+        "image_tag": row.image_tag,
+        "request": _loads(row.request_json),
+        "metrics": _loads(row.metrics_json),
+    }
+
+
+def run_status_json(row: BacktestRun) -> str:
+    """The /status document: ``run_status(row)`` plus ``"result"`` as the last key, whose
+    value is the stored result JSON text verbatim when the run SUCCEEDED, else null."""
+    head = json.dumps(run_status(row), separators=(",", ":"), allow_nan=False)
+    result = row.result_json if row.status == RunStatus.SUCCEEDED and row.result_json else "null"
+    return f'{head[:-1]},"result":{result}}}'
+
+
+def preset(row: StrategyPreset) -> dict[str, Any]:
+    """One strategy preset."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "payload": json.loads(row.payload_json),
+        "created_at": iso_utc(row.created_at),
+    }

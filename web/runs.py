@@ -1,0 +1,137 @@
+"""Submitting a run and reading its status: ``POST /run_backtest``, ``GET /status/<run_id>``.
+
+Submission order is validate → INSERT PENDING → enqueue. The row comes first so the
+consumer always finds it; if the enqueue fails the row is marked FAILED at once, so no
+PENDING row is ever left that nothing will pick up.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Blueprint, Response, current_app, url_for
+from redis.exceptions import RedisError
+from rq.exceptions import DuplicateJobError
+from sqlalchemy.exc import IntegrityError
+
+from consumer.queue import enqueue_run
+from runs.contract import RequestError, RunRequest, parse_request
+from runs.execute import load_market_data
+from runs.logs import run_context
+from store.models import RunStatus
+from store.runs import get_run, insert_pending, mark_failed
+from web.body import json_object
+from web.db import get_session
+from web.errors import DATABASE_ERRORS, ApiError, remember_run_id
+from web.present import run_status_json
+from web.queue import get_run_queue
+
+logger = logging.getLogger("web.runs")
+
+bp = Blueprint("runs", __name__)
+
+QUEUE_UNAVAILABLE = "queue unavailable"
+"""The error of a run whose enqueue failed (its row is FAILED with this message)."""
+
+ALREADY_QUEUED = "run_id already exists in the queue"
+"""The error of a row whose id was refused by the queue as a duplicate."""
+
+ENQUEUE_FAILED = "internal error while enqueueing"
+"""The error of a row whose enqueue failed unexpectedly (the answer is a 500)."""
+
+
+def validate_request(payload: dict) -> RunRequest:
+    """Check a request body against the contract and the data catalog.
+
+    :raise ApiError 400: naming the offending field.
+    """
+    try:
+        run_request = parse_request(payload, strict=True)
+        load_market_data(run_request, current_app.config["DATA_DIR"])
+    except RequestError as exc:
+        raise ApiError(400, exc.message, field=exc.field) from None
+    return run_request
+
+
+def _image_tag() -> str | None:
+    """IMAGE_TAG, cut to the column's 64 characters (None when unset)."""
+    tag = current_app.config["IMAGE_TAG"]
+    return str(tag)[:64] if tag else None
+
+
+def _insert(request: RunRequest) -> None:
+    """INSERT the PENDING row; 409 for a taken run_id, 503 if the database is unreachable."""
+    try:
+        insert_pending(get_session(), request, _image_tag())
+    except IntegrityError:
+        logger.warning("refused: a run with this id exists already")
+        raise ApiError(409, "run_id already exists", field="run_id") from None
+    except DATABASE_ERRORS as exc:
+        logger.error("database unavailable at insert: %s", exc.__class__.__name__)
+        raise ApiError(503, "database unavailable", run_id=request.run_id) from None
+
+
+def _fail(run_id: str, message: str) -> None:
+    """Mark a run FAILED after its enqueue failed; a database error here is only logged."""
+    try:
+        mark_failed(get_session(), run_id, message, expected=(RunStatus.PENDING,))
+    except DATABASE_ERRORS:
+        logger.exception("could not mark the run FAILED (%s)", message)
+
+
+def _enqueue(request: RunRequest) -> None:
+    """Push the run; on any failure mark its row FAILED, then answer 409, 503 (or 500)."""
+    try:
+        enqueue_run(get_run_queue().queue, request)
+    except DuplicateJobError:
+        logger.warning("refused: a job with this id is already in the queue")
+        _fail(request.run_id, ALREADY_QUEUED)
+        raise ApiError(409, "run_id already exists", field="run_id") from None
+    except RedisError as exc:
+        logger.error("enqueue failed, run marked FAILED: %s: %s", exc.__class__.__name__, exc)
+        _fail(request.run_id, QUEUE_UNAVAILABLE)
+        raise ApiError(
+            503, QUEUE_UNAVAILABLE, run_id=request.run_id, status=RunStatus.FAILED
+        ) from None
+    except Exception:
+        _fail(request.run_id, ENQUEUE_FAILED)
+        raise
+
+
+@bp.post("/run_backtest")
+def submit():
+    """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
+    run_request = validate_request(json_object())
+    remember_run_id(run_request.run_id)
+    with run_context(run_request.run_id):
+        _insert(run_request)
+        logger.info(
+            "accepted %s %s %s..%s",
+            run_request.ticker,
+            run_request.rule_id,
+            run_request.start_date,
+            run_request.end_date,
+        )
+        _enqueue(run_request)
+        logger.info("enqueued on %s", get_run_queue().queue.name)
+    status_url = url_for("runs.status", run_id=run_request.run_id)
+    body = {"run_id": run_request.run_id, "status": RunStatus.PENDING, "status_url": status_url}
+    return body, 202, {"Location": status_url}
+
+
+def is_run_id(value: str) -> bool:
+    """Whether ``value`` is a UUID in canonical lower-case form (what run ids are)."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+@bp.get("/status/<path:run_id>")
+def status(run_id: str):
+    """The run's status, request, metrics and (once SUCCEEDED) its full result."""
+    row = get_run(get_session(), run_id) if is_run_id(run_id) else None
+    if row is None:
+        raise ApiError(404, "run not found")
+    return Response(run_status_json(row), mimetype="application/json")
