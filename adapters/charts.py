@@ -1,0 +1,231 @@
+"""PNG charts of one run (dark theme), rendered in memory as base64 data URIs.
+
+matplotlib is imported inside ``render_charts`` only (with the drawing layer
+``adapters._plot``), so ``import adapters`` stays cheap and a run without charts never pays
+for it. The charts are drawn one by one on one ``Figure`` + ``FigureCanvasAgg`` (never
+pyplot: no global figure registry), cleared between charts and released in a ``finally``
+block. The PNG bytes are deterministic: no "Software" metadata, fixed sizes, ticks
+computed by ``adapters._ticks``.
+
+Speed: a backtest is a one-shot process that must beat a one-shot backtesting.py run, so
+charts skip matplotlib's Axes (see ``adapters._plot``) and draw every per-bar series as one
+vectorised artist: a line, the candle wicks of one colour as one NaN-separated line, the
+candle bodies as one ``PolyCollection``. Bars sit at x = 0, 1, 2, … (no weekend gaps).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from adapters._ticks import date_ticks
+from adapters.curves import drawdown_pct
+from adapters.market import signal_markers
+from engine import Bars, EngineResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from adapters._plot import Panel
+
+CHART_KEYS = (
+    "drawdown_curve_base64",
+    "portfolio_orders_base64",
+    "trade_pnl_base64",
+    "cumulative_return_base64",
+    "candles_base64",
+)
+"""Keys of the ``charts`` dict returned by ``render_charts``, in order."""
+
+DATA_URI_PREFIX = "data:image/png;base64,"
+
+TEXT = "#c9d1d9"
+MUTED = "#8b949e"
+BLUE = "#58a6ff"
+GREEN = "#3fb950"
+RED = "#f85149"
+ORANGE = "#d29922"
+OVERLAY_COLORS = ("#d29922", "#bc8cff", "#39c5cf", "#f778ba", "#e3b341", "#79c0ff")
+"""Line colours of the rule's overlays, in the order the overlays are given."""
+CANDLE_WIDTH = 0.6
+"""Candle body width in bars."""
+
+Ticks = tuple[Sequence[int], Sequence[str]]
+
+
+def render_charts(
+    bars: Bars,
+    result: EngineResult,
+    *,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    records: list[dict],
+    benchmark: Mapping,
+    overlays: Mapping[str, np.ndarray] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """Render the run's charts as PNG data URIs ("data:image/png;base64,…").
+
+    Returns ``(chart_base64, charts)``: ``chart_base64`` is the equity curve (the legacy
+    single chart) and ``charts`` has the keys of ``CHART_KEYS``:
+
+    * ``drawdown_curve_base64``: percent below the running peak of equity;
+    * ``portfolio_orders_base64``: the close with ▲ buy and ▼ sell fills;
+    * ``trade_pnl_base64``: each trade's ``pnl_pct`` at its exit date, wins green,
+      losses red, a still-open trade hollow;
+    * ``cumulative_return_base64``: the strategy's and buy-and-hold's cumulative return;
+    * ``candles_base64``: candlesticks with ▲ entry / ▼ exit signal markers and the
+      rule's ``overlays`` (name → one float per bar on the price scale; NaN = no value).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from adapters import _plot
+
+    n = len(bars)
+    entries = np.asarray(entries, dtype=bool)
+    exits = np.asarray(exits, dtype=bool)
+    overlays = {name: _overlay(name, values, n) for name, values in (overlays or {}).items()}
+    ticks = date_ticks(bars.timestamps)
+    fills = signal_markers(bars, entries, exits, records)
+    buys, sells = _fill_points(bars, fills["buys"]), _fill_points(bars, fills["sells"])
+    equity = result.equity
+    hold = np.array(benchmark["equity"], dtype=np.float64)
+
+    painters: dict[str, Callable[[Panel], None]] = {
+        "chart_base64": lambda p: _equity(p, ticks, equity),
+        "drawdown_curve_base64": lambda p: _drawdown(p, ticks, drawdown_pct(equity)),
+        "portfolio_orders_base64": lambda p: _orders(p, ticks, bars.close, buys, sells),
+        "trade_pnl_base64": lambda p: _trade_pnl(p, ticks, bars, records),
+        "cumulative_return_base64": lambda p: _cumulative(p, ticks, equity, hold),
+        "candles_base64": lambda p: _candles(p, ticks, bars, entries, exits, overlays),
+    }
+    panel = _plot.Panel(n)
+    try:
+        images = {key: _data_uri(panel.render(paint)) for key, paint in painters.items()}
+    finally:
+        panel.close()
+        del panel
+    chart_base64 = images.pop("chart_base64")
+    return chart_base64, images
+
+
+def _data_uri(png: bytes) -> str:
+    return DATA_URI_PREFIX + base64.b64encode(png).decode("ascii")
+
+
+def _equity(panel: Panel, ticks: Ticks, equity: np.ndarray) -> None:
+    initial = float(equity[0])
+    panel.hline(initial, MUTED, dashed=True)
+    panel.line(np.arange(equity.size), equity, BLUE, 1.2)
+    panel.finish("Equity", _padded(*_span(equity, initial)), ticks)
+
+
+def _drawdown(panel: Panel, ticks: Ticks, drawdown: np.ndarray) -> None:
+    x = np.arange(drawdown.size)
+    panel.area(x, drawdown, RED, alpha=0.3)
+    panel.line(x, drawdown, RED, 1.0)
+    title = f"Drawdown (%)   max {float(drawdown.min()):.2f}%"
+    panel.finish(title, _padded(*_span(drawdown, 0.0)), ticks, suffix="%")
+
+
+def _orders(
+    panel: Panel,
+    ticks: Ticks,
+    close: np.ndarray,
+    buys: tuple[np.ndarray, np.ndarray],
+    sells: tuple[np.ndarray, np.ndarray],
+) -> None:
+    panel.line(np.arange(close.size), close, TEXT, 0.9, alpha=0.85, label="Close")
+    panel.markers(*buys, "^", GREEN, 6.0, label="Buy")
+    panel.markers(*sells, "v", RED, 6.0, label="Sell")
+    panel.finish("Close with orders", _padded(*_span(close, buys[1], sells[1])), ticks)
+
+
+def _trade_pnl(panel: Panel, ticks: Ticks, bars: Bars, records: list[dict]) -> None:
+    x, pnl = _fill_points(bars, records, "exit_timestamp", "pnl_pct")
+    is_open = np.array([record["is_open"] for record in records], dtype=bool)
+    win = np.array([(record["pnl_abs"] or 0.0) > 0 for record in records], dtype=bool)
+    panel.hline(0.0, MUTED)
+    panel.markers(x[win & ~is_open], pnl[win & ~is_open], "o", GREEN, 4.5, label="Win")
+    panel.markers(x[~win & ~is_open], pnl[~win & ~is_open], "o", RED, 4.5, label="Loss")
+    if is_open.any():
+        panel.markers(x[is_open], pnl[is_open], "o", MUTED, 4.5, label="Open", hollow=True)
+    if not records:
+        panel.note("No trades")
+    panel.finish("Trade PnL (%) by exit date", _padded(*_span(pnl, 0.0)), ticks, suffix="%")
+
+
+def _cumulative(panel: Panel, ticks: Ticks, equity: np.ndarray, hold: np.ndarray) -> None:
+    x = np.arange(equity.size)
+    strategy = (equity / equity[0] - 1.0) * 100.0
+    buy_hold = (hold / hold[0] - 1.0) * 100.0
+    panel.hline(0.0, MUTED)
+    panel.line(x, buy_hold, ORANGE, 1.0, label="Buy & hold")
+    panel.line(x, strategy, BLUE, 1.2, label="Strategy")
+    ylim = _padded(*_span(strategy, buy_hold, 0.0))
+    panel.finish("Cumulative return (%)", ylim, ticks, suffix="%")
+
+
+def _candles(
+    panel: Panel,
+    ticks: Ticks,
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    overlays: dict[str, np.ndarray],
+) -> None:
+    x = np.arange(len(bars), dtype=np.float64)
+    up = bars.close >= bars.open
+    for rising, color in ((up, GREEN), (~up, RED)):
+        panel.strokes(x[rising], bars.low[rising], bars.high[rising], color, 0.6)
+    colors = np.where(up[:, None], _rgba(GREEN), _rgba(RED))
+    left, right = x - CANDLE_WIDTH / 2, x + CANDLE_WIDTH / 2
+    corners = [(left, bars.open), (left, bars.close), (right, bars.close), (right, bars.open)]
+    panel.polygons(np.stack([np.column_stack(c) for c in corners], axis=1), colors)
+
+    lo, hi = _span(bars.low, bars.high, *overlays.values())
+    gap = (hi - lo) * 0.04 if hi > lo else 1.0
+    for i, (name, values) in enumerate(overlays.items()):
+        panel.line(x, values, OVERLAY_COLORS[i % len(OVERLAY_COLORS)], 1.0, label=name)
+    panel.markers(x[entries], bars.low[entries] - gap, "^", BLUE, label="Entry signal")
+    panel.markers(x[exits], bars.high[exits] + gap, "v", ORANGE, label="Exit signal")
+    panel.finish("Price", (lo - gap * 1.5, hi + gap * 1.5), ticks)
+
+
+def _fill_points(
+    bars: Bars, points: list[dict], when: str = "timestamp", value: str = "price"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bar indices and values of records stamped with ISO timestamps of these bars."""
+    stamps = np.array([point[when][:19] for point in points], dtype="datetime64[s]")
+    x = np.searchsorted(bars.timestamps, stamps)
+    y = np.array([point[value] for point in points], dtype=np.float64)
+    return x, y
+
+
+def _overlay(name: str, values: np.ndarray, n: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (n,):
+        raise ValueError(f"overlay {name!r} has shape {arr.shape}; expected ({n},), one per bar")
+    return arr
+
+
+def _span(*values: np.ndarray | float) -> tuple[float, float]:
+    """Finite minimum and maximum over arrays and scalars (0, 1 when there is none)."""
+    parts = [np.ravel(np.asarray(v, dtype=np.float64)) for v in values]
+    flat = np.concatenate(parts) if parts else np.empty(0)
+    flat = flat[np.isfinite(flat)]
+    if not flat.size:
+        return 0.0, 1.0
+    return float(flat.min()), float(flat.max())
+
+
+def _padded(lo: float, hi: float) -> tuple[float, float]:
+    """Axis limits around [lo, hi] with 5% margins; a flat range gets ±1% (at least ±1)."""
+    margin = (hi - lo) * 0.05 if hi > lo else max(abs(hi) * 0.01, 1.0)
+    return lo - margin, hi + margin
+
+
+def _rgba(color: str) -> tuple[float, float, float, float]:
+    """ "#rrggbb" as an RGBA tuple of floats in [0, 1]."""
+    return (*(int(color[i : i + 2], 16) / 255.0 for i in (1, 3, 5)), 1.0)

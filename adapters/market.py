@@ -1,0 +1,55 @@
+"""The market side of a run for charts: OHLCV candles and signal/fill markers."""
+
+from __future__ import annotations
+
+from operator import itemgetter
+
+import numpy as np
+
+from adapters._plain import float_list
+from adapters.timestamps import iso_utc
+from engine import Bars
+
+
+def price_candles(bars: Bars) -> dict[str, list]:
+    """The bars as columns: timestamps, open, high, low, close, volume."""
+    return {
+        "timestamps": iso_utc(bars.timestamps),
+        "open": float_list(bars.open),
+        "high": float_list(bars.high),
+        "low": float_list(bars.low),
+        "close": float_list(bars.close),
+        "volume": float_list(bars.volume),
+    }
+
+
+def signal_markers(
+    bars: Bars, entries: np.ndarray, exits: np.ndarray, records: list[dict]
+) -> dict[str, list]:
+    """Where the rule signalled and where orders actually filled.
+
+    ``entries``/``exits``: timestamps of the bars whose entry/exit signal is true (the
+    signal is on that bar's close; the fill, if any, is at the next bar's open).
+    ``buys``/``sells``: fills from the trade records, in time order, each
+    ``{"timestamp", "price", "size"}``. A long trade's entry and a short trade's exit are
+    buys; a short's entry and a long's exit are sells. An open trade's exit is only a
+    mark at the last close, not a fill, so it is left out.
+    """
+    timestamps = bars.timestamps
+    buys: list[dict] = []
+    sells: list[dict] = []
+    for record in records:
+        long = record["side"] == "BUY"
+        size = record["size"]
+        opening = {"timestamp": record["entry_timestamp"], "price": record["entry_price"]}
+        (buys if long else sells).append({**opening, "size": size})
+        if not record["is_open"]:
+            closing = {"timestamp": record["exit_timestamp"], "price": record["exit_price"]}
+            (sells if long else buys).append({**closing, "size": size})
+    by_time = itemgetter("timestamp")  # ISO-8601 strings of one format sort in time order
+    return {
+        "entries": iso_utc(timestamps[np.asarray(entries, dtype=bool)]),
+        "exits": iso_utc(timestamps[np.asarray(exits, dtype=bool)]),
+        "buys": sorted(buys, key=by_time),
+        "sells": sorted(sells, key=by_time),
+    }
