@@ -29,6 +29,12 @@ logger = logging.getLogger("consumer.jobs")
 INTERNAL_ERROR = "internal error while running the backtest; operators can find it by run_id"
 
 
+def max_result_bytes() -> int:
+    """RUN_MAX_RESULT_BYTES (default 12 MiB): the largest result stored. MySQL refuses a
+    statement over max_allowed_packet (16 MiB on MariaDB, 64 MiB on MySQL 8)."""
+    return int(os.environ.get("RUN_MAX_RESULT_BYTES") or 12 * 2**20)
+
+
 def worker_name() -> str:
     """Who ran it: the pod name (HOSTNAME) and pid."""
     return f"{os.environ.get('HOSTNAME') or socket.gethostname()}:{os.getpid()}"
@@ -59,10 +65,19 @@ def run_backtest(payload: dict[str, Any]) -> dict[str, str]:
             mark_failed(session, run_id, INTERNAL_ERROR, engine_version=ENGINE_VERSION)
             return {"run_id": run_id, "status": RunStatus.FAILED}
 
+        result_json = to_json(result)
+        if len(result_json) > max_result_bytes():
+            message = (
+                f"the result is {len(result_json) / 2**20:.1f} MiB, over the "
+                f"{max_result_bytes() / 2**20:.0f} MiB limit: narrow the dates or set charts false"
+            )
+            logger.warning("not stored: %s", message)
+            mark_failed(session, run_id, message, engine_version=ENGINE_VERSION)
+            return {"run_id": run_id, "status": RunStatus.FAILED}
         recorded = mark_succeeded(
             session,
             run_id,
-            result_json=to_json(result),
+            result_json=result_json,
             metrics=result.metrics,
             data_hash=result.data_hash,
             engine_version=result.engine_version,

@@ -11,6 +11,7 @@ be recorded anywhere.
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from redis.exceptions import RedisError
@@ -26,6 +27,12 @@ from store.runs import mark_failed
 logger = logging.getLogger("consumer.worker")
 
 CRASHED = "the run's process died before it finished (out of memory or killed); retried once"
+
+
+def monitoring_interval() -> int:
+    """RQ_JOB_MONITORING_INTERVAL (s, default 10): how often the parent heartbeats while the
+    work-horse runs. A pod that dies is detected as abandoned ~this + 60 s later."""
+    return int(os.environ.get("RQ_JOB_MONITORING_INTERVAL") or 10)
 
 
 class OneShotWorker(Worker):
@@ -67,7 +74,11 @@ def consume_one() -> int:
         connection = redis_connection()
         queue = backtest_queue(connection)
         worker = OneShotWorker(
-            [queue], connection=connection, serializer=queue.serializer, name=worker_name()
+            [queue],
+            connection=connection,
+            serializer=queue.serializer,
+            name=worker_name(),
+            job_monitoring_interval=monitoring_interval(),
         )
         worked = worker.work(burst=True, max_jobs=1, logging_level="WARNING")
     except RedisError:

@@ -11,6 +11,7 @@ from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t o
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +25,32 @@ SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
 
 
+def max_bars() -> int:
+    """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars): the most bars one run may
+    cover, which bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
+    return int(os.environ.get("RUN_MAX_BARS") or 20_000)
+
+
 def load_market_data(request: RunRequest, data_dir: Path | None = None) -> data.History:
     """The request's data: every bar of its ticker's file, the window of its dates, the hash.
 
     Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
-    checks) or ``start_date`` (no bar in the range).
+    checks), ``start_date`` (no bar in the range) or ``end_date`` (too many bars).
     """
     try:
-        return data.load_history(request.ticker, request.start, request.end, data_dir)
+        history = data.load_history(request.ticker, request.start, request.end, data_dir)
     except data.UnknownTickerError as exc:
         raise RequestError("ticker", str(exc)) from None
     except data.DataQualityError as exc:
         raise RequestError("ticker", f"data file for {request.ticker} is invalid: {exc}") from None
     except data.EmptyRangeError as exc:
         raise RequestError("start_date", str(exc)) from None
+    bars = history.stop - history.start
+    if bars > max_bars():
+        raise RequestError(
+            "end_date", f"the range holds {bars:,} bars; a run may cover at most {max_bars():,}"
+        )
+    return history
 
 
 def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:

@@ -81,3 +81,24 @@ def goog_csv() -> Path:
     import backtesting
 
     return Path(backtesting.__file__).parent / "test" / "GOOG.csv"
+
+
+STACK_REDIS_URL = os.environ.get("TEST_STACK_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture(scope="session")
+def stack(mysql_url: str, tmp_path_factory):
+    """The real platform (web + local scaler processes) on MariaDB and Redis, shared by the
+    end-to-end and browser tests of one session."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from tests.stack import LocalStack
+
+    try:
+        Redis.from_url(STACK_REDIS_URL).ping()
+    except RedisError as exc:
+        _require("Redis", f"{STACK_REDIS_URL}: {exc}")
+    platform = LocalStack(mysql_url, STACK_REDIS_URL, tmp_path_factory.mktemp("stack")).start()
+    yield platform
+    platform.stop()

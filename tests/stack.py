@@ -1,0 +1,155 @@
+"""The real platform as processes, for end-to-end and browser tests.
+
+``LocalStack`` starts ``python -m web`` and ``python -m consumer.scaler`` against a real
+database and a real Redis, with the project's keda/scaledjob.yaml (copied with its own
+queue name and, for speed, a 1 s pollingInterval; every other setting as committed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = PROJECT_ROOT / "keda" / "scaledjob.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass
+class LocalStack:
+    """web + local scaler as child processes; ``base_url`` serves the API and dashboard."""
+
+    database_url: str
+    redis_url: str
+    workdir: Path
+    polling_interval: int = 1
+    max_replicas: int | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    queue: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}")
+    port: int = field(default_factory=free_port)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "RQ_QUEUE": self.queue,
+            "PORT": str(self.port),
+            "IMAGE_TAG": "e2e-test",
+            "SCALER_MANIFEST": str(self.manifest),
+            "SCALER_REAPER_INTERVAL": "5",
+            "SCALER_GRACE": "20",
+            "MPLCONFIGDIR": str(self.workdir / "mpl"),
+            "LOG_LEVEL": "INFO",
+            **self.extra_env,
+        }
+
+    @property
+    def manifest(self) -> Path:
+        return self.workdir / "scaledjob.yaml"
+
+    def write_manifest(self) -> dict:
+        doc = yaml.safe_load(MANIFEST.read_text())
+        doc["spec"]["pollingInterval"] = self.polling_interval
+        if self.max_replicas is not None:
+            doc["spec"]["maxReplicaCount"] = self.max_replicas
+        for trigger in doc["spec"]["triggers"]:
+            trigger["metadata"]["listName"] = f"rq:queue:{self.queue}"
+        self.manifest.write_text(yaml.safe_dump(doc))
+        return doc
+
+    def start(self) -> LocalStack:
+        from store.db import create_schema, make_engine
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.write_manifest()
+        engine = make_engine(self.database_url)
+        create_schema(engine)
+        engine.dispose()
+        self.logs = {name: open(self.workdir / f"{name}.log", "wb") for name in ("web", "scaler")}
+        for name, module in (("web", "web"), ("scaler", "consumer.scaler")):
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", module],
+                    env=self.env,
+                    cwd=PROJECT_ROOT,
+                    stdout=self.logs[name],
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        wait_until(self._healthy, 30, what="web /health")
+        return self
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.base_url}/health", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+    def submit(self, payload: dict) -> requests.Response:
+        return requests.post(f"{self.base_url}/run_backtest", json=payload, timeout=10)
+
+    def status(self, run_id: str) -> dict:
+        return requests.get(f"{self.base_url}/status/{run_id}", timeout=10).json()
+
+    def wait_finished(self, run_ids: list[str], timeout: float = 120) -> dict[str, dict]:
+        done: dict[str, dict] = {}
+
+        def all_done() -> bool:
+            for run_id in run_ids:
+                if run_id not in done:
+                    body = self.status(run_id)
+                    if body["status"] in ("SUCCEEDED", "FAILED"):
+                        done[run_id] = body
+            return len(done) == len(run_ids)
+
+        wait_until(all_done, timeout, interval=0.5, what=f"{len(run_ids)} runs to finish")
+        return done
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for handle in getattr(self, "logs", {}).values():
+            handle.close()

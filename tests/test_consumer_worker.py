@@ -1,0 +1,299 @@
+"""``python -m consumer`` on MariaDB + Redis: one run per process, outcomes recorded, faults.
+
+Kill tests freeze the consumer (SIGSTOP on its process group) the moment its run is
+RUNNING, so the kill lands mid-run without a race. A killed work-horse (what an
+out-of-memory kill does) is seen by the parent at once and RQ retries the run; a killed
+consumer (pod lost) is found by the reaper after RQ's heartbeat expires (monitoring
+interval + 60 s), retried once, and FAILED if the retry dies too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from redis import Redis
+
+from consumer.queue import backtest_queue, enqueue_run
+from consumer.reaper import CRASHED, reap
+from runs.contract import parse_request
+from store.db import create_schema, make_engine, make_sessionmaker
+from store.models import RunStatus
+from store.runs import get_run, insert_pending
+from tests.stack import PROJECT_ROOT, wait_until
+
+pytestmark = [pytest.mark.mysql, pytest.mark.redis]
+
+
+@pytest.fixture
+def env(mysql_url, redis_url, tmp_path, monkeypatch):
+    engine = make_engine(mysql_url)
+    create_schema(engine)
+    engine.dispose()
+    queue = f"t-{uuid.uuid4().hex[:8]}"
+    values = {
+        "DATABASE_URL": mysql_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": queue,
+        "CLAIM_FILE": str(tmp_path / "claimed"),
+        "RQ_JOB_MONITORING_INTERVAL": "2",
+        "MPLCONFIGDIR": str(tmp_path / "mpl"),
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def sessions(env):
+    return make_sessionmaker(make_engine(env["DATABASE_URL"]))
+
+
+@pytest.fixture
+def queue(env):
+    return backtest_queue(Redis.from_url(env["REDIS_URL"]), env["RQ_QUEUE"])
+
+
+def submit(sessions, queue, **fields) -> str:
+    payload = {
+        "ticker": "ACME",
+        "rule_type": "SMA_CROSS",
+        "start_date": "2016-01-01",
+        "end_date": "2018-12-31",
+        "charts": False,
+        **fields,
+    }
+    request = parse_request(payload, strict=False)
+    with sessions() as session:
+        insert_pending(session, request, "test")
+    enqueue_run(queue, request)
+    return request.run_id
+
+
+def consumer(env, **extra) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "consumer"],
+        env={**os.environ, **env, **extra},
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
+    """Wait for a consumer; its exit code and log."""
+    out, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, out
+
+
+def row(sessions, run_id):
+    with sessions() as session:
+        return get_run(session, run_id)
+
+
+@pytest.fixture
+def slow_data(tmp_path) -> Path:
+    """A DATA_DIR with SLOW: 20,000 daily bars (the most a run may cover; ~1 s with charts)."""
+    n = 20_000
+    rng = np.random.default_rng(7)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    days = np.datetime64("1940-01-01") + np.arange(n)
+    lines = ["Date,Open,High,Low,Close,Volume"]
+    lines += [f"{d},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},1000" for d, c in zip(days, close)]
+    folder = tmp_path / "slowdata"
+    folder.mkdir()
+    (folder / "SLOW.csv").write_text("\n".join(lines) + "\n")
+    entry = {"file": "SLOW.csv", "name": "Slow", "synthetic": True, "description": "test"}
+    (folder / "catalog.json").write_text(json.dumps({"SLOW": entry}))
+    return folder
+
+
+def test_a_consumer_takes_exactly_one_run_records_it_and_exits_zero(env, sessions, queue):
+    """Two queued runs: one process runs one of them to SUCCEEDED, the other stays queued."""
+    first = submit(sessions, queue)
+    second = submit(sessions, queue, rule_type="RSI")
+    proc = consumer(env)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    done = row(sessions, first)
+    assert done.status == RunStatus.SUCCEEDED and done.attempts == 1
+    assert done.started_at <= done.completed_at and done.worker
+    result = json.loads(done.result_json)
+    assert result["run_id"] == first and result["data_hash"] == done.data_hash
+    assert result["engine_version"] == done.engine_version
+    assert row(sessions, second).status == RunStatus.PENDING
+    assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [second.encode()]
+    assert Path(env["CLAIM_FILE"]).exists()
+    assert first in out, "every log line about the run carries its run_id"
+
+
+def test_an_empty_queue_exits_zero_at_once(env):
+    """KEDA can over-start Jobs: with nothing queued the consumer exits 0 without claiming."""
+    started = time.monotonic()
+    proc = consumer(env)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert time.monotonic() - started < 5
+    assert not Path(env["CLAIM_FILE"]).exists()
+
+
+def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_zero(
+    env, sessions, queue, tmp_path
+):
+    """A data file that breaks a quality rule: FAILED naming the file's line; the pod exits 0."""
+    folder = tmp_path / "baddata"
+    folder.mkdir()
+    (folder / "BAD.csv").write_text(
+        "Date,Open,High,Low,Close,Volume\n2020-01-02,10,11,9,10,5\n2020-01-03,10,9,9,10,5\n"
+    )
+    entry = {"file": "BAD.csv", "name": "Bad", "synthetic": True, "description": "test"}
+    (folder / "catalog.json").write_text(json.dumps({"BAD": entry}))
+    request = parse_request(
+        {"ticker": "BAD", "rule_type": "RSI", "start_date": "2020-01-01", "end_date": "2020-12-31"}
+    )
+    with sessions() as session:
+        insert_pending(session, request, "test")
+    enqueue_run(queue, request)
+    proc = consumer(env, DATA_DIR=str(folder))
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    failed = row(sessions, request.run_id)
+    assert failed.status == RunStatus.FAILED
+    assert "line 3" in failed.error_message and "Traceback" not in failed.error_message
+
+
+def test_a_duplicate_delivery_of_a_finished_run_does_not_change_its_result(
+    env, sessions, queue
+):
+    """The same run delivered again after SUCCEEDED is skipped: result and times unchanged."""
+    run_id = submit(sessions, queue)
+    assert finish(consumer(env))[0] == 0
+    before = row(sessions, run_id)
+    assert before.status == RunStatus.SUCCEEDED
+
+    queue.connection.delete(f"rq:job:{run_id}")  # its hash expired (result_ttl)
+    enqueue_run(queue, parse_request(json.loads(before.request_json), strict=False))
+    proc = consumer(env)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    after = row(sessions, run_id)
+    assert "duplicate or late delivery ignored" in out
+    assert (after.status, after.result_json, after.completed_at, after.attempts) == (
+        before.status,
+        before.result_json,
+        before.completed_at,
+        before.attempts,
+    )
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _start_and_freeze(env, sessions, queue, slow_data, claim: Path):
+    """Start a consumer on a SLOW run and stop (SIGSTOP) it as soon as the run is RUNNING."""
+    run_id = submit(
+        sessions, queue, ticker="SLOW", start_date="1940-01-01", end_date="2000-01-01", charts=True
+    )
+    proc = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(claim))
+    wait_until(
+        lambda: row(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING"
+    )
+    os.killpg(proc.pid, signal.SIGSTOP)
+    assert row(sessions, run_id).status == RunStatus.RUNNING, "frozen mid-run"
+    return run_id, proc
+
+
+def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
+    env, sessions, queue, slow_data, tmp_path
+):
+    """SIGKILL on the forked work-horse (an OOM kill): the parent records it, RQ re-queues the
+    run, the consumer still exits 0, and the next consumer finishes it (attempt 2)."""
+    run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
+    (horse,) = _children(proc.pid)
+    os.kill(horse, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGCONT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [run_id.encode()]
+    assert row(sessions, run_id).status == RunStatus.RUNNING
+
+    second = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
+    code, out = finish(second)
+    assert code == 0, out
+    done = row(sessions, run_id)
+    assert (done.status, done.attempts) == (RunStatus.SUCCEEDED, 2), (done.error_message, out)
+
+
+def _kill_pod(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole pod: parent and work-horse
+    finish(proc, timeout=10)
+
+
+def _reap_until(env, sessions, predicate, what: str):
+    connection = Redis.from_url(env["REDIS_URL"])
+
+    def step():
+        connection.delete(f"rq:clean_registries:{env['RQ_QUEUE']}")  # a worker's lock
+        reap(connection, sessions, env["RQ_QUEUE"])
+        return predicate()
+
+    return wait_until(step, 150, interval=3, what=what)
+
+
+@pytest.mark.slow
+def test_a_killed_consumer_is_retried_once_by_the_reaper_then_failed_if_killed_again(
+    env, sessions, queue, slow_data, tmp_path
+):
+    """Pod lost mid-run: the reaper re-queues it once (never stuck RUNNING); lost again, the
+    reaper fails it with a clear message. ~2.5 minutes: RQ's heartbeat expiry is +60 s."""
+    run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
+    _kill_pod(proc)
+    key = f"rq:queue:{env['RQ_QUEUE']}"
+    _reap_until(env, sessions, lambda: queue.connection.llen(key) == 1, "the retry")
+    assert row(sessions, run_id).status == RunStatus.RUNNING
+
+    retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
+    wait_until(lambda: row(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
+    os.killpg(retry.pid, signal.SIGSTOP)
+    _kill_pod(retry)
+    _reap_until(
+        env, sessions, lambda: row(sessions, run_id).status == RunStatus.FAILED, "FAILED"
+    )
+    failed = row(sessions, run_id)
+    assert failed.error_message == CRASHED and failed.completed_at is not None
+    assert queue.connection.llen(key) == 0
+
+
+@pytest.mark.slow
+def test_a_killed_consumer_whose_retry_succeeds_ends_succeeded(
+    env, sessions, queue, slow_data, tmp_path
+):
+    """Pod lost mid-run, reaper re-queues it, the next consumer finishes: SUCCEEDED, attempt 2."""
+    run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
+    _kill_pod(proc)
+    key = f"rq:queue:{env['RQ_QUEUE']}"
+    _reap_until(env, sessions, lambda: queue.connection.llen(key) == 1, "the retry")
+    retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
+    assert finish(retry)[0] == 0
+    done = row(sessions, run_id)
+    assert done.status == RunStatus.SUCCEEDED and done.attempts == 2
