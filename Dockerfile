@@ -1,0 +1,60 @@
+# syntax=docker/dockerfile:1
+# One image for every process of stock-backtest; only the command differs:
+#   web (default CMD)  gunicorn "web:create_app()"      schema init  python -m web init-db
+#   consumer (KEDA Job) python -m consumer               reaper       python -m consumer.reaper
+#   local scaler        python -m consumer.scaler        (compose only; reads /app/keda/scaledjob.yaml)
+# Build: docker build --build-arg IMAGE_TAG=$(git rev-parse --short HEAD) -t stock-backtest:<sha> .
+
+# ---- builder: resolve and install the pinned runtime dependencies into a self-contained venv ----
+FROM python:3.11.14-slim-bookworm AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN python -m venv /opt/venv
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+
+# ---- runtime: the venv + the application, run as an unprivileged numeric user ----
+FROM python:3.11.14-slim-bookworm AS runtime
+
+# The git SHA the image is built from; recorded with every result (CI passes the short SHA).
+ARG IMAGE_TAG=dev
+
+LABEL org.opencontainers.image.title="stock-backtest" \
+      org.opencontainers.image.description="Stock-strategy backtesting: web, consumer, reaper, scaler" \
+      org.opencontainers.image.revision="${IMAGE_TAG}"
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH="/opt/venv/bin:${PATH}" \
+    IMAGE_TAG="${IMAGE_TAG}" \
+    DATA_DIR=/app/data \
+    PORT=5000 \
+    WEB_CONCURRENCY=2 \
+    RQ_QUEUE=backtests \
+    LOG_LEVEL=INFO \
+    CLAIM_FILE=/tmp/consumer-claimed \
+    SCALER_MANIFEST=/app/keda/scaledjob.yaml \
+    MPLCONFIGDIR=/tmp/matplotlib
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin app
+
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+# Application code, data/ and keda/scaledjob.yaml (.dockerignore keeps tests, docs, k8s, secrets out).
+# Owned by root and not writable by the app user: code and CSV data are read-only at run time.
+COPY . /app
+RUN python -m compileall -q /app \
+    && chmod -R a+rX,go-w /app
+
+USER 10001:10001
+EXPOSE 5000
+
+# Process-level health for `docker run` / compose; Kubernetes uses its own probes (/health, /ready).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '5000'), timeout=4)"]
+
+CMD ["sh", "-c", "exec gunicorn --bind \"0.0.0.0:${PORT:-5000}\" --workers \"${WEB_CONCURRENCY:-2}\" \"web:create_app()\""]
