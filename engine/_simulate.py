@@ -34,14 +34,16 @@ from engine.params import TradingParams
 
 @dataclass(frozen=True, eq=False)
 class Events:
-    """The fills of N runs, padded to K events per row (``valid`` marks real ones).
+    """The fills of N runs as flat arrays, grouped by run and in time order within a run.
 
-    For event k of row i, at bar ``bar[i, k]``: ``closed[i, k]`` signed shares were closed
-    at ``close_price`` paying ``close_fee``; then ``opened`` signed shares were opened at
-    ``open_price`` paying ``open_fee``; ``cash`` and ``shares`` are the state after it.
+    Fill e belongs to run ``run[e]`` at bar ``bar[e]``: ``closed[e]`` signed shares were
+    closed at ``close_price`` paying ``close_fee``; then ``opened`` signed shares were opened
+    at ``open_price`` paying ``open_fee``; ``cash`` and ``shares`` are the state after it.
+    Run i's fills are ``offsets[i]:offsets[i + 1]``.
     """
 
-    valid: np.ndarray
+    offsets: np.ndarray
+    run: np.ndarray
     bar: np.ndarray
     closed: np.ndarray
     close_price: np.ndarray
@@ -52,10 +54,14 @@ class Events:
     cash: np.ndarray
     shares: np.ndarray
 
+    def of_run(self, i: int) -> range:
+        """Indices of run i's fills."""
+        return range(int(self.offsets[i]), int(self.offsets[i + 1]))
+
 
 @dataclass(frozen=True, eq=False)
 class Paths:
-    """Per-bar state of N runs (N × T) and, per run, the bust bar (-1 when none)."""
+    """Per-bar state of a block of runs (n × T) and, per run, the bust bar (-1 when none)."""
 
     cash: np.ndarray
     position: np.ndarray
@@ -63,44 +69,50 @@ class Paths:
     bust_bar: np.ndarray
 
 
-def desired_state(entries: np.ndarray, exits: np.ndarray, direction: str) -> np.ndarray:
-    """The position each run wants after each bar: +1 long, 0 flat, -1 short (int8, N × T)."""
-    signal = entries.astype(np.int8) - exits.astype(np.int8)
-    n_bars = signal.shape[1]
-    last = np.where(signal != 0, np.arange(n_bars), -1)
-    np.maximum.accumulate(last, axis=1, out=last)
-    state = np.take_along_axis(signal, np.maximum(last, 0), axis=1)
-    state[last < 0] = 0
+def transitions(
+    entries: np.ndarray, exits: np.ndarray, direction: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each run's desired position changes: (run, fill bar, new side), run-major.
+
+    Works on the sparse non-zero signals only: a signal changes the desired position when
+    its side differs from the previous signal's side in the same run (0 before the first).
+    A change on the last bar has no next open and is dropped.
+    """
+    signal = entries.astype(np.int8)
+    signal -= exits
+    runs, cols = np.nonzero(signal)
+    side = signal[runs, cols]
     if direction == "longonly":
-        np.maximum(state, 0, out=state)
-    return state
+        np.maximum(side, 0, out=side)
+    previous = np.zeros_like(side)
+    previous[1:] = side[:-1]
+    previous[np.flatnonzero(np.diff(runs)) + 1] = 0
+    if runs.size:
+        previous[0] = 0
+    keep = (side != previous) & (cols < signal.shape[1] - 1)
+    return runs[keep], cols[keep] + 1, side[keep].astype(np.float64)
 
 
-def fill_events(state: np.ndarray, open_: np.ndarray, params: TradingParams) -> Events:
-    """Walk the changes of ``state`` in time order and size and price every fill."""
-    n_runs = state.shape[0]
-    previous = np.zeros_like(state)
-    previous[:, 1:] = state[:, :-1]
-    rows, cols = np.nonzero(state[:, :-1] != previous[:, :-1])
-    counts = np.bincount(rows, minlength=n_runs)
-    width = int(counts.max()) if rows.size else 0
-    rank = np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]
-
-    valid = np.zeros((n_runs, width), dtype=bool)
-    bar = np.zeros((n_runs, width), dtype=np.int64)
-    target = np.zeros((n_runs, width), dtype=np.float64)
-    valid[rows, rank] = True
-    bar[rows, rank] = cols + 1
-    target[rows, rank] = state[rows, cols]
-
-    out = {name: np.zeros((n_runs, width)) for name in _EVENT_FIELDS}
+def fill_events(
+    n_runs: int,
+    runs: np.ndarray,
+    bars: np.ndarray,
+    sides: np.ndarray,
+    open_: np.ndarray,
+    params: TradingParams,
+) -> Events:
+    """Size and price every fill, in time order within each run."""
+    counts = np.bincount(runs, minlength=n_runs)
+    offsets = np.zeros(n_runs + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    out = {name: np.zeros(runs.size) for name in _EVENT_FIELDS}
     costs = _Costs.of(params)
-    price = open_[bar]
+    prices = open_[bars]
     if n_runs == 1:
-        _walk_one(price[0], target[0], costs, {name: arr[0] for name, arr in out.items()})
+        _walk_one(prices, sides, costs, out)
     else:
-        _walk_many(price, target, valid, costs, out)
-    return Events(valid=valid, bar=bar, **out)
+        _walk_waves(runs, offsets, counts, prices, sides, costs, out)
+    return Events(offsets=offsets, run=runs, bar=bars, **out)
 
 
 _EVENT_FIELDS = (
@@ -175,7 +187,7 @@ def _fill(cash, shares, price, side, c: _Costs, xp):
 
 
 def _walk_one(prices: np.ndarray, sides: np.ndarray, c: _Costs, out: dict) -> None:
-    """The events of one run, in Python floats (a single backtest: ~50x fewer calls)."""
+    """The fills of one run, in Python floats (a single backtest: ~50x fewer calls)."""
     cash, shares = c.initial_capital, 0.0
     for k, (price, side) in enumerate(zip(prices.tolist(), sides.tolist(), strict=True)):
         close_price, close_fee, open_price, qty, open_fee, cash = _fill(
@@ -192,60 +204,87 @@ def _walk_one(prices: np.ndarray, sides: np.ndarray, c: _Costs, out: dict) -> No
         out["shares"][k] = shares
 
 
-def _walk_many(
-    prices: np.ndarray, sides: np.ndarray, valid: np.ndarray, c: _Costs, out: dict
+def _walk_waves(
+    runs: np.ndarray,
+    offsets: np.ndarray,
+    counts: np.ndarray,
+    prices: np.ndarray,
+    sides: np.ndarray,
+    c: _Costs,
+    out: dict,
 ) -> None:
-    """The events of N runs, event k of every run at once (padded events change nothing)."""
-    cash = np.full(prices.shape[0], c.initial_capital)
-    shares = np.zeros(prices.shape[0])
-    for k in range(prices.shape[1]):
-        live = valid[:, k]
-        side = sides[:, k]
+    """The fills of N runs in waves: wave k is the k-th fill of every run that has one."""
+    cash = np.full(counts.size, c.initial_capital)
+    shares = np.zeros(counts.size)
+    rank = np.arange(runs.size) - offsets[runs]
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(int(counts.max(initial=0)) + 1))
+    bounds = np.append(bounds, runs.size)
+    for k in range(bounds.size - 1):
+        fills = order[bounds[k] : bounds[k + 1]]
+        who = runs[fills]
+        held = shares[who]
+        side = sides[fills]
         close_price, close_fee, open_price, qty, open_fee, cash_after = _fill(
-            cash, shares, prices[:, k], side, c, np
+            cash[who], held, prices[fills], side, c, np
         )
-        out["closed"][:, k] = np.where(live, shares, 0.0)
-        out["close_price"][:, k] = close_price
-        out["close_fee"][:, k] = np.where(live, close_fee, 0.0)
-        out["opened"][:, k] = np.where(live, side * qty, 0.0)
-        out["open_price"][:, k] = open_price
-        out["open_fee"][:, k] = np.where(live, open_fee, 0.0)
-        cash = np.where(live, cash_after, cash)
-        shares = np.where(live, side * qty, shares)
-        out["cash"][:, k] = cash
-        out["shares"][:, k] = shares
+        opened = side * qty
+        out["closed"][fills] = held
+        out["close_price"][fills] = close_price
+        out["close_fee"][fills] = close_fee
+        out["opened"][fills] = opened
+        out["open_price"][fills] = open_price
+        out["open_fee"][fills] = open_fee
+        out["cash"][fills] = cash_after
+        out["shares"][fills] = opened
+        cash[who] = cash_after
+        shares[who] = opened
 
 
-def paths(events: Events, close: np.ndarray, initial_capital: float) -> Paths:
-    """Cash, position and equity on every bar, with bankruptcy applied."""
-    n_runs, width = events.valid.shape
-    n_bars = close.shape[0]
-    count = np.zeros((n_runs, n_bars), dtype=np.int64)
-    rows, ks = np.nonzero(events.valid)
-    count[rows, events.bar[rows, ks]] = 1
-    np.cumsum(count, axis=1, out=count)
+def paths(
+    events: Events, first: int, last: int, close: np.ndarray, initial_capital: float
+) -> Paths:
+    """Cash, position and equity on every bar for runs ``first:last``, bankruptcy applied.
 
-    cash_steps = np.empty((n_runs, width + 1))
-    cash_steps[:, 0] = initial_capital
-    cash_steps[:, 1:] = events.cash
-    share_steps = np.zeros((n_runs, width + 1))
-    share_steps[:, 1:] = events.shares
-    cash = np.take_along_axis(cash_steps, count, axis=1)
-    position = np.take_along_axis(share_steps, count, axis=1)
+    Each run's bars are segments between fills; a segment's cash and shares are repeated
+    over its bars (``np.repeat``), so no N × T index arrays are built.
+    """
+    n_runs, n_bars = last - first, close.shape[0]
+    lo, hi = int(events.offsets[first]), int(events.offsets[last])
+    runs = events.run[lo:hi] - first
+    bars = events.bar[lo:hi]
+    slot = np.arange(lo, hi) - lo + runs + 1  # segment index: each run has one extra, first
+    starts = np.arange(n_runs) + events.offsets[first:last] - lo
+    cash_seg = np.empty(hi - lo + n_runs)
+    share_seg = np.zeros(hi - lo + n_runs)
+    cash_seg[starts] = initial_capital
+    cash_seg[slot] = events.cash[lo:hi]
+    share_seg[slot] = events.shares[lo:hi]
+    begin = np.zeros(hi - lo + n_runs, dtype=np.int64)
+    begin[slot] = bars
+    end = np.empty_like(begin)
+    end[:-1] = begin[1:]
+    end[np.append(starts[1:], begin.size) - 1] = n_bars
+    lengths = end - begin
+    cash = np.repeat(cash_seg, lengths).reshape(n_runs, n_bars)
+    position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
     equity = cash + position * close
 
     bust = equity <= 0.0
-    bust_bar = np.where(bust.any(axis=1), bust.argmax(axis=1), -1)
-    for row in np.flatnonzero(bust_bar >= 0):
-        start = bust_bar[row]
+    bust_bar = np.full(n_runs, -1)
+    for row in np.flatnonzero(bust.any(axis=1)):
+        start = int(bust[row].argmax())
+        bust_bar[row] = start
         cash[row, start:] = 0.0
         position[row, start:] = 0.0
         equity[row, start:] = 0.0
     return Paths(cash=cash, position=position, equity=equity, bust_bar=bust_bar)
 
 
-def trade_counts(events: Events, bust_bar: np.ndarray) -> np.ndarray:
-    """Trades opened per run (closed or still open), up to the bust bar."""
-    opened = events.valid & (events.opened != 0)
-    last_bar = np.where(bust_bar >= 0, bust_bar, np.iinfo(np.int64).max)
-    return (opened & (events.bar <= last_bar[:, None])).sum(axis=1)
+def trade_counts(events: Events, first: int, last: int, bust_bar: np.ndarray) -> np.ndarray:
+    """Trades opened per run of ``first:last`` (closed or still open), up to the bust bar."""
+    lo, hi = int(events.offsets[first]), int(events.offsets[last])
+    runs = events.run[lo:hi] - first
+    limit = np.where(bust_bar >= 0, bust_bar, np.iinfo(np.int64).max)
+    counted = (events.opened[lo:hi] != 0) & (events.bar[lo:hi] <= limit[runs])
+    return np.bincount(runs[counted], minlength=last - first)

@@ -14,10 +14,10 @@ from engine import _simulate
 from engine._stats import core_metrics
 from engine.bars import Bars
 from engine.params import TradingParams
-from engine.result import BatchResult, EngineResult, Trade
+from engine.result import CORE_METRICS, BatchResult, EngineResult, Trade
 
-BATCH_ROWS = 256
-"""Runs simulated together in one chunk of ``run_batch`` (bounds memory at N × T × ~40 B)."""
+BATCH_ROWS = 64
+"""Runs whose paths and metrics are built together (64 × T floats stay in cache)."""
 
 
 def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -> tuple:
@@ -31,13 +31,16 @@ def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -
     return entries, exits
 
 
-def _simulate_rows(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
-    state = _simulate.desired_state(entries, exits, params.direction)
-    events = _simulate.fill_events(state, bars.open, params)
-    state_paths = _simulate.paths(events, bars.close, params.initial_capital)
-    counts = _simulate.trade_counts(events, state_paths.bust_bar)
-    metrics = core_metrics(state_paths.equity, params.initial_capital, counts)
-    return events, state_paths, metrics
+def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
+    runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
+    return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
+
+
+def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
+    """Paths and core metrics of runs ``first:last``."""
+    state_paths = _simulate.paths(events, first, last, bars.close, params.initial_capital)
+    counts = _simulate.trade_counts(events, first, last, state_paths.bust_bar)
+    return state_paths, core_metrics(state_paths.equity, params.initial_capital, counts)
 
 
 def run(
@@ -55,7 +58,8 @@ def run(
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
-    events, state_paths, metrics = _simulate_rows(bars, entries[None], exits[None], params)
+    events = _events(bars, entries[None], exits[None], params)
+    state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
         cash=state_paths.cash[0],
@@ -77,23 +81,23 @@ def run_batch(
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
-    Returns the core metrics per row; equity (N × T) only with ``keep_equity``.
+    Fills are walked for all N runs at once; paths and metrics are then built in blocks of
+    ``BATCH_ROWS`` runs (cache-sized). Returns the core metrics per row; equity (N × T) only
+    with ``keep_equity``.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    n_runs = entries.shape[0]
+    events = _events(bars, entries, exits, params)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
-    for start in range(0, entries.shape[0], BATCH_ROWS):
-        stop = start + BATCH_ROWS
-        _, state_paths, metrics = _simulate_rows(
-            bars, entries[start:stop], exits[start:stop], params
-        )
+    for first in range(0, n_runs, BATCH_ROWS):
+        state_paths, metrics = _block(events, first, min(first + BATCH_ROWS, n_runs), bars, params)
         parts.append(metrics)
         if keep_equity:
             equities.append(state_paths.equity)
     if not parts:
-        empty = {name: np.empty(0) for name in ("total_return_pct", "sharpe_ratio")}
-        return BatchResult(metrics=empty)
+        return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
@@ -123,21 +127,21 @@ def _trades(events: _simulate.Events, bust_bar: int, close: np.ndarray) -> tuple
             )
         )
 
-    for k in np.flatnonzero(events.valid[0]):
-        bar = int(events.bar[0, k])
+    for k in events.of_run(0):
+        bar = int(events.bar[k])
         if 0 <= bust_bar < bar:
             break
-        if events.closed[0, k] != 0 and entry is not None:
-            finish(bar, float(events.close_price[0, k]), float(events.close_fee[0, k]), False)
+        if events.closed[k] != 0 and entry is not None:
+            finish(bar, float(events.close_price[k]), float(events.close_fee[k]), False)
             entry = None
-        opened = events.opened[0, k]
+        opened = events.opened[k]
         if opened != 0:
             entry = {
                 "entry_bar": bar,
                 "direction": 1 if opened > 0 else -1,
                 "size": int(abs(opened)),
-                "entry_price": float(events.open_price[0, k]),
-                "entry_fee": float(events.open_fee[0, k]),
+                "entry_price": float(events.open_price[k]),
+                "entry_fee": float(events.open_fee[k]),
             }
     if entry is not None:
         last = bust_bar if bust_bar >= 0 else len(close) - 1
