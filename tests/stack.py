@@ -98,7 +98,10 @@ class LocalStack:
         engine = make_engine(self.database_url)
         create_schema(engine)
         engine.dispose()
-        self.logs = {name: open(self.workdir / f"{name}.log", "wb") for name in ("web", "scaler")}
+        self.logs = {  # closed in stop(): they live as long as the processes
+            name: open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115
+            for name in ("web", "scaler")
+        }
         for name, module in (("web", "web"), ("scaler", "consumer.scaler")):
             self.processes.append(
                 subprocess.Popen(

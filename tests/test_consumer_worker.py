@@ -1,10 +1,10 @@
 """``python -m consumer`` on MariaDB + Redis: one run per process, outcomes recorded, faults.
 
-Kill tests freeze the consumer (SIGSTOP on its process group) the moment its run is
-RUNNING, so the kill lands mid-run without a race. A killed work-horse (what an
-out-of-memory kill does) is seen by the parent at once and RQ retries the run; a killed
-consumer (pod lost) is found by the reaper after RQ's heartbeat expires (monitoring
-interval + 60 s), retried once, and FAILED if the retry dies too.
+Kill tests freeze the consumer and its work-horse (SIGSTOP; RQ puts the horse in its own
+process group) the moment the run is RUNNING, so the kill lands mid-run without a race. A
+killed work-horse (what an out-of-memory kill does) is seen by the parent at once and RQ
+retries the run; a killed consumer (pod lost) is found by the reaper after RQ's heartbeat
+expires (monitoring interval + 60 s), retried once, and FAILED if the retry dies too.
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def slow_data(tmp_path) -> Path:
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     days = np.datetime64("1940-01-01") + np.arange(n)
     lines = ["Date,Open,High,Low,Close,Volume"]
-    lines += [f"{d},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},1000" for d, c in zip(days, close)]
+    rows = zip(days, close, strict=True)
+    lines += [f"{d},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},1000" for d, c in rows]
     folder = tmp_path / "slowdata"
     folder.mkdir()
     (folder / "SLOW.csv").write_text("\n".join(lines) + "\n")
@@ -172,9 +173,7 @@ def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_
     assert "line 3" in failed.error_message and "Traceback" not in failed.error_message
 
 
-def test_a_duplicate_delivery_of_a_finished_run_does_not_change_its_result(
-    env, sessions, queue
-):
+def test_a_duplicate_delivery_of_a_finished_run_does_not_change_its_result(env, sessions, queue):
     """The same run delivered again after SUCCEEDED is skipped: result and times unchanged."""
     run_id = submit(sessions, queue)
     assert finish(consumer(env))[0] == 0
@@ -215,12 +214,17 @@ def _start_and_freeze(env, sessions, queue, slow_data, claim: Path):
         sessions, queue, ticker="SLOW", start_date="1940-01-01", end_date="2000-01-01", charts=True
     )
     proc = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(claim))
-    wait_until(
-        lambda: row(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING"
-    )
-    os.killpg(proc.pid, signal.SIGSTOP)
+    wait_until(lambda: row(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING")
+    _signal_pod(proc, signal.SIGSTOP)
     assert row(sessions, run_id).status == RunStatus.RUNNING, "frozen mid-run"
     return run_id, proc
+
+
+def _signal_pod(proc: subprocess.Popen, signum: int) -> None:
+    """Signal the consumer and its work-horse, as a pod kill reaches every process."""
+    os.killpg(proc.pid, signum)
+    for child in _children(proc.pid):
+        os.kill(child, signum)
 
 
 def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
@@ -231,7 +235,7 @@ def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
     run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
     (horse,) = _children(proc.pid)
     os.kill(horse, signal.SIGKILL)
-    os.killpg(proc.pid, signal.SIGCONT)
+    _signal_pod(proc, signal.SIGCONT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [run_id.encode()]
@@ -245,7 +249,7 @@ def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
 
 
 def _kill_pod(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGKILL)  # the whole pod: parent and work-horse
+    _signal_pod(proc, signal.SIGKILL)  # the whole pod: parent and work-horse
     finish(proc, timeout=10)
 
 
@@ -274,11 +278,9 @@ def test_a_killed_consumer_is_retried_once_by_the_reaper_then_failed_if_killed_a
 
     retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
     wait_until(lambda: row(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
-    os.killpg(retry.pid, signal.SIGSTOP)
+    _signal_pod(retry, signal.SIGSTOP)
     _kill_pod(retry)
-    _reap_until(
-        env, sessions, lambda: row(sessions, run_id).status == RunStatus.FAILED, "FAILED"
-    )
+    _reap_until(env, sessions, lambda: row(sessions, run_id).status == RunStatus.FAILED, "FAILED")
     failed = row(sessions, run_id)
     assert failed.error_message == CRASHED and failed.completed_at is not None
     assert queue.connection.llen(key) == 0
