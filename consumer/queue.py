@@ -17,7 +17,7 @@ from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from runs.contract import RunRequest
+from runs.contract import DEFAULT_QUEUE, RunRequest
 
 JOB_FUNCTION = "consumer.jobs.run_backtest"
 """What a queued run calls, by dotted path (args: the request as a JSON object)."""
@@ -30,7 +30,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 def queue_name() -> str:
     """RQ_QUEUE, default "backtests"."""
-    return os.environ.get("RQ_QUEUE") or "backtests"
+    return os.environ.get("RQ_QUEUE") or DEFAULT_QUEUE
 
 
 def queue_key(name: str | None = None) -> str:

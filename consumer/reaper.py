@@ -78,10 +78,14 @@ def _job_status(queue: Queue, run_id: str) -> str | None:
 
 
 def reconcile(session: Session, queue: Queue) -> ReapReport:
-    """Bring database rows in line with what RQ knows (step 2 of the module docstring)."""
+    """Bring the rows of ``queue``'s runs in line with what RQ knows (step 2 above). Runs
+    of other queues sharing the database are their own reapers' business."""
     report = ReapReport()
     now = utcnow()
-    for row in runs_in_status(session, RunStatus.RUNNING, older_than=now - RUNNING_GRACE):
+    running = runs_in_status(
+        session, RunStatus.RUNNING, queue=queue.name, older_than=now - RUNNING_GRACE
+    )
+    for row in running:
         with run_context(row.run_id):
             status = _job_status(queue, row.run_id)
             if status is None or status == JobStatus.FINISHED:
@@ -94,7 +98,10 @@ def reconcile(session: Session, queue: Queue) -> ReapReport:
                 logger.warning("RUNNING run marked FAILED: %s (rq status %s)", message, status)
                 report.failed.append(row.run_id)
 
-    for row in runs_in_status(session, RunStatus.PENDING, older_than=now - PENDING_GRACE):
+    pending = runs_in_status(
+        session, RunStatus.PENDING, queue=queue.name, older_than=now - PENDING_GRACE
+    )
+    for row in pending:
         with run_context(row.run_id):
             status = _job_status(queue, row.run_id)
             if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):

@@ -19,6 +19,9 @@ from typing import Any
 
 from engine import DIRECTIONS, SIZE_TYPES, EngineParamError, TradingParams
 
+DEFAULT_QUEUE = "backtests"
+"""The queue runs go to unless RQ_QUEUE says otherwise (web and consumer must agree)."""
+
 TIMEFRAMES = ("1d",)
 """Bar sizes the platform runs; only daily bars for now."""
 

@@ -12,6 +12,7 @@ from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t o
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,31 +54,63 @@ def load_market_data(request: RunRequest, data_dir: Path | None = None) -> data.
     return history
 
 
+@dataclass(frozen=True, eq=False)
+class MarketWindow:
+    """What signals are computed on and what is traded: ``history`` is every bar of the file
+    up to the window's end (indicators warm up on the bars before the window), ``bars`` the
+    window ``[start, stop)`` itself, ``window`` its index range inside ``history``."""
+
+    history: Bars
+    bars: Bars
+    window: slice
+    data_hash: str
+
+
+def market_window(market: data.History) -> MarketWindow:
+    """Split loaded data into the history signals see and the window a run trades."""
+    history = market.bars.slice(0, market.stop)
+    return MarketWindow(
+        history=history,
+        bars=history.slice(market.start, market.stop),
+        window=slice(market.start, market.stop),
+        data_hash=market.data_hash,
+    )
+
+
+def signals_in_window(
+    frame: MarketWindow, rule_type: str, params_list: list[dict], cache: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(entries, exits), N × window bars, for N parameter sets of one rule: computed on every
+    bar up to the window's end, then cut to the window. The one signal step of single runs
+    (N = 1) and sweep chunks; ``cache`` (bound to ``frame.history``) keeps indicators
+    between calls (``rules.generate_signals_batch``)."""
+    from rules import generate_signals_batch
+
+    entries, exits = generate_signals_batch(rule_type, params_list, frame.history, cache)
+    return entries[:, frame.window], exits[:, frame.window]
+
+
 def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     """Run one backtest and derive everything the platform shows about it.
 
     Raises ``RequestError`` for a request the data cannot serve; any other exception is a
     system fault for the caller to record.
     """
-    from rules import RULES, generate_signals
+    from rules import RULES
 
-    market = load_market_data(request, data_dir)
-    history = market.bars.slice(0, market.stop)
-    entries, exits = generate_signals(request.rule_type, request.params, history)
-    window = slice(market.start, market.stop)
-    bars = history.slice(market.start, market.stop)
-    entries, exits = entries[window], exits[window]
-    params = request.trading_params()
-    result = run_engine(bars, entries, exits, params)
+    frame = market_window(load_market_data(request, data_dir))
+    entries, exits = signals_in_window(frame, request.rule_type, [request.params])
+    entries, exits = entries[0], exits[0]
+    result = run_engine(frame.bars, entries, exits, request.trading_params())
 
     spec = RULES[request.rule_type]
     overlays = None
     if request.charts and spec.overlays is not None:
         overlays = {
-            name: np.asarray(line)[window]
-            for name, line in spec.overlays(history, request.params).items()
+            name: np.asarray(line)[frame.window]
+            for name, line in spec.overlays(frame.history, request.params).items()
         }
-    return assemble(request, bars, result, entries, exits, market.data_hash, overlays)
+    return assemble(request, frame.bars, result, entries, exits, frame.data_hash, overlays)
 
 
 def assemble(

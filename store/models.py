@@ -46,6 +46,7 @@ class BacktestRun(Base):
     params_json: Mapped[str] = mapped_column(Text)
     request_json: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str] = mapped_column(String(64), server_default="backtests")
     error_message: Mapped[str | None] = mapped_column(Text)
     metrics_json: Mapped[str | None] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
@@ -63,6 +64,7 @@ class BacktestRun(Base):
         Index("ix_runs_status_created", "status", "created_at"),
         Index("ix_runs_ticker_created", "ticker", "created_at"),
         Index("ix_runs_rule_created", "rule_type", "created_at"),
+        Index("ix_runs_queue_status", "queue", "status"),
     )
 
     def __repr__(self) -> str:

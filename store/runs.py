@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, load_only
 
-from runs.contract import RunRequest
+from runs.contract import DEFAULT_QUEUE, RunRequest
 from store.models import BacktestRun, RunStatus
 
 ERROR_MESSAGE_MAX = 2000
@@ -40,9 +40,12 @@ def writing(session: Session) -> Iterator[None]:
         raise
 
 
-def insert_pending(session: Session, request: RunRequest, image_tag: str | None) -> BacktestRun:
-    """Record a new run as PENDING (before it is enqueued)."""
+def insert_pending(
+    session: Session, request: RunRequest, image_tag: str | None, *, queue: str = DEFAULT_QUEUE
+) -> BacktestRun:
+    """Record a new run as PENDING (before it is enqueued on ``queue``)."""
     row = BacktestRun(
+        queue=queue,
         run_id=request.run_id,
         ticker=request.ticker,
         rule_type=request.rule_type,
@@ -183,15 +186,16 @@ def list_runs(
 
 
 def runs_in_status(
-    session: Session, status: str, *, older_than: datetime, limit: int = 500
+    session: Session, status: str, *, queue: str, older_than: datetime, limit: int = 500
 ) -> list[BacktestRun]:
-    """Runs in ``status`` created (PENDING) or started (RUNNING) before ``older_than``."""
+    """Runs of ``queue`` in ``status`` created (PENDING) or started (RUNNING) before
+    ``older_than``."""
     column = BacktestRun.started_at if status == RunStatus.RUNNING else BacktestRun.created_at
     return list(
         session.scalars(
             select(BacktestRun)
-            .options(load_only(*SUMMARY_COLUMNS, BacktestRun.request_json))
-            .where(BacktestRun.status == status, column < older_than)
+            .options(load_only(*SUMMARY_COLUMNS, BacktestRun.request_json, BacktestRun.queue))
+            .where(BacktestRun.queue == queue, BacktestRun.status == status, column < older_than)
             .order_by(column)
             .limit(limit)
         ).all()

@@ -73,7 +73,7 @@ def submit(sessions, queue, **fields) -> str:
     }
     request = parse_request(payload, strict=False)
     with sessions() as session:
-        insert_pending(session, request, "test")
+        insert_pending(session, request, "test", queue=queue.name)
     enqueue_run(queue, request)
     return request.run_id
 
@@ -163,7 +163,7 @@ def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_
         {"ticker": "BAD", "rule_type": "RSI", "start_date": "2020-01-01", "end_date": "2020-12-31"}
     )
     with sessions() as session:
-        insert_pending(session, request, "test")
+        insert_pending(session, request, "test", queue=queue.name)
     enqueue_run(queue, request)
     proc = consumer(env, DATA_DIR=str(folder))
     out, _ = proc.communicate(timeout=60)

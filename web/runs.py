@@ -63,7 +63,7 @@ def _image_tag() -> str | None:
 def _insert(request: RunRequest) -> None:
     """INSERT the PENDING row; 409 for a taken run_id, 503 if the database is unreachable."""
     try:
-        insert_pending(get_session(), request, _image_tag())
+        insert_pending(get_session(), request, _image_tag(), queue=get_run_queue().queue.name)
     except IntegrityError:
         logger.warning("refused: a run with this id exists already")
         raise ApiError(409, "run_id already exists", field="run_id") from None

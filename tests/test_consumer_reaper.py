@@ -1,0 +1,95 @@
+"""The reaper's reconciliation of database rows against RQ (MariaDB + Redis), without the
+60 s heartbeat wait: the grace periods are set to zero."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+
+from consumer import reaper
+from consumer.queue import backtest_queue, enqueue_run
+from runs.contract import parse_request
+from store.db import create_schema, make_engine, make_sessionmaker
+from store.models import RunStatus
+from store.runs import get_run, insert_pending, mark_running, mark_succeeded
+
+pytestmark = [pytest.mark.mysql, pytest.mark.redis]
+
+REQUEST = {
+    "ticker": "ACME",
+    "rule_type": "RSI",
+    "start_date": "2016-01-01",
+    "end_date": "2016-12-31",
+}
+
+
+@pytest.fixture
+def sessions(mysql_url, monkeypatch):
+    monkeypatch.setattr(reaper, "PENDING_GRACE", timedelta(0))
+    monkeypatch.setattr(reaper, "RUNNING_GRACE", timedelta(0))
+    engine = make_engine(mysql_url)
+    create_schema(engine)
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def connection(redis_url):
+    return Redis.from_url(redis_url)
+
+
+def _row(sessions, queue_name: str, status: str, *, enqueue: bool, connection) -> str:
+    request = parse_request(REQUEST)
+    queue = backtest_queue(connection, queue_name)
+    with sessions() as session:
+        insert_pending(session, request, None, queue=queue_name)
+        if status in (RunStatus.RUNNING, RunStatus.SUCCEEDED):
+            mark_running(session, request.run_id, "test")
+        if status == RunStatus.SUCCEEDED:
+            mark_succeeded(
+                session, request.run_id, result_json="{}", metrics={}, data_hash=None,
+                engine_version=None,
+            )  # fmt: skip
+    if enqueue:
+        enqueue_run(queue, request)
+    return request.run_id
+
+
+def _status(sessions, run_id):
+    with sessions() as session:
+        return get_run(session, run_id)
+
+
+def test_a_pending_run_whose_job_vanished_is_enqueued_again(sessions, connection):
+    """Redis lost it (or the web died between INSERT and enqueue): queued again, same id."""
+    run_id = _row(sessions, "qa", RunStatus.PENDING, enqueue=False, connection=connection)
+    report = reaper.reap(connection, sessions, "qa")
+    assert report.requeued == [run_id]
+    assert connection.lrange("rq:queue:qa", 0, -1) == [run_id.encode()]
+    assert _status(sessions, run_id).status == RunStatus.PENDING
+    assert reaper.reap(connection, sessions, "qa").requeued == [], "queued once, not twice"
+
+
+def test_a_running_run_whose_job_vanished_is_failed_with_a_clear_message(sessions, connection):
+    """RUNNING in the database but unknown to RQ: FAILED, never RUNNING forever."""
+    run_id = _row(sessions, "qb", RunStatus.RUNNING, enqueue=False, connection=connection)
+    report = reaper.reap(connection, sessions, "qb")
+    assert report.failed == [run_id]
+    row = _status(sessions, run_id)
+    assert row.status == RunStatus.FAILED and row.error_message == reaper.LOST
+
+
+def test_queued_and_finished_runs_and_other_queues_are_left_alone(sessions, connection):
+    """A queued run, a SUCCEEDED run and another queue's orphan are not touched."""
+    queued = _row(sessions, "qc", RunStatus.PENDING, enqueue=True, connection=connection)
+    done = _row(sessions, "qc", RunStatus.SUCCEEDED, enqueue=False, connection=connection)
+    other = _row(sessions, "qother", RunStatus.PENDING, enqueue=False, connection=connection)
+    report = reaper.reap(connection, sessions, "qc")
+    assert (report.failed, report.requeued) == ([], [])
+    assert [_status(sessions, r).status for r in (queued, done, other)] == [
+        RunStatus.PENDING,
+        RunStatus.SUCCEEDED,
+        RunStatus.PENDING,
+    ]
+    assert connection.llen("rq:queue:qc") == 1 and connection.llen("rq:queue:qother") == 0
