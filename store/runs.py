@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -200,3 +200,43 @@ def runs_in_status(
             .limit(limit)
         ).all()
     )
+
+
+HEADER_COLUMNS = (
+    *SUMMARY_COLUMNS,
+    BacktestRun.request_json,
+    BacktestRun.data_hash,
+    BacktestRun.engine_version,
+    BacktestRun.image_tag,
+    BacktestRun.worker,
+)
+"""What the run page needs: everything but ``result_json``."""
+
+
+def get_run_header(session: Session, run_id: str) -> BacktestRun | None:
+    """The run with every column except ``result_json``, or None."""
+    statement = (
+        select(BacktestRun).options(load_only(*HEADER_COLUMNS)).where(BacktestRun.run_id == run_id)
+    )
+    return session.scalars(statement).first()
+
+
+def get_run_summaries(session: Session, run_ids: Sequence[str]) -> list[BacktestRun]:
+    """The runs among ``run_ids`` that exist (history columns only), in the order given."""
+    if not run_ids:
+        return []
+    statement = (
+        select(BacktestRun)
+        .options(load_only(*SUMMARY_COLUMNS, BacktestRun.request_json))
+        .where(BacktestRun.run_id.in_(list(run_ids)))
+    )
+    rows = {row.run_id: row for row in session.scalars(statement)}
+    return [rows[run_id] for run_id in run_ids if run_id in rows]
+
+
+def get_result_text(session: Session, run_id: str) -> tuple[str, str | None] | None:
+    """(status, stored result JSON text or None) of a run, or None when there is no such run."""
+    row = session.execute(
+        select(BacktestRun.status, BacktestRun.result_json).where(BacktestRun.run_id == run_id)
+    ).first()
+    return None if row is None else (row.status, row.result_json)

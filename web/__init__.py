@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "web.catalog",
     "web.presets",
     "web.health",
+    "web.dashboard",
 )
 """Modules whose ``bp`` the factory registers, in order (the dashboard adds its own)."""
 

@@ -1,0 +1,188 @@
+"""What the bulk script prints and writes: a one-line progress bar (``\\r`` on a terminal,
+a line every few seconds otherwise), the table of the best runs by a metric, the list of
+rejected requests, and the results CSV.
+
+"Best" is the highest value, except for metrics where lower is better
+(``LOWER_IS_BETTER``); runs without the metric come last.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+LOWER_IS_BETTER = frozenset({"max_drawdown_pct", "volatility_pct", "max_drawdown_duration_days"})
+"""Metrics ranked ascending in the summary."""
+
+BAR_WIDTH = 24
+CSV_FIELDS = (
+    "key",
+    "run_id",
+    "status",
+    "ticker",
+    "rule_type",
+    "rule_id",
+    "start_date",
+    "end_date",
+    "params",
+    "http_status",
+    "field",
+    "message",
+    "error_message",
+)
+"""Leading columns of the results CSV; every metric key seen follows, sorted."""
+
+
+class Progress:
+    """A progress line of submitted and finished runs, redrawn in place on a terminal."""
+
+    def __init__(
+        self,
+        total: int,
+        stream: TextIO,
+        *,
+        interactive: bool | None = None,
+        every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total = total
+        self.stream = stream
+        self.interactive = stream.isatty() if interactive is None else interactive
+        self.every = every
+        self.clock = clock
+        self._last_line = ""
+        self._last_time = -float("inf")
+
+    def line(self, submitted: int, finished: int, failed: int, rejected: int) -> str:
+        """The progress text, e.g. ``[######------] submitted 25/50 finished 10/50 ...``."""
+        share = finished / self.total if self.total else 1.0
+        filled = round(share * BAR_WIDTH)
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        return (
+            f"[{bar}] submitted {submitted}/{self.total}  finished {finished}/{self.total}"
+            f"  failed {failed}  rejected {rejected}"
+        )
+
+    def update(self, submitted: int, finished: int, failed: int, rejected: int) -> None:
+        """Show the counts (on a pipe: only when they changed and ``every`` s have passed)."""
+        text = self.line(submitted, finished, failed, rejected)
+        if text == self._last_line:
+            return
+        if self.interactive:
+            self.stream.write("\r" + text)
+        elif self.clock() - self._last_time >= self.every:
+            self.stream.write(text + "\n")
+            self._last_time = self.clock()
+        else:
+            return
+        self._last_line = text
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the progress line (a newline on a terminal)."""
+        if self.interactive and self._last_line:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _metric(run: dict[str, Any] | None, metric: str) -> float | None:
+    value = ((run or {}).get("metrics") or {}).get(metric)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def rank(runs: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """SUCCEEDED runs ordered best first by ``metric`` (runs without it last)."""
+    succeeded = [run for run in runs if run.get("status") == "SUCCEEDED"]
+    sign = 1 if metric in LOWER_IS_BETTER else -1
+
+    def order(run: dict[str, Any]) -> tuple[int, float]:
+        value = _metric(run, metric)
+        return (1, 0.0) if value is None else (0, sign * value)
+
+    return sorted(succeeded, key=order)
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.3f}"
+
+
+def summary_table(runs: list[dict[str, Any]], metric: str, top: int) -> str:
+    """The ``top`` best runs by ``metric`` as an aligned text table."""
+    header = (
+        "#",
+        "run_id",
+        "ticker",
+        "rule_id",
+        metric,
+        "return %",
+        "sharpe",
+        "max dd %",
+        "trades",
+    )
+    rows = [header]
+    for place, run in enumerate(rank(runs, metric)[:top], start=1):
+        trades = _metric(run, "num_trades")
+        rows.append(
+            (
+                str(place),
+                run["run_id"],
+                run.get("ticker", ""),
+                run.get("rule_id", ""),
+                _cell(_metric(run, metric)),
+                _cell(_metric(run, "total_return_pct")),
+                _cell(_metric(run, "sharpe_ratio")),
+                _cell(_metric(run, "max_drawdown_pct")),
+                "-" if trades is None else str(int(trades)),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    numeric = set(range(4, len(header))) | {0}
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def results_rows(entries: list[Any]) -> list[dict[str, Any]]:
+    """One CSV row per journal entry: its request, outcome and (when finished) metrics."""
+    rows = []
+    for entry in entries:
+        run = entry.run or {}
+        request = entry.request
+        row = {
+            "key": entry.key,
+            "run_id": entry.run_id,
+            "status": run.get("status") or entry.state.upper(),
+            "ticker": run.get("ticker") or request.get("ticker"),
+            "rule_type": run.get("rule_type") or request.get("rule_type"),
+            "rule_id": run.get("rule_id"),
+            "start_date": request.get("start_date"),
+            "end_date": request.get("end_date"),
+            "params": json.dumps(run.get("params") or request.get("params"), sort_keys=True),
+            "http_status": entry.http_status,
+            "field": entry.field,
+            "message": entry.message,
+            "error_message": run.get("error_message"),
+        }
+        row.update(run.get("metrics") or {})
+        rows.append(row)
+    return rows
+
+
+def write_results_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
+    """Write ``results_rows`` to ``path``: ``CSV_FIELDS`` then the metric keys, sorted."""
+    metric_keys = sorted({key for row in rows for key in row} - set(CSV_FIELDS))
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*CSV_FIELDS, *metric_keys])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: ("" if value is None else value) for key, value in row.items()})

@@ -1,0 +1,138 @@
+"""Tests for scripts/bulk_report.py: the progress line, the ranking and summary table, and
+the results CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from scripts.bulk_report import (
+    BAR_WIDTH,
+    CSV_FIELDS,
+    Progress,
+    rank,
+    results_rows,
+    summary_table,
+    write_results_csv,
+)
+from scripts.bulk_state import Journal
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run(run_id: str, status: str = "SUCCEEDED", **metrics) -> dict:
+    return {
+        "run_id": run_id,
+        "status": status,
+        "ticker": "ACME",
+        "rule_id": "rsi-14",
+        "metrics": metrics,
+    }
+
+
+def test_progress_redraws_one_line_on_a_terminal():
+    """On a TTY each change is written after a carriage return, and close() ends the line."""
+    stream = Tty()
+    progress = Progress(4, stream)
+    progress.update(1, 0, 0, 0)
+    progress.update(1, 0, 0, 0)
+    progress.update(4, 2, 1, 0)
+    progress.close()
+    chunks = stream.getvalue().split("\r")[1:]
+    assert len(chunks) == 2
+    assert chunks[1] == (
+        f"[{'#' * (BAR_WIDTH // 2)}{'-' * (BAR_WIDTH // 2)}] submitted 4/4  finished 2/4"
+        "  failed 1  rejected 0\n"
+    )
+
+
+def test_progress_on_a_pipe_writes_whole_lines_at_most_every_few_seconds():
+    """Not a TTY: full lines, only when counts changed and the interval has passed."""
+    stream = io.StringIO()
+    now = [0.0]
+    progress = Progress(2, stream, every=5.0, clock=lambda: now[0])
+    progress.update(1, 0, 0, 0)
+    now[0] = 1.0
+    progress.update(2, 0, 0, 0)
+    now[0] = 6.0
+    progress.update(2, 1, 0, 0)
+    lines = stream.getvalue().splitlines()
+    assert [line.split("]")[1].strip() for line in lines] == [
+        "submitted 1/2  finished 0/2  failed 0  rejected 0",
+        "submitted 2/2  finished 1/2  failed 0  rejected 0",
+    ]
+    assert "\r" not in stream.getvalue()
+
+
+def test_rank_is_descending_except_for_lower_is_better_metrics():
+    """Higher Sharpe first; smaller drawdown first; missing values and failed runs last/out."""
+    runs = [
+        run("a", sharpe_ratio=0.5, max_drawdown_pct=9.0),
+        run("b", sharpe_ratio=None, max_drawdown_pct=2.0),
+        run("c", sharpe_ratio=1.5, max_drawdown_pct=5.0),
+        run("d", "FAILED"),
+    ]
+    assert [r["run_id"] for r in rank(runs, "sharpe_ratio")] == ["c", "a", "b"]
+    assert [r["run_id"] for r in rank(runs, "max_drawdown_pct")] == ["b", "c", "a"]
+
+
+def test_summary_table_shows_the_top_runs_aligned():
+    """The table has a header, a rule and ``top`` rows in rank order."""
+    runs = [
+        run(f"id-{i}", sharpe_ratio=float(i), total_return_pct=i * 2.0, num_trades=i)
+        for i in range(5)
+    ]
+    lines = summary_table(runs, "sharpe_ratio", 3).splitlines()
+    assert lines[0].split() == [
+        "#",
+        "run_id",
+        "ticker",
+        "rule_id",
+        "sharpe_ratio",
+        "return",
+        "%",
+        "sharpe",
+        "max",
+        "dd",
+        "%",
+        "trades",
+    ]
+    assert set(lines[1]) <= {"-", " "}
+    assert [line.split()[1] for line in lines[2:]] == ["id-4", "id-3", "id-2"]
+    assert lines[2].split()[4:7] == ["4.000", "8.000", "4.000"]
+    assert len({len(line) for line in lines[:2]}) == 1
+
+
+def test_results_csv_has_one_row_per_request_with_metrics(tmp_path: Path):
+    """Finished, rejected and unfinished requests each get a row; metrics become columns."""
+    journal = Journal.load(tmp_path / "s.jsonl")
+    request = {
+        "ticker": "ACME",
+        "rule_type": "RSI",
+        "start_date": "2020-01-01",
+        "params": {"period": 5},
+    }
+    journal.assign("k1", "run-1", request)
+    journal.submitted("k1", 202)
+    journal.finished("k1", {**run("run-1", sharpe_ratio=1.25), "rule_type": "RSI"})
+    journal.assign("k2", "run-2", {**request, "ticker": "NOPE"})
+    journal.rejected("k2", 400, "ticker", "unknown ticker NOPE")
+    journal.assign("k3", "run-3", request)
+    journal.submitted("k3", 202)
+    path = tmp_path / "out.csv"
+    write_results_csv(path, results_rows(list(journal.entries.values())))
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[: len(CSV_FIELDS)] == list(CSV_FIELDS)
+    assert [(r["run_id"], r["status"]) for r in rows] == [
+        ("run-1", "SUCCEEDED"),
+        ("run-2", "REJECTED"),
+        ("run-3", "SUBMITTED"),
+    ]
+    assert float(rows[0]["sharpe_ratio"]) == 1.25
+    assert rows[1]["message"] == "unknown ticker NOPE"
+    assert rows[1]["sharpe_ratio"] == ""

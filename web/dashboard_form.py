@@ -1,0 +1,83 @@
+"""The run form's fixed fields (dates, trading parameters) with the client-side hints that
+mirror the server's validation (``runs.contract.parse_request`` and ``engine.TradingParams``).
+
+Rule parameters are not listed here: the form builds them from ``/api/rules`` (the rule
+registry's types, defaults, min and max). A hint is only a hint: the server validates again
+and its 400 message is shown next to the field it names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from engine import DIRECTIONS, SIZE_TYPES
+from runs.contract import TIMEFRAMES, RunRequest
+
+_DEFAULTS = RunRequest(run_id="", ticker="", rule_type="", start_date="", end_date="")
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input: HTML ``min``/``max`` are inclusive; ``gt``/``lt`` are exclusive bounds the
+    form's script checks (HTML has no exclusive bounds); ``percent_max`` caps the value when
+    size_type is "percent"."""
+
+    name: str
+    label: str
+    default: Any
+    help: str
+    step: str = "any"
+    min: float | None = None
+    max: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+    choices: tuple[str, ...] = ()
+    percent_max: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the template and the form's script."""
+        return asdict(self)
+
+
+TRADING_FIELDS = (
+    FormField(
+        "initial_capital",
+        "Initial capital",
+        _DEFAULTS.initial_capital,
+        "Cash at the start (> 0).",
+        step="any",
+        gt=0,
+    ),
+    FormField(
+        "position_size",
+        "Position size",
+        _DEFAULTS.position_size,
+        "Currency per trade (value) or percent of equity (percent, at most 100).",
+        gt=0,
+        percent_max=100,
+    ),
+    FormField("size_type", "Size type", _DEFAULTS.size_type, "", choices=SIZE_TYPES),
+    FormField("direction", "Direction", _DEFAULTS.direction, "", choices=DIRECTIONS),
+    FormField(
+        "fee_rate",
+        "Fee rate",
+        _DEFAULTS.fee_rate,
+        "Fraction of the traded value: 0.001 = 0.1% (0 to < 0.1).",
+        min=0,
+        lt=0.1,
+    ),
+    FormField(
+        "slippage_bps",
+        "Slippage (bps)",
+        _DEFAULTS.slippage_bps,
+        "Basis points against every fill (0 to 1000).",
+        min=0,
+        max=1000,
+    ),
+    FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
+)
+"""The trading fields of the form, in display order."""
+
+NUMBER_FIELDS = tuple(f.name for f in TRADING_FIELDS if not f.choices)
+"""Fields sent as JSON numbers."""

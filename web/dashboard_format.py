@@ -1,0 +1,153 @@
+"""How the dashboard writes numbers and names metrics: the KPI cards of the run page, the
+columns of the history and compare tables, and the Jinja filters that format values.
+
+Undefined values (None, NaN) are written as an em dash, never as 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+
+MISSING = "—"
+"""What an undefined metric looks like."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric as the pages show it: its key in ``metrics``, label, unit and decimals.
+
+    ``better`` is +1 when higher is better, -1 when lower is better, 0 when neither
+    (the compare table marks the best run of each row with it).
+    """
+
+    key: str
+    label: str
+    unit: str = ""
+    digits: int = 2
+    better: int = 1
+
+
+KPI_METRICS = (
+    Metric("total_return_pct", "Total return", "%"),
+    Metric("benchmark_return_pct", "Buy & hold", "%", better=0),
+    Metric("cagr_pct", "CAGR", "%"),
+    Metric("sharpe_ratio", "Sharpe"),
+    Metric("sortino_ratio", "Sortino"),
+    Metric("calmar_ratio", "Calmar"),
+    Metric("max_drawdown_pct", "Max drawdown", "%", better=-1),
+    Metric("max_drawdown_duration_days", "Max DD duration", " d", 0, better=-1),
+    Metric("volatility_pct", "Volatility", "%", better=-1),
+    Metric("num_trades", "Trades", "", 0, better=0),
+    Metric("win_rate_pct", "Win rate", "%"),
+    Metric("profit_factor", "Profit factor"),
+    Metric("avg_trade_return_pct", "Avg trade", "%"),
+    Metric("best_trade_pct", "Best trade", "%"),
+    Metric("worst_trade_pct", "Worst trade", "%"),
+    Metric("exposure_pct", "Exposure", "%", better=0),
+)
+"""The run page's KPI cards and the compare table's rows, in order."""
+
+HISTORY_METRICS = (
+    Metric("total_return_pct", "Return", "%"),
+    Metric("sharpe_ratio", "Sharpe"),
+    Metric("max_drawdown_pct", "Max DD", "%", better=-1),
+    Metric("num_trades", "Trades", "", 0, better=0),
+)
+"""The metric columns of the history table."""
+
+SIGNED_KEYS = frozenset(
+    {
+        "total_return_pct",
+        "benchmark_return_pct",
+        "cagr_pct",
+        "sharpe_ratio",
+        "sortino_ratio",
+        "calmar_ratio",
+        "avg_trade_return_pct",
+        "best_trade_pct",
+        "worst_trade_pct",
+    }
+)
+"""Metrics whose sign is the news: drawn green when positive, red when negative."""
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def format_number(value: Any, digits: int = 2, unit: str = "") -> str:
+    """``value`` with thousands separators and ``digits`` decimals, then ``unit``.
+
+    >>> format_number(1234.567, 1, "%")
+    '1,234.6%'
+    >>> format_number(None)
+    '—'
+    """
+    if not is_number(value):
+        return MISSING
+    return f"{value:,.{digits}f}{unit}"
+
+
+def format_metric(metrics: dict[str, Any] | None, metric: Metric) -> str:
+    """The metric's value in ``metrics`` (None or absent: an em dash)."""
+    return format_number((metrics or {}).get(metric.key), metric.digits, metric.unit)
+
+
+def tone(metrics: dict[str, Any] | None, key: str) -> str:
+    """The CSS class of a signed metric's value: "pos", "neg" or empty."""
+    value = (metrics or {}).get(key)
+    if key not in SIGNED_KEYS or not is_number(value) or value == 0:
+        return ""
+    return "pos" if value > 0 else "neg"
+
+
+def best_index(values: list[Any], better: int) -> int | None:
+    """Index of the best defined value (``better`` +1: highest, -1: lowest), or None.
+
+    >>> best_index([1.0, None, 3.0], 1)
+    2
+    """
+    defined = [(value, i) for i, value in enumerate(values) if is_number(value)]
+    if better == 0 or len(defined) < 2:
+        return None
+    pick = max if better > 0 else min
+    return pick(defined, key=lambda pair: pair[0])[1]
+
+
+def format_when(value: datetime | None) -> str:
+    """A naive UTC datetime as "2024-01-02 03:04:05 UTC" (None: an em dash)."""
+    if value is None:
+        return MISSING
+    return value.replace(tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration(start: datetime | None, end: datetime | None) -> str:
+    """The time from ``start`` to ``end`` as "1.2 s", "3 min 4 s" or "2 h 5 min".
+
+    >>> duration(datetime(2024, 1, 1), datetime(2024, 1, 1, 0, 3, 4))
+    '3 min 4 s'
+    """
+    if start is None or end is None:
+        return MISSING
+    seconds = max((end - start).total_seconds(), 0.0)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters ``number``, ``metric``, ``tone`` and ``when`` on ``app``."""
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_metric, "metric")
+    app.add_template_filter(tone, "tone")
+    app.add_template_filter(format_when, "when")

@@ -1,0 +1,56 @@
+"""The queue panel's numbers, read from RQ: waiting / running / failed job counts from the
+queue and its registries, and the consumers (RQ workers) alive now.
+
+Read-only: registry counts are taken without RQ's cleanup pass (that is the reaper's job),
+and workers are listed with the JSON serializer the queue uses (the default pickle one fails
+on a worker busy with a JSON job).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rq import Queue, Worker
+
+from web.present import iso_utc
+
+
+def _iso(value: datetime | None) -> str | None:
+    """An RQ timestamp (aware UTC; naive means UTC) as ISO-8601 UTC."""
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return iso_utc(value)
+
+
+def _worker(worker: Worker) -> dict[str, Any]:
+    """One consumer as the panel shows it."""
+    return {
+        "name": worker.name,
+        "state": str(worker.get_state()),
+        "current_run_id": worker.get_current_job_id(),
+        "started_at": _iso(worker.birth_date),
+        "last_heartbeat": _iso(worker.last_heartbeat),
+    }
+
+
+def queue_snapshot(queue: Queue) -> dict[str, Any]:
+    """Counts and consumers of ``queue``.
+
+    :return: ``{"queue", "queued", "running", "failed", "scheduled", "consumers",
+        "workers": [{"name", "state", "current_run_id", "started_at", "last_heartbeat"}]}``;
+        ``running`` counts RQ's started registry, ``failed`` its failed registry (runs whose
+        process died; a backtest that fails normally is FAILED in the database only).
+    :raise redis.exceptions.RedisError: when Redis cannot be reached.
+    """
+    workers = Worker.all(queue=queue, serializer=queue.serializer)
+    workers.sort(key=lambda worker: worker.name)
+    return {
+        "queue": queue.name,
+        "queued": queue.count,
+        "running": queue.started_job_registry.get_job_count(cleanup=False),
+        "failed": queue.failed_job_registry.get_job_count(cleanup=False),
+        "scheduled": queue.scheduled_job_registry.get_job_count(cleanup=False),
+        "consumers": len(workers),
+        "workers": [_worker(worker) for worker in workers],
+    }

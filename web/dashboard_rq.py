@@ -1,0 +1,50 @@
+"""The optional operator UI: rq-dashboard mounted at ``/rq`` when RQ_DASHBOARD_ENABLED=1.
+
+Configured for the queue's JSON serializer (without it, job pages answer 500 with an
+UnpicklingError) and with a ``Worker`` whose ``all()`` defaults to that serializer (the
+workers view calls it without one and answers 500 while a consumer is busy). rq-dashboard
+has no authentication: enable it only behind the cluster's own access control.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from rq import Worker
+from rq.serializers import JSONSerializer
+
+URL_PREFIX = "/rq"
+ENABLED_VALUES = ("1", "true", "yes", "on")
+
+
+class JSONWorker(Worker):
+    """RQ's Worker with the JSON serializer as the default of ``all()``."""
+
+    @classmethod
+    def all(cls, *args, **kwargs):
+        kwargs.setdefault("serializer", JSONSerializer)
+        return super().all(*args, **kwargs)
+
+
+def rq_dashboard_enabled(app: Flask) -> bool:
+    """RQ_DASHBOARD_ENABLED from the app's config, else from the environment."""
+    raw = app.config.get("RQ_DASHBOARD_ENABLED")
+    if raw is None:
+        raw = os.environ.get("RQ_DASHBOARD_ENABLED", "")
+    return str(raw).strip().lower() in ENABLED_VALUES
+
+
+def mount_rq_dashboard(app: Flask) -> None:
+    """Register rq-dashboard on ``app`` at ``/rq``, reading the app's REDIS_URL."""
+    import rq_dashboard
+    import rq_dashboard.web as rqd_web
+
+    for name in dir(rq_dashboard.default_settings):
+        if name.isupper():
+            app.config.setdefault(name, getattr(rq_dashboard.default_settings, name))
+    app.config["RQ_DASHBOARD_REDIS_URL"] = app.config["REDIS_URL"]
+    rqd_web.config.serializer = JSONSerializer
+    rqd_web.Worker = JSONWorker
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
+    rqd_web.setup_rq_connection(app)

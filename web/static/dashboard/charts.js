@@ -1,0 +1,225 @@
+/* Interactive charts drawn with uPlot from the result's columnar JSON: line charts (equity,
+   drawdown, cumulative return, compare overlay), candlesticks with fill markers, and a
+   trade PnL scatter. Times are shown in UTC. Drag to zoom, double-click to reset. */
+"use strict";
+
+const Charts = (() => {
+  const COLORS = {
+    text: "#8b97a6",
+    grid: "#1c232d",
+    pos: "#3fb950",
+    neg: "#f85149",
+    accent: "#58a6ff",
+    muted: "#8b97a6",
+    palette: ["#58a6ff", "#3fb950", "#f0883e", "#bc8cff", "#e3b341", "#39c5cf", "#ff7b72", "#a5d6ff", "#7ee787", "#d2a8ff"],
+  };
+
+  const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
+  const day = (ts) => new Date(ts * 1e3).toISOString().slice(0, 10);
+
+  function axis(format, size) {
+    const spec = {
+      stroke: COLORS.text,
+      grid: { stroke: COLORS.grid, width: 1 },
+      ticks: { stroke: COLORS.grid, width: 1 },
+      font: "11px ui-monospace, monospace",
+    };
+    if (format) spec.values = (u, splits) => splits.map(format);
+    if (size) spec.size = size;
+    return spec;
+  }
+
+  const number = (digits, unit) => (v) => (v === null || v === undefined ? "" : BT.fmt(v, digits, unit));
+
+  function compact(v) {
+    if (v === null || v === undefined) return "";
+    const a = Math.abs(v);
+    if (a >= 1e9) return (v / 1e9).toFixed(1) + "B";
+    if (a >= 1e6) return (v / 1e6).toFixed(2) + "M";
+    if (a >= 1e4) return (v / 1e3).toFixed(0) + "k";
+    return v.toLocaleString("en-US", { maximumFractionDigits: a >= 100 ? 0 : 2 });
+  }
+
+  /* Create the chart in el (replacing what was there) and keep its width in sync. */
+  function mount(el, opts, data) {
+    el.replaceChildren();
+    const width = Math.max(el.clientWidth, 320);
+    const chart = new uPlot(Object.assign({ width }, opts), data, el);
+    if (window.ResizeObserver) {
+      let last = width;
+      new ResizeObserver(() => {
+        const w = Math.max(el.clientWidth, 320);
+        if (w !== last) {
+          last = w;
+          chart.setSize({ width: w, height: opts.height });
+        }
+      }).observe(el);
+    }
+    el.dataset.ready = "1";
+    return chart;
+  }
+
+  function timeSeries() {
+    return { label: "date", value: (u, v) => (v === null || v === undefined ? "—" : day(v)) };
+  }
+
+  /* Triangles at the points of the series named in specs ([{index, up, color}]). */
+  function markersPlugin(specs) {
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            const ctx = u.ctx;
+            const size = 5 * devicePixelRatio;
+            ctx.save();
+            for (const spec of specs) {
+              if (!u.series[spec.index].show) continue;
+              const ys = u.data[spec.index];
+              const xs = u.data[0];
+              const [i0, i1] = u.series[0].idxs || [0, xs.length - 1];
+              ctx.fillStyle = spec.color;
+              for (let i = i0; i <= i1; i++) {
+                if (ys[i] === null || ys[i] === undefined) continue;
+                const x = u.valToPos(xs[i], "x", true);
+                const y = u.valToPos(ys[i], "y", true);
+                ctx.beginPath();
+                if (spec.up) {
+                  ctx.moveTo(x, y + size * 0.4);
+                  ctx.lineTo(x - size, y + size * 2);
+                  ctx.lineTo(x + size, y + size * 2);
+                } else {
+                  ctx.moveTo(x, y - size * 0.4);
+                  ctx.lineTo(x - size, y - size * 2);
+                  ctx.lineTo(x + size, y - size * 2);
+                }
+                ctx.closePath();
+                ctx.fill();
+              }
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  const hidden = () => null;
+
+  /* A marker series: values only at fill bars, drawn by markersPlugin. */
+  function markerSeries(label, color) {
+    return { label, stroke: color, paths: hidden, points: { show: false }, value: number(2) };
+  }
+
+  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width}]. */
+  function line(el, x, lines, options) {
+    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70 }, options || {});
+    const series = [timeSeries()];
+    for (const l of lines) {
+      series.push({
+        label: l.label,
+        stroke: l.color,
+        width: l.width || 1.5,
+        fill: l.fill || undefined,
+        dash: l.dash || undefined,
+        spanGaps: true,
+        points: { show: false },
+        value: number(o.digits, o.unit),
+      });
+    }
+    const opts = {
+      height: o.height,
+      tzDate: utcDate,
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: true } },
+      axes: [axis(), axis(o.yFormat || compact, o.ySize)],
+      series,
+      legend: { live: true },
+    };
+    return mount(el, opts, [x, ...lines.map((l) => l.values)]);
+  }
+
+  /* Price (close) with buy/sell fill markers. */
+  function orders(el, x, close, buys, sells, options) {
+    const o = Object.assign({ height: 320 }, options || {});
+    const opts = {
+      height: o.height,
+      tzDate: utcDate,
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: true } },
+      axes: [axis(), axis(compact, 60)],
+      series: [
+        timeSeries(),
+        { label: "close", stroke: COLORS.muted, width: 1, points: { show: false }, value: number(2) },
+        markerSeries("buy", COLORS.pos),
+        markerSeries("sell", COLORS.neg),
+      ],
+      plugins: [markersPlugin([{ index: 2, up: true, color: COLORS.pos }, { index: 3, up: false, color: COLORS.neg }])],
+    };
+    return mount(el, opts, [x, close, buys, sells]);
+  }
+
+  /* OHLC candlesticks drawn on the canvas. */
+  function candlesPlugin() {
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            const ctx = u.ctx;
+            const [i0, i1] = u.series[0].idxs;
+            const xs = u.data[0];
+            const count = Math.max(i1 - i0, 1);
+            const body = Math.max(1, Math.min(12 * devicePixelRatio, (u.bbox.width / count) * 0.65));
+            ctx.save();
+            for (let i = i0; i <= i1; i++) {
+              const open = u.data[1][i];
+              const high = u.data[2][i];
+              const low = u.data[3][i];
+              const close = u.data[4][i];
+              if (open === null || close === null) continue;
+              const x = Math.round(u.valToPos(xs[i], "x", true));
+              const color = close >= open ? COLORS.pos : COLORS.neg;
+              ctx.fillStyle = color;
+              ctx.fillRect(x, u.valToPos(high, "y", true), Math.max(1, devicePixelRatio), u.valToPos(low, "y", true) - u.valToPos(high, "y", true));
+              const top = u.valToPos(Math.max(open, close), "y", true);
+              const bottom = u.valToPos(Math.min(open, close), "y", true);
+              ctx.fillRect(x - body / 2, top, body, Math.max(bottom - top, 1));
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  function candles(el, x, ohlc, buys, sells, options) {
+    const o = Object.assign({ height: 420 }, options || {});
+    const ohlcSeries = (label) => ({ label, stroke: COLORS.muted, paths: hidden, points: { show: false }, value: number(2) });
+    const opts = {
+      height: o.height,
+      tzDate: utcDate,
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: true } },
+      axes: [axis(), axis(compact, 60)],
+      series: [timeSeries(), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg)],
+      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }])],
+    };
+    return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells]);
+  }
+
+  /* Points only: wins (green) and losses (red) at their x. */
+  function scatter(el, x, wins, losses, options) {
+    const o = Object.assign({ height: 260 }, options || {});
+    const dots = (label, color) => ({ label, stroke: color, fill: color, paths: hidden, points: { show: true, size: 6, stroke: color, fill: color }, value: number(2) });
+    const opts = {
+      height: o.height,
+      tzDate: utcDate,
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: true } },
+      axes: [axis(), axis(compact, 60)],
+      series: [timeSeries(), dots("win", COLORS.pos), dots("loss", COLORS.neg)],
+    };
+    return mount(el, opts, [x, wins, losses]);
+  }
+
+  return { COLORS, line, orders, candles, scatter, day };
+})();

@@ -1,0 +1,130 @@
+/* Shared helpers of the dashboard pages: DOM building (text only, never HTML), JSON
+   fetches, number formatting, status badges and the queue panel. */
+"use strict";
+
+const BT = (() => {
+  const MISSING = "—";
+
+  /* An element with attributes and text content (never innerHTML). */
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  /* The JSON in a <script type="application/json" id=...> element. */
+  function readJSON(id) {
+    const node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  /* fetch + JSON: resolves to {ok, status, body}; body is null when not JSON. */
+  async function fetchJSON(url, options) {
+    const init = Object.assign({ headers: {} }, options || {});
+    init.headers = Object.assign({ Accept: "application/json" }, init.headers);
+    if (init.json !== undefined) {
+      init.body = JSON.stringify(init.json);
+      init.headers["Content-Type"] = "application/json";
+      delete init.json;
+    }
+    const response = await fetch(url, init);
+    let body = null;
+    const text = await response.text();
+    if (text) {
+      try { body = JSON.parse(text); } catch (_) { body = null; }
+    }
+    return { ok: response.ok, status: response.status, body };
+  }
+
+  function isNumber(value) {
+    return typeof value === "number" && Number.isFinite(value);
+  }
+
+  /* 1234.5 -> "1,234.50" (+ unit); undefined -> an em dash. */
+  function fmt(value, digits, unit) {
+    if (!isNumber(value)) return MISSING;
+    const d = digits === undefined ? 2 : digits;
+    return value.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) + (unit || "");
+  }
+
+  /* "pos" / "neg" / "" for a signed value. */
+  function tone(value) {
+    if (!isNumber(value) || value === 0) return "";
+    return value > 0 ? "pos" : "neg";
+  }
+
+  function setBadge(node, status) {
+    node.textContent = status;
+    node.dataset.status = status;
+    node.className = "badge bt-status bt-status-" + String(status).toLowerCase();
+  }
+
+  /* "2015-01-01T21:00:00+00:00" -> unix seconds. */
+  function seconds(iso) {
+    return Date.parse(iso) / 1000;
+  }
+
+  /* 75 -> "1 min 15 s". */
+  function elapsed(totalSeconds) {
+    const s = Math.max(0, Math.floor(totalSeconds));
+    if (s < 60) return s + " s";
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + " min " + (s % 60) + " s";
+    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
+
+  /* Call fn now and every ms milliseconds while the page is visible. */
+  function every(ms, fn) {
+    let timer = null;
+    const tick = async () => {
+      timer = null;
+      if (!document.hidden) {
+        try { await fn(); } catch (error) { console.warn(error); }
+      }
+      timer = setTimeout(tick, ms);
+    };
+    tick();
+    return () => { if (timer) clearTimeout(timer); };
+  }
+
+  function startQueuePanel() {
+    const panel = document.getElementById("queue-panel");
+    if (!panel) return;
+    const part = (name) => panel.querySelector(`[data-q="${name}"]`);
+    every(3000, async () => {
+      let result;
+      try {
+        result = await fetchJSON(panel.dataset.url);
+      } catch (_) {
+        result = { ok: false, body: null };
+      }
+      if (!result.ok || !result.body) {
+        part("state").textContent = (result.body && result.body.error) || "unavailable";
+        panel.dataset.state = "error";
+        return;
+      }
+      const q = result.body;
+      for (const name of ["queued", "running", "failed", "consumers"]) part(name).textContent = String(q[name]);
+      part("queue").textContent = q.queue;
+      part("state").textContent = "updated " + new Date().toLocaleTimeString("en-GB");
+      panel.dataset.state = "ok";
+      const list = part("workers");
+      list.replaceChildren(...q.workers.map((w) => {
+        const item = el("li", { class: "text-truncate" });
+        item.append(el("span", { class: "bt-dot bt-dot-" + w.state }), document.createTextNode(" " + w.name + " "));
+        item.append(el("span", { class: "text-body-secondary" }, w.current_run_id ? "run " + w.current_run_id.slice(0, 8) : w.state));
+        return item;
+      }));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", startQueuePanel);
+
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, setBadge, seconds, elapsed, every, MISSING };
+})();

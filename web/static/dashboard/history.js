@@ -1,0 +1,57 @@
+/* The history page: live status of unfinished runs (polls /api/runs/lookup for them) and
+   picking finished runs to compare. */
+"use strict";
+
+(() => {
+  const table = document.getElementById("runs-table");
+  const button = document.getElementById("compare-selected");
+  const counter = document.getElementById("selected-count");
+  const METRICS = {
+    total_return_pct: [2, "%", true],
+    sharpe_ratio: [2, "", true],
+    max_drawdown_pct: [2, "%", false],
+    num_trades: [0, "", false],
+  };
+
+  function selected() {
+    return [...table.querySelectorAll("tbody input[type=checkbox]:checked")].map((box) => box.value);
+  }
+
+  function updateButton() {
+    const ids = selected();
+    counter.textContent = String(ids.length);
+    button.disabled = ids.length < 2;
+  }
+
+  table.addEventListener("change", updateButton);
+  button.addEventListener("click", () => {
+    const ids = selected();
+    if (ids.length >= 2) window.location.assign(`${button.dataset.url}?ids=${ids.map(encodeURIComponent).join(",")}`);
+  });
+  updateButton();
+
+  function refreshRow(row, run) {
+    row.dataset.status = run.status;
+    BT.setBadge(row.querySelector("[data-cell=status] .badge"), run.status);
+    const box = row.querySelector("input[type=checkbox]");
+    box.disabled = run.status !== "SUCCEEDED";
+    for (const [key, [digits, unit, signed]] of Object.entries(METRICS)) {
+      const td = row.querySelector(`[data-metric="${key}"]`);
+      const value = run.metrics ? run.metrics[key] : null;
+      td.textContent = BT.fmt(value, digits, unit);
+      td.className = "text-end " + (signed ? BT.tone(value) : "");
+    }
+  }
+
+  BT.every(2000, async () => {
+    const waiting = [...table.querySelectorAll("tbody tr[data-status=PENDING], tbody tr[data-status=RUNNING]")];
+    if (!waiting.length) return;
+    const ids = waiting.map((row) => row.dataset.runId);
+    const answer = await BT.fetchJSON(`${table.dataset.lookupUrl}?ids=${ids.map(encodeURIComponent).join(",")}`);
+    if (!answer.ok) return;
+    for (const run of answer.body.runs) {
+      const row = table.querySelector(`tbody tr[data-run-id="${CSS.escape(run.run_id)}"]`);
+      if (row && row.dataset.status !== run.status) refreshRow(row, run);
+    }
+  });
+})();

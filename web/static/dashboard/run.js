@@ -1,0 +1,165 @@
+/* The run page: a waiting run shows how long it has waited and reloads when it finishes;
+   a finished one fetches its result once and draws each tab's charts when the tab is first
+   shown. "Run again" resubmits the same request (the server picks a new run_id). */
+"use strict";
+
+(() => {
+  const data = BT.readJSON("run-data");
+  const runUrl = (runId) => data.run_url.replace("RUN_ID", runId);
+
+  // ---------------------------------------------------------------- run again ----------
+  const again = document.getElementById("run-again");
+  again.addEventListener("click", async () => {
+    const body = Object.assign({}, data.request);
+    delete body.run_id;
+    again.disabled = true;
+    const box = document.getElementById("run-again-error");
+    box.classList.add("d-none");
+    const answer = await BT.fetchJSON(data.submit_url, { method: "POST", json: body }).catch(() => null);
+    if (answer && answer.status === 202) {
+      window.location.assign(runUrl(answer.body.run_id));
+      return;
+    }
+    again.disabled = false;
+    const error = (answer && answer.body) || { error: "the server cannot be reached" };
+    box.textContent = error.field ? `${error.field}: ${error.error}` : error.error;
+    box.classList.remove("d-none");
+  });
+
+  // ---------------------------------------------------------------- waiting ------------
+  if (!data.finished) {
+    const skew = Date.now() - Date.parse(data.now);
+    const created = Date.parse(data.created_at);
+    const waited = document.getElementById("waited");
+    const badge = document.getElementById("run-status");
+    setInterval(() => {
+      waited.textContent = BT.elapsed((Date.now() - skew - created) / 1000);
+    }, 250);
+    BT.every(1500, async () => {
+      const answer = await BT.fetchJSON(`${data.lookup_url}?ids=${encodeURIComponent(data.run_id)}`);
+      const run = answer.ok && answer.body.runs[0];
+      if (!run) return;
+      BT.setBadge(badge, run.status);
+      if (run.status === "SUCCEEDED" || run.status === "FAILED") window.location.reload();
+    });
+    return;
+  }
+  if (data.status !== "SUCCEEDED") return;
+
+  // ---------------------------------------------------------------- result -------------
+  const state = document.getElementById("result-state");
+  const drawn = new Set();
+  let result = null;
+
+  const PNGS = {
+    "png-equity": (r) => r.chart_base64,
+    "png-drawdown": (r) => r.charts.drawdown_curve_base64,
+    "png-orders": (r) => r.charts.portfolio_orders_base64,
+    "png-pnl": (r) => r.charts.trade_pnl_base64,
+    "png-cumret": (r) => r.charts.cumulative_return_base64,
+    "png-candles": (r) => r.charts.candles_base64,
+  };
+
+  function showPngs(r) {
+    for (const [id, pick] of Object.entries(PNGS)) {
+      const src = r.charts ? pick(r) : null;
+      if (typeof src === "string" && src.startsWith("data:image/png;base64,")) {
+        const img = document.getElementById(id);
+        img.src = src;
+        img.classList.remove("d-none");
+      }
+    }
+  }
+
+  /* Values at the bars of the fills (null elsewhere), aligned with timestamps. */
+  function fillsOn(timestamps, fills) {
+    const index = new Map(timestamps.map((t, i) => [t, i]));
+    const out = new Array(timestamps.length).fill(null);
+    for (const fill of fills || []) {
+      const i = index.get(fill.timestamp);
+      if (i !== undefined) out[i] = fill.price;
+    }
+    return out;
+  }
+
+  const DRAW = {
+    equity(r) {
+      const x = r.equity_curve.timestamps.map(BT.seconds);
+      Charts.line(document.getElementById("chart-equity"), x, [
+        { label: "strategy", values: r.equity_curve.equity, color: Charts.COLORS.accent, width: 1.8 },
+        { label: "buy & hold", values: r.benchmark.equity, color: Charts.COLORS.muted, dash: [4, 4] },
+      ], { height: 380 });
+    },
+    drawdown(r) {
+      const x = r.drawdown_curve.timestamps.map(BT.seconds);
+      Charts.line(document.getElementById("chart-drawdown"), x, [
+        { label: "drawdown", values: r.drawdown_curve.drawdown_pct, color: Charts.COLORS.neg, fill: "rgba(248,81,73,0.18)" },
+      ], { height: 300, unit: "%", yFormat: (v) => BT.fmt(v, 1, "%") });
+    },
+    portfolio(r) {
+      const ts = r.price_candles.timestamps;
+      const x = ts.map(BT.seconds);
+      Charts.orders(document.getElementById("chart-orders"), x, r.price_candles.close, fillsOn(ts, r.signals.buys), fillsOn(ts, r.signals.sells));
+      const closed = r.trades.filter((t) => BT.isNumber(t.pnl_abs)).slice().sort((a, b) => BT.seconds(a.exit_timestamp) - BT.seconds(b.exit_timestamp));
+      const px = closed.map((t) => BT.seconds(t.exit_timestamp));
+      Charts.scatter(document.getElementById("chart-pnl"), px, closed.map((t) => (t.pnl_abs > 0 ? t.pnl_abs : null)), closed.map((t) => (t.pnl_abs > 0 ? null : t.pnl_abs)));
+      const start = r.request.initial_capital;
+      const pct = (values) => values.map((v) => (BT.isNumber(v) ? (v / start - 1) * 100 : null));
+      Charts.line(document.getElementById("chart-cumret"), r.equity_curve.timestamps.map(BT.seconds), [
+        { label: "strategy", values: pct(r.equity_curve.equity), color: Charts.COLORS.accent },
+        { label: "buy & hold", values: pct(r.benchmark.equity), color: Charts.COLORS.muted, dash: [4, 4] },
+      ], { height: 260, unit: "%", yFormat: (v) => BT.fmt(v, 0, "%"), ySize: 55 });
+    },
+    candles(r) {
+      const c = r.price_candles;
+      Charts.candles(document.getElementById("chart-candles"), c.timestamps.map(BT.seconds), c, fillsOn(c.timestamps, r.signals.buys), fillsOn(c.timestamps, r.signals.sells));
+    },
+    trades(r) {
+      TradesTable.create(document.getElementById("trades-table"), r.trades, {
+        side: document.getElementById("trades-side"),
+        outcome: document.getElementById("trades-outcome"),
+        count: document.getElementById("trades-count"),
+        page: document.getElementById("trades-page"),
+        prev: document.getElementById("trades-prev"),
+        next: document.getElementById("trades-next"),
+      });
+    },
+  };
+
+  function draw(tab) {
+    if (!result || drawn.has(tab) || !DRAW[tab]) return;
+    drawn.add(tab);
+    try {
+      DRAW[tab](result);
+    } catch (error) {
+      console.error(error);
+      state.textContent = `could not draw ${tab}: ${error.message}`;
+    }
+  }
+
+  for (const button of document.querySelectorAll("#run-tabs [data-tab]")) {
+    button.addEventListener("shown.bs.tab", () => draw(button.dataset.tab));
+  }
+
+  async function load() {
+    let response;
+    try {
+      response = await fetch(data.result_url, { headers: { Accept: "application/json" } });
+    } catch (_) {
+      state.textContent = "the server cannot be reached";
+      return;
+    }
+    if (!response.ok) {
+      state.textContent = `result unavailable (HTTP ${response.status})`;
+      return;
+    }
+    result = await response.json();
+    state.textContent = `${result.equity_curve.timestamps.length} bars · ${result.trades.length} trades`;
+    document.body.dataset.result = "loaded";
+    showPngs(result);
+    const active = document.querySelector("#run-tabs .nav-link.active");
+    if (active) draw(active.dataset.tab);
+  }
+
+  load();
+})();
