@@ -25,6 +25,7 @@ import pytest
 from backtesting import Backtest, Strategy
 
 from engine import Bars, TradingParams, run
+from tests.reference import wilder_rsi
 
 GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
 ALL_IN = TradingParams(
@@ -39,20 +40,6 @@ def goog() -> pd.DataFrame:
 
 def _cross(a: pd.Series, b: pd.Series) -> np.ndarray:
     return ((a > b) & (a.shift(1) <= b.shift(1))).to_numpy()
-
-
-def _wilder_rsi(close: pd.Series, n: int) -> pd.Series:
-    change = close.diff().to_numpy()
-    out = np.full(len(close), np.nan)
-    gain = np.where(change > 0, change, 0.0)
-    loss = np.where(change < 0, -change, 0.0)
-    avg_gain, avg_loss = gain[1 : n + 1].mean(), loss[1 : n + 1].mean()
-    for t in range(n, len(close)):
-        if t > n:
-            avg_gain = (avg_gain * (n - 1) + gain[t]) / n
-            avg_loss = (avg_loss * (n - 1) + loss[t]) / n
-        out[t] = 100.0 if avg_loss == 0 else 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
-    return pd.Series(out, index=close.index)
 
 
 def _peer(df: pd.DataFrame, entries: np.ndarray, exits: np.ndarray):
@@ -100,7 +87,7 @@ def test_sma_cross_equity_matches_backtesting_py_on_every_bar(goog):
 @pytest.mark.filterwarnings("ignore:Some trades remain open:UserWarning")
 def test_rsi_equity_matches_backtesting_py_on_every_bar(goog):
     """RSI(14) 30/70, all-in long-only with 0.1% fees: same equity and trades as the peer."""
-    rsi = _wilder_rsi(goog.Close, 14)
+    rsi = pd.Series(wilder_rsi(goog.Close.to_numpy(), 14), index=goog.index)
     n_trades = _assert_same(goog, (rsi < 30).to_numpy(), (rsi > 70).to_numpy())
     assert n_trades >= 5
 

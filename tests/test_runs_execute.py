@@ -17,6 +17,7 @@ from engine import ENGINE_VERSION
 from runs.contract import RequestError, parse_request
 from runs.execute import execute
 from runs.serialize import to_json
+from tests.reference import wilder_rsi
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_REQUEST = {
@@ -59,19 +60,6 @@ def goog_dir(tmp_path_factory, goog_csv) -> Path:
     return folder
 
 
-def _wilder_rsi(close: pd.Series, n: int) -> np.ndarray:
-    change = close.diff().to_numpy()
-    gain, loss = np.clip(change, 0, None), np.clip(-change, 0, None)
-    out = np.full(len(close), np.nan)
-    avg_gain, avg_loss = gain[1 : n + 1].mean(), loss[1 : n + 1].mean()
-    for t in range(n, len(close)):
-        if t > n:
-            avg_gain = (avg_gain * (n - 1) + gain[t]) / n
-            avg_loss = (avg_loss * (n - 1) + loss[t]) / n
-        out[t] = 100.0 if avg_loss == 0 else 100 - 100 / (1 + avg_gain / avg_loss)
-    return out
-
-
 class SmaCross(Strategy):
     fast, slow = 10, 20
 
@@ -89,7 +77,7 @@ class SmaCross(Strategy):
 
 class RsiLevels(Strategy):
     def init(self):
-        self.rsi = self.I(lambda: _wilder_rsi(pd.Series(self.data.Close), 14))
+        self.rsi = self.I(lambda: wilder_rsi(self.data.Close, 14))
 
     def next(self):
         if self.rsi[-1] < 30 and not self.position:
