@@ -64,70 +64,134 @@ METRIC_KEYS = (
 _DAY = np.timedelta64(1, "D")
 
 
+EQUITY_METRIC_KEYS = (
+    "cagr_pct",
+    "volatility_pct",
+    "sortino_ratio",
+    "calmar_ratio",
+    "max_drawdown_duration_days",
+)
+"""The enhanced metrics that derive from the equity curve alone: ``equity_metrics`` computes
+them for N curves at once (a parameter sweep) and for one run (N = 1) with the same code."""
+
+
+def equity_metrics(
+    timestamps: np.ndarray,
+    equity: np.ndarray,
+    max_drawdown_pct: np.ndarray,
+    position: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """``EQUITY_METRIC_KEYS`` of N equity curves (N × T) over the same bars, one array of
+    length N each (NaN where undefined), plus ``exposure_pct`` when ``position`` (N × T) is
+    given. ``max_drawdown_pct`` is the engine's (length N).
+
+    The only code of these formulas: a single run calls it with N = 1, so a run inside a
+    sweep and the same run on its own give bit-for-bit equal values.
+    """
+    equity = np.asarray(equity, dtype=np.float64)
+    max_drawdown_pct = np.asarray(max_drawdown_pct, dtype=np.float64)
+    n_runs, n_bars = equity.shape
+    returns = bar_returns(equity)
+    cagr = _cagr_pct(timestamps, equity)
+    volatility = np.full(n_runs, np.nan)
+    if n_bars - 1 >= 2:
+        volatility = returns.std(axis=1, ddof=1) * np.sqrt(TRADING_DAYS) * 100.0
+    calmar = np.full(n_runs, np.nan)
+    defined = np.isfinite(cagr) & np.isfinite(max_drawdown_pct) & (max_drawdown_pct != 0)
+    calmar[defined] = cagr[defined] / max_drawdown_pct[defined]
+    out = {
+        "cagr_pct": cagr,
+        "volatility_pct": volatility,
+        "sortino_ratio": _sortino(returns),
+        "calmar_ratio": calmar,
+        "max_drawdown_duration_days": _max_drawdown_duration_days(timestamps, equity),
+    }
+    if position is not None:
+        out["exposure_pct"] = np.count_nonzero(position, axis=1) / n_bars * 100.0
+    return out
+
+
 def enhanced_metrics(
     bars: Bars, result: EngineResult, records: list[dict], benchmark: dict
 ) -> dict[str, float | None]:
     """The enhanced metrics (``METRIC_KEYS``) of one run; see the module docstring."""
-    equity = result.equity
-    returns = bar_returns(equity[None, :])[0]
+    max_drawdown = result.metrics.get("max_drawdown_pct")
+    curve = equity_metrics(
+        bars.timestamps,
+        result.equity[None, :],
+        np.array([np.nan if max_drawdown is None else max_drawdown]),
+        result.position[None, :],
+    )
+    curve = {name: number(values[0]) for name, values in curve.items()}
     closed = [record for record in records if not record["is_open"]]
     pnl_abs = np.array([record["pnl_abs"] for record in closed], dtype=np.float64)
     pnl_pct = np.array([record["pnl_pct"] for record in closed], dtype=np.float64)
     pnl_pct = pnl_pct[np.isfinite(pnl_pct)]
-    cagr = _cagr_pct(bars.timestamps, equity)
-    max_drawdown = result.metrics.get("max_drawdown_pct")
-
     gross_loss = -pnl_abs[pnl_abs < 0].sum()
     return {
-        "cagr_pct": cagr,
-        "volatility_pct": (
-            number(returns.std(ddof=1) * np.sqrt(TRADING_DAYS) * 100.0)
-            if returns.size >= 2
-            else None
-        ),
+        "cagr_pct": curve["cagr_pct"],
+        "volatility_pct": curve["volatility_pct"],
         "win_rate_pct": number((pnl_abs > 0).mean() * 100.0) if closed else None,
         "avg_trade_return_pct": number(pnl_pct.mean()) if pnl_pct.size else None,
-        "exposure_pct": number(np.count_nonzero(result.position) / len(equity) * 100.0),
+        "exposure_pct": curve["exposure_pct"],
         "profit_factor": (
             number(pnl_abs[pnl_abs > 0].sum() / gross_loss) if gross_loss > 0 else None
         ),
-        "sortino_ratio": _sortino(returns),
-        "calmar_ratio": (
-            number(cagr / max_drawdown) if cagr is not None and max_drawdown else None
-        ),
+        "sortino_ratio": curve["sortino_ratio"],
+        "calmar_ratio": curve["calmar_ratio"],
         "best_trade_pct": number(pnl_pct.max()) if pnl_pct.size else None,
         "worst_trade_pct": number(pnl_pct.min()) if pnl_pct.size else None,
-        "max_drawdown_duration_days": _max_drawdown_duration_days(bars.timestamps, equity),
+        "max_drawdown_duration_days": curve["max_drawdown_duration_days"],
         "benchmark_return_pct": number(benchmark.get("return_pct")),
     }
 
 
-def _cagr_pct(timestamps: np.ndarray, equity: np.ndarray) -> float | None:
+def _cagr_pct(timestamps: np.ndarray, equity: np.ndarray) -> np.ndarray:
+    cagr = np.full(equity.shape[0], np.nan)
     days = (timestamps[-1] - timestamps[0]) / _DAY
-    if days <= 0 or equity[0] <= 0:
-        return None
+    if days <= 0:
+        return cagr
+    exponent = 365.25 / days
+    start, final = equity[:, 0], equity[:, -1]
+    # One scalar power per row (C pow): numpy's array power may take a SIMD path whose last
+    # bit differs, and the value must not depend on how many curves are computed together.
     with np.errstate(over="ignore"):
-        growth = np.float64(equity[-1] / equity[0]) ** (365.25 / days)
-    return number((growth - 1.0) * 100.0)
+        for row in np.flatnonzero(start > 0):
+            growth = np.float64(final[row] / start[row]) ** exponent
+            cagr[row] = (growth - 1.0) * 100.0
+    return cagr
 
 
-def _sortino(returns: np.ndarray) -> float | None:
-    if not returns.size:
-        return None
-    downside = np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2))
-    if downside == 0:
-        return None
-    return number(returns.mean() / downside * np.sqrt(TRADING_DAYS))
+def _sortino(returns: np.ndarray) -> np.ndarray:
+    sortino = np.full(returns.shape[0], np.nan)
+    if not returns.shape[1]:
+        return sortino
+    downside = np.minimum(returns, 0.0)
+    np.square(downside, out=downside)
+    downside = np.sqrt(downside.mean(axis=1))
+    ok = downside != 0
+    sortino[ok] = returns.mean(axis=1)[ok] / downside[ok] * np.sqrt(TRADING_DAYS)
+    return sortino
 
 
-def _max_drawdown_duration_days(timestamps: np.ndarray, equity: np.ndarray) -> float:
-    underwater = equity < np.maximum.accumulate(equity)
-    if not underwater.any():
-        return 0.0
-    bars = np.arange(len(equity))
-    last_peak = np.maximum.accumulate(np.where(underwater, 0, bars))
-    ends = np.flatnonzero(underwater[:-1] & ~underwater[1:]) + 1
-    if underwater[-1]:
-        ends = np.append(ends, len(equity) - 1)
-    spans = (timestamps[ends] - timestamps[last_peak[ends - 1]]) / _DAY
-    return float(spans.max())
+def _max_drawdown_duration_days(timestamps: np.ndarray, equity: np.ndarray) -> np.ndarray:
+    """Per row: the longest span from a peak to the first bar back at or above it (to the
+    last bar when not recovered); 0.0 for a curve never below its running peak.
+
+    A drawdown is a run of bars below the running peak: its peak is the bar before the run,
+    its end the first bar after it (the last bar when the run lasts to the end). Runs are
+    found from the edges of the under-water mask, so no per-bar peak index is built.
+    """
+    n_runs, n_bars = equity.shape
+    longest = np.zeros(n_runs)
+    underwater = np.zeros((n_runs, n_bars + 1), dtype=bool)
+    np.less(equity, np.maximum.accumulate(equity, axis=1), out=underwater[:, :n_bars])
+    edges = np.zeros((n_runs, n_bars + 1), dtype=bool)
+    edges[:, 1:] = underwater[:, 1:] != underwater[:, :-1]  # bar 0 is never under water
+    rows, cols = np.nonzero(edges)
+    if not rows.size:
+        return longest
+    starts, ends = cols[0::2], np.minimum(cols[1::2], n_bars - 1)
+    spans = (timestamps[ends] - timestamps[starts - 1]) / _DAY
+    np.maximum.at(longest, rows[0::2], spans)
+    return longest

@@ -1,8 +1,9 @@
 """The run queue: Redis connection, RQ queue (JSON serializer, never pickle), Redis key names,
-and enqueueing a run.
+and enqueueing a run or a sweep chunk.
 
-One RQ job per run; the job id IS the run_id, so ``HGETALL rq:job:<run_id>`` finds it. The
-web enqueues by dotted name (``JOB_FUNCTION``), so it never imports the backtest code.
+One RQ job per run (or per sweep chunk: same queue, same Jobs); the job id IS the run_id
+(or chunk id), so ``HGETALL rq:job:<run_id>`` finds it. The web enqueues by dotted name
+(``JOB_FUNCTION``, ``CHUNK_FUNCTION``), so it never imports the backtest code.
 Redis keys (templates from RQ; see README "Reading the queue with redis-cli"):
 ``rq:queue:<queue>`` list of waiting ids — the list KEDA measures; ``rq:job:<id>`` hash;
 ``rq:wip:<queue>`` started registry; ``rq:failed:<queue>`` failed registry.
@@ -21,6 +22,9 @@ from runs.contract import DEFAULT_QUEUE, RunRequest
 
 JOB_FUNCTION = "consumer.jobs.run_backtest"
 """What a queued run calls, by dotted path (args: the request as a JSON object)."""
+
+CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
+"""What a queued sweep chunk calls (args: the chunk message as a JSON object)."""
 
 QUEUE_KEY_PREFIX = Queue.redis_queue_namespace_prefix  # "rq:queue:"
 JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"
@@ -73,19 +77,43 @@ def backtest_queue(connection: Redis, name: str | None = None) -> Queue:
     return Queue(name or queue_name(), connection=connection, serializer=JSONSerializer)
 
 
-def enqueue_run(queue: Queue, request: RunRequest) -> Job:
-    """Push one run. ``unique=True``: an id that is already queued or known is refused
-    (``rq.exceptions.DuplicateJobError``), so a run cannot be queued twice. ``Retry(max=1)``:
-    a run whose worker died (abandoned, or its work-horse killed) is retried once, then failed.
-    """
+def _enqueue(queue: Queue, function: str, payload: dict, job_id: str, description: str) -> Job:
+    """The one enqueue policy of every queued message (runs and sweep chunks)."""
     return queue.enqueue(
-        JOB_FUNCTION,
-        request.to_dict(),
-        job_id=request.run_id,
+        function,
+        payload,
+        job_id=job_id,
         unique=True,
         job_timeout=job_timeout(),
         result_ttl=result_ttl(),
         failure_ttl=failure_ttl(),
         retry=Retry(max=1),
-        description=f"backtest {request.ticker} {request.rule_id}",
+        description=description,
+    )
+
+
+def enqueue_run(queue: Queue, request: RunRequest) -> Job:
+    """Push one run. ``unique=True``: an id that is already queued or known is refused
+    (``rq.exceptions.DuplicateJobError``), so a run cannot be queued twice. ``Retry(max=1)``:
+    a run whose worker died (abandoned, or its work-horse killed) is retried once, then failed.
+    """
+    return _enqueue(
+        queue,
+        JOB_FUNCTION,
+        request.to_dict(),
+        request.run_id,
+        f"backtest {request.ticker} {request.rule_id}",
+    )
+
+
+def enqueue_chunk(queue: Queue, payload: dict) -> Job:
+    """Push one sweep chunk (``runs.sweep.chunk_payload``) on the same queue as runs, with the
+    same policy; the job id is the chunk id, so a chunk cannot be queued twice either."""
+    return _enqueue(
+        queue,
+        CHUNK_FUNCTION,
+        payload,
+        payload["chunk_id"],
+        f"sweep chunk {payload['chunk_id']} {payload['request']['ticker']} "
+        f"{len(payload['combos'])} combos",
     )

@@ -10,7 +10,8 @@ minute or two; the local scaler runs the same pass periodically).
    ``PENDING_GRACE`` whose job vanished (Redis restarted without persistence, the web died
    between INSERT and enqueue) → enqueued again; whose job failed → FAILED.
 No run stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
-transitions in store.runs are guarded).
+transitions in store.runs are guarded). Sweep chunks ride the same queue and get the same
+pass (``TRACKED``): a chunk is reconciled exactly like a run.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Worker
@@ -29,11 +32,13 @@ from rq.registry import clean_registries
 from rq.worker_registration import clean_worker_registry
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumer.queue import backtest_queue, enqueue_run, redis_connection
+from consumer.queue import backtest_queue, enqueue_chunk, enqueue_run, redis_connection
 from runs.contract import RequestError, parse_request
 from runs.logs import configure_logging, run_context
+from runs.sweep import parse_chunk
 from store.models import RunStatus
 from store.runs import mark_failed, runs_in_status, utcnow
+from store.sweeps import chunks_in_status, mark_chunk_failed
 
 logger = logging.getLogger("consumer.reaper")
 
@@ -48,7 +53,7 @@ CRASHED = "the run's process died before it finished (out of memory or killed), 
 
 @dataclass
 class ReapReport:
-    """What one pass did, by run id."""
+    """What one pass did, by run id (or chunk id)."""
 
     failed: list[str] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
@@ -77,54 +82,96 @@ def _job_status(queue: Queue, run_id: str) -> str | None:
         return None
 
 
-def reconcile(session: Session, queue: Queue) -> ReapReport:
-    """Bring the rows of ``queue``'s runs in line with what RQ knows (step 2 above). Runs
-    of other queues sharing the database are their own reapers' business."""
+@dataclass(frozen=True)
+class Tracked:
+    """One kind of queued work whose state the database holds (runs, sweep chunks): how to
+    list a queue's rows by status, fail one, and enqueue it again. The reconcile pass is the
+    same for all.
+
+    ``requeue`` enqueues a row's message again; it raises ``RequestError``/``ValueError``
+    when the stored message is unusable (the row is then FAILED)."""
+
+    name: str
+    in_status: Callable[..., list]
+    key: Callable[[Any], str]
+    fail: Callable[..., bool]
+    requeue: Callable[[Queue, Any], None]
+
+
+def _requeue_run(queue: Queue, row) -> None:
+    enqueue_run(queue, parse_request(json.loads(row.request_json), strict=False))
+
+
+def _requeue_chunk(queue: Queue, row) -> None:
+    payload = json.loads(row.payload_json)
+    parse_chunk(payload)  # refuse a message the chunk job could not read
+    enqueue_chunk(queue, payload)
+
+
+RUNS = Tracked("run", runs_in_status, lambda row: row.run_id, mark_failed, _requeue_run)
+CHUNKS = Tracked(
+    "sweep chunk", chunks_in_status, lambda row: row.chunk_id, mark_chunk_failed, _requeue_chunk
+)
+TRACKED = (RUNS, CHUNKS)
+"""Everything the reaper reconciles, in order."""
+
+
+def reconcile(session: Session, queue: Queue, kinds: tuple[Tracked, ...] = TRACKED) -> ReapReport:
+    """Bring the rows of ``queue``'s runs and sweep chunks in line with what RQ knows (step 2
+    above). Rows of other queues sharing the database are their own reapers' business."""
     report = ReapReport()
+    for kind in kinds:
+        _reconcile_kind(session, queue, kind, report)
+    return report
+
+
+def _reconcile_kind(session: Session, queue: Queue, kind: Tracked, report: ReapReport) -> None:
     now = utcnow()
-    running = runs_in_status(
+    running = kind.in_status(
         session, RunStatus.RUNNING, queue=queue.name, older_than=now - RUNNING_GRACE
     )
     for row in running:
-        with run_context(row.run_id):
-            status = _job_status(queue, row.run_id)
+        key = kind.key(row)
+        with run_context(key):
+            status = _job_status(queue, key)
             if status is None or status == JobStatus.FINISHED:
                 message = LOST
             elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
                 message = CRASHED
             else:
                 continue
-            if mark_failed(session, row.run_id, message, expected=(RunStatus.RUNNING,)):
-                logger.warning("RUNNING run marked FAILED: %s (rq status %s)", message, status)
-                report.failed.append(row.run_id)
+            if kind.fail(session, key, message, expected=(RunStatus.RUNNING,)):
+                logger.warning(
+                    "RUNNING %s marked FAILED: %s (rq status %s)", kind.name, message, status
+                )
+                report.failed.append(key)
 
-    pending = runs_in_status(
+    pending = kind.in_status(
         session, RunStatus.PENDING, queue=queue.name, older_than=now - PENDING_GRACE
     )
     for row in pending:
-        with run_context(row.run_id):
-            status = _job_status(queue, row.run_id)
+        key = kind.key(row)
+        with run_context(key):
+            status = _job_status(queue, key)
             if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                if mark_failed(session, row.run_id, CRASHED, expected=(RunStatus.PENDING,)):
-                    report.failed.append(row.run_id)
+                if kind.fail(session, key, CRASHED, expected=(RunStatus.PENDING,)):
+                    report.failed.append(key)
             elif status is None:
-                _requeue(session, queue, row, report)
-    return report
+                _requeue(session, queue, kind, row, report)
 
 
-def _requeue(session: Session, queue: Queue, row, report: ReapReport) -> None:
+def _requeue(session: Session, queue: Queue, kind: Tracked, row, report: ReapReport) -> None:
+    key = kind.key(row)
     try:
-        request = parse_request(json.loads(row.request_json), strict=False)
-    except (RequestError, ValueError) as exc:
-        mark_failed(session, row.run_id, f"stored request is invalid: {exc}")
-        report.failed.append(row.run_id)
-        return
-    try:
-        enqueue_run(queue, request)
+        kind.requeue(queue, row)
     except DuplicateJobError:
         return
-    logger.warning("PENDING run had no queued job; enqueued again")
-    report.requeued.append(row.run_id)
+    except (RequestError, ValueError) as exc:
+        kind.fail(session, key, f"stored request is invalid: {exc}")
+        report.failed.append(key)
+        return
+    logger.warning("PENDING %s had no queued job; enqueued again", kind.name)
+    report.requeued.append(key)
 
 
 def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | None = None):

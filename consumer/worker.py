@@ -1,11 +1,11 @@
-"""``python -m consumer``: one process = one Kubernetes Job = at most one run.
+"""``python -m consumer``: one process = one Kubernetes Job = at most one queued message.
 
-Takes at most one run from the queue with RQ's forking ``Worker`` (burst, max_jobs=1): the
-run executes in a forked work-horse, so if it is killed (out of memory) the parent sees it
-at once and RQ retries the run once. Exit codes: 0 when the queue was empty (KEDA can
-over-start Jobs) or the outcome was recorded — a FAILED backtest included, since Kubernetes
-must not restart the pod (it would pop a different run); 1 only when the outcome could not
-be recorded anywhere.
+Takes at most one message — a run, or a chunk of a parameter sweep — with RQ's forking
+``Worker`` (burst, max_jobs=1): it executes in a forked work-horse, so if that is killed
+(out of memory) the parent sees it at once and RQ retries the message once. Exit codes: 0
+when the queue was empty (KEDA can over-start Jobs) or the outcome was recorded — a FAILED
+backtest included, since Kubernetes must not restart the pod (it would pop a different
+message); 1 only when the outcome could not be recorded anywhere.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from rq import Worker
 from rq.job import Job, JobStatus
 
 from consumer.jobs import worker_name
-from consumer.queue import backtest_queue, redis_connection
+from consumer.queue import CHUNK_FUNCTION, backtest_queue, redis_connection
 from runs.logs import run_context
 from store.db import process_sessionmaker
 from store.runs import mark_failed
+from store.sweeps import mark_chunk_failed
 
 logger = logging.getLogger("consumer.worker")
 
@@ -57,10 +58,11 @@ def _outcome_recorded(job: Job) -> bool:
     if status in (JobStatus.QUEUED, JobStatus.SCHEDULED):
         logger.warning("run did not finish; RQ queued its retry")
         return True
-    logger.error("run ended as %s in RQ; recording FAILED", status)
+    logger.error("job ended as %s in RQ; recording FAILED", status)
+    record_failure = mark_chunk_failed if job.func_name == CHUNK_FUNCTION else mark_failed
     try:
         with process_sessionmaker()() as session:
-            mark_failed(session, job.id, CRASHED)
+            record_failure(session, job.id, CRASHED)
     except Exception:
         logger.exception("could not record the failure")
         return False

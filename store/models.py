@@ -83,3 +83,7 @@ class StrategyPreset(Base):
 
     def __repr__(self) -> str:
         return f"StrategyPreset(id={self.id!r}, name={self.name!r})"
+
+
+# The sweep tables share this Base, so create_schema and init-db create them too.
+from store import sweep_models  # noqa: E402, F401

@@ -62,16 +62,29 @@ def insert_pending(
     return row
 
 
-def _transition(session: Session, run_id: str, expected: Iterable[str], **values: object) -> bool:
-    statement = (
-        update(BacktestRun)
-        .where(BacktestRun.run_id == run_id, BacktestRun.status.in_(tuple(expected)))
+def guarded_update(key_column, key: str, expected: Iterable[str], **values: object):
+    """``UPDATE <table> SET values WHERE key = ? AND status IN (expected)``: the one status
+    guard of every forward-only transition (runs here, sweep chunks in store.sweeps)."""
+    table = key_column.class_
+    return (
+        update(table)
+        .where(key_column == key, table.status.in_(tuple(expected)))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+def transition(
+    session: Session, key_column, key: str, expected: Iterable[str], **values: object
+) -> bool:
+    """Apply ``guarded_update`` and commit; True if the row was in an expected state."""
     with writing(session):
-        changed = session.execute(statement).rowcount == 1
-    return changed
+        changed = session.execute(guarded_update(key_column, key, expected, **values)).rowcount
+    return changed == 1
+
+
+def _transition(session: Session, run_id: str, expected: Iterable[str], **values: object) -> bool:
+    return transition(session, BacktestRun.run_id, run_id, expected, **values)
 
 
 def mark_running(session: Session, run_id: str, worker: str) -> bool:

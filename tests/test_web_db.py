@@ -6,6 +6,7 @@ import pytest
 from flask import g
 from sqlalchemy import inspect, text
 
+from store.models import Base
 from web import create_app
 from web.db import get_database, get_engine, get_session, init_db
 
@@ -35,18 +36,18 @@ def test_sessions_keep_values_after_commit(app):
     assert get_database(app).sessionmaker.kw["expire_on_commit"] is False
 
 
+ALL_TABLES = ", ".join(sorted(Base.metadata.tables))
+
+
 def test_init_db_creates_the_tables_then_reports_them_present(app):
-    """init_db creates both tables once and says so; a second call creates nothing."""
+    """init_db creates every table once and says so; a second call creates nothing."""
     engine = get_engine(app)
+    assert {"backtest_results", "strategy_presets"} <= set(Base.metadata.tables)
     first = init_db(engine)
-    assert first.endswith(
-        "created tables: backtest_results, strategy_presets; already present: none"
-    )
-    assert set(inspect(engine).get_table_names()) == {"backtest_results", "strategy_presets"}
+    assert first.endswith(f"created tables: {ALL_TABLES}; already present: none")
+    assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables)
     second = init_db(engine)
-    assert second.endswith(
-        "created tables: none; already present: backtest_results, strategy_presets"
-    )
+    assert second.endswith(f"created tables: none; already present: {ALL_TABLES}")
 
 
 def test_init_db_hides_the_database_password(tmp_path):
@@ -62,7 +63,7 @@ def test_init_db_cli_command_creates_the_schema(app):
     """``flask init-db`` is registered and prints what it created."""
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0
-    assert "created tables: backtest_results, strategy_presets" in result.output
+    assert f"created tables: {ALL_TABLES}" in result.output
     assert "strategy_presets" in inspect(get_engine(app)).get_table_names()
 
 

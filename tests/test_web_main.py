@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_web_db import ALL_TABLES
+
 pytestmark = pytest.mark.slow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -35,14 +37,10 @@ def test_python_m_web_init_db_creates_the_schema_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     first = run([sys.executable, "-m", "web", "init-db"], DATABASE_URL=url)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == (
-        f"{url}: created tables: backtest_results, strategy_presets; already present: none\n"
-    )
+    assert first.stdout == (f"{url}: created tables: {ALL_TABLES}; already present: none\n")
     second = run([sys.executable, "-m", "web", "init-db"], DATABASE_URL=url)
     assert second.returncode == 0, second.stderr
-    assert "created tables: none; already present: backtest_results, strategy_presets" in (
-        second.stdout
-    )
+    assert f"created tables: none; already present: {ALL_TABLES}" in (second.stdout)
 
 
 def test_flask_cli_init_db_creates_the_schema(tmp_path):
@@ -51,7 +49,7 @@ def test_flask_cli_init_db_creates_the_schema(tmp_path):
     flask = str(Path(sys.executable).parent / "flask")
     result = run([flask, "--app", "web", "init-db"], DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
-    assert "created tables: backtest_results, strategy_presets" in result.stdout
+    assert f"created tables: {ALL_TABLES}" in result.stdout
 
 
 def test_init_db_with_the_database_down_exits_1_with_one_line():

@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "web.presets",
     "web.health",
     "web.dashboard",
+    "web.sweeps",
 )
 """Modules whose ``bp`` the factory registers, in order (the dashboard adds its own)."""
 

@@ -1,0 +1,356 @@
+"""Parameter-sweep speed and memory, with the peers measured in the same run (GOOG.csv).
+
+    .venv/bin/python -m bench.sweep_bench [--skip-queue] [--repeat 3]
+
+(a) 10,000 SMA_CROSS combos (fast 2..101 × slow 110..308 step 2, all fast < slow) on
+    backtesting.py's GOOG.csv, long-only, all-in, fee 0.001, inside one process: ours
+    (``runs.sweep_eval.evaluate``; signals + engine, and with the equity-curve metrics a
+    chunk stores) versus vectorbt's ``Portfolio.from_signals`` on the same MA windows
+    (``init_cash`` 100,000, ``fees`` 0.001, all-in; total return, Sharpe, max drawdown and
+    trade count read out). Each side runs in its own fresh process: wall time of the work
+    after imports (best of ``--repeat``) and the process's peak RSS. vectorbt runs from
+    ``.venv-bench`` (``requirements-bench.txt``) or VECTORBT_PYTHON; the bench says so
+    when it is unavailable. Its numba functions are compiled by a warm-up call first.
+(b) 100 combos (fast 5..50 step 5 × slow 60..150 step 10) versus backtesting.py's
+    ``Backtest.optimize`` over the same grid (its default: all combos, best by SQN).
+(c) The same 10,000 combos end to end through the queue: ``tests.stack.LocalStack`` (web +
+    local scaler, 1 s polling) on MariaDB (TEST_DATABASE_URL, default
+    mysql+pymysql://root@127.0.0.1:3306/test; a fresh database is created) and Redis
+    (db 11): from POST /api/sweeps to the last chunk stored, and the chunks' own timings
+    (process start-up, compute, database writes), for chunks of 500, the default (1,000) and
+    2,000 combos.
+Targets: (a) ours <= 0.65 s and < 1 GB; (c) < 15 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FAST = list(range(2, 102))
+SLOW = list(range(110, 310, 2))
+SMALL_FAST = list(range(5, 55, 5))
+SMALL_SLOW = list(range(60, 160, 10))
+
+
+def goog_csv() -> Path:
+    import backtesting
+
+    return Path(backtesting.__file__).parent / "test" / "GOOG.csv"
+
+
+def goog_data_dir() -> Path:
+    """A DATA_DIR holding GOOG.csv, registered unchanged."""
+    import data
+
+    folder = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
+    data.register_csv(
+        goog_csv().read_bytes(), "GOOG", name="Alphabet (backtesting.py)", data_dir=folder
+    )
+    return folder
+
+
+def request_body(fast: list[int], slow: list[int], **extra) -> dict:
+    return {
+        "ticker": "GOOG",
+        "rule_type": "SMA_CROSS",
+        "grid": {"fast": fast, "slow": slow},
+        "start_date": "2004-01-01",
+        "end_date": "2014-01-01",
+        "size_type": "percent",
+        "position_size": 100,
+        "fee_rate": 0.001,
+        **extra,
+    }
+
+
+# -- children: each measured side runs in a fresh process -------------------------------
+
+
+def child_ours(repeat: int) -> dict:
+    """Our 10,000 combos in this process: core metrics only, and every stored metric."""
+    from engine import run_batch
+    from runs.execute import load_market_data, market_window, signals_in_window
+    from runs.sweep import parse_sweep_request
+    from runs.sweep_eval import BLOCK_ROWS, evaluate
+
+    folder = goog_data_dir()
+    sweep = parse_sweep_request(request_body(FAST, SLOW))
+    params_list = [sweep.grid.params(sweep.params, combo) for combo in sweep.grid.combos]
+    request = sweep.base
+    trading = request.trading_params()
+    core, full = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        frame = market_window(load_market_data(request, folder))
+        cache: dict = {}
+        for first in range(0, len(params_list), BLOCK_ROWS):
+            entries, exits = signals_in_window(
+                frame, "SMA_CROSS", params_list[first : first + BLOCK_ROWS], cache
+            )
+            run_batch(frame.bars, entries, exits, trading)
+        core.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        frame = market_window(load_market_data(request, folder))
+        metrics = evaluate(frame, request, params_list)
+        full.append(time.perf_counter() - started)
+    best = int(metrics["sharpe_ratio"].argmax())
+    return {
+        "combos": len(params_list),
+        "core_s": min(core),
+        "full_s": min(full),
+        "best": {**params_list[best], "sharpe": float(metrics["sharpe_ratio"][best])},
+    }
+
+
+VECTORBT_CHILD = """
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import numpy as np, pandas as pd
+import vectorbt as vbt
+goog, repeat = sys.argv[1], int(sys.argv[4])
+fast, slow = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+close = pd.read_csv(goog, index_col=0, parse_dates=True)["Close"]
+
+def sweep(fw, sw):
+    fast_ma = vbt.MA.run(close, window=np.repeat(fw, len(sw)).tolist(), short_name="fast")
+    slow_ma = vbt.MA.run(close, window=np.tile(sw, len(fw)).tolist(), short_name="slow")
+    entries = fast_ma.ma_crossed_above(slow_ma)
+    exits = fast_ma.ma_crossed_below(slow_ma)
+    pf = vbt.Portfolio.from_signals(close, entries, exits, init_cash=100_000, fees=0.001, freq="1D")
+    return pf.total_return(), pf.sharpe_ratio(), pf.max_drawdown(), pf.trades.count()
+
+warm = time.perf_counter(); sweep(fast[:2], slow[:1]); warm = time.perf_counter() - warm
+times = []
+for _ in range(repeat):
+    started = time.perf_counter()
+    total_return, sharpe, drawdown, trades = sweep(fast, slow)
+    times.append(time.perf_counter() - started)
+best = sharpe.idxmax()
+print(json.dumps({"combos": int(len(sharpe)), "s": min(times), "warmup_s": warm,
+                  "version": vbt.__version__, "best": [int(v) for v in best],
+                  "best_sharpe": float(sharpe.max())}))
+"""
+
+
+def vectorbt_python() -> str | None:
+    """The interpreter that has vectorbt: VECTORBT_PYTHON, .venv-bench, or this one."""
+    candidates = [
+        os.environ.get("VECTORBT_PYTHON"),
+        str(PROJECT_ROOT / ".venv-bench/bin/python"),
+        sys.executable,
+    ]
+    for python in candidates:
+        if python and Path(python).exists():
+            probe = subprocess.run([python, "-c", "import vectorbt"], capture_output=True)
+            if probe.returncode == 0:
+                return python
+    return None
+
+
+def measured(command: list[str]) -> tuple[dict, float]:
+    """Run a child that prints one JSON line; its output and peak RSS in MB (wait4)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT, text=True)
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:3]} exited {process.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def part_a(repeat: int) -> None:
+    print("(a) 10,000 SMA_CROSS combos on GOOG (2,148 bars), one process each")
+    ours, ours_mb = measured(
+        [sys.executable, "-m", "bench.sweep_bench", "--child", "ours", "--repeat", str(repeat)]
+    )
+    print(f"  ours, signals + engine (core metrics)      {ours['core_s']:7.3f} s")
+    print(
+        f"  ours, + equity-curve metrics (as stored)   {ours['full_s']:7.3f} s   "
+        f"peak RSS {ours_mb:6.0f} MB   ({ours['combos']:,} combos)"
+    )
+    python = vectorbt_python()
+    if python is None:
+        print("  vectorbt: UNAVAILABLE (install requirements-bench.txt into .venv-bench)")
+        return
+    command = [
+        python,
+        "-c",
+        VECTORBT_CHILD,
+        str(goog_csv()),
+        json.dumps(FAST),
+        json.dumps(SLOW),
+        str(repeat),
+    ]
+    peer, peer_mb = measured(command)
+    print(
+        f"  vectorbt {peer['version']} from_signals + 4 stats  {peer['s']:7.3f} s   "
+        f"peak RSS {peer_mb:6.0f} MB   (numba warm-up {peer['warmup_s']:.1f} s not counted)"
+    )
+    print(
+        f"  ratio ours/vectorbt: core {ours['core_s'] / peer['s']:.3f}, "
+        f"stored metrics {ours['full_s'] / peer['s']:.3f}; memory {ours_mb / peer_mb:.2f}"
+    )
+    print(
+        f"  best Sharpe: ours fast/slow {ours['best']['fast']}/{ours['best']['slow']}, "
+        f"vectorbt {peer['best'][0]}/{peer['best'][1]} (its fractional shares differ)"
+    )
+
+
+def part_b() -> None:
+    import warnings
+    from multiprocessing.dummy import Pool as ThreadPool
+
+    import backtesting
+    import pandas as pd
+    from backtesting import Backtest, Strategy
+    from backtesting.lib import crossover
+
+    from runs.execute import load_market_data, market_window
+    from runs.sweep import parse_sweep_request
+    from runs.sweep_eval import evaluate
+
+    print("(b) 100 combos (fast 5..50 × slow 60..150) against backtesting.py optimize")
+    folder = goog_data_dir()
+    started = time.perf_counter()
+    sweep = parse_sweep_request(request_body(SMALL_FAST, SMALL_SLOW))
+    params_list = [sweep.grid.params(sweep.params, combo) for combo in sweep.grid.combos]
+    evaluate(market_window(load_market_data(sweep.base, folder)), sweep.base, params_list)
+    ours = time.perf_counter() - started
+
+    df = pd.read_csv(goog_csv(), index_col=0, parse_dates=True)
+
+    class SmaCross(Strategy):
+        fast = 10
+        slow = 20
+
+        def init(self):
+            close = pd.Series(self.data.Close)
+            self.a = self.I(lambda: close.rolling(self.fast).mean().to_numpy())
+            self.b = self.I(lambda: close.rolling(self.slow).mean().to_numpy())
+
+        def next(self):
+            if crossover(self.a, self.b) and not self.position:
+                self.buy()
+            elif crossover(self.b, self.a) and self.position:
+                self.position.close()
+
+    # backtesting.py's own hook: a thread pool, so its optimize runs in one process as ours
+    # does (its default forks processes, which cannot pickle a strategy defined here).
+    backtesting.Pool = lambda processes=None, initializer=None, initargs=(): ThreadPool(
+        processes, initializer, initargs
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        Backtest(df, SmaCross, cash=100_000, commission=0.001).optimize(
+            fast=SMALL_FAST, slow=SMALL_SLOW, constraint=lambda p: p.fast < p.slow
+        )
+        peer = time.perf_counter() - started
+    print(
+        f"  ours {ours * 1000:8.1f} ms   backtesting.py optimize {peer * 1000:8.1f} ms   "
+        f"ratio {ours / peer:.4f}"
+    )
+
+
+def part_c() -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from tests.stack import LocalStack, wait_until
+
+    print("(c) 10,000 combos end to end: web + local scaler (1 s polling) + MariaDB + Redis")
+    server = make_url(
+        os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
+    )
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server)
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    database_url = server.set(database=name).render_as_string(hide_password=False)
+    stack = LocalStack(
+        database_url,
+        "redis://127.0.0.1:6379/11",
+        Path(tempfile.mkdtemp(prefix="sweep-stack-")),
+        extra_env={"DATA_DIR": str(goog_data_dir()), "LOG_LEVEL": "WARNING"},
+    )
+    import requests
+
+    try:
+        stack.start()
+        for chunk_size in (500, None, 2000):
+            extra = {} if chunk_size is None else {"chunk_size": chunk_size}
+            posted = datetime.now(UTC)
+            started = time.perf_counter()
+            response = requests.post(
+                f"{stack.base_url}/api/sweeps", json=request_body(FAST, SLOW, **extra), timeout=60
+            )
+            accepted = response.json()
+            url = f"{stack.base_url}{accepted['status_url']}"
+            status = wait_until(
+                lambda url=url: (
+                    (s := requests.get(url, timeout=10).json())["status"]
+                    in ("SUCCEEDED", "FAILED", "PARTIAL")
+                    and s
+                ),
+                600,
+                0.1,
+                what="the sweep",
+            )
+            seen = time.perf_counter() - started
+            last = datetime.fromisoformat(status["completed_at"])
+            wall = (last - posted).total_seconds()
+            t = status["timings"]
+            if t["errors"]:
+                print(f"    chunk errors: {'; '.join(t['errors'])}")
+            work = t["startup_ms"] + t["compute_ms"] + t["write_ms"]
+            print(
+                f"  chunk size {accepted['chunks'] and status['chunk_size']:>5}: "
+                f"{accepted['chunks']} chunks, {status['status']}, POST → last chunk stored "
+                f"{wall:5.2f} s (seen by polling {seen:.2f} s)"
+            )
+            print(
+                f"    summed over chunks: start-up {t['startup_ms'] / 1000:6.2f} s "
+                f"({t['startup_ms'] / work:4.0%}), compute {t['compute_ms'] / 1000:6.2f} s "
+                f"({t['compute_ms'] / work:4.0%}), writes {t['write_ms'] / 1000:6.2f} s "
+                f"({t['write_ms'] / work:4.0%})"
+            )
+    finally:
+        stack.stop()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.sweep_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-queue", action="store_true", help="leave out (c)")
+    parser.add_argument("--child", choices=("ours",), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child == "ours":
+        print(json.dumps(child_ours(args.repeat)))
+        return 0
+    print(f"{os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    part_a(args.repeat)
+    part_b()
+    if not args.skip_queue:
+        part_c()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,308 @@
+"""The sweep contract: a base run request plus a grid of rule parameters (and optionally several
+tickers), how it is cut into chunks, and the chunk message a consumer executes.
+
+A sweep request has the run contract's fields minus ``run_id``, ``rule_id`` and ``charts``;
+``params`` may name only some parameters (the others take the registry's defaults);
+``grid`` maps parameters to a list of values or a ``"start:stop:step"`` range
+(``runs.sweep_grid``); ``tickers`` (a list) may replace ``ticker``; ``chunk_size`` (50 to
+2,000, default SWEEP_CHUNK_SIZE or 1,000) is how many combinations one queued message holds.
+A grid parameter overrides the same name in ``params``.
+
+Combinations are numbered ``combo_no`` 0..N-1: ticker by ticker (in the order given), then
+the grid's order. A chunk holds consecutive combinations of one ticker.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rules import RULES, RuleValidationError, validate_rule
+from runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
+from runs.sweep_grid import Grid, check_value, expand_grid
+
+CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
+"""Allowed ``chunk_size`` values (combinations per queued message)."""
+
+DEFAULT_CHUNK_SIZE = 1000
+"""Combinations per chunk when neither the request nor SWEEP_CHUNK_SIZE says: a consumer
+process costs ~0.5 s of start-up and 1,000 combos ~0.06 s of compute, so fewer, larger
+chunks finish a sweep sooner on a small cluster."""
+
+MAX_TICKERS = 20
+"""Most tickers one sweep may cover."""
+
+NOT_SWEEP_FIELDS = ("run_id", "rule_id", "charts")
+"""Run fields a sweep request may not carry (each combination gets its own run_id and slug;
+a sweep stores metrics only, never charts)."""
+
+SWEEP_FIELDS = (
+    *(name for name in REQUEST_FIELDS if name not in NOT_SWEEP_FIELDS),
+    "tickers",
+    "grid",
+    "chunk_size",
+)
+"""Every field a sweep request may carry."""
+
+TRADING_FIELDS = (
+    "start_date",
+    "end_date",
+    "initial_capital",
+    "fee_rate",
+    "slippage_bps",
+    "position_size",
+    "size_type",
+    "direction",
+    "timeframe",
+)
+"""Run fields a sweep passes to every combination as they are."""
+
+
+def default_chunk_size() -> int:
+    """SWEEP_CHUNK_SIZE (default 1000), held to the allowed range."""
+    raw = os.environ.get("SWEEP_CHUNK_SIZE")
+    size = int(raw) if raw and raw.strip().isdigit() else DEFAULT_CHUNK_SIZE
+    return min(max(size, CHUNK_SIZE_MIN), CHUNK_SIZE_MAX)
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """A validated sweep. ``base`` is the run request of the first combination on the first
+    ticker (every shared field normalised by the run contract); ``params`` is every rule
+    parameter's base value; ``grid`` the expanded, constraint-filtered combinations."""
+
+    sweep_id: str
+    tickers: tuple[str, ...]
+    base: RunRequest
+    params: dict[str, Any]
+    grid: Grid
+    chunk_size: int
+
+    @property
+    def rule_type(self) -> str:
+        return self.base.rule_type
+
+    @property
+    def combos(self) -> int:
+        """Combinations that run, over all tickers."""
+        return len(self.grid.combos) * len(self.tickers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalised request as stored: ranges expanded into value lists."""
+        fields = self.base.to_dict()
+        return {
+            "sweep_id": self.sweep_id,
+            "tickers": list(self.tickers),
+            "rule_type": self.rule_type,
+            "params": self.params,
+            "grid": {name: self.grid.values[name] for name in self.grid.names},
+            **{name: fields[name] for name in TRADING_FIELDS},
+            "chunk_size": self.chunk_size,
+        }
+
+
+def _tickers(payload: dict) -> tuple[list[str], str]:
+    """The tickers and the field to name in errors about them."""
+    if "tickers" in payload and payload.get("ticker") not in (None, ""):
+        raise RequestError("tickers", "give ticker or tickers, not both")
+    if "tickers" not in payload:
+        ticker = payload.get("ticker")
+        if ticker in (None, ""):
+            raise RequestError("ticker", "is required (or tickers, a list)")
+        if not isinstance(ticker, str):
+            raise RequestError("ticker", "must be a string")
+        return [ticker], "ticker"
+    tickers = payload["tickers"]
+    if not isinstance(tickers, list) or not 1 <= len(tickers) <= MAX_TICKERS:
+        raise RequestError("tickers", f"must be a list of 1 to {MAX_TICKERS} tickers")
+    cleaned: list[str] = []
+    for index, ticker in enumerate(tickers):
+        if not isinstance(ticker, str) or not ticker.strip():
+            raise RequestError(f"tickers[{index}]", "must be a non-empty string")
+        if ticker.strip().upper() in cleaned:
+            raise RequestError(f"tickers[{index}]", f"{ticker.strip().upper()} appears twice")
+        cleaned.append(ticker.strip().upper())
+    return cleaned, "tickers"
+
+
+def _chunk_size(payload: dict) -> int:
+    value = payload.get("chunk_size")
+    if value is None:
+        return default_chunk_size()
+    if type(value) is not int or not CHUNK_SIZE_MIN <= value <= CHUNK_SIZE_MAX:
+        raise RequestError(
+            "chunk_size", f"must be an integer from {CHUNK_SIZE_MIN} to {CHUNK_SIZE_MAX}"
+        )
+    return value
+
+
+def _base_params(rule_type: str, params: object, grid: object) -> dict[str, Any]:
+    """Every parameter's base value: ``params``, else the registry default. A swept
+    parameter keeps its default here (the grid gives its values, checked one by one)."""
+    spec = RULES[rule_type]
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise RequestError("params", "must be an object of base parameter values")
+    names = [p.name for p in spec.params]
+    for key in params:
+        if key not in names:
+            path = f"params.{str(key)[:40]}"
+            raise RequestError(path, f"{path} is not a parameter of {rule_type}")
+    base = spec.defaults()
+    swept = grid if isinstance(grid, dict) else {}
+    for param in spec.params:
+        if param.name in params and param.name not in swept:
+            value = params[param.name]
+            if param.type != "rules":  # sub-rules: the registry checks them per combination
+                value = check_value(param, value, f"params.{param.name}")
+            base[param.name] = value
+    return base
+
+
+def parse_sweep_request(payload: object) -> SweepRequest:
+    """Validate a sweep request body (a decoded JSON object).
+
+    Checks every field like a run would (``runs.contract.parse_request`` on the first
+    combination of each ticker) and the grid against the registry. Whether each ticker's
+    data covers the dates is checked by the caller (``runs.execute.load_market_data``).
+
+    :raise RequestError: naming the field: ``grid.fast``, ``tickers[1]``, ``chunk_size``…
+    """
+    if not isinstance(payload, dict):
+        raise RequestError("body", "must be a JSON object")
+    unknown = sorted(set(payload) - set(SWEEP_FIELDS))
+    if unknown:
+        raise RequestError(unknown[0], "is not a sweep request field")
+    tickers, ticker_field = _tickers(payload)
+    try:
+        rule_type = validate_rule(payload.get("rule_type"), None)[0]
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    grid_payload = payload.get("grid")
+    base = _base_params(rule_type, payload.get("params"), grid_payload)
+    grid = expand_grid(RULES[rule_type], grid_payload, base, n_tickers=len(tickers))
+    chunk_size = _chunk_size(payload)
+
+    shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    first_params = grid.params(base, grid.combos[0])
+    requests = []
+    for index, ticker in enumerate(tickers):
+        body = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}
+        try:
+            requests.append(parse_request(body, strict=True))
+        except RequestError as exc:
+            if exc.field == "ticker" and ticker_field == "tickers":
+                raise RequestError(f"tickers[{index}]", exc.message) from None
+            raise
+    return SweepRequest(
+        sweep_id=new_run_id(),
+        tickers=tuple(request.ticker for request in requests),
+        base=requests[0],
+        params=base,
+        grid=grid,
+        chunk_size=chunk_size,
+    )
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Consecutive combinations of one ticker: ``combos[k]`` is combination number
+    ``combo_first + k``."""
+
+    chunk_no: int
+    ticker: str
+    combo_first: int
+    combos: list[tuple]
+
+
+def chunk_id(sweep_id: str, chunk_no: int) -> str:
+    """A chunk's id, which is also its RQ job id: ``<sweep_id>-c<chunk_no>``."""
+    return f"{sweep_id}-c{chunk_no}"
+
+
+def plan_chunks(combos: list[tuple], tickers: tuple[str, ...], chunk_size: int) -> list[ChunkPlan]:
+    """Cut the combinations of every ticker into chunks of at most ``chunk_size``; every
+    combination lands in exactly one chunk, and a chunk never spans two tickers."""
+    chunks: list[ChunkPlan] = []
+    for index, ticker in enumerate(tickers):
+        offset = index * len(combos)
+        for first in range(0, len(combos), chunk_size):
+            chunks.append(
+                ChunkPlan(len(chunks), ticker, offset + first, combos[first : first + chunk_size])
+            )
+    return chunks
+
+
+def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
+    """The queue message of one chunk (JSON): the sweep's base run request, the swept
+    parameter names and the chunk's combinations as value rows."""
+    request = {
+        name: value for name, value in sweep.base.to_dict().items() if name not in NOT_SWEEP_FIELDS
+    }
+    request.update(ticker=chunk.ticker, params=sweep.params)
+    return {
+        "chunk_id": chunk_id(sweep.sweep_id, chunk.chunk_no),
+        "sweep_id": sweep.sweep_id,
+        "chunk_no": chunk.chunk_no,
+        "combo_first": chunk.combo_first,
+        "request": request,
+        "grid_params": list(sweep.grid.names),
+        "combos": [list(combo) for combo in chunk.combos],
+    }
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """A chunk message, parsed: ``request`` is the run request of its first combination,
+    ``params_list`` every combination's full parameters, ``swept`` their swept values."""
+
+    chunk_id: str
+    sweep_id: str
+    chunk_no: int
+    combo_first: int
+    request: RunRequest
+    params_list: list[dict[str, Any]]
+    swept: list[dict[str, Any]]
+
+
+def parse_chunk(payload: object) -> ChunkSpec:
+    """Read a chunk message (``strict=False``: fields a newer web adds are ignored).
+
+    :raise RequestError: for a message that does not describe a chunk.
+    """
+    if not isinstance(payload, dict):
+        raise RequestError("body", "a chunk message must be a JSON object")
+    names = payload.get("grid_params")
+    combos = payload.get("combos")
+    request = payload.get("request")
+    if not (isinstance(names, list) and isinstance(combos, list) and combos):
+        raise RequestError("combos", "a chunk message needs grid_params and combos")
+    if not isinstance(request, dict) or not isinstance(request.get("params"), dict):
+        raise RequestError("request", "a chunk message needs its base request")
+    swept = [dict(zip(names, combo, strict=True)) for combo in combos]
+    params_list = [{**request["params"], **values} for values in swept]
+    first = parse_request({**request, "params": params_list[0]}, strict=False)
+    return ChunkSpec(
+        chunk_id=str(payload.get("chunk_id", "")),
+        sweep_id=str(payload.get("sweep_id", "")),
+        chunk_no=int(payload.get("chunk_no", 0)),
+        combo_first=int(payload.get("combo_first", 0)),
+        request=first,
+        params_list=params_list,
+        swept=swept,
+    )
+
+
+def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]) -> dict:
+    """The ``POST /run_backtest`` body that runs one combination of a stored sweep request
+    on its own (with charts): the sweep's shared fields, its base params with the swept
+    values."""
+    return {
+        "ticker": ticker,
+        "rule_type": stored["rule_type"],
+        "params": {**stored["params"], **swept},
+        **{name: stored[name] for name in TRADING_FIELDS if name in stored},
+        "charts": True,
+    }

@@ -1,0 +1,91 @@
+"""Evaluating sweep combinations: one vectorised pass per block of combinations.
+
+The same steps as a single run (``runs.execute``): the data window, signals on the history
+cut to the window (``signals_in_window``), the engine (``run_batch``, row i bit-for-bit equal
+to ``run``) and the equity-curve metrics (``adapters.equity_metrics``, the code a single
+run's ``enhanced_metrics`` calls with N = 1). So every combination's metrics equal what
+``execute`` gives for the same request, bit for bit.
+
+Trade-level metrics (win rate, profit factor, average/best/worst trade) and
+``exposure_pct`` need each run's trades or positions, which a batch does not keep: they are
+single-run only.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from adapters.metrics import EQUITY_METRIC_KEYS, equity_metrics
+from engine import run_batch
+from engine.result import CORE_METRICS
+from runs.contract import RunRequest
+from runs.execute import MarketWindow, load_market_data, market_window, signals_in_window
+from runs.sweep import ChunkSpec
+
+SWEEP_METRICS = (*CORE_METRICS, *EQUITY_METRIC_KEYS)
+"""The metrics stored for every combination, in order."""
+
+BLOCK_ROWS = 500
+"""Combinations whose signals and paths are built together: (N × T) arrays of 500 rows over
+a few thousand bars stay within a few tens of MB, so a big sweep never needs more."""
+
+
+def evaluate(
+    frame: MarketWindow,
+    request: RunRequest,
+    params_list: list[dict],
+    *,
+    cache: dict | None = None,
+    block: int = BLOCK_ROWS,
+) -> dict[str, np.ndarray]:
+    """``SWEEP_METRICS`` of every parameter set of ``request``'s rule over ``frame``: one
+    array per metric (NaN where undefined), row i for ``params_list[i]``. ``cache`` (a dict
+    the caller owns) keeps indicator arrays between calls on the same ``frame``."""
+    trading = request.trading_params()
+    cache = {} if cache is None else cache
+    parts: list[dict[str, np.ndarray]] = []
+    for first in range(0, len(params_list), block):
+        entries, exits = signals_in_window(
+            frame, request.rule_type, params_list[first : first + block], cache
+        )
+        batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True)
+        curve = equity_metrics(
+            frame.bars.timestamps, batch.equity, batch.metrics["max_drawdown_pct"]
+        )
+        parts.append({**batch.metrics, **curve})
+    if not parts:
+        return {name: np.empty(0) for name in SWEEP_METRICS}
+    return {name: np.concatenate([part[name] for part in parts]) for name in SWEEP_METRICS}
+
+
+def _plain(name: str, value: np.generic) -> float | int | None:
+    """A stored metric: an int for ``num_trades``, a float, or None when not finite (as
+    ``execute`` reports it)."""
+    if name == "num_trades":
+        return int(value)
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def metric_rows(metrics: dict[str, np.ndarray]) -> list[dict[str, float | int | None]]:
+    """Per combination, ``{metric: value}`` with plain Python values."""
+    columns = {name: metrics[name].tolist() for name in SWEEP_METRICS}
+    count = len(columns[SWEEP_METRICS[0]])
+    return [{name: _plain(name, columns[name][i]) for name in SWEEP_METRICS} for i in range(count)]
+
+
+def evaluate_chunk(spec: ChunkSpec, data_dir: Path | None = None) -> list[dict]:
+    """Load the chunk's data and evaluate its combinations: one row per combination,
+    ``{"combo_no", "ticker", "params" (swept values), **metrics}``.
+
+    Raises ``RequestError`` when the data cannot serve the request (as ``execute`` does).
+    """
+    frame = market_window(load_market_data(spec.request, data_dir))
+    rows = metric_rows(evaluate(frame, spec.request, spec.params_list))
+    return [
+        {"combo_no": spec.combo_first + k, "ticker": spec.request.ticker, "params": swept, **row}
+        for k, (swept, row) in enumerate(zip(spec.swept, rows, strict=True))
+    ]

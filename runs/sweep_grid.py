@@ -1,0 +1,240 @@
+"""A sweep's grid: per rule parameter, a list of values or a ``"start:stop:step"`` range,
+checked against the rule registry and expanded into the numbered combinations that run.
+
+Each value is checked like a run's parameter (type and range from the registry's
+``ParamSpec``); a combination that breaks one of the rule's constraints ("fast < slow") is
+skipped and counted, never an error. Every error is a ``RequestError`` naming the grid entry
+(``grid.fast``). Combinations are enumerated in a fixed order: grid parameters in the rule's
+parameter order, the last one varying fastest (``itertools.product`` order).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+
+from rules import RuleSpec, RuleValidationError, validate_rule
+from rules._validate import format_number, parse_constraint
+from runs.contract import RequestError
+
+MAX_COMBOS = 100_000
+"""Most combinations one sweep may run (over all its tickers)."""
+
+MAX_ENUMERATED = 10 * MAX_COMBOS
+"""Most combinations a grid may describe before constraint-breaking ones are skipped; a
+larger grid is refused without being enumerated."""
+
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """An expanded grid: ``values`` per swept parameter (rule order), the combinations that
+    satisfy the rule's constraints (tuples of values in ``names`` order) and how many were
+    skipped for breaking them."""
+
+    names: tuple[str, ...]
+    values: dict[str, list]
+    combos: list[tuple]
+    skipped: int
+
+    def params(self, base: dict, combo: tuple) -> dict:
+        """The full parameter dict of one combination: ``base`` with the swept values."""
+        return {**base, **dict(zip(self.names, combo, strict=True))}
+
+
+def _fail(path: str, message: str) -> RequestError:
+    return RequestError(path, f"{path} {message}")
+
+
+def _number_text(value: Any) -> str:
+    return format_number(value) if isinstance(value, numbers.Real) else repr(value)[:40]
+
+
+def check_value(param, value: object, path: str) -> Any:
+    """One grid value of ``param`` (a ``ParamSpec``), normalised like the registry does (an
+    int stays int, a float parameter takes ints as floats, a choice gets its canonical case).
+
+    :raise RequestError: naming ``path`` for a wrong type or a value out of range.
+    """
+    if param.type == "choice":
+        if isinstance(value, str):
+            for choice in param.choices:
+                if value.strip().upper() == choice.upper():
+                    return choice
+        raise _fail(path, f"values must be one of {', '.join(param.choices)} (got {value!r:.40})")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _fail(path, f"values must be numbers (got {type(value).__name__})")
+    if param.type == "int":
+        if not isinstance(value, numbers.Integral):
+            raise _fail(path, f"values must be integers, not {float(value)!r:.40}")
+        value = int(value)
+    else:
+        if not math.isfinite(value):
+            raise _fail(path, "values must be finite numbers")
+        value = float(value)
+    if not param.min <= value <= param.max:
+        raise _fail(
+            path,
+            f"values must be between {format_number(param.min)} and "
+            f"{format_number(param.max)} (got {format_number(value)})",
+        )
+    return value
+
+
+def _decimal(text: str, param, path: str) -> Decimal:
+    text = text.strip()
+    if param.type == "int" and not _INTEGER.match(text):
+        raise _fail(path, f"start, stop and step must be integers for an int parameter: {text!r}")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _fail(path, f"{text[:40]!r} is not a number") from None
+    if not number.is_finite():
+        raise _fail(path, "start, stop and step must be finite numbers")
+    return number
+
+
+def range_count(text: str, param, path: str) -> tuple[Decimal, Decimal, int]:
+    """(start, step, number of values) of a ``"start:stop:step"`` range (stop inclusive).
+
+    :raise RequestError: for a malformed range, a step <= 0 or an empty range (stop < start).
+    """
+    if param.type not in ("int", "float"):
+        raise _fail(path, "a start:stop:step range needs a numeric parameter; give a list")
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise _fail(path, f'must be a list or "start:stop:step" (got {text[:40]!r})')
+    start, stop, step = (_decimal(part, param, path) for part in parts)
+    if step <= 0:
+        raise _fail(path, f"step must be greater than 0 (got {_plain(step)})")
+    if stop < start:
+        raise _fail(path, f"is an empty range: stop {_plain(stop)} is below start {_plain(start)}")
+    return start, step, int((stop - start) // step) + 1
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def expand_range(text: str, param, path: str) -> list:
+    """The values of a ``"start:stop:step"`` range, each checked (decimal steps: 0.1:0.3:0.1
+    gives 0.1, 0.2, 0.3 exactly as typed)."""
+    start, step, count = range_count(text, param, path)
+    cast = int if param.type == "int" else float
+    return [check_value(param, cast(start + i * step), path) for i in range(count)]
+
+
+def value_count(spec: object, param, path: str) -> int:
+    """How many values a grid entry holds, without expanding a range."""
+    if isinstance(spec, str) and ":" in spec:
+        return range_count(spec, param, path)[2]
+    if isinstance(spec, list):
+        return len(spec)
+    return 1
+
+
+def expand_values(spec: object, param, path: str) -> list:
+    """The checked values of one grid entry: a list, a range string or a single value."""
+    if param.type == "rules":
+        raise _fail(path, "cannot be swept (sub-rules are fixed; sweep a plain rule instead)")
+    if isinstance(spec, str) and ":" in spec:
+        return expand_range(spec, param, path)
+    if isinstance(spec, list):
+        if not spec:
+            raise _fail(path, "must hold at least one value")
+        values = [check_value(param, value, path) for value in spec]
+    else:
+        values = [check_value(param, spec, path)]
+    seen: set = set()
+    for value in values:
+        if value in seen:
+            raise _fail(path, f"holds {_number_text(value)} twice")
+        seen.add(value)
+    return values
+
+
+def _constraint_mask(
+    spec: RuleSpec, names: tuple[str, ...], values: dict, index: np.ndarray, base: dict
+) -> np.ndarray:
+    """Which rows of ``index`` (combos as value indices) satisfy every constraint."""
+    keep = np.ones(index.shape[0], dtype=bool)
+
+    def column(name: str) -> np.ndarray | float:
+        if name in values:
+            return np.asarray(values[name], dtype=np.float64)[index[:, names.index(name)]]
+        return float(base[name])
+
+    for text in spec.constraints:
+        left, op, right = parse_constraint(text)
+        a, b = column(left), column(right)
+        keep &= (a < b) if op == "<" else (a <= b)
+    return keep
+
+
+def expand_grid(spec: RuleSpec, grid: object, base: dict, n_tickers: int = 1) -> Grid:
+    """Check and expand ``grid`` for ``spec``; ``base`` holds every parameter's base value.
+    ``skipped`` counts constraint-breaking combinations over all ``n_tickers``.
+
+    :raise RequestError: naming ``grid`` or ``grid.<param>``; also when the sweep (over
+        ``n_tickers``) would exceed ``MAX_COMBOS`` — the message gives the count — or when no
+        combination satisfies the rule's constraints.
+    """
+    if not isinstance(grid, dict) or not grid:
+        raise RequestError(
+            "grid", 'grid must be an object of {param: [values] | "start:stop:step"}'
+        )
+    known = [p.name for p in spec.params]
+    for key in grid:
+        if key not in known:
+            path = f"grid.{str(key)[:40]}"
+            raise _fail(path, f"is not a parameter of {spec.rule_type} ({', '.join(known)})")
+    names = tuple(name for name in known if name in grid)
+    counts = [value_count(grid[name], spec.param(name), f"grid.{name}") for name in names]
+    described = math.prod(counts) * n_tickers
+    if described > MAX_ENUMERATED:
+        raise RequestError(
+            "grid",
+            f"grid describes {described:,} combinations; a sweep may run at most {MAX_COMBOS:,}",
+        )
+    values = {name: expand_values(grid[name], spec.param(name), f"grid.{name}") for name in names}
+    shape = tuple(len(values[name]) for name in names)
+    index = np.indices(shape).reshape(len(names), -1).T
+    keep = _constraint_mask(spec, names, values, index, base)
+    kept = index[keep]
+    total = int(kept.shape[0]) * n_tickers
+    if total > MAX_COMBOS:
+        raise RequestError(
+            "grid",
+            f"grid has {total:,} combinations to run; a sweep may run at most {MAX_COMBOS:,}",
+        )
+    if not kept.shape[0]:
+        rules = ", ".join(spec.constraints)
+        raise RequestError("grid", f"grid has no combination that satisfies {rules}")
+    columns = [values[name] for name in names]
+    combos = [tuple(columns[k][i] for k, i in enumerate(row)) for row in kept.tolist()]
+    skipped = (index.shape[0] - kept.shape[0]) * n_tickers
+    expanded = Grid(names=names, values=values, combos=combos, skipped=skipped)
+    _check_with_registry(spec, expanded, base)
+    return expanded
+
+
+def _check_with_registry(spec: RuleSpec, grid: Grid, base: dict) -> None:
+    """Validate every combination with the registry itself (the authority a chunk applies
+    again); a refusal here names the grid entry at fault."""
+    for combo in grid.combos:
+        try:
+            validate_rule(spec.rule_type, grid.params(base, combo))
+        except RuleValidationError as exc:
+            name = exc.field.removeprefix("params.")
+            if name in grid.names:
+                raise RequestError(
+                    f"grid.{name}", exc.message.replace("params.", "grid.", 1)
+                ) from None
+            raise RequestError(exc.field, exc.message) from None

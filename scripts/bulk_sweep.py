@@ -1,0 +1,207 @@
+"""Submit a parameter sweep from the command line, wait for it with a text progress bar and
+print the top combinations.
+
+    python -m scripts.bulk_sweep --rule SMA_CROSS --grid fast=5:50:5 --grid slow=20:200:10 \\
+        --tickers ACME,GLOBEX --start 2016-01-01 --end 2020-12-31 [--param k=v] \\
+        [--direction longshort] [--size-type percent --position-size 100] [--metric sharpe_ratio]
+
+A grid entry is ``name=start:stop:step`` (stop included) or ``name=v1,v2,v3``; ``--param``
+fixes a base parameter. Exit codes: 0 the sweep SUCCEEDED, 1 it ended FAILED or PARTIAL (or
+the wait timed out), 2 the API refused the request (its message names the field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+import requests
+
+METRICS = (
+    "total_return_pct",
+    "sharpe_ratio",
+    "max_drawdown_pct",
+    "num_trades",
+    "cagr_pct",
+    "volatility_pct",
+    "sortino_ratio",
+    "calmar_ratio",
+    "max_drawdown_duration_days",
+)
+FINISHED = ("SUCCEEDED", "FAILED", "PARTIAL")
+BAR_WIDTH = 40
+
+
+def _scalar(text: str) -> Any:
+    """ "10" -> 10, "2.5" -> 2.5, anything else stays a string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_assignment(text: str, *, grid: bool) -> tuple[str, Any]:
+    """``name=value``: a grid value keeps a range string and splits a comma list."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
+    value = value.strip()
+    if grid and ":" not in value:
+        return name.strip(), [_scalar(v) for v in value.split(",") if v.strip()]
+    return name.strip(), value if grid else _scalar(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bulk_sweep",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:5000", help="the platform's base URL")
+    parser.add_argument("--rule", required=True, help="rule_type, e.g. SMA_CROSS")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC",
+        help="a swept parameter: start:stop:step or v1,v2,...",
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="a fixed base parameter"
+    )
+    parser.add_argument("--tickers", required=True, help="comma-separated tickers")
+    parser.add_argument("--start", required=True, help="start_date YYYY-MM-DD")
+    parser.add_argument("--end", required=True, help="end_date YYYY-MM-DD")
+    for name in ("initial-capital", "fee-rate", "slippage-bps", "position-size"):
+        parser.add_argument(f"--{name}", type=float)
+    parser.add_argument("--size-type", choices=("value", "percent"))
+    parser.add_argument("--direction", choices=("longonly", "longshort"))
+    parser.add_argument("--chunk-size", type=int)
+    parser.add_argument("--metric", default="sharpe_ratio", choices=METRICS)
+    parser.add_argument("--top", type=int, default=10, help="rows of the final table")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+    parser.add_argument("--no-wait", action="store_true", help="submit and exit")
+    return parser
+
+
+def sweep_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The POST /api/sweeps body described by the command line."""
+    body: dict[str, Any] = {
+        "rule_type": args.rule,
+        "tickers": [t.strip() for t in args.tickers.split(",") if t.strip()],
+        "start_date": args.start,
+        "end_date": args.end,
+        "grid": dict(parse_assignment(g, grid=True) for g in args.grid),
+    }
+    if args.param:
+        body["params"] = dict(parse_assignment(p, grid=False) for p in args.param)
+    for name in (
+        "initial_capital",
+        "fee_rate",
+        "slippage_bps",
+        "position_size",
+        "size_type",
+        "direction",
+        "chunk_size",
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            body[name] = value
+    return body
+
+
+def progress_line(status: dict[str, Any]) -> str:
+    """``[#######.....]  42.0%  4,200/10,000 combos  RUNNING``."""
+    progress = status["progress"]
+    filled = int(BAR_WIDTH * progress["percent"] / 100)
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    failed = f", {progress['failed']:,} failed" if progress["failed"] else ""
+    return (
+        f"\r[{bar}] {progress['percent']:5.1f}%  {progress['done']:,}/{progress['total']:,} "
+        f"combos{failed}  {status['status']:<9}"
+    )
+
+
+def top_table(results: list[dict[str, Any]], metric: str) -> str:
+    """The top combinations as a fixed-width text table."""
+    if not results:
+        return "(no stored results)"
+    names = list(results[0]["params"])
+    shown = [
+        metric,
+        *(
+            m
+            for m in ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "num_trades")
+            if m != metric
+        ),
+    ]
+    header = ["#", "ticker", *names, *shown]
+    rows = [
+        [
+            str(r["combo_no"]),
+            r["ticker"],
+            *(str(r["params"][n]) for n in names),
+            *("—" if r["metrics"][m] is None else f"{r['metrics'][m]:.4g}" for m in shown),
+        ]
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Submit, wait with a progress bar, print the top table; return the exit code."""
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    base = args.url.rstrip("/")
+    session = requests.Session()
+    response = session.post(f"{base}/api/sweeps", json=sweep_body(args), timeout=60)
+    if response.status_code != 202:
+        error = (
+            response.json()
+            if response.headers.get("content-type", "").startswith("application/json")
+            else {"error": response.text[:200]}
+        )
+        field = f"{error['field']}: " if error.get("field") else ""
+        print(f"refused ({response.status_code}): {field}{error.get('error')}", file=out)
+        return 2
+    accepted = response.json()
+    print(
+        f"sweep {accepted['sweep_id']}: {accepted['combos']:,} combos in "
+        f"{accepted['chunks']} chunks ({accepted['skipped']:,} skipped by constraints)",
+        file=out,
+    )
+    if args.no_wait:
+        return 0
+    status_url = f"{base}{accepted['status_url']}"
+    deadline = time.monotonic() + args.timeout
+    started = time.monotonic()
+    while True:
+        status = session.get(status_url, params={"metric": args.metric}, timeout=30).json()
+        out.write(progress_line(status))
+        out.flush()
+        if status["status"] in FINISHED or time.monotonic() > deadline:
+            break
+        time.sleep(args.poll)
+    out.write(f"  {time.monotonic() - started:.1f} s\n")
+    results = session.get(
+        f"{status_url}/results",
+        params={"sort": args.metric, "per_page": args.top, "top": args.top},
+        timeout=30,
+    ).json()["results"]
+    print(f"top {len(results)} by {args.metric}:", file=out)
+    print(top_table(results, args.metric), file=out)
+    return 0 if status["status"] == "SUCCEEDED" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""runs.sweep: the sweep request validated like a run, chunking (every combination in
+exactly one chunk), the chunk message and the single-run request of one combination."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runs.contract import RequestError, parse_request
+from runs.sweep import (
+    CHUNK_SIZE_MAX,
+    CHUNK_SIZE_MIN,
+    chunk_payload,
+    combo_run_request,
+    default_chunk_size,
+    parse_chunk,
+    parse_sweep_request,
+    plan_chunks,
+)
+
+BASE = {
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "grid": {"fast": "5:15:5", "slow": [20, 30]},
+    "start_date": "2016-01-01",
+    "end_date": "2018-12-31",
+}
+
+
+def _error(**fields) -> RequestError:
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BASE, **fields})
+    return caught.value
+
+
+def test_a_valid_request_is_normalised_like_a_run():
+    """Defaults filled in, tickers upper-cased, ranges expanded in the stored form."""
+    sweep = parse_sweep_request({**BASE, "ticker": " acme ", "direction": "longshort"})
+    assert sweep.tickers == ("ACME",) and sweep.combos == 6 and sweep.grid.skipped == 0
+    stored = sweep.to_dict()
+    assert stored["grid"] == {"fast": [5, 10, 15], "slow": [20, 30]}
+    assert stored["direction"] == "longshort" and stored["fee_rate"] == 0.001
+    assert stored["params"] == {"fast": 10, "slow": 20}
+    assert stored["chunk_size"] == default_chunk_size()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"run_id": "x"}, "run_id"),
+        ({"charts": False}, "charts"),
+        ({"rule_id": "x"}, "rule_id"),
+        ({"colour": 1}, "colour"),
+        ({"rule_type": "SMA_CROS"}, "rule_type"),
+        ({"params": {"fats": 3}}, "params.fats"),
+        ({"params": {"fast": "ten"}, "grid": {"slow": [50]}}, "params.fast"),
+        ({"fee_rate": 0.5}, "fee_rate"),
+        ({"start_date": "2016-13-01"}, "start_date"),
+        ({"end_date": "2015-01-01"}, "end_date"),
+        ({"size_type": "percent", "position_size": 150}, "position_size"),
+        ({"chunk_size": CHUNK_SIZE_MIN - 1}, "chunk_size"),
+        ({"chunk_size": CHUNK_SIZE_MAX + 1}, "chunk_size"),
+        ({"chunk_size": 100.0}, "chunk_size"),
+        ({"tickers": ["ACME"]}, "tickers"),
+        ({"ticker": None, "tickers": []}, "tickers"),
+        ({"ticker": None, "tickers": ["ACME", "acme"]}, "tickers[1]"),
+        ({"ticker": None, "tickers": ["ACME", 5]}, "tickers[1]"),
+        ({"grid": {"fast": "1:5:1"}}, "grid.fast"),
+    ],
+)
+def test_bad_fields_are_refused_naming_the_field(fields, field):
+    """Every mistake names its field, as a run's validation does."""
+    assert _error(**fields).field == field
+
+
+def test_base_params_fill_what_the_grid_does_not_sweep():
+    """params.slow = 50 is used for every combination of a fast-only grid."""
+    sweep = parse_sweep_request({**BASE, "params": {"slow": 50}, "grid": {"fast": [10, 20]}})
+    assert [sweep.grid.params(sweep.params, c) for c in sweep.grid.combos] == [
+        {"fast": 10, "slow": 50},
+        {"fast": 20, "slow": 50},
+    ]
+
+
+def test_the_environment_sets_the_default_chunk_size_within_bounds(monkeypatch):
+    """SWEEP_CHUNK_SIZE is held to 50..2000."""
+    monkeypatch.setenv("SWEEP_CHUNK_SIZE", "250")
+    assert default_chunk_size() == 250
+    monkeypatch.setenv("SWEEP_CHUNK_SIZE", "1")
+    assert default_chunk_size() == CHUNK_SIZE_MIN
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n_combos=st.integers(1, 700),
+    n_tickers=st.integers(1, 4),
+    chunk_size=st.integers(1, 300),
+)
+def test_chunking_covers_every_combination_exactly_once(n_combos, n_tickers, chunk_size):
+    """Chunks partition 0..N-1 in order, never exceed the size and never span tickers."""
+    combos = [(i,) for i in range(n_combos)]
+    tickers = tuple(f"T{i}" for i in range(n_tickers))
+    chunks = plan_chunks(combos, tickers, chunk_size)
+    numbers = [c.combo_first + k for c in chunks for k in range(len(c.combos))]
+    assert numbers == list(range(n_combos * n_tickers))
+    assert [c.chunk_no for c in chunks] == list(range(len(chunks)))
+    for chunk in chunks:
+        assert 1 <= len(chunk.combos) <= chunk_size
+        index = tickers.index(chunk.ticker)
+        first = chunk.combo_first - index * n_combos
+        assert first >= 0 and first + len(chunk.combos) <= n_combos
+        assert chunk.combos == combos[first : first + len(chunk.combos)]
+    per_ticker = -(-n_combos // chunk_size)
+    assert len(chunks) == per_ticker * n_tickers
+
+
+def test_a_chunk_message_round_trips_into_full_parameter_sets():
+    """parse_chunk rebuilds each combination's full params and the base run request."""
+    sweep = parse_sweep_request({**BASE, "tickers": ["ACME", "GLOBEX"], "ticker": None})
+    chunks = plan_chunks(sweep.grid.combos, sweep.tickers, 4)
+    spec = parse_chunk(chunk_payload(sweep, chunks[2]))
+    assert spec.chunk_id == f"{sweep.sweep_id}-c2" and spec.request.ticker == "GLOBEX"
+    assert spec.combo_first == 6
+    assert spec.params_list == [
+        {"fast": 5, "slow": 20},
+        {"fast": 5, "slow": 30},
+        {"fast": 10, "slow": 20},
+        {"fast": 10, "slow": 30},
+    ]
+    assert spec.swept == spec.params_list
+
+
+def test_a_message_that_is_not_a_chunk_is_refused():
+    """Missing combos or request: a RequestError, not a crash."""
+    for payload in ([], {"combos": []}, {"grid_params": ["fast"], "combos": [[5]]}):
+        with pytest.raises(RequestError):
+            parse_chunk(payload)
+
+
+def test_a_combination_becomes_a_valid_run_request_with_charts():
+    """The run body of one combination passes the run contract as it is."""
+    sweep = parse_sweep_request({**BASE, "slippage_bps": 3})
+    body = combo_run_request(sweep.to_dict(), "ACME", {"fast": 15, "slow": 30})
+    request = parse_request(body)
+    assert request.params == {"fast": 15, "slow": 30} and request.charts
+    assert request.slippage_bps == 3.0 and request.ticker == "ACME"

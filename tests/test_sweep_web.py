@@ -1,0 +1,169 @@
+"""web.sweeps: the sweep API on SQLite and a real Redis — 202 with chunk messages queued,
+400s naming the field, 404s, 503 when Redis is down, and the read endpoints."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from redis import Redis
+
+from consumer.queue import backtest_queue
+from runs.sweep import parse_chunk
+from runs.sweep_eval import evaluate_chunk
+from store.db import create_schema, make_engine, make_sessionmaker
+from store.sweeps import mark_chunk_running, store_chunk_results
+from web import create_app
+
+pytestmark = pytest.mark.redis
+
+BODY = {
+    "tickers": ["ACME", "GLOBEX"],
+    "rule_type": "SMA_CROSS",
+    "grid": {"fast": "2:10:2", "slow": [10, 20]},
+    "start_date": "2016-01-01",
+    "end_date": "2017-12-31",
+    "chunk_size": 50,
+}
+
+
+@pytest.fixture
+def app(sqlite_url, redis_url):
+    create_schema(make_engine(sqlite_url))
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": sqlite_url,
+            "REDIS_URL": redis_url,
+            "RQ_QUEUE": "sweep-test",
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _run_all_chunks(app, redis_url) -> None:
+    """What the consumers do, in-process: evaluate and store every queued chunk."""
+    queue = backtest_queue(Redis.from_url(redis_url), "sweep-test")
+    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
+    with sessions() as session:
+        for job in queue.jobs:
+            payload = job.args[0]
+            mark_chunk_running(session, payload["chunk_id"], "test")
+            store_chunk_results(session, payload["chunk_id"], evaluate_chunk(parse_chunk(payload)))
+
+
+def test_a_sweep_is_accepted_and_one_message_per_chunk_is_queued(client, redis_url):
+    """202 with counts; fast 10 >= slow 10 skipped on each ticker; 2 chunks of 9 combos."""
+    response = client.post("/api/sweeps", json=BODY)
+    assert response.status_code == 202, response.json
+    body = response.json
+    assert (body["combos"], body["skipped"], body["chunks"]) == (18, 2, 2)
+    assert response.headers["Location"] == body["status_url"]
+    queue = backtest_queue(Redis.from_url(redis_url), "sweep-test")
+    jobs = queue.jobs
+    assert [job.id for job in jobs] == [f"{body['sweep_id']}-c0", f"{body['sweep_id']}-c1"]
+    assert all(job.func_name == "consumer.sweep_jobs.run_chunk" for job in jobs)
+    assert jobs[0].retries_left == 1 and jobs[0].timeout == 900
+    status = client.get(body["status_url"]).json
+    assert status["status"] == "PENDING" and status["progress"]["total"] == 18
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"grid": {"fast": "2:10:0"}}, "grid.fast"),
+        ({"grid": {"fast": "10:2:1"}}, "grid.fast"),
+        ({"grid": {"fast": [2.5]}}, "grid.fast"),
+        ({"grid": {"speed": [2]}}, "grid.speed"),
+        ({"grid": {"fast": "2:400:1", "slow": "3:600:1"}}, "grid"),
+        ({"tickers": ["ACME", "NOPE"]}, "tickers[1]"),
+        ({"start_date": "1990-01-01", "end_date": "1990-12-31"}, "start_date"),
+        ({"charts": True}, "charts"),
+    ],
+)
+def test_bad_requests_are_400_naming_the_field(client, change, field):
+    """Nothing is recorded or queued for a refused sweep."""
+    response = client.post("/api/sweeps", json={**BODY, **change})
+    assert response.status_code == 400 and response.json["field"] == field, response.json
+    assert client.get("/api/sweeps").json["total"] == 0
+
+
+def test_a_huge_grid_names_its_count(client):
+    """The 400 gives the number of combinations."""
+    response = client.post(
+        "/api/sweeps", json={**BODY, "grid": {"fast": "2:400:1", "slow": "3:600:1"}}
+    )
+    assert "318,402" in response.json["error"]
+
+
+def test_unknown_sweeps_and_combos_are_404(client):
+    """A malformed id, an unknown id and a combo not stored are 404 JSON."""
+    assert client.get("/api/sweeps/nope").status_code == 404
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert client.get(f"/api/sweeps/{missing}/results").status_code == 404
+    sweep_id = client.post("/api/sweeps", json=BODY).json["sweep_id"]
+    response = client.get(f"/api/sweeps/{sweep_id}/combos/3")
+    assert response.status_code == 404 and "error" in response.json
+    assert client.get(f"/sweeps/{missing}").status_code == 404
+
+
+def test_redis_down_fails_the_chunks_and_answers_503(sqlite_url):
+    """No Redis: 503 "queue unavailable"; the sweep exists with every chunk FAILED."""
+    create_schema(make_engine(sqlite_url))
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
+    client = app.test_client()
+    response = client.post("/api/sweeps", json=BODY)
+    assert response.status_code == 503 and response.json["error"] == "queue unavailable"
+    status = client.get(f"/api/sweeps/{response.json['sweep_id']}").json
+    assert status["status"] == "FAILED" and status["chunk_states"]["FAILED"] == 2
+    assert status["timings"]["errors"] == ["queue unavailable"]
+
+
+def test_results_are_sorted_paginated_and_exported(app, client, redis_url):
+    """After the chunks ran: best first by Sharpe, pages, top N, CSV, heatmap, line, combo."""
+    sweep_id = client.post("/api/sweeps", json=BODY).json["sweep_id"]
+    _run_all_chunks(app, redis_url)
+    status = client.get(f"/api/sweeps/{sweep_id}?metric=total_return_pct").json
+    assert status["status"] == "SUCCEEDED" and status["progress"]["percent"] == 100.0
+    returns = [r["metrics"]["total_return_pct"] for r in status["best"]]
+    assert returns == sorted(returns, reverse=True) and len(returns) == 10
+
+    page = client.get(f"/api/sweeps/{sweep_id}/results?sort=max_drawdown_pct&per_page=4&page=2")
+    drawdowns = [r["metrics"]["max_drawdown_pct"] for r in page.json["results"]]
+    assert page.json["order"] == "asc" and drawdowns == sorted(drawdowns)
+    assert page.json["total"] == 18 and page.json["pages"] == 5
+    top = client.get(f"/api/sweeps/{sweep_id}/results?sort=sharpe_ratio&top=3&per_page=50")
+    assert top.json["total"] == 3 and len(top.json["results"]) == 3
+
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/api/sweeps/{sweep_id}/results.csv").data.decode()))
+    )
+    assert len(rows) == 18 and list(rows[0])[:4] == ["combo_no", "ticker", "fast", "slow"]
+
+    heat = client.get(f"/api/sweeps/{sweep_id}/heatmap?metric=sharpe_ratio&x=fast&y=slow").json
+    assert heat["x"]["values"] == [2, 4, 6, 8, 10] and len(heat["z"]) == 2
+    best = heat["best"][1][0]  # fast 2, slow 20: max over the two tickers
+    combo = client.get(f"/api/sweeps/{sweep_id}/combos/{best}").json
+    assert combo["params"] == {"fast": 2, "slow": 20}
+    assert combo["metrics"]["sharpe_ratio"] == heat["z"][1][0]
+    assert combo["run_request"]["charts"] is True
+    line = client.get(f"/api/sweeps/{sweep_id}/line?x=ticker&agg=mean").json
+    assert line["x"]["values"] == ["ACME", "GLOBEX"] and line["y"] is None
+    bad = client.get(f"/api/sweeps/{sweep_id}/heatmap?fix.fast=3")
+    assert bad.status_code == 400 and bad.json["field"] == "fix.fast"
+
+
+def test_the_pages_render_with_a_content_security_policy(client):
+    """/sweeps and /sweeps/<id> are HTML pages extending the dashboard; no inline script."""
+    sweep_id = client.post("/api/sweeps", json=BODY).json["sweep_id"]
+    for url in ("/sweeps", f"/sweeps/{sweep_id}"):
+        response = client.get(url)
+        assert response.status_code == 200 and b"sweeps.js" in response.data
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]

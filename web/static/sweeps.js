@@ -1,0 +1,407 @@
+/* Parameter sweeps: the form that starts one (/sweeps) and the sweep page (/sweeps/<id>):
+   live progress, the top combos, a heatmap and a line view drawn on canvas. Clicking a combo
+   or a heatmap cell runs that combo on its own (POST /run_backtest) and opens its run page.
+   Uses BT (dashboard/common.js): el, readJSON, fetchJSON, fmt, setBadge, every. */
+"use strict";
+
+(() => {
+  const FINISHED = ["SUCCEEDED", "FAILED", "PARTIAL"];
+
+  /* ---------------------------------------------------------------- the form */
+
+  function parseValue(text, type) {
+    const t = text.trim();
+    if (type === "choice") return t;
+    const n = Number(t);
+    return t === "" || Number.isNaN(n) ? t : n;
+  }
+
+  function startForm(data) {
+    const form = document.getElementById("sweep-form");
+    const ruleSelect = document.getElementById("s-rule");
+    const paramsBox = document.getElementById("s-params");
+    const tradingBox = document.getElementById("s-trading");
+    const errorBox = document.getElementById("sweep-error");
+    const countBox = document.getElementById("s-count");
+    const rules = Object.fromEntries(data.rules.map((r) => [r.rule_type, r]));
+
+    for (const rule of data.rules) ruleSelect.append(BT.el("option", { value: rule.rule_type }, rule.rule_type));
+    ruleSelect.value = rules.SMA_CROSS ? "SMA_CROSS" : data.rules[0].rule_type;
+
+    function sample(param) {
+      if (param.type === "int" && param.name === "fast") return "5:50:5";
+      if (param.type === "int" && param.name === "slow") return "20:200:10";
+      return String(param.default);
+    }
+
+    function buildParams() {
+      const rule = rules[ruleSelect.value];
+      document.getElementById("s-rule-description").textContent = rule.description;
+      paramsBox.replaceChildren();
+      for (const param of rule.params) {
+        const col = BT.el("div", { class: "col-md-4" });
+        const id = "s-p-" + param.name;
+        const range = param.type === "choice" ? param.choices.join(" | ")
+          : param.type === "rules" ? "fixed: the defaults" : `${param.min} … ${param.max}`;
+        col.append(BT.el("label", { class: "form-label", for: id }, `${param.name} (${param.type})`));
+        const input = BT.el("input", {
+          class: "form-control form-control-sm", id, "data-param": param.name, "data-type": param.type,
+          value: param.type === "rules" ? "" : sample(param), disabled: param.type === "rules",
+        });
+        col.append(input, BT.el("div", { class: "form-text" }, range));
+        paramsBox.append(col);
+      }
+      updateCount();
+    }
+
+    for (const field of data.trading_fields) {
+      const col = BT.el("div", { class: "col-md-4" });
+      const id = "s-f-" + field.name;
+      col.append(BT.el("label", { class: "form-label", for: id }, field.label));
+      let input;
+      if (field.choices.length) {
+        input = BT.el("select", { class: "form-select form-select-sm", id, "data-field": field.name });
+        for (const choice of field.choices) input.append(BT.el("option", { value: choice, selected: choice === field.default }, choice));
+      } else {
+        input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default });
+      }
+      col.append(input);
+      tradingBox.append(col);
+    }
+
+    function readGrid() {
+      const grid = {};
+      const params = {};
+      for (const input of paramsBox.querySelectorAll("input[data-param]")) {
+        if (input.disabled) continue;
+        const name = input.dataset.param;
+        const type = input.dataset.type;
+        const text = input.value.trim();
+        if (!text) continue;
+        if (text.includes(":")) grid[name] = text;
+        else if (text.includes(",")) grid[name] = text.split(",").filter((v) => v.trim()).map((v) => parseValue(v, type));
+        else params[name] = parseValue(text, type);
+      }
+      return { grid, params };
+    }
+
+    function rangeCount(text) {
+      const [a, b, s] = text.split(":").map(Number);
+      return s > 0 && b >= a ? Math.floor((b - a) / s + 1e-9) + 1 : 0;
+    }
+
+    function updateCount() {
+      const { grid } = readGrid();
+      const tickers = form.querySelectorAll("#s-tickers input:checked").length || 1;
+      let count = tickers;
+      for (const value of Object.values(grid)) count *= Array.isArray(value) ? value.length : rangeCount(value);
+      countBox.textContent = Object.keys(grid).length
+        ? `${count.toLocaleString("en-US")} combinations before constraints (at most ${data.max_combos.toLocaleString("en-US")} run)`
+        : "sweep at least one parameter: a list or a range";
+    }
+
+    function body() {
+      const { grid, params } = readGrid();
+      const payload = {
+        rule_type: ruleSelect.value,
+        start_date: document.getElementById("s-start").value,
+        end_date: document.getElementById("s-end").value,
+        tickers: [...form.querySelectorAll("#s-tickers input:checked")].map((i) => i.value),
+        params,
+        grid,
+        chunk_size: Number(document.getElementById("s-chunk").value),
+      };
+      for (const input of tradingBox.querySelectorAll("[data-field]")) {
+        payload[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
+      }
+      return payload;
+    }
+
+    ruleSelect.addEventListener("change", buildParams);
+    form.addEventListener("input", updateCount);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      errorBox.classList.add("d-none");
+      const progress = document.getElementById("sweep-progress");
+      progress.textContent = "submitting…";
+      const result = await BT.fetchJSON(data.submit_url, { method: "POST", json: body() });
+      if (result.status === 202) {
+        progress.textContent = `${result.body.combos} combos in ${result.body.chunks} chunks`;
+        window.location.assign(data.sweep_url.replace("SWEEP_ID", result.body.sweep_id));
+        return;
+      }
+      progress.textContent = "";
+      const error = result.body || {};
+      errorBox.textContent = (error.field ? error.field + ": " : "") + (error.error || `HTTP ${result.status}`);
+      errorBox.classList.remove("d-none");
+    });
+    buildParams();
+  }
+
+  /* ------------------------------------------------------------- the sweep page */
+
+  function metricFormat(metrics, key, value) {
+    const m = metrics.find((x) => x.key === key) || { digits: 2, unit: "" };
+    return BT.fmt(value, m.digits, m.unit);
+  }
+
+  /* A perceptual-ish ramp (dark blue → teal → yellow) for t in [0, 1]. */
+  function color(t) {
+    const stops = [[20, 30, 70], [30, 110, 140], [60, 170, 110], [230, 210, 60]];
+    const x = Math.min(Math.max(t, 0), 1) * (stops.length - 1);
+    const i = Math.min(Math.floor(x), stops.length - 2);
+    const f = x - i;
+    const c = stops[i].map((v, k) => Math.round(v + (stops[i + 1][k] - v) * f));
+    return `rgb(${c[0]},${c[1]},${c[2]})`;
+  }
+
+  async function runCombo(data, comboNo, note) {
+    note.textContent = `starting combo #${comboNo}…`;
+    const combo = await BT.fetchJSON(data.combo_url + comboNo);
+    if (!combo.ok) { note.textContent = (combo.body && combo.body.error) || "combo not found"; return; }
+    const submitted = await BT.fetchJSON(data.submit_url, { method: "POST", json: combo.body.run_request });
+    if (submitted.status !== 202) {
+      note.textContent = (submitted.body && submitted.body.error) || `HTTP ${submitted.status}`;
+      return;
+    }
+    window.location.assign(data.run_url.replace("RUN_ID", submitted.body.run_id));
+  }
+
+  function fillSelect(select, options, selected) {
+    select.replaceChildren(...options.map(([value, label]) => BT.el("option", { value, selected: value === selected }, label)));
+  }
+
+  function startSweepPage(data) {
+    const dims = Object.keys(data.dimensions);
+    const metricOptions = data.metrics.map((m) => [m.key, m.label]);
+    const hover = document.getElementById("hm-hover");
+    const state = { sort: "sharpe_ratio", order: "", done: -1, finished: false, stopped: false };
+
+    /* progress */
+    async function poll() {
+      const result = await BT.fetchJSON(data.status_url);
+      if (!result.ok) return;
+      const s = result.body;
+      BT.setBadge(document.getElementById("sweep-status"), s.status);
+      const bar = document.getElementById("sweep-bar");
+      bar.style.width = s.progress.percent + "%";
+      bar.textContent = s.progress.percent + "%";
+      bar.closest(".progress").setAttribute("aria-valuenow", String(s.progress.percent));
+      document.getElementById("sweep-done").textContent =
+        `${s.progress.done.toLocaleString("en-US")} / ${s.progress.total.toLocaleString("en-US")} combos` +
+        (s.progress.failed ? ` (${s.progress.failed.toLocaleString("en-US")} failed)` : "");
+      const c = s.chunk_states;
+      document.getElementById("sweep-chunks").textContent =
+        `chunks: ${c.SUCCEEDED} done, ${c.RUNNING} running, ${c.PENDING} queued, ${c.FAILED} failed`;
+      const t = s.timings;
+      if (t.chunks_timed) {
+        document.getElementById("sweep-timings").textContent =
+          `summed over chunks: start-up ${BT.fmt(t.startup_ms / 1000, 1)} s, compute ${BT.fmt(t.compute_ms / 1000, 2)} s, writes ${BT.fmt(t.write_ms / 1000, 2)} s`;
+      }
+      document.getElementById("sweep-errors").textContent = t.errors.join("; ");
+      const finished = FINISHED.includes(s.status);
+      if (s.progress.done !== state.done || finished !== state.finished) {
+        state.done = s.progress.done;
+        state.finished = finished;
+        await Promise.all([loadTop(), loadHeatmap(), loadLine()]);
+      }
+      document.body.dataset.sweepStatus = s.status;
+      return finished;
+    }
+
+    /* top combos */
+    const topTable = document.getElementById("top-table");
+    function headers() {
+      const row = topTable.querySelector("thead tr");
+      const cols = [["combo_no", "#"], ...(dims.includes("ticker") ? [["ticker", "ticker"]] : []),
+        ...dims.filter((d) => d !== "ticker").map((d) => [null, d]), ...metricOptions];
+      row.replaceChildren(...cols.map(([key, label]) => {
+        const th = BT.el("th", { scope: "col", class: key && key !== "ticker" ? "text-end" : "" }, label);
+        if (key && key !== "ticker") {
+          th.dataset.sort = key;
+          if (key === state.sort) th.setAttribute("aria-sort", state.order === "asc" ? "ascending" : "descending");
+          th.addEventListener("click", () => {
+            state.order = state.sort === key && state.order !== "asc" ? "asc" : "desc";
+            state.sort = key;
+            headers();
+            loadTop();
+          });
+        }
+        return th;
+      }));
+    }
+    async function loadTop() {
+      const n = document.getElementById("top-n").value;
+      const url = `${data.results_url}?sort=${state.sort}&order=${state.order || "desc"}&per_page=${n}&top=${n}`;
+      const result = await BT.fetchJSON(url);
+      if (!result.ok) return;
+      const body = topTable.querySelector("tbody");
+      body.replaceChildren(...result.body.results.map((r) => {
+        const tr = BT.el("tr", { class: "bt-click", "data-combo": r.combo_no, title: "run this combo with charts" });
+        tr.append(BT.el("td", { class: "text-end" }, r.combo_no));
+        if (dims.includes("ticker")) tr.append(BT.el("td", {}, r.ticker));
+        for (const d of dims.filter((x) => x !== "ticker")) tr.append(BT.el("td", {}, r.params[d]));
+        for (const [key] of metricOptions) {
+          tr.append(BT.el("td", { class: "text-end " + BT.tone(key.endsWith("_ratio") || key.includes("return") || key === "cagr_pct" ? r.metrics[key] : 0) }, metricFormat(data.metrics, key, r.metrics[key])));
+        }
+        tr.addEventListener("click", () => runCombo(data, r.combo_no, hover));
+        return tr;
+      }));
+    }
+    document.getElementById("top-n").addEventListener("change", loadTop);
+
+    /* heatmap */
+    const hm = {
+      metric: document.getElementById("hm-metric"), x: document.getElementById("hm-x"),
+      y: document.getElementById("hm-y"), agg: document.getElementById("hm-agg"),
+    };
+    fillSelect(hm.metric, metricOptions, "sharpe_ratio");
+    fillSelect(hm.x, dims.map((d) => [d, "x: " + d]), dims[0]);
+    fillSelect(hm.y, dims.map((d) => [d, "y: " + d]), dims[1] || dims[0]);
+    fillSelect(hm.agg, data.aggregates.map((a) => [a, "others: " + a]), "max");
+    const fixedBox = document.getElementById("hm-fixed");
+    function buildFixed() {
+      fixedBox.replaceChildren();
+      for (const d of dims) {
+        if (d === hm.x.value || d === hm.y.value) continue;
+        const select = BT.el("select", { class: "form-select form-select-sm w-auto", "data-dim": d, "aria-label": "fix " + d });
+        fillSelect(select, [["", d + ": " + hm.agg.value], ...data.dimensions[d].map((v) => [String(v), `${d} = ${v}`])], "");
+        select.addEventListener("change", loadHeatmap);
+        fixedBox.append(select);
+      }
+    }
+    function fixedQuery() {
+      return [...fixedBox.querySelectorAll("select")].filter((s) => s.value !== "")
+        .map((s) => `&fix.${encodeURIComponent(s.dataset.dim)}=${encodeURIComponent(s.value)}`).join("");
+    }
+    const canvas = document.getElementById("heatmap");
+    let cells = null;
+    async function loadHeatmap() {
+      if (dims.length < 2) { canvas.closest(".card").classList.add("d-none"); return; }
+      const q = `?metric=${hm.metric.value}&x=${hm.x.value}&y=${hm.y.value}&agg=${hm.agg.value}${fixedQuery()}`;
+      const result = await BT.fetchJSON(data.heatmap_url + q);
+      if (!result.ok) { hover.textContent = (result.body && result.body.error) || "cannot draw"; return; }
+      drawHeatmap(result.body);
+    }
+    function drawHeatmap(view) {
+      const ctx = canvas.getContext("2d");
+      const W = canvas.width, H = canvas.height, left = 60, bottom = 40, top = 10, right = 84;
+      ctx.fillStyle = "#0b0e13"; ctx.fillRect(0, 0, W, H);
+      const xs = view.x.values, ys = view.y.values;
+      const cw = (W - left - right) / xs.length, ch = (H - top - bottom) / ys.length;
+      const values = view.z.flat().filter((v) => v !== null);
+      const lo = Math.min(...values), hi = Math.max(...values);
+      const meta = data.metrics.find((m) => m.key === view.metric);
+      const scale = (v) => { const t = hi > lo ? (v - lo) / (hi - lo) : 0.5; return meta.lower_is_better ? 1 - t : t; };
+      for (let j = 0; j < ys.length; j++) {
+        for (let i = 0; i < xs.length; i++) {
+          const v = view.z[j][i];
+          ctx.fillStyle = v === null ? "#161b22" : color(scale(v));
+          ctx.fillRect(left + i * cw, top + (ys.length - 1 - j) * ch, Math.ceil(cw), Math.ceil(ch));
+        }
+      }
+      ctx.fillStyle = "#8b97a6"; ctx.font = "11px monospace"; ctx.textAlign = "center";
+      const stepX = Math.max(1, Math.ceil(xs.length / 15)), stepY = Math.max(1, Math.ceil(ys.length / 12));
+      for (let i = 0; i < xs.length; i += stepX) ctx.fillText(String(xs[i]), left + (i + 0.5) * cw, H - bottom + 14);
+      ctx.fillText(view.x.name, left + (W - left - right) / 2, H - 6);
+      ctx.textAlign = "right";
+      for (let j = 0; j < ys.length; j += stepY) ctx.fillText(String(ys[j]), left - 6, top + (ys.length - 1 - j + 0.5) * ch + 4);
+      ctx.save(); ctx.translate(12, top + (H - top - bottom) / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
+      ctx.fillText(view.y.name, 0, 0); ctx.restore();
+      for (let k = 0; k <= 50; k++) {  // legend
+        ctx.fillStyle = color(meta.lower_is_better ? 1 - k / 50 : k / 50);
+        ctx.fillRect(W - right + 10, top + (H - top - bottom) * (1 - k / 50) - 3, 12, 4);
+      }
+      ctx.fillStyle = "#8b97a6"; ctx.textAlign = "left";
+      if (values.length) {
+        ctx.fillText(BT.fmt(hi, 2), W - right + 26, top + 8);
+        ctx.fillText(BT.fmt(lo, 2), W - right + 26, H - bottom);
+      }
+      cells = { view, left, top, cw, ch, rows: ys.length };
+      canvas.dataset.bestCell = JSON.stringify(bestCell(view));
+    }
+    function bestCell(view) {
+      const meta = data.metrics.find((m) => m.key === view.metric);
+      let found = null;
+      view.z.forEach((row, j) => row.forEach((v, i) => {
+        if (v === null) return;
+        if (!found || (meta.lower_is_better ? v < found.v : v > found.v)) found = { i, j, v };
+      }));
+      return found;
+    }
+    function cellAt(event) {
+      if (!cells) return null;
+      const rect = canvas.getBoundingClientRect();
+      const px = (event.clientX - rect.left) * (canvas.width / rect.width);
+      const py = (event.clientY - rect.top) * (canvas.height / rect.height);
+      const i = Math.floor((px - cells.left) / cells.cw);
+      const j = cells.rows - 1 - Math.floor((py - cells.top) / cells.ch);
+      if (i < 0 || j < 0 || i >= cells.view.x.values.length || j >= cells.rows) return null;
+      return { i, j };
+    }
+    canvas.addEventListener("mousemove", (event) => {
+      const c = cellAt(event);
+      if (!c) return;
+      const v = cells.view;
+      hover.textContent = `${v.x.name}=${v.x.values[c.i]} ${v.y.name}=${v.y.values[c.j]}: ` +
+        `${metricFormat(data.metrics, v.metric, v.z[c.j][c.i])} (${v.count[c.j][c.i]} combos; best #${v.best[c.j][c.i] ?? "—"})`;
+    });
+    canvas.addEventListener("click", (event) => {
+      const c = cellAt(event);
+      if (c && cells.view.best[c.j][c.i] !== null) runCombo(data, cells.view.best[c.j][c.i], hover);
+    });
+    for (const select of Object.values(hm)) select.addEventListener("change", () => { buildFixed(); loadHeatmap(); });
+    buildFixed();
+
+    /* line */
+    const ln = { metric: document.getElementById("ln-metric"), x: document.getElementById("ln-x"), agg: document.getElementById("ln-agg") };
+    fillSelect(ln.metric, metricOptions, "sharpe_ratio");
+    fillSelect(ln.x, dims.map((d) => [d, d]), dims[0]);
+    fillSelect(ln.agg, data.aggregates.map((a) => [a, "others: " + a]), "max");
+    for (const select of Object.values(ln)) select.addEventListener("change", loadLine);
+    const lineCanvas = document.getElementById("line");
+    async function loadLine() {
+      const result = await BT.fetchJSON(`${data.line_url}?metric=${ln.metric.value}&x=${ln.x.value}&agg=${ln.agg.value}`);
+      if (result.ok) drawLine(result.body);
+    }
+    function drawLine(view) {
+      const ctx = lineCanvas.getContext("2d");
+      const W = lineCanvas.width, H = lineCanvas.height, left = 70, bottom = 30, top = 10, right = 10;
+      ctx.fillStyle = "#0b0e13"; ctx.fillRect(0, 0, W, H);
+      const values = view.z.filter((v) => v !== null);
+      if (!values.length) return;
+      const lo = Math.min(...values), hi = Math.max(...values);
+      const n = view.x.values.length;
+      const px = (i) => left + (n > 1 ? i / (n - 1) : 0.5) * (W - left - right);
+      const py = (v) => top + (hi > lo ? (hi - v) / (hi - lo) : 0.5) * (H - top - bottom);
+      ctx.strokeStyle = "#262c36"; ctx.beginPath(); ctx.moveTo(left, top); ctx.lineTo(left, H - bottom); ctx.lineTo(W - right, H - bottom); ctx.stroke();
+      ctx.strokeStyle = "#58a6ff"; ctx.lineWidth = 2; ctx.beginPath();
+      let pen = false;
+      view.z.forEach((v, i) => {
+        if (v === null) { pen = false; return; }
+        if (pen) ctx.lineTo(px(i), py(v)); else ctx.moveTo(px(i), py(v));
+        pen = true;
+      });
+      ctx.stroke();
+      ctx.fillStyle = "#8b97a6"; ctx.font = "11px monospace"; ctx.textAlign = "right";
+      ctx.fillText(BT.fmt(hi, 2), left - 6, top + 8); ctx.fillText(BT.fmt(lo, 2), left - 6, H - bottom);
+      ctx.textAlign = "center";
+      const step = Math.max(1, Math.ceil(n / 15));
+      for (let i = 0; i < n; i += step) ctx.fillText(String(view.x.values[i]), px(i), H - bottom + 14);
+      ctx.fillText(view.x.name, W / 2, H - 2);
+    }
+
+    headers();
+    BT.every(1000, async () => {
+      if (state.stopped) return;  // finished: the last poll drew the final views
+      if (await poll()) state.stopped = true;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const formData = BT.readJSON("sweep-form-data");
+    if (formData) startForm(formData);
+    const sweepData = BT.readJSON("sweep-data");
+    if (sweepData) startSweepPage(sweepData);
+  });
+})();

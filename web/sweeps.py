@@ -1,0 +1,521 @@
+"""Parameter sweeps: the JSON API and the dashboard pages.
+
+API (errors are ``{"error", "field"?}``; a bad input is a 400 naming it):
+``POST /api/sweeps`` (202 ``{sweep_id, status, combos, skipped, chunks, status_url}``),
+``GET /api/sweeps`` (newest first, paginated), ``GET /api/sweeps/<id>`` (status derived
+from the chunks, progress, timings, the best 10 combos by ``?metric=``),
+``GET /api/sweeps/<id>/results`` (sorted, paginated, ``top``), ``…/results.csv``,
+``…/heatmap`` and ``…/line`` (``runs.sweep_view``), ``…/combos/<combo_no>`` (one combo
+and the run request that runs it on its own).
+
+Submission order is validate → INSERT the sweep and its chunks PENDING → enqueue one
+message per chunk. If Redis fails, the chunks not enqueued yet are FAILED "queue
+unavailable" and the answer is 503.
+
+Pages: ``GET /sweeps`` (list and the form that starts a sweep) and ``GET /sweeps/<id>``
+(live progress, top combos, heatmap and line views), extending the dashboard's base.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import re
+from dataclasses import replace
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from redis.exceptions import RedisError
+
+from consumer.queue import enqueue_chunk
+from rules import describe_rules
+from runs.contract import RequestError
+from runs.execute import load_market_data
+from runs.sweep import (
+    CHUNK_SIZE_MAX,
+    CHUNK_SIZE_MIN,
+    chunk_payload,
+    combo_run_request,
+    default_chunk_size,
+    parse_sweep_request,
+    plan_chunks,
+)
+from runs.sweep_grid import MAX_COMBOS
+from runs.sweep_view import AGGREGATES, LOWER_IS_BETTER, aggregate, dimensions, parse_fixed
+from store.sweep_models import Sweep, SweepResult
+from store.sweeps import (
+    RESULT_METRICS,
+    SORT_COLUMNS,
+    SweepState,
+    fail_pending_chunks,
+    get_result,
+    get_sweep,
+    insert_sweep,
+    iter_results,
+    list_chunks,
+    list_sweeps,
+    results_page,
+    sweep_states,
+)
+from web.body import json_object
+from web.dashboard import CONTENT_SECURITY_POLICY
+from web.dashboard_form import TRADING_FIELDS
+from web.dashboard_format import KPI_METRICS
+from web.dashboard_rq import URL_PREFIX
+from web.db import get_session
+from web.errors import DATABASE_ERRORS, ApiError
+from web.present import iso_utc
+from web.queue import get_run_queue
+
+logger = logging.getLogger("web.sweeps")
+
+bp = Blueprint("sweeps", __name__)
+
+QUEUE_UNAVAILABLE = "queue unavailable"
+"""The error of the chunks whose enqueue failed."""
+
+BEST_COUNT = 10
+"""Combos in a status answer's ``best``."""
+
+PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
+
+SWEEP_METRICS = tuple(m for m in KPI_METRICS if m.key in RESULT_METRICS)
+"""The stored metrics as the pages name them (label, unit, digits, direction)."""
+
+_SWEEP_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_COUNT = re.compile(r"[0-9]{1,9}")
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def _bad(exc: RequestError) -> ApiError:
+    return ApiError(400, exc.message, field=exc.field)
+
+
+# -- submitting ------------------------------------------------------------------------
+
+
+def _validate(payload: dict):
+    """The sweep request, with every ticker's data checked like a run's (400 naming it)."""
+    try:
+        sweep = parse_sweep_request(payload)
+        for index, ticker in enumerate(sweep.tickers):
+            try:
+                load_market_data(replace(sweep.base, ticker=ticker), current_app.config["DATA_DIR"])
+            except RequestError as exc:
+                if exc.field == "ticker" and "tickers" in payload:
+                    raise RequestError(f"tickers[{index}]", exc.message) from None
+                raise
+    except RequestError as exc:
+        raise _bad(exc) from None
+    return sweep
+
+
+def _image_tag() -> str | None:
+    tag = current_app.config["IMAGE_TAG"]
+    return str(tag)[:64] if tag else None
+
+
+@bp.post("/api/sweeps")
+def submit():
+    """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
+    sweep = _validate(json_object())
+    chunks = [
+        chunk_payload(sweep, chunk)
+        for chunk in plan_chunks(sweep.grid.combos, sweep.tickers, sweep.chunk_size)
+    ]
+    queue = get_run_queue().queue
+    try:
+        insert_sweep(
+            get_session(),
+            sweep_id=sweep.sweep_id,
+            rule_type=sweep.rule_type,
+            tickers=sweep.tickers,
+            request=sweep.to_dict(),
+            combos=sweep.combos,
+            skipped=sweep.grid.skipped,
+            chunk_size=sweep.chunk_size,
+            chunks=chunks,
+            image_tag=_image_tag(),
+            queue=queue.name,
+        )
+    except DATABASE_ERRORS as exc:
+        logger.error("database unavailable at insert: %s", exc.__class__.__name__)
+        raise ApiError(503, "database unavailable") from None
+    try:
+        for payload in chunks:
+            enqueue_chunk(queue, payload)
+    except RedisError as exc:
+        failed = fail_pending_chunks(get_session(), sweep.sweep_id, QUEUE_UNAVAILABLE)
+        logger.error("enqueue failed (%s); %d chunks FAILED", exc.__class__.__name__, failed)
+        raise ApiError(503, QUEUE_UNAVAILABLE, sweep_id=sweep.sweep_id, status="FAILED") from None
+    logger.info(
+        "sweep %s accepted: %s %s, %d combos in %d chunks",
+        sweep.sweep_id,
+        sweep.rule_type,
+        ",".join(sweep.tickers),
+        sweep.combos,
+        len(chunks),
+    )
+    status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
+    body = {
+        "sweep_id": sweep.sweep_id,
+        "status": "PENDING",
+        "combos": sweep.combos,
+        "skipped": sweep.grid.skipped,
+        "chunks": len(chunks),
+        "status_url": status_url,
+    }
+    return body, 202, {"Location": status_url}
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def _sweep_or_404(sweep_id: str) -> Sweep:
+    row = get_sweep(get_session(), sweep_id) if _SWEEP_ID.match(sweep_id) else None
+    if row is None:
+        raise ApiError(404, "sweep not found")
+    return row
+
+
+def _count(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if _COUNT.fullmatch(raw) is None or not low <= int(raw) <= high:
+        raise ApiError(400, f"must be an integer between {low} and {high}", field=name)
+    return int(raw)
+
+
+def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=RESULT_METRICS) -> str:
+    value = request.args.get(name, "").strip() or default
+    if value not in allowed:
+        raise ApiError(400, f"must be one of: {', '.join(allowed)}", field=name)
+    return value
+
+
+def _summary(row: Sweep, state: SweepState) -> dict[str, Any]:
+    percent = 100.0 * state.done / state.total if state.total else 0.0
+    return {
+        "sweep_id": row.sweep_id,
+        "status": state.status,
+        "rule_type": row.rule_type,
+        "tickers": row.tickers.split(","),
+        "combos": row.combos,
+        "skipped": row.skipped,
+        "chunks": row.chunks,
+        "chunk_size": row.chunk_size,
+        "progress": {
+            "done": state.done,
+            "failed": state.failed,
+            "total": state.total,
+            "percent": round(percent, 1),
+        },
+        "chunk_states": state.chunks,
+        "created_at": iso_utc(row.created_at),
+        "started_at": iso_utc(state.started_at),
+        "completed_at": iso_utc(state.completed_at),
+        "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
+        "page_url": url_for("sweeps.sweep_page", sweep_id=row.sweep_id),
+    }
+
+
+def _result(row: SweepResult) -> dict[str, Any]:
+    return {
+        "combo_no": row.combo_no,
+        "ticker": row.ticker,
+        "params": json.loads(row.params_json),
+        "metrics": {name: getattr(row, name) for name in RESULT_METRICS},
+    }
+
+
+def _descending(metric: str) -> bool:
+    return metric not in LOWER_IS_BETTER
+
+
+@bp.get("/api/sweeps")
+def list_all():
+    """One page of sweeps, newest first, each with its derived status and progress."""
+    page = _count("page", 1, 1, 10**9 - 1)
+    per_page = _count("per_page", PER_PAGE_DEFAULT, 1, 200)
+    rows, total = list_sweeps(get_session(), page=page, per_page=per_page)
+    states = sweep_states(get_session(), rows)
+    return {
+        "sweeps": [_summary(row, states[row.sweep_id]) for row in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": math.ceil(total / per_page),
+    }
+
+
+def _timings(sweep_id: str) -> dict[str, Any]:
+    """Per-chunk timings summed: where the sweep's time went."""
+    chunks = list_chunks(get_session(), sweep_id)
+    done = [c for c in chunks if c.compute_ms is not None]
+
+    def total(name: str) -> float | None:
+        values = [getattr(c, name) for c in done if getattr(c, name) is not None]
+        return round(sum(values), 1) if values else None
+
+    return {
+        "chunks_timed": len(done),
+        "startup_ms": total("startup_ms"),
+        "compute_ms": total("compute_ms"),
+        "write_ms": total("write_ms"),
+        "errors": sorted({c.error_message for c in chunks if c.error_message})[:5],
+    }
+
+
+@bp.get("/api/sweeps/<sweep_id>")
+def status(sweep_id: str):
+    """The sweep's status and progress (from its chunks), request, timings and best combos."""
+    row = _sweep_or_404(sweep_id)
+    metric = _metric()
+    state = sweep_states(get_session(), [row])[row.sweep_id]
+    best, _ = results_page(
+        get_session(), row.sweep_id, sort=metric, descending=_descending(metric), per_page=10
+    )
+    return {
+        **_summary(row, state),
+        "request": json.loads(row.request_json),
+        "timings": _timings(row.sweep_id),
+        "metric": metric,
+        "best": [_result(result) for result in best],
+    }
+
+
+@bp.get("/api/sweeps/<sweep_id>/results")
+def results(sweep_id: str):
+    """Stored combos sorted by ``sort`` (any metric or combo_no; ``order`` asc|desc, default
+    best first), ``page``/``per_page`` (<= 500), ``top`` (only the first N), ``ticker``."""
+    row = _sweep_or_404(sweep_id)
+    sort = _metric("sort", "combo_no", SORT_COLUMNS)
+    order = request.args.get("order", "").strip().lower()
+    if order not in ("", "asc", "desc"):
+        raise ApiError(400, "must be asc or desc", field="order")
+    descending = order == "desc" if order else (sort != "combo_no" and _descending(sort))
+    page = _count("page", 1, 1, 10**9 - 1)
+    per_page = _count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    top = _count("top", 0, 1, MAX_COMBOS) or None
+    ticker = request.args.get("ticker", "").strip().upper() or None
+    rows, total = results_page(
+        get_session(),
+        row.sweep_id,
+        sort=sort,
+        descending=descending,
+        page=page,
+        per_page=per_page,
+        top=top,
+        ticker=ticker,
+    )
+    return {
+        "results": [_result(result) for result in rows],
+        "sort": sort,
+        "order": "desc" if descending else "asc",
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": math.ceil(total / per_page),
+    }
+
+
+@bp.get("/api/sweeps/<sweep_id>/results.csv")
+def results_csv(sweep_id: str):
+    """Every stored combo as CSV: combo_no, ticker, the swept params, the metrics."""
+    row = _sweep_or_404(sweep_id)
+    names = list(json.loads(row.request_json)["grid"])
+    columns = ("ticker", "params_json", *RESULT_METRICS)
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["combo_no", "ticker", *names, *RESULT_METRICS])
+        for count, (combo_no, ticker, params, *metrics) in enumerate(
+            iter_results(get_session(), row.sweep_id, ("combo_no", *columns))
+        ):
+            swept = json.loads(params)
+            writer.writerow([combo_no, ticker, *(swept.get(n) for n in names), *metrics])
+            if count % 1000 == 999:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.csv"'
+    return response
+
+
+def _parsed_rows(rows):
+    for combo_no, ticker, params, value in rows:
+        yield combo_no, ticker, json.loads(params), value
+
+
+def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
+    """A line or heatmap of the request's ``metric`` (``runs.sweep_view.aggregate``)."""
+    row = _sweep_or_404(sweep_id)
+    stored = json.loads(row.request_json)
+    dims = dimensions(stored)
+    metric = _metric()
+    names = list(dims)
+    x = request.args.get("x", "").strip() or names[0]
+    y = (request.args.get("y", "").strip() or (names[1] if len(names) > 1 else "")) or None
+    if not two_d:
+        y = None
+    elif y is None:
+        raise ApiError(400, "a heatmap needs two dimensions; this sweep has one", field="y")
+    raw_fixed = {key[4:]: value for key, value in request.args.items() if key.startswith("fix.")}
+    try:
+        fixed = parse_fixed(dims, raw_fixed)
+        view = aggregate(
+            dims,
+            _parsed_rows(
+                iter_results(
+                    get_session(), row.sweep_id, ("combo_no", "ticker", "params_json", metric)
+                )
+            ),
+            metric=metric,
+            x=x,
+            y=y,
+            agg=request.args.get("agg", "").strip() or "max",
+            fixed=fixed,
+        )
+    except RequestError as exc:
+        raise _bad(exc) from None
+    return {
+        "sweep_id": row.sweep_id,
+        "metric": metric,
+        "agg": request.args.get("agg") or "max",
+        "fixed": fixed,
+        "dimensions": dims,
+        **view,
+    }
+
+
+@bp.get("/api/sweeps/<sweep_id>/heatmap")
+def heatmap(sweep_id: str):
+    """``metric`` over dimensions ``x`` and ``y``; others fixed (``fix.<dim>=v``) or
+    aggregated (``agg`` max|mean|min); each cell names its best combo."""
+    return _view(sweep_id, two_d=True)
+
+
+@bp.get("/api/sweeps/<sweep_id>/line")
+def line(sweep_id: str):
+    """``metric`` over dimension ``x``; others fixed or aggregated as for the heatmap."""
+    return _view(sweep_id, two_d=False)
+
+
+@bp.get("/api/sweeps/<sweep_id>/combos/<int(max=999999999):combo_no>")
+def combo(sweep_id: str, combo_no: int):
+    """One stored combo and ``run_request``: the body that runs it on its own, with charts."""
+    row = _sweep_or_404(sweep_id)
+    result = get_result(get_session(), row.sweep_id, combo_no)
+    if result is None:
+        raise ApiError(404, "combo not found (not stored yet, or out of range)")
+    body = _result(result)
+    stored = json.loads(row.request_json)
+    return {**body, "run_request": combo_run_request(stored, result.ticker, body["params"])}
+
+
+# -- pages -----------------------------------------------------------------------------
+
+
+def _nav() -> dict[str, Any]:
+    mounted = current_app.config.get("RQ_DASHBOARD_MOUNTED")
+    return {"rq_url": URL_PREFIX + "/" if mounted else None}
+
+
+def _tickers() -> list[dict[str, Any]]:
+    from data import load_catalog
+
+    catalog = load_catalog(current_app.config["DATA_DIR"])
+    return [
+        {"ticker": t.ticker, "name": t.name, "synthetic": t.synthetic} for t in catalog.tickers()
+    ]
+
+
+@bp.get("/sweeps")
+def sweeps_page():
+    """Recent sweeps and the form that starts one."""
+    rows, total = list_sweeps(get_session(), per_page=50)
+    states = sweep_states(get_session(), rows)
+    page_data = {
+        "rules": describe_rules(),
+        "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
+        "submit_url": url_for("sweeps.submit"),
+        "list_url": url_for("sweeps.list_all"),
+        "sweep_url": url_for("sweeps.sweep_page", sweep_id="SWEEP_ID"),
+        "chunk_size": default_chunk_size(),
+        "chunk_min": CHUNK_SIZE_MIN,
+        "chunk_max": CHUNK_SIZE_MAX,
+        "max_combos": MAX_COMBOS,
+    }
+    return render_template(
+        "sweeps/list.html",
+        sweeps=[_summary(row, states[row.sweep_id]) for row in rows],
+        total=total,
+        tickers=_tickers(),
+        page_data=page_data,
+        **_nav(),
+    )
+
+
+@bp.get("/sweeps/<sweep_id>")
+def sweep_page(sweep_id: str):
+    """One sweep: live progress, the top combos, heatmap and line views."""
+    row = get_sweep(get_session(), sweep_id) if _SWEEP_ID.match(sweep_id) else None
+    if row is None:
+        message = f"There is no sweep with id {sweep_id[:80]}."
+        return render_template(
+            "dashboard/error.html", title="sweep not found", message=message
+        ), 404
+    stored = json.loads(row.request_json)
+    page_data = {
+        "sweep_id": row.sweep_id,
+        "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
+        "results_url": url_for("sweeps.results", sweep_id=row.sweep_id),
+        "heatmap_url": url_for("sweeps.heatmap", sweep_id=row.sweep_id),
+        "line_url": url_for("sweeps.line", sweep_id=row.sweep_id),
+        "combo_url": url_for("sweeps.combo", sweep_id=row.sweep_id, combo_no=0)[:-1],
+        "submit_url": url_for("runs.submit"),
+        "run_url": url_for("dashboard.run_page", run_id="RUN_ID"),
+        "dimensions": dimensions(stored),
+        "metrics": [
+            {
+                "key": m.key,
+                "label": m.label,
+                "unit": m.unit,
+                "digits": m.digits,
+                "lower_is_better": m.key in LOWER_IS_BETTER,
+            }
+            for m in SWEEP_METRICS
+        ],
+        "aggregates": list(AGGREGATES),
+    }
+    return render_template(
+        "sweeps/sweep.html",
+        sweep=row,
+        stored=stored,
+        request_text=json.dumps(stored, indent=1)[:20000],
+        csv_url=url_for("sweeps.results_csv", sweep_id=row.sweep_id),
+        page_data=page_data,
+        **_nav(),
+    )
