@@ -106,3 +106,21 @@ def test_demo_ticker_loads_from_the_default_data_dir(monkeypatch: pytest.MonkeyP
     assert dates(loaded)[0] == "2020-01-01"
     assert dates(loaded)[-1] == "2020-12-31"
     assert len(loaded.bars) == 262
+
+
+def test_a_changed_file_is_read_again_and_its_new_hash_reported(data_root: Path) -> None:
+    """Parsed files are cached per (path, mtime, size): a rewritten file is never stale."""
+    path = data.load_catalog(data_root).resolve("SIX")
+    first = data.load_history("SIX", date(2000, 1, 1), date(2100, 1, 1), data_root)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n")  # drop the last bar
+    second = data.load_history("SIX", date(2000, 1, 1), date(2100, 1, 1), data_root)
+    assert len(second.bars) == len(first.bars) - 1
+    assert second.data_hash == hashlib.sha256(path.read_bytes()).hexdigest() != first.data_hash
+
+
+def test_cached_bars_cannot_be_changed_by_a_caller(data_root: Path) -> None:
+    """The cached arrays are shared, so they are read-only."""
+    history = data.load_history("SIX", date(2000, 1, 1), date(2100, 1, 1), data_root)
+    with pytest.raises(ValueError, match="read-only"):
+        history.bars.close[0] = 1.0
