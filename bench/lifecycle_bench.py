@@ -72,12 +72,7 @@ class Database:
 
 
 def latency(db: Database, workdir: Path, samples: int, polling: int | None) -> list[float]:
-    stack = LocalStack(db.url, REDIS_URL, workdir, polling_interval=polling or 1)
-    if polling is None:  # keep the manifest's own pollingInterval
-        import yaml
-
-        committed = yaml.safe_load((PROJECT_ROOT / "keda" / "scaledjob.yaml").read_text())
-        stack.polling_interval = committed["spec"]["pollingInterval"]
+    stack = LocalStack(db.url, REDIS_URL, workdir, polling_interval=polling)
     stack.start()
     try:
         times = []
@@ -95,24 +90,35 @@ def latency(db: Database, workdir: Path, samples: int, polling: int | None) -> l
         stack.stop()
 
 
-def cpu_seconds_per_run() -> float:
-    """User + system CPU of one consumer process executing REQUEST (median of 5)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        import json
+def cpu_seconds_per_run(db: Database) -> float:
+    """User + system CPU of one queue-mode ``python -m consumer`` (imports, RQ, the forked
+    work-horse, the database writes) taking one queued REQUEST run: median of 5."""
+    from consumer.queue import backtest_queue, enqueue_run
+    from runs.contract import parse_request
+    from store.db import create_schema, make_engine, make_sessionmaker
+    from store.runs import insert_pending
 
-        json.dump(REQUEST, handle)
+    engine = make_engine(db.url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    queue_name = f"cpu-{uuid.uuid4().hex[:6]}"
+    queue = backtest_queue(Redis.from_url(REDIS_URL), queue_name)
+    env = {**os.environ, "DATABASE_URL": db.url, "REDIS_URL": REDIS_URL, "RQ_QUEUE": queue_name,
+           "CLAIM_FILE": os.path.join(tempfile.gettempdir(), f"{queue_name}.claimed")}  # fmt: skip
     values = []
     for _ in range(5):
+        request = parse_request(REQUEST)
+        with sessions() as session:
+            insert_pending(session, request, "bench", queue=queue_name)
+        enqueue_run(queue, request)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(
-            [sys.executable, "-m", "consumer", "--request", handle.name],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
+            [sys.executable, "-m", "consumer"], cwd=PROJECT_ROOT, env=env, capture_output=True,
             check=True,
-        )
+        )  # fmt: skip
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         values.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-    os.unlink(handle.name)
+    engine.dispose()
     return statistics.median(values)
 
 
@@ -226,13 +232,13 @@ def main() -> None:
                 f"p95 {percentile(times, 0.95):6.2f} s   (n={len(times)})"
             )
 
-        cpu = cpu_seconds_per_run()
+        cpu = cpu_seconds_per_run(db)
         cores = os.cpu_count() or 1
         limit = cores * 60 / cpu
         elapsed = throughput(db, work / "throughput", args.runs)
         rate = args.runs / elapsed * 60
         print(f"2. throughput of {args.runs} runs submitted at once (local scaler, max replicas)")
-        print(f"   CPU time of one consumer process   {cpu:6.2f} s")
+        print(f"   CPU time of one queue-mode consumer {cpu:6.2f} s")
         print(f"   limit: {cores} cores x 60 / CPU time  {limit:6.1f} runs/min")
         print(f"   measured                            {rate:6.1f} runs/min  ({elapsed:.1f} s)")
         print(f"   share of the limit                  {rate / limit:6.0%}")

@@ -14,9 +14,9 @@
 (b) 100 combos (fast 5..50 step 5 × slow 60..150 step 10) versus backtesting.py's
     ``Backtest.optimize`` over the same grid (its default: all combos, best by SQN).
 (c) The same 10,000 combos end to end through the queue: ``tests.stack.LocalStack`` (web +
-    local scaler, 1 s polling) on MariaDB (TEST_DATABASE_URL, default
-    mysql+pymysql://root@127.0.0.1:3306/test; a fresh database is created) and Redis
-    (db 11): from POST /api/sweeps to the last chunk stored, and the chunks' own timings
+    local scaler with the committed manifest's pollingInterval) on MariaDB
+    (TEST_DATABASE_URL, default mysql+pymysql://root@127.0.0.1:3306/test; a fresh database)
+    and Redis (db 11): from POST /api/sweeps to the last chunk stored, and the chunks' own timings
     (process start-up, compute, database writes), for chunks of 500, the default (1,000) and
     2,000 combos.
 Targets: (a) ours <= 0.65 s and < 1 GB; (c) < 15 s.
@@ -268,7 +268,7 @@ def part_c() -> None:
 
     from tests.stack import LocalStack, wait_until
 
-    print("(c) 10,000 combos end to end: web + local scaler (1 s polling) + MariaDB + Redis")
+    print("(c) 10,000 combos end to end: web + local scaler (manifest polling) + MariaDB + Redis")
     server = make_url(
         os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
     )
@@ -281,6 +281,7 @@ def part_c() -> None:
         database_url,
         "redis://127.0.0.1:6379/11",
         Path(tempfile.mkdtemp(prefix="sweep-stack-")),
+        polling_interval=None,
         extra_env={"DATA_DIR": str(goog_data_dir()), "LOG_LEVEL": "WARNING"},
     )
     import requests

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, load_only
 
 from runs.contract import DEFAULT_QUEUE, RunRequest
@@ -60,6 +62,25 @@ def insert_pending(
     with writing(session):
         session.add(row)
     return row
+
+
+DEADLOCK_ERRORS = (1213, 1205)
+"""MySQL error codes of a lost deadlock and a lock-wait timeout: the transaction may be
+tried again."""
+
+
+def retry_deadlocks(call, attempts: int = 3):
+    """Run ``call`` (one whole transaction, rolled back on error by ``writing``) again when
+    MySQL reports a deadlock or a lock-wait timeout; other errors propagate at once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except OperationalError as exc:
+            code = getattr(exc.orig, "args", (None,))[0]
+            if code not in DEADLOCK_ERRORS or attempt == attempts:
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 def guarded_update(key_column, key: str, expected: Iterable[str], **values: object):

@@ -15,11 +15,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, load_only
 
 from store.models import RunStatus
-from store.runs import ERROR_MESSAGE_MAX, guarded_update, transition, utcnow, writing
+from store.runs import (
+    ERROR_MESSAGE_MAX,
+    guarded_update,
+    retry_deadlocks,
+    transition,
+    utcnow,
+    writing,
+)
 from store.sweep_models import Sweep, SweepChunk, SweepResult
 
 RESULT_METRICS = (
@@ -124,7 +131,14 @@ def store_chunk_results(
 ) -> bool:
     """RUNNING → SUCCEEDED and the chunk's result rows, in one transaction; False (and
     nothing written) when the chunk was not RUNNING. ``rows`` are
-    ``runs.sweep_eval.evaluate_chunk`` rows."""
+    ``runs.sweep_eval.evaluate_chunk`` rows. A transaction that loses an InnoDB deadlock
+    is rolled back and tried again."""
+    return retry_deadlocks(lambda: _store_chunk_results(session, chunk_id, rows, compute_ms))
+
+
+def _store_chunk_results(
+    session: Session, chunk_id: str, rows: Sequence[dict], compute_ms: float | None
+) -> bool:
     with writing(session):
         statement = _chunk_update(
             chunk_id,
@@ -139,16 +153,11 @@ def store_chunk_results(
         chunk = session.execute(
             select(SweepChunk.sweep_id, SweepChunk.chunk_no).where(SweepChunk.chunk_id == chunk_id)
         ).one()
-        numbers = [row["combo_no"] for row in rows]
-        if numbers:
-            session.execute(
-                delete(SweepResult)
-                .where(
-                    SweepResult.sweep_id == chunk.sweep_id,
-                    SweepResult.combo_no.between(min(numbers), max(numbers)),
-                )
-                .execution_options(synchronize_session=False)
-            )
+        if rows:
+            # No DELETE first: rows are only ever written by the transaction that moves the
+            # chunk RUNNING → SUCCEEDED, so a crashed attempt left none, and a later delivery
+            # cannot pass the guard above. (A range DELETE also took gap locks that made
+            # neighbouring chunks deadlock on InnoDB.)
             session.execute(
                 insert(SweepResult),
                 [

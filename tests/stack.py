@@ -48,7 +48,7 @@ class LocalStack:
     database_url: str
     redis_url: str
     workdir: Path
-    polling_interval: int = 1
+    polling_interval: int | None = 1  # None keeps the committed manifest's value
     max_replicas: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     queue: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}")
@@ -82,7 +82,8 @@ class LocalStack:
 
     def write_manifest(self) -> dict:
         doc = yaml.safe_load(MANIFEST.read_text())
-        doc["spec"]["pollingInterval"] = self.polling_interval
+        if self.polling_interval is not None:
+            doc["spec"]["pollingInterval"] = self.polling_interval
         if self.max_replicas is not None:
             doc["spec"]["maxReplicaCount"] = self.max_replicas
         for trigger in doc["spec"]["triggers"]:
