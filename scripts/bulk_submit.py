@@ -308,6 +308,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sweep"]:  # `python -m scripts.bulk_submit sweep …`: a parameter sweep
+        from scripts.bulk_sweep import main as sweep_main
+
+        return sweep_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.rate <= 0 or args.poll <= 0 or args.top <= 0 or args.retries < 0:
         print(

@@ -222,3 +222,13 @@ def test_fifty_runs_finish_with_a_summary_and_a_rerun_adds_none(stack, tmp_path,
     assert main(args) == 0
     assert "new 0, already submitted 50" in capsys.readouterr().out
     assert run_count(stack.base_url) == before + 50
+
+
+def test_the_sweep_subcommand_hands_over_to_the_sweep_script(monkeypatch):
+    """`bulk_submit sweep …` runs scripts.bulk_sweep with the remaining arguments."""
+    import scripts.bulk_sweep
+
+    seen = []
+    monkeypatch.setattr(scripts.bulk_sweep, "main", lambda argv: seen.append(argv) or 7)
+    assert main(["sweep", "--rule", "RSI"]) == 7
+    assert seen == [["--rule", "RSI"]]
