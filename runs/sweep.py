@@ -18,12 +18,18 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.metrics import EQUITY_METRIC_KEYS
+from engine.result import CORE_METRICS
 from rules import RULES, RuleValidationError, validate_rule
 from runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from runs.sweep_grid import Grid, check_value, expand_grid
 
 CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
 """Allowed ``chunk_size`` values (combinations per queued message)."""
+
+RESULT_METRICS = (*CORE_METRICS, *EQUITY_METRIC_KEYS)
+"""What a sweep stores per combo: the engine's core metrics and the equity-curve metrics
+(trade-level ones need a single run)."""
 
 DEFAULT_CHUNK_SIZE = 1000
 """Combinations per chunk when neither the request nor SWEEP_CHUNK_SIZE says: a consumer

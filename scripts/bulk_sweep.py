@@ -19,17 +19,8 @@ from typing import Any, TextIO
 
 import requests
 
-METRICS = (
-    "total_return_pct",
-    "sharpe_ratio",
-    "max_drawdown_pct",
-    "num_trades",
-    "cagr_pct",
-    "volatility_pct",
-    "sortino_ratio",
-    "calmar_ratio",
-    "max_drawdown_duration_days",
-)
+from runs.sweep import RESULT_METRICS
+
 FINISHED = ("SUCCEEDED", "FAILED", "PARTIAL")
 BAR_WIDTH = 40
 
@@ -81,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size-type", choices=("value", "percent"))
     parser.add_argument("--direction", choices=("longonly", "longshort"))
     parser.add_argument("--chunk-size", type=int)
-    parser.add_argument("--metric", default="sharpe_ratio", choices=METRICS)
+    parser.add_argument("--metric", default="sharpe_ratio", choices=RESULT_METRICS)
     parser.add_argument("--top", type=int, default=10, help="rows of the final table")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, load_only
 
+from runs.sweep import RESULT_METRICS
 from store.models import RunStatus
 from store.runs import (
     ERROR_MESSAGE_MAX,
@@ -29,17 +30,6 @@ from store.runs import (
 )
 from store.sweep_models import Sweep, SweepChunk, SweepResult
 
-RESULT_METRICS = (
-    "total_return_pct",
-    "sharpe_ratio",
-    "max_drawdown_pct",
-    "num_trades",
-    "cagr_pct",
-    "volatility_pct",
-    "sortino_ratio",
-    "calmar_ratio",
-    "max_drawdown_duration_days",
-)
 """The metric columns of ``sweep_results`` (``runs.sweep_eval.SWEEP_METRICS``)."""
 
 PARTIAL = "PARTIAL"
