@@ -7,7 +7,7 @@ import json
 import pytest
 
 from adapters.benchmark import buy_and_hold
-from tests.test_adapters_support import make_bars
+from tests.support_adapters import make_bars
 
 
 def test_buy_and_hold_scales_the_capital_by_close_over_first_close():

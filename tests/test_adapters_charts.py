@@ -16,7 +16,7 @@ from adapters.benchmark import buy_and_hold
 from adapters.charts import CHART_KEYS, DATA_URI_PREFIX, render_charts
 from adapters.trades import trade_records
 from engine import TradingParams, run
-from tests.test_adapters_support import crossover_signals, load_goog, make_bars, signals
+from tests.support_adapters import crossover_signals, load_goog, make_bars, signals
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,7 @@ import pytest
 from adapters.curves import drawdown_curve, drawdown_pct, equity_curve, portfolio_curve
 from adapters.timestamps import iso_utc
 from engine import TradingParams, run
-from tests.test_adapters_support import hand_result, make_bars, signals
+from tests.support_adapters import hand_result, make_bars, signals
 
 EQUITY = [100.0, 110.0, 99.0, 121.0, 110.0, 132.0]
 

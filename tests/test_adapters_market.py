@@ -7,7 +7,7 @@ import json
 from adapters.market import price_candles, signal_markers
 from adapters.trades import trade_records
 from engine import TradingParams, run
-from tests.test_adapters_support import make_bars, signals
+from tests.support_adapters import make_bars, signals
 
 OPEN = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0]
 CLOSE = [10.5, 11.5, 12.5, 13.5, 14.5, 15.5]

@@ -13,7 +13,7 @@ from adapters.benchmark import buy_and_hold
 from adapters.metrics import METRIC_KEYS, enhanced_metrics
 from adapters.trades import trade_records
 from engine import Bars, TradingParams, run
-from tests.test_adapters_support import crossover_signals, hand_result, load_goog, make_bars
+from tests.support_adapters import crossover_signals, hand_result, load_goog, make_bars
 
 EQUITY = [100.0, 110.0, 99.0, 121.0, 110.0, 132.0]
 POSITION = [0.0, 5.0, 5.0, 0.0, -3.0, -3.0]

@@ -9,7 +9,7 @@ from matplotlib.text import Text
 
 from adapters._plot import Panel
 from adapters._ticks import date_ticks
-from tests.test_adapters_support import make_bars
+from tests.support_adapters import make_bars
 
 TICKS = date_ticks(make_bars([1.0] * 10).timestamps)
 

@@ -21,7 +21,7 @@ from scripts.bulk_grid import expand_grid, merge_params, parse_param
 from scripts.bulk_state import Journal, request_key
 from scripts.bulk_submit import main
 from tests.stack import free_port
-from tests.test_web_support import TICKER, app_with_schema, close_app, write_data_dir
+from tests.support_web import TICKER, app_with_schema, close_app, write_data_dir
 
 GRID = ["--tickers", TICKER, "--rules", "SMA_CROSS,RSI"]
 GRID_PARAMS = ["--param", "fast=3,5", "--param", "slow=5,8", "--param", "period=5,10"]

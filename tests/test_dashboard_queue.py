@@ -11,7 +11,7 @@ from rq import Worker
 from rq.executions import Execution
 
 from consumer.queue import backtest_queue, enqueue_run
-from tests.test_dashboard_support import make_request
+from tests.support_dashboard import make_request
 from web.dashboard_queue import queue_snapshot
 
 pytestmark = pytest.mark.redis

@@ -9,8 +9,8 @@ import pytest
 from rq import Worker
 
 from consumer.queue import enqueue_run
-from tests.test_dashboard_support import make_request
-from tests.test_web_support import app_with_schema, serve, write_data_dir
+from tests.support_dashboard import make_request
+from tests.support_web import app_with_schema, serve, write_data_dir
 from web.dashboard_rq import rq_dashboard_enabled
 from web.queue import get_run_queue
 

@@ -17,13 +17,13 @@ from sqlalchemy import update
 
 from rules import describe_rules
 from store.models import BacktestRun
-from tests.test_dashboard_support import (
+from tests.support_dashboard import (
     add_failed,
     add_pending,
     add_running,
     add_succeeded,
 )
-from tests.test_web_support import (
+from tests.support_web import (
     CLOSED_MYSQL,
     CLOSED_REDIS,
     TICKER,

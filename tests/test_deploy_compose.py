@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_deploy_support import (
+from tests.support_deploy import (
     KEDA_DIR,
     ROOT,
     configmap_literals,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_deploy_support import ROOT, configmap_literals, find_tool, run
+from tests.support_deploy import ROOT, configmap_literals, find_tool, run
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"

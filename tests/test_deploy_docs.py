@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.test_deploy_support import KEDA_DIR, ROOT, configmap_literals, load_doc
+from tests.support_deploy import KEDA_DIR, ROOT, configmap_literals, load_doc
 
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 OPS_GUIDE = ROOT / "docs" / "ops-guide.md"

@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
-from tests.test_deploy_support import ROOT, find_tool, run
+from tests.support_deploy import ROOT, find_tool, run
 
 SCRIPT = ROOT / "scripts" / "install-validators.sh"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_deploy_support import (
+from tests.support_deploy import (
     APP_COMPONENTS,
     APP_IMAGE,
     K8S_DIR,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_deploy_support import (
+from tests.support_deploy import (
     K8S_DIR,
     KEDA_DIR,
     ROOT,

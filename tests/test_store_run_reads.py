@@ -16,8 +16,8 @@ from store.runs import (
     get_run_header,
     get_run_summaries,
 )
-from tests.test_dashboard_support import add_failed, add_pending, add_succeeded
-from tests.test_web_support import app_with_schema, serve, write_data_dir
+from tests.support_dashboard import add_failed, add_pending, add_succeeded
+from tests.support_web import app_with_schema, serve, write_data_dir
 from web.db import get_database
 
 pytestmark = pytest.mark.redis

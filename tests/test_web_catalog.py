@@ -8,7 +8,7 @@ import pytest
 
 from data import TickerInfo, load_catalog, save_catalog
 from rules import RULES
-from tests.test_web_support import (
+from tests.support_web import (
     CLOSED_REDIS,
     TICKER,
     build_app,

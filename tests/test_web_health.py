@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_web_support import CLOSED_MYSQL, CLOSED_REDIS, build_app, close_app
+from tests.support_web import CLOSED_MYSQL, CLOSED_REDIS, build_app, close_app
 
 pytestmark = pytest.mark.redis
 

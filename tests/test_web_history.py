@@ -13,7 +13,7 @@ from sqlalchemy import update
 from runs.contract import RunRequest
 from store.models import BacktestRun, RunStatus
 from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
-from tests.test_web_support import app_with_schema, serve, write_data_dir
+from tests.support_web import app_with_schema, serve, write_data_dir
 from web.db import get_database
 
 pytestmark = pytest.mark.redis

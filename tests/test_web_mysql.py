@@ -14,7 +14,7 @@ from runs.contract import parse_request
 from runs.serialize import to_json
 from store.models import RunStatus
 from store.runs import mark_running, mark_succeeded
-from tests.test_web_support import (
+from tests.support_web import (
     app_with_schema,
     job_payload,
     queue_key,

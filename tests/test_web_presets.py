@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_web_support import app_with_schema, serve, write_data_dir
+from tests.support_web import app_with_schema, serve, write_data_dir
 
 pytestmark = pytest.mark.redis
 

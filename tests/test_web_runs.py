@@ -20,7 +20,7 @@ from runs.logs import current_run_id
 from runs.serialize import to_json
 from store.models import BacktestRun, RunStatus
 from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
-from tests.test_web_support import (
+from tests.support_web import (
     CLOSED_MYSQL,
     CLOSED_REDIS,
     TICKER,

@@ -1,7 +1,7 @@
 """Helpers shared by the tests/test_dashboard_*.py modules (no tests here): runs stored in
 each state, with a real backtest result for SUCCEEDED ones.
 
-The app comes from tests/test_web_support.py (a temporary SQLite database or the session's
+The app comes from tests/support_web.py (a temporary SQLite database or the session's
 MariaDB, the real test Redis, and the TESTCO data directory).
 """
 
@@ -16,7 +16,7 @@ from runs.contract import RunRequest, parse_request
 from runs.execute import execute
 from runs.serialize import to_json
 from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
-from tests.test_web_support import valid_request
+from tests.support_web import valid_request
 from web.db import get_database
 
 
