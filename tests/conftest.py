@@ -102,3 +102,23 @@ def stack(mysql_url: str, tmp_path_factory):
     platform = LocalStack(mysql_url, STACK_REDIS_URL, tmp_path_factory.mktemp("stack")).start()
     yield platform
     platform.stop()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+"""Debian's chromium, as root, on a machine with no network but the package registries."""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Playwright driving Debian's chromium (never Playwright's own browser download)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        _require("chromium", "apt-get install chromium (scripts/test.sh does)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -18,14 +18,13 @@ import csv
 import io
 import os
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from runs.contract import parse_request
 from store.db import make_engine, make_sessionmaker
@@ -33,24 +32,9 @@ from store.runs import insert_pending, mark_failed, mark_running
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 120_000
 """Longest wait for a run to go through the queue and a consumer."""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    executable = shutil.which("chromium")
-    if executable is None:
-        reason = "chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: required in CI")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,53 +13,45 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
 from redis import Redis
 
-from consumer.queue import backtest_queue, enqueue_run
+from consumer.queue import enqueue_run
 from consumer.reaper import CRASHED, reap
 from runs.contract import parse_request
-from store.db import create_schema, make_engine, make_sessionmaker
 from store.models import RunStatus
 from store.runs import get_run, insert_pending
-from tests.stack import PROJECT_ROOT, wait_until
+from tests.stack import wait_until
+from tests.support_consumer import (
+    children,
+    consumer,
+    consumer_env,
+    finish,
+    long_history,
+    queue_for,
+    sessions_for,
+    signal_pod,
+)
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
 
 @pytest.fixture
 def env(mysql_url, redis_url, tmp_path, monkeypatch):
-    engine = make_engine(mysql_url)
-    create_schema(engine)
-    engine.dispose()
-    queue = f"t-{uuid.uuid4().hex[:8]}"
-    values = {
-        "DATABASE_URL": mysql_url,
-        "REDIS_URL": redis_url,
-        "RQ_QUEUE": queue,
-        "CLAIM_FILE": str(tmp_path / "claimed"),
-        "RQ_JOB_MONITORING_INTERVAL": "2",
-        "MPLCONFIGDIR": str(tmp_path / "mpl"),
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
+    return consumer_env(mysql_url, redis_url, tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def sessions(env):
-    return make_sessionmaker(make_engine(env["DATABASE_URL"]))
+    return sessions_for(env)
 
 
 @pytest.fixture
 def queue(env):
-    return backtest_queue(Redis.from_url(env["REDIS_URL"]), env["RQ_QUEUE"])
+    return queue_for(env)
 
 
 def submit(sessions, queue, **fields) -> str:
@@ -78,24 +70,6 @@ def submit(sessions, queue, **fields) -> str:
     return request.run_id
 
 
-def consumer(env, **extra) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "consumer"],
-        env={**os.environ, **env, **extra},
-        cwd=PROJECT_ROOT,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
-    """Wait for a consumer; its exit code and log."""
-    out, _ = proc.communicate(timeout=timeout)
-    return proc.returncode, out
-
-
 def row(sessions, run_id):
     with sessions() as session:
         return get_run(session, run_id)
@@ -104,19 +78,7 @@ def row(sessions, run_id):
 @pytest.fixture
 def slow_data(tmp_path) -> Path:
     """A DATA_DIR with SLOW: 20,000 daily bars (the most a run may cover; ~1 s with charts)."""
-    n = 20_000
-    rng = np.random.default_rng(7)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
-    days = np.datetime64("1940-01-01") + np.arange(n)
-    lines = ["Date,Open,High,Low,Close,Volume"]
-    rows = zip(days, close, strict=True)
-    lines += [f"{d},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},1000" for d, c in rows]
-    folder = tmp_path / "slowdata"
-    folder.mkdir()
-    (folder / "SLOW.csv").write_text("\n".join(lines) + "\n")
-    entry = {"file": "SLOW.csv", "name": "Slow", "synthetic": True, "description": "test"}
-    (folder / "catalog.json").write_text(json.dumps({"SLOW": entry}))
-    return folder
+    return long_history(tmp_path / "slowdata", "SLOW", seed=7)
 
 
 def test_a_consumer_takes_exactly_one_run_records_it_and_exits_zero(env, sessions, queue):
@@ -195,19 +157,6 @@ def test_a_duplicate_delivery_of_a_finished_run_does_not_change_its_result(env, 
     )
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _start_and_freeze(env, sessions, queue, slow_data, claim: Path):
     """Start a consumer on a SLOW run and stop (SIGSTOP) it as soon as the run is RUNNING."""
     run_id = submit(
@@ -215,16 +164,9 @@ def _start_and_freeze(env, sessions, queue, slow_data, claim: Path):
     )
     proc = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(claim))
     wait_until(lambda: row(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING")
-    _signal_pod(proc, signal.SIGSTOP)
+    signal_pod(proc, signal.SIGSTOP)
     assert row(sessions, run_id).status == RunStatus.RUNNING, "frozen mid-run"
     return run_id, proc
-
-
-def _signal_pod(proc: subprocess.Popen, signum: int) -> None:
-    """Signal the consumer and its work-horse, as a pod kill reaches every process."""
-    os.killpg(proc.pid, signum)
-    for child in _children(proc.pid):
-        os.kill(child, signum)
 
 
 def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
@@ -233,9 +175,9 @@ def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
     """SIGKILL on the forked work-horse (an OOM kill): the parent records it, RQ re-queues the
     run, the consumer still exits 0, and the next consumer finishes it (attempt 2)."""
     run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
-    (horse,) = _children(proc.pid)
+    (horse,) = children(proc.pid)
     os.kill(horse, signal.SIGKILL)
-    _signal_pod(proc, signal.SIGCONT)
+    signal_pod(proc, signal.SIGCONT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [run_id.encode()]
@@ -249,7 +191,7 @@ def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
 
 
 def _kill_pod(proc: subprocess.Popen) -> None:
-    _signal_pod(proc, signal.SIGKILL)  # the whole pod: parent and work-horse
+    signal_pod(proc, signal.SIGKILL)  # the whole pod: parent and work-horse
     finish(proc, timeout=10)
 
 
@@ -278,7 +220,7 @@ def test_a_killed_consumer_is_retried_once_by_the_reaper_then_failed_if_killed_a
 
     retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
     wait_until(lambda: row(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
-    _signal_pod(retry, signal.SIGSTOP)
+    signal_pod(retry, signal.SIGSTOP)
     _kill_pod(retry)
     _reap_until(env, sessions, lambda: row(sessions, run_id).status == RunStatus.FAILED, "FAILED")
     failed = row(sessions, run_id)

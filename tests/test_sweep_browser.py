@@ -11,33 +11,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 120_000
 HEATMAP = {"width": 800, "height": 420, "left": 60, "right": 84, "top": 10, "bottom": 40}
 """The heatmap canvas's drawing size and plot margins (web/static/sweeps.js)."""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    executable = shutil.which("chromium")
-    if executable is None:
-        reason = "chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: required in CI")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

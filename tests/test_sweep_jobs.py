@@ -4,75 +4,54 @@ delivery changes nothing; the reaper reconciles chunks like runs."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
-from redis import Redis
 from sqlalchemy import func, select
 
 from consumer import reaper
 from consumer.queue import backtest_queue, enqueue_chunk
 from runs.sweep import chunk_payload, parse_sweep_request, plan_chunks
-from store.db import create_schema, make_engine, make_sessionmaker
 from store.models import RunStatus
 from store.sweep_models import SweepResult
 from store.sweeps import get_chunk, insert_sweep, mark_chunk_running
 from tests.stack import wait_until
-from tests.test_consumer_worker import _children, _signal_pod, consumer, finish
+from tests.support_consumer import (
+    children,
+    consumer,
+    consumer_env,
+    finish,
+    long_history,
+    queue_for,
+    sessions_for,
+    signal_pod,
+)
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
 
 @pytest.fixture
 def env(mysql_url, redis_url, tmp_path, monkeypatch):
-    engine = make_engine(mysql_url)
-    create_schema(engine)
-    engine.dispose()
-    values = {
-        "DATABASE_URL": mysql_url,
-        "REDIS_URL": redis_url,
-        "RQ_QUEUE": f"s-{uuid.uuid4().hex[:8]}",
-        "CLAIM_FILE": str(tmp_path / "claimed"),
-        "RQ_JOB_MONITORING_INTERVAL": "2",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
+    return consumer_env(mysql_url, redis_url, tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def sessions(env):
-    return make_sessionmaker(make_engine(env["DATABASE_URL"]))
+    return sessions_for(env)
 
 
 @pytest.fixture
 def queue(env):
-    return backtest_queue(Redis.from_url(env["REDIS_URL"]), env["RQ_QUEUE"])
+    return queue_for(env)
 
 
 @pytest.fixture
 def long_data(tmp_path) -> Path:
     """A DATA_DIR with LONG: 20,000 daily bars, so a 2,000-combo chunk takes a while."""
-    n = 20_000
-    close = 100 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.01, n)))
-    days = np.datetime64("1940-01-01") + np.arange(n)
-    lines = ["Date,Open,High,Low,Close,Volume"]
-    lines += [
-        f"{d},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},1000"
-        for d, c in zip(days, close, strict=True)
-    ]
-    folder = tmp_path / "longdata"
-    folder.mkdir()
-    (folder / "LONG.csv").write_text("\n".join(lines) + "\n")
-    entry = {"file": "LONG.csv", "name": "Long", "synthetic": True, "description": "test"}
-    (folder / "catalog.json").write_text(json.dumps({"LONG": entry}))
-    return folder
+    return long_history(tmp_path / "longdata", "LONG", seed=3)
 
 
 def submit(sessions, queue, *, chunk_size=50, **fields) -> list[dict]:
@@ -187,10 +166,10 @@ def test_a_killed_work_horse_is_retried_and_its_rows_are_stored_once(
         0.01,
         what="RUNNING",
     )
-    _signal_pod(proc, signal.SIGSTOP)
-    (horse,) = _children(proc.pid)
+    signal_pod(proc, signal.SIGSTOP)
+    (horse,) = children(proc.pid)
     os.kill(horse, signal.SIGKILL)
-    _signal_pod(proc, signal.SIGCONT)
+    signal_pod(proc, signal.SIGCONT)
     code, out = finish(proc)
     assert code == 0, out
     assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [

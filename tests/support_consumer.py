@@ -1,0 +1,106 @@
+"""Helpers for tests that run real ``python -m consumer`` processes on MariaDB + Redis:
+their environment, starting and finishing them, signalling them like a pod kill, and a long
+synthetic history so a run or chunk lasts long enough to be killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+from redis import Redis
+
+from consumer.queue import backtest_queue
+from store.db import create_schema, make_engine, make_sessionmaker
+from tests.stack import PROJECT_ROOT
+
+
+def consumer_env(mysql_url: str, redis_url: str, tmp_path: Path, monkeypatch) -> dict:
+    """A fresh schema, a queue of its own, a claim file and a 2 s heartbeat, exported to
+    this process too (the test enqueues and reaps in-process)."""
+    engine = make_engine(mysql_url)
+    create_schema(engine)
+    engine.dispose()
+    values = {
+        "DATABASE_URL": mysql_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": f"t-{uuid.uuid4().hex[:8]}",
+        "CLAIM_FILE": str(tmp_path / "claimed"),
+        "RQ_JOB_MONITORING_INTERVAL": "2",
+        "MPLCONFIGDIR": str(tmp_path / "mpl"),
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def sessions_for(env: dict):
+    return make_sessionmaker(make_engine(env["DATABASE_URL"]))
+
+
+def queue_for(env: dict):
+    return backtest_queue(Redis.from_url(env["REDIS_URL"]), env["RQ_QUEUE"])
+
+
+def consumer(env: dict, **extra: str) -> subprocess.Popen:
+    """Start ``python -m consumer`` in a session of its own, output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "consumer"],
+        env={**os.environ, **env, **extra},
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
+    """Wait for a consumer; its exit code and log."""
+    out, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, out
+
+
+def children(pid: int) -> list[int]:
+    """Pids whose parent is ``pid`` (RQ's work-horse of a consumer)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def signal_pod(proc: subprocess.Popen, signum: int) -> None:
+    """Signal the consumer and its work-horse, as a pod kill reaches every process (RQ puts
+    the horse in a process group of its own)."""
+    os.killpg(proc.pid, signum)
+    for child in children(proc.pid):
+        os.kill(child, signum)
+
+
+def long_history(folder: Path, ticker: str, seed: int, n: int = 20_000) -> Path:
+    """A DATA_DIR holding ``ticker``: n daily bars from 1940 (n = 20,000 is RUN_MAX_BARS)."""
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(seed).normal(0, 0.01, n)))
+    days = np.datetime64("1940-01-01") + np.arange(n)
+    rows = zip(days, close, strict=True)
+    lines = ["Date,Open,High,Low,Close,Volume"]
+    lines += [f"{d},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},1000" for d, c in rows]
+    folder.mkdir()
+    (folder / f"{ticker}.csv").write_text("\n".join(lines) + "\n")
+    entry = {
+        "file": f"{ticker}.csv",
+        "name": ticker.title(),
+        "synthetic": True,
+        "description": "test",
+    }
+    (folder / "catalog.json").write_text(json.dumps({ticker: entry}))
+    return folder
