@@ -259,6 +259,12 @@ def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
     }
 
 
+def chunk_payloads(sweep: SweepRequest) -> list[dict[str, Any]]:
+    """Every chunk's queue message, ``sweep.chunk_size`` combinations each."""
+    plans = plan_chunks(sweep.grid.combos, sweep.tickers, sweep.chunk_size)
+    return [chunk_payload(sweep, plan) for plan in plans]
+
+
 @dataclass(frozen=True)
 class ChunkSpec:
     """A chunk message, parsed: ``request`` is the run request of its first combination,

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, load_only
 
-from runs.sweep import RESULT_METRICS
+from runs.sweep import RESULT_METRICS, SweepRequest
 from store.models import RunStatus
 from store.runs import (
     ERROR_MESSAGE_MAX,
@@ -40,30 +40,25 @@ SWEEP_STATUSES = (*RunStatus.ALL, PARTIAL)
 
 def insert_sweep(
     session: Session,
-    *,
-    sweep_id: str,
-    rule_type: str,
-    tickers: Sequence[str],
-    request: dict,
-    combos: int,
-    skipped: int,
-    chunk_size: int,
+    sweep: SweepRequest,
     chunks: Sequence[dict],
+    *,
     image_tag: str | None,
     queue: str,
 ) -> Sweep:
-    """Record a sweep and all its chunks PENDING in one transaction (before any enqueue).
-    ``chunks`` are queue messages (``runs.sweep.chunk_payload``), bound for ``queue``."""
+    """Record ``sweep`` and all its chunks PENDING in one transaction (before any enqueue).
+    ``chunks`` are its queue messages (``runs.sweep.chunk_payloads``), bound for ``queue``."""
     now = utcnow()
+    sweep_id = sweep.sweep_id
     row = Sweep(
         sweep_id=sweep_id,
-        rule_type=rule_type,
-        tickers=",".join(tickers)[:512],
-        request_json=json.dumps(request, separators=(",", ":")),
-        combos=combos,
-        skipped=skipped,
+        rule_type=sweep.rule_type,
+        tickers=",".join(sweep.tickers)[:512],
+        request_json=json.dumps(sweep.to_dict(), separators=(",", ":")),
+        combos=sweep.combos,
+        skipped=sweep.grid.skipped,
         chunks=len(chunks),
-        chunk_size=chunk_size,
+        chunk_size=sweep.chunk_size,
         image_tag=image_tag,
         created_at=now,
     )

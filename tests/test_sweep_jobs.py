@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from consumer import reaper
 from consumer.queue import backtest_queue, enqueue_chunk
-from runs.sweep import chunk_payload, parse_sweep_request, plan_chunks
+from runs.sweep import chunk_payloads, parse_sweep_request
 from store.models import RunStatus
 from store.sweep_models import SweepResult
 from store.sweeps import get_chunk, insert_sweep, mark_chunk_running
@@ -64,25 +65,10 @@ def submit(sessions, queue, *, chunk_size=50, **fields) -> list[dict]:
         "end_date": "2018-12-31",
         **fields,
     }
-    sweep = parse_sweep_request(body)
-    payloads = [
-        chunk_payload(sweep, chunk)
-        for chunk in plan_chunks(sweep.grid.combos, sweep.tickers, chunk_size)
-    ]
+    sweep = replace(parse_sweep_request(body), chunk_size=chunk_size)
+    payloads = chunk_payloads(sweep)
     with sessions() as session:
-        insert_sweep(
-            session,
-            sweep_id=sweep.sweep_id,
-            rule_type=sweep.rule_type,
-            tickers=sweep.tickers,
-            request=sweep.to_dict(),
-            combos=sweep.combos,
-            skipped=sweep.grid.skipped,
-            chunk_size=chunk_size,
-            chunks=payloads,
-            image_tag="test",
-            queue=queue.name,
-        )
+        insert_sweep(session, sweep, payloads, image_tag="test", queue=queue.name)
     for payload in payloads:
         enqueue_chunk(queue, payload)
     return payloads

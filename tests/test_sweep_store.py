@@ -4,9 +4,11 @@ status derived from its chunks."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from runs.sweep import chunk_payload, parse_chunk, parse_sweep_request, plan_chunks
+from runs.sweep import chunk_payloads, parse_chunk, parse_sweep_request
 from runs.sweep_eval import evaluate_chunk
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.models import RunStatus
@@ -43,22 +45,10 @@ def sessions(sqlite_url):
 
 @pytest.fixture
 def sweep(sessions):
-    sweep = parse_sweep_request(BODY)
-    payloads = [chunk_payload(sweep, c) for c in plan_chunks(sweep.grid.combos, sweep.tickers, 8)]
+    sweep = replace(parse_sweep_request(BODY), chunk_size=8)
+    payloads = chunk_payloads(sweep)
     with sessions() as session:
-        insert_sweep(
-            session,
-            sweep_id=sweep.sweep_id,
-            rule_type=sweep.rule_type,
-            tickers=sweep.tickers,
-            request=sweep.to_dict(),
-            combos=sweep.combos,
-            skipped=sweep.grid.skipped,
-            chunk_size=8,
-            chunks=payloads,
-            image_tag=None,
-            queue="q",
-        )
+        insert_sweep(session, sweep, payloads, image_tag=None, queue="q")
     return sweep, payloads
 
 

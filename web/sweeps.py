@@ -45,11 +45,10 @@ from runs.execute import load_market_data
 from runs.sweep import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
-    chunk_payload,
+    chunk_payloads,
     combo_run_request,
     default_chunk_size,
     parse_sweep_request,
-    plan_chunks,
 )
 from runs.sweep_grid import MAX_COMBOS
 from runs.sweep_view import AGGREGATES, LOWER_IS_BETTER, aggregate, dimensions, parse_fixed
@@ -136,25 +135,10 @@ def _image_tag() -> str | None:
 def submit():
     """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
     sweep = _validate(json_object())
-    chunks = [
-        chunk_payload(sweep, chunk)
-        for chunk in plan_chunks(sweep.grid.combos, sweep.tickers, sweep.chunk_size)
-    ]
+    chunks = chunk_payloads(sweep)
     queue = get_run_queue().queue
     try:
-        insert_sweep(
-            get_session(),
-            sweep_id=sweep.sweep_id,
-            rule_type=sweep.rule_type,
-            tickers=sweep.tickers,
-            request=sweep.to_dict(),
-            combos=sweep.combos,
-            skipped=sweep.grid.skipped,
-            chunk_size=sweep.chunk_size,
-            chunks=chunks,
-            image_tag=_image_tag(),
-            queue=queue.name,
-        )
+        insert_sweep(get_session(), sweep, chunks, image_tag=_image_tag(), queue=queue.name)
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None
