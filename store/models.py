@@ -1,13 +1,18 @@
-"""Database tables: backtest_results (one row per run) and strategy_presets."""
+"""Database tables, one SQLAlchemy ``Base``: ``backtest_results`` (one row per run),
+``strategy_presets``, and the sweep tables ``sweeps`` (one row per sweep), ``sweep_chunks``
+(one per queued chunk, the unit of work and of status) and ``sweep_results`` (one row per
+combination, keyed by (sweep_id, combo_no) so a chunk can never store a combination twice)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import DateTime, Double, Index, Integer, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from work.status import RunStatus  # noqa: F401  (re-exported: the states of a run)
 
 UtcDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 """Naive UTC timestamps with microseconds (MySQL DATETIME has no time zone)."""
@@ -21,17 +26,6 @@ optional_timestamp = Annotated[datetime | None, mapped_column(UtcDateTime)]
 
 class Base(DeclarativeBase):
     pass
-
-
-class RunStatus:
-    """Run states; a run only moves forward: PENDING → RUNNING → SUCCEEDED | FAILED."""
-
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    ALL = (PENDING, RUNNING, SUCCEEDED, FAILED)
-    FINISHED = (SUCCEEDED, FAILED)
 
 
 class BacktestRun(Base):
@@ -85,5 +79,92 @@ class StrategyPreset(Base):
         return f"StrategyPreset(id={self.id!r}, name={self.name!r})"
 
 
-# The sweep tables share this Base, so create_schema and init-db create them too.
-from store import sweep_models  # noqa: E402, F401
+# Parameter sweeps: a sweep has no status column; its status and progress are derived
+# from its chunks (store.sweeps.sweep_state). Chunk states are RunStatus, forward only.
+Metric = Double()
+"""A metric: an IEEE double (MySQL DOUBLE), stored and read back exactly; NULL where
+undefined."""
+
+
+class Sweep(Base):
+    """One parameter sweep: its normalised request and how it was cut into chunks."""
+
+    __tablename__ = "sweeps"
+
+    sweep_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rule_type: Mapped[str] = mapped_column(String(32))
+    tickers: Mapped[str] = mapped_column(String(512))
+    request_json: Mapped[str] = mapped_column(LongText)
+    combos: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    chunks: Mapped[int] = mapped_column(Integer)
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    image_tag: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[timestamp]
+
+    __table_args__ = (Index("ix_sweeps_created", "created_at"),)
+
+    def __repr__(self) -> str:
+        return f"Sweep(sweep_id={self.sweep_id!r}, combos={self.combos!r})"
+
+
+class SweepChunk(Base):
+    """One queued chunk: consecutive combinations of one ticker. ``chunk_id`` is its RQ job
+    id; ``payload_json`` its queue message and ``queue`` the queue it went to (the reaper of
+    that queue re-enqueues it from here). Timings of
+    the attempt that stored it: ``startup_ms`` (consumer process start to the job function),
+    ``compute_ms`` (data, signals, engine, metrics) and ``write_ms`` (the results
+    transaction)."""
+
+    __tablename__ = "sweep_chunks"
+
+    chunk_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    sweep_id: Mapped[str] = mapped_column(String(36))
+    chunk_no: Mapped[int] = mapped_column(Integer)
+    ticker: Mapped[str] = mapped_column(String(32))
+    combo_first: Mapped[int] = mapped_column(Integer)
+    combo_count: Mapped[int] = mapped_column(Integer)
+    payload_json: Mapped[str] = mapped_column(LongText)
+    status: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    startup_ms: Mapped[float | None] = mapped_column(Metric)
+    compute_ms: Mapped[float | None] = mapped_column(Metric)
+    write_ms: Mapped[float | None] = mapped_column(Metric)
+    created_at: Mapped[timestamp]
+    started_at: Mapped[optional_timestamp]
+    completed_at: Mapped[optional_timestamp]
+
+    __table_args__ = (
+        Index("ix_chunks_sweep", "sweep_id", "chunk_no", unique=True),
+        Index("ix_chunks_queue_status", "queue", "status"),
+    )
+
+    def __repr__(self) -> str:
+        return f"SweepChunk(chunk_id={self.chunk_id!r}, status={self.status!r})"
+
+
+class SweepResult(Base):
+    """One combination's outcome: its ticker, swept parameter values and metrics."""
+
+    __tablename__ = "sweep_results"
+
+    sweep_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    combo_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chunk_no: Mapped[int] = mapped_column(Integer)
+    ticker: Mapped[str] = mapped_column(String(32))
+    params_json: Mapped[str] = mapped_column(Text)
+    total_return_pct: Mapped[float | None] = mapped_column(Metric)
+    sharpe_ratio: Mapped[float | None] = mapped_column(Metric)
+    max_drawdown_pct: Mapped[float | None] = mapped_column(Metric)
+    num_trades: Mapped[int | None] = mapped_column(Integer)
+    cagr_pct: Mapped[float | None] = mapped_column(Metric)
+    volatility_pct: Mapped[float | None] = mapped_column(Metric)
+    sortino_ratio: Mapped[float | None] = mapped_column(Metric)
+    calmar_ratio: Mapped[float | None] = mapped_column(Metric)
+    max_drawdown_duration_days: Mapped[float | None] = mapped_column(Metric)
+
+    def __repr__(self) -> str:
+        return f"SweepResult(sweep_id={self.sweep_id!r}, combo_no={self.combo_no!r})"

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, load_only
 
 from runs.sweep import RESULT_METRICS, SweepRequest
-from store.models import RunStatus
+from store.models import Sweep, SweepChunk, SweepResult
 from store.runs import (
     ERROR_MESSAGE_MAX,
     guarded_update,
@@ -28,14 +28,14 @@ from store.runs import (
     utcnow,
     writing,
 )
-from store.sweep_models import Sweep, SweepChunk, SweepResult
+from work.status import ALL_STATUSES, RunStatus
 
 """The metric columns of ``sweep_results`` (``runs.sweep_eval.SWEEP_METRICS``)."""
 
 PARTIAL = "PARTIAL"
 """A finished sweep some of whose chunks SUCCEEDED and some FAILED."""
 
-SWEEP_STATUSES = (*RunStatus.ALL, PARTIAL)
+SWEEP_STATUSES = (*ALL_STATUSES, PARTIAL)
 
 
 def insert_sweep(
@@ -258,8 +258,8 @@ class SweepState:
 def derive_state(total: int, groups: Iterable[tuple]) -> SweepState:
     """The state from per-status groups ``(status, chunks, combos, first start, last
     completion)`` of one sweep's chunks."""
-    chunks = dict.fromkeys(RunStatus.ALL, 0)
-    combos = dict.fromkeys(RunStatus.ALL, 0)
+    chunks = dict.fromkeys(ALL_STATUSES, 0)
+    combos = dict.fromkeys(ALL_STATUSES, 0)
     starts, ends = [], []
     for status, n_chunks, n_combos, started, completed in groups:
         chunks[status] = int(n_chunks)

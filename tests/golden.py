@@ -8,7 +8,7 @@ from __future__ import annotations
 from runs.contract import parse_request
 from runs.execute import execute
 from runs.serialize import to_json
-from tests.test_runs_execute import GOLDEN, GOLDEN_REQUEST
+from tests.runs.test_runs_execute import GOLDEN, GOLDEN_REQUEST
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 import adapters
 from data import load_catalog
 from rules import RULES, describe_rules
-from store.models import BacktestRun, RunStatus
+from store.models import BacktestRun
 from store.runs import (
     RunFilter,
     get_result_text,
@@ -47,6 +47,7 @@ from web.history import run_filter
 from web.present import iso_utc, run_summary
 from web.queue import get_run_queue
 from web.runs import is_run_id
+from work.status import ALL_STATUSES, FINISHED, RunStatus
 
 logger = logging.getLogger("web.dashboard")
 
@@ -191,7 +192,7 @@ def history():
         pages=pages,
         page_links=_page_links(min(page, pages), pages),
         total=total,
-        statuses=RunStatus.ALL,
+        statuses=ALL_STATUSES,
         tickers=_tickers(),
         rule_types=list(RULES),
         history_metrics=dashboard_format.HISTORY_METRICS,
@@ -222,7 +223,7 @@ def run_page(run_id: str):
         now_iso=iso_utc(utcnow()),
         queued_for=dashboard_format.duration(row.created_at, row.started_at),
         ran_for=dashboard_format.duration(row.started_at, row.completed_at),
-        finished=row.status in RunStatus.FINISHED,
+        finished=row.status in FINISHED,
         **_nav(),
     )
 

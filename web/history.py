@@ -15,11 +15,11 @@ from flask import Blueprint, request
 
 from data import UnknownTickerError, validate_ticker
 from rules import RULES
-from store.models import RunStatus
 from store.runs import RunFilter, list_runs
 from web.db import get_session
 from web.errors import ApiError
 from web.present import run_summary
+from work.status import ALL_STATUSES
 
 bp = Blueprint("history", __name__, url_prefix="/api")
 
@@ -43,8 +43,8 @@ def _count(name: str, default: int, low: int, high: int) -> int:
 
 def _status() -> str | None:
     value = request.args.get("status", "").strip().upper()
-    if value and value not in RunStatus.ALL:
-        raise ApiError(400, f"must be one of: {', '.join(RunStatus.ALL)}", field="status")
+    if value and value not in ALL_STATUSES:
+        raise ApiError(400, f"must be one of: {', '.join(ALL_STATUSES)}", field="status")
     return value or None
 
 

@@ -52,7 +52,7 @@ from runs.sweep import (
 )
 from runs.sweep_grid import MAX_COMBOS
 from runs.sweep_view import AGGREGATES, LOWER_IS_BETTER, aggregate, dimensions, parse_fixed
-from store.sweep_models import Sweep, SweepResult
+from store.models import Sweep, SweepResult
 from store.sweeps import (
     RESULT_METRICS,
     SORT_COLUMNS,

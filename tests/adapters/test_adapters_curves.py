@@ -1,0 +1,69 @@
+"""adapters.curves: equity, drawdown and portfolio curves, one value per bar."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from adapters.curves import drawdown_curve, drawdown_pct, equity_curve, portfolio_curve
+from adapters.timestamps import iso_utc
+from engine import TradingParams, run
+from tests.adapters.support import hand_result, make_bars, signals
+
+EQUITY = [100.0, 110.0, 99.0, 121.0, 110.0, 132.0]
+
+
+def test_equity_curve_pairs_every_bar_timestamp_with_its_equity():
+    """Timestamps are the bars' ISO UTC stamps; equity is the engine's path as floats."""
+    bars = make_bars([1, 2, 3, 4, 5, 6])
+    curve = equity_curve(bars, hand_result(EQUITY))
+    assert list(curve) == ["timestamps", "equity"]
+    assert curve["timestamps"] == iso_utc(bars.timestamps)
+    assert curve["timestamps"][0] == "2024-01-01T21:00:00+00:00"
+    assert curve["equity"] == EQUITY
+
+
+def test_drawdown_is_percent_below_the_running_peak_worked_by_hand():
+    """Peaks 100, 110, 110, 121, 121, 132: falls of 11/110 and 11/121 below them."""
+    curve = drawdown_curve(make_bars([1, 2, 3, 4, 5, 6]), hand_result(EQUITY))
+    assert list(curve) == ["timestamps", "drawdown_pct"]
+    expected = [0.0, 0.0, -11 / 110 * 100, 0.0, -11 / 121 * 100, 0.0]
+    assert curve["drawdown_pct"] == pytest.approx(expected, rel=1e-12)
+    assert all(v <= 0 for v in curve["drawdown_pct"])
+
+
+def test_deepest_drawdown_equals_the_engines_max_drawdown():
+    """min(drawdown_pct) == -max_drawdown_pct of the same run, exactly."""
+    bars = make_bars([10, 12, 9, 8, 11, 7, 13, 6], open_=[10, 11, 10, 9, 8, 12, 7, 12])
+    res = run(bars, signals(8, [0, 4]), signals(8, [2, 6]), TradingParams(fee_rate=0.01))
+    assert min(drawdown_curve(bars, res)["drawdown_pct"]) == -res.metrics["max_drawdown_pct"]
+    assert res.metrics["max_drawdown_pct"] > 0
+
+
+def test_drawdown_pct_is_minus_100_after_a_bust():
+    """Equity 0 (bankrupt) is 100% below the peak."""
+    assert drawdown_pct(np.array([100.0, 150.0, 0.0, 0.0])).tolist() == [0.0, 0.0, -100.0, -100.0]
+
+
+def test_portfolio_curve_splits_equity_into_cash_and_position_value():
+    """shares = signed position, position = shares × close, total = equity = cash + position."""
+    close = [10.0, 11.0, 12.0, 11.0, 14.0, 15.0]
+    bars = make_bars(close, open_=[10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
+    params = TradingParams(position_size=1000, direction="longshort")
+    res = run(bars, signals(6, [3]), signals(6, [0]), params)
+    curve = portfolio_curve(bars, res)
+    assert list(curve) == ["timestamps", "cash", "shares", "position", "total"]
+    assert curve["shares"] == [0.0, -90.0, -90.0, -90.0, 71.0, 71.0]  # short 90, then long 71
+    assert curve["position"] == [s * c for s, c in zip(curve["shares"], close, strict=True)]
+    assert curve["total"] == res.equity.tolist()
+    assert np.allclose(np.add(curve["cash"], curve["position"]), curve["total"], rtol=1e-12)
+
+
+def test_curves_are_json_serialisable_without_nan():
+    """json.dumps(..., allow_nan=False) accepts every curve."""
+    bars = make_bars([10, 12, 9, 8])
+    res = run(bars, signals(4, [0]), signals(4, [2]))
+    for curve in (equity_curve(bars, res), drawdown_curve(bars, res), portfolio_curve(bars, res)):
+        assert json.loads(json.dumps(curve, allow_nan=False)) == curve

@@ -1,0 +1,32 @@
+"""adapters package: the public surface, and that importing it stays cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import adapters
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_all_names_the_public_functions_and_constants():
+    """__all__ lists exactly the documented public API, and each name resolves."""
+    assert sorted(adapters.__all__) == sorted([
+        "CHART_KEYS", "METRIC_KEYS", "TRADE_FIELDS", "buy_and_hold", "drawdown_curve",
+        "enhanced_metrics", "equity_curve", "iso_utc", "portfolio_curve", "price_candles",
+        "render_charts", "signal_markers", "trade_records", "trades_csv",
+    ])  # fmt: skip
+    for name in adapters.__all__:
+        assert getattr(adapters, name) is not None
+
+
+def test_importing_adapters_does_not_import_matplotlib_or_pandas():
+    """A fresh `import adapters` leaves matplotlib (and pandas) unloaded."""
+    code = (
+        "import adapters, sys; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
+        "assert 'pandas' not in sys.modules, 'pandas imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

@@ -1,0 +1,234 @@
+"""Tests for scripts/bulk_submit.py: against the real web app served on loopback (SQLite,
+real Redis, no consumers) for grid and file submission, resumability, 400 reports and exit
+codes; and against the whole platform (the ``stack`` fixture: MariaDB, Redis, consumers) for
+50 runs that all finish, a summary, and a re-run that submits nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from rules import describe_rules
+from scripts.bulk_grid import expand_grid, merge_params, parse_param
+from scripts.bulk_state import Journal, request_key
+from scripts.bulk_submit import main
+from tests.stack import free_port
+from tests.web.support import TICKER, app_with_schema, close_app, write_data_dir
+
+GRID = ["--tickers", TICKER, "--rules", "SMA_CROSS,RSI"]
+GRID_PARAMS = ["--param", "fast=3,5", "--param", "slow=5,8", "--param", "period=5,10"]
+DATES = ["--start", "2021-01-01", "--end", "2021-12-31"]
+
+
+@pytest.fixture
+def api_url(sqlite_url, redis_url, tmp_path: Path) -> Iterator[str]:
+    """The real app on a loopback port (runs stay PENDING: no consumer runs here)."""
+    app = app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "data"))
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    close_app(app)
+
+
+def run_count(url: str) -> int:
+    return requests.get(f"{url}/api/runs", params={"per_page": 1}, timeout=10).json()["total"]
+
+
+def lookup(url: str, run_ids: list[str]) -> dict[str, dict]:
+    body = requests.get(f"{url}/api/runs/lookup", params={"ids": ",".join(run_ids)}, timeout=10)
+    return {run["run_id"]: run for run in body.json()["runs"]}
+
+
+def grid_requests(*params: str) -> list[dict]:
+    """The requests the GRID options expand to, computed with the grid module directly."""
+    values = merge_params([parse_param(text) for text in params[1::2]])
+    base = {"start_date": "2021-01-01", "end_date": "2021-12-31"}
+    return expand_grid(describe_rules(), [TICKER], ["SMA_CROSS", "RSI"], values, base).requests
+
+
+# --- on the app alone ---------------------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_grid_is_submitted_once_and_a_rerun_submits_nothing(api_url, tmp_path, capsys):
+    """5 valid combinations become 5 runs with the journal's run_ids; a re-run adds none."""
+    state = tmp_path / "state.jsonl"
+    args = ["--url", api_url, *GRID, *GRID_PARAMS, *DATES, "--state", str(state)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1: violates SMA_CROSS fast < slow" in out
+    assert "new 5, already submitted 0" in out
+    assert run_count(api_url) == 5
+
+    journal = Journal.load(state)
+    runs = lookup(api_url, [entry.run_id for entry in journal.entries.values()])
+    assert len(runs) == 5
+    expected = {
+        (r["rule_type"], json.dumps(r["params"], sort_keys=True))
+        for r in grid_requests(*GRID_PARAMS)
+    }
+    assert {
+        (r["rule_type"], json.dumps(r["params"], sort_keys=True)) for r in runs.values()
+    } == expected
+
+    assert main(args) == 0
+    assert "new 0, already submitted 5" in capsys.readouterr().out
+    assert run_count(api_url) == 5
+
+
+@pytest.mark.redis
+def test_a_crash_between_journal_and_post_never_doubles_a_run(api_url, tmp_path, capsys):
+    """An id journaled and posted before a crash answers 409 (kept); one journaled but never
+    posted is posted with that same id. No other run ids appear."""
+    requests_ = grid_requests(*GRID_PARAMS)
+    state = tmp_path / "state.jsonl"
+    journal = Journal.load(state)
+    posted, unposted = requests_[0], requests_[1]
+    posted_id, unposted_id = str(uuid.uuid4()), str(uuid.uuid4())
+    journal.assign(request_key(posted), posted_id, posted)
+    response = requests.post(f"{api_url}/run_backtest", json={**posted, "run_id": posted_id})
+    assert response.status_code == 202
+    journal.assign(request_key(unposted), unposted_id, unposted)
+
+    args = ["--url", api_url, *GRID, *GRID_PARAMS, *DATES, "--state", str(state)]
+    assert main(args) == 0
+    assert "new 4, already submitted 1" in capsys.readouterr().out
+    assert run_count(api_url) == len(requests_)
+    ids = {entry.run_id for entry in Journal.load(state).entries.values()}
+    assert {posted_id, unposted_id} <= ids
+    assert set(lookup(api_url, sorted(ids))) == ids
+
+
+@pytest.mark.redis
+def test_400s_are_listed_with_field_and_message_and_exit_1(api_url, tmp_path, capsys):
+    """An unknown ticker and a range without bars are refused: each printed, exit code 1."""
+    state = tmp_path / "state.jsonl"
+    args = ["--url", api_url, "--tickers", f"{TICKER},NOPE", "--rules", "RSI"]
+    args += ["--param", "period=5", "--start", "1990-01-01", "--end", "2021-12-31"]
+    assert main([*args, "--state", str(state)]) == 1
+    out = capsys.readouterr().out
+    assert "1 requests were refused (HTTP 400):" in out
+    assert "NOPE RSI" in out
+    assert "ticker: unknown ticker NOPE" in out
+    assert run_count(api_url) == 1
+
+    empty = ["--url", api_url, "--tickers", TICKER, "--rules", "RSI", "--param", "period=5"]
+    empty += ["--start", "1990-01-01", "--end", "1990-12-31", "--state", str(tmp_path / "e")]
+    assert main(empty) == 1
+    assert "start_date: no TESTCO bars between 1990-01-01 and 1990-12-31" in capsys.readouterr().out
+    assert run_count(api_url) == 1
+
+
+@pytest.mark.redis
+def test_file_input_merges_duplicates_and_keeps_state_beside_it(api_url, tmp_path, capsys):
+    """A JSON file's duplicate requests run once; the state file sits next to the input;
+    --out writes every request's current state."""
+    request = {
+        "ticker": TICKER,
+        "rule_type": "RSI",
+        "start_date": "2021-01-01",
+        "end_date": "2021-06-30",
+    }
+    other = {**request, "params": {"period": 5, "oversold": 30, "overbought": 70}}
+    source = tmp_path / "requests.json"
+    source.write_text(json.dumps([request, other, dict(reversed(request.items()))]))
+    out_csv = tmp_path / "results.csv"
+    assert main(["--url", api_url, "--input", str(source), "--out", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "1 duplicate requests in the input were merged" in out
+    assert run_count(api_url) == 2
+    assert (tmp_path / "requests.json.state.jsonl").is_file()
+    with out_csv.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["status"] for row in rows) == ["SUBMITTED", "SUBMITTED"]
+
+
+@pytest.mark.redis
+def test_dry_run_only_plans(api_url, tmp_path, capsys):
+    """--dry-run prints the plan and submits nothing."""
+    args = ["--url", api_url, *GRID, *GRID_PARAMS, "--dry-run", "--state", str(tmp_path / "s")]
+    assert main(args) == 0
+    assert "5 requests (0 already submitted)" in capsys.readouterr().out
+    assert run_count(api_url) == 0
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tickers", TICKER, "--rules", "RSI", "--param", "fast=5"], "none of RSI"),
+        (["--rules", "RSI"], "give --tickers and --rules"),
+        (["--input", "x.json", "--rules", "RSI"], "either --input or a grid"),
+        (["--tickers", TICKER, "--rules", "RSI", "--rate", "0"], "greater than 0"),
+    ],
+)
+def test_unusable_options_exit_2(api_url, tmp_path, capsys, args, message):
+    """Bad options are explained on stderr with exit code 2; nothing is submitted."""
+    assert main(["--url", api_url, "--state", str(tmp_path / "s"), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert run_count(api_url) == 0
+
+
+def test_an_unreachable_api_exits_3(tmp_path, capsys):
+    """With nothing listening the script says the API is unavailable (exit 3)."""
+    url = f"http://127.0.0.1:{free_port()}"
+    args = ["--url", url, *GRID, "--retries", "1", "--state", str(tmp_path / "s")]
+    assert main(args) == 3
+    assert "the API is unavailable" in capsys.readouterr().err
+
+
+# --- on the whole platform ----------------------------------------------------------------
+
+
+@pytest.mark.mysql
+@pytest.mark.redis
+@pytest.mark.slow
+def test_fifty_runs_finish_with_a_summary_and_a_rerun_adds_none(stack, tmp_path, capsys):
+    """A 50-run grid on 5 tickers all SUCCEED; the summary ranks them by Sharpe; the CSV has
+    every result; running the same command again submits nothing."""
+    before = run_count(stack.base_url)
+    state, out_csv = tmp_path / "state.jsonl", tmp_path / "results.csv"
+    args = ["--url", stack.base_url, "--tickers", "ACME,GLOBEX,HOOLI,INITECH,UMBRELLA"]
+    args += ["--rules", "RSI,SMA_CROSS", "--param", "period=10,12,14,16,20"]
+    args += ["--param", "fast=5,10", "--param", "slow=10,20,30", "--start", "2022-01-01"]
+    args += ["--end", "2024-12-31", "--no-charts", "--wait", "--poll", "1", "--timeout", "600"]
+    args += ["--rate", "20", "--state", str(state), "--out", str(out_csv)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "50 requests (0 already submitted)" in out
+    assert "skipped 5: violates SMA_CROSS fast < slow" in out
+    assert "finished 50 (0 failed)" in out
+    assert run_count(stack.base_url) == before + 50
+
+    with out_csv.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 50
+    assert {row["status"] for row in rows} == {"SUCCEEDED"}
+    best = sorted(rows, key=lambda row: -float(row["sharpe_ratio"] or "-inf"))[:10]
+    table = out.split("best 10 by sharpe_ratio:")[1].splitlines()[3:13]
+    assert [line.split()[1] for line in table] == [row["run_id"] for row in best]
+
+    assert main(args) == 0
+    assert "new 0, already submitted 50" in capsys.readouterr().out
+    assert run_count(stack.base_url) == before + 50
+
+
+def test_the_sweep_subcommand_hands_over_to_the_sweep_script(monkeypatch):
+    """`bulk_submit sweep …` runs scripts.bulk_sweep with the remaining arguments."""
+    import scripts.bulk_sweep
+
+    seen = []
+    monkeypatch.setattr(scripts.bulk_sweep, "main", lambda argv: seen.append(argv) or 7)
+    assert main(["sweep", "--rule", "RSI"]) == 7
+    assert seen == [["--rule", "RSI"]]

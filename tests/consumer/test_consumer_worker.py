@@ -1,0 +1,243 @@
+"""``python -m consumer`` on MariaDB + Redis: one run per process, outcomes recorded, faults.
+
+Kill tests freeze the consumer and its work-horse (SIGSTOP; RQ puts the horse in its own
+process group) the moment the run is RUNNING, so the kill lands mid-run without a race. A
+killed work-horse (what an out-of-memory kill does) is seen by the parent at once and RQ
+retries the run; a killed consumer (pod lost) is found by the reaper after RQ's heartbeat
+expires (monitoring interval + 60 s), retried once, and FAILED if the retry dies too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from consumer.queue import enqueue_run
+from consumer.reaper import CRASHED, reap
+from runs.contract import parse_request
+from store.models import RunStatus
+from store.runs import get_run, insert_pending
+from tests.consumer.support import (
+    children,
+    consumer,
+    consumer_env,
+    finish,
+    long_history,
+    queue_for,
+    sessions_for,
+    signal_pod,
+)
+from tests.stack import wait_until
+
+pytestmark = [pytest.mark.mysql, pytest.mark.redis]
+
+
+@pytest.fixture
+def env(mysql_url, redis_url, tmp_path, monkeypatch):
+    return consumer_env(mysql_url, redis_url, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def sessions(env):
+    return sessions_for(env)
+
+
+@pytest.fixture
+def queue(env):
+    return queue_for(env)
+
+
+def submit(sessions, queue, **fields) -> str:
+    payload = {
+        "ticker": "ACME",
+        "rule_type": "SMA_CROSS",
+        "start_date": "2016-01-01",
+        "end_date": "2018-12-31",
+        "charts": False,
+        **fields,
+    }
+    request = parse_request(payload, strict=False)
+    with sessions() as session:
+        insert_pending(session, request, "test", queue=queue.name)
+    enqueue_run(queue, request)
+    return request.run_id
+
+
+def row(sessions, run_id):
+    with sessions() as session:
+        return get_run(session, run_id)
+
+
+@pytest.fixture
+def slow_data(tmp_path) -> Path:
+    """A DATA_DIR with SLOW: 20,000 daily bars (the most a run may cover; ~1 s with charts)."""
+    return long_history(tmp_path / "slowdata", "SLOW", seed=7)
+
+
+def test_a_consumer_takes_exactly_one_run_records_it_and_exits_zero(env, sessions, queue):
+    """Two queued runs: one process runs one of them to SUCCEEDED, the other stays queued."""
+    first = submit(sessions, queue)
+    second = submit(sessions, queue, rule_type="RSI")
+    proc = consumer(env)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    done = row(sessions, first)
+    assert done.status == RunStatus.SUCCEEDED and done.attempts == 1
+    assert done.started_at <= done.completed_at and done.worker
+    result = json.loads(done.result_json)
+    assert result["run_id"] == first and result["data_hash"] == done.data_hash
+    assert result["engine_version"] == done.engine_version
+    assert row(sessions, second).status == RunStatus.PENDING
+    assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [second.encode()]
+    assert Path(env["CLAIM_FILE"]).exists()
+    assert first in out, "every log line about the run carries its run_id"
+
+
+def test_an_empty_queue_exits_zero_at_once(env):
+    """KEDA can over-start Jobs: with nothing queued the consumer exits 0 without claiming."""
+    started = time.monotonic()
+    proc = consumer(env)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert time.monotonic() - started < 5
+    assert not Path(env["CLAIM_FILE"]).exists()
+
+
+def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_zero(
+    env, sessions, queue, tmp_path
+):
+    """A data file that breaks a quality rule: FAILED naming the file's line; the pod exits 0."""
+    folder = tmp_path / "baddata"
+    folder.mkdir()
+    (folder / "BAD.csv").write_text(
+        "Date,Open,High,Low,Close,Volume\n2020-01-02,10,11,9,10,5\n2020-01-03,10,9,9,10,5\n"
+    )
+    entry = {"file": "BAD.csv", "name": "Bad", "synthetic": True, "description": "test"}
+    (folder / "catalog.json").write_text(json.dumps({"BAD": entry}))
+    request = parse_request(
+        {"ticker": "BAD", "rule_type": "RSI", "start_date": "2020-01-01", "end_date": "2020-12-31"}
+    )
+    with sessions() as session:
+        insert_pending(session, request, "test", queue=queue.name)
+    enqueue_run(queue, request)
+    proc = consumer(env, DATA_DIR=str(folder))
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    failed = row(sessions, request.run_id)
+    assert failed.status == RunStatus.FAILED
+    assert "line 3" in failed.error_message and "Traceback" not in failed.error_message
+
+
+def test_a_duplicate_delivery_of_a_finished_run_does_not_change_its_result(env, sessions, queue):
+    """The same run delivered again after SUCCEEDED is skipped: result and times unchanged."""
+    run_id = submit(sessions, queue)
+    assert finish(consumer(env))[0] == 0
+    before = row(sessions, run_id)
+    assert before.status == RunStatus.SUCCEEDED
+
+    queue.connection.delete(f"rq:job:{run_id}")  # its hash expired (result_ttl)
+    enqueue_run(queue, parse_request(json.loads(before.request_json), strict=False))
+    proc = consumer(env)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    after = row(sessions, run_id)
+    assert "duplicate or late delivery ignored" in out
+    assert (after.status, after.result_json, after.completed_at, after.attempts) == (
+        before.status,
+        before.result_json,
+        before.completed_at,
+        before.attempts,
+    )
+
+
+def _start_and_freeze(env, sessions, queue, slow_data, claim: Path):
+    """Start a consumer on a SLOW run and stop (SIGSTOP) it as soon as the run is RUNNING."""
+    run_id = submit(
+        sessions, queue, ticker="SLOW", start_date="1940-01-01", end_date="2000-01-01", charts=True
+    )
+    proc = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(claim))
+    wait_until(lambda: row(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING")
+    signal_pod(proc, signal.SIGSTOP)
+    assert row(sessions, run_id).status == RunStatus.RUNNING, "frozen mid-run"
+    return run_id, proc
+
+
+def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
+    env, sessions, queue, slow_data, tmp_path
+):
+    """SIGKILL on the forked work-horse (an OOM kill): the parent records it, RQ re-queues the
+    run, the consumer still exits 0, and the next consumer finishes it (attempt 2)."""
+    run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
+    (horse,) = children(proc.pid)
+    os.kill(horse, signal.SIGKILL)
+    signal_pod(proc, signal.SIGCONT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [run_id.encode()]
+    assert row(sessions, run_id).status == RunStatus.RUNNING
+
+    second = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
+    code, out = finish(second)
+    assert code == 0, out
+    done = row(sessions, run_id)
+    assert (done.status, done.attempts) == (RunStatus.SUCCEEDED, 2), (done.error_message, out)
+
+
+def _kill_pod(proc: subprocess.Popen) -> None:
+    signal_pod(proc, signal.SIGKILL)  # the whole pod: parent and work-horse
+    finish(proc, timeout=10)
+
+
+def _reap_until(env, sessions, predicate, what: str):
+    connection = Redis.from_url(env["REDIS_URL"])
+
+    def step():
+        connection.delete(f"rq:clean_registries:{env['RQ_QUEUE']}")  # a worker's lock
+        reap(connection, sessions, env["RQ_QUEUE"])
+        return predicate()
+
+    return wait_until(step, 150, interval=3, what=what)
+
+
+@pytest.mark.slow
+def test_a_killed_consumer_is_retried_once_by_the_reaper_then_failed_if_killed_again(
+    env, sessions, queue, slow_data, tmp_path
+):
+    """Pod lost mid-run: the reaper re-queues it once (never stuck RUNNING); lost again, the
+    reaper fails it with a clear message. ~2.5 minutes: RQ's heartbeat expiry is +60 s."""
+    run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
+    _kill_pod(proc)
+    key = f"rq:queue:{env['RQ_QUEUE']}"
+    _reap_until(env, sessions, lambda: queue.connection.llen(key) == 1, "the retry")
+    assert row(sessions, run_id).status == RunStatus.RUNNING
+
+    retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
+    wait_until(lambda: row(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
+    signal_pod(retry, signal.SIGSTOP)
+    _kill_pod(retry)
+    _reap_until(env, sessions, lambda: row(sessions, run_id).status == RunStatus.FAILED, "FAILED")
+    failed = row(sessions, run_id)
+    assert failed.error_message == CRASHED and failed.completed_at is not None
+    assert queue.connection.llen(key) == 0
+
+
+@pytest.mark.slow
+def test_a_killed_consumer_whose_retry_succeeds_ends_succeeded(
+    env, sessions, queue, slow_data, tmp_path
+):
+    """Pod lost mid-run, reaper re-queues it, the next consumer finishes: SUCCEEDED, attempt 2."""
+    run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
+    _kill_pod(proc)
+    key = f"rq:queue:{env['RQ_QUEUE']}"
+    _reap_until(env, sessions, lambda: queue.connection.llen(key) == 1, "the retry")
+    retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
+    assert finish(retry)[0] == 0
+    done = row(sessions, run_id)
+    assert done.status == RunStatus.SUCCEEDED and done.attempts == 2

@@ -1,0 +1,298 @@
+"""Validation and policy tests for keda/: the consumer ScaledJob and its TriggerAuthentication.
+
+The objects are validated with jsonschema against KEDA v2.20.2's CRD schemas (shared/schemas/keda),
+tightened to reject unknown fields. The policy tests pin the settings that keep "one Kubernetes Job
+per queued run" true with RQ's delete-on-take queue (docs/architecture.md explains each).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.support import (
+    KEDA_DIR,
+    configmap_literals,
+    crd_errors,
+    kustomize,
+    load_doc,
+    load_docs,
+    one,
+)
+
+SCALEDJOB_FILE = KEDA_DIR / "scaledjob.yaml"
+RESOURCE_FILES = sorted(p for p in KEDA_DIR.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+@pytest.fixture
+def scaledjob() -> dict:
+    """keda/scaledjob.yaml as written (a fresh copy per test)."""
+    return load_doc(SCALEDJOB_FILE)
+
+
+def job_spec(scaledjob: dict) -> dict:
+    """The JobSpec KEDA copies into every Job."""
+    return scaledjob["spec"]["jobTargetRef"]
+
+
+def the_container(scaledjob: dict) -> dict:
+    """The consumer container of the Job template."""
+    (container,) = job_spec(scaledjob)["template"]["spec"]["containers"]
+    return container
+
+
+def redis_trigger(scaledjob: dict) -> dict:
+    """The single redis trigger."""
+    (trigger,) = scaledjob["spec"]["triggers"]
+    assert trigger["type"] == "redis"
+    return trigger
+
+
+# --- CRD schema validation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", RESOURCE_FILES, ids=lambda p: p.name)
+def test_keda_files_pass_the_crd_schemas(path: Path) -> None:
+    """Each keda/ object is valid against its KEDA CRD schema, unknown fields rejected."""
+    for doc in load_docs(path):
+        assert crd_errors(doc) == [], path.name
+
+
+def test_kustomized_keda_objects_pass_the_crd_schemas() -> None:
+    """The objects rendered by `kubectl kustomize keda/` are valid too."""
+    rendered = kustomize(KEDA_DIR)
+    assert {d["kind"] for d in rendered} == {"ScaledJob", "TriggerAuthentication"}
+    for doc in rendered:
+        assert crd_errors(doc) == [], doc["kind"]
+
+
+def _typo_at_top(doc: dict) -> None:
+    doc["spec"]["pollingIntervall"] = 5
+
+
+def _unquoted_list_length(doc: dict) -> None:
+    doc["spec"]["triggers"][0]["metadata"]["listLength"] = 1
+
+
+def _typo_in_container(doc: dict) -> None:
+    doc["spec"]["jobTargetRef"]["template"]["spec"]["containers"][0]["imagePullPolcy"] = "Always"
+
+
+def _unknown_strategy(doc: dict) -> None:
+    doc["spec"]["scalingStrategy"]["strategy"] = "fastest"
+
+
+def _no_triggers(doc: dict) -> None:
+    doc["spec"]["triggers"] = []
+
+
+def _zero_polling(doc: dict) -> None:
+    doc["spec"]["pollingInterval"] = 0
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (_typo_at_top, "pollingIntervall"),
+        (_unquoted_list_length, "is not of type 'string'"),
+        (_typo_in_container, "imagePullPolcy"),
+        (_unknown_strategy, "fastest"),
+        (_no_triggers, "[]"),
+        (_zero_polling, "minimum"),
+    ],
+    ids=["typo-field", "unquoted-listLength", "typo-in-container", "bad-enum", "no-trigger", "min"],
+)
+def test_crd_validation_rejects_a_broken_copy(scaledjob: dict, mutate, expected: str) -> None:
+    """The validator bites: each broken copy of the ScaledJob is reported with the right error."""
+    broken = copy.deepcopy(scaledjob)
+    mutate(broken)
+    errors = crd_errors(broken)
+    assert errors, "the broken ScaledJob was accepted"
+    assert any(expected in error for error in errors), errors
+
+
+def test_trigger_authentication_typo_is_rejected() -> None:
+    """A misspelt secretTargetRef field is reported as well."""
+    auth = load_doc(KEDA_DIR / "triggerauthentication.yaml")
+    auth["spec"]["secretTargetRef"][0]["kee"] = auth["spec"]["secretTargetRef"][0].pop("key")
+    assert any("kee" in error for error in crd_errors(auth))
+
+
+# --- file layout (the compose scaler reads scaledjob.yaml) --------------------------------------
+
+
+def test_scaledjob_file_holds_only_the_scaledjob() -> None:
+    """A single document, the ScaledJob; the TriggerAuthentication has its own file."""
+    docs = load_docs(SCALEDJOB_FILE)
+    assert [(d["apiVersion"], d["kind"]) for d in docs] == [("keda.sh/v1alpha1", "ScaledJob")]
+    auth = load_doc(KEDA_DIR / "triggerauthentication.yaml")
+    assert auth["kind"] == "TriggerAuthentication"
+
+
+def test_scaledjob_has_what_the_local_scaler_reads(scaledjob: dict) -> None:
+    """pollingInterval, maxReplicaCount, strategy, listName and listLength are all present."""
+    spec = scaledjob["spec"]
+    assert isinstance(spec["pollingInterval"], int) and spec["pollingInterval"] >= 1
+    assert isinstance(spec["maxReplicaCount"], int) and spec["maxReplicaCount"] >= 1
+    assert spec["scalingStrategy"]["strategy"] == "accurate"
+    metadata = redis_trigger(scaledjob)["metadata"]
+    assert metadata["listName"].startswith("rq:queue:")
+    assert metadata["listLength"] == "1"
+
+
+def test_local_scaler_parses_the_scaledjob_as_written(scaledjob: dict) -> None:
+    """consumer.scaling reads the same numbers KEDA would from keda/scaledjob.yaml."""
+    from consumer.scaling import load_scaled_job
+
+    parsed = load_scaled_job(SCALEDJOB_FILE)
+    spec = scaledjob["spec"]
+    assert parsed.polling_interval == spec["pollingInterval"]
+    assert parsed.max_replica_count == spec["maxReplicaCount"]
+    assert parsed.strategy == "accurate"
+    assert parsed.pending_pod_conditions == ("Ready",)
+    assert parsed.list_name == redis_trigger(scaledjob)["metadata"]["listName"]
+    assert parsed.list_length == 1.0
+
+
+def test_kustomization_lists_both_keda_files() -> None:
+    """keda/kustomization.yaml deploys the TriggerAuthentication and the ScaledJob."""
+    kustomization = load_doc(KEDA_DIR / "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == sorted(p.name for p in RESOURCE_FILES)
+
+
+# --- the "one Job per run" rules --------------------------------------------------------------
+
+
+def test_one_job_per_queued_run(scaledjob: dict) -> None:
+    """listLength "1": KEDA's target is one queued run per Job (its default of 5 under-scales)."""
+    metadata = redis_trigger(scaledjob)["metadata"]
+    assert metadata["listLength"] == "1"
+    assert metadata["activationListLength"] == "0"
+    assert "metricType" not in redis_trigger(scaledjob)  # "Value" would never create a Job
+
+
+def test_list_name_is_the_rq_queue_of_the_configmap(scaledjob: dict) -> None:
+    """listName == "rq:queue:" + RQ_QUEUE of the generated ConfigMap."""
+    queue = configmap_literals()["RQ_QUEUE"]
+    assert redis_trigger(scaledjob)["metadata"]["listName"] == f"rq:queue:{queue}"
+
+
+def test_accurate_strategy_counts_unclaimed_pods_as_pending(scaledjob: dict) -> None:
+    """accurate + pendingPodConditions Ready, and Ready only once the claim file exists."""
+    strategy = scaledjob["spec"]["scalingStrategy"]
+    assert strategy["strategy"] == "accurate"
+    assert strategy["pendingPodConditions"] == ["Ready"]
+    probe = the_container(scaledjob)["readinessProbe"]
+    assert probe["exec"]["command"] == ["test", "-f", configmap_literals()["CLAIM_FILE"]]
+
+
+def test_claim_file_lives_on_a_writable_volume(scaledjob: dict) -> None:
+    """The claim file's directory is an emptyDir mount (the root filesystem is read-only)."""
+    claim_dir = str(Path(configmap_literals()["CLAIM_FILE"]).parent)
+    pod = job_spec(scaledjob)["template"]["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in the_container(scaledjob)["volumeMounts"]}
+    empty_dirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
+    assert mounts[claim_dir] in empty_dirs
+    assert the_container(scaledjob)["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_failed_pods_are_never_retried(scaledjob: dict) -> None:
+    """restartPolicy Never and backoffLimit 0: a retry would take a different run from the queue."""
+    spec = job_spec(scaledjob)
+    assert spec["template"]["spec"]["restartPolicy"] == "Never"
+    assert spec["backoffLimit"] == 0
+    assert spec.get("parallelism", 1) == 1
+    assert spec.get("completions", 1) == 1
+
+
+def test_deadline_exceeds_the_run_timeout_plus_start_up(scaledjob: dict) -> None:
+    """activeDeadlineSeconds > RQ_JOB_TIMEOUT + 60 s (RQ kills a horse at timeout + 60)."""
+    timeout = int(configmap_literals()["RQ_JOB_TIMEOUT"])
+    assert job_spec(scaledjob)["activeDeadlineSeconds"] > timeout + 60
+
+
+def test_finished_jobs_are_bounded(scaledjob: dict) -> None:
+    """ttlSecondsAfterFinished 86400 on every Job, and both history limits set below KEDA's 100."""
+    spec = scaledjob["spec"]
+    assert job_spec(scaledjob)["ttlSecondsAfterFinished"] == 86400
+    assert 0 < spec["successfulJobsHistoryLimit"] < 100
+    assert 0 < spec["failedJobsHistoryLimit"] < 100
+
+
+def test_rollout_is_gradual(scaledjob: dict) -> None:
+    """rollout.strategy gradual: editing the ScaledJob never deletes running Jobs."""
+    assert scaledjob["spec"]["rollout"]["strategy"] == "gradual"
+    assert "rolloutStrategy" not in scaledjob["spec"]
+
+
+def test_consumer_runs_python_m_consumer(scaledjob: dict) -> None:
+    """Each Job runs the one-shot consumer entrypoint."""
+    assert the_container(scaledjob)["command"] == ["python", "-m", "consumer"]
+
+
+def test_redis_password_comes_from_the_trigger_authentication(scaledjob: dict) -> None:
+    """No password in the trigger metadata; the TriggerAuthentication reads it from the Secret."""
+    trigger = redis_trigger(scaledjob)
+    assert not {"password", "passwordFromEnv", "address"} & set(trigger["metadata"])
+    auth = load_doc(KEDA_DIR / "triggerauthentication.yaml")
+    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
+    (ref,) = auth["spec"]["secretTargetRef"]
+    assert ref["parameter"] == "password"
+    secret = load_doc(KEDA_DIR.parent / "k8s" / "secret-template.yaml")
+    assert ref["name"] == secret["metadata"]["name"]
+    assert ref["key"] in secret["stringData"]
+
+
+def test_redis_address_comes_from_a_fully_qualified_env_var(scaledjob: dict) -> None:
+    """addressFromEnv names a container env var; the KEDA operator (other namespace) needs FQDN."""
+    variable = redis_trigger(scaledjob)["metadata"]["addressFromEnv"]
+    env = {e["name"]: e for e in the_container(scaledjob)["env"]}
+    host, _, port = env[variable]["value"].rpartition(":")
+    assert host == "redis.stock-backtest.svc"
+    assert port == "6379"
+
+
+def test_consumer_pods_carry_the_label_the_network_policies_admit() -> None:
+    """The rendered Job template labels pods component=consumer (MySQL/Redis admit only that)."""
+    scaledjob = one(kustomize(KEDA_DIR.parent / "k8s"), "ScaledJob", "backtest-consumer")
+    labels = job_spec(scaledjob)["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "consumer"
+
+
+def test_every_keda_field_is_commented_with_its_default() -> None:
+    """Each KEDA/JobSpec field we set carries a "Default:" comment, as the KEDA spec does."""
+    fields = [
+        "jobTargetRef",
+        "parallelism",
+        "completions",
+        "backoffLimit",
+        "activeDeadlineSeconds",
+        "ttlSecondsAfterFinished",
+        "restartPolicy",
+        "pollingInterval",
+        "successfulJobsHistoryLimit",
+        "failedJobsHistoryLimit",
+        "maxReplicaCount",
+        "strategy",
+        "pendingPodConditions",
+        "listLength",
+        "activationListLength",
+        "databaseIndex",
+        "name: backtest-queue",
+        "type: redis",
+        "addressFromEnv",
+        "listName",
+        "authenticationRef",
+        "rollout",
+        "scalingStrategy",
+        "triggers",
+    ]
+    lines = SCALEDJOB_FILE.read_text(encoding="utf-8").splitlines()
+    for field in fields:
+        pattern = re.compile(rf"^\s*(- )?{re.escape(field)}\b")
+        matching = [line for line in lines if pattern.match(line) and "#" in line]
+        assert matching, f"{field} has no comment"
+        assert all("Default" in line or "Required" in line for line in matching), field

@@ -1,0 +1,175 @@
+"""The one execution path (runs.execute): golden bytes, parity through the rules, bounds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from backtesting import Backtest, Strategy
+from backtesting.lib import crossover
+
+import data
+from engine import ENGINE_VERSION
+from runs.contract import RequestError, parse_request
+from runs.execute import execute
+from runs.serialize import to_json
+from tests.reference import wilder_rsi
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+GOLDEN_REQUEST = {
+    "run_id": "00000000-0000-4000-8000-000000000001",
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "params": {"fast": 10, "slow": 30},
+    "start_date": "2016-01-01",
+    "end_date": "2017-12-31",
+    "direction": "longshort",
+    "slippage_bps": 2,
+    "charts": False,
+}
+
+
+def test_a_fixed_request_gives_the_committed_golden_bytes():
+    """Byte-identical result JSON on every run (tests/golden/; regenerate with
+    `python -m tests.golden` and bump ENGINE_VERSION when engine semantics change)."""
+    expected = (GOLDEN / "acme_sma_cross_longshort.json").read_text()
+    got = to_json(execute(parse_request(GOLDEN_REQUEST)))
+    assert json.loads(got)["engine_version"] == ENGINE_VERSION
+    assert got == expected, "result bytes changed: was ENGINE_VERSION bumped and golden renewed?"
+
+
+def test_the_same_request_with_charts_gives_the_same_bytes_twice_in_a_row():
+    """Charts included: two executions produce identical JSON, PNG bytes and all."""
+    request = parse_request({**GOLDEN_REQUEST, "charts": True})
+    first, second = (to_json(execute(request)) for _ in range(2))
+    assert hashlib.sha256(first.encode()).digest() == hashlib.sha256(second.encode()).digest()
+    assert json.loads(first)["charts"]["candles_base64"].startswith("data:image/png;base64,")
+
+
+@pytest.fixture(scope="module")
+def goog_dir(tmp_path_factory, goog_csv) -> Path:
+    """A DATA_DIR holding backtesting.py's GOOG.csv, imported unchanged."""
+    folder = tmp_path_factory.mktemp("goog")
+    data.register_csv(
+        goog_csv.read_bytes(), "GOOG", name="Alphabet (backtesting.py)", data_dir=folder
+    )
+    return folder
+
+
+class SmaCross(Strategy):
+    fast, slow = 10, 20
+
+    def init(self):
+        close = pd.Series(self.data.Close)
+        self.sma_fast = self.I(lambda: close.rolling(self.fast).mean().to_numpy())
+        self.sma_slow = self.I(lambda: close.rolling(self.slow).mean().to_numpy())
+
+    def next(self):
+        if crossover(self.sma_fast, self.sma_slow) and not self.position:
+            self.buy()
+        elif crossover(self.sma_slow, self.sma_fast) and self.position:
+            self.position.close()
+
+
+class RsiLevels(Strategy):
+    def init(self):
+        self.rsi = self.I(lambda: wilder_rsi(self.data.Close, 14))
+
+    def next(self):
+        if self.rsi[-1] < 30 and not self.position:
+            self.buy()
+        elif self.rsi[-1] > 70 and self.position:
+            self.position.close()
+
+
+@pytest.mark.filterwarnings("ignore:Some trades remain open:UserWarning")
+@pytest.mark.parametrize(
+    ("rule_type", "params", "strategy"),
+    [
+        ("SMA_CROSS", {"fast": 10, "slow": 20}, SmaCross),
+        ("RSI", {"period": 14, "oversold": 30, "overbought": 70}, RsiLevels),
+    ],
+    ids=["sma_cross", "rsi"],
+)
+def test_full_run_matches_backtesting_py_bar_by_bar_on_goog(
+    goog_dir, goog_csv, rule_type, params, strategy
+):
+    """Our data loader + rule + engine vs backtesting.py computing its own indicators:
+    long-only, all-in (percent 100), fee 0.1% → equity within 1e-6 on every bar, same trades.
+    backtesting.py starts trading once every indicator is defined (its warm-up), which is
+    where our signals can first be true too, so the first possible trade bar agrees."""
+    request = parse_request(
+        {
+            "ticker": "GOOG",
+            "rule_type": rule_type,
+            "params": params,
+            "start_date": "2004-08-19",
+            "end_date": "2013-03-01",
+            "size_type": "percent",
+            "position_size": 100,
+            "fee_rate": 0.001,
+            "charts": False,
+        }
+    )
+    ours = execute(request, data_dir=goog_dir)
+    df = pd.read_csv(goog_csv, index_col=0, parse_dates=True)
+    stats = Backtest(df, strategy, cash=100_000, commission=0.001, trade_on_close=False).run()
+    peer_equity = stats["_equity_curve"]["Equity"].to_numpy()
+    np.testing.assert_allclose(ours.equity_curve["equity"], peer_equity, rtol=1e-6, atol=0)
+    open_trades = int(stats._strategy.position.size != 0)
+    assert ours.metrics["num_trades"] == stats["# Trades"] + open_trades
+    assert ours.metrics["num_trades"] >= 5
+
+
+def test_indicators_warm_up_on_history_before_the_start_date():
+    """A run from mid-file sees the signals a full-history run sees on those same bars."""
+    base = {"ticker": "GLOBEX", "rule_type": "SMA_CROSS", "params": {"fast": 20, "slow": 120}}
+    full = execute(
+        parse_request(
+            {**base, "start_date": "2014-01-01", "end_date": "2019-12-31", "charts": False}
+        )
+    )
+    part = execute(
+        parse_request(
+            {**base, "start_date": "2018-01-01", "end_date": "2019-12-31", "charts": False}
+        )
+    )
+    tail = [t for t in full.signals["entries"] if t >= "2018-01-01"]
+    assert part.signals["entries"] == tail and tail, "SMA(120) is defined from the first bar"
+
+
+def test_a_range_over_run_max_bars_is_a_request_error_naming_end_date(monkeypatch):
+    """RUN_MAX_BARS bounds a run (and so its result's size)."""
+    monkeypatch.setenv("RUN_MAX_BARS", "100")
+    request = parse_request(
+        {"ticker": "ACME", "rule_type": "RSI", "start_date": "2016-01-01", "end_date": "2017-01-01"}
+    )
+    with pytest.raises(RequestError) as err:
+        execute(request)
+    assert err.value.field == "end_date" and "at most 100" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"ticker": "NOPE"}, "ticker"),
+        ({"ticker": "../../etc/passwd"}, "ticker"),
+        ({"start_date": "1990-01-01", "end_date": "1990-12-31"}, "start_date"),
+    ],
+)
+def test_data_problems_are_request_errors_naming_the_field(fields, field):
+    """Unknown or malicious tickers and empty ranges never reach a file read or a 500."""
+    payload = {
+        "ticker": "ACME",
+        "rule_type": "RSI",
+        "start_date": "2016-01-01",
+        "end_date": "2016-12-31",
+        **fields,
+    }
+    with pytest.raises(RequestError) as err:
+        execute(parse_request(payload))
+    assert err.value.field == field

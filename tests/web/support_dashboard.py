@@ -1,0 +1,65 @@
+"""Helpers shared by the tests/test_dashboard_*.py modules (no tests here): runs stored in
+each state, with a real backtest result for SUCCEEDED ones.
+
+The app comes from tests/web/support.py (a temporary SQLite database or the session's
+MariaDB, the real test Redis, and the TESTCO data directory).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask
+
+from runs.contract import RunRequest, parse_request
+from runs.execute import execute
+from runs.serialize import to_json
+from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
+from tests.web.support import valid_request
+from web.db import get_database
+
+
+def make_request(**fields: Any) -> RunRequest:
+    """A valid TESTCO request with a fresh run_id (``fields`` replace the defaults)."""
+    return parse_request({**valid_request(**fields), "run_id": str(uuid.uuid4())})
+
+
+def add_pending(app: Flask, **fields: Any) -> RunRequest:
+    """Insert a PENDING run; return its request."""
+    request = make_request(**fields)
+    with get_database(app).sessionmaker() as session:
+        insert_pending(session, request, "test-tag")
+    return request
+
+
+def add_running(app: Flask, **fields: Any) -> RunRequest:
+    """Insert a run and move it to RUNNING."""
+    request = add_pending(app, **fields)
+    with get_database(app).sessionmaker() as session:
+        mark_running(session, request.run_id, "worker-1")
+    return request
+
+
+def add_failed(app: Flask, message: str, **fields: Any) -> RunRequest:
+    """Insert a run that FAILED with ``message``."""
+    request = add_running(app, **fields)
+    with get_database(app).sessionmaker() as session:
+        mark_failed(session, request.run_id, message)
+    return request
+
+
+def add_succeeded(app: Flask, **fields: Any) -> tuple[RunRequest, dict[str, Any]]:
+    """Run a real backtest on the app's data, store it SUCCEEDED; (request, result dict)."""
+    request = add_running(app, **fields)
+    result = execute(request, app.config["DATA_DIR"])
+    with get_database(app).sessionmaker() as session:
+        mark_succeeded(
+            session,
+            request.run_id,
+            result_json=to_json(result),
+            metrics=result.metrics,
+            data_hash=result.data_hash,
+            engine_version=result.engine_version,
+        )
+    return request, result.to_dict()
