@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import adapters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +24,7 @@ def test_all_names_the_public_functions_and_constants():
         assert getattr(adapters, name) is not None
 
 
+@pytest.mark.slow
 def test_importing_adapters_does_not_import_matplotlib_or_pandas():
     """A fresh `import adapters` leaves matplotlib (and pandas) unloaded."""
     code = (

@@ -117,6 +117,7 @@ def test_a_moving_average_crossover_trades_on_demo_data(generated: Path, ticker:
     assert result.metrics["num_trades"] >= 20
 
 
+@pytest.mark.slow
 def test_module_runs_as_a_command(tmp_path: Path) -> None:
     """`python -m data.generate --out DIR` runs with warnings as errors and lists its files."""
     result = subprocess.run(

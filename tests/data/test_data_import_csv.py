@@ -80,6 +80,7 @@ def test_import_file_uses_data_dir_env(tmp_path: Path, monkeypatch: pytest.Monke
     assert "GOOG" in load_catalog()
 
 
+@pytest.mark.slow
 def test_module_runs_as_a_command(tmp_path: Path) -> None:
     """`python -m data.import_csv` works with warnings as errors and exits 0."""
     result = subprocess.run(

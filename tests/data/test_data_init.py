@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import data
 
 PROJECT_ROOT = Path(data.__file__).resolve().parents[1]
@@ -31,6 +33,7 @@ def test_all_names_are_exported() -> None:
     assert expected <= set(data.__all__)
 
 
+@pytest.mark.slow
 def test_import_data_is_cheap_and_pandas_free() -> None:
     """`import data` in a fresh interpreter imports neither pandas nor the commands."""
     code = (

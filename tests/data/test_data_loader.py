@@ -201,6 +201,7 @@ def test_load_bars_reads_the_file(tmp_path: Path) -> None:
         load_bars(tmp_path / "missing.csv")
 
 
+@pytest.mark.slow
 def test_loading_does_not_import_pandas() -> None:
     """Loading bars in a fresh interpreter never imports pandas (start-up time counts)."""
     code = (

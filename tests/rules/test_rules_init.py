@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +22,7 @@ def test_all_names_exist_and_are_public():
         assert name in rules.__all__
 
 
+@pytest.mark.slow
 def test_import_needs_only_numpy():
     """`import rules` pulls in neither pandas, scipy, matplotlib nor the engine."""
     code = (

@@ -3,23 +3,16 @@ reads JSON jobs and busy JSON workers (the two recipe fixes)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rq import Worker
 
 from consumer.queue import enqueue_run
-from tests.web.support import app_with_schema, serve, write_data_dir
+from tests.web.support import app_with_schema, serve
 from tests.web.support_dashboard import make_request
 from web.dashboard_rq import rq_dashboard_enabled
 from web.queue import get_run_queue
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return write_data_dir(tmp_path / "data")
 
 
 @pytest.mark.parametrize(

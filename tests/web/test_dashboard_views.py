@@ -25,7 +25,6 @@ from tests.web.support import (
     build_app,
     serve,
     valid_request,
-    write_data_dir,
 )
 from tests.web.support_dashboard import (
     add_failed,
@@ -36,21 +35,6 @@ from tests.web.support_dashboard import (
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return write_data_dir(tmp_path / "data")
-
-
-@pytest.fixture
-def app(sqlite_url, redis_url, data_dir):
-    yield from serve(app_with_schema(sqlite_url, redis_url, data_dir))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def script_json(page: str, element_id: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -13,7 +12,6 @@ from sqlalchemy import update
 from runs.contract import RunRequest
 from store.models import BacktestRun, RunStatus
 from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
-from tests.web.support import app_with_schema, serve, write_data_dir
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
@@ -34,16 +32,6 @@ SUMMARY_KEYS = [
     "completed_at",
     "error_message",
 ]
-
-
-@pytest.fixture
-def app(sqlite_url, redis_url, tmp_path: Path):
-    yield from serve(app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "d")))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def add_run(

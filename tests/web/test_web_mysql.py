@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from redis import Redis
 
 from runs.contract import parse_request
 from runs.serialize import to_json
@@ -30,18 +29,6 @@ pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 @pytest.fixture
 def app(mysql_url, redis_url, tmp_path: Path):
     yield from serve(app_with_schema(mysql_url, redis_url, write_data_dir(tmp_path / "d")))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def redis(redis_url):
-    client = Redis.from_url(redis_url)
-    yield client
-    client.close()
 
 
 def test_submit_on_mysql_records_pending_and_enqueues(app, client, redis):

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.web.support import app_with_schema, serve, write_data_dir
-
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def app(sqlite_url, redis_url, tmp_path: Path):
-    yield from serve(app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "d")))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 PAYLOAD = {"rule_type": "SMA_CROSS", "params": {"fast": 5, "slow": 20}, "fee_rate": 0.001}

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from redis import Redis
 from sqlalchemy import select
 
 from consumer.queue import backtest_queue, enqueue_run
@@ -29,36 +27,12 @@ from tests.web.support import (
     close_app,
     job_payload,
     queue_key,
-    serve,
     valid_request,
-    write_data_dir,
 )
 from web.db import get_database
 from web.runs import ALREADY_QUEUED, QUEUE_UNAVAILABLE, is_run_id
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return write_data_dir(tmp_path / "data")
-
-
-@pytest.fixture
-def app(sqlite_url, redis_url, data_dir):
-    yield from serve(app_with_schema(sqlite_url, redis_url, data_dir))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def redis(redis_url):
-    client = Redis.from_url(redis_url)
-    yield client
-    client.close()
 
 
 def rows(app) -> list[BacktestRun]:
