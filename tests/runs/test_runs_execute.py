@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,15 @@ import data
 from engine import ENGINE_VERSION
 from runs.contract import RequestError, parse_request
 from runs.execute import execute
+from runs.result_version import RESULT_SCHEMA_VERSION
 from runs.serialize import to_json
+from tests.golden import REGENERATE, dumps, first_difference, version_problem
 from tests.reference import wilder_rsi
 
 GOLDEN = Path(__file__).parents[1] / "golden"
+GOLDEN_FILE = GOLDEN / "acme_sma_cross_longshort.json"
+GOLDEN_VERSIONS = GOLDEN / "acme_sma_cross_longshort.versions.json"
+"""The versions the golden bytes were made with (not a result field: stored bytes stay)."""
 GOLDEN_REQUEST = {
     "run_id": "00000000-0000-4000-8000-000000000001",
     "ticker": "ACME",
@@ -33,13 +39,104 @@ GOLDEN_REQUEST = {
 }
 
 
-def test_a_fixed_request_gives_the_committed_golden_bytes():
-    """Byte-identical result JSON on every run (tests/golden/; regenerate with
-    `python -m tests.golden` and bump ENGINE_VERSION when engine semantics change)."""
-    expected = (GOLDEN / "acme_sma_cross_longshort.json").read_text()
-    got = to_json(execute(parse_request(GOLDEN_REQUEST)))
-    assert json.loads(got)["engine_version"] == ENGINE_VERSION
-    assert got == expected, "result bytes changed: was ENGINE_VERSION bumped and golden renewed?"
+def current_versions() -> dict[str, str]:
+    """The versions the golden result is pinned to, as the code has them now."""
+    return {"engine_version": ENGINE_VERSION, "result_schema_version": RESULT_SCHEMA_VERSION}
+
+
+def golden_problem(
+    golden: str, recorded: dict[str, str], now: str, versions: dict[str, str]
+) -> str | None:
+    """Why the golden result bytes no longer hold, or None.
+
+    A version differing from the sidecar's asks for regeneration; equal versions with
+    different bytes are an unbumped change: new/removed fields point at
+    RESULT_SCHEMA_VERSION, changed values name the first one that moved.
+    """
+    problem = version_problem(recorded, versions)
+    if problem:
+        return problem
+    stored = json.loads(golden)
+    if stored.get("engine_version") != recorded["engine_version"]:
+        return (
+            f"the golden result says engine_version {stored.get('engine_version')!r} but its "
+            f"sidecar says {recorded['engine_version']!r}: {REGENERATE}"
+        )
+    if now == golden:
+        return None
+    got = json.loads(now)
+    if list(got) != list(stored):
+        return (
+            "result fields changed without a RESULT_SCHEMA_VERSION bump: "
+            f"{first_difference(stored, got)}"
+        )
+    return (
+        "result bytes changed without an ENGINE_VERSION or RESULT_SCHEMA_VERSION bump: "
+        f"{first_difference(stored, got) or 'same values, different serialisation'}"
+    )
+
+
+@pytest.fixture(scope="module")
+def golden_now() -> str:
+    """The golden request's result JSON as the code makes it now."""
+    return to_json(execute(parse_request(GOLDEN_REQUEST)))
+
+
+def test_a_fixed_request_gives_the_committed_golden_bytes(golden_now: str):
+    """Byte-identical result JSON, pinned to the ENGINE_VERSION and RESULT_SCHEMA_VERSION in
+    its sidecar (bump one and regenerate with `python -m tests.golden` for a change)."""
+    recorded = json.loads(GOLDEN_VERSIONS.read_text())
+    problem = golden_problem(GOLDEN_FILE.read_text(), recorded, golden_now, current_versions())
+    assert problem is None, problem
+
+
+def test_sidecar_is_laid_out_as_the_regenerate_tool_writes_it():
+    """The sidecar holds exactly the pinned versions (no stray keys)."""
+    recorded = json.loads(GOLDEN_VERSIONS.read_text())
+    assert GOLDEN_VERSIONS.read_text() == dumps(recorded)
+    assert list(recorded) == list(current_versions())
+
+
+@pytest.mark.parametrize("key", ["engine_version", "result_schema_version"])
+def test_a_bumped_version_fails_the_golden_until_it_is_regenerated(golden_now: str, key: str):
+    """Either version moving away from the sidecar's asks for `python -m tests.golden`."""
+    recorded = json.loads(GOLDEN_VERSIONS.read_text())
+    bumped = {**current_versions(), key: "9.9.9"}
+    problem = golden_problem(GOLDEN_FILE.read_text(), recorded, golden_now, bumped)
+    name = {"engine_version": "ENGINE_VERSION", "result_schema_version": "RESULT_SCHEMA_VERSION"}
+    assert problem == (
+        f"{name[key]} bumped: regenerate golden files with `python -m tests.golden` "
+        f"(golden made with {recorded[key]}, code is 9.9.9)"
+    )
+
+
+def test_a_changed_number_without_a_bump_is_reported_with_its_place(golden_now: str):
+    """One metric one ulp off in the result: an unbumped change naming the metric."""
+    changed = json.loads(golden_now)
+    changed["metrics"]["sharpe_ratio"] = math.nextafter(changed["metrics"]["sharpe_ratio"], 1.0)
+    problem = golden_problem(
+        GOLDEN_FILE.read_text(),
+        json.loads(GOLDEN_VERSIONS.read_text()),
+        to_json(changed),
+        current_versions(),
+    )
+    assert problem is not None
+    assert problem.startswith("result bytes changed without an ENGINE_VERSION or RESULT_SCHEMA")
+    assert "metrics.sharpe_ratio" in problem
+
+
+def test_a_new_result_field_without_a_bump_points_at_the_schema_version(golden_now: str):
+    """Adding a field is a result-document change, not an engine change."""
+    added = {**json.loads(golden_now), "result_schema_version": RESULT_SCHEMA_VERSION}
+    problem = golden_problem(
+        GOLDEN_FILE.read_text(),
+        json.loads(GOLDEN_VERSIONS.read_text()),
+        to_json(added),
+        current_versions(),
+    )
+    assert problem is not None
+    assert problem.startswith("result fields changed without a RESULT_SCHEMA_VERSION bump")
+    assert "'result_schema_version'" in problem
 
 
 def test_the_same_request_with_charts_gives_the_same_bytes_twice_in_a_row():
