@@ -93,8 +93,9 @@ def latency(db: Database, workdir: Path, samples: int, polling: int | None) -> l
 def cpu_seconds_per_run(db: Database) -> float:
     """User + system CPU of one queue-mode ``python -m consumer`` (imports, RQ, the forked
     work-horse, the database writes) taking one queued REQUEST run: median of 5."""
-    from consumer.queue import backtest_queue, enqueue_run
+    from consumer.queue import backtest_queue
     from runs.contract import parse_request
+    from runs.kind import enqueue_run
     from store.db import create_schema, make_engine, make_sessionmaker
     from store.runs import insert_pending
 
@@ -108,7 +109,7 @@ def cpu_seconds_per_run(db: Database) -> float:
     values = []
     for _ in range(5):
         request = parse_request(REQUEST)
-        with sessions() as session:
+        with sessions.begin() as session:
             insert_pending(session, request, "bench", queue=queue_name)
         enqueue_run(queue, request)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -4,7 +4,7 @@
 
 (a) 10,000 SMA_CROSS combos (fast 2..101 × slow 110..308 step 2, all fast < slow) on
     backtesting.py's GOOG.csv, long-only, all-in, fee 0.001, inside one process: ours
-    (``runs.sweep_eval.evaluate``; signals + engine, and with the equity-curve metrics a
+    (``sweeps.evaluate.evaluate``; signals + engine, and with the equity-curve metrics a
     chunk stores) versus vectorbt's ``Portfolio.from_signals`` on the same MA windows
     (``init_cash`` 100,000, ``fees`` 0.001, all-in; total return, Sharpe, max drawdown and
     trade count read out). Each side runs in its own fresh process: wall time of the work
@@ -34,6 +34,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sweeps.status import SWEEP_FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FAST = list(range(2, 102))
@@ -80,8 +82,8 @@ def child_ours(repeat: int) -> dict:
     """Our 10,000 combos in this process: core metrics only, and every stored metric."""
     from engine import run_batch
     from runs.execute import load_market_data, market_window, signals_in_window
-    from runs.sweep import parse_sweep_request
-    from runs.sweep_eval import BLOCK_ROWS, evaluate
+    from sweeps.contract import parse_sweep_request
+    from sweeps.evaluate import BLOCK_ROWS, evaluate
 
     folder = goog_data_dir()
     sweep = parse_sweep_request(request_body(FAST, SLOW))
@@ -216,8 +218,8 @@ def part_b() -> None:
     from backtesting.lib import crossover
 
     from runs.execute import load_market_data, market_window
-    from runs.sweep import parse_sweep_request
-    from runs.sweep_eval import evaluate
+    from sweeps.contract import parse_sweep_request
+    from sweeps.evaluate import evaluate
 
     print("(b) 100 combos (fast 5..50 × slow 60..150) against backtesting.py optimize")
     folder = goog_data_dir()
@@ -299,9 +301,7 @@ def part_c() -> None:
             url = f"{stack.base_url}{accepted['status_url']}"
             status = wait_until(
                 lambda url=url: (
-                    (s := requests.get(url, timeout=10).json())["status"]
-                    in ("SUCCEEDED", "FAILED", "PARTIAL")
-                    and s
+                    (s := requests.get(url, timeout=10).json())["status"] in SWEEP_FINISHED and s
                 ),
                 600,
                 0.1,

@@ -1,9 +1,9 @@
-"""The run queue: Redis connection, RQ queue (JSON serializer, never pickle), Redis key names,
-and enqueueing a run or a sweep chunk.
+"""The work queue: Redis connection, RQ queue (JSON serializer, never pickle), Redis key names,
+and the one enqueue policy of every queued work item (``work.kind.WorkKind.enqueue``).
 
-One RQ job per run (or per sweep chunk: same queue, same Jobs); the job id IS the run_id
-(or chunk id), so ``HGETALL rq:job:<run_id>`` finds it. The web enqueues by dotted name
-(``JOB_FUNCTION``, ``CHUNK_FUNCTION``), so it never imports the backtest code.
+One RQ job per item (a run, a sweep chunk…: same queue, same Jobs); the job id IS the item
+id (run_id, chunk id), so ``HGETALL rq:job:<run_id>`` finds it. Items are enqueued by
+their kind's dotted function name, so the web never imports the job code.
 Redis keys (templates from RQ; see README "Reading the queue with redis-cli"):
 ``rq:queue:<queue>`` list of waiting ids — the list KEDA measures; ``rq:job:<id>`` hash;
 ``rq:wip:<queue>`` started registry; ``rq:failed:<queue>`` failed registry.
@@ -18,13 +18,7 @@ from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from runs.contract import DEFAULT_QUEUE, RunRequest
-
-JOB_FUNCTION = "consumer.jobs.run_backtest"
-"""What a queued run calls, by dotted path (args: the request as a JSON object)."""
-
-CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
-"""What a queued sweep chunk calls (args: the chunk message as a JSON object)."""
+from runs.contract import DEFAULT_QUEUE
 
 QUEUE_KEY_PREFIX = Queue.redis_queue_namespace_prefix  # "rq:queue:"
 JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"
@@ -77,8 +71,13 @@ def backtest_queue(connection: Redis, name: str | None = None) -> Queue:
     return Queue(name or queue_name(), connection=connection, serializer=JSONSerializer)
 
 
-def _enqueue(queue: Queue, function: str, payload: dict, job_id: str, description: str) -> Job:
-    """The one enqueue policy of every queued message (runs and sweep chunks)."""
+def enqueue_message(
+    queue: Queue, function: str, payload: dict, job_id: str, description: str
+) -> Job:
+    """Push one item's message: the one enqueue policy of every kind. ``unique=True``: an
+    id already queued or known is refused (``rq.exceptions.DuplicateJobError``), so an item
+    cannot be queued twice. ``Retry(max=1)``: an item whose worker died (abandoned, or its
+    work-horse killed) is retried once, then failed."""
     return queue.enqueue(
         function,
         payload,
@@ -89,31 +88,4 @@ def _enqueue(queue: Queue, function: str, payload: dict, job_id: str, descriptio
         failure_ttl=failure_ttl(),
         retry=Retry(max=1),
         description=description,
-    )
-
-
-def enqueue_run(queue: Queue, request: RunRequest) -> Job:
-    """Push one run. ``unique=True``: an id that is already queued or known is refused
-    (``rq.exceptions.DuplicateJobError``), so a run cannot be queued twice. ``Retry(max=1)``:
-    a run whose worker died (abandoned, or its work-horse killed) is retried once, then failed.
-    """
-    return _enqueue(
-        queue,
-        JOB_FUNCTION,
-        request.to_dict(),
-        request.run_id,
-        f"backtest {request.ticker} {request.rule_id}",
-    )
-
-
-def enqueue_chunk(queue: Queue, payload: dict) -> Job:
-    """Push one sweep chunk (``runs.sweep.chunk_payload``) on the same queue as runs, with the
-    same policy; the job id is the chunk id, so a chunk cannot be queued twice either."""
-    return _enqueue(
-        queue,
-        CHUNK_FUNCTION,
-        payload,
-        payload["chunk_id"],
-        f"sweep chunk {payload['chunk_id']} {payload['request']['ticker']} "
-        f"{len(payload['combos'])} combos",
     )

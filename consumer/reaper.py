@@ -10,19 +10,17 @@ minute or two; the local scaler runs the same pass periodically).
    ``PENDING_GRACE`` whose job vanished (Redis restarted without persistence, the web died
    between INSERT and enqueue) → enqueued again; whose job failed → FAILED.
 No run stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
-transitions in store.runs are guarded). Sweep chunks ride the same queue and get the same
-pass (``TRACKED``): a chunk is reconciled exactly like a run.
+transitions are guarded). Every registered kind (``consumer.kinds.KINDS``: runs, sweep
+chunks, …) rides the same queue and gets the same pass through its reaper hook
+(``WorkKind.in_status`` / ``mark_failed`` / ``requeue``); each write is its own transaction.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from redis import Redis
 from rq import Queue, Worker
@@ -32,13 +30,13 @@ from rq.registry import clean_registries
 from rq.worker_registration import clean_worker_registry
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumer.queue import backtest_queue, enqueue_chunk, enqueue_run, redis_connection
-from runs.contract import RequestError, parse_request
+from consumer.kinds import KINDS
+from consumer.queue import backtest_queue, redis_connection
+from runs.contract import RequestError
 from runs.logs import configure_logging, run_context
-from runs.sweep import parse_chunk
-from store.models import RunStatus
-from store.runs import mark_failed, runs_in_status, utcnow
-from store.sweeps import chunks_in_status, mark_chunk_failed
+from work.kind import WorkKind
+from work.status import RunStatus
+from work.transitions import utcnow
 
 logger = logging.getLogger("consumer.reaper")
 
@@ -82,42 +80,8 @@ def _job_status(queue: Queue, run_id: str) -> str | None:
         return None
 
 
-@dataclass(frozen=True)
-class Tracked:
-    """One kind of queued work whose state the database holds (runs, sweep chunks): how to
-    list a queue's rows by status, fail one, and enqueue it again. The reconcile pass is the
-    same for all.
-
-    ``requeue`` enqueues a row's message again; it raises ``RequestError``/``ValueError``
-    when the stored message is unusable (the row is then FAILED)."""
-
-    name: str
-    in_status: Callable[..., list]
-    key: Callable[[Any], str]
-    fail: Callable[..., bool]
-    requeue: Callable[[Queue, Any], None]
-
-
-def _requeue_run(queue: Queue, row) -> None:
-    enqueue_run(queue, parse_request(json.loads(row.request_json), strict=False))
-
-
-def _requeue_chunk(queue: Queue, row) -> None:
-    payload = json.loads(row.payload_json)
-    parse_chunk(payload)  # refuse a message the chunk job could not read
-    enqueue_chunk(queue, payload)
-
-
-RUNS = Tracked("run", runs_in_status, lambda row: row.run_id, mark_failed, _requeue_run)
-CHUNKS = Tracked(
-    "sweep chunk", chunks_in_status, lambda row: row.chunk_id, mark_chunk_failed, _requeue_chunk
-)
-TRACKED = (RUNS, CHUNKS)
-"""Everything the reaper reconciles, in order."""
-
-
-def reconcile(session: Session, queue: Queue, kinds: tuple[Tracked, ...] = TRACKED) -> ReapReport:
-    """Bring the rows of ``queue``'s runs and sweep chunks in line with what RQ knows (step 2
+def reconcile(session: Session, queue: Queue, kinds: tuple[WorkKind, ...] = KINDS) -> ReapReport:
+    """Bring the rows of ``queue``'s items of every kind in line with what RQ knows (step 2
     above). Rows of other queues sharing the database are their own reapers' business."""
     report = ReapReport()
     for kind in kinds:
@@ -125,11 +89,18 @@ def reconcile(session: Session, queue: Queue, kinds: tuple[Tracked, ...] = TRACK
     return report
 
 
-def _reconcile_kind(session: Session, queue: Queue, kind: Tracked, report: ReapReport) -> None:
+def _fail(session: Session, kind: WorkKind, key: str, message: str, **expected) -> bool:
+    with session.begin():
+        return kind.mark_failed(session, key, message, **expected)
+
+
+def _reconcile_kind(session: Session, queue: Queue, kind: WorkKind, report: ReapReport) -> None:
     now = utcnow()
-    running = kind.in_status(
-        session, RunStatus.RUNNING, queue=queue.name, older_than=now - RUNNING_GRACE
-    )
+    with session.begin():
+        running = kind.stuck(
+            session, RunStatus.RUNNING, queue=queue.name, older_than=now - RUNNING_GRACE
+        )
+        session.expunge_all()  # the rows keep what they loaded; writes come one by one
     for row in running:
         key = kind.key(row)
         with run_context(key):
@@ -140,34 +111,36 @@ def _reconcile_kind(session: Session, queue: Queue, kind: Tracked, report: ReapR
                 message = CRASHED
             else:
                 continue
-            if kind.fail(session, key, message, expected=(RunStatus.RUNNING,)):
+            if _fail(session, kind, key, message, expected=(RunStatus.RUNNING,)):
                 logger.warning(
                     "RUNNING %s marked FAILED: %s (rq status %s)", kind.name, message, status
                 )
                 report.failed.append(key)
 
-    pending = kind.in_status(
-        session, RunStatus.PENDING, queue=queue.name, older_than=now - PENDING_GRACE
-    )
+    with session.begin():
+        pending = kind.stuck(
+            session, RunStatus.PENDING, queue=queue.name, older_than=now - PENDING_GRACE
+        )
+        session.expunge_all()  # the rows keep what they loaded; writes come one by one
     for row in pending:
         key = kind.key(row)
         with run_context(key):
             status = _job_status(queue, key)
             if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                if kind.fail(session, key, CRASHED, expected=(RunStatus.PENDING,)):
+                if _fail(session, kind, key, CRASHED, expected=(RunStatus.PENDING,)):
                     report.failed.append(key)
             elif status is None:
                 _requeue(session, queue, kind, row, report)
 
 
-def _requeue(session: Session, queue: Queue, kind: Tracked, row, report: ReapReport) -> None:
+def _requeue(session: Session, queue: Queue, kind: WorkKind, row, report: ReapReport) -> None:
     key = kind.key(row)
     try:
         kind.requeue(queue, row)
     except DuplicateJobError:
         return
     except (RequestError, ValueError) as exc:
-        kind.fail(session, key, f"stored request is invalid: {exc}")
+        _fail(session, kind, key, f"stored request is invalid: {exc}")
         report.failed.append(key)
         return
     logger.warning("PENDING %s had no queued job; enqueued again", kind.name)

@@ -5,8 +5,10 @@ scaling — and every ``pollingInterval`` starts as many ``python -m consumer`` 
 KEDA would start Jobs (``consumer.scaling.jobs_to_create``). "Running" is a consumer process
 still alive; "pending" (with ``pendingPodConditions: ["Ready"]``) one that has not touched
 its claim file yet — exactly what the Job's readiness probe checks on a cluster. Each poll
-logs ``queue=N running=M pending=P started=K``. It also runs the reaper's pass
-periodically (SCALER_REAPER_INTERVAL seconds, default 30), as the CronJob does on a cluster.
+logs ``queue=N running=M pending=P started=K``. It also runs the reaper's pass over every
+registered kind (``consumer.reaper.reap``) periodically (SCALER_REAPER_INTERVAL seconds,
+default 30), as the CronJob does on a cluster. It knows no kind of work itself: a consumer
+takes whatever message is next.
 
 Ctrl-C / SIGTERM: stop starting consumers, send SIGTERM to the running ones (RQ finishes the
 current run first), wait up to SCALER_GRACE seconds (default 60), then kill what is left.

@@ -1,11 +1,13 @@
 """``python -m consumer``: one process = one Kubernetes Job = at most one queued message.
 
-Takes at most one message — a run, or a chunk of a parameter sweep — with RQ's forking
+Takes at most one message — an item of any registered kind (``consumer.kinds``: a run, a
+chunk of a parameter sweep…) — with RQ's forking
 ``Worker`` (burst, max_jobs=1): it executes in a forked work-horse, so if that is killed
 (out of memory) the parent sees it at once and RQ retries the message once. Exit codes: 0
 when the queue was empty (KEDA can over-start Jobs) or the outcome was recorded — a FAILED
 backtest included, since Kubernetes must not restart the pod (it would pop a different
-message); 1 only when the outcome could not be recorded anywhere.
+message); 1 only when the outcome could not be recorded anywhere. When the work-horse
+died, the job's registered kind records it FAILED (``WorkKind.mark_failed``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from redis.exceptions import RedisError
 from rq import Worker
 from rq.job import Job, JobStatus
 
-from consumer.jobs import worker_name
-from consumer.queue import CHUNK_FUNCTION, backtest_queue, redis_connection
+from consumer.kinds import kind_of
+from consumer.queue import backtest_queue, redis_connection
 from runs.logs import run_context
 from store.db import process_sessionmaker
-from store.runs import mark_failed
-from store.sweeps import mark_chunk_failed
+from work.lifecycle import worker_name
 
 logger = logging.getLogger("consumer.worker")
 
@@ -58,11 +59,14 @@ def _outcome_recorded(job: Job) -> bool:
     if status in (JobStatus.QUEUED, JobStatus.SCHEDULED):
         logger.warning("run did not finish; RQ queued its retry")
         return True
-    logger.error("job ended as %s in RQ; recording FAILED", status)
-    record_failure = mark_chunk_failed if job.func_name == CHUNK_FUNCTION else mark_failed
+    kind = kind_of(job.func_name)
+    if kind is None:
+        logger.error("job ended as %s in RQ; %s is no registered kind", status, job.func_name)
+        return True
+    logger.error("job ended as %s in RQ; recording the %s FAILED", status, kind.name)
     try:
-        with process_sessionmaker()() as session:
-            record_failure(session, job.id, CRASHED)
+        with process_sessionmaker().begin() as session:
+            kind.mark_failed(session, job.id, CRASHED)
     except Exception:
         logger.exception("could not record the failure")
         return False

@@ -19,9 +19,11 @@ from typing import Any, TextIO
 
 import requests
 
-from runs.sweep import RESULT_METRICS
+from sweeps.contract import RESULT_METRICS
+from sweeps.status import SWEEP_FINISHED, SweepStatus
 
-FINISHED = ("SUCCEEDED", "FAILED", "PARTIAL")
+FINISHED = SWEEP_FINISHED
+"""The statuses a sweep stops changing in: the wait ends."""
 BAR_WIDTH = 40
 
 
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     ).json()["results"]
     print(f"top {len(results)} by {args.metric}:", file=out)
     print(top_table(results, args.metric), file=out)
-    return 0 if status["status"] == "SUCCEEDED" else 1
+    return 0 if status["status"] == SweepStatus.SUCCEEDED else 1
 
 
 if __name__ == "__main__":

@@ -1,39 +1,40 @@
 """Run rows: INSERT PENDING and the guarded, forward-only status transitions, plus reads.
 
-Every transition is one ``UPDATE … WHERE run_id = ? AND status IN (expected)``; it returns
-False when the row was not in an expected state, so a duplicate or late delivery can never
-move a run backwards or overwrite a finished result. Functions take a session (the caller
-owns its lifecycle) and commit inside try/except with rollback.
+Every transition is one ``UPDATE … WHERE run_id = ? AND status IN (expected)``
+(``work.transitions``); it returns False when the row was not in an expected state, so a
+duplicate or late delivery can never move a run backwards or overwrite a finished result.
+Functions take a session and never commit: the caller owns the transaction
+(``with session.begin():``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
 from runs.contract import DEFAULT_QUEUE, RunRequest
-from store.models import BacktestRun, RunStatus
-
-ERROR_MESSAGE_MAX = 2000
-"""Stored error messages are cut to this many characters."""
-
-
-def utcnow() -> datetime:
-    """Now, as a naive UTC datetime (what the DATETIME columns hold)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+from store.models import BacktestRun
+from work.status import RunStatus
+from work.transitions import (  # noqa: F401  (re-exported: older imports name store.runs)
+    DEADLOCK_ERRORS,
+    ERROR_MESSAGE_MAX,
+    guarded_update,
+    retry_deadlocks,
+    transition,
+    utcnow,
+)
 
 
 @contextlib.contextmanager
 def writing(session: Session) -> Iterator[None]:
-    """Commit what the block did, or roll it back and re-raise."""
+    """Commit what the block did, or roll it back and re-raise (for callers that still
+    commit per call, such as ``store.presets``; work-item rows use ``session.begin()``)."""
     try:
         yield
         session.commit()
@@ -45,7 +46,8 @@ def writing(session: Session) -> Iterator[None]:
 def insert_pending(
     session: Session, request: RunRequest, image_tag: str | None, *, queue: str = DEFAULT_QUEUE
 ) -> BacktestRun:
-    """Record a new run as PENDING (before it is enqueued on ``queue``)."""
+    """Add a new run as PENDING (before it is enqueued on ``queue``), in the caller's
+    transaction."""
     row = BacktestRun(
         queue=queue,
         run_id=request.run_id,
@@ -59,49 +61,8 @@ def insert_pending(
         attempts=0,
         created_at=utcnow(),
     )
-    with writing(session):
-        session.add(row)
+    session.add(row)
     return row
-
-
-DEADLOCK_ERRORS = (1213, 1205)
-"""MySQL error codes of a lost deadlock and a lock-wait timeout: the transaction may be
-tried again."""
-
-
-def retry_deadlocks(call, attempts: int = 3):
-    """Run ``call`` (one whole transaction, rolled back on error by ``writing``) again when
-    MySQL reports a deadlock or a lock-wait timeout; other errors propagate at once."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return call()
-        except OperationalError as exc:
-            code = getattr(exc.orig, "args", (None,))[0]
-            if code not in DEADLOCK_ERRORS or attempt == attempts:
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
-
-
-def guarded_update(key_column, key: str, expected: Iterable[str], **values: object):
-    """``UPDATE <table> SET values WHERE key = ? AND status IN (expected)``: the one status
-    guard of every forward-only transition (runs here, sweep chunks in store.sweeps)."""
-    table = key_column.class_
-    return (
-        update(table)
-        .where(key_column == key, table.status.in_(tuple(expected)))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def transition(
-    session: Session, key_column, key: str, expected: Iterable[str], **values: object
-) -> bool:
-    """Apply ``guarded_update`` and commit; True if the row was in an expected state."""
-    with writing(session):
-        changed = session.execute(guarded_update(key_column, key, expected, **values)).rowcount
-    return changed == 1
 
 
 def _transition(session: Session, run_id: str, expected: Iterable[str], **values: object) -> bool:

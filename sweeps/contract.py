@@ -4,7 +4,7 @@ tickers), how it is cut into chunks, and the chunk message a consumer executes.
 A sweep request has the run contract's fields minus ``run_id``, ``rule_id`` and ``charts``;
 ``params`` may name only some parameters (the others take the registry's defaults);
 ``grid`` maps parameters to a list of values or a ``"start:stop:step"`` range
-(``runs.sweep_grid``); ``tickers`` (a list) may replace ``ticker``; ``chunk_size`` (50 to
+(``sweeps.grid``); ``tickers`` (a list) may replace ``ticker``; ``chunk_size`` (50 to
 2,000, default SWEEP_CHUNK_SIZE or 1,000) is how many combinations one queued message holds.
 A grid parameter overrides the same name in ``params``.
 
@@ -22,7 +22,7 @@ from adapters.metrics import EQUITY_METRIC_KEYS
 from engine.result import CORE_METRICS
 from rules import RULES, RuleValidationError, validate_rule
 from runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
-from runs.sweep_grid import Grid, check_value, expand_grid
+from sweeps.grid import Grid, check_value, expand_grid
 
 CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
 """Allowed ``chunk_size`` values (combinations per queued message)."""

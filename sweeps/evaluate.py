@@ -23,7 +23,7 @@ from engine import run_batch
 from engine.result import CORE_METRICS
 from runs.contract import RunRequest
 from runs.execute import MarketWindow, load_market_data, market_window, signals_in_window
-from runs.sweep import ChunkSpec
+from sweeps.contract import ChunkSpec
 
 SWEEP_METRICS = (*CORE_METRICS, *EQUITY_METRIC_KEYS)
 """The metrics stored for every combination, in order."""

@@ -1,39 +1,42 @@
-"""The function a queued sweep chunk calls (inside RQ's forked work-horse), with the same
-lifecycle as a run (``consumer.jobs``): claim file, RUNNING, evaluate every combination in
-one vectorised pass, then results + SUCCEEDED in one transaction — or FAILED with a
-user-safe message. It returns normally whenever the outcome is recorded (the Job exits 0);
-it raises only when it could not be, and RQ then retries the chunk once.
+"""Sweep chunks as a kind of queued work (``work.kind``): one chunk of a parameter sweep per
+message, evaluated in one vectorised pass, its result rows stored with its SUCCEEDED
+transition and its timings in one transaction.
 
-Each chunk records its own timings: ``startup_ms`` (the consumer process's start to this
+Each chunk records its own timings: ``startup_ms`` (the consumer process's start to the job
 function), ``compute_ms`` (data, signals, engine, metrics) and ``write_ms`` (the results
-transaction), so a sweep's wall time can be split into start-up, compute and writes.
+transaction's statements), so a sweep's wall time can be split into start-up, compute and
+writes.
 """
 
 from __future__ import annotations
 
-import logging
+import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from consumer.claim import mark_claimed
-from consumer.jobs import INTERNAL_ERROR, worker_name
-from runs.contract import RequestError
-from runs.logs import run_context
-from runs.sweep import parse_chunk
-from runs.sweep_eval import evaluate_chunk
-from store.db import process_sessionmaker
-from store.models import RunStatus
-from store.sweeps import (
-    get_chunk,
+from rq import Queue
+from rq.job import Job
+from sqlalchemy.orm import Session
+
+from store.models import SweepChunk
+from sweeps.contract import parse_chunk
+from sweeps.evaluate import evaluate_chunk
+from sweeps.store import (
+    chunks_in_status,
+    get_chunk_header,
     mark_chunk_failed,
     mark_chunk_running,
     record_write_ms,
     store_chunk_results,
 )
+from work.kind import Claim, WorkKind
 
-logger = logging.getLogger("consumer.sweep_jobs")
+CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
+"""What a queued sweep chunk calls (args: the chunk message as a JSON object). The name of
+every chunk ever queued: it stays, so queued messages keep resolving."""
 
 
 def process_started_at(pid: int) -> float | None:
@@ -52,50 +55,93 @@ def process_started_at(pid: int) -> float | None:
     return boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _startup_ms(now: float) -> float | None:
+def startup_ms(now: float) -> float | None:
     """Milliseconds since the consumer process started: the work-horse is its fork, so the
     consumer is the parent."""
     started = process_started_at(os.getppid())
     return None if started is None else max(0.0, (now - started) * 1000)
 
 
-def run_chunk(payload: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate one queued chunk and record its outcome. Returns {"chunk_id", "status"}."""
-    mark_claimed()
-    startup_ms = _startup_ms(time.time())
-    chunk_id = str(payload.get("chunk_id", "")) if isinstance(payload, dict) else ""
-    with run_context(chunk_id or "-"), process_sessionmaker()() as session:
-        if not mark_chunk_running(session, chunk_id, worker_name(), startup_ms):
-            row = get_chunk(session, chunk_id)
-            state = row.status if row else "unknown to the database"
-            logger.warning("not started: chunk is %s (duplicate or late delivery ignored)", state)
-            return {"chunk_id": chunk_id, "status": "SKIPPED"}
-        started = time.perf_counter()
-        try:
-            rows = evaluate_chunk(parse_chunk(payload))
-        except RequestError as exc:
-            message = f"{exc.field}: {exc.message}"
-            logger.info("failed as a backtest: %s", message)
-            mark_chunk_failed(session, chunk_id, message)
-            return {"chunk_id": chunk_id, "status": RunStatus.FAILED}
-        except Exception:
-            logger.exception("chunk raised")
-            mark_chunk_failed(session, chunk_id, INTERNAL_ERROR)
-            return {"chunk_id": chunk_id, "status": RunStatus.FAILED}
-        compute_ms = (time.perf_counter() - started) * 1000
+@dataclass
+class ChunkExecution:
+    """An evaluated chunk: its result rows and how long computing them took."""
 
+    chunk_id: str
+    rows: list[dict]
+    compute_ms: float
+    startup_ms: float | None = None
+    write_ms: float | None = None
+
+    def store(self, session: Session) -> bool:
+        """Results, SUCCEEDED and ``write_ms`` (the time of the statements before it), in
+        the caller's transaction."""
         writing = time.perf_counter()
-        stored = store_chunk_results(session, chunk_id, rows, compute_ms)
-        write_ms = (time.perf_counter() - writing) * 1000
-        if not stored:
-            logger.warning("evaluated but the chunk was no longer RUNNING; nothing stored")
-            return {"chunk_id": chunk_id, "status": "SKIPPED"}
-        record_write_ms(session, chunk_id, write_ms)
-        logger.info(
-            "succeeded: %d combos, start-up %s ms, compute %.0f ms, write %.0f ms",
-            len(rows),
-            "?" if startup_ms is None else f"{startup_ms:.0f}",
-            compute_ms,
-            write_ms,
+        if not store_chunk_results(session, self.chunk_id, self.rows, self.compute_ms):
+            return False
+        self.write_ms = (time.perf_counter() - writing) * 1000
+        record_write_ms(session, self.chunk_id, self.write_ms)
+        return True
+
+    def summary(self, elapsed_ms: float) -> str:
+        startup = "?" if self.startup_ms is None else f"{self.startup_ms:.0f}"
+        return (
+            f"succeeded: {len(self.rows)} combos, start-up {startup} ms, "
+            f"compute {self.compute_ms:.0f} ms, write {self.write_ms or 0:.0f} ms"
         )
-        return {"chunk_id": chunk_id, "status": RunStatus.SUCCEEDED}
+
+
+def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
+    """Evaluate every combination of the chunk (``sweeps.evaluate.evaluate_chunk``).
+
+    :raise RequestError: the message or its data cannot serve the chunk.
+    """
+    started = time.perf_counter()
+    rows = evaluate_chunk(parse_chunk(payload))
+    compute_ms = (time.perf_counter() - started) * 1000
+    return ChunkExecution(claim.item_id, rows, compute_ms, startup_ms(claim.claimed_at))
+
+
+def _mark_running(session: Session, claim: Claim) -> bool:
+    return mark_chunk_running(session, claim.item_id, claim.worker, startup_ms(claim.claimed_at))
+
+
+def _requeue(queue: Queue, row: SweepChunk) -> None:
+    payload = json.loads(row.payload_json)
+    parse_chunk(payload)  # refuse a message the chunk job could not read
+    enqueue_chunk(queue, payload)
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    return (
+        f"sweep chunk {payload['chunk_id']} {payload['request']['ticker']} "
+        f"{len(payload['combos'])} combos"
+    )
+
+
+def run_chunk(payload: dict[str, Any]) -> dict[str, str]:
+    """The job function of a queued chunk (``CHUNK_FUNCTION`` re-exports it): the work-item
+    skeleton with this kind. Returns {"chunk_id", "status"}."""
+    from work.lifecycle import run_item
+
+    return run_item(CHUNK, payload)
+
+
+CHUNK = WorkKind(
+    name="sweep chunk",
+    function=CHUNK_FUNCTION,
+    id_field="chunk_id",
+    mark_running=_mark_running,
+    mark_failed=mark_chunk_failed,
+    get=get_chunk_header,
+    compute=compute,
+    in_status=chunks_in_status,
+    requeue=_requeue,
+    describe=_describe,
+)
+"""The sweep-chunk kind."""
+
+
+def enqueue_chunk(queue: Queue, payload: dict) -> Job:
+    """Push one sweep chunk (``sweeps.contract.chunk_payload``) on the same queue as runs,
+    with the same policy; the job id is the chunk id, so a chunk cannot be queued twice."""
+    return CHUNK.enqueue(queue, payload)

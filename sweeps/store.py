@@ -1,11 +1,13 @@
 """Sweep rows: INSERT a sweep with its chunks PENDING, the guarded chunk transitions, storing a
 chunk's results, and the reads (derived sweep status, results pages, the reaper's lists).
 
-Chunk transitions are ``store.runs``-style guarded UPDATEs (``… WHERE status IN
-(expected)``), forward only. A chunk's results and its SUCCEEDED transition are ONE
-transaction whose first statement is the guarded UPDATE: a retried, late or duplicated
-delivery finds the chunk no longer RUNNING and stores nothing, and (sweep_id, combo_no) is
-the results' primary key, so no combination is ever stored twice.
+Chunk transitions are guarded UPDATEs (``work.transitions``: ``… WHERE status IN
+(expected)``), forward only. Nothing here commits: the caller owns the transaction
+(``with session.begin():``). A chunk's results, its SUCCEEDED transition and its timings
+are ONE transaction (``sweeps.kind``) whose first statement is the guarded UPDATE: a
+retried, late or duplicated delivery finds the chunk no longer RUNNING and stores nothing,
+and (sweep_id, combo_no) is the results' primary key, so no combination is ever stored
+twice.
 """
 
 from __future__ import annotations
@@ -18,24 +20,11 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, load_only
 
-from runs.sweep import RESULT_METRICS, SweepRequest
 from store.models import Sweep, SweepChunk, SweepResult
-from store.runs import (
-    ERROR_MESSAGE_MAX,
-    guarded_update,
-    retry_deadlocks,
-    transition,
-    utcnow,
-    writing,
-)
+from sweeps.contract import RESULT_METRICS, SweepRequest
+from sweeps.status import SWEEP_FINISHED, SweepStatus
 from work.status import ALL_STATUSES, RunStatus
-
-"""The metric columns of ``sweep_results`` (``runs.sweep_eval.SWEEP_METRICS``)."""
-
-PARTIAL = "PARTIAL"
-"""A finished sweep some of whose chunks SUCCEEDED and some FAILED."""
-
-SWEEP_STATUSES = (*ALL_STATUSES, PARTIAL)
+from work.transitions import ERROR_MESSAGE_MAX, guarded_update, transition, utcnow
 
 
 def insert_sweep(
@@ -46,8 +35,9 @@ def insert_sweep(
     image_tag: str | None,
     queue: str,
 ) -> Sweep:
-    """Record ``sweep`` and all its chunks PENDING in one transaction (before any enqueue).
-    ``chunks`` are its queue messages (``runs.sweep.chunk_payloads``), bound for ``queue``."""
+    """Add ``sweep`` and all its chunks PENDING to the caller's transaction (before any
+    enqueue). ``chunks`` are its queue messages (``sweeps.contract.chunk_payloads``), bound
+    for ``queue``."""
     now = utcnow()
     sweep_id = sweep.sweep_id
     row = Sweep(
@@ -62,28 +52,27 @@ def insert_sweep(
         image_tag=image_tag,
         created_at=now,
     )
-    with writing(session):
-        session.add(row)
-        session.flush()
-        session.execute(
-            insert(SweepChunk),
-            [
-                {
-                    "chunk_id": payload["chunk_id"],
-                    "sweep_id": sweep_id,
-                    "chunk_no": payload["chunk_no"],
-                    "ticker": payload["request"]["ticker"],
-                    "combo_first": payload["combo_first"],
-                    "combo_count": len(payload["combos"]),
-                    "payload_json": json.dumps(payload, separators=(",", ":")),
-                    "status": RunStatus.PENDING,
-                    "queue": queue,
-                    "attempts": 0,
-                    "created_at": now,
-                }
-                for payload in chunks
-            ],
-        )
+    session.add(row)
+    session.flush()
+    session.execute(
+        insert(SweepChunk),
+        [
+            {
+                "chunk_id": payload["chunk_id"],
+                "sweep_id": sweep_id,
+                "chunk_no": payload["chunk_no"],
+                "ticker": payload["request"]["ticker"],
+                "combo_first": payload["combo_first"],
+                "combo_count": len(payload["combos"]),
+                "payload_json": json.dumps(payload, separators=(",", ":")),
+                "status": RunStatus.PENDING,
+                "queue": queue,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for payload in chunks
+        ],
+    )
     return row
 
 
@@ -114,61 +103,54 @@ def mark_chunk_running(
 def store_chunk_results(
     session: Session, chunk_id: str, rows: Sequence[dict], compute_ms: float | None = None
 ) -> bool:
-    """RUNNING → SUCCEEDED and the chunk's result rows, in one transaction; False (and
-    nothing written) when the chunk was not RUNNING. ``rows`` are
-    ``runs.sweep_eval.evaluate_chunk`` rows. A transaction that loses an InnoDB deadlock
-    is rolled back and tried again."""
-    return retry_deadlocks(lambda: _store_chunk_results(session, chunk_id, rows, compute_ms))
-
-
-def _store_chunk_results(
-    session: Session, chunk_id: str, rows: Sequence[dict], compute_ms: float | None
-) -> bool:
-    with writing(session):
-        statement = _chunk_update(
-            chunk_id,
-            (RunStatus.RUNNING,),
-            status=RunStatus.SUCCEEDED,
-            completed_at=utcnow(),
-            compute_ms=compute_ms,
-            error_message=None,
+    """RUNNING → SUCCEEDED and the chunk's result rows, in the caller's transaction (the
+    guarded UPDATE first); False, with nothing written, when the chunk was not RUNNING.
+    ``rows`` are ``sweeps.evaluate.evaluate_chunk`` rows. Wrap the transaction in
+    ``work.transitions.retry_deadlocks``: it can lose an InnoDB deadlock."""
+    statement = _chunk_update(
+        chunk_id,
+        (RunStatus.RUNNING,),
+        status=RunStatus.SUCCEEDED,
+        completed_at=utcnow(),
+        compute_ms=compute_ms,
+        error_message=None,
+    )
+    if session.execute(statement).rowcount != 1:
+        return False
+    chunk = session.execute(
+        select(SweepChunk.sweep_id, SweepChunk.chunk_no).where(SweepChunk.chunk_id == chunk_id)
+    ).one()
+    if rows:
+        # No DELETE first: rows are only ever written by the transaction that moves the
+        # chunk RUNNING → SUCCEEDED, so a crashed attempt left none, and a later delivery
+        # cannot pass the guard above. (A range DELETE also took gap locks that made
+        # neighbouring chunks deadlock on InnoDB.)
+        session.execute(
+            insert(SweepResult),
+            [
+                {
+                    "sweep_id": chunk.sweep_id,
+                    "combo_no": row["combo_no"],
+                    "chunk_no": chunk.chunk_no,
+                    "ticker": row["ticker"],
+                    "params_json": json.dumps(row["params"], separators=(",", ":")),
+                    **{name: row[name] for name in RESULT_METRICS},
+                }
+                for row in rows
+            ],
         )
-        if session.execute(statement).rowcount != 1:
-            return False
-        chunk = session.execute(
-            select(SweepChunk.sweep_id, SweepChunk.chunk_no).where(SweepChunk.chunk_id == chunk_id)
-        ).one()
-        if rows:
-            # No DELETE first: rows are only ever written by the transaction that moves the
-            # chunk RUNNING → SUCCEEDED, so a crashed attempt left none, and a later delivery
-            # cannot pass the guard above. (A range DELETE also took gap locks that made
-            # neighbouring chunks deadlock on InnoDB.)
-            session.execute(
-                insert(SweepResult),
-                [
-                    {
-                        "sweep_id": chunk.sweep_id,
-                        "combo_no": row["combo_no"],
-                        "chunk_no": chunk.chunk_no,
-                        "ticker": row["ticker"],
-                        "params_json": json.dumps(row["params"], separators=(",", ":")),
-                        **{name: row[name] for name in RESULT_METRICS},
-                    }
-                    for row in rows
-                ],
-            )
     return True
 
 
 def record_write_ms(session: Session, chunk_id: str, write_ms: float) -> None:
-    """Note how long storing the chunk's results took (a timing, not a transition)."""
-    with writing(session):
-        session.execute(
-            update(SweepChunk)
-            .where(SweepChunk.chunk_id == chunk_id)
-            .values(write_ms=write_ms)
-            .execution_options(synchronize_session=False)
-        )
+    """Note how long storing the chunk's results took (a timing, not a transition), in the
+    same transaction as the results."""
+    session.execute(
+        update(SweepChunk)
+        .where(SweepChunk.chunk_id == chunk_id)
+        .values(write_ms=write_ms)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_chunk_failed(
@@ -197,9 +179,7 @@ def fail_pending_chunks(session: Session, sweep_id: str, message: str) -> int:
         .values(status=RunStatus.FAILED, error_message=message, completed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    with writing(session):
-        count = session.execute(statement).rowcount
-    return int(count)
+    return int(session.execute(statement).rowcount)
 
 
 def get_sweep(session: Session, sweep_id: str) -> Sweep | None:
@@ -210,6 +190,13 @@ def get_sweep(session: Session, sweep_id: str) -> Sweep | None:
 def get_chunk(session: Session, chunk_id: str) -> SweepChunk | None:
     """The chunk, or None."""
     return session.get(SweepChunk, chunk_id)
+
+
+def get_chunk_header(session: Session, chunk_id: str) -> SweepChunk | None:
+    """The chunk without its (large) queue message, or None."""
+    return session.scalars(
+        select(SweepChunk).options(load_only(*CHUNK_COLUMNS)).where(SweepChunk.chunk_id == chunk_id)
+    ).first()
 
 
 CHUNK_COLUMNS = tuple(
@@ -242,7 +229,7 @@ class SweepState:
     combinations stored; ``failed``: combinations of FAILED chunks; ``total``: all.
     """
 
-    status: str
+    status: SweepStatus
     done: int
     failed: int
     total: int
@@ -252,7 +239,7 @@ class SweepState:
 
     @property
     def finished(self) -> bool:
-        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, PARTIAL)
+        return self.status in SWEEP_FINISHED
 
 
 def derive_state(total: int, groups: Iterable[tuple]) -> SweepState:
@@ -269,13 +256,13 @@ def derive_state(total: int, groups: Iterable[tuple]) -> SweepState:
     all_chunks = sum(chunks.values())
     finished = chunks[RunStatus.SUCCEEDED] + chunks[RunStatus.FAILED]
     if all_chunks and chunks[RunStatus.SUCCEEDED] == all_chunks:
-        status = RunStatus.SUCCEEDED
+        status = SweepStatus.SUCCEEDED
     elif all_chunks and finished == all_chunks:
-        status = PARTIAL if chunks[RunStatus.SUCCEEDED] else RunStatus.FAILED
+        status = SweepStatus.PARTIAL if chunks[RunStatus.SUCCEEDED] else SweepStatus.FAILED
     elif chunks[RunStatus.PENDING] == all_chunks:
-        status = RunStatus.PENDING
+        status = SweepStatus.PENDING
     else:
-        status = RunStatus.RUNNING
+        status = SweepStatus.RUNNING
     return SweepState(
         status=status,
         done=combos[RunStatus.SUCCEEDED],
@@ -283,7 +270,7 @@ def derive_state(total: int, groups: Iterable[tuple]) -> SweepState:
         total=total,
         chunks=chunks,
         started_at=min(starts) if starts else None,
-        completed_at=max(ends) if ends and status != RunStatus.RUNNING else None,
+        completed_at=max(ends) if ends and status != SweepStatus.RUNNING else None,
     )
 
 

@@ -11,7 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from store.models import BacktestRun, RunStatus, StrategyPreset
+from store.models import BacktestRun, StrategyPreset
+from work.status import RunStatus
 
 
 def iso_utc(value: datetime | None) -> str | None:

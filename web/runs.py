@@ -15,17 +15,17 @@ from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
 
-from consumer.queue import enqueue_run
 from runs.contract import RequestError, RunRequest, parse_request
 from runs.execute import load_market_data
+from runs.kind import enqueue_run
 from runs.logs import run_context
-from store.models import RunStatus
 from store.runs import get_run, insert_pending, mark_failed
 from web.body import json_object
 from web.db import get_session
 from web.errors import DATABASE_ERRORS, ApiError, remember_run_id
 from web.present import run_status_json
 from web.queue import get_run_queue
+from work.status import RunStatus
 
 logger = logging.getLogger("web.runs")
 
@@ -48,7 +48,8 @@ def validate_request(payload: dict) -> RunRequest:
     """
     try:
         run_request = parse_request(payload, strict=True)
-        load_market_data(run_request, current_app.config["DATA_DIR"])
+        config = current_app.config
+        load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
     except RequestError as exc:
         raise ApiError(400, exc.message, field=exc.field) from None
     return run_request
@@ -62,8 +63,10 @@ def _image_tag() -> str | None:
 
 def _insert(request: RunRequest) -> None:
     """INSERT the PENDING row; 409 for a taken run_id, 503 if the database is unreachable."""
+    session = get_session()
     try:
-        insert_pending(get_session(), request, _image_tag(), queue=get_run_queue().queue.name)
+        with session.begin():
+            insert_pending(session, request, _image_tag(), queue=get_run_queue().queue.name)
     except IntegrityError:
         logger.warning("refused: a run with this id exists already")
         raise ApiError(409, "run_id already exists", field="run_id") from None
@@ -74,8 +77,10 @@ def _insert(request: RunRequest) -> None:
 
 def _fail(run_id: str, message: str) -> None:
     """Mark a run FAILED after its enqueue failed; a database error here is only logged."""
+    session = get_session()
     try:
-        mark_failed(get_session(), run_id, message, expected=(RunStatus.PENDING,))
+        with session.begin():
+            mark_failed(session, run_id, message, expected=(RunStatus.PENDING,))
     except DATABASE_ERRORS:
         logger.exception("could not mark the run FAILED (%s)", message)
 

@@ -5,12 +5,12 @@ API (errors are ``{"error", "field"?}``; a bad input is a 400 naming it):
 ``GET /api/sweeps`` (newest first, paginated), ``GET /api/sweeps/<id>`` (status derived
 from the chunks, progress, timings, the best 10 combos by ``?metric=``),
 ``GET /api/sweeps/<id>/results`` (sorted, paginated, ``top``), ``…/results.csv``,
-``…/heatmap`` and ``…/line`` (``runs.sweep_view``), ``…/combos/<combo_no>`` (one combo
+``…/heatmap`` and ``…/line`` (``sweeps.view``), ``…/combos/<combo_no>`` (one combo
 and the run request that runs it on its own).
 
-Submission order is validate → INSERT the sweep and its chunks PENDING → enqueue one
-message per chunk. If Redis fails, the chunks not enqueued yet are FAILED "queue
-unavailable" and the answer is 503.
+A thin HTTP layer over the ``sweeps`` package: submission is ``sweeps.service.submit_sweep``
+(validate → INSERT the sweep and its chunks PENDING → enqueue one message per chunk); if
+Redis fails, the chunks not enqueued yet are FAILED "queue unavailable" and the answer is 503.
 
 Pages: ``GET /sweeps`` (list and the form that starts a sweep) and ``GET /sweeps/<id>``
 (live progress, top combos, heatmap and line views), extending the dashboard's base.
@@ -18,13 +18,10 @@ Pages: ``GET /sweeps`` (list and the form that starts a sweep) and ``GET /sweeps
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import math
 import re
-from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -36,37 +33,40 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from redis.exceptions import RedisError
 
-from consumer.queue import enqueue_chunk
 from rules import describe_rules
 from runs.contract import RequestError
-from runs.execute import load_market_data
-from runs.sweep import (
+from store.models import Sweep
+from sweeps.contract import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
-    chunk_payloads,
+    RESULT_METRICS,
     combo_run_request,
     default_chunk_size,
-    parse_sweep_request,
 )
-from runs.sweep_grid import MAX_COMBOS
-from runs.sweep_view import AGGREGATES, LOWER_IS_BETTER, aggregate, dimensions, parse_fixed
-from store.models import Sweep, SweepResult
-from store.sweeps import (
-    RESULT_METRICS,
+from sweeps.grid import MAX_COMBOS
+from sweeps.service import (
+    QUEUE_UNAVAILABLE,
+    QueueUnavailable,
+    csv_chunks,
+    metric_rows,
+    result_dict,
+    submit_sweep,
+    timings,
+    validate_sweep,
+)
+from sweeps.status import SweepStatus
+from sweeps.store import (
     SORT_COLUMNS,
     SweepState,
-    fail_pending_chunks,
     get_result,
     get_sweep,
-    insert_sweep,
-    iter_results,
     list_chunks,
     list_sweeps,
     results_page,
     sweep_states,
 )
+from sweeps.view import AGGREGATES, LOWER_IS_BETTER, aggregate, dimensions, parse_fixed
 from web.body import json_object
 from web.dashboard import CONTENT_SECURITY_POLICY
 from web.dashboard_form import TRADING_FIELDS
@@ -80,9 +80,6 @@ from web.queue import get_run_queue
 logger = logging.getLogger("web.sweeps")
 
 bp = Blueprint("sweeps", __name__)
-
-QUEUE_UNAVAILABLE = "queue unavailable"
-"""The error of the chunks whose enqueue failed."""
 
 BEST_COUNT = 10
 """Combos in a status answer's ``best``."""
@@ -113,17 +110,9 @@ def _bad(exc: RequestError) -> ApiError:
 def _validate(payload: dict):
     """The sweep request, with every ticker's data checked like a run's (400 naming it)."""
     try:
-        sweep = parse_sweep_request(payload)
-        for index, ticker in enumerate(sweep.tickers):
-            try:
-                load_market_data(replace(sweep.base, ticker=ticker), current_app.config["DATA_DIR"])
-            except RequestError as exc:
-                if exc.field == "ticker" and "tickers" in payload:
-                    raise RequestError(f"tickers[{index}]", exc.message) from None
-                raise
+        return validate_sweep(payload, current_app.config["DATA_DIR"])
     except RequestError as exc:
         raise _bad(exc) from None
-    return sweep
 
 
 def _image_tag() -> str | None:
@@ -135,20 +124,18 @@ def _image_tag() -> str | None:
 def submit():
     """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
     sweep = _validate(json_object())
-    chunks = chunk_payloads(sweep)
-    queue = get_run_queue().queue
     try:
-        insert_sweep(get_session(), sweep, chunks, image_tag=_image_tag(), queue=queue.name)
+        chunks = submit_sweep(get_session(), get_run_queue().queue, sweep, image_tag=_image_tag())
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None
-    try:
-        for payload in chunks:
-            enqueue_chunk(queue, payload)
-    except RedisError as exc:
-        failed = fail_pending_chunks(get_session(), sweep.sweep_id, QUEUE_UNAVAILABLE)
-        logger.error("enqueue failed (%s); %d chunks FAILED", exc.__class__.__name__, failed)
-        raise ApiError(503, QUEUE_UNAVAILABLE, sweep_id=sweep.sweep_id, status="FAILED") from None
+    except QueueUnavailable as exc:
+        logger.error(
+            "enqueue failed (%s); %d chunks FAILED", exc.cause.__class__.__name__, exc.failed
+        )
+        raise ApiError(
+            503, QUEUE_UNAVAILABLE, sweep_id=sweep.sweep_id, status=SweepStatus.FAILED
+        ) from None
     logger.info(
         "sweep %s accepted: %s %s, %d combos in %d chunks",
         sweep.sweep_id,
@@ -160,7 +147,7 @@ def submit():
     status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
     body = {
         "sweep_id": sweep.sweep_id,
-        "status": "PENDING",
+        "status": SweepStatus.PENDING,
         "combos": sweep.combos,
         "skipped": sweep.grid.skipped,
         "chunks": len(chunks),
@@ -221,15 +208,6 @@ def _summary(row: Sweep, state: SweepState) -> dict[str, Any]:
     }
 
 
-def _result(row: SweepResult) -> dict[str, Any]:
-    return {
-        "combo_no": row.combo_no,
-        "ticker": row.ticker,
-        "params": json.loads(row.params_json),
-        "metrics": {name: getattr(row, name) for name in RESULT_METRICS},
-    }
-
-
 def _descending(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
@@ -252,20 +230,7 @@ def list_all():
 
 def _timings(sweep_id: str) -> dict[str, Any]:
     """Per-chunk timings summed: where the sweep's time went."""
-    chunks = list_chunks(get_session(), sweep_id)
-    done = [c for c in chunks if c.compute_ms is not None]
-
-    def total(name: str) -> float | None:
-        values = [getattr(c, name) for c in done if getattr(c, name) is not None]
-        return round(sum(values), 1) if values else None
-
-    return {
-        "chunks_timed": len(done),
-        "startup_ms": total("startup_ms"),
-        "compute_ms": total("compute_ms"),
-        "write_ms": total("write_ms"),
-        "errors": sorted({c.error_message for c in chunks if c.error_message})[:5],
-    }
+    return timings(list_chunks(get_session(), sweep_id))
 
 
 @bp.get("/api/sweeps/<sweep_id>")
@@ -282,7 +247,7 @@ def status(sweep_id: str):
         "request": json.loads(row.request_json),
         "timings": _timings(row.sweep_id),
         "metric": metric,
-        "best": [_result(result) for result in best],
+        "best": [result_dict(result) for result in best],
     }
 
 
@@ -311,7 +276,7 @@ def results(sweep_id: str):
         ticker=ticker,
     )
     return {
-        "results": [_result(result) for result in rows],
+        "results": [result_dict(result) for result in rows],
         "sort": sort,
         "order": "desc" if descending else "asc",
         "page": page,
@@ -325,36 +290,13 @@ def results(sweep_id: str):
 def results_csv(sweep_id: str):
     """Every stored combo as CSV: combo_no, ticker, the swept params, the metrics."""
     row = _sweep_or_404(sweep_id)
-    names = list(json.loads(row.request_json)["grid"])
-    columns = ("ticker", "params_json", *RESULT_METRICS)
-
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["combo_no", "ticker", *names, *RESULT_METRICS])
-        for count, (combo_no, ticker, params, *metrics) in enumerate(
-            iter_results(get_session(), row.sweep_id, ("combo_no", *columns))
-        ):
-            swept = json.loads(params)
-            writer.writerow([combo_no, ticker, *(swept.get(n) for n in names), *metrics])
-            if count % 1000 == 999:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response = Response(stream_with_context(csv_chunks(get_session(), row)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.csv"'
     return response
 
 
-def _parsed_rows(rows):
-    for combo_no, ticker, params, value in rows:
-        yield combo_no, ticker, json.loads(params), value
-
-
 def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
-    """A line or heatmap of the request's ``metric`` (``runs.sweep_view.aggregate``)."""
+    """A line or heatmap of the request's ``metric`` (``sweeps.view.aggregate``)."""
     row = _sweep_or_404(sweep_id)
     stored = json.loads(row.request_json)
     dims = dimensions(stored)
@@ -371,11 +313,7 @@ def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
         fixed = parse_fixed(dims, raw_fixed)
         view = aggregate(
             dims,
-            _parsed_rows(
-                iter_results(
-                    get_session(), row.sweep_id, ("combo_no", "ticker", "params_json", metric)
-                )
-            ),
+            metric_rows(get_session(), row.sweep_id, metric),
             metric=metric,
             x=x,
             y=y,
@@ -414,7 +352,7 @@ def combo(sweep_id: str, combo_no: int):
     result = get_result(get_session(), row.sweep_id, combo_no)
     if result is None:
         raise ApiError(404, "combo not found (not stored yet, or out of range)")
-    body = _result(result)
+    body = result_dict(result)
     stored = json.loads(row.request_json)
     return {**body, "run_request": combo_run_request(stored, result.ticker, body["params"])}
 

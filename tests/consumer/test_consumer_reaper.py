@@ -9,11 +9,12 @@ import pytest
 from redis import Redis
 
 from consumer import reaper
-from consumer.queue import backtest_queue, enqueue_run
+from consumer.queue import backtest_queue
 from runs.contract import parse_request
+from runs.kind import enqueue_run
 from store.db import create_schema, make_engine, make_sessionmaker
-from store.models import RunStatus
 from store.runs import get_run, insert_pending, mark_running, mark_succeeded
+from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
@@ -42,7 +43,7 @@ def connection(redis_url):
 def _row(sessions, queue_name: str, status: str, *, enqueue: bool, connection) -> str:
     request = parse_request(REQUEST)
     queue = backtest_queue(connection, queue_name)
-    with sessions() as session:
+    with sessions.begin() as session:
         insert_pending(session, request, None, queue=queue_name)
         if status in (RunStatus.RUNNING, RunStatus.SUCCEEDED):
             mark_running(session, request.run_id, "test")

@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from consumer.queue import enqueue_run
 from consumer.reaper import CRASHED, reap
 from runs.contract import parse_request
-from store.models import RunStatus
+from runs.kind import enqueue_run
 from store.runs import get_run, insert_pending
 from tests.consumer.support import (
     children,
@@ -35,6 +34,7 @@ from tests.consumer.support import (
     signal_pod,
 )
 from tests.stack import wait_until
+from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
@@ -64,7 +64,7 @@ def submit(sessions, queue, **fields) -> str:
         **fields,
     }
     request = parse_request(payload, strict=False)
-    with sessions() as session:
+    with sessions.begin() as session:
         insert_pending(session, request, "test", queue=queue.name)
     enqueue_run(queue, request)
     return request.run_id
@@ -124,7 +124,7 @@ def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_
     request = parse_request(
         {"ticker": "BAD", "rule_type": "RSI", "start_date": "2020-01-01", "end_date": "2020-12-31"}
     )
-    with sessions() as session:
+    with sessions.begin() as session:
         insert_pending(session, request, "test", queue=queue.name)
     enqueue_run(queue, request)
     proc = consumer(env, DATA_DIR=str(folder))

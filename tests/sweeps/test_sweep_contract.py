@@ -1,4 +1,4 @@
-"""runs.sweep: the sweep request validated like a run, chunking (every combination in
+"""sweeps.contract: the sweep request validated like a run, chunking (every combination in
 exactly one chunk), the chunk message and the single-run request of one combination."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runs.contract import RequestError, parse_request
-from runs.sweep import (
+from sweeps.contract import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
     chunk_payload,

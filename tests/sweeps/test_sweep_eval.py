@@ -1,4 +1,4 @@
-"""runs.sweep_eval: every stored combination's metrics equal, bit for bit (==), what
+"""sweeps.evaluate: every stored combination's metrics equal, bit for bit (==), what
 runs.execute gives for the same request, whatever chunk or block it was computed in."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import pytest
 
 from runs.contract import parse_request
 from runs.execute import execute, load_market_data, market_window
-from runs.sweep import (
+from sweeps.contract import (
     chunk_payload,
     combo_run_request,
     parse_chunk,
     parse_sweep_request,
     plan_chunks,
 )
-from runs.sweep_eval import SWEEP_METRICS, evaluate, evaluate_chunk
+from sweeps.evaluate import SWEEP_METRICS, evaluate, evaluate_chunk
 
 SWEEPS = [
     pytest.param(

@@ -1,4 +1,4 @@
-"""runs.sweep_grid: grid values and ranges checked against the registry, constraint-breaking
+"""sweeps.grid: grid values and ranges checked against the registry, constraint-breaking
 combinations skipped and counted, the combination limit."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from rules import RULES
 from runs.contract import RequestError
-from runs.sweep_grid import MAX_COMBOS, expand_grid
+from sweeps.grid import MAX_COMBOS, expand_grid
 
 SMA = RULES["SMA_CROSS"]
 SMA_BASE = SMA.defaults()

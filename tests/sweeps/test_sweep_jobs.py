@@ -1,6 +1,7 @@
-"""consumer.sweep_jobs on MariaDB + Redis: a chunk is one queued message run by one consumer
-process, stored once; a killed work-horse is retried without duplicating rows; a duplicate
-delivery changes nothing; the reaper reconciles chunks like runs."""
+"""sweeps.kind (queued as consumer.sweep_jobs.run_chunk) on MariaDB + Redis: a chunk is one
+queued message run by one consumer process, stored once; a killed work-horse is retried
+without duplicating rows; a duplicate delivery changes nothing; the reaper reconciles chunks
+like runs."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from consumer import reaper
-from consumer.queue import backtest_queue, enqueue_chunk
-from runs.sweep import chunk_payloads, parse_sweep_request
-from store.models import RunStatus, SweepResult
-from store.sweeps import get_chunk, insert_sweep, mark_chunk_running
+from consumer.queue import backtest_queue
+from store.models import SweepResult
+from sweeps.contract import chunk_payloads, parse_sweep_request
+from sweeps.kind import enqueue_chunk
+from sweeps.store import get_chunk, insert_sweep, mark_chunk_running
 from tests.consumer.support import (
     children,
     consumer,
@@ -29,6 +31,7 @@ from tests.consumer.support import (
     signal_pod,
 )
 from tests.stack import wait_until
+from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
@@ -66,7 +69,7 @@ def submit(sessions, queue, *, chunk_size=50, **fields) -> list[dict]:
     }
     sweep = replace(parse_sweep_request(body), chunk_size=chunk_size)
     payloads = chunk_payloads(sweep)
-    with sessions() as session:
+    with sessions.begin() as session:
         insert_sweep(session, sweep, payloads, image_tag="test", queue=queue.name)
     for payload in payloads:
         enqueue_chunk(queue, payload)
@@ -196,7 +199,7 @@ def test_the_reaper_requeues_lost_pending_chunks_and_fails_crashed_running_ones(
     for key in (lost["chunk_id"], running["chunk_id"], foreign["chunk_id"]):
         queue.connection.delete(f"rq:job:{key}")
     queue.connection.delete(f"rq:queue:{env['RQ_QUEUE']}", "rq:queue:other-queue")
-    with sessions() as session:
+    with sessions.begin() as session:
         mark_chunk_running(session, running["chunk_id"], "gone")
     report = reaper.reap(queue.connection, sessions, env["RQ_QUEUE"])
     assert report.requeued == [lost["chunk_id"]] and report.failed == [running["chunk_id"]]

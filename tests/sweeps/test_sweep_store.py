@@ -1,4 +1,4 @@
-"""store.sweeps: a sweep and its chunks inserted PENDING, guarded forward-only chunk
+"""sweeps.store: a sweep and its chunks inserted PENDING, guarded forward-only chunk
 transitions, results stored with SUCCEEDED in one transaction and never twice, the sweep
 status derived from its chunks."""
 
@@ -8,12 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from runs.sweep import chunk_payloads, parse_chunk, parse_sweep_request
-from runs.sweep_eval import evaluate_chunk
 from store.db import create_schema, make_engine, make_sessionmaker
-from store.models import RunStatus
-from store.sweeps import (
-    PARTIAL,
+from sweeps.contract import chunk_payloads, parse_chunk, parse_sweep_request
+from sweeps.evaluate import evaluate_chunk
+from sweeps.status import PARTIAL
+from sweeps.store import (
     derive_state,
     get_chunk,
     get_sweep,
@@ -25,6 +24,7 @@ from store.sweeps import (
     store_chunk_results,
     sweep_states,
 )
+from work.status import RunStatus
 
 BODY = {
     "ticker": "ACME",
@@ -47,7 +47,7 @@ def sessions(sqlite_url):
 def sweep(sessions):
     sweep = replace(parse_sweep_request(BODY), chunk_size=8)
     payloads = chunk_payloads(sweep)
-    with sessions() as session:
+    with sessions.begin() as session:
         insert_sweep(session, sweep, payloads, image_tag=None, queue="q")
     return sweep, payloads
 
@@ -73,12 +73,16 @@ def test_results_and_succeeded_are_one_guarded_transaction(sessions, sweep):
     chunk_id = payloads[1]["chunk_id"]
     rows = evaluate_chunk(parse_chunk(payloads[1]))
     with sessions() as session:
-        assert not store_chunk_results(session, chunk_id, rows), "PENDING: not stored"
-        assert mark_chunk_running(session, chunk_id, "w1", 12.5)
-        assert store_chunk_results(session, chunk_id, rows, 3.0)
-        assert not store_chunk_results(session, chunk_id, rows), "already SUCCEEDED"
-        assert not mark_chunk_running(session, chunk_id, "w2"), "never backwards"
-        assert not mark_chunk_failed(session, chunk_id, "late"), "finished stays finished"
+        with session.begin():
+            assert not store_chunk_results(session, chunk_id, rows), "PENDING: not stored"
+        with session.begin():
+            assert mark_chunk_running(session, chunk_id, "w1", 12.5)
+        with session.begin():
+            assert store_chunk_results(session, chunk_id, rows, 3.0)
+        with session.begin():
+            assert not store_chunk_results(session, chunk_id, rows), "already SUCCEEDED"
+            assert not mark_chunk_running(session, chunk_id, "w2"), "never backwards"
+            assert not mark_chunk_failed(session, chunk_id, "late"), "finished stays finished"
         stored, total = results_page(session, sweep.sweep_id, per_page=100)
         chunk = get_chunk(session, chunk_id)
     assert total == 8 and [r.combo_no for r in stored] == list(range(8, 16))
@@ -95,8 +99,10 @@ def test_sorting_puts_undefined_values_last_and_top_limits_the_total(sessions, s
     sweep, payloads = sweep
     with sessions() as session:
         for payload in payloads:
-            mark_chunk_running(session, payload["chunk_id"], "w")
-            store_chunk_results(session, payload["chunk_id"], evaluate_chunk(parse_chunk(payload)))
+            rows = evaluate_chunk(parse_chunk(payload))
+            with session.begin():
+                mark_chunk_running(session, payload["chunk_id"], "w")
+                store_chunk_results(session, payload["chunk_id"], rows)
         rows, total = results_page(
             session, sweep.sweep_id, sort="sharpe_ratio", descending=True, per_page=50
         )

@@ -1,4 +1,4 @@
-"""runs.sweep_view: lines and heatmaps of a metric over swept dimensions, others fixed or
+"""sweeps.view: lines and heatmaps of a metric over swept dimensions, others fixed or
 aggregated, each cell naming its best combination."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from runs.contract import RequestError
-from runs.sweep_view import aggregate, dimensions, parse_fixed
+from sweeps.view import aggregate, dimensions, parse_fixed
 
 STORED = {"grid": {"fast": [5, 10], "slow": [20, 30, 40]}, "tickers": ["ACME", "GLOBEX"]}
 DIMS = dimensions(STORED)

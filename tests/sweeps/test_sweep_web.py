@@ -10,10 +10,10 @@ import pytest
 from redis import Redis
 
 from consumer.queue import backtest_queue
-from runs.sweep import parse_chunk
-from runs.sweep_eval import evaluate_chunk
 from store.db import create_schema, make_engine, make_sessionmaker
-from store.sweeps import mark_chunk_running, store_chunk_results
+from sweeps.contract import parse_chunk
+from sweeps.evaluate import evaluate_chunk
+from sweeps.store import mark_chunk_running, store_chunk_results
 from web import create_app
 
 pytestmark = pytest.mark.redis
@@ -53,8 +53,10 @@ def _run_all_chunks(app, redis_url) -> None:
     with sessions() as session:
         for job in queue.jobs:
             payload = job.args[0]
-            mark_chunk_running(session, payload["chunk_id"], "test")
-            store_chunk_results(session, payload["chunk_id"], evaluate_chunk(parse_chunk(payload)))
+            rows = evaluate_chunk(parse_chunk(payload))
+            with session.begin():
+                mark_chunk_running(session, payload["chunk_id"], "test")
+                store_chunk_results(session, payload["chunk_id"], rows)
 
 
 def test_a_sweep_is_accepted_and_one_message_per_chunk_is_queued(client, redis_url):

@@ -28,7 +28,7 @@ def make_request(**fields: Any) -> RunRequest:
 def add_pending(app: Flask, **fields: Any) -> RunRequest:
     """Insert a PENDING run; return its request."""
     request = make_request(**fields)
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         insert_pending(session, request, "test-tag")
     return request
 
@@ -36,7 +36,7 @@ def add_pending(app: Flask, **fields: Any) -> RunRequest:
 def add_running(app: Flask, **fields: Any) -> RunRequest:
     """Insert a run and move it to RUNNING."""
     request = add_pending(app, **fields)
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         mark_running(session, request.run_id, "worker-1")
     return request
 
@@ -44,7 +44,7 @@ def add_running(app: Flask, **fields: Any) -> RunRequest:
 def add_failed(app: Flask, message: str, **fields: Any) -> RunRequest:
     """Insert a run that FAILED with ``message``."""
     request = add_running(app, **fields)
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         mark_failed(session, request.run_id, message)
     return request
 
@@ -53,7 +53,7 @@ def add_succeeded(app: Flask, **fields: Any) -> tuple[RunRequest, dict[str, Any]
     """Run a real backtest on the app's data, store it SUCCEEDED; (request, result dict)."""
     request = add_running(app, **fields)
     result = execute(request, app.config["DATA_DIR"])
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         mark_succeeded(
             session,
             request.run_id,

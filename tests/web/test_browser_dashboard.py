@@ -337,18 +337,18 @@ def test_history_and_run_page_follow_a_run_live(watched, stack):
     )
     engine = make_engine(stack.database_url)
     try:
-        with make_sessionmaker(engine)() as session:
+        with make_sessionmaker(engine).begin() as session:
             insert_pending(session, request, "browser-test")
         page.goto(f"{stack.base_url}/runs")
         badge = page.locator(f"tr[data-run-id='{request.run_id}'] .badge")
         expect(badge).to_have_text("PENDING")
-        with make_sessionmaker(engine)() as session:
+        with make_sessionmaker(engine).begin() as session:
             mark_running(session, request.run_id, "browser-test")
         expect(badge).to_have_text("RUNNING", timeout=10_000)
 
         page.goto(f"{stack.base_url}/runs/{request.run_id}")
         expect(page.locator("#run-waiting")).to_contain_text("waiting for")
-        with make_sessionmaker(engine)() as session:
+        with make_sessionmaker(engine).begin() as session:
             mark_failed(session, request.run_id, "ticker: <i>gone</i>")
         expect(page.locator("#run-error pre")).to_have_text("ticker: <i>gone</i>", timeout=10_000)
     finally:

@@ -10,7 +10,8 @@ from redis import Redis
 from rq import Worker
 from rq.executions import Execution
 
-from consumer.queue import backtest_queue, enqueue_run
+from consumer.queue import backtest_queue
+from runs.kind import enqueue_run
 from tests.web.support_dashboard import make_request
 from web.dashboard_queue import queue_snapshot
 

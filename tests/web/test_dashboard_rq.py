@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rq import Worker
 
-from consumer.queue import enqueue_run
+from runs.kind import enqueue_run
 from tests.web.support import app_with_schema, serve
 from tests.web.support_dashboard import make_request
 from web.dashboard_rq import rq_dashboard_enabled

@@ -47,14 +47,13 @@ def add_run(
         params={"period": minutes},
         rule_id=f"{rule_type.lower()}-{minutes}",
     )
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         insert_pending(session, request, None)
         session.execute(
             update(BacktestRun)
             .where(BacktestRun.run_id == request.run_id)
             .values(created_at=T0 + timedelta(minutes=minutes))
         )
-        session.commit()
         if status in (RunStatus.RUNNING, RunStatus.SUCCEEDED):
             mark_running(session, request.run_id, "w")
         if status == RunStatus.SUCCEEDED:

@@ -58,7 +58,7 @@ def test_status_serves_a_result_larger_than_a_mysql_text(app, client):
     """A SUCCEEDED result over 64 KiB (LONGTEXT) comes back whole."""
     run_id = client.post("/run_backtest", json=valid_request()).get_json()["run_id"]
     result = {"run_id": run_id, "status": "SUCCEEDED", "chart_base64": "A" * 200_000}
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         assert mark_running(session, run_id, "worker")
         assert mark_succeeded(
             session,

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from consumer.queue import backtest_queue, enqueue_run
+from consumer.queue import backtest_queue
 from runs.contract import REQUEST_FIELDS, RunRequest, parse_request
+from runs.kind import enqueue_run
 from runs.logs import current_run_id
 from runs.serialize import to_json
 from store.models import BacktestRun, RunStatus
@@ -421,7 +422,7 @@ def _store_succeeded(app, result: dict) -> str:
         params={"fast": 3, "slow": 8},
         rule_id="sma_cross-3-8",
     )
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         insert_pending(session, request, "img")
         assert mark_running(session, request.run_id, "worker-1")
         assert mark_succeeded(
@@ -463,7 +464,7 @@ def test_status_of_a_succeeded_run_returns_the_stored_result(app, client):
 def test_status_of_a_failed_run_has_the_error_and_no_result(app, client):
     """A FAILED run shows its error message and a null result."""
     submitted = client.post("/run_backtest", json=valid_request()).get_json()
-    with get_database(app).sessionmaker() as session:
+    with get_database(app).sessionmaker.begin() as session:
         assert mark_failed(session, submitted["run_id"], "data file changed")
     body = client.get(submitted["status_url"]).get_json()
     assert body["status"] == "FAILED"

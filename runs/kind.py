@@ -1,0 +1,126 @@
+"""Runs as a kind of queued work (``work.kind``): one backtest per message, stored in
+``backtest_results`` with its result JSON.
+
+The web imports this module to enqueue; ``runs.execute`` imports the adapters (matplotlib)
+only when a run executes, so that stays out of the web.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rq import Queue
+from rq.job import Job
+from sqlalchemy.orm import Session
+
+from engine import ENGINE_VERSION
+from runs.contract import RunRequest, parse_request
+from runs.execute import execute
+from runs.serialize import to_json
+from store.models import BacktestRun
+from store.runs import get_run, mark_failed, mark_running, mark_succeeded, runs_in_status
+from work.kind import Claim, WorkFailed, WorkKind
+
+RUN_FUNCTION = "consumer.jobs.run_backtest"
+"""What a queued run calls, by dotted path (args: the request as a JSON object). The name
+of every run ever queued: it stays, so queued messages keep resolving."""
+
+
+def max_result_bytes() -> int:
+    """RUN_MAX_RESULT_BYTES (default 12 MiB): the largest result stored. MySQL refuses a
+    statement over max_allowed_packet (16 MiB on MariaDB, 64 MiB on MySQL 8)."""
+    return int(os.environ.get("RUN_MAX_RESULT_BYTES") or 12 * 2**20)
+
+
+@dataclass(frozen=True)
+class RunExecution:
+    """An executed backtest, serialised and ready to be stored."""
+
+    run_id: str
+    result_json: str
+    metrics: dict
+    data_hash: str | None
+    engine_version: str | None
+
+    def store(self, session: Session) -> bool:
+        return mark_succeeded(
+            session,
+            self.run_id,
+            result_json=self.result_json,
+            metrics=self.metrics,
+            data_hash=self.data_hash,
+            engine_version=self.engine_version,
+        )
+
+    def summary(self, elapsed_ms: float) -> str:
+        return f"succeeded in {elapsed_ms:.0f} ms ({self.metrics.get('num_trades')} trades)"
+
+
+def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
+    """Execute the run's request and serialise its result (``runs.execute``).
+
+    :raise RequestError: the request or its data cannot serve a backtest.
+    :raise WorkFailed: the result is over ``max_result_bytes``.
+    """
+    result = execute(parse_request(payload, strict=False))
+    result_json = to_json(result)
+    if len(result_json) > max_result_bytes():
+        raise WorkFailed(
+            f"the result is {len(result_json) / 2**20:.1f} MiB, over the "
+            f"{max_result_bytes() / 2**20:.0f} MiB limit: narrow the dates or set charts false"
+        )
+    return RunExecution(
+        claim.item_id, result_json, result.metrics, result.data_hash, result.engine_version
+    )
+
+
+def _mark_running(session: Session, claim: Claim) -> bool:
+    return mark_running(session, claim.item_id, claim.worker)
+
+
+def _fail_execution(session: Session, run_id: str, message: str) -> bool:
+    """A failed execution records the engine version that tried it."""
+    return mark_failed(session, run_id, message, engine_version=ENGINE_VERSION)
+
+
+def _requeue(queue: Queue, row: BacktestRun) -> None:
+    enqueue_run(queue, parse_request(json.loads(row.request_json), strict=False))
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    return f"backtest {payload['ticker']} {payload['rule_id']}"
+
+
+def run_backtest(payload: dict[str, Any]) -> dict[str, str]:
+    """The job function of a queued run (``RUN_FUNCTION`` re-exports it): the work-item
+    skeleton with this kind. Returns {"run_id", "status"}."""
+    from work.lifecycle import run_item
+
+    return run_item(RUN, payload)
+
+
+RUN = WorkKind(
+    name="run",
+    function=RUN_FUNCTION,
+    id_field="run_id",
+    mark_running=_mark_running,
+    mark_failed=mark_failed,
+    get=get_run,
+    compute=compute,
+    in_status=runs_in_status,
+    requeue=_requeue,
+    describe=_describe,
+    fail_execution=_fail_execution,
+)
+"""The run kind."""
+
+
+def enqueue_run(queue: Queue, request: RunRequest) -> Job:
+    """Push one run. ``unique=True``: an id that is already queued or known is refused
+    (``rq.exceptions.DuplicateJobError``), so a run cannot be queued twice. ``Retry(max=1)``:
+    a run whose worker died (abandoned, or its work-horse killed) is retried once, then failed.
+    """
+    return RUN.enqueue(queue, request.to_dict())

@@ -1,0 +1,132 @@
+"""Submitting and reading a sweep, without HTTP: what ``web.sweeps`` (the blueprint) calls.
+
+Submission order is validate → INSERT the sweep and its chunks PENDING (one transaction) →
+enqueue one message per chunk; if Redis fails, the chunks not enqueued yet are FAILED
+``QUEUE_UNAVAILABLE`` (their own transaction) and ``QueueUnavailable`` is raised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy.orm import Session
+
+from runs.contract import RequestError
+from runs.execute import load_market_data
+from store.models import Sweep, SweepChunk, SweepResult
+from sweeps.contract import RESULT_METRICS, SweepRequest, chunk_payloads, parse_sweep_request
+from sweeps.kind import enqueue_chunk
+from sweeps.store import fail_pending_chunks, insert_sweep, iter_results
+
+QUEUE_UNAVAILABLE = "queue unavailable"
+"""The error of the chunks whose enqueue failed."""
+
+
+class QueueUnavailable(Exception):
+    """Redis refused a chunk's enqueue; ``failed`` chunks were marked FAILED."""
+
+    def __init__(self, cause: RedisError, failed: int) -> None:
+        super().__init__(f"{cause.__class__.__name__}: {failed} chunks FAILED")
+        self.cause = cause
+        self.failed = failed
+
+
+def validate_sweep(payload: dict, data_dir: Path | str) -> SweepRequest:
+    """The sweep request, with every ticker's data checked like a run's.
+
+    :raise RequestError: naming the field (``tickers[1]`` for a ticker of a list).
+    """
+    sweep = parse_sweep_request(payload)
+    for index, ticker in enumerate(sweep.tickers):
+        try:
+            load_market_data(replace(sweep.base, ticker=ticker), data_dir)
+        except RequestError as exc:
+            if exc.field == "ticker" and "tickers" in payload:
+                raise RequestError(f"tickers[{index}]", exc.message) from None
+            raise
+    return sweep
+
+
+def submit_sweep(
+    session: Session, queue: Queue, sweep: SweepRequest, *, image_tag: str | None
+) -> list[dict]:
+    """Record ``sweep`` and its chunks PENDING, then enqueue every chunk; its chunk messages.
+
+    Database errors at the INSERT propagate (nothing was enqueued).
+
+    :raise QueueUnavailable: an enqueue failed (the chunks still PENDING are FAILED).
+    """
+    chunks = chunk_payloads(sweep)
+    with session.begin():
+        insert_sweep(session, sweep, chunks, image_tag=image_tag, queue=queue.name)
+    try:
+        for payload in chunks:
+            enqueue_chunk(queue, payload)
+    except RedisError as exc:
+        with session.begin():
+            failed = fail_pending_chunks(session, sweep.sweep_id, QUEUE_UNAVAILABLE)
+        raise QueueUnavailable(exc, failed) from exc
+    return chunks
+
+
+def timings(chunks: Sequence[SweepChunk]) -> dict[str, Any]:
+    """Per-chunk timings summed (where the sweep's time went) and the first errors."""
+    done = [c for c in chunks if c.compute_ms is not None]
+
+    def total(name: str) -> float | None:
+        values = [getattr(c, name) for c in done if getattr(c, name) is not None]
+        return round(sum(values), 1) if values else None
+
+    return {
+        "chunks_timed": len(done),
+        "startup_ms": total("startup_ms"),
+        "compute_ms": total("compute_ms"),
+        "write_ms": total("write_ms"),
+        "errors": sorted({c.error_message for c in chunks if c.error_message})[:5],
+    }
+
+
+def result_dict(row: SweepResult) -> dict[str, Any]:
+    """One stored combination as the API shows it."""
+    return {
+        "combo_no": row.combo_no,
+        "ticker": row.ticker,
+        "params": json.loads(row.params_json),
+        "metrics": {name: getattr(row, name) for name in RESULT_METRICS},
+    }
+
+
+def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[str]:
+    """Every stored combination as CSV text (combo_no, ticker, the swept params, the
+    metrics), yielded ``every`` rows at a time."""
+    names = list(json.loads(sweep.request_json)["grid"])
+    columns = ("combo_no", "ticker", "params_json", *RESULT_METRICS)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["combo_no", "ticker", *names, *RESULT_METRICS])
+    for count, (combo_no, ticker, params, *metrics) in enumerate(
+        iter_results(session, sweep.sweep_id, columns)
+    ):
+        swept = json.loads(params)
+        writer.writerow([combo_no, ticker, *(swept.get(n) for n in names), *metrics])
+        if count % every == every - 1:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def metric_rows(session: Session, sweep_id: str, metric: str) -> Iterable[tuple]:
+    """(combo_no, ticker, swept params, metric value) of every stored combination, in
+    combo order: the rows ``sweeps.view.aggregate`` reads."""
+    rows = iter_results(session, sweep_id, ("combo_no", "ticker", "params_json", metric))
+    for combo_no, ticker, params, value in rows:
+        yield combo_no, ticker, json.loads(params), value

@@ -1,0 +1,43 @@
+"""consumer.kinds: the registry of work kinds — every queued function name resolves to its
+kind (names of messages queued before the move included), and a name cannot belong to two
+kinds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from rq.utils import import_attribute
+
+from consumer.kinds import KINDS, kind_of
+from runs.kind import RUN
+from sweeps.kind import CHUNK
+from work.kind import functions_of
+
+
+def test_the_queued_names_of_runs_and_chunks_resolve_to_their_kinds():
+    """The dotted names already in Redis keep meaning the same kind."""
+    assert kind_of("consumer.jobs.run_backtest") is RUN
+    assert kind_of("consumer.sweep_jobs.run_chunk") is CHUNK
+    assert kind_of("nothing.registered") is None and kind_of(None) is None
+
+
+def test_every_registered_function_is_importable_the_way_rq_imports_it():
+    """RQ resolves a message's function by dotted path: each must exist and be callable."""
+    for kind in KINDS:
+        for function in kind.functions:
+            assert callable(import_attribute(function)), function
+
+
+def test_a_function_name_claimed_by_two_kinds_is_refused():
+    """Two kinds cannot share a job function (the failure recorder would be ambiguous)."""
+    clone = replace(RUN, name="copy")
+    with pytest.raises(ValueError, match=r"consumer\.jobs\.run_backtest"):
+        functions_of((RUN, clone))
+
+
+def test_an_item_id_is_read_from_its_kinds_field():
+    """The id a message names, or "" when it names none (it is then SKIPPED)."""
+    assert RUN.item_id({"run_id": "r1"}) == "r1"
+    assert CHUNK.item_id({"chunk_id": "c1", "run_id": "r1"}) == "c1"
+    assert RUN.item_id(["not", "an", "object"]) == ""

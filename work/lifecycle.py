@@ -1,0 +1,108 @@
+"""The one skeleton every queued work item runs through, inside RQ's forked work-horse:
+claim file → guarded RUNNING → the kind's compute → the kind's store (one transaction) or
+FAILED with a user-safe message → SKIPPED for a duplicate or late delivery.
+
+The database is the source of truth. An item that fails (bad data, an error in a rule) is
+stored FAILED and the job returns normally: the Job must not be retried by Kubernetes. The
+job raises only when the outcome could not be stored; RQ then retries it once. Every log
+line names the item id (``runs.logs.run_context``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from consumer.claim import mark_claimed
+from runs.contract import RequestError
+from runs.logs import run_context
+from store.db import process_sessionmaker
+from work.kind import Claim, Execution, WorkFailed, WorkKind
+from work.status import RunStatus
+from work.transitions import retry_deadlocks
+
+logger = logging.getLogger("work.lifecycle")
+
+INTERNAL_ERROR = "internal error while running the backtest; operators can find it by run_id"
+"""The stored error of an item whose compute raised something unexpected (the log has it)."""
+
+SKIPPED: Final = "SKIPPED"
+"""The job's answer for a delivery it ignored (the item was not PENDING/RUNNING, or no
+longer RUNNING when it finished). Never stored: the row keeps its own status."""
+
+
+def worker_name() -> str:
+    """Who ran it: the pod name (HOSTNAME) and pid."""
+    return f"{os.environ.get('HOSTNAME') or socket.gethostname()}:{os.getpid()}"
+
+
+def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:
+    """Execute one queued item of ``kind`` and store its outcome.
+
+    Returns ``{<kind.id_field>: item_id, "status": SUCCEEDED | FAILED | SKIPPED}``.
+    """
+    mark_claimed()
+    claim = Claim(kind.item_id(payload), worker_name(), time.time())
+    with run_context(claim.item_id or "-"), process_sessionmaker()() as session:
+        status = _run(session, kind, claim, payload)
+    return {kind.id_field: claim.item_id, "status": status}
+
+
+def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]) -> str:
+    with session.begin():
+        started = kind.mark_running(session, claim)
+        row = kind.get(session, claim.item_id)
+        state = row.status if row else "unknown to the database"
+        attempts = row.attempts if row else None
+    if not started:
+        logger.warning(
+            "not started: %s is %s (duplicate or late delivery ignored)", kind.name, state
+        )
+        return SKIPPED
+    logger.info("running (attempt %s)", attempts)
+
+    begun = time.perf_counter()
+    try:
+        execution = kind.compute(claim, payload)
+    except RequestError as exc:
+        message = f"{exc.field}: {exc.message}"
+        logger.info("failed as a backtest: %s", message)
+        return _fail(session, kind, claim.item_id, message)
+    except WorkFailed as exc:
+        logger.warning("not stored: %s", exc.message)
+        return _fail(session, kind, claim.item_id, exc.message)
+    except Exception:
+        logger.exception("%s raised", kind.name)
+        return _fail(session, kind, claim.item_id, INTERNAL_ERROR)
+
+    stored = retry_deadlocks(lambda: _store(session, execution))
+    elapsed = (time.perf_counter() - begun) * 1000
+    if not stored:
+        logger.warning(
+            "finished in %.0f ms but the %s was no longer RUNNING; nothing stored",
+            elapsed,
+            kind.name,
+        )
+        return SKIPPED
+    logger.info("%s", execution.summary(elapsed))
+    return RunStatus.SUCCEEDED
+
+
+def _store(session: Session, execution: Execution) -> bool:
+    """One transaction: the guarded SUCCEEDED transition and everything stored with it."""
+    with session.begin():
+        return execution.store(session)
+
+
+def _fail(session: Session, kind: WorkKind, item_id: str, message: str) -> str:
+    def record() -> bool:
+        with session.begin():
+            return kind.record_failure(session, item_id, message)
+
+    retry_deadlocks(record)
+    return RunStatus.FAILED
