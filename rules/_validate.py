@@ -1,17 +1,31 @@
-"""Checks a rule request (rule type + params, as decoded from JSON) against the rule specs and
-returns it in canonical form, or raises RuleValidationError naming the exact field."""
+"""Checks a rule request (rule type + params, as decoded from JSON) with the pydantic models
+generated from the rule specs (``rules.params_model``) and returns it in canonical form, or
+raises RuleValidationError naming the exact field.
+
+Pydantic's own messages are not the contract: the first error (in the order a user fixes
+them: unknown keys, then fields in spec order, then constraints) is translated into our
+message and dotted path, e.g. "params.rules[1].params.period must be between 2 and 200
+(got 1)"."""
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
+from rules.params_model import (
+    CONSTRAINT_ERROR,
+    LENGTH_ERROR,
+    RuleModels,
+    build_models,
+    canonical_rule_type,
+)
 from rules.spec import ParamSpec, RuleSpec, RuleValidationError
 
 _CONSTRAINT = re.compile(r"^(\w+) (<=|<) (\w+)$")
@@ -21,11 +35,6 @@ _SHOWN_CHARS = 40
 
 SUB_RULE_KEYS = ("rule_type", "params")
 """The keys of one sub-rule object inside a ``rules`` parameter."""
-
-
-def canonical_rule_type(name: str) -> str:
-    """Normalise a rule name: "sma-cross" or " Sma_Cross " -> "SMA_CROSS"."""
-    return name.strip().upper().replace("-", "_").replace(" ", "_")
 
 
 def format_number(value: float | int) -> str:
@@ -81,148 +90,17 @@ def _suggest(name: str, options: list[str], limit: int) -> list[str]:
     return list(dict.fromkeys(hits))[:limit]
 
 
-def _resolve(rules: Mapping[str, RuleSpec], rule_type: object, field: str) -> RuleSpec:
-    names = ", ".join(rules)
-    if rule_type is None or (isinstance(rule_type, str) and not rule_type.strip()):
-        raise RuleValidationError(field, f"{field} is required (one of {names})")
-    if not isinstance(rule_type, str):
-        raise RuleValidationError(field, f"{field} must be a string (one of {names})")
-    spec = rules.get(rule_type) or rules.get(canonical_rule_type(rule_type))
-    if spec is None:
-        hints = _suggest(canonical_rule_type(rule_type), list(rules), 3)
-        tail = f"did you mean {' or '.join(hints)}?" if hints else f"one of {names}"
-        raise RuleValidationError(
-            field, f"{field} {_shown(rule_type)} is not a known rule ({tail})"
-        )
-    return spec
+_MODELS: dict[int, RuleModels] = {}
+"""The generated models of each registry mapping (keyed by identity; built on first use, so
+a registry may still be completed after import, as COMPOSITE is)."""
 
 
-def _check_range(spec: ParamSpec, value: float | int, path: str) -> None:
-    if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-        raise RuleValidationError(
-            path,
-            f"{path} must be between {format_number(spec.min)} and {format_number(spec.max)} "
-            f"(got {format_number(value)})",
-        )
-
-
-def _int_value(spec: ParamSpec, value: object, path: str) -> int:
-    if type(value) is not int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            if isinstance(value, numbers.Real) and not isinstance(value, bool):
-                shown = _clip(repr(float(value)))
-                raise RuleValidationError(path, f"{path} must be an integer, not {shown}")
-            raise RuleValidationError(path, f"{path} must be an integer, not {_kind(value)}")
-        value = int(value)
-    _check_range(spec, value, path)
-    return value
-
-
-def _float_value(spec: ParamSpec, value: object, path: str) -> float:
-    if type(value) is not float:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise RuleValidationError(path, f"{path} must be a number, not {_kind(value)}")
-        if isinstance(value, numbers.Integral):
-            _check_range(spec, value, path)  # before float(): a huge int would overflow
-            return float(value)
-        value = float(value)
-    if not math.isfinite(value):
-        raise RuleValidationError(path, f"{path} must be a finite number")
-    _check_range(spec, value, path)
-    return value
-
-
-def _choice_value(spec: ParamSpec, value: object, path: str) -> str:
-    options = ", ".join(spec.choices)
-    if not isinstance(value, str):
-        raise RuleValidationError(path, f"{path} must be one of {options}, not {_kind(value)}")
-    for choice in spec.choices:
-        if value.strip().upper() == choice.upper():
-            return choice
-    raise RuleValidationError(path, f"{path} must be one of {options} (got {_shown(value)})")
-
-
-def _rules_value(
-    rules: Mapping[str, RuleSpec], spec: ParamSpec, value: object, path: str
-) -> list[dict]:
-    low, high = format_number(spec.min), format_number(spec.max)
-    if not isinstance(value, (list, tuple)):
-        raise RuleValidationError(
-            path, f"{path} must be a list of {low} to {high} rules, not {_kind(value)}"
-        )
-    if not spec.min <= len(value) <= spec.max:
-        raise RuleValidationError(
-            path, f"{path} must hold {low} to {high} rules (got {len(value)})"
-        )
-    out = []
-    for index, item in enumerate(value):
-        at = f"{path}[{index}]"
-        if not isinstance(item, Mapping):
-            raise RuleValidationError(
-                at, f"{at} must be an object with rule_type and params, not {_kind(item)}"
-            )
-        for key in item:
-            if key not in SUB_RULE_KEYS:
-                where = f"{at}.{_clip(str(key))}"
-                raise RuleValidationError(
-                    where, f"{where} is not allowed (a sub-rule has rule_type and params)"
-                )
-        rule_type, params = validate(
-            rules, item.get("rule_type"), item.get("params"), prefix=f"{at}.", nested=True
-        )
-        out.append({"rule_type": rule_type, "params": params})
-    return out
-
-
-def _value(rules: Mapping[str, RuleSpec], spec: ParamSpec, value: object, path: str) -> Any:
-    if spec.type == "int":
-        return _int_value(spec, value, path)
-    if spec.type == "float":
-        return _float_value(spec, value, path)
-    if spec.type == "choice":
-        return _choice_value(spec, value, path)
-    return _rules_value(rules, spec, value, path)
-
-
-def _default_text(spec: ParamSpec) -> str:
-    if spec.type == "rules":
-        return f"a list of {format_number(spec.min)} to {format_number(spec.max)} rules"
-    if spec.type == "choice":
-        return f"default {spec.default}"
-    return f"default {format_number(spec.default)}"
-
-
-def _params(rules: Mapping[str, RuleSpec], spec: RuleSpec, params: object, field: str) -> dict:
-    if params is None:
-        return spec.defaults()
-    if not isinstance(params, Mapping):
-        raise RuleValidationError(field, f"{field} must be an object, not {_kind(params)}")
-    names = [p.name for p in spec.params]
-    for key in params:
-        if key not in names:
-            shown = _clip(str(key))
-            hints = _suggest(str(key), names, 1)
-            tail = f"did you mean {hints[0]}?" if hints else f"parameters: {', '.join(names)}"
-            raise RuleValidationError(
-                f"{field}.{shown}",
-                f"{field}.{shown} is not a parameter of {spec.rule_type} ({tail})",
-            )
-    out = {}
-    for param in spec.params:
-        path = f"{field}.{param.name}"
-        if param.name not in params:
-            raise RuleValidationError(path, f"{path} is required ({_default_text(param)})")
-        out[param.name] = _value(rules, param, params[param.name], path)
-    for text in spec.constraints:
-        left, op, right = parse_constraint(text)
-        a, b = out[left], out[right]
-        if not (a < b if op == "<" else a <= b):
-            path = f"{field}.{left}"
-            raise RuleValidationError(
-                path,
-                f"{path} ({format_number(a)}) must be {_RELATION[op]} {right} ({format_number(b)})",
-            )
-    return out
+def models_for(rules: Mapping[str, RuleSpec]) -> RuleModels:
+    """The pydantic models generated from ``rules`` (built once per mapping)."""
+    models = _MODELS.get(id(rules))
+    if models is None or models.rules is not rules:
+        models = _MODELS[id(rules)] = build_models(rules, parse_constraint)
+    return models
 
 
 def validate(
@@ -236,10 +114,200 @@ def validate(
 
     ``nested`` marks a sub-rule of a COMPOSITE, which may not itself hold sub-rules.
     """
-    spec = _resolve(rules, rule_type, f"{prefix}rule_type")
-    if nested and any(p.type == "rules" for p in spec.params):
-        field = f"{prefix}rule_type"
-        raise RuleValidationError(
-            field, f"{field} {spec.rule_type} cannot be nested inside another {spec.rule_type}"
-        )
-    return spec.rule_type, _params(rules, spec, params, f"{prefix}params")
+    models = models_for(rules)
+    adapter = models.sub_request if nested else models.request
+    try:
+        parsed = adapter.validate_python({"rule_type": rule_type, "params": params})
+    except ValidationError as exc:
+        raise translate(models, exc, prefix) from None
+    return parsed.rule_type, plain_params(models, parsed.rule_type, parsed.params)
+
+
+def plain_params(models: RuleModels, rule_type: str, params: Any) -> dict:
+    """A validated params model as a plain dict in spec order (None: every default; a
+    sub-rule as {"rule_type", "params"})."""
+    spec = models.rules[rule_type]
+    if params is None:
+        return spec.defaults()
+    out = {}
+    for param in spec.params:
+        value = getattr(params, param.name)
+        if param.type == "rules":
+            value = [
+                {"rule_type": s.rule_type, "params": plain_params(models, s.rule_type, s.params)}
+                for s in value
+            ]
+        out[param.name] = value
+    return out
+
+
+# --- translating a pydantic ValidationError ---------------------------------------------
+
+
+_LENGTH_ERRORS = frozenset({"too_short", "too_long", LENGTH_ERROR})
+
+
+def _is_extra(error: dict) -> bool:
+    return error["type"] == "extra_forbidden"
+
+
+def _before(error: dict, best: dict) -> bool:
+    """Whether ``error`` is to be reported before ``best`` (which pydantic listed first):
+    an unknown key comes before the other errors of the same object, and a list of the
+    wrong length before the errors of its items."""
+    loc, other = error["loc"], best["loc"]
+    if error["type"] in _LENGTH_ERRORS and other[: len(loc)] == loc:
+        return True
+    common = 0
+    while common < min(len(loc), len(other)) and loc[common] == other[common]:
+        common += 1
+    at_level = _is_extra(error) and len(loc) == common + 1
+    best_at_level = _is_extra(best) and len(other) == common + 1
+    return at_level and not best_at_level
+
+
+def first_error(errors: list[dict]) -> dict:
+    """The error a user should see first."""
+    best = errors[0]
+    for error in errors[1:]:
+        if _before(error, best):
+            best = error
+    return best
+
+
+def _join(at: str, key: object) -> str:
+    return f"{at}.{key}" if at else str(key)
+
+
+@dataclass
+class _Where:
+    """Where a pydantic error location points inside a rule request."""
+
+    at: str
+    level: str  # "rule" (a {rule_type, params} object), "params", "param", "extra"
+    spec: RuleSpec | None = None
+    param: ParamSpec | None = None
+    key: str = ""
+
+
+def _locate(rules: Mapping[str, RuleSpec], loc: tuple, prefix: str) -> _Where:
+    where = _Where(prefix[:-1] if prefix.endswith(".") else prefix, "rule")
+    expect_tag = True
+    for item in loc:
+        if expect_tag and where.level == "rule" and isinstance(item, str) and item in rules:
+            where.spec, expect_tag = rules[item], False
+        elif isinstance(item, int):
+            where = _Where(f"{where.at}[{item}]", "rule")
+            expect_tag = True
+        elif where.level == "rule" and item == "params":
+            where.at, where.level = _join(where.at, item), "params"
+        elif where.level == "params" and where.spec and item in _names(where.spec):
+            where.at, where.level = _join(where.at, item), "param"
+            where.param = where.spec.param(item)
+        else:  # a key no model knows: an unknown parameter or sub-rule field
+            where.key, where.level = str(item), f"extra-{where.level}"
+    return where
+
+
+def _names(spec: RuleSpec) -> list[str]:
+    return [p.name for p in spec.params]
+
+
+def translate(models: RuleModels, exc: ValidationError, prefix: str = "") -> RuleValidationError:
+    """Our RuleValidationError for the first error of a rule request's ValidationError."""
+    error = first_error(exc.errors(include_url=False, include_context=True))
+    where = _locate(models.rules, error["loc"], prefix)
+    field, message = _message(models.rules, where, error)
+    return RuleValidationError(field, message)
+
+
+def _message(rules: Mapping[str, RuleSpec], where: _Where, error: dict) -> tuple[str, str]:
+    kind, value, at = error["type"], error.get("input"), where.at
+    if kind.startswith("union_tag"):
+        return _rule_object_message(rules, at, value)
+    if where.level == "extra-params":
+        shown = _clip(where.key)
+        names = _names(where.spec)
+        hints = _suggest(where.key, names, 1)
+        tail = f"did you mean {hints[0]}?" if hints else f"parameters: {', '.join(names)}"
+        path = f"{at}.{shown}"
+        return path, f"{path} is not a parameter of {where.spec.rule_type} ({tail})"
+    if where.level == "extra-rule":
+        path = _join(at, _clip(where.key))
+        return path, f"{path} is not allowed (a sub-rule has rule_type and params)"
+    if where.level == "params":
+        if kind == CONSTRAINT_ERROR:
+            ctx = error["ctx"]
+            path = f"{at}.{ctx['left']}"
+            a, b = format_number(ctx["a"]), format_number(ctx["b"])
+            relation = _RELATION[ctx["op"]]
+            return path, f"{path} ({a}) must be {relation} {ctx['right']} ({b})"
+        return at, f"{at} must be an object, not {_kind(value)}"
+    if where.level == "param":
+        return at, _param_message(where.param, kind, value, at)
+    return at or "params", f"{at or 'params'} is invalid"
+
+
+def _rule_object_message(rules: Mapping[str, RuleSpec], at: str, value: object) -> tuple[str, str]:
+    """A {rule_type, params} object whose rule_type picks no model."""
+    if not isinstance(value, Mapping):
+        return at, f"{at} must be an object with rule_type and params, not {_kind(value)}"
+    for key in value:
+        if key not in SUB_RULE_KEYS:
+            where = f"{at}.{_clip(str(key))}"
+            return where, f"{where} is not allowed (a sub-rule has rule_type and params)"
+    field = _join(at, "rule_type")
+    rule_type = value.get("rule_type")
+    names = ", ".join(rules)
+    if rule_type is None or (isinstance(rule_type, str) and not rule_type.strip()):
+        return field, f"{field} is required (one of {names})"
+    if not isinstance(rule_type, str):
+        return field, f"{field} must be a string (one of {names})"
+    spec = rules.get(rule_type) or rules.get(canonical_rule_type(rule_type))
+    if spec is not None:  # a known rule the union does not hold: a nested COMPOSITE
+        return field, f"{field} {spec.rule_type} cannot be nested inside another {spec.rule_type}"
+    hints = _suggest(canonical_rule_type(rule_type), list(rules), 3)
+    tail = f"did you mean {' or '.join(hints)}?" if hints else f"one of {names}"
+    return field, f"{field} {_shown(rule_type)} is not a known rule ({tail})"
+
+
+def _range(spec: ParamSpec, value: object, path: str) -> str:
+    low, high = format_number(spec.min), format_number(spec.max)
+    return f"{path} must be between {low} and {high} (got {format_number(value)})"
+
+
+def _param_message(spec: ParamSpec, kind: str, value: object, path: str) -> str:
+    if kind == "missing":
+        return f"{path} is required ({_default_text(spec)})"
+    if kind in _RANGE_ERRORS:
+        return _range(spec, value, path)
+    if spec.type == "int":
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return f"{path} must be an integer, not {_clip(repr(float(value)))}"
+        return f"{path} must be an integer, not {_kind(value)}"
+    if spec.type == "float":
+        if kind == "finite_number":
+            return f"{path} must be a finite number"
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return _range(spec, value, path)  # an int beyond float range
+        return f"{path} must be a number, not {_kind(value)}"
+    if spec.type == "choice":
+        options = ", ".join(spec.choices)
+        if not isinstance(value, str):
+            return f"{path} must be one of {options}, not {_kind(value)}"
+        return f"{path} must be one of {options} (got {_shown(value)})"
+    low, high = format_number(spec.min), format_number(spec.max)
+    if kind in _LENGTH_ERRORS:
+        return f"{path} must hold {low} to {high} rules (got {len(value)})"
+    return f"{path} must be a list of {low} to {high} rules, not {_kind(value)}"
+
+
+_RANGE_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
+
+
+def _default_text(spec: ParamSpec) -> str:
+    if spec.type == "rules":
+        return f"a list of {format_number(spec.min)} to {format_number(spec.max)} rules"
+    if spec.type == "choice":
+        return f"default {spec.default}"
+    return f"default {format_number(spec.default)}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rules import _batch
-from rules._validate import format_number, parse_constraint, validate
+from rules._validate import format_number, models_for, parse_constraint, validate
 from rules.library import (
     bollinger,
     breakout,
@@ -112,14 +112,24 @@ def rule_slug(rule_type: str, params: dict | None) -> str:
     >>> rule_slug("SMA_CROSS", {"fast": 10, "slow": 20})
     'sma_cross-10-20'
     """
-    rule_type, params = validate_rule(rule_type, params)
+    return slug_of(*validate_rule(rule_type, params))
+
+
+def slug_of(rule_type: str, params: dict) -> str:
+    """``rule_slug`` of a rule request validate_rule has already normalised."""
     parts = [rule_type.lower()]
     for value in params.values():
         if isinstance(value, list):
-            parts.append("+".join(rule_slug(sub["rule_type"], sub["params"]) for sub in value))
+            parts.append("+".join(slug_of(sub["rule_type"], sub["params"]) for sub in value))
         else:
             parts.append(_slug_value(value))
     return "-".join(parts)
+
+
+def rule_schema() -> dict:
+    """The JSON Schema of a ``{rule_type, params}`` object: one generated params model per
+    rule (``<RULE>Params`` in ``$defs``, with ``x-constraints``), discriminated by rule_type."""
+    return models_for(RULES).request.json_schema()
 
 
 def _describe_param(param: ParamSpec) -> dict:
@@ -159,6 +169,8 @@ __all__ = [
     "describe_rules",
     "generate_signals",
     "generate_signals_batch",
+    "rule_schema",
     "rule_slug",
+    "slug_of",
     "validate_rule",
 ]

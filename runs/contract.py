@@ -4,20 +4,21 @@ Additive only: a field is never renamed or dropped, and every new field gets a d
 a consumer built from an older image still reads a newer request (``strict=False`` ignores
 fields it does not know) and the web still reads older results.
 
-``parse_request`` is the one validation of user input: every problem is a
-``RequestError`` whose ``field`` names the offending field (the API answers 400 with it).
+``parse_request`` is the one validation of user input: the pydantic models of
+``runs.request_model`` (the body) and ``rules.params_model`` (the rule, generated from the
+registry's ParamSpecs) check it, and every problem is a ``RequestError`` whose ``field``
+names the offending field (the API answers 400 with it) and whose message is ours, not
+pydantic's.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from engine import DIRECTIONS, SIZE_TYPES, EngineParamError, TradingParams
+from engine import TradingParams
 
 DEFAULT_QUEUE = "backtests"
 """The queue runs go to unless RQ_QUEUE says otherwise (web and consumer must agree)."""
@@ -27,8 +28,11 @@ TIMEFRAMES = ("1d",)
 
 REQUIRED_FIELDS = ("ticker", "rule_type", "start_date", "end_date")
 
-_RUN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,119}$")
+RUN_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+"""A run id: a lower-case UUID4."""
+
+RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,119}$"
+"""A rule id: a slug such as ``rsi-14-30-70``."""
 
 
 class RequestError(ValueError):
@@ -92,37 +96,6 @@ def new_run_id() -> str:
     return str(uuid.uuid4())
 
 
-def _number(payload: dict, name: str, default: float) -> float:
-    value = payload.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RequestError(name, "must be a number")
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:  # an int beyond float range
-        finite = False
-    if not finite:
-        raise RequestError(name, "must be a finite number")
-    return float(value)
-
-
-def _choice(payload: dict, name: str, default: str, allowed: tuple[str, ...]) -> str:
-    value = payload.get(name, default)
-    if value not in allowed:
-        raise RequestError(name, f"must be one of: {', '.join(allowed)}")
-    return value
-
-
-def _date(payload: dict, name: str) -> str:
-    value = payload.get(name)
-    if not isinstance(value, str):
-        raise RequestError(name, "must be a date string YYYY-MM-DD")
-    try:
-        parsed = date.fromisoformat(value.strip())
-    except ValueError:
-        raise RequestError(name, f"is not a valid date (YYYY-MM-DD): {value[:40]!r}") from None
-    return parsed.isoformat()
-
-
 def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
     """Validate a request body (a decoded JSON object) into a ``RunRequest``.
 
@@ -131,67 +104,55 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
     Checks the shape and domain of every field and the rule and its params against the
     rule registry; whether the ticker exists and the range holds bars is checked against
     the data catalog by ``runs.execute.check_data``.
+
+    :raise RequestError: for the first problem, in the order: unknown fields, missing
+        required fields, run_id, ticker, the rule, then the other fields in field order.
     """
-    from rules import RuleValidationError, rule_slug, validate_rule
+    from pydantic import ValidationError
+
+    from rules import RuleValidationError, validate_rule
+    from rules.registry import slug_of
+    from runs.request_model import (
+        LenientRunRequestBody,
+        RunRequestBody,
+        error_field_message,
+        ordered_errors,
+    )
 
     if not isinstance(payload, dict):
         raise RequestError("body", "must be a JSON object")
-    if strict:
-        unknown = sorted(set(payload) - set(REQUEST_FIELDS))
-        if unknown:
-            raise RequestError(unknown[0], "is not a request field")
-    for name in REQUIRED_FIELDS:
-        if payload.get(name) in (None, ""):
-            raise RequestError(name, "is required")
-
-    run_id = payload.get("run_id")
-    if run_id in (None, ""):
-        run_id = new_run_id()
-    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
-        raise RequestError("run_id", "must be a lower-case UUID4")
-    ticker = payload["ticker"]
-    if not isinstance(ticker, str):
-        raise RequestError("ticker", "must be a string")
+    model = RunRequestBody if strict else LenientRunRequestBody
+    late: list[dict] = []
+    try:
+        body = model.model_validate(payload)
+    except ValidationError as exc:
+        early, late = ordered_errors(exc)
+        if early:
+            raise RequestError(*error_field_message(early[0])) from None
+        body = None
     try:
         rule_type, params = validate_rule(payload["rule_type"], payload.get("params"))
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
-    rule_id = payload.get("rule_id")
-    if rule_id in (None, ""):
-        rule_id = rule_slug(rule_type, params)
-    if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
-        raise RequestError("rule_id", "must be a slug of a-z, 0-9 and . _ + - (max 120)")
-
-    start_date = _date(payload, "start_date")
-    end_date = _date(payload, "end_date")
-    if end_date < start_date:
-        raise RequestError("end_date", "must be on or after start_date")
-    charts = payload.get("charts", True)
-    if not isinstance(charts, bool):
-        raise RequestError("charts", "must be true or false")
-
-    request = RunRequest(
-        run_id=run_id,
-        ticker=ticker.strip().upper(),
+    if body is None:
+        raise RequestError(*error_field_message(late[0]))
+    return RunRequest(
+        run_id=body.run_id or new_run_id(),
+        ticker=body.ticker.strip().upper(),
         rule_type=rule_type,
-        start_date=start_date,
-        end_date=end_date,
+        start_date=body.start_date,
+        end_date=body.end_date,
         params=params,
-        rule_id=rule_id,
-        initial_capital=_number(payload, "initial_capital", 100_000.0),
-        fee_rate=_number(payload, "fee_rate", 0.001),
-        slippage_bps=_number(payload, "slippage_bps", 0.0),
-        position_size=_number(payload, "position_size", 10_000.0),
-        size_type=_choice(payload, "size_type", "value", SIZE_TYPES),
-        direction=_choice(payload, "direction", "longonly", DIRECTIONS),
-        timeframe=_choice(payload, "timeframe", "1d", TIMEFRAMES),
-        charts=charts,
+        rule_id=body.rule_id or slug_of(rule_type, params),
+        initial_capital=float(body.initial_capital),
+        fee_rate=float(body.fee_rate),
+        slippage_bps=float(body.slippage_bps),
+        position_size=float(body.position_size),
+        size_type=body.size_type,
+        direction=body.direction,
+        timeframe=body.timeframe,
+        charts=body.charts,
     )
-    try:
-        request.trading_params()
-    except EngineParamError as exc:
-        raise RequestError(exc.field, exc.message) from None
-    return request
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,11 @@ def max_bars() -> int:
     return int(os.environ.get("RUN_MAX_BARS") or 20_000)
 
 
-def load_market_data(request: RunRequest, data_dir: Path | None = None) -> data.History:
+def load_market_data(
+    request: RunRequest, data_dir: Path | None = None, bar_limit: int | None = None
+) -> data.History:
     """The request's data: every bar of its ticker's file, the window of its dates, the hash.
+    ``bar_limit`` (the web passes its RUN_MAX_BARS setting) defaults to ``max_bars()``.
 
     Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
     checks), ``start_date`` (no bar in the range) or ``end_date`` (too many bars).
@@ -47,9 +50,10 @@ def load_market_data(request: RunRequest, data_dir: Path | None = None) -> data.
     except data.EmptyRangeError as exc:
         raise RequestError("start_date", str(exc)) from None
     bars = history.stop - history.start
-    if bars > max_bars():
+    limit = max_bars() if bar_limit is None else bar_limit
+    if bars > limit:
         raise RequestError(
-            "end_date", f"the range holds {bars:,} bars; a run may cover at most {max_bars():,}"
+            "end_date", f"the range holds {bars:,} bars; a run may cover at most {limit:,}"
         )
     return history
 

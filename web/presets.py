@@ -7,9 +7,11 @@ code). Names are stored and returned verbatim; escaping them is the dashboard's 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, jsonify
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from store.presets import DuplicatePresetError, create_preset, delete_preset, list_presets
 from web.body import json_object
@@ -31,30 +33,67 @@ ID_MAX = 2**31 - 1
 """Largest preset id in the URL; anything bigger cannot exist (and SQLite would overflow)."""
 
 
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _json_size(payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        size = len(json.dumps(payload, allow_nan=False).encode())
+    except (ValueError, RecursionError):
+        raise PydanticCustomError("not_finite", "must hold only finite numbers") from None
+    if size > PAYLOAD_MAX_BYTES:
+        raise PydanticCustomError("too_large", "too large")
+    return payload
+
+
+class PresetBody(BaseModel):
+    """A preset request body: a name and the form's values (stored as JSON)."""
+
+    model_config = ConfigDict(extra="forbid", title="Preset")
+
+    name: Annotated[
+        str, BeforeValidator(_strip), Field(strict=True, min_length=1, max_length=NAME_MAX)
+    ]
+    payload: Annotated[
+        dict[str, Any],
+        Field(strict=True, description="the run form's values"),
+        AfterValidator(_json_size),
+    ]
+
+
+_MESSAGES = {
+    ("name", "too_long"): f"must be at most {NAME_MAX} characters",
+    ("payload", "not_finite"): "must hold only finite numbers",
+    ("payload", "too_large"): f"must be at most {PAYLOAD_MAX_BYTES} bytes as JSON",
+}
+_DEFAULT_MESSAGES = {
+    "name": "is required (a non-empty string)",
+    "payload": "must be a JSON object of form values",
+}
+
+
+def _api_error(exc: ValidationError) -> ApiError:
+    """The 400 for the first error a user should fix: an unknown field, then name, payload."""
+    errors = exc.errors(include_url=False, include_context=False)
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
+    if unknown:
+        return ApiError(400, "is not a preset field", field=unknown[0])
+    field = str(errors[0]["loc"][0])
+    message = _MESSAGES.get((field, errors[0]["type"]), _DEFAULT_MESSAGES[field])
+    return ApiError(400, message, field=field)
+
+
 def validate_preset(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(name, payload) of a preset request body.
 
     :raise ApiError 400: naming ``name``, ``payload`` or an unknown field.
     """
-    unknown = sorted(set(body) - set(PRESET_FIELDS))
-    if unknown:
-        raise ApiError(400, "is not a preset field", field=unknown[0])
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ApiError(400, "is required (a non-empty string)", field="name")
-    name = name.strip()
-    if len(name) > NAME_MAX:
-        raise ApiError(400, f"must be at most {NAME_MAX} characters", field="name")
-    payload = body.get("payload")
-    if not isinstance(payload, dict):
-        raise ApiError(400, "must be a JSON object of form values", field="payload")
     try:
-        size = len(json.dumps(payload, allow_nan=False).encode())
-    except (ValueError, RecursionError):
-        raise ApiError(400, "must hold only finite numbers", field="payload") from None
-    if size > PAYLOAD_MAX_BYTES:
-        raise ApiError(400, f"must be at most {PAYLOAD_MAX_BYTES} bytes as JSON", field="payload")
-    return name, payload
+        preset_body = PresetBody.model_validate(body)
+    except ValidationError as exc:
+        raise _api_error(exc) from None
+    return preset_body.name, body["payload"]
 
 
 @bp.get("")

@@ -131,3 +131,39 @@ def test_unknown_route_is_a_json_404(sqlite_url):
         assert response.get_json() == {"error": "not found"}
     finally:
         close(app)
+
+
+def test_any_setting_can_be_overridden_and_is_validated(clean_env, sqlite_url):
+    """test_config overrides settings beyond the connection ones, typed by Settings."""
+    clean_env.setenv("RUN_MAX_BARS", "500")
+    app = create_app({"TESTING": True, "DATABASE_URL": sqlite_url, "SWEEP_CHUNK_SIZE": "250"})
+    try:
+        assert app.config["RUN_MAX_BARS"] == 500
+        settings = app.extensions["settings"]
+        assert (settings.run_max_bars, settings.sweep_chunk_size) == (500, 250)
+    finally:
+        close(app)
+    app = create_app({"TESTING": True, "DATABASE_URL": sqlite_url, "RUN_MAX_BARS": 7})
+    try:
+        assert app.config["RUN_MAX_BARS"] == app.extensions["settings"].run_max_bars == 7
+    finally:
+        close(app)
+
+
+def test_an_invalid_setting_fails_the_build(clean_env):
+    """A setting of the wrong type is refused when the app is built, not on a request."""
+    clean_env.setenv("RUN_MAX_BARS", "lots")
+    with pytest.raises(ValueError, match="run_max_bars"):
+        create_app({"TESTING": True})
+
+
+def test_settings_are_read_once_when_the_app_is_built(app, client, monkeypatch):
+    """RUN_MAX_BARS is the app's setting: changing the environment later changes nothing."""
+    from tests.web.support import valid_request
+
+    app.config["RUN_MAX_BARS"] = 10
+    monkeypatch.setenv("RUN_MAX_BARS", "100000")
+    response = client.post("/run_backtest", json=valid_request())
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "end_date"
+    assert "at most 10" in response.get_json()["error"]

@@ -1,6 +1,7 @@
 /* The run form: rule parameters built from the rule registry (/api/rules' data), client-side
-   checks that mirror the server's validation, submission with progress polling, and
-   presets (save / load / delete through /api/strategies). Text only: no innerHTML. */
+   checks read off the run request's JSON Schema (/api/schema/run, generated from the
+   server's validating models), submission with progress polling, and presets (save / load
+   / delete through /api/strategies). Text only: no innerHTML. */
 "use strict";
 
 (() => {
@@ -227,30 +228,71 @@
   }
 
   // ---------------------------------------------------------------- checks -------------
+  /* Client-side hints come from the run request's JSON Schema (GET /api/schema/run), which
+     the server generates from the very models that validate a request: types, enums,
+     bounds, required fields, the rules' params models and their x-constraints. A hint is
+     only a hint: the server checks again and its 400 is shown next to the field it names. */
+  let SCHEMA = null;
   const RELATION = { "<": "less than", "<=": "at most" };
 
-  function checkParams(ruleType, params, path, errors) {
-    const rule = RULES[ruleType];
-    for (const spec of rule.params) {
-      const at = pathText([...path, spec.name]);
-      const value = params[spec.name];
-      if (spec.type === "choice") {
-        if (!spec.choices.includes(value)) errors.push([at, `${at} must be one of ${spec.choices.join(", ")}`]);
-      } else if (spec.type === "rules") {
-        if (!Array.isArray(value) || value.length < spec.min || value.length > spec.max) {
-          errors.push([at, `${at} must hold ${spec.min} to ${spec.max} rules (got ${Array.isArray(value) ? value.length : 0})`]);
+  function resolve(node) {
+    while (node && node.$ref) node = SCHEMA.$defs[node.$ref.split("/").pop()];
+    return node;
+  }
+
+  const present = (value) => value !== undefined && value !== null && value !== "";
+
+  /* Does ``value`` (an object) match an if-clause of {properties: {name: {const}}, required}? */
+  function matches(clause, value) {
+    if ((clause.required || []).some((name) => !present(value[name]))) return false;
+    return Object.entries(clause.properties || {}).every(([name, rule]) => !("const" in rule) || value[name] === rule.const);
+  }
+
+  /* The problem with a scalar ``value`` under ``node`` (a message without the path), or "". */
+  function scalarProblem(node, value) {
+    if (node.enum && !node.enum.includes(value)) return `must be one of: ${node.enum.join(", ")}`;
+    if (node.type === "integer" || node.type === "number" || (node.type === undefined && BT.isNumber(value))) {
+      if (!BT.isNumber(value)) return "must be a number";
+      if (node.type === "integer" && !Number.isInteger(value)) return `must be an integer, not ${value}`;
+      if ("minimum" in node && "maximum" in node && (value < node.minimum || value > node.maximum)) {
+        return `must be between ${node.minimum} and ${node.maximum} (got ${value})`;
+      }
+      if ("exclusiveMinimum" in node && !(value > node.exclusiveMinimum)) return `must be greater than ${node.exclusiveMinimum}`;
+      if ("minimum" in node && value < node.minimum) return `must be at least ${node.minimum}`;
+      if ("exclusiveMaximum" in node && !(value < node.exclusiveMaximum)) return `must be less than ${node.exclusiveMaximum}`;
+      if ("maximum" in node && value > node.maximum) return `must be at most ${node.maximum}`;
+    }
+    if (node.format === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) return "must be a date YYYY-MM-DD";
+    return "";
+  }
+
+  /* A rule's params object against its generated params model; messages start with the
+     path, as the server's do ("params.rules[1].params.fast must be between 2 and 400"). */
+  function checkParams(node, params, path, errors) {
+    node = resolve(node);
+    for (const [name, prop] of Object.entries(node.properties)) {
+      const at = pathText([...path, name]);
+      const value = params[name];
+      const spec = resolve(prop);
+      if (!present(value)) {
+        if ((node.required || []).includes(name)) errors.push([at, `${at} is required (default ${JSON.stringify(spec.default)})`]);
+      } else if (spec.type === "array") {
+        const count = Array.isArray(value) ? value.length : 0;
+        if (count < spec.minItems || count > spec.maxItems) {
+          errors.push([at, `${at} must hold ${spec.minItems} to ${spec.maxItems} rules (got ${count})`]);
         } else {
-          value.forEach((sub, i) => checkParams(sub.rule_type, sub.params, [...path, spec.name, i, "params"], errors));
+          value.forEach((sub, i) => {
+            const variant = spec.items.oneOf.map(resolve).find((v) => v.properties.rule_type.const === sub.rule_type);
+            if (!variant) errors.push([pathText([...path, name, i, "rule_type"]), `${sub.rule_type} cannot be used here`]);
+            else if (sub.params) checkParams(variant.properties.params.anyOf[0], sub.params, [...path, name, i, "params"], errors);
+          });
         }
-      } else if (!BT.isNumber(value)) {
-        errors.push([at, `${at} is required (default ${spec.default})`]);
-      } else if (spec.type === "int" && !Number.isInteger(value)) {
-        errors.push([at, `${at} must be an integer, not ${value}`]);
-      } else if (value < spec.min || value > spec.max) {
-        errors.push([at, `${at} must be between ${spec.min} and ${spec.max} (got ${value})`]);
+      } else {
+        const problem = scalarProblem(spec, value);
+        if (problem) errors.push([at, `${at} ${problem.replace(/^must be one of: /, "must be one of ")}`]);
       }
     }
-    for (const text of rule.constraints) {
+    for (const text of node["x-constraints"] || []) {
       const [left, op, right] = text.split(" ");
       const a = params[left];
       const b = params[right];
@@ -261,30 +303,32 @@
     }
   }
 
-  /* [[field, message], ...] for what the server would refuse (the same checks and words). */
+  /* [[field, message], ...] for what the server would refuse, read off the schema. */
   function check(body) {
     const errors = [];
-    if (!body.ticker) errors.push(["ticker", "is required"]);
-    for (const name of ["start_date", "end_date"]) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(body[name])) errors.push([name, "must be a date YYYY-MM-DD"]);
-    }
-    if (!errors.length && body.end_date < body.start_date) errors.push(["end_date", "must be on or after start_date"]);
-    for (const field of data.trading_fields) {
-      const value = body[field.name];
-      if (field.choices.length) {
-        if (!field.choices.includes(value)) errors.push([field.name, `must be one of: ${field.choices.join(", ")}`]);
+    if (!SCHEMA) return errors;
+    for (const [name, prop] of Object.entries(SCHEMA.properties)) {
+      if (name === "rule_type" || name === "params" || !(name in body)) continue;
+      const value = body[name];
+      if (!present(value)) {
+        if (SCHEMA.required.includes(name)) errors.push([name, "is required"]);
+        else if (value === null) errors.push([name, "must be a number"]);
         continue;
       }
-      if (!BT.isNumber(value)) errors.push([field.name, "must be a number"]);
-      else if (field.gt !== null && !(value > field.gt)) errors.push([field.name, `must be greater than ${field.gt}`]);
-      else if (field.min !== null && value < field.min) errors.push([field.name, `must be at least ${field.min}`]);
-      else if (field.lt !== null && !(value < field.lt)) errors.push([field.name, `must be less than ${field.lt}`]);
-      else if (field.max !== null && value > field.max) errors.push([field.name, `must be at most ${field.max}`]);
-      else if (field.percent_max !== null && body.size_type === "percent" && value > field.percent_max) {
-        errors.push([field.name, `a percent size must be at most ${field.percent_max}`]);
+      const problem = scalarProblem(resolve(prop), value);
+      if (problem) errors.push([name, problem]);
+    }
+    for (const part of SCHEMA.allOf || []) {
+      if (!matches(part.if, body)) continue;
+      for (const [name, prop] of Object.entries(part.then.properties)) {
+        if (name === "params") {
+          if (body.params) checkParams(prop.anyOf[0], body.params, ["params"], errors);
+        } else if (present(body[name]) && !errors.some(([field]) => field === name)) {
+          const problem = scalarProblem(prop, body[name]);
+          if (problem) errors.push([name, problem]);
+        }
       }
     }
-    checkParams(body.rule_type, body.params, ["params"], errors);
     return errors;
   }
 
@@ -458,5 +502,12 @@
   renderTrading();
   apply(data.initial || { rule_type: ruleSelect.value, ticker: input("ticker").value });
   refreshPresets();
-  form.dataset.ready = "1";
+  BT.fetchJSON(data.schema_url || "/api/schema/run")
+    .then((answer) => {
+      if (answer.ok) SCHEMA = answer.body;
+    })
+    .catch(() => null)
+    .finally(() => {
+      form.dataset.ready = "1";
+    });
 })();

@@ -1,0 +1,63 @@
+"""Tests for web/schema.py: the JSON Schemas served for the run request and presets are the
+ones the validating models generate, and they agree with what the API accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules import RULES
+from tests.web.support import valid_request
+
+pytestmark = pytest.mark.redis
+
+
+def test_run_schema_lists_every_field_required_ones_and_no_extras(client):
+    """Every request field is described; ticker, rule_type and the dates are required."""
+    schema = client.get("/api/schema/run").get_json()
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"ticker", "rule_type", "start_date", "end_date"}
+    assert schema["properties"]["rule_type"]["enum"] == list(RULES)
+    assert schema["properties"]["direction"]["enum"] == ["longonly", "longshort"]
+    fee = schema["properties"]["fee_rate"]
+    assert (fee["type"], fee["minimum"], fee["exclusiveMaximum"]) == ("number", 0, 0.1)
+
+
+def test_run_schema_has_the_generated_params_model_of_every_rule(client):
+    """Each rule's params model comes from its ParamSpecs: bounds, types, constraints."""
+    schema = client.get("/api/schema/run").get_json()
+    rsi = schema["$defs"]["RSIParams"]
+    assert rsi["required"] == ["period", "oversold", "overbought"]
+    assert rsi["additionalProperties"] is False
+    period = rsi["properties"]["period"]
+    assert (period["type"], period["minimum"], period["maximum"]) == ("integer", 2, 200)
+    assert period["default"] == 14
+    assert rsi["x-constraints"] == ["oversold < overbought"]
+    assert schema["$defs"]["COMPOSITEParams"]["properties"]["operator"]["enum"] == ["AND", "OR"]
+    chosen = {part["if"]["properties"]["rule_type"]["const"] for part in schema["allOf"][1:]}
+    assert chosen == set(RULES)
+
+
+def test_percent_cap_is_in_the_schema(client):
+    """position_size is capped at 100 when size_type is percent."""
+    schema = client.get("/api/schema/run").get_json()
+    percent = schema["allOf"][0]
+    assert percent["if"]["properties"]["size_type"] == {"const": "percent"}
+    assert percent["then"]["properties"]["position_size"] == {"maximum": 100.0}
+
+
+def test_preset_schema_bounds_the_name(client):
+    """The preset schema carries the name's length limit and forbids other fields."""
+    schema = client.get("/api/schema/preset").get_json()
+    assert schema["properties"]["name"]["maxLength"] == 100
+    assert schema["required"] == ["name", "payload"]
+    assert schema["additionalProperties"] is False
+
+
+def test_a_request_outside_the_schema_bounds_is_refused_with_our_message(client):
+    """The API refuses what the schema excludes, in the contract's words."""
+    response = client.post("/run_backtest", json=valid_request(params={"fast": 1, "slow": 8}))
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "params.fast must be between 2 and 400 (got 1)",
+        "field": "params.fast",
+    }
