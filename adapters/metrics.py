@@ -42,8 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters._plain import number
-from engine import Bars, EngineResult
-from engine._stats import TRADING_DAYS, bar_returns
+from engine import TRADING_DAYS, Bars, EngineResult, bar_returns
 
 METRIC_KEYS = (
     "cagr_pct",

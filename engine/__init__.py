@@ -8,8 +8,12 @@ that can be derived from that (drawdown curves, enhanced metrics, charts) lives 
 Public surface::
 
     from engine import Bars, TradingParams, run, run_batch, ENGINE_VERSION
+
+``TRADING_DAYS`` and ``bar_returns`` are public so that adapters derive further metrics
+with the engine's own annualisation and return convention instead of a copy.
 """
 
+from engine._stats import TRADING_DAYS, bar_returns
 from engine.backtest import run, run_batch
 from engine.bars import Bars
 from engine.params import DIRECTIONS, SIZE_TYPES, EngineParamError, TradingParams
@@ -20,12 +24,14 @@ __all__ = [
     "DIRECTIONS",
     "ENGINE_VERSION",
     "SIZE_TYPES",
+    "TRADING_DAYS",
     "Bars",
     "BatchResult",
     "EngineParamError",
     "EngineResult",
     "Trade",
     "TradingParams",
+    "bar_returns",
     "run",
     "run_batch",
 ]
