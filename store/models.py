@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from sqlalchemy import DateTime, Double, Index, Integer, String, Text
+from sqlalchemy import DateTime, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from work.status import RunStatus  # noqa: F401  (re-exported: the states of a run)
 
@@ -102,6 +102,13 @@ class Sweep(Base):
     image_tag: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[timestamp]
 
+    sweep_chunks: Mapped[list[SweepChunk]] = relationship(
+        back_populates="sweep", cascade="all, delete-orphan", passive_deletes=True
+    )
+    results: Mapped[list[SweepResult]] = relationship(
+        back_populates="sweep", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     __table_args__ = (Index("ix_sweeps_created", "created_at"),)
 
     def __repr__(self) -> str:
@@ -119,7 +126,9 @@ class SweepChunk(Base):
     __tablename__ = "sweep_chunks"
 
     chunk_id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    sweep_id: Mapped[str] = mapped_column(String(36))
+    sweep_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sweeps.sweep_id", ondelete="CASCADE", name="fk_chunks_sweep")
+    )
     chunk_no: Mapped[int] = mapped_column(Integer)
     ticker: Mapped[str] = mapped_column(String(32))
     combo_first: Mapped[int] = mapped_column(Integer)
@@ -137,6 +146,8 @@ class SweepChunk(Base):
     started_at: Mapped[optional_timestamp]
     completed_at: Mapped[optional_timestamp]
 
+    sweep: Mapped[Sweep] = relationship(back_populates="sweep_chunks")
+
     __table_args__ = (
         Index("ix_chunks_sweep", "sweep_id", "chunk_no", unique=True),
         Index("ix_chunks_queue_status", "queue", "status"),
@@ -151,7 +162,11 @@ class SweepResult(Base):
 
     __tablename__ = "sweep_results"
 
-    sweep_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sweep_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("sweeps.sweep_id", ondelete="CASCADE", name="fk_results_sweep"),
+        primary_key=True,
+    )
     combo_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     chunk_no: Mapped[int] = mapped_column(Integer)
     ticker: Mapped[str] = mapped_column(String(32))
@@ -165,6 +180,8 @@ class SweepResult(Base):
     sortino_ratio: Mapped[float | None] = mapped_column(Metric)
     calmar_ratio: Mapped[float | None] = mapped_column(Metric)
     max_drawdown_duration_days: Mapped[float | None] = mapped_column(Metric)
+
+    sweep: Mapped[Sweep] = relationship(back_populates="results")
 
     def __repr__(self) -> str:
         return f"SweepResult(sweep_id={self.sweep_id!r}, combo_no={self.combo_no!r})"

@@ -37,9 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "init-db":
         from sqlalchemy.exc import SQLAlchemyError
 
+        from store.migrate import UnknownSchemaError
+
         try:
             print(init_db(get_engine(app)))
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, UnknownSchemaError) as exc:
             print(f"init-db failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
             return 1
         return 0

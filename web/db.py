@@ -1,8 +1,9 @@
 """Database access for the web tier: one engine and sessionmaker per app, one session per
 request (kept on ``g``, closed at teardown), and the ``init-db`` command.
 
-Schema creation is an explicit operator step (``python -m web init-db`` or
-``flask --app web init-db``); the app never creates tables on its own.
+Schema changes are an explicit operator step (``python -m web init-db``,
+``flask --app web init-db`` or ``alembic upgrade head``: the same Alembic migrations,
+``store.migrate``); the app never changes the schema on its own.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from dataclasses import dataclass
 import click
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.db import create_schema, make_engine, make_sessionmaker
-from store.models import Base
+from store.db import make_engine, make_sessionmaker
 
 EXTENSION = "web.db"
 """Key of this app's ``Database`` in ``app.extensions``."""
@@ -58,26 +58,19 @@ def close_session(_error: BaseException | None = None) -> None:
 
 
 def init_db(engine: Engine) -> str:
-    """Create the missing tables and indexes.
+    """Create or upgrade the schema with the migrations (``store.migrate.upgrade``).
 
-    :return: one line saying which tables were created and which already existed.
+    :return: one line saying what was done.
     """
-    wanted = sorted(Base.metadata.tables)
-    before = set(inspect(engine).get_table_names())
-    create_schema(engine)
-    created = [name for name in wanted if name not in before]
-    existing = [name for name in wanted if name in before]
-    where = engine.url.render_as_string(hide_password=True)
-    return (
-        f"{where}: created tables: {', '.join(created) or 'none'}; "
-        f"already present: {', '.join(existing) or 'none'}"
-    )
+    from store.migrate import upgrade  # Alembic is needed only by this command
+
+    return upgrade(engine)
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database schema (tables and indexes) if it is missing."""
+    """Create the database schema, or upgrade it to the newest migration."""
     click.echo(init_db(get_engine()))
 
 

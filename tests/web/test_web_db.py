@@ -6,6 +6,7 @@ import pytest
 from flask import g
 from sqlalchemy import inspect, text
 
+from store.migrate import head_revision
 from store.models import Base
 from web import create_app
 from web.db import get_database, get_engine, get_session, init_db
@@ -40,14 +41,17 @@ ALL_TABLES = ", ".join(sorted(Base.metadata.tables))
 
 
 def test_init_db_creates_the_tables_then_reports_them_present(app):
-    """init_db creates every table once and says so; a second call creates nothing."""
+    """init_db migrates an empty database, creating every table once and saying so; a
+    second call creates nothing and leaves the revision at head."""
     engine = get_engine(app)
     assert {"backtest_results", "strategy_presets"} <= set(Base.metadata.tables)
     first = init_db(engine)
-    assert first.endswith(f"created tables: {ALL_TABLES}; already present: none")
-    assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables)
+    assert f"created tables: {ALL_TABLES}; already present: none; revision none -> " in first
+    tables = set(inspect(engine).get_table_names())
+    assert tables == {*Base.metadata.tables, "alembic_version"}
     second = init_db(engine)
-    assert second.endswith(f"created tables: none; already present: {ALL_TABLES}")
+    assert f"created tables: none; already present: {ALL_TABLES}; revision " in second
+    assert second.endswith(f" -> {head_revision()}")
 
 
 def test_init_db_hides_the_database_password(tmp_path):
