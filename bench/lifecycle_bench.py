@@ -93,11 +93,11 @@ def latency(db: Database, workdir: Path, samples: int, polling: int | None) -> l
 def cpu_seconds_per_run(db: Database) -> float:
     """User + system CPU of one queue-mode ``python -m consumer`` (imports, RQ, the forked
     work-horse, the database writes) taking one queued REQUEST run: median of 5."""
-    from consumer.queue import backtest_queue
     from runs.contract import parse_request
     from runs.kind import enqueue_run
+    from runs.store import insert_pending
     from store.db import create_schema, make_engine, make_sessionmaker
-    from store.runs import insert_pending
+    from work.queue import backtest_queue
 
     engine = make_engine(db.url)
     create_schema(engine)

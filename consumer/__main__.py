@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from runs.logs import configure_logging
+    from work.logs import configure_logging
 
     configure_logging()
     if args.request is not None:

@@ -14,8 +14,8 @@ import time
 
 from runs.contract import RequestError, parse_request
 from runs.execute import execute
-from runs.logs import run_context
 from runs.serialize import to_json
+from work.logs import run_context
 
 logger = logging.getLogger("consumer.oneshot")
 

@@ -31,10 +31,10 @@ from rq.worker_registration import clean_worker_registry
 from sqlalchemy.orm import Session, sessionmaker
 
 from consumer.kinds import KINDS
-from consumer.queue import backtest_queue, redis_connection
 from runs.contract import RequestError
-from runs.logs import configure_logging, run_context
 from work.kind import WorkKind
+from work.logs import configure_logging, run_context
+from work.queue import backtest_queue, redis_connection
 from work.status import RunStatus
 from work.transitions import utcnow
 

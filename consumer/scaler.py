@@ -162,10 +162,10 @@ class LocalScaler:
 
 def main() -> int:
     """Run the local scaler until SIGINT/SIGTERM."""
-    from consumer.queue import redis_connection
     from consumer.reaper import reap
-    from runs.logs import configure_logging
     from store.db import process_sessionmaker
+    from work.logs import configure_logging
+    from work.queue import redis_connection
 
     configure_logging()
     path = manifest_path()

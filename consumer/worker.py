@@ -21,10 +21,10 @@ from rq import Worker
 from rq.job import Job, JobStatus
 
 from consumer.kinds import kind_of
-from consumer.queue import backtest_queue, redis_connection
-from runs.logs import run_context
 from store.db import process_sessionmaker
 from work.lifecycle import worker_name
+from work.logs import run_context
+from work.queue import backtest_queue, redis_connection
 
 logger = logging.getLogger("consumer.worker")
 

@@ -12,6 +12,7 @@ Public surface::
     from rules import cross_above, cross_below
 """
 
+from rules._validate import format_number, parse_constraint
 from rules.indicators import (
     adx,
     atr,
@@ -59,12 +60,14 @@ __all__ = [
     "describe_rules",
     "ema",
     "ema_rows",
+    "format_number",
     "generate_signals",
     "generate_signals_batch",
     "macd",
     "macd_line",
     "macd_line_rows",
     "obv",
+    "parse_constraint",
     "roc",
     "rolling_max",
     "rolling_min",

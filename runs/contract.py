@@ -19,9 +19,7 @@ from datetime import date
 from typing import Any
 
 from engine import TradingParams
-
-DEFAULT_QUEUE = "backtests"
-"""The queue runs go to unless RQ_QUEUE says otherwise (web and consumer must agree)."""
+from work.errors import RequestError
 
 TIMEFRAMES = ("1d",)
 """Bar sizes the platform runs; only daily bars for now."""
@@ -33,15 +31,6 @@ RUN_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,119}$"
 """A rule id: a slug such as ``rsi-14-30-70``."""
-
-
-class RequestError(ValueError):
-    """A request field is missing or invalid; ``field`` names it, ``message`` is user-safe."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

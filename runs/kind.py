@@ -20,8 +20,8 @@ from engine import ENGINE_VERSION
 from runs.contract import RunRequest, parse_request
 from runs.execute import execute
 from runs.serialize import to_json
+from runs.store import get_run, mark_failed, mark_running, mark_succeeded, runs_in_status
 from store.models import BacktestRun
-from store.runs import get_run, mark_failed, mark_running, mark_succeeded, runs_in_status
 from work.kind import Claim, WorkFailed, WorkKind
 
 RUN_FUNCTION = "consumer.jobs.run_backtest"

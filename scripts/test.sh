@@ -21,4 +21,5 @@ export PATH="$PWD/.venv/bin:$PWD/.tools/bin:$PATH"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports  # the layer contracts ([tool.importlinter] in pyproject.toml)
 .venv/bin/python -m pytest "$@"

@@ -9,8 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.models import StrategyPreset
-from store.runs import utcnow, writing
+from store.models import StrategyPreset, utcnow
 
 
 class DuplicatePresetError(ValueError):
@@ -18,11 +17,12 @@ class DuplicatePresetError(ValueError):
 
 
 def create_preset(session: Session, name: str, payload: dict[str, Any]) -> StrategyPreset:
-    """Save a preset; raises DuplicatePresetError when the name is taken."""
+    """Add a preset in the caller's transaction (flushed at once); raises
+    DuplicatePresetError when the name is taken."""
     row = StrategyPreset(name=name, payload_json=json.dumps(payload), created_at=utcnow())
+    session.add(row)
     try:
-        with writing(session):
-            session.add(row)
+        session.flush()
     except IntegrityError:
         raise DuplicatePresetError(name) from None
     return row
@@ -35,6 +35,5 @@ def list_presets(session: Session) -> list[StrategyPreset]:
 
 def delete_preset(session: Session, preset_id: int) -> bool:
     """Delete a preset; False if there was none with that id."""
-    with writing(session):
-        deleted = session.execute(delete(StrategyPreset).where(StrategyPreset.id == preset_id))
+    deleted = session.execute(delete(StrategyPreset).where(StrategyPreset.id == preset_id))
     return deleted.rowcount == 1

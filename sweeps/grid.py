@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rules import RuleSpec, RuleValidationError, validate_rule
-from rules._validate import format_number, parse_constraint
+from rules import RuleSpec, RuleValidationError, format_number, parse_constraint, validate_rule
 from runs.contract import RequestError
 
 MAX_COMBOS = 100_000

@@ -37,9 +37,8 @@ MAX_BODY_BYTES = 1024 * 1024
 def _settings_config(settings: Settings) -> dict[str, Any]:
     """The app's config from ``settings``: every setting by its upper-case name, the ones
     left unset at the default of the package that owns them."""
-    from consumer.queue import DEFAULT_REDIS_URL
-    from runs.contract import DEFAULT_QUEUE
     from store.db import DEFAULT_SQLITE
+    from work.queue import DEFAULT_QUEUE, DEFAULT_REDIS_URL
 
     return {
         **settings.as_config(),
@@ -69,7 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep documented field order in responses
 
     if not app.config["TESTING"]:
-        from runs.logs import configure_logging
+        from work.logs import configure_logging
 
         configure_logging(settings.log_level)
 

@@ -2,7 +2,7 @@
 server; ``python -m web init-db``: create the database schema and say what was created.
 
 Schema creation is the explicit operator step; serving never creates tables. Logs go to
-stderr (``runs.logs.configure_logging``). In containers, gunicorn serves the same factory:
+stderr (``work.logs.configure_logging``). In containers, gunicorn serves the same factory:
 ``gunicorn 'web:create_app()'``.
 """
 
@@ -28,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from runs.logs import configure_logging
     from web import create_app
     from web.db import get_engine, init_db
+    from work.logs import configure_logging
 
     configure_logging()
     app = create_app()

@@ -28,8 +28,7 @@ from redis.exceptions import RedisError
 import adapters
 from data import load_catalog
 from rules import RULES, describe_rules
-from store.models import BacktestRun
-from store.runs import (
+from runs.store import (
     RunFilter,
     get_result_text,
     get_run_header,
@@ -37,6 +36,7 @@ from store.runs import (
     list_runs,
     utcnow,
 )
+from store.models import BacktestRun
 from web import dashboard_format
 from web.dashboard_form import NUMBER_FIELDS, TRADING_FIELDS
 from web.dashboard_queue import queue_snapshot

@@ -17,7 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from runs.logs import run_context
+from work.logs import run_context
 
 logger = logging.getLogger("web.errors")
 

@@ -15,7 +15,7 @@ from flask import Blueprint, request
 
 from data import UnknownTickerError, validate_ticker
 from rules import RULES
-from store.runs import RunFilter, list_runs
+from runs.store import RunFilter, list_runs
 from web.db import get_session
 from web.errors import ApiError
 from web.present import run_summary

@@ -106,8 +106,10 @@ def list_all():
 def create():
     """Save a named preset; 409 if the name is taken."""
     name, payload = validate_preset(json_object())
+    session = get_session()
     try:
-        row = create_preset(get_session(), name, payload)
+        with session.begin():
+            row = create_preset(session, name, payload)
     except DuplicatePresetError:
         raise ApiError(409, f'a preset named "{name}" already exists', field="name") from None
     return preset(row), 201
@@ -116,6 +118,9 @@ def create():
 @bp.delete(f"/<int(max={ID_MAX}):preset_id>")
 def delete(preset_id: int):
     """Delete a preset; 404 if there is none with that id."""
-    if not delete_preset(get_session(), preset_id):
+    session = get_session()
+    with session.begin():
+        deleted = delete_preset(session, preset_id)
+    if not deleted:
         raise ApiError(404, "preset not found")
     return "", 204

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
 
-from consumer.queue import backtest_queue, redis_connection
+from work.queue import backtest_queue, redis_connection
 
 EXTENSION = "web.queue"
 """Key of this app's ``RunQueue`` in ``app.extensions``."""

@@ -18,13 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from runs.contract import RequestError, RunRequest, parse_request
 from runs.execute import load_market_data
 from runs.kind import enqueue_run
-from runs.logs import run_context
-from store.runs import get_run, insert_pending, mark_failed
+from runs.store import get_run, insert_pending, mark_failed
 from web.body import json_object
 from web.db import get_session
 from web.errors import DATABASE_ERRORS, ApiError, remember_run_id
 from web.present import run_status_json
 from web.queue import get_run_queue
+from work.logs import run_context
 from work.status import RunStatus
 
 logger = logging.getLogger("web.runs")

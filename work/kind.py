@@ -119,8 +119,8 @@ class WorkKind:
         return fail(session, item_id, message)
 
     def enqueue(self, queue: Queue, payload: dict[str, Any]) -> Job:
-        """Push one item's message with the queue's one policy (``consumer.queue``)."""
-        from consumer.queue import enqueue_message
+        """Push one item's message with the queue's one policy (``work.queue``)."""
+        from work.queue import enqueue_message
 
         return enqueue_message(
             queue, self.function, payload, self.item_id(payload), self.describe(payload)

@@ -5,7 +5,7 @@ FAILED with a user-safe message → SKIPPED for a duplicate or late delivery.
 The database is the source of truth. An item that fails (bad data, an error in a rule) is
 stored FAILED and the job returns normally: the Job must not be retried by Kubernetes. The
 job raises only when the outcome could not be stored; RQ then retries it once. Every log
-line names the item id (``runs.logs.run_context``).
+line names the item id (``work.logs.run_context``).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from consumer.claim import mark_claimed
-from runs.contract import RequestError
-from runs.logs import run_context
 from store.db import process_sessionmaker
+from work.claim import mark_claimed
+from work.errors import RequestError
 from work.kind import Claim, Execution, WorkFailed, WorkKind
+from work.logs import run_context
 from work.status import RunStatus
 from work.transitions import retry_deadlocks
 

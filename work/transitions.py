@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+from store.models import utcnow  # noqa: F401  (re-exported: the clock of every transition)
 
 T = TypeVar("T")
 
@@ -26,11 +27,6 @@ ERROR_MESSAGE_MAX = 2000
 DEADLOCK_ERRORS = (1213, 1205)
 """MySQL error codes of a lost deadlock and a lock-wait timeout: the transaction may be
 tried again."""
-
-
-def utcnow() -> datetime:
-    """Now, as a naive UTC datetime (what the DATETIME columns hold)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def retry_deadlocks(call: Callable[[], T], attempts: int = 3) -> T:

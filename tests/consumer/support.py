@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from redis import Redis
 
-from consumer.queue import backtest_queue
 from store.db import create_schema, make_engine, make_sessionmaker
 from tests.stack import PROJECT_ROOT
+from work.queue import backtest_queue
 
 
 def consumer_env(mysql_url: str, redis_url: str, tmp_path: Path, monkeypatch) -> dict:

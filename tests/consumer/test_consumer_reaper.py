@@ -9,11 +9,11 @@ import pytest
 from redis import Redis
 
 from consumer import reaper
-from consumer.queue import backtest_queue
 from runs.contract import parse_request
 from runs.kind import enqueue_run
+from runs.store import get_run, insert_pending, mark_running, mark_succeeded
 from store.db import create_schema, make_engine, make_sessionmaker
-from store.runs import get_run, insert_pending, mark_running, mark_succeeded
+from work.queue import backtest_queue
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]

@@ -22,7 +22,7 @@ from redis import Redis
 from consumer.reaper import CRASHED, reap
 from runs.contract import parse_request
 from runs.kind import enqueue_run
-from store.runs import get_run, insert_pending
+from runs.store import get_run, insert_pending
 from tests.consumer.support import (
     children,
     consumer,

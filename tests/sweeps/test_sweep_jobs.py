@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func, select
 
 from consumer import reaper
-from consumer.queue import backtest_queue
 from store.models import SweepResult
 from sweeps.contract import chunk_payloads, parse_sweep_request
 from sweeps.kind import enqueue_chunk
@@ -31,6 +30,7 @@ from tests.consumer.support import (
     signal_pod,
 )
 from tests.stack import wait_until
+from work.queue import backtest_queue
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]

@@ -9,12 +9,12 @@ import io
 import pytest
 from redis import Redis
 
-from consumer.queue import backtest_queue
 from store.db import create_schema, make_engine, make_sessionmaker
 from sweeps.contract import parse_chunk
 from sweeps.evaluate import evaluate_chunk
 from sweeps.store import mark_chunk_running, store_chunk_results
 from web import create_app
+from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
 

@@ -15,7 +15,7 @@ from flask import Flask
 from runs.contract import RunRequest, parse_request
 from runs.execute import execute
 from runs.serialize import to_json
-from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
+from runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
 from tests.web.support import valid_request
 from web.db import get_database
 

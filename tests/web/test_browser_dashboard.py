@@ -27,8 +27,8 @@ import requests
 from playwright.sync_api import expect
 
 from runs.contract import parse_request
+from runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
-from store.runs import insert_pending, mark_failed, mark_running
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 

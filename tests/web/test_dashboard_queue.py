@@ -10,10 +10,10 @@ from redis import Redis
 from rq import Worker
 from rq.executions import Execution
 
-from consumer.queue import backtest_queue
 from runs.kind import enqueue_run
 from tests.web.support_dashboard import make_request
 from web.dashboard_queue import queue_snapshot
+from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
 

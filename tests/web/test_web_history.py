@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import update
 
 from runs.contract import RunRequest
-from store.models import BacktestRun, RunStatus
-from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
+from runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
+from store.models import BacktestRun
 from web.db import get_database
+from work.status import RunStatus
 
 pytestmark = pytest.mark.redis
 

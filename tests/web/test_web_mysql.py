@@ -11,8 +11,7 @@ import pytest
 
 from runs.contract import parse_request
 from runs.serialize import to_json
-from store.models import RunStatus
-from store.runs import mark_running, mark_succeeded
+from runs.store import mark_running, mark_succeeded
 from tests.web.support import (
     app_with_schema,
     job_payload,
@@ -22,6 +21,7 @@ from tests.web.support import (
     write_data_dir,
 )
 from web.db import get_database
+from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 

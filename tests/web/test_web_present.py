@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from store.models import BacktestRun, RunStatus, StrategyPreset
+from store.models import BacktestRun, StrategyPreset
 from web.present import iso_utc, preset, run_status, run_status_json, run_summary
+from work.status import RunStatus
 
 CREATED = datetime(2024, 3, 1, 12, 30, 15, 250000)
 

@@ -12,13 +12,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from consumer.queue import backtest_queue
 from runs.contract import REQUEST_FIELDS, RunRequest, parse_request
 from runs.kind import enqueue_run
-from runs.logs import current_run_id
 from runs.serialize import to_json
-from store.models import BacktestRun, RunStatus
-from store.runs import insert_pending, mark_failed, mark_running, mark_succeeded
+from runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
+from store.models import BacktestRun
 from tests.web.support import (
     CLOSED_MYSQL,
     CLOSED_REDIS,
@@ -32,6 +30,9 @@ from tests.web.support import (
 )
 from web.db import get_database
 from web.runs import ALREADY_QUEUED, QUEUE_UNAVAILABLE, is_run_id
+from work.logs import current_run_id
+from work.queue import backtest_queue
+from work.status import RunStatus
 
 pytestmark = pytest.mark.redis
 

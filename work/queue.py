@@ -18,12 +18,13 @@ from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from runs.contract import DEFAULT_QUEUE
-
 QUEUE_KEY_PREFIX = Queue.redis_queue_namespace_prefix  # "rq:queue:"
 JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+DEFAULT_QUEUE = "backtests"
+"""The queue work goes to unless RQ_QUEUE says otherwise (web and consumer must agree)."""
 
 
 def queue_name() -> str:

@@ -1,4 +1,4 @@
-"""store.runs transaction helpers: retrying a transaction that lost an InnoDB deadlock."""
+"""runs/store.py transaction helpers: retrying a transaction that lost an InnoDB deadlock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pymysql
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from store.runs import retry_deadlocks
+from runs.store import retry_deadlocks
 
 
 def _mysql_error(code: int) -> OperationalError:

@@ -9,19 +9,19 @@ Functions take a session and never commit: the caller owns the transaction
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
-from runs.contract import DEFAULT_QUEUE, RunRequest
+from runs.contract import RunRequest
 from store.models import BacktestRun
+from work.queue import DEFAULT_QUEUE
 from work.status import RunStatus
-from work.transitions import (  # noqa: F401  (re-exported: older imports name store.runs)
+from work.transitions import (  # noqa: F401  (re-exported: older imports name runs.store)
     DEADLOCK_ERRORS,
     ERROR_MESSAGE_MAX,
     guarded_update,
@@ -29,18 +29,6 @@ from work.transitions import (  # noqa: F401  (re-exported: older imports name s
     transition,
     utcnow,
 )
-
-
-@contextlib.contextmanager
-def writing(session: Session) -> Iterator[None]:
-    """Commit what the block did, or roll it back and re-raise (for callers that still
-    commit per call, such as ``store.presets``; work-item rows use ``session.begin()``)."""
-    try:
-        yield
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
 
 
 def insert_pending(
