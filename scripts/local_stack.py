@@ -32,7 +32,7 @@ def _embedded_redis():
 
 def main() -> int:
     sys.path.insert(0, str(PROJECT_ROOT))
-    from runs.logs import configure_logging
+    from work.logs import configure_logging
 
     configure_logging()
     env = dict(os.environ)
