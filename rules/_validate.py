@@ -14,19 +14,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import ValidationError
 
-from rules.params_model import (
+from rules.spec import (
     CONSTRAINT_ERROR,
     LENGTH_ERROR,
-    RuleModels,
-    build_models,
+    ParamSpec,
+    RuleSpec,
+    RuleValidationError,
     canonical_rule_type,
 )
-from rules.spec import ParamSpec, RuleSpec, RuleValidationError
+
+if TYPE_CHECKING:  # pydantic is imported on first validation, not with the rules
+    from pydantic import ValidationError
+
+    from rules.params_model import RuleModels
 
 _CONSTRAINT = re.compile(r"^(\w+) (<=|<) (\w+)$")
 _RELATION = {"<": "less than", "<=": "at most"}
@@ -99,6 +103,8 @@ def models_for(rules: Mapping[str, RuleSpec]) -> RuleModels:
     """The pydantic models generated from ``rules`` (built once per mapping)."""
     models = _MODELS.get(id(rules))
     if models is None or models.rules is not rules:
+        from rules.params_model import build_models
+
         models = _MODELS[id(rules)] = build_models(rules, parse_constraint)
     return models
 
@@ -114,6 +120,8 @@ def validate(
 
     ``nested`` marks a sub-rule of a COMPOSITE, which may not itself hold sub-rules.
     """
+    from pydantic import ValidationError
+
     models = models_for(rules)
     adapter = models.sub_request if nested else models.request
     try:

@@ -27,20 +27,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from rules.spec import ParamSpec, RuleSpec
-
-CONSTRAINT_ERROR = "rule_constraint"
-"""The pydantic error type of a broken cross-field constraint; ctx: left, op, right."""
-
-LENGTH_ERROR = "rules_length"
-"""The pydantic error type of a sub-rule list whose length is out of range."""
+from rules.spec import (
+    CONSTRAINT_ERROR,
+    LENGTH_ERROR,
+    ParamSpec,
+    RuleSpec,
+    canonical_rule_type,
+)
 
 _PARAMS_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, protected_namespaces=())
-
-
-def canonical_rule_type(name: str) -> str:
-    """Normalise a rule name: "sma-cross" or " Sma_Cross " -> "SMA_CROSS"."""
-    return name.strip().upper().replace("-", "_").replace(" ", "_")
 
 
 def _rule_tag(names: frozenset[str]):

@@ -74,7 +74,12 @@ def generate_signals(
 
 
 def generate_signals_batch(
-    rule_type: str, params_list: list[dict | None], bars: Bars, cache: dict | None = None
+    rule_type: str,
+    params_list: list[dict | None],
+    bars: Bars,
+    cache: dict | None = None,
+    *,
+    validated: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(entries, exits), (N, T) bool arrays, for N parameter sets of one rule type (an entry
     of ``params_list`` may be None for the defaults).
@@ -83,15 +88,20 @@ def generate_signals_batch(
     distinct indicator is computed once with the same function a single run uses, and the
     rule's comparisons run on (N, T) arrays. ``cache`` (a dict owned by the caller) keeps the
     indicator arrays between calls, so a sweep can go in chunks without recomputing them;
-    it is bound to ``bars`` and emptied when called with other bars.
+    it is bound to ``bars`` and emptied when called with other bars. ``validated=True``
+    skips the check for parameter sets ``validate_rule`` normalised before (a stored
+    request): the consumer then never loads the validation models.
     """
-    validated = [validate_rule(rule_type, params) for params in params_list]
+    if validated:
+        checked = [(rule_type, params) for params in params_list]
+    else:
+        checked = [validate_rule(rule_type, params) for params in params_list]
     n_bars = len(bars)
-    if not validated:
+    if not checked:
         return np.zeros((0, n_bars), dtype=bool), np.zeros((0, n_bars), dtype=bool)
-    canonical = validated[0][0]
+    canonical = checked[0][0]
     cache = _batch.bind_cache(cache, bars)
-    return _BATCH[canonical](bars, [params for _, params in validated], cache)
+    return _BATCH[canonical](bars, [params for _, params in checked], cache)
 
 
 def _slug_value(value: Any) -> str:

@@ -86,3 +86,15 @@ def _copy(value: Any) -> Any:
 
 
 __all__ = ["PARAM_TYPES", "ParamSpec", "RuleSpec", "RuleValidationError"]
+
+
+CONSTRAINT_ERROR = "rule_constraint"
+"""The pydantic error type of a broken cross-field constraint; ctx: left, op, right."""
+
+LENGTH_ERROR = "rules_length"
+"""The pydantic error type of a sub-rule list whose length is out of range."""
+
+
+def canonical_rule_type(name: str) -> str:
+    """Normalise a rule name: "sma-cross" or " Sma_Cross " -> "SMA_CROSS"."""
+    return name.strip().upper().replace("-", "_").replace(" ", "_")

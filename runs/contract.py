@@ -68,6 +68,20 @@ class RunRequest:
         """JSON-ready dict, in field order (the queue payload and ``request_json``)."""
         return asdict(self)
 
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> RunRequest:
+        """The request a ``to_dict()`` stored, read back without validating it again: it
+        was validated (``parse_request``) before it was stored, and the database, not the
+        queue, is what a consumer trusts. Fields a newer web added are ignored; fields an
+        older one did not write take their defaults (the contract is additive).
+
+        :raise RequestError: naming a required field the stored dict lacks.
+        """
+        missing = [name for name in _REQUIRED_FIELDS if name not in data]
+        if missing:
+            raise RequestError(missing[0], "missing from the stored request")
+        return cls(**{name: data[name] for name in _FIELD_NAMES if name in data})
+
     @property
     def start(self) -> date:
         return date.fromisoformat(self.start_date)
@@ -75,6 +89,10 @@ class RunRequest:
     @property
     def end(self) -> date:
         return date.fromisoformat(self.end_date)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(RunRequest))
+_REQUIRED_FIELDS = ("run_id", "ticker", "rule_type", "start_date", "end_date")
 
 
 REQUEST_FIELDS = tuple(f.name for f in fields(RunRequest))

@@ -87,10 +87,13 @@ def signals_in_window(
     """(entries, exits), N × window bars, for N parameter sets of one rule: computed on every
     bar up to the window's end, then cut to the window. The one signal step of single runs
     (N = 1) and sweep chunks; ``cache`` (bound to ``frame.history``) keeps indicators
-    between calls (``rules.generate_signals_batch``)."""
+    between calls (``rules.generate_signals_batch``). The parameter sets are validated
+    already: by ``parse_request`` (runs) or when the sweep was submitted (chunks)."""
     from rules import generate_signals_batch
 
-    entries, exits = generate_signals_batch(rule_type, params_list, frame.history, cache)
+    entries, exits = generate_signals_batch(
+        rule_type, params_list, frame.history, cache, validated=True
+    )
     return entries[:, frame.window], exits[:, frame.window]
 
 

@@ -17,7 +17,7 @@ from rq.job import Job
 from sqlalchemy.orm import Session
 
 from engine import ENGINE_VERSION
-from runs.contract import RunRequest, parse_request
+from runs.contract import RunRequest
 from runs.execute import execute
 from runs.serialize import to_json
 from runs.store import get_run, mark_failed, mark_running, mark_succeeded, runs_in_status
@@ -60,12 +60,13 @@ class RunExecution:
 
 
 def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
-    """Execute the run's request and serialise its result (``runs.execute``).
+    """Execute the run's stored request (``payload``: ``request_json``, validated when it was
+    stored) and serialise its result (``runs.execute``).
 
     :raise RequestError: the request or its data cannot serve a backtest.
     :raise WorkFailed: the result is over ``max_result_bytes``.
     """
-    result = execute(parse_request(payload, strict=False))
+    result = execute(RunRequest.from_stored(payload))
     result_json = to_json(result)
     if len(result_json) > max_result_bytes():
         raise WorkFailed(
@@ -87,7 +88,12 @@ def _fail_execution(session: Session, run_id: str, message: str) -> bool:
 
 
 def _requeue(queue: Queue, row: BacktestRun) -> None:
-    enqueue_run(queue, parse_request(json.loads(row.request_json), strict=False))
+    enqueue_run(queue, RunRequest.from_stored(_stored_request(row)))
+
+
+def _stored_request(row: BacktestRun) -> dict[str, Any]:
+    """The request stored with the run (``request_json``)."""
+    return json.loads(row.request_json)
 
 
 def _describe(payload: dict[str, Any]) -> str:
@@ -110,6 +116,7 @@ RUN = WorkKind(
     mark_failed=mark_failed,
     get=get_run,
     compute=compute,
+    message_of=_stored_request,
     in_status=runs_in_status,
     requeue=_requeue,
     describe=_describe,

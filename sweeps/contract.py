@@ -295,7 +295,10 @@ def parse_chunk(payload: object) -> ChunkSpec:
         raise RequestError("request", "a chunk message needs its base request")
     swept = [dict(zip(names, combo, strict=True)) for combo in combos]
     params_list = [{**request["params"], **values} for values in swept]
-    first = parse_request({**request, "params": params_list[0]}, strict=False)
+    # The base request was validated when the sweep was submitted; the chunk id labels it.
+    first = RunRequest.from_stored(
+        {"run_id": str(payload.get("chunk_id", "")), **request, "params": params_list[0]}
+    )
     return ChunkSpec(
         chunk_id=str(payload.get("chunk_id", "")),
         sweep_id=str(payload.get("sweep_id", "")),

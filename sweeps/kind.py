@@ -90,6 +90,11 @@ class ChunkExecution:
         )
 
 
+def _stored_message(row: SweepChunk) -> dict[str, Any]:
+    """The chunk's message as the web stored it (``payload_json``)."""
+    return json.loads(row.payload_json)
+
+
 def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
     """Evaluate every combination of the chunk (``sweeps.evaluate.evaluate_chunk``).
 
@@ -134,6 +139,7 @@ CHUNK = WorkKind(
     mark_failed=mark_chunk_failed,
     get=get_chunk_header,
     compute=compute,
+    message_of=_stored_message,
     in_status=chunks_in_status,
     requeue=_requeue,
     describe=_describe,

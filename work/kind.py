@@ -75,7 +75,10 @@ class WorkKind:
     PENDING/RUNNING → FAILED with a user-safe message — the failure recorder the consumer and
     the reaper use; ``get(session, item_id)`` the row or None.
 
-    ``compute(claim, payload)`` does the work outside any transaction and returns an
+    ``message_of(row)`` is the item's stored message (the request a run stores, the message
+    a chunk stores): the database, not the queue, decides what runs, so a rewritten queue
+    payload can never make a row's result disagree with its stored request.
+    ``compute(claim, message)`` does the work outside any transaction and returns an
     ``Execution``; it raises ``runs.contract.RequestError`` or ``WorkFailed`` for an item
     that cannot succeed (stored FAILED with that message), anything else for a bug (stored
     FAILED with ``work.lifecycle.INTERNAL_ERROR``). ``fail_execution`` records those
@@ -94,6 +97,7 @@ class WorkKind:
     mark_failed: Callable[..., bool]
     get: Callable[[Session, str], ItemRow | None]
     compute: Callable[[Claim, dict[str, Any]], Execution]
+    message_of: Callable[[Any], dict[str, Any]]
     in_status: Callable[..., Sequence[Any]]
     requeue: Callable[[Queue, Any], None]
     describe: Callable[[dict[str, Any]], str]

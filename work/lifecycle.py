@@ -59,6 +59,7 @@ def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]
         row = kind.get(session, claim.item_id)
         state = row.status if row else "unknown to the database"
         attempts = row.attempts if row else None
+        stored = kind.message_of(row) if started and row is not None else None
     if not started:
         logger.warning(
             "not started: %s is %s (duplicate or late delivery ignored)", kind.name, state
@@ -68,7 +69,11 @@ def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]
 
     begun = time.perf_counter()
     try:
-        execution = kind.compute(claim, payload)
+        if stored is None:
+            raise WorkFailed(f"the {kind.name} has no stored message")
+        if any(stored.get(key) != value for key, value in payload.items() if key in stored):
+            logger.warning("the queued message differs from the stored one; running the stored")
+        execution = kind.compute(claim, stored)
     except RequestError as exc:
         message = f"{exc.field}: {exc.message}"
         logger.info("failed as a backtest: %s", message)

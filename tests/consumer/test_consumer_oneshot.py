@@ -21,6 +21,8 @@ NO_SERVICES = {
     "DATABASE_URL": "mysql+pymysql://x@127.0.0.1:1/x",
 }
 
+pytestmark = pytest.mark.slow  # each test runs ``python -m consumer --request``
+
 
 def oneshot(*args: str, stdin: str | None = None, tmp_path=None) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", **NO_SERVICES}

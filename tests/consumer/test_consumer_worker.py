@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from consumer.reaper import CRASHED, reap
 from runs.contract import parse_request
@@ -36,7 +38,7 @@ from tests.consumer.support import (
 from tests.stack import wait_until
 from work.status import RunStatus
 
-pytestmark = [pytest.mark.mysql, pytest.mark.redis]
+pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
 
 
 @pytest.fixture
@@ -98,6 +100,24 @@ def test_a_consumer_takes_exactly_one_run_records_it_and_exits_zero(env, session
     assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [second.encode()]
     assert Path(env["CLAIM_FILE"]).exists()
     assert first in out, "every log line about the run carries its run_id"
+
+
+def test_a_rewritten_queue_payload_runs_the_request_stored_with_the_run(env, sessions, queue):
+    """The database decides what runs: a queued payload rewritten to another ticker and rule
+    still produces the result of the request stored with the run, with a warning logged."""
+    run_id = submit(sessions, queue)
+    job = Job.fetch(run_id, connection=queue.connection, serializer=JSONSerializer)
+    forged = {**job.args[0], "ticker": "GLOBEX", "rule_type": "RSI", "params": None}
+    job.args = (forged,)
+    job.save()
+    proc = consumer(env)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    done = row(sessions, run_id)
+    assert done.status == RunStatus.SUCCEEDED
+    result = json.loads(done.result_json)
+    assert (result["request"]["ticker"], result["request"]["rule_type"]) == ("ACME", "SMA_CROSS")
+    assert "differs from the stored one" in out
 
 
 def test_an_empty_queue_exits_zero_at_once(env):

@@ -33,7 +33,7 @@ from tests.stack import wait_until
 from work.queue import backtest_queue
 from work.status import RunStatus
 
-pytestmark = [pytest.mark.mysql, pytest.mark.redis]
+pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
 
 
 @pytest.fixture
