@@ -28,32 +28,14 @@ from runs.store import get_run, insert_pending
 from tests.consumer.support import (
     children,
     consumer,
-    consumer_env,
     finish,
     long_history,
-    queue_for,
-    sessions_for,
     signal_pod,
 )
 from tests.stack import wait_until
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
-
-
-@pytest.fixture
-def env(mysql_url, redis_url, tmp_path, monkeypatch):
-    return consumer_env(mysql_url, redis_url, tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def sessions(env):
-    return sessions_for(env)
-
-
-@pytest.fixture
-def queue(env):
-    return queue_for(env)
 
 
 def submit(sessions, queue, **fields) -> str:

@@ -22,11 +22,8 @@ from sweeps.store import get_chunk, insert_sweep, mark_chunk_running
 from tests.consumer.support import (
     children,
     consumer,
-    consumer_env,
     finish,
     long_history,
-    queue_for,
-    sessions_for,
     signal_pod,
 )
 from tests.stack import wait_until
@@ -34,21 +31,6 @@ from work.queue import backtest_queue
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
-
-
-@pytest.fixture
-def env(mysql_url, redis_url, tmp_path, monkeypatch):
-    return consumer_env(mysql_url, redis_url, tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def sessions(env):
-    return sessions_for(env)
-
-
-@pytest.fixture
-def queue(env):
-    return queue_for(env)
 
 
 @pytest.fixture
