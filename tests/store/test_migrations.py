@@ -5,6 +5,7 @@ cascade."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from store.db import make_engine
 from store.migrate import (
@@ -30,22 +32,26 @@ NOW = datetime(2024, 1, 2, 3, 4, 5, 123456)
 
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def engine(request, tmp_path) -> Iterator[Engine]:
-    """An empty database on SQLite, and on the MariaDB server (its tables dropped first)."""
+    """An empty database of its own on SQLite, and on the MariaDB server (created for the
+    test and dropped after: the session's shared database holds other tests' tables)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-    else:
-        url = request.getfixturevalue("mysql_url")
-    engine = make_engine(url)
-    _drop_everything(engine)
-    yield engine
-    _drop_everything(engine)
-    engine.dispose()
-
-
-def _drop_everything(engine: Engine) -> None:
-    with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrate.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    server = make_url(request.getfixturevalue("mysql_server_url"))
+    name = f"bt_migrate_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(server.render_as_string(hide_password=False))
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    engine = make_engine(server.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
 
 
 def _legacy_init_db(engine: Engine) -> None:
