@@ -120,13 +120,16 @@ def validate(
 
     ``nested`` marks a sub-rule of a COMPOSITE, which may not itself hold sub-rules.
     """
-    from pydantic import ValidationError
-
     models = models_for(rules)
     adapter = models.sub_request if nested else models.request
     try:
         parsed = adapter.validate_python({"rule_type": rule_type, "params": params})
-    except ValidationError as exc:
+    except Exception as exc:
+        # imported on the error path only: this runs once per combination of a sweep
+        from pydantic import ValidationError
+
+        if not isinstance(exc, ValidationError):
+            raise
         raise translate(models, exc, prefix) from None
     return parsed.rule_type, plain_params(models, parsed.rule_type, parsed.params)
 
