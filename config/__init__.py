@@ -1,19 +1,18 @@
-"""The platform's settings: every environment variable the web and the run path read, typed
-and validated once by pydantic-settings.
+"""The web's settings: every environment variable the web and the run path it serves read,
+typed and validated once by pydantic-settings.
 
-A top-level package because every process reads it (web, consumer, scripts) and it must
-import nothing of theirs: it sits below ``web``, ``runs``, ``consumer`` and ``store`` in the
-import graph, so any of them can depend on it without a cycle. ``get_settings()`` is the
-process's instance, read from the environment on first use; ``web.create_app`` builds its
-own ``Settings`` once per app (so ``test_config`` can override any field) and never reads
-the environment again while serving. A setting left ``None`` takes the default of the
-package that owns it (e.g. ``store.db`` for DATABASE_URL).
+A top-level package because it must import nothing of its readers: it sits below ``web``,
+``runs`` and ``store`` in the import graph, so any of them can depend on it without a
+cycle. ``web.create_app`` builds one ``Settings`` per app (so ``test_config`` can override
+any field) and never reads the environment again while serving. The consumer does not use
+it: a Job reads its few variables directly and stays free of pydantic's import cost. A
+setting left ``None`` takes the default of the package that owns it (e.g. ``store.db`` for
+DATABASE_URL).
 """
 
 from __future__ import annotations
 
 import os
-from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
@@ -59,10 +58,4 @@ def settings_from(overrides: dict[str, Any] | None = None) -> Settings:
     return Settings(**given)
 
 
-@cache
-def get_settings() -> Settings:
-    """The process's settings, read from the environment once."""
-    return Settings()
-
-
-__all__ = ["SETTING_KEYS", "Settings", "get_settings", "settings_from"]
+__all__ = ["SETTING_KEYS", "Settings", "settings_from"]

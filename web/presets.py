@@ -27,8 +27,6 @@ NAME_MAX = 100
 PAYLOAD_MAX_BYTES = 16 * 1024
 """Largest preset payload as stored JSON; the column is a TEXT (64 KiB in MySQL)."""
 
-PRESET_FIELDS = ("name", "payload")
-
 ID_MAX = 2**31 - 1
 """Largest preset id in the URL; anything bigger cannot exist (and SQLite would overflow)."""
 
