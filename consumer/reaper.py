@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consumer.kinds import KINDS
 from runs.contract import RequestError
+from store.models import utcnow
 from work.kind import WorkKind
 from work.logs import configure_logging, run_context
 from work.queue import backtest_queue, redis_connection
 from work.status import RunStatus
-from work.transitions import utcnow
 
 logger = logging.getLogger("consumer.reaper")
 

@@ -18,17 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
 from runs.contract import RunRequest
-from store.models import BacktestRun
+from store.models import BacktestRun, utcnow
 from work.queue import DEFAULT_QUEUE
 from work.status import RunStatus
-from work.transitions import (  # noqa: F401  (re-exported: older imports name runs.store)
-    DEADLOCK_ERRORS,
-    ERROR_MESSAGE_MAX,
-    guarded_update,
-    retry_deadlocks,
-    transition,
-    utcnow,
-)
+from work.transitions import ERROR_MESSAGE_MAX, transition
 
 
 def insert_pending(

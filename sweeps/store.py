@@ -20,11 +20,11 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, load_only
 
-from store.models import Sweep, SweepChunk, SweepResult
+from store.models import Sweep, SweepChunk, SweepResult, utcnow
 from sweeps.contract import RESULT_METRICS, SweepRequest
 from sweeps.status import SWEEP_FINISHED, SweepStatus
 from work.status import ALL_STATUSES, RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, guarded_update, transition, utcnow
+from work.transitions import ERROR_MESSAGE_MAX, guarded_update, transition
 
 
 def insert_sweep(

@@ -34,9 +34,8 @@ from runs.store import (
     get_run_header,
     get_run_summaries,
     list_runs,
-    utcnow,
 )
-from store.models import BacktestRun
+from store.models import BacktestRun, utcnow
 from web import dashboard_format
 from web.dashboard_form import NUMBER_FIELDS, TRADING_FIELDS
 from web.dashboard_queue import queue_snapshot

@@ -1,5 +1,5 @@
-"""The guarded, forward-only status transition every kind's rows use, the UTC clock of their
-timestamps, and the retry of a transaction that lost an InnoDB deadlock.
+"""The guarded, forward-only status transition every kind's rows use, and the retry of a
+transaction that lost an InnoDB deadlock (timestamps come from ``store.models.utcnow``).
 
 A transition is one ``UPDATE … WHERE <id> = ? AND status IN (expected)``: it changes nothing
 when the row is not in an expected state, so a duplicate or late delivery can never move an
@@ -16,8 +16,6 @@ from typing import TypeVar
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-
-from store.models import utcnow  # noqa: F401  (re-exported: the clock of every transition)
 
 T = TypeVar("T")
 

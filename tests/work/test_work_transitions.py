@@ -1,4 +1,4 @@
-"""runs/store.py transaction helpers: retrying a transaction that lost an InnoDB deadlock."""
+"""work/transitions.py: retrying a transaction that lost an InnoDB deadlock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pymysql
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from runs.store import retry_deadlocks
+from work.transitions import retry_deadlocks
 
 
 def _mysql_error(code: int) -> OperationalError:
