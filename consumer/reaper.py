@@ -1,18 +1,29 @@
 """``python -m consumer.reaper``: make every run end SUCCEEDED or FAILED (a CronJob, every
 minute or two; the local scaler runs the same pass periodically).
 
-1. RQ's registries, under RQ's own maintenance lock (the one workers take): a run whose pod
-   died mid-run sits in the started registry until its heartbeat expires; the cleanup then
-   retries it once (``Retry(max=1)`` → back in the list, so KEDA starts a Job) or fails it.
-   Ids stuck in the intermediate list are handled the same way.
-2. The database against Redis (MySQL is the source of truth, Redis only transport):
-   a RUNNING run whose RQ job failed or vanished → FAILED; a PENDING run older than
-   ``PENDING_GRACE`` whose job vanished (Redis restarted without persistence, the web died
-   between INSERT and enqueue) → enqueued again; whose job failed → FAILED.
+1. RQ's registries, under RQ's own maintenance lock (``consumer.maintenance``): entries RQ
+   cannot read are quarantined first (``consumer.quarantine``); a run whose pod died
+   mid-run sits in the started registry until its heartbeat expires, then the cleanup
+   retries it once (``Retry(max=1)`` → back in the list, so KEDA starts a Job) or fails it;
+   ids stuck in the intermediate list are handled the same way. A failing step is logged
+   and never stops the pass.
+2. The database against Redis (MySQL is the source of truth, Redis only transport), also
+   when step 1 failed:
+   * a RUNNING item whose job vanished (Redis restarted empty) is queued again once
+     (``MAX_ATTEMPTS``), then FAILED; whose job failed → FAILED;
+   * a PENDING item older than ``PENDING_GRACE`` whose job vanished (Redis restarted without
+     persistence, the web died between INSERT and enqueue, the job was quarantined) →
+     enqueued again; whose job failed → FAILED;
+   * a PENDING or RUNNING item whose job is queued but whose id is in neither the queue list
+     nor the intermediate list (``LREM``) → its id is pushed back on the list;
+   * an item whose job gave up because the database stayed away
+     (``work.queue.DATABASE_UNAVAILABLE``) → queued again, up to ``MAX_DB_REQUEUES`` times,
+     then FAILED with ``DB_UNAVAILABLE``.
 No run stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
-transitions are guarded). Every registered kind (``consumer.kinds.KINDS``: runs, sweep
-chunks, …) rides the same queue and gets the same pass through its reaper hook
-(``WorkKind.in_status`` / ``mark_failed`` / ``requeue``); each write is its own transaction.
+transitions are guarded: a duplicate delivery is SKIPPED). Every registered kind
+(``consumer.kinds.KINDS``: runs, sweep chunks, …) rides the same queue and gets the same pass
+through its reaper hook (``WorkKind.in_status`` / ``mark_failed`` / ``requeue``); each write is
+its own transaction, and one item that cannot be reconciled is logged and skipped.
 """
 
 from __future__ import annotations
@@ -23,19 +34,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import clean_registries
-from rq.worker_registration import clean_worker_registry
 from sqlalchemy.orm import Session, sessionmaker
 
 from consumer.kinds import KINDS
+from consumer.maintenance import clean_queue_registries
 from runs.contract import RequestError
 from store.models import utcnow
 from work.kind import WorkKind
 from work.logs import configure_logging, run_context
-from work.queue import backtest_queue, redis_connection
+from work.queue import DATABASE_UNAVAILABLE, backtest_queue, failure_of, redis_connection
 from work.status import RunStatus
 
 logger = logging.getLogger("consumer.reaper")
@@ -44,9 +54,19 @@ PENDING_GRACE = timedelta(minutes=2)
 """A PENDING run is left alone this long after its INSERT (it is being enqueued)."""
 RUNNING_GRACE = timedelta(seconds=30)
 """A RUNNING run is left alone this long after it started (its job is being registered)."""
+MAX_ATTEMPTS = 2
+"""Deliveries a RUNNING item whose job vanished may have had before it is FAILED (RQ's
+``Retry(max=1)`` allows a crashed item the same two)."""
+MAX_DB_REQUEUES = 3
+"""Times an item whose consumer gave up on the database is queued again."""
+DB_REQUEUES_META = "db_requeues"
 
 LOST = "the queue lost this run (its job no longer exists in Redis)"
 CRASHED = "the run's process died before it finished (out of memory or killed), twice"
+DB_UNAVAILABLE = (
+    "the database was unavailable while the run executed, each time it was tried; submit it again"
+)
+FAILED_JOB = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 @dataclass
@@ -58,26 +78,20 @@ class ReapReport:
     rq_cleaned: bool = False
 
 
-def clean_queue_registries(queue: Queue) -> bool:
-    """RQ's registry maintenance for ``queue``; False if another process holds the lock."""
-    if not queue.acquire_maintenance_lock():
-        return False
+def _job(queue: Queue, item_id: str) -> Job | None:
     try:
-        clean_registries(queue)
-        clean_worker_registry(queue)
-        handler = Worker([queue], connection=queue.connection, serializer=queue.serializer)
-        queue.intermediate_queue.cleanup(handler, queue)
-    finally:
-        queue.release_maintenance_lock()
-    return True
-
-
-def _job_status(queue: Queue, run_id: str) -> str | None:
-    try:
-        job = Job.fetch(run_id, connection=queue.connection, serializer=queue.serializer)
-        return job.get_status(refresh=False)
+        return Job.fetch(item_id, connection=queue.connection, serializer=queue.serializer)
     except NoSuchJobError:
         return None
+
+
+def _listed(queue: Queue, item_id: str) -> bool:
+    """Is the id waiting in the queue list or being taken (the intermediate list)?"""
+    connection = queue.connection
+    return any(
+        connection.lpos(key, item_id) is not None
+        for key in (queue.key, queue.intermediate_queue_key)
+    )
 
 
 def reconcile(session: Session, queue: Queue, kinds: tuple[WorkKind, ...] = KINDS) -> ReapReport:
@@ -94,63 +108,93 @@ def _fail(session: Session, kind: WorkKind, key: str, message: str, **expected) 
         return kind.mark_failed(session, key, message, **expected)
 
 
+def _stuck(session: Session, kind: WorkKind, status: RunStatus, queue: Queue, grace) -> list:
+    with session.begin():
+        rows = kind.stuck(session, status, queue=queue.name, older_than=utcnow() - grace)
+        session.expunge_all()  # the rows keep what they loaded; writes come one by one
+    return rows
+
+
 def _reconcile_kind(session: Session, queue: Queue, kind: WorkKind, report: ReapReport) -> None:
-    now = utcnow()
-    with session.begin():
-        running = kind.stuck(
-            session, RunStatus.RUNNING, queue=queue.name, older_than=now - RUNNING_GRACE
-        )
-        session.expunge_all()  # the rows keep what they loaded; writes come one by one
-    for row in running:
-        key = kind.key(row)
-        with run_context(key):
-            status = _job_status(queue, key)
-            if status is None or status == JobStatus.FINISHED:
-                message = LOST
-            elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                message = CRASHED
-            else:
-                continue
-            if _fail(session, kind, key, message, expected=(RunStatus.RUNNING,)):
-                logger.warning(
-                    "RUNNING %s marked FAILED: %s (rq status %s)", kind.name, message, status
-                )
-                report.failed.append(key)
-
-    with session.begin():
-        pending = kind.stuck(
-            session, RunStatus.PENDING, queue=queue.name, older_than=now - PENDING_GRACE
-        )
-        session.expunge_all()  # the rows keep what they loaded; writes come one by one
-    for row in pending:
-        key = kind.key(row)
-        with run_context(key):
-            status = _job_status(queue, key)
-            if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                if _fail(session, kind, key, CRASHED, expected=(RunStatus.PENDING,)):
-                    report.failed.append(key)
-            elif status is None:
-                _requeue(session, queue, kind, row, report)
+    for status, grace in ((RunStatus.RUNNING, RUNNING_GRACE), (RunStatus.PENDING, PENDING_GRACE)):
+        for row in _stuck(session, kind, status, queue, grace):
+            key = kind.key(row)
+            with run_context(key):
+                try:
+                    _reconcile_row(session, queue, kind, row, status, report)
+                except Exception:
+                    session.rollback()
+                    logger.exception("could not reconcile this %s; next pass", kind.name)
 
 
-def _requeue(session: Session, queue: Queue, kind: WorkKind, row, report: ReapReport) -> None:
+def _reconcile_row(
+    session: Session, queue: Queue, kind: WorkKind, row, status: RunStatus, report: ReapReport
+) -> None:
+    key = kind.key(row)
+    job = _job(queue, key)
+    job_status = job.get_status(refresh=False) if job is not None else None
+    if job is not None and job_status in FAILED_JOB and failure_of(job) == DATABASE_UNAVAILABLE:
+        _requeue_after_database(session, queue, kind, row, job, status, report)
+    elif job_status in FAILED_JOB:
+        if _fail(session, kind, key, CRASHED, expected=(status,)):
+            logger.warning("%s %s marked FAILED: %s", status, kind.name, CRASHED)
+            report.failed.append(key)
+    elif job_status == JobStatus.QUEUED and not _listed(queue, key):
+        queue.push_job_id(key)
+        logger.warning("%s %s was queued in RQ but not in the list; pushed back", status, kind.name)
+        report.requeued.append(key)
+    elif status == RunStatus.RUNNING and job_status in (None, JobStatus.FINISHED):
+        if (row.attempts or 0) < MAX_ATTEMPTS and job_status is None:
+            _requeue(session, queue, kind, row, report, "RUNNING %s had no job; queued again")
+        elif _fail(session, kind, key, LOST, expected=(status,)):
+            logger.warning("RUNNING %s marked FAILED: %s (rq %s)", kind.name, LOST, job_status)
+            report.failed.append(key)
+    elif status == RunStatus.PENDING and job_status is None:
+        _requeue(session, queue, kind, row, report, "PENDING %s had no queued job; enqueued again")
+
+
+def _requeue_after_database(
+    session: Session, queue: Queue, kind: WorkKind, row, job: Job, status, report: ReapReport
+) -> None:
+    key = kind.key(row)
+    times = int(job.meta.get(DB_REQUEUES_META) or 0) + 1
+    if times > MAX_DB_REQUEUES:
+        if _fail(session, kind, key, DB_UNAVAILABLE, expected=(status,)):
+            logger.warning("%s %s marked FAILED: %s", status, kind.name, DB_UNAVAILABLE)
+            report.failed.append(key)
+        return
+    job.delete()
+    if _requeue(session, queue, kind, row, report, "%s gave up on the database; queued again"):
+        queued = _job(queue, key)
+        if queued is not None:
+            queued.meta[DB_REQUEUES_META] = times
+            queued.save_meta()
+
+
+def _requeue(session: Session, queue: Queue, kind: WorkKind, row, report, note: str) -> bool:
+    """Enqueue the row's stored message again; True if it was."""
     key = kind.key(row)
     try:
         kind.requeue(queue, row)
     except DuplicateJobError:
-        return
+        return False
     except (RequestError, ValueError) as exc:
         _fail(session, kind, key, f"stored request is invalid: {exc}")
         report.failed.append(key)
-        return
-    logger.warning("PENDING %s had no queued job; enqueued again", kind.name)
+        return False
+    logger.warning(note, kind.name)
     report.requeued.append(key)
+    return True
 
 
 def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | None = None):
     """One full pass: RQ registries, then the database. Returns a ``ReapReport``."""
     queue = backtest_queue(connection, queue_name)
-    cleaned = clean_queue_registries(queue)
+    try:
+        cleaned = clean_queue_registries(queue)
+    except Exception:  # Redis trouble: the database pass below still runs
+        logger.exception("RQ registry maintenance failed; reconciling the database anyway")
+        cleaned = False
     with sessions() as session:
         report = reconcile(session, queue)
     report.rq_cleaned = cleaned

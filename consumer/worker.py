@@ -4,10 +4,16 @@ Takes at most one message — an item of any registered kind (``consumer.kinds``
 chunk of a parameter sweep…) — with RQ's forking
 ``Worker`` (burst, max_jobs=1): it executes in a forked work-horse, so if that is killed
 (out of memory) the parent sees it at once and RQ retries the message once. Exit codes: 0
-when the queue was empty (KEDA can over-start Jobs) or the outcome was recorded — a FAILED
-backtest included, since Kubernetes must not restart the pod (it would pop a different
-message); 1 only when the outcome could not be recorded anywhere. When the work-horse
-died, the job's registered kind records it FAILED (``WorkKind.mark_failed``).
+when the queue was empty (KEDA can over-start Jobs), an entry was quarantined, or the outcome
+was recorded — a FAILED backtest included, since Kubernetes must not restart the pod (it
+would pop a different message); 1 only when the outcome could not be recorded anywhere. When
+the work-horse died, the job's registered kind records it FAILED (``WorkKind.mark_failed``).
+
+The queue is a trust boundary: an entry RQ cannot read (a bad id, a corrupt job hash, data
+that is not JSON, a function we never registered) is quarantined (``consumer.quarantine``)
+instead of executed or allowed to crash the consumer, and registry maintenance never holds
+RQ's lock after a failure (``consumer.maintenance``). An id pushed again while its job runs
+elsewhere (status started) is skipped, not run a second time at once.
 """
 
 from __future__ import annotations
@@ -19,16 +25,23 @@ import time
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.job import Job, JobStatus
+from rq.utils import now
 
 from consumer.kinds import kind_of
+from consumer.maintenance import clean_queue_registries
+from consumer.quarantine import problem_of_job, quarantine
 from store.db import process_sessionmaker
 from work.lifecycle import worker_name
 from work.logs import run_context
-from work.queue import backtest_queue, redis_connection
+from work.queue import DATABASE_UNAVAILABLE, backtest_queue, failure_of, redis_connection
+from work.retry import retry_transaction
 
 logger = logging.getLogger("consumer.worker")
 
 CRASHED = "the run's process died before it finished (out of memory or killed); retried once"
+
+MAX_QUARANTINED_PER_DEQUEUE = 100
+"""Bad entries one consumer moves aside before it gives up looking for a good one."""
 
 
 def monitoring_interval() -> int:
@@ -38,43 +51,94 @@ def monitoring_interval() -> int:
 
 
 class OneShotWorker(Worker):
-    """RQ's forking worker that remembers the job it executed (in the parent process)."""
+    """RQ's forking worker that remembers the job it executed (in the parent process),
+    quarantines what it cannot execute, and cleans registries without ever raising."""
 
     last_job: Job | None = None
+    quarantined: str | None = None
+    duplicate: str | None = None
+
+    def clean_registries(self) -> None:
+        for queue in self.queues:
+            clean_queue_registries(queue, handler=self, whole_queue=False)
+        self.last_cleaned_at = now()
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        for _ in range(MAX_QUARANTINED_PER_DEQUEUE):
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except (RedisError, SystemExit):
+                raise
+            except Exception as exc:  # RQ attaches the id of the entry it could not fetch
+                entry = getattr(exc, "job_id", None)
+                queue = getattr(exc, "queue", None)
+                if entry is None or queue is None:
+                    raise
+                reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+                quarantine(queue, entry, reason, queue.intermediate_queue_key)
+                self.quarantined = entry
+        return None
 
     def execute_job(self, job: Job, queue) -> None:
-        self.last_job = job
         with run_context(job.id):
+            problem = problem_of_job(job)
+            if problem is not None:
+                quarantine(queue, job.id, problem, queue.intermediate_queue_key)
+                self.quarantined = job.id
+                return
+            if job.get_status(refresh=False) == JobStatus.STARTED:
+                # Its id was pushed again while another consumer runs it (RQ's own retries
+                # come back QUEUED): running it twice at once would only waste a Job.
+                logger.warning("duplicate delivery of a job being executed; skipped")
+                queue.connection.lrem(queue.intermediate_queue_key, 0, job.id)
+                self.duplicate = job.id
+                return
+            self.last_job = job
             super().execute_job(job, queue)
 
 
-def _outcome_recorded(job: Job) -> bool:
-    """After the work-horse ended: is the outcome in the database (or a retry queued)?"""
-    try:
-        status = job.get_status(refresh=True)
-    except Exception:  # the hash expired already: finished with result_ttl 0
-        return True
-    if status == JobStatus.FINISHED:
-        return True
-    if status in (JobStatus.QUEUED, JobStatus.SCHEDULED):
-        logger.warning("run did not finish; RQ queued its retry")
-        return True
+def _record_crash(job: Job) -> bool:
     kind = kind_of(job.func_name)
-    if kind is None:
-        logger.error("job ended as %s in RQ; %s is no registered kind", status, job.func_name)
+    if kind is None:  # not reached: execute_job runs registered kinds only
+        logger.error("job %s is no registered kind", job.func_name)
         return True
-    logger.error("job ended as %s in RQ; recording the %s FAILED", status, kind.name)
-    try:
+
+    def record() -> bool:
         with process_sessionmaker().begin() as session:
-            kind.mark_failed(session, job.id, CRASHED)
+            return kind.mark_failed(session, job.id, CRASHED)
+
+    try:
+        retry_transaction(record)
     except Exception:
         logger.exception("could not record the failure")
         return False
     return True
 
 
+def _outcome_recorded(job: Job) -> bool:
+    """After the work-horse ended: is the outcome in the database (or a retry queued)?"""
+    try:
+        status = job.get_status(refresh=True)
+        job.refresh()
+    except Exception:  # the hash expired already: finished with result_ttl 0
+        return True
+    if status == JobStatus.FINISHED:
+        return True
+    if status not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        # queued/scheduled: RQ queued its retry; started: another consumer already took it
+        logger.warning("run did not finish here; RQ retries it (now %s)", status)
+        return True
+    if failure_of(job) == DATABASE_UNAVAILABLE:
+        logger.error(
+            "job ended as %s: the database stayed away; the reaper queues it again", status
+        )
+        return True
+    logger.error("job ended as %s in RQ; recording it FAILED", status)
+    return _record_crash(job)
+
+
 def consume_one() -> int:
-    """Take and run at most one queued run; return the process exit code."""
+    """Take and run at most one queued item; return the process exit code."""
     started = time.perf_counter()
     try:
         connection = redis_connection()
@@ -91,8 +155,12 @@ def consume_one() -> int:
         logger.exception("queue unavailable")
         return 1
     job = worker.last_job
+    elapsed = (time.perf_counter() - started) * 1000
     if not worked or job is None:
-        logger.info("queue empty; exiting after %.0f ms", (time.perf_counter() - started) * 1000)
+        if worker.quarantined is not None or worker.duplicate is not None:
+            logger.info("no item of its own to run; exiting after %.0f ms", elapsed)
+        else:
+            logger.info("queue empty; exiting after %.0f ms", elapsed)
         return 0
     with run_context(job.id):
         ok = _outcome_recorded(job)

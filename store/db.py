@@ -15,6 +15,12 @@ DEFAULT_SQLITE = Path(__file__).resolve().parents[1] / "var" / "backtests.sqlite
 """The embedded local default when DATABASE_URL is unset."""
 
 
+MYSQL_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 60, "write_timeout": 60}
+"""Seconds a MySQL connect / a read / a write may hang before the driver gives up: a
+database cut off by the network (packets dropped, not refused) fails the statement, and
+``work.retry`` tries the transaction again, instead of a consumer hanging forever."""
+
+
 def database_url() -> str:
     """DATABASE_URL, or the local SQLite file."""
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
@@ -37,7 +43,14 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, pool_size=5, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_size=5,
+        max_overflow=10,
+        connect_args=MYSQL_TIMEOUTS if url.startswith("mysql") else {},
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -3,9 +3,12 @@ claim file → guarded RUNNING → the kind's compute → the kind's store (one 
 FAILED with a user-safe message → SKIPPED for a duplicate or late delivery.
 
 The database is the source of truth. An item that fails (bad data, an error in a rule) is
-stored FAILED and the job returns normally: the Job must not be retried by Kubernetes. The
-job raises only when the outcome could not be stored; RQ then retries it once. Every log
-line names the item id (``work.logs.run_context``).
+stored FAILED and the job returns normally: the Job must not be retried by Kubernetes. Every
+transaction is retried while the database is away (``work.retry``: backoff for up to
+DB_RETRY_SECONDS), so a blip delays a run and never costs its computed result. The job
+raises only when the outcome could not be stored; a database that stayed away is noted on
+the RQ job (``work.queue.note_failure``) so the reaper queues the item again rather than
+calling it a crash. Every log line names the item id (``work.logs.run_context``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from work.claim import mark_claimed
 from work.errors import RequestError
 from work.kind import Claim, Execution, WorkFailed, WorkKind
 from work.logs import run_context
+from work.queue import DATABASE_UNAVAILABLE, clear_failure, note_failure
+from work.retry import DatabaseUnavailable, retry_transaction
 from work.status import RunStatus
-from work.transitions import retry_deadlocks
 
 logger = logging.getLogger("work.lifecycle")
 
@@ -47,19 +51,32 @@ def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:
     Returns ``{<kind.id_field>: item_id, "status": SUCCEEDED | FAILED | SKIPPED}``.
     """
     mark_claimed()
+    clear_failure()
     claim = Claim(kind.item_id(payload), worker_name(), time.time())
     with run_context(claim.item_id or "-"), process_sessionmaker()() as session:
-        status = _run(session, kind, claim, payload)
+        try:
+            status = _run(session, kind, claim, payload)
+        except DatabaseUnavailable as exc:
+            logger.error("giving up: %s; the reaper will queue it again", exc)
+            note_failure(DATABASE_UNAVAILABLE)
+            raise
     return {kind.id_field: claim.item_id, "status": status}
 
 
-def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]) -> str:
+def _start(session: Session, kind: WorkKind, claim: Claim) -> tuple[bool, str, Any, Any]:
+    """The guarded RUNNING transition, and the row's state and stored message read in the
+    same transaction."""
     with session.begin():
         started = kind.mark_running(session, claim)
         row = kind.get(session, claim.item_id)
         state = row.status if row else "unknown to the database"
         attempts = row.attempts if row else None
         stored = kind.message_of(row) if started and row is not None else None
+    return started, state, attempts, stored
+
+
+def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]) -> str:
+    started, state, attempts, stored = retry_transaction(lambda: _start(session, kind, claim))
     if not started:
         logger.warning(
             "not started: %s is %s (duplicate or late delivery ignored)", kind.name, state
@@ -85,7 +102,7 @@ def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]
         logger.exception("%s raised", kind.name)
         return _fail(session, kind, claim.item_id, INTERNAL_ERROR)
 
-    stored = retry_deadlocks(lambda: _store(session, execution))
+    stored = retry_transaction(lambda: _store(session, execution))
     elapsed = (time.perf_counter() - begun) * 1000
     if not stored:
         logger.warning(
@@ -109,5 +126,5 @@ def _fail(session: Session, kind: WorkKind, item_id: str, message: str) -> str:
         with session.begin():
             return kind.record_failure(session, item_id, message)
 
-    retry_deadlocks(record)
+    retry_transaction(record)
     return RunStatus.FAILED

@@ -4,13 +4,14 @@ and the one enqueue policy of every queued work item (``work.kind.WorkKind.enque
 One RQ job per item (a run, a sweep chunk…: same queue, same Jobs); the job id IS the item
 id (run_id, chunk id), so ``HGETALL rq:job:<run_id>`` finds it. Items are enqueued by
 their kind's dotted function name, so the web never imports the job code.
-Redis keys (templates from RQ; see README "Reading the queue with redis-cli"):
+Redis keys (templates from RQ; see docs/queue.md):
 ``rq:queue:<queue>`` list of waiting ids — the list KEDA measures; ``rq:job:<id>`` hash;
 ``rq:wip:<queue>`` started registry; ``rq:failed:<queue>`` failed registry.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 from redis import Redis
@@ -70,6 +71,48 @@ def redis_connection(url: str | None = None) -> Redis:
 def backtest_queue(connection: Redis, name: str | None = None) -> Queue:
     """The RQ queue of runs, with the JSON serializer."""
     return Queue(name or queue_name(), connection=connection, serializer=JSONSerializer)
+
+
+DATABASE_UNAVAILABLE = "database_unavailable"
+"""``note_failure`` reason: the item's job gave up because the database stayed away (its
+outcome is unknown to the database, so the item is queued again, not failed)."""
+
+FAILURE_META = "failure"
+"""The RQ job meta field holding ``note_failure``'s reason."""
+
+
+def note_failure(reason: str) -> None:
+    """Record on the RQ job being executed (if any) why it is about to fail, for the consumer
+    parent and the reaper (``failure_of``). Best effort: Redis may be away too."""
+    from rq import get_current_job
+
+    try:
+        job = get_current_job()
+        if job is not None:
+            job.meta[FAILURE_META] = reason
+            job.save_meta()
+    except Exception:
+        logging.getLogger("work.queue").warning("could not note the failure on the job")
+
+
+def clear_failure() -> None:
+    """Forget a reason an earlier delivery of the RQ job being executed noted: this
+    delivery's outcome is its own. Best effort, like ``note_failure``."""
+    from rq import get_current_job
+
+    try:
+        job = get_current_job()
+        if job is not None and job.meta.pop(FAILURE_META, None) is not None:
+            job.save_meta()
+    except Exception:
+        logging.getLogger("work.queue").warning("could not clear the job's failure note")
+
+
+def failure_of(job: Job) -> str | None:
+    """The reason ``note_failure`` recorded on ``job``, if any."""
+    meta = job.meta if isinstance(job.meta, dict) else {}
+    reason = meta.get(FAILURE_META)
+    return reason if isinstance(reason, str) else None
 
 
 def enqueue_message(

@@ -4,6 +4,7 @@ synthetic history so a run or chunk lasts long enough to be killed mid-way."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -17,6 +18,15 @@ from redis import Redis
 from store.db import create_schema, make_engine, make_sessionmaker
 from tests.stack import PROJECT_ROOT
 from work.queue import backtest_queue
+
+QUICK_RUN = {
+    "ticker": "ACME",
+    "rule_type": "RSI",
+    "start_date": "2016-01-01",
+    "end_date": "2016-12-31",
+    "charts": False,
+}
+"""A run request that executes in a fraction of a second."""
 
 
 def consumer_env(mysql_url: str, redis_url: str, tmp_path: Path, monkeypatch) -> dict:
@@ -82,9 +92,11 @@ def children(pid: int) -> list[int]:
 def signal_pod(proc: subprocess.Popen, signum: int) -> None:
     """Signal the consumer and its work-horse, as a pod kill reaches every process (RQ puts
     the horse in a process group of its own)."""
+    horses = children(proc.pid)  # before the signal: a killed parent leaves no children
     os.killpg(proc.pid, signum)
-    for child in children(proc.pid):
-        os.kill(child, signum)
+    for child in horses:
+        with contextlib.suppress(ProcessLookupError):  # already killed and reaped
+            os.kill(child, signum)
 
 
 def long_history(folder: Path, ticker: str, seed: int, n: int = 20_000) -> Path:

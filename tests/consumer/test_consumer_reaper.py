@@ -13,17 +13,11 @@ from runs.contract import parse_request
 from runs.kind import enqueue_run
 from runs.store import get_run, insert_pending, mark_running, mark_succeeded
 from store.db import create_schema, make_engine, make_sessionmaker
+from tests.consumer.support import QUICK_RUN
 from work.queue import backtest_queue
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
-
-REQUEST = {
-    "ticker": "ACME",
-    "rule_type": "RSI",
-    "start_date": "2016-01-01",
-    "end_date": "2016-12-31",
-}
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ def connection(redis_url):
 
 
 def _row(sessions, queue_name: str, status: str, *, enqueue: bool, connection) -> str:
-    request = parse_request(REQUEST)
+    request = parse_request(QUICK_RUN)
     queue = backtest_queue(connection, queue_name)
     with sessions.begin() as session:
         insert_pending(session, request, None, queue=queue_name)
@@ -72,9 +66,18 @@ def test_a_pending_run_whose_job_vanished_is_enqueued_again(sessions, connection
     assert reaper.reap(connection, sessions, "qa").requeued == [], "queued once, not twice"
 
 
-def test_a_running_run_whose_job_vanished_is_failed_with_a_clear_message(sessions, connection):
-    """RUNNING in the database but unknown to RQ: FAILED, never RUNNING forever."""
+def test_a_running_run_whose_job_vanished_is_queued_again_once_then_failed(sessions, connection):
+    """RUNNING in the database but unknown to RQ (Redis came back empty): its stored request
+    is queued again; lost a second time (two attempts), it is FAILED with a clear message,
+    never RUNNING forever."""
     run_id = _row(sessions, "qb", RunStatus.RUNNING, enqueue=False, connection=connection)
+    report = reaper.reap(connection, sessions, "qb")
+    assert report.requeued == [run_id] and report.failed == []
+    assert _status(sessions, run_id).status == RunStatus.RUNNING
+
+    connection.delete(f"rq:job:{run_id}", "rq:queue:qb")  # lost again, on its second try
+    with sessions.begin() as session:
+        mark_running(session, run_id, "test")
     report = reaper.reap(connection, sessions, "qb")
     assert report.failed == [run_id]
     row = _status(sessions, run_id)

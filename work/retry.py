@@ -1,0 +1,114 @@
+"""Running one whole database transaction again when the database, not the work, failed.
+
+Two kinds of failure are worth a retry, and nothing else is:
+
+* a lost InnoDB deadlock or lock-wait timeout (``DEADLOCK_ERRORS``): tried again at once, a
+  few times;
+* a lost or refused connection (a failover, a restart, a network blip: ``is_disconnect``):
+  tried again with exponential backoff for up to ``db_retry_seconds()`` (DB_RETRY_SECONDS,
+  default 120 s, longer than a typical MySQL failover), then ``DatabaseUnavailable``.
+
+The call must be a whole transaction (e.g. a ``with session.begin():`` block, which rolls
+back on error), so running it again is safe. A computed result is stored by such a call: a
+database that is away for a while delays the write, it does not lose it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+
+T = TypeVar("T")
+
+logger = logging.getLogger("work.retry")
+
+DEADLOCK_ERRORS = (1213, 1205)
+"""MySQL error codes of a lost deadlock and a lock-wait timeout: the transaction may be
+tried again."""
+
+DISCONNECT_ERRORS = (1040, 1053, 2002, 2003, 2005, 2006, 2013, 2055, 4031)
+"""MySQL/MariaDB client and server codes that mean "no usable connection": too many
+connections, server shutdown, cannot connect, unknown host, server gone away, lost
+connection, lost with a system error, disconnected by the server."""
+
+DEFAULT_DB_RETRY_SECONDS = 120.0
+FIRST_BACKOFF_S, MAX_BACKOFF_S = 0.5, 8.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database stayed unreachable for the whole retry budget."""
+
+    def __init__(self, waited_s: float, cause: BaseException) -> None:
+        super().__init__(f"database unavailable for {waited_s:.0f} s: {cause}")
+        self.waited_s = waited_s
+
+
+def db_retry_seconds() -> float:
+    """DB_RETRY_SECONDS (default 120): how long a lost connection is retried before the
+    transaction gives up."""
+    raw = os.environ.get("DB_RETRY_SECONDS")
+    return float(raw) if raw else DEFAULT_DB_RETRY_SECONDS
+
+
+def _mysql_code(exc: DBAPIError) -> object:
+    return getattr(exc.orig, "args", (None,))[0] if exc.orig is not None else None
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """A lost deadlock or lock-wait timeout."""
+    return isinstance(exc, DBAPIError) and _mysql_code(exc) in DEADLOCK_ERRORS
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The connection was lost or could not be made (as opposed to a bad statement)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return bool(exc.connection_invalidated) or _mysql_code(exc) in DISCONNECT_ERRORS
+
+
+def retry_transaction(
+    call: Callable[[], T],
+    *,
+    budget_s: float | None = None,
+    deadlock_attempts: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``call`` (one whole transaction) until it returns; run it again after a lost
+    deadlock (at most ``deadlock_attempts`` times in all) or a lost connection (with backoff,
+    for at most ``budget_s``, default ``db_retry_seconds()``). Other errors propagate at once.
+
+    :raise DatabaseUnavailable: the connection was still failing when the budget ran out.
+    """
+    budget = db_retry_seconds() if budget_s is None else budget_s
+    started = time.monotonic()
+    deadlocks = 0
+    backoff = FIRST_BACKOFF_S
+    while True:
+        try:
+            return call()
+        except DBAPIError as exc:
+            if is_deadlock(exc):
+                deadlocks += 1
+                if deadlocks >= deadlock_attempts:
+                    raise
+                sleep(0.05 * deadlocks)
+                continue
+            if not is_disconnect(exc):
+                raise
+            waited = time.monotonic() - started
+            if waited + backoff > budget:
+                raise DatabaseUnavailable(waited, exc.orig or exc) from exc
+            logger.warning(
+                "database unavailable (%s); retrying in %.1f s (%.0f of %.0f s used)",
+                _mysql_code(exc) or type(exc.orig).__name__,
+                backoff,
+                waited,
+                budget,
+            )
+            sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
