@@ -70,6 +70,7 @@ def _rows(count: int, full: int, result, rng: random.Random) -> list[dict]:
     """Rows for backtest_results: the first ``full`` SUCCEEDED rows carry the real result."""
     from rules import RULES, rule_slug
     from runs.serialize import to_json
+    from work.status import FINISHED, RunStatus
 
     real_json = to_json(result)
     base_metrics = result.metrics
@@ -80,13 +81,13 @@ def _rows(count: int, full: int, result, rng: random.Random) -> list[dict]:
     for i in range(count):
         draw = rng.random()
         status = (
-            "SUCCEEDED"
+            RunStatus.SUCCEEDED
             if draw < 0.85
-            else "FAILED"
+            else RunStatus.FAILED
             if draw < 0.95
-            else "RUNNING"
+            else RunStatus.RUNNING
             if draw < 0.98
-            else "PENDING"
+            else RunStatus.PENDING
         )
         rule_type = rule_types[i % len(rule_types)]
         run_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -96,9 +97,9 @@ def _rows(count: int, full: int, result, rng: random.Random) -> list[dict]:
             for key, value in base_metrics.items()
         }
         run_request = {**request, "run_id": run_id, "rule_type": rule_type, "params": {}}
-        finished = status in ("SUCCEEDED", "FAILED")
+        finished = status in FINISHED
         result_json = None
-        if status == "SUCCEEDED":
+        if status == RunStatus.SUCCEEDED:
             if full_left:
                 result_json, full_left = real_json.replace(result.run_id, run_id), full_left - 1
             else:
@@ -112,16 +113,20 @@ def _rows(count: int, full: int, result, rng: random.Random) -> list[dict]:
                 "params_json": "{}",
                 "request_json": json.dumps(run_request),
                 "status": status,
-                "error_message": "ticker: synthetic failure" if status == "FAILED" else None,
-                "metrics_json": json.dumps(metrics) if status == "SUCCEEDED" else None,
+                "error_message": "ticker: synthetic failure"
+                if status == RunStatus.FAILED
+                else None,
+                "metrics_json": json.dumps(metrics) if status == RunStatus.SUCCEEDED else None,
                 "result_json": result_json,
-                "data_hash": result.data_hash if status == "SUCCEEDED" else None,
+                "data_hash": result.data_hash if status == RunStatus.SUCCEEDED else None,
                 "engine_version": result.engine_version if finished else None,
                 "image_tag": "bench",
-                "attempts": 1 if status != "PENDING" else 0,
-                "worker": "bench:1" if status != "PENDING" else None,
+                "attempts": 1 if status != RunStatus.PENDING else 0,
+                "worker": "bench:1" if status != RunStatus.PENDING else None,
                 "created_at": created,
-                "started_at": created + timedelta(seconds=2) if status != "PENDING" else None,
+                "started_at": created + timedelta(seconds=2)
+                if status != RunStatus.PENDING
+                else None,
                 "completed_at": created + timedelta(seconds=4) if finished else None,
             }
         )
@@ -179,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     from store.models import BacktestRun
     from web import create_app
     from web.db import get_engine
+    from work.status import RunStatus
 
     server = make_url(args.database_url)
     name = f"bt_bench_{uuid.uuid4().hex[:10]}"
@@ -203,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         with engine.connect() as connection:
             full_id = connection.execute(
                 select(BacktestRun.run_id)
-                .where(BacktestRun.status == "SUCCEEDED")
+                .where(BacktestRun.status == RunStatus.SUCCEEDED)
                 .where(text("LENGTH(result_json) > 100000"))
                 .limit(1)
             ).scalar_one()

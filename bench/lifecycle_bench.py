@@ -37,6 +37,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from tests.stack import LocalStack, free_port, wait_until  # noqa: E402
+from work.status import RunStatus  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 REQUEST = {
@@ -80,7 +81,7 @@ def latency(db: Database, workdir: Path, samples: int, polling: int | None) -> l
             start = time.perf_counter()
             run_id = stack.submit(REQUEST).json()["run_id"]
             wait_until(
-                lambda run_id=run_id: stack.status(run_id)["status"] == "SUCCEEDED",
+                lambda run_id=run_id: stack.status(run_id)["status"] == RunStatus.SUCCEEDED,
                 120,
                 interval=0.05,
             )
@@ -130,7 +131,7 @@ def throughput(db: Database, workdir: Path, runs: int) -> float:
         run_ids = [stack.submit(REQUEST).json()["run_id"] for _ in range(runs)]
         done = stack.wait_finished(run_ids, timeout=1800)
         elapsed = time.perf_counter() - start
-        assert {body["status"] for body in done.values()} == {"SUCCEEDED"}
+        assert {body["status"] for body in done.values()} == {RunStatus.SUCCEEDED}
         return elapsed
     finally:
         stack.stop()

@@ -217,6 +217,10 @@ def part_b() -> None:
     from backtesting import Backtest, Strategy
     from backtesting.lib import crossover
 
+    # Validation's modules (pydantic) are imported on first use; import them before the clock
+    # starts, as every module on both sides is (building the rule's model stays timed).
+    import rules.params_model  # noqa: F401
+    import runs.request_model  # noqa: F401
     from runs.execute import load_market_data, market_window
     from sweeps.contract import parse_sweep_request
     from sweeps.evaluate import evaluate

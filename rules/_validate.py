@@ -109,6 +109,42 @@ def models_for(rules: Mapping[str, RuleSpec]) -> RuleModels:
     return models
 
 
+_SINGLE: dict[tuple[int, str], Any] = {}
+"""One rule's own adapter (``rules.params_model.build_single``), keyed by registry identity
+and rule type: a process that checks one RSI request builds RSI's model only."""
+
+
+def _single(rules: Mapping[str, RuleSpec], name: str) -> Any:
+    key = (id(rules), name)
+    adapter = _SINGLE.get(key)
+    if adapter is None:
+        from rules.params_model import build_single
+
+        adapter = _SINGLE[key] = build_single(rules[name], parse_constraint)
+    return adapter
+
+
+def _fast(rules: Mapping[str, RuleSpec], rule_type: object, params: object) -> tuple | None:
+    """The valid request through its rule's own model, or None: an unknown rule, a rule
+    holding sub-rules, or any error (the full models then give the contract's message)."""
+    if not isinstance(rule_type, str):
+        return None
+    name = canonical_rule_type(rule_type)
+    spec = rules.get(name)
+    if spec is None or any(p.type == "rules" for p in spec.params):
+        return None
+    try:
+        parsed = _single(rules, name).validate_python({"rule_type": rule_type, "params": params})
+    except Exception:  # pydantic's ValidationError, translated by the slow path
+        return None
+    out = (
+        spec.defaults()
+        if parsed.params is None
+        else {param.name: getattr(parsed.params, param.name) for param in spec.params}
+    )
+    return parsed.rule_type, out
+
+
 def validate(
     rules: Mapping[str, RuleSpec],
     rule_type: object,
@@ -119,7 +155,12 @@ def validate(
     """(canonical rule type, normalised params) for a request; field paths get ``prefix``.
 
     ``nested`` marks a sub-rule of a COMPOSITE, which may not itself hold sub-rules.
+    A valid request of a plain rule is checked by that rule's model alone (``_fast``);
+    everything else, errors included, by the models of every rule.
     """
+    fast = _fast(rules, rule_type, params)
+    if fast is not None:
+        return fast
     models = models_for(rules)
     adapter = models.sub_request if nested else models.request
     try:

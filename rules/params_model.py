@@ -185,8 +185,55 @@ def build_models(rules: Mapping[str, RuleSpec], parse_constraint) -> RuleModels:
     return RuleModels(params, request, TypeAdapter(sub_rule), rules)
 
 
+def build_single(spec: RuleSpec, parse_constraint) -> TypeAdapter:
+    """The adapter of one rule's ``{rule_type, params}`` object alone (a rule that holds no
+    sub-rules): the same params model and rule-type check as that rule's variant in
+    ``build_models``' union, built in a few milliseconds instead of every rule's. It accepts
+    exactly what the union accepts for this rule; its errors are not translated (the caller
+    asks the full models for the contract's message)."""
+    params = _params_model(spec, None, parse_constraint)
+    name = spec.rule_type
+    variant = create_model(
+        f"Rule{name}",
+        __config__=ConfigDict(extra="forbid", title=f"{name} rule"),
+        rule_type=(Annotated[Literal[name], BeforeValidator(_canonical_rule)], ...),
+        params=(params | None, None),
+    )
+    return TypeAdapter(variant)
+
+
+_VALUE_ADAPTERS: dict[ParamSpec, TypeAdapter] = {}
+
+
+def value_adapter(spec: ParamSpec) -> TypeAdapter:
+    """The check of one value of a plain (int, float or choice) parameter: the very field
+    type its rule's params model uses (type, bounds, a choice's canonical case), so a
+    grid's values are checked where the registry checks a run's (built once per spec)."""
+    adapter = _VALUE_ADAPTERS.get(spec)
+    if adapter is None:
+        annotation, _ = _field(spec, None)
+        adapter = _VALUE_ADAPTERS[spec] = TypeAdapter(
+            annotation, config=ConfigDict(allow_inf_nan=False)
+        )
+    return adapter
+
+
+def holds_rules(spec: RuleSpec) -> bool:
+    """Whether a rule's parameters include sub-rules (a COMPOSITE)."""
+    return _holds_rules(spec)
+
+
 def _holds_rules(spec: RuleSpec) -> bool:
     return any(p.type == "rules" for p in spec.params)
 
 
-__all__ = ["CONSTRAINT_ERROR", "LENGTH_ERROR", "RuleModels", "build_models", "canonical_rule_type"]
+__all__ = [
+    "CONSTRAINT_ERROR",
+    "LENGTH_ERROR",
+    "RuleModels",
+    "build_models",
+    "build_single",
+    "canonical_rule_type",
+    "holds_rules",
+    "value_adapter",
+]

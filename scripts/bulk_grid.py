@@ -16,8 +16,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sweeps.grid import Range, RangeError, is_range_text, parse_range
+
 MAX_RANGE_VALUES = 10_000
 """A range that would expand to more values than this is refused (a typo, not a plan)."""
+
+
+_RANGE_MESSAGES = {
+    "parts": lambda exc: f"a range is start:stop:step, got {exc.text!r}",
+    "number": lambda exc: f"{exc.text!r} is not a number",
+    "finite": lambda exc: f"{exc.text!r} is not a finite number",
+    "step": lambda exc: "the step must be greater than 0",
+    "empty": lambda exc: "the stop {1} is below the start {0}".format(*exc.parts),
+}
+"""How the command line words each ``sweeps.grid.RangeError``."""
 
 
 class GridError(ValueError):
@@ -26,17 +38,28 @@ class GridError(ValueError):
 
 @dataclass(frozen=True)
 class ParamValues:
-    """One ``--param``: its name and either a range (start, stop, step) or a list of texts."""
+    """One ``--param``: its name and either a range (``sweeps.grid.Range``) or a list of
+    texts."""
 
     name: str
     items: tuple[str, ...] = ()
-    start: Decimal | None = None
-    stop: Decimal | None = None
-    step: Decimal | None = None
+    range: Range | None = None
 
     @property
     def is_range(self) -> bool:
-        return self.start is not None
+        return self.range is not None
+
+    @property
+    def start(self) -> Decimal | None:
+        return self.range.start if self.range else None
+
+    @property
+    def stop(self) -> Decimal | None:
+        return self.range.stop if self.range else None
+
+    @property
+    def step(self) -> Decimal | None:
+        return self.range.step if self.range else None
 
 
 @dataclass
@@ -69,18 +92,14 @@ def parse_param(text: str) -> ParamValues:
     name, spec = name.strip(), spec.strip()
     if not sep or not name or not spec:
         raise GridError(f"--param {text!r}: use name=start:stop:step or name=v1,v2,...")
-    if ":" in spec:
-        parts = spec.split(":")
-        if len(parts) != 3:
-            raise GridError(f"--param {name}: a range is start:stop:step, got {spec!r}")
-        start, stop, step = (_decimal(part, f"--param {name}") for part in parts)
-        if step <= 0:
-            raise GridError(f"--param {name}: the step must be greater than 0")
-        if stop < start:
-            raise GridError(f"--param {name}: the stop {stop} is below the start {start}")
-        if (stop - start) / step >= MAX_RANGE_VALUES:
+    if is_range_text(spec):
+        try:
+            found = parse_range(spec)
+        except RangeError as exc:
+            raise GridError(f"--param {name}: {_RANGE_MESSAGES[exc.kind](exc)}") from None
+        if found.count > MAX_RANGE_VALUES:
             raise GridError(f"--param {name}: {spec} has more than {MAX_RANGE_VALUES} values")
-        return ParamValues(name, start=start, stop=stop, step=step)
+        return ParamValues(name, range=found)
     items = tuple(item.strip() for item in spec.split(","))
     if any(not item for item in items):
         raise GridError(f"--param {name}: empty value in {spec!r}")
@@ -121,12 +140,8 @@ def typed_values(spec: dict[str, Any], values: ParamValues, rule_type: str) -> l
                 raise GridError(f"{where}: {item!r} is not one of {', '.join(spec['choices'])}")
             out.append(match[0])
         return list(dict.fromkeys(out))
-    if values.is_range:
-        numbers = []
-        current = values.start
-        while current <= values.stop:
-            numbers.append(_number(current, kind, where))
-            current += values.step
+    if values.range is not None:
+        numbers = [_number(value, kind, where) for value in values.range.values()]
     else:
         numbers = [_number(_decimal(item, where), kind, where) for item in values.items]
     return list(dict.fromkeys(numbers))

@@ -3,7 +3,7 @@ a line every few seconds otherwise), the table of the best runs by a metric, the
 rejected requests, and the results CSV.
 
 "Best" is the highest value, except for metrics where lower is better
-(``LOWER_IS_BETTER``); runs without the metric come last.
+(``metrics.LOWER_IS_BETTER``); runs without the metric come last.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-LOWER_IS_BETTER = frozenset({"max_drawdown_pct", "volatility_pct", "max_drawdown_duration_days"})
-"""Metrics ranked ascending in the summary."""
+from metrics import LOWER_IS_BETTER
+from work.status import RunStatus
 
 BAR_WIDTH = 24
 CSV_FIELDS = (
@@ -96,7 +96,7 @@ def _metric(run: dict[str, Any] | None, metric: str) -> float | None:
 
 def rank(runs: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
     """SUCCEEDED runs ordered best first by ``metric`` (runs without it last)."""
-    succeeded = [run for run in runs if run.get("status") == "SUCCEEDED"]
+    succeeded = [run for run in runs if run.get("status") == RunStatus.SUCCEEDED]
     sign = 1 if metric in LOWER_IS_BETTER else -1
 
     def order(run: dict[str, Any]) -> tuple[int, float]:

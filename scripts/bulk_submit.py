@@ -34,13 +34,14 @@ from scripts.bulk_grid import GridError, expand_grid, merge_params, parse_param
 from scripts.bulk_inputs import InputError, read_requests
 from scripts.bulk_report import Progress, results_rows, summary_table, write_results_csv
 from scripts.bulk_state import Journal, inputs_key, request_key
+from work.status import FINISHED, RunStatus
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 DEFAULT_START = "1900-01-01"
 DEFAULT_END = "2099-12-31"
 """Grid default dates: every bar of each ticker's file."""
 
-FINISHED_STATUSES = ("SUCCEEDED", "FAILED")
+FINISHED_STATUSES = tuple(FINISHED)
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
 
@@ -148,7 +149,9 @@ def _counts(journal: Journal, keys: list[str]) -> tuple[int, int, int, int]:
     submitted = sum(entry.submitted for entry in entries)
     finished = sum(entry.finished for entry in entries)
     failed = sum(
-        1 for entry in entries if entry.finished and (entry.run or {}).get("status") == "FAILED"
+        1
+        for entry in entries
+        if entry.finished and (entry.run or {}).get("status") == RunStatus.FAILED
     )
     rejected = sum(entry.state == "rejected" for entry in entries)
     return submitted, finished, failed, rejected

@@ -19,12 +19,23 @@ from typing import Any, TextIO
 
 import requests
 
-from sweeps.contract import RESULT_METRICS
+from engine import DIRECTIONS, SIZE_TYPES
+from metrics import SWEEP_METRIC_KEYS
+from runs.contract import TIMEFRAMES
+from sweeps.contract import TRADING_FIELDS
+from sweeps.grid import is_range_text
 from sweeps.status import SWEEP_FINISHED, SweepStatus
 
 FINISHED = SWEEP_FINISHED
 """The statuses a sweep stops changing in: the wait ends."""
 BAR_WIDTH = 40
+
+
+OPTIONAL_TRADING_FIELDS = tuple(f for f in TRADING_FIELDS if f not in ("start_date", "end_date"))
+"""The sweep's shared run fields the command line may set (``sweeps.contract.TRADING_FIELDS``
+less the required dates, which are --start and --end)."""
+
+CHOICES = {"size_type": SIZE_TYPES, "direction": DIRECTIONS, "timeframe": TIMEFRAMES}
 
 
 def _scalar(text: str) -> Any:
@@ -43,7 +54,7 @@ def parse_assignment(text: str, *, grid: bool) -> tuple[str, Any]:
     if not sep or not name.strip() or not value.strip():
         raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
     value = value.strip()
-    if grid and ":" not in value:
+    if grid and not is_range_text(value):
         return name.strip(), [_scalar(v) for v in value.split(",") if v.strip()]
     return name.strip(), value if grid else _scalar(value)
 
@@ -69,12 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tickers", required=True, help="comma-separated tickers")
     parser.add_argument("--start", required=True, help="start_date YYYY-MM-DD")
     parser.add_argument("--end", required=True, help="end_date YYYY-MM-DD")
-    for name in ("initial-capital", "fee-rate", "slippage-bps", "position-size"):
-        parser.add_argument(f"--{name}", type=float)
-    parser.add_argument("--size-type", choices=("value", "percent"))
-    parser.add_argument("--direction", choices=("longonly", "longshort"))
+    for name in OPTIONAL_TRADING_FIELDS:
+        choices = CHOICES.get(name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"), type=None if choices else float, choices=choices
+        )
     parser.add_argument("--chunk-size", type=int)
-    parser.add_argument("--metric", default="sharpe_ratio", choices=RESULT_METRICS)
+    parser.add_argument("--metric", default="sharpe_ratio", choices=SWEEP_METRIC_KEYS)
     parser.add_argument("--top", type=int, default=10, help="rows of the final table")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
@@ -93,15 +105,7 @@ def sweep_body(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.param:
         body["params"] = dict(parse_assignment(p, grid=False) for p in args.param)
-    for name in (
-        "initial_capital",
-        "fee_rate",
-        "slippage_bps",
-        "position_size",
-        "size_type",
-        "direction",
-        "chunk_size",
-    ):
+    for name in (*OPTIONAL_TRADING_FIELDS, "chunk_size"):
         value = getattr(args, name)
         if value is not None:
             body[name] = value

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import requests
 
+from work.status import FINISHED, RunStatus
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 DEMO_REQUEST = {
@@ -95,10 +97,10 @@ def run_scenario(base: str) -> int:
         if body["status"] != last:
             print(f"  {time.monotonic() - started:5.1f}s  GET /status/{run_id} → {body['status']}")
             last = body["status"]
-        if body["status"] in ("SUCCEEDED", "FAILED"):
+        if body["status"] in FINISHED:
             break
         time.sleep(0.2)
-    if body["status"] == "FAILED":
+    if body["status"] == RunStatus.FAILED:
         print(f"  error: {body['error_message']}")
         return 1
     result = body["result"]
@@ -145,7 +147,7 @@ def autoscale(base: str, runs: int, out: Path, kubectl: str | None, poll: float)
         samples.append((elapsed, queued, consumers))
         print(f"  t={elapsed:5.1f}s queue={queued:3d} consumers={consumers:2d}", flush=True)
         lookup = requests.get(f"{base}/api/runs/lookup", params={"ids": ",".join(ids)}, timeout=10)
-        done = sum(r["status"] in ("SUCCEEDED", "FAILED") for r in lookup.json()["runs"])
+        done = sum(r["status"] in FINISHED for r in lookup.json()["runs"])
         if done == len(ids) and consumers == 0:
             break
         time.sleep(poll)

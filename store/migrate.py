@@ -6,11 +6,16 @@ DATABASE_URL), ``python -m web init-db`` (the Kubernetes db-init Job and the com
 ``init-db`` service) and the embedded default at start-up. A database created by
 ``init-db`` before migrations existed has the baseline tables but no ``alembic_version``;
 it is stamped at the baseline revision first, so upgrading keeps every row.
+
+``schema_state(connection)`` only reads: it compares the database's revision with the head of
+``store/migrations`` (the web's readiness probe refuses traffic while the schema is behind).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from enum import StrEnum
 from pathlib import Path
 
 logging.getLogger("alembic").setLevel(logging.WARNING)  # upgrade()'s line says what it did
@@ -54,6 +59,43 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+class SchemaState(StrEnum):
+    """How a database's schema compares with the migrations of this code."""
+
+    CURRENT = "current"
+    """At the head revision."""
+    BEHIND = "behind"
+    """At an older revision, or without migration history: ``init-db`` has yet to run."""
+    AHEAD = "ahead"
+    """At a revision this code does not know: a newer release migrated it. Migrations only
+    add, so this code runs on it (a rollback)."""
+
+
+@functools.cache
+def _revisions() -> tuple[str, frozenset[str]]:
+    """The head revision and every revision of ``store/migrations`` (read once a process)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return script.get_current_head(), known
+
+
+def schema_state(connection: Connection) -> SchemaState:
+    """Compare the database's revision with the head of ``store/migrations``; read only.
+
+    :return: CURRENT, BEHIND (an older revision, or no ``alembic_version``) or AHEAD (a
+        revision newer than this code).
+    """
+    current = current_revision(connection)
+    head, known = _revisions()
+    if current == head:
+        return SchemaState.CURRENT
+    if current is None or current in known:
+        return SchemaState.BEHIND
+    return SchemaState.AHEAD
 
 
 def upgrade(engine: Engine) -> str:

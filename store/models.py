@@ -12,6 +12,8 @@ from sqlalchemy import DateTime, Double, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from metrics import SWEEP_METRICS
+
 UtcDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 """Naive UTC timestamps with microseconds (MySQL DATETIME has no time zone)."""
 
@@ -84,7 +86,7 @@ class StrategyPreset(Base):
 
 
 # Parameter sweeps: a sweep has no status column; its status and progress are derived
-# from its chunks (store.sweeps.sweep_state). Chunk states are RunStatus, forward only.
+# from its chunks (sweeps.store.sweep_states). Chunk states are RunStatus, forward only.
 Metric = Double()
 """A metric: an IEEE double (MySQL DOUBLE), stored and read back exactly; NULL where
 undefined."""
@@ -161,8 +163,22 @@ class SweepChunk(Base):
         return f"SweepChunk(chunk_id={self.chunk_id!r}, status={self.status!r})"
 
 
-class SweepResult(Base):
-    """One combination's outcome: its ticker, swept parameter values and metrics."""
+SweepMetricColumns = type(
+    "SweepMetricColumns",
+    (),
+    {
+        definition.key: mapped_column(Integer if definition.integer else Metric, nullable=True)
+        for definition in SWEEP_METRICS
+    },
+)
+"""One nullable column per metric a sweep stores, generated from the metric registry
+(``metrics.SWEEP_METRICS``, in its order): adding a metric there adds the column here (and
+needs a migration, which the schema test asks for)."""
+
+
+class SweepResult(SweepMetricColumns, Base):
+    """One combination's outcome: its ticker, swept parameter values and metrics (the
+    ``SweepMetricColumns``)."""
 
     __tablename__ = "sweep_results"
 
@@ -175,15 +191,6 @@ class SweepResult(Base):
     chunk_no: Mapped[int] = mapped_column(Integer)
     ticker: Mapped[str] = mapped_column(String(32))
     params_json: Mapped[str] = mapped_column(Text)
-    total_return_pct: Mapped[float | None] = mapped_column(Metric)
-    sharpe_ratio: Mapped[float | None] = mapped_column(Metric)
-    max_drawdown_pct: Mapped[float | None] = mapped_column(Metric)
-    num_trades: Mapped[int | None] = mapped_column(Integer)
-    cagr_pct: Mapped[float | None] = mapped_column(Metric)
-    volatility_pct: Mapped[float | None] = mapped_column(Metric)
-    sortino_ratio: Mapped[float | None] = mapped_column(Metric)
-    calmar_ratio: Mapped[float | None] = mapped_column(Metric)
-    max_drawdown_duration_days: Mapped[float | None] = mapped_column(Metric)
 
     sweep: Mapped[Sweep] = relationship(back_populates="results")
 

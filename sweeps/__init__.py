@@ -3,6 +3,6 @@
 chunk as a kind of queued work (``kind``), submitting and reading a sweep (``service``),
 views of its results (``view``) and its derived status (``status``).
 
-The Flask blueprint (``web.sweeps``) and the command-line client
+The Flask blueprint (``web.api.sweeps``) and the command-line client
 (``scripts.bulk_sweep``) are thin layers over it; the tables are in ``store.models``.
 """

@@ -5,7 +5,9 @@ A sweep request has the run contract's fields minus ``run_id``, ``rule_id`` and 
 ``params`` may name only some parameters (the others take the registry's defaults);
 ``grid`` maps parameters to a list of values or a ``"start:stop:step"`` range
 (``sweeps.grid``); ``tickers`` (a list) may replace ``ticker``; ``chunk_size`` (50 to
-2,000, default SWEEP_CHUNK_SIZE or 1,000) is how many combinations one queued message holds.
+2,000; default the caller's, the web's SWEEP_CHUNK_SIZE setting, else 1,000) is how many
+combinations one queued message holds. The sweep's own fields are modelled by
+``sweeps.request_model``, which also gives the request's JSON Schema.
 A grid parameter overrides the same name in ``params``.
 
 Combinations are numbered ``combo_no`` 0..N-1: ticker by ticker (in the order given), then
@@ -14,22 +16,15 @@ the grid's order. A chunk holds consecutive combinations of one ticker.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.metrics import EQUITY_METRIC_KEYS
-from engine.result import CORE_METRICS
 from rules import RULES, RuleValidationError, validate_rule
 from runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from sweeps.grid import Grid, check_value, expand_grid
 
 CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
 """Allowed ``chunk_size`` values (combinations per queued message)."""
-
-RESULT_METRICS = (*CORE_METRICS, *EQUITY_METRIC_KEYS)
-"""What a sweep stores per combo: the engine's core metrics and the equity-curve metrics
-(trade-level ones need a single run)."""
 
 DEFAULT_CHUNK_SIZE = 1000
 """Combinations per chunk when neither the request nor SWEEP_CHUNK_SIZE says: a consumer
@@ -51,24 +46,21 @@ SWEEP_FIELDS = (
 )
 """Every field a sweep request may carry."""
 
-TRADING_FIELDS = (
-    "start_date",
-    "end_date",
-    "initial_capital",
-    "fee_rate",
-    "slippage_bps",
-    "position_size",
-    "size_type",
-    "direction",
-    "timeframe",
+TRADING_FIELDS = tuple(
+    name
+    for name in REQUEST_FIELDS
+    if name not in (*NOT_SWEEP_FIELDS, "ticker", "rule_type", "params")
 )
-"""Run fields a sweep passes to every combination as they are."""
+"""Run fields a sweep passes to every combination as they are: the dates and the trading
+parameters (every run field but the ticker and the rule, which a sweep varies, and those it
+may not carry); the command line's options (``scripts.bulk_sweep``) too."""
 
 
-def default_chunk_size() -> int:
-    """SWEEP_CHUNK_SIZE (default 1000), held to the allowed range."""
-    raw = os.environ.get("SWEEP_CHUNK_SIZE")
-    size = int(raw) if raw and raw.strip().isdigit() else DEFAULT_CHUNK_SIZE
+def default_chunk_size(configured: int | None = None) -> int:
+    """The chunk size of a request that names none: ``configured`` (the web's
+    SWEEP_CHUNK_SIZE setting, ``config.Settings``) held to the allowed range, else
+    ``DEFAULT_CHUNK_SIZE``."""
+    size = DEFAULT_CHUNK_SIZE if configured is None else configured
     return min(max(size, CHUNK_SIZE_MIN), CHUNK_SIZE_MAX)
 
 
@@ -108,49 +100,12 @@ class SweepRequest:
         }
 
 
-def _tickers(payload: dict) -> tuple[list[str], str]:
-    """The tickers and the field to name in errors about them."""
-    if "tickers" in payload and payload.get("ticker") not in (None, ""):
-        raise RequestError("tickers", "give ticker or tickers, not both")
-    if "tickers" not in payload:
-        ticker = payload.get("ticker")
-        if ticker in (None, ""):
-            raise RequestError("ticker", "is required (or tickers, a list)")
-        if not isinstance(ticker, str):
-            raise RequestError("ticker", "must be a string")
-        return [ticker], "ticker"
-    tickers = payload["tickers"]
-    if not isinstance(tickers, list) or not 1 <= len(tickers) <= MAX_TICKERS:
-        raise RequestError("tickers", f"must be a list of 1 to {MAX_TICKERS} tickers")
-    cleaned: list[str] = []
-    for index, ticker in enumerate(tickers):
-        if not isinstance(ticker, str) or not ticker.strip():
-            raise RequestError(f"tickers[{index}]", "must be a non-empty string")
-        if ticker.strip().upper() in cleaned:
-            raise RequestError(f"tickers[{index}]", f"{ticker.strip().upper()} appears twice")
-        cleaned.append(ticker.strip().upper())
-    return cleaned, "tickers"
-
-
-def _chunk_size(payload: dict) -> int:
-    value = payload.get("chunk_size")
-    if value is None:
-        return default_chunk_size()
-    if type(value) is not int or not CHUNK_SIZE_MIN <= value <= CHUNK_SIZE_MAX:
-        raise RequestError(
-            "chunk_size", f"must be an integer from {CHUNK_SIZE_MIN} to {CHUNK_SIZE_MAX}"
-        )
-    return value
-
-
-def _base_params(rule_type: str, params: object, grid: object) -> dict[str, Any]:
-    """Every parameter's base value: ``params``, else the registry default. A swept
-    parameter keeps its default here (the grid gives its values, checked one by one)."""
+def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str, Any]:
+    """Every parameter's base value: ``params`` (an object, ``SweepRequestBody`` saw to
+    that), else the registry default. A swept parameter keeps its default here (the grid
+    gives its values, checked one by one)."""
     spec = RULES[rule_type]
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise RequestError("params", "must be an object of base parameter values")
+    params = params or {}
     names = [p.name for p in spec.params]
     for key in params:
         if key not in names:
@@ -167,39 +122,53 @@ def _base_params(rule_type: str, params: object, grid: object) -> dict[str, Any]
     return base
 
 
-def parse_sweep_request(payload: object) -> SweepRequest:
-    """Validate a sweep request body (a decoded JSON object).
+def parse_sweep_request(payload: object, chunk_size: int | None = None) -> SweepRequest:
+    """Validate a sweep request body (a decoded JSON object); ``chunk_size`` is the default
+    for a request that names none (``default_chunk_size``: the web passes its
+    SWEEP_CHUNK_SIZE setting; None is 1,000).
 
-    Checks every field like a run would (``runs.contract.parse_request`` on the first
-    combination of each ticker) and the grid against the registry. Whether each ticker's
-    data covers the dates is checked by the caller (``runs.execute.load_market_data``).
+    The sweep's own fields are checked by ``sweeps.request_model.SweepRequestBody``, the
+    rule, params and grid against the registry (``sweeps.grid``), every field shared with a
+    run like a run's (``runs.contract.parse_request`` on the first combination of each
+    ticker). Whether each ticker's data covers the dates is checked by the caller
+    (``sweeps.service.validate_sweep``).
 
-    :raise RequestError: naming the field: ``grid.fast``, ``tickers[1]``, ``chunk_size``…
+    :raise RequestError: for the first problem, in the order: unknown fields, the tickers,
+        the rule, params, the grid, chunk_size, then the run fields; naming the field:
+        ``grid.fast``, ``tickers[1]``, ``chunk_size``…
     """
+    from sweeps.request_model import check_sweep_fields  # pydantic: on first use
+
     if not isinstance(payload, dict):
         raise RequestError("body", "must be a JSON object")
     unknown = sorted(set(payload) - set(SWEEP_FIELDS))
     if unknown:
         raise RequestError(unknown[0], "is not a sweep request field")
-    tickers, ticker_field = _tickers(payload)
+    fields = check_sweep_fields(payload)
+    fields.raise_for("tickers")
     try:
         rule_type = validate_rule(payload.get("rule_type"), None)[0]
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
-    grid_payload = payload.get("grid")
-    base = _base_params(rule_type, payload.get("params"), grid_payload)
-    grid = expand_grid(RULES[rule_type], grid_payload, base, n_tickers=len(tickers))
-    chunk_size = _chunk_size(payload)
+    fields.raise_for("params")
+    base = _base_params(rule_type, payload.get("params"), payload.get("grid"))
+    fields.raise_for("grid")
+    n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
+    grid = expand_grid(RULES[rule_type], payload["grid"], base, n_tickers=n_tickers)
+    fields.raise_for("chunk_size")
+    body = fields.body
+    assert body is not None  # every problem belongs to a stage raised above
 
+    tickers = body.tickers if body.tickers is not None else [body.ticker]
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
     first_params = grid.params(base, grid.combos[0])
     requests = []
     for index, ticker in enumerate(tickers):
-        body = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}
+        run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}
         try:
-            requests.append(parse_request(body, strict=True))
+            requests.append(parse_request(run, strict=True))
         except RequestError as exc:
-            if exc.field == "ticker" and ticker_field == "tickers":
+            if exc.field == "ticker" and body.tickers is not None:
                 raise RequestError(f"tickers[{index}]", exc.message) from None
             raise
     return SweepRequest(
@@ -208,7 +177,7 @@ def parse_sweep_request(payload: object) -> SweepRequest:
         base=requests[0],
         params=base,
         grid=grid,
-        chunk_size=chunk_size,
+        chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
     )
 
 

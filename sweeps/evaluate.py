@@ -18,15 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters.metrics import EQUITY_METRIC_KEYS, equity_metrics
+from adapters.metrics import equity_metrics
 from engine import run_batch
-from engine.result import CORE_METRICS
+from metrics import SWEEP_METRIC_KEYS
 from runs.contract import RunRequest
 from runs.execute import MarketWindow, load_market_data, market_window, signals_in_window
 from sweeps.contract import ChunkSpec
-
-SWEEP_METRICS = (*CORE_METRICS, *EQUITY_METRIC_KEYS)
-"""The metrics stored for every combination, in order."""
 
 BLOCK_ROWS = 500
 """Combinations whose signals and paths are built together: (N × T) arrays of 500 rows over
@@ -41,7 +38,7 @@ def evaluate(
     cache: dict | None = None,
     block: int = BLOCK_ROWS,
 ) -> dict[str, np.ndarray]:
-    """``SWEEP_METRICS`` of every parameter set of ``request``'s rule over ``frame``: one
+    """``SWEEP_METRIC_KEYS`` of every parameter set of ``request``'s rule over ``frame``: one
     array per metric (NaN where undefined), row i for ``params_list[i]``. ``cache`` (a dict
     the caller owns) keeps indicator arrays between calls on the same ``frame``."""
     trading = request.trading_params()
@@ -57,8 +54,8 @@ def evaluate(
         )
         parts.append({**batch.metrics, **curve})
     if not parts:
-        return {name: np.empty(0) for name in SWEEP_METRICS}
-    return {name: np.concatenate([part[name] for part in parts]) for name in SWEEP_METRICS}
+        return {name: np.empty(0) for name in SWEEP_METRIC_KEYS}
+    return {name: np.concatenate([part[name] for part in parts]) for name in SWEEP_METRIC_KEYS}
 
 
 def _plain(name: str, value: np.generic) -> float | int | None:
@@ -72,9 +69,11 @@ def _plain(name: str, value: np.generic) -> float | int | None:
 
 def metric_rows(metrics: dict[str, np.ndarray]) -> list[dict[str, float | int | None]]:
     """Per combination, ``{metric: value}`` with plain Python values."""
-    columns = {name: metrics[name].tolist() for name in SWEEP_METRICS}
-    count = len(columns[SWEEP_METRICS[0]])
-    return [{name: _plain(name, columns[name][i]) for name in SWEEP_METRICS} for i in range(count)]
+    columns = {name: metrics[name].tolist() for name in SWEEP_METRIC_KEYS}
+    count = len(columns[SWEEP_METRIC_KEYS[0]])
+    return [
+        {name: _plain(name, columns[name][i]) for name in SWEEP_METRIC_KEYS} for i in range(count)
+    ]
 
 
 def evaluate_chunk(spec: ChunkSpec, data_dir: Path | None = None) -> list[dict]:

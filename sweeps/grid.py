@@ -62,42 +62,112 @@ def check_value(param, value: object, path: str) -> Any:
 
     :raise RequestError: naming ``path`` for a wrong type or a value out of range.
     """
-    if param.type == "choice":
-        if isinstance(value, str):
-            for choice in param.choices:
-                if value.strip().upper() == choice.upper():
-                    return choice
-        raise _fail(path, f"values must be one of {', '.join(param.choices)} (got {value!r:.40})")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _fail(path, f"values must be numbers (got {type(value).__name__})")
-    if param.type == "int":
-        if not isinstance(value, numbers.Integral):
-            raise _fail(path, f"values must be integers, not {float(value)!r:.40}")
-        value = int(value)
-    else:
-        if not math.isfinite(value):
-            raise _fail(path, "values must be finite numbers")
-        value = float(value)
-    if not param.min <= value <= param.max:
-        raise _fail(
-            path,
-            f"values must be between {format_number(param.min)} and "
-            f"{format_number(param.max)} (got {format_number(value)})",
-        )
-    return value
+    from rules.params_model import value_adapter  # pydantic: on the validation path only
 
-
-def _decimal(text: str, param, path: str) -> Decimal:
-    text = text.strip()
-    if param.type == "int" and not _INTEGER.match(text):
-        raise _fail(path, f"start, stop and step must be integers for an int parameter: {text!r}")
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _fail(path, f"{text[:40]!r} is not a number") from None
-    if not number.is_finite():
-        raise _fail(path, "start, stop and step must be finite numbers")
-    return number
+        checked = value_adapter(param).validate_python(value)
+    except Exception as exc:  # pydantic's ValidationError: worded for a grid below
+        errors = getattr(exc, "errors", None)
+        if errors is None:
+            raise
+        raise _fail(path, _grid_message(param, value, errors()[0]["type"])) from None
+    return float(checked) if param.type == "float" else checked
+
+
+def _grid_message(param, value: object, kind: str) -> str:
+    """What a refused grid value is told, by the kind of pydantic error the registry's
+    field type raised."""
+    if param.type == "choice":
+        return f"values must be one of {', '.join(param.choices)} (got {value!r:.40})"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return (
+            f"values must be between {format_number(param.min)} and "
+            f"{format_number(param.max)} (got {format_number(value)})"
+        )
+    if kind == "finite_number":
+        return "values must be finite numbers"
+    if param.type == "int" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"values must be integers, not {float(value)!r:.40}"
+    return f"values must be numbers (got {type(value).__name__})"
+
+
+RANGE_SEPARATOR = ":"
+"""What marks a grid entry (or a ``--param`` value) as a ``"start:stop:step"`` range."""
+
+RANGE_PATTERN = r"^\s*[+-]?[0-9.eE+-]+\s*:\s*[+-]?[0-9.eE+-]+\s*:\s*[+-]?[0-9.eE+-]+\s*$"
+"""The shape of a ``"start:stop:step"`` text, for the JSON Schema and the dashboard (which
+check the shape early); ``parse_range`` decides what is a range."""
+
+GRID_MESSAGE = 'grid must be an object of {param: [values] | "start:stop:step"}'
+"""The error of a grid that is missing, not an object or empty."""
+
+
+def is_range_text(value: object) -> bool:
+    """Whether a grid entry or ``--param`` value is meant as a ``"start:stop:step"`` range
+    (``parse_range`` then says whether it is a valid one)."""
+    return isinstance(value, str) and RANGE_SEPARATOR in value
+
+
+class RangeError(ValueError):
+    """A ``"start:stop:step"`` text that is no range; ``kind`` says why: "parts" (not three
+    parts), "integer" (a part is no integer literal, when integers are asked for), "number"
+    (a part is no number), "finite", "step" (<= 0) or "empty" (stop < start). ``text`` is
+    the part at fault ("integer", "number", "finite"), the step ("step") or the whole text;
+    ``parts`` the three stripped parts (empty for "parts")."""
+
+    def __init__(self, kind: str, text: str, parts: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{kind}: {text}")
+        self.kind = kind
+        self.text = text
+        self.parts = parts
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive ``start:stop:step`` range, exact in decimal (0.1:0.3:0.1 is 0.1, 0.2, 0.3)."""
+
+    start: Decimal
+    stop: Decimal
+    step: Decimal
+
+    @property
+    def count(self) -> int:
+        return int((self.stop - self.start) // self.step) + 1
+
+    def values(self) -> list[Decimal]:
+        return [self.start + i * self.step for i in range(self.count)]
+
+
+def parse_range(text: str, *, integers: bool = False) -> Range:
+    """The one parser of the ``"start:stop:step"`` syntax (the API's grids, the bulk
+    scripts' ``--param``; the dashboard's script counts the same way). ``integers`` (an
+    int parameter) also refuses a part that is not written as an integer ("1.5", "1e1").
+
+    :raise RangeError: naming what is wrong (``RangeError.kind``); callers word it.
+    """
+    split = text.split(RANGE_SEPARATOR)
+    if len(split) != 3:
+        raise RangeError("parts", text)
+    parts = tuple(part.strip() for part in split)
+    if integers:
+        for part in parts:
+            if not _INTEGER.match(part):
+                raise RangeError("integer", part, parts)
+    numbers = []
+    for part in parts:
+        try:
+            number = Decimal(part)
+        except InvalidOperation:
+            raise RangeError("number", part, parts) from None
+        if not number.is_finite():
+            raise RangeError("finite", part, parts)
+        numbers.append(number)
+    found = Range(*numbers)
+    if found.step <= 0:
+        raise RangeError("step", _plain(found.step), parts)
+    if found.stop < found.start:
+        raise RangeError("empty", text, parts)
+    return found
 
 
 def range_count(text: str, param, path: str) -> tuple[Decimal, Decimal, int]:
@@ -107,15 +177,27 @@ def range_count(text: str, param, path: str) -> tuple[Decimal, Decimal, int]:
     """
     if param.type not in ("int", "float"):
         raise _fail(path, "a start:stop:step range needs a numeric parameter; give a list")
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise _fail(path, f'must be a list or "start:stop:step" (got {text[:40]!r})')
-    start, stop, step = (_decimal(part, param, path) for part in parts)
-    if step <= 0:
-        raise _fail(path, f"step must be greater than 0 (got {_plain(step)})")
-    if stop < start:
-        raise _fail(path, f"is an empty range: stop {_plain(stop)} is below start {_plain(start)}")
-    return start, step, int((stop - start) // step) + 1
+    try:
+        found = parse_range(text, integers=param.type == "int")
+    except RangeError as exc:
+        raise _fail(path, _RANGE_MESSAGES[exc.kind](exc)) from None
+    return found.start, found.step, found.count
+
+
+_RANGE_MESSAGES = {
+    "parts": lambda exc: f'must be a list or "start:stop:step" (got {exc.text[:40]!r})',
+    "integer": lambda exc: (
+        f"start, stop and step must be integers for an int parameter: {exc.text!r}"
+    ),
+    "number": lambda exc: f"{exc.text[:40]!r} is not a number",
+    "finite": lambda exc: "start, stop and step must be finite numbers",
+    "step": lambda exc: f"step must be greater than 0 (got {exc.text})",
+    "empty": lambda exc: (
+        f"is an empty range: stop {_plain(Decimal(exc.parts[1]))} is below start "
+        f"{_plain(Decimal(exc.parts[0]))}"
+    ),
+}
+"""How the API words each ``RangeError`` (after the grid entry's path)."""
 
 
 def _plain(number: Decimal) -> str:
@@ -132,7 +214,7 @@ def expand_range(text: str, param, path: str) -> list:
 
 def value_count(spec: object, param, path: str) -> int:
     """How many values a grid entry holds, without expanding a range."""
-    if isinstance(spec, str) and ":" in spec:
+    if is_range_text(spec):
         return range_count(spec, param, path)[2]
     if isinstance(spec, list):
         return len(spec)
@@ -143,7 +225,7 @@ def expand_values(spec: object, param, path: str) -> list:
     """The checked values of one grid entry: a list, a range string or a single value."""
     if param.type == "rules":
         raise _fail(path, "cannot be swept (sub-rules are fixed; sweep a plain rule instead)")
-    if isinstance(spec, str) and ":" in spec:
+    if is_range_text(spec):
         return expand_range(spec, param, path)
     if isinstance(spec, list):
         if not spec:
@@ -186,9 +268,7 @@ def expand_grid(spec: RuleSpec, grid: object, base: dict, n_tickers: int = 1) ->
         combination satisfies the rule's constraints.
     """
     if not isinstance(grid, dict) or not grid:
-        raise RequestError(
-            "grid", 'grid must be an object of {param: [values] | "start:stop:step"}'
-        )
+        raise RequestError("grid", GRID_MESSAGE)
     known = [p.name for p in spec.params]
     for key in grid:
         if key not in known:

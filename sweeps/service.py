@@ -1,4 +1,4 @@
-"""Submitting and reading a sweep, without HTTP: what ``web.sweeps`` (the blueprint) calls.
+"""Submitting and reading a sweep, without HTTP: what ``web.api.sweeps`` (the blueprint) calls.
 
 Submission order is validate → INSERT the sweep and its chunks PENDING (one transaction) →
 enqueue one message per chunk; if Redis fails, the chunks not enqueued yet are FAILED
@@ -19,10 +19,11 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy.orm import Session
 
+from metrics import SWEEP_METRIC_KEYS
 from runs.contract import RequestError
 from runs.execute import load_market_data
 from store.models import Sweep, SweepChunk, SweepResult
-from sweeps.contract import RESULT_METRICS, SweepRequest, chunk_payloads, parse_sweep_request
+from sweeps.contract import SweepRequest, chunk_payloads, parse_sweep_request
 from sweeps.kind import enqueue_chunk
 from sweeps.store import fail_pending_chunks, insert_sweep, iter_results
 
@@ -39,15 +40,23 @@ class QueueUnavailable(Exception):
         self.failed = failed
 
 
-def validate_sweep(payload: dict, data_dir: Path | str) -> SweepRequest:
-    """The sweep request, with every ticker's data checked like a run's.
+def validate_sweep(
+    payload: dict,
+    data_dir: Path | str,
+    *,
+    chunk_size: int | None = None,
+    bar_limit: int | None = None,
+) -> SweepRequest:
+    """The sweep request, with every ticker's data checked like a run's (``chunk_size``:
+    the default chunk size; ``bar_limit``: the most bars a run may cover — the web passes
+    its settings).
 
     :raise RequestError: naming the field (``tickers[1]`` for a ticker of a list).
     """
-    sweep = parse_sweep_request(payload)
+    sweep = parse_sweep_request(payload, chunk_size)
     for index, ticker in enumerate(sweep.tickers):
         try:
-            load_market_data(replace(sweep.base, ticker=ticker), data_dir)
+            load_market_data(replace(sweep.base, ticker=ticker), data_dir, bar_limit)
         except RequestError as exc:
             if exc.field == "ticker" and "tickers" in payload:
                 raise RequestError(f"tickers[{index}]", exc.message) from None
@@ -100,7 +109,7 @@ def result_dict(row: SweepResult) -> dict[str, Any]:
         "combo_no": row.combo_no,
         "ticker": row.ticker,
         "params": json.loads(row.params_json),
-        "metrics": {name: getattr(row, name) for name in RESULT_METRICS},
+        "metrics": {name: getattr(row, name) for name in SWEEP_METRIC_KEYS},
     }
 
 
@@ -108,10 +117,10 @@ def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[st
     """Every stored combination as CSV text (combo_no, ticker, the swept params, the
     metrics), yielded ``every`` rows at a time."""
     names = list(json.loads(sweep.request_json)["grid"])
-    columns = ("combo_no", "ticker", "params_json", *RESULT_METRICS)
+    columns = ("combo_no", "ticker", "params_json", *SWEEP_METRIC_KEYS)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["combo_no", "ticker", *names, *RESULT_METRICS])
+    writer.writerow(["combo_no", "ticker", *names, *SWEEP_METRIC_KEYS])
     for count, (combo_no, ticker, params, *metrics) in enumerate(
         iter_results(session, sweep.sweep_id, columns)
     ):

@@ -20,8 +20,9 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, load_only
 
+from metrics import SWEEP_METRIC_KEYS
 from store.models import Sweep, SweepChunk, SweepResult, utcnow
-from sweeps.contract import RESULT_METRICS, SweepRequest
+from sweeps.contract import SweepRequest
 from sweeps.status import SWEEP_FINISHED, SweepStatus
 from work.status import ALL_STATUSES, RunStatus
 from work.transitions import ERROR_MESSAGE_MAX, guarded_update, transition
@@ -106,7 +107,7 @@ def store_chunk_results(
     """RUNNING → SUCCEEDED and the chunk's result rows, in the caller's transaction (the
     guarded UPDATE first); False, with nothing written, when the chunk was not RUNNING.
     ``rows`` are ``sweeps.evaluate.evaluate_chunk`` rows. Wrap the transaction in
-    ``work.transitions.retry_deadlocks``: it can lose an InnoDB deadlock."""
+    ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its connection."""
     statement = _chunk_update(
         chunk_id,
         (RunStatus.RUNNING,),
@@ -134,7 +135,7 @@ def store_chunk_results(
                     "chunk_no": chunk.chunk_no,
                     "ticker": row["ticker"],
                     "params_json": json.dumps(row["params"], separators=(",", ":")),
-                    **{name: row[name] for name in RESULT_METRICS},
+                    **{name: row[name] for name in SWEEP_METRIC_KEYS},
                 }
                 for row in rows
             ],
@@ -319,7 +320,7 @@ def list_sweeps(session: Session, *, page: int = 1, per_page: int = 50) -> tuple
     return list(rows), int(total or 0)
 
 
-SORT_COLUMNS = ("combo_no", *RESULT_METRICS)
+SORT_COLUMNS = ("combo_no", *SWEEP_METRIC_KEYS)
 """What results can be sorted by."""
 
 

@@ -14,13 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from metrics import LOWER_IS_BETTER
 from runs.contract import RequestError
 
 AGGREGATES = ("max", "mean", "min")
 """How a cell combines the combinations that fall in it (undefined values are left out)."""
-
-LOWER_IS_BETTER = frozenset({"max_drawdown_pct", "volatility_pct", "max_drawdown_duration_days"})
-"""Metrics whose best value is the smallest; for every other metric it is the largest."""
 
 
 def dimensions(stored: dict[str, Any]) -> dict[str, list]:

@@ -5,6 +5,7 @@
 * ``mysql_url``: a fresh database on the server named by TEST_DATABASE_URL (e.g.
   mysql+pymysql://root@127.0.0.1:3306/test), created for the test session and dropped after.
   Without TEST_DATABASE_URL the MySQL tests skip locally and FAIL in CI (CI=true).
+* ``empty_mysql_url``: an empty database of one test's own on the same server.
 * ``sqlite_url``: a temporary SQLite file per test.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,13 +55,14 @@ def mysql_server_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def mysql_url(mysql_server_url: str) -> str:
+@contextmanager
+def _scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A database of its own on the server of ``server_url``: its URL, dropped after."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    server = make_url(mysql_server_url)
-    name = f"bt_test_{uuid.uuid4().hex[:10]}"
+    server = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server)
     try:
         with admin.connect() as conn:
@@ -66,10 +70,26 @@ def mysql_url(mysql_server_url: str) -> str:
     except Exception as exc:
         admin.dispose()
         _require("MySQL", f"{server.render_as_string(hide_password=True)}: {exc}")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-    admin.dispose()
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def mysql_url(mysql_server_url: str) -> Iterator[str]:
+    with _scratch_database(mysql_server_url, "bt_test") as url:
+        yield url
+
+
+@pytest.fixture
+def empty_mysql_url(mysql_server_url: str) -> Iterator[str]:
+    """An empty database of this test's own (``mysql_url`` is shared by the session and holds
+    other tests' tables): for what applies the schema itself, as init-db does."""
+    with _scratch_database(mysql_server_url, "bt_empty") as url:
+        yield url
 
 
 @pytest.fixture

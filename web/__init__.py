@@ -1,10 +1,12 @@
-"""The web tier: a Flask app factory serving the JSON API (and, later, the dashboard).
+"""The web tier: a Flask app factory serving the JSON API and the dashboard pages.
 
 ``create_app()`` is the only place an app is built. It reads its settings once
 (``config.Settings``: the environment, with ``test_config`` overriding any of them) into
 ``app.config`` and ``app.extensions["settings"]``, so no request reads the environment;
 wires in each resource through its own ``init_app(app)`` (database sessions, the run
-queue, JSON errors) and registers the blueprints listed in ``BLUEPRINTS``. The app is
+queue, JSON errors, the security headers every response carries) and registers the
+blueprints listed in ``BLUEPRINTS``: the JSON API (``web/api/``) and the HTML pages
+(``web/pages/``). The app is
 stateless: it writes no local files, so any number of replicas can serve behind a load
 balancer.
 """
@@ -17,18 +19,12 @@ from typing import Any
 from flask import Flask
 
 from config import Settings, settings_from
+from web.api import BLUEPRINTS as API_BLUEPRINTS
+from web.pages import BLUEPRINTS as PAGE_BLUEPRINTS
 
-BLUEPRINTS = (
-    "web.runs",
-    "web.history",
-    "web.catalog",
-    "web.presets",
-    "web.health",
-    "web.dashboard",
-    "web.sweeps",
-    "web.schema",
-)
-"""Modules whose ``bp`` the factory registers, in order (the dashboard adds its own)."""
+BLUEPRINTS = (*API_BLUEPRINTS, *PAGE_BLUEPRINTS)
+"""Modules whose ``bp`` the factory registers: the JSON API (``web.api``), then the pages
+(``web.pages``)."""
 
 MAX_BODY_BYTES = 1024 * 1024
 """Largest accepted request body (1 MiB); a bigger one is answered 413."""
@@ -56,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SWEEP_CHUNK_SIZE, …; validated like the environment), TESTING and other Flask keys.
     :return: the configured Flask app; nothing is connected until a request needs it.
     """
-    from web import db, errors, queue
+    from web import db, errors, queue, security
 
     app = Flask(__name__)
     app.config.from_mapping(TESTING=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
@@ -73,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         configure_logging(settings.log_level)
 
     errors.init_app(app)
+    security.init_app(app)
     db.init_app(app)
     queue.init_app(app)
     for module_name in BLUEPRINTS:

@@ -14,6 +14,16 @@ import sys
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
+INIT_DB_RETRY_SECONDS = 2.0
+NOT_READY_CODES = frozenset({2002, 2003, 2005, 2006, 2013, 1045, 1049})
+"""MySQL client/server errors of a database that is not up yet (cannot connect, gone away,
+users or the database not created yet by the image's first start); any other is final."""
+
+
+def _not_ready(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = orig.args[0] if orig is not None and orig.args else None
+    return code in NOT_READY_CODES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +36,15 @@ def main(argv: list[str] | None = None) -> int:
         default="serve",
         help="serve the app (default) or create the database schema",
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="init-db: retry every 2 s while the database is unreachable, up to SECONDS "
+        "(compose starts it beside a database still initialising; podman ignores health "
+        "conditions)",
+    )
     args = parser.parse_args(argv)
 
     from web import create_app
@@ -35,16 +54,26 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     app = create_app()
     if args.command == "init-db":
-        from sqlalchemy.exc import SQLAlchemyError
+        import time
+
+        from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
         from store.migrate import UnknownSchemaError
 
-        try:
-            print(init_db(get_engine(app)))
-        except (SQLAlchemyError, UnknownSchemaError) as exc:
-            print(f"init-db failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-            return 1
-        return 0
+        deadline = time.monotonic() + args.wait
+        while True:
+            try:
+                print(init_db(get_engine(app)))
+                return 0
+            except OperationalError as exc:
+                if not _not_ready(exc) or time.monotonic() + INIT_DB_RETRY_SECONDS > deadline:
+                    print(f"init-db failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+                    return 1
+                print(f"init-db: database not reachable yet ({exc.orig})", file=sys.stderr)
+                time.sleep(INIT_DB_RETRY_SECONDS)
+            except (SQLAlchemyError, UnknownSchemaError) as exc:
+                print(f"init-db failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+                return 1
     host = os.environ.get("HOST") or DEFAULT_HOST
     port = int(os.environ.get("PORT") or DEFAULT_PORT)
     app.run(host=host, port=port, threaded=True)

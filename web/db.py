@@ -40,6 +40,13 @@ def get_engine(app: Flask | None = None) -> Engine:
     return get_database(app).engine
 
 
+def image_tag() -> str | None:
+    """The app's IMAGE_TAG as new rows record it: cut to the column's 64 characters, None
+    when unset."""
+    tag = current_app.config["IMAGE_TAG"]
+    return str(tag)[:64] if tag else None
+
+
 def get_session() -> Session:
     """The session of the current request, opened on first use.
 

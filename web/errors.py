@@ -17,6 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from work.errors import RequestError
 from work.logs import run_context
 
 logger = logging.getLogger("web.errors")
@@ -34,12 +35,20 @@ class ApiError(Exception):
     """An expected failure answered as JSON: ``{"error": message, "field"?: ..., **extra}``."""
 
     def __init__(
-        self, code: int, message: str, /, *, field: str | None = None, **extra: Any
+        self,
+        code: int,
+        message: str,
+        /,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers or {}
         self.extra = extra
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +58,11 @@ class ApiError(Exception):
             body["field"] = self.field
         body.update(self.extra)
         return body
+
+
+def bad_request(exc: RequestError) -> ApiError:
+    """The 400 for an input the request contract refused: its message, naming its field."""
+    return ApiError(400, exc.message, field=exc.field)
 
 
 def json_error(status: int, message: str, **fields: Any) -> Response:
@@ -63,6 +77,11 @@ def remember_run_id(run_id: str) -> None:
     g.run_id = run_id
 
 
+def forget_run_id() -> None:
+    """The run was never recorded: error answers must not hand out its id."""
+    g.pop("run_id", None)
+
+
 def _run_id_field() -> dict[str, str]:
     """``{"run_id": ...}`` when the request noted its run, else nothing."""
     run_id = g.get("run_id")
@@ -72,6 +91,7 @@ def _run_id_field() -> dict[str, str]:
 def _api_error(error: ApiError) -> Response:
     response = jsonify(error.to_dict())
     response.status_code = error.code
+    response.headers.update(error.headers)
     return response
 
 

@@ -1,4 +1,5 @@
-"""How store rows look in the API: run summaries, the full run status, presets.
+"""How store rows look in the API and the pages: run summaries, the full run status, a
+run's label, sweep summaries, presets.
 
 Timestamps are ISO-8601 UTC with an explicit ``+00:00`` (the columns hold naive UTC).
 The stored ``result_json`` of a run can be megabytes: ``run_status_json`` splices its text
@@ -8,10 +9,14 @@ into the response as it is, instead of decoding and re-encoding it.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from store.models import BacktestRun, StrategyPreset
+from flask import url_for
+
+from store.models import BacktestRun, StrategyPreset, Sweep
+from sweeps.store import SweepState
 from work.status import RunStatus
 
 
@@ -24,7 +29,8 @@ def iso_utc(value: datetime | None) -> str | None:
     return None if value is None else value.replace(tzinfo=UTC).isoformat()
 
 
-def _loads(text: str | None) -> Any:
+def json_or_none(text: str | None) -> Any:
+    """A stored JSON column decoded; None (SQL NULL) stays None."""
     return None if text is None else json.loads(text)
 
 
@@ -36,8 +42,8 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
         "ticker": row.ticker,
         "rule_type": row.rule_type,
         "rule_id": row.rule_id,
-        "params": _loads(row.params_json),
-        "metrics": _loads(row.metrics_json),
+        "params": json_or_none(row.params_json),
+        "metrics": json_or_none(row.metrics_json),
         "attempts": row.attempts,
         "created_at": iso_utc(row.created_at),
         "started_at": iso_utc(row.started_at),
@@ -62,8 +68,8 @@ def run_status(row: BacktestRun) -> dict[str, Any]:
         "data_hash": row.data_hash,
         "engine_version": row.engine_version,
         "image_tag": row.image_tag,
-        "request": _loads(row.request_json),
-        "metrics": _loads(row.metrics_json),
+        "request": json_or_none(row.request_json),
+        "metrics": json_or_none(row.metrics_json),
     }
 
 
@@ -82,4 +88,40 @@ def preset(row: StrategyPreset) -> dict[str, Any]:
         "name": row.name,
         "payload": json.loads(row.payload_json),
         "created_at": iso_utc(row.created_at),
+    }
+
+
+def run_label(row: BacktestRun) -> str:
+    """How a run is named next to others (compare table, chart legend)."""
+    return f"{row.ticker} {row.rule_id} · {row.run_id[:8]}"
+
+
+SWEEP_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+"""What a sweep id looks like (a UUID4); anything else is no sweep."""
+
+
+def sweep_summary(row: Sweep, state: SweepState) -> dict[str, Any]:
+    """A sweep as the API lists it: its derived status and progress, and its URLs."""
+    percent = 100.0 * state.done / state.total if state.total else 0.0
+    return {
+        "sweep_id": row.sweep_id,
+        "status": state.status,
+        "rule_type": row.rule_type,
+        "tickers": row.tickers.split(","),
+        "combos": row.combos,
+        "skipped": row.skipped,
+        "chunks": row.chunks,
+        "chunk_size": row.chunk_size,
+        "progress": {
+            "done": state.done,
+            "failed": state.failed,
+            "total": state.total,
+            "percent": round(percent, 1),
+        },
+        "chunk_states": state.chunks,
+        "created_at": iso_utc(row.created_at),
+        "started_at": iso_utc(state.started_at),
+        "completed_at": iso_utc(state.completed_at),
+        "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
+        "page_url": url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id),
     }

@@ -33,3 +33,27 @@ def test_sub_rules_exclude_rules_that_hold_sub_rules():
 def test_models_are_built_once_per_registry():
     """The generated models are cached for the registry mapping."""
     assert models_for(RULES) is models_for(RULES)
+
+
+def test_a_valid_request_builds_only_its_own_rules_model():
+    """A process that checks one RSI request pays for RSI's model, not every rule's: the
+    full models (needed for error messages) are not built on the success path."""
+    from rules import RULES, _validate
+
+    _validate._MODELS.clear()
+    _validate._SINGLE.clear()
+    params = {**RULES["RSI"].defaults(), "period": 10}
+    assert _validate.validate(RULES, "rsi", params) == ("RSI", params)
+    assert list(_validate._SINGLE) == [(id(RULES), "RSI")]
+    assert _validate._MODELS == {}
+
+
+def test_the_fast_path_and_the_full_models_agree_on_every_rules_defaults():
+    from rules import RULES, _validate
+
+    for name in RULES:
+        fast = _validate._fast(RULES, name.lower(), None)
+        models = _validate.models_for(RULES)
+        full = models.request.validate_python({"rule_type": name, "params": None})
+        if fast is not None:
+            assert fast == (full.rule_type, _validate.plain_params(models, name, full.params))

@@ -44,7 +44,17 @@ def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_
     page.fill("#s-p-slow", "10:80:5")
     page.check("#s-t-GLOBEX")
     page.uncheck("#s-t-ACME")
+    page.fill("#s-p-slow", "10:80")  # no step: the served schema says so, before a POST
     page.fill("#s-chunk", "50")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.wait_for_load_state("networkidle")
+    page.click("#submit-sweep")
+    expect(page.locator("#sweep-error")).to_have_text(
+        'grid.slow: must be a list or "start:stop:step"'
+    )
+    assert posts == []
+    page.fill("#s-p-slow", "10:80:5")
     expect(page.locator("#s-count")).to_contain_text("225 combinations")
     page.click("#submit-sweep")
     page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
@@ -79,3 +89,41 @@ def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_
     expect(page.locator("body")).to_contain_text(slug)
     page.screenshot(path=str(shots / "sweep-run.png"))
     assert errors == []
+
+
+def test_the_form_checks_what_the_served_schema_states_before_posting(stack, browser):
+    """Bounds of a range's values, an int parameter's integer range, the chunk size and the
+    tickers list are refused in the page, in the server's words, with no POST; a choice
+    typed in any case is not (the server matches it case-insensitively)."""
+    page = browser.new_page()
+    page.goto(f"{stack.base_url}/sweeps")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.wait_for_load_state("networkidle")
+    error = page.locator("#sweep-error")
+    for selector, value, message in [
+        ("#s-p-fast", "1:5:1", "grid.fast: values must be between 2 and 400 (got 1)"),
+        ("#s-p-fast", "2.5:5:0.5", "grid.fast: start, stop and step must be integers"),
+        ("#s-chunk", "10", "chunk_size: must be an integer from 50 to 2000"),
+    ]:
+        page.fill(selector, value)
+        page.click("#submit-sweep")
+        expect(error).to_have_text(message)
+    page.fill("#s-p-fast", "5:50:5")
+    page.fill("#s-chunk", "50")
+    for box in page.locator("#s-tickers input:checked").all():
+        box.uncheck()
+    page.click("#submit-sweep")
+    expect(error).to_have_text("tickers: must be a list of 1 to 20 tickers")
+    assert posts == []
+
+    page.route(
+        "**/api/sweeps",
+        lambda route: route.fulfill(status=400, json={"error": "stub", "field": "stub"}),
+    )
+    page.locator("#s-tickers input").first.check()
+    page.select_option("#s-rule", "COMPOSITE")
+    page.fill("#s-p-operator", "and,Or")
+    page.click("#submit-sweep")
+    expect(error).to_have_text("stub: stub")
+    assert len(posts) == 1

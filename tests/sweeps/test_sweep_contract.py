@@ -11,6 +11,7 @@ from runs.contract import RequestError, parse_request
 from sweeps.contract import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
+    DEFAULT_CHUNK_SIZE,
     chunk_payload,
     combo_run_request,
     default_chunk_size,
@@ -83,12 +84,13 @@ def test_base_params_fill_what_the_grid_does_not_sweep():
     ]
 
 
-def test_the_environment_sets_the_default_chunk_size_within_bounds(monkeypatch):
-    """SWEEP_CHUNK_SIZE is held to 50..2000."""
-    monkeypatch.setenv("SWEEP_CHUNK_SIZE", "250")
-    assert default_chunk_size() == 250
-    monkeypatch.setenv("SWEEP_CHUNK_SIZE", "1")
-    assert default_chunk_size() == CHUNK_SIZE_MIN
+def test_the_configured_default_chunk_size_is_held_within_bounds():
+    """The web's SWEEP_CHUNK_SIZE setting is held to 50..2000; unset, 1,000."""
+    assert default_chunk_size(250) == 250
+    assert default_chunk_size(1) == CHUNK_SIZE_MIN
+    assert default_chunk_size(10**6) == CHUNK_SIZE_MAX
+    assert default_chunk_size() == DEFAULT_CHUNK_SIZE
+    assert parse_sweep_request(BASE, 250).chunk_size == 250
 
 
 @settings(max_examples=150, deadline=None)

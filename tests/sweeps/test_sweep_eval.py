@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 
+from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
 from runs.contract import parse_request
 from runs.execute import execute, load_market_data, market_window
 from sweeps.contract import (
@@ -17,7 +18,7 @@ from sweeps.contract import (
     parse_sweep_request,
     plan_chunks,
 )
-from sweeps.evaluate import SWEEP_METRICS, evaluate, evaluate_chunk
+from sweeps.evaluate import evaluate, evaluate_chunk
 
 SWEEPS = [
     pytest.param(

@@ -1,4 +1,4 @@
-"""web.sweeps: the sweep API on SQLite and a real Redis — 202 with chunk messages queued,
+"""web/api/sweeps.py: the sweep API on SQLite and a real Redis — 202 with chunk messages queued,
 400s naming the field, 404s, 503 when Redis is down, and the read endpoints."""
 
 from __future__ import annotations
@@ -169,3 +169,26 @@ def test_the_pages_render_with_a_content_security_policy(client):
         response = client.get(url)
         assert response.status_code == 200 and b"sweeps.js" in response.data
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_apps_sweep_chunk_size_setting_is_the_default_not_the_environment(
+    sqlite_url, redis_url, monkeypatch
+):
+    """create_app's SWEEP_CHUNK_SIZE (50) cuts a request that names no chunk size; an
+    environment variable set after the app was built changes nothing."""
+    create_schema(make_engine(sqlite_url))
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": sqlite_url,
+            "REDIS_URL": redis_url,
+            "RQ_QUEUE": "sweep-test",
+            "SWEEP_CHUNK_SIZE": 50,
+        }
+    )
+    monkeypatch.setenv("SWEEP_CHUNK_SIZE", "2000")
+    body = {k: v for k, v in BODY.items() if k != "chunk_size"}
+    body["grid"] = {"fast": "2:20:1", "slow": [30, 40, 50, 60, 70, 80]}
+    response = app.test_client().post("/api/sweeps", json=body)
+    assert response.status_code == 202, response.json
+    assert response.json["chunks"] == 2 * -(-response.json["combos"] // 2 // 50)

@@ -1,4 +1,4 @@
-"""Tests for web/dashboard_form.py: the form's hints agree with what the server accepts
+"""Tests for web/pages/form_fields.py: the form's hints agree with what the server accepts
 (``runs.contract.parse_request``), bound by bound and default by default."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import pytest
 
 from runs.contract import RequestError, parse_request
-from web.dashboard_form import NUMBER_FIELDS, TRADING_FIELDS, FormField
+from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS, FormField
 
 BASE = {"ticker": "ACME", "rule_type": "RSI", "start_date": "2020-01-01", "end_date": "2020-12-31"}
 

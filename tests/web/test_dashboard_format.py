@@ -1,4 +1,4 @@
-"""Tests for web/dashboard_format.py: number formatting, metric lists, best-of-row and
+"""Tests for web/pages/format.py: number formatting, metric lists, best-of-row and
 durations."""
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from datetime import datetime
 import pytest
 
 from adapters import METRIC_KEYS
-from web.dashboard_format import (
+from metrics import METRICS, MetricDef
+from web.pages.format import (
     HISTORY_METRICS,
-    KPI_METRICS,
     MISSING,
     SIGNED_KEYS,
-    Metric,
     best_index,
     duration,
     format_metric,
@@ -45,7 +44,7 @@ def test_format_number_writes_undefined_values_as_a_dash(value, digits, unit, sh
 
 def test_kpis_cover_every_metric_the_platform_computes():
     """Each engine metric and enhanced metric has exactly one KPI card."""
-    keys = [metric.key for metric in KPI_METRICS]
+    keys = [metric.key for metric in METRICS]
     assert len(keys) == len(set(keys))
     assert set(keys) == set(ENGINE_KEYS) | set(METRIC_KEYS)
     assert {metric.key for metric in HISTORY_METRICS} <= set(keys)
@@ -55,8 +54,8 @@ def test_kpis_cover_every_metric_the_platform_computes():
 def test_format_metric_and_tone_read_the_metrics_dict():
     """A metric is formatted from its key; the tone follows the sign of signed metrics."""
     metrics = {"total_return_pct": -3.25, "max_drawdown_pct": 4.0}
-    assert format_metric(metrics, Metric("total_return_pct", "Return", "%")) == "-3.25%"
-    assert format_metric(None, Metric("sharpe_ratio", "Sharpe")) == MISSING
+    assert format_metric(metrics, MetricDef("total_return_pct", "Return", "%")) == "-3.25%"
+    assert format_metric(None, MetricDef("sharpe_ratio", "Sharpe")) == MISSING
     assert tone(metrics, "total_return_pct") == "neg"
     assert tone({"total_return_pct": 1.0}, "total_return_pct") == "pos"
     assert tone(metrics, "max_drawdown_pct") == ""

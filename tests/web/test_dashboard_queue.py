@@ -1,4 +1,4 @@
-"""Tests for web/dashboard_queue.py against the real test Redis: counts from RQ's queue and
+"""Tests for web/api/queue_snapshot.py against the real test Redis: counts from RQ's queue and
 registries, and the consumers from RQ's worker registry (JSON serializer)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rq.executions import Execution
 
 from runs.kind import enqueue_run
 from tests.web.support_dashboard import make_request
-from web.dashboard_queue import queue_snapshot
+from web.api.queue_snapshot import queue_snapshot
 from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis

@@ -1,4 +1,4 @@
-"""Tests for web/dashboard_rq.py: rq-dashboard is mounted at /rq only when enabled, and it
+"""Tests for web/pages/rq_dashboard.py: rq-dashboard is mounted at /rq only when enabled, and it
 reads JSON jobs and busy JSON workers (the two recipe fixes)."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from rq import Worker
 from runs.kind import enqueue_run
 from tests.web.support import app_with_schema, serve
 from tests.web.support_dashboard import make_request
-from web.dashboard_rq import rq_dashboard_enabled
+from web.pages.rq_dashboard import rq_dashboard_enabled
 from web.queue import get_run_queue
+from web.security import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.redis
 
@@ -66,3 +67,17 @@ def test_rq_dashboard_shows_json_jobs_and_busy_workers(sqlite_url, redis_url, da
             assert worker.name in workers.get_data(as_text=True)
         finally:
             worker.register_death()
+
+
+def test_rq_dashboard_pages_are_exempt_from_the_csp_only(sqlite_url, redis_url, data_dir):
+    """rq-dashboard runs an inline script: its pages get no CSP (it would stop them loading
+    their tables) but keep the other headers; the app's own pages keep the CSP."""
+    for app in serve(app_with_schema(sqlite_url, redis_url, data_dir, RQ_DASHBOARD_ENABLED="1")):
+        client = app.test_client()
+        for path in ("/rq/", "/rq/0/data/queues.json"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert "Content-Security-Policy" not in response.headers, path
+            assert response.headers["X-Content-Type-Options"] == "nosniff", path
+            assert response.headers["Referrer-Policy"] == "same-origin", path
+        assert client.get("/").headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

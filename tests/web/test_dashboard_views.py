@@ -1,6 +1,7 @@
-"""Tests for web/dashboard.py with Flask's test client on a temporary SQLite database and the
-real test Redis: every page and endpoint (200/404/409/400), escaping, the exports, the
-queue panel's JSON, the run lookup and the compare page."""
+"""Tests for web/pages/dashboard.py and web/api/run_data.py with Flask's test client on a
+temporary SQLite database and the real test Redis: every page and endpoint
+(200/404/409/400), escaping, the exports, the queue panel's JSON, the run lookup and the
+compare page."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import update
 
 from rules import describe_rules
 from store.models import BacktestRun
+from sweeps.status import SWEEP_FINISHED
 from tests.web.support import (
     CLOSED_MYSQL,
     CLOSED_REDIS,
@@ -33,6 +35,7 @@ from tests.web.support_dashboard import (
     add_succeeded,
 )
 from web.db import get_database
+from work.status import FINISHED, RunStatus
 
 pytestmark = pytest.mark.redis
 
@@ -244,6 +247,15 @@ def test_history_paginates_and_filters(app, client):
     assert f'data-run-id="{failed}"' in only_failed
 
 
+@pytest.mark.parametrize("page", ["0", "abc", "-1", "1234567890", ""])
+def test_history_shows_the_first_page_for_a_page_that_is_no_page_number(app, client, page):
+    """A ``page`` that is no page number (0, text, too long) shows page 1, not an error."""
+    add_pending(app)
+    response = client.get(f"/runs?page={page}")
+    assert response.status_code == 200
+    assert text(response).count('<tr data-run-id="') == 1
+
+
 def test_history_reports_an_invalid_filter(client):
     """An invalid filter is reported on the page (escaped) instead of failing."""
     response = client.get("/runs?status=<img>")
@@ -391,3 +403,18 @@ def test_vendored_libraries_keep_their_licenses():
     vendor = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor"
     for library in ("bootstrap", "uplot"):
         assert "MIT License" in (vendor / library / "LICENSE").read_text()
+
+
+def test_every_page_hands_its_scripts_the_statuses_from_the_server(client):
+    """The scripts compare against ``BT.STATUS``, written from work.status and sweeps.status:
+    no page script types a status of its own."""
+    for path in ("/", "/runs", "/sweeps"):
+        page = client.get(path).get_data(as_text=True)
+        found = re.search(r'<script type="application/json" id="bt-statuses">(.*?)</script>', page)
+        statuses = json.loads(found.group(1))
+        assert set(statuses["FINISHED"]) == set(FINISHED)
+        assert statuses["WAITING"] == [RunStatus.PENDING, RunStatus.RUNNING]
+        assert set(statuses["SWEEP_FINISHED"]) == set(SWEEP_FINISHED)
+    scripts = Path(__file__).resolve().parents[2] / "web" / "static" / "dashboard"
+    for script in scripts.glob("*.js"):
+        assert not re.search(r'"(PENDING|RUNNING|SUCCEEDED|FAILED)"', script.read_text()), script

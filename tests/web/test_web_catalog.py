@@ -1,4 +1,4 @@
-"""Tests for web/catalog.py: GET /api/rules and GET /api/tickers."""
+"""Tests for web/api/catalog.py: GET /api/rules and GET /api/tickers."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from store.migrate import head_revision
 from store.models import Base
 from web import create_app
-from web.db import get_database, get_engine, get_session, init_db
+from web.db import get_database, get_engine, get_session, image_tag, init_db
 
 
 @pytest.fixture
@@ -75,3 +75,11 @@ def test_app_creates_no_tables_by_itself(app):
     """Building the app and serving a request never creates the schema."""
     app.test_client().get("/health")
     assert inspect(get_engine(app)).get_table_names() == []
+
+
+@pytest.mark.parametrize(("tag", "recorded"), [(None, None), ("", None), ("x" * 70, "x" * 64)])
+def test_image_tag_is_cut_to_the_column_and_none_when_unset(app, tag, recorded):
+    """IMAGE_TAG as rows record it: at most 64 characters; unset or empty is None."""
+    app.config["IMAGE_TAG"] = tag
+    with app.app_context():
+        assert image_tag() == recorded

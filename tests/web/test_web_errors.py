@@ -10,7 +10,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
 from web import errors
-from web.errors import ApiError, remember_run_id
+from web.errors import ApiError, bad_request, remember_run_id
+from work.errors import RequestError
 
 SECRET = "s3cret-detail-in-the-exception"
 
@@ -124,3 +125,10 @@ def test_too_large_body_is_413_json(client):
     response = client.post("/echo", data=b"x" * 11)
     assert response.status_code == 413
     assert response.get_json() == {"error": "request body too large (the limit is 10 bytes)"}
+
+
+def test_bad_request_is_a_400_naming_the_refused_field():
+    """A contract's RequestError becomes the 400 ``{"error": message, "field": field}``."""
+    error = bad_request(RequestError("params.fast", "must be an integer"))
+    assert error.code == 400
+    assert error.to_dict() == {"error": "must be an integer", "field": "params.fast"}

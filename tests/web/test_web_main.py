@@ -100,3 +100,56 @@ def test_python_m_web_serves_on_port(tmp_path):
         server.terminate()
         _out, err = server.communicate(timeout=30)
     assert f"127.0.0.1:{port}" in err
+
+
+def test_init_db_with_wait_retries_until_the_database_answers(empty_mysql_url):
+    """``init-db --wait 60`` started while the database is cut off keeps trying and creates
+    the schema once it answers (compose starts it beside a database still initialising)."""
+    from tests.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy(3306)
+    proxy.cut()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "web", "init-db", "--wait", "60"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DATABASE_URL": proxy.url_for(empty_mysql_url)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(5)
+        assert process.poll() is None  # still waiting, not failed
+        proxy.restore()
+        out, err = process.communicate(timeout=60)
+    finally:
+        proxy.close()
+    assert process.returncode == 0, err
+    assert "database not reachable yet" in err
+    assert "created tables" in out or "already present" in out
+
+
+def test_init_db_gives_up_when_the_wait_is_over():
+    url = "mysql+pymysql://root@127.0.0.1:1/nowhere"
+    started = time.monotonic()
+    result = run([sys.executable, "-m", "web", "init-db", "--wait", "3"], DATABASE_URL=url)
+    assert result.returncode == 1
+    assert "init-db failed" in result.stderr
+    assert 1.5 < time.monotonic() - started < 30
+
+
+def test_init_db_with_wait_does_not_retry_an_error_that_is_no_outage(empty_mysql_url):
+    """Only "not up yet" errors are retried: a schema error fails at once."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(empty_mysql_url)
+    with engine.begin() as connection:  # a table in the way of the baseline migration
+        connection.execute(text("CREATE TABLE backtest_results (x INT)"))
+    engine.dispose()
+    started = time.monotonic()
+    result = run(
+        [sys.executable, "-m", "web", "init-db", "--wait", "60"], DATABASE_URL=empty_mysql_url
+    )
+    assert result.returncode == 1
+    assert "not reachable yet" not in result.stderr
+    assert time.monotonic() - started < 30

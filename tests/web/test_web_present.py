@@ -7,7 +7,14 @@ import json
 from datetime import datetime
 
 from store.models import BacktestRun, StrategyPreset
-from web.present import iso_utc, preset, run_status, run_status_json, run_summary
+from web.present import (
+    iso_utc,
+    json_or_none,
+    preset,
+    run_status,
+    run_status_json,
+    run_summary,
+)
 from work.status import RunStatus
 
 CREATED = datetime(2024, 3, 1, 12, 30, 15, 250000)
@@ -103,3 +110,9 @@ def test_preset_decodes_payload_and_keeps_name_verbatim():
         "payload": {"fast": 5},
         "created_at": "2024-03-01T12:30:15.250000+00:00",
     }
+
+
+def test_json_or_none_decodes_a_column_and_keeps_null():
+    """A stored JSON text is decoded; SQL NULL stays None."""
+    assert json_or_none('{"a": [1, 2]}') == {"a": [1, 2]}
+    assert json_or_none(None) is None

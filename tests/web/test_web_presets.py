@@ -1,4 +1,4 @@
-"""Tests for web/presets.py: strategy presets create, list, delete, validation and 409."""
+"""Tests for web/api/presets.py: strategy presets create, list, delete, validation and 409."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for web/runs.py: POST /run_backtest (validation, PENDING row, RQ job, failures)
+"""Tests for web/api/runs.py: POST /run_backtest (validation, PENDING row, RQ job, failures)
 and GET /status/<run_id>, on a temporary SQLite database and the real test Redis."""
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from tests.web.support import (
     queue_key,
     valid_request,
 )
+from web.api.runs import ALREADY_QUEUED, NOT_ACCEPTED, QUEUE_UNAVAILABLE
 from web.db import get_database
-from web.runs import ALREADY_QUEUED, QUEUE_UNAVAILABLE, is_run_id
+from web.query import is_run_id
 from work.logs import current_run_id
 from work.queue import backtest_queue
 from work.status import RunStatus
@@ -328,16 +329,17 @@ def test_redis_down_is_503_and_the_row_failed(sqlite_url, data_dir):
 
 
 def test_database_down_is_503_and_nothing_is_enqueued(redis_url, redis, data_dir):
-    """With the database unreachable the answer is 503 with the run_id; the queue stays empty."""
+    """With the database unreachable the answer is a 503 that hands out no run_id (none was
+    recorded) and says to submit again; the queue stays empty."""
     app = build_app(CLOSED_MYSQL, redis_url, data_dir)
     try:
-        response = app.test_client().post("/run_backtest", json=valid_request())
+        request = valid_request()
+        response = app.test_client().post("/run_backtest", json=request)
         assert response.status_code == 503
-        body = response.get_json()
-        assert body == {"error": "database unavailable", "run_id": body["run_id"]}
-        assert is_run_id(body["run_id"])
+        assert response.get_json() == {"error": NOT_ACCEPTED}
+        assert response.headers["Retry-After"] == "5"
         assert redis.llen(queue_key(app)) == 0
-        assert redis.exists(f"rq:job:{body['run_id']}") == 0
+        assert redis.keys("rq:job:*") == []
     finally:
         close_app(app)
 

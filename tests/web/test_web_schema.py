@@ -1,4 +1,4 @@
-"""Tests for web/schema.py: the JSON Schemas served for the run request and presets are the
+"""Tests for web/api/schema.py: the JSON Schemas served for the run request and presets are the
 ones the validating models generate, and they agree with what the API accepts."""
 
 from __future__ import annotations
@@ -61,3 +61,27 @@ def test_a_request_outside_the_schema_bounds_is_refused_with_our_message(client)
         "error": "params.fast must be between 2 and 400 (got 1)",
         "field": "params.fast",
     }
+
+
+def test_the_sweep_schema_derives_from_the_run_schema_and_the_registry(client):
+    """Shared fields as a run's; partial params and grid entries from the rule's own
+    generated params model; a range text must look like start:stop:step."""
+    import re
+
+    sweep = client.get("/api/schema/sweep").get_json()
+    run = client.get("/api/schema/run").get_json()
+    for name in ("start_date", "fee_rate", "direction", "size_type"):
+        assert sweep["properties"][name] == run["properties"][name]
+    assert "run_id" not in sweep["properties"] and "charts" not in sweep["properties"]
+    assert sweep["properties"]["chunk_size"]["minimum"] == 50
+    rsi = next(
+        rule["then"]["properties"]
+        for rule in sweep["allOf"]
+        if rule["if"]["properties"].get("rule_type", {}).get("const") == "RSI"
+    )
+    assert "required" not in rsi["params"]["anyOf"][0]
+    period = rsi["grid"]["properties"]["period"]["anyOf"]
+    assert period[0]["items"]["minimum"] == 2
+    pattern = re.compile(period[1]["pattern"])
+    assert pattern.match("10:30:2") and pattern.match(" 0.1 : 0.5 : 0.1 ")
+    assert not pattern.match("10-30") and not pattern.match("a:b:c")

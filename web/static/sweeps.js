@@ -1,17 +1,64 @@
 /* Parameter sweeps: the form that starts one (/sweeps) and the sweep page (/sweeps/<id>):
    live progress, the top combos, a heatmap and a line view drawn on canvas. Clicking a combo
    or a heatmap cell runs that combo on its own (POST /run_backtest) and opens its run page.
-   Uses BT (dashboard/common.js): el, readJSON, fetchJSON, fmt, setBadge, every. */
+   Uses BT (dashboard/common.js): el, readJSON, fetchJSON, fmt, isNumber, setBadge, every. */
 "use strict";
 
+/* "start:stop:step" ranges (stop included), the dashboard's one reader of the syntax: the
+   same rules and exact decimal steps as the server's parser (sweeps.grid.parse_range), so
+   the form counts a range as the server will expand it. */
+const SweepRange = (() => {
+  const SEPARATOR = ":";
+  const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+  /* Is this entry meant as a range (parse() then says whether it is a valid one)? */
+  function isRange(text) {
+    return typeof text === "string" && text.includes(SEPARATOR);
+  }
+
+  /* A decimal text as [digits, exponent] (value = digits × 10^exponent), or null. */
+  function decimal(text) {
+    const m = NUMBER.exec(text.trim());
+    if (!m || !(m[2] || m[3])) return null;
+    const fraction = m[3] || "";
+    const digits = BigInt(m[1] + (m[2] || "0") + fraction);
+    return [digits, Number(m[4] || 0) - fraction.length];
+  }
+
+  /* {count, integers, start, last, step} of a range text (``last``: its last value, stop
+     or below; ``integers``: every part written as an integer), or null when it is none (not
+     three numbers, a step <= 0, stop below start): the server then says which. */
+  function parse(text) {
+    const parts = String(text).split(SEPARATOR);
+    if (parts.length !== 3) return null;
+    const numbers = parts.map(decimal);
+    if (numbers.includes(null)) return null;
+    const exponent = Math.min(...numbers.map(([, e]) => e));
+    const [a, b, s] = numbers.map(([d, e]) => d * 10n ** BigInt(e - exponent));
+    if (s <= 0n || b < a) return null;
+    const count = (b - a) / s + 1n;
+    const value = (scaled) => Number(`${scaled}e${exponent}`);
+    return {
+      count: Number(count),
+      integers: parts.every((part) => /^[+-]?\d+$/.test(part.trim())),
+      start: value(a),
+      last: value(a + (count - 1n) * s),
+      step: value(s),
+    };
+  }
+
+  return { SEPARATOR, isRange, parse };
+})();
+
 (() => {
-  const FINISHED = ["SUCCEEDED", "FAILED", "PARTIAL"];
+  const FINISHED = BT.STATUS.SWEEP_FINISHED;
 
   /* ---------------------------------------------------------------- the form */
 
-  function parseValue(text, type) {
+  /* A typed value: a number, or a choice in its canonical case (as the server matches it). */
+  function parseValue(text, param) {
     const t = text.trim();
-    if (type === "choice") return t;
+    if (param.type === "choice") return param.choices.find((c) => c.toUpperCase() === t.toUpperCase()) || t;
     const n = Number(t);
     return t === "" || Number.isNaN(n) ? t : n;
   }
@@ -69,32 +116,34 @@
       tradingBox.append(col);
     }
 
+    /* Each parameter input: a range (swept), a comma list (swept) or one value (a base param). */
     function readGrid() {
       const grid = {};
       const params = {};
+      const specs = Object.fromEntries(rules[ruleSelect.value].params.map((p) => [p.name, p]));
       for (const input of paramsBox.querySelectorAll("input[data-param]")) {
         if (input.disabled) continue;
-        const name = input.dataset.param;
-        const type = input.dataset.type;
+        const param = specs[input.dataset.param];
         const text = input.value.trim();
         if (!text) continue;
-        if (text.includes(":")) grid[name] = text;
-        else if (text.includes(",")) grid[name] = text.split(",").filter((v) => v.trim()).map((v) => parseValue(v, type));
-        else params[name] = parseValue(text, type);
+        if (SweepRange.isRange(text)) grid[param.name] = text;
+        else if (text.includes(",")) grid[param.name] = text.split(",").filter((v) => v.trim()).map((v) => parseValue(v, param));
+        else params[param.name] = parseValue(text, param);
       }
       return { grid, params };
     }
 
-    function rangeCount(text) {
-      const [a, b, s] = text.split(":").map(Number);
-      return s > 0 && b >= a ? Math.floor((b - a) / s + 1e-9) + 1 : 0;
+    function valueCount(entry) {
+      if (Array.isArray(entry)) return entry.length;
+      const range = SweepRange.parse(entry);
+      return range ? range.count : 0;
     }
 
     function updateCount() {
       const { grid } = readGrid();
       const tickers = form.querySelectorAll("#s-tickers input:checked").length || 1;
       let count = tickers;
-      for (const value of Object.values(grid)) count *= Array.isArray(value) ? value.length : rangeCount(value);
+      for (const entry of Object.values(grid)) count *= valueCount(entry);
       countBox.textContent = Object.keys(grid).length
         ? `${count.toLocaleString("en-US")} combinations before constraints (at most ${data.max_combos.toLocaleString("en-US")} run)`
         : "sweep at least one parameter: a list or a range";
@@ -117,14 +166,114 @@
       return payload;
     }
 
+    /* -------------------------------------------------------------- schema checks */
+    /* Hints read off the sweep request's JSON Schema (GET /api/schema/sweep), which the
+       server generates from the models that validate a sweep: required fields, types,
+       enums and bounds, the tickers list, the chunk size, and per rule its params model
+       and which parameters may be swept and how (a list of values, or a range matching
+       the schema's pattern). A hint is only a hint: the server checks everything again and
+       its 400 names the field. */
+    let schema = null;
+    BT.fetchJSON(data.schema_url).then((answer) => { if (answer.ok) schema = answer.body; }).catch(() => {});
+
+    const present = (value) => value !== undefined && value !== null && value !== "";
+
+    /* Does ``value`` match an if-clause of {properties: {name: {const}}, required}? */
+    function matches(clause, value) {
+      if ((clause.required || []).some((name) => !present(value[name]))) return false;
+      return Object.entries(clause.properties || {}).every(([name, rule]) => !("const" in rule) || value[name] === rule.const);
+    }
+
+    /* One grid entry against the schema's entry for its parameter: [field, message] or null. */
+    function gridProblem(name, value, entry) {
+      const at = `grid.${name}`;
+      const options = entry.anyOf || [entry];
+      const list = options.find((option) => option.type === "array");
+      const text = options.find((option) => option.type === "string");
+      if (Array.isArray(value)) {
+        if (value.length < (list.minItems || 0)) return [at, "must hold at least one value"];
+        for (const item of value) {
+          const problem = BT.scalarProblem(list.items, item);
+          if (problem) return [at, `values ${problem}`];
+        }
+        return null;
+      }
+      if (!text) return [at, "must be a list (not a range)"];
+      const range = new RegExp(text.pattern).test(value) ? SweepRange.parse(value) : null;
+      if (!range) return [at, 'must be a list or "start:stop:step"'];
+      if (list.items.type === "integer" && !range.integers) return [at, "start, stop and step must be integers"];
+      for (const end of [range.start, range.last]) {
+        const problem = BT.scalarProblem(list.items, end);
+        if (problem) return [at, `values ${problem}`];
+      }
+      return null;
+    }
+
+    /* The first [field, message] the server would refuse, read off the schema, or null. */
+    function schemaError(payload) {
+      if (!schema) return null;
+      for (const name of schema.required) {
+        if (!present(payload[name])) return [name, "is required"];
+      }
+      for (const [name, prop] of Object.entries(schema.properties)) {
+        const value = payload[name];
+        if (!present(value)) continue;
+        if (prop.type === "array") {
+          if (!(value.length >= prop.minItems && value.length <= prop.maxItems)) {
+            return [name, `must be a list of ${prop.minItems} to ${prop.maxItems} tickers`];
+          }
+        } else if (name === "chunk_size") {
+          if (BT.scalarProblem(prop, value)) return [name, `must be an integer from ${prop.minimum} to ${prop.maximum}`];
+        } else if (prop.type || prop.enum || prop.format) {
+          const problem = BT.scalarProblem(prop, value);
+          if (problem) return [name, problem];
+        }
+      }
+      if (!Object.keys(payload.grid).length) return ["grid", "sweep at least one parameter: a list or a range"];
+      for (const part of schema.allOf || []) {
+        if (!matches(part.if, payload)) continue;
+        const then = part.then.properties;
+        if (then.grid) {
+          const params = then.params.anyOf[0].properties;
+          for (const [name, value] of Object.entries(payload.params || {})) {
+            const problem = params[name] ? BT.scalarProblem(params[name], value) : "is not a parameter";
+            if (problem) return [`params.${name}`, problem];
+          }
+          for (const [name, value] of Object.entries(payload.grid)) {
+            const entry = then.grid.properties[name];
+            if (!entry) return [`grid.${name}`, `is not a parameter ${payload.rule_type} can sweep`];
+            const problem = gridProblem(name, value, entry);
+            if (problem) return problem;
+          }
+        } else {
+          for (const [name, prop] of Object.entries(then)) {
+            const problem = present(payload[name]) ? BT.scalarProblem(prop, payload[name]) : "";
+            if (problem) return [name, problem];
+          }
+        }
+      }
+      return null;
+    }
+
+    function showError(field, message) {
+      errorBox.textContent = (field ? field + ": " : "") + (message || "");
+      errorBox.classList.remove("d-none");
+    }
+
     ruleSelect.addEventListener("change", buildParams);
     form.addEventListener("input", updateCount);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       errorBox.classList.add("d-none");
       const progress = document.getElementById("sweep-progress");
+      const payload = body();
+      const invalid = schemaError(payload);
+      if (invalid) {
+        showError(...invalid);
+        return;
+      }
       progress.textContent = "submitting…";
-      const result = await BT.fetchJSON(data.submit_url, { method: "POST", json: body() });
+      const result = await BT.fetchJSON(data.submit_url, { method: "POST", json: payload });
       if (result.status === 202) {
         progress.textContent = `${result.body.combos} combos in ${result.body.chunks} chunks`;
         window.location.assign(data.sweep_url.replace("SWEEP_ID", result.body.sweep_id));
@@ -132,8 +281,7 @@
       }
       progress.textContent = "";
       const error = result.body || {};
-      errorBox.textContent = (error.field ? error.field + ": " : "") + (error.error || `HTTP ${result.status}`);
-      errorBox.classList.remove("d-none");
+      showError(error.field, error.error || `HTTP ${result.status}`);
     });
     buildParams();
   }

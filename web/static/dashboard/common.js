@@ -1,5 +1,6 @@
 /* Shared helpers of the dashboard pages: DOM building (text only, never HTML), JSON
-   fetches, number formatting, status badges and the queue panel. */
+   fetches, number formatting, status badges and the queue panel, and the statuses the
+   server names (BT.STATUS). */
 "use strict";
 
 const BT = (() => {
@@ -24,6 +25,10 @@ const BT = (() => {
     return node ? JSON.parse(node.textContent) : null;
   }
 
+  /* The statuses as the server names them (work.status, sweeps.status): PENDING … PARTIAL,
+     FINISHED and WAITING (a run's), SWEEP_FINISHED. */
+  const STATUS = Object.freeze(readJSON("bt-statuses") || {});
+
   /* fetch + JSON: resolves to {ok, status, body}; body is null when not JSON. */
   async function fetchJSON(url, options) {
     const init = Object.assign({ headers: {} }, options || {});
@@ -44,6 +49,25 @@ const BT = (() => {
 
   function isNumber(value) {
     return typeof value === "number" && Number.isFinite(value);
+  }
+
+  /* The problem with a scalar ``value`` under the JSON Schema ``node`` (a message without the
+     path), or "": the one client-side check of a value, for the run form and the sweep form. */
+  function scalarProblem(node, value) {
+    if (node.enum && !node.enum.includes(value)) return `must be one of: ${node.enum.join(", ")}`;
+    if (node.type === "integer" || node.type === "number" || (node.type === undefined && isNumber(value))) {
+      if (!isNumber(value)) return "must be a number";
+      if (node.type === "integer" && !Number.isInteger(value)) return `must be an integer, not ${value}`;
+      if ("minimum" in node && "maximum" in node && (value < node.minimum || value > node.maximum)) {
+        return `must be between ${node.minimum} and ${node.maximum} (got ${value})`;
+      }
+      if ("exclusiveMinimum" in node && !(value > node.exclusiveMinimum)) return `must be greater than ${node.exclusiveMinimum}`;
+      if ("minimum" in node && value < node.minimum) return `must be at least ${node.minimum}`;
+      if ("exclusiveMaximum" in node && !(value < node.exclusiveMaximum)) return `must be less than ${node.exclusiveMaximum}`;
+      if ("maximum" in node && value > node.maximum) return `must be at most ${node.maximum}`;
+    }
+    if (node.format === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) return "must be a date YYYY-MM-DD";
+    return "";
   }
 
   /* 1234.5 -> "1,234.50" (+ unit); undefined -> an em dash. */
@@ -126,5 +150,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, setBadge, seconds, elapsed, every, MISSING };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, scalarProblem, setBadge, seconds, elapsed, every, MISSING, STATUS };
 })();

@@ -248,24 +248,6 @@
     return Object.entries(clause.properties || {}).every(([name, rule]) => !("const" in rule) || value[name] === rule.const);
   }
 
-  /* The problem with a scalar ``value`` under ``node`` (a message without the path), or "". */
-  function scalarProblem(node, value) {
-    if (node.enum && !node.enum.includes(value)) return `must be one of: ${node.enum.join(", ")}`;
-    if (node.type === "integer" || node.type === "number" || (node.type === undefined && BT.isNumber(value))) {
-      if (!BT.isNumber(value)) return "must be a number";
-      if (node.type === "integer" && !Number.isInteger(value)) return `must be an integer, not ${value}`;
-      if ("minimum" in node && "maximum" in node && (value < node.minimum || value > node.maximum)) {
-        return `must be between ${node.minimum} and ${node.maximum} (got ${value})`;
-      }
-      if ("exclusiveMinimum" in node && !(value > node.exclusiveMinimum)) return `must be greater than ${node.exclusiveMinimum}`;
-      if ("minimum" in node && value < node.minimum) return `must be at least ${node.minimum}`;
-      if ("exclusiveMaximum" in node && !(value < node.exclusiveMaximum)) return `must be less than ${node.exclusiveMaximum}`;
-      if ("maximum" in node && value > node.maximum) return `must be at most ${node.maximum}`;
-    }
-    if (node.format === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) return "must be a date YYYY-MM-DD";
-    return "";
-  }
-
   /* A rule's params object against its generated params model; messages start with the
      path, as the server's do ("params.rules[1].params.fast must be between 2 and 400"). */
   function checkParams(node, params, path, errors) {
@@ -288,7 +270,7 @@
           });
         }
       } else {
-        const problem = scalarProblem(spec, value);
+        const problem = BT.scalarProblem(spec, value);
         if (problem) errors.push([at, `${at} ${problem.replace(/^must be one of: /, "must be one of ")}`]);
       }
     }
@@ -315,7 +297,7 @@
         else if (value === null) errors.push([name, "must be a number"]);
         continue;
       }
-      const problem = scalarProblem(resolve(prop), value);
+      const problem = BT.scalarProblem(resolve(prop), value);
       if (problem) errors.push([name, problem]);
     }
     for (const part of SCHEMA.allOf || []) {
@@ -324,7 +306,7 @@
         if (name === "params") {
           if (body.params) checkParams(prop.anyOf[0], body.params, ["params"], errors);
         } else if (present(body[name]) && !errors.some(([field]) => field === name)) {
-          const problem = scalarProblem(prop, body[name]);
+          const problem = BT.scalarProblem(prop, body[name]);
           if (problem) errors.push([name, problem]);
         }
       }
@@ -379,7 +361,7 @@
 
   async function track(runId) {
     const started = Date.now();
-    let status = "PENDING";
+    let status = BT.STATUS.PENDING;
     showProgress(status, runId, started);
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -387,7 +369,7 @@
       const run = answer && answer.ok && answer.body.runs[0];
       if (run) status = run.status;
       showProgress(status, runId, started);
-      if (status === "SUCCEEDED" || status === "FAILED") break;
+      if (BT.STATUS.FINISHED.includes(status)) break;
     }
     window.location.assign(data.run_url.replace("RUN_ID", runId));
   }

@@ -6,12 +6,9 @@
   const table = document.getElementById("runs-table");
   const button = document.getElementById("compare-selected");
   const counter = document.getElementById("selected-count");
-  const METRICS = {
-    total_return_pct: [2, "%", true],
-    sharpe_ratio: [2, "", true],
-    max_drawdown_pct: [2, "%", false],
-    num_trades: [0, "", false],
-  };
+  const METRICS = Object.fromEntries(
+    BT.readJSON("history-metrics").map((m) => [m.key, [m.digits, m.unit, m.signed]]),
+  );
 
   function selected() {
     return [...table.querySelectorAll("tbody input[type=checkbox]:checked")].map((box) => box.value);
@@ -34,7 +31,7 @@
     row.dataset.status = run.status;
     BT.setBadge(row.querySelector("[data-cell=status] .badge"), run.status);
     const box = row.querySelector("input[type=checkbox]");
-    box.disabled = run.status !== "SUCCEEDED";
+    box.disabled = run.status !== BT.STATUS.SUCCEEDED;
     for (const [key, [digits, unit, signed]] of Object.entries(METRICS)) {
       const td = row.querySelector(`[data-metric="${key}"]`);
       const value = run.metrics ? run.metrics[key] : null;
@@ -44,7 +41,8 @@
   }
 
   BT.every(2000, async () => {
-    const waiting = [...table.querySelectorAll("tbody tr[data-status=PENDING], tbody tr[data-status=RUNNING]")];
+    const selector = BT.STATUS.WAITING.map((status) => `tbody tr[data-status="${status}"]`).join(", ");
+    const waiting = [...table.querySelectorAll(selector)];
     if (!waiting.length) return;
     const ids = waiting.map((row) => row.dataset.runId);
     const answer = await BT.fetchJSON(`${table.dataset.lookupUrl}?ids=${ids.map(encodeURIComponent).join(",")}`);

@@ -40,11 +40,11 @@
       const run = answer.ok && answer.body.runs[0];
       if (!run) return;
       BT.setBadge(badge, run.status);
-      if (run.status === "SUCCEEDED" || run.status === "FAILED") window.location.reload();
+      if (BT.STATUS.FINISHED.includes(run.status)) window.location.reload();
     });
     return;
   }
-  if (data.status !== "SUCCEEDED") return;
+  if (data.status !== BT.STATUS.SUCCEEDED) return;
 
   // ---------------------------------------------------------------- result -------------
   const state = document.getElementById("result-state");

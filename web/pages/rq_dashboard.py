@@ -2,17 +2,22 @@
 
 Configured for the queue's JSON serializer (without it, job pages answer 500 with an
 UnpicklingError) and with a ``Worker`` whose ``all()`` defaults to that serializer (the
-workers view calls it without one and answers 500 while a consumer is busy). rq-dashboard
-has no authentication: enable it only behind the cluster's own access control.
+workers view calls it without one and answers 500 while a consumer is busy). Its pages run
+an inline script, so they are sent without the app's Content-Security-Policy
+(``web.security.exempt_from_csp``). rq-dashboard has no authentication: enable it only
+behind the cluster's own access control.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import Flask
 from rq import Worker
 from rq.serializers import JSONSerializer
+
+from web.security import exempt_from_csp
 
 URL_PREFIX = "/rq"
 ENABLED_VALUES = ("1", "true", "yes", "on")
@@ -22,7 +27,8 @@ class JSONWorker(Worker):
     """RQ's Worker with the JSON serializer as the default of ``all()``."""
 
     @classmethod
-    def all(cls, *args, **kwargs):
+    def all(cls, *args: Any, **kwargs: Any) -> list[Worker]:
+        """``Worker.all`` with ``serializer`` defaulting to the JSON serializer."""
         kwargs.setdefault("serializer", JSONSerializer)
         return super().all(*args, **kwargs)
 
@@ -36,7 +42,8 @@ def rq_dashboard_enabled(app: Flask) -> bool:
 
 
 def mount_rq_dashboard(app: Flask) -> None:
-    """Register rq-dashboard on ``app`` at ``/rq``, reading the app's REDIS_URL."""
+    """Register rq-dashboard on ``app`` at ``/rq``, reading the app's REDIS_URL, its pages
+    exempted from the CSP (their inline script would not run)."""
     import rq_dashboard
     import rq_dashboard.web as rqd_web
 
@@ -47,4 +54,5 @@ def mount_rq_dashboard(app: Flask) -> None:
     rqd_web.config.serializer = JSONSerializer
     rqd_web.Worker = JSONWorker
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
+    exempt_from_csp(app, rq_dashboard.blueprint.name)
     rqd_web.setup_rq_connection(app)

@@ -2,15 +2,18 @@
 
 Submission order is validate → INSERT PENDING → enqueue. The row comes first so the
 consumer always finds it; if the enqueue fails the row is marked FAILED at once, so no
-PENDING row is ever left that nothing will pick up.
+PENDING row is ever left that nothing will pick up. The INSERT rides out a database blip
+of up to ``INSERT_RETRY_S``; a longer outage is a 503 with ``Retry-After`` and no run_id:
+nothing was recorded, so there is no run to ask about and the same request may be sent
+again.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 
 from flask import Blueprint, Response, current_app, url_for
+from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
@@ -20,11 +23,19 @@ from runs.execute import load_market_data
 from runs.kind import enqueue_run
 from runs.store import get_run, insert_pending, mark_failed
 from web.body import json_object
-from web.db import get_session
-from web.errors import DATABASE_ERRORS, ApiError, remember_run_id
+from web.db import get_session, image_tag
+from web.errors import (
+    DATABASE_ERRORS,
+    ApiError,
+    bad_request,
+    forget_run_id,
+    remember_run_id,
+)
 from web.present import run_status_json
+from web.query import is_run_id
 from web.queue import get_run_queue
 from work.logs import run_context
+from work.retry import DatabaseUnavailable, retry_transaction
 from work.status import RunStatus
 
 logger = logging.getLogger("web.runs")
@@ -36,6 +47,15 @@ QUEUE_UNAVAILABLE = "queue unavailable"
 
 ALREADY_QUEUED = "run_id already exists in the queue"
 """The error of a row whose id was refused by the queue as a duplicate."""
+
+NOT_ACCEPTED = "database unavailable: the run was not accepted; submit it again"
+"""The 503 of a submission whose INSERT could not be made (nothing was recorded)."""
+
+INSERT_RETRY_S = 2.0
+"""How long a submission waits out a lost database connection before answering 503."""
+
+RETRY_AFTER_S = 5
+"""The ``Retry-After`` of that 503, in seconds."""
 
 ENQUEUE_FAILED = "internal error while enqueueing"
 """The error of a row whose enqueue failed unexpectedly (the answer is a 500)."""
@@ -51,28 +71,28 @@ def validate_request(payload: dict) -> RunRequest:
         config = current_app.config
         load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
     except RequestError as exc:
-        raise ApiError(400, exc.message, field=exc.field) from None
+        raise bad_request(exc) from None
     return run_request
 
 
-def _image_tag() -> str | None:
-    """IMAGE_TAG, cut to the column's 64 characters (None when unset)."""
-    tag = current_app.config["IMAGE_TAG"]
-    return str(tag)[:64] if tag else None
-
-
 def _insert(request: RunRequest) -> None:
-    """INSERT the PENDING row; 409 for a taken run_id, 503 if the database is unreachable."""
+    """INSERT the PENDING row; 409 for a taken run_id, 503 (``NOT_ACCEPTED``) if the
+    database stays unreachable for ``INSERT_RETRY_S``."""
     session = get_session()
-    try:
+
+    def insert() -> None:
         with session.begin():
-            insert_pending(session, request, _image_tag(), queue=get_run_queue().queue.name)
+            insert_pending(session, request, image_tag(), queue=get_run_queue().queue.name)
+
+    try:
+        retry_transaction(insert, budget_s=INSERT_RETRY_S)
     except IntegrityError:
         logger.warning("refused: a run with this id exists already")
         raise ApiError(409, "run_id already exists", field="run_id") from None
-    except DATABASE_ERRORS as exc:
-        logger.error("database unavailable at insert: %s", exc.__class__.__name__)
-        raise ApiError(503, "database unavailable", run_id=request.run_id) from None
+    except (DatabaseUnavailable, *DATABASE_ERRORS) as exc:
+        logger.error("not accepted, database unavailable at insert: %s", exc)
+        forget_run_id()
+        raise ApiError(503, NOT_ACCEPTED, headers={"Retry-After": str(RETRY_AFTER_S)}) from None
 
 
 def _fail(run_id: str, message: str) -> None:
@@ -105,7 +125,7 @@ def _enqueue(request: RunRequest) -> None:
 
 
 @bp.post("/run_backtest")
-def submit():
+def submit() -> ResponseReturnValue:
     """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
     run_request = validate_request(json_object())
     remember_run_id(run_request.run_id)
@@ -125,16 +145,8 @@ def submit():
     return body, 202, {"Location": status_url}
 
 
-def is_run_id(value: str) -> bool:
-    """Whether ``value`` is a UUID in canonical lower-case form (what run ids are)."""
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
-
-
 @bp.get("/status/<path:run_id>")
-def status(run_id: str):
+def status(run_id: str) -> ResponseReturnValue:
     """The run's status, request, metrics and (once SUCCEEDED) its full result."""
     row = get_run(get_session(), run_id) if is_run_id(run_id) else None
     if row is None:

@@ -10,6 +10,7 @@ import json
 from typing import Annotated, Any
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -95,13 +96,13 @@ def validate_preset(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 @bp.get("")
-def list_all():
+def list_all() -> ResponseReturnValue:
     """Every preset, by name."""
     return jsonify([preset(row) for row in list_presets(get_session())])
 
 
 @bp.post("")
-def create():
+def create() -> ResponseReturnValue:
     """Save a named preset; 409 if the name is taken."""
     name, payload = validate_preset(json_object())
     session = get_session()
@@ -114,7 +115,7 @@ def create():
 
 
 @bp.delete(f"/<int(max={ID_MAX}):preset_id>")
-def delete(preset_id: int):
+def delete(preset_id: int) -> ResponseReturnValue:
     """Delete a preset; 404 if there is none with that id."""
     session = get_session()
     with session.begin():

@@ -1,36 +1,51 @@
-"""Run history: ``GET /api/runs``, newest first, paginated and filtered.
-
-Query parameters (an empty value means "no filter", as an HTML form sends it):
-``page`` (>= 1, default 1), ``per_page`` (1..200, default 50), ``status`` (PENDING,
-RUNNING, SUCCEEDED, FAILED), ``ticker`` (any case), ``rule`` (a rule type, any case).
-An invalid value is a 400 naming the parameter. Pages never load result JSON.
-"""
+"""Query-string inputs shared by the API and the pages: run ids, bounded counts (page,
+per_page, top) and the run-history filters. A bad value is an ``ApiError`` 400 naming the
+parameter; the pages turn it into a message on the page."""
 
 from __future__ import annotations
 
-import math
 import re
+import uuid
 
-from flask import Blueprint, request
+from flask import request
 
 from data import UnknownTickerError, validate_ticker
 from rules import RULES
-from runs.store import RunFilter, list_runs
-from web.db import get_session
+from runs.store import RunFilter
 from web.errors import ApiError
-from web.present import run_summary
 from work.status import ALL_STATUSES
 
-bp = Blueprint("history", __name__, url_prefix="/api")
-
-PER_PAGE_DEFAULT = 50
-PER_PAGE_MAX = 200
+COMPARE_MAX = 10
+"""Most runs one compare page (and its curves) shows."""
 
 _COUNT = re.compile(r"[0-9]{1,9}")
 """A page number or size as typed in a URL: plain ASCII digits, at most 9."""
 
 
-def _count(name: str, default: int, low: int, high: int) -> int:
+def is_run_id(value: str) -> bool:
+    """Whether ``value`` is a UUID in canonical lower-case form (what run ids are)."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def run_ids(limit: int) -> list[str]:
+    """The ``ids`` query parameter: comma-separated run ids, duplicates dropped.
+
+    :raise ApiError 400: (field ``ids``) when one is not a run id or there are too many.
+    """
+    ids = list(dict.fromkeys(part.strip() for part in request.args.get("ids", "").split(",")))
+    ids = [run_id for run_id in ids if run_id]
+    bad = [run_id for run_id in ids if not is_run_id(run_id)]
+    if bad:
+        raise ApiError(400, f"is not a run id: {bad[0][:40]!r}", field="ids")
+    if len(ids) > limit:
+        raise ApiError(400, f"at most {limit} run ids", field="ids")
+    return ids
+
+
+def count(name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter in [low, high]; 400 naming it otherwise."""
     raw = request.args.get(name, "").strip()
     if not raw:
@@ -66,21 +81,6 @@ def _rule() -> str | None:
 
 
 def run_filter() -> RunFilter:
-    """The history filters of the current request's query string (400 if invalid)."""
+    """The history filters (``status``, ``ticker``, ``rule``) of the current request's query
+    string; an empty value means no filter, as an HTML form sends it."""
     return RunFilter(status=_status(), ticker=_ticker(), rule_type=_rule())
-
-
-@bp.get("/runs")
-def list_history():
-    """One page of runs, newest first, with the total count and number of pages."""
-    filters = run_filter()
-    page = _count("page", 1, 1, 10**9 - 1)
-    per_page = _count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    rows, total = list_runs(get_session(), filters, page=page, per_page=per_page)
-    return {
-        "runs": [run_summary(row) for row in rows],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": math.ceil(total / per_page),
-    }

@@ -1,5 +1,5 @@
-"""How the dashboard writes numbers and names metrics: the KPI cards of the run page, the
-columns of the history and compare tables, and the Jinja filters that format values.
+"""How the dashboard writes numbers: the Jinja filters that format values and metrics (whose
+labels, units and decimals come from ``metrics``), and the history table's short columns.
 
 Undefined values (None, NaN) are written as an em dash, never as 0.
 """
@@ -7,56 +7,23 @@ Undefined values (None, NaN) are written as an em dash, never as 0.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 
+from metrics import MetricDef, metric
+
 MISSING = "—"
 """What an undefined metric looks like."""
 
 
-@dataclass(frozen=True)
-class Metric:
-    """A metric as the pages show it: its key in ``metrics``, label, unit and decimals.
-
-    ``better`` is +1 when higher is better, -1 when lower is better, 0 when neither
-    (the compare table marks the best run of each row with it).
-    """
-
-    key: str
-    label: str
-    unit: str = ""
-    digits: int = 2
-    better: int = 1
-
-
-KPI_METRICS = (
-    Metric("total_return_pct", "Total return", "%"),
-    Metric("benchmark_return_pct", "Buy & hold", "%", better=0),
-    Metric("cagr_pct", "CAGR", "%"),
-    Metric("sharpe_ratio", "Sharpe"),
-    Metric("sortino_ratio", "Sortino"),
-    Metric("calmar_ratio", "Calmar"),
-    Metric("max_drawdown_pct", "Max drawdown", "%", better=-1),
-    Metric("max_drawdown_duration_days", "Max DD duration", " d", 0, better=-1),
-    Metric("volatility_pct", "Volatility", "%", better=-1),
-    Metric("num_trades", "Trades", "", 0, better=0),
-    Metric("win_rate_pct", "Win rate", "%"),
-    Metric("profit_factor", "Profit factor"),
-    Metric("avg_trade_return_pct", "Avg trade", "%"),
-    Metric("best_trade_pct", "Best trade", "%"),
-    Metric("worst_trade_pct", "Worst trade", "%"),
-    Metric("exposure_pct", "Exposure", "%", better=0),
-)
-"""The run page's KPI cards and the compare table's rows, in order."""
-
 HISTORY_METRICS = (
-    Metric("total_return_pct", "Return", "%"),
-    Metric("sharpe_ratio", "Sharpe"),
-    Metric("max_drawdown_pct", "Max DD", "%", better=-1),
-    Metric("num_trades", "Trades", "", 0, better=0),
+    replace(metric("total_return_pct"), label="Return"),
+    metric("sharpe_ratio"),
+    replace(metric("max_drawdown_pct"), label="Max DD"),
+    metric("num_trades"),
 )
 """The metric columns of the history table."""
 
@@ -94,7 +61,7 @@ def format_number(value: Any, digits: int = 2, unit: str = "") -> str:
     return f"{value:,.{digits}f}{unit}"
 
 
-def format_metric(metrics: dict[str, Any] | None, metric: Metric) -> str:
+def format_metric(metrics: dict[str, Any] | None, metric: MetricDef) -> str:
     """The metric's value in ``metrics`` (None or absent: an em dash)."""
     return format_number((metrics or {}).get(metric.key), metric.digits, metric.unit)
 

@@ -1,4 +1,4 @@
-"""Parameter sweeps: the JSON API and the dashboard pages.
+"""Parameter sweeps: the JSON API (the pages are ``web.pages.sweeps``).
 
 API (errors are ``{"error", "field"?}``; a bad input is a 400 naming it):
 ``POST /api/sweeps`` (202 ``{sweep_id, status, combos, skipped, chunks, status_url}``),
@@ -11,9 +11,6 @@ and the run request that runs it on its own).
 A thin HTTP layer over the ``sweeps`` package: submission is ``sweeps.service.submit_sweep``
 (validate → INSERT the sweep and its chunks PENDING → enqueue one message per chunk); if
 Redis fails, the chunks not enqueued yet are FAILED "queue unavailable" and the answer is 503.
-
-Pages: ``GET /sweeps`` (list and the form that starts a sweep) and ``GET /sweeps/<id>``
-(live progress, top combos, heatmap and line views), extending the dashboard's base.
 """
 
 from __future__ import annotations
@@ -21,29 +18,15 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
 
-from rules import describe_rules
+from metrics import LOWER_IS_BETTER, SWEEP_METRIC_KEYS
 from runs.contract import RequestError
 from store.models import Sweep
-from sweeps.contract import (
-    CHUNK_SIZE_MAX,
-    CHUNK_SIZE_MIN,
-    RESULT_METRICS,
-    combo_run_request,
-    default_chunk_size,
-)
+from sweeps.contract import combo_run_request
 from sweeps.grid import MAX_COMBOS
 from sweeps.service import (
     QUEUE_UNAVAILABLE,
@@ -58,7 +41,6 @@ from sweeps.service import (
 from sweeps.status import SweepStatus
 from sweeps.store import (
     SORT_COLUMNS,
-    SweepState,
     get_result,
     get_sweep,
     list_chunks,
@@ -66,15 +48,12 @@ from sweeps.store import (
     results_page,
     sweep_states,
 )
-from sweeps.view import AGGREGATES, LOWER_IS_BETTER, aggregate, dimensions, parse_fixed
+from sweeps.view import aggregate, dimensions, parse_fixed
 from web.body import json_object
-from web.dashboard import CONTENT_SECURITY_POLICY
-from web.dashboard_form import TRADING_FIELDS
-from web.dashboard_format import KPI_METRICS
-from web.dashboard_rq import URL_PREFIX
-from web.db import get_session
-from web.errors import DATABASE_ERRORS, ApiError
-from web.present import iso_utc
+from web.db import get_session, image_tag
+from web.errors import DATABASE_ERRORS, ApiError, bad_request
+from web.present import SWEEP_ID, sweep_summary
+from web.query import count
 from web.queue import get_run_queue
 
 logger = logging.getLogger("web.sweeps")
@@ -86,23 +65,6 @@ BEST_COUNT = 10
 
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
 
-SWEEP_METRICS = tuple(m for m in KPI_METRICS if m.key in RESULT_METRICS)
-"""The stored metrics as the pages name them (label, unit, digits, direction)."""
-
-_SWEEP_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_COUNT = re.compile(r"[0-9]{1,9}")
-
-
-@bp.after_request
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
-
-def _bad(exc: RequestError) -> ApiError:
-    return ApiError(400, exc.message, field=exc.field)
-
 
 # -- submitting ------------------------------------------------------------------------
 
@@ -110,22 +72,23 @@ def _bad(exc: RequestError) -> ApiError:
 def _validate(payload: dict):
     """The sweep request, with every ticker's data checked like a run's (400 naming it)."""
     try:
-        return validate_sweep(payload, current_app.config["DATA_DIR"])
+        config = current_app.config
+        return validate_sweep(
+            payload,
+            config["DATA_DIR"],
+            chunk_size=config["SWEEP_CHUNK_SIZE"],
+            bar_limit=config["RUN_MAX_BARS"],
+        )
     except RequestError as exc:
-        raise _bad(exc) from None
-
-
-def _image_tag() -> str | None:
-    tag = current_app.config["IMAGE_TAG"]
-    return str(tag)[:64] if tag else None
+        raise bad_request(exc) from None
 
 
 @bp.post("/api/sweeps")
-def submit():
+def submit() -> ResponseReturnValue:
     """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
     sweep = _validate(json_object())
     try:
-        chunks = submit_sweep(get_session(), get_run_queue().queue, sweep, image_tag=_image_tag())
+        chunks = submit_sweep(get_session(), get_run_queue().queue, sweep, image_tag=image_tag())
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None
@@ -160,52 +123,17 @@ def submit():
 
 
 def _sweep_or_404(sweep_id: str) -> Sweep:
-    row = get_sweep(get_session(), sweep_id) if _SWEEP_ID.match(sweep_id) else None
+    row = get_sweep(get_session(), sweep_id) if SWEEP_ID.match(sweep_id) else None
     if row is None:
         raise ApiError(404, "sweep not found")
     return row
 
 
-def _count(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    if _COUNT.fullmatch(raw) is None or not low <= int(raw) <= high:
-        raise ApiError(400, f"must be an integer between {low} and {high}", field=name)
-    return int(raw)
-
-
-def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=RESULT_METRICS) -> str:
+def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=SWEEP_METRIC_KEYS) -> str:
     value = request.args.get(name, "").strip() or default
     if value not in allowed:
         raise ApiError(400, f"must be one of: {', '.join(allowed)}", field=name)
     return value
-
-
-def _summary(row: Sweep, state: SweepState) -> dict[str, Any]:
-    percent = 100.0 * state.done / state.total if state.total else 0.0
-    return {
-        "sweep_id": row.sweep_id,
-        "status": state.status,
-        "rule_type": row.rule_type,
-        "tickers": row.tickers.split(","),
-        "combos": row.combos,
-        "skipped": row.skipped,
-        "chunks": row.chunks,
-        "chunk_size": row.chunk_size,
-        "progress": {
-            "done": state.done,
-            "failed": state.failed,
-            "total": state.total,
-            "percent": round(percent, 1),
-        },
-        "chunk_states": state.chunks,
-        "created_at": iso_utc(row.created_at),
-        "started_at": iso_utc(state.started_at),
-        "completed_at": iso_utc(state.completed_at),
-        "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
-        "page_url": url_for("sweeps.sweep_page", sweep_id=row.sweep_id),
-    }
 
 
 def _descending(metric: str) -> bool:
@@ -213,14 +141,14 @@ def _descending(metric: str) -> bool:
 
 
 @bp.get("/api/sweeps")
-def list_all():
+def list_all() -> ResponseReturnValue:
     """One page of sweeps, newest first, each with its derived status and progress."""
-    page = _count("page", 1, 1, 10**9 - 1)
-    per_page = _count("per_page", PER_PAGE_DEFAULT, 1, 200)
+    page = count("page", 1, 1, 10**9 - 1)
+    per_page = count("per_page", PER_PAGE_DEFAULT, 1, 200)
     rows, total = list_sweeps(get_session(), page=page, per_page=per_page)
     states = sweep_states(get_session(), rows)
     return {
-        "sweeps": [_summary(row, states[row.sweep_id]) for row in rows],
+        "sweeps": [sweep_summary(row, states[row.sweep_id]) for row in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -234,7 +162,7 @@ def _timings(sweep_id: str) -> dict[str, Any]:
 
 
 @bp.get("/api/sweeps/<sweep_id>")
-def status(sweep_id: str):
+def status(sweep_id: str) -> ResponseReturnValue:
     """The sweep's status and progress (from its chunks), request, timings and best combos."""
     row = _sweep_or_404(sweep_id)
     metric = _metric()
@@ -243,7 +171,7 @@ def status(sweep_id: str):
         get_session(), row.sweep_id, sort=metric, descending=_descending(metric), per_page=10
     )
     return {
-        **_summary(row, state),
+        **sweep_summary(row, state),
         "request": json.loads(row.request_json),
         "timings": _timings(row.sweep_id),
         "metric": metric,
@@ -252,7 +180,7 @@ def status(sweep_id: str):
 
 
 @bp.get("/api/sweeps/<sweep_id>/results")
-def results(sweep_id: str):
+def results(sweep_id: str) -> ResponseReturnValue:
     """Stored combos sorted by ``sort`` (any metric or combo_no; ``order`` asc|desc, default
     best first), ``page``/``per_page`` (<= 500), ``top`` (only the first N), ``ticker``."""
     row = _sweep_or_404(sweep_id)
@@ -261,9 +189,9 @@ def results(sweep_id: str):
     if order not in ("", "asc", "desc"):
         raise ApiError(400, "must be asc or desc", field="order")
     descending = order == "desc" if order else (sort != "combo_no" and _descending(sort))
-    page = _count("page", 1, 1, 10**9 - 1)
-    per_page = _count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    top = _count("top", 0, 1, MAX_COMBOS) or None
+    page = count("page", 1, 1, 10**9 - 1)
+    per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    top = count("top", 0, 1, MAX_COMBOS) or None
     ticker = request.args.get("ticker", "").strip().upper() or None
     rows, total = results_page(
         get_session(),
@@ -287,7 +215,7 @@ def results(sweep_id: str):
 
 
 @bp.get("/api/sweeps/<sweep_id>/results.csv")
-def results_csv(sweep_id: str):
+def results_csv(sweep_id: str) -> ResponseReturnValue:
     """Every stored combo as CSV: combo_no, ticker, the swept params, the metrics."""
     row = _sweep_or_404(sweep_id)
     response = Response(stream_with_context(csv_chunks(get_session(), row)), mimetype="text/csv")
@@ -321,7 +249,7 @@ def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
             fixed=fixed,
         )
     except RequestError as exc:
-        raise _bad(exc) from None
+        raise bad_request(exc) from None
     return {
         "sweep_id": row.sweep_id,
         "metric": metric,
@@ -333,20 +261,20 @@ def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
 
 
 @bp.get("/api/sweeps/<sweep_id>/heatmap")
-def heatmap(sweep_id: str):
+def heatmap(sweep_id: str) -> ResponseReturnValue:
     """``metric`` over dimensions ``x`` and ``y``; others fixed (``fix.<dim>=v``) or
     aggregated (``agg`` max|mean|min); each cell names its best combo."""
     return _view(sweep_id, two_d=True)
 
 
 @bp.get("/api/sweeps/<sweep_id>/line")
-def line(sweep_id: str):
+def line(sweep_id: str) -> ResponseReturnValue:
     """``metric`` over dimension ``x``; others fixed or aggregated as for the heatmap."""
     return _view(sweep_id, two_d=False)
 
 
 @bp.get("/api/sweeps/<sweep_id>/combos/<int(max=999999999):combo_no>")
-def combo(sweep_id: str, combo_no: int):
+def combo(sweep_id: str, combo_no: int) -> ResponseReturnValue:
     """One stored combo and ``run_request``: the body that runs it on its own, with charts."""
     row = _sweep_or_404(sweep_id)
     result = get_result(get_session(), row.sweep_id, combo_no)
@@ -355,89 +283,3 @@ def combo(sweep_id: str, combo_no: int):
     body = result_dict(result)
     stored = json.loads(row.request_json)
     return {**body, "run_request": combo_run_request(stored, result.ticker, body["params"])}
-
-
-# -- pages -----------------------------------------------------------------------------
-
-
-def _nav() -> dict[str, Any]:
-    mounted = current_app.config.get("RQ_DASHBOARD_MOUNTED")
-    return {"rq_url": URL_PREFIX + "/" if mounted else None}
-
-
-def _tickers() -> list[dict[str, Any]]:
-    from data import load_catalog
-
-    catalog = load_catalog(current_app.config["DATA_DIR"])
-    return [
-        {"ticker": t.ticker, "name": t.name, "synthetic": t.synthetic} for t in catalog.tickers()
-    ]
-
-
-@bp.get("/sweeps")
-def sweeps_page():
-    """Recent sweeps and the form that starts one."""
-    rows, total = list_sweeps(get_session(), per_page=50)
-    states = sweep_states(get_session(), rows)
-    page_data = {
-        "rules": describe_rules(),
-        "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
-        "submit_url": url_for("sweeps.submit"),
-        "list_url": url_for("sweeps.list_all"),
-        "sweep_url": url_for("sweeps.sweep_page", sweep_id="SWEEP_ID"),
-        "chunk_size": default_chunk_size(),
-        "chunk_min": CHUNK_SIZE_MIN,
-        "chunk_max": CHUNK_SIZE_MAX,
-        "max_combos": MAX_COMBOS,
-    }
-    return render_template(
-        "sweeps/list.html",
-        sweeps=[_summary(row, states[row.sweep_id]) for row in rows],
-        total=total,
-        tickers=_tickers(),
-        page_data=page_data,
-        **_nav(),
-    )
-
-
-@bp.get("/sweeps/<sweep_id>")
-def sweep_page(sweep_id: str):
-    """One sweep: live progress, the top combos, heatmap and line views."""
-    row = get_sweep(get_session(), sweep_id) if _SWEEP_ID.match(sweep_id) else None
-    if row is None:
-        message = f"There is no sweep with id {sweep_id[:80]}."
-        return render_template(
-            "dashboard/error.html", title="sweep not found", message=message
-        ), 404
-    stored = json.loads(row.request_json)
-    page_data = {
-        "sweep_id": row.sweep_id,
-        "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
-        "results_url": url_for("sweeps.results", sweep_id=row.sweep_id),
-        "heatmap_url": url_for("sweeps.heatmap", sweep_id=row.sweep_id),
-        "line_url": url_for("sweeps.line", sweep_id=row.sweep_id),
-        "combo_url": url_for("sweeps.combo", sweep_id=row.sweep_id, combo_no=0)[:-1],
-        "submit_url": url_for("runs.submit"),
-        "run_url": url_for("dashboard.run_page", run_id="RUN_ID"),
-        "dimensions": dimensions(stored),
-        "metrics": [
-            {
-                "key": m.key,
-                "label": m.label,
-                "unit": m.unit,
-                "digits": m.digits,
-                "lower_is_better": m.key in LOWER_IS_BETTER,
-            }
-            for m in SWEEP_METRICS
-        ],
-        "aggregates": list(AGGREGATES),
-    }
-    return render_template(
-        "sweeps/sweep.html",
-        sweep=row,
-        stored=stored,
-        request_text=json.dumps(stored, indent=1)[:20000],
-        csv_url=url_for("sweeps.results_csv", sweep_id=row.sweep_id),
-        page_data=page_data,
-        **_nav(),
-    )

@@ -1,0 +1,25 @@
+"""What each metric is — its key, label, unit, decimals and which direction is better — in
+one registry (``metrics.registry``). Computing metrics is the engine's and the adapters'
+job; this package only describes them, imports nothing of the project, and is read by every
+layer that names a metric: the stored sweep columns (store), the sweep ranking and CSV
+(sweeps), the pages and their JavaScript (web) and the bulk scripts."""
+
+from metrics.registry import (
+    LOWER_IS_BETTER,
+    METRICS,
+    SWEEP_METRIC_KEYS,
+    SWEEP_METRICS,
+    MetricDef,
+    metric,
+    metrics_json,
+)
+
+__all__ = [
+    "LOWER_IS_BETTER",
+    "METRICS",
+    "SWEEP_METRICS",
+    "SWEEP_METRIC_KEYS",
+    "MetricDef",
+    "metric",
+    "metrics_json",
+]

@@ -1,0 +1,17 @@
+"""The JSON API, one blueprint per resource: run submission and status, run history, the
+catalog (rules, tickers), presets, JSON schemas, the dashboard's run data and exports,
+sweeps, and the health probes. Shared request/response helpers live in ``web`` itself
+(``web.body``, ``web.query``, ``web.present``, ``web.errors``); the API never imports the
+pages (``web.pages``), nor they it (import-linter)."""
+
+BLUEPRINTS = (
+    "web.api.runs",
+    "web.api.history",
+    "web.api.catalog",
+    "web.api.presets",
+    "web.api.health",
+    "web.api.run_data",
+    "web.api.sweeps",
+    "web.api.schema",
+)
+"""Modules whose ``bp`` the app factory registers, in order."""

@@ -1,0 +1,40 @@
+"""Run history: ``GET /api/runs``, newest first, paginated and filtered.
+
+Query parameters (an empty value means "no filter", as an HTML form sends it):
+``page`` (>= 1, default 1), ``per_page`` (1..200, default 50), ``status`` (PENDING,
+RUNNING, SUCCEEDED, FAILED), ``ticker`` (any case), ``rule`` (a rule type, any case).
+An invalid value is a 400 naming the parameter. Pages never load result JSON.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+
+from runs.store import list_runs
+from web.db import get_session
+from web.present import run_summary
+from web.query import count, run_filter
+
+bp = Blueprint("history", __name__, url_prefix="/api")
+
+PER_PAGE_DEFAULT = 50
+PER_PAGE_MAX = 200
+
+
+@bp.get("/runs")
+def list_history() -> ResponseReturnValue:
+    """One page of runs, newest first, with the total count and number of pages."""
+    filters = run_filter()
+    page = count("page", 1, 1, 10**9 - 1)
+    per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    rows, total = list_runs(get_session(), filters, page=page, per_page=per_page)
+    return {
+        "runs": [run_summary(row) for row in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": math.ceil(total / per_page),
+    }

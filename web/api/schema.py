@@ -1,0 +1,58 @@
+"""JSON Schemas of the request bodies, generated from the pydantic models that validate them:
+``GET /api/schema/run`` (a run request, rule params included), ``GET /api/schema/sweep``
+(a sweep request: the run's fields, partial params, the grid, tickers and chunk size) and
+``GET /api/schema/preset``. The dashboard forms validate from the run and sweep schemas."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from sweeps.contract import default_chunk_size
+
+bp = Blueprint("schema", __name__, url_prefix="/api/schema")
+
+
+@cache
+def run_schema() -> dict[str, Any]:
+    """The run request's JSON Schema (built once per process)."""
+    from runs.request_model import json_schema
+
+    return json_schema()
+
+
+@cache
+def sweep_schema(chunk_size: int) -> dict[str, Any]:
+    """The sweep request's JSON Schema with the app's default chunk size (built once)."""
+    from sweeps.request_model import sweep_json_schema
+
+    return sweep_json_schema(chunk_size)
+
+
+@cache
+def preset_schema() -> dict[str, Any]:
+    """The preset body's JSON Schema (built once per process)."""
+    from web.api.presets import PresetBody
+
+    return PresetBody.model_json_schema()
+
+
+@bp.get("/run")
+def run() -> ResponseReturnValue:
+    """The JSON Schema of ``POST /run_backtest``'s body."""
+    return jsonify(run_schema())
+
+
+@bp.get("/sweep")
+def sweep() -> ResponseReturnValue:
+    """The JSON Schema of ``POST /api/sweeps``' body."""
+    return jsonify(sweep_schema(default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"])))
+
+
+@bp.get("/preset")
+def preset() -> ResponseReturnValue:
+    """The JSON Schema of ``POST /api/strategies``' body."""
+    return jsonify(preset_schema())

@@ -1,0 +1,195 @@
+"""The dashboard's run pages, server-rendered: ``GET /`` (the run form), ``GET /runs``
+(history), ``GET /runs/<id>`` (one run), ``GET /compare?ids=a,b`` (side by side). Their
+scripts read the JSON API (``web.api``: the run's result and exports, the lookup they poll,
+the queue panel, the compared curves).
+
+The run page never loads ``result_json``: the first tab (Stats) is rendered from the
+metrics column and the page's script fetches the result for the other tabs. With
+RQ_DASHBOARD_ENABLED=1, rq-dashboard is mounted at ``/rq``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from metrics import METRICS
+from rules import RULES, describe_rules
+from runs.store import RunFilter, get_run_header, get_run_summaries, list_runs
+from store.models import utcnow
+from web.db import get_session
+from web.errors import ApiError
+from web.pages import format as page_format
+from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
+from web.pages.layout import error_page, nav, register_unavailable, tickers
+from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
+from web.present import iso_utc, json_or_none, run_label, run_summary
+from web.query import COMPARE_MAX, count, is_run_id, run_filter, run_ids
+from work.status import ALL_STATUSES, FINISHED
+
+bp = Blueprint("dashboard", __name__)
+register_unavailable(bp)
+
+PER_PAGE = 50
+"""Runs per history page."""
+
+
+@bp.record_once
+def _setup(state) -> None:
+    """Register the template filters and, when enabled, mount rq-dashboard."""
+    page_format.init_app(state.app)
+    state.app.config.setdefault("RQ_DASHBOARD_MOUNTED", False)
+    if rq_dashboard_enabled(state.app):
+        mount_rq_dashboard(state.app)
+        state.app.config["RQ_DASHBOARD_MOUNTED"] = True
+
+
+@bp.get("/")
+def form() -> ResponseReturnValue:
+    """The run form (prefilled from ``?from=<run_id>`` when that run exists)."""
+    initial = None
+    source = request.args.get("from", "")
+    if is_run_id(source):
+        row = get_run_header(get_session(), source)
+        if row is not None:
+            initial = json_or_none(row.request_json)
+            initial.pop("run_id", None)
+    return render_template(
+        "dashboard/form.html",
+        tickers=tickers(),
+        rules=describe_rules(),
+        trading_fields=[f.to_dict() for f in TRADING_FIELDS],
+        number_fields=NUMBER_FIELDS,
+        initial=initial,
+        **nav(),
+    )
+
+
+def _page_number() -> int:
+    """The ``page`` query parameter; a page that is no page number shows the first."""
+    try:
+        return count("page", 1, 1, 10**9 - 1)
+    except ApiError:
+        return 1
+
+
+def _page_links(page: int, pages: int) -> list[int | None]:
+    """Page numbers to link: the first, the last and two around ``page``; None is a gap.
+
+    >>> _page_links(5, 9)
+    [1, None, 3, 4, 5, 6, 7, None, 9]
+    """
+    shown = sorted({1, pages, *range(max(page - 2, 1), min(page + 2, pages) + 1)})
+    links: list[int | None] = []
+    for number in shown:
+        if links and number - links[-1] > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
+@bp.get("/runs")
+def history() -> ResponseReturnValue:
+    """Every run, newest first, paginated and filtered by status, ticker and rule."""
+    error = None
+    try:
+        filters = run_filter()
+    except ApiError as exc:
+        error = f"{exc.field}: {exc.message}"
+        filters = RunFilter()
+    page = _page_number()
+    rows, total = list_runs(get_session(), filters, page=page, per_page=PER_PAGE)
+    pages = max(math.ceil(total / PER_PAGE), 1)
+    return render_template(
+        "dashboard/runs.html",
+        runs=[run_summary(row) for row in rows],
+        filters=filters,
+        error=error,
+        page=page,
+        pages=pages,
+        page_links=_page_links(min(page, pages), pages),
+        total=total,
+        statuses=ALL_STATUSES,
+        tickers=tickers(),
+        rule_types=list(RULES),
+        history_metrics=page_format.HISTORY_METRICS,
+        history_metrics_data=[
+            {
+                "key": m.key,
+                "digits": m.digits,
+                "unit": m.unit,
+                "signed": m.key in page_format.SIGNED_KEYS,
+            }
+            for m in page_format.HISTORY_METRICS
+        ],
+        **nav(),
+    )
+
+
+def _not_found(run_id: str) -> tuple[str, int]:
+    return error_page(404, "run not found", f"There is no run with id {run_id[:80]}.")
+
+
+@bp.get("/runs/<run_id>")
+def run_page(run_id: str) -> ResponseReturnValue:
+    """One run: KPIs, charts, trades, provenance; a waiting run refreshes itself."""
+    row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
+    if row is None:
+        return _not_found(run_id)
+    metrics = json_or_none(row.metrics_json) or {}
+    run_request = json_or_none(row.request_json) or {}
+    return render_template(
+        "dashboard/run.html",
+        run=row,
+        run_request=run_request,
+        request_text=json.dumps(run_request, indent=2),
+        metrics=metrics,
+        kpis=METRICS,
+        created_iso=iso_utc(row.created_at),
+        now_iso=iso_utc(utcnow()),
+        queued_for=page_format.duration(row.created_at, row.started_at),
+        ran_for=page_format.duration(row.started_at, row.completed_at),
+        finished=row.status in FINISHED,
+        **nav(),
+    )
+
+
+@bp.get("/compare")
+def compare() -> ResponseReturnValue:
+    """Finished runs side by side: a metrics table and their equity curves on one chart."""
+    try:
+        ids = run_ids(COMPARE_MAX)
+    except ApiError as exc:
+        return error_page(400, "cannot compare", f"{exc.field}: {exc.message}")
+    rows = get_run_summaries(get_session(), ids)
+    found = {row.run_id for row in rows}
+    runs = [
+        {
+            "row": row,
+            "label": run_label(row),
+            "metrics": json_or_none(row.metrics_json) or {},
+            "request": json_or_none(row.request_json) or {},
+        }
+        for row in rows
+    ]
+    table = []
+    for metric in METRICS:
+        values = [run["metrics"].get(metric.key) for run in runs]
+        table.append(
+            {
+                "metric": metric,
+                "values": values,
+                "best": page_format.best_index(values, metric.better),
+            }
+        )
+    return render_template(
+        "dashboard/compare.html",
+        runs=runs,
+        table=table,
+        missing=[run_id for run_id in ids if run_id not in found],
+        ids=",".join(run["row"].run_id for run in runs),
+        **nav(),
+    )

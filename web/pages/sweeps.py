@@ -1,0 +1,84 @@
+"""Parameter sweeps' pages: ``GET /sweeps`` (recent sweeps and the form that starts one) and
+``GET /sweeps/<id>`` (live progress, top combos, heatmap and line views), extending the
+dashboard's base. Their scripts (``static/sweeps.js``) read the JSON API
+(``web.api.sweeps``) at the URLs the page data names.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from metrics import SWEEP_METRICS, metrics_json
+from rules import describe_rules
+from sweeps.contract import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN, default_chunk_size
+from sweeps.grid import MAX_COMBOS
+from sweeps.store import get_sweep, list_sweeps, sweep_states
+from sweeps.view import AGGREGATES, dimensions
+from web.db import get_session
+from web.pages.form_fields import TRADING_FIELDS
+from web.pages.layout import error_page, nav, register_unavailable, tickers
+from web.present import SWEEP_ID, sweep_summary
+
+bp = Blueprint("sweep_pages", __name__)
+register_unavailable(bp)
+
+
+@bp.get("/sweeps")
+def sweeps_page() -> ResponseReturnValue:
+    """Recent sweeps and the form that starts one."""
+    rows, total = list_sweeps(get_session(), per_page=50)
+    states = sweep_states(get_session(), rows)
+    page_data = {
+        "rules": describe_rules(),
+        "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
+        "submit_url": url_for("sweeps.submit"),
+        "schema_url": url_for("schema.sweep"),
+        "list_url": url_for("sweeps.list_all"),
+        "sweep_url": url_for("sweep_pages.sweep_page", sweep_id="SWEEP_ID"),
+        "chunk_size": default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"]),
+        "chunk_min": CHUNK_SIZE_MIN,
+        "chunk_max": CHUNK_SIZE_MAX,
+        "max_combos": MAX_COMBOS,
+    }
+    return render_template(
+        "sweeps/list.html",
+        sweeps=[sweep_summary(row, states[row.sweep_id]) for row in rows],
+        total=total,
+        tickers=tickers(),
+        page_data=page_data,
+        **nav(),
+    )
+
+
+@bp.get("/sweeps/<sweep_id>")
+def sweep_page(sweep_id: str) -> ResponseReturnValue:
+    """One sweep: live progress, the top combos, heatmap and line views."""
+    row = get_sweep(get_session(), sweep_id) if SWEEP_ID.match(sweep_id) else None
+    if row is None:
+        return error_page(404, "sweep not found", f"There is no sweep with id {sweep_id[:80]}.")
+    stored = json.loads(row.request_json)
+    page_data = {
+        "sweep_id": row.sweep_id,
+        "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
+        "results_url": url_for("sweeps.results", sweep_id=row.sweep_id),
+        "heatmap_url": url_for("sweeps.heatmap", sweep_id=row.sweep_id),
+        "line_url": url_for("sweeps.line", sweep_id=row.sweep_id),
+        "combo_url": url_for("sweeps.combo", sweep_id=row.sweep_id, combo_no=0)[:-1],
+        "submit_url": url_for("runs.submit"),
+        "run_url": url_for("dashboard.run_page", run_id="RUN_ID"),
+        "dimensions": dimensions(stored),
+        "metrics": [{**m, "lower_is_better": m["better"] < 0} for m in metrics_json(SWEEP_METRICS)],
+        "aggregates": list(AGGREGATES),
+    }
+    return render_template(
+        "sweeps/sweep.html",
+        sweep=row,
+        stored=stored,
+        request_text=json.dumps(stored, indent=1)[:20000],
+        csv_url=url_for("sweeps.results_csv", sweep_id=row.sweep_id),
+        page_data=page_data,
+        **nav(),
+    )
