@@ -4,7 +4,7 @@ All N runs share the bars and trading parameters and differ by their signals (on
 parameter set), so a parameter sweep is one vectorised pass and a single run is the same
 code with N = 1: a sweep's numbers equal a single run's bit for bit.
 
-Execution convention (README "Execution convention"):
+Execution convention (docs/execution.md, "Execution convention"):
 
 * The desired position after bar t follows the most recent signal up to t: an entry means
   long; an exit means flat (``longonly``) or short (``longshort``). A bar where entry and

@@ -1,6 +1,6 @@
 """Core metrics, computed row by row for N equity paths (the only core KPI code).
 
-Conventions (README "Metric definitions"):
+Conventions (docs/execution.md, "Metric definitions"):
 * total_return_pct: (final equity / initial capital − 1) × 100.
 * sharpe_ratio: mean / sample std (ddof 1) of the bar-to-bar returns of equity, × √252,
   risk-free rate 0. Undefined (NaN) when the std is 0 or there are fewer than 3 bars.
