@@ -10,6 +10,15 @@ registered kind (``consumer.reaper.reap``) periodically (SCALER_REAPER_INTERVAL 
 default 30), as the CronJob does on a cluster. It knows no kind of work itself: a consumer
 takes whatever message is next.
 
+SCALER_RUNTIME picks what a Job is: ``process`` (default) a ``python -m consumer`` child;
+``podman`` a container of SCALER_IMAGE (default ``stock-backtest:$IMAGE_TAG``) started with
+the flags ``consumer.pod_template`` derives from the same manifest's pod template — user,
+read-only root, dropped capabilities, cpu and memory limits, /tmp as a fresh emptyDir (a
+host directory, where the claim file of the readiness probe is read), the ConfigMap from
+the kustomization's generator and the Secret's keys from this process's environment
+(``consumer.pod_template.local_env``), on the host network. ``python -m scripts.container
+build`` makes the image; CONTAINERS_CONF as ``python -m scripts.container env`` prints it.
+
 Ctrl-C / SIGTERM: stop starting consumers, send SIGTERM to the running ones (RQ finishes the
 current run first), wait up to SCALER_GRACE seconds (default 60), then kill what is left.
 """
@@ -58,6 +67,73 @@ class Poll:
 class _Consumer:
     process: subprocess.Popen
     claim_file: Path
+    folder: Path | None = None  # a container's env file and emptyDir, removed when it ends
+
+
+class PodmanJobs:
+    """Starts a Job as a container of ``image``, with the pod template's settings."""
+
+    def __init__(self, document: dict, image: str, machine_env: dict[str, str]) -> None:
+        from consumer.pod_template import (
+            CONSUMER_CONTAINER,
+            local_env,
+            pod_settings,
+        )
+
+        for key in ("DATABASE_URL", "REDIS_URL"):
+            if not machine_env.get(key) or machine_env[key].startswith(("sqlite", "unix")):
+                raise ValueError(
+                    f"SCALER_RUNTIME=podman needs {key} naming a server: a container cannot "
+                    "reach the embedded default's files"
+                )
+        self.image = image
+        self.settings = pod_settings(document, CONSUMER_CONTAINER)
+        self.env = local_env(self.settings, kustomize_config_maps(), machine_env)
+        self.claim = self.env.get("CLAIM_FILE") or "/tmp/consumer-claimed"
+
+    def start(self, folder: Path, name: str) -> _Consumer:
+        from consumer.pod_template import (
+            host_path,
+            podman_run_args,
+            prepare_empty_dir,
+            write_env_file,
+        )
+
+        folder.mkdir(parents=True)
+        volumes = {
+            empty.mount_path: prepare_empty_dir(folder / f"volume-{index}", self.settings)
+            for index, empty in enumerate(self.settings.empty_dirs)
+            if not empty.memory
+        }
+        claim = host_path(self.claim, volumes)
+        if claim is None:
+            raise ValueError(f"CLAIM_FILE {self.claim} is on no disk-backed emptyDir of the pod")
+        env = write_env_file(folder / "env", {**self.env, "HOSTNAME": name})
+        args = podman_run_args(self.settings, self.image, env_file=env, empty_dir_paths=volumes)
+        # host network: this machine's services; --no-healthcheck: Kubernetes ignores the
+        # image's HEALTHCHECK, and podman cannot schedule one without systemd.
+        command = ["podman", "run", "--rm", "--name", name, "--network", "host"]
+        process = subprocess.Popen([*command, "--no-healthcheck", *args])
+        logger.info("started container %s of %s", name, self.image)
+        return _Consumer(process, claim, folder)
+
+
+def kustomize_config_maps() -> dict[str, dict[str, str]]:
+    """The configMapGenerator literals of the project's k8s/ kustomizations, overlays left
+    out (a machine's own environment overrides them instead), by ConfigMap name; empty where
+    k8s/ is not shipped (the image)."""
+    import yaml
+
+    from consumer.pod_template import config_map_literals
+
+    files = [
+        path
+        for path in sorted((PROJECT_ROOT / "k8s").rglob("kustomization.yaml"))
+        if "overlays" not in path.relative_to(PROJECT_ROOT).parts
+    ]
+    documents = [yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in files]
+    names = {g.get("name") for d in documents for g in d.get("configMapGenerator") or []}
+    return {name: config_map_literals(documents, name) for name in names if name}
 
 
 class LocalScaler:
@@ -72,6 +148,7 @@ class LocalScaler:
         env: dict[str, str] | None = None,
         reaper=None,
         reaper_interval: float = 30.0,
+        podman: PodmanJobs | None = None,
     ) -> None:
         self.spec = spec
         self.connection = connection
@@ -79,6 +156,7 @@ class LocalScaler:
         self.env = dict(env if env is not None else os.environ)
         self.reaper = reaper
         self.reaper_interval = reaper_interval
+        self.podman = podman
         self.consumers: list[_Consumer] = []
         self.claims_dir = Path(tempfile.mkdtemp(prefix="consumer-claims-"))
         self.max_seen = 0
@@ -96,6 +174,8 @@ class LocalScaler:
             if code != 0:
                 logger.warning("consumer pid %s exited with %s", consumer.process.pid, code)
             consumer.claim_file.unlink(missing_ok=True)
+            if consumer.folder is not None:
+                shutil.rmtree(consumer.folder, ignore_errors=True)
         self.consumers = alive
 
     def _pending(self) -> int:
@@ -105,6 +185,10 @@ class LocalScaler:
 
     def _start_consumer(self) -> None:
         self._serial += 1
+        if self.podman is not None:
+            name = f"local-consumer-{uuid.uuid4().hex[:8]}-{self._serial}"
+            self.consumers.append(self.podman.start(self.claims_dir / name, name))
+            return
         claim = self.claims_dir / f"{uuid.uuid4().hex}.claimed"
         env = dict(self.env, CLAIM_FILE=str(claim), HOSTNAME=f"local-consumer-{self._serial}")
         process = subprocess.Popen(self.command, env=env, cwd=PROJECT_ROOT)
@@ -183,12 +267,32 @@ def main() -> int:
         spec.list_name,
     )
     env = dict(os.environ, RQ_QUEUE=queue_name)
+    runtime = os.environ.get("SCALER_RUNTIME") or "process"
+    if runtime not in ("process", "podman"):
+        logger.error("SCALER_RUNTIME must be process or podman, not %r", runtime)
+        return 2
+    podman = None
+    if runtime == "podman":
+        import yaml
+
+        image = (
+            os.environ.get("SCALER_IMAGE")
+            or f"stock-backtest:{os.environ.get('IMAGE_TAG') or 'dev'}"
+        )
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            podman = PodmanJobs(document, image, env)
+        except ValueError as exc:
+            logger.error("%s", exc)
+            return 2
+        logger.info("jobs are containers of %s", image)
     scaler = LocalScaler(
         spec,
         connection,
         env=env,
         reaper=lambda: reap(connection, sessions, queue_name),
         reaper_interval=float(os.environ.get("SCALER_REAPER_INTERVAL", 30)),
+        podman=podman,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

