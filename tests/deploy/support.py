@@ -234,12 +234,22 @@ def object_errors(doc: dict) -> list[str]:
 
 
 def configmap_literals() -> dict[str, str]:
-    """The backtest-config literals of k8s/kustomization.yaml's configMapGenerator."""
-    kustomization = load_doc(K8S_DIR / "kustomization.yaml")
+    """The backtest-config literals of k8s/base/kustomization.yaml's configMapGenerator."""
+    kustomization = load_doc(K8S_DIR / "base" / "kustomization.yaml")
     (generator,) = [
         g for g in kustomization["configMapGenerator"] if g["name"] == "backtest-config"
     ]
     return dict(literal.split("=", 1) for literal in generator["literals"])
+
+
+def cluster_mysql_image() -> str:
+    """The MySQL server image of the cluster (k8s/base/mysql-statefulset.yaml): compose and
+    CI's service run the same one."""
+    statefulset = load_doc(K8S_DIR / "base" / "mysql-statefulset.yaml")
+    (container,) = [
+        c for c in statefulset["spec"]["template"]["spec"]["containers"] if c["name"] == "mysql"
+    ]
+    return container["image"]
 
 
 def image_tag(image: str) -> tuple[str, str | None]:

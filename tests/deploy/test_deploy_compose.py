@@ -16,6 +16,7 @@ import yaml
 from tests.deploy.support import (
     KEDA_DIR,
     ROOT,
+    cluster_mysql_image,
     configmap_literals,
     find_tool,
     image_tag,
@@ -39,6 +40,7 @@ SETTINGS = (
     "RQ_RESULT_TTL",
     "RQ_FAILURE_TTL",
     "CLAIM_FILE",
+    "DB_RETRY_SECONDS",
     "SCALER_MANIFEST",
     "RQ_DASHBOARD_ENABLED",
     "MPLCONFIGDIR",
@@ -186,7 +188,9 @@ def test_app_services_share_one_image_tagged_by_image_tag(raw: dict) -> None:
 def test_app_services_run_their_entrypoints(compose: dict) -> None:
     """Each app service runs the fixed command of its role (web: the image's gunicorn CMD)."""
     services = compose["services"]
-    assert services["init-db"]["command"] == ["python", "-m", "web", "init-db"]
+    assert services["init-db"]["command"][:4] == ["python", "-m", "web", "init-db"]
+    # it retries on its own: podman-compose ignores `condition: service_healthy`
+    assert services["init-db"]["command"][4] == "--wait"
     assert services["scaler"]["command"] == ["python", "-m", "consumer.scaler"]
     assert "command" not in services["web"]
 
@@ -208,7 +212,7 @@ def test_data_lives_in_named_volumes(compose: dict) -> None:
     assert compose["services"]["mysql"]["volumes"] == ["mysql-data:/var/lib/mysql"]
     assert compose["services"]["redis"]["volumes"] == ["redis-data:/data"]
     assert set(compose["volumes"]) == {"mysql-data", "redis-data"}
-    assert compose["services"]["mysql"]["image"] == "mysql:8.0"
+    assert compose["services"]["mysql"]["image"] == cluster_mysql_image()
 
 
 def test_init_db_runs_after_mysql_and_gates_web_and_scaler(compose: dict) -> None:

@@ -1,25 +1,29 @@
-"""Offline validation and policy tests for the Kubernetes manifests in k8s/ (kustomize base).
+"""Offline validation and policy tests for the Kubernetes manifests: the kustomize base in
+k8s/base and what each overlay (k8s/overlays/dev, k8s/overlays/prod) renders.
 
 Every object is checked by kubernetes-validate in strict mode (unknown fields rejected) against
-the newest Kubernetes it bundles, both file by file and as rendered by `kubectl kustomize k8s/`
-(which also pulls in ../keda); KEDA objects go to the CRD schemas instead.
+the newest Kubernetes it bundles, both file by file and as rendered by `kubectl kustomize` of the
+base and of both overlays (which also pull in keda/); KEDA objects go to the CRD schemas instead.
+The workload policies run on both overlays. Overlay-specific tests are in
+test_deploy_k8s_overlays.py, Argo CD's waves and projects in test_deploy_k8s_argocd.py, Pod
+Security and NetworkPolicies in test_deploy_k8s_security.py; this module also holds the helpers
+those share.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
 from tests.deploy.support import (
-    APP_COMPONENTS,
     APP_IMAGE,
     K8S_DIR,
     KEDA_DIR,
     by_kind,
-    configmap_literals,
     containers,
     image_tag,
     is_crd_kind,
@@ -35,11 +39,33 @@ from tests.deploy.support import (
 )
 
 NAMESPACE = "stock-backtest"
-NOT_IN_KUSTOMIZATION = {"kustomization.yaml", "kustomizeconfig.yaml", "secret-template.yaml"}
+BASE_DIR = K8S_DIR / "base"
+OVERLAY_DIRS = {"dev": K8S_DIR / "overlays" / "dev", "prod": K8S_DIR / "overlays" / "prod"}
+APP_COMPONENTS = ("web", "consumer", "reaper", "db-init")
+"""The workloads that run the app image."""
+TEMPLATE_FILES = {
+    "secret-template.yaml",
+    "ghcr-pull-secret-template.yaml",
+    "mysql-restore-job-template.yaml",
+}
+"""Base files applied by hand, never kustomized."""
 RESOURCE_FILES = sorted(
-    path for path in K8S_DIR.glob("*.yaml") if path.name not in NOT_IN_KUSTOMIZATION
+    path
+    for path in BASE_DIR.glob("*.yaml")
+    if path.name not in {"kustomization.yaml", "kustomizeconfig.yaml", *TEMPLATE_FILES}
 )
-SHA_TAG = re.compile(r"^[0-9a-f]{7,40}$")
+PULL_SECRET = "ghcr-pull"
+MYSQL_IMAGE = re.compile(r"^mysql:8\.4\.\d+$")
+"""MySQL's LTS series, pinned to a patch release."""
+
+
+def base_literals() -> dict[str, str]:
+    """The backtest-config literals of k8s/base/kustomization.yaml's configMapGenerator."""
+    kustomization = load_doc(BASE_DIR / "kustomization.yaml")
+    (generator,) = [
+        g for g in kustomization["configMapGenerator"] if g["name"] == "backtest-config"
+    ]
+    return dict(literal.split("=", 1) for literal in generator["literals"])
 
 
 def component(doc: dict) -> str | None:
@@ -54,32 +80,48 @@ def app_workloads(docs: list[dict]) -> list[dict]:
     return [doc for doc in docs if component(doc) in APP_COMPONENTS]
 
 
+def env_of(container: dict) -> dict[str, dict]:
+    """A container's env entries by name."""
+    return {entry["name"]: entry for entry in container.get("env", [])}
+
+
+@pytest.fixture(scope="module", params=sorted(OVERLAY_DIRS))
+def rendered(request: pytest.FixtureRequest) -> list[dict]:
+    """Everything `kubectl apply -k k8s/overlays/<env>` would send to the cluster."""
+    return kustomize(OVERLAY_DIRS[request.param])
+
+
 @pytest.fixture(scope="module")
-def rendered() -> list[dict]:
-    """Everything `kubectl apply -k k8s/` would send to the cluster."""
-    return kustomize(K8S_DIR)
+def base_rendered() -> list[dict]:
+    """The base rendered alone (placeholder image, base sizes)."""
+    return kustomize(BASE_DIR)
 
 
 @pytest.fixture(scope="module")
 def kustomization() -> dict:
-    """k8s/kustomization.yaml."""
-    return load_doc(K8S_DIR / "kustomization.yaml")
+    """k8s/base/kustomization.yaml."""
+    return load_doc(BASE_DIR / "kustomization.yaml")
 
 
 # --- schema validation ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "path", [*RESOURCE_FILES, K8S_DIR / "secret-template.yaml"], ids=lambda p: p.name
+    "path",
+    [*RESOURCE_FILES, *(BASE_DIR / name for name in sorted(TEMPLATE_FILES))],
+    ids=lambda p: p.name,
 )
-def test_each_k8s_file_passes_strict_kubernetes_schema(path: Path) -> None:
-    """Every k8s/ resource file (and the Secret template) is valid for the newest Kubernetes."""
+def test_each_base_file_passes_strict_kubernetes_schema(path: Path) -> None:
+    """Every base resource file (and each template) is valid for the newest Kubernetes."""
     for doc in load_docs(path):
         assert kubernetes_errors(doc) == [], path.name
 
 
-def test_kustomize_output_passes_strict_validation(rendered: list[dict]) -> None:
-    """Every rendered object passes strict kubernetes-validate, or its KEDA CRD schema."""
+@pytest.mark.parametrize("directory", [BASE_DIR, *OVERLAY_DIRS.values()], ids=lambda p: p.name)
+def test_kustomize_output_passes_strict_validation(directory: Path) -> None:
+    """Every object the base and each overlay render passes strict kubernetes-validate, or its
+    KEDA CRD schema."""
+    rendered = kustomize(directory)
     errors = {f"{d['kind']}/{d['metadata']['name']}": object_errors(d) for d in rendered}
     assert {where: errs for where, errs in errors.items() if errs} == {}
 
@@ -96,7 +138,7 @@ def test_strict_validation_rejects_unknown_and_mistyped_fields(rendered: list[di
 
 
 def test_kustomize_output_contains_the_keda_objects(rendered: list[dict]) -> None:
-    """`kubectl apply -k k8s/` also deploys keda/: the ScaledJob and its TriggerAuthentication."""
+    """Each overlay also deploys keda/: the ScaledJob and its TriggerAuthentication."""
     keda = {(d["kind"], d["metadata"]["name"]) for d in rendered if is_crd_kind(d)}
     expected = {(d["kind"], d["metadata"]["name"]) for d in kustomize(KEDA_DIR)}
     assert expected == {("ScaledJob", "backtest-consumer"), ("TriggerAuthentication", "redis-auth")}
@@ -123,10 +165,18 @@ def test_each_resource_file_holds_one_object() -> None:
     assert {name: n for name, n in counts.items() if n != 1} == {}
 
 
-def test_kustomization_lists_every_resource_file_and_keda(kustomization: dict) -> None:
-    """Every resource file is listed (so none is silently left out), plus ../keda."""
+def test_manifests_live_in_the_base_and_the_overlays_only() -> None:
+    """k8s/ itself holds no manifest: the base, the overlays and argocd/ are its only parts."""
+    assert sorted(p.name for p in K8S_DIR.iterdir()) == ["argocd", "base", "overlays"]
+    assert sorted(p.name for p in (K8S_DIR / "overlays").iterdir()) == sorted(OVERLAY_DIRS)
+
+
+def test_base_lists_every_resource_file_and_keda(kustomization: dict) -> None:
+    """Every resource file is listed (so none is silently left out), plus ../../keda; the
+    templates are not."""
     listed = set(kustomization["resources"])
-    assert {path.name for path in RESOURCE_FILES} | {"../keda"} == listed
+    assert {path.name for path in RESOURCE_FILES} | {"../../keda"} == listed
+    assert not TEMPLATE_FILES & listed
 
 
 def test_kustomization_uses_labels_not_common_labels(kustomization: dict) -> None:
@@ -150,38 +200,64 @@ def test_generated_configmap_name_reaches_every_consumer(rendered: list[dict]) -
 
 
 def test_configmap_holds_the_non_secret_settings(rendered: list[dict]) -> None:
-    """The generated ConfigMap carries the app's settings and no password or URL with one."""
+    """The generated ConfigMap carries the base's settings and no password or URL with one."""
     (configmap,) = by_kind(rendered, "ConfigMap")
     data = configmap["data"]
-    assert data == configmap_literals()
+    assert data == base_literals()
     assert {"RQ_QUEUE", "DATA_DIR", "RQ_JOB_TIMEOUT", "CLAIM_FILE", "MPLCONFIGDIR"} <= set(data)
     assert not any("PASSWORD" in key or "_URL" in key for key in data)
 
 
-# --- secrets and RBAC -------------------------------------------------------------------------
+# --- secrets, image pulls and RBAC ------------------------------------------------------------
 
 
 def test_no_secret_is_rendered_or_listed(rendered: list[dict], kustomization: dict) -> None:
-    """The Secret is applied by hand: neither the template nor secret.yaml is kustomized."""
+    """Secrets are applied by hand: no template and no secret.yaml is kustomized."""
     assert by_kind(rendered, "Secret") == []
-    assert not {"secret.yaml", "secret-template.yaml"} & set(kustomization["resources"])
+    assert not {"secret.yaml", *TEMPLATE_FILES} & set(kustomization["resources"])
 
 
-def test_secret_template_holds_only_placeholders() -> None:
-    """Every value of the Secret template is the placeholder change-me."""
-    secret = load_doc(K8S_DIR / "secret-template.yaml")
+@pytest.mark.parametrize("name", ["secret-template.yaml", "ghcr-pull-secret-template.yaml"])
+def test_secret_templates_hold_only_placeholders(name: str) -> None:
+    """Every value of a Secret template is, or holds, the placeholder change-me."""
+    secret = load_doc(BASE_DIR / name)
     assert secret["kind"] == "Secret"
+    assert secret["metadata"]["namespace"] == NAMESPACE
     assert "data" not in secret
-    assert set(secret["stringData"].values()) == {"change-me"}
+    assert all("change-me" in value for value in secret["stringData"].values())
+
+
+def test_pull_secret_template_is_a_ghcr_docker_config() -> None:
+    """ghcr-pull is a kubernetes.io/dockerconfigjson Secret for ghcr.io."""
+    import json
+
+    secret = load_doc(BASE_DIR / "ghcr-pull-secret-template.yaml")
+    assert secret["metadata"]["name"] == PULL_SECRET
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(secret["stringData"][".dockerconfigjson"])
+    assert list(config["auths"]) == ["ghcr.io"]
+
+
+def test_every_app_pod_pulls_with_the_ghcr_secret(rendered: list[dict]) -> None:
+    """The ServiceAccount of every pod running the app image names ghcr-pull in
+    imagePullSecrets (the kubelet pulls private GHCR packages with it)."""
+    accounts = {d["metadata"]["name"]: d for d in by_kind(rendered, "ServiceAccount")}
+    app = app_workloads(rendered)
+    assert len(app) == 4
+    for where, spec in workloads(app):
+        account = accounts[spec["serviceAccountName"]]
+        assert account.get("imagePullSecrets") == [{"name": PULL_SECRET}], where
 
 
 def test_every_secret_reference_exists_in_the_template(rendered: list[dict]) -> None:
-    """Each secretKeyRef and TriggerAuthentication key is a key of the Secret template."""
-    secret = load_doc(K8S_DIR / "secret-template.yaml")
+    """Each secretKeyRef (the restore template's too) and TriggerAuthentication key is a key of
+    the Secret template."""
+    secret = load_doc(BASE_DIR / "secret-template.yaml")
     keys = {(secret["metadata"]["name"], key) for key in secret["stringData"]}
+    restore = load_docs(BASE_DIR / "mysql-restore-job-template.yaml")
     used = {
         (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
-        for _, c in containers(rendered)
+        for _, c in containers([*rendered, *restore])
         for e in c.get("env", [])
         if "secretKeyRef" in e.get("valueFrom", {})
     }
@@ -212,7 +288,7 @@ def test_service_accounts_and_pods_never_mount_api_tokens(rendered: list[dict]) 
 
 
 def test_every_image_is_tagged_and_never_latest(rendered: list[dict]) -> None:
-    """Rendered and raw manifests name images with an explicit, non-latest tag."""
+    """Rendered and raw manifests name images with an explicit, non-latest tag (or digest)."""
     raw = [doc for path in RESOURCE_FILES for doc in load_docs(path)]
     raw += [doc for path in KEDA_DIR.glob("*.yaml") for doc in load_docs(path)]
     for where, container in [*containers(rendered), *containers(raw)]:
@@ -220,15 +296,14 @@ def test_every_image_is_tagged_and_never_latest(rendered: list[dict]) -> None:
         assert tag is not None and tag != "latest", f"{where}: {container['image']}"
 
 
-def test_app_image_is_pinned_to_a_git_sha(kustomization: dict, rendered: list[dict]) -> None:
-    """Both kustomizations pin the app image to the same short-SHA tag, and it reaches every pod."""
-    keda_kustomization = load_doc(KEDA_DIR / "kustomization.yaml")
-    (pin,) = kustomization["images"]
-    assert keda_kustomization["images"] == [pin]
-    assert pin["name"] == APP_IMAGE
-    assert SHA_TAG.match(str(pin["newTag"]))
-    app_images = {c["image"] for _, c in containers(app_workloads(rendered))}
-    assert app_images == {f"{pin['newName']}:{pin['newTag']}"}
+def test_mysql_runs_one_pinned_lts_image_everywhere(rendered: list[dict]) -> None:
+    """The server, the backup CronJob and the restore template run the same mysql:8.4.x, so
+    mysqldump and mysql match the server."""
+    restore = load_docs(BASE_DIR / "mysql-restore-job-template.yaml")
+    images = {c["image"] for _, c in containers([*rendered, *restore]) if "mysql" in c["image"]}
+    assert len(images) == 1, images
+    assert MYSQL_IMAGE.match(images.pop())
+    assert len([1 for _, c in containers([*rendered, *restore]) if "mysql" in c["image"]]) == 3
 
 
 # --- workloads --------------------------------------------------------------------------------
@@ -252,24 +327,34 @@ def test_long_running_containers_have_readiness_and_liveness(rendered: list[dict
 
 
 def test_web_probes_use_ready_and_health(rendered: list[dict]) -> None:
-    """Readiness checks /ready (DB + Redis); liveness only /health (process up)."""
+    """Readiness checks /ready (database and schema); liveness only /health (process up)."""
     (container,) = pod_spec(one(rendered, "Deployment", "web"))["containers"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["ports"] == [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]
-    assert configmap_literals()["PORT"] == "5000"
+    assert base_literals()["PORT"] == "5000"
 
 
-def test_pods_run_as_non_root_with_locked_down_containers(rendered: list[dict]) -> None:
-    """runAsNonRoot, no privilege escalation, read-only root filesystem, no capabilities."""
-    for where, spec in workloads(rendered):
-        assert spec["securityContext"]["runAsNonRoot"] is True, where
-        assert spec["securityContext"]["runAsUser"] > 0, where
-        for container in spec["containers"]:
-            context = container["securityContext"]
-            assert context["allowPrivilegeEscalation"] is False, where
-            assert context["readOnlyRootFilesystem"] is True, where
-            assert context["capabilities"]["drop"] == ["ALL"], where
+def test_web_probe_outlasts_the_ready_checks(rendered: list[dict]) -> None:
+    """The readiness probe's timeout leaves room for /ready's bounded Redis check."""
+    from web.api.health import REDIS_PROBE_SECONDS
+
+    (container,) = pod_spec(one(rendered, "Deployment", "web"))["containers"]
+    assert container["readinessProbe"]["timeoutSeconds"] >= REDIS_PROBE_SECONDS + 2
+
+
+def test_web_drains_before_gunicorn_stops(rendered: list[dict]) -> None:
+    """preStop sleeps while the endpoint is removed; the grace period covers that sleep plus
+    gunicorn's graceful timeout plus a margin."""
+    spec = pod_spec(one(rendered, "Deployment", "web"))
+    (container,) = spec["containers"]
+    command = container["lifecycle"]["preStop"]["exec"]["command"]
+    assert command[0] == "sleep"
+    sleep = int(command[1])
+    assert 5 <= sleep <= 10
+    args = shlex.split(env_of(container)["GUNICORN_CMD_ARGS"]["value"])
+    graceful = int(args[args.index("--graceful-timeout") + 1])
+    assert spec["terminationGracePeriodSeconds"] >= sleep + graceful + 5
 
 
 def test_app_pods_get_a_writable_tmp(rendered: list[dict]) -> None:
@@ -288,7 +373,7 @@ def test_app_containers_build_urls_from_the_secret(rendered: list[dict]) -> None
     app = app_workloads(rendered)
     for where, container in containers(app):
         names = [e["name"] for e in container["env"]]
-        env = {e["name"]: e for e in container["env"]}
+        env = env_of(container)
         for url, password in (("DATABASE_URL", "MYSQL_PASSWORD"), ("REDIS_URL", "REDIS_PASSWORD")):
             assert f"$({password})" in env[url]["value"], where
             assert names.index(password) < names.index(url), where
@@ -296,28 +381,41 @@ def test_app_containers_build_urls_from_the_secret(rendered: list[dict]) -> None
         assert env["DATABASE_URL"]["value"].startswith("mysql+pymysql://backtest:"), where
 
 
-def test_web_runs_two_replicas_behind_service_and_ingress(rendered: list[dict]) -> None:
-    """Two web replicas; the Service selects them and the Ingress routes to the Service."""
+def test_web_service_and_ingress_route_to_the_web_pods(rendered: list[dict]) -> None:
+    """The Service selects the web pods and the Ingress routes to the Service."""
     deployment = one(rendered, "Deployment", "web")
     service = one(rendered, "Service", "web")
     ingress = one(rendered, "Ingress", "web")
-    assert deployment["spec"]["replicas"] == 2
     assert service["spec"]["selector"].items() <= pod_labels(deployment).items()
     assert service["spec"]["ports"][0]["targetPort"] == "http"
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend == {"name": "web", "port": {"name": "http"}}
 
 
-def test_mysql_statefulset_claims_5gi_behind_headless_service(rendered: list[dict]) -> None:
-    """MySQL: one replica, a 5Gi volumeClaimTemplate mounted at the data dir, headless Service."""
+def test_base_is_generic(base_rendered: list[dict]) -> None:
+    """The base: two web replicas, an Ingress for any host, the placeholder app image."""
+    assert one(base_rendered, "Deployment", "web")["spec"]["replicas"] == 2
+    assert "host" not in one(base_rendered, "Ingress", "web")["spec"]["rules"][0]
+    images = {image_tag(c["image"])[0] for _, c in containers(app_workloads(base_rendered))}
+    assert images == {APP_IMAGE}
+
+
+def test_mysql_keeps_its_data_in_a_subpath_of_a_retained_claim(rendered: list[dict]) -> None:
+    """MySQL: one replica, the 5Gi claim mounted at the data dir through a subPath (not the
+    volume root with its lost+found), claims retained, headless Service."""
     statefulset = one(rendered, "StatefulSet", "mysql")
     service = one(rendered, "Service", "mysql")
     (claim,) = statefulset["spec"]["volumeClaimTemplates"]
     assert claim["spec"]["resources"]["requests"]["storage"] == "5Gi"
     (container,) = pod_spec(statefulset)["containers"]
-    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    assert mounts["/var/lib/mysql"] == claim["metadata"]["name"]
-    assert container["image"] == "mysql:8.0"
+    (data,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/var/lib/mysql"]
+    assert data["name"] == claim["metadata"]["name"]
+    assert data["subPath"] == "mysql"
+    assert MYSQL_IMAGE.match(container["image"])
+    assert statefulset["spec"]["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Retain",
+        "whenScaled": "Retain",
+    }
     assert service["spec"]["clusterIP"] == "None"
     assert statefulset["spec"]["serviceName"] == "mysql"
 
@@ -331,18 +429,22 @@ def test_redis_runs_with_aof_noeviction_and_secret_password(rendered: list[dict]
     assert flags["--appendonly"] == "yes"
     assert flags["--maxmemory-policy"] == "noeviction"
     assert flags["--requirepass"] == "$(REDIS_PASSWORD)"
-    env = {e["name"]: e for e in container["env"]}
+    env = env_of(container)
     assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "REDIS_PASSWORD"
     (volume,) = pod_spec(redis)["volumes"]
     assert volume["persistentVolumeClaim"]["claimName"] == "redis-data"
     assert redis["spec"]["strategy"]["type"] == "Recreate"
 
 
-def test_db_init_job_runs_the_schema_init(rendered: list[dict]) -> None:
-    """The db-init Job runs `python -m web init-db` and never restarts in place."""
+def test_db_init_job_runs_the_migrations(rendered: list[dict]) -> None:
+    """The db-init Job runs `python -m web init-db` (Alembic's upgrade head, through
+    store.migrate), waiting in the pod for a MySQL that is not up yet, well inside the Job's
+    deadline, and never restarts in place."""
     job = one(rendered, "Job", "db-init")
     (container,) = pod_spec(job)["containers"]
-    assert container["command"] == ["python", "-m", "web", "init-db"]
+    assert container["command"][:4] == ["python", "-m", "web", "init-db"]
+    assert container["command"][4] == "--wait"
+    assert 0 < int(container["command"][5]) * 2 < job["spec"]["activeDeadlineSeconds"]
     assert pod_spec(job)["restartPolicy"] == "Never"
 
 
@@ -356,93 +458,23 @@ def test_reaper_cronjob_runs_every_two_minutes_without_overlap(rendered: list[di
     assert cronjob["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] < 120
 
 
-# --- network policies -------------------------------------------------------------------------
-
-
-def _selects(selector: dict, labels: dict) -> bool:
-    """Kubernetes label-selector semantics (matchLabels and matchExpressions)."""
-    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
-        return False
-    for expr in selector.get("matchExpressions", []):
-        key, operator, values = expr["key"], expr["operator"], expr.get("values", [])
-        ok = {
-            "In": labels.get(key) in values,
-            "NotIn": labels.get(key) not in values,
-            "Exists": key in labels,
-            "DoesNotExist": key not in labels,
-        }[operator]
-        if not ok:
-            return False
-    return True
-
-
-def _admits(policies: list[dict], source: tuple[str, dict], target: dict, port: int) -> bool:
-    """Whether ingress from (namespace, pod labels) to a stock-backtest pod on a port is allowed."""
-    namespace, labels = source
-    namespace_labels = {"kubernetes.io/metadata.name": namespace}
-    selecting = [p for p in policies if _selects(p["spec"]["podSelector"], target)]
-    if not selecting:
-        return True
-    for policy in selecting:
-        for rule in policy["spec"].get("ingress", []):
-            if rule.get("ports") and port not in [p["port"] for p in rule["ports"]]:
-                continue
-            if not rule.get("from"):
-                return True
-            for peer in rule["from"]:
-                if "namespaceSelector" in peer:
-                    ns_ok = _selects(peer["namespaceSelector"], namespace_labels)
-                else:
-                    ns_ok = namespace == NAMESPACE
-                if ns_ok and _selects(peer.get("podSelector", {}), labels):
-                    return True
-    return False
-
-
-def test_network_policies_admit_only_app_pods_to_the_datastores(rendered: list[dict]) -> None:
-    """MySQL and Redis take connections from web, consumer, reaper and db-init pods only."""
-    policies = by_kind(rendered, "NetworkPolicy")
-    pods = {component(d): pod_labels(d) for d in rendered if pod_spec(d) is not None}
-    assert set(APP_COMPONENTS) | {"mysql", "redis"} == set(pods)
-    for target, port in (("mysql", 3306), ("redis", 6379)):
-        for source, labels in pods.items():
-            allowed = _admits(policies, (NAMESPACE, labels), pods[target], port)
-            assert allowed == (source in APP_COMPONENTS), (source, target)
-        assert not _admits(policies, (NAMESPACE, {"app": "debug"}), pods[target], port)
-        assert not _admits(policies, ("default", pods["web"]), pods[target], port)
-
-
-def test_keda_operator_reaches_redis_but_not_mysql(rendered: list[dict]) -> None:
-    """The KEDA operator (namespace keda) may read the queue length from Redis, nothing else."""
-    policies = by_kind(rendered, "NetworkPolicy")
-    redis = pod_labels(one(rendered, "Deployment", "redis"))
-    mysql = pod_labels(one(rendered, "StatefulSet", "mysql"))
-    operator = ("keda", {"app": "keda-operator"})
-    assert _admits(policies, operator, redis, 6379)
-    assert not _admits(policies, operator, mysql, 3306)
-    assert not _admits(policies, ("other", {"app": "keda-operator"}), redis, 6379)
-
-
-def test_web_is_reachable_on_5000_only_and_the_rest_denied(rendered: list[dict]) -> None:
-    """Ingress to web on 5000 from anywhere; other ports and other pods are denied by default."""
-    policies = by_kind(rendered, "NetworkPolicy")
-    web = pod_labels(one(rendered, "Deployment", "web"))
-    consumer = pod_labels(one(rendered, "ScaledJob", "backtest-consumer"))
-    controller = ("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
-    assert _admits(policies, controller, web, 5000)
-    assert not _admits(policies, controller, web, 22)
-    assert not _admits(policies, (NAMESPACE, web), consumer, 5000)
-
-
-# --- GitOps -----------------------------------------------------------------------------------
-
-
-def test_argocd_application_auto_syncs_the_k8s_path() -> None:
-    """Argo CD watches k8s/ with automated sync, prune and selfHeal; it is not in the base."""
-    app = load_doc(K8S_DIR / "argocd" / "application.yaml")
-    assert (app["apiVersion"], app["kind"]) == ("argoproj.io/v1alpha1", "Application")
-    assert app["spec"]["source"]["path"] == "k8s"
-    assert app["spec"]["destination"]["namespace"] == NAMESPACE
-    assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-    resources = load_doc(K8S_DIR / "kustomization.yaml")["resources"]
-    assert not any("argocd" in entry for entry in resources)
+def test_backup_cronjob_dumps_daily_onto_its_own_claim(rendered: list[dict]) -> None:
+    """mysql-backup: once a day, never two at once, onto the mysql-backup claim, keeping a
+    positive number of days, with a consistent (single-transaction) dump."""
+    cronjob = one(rendered, "CronJob", "mysql-backup")
+    minute, hour, *rest = cronjob["spec"]["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and rest == ["*", "*", "*"]
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    spec = pod_spec(cronjob)
+    (container,) = spec["containers"]
+    env = env_of(container)
+    claims = {
+        v["name"]: v["persistentVolumeClaim"]["claimName"]
+        for v in spec["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert claims[mounts[env["BACKUP_DIR"]["value"]]] == "mysql-backup"
+    assert one(rendered, "PersistentVolumeClaim", "mysql-backup")
+    assert int(env["KEEP_DAYS"]["value"]) >= 7
+    assert "--single-transaction" in env["DUMP_FLAGS"]["value"].split()

@@ -2,7 +2,9 @@
 
 The objects are validated with jsonschema against KEDA v2.20.2's CRD schemas (shared/schemas/keda),
 tightened to reject unknown fields. The policy tests pin the settings that keep "one Kubernetes Job
-per queued run" true with RQ's delete-on-take queue (docs/architecture.md explains each).
+per queued run" true with RQ's delete-on-take queue (docs/architecture.md explains each), and the
+ones that let a long run finish: the Job deadline, the grace period of a SIGTERM and the pods'
+requests not to be disrupted (docs/ops-guide.md, "Long runs and disruption").
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.support import (
-    KEDA_DIR,
-    configmap_literals,
-    crd_errors,
-    kustomize,
-    load_doc,
-    load_docs,
-    one,
-)
+from tests.deploy.support import KEDA_DIR, crd_errors, kustomize, load_doc, load_docs, one
+from tests.deploy.test_deploy_k8s import BASE_DIR, base_literals
 
 SCALEDJOB_FILE = KEDA_DIR / "scaledjob.yaml"
+
+RQ_KILL_MARGIN = 60
+"""RQ's parent kills a work-horse still running at job timeout + 60 s (rq/worker
+``monitor_work_horse``), noticed at its next heartbeat."""
+STARTUP_ALLOWANCE = 60
+"""Seconds from container start to the run taken: image already pulled, Python imports."""
+PENDING_ALLOWANCE = 600
+"""Seconds a Job's pod may stay Pending (a node added by the autoscaler, the image pulled)
+without its deadline cutting the run short."""
+RECORD_ALLOWANCE = 30
+"""Seconds the consumer may need after the work-horse ended to record the outcome."""
 RESOURCE_FILES = sorted(p for p in KEDA_DIR.glob("*.yaml") if p.name != "kustomization.yaml")
 
 
@@ -158,9 +164,11 @@ def test_local_scaler_parses_the_scaledjob_as_written(scaledjob: dict) -> None:
 
 
 def test_kustomization_lists_both_keda_files() -> None:
-    """keda/kustomization.yaml deploys the TriggerAuthentication and the ScaledJob."""
+    """keda/kustomization.yaml deploys the TriggerAuthentication and the ScaledJob, and pins no
+    image (the overlays do, once for the whole tree)."""
     kustomization = load_doc(KEDA_DIR / "kustomization.yaml")
     assert sorted(kustomization["resources"]) == sorted(p.name for p in RESOURCE_FILES)
+    assert "images" not in kustomization
 
 
 # --- the "one Job per run" rules --------------------------------------------------------------
@@ -176,7 +184,7 @@ def test_one_job_per_queued_run(scaledjob: dict) -> None:
 
 def test_list_name_is_the_rq_queue_of_the_configmap(scaledjob: dict) -> None:
     """listName == "rq:queue:" + RQ_QUEUE of the generated ConfigMap."""
-    queue = configmap_literals()["RQ_QUEUE"]
+    queue = base_literals()["RQ_QUEUE"]
     assert redis_trigger(scaledjob)["metadata"]["listName"] == f"rq:queue:{queue}"
 
 
@@ -186,12 +194,12 @@ def test_accurate_strategy_counts_unclaimed_pods_as_pending(scaledjob: dict) -> 
     assert strategy["strategy"] == "accurate"
     assert strategy["pendingPodConditions"] == ["Ready"]
     probe = the_container(scaledjob)["readinessProbe"]
-    assert probe["exec"]["command"] == ["test", "-f", configmap_literals()["CLAIM_FILE"]]
+    assert probe["exec"]["command"] == ["test", "-f", base_literals()["CLAIM_FILE"]]
 
 
 def test_claim_file_lives_on_a_writable_volume(scaledjob: dict) -> None:
     """The claim file's directory is an emptyDir mount (the root filesystem is read-only)."""
-    claim_dir = str(Path(configmap_literals()["CLAIM_FILE"]).parent)
+    claim_dir = str(Path(base_literals()["CLAIM_FILE"]).parent)
     pod = job_spec(scaledjob)["template"]["spec"]
     mounts = {m["mountPath"]: m["name"] for m in the_container(scaledjob)["volumeMounts"]}
     empty_dirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
@@ -208,10 +216,52 @@ def test_failed_pods_are_never_retried(scaledjob: dict) -> None:
     assert spec.get("completions", 1) == 1
 
 
-def test_deadline_exceeds_the_run_timeout_plus_start_up(scaledjob: dict) -> None:
-    """activeDeadlineSeconds > RQ_JOB_TIMEOUT + 60 s (RQ kills a horse at timeout + 60)."""
-    timeout = int(configmap_literals()["RQ_JOB_TIMEOUT"])
-    assert job_spec(scaledjob)["activeDeadlineSeconds"] > timeout + 60
+def monitoring_interval() -> int:
+    """RQ_JOB_MONITORING_INTERVAL of the ConfigMap, else consumer.worker's default (10 s)."""
+    from consumer.worker import monitoring_interval as default
+
+    return int(base_literals().get("RQ_JOB_MONITORING_INTERVAL") or default())
+
+
+def test_deadline_covers_pending_start_up_and_the_longest_run(scaledjob: dict) -> None:
+    """activeDeadlineSeconds counts from the Job's start, Pending time included: it exceeds
+    RQ_JOB_TIMEOUT + RQ's kill margin + start-up + the Pending allowance."""
+    timeout = int(base_literals()["RQ_JOB_TIMEOUT"])
+    longest_run = timeout + RQ_KILL_MARGIN + monitoring_interval()
+    needed = longest_run + STARTUP_ALLOWANCE + PENDING_ALLOWANCE
+    assert job_spec(scaledjob)["activeDeadlineSeconds"] > needed
+
+
+def test_sigterm_lets_the_current_run_finish(scaledjob: dict) -> None:
+    """SIGTERM is RQ's warm shutdown (the parent waits for its work-horse), so the grace
+    period lets the longest run end and be recorded before the kubelet's SIGKILL."""
+    timeout = int(base_literals()["RQ_JOB_TIMEOUT"])
+    longest_run = timeout + RQ_KILL_MARGIN + monitoring_interval()
+    grace = job_spec(scaledjob)["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace >= longest_run + RECORD_ALLOWANCE
+
+
+def test_rq_warm_shutdown_waits_for_the_work_horse() -> None:
+    """The premise of the grace period: RQ's first SIGTERM only requests a stop, and the
+    work-horse runs in its own process group, so the kubelet's SIGTERM does not reach it."""
+    import inspect
+
+    from rq.worker import Worker
+
+    from consumer.worker import OneShotWorker
+
+    assert issubclass(OneShotWorker, Worker)
+    assert "stopping after current horse is finished" in inspect.getsource(Worker._shutdown)
+    assert "os.setpgrp()" in inspect.getsource(Worker.fork_work_horse)
+
+
+def test_consumer_pods_ask_autoscalers_not_to_disrupt_them(scaledjob: dict) -> None:
+    """Cluster autoscaler and Karpenter leave a node with a running backtest alone."""
+    metadata = job_spec(scaledjob)["template"]["metadata"]
+    assert metadata["annotations"] == {
+        "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+        "karpenter.sh/do-not-disrupt": "true",
+    }
 
 
 def test_finished_jobs_are_bounded(scaledjob: dict) -> None:
@@ -241,7 +291,7 @@ def test_redis_password_comes_from_the_trigger_authentication(scaledjob: dict) -
     assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
     (ref,) = auth["spec"]["secretTargetRef"]
     assert ref["parameter"] == "password"
-    secret = load_doc(KEDA_DIR.parent / "k8s" / "secret-template.yaml")
+    secret = load_doc(BASE_DIR / "secret-template.yaml")
     assert ref["name"] == secret["metadata"]["name"]
     assert ref["key"] in secret["stringData"]
 
@@ -257,7 +307,7 @@ def test_redis_address_comes_from_a_fully_qualified_env_var(scaledjob: dict) -> 
 
 def test_consumer_pods_carry_the_label_the_network_policies_admit() -> None:
     """The rendered Job template labels pods component=consumer (MySQL/Redis admit only that)."""
-    scaledjob = one(kustomize(KEDA_DIR.parent / "k8s"), "ScaledJob", "backtest-consumer")
+    scaledjob = one(kustomize(BASE_DIR), "ScaledJob", "backtest-consumer")
     labels = job_spec(scaledjob)["template"]["metadata"]["labels"]
     assert labels["app.kubernetes.io/component"] == "consumer"
 
@@ -272,6 +322,7 @@ def test_every_keda_field_is_commented_with_its_default() -> None:
         "activeDeadlineSeconds",
         "ttlSecondsAfterFinished",
         "restartPolicy",
+        "terminationGracePeriodSeconds",
         "pollingInterval",
         "successfulJobsHistoryLimit",
         "failedJobsHistoryLimit",
