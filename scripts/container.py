@@ -5,10 +5,12 @@ Debian) when it is missing, makes the Dockerfile's base image from Debian packag
 (mmdebstrap; reused while ``podman image exists`` says so) and builds the Dockerfile into
 ``stock-backtest:<git short SHA>``; it prints the tag. ``python -m scripts.container env``
 prints the ``CONTAINERS_CONF=…`` line podman needs here (the local scaler's podman runtime
-and a shell use it). The container test (tests/deploy/test_deploy_container.py) and the
-autoscaling demo build through the same functions.
+and a shell use it). ``python -m scripts.container standins`` makes local stand-ins for the
+``mysql`` and ``redis`` images docker-compose.yml names (MariaDB and Redis from Debian), so
+``podman-compose up`` runs here too (tests/deploy/test_deploy_compose_podman.py). The
+container tests (tests/deploy/) and the autoscaling demo build through the same functions.
 
-Why each step (docs/ops-guide.md, "Containers on this machine"): no base image can be
+Why each step (docs/containers.md): no base image can be
 pulled, so a stand-in with the Dockerfile's FROM name is imported from a Debian bootstrap
 (Debian's Python 3.11, not the official image's patch release); podman here needs runc
 (crun refuses the hybrid cgroup layout) and a nofile ulimit the machine allows; pip inside
@@ -24,8 +26,10 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import IO, Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 IMAGE_NAME = "stock-backtest"
@@ -35,6 +39,10 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PIP_CONF = Path("/etc/pip.conf")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 BASE_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates")
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
+STANDIN_PACKAGES = ("mariadb-server", "mariadb-client", "redis-server")
+MYSQL_STANDIN_SCRIPT = PROJECT_ROOT / "scripts" / "standins" / "mysql-standin.sh"
 
 
 def log(message: str) -> None:
@@ -104,45 +112,124 @@ def debian_mirror() -> str:
     return DEFAULT_MIRROR
 
 
+def debian_bootstrap(
+    packages: tuple[str, ...], *hooks: str, stdout: Any = subprocess.PIPE
+) -> subprocess.Popen:
+    """Start mmdebstrap of Debian bookworm (minbase plus ``packages``, then the customize
+    ``hooks``), writing the root filesystem's tarball to ``stdout`` (a pipe by default)."""
+    mirror = debian_mirror()
+    return subprocess.Popen(
+        [
+            "mmdebstrap",
+            "--quiet",
+            "--variant=minbase",
+            f"--include={','.join(packages)}",
+            *[f"--customize-hook={hook}" for hook in hooks],
+            "bookworm",
+            "-",
+            f"deb {mirror} bookworm main",
+            f"deb {mirror} bookworm-updates main",
+        ],
+        stdout=stdout,
+    )
+
+
+def import_image(env: dict[str, str], tarball: Path | IO[bytes], name: str, *changes: str) -> None:
+    """``podman import`` a root filesystem tarball (a path or a pipe) as ``name`` with the
+    Dockerfile-style ``changes``."""
+    options = [option for change in changes for option in ("--change", change)]
+    source = str(tarball) if isinstance(tarball, Path) else "-"
+    podman(
+        env,
+        "import",
+        "--quiet",
+        *options,
+        source,
+        name,
+        stdin=None if isinstance(tarball, Path) else tarball,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def ensure_base_image(env: dict[str, str], name: str) -> None:
     """Import a stand-in for ``name`` from a Debian bookworm bootstrap, unless it exists."""
     if podman(env, "image", "exists", name, check=False).returncode == 0:
         return
     log(f"creating the base image {name} from Debian packages (mmdebstrap, about 100 s)")
     started = time.monotonic()
-    mirror = debian_mirror()
-    bootstrap = subprocess.Popen(
-        [
-            "mmdebstrap",
-            "--quiet",
-            "--variant=minbase",
-            f"--include={','.join(BASE_PACKAGES)}",
-            "--customize-hook=ln -sf /usr/bin/python3 $1/usr/local/bin/python",
-            "bookworm",
-            "-",
-            f"deb {mirror} bookworm main",
-            f"deb {mirror} bookworm-updates main",
-        ],
-        stdout=subprocess.PIPE,
-    )
-    podman(
+    bootstrap = debian_bootstrap(BASE_PACKAGES, "ln -sf /usr/bin/python3 $1/usr/local/bin/python")
+    import_image(
         env,
-        "import",
-        "--change",
-        "ENV LANG=C.UTF-8",
-        "--change",
-        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "--change",
-        'CMD ["python3"]',
-        "-",
+        bootstrap.stdout,
         name,
-        stdin=bootstrap.stdout,
-        stdout=subprocess.DEVNULL,
+        "ENV LANG=C.UTF-8",
+        f"ENV PATH={SYSTEM_PATH}",
+        'CMD ["python3"]',
     )
     if bootstrap.wait() != 0:
         podman(env, "rmi", "--force", name, check=False)
         raise RuntimeError(f"mmdebstrap failed ({bootstrap.returncode})")
     log(f"base image ready in {time.monotonic() - started:.0f} s")
+
+
+def compose_datastore_images(compose_file: Path = COMPOSE_FILE) -> dict[str, str]:
+    """The images docker-compose.yml runs its ``mysql`` and ``redis`` services from, fully
+    named (the names the stand-ins take)."""
+    import yaml  # only the compose stand-ins need it
+
+    services = yaml.safe_load(compose_file.read_text(encoding="utf-8"))["services"]
+    images = {name: services[name]["image"] for name in ("mysql", "redis")}
+    return {k: v if "/" in v else f"docker.io/library/{v}" for k, v in images.items()}
+
+
+def ensure_datastore_standins(env: dict[str, str], compose_file: Path = COMPOSE_FILE) -> None:
+    """Make local stand-ins for the compose file's ``mysql`` and ``redis`` images, unless both
+    exist: one Debian bootstrap with MariaDB and Redis, imported twice. ``mysql`` runs
+    scripts/standins/mysql-standin.sh (it honours the official image's MYSQL_* variables);
+    ``redis`` runs Debian's redis-server in /data, with compose's command as its arguments."""
+    images = compose_datastore_images(compose_file)
+    if all(
+        podman(env, "image", "exists", name, check=False).returncode == 0
+        for name in images.values()
+    ):
+        return
+    log(f"creating {' and '.join(images.values())} stand-ins (MariaDB, Redis from Debian)")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="standins-") as scratch:
+        tarball = Path(scratch) / "datastores.tar"
+        with tarball.open("wb") as out:
+            bootstrap = debian_bootstrap(
+                STANDIN_PACKAGES,
+                f"upload {MYSQL_STANDIN_SCRIPT} /usr/local/bin/mysql-standin",
+                "chmod 0755 $1/usr/local/bin/mysql-standin",
+                # Debian's postinst initialised a data directory: the image ships it empty, so
+                # the entrypoint creates the database and user compose asks for.
+                "rm -rf $1/var/lib/mysql && mkdir -p $1/var/lib/mysql $1/data",
+                "chroot $1 chown redis:redis /data",
+                stdout=out,
+            )
+            if bootstrap.wait() != 0:
+                raise RuntimeError(f"mmdebstrap failed ({bootstrap.returncode})")
+        common = ("ENV LANG=C.UTF-8", f"ENV PATH={SYSTEM_PATH}")
+        import_image(
+            env,
+            tarball,
+            images["mysql"],
+            *common,
+            'ENTRYPOINT ["/usr/local/bin/mysql-standin"]',
+            "EXPOSE 3306",
+        )
+        import_image(
+            env,
+            tarball,
+            images["redis"],
+            *common,
+            "WORKDIR /data",
+            "USER redis",
+            'CMD ["redis-server"]',
+            "EXPOSE 6379",
+        )
+    log(f"stand-ins ready in {time.monotonic() - started:.0f} s")
 
 
 def git_tag() -> str:
@@ -193,7 +280,11 @@ def main(argv: list[str]) -> int:
     if command == "build":
         print(build_image(env, argv[1] if len(argv) > 1 else None))
         return 0
-    print("usage: python -m scripts.container [build [TAG] | env]", file=sys.stderr)
+    if command == "standins":
+        ensure_datastore_standins(env)
+        print(" ".join(compose_datastore_images().values()))
+        return 0
+    print("usage: python -m scripts.container [build [TAG] | env | standins]", file=sys.stderr)
     return 2
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,10 +21,9 @@ import pytest
 import requests
 
 from consumer.pod_template import PodSettings, memory_bytes, pod_settings
-from scripts.container import build_image, ensure_engine, git_tag, podman
+from scripts.container import podman
 from tests.consumer.support import long_history
-from tests.deploy.pods import Pods, consumer_settings, image_size, manifest
-from tests.deploy.support import in_ci
+from tests.deploy.pods import Pods, consumer_settings, manifest
 from tests.stack import LocalStack, free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.container, pytest.mark.mysql, pytest.mark.redis]
@@ -39,25 +37,6 @@ RUN = {
     "params": {"period": 14, "oversold": 30, "overbought": 70},
     "charts": True,
 }
-
-
-@pytest.fixture(scope="module")
-def engine_env() -> dict[str, str]:
-    if os.geteuid() != 0 and shutil.which("podman") is None:
-        message = "podman is missing and only root can install it (apt-get)"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    return ensure_engine()
-
-
-@pytest.fixture(scope="module")
-def image(engine_env: dict[str, str]) -> str:
-    started = time.monotonic()
-    reference = build_image(engine_env, f"test-{git_tag()}")
-    size = image_size(engine_env, reference)
-    print(f"\nimage {reference}: {size / 1e6:.0f} MB, built in {time.monotonic() - started:.0f} s")
-    return reference
 
 
 @pytest.fixture

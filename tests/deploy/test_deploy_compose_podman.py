@@ -1,0 +1,131 @@
+"""docker-compose.yml run for real with podman-compose, from a clean state: MySQL and Redis
+(local stand-ins of the images it names, ``scripts.container.ensure_datastore_standins``), the
+one-shot init-db, the web and the scaler from the app image, and one run taken to SUCCEEDED
+through the web's API, its consumer started by the scaler inside its container.
+
+Podman 4.3 ignores ``condition: service_healthy`` and this machine has no systemd to run
+healthchecks, so nothing here relies on them: init-db retries until MySQL answers
+(``--wait``), and the web answers ``/ready`` only once the schema is current. The compose
+project has its own name, port and volumes and is removed (``down -v``) at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from scripts.container import COMPOSE_FILE, ensure_datastore_standins
+from tests.stack import free_port, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.container]
+
+RUN = {
+    "ticker": "ACME",
+    "start_date": "2018-01-02",
+    "end_date": "2019-12-31",
+    "rule_type": "MACD",
+    "params": {"fast": 12, "slow": 26, "signal": 9},
+}
+
+
+def podman_compose() -> list[str]:
+    """podman-compose from the venv that runs the tests (requirements-dev.txt)."""
+    found = Path(sys.executable).parent / "podman-compose"
+    return [str(found)] if found.is_file() else [shutil.which("podman-compose") or "podman-compose"]
+
+
+class ComposeProject:
+    """One ``podman-compose -p <name>`` project of docker-compose.yml, with its own environment
+    (the variables .env would hold) and no healthchecks (no systemd here to run them)."""
+
+    def __init__(self, engine_env: dict[str, str], image_tag: str, port: int) -> None:
+        self.name = f"sbt-{uuid.uuid4().hex[:8]}"
+        self.env = {
+            **engine_env,
+            "IMAGE_TAG": image_tag,
+            "PORT": str(port),
+            "MYSQL_PASSWORD": os.urandom(12).hex(),
+            "REDIS_PASSWORD": os.urandom(12).hex(),
+        }
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                *podman_compose(),
+                "--podman-run-args=--no-healthcheck",
+                "-f",
+                str(COMPOSE_FILE),
+                "-p",
+                self.name,
+                *args,
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def logs(self) -> str:
+        result = self.run("logs", timeout=60)
+        return (result.stdout + result.stderr)[-12000:]
+
+
+@pytest.fixture
+def project(engine_env: dict[str, str], image: str) -> Iterator[ComposeProject]:
+    ensure_datastore_standins(engine_env)
+    compose = ComposeProject(engine_env, image.split(":", 1)[1], free_port())
+    try:
+        yield compose
+    finally:
+        compose.run("down", "-v", "-t", "5", timeout=180)
+
+
+def test_podman_compose_up_from_a_clean_state_takes_a_run_to_succeeded(project: ComposeProject):
+    started = time.monotonic()
+    up = project.run("up", "-d")
+    assert up.returncode == 0, up.stdout + up.stderr
+    url = f"http://127.0.0.1:{project.env['PORT']}"
+
+    def ready() -> bool:
+        try:
+            return requests.get(f"{url}/ready", timeout=3).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_until(ready, 300, 1.0, what="the compose web's /ready")
+    except TimeoutError:
+        pytest.fail(f"the compose stack never became ready:\n{project.logs()}")
+    ready_after = time.monotonic() - started
+
+    response = requests.post(f"{url}/run_backtest", json=RUN, timeout=10)
+    assert response.status_code == 202, response.text
+    run_id = response.json()["run_id"]
+
+    def finished() -> dict | None:
+        body = requests.get(f"{url}/status/{run_id}", timeout=10).json()
+        return body if body["status"] in {"SUCCEEDED", "FAILED"} else None
+
+    try:
+        final = wait_until(finished, 180, 1.0, what=f"run {run_id} to finish")
+    except TimeoutError:
+        pytest.fail(f"run {run_id} never finished:\n{project.logs()}")
+    assert final["status"] == "SUCCEEDED", final
+    assert final["image_tag"] == project.env["IMAGE_TAG"]  # the compose image ran it
+    assert final["engine_version"] and len(final["data_hash"]) == 64
+    logs = project.logs()
+    assert run_id in logs  # the scaler's consumer logs the run on compose's stdout
+    print(
+        f"\ncompose: ready {ready_after:.0f} s after `up` from a clean state, "
+        f"run SUCCEEDED {time.monotonic() - started - ready_after:.1f} s after ready"
+    )
