@@ -275,6 +275,7 @@ def build_image(env: dict[str, str], tag: str | None = None) -> str:
         "--tag",
         reference,
         str(PROJECT_ROOT),
+        stdout=sys.stderr,  # stdout carries only the reference: IMAGE=$(python -m … build)
     )
     baked = image_env(env, reference).get("IMAGE_TAG")
     if baked != tag:

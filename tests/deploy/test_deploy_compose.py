@@ -142,7 +142,7 @@ def test_compose_file_matches_the_compose_spec() -> None:
     [
         ("    restart: unless-stopped\n", "    restartt: unless-stopped\n", "restartt"),
         ("  read_only: true", "  read_onlyy: true", "read_onlyy"),
-        ("service_completed_successfully", "service_completed", "service_completed"),
+        ("condition: service_healthy", "condition: healthy", "healthy"),
     ],
     ids=["typo-in-service", "typo-in-shared-anchor", "bad-depends-on-condition"],
 )
