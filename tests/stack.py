@@ -30,6 +30,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def answers_200(url: str, timeout: float = 2.0) -> bool:
+    """Whether a GET of ``url`` answers 200 now (a refused or hung connection is a no)."""
+    try:
+        return requests.get(url, timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
     """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -113,14 +121,8 @@ class LocalStack:
                     stderr=subprocess.STDOUT,
                 )
             )
-        wait_until(self._healthy, 30, what="web /health")
+        wait_until(lambda: answers_200(f"{self.base_url}/health", 1), 30, what="web /health")
         return self
-
-    def _healthy(self) -> bool:
-        try:
-            return requests.get(f"{self.base_url}/health", timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")

@@ -114,7 +114,7 @@ def test_redis_down_at_submit_answers_503_and_records_failed(mysql_url, tmp_path
     import sys
 
     from store.db import create_schema, make_engine
-    from tests.stack import PROJECT_ROOT, wait_until
+    from tests.stack import PROJECT_ROOT, answers_200, wait_until
 
     create_schema(make_engine(mysql_url))
     web = subprocess.Popen(
@@ -125,7 +125,7 @@ def test_redis_down_at_submit_answers_503_and_records_failed(mysql_url, tmp_path
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until(stack._healthy, 30, what="web")
+        wait_until(lambda: answers_200(f"{stack.base_url}/health", 1), 30, what="web")
         response = stack.submit(_payload({"ticker": "ACME", "rule_type": "RSI"}))
         assert response.status_code == 503
         body = response.json()

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from scripts.container import COMPOSE_FILE, ensure_datastore_standins
-from tests.stack import free_port, wait_until
+from tests.stack import answers_200, free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.container]
 
@@ -95,15 +95,8 @@ def test_podman_compose_up_from_a_clean_state_takes_a_run_to_succeeded(project: 
     up = project.run("up", "-d")
     assert up.returncode == 0, up.stdout + up.stderr
     url = f"http://127.0.0.1:{project.env['PORT']}"
-
-    def ready() -> bool:
-        try:
-            return requests.get(f"{url}/ready", timeout=3).status_code == 200
-        except requests.RequestException:
-            return False
-
     try:
-        wait_until(ready, 300, 1.0, what="the compose web's /ready")
+        wait_until(lambda: answers_200(f"{url}/ready", 3), 300, 1.0, what="the compose web")
     except TimeoutError:
         pytest.fail(f"the compose stack never became ready:\n{project.logs()}")
     ready_after = time.monotonic() - started

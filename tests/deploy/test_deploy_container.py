@@ -24,7 +24,7 @@ from consumer.pod_template import PodSettings, memory_bytes, pod_settings
 from scripts.container import REVISION_LABEL, build_image, image_env, podman
 from tests.consumer.support import long_history
 from tests.deploy.pods import Pods, consumer_settings, manifest
-from tests.stack import LocalStack, free_port, wait_until
+from tests.stack import LocalStack, answers_200, free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.container, pytest.mark.mysql, pytest.mark.redis]
 
@@ -60,15 +60,8 @@ def start_web(pods: Pods, extra_env: dict[str, str] | None = None, **options) ->
     web = pod_settings(manifest("Deployment", "web"), "web")
     name = pods.start(web, {"PORT": str(port), **(extra_env or {})}, **options)
     url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return requests.get(f"{url}/health", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
     try:
-        wait_until(healthy, 60, 0.3, what="the web container's /health")
+        wait_until(lambda: answers_200(f"{url}/health"), 60, 0.3, what="the web container")
     except TimeoutError:
         pytest.fail(f"web container never became healthy:\n{pods.logs(name)}")
     return url
