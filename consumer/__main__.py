@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         from consumer.oneshot import run_request_file
 
         return run_request_file(args.request)
+    from consumer.idle import nothing_queued
+
+    if nothing_queued():  # before the worker's imports: an over-started Job costs ~nothing
+        return 0
     from consumer.worker import consume_one
 
     return consume_one()

@@ -19,23 +19,16 @@ from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-QUEUE_KEY_PREFIX = Queue.redis_queue_namespace_prefix  # "rq:queue:"
+from work.connection import (  # noqa: F401  (re-exported: the queue's one import path)
+    DEFAULT_QUEUE,
+    DEFAULT_REDIS_URL,
+    QUEUE_KEY_PREFIX,
+    queue_key,
+    queue_name,
+    redis_connection,
+)
+
 JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-DEFAULT_QUEUE = "backtests"
-"""The queue work goes to unless RQ_QUEUE says otherwise (web and consumer must agree)."""
-
-
-def queue_name() -> str:
-    """RQ_QUEUE, default "backtests"."""
-    return os.environ.get("RQ_QUEUE") or DEFAULT_QUEUE
-
-
-def queue_key(name: str | None = None) -> str:
-    """The Redis list of waiting run ids, e.g. ``rq:queue:backtests``."""
-    return QUEUE_KEY_PREFIX + (name or queue_name())
 
 
 def _seconds(name: str, default: int) -> int:
@@ -56,16 +49,6 @@ def result_ttl() -> int:
 def failure_ttl() -> int:
     """RQ_FAILURE_TTL (s): failed jobs stay inspectable this long. Default 7 days."""
     return _seconds("RQ_FAILURE_TTL", 7 * 24 * 3600)
-
-
-def redis_connection(url: str | None = None) -> Redis:
-    """A client for REDIS_URL (redis://, rediss:// or unix:// for the embedded server)."""
-    return Redis.from_url(
-        url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        socket_connect_timeout=3,
-        socket_timeout=10,
-        health_check_interval=30,
-    )
 
 
 def backtest_queue(connection: Redis, name: str | None = None) -> Queue:

@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from tests.consumer.support import (
     long_history,
     signal_pod,
 )
-from tests.stack import wait_until
+from tests.stack import PROJECT_ROOT, wait_until
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
@@ -110,6 +111,26 @@ def test_an_empty_queue_exits_zero_at_once(env):
     assert proc.returncode == 0, out
     assert time.monotonic() - started < 5
     assert not Path(env["CLAIM_FILE"]).exists()
+
+
+def test_an_empty_queue_is_seen_before_the_worker_and_its_libraries_are_loaded(env):
+    """The over-started Job's cost is its imports: with nothing queued, RQ, SQLAlchemy, numpy
+    and the kinds are never loaded, and the exit code is 0."""
+    probe = (
+        "import sys; from consumer.__main__ import main; code = main([]); "
+        "print(code, sorted(m for m in ('rq', 'sqlalchemy', 'numpy', 'consumer.worker')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, **env},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+    assert "queue empty" in out.stderr
 
 
 def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_zero(
