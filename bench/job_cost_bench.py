@@ -80,7 +80,7 @@ class QueueJobs:
         self.queue_name = f"bench-job-{uuid.uuid4().hex[:8]}"
         self.queue = backtest_queue(Redis.from_url(REDIS_URL), self.queue_name)
         self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
             "RQ_QUEUE": self.queue_name,

@@ -6,8 +6,10 @@ A sweep request has the run contract's fields minus ``run_id``, ``rule_id`` and 
 ``grid`` maps parameters to a list of values or a ``"start:stop:step"`` range
 (``sweeps.grid``); ``tickers`` (a list) may replace ``ticker``; ``chunk_size`` (50 to
 2,000; default the caller's, the web's SWEEP_CHUNK_SIZE setting, else 1,000) is how many
-combinations one queued message holds. The sweep's own fields are modelled by
-``sweeps.request_model``, which also gives the request's JSON Schema.
+combinations one queued message holds. A request that names no ``chunk_size`` has it sized
+once its data are known (``sized_chunk_size``): a large sweep gets fewer, larger chunks.
+The sweep's own fields are modelled by ``sweeps.request_model``, which also gives the
+request's JSON Schema.
 A grid parameter overrides the same name in ``params``.
 
 Combinations are numbered ``combo_no`` 0..N-1: ticker by ticker (in the order given), then
@@ -54,6 +56,30 @@ TRADING_FIELDS = tuple(
 """Run fields a sweep passes to every combination as they are: the dates and the trading
 parameters (every run field but the ticker and the rule, which a sweep varies, and those it
 may not carry); the command line's options (``scripts.bulk_sweep``) too."""
+
+
+SIZED_CHUNKS = 8
+"""How many chunks the web aims at when it sizes a large sweep's chunks itself: one wave of
+the ScaledJob's 8 concurrent Jobs. Each chunk costs a process start-up (~1 CPU-s): 100,000
+combinations in 1,000-combination chunks spent 80% of their time starting processes and
+took 67.5 s; in 8 chunks they take 10.8 s on 2 cores (bench.sweep_bench (d))."""
+
+CHUNK_CELL_BUDGET = 30_000_000
+"""Combinations × bars one sized chunk may evaluate: the chunk's arrays (signals, positions,
+equity) grow with both. 12,500 RSI combinations × 2,148 bars (27 M) peaked at 212 MB RSS,
+10,000 SMA_CROSS × 2,148 at 165 MB (bench.sweep_bench (a)): inside the consumer pod's
+512 Mi memory request, however long the data."""
+
+
+def sized_chunk_size(configured: int | None, combinations: int, bars: int) -> int:
+    """The chunk size of a request that names none, once its data are known: the default
+    (``default_chunk_size``) for a small sweep; for a large one, about ``SIZED_CHUNKS``
+    chunks, never more than ``CHUNK_CELL_BUDGET`` combinations × ``bars`` (the most bars a
+    combination's signals are computed on) per chunk."""
+    base = default_chunk_size(configured)
+    wanted = -(-combinations // SIZED_CHUNKS)
+    ceiling = CHUNK_CELL_BUDGET // max(bars, 1)
+    return max(base, min(wanted, ceiling))
 
 
 def default_chunk_size(configured: int | None = None) -> int:

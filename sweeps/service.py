@@ -23,7 +23,7 @@ from metrics import SWEEP_METRIC_KEYS
 from runs.contract import RequestError
 from runs.execute import load_market_data
 from store.models import Sweep, SweepChunk, SweepResult
-from sweeps.contract import SweepRequest, chunk_payloads, parse_sweep_request
+from sweeps.contract import SweepRequest, chunk_payloads, parse_sweep_request, sized_chunk_size
 from sweeps.kind import enqueue_chunk
 from sweeps.store import fail_pending_chunks, insert_sweep, iter_results
 
@@ -49,18 +49,25 @@ def validate_sweep(
 ) -> SweepRequest:
     """The sweep request, with every ticker's data checked like a run's (``chunk_size``:
     the default chunk size; ``bar_limit``: the most bars a run may cover — the web passes
-    its settings).
+    its settings). A request that names no chunk size gets one sized to the sweep and its
+    data (``sized_chunk_size``).
 
     :raise RequestError: naming the field (``tickers[1]`` for a ticker of a list).
     """
     sweep = parse_sweep_request(payload, chunk_size)
+    bars = 0
     for index, ticker in enumerate(sweep.tickers):
         try:
-            load_market_data(replace(sweep.base, ticker=ticker), data_dir, bar_limit)
+            market = load_market_data(replace(sweep.base, ticker=ticker), data_dir, bar_limit)
         except RequestError as exc:
             if exc.field == "ticker" and "tickers" in payload:
                 raise RequestError(f"tickers[{index}]", exc.message) from None
             raise
+        bars = max(bars, market.stop)  # signals see every bar up to the window's end
+    if payload.get("chunk_size") is None:
+        combinations = len(sweep.grid.combos) * len(sweep.tickers)
+        sized = sized_chunk_size(chunk_size, combinations, bars)
+        sweep = replace(sweep, chunk_size=sized)
     return sweep
 
 

@@ -127,3 +127,21 @@ def test_the_form_checks_what_the_served_schema_states_before_posting(stack, bro
     page.click("#submit-sweep")
     expect(error).to_have_text("stub: stub")
     assert len(posts) == 1
+
+
+def test_an_empty_chunk_size_is_left_to_the_server(stack, browser, shots):
+    """The chunk field starts empty ("auto"): the POST names no chunk_size and the server
+    sizes the chunks (sweeps.contract.sized_chunk_size)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{stack.base_url}/sweeps")
+    page.wait_for_load_state("networkidle")
+    assert page.input_value("#s-chunk") == ""
+    expect(page.locator("#s-chunk-help")).to_contain_text("Empty: 1,000 for a small sweep")
+    page.select_option("#s-rule", "SMA_CROSS")
+    page.fill("#s-p-fast", "2:10:2")
+    page.fill("#s-p-slow", "20:40:10")
+    page.locator("form").first.screenshot(path=str(shots / "sweep-form.png"))
+    with page.expect_request(lambda r: r.method == "POST" and "/api/sweeps" in r.url) as sent:
+        page.click("#submit-sweep")
+    assert "chunk_size" not in sent.value.post_data_json
+    page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)

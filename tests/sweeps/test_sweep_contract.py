@@ -9,15 +9,18 @@ from hypothesis import strategies as st
 
 from runs.contract import RequestError, parse_request
 from sweeps.contract import (
+    CHUNK_CELL_BUDGET,
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
     DEFAULT_CHUNK_SIZE,
+    SIZED_CHUNKS,
     chunk_payload,
     combo_run_request,
     default_chunk_size,
     parse_chunk,
     parse_sweep_request,
     plan_chunks,
+    sized_chunk_size,
 )
 
 BASE = {
@@ -91,6 +94,26 @@ def test_the_configured_default_chunk_size_is_held_within_bounds():
     assert default_chunk_size(10**6) == CHUNK_SIZE_MAX
     assert default_chunk_size() == DEFAULT_CHUNK_SIZE
     assert parse_sweep_request(BASE, 250).chunk_size == 250
+
+
+def test_a_small_sweep_keeps_the_default_chunk_size():
+    assert sized_chunk_size(None, 6, 2_000) == DEFAULT_CHUNK_SIZE
+    assert sized_chunk_size(250, 250 * SIZED_CHUNKS, 2_000) == 250  # configured default
+
+
+def test_a_large_sweep_gets_about_sized_chunks_chunks():
+    """100,000 combinations on ~2,100 bars: SIZED_CHUNKS chunks instead of 100."""
+    size = sized_chunk_size(None, 100_000, 2_148)
+    assert size == 100_000 // SIZED_CHUNKS
+    assert -(-100_000 // size) == SIZED_CHUNKS
+
+
+def test_sized_chunks_stay_within_the_memory_budget_of_long_data():
+    """Long data make smaller chunks (combinations × bars ≤ CHUNK_CELL_BUDGET), never
+    smaller than the default."""
+    size = sized_chunk_size(None, 100_000, 20_000)
+    assert size * 20_000 <= CHUNK_CELL_BUDGET < (size + 1) * 20_000
+    assert sized_chunk_size(None, 100_000, 10**6) == DEFAULT_CHUNK_SIZE
 
 
 @settings(max_examples=150, deadline=None)

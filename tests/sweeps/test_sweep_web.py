@@ -10,7 +10,7 @@ import pytest
 from redis import Redis
 
 from store.db import create_schema, make_engine, make_sessionmaker
-from sweeps.contract import parse_chunk
+from sweeps.contract import SIZED_CHUNKS, parse_chunk
 from sweeps.evaluate import evaluate_chunk
 from sweeps.store import mark_chunk_running, store_chunk_results
 from web import create_app
@@ -192,3 +192,18 @@ def test_the_apps_sweep_chunk_size_setting_is_the_default_not_the_environment(
     response = app.test_client().post("/api/sweeps", json=body)
     assert response.status_code == 202, response.json
     assert response.json["chunks"] == 2 * -(-response.json["combos"] // 2 // 50)
+
+
+def test_a_large_sweep_that_names_no_chunk_size_gets_fewer_larger_chunks(client, redis_url):
+    """20,000 combinations: SIZED_CHUNKS chunks of 2,500 instead of 20 of 1,000; a request
+    that names its chunk size keeps it."""
+    body = {k: v for k, v in BODY.items() if k != "chunk_size"}
+    body["grid"] = {"fast": "2:101:1", "slow": "110:308:2"}
+    sized = client.post("/api/sweeps", json=body)
+    assert sized.status_code == 202, sized.json
+    assert (sized.json["combos"], sized.json["chunks"]) == (20_000, SIZED_CHUNKS)
+    status = client.get(sized.json["status_url"]).json
+    assert status["chunk_size"] == 20_000 // SIZED_CHUNKS
+    named = client.post("/api/sweeps", json={**body, "chunk_size": 2000})
+    assert named.status_code == 202, named.json
+    assert named.json["chunks"] == 10

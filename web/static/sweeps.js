@@ -158,8 +158,9 @@ const SweepRange = (() => {
         tickers: [...form.querySelectorAll("#s-tickers input:checked")].map((i) => i.value),
         params,
         grid,
-        chunk_size: Number(document.getElementById("s-chunk").value),
       };
+      const chunk = document.getElementById("s-chunk").value.trim();
+      if (chunk !== "") payload.chunk_size = Number(chunk); // empty: the server sizes the chunks
       for (const input of tradingBox.querySelectorAll("[data-field]")) {
         payload[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
       }
