@@ -5,10 +5,11 @@ Debian) when it is missing, makes the Dockerfile's base image from Debian packag
 (mmdebstrap; reused while ``podman image exists`` says so) and builds the Dockerfile into
 ``stock-backtest:<git short SHA>``; it prints the tag. ``python -m scripts.container env``
 prints the ``CONTAINERS_CONF=…`` line podman needs here (the local scaler's podman runtime
-and a shell use it). ``python -m scripts.container standins`` makes local stand-ins for the
-``mysql`` and ``redis`` images docker-compose.yml names (MariaDB and Redis from Debian), so
-``podman-compose up`` runs here too (tests/deploy/test_deploy_compose_podman.py). The
-container tests (tests/deploy/) and the autoscaling demo build through the same functions.
+and a shell use it). ``python -m scripts.container standins`` makes the ``mysql`` and ``redis``
+images docker-compose.yml names available: pulled where a registry answers, else local
+stand-ins (MariaDB and Redis from Debian), so ``podman-compose up`` runs here too
+(tests/deploy/test_deploy_compose_podman.py). The container tests (tests/deploy/) and the
+autoscaling demo build through the same functions.
 
 Why each step (docs/containers.md): no base image can be
 pulled, so a stand-in with the Dockerfile's FROM name is imported from a Debian bootstrap
@@ -183,18 +184,32 @@ def compose_datastore_images(compose_file: Path = COMPOSE_FILE) -> dict[str, str
     return {k: v if "/" in v else f"docker.io/library/{v}" for k, v in images.items()}
 
 
-def ensure_datastore_standins(env: dict[str, str], compose_file: Path = COMPOSE_FILE) -> None:
-    """Make local stand-ins for the compose file's ``mysql`` and ``redis`` images, unless both
-    exist: one Debian bootstrap with MariaDB and Redis, imported twice. ``mysql`` runs
-    scripts/standins/mysql-standin.sh (it honours the official image's MYSQL_* variables);
-    ``redis`` runs Debian's redis-server in /data, with compose's command as its arguments."""
-    images = compose_datastore_images(compose_file)
-    if all(
-        podman(env, "image", "exists", name, check=False).returncode == 0
-        for name in images.values()
-    ):
+STANDIN_CHANGES = {
+    "mysql": ('ENTRYPOINT ["/usr/local/bin/mysql-standin"]', "EXPOSE 3306"),
+    "redis": ("WORKDIR /data", "USER redis", 'CMD ["redis-server"]', "EXPOSE 6379"),
+}
+"""How each stand-in starts (Dockerfile-style changes to the one Debian root filesystem)."""
+
+
+def ensure_datastore_images(env: dict[str, str], compose_file: Path = COMPOSE_FILE) -> None:
+    """Make the compose file's ``mysql`` and ``redis`` images available: each one that is
+    missing is pulled where a registry answers (CI's runners: the real images), else made as
+    a local stand-in. The stand-ins come from one Debian bootstrap with MariaDB and Redis:
+    ``mysql`` runs scripts/standins/mysql-standin.sh (it honours the official image's MYSQL_*
+    variables); ``redis`` runs Debian's redis-server in /data, with compose's command as its
+    arguments."""
+    missing = {
+        role: name
+        for role, name in compose_datastore_images(compose_file).items()
+        if podman(env, "image", "exists", name, check=False).returncode != 0
+    }
+    for role, name in list(missing.items()):
+        pulled = podman(env, "pull", "--quiet", name, check=False, capture_output=True)
+        if pulled.returncode == 0:  # here the registry is unreachable: fails at once
+            del missing[role]
+    if not missing:
         return
-    log(f"creating {' and '.join(images.values())} stand-ins (MariaDB, Redis from Debian)")
+    log(f"creating {' and '.join(missing.values())} stand-ins (MariaDB, Redis from Debian)")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="standins-") as scratch:
         tarball = Path(scratch) / "datastores.tar"
@@ -212,24 +227,8 @@ def ensure_datastore_standins(env: dict[str, str], compose_file: Path = COMPOSE_
             if bootstrap.wait() != 0:
                 raise RuntimeError(f"mmdebstrap failed ({bootstrap.returncode})")
         common = ("ENV LANG=C.UTF-8", f"ENV PATH={SYSTEM_PATH}")
-        import_image(
-            env,
-            tarball,
-            images["mysql"],
-            *common,
-            'ENTRYPOINT ["/usr/local/bin/mysql-standin"]',
-            "EXPOSE 3306",
-        )
-        import_image(
-            env,
-            tarball,
-            images["redis"],
-            *common,
-            "WORKDIR /data",
-            "USER redis",
-            'CMD ["redis-server"]',
-            "EXPOSE 6379",
-        )
+        for role, name in missing.items():
+            import_image(env, tarball, name, *common, *STANDIN_CHANGES[role])
     log(f"stand-ins ready in {time.monotonic() - started:.0f} s")
 
 
@@ -308,7 +307,7 @@ def main(argv: list[str]) -> int:
         print(build_image(env, argv[1] if len(argv) > 1 else None))
         return 0
     if command == "standins":
-        ensure_datastore_standins(env)
+        ensure_datastore_images(env)
         print(" ".join(compose_datastore_images().values()))
         return 0
     print("usage: python -m scripts.container [build [TAG] | env | standins]", file=sys.stderr)

@@ -1,7 +1,8 @@
 """docker-compose.yml run for real with podman-compose, from a clean state: MySQL and Redis
-(local stand-ins of the images it names, ``scripts.container.ensure_datastore_standins``), the
-one-shot init-db, the web and the scaler from the app image, and one run taken to SUCCEEDED
-through the web's API, its consumer started by the scaler inside its container.
+(the images it names, pulled, or local stand-ins where no registry answers:
+``scripts.container.ensure_datastore_images``), the one-shot init-db, the web and the
+scaler from the app image, and one run taken to SUCCEEDED through the web's API, its
+consumer started by the scaler inside its container.
 
 Podman 4.3 ignores ``condition: service_healthy`` and this machine has no systemd to run
 healthchecks, so nothing here relies on them: init-db retries until MySQL answers
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from scripts.container import COMPOSE_FILE, ensure_datastore_standins
+from scripts.container import COMPOSE_FILE, ensure_datastore_images
 from tests.stack import answers_200, free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.container]
@@ -82,7 +83,7 @@ class ComposeProject:
 
 @pytest.fixture
 def project(engine_env: dict[str, str], image: str) -> Iterator[ComposeProject]:
-    ensure_datastore_standins(engine_env)
+    ensure_datastore_images(engine_env)
     compose = ComposeProject(engine_env, image.split(":", 1)[1], free_port())
     try:
         yield compose
