@@ -21,14 +21,8 @@ from sweeps.contract import (
     parse_sweep_request,
 )
 from sweeps.request_model import sweep_json_schema
+from tests.sweeps.test_sweep_contract import BASE  # the same valid request
 
-BASE = {
-    "ticker": "ACME",
-    "rule_type": "SMA_CROSS",
-    "grid": {"fast": "5:15:5", "slow": [20, 30]},
-    "start_date": "2016-01-01",
-    "end_date": "2018-12-31",
-}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GRID_SHAPE = 'grid must be an object of {param: [values] | "start:stop:step"}'
 
