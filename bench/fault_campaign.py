@@ -66,6 +66,7 @@ from consumer.worker import CRASHED as HORSE_CRASH  # noqa: E402
 from consumer.worker import monitoring_interval  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from tests.consumer.support import children  # noqa: E402
+from tests.databases import scratch_database  # noqa: E402
 from tests.stack import LocalStack, free_port, wait_until  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402
 from web.api.runs import ALREADY_QUEUED, ENQUEUE_FAILED, QUEUE_UNAVAILABLE  # noqa: E402
@@ -174,21 +175,16 @@ class CampaignDatabase:
     """A fresh, migrated database on the shared MariaDB server, dropped by ``drop``."""
 
     def __init__(self) -> None:
-        server = make_url(SERVER_URL)
-        self.server = server
-        self.name = f"bt_campaign_{uuid.uuid4().hex[:10]}"
-        self.admin = create_engine(server)
-        with self.admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4"))
-        self.url = server.set(database=self.name).render_as_string(hide_password=False)
+        self.server = make_url(SERVER_URL)
+        self._scratch = contextlib.ExitStack()
+        self.url = self._scratch.enter_context(scratch_database(SERVER_URL, "bt_campaign"))
+        self.name = make_url(self.url).database
         self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
         self.migrated = upgrade(self.engine)
 
     def drop(self) -> None:
         self.engine.dispose()
-        with self.admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{self.name}`"))
-        self.admin.dispose()
+        self._scratch.close()
 
 
 # -- what the attacker sends ------------------------------------------------------------------

@@ -37,7 +37,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.engine_bench import GOOG, PEER_ONESHOT  # noqa: E402
-from bench.lifecycle_bench import REDIS_URL, Database  # noqa: E402
+from tests.databases import scratch_database  # noqa: E402
+
+SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+"""The MySQL server the benchmarks create their databases on (one each, dropped after)."""
+REDIS_URL = "redis://127.0.0.1:6379/12"
 
 REQUEST = {
     "ticker": "GOOG",
@@ -65,17 +69,18 @@ def cpu_seconds(command: list[str], env: dict[str, str]) -> float:
 
 class QueueJobs:
     """Runs put on a private queue the way the web does (a PENDING row, then the RQ job), for
-    queue-mode consumers to take one each."""
+    queue-mode consumers to take one each; ``env`` is their environment (``data_dir``, when
+    given, is their DATA_DIR)."""
 
-    def __init__(self, database_url: str, data_dir: str) -> None:
+    def __init__(self, database_url: str, workdir: str, data_dir: str | None = None) -> None:
         from redis import Redis
 
-        from store.db import make_engine, make_sessionmaker
-        from store.migrate import upgrade
+        from store.db import create_schema, make_engine, make_sessionmaker
         from work.queue import backtest_queue
 
+        Path(workdir).mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(database_url)
-        upgrade(self.engine)
+        create_schema(self.engine)  # as the stack's processes do (tests.stack)
         self.sessions = make_sessionmaker(self.engine)
         self.queue_name = f"bench-job-{uuid.uuid4().hex[:8]}"
         self.queue = backtest_queue(Redis.from_url(REDIS_URL), self.queue_name)
@@ -84,28 +89,36 @@ class QueueJobs:
             "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
             "RQ_QUEUE": self.queue_name,
-            "DATA_DIR": data_dir,
-            "CLAIM_FILE": f"{data_dir}/claimed",
-            "MPLCONFIGDIR": f"{data_dir}/mpl",
+            "CLAIM_FILE": f"{workdir}/claimed",
+            "MPLCONFIGDIR": f"{workdir}/mpl",
             "LOG_LEVEL": "WARNING",
+            **({"DATA_DIR": data_dir} if data_dir else {}),
         }
 
-    def put(self, charts: bool) -> str:
+    def put(self, fields: dict) -> str:
+        """Queue one run of the request ``fields``; its run_id."""
         from runs.contract import parse_request
         from runs.kind import enqueue_run
         from runs.store import insert_pending
 
-        request = parse_request({**REQUEST, "charts": charts})
+        request = parse_request(fields)
         with self.sessions.begin() as session:
-            insert_pending(session, request, None, queue=self.queue_name)
+            insert_pending(session, request, "bench", queue=self.queue_name)
         enqueue_run(self.queue, request)
         return request.run_id
 
-    def status(self, run_id: str) -> str:
+    def consume(self, fields: dict) -> float:
+        """Queue one run of ``fields`` and let one queue-mode consumer take it: the consumer's
+        CPU seconds; an error unless the run SUCCEEDED."""
         from store.models import BacktestRun
 
+        run_id = self.put(fields)
+        seconds = cpu_seconds([sys.executable, "-m", "consumer"], self.env)
         with self.sessions() as session:
-            return session.get(BacktestRun, run_id).status
+            status = session.get(BacktestRun, run_id).status
+        if status != "SUCCEEDED":
+            raise RuntimeError(f"run {run_id} ended {status}")
+        return seconds
 
     def close(self) -> None:
         self.queue.empty()
@@ -115,43 +128,33 @@ class QueueJobs:
 def measure(samples: int) -> dict[str, list[float]]:
     import data
 
-    database = Database()
-    try:
-        with tempfile.TemporaryDirectory(prefix="job-cost-") as tmp:
-            data.register_csv(GOOG.read_bytes(), "GOOG", data_dir=tmp)
-            request_file = Path(tmp) / "request.json"
-            request_file.write_text(json.dumps({**REQUEST, "charts": False}), encoding="utf-8")
-            jobs = QueueJobs(database.url, tmp)
-            consumer = [sys.executable, "-m", "consumer"]
-
-            def queue_job(charts: bool) -> float:
-                run_id = jobs.put(charts)
-                seconds = cpu_seconds(consumer, jobs.env)
-                status = jobs.status(run_id)
-                if status != "SUCCEEDED":
-                    raise RuntimeError(f"run {run_id} ended {status}")
-                return seconds
-
-            cases = {
-                "queue-mode Job, charts false": lambda: queue_job(False),
-                "queue-mode Job, with charts": lambda: queue_job(True),
-                "queue-mode Job, empty queue": lambda: cpu_seconds(consumer, jobs.env),
-                "consumer --request, charts false": lambda: cpu_seconds(
-                    [*consumer, "--request", str(request_file)], jobs.env
-                ),
-                PEER: lambda: cpu_seconds([sys.executable, "-c", PEER_ONESHOT], jobs.env),
-            }
-            try:
-                for case in cases.values():  # warm the file cache and matplotlib's font list
-                    case()
-                figures: dict[str, list[float]] = {name: [] for name in cases}
-                for _ in range(samples):
-                    for name, case in cases.items():
-                        figures[name].append(case())
-            finally:
-                jobs.close()
-    finally:
-        database.drop()
+    with (
+        scratch_database(SERVER_URL, "bench") as database_url,
+        tempfile.TemporaryDirectory(prefix="job-cost-") as tmp,
+    ):
+        data.register_csv(GOOG.read_bytes(), "GOOG", data_dir=tmp)
+        request_file = Path(tmp) / "request.json"
+        request_file.write_text(json.dumps({**REQUEST, "charts": False}), encoding="utf-8")
+        jobs = QueueJobs(database_url, tmp, data_dir=tmp)
+        consumer = [sys.executable, "-m", "consumer"]
+        cases = {
+            "queue-mode Job, charts false": lambda: jobs.consume({**REQUEST, "charts": False}),
+            "queue-mode Job, with charts": lambda: jobs.consume({**REQUEST, "charts": True}),
+            "queue-mode Job, empty queue": lambda: cpu_seconds(consumer, jobs.env),
+            "consumer --request, charts false": lambda: cpu_seconds(
+                [*consumer, "--request", str(request_file)], jobs.env
+            ),
+            PEER: lambda: cpu_seconds([sys.executable, "-c", PEER_ONESHOT], jobs.env),
+        }
+        try:
+            for case in cases.values():  # warm the file cache and matplotlib's font list
+                case()
+            figures: dict[str, list[float]] = {name: [] for name in cases}
+            for _ in range(samples):
+                for name, case in cases.items():
+                    figures[name].append(case())
+        finally:
+            jobs.close()
     return figures
 
 

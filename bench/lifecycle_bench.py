@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,16 +29,15 @@ from pathlib import Path
 
 import requests
 from redis import Redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench.job_cost_bench import REDIS_URL, SERVER_URL, QueueJobs  # noqa: E402
+from tests.databases import scratch_database  # noqa: E402
 from tests.stack import LocalStack, free_port, wait_until  # noqa: E402
 from work.status import RunStatus  # noqa: E402
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
 REQUEST = {
     "ticker": "ACME",
     "rule_type": "RSI",
@@ -53,27 +51,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-class Database:
-    """A fresh database on the benchmark's MySQL server."""
-
-    def __init__(self) -> None:
-        server = make_url(
-            os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-        )
-        self.name = f"bench_{uuid.uuid4().hex[:8]}"
-        self.admin = create_engine(server)
-        with self.admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE `{self.name}`"))
-        self.url = server.set(database=self.name).render_as_string(hide_password=False)
-
-    def drop(self) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE `{self.name}`"))
-        self.admin.dispose()
-
-
-def latency(db: Database, workdir: Path, samples: int, polling: int | None) -> list[float]:
-    stack = LocalStack(db.url, REDIS_URL, workdir, polling_interval=polling)
+def latency(database_url: str, workdir: Path, samples: int, polling: int | None) -> list[float]:
+    stack = LocalStack(database_url, REDIS_URL, workdir, polling_interval=polling)
     stack.start()
     try:
         times = []
@@ -91,41 +70,19 @@ def latency(db: Database, workdir: Path, samples: int, polling: int | None) -> l
         stack.stop()
 
 
-def cpu_seconds_per_run(db: Database) -> float:
+def cpu_seconds_per_run(database_url: str, workdir: Path) -> float:
     """User + system CPU of one queue-mode ``python -m consumer`` (imports, RQ, the forked
     work-horse, the database writes) taking one queued REQUEST run: median of 5."""
-    from runs.contract import parse_request
-    from runs.kind import enqueue_run
-    from runs.store import insert_pending
-    from store.db import create_schema, make_engine, make_sessionmaker
-    from work.queue import backtest_queue
-
-    engine = make_engine(db.url)
-    create_schema(engine)
-    sessions = make_sessionmaker(engine)
-    queue_name = f"cpu-{uuid.uuid4().hex[:6]}"
-    queue = backtest_queue(Redis.from_url(REDIS_URL), queue_name)
-    env = {**os.environ, "DATABASE_URL": db.url, "REDIS_URL": REDIS_URL, "RQ_QUEUE": queue_name,
-           "CLAIM_FILE": os.path.join(tempfile.gettempdir(), f"{queue_name}.claimed")}  # fmt: skip
-    values = []
-    for _ in range(5):
-        request = parse_request(REQUEST)
-        with sessions.begin() as session:
-            insert_pending(session, request, "bench", queue=queue_name)
-        enqueue_run(queue, request)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(
-            [sys.executable, "-m", "consumer"], cwd=PROJECT_ROOT, env=env, capture_output=True,
-            check=True,
-        )  # fmt: skip
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        values.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-    engine.dispose()
-    return statistics.median(values)
+    jobs = QueueJobs(database_url, str(workdir))
+    try:
+        jobs.consume(REQUEST)  # warm-up: matplotlib builds its font list in a new MPLCONFIGDIR
+        return statistics.median(jobs.consume(REQUEST) for _ in range(5))
+    finally:
+        jobs.close()
 
 
-def throughput(db: Database, workdir: Path, runs: int) -> float:
-    stack = LocalStack(db.url, REDIS_URL, workdir).start()
+def throughput(database_url: str, workdir: Path, runs: int) -> float:
+    stack = LocalStack(database_url, REDIS_URL, workdir).start()
     try:
         start = time.perf_counter()
         run_ids = [stack.submit(REQUEST).json()["run_id"] for _ in range(runs)]
@@ -137,15 +94,15 @@ def throughput(db: Database, workdir: Path, runs: int) -> float:
         stack.stop()
 
 
-def api_load(db: Database, workdir: Path, clients: int, per_client: int) -> dict:
+def api_load(database_url: str, workdir: Path, clients: int, per_client: int) -> dict:
     """gunicorn + 50 threads; no scaler, so POSTed runs stay queued (flushed after)."""
     from store.db import create_schema, make_engine
 
-    create_schema(make_engine(db.url))
+    create_schema(make_engine(database_url))
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": db.url,
+        "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "RQ_QUEUE": f"load-{uuid.uuid4().hex[:6]}",
         "LOG_LEVEL": "WARNING",
@@ -215,6 +172,37 @@ def _up(base: str) -> bool:
         return False
 
 
+def report(args: argparse.Namespace, database_url: str, work: Path) -> None:
+    """Print the three parts on the database of ``database_url``."""
+    print("1. submit-to-SUCCEEDED latency of one run (RSI, ACME 2014-2024, all charts)")
+    for label, polling in (("manifest pollingInterval", None), ("pollingInterval 1 s", 1)):
+        times = latency(database_url, work / f"lat-{polling}", args.latency_samples, polling)
+        print(
+            f"   {label:26s} p50 {percentile(times, 0.5):6.2f} s   "
+            f"p95 {percentile(times, 0.95):6.2f} s   (n={len(times)})"
+        )
+
+    cpu = cpu_seconds_per_run(database_url, work / "cpu")
+    cores = os.cpu_count() or 1
+    limit = cores * 60 / cpu
+    elapsed = throughput(database_url, work / "throughput", args.runs)
+    rate = args.runs / elapsed * 60
+    print(f"2. throughput of {args.runs} runs submitted at once (local scaler, max replicas)")
+    print(f"   CPU time of one queue-mode consumer {cpu:6.2f} s")
+    print(f"   limit: {cores} cores x 60 / CPU time  {limit:6.1f} runs/min")
+    print(f"   measured                            {rate:6.1f} runs/min  ({elapsed:.1f} s)")
+    print(f"   share of the limit                  {rate / limit:6.0%}")
+
+    print(f"3. API under {args.clients} concurrent clients (gunicorn)")
+    for name, (times, wall) in api_load(
+        database_url, work / "load", args.clients, args.requests_per_client
+    ).items():
+        print(
+            f"   {name:20s} p50 {percentile(times, 0.5) * 1000:7.1f} ms   "
+            f"p99 {percentile(times, 0.99) * 1000:7.1f} ms   {len(times) / wall:7.0f} req/s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
@@ -223,38 +211,11 @@ def main() -> None:
     parser.add_argument("--requests-per-client", type=int, default=20)
     args = parser.parse_args()
     Redis.from_url(REDIS_URL).flushdb()
-    db = Database()
     work = Path(tempfile.mkdtemp(prefix="lifecycle-bench-"))
     try:
-        print("1. submit-to-SUCCEEDED latency of one run (RSI, ACME 2014-2024, all charts)")
-        for label, polling in (("manifest pollingInterval", None), ("pollingInterval 1 s", 1)):
-            times = latency(db, work / f"lat-{polling}", args.latency_samples, polling)
-            print(
-                f"   {label:26s} p50 {percentile(times, 0.5):6.2f} s   "
-                f"p95 {percentile(times, 0.95):6.2f} s   (n={len(times)})"
-            )
-
-        cpu = cpu_seconds_per_run(db)
-        cores = os.cpu_count() or 1
-        limit = cores * 60 / cpu
-        elapsed = throughput(db, work / "throughput", args.runs)
-        rate = args.runs / elapsed * 60
-        print(f"2. throughput of {args.runs} runs submitted at once (local scaler, max replicas)")
-        print(f"   CPU time of one queue-mode consumer {cpu:6.2f} s")
-        print(f"   limit: {cores} cores x 60 / CPU time  {limit:6.1f} runs/min")
-        print(f"   measured                            {rate:6.1f} runs/min  ({elapsed:.1f} s)")
-        print(f"   share of the limit                  {rate / limit:6.0%}")
-
-        print(f"3. API under {args.clients} concurrent clients (gunicorn)")
-        for name, (times, wall) in api_load(
-            db, work / "load", args.clients, args.requests_per_client
-        ).items():
-            print(
-                f"   {name:20s} p50 {percentile(times, 0.5) * 1000:7.1f} ms   "
-                f"p99 {percentile(times, 0.99) * 1000:7.1f} ms   {len(times) / wall:7.0f} req/s"
-            )
+        with scratch_database(SERVER_URL, "bench") as database_url:
+            report(args, database_url, work)
     finally:
-        db.drop()
         Redis.from_url(REDIS_URL).flushdb()
 
 

@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -291,71 +290,65 @@ def rsi_100k_body() -> dict:
 def through_the_queue(title: str, cases: list[tuple[str, dict]]) -> None:
     """POST each sweep to one stack (web + local scaler with the committed manifest's
     polling, MariaDB, Redis) and print POST → last chunk stored, with the chunks' timings."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from tests.stack import LocalStack, wait_until
+    from tests.databases import scratch_database
+    from tests.stack import LocalStack
 
     print(title)
-    server = make_url(
-        os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
-    )
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server)
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    database_url = server.set(database=name).render_as_string(hide_password=False)
-    stack = LocalStack(
-        database_url,
-        "redis://127.0.0.1:6379/11",
-        Path(tempfile.mkdtemp(prefix="sweep-stack-")),
-        polling_interval=None,
-        extra_env={"DATA_DIR": str(goog_data_dir()), "LOG_LEVEL": "WARNING"},
-    )
+    server_url = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
+    with scratch_database(server_url, "bench") as database_url:
+        stack = LocalStack(
+            database_url,
+            "redis://127.0.0.1:6379/11",
+            Path(tempfile.mkdtemp(prefix="sweep-stack-")),
+            polling_interval=None,
+            extra_env={"DATA_DIR": str(goog_data_dir()), "LOG_LEVEL": "WARNING"},
+        )
+        try:
+            stack.start()
+            for label, body in cases:
+                sweep_through(stack.base_url, label, body)
+        finally:
+            stack.stop()
+
+
+def sweep_through(base_url: str, label: str, body: dict) -> None:
+    """POST one sweep to the stack at ``base_url``; print, once it has finished, POST → last
+    chunk stored and where the chunks' time went."""
     import requests
 
-    try:
-        stack.start()
-        for label, body in cases:
-            posted = datetime.now(UTC)
-            started = time.perf_counter()
-            response = requests.post(f"{stack.base_url}/api/sweeps", json=body, timeout=120)
-            accepted = response.json()
-            if response.status_code != 202:
-                print(f"  {label}: refused {response.status_code} {accepted}")
-                continue
-            url = f"{stack.base_url}{accepted['status_url']}"
-            status = wait_until(
-                lambda url=url: (
-                    (s := requests.get(url, timeout=10).json())["status"] in SWEEP_FINISHED and s
-                ),
-                900,
-                0.1,
-                what="the sweep",
-            )
-            seen = time.perf_counter() - started
-            last = datetime.fromisoformat(status["completed_at"])
-            wall = (last - posted).total_seconds()
-            t = status["timings"]
-            if t["errors"]:
-                print(f"    chunk errors: {'; '.join(t['errors'])}")
-            work = t["startup_ms"] + t["compute_ms"] + t["write_ms"]
-            print(
-                f"  {label}: chunks of {status['chunk_size']}, {accepted['chunks']} chunks, "
-                f"{status['status']}, POST → last chunk stored {wall:5.2f} s "
-                f"(seen by polling {seen:.2f} s)"
-            )
-            print(
-                f"    summed over chunks: start-up {t['startup_ms'] / 1000:6.2f} s "
-                f"({t['startup_ms'] / work:4.0%}), compute {t['compute_ms'] / 1000:6.2f} s "
-                f"({t['compute_ms'] / work:4.0%}), writes {t['write_ms'] / 1000:6.2f} s "
-                f"({t['write_ms'] / work:4.0%})"
-            )
-    finally:
-        stack.stop()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    from tests.stack import wait_until
+
+    posted = datetime.now(UTC)
+    started = time.perf_counter()
+    response = requests.post(f"{base_url}/api/sweeps", json=body, timeout=120)
+    accepted = response.json()
+    if response.status_code != 202:
+        print(f"  {label}: refused {response.status_code} {accepted}")
+        return
+    url = f"{base_url}{accepted['status_url']}"
+    status = wait_until(
+        lambda: (s := requests.get(url, timeout=10).json())["status"] in SWEEP_FINISHED and s,
+        900,
+        0.1,
+        what="the sweep",
+    )
+    seen = time.perf_counter() - started
+    wall = (datetime.fromisoformat(status["completed_at"]) - posted).total_seconds()
+    t = status["timings"]
+    if t["errors"]:
+        print(f"    chunk errors: {'; '.join(t['errors'])}")
+    work = t["startup_ms"] + t["compute_ms"] + t["write_ms"]
+    print(
+        f"  {label}: chunks of {status['chunk_size']}, {accepted['chunks']} chunks, "
+        f"{status['status']}, POST → last chunk stored {wall:5.2f} s "
+        f"(seen by polling {seen:.2f} s)"
+    )
+    print(
+        f"    summed over chunks: start-up {t['startup_ms'] / 1000:6.2f} s "
+        f"({t['startup_ms'] / work:4.0%}), compute {t['compute_ms'] / 1000:6.2f} s "
+        f"({t['compute_ms'] / work:4.0%}), writes {t['write_ms'] / 1000:6.2f} s "
+        f"({t['write_ms'] / work:4.0%})"
+    )
 
 
 def part_c() -> None:

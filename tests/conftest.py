@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,25 +56,19 @@ def mysql_server_url() -> str:
 
 @contextmanager
 def _scratch_database(server_url: str, prefix: str) -> Iterator[str]:
-    """A database of its own on the server of ``server_url``: its URL, dropped after."""
-    from sqlalchemy import create_engine, text
+    """``tests.databases.scratch_database``, skipped locally (failed in CI) when the server
+    cannot create it."""
     from sqlalchemy.engine import make_url
 
-    server = make_url(server_url)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    except Exception as exc:
-        admin.dispose()
-        _require("MySQL", f"{server.render_as_string(hide_password=True)}: {exc}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    from tests.databases import scratch_database
+
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database(server_url, prefix))
+        except Exception as exc:
+            server = make_url(server_url).render_as_string(hide_password=True)
+            _require("MySQL", f"{server}: {exc}")
+        yield url
 
 
 @pytest.fixture(scope="session")

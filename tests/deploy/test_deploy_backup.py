@@ -16,19 +16,19 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, Table, create_engine, inspect, select, text
+from sqlalchemy import Engine, MetaData, Table, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from store.db import make_engine
 from store.migrate import SchemaState, schema_state, upgrade
 from store.models import BacktestRun, StrategyPreset, Sweep, SweepChunk, SweepResult
+from tests.databases import scratch_database
 from tests.deploy.support import load_doc, pod_spec, require
 from tests.deploy.test_deploy_k8s import BASE_DIR
 
@@ -115,17 +115,8 @@ def clients(tmp_path: Path) -> Path:
 @pytest.fixture
 def restore_url(mysql_server_url: str) -> Iterator[str]:
     """A second empty database on the test server, dropped after the test."""
-    server = make_url(mysql_server_url)
-    name = f"bt_restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server)
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    with scratch_database(mysql_server_url, "bt_restore") as url:
+        yield url
 
 
 def server_env(url: str) -> dict[str, str]:

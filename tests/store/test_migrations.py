@@ -5,7 +5,6 @@ cascade."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -14,7 +13,6 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from store.db import make_engine
 from store.migrate import (
@@ -26,6 +24,7 @@ from store.migrate import (
     upgrade,
 )
 from store.models import Base
+from tests.databases import scratch_database
 
 NOW = datetime(2024, 1, 2, 3, 4, 5, 123456)
 
@@ -39,19 +38,12 @@ def engine(request, tmp_path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    server = make_url(request.getfixturevalue("mysql_server_url"))
-    name = f"bt_migrate_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(server.render_as_string(hide_password=False))
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    engine = make_engine(server.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    with scratch_database(request.getfixturevalue("mysql_server_url"), "bt_migrate") as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _legacy_init_db(engine: Engine) -> None:
