@@ -25,8 +25,9 @@ from consumer.pod_template import (
     prepare_empty_dir,
     write_env_file,
 )
+from consumer.scaler import kustomize_config_maps
 from scripts.container import podman
-from tests.deploy.support import K8S_DIR, KEDA_DIR, configmap_literals
+from tests.deploy.support import K8S_DIR, KEDA_DIR
 
 
 def manifest(kind: str, name: str) -> dict[str, Any]:
@@ -70,7 +71,7 @@ class Pods:
         name = f"bt-test-{uuid.uuid4().hex[:10]}"
         folder = self.workdir / name
         folder.mkdir(parents=True)
-        env = local_env(settings, {"backtest-config": configmap_literals()}, self.addresses)
+        env = local_env(settings, kustomize_config_maps(), self.addresses)  # as the scaler
         env.update(extra_env)
         env_file = write_env_file(folder / "env", env)
         empty_dirs = {
