@@ -86,6 +86,17 @@ def podman(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedPro
     return subprocess.run(["podman", *args], env=env, **kwargs)
 
 
+def image_exists(env: dict[str, str], name: str) -> bool:
+    """Whether podman's storage holds the image ``name``."""
+    return podman(env, "image", "exists", name, check=False).returncode == 0
+
+
+def qualified(image: str) -> str:
+    """An image name as podman stores a pulled Docker Hub image: ``redis:7`` is
+    ``docker.io/library/redis:7`` (what ``podman image exists`` checks)."""
+    return image if "/" in image else f"docker.io/library/{image}"
+
+
 def base_images(dockerfile: Path = PROJECT_ROOT / "Dockerfile") -> list[str]:
     """The images the Dockerfile's stages start FROM (stage names excluded), fully named."""
     names: list[str] = []
@@ -99,7 +110,7 @@ def base_images(dockerfile: Path = PROJECT_ROOT / "Dockerfile") -> list[str]:
             names.append(image)
         if stage:
             stages.add(stage)
-    return [name if "/" in name else f"docker.io/library/{name}" for name in names]
+    return [qualified(name) for name in names]
 
 
 def debian_mirror() -> str:
@@ -155,7 +166,7 @@ def import_image(env: dict[str, str], tarball: Path | IO[bytes], name: str, *cha
 
 def ensure_base_image(env: dict[str, str], name: str) -> None:
     """Import a stand-in for ``name`` from a Debian bookworm bootstrap, unless it exists."""
-    if podman(env, "image", "exists", name, check=False).returncode == 0:
+    if image_exists(env, name):
         return
     log(f"creating the base image {name} from Debian packages (mmdebstrap, about 100 s)")
     started = time.monotonic()
@@ -181,7 +192,7 @@ def compose_datastore_images(compose_file: Path = COMPOSE_FILE) -> dict[str, str
 
     services = yaml.safe_load(compose_file.read_text(encoding="utf-8"))["services"]
     images = {name: services[name]["image"] for name in ("mysql", "redis")}
-    return {k: v if "/" in v else f"docker.io/library/{v}" for k, v in images.items()}
+    return {role: qualified(image) for role, image in images.items()}
 
 
 STANDIN_CHANGES = {
@@ -201,7 +212,7 @@ def ensure_datastore_images(env: dict[str, str], compose_file: Path = COMPOSE_FI
     missing = {
         role: name
         for role, name in compose_datastore_images(compose_file).items()
-        if podman(env, "image", "exists", name, check=False).returncode != 0
+        if not image_exists(env, name)
     }
     for role, name in list(missing.items()):
         pulled = podman(env, "pull", "--quiet", name, check=False, capture_output=True)
