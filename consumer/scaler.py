@@ -113,7 +113,8 @@ class PodmanJobs:
         # host network: this machine's services; --no-healthcheck: Kubernetes ignores the
         # image's HEALTHCHECK, and podman cannot schedule one without systemd.
         command = ["podman", "run", "--rm", "--name", name, "--network", "host"]
-        process = subprocess.Popen([*command, "--no-healthcheck", *args])
+        # cwd: conmon drops an empty "oom" file in its working directory after an OOM kill
+        process = subprocess.Popen([*command, "--no-healthcheck", *args], cwd=folder)
         logger.info("started container %s of %s", name, self.image)
         return _Consumer(process, claim, folder)
 

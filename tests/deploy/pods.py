@@ -110,7 +110,13 @@ class Pods:
         _name, args, empty_dirs = self.args(settings, extra_env, **options)
         started = time.monotonic()
         result = podman(
-            self.engine_env, *args, capture_output=True, text=True, check=False, timeout=timeout
+            self.engine_env,
+            *args,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            cwd=self.workdir,  # conmon drops an empty "oom" file in its cwd after an OOM kill
         )
         seconds = time.monotonic() - started
         return Exited(result.returncode, seconds, result.stdout + result.stderr, empty_dirs)
@@ -119,7 +125,7 @@ class Pods:
         """Start a container in the background; its name."""
         name, args, _ = self.args(settings, extra_env, **options)
         args.insert(1, "--detach")
-        podman(self.engine_env, *args, capture_output=True, text=True)
+        podman(self.engine_env, *args, capture_output=True, text=True, cwd=self.workdir)
         return name
 
     def logs(self, name: str) -> str:
