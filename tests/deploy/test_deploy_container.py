@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -177,9 +178,12 @@ def test_a_run_past_the_containers_memory_limit_fails_after_one_retry_never_stuc
 
     settings: PodSettings = consumer_settings()
     attempts = []
+    killed_from = time.time()
     for _ in range(2):
         attempts.append(pods.run(settings, big, memory_limit="256Mi", volumes=mount))
         assert attempts[-1].code == 0, attempts[-1].logs
+    stray = Path.cwd() / "oom"  # conmon's OOM marker lands in podman's cwd: the Job's folder
+    assert not (stray.exists() and stray.stat().st_mtime >= killed_from), "'oom' in the cwd"
     final = wait_until(
         lambda: (s := status(url, run_id))["status"] in ("SUCCEEDED", "FAILED") and s,
         30,
