@@ -171,14 +171,15 @@ def ensure_base_image(env: dict[str, str], name: str) -> None:
     log(f"creating the base image {name} from Debian packages (mmdebstrap, about 100 s)")
     started = time.monotonic()
     bootstrap = debian_bootstrap(BASE_PACKAGES, "ln -sf /usr/bin/python3 $1/usr/local/bin/python")
-    import_image(
-        env,
-        bootstrap.stdout,
-        name,
-        "ENV LANG=C.UTF-8",
-        f"ENV PATH={SYSTEM_PATH}",
-        'CMD ["python3"]',
-    )
+    with bootstrap.stdout:  # closed even when the import fails (no unclosed pipe left)
+        import_image(
+            env,
+            bootstrap.stdout,
+            name,
+            "ENV LANG=C.UTF-8",
+            f"ENV PATH={SYSTEM_PATH}",
+            'CMD ["python3"]',
+        )
     if bootstrap.wait() != 0:
         podman(env, "rmi", "--force", name, check=False)
         raise RuntimeError(f"mmdebstrap failed ({bootstrap.returncode})")
