@@ -30,7 +30,7 @@ from rq.utils import now
 from consumer.kinds import kind_of
 from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import problem_of_job, quarantine
-from store.db import process_sessionmaker
+from store.dbapi import process_database
 from work.lifecycle import worker_name
 from work.logs import run_context
 from work.queue import DATABASE_UNAVAILABLE, backtest_queue, failure_of, redis_connection
@@ -104,8 +104,8 @@ def _record_crash(job: Job) -> bool:
         return True
 
     def record() -> bool:
-        with process_sessionmaker().begin() as session:
-            return kind.mark_failed(session, job.id, CRASHED)
+        with process_database().transaction() as tx:
+            return kind.mark_failed(tx, job.id, CRASHED)
 
     try:
         retry_transaction(record)

@@ -2,7 +2,8 @@
 ``backtest_results`` with its result JSON.
 
 The web imports this module to enqueue; ``runs.execute`` imports the adapters (matplotlib)
-only when a run executes, so that stays out of the web.
+only when a run executes, so that stays out of the web. A Job's path through this module
+(``runs.state``) imports no SQLAlchemy; only the reaper's hooks load ``runs.store``.
 """
 
 from __future__ import annotations
@@ -10,19 +11,22 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
-
-from rq import Queue
-from rq.job import Job
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from engine import ENGINE_VERSION
 from runs.contract import RunRequest
 from runs.execute import execute
 from runs.serialize import to_json
-from runs.store import get_run, mark_failed, mark_running, mark_succeeded, runs_in_status
-from store.models import BacktestRun
+from runs.state import mark_failed, mark_running, mark_succeeded, stored_run
 from work.kind import Claim, WorkFailed, WorkKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rq import Queue
+    from rq.job import Job
+    from sqlalchemy.orm import Session
+
+    from store.dbapi import Tx
+    from store.models import BacktestRun
 
 RUN_FUNCTION = "consumer.jobs.run_backtest"
 """What a queued run calls, by dotted path (args: the request as a JSON object). The name
@@ -45,9 +49,9 @@ class RunExecution:
     data_hash: str | None
     engine_version: str | None
 
-    def store(self, session: Session) -> bool:
+    def store(self, tx: Tx) -> bool:
         return mark_succeeded(
-            session,
+            tx,
             self.run_id,
             result_json=self.result_json,
             metrics=self.metrics,
@@ -78,22 +82,24 @@ def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
     )
 
 
-def _mark_running(session: Session, claim: Claim) -> bool:
-    return mark_running(session, claim.item_id, claim.worker)
+def _mark_running(tx: Tx, claim: Claim) -> bool:
+    return mark_running(tx, claim.item_id, claim.worker)
 
 
-def _fail_execution(session: Session, run_id: str, message: str) -> bool:
+def _fail_execution(tx: Tx, run_id: str, message: str) -> bool:
     """A failed execution records the engine version that tried it."""
-    return mark_failed(session, run_id, message, engine_version=ENGINE_VERSION)
+    return mark_failed(tx, run_id, message, engine_version=ENGINE_VERSION)
+
+
+def _in_status(session: Session, status: str, **where: Any) -> list[BacktestRun]:
+    """The reaper's list (``runs.store.runs_in_status``, loaded only by the reaper)."""
+    from runs.store import runs_in_status
+
+    return runs_in_status(session, status, **where)
 
 
 def _requeue(queue: Queue, row: BacktestRun) -> None:
-    enqueue_run(queue, RunRequest.from_stored(_stored_request(row)))
-
-
-def _stored_request(row: BacktestRun) -> dict[str, Any]:
-    """The request stored with the run (``request_json``)."""
-    return json.loads(row.request_json)
+    enqueue_run(queue, RunRequest.from_stored(json.loads(row.request_json)))
 
 
 def _describe(payload: dict[str, Any]) -> str:
@@ -114,10 +120,9 @@ RUN = WorkKind(
     id_field="run_id",
     mark_running=_mark_running,
     mark_failed=mark_failed,
-    get=get_run,
+    get=stored_run,
     compute=compute,
-    message_of=_stored_request,
-    in_status=runs_in_status,
+    in_status=_in_status,
     requeue=_requeue,
     describe=_describe,
     fail_execution=_fail_execution,

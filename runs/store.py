@@ -1,8 +1,7 @@
-"""Run rows: INSERT PENDING and the guarded, forward-only status transitions, plus reads.
+"""Run rows for the web and the reaper: INSERT PENDING, the reads of history and run pages,
+and the guarded, forward-only status transitions (defined once in ``runs.state``, in plain
+SQL a Job can run without SQLAlchemy, and re-exported here).
 
-Every transition is one ``UPDATE … WHERE run_id = ? AND status IN (expected)``
-(``work.transitions``); it returns False when the row was not in an expected state, so a
-duplicate or late delivery can never move a run backwards or overwrite a finished result.
 Functions take a session and never commit: the caller owns the transaction
 (``with session.begin():``).
 """
@@ -10,7 +9,7 @@ Functions take a session and never commit: the caller owns the transaction
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
 from runs.contract import RunRequest
+from runs.state import mark_failed, mark_running, mark_succeeded  # noqa: F401  (re-exported)
 from store.models import BacktestRun, utcnow
-from work.queue import DEFAULT_QUEUE
+from work.connection import DEFAULT_QUEUE
 from work.status import RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, transition
 
 
 def insert_pending(
@@ -44,67 +43,6 @@ def insert_pending(
     )
     session.add(row)
     return row
-
-
-def _transition(session: Session, run_id: str, expected: Iterable[str], **values: object) -> bool:
-    return transition(session, BacktestRun.run_id, run_id, expected, **values)
-
-
-def mark_running(session: Session, run_id: str, worker: str) -> bool:
-    """PENDING → RUNNING (or RUNNING again, when an abandoned run is retried)."""
-    return _transition(
-        session,
-        run_id,
-        (RunStatus.PENDING, RunStatus.RUNNING),
-        status=RunStatus.RUNNING,
-        started_at=utcnow(),
-        worker=worker[:128],
-        attempts=BacktestRun.attempts + 1,
-    )
-
-
-def mark_succeeded(
-    session: Session,
-    run_id: str,
-    *,
-    result_json: str,
-    metrics: dict,
-    data_hash: str | None,
-    engine_version: str | None,
-) -> bool:
-    """RUNNING → SUCCEEDED with the result; False if the run was not RUNNING."""
-    return _transition(
-        session,
-        run_id,
-        (RunStatus.RUNNING,),
-        status=RunStatus.SUCCEEDED,
-        result_json=result_json,
-        metrics_json=json.dumps(metrics, allow_nan=False),
-        data_hash=data_hash,
-        engine_version=engine_version,
-        error_message=None,
-        completed_at=utcnow(),
-    )
-
-
-def mark_failed(
-    session: Session,
-    run_id: str,
-    message: str,
-    *,
-    expected: Iterable[str] = (RunStatus.PENDING, RunStatus.RUNNING),
-    engine_version: str | None = None,
-) -> bool:
-    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return _transition(
-        session,
-        run_id,
-        expected,
-        status=RunStatus.FAILED,
-        error_message=message[:ERROR_MESSAGE_MAX],
-        engine_version=engine_version,
-        completed_at=utcnow(),
-    )
 
 
 def get_run(session: Session, run_id: str) -> BacktestRun | None:

@@ -1,5 +1,7 @@
-"""Database connections: DATABASE_URL → engine → sessionmaker, and schema creation for
-tests (operators migrate with ``store.migrate``)."""
+"""Database connections through SQLAlchemy (web, reaper, scaler, migrations): DATABASE_URL →
+engine → sessionmaker, and schema creation for tests (operators migrate with
+``store.migrate``). A Job's own connection is ``store.dbapi``'s, with the same URL, timeouts
+and SQLite pragmas."""
 
 from __future__ import annotations
 
@@ -9,21 +11,13 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.dbapi import (  # noqa: F401  (DEFAULT_SQLITE, database_url: re-exported)
+    DEFAULT_SQLITE,
+    MYSQL_TIMEOUTS,
+    SQLITE_PRAGMAS,
+    database_url,
+)
 from store.models import Base
-
-DEFAULT_SQLITE = Path(__file__).resolve().parents[1] / "var" / "backtests.sqlite3"
-"""The embedded local default when DATABASE_URL is unset."""
-
-
-MYSQL_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 60, "write_timeout": 60}
-"""Seconds a MySQL connect / a read / a write may hang before the driver gives up: a
-database cut off by the network (packets dropped, not refused) fails the statement, and
-``work.retry`` tries the transaction again, instead of a consumer hanging forever."""
-
-
-def database_url() -> str:
-    """DATABASE_URL, or the local SQLite file."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -37,9 +31,8 @@ def make_engine(url: str | None = None) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA foreign_keys=ON")  # SQLite enforces them only when asked
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
             cursor.close()
 
         return engine

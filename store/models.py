@@ -5,7 +5,7 @@ combination, keyed by (sweep_id, combo_no) so a chunk can never store a combinat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from sqlalchemy import DateTime, Double, ForeignKey, Index, Integer, String, Text
@@ -13,17 +13,13 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from metrics import SWEEP_METRICS
+from store.clock import utcnow  # noqa: F401  (re-exported: the models' one clock)
 
 UtcDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 """Naive UTC timestamps with microseconds (MySQL DATETIME has no time zone)."""
 
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 """Result JSON with charts runs to megabytes; MySQL's TEXT stops at 64 KiB."""
-
-
-def utcnow() -> datetime:
-    """Now, as a naive UTC datetime (what the DATETIME columns hold)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 timestamp = Annotated[datetime, mapped_column(UtcDateTime)]

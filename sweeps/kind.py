@@ -15,24 +15,26 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rq import Queue
-from rq.job import Job
-from sqlalchemy.orm import Session
-
-from store.models import SweepChunk
 from sweeps.contract import parse_chunk
 from sweeps.evaluate import evaluate_chunk
-from sweeps.store import (
-    chunks_in_status,
-    get_chunk_header,
+from sweeps.state import (
     mark_chunk_failed,
     mark_chunk_running,
     record_write_ms,
     store_chunk_results,
+    stored_chunk,
 )
 from work.kind import Claim, WorkKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rq import Queue
+    from rq.job import Job
+    from sqlalchemy.orm import Session
+
+    from store.dbapi import Tx
+    from store.models import SweepChunk
 
 CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
 """What a queued sweep chunk calls (args: the chunk message as a JSON object). The name of
@@ -72,14 +74,14 @@ class ChunkExecution:
     startup_ms: float | None = None
     write_ms: float | None = None
 
-    def store(self, session: Session) -> bool:
+    def store(self, tx: Tx) -> bool:
         """Results, SUCCEEDED and ``write_ms`` (the time of the statements before it), in
         the caller's transaction."""
         writing = time.perf_counter()
-        if not store_chunk_results(session, self.chunk_id, self.rows, self.compute_ms):
+        if not store_chunk_results(tx, self.chunk_id, self.rows, self.compute_ms):
             return False
         self.write_ms = (time.perf_counter() - writing) * 1000
-        record_write_ms(session, self.chunk_id, self.write_ms)
+        record_write_ms(tx, self.chunk_id, self.write_ms)
         return True
 
     def summary(self, elapsed_ms: float) -> str:
@@ -88,11 +90,6 @@ class ChunkExecution:
             f"succeeded: {len(self.rows)} combos, start-up {startup} ms, "
             f"compute {self.compute_ms:.0f} ms, write {self.write_ms or 0:.0f} ms"
         )
-
-
-def _stored_message(row: SweepChunk) -> dict[str, Any]:
-    """The chunk's message as the web stored it (``payload_json``)."""
-    return json.loads(row.payload_json)
 
 
 def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
@@ -106,8 +103,15 @@ def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
     return ChunkExecution(claim.item_id, rows, compute_ms, startup_ms(claim.claimed_at))
 
 
-def _mark_running(session: Session, claim: Claim) -> bool:
-    return mark_chunk_running(session, claim.item_id, claim.worker, startup_ms(claim.claimed_at))
+def _mark_running(tx: Tx, claim: Claim) -> bool:
+    return mark_chunk_running(tx, claim.item_id, claim.worker, startup_ms(claim.claimed_at))
+
+
+def _in_status(session: Session, status: str, **where: Any) -> list[SweepChunk]:
+    """The reaper's list (``sweeps.store.chunks_in_status``, loaded only by the reaper)."""
+    from sweeps.store import chunks_in_status
+
+    return chunks_in_status(session, status, **where)
 
 
 def _requeue(queue: Queue, row: SweepChunk) -> None:
@@ -137,10 +141,9 @@ CHUNK = WorkKind(
     id_field="chunk_id",
     mark_running=_mark_running,
     mark_failed=mark_chunk_failed,
-    get=get_chunk_header,
+    get=stored_chunk,
     compute=compute,
-    message_of=_stored_message,
-    in_status=chunks_in_status,
+    in_status=_in_status,
     requeue=_requeue,
     describe=_describe,
 )

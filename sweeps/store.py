@@ -1,13 +1,11 @@
-"""Sweep rows: INSERT a sweep with its chunks PENDING, the guarded chunk transitions, storing a
-chunk's results, and the reads (derived sweep status, results pages, the reaper's lists).
+"""Sweep rows: INSERT a sweep with its chunks PENDING, and the reads (derived sweep status,
+results pages, the reaper's lists). The guarded chunk transitions and storing a chunk's
+results are defined once in ``sweeps.state`` (plain SQL a Job runs without SQLAlchemy) and
+re-exported here.
 
 Chunk transitions are guarded UPDATEs (``work.transitions``: ``… WHERE status IN
 (expected)``), forward only. Nothing here commits: the caller owns the transaction
-(``with session.begin():``). A chunk's results, its SUCCEEDED transition and its timings
-are ONE transaction (``sweeps.kind``) whose first statement is the guarded UPDATE: a
-retried, late or duplicated delivery finds the chunk no longer RUNNING and stores nothing,
-and (sweep_id, combo_no) is the results' primary key, so no combination is ever stored
-twice.
+(``with session.begin():``).
 """
 
 from __future__ import annotations
@@ -23,9 +21,14 @@ from sqlalchemy.orm import Session, load_only
 from metrics import SWEEP_METRIC_KEYS
 from store.models import Sweep, SweepChunk, SweepResult, utcnow
 from sweeps.contract import SweepRequest
+from sweeps.state import (  # noqa: F401  (re-exported: the one chunk-transition path)
+    mark_chunk_failed,
+    mark_chunk_running,
+    record_write_ms,
+    store_chunk_results,
+)
 from sweeps.status import SWEEP_FINISHED, SweepStatus
 from work.status import ALL_STATUSES, RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, guarded_update, transition
 
 
 def insert_sweep(
@@ -75,101 +78,6 @@ def insert_sweep(
         ],
     )
     return row
-
-
-def _chunk_update(chunk_id: str, expected: Iterable[str], **values: object):
-    return guarded_update(SweepChunk.chunk_id, chunk_id, expected, **values)
-
-
-def _transition(session: Session, chunk_id: str, expected: Iterable[str], **values: object):
-    return transition(session, SweepChunk.chunk_id, chunk_id, expected, **values)
-
-
-def mark_chunk_running(
-    session: Session, chunk_id: str, worker: str, startup_ms: float | None = None
-) -> bool:
-    """PENDING → RUNNING (or RUNNING again, when an abandoned chunk is retried)."""
-    return _transition(
-        session,
-        chunk_id,
-        (RunStatus.PENDING, RunStatus.RUNNING),
-        status=RunStatus.RUNNING,
-        started_at=utcnow(),
-        worker=worker[:128],
-        attempts=SweepChunk.attempts + 1,
-        startup_ms=startup_ms,
-    )
-
-
-def store_chunk_results(
-    session: Session, chunk_id: str, rows: Sequence[dict], compute_ms: float | None = None
-) -> bool:
-    """RUNNING → SUCCEEDED and the chunk's result rows, in the caller's transaction (the
-    guarded UPDATE first); False, with nothing written, when the chunk was not RUNNING.
-    ``rows`` are ``sweeps.evaluate.evaluate_chunk`` rows. Wrap the transaction in
-    ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its connection."""
-    statement = _chunk_update(
-        chunk_id,
-        (RunStatus.RUNNING,),
-        status=RunStatus.SUCCEEDED,
-        completed_at=utcnow(),
-        compute_ms=compute_ms,
-        error_message=None,
-    )
-    if session.execute(statement).rowcount != 1:
-        return False
-    chunk = session.execute(
-        select(SweepChunk.sweep_id, SweepChunk.chunk_no).where(SweepChunk.chunk_id == chunk_id)
-    ).one()
-    if rows:
-        # No DELETE first: rows are only ever written by the transaction that moves the
-        # chunk RUNNING → SUCCEEDED, so a crashed attempt left none, and a later delivery
-        # cannot pass the guard above. (A range DELETE also took gap locks that made
-        # neighbouring chunks deadlock on InnoDB.)
-        session.execute(
-            insert(SweepResult),
-            [
-                {
-                    "sweep_id": chunk.sweep_id,
-                    "combo_no": row["combo_no"],
-                    "chunk_no": chunk.chunk_no,
-                    "ticker": row["ticker"],
-                    "params_json": json.dumps(row["params"], separators=(",", ":")),
-                    **{name: row[name] for name in SWEEP_METRIC_KEYS},
-                }
-                for row in rows
-            ],
-        )
-    return True
-
-
-def record_write_ms(session: Session, chunk_id: str, write_ms: float) -> None:
-    """Note how long storing the chunk's results took (a timing, not a transition), in the
-    same transaction as the results."""
-    session.execute(
-        update(SweepChunk)
-        .where(SweepChunk.chunk_id == chunk_id)
-        .values(write_ms=write_ms)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def mark_chunk_failed(
-    session: Session,
-    chunk_id: str,
-    message: str,
-    *,
-    expected: Iterable[str] = (RunStatus.PENDING, RunStatus.RUNNING),
-) -> bool:
-    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return _transition(
-        session,
-        chunk_id,
-        expected,
-        status=RunStatus.FAILED,
-        error_message=message[:ERROR_MESSAGE_MAX],
-        completed_at=utcnow(),
-    )
 
 
 def fail_pending_chunks(session: Session, sweep_id: str, message: str) -> int:

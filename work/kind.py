@@ -3,22 +3,29 @@ generic skeleton (``work.lifecycle``), the consumer (``consumer.worker``) and th
 (``consumer.reaper``) can handle it without knowing it.
 
 A kind is one ``WorkKind`` value in its own package, registered once in ``consumer.kinds``.
-Every store callable takes a session and does NOT commit: the caller owns the transaction
-(``with session.begin():``). Transitions are guarded and forward only (``work.status``).
+Every store callable takes a database handle and does NOT commit: the caller owns the
+transaction. The Job's callables (transitions, ``get``, ``Execution.store``) run plain SQL
+on a ``store.dbapi.Tx`` — the Job's own connection, or an SQLAlchemy session in the web and
+the reaper — so a Job imports no SQLAlchemy; the reaper's list (``in_status``) takes a
+session. Transitions are guarded and forward only (``work.status``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
-
-from rq import Queue
-from rq.job import Job
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, Protocol
 
 from work.status import RunStatus
+
+if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlchemy's ORM nor
+    from rq import Queue  # RQ's queue before it needs them
+    from rq.job import Job
+    from sqlalchemy.orm import Session
+
+    from store.dbapi import Tx
 
 
 class WorkFailed(Exception):
@@ -43,7 +50,7 @@ class Claim:
 class Execution(Protocol):
     """What a kind's ``compute`` returns: an item computed and ready to be stored."""
 
-    def store(self, session: Session) -> bool:
+    def store(self, tx: Tx) -> bool:
         """Write the outcome inside the caller's transaction, its first statement the
         guarded RUNNING → SUCCEEDED UPDATE; False (and nothing written) when the item was
         no longer RUNNING."""
@@ -54,11 +61,19 @@ class Execution(Protocol):
         ...
 
 
-class ItemRow(Protocol):
-    """What the skeleton reads from a kind's row."""
+@dataclass(frozen=True)
+class StoredItem:
+    """What the skeleton reads from a kind's row: its status, how many deliveries started it,
+    and its stored message (JSON text: the request a run stores, the message a chunk
+    stores)."""
 
     status: str
     attempts: int
+    message_json: str
+
+    def message(self) -> dict[str, Any]:
+        """The stored message, parsed."""
+        return json.loads(self.message_json)
 
 
 @dataclass(frozen=True)
@@ -70,14 +85,15 @@ class WorkKind:
     before a rename). ``id_field`` names the item id in the message; the id is also the RQ
     job id and the row's primary key.
 
-    Store transitions (all guarded, none committing): ``mark_running(session, claim)``
-    PENDING/RUNNING → RUNNING; ``mark_failed(session, item_id, message, *, expected=…)``
-    PENDING/RUNNING → FAILED with a user-safe message — the failure recorder the consumer and
-    the reaper use; ``get(session, item_id)`` the row or None.
+    Store transitions (all guarded, none committing; ``handle`` a ``store.dbapi.Tx`` or a
+    session): ``mark_running(handle, claim)`` PENDING/RUNNING → RUNNING;
+    ``mark_failed(handle, item_id, message, *, expected=…)`` PENDING/RUNNING → FAILED with a
+    user-safe message — the failure recorder the consumer and the reaper use;
+    ``get(handle, item_id)`` the row's ``StoredItem`` or None.
 
-    ``message_of(row)`` is the item's stored message (the request a run stores, the message
-    a chunk stores): the database, not the queue, decides what runs, so a rewritten queue
-    payload can never make a row's result disagree with its stored request.
+    The ``StoredItem``'s message is the item's stored message (the request a run stores, the
+    message a chunk stores): the database, not the queue, decides what runs, so a rewritten
+    queue payload can never make a row's result disagree with its stored request.
     ``compute(claim, message)`` does the work outside any transaction and returns an
     ``Execution``; it raises ``runs.contract.RequestError`` or ``WorkFailed`` for an item
     that cannot succeed (stored FAILED with that message), anything else for a bug (stored
@@ -93,16 +109,15 @@ class WorkKind:
     name: str
     function: str
     id_field: str
-    mark_running: Callable[[Session, Claim], bool]
+    mark_running: Callable[[Tx, Claim], bool]
     mark_failed: Callable[..., bool]
-    get: Callable[[Session, str], ItemRow | None]
+    get: Callable[[Tx, str], StoredItem | None]
     compute: Callable[[Claim, dict[str, Any]], Execution]
-    message_of: Callable[[Any], dict[str, Any]]
     in_status: Callable[..., Sequence[Any]]
     requeue: Callable[[Queue, Any], None]
     describe: Callable[[dict[str, Any]], str]
     aliases: tuple[str, ...] = ()
-    fail_execution: Callable[[Session, str, str], bool] | None = None
+    fail_execution: Callable[[Tx, str, str], bool] | None = None
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -117,10 +132,10 @@ class WorkKind:
         """The item id of a stored row."""
         return str(getattr(row, self.id_field))
 
-    def record_failure(self, session: Session, item_id: str, message: str) -> bool:
+    def record_failure(self, handle: Tx, item_id: str, message: str) -> bool:
         """Store an execution failure (``fail_execution``, else ``mark_failed``)."""
         fail = self.fail_execution or self.mark_failed
-        return fail(session, item_id, message)
+        return fail(handle, item_id, message)
 
     def enqueue(self, queue: Queue, payload: dict[str, Any]) -> Job:
         """Push one item's message with the queue's one policy (``work.queue``)."""

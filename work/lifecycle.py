@@ -2,8 +2,10 @@
 claim file → guarded RUNNING → the kind's compute → the kind's store (one transaction) or
 FAILED with a user-safe message → SKIPPED for a duplicate or late delivery.
 
-The database is the source of truth. An item that fails (bad data, an error in a rule) is
-stored FAILED and the job returns normally: the Job must not be retried by Kubernetes. Every
+The database is the source of truth, reached through the process's plain DBAPI connection
+(``store.dbapi.process_database``: no SQLAlchemy in a Job). An item that fails (bad data, an
+error in a rule) is stored FAILED and the job returns normally: the Job must not be retried
+by Kubernetes. Every
 transaction is retried while the database is away (``work.retry``: backoff for up to
 DB_RETRY_SECONDS), so a blip delays a run and never costs its computed result. The job
 raises only when the outcome could not be stored; a database that stayed away is noted on
@@ -19,9 +21,7 @@ import socket
 import time
 from typing import Any, Final
 
-from sqlalchemy.orm import Session
-
-from store.db import process_sessionmaker
+from store.dbapi import Database, process_database
 from work.claim import mark_claimed
 from work.errors import RequestError
 from work.kind import Claim, Execution, WorkFailed, WorkKind
@@ -53,9 +53,9 @@ def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:
     mark_claimed()
     clear_failure()
     claim = Claim(kind.item_id(payload), worker_name(), time.time())
-    with run_context(claim.item_id or "-"), process_sessionmaker()() as session:
+    with run_context(claim.item_id or "-"):
         try:
-            status = _run(session, kind, claim, payload)
+            status = _run(process_database(), kind, claim, payload)
         except DatabaseUnavailable as exc:
             logger.error("giving up: %s; the reaper will queue it again", exc)
             note_failure(DATABASE_UNAVAILABLE)
@@ -63,20 +63,20 @@ def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:
     return {kind.id_field: claim.item_id, "status": status}
 
 
-def _start(session: Session, kind: WorkKind, claim: Claim) -> tuple[bool, str, Any, Any]:
+def _start(database: Database, kind: WorkKind, claim: Claim) -> tuple[bool, str, Any, Any]:
     """The guarded RUNNING transition, and the row's state and stored message read in the
     same transaction."""
-    with session.begin():
-        started = kind.mark_running(session, claim)
-        row = kind.get(session, claim.item_id)
-        state = row.status if row else "unknown to the database"
-        attempts = row.attempts if row else None
-        stored = kind.message_of(row) if started and row is not None else None
+    with database.transaction() as tx:
+        started = kind.mark_running(tx, claim)
+        row = kind.get(tx, claim.item_id)
+    state = row.status if row else "unknown to the database"
+    attempts = row.attempts if row else None
+    stored = row.message() if started and row is not None else None
     return started, state, attempts, stored
 
 
-def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]) -> str:
-    started, state, attempts, stored = retry_transaction(lambda: _start(session, kind, claim))
+def _run(database: Database, kind: WorkKind, claim: Claim, payload: dict[str, Any]) -> str:
+    started, state, attempts, stored = retry_transaction(lambda: _start(database, kind, claim))
     if not started:
         logger.warning(
             "not started: %s is %s (duplicate or late delivery ignored)", kind.name, state
@@ -94,15 +94,15 @@ def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]
     except RequestError as exc:
         message = f"{exc.field}: {exc.message}"
         logger.info("failed as a backtest: %s", message)
-        return _fail(session, kind, claim.item_id, message)
+        return _fail(database, kind, claim.item_id, message)
     except WorkFailed as exc:
         logger.warning("not stored: %s", exc.message)
-        return _fail(session, kind, claim.item_id, exc.message)
+        return _fail(database, kind, claim.item_id, exc.message)
     except Exception:
         logger.exception("%s raised", kind.name)
-        return _fail(session, kind, claim.item_id, INTERNAL_ERROR)
+        return _fail(database, kind, claim.item_id, INTERNAL_ERROR)
 
-    stored = retry_transaction(lambda: _store(session, execution))
+    stored = retry_transaction(lambda: _store(database, execution))
     elapsed = (time.perf_counter() - begun) * 1000
     if not stored:
         logger.warning(
@@ -115,16 +115,16 @@ def _run(session: Session, kind: WorkKind, claim: Claim, payload: dict[str, Any]
     return RunStatus.SUCCEEDED
 
 
-def _store(session: Session, execution: Execution) -> bool:
+def _store(database: Database, execution: Execution) -> bool:
     """One transaction: the guarded SUCCEEDED transition and everything stored with it."""
-    with session.begin():
-        return execution.store(session)
+    with database.transaction() as tx:
+        return execution.store(tx)
 
 
-def _fail(session: Session, kind: WorkKind, item_id: str, message: str) -> str:
+def _fail(database: Database, kind: WorkKind, item_id: str, message: str) -> str:
     def record() -> bool:
-        with session.begin():
-            return kind.record_failure(session, item_id, message)
+        with database.transaction() as tx:
+            return kind.record_failure(tx, item_id, message)
 
     retry_transaction(record)
     return RunStatus.FAILED

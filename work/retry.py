@@ -21,8 +21,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError
-
 T = TypeVar("T")
 
 logger = logging.getLogger("work.retry")
@@ -55,18 +53,27 @@ def db_retry_seconds() -> float:
     return float(raw) if raw else DEFAULT_DB_RETRY_SECONDS
 
 
-def _mysql_code(exc: DBAPIError) -> object:
-    return getattr(exc.orig, "args", (None,))[0] if exc.orig is not None else None
+def is_driver_error(exc: BaseException) -> bool:
+    """A database driver's error as SQLAlchemy (``DBAPIError``) or a Job's plain connection
+    (``store.dbapi.DriverError``) raises it: both carry the driver's exception as ``orig``
+    and say ``connection_invalidated``. (Read by those two attributes, so a Job need not
+    import SQLAlchemy to classify its errors.)"""
+    return hasattr(exc, "orig") and hasattr(exc, "connection_invalidated")
+
+
+def _mysql_code(exc: BaseException) -> object:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "args", (None,))[0] if orig is not None else None
 
 
 def is_deadlock(exc: BaseException) -> bool:
     """A lost deadlock or lock-wait timeout."""
-    return isinstance(exc, DBAPIError) and _mysql_code(exc) in DEADLOCK_ERRORS
+    return is_driver_error(exc) and _mysql_code(exc) in DEADLOCK_ERRORS
 
 
 def is_disconnect(exc: BaseException) -> bool:
     """The connection was lost or could not be made (as opposed to a bad statement)."""
-    if not isinstance(exc, DBAPIError):
+    if not is_driver_error(exc):
         return False
     return bool(exc.connection_invalidated) or _mysql_code(exc) in DISCONNECT_ERRORS
 
@@ -91,7 +98,9 @@ def retry_transaction(
     while True:
         try:
             return call()
-        except DBAPIError as exc:
+        except Exception as exc:
+            if not is_driver_error(exc):
+                raise
             if is_deadlock(exc):
                 deadlocks += 1
                 if deadlocks >= deadlock_attempts:

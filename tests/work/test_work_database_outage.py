@@ -16,7 +16,7 @@ from consumer import reaper
 from runs.contract import parse_request
 from runs.kind import RUN, enqueue_run
 from runs.store import get_run, insert_pending
-from store import db
+from store import dbapi
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from tests.tcp_proxy import TcpProxy
 from work.lifecycle import run_item
@@ -28,13 +28,13 @@ pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
 @pytest.fixture
 def proxy(env):
-    """A proxy to the test database; this process's sessions go through it."""
+    """A proxy to the test database; this process's Job connection goes through it."""
     server = make_url(env["DATABASE_URL"])
     proxy = TcpProxy(server.port or 3306, server.host or "127.0.0.1")
-    db._PROCESS_SESSIONS.clear()
+    dbapi._PROCESS_DATABASES.clear()
     yield proxy
     proxy.close()
-    db._PROCESS_SESSIONS.clear()
+    dbapi._PROCESS_DATABASES.clear()
 
 
 def _pending(sessions, queue=None) -> dict:

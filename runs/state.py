@@ -1,0 +1,96 @@
+"""A run's row as its Job sees it: the guarded, forward-only status transitions and the
+stored request, in plain SQL (``work.transitions``, ``store.dbapi``) so a Job imports no
+SQLAlchemy. ``runs.store`` re-exports the transitions for the web and the reaper, which call
+them with an SQLAlchemy session.
+
+Every transition is one ``UPDATE … WHERE run_id = ? AND status IN (expected)``; it returns
+False when the row was not in an expected state, so a duplicate or late delivery can never
+move a run backwards or overwrite a finished result. Nothing here commits: the caller owns
+the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from store.clock import utcnow
+from store.dbapi import Increment, as_tx
+from work.kind import StoredItem
+from work.status import RunStatus
+from work.transitions import ERROR_MESSAGE_MAX, transition
+
+TABLE = "backtest_results"
+"""The runs' table (``store.models.BacktestRun``)."""
+
+
+def _transition(handle: Any, run_id: str, expected: Iterable[str], **values: object) -> bool:
+    return transition(handle, TABLE, "run_id", run_id, expected, **values)
+
+
+def mark_running(handle: Any, run_id: str, worker: str) -> bool:
+    """PENDING → RUNNING (or RUNNING again, when an abandoned run is retried)."""
+    return _transition(
+        handle,
+        run_id,
+        (RunStatus.PENDING, RunStatus.RUNNING),
+        status=RunStatus.RUNNING,
+        started_at=utcnow(),
+        worker=worker[:128],
+        attempts=Increment(1),
+    )
+
+
+def mark_succeeded(
+    handle: Any,
+    run_id: str,
+    *,
+    result_json: str,
+    metrics: dict,
+    data_hash: str | None,
+    engine_version: str | None,
+) -> bool:
+    """RUNNING → SUCCEEDED with the result; False if the run was not RUNNING."""
+    return _transition(
+        handle,
+        run_id,
+        (RunStatus.RUNNING,),
+        status=RunStatus.SUCCEEDED,
+        result_json=result_json,
+        metrics_json=json.dumps(metrics, allow_nan=False),
+        data_hash=data_hash,
+        engine_version=engine_version,
+        error_message=None,
+        completed_at=utcnow(),
+    )
+
+
+def mark_failed(
+    handle: Any,
+    run_id: str,
+    message: str,
+    *,
+    expected: Iterable[str] = (RunStatus.PENDING, RunStatus.RUNNING),
+    engine_version: str | None = None,
+) -> bool:
+    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
+    return _transition(
+        handle,
+        run_id,
+        expected,
+        status=RunStatus.FAILED,
+        error_message=message[:ERROR_MESSAGE_MAX],
+        engine_version=engine_version,
+        completed_at=utcnow(),
+    )
+
+
+def stored_run(handle: Any, run_id: str) -> StoredItem | None:
+    """The run's status, attempts and stored request (``request_json``), or None."""
+    row = as_tx(handle).fetchone(
+        f"SELECT status, attempts, request_json FROM {TABLE} WHERE run_id = ?", (run_id,)
+    )
+    if row is None:
+        return None
+    return StoredItem(row["status"], row["attempts"], row["request_json"])
