@@ -133,6 +133,45 @@ def test_an_empty_queue_is_seen_before_the_worker_and_its_libraries_are_loaded(e
     assert "queue empty" in out.stderr
 
 
+JOB_IMPORT_PROBE = """
+import os, sys
+from importlib.abc import MetaPathFinder
+HEAVY = ("sqlalchemy", "pydantic", "matplotlib")
+class Watch(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HEAVY:
+            with open(sys.argv[1], "a") as log:
+                log.write(f"{os.getpid()} {name}\\n")
+        return None
+sys.meta_path.insert(0, Watch())
+from consumer.__main__ import main
+code = main([])
+print(code, os.environ.get("OPENBLAS_NUM_THREADS"))
+"""
+
+
+def test_a_job_that_runs_a_queued_run_loads_no_sqlalchemy_pydantic_or_matplotlib(
+    env, sessions, queue, tmp_path
+):
+    """A Job's CPU is mostly its imports (bench.job_cost_bench): with charts false, neither
+    the consumer nor its work-horse imports SQLAlchemy (plain DBAPI statements), pydantic
+    (the stored request was validated by the web) or matplotlib, and numpy's math runs on
+    one thread unless the operator said otherwise."""
+    run_id = submit(sessions, queue)
+    imported = tmp_path / "imported.txt"
+    out = subprocess.run(
+        [sys.executable, "-c", JOB_IMPORT_PROBE, str(imported)],
+        env={k: v for k, v in {**os.environ, **env}.items() if k != "OPENBLAS_NUM_THREADS"},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.stdout.strip() == "0 1", out.stdout + out.stderr
+    assert row(sessions, run_id).status == RunStatus.SUCCEEDED, out.stderr
+    assert not imported.exists(), imported.read_text()
+
+
 def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_zero(
     env, sessions, queue, tmp_path
 ):
@@ -264,3 +303,12 @@ def test_a_killed_consumer_whose_retry_succeeds_ends_succeeded(
     assert finish(retry)[0] == 0
     done = row(sessions, run_id)
     assert done.status == RunStatus.SUCCEEDED and done.attempts == 2
+
+
+def test_an_operators_math_thread_setting_wins_over_the_jobs_default():
+    """The Job sets one math thread only where the environment says nothing."""
+    from consumer.__main__ import use_one_math_thread
+
+    environ = {"OPENBLAS_NUM_THREADS": "4"}
+    use_one_math_thread(environ)
+    assert environ == {"OPENBLAS_NUM_THREADS": "4", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
