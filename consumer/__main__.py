@@ -43,12 +43,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_request_file(args.request)
     from consumer.idle import nothing_queued
+    from work.connection import redis_connection
 
-    if nothing_queued():  # before the worker's imports: an over-started Job costs ~nothing
+    connection = redis_connection()
+    if nothing_queued(connection):  # before the worker's imports: an over-started Job is cheap
         return 0
     from consumer.worker import consume_one
 
-    return consume_one()
+    return consume_one(connection)
 
 
 if __name__ == "__main__":

@@ -15,23 +15,21 @@ from __future__ import annotations
 import logging
 import time
 
+from redis import Redis
 from redis.exceptions import RedisError
 
-from work.connection import queue_key, redis_connection
+from work.connection import queue_key
 
 logger = logging.getLogger("consumer.worker")
 
 
-def nothing_queued() -> bool:
+def nothing_queued(connection: Redis) -> bool:
     """True (and logged) when the queue's list is empty. A Redis error answers False: the
-    worker then meets the outage itself and reports it as it always has (exit 1)."""
+    worker then meets the outage itself and reports it as it always has (exit 1). The
+    worker goes on with the same ``connection`` (one client per Job)."""
     started = time.perf_counter()
     try:
-        connection = redis_connection()
-        try:
-            waiting = connection.llen(queue_key())
-        finally:
-            connection.close()
+        waiting = connection.llen(queue_key())
     except RedisError:
         return False
     if waiting:

@@ -22,6 +22,7 @@ import logging
 import os
 import time
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.job import Job, JobStatus
@@ -137,11 +138,12 @@ def _outcome_recorded(job: Job) -> bool:
     return _record_crash(job)
 
 
-def consume_one() -> int:
-    """Take and run at most one queued item; return the process exit code."""
+def consume_one(connection: Redis | None = None) -> int:
+    """Take and run at most one queued item (on ``connection``, default REDIS_URL's); return
+    the process exit code."""
     started = time.perf_counter()
     try:
-        connection = redis_connection()
+        connection = connection or redis_connection()
         queue = backtest_queue(connection)
         worker = OneShotWorker(
             [queue],

@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 from rq.utils import import_attribute
 
-from consumer.kinds import KINDS, kind_of
+from consumer.kinds import JOB_FUNCTIONS, KINDS, kind_of
 from runs.kind import RUN
 from sweeps.kind import CHUNK
+from tests.stack import PROJECT_ROOT
 from work.kind import functions_of
 
 
@@ -20,6 +21,30 @@ def test_the_queued_names_of_runs_and_chunks_resolve_to_their_kinds():
     assert kind_of("consumer.jobs.run_backtest") is RUN
     assert kind_of("consumer.sweep_jobs.run_chunk") is CHUNK
     assert kind_of("nothing.registered") is None and kind_of(None) is None
+
+
+def test_the_registry_names_exactly_the_functions_each_kind_declares():
+    """``JOB_FUNCTIONS`` (read without importing the kinds) agrees with the kinds' own
+    ``functions``: every function of every kind, and nothing else."""
+    declared = functions_of(KINDS)
+    assert set(JOB_FUNCTIONS) == set(declared)
+    for function, kind in declared.items():
+        assert kind_of(function) is kind
+
+
+def test_a_job_that_takes_a_run_never_imports_the_sweep_kind():
+    """A run's Job pays for the run kind only (the registry loads the kind it needs)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from consumer.kinds import kind_of; kind_of('consumer.jobs.run_backtest');"
+        "print('sweeps.kind' in sys.modules, 'runs.kind' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_every_registered_function_is_importable_the_way_rq_imports_it():
