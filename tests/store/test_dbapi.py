@@ -5,6 +5,9 @@ Job can share one table through two drivers."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pymysql.converters import escape_string
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.engine import make_url
 
@@ -12,7 +15,7 @@ from runs.contract import parse_request
 from runs.state import mark_running, mark_succeeded, stored_run
 from runs.store import get_run, insert_pending
 from store.db import create_schema, make_engine, make_sessionmaker
-from store.dbapi import Database, DriverError, connect_args
+from store.dbapi import Database, DriverError, connect_args, escape_text
 from tests.consumer.support import QUICK_RUN
 from work.retry import is_disconnect, retry_transaction
 from work.status import RunStatus
@@ -127,3 +130,38 @@ def test_a_refused_connection_is_a_disconnect_the_retry_policy_waits_out():
     cause = raised.value.__cause__
     assert isinstance(cause, DriverError) and is_disconnect(cause)
     assert len(attempts) >= 2
+
+
+@given(
+    st.text(alphabet=st.sampled_from(["\\", "\0", "\n", "\r", "\032", '"', "'", "a", "é", "😀"]))
+)
+def test_a_strings_escape_is_pymysqls_to_the_character(value):
+    """``escape_text`` (str.replace chains) writes exactly what PyMySQL's table does."""
+    assert escape_text(value) == escape_string(value)
+
+
+@given(st.text())
+def test_any_text_escapes_as_pymysql_escapes_it(value):
+    assert escape_text(value) == escape_string(value)
+
+
+@pytest.mark.mysql
+def test_a_result_with_every_special_character_is_stored_and_read_back_intact(empty_mysql_url):
+    """Through the Job's connection and back through the ORM, byte for byte."""
+    nasty = "quotes \" and ' backslash \\ nul \0 newline \n return \r ctrl-z \032 é 😀"
+    engine = make_engine(empty_mysql_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    request = parse_request(QUICK_RUN)
+    with sessions.begin() as session:
+        insert_pending(session, request, "test")
+    database = Database(empty_mysql_url)
+    with database.transaction() as tx:
+        assert mark_running(tx, request.run_id, "pod:1")
+        assert mark_succeeded(
+            tx, request.run_id, result_json=nasty, metrics={}, data_hash=None, engine_version=None
+        )
+    with sessions() as session:
+        assert get_run(session, request.run_id).result_json == nasty
+    database.close()
+    engine.dispose()
