@@ -17,8 +17,11 @@ machine noise falls on all of them alike:
   backtest on backtesting.py's GOOG.csv (no plot).
 
 Goals (issue 11): queue-mode charts false ≤ 0.4×, with charts ≤ 0.8×, empty queue ≤ 0.25×
-of the peer. Needs the MySQL server named by BENCH_DATABASE_URL (default the local MariaDB;
-a fresh database is created and dropped) and Redis on 127.0.0.1:6379 (db 12).
+of the peer. Then (unless ``--skip-sweep``) the 100,000-combination RSI sweep through the
+local scaler, POST → last chunk stored (``bench.sweep_bench`` part d; goal ≤ 20 s).
+
+Needs the MySQL server named by BENCH_DATABASE_URL (default the local MariaDB; a fresh
+database is created and dropped) and Redis on 127.0.0.1:6379 (db 12).
 """
 
 from __future__ import annotations
@@ -161,6 +164,9 @@ def measure(samples: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument(
+        "--skip-sweep", action="store_true", help="leave out the 100,000-combination sweep"
+    )
     args = parser.parse_args()
     figures = measure(args.samples)
     medians = {name: statistics.median(values) for name, values in figures.items()}
@@ -170,6 +176,11 @@ def main() -> None:
     print("|---|---|---|")
     for name, value in medians.items():
         print(f"| {name} | {value:.2f} | {value / peer:.2f} |")
+    if not args.skip_sweep:
+        from bench.sweep_bench import part_d
+
+        print()
+        part_d()  # the other goal of issue 11: ≤ 20 s on this 2-core machine
 
 
 if __name__ == "__main__":
