@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from store.clock import utcnow
-from store.dbapi import Increment, as_tx
+from store.dbapi import Increment
 from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, transition
+from work.transitions import ERROR_MESSAGE_MAX, stored_item, transition
 
 TABLE = "backtest_results"
 """The runs' table (``store.models.BacktestRun``)."""
@@ -88,9 +88,4 @@ def mark_failed(
 
 def stored_run(handle: Any, run_id: str) -> StoredItem | None:
     """The run's status, attempts and stored request (``request_json``), or None."""
-    row = as_tx(handle).fetchone(
-        f"SELECT status, attempts, request_json FROM {TABLE} WHERE run_id = ?", (run_id,)
-    )
-    if row is None:
-        return None
-    return StoredItem(row["status"], row["attempts"], row["request_json"])
+    return stored_item(handle, TABLE, "run_id", run_id, "request_json")

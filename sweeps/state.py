@@ -20,7 +20,7 @@ from store.clock import utcnow
 from store.dbapi import Increment, as_tx
 from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, transition
+from work.transitions import ERROR_MESSAGE_MAX, stored_item, transition
 
 CHUNKS = "sweep_chunks"
 RESULTS = "sweep_results"
@@ -125,9 +125,4 @@ def mark_chunk_failed(
 
 def stored_chunk(handle: Any, chunk_id: str) -> StoredItem | None:
     """The chunk's status, attempts and stored message (``payload_json``), or None."""
-    row = as_tx(handle).fetchone(
-        f"SELECT status, attempts, payload_json FROM {CHUNKS} WHERE chunk_id = ?", (chunk_id,)
-    )
-    if row is None:
-        return None
-    return StoredItem(row["status"], row["attempts"], row["payload_json"])
+    return stored_item(handle, CHUNKS, "chunk_id", chunk_id, "payload_json")

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from store.dbapi import as_tx, update_sql
+from work.kind import StoredItem
 
 ERROR_MESSAGE_MAX = 2000
 """Stored error messages are cut to this many characters."""
@@ -29,3 +30,16 @@ def transition(
     sql, params = update_sql(table, key_column, values)
     sql += f" AND status IN ({', '.join('?' * len(expected))})"
     return as_tx(handle).execute(sql, [*params, key, *expected]) == 1
+
+
+def stored_item(
+    handle: Any, table: str, key_column: str, key: str, message_column: str
+) -> StoredItem | None:
+    """The row's status, attempts and stored message (``message_column``), or None: what
+    the skeleton reads in the transaction that marks an item RUNNING."""
+    row = as_tx(handle).fetchone(
+        f"SELECT status, attempts, {message_column} FROM {table} WHERE {key_column} = ?", (key,)
+    )
+    if row is None:
+        return None
+    return StoredItem(row["status"], row["attempts"], row[message_column])

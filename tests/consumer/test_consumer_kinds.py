@@ -12,7 +12,7 @@ from rq.utils import import_attribute
 from consumer.kinds import JOB_FUNCTIONS, KINDS, kind_of
 from runs.kind import RUN
 from sweeps.kind import CHUNK
-from tests.stack import PROJECT_ROOT
+from tests.fresh import loaded_by
 from work.kind import functions_of
 
 
@@ -34,17 +34,8 @@ def test_the_registry_names_exactly_the_functions_each_kind_declares():
 
 def test_a_job_that_takes_a_run_never_imports_the_sweep_kind():
     """A run's Job pays for the run kind only (the registry loads the kind it needs)."""
-    import subprocess
-    import sys
-
-    probe = (
-        "import sys; from consumer.kinds import kind_of; kind_of('consumer.jobs.run_backtest');"
-        "print('sweeps.kind' in sys.modules, 'runs.kind' in sys.modules)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["False", "True"]
+    statement = "from consumer.kinds import kind_of; kind_of('consumer.jobs.run_backtest')"
+    assert loaded_by(statement, ["sweeps.kind", "runs.kind"]) == ["runs.kind"]
 
 
 def test_every_registered_function_is_importable_the_way_rq_imports_it():

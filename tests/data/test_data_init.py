@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import data
+from tests.fresh import loaded_by
 
 PROJECT_ROOT = Path(data.__file__).resolve().parents[1]
 
@@ -36,16 +35,5 @@ def test_all_names_are_exported() -> None:
 @pytest.mark.slow
 def test_import_data_is_cheap_and_pandas_free() -> None:
     """`import data` in a fresh interpreter imports neither pandas nor the commands."""
-    code = (
-        "import sys, data; "
-        "bad = [m for m in ('pandas', 'yfinance', 'data.generate', 'data.download', "
-        "'data.import_csv') if m in sys.modules]; "
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    heavy = ["pandas", "yfinance", "data.generate", "data.download", "data.import_csv"]
+    assert loaded_by("import data", heavy) == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import backtesting
@@ -13,6 +11,7 @@ import pytest
 
 from data.errors import DataQualityError
 from data.loader import load_bars, parse_bars
+from tests.fresh import loaded_by
 
 GOOG = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
 """backtesting.py's bundled real daily data: an unnamed first date column."""
@@ -204,11 +203,4 @@ def test_load_bars_reads_the_file(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_loading_does_not_import_pandas() -> None:
     """Loading bars in a fresh interpreter never imports pandas (start-up time counts)."""
-    code = (
-        "import sys, data; data.load_bars(sys.argv[1]); "
-        "sys.exit(1 if 'pandas' in sys.modules else 0)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(GOOG)], cwd=PROJECT_ROOT, capture_output=True
-    )
-    assert result.returncode == 0, result.stderr.decode()
+    assert loaded_by("import data; data.load_bars(sys.argv[1])", ["pandas"], str(GOOG)) == []

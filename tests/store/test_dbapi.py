@@ -4,14 +4,18 @@ Job can share one table through two drivers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pymysql.converters import escape_string
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
-from runs.contract import parse_request
+from runs.contract import RunRequest, parse_request
 from runs.state import mark_running, mark_succeeded, stored_run
 from runs.store import get_run, insert_pending
 from store.db import create_schema, make_engine, make_sessionmaker
@@ -53,7 +57,10 @@ def test_a_url_the_jobs_driver_cannot_serve_is_refused_by_name(url, field):
         connect_args(url)
 
 
-def _run_row_through_both_drivers(url: str) -> None:
+@contextmanager
+def pending_run(url: str) -> Iterator[tuple[sessionmaker, RunRequest, Database]]:
+    """A fresh schema at ``url`` with one PENDING run inserted through the ORM, and a Job's
+    plain ``Database`` on the same URL (both closed after)."""
     engine = make_engine(url)
     create_schema(engine)
     sessions = make_sessionmaker(engine)
@@ -62,6 +69,14 @@ def _run_row_through_both_drivers(url: str) -> None:
         insert_pending(session, request, "test")
     database = Database(url)
     try:
+        yield sessions, request, database
+    finally:
+        database.close()
+        engine.dispose()
+
+
+def _run_row_through_both_drivers(url: str) -> None:
+    with pending_run(url) as (sessions, request, database):
         with database.transaction() as tx:
             assert mark_running(tx, request.run_id, "pod:1")
             assert not mark_running(tx, "no-such-run", "pod:1")
@@ -83,9 +98,6 @@ def _run_row_through_both_drivers(url: str) -> None:
             assert row.status == RunStatus.SUCCEEDED and row.attempts == 1
             assert row.worker == "pod:1" and row.metrics_json == '{"sharpe_ratio": 1.5}'
             assert row.created_at <= row.started_at <= row.completed_at
-    finally:
-        database.close()
-        engine.dispose()
 
 
 def test_a_jobs_plain_statements_round_trip_through_the_orm_on_sqlite(sqlite_url):
@@ -99,19 +111,12 @@ def test_a_jobs_plain_statements_round_trip_through_the_orm_on_mariadb(empty_mys
 
 
 def test_a_transaction_that_raises_is_rolled_back(sqlite_url):
-    engine = make_engine(sqlite_url)
-    create_schema(engine)
-    request = parse_request(QUICK_RUN)
-    with make_sessionmaker(engine).begin() as session:
-        insert_pending(session, request, "test")
-    database = Database(sqlite_url)
-    with pytest.raises(RuntimeError), database.transaction() as tx:
-        assert mark_running(tx, request.run_id, "pod:1")
-        raise RuntimeError("the work failed")
-    with database.transaction() as tx:
-        assert stored_run(tx, request.run_id).status == RunStatus.PENDING
-    database.close()
-    engine.dispose()
+    with pending_run(sqlite_url) as (_, request, database):
+        with pytest.raises(RuntimeError), database.transaction() as tx:
+            assert mark_running(tx, request.run_id, "pod:1")
+            raise RuntimeError("the work failed")
+        with database.transaction() as tx:
+            assert stored_run(tx, request.run_id).status == RunStatus.PENDING
 
 
 def test_a_refused_connection_is_a_disconnect_the_retry_policy_waits_out():
@@ -149,19 +154,12 @@ def test_any_text_escapes_as_pymysql_escapes_it(value):
 def test_a_result_with_every_special_character_is_stored_and_read_back_intact(empty_mysql_url):
     """Through the Job's connection and back through the ORM, byte for byte."""
     nasty = "quotes \" and ' backslash \\ nul \0 newline \n return \r ctrl-z \032 é 😀"
-    engine = make_engine(empty_mysql_url)
-    create_schema(engine)
-    sessions = make_sessionmaker(engine)
-    request = parse_request(QUICK_RUN)
-    with sessions.begin() as session:
-        insert_pending(session, request, "test")
-    database = Database(empty_mysql_url)
-    with database.transaction() as tx:
-        assert mark_running(tx, request.run_id, "pod:1")
-        assert mark_succeeded(
-            tx, request.run_id, result_json=nasty, metrics={}, data_hash=None, engine_version=None
-        )
-    with sessions() as session:
-        assert get_run(session, request.run_id).result_json == nasty
-    database.close()
-    engine.dispose()
+    with pending_run(empty_mysql_url) as (sessions, request, database):
+        with database.transaction() as tx:
+            assert mark_running(tx, request.run_id, "pod:1")
+            assert mark_succeeded(
+                tx, request.run_id, result_json=nasty, metrics={}, data_hash=None,
+                engine_version=None,
+            )  # fmt: skip
+        with sessions() as session:
+            assert get_run(session, request.run_id).result_json == nasty

@@ -4,8 +4,6 @@ parse_sweep_request accepts."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from sweeps.contract import (
     parse_sweep_request,
 )
 from sweeps.request_model import sweep_json_schema
+from tests.fresh import loaded_by
 from tests.sweeps.test_sweep_contract import BASE  # the same valid request
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -203,11 +202,7 @@ def test_trading_fields_are_every_run_field_a_sweep_passes_on():
 def test_importing_the_sweep_contract_loads_no_pydantic():
     """A consumer reads chunk messages through sweeps.contract: the sweep model (pydantic)
     is imported by the first validation, never by the contract."""
-    code = "import sys, sweeps.contract; print('pydantic' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "False"
+    assert loaded_by("import sweeps.contract", ["pydantic"]) == []
 
 
 def test_the_model_is_ready_when_imported_so_a_request_builds_nothing():

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from redis import Redis
 from rq import Queue
 
+from tests.fresh import loaded_by
 from work.connection import QUEUE_KEY_PREFIX, queue_key
 
 
@@ -21,6 +19,4 @@ def test_the_queue_key_is_the_list_rq_pushes_to(monkeypatch):
 
 def test_the_module_imports_no_rq():
     """It is what an idle Job loads: the redis client only."""
-    probe = "import sys, work.connection; print('rq' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert out.stdout.strip() == "False", out.stderr
+    assert loaded_by("import work.connection", ["rq"]) == []
