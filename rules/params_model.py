@@ -218,6 +218,21 @@ def value_adapter(spec: ParamSpec) -> TypeAdapter:
     return adapter
 
 
+_LIST_ADAPTERS: dict[ParamSpec, TypeAdapter] = {}
+
+
+def values_adapter(spec: ParamSpec) -> TypeAdapter:
+    """``value_adapter``'s check for a whole list of values in one call (a grid's list:
+    up to 100,000 values are checked in pydantic-core, not one Python call each)."""
+    adapter = _LIST_ADAPTERS.get(spec)
+    if adapter is None:
+        annotation, _ = _field(spec, None)
+        adapter = _LIST_ADAPTERS[spec] = TypeAdapter(
+            list[annotation], config=ConfigDict(allow_inf_nan=False)
+        )
+    return adapter
+
+
 def holds_rules(spec: RuleSpec) -> bool:
     """Whether a rule's parameters include sub-rules (a COMPOSITE)."""
     return _holds_rules(spec)
@@ -236,4 +251,5 @@ __all__ = [
     "canonical_rule_type",
     "holds_rules",
     "value_adapter",
+    "values_adapter",
 ]

@@ -97,7 +97,7 @@ def parse_param(text: str) -> ParamValues:
             found = parse_range(spec)
         except RangeError as exc:
             raise GridError(f"--param {name}: {_RANGE_MESSAGES[exc.kind](exc)}") from None
-        if found.count > MAX_RANGE_VALUES:
+        if found.more_than(MAX_RANGE_VALUES):
             raise GridError(f"--param {name}: {spec} has more than {MAX_RANGE_VALUES} values")
         return ParamValues(name, range=found)
     items = tuple(item.strip() for item in spec.split(","))

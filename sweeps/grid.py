@@ -29,6 +29,11 @@ MAX_ENUMERATED = 10 * MAX_COMBOS
 """Most combinations a grid may describe before constraint-breaking ones are skipped; a
 larger grid is refused without being enumerated."""
 
+MAX_VALUES = MAX_COMBOS
+"""Most values one grid entry (a list or a range) may hold: more could never run. Counted
+before anything is divided, expanded or checked, so a hostile range ("1:99:1e-30",
+"2:1e40:1") is refused at once."""
+
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 
 
@@ -72,6 +77,25 @@ def check_value(param, value: object, path: str) -> Any:
             raise
         raise _fail(path, _grid_message(param, value, errors()[0]["type"])) from None
     return float(checked) if param.type == "float" else checked
+
+
+def check_values(param, values: list, path: str) -> list:
+    """``check_value`` for every value of a list, in one validation call.
+
+    :raise RequestError: naming ``path`` and the first value at fault.
+    """
+    from rules.params_model import values_adapter  # pydantic: on the validation path only
+
+    try:
+        checked = values_adapter(param).validate_python(values)
+    except Exception as exc:  # pydantic's ValidationError: the first bad value, worded
+        errors = getattr(exc, "errors", None)
+        if errors is None:
+            raise
+        first = errors()[0]
+        value = values[first["loc"][0]] if first["loc"] else values
+        raise _fail(path, _grid_message(param, value, first["type"])) from None
+    return [float(value) for value in checked] if param.type == "float" else checked
 
 
 def _grid_message(param, value: object, kind: str) -> str:
@@ -130,8 +154,15 @@ class Range:
     stop: Decimal
     step: Decimal
 
+    def more_than(self, limit: int) -> bool:
+        """Whether the range holds more than ``limit`` values, decided without dividing:
+        ``(stop - start) // step`` raises when the quotient exceeds Decimal's precision
+        ("2:1e40:1", "1:99:1e-30"), so untrusted ranges are sized with this first."""
+        return self.stop - self.start >= self.step * limit
+
     @property
     def count(self) -> int:
+        """How many values (stop inclusive); ask ``more_than`` first of an untrusted range."""
         return int((self.stop - self.start) // self.step) + 1
 
     def values(self) -> list[Decimal]:
@@ -181,6 +212,8 @@ def range_count(text: str, param, path: str) -> tuple[Decimal, Decimal, int]:
         found = parse_range(text, integers=param.type == "int")
     except RangeError as exc:
         raise _fail(path, _RANGE_MESSAGES[exc.kind](exc)) from None
+    if found.more_than(MAX_VALUES):
+        raise _fail(path, f"holds more than {MAX_VALUES:,} values; use a larger step")
     return found.start, found.step, found.count
 
 
@@ -205,18 +238,27 @@ def _plain(number: Decimal) -> str:
 
 
 def expand_range(text: str, param, path: str) -> list:
-    """The values of a ``"start:stop:step"`` range, each checked (decimal steps: 0.1:0.3:0.1
-    gives 0.1, 0.2, 0.3 exactly as typed)."""
+    """The values of a ``"start:stop:step"`` range (decimal steps: 0.1:0.3:0.1 gives 0.1,
+    0.2, 0.3 exactly as typed). The first and the last value are checked against the
+    parameter: every value lies between them and has their type."""
     start, step, count = range_count(text, param, path)
     cast = int if param.type == "int" else float
-    return [check_value(param, cast(start + i * step), path) for i in range(count)]
+    first = check_value(param, cast(start), path)
+    last = check_value(param, cast(start + (count - 1) * step), path)
+    middle = [cast(start + i * step) for i in range(1, count - 1)]
+    return [first, *middle, last] if count > 1 else [first]
 
 
 def value_count(spec: object, param, path: str) -> int:
-    """How many values a grid entry holds, without expanding a range."""
+    """How many values a grid entry holds, without expanding a range.
+
+    :raise RequestError: for an entry of more than ``MAX_VALUES`` values.
+    """
     if is_range_text(spec):
         return range_count(spec, param, path)[2]
     if isinstance(spec, list):
+        if len(spec) > MAX_VALUES:
+            raise _fail(path, f"holds more than {MAX_VALUES:,} values")
         return len(spec)
     return 1
 
@@ -230,7 +272,7 @@ def expand_values(spec: object, param, path: str) -> list:
     if isinstance(spec, list):
         if not spec:
             raise _fail(path, "must hold at least one value")
-        values = [check_value(param, value, path) for value in spec]
+        values = check_values(param, spec, path)
     else:
         values = [check_value(param, spec, path)]
     seen: set = set()

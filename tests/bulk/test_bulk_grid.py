@@ -47,6 +47,8 @@ def test_a_range_is_inclusive_and_a_list_keeps_its_order():
         ("period=a,b", "not a number"),
         ("period=1,,2", "empty value"),
         ("period=0:100000:1", "more than"),
+        ("period=2:9999999999999999999999999999999999:1", "more than"),  # no DivisionImpossible
+        ("period=1:99:1e-999999", "more than"),
     ],
 )
 def test_malformed_params_are_refused_with_a_reason(text, message):

@@ -4,6 +4,7 @@ combinations skipped and counted, the combination limit."""
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
@@ -119,9 +120,49 @@ def test_the_limit_counts_every_ticker():
 
 
 def test_a_grid_too_large_to_enumerate_is_refused_before_expanding():
-    """A range of a billion values is refused from its count alone."""
+    """A range of a billion values is refused from its count alone, naming its entry."""
     error = _error(RULES["BOLLINGER"], {"std_dev": "0.1:5:0.000000001"})
-    assert error.field == "grid" and "4,900,000,001" in error.message
+    assert error.field == "grid.std_dev" and "more than 100,000 values" in error.message
+
+
+def test_entries_whose_products_alone_are_too_large_are_refused_as_a_grid():
+    """Each entry fits, their product does not: the grid as a whole is refused, uncounted."""
+    error = _error(RULES["BOLLINGER"], {"period": "5:200:1", "std_dev": "0.1:5:0.0001"})
+    assert error.field == "grid" and "combinations" in error.message
+
+
+@pytest.mark.parametrize(
+    ("rule", "entry", "value"),
+    [
+        ("RSI", "period", "2:9999999999999999999999999999999999:1"),  # a bound past Decimal's
+        ("RSI", "oversold", "1:49:1e-30"),  # precision, and steps that
+        ("RSI", "oversold", "1:49:1e-999999"),  # divide it out of range
+        ("RSI", "oversold", "10:40:0.0001"),  # 300,001 values
+        ("RSI", "oversold", list(range(1, 50)) * 3000),  # a list longer than any sweep
+    ],
+    ids=["huge-bound", "tiny-step", "tinier-step", "fine-step", "long-list"],
+)
+def test_an_entry_with_more_values_than_a_sweep_can_run_is_a_400_naming_it(rule, entry, value):
+    """Hostile sizes are refused by their count, before any value is divided out, expanded
+    or checked (they used to raise Decimal's DivisionImpossible: a 500)."""
+    started = time.process_time()
+    error = _error(RULES[rule], {entry: value})
+    assert error.field == f"grid.{entry}" and "more than 100,000 values" in error.message
+    assert time.process_time() - started < 0.2, "refused from its count, not by expanding it"
+
+
+def test_a_range_checks_its_bounds_through_its_first_and_last_values():
+    """Every value of a range lies between its first and last, which the registry checks."""
+    error = _error(SMA, {"fast": "2:2000:1"})
+    assert error.field == "grid.fast" and "between" in error.message
+    grid = expand_grid(SMA, {"fast": "2:9:1"}, SMA_BASE)
+    assert grid.values["fast"] == [2, 3, 4, 5, 6, 7, 8, 9]
+
+
+def test_a_long_list_is_checked_in_one_call_and_names_its_first_bad_value():
+    values = [*range(1, 40), "x", *range(41, 49)]
+    error = _error(RULES["RSI"], {"oversold": values})
+    assert error.field == "grid.oversold" and "numbers" in error.message
 
 
 def test_no_combination_left_after_constraints_is_an_error():
