@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 from flask import Flask
 
-from web.body import decode_json, json_object
+from tests.web.support import app_with_schema, serve
+from web.body import NOT_UNICODE, decode_json, json_object
 from web.errors import ApiError
 
 
@@ -52,6 +54,12 @@ def app() -> Flask:
     return Flask(__name__)
 
 
+@pytest.fixture
+def platform(sqlite_url, redis_url, data_dir):
+    """The platform's own app (``app`` here is a bare Flask app)."""
+    yield from serve(app_with_schema(sqlite_url, redis_url, data_dir))
+
+
 def test_json_object_returns_the_decoded_object(app):
     """A JSON object sent as application/json is returned as a dict."""
     with app.test_request_context(json={"x": [1, 2]}):
@@ -76,3 +84,48 @@ def test_json_object_refuses_other_bodies_naming_body(app, data, content_type, m
         json_object()
     assert caught.value.code == 400
     assert caught.value.to_dict() == {"error": message, "field": "body"}
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (b'{"name": "\\ud800"}', "name"),
+        (b'{"tickers": ["ACME", "x\\uDFFFy"]}', "tickers[1]"),
+        (b'{"params": {"period": {"deep": ["\\udabc"]}}}', "params.period.deep[0]"),
+        (b'{"params": {"\\ud800": 1}}', "params"),
+    ],
+)
+def test_a_lone_surrogate_is_a_400_naming_the_field_that_holds_it(app, data, field):
+    """Valid JSON, but not text a database can store: refused before any route sees it
+    (a preset named "\\ud800" was a 500 from the driver's encoder)."""
+    with (
+        app.test_request_context(data=data, content_type="application/json"),
+        pytest.raises(ApiError) as caught,
+    ):
+        json_object()
+    assert caught.value.code == 400
+    assert caught.value.to_dict() == {"error": NOT_UNICODE, "field": field}
+
+
+def test_a_surrogate_pair_is_one_character_and_passes(app):
+    """An escaped pair (an emoji) decodes to one valid character."""
+    with app.test_request_context(
+        data=b'{"name": "\\ud83d\\ude00"}', content_type="application/json"
+    ):
+        assert json_object() == {"name": "\U0001f600"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/run_backtest", {"ticker": "\ud800", "rule_type": "RSI"}, "ticker"),
+        ("/api/sweeps", {"tickers": ["TESTCO", "\ud800"], "rule_type": "RSI"}, "tickers[1]"),
+        ("/api/strategies", {"name": "\ud800", "payload": {}}, "name"),
+    ],
+)
+def test_every_post_route_answers_a_lone_surrogate_with_a_400(platform, path, body, field):
+    """Through the platform's app: a 400 naming the field, never the driver's 500."""
+    client = platform.test_client()
+    response = client.post(path, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": NOT_UNICODE, "field": field}
