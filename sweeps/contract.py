@@ -128,8 +128,9 @@ class SweepRequest:
 
 def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str, Any]:
     """Every parameter's base value: ``params`` (an object, ``SweepRequestBody`` saw to
-    that), else the registry default. A swept parameter keeps its default here (the grid
-    gives its values, checked one by one)."""
+    that), else the registry default. Every value sent is checked, a swept parameter's too
+    (a bad ``params.period`` is a 400 even when ``grid.period`` overrides it); a swept
+    parameter keeps its default here and the grid gives its values."""
     spec = RULES[rule_type]
     params = params or {}
     names = [p.name for p in spec.params]
@@ -140,10 +141,12 @@ def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str,
     base = spec.defaults()
     swept = grid if isinstance(grid, dict) else {}
     for param in spec.params:
-        if param.name in params and param.name not in swept:
-            value = params[param.name]
-            if param.type != "rules":  # sub-rules: the registry checks them per combination
-                value = check_value(param, value, f"params.{param.name}")
+        if param.name not in params:
+            continue
+        value = params[param.name]
+        if param.type != "rules":  # sub-rules: the registry checks them per combination
+            value = check_value(param, value, f"params.{param.name}")
+        if param.name not in swept:
             base[param.name] = value
     return base
 

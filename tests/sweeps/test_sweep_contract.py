@@ -87,6 +87,19 @@ def test_base_params_fill_what_the_grid_does_not_sweep():
     ]
 
 
+@pytest.mark.parametrize("value", ["<script>", float("nan"), {}, -5, True])
+def test_a_swept_parameters_value_in_params_is_validated_too(value):
+    """Every field sent is validated: ``params.fast`` is checked even though ``grid.fast``
+    gives the values (it was silently ignored)."""
+    error = _error(params={"fast": value}, grid={"fast": [10, 20]})
+    assert error.field == "params.fast"
+
+
+def test_a_valid_swept_parameter_in_params_is_overridden_by_the_grid():
+    sweep = parse_sweep_request({**BASE, "params": {"fast": 7}, "grid": {"fast": [5, 10]}})
+    assert sweep.grid.combos == [(5,), (10,)]
+
+
 def test_the_configured_default_chunk_size_is_held_within_bounds():
     """The web's SWEEP_CHUNK_SIZE setting is held to 50..2000; unset, 1,000."""
     assert default_chunk_size(250) == 250
