@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # pydantic is imported on first validation, not with the rule
 
 _CONSTRAINT = re.compile(r"^(\w+) (<=|<) (\w+)$")
 _RELATION = {"<": "less than", "<=": "at most"}
+_INVERSE_RELATION = {"<": "greater than", "<=": "at least"}
+"""How a broken constraint reads from its right side (overbought must be greater than …)."""
 _SHOWN_CHARS = 40
 """User-supplied text quoted in a message is cut to this length."""
 
@@ -289,15 +291,30 @@ def _message(rules: Mapping[str, RuleSpec], where: _Where, error: dict) -> tuple
         return path, f"{path} is not allowed (a sub-rule has rule_type and params)"
     if where.level == "params":
         if kind == CONSTRAINT_ERROR:
-            ctx = error["ctx"]
-            path = f"{at}.{ctx['left']}"
-            a, b = format_number(ctx["a"]), format_number(ctx["b"])
-            relation = _RELATION[ctx["op"]]
-            return path, f"{path} ({a}) must be {relation} {ctx['right']} ({b})"
+            return _constraint_message(where.spec, at, error["ctx"])
         return at, f"{at} must be an object, not {_kind(value)}"
     if where.level == "param":
         return at, _param_message(where.param, kind, value, at)
     return at or "params", f"{at or 'params'} is invalid"
+
+
+def _constraint_message(spec: RuleSpec | None, at: str, ctx: dict) -> tuple[str, str]:
+    """A broken constraint ("oversold < overbought"), named by the side the user moved: the
+    right side when only it differs from its default (overbought=1 against the default
+    oversold 30), else the left side."""
+    left, right, a, b = ctx["left"], ctx["right"], ctx["a"], ctx["b"]
+    if spec is not None and _moved_alone(spec, right, b, left, a):
+        path = f"{at}.{right}"
+        relation = _INVERSE_RELATION[ctx["op"]]
+        return path, f"{path} ({format_number(b)}) must be {relation} {left} ({format_number(a)})"
+    path = f"{at}.{left}"
+    relation = _RELATION[ctx["op"]]
+    return path, f"{path} ({format_number(a)}) must be {relation} {right} ({format_number(b)})"
+
+
+def _moved_alone(spec: RuleSpec, name: str, value: object, other: str, other_value: object) -> bool:
+    """Whether ``name`` differs from its default while ``other`` keeps its own."""
+    return spec.param(name).default != value and spec.param(other).default == other_value
 
 
 def _rule_object_message(rules: Mapping[str, RuleSpec], at: str, value: object) -> tuple[str, str]:

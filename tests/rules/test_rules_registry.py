@@ -133,6 +133,15 @@ def test_missing_param_message_names_the_default():
         ("MACD", {**MACD_OK, "fast": 26}, "params.fast", "(26) must be less than slow (26)"),
         ("MACD", {**MACD_OK, "fast": 30}, "params.fast", "must be less than slow"),
         ("SMA_CROSS", {"fast": 20, "slow": 10}, "params.fast", "must be less than slow (10)"),
+        # only the right side moved from its default: it is the field the user sent
+        (
+            "RSI",
+            {**RSI_OK, "overbought": 1},
+            "params.overbought",
+            "(1) must be greater than oversold (30)",
+        ),
+        ("SMA_CROSS", {"fast": 10, "slow": 5}, "params.slow", "(5) must be greater than fast (10)"),
+        ("MACD", {**MACD_OK, "slow": 5}, "params.slow", "must be greater than fast (12)"),
         ("MACD", {**MACD_OK, "slow": 2}, "params.slow", "between 3 and 400"),
         (
             "MOMENTUM",
