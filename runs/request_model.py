@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from engine import DIRECTIONS, SIZE_TYPES
 from runs.contract import REQUIRED_FIELDS, RULE_ID_PATTERN, RUN_ID_PATTERN, TIMEFRAMES
+from work.errors import unknown_field
 
 PERCENT_MAX = 100.0
 """The largest ``position_size`` when ``size_type`` is "percent" (all-in)."""
@@ -172,7 +173,7 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return "position_size", "a percent size must be at most 100"
     field = str(error["loc"][0])
     if kind == "extra_forbidden":
-        return _loc_text(error)[:40], "is not a request field"
+        return unknown_field(_loc_text(error)[:40], "request")
     if _is_required_error(error):
         return field, "is required"
     if kind == "date_invalid":

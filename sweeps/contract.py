@@ -24,6 +24,7 @@ from typing import Any
 from rules import RULES, RuleValidationError, validate_rule
 from runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from sweeps.grid import Grid, check_value, expand_grid
+from work.errors import unknown_field
 
 CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
 """Allowed ``chunk_size`` values (combinations per queued message)."""
@@ -172,7 +173,7 @@ def parse_sweep_request(payload: object, chunk_size: int | None = None) -> Sweep
         raise RequestError("body", "must be a JSON object")
     unknown = sorted(set(payload) - set(SWEEP_FIELDS))
     if unknown:
-        raise RequestError(unknown[0], "is not a sweep request field")
+        raise RequestError(*unknown_field(unknown[0], "sweep request"))
     fields = check_sweep_fields(payload)
     fields.raise_for("tickers")
     try:

@@ -14,3 +14,11 @@ class RequestError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def unknown_field(name: str, kind: str) -> tuple[str, str]:
+    """(field, message) for a key of a ``kind`` body ("request", "preset"…) that is no field;
+    a blank key names no field, so the body is named instead."""
+    if not name.strip():
+        return "body", f"has a field with a blank name ({name!r}): not a {kind} field"
+    return name, f"is not a {kind} field"

@@ -19,6 +19,7 @@ from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError
 from web.present import preset
+from work.errors import unknown_field
 
 bp = Blueprint("presets", __name__, url_prefix="/api/strategies")
 
@@ -77,7 +78,8 @@ def _api_error(exc: ValidationError) -> ApiError:
     errors = exc.errors(include_url=False, include_context=False)
     unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
     if unknown:
-        return ApiError(400, "is not a preset field", field=unknown[0])
+        field, message = unknown_field(unknown[0], "preset")
+        return ApiError(400, message, field=field)
     field = str(errors[0]["loc"][0])
     message = _MESSAGES.get((field, errors[0]["type"]), _DEFAULT_MESSAGES[field])
     return ApiError(400, message, field=field)
