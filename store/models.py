@@ -67,13 +67,21 @@ class BacktestRun(Base):
         return f"BacktestRun(run_id={self.run_id!r}, status={self.status!r})"
 
 
+PresetName = String(100).with_variant(
+    mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+"""Preset names compare as exact text (code points; the web stores them NFC-normalised):
+"DUP" and "dup", "résumé" and "resume", two different emoji are different names. SQLite's
+default BINARY collation does the same; MySQL's default would call them equal."""
+
+
 class StrategyPreset(Base):
     """A named set of form values (parameters only, never trading logic)."""
 
     __tablename__ = "strategy_presets"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(PresetName, unique=True)
     payload_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[timestamp]
 

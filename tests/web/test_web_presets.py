@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 pytestmark = pytest.mark.redis
@@ -118,3 +120,49 @@ def test_delete_of_unknown_or_malformed_id_is_404(client, preset_id):
     response = client.delete(f"/api/strategies/{preset_id}")
     assert response.status_code == 404
     assert "error" in response.get_json()
+
+
+DISTINCT_NAMES = ["DUP", "dup", "résumé", "resume", "😀", "😃", "ß", "ss"]
+"""Names MariaDB's default collation (utf8mb4_general_ci) called equal in pairs."""
+
+
+def _names_as_exact_text(client) -> None:
+    for name in DISTINCT_NAMES:
+        response = client.post("/api/strategies", json={"name": name, "payload": {}})
+        assert response.status_code == 201, (name, response.get_json())
+    decomposed = unicodedata.normalize("NFD", "résumé")  # e + combining accent
+    response = client.post("/api/strategies", json={"name": decomposed, "payload": {}})
+    assert response.status_code == 409, "the same text typed another way is the same name"
+    listed = {item["name"] for item in client.get("/api/strategies").get_json()}
+    assert listed == set(DISTINCT_NAMES)
+
+
+def test_names_are_unique_as_exact_text_after_nfc_on_sqlite(client):
+    """Case, accents and different emoji make different names; NFC makes é one name."""
+    _names_as_exact_text(client)
+
+
+@pytest.mark.mysql
+def test_names_are_unique_as_exact_text_after_nfc_on_mariadb(empty_mysql_url, redis_url, tmp_path):
+    """The schema as operators migrate it (``store.migrate.upgrade``): a binary collation,
+    chosen on purpose, instead of the server's default."""
+    from sqlalchemy import text
+
+    from store.db import make_engine
+    from store.migrate import upgrade
+    from tests.web.support import build_app, serve, write_data_dir
+
+    engine = make_engine(empty_mysql_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        collation = connection.execute(
+            text(
+                "SELECT collation_name FROM information_schema.columns WHERE "
+                "table_schema = DATABASE() AND table_name = 'strategy_presets' "
+                "AND column_name = 'name'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert collation == "utf8mb4_bin"
+    for app in serve(build_app(empty_mysql_url, redis_url, write_data_dir(tmp_path / "d"))):
+        _names_as_exact_text(app.test_client())

@@ -7,6 +7,7 @@ code). Names are stored and returned verbatim; escaping them is the dashboard's 
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Annotated, Any
 
 from flask import Blueprint, jsonify
@@ -34,7 +35,9 @@ ID_MAX = 2**31 - 1
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """A name as stored: stripped and NFC-normalised (é typed composed or as e + accent is
+    one name; names are unique as exact text, ``store.models.PresetName``)."""
+    return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
 
 
 def _json_size(payload: dict[str, Any]) -> dict[str, Any]:
