@@ -277,6 +277,40 @@ def test_presets_save_load_delete_and_show_names_as_text(watched, stack):
     assert watched.dialogs == []
 
 
+def test_a_preset_naming_an_unknown_sub_rule_loads_with_the_problem_shown(watched, stack, shots):
+    """A COMPOSITE preset whose second sub-rule has an unknown type (saved by hand, or
+    before a rule was removed): the editor is drawn whole, the bad entry replaced by a
+    usable rule, and the problem named next to the preset controls; no script error."""
+    page = watched.page
+    payload = {
+        "rule_type": "COMPOSITE",
+        "params": {
+            "operator": "OR",
+            "rules": [
+                {"rule_type": "RSI", "params": {"period": 9}},
+                {"rule_type": "NO_SUCH_RULE", "params": {}},
+            ],
+        },
+    }
+    name = f"broken composite {uuid.uuid4().hex[:6]}"
+    created = requests.post(
+        f"{stack.base_url}/api/strategies", json={"name": name, "payload": payload}, timeout=10
+    )
+    assert created.status_code == 201
+    open_form(page, stack)
+    page.select_option("#preset-select", label=name)
+    page.click("#preset-load")
+    error = page.locator("#preset-error")
+    expect(error).to_contain_text('"NO_SUCH_RULE" is not a rule that can be nested here')
+    expect(error).to_contain_text("params.rules[1]")
+    assert page.input_value("#f-rule") == "COMPOSITE"
+    assert page.input_value("[data-field='params.operator']") == "OR"
+    assert page.input_value("[data-field='params.rules[0].params.period']") == "9"
+    assert page.locator(".bt-subrule").count() == 2  # the editor is whole
+    shoot(page, shots / "preset-problem.png")
+    requests.delete(f"{stack.base_url}/api/strategies/{created.json()['id']}", timeout=10)
+
+
 def test_history_compares_two_runs(watched, stack, shots):
     """Two finished runs picked on /runs open side by side: metrics table and one chart."""
     page = watched.page

@@ -201,8 +201,42 @@
     }
   }
 
-  /* Fill the form from a request-shaped object (a preset payload or a run's request). */
+  /* A rule's params for the editor: its defaults, overwritten by the given values it has;
+     a sub-rules list is checked entry by entry (a preset saved before a rule was renamed or
+     removed, or edited by hand, may name a rule this server does not know). What could not
+     be used is described in `problems` instead of breaking the editor. */
+  function usableParams(ruleType, given, where, problems) {
+    const params = defaults(ruleType);
+    if (!given || typeof given !== "object") return params;
+    for (const spec of RULES[ruleType].params) {
+      if (!(spec.name in given)) continue;
+      params[spec.name] = spec.type === "rules" ? usableSubRules(spec, given[spec.name], `${where}.${spec.name}`, problems, params[spec.name]) : copy(given[spec.name]);
+    }
+    return params;
+  }
+
+  function usableSubRules(spec, list, where, problems, fallback) {
+    if (!Array.isArray(list)) {
+      problems.push(`${where} is not a list of sub-rules (the defaults are shown)`);
+      return fallback;
+    }
+    const first = data.rules.find(nestable).rule_type;
+    return list.slice(0, spec.max).map((sub, index) => {
+      const here = `${where}[${index}]`;
+      const known = sub && typeof sub === "object" && RULES[sub.rule_type] && nestable(RULES[sub.rule_type]);
+      if (!known) {
+        const shown = sub && typeof sub === "object" ? JSON.stringify(sub.rule_type) : typeof sub;
+        problems.push(`${here}: ${shown} is not a rule that can be nested here (replaced by ${first})`);
+        return { rule_type: first, params: defaults(first) };
+      }
+      return { rule_type: sub.rule_type, params: usableParams(sub.rule_type, sub.params, `${here}.params`, problems) };
+    });
+  }
+
+  /* Fill the form from a request-shaped object (a preset payload or a run's request);
+     returns what could not be used, as sentences (empty when everything was). */
   function apply(values) {
+    const problems = [];
     setSelect(input("ticker"), values.ticker);
     for (const name of ["start_date", "end_date"]) if (typeof values[name] === "string") input(name).value = values[name];
     for (const field of data.trading_fields) {
@@ -213,14 +247,14 @@
       else node.value = numberText(value);
     }
     const ruleType = RULES[values.rule_type] ? values.rule_type : ruleSelect.value;
-    ruleSelect.value = ruleType;
-    const params = defaults(ruleType);
-    if (values.params && typeof values.params === "object") {
-      for (const name of Object.keys(params)) if (name in values.params) params[name] = copy(values.params[name]);
+    if (values.rule_type !== undefined && !RULES[values.rule_type]) {
+      problems.push(`rule_type ${JSON.stringify(values.rule_type)} is not a known rule (${ruleType} is shown)`);
     }
-    model = { rule_type: ruleType, params };
+    ruleSelect.value = ruleType;
+    model = { rule_type: ruleType, params: usableParams(ruleType, values.params, "params", problems) };
     clearErrors();
     render();
+    return problems;
   }
 
   function resetToDefaults() {
@@ -454,9 +488,10 @@
   document.getElementById("preset-load").addEventListener("click", () => {
     const preset = presets.get(presetSelect.value);
     if (!preset) return;
-    apply(preset.payload);
+    const problems = apply(preset.payload);
     document.getElementById("preset-loaded").textContent = preset.name;
-    presetMessage(`loaded "${preset.name}"`, false);
+    if (problems.length) presetMessage(`loaded "${preset.name}", but ${problems.join("; ")}`, true);
+    else presetMessage(`loaded "${preset.name}"`, false);
   });
 
   let armed = null;
