@@ -150,3 +150,29 @@ def test_a_consumer_quarantines_what_it_cannot_execute_and_exits_zero(env, sessi
     assert _status(sessions, good) == RunStatus.SUCCEEDED, logs[2]
     assert {r["id"] for r in quarantined(queue)} == {"stranger", "garbled", "a b"}
     assert not connection.exists("rq:job:stranger") and not connection.exists("rq:job:garbled")
+
+
+@pytest.mark.slow  # a consumer process
+def test_a_job_naming_any_other_callable_is_refused_without_importing_or_running_it(
+    env, sessions, queue, tmp_path
+):
+    """The queue is a trust boundary: whoever can write to Redis can name any importable
+    callable. ``os.system`` with a shell command and a function in a module that marks its
+    own import are quarantined by name: the command never runs, the module is never
+    imported, the consumer exits 0 and the next consumer runs the good run behind them."""
+    ran = tmp_path / "os-system-ran"
+    marker = tmp_path / "module-imported"
+    queue.enqueue("os.system", f"touch {ran}", job_id="shell")
+    queue.enqueue("tests.consumer.import_marker.anything", "x", job_id="importer")
+    good = _run(sessions, queue)
+    logs = []
+    for _ in range(3):
+        code, log = finish(consumer(env, IMPORT_MARKER=str(marker)))
+        assert code == 0, log
+        logs.append(log)
+    assert not ran.exists(), "os.system ran"
+    assert not marker.exists(), "the job's module was imported"
+    assert "'os.system' is not a registered kind of work" in logs[0]
+    assert "is not a registered kind of work" in logs[1]
+    assert _status(sessions, good) == RunStatus.SUCCEEDED, logs[2]
+    assert {"shell", "importer"} <= {r["id"] for r in quarantined(queue)}
