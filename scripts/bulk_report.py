@@ -106,38 +106,36 @@ def rank(runs: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
     return sorted(succeeded, key=order)
 
 
+def _summary_cell(run: dict[str, Any], key: str) -> str:
+    value = _metric(run, key)
+    if key == "num_trades":
+        return "-" if value is None else str(int(value))
+    return _cell(value)
+
+
 def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:,.3f}"
 
 
+SUMMARY_COLUMNS = (
+    ("return %", "total_return_pct"),
+    ("sharpe", "sharpe_ratio"),
+    ("max dd %", "max_drawdown_pct"),
+    ("trades", "num_trades"),
+)
+"""The metrics every summary shows after the ranking metric (which is not repeated)."""
+
+
 def summary_table(runs: list[dict[str, Any]], metric: str, top: int) -> str:
-    """The ``top`` best runs by ``metric`` as an aligned text table."""
-    header = (
-        "#",
-        "run_id",
-        "ticker",
-        "rule_id",
-        metric,
-        "return %",
-        "sharpe",
-        "max dd %",
-        "trades",
-    )
+    """The ``top`` best runs by ``metric`` as an aligned text table: the ranking metric,
+    then ``SUMMARY_COLUMNS`` other than it."""
+    columns = [(label, key) for label, key in SUMMARY_COLUMNS if key != metric]
+    header = ("#", "run_id", "ticker", "rule_id", metric, *(label for label, _ in columns))
     rows = [header]
     for place, run in enumerate(rank(runs, metric)[:top], start=1):
-        trades = _metric(run, "num_trades")
+        cells = [_summary_cell(run, key) for key in (metric, *(key for _, key in columns))]
         rows.append(
-            (
-                str(place),
-                run["run_id"],
-                run.get("ticker", ""),
-                run.get("rule_id", ""),
-                _cell(_metric(run, metric)),
-                _cell(_metric(run, "total_return_pct")),
-                _cell(_metric(run, "sharpe_ratio")),
-                _cell(_metric(run, "max_drawdown_pct")),
-                "-" if trades is None else str(int(trades)),
-            )
+            (str(place), run["run_id"], run.get("ticker", ""), run.get("rule_id", ""), *cells)
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     numeric = set(range(4, len(header))) | {0}

@@ -82,8 +82,9 @@ def platform(url: str | None) -> Iterator[str]:
         stack.wait(timeout=120)
 
 
-def run_scenario(base: str) -> int:
-    """Submit → status → result, printed step by step."""
+def run_scenario(base: str, embedded: bool = False) -> int:
+    """Submit → status → result, printed step by step. ``embedded``: the demo started the
+    platform and stops it after, so no dashboard link is printed for it."""
     print(f"POST {base}/run_backtest {json.dumps(DEMO_REQUEST)}")
     response = requests.post(f"{base}/run_backtest", json=DEMO_REQUEST, timeout=10)
     print(f"  {response.status_code} {response.text.strip()}")
@@ -111,12 +112,32 @@ def run_scenario(base: str) -> int:
                  "win_rate_pct", "benchmark_return_pct"):  # fmt: skip
         value = metrics.get(name)
         print(f"  {name:22s} {'n/a' if value is None else f'{value:10.2f}'}")
-    print(f"dashboard: {base}/runs/{run_id}")
+    if embedded:
+        print("the demo's embedded platform stops now; `bash scripts/run-local.sh` keeps one")
+        print("running, with its dashboard at http://127.0.0.1:5000/")
+    else:
+        print(f"dashboard: {base}/runs/{run_id}")
     return 0
 
 
-def _consumers(base: str, kubectl: str | None) -> tuple[int, int]:
-    snapshot = requests.get(f"{base}/api/queue", timeout=5).json()
+QUEUE_PATIENCE_S = 60.0
+"""How long the autoscaling demo waits through an unavailable queue before giving up."""
+
+
+def _answer_error(response: requests.Response) -> str:
+    """The error text of a non-2xx answer (the API's JSON ``error``, else the body)."""
+    try:
+        return str(response.json().get("error", response.text))[:200]
+    except ValueError:
+        return response.text.strip()[:200]
+
+
+def _consumers(base: str, kubectl: str | None) -> tuple[int, int] | str:
+    """(queue length, consumers running), or why the queue could not be read."""
+    response = requests.get(f"{base}/api/queue", timeout=5)
+    if response.status_code != 200:
+        return f"{response.status_code} {_answer_error(response)}"
+    snapshot = response.json()
     if kubectl is None:
         return snapshot["queued"], snapshot["consumers"]
     out = subprocess.run(
@@ -147,10 +168,28 @@ def autoscale(
             "rule_type": "SMA_CROSS",
             "params": {"fast": 5 + i % 20, "slow": 60},
         }
-        ids.append(requests.post(f"{base}/run_backtest", json=request, timeout=10).json()["run_id"])
+        answer = requests.post(f"{base}/run_backtest", json=request, timeout=10)
+        if answer.status_code != 202:
+            raise SystemExit(
+                f"POST /run_backtest answered {answer.status_code}: {_answer_error(answer)} "
+                f"({i} of {runs} runs submitted)"
+            )
+        ids.append(answer.json()["run_id"])
+    unavailable_since = None
     while True:
-        queued, consumers = _consumers(base, kubectl)
+        counts = _consumers(base, kubectl)
         elapsed = time.monotonic() - started
+        if isinstance(counts, str):  # a 503 while Redis is away: wait, within bounds
+            unavailable_since = unavailable_since or time.monotonic()
+            if time.monotonic() - unavailable_since > QUEUE_PATIENCE_S:
+                raise SystemExit(
+                    f"the queue stayed unavailable for {QUEUE_PATIENCE_S:.0f} s: {counts}"
+                )
+            print(f"  t={elapsed:5.1f}s queue unavailable: {counts}", flush=True)
+            time.sleep(poll)
+            continue
+        unavailable_since = None
+        queued, consumers = counts
         samples.append((elapsed, queued, consumers))
         print(f"  t={elapsed:5.1f}s queue={queued:3d} consumers={consumers:2d}", flush=True)
         lookup = requests.get(f"{base}/api/runs/lookup", params={"ids": ",".join(ids)}, timeout=10)
@@ -218,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with platform(args.url) as base:
         if args.demo == "run":
-            return run_scenario(base)
+            return run_scenario(base, embedded=not args.url)
         return autoscale(base, args.runs, args.out, args.kubectl, args.poll, args.consumers)
 
 

@@ -95,16 +95,22 @@ def test_summary_table_shows_the_top_runs_aligned():
         "sharpe_ratio",
         "return",
         "%",
-        "sharpe",
         "max",
         "dd",
         "%",
         "trades",
-    ]
+    ]  # the ranking metric once (Sharpe was printed twice: sharpe_ratio and sharpe)
     assert set(lines[1]) <= {"-", " "}
     assert [line.split()[1] for line in lines[2:]] == ["id-4", "id-3", "id-2"]
-    assert lines[2].split()[4:7] == ["4.000", "8.000", "4.000"]
+    assert lines[2].split()[4:7] == ["4.000", "8.000", "-"]
     assert len({len(line) for line in lines[:2]}) == 1
+
+
+def test_a_summary_ranked_by_another_metric_shows_sharpe_once_and_it_last():
+    runs = [run("a", sharpe_ratio=1.0, total_return_pct=3.0, num_trades=7)]
+    header, _, row = summary_table(runs, "num_trades", 1).splitlines()
+    assert header.split()[4:] == ["num_trades", "return", "%", "sharpe", "max", "dd", "%"]
+    assert row.split()[4:7] == ["7", "3.000", "1.000"]
 
 
 def test_results_csv_has_one_row_per_request_with_metrics(tmp_path: Path):
