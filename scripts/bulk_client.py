@@ -9,6 +9,7 @@ so a repeat is answered 409 and counted as already submitted.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,25 @@ import requests
 RETRY_STATUSES = (502, 503, 504)
 LOOKUP_CHUNK = 200
 """Run ids per ``GET /api/runs/lookup`` (the endpoint's limit)."""
+
+
+DEFAULT_URL = "http://127.0.0.1:5000"
+"""The platform's URL when neither --url nor BACKTEST_URL says otherwise."""
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+"""The exit codes of every bulk command (runs and ``sweep``): 0 done, 1 refused by the API
+(400; for a sweep also ended FAILED or PARTIAL), 2 bad options or input, 3 the API could not
+be reached, 4 the wait timed out."""
+
+EXIT_CODES_TEXT = (
+    "Exit codes: 0 done, 1 refused by the API (400) or a sweep that ended FAILED/PARTIAL, "
+    "2 bad options or input, 3 API unreachable, 4 the wait timed out."
+)
+
+
+def base_url_default() -> str:
+    """--url's default: BACKTEST_URL, else ``DEFAULT_URL``."""
+    return os.environ.get("BACKTEST_URL") or DEFAULT_URL
 
 
 class ApiUnavailable(RuntimeError):
@@ -71,11 +91,15 @@ class ApiClient:
             now = self._next_slot
         self._next_slot = now + self.interval
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One API call with throttling and retries; any final answer is returned as is."""
+    def request(
+        self, method: str, path: str, *, retries: int | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """One API call with throttling and ``retries`` (default the client's); any final
+        answer is returned as is. A request that is not idempotent passes ``retries=0``."""
         url = f"{self.base_url}{path}"
         problem = ""
-        for attempt in range(self.retries + 1):
+        tries = (self.retries if retries is None else retries) + 1
+        for attempt in range(tries):
             if attempt:
                 self.sleep(min(self.backoff * 2 ** (attempt - 1), 10.0))
             self._throttle()
@@ -89,7 +113,7 @@ class ApiClient:
                 problem = f"HTTP {response.status_code}"
                 continue
             return response
-        raise ApiUnavailable(f"{method} {url} failed after {self.retries + 1} tries ({problem})")
+        raise ApiUnavailable(f"{method} {url} failed after {tries} tries ({problem})")
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET ``path`` and decode its JSON; ApiUnavailable for a non-2xx answer."""

@@ -21,7 +21,6 @@ and message); 2 bad options or input; 3 the API could not be reached; 4 ``--wait
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import uuid
@@ -29,20 +28,29 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from scripts.bulk_client import ApiClient, ApiUnavailable
+from scripts.bulk_client import (
+    DEFAULT_URL,
+    EXIT_CODES_TEXT,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_TIMEOUT,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    ApiClient,
+    ApiUnavailable,
+    base_url_default,
+)
 from scripts.bulk_grid import GridError, expand_grid, merge_params, parse_param
 from scripts.bulk_inputs import InputError, read_requests
 from scripts.bulk_report import Progress, results_rows, summary_table, write_results_csv
 from scripts.bulk_state import Journal, inputs_key, request_key
 from work.status import FINISHED, RunStatus
 
-DEFAULT_URL = "http://127.0.0.1:5000"
 DEFAULT_START = "1900-01-01"
 DEFAULT_END = "2099-12-31"
 """Grid default dates: every bar of each ticker's file."""
 
 FINISHED_STATUSES = tuple(FINISHED)
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
 
 def _csv_list(text: str) -> list[str]:
@@ -52,14 +60,15 @@ def _csv_list(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.bulk_submit",
-        description="Submit many backtests through the HTTP API (resumable).",
+        description="Submit many backtests through the HTTP API (resumable).\n\n"
+        "A parameter sweep is the subcommand `sweep`:\n"
+        "  python -m scripts.bulk_submit [--url URL] sweep --rule … --grid … (see sweep --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit codes: 0 ok, 1 some requests refused (400), 2 bad options or input, "
-        "3 API unreachable, 4 --wait timed out.",
+        epilog=EXIT_CODES_TEXT,
     )
     parser.add_argument(
         "--url",
-        default=os.environ.get("BACKTEST_URL") or DEFAULT_URL,
+        default=base_url_default(),
         help=f"the platform's base URL (env BACKTEST_URL; default {DEFAULT_URL})",
     )
     source = parser.add_argument_group("what to submit: a grid, or --input")
@@ -310,12 +319,34 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+SHARED_OPTIONS = ("--url",)
+"""Options of every bulk command, accepted before the ``sweep`` subcommand as well as after
+it (``--url X sweep …`` and ``sweep --url X …`` are the same command)."""
+
+
+def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(``"sweep"`` or None, the arguments for that command): shared options given before
+    ``sweep`` are handed to it."""
+    shared: list[str] = []
+    rest = list(argv)
+    while rest and rest[0].split("=", 1)[0] in SHARED_OPTIONS:
+        if "=" in rest[0]:
+            shared.append(rest.pop(0))
+        else:
+            shared.extend(rest[:2])
+            rest = rest[2:]
+    if rest[:1] == ["sweep"]:
+        return "sweep", [*shared, *rest[1:]]
+    return None, list(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["sweep"]:  # `python -m scripts.bulk_submit sweep …`: a parameter sweep
+    command, argv = split_subcommand(argv)
+    if command == "sweep":  # `python -m scripts.bulk_submit [--url U] sweep …`
         from scripts.bulk_sweep import main as sweep_main
 
-        return sweep_main(argv[1:])
+        return sweep_main(argv)
     args = build_parser().parse_args(argv)
     if args.rate <= 0 or args.poll <= 0 or args.top <= 0 or args.retries < 0:
         print(

@@ -6,8 +6,10 @@ print the top combinations.
         [--direction longshort] [--size-type percent --position-size 100] [--metric sharpe_ratio]
 
 A grid entry is ``name=start:stop:step`` (stop included) or ``name=v1,v2,v3``; ``--param``
-fixes a base parameter. Exit codes: 0 the sweep SUCCEEDED, 1 it ended FAILED or PARTIAL (or
-the wait timed out), 2 the API refused the request (its message names the field).
+fixes a base parameter. It is also ``python -m scripts.bulk_submit [--url URL] sweep …``.
+The exit codes are every bulk command's (``scripts.bulk_client``): 0 the sweep SUCCEEDED,
+1 the API refused it (its message names the field) or it ended FAILED or PARTIAL, 2 bad
+options, 3 the API could not be reached, 4 the wait timed out.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ import sys
 import time
 from typing import Any, TextIO
 
-import requests
-
 from engine import DIRECTIONS, SIZE_TYPES
 from metrics import SWEEP_METRIC_KEYS
 from runs.contract import TIMEFRAMES
+from scripts.bulk_client import (
+    DEFAULT_URL,
+    EXIT_CODES_TEXT,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_TIMEOUT,
+    EXIT_UNAVAILABLE,
+    ApiClient,
+    ApiUnavailable,
+    base_url_default,
+)
 from sweeps.contract import TRADING_FIELDS
 from sweeps.grid import is_range_text
 from sweeps.status import SWEEP_FINISHED, SweepStatus
@@ -64,8 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m scripts.bulk_sweep",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES_TEXT,
     )
-    parser.add_argument("--url", default="http://127.0.0.1:5000", help="the platform's base URL")
+    parser.add_argument(
+        "--url",
+        default=base_url_default(),
+        help=f"the platform's base URL (env BACKTEST_URL; default {DEFAULT_URL})",
+    )
     parser.add_argument("--rule", required=True, help="rule_type, e.g. SMA_CROSS")
     parser.add_argument(
         "--grid",
@@ -159,9 +175,17 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the top table; return the exit code."""
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    base = args.url.rstrip("/")
-    session = requests.Session()
-    response = session.post(f"{base}/api/sweeps", json=sweep_body(args), timeout=60)
+    client = ApiClient(args.url, timeout=60)
+    try:
+        return _sweep(client, args, out)
+    except ApiUnavailable as exc:
+        print(f"error: the API is unavailable: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _sweep(client: ApiClient, args: argparse.Namespace, out: TextIO) -> int:
+    # not retried: a sweep has no client-chosen id, so a second POST would be a second sweep
+    response = client.request("POST", "/api/sweeps", retries=0, json=sweep_body(args))
     if response.status_code != 202:
         error = (
             response.json()
@@ -170,7 +194,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         )
         field = f"{error['field']}: " if error.get("field") else ""
         print(f"refused ({response.status_code}): {field}{error.get('error')}", file=out)
-        return 2
+        return EXIT_REJECTED
     accepted = response.json()
     print(
         f"sweep {accepted['sweep_id']}: {accepted['combos']:,} combos in "
@@ -178,26 +202,27 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         file=out,
     )
     if args.no_wait:
-        return 0
-    status_url = f"{base}{accepted['status_url']}"
+        return EXIT_OK
+    status_url = accepted["status_url"]
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
     while True:
-        status = session.get(status_url, params={"metric": args.metric}, timeout=30).json()
+        status = client.get_json(status_url, params={"metric": args.metric})
         out.write(progress_line(status))
         out.flush()
         if status["status"] in FINISHED or time.monotonic() > deadline:
             break
         time.sleep(args.poll)
     out.write(f"  {time.monotonic() - started:.1f} s\n")
-    results = session.get(
-        f"{status_url}/results",
-        params={"sort": args.metric, "per_page": args.top, "top": args.top},
-        timeout=30,
-    ).json()["results"]
+    if status["status"] not in FINISHED:
+        print(f"timed out after {args.timeout:.0f} s; the sweep goes on: {status_url}", file=out)
+        return EXIT_TIMEOUT
+    results = client.get_json(
+        f"{status_url}/results", params={"sort": args.metric, "per_page": args.top, "top": args.top}
+    )["results"]
     print(f"top {len(results)} by {args.metric}:", file=out)
     print(top_table(results, args.metric), file=out)
-    return 0 if status["status"] == SweepStatus.SUCCEEDED else 1
+    return EXIT_OK if status["status"] == SweepStatus.SUCCEEDED else EXIT_REJECTED
 
 
 if __name__ == "__main__":

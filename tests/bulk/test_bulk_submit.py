@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from rules import describe_rules
 from scripts.bulk_grid import expand_grid, merge_params, parse_param
 from scripts.bulk_state import Journal, request_key
-from scripts.bulk_submit import main
+from scripts.bulk_submit import build_parser, main
 from tests.stack import free_port
 from tests.web.support import TICKER, app_with_schema, close_app, write_data_dir
 
@@ -232,3 +232,54 @@ def test_the_sweep_subcommand_hands_over_to_the_sweep_script(monkeypatch):
     monkeypatch.setattr(scripts.bulk_sweep, "main", lambda argv: seen.append(argv) or 7)
     assert main(["sweep", "--rule", "RSI"]) == 7
     assert seen == [["--rule", "RSI"]]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--url", "http://h:1", "sweep", "--rule", "RSI"],
+        ["--url=http://h:1", "sweep", "--rule", "RSI"],
+        ["sweep", "--url", "http://h:1", "--rule", "RSI"],
+    ],
+)
+def test_the_shared_url_option_works_before_and_after_sweep(monkeypatch, argv):
+    """One layout: `--url` may stand before the subcommand, as for the runs command."""
+    import scripts.bulk_sweep
+
+    seen = []
+    monkeypatch.setattr(scripts.bulk_sweep, "main", lambda args: seen.append(args) or 0)
+    assert main(argv) == 0
+    parsed = scripts.bulk_sweep.build_parser().parse_args(
+        [*seen[0], "--grid", "period=5:10:1", "--tickers", "ACME", "--start", "2016-01-01",
+         "--end", "2016-12-31"]
+    )  # fmt: skip
+    assert parsed.url == "http://h:1" and parsed.rule == "RSI"
+
+
+def test_the_runs_and_sweep_commands_read_backtest_url(monkeypatch):
+    import scripts.bulk_sweep
+
+    monkeypatch.setenv("BACKTEST_URL", "http://platform.example:8080")
+    assert build_parser().parse_args(["--tickers", "ACME"]).url == "http://platform.example:8080"
+    sweep = scripts.bulk_sweep.build_parser().parse_args(
+        ["--rule", "RSI", "--tickers", "ACME", "--start", "2016-01-01", "--end", "2016-12-31"]
+    )
+    assert sweep.url == "http://platform.example:8080"
+
+
+def test_the_help_names_the_sweep_subcommand(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "sweep" in capsys.readouterr().out
+
+
+def test_a_sweep_against_an_unreachable_api_exits_3_with_one_line(capsys):
+    """A refused connection is exit 3 and one line on stderr, as for runs (it was a raw
+    ConnectionError traceback)."""
+    code = main(
+        ["--url", "http://127.0.0.1:1", "sweep", "--rule", "RSI", "--grid", "period=5:10:1",
+         "--tickers", "ACME", "--start", "2016-01-01", "--end", "2016-12-31"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.startswith("error: the API is unavailable:") and "Traceback" not in err

@@ -100,7 +100,7 @@ def test_the_bulk_command_submits_waits_with_a_progress_bar_and_prints_the_top(s
 
 
 def test_the_bulk_command_reports_a_refused_sweep_with_its_field(stack):
-    """A bad grid: exit 2 and the field named."""
+    """A bad grid: exit 1 (refused by the API, as for runs) and the field named."""
     out = io.StringIO()
     code = bulk_sweep.main(
         [
@@ -119,4 +119,4 @@ def test_the_bulk_command_reports_a_refused_sweep_with_its_field(stack):
         ],
         out=out,
     )
-    assert code == 2 and "grid.fast" in out.getvalue()
+    assert code == 1 and "grid.fast" in out.getvalue()
