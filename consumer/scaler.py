@@ -163,6 +163,8 @@ class LocalScaler:
         self.max_seen = 0
         self._last_reap = 0.0
         self._serial = 0
+        self._last_logged: tuple[int, int, int, int] | None = None
+        self._failing: str | None = None
 
     # -- state -----------------------------------------------------------------------
     def _collect_finished(self) -> None:
@@ -205,9 +207,10 @@ class LocalScaler:
         for _ in range(started):
             self._start_consumer()
         self.max_seen = max(self.max_seen, len(self.consumers))
-        logger.info(
-            "queue=%d running=%d pending=%d started=%d", queue_length, running, pending, started
-        )
+        counts = (queue_length, running, pending, started)
+        if counts != self._last_logged:  # on change: an idle scaler does not log every poll
+            logger.info("queue=%d running=%d pending=%d started=%d", *counts)
+            self._last_logged = counts
         if self.reaper is not None and time.monotonic() - self._last_reap >= self.reaper_interval:
             self._last_reap = time.monotonic()
             try:
@@ -220,13 +223,25 @@ class LocalScaler:
         """Poll every ``pollingInterval`` until ``stop`` is set, then shut down."""
         try:
             while not stop.is_set():
-                try:
-                    self.poll_once()
-                except Exception:
-                    logger.exception("poll failed; retrying next interval")
+                self._poll_logging_failures()
                 stop.wait(self.spec.polling_interval)
         finally:
             self.shutdown()
+
+    def _poll_logging_failures(self) -> None:
+        """``poll_once``; a failure is logged with its traceback once, a repeat of the same
+        failure not at all, and the recovery once (Redis away for a minute was 30 tracebacks)."""
+        try:
+            self.poll_once()
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+            if problem != self._failing:
+                logger.exception("poll failed; retrying every interval until it works")
+            self._failing = problem
+            return
+        if self._failing is not None:
+            logger.info("polling works again (after: %s)", self._failing)
+            self._failing = None
 
     def shutdown(self, grace: float | None = None) -> None:
         """SIGTERM every consumer (warm shutdown), wait, then SIGKILL the rest."""

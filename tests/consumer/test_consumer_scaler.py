@@ -1,0 +1,55 @@
+"""consumer.scaler's log: a poll line when the counts change (an idle scaler wrote one every
+2 s), and a failing poll logged once with its traceback, then once when it works again (a
+lost Redis printed a traceback every interval)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from redis import Redis
+
+from consumer.scaler import LocalScaler, manifest_path
+from consumer.scaling import load_scaled_job
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def scaler(redis_url):
+    connection = Redis.from_url(redis_url)
+    scaler = LocalScaler(load_scaled_job(manifest_path()), connection, command=["true"])
+    yield scaler
+    scaler.shutdown(grace=5)
+    connection.close()
+
+
+def _poll_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("queue=")]
+
+
+def test_an_idle_scaler_logs_its_counts_once_and_again_only_when_they_change(
+    scaler, caplog, redis_url
+):
+    caplog.set_level(logging.INFO, logger="consumer.scaler")
+    for _ in range(5):
+        scaler.poll_once()
+    assert _poll_lines(caplog) == ["queue=0 running=0 pending=0 started=0"]
+    scaler.connection.rpush(scaler.spec.list_name, "some-run")
+    scaler.poll_once()
+    assert _poll_lines(caplog)[-1].startswith("queue=1 ")
+
+
+def test_a_failing_poll_is_logged_once_and_its_recovery_once(scaler, caplog):
+    caplog.set_level(logging.INFO, logger="consumer.scaler")
+    working = scaler.connection
+    scaler.connection = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    for _ in range(4):
+        scaler._poll_logging_failures()
+    failures = [r for r in caplog.records if r.getMessage().startswith("poll failed")]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+    scaler.connection = working
+    scaler._poll_logging_failures()
+    scaler._poll_logging_failures()
+    recovered = [r for r in caplog.records if r.getMessage().startswith("polling works again")]
+    assert len(recovered) == 1
