@@ -58,6 +58,7 @@ def main() -> int:
     if not env.get("REDIS_URL"):
         server, env["REDIS_URL"] = _embedded_redis(state_dir())
         print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
+        print(f"  read the queue with: redis-cli -s {server.socket_file} LLEN rq:queue:backtests")
     from store.db import DEFAULT_SQLITE, make_engine
     from store.migrate import upgrade
 
