@@ -19,7 +19,15 @@ from data.catalog import (
     save_catalog,
     validate_ticker,
 )
-from data.dataset import History, LoadedData, bar_window, load_history, load_range, select_range
+from data.dataset import (
+    History,
+    LoadedData,
+    bar_window,
+    date_range,
+    load_history,
+    load_range,
+    select_range,
+)
 from data.errors import CatalogError, DataQualityError, EmptyRangeError, UnknownTickerError
 from data.files import file_sha256
 from data.loader import load_bars, parse_bars
@@ -41,6 +49,7 @@ __all__ = [
     "UnknownTickerError",
     "bar_window",
     "data_dir",
+    "date_range",
     "file_sha256",
     "load_bars",
     "load_catalog",

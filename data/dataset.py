@@ -109,11 +109,27 @@ def load_history(
     bars, data_hash = _parsed(path)
     first, stop = bar_window(bars, start, end)
     if first == stop:
-        first_day, last_day = (str(bars.timestamps[i].astype("datetime64[D]")) for i in (0, -1))
+        first_day, last_day = _days(bars)
         raise EmptyRangeError(
             f"no {ticker} bars between {start} and {end}; the data covers {first_day} to {last_day}"
         )
     return History(bars, first, stop, data_hash, ticker, path)
+
+
+def _days(bars: Bars) -> tuple[str, str]:
+    return tuple(str(bars.timestamps[i].astype("datetime64[D]")) for i in (0, -1))
+
+
+def date_range(ticker: str, data_dir: str | Path | None = None) -> tuple[str, str]:
+    """The dates (YYYY-MM-DD) of the first and the last bar of ``ticker``'s file, read
+    through the same per-file cache as ``load_history`` (the form shows them and keeps its
+    default dates inside them).
+
+    :raise UnknownTickerError: the ticker is not in the catalog.
+    :raise DataQualityError: the file fails a check.
+    """
+    bars, _ = _parsed(load_catalog(data_dir).resolve(ticker))
+    return _days(bars)
 
 
 def load_range(

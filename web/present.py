@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import url_for
 
+from data import DataQualityError, date_range, load_catalog
 from store.models import BacktestRun, StrategyPreset, Sweep
 from sweeps.store import SweepState
 from work.status import RunStatus
@@ -125,3 +126,26 @@ def sweep_summary(row: Sweep, state: SweepState) -> dict[str, Any]:
         "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
         "page_url": url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id),
     }
+
+
+def catalog_tickers(data_dir) -> list[dict[str, Any]]:
+    """The data catalog's tickers as ``/api/tickers`` and the forms list them: name, whether
+    synthetic, and the dates of the first and last bar (``first_date``/``last_date``, null
+    when the file cannot be read: a run on it is then refused naming the file's problem)."""
+    entries = []
+    for info in load_catalog(data_dir).tickers():
+        try:
+            first, last = date_range(info.ticker, data_dir)
+        except (DataQualityError, OSError):
+            first = last = None
+        entries.append(
+            {
+                "ticker": info.ticker,
+                "name": info.name,
+                "synthetic": info.synthetic,
+                "description": info.description,
+                "first_date": first,
+                "last_date": last,
+            }
+        )
+    return entries

@@ -212,6 +212,42 @@ def test_submit_follow_every_tab_sort_filter_and_download(watched, stack, shots)
     ] == {"fast": 10, "slow": 30}
 
 
+def test_the_form_dates_follow_the_tickers_data_until_the_user_types_one(watched, stack, shots):
+    """The dates open on the last ten years of the ticker's data (shown under it); a ticker
+    whose data ends in 2013 moves them there; a date the user typed stays. The sweep form
+    opens on the same dates."""
+    page = watched.page
+    open_form(page, stack)
+    expect(page.locator("#f-ticker-range")).to_have_text("data: 2014-01-02 … 2024-12-31")
+    assert (page.input_value("#f-start"), page.input_value("#f-end")) == (
+        "2015-01-01",
+        "2024-12-31",
+    )
+    # a ticker with backtesting.py's GOOG range (the stack's tickers all span 2014-2024)
+    page.eval_on_selector(
+        "#f-ticker option:nth-child(2)",
+        "o => { o.dataset.first = '2004-08-19'; o.dataset.last = '2013-03-01'; }",
+    )
+    second = page.eval_on_selector("#f-ticker option:nth-child(2)", "o => o.value")
+    page.select_option("#f-ticker", second)
+    expect(page.locator("#f-ticker-range")).to_have_text("data: 2004-08-19 … 2013-03-01")
+    assert (page.input_value("#f-start"), page.input_value("#f-end")) == (
+        "2004-08-19",
+        "2013-03-01",
+    )
+    shoot(page, shots / "form-dates.png")
+    page.fill("#f-start", "2010-06-01")
+    page.select_option("#f-ticker", index=0)
+    assert page.input_value("#f-start") == "2010-06-01", "a typed date is the user's"
+
+    page.goto(f"{stack.base_url}/sweeps")
+    assert (page.input_value("#s-start"), page.input_value("#s-end")) == (
+        "2015-01-01",
+        "2024-12-31",
+    )
+    expect(page.locator("#s-ticker-range")).to_have_text("· data: 2014-01-02 … 2024-12-31")
+
+
 def test_client_hints_and_server_400_show_next_to_their_field(watched, stack):
     """fast >= slow is caught in the page (nothing sent); a range without bars comes back
     as the server's 400 and is shown under the start date."""

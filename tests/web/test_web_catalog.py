@@ -43,19 +43,24 @@ def test_rules_lists_every_registered_rule_with_its_params(client):
 
 def test_tickers_lists_the_catalog_of_data_dir(client):
     """/api/tickers lists DATA_DIR's catalog sorted by ticker ("T" < "^"), with name,
-    synthetic and description."""
+    synthetic, description and the dates its data covers (null for an entry whose file
+    cannot be read)."""
     assert client.get("/api/tickers").get_json() == [
         {
             "ticker": TICKER,
             "name": "Test Company",
             "synthetic": True,
             "description": "zig-zag test prices",
+            "first_date": "2021-01-04",
+            "last_date": "2021-06-18",
         },
         {
             "ticker": "^IDX",
             "name": "An <index>",
             "synthetic": False,
             "description": "real prices, imported",
+            "first_date": None,
+            "last_date": None,
         },
     ]
 

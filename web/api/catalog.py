@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from data import load_catalog
 from rules import describe_rules
+from web.present import catalog_tickers
 
 bp = Blueprint("catalog", __name__, url_prefix="/api")
 
@@ -20,16 +20,7 @@ def list_rules() -> ResponseReturnValue:
 
 @bp.get("/tickers")
 def list_tickers() -> ResponseReturnValue:
-    """Every ticker in the data catalog, sorted, with its name and whether it is synthetic."""
-    catalog = load_catalog(current_app.config["DATA_DIR"])
-    return jsonify(
-        [
-            {
-                "ticker": info.ticker,
-                "name": info.name,
-                "synthetic": info.synthetic,
-                "description": info.description,
-            }
-            for info in catalog.tickers()
-        ]
-    )
+    """Every ticker in the data catalog, sorted, with its name, whether it is synthetic and
+    the dates of its first and last bar (``first_date``/``last_date``; null when its file
+    cannot be read: a run on it is then refused naming the file's problem)."""
+    return jsonify(catalog_tickers(current_app.config["DATA_DIR"]))

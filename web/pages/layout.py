@@ -10,10 +10,10 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from redis.exceptions import RedisError
 
-from data import load_catalog
 from sweeps.status import SWEEP_FINISHED, SWEEP_STATUSES
 from web.errors import DATABASE_ERRORS
 from web.pages.rq_dashboard import URL_PREFIX
+from web.present import catalog_tickers
 from work.status import ALL_STATUSES, FINISHED
 
 logger = logging.getLogger("web.pages")
@@ -37,12 +37,8 @@ def nav() -> dict[str, Any]:
 
 
 def tickers() -> list[dict[str, Any]]:
-    """The data catalog's tickers, as the forms list them."""
-    catalog = load_catalog(current_app.config["DATA_DIR"])
-    return [
-        {"ticker": info.ticker, "name": info.name, "synthetic": info.synthetic}
-        for info in catalog.tickers()
-    ]
+    """The data catalog's tickers, as the forms list them (``web.present.catalog_tickers``)."""
+    return catalog_tickers(current_app.config["DATA_DIR"])
 
 
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:

@@ -261,6 +261,24 @@ const SweepRange = (() => {
       errorBox.classList.remove("d-none");
     }
 
+    /* Dates: the run form's default window (BT.dateWindow) of where every checked ticker
+       has data, until the user types a date; the range is shown beside the tickers. */
+    const startInput = document.getElementById("s-start");
+    const endInput = document.getElementById("s-end");
+    let datesTouched = false;
+    for (const input of [startInput, endInput]) input.addEventListener("input", () => (datesTouched = true));
+    function followTickers() {
+      const range = BT.commonRange(form.querySelectorAll("#s-tickers input:checked"));
+      document.getElementById("s-ticker-range").textContent = range ? `· data: ${range.first} … ${range.last}` : "";
+      const window_ = range && BT.dateWindow(range.first, range.last);
+      if (window_ && !datesTouched) {
+        startInput.value = window_.start;
+        endInput.value = window_.end;
+      }
+    }
+    document.getElementById("s-tickers").addEventListener("change", followTickers);
+    followTickers();
+
     ruleSelect.addEventListener("change", buildParams);
     form.addEventListener("input", updateCount);
     form.addEventListener("submit", async (event) => {

@@ -70,6 +70,27 @@ const BT = (() => {
     return "";
   }
 
+  /* The dates a form starts with for data covering first..last (YYYY-MM-DD): its last ten
+     years, all of it when shorter; null when the range is unknown. The run and sweep forms
+     share it, and keep to it until the user types a date. */
+  function dateWindow(first, last) {
+    if (!first || !last) return null;
+    const end = new Date(`${last}T00:00:00Z`);
+    const tenYears = new Date(Date.UTC(end.getUTCFullYear() - 10, end.getUTCMonth(), end.getUTCDate() + 1));
+    const start = tenYears.toISOString().slice(0, 10);
+    return { start: start < first ? first : start, end: last };
+  }
+
+  /* The data range of the tickers whose <option>/<input> elements are given (their
+     data-first / data-last): where all of them have bars, or null. */
+  function commonRange(nodes) {
+    const ranges = [...nodes].map((n) => [n.dataset.first, n.dataset.last]).filter(([a, b]) => a && b);
+    if (!ranges.length) return null;
+    const first = ranges.map((r) => r[0]).sort().pop();
+    const last = ranges.map((r) => r[1]).sort()[0];
+    return first <= last ? { first, last } : null;
+  }
+
   /* 1234.5 -> "1,234.50" (+ unit); undefined -> an em dash. */
   function fmt(value, digits, unit) {
     if (!isNumber(value)) return MISSING;
@@ -150,5 +171,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, scalarProblem, setBadge, seconds, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, scalarProblem, dateWindow, commonRange, setBadge, seconds, elapsed, every, MISSING, STATUS };
 })();

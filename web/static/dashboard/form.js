@@ -238,7 +238,12 @@
   function apply(values) {
     const problems = [];
     setSelect(input("ticker"), values.ticker);
-    for (const name of ["start_date", "end_date"]) if (typeof values[name] === "string") input(name).value = values[name];
+    for (const name of ["start_date", "end_date"]) {
+      if (typeof values[name] === "string") {
+        input(name).value = values[name];
+        datesTouched = true; // a preset's or a run's dates are kept
+      }
+    }
     for (const field of data.trading_fields) {
       const node = input(field.name);
       const value = values[field.name];
@@ -256,6 +261,22 @@
     render();
     return problems;
   }
+
+  /* Dates follow the ticker (BT.dateWindow of its data) until the user types one or a
+     preset / run sets them; the ticker's data range is shown under it. */
+  let datesTouched = false;
+  for (const name of ["start_date", "end_date"]) input(name).addEventListener("input", () => (datesTouched = true));
+  function followTicker() {
+    const option = input("ticker").selectedOptions[0];
+    const range = option ? BT.commonRange([option]) : null;
+    document.getElementById("f-ticker-range").textContent = range ? `data: ${range.first} … ${range.last}` : "";
+    const window_ = range && BT.dateWindow(range.first, range.last);
+    if (window_ && !datesTouched) {
+      input("start_date").value = window_.start;
+      input("end_date").value = window_.end;
+    }
+  }
+  input("ticker").addEventListener("change", followTicker);
 
   function resetToDefaults() {
     apply({ ticker: input("ticker").value, start_date: input("start_date").value, end_date: input("end_date").value, rule_type: ruleSelect.value });
@@ -518,6 +539,7 @@
   // ---------------------------------------------------------------- start --------------
   renderTrading();
   apply(data.initial || { rule_type: ruleSelect.value, ticker: input("ticker").value });
+  followTicker();
   refreshPresets();
   BT.fetchJSON(data.schema_url || "/api/schema/run")
     .then((answer) => {
