@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
 TIMEOUT_MS = 120_000
-HEATMAP = {"width": 800, "height": 420, "left": 60, "right": 84, "top": 10, "bottom": 40}
+HEATMAP = {"width": 800, "height": 420, "left": 60, "right": 84, "top": 24, "bottom": 40}
 """The heatmap canvas's drawing size and plot margins (web/static/sweeps.js)."""
 
 
@@ -82,6 +82,7 @@ def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_
     scale = box["width"] / HEATMAP["width"]
     canvas.hover(position={"x": x * scale, "y": y * scale})
     expect(page.locator("#hm-hover")).to_contain_text(f"fast={values_x[best['i']]}")
+    expect(page.locator("#hm-hover")).to_contain_text("(1 combo; best #")  # not "1 combos"
     page.screenshot(path=str(shots / "sweep-page.png"), full_page=True)
     canvas.click(position={"x": x * scale, "y": y * scale})
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}$"), timeout=30_000)

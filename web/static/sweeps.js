@@ -442,6 +442,7 @@ const SweepRange = (() => {
         .map((s) => `&fix.${encodeURIComponent(s.dataset.dim)}=${encodeURIComponent(s.value)}`).join("");
     }
     const canvas = document.getElementById("heatmap");
+    const combos = (n) => `${n} combo${n === 1 ? "" : "s"}`;
     let cells = null;
     async function loadHeatmap() {
       if (dims.length < 2) { canvas.closest(".card").classList.add("d-none"); return; }
@@ -452,7 +453,7 @@ const SweepRange = (() => {
     }
     function drawHeatmap(view) {
       const ctx = canvas.getContext("2d");
-      const W = canvas.width, H = canvas.height, left = 60, bottom = 40, top = 10, right = 84;
+      const W = canvas.width, H = canvas.height, left = 60, bottom = 40, top = 24, right = 84;
       ctx.fillStyle = "#0b0e13"; ctx.fillRect(0, 0, W, H);
       const xs = view.x.values, ys = view.y.values;
       const cw = (W - left - right) / xs.length, ch = (H - top - bottom) / ys.length;
@@ -475,14 +476,19 @@ const SweepRange = (() => {
       for (let j = 0; j < ys.length; j += stepY) ctx.fillText(String(ys[j]), left - 6, top + (ys.length - 1 - j + 0.5) * ch + 4);
       ctx.save(); ctx.translate(12, top + (H - top - bottom) / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
       ctx.fillText(view.y.name, 0, 0); ctx.restore();
-      for (let k = 0; k <= 50; k++) {  // legend
+      for (let k = 0; k <= 50; k++) {  // colour bar: lo at the bottom, hi at the top
         ctx.fillStyle = color(meta.lower_is_better ? 1 - k / 50 : k / 50);
         ctx.fillRect(W - right + 10, top + (H - top - bottom) * (1 - k / 50) - 3, 12, 4);
       }
+      ctx.fillStyle = "#c9d1d9"; ctx.textAlign = "right";
+      ctx.fillText(meta.label, W - 4, 12);  // what the colours mean
       ctx.fillStyle = "#8b97a6"; ctx.textAlign = "left";
       if (values.length) {
-        ctx.fillText(BT.fmt(hi, 2), W - right + 26, top + 8);
-        ctx.fillText(BT.fmt(lo, 2), W - right + 26, H - bottom);
+        for (let k = 0; k <= 4; k++) {  // five ticks, each a value of the metric
+          const y = top + (H - top - bottom) * (1 - k / 4);
+          ctx.fillRect(W - right + 22, y - 0.5, 3, 1);
+          ctx.fillText(BT.fmt(lo + ((hi - lo) * k) / 4, 2), W - right + 27, y + 4);
+        }
       }
       cells = { view, left, top, cw, ch, rows: ys.length };
       canvas.dataset.bestCell = JSON.stringify(bestCell(view));
@@ -511,7 +517,7 @@ const SweepRange = (() => {
       if (!c) return;
       const v = cells.view;
       hover.textContent = `${v.x.name}=${v.x.values[c.i]} ${v.y.name}=${v.y.values[c.j]}: ` +
-        `${metricFormat(data.metrics, v.metric, v.z[c.j][c.i])} (${v.count[c.j][c.i]} combos; best #${v.best[c.j][c.i] ?? "—"})`;
+        `${metricFormat(data.metrics, v.metric, v.z[c.j][c.i])} (${combos(v.count[c.j][c.i])}; best #${v.best[c.j][c.i] ?? "—"})`;
     });
     canvas.addEventListener("click", (event) => {
       const c = cellAt(event);
