@@ -193,9 +193,10 @@ def update_sql(table: str, key_column: str, values: Mapping[str, Any]) -> tuple[
     for column, value in values.items():
         if isinstance(value, Increment):
             assignments.append(f"{column} = {column} + ?")
+            value = int(value)
         else:
             assignments.append(f"{column} = ?")
-        params.append(int(value) if isinstance(value, Increment) else value)
+        params.append(value)
     return f"UPDATE {table} SET {', '.join(assignments)} WHERE {key_column} = ?", params
 
 
@@ -368,7 +369,7 @@ class Database:
                 raise
         except errors as exc:
             lost = _is_lost(exc, self.args.dialect)
-            if lost or getattr(exc, "args", (None,))[0] in LOST_CONNECTION_CODES:
+            if lost or (exc.args or (None,))[0] in LOST_CONNECTION_CODES:
                 self.close()
             raise DriverError(exc, connection_invalidated=lost) from exc
 

@@ -101,13 +101,6 @@ def get_chunk(session: Session, chunk_id: str) -> SweepChunk | None:
     return session.get(SweepChunk, chunk_id)
 
 
-def get_chunk_header(session: Session, chunk_id: str) -> SweepChunk | None:
-    """The chunk without its (large) queue message, or None."""
-    return session.scalars(
-        select(SweepChunk).options(load_only(*CHUNK_COLUMNS)).where(SweepChunk.chunk_id == chunk_id)
-    ).first()
-
-
 CHUNK_COLUMNS = tuple(
     getattr(SweepChunk, name)
     for name in SweepChunk.__table__.columns.keys()  # noqa: SIM118 - a ColumnCollection

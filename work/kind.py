@@ -13,7 +13,7 @@ session. Transitions are guarded and forward only (``work.status``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -150,14 +150,3 @@ class WorkKind:
     ) -> list[Any]:
         """Rows of ``queue`` in ``status`` since before ``older_than`` (the reaper's list)."""
         return list(self.in_status(session, status, queue=queue, older_than=older_than))
-
-
-def functions_of(kinds: Iterable[WorkKind]) -> dict[str, WorkKind]:
-    """Each dotted job path (aliases included) → its kind; a path claimed twice is an error."""
-    found: dict[str, WorkKind] = {}
-    for kind in kinds:
-        for function in kind.functions:
-            if function in found:
-                raise ValueError(f"{function} is registered by {found[function].name} too")
-            found[function] = kind
-    return found
