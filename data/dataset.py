@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -128,8 +129,16 @@ def date_range(ticker: str, data_dir: str | Path | None = None) -> tuple[str, st
     :raise UnknownTickerError: the ticker is not in the catalog.
     :raise DataQualityError: the file fails a check.
     """
-    bars, _ = _parsed(load_catalog(data_dir).resolve(ticker))
-    return _days(bars)
+    path = load_catalog(data_dir).resolve(ticker)
+    stat = path.stat()
+    return _file_days(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _file_days(path: str, _mtime_ns: int, _size: int) -> tuple[str, str]:
+    """``date_range`` per file version: the forms ask for every ticker on every render, and
+    a catalog larger than the bars cache (``_PARSED_MAX``) must not be parsed each time."""
+    return _days(_parsed(Path(path))[0])
 
 
 def load_range(

@@ -91,7 +91,5 @@ def json_object() -> dict[str, Any]:
     if _SURROGATE_ESCAPE.search(request.get_data(cache=True)):
         field = surrogate_path(payload)
         if field is not None:
-            raise ApiError(
-                400, "must be valid Unicode text (it holds a lone surrogate)", field=field
-            )
+            raise ApiError(400, NOT_UNICODE, field=field)
     return payload

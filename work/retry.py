@@ -63,7 +63,7 @@ def is_driver_error(exc: BaseException) -> bool:
 
 def _mysql_code(exc: BaseException) -> object:
     orig = getattr(exc, "orig", None)
-    return getattr(orig, "args", (None,))[0] if orig is not None else None
+    return (getattr(orig, "args", ()) or (None,))[0] if orig is not None else None
 
 
 def is_deadlock(exc: BaseException) -> bool:

@@ -124,3 +124,28 @@ def test_cached_bars_cannot_be_changed_by_a_caller(data_root: Path) -> None:
     history = data.load_history("SIX", date(2000, 1, 1), date(2100, 1, 1), data_root)
     with pytest.raises(ValueError, match="read-only"):
         history.bars.close[0] = 1.0
+
+
+def _csv(first_day: int, days: int) -> bytes:
+    lines = ["Date,Open,High,Low,Close,Volume"]
+    lines += [f"2021-03-{d:02d},10,11,9,10,100" for d in range(first_day, first_day + days)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_date_range_reads_a_file_once_per_version_even_past_the_bars_cache(tmp_path, monkeypatch):
+    """The forms ask for every ticker's range on every render: with more tickers than the
+    bars cache holds, a second pass parses nothing, and a rewritten file is read afresh."""
+    from data import dataset, date_range, register_csv
+
+    tickers = [f"T{i:03d}" for i in range(dataset._PARSED_MAX + 6)]
+    for ticker in tickers:
+        register_csv(_csv(1, 3), ticker, data_dir=tmp_path)
+    parsed = []
+    real_parse = dataset.parse_bars
+    monkeypatch.setattr(dataset, "parse_bars", lambda raw: parsed.append(1) or real_parse(raw))
+    assert {date_range(t, tmp_path) for t in tickers} == {("2021-03-01", "2021-03-03")}
+    first_pass = len(parsed)
+    assert {date_range(t, tmp_path) for t in tickers} == {("2021-03-01", "2021-03-03")}
+    assert len(parsed) == first_pass, "a second pass parsed files again"
+    register_csv(_csv(5, 10), tickers[0], data_dir=tmp_path)
+    assert date_range(tickers[0], tmp_path) == ("2021-03-05", "2021-03-14")
