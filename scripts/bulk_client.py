@@ -41,6 +41,17 @@ def base_url_default() -> str:
     return os.environ.get("BACKTEST_URL") or DEFAULT_URL
 
 
+def error_body(response: requests.Response) -> dict[str, Any]:
+    """What an API answer says went wrong: its JSON object (``error``, ``field``…), or
+    ``{"error": <the first 200 characters of the body>}`` when it is not one (a proxy's
+    HTML page, an empty 503)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {"error": response.text.strip()[:200]}
+
+
 class ApiUnavailable(RuntimeError):
     """The API could not be reached (or kept failing) after every retry."""
 
@@ -133,11 +144,7 @@ class ApiClient:
     def submit(self, request: dict[str, Any]) -> SubmitOutcome:
         """``POST /run_backtest`` with a request that carries its run_id."""
         response = self.request("POST", "/run_backtest", json=request)
-        body: dict[str, Any] = {}
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"error": response.text[:200]}
+        body = error_body(response)
         if response.status_code == 202:
             return SubmitOutcome("accepted", 202)
         if response.status_code == 409:

@@ -32,6 +32,7 @@ from scripts.bulk_client import (
     ApiClient,
     ApiUnavailable,
     base_url_default,
+    error_body,
 )
 from sweeps.contract import TRADING_FIELDS
 from sweeps.grid import is_range_text
@@ -187,11 +188,7 @@ def _sweep(client: ApiClient, args: argparse.Namespace, out: TextIO) -> int:
     # not retried: a sweep has no client-chosen id, so a second POST would be a second sweep
     response = client.request("POST", "/api/sweeps", retries=0, json=sweep_body(args))
     if response.status_code != 202:
-        error = (
-            response.json()
-            if response.headers.get("content-type", "").startswith("application/json")
-            else {"error": response.text[:200]}
-        )
+        error = error_body(response)
         field = f"{error['field']}: " if error.get("field") else ""
         print(f"refused ({response.status_code}): {field}{error.get('error')}", file=out)
         return EXIT_REJECTED

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import requests
 
+from scripts.bulk_client import error_body
 from work.status import FINISHED, RunStatus
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -126,11 +127,8 @@ QUEUE_PATIENCE_S = 60.0
 
 
 def _answer_error(response: requests.Response) -> str:
-    """The error text of a non-2xx answer (the API's JSON ``error``, else the body)."""
-    try:
-        return str(response.json().get("error", response.text))[:200]
-    except ValueError:
-        return response.text.strip()[:200]
+    """The error text of a non-2xx answer."""
+    return str(error_body(response).get("error"))[:200]
 
 
 def _consumers(base: str, kubectl: str | None) -> tuple[int, int] | str:

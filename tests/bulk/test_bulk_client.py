@@ -7,10 +7,11 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import requests
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from scripts.bulk_client import LOOKUP_CHUNK, ApiClient, ApiUnavailable
+from scripts.bulk_client import LOOKUP_CHUNK, ApiClient, ApiUnavailable, error_body
 from tests.stack import free_port
 
 
@@ -137,3 +138,21 @@ def test_lookup_asks_in_chunks(api):
     assert set(found) == set(ids)
     sizes = [len(args["ids"].split(",")) for _, path, args in api.seen]
     assert sizes == [LOOKUP_CHUNK, LOOKUP_CHUNK, 50]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b'{"error": "is required", "field": "ticker"}',
+            {"error": "is required", "field": "ticker"},
+        ),
+        (b"<html>502 Bad Gateway</html>", {"error": "<html>502 Bad Gateway</html>"}),
+        (b"[1, 2]", {"error": "[1, 2]"}),  # JSON, but no object: the demo's .get crashed on it
+        (b"", {"error": ""}),
+    ],
+)
+def test_an_error_body_is_the_apis_object_or_the_answers_text(content, expected):
+    response = requests.Response()
+    response.status_code, response._content = 503, content
+    assert error_body(response) == expected
