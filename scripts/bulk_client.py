@@ -1,5 +1,7 @@
-"""The bulk script's HTTP client: only the platform's public API, rate-limited, with retries
-for a server that is briefly unreachable or overloaded.
+"""The bulk commands' view of the platform: the exit codes they share, and ``ApiClient``,
+the notebook client's transport (``backtest_client``: pacing, retries for a server that is
+briefly unreachable or overloaded, errors carrying the server's field) with the calls the
+bulk script makes.
 
 Every request waits for its slot (at most ``rate`` requests per second overall). A connection
 error, a timeout or a 502/503/504 is retried with exponential back-off; after the last try
@@ -9,7 +11,6 @@ so a repeat is answered 409 and counted as already submitted.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,13 +18,11 @@ from typing import Any
 
 import requests
 
-RETRY_STATUSES = (502, 503, 504)
+from backtest_client import BacktestError, BacktestRequestError, Client
+from backtest_client.http import DEFAULT_URL, Transport, default_url, error_body
+
 LOOKUP_CHUNK = 200
 """Run ids per ``GET /api/runs/lookup`` (the endpoint's limit)."""
-
-
-DEFAULT_URL = "http://127.0.0.1:5000"
-"""The platform's URL when neither --url nor BACKTEST_URL says otherwise."""
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 """The exit codes of every bulk command (runs and ``sweep``): 0 done, 1 refused by the API
@@ -35,25 +34,16 @@ EXIT_CODES_TEXT = (
     "2 bad options or input, 3 API unreachable, 4 the wait timed out."
 )
 
+ApiUnavailable = BacktestError
+"""What ends a bulk command with exit 3: any call that failed after its retries, or an
+answer the command cannot go on from (``backtest_client.errors``)."""
+
+__all__ = ["DEFAULT_URL", "ApiClient", "ApiUnavailable", "SubmitOutcome", "error_body"]
+
 
 def base_url_default() -> str:
     """--url's default: BACKTEST_URL, else ``DEFAULT_URL``."""
-    return os.environ.get("BACKTEST_URL") or DEFAULT_URL
-
-
-def error_body(response: requests.Response) -> dict[str, Any]:
-    """What an API answer says went wrong: its JSON object (``error``, ``field``…), or
-    ``{"error": <the first 200 characters of the body>}`` when it is not one (a proxy's
-    HTML page, an empty 503)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return body if isinstance(body, dict) else {"error": response.text.strip()[:200]}
-
-
-class ApiUnavailable(RuntimeError):
-    """The API could not be reached (or kept failing) after every retry."""
+    return default_url()
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ class SubmitOutcome:
     message: str | None = None
 
 
-class ApiClient:
+class ApiClient(Transport):
     """The platform's API at ``base_url``, at most ``rate`` requests per second."""
 
     def __init__(
@@ -82,60 +72,21 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be greater than 0")
-        self.base_url = base_url.rstrip("/")
-        self.interval = 1.0 / rate
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.session = session or requests.Session()
-        self.sleep = sleep
-        self.clock = clock
-        self._next_slot = 0.0
-        self.calls = 0
-
-    def _throttle(self) -> None:
-        now = self.clock()
-        if now < self._next_slot:
-            self.sleep(self._next_slot - now)
-            now = self._next_slot
-        self._next_slot = now + self.interval
-
-    def request(
-        self, method: str, path: str, *, retries: int | None = None, **kwargs: Any
-    ) -> requests.Response:
-        """One API call with throttling and ``retries`` (default the client's); any final
-        answer is returned as is. A request that is not idempotent passes ``retries=0``."""
-        url = f"{self.base_url}{path}"
-        problem = ""
-        tries = (self.retries if retries is None else retries) + 1
-        for attempt in range(tries):
-            if attempt:
-                self.sleep(min(self.backoff * 2 ** (attempt - 1), 10.0))
-            self._throttle()
-            self.calls += 1
-            try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"{exc.__class__.__name__}"
-                continue
-            if response.status_code in RETRY_STATUSES:
-                problem = f"HTTP {response.status_code}"
-                continue
-            return response
-        raise ApiUnavailable(f"{method} {url} failed after {tries} tries ({problem})")
-
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path`` and decode its JSON; ApiUnavailable for a non-2xx answer."""
-        response = self.request("GET", path, params=params)
-        if not response.ok:
-            raise ApiUnavailable(f"GET {path}: HTTP {response.status_code}: {response.text[:200]}")
-        return response.json()
+        super().__init__(
+            base_url,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            rate=rate,
+            session=session,
+            sleep=sleep,
+            clock=clock,
+        )
+        self.client = Client(transport=self)
 
     def rules(self) -> list[dict[str, Any]]:
         """``GET /api/rules``: the rule registry."""
-        return self.get_json("/api/rules")
+        return self.client.rules()
 
     def run_count(self) -> int:
         """How many runs the platform has (``GET /api/runs`` total)."""
@@ -143,17 +94,15 @@ class ApiClient:
 
     def submit(self, request: dict[str, Any]) -> SubmitOutcome:
         """``POST /run_backtest`` with a request that carries its run_id."""
-        response = self.request("POST", "/run_backtest", json=request)
-        body = error_body(response)
-        if response.status_code == 202:
-            return SubmitOutcome("accepted", 202)
-        if response.status_code == 409:
-            return SubmitOutcome("duplicate", 409, body.get("field"), body.get("error"))
-        if response.status_code == 400:
-            return SubmitOutcome("rejected", 400, body.get("field"), body.get("error"))
-        raise ApiUnavailable(
-            f"POST /run_backtest: HTTP {response.status_code}: {body.get('error') or ''}"
-        )
+        try:
+            self.client.submit(request)
+        except BacktestRequestError as exc:
+            if exc.status == 409:
+                return SubmitOutcome("duplicate", 409, exc.field, exc.message)
+            if exc.status == 400:
+                return SubmitOutcome("rejected", 400, exc.field, exc.message)
+            raise
+        return SubmitOutcome("accepted", 202)
 
     def lookup(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Summaries (status, metrics; no result) of ``run_ids`` that exist, by run_id."""

@@ -19,6 +19,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from backtest_client import BacktestError, BacktestUnavailable, Client
 from engine import DIRECTIONS, SIZE_TYPES
 from metrics import SWEEP_METRIC_KEYS
 from runs.contract import TIMEFRAMES
@@ -29,10 +30,8 @@ from scripts.bulk_client import (
     EXIT_REJECTED,
     EXIT_TIMEOUT,
     EXIT_UNAVAILABLE,
-    ApiClient,
     ApiUnavailable,
     base_url_default,
-    error_body,
 )
 from sweeps.contract import TRADING_FIELDS
 from sweeps.grid import is_range_text
@@ -176,7 +175,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the top table; return the exit code."""
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    client = ApiClient(args.url, timeout=60)
+    client = Client(args.url, timeout=60, retries=5)
     try:
         return _sweep(client, args, out)
     except ApiUnavailable as exc:
@@ -184,27 +183,27 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_UNAVAILABLE
 
 
-def _sweep(client: ApiClient, args: argparse.Namespace, out: TextIO) -> int:
-    # not retried: a sweep has no client-chosen id, so a second POST would be a second sweep
-    response = client.request("POST", "/api/sweeps", retries=0, json=sweep_body(args))
-    if response.status_code != 202:
-        error = error_body(response)
-        field = f"{error['field']}: " if error.get("field") else ""
-        print(f"refused ({response.status_code}): {field}{error.get('error')}", file=out)
+def _sweep(client: Client, args: argparse.Namespace, out: TextIO) -> int:
+    try:  # never retried (Client.sweep): a second POST would be a second sweep
+        sweep = client.sweep(**sweep_body(args))
+    except BacktestUnavailable:
+        raise
+    except BacktestError as exc:
+        field = f"{exc.field}: " if exc.field else ""
+        print(f"refused ({exc.status}): {field}{exc.message}", file=out)
         return EXIT_REJECTED
-    accepted = response.json()
+    accepted = sweep.accepted
     print(
-        f"sweep {accepted['sweep_id']}: {accepted['combos']:,} combos in "
+        f"sweep {sweep.sweep_id}: {accepted['combos']:,} combos in "
         f"{accepted['chunks']} chunks ({accepted['skipped']:,} skipped by constraints)",
         file=out,
     )
     if args.no_wait:
         return EXIT_OK
-    status_url = accepted["status_url"]
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
     while True:
-        status = client.get_json(status_url, params={"metric": args.metric})
+        status = sweep.refresh(metric=args.metric)
         out.write(progress_line(status))
         out.flush()
         if status["status"] in FINISHED or time.monotonic() > deadline:
@@ -212,11 +211,12 @@ def _sweep(client: ApiClient, args: argparse.Namespace, out: TextIO) -> int:
         time.sleep(args.poll)
     out.write(f"  {time.monotonic() - started:.1f} s\n")
     if status["status"] not in FINISHED:
-        print(f"timed out after {args.timeout:.0f} s; the sweep goes on: {status_url}", file=out)
+        print(
+            f"timed out after {args.timeout:.0f} s; the sweep goes on: {accepted['status_url']}",
+            file=out,
+        )
         return EXIT_TIMEOUT
-    results = client.get_json(
-        f"{status_url}/results", params={"sort": args.metric, "per_page": args.top, "top": args.top}
-    )["results"]
+    results = sweep.top(args.top, args.metric)
     print(f"top {len(results)} by {args.metric}:", file=out)
     print(top_table(results, args.metric), file=out)
     return EXIT_OK if status["status"] == SweepStatus.SUCCEEDED else EXIT_REJECTED

@@ -27,10 +27,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import requests
-
-from scripts.bulk_client import error_body
-from work.status import FINISHED, RunStatus
+from backtest_client import BacktestError, Client, RunFailed
+from work.status import FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,11 +68,12 @@ def platform(url: str | None) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    probe = Client(base, timeout=1, retries=0)
     try:
         for _ in range(120):
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
+            with contextlib.suppress(BacktestError):
+                probe.http.get_json("/ready")
+                break
             time.sleep(0.25)
         else:
             raise SystemExit("the local stack did not become ready")
@@ -87,29 +86,32 @@ def platform(url: str | None) -> Iterator[str]:
 def run_scenario(base: str, embedded: bool = False) -> int:
     """Submit → status → result, printed step by step. ``embedded``: the demo started the
     platform and stops it after, so no dashboard link is printed for it."""
+    client = Client(base, timeout=10)
     print(f"POST {base}/run_backtest {json.dumps(DEMO_REQUEST)}")
-    response = requests.post(f"{base}/run_backtest", json=DEMO_REQUEST, timeout=10)
-    print(f"  {response.status_code} {response.text.strip()}")
-    if response.status_code != 202:
+    try:
+        run = client.run(**DEMO_REQUEST)
+    except BacktestError as exc:
+        print(f"  {exc.status} {exc}")
         return 1
-    run_id = response.json()["run_id"]
+    print(f"  202 run_id {run.run_id}")
     last = None
     started = time.monotonic()
     while True:
-        body = requests.get(f"{base}/status/{run_id}", timeout=10).json()
-        if body["status"] != last:
-            print(f"  {time.monotonic() - started:5.1f}s  GET /status/{run_id} → {body['status']}")
-            last = body["status"]
-        if body["status"] in FINISHED:
+        status = run.status()
+        if status != last:
+            print(f"  {time.monotonic() - started:5.1f}s  GET /status/{run.run_id} → {status}")
+            last = status
+        if status in FINISHED:
             break
         time.sleep(0.2)
-    if body["status"] == RunStatus.FAILED:
-        print(f"  error: {body['error_message']}")
+    try:
+        result = run.result()
+    except RunFailed as exc:
+        print(f"  error: {exc.message}")
         return 1
-    result = body["result"]
-    metrics = result["metrics"]
-    print(f"result: {len(result['trades'])} trades, data_hash {result['data_hash'][:16]}…, "
-          f"engine {result['engine_version']}")  # fmt: skip
+    metrics = result.metrics
+    print(f"result: {len(result.raw['trades'])} trades, data_hash {result.data_hash[:16]}…, "
+          f"engine {result.engine_version}")  # fmt: skip
     for name in ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "cagr_pct",
                  "win_rate_pct", "benchmark_return_pct"):  # fmt: skip
         value = metrics.get(name)
@@ -118,7 +120,7 @@ def run_scenario(base: str, embedded: bool = False) -> int:
         print("the demo's embedded platform stops now; `bash scripts/run-local.sh` keeps one")
         print("running, with its dashboard at http://127.0.0.1:5000/")
     else:
-        print(f"dashboard: {base}/runs/{run_id}")
+        print(f"dashboard: {base}/runs/{run.run_id}")
     return 0
 
 
@@ -126,17 +128,12 @@ QUEUE_PATIENCE_S = 60.0
 """How long the autoscaling demo waits through an unavailable queue before giving up."""
 
 
-def _answer_error(response: requests.Response) -> str:
-    """The error text of a non-2xx answer."""
-    return str(error_body(response).get("error"))[:200]
-
-
-def _consumers(base: str, kubectl: str | None) -> tuple[int, int] | str:
+def _consumers(client: Client, kubectl: str | None) -> tuple[int, int] | str:
     """(queue length, consumers running), or why the queue could not be read."""
-    response = requests.get(f"{base}/api/queue", timeout=5)
-    if response.status_code != 200:
-        return f"{response.status_code} {_answer_error(response)}"
-    snapshot = response.json()
+    try:
+        snapshot = client.http.get_json("/api/queue")
+    except BacktestError as exc:
+        return f"{exc.status} {str(exc.message)[:200]}"
     if kubectl is None:
         return snapshot["queued"], snapshot["consumers"]
     out = subprocess.run(
@@ -158,6 +155,7 @@ def autoscale(
     consumers_label: str = "local scaler",
 ) -> int:
     """Submit ``runs`` at once; record queue length and consumers per poll; draw a PNG."""
+    client = Client(base, timeout=10, retries=0)
     ids = []
     samples: list[tuple[float, int, int]] = []
     started = time.monotonic()
@@ -167,16 +165,16 @@ def autoscale(
             "rule_type": "SMA_CROSS",
             "params": {"fast": 5 + i % 20, "slow": 60},
         }
-        answer = requests.post(f"{base}/run_backtest", json=request, timeout=10)
-        if answer.status_code != 202:
+        try:
+            ids.append(client.run(**request).run_id)
+        except BacktestError as exc:
             raise SystemExit(
-                f"POST /run_backtest answered {answer.status_code}: {_answer_error(answer)} "
+                f"POST /run_backtest answered {exc.status}: {str(exc.message)[:200]} "
                 f"({i} of {runs} runs submitted)"
-            )
-        ids.append(answer.json()["run_id"])
+            ) from None
     unavailable_since = None
     while True:
-        counts = _consumers(base, kubectl)
+        counts = _consumers(client, kubectl)
         elapsed = time.monotonic() - started
         if isinstance(counts, str):  # a 503 while Redis is away: wait, within bounds
             unavailable_since = unavailable_since or time.monotonic()
@@ -191,8 +189,8 @@ def autoscale(
         queued, consumers = counts
         samples.append((elapsed, queued, consumers))
         print(f"  t={elapsed:5.1f}s queue={queued:3d} consumers={consumers:2d}", flush=True)
-        lookup = requests.get(f"{base}/api/runs/lookup", params={"ids": ",".join(ids)}, timeout=10)
-        done = sum(r["status"] in FINISHED for r in lookup.json()["runs"])
+        lookup = client.http.get_json("/api/runs/lookup", {"ids": ",".join(ids)})
+        done = sum(r["status"] in FINISHED for r in lookup["runs"])
         if done == len(ids) and consumers == 0:
             break
         time.sleep(poll)

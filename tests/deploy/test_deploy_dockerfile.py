@@ -23,7 +23,7 @@ from tests.deploy.support import ROOT, configmap_literals, find_tool, run
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
-NOT_IN_IMAGE = {"tests", "bench", "scripts", "docs", "k8s"}
+NOT_IN_IMAGE = {"tests", "bench", "scripts", "docs", "k8s", "backtest_client"}
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -317,6 +317,8 @@ def test_build_context_keeps_what_the_image_needs(path: str) -> None:
         ".git/HEAD",
         ".tools/bin/actionlint",
         "tests/deploy/test_deploy_k8s.py",
+        "backtest_client/client.py",
+        "client/pyproject.toml",
         "docs/images/run.png",
         ".pytest_cache/v/cache",
         "engine/__pycache__/bars.cpython-311.pyc",
@@ -329,7 +331,8 @@ def test_build_context_leaves_out_secrets_caches_and_tooling(path: str) -> None:
 
 
 def test_every_top_level_package_is_in_the_image() -> None:
-    """Each top-level Python package of the project (bar tests/bench/scripts) enters the image."""
+    """Each top-level Python package of the project (bar tests/bench/scripts and the notebook
+    client, which only scripts and notebooks use) enters the image."""
     packages = sorted(
         p.name
         for p in ROOT.iterdir()

@@ -15,6 +15,7 @@ from tests.stack import PROJECT_ROOT
 
 SHIPPED = (
     "adapters",
+    "backtest_client",
     "config",
     "consumer",
     "data",
@@ -32,7 +33,9 @@ SHIPPED = (
 
 OPTIONAL = {"yfinance", "pandas"}
 """Imported only by commands that say how to install them when missing (data.download's
-yfinance; pandas only inside ``Bars.from_dataframe``, for callers who have it)."""
+yfinance; pandas only inside ``Bars.from_dataframe``, for callers who have it, and inside
+``backtest_client.frames``, on first use of a frame: the bulk script never asks for one, and
+``pip install ./client`` brings pandas for notebooks)."""
 
 
 def _imported_top_levels() -> dict[str, str]:

@@ -1,0 +1,158 @@
+"""``Client``: the platform's JSON API for Python code and notebooks: submit runs and
+sweeps, wait for them, read their results as pandas objects (docs/client.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import requests
+
+from backtest_client import frames
+from backtest_client.http import (
+    Transport,
+    answer_error,
+    default_token,
+    default_url,
+    error_body,
+)
+from backtest_client.runs import Run
+from backtest_client.sweeps import Sweep
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    """The request body: the fields given, without the ones left None (server defaults)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+class Client:
+    """The platform at ``url`` (default ``BACKTEST_URL``, else http://127.0.0.1:5000), with
+    ``token`` sent as ``Authorization: Bearer`` (default ``BACKTEST_TOKEN``).
+
+    ``timeout`` bounds each HTTP call; ``retries`` is how often an unreachable or overloaded
+    platform is tried again (``backtest_client.http``).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+        *,
+        retries: int = 3,
+        session: requests.Session | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.http = transport or Transport(
+            url or default_url(),
+            token=token or default_token(),
+            timeout=timeout,
+            retries=retries,
+            session=session,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Client {self.http.base_url}>"
+
+    @property
+    def url(self) -> str:
+        return self.http.base_url
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def run(
+        self,
+        ticker: str,
+        rule_type: str,
+        params: dict[str, Any] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        **fields: Any,
+    ) -> Run:
+        """Submit one backtest (``POST /run_backtest``); its ``Run`` handle.
+
+        ``fields`` are the request's other fields (``initial_capital``, ``fee_rate``,
+        ``slippage_bps``, ``position_size``, ``size_type``, ``direction``, ``charts``…; see
+        docs/api.md); ``run_id`` may be one of them.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input at fault.
+        :raise BacktestUnavailable: the platform could not take it (nothing was recorded,
+            or the run is FAILED "queue unavailable": ``run_id`` names it).
+        """
+        body = _body(
+            ticker=ticker,
+            rule_type=rule_type,
+            params=params,
+            start_date=start_date,
+            end_date=end_date,
+            **fields,
+        )
+        return self.submit(body)
+
+    def submit(self, body: dict[str, Any]) -> Run:
+        """Submit a run request body as it is (``POST /run_backtest``): a dict of the run
+        request's fields, e.g. a sweep combo's ``run_request``. Its run_id, when it has none,
+        is chosen here, so a submission retried after a lost answer cannot make a second run.
+        Raises as ``run``."""
+        chosen = body.get("run_id")
+        run_id = chosen or str(uuid.uuid4())
+        response = self.http.request("POST", "/run_backtest", json={**body, "run_id": run_id})
+        if response.status_code == 409 and not chosen:
+            # only an earlier try of this very call can hold a run_id chosen here
+            return Run(self.http, run_id)
+        if response.status_code != 202:
+            raise answer_error(response, "POST /run_backtest")
+        return Run(self.http, error_body(response).get("run_id") or run_id)
+
+    def get_run(self, run_id: str) -> Run:
+        """A handle on an existing run (``run.wait()`` or ``run.result()`` to read it)."""
+        return Run(self.http, run_id)
+
+    # -- sweeps ----------------------------------------------------------------------------
+
+    def sweep(
+        self,
+        rule_type: str,
+        grid: dict[str, Any],
+        tickers: str | list[str],
+        start_date: str | None = None,
+        end_date: str | None = None,
+        params: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Sweep:
+        """Submit a parameter sweep (``POST /api/sweeps``); its ``Sweep`` handle.
+
+        ``grid`` maps a parameter to a list of values or a ``"start:stop:step"`` range;
+        ``tickers`` is one ticker or a list; ``params`` fixes parameters not swept;
+        ``fields`` are the shared run fields and ``chunk_size`` (docs/sweeps.md). Never
+        retried: the platform names a sweep, so a second POST would be a second sweep.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input (``grid.fast``…).
+        """
+        body = _body(
+            rule_type=rule_type,
+            tickers=[tickers] if isinstance(tickers, str) else list(tickers),
+            start_date=start_date,
+            end_date=end_date,
+            grid=grid,
+            params=params,
+            **fields,
+        )
+        accepted = self.http.call("POST", "/api/sweeps", retries=0, json=body).json()
+        return Sweep(self.http, accepted["sweep_id"], accepted)
+
+    def get_sweep(self, sweep_id: str) -> Sweep:
+        """A handle on an existing sweep."""
+        return Sweep(self.http, sweep_id)
+
+    # -- the catalog -----------------------------------------------------------------------
+
+    def rules(self) -> list[dict[str, Any]]:
+        """``GET /api/rules``: every rule, its parameters (type, default, range) and
+        constraints."""
+        return self.http.get_json("/api/rules")
+
+    def tickers(self) -> Any:
+        """``GET /api/tickers`` as a DataFrame indexed by ticker (name, synthetic,
+        description, first_date, last_date)."""
+        return frames.pandas().DataFrame(self.http.get_json("/api/tickers")).set_index("ticker")

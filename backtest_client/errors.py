@@ -1,0 +1,86 @@
+"""What can go wrong talking to the platform, as exceptions that carry the server's answer.
+
+Every exception is a ``BacktestError`` with the HTTP ``status`` (None when no answer came),
+the server's ``message`` (its ``error``), the ``field`` it blames and the ``run_id`` it names,
+as the API's error contract gives them (docs/api.md, "Errors").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BacktestError(Exception):
+    """Any failure of a call to the platform."""
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        status: int | None = None,
+        message: str | None = None,
+        field: str | None = None,
+        run_id: str | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.status = status
+        self.message = message if message is not None else description
+        self.field = field
+        self.run_id = run_id
+        self.body = body or {}
+
+
+class BacktestRequestError(BacktestError):
+    """The platform refused the request (400, 409, 413…): ``field`` names the input at fault."""
+
+    def __init__(self, field: str | None, message: str, status: int = 400, **extra: Any) -> None:
+        where = f"{field}: " if field else ""
+        super().__init__(
+            f"{where}{message} (HTTP {status})",
+            status=status,
+            message=message,
+            field=field,
+            **extra,
+        )
+
+
+class BacktestAuthError(BacktestError):
+    """The platform wants a token (401) or refuses this one (403): set ``BACKTEST_TOKEN``."""
+
+
+class BacktestNotFound(BacktestError):
+    """No such run, sweep or path (404)."""
+
+
+class BacktestServerError(BacktestError):
+    """The platform failed on its side (500); its log holds the details."""
+
+
+class BacktestUnavailable(BacktestError):
+    """The platform could not be reached, or stayed overloaded (502/503/504), after every
+    retry."""
+
+
+class RunFailed(BacktestError):
+    """The run ended FAILED; ``message`` is its ``error_message``."""
+
+    def __init__(self, run_id: str, error_message: str | None) -> None:
+        super().__init__(
+            f"run {run_id} FAILED: {error_message}",
+            message=error_message or "",
+            run_id=run_id,
+        )
+
+
+class SweepFailed(BacktestError):
+    """The sweep ended FAILED or PARTIAL; a PARTIAL sweep's stored combos stay readable
+    through ``sweep.results``."""
+
+    def __init__(self, sweep: Any, status: str) -> None:
+        super().__init__(f"sweep {sweep.sweep_id} ended {status}", message=status)
+        self.sweep = sweep
+
+
+class WaitTimeout(BacktestError, TimeoutError):
+    """``wait`` gave up; the run or sweep goes on and can be waited for again."""

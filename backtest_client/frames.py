@@ -1,0 +1,70 @@
+"""The platform's JSON shapes as pandas objects. pandas is imported here, on first use, so a
+caller that never asks for a frame (the bulk script) runs without it."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+TRADE_COLUMNS = (
+    "trade_no",
+    "side",
+    "size",
+    "entry_timestamp",
+    "exit_timestamp",
+    "entry_price",
+    "exit_price",
+    "entry_fee",
+    "exit_fee",
+    "pnl_abs",
+    "pnl_pct",
+    "holding_period",
+    "is_open",
+)
+"""A trade record's fields (docs/execution.md, "Trade records"): the columns of
+``Result.trades``, also when the run made no trade."""
+
+TIMESTAMP_COLUMNS = ("entry_timestamp", "exit_timestamp")
+
+
+def pandas() -> Any:
+    """The pandas module, or an ImportError that says how to get it."""
+    try:
+        import pandas
+    except ImportError as exc:  # pragma: no cover - pandas is a declared dependency
+        raise ImportError(
+            "backtest_client needs pandas for Series and DataFrames: pip install pandas"
+        ) from exc
+    return pandas
+
+
+def timestamps(values: list[str]) -> Any:
+    """ISO-8601 UTC strings as a tz-aware ``DatetimeIndex`` named ``timestamp``."""
+    return pandas().DatetimeIndex(pandas().to_datetime(values, utc=True), name="timestamp")
+
+
+def curve_series(curve: dict[str, list], column: str, name: str | None = None) -> Any:
+    """One column of a columnar curve (``{"timestamps": [...], column: [...]}``) as a float
+    Series indexed by timestamp."""
+    return pandas().Series(
+        curve.get(column, []),
+        index=timestamps(curve.get("timestamps", [])),
+        name=name or column,
+        dtype="float64",
+    )
+
+
+def trades_frame(trades: list[dict[str, Any]]) -> Any:
+    """Trade records as a DataFrame, one row per trade, timestamps parsed (an open trade's
+    exit is NaT)."""
+    pd = pandas()
+    extra = [name for trade in trades[:1] for name in trade if name not in TRADE_COLUMNS]
+    frame = pd.DataFrame.from_records(trades, columns=[*TRADE_COLUMNS, *extra])
+    for column in TIMESTAMP_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def csv_frame(text: str, index: str | None = None) -> Any:
+    """A CSV answer as a DataFrame (empty cells are NaN)."""
+    return pandas().read_csv(io.StringIO(text), index_col=index)

@@ -1,0 +1,90 @@
+"""``Run``: a handle on one submitted run. Polling is cheap: ``GET /status/<id>?result=false``
+(the status without the result, on servers that honour it; ``If-None-Match`` with the last
+``ETag``, so an unchanged status is a bodyless 304), then the full result once, from
+``GET /runs/<id>/result.json``, when the run SUCCEEDED."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backtest_client.errors import BacktestError, RunFailed
+from backtest_client.polling import poll_until
+from backtest_client.results import Result
+
+if TYPE_CHECKING:
+    from backtest_client.http import Transport
+
+FINISHED = ("SUCCEEDED", "FAILED")
+"""The statuses a run stops changing in (PENDING → RUNNING → SUCCEEDED | FAILED)."""
+
+
+class Run:
+    """One run on the platform, by ``run_id``."""
+
+    def __init__(self, http: Transport, run_id: str) -> None:
+        self.http = http
+        self.run_id = run_id
+        self.last: dict[str, Any] = {}
+        self._etag: str | None = None
+        self._result: Result | None = None
+
+    def __repr__(self) -> str:
+        return f"<Run {self.run_id} {self.last.get('status', '?')}>"
+
+    @property
+    def status_url(self) -> str:
+        return f"/status/{self.run_id}"
+
+    def refresh(self) -> dict[str, Any]:
+        """Ask the platform once; the status document (``last``), without the result when
+        the server leaves it out."""
+        headers = {"If-None-Match": self._etag} if self._etag and self.last else {}
+        response = self.http.call(
+            "GET", self.status_url, params={"result": "false"}, headers=headers
+        )
+        if response.status_code == 304:
+            return self.last
+        self._etag = response.headers.get("ETag")
+        self.last = response.json()
+        return self.last
+
+    def status(self) -> str:
+        """The run's status now: PENDING, RUNNING, SUCCEEDED or FAILED."""
+        return self.refresh()["status"]
+
+    def result(self) -> Result:
+        """The result of the finished run (fetched once, then kept).
+
+        :raise RunFailed: the run ended FAILED (its ``error_message``).
+        :raise BacktestError: the run is not finished yet.
+        """
+        if self._result is not None:
+            return self._result
+        status = self.last.get("status") if self.last.get("status") in FINISHED else None
+        status = status or self.status()
+        if status == "FAILED":
+            raise RunFailed(self.run_id, self.last.get("error_message"))
+        if status != "SUCCEEDED":
+            raise BacktestError(f"run {self.run_id} is {status}: no result yet", message=status)
+        raw = self.last.get("result")  # a server that ignores result=false sent it already
+        if not raw:
+            raw = self.http.get_json(f"/runs/{self.run_id}/result.json")
+        self._result = Result(raw)
+        return self._result
+
+    def wait(self, timeout: float | None = None, poll: float = 1.0) -> Result:
+        """Poll until the run finished; its result.
+
+        :raise RunFailed: it ended FAILED.
+        :raise WaitTimeout: still running after ``timeout`` seconds (None: no limit).
+        """
+        poll_until(
+            self.refresh,
+            lambda doc: doc["status"] in FINISHED,
+            what=f"run {self.run_id}",
+            timeout=timeout,
+            poll=poll,
+            sleep=self.http.sleep,
+            clock=self.http.clock,
+        )
+        return self.result()

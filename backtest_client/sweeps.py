@@ -1,0 +1,85 @@
+"""``Sweep``: a handle on one submitted parameter sweep (docs/sweeps.md): its status,
+``wait``, and every stored combo as a DataFrame."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backtest_client import frames
+from backtest_client.errors import SweepFailed
+from backtest_client.polling import poll_until
+
+if TYPE_CHECKING:
+    from backtest_client.http import Transport
+
+FINISHED = ("SUCCEEDED", "FAILED", "PARTIAL")
+"""The statuses a sweep stops changing in; stored combos of a PARTIAL one stay readable."""
+
+
+class Sweep:
+    """One sweep on the platform, by ``sweep_id``; ``accepted`` is the submission's answer
+    (combos, skipped, chunks) when this handle made it."""
+
+    def __init__(self, http: Transport, sweep_id: str, accepted: dict[str, Any] | None = None):
+        self.http = http
+        self.sweep_id = sweep_id
+        self.accepted = accepted or {}
+        self.last: dict[str, Any] = {}
+        self._results: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Sweep {self.sweep_id} {self.last.get('status', '?')}>"
+
+    @property
+    def status_url(self) -> str:
+        return f"/api/sweeps/{self.sweep_id}"
+
+    def refresh(self, metric: str | None = None) -> dict[str, Any]:
+        """Ask once: status, progress ``{done, failed, total, percent}``, timings and the best
+        10 combos by ``metric`` (default sharpe_ratio)."""
+        params = {"metric": metric} if metric else None
+        self.last = self.http.get_json(self.status_url, params)
+        return self.last
+
+    def status(self) -> str:
+        """PENDING, RUNNING, SUCCEEDED, FAILED or PARTIAL."""
+        return self.refresh()["status"]
+
+    def wait(self, timeout: float | None = None, poll: float = 1.0) -> Sweep:
+        """Poll until every chunk finished; the sweep itself, for ``.wait().results``.
+
+        :raise SweepFailed: it ended FAILED or PARTIAL (``error.sweep.results`` still reads
+            the stored combos).
+        :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
+        """
+        final = poll_until(
+            self.refresh,
+            lambda doc: doc["status"] in FINISHED,
+            what=f"sweep {self.sweep_id}",
+            timeout=timeout,
+            poll=poll,
+            sleep=self.http.sleep,
+            clock=self.http.clock,
+        )
+        if final["status"] != "SUCCEEDED":
+            raise SweepFailed(self, final["status"])
+        return self
+
+    def top(self, n: int = 10, metric: str = "sharpe_ratio") -> list[dict[str, Any]]:
+        """The best ``n`` stored combos by ``metric`` (its better direction), as the API gives
+        them: ``{combo_no, ticker, params, metrics}``."""
+        params = {"sort": metric, "per_page": n, "top": n}
+        return self.http.get_json(f"{self.status_url}/results", params)["results"]
+
+    @property
+    def results(self) -> Any:
+        """Every stored combo, one row each, indexed by ``combo_no``: ``ticker``, one column
+        per swept parameter, then one per metric (the ``results.csv`` columns). Read once the
+        sweep has finished, then kept."""
+        if self._results is not None:
+            return self._results
+        text = self.http.call("GET", f"{self.status_url}/results.csv").text
+        frame = frames.csv_frame(text, index="combo_no")
+        if self.last.get("status") in FINISHED:
+            self._results = frame
+        return frame
