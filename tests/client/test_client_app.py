@@ -1,0 +1,105 @@
+"""The client against the real web app on loopback (SQLite, real Redis, no consumer, so runs
+stay PENDING until a test moves them): a FAILED run raises its error_message, a wait gives
+up after its timeout, polls ask for the status without the result, a taken run_id is a 409
+naming the field."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from backtest_client import BacktestRequestError, Client, RunFailed, WaitTimeout
+from runs.store import mark_failed
+from tests.stack import free_port
+from tests.web.support import app_with_schema, close_app, valid_request, write_data_dir
+from web.db import get_database
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def app(sqlite_url, redis_url, tmp_path: Path):
+    app = app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "data"))
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def api_url(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def recording_session(seen: list[str]) -> requests.Session:
+    """A session that notes the URL of every answer it gets."""
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *args, **kwargs: seen.append(response.url))
+    return session
+
+
+def test_a_failed_run_raises_its_error_message(app, api_url):
+    run = Client(api_url).submit(valid_request())
+    with get_database(app).sessionmaker.begin() as session:
+        assert mark_failed(session, run.run_id, "data file changed")
+    with pytest.raises(RunFailed) as failed:
+        run.wait(timeout=10)
+    assert (failed.value.run_id, failed.value.message) == (run.run_id, "data file changed")
+    assert "FAILED: data file changed" in str(failed.value)
+
+
+def test_a_wait_gives_up_after_its_timeout_and_the_run_goes_on(api_url):
+    run = Client(api_url).submit(valid_request())
+    with pytest.raises(WaitTimeout, match=r"not finished after 0\.5 s"):
+        run.wait(timeout=0.5, poll=0.1)
+    assert run.status() == "PENDING"
+
+
+def test_polls_ask_for_the_status_without_the_result(api_url):
+    seen: list[str] = []
+    run = Client(api_url, session=recording_session(seen)).submit(valid_request())
+    with pytest.raises(WaitTimeout):
+        run.wait(timeout=0.3, poll=0.1)
+    polls = [url for url in seen if "/status/" in url]
+    assert len(polls) >= 2
+    assert all(url.endswith(f"/status/{run.run_id}?result=false") for url in polls)
+
+
+def test_the_run_id_is_chosen_by_the_client_and_a_taken_one_is_a_409(api_url):
+    client = Client(api_url)
+    run = client.run(**valid_request())
+    assert uuid.UUID(run.run_id).version == 4
+    with pytest.raises(BacktestRequestError) as taken:
+        client.run(**valid_request(run_id=run.run_id))
+    assert (taken.value.status, taken.value.field) == (409, "run_id")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"rule_type": "RSX"}, "rule_type"),
+        ({"params": {"fast": 30, "slow": 26}}, "params.fast"),
+        ({"end_date": None}, "end_date"),
+        ({"size_type": "shares"}, "size_type"),
+    ],
+)
+def test_every_refusal_names_the_servers_field(api_url, fields, field):
+    body = {**valid_request(), **fields}
+    with pytest.raises(BacktestRequestError) as refused:
+        Client(api_url).run(**body)
+    assert (refused.value.status, refused.value.field) == (400, field)
+
+
+def test_existing_runs_are_read_by_id(app, api_url):
+    client = Client(api_url)
+    run_id = client.submit(valid_request()).run_id
+    assert client.get_run(run_id).status() == "PENDING"

@@ -1,0 +1,161 @@
+"""The client's HTTP conduct against a stand-in of the platform on loopback (answers the
+real server gives only under faults or in newer versions): a 503's Retry-After is waited
+out, an overload that lasts ends in one clear exception, nothing listening is a clear
+exception, the token is sent, an unchanged status (304) is not downloaded again, and a
+result sent with the status is not fetched twice."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from backtest_client import BacktestUnavailable, Client
+from backtest_client.http import Transport
+from tests.stack import free_port
+
+RUN_ID = "5b0b7b9e-5a4e-4c7a-9b1e-000000000001"
+RESULT = {"run_id": RUN_ID, "status": "SUCCEEDED", "metrics": {"sharpe_ratio": 1.5}}
+
+
+class StandIn:
+    """Answers queued per path prefix (``(status, body, headers)``; the last one repeats);
+    every request is recorded as (method, path, headers)."""
+
+    def __init__(self, answers: dict[str, list[tuple[int, object, dict]]]) -> None:
+        self.answers = answers
+        self.seen: list[tuple[str, str, dict]] = []
+
+
+@contextmanager
+def stand_in(state: StandIn) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def _answer(self) -> None:
+            self.seen_request()
+            prefix = next(p for p in state.answers if self.path.startswith(p))
+            queue = state.answers[prefix]
+            status, body, headers = queue.pop(0) if len(queue) > 1 else queue[0]
+            data = b"" if status == 304 else json.dumps(body).encode()
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def seen_request(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            state.seen.append((self.command, self.path, dict(self.headers)))
+
+        do_GET = do_POST = _answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def fake_sleep_client(url: str, **kwargs) -> tuple[Client, list[float]]:
+    sleeps: list[float] = []
+    transport = Transport(url, sleep=sleeps.append, **kwargs)
+    return Client(transport=transport), sleeps
+
+
+def test_a_503s_retry_after_is_waited_out_then_the_run_is_accepted():
+    state = StandIn(
+        {
+            "/run_backtest": [
+                (503, {"error": "database unavailable: submit it again"}, {"Retry-After": "5"}),
+                (202, {"run_id": RUN_ID, "status": "PENDING"}, {}),
+            ]
+        }
+    )
+    with stand_in(state) as url:
+        client, sleeps = fake_sleep_client(url)
+        run = client.run("ACME", "RSI", None, "2020-01-01", "2020-12-31")
+    assert run.run_id == RUN_ID and sleeps == [5.0]
+    bodies = [seen for seen in state.seen if seen[0] == "POST"]
+    assert len(bodies) == 2
+
+
+def test_an_overload_that_lasts_is_one_clear_exception_with_the_servers_message():
+    answer = (503, {"error": "queue unavailable"}, {})
+    with stand_in(StandIn({"/api/rules": [answer]})) as url:
+        client, sleeps = fake_sleep_client(url, retries=2)
+        with pytest.raises(BacktestUnavailable) as unavailable:
+            client.rules()
+    assert sleeps == [0.5, 1.0]
+    assert (unavailable.value.status, unavailable.value.message) == (503, "queue unavailable")
+    assert "failed after 3 tries (HTTP 503: queue unavailable)" in str(unavailable.value)
+
+
+def test_nothing_listening_is_a_clear_exception():
+    client = Client(f"http://127.0.0.1:{free_port()}", retries=0)
+    with pytest.raises(BacktestUnavailable) as unreachable:
+        client.run("ACME", "RSI", None, "2020-01-01", "2020-12-31")
+    assert "ConnectionError: [Errno 111] Connection refused" in str(unreachable.value)
+    assert unreachable.value.__context__ is None  # no urllib3 traceback chained to it
+
+
+def test_the_token_is_sent_as_a_bearer_header_from_the_argument_or_the_environment(
+    monkeypatch,
+):
+    state = StandIn({"/api/rules": [(200, [], {})]})
+    with stand_in(state) as url:
+        Client(url, token="t0k").rules()
+        monkeypatch.setenv("BACKTEST_TOKEN", "from-env")
+        monkeypatch.setenv("BACKTEST_URL", url)
+        Client().rules()
+        monkeypatch.delenv("BACKTEST_TOKEN")
+        Client().rules()
+    sent = [headers.get("Authorization") for _, _, headers in state.seen]
+    assert sent == ["Bearer t0k", "Bearer from-env", None]
+
+
+def test_an_unchanged_status_is_not_downloaded_again_and_the_result_is_fetched_once():
+    running = {"run_id": RUN_ID, "status": "RUNNING", "result": None}
+    done = {**running, "status": "SUCCEEDED"}
+    state = StandIn(
+        {
+            "/status/": [
+                (200, running, {"ETag": '"r1"'}),
+                (304, None, {"ETag": '"r1"'}),
+                (200, done, {"ETag": '"s1"'}),
+            ],
+            f"/runs/{RUN_ID}/result.json": [(200, RESULT, {})],
+        }
+    )
+    with stand_in(state) as url:
+        client, _ = fake_sleep_client(url)
+        result = client.get_run(RUN_ID).wait(poll=0.01)
+    assert result.stats["sharpe_ratio"] == 1.5
+    polls = [(path, headers.get("If-None-Match")) for _, path, headers in state.seen]
+    assert polls == [
+        (f"/status/{RUN_ID}?result=false", None),
+        (f"/status/{RUN_ID}?result=false", '"r1"'),
+        (f"/status/{RUN_ID}?result=false", '"r1"'),
+        (f"/runs/{RUN_ID}/result.json", None),
+    ]
+
+
+def test_a_result_sent_with_the_status_is_not_fetched_again():
+    """A server that ignores ?result=false sends the result with the final status."""
+    status = {"run_id": RUN_ID, "status": "SUCCEEDED", "result": RESULT}
+    state = StandIn({"/status/": [(200, status, {})]})
+    with stand_in(state) as url:
+        result = Client(url).get_run(RUN_ID).wait()
+    assert result.raw == RESULT
+    assert [path for _, path, _ in state.seen] == [f"/status/{RUN_ID}?result=false"]
