@@ -9,15 +9,15 @@ from typing import Any
 import requests
 
 from backtest_client import frames
-from backtest_client.http import (
+from backtest_client.runs import Run
+from backtest_client.sweeps import Sweep
+from backtest_client.transport import (
     Transport,
     answer_error,
     default_token,
     default_url,
     error_body,
 )
-from backtest_client.runs import Run
-from backtest_client.sweeps import Sweep
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -30,7 +30,7 @@ class Client:
     ``token`` sent as ``Authorization: Bearer`` (default ``BACKTEST_TOKEN``).
 
     ``timeout`` bounds each HTTP call; ``retries`` is how often an unreachable or overloaded
-    platform is tried again (``backtest_client.http``).
+    platform is tried again (``backtest_client.transport``).
     """
 
     def __init__(

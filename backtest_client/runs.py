@@ -12,7 +12,7 @@ from backtest_client.polling import poll_until
 from backtest_client.results import Result
 
 if TYPE_CHECKING:
-    from backtest_client.http import Transport
+    from backtest_client.transport import Transport
 
 FINISHED = ("SUCCEEDED", "FAILED")
 """The statuses a run stops changing in (PENDING → RUNNING → SUCCEEDED | FAILED)."""

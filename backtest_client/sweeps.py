@@ -10,7 +10,7 @@ from backtest_client.errors import SweepFailed
 from backtest_client.polling import poll_until
 
 if TYPE_CHECKING:
-    from backtest_client.http import Transport
+    from backtest_client.transport import Transport
 
 FINISHED = ("SUCCEEDED", "FAILED", "PARTIAL")
 """The statuses a sweep stops changing in; stored combos of a PARTIAL one stay readable."""
@@ -20,7 +20,9 @@ class Sweep:
     """One sweep on the platform, by ``sweep_id``; ``accepted`` is the submission's answer
     (combos, skipped, chunks) when this handle made it."""
 
-    def __init__(self, http: Transport, sweep_id: str, accepted: dict[str, Any] | None = None):
+    def __init__(
+        self, http: Transport, sweep_id: str, accepted: dict[str, Any] | None = None
+    ) -> None:
         self.http = http
         self.sweep_id = sweep_id
         self.accepted = accepted or {}

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from backtest_client import BacktestError, BacktestRequestError, Client
-from backtest_client.http import DEFAULT_URL, Transport, default_url, error_body
+from backtest_client.transport import DEFAULT_URL, Transport, default_url, error_body
 
 LOOKUP_CHUNK = 200
 """Run ids per ``GET /api/runs/lookup`` (the endpoint's limit)."""

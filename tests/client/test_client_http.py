@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from backtest_client import BacktestUnavailable, Client
-from backtest_client.http import Transport
+from backtest_client.transport import Transport
 from tests.stack import free_port
 
 RUN_ID = "5b0b7b9e-5a4e-4c7a-9b1e-000000000001"

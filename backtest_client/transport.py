@@ -174,7 +174,9 @@ class Transport:
             body=body,
         )
 
-    def call(self, method: str, path: str, *, retries: int | None = None, **kwargs: Any):
+    def call(
+        self, method: str, path: str, *, retries: int | None = None, **kwargs: Any
+    ) -> requests.Response:
         """``request``, with a non-2xx answer raised as its ``BacktestError``."""
         response = self.request(method, path, retries=retries, **kwargs)
         if not response.ok:
