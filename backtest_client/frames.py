@@ -22,7 +22,8 @@ TRADE_COLUMNS = (
     "is_open",
 )
 """A trade record's fields (docs/execution.md, "Trade records"): the columns of
-``Result.trades``, also when the run made no trade."""
+``Result.trades``, also when the run made no trade. A copy of ``adapters.TRADE_FIELDS``
+(the client imports nothing of the platform); tests/client checks the two are equal."""
 
 TIMESTAMP_COLUMNS = ("entry_timestamp", "exit_timestamp")
 

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from rules import describe_rules
 from scripts.bulk_grid import expand_grid, merge_params, parse_param
 from scripts.bulk_state import Journal, request_key
 from scripts.bulk_submit import build_parser, main
+from tests import loopback
 from tests.stack import free_port
 from tests.web.support import TICKER, app_with_schema, close_app, write_data_dir
 
@@ -32,12 +31,8 @@ DATES = ["--start", "2021-01-01", "--end", "2021-12-31"]
 def api_url(sqlite_url, redis_url, tmp_path: Path) -> Iterator[str]:
     """The real app on a loopback port (runs stay PENDING: no consumer runs here)."""
     app = app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "data"))
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with loopback.wsgi(app) as url:
+        yield url
     close_app(app)
 
 

@@ -5,18 +5,16 @@ naming the field."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from backtest_client import BacktestRequestError, Client, RunFailed, WaitTimeout
 from runs.store import mark_failed
-from tests.stack import free_port
+from tests import loopback
 from tests.web.support import app_with_schema, close_app, valid_request, write_data_dir
 from web.db import get_database
 
@@ -32,12 +30,8 @@ def app(sqlite_url, redis_url, tmp_path: Path):
 
 @pytest.fixture
 def api_url(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with loopback.wsgi(app) as url:
+        yield url
 
 
 def recording_session(seen: list[str]) -> requests.Session:

@@ -7,15 +7,15 @@ result sent with the status is not fetched twice."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from backtest_client import BacktestUnavailable, Client
 from backtest_client.transport import Transport
+from tests import loopback
 from tests.stack import free_port
 
 RUN_ID = "5b0b7b9e-5a4e-4c7a-9b1e-000000000001"
@@ -58,14 +58,8 @@ def stand_in(state: StandIn) -> Iterator[str]:
 
         do_GET = do_POST = _answer
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback.handler(Handler) as url:
+        yield url
 
 
 def fake_sleep_client(url: str, **kwargs) -> tuple[Client, list[float]]:
