@@ -15,7 +15,13 @@ import requests
 from backtest_client import BacktestRequestError, Client, RunFailed, WaitTimeout
 from runs.store import mark_failed
 from tests import loopback
-from tests.web.support import app_with_schema, close_app, valid_request, write_data_dir
+from tests.web.support import (
+    TICKER,
+    app_with_schema,
+    close_app,
+    valid_request,
+    write_data_dir,
+)
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
@@ -91,6 +97,13 @@ def test_every_refusal_names_the_servers_field(api_url, fields, field):
     with pytest.raises(BacktestRequestError) as refused:
         Client(api_url).run(**body)
     assert (refused.value.status, refused.value.field) == (400, field)
+
+
+def test_the_catalog_is_the_rule_registry_and_a_frame_of_tickers(api_url):
+    client = Client(api_url)
+    assert "SMA_CROSS" in [rule["rule_type"] for rule in client.rules()]
+    tickers = client.tickers()
+    assert tickers.index.tolist() == [TICKER] and "last_date" in tickers.columns
 
 
 def test_existing_runs_are_read_by_id(app, api_url):
