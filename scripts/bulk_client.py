@@ -19,7 +19,13 @@ from typing import Any
 import requests
 
 from backtest_client import BacktestError, BacktestRequestError, Client
-from backtest_client.transport import DEFAULT_URL, Transport, default_url, error_body
+from backtest_client.transport import (
+    DEFAULT_URL,
+    Transport,
+    default_token,
+    default_url,
+    error_body,
+)
 
 LOOKUP_CHUNK = 200
 """Run ids per ``GET /api/runs/lookup`` (the endpoint's limit)."""
@@ -41,9 +47,8 @@ answer the command cannot go on from (``backtest_client.errors``)."""
 __all__ = ["DEFAULT_URL", "ApiClient", "ApiUnavailable", "SubmitOutcome", "error_body"]
 
 
-def base_url_default() -> str:
-    """--url's default: BACKTEST_URL, else ``DEFAULT_URL``."""
-    return default_url()
+base_url_default = default_url
+"""--url's default: BACKTEST_URL, else ``DEFAULT_URL``."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,8 @@ class SubmitOutcome:
 
 
 class ApiClient(Transport):
-    """The platform's API at ``base_url``, at most ``rate`` requests per second."""
+    """The platform's API at ``base_url``, at most ``rate`` requests per second, with the
+    token of ``BACKTEST_TOKEN`` when it is set."""
 
     def __init__(
         self,
@@ -74,6 +80,7 @@ class ApiClient(Transport):
     ) -> None:
         super().__init__(
             base_url,
+            token=default_token(),
             timeout=timeout,
             retries=retries,
             backoff=backoff,
