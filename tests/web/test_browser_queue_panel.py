@@ -4,8 +4,8 @@ the test whose consumers are processes that never register (``sleep``), so "star
 as long as the test needs. One consumer gets a registered RQ worker of its name meanwhile:
 the panel shows "1 starting, 1 running" and lists both.
 
-The screenshot goes to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
-(``dashboard-queue-starting.png``).
+The panel's screenshot goes to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when
+set (``dashboard-queue-starting.png``, shown in docs/dashboard.md).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from redis import Redis
-from rq import Worker
 
 from consumer.scaler import LocalScaler
 from consumer.scaling import load_scaled_job
 from tests.conftest import STACK_REDIS_URL
 from tests.stack import LocalStack
-from tests.web.test_browser_dashboard import VIEWPORT, shoot
+from tests.web.support_dashboard import registered_worker
+from tests.web.test_browser_dashboard import VIEWPORT
 from work.queue import backtest_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -56,37 +56,30 @@ def test_the_panel_counts_consumers_that_are_starting(browser, web_only, sleepin
     scaler.connection.rpush(scaler.spec.list_name, "run-a", "run-b")
     assert scaler.poll_once().started == 2
     queue = backtest_queue(scaler.connection, web_only.queue)
-    worker = Worker(
-        [queue],
-        connection=scaler.connection,
-        serializer=queue.serializer,
-        name="local-consumer-1:1",
-    )
-    worker.register_birth()
-    worker.set_state("idle")
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    panel = "#queue-panel [data-q='{}']".format
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{web_only.base_url}/runs")
-        page.wait_for_selector("#queue-panel[data-state='ok']")
-        panel = "#queue-panel [data-q='{}']".format
-        assert page.text_content(panel("consumers")) == "2"
-        assert page.text_content(panel("consumer-split")) == "1 starting, 1 running"
-        listed = page.text_content(panel("workers"))
-        assert "local-consumer-2 starting" in listed
-        assert "local-consumer-1:1" in listed
-        assert page.locator("#queue-panel .bt-dot-starting").count() == 1
-        shots = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or web_only.workdir)
-        shots.mkdir(parents=True, exist_ok=True)
-        shoot(page, shots / "dashboard-queue-starting.png")
-        scaler.shutdown(grace=5)
-        worker.register_death()
+        with registered_worker(queue, "local-consumer-1:1"):
+            page.goto(f"{web_only.base_url}/runs")
+            page.wait_for_selector("#queue-panel[data-state='ok']")
+            assert page.text_content(panel("consumers")) == "2"
+            assert page.text_content(panel("consumer-split")) == "1 starting, 1 running"
+            listed = page.text_content(panel("workers"))
+            assert "local-consumer-2 starting" in listed
+            assert "local-consumer-1:1" in listed
+            assert page.locator("#queue-panel .bt-dot-starting").count() == 1
+            shots = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or web_only.workdir)
+            shots.mkdir(parents=True, exist_ok=True)
+            page.locator("#queue-panel").screenshot(
+                path=str(shots / "dashboard-queue-starting.png")
+            )
+            scaler.shutdown(grace=5)
         expect(page.locator(panel("consumer-split"))).to_have_text(
             "0 starting, 0 running", timeout=10_000
         )
         assert errors == []
     finally:
         context.close()
-        worker.register_death()

@@ -12,7 +12,7 @@ from rq import Worker
 from rq.executions import Execution
 
 from runs.kind import enqueue_run
-from tests.web.support_dashboard import make_request
+from tests.web.support_dashboard import make_request, registered_worker
 from web.api.queue_snapshot import queue_snapshot
 from work.queue import backtest_queue
 from work.starting import StartingConsumer, record_starting, starting_key
@@ -96,19 +96,10 @@ def test_a_started_consumer_counts_as_starting_until_rq_lists_its_worker(queue):
             "name": "local-consumer-1",
             "started_at": "2026-11-23T08:00:00+00:00",
         }
-        worker = Worker(
-            [queue],
-            connection=queue.connection,
-            serializer=queue.serializer,
-            name="local-consumer-1:4242",
-        )
-        worker.register_birth()
-        try:
+        with registered_worker(queue, "local-consumer-1:4242"):
             snapshot = queue_snapshot(queue)
             assert (snapshot["starting"], snapshot["consumers"]) == (1, 1)
             assert [c["name"] for c in snapshot["starting_consumers"]] == ["local-consumer-2"]
-        finally:
-            worker.register_death()
     finally:
         queue.connection.delete(starting_key(queue.name))
 
@@ -116,17 +107,10 @@ def test_a_started_consumer_counts_as_starting_until_rq_lists_its_worker(queue):
 def test_a_consumer_named_like_a_prefix_of_another_is_not_taken_for_it(queue):
     """ "local-consumer-1" is not registered by a worker "local-consumer-12:7"."""
     record_starting(queue.connection, queue.name, [StartingConsumer("local-consumer-1", "t")], 60)
-    worker = Worker(
-        [queue],
-        connection=queue.connection,
-        serializer=queue.serializer,
-        name="local-consumer-12:7",
-    )
-    worker.register_birth()
     try:
-        assert queue_snapshot(queue)["starting"] == 1
+        with registered_worker(queue, "local-consumer-12:7"):
+            assert queue_snapshot(queue)["starting"] == 1
     finally:
-        worker.register_death()
         queue.connection.delete(starting_key(queue.name))
 
 
