@@ -173,8 +173,8 @@ class LocalScaler:
         self._last_logged: tuple[int, int, int, int] | None = None
         self._failing: str | None = None
         self.queue_name = spec.list_name.removeprefix(QUEUE_KEY_PREFIX)
-        self.starting_ttl = max(10, 3 * int(spec.polling_interval))
         # seconds the recorded starting consumers outlive a scaler that stopped polling
+        self.starting_ttl = max(10, 3 * int(spec.polling_interval))
 
     # -- state -----------------------------------------------------------------------
     def _collect_finished(self) -> None:
@@ -191,10 +191,14 @@ class LocalScaler:
                 shutil.rmtree(consumer.folder, ignore_errors=True)
         self.consumers = alive
 
+    def _unclaimed(self) -> list[_Consumer]:
+        """The consumers alive that have not claimed a run yet (no claim file)."""
+        return [c for c in self.consumers if not c.claim_file.exists()]
+
     def _pending(self) -> int:
         if "Ready" not in self.spec.pending_pod_conditions:
             return 0  # a local process is "Running" as soon as it exists
-        return sum(1 for c in self.consumers if not c.claim_file.exists())
+        return len(self._unclaimed())
 
     def _start_consumer(self) -> None:
         self._serial += 1
@@ -213,8 +217,7 @@ class LocalScaler:
 
     def _record_starting(self) -> None:
         """Write the consumers that have not claimed a run yet for the queue panel."""
-        unclaimed = [c for c in self.consumers if not c.claim_file.exists()]
-        starting = [StartingConsumer(c.name, c.started_at) for c in unclaimed]
+        starting = [StartingConsumer(c.name, c.started_at) for c in self._unclaimed()]
         record_starting(self.connection, self.queue_name, starting, self.starting_ttl)
 
     # -- one polling interval --------------------------------------------------------
