@@ -5,10 +5,12 @@ scaling — and every ``pollingInterval`` starts as many ``python -m consumer`` 
 KEDA would start Jobs (``consumer.scaling.jobs_to_create``). "Running" is a consumer process
 still alive; "pending" (with ``pendingPodConditions: ["Ready"]``) one that has not touched
 its claim file yet — exactly what the Job's readiness probe checks on a cluster. Each poll
-logs ``queue=N running=M pending=P started=K``. It also runs the reaper's pass over every
-registered kind (``consumer.reaper.reap``) periodically (SCALER_REAPER_INTERVAL seconds,
-default 30), as the CronJob does on a cluster. It knows no kind of work itself: a consumer
-takes whatever message is next.
+logs ``queue=N running=M pending=P started=K``, and records the consumers it started that
+have not claimed a run yet in Redis (``work.starting``, one command a poll) for the queue
+panel, which counts those RQ does not list yet as starting. It also runs the reaper's pass
+over every registered kind (``consumer.reaper.reap``) periodically (SCALER_REAPER_INTERVAL
+seconds, default 30), as the CronJob does on a cluster. It knows no kind of work itself: a
+consumer takes whatever message is next.
 
 SCALER_RUNTIME picks what a Job is: ``process`` (default) a ``python -m consumer`` child;
 ``podman`` a container of SCALER_IMAGE (default ``stock-backtest:$IMAGE_TAG``) started with
@@ -36,9 +38,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from consumer.scaling import ScaledJobSpec, jobs_to_create, load_scaled_job
+from work.connection import QUEUE_KEY_PREFIX
+from work.starting import StartingConsumer, record_starting, starting_key
 
 logger = logging.getLogger("consumer.scaler")
 
@@ -68,6 +73,8 @@ class _Consumer:
     process: subprocess.Popen
     claim_file: Path
     folder: Path | None = None  # a container's env file and emptyDir, removed when it ends
+    name: str = ""  # its HOSTNAME: RQ names its worker "<name>:<pid>"
+    started_at: str = ""  # ISO-8601 UTC
 
 
 class PodmanJobs:
@@ -116,7 +123,7 @@ class PodmanJobs:
         # cwd: conmon drops an empty "oom" file in its working directory after an OOM kill
         process = subprocess.Popen([*command, "--no-healthcheck", *args], cwd=folder)
         logger.info("started container %s of %s", name, self.image)
-        return _Consumer(process, claim, folder)
+        return _Consumer(process, claim, folder, name)
 
 
 def kustomize_config_maps() -> dict[str, dict[str, str]]:
@@ -165,6 +172,9 @@ class LocalScaler:
         self._serial = 0
         self._last_logged: tuple[int, int, int, int] | None = None
         self._failing: str | None = None
+        self.queue_name = spec.list_name.removeprefix(QUEUE_KEY_PREFIX)
+        # seconds the recorded starting consumers outlive a scaler that stopped polling
+        self.starting_ttl = max(10, 3 * int(spec.polling_interval))
 
     # -- state -----------------------------------------------------------------------
     def _collect_finished(self) -> None:
@@ -181,21 +191,34 @@ class LocalScaler:
                 shutil.rmtree(consumer.folder, ignore_errors=True)
         self.consumers = alive
 
+    def _unclaimed(self) -> list[_Consumer]:
+        """The consumers alive that have not claimed a run yet (no claim file)."""
+        return [c for c in self.consumers if not c.claim_file.exists()]
+
     def _pending(self) -> int:
         if "Ready" not in self.spec.pending_pod_conditions:
             return 0  # a local process is "Running" as soon as it exists
-        return sum(1 for c in self.consumers if not c.claim_file.exists())
+        return len(self._unclaimed())
 
     def _start_consumer(self) -> None:
         self._serial += 1
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
         if self.podman is not None:
             name = f"local-consumer-{uuid.uuid4().hex[:8]}-{self._serial}"
-            self.consumers.append(self.podman.start(self.claims_dir / name, name))
-            return
-        claim = self.claims_dir / f"{uuid.uuid4().hex}.claimed"
-        env = dict(self.env, CLAIM_FILE=str(claim), HOSTNAME=f"local-consumer-{self._serial}")
-        process = subprocess.Popen(self.command, env=env, cwd=PROJECT_ROOT)
-        self.consumers.append(_Consumer(process, claim))
+            consumer = self.podman.start(self.claims_dir / name, name)
+        else:
+            name = f"local-consumer-{self._serial}"
+            claim = self.claims_dir / f"{uuid.uuid4().hex}.claimed"
+            env = dict(self.env, CLAIM_FILE=str(claim), HOSTNAME=name)
+            process = subprocess.Popen(self.command, env=env, cwd=PROJECT_ROOT)
+            consumer = _Consumer(process, claim, name=name)
+        consumer.started_at = started_at
+        self.consumers.append(consumer)
+
+    def _record_starting(self) -> None:
+        """Write the consumers that have not claimed a run yet for the queue panel."""
+        starting = [StartingConsumer(c.name, c.started_at) for c in self._unclaimed()]
+        record_starting(self.connection, self.queue_name, starting, self.starting_ttl)
 
     # -- one polling interval --------------------------------------------------------
     def poll_once(self) -> Poll:
@@ -206,6 +229,7 @@ class LocalScaler:
         started = jobs_to_create(self.spec, queue_length, running, pending)
         for _ in range(started):
             self._start_consumer()
+        self._record_starting()
         self.max_seen = max(self.max_seen, len(self.consumers))
         counts = (queue_length, running, pending, started)
         if counts != self._last_logged:  # on change: an idle scaler does not log every poll
@@ -258,6 +282,10 @@ class LocalScaler:
                 consumer.process.wait()
         self.consumers = []
         shutil.rmtree(self.claims_dir, ignore_errors=True)
+        try:
+            self.connection.delete(starting_key(self.queue_name))
+        except Exception:  # Redis away: the key expires by itself
+            logger.warning("could not clear the starting consumers; they expire")
 
 
 def main() -> int:

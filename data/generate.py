@@ -1,14 +1,15 @@
 """``python -m data.generate [--out DIR]``: the seeded generator of the committed demo data.
 
-Five fictional companies, daily bars on business days (Mon-Fri, no holiday calendar) from
-2014-01-02 to 2024-12-31, in the Yahoo layout with prices rounded to cents (``Adj Close`` =
-``Close``: no dividends). Prices follow a geometric Brownian motion whose drift and
-volatility switch between bull, sideways and bear regimes (a Markov chain, average regime
-length 60-125 days), with GARCH(1,1) volatility clustering and fat-tailed (Student t, 5 d.o.f.)
-shocks, so trend and mean-reversion rules both find trades. Opens gap from the previous
-close; highs/lows extend beyond the open/close by a volatility-scaled amount; volume rises
-with the size of the move. Each ticker draws from ``numpy.random.default_rng([SEED, i])``,
-so the output is byte-identical on every run (with the pinned numpy). The catalog entries
+Five fictional companies, daily bars on NYSE trading days (weekdays minus the exchange's
+holidays and closures, ``data.trading_days``) from 2014-01-02 to 2024-12-31, in the Yahoo
+layout with prices rounded to cents (``Adj Close`` = ``Close``: no dividends). Prices follow
+a geometric Brownian motion whose drift and volatility switch between bull, sideways and
+bear regimes (a Markov chain, average regime length 60-125 days), with GARCH(1,1)
+volatility clustering and fat-tailed (Student t, 5 d.o.f.) shocks, so trend and
+mean-reversion rules both find trades. Opens gap from the previous close; highs/lows extend
+beyond the open/close by a volatility-scaled amount; volume rises with the size of the
+move. Each ticker draws from ``numpy.random.default_rng([SEED, i])``, so the output is
+byte-identical on every run (with the pinned numpy). The catalog entries
 (``synthetic: true``) are merged into DIR/catalog.json, leaving other tickers alone.
 """
 
@@ -25,6 +26,7 @@ import numpy as np
 from data.catalog import Catalog, TickerInfo, load_catalog, save_catalog
 from data.files import atomic_write
 from data.location import data_dir
+from data.trading_days import trading_days
 
 SEED = 20_140_102
 """Base seed of the demo data; ticker i uses ``default_rng([SEED, i])``."""
@@ -76,19 +78,13 @@ REGIME_TRANSITIONS = np.array(
     ]
 )
 """Daily regime transition probabilities (row: from bull/sideways/bear). Mean regime
-lengths: bull 125, sideways 83, bear 62 business days."""
+lengths: bull 125, sideways 83, bear 62 trading days."""
 
 GARCH_ALPHA, GARCH_BETA = 0.08, 0.90
 """GARCH(1,1) weights of the last squared shock and of the last variance."""
 
 T_DOF = 5
 """Degrees of freedom of the Student t shocks (scaled to unit variance)."""
-
-
-def business_days(first: str = FIRST_DAY, last: str = LAST_DAY) -> np.ndarray:
-    """Monday-Friday dates from ``first`` to ``last`` inclusive (datetime64[D])."""
-    days = np.arange(np.datetime64(first), np.datetime64(last) + 1)
-    return days[np.is_busday(days)]
 
 
 def _regimes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -158,7 +154,7 @@ def generate(out: str | Path | None = None) -> list[Path]:
     returns the written paths (CSVs, then catalog.json)."""
     catalog: Catalog = load_catalog(out)
     catalog.data_dir.mkdir(parents=True, exist_ok=True)
-    days = business_days()
+    days = trading_days(FIRST_DAY, LAST_DAY)
     written = []
     for index, spec in enumerate(DEMO_TICKERS):
         path = catalog.data_dir / f"{spec.ticker}.csv"

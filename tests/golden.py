@@ -9,7 +9,9 @@ Two sets, each pinned to the versions it was made with:
   ``ENGINE_VERSION`` and ``RESULT_SCHEMA_VERSION``.
 
 Run it only for an intended change of results, after bumping ``ENGINE_VERSION``
-(engine/version.py) or ``RESULT_SCHEMA_VERSION`` (runs/result_version.py), and review the diff.
+(engine/version.py) or ``RESULT_SCHEMA_VERSION`` (runs/result_version.py), or after the input
+data changed (``python -m data.generate``: the run-level result's ``data_hash`` moves, the
+versions stay; the engine matrix reads no demo data), and review the diff.
 ``--only engine`` or ``--only runs`` rewrites one set. The helpers below are shared by the
 golden tests: they say why a golden file no longer holds.
 """

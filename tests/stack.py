@@ -61,6 +61,7 @@ class LocalStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     queue: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}")
     port: int = field(default_factory=free_port)
+    scaler: bool = True  # False: the web alone (a test drives its own scaler)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -107,11 +108,12 @@ class LocalStack:
         engine = make_engine(self.database_url)
         create_schema(engine)
         engine.dispose()
+        parts = (("web", "web"), ("scaler", "consumer.scaler"))[: 2 if self.scaler else 1]
         self.logs = {  # closed in stop(): they live as long as the processes
             name: open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115
-            for name in ("web", "scaler")
+            for name, _ in parts
         }
-        for name, module in (("web", "web"), ("scaler", "consumer.scaler")):
+        for name, module in parts:
             self.processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", module],

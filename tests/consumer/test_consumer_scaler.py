@@ -1,6 +1,7 @@
 """consumer.scaler's log: a poll line when the counts change (an idle scaler wrote one every
 2 s), and a failing poll logged once with its traceback, then once when it works again (a
-lost Redis printed a traceback every interval)."""
+lost Redis printed a traceback every interval); and the starting consumers it records for
+the queue panel (work.starting)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from redis import Redis
 
 from consumer.scaler import LocalScaler, manifest_path
 from consumer.scaling import load_scaled_job
+from work.starting import read_starting, starting_key
 
 pytestmark = pytest.mark.redis
 
@@ -53,3 +55,42 @@ def test_a_failing_poll_is_logged_once_and_its_recovery_once(scaler, caplog):
     scaler._poll_logging_failures()
     recovered = [r for r in caplog.records if r.getMessage().startswith("polling works again")]
     assert len(recovered) == 1
+
+
+@pytest.fixture
+def sleeping_scaler(redis_url):
+    """A scaler whose consumers are processes that sleep (never register, never claim)."""
+    connection = Redis.from_url(redis_url)
+    scaler = LocalScaler(load_scaled_job(manifest_path()), connection, command=["sleep", "30"])
+    connection.delete(scaler.spec.list_name, starting_key(scaler.queue_name))
+    yield scaler
+    scaler.shutdown(grace=5)
+    connection.delete(scaler.spec.list_name)
+    connection.close()
+
+
+def test_started_consumers_are_recorded_as_starting_until_they_claim(sleeping_scaler):
+    """Each consumer the scaler launches is in the starting record (with its HOSTNAME and
+    an expiry) until its claim file appears; shutting down clears the record."""
+    scaler = sleeping_scaler
+    scaler.connection.rpush(scaler.spec.list_name, "run-a", "run-b")
+    assert scaler.poll_once().started == 2
+    starting = read_starting(scaler.connection, scaler.queue_name)
+    assert [c.name for c in starting] == ["local-consumer-1", "local-consumer-2"]
+    assert all(c.started_at.endswith("+00:00") for c in starting)
+    assert 0 < scaler.connection.ttl(starting_key(scaler.queue_name)) <= scaler.starting_ttl
+    scaler.consumers[0].claim_file.touch()
+    scaler.connection.lpop(scaler.spec.list_name)
+    scaler.poll_once()
+    assert [c.name for c in read_starting(scaler.connection, scaler.queue_name)] == [
+        "local-consumer-2"
+    ]
+    scaler.shutdown(grace=5)
+    assert scaler.connection.exists(starting_key(scaler.queue_name)) == 0
+
+
+def test_an_idle_scaler_records_no_starting_consumers(scaler):
+    """No queue, no consumers: the record is an empty list (the panel shows 0 starting)."""
+    scaler.poll_once()
+    assert read_starting(scaler.connection, scaler.queue_name) == []
+    assert scaler.connection.exists(starting_key(scaler.queue_name)) == 1

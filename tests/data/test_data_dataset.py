@@ -100,12 +100,13 @@ def test_select_range_matches_a_plain_filter() -> None:
 
 
 def test_demo_ticker_loads_from_the_default_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With DATA_DIR unset, a demo ticker loads from the package folder."""
+    """With DATA_DIR unset, a demo ticker loads from the package folder: 2020's 253 NYSE
+    sessions (1 January was a holiday)."""
     monkeypatch.delenv("DATA_DIR", raising=False)
     loaded = load_range("ACME", date(2020, 1, 1), date(2020, 12, 31))
-    assert dates(loaded)[0] == "2020-01-01"
+    assert dates(loaded)[0] == "2020-01-02"
     assert dates(loaded)[-1] == "2020-12-31"
-    assert len(loaded.bars) == 262
+    assert len(loaded.bars) == 253
 
 
 def test_a_changed_file_is_read_again_and_its_new_hash_reported(data_root: Path) -> None:

@@ -14,8 +14,9 @@ import pytest
 import data
 import engine
 from data.catalog import load_catalog
-from data.generate import DEMO_TICKERS, business_days, generate
+from data.generate import DEMO_TICKERS, generate
 from data.loader import load_bars
+from data.trading_days import trading_days
 
 PACKAGE_DIR = Path(data.__file__).resolve().parent
 """Where the committed demo data lives."""
@@ -70,8 +71,9 @@ def test_demo_entries_are_synthetic_and_fictional(generated: Path) -> None:
 
 
 @pytest.mark.parametrize("ticker", TICKERS)
-def test_demo_files_are_yahoo_layout_on_business_days(generated: Path, ticker: str) -> None:
-    """Yahoo header, cents, Adj Close = Close, Mon-Fri 2014-01-02 .. 2024-12-31, checks pass."""
+def test_demo_files_are_yahoo_layout_on_trading_days(generated: Path, ticker: str) -> None:
+    """Yahoo header, cents, Adj Close = Close, NYSE trading days 2014-01-02 .. 2024-12-31
+    (2,768 of them), quality checks pass."""
     lines = (generated / f"{ticker}.csv").read_text().splitlines()
     assert lines[0] == "Date,Open,High,Low,Close,Adj Close,Volume"
     rows = [line.split(",") for line in lines[1:]]
@@ -79,13 +81,42 @@ def test_demo_files_are_yahoo_layout_on_business_days(generated: Path, ticker: s
     assert rows[-1][0] == "2024-12-31"
     days = np.array([row[0] for row in rows], dtype="datetime64[D]")
     assert np.is_busday(days).all()
-    assert len(days) == len(business_days()) == np.busday_count("2014-01-02", "2025-01-01")
+    assert (days == trading_days("2014-01-02", "2024-12-31")).all()
+    assert len(days) == 2768  # the NYSE's published yearly counts, 252 + 252 + ... + 252
     for row in rows:
         assert all(len(cell.split(".")[1]) == 2 for cell in row[1:6])
         assert row[4] == row[5]
         assert row[6].isdigit()
     bars = load_bars(generated / f"{ticker}.csv")  # runs every quality check
     assert bars.low.min() > 1.0
+
+
+NYSE_HOLIDAYS = (
+    "2014-01-01",  # New Year's Day
+    "2015-07-03",  # Independence Day on a Saturday, observed Friday
+    "2016-01-01",  # New Year's Day
+    "2016-07-04",  # Independence Day
+    "2017-01-02",  # New Year's Day on a Sunday, observed Monday
+    "2017-12-25",  # Christmas
+    "2018-12-05",  # national day of mourning (President G. H. W. Bush)
+    "2019-04-19",  # Good Friday
+    "2020-11-26",  # Thanksgiving
+    "2021-12-24",  # Christmas on a Saturday, observed Friday
+    "2022-06-20",  # Juneteenth on a Sunday, observed Monday
+    "2024-01-15",  # Martin Luther King Jr. Day
+)
+
+
+def test_no_demo_ticker_has_a_bar_on_an_nyse_holiday() -> None:
+    """The committed files skip the exchange's closures (and weekends) but keep the days
+    around them (2021-12-31 is a trading day: New Year 2022 is a Saturday, not made up)."""
+    for ticker in TICKERS:
+        lines = (PACKAGE_DIR / f"{ticker}.csv").read_text().splitlines()
+        dates = {line.split(",", 1)[0] for line in lines[1:]}
+        assert not dates & set(NYSE_HOLIDAYS), ticker
+        assert {"2016-07-05", "2019-04-18", "2019-04-22", "2021-12-31"} <= dates, ticker
+        days = np.array(sorted(dates), dtype="datetime64[D]")
+        assert np.is_busday(days).all(), ticker
 
 
 @pytest.mark.parametrize("ticker", TICKERS)

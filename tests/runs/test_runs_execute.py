@@ -49,8 +49,9 @@ def golden_problem(
 ) -> str | None:
     """Why the golden result bytes no longer hold, or None.
 
-    A version differing from the sidecar's asks for regeneration; equal versions with
-    different bytes are an unbumped change: new/removed fields point at
+    A version differing from the sidecar's, or a different ``data_hash`` (the input CSV
+    changed), asks for regeneration; equal versions and data with different bytes are an
+    unbumped change: new/removed fields point at
     RESULT_SCHEMA_VERSION, changed values name the first one that moved.
     """
     problem = version_problem(recorded, versions)
@@ -65,6 +66,11 @@ def golden_problem(
     if now == golden:
         return None
     got = json.loads(now)
+    if got.get("data_hash") != stored.get("data_hash"):
+        return (
+            f"the input data changed (data_hash {stored.get('data_hash')} is now "
+            f"{got.get('data_hash')}; `python -m data.generate` rewrote it?): {REGENERATE}"
+        )
     if list(got) != list(stored):
         return (
             "result fields changed without a RESULT_SCHEMA_VERSION bump: "
@@ -123,6 +129,22 @@ def test_a_changed_number_without_a_bump_is_reported_with_its_place(golden_now: 
     assert problem is not None
     assert problem.startswith("result bytes changed without an ENGINE_VERSION or RESULT_SCHEMA")
     assert "metrics.sharpe_ratio" in problem
+
+
+def test_changed_input_data_asks_for_regeneration_not_a_bump(golden_now: str):
+    """Another data_hash (the demo CSV regenerated): the golden is rewritten, the engine
+    version stays."""
+    moved = {**json.loads(golden_now), "data_hash": "0" * 64}
+    moved["metrics"]["sharpe_ratio"] = 1.0
+    problem = golden_problem(
+        GOLDEN_FILE.read_text(),
+        json.loads(GOLDEN_VERSIONS.read_text()),
+        to_json(moved),
+        current_versions(),
+    )
+    assert problem is not None
+    assert problem.startswith("the input data changed (data_hash ")
+    assert problem.endswith(REGENERATE)
 
 
 def test_a_new_result_field_without_a_bump_points_at_the_schema_version(golden_now: str):

@@ -8,9 +8,12 @@ MariaDB, the real test Redis, and the TESTCO data directory).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
+from rq import Queue, Worker
 
 from runs.contract import RunRequest, parse_request
 from runs.execute import execute
@@ -63,3 +66,16 @@ def add_succeeded(app: Flask, **fields: Any) -> tuple[RunRequest, dict[str, Any]
             engine_version=result.engine_version,
         )
     return request, result.to_dict()
+
+
+@contextmanager
+def registered_worker(queue: Queue, name: str, state: str = "idle") -> Iterator[Worker]:
+    """An RQ worker called ``name`` registered on ``queue`` (in ``state``) for the block, as
+    a consumer registers itself; unregistered after."""
+    worker = Worker([queue], connection=queue.connection, serializer=queue.serializer, name=name)
+    worker.register_birth()
+    try:
+        worker.set_state(state)
+        yield worker
+    finally:
+        worker.register_death()

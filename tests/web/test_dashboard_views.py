@@ -305,10 +305,13 @@ def test_queue_endpoint_counts_the_waiting_runs(client):
         "scheduled",
         "consumers",
         "workers",
+        "starting",
+        "starting_consumers",
         "checked_at",
     }
     assert body["queued"] == 2
     assert (body["running"], body["failed"], body["consumers"], body["workers"]) == (0, 0, 0, [])
+    assert (body["starting"], body["starting_consumers"]) == (0, [])
 
 
 def test_queue_endpoint_is_503_without_redis(sqlite_url, data_dir):

@@ -1,5 +1,6 @@
 """The queue panel's numbers, read from RQ: waiting / running / failed job counts from the
-queue and its registries, and the consumers (RQ workers) alive now.
+queue and its registries, the consumers (RQ workers) alive now, and the consumers starting —
+launched by the local scaler but not registered with RQ yet (``work.starting``).
 
 Read-only: registry counts are taken without RQ's cleanup pass (that is the reaper's job),
 and workers are listed with the JSON serializer the queue uses (the default pickle one fails
@@ -14,6 +15,7 @@ from typing import Any
 from rq import Queue, Worker
 
 from web.present import iso_utc
+from work.starting import read_starting
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -38,13 +40,21 @@ def queue_snapshot(queue: Queue) -> dict[str, Any]:
     """Counts and consumers of ``queue``.
 
     :return: ``{"queue", "queued", "running", "failed", "scheduled", "consumers",
-        "workers": [{"name", "state", "current_run_id", "started_at", "last_heartbeat"}]}``;
-        ``running`` counts RQ's started registry, ``failed`` its failed registry (runs whose
-        process died; a backtest that fails normally is FAILED in the database only).
+        "workers": [{"name", "state", "current_run_id", "started_at", "last_heartbeat"}],
+        "starting", "starting_consumers": [{"name", "started_at"}]}``; ``running`` counts
+        RQ's started registry, ``failed`` its failed registry (runs whose process died; a
+        backtest that fails normally is FAILED in the database only); ``consumers`` the
+        registered workers, ``starting`` the consumers launched but not registered yet.
     :raise redis.exceptions.RedisError: when Redis cannot be reached.
     """
     workers = Worker.all(queue=queue, serializer=queue.serializer)
     workers.sort(key=lambda worker: worker.name)
+    names = [worker.name for worker in workers]
+    starting = [
+        {"name": consumer.name, "started_at": consumer.started_at}
+        for consumer in read_starting(queue.connection, queue.name)
+        if not consumer.registered_in(names)
+    ]
     return {
         "queue": queue.name,
         "queued": queue.count,
@@ -53,4 +63,6 @@ def queue_snapshot(queue: Queue) -> dict[str, Any]:
         "scheduled": queue.scheduled_job_registry.get_job_count(cleanup=False),
         "consumers": len(workers),
         "workers": [_worker(worker) for worker in workers],
+        "starting": len(starting),
+        "starting_consumers": starting,
     }

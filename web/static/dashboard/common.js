@@ -155,17 +155,25 @@ const BT = (() => {
         return;
       }
       const q = result.body;
-      for (const name of ["queued", "running", "failed", "consumers"]) part(name).textContent = String(q[name]);
+      for (const name of ["queued", "running", "failed"]) part(name).textContent = String(q[name]);
+      // consumers: registered with RQ plus those the scaler started that RQ does not list yet
+      const starting = q.starting_consumers || [];
+      part("consumers").textContent = String(q.consumers + starting.length);
+      part("consumer-split").textContent = starting.length + " starting, " + q.consumers + " running";
       part("queue").textContent = q.queue;
       part("state").textContent = "updated " + new Date().toLocaleTimeString("en-GB");
       panel.dataset.state = "ok";
-      const list = part("workers");
-      list.replaceChildren(...q.workers.map((w) => {
+      const line = (state, name, detail) => {
         const item = el("li", { class: "text-truncate" });
-        item.append(el("span", { class: "bt-dot bt-dot-" + w.state }), document.createTextNode(" " + w.name + " "));
-        item.append(el("span", { class: "text-body-secondary" }, w.current_run_id ? "run " + w.current_run_id.slice(0, 8) : w.state));
+        item.append(el("span", { class: "bt-dot bt-dot-" + state }), document.createTextNode(" " + name + " "));
+        item.append(el("span", { class: "text-body-secondary" }, detail));
         return item;
-      }));
+      };
+      const now = Date.now() / 1000;
+      part("workers").replaceChildren(
+        ...starting.map((c) => line("starting", c.name, "starting " + elapsed(now - seconds(c.started_at)))),
+        ...q.workers.map((w) => line(w.state, w.name, w.current_run_id ? "run " + w.current_run_id.slice(0, 8) : w.state)),
+      );
     });
   }
 
