@@ -4,8 +4,10 @@ Configured for the queue's JSON serializer (without it, job pages answer 500 wit
 UnpicklingError) and with a ``Worker`` whose ``all()`` defaults to that serializer (the
 workers view calls it without one and answers 500 while a consumer is busy). Its pages run
 an inline script, so they are sent without the app's Content-Security-Policy
-(``web.security.exempt_from_csp``). rq-dashboard has no authentication: enable it only
-behind the cluster's own access control.
+(``web.security.exempt_from_csp``). rq-dashboard has no authentication of its own: with
+AUTH_MODE=token the app's gate (``web.auth``) lets only signed-in sessions (or bearer tokens)
+reach it, as every other route; with AUTH_MODE=none enable it only behind the cluster's own
+access control (``docs/security.md``).
 """
 
 from __future__ import annotations
