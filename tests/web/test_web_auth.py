@@ -289,3 +289,26 @@ def test_mode_none_is_open_and_records_no_creator(sqlite_url, redis_url, data_di
 def test_an_unknown_route_without_a_token_reveals_nothing(client):
     """A path that does not exist answers 401 like one that does (no route probing)."""
     assert client.post(f"/api/{uuid.uuid4().hex}").status_code == 401
+
+
+@pytest.mark.mysql
+def test_on_mariadb_a_token_submits_records_created_by_and_is_revoked(
+    mysql_url, redis_url, data_dir
+):
+    """The same on MariaDB (migration 0004's table and columns): a bearer submission and a
+    preset record the token's name; once revoked the token is refused."""
+    app = token_app(mysql_url, redis_url, data_dir)
+    try:
+        name = f"maria-{uuid.uuid4().hex[:8]}"
+        token = new_token(app, name)
+        client = app.test_client()
+        run = client.post("/run_backtest", json=valid_request(), headers=bearer(token))
+        assert run.status_code == 202
+        status = client.get(run.get_json()["status_url"], headers=bearer(token)).get_json()
+        assert status["created_by"] == name
+        preset = client.post("/api/strategies", json=PRESET, headers=bearer(token)).get_json()
+        assert preset["created_by"] == name
+        revoke(app, name)
+        assert client.get("/api/runs", headers=bearer(token)).status_code == 401
+    finally:
+        close_app(app)
