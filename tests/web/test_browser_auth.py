@@ -4,12 +4,12 @@ signs in, and the run form's submission (a script's fetch, carrying the page's C
 is accepted and recorded as created by the token; signing out ends the session.
 
 The app is served on loopback from a thread (SQLite and the test Redis; no consumer, so the
-run stays PENDING). Screenshots go to a temporary directory, or DASHBOARD_SCREENSHOTS_DIR.
+run stays PENDING). Screenshots (the sign-in form, the accepted run) go to the test's
+temporary directory.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,15 +43,7 @@ def served(sqlite_url, redis_url, data_dir) -> Iterator[tuple[str, str]]:
         close_app(app)
 
 
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    wanted = os.environ.get("DASHBOARD_SCREENSHOTS_DIR")
-    path = Path(wanted) if wanted else tmp_path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, shots):
+def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, tmp_path: Path):
     """/ → /login; wrong token refused; right token → the form, name in the navigation bar;
     the run submitted from the form is PENDING and created_by "alice"; sign out → /login."""
     base_url, token = served
@@ -67,7 +59,7 @@ def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, shots):
         page.click("#signin-submit")
         assert page.text_content("#signin-error") == "Invalid or revoked token."
         page.fill("#token", token)
-        page.screenshot(path=str(shots / "auth-login.png"))
+        page.screenshot(path=str(tmp_path / "auth-login.png"))
         page.click("#signin-submit")
         page.wait_for_selector("#run-form[data-ready='1']")
         assert page.url == f"{base_url}/"
@@ -86,7 +78,7 @@ def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, shots):
         assert answer.request.headers["x-csrf-token"]
         page.wait_for_selector("#progress-status")
         assert page.text_content("#progress-status") == "PENDING"
-        page.screenshot(path=str(shots / "auth-submitted.png"))
+        page.screenshot(path=str(tmp_path / "auth-submitted.png"))
 
         status = requests.get(
             f"{base_url}{answer.json()['status_url']}", headers=bearer(token), timeout=10

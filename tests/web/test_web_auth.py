@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from sqlalchemy import text
 
 from tests.web.support import (
-    TICKER,
     app_with_schema,
     build_app,
     close_app,
     serve,
     valid_request,
+    valid_sweep,
 )
 from tests.web.support_auth import (
     SECRET_KEY,
@@ -37,14 +37,6 @@ from tests.web.support_auth import (
 from web.auth import OPEN_ENDPOINTS, SAFE_METHODS
 from web.db import get_engine
 
-SWEEP = {
-    "tickers": [TICKER],
-    "rule_type": "SMA_CROSS",
-    "grid": {"fast": [5, 10], "slow": "20:40:10"},
-    "start_date": "2021-01-04",
-    "end_date": "2021-06-18",
-    "chunk_size": 50,
-}
 PRESET = {"name": "fast cross", "payload": {"fast": 5}}
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -122,19 +114,16 @@ def test_a_browser_is_sent_to_the_sign_in_page(client):
 def test_a_bearer_token_submits_runs_sweeps_and_presets_without_csrf(client, token):
     """With a live token: run 202, sweep 202, preset 201 then deleted 204; each records
     the token's name as created_by."""
-    run = client.post("/run_backtest", json=valid_request(), headers=bearer(token))
-    assert run.status_code == 202, run.get_json()
-    status = client.get(run.get_json()["status_url"], headers=bearer(token)).get_json()
-    assert status["created_by"] == "alice"
-    history = client.get("/api/runs", headers=bearer(token)).get_json()
-    assert history["runs"][0]["created_by"] == "alice"
-
-    sweep = client.post("/api/sweeps", json=SWEEP, headers=bearer(token))
-    assert sweep.status_code == 202, sweep.get_json()
-    sweep_status = client.get(sweep.get_json()["status_url"], headers=bearer(token)).get_json()
-    assert sweep_status["created_by"] == "alice"
-    listed = client.get("/api/sweeps", headers=bearer(token)).get_json()
-    assert listed["sweeps"][0]["created_by"] == "alice"
+    for url, body, listing, key in (
+        ("/run_backtest", valid_request(), "/api/runs", "runs"),
+        ("/api/sweeps", valid_sweep(), "/api/sweeps", "sweeps"),
+    ):
+        submitted = client.post(url, json=body, headers=bearer(token))
+        assert submitted.status_code == 202, submitted.get_json()
+        status_url = submitted.get_json()["status_url"]
+        assert client.get(status_url, headers=bearer(token)).get_json()["created_by"] == "alice"
+        listed = client.get(listing, headers=bearer(token)).get_json()
+        assert listed[key][0]["created_by"] == "alice"
 
     preset = client.post("/api/strategies", json=PRESET, headers=bearer(token))
     assert preset.status_code == 201

@@ -9,17 +9,15 @@ import logging
 import pytest
 
 from config import parse_rate
-from tests.web.support import CLOSED_REDIS, app_with_schema, close_app, valid_request
+from tests.web.support import (
+    CLOSED_REDIS,
+    app_with_schema,
+    close_app,
+    valid_request,
+    valid_sweep,
+)
 from tests.web.support_auth import bearer, new_token, token_app
 from web.ratelimit import KEY_PREFIX
-
-SWEEP = {
-    "tickers": ["TESTCO"],
-    "rule_type": "SMA_CROSS",
-    "grid": {"fast": [5], "slow": [20]},
-    "start_date": "2021-01-04",
-    "end_date": "2021-06-18",
-}
 
 
 def submit(client, **kwargs) -> int:
@@ -42,7 +40,7 @@ def test_the_third_submission_in_a_window_is_429_with_retry_after(limited, redis
     assert (
         client.post("/run_backtest", json=valid_request(), headers=bearer(token)).status_code == 202
     )
-    assert client.post("/api/sweeps", json=SWEEP, headers=bearer(token)).status_code == 202
+    assert client.post("/api/sweeps", json=valid_sweep(), headers=bearer(token)).status_code == 202
     refused = client.post("/run_backtest", json=valid_request(), headers=bearer(token))
     assert refused.status_code == 429
     body = refused.get_json()
