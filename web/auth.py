@@ -11,7 +11,10 @@ added later is covered without doing anything) lets through only:
 * a request of a signed-in session (``sign_in``: a signed, HttpOnly, SameSite=Lax cookie
   naming the token it signed in with, so revoking the token ends the session); when its
   method is not safe it must also carry the session's CSRF token (``X-CSRF-Token`` header,
-  or the ``csrf_token`` field of an HTML form), else 403 naming the field.
+  or the ``csrf_token`` field of an HTML form), else 403 naming the field. A third-party UI
+  whose scripts cannot send the token (rq-dashboard) is registered with
+  ``same_origin_only``: its requests pass when the browser says they come from this origin
+  (``Sec-Fetch-Site: same-origin`` or a matching ``Origin``).
 
 Anyone else gets 401 ``{"error", "field": "Authorization"}`` with ``WWW-Authenticate:
 Bearer``, or, for a page a browser asks for, a redirect to ``/login``. ``current_user()`` is
@@ -51,6 +54,9 @@ CSRF_HEADER = "X-CSRF-Token"
 
 CSRF_FIELD = "csrf_token"
 """The field an HTML form carries the CSRF token in."""
+
+ORIGIN_ONLY = "web.auth.same_origin_only"
+"""Key in ``app.extensions`` of the blueprints whose CSRF check is the request's origin."""
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -93,11 +99,29 @@ def csrf_token() -> str:
     return session[CSRF_FIELD]
 
 
+def same_origin_only(app: Flask, blueprint_name: str) -> None:
+    """Accept the signed-in session's mutating requests to blueprint ``blueprint_name``
+    when they come from this origin, CSRF token or not (for a third-party UI whose scripts
+    do not send it)."""
+    app.extensions.setdefault(ORIGIN_ONLY, set()).add(blueprint_name)
+
+
+def _from_this_origin() -> bool:
+    """Whether the browser says this request was made by a page of this origin."""
+    if request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin == request.host_url.rstrip("/")
+
+
 def check_csrf() -> None:
-    """Refuse a cookie-authenticated mutating request without the session's CSRF token.
+    """Refuse a cookie-authenticated mutating request without the session's CSRF token
+    (for a ``same_origin_only`` blueprint: one not made by a page of this origin).
 
     :raise ApiError 403: naming ``X-CSRF-Token`` (or ``csrf_token`` for an HTML form).
     """
+    if request.blueprint in current_app.extensions.get(ORIGIN_ONLY, ()) and _from_this_origin():
+        return
     is_form = request.mimetype in FORM_TYPES
     sent = request.headers.get(CSRF_HEADER) or (request.form.get(CSRF_FIELD) if is_form else None)
     expected = session.get(CSRF_FIELD)
