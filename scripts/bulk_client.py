@@ -41,6 +41,12 @@ def base_url_default() -> str:
     return os.environ.get("BACKTEST_URL") or DEFAULT_URL
 
 
+def token_default() -> str | None:
+    """The API token every request sends (AUTH_MODE=token, docs/security.md):
+    BACKTEST_TOKEN, else none."""
+    return os.environ.get("BACKTEST_TOKEN") or None
+
+
 def error_body(response: requests.Response) -> dict[str, Any]:
     """What an API answer says went wrong: its JSON object (``error``, ``field``…), or
     ``{"error": <the first 200 characters of the body>}`` when it is not one (a proxy's
@@ -68,7 +74,8 @@ class SubmitOutcome:
 
 
 class ApiClient:
-    """The platform's API at ``base_url``, at most ``rate`` requests per second."""
+    """The platform's API at ``base_url``, at most ``rate`` requests per second, sending
+    ``Authorization: Bearer <token>`` when given a token (default: ``token_default()``)."""
 
     def __init__(
         self,
@@ -81,6 +88,7 @@ class ApiClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        token: str | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be greater than 0")
@@ -90,6 +98,9 @@ class ApiClient:
         self.retries = retries
         self.backoff = backoff
         self.session = session or requests.Session()
+        token = token or token_default()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
         self.sleep = sleep
         self.clock = clock
         self._next_slot = 0.0

@@ -4,13 +4,18 @@ made in its database, and signing a test client in through the /login form."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from store.tokens import create_token, revoke_token
+from tests.stack import free_port
 from tests.web.support import app_with_schema
 from web.db import get_database
 
@@ -43,6 +48,19 @@ def revoke(app: Flask, name: str) -> None:
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header of ``token``."""
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on loopback from a thread; its base URL."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 def form_csrf(html: str) -> str:

@@ -10,17 +10,14 @@ temporary directory.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from tests.stack import free_port
 from tests.web.support import close_app
-from tests.web.support_auth import bearer, new_token, token_app
+from tests.web.support_auth import bearer, new_token, serving, token_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
@@ -32,14 +29,10 @@ def served(sqlite_url, redis_url, data_dir) -> Iterator[tuple[str, str]]:
     """(base URL, token of "alice") of an AUTH_MODE=token app served on loopback."""
     app = token_app(sqlite_url, redis_url, data_dir)
     token = new_token(app, "alice")
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", token
+        with serving(app) as base_url:
+            yield base_url, token
     finally:
-        server.shutdown()
-        thread.join()
         close_app(app)
 
 

@@ -31,6 +31,7 @@ from tests.web.support_auth import (
     form_csrf,
     new_token,
     revoke,
+    serving,
     sign_in,
     token_app,
 )
@@ -321,3 +322,17 @@ def test_rq_dashboard_posts_need_a_same_origin_browser(app, client, token):
         ).status_code
         == 403
     )
+
+
+def test_the_bulk_client_sends_backtest_token(app, token, monkeypatch):
+    """scripts.bulk_client.ApiClient sends BACKTEST_TOKEN as a bearer token: 202 with it,
+    401 without."""
+    from scripts.bulk_client import ApiClient
+
+    with serving(app) as base_url:
+        monkeypatch.delenv("BACKTEST_TOKEN", raising=False)
+        refused = ApiClient(base_url).request("POST", "/run_backtest", json=valid_request())
+        assert refused.status_code == 401
+        monkeypatch.setenv("BACKTEST_TOKEN", token)
+        accepted = ApiClient(base_url).request("POST", "/run_backtest", json=valid_request())
+        assert accepted.status_code == 202
