@@ -6,7 +6,6 @@ prints no dashboard link to a platform it is about to stop."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from scripts import demo
+from tests.stack import serving
 
 RUN_ID = "5b0b7b9e-5a4e-4c7a-9b1e-000000000001"
 
@@ -68,14 +68,8 @@ def stand_in(state: StandIn) -> Iterator[str]:
             else:
                 self._answer(404, {"error": "not found"})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base_url:
+        yield base_url
 
 
 def test_a_queue_answering_503_is_waited_out_and_the_demo_finishes(tmp_path: Path, capsys):

@@ -4,7 +4,6 @@ made in its database, and signing a test client in through the /login form."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from store.tokens import create_token, revoke_token
-from tests.stack import free_port
+from tests import stack
 from tests.web.support import app_with_schema
 from web.db import get_database
 
@@ -53,14 +52,8 @@ def bearer(token: str) -> dict[str, str]:
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """Serve ``app`` on loopback from a thread; its base URL."""
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with stack.serving(make_server("127.0.0.1", stack.free_port(), app, threaded=True)) as url:
+        yield url
 
 
 def form_csrf(html: str) -> str:
