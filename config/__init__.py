@@ -54,7 +54,13 @@ def _rate_text(value: str) -> str:
 class Settings(BaseSettings):
     """The settings, by environment variable name (case-insensitive; empty means unset)."""
 
-    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,  # a refused setting is named, never echoed: URLs hold
+        # passwords, SECRET_KEY is a secret, and a check of the whole model would print them all
+    )
 
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite")
     redis_url: str | None = Field(None, description="Redis of the queue; default local")

@@ -209,7 +209,13 @@ def test_sign_in_refuses_a_wrong_token_and_a_missing_csrf_token(client, token):
 def test_sign_in_goes_back_to_a_local_page_only(client, token):
     """``next`` is followed when it is a local path; another site is replaced by /."""
     csrf = sign_in(client, token)
-    for target, expected in (("/runs", "/runs"), ("//evil.example", "/"), ("https://e.x", "/")):
+    for target, expected in (
+        ("/runs", "/runs"),
+        ("//evil.example", "/"),
+        ("https://e.x", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ):
         response = client.post("/login", data={"token": token, "csrf_token": csrf, "next": target})
         assert response.headers["Location"] == expected
         csrf = sign_in(client, token)
@@ -254,11 +260,15 @@ def test_behind_a_tls_proxy_the_cookie_is_secure(sqlite_url, redis_url, data_dir
 
 def test_token_mode_refuses_to_start_without_a_secret_key(sqlite_url, redis_url, data_dir):
     """AUTH_MODE=token without SECRET_KEY (or a short one), or an unknown AUTH_MODE, is a
-    start-up error naming the setting."""
+    start-up error naming the setting and echoing no value (URLs hold passwords)."""
     with pytest.raises(ValidationError, match="SECRET_KEY is required"):
         build_app(sqlite_url, redis_url, data_dir, AUTH_MODE="token")
-    with pytest.raises(ValidationError, match="secret_key"):
-        build_app(sqlite_url, redis_url, data_dir, AUTH_MODE="token", SECRET_KEY="short")
+    with pytest.raises(ValidationError, match="secret_key") as refused:
+        build_app(sqlite_url, redis_url, data_dir, AUTH_MODE="token", SECRET_KEY="short-secret")
+    assert "short-secret" not in str(refused.value)
+    with pytest.raises(ValidationError) as without_key:
+        build_app(sqlite_url, "redis://:hunter2@127.0.0.1:1/0", data_dir, AUTH_MODE="token")
+    assert "hunter2" not in str(without_key.value)
     with pytest.raises(ValidationError, match="auth_mode"):
         build_app(sqlite_url, redis_url, data_dir, AUTH_MODE="tokens", SECRET_KEY=SECRET_KEY)
 

@@ -26,11 +26,15 @@ bp = Blueprint("signin", __name__)
 
 def _next_page() -> str:
     """Where to go after signing in: the ``next`` path when it is a local one (never another
-    site: ``//host`` and ``/\\host`` are refused), else the run form."""
+    site: ``//host``, a backslash or a control character, which browsers drop and could
+    turn ``/<tab>/host`` into ``//host``, are refused), else the run form."""
     target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("dashboard.form")
+    local = target.startswith("/") and not target.startswith("//")
+    return (
+        target
+        if local and "\\" not in target and target.isprintable()
+        else url_for("dashboard.form")
+    )
 
 
 def _form(error: str | None = None, status: int = 200) -> ResponseReturnValue:
