@@ -24,10 +24,15 @@ from work.status import RunStatus
 
 
 def insert_pending(
-    session: Session, request: RunRequest, image_tag: str | None, *, queue: str = DEFAULT_QUEUE
+    session: Session,
+    request: RunRequest,
+    image_tag: str | None,
+    *,
+    queue: str = DEFAULT_QUEUE,
+    created_by: str | None = None,
 ) -> BacktestRun:
     """Add a new run as PENDING (before it is enqueued on ``queue``), in the caller's
-    transaction."""
+    transaction; ``created_by`` is the submitting token's name (None without auth)."""
     row = BacktestRun(
         queue=queue,
         run_id=request.run_id,
@@ -39,6 +44,7 @@ def insert_pending(
         status=RunStatus.PENDING,
         image_tag=image_tag,
         attempts=0,
+        created_by=created_by,
         created_at=utcnow(),
     )
     session.add(row)
@@ -63,6 +69,7 @@ SUMMARY_COLUMNS = (
     BacktestRun.created_at,
     BacktestRun.started_at,
     BacktestRun.completed_at,
+    BacktestRun.created_by,
 )
 """What history pages load: never the (large) result or request JSON."""
 

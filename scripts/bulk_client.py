@@ -64,7 +64,7 @@ class SubmitOutcome:
 
 class ApiClient(Transport):
     """The platform's API at ``base_url``, at most ``rate`` requests per second, with the
-    token of ``BACKTEST_TOKEN`` when it is set."""
+    ``token`` given, else ``BACKTEST_TOKEN`` when it is set."""
 
     def __init__(
         self,
@@ -77,10 +77,11 @@ class ApiClient(Transport):
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        token: str | None = None,
     ) -> None:
         super().__init__(
             base_url,
-            token=default_token(),
+            token=token or default_token(),
             timeout=timeout,
             retries=retries,
             backoff=backoff,

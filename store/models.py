@@ -1,5 +1,6 @@
 """Database tables, one SQLAlchemy ``Base``: ``backtest_results`` (one row per run),
-``strategy_presets``, and the sweep tables ``sweeps`` (one row per sweep), ``sweep_chunks``
+``strategy_presets``, ``api_tokens`` (the hashed API tokens of AUTH_MODE=token), and the
+sweep tables ``sweeps`` (one row per sweep), ``sweep_chunks``
 (one per queued chunk, the unit of work and of status) and ``sweep_results`` (one row per
 combination, keyed by (sweep_id, combo_no) so a chunk can never store a combination twice)."""
 
@@ -24,6 +25,13 @@ LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 timestamp = Annotated[datetime, mapped_column(UtcDateTime)]
 optional_timestamp = Annotated[datetime | None, mapped_column(UtcDateTime)]
+
+TOKEN_NAME_MAX = 100
+"""Longest API token name; runs, sweeps and presets record it in ``created_by``."""
+
+created_by = Annotated[str | None, mapped_column(String(TOKEN_NAME_MAX))]
+"""The name of the API token that created a row (NULL in AUTH_MODE=none, and for rows older
+than the column)."""
 
 
 class Base(DeclarativeBase):
@@ -51,6 +59,7 @@ class BacktestRun(Base):
     image_tag: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[created_by]
     created_at: Mapped[timestamp]
     started_at: Mapped[optional_timestamp]
     completed_at: Mapped[optional_timestamp]
@@ -83,10 +92,29 @@ class StrategyPreset(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(PresetName, unique=True)
     payload_json: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[created_by]
     created_at: Mapped[timestamp]
 
     def __repr__(self) -> str:
         return f"StrategyPreset(id={self.id!r}, name={self.name!r})"
+
+
+class ApiToken(Base):
+    """An API token of AUTH_MODE=token: its unique name and the SHA-256 hex digest of its
+    secret (the secret itself is shown once, when created, and never stored). A revoked
+    token keeps its row (``revoked_at`` set) so its name stays taken and the rows it
+    created stay attributable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[timestamp]
+    revoked_at: Mapped[optional_timestamp]
+
+    def __repr__(self) -> str:
+        return f"ApiToken(id={self.id!r}, name={self.name!r})"
 
 
 # Parameter sweeps: a sweep has no status column; its status and progress are derived
@@ -110,6 +138,7 @@ class Sweep(Base):
     chunks: Mapped[int] = mapped_column(Integer)
     chunk_size: Mapped[int] = mapped_column(Integer)
     image_tag: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[created_by]
     created_at: Mapped[timestamp]
 
     sweep_chunks: Mapped[list[SweepChunk]] = relationship(

@@ -16,10 +16,14 @@ class DuplicatePresetError(ValueError):
     """A preset with this name exists already."""
 
 
-def create_preset(session: Session, name: str, payload: dict[str, Any]) -> StrategyPreset:
-    """Add a preset in the caller's transaction (flushed at once); raises
-    DuplicatePresetError when the name is taken."""
-    row = StrategyPreset(name=name, payload_json=json.dumps(payload), created_at=utcnow())
+def create_preset(
+    session: Session, name: str, payload: dict[str, Any], *, created_by: str | None = None
+) -> StrategyPreset:
+    """Add a preset in the caller's transaction (flushed at once; ``created_by``: the
+    token's name, None without auth); raises DuplicatePresetError when the name is taken."""
+    row = StrategyPreset(
+        name=name, payload_json=json.dumps(payload), created_by=created_by, created_at=utcnow()
+    )
     session.add(row)
     try:
         session.flush()

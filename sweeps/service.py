@@ -72,9 +72,15 @@ def validate_sweep(
 
 
 def submit_sweep(
-    session: Session, queue: Queue, sweep: SweepRequest, *, image_tag: str | None
+    session: Session,
+    queue: Queue,
+    sweep: SweepRequest,
+    *,
+    image_tag: str | None,
+    created_by: str | None = None,
 ) -> list[dict]:
-    """Record ``sweep`` and its chunks PENDING, then enqueue every chunk; its chunk messages.
+    """Record ``sweep`` and its chunks PENDING (``created_by``: the submitting token's
+    name), then enqueue every chunk; its chunk messages.
 
     Database errors at the INSERT propagate (nothing was enqueued).
 
@@ -82,7 +88,9 @@ def submit_sweep(
     """
     chunks = chunk_payloads(sweep)
     with session.begin():
-        insert_sweep(session, sweep, chunks, image_tag=image_tag, queue=queue.name)
+        insert_sweep(
+            session, sweep, chunks, image_tag=image_tag, queue=queue.name, created_by=created_by
+        )
     try:
         for payload in chunks:
             enqueue_chunk(queue, payload)

@@ -38,10 +38,11 @@ def insert_sweep(
     *,
     image_tag: str | None,
     queue: str,
+    created_by: str | None = None,
 ) -> Sweep:
     """Add ``sweep`` and all its chunks PENDING to the caller's transaction (before any
     enqueue). ``chunks`` are its queue messages (``sweeps.contract.chunk_payloads``), bound
-    for ``queue``."""
+    for ``queue``; ``created_by`` is the submitting token's name (None without auth)."""
     now = utcnow()
     sweep_id = sweep.sweep_id
     row = Sweep(
@@ -54,6 +55,7 @@ def insert_sweep(
         chunks=len(chunks),
         chunk_size=sweep.chunk_size,
         image_tag=image_tag,
+        created_by=created_by,
         created_at=now,
     )
     session.add(row)

@@ -4,7 +4,8 @@
 (``config.Settings``: the environment, with ``test_config`` overriding any of them) into
 ``app.config`` and ``app.extensions["settings"]``, so no request reads the environment;
 wires in each resource through its own ``init_app(app)`` (database sessions, the run
-queue, JSON errors, the security headers every response carries) and registers the
+queue, JSON errors, the security headers every response carries, access control and the
+submission rate limit) and registers the
 blueprints listed in ``BLUEPRINTS``: the JSON API (``web/api/``) and the HTML pages
 (``web/pages/``). The app is
 stateless: it writes no local files, so any number of replicas can serve behind a load
@@ -52,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SWEEP_CHUNK_SIZE, …; validated like the environment), TESTING and other Flask keys.
     :return: the configured Flask app; nothing is connected until a request needs it.
     """
-    from web import db, errors, queue, security
+    from web import auth, db, errors, queue, ratelimit, security
 
     app = Flask(__name__)
     app.config.from_mapping(TESTING=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
@@ -68,10 +69,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         configure_logging(settings.log_level)
 
+    if settings.proxy_fix_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_fix_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     errors.init_app(app)
     security.init_app(app)
     db.init_app(app)
     queue.init_app(app)
+    auth.init_app(app)
+    ratelimit.init_app(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)
     return app

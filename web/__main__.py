@@ -1,5 +1,7 @@
 """``python -m web``: serve the app on $HOST:$PORT (default 127.0.0.1:5000) with a threaded
-server; ``python -m web init-db``: create the database schema and say what was created.
+server; ``python -m web init-db``: create the database schema and say what was created;
+``python -m web tokens create --name NAME | list | revoke --name NAME``: the API tokens of
+AUTH_MODE=token (``web.tokens``).
 
 Schema creation is the explicit operator step; serving never creates tables. Logs go to
 stderr (``work.logs.configure_logging``). In containers, gunicorn serves the same factory:
@@ -32,10 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=("serve", "init-db"),
+        choices=("serve", "init-db", "tokens"),
         default="serve",
-        help="serve the app (default) or create the database schema",
+        help="serve the app (default), create the database schema, or manage API tokens",
     )
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("create", "list", "revoke"),
+        help="tokens: create a token (printed once), list them, or revoke one",
+    )
+    parser.add_argument("--name", help="tokens create/revoke: the token's name")
     parser.add_argument(
         "--wait",
         type=float,
@@ -46,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         "conditions)",
     )
     args = parser.parse_args(argv)
+    if (args.command == "tokens") != (args.action is not None):
+        parser.error("tokens needs an action (create, list or revoke); other commands take none")
 
     from web import create_app
     from web.db import get_engine, init_db
@@ -53,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging()
     app = create_app()
+    if args.command == "tokens":
+        from web.tokens import tokens_command
+
+        return tokens_command(app, args.action, args.name)
     if args.command == "init-db":
         import time
 

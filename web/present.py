@@ -50,6 +50,7 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
         "started_at": iso_utc(row.started_at),
         "completed_at": iso_utc(row.completed_at),
         "error_message": row.error_message,
+        "created_by": row.created_by,
     }
 
 
@@ -71,6 +72,7 @@ def run_status(row: BacktestRun) -> dict[str, Any]:
         "image_tag": row.image_tag,
         "request": json_or_none(row.request_json),
         "metrics": json_or_none(row.metrics_json),
+        "created_by": row.created_by,
     }
 
 
@@ -89,6 +91,7 @@ def preset(row: StrategyPreset) -> dict[str, Any]:
         "name": row.name,
         "payload": json.loads(row.payload_json),
         "created_at": iso_utc(row.created_at),
+        "created_by": row.created_by,
     }
 
 
@@ -125,6 +128,7 @@ def sweep_summary(row: Sweep, state: SweepState) -> dict[str, Any]:
         "completed_at": iso_utc(state.completed_at),
         "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
         "page_url": url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id),
+        "created_by": row.created_by,
     }
 
 

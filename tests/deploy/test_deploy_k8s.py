@@ -41,6 +41,9 @@ from tests.deploy.support import (
 NAMESPACE = "stock-backtest"
 BASE_DIR = K8S_DIR / "base"
 OVERLAY_DIRS = {"dev": K8S_DIR / "overlays" / "dev", "prod": K8S_DIR / "overlays" / "prod"}
+SSO_DIR = K8S_DIR / "overlays" / "sso"
+"""The single sign-on variant of prod (oauth2-proxy in front of the ingress): built on
+``../prod``, so it has no image pin of its own (tests/deploy/test_deploy_k8s_overlays.py)."""
 APP_COMPONENTS = ("web", "consumer", "reaper", "db-init")
 """The workloads that run the app image."""
 TEMPLATE_FILES = {
@@ -117,7 +120,9 @@ def test_each_base_file_passes_strict_kubernetes_schema(path: Path) -> None:
         assert kubernetes_errors(doc) == [], path.name
 
 
-@pytest.mark.parametrize("directory", [BASE_DIR, *OVERLAY_DIRS.values()], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "directory", [BASE_DIR, *OVERLAY_DIRS.values(), SSO_DIR], ids=lambda p: p.name
+)
 def test_kustomize_output_passes_strict_validation(directory: Path) -> None:
     """Every object the base and each overlay render passes strict kubernetes-validate, or its
     KEDA CRD schema."""
@@ -168,7 +173,9 @@ def test_each_resource_file_holds_one_object() -> None:
 def test_manifests_live_in_the_base_and_the_overlays_only() -> None:
     """k8s/ itself holds no manifest: the base, the overlays and argocd/ are its only parts."""
     assert sorted(p.name for p in K8S_DIR.iterdir()) == ["argocd", "base", "overlays"]
-    assert sorted(p.name for p in (K8S_DIR / "overlays").iterdir()) == sorted(OVERLAY_DIRS)
+    assert sorted(p.name for p in (K8S_DIR / "overlays").iterdir()) == sorted(
+        [*OVERLAY_DIRS, SSO_DIR.name]
+    )
 
 
 def test_base_lists_every_resource_file_and_keda(kustomization: dict) -> None:

@@ -1,7 +1,7 @@
 """Tests for the kustomize overlays k8s/overlays/dev and k8s/overlays/prod: each builds on the
 base alone, pins the app image in exactly one place (the `images:` entry the CI deploy job
 rewrites), and differs from the base only where it says so: production bigger and behind TLS,
-development smaller.
+development smaller. And k8s/overlays/sso: prod plus oauth2-proxy in front of the ingress.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from tests.deploy.support import (
     KEDA_DIR,
     containers,
     image_tag,
+    kubernetes_errors,
     kustomize,
     kustomize_raw,
     load_doc,
     one,
+    pod_labels,
     pod_spec,
 )
-from tests.deploy.test_deploy_k8s import BASE_DIR, OVERLAY_DIRS, app_workloads
+from tests.deploy.test_deploy_k8s import BASE_DIR, OVERLAY_DIRS, SSO_DIR, app_workloads
 
 SHA_TAG = re.compile(r"^[0-9a-f]{7,40}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -202,3 +204,99 @@ def test_overlay_changes_only_what_it_patches(
     assert set(overlay) <= set(base)
     differing = {key for key, doc in overlay.items() if doc != base[key]}
     assert differing == changed
+
+
+# --- the single sign-on overlay (k8s/overlays/sso) --------------------------------------------
+
+SSO_OBJECTS = {
+    ("Deployment", "oauth2-proxy"),
+    ("Service", "oauth2-proxy"),
+    ("Ingress", "oauth2-proxy"),
+    ("NetworkPolicy", "oauth2-proxy-ingress"),
+    ("NetworkPolicy", "egress-oauth2-proxy-to-idp"),
+}
+"""What the sso overlay adds to prod."""
+
+AUTH_ANNOTATION = "nginx.ingress.kubernetes.io/"
+
+
+def test_sso_is_prod_plus_oauth2_proxy_and_the_web_ingress_asks_it() -> None:
+    """Built on ../prod (its image pin, no other): every prod object is unchanged but the
+    web Ingress, which gains only the auth annotations; the new objects are oauth2-proxy's."""
+    kustomization = load_doc(SSO_DIR / "kustomization.yaml")
+    assert kustomization["resources"][0] == "../prod"
+    assert "images" not in kustomization
+    prod = {identity(doc): doc for doc in kustomize(OVERLAY_DIRS["prod"])}
+    sso = {identity(doc): doc for doc in kustomize(SSO_DIR)}
+    assert set(sso) - set(prod) == SSO_OBJECTS
+    assert set(prod) <= set(sso)
+    assert {key for key in prod if sso[key] != prod[key]} == {("Ingress", "web")}
+    web, before = sso[("Ingress", "web")], prod[("Ingress", "web")]
+    added = {
+        name: value
+        for name, value in web["metadata"]["annotations"].items()
+        if name not in before["metadata"]["annotations"]
+    }
+    assert set(added) == {
+        AUTH_ANNOTATION + name for name in ("auth-url", "auth-signin", "auth-response-headers")
+    }
+    assert web["spec"] == before["spec"]
+
+
+def test_sso_auth_url_reaches_the_oauth2_proxy_service() -> None:
+    """auth-url names the oauth2-proxy Service's cluster DNS name, port and /oauth2/auth;
+    auth-signin sends the browser to /oauth2/start on the same host, which the oauth2-proxy
+    Ingress routes (same host and certificate as the web Ingress)."""
+    docs = kustomize(SSO_DIR)
+    web, proxy_ingress = one(docs, "Ingress", "web"), one(docs, "Ingress", "oauth2-proxy")
+    service = one(docs, "Service", "oauth2-proxy")
+    namespace = service["metadata"]["namespace"]
+    (port,) = service["spec"]["ports"]
+    annotations = web["metadata"]["annotations"]
+    assert annotations[AUTH_ANNOTATION + "auth-url"] == (
+        f"http://oauth2-proxy.{namespace}.svc.cluster.local:{port['port']}/oauth2/auth"
+    )
+    assert annotations[AUTH_ANNOTATION + "auth-signin"].startswith("https://$host/oauth2/start?")
+    (rule,) = proxy_ingress["spec"]["rules"]
+    assert rule["host"] == web["spec"]["rules"][0]["host"]
+    assert proxy_ingress["spec"]["tls"] == web["spec"]["tls"]
+    (path,) = rule["http"]["paths"]
+    assert path["path"] == "/oauth2"
+    assert path["backend"]["service"] == {"name": "oauth2-proxy", "port": {"name": port["name"]}}
+    deployment = one(docs, "Deployment", "oauth2-proxy")
+    assert service["spec"]["selector"].items() <= pod_labels(deployment).items()
+    (container,) = pod_spec(deployment)["containers"]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 4180}
+    env = {entry["name"]: entry for entry in container["env"]}
+    assert env["OAUTH2_PROXY_UPSTREAMS"]["value"] == "static://202"
+    redirect = env["OAUTH2_PROXY_REDIRECT_URL"]["value"]
+    assert redirect == f"https://{rule['host']}/oauth2/callback"
+
+
+def test_oauth2_proxy_runs_hardened_with_its_secrets_from_a_template() -> None:
+    """Pinned image, non-root, read-only root, no capabilities, probes and resources; its
+    client and cookie secrets come from the Secret of oauth2-proxy-secret-template.yaml,
+    which is never rendered."""
+    docs = kustomize(SSO_DIR)
+    spec = pod_spec(one(docs, "Deployment", "oauth2-proxy"))
+    (container,) = spec["containers"]
+    name, tag = image_tag(container["image"])
+    assert name == "quay.io/oauth2-proxy/oauth2-proxy" and tag and tag != "latest"
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["automountServiceAccountToken"] is False
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert {"readinessProbe", "livenessProbe", "resources"} <= set(container)
+    template = load_doc(SSO_DIR / "oauth2-proxy-secret-template.yaml")
+    refs = {
+        entry["valueFrom"]["secretKeyRef"]["key"]
+        for entry in container["env"]
+        if "valueFrom" in entry and entry["valueFrom"]["secretKeyRef"]["name"] == "oauth2-proxy"
+    }
+    assert refs == set(template["stringData"]) == {"client-id", "client-secret", "cookie-secret"}
+    assert set(template["stringData"].values()) == {"CHANGE-ME"}
+    assert [doc for doc in docs if doc["kind"] == "Secret"] == []
+    assert kubernetes_errors(template) == []

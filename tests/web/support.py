@@ -123,6 +123,19 @@ def valid_request(**fields: Any) -> dict[str, Any]:
     return body
 
 
+def valid_sweep(**fields: Any) -> dict[str, Any]:
+    """A sweep request the test data can serve (6 combos), with ``fields`` replaced."""
+    return {
+        "tickers": [TICKER],
+        "rule_type": "SMA_CROSS",
+        "grid": {"fast": [5, 10], "slow": "20:40:10"},
+        "start_date": "2021-01-04",
+        "end_date": "2021-06-18",
+        "chunk_size": 50,
+        **fields,
+    }
+
+
 def job_payload(raw: bytes) -> Any:
     """Decode an RQ job's ``data`` field as the JSON serializer wrote it (zlib + JSON)."""
     return json.loads(zlib.decompress(raw))

@@ -15,7 +15,8 @@ from tests.stack import PROJECT_ROOT
 
 NODE = """
 const fs = require("fs"), vm = require("vm");
-const context = { document: { getElementById: () => null, addEventListener() {} } };
+const document = { getElementById: () => null, querySelector: () => null, addEventListener() {} };
+const context = { document };
 vm.createContext(context);
 vm.runInContext(fs.readFileSync(process.argv[1], "utf8") + ";globalThis.B = BT;", context);
 const cases = JSON.parse(fs.readFileSync(0, "utf8"));

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.support import TICKER, valid_request
+from tests.web.support import valid_request, valid_sweep
 from web.api.schema import preset_schema, run_schema, sweep_schema
 
 REFUSAL_CPU_SECONDS = 0.2
@@ -75,20 +75,9 @@ def _deep(depth: int) -> object:
     return value
 
 
-def _valid_sweep() -> dict:
-    return {
-        "tickers": [TICKER],
-        "rule_type": "SMA_CROSS",
-        "grid": {"fast": [5, 10], "slow": "20:40:10"},
-        "start_date": "2021-01-04",
-        "end_date": "2021-06-18",
-        "chunk_size": 50,
-    }
-
-
 ROUTES = {
     "/run_backtest": (run_schema, lambda: valid_request()),
-    "/api/sweeps": (lambda: sweep_schema(1000), _valid_sweep),
+    "/api/sweeps": (lambda: sweep_schema(1000), valid_sweep),
     "/api/strategies": (preset_schema, lambda: {"name": "p", "payload": valid_request()}),
 }
 

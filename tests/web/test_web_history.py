@@ -32,6 +32,7 @@ SUMMARY_KEYS = [
     "started_at",
     "completed_at",
     "error_message",
+    "created_by",
 ]
 
 

@@ -68,6 +68,7 @@ def test_run_summary_decodes_params_and_metrics():
         "started_at": None,
         "completed_at": None,
         "error_message": None,
+        "created_by": None,
     }
 
 
@@ -109,6 +110,7 @@ def test_preset_decodes_payload_and_keeps_name_verbatim():
         "name": "<script>alert(1)</script>",
         "payload": {"fast": 5},
         "created_at": "2024-03-01T12:30:15.250000+00:00",
+        "created_by": None,
     }
 
 

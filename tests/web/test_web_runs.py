@@ -394,6 +394,7 @@ STATUS_KEYS = [
     "image_tag",
     "request",
     "metrics",
+    "created_by",
     "result",
 ]
 

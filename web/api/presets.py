@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from store.presets import DuplicatePresetError, create_preset, delete_preset, list_presets
+from web.auth import current_user
 from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError
@@ -113,7 +114,7 @@ def create() -> ResponseReturnValue:
     session = get_session()
     try:
         with session.begin():
-            row = create_preset(session, name, payload)
+            row = create_preset(session, name, payload, created_by=current_user())
     except DuplicatePresetError:
         raise ApiError(409, f'a preset named "{name}" already exists', field="name") from None
     return preset(row), 201

@@ -22,6 +22,7 @@ from runs.contract import RequestError, RunRequest, parse_request
 from runs.execute import load_market_data
 from runs.kind import enqueue_run
 from runs.store import get_run, insert_pending, mark_failed
+from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import (
@@ -82,7 +83,13 @@ def _insert(request: RunRequest) -> None:
 
     def insert() -> None:
         with session.begin():
-            insert_pending(session, request, image_tag(), queue=get_run_queue().queue.name)
+            insert_pending(
+                session,
+                request,
+                image_tag(),
+                queue=get_run_queue().queue.name,
+                created_by=current_user(),
+            )
 
     try:
         retry_transaction(insert, budget_s=INSERT_RETRY_S)

@@ -49,6 +49,7 @@ from sweeps.store import (
     sweep_states,
 )
 from sweeps.view import aggregate, dimensions, parse_fixed
+from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import DATABASE_ERRORS, ApiError, bad_request
@@ -88,7 +89,13 @@ def submit() -> ResponseReturnValue:
     """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
     sweep = _validate(json_object())
     try:
-        chunks = submit_sweep(get_session(), get_run_queue().queue, sweep, image_tag=image_tag())
+        chunks = submit_sweep(
+            get_session(),
+            get_run_queue().queue,
+            sweep,
+            image_tag=image_tag(),
+            created_by=current_user(),
+        )
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None

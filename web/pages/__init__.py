@@ -1,7 +1,8 @@
 """The dashboard's server-rendered HTML pages: the run form, history, run page and compare
-(``web.pages.dashboard``), and the sweep pages (``web.pages.sweeps``), with what they share
+(``web.pages.dashboard``), the sweep pages (``web.pages.sweeps``) and the sign-in form
+(``web.pages.signin``), with what they share
 (``web.pages.layout``, ``web.pages.format``, ``web.pages.form_fields``). Their scripts read
 the JSON API (``web.api``) by URL; the pages never import it."""
 
-BLUEPRINTS = ("web.pages.dashboard", "web.pages.sweeps")
+BLUEPRINTS = ("web.pages.dashboard", "web.pages.sweeps", "web.pages.signin")
 """Modules whose ``bp`` the app factory registers, in order."""

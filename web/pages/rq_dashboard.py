@@ -4,8 +4,11 @@ Configured for the queue's JSON serializer (without it, job pages answer 500 wit
 UnpicklingError) and with a ``Worker`` whose ``all()`` defaults to that serializer (the
 workers view calls it without one and answers 500 while a consumer is busy). Its pages run
 an inline script, so they are sent without the app's Content-Security-Policy
-(``web.security.exempt_from_csp``). rq-dashboard has no authentication: enable it only
-behind the cluster's own access control.
+(``web.security.exempt_from_csp``). rq-dashboard has no authentication of its own: with
+AUTH_MODE=token the app's gate (``web.auth``) lets only signed-in sessions (or bearer tokens)
+reach it, as every other route (its scripts' POSTs, which carry no CSRF token, pass when they
+come from this origin: ``web.auth.same_origin_only``); with AUTH_MODE=none enable it only
+behind the cluster's own access control (``docs/security.md``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from flask import Flask
 from rq import Worker
 from rq.serializers import JSONSerializer
 
+from web.auth import same_origin_only
 from web.security import exempt_from_csp
 
 URL_PREFIX = "/rq"
@@ -55,4 +59,5 @@ def mount_rq_dashboard(app: Flask) -> None:
     rqd_web.Worker = JSONWorker
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
     exempt_from_csp(app, rq_dashboard.blueprint.name)
+    same_origin_only(app, rq_dashboard.blueprint.name)
     rqd_web.setup_rq_connection(app)

@@ -29,10 +29,18 @@ const BT = (() => {
      FINISHED and WAITING (a run's), SWEEP_FINISHED. */
   const STATUS = Object.freeze(readJSON("bt-statuses") || {});
 
-  /* fetch + JSON: resolves to {ok, status, body}; body is null when not JSON. */
+  /* The page's CSRF token (a <meta name="csrf-token"> when signed in; AUTH_MODE=token). */
+  const CSRF_TOKEN = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const SAFE_METHODS = ["GET", "HEAD", "OPTIONS"];
+
+  /* fetch + JSON: resolves to {ok, status, body}; body is null when not JSON. A request
+     that changes something carries the CSRF token (X-CSRF-Token). */
   async function fetchJSON(url, options) {
     const init = Object.assign({ headers: {} }, options || {});
     init.headers = Object.assign({ Accept: "application/json" }, init.headers);
+    if (CSRF_TOKEN && !SAFE_METHODS.includes((init.method || "GET").toUpperCase())) {
+      init.headers["X-CSRF-Token"] = CSRF_TOKEN;
+    }
     if (init.json !== undefined) {
       init.body = JSON.stringify(init.json);
       init.headers["Content-Type"] = "application/json";

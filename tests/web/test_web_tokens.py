@@ -1,0 +1,76 @@
+"""Tests for ``python -m web tokens`` (web/tokens.py): create prints the token once on
+stdout, list shows names and states (never a token), revoke ends a token; each in a real
+subprocess on a SQLite database made by ``init-db``."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import sys
+
+import pytest
+
+from tests.web.test_web_main import run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def database(tmp_path):
+    """(URL, path) of a SQLite database with the schema."""
+    path = tmp_path / "db.sqlite3"
+    url = f"sqlite:///{path}"
+    assert run([sys.executable, "-m", "web", "init-db"], DATABASE_URL=url).returncode == 0
+    return url, path
+
+
+def tokens(url: str, *args: str):
+    return run([sys.executable, "-m", "web", "tokens", *args], DATABASE_URL=url)
+
+
+def test_create_prints_the_token_once_and_stores_its_hash(database):
+    """stdout is the token alone; the database holds its SHA-256 digest and not the token."""
+    url, path = database
+    created = tokens(url, "create", "--name", "ci")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert token.startswith("bt_") and "\n" not in token
+    assert "shown this once" in created.stderr
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT name, token_hash FROM api_tokens").fetchall()
+    assert rows == [("ci", hashlib.sha256(token.encode()).hexdigest())]
+    assert token.encode() not in path.read_bytes()
+
+
+def test_list_and_revoke(database):
+    """list shows each name live, then revoked; revoking twice or a duplicate name fails."""
+    url, _ = database
+    token = tokens(url, "create", "--name", "alice").stdout.strip()
+    assert tokens(url, "create", "--name", "alice").returncode == 1
+    listed = tokens(url, "list")
+    assert listed.returncode == 0
+    assert listed.stdout.startswith("alice\tcreated ") and listed.stdout.rstrip().endswith("live")
+    assert token not in listed.stdout
+    assert tokens(url, "revoke", "--name", "alice").returncode == 0
+    assert "\trevoked " in tokens(url, "list").stdout
+    again = tokens(url, "revoke", "--name", "alice")
+    assert again.returncode == 1 and "no live token" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(("create",), 2), (("create", "--name", " "), 2), ((), 2), (("revoke",), 2)],
+)
+def test_bad_usage_exits_2(database, args, code):
+    """A missing action or name is a usage error (exit 2), not a traceback."""
+    url, _ = database
+    result = tokens(url, *args)
+    assert result.returncode == code
+    assert "Traceback" not in result.stderr
+
+
+def test_tokens_without_the_schema_is_one_line_and_exit_1(tmp_path):
+    """On a database without tables: exit 1 and one line, no traceback."""
+    result = tokens(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "list")
+    assert result.returncode == 1
+    assert result.stderr.startswith("tokens failed: ") and "Traceback" not in result.stderr

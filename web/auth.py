@@ -1,0 +1,225 @@
+"""Access control (AUTH_MODE; ``docs/security.md``): one gate in front of every request.
+
+With ``AUTH_MODE=none`` (the default) nothing is checked and nothing is recorded as the
+creator of a run. With ``AUTH_MODE=token`` the gate (one ``before_request`` hook, so a route
+added later is covered without doing anything) lets through only:
+
+* the open list: ``OPEN_PATHS`` (the probes and the metrics scrape) and ``OPEN_ENDPOINTS``
+  (static files, the sign-in and sign-out views, which check their own CSRF token);
+* a request with ``Authorization: Bearer <token>`` naming a live API token (no CSRF: a
+  browser never adds that header by itself);
+* a request of a signed-in session (``sign_in``: a signed, HttpOnly, SameSite=Lax cookie
+  naming the token it signed in with, so revoking the token ends the session); when its
+  method is not safe it must also carry the session's CSRF token (``X-CSRF-Token`` header,
+  or the ``csrf_token`` field of an HTML form), else 403 naming the field. A third-party UI
+  whose scripts cannot send the token (rq-dashboard) is registered with
+  ``same_origin_only``: its requests pass when the browser says they come from this origin
+  (``Sec-Fetch-Site: same-origin`` or a matching ``Origin``).
+
+Anyone else gets 401 ``{"error", "field": "Authorization"}`` with ``WWW-Authenticate:
+Bearer``, or, for a page a browser asks for, a redirect to ``/login``. ``current_user()`` is
+the name of the token behind the request, which rows record as ``created_by``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.wrappers import Response
+
+from store.tokens import find_token, get_live_token
+from web.db import get_database
+from web.errors import ApiError
+
+logger = logging.getLogger("web.auth")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: they need a sign-in in token mode, but no CSRF token."""
+
+OPEN_PATHS = frozenset({"/health", "/ready", "/metrics"})
+"""Paths answered without a token in every mode: the liveness and readiness probes and the
+Prometheus scrape (which carry no user data)."""
+
+OPEN_ENDPOINTS = frozenset({"static", "signin.login", "signin.login_submit", "signin.logout"})
+"""Endpoints answered without a token: static files (the sign-in page's CSS) and the sign-in
+and sign-out views (which check the CSRF token themselves)."""
+
+CSRF_HEADER = "X-CSRF-Token"
+"""The header a script's mutating fetch carries the CSRF token in (``common.js``)."""
+
+CSRF_FIELD = "csrf_token"
+"""The field an HTML form carries the CSRF token in."""
+
+ORIGIN_ONLY = "web.auth.same_origin_only"
+"""Key in ``app.extensions`` of the blueprints whose CSRF check is the request's origin."""
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+AUTH_REQUIRED = "authentication required: send Authorization: Bearer <token>, or sign in"
+INVALID_TOKEN = "invalid or revoked token"
+CSRF_REFUSED = "missing or invalid CSRF token"
+
+
+def token_mode(app: Flask | None = None) -> bool:
+    """Whether the app runs with AUTH_MODE=token."""
+    return (app or current_app).config["AUTH_MODE"] == "token"
+
+
+def current_user() -> str | None:
+    """The name of the API token behind this request (bearer or signed-in session); None
+    without one (always in AUTH_MODE=none)."""
+    return g.get("auth_user")
+
+
+def sign_in(token_id: int) -> None:
+    """Start a signed-in session for the token ``token_id``, with a new CSRF token (a new
+    session, so a cookie planted before sign-in is worth nothing after)."""
+    session.clear()
+    session["token_id"] = token_id
+    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+def sign_out() -> None:
+    """End the session (the cookie is cleared in the answer)."""
+    session.clear()
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use (the sign-in form needs one before any
+    sign-in); "" in AUTH_MODE=none, which has no sessions."""
+    if not token_mode():
+        return ""
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return session[CSRF_FIELD]
+
+
+def same_origin_only(app: Flask, blueprint_name: str) -> None:
+    """Accept the signed-in session's mutating requests to blueprint ``blueprint_name``
+    when they come from this origin, CSRF token or not (for a third-party UI whose scripts
+    do not send it)."""
+    app.extensions.setdefault(ORIGIN_ONLY, set()).add(blueprint_name)
+
+
+def _from_this_origin() -> bool:
+    """Whether the browser says this request was made by a page of this origin."""
+    if request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin == request.host_url.rstrip("/")
+
+
+def check_csrf() -> None:
+    """Refuse a cookie-authenticated mutating request without the session's CSRF token
+    (for a ``same_origin_only`` blueprint: one not made by a page of this origin).
+
+    :raise ApiError 403: naming ``X-CSRF-Token`` (or ``csrf_token`` for an HTML form).
+    """
+    if request.blueprint in current_app.extensions.get(ORIGIN_ONLY, ()) and _from_this_origin():
+        return
+    is_form = request.mimetype in FORM_TYPES
+    sent = request.headers.get(CSRF_HEADER) or (request.form.get(CSRF_FIELD) if is_form else None)
+    expected = session.get(CSRF_FIELD)
+    if not (sent and expected and hmac.compare_digest(str(sent), str(expected))):
+        field = CSRF_FIELD if is_form and not request.headers.get(CSRF_HEADER) else CSRF_HEADER
+        raise ApiError(403, CSRF_REFUSED, field=field)
+
+
+def _unauthorized(message: str, error: str | None = None) -> ApiError:
+    challenge = 'Bearer realm="backtests"' + (f', error="{error}"' if error else "")
+    return ApiError(401, message, field="Authorization", headers={"WWW-Authenticate": challenge})
+
+
+def token_name(token: str) -> tuple[int, str] | None:
+    """(id, name) of the live token ``token``, or None. Read in a session of its own, so the
+    request's session starts with no transaction (views begin their own)."""
+    with get_database().sessionmaker() as db_session:
+        row = find_token(db_session, token)
+        return None if row is None else (row.id, row.name)
+
+
+def _bearer_user() -> str | None:
+    """The token name of a valid ``Authorization: Bearer`` header; None without the header.
+
+    :raise ApiError 401: a header that is not a live bearer token.
+    """
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    found = token_name(token.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        logger.warning("refused: %s", INVALID_TOKEN)
+        raise _unauthorized(INVALID_TOKEN, "invalid_token")
+    return found[1]
+
+
+def _session_user() -> str | None:
+    """The token name of a signed-in session whose token is still live, else None (a session
+    of a revoked token is ended)."""
+    token_id = session.get("token_id")
+    if not isinstance(token_id, int):
+        return None
+    with get_database().sessionmaker() as db_session:
+        row = get_live_token(db_session, token_id)
+        name = None if row is None else row.name
+    if name is None:
+        sign_out()
+    return name
+
+
+def _wants_page() -> bool:
+    """A browser asking for a page (HTML before JSON): sent to the sign-in page instead."""
+    accepted = request.accept_mimetypes
+    return accepted["text/html"] > accepted["application/json"]
+
+
+def _gate() -> Response | None:
+    """The before-request check of AUTH_MODE=token (see the module docstring)."""
+    if request.path in OPEN_PATHS or request.endpoint in OPEN_ENDPOINTS:
+        return None
+    user = _bearer_user()
+    if user is None:
+        user = _session_user()
+        if user is not None and request.method not in SAFE_METHODS:
+            check_csrf()
+    if user is None:
+        if request.method in SAFE_METHODS and _wants_page():
+            return redirect(url_for("signin.login", next=request.full_path.rstrip("?")))
+        raise _unauthorized(AUTH_REQUIRED)
+    g.auth_user = user
+    return None
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the Secure flag taken from the request's scheme
+    when SESSION_COOKIE_SECURE is unset (HTTPS behind a proxy: set PROXY_FIX_HOPS so
+    X-Forwarded-Proto counts)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """SESSION_COOKIE_SECURE when set, else whether this request came over HTTPS."""
+        configured = app.config.get("SESSION_COOKIE_SECURE")
+        return request.is_secure if configured is None else bool(configured)
+
+
+def _template_context() -> dict[str, Any]:
+    """What base.html shows: the signed-in name and the CSRF token of the page's scripts."""
+    if not token_mode():
+        return {"auth_user": None, "csrf_token": ""}
+    return {"auth_user": current_user(), "csrf_token": csrf_token()}
+
+
+def init_app(app: Flask) -> None:
+    """Set up the session cookie and, in AUTH_MODE=token, the gate; AUTH_MODE=none adds
+    nothing to a request."""
+    app.session_interface = SessionInterface()
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.context_processor(_template_context)
+    if token_mode(app):
+        app.before_request(_gate)

@@ -1,0 +1,85 @@
+"""Rate limit of submissions (SUBMIT_RATE_LIMIT, e.g. ``60/minute``; ``docs/security.md``).
+
+A fixed-window counter in the web's Redis: one key per client and window
+(``ratelimit:submit:<client>:<seconds>:<window number>``), INCR'd by every submission and
+expiring with its window, so all web replicas share the count. The client is the API
+token's name in AUTH_MODE=token and the client address in AUTH_MODE=none (behind a proxy,
+set PROXY_FIX_HOPS so the address is the client's, not the proxy's). Over the limit the
+answer is 429 with ``Retry-After`` (seconds to the next window). If Redis cannot be
+reached the limit is not applied (fail open, one warning in the log): the submission then
+meets the same outage at its enqueue and is answered 503 there.
+
+Limited: ``LIMITED_ENDPOINTS`` (submitting a run or a sweep: what costs cluster time).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from flask import Flask, current_app, request
+from redis.exceptions import RedisError
+
+from config import RATE_WINDOWS, parse_rate
+from web.auth import current_user
+from web.errors import ApiError
+from web.queue import get_run_queue
+
+logger = logging.getLogger("web.ratelimit")
+
+KEY_PREFIX = "ratelimit:submit:"
+"""Prefix of the counters' Redis keys."""
+
+LIMITED_ENDPOINTS = frozenset({"runs.submit", "sweeps.submit"})
+"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest`` and ``POST /api/sweeps``."""
+
+EXTENSION = "web.ratelimit"
+"""Key in ``app.extensions`` of the parsed limit: (requests, window seconds) or None."""
+
+_WINDOW_NAMES = {seconds: name for name, seconds in RATE_WINDOWS.items()}
+
+
+def _client() -> tuple[str, str]:
+    """(key part, field named in a 429) of the client this request counts against."""
+    user = current_user()
+    if user is not None:
+        return f"token:{user}", "Authorization"
+    return f"addr:{request.remote_addr or '-'}", "remote_addr"
+
+
+def _limit() -> None:
+    """Count a submission; 429 with Retry-After once the client's window is full."""
+    rate = current_app.extensions[EXTENSION]
+    if rate is None or request.endpoint not in LIMITED_ENDPOINTS:
+        return
+    allowed, window = rate
+    client, field = _client()
+    now = time.time()
+    slot = int(now // window)
+    key = f"{KEY_PREFIX}{client}:{window}:{slot}"
+    try:
+        pipeline = get_run_queue().redis.pipeline()
+        pipeline.incr(key)
+        pipeline.expire(key, window + 1)
+        used = pipeline.execute()[0]
+    except RedisError as exc:
+        logger.warning("rate limit not applied: Redis unavailable (%s)", exc.__class__.__name__)
+        return
+    if used > allowed:
+        retry_after = max(1, math.ceil((slot + 1) * window - now))
+        logger.warning("refused: %s over %d submissions per %ss", client, allowed, window)
+        raise ApiError(
+            429,
+            f"too many submissions: at most {allowed} per {_WINDOW_NAMES[window]}; "
+            f"retry in {retry_after} s",
+            field=field,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def init_app(app: Flask) -> None:
+    """Count the submissions of ``app`` against SUBMIT_RATE_LIMIT (nothing when it is
+    empty). Registered after ``web.auth``, whose gate names the client."""
+    app.extensions[EXTENSION] = parse_rate(app.config["SUBMIT_RATE_LIMIT"])
+    app.before_request(_limit)
