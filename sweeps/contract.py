@@ -122,7 +122,7 @@ class SweepRequest:
             "rule_type": self.rule_type,
             "params": self.params,
             "grid": {name: self.grid.values[name] for name in self.grid.names},
-            **{name: fields[name] for name in TRADING_FIELDS},
+            **{name: fields[name] for name in TRADING_FIELDS if name in fields},
             "chunk_size": self.chunk_size,
         }
 
