@@ -94,9 +94,19 @@ class RunRequestBody(BaseModel):
     size_type: Literal[SIZE_TYPES] = "value"  # type: ignore[valid-type]
     direction: Literal[DIRECTIONS] = "longonly"  # type: ignore[valid-type]
     timeframe: Literal[TIMEFRAMES] = "1d"  # type: ignore[valid-type]
-    stop_loss_pct: Annotated[Number, Field(gt=0, lt=100)] | None = None
-    take_profit_pct: Annotated[Number, Field(gt=0)] | None = None
-    trailing_stop_pct: Annotated[Number, Field(gt=0, lt=100)] | None = None
+    stop_loss_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
+        None,
+        description="stop-loss, percent below (long) / above (short) the entry fill; null = off",
+    )
+    take_profit_pct: Annotated[Number, Field(gt=0)] | None = Field(
+        None,
+        description="take-profit, percent above (long) / below (short) the entry fill; null = off",
+    )
+    trailing_stop_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
+        None,
+        description="trailing stop, percent from the best high (long) / low (short) since entry; "
+        "null = off",
+    )
 
     @field_validator("end_date")
     @classmethod
