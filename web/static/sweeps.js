@@ -110,7 +110,7 @@ const SweepRange = (() => {
         input = BT.el("select", { class: "form-select form-select-sm", id, "data-field": field.name });
         for (const choice of field.choices) input.append(BT.el("option", { value: choice, selected: choice === field.default }, choice));
       } else {
-        input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default });
+        input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default, placeholder: field.optional ? "off" : null });
       }
       col.append(input);
       tradingBox.append(col);
@@ -162,6 +162,7 @@ const SweepRange = (() => {
       const chunk = document.getElementById("s-chunk").value.trim();
       if (chunk !== "") payload.chunk_size = Number(chunk); // empty: the server sizes the chunks
       for (const input of tradingBox.querySelectorAll("[data-field]")) {
+        if (input.tagName !== "SELECT" && input.value.trim() === "") continue; // an optional stop left off
         payload[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
       }
       return payload;
