@@ -83,17 +83,6 @@ def _matrix() -> dict[str, Case]:
             direction="longshort",
         ),
     )
-    cases["goog-percent-longonly-stops-fee0.002-slip10"] = Case(
-        "goog",
-        TradingParams(
-            fee_rate=0.002,
-            slippage_bps=10,
-            position_size=50,
-            size_type="percent",
-            stop_loss_pct=3,
-            take_profit_pct=8,
-        ),
-    )
     cases["goog-allin-longshort-trailing-fee0.001-slip5"] = Case(
         "goog",
         TradingParams(
@@ -119,6 +108,15 @@ def _matrix() -> dict[str, Case]:
             direction="longshort",
         ),
         batch=True,
+    )
+    cases["goog-percent-longonly-stops-fee0.002-slip10"] = Case(
+        "goog",
+        dataclasses.replace(
+            cases["goog-batch-percent-longshort-fee0.002-slip10"].params,
+            direction="longonly",
+            stop_loss_pct=3,
+            take_profit_pct=8,
+        ),
     )
     return cases
 
