@@ -25,8 +25,10 @@ TRADE_FIELDS = (
     "pnl_pct",
     "holding_period",
     "is_open",
+    "exit_reason",
 )
-"""Keys of a trade record, in order (also the CSV header)."""
+"""Keys of a trade record, in order (also the CSV header). ``exit_reason`` came with engine
+1.1.0 (results stored before lack it; additive)."""
 
 _DAY = np.timedelta64(1, "D")
 
@@ -40,6 +42,9 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
     * ``holding_period``: whole days between the entry and exit timestamps (rounded down).
     * An open trade (``is_open``) is marked at the last close: its exit is the last bar,
       at the last close, with ``exit_fee`` 0.
+    * ``exit_reason``: why it closed, one of ``engine.EXIT_REASONS`` (``signal``,
+      ``stop_loss``, ``take_profit``, ``trailing_stop``, ``end`` for a trade still open,
+      ``liquidation``).
     """
     trades = result.trades
     if not trades:
@@ -69,6 +74,7 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
                 "pnl_pct": number(trade.pnl / notional * 100.0) if notional > 0 else None,
                 "holding_period": int(holding[i]),
                 "is_open": bool(trade.is_open),
+                "exit_reason": trade.exit_reason,
             }
         )
     return records

@@ -94,6 +94,7 @@ PLATFORM_ERRORS = (
 REQUEST_FIELDS = (
     "ticker", "rule_type", "params", "start_date", "end_date", "initial_capital", "fee_rate",
     "slippage_bps", "position_size", "size_type", "direction", "timeframe", "charts", "body",
+    "stop_loss_pct", "take_profit_pct", "trailing_stop_pct",
 )  # fmt: skip
 SUCCEEDED_LINE = re.compile(r" work\.lifecycle run_id=(\S+) succeeded in (\d+) ms")
 NOTHING_STORED_LINE = re.compile(r" work\.lifecycle run_id=(\S+) finished in .* nothing stored")

@@ -16,14 +16,16 @@ with the engine's own annualisation and return convention instead of a copy.
 from engine._stats import TRADING_DAYS, bar_returns
 from engine.backtest import run, run_batch
 from engine.bars import Bars
-from engine.params import DIRECTIONS, SIZE_TYPES, EngineParamError, TradingParams
-from engine.result import BatchResult, EngineResult, Trade
+from engine.params import DIRECTIONS, SIZE_TYPES, STOP_FIELDS, EngineParamError, TradingParams
+from engine.result import EXIT_REASONS, BatchResult, EngineResult, Trade
 from engine.version import ENGINE_VERSION
 
 __all__ = [
     "DIRECTIONS",
     "ENGINE_VERSION",
+    "EXIT_REASONS",
     "SIZE_TYPES",
+    "STOP_FIELDS",
     "TRADING_DAYS",
     "Bars",
     "BatchResult",

@@ -18,8 +18,16 @@ Execution convention (docs/execution.md, "Execution convention"):
   floor(budget / (price × (1 + fee_rate))), lowered by one if rounding would overspend.
   A change that cannot buy one share opens nothing; the run waits for the next change.
 * Equity = cash + position × close, on every bar. If equity reaches zero or below (only a
-  short can do that), the position is liquidated at that close, the deficit is absorbed
-  (cash 0) and the run stops trading: equity stays 0.
+  short can do that), the position is liquidated at that close (paying the fee on its
+  notional, as backtesting.py does), the deficit is absorbed (cash 0) and the run stops
+  trading: equity stays 0.
+* Stops (``stop_events``, only when a stop is set): levels are percent of the entry fill
+  price; after the open's fills, the position held is checked against the bar's low/high. A
+  stop fills at its level, or at the open when the bar gaps through it; the stop-loss (or
+  the tighter of stop-loss and trailing stop) wins over the take-profit when both are in
+  the bar's range (backtesting.py's SL-first order). A trailing stop is checked against the
+  level of the previous bars, then ratchets with this bar's high (long) or low (short). A
+  stopped-out run stays flat until the next signal that opens a position.
 """
 
 from __future__ import annotations
@@ -53,6 +61,8 @@ class Events:
     open_fee: np.ndarray
     cash: np.ndarray
     shares: np.ndarray
+    reason: np.ndarray | None = None
+    """Why ``closed`` was closed (codes of ``engine.result.EXIT_REASONS``); None: all by signal."""
 
     def of_run(self, i: int) -> range:
         """Indices of run i's fills."""
@@ -282,3 +292,163 @@ def trade_counts(events: Events, first: int, last: int, bust_bar: np.ndarray) ->
     limit = np.where(bust_bar >= 0, bust_bar, np.iinfo(np.int64).max)
     counted = (events.opened[lo:hi] != 0) & (events.bar[lo:hi] <= limit[runs])
     return np.bincount(runs[counted], minlength=last - first)
+
+
+SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
+"""Exit-reason codes of fills (indices into ``engine.result.EXIT_REASONS``)."""
+
+
+@dataclass(frozen=True)
+class _Stops:
+    """Stop distances as fractions of the entry fill price (``None`` = off)."""
+
+    loss: float | None
+    profit: float | None
+    trail: float | None
+
+    @classmethod
+    def of(cls, params: TradingParams) -> _Stops:
+        def fraction(value: float | None) -> float | None:
+            return None if value is None else value / 100.0
+
+        return cls(
+            fraction(params.stop_loss_pct),
+            fraction(params.take_profit_pct),
+            fraction(params.trailing_stop_pct),
+        )
+
+
+class _Position:
+    """The stop levels of one open position (long when ``side`` > 0), checked bar by bar."""
+
+    def __init__(self, side: float, entry: float, s: _Stops) -> None:
+        self.side = side
+        self.trail = s.trail
+        self.extreme = entry
+        inf = math.inf * side
+        self.loss = entry * (1.0 - side * s.loss) if s.loss is not None else -inf
+        self.profit = entry * (1.0 + side * s.profit) if s.profit is not None else inf
+        self.trail_level = entry * (1.0 - side * s.trail) if s.trail is not None else -inf
+
+    def exit(self, open_: float, high: float, low: float) -> tuple[float, int] | None:
+        """(fill price, reason) when a stop is hit within the bar, else None; then ratchets
+        the trailing level with the bar's extreme."""
+        if self.side > 0:
+            adverse = max(self.loss, self.trail_level)
+            if low <= adverse:
+                reason = STOP_LOSS if self.loss >= self.trail_level else TRAILING_STOP
+                return min(open_, adverse), reason
+            if high >= self.profit:
+                return max(open_, self.profit), TAKE_PROFIT
+            if self.trail is not None and high > self.extreme:
+                self.extreme = high
+                self.trail_level = high * (1.0 - self.trail)
+            return None
+        adverse = min(self.loss, self.trail_level)
+        if high >= adverse:
+            reason = STOP_LOSS if self.loss <= self.trail_level else TRAILING_STOP
+            return max(open_, adverse), reason
+        if low <= self.profit:
+            return min(open_, self.profit), TAKE_PROFIT
+        if self.trail is not None and low < self.extreme:
+            self.extreme = low
+            self.trail_level = low * (1.0 + self.trail)
+        return None
+
+
+def stop_events(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    params: TradingParams,
+) -> Events:
+    """The fills of N runs with stops, walking each run bar by bar (Python floats).
+
+    Per bar: the fill of the previous close's signal change at the open (close, then open,
+    as without stops), then the stop check of the position held, then the bar's signal. A
+    stop resets the signal side to flat, so the next entry (or, in ``longshort``, exit)
+    signal opens a position again; a repeated signal otherwise changes nothing. Without a
+    stop ever hit, the fills equal ``transitions`` + ``fill_events`` bit for bit.
+    """
+    signal = entries.astype(np.int8)
+    signal -= exits
+    prices = (open_.tolist(), high.tolist(), low.tolist())
+    costs, stops = _Costs.of(params), _Stops.of(params)
+    rows: list[tuple] = []
+    counts = np.zeros(signal.shape[0], dtype=np.int64)
+    for i, sides in enumerate(signal.tolist()):
+        before = len(rows)
+        _walk_stops(i, sides, params.direction == "longonly", prices, costs, stops, rows)
+        counts[i] = len(rows) - before
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 11
+    fields = {
+        name: np.array(col, dtype=np.float64)
+        for name, col in zip(_EVENT_FIELDS, columns[2:10], strict=True)
+    }
+    return Events(
+        offsets=offsets,
+        run=np.array(columns[0], dtype=np.int64),
+        bar=np.array(columns[1], dtype=np.int64),
+        reason=np.array(columns[10], dtype=np.int8),
+        **fields,
+    )
+
+
+def _walk_stops(
+    run: int,
+    signals: list[int],
+    longonly: bool,
+    prices: tuple[list, list, list],
+    c: _Costs,
+    s: _Stops,
+    rows: list,
+) -> None:
+    """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
+    ``signals`` holds +1 (entry), -1 (exit) or 0 per bar."""
+    opens, highs, lows = prices
+    last = len(signals) - 1
+    cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
+    position: _Position | None = None
+    for bar in range(last + 1):
+        if pending:
+            new_side = float(pending - 2)
+            close_price, close_fee, open_price, qty, open_fee, cash = _fill(
+                cash, shares, opens[bar], new_side, c, _FloatMath
+            )
+            opened = new_side * qty
+            rows.append(
+                (
+                    run,
+                    bar,
+                    shares,
+                    close_price,
+                    close_fee,
+                    opened,
+                    open_price,
+                    open_fee,
+                    cash,
+                    opened,
+                    SIGNAL,
+                )
+            )
+            shares, pending = opened, 0
+            position = _Position(new_side, open_price, s) if opened else None
+        if position is not None:
+            hit = position.exit(opens[bar], highs[bar], lows[bar])
+            if hit is not None:
+                close_price, close_fee, _, _, _, cash = _fill(
+                    cash, shares, hit[0], 0.0, c, _FloatMath
+                )
+                rows.append(
+                    (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
+                )
+                shares, position, previous = 0.0, None, 0
+        signal = signals[bar]
+        if signal and bar < last:
+            side = max(signal, 0) if longonly else signal
+            if side != previous:
+                pending, previous = side + 2, side  # +2: 0 means no pending change

@@ -1,7 +1,8 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
-Both go through the same vectorised core (``engine._simulate``), so a run inside a sweep
-and the same run on its own give bit-for-bit equal numbers.
+Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
+walk per run with stops), so a run inside a sweep and the same run on its own give
+bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from engine import _simulate
 from engine._stats import core_metrics
 from engine.bars import Bars
 from engine.params import TradingParams
-from engine.result import CORE_METRICS, BatchResult, EngineResult, Trade
+from engine.result import CORE_METRICS, EXIT_REASONS, BatchResult, EngineResult, Trade
 
 BATCH_ROWS = 64
 """Runs whose paths and metrics are built together (64 × T floats stay in cache)."""
@@ -32,6 +33,8 @@ def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -
 
 
 def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
+    if params.has_stops:
+        return _simulate.stop_events(entries, exits, bars.open, bars.high, bars.low, params)
     runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
     return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
 
@@ -65,7 +68,7 @@ def run(
         cash=state_paths.cash[0],
         position=state_paths.position[0],
         equity=state_paths.equity[0],
-        trades=_trades(events, bust, bars.close),
+        trades=_trades(events, bust, bars.close, params.fee_rate),
         metrics={name: _scalar(values[0]) for name, values in metrics.items()},
         bust_bar=bust if bust >= 0 else None,
     )
@@ -109,12 +112,16 @@ def _scalar(value: np.generic) -> float | int | None:
     return None if math.isnan(value) else value
 
 
-def _trades(events: _simulate.Events, bust_bar: int, close: np.ndarray) -> tuple[Trade, ...]:
-    """Round trips of run 0, in entry order; the last may be open (or liquidated on bust)."""
+def _trades(
+    events: _simulate.Events, bust_bar: int, close: np.ndarray, fee_rate: float
+) -> tuple[Trade, ...]:
+    """Round trips of run 0, in entry order; the last may be open, or liquidated on bust at
+    that close paying ``fee_rate`` on its notional (as backtesting.py charges it)."""
     trades: list[Trade] = []
     entry: dict | None = None
+    reasons = events.reason
 
-    def finish(exit_bar: int, exit_price: float, exit_fee: float, is_open: bool) -> None:
+    def finish(exit_bar: int, exit_price: float, exit_fee: float, reason: int) -> None:
         gross = entry["direction"] * entry["size"] * (exit_price - entry["entry_price"])
         trades.append(
             Trade(
@@ -122,7 +129,8 @@ def _trades(events: _simulate.Events, bust_bar: int, close: np.ndarray) -> tuple
                 exit_price=exit_price,
                 exit_fee=exit_fee,
                 pnl=gross - entry["entry_fee"] - exit_fee,
-                is_open=is_open,
+                is_open=reason == _END,
+                exit_reason=EXIT_REASONS[reason],
                 **entry,
             )
         )
@@ -132,7 +140,8 @@ def _trades(events: _simulate.Events, bust_bar: int, close: np.ndarray) -> tuple
         if 0 <= bust_bar < bar:
             break
         if events.closed[k] != 0 and entry is not None:
-            finish(bar, float(events.close_price[k]), float(events.close_fee[k]), False)
+            reason = _simulate.SIGNAL if reasons is None else int(reasons[k])
+            finish(bar, float(events.close_price[k]), float(events.close_fee[k]), reason)
             entry = None
         opened = events.opened[k]
         if opened != 0:
@@ -143,7 +152,13 @@ def _trades(events: _simulate.Events, bust_bar: int, close: np.ndarray) -> tuple
                 "entry_price": float(events.open_price[k]),
                 "entry_fee": float(events.open_fee[k]),
             }
-    if entry is not None:
-        last = bust_bar if bust_bar >= 0 else len(close) - 1
-        finish(last, float(close[last]), 0.0, is_open=bust_bar < 0)
+    if entry is not None and bust_bar >= 0:
+        price = float(close[bust_bar])
+        finish(bust_bar, price, entry["size"] * price * fee_rate, _LIQUIDATION)
+    elif entry is not None:
+        finish(len(close) - 1, float(close[-1]), 0.0, _END)
     return tuple(trades)
+
+
+_END = EXIT_REASONS.index("end")
+_LIQUIDATION = EXIT_REASONS.index("liquidation")

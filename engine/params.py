@@ -1,4 +1,4 @@
-"""Trading parameters of one backtest (capital, fees, slippage, sizing, direction)."""
+"""Trading parameters of one backtest (capital, fees, slippage, sizing, direction, stops)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ SIZE_TYPES = ("value", "percent")
 DIRECTIONS = ("longonly", "longshort")
 """``longonly``: exits go flat; ``longshort``: an exit closes the long and opens a short,
 an entry closes the short and opens a long."""
+
+STOP_FIELDS = ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct")
+"""The optional stop parameters, percent of the entry fill price (``None`` = off)."""
 
 
 class EngineParamError(ValueError):
@@ -32,6 +35,15 @@ class TradingParams:
     position_size: float = 10_000.0
     size_type: str = "value"
     direction: str = "longonly"
+    stop_loss_pct: float | None = None
+    take_profit_pct: float | None = None
+    trailing_stop_pct: float | None = None
+    """Stops in percent of the entry fill price; ``None`` = off (docs/execution.md, "Stops")."""
+
+    @property
+    def has_stops(self) -> bool:
+        """Whether any stop is set (the run then goes through the bar-by-bar stop walk)."""
+        return any(getattr(self, name) is not None for name in STOP_FIELDS)
 
     def __post_init__(self) -> None:
         def finite(name: str) -> float:
@@ -56,5 +68,13 @@ class TradingParams:
             raise EngineParamError("position_size", "a percent size must be at most 100")
         if self.direction not in DIRECTIONS:
             raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")
+        for name in ("stop_loss_pct", "trailing_stop_pct"):
+            if getattr(self, name) is not None and not 0 < finite(name) < 100:
+                raise EngineParamError(name, "must be greater than 0 and less than 100 (percent)")
+        if self.take_profit_pct is not None and finite("take_profit_pct") <= 0:
+            raise EngineParamError("take_profit_pct", "must be greater than 0 (percent)")
         for name in ("initial_capital", "fee_rate", "slippage_bps", "position_size"):
             object.__setattr__(self, name, float(getattr(self, name)))
+        for name in STOP_FIELDS:
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, float(getattr(self, name)))

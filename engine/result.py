@@ -14,7 +14,9 @@ class Trade:
     ``direction`` is +1 for a long trade (opened by a buy) and -1 for a short one. An open
     trade (``is_open``) is marked at the last close: ``exit_bar`` is the last bar,
     ``exit_price`` the last close and ``exit_fee`` 0 (nothing was paid yet).
-    ``pnl`` is net of both fees.
+    ``pnl`` is net of both fees. ``exit_reason`` (one of ``EXIT_REASONS``) says why it
+    closed: ``signal``, a stop (``stop_loss``, ``take_profit``, ``trailing_stop``), ``end``
+    (still open at the last bar) or ``liquidation`` (equity reached zero).
     """
 
     entry_bar: int
@@ -27,6 +29,11 @@ class Trade:
     exit_fee: float
     pnl: float
     is_open: bool
+    exit_reason: str = "signal"
+
+
+EXIT_REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end", "liquidation")
+"""Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal)."""
 
 
 CORE_METRICS = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "num_trades")

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from engine import TradingParams
+from engine import STOP_FIELDS, TradingParams
 from work.errors import RequestError
 
 TIMEFRAMES = ("1d",)
@@ -52,6 +52,9 @@ class RunRequest:
     direction: str = "longonly"
     timeframe: str = "1d"
     charts: bool = True
+    stop_loss_pct: float | None = None
+    take_profit_pct: float | None = None
+    trailing_stop_pct: float | None = None
 
     def trading_params(self) -> TradingParams:
         """The engine's view of this request."""
@@ -62,11 +65,20 @@ class RunRequest:
             position_size=self.position_size,
             size_type=self.size_type,
             direction=self.direction,
+            stop_loss_pct=self.stop_loss_pct,
+            take_profit_pct=self.take_profit_pct,
+            trailing_stop_pct=self.trailing_stop_pct,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict, in field order (the queue payload and ``request_json``)."""
-        return asdict(self)
+        """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
+        that are off (``None``) are left out, so a request without stops stores and
+        queues the same bytes as before stops existed."""
+        data = asdict(self)
+        for name in STOP_FIELDS:
+            if data[name] is None:
+                del data[name]
+        return data
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> RunRequest:
@@ -159,7 +171,12 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         direction=body.direction,
         timeframe=body.timeframe,
         charts=body.charts,
+        **{name: _percent(getattr(body, name)) for name in STOP_FIELDS},
     )
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,19 @@ class RunRequestBody(BaseModel):
     size_type: Literal[SIZE_TYPES] = "value"  # type: ignore[valid-type]
     direction: Literal[DIRECTIONS] = "longonly"  # type: ignore[valid-type]
     timeframe: Literal[TIMEFRAMES] = "1d"  # type: ignore[valid-type]
+    stop_loss_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
+        None,
+        description="stop-loss, percent below (long) / above (short) the entry fill; null = off",
+    )
+    take_profit_pct: Annotated[Number, Field(gt=0)] | None = Field(
+        None,
+        description="take-profit, percent above (long) / below (short) the entry fill; null = off",
+    )
+    trailing_stop_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
+        None,
+        description="trailing stop, percent from the best high (long) / low (short) since entry; "
+        "null = off",
+    )
 
     @field_validator("end_date")
     @classmethod
@@ -121,6 +134,9 @@ _RANGE_MESSAGES = {
     "fee_rate": "must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)",
     "slippage_bps": "must be between 0 and 1000 basis points",
     "position_size": "must be greater than 0",
+    "stop_loss_pct": "must be greater than 0 and less than 100 (percent)",
+    "take_profit_pct": "must be greater than 0 (percent)",
+    "trailing_stop_pct": "must be greater than 0 and less than 100 (percent)",
 }
 """The engine's words for an out-of-range trading parameter (``engine.TradingParams``)."""
 

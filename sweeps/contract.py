@@ -10,7 +10,8 @@ combinations one queued message holds. A request that names no ``chunk_size`` ha
 once its data are known (``sized_chunk_size``): a large sweep gets fewer, larger chunks.
 The sweep's own fields are modelled by ``sweeps.request_model``, which also gives the
 request's JSON Schema.
-A grid parameter overrides the same name in ``params``.
+A grid parameter overrides the same name in ``params``; a swept stop (``stop_loss_pct``,
+``take_profit_pct``, ``trailing_stop_pct``; ``null`` = off) overrides the request's own.
 
 Combinations are numbered ``combo_no`` 0..N-1: ticker by ticker (in the order given), then
 the grid's order. A chunk holds consecutive combinations of one ticker.
@@ -18,12 +19,12 @@ the grid's order. A chunk holds consecutive combinations of one ticker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rules import RULES, RuleValidationError, validate_rule
 from runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
-from sweeps.grid import Grid, check_value, expand_grid
+from sweeps.grid import Grid, check_value, expand_grid, split_swept
 from work.errors import unknown_field
 
 CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
@@ -122,7 +123,7 @@ class SweepRequest:
             "rule_type": self.rule_type,
             "params": self.params,
             "grid": {name: self.grid.values[name] for name in self.grid.names},
-            **{name: fields[name] for name in TRADING_FIELDS},
+            **{name: fields[name] for name in TRADING_FIELDS if name in fields},
             "chunk_size": self.chunk_size,
         }
 
@@ -276,6 +277,9 @@ class ChunkSpec:
     request: RunRequest
     params_list: list[dict[str, Any]]
     swept: list[dict[str, Any]]
+    trading: list[dict[str, Any]] = field(default_factory=list)
+    """Per combination, the swept stop parameters that override ``request``'s (empty dicts,
+    or an empty list, when no stop is swept)."""
 
 
 def parse_chunk(payload: object) -> ChunkSpec:
@@ -293,7 +297,8 @@ def parse_chunk(payload: object) -> ChunkSpec:
     if not isinstance(request, dict) or not isinstance(request.get("params"), dict):
         raise RequestError("request", "a chunk message needs its base request")
     swept = [dict(zip(names, combo, strict=True)) for combo in combos]
-    params_list = [{**request["params"], **values} for values in swept]
+    parts = [split_swept(values) for values in swept]
+    params_list = [{**request["params"], **rule} for rule, _ in parts]
     # The base request was validated when the sweep was submitted; the chunk id labels it.
     first = RunRequest.from_stored(
         {"run_id": str(payload.get("chunk_id", "")), **request, "params": params_list[0]}
@@ -306,17 +311,21 @@ def parse_chunk(payload: object) -> ChunkSpec:
         request=first,
         params_list=params_list,
         swept=swept,
+        trading=[stops for _, stops in parts],
     )
 
 
 def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]) -> dict:
     """The ``POST /run_backtest`` body that runs one combination of a stored sweep request
     on its own (with charts): the sweep's shared fields, its base params with the swept
-    values."""
-    return {
+    values (a swept stop replaces the shared one)."""
+    rule, stops = split_swept(swept)
+    body = {
         "ticker": ticker,
         "rule_type": stored["rule_type"],
-        "params": {**stored["params"], **swept},
+        "params": {**stored["params"], **rule},
         **{name: stored[name] for name in TRADING_FIELDS if name in stored},
+        **stops,
         "charts": True,
     }
+    return {name: value for name, value in body.items() if not (name in stops and value is None)}

@@ -1,5 +1,8 @@
 """A sweep's grid: per rule parameter, a list of values or a ``"start:stop:step"`` range,
 checked against the rule registry and expanded into the numbered combinations that run.
+The stop parameters (``engine.STOP_FIELDS``: ``stop_loss_pct``…) may be swept the same
+way, after the rule's parameters; their values are checked by the engine's own domain
+(``TradingParams``) and ``null`` in a list means the stop is off for those combinations.
 
 Each value is checked like a run's parameter (type and range from the registry's
 ``ParamSpec``); a combination that breaks one of the rule's constraints ("fast < slow") is
@@ -19,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from engine import STOP_FIELDS, EngineParamError, TradingParams
 from rules import RuleSpec, RuleValidationError, format_number, parse_constraint, validate_rule
+from rules.spec import ParamSpec
 from runs.contract import RequestError
 
 MAX_COMBOS = 100_000
@@ -49,8 +54,29 @@ class Grid:
     skipped: int
 
     def params(self, base: dict, combo: tuple) -> dict:
-        """The full parameter dict of one combination: ``base`` with the swept values."""
-        return {**base, **dict(zip(self.names, combo, strict=True))}
+        """The full rule parameter dict of one combination: ``base`` with the swept rule
+        values (swept stops are not rule parameters: ``trading``)."""
+        swept = zip(self.names, combo, strict=True)
+        return {**base, **{name: value for name, value in swept if name not in STOP_FIELDS}}
+
+    def trading(self, combo: tuple) -> dict:
+        """The swept stop parameters of one combination (empty when no stop is swept)."""
+        swept = zip(self.names, combo, strict=True)
+        return {name: value for name, value in swept if name in STOP_FIELDS}
+
+
+def split_swept(swept: dict) -> tuple[dict, dict]:
+    """A combination's swept values as (rule parameters, stop parameters)."""
+    rule = {name: value for name, value in swept.items() if name not in STOP_FIELDS}
+    return rule, {name: value for name, value in swept.items() if name in STOP_FIELDS}
+
+
+STOP_SPECS = {
+    name: ParamSpec(name, "float", None, None, None, "percent of the entry fill price")
+    for name in STOP_FIELDS
+}
+"""The stop parameters as grid entries: any finite number here, the engine's domain next
+(``expand_stop_values``)."""
 
 
 def _fail(path: str, message: str) -> RequestError:
@@ -283,6 +309,30 @@ def expand_values(spec: object, param, path: str) -> list:
     return values
 
 
+def expand_stop_values(spec: object, name: str, path: str) -> list:
+    """The values of a swept stop: a range, a list (``null`` = off) or one value, each in
+    the engine's domain (``TradingParams``: 0 < stop_loss_pct < 100 …)."""
+    param = STOP_SPECS[name]
+    if is_range_text(spec):
+        values = expand_range(spec, param, path)
+    else:
+        raw = spec if isinstance(spec, list) else [spec]
+        if not raw:
+            raise _fail(path, "must hold at least one value")
+        values = [None if value is None else check_value(param, value, path) for value in raw]
+        if len(set(values)) != len(values):
+            twice = next(v for v in values if values.count(v) > 1)
+            raise _fail(path, f"holds {'null' if twice is None else _number_text(twice)} twice")
+    for value in values:
+        if value is None:
+            continue
+        try:
+            TradingParams(**{name: value})
+        except EngineParamError as exc:
+            raise _fail(path, f"values {exc.message} (got {_number_text(value)})") from None
+    return values
+
+
 def _constraint_mask(
     spec: RuleSpec, names: tuple[str, ...], values: dict, index: np.ndarray, base: dict
 ) -> np.ndarray:
@@ -313,18 +363,32 @@ def expand_grid(spec: RuleSpec, grid: object, base: dict, n_tickers: int = 1) ->
         raise RequestError("grid", GRID_MESSAGE)
     known = [p.name for p in spec.params]
     for key in grid:
-        if key not in known:
+        if key not in known and key not in STOP_FIELDS:
             path = f"grid.{str(key)[:40]}"
-            raise _fail(path, f"is not a parameter of {spec.rule_type} ({', '.join(known)})")
-    names = tuple(name for name in known if name in grid)
-    counts = [value_count(grid[name], spec.param(name), f"grid.{name}") for name in names]
+            raise _fail(
+                path,
+                f"is not a parameter of {spec.rule_type} ({', '.join(known)}) nor a stop "
+                f"({', '.join(STOP_FIELDS)})",
+            )
+    names = tuple(name for name in (*known, *STOP_FIELDS) if name in grid)
+
+    def param_of(name: str) -> ParamSpec:
+        return STOP_SPECS[name] if name in STOP_FIELDS else spec.param(name)
+
+    def values_of(name: str) -> list:
+        path = f"grid.{name}"
+        if name in STOP_FIELDS:
+            return expand_stop_values(grid[name], name, path)
+        return expand_values(grid[name], spec.param(name), path)
+
+    counts = [value_count(grid[name], param_of(name), f"grid.{name}") for name in names]
     described = math.prod(counts) * n_tickers
     if described > MAX_ENUMERATED:
         raise RequestError(
             "grid",
             f"grid describes {described:,} combinations; a sweep may run at most {MAX_COMBOS:,}",
         )
-    values = {name: expand_values(grid[name], spec.param(name), f"grid.{name}") for name in names}
+    values = {name: values_of(name) for name in names}
     shape = tuple(len(values[name]) for name in names)
     index = np.indices(shape).reshape(len(names), -1).T
     keep = _constraint_mask(spec, names, values, index, base)
@@ -349,9 +413,15 @@ def expand_grid(spec: RuleSpec, grid: object, base: dict, n_tickers: int = 1) ->
 def _check_with_registry(spec: RuleSpec, grid: Grid, base: dict) -> None:
     """Validate every combination with the registry itself (the authority a chunk applies
     again); a refusal here names the grid entry at fault."""
+    seen: set = set()
     for combo in grid.combos:
+        params = grid.params(base, combo)
+        key = repr(params)  # combos that differ by their stops only share their rule check
+        if key in seen:
+            continue
+        seen.add(key)
         try:
-            validate_rule(spec.rule_type, grid.params(base, combo))
+            validate_rule(spec.rule_type, params)
         except RuleValidationError as exc:
             name = exc.field.removeprefix("params.")
             if name in grid.names:

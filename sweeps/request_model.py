@@ -41,6 +41,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from engine import STOP_FIELDS
 from runs.contract import RequestError
 from sweeps.contract import (
     CHUNK_SIZE_MAX,
@@ -295,13 +296,25 @@ def sweep_json_schema(chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[str, Any]:
         oneOf=own["oneOf"],
     )
     percent_cap, *run_rules = schema["allOf"]
-    schema["allOf"] = [percent_cap, *(_rule_part(schema["$defs"], part) for part in run_rules)]
+    stops = {name: _stop_entry(schema["properties"][name]) for name in STOP_FIELDS}
+    schema["allOf"] = [
+        percent_cap,
+        *(_rule_part(schema["$defs"], part, stops) for part in run_rules),
+    ]
     return schema
 
 
-def _rule_part(defs: dict[str, Any], run_part: dict[str, Any]) -> dict[str, Any]:
+def _stop_entry(run_property: dict[str, Any]) -> dict[str, Any]:
+    """A swept stop's grid entry: a list of its values (``null`` = off) or a range."""
+    entry = {"type": "array", "minItems": 1, "items": {"anyOf": run_property["anyOf"]}}
+    return {"anyOf": [entry, _RANGE_SCHEMA]}
+
+
+def _rule_part(
+    defs: dict[str, Any], run_part: dict[str, Any], stops: dict[str, Any]
+) -> dict[str, Any]:
     """A rule's ``if``/``then`` of the run schema, made a sweep's: partial params, and the
-    grid entries of its sweepable parameters."""
+    grid entries of its sweepable parameters and of the stops."""
     name = run_part["if"]["properties"]["rule_type"]["const"]
     params = defs[f"{name}Params"]
     sweepable = {
@@ -309,6 +322,7 @@ def _rule_part(defs: dict[str, Any], run_part: dict[str, Any]) -> dict[str, Any]
         for key, value in params.get("properties", {}).items()
         if value.get("type") != "array"  # sub-rules are fixed
     }
+    sweepable.update(stops)
     return {
         "if": run_part["if"],
         "then": {

@@ -48,6 +48,9 @@ def parse_fixed(dims: dict[str, list], raw: dict[str, str]) -> dict[str, Any]:
         field = f"fix.{name[:40]}"
         if name not in dims:
             raise RequestError(field, f"is not a dimension of this sweep ({', '.join(dims)})")
+        if None in dims[name] and str(text).strip().lower() in ("null", "none"):
+            fixed[name] = None  # a swept stop that is off
+            continue
         wanted = _key(text)
         if isinstance(text, str) and not isinstance(dims[name][0], str):
             try:

@@ -31,6 +31,7 @@ def test_trade_fields_are_the_schema_keys_in_order():
     assert TRADE_FIELDS == (
         "trade_no", "side", "size", "entry_timestamp", "exit_timestamp", "entry_price",
         "exit_price", "entry_fee", "exit_fee", "pnl_abs", "pnl_pct", "holding_period", "is_open",
+        "exit_reason",
     )  # fmt: skip
 
 
@@ -58,6 +59,7 @@ def test_long_trade_record_worked_by_hand():
         "pnl_pct": pytest.approx(pnl / 990 * 100, rel=1e-12),
         "holding_period": 3,
         "is_open": False,
+        "exit_reason": "signal",
     }
 
 
@@ -76,6 +78,7 @@ def test_short_trade_then_open_long_worked_by_hand():
     assert long["entry_timestamp"] == "2024-01-05T21:00:00+00:00"
     assert long["exit_timestamp"] == "2024-01-06T21:00:00+00:00"  # the last bar
     assert (long["exit_price"], long["exit_fee"], long["is_open"]) == (15.5, 0.0, True)
+    assert (short["exit_reason"], long["exit_reason"]) == ("signal", "end")
     assert long["pnl_abs"] == pytest.approx(size * (15.5 - 14) - size * 14 * 0.001)
     assert long["holding_period"] == 1
 
@@ -127,3 +130,15 @@ def test_trades_csv_writes_floats_with_full_precision():
     assert line[TRADE_FIELDS.index("pnl_pct")] == "0.30000000000000004"
     assert line[TRADE_FIELDS.index("pnl_abs")] == ""
     assert trades_csv([]) == ",".join(TRADE_FIELDS) + "\n"
+
+
+def test_a_stopped_trade_records_its_exit_reason_in_the_record_and_the_csv():
+    """A 5% stop-loss hit on bar 2 (low 9.5 under 11.5 × 0.95): exit_reason stop_loss."""
+    bars = make_bars(CLOSE)
+    params = TradingParams(fee_rate=0.001, position_size=1000.0, stop_loss_pct=5)
+    low = bars.low.copy()
+    low[2] = 9.5
+    bars = type(bars)(bars.timestamps, bars.open, bars.high, low, bars.close, bars.volume)
+    records = trade_records(bars, run(bars, signals(6, [0]), signals(6, []), params))
+    assert [r["exit_reason"] for r in records] == ["stop_loss"]
+    assert trades_csv(records).splitlines()[1].endswith(",False,stop_loss")

@@ -8,7 +8,9 @@ bar, trades with their fill prices and fees, core metrics, bust bar) is stored a
 
 The matrix: size value / percent / all-in × longonly / longshort × fee 0 / 0.2% × slippage
 0 / 10 bps on GOOG, plus a bankruptcy (an all-in short squeezed to zero equity), a size too
-small for one share, and a batch of three signal sets (the vectorised multi-run path).
+small for one share, a batch of three signal sets (the vectorised multi-run path), and two
+cases with stops (stop-loss + take-profit long-only; trailing stop + take-profit long-short:
+engine 1.1.0).
 
 A case fails with "engine output changed without an ENGINE_VERSION bump" when the version
 equals the recorded one but any output byte differs, and with "ENGINE_VERSION bumped:
@@ -81,6 +83,18 @@ def _matrix() -> dict[str, Case]:
             direction="longshort",
         ),
     )
+    cases["goog-allin-longshort-trailing-fee0.001-slip5"] = Case(
+        "goog",
+        TradingParams(
+            fee_rate=0.001,
+            slippage_bps=5,
+            position_size=100,
+            size_type="percent",
+            direction="longshort",
+            take_profit_pct=10,
+            trailing_stop_pct=4,
+        ),
+    )
     cases["goog-value-longonly-below-one-share"] = Case(
         "goog", TradingParams(fee_rate=0.001, position_size=50)
     )
@@ -95,6 +109,15 @@ def _matrix() -> dict[str, Case]:
         ),
         batch=True,
     )
+    cases["goog-percent-longonly-stops-fee0.002-slip10"] = Case(
+        "goog",
+        dataclasses.replace(
+            cases["goog-batch-percent-longshort-fee0.002-slip10"].params,
+            direction="longonly",
+            stop_loss_pct=3,
+            take_profit_pct=8,
+        ),
+    )
     return cases
 
 
@@ -102,8 +125,9 @@ CASES = _matrix()
 MATRIX = [
     name
     for name, case in CASES.items()
-    if name.startswith("goog-") and "-fee" in name and not case.batch
+    if name.startswith("goog-") and "-fee" in name and not case.batch and not case.params.has_stops
 ]
+STOP_CASES = [name for name, case in CASES.items() if case.params.has_stops]
 
 
 def golden_path(name: str) -> Path:
@@ -175,8 +199,14 @@ def _inputs_hash(case: Case, bars: Bars, entries: np.ndarray, exits: np.ndarray)
     for array in (bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume):
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(np.packbits(entries).tobytes() + np.packbits(exits).tobytes())
-    digest.update(json.dumps(dataclasses.asdict(case.params)).encode())
+    digest.update(json.dumps(params_document(case.params)).encode())
     return digest.hexdigest()
+
+
+def params_document(params: TradingParams) -> dict[str, Any]:
+    """The case's trading parameters as recorded: unset stops (``None``) are left out, so the
+    cases made before stops existed keep their recorded inputs and hash."""
+    return {name: value for name, value in dataclasses.asdict(params).items() if value is not None}
 
 
 def _nan_to_none(values: np.ndarray) -> list[Any]:
@@ -213,7 +243,7 @@ def build_document(name: str, engine_version: str = ENGINE_VERSION) -> dict[str,
         "inputs": {
             "bars": f"GOOG.csv bars 0..{GOOG_BARS - 1}" if case.market == "goog" else case.market,
             "signals": f"{case.market} signals" + (" (3 rows)" if case.batch else ""),
-            "params": dataclasses.asdict(case.params),
+            "params": params_document(case.params),
             "sha256": _inputs_hash(case, bars, entries, exits),
         },
         "output": engine_output(case),
@@ -315,10 +345,10 @@ def test_one_ulp_off_in_a_golden_number_is_reported_as_an_unbumped_engine_change
 def test_a_golden_file_from_another_engine_version_asks_for_regeneration() -> None:
     """A bumped ENGINE_VERSION fails until the golden files are regenerated."""
     name = "goog-value-longonly-fee0-slip0"
-    problem = golden_problem(golden_path(name).read_text(), build_document(name, "1.0.1"))
+    problem = golden_problem(golden_path(name).read_text(), build_document(name, "9.9.9"))
     assert problem == (
         f"{name}: ENGINE_VERSION bumped: regenerate golden files with `python -m tests.golden` "
-        "(golden made with 1.0.0, code is 1.0.1)"
+        f"(golden made with {ENGINE_VERSION}, code is 9.9.9)"
     )
 
 
@@ -332,6 +362,16 @@ def _mutated(monkeypatch: pytest.MonkeyPatch, mutation: str) -> None:
             return runs[keep], fill_bars[keep] + 1, sides[keep]
 
         monkeypatch.setattr(_simulate, "transitions", shifted)
+    elif mutation == "stops 1% wider":
+        of_stops: Callable = _simulate._Stops.of
+
+        def wider(cls: type, params: TradingParams) -> _simulate._Stops:
+            stops = of_stops(params)
+            return dataclasses.replace(
+                stops, **{k: v * 1.01 for k, v in dataclasses.asdict(stops).items() if v}
+            )
+
+        monkeypatch.setattr(_simulate._Stops, "of", classmethod(wider))
     else:
         of: Callable = _simulate._Costs.of
 
@@ -341,14 +381,28 @@ def _mutated(monkeypatch: pytest.MonkeyPatch, mutation: str) -> None:
         monkeypatch.setattr(_simulate._Costs, "of", classmethod(higher_fee))
 
 
-@pytest.mark.parametrize("mutation", ["fill shifted by one bar", "fee change"])
+@pytest.mark.parametrize(
+    ("mutation", "reaches"),
+    [
+        ("fill shifted by one bar", "no stops"),
+        ("fee change", "all"),
+        ("stops 1% wider", "stops"),
+    ],
+)
 def test_a_mutated_engine_fails_every_golden_case_that_trades(
-    monkeypatch: pytest.MonkeyPatch, mutation: str
+    monkeypatch: pytest.MonkeyPatch, mutation: str, reaches: str
 ) -> None:
-    """Mutating the engine in memory (not on disk) makes each trading case report an
-    unbumped engine change; the case that never trades is rightly untouched."""
+    """Mutating the engine in memory (not on disk) makes each trading case the mutated code
+    runs for report an unbumped engine change; the case that never trades is rightly
+    untouched (and the cases with stops do not use ``transitions``; those without stops never
+    reach the stop code)."""
     _mutated(monkeypatch, mutation)
     problems = _matrix_problems()
     untouched = [name for name, problem in problems.items() if problem is None]
-    assert untouched == ["goog-value-longonly-below-one-share"]
+    expected = ["goog-value-longonly-below-one-share"]
+    if reaches == "no stops":
+        expected += STOP_CASES
+    elif reaches == "stops":
+        expected = [name for name in CASES if name not in STOP_CASES]
+    assert sorted(untouched) == sorted(expected)
     assert all(CHANGED in problem for problem in problems.values() if problem)

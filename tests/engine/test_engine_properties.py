@@ -109,3 +109,39 @@ def test_batch_rows_equal_single_runs_bit_for_bit(market_list, params, n_rows):
         for name, value in single.items():
             got = batch.metrics[name][i]
             assert (value is None and np.isnan(got)) or value == got, name
+
+
+@st.composite
+def stops(draw):
+    def maybe(low: float, high: float) -> float | None:
+        return draw(st.one_of(st.none(), st.floats(min_value=low, max_value=high)))
+
+    return {
+        "stop_loss_pct": maybe(0.1, 50),
+        "take_profit_pct": maybe(0.1, 200),
+        "trailing_stop_pct": maybe(0.1, 50),
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(markets(), trading_params(), stops())
+def test_stop_exits_fill_inside_their_bar_and_the_books_still_balance(market, params, stop):
+    """With stops: equity = cash + position × close, PnL adds up, a stop's fill (slippage
+    taken off) lies within its bar's low..high, and run_batch equals run."""
+    import dataclasses
+
+    bars, entries, exits = market
+    params = dataclasses.replace(params, **stop)
+    res = run(bars, entries, exits, params)
+    np.testing.assert_allclose(res.equity, res.cash + res.position * bars.close, rtol=1e-12)
+    if res.bust_bar is None:
+        total = params.initial_capital + sum(t.pnl for t in res.trades)
+        assert np.isclose(res.equity[-1], total, rtol=1e-9, atol=1e-6)
+    slip = params.slippage_bps / 10_000
+    for trade in res.trades:
+        if trade.exit_reason in ("stop_loss", "take_profit", "trailing_stop"):
+            raw = trade.exit_price / (1 - trade.direction * slip)
+            bar = trade.exit_bar
+            assert bars.low[bar] * (1 - 1e-12) <= raw <= bars.high[bar] * (1 + 1e-12)
+    batch = run_batch(bars, entries[None], exits[None], params, keep_equity=True)
+    assert batch.equity[0].tobytes() == res.equity.tobytes()

@@ -88,3 +88,41 @@ def test_a_result_has_every_contract_field_in_order():
     )
     assert list(RunResult("x", "FAILED").to_dict()) == list(RESULT_FIELDS)
     assert REQUEST_FIELDS[:5] == ("run_id", "ticker", "rule_type", "start_date", "end_date")
+
+
+def test_stops_are_off_by_default_and_left_out_of_the_stored_request():
+    """Without stops the stored request (and so the result's) has the bytes of before
+    stops existed; set stops reach the engine as floats and are stored."""
+    plain = parse_request(BASE)
+    assert not plain.trading_params().has_stops
+    assert not {"stop_loss_pct", "take_profit_pct", "trailing_stop_pct"} & set(plain.to_dict())
+    stopped = parse_request(
+        {**BASE, "stop_loss_pct": 5, "take_profit_pct": 12.5, "trailing_stop_pct": None}
+    )
+    params = stopped.trading_params()
+    assert (params.stop_loss_pct, params.take_profit_pct, params.trailing_stop_pct) == (
+        5.0,
+        12.5,
+        None,
+    )
+    stored = stopped.to_dict()
+    assert (stored["stop_loss_pct"], stored["take_profit_pct"]) == (5.0, 12.5)
+    assert "trailing_stop_pct" not in stored
+    assert type(stopped).from_stored(stored) == stopped
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"stop_loss_pct": 0}, "must be greater than 0 and less than 100 (percent)"),
+        ({"stop_loss_pct": 100.0}, "must be greater than 0 and less than 100 (percent)"),
+        ({"take_profit_pct": 0}, "must be greater than 0 (percent)"),
+        ({"trailing_stop_pct": -0.5}, "must be greater than 0 and less than 100 (percent)"),
+        ({"trailing_stop_pct": "3"}, "must be a number"),
+    ],
+)
+def test_out_of_range_stops_are_refused_naming_the_field(change, message):
+    with pytest.raises(RequestError) as err:
+        parse_request({**BASE, **change})
+    (field,) = change
+    assert (err.value.field, err.value.message) == (field, message)

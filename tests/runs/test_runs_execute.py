@@ -292,3 +292,17 @@ def test_data_problems_are_request_errors_naming_the_field(fields, field):
     with pytest.raises(RequestError) as err:
         execute(parse_request(payload))
     assert err.value.field == field
+
+
+def test_a_run_with_stops_records_them_in_its_request_and_its_trades_exit_reasons():
+    """The golden request with a stop-loss and a trailing stop: the stored request names
+    them, trades close by stops, and the result differs from the golden's."""
+    request = parse_request({**GOLDEN_REQUEST, "stop_loss_pct": 2.5, "trailing_stop_pct": 4})
+    result = execute(request)
+    assert result.request["stop_loss_pct"] == 2.5 and result.request["trailing_stop_pct"] == 4.0
+    assert "take_profit_pct" not in result.request
+    reasons = {trade["exit_reason"] for trade in result.trades}
+    assert {"stop_loss", "trailing_stop"} <= reasons
+    golden = json.loads(GOLDEN_FILE.read_text())
+    assert result.metrics["total_return_pct"] != golden["metrics"]["total_return_pct"]
+    assert all(trade["exit_reason"] in ("signal", "end") for trade in golden["trades"])

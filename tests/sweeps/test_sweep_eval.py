@@ -56,6 +56,26 @@ SWEEPS = [
         {"rule_type": "COMPOSITE", "grid": {"operator": ["AND", "OR"]}, "fee_rate": 0.002},
         id="composite",
     ),
+    pytest.param(
+        {
+            "rule_type": "SMA_CROSS",
+            "grid": {"fast": "3:30:9", "slow": [40, 80], "stop_loss_pct": "2:10:2"},
+            "take_profit_pct": 15,
+        },
+        id="sma-stop-loss-swept",
+    ),
+    pytest.param(
+        {
+            "rule_type": "RSI",
+            "grid": {"period": [7, 14], "stop_loss_pct": [None, 3, 6], "trailing_stop_pct": [5]},
+            "stop_loss_pct": 8,
+            "size_type": "percent",
+            "position_size": 100,
+            "direction": "longshort",
+            "slippage_bps": 3,
+        },
+        id="rsi-stops-swept-longshort",
+    ),
 ]
 
 
@@ -129,3 +149,35 @@ def test_an_empty_parameter_list_gives_empty_columns():
     )
     out = evaluate(market_window(load_market_data(sweep.base)), sweep.base, [])
     assert set(out) == set(SWEEP_METRICS) and all(v.size == 0 for v in out.values())
+
+
+def test_a_sweep_over_stop_loss_pct_changes_the_results_and_matches_single_runs():
+    """stop_loss_pct swept over off, 1%, 3%: three different results (the same trades are
+    opened: a stopped-out long waits for the next cross-up), and every combo equals its own
+    run (metrics ==)."""
+    sweep = parse_sweep_request(
+        {
+            "ticker": "ACME",
+            "rule_type": "SMA_CROSS",
+            "params": {"fast": 10},
+            "grid": {"slow": [50], "stop_loss_pct": [None, 1, 3]},
+            "start_date": "2016-01-01",
+            "end_date": "2019-06-30",
+        }
+    )
+    assert sweep.grid.names == ("slow", "stop_loss_pct")
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk)))
+    assert [row["params"] for row in rows] == [
+        {"slow": 50, "stop_loss_pct": None},
+        {"slow": 50, "stop_loss_pct": 1.0},
+        {"slow": 50, "stop_loss_pct": 3.0},
+    ]
+    off, tight, loose = rows
+    assert tight["num_trades"] == off["num_trades"]
+    assert tight["total_return_pct"] != loose["total_return_pct"] != off["total_return_pct"]
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert body.get("stop_loss_pct") == row["params"]["stop_loss_pct"]
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS)

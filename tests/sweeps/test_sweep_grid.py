@@ -186,3 +186,33 @@ def test_every_combination_is_exactly_what_the_registry_accepts():
         accepted.append((fast, slow))
     assert grid.combos == accepted
     assert grid.skipped == len(values) ** 2 - len(accepted)
+
+
+def test_stops_are_swept_after_the_rule_parameters_and_kept_out_of_the_rule_params():
+    """grid.stop_loss_pct "1:3:1" with a null (off) take-profit: the combos carry the stops
+    last; ``params`` gives the rule's values only, ``trading`` the stops."""
+    grid = expand_grid(
+        SMA, {"take_profit_pct": [None, 10], "stop_loss_pct": "1:3:1", "fast": [5]}, SMA_BASE
+    )
+    assert grid.names == ("fast", "stop_loss_pct", "take_profit_pct")
+    assert grid.values["stop_loss_pct"] == [1.0, 2.0, 3.0]
+    assert len(grid.combos) == 6 and grid.combos[1] == (5, 1.0, 10.0)
+    assert grid.params(SMA_BASE, grid.combos[1]) == {**SMA_BASE, "fast": 5}
+    assert grid.trading(grid.combos[1]) == {"stop_loss_pct": 1.0, "take_profit_pct": 10.0}
+
+
+@pytest.mark.parametrize(
+    ("grid", "field", "words"),
+    [
+        ({"stop_loss_pct": [5, 100]}, "grid.stop_loss_pct", "less than 100 (percent) (got 100)"),
+        ({"stop_loss_pct": "0:10:5"}, "grid.stop_loss_pct", "greater than 0"),
+        ({"take_profit_pct": [-1]}, "grid.take_profit_pct", "greater than 0 (percent)"),
+        ({"trailing_stop_pct": ["3"]}, "grid.trailing_stop_pct", "must be numbers"),
+        ({"trailing_stop_pct": [None, None]}, "grid.trailing_stop_pct", "null twice"),
+        ({"trailing_stop_pct": []}, "grid.trailing_stop_pct", "at least one value"),
+        ({"stop_pct": [1]}, "grid.stop_pct", "nor a stop"),
+    ],
+)
+def test_bad_stop_grid_entries_are_refused_naming_the_entry(grid, field, words):
+    error = _error(SMA, grid)
+    assert error.field == field and words in error.message, error.message

@@ -147,6 +147,8 @@ def test_the_schema_carries_the_callers_default_chunk_size():
         {**BASE, "rule_type": "BOLLINGER", "grid": {"std_dev": "1.5:2.0:0.1"}},
         {**BASE, "rule_type": "COMPOSITE", "grid": {"operator": ["AND", "OR"]}},
         {**BASE, "size_type": "percent", "position_size": 100, "direction": "longshort"},
+        {**BASE, "stop_loss_pct": 5, "grid": {"fast": [5], "stop_loss_pct": [None, 2.5]}},
+        {**BASE, "grid": {"take_profit_pct": "5:20:5", "trailing_stop_pct": [3]}},
     ],
 )
 def test_a_request_the_api_accepts_is_valid_under_the_schema(validator, body):
@@ -180,6 +182,10 @@ def test_a_request_the_api_accepts_is_valid_under_the_schema(validator, body):
         {"rule_type": "COMPOSITE", "grid": {"rules": [[]]}},
         {"size_type": "percent", "position_size": 150},
         {"fee_rate": 0.5},
+        {"stop_loss_pct": 100},
+        {"grid": {"stop_loss_pct": [0]}},
+        {"grid": {"take_profit_pct": []}},
+        {"grid": {"trailing_stop_pct": ["3"]}},
     ],
 )
 def test_a_request_the_schema_refuses_is_refused_by_the_api(validator, changes):

@@ -79,3 +79,12 @@ def test_a_fixed_value_must_be_one_of_the_swept_values(raw, field):
     with pytest.raises(RequestError) as caught:
         parse_fixed(DIMS, raw)
     assert caught.value.field == field
+
+
+def test_a_swept_stop_that_is_off_can_be_fixed_as_null():
+    """grid.stop_loss_pct [null, 2]: "null" fixes the dimension at off (None)."""
+    from sweeps.view import parse_fixed
+
+    dims = {"fast": [5, 10], "stop_loss_pct": [None, 2.0]}
+    assert parse_fixed(dims, {"stop_loss_pct": "null"}) == {"stop_loss_pct": None}
+    assert parse_fixed(dims, {"stop_loss_pct": "2"}) == {"stop_loss_pct": 2.0}

@@ -90,3 +90,12 @@ def test_number_fields_are_the_fields_without_choices():
     assert set(NUMBER_FIELDS) == {f.name for f in NUMERIC}
     for name in NUMBER_FIELDS:
         assert refused_field(**{name: "1"}) == name
+
+
+def test_the_optional_fields_are_the_stops_and_are_off_when_left_out():
+    """Only the stops may be left empty; the form then sends nothing and the run has no stop."""
+    from engine import STOP_FIELDS
+
+    assert tuple(f.name for f in TRADING_FIELDS if f.optional) == STOP_FIELDS
+    assert all(f.default is None for f in TRADING_FIELDS if f.optional)
+    assert not parse_request(BASE).trading_params().has_stops

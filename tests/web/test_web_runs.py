@@ -193,6 +193,13 @@ BAD_REQUESTS = [
     ("run_id not a string", {"run_id": 12345}, "run_id"),
     ("rule_id with a slash", {"rule_id": "../evil"}, "rule_id"),
     ("charts not a bool", {"charts": "yes"}, "charts"),
+    ("zero stop loss", {"stop_loss_pct": 0}, "stop_loss_pct"),
+    ("stop loss of 100%", {"stop_loss_pct": 100}, "stop_loss_pct"),
+    ("string stop loss", {"stop_loss_pct": "5"}, "stop_loss_pct"),
+    ("negative take profit", {"take_profit_pct": -1}, "take_profit_pct"),
+    ("bool take profit", {"take_profit_pct": True}, "take_profit_pct"),
+    ("trailing stop above 100%", {"trailing_stop_pct": 150}, "trailing_stop_pct"),
+    ("NaN trailing stop", {"trailing_stop_pct": "NaN"}, "trailing_stop_pct"),
 ]
 
 

@@ -34,6 +34,8 @@ class FormField:
     lt: float | None = None
     choices: tuple[str, ...] = ()
     percent_max: float | None = None
+    optional: bool = False
+    """May be left empty: the field is then not sent (a stop that is off)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the template and the form's script."""
@@ -74,6 +76,32 @@ TRADING_FIELDS = (
         "Basis points against every fill (0 to 1000).",
         min=0,
         max=1000,
+    ),
+    FormField(
+        "stop_loss_pct",
+        "Stop-loss %",
+        _DEFAULTS.stop_loss_pct,
+        "Below (long) / above (short) the entry fill; empty = off (0 to 100, exclusive).",
+        gt=0,
+        lt=100,
+        optional=True,
+    ),
+    FormField(
+        "take_profit_pct",
+        "Take-profit %",
+        _DEFAULTS.take_profit_pct,
+        "Above (long) / below (short) the entry fill; empty = off (> 0).",
+        gt=0,
+        optional=True,
+    ),
+    FormField(
+        "trailing_stop_pct",
+        "Trailing stop %",
+        _DEFAULTS.trailing_stop_pct,
+        "From the best high (long) / low (short) since the entry; empty = off (0 to 100).",
+        gt=0,
+        lt=100,
+        optional=True,
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
 )

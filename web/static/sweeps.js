@@ -109,6 +109,9 @@ const SweepRange = (() => {
       if (field.choices.length) {
         input = BT.el("select", { class: "form-select form-select-sm", id, "data-field": field.name });
         for (const choice of field.choices) input.append(BT.el("option", { value: choice, selected: choice === field.default }, choice));
+      } else if (field.optional) {
+        // a stop: empty = off, one value, or swept like a parameter (a range or a comma list; "off" in a list)
+        input = BT.el("input", { class: "form-control form-control-sm", id, "data-stop": field.name, placeholder: "off, 5, 2:10:2 or off,2,5" });
       } else {
         input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default });
       }
@@ -130,7 +133,17 @@ const SweepRange = (() => {
         else if (text.includes(",")) grid[param.name] = text.split(",").filter((v) => v.trim()).map((v) => parseValue(v, param));
         else params[param.name] = parseValue(text, param);
       }
-      return { grid, params };
+      const stops = {};
+      for (const input of tradingBox.querySelectorAll("input[data-stop]")) {
+        const name = input.dataset.stop;
+        const text = input.value.trim();
+        const number = (v) => (/^(off|null)$/i.test(v.trim()) ? null : Number(v));
+        if (!text || /^(off|null)$/i.test(text)) continue;
+        if (SweepRange.isRange(text)) grid[name] = text;
+        else if (text.includes(",")) grid[name] = text.split(",").filter((v) => v.trim()).map(number);
+        else stops[name] = number(text);
+      }
+      return { grid, params, stops };
     }
 
     function valueCount(entry) {
@@ -150,7 +163,7 @@ const SweepRange = (() => {
     }
 
     function body() {
-      const { grid, params } = readGrid();
+      const { grid, params, stops } = readGrid();
       const payload = {
         rule_type: ruleSelect.value,
         start_date: document.getElementById("s-start").value,
@@ -164,7 +177,7 @@ const SweepRange = (() => {
       for (const input of tradingBox.querySelectorAll("[data-field]")) {
         payload[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
       }
-      return payload;
+      return Object.assign(payload, stops);
     }
 
     /* -------------------------------------------------------------- schema checks */

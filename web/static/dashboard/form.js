@@ -159,7 +159,8 @@
           step: field.step,
           min: field.min ?? field.gt,
           max: field.max ?? field.lt,
-          required: true,
+          required: !field.optional,
+          placeholder: field.optional ? "off" : null,
           inputmode: "decimal",
         });
       }
@@ -186,7 +187,9 @@
     };
     for (const field of data.trading_fields) {
       const node = input(field.name);
-      if (data.number_fields.includes(field.name)) {
+      if (field.optional && node.value.trim() === "") {
+        continue; // an optional field left empty is not sent (a stop that is off)
+      } else if (data.number_fields.includes(field.name)) {
         body[field.name] = node.value.trim() === "" ? null : Number(node.value);
       } else {
         body[field.name] = node.value;
@@ -247,7 +250,8 @@
     for (const field of data.trading_fields) {
       const node = input(field.name);
       const value = values[field.name];
-      if (value === undefined) node.value = field.choices.length ? field.default : numberText(field.default);
+      if (field.optional && (value === undefined || value === null)) node.value = "";
+      else if (value === undefined) node.value = field.choices.length ? field.default : numberText(field.default);
       else if (field.choices.length) setSelect(node, value);
       else node.value = numberText(value);
     }

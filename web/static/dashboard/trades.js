@@ -18,6 +18,7 @@ const TradesTable = (() => {
     { key: "pnl_pct", label: "PnL %", kind: "num", digits: 2, unit: "%", signed: true },
     { key: "holding_period", label: "Days", kind: "num", digits: 0 },
     { key: "is_open", label: "Open", kind: "bool" },
+    { key: "exit_reason", label: "Exit reason", kind: "reason" },
   ];
 
   function outcome(trade) {
@@ -42,6 +43,9 @@ const TradesTable = (() => {
       td.title = value || "";
     } else if (column.kind === "bool") {
       td.textContent = value ? "yes" : "";
+    } else if (column.kind === "reason") {
+      // stop_loss → "stop loss"; results stored before engine 1.1.0 have no reason
+      td.textContent = missing(value) ? BT.MISSING : String(value).replace("_", " ");
     } else {
       td.textContent = value === null || value === undefined ? BT.MISSING : String(value);
     }
