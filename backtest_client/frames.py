@@ -20,6 +20,7 @@ TRADE_COLUMNS = (
     "pnl_pct",
     "holding_period",
     "is_open",
+    "exit_reason",
 )
 """A trade record's fields (docs/execution.md, "Trade records"): the columns of
 ``Result.trades``, also when the run made no trade. A copy of ``adapters.TRADE_FIELDS``
