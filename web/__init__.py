@@ -4,9 +4,9 @@
 (``config.Settings``: the environment, with ``test_config`` overriding any of them) into
 ``app.config`` and ``app.extensions["settings"]``, so no request reads the environment;
 wires in each resource through its own ``init_app(app)`` (database sessions, the run
-queue, JSON errors, the security headers every response carries) and registers the
-blueprints listed in ``BLUEPRINTS``: the JSON API (``web/api/``) and the HTML pages
-(``web/pages/``). The app is
+queue, JSON errors, the security headers every response carries, the request metrics) and
+registers the blueprints listed in ``BLUEPRINTS``: the JSON API (``web/api/``) and the HTML
+pages (``web/pages/``). The app is
 stateless: it writes no local files, so any number of replicas can serve behind a load
 balancer.
 """
@@ -52,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SWEEP_CHUNK_SIZE, …; validated like the environment), TESTING and other Flask keys.
     :return: the configured Flask app; nothing is connected until a request needs it.
     """
-    from web import db, errors, queue, security
+    from web import db, errors, queue, security, telemetry
 
     app = Flask(__name__)
     app.config.from_mapping(TESTING=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     db.init_app(app)
     queue.init_app(app)
+    telemetry.init_app(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)
     return app
