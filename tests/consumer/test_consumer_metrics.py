@@ -1,8 +1,10 @@
 """What a consumer Job measures reaches ``GET /metrics``: a Job cannot be scraped, so it adds
 its item's status, queue wait and execution time to the Redis metrics hash, which any web pod
-exports."""
+exports. With LOG_FORMAT=json its log lines about the run are JSON objects naming the run_id."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,7 +36,7 @@ def scrape(env: dict) -> dict[tuple[str, tuple], float]:
     }
 
 
-def test_a_finished_run_moves_the_counter_and_lands_in_both_duration_histograms(
+def test_a_finished_run_moves_the_counter_lands_in_both_histograms_and_logs_json_lines(
     env, sessions, queue
 ):
     request = parse_request({**QUICK_RUN, "rule_type": "SMA_CROSS"}, strict=False)
@@ -45,8 +47,12 @@ def test_a_finished_run_moves_the_counter_and_lands_in_both_duration_histograms(
     assert before[("backtest_queue_depth", (("queue", queue.name),))] == 1
     assert ("backtest_runs_finished_total", (("status", "SUCCEEDED"),)) not in before
 
-    code, out = finish(consumer(env), timeout=90)
+    code, out = finish(consumer(env, LOG_FORMAT="json"), timeout=90)
     assert code == 0, out
+    about_the_run = [json.loads(line) for line in out.splitlines() if request.run_id in line]
+    assert about_the_run, out
+    assert all(entry["run_id"] == request.run_id for entry in about_the_run if "level" in entry)
+    assert any(entry.get("logger") == "work.lifecycle" for entry in about_the_run)
     samples = scrape(env)
     assert samples[("backtest_runs_finished_total", (("status", "SUCCEEDED"),))] == 1
     assert samples[("backtest_queue_depth", (("queue", queue.name),))] == 0

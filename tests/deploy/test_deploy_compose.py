@@ -36,6 +36,7 @@ SETTINGS = (
     "WEB_CONCURRENCY",
     "IMAGE_TAG",
     "LOG_LEVEL",
+    "LOG_FORMAT",
     "RQ_JOB_TIMEOUT",
     "RQ_RESULT_TTL",
     "RQ_FAILURE_TTL",
