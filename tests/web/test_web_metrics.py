@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.sweeps.test_sweep_web import BODY as SWEEP
 from tests.web.support import CLOSED_REDIS, build_app, queue_key, serve, valid_request
 from web import create_app
 from work.telemetry import METRICS_KEY
@@ -86,15 +87,7 @@ def test_a_sweep_counts_itself_and_its_chunks(sqlite_url, redis_url):
     create_schema(make_engine(sqlite_url))
     app = create_app({"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url})
     client = app.test_client()
-    body = {
-        "tickers": ["ACME", "GLOBEX"],
-        "rule_type": "SMA_CROSS",
-        "grid": {"fast": "2:10:2", "slow": [10, 20]},
-        "start_date": "2016-01-01",
-        "end_date": "2017-12-31",
-        "chunk_size": 50,
-    }
-    chunks = sent(client.post("/api/sweeps", json=body)).json["chunks"]
+    chunks = sent(client.post("/api/sweeps", json=SWEEP)).json["chunks"]
     samples = scrape(client)
     assert samples[("backtest_sweeps_submitted_total", ())] == 1
     assert samples[("backtest_sweep_chunks_submitted_total", ())] == chunks == 2
