@@ -69,10 +69,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         configure_logging(settings.log_level, settings.log_format)
 
     errors.init_app(app)
+    telemetry.init_app(app)  # first of the request hooks: a request refused early is counted too
     security.init_app(app)
     db.init_app(app)
     queue.init_app(app)
-    telemetry.init_app(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)
     return app
