@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     sweep_chunk_size: int | None = Field(None, description="combinations per sweep chunk")
     rq_dashboard_enabled: str = Field("", description="1/true/yes/on mounts /rq")
     log_level: str = Field("INFO", description="root log level")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines as text or one JSON object each"
+    )
     host: str | None = Field(None, description="address `python -m web` binds")
     port: int | None = Field(None, description="port `python -m web` binds")
     auth_mode: Literal["none", "token"] = Field(

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
 
 from redis import Redis
@@ -47,6 +48,7 @@ from work.kind import WorkKind
 from work.logs import configure_logging, run_context
 from work.queue import DATABASE_UNAVAILABLE, backtest_queue, failure_of, redis_connection
 from work.status import RunStatus
+from work.telemetry import REAPER_RECOVERIES, field, kind_stem, record
 
 logger = logging.getLogger("consumer.reaper")
 
@@ -73,9 +75,12 @@ FAILED_JOB = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 class ReapReport:
     """What one pass did, by run id (or chunk id)."""
 
-    failed: list[str] = field(default_factory=list)
-    requeued: list[str] = field(default_factory=list)
+    failed: list[str] = dataclass_field(default_factory=list)
+    requeued: list[str] = dataclass_field(default_factory=list)
     rq_cleaned: bool = False
+    recoveries: dict[str, int] = dataclass_field(default_factory=dict)
+    """Items recovered, by metrics-hash field (``backtest_reaper_recoveries_total``, by kind
+    and action)."""
 
 
 def _job(queue: Queue, item_id: str) -> Job | None:
@@ -116,6 +121,16 @@ def _stuck(session: Session, kind: WorkKind, status: RunStatus, queue: Queue, gr
 
 
 def _reconcile_kind(session: Session, queue: Queue, kind: WorkKind, report: ReapReport) -> None:
+    before = {"failed": len(report.failed), "requeued": len(report.requeued)}
+    _reconcile_rows(session, queue, kind, report)
+    label = kind_stem(kind.name).removeprefix("backtest_")
+    for action, count in before.items():
+        recovered = len(getattr(report, action)) - count
+        if recovered:
+            report.recoveries[field(REAPER_RECOVERIES, kind=label, action=action)] = recovered
+
+
+def _reconcile_rows(session: Session, queue: Queue, kind: WorkKind, report: ReapReport) -> None:
     for status, grace in ((RunStatus.RUNNING, RUNNING_GRACE), (RunStatus.PENDING, PENDING_GRACE)):
         for row in _stuck(session, kind, status, queue, grace):
             key = kind.key(row)
@@ -198,6 +213,7 @@ def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | N
     with sessions() as session:
         report = reconcile(session, queue)
     report.rq_cleaned = cleaned
+    record(connection, report.recoveries)
     return report
 
 

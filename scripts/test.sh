@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run the whole suite: the real services (Redis,
-# MariaDB), a .venv with requirements-dev.txt, Debian's chromium for the browser tests and
-# the offline validators; then lint and pytest. CI runs exactly this (.ci/run).
+# MariaDB), a .venv with requirements-dev.txt, Debian's chromium for the browser tests, Debian's
+# promtool (package prometheus) for the alert rules and the offline validators; then lint and
+# pytest. CI runs exactly this (.ci/run).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,9 @@ PYTHON=${PYTHON:-python3}
 bash scripts/services.sh
 if ! command -v chromium >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if ! command -v promtool >/dev/null; then  # checks and unit-tests the alert rules (tests/deploy)
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -4,10 +4,9 @@
 (``config.Settings``: the environment, with ``test_config`` overriding any of them) into
 ``app.config`` and ``app.extensions["settings"]``, so no request reads the environment;
 wires in each resource through its own ``init_app(app)`` (database sessions, the run
-queue, JSON errors, the security headers every response carries, access control and the
-submission rate limit) and registers the
-blueprints listed in ``BLUEPRINTS``: the JSON API (``web/api/``) and the HTML pages
-(``web/pages/``). The app is
+queue, JSON errors, the security headers every response carries, the request metrics,
+access control and the submission rate limit) and registers the blueprints listed in
+``BLUEPRINTS``: the JSON API (``web/api/``) and the HTML pages (``web/pages/``). The app is
 stateless: it writes no local files, so any number of replicas can serve behind a load
 balancer.
 """
@@ -53,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SWEEP_CHUNK_SIZE, …; validated like the environment), TESTING and other Flask keys.
     :return: the configured Flask app; nothing is connected until a request needs it.
     """
-    from web import auth, db, errors, queue, ratelimit, security
+    from web import auth, db, errors, queue, ratelimit, security, telemetry
 
     app = Flask(__name__)
     app.config.from_mapping(TESTING=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
@@ -67,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["TESTING"]:
         from work.logs import configure_logging
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
 
     if settings.proxy_fix_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -76,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     errors.init_app(app)
+    telemetry.init_app(app)  # first of the request hooks: a request refused early is counted too
     security.init_app(app)
     db.init_app(app)
     queue.init_app(app)

@@ -10,7 +10,9 @@ transaction is retried while the database is away (``work.retry``: backoff for u
 DB_RETRY_SECONDS), so a blip delays a run and never costs its computed result. The job
 raises only when the outcome could not be stored; a database that stayed away is noted on
 the RQ job (``work.queue.note_failure``) so the reaper queues the item again rather than
-calling it a crash. Every log line names the item id (``work.logs.run_context``).
+calling it a crash. Every log line names the item id (``work.logs.run_context``). Each
+finished item adds its status, queue wait and execution time to the metrics hash
+(``work.telemetry``: one pipelined Redis round trip on the RQ job's own connection).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from work.logs import run_context
 from work.queue import DATABASE_UNAVAILABLE, clear_failure, note_failure
 from work.retry import DatabaseUnavailable, retry_transaction
 from work.status import RunStatus
+from work.telemetry import finished, record
 
 logger = logging.getLogger("work.lifecycle")
 
@@ -60,7 +63,21 @@ def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:
             logger.error("giving up: %s; the reaper will queue it again", exc)
             note_failure(DATABASE_UNAVAILABLE)
             raise
+        _record_finished(kind, status, claim)
     return {kind.id_field: claim.item_id, "status": status}
+
+
+def _record_finished(kind: WorkKind, status: str, claim: Claim) -> None:
+    """Count the item in the metrics hash, through the RQ job's connection (none outside
+    RQ: nothing is counted). The queue wait runs from the job's enqueue to the claim."""
+    from rq import get_current_job  # loaded already: this runs in RQ's work-horse
+
+    job = get_current_job()
+    if job is None:
+        return
+    enqueued = job.enqueued_at
+    queued = claim.claimed_at - enqueued.timestamp() if enqueued is not None else None
+    record(job.connection, finished(kind.name, status, queued, time.time() - claim.claimed_at))
 
 
 def _start(database: Database, kind: WorkKind, claim: Claim) -> tuple[bool, str, Any, Any]:

@@ -16,6 +16,7 @@ from store.db import create_schema, make_engine, make_sessionmaker
 from tests.consumer.support import QUICK_RUN
 from work.queue import backtest_queue
 from work.status import RunStatus
+from work.telemetry import METRICS_KEY
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
@@ -97,3 +98,17 @@ def test_queued_and_finished_runs_and_other_queues_are_left_alone(sessions, conn
         RunStatus.PENDING,
     ]
     assert connection.llen("rq:queue:qc") == 1 and connection.llen("rq:queue:qother") == 0
+
+
+def test_the_reapers_recoveries_are_counted_in_the_metrics_hash(sessions, connection):
+    """Each pass adds what it requeued and what it failed, by kind, to ``backtest:metrics``."""
+    run_id = _row(sessions, "qm", RunStatus.RUNNING, enqueue=False, connection=connection)
+    reaper.reap(connection, sessions, "qm")
+    requeued = "backtest_reaper_recoveries_total|action=requeued,kind=run"
+    assert connection.hgetall(METRICS_KEY) == {requeued.encode(): b"1"}
+    connection.delete(f"rq:job:{run_id}", "rq:queue:qm")
+    with sessions.begin() as session:
+        mark_running(session, run_id, "test")
+    reaper.reap(connection, sessions, "qm")
+    failed = "backtest_reaper_recoveries_total|action=failed,kind=run"
+    assert connection.hgetall(METRICS_KEY) == {requeued.encode(): b"1", failed.encode(): b"1"}

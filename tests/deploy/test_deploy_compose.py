@@ -36,6 +36,7 @@ SETTINGS = (
     "WEB_CONCURRENCY",
     "IMAGE_TAG",
     "LOG_LEVEL",
+    "LOG_FORMAT",
     "RQ_JOB_TIMEOUT",
     "RQ_RESULT_TTL",
     "RQ_FAILURE_TTL",
@@ -212,10 +213,16 @@ def test_redis_has_a_password_aof_and_noeviction(compose: dict) -> None:
 
 
 def test_data_lives_in_named_volumes(compose: dict) -> None:
-    """MySQL and Redis data sit in named volumes, which `docker compose down` keeps."""
+    """MySQL and Redis data (and the monitoring profile's) sit in named volumes, which `docker
+    compose down` keeps."""
     assert compose["services"]["mysql"]["volumes"] == ["mysql-data:/var/lib/mysql"]
     assert compose["services"]["redis"]["volumes"] == ["redis-data:/data"]
-    assert set(compose["volumes"]) == {"mysql-data", "redis-data"}
+    assert set(compose["volumes"]) == {
+        "mysql-data",
+        "redis-data",
+        "prometheus-data",
+        "grafana-data",
+    }
     assert compose["services"]["mysql"]["image"] == cluster_mysql_image()
 
 
@@ -338,3 +345,42 @@ def test_env_example_queue_matches_the_scaledjob() -> None:
     scaledjob = yaml.safe_load((KEDA_DIR / "scaledjob.yaml").read_text(encoding="utf-8"))
     list_name = scaledjob["spec"]["triggers"][0]["metadata"]["listName"]
     assert list_name == f"rq:queue:{env_example()['RQ_QUEUE']}"
+
+
+# --- monitoring profile -----------------------------------------------------------------------
+
+
+def test_monitoring_is_an_opt_in_profile_of_pinned_images(compose: dict) -> None:
+    """Prometheus and Grafana start only with --profile monitoring, on pinned versions, published
+    on localhost only; the default stack is unchanged."""
+    services = compose["services"]
+    for name in ("prometheus", "grafana"):
+        assert services[name]["profiles"] == ["monitoring"], name
+        _, tag = image_tag(services[name]["image"])
+        assert re.fullmatch(r"v?\d+\.\d+\.\d+", tag), name
+        assert all(port.startswith("127.0.0.1:") for port in services[name]["ports"]), name
+    assert all("profiles" not in services[name] for name in APP_SERVICES)
+
+
+def test_monitoring_provisioning_files_exist_and_point_at_the_web(compose: dict) -> None:
+    """Every file the profile mounts exists; Prometheus scrapes web:<PORT>/metrics and Grafana's
+    datasource is that Prometheus."""
+    for name in ("prometheus", "grafana"):
+        for volume in compose["services"][name]["volumes"]:
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (COMPOSE_FILE.parent / source).is_file(), source
+    config = load_doc(COMPOSE_FILE.parent / "compose/monitoring/prometheus.yml")
+    (job,) = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == [
+        f"web:{compose['services']['web']['environment']['PORT']}"
+    ]
+    datasource = load_doc(COMPOSE_FILE.parent / "compose/monitoring/grafana/datasource.yml")
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+
+
+def test_the_profiles_prometheus_config_passes_promtool() -> None:
+    config = COMPOSE_FILE.parent / "compose/monitoring/prometheus.yml"
+    result = run([find_tool("promtool"), "check", "config", "--syntax-only", str(config)])
+    assert result.returncode == 0, result.stdout + result.stderr

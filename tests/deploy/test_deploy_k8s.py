@@ -171,8 +171,9 @@ def test_each_resource_file_holds_one_object() -> None:
 
 
 def test_manifests_live_in_the_base_and_the_overlays_only() -> None:
-    """k8s/ itself holds no manifest: the base, the overlays and argocd/ are its only parts."""
-    assert sorted(p.name for p in K8S_DIR.iterdir()) == ["argocd", "base", "overlays"]
+    """k8s/ itself holds no manifest: the base, the overlays, argocd/ and the opt-in
+    components are its only parts."""
+    assert sorted(p.name for p in K8S_DIR.iterdir()) == ["argocd", "base", "components", "overlays"]
     assert sorted(p.name for p in (K8S_DIR / "overlays").iterdir()) == sorted(
         [*OVERLAY_DIRS, SSO_DIR.name]
     )

@@ -35,7 +35,7 @@ from tests.web.support_auth import (
     sign_in,
     token_app,
 )
-from web.auth import OPEN_ENDPOINTS, SAFE_METHODS
+from web.auth import OPEN_ENDPOINTS, OPEN_PATHS, SAFE_METHODS
 from web.db import get_engine
 
 PRESET = {"name": "fast cross", "payload": {"fast": 5}}
@@ -94,12 +94,14 @@ def test_every_read_route_needs_a_token_but_the_probes(app, client):
     routes = _routes(app, mutating=False)
     assert ("GET", "/rq/") in routes
     for _, url in routes:
-        if url in ("/health", "/ready"):
+        if url in OPEN_PATHS:
             continue
         response = client.get(url, headers={"Accept": "application/json"})
         assert response.status_code == 401, (url, response.status_code)
     assert client.get("/health").status_code == 200
     assert client.get("/ready").status_code != 401
+    assert client.get("/metrics").status_code == 200
+    assert OPEN_PATHS == {"/health", "/ready", "/metrics"}
     assert client.get("/metrics").status_code != 401
 
 

@@ -1,8 +1,8 @@
 """The JSON API, one blueprint per resource: run submission and status, run history, the
 catalog (rules, tickers), presets, JSON schemas, the dashboard's run data and exports,
-sweeps, and the health probes. Shared request/response helpers live in ``web`` itself
-(``web.body``, ``web.query``, ``web.present``, ``web.errors``); the API never imports the
-pages (``web.pages``), nor they it (import-linter)."""
+sweeps, the health probes and the Prometheus metrics. Shared request/response helpers live
+in ``web`` itself (``web.body``, ``web.query``, ``web.present``, ``web.errors``); the API
+never imports the pages (``web.pages``), nor they it (import-linter)."""
 
 BLUEPRINTS = (
     "web.api.runs",
@@ -13,5 +13,6 @@ BLUEPRINTS = (
     "web.api.run_data",
     "web.api.sweeps",
     "web.api.schema",
+    "web.api.metrics",
 )
 """Modules whose ``bp`` the app factory registers, in order."""

@@ -56,6 +56,8 @@ from web.errors import DATABASE_ERRORS, ApiError, bad_request
 from web.present import SWEEP_ID, sweep_summary
 from web.query import count
 from web.queue import get_run_queue
+from web.telemetry import add_metrics
+from work.telemetry import SWEEPS_SUBMITTED, field
 
 logger = logging.getLogger("web.sweeps")
 
@@ -113,6 +115,9 @@ def submit() -> ResponseReturnValue:
         ",".join(sweep.tickers),
         sweep.combos,
         len(chunks),
+    )
+    add_metrics(
+        {field(SWEEPS_SUBMITTED): 1, field("backtest_sweep_chunks_submitted_total"): len(chunks)}
     )
     status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
     body = {

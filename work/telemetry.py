@@ -1,0 +1,136 @@
+"""Operator metrics kept in Redis, so that every process can count and the web can export.
+
+A Job lives for one run and cannot be scraped; several gunicorn workers each hold their own
+memory. So every process adds to ONE Redis hash (``METRICS_KEY``) in one pipelined round trip
+(``record``): the web on a submission and per HTTP request, the Job at the end of an item,
+the reaper after a pass. The web's ``GET /metrics`` (``web.api.metrics``) reads the hash at
+scrape time and writes it in the Prometheus text format.
+
+A field is ``<metric>|<label>=<value>,…`` (labels sorted). A histogram observation adds 1 to
+the one bucket its value falls in (``<metric>_bucket|…,le=<bound>``), plus ``_sum`` and
+``_count``; the exporter makes the buckets cumulative. Recording is best effort: a Redis that
+is away loses the increment, never the run. A Redis that restarts empty restarts the counters
+at zero, which Prometheus reads as a counter reset (``rate``/``increase`` handle it).
+
+Standard library only, and no client of its own: the Job's path must stay as light as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+logger = logging.getLogger("work.telemetry")
+
+METRICS_KEY = "backtest:metrics"
+"""The Redis hash holding every counter and histogram bucket."""
+
+DURATION_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900)
+"""Upper bounds (s) of a run's or chunk's queue wait and execution (RQ_JOB_TIMEOUT is 900)."""
+
+HTTP_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+"""Upper bounds (s) of an HTTP request's latency."""
+
+HTTP_REQUESTS = "backtest_http_requests_total"
+HTTP_DURATION = "backtest_http_request_duration_seconds"
+REAPER_RECOVERIES = "backtest_reaper_recoveries_total"
+SWEEPS_SUBMITTED = "backtest_sweeps_submitted_total"
+RUNS_SUBMITTED = "backtest_runs_submitted_total"
+CHUNKS_SUBMITTED = "backtest_sweep_chunks_submitted_total"
+
+HELP: dict[str, str] = {
+    HTTP_REQUESTS: "HTTP requests answered by the web, by Flask endpoint (URL rule), method "
+    "and status.",
+    HTTP_DURATION: "Time the web took to answer, by Flask endpoint (URL rule) and method.",
+    RUNS_SUBMITTED: "Runs accepted by POST /run_backtest and enqueued.",
+    "backtest_runs_finished_total": "Runs a consumer Job finished, by stored status "
+    "(SKIPPED: a duplicate or late delivery, nothing stored).",
+    "backtest_run_duration_seconds": "A run's time in the queue (phase=queue: enqueued to "
+    "taken by a Job) and its execution (phase=execution: taken to stored).",
+    SWEEPS_SUBMITTED: "Sweeps accepted by POST /api/sweeps.",
+    CHUNKS_SUBMITTED: "Sweep chunks enqueued by POST /api/sweeps.",
+    "backtest_sweep_chunks_finished_total": "Sweep chunks a consumer Job finished, by status.",
+    "backtest_sweep_chunk_duration_seconds": "A sweep chunk's time in the queue "
+    "(phase=queue) and its execution (phase=execution).",
+    REAPER_RECOVERIES: "Items the reaper recovered, by kind and action (requeued: queued "
+    "again; failed: marked FAILED because it could not run).",
+}
+"""Every metric kept in the hash, with its HELP text (the exporter's and the docs' list)."""
+
+
+def kind_stem(kind_name: str) -> str:
+    """The metric stem of a work kind: "run" → ``backtest_run``, "sweep chunk" →
+    ``backtest_sweep_chunk`` (so ``<stem>s_finished_total``, ``<stem>_duration_seconds``)."""
+    return "backtest_" + kind_name.replace(" ", "_")
+
+
+def field(name: str, **labels: str) -> str:
+    """The hash field of ``name`` with ``labels``: ``name|a=1,b=2`` (labels sorted)."""
+    return name + "|" + ",".join(f"{key}={labels[key]}" for key in sorted(labels))
+
+
+def parse_field(raw: str) -> tuple[str, dict[str, str]]:
+    """``field``'s inverse: (metric name, labels)."""
+    name, _, rest = raw.partition("|")
+    labels = dict(pair.split("=", 1) for pair in rest.split(",") if "=" in pair)
+    return name, labels
+
+
+def bucket_bound(value: float, bounds: Iterable[float]) -> str:
+    """The ``le`` label of the one bucket ``value`` falls in ("+Inf" above the last bound)."""
+    for bound in bounds:
+        if value <= bound:
+            return format_bound(bound)
+    return "+Inf"
+
+
+def format_bound(bound: float) -> str:
+    """A bucket bound as Prometheus writes it: ``0.5``, ``1.0``, ``+Inf``."""
+    return "+Inf" if math.isinf(bound) else repr(float(bound))
+
+
+def observe(
+    increments: dict[str, float], name: str, value: float, bounds: Iterable[float], **labels: str
+) -> None:
+    """Add one observation of histogram ``name`` to ``increments`` (bucket, sum, count)."""
+    bucket = field(f"{name}_bucket", **labels, le=bucket_bound(value, bounds))
+    for key, amount in (
+        (bucket, 1),
+        (field(f"{name}_sum", **labels), value),
+        (field(f"{name}_count", **labels), 1),
+    ):
+        increments[key] = increments.get(key, 0) + amount
+
+
+def record(connection: Any, increments: Mapping[str, float]) -> bool:
+    """Add ``increments`` to the hash in one pipelined round trip; False (logged) if Redis
+    refused. Integers go through HINCRBY, fractions through HINCRBYFLOAT."""
+    if not increments:
+        return True
+    try:
+        pipe = connection.pipeline(transaction=False)
+        for key, amount in increments.items():
+            if float(amount).is_integer():
+                pipe.hincrby(METRICS_KEY, key, int(amount))
+            else:
+                pipe.hincrbyfloat(METRICS_KEY, key, float(amount))
+        pipe.execute()
+    except Exception as exc:  # best effort: a metric never costs a run or a request
+        logger.warning("metrics not recorded: %s", exc.__class__.__name__)
+        return False
+    return True
+
+
+def finished(kind_name: str, status: str, queued: float | None, executed: float) -> dict:
+    """The increments of one item a Job finished: its status counter and, unless SKIPPED,
+    its queue wait (when known) and execution seconds."""
+    stem = kind_stem(kind_name)
+    increments: dict[str, float] = {field(f"{stem}s_finished_total", status=status): 1}
+    if status != "SKIPPED":
+        histogram = f"{stem}_duration_seconds"
+        if queued is not None:
+            observe(increments, histogram, max(queued, 0.0), DURATION_BUCKETS, phase="queue")
+        observe(increments, histogram, executed, DURATION_BUCKETS, phase="execution")
+    return increments
