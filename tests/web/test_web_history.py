@@ -32,6 +32,15 @@ SUMMARY_KEYS = [
     "started_at",
     "completed_at",
     "error_message",
+    "start_date",
+    "end_date",
+    "position_size",
+    "size_type",
+    "direction",
+    "name",
+    "tags",
+    "notes",
+    "pinned",
 ]
 
 
@@ -107,6 +116,8 @@ def test_history_is_empty_without_runs(client):
         "per_page": 50,
         "total": 0,
         "pages": 0,
+        "sort": "created_at",
+        "order": "desc",
     }
 
 

@@ -394,6 +394,10 @@ STATUS_KEYS = [
     "image_tag",
     "request",
     "metrics",
+    "name",
+    "tags",
+    "notes",
+    "pinned",
     "result",
 ]
 
