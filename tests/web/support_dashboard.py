@@ -63,3 +63,19 @@ def add_succeeded(app: Flask, **fields: Any) -> tuple[RunRequest, dict[str, Any]
             engine_version=result.engine_version,
         )
     return request, result.to_dict()
+
+
+def add_with_metrics(app: Flask, metrics: dict[str, Any], **fields: Any) -> RunRequest:
+    """Insert a run stored SUCCEEDED with ``metrics`` (and a stub result): for history
+    sorting, where the numbers matter and the backtest does not."""
+    request = add_running(app, **fields)
+    with get_database(app).sessionmaker.begin() as session:
+        mark_succeeded(
+            session,
+            request.run_id,
+            result_json="{}",
+            metrics=metrics,
+            data_hash=None,
+            engine_version=None,
+        )
+    return request
