@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 from runs.contract import parse_request
 from runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
+from store.presets import create_preset
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -314,8 +315,9 @@ def test_presets_save_load_delete_and_show_names_as_text(watched, stack):
 
 
 def test_a_preset_naming_an_unknown_sub_rule_loads_with_the_problem_shown(watched, stack, shots):
-    """A COMPOSITE preset whose second sub-rule has an unknown type (saved by hand, or
-    before a rule was removed): the editor is drawn whole, the bad entry replaced by a
+    """A COMPOSITE preset whose second sub-rule has an unknown type (stored before presets
+    were validated, or before a rule was removed; the API refuses it now, so it is written
+    to the database directly): the editor is drawn whole, the bad entry replaced by a
     usable rule, and the problem named next to the preset controls; no script error."""
     page = watched.page
     payload = {
@@ -329,10 +331,17 @@ def test_a_preset_naming_an_unknown_sub_rule_loads_with_the_problem_shown(watche
         },
     }
     name = f"broken composite {uuid.uuid4().hex[:6]}"
-    created = requests.post(
+    refused = requests.post(
         f"{stack.base_url}/api/strategies", json={"name": name, "payload": payload}, timeout=10
     )
-    assert created.status_code == 201
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "payload.params.rules[1].rule_type"
+    engine = make_engine(stack.database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            preset_id = create_preset(session, name, payload).id
+    finally:
+        engine.dispose()
     open_form(page, stack)
     page.select_option("#preset-select", label=name)
     page.click("#preset-load")
@@ -344,7 +353,7 @@ def test_a_preset_naming_an_unknown_sub_rule_loads_with_the_problem_shown(watche
     assert page.input_value("[data-field='params.rules[0].params.period']") == "9"
     assert page.locator(".bt-subrule").count() == 2  # the editor is whole
     shoot(page, shots / "preset-problem.png")
-    requests.delete(f"{stack.base_url}/api/strategies/{created.json()['id']}", timeout=10)
+    requests.delete(f"{stack.base_url}/api/strategies/{preset_id}", timeout=10)
 
 
 def test_history_compares_two_runs(watched, stack, shots):
