@@ -432,3 +432,63 @@ def test_history_and_run_page_follow_a_run_live(watched, stack):
         expect(page.locator("#run-error pre")).to_have_text("ticker: <i>gone</i>", timeout=10_000)
     finally:
         engine.dispose()
+
+
+def test_a_waiting_run_is_cancelled_labelled_and_deleted_from_its_page(watched, stack, shots):
+    """On the run page: Cancel turns a PENDING run CANCELLED (the page says so), the labels
+    card saves name, tags, notes and the pin, and Delete (clicked twice, no dialog) removes
+    the run and lands on the history."""
+    page = watched.page
+    request = parse_request(
+        {
+            "run_id": str(uuid.uuid4()),
+            "ticker": "HOOLI",
+            "rule_type": "RSI",
+            "start_date": "2020-01-01",
+            "end_date": "2020-12-31",
+        }
+    )
+    engine = make_engine(stack.database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            insert_pending(session, request, "browser-test")  # not queued: it stays PENDING
+    finally:
+        engine.dispose()
+    status_url = f"{stack.base_url}/status/{request.run_id}"
+
+    page.goto(f"{stack.base_url}/runs/{request.run_id}")
+    expect(page.locator("#run-status")).to_have_text("PENDING")
+    page.click("#run-cancel")
+    expect(page.locator("#run-cancelled")).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("CANCELLED")
+    assert page.locator("#run-cancel").count() == 0
+
+    page.click("#labels-edit")
+    page.fill("#label-name", "momentum <try>")
+    page.fill("#label-tags", "alpha, beta.2")
+    page.fill("#label-notes", "cancelled: wrong window")
+    page.check("#label-pinned")
+    page.click("#labels-save")
+    expect(page.locator("#labels-tags .bt-tag")).to_have_text(["alpha", "beta.2"])
+    expect(page.locator("#labels-pinned")).to_be_visible()
+    expect(page.locator("#run-name")).to_have_text("momentum <try>")
+    expect(page.locator("#labels-form")).to_be_hidden()
+    shoot(page, shots / "run-labels-cancelled.png")
+    stored = requests.get(status_url, timeout=10).json()
+    assert (stored["name"], stored["tags"], stored["pinned"]) == (
+        "momentum <try>",
+        ["alpha", "beta.2"],
+        True,
+    )
+
+    page.click("#labels-edit")
+    page.fill("#label-tags", "has space")
+    page.click("#labels-save")
+    expect(page.locator("#labels-error")).to_contain_text("tags:")
+
+    page.click("#run-delete")
+    expect(page.locator("#run-delete")).to_have_text("Confirm delete")
+    page.click("#run-delete")
+    page.wait_for_url(f"{stack.base_url}/runs")
+    assert requests.get(status_url, timeout=10).status_code == 404
+    assert watched.dialogs == []
