@@ -107,6 +107,20 @@ def run_count(stack) -> int:
     ]
 
 
+def waiting_request():
+    """A HOOLI RSI request with a fresh run_id, for a run inserted PENDING and never queued
+    (so no consumer of the stack takes it)."""
+    return parse_request(
+        {
+            "run_id": str(uuid.uuid4()),
+            "ticker": "HOOLI",
+            "rule_type": "RSI",
+            "start_date": "2020-01-01",
+            "end_date": "2020-12-31",
+        }
+    )
+
+
 def open_form(page, stack) -> None:
     page.goto(f"{stack.base_url}/")
     page.wait_for_selector("#run-form[data-ready='1']")
@@ -405,15 +419,7 @@ def test_history_and_run_page_follow_a_run_live(watched, stack):
     """A PENDING row on /runs and the run's own page both change when the run's status
     changes in the database, without a manual reload."""
     page = watched.page
-    request = parse_request(
-        {
-            "run_id": str(uuid.uuid4()),
-            "ticker": "HOOLI",
-            "rule_type": "RSI",
-            "start_date": "2020-01-01",
-            "end_date": "2020-12-31",
-        }
-    )
+    request = waiting_request()
     engine = make_engine(stack.database_url)
     try:
         with make_sessionmaker(engine).begin() as session:
@@ -439,15 +445,7 @@ def test_a_waiting_run_is_cancelled_labelled_and_deleted_from_its_page(watched, 
     card saves name, tags, notes and the pin, and Delete (clicked twice, no dialog) removes
     the run and lands on the history."""
     page = watched.page
-    request = parse_request(
-        {
-            "run_id": str(uuid.uuid4()),
-            "ticker": "HOOLI",
-            "rule_type": "RSI",
-            "start_date": "2020-01-01",
-            "end_date": "2020-12-31",
-        }
-    )
+    request = waiting_request()
     engine = make_engine(stack.database_url)
     try:
         with make_sessionmaker(engine).begin() as session:

@@ -15,6 +15,7 @@ import logging
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
 
 from runs.request_model import label_values
 from runs.store import (
@@ -44,6 +45,13 @@ def _not_found() -> ApiError:
     return ApiError(404, "run not found")
 
 
+def _session_for(run_id: str) -> Session:
+    """The request's session, once ``run_id`` looks like a run id (else 404)."""
+    if not is_run_id(run_id):
+        raise _not_found()
+    return get_session()
+
+
 def _conflict(run_id: str, status: str, action: str) -> ApiError:
     return ApiError(
         409, f"a {status} run cannot be {action}", field="status", run_id=run_id, status=status
@@ -65,10 +73,8 @@ def _withdraw(run_id: str) -> bool | None:
 @bp.post("/<run_id>/cancel")
 def cancel(run_id: str) -> ResponseReturnValue:
     """Cancel a PENDING run: CANCELLED and off the queue; 409 once it started or finished."""
-    if not is_run_id(run_id):
-        raise _not_found()
+    session = _session_for(run_id)
     with run_context(run_id):
-        session = get_session()
         with session.begin():
             cancelled = mark_cancelled(session, run_id)
             status = RunStatus.CANCELLED if cancelled else get_status(session, run_id)
@@ -84,12 +90,10 @@ def cancel(run_id: str) -> ResponseReturnValue:
 def delete(run_id: str) -> ResponseReturnValue:
     """Delete a run and its stored result (a PENDING run is cancelled first); 409 while it
     is RUNNING."""
-    if not is_run_id(run_id):
-        raise _not_found()
+    session = _session_for(run_id)
     with run_context(run_id):
-        session = get_session()
         with session.begin():
-            cancelled = mark_cancelled(session, run_id)
+            cancelled = mark_cancelled(session, run_id)  # a PENDING run is cancelled first
             deleted = delete_finished_run(session, run_id)
             status = None if deleted else get_status(session, run_id)
         if not deleted:
@@ -103,14 +107,12 @@ def delete(run_id: str) -> ResponseReturnValue:
 @bp.patch("/<run_id>")
 def edit(run_id: str) -> ResponseReturnValue:
     """Set any of the run's ``name``, ``tags``, ``notes`` and ``pinned``; the run's labels."""
-    if not is_run_id(run_id):
-        raise _not_found()
+    session = _session_for(run_id)
     body = json_object()
     try:
         values = label_values(body, tuple(body))
     except RequestError as exc:
         raise bad_request(exc) from None
-    session = get_session()
     with session.begin():
         found = update_labels(session, run_id, values)
     if not found:
