@@ -484,6 +484,14 @@ def test_a_waiting_run_is_cancelled_labelled_and_deleted_from_its_page(watched, 
     page.click("#labels-save")
     expect(page.locator("#labels-error")).to_contain_text("tags:")
 
+    page.goto(f"{stack.base_url}/runs?tag=alpha&sort=created_at&order=desc")
+    row = page.locator(f"tr[data-run-id='{request.run_id}']")
+    expect(row.locator("[data-cell=labels] .bt-tag")).to_have_text(["alpha", "beta.2"])
+    expect(row.locator("[data-cell=status] .badge")).to_have_text("CANCELLED")
+    expect(row.locator("[data-cell=window]")).to_have_attribute("title", "2020-01-01 … 2020-12-31")
+    shoot(page, shots / "history-labels.png")
+
+    page.goto(f"{stack.base_url}/runs/{request.run_id}")
     page.click("#run-delete")
     expect(page.locator("#run-delete")).to_have_text("Confirm delete")
     page.click("#run-delete")

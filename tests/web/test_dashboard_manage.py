@@ -34,7 +34,7 @@ def test_history_rows_show_labels_window_size_and_direction(client):
     row = _row(html, run_id)
     assert "My &lt;b&gt;run&lt;/b&gt;" in row, "names are escaped"
     assert '<span class="badge bt-tag me-1">alpha</span>' in row
-    assert "2021-02-01 … 2021-05-31" in row
+    assert 'title="2021-02-01 … 2021-05-31"' in row
     assert ">25%<" in row
     assert "long/short" in row
 
