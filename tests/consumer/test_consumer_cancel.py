@@ -11,7 +11,7 @@ import pytest
 
 from consumer import reaper
 from runs.contract import parse_request
-from runs.kind import enqueue_run
+from runs.kind import RUN, enqueue_run
 from runs.store import get_run, insert_pending, mark_cancelled, mark_running
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from work.status import RunStatus
@@ -70,3 +70,23 @@ def test_the_reaper_never_queues_a_cancelled_run_again(sessions, queue, monkeypa
     assert run_id not in report.requeued and run_id not in report.failed
     assert queue.connection.llen(queue.key) == 0
     assert _row(sessions, run_id).status == RunStatus.CANCELLED
+
+
+def test_a_run_cancelled_while_the_reaper_looks_at_it_is_not_queued_again(sessions, queue):
+    """The pass listed the run PENDING with no job (the cancel had just taken its message
+    off); by the time it would enqueue it again the row is CANCELLED: nothing is queued."""
+    request = parse_request(QUICK_RUN)
+    with sessions.begin() as session:
+        insert_pending(session, request, "test", queue=queue.name)
+    with sessions() as session:
+        listed = get_run(session, request.run_id)
+        session.expunge_all()
+    with sessions.begin() as session:
+        mark_cancelled(session, request.run_id)
+
+    report = reaper.ReapReport()
+    with sessions() as session:
+        reaper._reconcile_row(session, queue, RUN, listed, RunStatus.PENDING, report)
+
+    assert report.requeued == [] and queue.connection.llen(queue.key) == 0
+    assert _row(sessions, request.run_id).status == RunStatus.CANCELLED
