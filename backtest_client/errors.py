@@ -73,6 +73,13 @@ class RunFailed(BacktestError):
         )
 
 
+class RunCancelled(BacktestError):
+    """The run was cancelled while it waited in the queue: it never ran, so it has no result."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} was CANCELLED", message="CANCELLED", run_id=run_id)
+
+
 class SweepFailed(BacktestError):
     """The sweep ended FAILED or PARTIAL; a PARTIAL sweep's stored combos stay readable
     through ``sweep.results``."""

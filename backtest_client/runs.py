@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from backtest_client.errors import BacktestError, RunFailed
+from backtest_client.errors import BacktestError, RunCancelled, RunFailed
 from backtest_client.polling import poll_until
 from backtest_client.results import Result
 
 if TYPE_CHECKING:
     from backtest_client.transport import Transport
 
-FINISHED = ("SUCCEEDED", "FAILED")
-"""The statuses a run stops changing in (PENDING → RUNNING → SUCCEEDED | FAILED)."""
+FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
+"""The statuses a run stops changing in (PENDING → RUNNING → SUCCEEDED | FAILED, or
+PENDING → CANCELLED)."""
 
 
 class Run:
@@ -49,13 +50,14 @@ class Run:
         return self.last
 
     def status(self) -> str:
-        """The run's status now: PENDING, RUNNING, SUCCEEDED or FAILED."""
+        """The run's status now: PENDING, RUNNING, SUCCEEDED, FAILED or CANCELLED."""
         return self.refresh()["status"]
 
     def result(self) -> Result:
         """The result of the finished run (fetched once, then kept).
 
         :raise RunFailed: the run ended FAILED (its ``error_message``).
+        :raise RunCancelled: the run was cancelled before it started.
         :raise BacktestError: the run is not finished yet.
         """
         if self._result is not None:
@@ -64,6 +66,8 @@ class Run:
         status = status or self.status()
         if status == "FAILED":
             raise RunFailed(self.run_id, self.last.get("error_message"))
+        if status == "CANCELLED":
+            raise RunCancelled(self.run_id)
         if status != "SUCCEEDED":
             raise BacktestError(f"run {self.run_id} is {status}: no result yet", message=status)
         raw = self.last.get("result")  # a server that ignores result=false sent it already

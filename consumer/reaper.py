@@ -19,7 +19,9 @@ minute or two; the local scaler runs the same pass periodically).
    * an item whose job gave up because the database stayed away
      (``work.queue.DATABASE_UNAVAILABLE``) → queued again, up to ``MAX_DB_REQUEUES`` times,
      then FAILED with ``DB_UNAVAILABLE``.
-No run stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
+An item is queued again only if it is still PENDING or RUNNING when it is (a user may have
+cancelled a run since the pass listed it: a CANCELLED run is never queued again). No run
+stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
 transitions are guarded: a duplicate delivery is SKIPPED). Every registered kind
 (``consumer.kinds.KINDS``: runs, sweep chunks, …) rides the same queue and gets the same pass
 through its reaper hook (``WorkKind.in_status`` / ``mark_failed`` / ``requeue``); each write is
@@ -47,7 +49,7 @@ from store.models import utcnow
 from work.kind import WorkKind
 from work.logs import configure_logging, run_context
 from work.queue import DATABASE_UNAVAILABLE, backtest_queue, failure_of, redis_connection
-from work.status import RunStatus
+from work.status import FINISHED, RunStatus
 from work.telemetry import REAPER_RECOVERIES, field, kind_stem, record
 
 logger = logging.getLogger("consumer.reaper")
@@ -186,9 +188,21 @@ def _requeue_after_database(
             queued.save_meta()
 
 
+def _waiting(session: Session, kind: WorkKind, key: str) -> bool:
+    """Whether the item is PENDING or RUNNING now (not finished or cancelled since it was
+    listed)."""
+    with session.begin():
+        item = kind.get(session, key)
+    return item is not None and item.status not in FINISHED
+
+
 def _requeue(session: Session, queue: Queue, kind: WorkKind, row, report, note: str) -> bool:
-    """Enqueue the row's stored message again; True if it was."""
+    """Enqueue the row's stored message again if the item is still waiting; True if it
+    was."""
     key = kind.key(row)
+    if not _waiting(session, kind, key):
+        logger.info("%s finished or was cancelled meanwhile; not queued again", kind.name)
+        return False
     try:
         kind.requeue(queue, row)
     except DuplicateJobError:

@@ -32,6 +32,16 @@ RUN_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,119}$"
 """A rule id: a slug such as ``rsi-14-30-70``."""
 
+LABEL_FIELDS = ("name", "tags", "notes")
+"""A run request's optional labels (``RunLabels``): metadata stored in their own columns,
+never part of ``RunRequest``, so they change neither the queued message nor the result."""
+
+NAME_MAX = 100
+TAGS_MAX = 10
+TAG_MAX = 32
+TAG_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
+NOTES_MAX = 2000
+
 
 @dataclass(frozen=True)
 class RunRequest:
@@ -101,6 +111,16 @@ class RunRequest:
     @property
     def end(self) -> date:
         return date.fromisoformat(self.end_date)
+
+
+@dataclass(frozen=True)
+class RunLabels:
+    """A run's name, tags and notes: set with the request, editable afterwards
+    (``PATCH /api/runs/<run_id>``); they label the run and never affect its result."""
+
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(RunRequest))
@@ -177,6 +197,17 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
 
 def _percent(value: float | None) -> float | None:
     return None if value is None else float(value)
+
+
+def parse_labels(payload: dict[str, Any]) -> RunLabels:
+    """The labels (``name``, ``tags``, ``notes``) of a request body ``parse_request``
+    accepted: blank name and notes are None, tags keep their first occurrence's order.
+
+    :raise RequestError: naming the label field that is invalid.
+    """
+    from runs.request_model import label_values
+
+    return RunLabels(**label_values(payload, LABEL_FIELDS))
 
 
 @dataclass(frozen=True)

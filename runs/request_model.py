@@ -27,8 +27,18 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from engine import DIRECTIONS, SIZE_TYPES
-from runs.contract import REQUIRED_FIELDS, RULE_ID_PATTERN, RUN_ID_PATTERN, TIMEFRAMES
-from work.errors import unknown_field
+from runs.contract import (
+    NAME_MAX,
+    NOTES_MAX,
+    REQUIRED_FIELDS,
+    RULE_ID_PATTERN,
+    RUN_ID_PATTERN,
+    TAG_MAX,
+    TAG_PATTERN,
+    TAGS_MAX,
+    TIMEFRAMES,
+)
+from work.errors import RequestError, unknown_field
 
 PERCENT_MAX = 100.0
 """The largest ``position_size`` when ``size_type`` is "percent" (all-in)."""
@@ -54,9 +64,35 @@ def _iso_date(value: str) -> str:
         raise PydanticCustomError("date_invalid", "is not a valid date") from None
 
 
+def _blank_text(value: Any) -> Any:
+    """A name or notes as stored: stripped; blank is None (no name)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _distinct(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
 _DATE_SCHEMA = {"type": "string", "format": "date"}
 Number = Annotated[float, Field(strict=True)]
 Date = Annotated[str, AfterValidator(_iso_date), Field(json_schema_extra=_DATE_SCHEMA)]
+Name = Annotated[
+    Annotated[str, Field(strict=True, max_length=NAME_MAX)] | None,
+    BeforeValidator(_blank_text),
+    Field(description="a label for the run (metadata: it does not affect the result)"),
+]
+Tags = Annotated[
+    list[Annotated[str, Field(strict=True, pattern=TAG_PATTERN)]],
+    Field(max_length=TAGS_MAX, description="short labels to filter the history by"),
+    AfterValidator(_distinct),
+]
+Notes = Annotated[
+    Annotated[str, Field(strict=True, max_length=NOTES_MAX)] | None,
+    BeforeValidator(_blank_text),
+    Field(description="free text about the run (metadata)"),
+]
 
 
 class RunRequestBody(BaseModel):
@@ -107,6 +143,9 @@ class RunRequestBody(BaseModel):
         description="trailing stop, percent from the best high (long) / low (short) since entry; "
         "null = off",
     )
+    name: Name = None
+    tags: Tags = []
+    notes: Notes = None
 
     @field_validator("end_date")
     @classmethod
@@ -152,6 +191,13 @@ _TYPE_MESSAGES = {
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
     "timeframe": f"must be one of: {', '.join(TIMEFRAMES)}",
+    "name": f"must be a string of at most {NAME_MAX} characters, or null",
+    "tags": (
+        f"must be a list of at most {TAGS_MAX} tags, each 1 to {TAG_MAX} characters of "
+        "A-Z a-z 0-9 _ . -"
+    ),
+    "notes": f"must be a string of at most {NOTES_MAX} characters, or null",
+    "pinned": "must be true or false",
 }
 
 
@@ -206,6 +252,32 @@ def error_field_message(error: dict) -> tuple[str, str]:
     return field, _TYPE_MESSAGES.get(field, "is invalid")
 
 
+class RunLabelsBody(BaseModel):
+    """A run's editable labels (``PATCH /api/runs/<run_id>``): any of name, tags, notes and
+    ``pinned`` (kept by the retention clean-up); a field left out is unchanged."""
+
+    model_config = ConfigDict(extra="forbid", title="RunLabels")
+
+    name: Name = None
+    tags: Tags = []
+    notes: Notes = None
+    pinned: StrictBool = False
+
+
+def label_values(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The label fields ``names`` present in ``payload``, validated and normalised (tags as
+    a tuple); an unknown field or a bad value is a ``RequestError`` naming it."""
+    try:
+        body = RunLabelsBody.model_validate({k: v for k, v in payload.items() if k in names})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False, include_context=False)[0]
+        raise RequestError(*error_field_message(error)) from None
+    values = {name: getattr(body, name) for name in names if name in payload}
+    if "tags" in values:
+        values["tags"] = tuple(values["tags"])
+    return values
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a run request: this model's fields, ``rule_type`` as the
     registry's rule names and ``params`` as the generated params model of the rule named
@@ -242,8 +314,10 @@ def json_schema() -> dict[str, Any]:
 
 __all__ = [
     "LenientRunRequestBody",
+    "RunLabelsBody",
     "RunRequestBody",
     "error_field_message",
     "json_schema",
+    "label_values",
     "ordered_errors",
 ]

@@ -86,6 +86,14 @@ def mark_failed(
     )
 
 
+def mark_cancelled(handle: Any, run_id: str) -> bool:
+    """PENDING → CANCELLED; False if the run was not PENDING (a Job started it, or it is
+    finished). A Job that takes a cancelled run's message refuses ``mark_running``."""
+    return _transition(
+        handle, run_id, (RunStatus.PENDING,), status=RunStatus.CANCELLED, completed_at=utcnow()
+    )
+
+
 def stored_run(handle: Any, run_id: str) -> StoredItem | None:
     """The run's status, attempts and stored request (``request_json``), or None."""
     return stored_item(handle, TABLE, "run_id", run_id, "request_json")

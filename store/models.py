@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from sqlalchemy import DateTime, Double, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Double, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -39,7 +39,9 @@ class Base(DeclarativeBase):
 
 
 class BacktestRun(Base):
-    """One backtest run: its request, status, timestamps and (when finished) its result."""
+    """One backtest run: its request, status, timestamps and (when finished) its result;
+    and its labels (``name``, ``tags`` as a JSON list, ``notes``) and ``pinned`` (kept by
+    the retention clean-up), which users edit and which never affect the result."""
 
     __tablename__ = "backtest_results"
 
@@ -63,6 +65,10 @@ class BacktestRun(Base):
     created_at: Mapped[timestamp]
     started_at: Mapped[optional_timestamp]
     completed_at: Mapped[optional_timestamp]
+    name: Mapped[str | None] = mapped_column(String(100))
+    tags: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_runs_created", "created_at"),

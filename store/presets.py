@@ -32,6 +32,28 @@ def create_preset(
     return row
 
 
+def get_preset(session: Session, preset_id: int) -> StrategyPreset | None:
+    """The preset, or None."""
+    return session.get(StrategyPreset, preset_id)
+
+
+def update_preset(
+    session: Session, preset_id: int, name: str, payload: dict[str, Any]
+) -> StrategyPreset | None:
+    """Replace a preset's name and payload in the caller's transaction (flushed at once);
+    None if there is no such preset; raises DuplicatePresetError when the name is another
+    preset's."""
+    row = session.get(StrategyPreset, preset_id)
+    if row is None:
+        return None
+    row.name, row.payload_json = name, json.dumps(payload)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise DuplicatePresetError(name) from None
+    return row
+
+
 def list_presets(session: Session) -> list[StrategyPreset]:
     """Every preset, by name."""
     return list(session.scalars(select(StrategyPreset).order_by(StrategyPreset.name)).all())

@@ -35,8 +35,30 @@ def json_or_none(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def run_labels(row: BacktestRun) -> dict[str, Any]:
+    """A run's labels and pin, as the API shows them (older rows: no labels, not pinned)."""
+    return {
+        "name": row.name,
+        "tags": json_or_none(row.tags) or [],
+        "notes": row.notes,
+        "pinned": bool(row.pinned),
+    }
+
+
+def run_setup(request: dict[str, Any] | None) -> dict[str, Any]:
+    """What a history row shows of a run's request: its window, sizing and direction."""
+    request = request or {}
+    return {
+        "start_date": request.get("start_date"),
+        "end_date": request.get("end_date"),
+        "position_size": request.get("position_size"),
+        "size_type": request.get("size_type"),
+        "direction": request.get("direction"),
+    }
+
+
 def run_summary(row: BacktestRun) -> dict[str, Any]:
-    """One run in a history page (no request, no result)."""
+    """One run in a history page (its request's window and sizing, no result)."""
     return {
         "run_id": row.run_id,
         "status": row.status,
@@ -51,6 +73,8 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
         "completed_at": iso_utc(row.completed_at),
         "error_message": row.error_message,
         "created_by": row.created_by,
+        **run_setup(json_or_none(row.request_json)),
+        **run_labels(row),
     }
 
 
@@ -73,6 +97,7 @@ def run_status(row: BacktestRun) -> dict[str, Any]:
         "request": json_or_none(row.request_json),
         "metrics": json_or_none(row.metrics_json),
         "created_by": row.created_by,
+        **run_labels(row),
     }
 
 

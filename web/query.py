@@ -10,8 +10,10 @@ import uuid
 from flask import request
 
 from data import UnknownTickerError, validate_ticker
+from metrics import METRICS
 from rules import RULES
-from runs.store import RunFilter
+from runs.contract import NAME_MAX, TAG_PATTERN
+from runs.store import SORT_COLUMNS, RunFilter, RunSort
 from web.errors import ApiError
 from work.status import ALL_STATUSES
 
@@ -80,7 +82,42 @@ def _rule() -> str | None:
     return value or None
 
 
+def _tag() -> str | None:
+    value = request.args.get("tag", "").strip()
+    if value and re.fullmatch(TAG_PATTERN, value) is None:
+        raise ApiError(400, "must be a tag: 1 to 32 characters of A-Z a-z 0-9 _ . -", field="tag")
+    return value or None
+
+
+def _name() -> str | None:
+    value = request.args.get("q", "").strip()
+    if len(value) > NAME_MAX:
+        raise ApiError(400, f"must be at most {NAME_MAX} characters", field="q")
+    return value or None
+
+
 def run_filter() -> RunFilter:
-    """The history filters (``status``, ``ticker``, ``rule``) of the current request's query
-    string; an empty value means no filter, as an HTML form sends it."""
-    return RunFilter(status=_status(), ticker=_ticker(), rule_type=_rule())
+    """The history filters (``status``, ``ticker``, ``rule``, ``tag``, ``q``: text in the
+    name) of the current request's query string; an empty value means no filter, as an HTML
+    form sends it."""
+    return RunFilter(
+        status=_status(), ticker=_ticker(), rule_type=_rule(), tag=_tag(), name=_name()
+    )
+
+
+SORT_KEYS: tuple[str, ...] = (*SORT_COLUMNS, *(m.key for m in METRICS))
+"""What ``sort`` accepts: a column (``runs.store.SORT_COLUMNS``) or a metric key."""
+
+ORDERS = ("desc", "asc")
+
+
+def run_sort() -> RunSort:
+    """The history order: ``sort`` (default created_at) and ``order`` (desc or asc;
+    default desc); 400 naming the parameter for any other value."""
+    key = request.args.get("sort", "").strip() or "created_at"
+    if key not in SORT_KEYS:
+        raise ApiError(400, f"must be one of: {', '.join(SORT_KEYS)}", field="sort")
+    order = request.args.get("order", "").strip().lower() or "desc"
+    if order not in ORDERS:
+        raise ApiError(400, "must be desc or asc", field="order")
+    return RunSort(key, order == "desc")

@@ -98,6 +98,21 @@ def failure_of(job: Job) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
+def withdraw(queue: Queue, job_id: str) -> bool:
+    """Take a waiting item's message off ``queue``: ``LREM`` its id from the list and delete
+    its job hash (``rq:job:<id>``), in one transaction; True if the id was in the list. An
+    id a consumer already took is not in the list any more: its Job finds the row no longer
+    PENDING and skips it.
+
+    :raise redis.exceptions.RedisError: Redis is unreachable.
+    """
+    with queue.connection.pipeline() as pipe:
+        pipe.lrem(queue.key, 0, job_id)
+        pipe.delete(JOB_KEY_PREFIX + job_id)
+        removed, _ = pipe.execute()
+    return int(removed) > 0
+
+
 def enqueue_message(
     queue: Queue, function: str, payload: dict, job_id: str, description: str
 ) -> Job:

@@ -2,7 +2,8 @@
 the database columns and the JSON API, whose clients (the dashboard's JavaScript included)
 read these exact strings.
 
-An item only moves forward: PENDING → RUNNING → SUCCEEDED | FAILED.
+An item only moves forward: PENDING → RUNNING → SUCCEEDED | FAILED, or PENDING → CANCELLED
+(a run cancelled while it waited in the queue; a started one cannot be cancelled).
 """
 
 from __future__ import annotations
@@ -17,10 +18,15 @@ class RunStatus(StrEnum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    """Cancelled while PENDING: never run (its queue message was removed, and a Job that
+    took it anyway refuses the guarded PENDING → RUNNING transition)."""
 
 
 ALL_STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)
 """Every state, in lifecycle order."""
 
-FINISHED: frozenset[RunStatus] = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED})
+FINISHED: frozenset[RunStatus] = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+)
 """The final states: nothing moves an item out of them."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from backtest_client import BacktestRequestError, Client, RunFailed, WaitTimeout
+from backtest_client import BacktestRequestError, Client, RunCancelled, RunFailed, WaitTimeout
 from runs.store import mark_failed
 from tests import loopback
 from tests.web.support import (
@@ -55,6 +55,17 @@ def test_a_failed_run_raises_its_error_message(app, api_url):
         run.wait(timeout=10)
     assert (failed.value.run_id, failed.value.message) == (run.run_id, "data file changed")
     assert "FAILED: data file changed" in str(failed.value)
+
+
+def test_a_run_cancelled_in_the_queue_ends_the_wait_with_run_cancelled(api_url):
+    client = Client(api_url)
+    run = client.submit(valid_request())
+    answer = requests.post(f"{api_url}/api/runs/{run.run_id}/cancel", timeout=10)
+    assert answer.status_code == 200, answer.text
+    with pytest.raises(RunCancelled) as cancelled:
+        run.wait(timeout=10, poll=0.1)
+    assert cancelled.value.run_id == run.run_id
+    assert run.status() == "CANCELLED"
 
 
 def test_a_wait_gives_up_after_its_timeout_and_the_run_goes_on(api_url):

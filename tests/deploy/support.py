@@ -29,7 +29,7 @@ KEDA_DIR = ROOT / "keda"
 KEDA_SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "keda"
 
 APP_IMAGE = "stock-backtest"
-APP_COMPONENTS = ("web", "consumer", "reaper", "db-init")
+APP_COMPONENTS = ("web", "consumer", "reaper", "retention", "db-init")
 CRD_API_GROUPS = ("keda.sh/",)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

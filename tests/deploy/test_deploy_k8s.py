@@ -44,7 +44,7 @@ OVERLAY_DIRS = {"dev": K8S_DIR / "overlays" / "dev", "prod": K8S_DIR / "overlays
 SSO_DIR = K8S_DIR / "overlays" / "sso"
 """The single sign-on variant of prod (oauth2-proxy in front of the ingress): built on
 ``../prod``, so it has no image pin of its own (tests/deploy/test_deploy_k8s_overlays.py)."""
-APP_COMPONENTS = ("web", "consumer", "reaper", "db-init")
+APP_COMPONENTS = ("web", "consumer", "reaper", "retention", "db-init")
 """The workloads that run the app image."""
 TEMPLATE_FILES = {
     "secret-template.yaml",
@@ -203,7 +203,7 @@ def test_generated_configmap_name_reaches_every_consumer(rendered: list[dict]) -
         where: [e["configMapRef"]["name"] for e in c.get("envFrom", []) if "configMapRef" in e]
         for where, c in containers(app_workloads(rendered))
     }
-    assert len(refs) == 4
+    assert len(refs) == len(APP_COMPONENTS)
     assert all(found == [name] for found in refs.values()), refs
 
 
@@ -251,7 +251,7 @@ def test_every_app_pod_pulls_with_the_ghcr_secret(rendered: list[dict]) -> None:
     imagePullSecrets (the kubelet pulls private GHCR packages with it)."""
     accounts = {d["metadata"]["name"]: d for d in by_kind(rendered, "ServiceAccount")}
     app = app_workloads(rendered)
-    assert len(app) == 4
+    assert len(app) == len(APP_COMPONENTS)
     for where, spec in workloads(app):
         account = accounts[spec["serviceAccountName"]]
         assert account.get("imagePullSecrets") == [{"name": PULL_SECRET}], where
@@ -368,7 +368,7 @@ def test_web_drains_before_gunicorn_stops(rendered: list[dict]) -> None:
 def test_app_pods_get_a_writable_tmp(rendered: list[dict]) -> None:
     """With a read-only root filesystem, app containers mount an emptyDir at /tmp."""
     app = app_workloads(rendered)
-    assert len(app) == 4
+    assert len(app) == len(APP_COMPONENTS)
     for where, spec in workloads(app):
         empty_dirs = {v["name"] for v in spec["volumes"] if "emptyDir" in v}
         for container in spec["containers"]:
@@ -377,12 +377,16 @@ def test_app_pods_get_a_writable_tmp(rendered: list[dict]) -> None:
 
 
 def test_app_containers_build_urls_from_the_secret(rendered: list[dict]) -> None:
-    """DATABASE_URL / REDIS_URL expand password variables defined earlier in the same env list."""
+    """DATABASE_URL (every app container) and REDIS_URL (all but retention's, which never
+    uses Redis) expand password variables defined earlier in the same env list."""
     app = app_workloads(rendered)
     for where, container in containers(app):
         names = [e["name"] for e in container["env"]]
         env = env_of(container)
+        assert ("REDIS_URL" in env) == ("retention" not in where), where
         for url, password in (("DATABASE_URL", "MYSQL_PASSWORD"), ("REDIS_URL", "REDIS_PASSWORD")):
+            if url not in env:
+                continue
             assert f"$({password})" in env[url]["value"], where
             assert names.index(password) < names.index(url), where
             assert env[password]["valueFrom"]["secretKeyRef"]["key"] == password, where
@@ -464,6 +468,20 @@ def test_reaper_cronjob_runs_every_two_minutes_without_overlap(rendered: list[di
     (container,) = pod_spec(cronjob)["containers"]
     assert container["command"] == ["python", "-m", "consumer.reaper"]
     assert cronjob["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] < 120
+
+
+def test_retention_cronjob_runs_daily_without_overlap(rendered: list[dict]) -> None:
+    """The retention CronJob: once a day, never two at once, `python -m consumer.retention`,
+    with RESULT_RETENTION_DAYS from the ConfigMap (0: keep every run) and no Redis."""
+    cronjob = one(rendered, "CronJob", "retention")
+    minute, hour, *rest = cronjob["spec"]["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and rest == ["*", "*", "*"]
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = pod_spec(cronjob)["containers"]
+    assert container["command"] == ["python", "-m", "consumer.retention"]
+    assert "REDIS_URL" not in env_of(container)
+    (config,) = by_kind(rendered, "ConfigMap")
+    assert config["data"]["RESULT_RETENTION_DAYS"] == "0"
 
 
 def test_backup_cronjob_dumps_daily_onto_its_own_claim(rendered: list[dict]) -> None:

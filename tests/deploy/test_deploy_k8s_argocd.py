@@ -20,7 +20,7 @@ SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 ARGOCD_DIR = K8S_DIR / "argocd"
 
 DATASTORES = {"mysql", "redis"}
-NEW_CODE = {"web", "consumer", "reaper"}
+NEW_CODE = {"web", "consumer", "reaper", "retention"}
 
 
 def annotations(doc: dict) -> dict[str, str]:

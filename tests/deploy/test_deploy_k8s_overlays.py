@@ -90,11 +90,11 @@ def test_overlay_pins_the_app_image_once(env: str) -> None:
 
 @pytest.mark.parametrize("env", sorted(OVERLAY_DIRS))
 def test_the_pin_reaches_every_app_container(env: str) -> None:
-    """web, db-init, reaper and the ScaledJob's consumer all run the pinned reference."""
+    """web, db-init, reaper, retention and the ScaledJob's consumer all run the pinned reference."""
     (pin,) = overlay_kustomization(env)["images"]
     rendered = kustomize(OVERLAY_DIRS[env])
     images = {where: c["image"] for where, c in containers(app_workloads(rendered))}
-    assert len(images) == 4
+    assert len(images) == 5  # web, db-init, reaper, retention, consumer
     assert set(images.values()) == {pinned_reference(pin)}
 
 
@@ -116,7 +116,7 @@ def test_a_digest_pin_reaches_every_app_container(tmp_path: Path) -> None:
         rendered = kustomize_raw(path.parent)
         images = re.findall(r"image: (\S+)", rendered)
         app = [image for image in images if image.startswith(repository)]
-        assert app == [pinned_reference(pin)] * 4
+        assert app == [pinned_reference(pin)] * 5
         assert {image for image in images if not image.startswith(repository)} == {
             "redis:7",
             one(kustomize(BASE_DIR), "StatefulSet", "mysql")["spec"]["template"]["spec"][

@@ -79,3 +79,19 @@ def registered_worker(queue: Queue, name: str, state: str = "idle") -> Iterator[
         yield worker
     finally:
         worker.register_death()
+
+
+def add_with_metrics(app: Flask, metrics: dict[str, Any], **fields: Any) -> RunRequest:
+    """Insert a run stored SUCCEEDED with ``metrics`` (and a stub result): for history
+    sorting, where the numbers matter and the backtest does not."""
+    request = add_running(app, **fields)
+    with get_database(app).sessionmaker.begin() as session:
+        mark_succeeded(
+            session,
+            request.run_id,
+            result_json="{}",
+            metrics=metrics,
+            data_hash=None,
+            engine_version=None,
+        )
+    return request

@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 from runs.contract import parse_request
 from runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
+from store.presets import create_preset
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -104,6 +105,20 @@ def run_count(stack) -> int:
     return requests.get(f"{stack.base_url}/api/runs", params={"per_page": 1}, timeout=10).json()[
         "total"
     ]
+
+
+def waiting_request():
+    """A HOOLI RSI request with a fresh run_id, for a run inserted PENDING and never queued
+    (so no consumer of the stack takes it)."""
+    return parse_request(
+        {
+            "run_id": str(uuid.uuid4()),
+            "ticker": "HOOLI",
+            "rule_type": "RSI",
+            "start_date": "2020-01-01",
+            "end_date": "2020-12-31",
+        }
+    )
 
 
 def open_form(page, stack) -> None:
@@ -314,8 +329,9 @@ def test_presets_save_load_delete_and_show_names_as_text(watched, stack):
 
 
 def test_a_preset_naming_an_unknown_sub_rule_loads_with_the_problem_shown(watched, stack, shots):
-    """A COMPOSITE preset whose second sub-rule has an unknown type (saved by hand, or
-    before a rule was removed): the editor is drawn whole, the bad entry replaced by a
+    """A COMPOSITE preset whose second sub-rule has an unknown type (stored before presets
+    were validated, or before a rule was removed; the API refuses it now, so it is written
+    to the database directly): the editor is drawn whole, the bad entry replaced by a
     usable rule, and the problem named next to the preset controls; no script error."""
     page = watched.page
     payload = {
@@ -329,10 +345,17 @@ def test_a_preset_naming_an_unknown_sub_rule_loads_with_the_problem_shown(watche
         },
     }
     name = f"broken composite {uuid.uuid4().hex[:6]}"
-    created = requests.post(
+    refused = requests.post(
         f"{stack.base_url}/api/strategies", json={"name": name, "payload": payload}, timeout=10
     )
-    assert created.status_code == 201
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "payload.params.rules[1].rule_type"
+    engine = make_engine(stack.database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            preset_id = create_preset(session, name, payload).id
+    finally:
+        engine.dispose()
     open_form(page, stack)
     page.select_option("#preset-select", label=name)
     page.click("#preset-load")
@@ -344,7 +367,7 @@ def test_a_preset_naming_an_unknown_sub_rule_loads_with_the_problem_shown(watche
     assert page.input_value("[data-field='params.rules[0].params.period']") == "9"
     assert page.locator(".bt-subrule").count() == 2  # the editor is whole
     shoot(page, shots / "preset-problem.png")
-    requests.delete(f"{stack.base_url}/api/strategies/{created.json()['id']}", timeout=10)
+    requests.delete(f"{stack.base_url}/api/strategies/{preset_id}", timeout=10)
 
 
 def test_history_compares_two_runs(watched, stack, shots):
@@ -396,15 +419,7 @@ def test_history_and_run_page_follow_a_run_live(watched, stack):
     """A PENDING row on /runs and the run's own page both change when the run's status
     changes in the database, without a manual reload."""
     page = watched.page
-    request = parse_request(
-        {
-            "run_id": str(uuid.uuid4()),
-            "ticker": "HOOLI",
-            "rule_type": "RSI",
-            "start_date": "2020-01-01",
-            "end_date": "2020-12-31",
-        }
-    )
+    request = waiting_request()
     engine = make_engine(stack.database_url)
     try:
         with make_sessionmaker(engine).begin() as session:
@@ -423,3 +438,63 @@ def test_history_and_run_page_follow_a_run_live(watched, stack):
         expect(page.locator("#run-error pre")).to_have_text("ticker: <i>gone</i>", timeout=10_000)
     finally:
         engine.dispose()
+
+
+def test_a_waiting_run_is_cancelled_labelled_and_deleted_from_its_page(watched, stack, shots):
+    """On the run page: Cancel turns a PENDING run CANCELLED (the page says so), the labels
+    card saves name, tags, notes and the pin, and Delete (clicked twice, no dialog) removes
+    the run and lands on the history."""
+    page = watched.page
+    request = waiting_request()
+    engine = make_engine(stack.database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            insert_pending(session, request, "browser-test")  # not queued: it stays PENDING
+    finally:
+        engine.dispose()
+    status_url = f"{stack.base_url}/status/{request.run_id}"
+
+    page.goto(f"{stack.base_url}/runs/{request.run_id}")
+    expect(page.locator("#run-status")).to_have_text("PENDING")
+    page.click("#run-cancel")
+    expect(page.locator("#run-cancelled")).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("CANCELLED")
+    assert page.locator("#run-cancel").count() == 0
+
+    page.click("#labels-edit")
+    page.fill("#label-name", "momentum <try>")
+    page.fill("#label-tags", "alpha, beta.2")
+    page.fill("#label-notes", "cancelled: wrong window")
+    page.check("#label-pinned")
+    page.click("#labels-save")
+    expect(page.locator("#labels-tags .bt-tag")).to_have_text(["alpha", "beta.2"])
+    expect(page.locator("#labels-pinned")).to_be_visible()
+    expect(page.locator("#run-name")).to_have_text("momentum <try>")
+    expect(page.locator("#labels-form")).to_be_hidden()
+    shoot(page, shots / "run-labels-cancelled.png")
+    stored = requests.get(status_url, timeout=10).json()
+    assert (stored["name"], stored["tags"], stored["pinned"]) == (
+        "momentum <try>",
+        ["alpha", "beta.2"],
+        True,
+    )
+
+    page.click("#labels-edit")
+    page.fill("#label-tags", "has space")
+    page.click("#labels-save")
+    expect(page.locator("#labels-error")).to_contain_text("tags:")
+
+    page.goto(f"{stack.base_url}/runs?tag=alpha&sort=created_at&order=desc")
+    row = page.locator(f"tr[data-run-id='{request.run_id}']")
+    expect(row.locator("[data-cell=labels] .bt-tag")).to_have_text(["alpha", "beta.2"])
+    expect(row.locator("[data-cell=status] .badge")).to_have_text("CANCELLED")
+    expect(row.locator("[data-cell=window]")).to_have_attribute("title", "2020-01-01 … 2020-12-31")
+    shoot(page, shots / "history-labels.png")
+
+    page.goto(f"{stack.base_url}/runs/{request.run_id}")
+    page.click("#run-delete")
+    expect(page.locator("#run-delete")).to_have_text("Confirm delete")
+    page.click("#run-delete")
+    page.wait_for_url(f"{stack.base_url}/runs")
+    assert requests.get(status_url, timeout=10).status_code == 404
+    assert watched.dialogs == []

@@ -101,7 +101,7 @@ def test_every_read_route_needs_a_token_but_the_probes(app, client):
     assert client.get("/health").status_code == 200
     assert client.get("/ready").status_code != 401
     assert client.get("/metrics").status_code == 200
-    assert OPEN_PATHS == {"/health", "/ready", "/metrics"}
+    assert {"/health", "/ready", "/metrics"} == OPEN_PATHS
     assert client.get("/metrics").status_code != 401
 
 

@@ -101,7 +101,12 @@ def test_every_api_route_is_registered(sqlite_url):
             ("/api/tickers", "GET"),
             ("/api/strategies", "GET"),
             ("/api/strategies", "POST"),
-            ("/api/strategies/<int(max=2147483647):preset_id>", "DELETE"),
+            ("/api/strategies/<int:preset_id>", "GET"),
+            ("/api/strategies/<int:preset_id>", "PUT"),
+            ("/api/strategies/<int:preset_id>", "DELETE"),
+            ("/api/runs/<run_id>/cancel", "POST"),
+            ("/api/runs/<run_id>", "DELETE"),
+            ("/api/runs/<run_id>", "PATCH"),
             ("/health", "GET"),
             ("/ready", "GET"),
         }

@@ -33,6 +33,15 @@ SUMMARY_KEYS = [
     "completed_at",
     "error_message",
     "created_by",
+    "start_date",
+    "end_date",
+    "position_size",
+    "size_type",
+    "direction",
+    "name",
+    "tags",
+    "notes",
+    "pinned",
 ]
 
 
@@ -108,6 +117,8 @@ def test_history_is_empty_without_runs(client):
         "per_page": 50,
         "total": 0,
         "pages": 0,
+        "sort": "created_at",
+        "order": "desc",
     }
 
 

@@ -52,7 +52,9 @@ def test_iso_utc_marks_naive_utc_with_offset():
 
 
 def test_run_summary_decodes_params_and_metrics():
-    """A summary carries params and metrics as objects and never the request or result."""
+    """A summary carries params and metrics as objects, the request's window, sizing and
+    direction (absent ones null), the labels (an older row: none, not pinned) and never the
+    request or result."""
     row = make_row(status=RunStatus.SUCCEEDED, metrics_json='{"num_trades": 3}', attempts=1)
     summary = run_summary(row)
     assert summary == {
@@ -69,7 +71,32 @@ def test_run_summary_decodes_params_and_metrics():
         "completed_at": None,
         "error_message": None,
         "created_by": None,
+        "start_date": None,
+        "end_date": None,
+        "position_size": None,
+        "size_type": None,
+        "direction": None,
+        "name": None,
+        "tags": [],
+        "notes": None,
+        "pinned": False,
     }
+
+
+def test_run_summary_shows_labels_and_the_requests_setup():
+    request = {"start_date": "2020-01-01", "end_date": "2020-12-31", "position_size": 50.0,
+               "size_type": "percent", "direction": "longshort"}  # fmt: skip
+    row = make_row(
+        request_json=json.dumps(request), name="n", tags='["a", "b"]', notes="x", pinned=True
+    )
+    summary = run_summary(row)
+    assert {key: summary[key] for key in request} == request
+    assert (summary["name"], summary["tags"], summary["notes"], summary["pinned"]) == (
+        "n",
+        ["a", "b"],
+        "x",
+        True,
+    )
 
 
 def test_run_status_json_splices_the_stored_result_text_verbatim():

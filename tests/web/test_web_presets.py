@@ -166,3 +166,99 @@ def test_names_are_unique_as_exact_text_after_nfc_on_mariadb(empty_mysql_url, re
     assert collation == "utf8mb4_bin"
     for app in serve(build_app(empty_mysql_url, redis_url, write_data_dir(tmp_path / "d"))):
         _names_as_exact_text(app.test_client())
+
+
+def _create(client, name: str, payload: dict | None = None) -> dict:
+    response = client.post("/api/strategies", json={"name": name, "payload": payload or PAYLOAD})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_get_one_preset_by_id(client):
+    created = _create(client, "one")
+    response = client.get(f"/api/strategies/{created['id']}")
+    assert response.status_code == 200
+    assert response.get_json() == created
+    assert client.get("/api/strategies/999999").status_code == 404
+
+
+def test_put_replaces_name_and_payload(client):
+    created = _create(client, "before")
+    changed = {"rule_type": "RSI", "params": {"period": 9, "oversold": 25, "overbought": 75}}
+    response = client.put(
+        f"/api/strategies/{created['id']}", json={"name": "after", "payload": changed}
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["id"], body["name"], body["payload"]) == (created["id"], "after", changed)
+    assert [p["name"] for p in client.get("/api/strategies").get_json()] == ["after"]
+    same = client.put(f"/api/strategies/{created['id']}", json={"name": "after", "payload": {}})
+    assert same.status_code == 200, "keeping its own name is no conflict"
+
+
+def test_put_of_an_unknown_preset_is_404(client):
+    response = client.put("/api/strategies/4242", json={"name": "x", "payload": PAYLOAD})
+    assert response.status_code == 404
+
+
+def test_put_to_another_presets_name_is_409(client):
+    _create(client, "taken")
+    mine = _create(client, "mine")
+    response = client.put(f"/api/strategies/{mine['id']}", json={"name": "taken", "payload": {}})
+    assert response.status_code == 409
+    assert response.get_json()["field"] == "name"
+    assert client.get(f"/api/strategies/{mine['id']}").get_json()["name"] == "mine"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"rule_type": "NO_SUCH_RULE"}, "payload.rule_type"),
+        ({"rule_type": "RSI", "params": {"period": 1}}, "payload.params.period"),
+        ({"rule_type": "RSI", "params": {"period": 14, "bogus": 1}}, "payload.params.bogus"),
+        ({"params": {"period": 14}}, "payload.rule_type"),
+        (
+            {
+                "rule_type": "COMPOSITE",
+                "params": {"operator": "OR", "rules": [{"rule_type": "RSI"}, {"rule_type": "X"}]},
+            },
+            "payload.params.rules[1].rule_type",
+        ),
+    ],
+)
+def test_a_preset_with_an_invalid_rule_is_refused_naming_the_field(client, payload, field):
+    """At create and at update: the rule registry's checks, as for a run request."""
+    response = client.post("/api/strategies", json={"name": "bad", "payload": payload})
+    assert response.status_code == 400
+    assert response.get_json()["field"] == field
+    created = _create(client, "good")
+    response = client.put(
+        f"/api/strategies/{created['id']}", json={"name": "g", "payload": payload}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["field"] == field
+    assert client.get(f"/api/strategies/{created['id']}").get_json()["payload"] == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"fee_rate": 0.002},
+        {"rule_type": "rsi"},
+        {"rule_type": "RSI", "params": {"period": 9}},
+        {"rule_type": "SMA_CROSS", "params": None, "ticker": "ANY"},
+    ],
+)
+def test_a_partial_preset_is_accepted_and_stored_as_sent(client, payload):
+    """A preset need not be a whole request: the form fills missing values with defaults."""
+    assert _create(client, "partial", payload)["payload"] == payload
+
+
+@pytest.mark.parametrize("preset_id", ["999", "-1", "abc", "99999999999999999999"])
+@pytest.mark.parametrize("method", ["get", "put"])
+def test_get_and_put_of_unknown_or_malformed_id_are_404(client, method, preset_id):
+    response = getattr(client, method)(
+        f"/api/strategies/{preset_id}", json={"name": "n", "payload": {}}
+    )
+    assert response.status_code == 404
+    assert "error" in response.get_json()

@@ -402,6 +402,10 @@ STATUS_KEYS = [
     "request",
     "metrics",
     "created_by",
+    "name",
+    "tags",
+    "notes",
+    "pinned",
     "result",
 ]
 

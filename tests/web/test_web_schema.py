@@ -37,6 +37,17 @@ def test_run_schema_has_the_generated_params_model_of_every_rule(client):
     assert chosen == set(RULES)
 
 
+def test_run_schema_describes_the_optional_labels(client):
+    """name, tags and notes: optional, bounded, defaulting to null / [] / null."""
+    properties = client.get("/api/schema/run").get_json()["properties"]
+    tags = properties["tags"]
+    assert (tags["default"], tags["maxItems"]) == ([], 10)
+    assert tags["items"]["pattern"] == "^[A-Za-z0-9_.-]{1,32}$"
+    assert properties["name"]["default"] is None and properties["notes"]["default"] is None
+    assert {"maxLength": 100, "type": "string"} in properties["name"]["anyOf"]
+    assert {"maxLength": 2000, "type": "string"} in properties["notes"]["anyOf"]
+
+
 def test_percent_cap_is_in_the_schema(client):
     """position_size is capped at 100 when size_type is percent."""
     schema = client.get("/api/schema/run").get_json()

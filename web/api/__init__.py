@@ -7,6 +7,7 @@ never imports the pages (``web.pages``), nor they it (import-linter)."""
 BLUEPRINTS = (
     "web.api.runs",
     "web.api.history",
+    "web.api.run_manage",
     "web.api.catalog",
     "web.api.presets",
     "web.api.health",

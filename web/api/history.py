@@ -2,8 +2,10 @@
 
 Query parameters (an empty value means "no filter", as an HTML form sends it):
 ``page`` (>= 1, default 1), ``per_page`` (1..200, default 50), ``status`` (PENDING,
-RUNNING, SUCCEEDED, FAILED), ``ticker`` (any case), ``rule`` (a rule type, any case).
-An invalid value is a 400 naming the parameter. Pages never load result JSON.
+RUNNING, SUCCEEDED, FAILED, CANCELLED), ``ticker`` (any case), ``rule`` (a rule type, any
+case), ``tag`` (one tag), ``q`` (text in the run's name), ``sort`` (a column such as
+created_at or ticker, or a metric key) and ``order`` (desc or asc). An invalid value is a
+400 naming the parameter. Pages never load result JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from runs.store import list_runs
 from web.db import get_session
 from web.present import run_summary
-from web.query import count, run_filter
+from web.query import count, run_filter, run_sort
 
 bp = Blueprint("history", __name__, url_prefix="/api")
 
@@ -26,15 +28,18 @@ PER_PAGE_MAX = 200
 
 @bp.get("/runs")
 def list_history() -> ResponseReturnValue:
-    """One page of runs, newest first, with the total count and number of pages."""
+    """One page of runs (newest first unless sorted), with the total count and pages."""
     filters = run_filter()
+    sort = run_sort()
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    rows, total = list_runs(get_session(), filters, page=page, per_page=per_page)
+    rows, total = list_runs(get_session(), filters, page=page, per_page=per_page, sort=sort)
     return {
         "runs": [run_summary(row) for row in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
         "pages": math.ceil(total / per_page),
+        "sort": sort.key,
+        "order": "desc" if sort.descending else "asc",
     }

@@ -1,7 +1,13 @@
-"""Strategy presets: ``GET``/``POST /api/strategies`` and ``DELETE /api/strategies/<id>``.
+"""Strategy presets: ``GET``/``POST /api/strategies`` and ``GET``/``PUT``/``DELETE
+/api/strategies/<id>``.
 
 A preset is a name and the dashboard form's values (``payload``: parameters only, never
-code). Names are stored and returned verbatim; escaping them is the dashboard's job.
+code). A payload may be partial (the form fills what it lacks with its defaults), but the
+rule it names is checked against the rule registry as a run request's is
+(``rules.validate_rule``): an unknown ``rule_type`` or invalid ``params`` is a 400 naming
+``payload.rule_type`` / ``payload.params…``; ``params`` without a ``rule_type`` is refused.
+The payload is stored as sent. Names are stored and returned verbatim; escaping them is the
+dashboard's job.
 """
 
 from __future__ import annotations
@@ -15,7 +21,15 @@ from flask.typing import ResponseReturnValue
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from store.presets import DuplicatePresetError, create_preset, delete_preset, list_presets
+from rules import RULES, RuleValidationError, validate_rule
+from store.presets import (
+    DuplicatePresetError,
+    create_preset,
+    delete_preset,
+    get_preset,
+    list_presets,
+    update_preset,
+)
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session
@@ -32,7 +46,9 @@ PAYLOAD_MAX_BYTES = 16 * 1024
 """Largest preset payload as stored JSON; the column is a TEXT (64 KiB in MySQL)."""
 
 ID_MAX = 2**31 - 1
-"""Largest preset id in the URL; anything bigger cannot exist (and SQLite would overflow)."""
+"""Largest preset id in the URL; anything bigger cannot exist (and SQLite would overflow).
+Checked in the views (``_known_id``), not by the URL converter: werkzeug answers 405 instead
+of 404 to a method whose rule matched the path but whose converter refused the value."""
 
 
 def _strip(value: Any) -> Any:
@@ -89,16 +105,65 @@ def _api_error(exc: ValidationError) -> ApiError:
     return ApiError(400, message, field=field)
 
 
+def _with_defaults(rule_type: object, params: object) -> object:
+    """``params`` with the rule's defaults for the parameters it leaves out (the dashboard
+    form fills them in the same way when it loads a preset), sub-rules included; anything
+    that is not a known rule's dict is left for ``validate_rule`` to name."""
+    spec = RULES.get(str(rule_type).strip().upper().replace("-", "_"))
+    if spec is None or not isinstance(params, dict):
+        return params
+    filled = {p.name: p.default for p in spec.params} | params
+    for param in spec.params:
+        if param.type == "rules" and isinstance(filled.get(param.name), list):
+            filled[param.name] = [
+                {**sub, "params": _with_defaults(sub.get("rule_type"), sub.get("params") or {})}
+                if isinstance(sub, dict)
+                else sub
+                for sub in filled[param.name]
+            ]
+    return filled
+
+
+def _check_rule(payload: dict[str, Any]) -> None:
+    """The payload's rule, if it names one, against the registry.
+
+    :raise ApiError 400: naming ``payload.rule_type`` or the offending ``payload.params…``.
+    """
+    if "rule_type" not in payload:
+        if payload.get("params") is not None:
+            raise ApiError(400, "is required when params are given", field="payload.rule_type")
+        return
+    try:
+        validate_rule(
+            payload["rule_type"], _with_defaults(payload["rule_type"], payload.get("params"))
+        )
+    except RuleValidationError as exc:
+        raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
+
+
 def validate_preset(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(name, payload) of a preset request body.
 
-    :raise ApiError 400: naming ``name``, ``payload`` or an unknown field.
+    :raise ApiError 400: naming ``name``, ``payload`` (or the rule inside it) or an unknown
+        field.
     """
     try:
         preset_body = PresetBody.model_validate(body)
     except ValidationError as exc:
         raise _api_error(exc) from None
+    _check_rule(body["payload"])
     return preset_body.name, body["payload"]
+
+
+def _known_id(preset_id: int) -> int:
+    """:raise ApiError 404: for an id no preset can have."""
+    if preset_id > ID_MAX:
+        raise ApiError(404, "preset not found")
+    return preset_id
+
+
+def _duplicate(name: str) -> ApiError:
+    return ApiError(409, f'a preset named "{name}" already exists', field="name")
 
 
 @bp.get("")
@@ -116,16 +181,41 @@ def create() -> ResponseReturnValue:
         with session.begin():
             row = create_preset(session, name, payload, created_by=current_user())
     except DuplicatePresetError:
-        raise ApiError(409, f'a preset named "{name}" already exists', field="name") from None
+        raise _duplicate(name) from None
     return preset(row), 201
 
 
-@bp.delete(f"/<int(max={ID_MAX}):preset_id>")
+@bp.get("/<int:preset_id>")
+def get_one(preset_id: int) -> ResponseReturnValue:
+    """One preset; 404 if there is none with that id."""
+    row = get_preset(get_session(), _known_id(preset_id))
+    if row is None:
+        raise ApiError(404, "preset not found")
+    return preset(row)
+
+
+@bp.put("/<int:preset_id>")
+def replace(preset_id: int) -> ResponseReturnValue:
+    """Replace a preset's name and payload; 404 if there is none, 409 if the name is
+    another preset's."""
+    name, payload = validate_preset(json_object())
+    session = get_session()
+    try:
+        with session.begin():
+            row = update_preset(session, _known_id(preset_id), name, payload)
+    except DuplicatePresetError:
+        raise _duplicate(name) from None
+    if row is None:
+        raise ApiError(404, "preset not found")
+    return preset(row)
+
+
+@bp.delete("/<int:preset_id>")
 def delete(preset_id: int) -> ResponseReturnValue:
     """Delete a preset; 404 if there is none with that id."""
     session = get_session()
     with session.begin():
-        deleted = delete_preset(session, preset_id)
+        deleted = delete_preset(session, _known_id(preset_id))
     if not deleted:
         raise ApiError(404, "preset not found")
     return "", 204

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
 
-from runs.contract import RequestError, RunRequest, parse_request
+from runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from runs.execute import load_market_data
 from runs.kind import enqueue_run
 from runs.store import get_run, insert_pending, mark_failed
@@ -64,21 +64,23 @@ ENQUEUE_FAILED = "internal error while enqueueing"
 """The error of a row whose enqueue failed unexpectedly (the answer is a 500)."""
 
 
-def validate_request(payload: dict) -> RunRequest:
-    """Check a request body against the contract and the data catalog.
+def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
+    """Check a request body against the contract and the data catalog; the request and its
+    labels (``name``, ``tags``, ``notes``: stored beside it, never part of it).
 
     :raise ApiError 400: naming the offending field.
     """
     try:
         run_request = parse_request(payload, strict=True)
+        labels = parse_labels(payload)
         config = current_app.config
         load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
     except RequestError as exc:
         raise bad_request(exc) from None
-    return run_request
+    return run_request, labels
 
 
-def _insert(request: RunRequest) -> None:
+def _insert(request: RunRequest, labels: RunLabels) -> None:
     """INSERT the PENDING row; 409 for a taken run_id, 503 (``NOT_ACCEPTED``) if the
     database stays unreachable for ``INSERT_RETRY_S``."""
     session = get_session()
@@ -91,6 +93,7 @@ def _insert(request: RunRequest) -> None:
                 image_tag(),
                 queue=get_run_queue().queue.name,
                 created_by=current_user(),
+                labels=labels,
             )
 
     try:
@@ -136,10 +139,10 @@ def _enqueue(request: RunRequest) -> None:
 @bp.post("/run_backtest")
 def submit() -> ResponseReturnValue:
     """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
-    run_request = validate_request(json_object())
+    run_request, labels = validate_request(json_object())
     remember_run_id(run_request.run_id)
     with run_context(run_request.run_id):
-        _insert(run_request)
+        _insert(run_request, labels)
         logger.info(
             "accepted %s %s %s..%s",
             run_request.ticker,

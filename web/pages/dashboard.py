@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from metrics import METRICS
 from rules import RULES, describe_rules
-from runs.store import RunFilter, get_run_header, get_run_summaries, list_runs
+from runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
 from store.models import utcnow
 from web.db import get_session
 from web.errors import ApiError
@@ -26,8 +26,8 @@ from web.pages import format as page_format
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
-from web.present import iso_utc, json_or_none, run_label, run_summary
-from web.query import COMPARE_MAX, count, is_run_id, run_filter, run_ids
+from web.present import iso_utc, json_or_none, run_label, run_labels, run_summary
+from web.query import COMPARE_MAX, SORT_KEYS, count, is_run_id, run_filter, run_ids, run_sort
 from work.status import ALL_STATUSES, FINISHED
 
 bp = Blueprint("dashboard", __name__)
@@ -93,15 +93,21 @@ def _page_links(page: int, pages: int) -> list[int | None]:
 
 @bp.get("/runs")
 def history() -> ResponseReturnValue:
-    """Every run, newest first, paginated and filtered by status, ticker and rule."""
+    """Every run, paginated, filtered by status, ticker, rule, tag and name and sorted by a
+    column or a metric (newest first by default)."""
     error = None
     try:
         filters = run_filter()
     except ApiError as exc:
         error = f"{exc.field}: {exc.message}"
         filters = RunFilter()
+    try:
+        sort = run_sort()
+    except ApiError as exc:
+        error = f"{exc.field}: {exc.message}"
+        sort = RunSort()
     page = _page_number()
-    rows, total = list_runs(get_session(), filters, page=page, per_page=PER_PAGE)
+    rows, total = list_runs(get_session(), filters, page=page, per_page=PER_PAGE, sort=sort)
     pages = max(math.ceil(total / PER_PAGE), 1)
     return render_template(
         "dashboard/runs.html",
@@ -113,6 +119,8 @@ def history() -> ResponseReturnValue:
         page_links=_page_links(min(page, pages), pages),
         total=total,
         statuses=ALL_STATUSES,
+        sort=sort,
+        sort_keys=[(key, _sort_label(key)) for key in SORT_KEYS],
         tickers=tickers(),
         rule_types=list(RULES),
         history_metrics=page_format.HISTORY_METRICS,
@@ -127,6 +135,11 @@ def history() -> ResponseReturnValue:
         ],
         **nav(),
     )
+
+
+def _sort_label(key: str) -> str:
+    """How the sort menu names a key: a metric by its label, a column by its name."""
+    return next((m.label for m in METRICS if m.key == key), key.replace("_", " "))
 
 
 def _not_found(run_id: str) -> tuple[str, int]:
@@ -153,6 +166,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         queued_for=page_format.duration(row.created_at, row.started_at),
         ran_for=page_format.duration(row.started_at, row.completed_at),
         finished=row.status in FINISHED,
+        labels=run_labels(row),
         **nav(),
     )
 

@@ -23,7 +23,7 @@ def page_statuses() -> dict[str, Any]:
     """The states the pages' scripts compare against, from ``work.status`` and
     ``sweeps.status`` (base.html writes them into ``#bt-statuses``; JS never types them)."""
     return {
-        **{status.name: status.value for status in SWEEP_STATUSES},
+        **{status.name: status.value for status in (*ALL_STATUSES, *SWEEP_STATUSES)},
         "FINISHED": sorted(FINISHED),
         "WAITING": [status for status in ALL_STATUSES if status not in FINISHED],
         "SWEEP_FINISHED": sorted(SWEEP_FINISHED),
