@@ -69,4 +69,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '5000'), timeout=4)"]
 
 # --no-control-socket: gunicorn's control socket lives under $HOME, unwritable on a read-only root.
-CMD ["sh", "-c", "exec gunicorn --no-control-socket --bind \"0.0.0.0:${PORT:-5000}\" --workers \"${WEB_CONCURRENCY:-2}\" \"web:create_app()\""]
+# --config gunicorn.conf.py: gevent workers, so slow clients cannot hold every worker (see the file).
+CMD ["sh", "-c", "exec gunicorn --config gunicorn.conf.py --no-control-socket --bind \"0.0.0.0:${PORT:-5000}\" --workers \"${WEB_CONCURRENCY:-2}\" \"web:create_app()\""]

@@ -223,8 +223,8 @@ def test_healthcheck_passes_on_200_and_fails_otherwise(steps, health_server) -> 
 
 
 def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path) -> None:
-    """CMD runs gunicorn on 0.0.0.0:${PORT:-5000} with ${WEB_CONCURRENCY:-2} workers and no
-    control socket (it would live under $HOME, unwritable on the read-only root)."""
+    """CMD runs gunicorn with gunicorn.conf.py on 0.0.0.0:${PORT:-5000} with ${WEB_CONCURRENCY:-2}
+    workers and no control socket (it would live under $HOME, unwritable on the read-only root)."""
     fake = tmp_path / "gunicorn"
     fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', encoding="utf-8")
     fake.chmod(0o755)
@@ -235,6 +235,8 @@ def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path
     base = {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
     defaults = run([sh, *cmd[1:]], env=base).stdout.splitlines()
     assert defaults == [
+        "--config",
+        "gunicorn.conf.py",
         "--no-control-socket",
         "--bind",
         "0.0.0.0:5000",
@@ -244,6 +246,8 @@ def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path
     ]
     custom = run([sh, *cmd[1:]], env={**base, "PORT": "6000", "WEB_CONCURRENCY": "3"})
     assert custom.stdout.splitlines() == [
+        "--config",
+        "gunicorn.conf.py",
         "--no-control-socket",
         "--bind",
         "0.0.0.0:6000",
