@@ -148,6 +148,29 @@ def get_run_summaries(session: Session, run_ids: Sequence[str]) -> list[Backtest
     return [rows[run_id] for run_id in run_ids if run_id in rows]
 
 
+@dataclass(frozen=True)
+class RunVersion:
+    """What changes whenever a run's status document changes (its ETag's inputs)."""
+
+    status: str
+    attempts: int
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+def get_run_version(session: Session, run_id: str) -> RunVersion | None:
+    """The run's ``RunVersion`` from one narrow SELECT (no JSON column), or None."""
+    row = session.execute(
+        select(
+            BacktestRun.status,
+            BacktestRun.attempts,
+            BacktestRun.started_at,
+            BacktestRun.completed_at,
+        ).where(BacktestRun.run_id == run_id)
+    ).first()
+    return None if row is None else RunVersion(*row)
+
+
 def get_result_text(session: Session, run_id: str) -> tuple[str, str | None] | None:
     """(status, stored result JSON text or None) of a run, or None when there is no such run."""
     row = session.execute(

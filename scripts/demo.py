@@ -95,8 +95,8 @@ def run_scenario(base: str, embedded: bool = False) -> int:
     run_id = response.json()["run_id"]
     last = None
     started = time.monotonic()
-    while True:
-        body = requests.get(f"{base}/status/{run_id}", timeout=10).json()
+    while True:  # the status-only form: the result is fetched once, from result_url
+        body = requests.get(f"{base}/status/{run_id}?result=false", timeout=10).json()
         if body["status"] != last:
             print(f"  {time.monotonic() - started:5.1f}s  GET /status/{run_id} → {body['status']}")
             last = body["status"]
@@ -106,7 +106,8 @@ def run_scenario(base: str, embedded: bool = False) -> int:
     if body["status"] == RunStatus.FAILED:
         print(f"  error: {body['error_message']}")
         return 1
-    result = body["result"]
+    print(f"GET {base}{body['result_url']}")
+    result = requests.get(f"{base}{body['result_url']}", timeout=30).json()
     metrics = result["metrics"]
     print(f"result: {len(result['trades'])} trades, data_hash {result['data_hash'][:16]}…, "
           f"engine {result['engine_version']}")  # fmt: skip
