@@ -2,7 +2,7 @@
 # One image for every process of stock-backtest; only the command differs:
 #   web (default CMD)  gunicorn "web:create_app()"      schema init  python -m web init-db
 #   consumer (KEDA Job) python -m consumer               reaper       python -m consumer.reaper
-#   local scaler        python -m consumer.scaler        (compose only; reads /app/keda/scaledjob.yaml)
+#   local scaler        python -m consumer.scaler        (compose only; reads /app/keda/scaledjob*.yaml)
 # Build: docker build --build-arg IMAGE_TAG=$(git rev-parse --short HEAD) -t stock-backtest:<sha> .
 
 # ---- builder: resolve and install the pinned runtime dependencies into a self-contained venv ----
@@ -31,7 +31,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RQ_QUEUE=backtests \
     LOG_LEVEL=INFO \
     CLAIM_FILE=/tmp/consumer-claimed \
-    SCALER_MANIFEST=/app/keda/scaledjob.yaml \
+    SCALER_MANIFEST=/app/keda/scaledjob.yaml,/app/keda/scaledjob-sweeps.yaml \
     MPLCONFIGDIR=/tmp/matplotlib \
     MPL_FONT_CACHE=/opt/matplotlib
 
@@ -47,7 +47,7 @@ COPY --from=builder /opt/venv /opt/venv
 # runs.font_cache seeds it from MPL_FONT_CACHE instead of rebuilding it (0.2-0.3 s a start).
 RUN MPLCONFIGDIR=/opt/matplotlib python -c "import matplotlib.font_manager" \
     && chmod -R a+rX,go-w /opt/matplotlib
-# Application code, data/ and keda/scaledjob.yaml (.dockerignore keeps tests, docs, k8s, secrets out).
+# Application code, data/ and keda/scaledjob*.yaml (.dockerignore keeps tests, docs, k8s, secrets out).
 # Owned by root and not writable by the app user: code and CSV data are read-only at run time.
 COPY . /app
 RUN python -m compileall -q /app \

@@ -170,7 +170,7 @@ def test_runtime_environment_defaults(steps: list[tuple[str, str]]) -> None:
     for key in ("DATA_DIR", "PORT", "WEB_CONCURRENCY", "RQ_QUEUE", "CLAIM_FILE", "MPLCONFIGDIR"):
         assert env[key] == settings[key], key
     assert ("WORKDIR", "/app") in stage
-    assert env["SCALER_MANIFEST"] == "/app/keda/scaledjob.yaml"
+    assert env["SCALER_MANIFEST"] == "/app/keda/scaledjob.yaml,/app/keda/scaledjob-sweeps.yaml"
 
 
 def test_no_curl_or_wget_is_needed(steps: list[tuple[str, str]]) -> None:
@@ -302,6 +302,7 @@ def excluded(path: str) -> bool:
         "engine/__init__.py",
         "data/AAPL.csv",
         "keda/scaledjob.yaml",
+        "keda/scaledjob-sweeps.yaml",
         "web/__init__.py",
         "consumer/__main__.py",
     ],

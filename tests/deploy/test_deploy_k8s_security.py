@@ -116,7 +116,7 @@ def test_every_pod_template_satisfies_restricted(rendered: list[dict]) -> None:
         for doc in [*rendered, *restore]
         if pod_spec(doc) is not None
     }
-    assert len(specs) == 8
+    assert len(specs) == 9
     assert {where: restricted_violations(spec) for where, spec in specs.items()} == {
         where: [] for where in specs
     }

@@ -157,6 +157,8 @@ const BT = (() => {
       const q = result.body;
       for (const name of ["queued", "running", "failed", "consumers"]) part(name).textContent = String(q[name]);
       part("queue").textContent = q.queue;
+      const s = q.sweeps;  // sweep chunks have their own queue and consumers
+      part("sweeps").textContent = s ? `sweep chunks (${s.queue}): ${s.queued} queued · ${s.running} running · ${s.consumers} consumers` : "";
       part("state").textContent = "updated " + new Date().toLocaleTimeString("en-GB");
       panel.dataset.state = "ok";
       const list = part("workers");
