@@ -31,17 +31,16 @@ BODY = {
 }
 
 
+def sweep_app(sqlite_url: str, redis_url: str, **settings):
+    """An app on a fresh SQLite schema and queue "sweep-test", with ``settings`` on top."""
+    create_schema(make_engine(sqlite_url))
+    base = {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url}
+    return create_app({**base, "RQ_QUEUE": "sweep-test", **settings})
+
+
 @pytest.fixture
 def app(sqlite_url, redis_url):
-    create_schema(make_engine(sqlite_url))
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": sqlite_url,
-            "REDIS_URL": redis_url,
-            "RQ_QUEUE": "sweep-test",
-        }
-    )
+    return sweep_app(sqlite_url, redis_url)
 
 
 @pytest.fixture
@@ -181,16 +180,7 @@ def test_the_apps_sweep_chunk_size_setting_is_the_default_not_the_environment(
 ):
     """create_app's SWEEP_CHUNK_SIZE (50) cuts a request that names no chunk size; an
     environment variable set after the app was built changes nothing."""
-    create_schema(make_engine(sqlite_url))
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": sqlite_url,
-            "REDIS_URL": redis_url,
-            "RQ_QUEUE": "sweep-test",
-            "SWEEP_CHUNK_SIZE": 50,
-        }
-    )
+    app = sweep_app(sqlite_url, redis_url, SWEEP_CHUNK_SIZE=50)
     monkeypatch.setenv("SWEEP_CHUNK_SIZE", "2000")
     body = {k: v for k, v in BODY.items() if k != "chunk_size"}
     body["grid"] = {"fast": "2:20:1", "slow": [30, 40, 50, 60, 70, 80]}
@@ -220,16 +210,7 @@ def test_a_sweep_past_the_queue_limit_is_429_with_retry_after_and_records_nothin
     """SWEEP_MAX_PENDING_CHUNKS 3: a 2-chunk sweep fits, a second one would make 4: 429 with
     Retry-After naming the field, nothing recorded or queued; a sweep bigger than the limit on
     its own is a 400; once the queue drained, the same sweep is accepted."""
-    create_schema(make_engine(sqlite_url))
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": sqlite_url,
-            "REDIS_URL": redis_url,
-            "RQ_QUEUE": "sweep-test",
-            "SWEEP_MAX_PENDING_CHUNKS": 3,
-        }
-    )
+    app = sweep_app(sqlite_url, redis_url, SWEEP_MAX_PENDING_CHUNKS=3)
     client = app.test_client()
     assert client.post("/api/sweeps", json=BODY).status_code == 202
     refused = client.post("/api/sweeps", json=BODY)
