@@ -245,7 +245,9 @@ class LocalScaler:
         except Exception as exc:
             problem = f"{type(exc).__name__}: {exc}"
             if problem != self._failing:
-                logger.exception("poll failed; retrying every interval until it works")
+                logger.exception(
+                    "poll failed (%s); retrying every interval until it works", self.spec.list_name
+                )
             self._failing = problem
             return
         if self._failing is not None:
