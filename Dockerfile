@@ -2,7 +2,7 @@
 # One image for every process of stock-backtest; only the command differs:
 #   web (default CMD)  gunicorn "web:create_app()"      schema init  python -m web init-db
 #   consumer (KEDA Job) python -m consumer               reaper       python -m consumer.reaper
-#   local scaler        python -m consumer.scaler        (compose only; reads /app/keda/scaledjob.yaml)
+#   local scaler        python -m consumer.scaler        (compose only; reads /app/keda/scaledjob*.yaml)
 # Build: docker build --build-arg IMAGE_TAG=$(git rev-parse --short HEAD) -t stock-backtest:<sha> .
 
 # ---- builder: resolve and install the pinned runtime dependencies into a self-contained venv ----
@@ -31,7 +31,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RQ_QUEUE=backtests \
     LOG_LEVEL=INFO \
     CLAIM_FILE=/tmp/consumer-claimed \
-    SCALER_MANIFEST=/app/keda/scaledjob.yaml \
+    SCALER_MANIFEST=/app/keda/scaledjob.yaml,/app/keda/scaledjob-sweeps.yaml \
     MPLCONFIGDIR=/tmp/matplotlib \
     MPL_FONT_CACHE=/opt/matplotlib
 
@@ -47,7 +47,7 @@ COPY --from=builder /opt/venv /opt/venv
 # runs.font_cache seeds it from MPL_FONT_CACHE instead of rebuilding it (0.2-0.3 s a start).
 RUN MPLCONFIGDIR=/opt/matplotlib python -c "import matplotlib.font_manager" \
     && chmod -R a+rX,go-w /opt/matplotlib
-# Application code, data/ and keda/scaledjob.yaml (.dockerignore keeps tests, docs, k8s, secrets out).
+# Application code, data/ and keda/scaledjob*.yaml (.dockerignore keeps tests, docs, k8s, secrets out).
 # Owned by root and not writable by the app user: code and CSV data are read-only at run time.
 COPY . /app
 RUN python -m compileall -q /app \
@@ -69,5 +69,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '5000'), timeout=4)"]
 
 # --no-control-socket: gunicorn's control socket lives under $HOME, unwritable on a read-only root.
+# --config gunicorn.conf.py: gevent workers, so slow clients cannot hold every worker (see the file).
 # --access-logfile -: one access-log line per request on stdout (the app logs go to stderr).
-CMD ["sh", "-c", "exec gunicorn --no-control-socket --access-logfile - --bind \"0.0.0.0:${PORT:-5000}\" --workers \"${WEB_CONCURRENCY:-2}\" \"web:create_app()\""]
+CMD ["sh", "-c", "exec gunicorn --config gunicorn.conf.py --no-control-socket --access-logfile - --bind \"0.0.0.0:${PORT:-5000}\" --workers \"${WEB_CONCURRENCY:-2}\" \"web:create_app()\""]

@@ -18,18 +18,19 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 
-from work.connection import queue_key
+from work.connection import consumer_queue_name, queue_key
 
 logger = logging.getLogger("consumer.worker")
 
 
 def nothing_queued(connection: Redis) -> bool:
-    """True (and logged) when the queue's list is empty. A Redis error answers False: the
-    worker then meets the outage itself and reports it as it always has (exit 1). The
-    worker goes on with the same ``connection`` (one client per Job)."""
+    """True (and logged) when the list of the queue this Job pops (CONSUMER_QUEUE) is empty.
+    A Redis error answers False: the worker then meets the outage itself and reports it as it
+    always has (exit 1). The worker goes on with the same ``connection`` (one client per
+    Job)."""
     started = time.perf_counter()
     try:
-        waiting = connection.llen(queue_key())
+        waiting = connection.llen(queue_key(consumer_queue_name()))
     except RedisError:
         return False
     if waiting:

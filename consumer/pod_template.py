@@ -331,5 +331,12 @@ def local_env(
     return env
 
 
-LOCAL_ADDRESSES = ("DATABASE_URL", "REDIS_URL", "RQ_QUEUE", "LOG_LEVEL")
+LOCAL_ADDRESSES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "RQ_QUEUE",
+    "SWEEP_QUEUE",
+    "CONSUMER_QUEUE",
+    "LOG_LEVEL",
+)
 """What one machine's own services and settings replace in a Job's environment."""

@@ -23,7 +23,8 @@ An item is queued again only if it is still PENDING or RUNNING when it is (a use
 cancelled a run since the pass listed it: a CANCELLED run is never queued again). No run
 stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
 transitions are guarded: a duplicate delivery is SKIPPED). Every registered kind
-(``consumer.kinds.KINDS``: runs, sweep chunks, …) rides the same queue and gets the same pass
+(``consumer.kinds.KINDS``: runs, sweep chunks, …) gets the same pass on every queue (runs on
+RQ_QUEUE, chunks on SWEEP_QUEUE: ``queues_to_reap``)
 through its reaper hook (``WorkKind.in_status`` / ``mark_failed`` / ``requeue``); each write is
 its own transaction, and one item that cannot be reconciled is logged and skipped.
 """
@@ -48,7 +49,14 @@ from runs.contract import RequestError
 from store.models import utcnow
 from work.kind import WorkKind
 from work.logs import configure_logging, run_context
-from work.queue import DATABASE_UNAVAILABLE, backtest_queue, failure_of, redis_connection
+from work.queue import (
+    DATABASE_UNAVAILABLE,
+    backtest_queue,
+    failure_of,
+    queue_name,
+    redis_connection,
+    sweep_queue_name,
+)
 from work.status import FINISHED, RunStatus
 from work.telemetry import REAPER_RECOVERIES, field, kind_stem, record
 
@@ -231,23 +239,34 @@ def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | N
     return report
 
 
+def queues_to_reap() -> tuple[str, ...]:
+    """Every queue work goes to: the runs' (RQ_QUEUE, which also holds chunks queued before
+    sweeps had their own) and the sweep chunks' (SWEEP_QUEUE)."""
+    return tuple(dict.fromkeys((queue_name(), sweep_queue_name())))
+
+
 def main() -> int:
-    """CronJob entry point: exit 0 after a pass, 1 if Redis or the database failed."""
+    """CronJob entry point: a pass over every queue (``queues_to_reap``); exit 0 after it,
+    1 if Redis or the database failed for one of them."""
     from store.db import process_sessionmaker
 
     configure_logging()
-    try:
-        report = reap(redis_connection(), process_sessionmaker())
-    except Exception:
-        logger.exception("reaper pass failed")
-        return 1
-    logger.info(
-        "reaper pass: rq_cleaned=%s failed=%d requeued=%d",
-        report.rq_cleaned,
-        len(report.failed),
-        len(report.requeued),
-    )
-    return 0
+    connection, sessions, code = redis_connection(), process_sessionmaker(), 0
+    for name in queues_to_reap():
+        try:
+            report = reap(connection, sessions, name)
+        except Exception:
+            logger.exception("reaper pass of queue %s failed", name)
+            code = 1
+            continue
+        logger.info(
+            "reaper pass of queue %s: rq_cleaned=%s failed=%d requeued=%d",
+            name,
+            report.rq_cleaned,
+            len(report.failed),
+            len(report.requeued),
+        )
+    return code
 
 
 if __name__ == "__main__":

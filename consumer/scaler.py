@@ -1,16 +1,19 @@
-"""``python -m consumer.scaler``: KEDA's ScaledJob on one machine.
+"""``python -m consumer.scaler``: KEDA's ScaledJobs on one machine.
 
-Reads the project's keda/scaledjob.yaml (SCALER_MANIFEST) — one source of truth for
-scaling — and every ``pollingInterval`` starts as many ``python -m consumer`` processes as
-KEDA would start Jobs (``consumer.scaling.jobs_to_create``). "Running" is a consumer process
+Reads the project's ScaledJobs (SCALER_MANIFEST, comma-separated; default keda/scaledjob.yaml,
+the runs', and keda/scaledjob-sweeps.yaml, the sweep chunks') — one source of truth for
+scaling — and drives each on its own, as KEDA does: every ``pollingInterval`` it starts as many
+``python -m consumer`` processes for that ScaledJob's list as KEDA would start Jobs
+(``consumer.scaling.jobs_to_create``), each popping that list (CONSUMER_QUEUE), at most its
+``maxReplicaCount`` at once. "Running" is a consumer process
 still alive; "pending" (with ``pendingPodConditions: ["Ready"]``) one that has not touched
 its claim file yet — exactly what the Job's readiness probe checks on a cluster. Each poll
-logs ``queue=N running=M pending=P started=K``, and records the consumers it started that
-have not claimed a run yet in Redis (``work.starting``, one command a poll) for the queue
-panel, which counts those RQ does not list yet as starting. It also runs the reaper's pass
-over every registered kind (``consumer.reaper.reap``) periodically (SCALER_REAPER_INTERVAL
-seconds, default 30), as the CronJob does on a cluster. It knows no kind of work itself: a
-consumer takes whatever message is next.
+logs ``queue=N running=M pending=P started=K list=<its list>``, and records the consumers it
+started that have not claimed a run yet in Redis (``work.starting``, one command a poll) for
+the queue panel, which counts those RQ does not list yet as starting. It also runs the
+reaper's pass over every registered kind (``consumer.reaper.reap``) of each list's queue
+periodically (SCALER_REAPER_INTERVAL seconds, default 30), as the CronJob does on a cluster.
+It knows no kind of work itself: a consumer takes whatever message is next on its list.
 
 SCALER_RUNTIME picks what a Job is: ``process`` (default) a ``python -m consumer`` child;
 ``podman`` a container of SCALER_IMAGE (default ``stock-backtest:$IMAGE_TAG``) started with
@@ -48,14 +51,18 @@ from work.starting import StartingConsumer, record_starting, starting_key
 logger = logging.getLogger("consumer.scaler")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MANIFEST = PROJECT_ROOT / "keda" / "scaledjob.yaml"
+DEFAULT_MANIFESTS = (
+    PROJECT_ROOT / "keda" / "scaledjob.yaml",
+    PROJECT_ROOT / "keda" / "scaledjob-sweeps.yaml",
+)
 
 
-def manifest_path() -> Path:
-    """SCALER_MANIFEST, default keda/scaledjob.yaml of this project."""
-    raw = os.environ.get("SCALER_MANIFEST")
-    path = Path(raw) if raw else DEFAULT_MANIFEST
-    return path if path.is_absolute() else PROJECT_ROOT / path
+def manifest_paths() -> list[Path]:
+    """SCALER_MANIFEST (comma-separated paths, relative to the project), default the runs'
+    and the sweep chunks' ScaledJobs of this project."""
+    raw = [part.strip() for part in (os.environ.get("SCALER_MANIFEST") or "").split(",")]
+    paths = [Path(part) for part in raw if part] or list(DEFAULT_MANIFESTS)
+    return [path if path.is_absolute() else PROJECT_ROOT / path for path in paths]
 
 
 @dataclass(frozen=True)
@@ -233,7 +240,9 @@ class LocalScaler:
         self.max_seen = max(self.max_seen, len(self.consumers))
         counts = (queue_length, running, pending, started)
         if counts != self._last_logged:  # on change: an idle scaler does not log every poll
-            logger.info("queue=%d running=%d pending=%d started=%d", *counts)
+            logger.info(
+                "queue=%d running=%d pending=%d started=%d list=%s", *counts, self.spec.list_name
+            )
             self._last_logged = counts
         if self.reaper is not None and time.monotonic() - self._last_reap >= self.reaper_interval:
             self._last_reap = time.monotonic()
@@ -260,7 +269,9 @@ class LocalScaler:
         except Exception as exc:
             problem = f"{type(exc).__name__}: {exc}"
             if problem != self._failing:
-                logger.exception("poll failed; retrying every interval until it works")
+                logger.exception(
+                    "poll failed (%s); retrying every interval until it works", self.spec.list_name
+                )
             self._failing = problem
             return
         if self._failing is not None:
@@ -288,18 +299,15 @@ class LocalScaler:
             logger.warning("could not clear the starting consumers; they expire")
 
 
-def main() -> int:
-    """Run the local scaler until SIGINT/SIGTERM."""
-    from consumer.reaper import reap
-    from store.db import process_sessionmaker
-    from work.logs import configure_logging
-    from work.queue import redis_connection
+def scaler_for(path: Path, connection, sessions, runtime: str) -> LocalScaler:
+    """The ``LocalScaler`` of one ScaledJob manifest: its consumers pop the manifest's list
+    (CONSUMER_QUEUE) and its reaper passes reconcile that queue.
 
-    configure_logging()
-    path = manifest_path()
+    :raise ValueError: the manifest cannot be read, or podman cannot start its pods.
+    """
+    from consumer.reaper import reap
+
     spec = load_scaled_job(path)
-    connection = redis_connection()
-    sessions = process_sessionmaker()
     queue_name = spec.list_name.removeprefix("rq:queue:")
     logger.info(
         "scaling from %s: strategy=%s max=%d listLength=%g pollingInterval=%ds list=%s",
@@ -310,11 +318,7 @@ def main() -> int:
         spec.polling_interval,
         spec.list_name,
     )
-    env = dict(os.environ, RQ_QUEUE=queue_name)
-    runtime = os.environ.get("SCALER_RUNTIME") or "process"
-    if runtime not in ("process", "podman"):
-        logger.error("SCALER_RUNTIME must be process or podman, not %r", runtime)
-        return 2
+    env = dict(os.environ, CONSUMER_QUEUE=queue_name)
     podman = None
     if runtime == "podman":
         import yaml
@@ -323,14 +327,9 @@ def main() -> int:
             os.environ.get("SCALER_IMAGE")
             or f"stock-backtest:{os.environ.get('IMAGE_TAG') or 'dev'}"
         )
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        try:
-            podman = PodmanJobs(document, image, env)
-        except ValueError as exc:
-            logger.error("%s", exc)
-            return 2
+        podman = PodmanJobs(yaml.safe_load(path.read_text(encoding="utf-8")), image, env)
         logger.info("jobs are containers of %s", image)
-    scaler = LocalScaler(
+    return LocalScaler(
         spec,
         connection,
         env=env,
@@ -338,10 +337,35 @@ def main() -> int:
         reaper_interval=float(os.environ.get("SCALER_REAPER_INTERVAL", 30)),
         podman=podman,
     )
+
+
+def main() -> int:
+    """Run one local scaler per ScaledJob manifest, each on its own thread, until
+    SIGINT/SIGTERM."""
+    from store.db import process_sessionmaker
+    from work.logs import configure_logging
+    from work.queue import redis_connection
+
+    configure_logging()
+    runtime = os.environ.get("SCALER_RUNTIME") or "process"
+    if runtime not in ("process", "podman"):
+        logger.error("SCALER_RUNTIME must be process or podman, not %r", runtime)
+        return 2
+    connection, sessions = redis_connection(), process_sessionmaker()
+    try:
+        scalers = [scaler_for(p, connection, sessions, runtime) for p in manifest_paths()]
+    except ValueError as exc:
+        logger.error("%s", exc)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    scaler.run(stop)
+    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in scalers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():  # joined in slices: the main thread keeps taking signals
+            thread.join(0.5)
     logger.info("scaler stopped")
     return 0
 

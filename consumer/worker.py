@@ -34,7 +34,13 @@ from consumer.quarantine import problem_of_job, quarantine
 from store.dbapi import process_database
 from work.lifecycle import worker_name
 from work.logs import run_context
-from work.queue import DATABASE_UNAVAILABLE, backtest_queue, failure_of, redis_connection
+from work.queue import (
+    DATABASE_UNAVAILABLE,
+    backtest_queue,
+    consumer_queue_name,
+    failure_of,
+    redis_connection,
+)
 from work.retry import retry_transaction
 
 logger = logging.getLogger("consumer.worker")
@@ -139,12 +145,12 @@ def _outcome_recorded(job: Job) -> bool:
 
 
 def consume_one(connection: Redis | None = None) -> int:
-    """Take and run at most one queued item (on ``connection``, default REDIS_URL's); return
-    the process exit code."""
+    """Take and run at most one queued item from CONSUMER_QUEUE (default RQ_QUEUE; on
+    ``connection``, default REDIS_URL's); return the process exit code."""
     started = time.perf_counter()
     try:
         connection = connection or redis_connection()
-        queue = backtest_queue(connection)
+        queue = backtest_queue(connection, consumer_queue_name())
         worker = OneShotWorker(
             [queue],
             connection=connection,

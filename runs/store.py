@@ -282,6 +282,46 @@ def get_status(session: Session, run_id: str) -> str | None:
     return session.scalar(select(BacktestRun.status).where(BacktestRun.run_id == run_id))
 
 
+@dataclass(frozen=True)
+class RunVersion:
+    """What changes whenever a run's status document changes (its ETag's inputs): the status,
+    attempts and timestamps (and so the metrics, error or result), and the labels a user may
+    edit (``PATCH /api/runs/<id>``)."""
+
+    status: str
+    attempts: int
+    started_at: datetime | None
+    completed_at: datetime | None
+    name: str | None
+    tags: str | None
+    notes: str | None
+    pinned: bool
+
+    @classmethod
+    def of(cls, row: BacktestRun) -> RunVersion:
+        """The version of a loaded row."""
+        return cls(*(getattr(row, column.key) for column in VERSION_COLUMNS))
+
+
+VERSION_COLUMNS = (
+    BacktestRun.status,
+    BacktestRun.attempts,
+    BacktestRun.started_at,
+    BacktestRun.completed_at,
+    BacktestRun.name,
+    BacktestRun.tags,
+    BacktestRun.notes,
+    BacktestRun.pinned,
+)
+"""The columns of a ``RunVersion``, in its field order: none of them a JSON document."""
+
+
+def get_run_version(session: Session, run_id: str) -> RunVersion | None:
+    """The run's ``RunVersion`` from one narrow SELECT (no JSON column), or None."""
+    row = session.execute(select(*VERSION_COLUMNS).where(BacktestRun.run_id == run_id)).first()
+    return None if row is None else RunVersion(*row)
+
+
 def get_result_text(session: Session, run_id: str) -> tuple[str, str | None] | None:
     """(status, stored result JSON text or None) of a run, or None when there is no such run."""
     row = session.execute(

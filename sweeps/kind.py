@@ -151,6 +151,7 @@ CHUNK = WorkKind(
 
 
 def enqueue_chunk(queue: Queue, payload: dict) -> Job:
-    """Push one sweep chunk (``sweeps.contract.chunk_payload``) on the same queue as runs,
-    with the same policy; the job id is the chunk id, so a chunk cannot be queued twice."""
+    """Push one sweep chunk (``sweeps.contract.chunk_payload``) on ``queue`` (the sweep
+    queue, SWEEP_QUEUE; the reaper re-enqueues on the queue its row names), with the runs'
+    policy; the job id is the chunk id, so a chunk cannot be queued twice."""
     return CHUNK.enqueue(queue, payload)

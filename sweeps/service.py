@@ -1,8 +1,10 @@
 """Submitting and reading a sweep, without HTTP: what ``web.api.sweeps`` (the blueprint) calls.
 
-Submission order is validate → INSERT the sweep and its chunks PENDING (one transaction) →
-enqueue one message per chunk; if Redis fails, the chunks not enqueued yet are FAILED
-``QUEUE_UNAVAILABLE`` (their own transaction) and ``QueueUnavailable`` is raised.
+Submission order is validate → room on the sweep queue (``QueueFull`` when the chunks
+waiting there plus this sweep's would pass SWEEP_MAX_PENDING_CHUNKS) → INSERT the sweep and
+its chunks PENDING (one transaction) → enqueue one message per chunk; if Redis fails, the
+chunks not enqueued yet are FAILED ``QUEUE_UNAVAILABLE`` (their own transaction) and
+``QueueUnavailable`` is raised.
 """
 
 from __future__ import annotations
@@ -38,6 +40,39 @@ class QueueUnavailable(Exception):
         super().__init__(f"{cause.__class__.__name__}: {failed} chunks FAILED")
         self.cause = cause
         self.failed = failed
+
+
+class QueueFull(Exception):
+    """The sweep queue has no room for this sweep's chunks (nothing was recorded)."""
+
+    def __init__(self, waiting: int, needed: int, limit: int) -> None:
+        super().__init__(
+            f"the sweep queue holds {waiting:,} chunks; this sweep's {needed:,} would pass "
+            f"its limit of {limit:,} (SWEEP_MAX_PENDING_CHUNKS)"
+        )
+        self.waiting = waiting
+        self.needed = needed
+        self.limit = limit
+
+    @property
+    def never_fits(self) -> bool:
+        """Whether the sweep alone needs more chunks than the queue may hold."""
+        return self.needed > self.limit
+
+
+def check_room(queue: Queue, needed: int, limit: int) -> None:
+    """Refuse ``needed`` more chunks when ``queue``'s list would then hold more than
+    ``limit`` (one LLEN; two sweeps submitted at the same moment may both pass). With Redis
+    away there is nothing to check: the enqueue meets the outage and fails the chunks.
+
+    :raise QueueFull: no room.
+    """
+    try:
+        waiting = queue.count
+    except RedisError:
+        return
+    if waiting + needed > limit:
+        raise QueueFull(waiting, needed, limit)
 
 
 def validate_sweep(
@@ -78,15 +113,20 @@ def submit_sweep(
     *,
     image_tag: str | None,
     created_by: str | None = None,
+    max_pending: int | None = None,
 ) -> list[dict]:
     """Record ``sweep`` and its chunks PENDING (``created_by``: the submitting token's
-    name), then enqueue every chunk; its chunk messages.
+    name), then enqueue every chunk on ``queue`` (the sweep queue); its chunk messages.
+    ``max_pending``: the most chunks ``queue`` may hold.
 
     Database errors at the INSERT propagate (nothing was enqueued).
 
+    :raise QueueFull: no room on ``queue`` (nothing was recorded).
     :raise QueueUnavailable: an enqueue failed (the chunks still PENDING are FAILED).
     """
     chunks = chunk_payloads(sweep)
+    if max_pending is not None:
+        check_room(queue, len(chunks), max_pending)
     with session.begin():
         insert_sweep(
             session, sweep, chunks, image_tag=image_tag, queue=queue.name, created_by=created_by

@@ -22,6 +22,7 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = PROJECT_ROOT / "keda" / "scaledjob.yaml"
+SWEEP_MANIFEST = PROJECT_ROOT / "keda" / "scaledjob-sweeps.yaml"
 
 
 def free_port() -> int:
@@ -77,7 +78,7 @@ class LocalStack:
             "RQ_QUEUE": self.queue,
             "PORT": str(self.port),
             "IMAGE_TAG": "e2e-test",
-            "SCALER_MANIFEST": str(self.manifest),
+            "SCALER_MANIFEST": f"{self.manifest},{self.sweep_manifest}",
             "SCALER_REAPER_INTERVAL": "5",
             "SCALER_GRACE": "20",
             "MPLCONFIGDIR": str(self.workdir / "mpl"),
@@ -89,16 +90,28 @@ class LocalStack:
     def manifest(self) -> Path:
         return self.workdir / "scaledjob.yaml"
 
+    @property
+    def sweep_manifest(self) -> Path:
+        return self.workdir / "scaledjob-sweeps.yaml"
+
     def write_manifest(self) -> dict:
-        doc = yaml.safe_load(MANIFEST.read_text())
-        if self.polling_interval is not None:
-            doc["spec"]["pollingInterval"] = self.polling_interval
-        if self.max_replicas is not None:
-            doc["spec"]["maxReplicaCount"] = self.max_replicas
-        for trigger in doc["spec"]["triggers"]:
-            trigger["metadata"]["listName"] = f"rq:queue:{self.queue}"
-        self.manifest.write_text(yaml.safe_dump(doc))
-        return doc
+        """Both ScaledJobs on this stack's queues (runs: ``queue``; sweep chunks: its
+        ``-sweeps`` queue), with the overrides; the runs' document."""
+        written = {}
+        for source, target, queue in (
+            (MANIFEST, self.manifest, self.queue),
+            (SWEEP_MANIFEST, self.sweep_manifest, f"{self.queue}-sweeps"),
+        ):
+            doc = yaml.safe_load(source.read_text())
+            if self.polling_interval is not None:
+                doc["spec"]["pollingInterval"] = self.polling_interval
+            if self.max_replicas is not None:
+                doc["spec"]["maxReplicaCount"] = self.max_replicas
+            for trigger in doc["spec"]["triggers"]:
+                trigger["metadata"]["listName"] = f"rq:queue:{queue}"
+            target.write_text(yaml.safe_dump(doc))
+            written[source] = doc
+        return written[MANIFEST]
 
     def start(self) -> LocalStack:
         from store.db import create_schema, make_engine

@@ -34,13 +34,15 @@ def _settings_config(settings: Settings) -> dict[str, Any]:
     """The app's config from ``settings``: every setting by its upper-case name, the ones
     left unset at the default of the package that owns them."""
     from store.db import DEFAULT_SQLITE
-    from work.queue import DEFAULT_QUEUE, DEFAULT_REDIS_URL
+    from work.queue import DEFAULT_QUEUE, DEFAULT_REDIS_URL, default_sweep_queue
 
+    runs_queue = settings.rq_queue or DEFAULT_QUEUE
     return {
         **settings.as_config(),
         "DATABASE_URL": settings.database_url or f"sqlite:///{DEFAULT_SQLITE}",
         "REDIS_URL": settings.redis_url or DEFAULT_REDIS_URL,
-        "RQ_QUEUE": settings.rq_queue or DEFAULT_QUEUE,
+        "RQ_QUEUE": runs_queue,
+        "SWEEP_QUEUE": settings.sweep_queue or default_sweep_queue(runs_queue),
     }
 
 

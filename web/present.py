@@ -78,8 +78,9 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
     }
 
 
-def run_status(row: BacktestRun) -> dict[str, Any]:
-    """Everything about a run except its result (``run_status_json`` adds that)."""
+def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any]:
+    """Everything about a run except its result (``run_status_json`` adds that); ``result_url``
+    is where the result can be fetched on its own (null until the run SUCCEEDED)."""
     return {
         "run_id": row.run_id,
         "status": row.status,
@@ -98,13 +99,20 @@ def run_status(row: BacktestRun) -> dict[str, Any]:
         "metrics": json_or_none(row.metrics_json),
         "created_by": row.created_by,
         **run_labels(row),
+        "result_url": result_url,
     }
 
 
-def run_status_json(row: BacktestRun) -> str:
-    """The /status document: ``run_status(row)`` plus ``"result"`` as the last key, whose
-    value is the stored result JSON text verbatim when the run SUCCEEDED, else null."""
-    head = json.dumps(run_status(row), separators=(",", ":"), allow_nan=False)
+def run_status_json(
+    row: BacktestRun, result_url: str | None = None, *, with_result: bool = True
+) -> str:
+    """The /status document: ``run_status(row, result_url)`` plus ``"result"`` as the last
+    key, whose value is the stored result JSON text verbatim when the run SUCCEEDED, else
+    null. ``with_result=False`` is the status-only form: no ``result`` key, and
+    ``row.result_json`` is never read (the row may be loaded without it)."""
+    head = json.dumps(run_status(row, result_url), separators=(",", ":"), allow_nan=False)
+    if not with_result:
+        return head
     result = row.result_json if row.status == RunStatus.SUCCEEDED and row.result_json else "null"
     return f'{head[:-1]},"result":{result}}}'
 

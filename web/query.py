@@ -1,6 +1,6 @@
 """Query-string inputs shared by the API and the pages: run ids, bounded counts (page,
-per_page, top) and the run-history filters. A bad value is an ``ApiError`` 400 naming the
-parameter; the pages turn it into a message on the page."""
+per_page, top), yes/no flags and the run-history filters. A bad value is an ``ApiError`` 400
+naming the parameter; the pages turn it into a message on the page."""
 
 from __future__ import annotations
 
@@ -56,6 +56,20 @@ def count(name: str, default: int, low: int, high: int) -> int:
         bound = f"between {low} and {high}" if high < 10**9 else f"at least {low}"
         raise ApiError(400, f"must be an integer {bound}", field=name)
     return int(raw)
+
+
+_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+"""How a yes/no query parameter may be spelled."""
+
+
+def flag(name: str, default: bool) -> bool:
+    """A yes/no query parameter (``true``/``false``/``1``/``0``); 400 naming it otherwise."""
+    raw = request.args.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _FLAGS:
+        raise ApiError(400, "must be true or false", field=name)
+    return _FLAGS[raw]
 
 
 def _status() -> str | None:

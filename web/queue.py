@@ -1,4 +1,5 @@
-"""The run queue as the web tier sees it: one Redis client and one RQ queue per app.
+"""The queues as the web tier sees them: one Redis client per app, and its RQ queues of runs
+(RQ_QUEUE) and of sweep chunks (SWEEP_QUEUE).
 
 The client connects lazily, so the app starts (and /health answers) while Redis is down;
 the first command that needs Redis raises ``redis.exceptions.RedisError`` instead.
@@ -20,10 +21,11 @@ EXTENSION = "web.queue"
 
 @dataclass(frozen=True)
 class RunQueue:
-    """An app's Redis client and the RQ queue of runs that uses it."""
+    """An app's Redis client and the RQ queues that use it: runs and sweep chunks."""
 
     redis: Redis
     queue: Queue
+    sweeps: Queue
 
 
 def get_run_queue(app: Flask | None = None) -> RunQueue:
@@ -32,6 +34,10 @@ def get_run_queue(app: Flask | None = None) -> RunQueue:
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` its Redis client (REDIS_URL) and queue (RQ_QUEUE)."""
+    """Give ``app`` its Redis client (REDIS_URL) and queues (RQ_QUEUE, SWEEP_QUEUE)."""
     client = redis_connection(app.config["REDIS_URL"])
-    app.extensions[EXTENSION] = RunQueue(client, backtest_queue(client, app.config["RQ_QUEUE"]))
+    app.extensions[EXTENSION] = RunQueue(
+        client,
+        backtest_queue(client, app.config["RQ_QUEUE"]),
+        backtest_queue(client, app.config["SWEEP_QUEUE"]),
+    )

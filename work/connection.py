@@ -1,5 +1,10 @@
-"""Where the queue lives, without importing RQ: REDIS_URL's client, the queue's name
-(RQ_QUEUE) and the Redis list KEDA measures (``rq:queue:<name>``).
+"""Where the queues live, without importing RQ: REDIS_URL's client, the queues' names (runs:
+RQ_QUEUE; sweep chunks: SWEEP_QUEUE; the one a consumer Job pops: CONSUMER_QUEUE) and the Redis
+list KEDA measures (``rq:queue:<name>``).
+
+Runs and sweep chunks have a queue each, and a ScaledJob each (keda/), so a single run never
+waits behind the up to 2,000 chunks of a sweep. A consumer executes any registered kind it
+pops, so chunks queued on the runs' queue before the split are still taken there.
 
 A Job checks that list before it loads the worker (``consumer.idle``), so this module stays
 as light as the redis client itself; ``work.queue`` re-exports it next to the RQ queue.
@@ -23,6 +28,26 @@ DEFAULT_QUEUE = "backtests"
 def queue_name() -> str:
     """RQ_QUEUE, default "backtests"."""
     return os.environ.get("RQ_QUEUE") or DEFAULT_QUEUE
+
+
+SWEEP_QUEUE_SUFFIX = "-sweeps"
+"""The sweep queue's name unless SWEEP_QUEUE says: the runs' queue + this."""
+
+
+def default_sweep_queue(runs_queue: str) -> str:
+    """The sweep queue that goes with ``runs_queue``, e.g. ``backtests-sweeps``."""
+    return runs_queue + SWEEP_QUEUE_SUFFIX
+
+
+def sweep_queue_name() -> str:
+    """SWEEP_QUEUE, default RQ_QUEUE + "-sweeps"."""
+    return os.environ.get("SWEEP_QUEUE") or default_sweep_queue(queue_name())
+
+
+def consumer_queue_name() -> str:
+    """CONSUMER_QUEUE: the one queue this consumer Job pops (its ScaledJob's list); default
+    RQ_QUEUE. One queue per worker keeps RQ's reliable LMOVE dequeue."""
+    return os.environ.get("CONSUMER_QUEUE") or queue_name()
 
 
 def queue_key(name: str | None = None) -> str:

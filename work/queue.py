@@ -1,7 +1,8 @@
 """The work queue: Redis connection, RQ queue (JSON serializer, never pickle), Redis key names,
 and the one enqueue policy of every queued work item (``work.kind.WorkKind.enqueue``).
 
-One RQ job per item (a run, a sweep chunk…: same queue, same Jobs); the job id IS the item
+One RQ job per item (a run, a sweep chunk…; runs on RQ_QUEUE, chunks on SWEEP_QUEUE, each
+watched by its own ScaledJob; any consumer executes any kind); the job id IS the item
 id (run_id, chunk id), so ``HGETALL rq:job:<run_id>`` finds it. Items are enqueued by
 their kind's dotted function name, so the web never imports the job code.
 Redis keys (templates from RQ; see docs/queue.md):
@@ -23,9 +24,12 @@ from work.connection import (  # noqa: F401  (re-exported: the queue's one impor
     DEFAULT_QUEUE,
     DEFAULT_REDIS_URL,
     QUEUE_KEY_PREFIX,
+    consumer_queue_name,
+    default_sweep_queue,
     queue_key,
     queue_name,
     redis_connection,
+    sweep_queue_name,
 )
 
 JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"

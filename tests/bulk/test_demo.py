@@ -59,9 +59,13 @@ def stand_in(state: StandIn) -> Iterator[str]:
                     self._answer(503, {"error": "queue unavailable"})
                 else:
                     self._answer(200, {"queued": 0, "consumers": 0})
-            elif self.path.startswith("/status/"):
+            elif self.path.startswith("/status/"):  # the status-only form the demo polls
+                run_id = self.path.split("/")[2].split("?")[0]
+                result_url = f"/runs/{run_id}/result.json"
+                self._answer(200, {"status": "SUCCEEDED", "result_url": result_url})
+            elif self.path.startswith("/runs/"):
                 result = {"trades": [], "data_hash": "0" * 64, "engine_version": "1.0.0"}
-                self._answer(200, {"status": "SUCCEEDED", "result": {**result, "metrics": {}}})
+                self._answer(200, {**result, "metrics": {}})
             elif self.path.startswith("/api/runs/lookup"):
                 runs = [{"run_id": r, "status": "SUCCEEDED"} for r in state.submitted]
                 self._answer(200, {"runs": runs})

@@ -10,7 +10,7 @@ import logging
 import pytest
 from redis import Redis
 
-from consumer.scaler import LocalScaler, manifest_path
+from consumer.scaler import DEFAULT_MANIFESTS, LocalScaler, manifest_paths
 from consumer.scaling import load_scaled_job
 from work.starting import read_starting, starting_key
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 def scaler(redis_url):
     connection = Redis.from_url(redis_url)
-    scaler = LocalScaler(load_scaled_job(manifest_path()), connection, command=["true"])
+    scaler = LocalScaler(load_scaled_job(manifest_paths()[0]), connection, command=["true"])
     yield scaler
     scaler.shutdown(grace=5)
     connection.close()
@@ -36,7 +36,9 @@ def test_an_idle_scaler_logs_its_counts_once_and_again_only_when_they_change(
     caplog.set_level(logging.INFO, logger="consumer.scaler")
     for _ in range(5):
         scaler.poll_once()
-    assert _poll_lines(caplog) == ["queue=0 running=0 pending=0 started=0"]
+    assert _poll_lines(caplog) == [
+        f"queue=0 running=0 pending=0 started=0 list={scaler.spec.list_name}"
+    ]
     scaler.connection.rpush(scaler.spec.list_name, "some-run")
     scaler.poll_once()
     assert _poll_lines(caplog)[-1].startswith("queue=1 ")
@@ -61,7 +63,7 @@ def test_a_failing_poll_is_logged_once_and_its_recovery_once(scaler, caplog):
 def sleeping_scaler(redis_url):
     """A scaler whose consumers are processes that sleep (never register, never claim)."""
     connection = Redis.from_url(redis_url)
-    scaler = LocalScaler(load_scaled_job(manifest_path()), connection, command=["sleep", "30"])
+    scaler = LocalScaler(load_scaled_job(DEFAULT_MANIFESTS[0]), connection, command=["sleep", "30"])
     connection.delete(scaler.spec.list_name, starting_key(scaler.queue_name))
     yield scaler
     scaler.shutdown(grace=5)

@@ -31,6 +31,8 @@ SETTINGS = (
     "DATABASE_URL",
     "REDIS_URL",
     "RQ_QUEUE",
+    "SWEEP_QUEUE",
+    "SWEEP_MAX_PENDING_CHUNKS",
     "DATA_DIR",
     "PORT",
     "WEB_CONCURRENCY",
@@ -306,9 +308,9 @@ def test_scaler_gets_time_to_let_running_consumers_finish(compose: dict) -> None
 
 
 def test_scaler_manifest_is_the_baked_scaledjob(compose: dict) -> None:
-    """SCALER_MANIFEST points at keda/scaledjob.yaml inside the image's app dir."""
+    """SCALER_MANIFEST points at both keda/ ScaledJobs inside the image's app dir."""
     path = compose["services"]["scaler"]["environment"]["SCALER_MANIFEST"]
-    assert path == "/app/keda/scaledjob.yaml"
+    assert path == "/app/keda/scaledjob.yaml,/app/keda/scaledjob-sweeps.yaml"
 
 
 # --- .env.example -----------------------------------------------------------------------------

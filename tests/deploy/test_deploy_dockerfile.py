@@ -170,7 +170,7 @@ def test_runtime_environment_defaults(steps: list[tuple[str, str]]) -> None:
     for key in ("DATA_DIR", "PORT", "WEB_CONCURRENCY", "RQ_QUEUE", "CLAIM_FILE", "MPLCONFIGDIR"):
         assert env[key] == settings[key], key
     assert ("WORKDIR", "/app") in stage
-    assert env["SCALER_MANIFEST"] == "/app/keda/scaledjob.yaml"
+    assert env["SCALER_MANIFEST"] == "/app/keda/scaledjob.yaml,/app/keda/scaledjob-sweeps.yaml"
 
 
 def test_no_curl_or_wget_is_needed(steps: list[tuple[str, str]]) -> None:
@@ -223,9 +223,9 @@ def test_healthcheck_passes_on_200_and_fails_otherwise(steps, health_server) -> 
 
 
 def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path) -> None:
-    """CMD runs gunicorn on 0.0.0.0:${PORT:-5000} with ${WEB_CONCURRENCY:-2} workers, its access
-    log on stdout and no control socket (it would live under $HOME, unwritable on the read-only
-    root)."""
+    """CMD runs gunicorn with gunicorn.conf.py on 0.0.0.0:${PORT:-5000} with ${WEB_CONCURRENCY:-2}
+    workers, its access log on stdout and no control socket (it would live under $HOME,
+    unwritable on the read-only root)."""
     fake = tmp_path / "gunicorn"
     fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', encoding="utf-8")
     fake.chmod(0o755)
@@ -236,6 +236,8 @@ def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path
     base = {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
     defaults = run([sh, *cmd[1:]], env=base).stdout.splitlines()
     assert defaults == [
+        "--config",
+        "gunicorn.conf.py",
         "--no-control-socket",
         "--access-logfile",
         "-",
@@ -247,6 +249,8 @@ def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path
     ]
     custom = run([sh, *cmd[1:]], env={**base, "PORT": "6000", "WEB_CONCURRENCY": "3"})
     assert custom.stdout.splitlines() == [
+        "--config",
+        "gunicorn.conf.py",
         "--no-control-socket",
         "--access-logfile",
         "-",
@@ -303,6 +307,7 @@ def excluded(path: str) -> bool:
         "engine/__init__.py",
         "data/AAPL.csv",
         "keda/scaledjob.yaml",
+        "keda/scaledjob-sweeps.yaml",
         "web/__init__.py",
         "consumer/__main__.py",
     ],

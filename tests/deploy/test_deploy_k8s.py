@@ -46,6 +46,9 @@ SSO_DIR = K8S_DIR / "overlays" / "sso"
 ``../prod``, so it has no image pin of its own (tests/deploy/test_deploy_k8s_overlays.py)."""
 APP_COMPONENTS = ("web", "consumer", "reaper", "retention", "db-init")
 """The workloads that run the app image."""
+APP_WORKLOADS = 6
+"""How many: web, reaper, retention, db-init and the two ScaledJobs (runs, sweep chunks), whose
+pods are both ``consumer``s."""
 TEMPLATE_FILES = {
     "secret-template.yaml",
     "ghcr-pull-secret-template.yaml",
@@ -146,7 +149,11 @@ def test_kustomize_output_contains_the_keda_objects(rendered: list[dict]) -> Non
     """Each overlay also deploys keda/: the ScaledJob and its TriggerAuthentication."""
     keda = {(d["kind"], d["metadata"]["name"]) for d in rendered if is_crd_kind(d)}
     expected = {(d["kind"], d["metadata"]["name"]) for d in kustomize(KEDA_DIR)}
-    assert expected == {("ScaledJob", "backtest-consumer"), ("TriggerAuthentication", "redis-auth")}
+    assert expected == {
+        ("ScaledJob", "backtest-consumer"),
+        ("ScaledJob", "backtest-sweep-consumer"),
+        ("TriggerAuthentication", "redis-auth"),
+    }
     assert keda == expected
 
 
@@ -203,7 +210,7 @@ def test_generated_configmap_name_reaches_every_consumer(rendered: list[dict]) -
         where: [e["configMapRef"]["name"] for e in c.get("envFrom", []) if "configMapRef" in e]
         for where, c in containers(app_workloads(rendered))
     }
-    assert len(refs) == len(APP_COMPONENTS)
+    assert len(refs) == APP_WORKLOADS
     assert all(found == [name] for found in refs.values()), refs
 
 
@@ -251,7 +258,7 @@ def test_every_app_pod_pulls_with_the_ghcr_secret(rendered: list[dict]) -> None:
     imagePullSecrets (the kubelet pulls private GHCR packages with it)."""
     accounts = {d["metadata"]["name"]: d for d in by_kind(rendered, "ServiceAccount")}
     app = app_workloads(rendered)
-    assert len(app) == len(APP_COMPONENTS)
+    assert len(app) == APP_WORKLOADS
     for where, spec in workloads(app):
         account = accounts[spec["serviceAccountName"]]
         assert account.get("imagePullSecrets") == [{"name": PULL_SECRET}], where
@@ -368,7 +375,7 @@ def test_web_drains_before_gunicorn_stops(rendered: list[dict]) -> None:
 def test_app_pods_get_a_writable_tmp(rendered: list[dict]) -> None:
     """With a read-only root filesystem, app containers mount an emptyDir at /tmp."""
     app = app_workloads(rendered)
-    assert len(app) == len(APP_COMPONENTS)
+    assert len(app) == APP_WORKLOADS
     for where, spec in workloads(app):
         empty_dirs = {v["name"] for v in spec["volumes"] if "emptyDir" in v}
         for container in spec["containers"]:

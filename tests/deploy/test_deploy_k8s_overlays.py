@@ -90,17 +90,18 @@ def test_overlay_pins_the_app_image_once(env: str) -> None:
 
 @pytest.mark.parametrize("env", sorted(OVERLAY_DIRS))
 def test_the_pin_reaches_every_app_container(env: str) -> None:
-    """web, db-init, reaper, retention and the ScaledJob's consumer all run the pinned reference."""
+    """web, db-init, reaper, retention and both ScaledJobs' consumers all run the pinned
+    reference."""
     (pin,) = overlay_kustomization(env)["images"]
     rendered = kustomize(OVERLAY_DIRS[env])
     images = {where: c["image"] for where, c in containers(app_workloads(rendered))}
-    assert len(images) == 5  # web, db-init, reaper, retention, consumer
+    assert len(images) == 6  # web, db-init, reaper, retention, both consumers
     assert set(images.values()) == {pinned_reference(pin)}
 
 
 def test_a_digest_pin_reaches_every_app_container(tmp_path: Path) -> None:
     """The CI deploy job's form (newName + digest, tag kept or not) renders name@digest for
-    all four app containers and leaves the other images alone."""
+    all five app containers and leaves the other images alone."""
     shutil.copytree(K8S_DIR, tmp_path / "k8s")
     shutil.copytree(KEDA_DIR, tmp_path / "keda")
     path = tmp_path / "k8s" / "overlays" / "prod" / "kustomization.yaml"
@@ -116,7 +117,7 @@ def test_a_digest_pin_reaches_every_app_container(tmp_path: Path) -> None:
         rendered = kustomize_raw(path.parent)
         images = re.findall(r"image: (\S+)", rendered)
         app = [image for image in images if image.startswith(repository)]
-        assert app == [pinned_reference(pin)] * 5
+        assert app == [pinned_reference(pin)] * 6  # web, db-init, reaper, retention, both consumers
         assert {image for image in images if not image.startswith(repository)} == {
             "redis:7",
             one(kustomize(BASE_DIR), "StatefulSet", "mysql")["spec"]["template"]["spec"][
@@ -158,12 +159,17 @@ def test_each_overlay_serves_its_own_host_and_prod_uses_tls() -> None:
 
 
 def test_dev_runs_at_most_two_runs_and_no_disruption_budget() -> None:
-    """dev: maxReplicaCount 2 and no PodDisruptionBudget (with one web replica it would block
-    every node drain); prod keeps both."""
+    """dev: maxReplicaCount 2 (sweep chunks 1) and no PodDisruptionBudget (with one web
+    replica it would block every node drain); prod keeps both."""
     dev, prod = kustomize(OVERLAY_DIRS["dev"]), kustomize(OVERLAY_DIRS["prod"])
     assert one(dev, "ScaledJob", "backtest-consumer")["spec"]["maxReplicaCount"] == 2
-    base_max = load_doc(KEDA_DIR / "scaledjob.yaml")["spec"]["maxReplicaCount"]
-    assert one(prod, "ScaledJob", "backtest-consumer")["spec"]["maxReplicaCount"] == base_max
+    assert one(dev, "ScaledJob", "backtest-sweep-consumer")["spec"]["maxReplicaCount"] == 1
+    for name, file in (
+        ("backtest-consumer", "scaledjob.yaml"),
+        ("backtest-sweep-consumer", "scaledjob-sweeps.yaml"),
+    ):
+        base_max = load_doc(KEDA_DIR / file)["spec"]["maxReplicaCount"]
+        assert one(prod, "ScaledJob", name)["spec"]["maxReplicaCount"] == base_max
     assert [d for d in dev if d["kind"] == "PodDisruptionBudget"] == []
     assert one(prod, "PodDisruptionBudget", "web")["spec"]["minAvailable"] == 1
 
@@ -183,6 +189,7 @@ def test_dev_runs_at_most_two_runs_and_no_disruption_budget() -> None:
                 ("StatefulSet", "mysql"),
                 ("Ingress", "web"),
                 ("ScaledJob", "backtest-consumer"),
+                ("ScaledJob", "backtest-sweep-consumer"),
             },
             {("PodDisruptionBudget", "web")},
         ),

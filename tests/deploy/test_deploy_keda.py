@@ -1,4 +1,5 @@
-"""Validation and policy tests for keda/: the consumer ScaledJob and its TriggerAuthentication.
+"""Validation and policy tests for keda/: the consumer ScaledJobs (runs: scaledjob.yaml; sweep
+chunks: scaledjob-sweeps.yaml, each test applies to both) and their TriggerAuthentication.
 
 The objects are validated with jsonschema against KEDA v2.20.2's CRD schemas (shared/schemas/keda),
 tightened to reject unknown fields. The policy tests pin the settings that keep "one Kubernetes Job
@@ -15,10 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from sweeps.contract import SIZED_CHUNKS
 from tests.deploy.support import KEDA_DIR, crd_errors, kustomize, load_doc, load_docs, one
 from tests.deploy.test_deploy_k8s import BASE_DIR, base_literals
 
 SCALEDJOB_FILE = KEDA_DIR / "scaledjob.yaml"
+SWEEP_SCALEDJOB_FILE = KEDA_DIR / "scaledjob-sweeps.yaml"
+QUEUE_SETTING = {SCALEDJOB_FILE: "RQ_QUEUE", SWEEP_SCALEDJOB_FILE: "SWEEP_QUEUE"}
+"""The ConfigMap setting naming the queue each ScaledJob's Jobs pop."""
 
 RQ_KILL_MARGIN = 60
 """RQ's parent kills a work-horse still running at job timeout + 60 s (rq/worker
@@ -33,10 +38,16 @@ RECORD_ALLOWANCE = 30
 RESOURCE_FILES = sorted(p for p in KEDA_DIR.glob("*.yaml") if p.name != "kustomization.yaml")
 
 
+@pytest.fixture(params=list(QUEUE_SETTING), ids=lambda p: p.name)
+def scaledjob_file(request) -> Path:
+    """Each ScaledJob file of keda/."""
+    return request.param
+
+
 @pytest.fixture
-def scaledjob() -> dict:
-    """keda/scaledjob.yaml as written (a fresh copy per test)."""
-    return load_doc(SCALEDJOB_FILE)
+def scaledjob(scaledjob_file: Path) -> dict:
+    """The ScaledJob as written (a fresh copy per test)."""
+    return load_doc(scaledjob_file)
 
 
 def job_spec(scaledjob: dict) -> dict:
@@ -130,9 +141,9 @@ def test_trigger_authentication_typo_is_rejected() -> None:
 # --- file layout (the compose scaler reads scaledjob.yaml) --------------------------------------
 
 
-def test_scaledjob_file_holds_only_the_scaledjob() -> None:
+def test_scaledjob_file_holds_only_the_scaledjob(scaledjob_file: Path) -> None:
     """A single document, the ScaledJob; the TriggerAuthentication has its own file."""
-    docs = load_docs(SCALEDJOB_FILE)
+    docs = load_docs(scaledjob_file)
     assert [(d["apiVersion"], d["kind"]) for d in docs] == [("keda.sh/v1alpha1", "ScaledJob")]
     auth = load_doc(KEDA_DIR / "triggerauthentication.yaml")
     assert auth["kind"] == "TriggerAuthentication"
@@ -149,11 +160,13 @@ def test_scaledjob_has_what_the_local_scaler_reads(scaledjob: dict) -> None:
     assert metadata["listLength"] == "1"
 
 
-def test_local_scaler_parses_the_scaledjob_as_written(scaledjob: dict) -> None:
-    """consumer.scaling reads the same numbers KEDA would from keda/scaledjob.yaml."""
+def test_local_scaler_parses_the_scaledjob_as_written(
+    scaledjob_file: Path, scaledjob: dict
+) -> None:
+    """consumer.scaling reads the same numbers KEDA would from the ScaledJob file."""
     from consumer.scaling import load_scaled_job
 
-    parsed = load_scaled_job(SCALEDJOB_FILE)
+    parsed = load_scaled_job(scaledjob_file)
     spec = scaledjob["spec"]
     assert parsed.polling_interval == spec["pollingInterval"]
     assert parsed.max_replica_count == spec["maxReplicaCount"]
@@ -182,10 +195,33 @@ def test_one_job_per_queued_run(scaledjob: dict) -> None:
     assert "metricType" not in redis_trigger(scaledjob)  # "Value" would never create a Job
 
 
-def test_list_name_is_the_rq_queue_of_the_configmap(scaledjob: dict) -> None:
-    """listName == "rq:queue:" + RQ_QUEUE of the generated ConfigMap."""
-    queue = base_literals()["RQ_QUEUE"]
+def test_list_name_is_the_queue_its_jobs_pop(scaledjob_file: Path, scaledjob: dict) -> None:
+    """listName == "rq:queue:" + the ConfigMap's queue of this ScaledJob (runs: RQ_QUEUE, sweep
+    chunks: SWEEP_QUEUE), and its Jobs pop that queue (CONSUMER_QUEUE, default RQ_QUEUE)."""
+    literals = base_literals()
+    queue = literals[QUEUE_SETTING[scaledjob_file]]
     assert redis_trigger(scaledjob)["metadata"]["listName"] == f"rq:queue:{queue}"
+    env = {e["name"]: e.get("value") for e in the_container(scaledjob)["env"]}
+    assert env.get("CONSUMER_QUEUE", literals["RQ_QUEUE"]) == queue
+
+
+def test_runs_and_sweep_chunks_have_a_queue_and_a_cap_each() -> None:
+    """The two ScaledJobs watch different lists with their own maxReplicaCount, and differ in
+    nothing else (name, trigger name, the queue the Jobs pop): one consumer, one set of rules."""
+    runs, sweeps = load_doc(SCALEDJOB_FILE), load_doc(SWEEP_SCALEDJOB_FILE)
+    assert (
+        redis_trigger(runs)["metadata"]["listName"] != redis_trigger(sweeps)["metadata"]["listName"]
+    )
+    assert sweeps["spec"]["maxReplicaCount"] == SIZED_CHUNKS  # a sized sweep is one wave
+    for doc in (runs, sweeps):
+        doc["metadata"].pop("name")
+        doc["spec"].pop("maxReplicaCount")
+        trigger = redis_trigger(doc)
+        trigger.pop("name")
+        trigger["metadata"].pop("listName")
+        container = the_container(doc)
+        container["env"] = [e for e in container["env"] if e["name"] != "CONSUMER_QUEUE"]
+    assert runs == sweeps
 
 
 def test_accurate_strategy_counts_unclaimed_pods_as_pending(scaledjob: dict) -> None:
@@ -306,13 +342,14 @@ def test_redis_address_comes_from_a_fully_qualified_env_var(scaledjob: dict) -> 
 
 
 def test_consumer_pods_carry_the_label_the_network_policies_admit() -> None:
-    """The rendered Job template labels pods component=consumer (MySQL/Redis admit only that)."""
-    scaledjob = one(kustomize(BASE_DIR), "ScaledJob", "backtest-consumer")
-    labels = job_spec(scaledjob)["template"]["metadata"]["labels"]
-    assert labels["app.kubernetes.io/component"] == "consumer"
+    """The rendered Job templates label pods component=consumer (MySQL/Redis admit only that)."""
+    rendered = kustomize(BASE_DIR)
+    for name in ("backtest-consumer", "backtest-sweep-consumer"):
+        labels = job_spec(one(rendered, "ScaledJob", name))["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/component"] == "consumer"
 
 
-def test_every_keda_field_is_commented_with_its_default() -> None:
+def test_every_keda_field_is_commented_with_its_default(scaledjob_file: Path, scaledjob) -> None:
     """Each KEDA/JobSpec field we set carries a "Default:" comment, as the KEDA spec does."""
     fields = [
         "jobTargetRef",
@@ -332,7 +369,7 @@ def test_every_keda_field_is_commented_with_its_default() -> None:
         "listLength",
         "activationListLength",
         "databaseIndex",
-        "name: backtest-queue",
+        f"name: {redis_trigger(scaledjob)['name']}",
         "type: redis",
         "addressFromEnv",
         "listName",
@@ -341,7 +378,7 @@ def test_every_keda_field_is_commented_with_its_default() -> None:
         "scalingStrategy",
         "triggers",
     ]
-    lines = SCALEDJOB_FILE.read_text(encoding="utf-8").splitlines()
+    lines = scaledjob_file.read_text(encoding="utf-8").splitlines()
     for field in fields:
         pattern = re.compile(rf"^\s*(- )?{re.escape(field)}\b")
         matching = [line for line in lines if pattern.match(line) and "#" in line]

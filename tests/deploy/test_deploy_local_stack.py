@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from consumer.scaler import manifest_paths
+from consumer.scaling import load_scaled_job
 from tests.stack import PROJECT_ROOT, answers_200, free_port, wait_until
 
 pytestmark = pytest.mark.slow  # whole stacks
@@ -77,4 +79,6 @@ def test_a_launcher_whose_embedded_redis_is_lost_stops_with_a_clear_message(tmp_
         _, err = _stop(process)
     assert process.returncode == 1
     assert "error: the embedded Redis stopped" in err, err
-    assert err.count("poll failed") <= 1, "the scaler logs a failing poll once, not every 2 s"
+    for manifest in manifest_paths():  # one scaler per ScaledJob, each logs its failure once
+        failing = f"poll failed ({load_scaled_job(manifest).list_name})"
+        assert err.count(failing) <= 1, "the scaler logs a failing poll once, not every 2 s"

@@ -27,7 +27,7 @@ from tests.consumer.support import (
     signal_pod,
 )
 from tests.stack import wait_until
-from work.queue import backtest_queue
+from work.queue import backtest_queue, default_sweep_queue
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
@@ -92,6 +92,26 @@ def test_a_consumer_runs_one_chunk_stores_its_rows_and_exits_zero(env, sessions,
         second["chunk_id"].encode()
     )
     assert first["chunk_id"] in out, "log lines carry the chunk id"
+
+
+def test_each_queue_has_its_own_consumers_and_chunks_on_the_runs_queue_still_resolve(
+    env, sessions, queue
+):
+    """A consumer of the sweep queue (CONSUMER_QUEUE) takes the chunk queued there and leaves
+    the runs' queue alone; a consumer of the runs' queue still takes a chunk queued there
+    before sweeps had a queue of their own; the reaper passes over both queues."""
+    sweeps = backtest_queue(queue.connection, default_sweep_queue(queue.name))
+    (new,) = submit(sessions, sweeps)
+    (old,) = submit(sessions, queue)
+    code, out = finish(consumer(env, CONSUMER_QUEUE=sweeps.name))
+    assert code == 0, out
+    assert chunk(sessions, new["chunk_id"]).status == RunStatus.SUCCEEDED
+    assert chunk(sessions, old["chunk_id"]).status == RunStatus.PENDING
+    assert queue.connection.lrange(queue.key, 0, -1) == [old["chunk_id"].encode()]
+    code, out = finish(consumer(env))
+    assert code == 0, out
+    assert chunk(sessions, old["chunk_id"]).status == RunStatus.SUCCEEDED
+    assert reaper.queues_to_reap() == (queue.name, sweeps.name)
 
 
 def test_a_duplicate_delivery_of_a_finished_chunk_changes_nothing(env, sessions, queue):

@@ -18,6 +18,9 @@ from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
 
+SWEEP_QUEUE = "sweep-test-sweeps"
+"""Where the app of RQ_QUEUE "sweep-test" queues sweep chunks (SWEEP_QUEUE's default)."""
+
 BODY = {
     "tickers": ["ACME", "GLOBEX"],
     "rule_type": "SMA_CROSS",
@@ -28,17 +31,16 @@ BODY = {
 }
 
 
+def sweep_app(sqlite_url: str, redis_url: str, **settings):
+    """An app on a fresh SQLite schema and queue "sweep-test", with ``settings`` on top."""
+    create_schema(make_engine(sqlite_url))
+    base = {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url}
+    return create_app({**base, "RQ_QUEUE": "sweep-test", **settings})
+
+
 @pytest.fixture
 def app(sqlite_url, redis_url):
-    create_schema(make_engine(sqlite_url))
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": sqlite_url,
-            "REDIS_URL": redis_url,
-            "RQ_QUEUE": "sweep-test",
-        }
-    )
+    return sweep_app(sqlite_url, redis_url)
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def client(app):
 
 def _run_all_chunks(app, redis_url) -> None:
     """What the consumers do, in-process: evaluate and store every queued chunk."""
-    queue = backtest_queue(Redis.from_url(redis_url), "sweep-test")
+    queue = backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE)
     sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
     with sessions() as session:
         for job in queue.jobs:
@@ -60,13 +62,15 @@ def _run_all_chunks(app, redis_url) -> None:
 
 
 def test_a_sweep_is_accepted_and_one_message_per_chunk_is_queued(client, redis_url):
-    """202 with counts; fast 10 >= slow 10 skipped on each ticker; 2 chunks of 9 combos."""
+    """202 with counts; fast 10 >= slow 10 skipped on each ticker; 2 chunks of 9 combos, on
+    the sweep queue (runs never wait behind them)."""
     response = client.post("/api/sweeps", json=BODY)
     assert response.status_code == 202, response.json
     body = response.json
     assert (body["combos"], body["skipped"], body["chunks"]) == (18, 2, 2)
     assert response.headers["Location"] == body["status_url"]
-    queue = backtest_queue(Redis.from_url(redis_url), "sweep-test")
+    queue = backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE)
+    assert backtest_queue(queue.connection, "sweep-test").count == 0  # runs' queue: untouched
     jobs = queue.jobs
     assert [job.id for job in jobs] == [f"{body['sweep_id']}-c0", f"{body['sweep_id']}-c1"]
     assert all(job.func_name == "consumer.sweep_jobs.run_chunk" for job in jobs)
@@ -176,16 +180,7 @@ def test_the_apps_sweep_chunk_size_setting_is_the_default_not_the_environment(
 ):
     """create_app's SWEEP_CHUNK_SIZE (50) cuts a request that names no chunk size; an
     environment variable set after the app was built changes nothing."""
-    create_schema(make_engine(sqlite_url))
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": sqlite_url,
-            "REDIS_URL": redis_url,
-            "RQ_QUEUE": "sweep-test",
-            "SWEEP_CHUNK_SIZE": 50,
-        }
-    )
+    app = sweep_app(sqlite_url, redis_url, SWEEP_CHUNK_SIZE=50)
     monkeypatch.setenv("SWEEP_CHUNK_SIZE", "2000")
     body = {k: v for k, v in BODY.items() if k != "chunk_size"}
     body["grid"] = {"fast": "2:20:1", "slow": [30, 40, 50, 60, 70, 80]}
@@ -207,3 +202,26 @@ def test_a_large_sweep_that_names_no_chunk_size_gets_fewer_larger_chunks(client,
     named = client.post("/api/sweeps", json={**body, "chunk_size": 2000})
     assert named.status_code == 202, named.json
     assert named.json["chunks"] == 10
+
+
+def test_a_sweep_past_the_queue_limit_is_429_with_retry_after_and_records_nothing(
+    sqlite_url, redis_url
+):
+    """SWEEP_MAX_PENDING_CHUNKS 3: a 2-chunk sweep fits, a second one would make 4: 429 with
+    Retry-After naming the field, nothing recorded or queued; a sweep bigger than the limit on
+    its own is a 400; once the queue drained, the same sweep is accepted."""
+    app = sweep_app(sqlite_url, redis_url, SWEEP_MAX_PENDING_CHUNKS=3)
+    client = app.test_client()
+    assert client.post("/api/sweeps", json=BODY).status_code == 202
+    refused = client.post("/api/sweeps", json=BODY)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"
+    assert refused.json["field"] == "grid"
+    assert "SWEEP_MAX_PENDING_CHUNKS" in refused.json["error"]
+    queue = backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE)
+    assert queue.count == 2
+    assert client.get("/api/sweeps").json["total"] == 1
+    too_big = client.post("/api/sweeps", json={**BODY, "grid": {"fast": "2:120:1", "slow": [200]}})
+    assert too_big.status_code == 400 and too_big.json["field"] == "grid"
+    queue.empty()
+    assert client.post("/api/sweeps", json=BODY).status_code == 202

@@ -405,14 +405,20 @@ def test_history_compares_two_runs(watched, stack, shots):
     page.wait_for_selector("#chart-compare[data-ready='1'] canvas")
 
 
-def test_queue_panel_reads_rqs_registries(watched, stack):
-    """The panel on / shows the queue's name and numeric counts from /api/queue."""
+def test_queue_panel_reads_rqs_registries(watched, stack, shots):
+    """The panel on / shows the queue's name and numeric counts from /api/queue, and a line
+    for the sweep chunks' own queue."""
     page = watched.page
     open_form(page, stack)
     page.wait_for_selector("#queue-panel[data-state='ok']")
     assert page.text_content("#queue-panel [data-q='queue']") == stack.queue
     for part in ("queued", "running", "failed", "consumers"):
         assert page.text_content(f"#queue-panel [data-q='{part}']").isdigit()
+    sweeps = page.text_content("#queue-panel [data-q='sweeps']")
+    assert re.fullmatch(
+        rf"sweep chunks \({stack.queue}-sweeps\): \d+ queued · \d+ running · \d+ consumers", sweeps
+    ), sweeps
+    page.locator("#queue-panel").screenshot(path=str(shots / "queue-panel.png"))
 
 
 def test_history_and_run_page_follow_a_run_live(watched, stack):

@@ -292,8 +292,9 @@ def test_lookup_rejects_bad_ids(client, ids):
 # --- queue panel --------------------------------------------------------------------------
 
 
-def test_queue_endpoint_counts_the_waiting_runs(client):
-    """/api/queue has the documented keys; two submitted runs are two queued jobs."""
+def test_queue_endpoint_counts_the_waiting_runs_and_sweep_chunks_apart(client):
+    """/api/queue has the documented keys; two submitted runs are two queued jobs on the runs'
+    queue, and a sweep's chunks are counted under ``sweeps`` (their own queue) only."""
     for _ in range(2):
         assert client.post("/run_backtest", json=valid_request()).status_code == 202
     body = client.get("/api/queue").get_json()
@@ -307,11 +308,21 @@ def test_queue_endpoint_counts_the_waiting_runs(client):
         "workers",
         "starting",
         "starting_consumers",
+        "sweeps",
         "checked_at",
     }
     assert body["queued"] == 2
     assert (body["running"], body["failed"], body["consumers"], body["workers"]) == (0, 0, 0, [])
     assert (body["starting"], body["starting_consumers"]) == (0, [])
+    assert body["sweeps"]["queue"] == f"{body['queue']}-sweeps"
+    assert body["sweeps"]["queued"] == 0
+    dates = {k: valid_request()[k] for k in ("start_date", "end_date")}
+    sweep = {"tickers": [TICKER], "rule_type": "SMA_CROSS", "grid": {"fast": [2], "slow": [5]}}
+    sweep.update(dates)
+    accepted = client.post("/api/sweeps", json=sweep)
+    assert accepted.status_code == 202, accepted.get_json()
+    after = client.get("/api/queue").get_json()
+    assert (after["queued"], after["sweeps"]["queued"]) == (2, accepted.get_json()["chunks"])
 
 
 def test_queue_endpoint_is_503_without_redis(sqlite_url, data_dir):

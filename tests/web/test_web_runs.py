@@ -10,6 +10,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event as event_api
 from sqlalchemy import select
 
 from runs.contract import REQUEST_FIELDS, RunRequest, parse_request
@@ -406,6 +407,7 @@ STATUS_KEYS = [
     "tags",
     "notes",
     "pinned",
+    "result_url",
     "result",
 ]
 
@@ -505,3 +507,124 @@ def test_is_run_id_accepts_only_canonical_lower_case_uuids():
     assert not is_run_id(run_id.replace("-", ""))
     assert not is_run_id("{" + run_id + "}")
     assert not is_run_id("")
+
+
+# --- cheap polling: ETag, 304, the status-only form, result_url --------------------------
+
+
+BIG_RESULT = {
+    "status": "SUCCEEDED",
+    "metrics": {"total_return_pct": 1.5, "num_trades": 2},
+    "equity_curve": {
+        "timestamps": ["2021-02-01T21:00:00+00:00"] * 20_000,
+        "equity": [1.0] * 20_000,
+    },
+}
+"""A result of about 700 KB, like an 11-year run with charts."""
+
+
+def test_status_only_poll_of_a_succeeded_run_is_small_and_names_the_result_url(app, client):
+    """?result=false leaves the result out (< 2 KB) and points at the full result's URL."""
+    run_id = _store_succeeded(app, BIG_RESULT)
+    response = client.get(f"/status/{run_id}?result=false")
+    assert response.status_code == 200
+    assert len(response.data) < 2048
+    body = response.get_json()
+    assert "result" not in body
+    assert body["status"] == "SUCCEEDED"
+    assert body["metrics"] == BIG_RESULT["metrics"]
+    assert body["result_url"] == f"/runs/{run_id}/result.json"
+    full = client.get(body["result_url"])
+    assert full.status_code == 200
+    assert full.get_json() == {**BIG_RESULT, "run_id": run_id}
+    assert client.get(f"/status/{run_id}").get_json()["result_url"] == body["result_url"]
+
+
+def test_status_only_poll_never_loads_the_result_column(app, client):
+    """The status-only form and a 304 answer read no result_json from the database."""
+    run_id = _store_succeeded(app, BIG_RESULT)
+    statements: list[str] = []
+    engine = get_database(app).engine
+    tag = client.get(f"/status/{run_id}?result=false").headers["ETag"]
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event_api.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(f"/status/{run_id}?result=false").status_code == 200
+        assert client.get(f"/status/{run_id}", headers={"If-None-Match": tag}).status_code == 200
+        assert (
+            client.get(f"/status/{run_id}?result=false", headers={"If-None-Match": tag}).status_code
+            == 304
+        )
+    finally:
+        event_api.remove(engine, "before_cursor_execute", record)
+    with_result = [s for s in statements if "result_json" in s]
+    assert len(with_result) == 1  # only the full form, once
+
+
+def test_matching_etag_answers_304_without_a_body(app, client):
+    """A poll that sends back the ETag it got is a bodyless 304 with the same ETag."""
+    run_id = _store_succeeded(app, BIG_RESULT)
+    for query in ("", "?result=false"):
+        first = client.get(f"/status/{run_id}{query}")
+        tag = first.headers["ETag"]
+        assert tag.startswith('W/"')
+        assert first.headers["Cache-Control"] == "no-cache"
+        again = client.get(f"/status/{run_id}{query}", headers={"If-None-Match": tag})
+        assert again.status_code == 304
+        assert again.data == b""
+        assert again.headers["ETag"] == tag
+    full_tag = client.get(f"/status/{run_id}").headers["ETag"]
+    assert client.get(f"/status/{run_id}?result=false").headers["ETag"] != full_tag
+
+
+def test_a_status_change_changes_the_etag(app, client):
+    """PENDING → RUNNING → SUCCEEDED: each step gives a new ETag, so the old one gets a 200."""
+    submitted = client.post("/run_backtest", json=valid_request()).get_json()
+    url = f"{submitted['status_url']}?result=false"
+    tags = [client.get(url).headers["ETag"]]
+    with get_database(app).sessionmaker.begin() as session:
+        assert mark_running(session, submitted["run_id"], "worker-1")
+    tags.append(client.get(url).headers["ETag"])
+    with get_database(app).sessionmaker.begin() as session:
+        assert mark_succeeded(
+            session,
+            submitted["run_id"],
+            result_json=to_json({"status": "SUCCEEDED", "metrics": {}}),
+            metrics={},
+            data_hash="ab" * 32,
+            engine_version="9.9.9",
+        )
+    tags.append(client.get(url).headers["ETag"])
+    assert len(set(tags)) == 3
+    stale = client.get(url, headers={"If-None-Match": tags[1]})
+    assert stale.status_code == 200
+    assert stale.get_json()["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("value", ["no", "yes", "2", "full"])
+def test_status_with_a_bad_result_flag_is_400_naming_it(client, value):
+    """``result`` must be true/false/1/0; anything else is a 400 naming the field."""
+    submitted = client.post("/run_backtest", json=valid_request()).get_json()
+    response = client.get(f"{submitted['status_url']}?result={value}")
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "result"
+
+
+def test_editing_a_label_changes_the_etag(client):
+    """A PATCH of the name, tags, notes or pinned changes the status document, so its ETag:
+    a poller holding the old one gets the new labels, not a 304."""
+    submitted = client.post("/run_backtest", json=valid_request()).get_json()
+    url = f"{submitted['status_url']}?result=false"
+    tags = [client.get(url).headers["ETag"]]
+    edits = ({"name": "first"}, {"tags": ["a"]}, {"notes": "why"}, {"pinned": True})
+    for edit in edits:
+        patched = client.patch(f"/api/runs/{submitted['run_id']}", json=edit)
+        assert patched.status_code == 200, patched.get_json()
+        answer = client.get(url, headers={"If-None-Match": tags[-1]})
+        assert answer.status_code == 200
+        tags.append(answer.headers["ETag"])
+    assert len(set(tags)) == len(edits) + 1
+    assert client.get(url).get_json()["pinned"] is True

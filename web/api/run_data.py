@@ -1,6 +1,7 @@
 """The JSON and file endpoints the dashboard's scripts read (and anyone may): ``GET
 /api/runs/lookup?ids=a,b`` (history summaries of up to 200 runs by id, for polling), ``GET
-/api/queue`` (``web.api.queue_snapshot``), ``GET /compare/curves.json?ids=a,b`` (equity curves
+/api/queue`` (``web.api.queue_snapshot``: the runs' queue, and the sweep chunks' under
+``sweeps``), ``GET /compare/curves.json?ids=a,b`` (equity curves
 of the compared runs), and a run's exports as attachments: ``GET /runs/<id>/result.json``
 (the stored result, verbatim) and ``GET /runs/<id>/trades.csv`` (``adapters.trades_csv``).
 """
@@ -76,8 +77,14 @@ def lookup() -> ResponseReturnValue:
 
 @bp.get("/api/queue")
 def queue_panel() -> ResponseReturnValue:
-    """Queued / running / failed counts and the consumers running now (RQ's registries)."""
-    return {**queue_snapshot(get_run_queue().queue), "checked_at": iso_utc(utcnow())}
+    """Queued / running / failed counts and the consumers running now (RQ's registries) of
+    the runs' queue, and the same of the sweep chunks' queue under ``sweeps``."""
+    queues = get_run_queue()
+    return {
+        **queue_snapshot(queues.queue),
+        "sweeps": queue_snapshot(queues.sweeps),
+        "checked_at": iso_utc(utcnow()),
+    }
 
 
 @bp.get("/compare/curves.json")

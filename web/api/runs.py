@@ -1,5 +1,10 @@
 """Submitting a run and reading its status: ``POST /run_backtest``, ``GET /status/<run_id>``.
 
+Polling is cheap: ``/status`` carries a weak ``ETag`` made from the run's status, attempts and
+timestamps (one narrow SELECT, no JSON column), so ``If-None-Match`` answers 304 without
+loading the result; ``?result=false`` is the status-only form that never loads
+``result_json``, and ``result_url`` names the full result on its own URL.
+
 Submission order is validate → INSERT PENDING → enqueue. The row comes first so the
 consumer always finds it; if the enqueue fails the row is marked FAILED at once, so no
 PENDING row is ever left that nothing will pick up. The INSERT rides out a database blip
@@ -10,9 +15,10 @@ again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
@@ -21,7 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from runs.execute import load_market_data
 from runs.kind import enqueue_run
-from runs.store import get_run, insert_pending, mark_failed
+from runs.store import (
+    RunVersion,
+    get_run,
+    get_run_header,
+    get_run_version,
+    insert_pending,
+    mark_failed,
+)
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -33,7 +46,7 @@ from web.errors import (
     remember_run_id,
 )
 from web.present import run_status_json
-from web.query import is_run_id
+from web.query import flag, is_run_id
 from web.queue import get_run_queue
 from web.telemetry import add_metrics
 from work.logs import run_context
@@ -158,10 +171,36 @@ def submit() -> ResponseReturnValue:
     return body, 202, {"Location": status_url}
 
 
+def status_etag(run_id: str, version: RunVersion, with_result: bool) -> str:
+    """The weak validator of one form of a run's status document: it changes whenever the
+    status, the attempts or a timestamp does (and so the metrics, error or result), or a label."""
+    parts = (run_id, version, with_result)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+
+
 @bp.get("/status/<path:run_id>")
 def status(run_id: str) -> ResponseReturnValue:
-    """The run's status, request, metrics and (once SUCCEEDED) its full result."""
-    row = get_run(get_session(), run_id) if is_run_id(run_id) else None
+    """The run's status, request, metrics and (once SUCCEEDED, unless ``result=false``) its
+    full result; 304 when ``If-None-Match`` holds its current ETag."""
+    with_result = flag("result", True)
+    session = get_session()
+    version = get_run_version(session, run_id) if is_run_id(run_id) else None
+    if version is None:
+        raise ApiError(404, "run not found")
+    tag = status_etag(run_id, version, with_result)
+    if request.if_none_match.contains_weak(tag):
+        response = Response(status=304)
+        response.set_etag(tag, weak=True)
+        return response
+    row = get_run(session, run_id) if with_result else get_run_header(session, run_id)
     if row is None:
         raise ApiError(404, "run not found")
-    return Response(run_status_json(row), mimetype="application/json")
+    succeeded = row.status == RunStatus.SUCCEEDED
+    result_url = url_for("run_data.result_json", run_id=run_id) if succeeded else None
+    response = Response(
+        run_status_json(row, result_url, with_result=with_result), mimetype="application/json"
+    )
+    version = RunVersion.of(row)
+    response.set_etag(status_etag(run_id, version, with_result), weak=True)
+    response.headers["Cache-Control"] = "no-cache"  # keep it, but ask again (If-None-Match)
+    return response

@@ -9,8 +9,11 @@ from the chunks, progress, timings, the best 10 combos by ``?metric=``),
 and the run request that runs it on its own).
 
 A thin HTTP layer over the ``sweeps`` package: submission is ``sweeps.service.submit_sweep``
-(validate → INSERT the sweep and its chunks PENDING → enqueue one message per chunk); if
-Redis fails, the chunks not enqueued yet are FAILED "queue unavailable" and the answer is 503.
+(validate → room on the sweep queue, SWEEP_QUEUE → INSERT the sweep and its chunks PENDING →
+enqueue one message per chunk there); if Redis fails, the chunks not enqueued yet are FAILED
+"queue unavailable" and the answer is 503. When the sweep queue already holds so many chunks
+that this sweep's would pass SWEEP_MAX_PENDING_CHUNKS, nothing is recorded and the answer is
+429 with ``Retry-After`` (field ``grid``; 400 if the sweep alone needs more).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sweeps.contract import combo_run_request
 from sweeps.grid import MAX_COMBOS
 from sweeps.service import (
     QUEUE_UNAVAILABLE,
+    QueueFull,
     QueueUnavailable,
     csv_chunks,
     metric_rows,
@@ -68,6 +72,9 @@ BEST_COUNT = 10
 
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
 
+QUEUE_FULL_RETRY_S = 60
+"""The ``Retry-After`` of a sweep refused because the sweep queue is full, in seconds."""
+
 
 # -- submitting ------------------------------------------------------------------------
 
@@ -93,11 +100,18 @@ def submit() -> ResponseReturnValue:
     try:
         chunks = submit_sweep(
             get_session(),
-            get_run_queue().queue,
+            get_run_queue().sweeps,
             sweep,
             image_tag=image_tag(),
             created_by=current_user(),
+            max_pending=current_app.config["SWEEP_MAX_PENDING_CHUNKS"],
         )
+    except QueueFull as exc:
+        logger.warning("sweep %s refused: %s", sweep.sweep_id, exc)
+        if exc.never_fits:
+            raise ApiError(400, f"{exc}; send a smaller grid", field="grid") from None
+        retry = {"Retry-After": str(QUEUE_FULL_RETRY_S)}
+        raise ApiError(429, f"{exc}; retry later", field="grid", headers=retry) from None
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None

@@ -169,6 +169,8 @@ const BT = (() => {
       part("consumers").textContent = String(q.consumers + starting.length);
       part("consumer-split").textContent = starting.length + " starting, " + q.consumers + " running";
       part("queue").textContent = q.queue;
+      const s = q.sweeps;  // sweep chunks have their own queue and consumers
+      part("sweeps").textContent = s ? `sweep chunks (${s.queue}): ${s.queued} queued · ${s.running} running · ${s.consumers} consumers` : "";
       part("state").textContent = "updated " + new Date().toLocaleTimeString("en-GB");
       panel.dataset.state = "ok";
       const line = (state, name, detail) => {
