@@ -38,6 +38,7 @@ HTTP_DURATION = "backtest_http_request_duration_seconds"
 REAPER_RECOVERIES = "backtest_reaper_recoveries_total"
 SWEEPS_SUBMITTED = "backtest_sweeps_submitted_total"
 RUNS_SUBMITTED = "backtest_runs_submitted_total"
+RUNS_FINISHED = "backtest_runs_finished_total"
 CHUNKS_SUBMITTED = "backtest_sweep_chunks_submitted_total"
 
 HELP: dict[str, str] = {
@@ -45,8 +46,9 @@ HELP: dict[str, str] = {
     "and status.",
     HTTP_DURATION: "Time the web took to answer, by Flask endpoint (URL rule) and method.",
     RUNS_SUBMITTED: "Runs accepted by POST /run_backtest and enqueued.",
-    "backtest_runs_finished_total": "Runs a consumer Job finished, by stored status "
-    "(SKIPPED: a duplicate or late delivery, nothing stored).",
+    RUNS_FINISHED: "Runs that finished, by stored status: a consumer Job's SUCCEEDED or "
+    "FAILED (SKIPPED: a duplicate or late delivery, nothing stored), the web's CANCELLED (a "
+    "queued run cancelled or deleted).",
     "backtest_run_duration_seconds": "A run's time in the queue (phase=queue: enqueued to "
     "taken by a Job) and its execution (phase=execution: taken to stored).",
     SWEEPS_SUBMITTED: "Sweeps accepted by POST /api/sweeps.",

@@ -53,6 +53,19 @@ def test_a_submitted_run_is_counted_and_its_request_labelled_by_the_url_rule(cli
     assert samples[("backtest_http_request_duration_seconds_bucket", duration)] == 1
 
 
+def test_a_cancelled_run_is_counted_finished_cancelled_once(client):
+    """Cancelling a queued run (or deleting one, which cancels it first) finishes it: one
+    CANCELLED count for each run, however often the cancel is asked again."""
+    cancelled = (("status", "CANCELLED"),)
+    first = sent(client.post("/run_backtest", json=valid_request())).json["run_id"]
+    second = sent(client.post("/run_backtest", json=valid_request())).json["run_id"]
+    for _ in range(2):
+        assert sent(client.post(f"/api/runs/{first}/cancel")).status_code == 200
+    assert scrape(client)[("backtest_runs_finished_total", cancelled)] == 1
+    assert sent(client.delete(f"/api/runs/{second}")).status_code == 204
+    assert scrape(client)[("backtest_runs_finished_total", cancelled)] == 2
+
+
 def test_a_refused_run_is_not_counted_as_submitted(client):
     assert sent(client.post("/run_backtest", json=valid_request(ticker="NOPE"))).status_code == 400
     samples = scrape(client)

@@ -31,10 +31,12 @@ from web.errors import ApiError, bad_request
 from web.present import run_labels
 from web.query import is_run_id
 from web.queue import get_run_queue
+from web.telemetry import add_metrics
 from work.errors import RequestError
 from work.logs import run_context
 from work.queue import withdraw
 from work.status import RunStatus
+from work.telemetry import RUNS_FINISHED, field
 
 logger = logging.getLogger("web.run_manage")
 
@@ -58,9 +60,12 @@ def _conflict(run_id: str, status: str, action: str) -> ApiError:
     )
 
 
-def _withdraw(run_id: str) -> bool | None:
-    """Take a cancelled run's message off the queue; None if Redis could not be reached
-    (the Job will skip the run: its row is CANCELLED)."""
+def _withdraw(run_id: str, *, just_cancelled: bool) -> bool | None:
+    """Take a cancelled run's message off the queue (and, if this request cancelled it, count
+    it as finished CANCELLED); None if Redis could not be reached (the Job will skip the run:
+    its row is CANCELLED)."""
+    if just_cancelled:
+        add_metrics({field(RUNS_FINISHED, status=RunStatus.CANCELLED): 1})
     try:
         removed = withdraw(get_run_queue().queue, run_id)
     except RedisError as exc:
@@ -82,7 +87,7 @@ def cancel(run_id: str) -> ResponseReturnValue:
             raise _not_found()
         if status != RunStatus.CANCELLED:
             raise _conflict(run_id, status, "cancelled (only a PENDING run can)")
-        removed = _withdraw(run_id)
+        removed = _withdraw(run_id, just_cancelled=cancelled)
     return {"run_id": run_id, "status": RunStatus.CANCELLED, "removed_from_queue": removed}
 
 
@@ -99,7 +104,7 @@ def delete(run_id: str) -> ResponseReturnValue:
         if not deleted:
             raise _not_found() if status is None else _conflict(run_id, status, "deleted")
         if cancelled:
-            _withdraw(run_id)
+            _withdraw(run_id, just_cancelled=True)
         logger.info("deleted")
     return "", 204
 
