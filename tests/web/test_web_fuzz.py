@@ -1,9 +1,9 @@
-"""A fuzz test of every JSON body the API takes (issue 12 §2): bodies built from each route's
-JSON Schema (its own property names, nested ``params``/``grid`` included) with hostile values
-put anywhere — huge and tiny numbers, NaN, lone surrogates, markup, hostile grid ranges,
-wrong types, deep nesting, unknown keys. Whatever is sent: never a 5xx, every 4xx is JSON
-naming a ``field``, and a refusal costs the web less than 200 ms of CPU (the slow
-rejections the fuzzed corpus found took 6–8 s).
+"""A fuzz test of every JSON body the API takes (issue 12 §2: POST, PUT and PATCH): bodies
+built from each route's JSON Schema (its own property names, nested ``params``/``grid``
+included) with hostile values put anywhere — huge and tiny numbers, NaN, lone surrogates,
+markup, hostile grid ranges, wrong types, deep nesting, unknown keys. Whatever is sent: never
+a 5xx, every 4xx is JSON naming a ``field``, and a refusal costs the web less than 200 ms of
+CPU (the slow rejections the fuzzed corpus found took 6–8 s).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runs.contract import LABEL_FIELDS
 from tests.web.support import valid_request, valid_sweep
 from web.api.schema import preset_schema, run_schema, sweep_schema
 
@@ -75,11 +76,27 @@ def _deep(depth: int) -> object:
     return value
 
 
+def _labels_schema() -> dict:
+    """The ``PATCH /api/runs/<id>`` body's fields: the run's labels and ``pinned``."""
+    return {"properties": {name: {} for name in [*LABEL_FIELDS, "pinned"]}}
+
+
+def _preset() -> dict:
+    return {"name": "p", "payload": valid_request()}
+
+
 ROUTES = {
-    "/run_backtest": (run_schema, lambda: valid_request()),
-    "/api/sweeps": (lambda: sweep_schema(1000), valid_sweep),
-    "/api/strategies": (preset_schema, lambda: {"name": "p", "payload": valid_request()}),
+    "POST /run_backtest": (run_schema, lambda: valid_request()),
+    "POST /api/sweeps": (lambda: sweep_schema(1000), valid_sweep),
+    "POST /api/strategies": (preset_schema, _preset),
+    "PUT /api/strategies/{preset_id}": (preset_schema, _preset),
+    "PATCH /api/runs/{run_id}": (
+        _labels_schema,
+        lambda: {"name": "n", "tags": ["a"], "notes": "x", "pinned": True},
+    ),
 }
+"""Every route that takes a JSON body, as "METHOD path"; ``{preset_id}`` and ``{run_id}``
+name a preset and a run the test creates first."""
 
 
 def _fields(schema: dict) -> list[str]:
@@ -120,20 +137,33 @@ def bodies(draw, route: str) -> object:
     return body
 
 
-def _post(client, route: str, body: object):
+def _send(client, method: str, path: str, body: object):
     try:
         data = json.dumps(body, allow_nan=True)
     except (ValueError, RecursionError):  # not expressible as JSON text: send it broken
         data = "{"
     started = time.process_time()
-    response = client.post(route, data=data, content_type="application/json")
+    response = client.open(path, method=method, data=data, content_type="application/json")
     return response, time.process_time() - started
+
+
+def _path(client, route: str) -> tuple[str, str]:
+    """(method, path) of ``route``, with the preset or run it names created first."""
+    method, path = route.split(" ", 1)
+    if "{preset_id}" in path:
+        created = client.post("/api/strategies", json={"name": "target", "payload": {}})
+        path = path.format(preset_id=created.get_json()["id"])
+    if "{run_id}" in path:
+        created = client.post("/run_backtest", json=valid_request())
+        path = path.format(run_id=created.get_json()["run_id"])
+    return method, path
 
 
 @pytest.mark.slow  # a few hundred requests per route
 @pytest.mark.parametrize("route", list(ROUTES))
 def test_no_body_gets_a_5xx_every_refusal_names_its_field_and_is_cheap(app, route):
     client = app.test_client()
+    method, path = _path(client, route)
 
     @settings(
         max_examples=EXAMPLES,
@@ -143,7 +173,7 @@ def test_no_body_gets_a_5xx_every_refusal_names_its_field_and_is_cheap(app, rout
     )
     @given(body=bodies(route))
     def check(body):
-        response, cpu = _post(client, route, body)
+        response, cpu = _send(client, method, path, body)
         assert response.status_code < 500, (body, response.get_data(as_text=True))
         if 400 <= response.status_code < 500:
             answer = response.get_json()
@@ -151,7 +181,7 @@ def test_no_body_gets_a_5xx_every_refusal_names_its_field_and_is_cheap(app, rout
             if response.status_code == 400:
                 assert answer.get("field"), (body, answer)
             if cpu >= REFUSAL_CPU_SECONDS:  # a one-off warm-up, or a slow path: ask again
-                cpu = min(cpu, _post(client, route, body)[1])
+                cpu = min(cpu, _send(client, method, path, body)[1])
             assert cpu < REFUSAL_CPU_SECONDS, (body, f"{cpu:.3f} s of CPU to refuse it")
 
     check()
