@@ -369,6 +369,18 @@ def roc(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def previous(x: np.ndarray) -> np.ndarray:
+    """x shifted one bar later along the last axis (NaN first): the value of the bar before t.
+
+    >>> previous(np.array([1.0, 2, 3]))
+    array([nan,  1.,  2.])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.full(x.shape, NAN)
+    out[..., 1:] = x[..., :-1]
+    return out
+
+
 def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
     """True range: max(high − low, |high − prev close|, |low − prev close|).
 
@@ -515,6 +527,7 @@ __all__ = [
     "macd_line",
     "macd_line_rows",
     "obv",
+    "previous",
     "roc",
     "rolling_max",
     "rolling_min",
