@@ -15,26 +15,32 @@ if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
 
 
-def _band(atr_line: np.ndarray, k: float | np.ndarray) -> np.ndarray:
-    """k · ATR of the bar before t (bar t's own range is not known when the band is set)."""
-    return k * previous(atr_line)
+def _levels(
+    close: np.ndarray, atr_line: np.ndarray, k: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(upper, lower) = close[t−1] ± k · ATR[t−1] (bar t's own range is not known when the
+    levels are set); broadcasts over (N, T) ATR rows with an (N, 1) k."""
+    prev_close, band = previous(close), k * previous(atr_line)
+    return prev_close + band, prev_close - band
+
+
+def _atr(bars: Bars, params: dict) -> np.ndarray:
+    return atr(bars.high, bars.low, bars.close, params["period"])
 
 
 def signals(bars: Bars, params: dict) -> tuple[np.ndarray, np.ndarray]:
     """Entry where close[t] > close[t−1] + multiplier · ATR(period)[t−1]; exit where
     close[t] < close[t−1] − multiplier · ATR(period)[t−1] (TA-Lib's ATR, first value at bar
     period, so the first signal can come at bar period + 1)."""
-    prev_close = previous(bars.close)
-    band = _band(atr(bars.high, bars.low, bars.close, params["period"]), params["multiplier"])
-    return bars.close > prev_close + band, bars.close < prev_close - band
+    upper, lower = _levels(bars.close, _atr(bars, params), params["multiplier"])
+    return bars.close > upper, bars.close < lower
 
 
 def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
     """The two trigger levels."""
-    prev_close = previous(bars.close)
-    band = _band(atr(bars.high, bars.low, bars.close, params["period"]), params["multiplier"])
+    upper, lower = _levels(bars.close, _atr(bars, params), params["multiplier"])
     label = f"{params['multiplier']:g} ATR({params['period']})"
-    return {f"Close + {label}": prev_close + band, f"Close − {label}": prev_close - band}
+    return {f"Close + {label}": upper, f"Close − {label}": lower}
 
 
 def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -42,9 +48,8 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     lines = _batch.indicator_rows(
         cache, bars, atr, ("high", "low", "close"), [(p["period"],) for p in params_list]
     )
-    prev_close = previous(bars.close)
-    band = _band(lines, _batch.column(params_list, "multiplier"))
-    return bars.close > prev_close + band, bars.close < prev_close - band
+    upper, lower = _levels(bars.close, lines, _batch.column(params_list, "multiplier"))
+    return bars.close > upper, bars.close < lower
 
 
 SPEC = RuleSpec(
