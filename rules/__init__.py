@@ -9,6 +9,7 @@ Public surface::
     from rules import RULES, validate_rule, generate_signals, generate_signals_batch
     from rules import rule_slug, describe_rules, RuleValidationError
     from rules import sma, ema, rsi, macd, bollinger, atr, stochastic, adx, obv, vwap
+    from rules import directional  # +DI, −DI, ADX as TA-Lib computes them
     from rules import cross_above, cross_below
 """
 
@@ -24,6 +25,7 @@ from rules.indicators import (
     macd_line,
     macd_line_rows,
     obv,
+    previous,
     roc,
     rolling_max,
     rolling_min,
@@ -35,6 +37,7 @@ from rules.indicators import (
     vwap,
     zscore,
 )
+from rules.indicators_trend import directional
 from rules.registry import (
     RULES,
     describe_rules,
@@ -58,6 +61,7 @@ __all__ = [
     "cross_above",
     "cross_below",
     "describe_rules",
+    "directional",
     "ema",
     "ema_rows",
     "format_number",
@@ -68,6 +72,7 @@ __all__ = [
     "macd_line_rows",
     "obv",
     "parse_constraint",
+    "previous",
     "roc",
     "rolling_max",
     "rolling_min",

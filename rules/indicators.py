@@ -369,6 +369,18 @@ def roc(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def previous(x: np.ndarray) -> np.ndarray:
+    """x shifted one bar later along the last axis (NaN first): the value of the bar before t.
+
+    >>> previous(np.array([1.0, 2, 3]))
+    array([nan,  1.,  2.])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.full(x.shape, NAN)
+    out[..., 1:] = x[..., :-1]
+    return out
+
+
 def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
     """True range: max(high − low, |high − prev close|, |low − prev close|).
 
@@ -398,38 +410,16 @@ def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int = 14) -> np
 
 
 def adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int = 14) -> np.ndarray:
-    """Average Directional Index (Wilder).
-
-    +DM = up move if it exceeds the down move and is > 0, else 0 (−DM symmetrically);
-    +DM, −DM and the true range are Wilder-smoothed like ``atr`` (seeded with their mean over
-    bars 1…n); +DI = 100·+DM/TR, −DI = 100·−DM/TR (0 when TR is 0);
-    DX = 100·|+DI − −DI| / (+DI + −DI) (0 when both are 0); ADX = Wilder average of DX
-    seeded with the mean of DX over bars n…2n−1. Wilder's original seeding: TA-Lib seeds
-    the smoothed sums with n−1 values, so its first values differ slightly and then converge.
-    Warm-up: the first 2n−1 values are NaN (first value at index 2n−1).
+    """Average Directional Index, as TA-Lib's ADX: the third line of
+    ``rules.indicators_trend.directional`` (Wilder's smoothing with TA-Lib's seeding, equal to
+    TA-Lib on GOOG). Warm-up: the first 2n−1 values are NaN (first value at index 2n−1).
 
     >>> adx(np.array([1.0, 2, 3, 4]), np.array([0.0, 1, 2, 3]), np.array([0.5, 1.5, 2.5, 3.5]), 2)
     array([ nan,  nan,  nan, 100.])
     """
-    high, low, close = _series(high), _series(low), _series(close)
-    n = _period(n)
-    up = np.full(len(close), NAN)
-    down = np.full(len(close), NAN)
-    up[1:] = high[1:] - high[:-1]
-    down[1:] = low[:-1] - low[1:]
-    plus_dm = np.where((up > down) & (up > 0), up, 0.0)
-    minus_dm = np.where((down > up) & (down > 0), down, 0.0)
-    plus_dm[:1] = minus_dm[:1] = NAN
-    tr = atr(high, low, close, n)
-    plus_di = np.zeros(len(close))
-    minus_di = np.zeros(len(close))
-    np.divide(100.0 * _wilder_from(plus_dm.tolist(), n, n), tr, out=plus_di, where=tr > 0)
-    np.divide(100.0 * _wilder_from(minus_dm.tolist(), n, n), tr, out=minus_di, where=tr > 0)
-    di_sum = plus_di + minus_di
-    dx = np.zeros(len(close))
-    np.divide(100.0 * abs(plus_di - minus_di), di_sum, out=dx, where=di_sum > 0)
-    dx[np.isnan(tr)] = NAN
-    return _wilder_from(dx.tolist(), n, 2 * n - 1)
+    from rules.indicators_trend import directional  # it builds on this module's helpers
+
+    return directional(high, low, close, n)[2]
 
 
 def stochastic(
@@ -515,6 +505,7 @@ __all__ = [
     "macd_line",
     "macd_line_rows",
     "obv",
+    "previous",
     "roc",
     "rolling_max",
     "rolling_min",

@@ -12,6 +12,7 @@ import numpy as np
 from rules import _batch
 from rules._validate import format_number, models_for, parse_constraint, validate
 from rules.library import (
+    atr_breakout,
     bollinger,
     breakout,
     composite,
@@ -21,13 +22,27 @@ from rules.library import (
     rsi,
     rsi_macd,
     sma_cross,
+    trend,
+    volume,
 )
 from rules.spec import ParamSpec, RuleSpec, RuleValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
 
-_FAMILIES = (rsi, macd, sma_cross, rsi_macd, bollinger, momentum, mean_reversion, breakout)
+_FAMILIES = (
+    rsi,
+    macd,
+    sma_cross,
+    rsi_macd,
+    bollinger,
+    momentum,
+    mean_reversion,
+    breakout,
+    volume,
+    trend,
+    atr_breakout,
+)
 
 RULES: dict[str, RuleSpec] = {family.SPEC.rule_type: family.SPEC for family in _FAMILIES}
 """Every rule, keyed by its upper-case rule_type, in the order the dashboard lists them."""

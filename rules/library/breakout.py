@@ -7,26 +7,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rules import _batch
-from rules.indicators import rolling_max, rolling_min
+from rules.indicators import previous, rolling_max, rolling_min
 from rules.spec import ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
 
 
-def _previous(values: np.ndarray) -> np.ndarray:
-    """values shifted one bar later along the last axis (NaN first): the channel of the bars
-    before t, excluding bar t itself."""
-    out = np.full(values.shape, np.nan)
-    out[..., 1:] = values[..., :-1]
-    return out
-
-
 def channel(bars: Bars, params: dict) -> tuple[np.ndarray, np.ndarray]:
     """(upper, lower): the highest high of the entry_period bars before t and the lowest
     low of the exit_period bars before t."""
-    upper = _previous(rolling_max(bars.high, params["entry_period"]))
-    lower = _previous(rolling_min(bars.low, params["exit_period"]))
+    upper = previous(rolling_max(bars.high, params["entry_period"]))
+    lower = previous(rolling_min(bars.low, params["exit_period"]))
     return upper, lower
 
 
@@ -55,7 +47,7 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     low = _batch.indicator_rows(
         cache, bars, rolling_min, ("low",), [(p["exit_period"],) for p in params_list]
     )
-    return bars.close > _previous(high), bars.close < _previous(low)
+    return bars.close > previous(high), bars.close < previous(low)
 
 
 SPEC = RuleSpec(

@@ -137,34 +137,6 @@ def ref_stochastic(high: list, low: list, close: list, k: int, d: int) -> tuple[
     return pct_k, pct_d
 
 
-def ref_adx(high: list, low: list, close: list, n: int) -> list[float]:
-    """Wilder's ADX with smoothed *sums*: S_n = sum of bars 1…n, then S − S/n + value."""
-    tr = ref_true_ranges(high, low, close)
-    plus_dm, minus_dm = [NAN], [NAN]
-    for t in range(1, len(close)):
-        up, down = high[t] - high[t - 1], low[t - 1] - low[t]
-        plus_dm.append(up if up > down and up > 0 else 0.0)
-        minus_dm.append(down if down > up and down > 0 else 0.0)
-    dx = [NAN] * len(close)
-    s_tr, s_plus, s_minus = sum(tr[1 : n + 1]), sum(plus_dm[1 : n + 1]), sum(minus_dm[1 : n + 1])
-    for t in range(n, len(close)):
-        if t > n:
-            s_tr = s_tr - s_tr / n + tr[t]
-            s_plus = s_plus - s_plus / n + plus_dm[t]
-            s_minus = s_minus - s_minus / n + minus_dm[t]
-        plus_di = 100 * s_plus / s_tr if s_tr else 0.0
-        minus_di = 100 * s_minus / s_tr if s_tr else 0.0
-        total = plus_di + minus_di
-        dx[t] = 100 * abs(plus_di - minus_di) / total if total else 0.0
-    out = [NAN] * len(close)
-    value = sum(dx[n : 2 * n]) / n
-    out[2 * n - 1] = value
-    for t in range(2 * n, len(close)):
-        value = (value * (n - 1) + dx[t]) / n
-        out[t] = value
-    return out
-
-
 def ref_obv(close: list, volume: list) -> list[float]:
     out = [volume[0]]
     for t in range(1, len(close)):
@@ -390,13 +362,6 @@ def test_stochastic_matches_reference_on_goog(goog, k, d):
     ref_k, ref_d = ref_stochastic(h.tolist(), lo.tolist(), c.tolist(), k, d)
     assert_matches(pct_k, ref_k, k - 1)
     assert_matches(pct_d, ref_d, k + d - 2)
-
-
-@pytest.mark.parametrize("n", [2, 14, 40])
-def test_adx_matches_wilder_sum_reference_on_goog(goog, n):
-    """ADX equals Wilder's construction with smoothed sums, first value at index 2n−1."""
-    h, lo, c = goog["high"], goog["low"], goog["close"]
-    assert_matches(adx(h, lo, c, n), ref_adx(h.tolist(), lo.tolist(), c.tolist(), n), 2 * n - 1)
 
 
 def test_obv_matches_reference_on_goog(goog):

@@ -262,9 +262,22 @@ SAMPLES = {
     "MOMENTUM": [None, {"period": 1, "entry_threshold": 1.5, "exit_threshold": -2}],
     "MEAN_REVERSION": [None, {"period": 5, "entry_z": -1, "exit_z": 1.2}],
     "BREAKOUT": [None, {"entry_period": 2, "exit_period": 55}],
+    "VOLUME": [
+        None,
+        {"volume_period": 5, "volume_factor": 1.2, "exit_period": 3},
+        {"volume_period": 60, "volume_factor": 3.5, "exit_period": 100},
+    ],
+    "TREND": [None, {"period": 5, "adx_threshold": 40.5}, {"period": 30, "adx_threshold": 15}],
+    "ATR": [None, {"period": 1, "multiplier": 0.5}, {"period": 50, "multiplier": 2.25}],
     "COMPOSITE": [
         None,
         _composite(RSI_SUB, {"rule_type": "BREAKOUT", "params": None}, operator="OR"),
+        _composite(
+            {"rule_type": "VOLUME", "params": None},
+            {"rule_type": "TREND", "params": {"period": 10, "adx_threshold": 20}},
+            {"rule_type": "ATR", "params": None},
+            operator="OR",
+        ),
         _composite(
             {"rule_type": "SMA_CROSS", "params": {"fast": 5, "slow": 30}},
             {"rule_type": "MEAN_REVERSION", "params": None},

@@ -53,6 +53,29 @@ SWEEPS = [
         id="bollinger-percent",
     ),
     pytest.param(
+        {
+            "rule_type": "VOLUME",
+            "grid": {
+                "volume_period": [10, 20],
+                "volume_factor": "1.2:2:0.4",
+                "exit_period": [5, 20],
+            },
+        },
+        id="volume",
+    ),
+    pytest.param(
+        {"rule_type": "TREND", "grid": {"period": [7, 14, 28], "adx_threshold": "15:35:10"}},
+        id="trend",
+    ),
+    pytest.param(
+        {
+            "rule_type": "ATR",
+            "grid": {"period": [5, 14], "multiplier": "0.5:2:0.5"},
+            "direction": "longshort",
+        },
+        id="atr-longshort",
+    ),
+    pytest.param(
         {"rule_type": "COMPOSITE", "grid": {"operator": ["AND", "OR"]}, "fee_rate": 0.002},
         id="composite",
     ),

@@ -159,6 +159,30 @@ BAD_REQUESTS = [
     ("fast equals slow", {"params": {"fast": 8, "slow": 8}}, "params.fast"),
     ("fast above slow", {"params": {"fast": 9, "slow": 8}}, "params.fast"),
     ("params not an object", {"params": [3, 8]}, "params"),
+    (
+        "VOLUME factor below 1",
+        {
+            "rule_type": "VOLUME",
+            "params": {"volume_period": 20, "volume_factor": 0.5, "exit_period": 20},
+        },
+        "params.volume_factor",
+    ),
+    (
+        "TREND threshold above 100",
+        {"rule_type": "TREND", "params": {"period": 14, "adx_threshold": 101}},
+        "params.adx_threshold",
+    ),
+    (
+        "TREND period of 1",
+        {"rule_type": "TREND", "params": {"period": 1, "adx_threshold": 25}},
+        "params.period",
+    ),
+    ("ATR missing multiplier", {"rule_type": "ATR", "params": {"period": 14}}, "params.multiplier"),
+    (
+        "ATR period of 0",
+        {"rule_type": "ATR", "params": {"period": 0, "multiplier": 1}},
+        "params.period",
+    ),
     ("float for int param", {"params": {"fast": 3.5, "slow": 8}}, "params.fast"),
     ("bool for int param", {"params": {"fast": True, "slow": 8}}, "params.fast"),
     ("string for int param", {"params": {"fast": "3", "slow": 8}}, "params.fast"),
