@@ -213,6 +213,28 @@ def test_overlay_changes_only_what_it_patches(
     assert differing == changed
 
 
+def web_env(overlay: Path) -> dict[str, dict]:
+    """The rendered web container's env entries, by name."""
+    deployment = one(kustomize(overlay), "Deployment", "web")
+    (web,) = deployment["spec"]["template"]["spec"]["containers"]
+    return {entry["name"]: entry for entry in web.get("env", [])}
+
+
+def test_production_runs_token_mode_with_the_secret_key_from_the_secret_and_dev_stays_open():
+    """prod (and sso on it) needs API tokens or a sign-in; its cookie key comes from the
+    Secret, never a literal; dev keeps the open default."""
+    for overlay in (OVERLAY_DIRS["prod"], SSO_DIR):
+        env = web_env(overlay)
+        assert env["AUTH_MODE"]["value"] == "token"
+        assert env["PROXY_FIX_HOPS"]["value"] == "1"
+        assert env["SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {
+            "name": "backtest-secrets",
+            "key": "SECRET_KEY",
+        }
+    assert "AUTH_MODE" not in web_env(OVERLAY_DIRS["dev"])
+    assert "AUTH_MODE" not in web_env(BASE_DIR)
+
+
 # --- the single sign-on overlay (k8s/overlays/sso) --------------------------------------------
 
 SSO_OBJECTS = {
