@@ -48,7 +48,7 @@ from sweeps.contract import (
     CHUNK_SIZE_MIN,
     DEFAULT_CHUNK_SIZE,
     MAX_TICKERS,
-    NOT_SWEEP_FIELDS,
+    SWEEP_FIELDS,
 )
 from sweeps.grid import GRID_MESSAGE, MAX_COMBOS, RANGE_PATTERN
 
@@ -274,7 +274,8 @@ def sweep_json_schema(chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[str, Any]:
     app applies to a request that names none.
 
     The run request's schema (``runs.request_model.json_schema``) less the fields a sweep
-    may not carry, with ``SweepRequestBody``'s fields, and per rule: ``params`` as its
+    does not accept (``sweeps.contract.SWEEP_FIELDS``: no run_id, rule_id, charts or labels),
+    with ``SweepRequestBody``'s fields, and per rule: ``params`` as its
     generated params model with no field required, ``grid`` as one entry per sweepable
     parameter (a list of the parameter's values, or a ``"start:stop:step"`` text for a
     number; sub-rules are fixed)."""
@@ -282,8 +283,8 @@ def sweep_json_schema(chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[str, Any]:
 
     schema = json_schema()
     own = SweepRequestBody.model_json_schema()
-    properties = {
-        name: value for name, value in schema["properties"].items() if name not in NOT_SWEEP_FIELDS
+    properties = {  # the run fields a sweep accepts (not run_id, charts, nor a run's labels)
+        name: value for name, value in schema["properties"].items() if name in SWEEP_FIELDS
     }
     properties.update(own["properties"])
     properties["chunk_size"]["default"] = chunk_size
