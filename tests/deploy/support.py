@@ -30,6 +30,10 @@ KEDA_SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "
 
 APP_IMAGE = "stock-backtest"
 APP_COMPONENTS = ("web", "consumer", "reaper", "retention", "db-init")
+"""The components whose workloads run the app image."""
+APP_WORKLOADS = 6
+"""How many workloads run the app image: web, reaper, retention, db-init and the two
+ScaledJobs (runs, sweep chunks), whose pods are both ``consumer``s."""
 CRD_API_GROUPS = ("keda.sh/",)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.support import (
+    APP_COMPONENTS,
     APP_IMAGE,
+    APP_WORKLOADS,
     K8S_DIR,
     KEDA_DIR,
     by_kind,
@@ -44,11 +46,6 @@ OVERLAY_DIRS = {"dev": K8S_DIR / "overlays" / "dev", "prod": K8S_DIR / "overlays
 SSO_DIR = K8S_DIR / "overlays" / "sso"
 """The single sign-on variant of prod (oauth2-proxy in front of the ingress): built on
 ``../prod``, so it has no image pin of its own (tests/deploy/test_deploy_k8s_overlays.py)."""
-APP_COMPONENTS = ("web", "consumer", "reaper", "retention", "db-init")
-"""The workloads that run the app image."""
-APP_WORKLOADS = 6
-"""How many: web, reaper, retention, db-init and the two ScaledJobs (runs, sweep chunks), whose
-pods are both ``consumer``s."""
 TEMPLATE_FILES = {
     "secret-template.yaml",
     "ghcr-pull-secret-template.yaml",

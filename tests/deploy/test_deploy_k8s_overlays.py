@@ -15,6 +15,7 @@ import yaml
 
 from tests.deploy.support import (
     APP_IMAGE,
+    APP_WORKLOADS,
     K8S_DIR,
     KEDA_DIR,
     containers,
@@ -95,7 +96,7 @@ def test_the_pin_reaches_every_app_container(env: str) -> None:
     (pin,) = overlay_kustomization(env)["images"]
     rendered = kustomize(OVERLAY_DIRS[env])
     images = {where: c["image"] for where, c in containers(app_workloads(rendered))}
-    assert len(images) == 6  # web, db-init, reaper, retention, both consumers
+    assert len(images) == APP_WORKLOADS
     assert set(images.values()) == {pinned_reference(pin)}
 
 
@@ -117,7 +118,7 @@ def test_a_digest_pin_reaches_every_app_container(tmp_path: Path) -> None:
         rendered = kustomize_raw(path.parent)
         images = re.findall(r"image: (\S+)", rendered)
         app = [image for image in images if image.startswith(repository)]
-        assert app == [pinned_reference(pin)] * 6  # web, db-init, reaper, retention, both consumers
+        assert app == [pinned_reference(pin)] * APP_WORKLOADS
         assert {image for image in images if not image.startswith(repository)} == {
             "redis:7",
             one(kustomize(BASE_DIR), "StatefulSet", "mysql")["spec"]["template"]["spec"][

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.deploy.support import (
+    APP_WORKLOADS,
     K8S_DIR,
     KEDA_DIR,
     ROOT,
@@ -669,7 +670,7 @@ def test_e2e_script_renders_the_dev_overlay_with_the_ci_image(tmp_path: Path) ->
     docs = load_docs(tmp_path / "overlay" / "rendered.yaml")
     rendered = (tmp_path / "overlay" / "rendered.yaml").read_text(encoding="utf-8")
     assert _app_images(rendered) == {image}
-    assert rendered.count(f"image: {image}") == 6  # web, db-init, reaper, retention, both consumers
+    assert rendered.count(f"image: {image}") == APP_WORKLOADS
     dev = kustomize_raw(DEV_OVERLAY)
     others = set(re.findall(r"image: (\S+)", dev)) - _app_images(dev)
     assert set(re.findall(r"image: (\S+)", rendered)) - {image} == others  # datastores as they were
