@@ -4,7 +4,8 @@ platform (the ``stack`` fixture: web + consumers on MariaDB and Redis).
 Fills and submits the form, follows the run to its page, opens every tab, sorts, filters and
 pages the trades, downloads the CSV, checks client hints and a server 400 shown next to its
 field, saves / loads / deletes presets (a preset named ``<script>alert(1)</script>`` must
-show as text and fire no dialog), compares two runs, follows a run's status live on /runs
+show as text and fire no dialog), compares two runs (their setups' differences marked; more
+than ten refused before submission), follows a run's status live on /runs
 and on its page, and watches the queue panel.
 
 Screenshots (1280 x 800) go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when
@@ -400,9 +401,52 @@ def test_history_compares_two_runs(watched, stack, shots):
     assert sorted(headers) == sorted(f"/runs/{run_id}" for run_id in ids)
     legend = page.text_content("#chart-compare .u-legend")
     assert all(run_id[:8] in legend for run_id in ids)
+    differing = page.eval_on_selector_all(
+        "#compare-table tr.bt-diff th", "cells => cells.map(c => c.textContent.trim())"
+    )
+    assert differing == ["param fast", "param slow"]
+    window = page.locator("#compare-table tr[data-setup='market']", has_text="Window")
+    expect(window.locator("td").first).to_have_text("2016-01-01 → 2024-12-31")
     shoot(page, shots / "dashboard-compare.png")
+    page.locator("#compare-table").scroll_into_view_if_needed()
+    shoot(page, shots / "dashboard-compare-setup.png")
     page.click("label[for='scale-equity']")
     page.wait_for_selector("#chart-compare[data-ready='1'] canvas")
+
+
+def test_history_refuses_to_compare_more_than_ten_runs_before_submitting(watched, stack):
+    """Eleven runs ticked on /runs: the compare button is disabled and says why; unticking
+    one makes it usable again. No request is sent for the refused selection."""
+    page = watched.page
+    tag = f"cmp{uuid.uuid4().hex[:8]}"
+    ids = [
+        stack.submit(
+            {
+                "ticker": "ACME",
+                "rule_type": "SMA_CROSS",
+                "params": {"fast": 3 + i, "slow": 30},
+                "start_date": "2020-01-01",
+                "end_date": "2020-12-31",
+                "charts": False,
+                "tags": [tag],
+            }
+        ).json()["run_id"]
+        for i in range(11)
+    ]
+    stack.wait_finished(ids)
+    page.goto(f"{stack.base_url}/runs?tag={tag}")
+    for run_id in ids:
+        page.check(f"input[value='{run_id}']")
+    expect(page.locator("#selected-count")).to_have_text("11")
+    expect(page.locator("#compare-selected")).to_be_disabled()
+    expect(page.locator("#compare-limit")).to_be_visible()
+    expect(page.locator("#compare-limit")).to_contain_text("at most 10 runs")
+    page.uncheck(f"input[value='{ids[0]}']")
+    expect(page.locator("#compare-selected")).to_be_enabled()
+    expect(page.locator("#compare-limit")).to_be_hidden()
+    page.click("#compare-selected")
+    page.wait_for_url("**/compare?ids=*")
+    assert page.locator("#compare-table thead th a").count() == 10
 
 
 def test_queue_panel_reads_rqs_registries(watched, stack, shots):

@@ -23,6 +23,7 @@ from store.models import utcnow
 from web.db import get_session
 from web.errors import ApiError
 from web.pages import format as page_format
+from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
@@ -122,6 +123,7 @@ def history() -> ResponseReturnValue:
         sort=sort,
         sort_keys=[(key, _sort_label(key)) for key in SORT_KEYS],
         tickers=tickers(),
+        compare_max=COMPARE_MAX,
         rule_types=list(RULES),
         history_metrics=page_format.HISTORY_METRICS,
         history_metrics_data=[
@@ -173,7 +175,8 @@ def run_page(run_id: str) -> ResponseReturnValue:
 
 @bp.get("/compare")
 def compare() -> ResponseReturnValue:
-    """Finished runs side by side: a metrics table and their equity curves on one chart."""
+    """Finished runs side by side: their setups (differences marked), a metrics table and
+    their equity curves on one chart."""
     try:
         ids = run_ids(COMPARE_MAX)
     except ApiError as exc:
@@ -202,6 +205,7 @@ def compare() -> ResponseReturnValue:
     return render_template(
         "dashboard/compare.html",
         runs=runs,
+        setup=setup_rows([run["request"] for run in runs]),
         table=table,
         missing=[run_id for run_id in ids if run_id not in found],
         ids=",".join(run["row"].run_id for run in runs),

@@ -1,5 +1,5 @@
 /* The history page: live status of unfinished runs (polls /api/runs/lookup for them) and
-   picking finished runs to compare. */
+   picking finished runs to compare (2 to COMPARE_MAX: more are refused before submission). */
 "use strict";
 
 (() => {
@@ -14,16 +14,25 @@
     return [...table.querySelectorAll("tbody input[type=checkbox]:checked")].map((box) => box.value);
   }
 
+  const limit = document.getElementById("compare-limit");
+  const MAX = Number(button.dataset.max);
+
+  /* 2..MAX runs can be compared; more are refused here, before any request. */
+  function comparable(ids) {
+    return ids.length >= 2 && ids.length <= MAX;
+  }
+
   function updateButton() {
     const ids = selected();
     counter.textContent = String(ids.length);
-    button.disabled = ids.length < 2;
+    button.disabled = !comparable(ids);
+    limit.classList.toggle("d-none", ids.length <= MAX);
   }
 
   table.addEventListener("change", updateButton);
   button.addEventListener("click", () => {
     const ids = selected();
-    if (ids.length >= 2) window.location.assign(`${button.dataset.url}?ids=${ids.map(encodeURIComponent).join(",")}`);
+    if (comparable(ids)) window.location.assign(`${button.dataset.url}?ids=${ids.map(encodeURIComponent).join(",")}`);
   });
   updateButton();
 
