@@ -105,6 +105,8 @@ def test_compare_page_shows_the_setup_rows_with_differences_marked(app, client):
     first, _ = add_succeeded(app, params={"fast": 3, "slow": 8})
     second, _ = add_succeeded(app, params={"fast": 5, "slow": 8})
     page = client.get(f"/compare?ids={first.run_id},{second.run_id}").get_data(as_text=True)
-    marked = re.findall(r'<tr data-setup="(\w+)" class="bt-diff">\s*<th scope="row">(.*?)</th>', page)
+    marked = re.findall(
+        r'<tr data-setup="(\w+)" class="bt-diff">\s*<th scope="row">(.*?)</th>', page
+    )
     assert marked == [("params", '<span class="text-body-secondary">param</span> fast')]
     assert "(1 of " in page
