@@ -36,7 +36,9 @@ def test_bars_per_year_scales_by_its_square_root():
     """Hourly-like 252 × 7 bars a year: volatility and Sharpe grow by √7 over daily."""
     equity = np.array([100.0, 101.0, 99.5, 102.0, 101.0, 103.0])
     daily, hourly = rolling_risk(equity, 3), rolling_risk(equity, 3, bars_per_year=252 * 7)
-    np.testing.assert_allclose(hourly["volatility_pct"][3:], daily["volatility_pct"][3:] * np.sqrt(7))
+    np.testing.assert_allclose(
+        hourly["volatility_pct"][3:], daily["volatility_pct"][3:] * np.sqrt(7)
+    )
     np.testing.assert_allclose(hourly["sharpe"][3:], daily["sharpe"][3:] * np.sqrt(7))
 
 

@@ -57,7 +57,9 @@ def _benchmark(result: dict[str, Any]) -> tuple[str | None, dict[str, list]]:
     except (UnknownTickerError, EmptyRangeError) as exc:
         raise ApiError(400, exc.message, field="benchmark") from None
     except DataQualityError as exc:
-        raise ApiError(400, f"{ticker}'s data file is unreadable: {exc}", field="benchmark") from None
+        raise ApiError(
+            400, f"{ticker}'s data file is unreadable: {exc}", field="benchmark"
+        ) from None
     return ticker, buy_and_hold(bars, run["initial_capital"])
 
 
