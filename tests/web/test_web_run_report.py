@@ -33,7 +33,8 @@ def add_ticker(data_dir: Path, ticker: str, lines: list[str]) -> None:
 def bar_lines(first: str, closes: list[float]) -> list[str]:
     days = weekdays(pd.Timestamp(first).date(), len(closes))
     return [
-        f"{day},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},500" for day, c in zip(days, closes)
+        f"{day},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},500"
+        for day, c in zip(days, closes, strict=True)
     ]
 
 
@@ -92,7 +93,11 @@ def test_another_ticker_is_aligned_by_date_and_its_statistics_match_pandas(app, 
     assert stats["tracking_error_pct"] == pytest.approx((r - b).std() * np.sqrt(252) * 100)
     ir = (r - b).mean() / (r - b).std() * np.sqrt(252)
     assert stats["information_ratio"] == pytest.approx(ir, rel=1e-9)
-    before = [v for t, v in zip(body["timestamps"], body["benchmark"]["equity"]) if t < "2021-03"]
+    before = [
+        v
+        for t, v in zip(body["timestamps"], body["benchmark"]["equity"], strict=True)
+        if t < "2021-03"
+    ]
     assert before and set(before) == {None}
 
 
