@@ -132,3 +132,22 @@ def test_an_unknown_run_is_404_and_a_run_without_result_409(app, client):
     response = client.get(f"/api/runs/{pending.run_id}/report")
     assert response.status_code == 409
     assert response.get_json()["status"] == "PENDING"
+
+
+def test_a_one_bar_run_has_a_report_with_nothing_undefined_computed(app, client):
+    """A run of a single bar: 200, window 2 (the least), every rolling value and every
+    benchmark statistic null, no drawdown, one month of 0%."""
+    request, _ = add_succeeded(app, start_date="2021-03-01", end_date="2021-03-01")
+    response = client.get(f"/api/runs/{request.run_id}/report")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["rolling"] == {"window": 2, "sharpe": [None], "volatility_pct": [None]}
+    assert body["drawdowns"] == []
+    assert body["monthly"][0]["months_pct"][2] == 0.0
+    stats = body["benchmark"]["stats"]
+    assert (stats["bars"], stats["returns"], stats["beta"], stats["alpha_pct"]) == (
+        1,
+        0,
+        None,
+        None,
+    )
