@@ -19,6 +19,10 @@ from engine import TRADING_DAYS, bar_returns
 MIN_WINDOW = 2
 """The shortest window: a sample std needs two returns."""
 
+_BLOCK_VALUES = 1 << 20
+"""Most window values reduced at once: a long window over many bars (20,000 bars, a window
+of 10,000) would otherwise make std build a 10⁸-value temporary."""
+
 
 def rolling_risk(
     equity: np.ndarray, window: int, bars_per_year: float = TRADING_DAYS
@@ -36,8 +40,13 @@ def rolling_risk(
     returns = bar_returns(equity[None, :])[0]
     if returns.size >= window:
         windows = sliding_window_view(returns, window)
-        mean = windows.mean(axis=1)
-        std = windows.std(axis=1, ddof=1)
+        mean = np.empty(windows.shape[0])
+        std = np.empty(windows.shape[0])
+        step = max(1, _BLOCK_VALUES // window)
+        for first in range(0, windows.shape[0], step):
+            block = windows[first : first + step]
+            mean[first : first + step] = block.mean(axis=1)
+            std[first : first + step] = block.std(axis=1, ddof=1)
         scale = np.sqrt(bars_per_year)
         volatility[window:] = std * scale * 100.0
         ok = std > 0

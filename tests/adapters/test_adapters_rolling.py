@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from adapters import rolling
 from adapters.rolling import rolling_risk
 
 
@@ -55,3 +56,13 @@ def test_a_window_longer_than_the_returns_gives_nothing_and_a_window_below_2_is_
     assert np.isnan(out["volatility_pct"]).all()
     with pytest.raises(ValueError, match="at least 2"):
         rolling_risk(np.array([1.0, 2.0, 3.0]), 1)
+
+
+def test_windows_reduced_in_blocks_give_the_same_values(monkeypatch):
+    """Blocks of 40 values (window 8: 5 windows a block, 60 blocks) equal pandas too."""
+    monkeypatch.setattr(rolling, "_BLOCK_VALUES", 40)
+    equity = 100.0 * np.cumprod(1 + np.random.default_rng(2).normal(0, 0.01, 300))
+    returns = pd.Series(equity).pct_change()
+    out = rolling.rolling_risk(equity, 8)
+    expected = (returns.rolling(8).std() * np.sqrt(252) * 100).to_numpy()
+    np.testing.assert_allclose(out["volatility_pct"], expected, rtol=1e-9)
