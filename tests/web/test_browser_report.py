@@ -49,7 +49,8 @@ def served_run(sqlite_url: str, redis_url: str) -> Iterator[tuple[str, str]]:
 def test_the_report_tab_draws_and_follows_the_benchmark_and_window(browser, served_run, shots):  # noqa: F811
     """Report tab: 5 statistic cards + common bars, a heatmap row per year 2016-2020 with
     12 months and a total, four charts, up to five drawdowns; GLOBEX as benchmark and a
-    126-bar window redraw it; no script errors."""
+    126-bar window redraw it; a refused ticker is named beside the menus; no script errors
+    (the 400 chromium logs for that ticker is expected)."""
     base_url, run_id = served_run
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     context.set_default_timeout(30_000)
@@ -92,6 +93,12 @@ def test_the_report_tab_draws_and_follows_the_benchmark_and_window(browser, serv
     expect(page.locator("#report-vol-title")).to_contain_text("126 bars")
     expect(page.locator("#chart-report-benchmark .u-legend")).to_contain_text("GLOBEX")
     shoot(page, shots / "dashboard-report.png")
+    page.eval_on_selector("#report-benchmark", "s => s.add(new Option('NOPE', 'NOPE'))")
+    page.select_option("#report-benchmark", "NOPE")
+    expect(pane).to_have_attribute("data-ready", "error")
+    expect(page.locator("#report-state")).to_have_text("benchmark: unknown ticker NOPE")
+    page.select_option("#report-benchmark", "")
+    expect(pane).to_have_attribute("data-ready", ":126")
     page.locator("#chart-report-sharpe").scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, 120)")
     shoot(page, shots / "dashboard-report-risk.png")

@@ -150,6 +150,7 @@
       const error = (answer && answer.body) || { error: "the server cannot be reached" };
       state.textContent = error.field ? `${error.field}: ${error.error}` : error.error || `HTTP ${answer.status}`;
       state.classList.add("text-danger");
+      pane.dataset.ready = "error";
       return;
     }
     state.classList.remove("text-danger");
@@ -163,11 +164,15 @@
     pane.dataset.ready = `${r.benchmark.ticker || ""}:${r.rolling.window}`;
   }
 
+  /* The catalog's tickers whose data overlaps the run's dates (the others would be refused). */
   async function fillTickers() {
     const answer = await BT.fetchJSON(pane.dataset.tickersUrl).catch(() => null);
     if (!answer || !answer.ok) return;
+    const { start, end } = pane.dataset;
     for (const t of answer.body) {
-      if (t.first_date) benchmark.append(BT.el("option", { value: t.ticker }, `${t.ticker} (buy & hold)`));
+      if (t.first_date && t.first_date <= end && t.last_date >= start) {
+        benchmark.append(BT.el("option", { value: t.ticker }, `${t.ticker} (buy & hold)`));
+      }
     }
   }
 
