@@ -38,11 +38,11 @@ def relative_stats(
     equity: np.ndarray, benchmark_equity: np.ndarray, bars_per_year: float = TRADING_DAYS
 ) -> dict[str, float | None]:
     """``STAT_KEYS`` of two equity curves over the same bars (already aligned), plus
-    ``returns``: the number of return pairs used."""
+    ``return_pairs``: the number of return pairs used."""
     pair = np.vstack([np.asarray(equity, np.float64), np.asarray(benchmark_equity, np.float64)])
     stats: dict[str, float | None] = dict.fromkeys(STAT_KEYS)
     returns = bar_returns(pair) if pair.shape[1] >= 2 else np.empty((2, 0))
-    stats["returns"] = int(returns.shape[1])
+    stats["return_pairs"] = int(returns.shape[1])
     if returns.shape[1] < 2:
         return stats
     r, b = returns

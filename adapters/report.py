@@ -15,13 +15,24 @@ from adapters._plain import float_list, number
 from adapters.curves import drawdown_pct
 from adapters.drawdowns import worst_drawdowns
 from adapters.periods import monthly_returns
-from adapters.relative import common_bars, relative_stats
+from adapters.relative import STAT_KEYS, common_bars, relative_stats
 from adapters.rolling import rolling_risk
 from adapters.timestamps import from_iso_utc, iso_utc
 from engine import TRADING_DAYS
 
 DEFAULT_WINDOW = 63
 """Rolling window (bar returns) when none is asked for: about a quarter of daily bars."""
+
+
+EMPTY_STATS: dict[str, Any] = {
+    **dict.fromkeys(STAT_KEYS),
+    "return_pairs": 0,
+    "first": None,
+    "last": None,
+    "strategy_return_pct": None,
+    "benchmark_return_pct": None,
+}
+"""The benchmark statistics of curves without a common bar: every key, nothing defined."""
 
 
 def _values(values: list[float | None]) -> np.ndarray:
@@ -45,7 +56,7 @@ def benchmark_on_bars(
     bars (with ``first``/``last``: the common span, and both curves' returns over it)."""
     ours, theirs = common_bars(timestamps, benchmark_timestamps)
     on_bars = np.full(timestamps.size, np.nan)
-    stats: dict[str, Any] = {"bars": int(ours.size)}
+    stats: dict[str, Any] = {"bars": int(ours.size), **EMPTY_STATS}
     if not ours.size:
         return on_bars, stats
     start = benchmark_equity[theirs[0]]

@@ -24,7 +24,7 @@ def test_a_strategy_twice_the_benchmark_has_beta_2_correlation_1_and_alpha_0():
     assert stats["alpha_pct"] == pytest.approx(0.0, abs=1e-9)
     assert stats["tracking_error_pct"] == pytest.approx(std_b * np.sqrt(252) * 100, rel=1e-9)
     assert stats["information_ratio"] == pytest.approx(np.mean(b) / std_b * np.sqrt(252))
-    assert stats["returns"] == 5
+    assert stats["return_pairs"] == 5
 
 
 def test_statistics_match_pandas_on_random_returns():
@@ -52,7 +52,7 @@ def test_undefined_statistics_are_none():
     assert stats["tracking_error_pct"] is not None
     short = relative_stats(np.array([1.0, 2.0]), np.array([1.0, 3.0]))
     assert [short[key] for key in STAT_KEYS] == [None] * 5
-    assert short["returns"] == 1
+    assert short["return_pairs"] == 1
 
 
 def test_common_bars_are_the_timestamps_both_curves_hold():

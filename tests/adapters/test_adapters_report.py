@@ -24,7 +24,7 @@ def test_the_benchmark_is_put_on_the_runs_bars_and_scaled_to_its_first_common_eq
     assert report["benchmark"]["equity"][:2] == [None, None]
     assert report["benchmark"]["equity"][2:] == pytest.approx([99.0, 108.9, 118.8, 128.7])
     stats = report["benchmark"]["stats"]
-    assert (stats["bars"], stats["returns"], stats["first"], stats["last"]) == (
+    assert (stats["bars"], stats["return_pairs"], stats["first"], stats["last"]) == (
         4, 3, iso(3), iso(6),
     )  # fmt: skip
     assert stats["strategy_return_pct"] == pytest.approx((130 / 99 - 1) * 100)
@@ -46,3 +46,12 @@ def test_the_report_holds_every_view_aligned_with_the_bars_as_plain_json():
     ]
     assert report["monthly"][0]["months_pct"][0] == pytest.approx(30.0)
     assert report["benchmark"]["stats"]["beta"] == pytest.approx(1.0)
+
+
+def test_a_benchmark_without_a_common_bar_has_every_statistic_key_and_no_curve():
+    """A benchmark dated after the run: bars 0, every statistic present and null."""
+    bench = {"timestamps": ["2024-02-01T21:00:00+00:00"], "equity": [5.0]}
+    stats = run_report(EQUITY, bench)["benchmark"]["stats"]
+    assert stats == {**dict.fromkeys(stats), "bars": 0, "return_pairs": 0}
+    assert set(stats) >= {"alpha_pct", "beta", "first", "benchmark_return_pct"}
+    assert run_report(EQUITY, bench)["benchmark"]["equity"] == [None] * 6

@@ -87,7 +87,7 @@ def test_another_ticker_is_aligned_by_date_and_its_statistics_match_pandas(app, 
     joined = pd.concat([equity, close], axis=1, join="inner").pct_change().dropna()
     r, b = joined.iloc[:, 0], joined.iloc[:, 1]
     stats = body["benchmark"]["stats"]
-    assert stats["returns"] == len(joined)
+    assert stats["return_pairs"] == len(joined)
     assert stats["beta"] == pytest.approx(r.cov(b) / b.var(), rel=1e-9)
     assert stats["correlation"] == pytest.approx(r.corr(b), rel=1e-9)
     assert stats["tracking_error_pct"] == pytest.approx((r - b).std() * np.sqrt(252) * 100)
@@ -145,7 +145,7 @@ def test_a_one_bar_run_has_a_report_with_nothing_undefined_computed(app, client)
     assert body["drawdowns"] == []
     assert body["monthly"][0]["months_pct"][2] == 0.0
     stats = body["benchmark"]["stats"]
-    assert (stats["bars"], stats["returns"], stats["beta"], stats["alpha_pct"]) == (
+    assert (stats["bars"], stats["return_pairs"], stats["beta"], stats["alpha_pct"]) == (
         1,
         0,
         None,
