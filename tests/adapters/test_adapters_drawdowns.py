@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 
+from adapters import drawdowns
 from adapters.drawdowns import drawdown_episodes, worst_drawdowns
 from adapters.metrics import equity_metrics
 
@@ -73,3 +76,8 @@ def test_the_longest_episode_matches_max_drawdown_duration_and_deepest_max_drawd
 def test_a_curve_never_below_its_peak_has_no_episode():
     """Rising or flat equity: no drawdown at all."""
     assert drawdown_episodes(days(4), np.array([1.0, 1.0, 2.0, 3.0])) == []
+
+
+def test_the_docstring_examples_hold():
+    """The module's >>> examples give what they show."""
+    assert doctest.testmod(drawdowns).failed == 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from adapters import periods
 from adapters.periods import monthly_returns
 
 
@@ -60,3 +62,8 @@ def test_a_month_after_equity_zero_is_none_and_the_rows_are_plain_json():
     assert rows[0]["months_pct"][:3] == [0.0, -100.0, None]
     assert rows[0]["year_pct"] is None
     json.dumps(rows, allow_nan=False)
+
+
+def test_the_docstring_examples_hold():
+    """The module's >>> examples give what they show."""
+    assert doctest.testmod(periods).failed == 0
