@@ -38,15 +38,27 @@ OWN_BENCHMARK = "buy & hold"
 
 
 def _benchmark(result: dict[str, Any]) -> tuple[str | None, dict[str, list]]:
-    """The ``benchmark`` query parameter as (ticker or None, its equity curve).
+    """The ``benchmark`` query parameter as (ticker or None, its equity curve). None is
+    the run's own buy and hold: the stored curve, or the run's ticker bought and held
+    when the stored result has none.
+
+    :raise ApiError 400: (field ``benchmark``) see ``_buy_and_hold``.
+    """
+    ticker = request.args.get("benchmark", "").strip().upper()
+    if ticker:
+        return ticker, _buy_and_hold(ticker, result["request"])
+    own = result.get("benchmark") or {}
+    if own.get("timestamps") and own.get("equity"):
+        return None, own
+    return None, _buy_and_hold(result["request"]["ticker"], result["request"])
+
+
+def _buy_and_hold(ticker: str, run: dict[str, Any]) -> dict[str, list]:
+    """``ticker`` bought and held with the run's ``initial_capital`` over its dates.
 
     :raise ApiError 400: (field ``benchmark``) an invalid or unknown ticker, or one whose
         data is unreadable or has no bar in the run's dates.
     """
-    ticker = request.args.get("benchmark", "").strip().upper()
-    if not ticker:
-        return None, result["benchmark"]
-    run = result["request"]
     try:
         bars = load_range(
             validate_ticker(ticker),
@@ -60,7 +72,7 @@ def _benchmark(result: dict[str, Any]) -> tuple[str | None, dict[str, list]]:
         raise ApiError(
             400, f"{ticker}'s data file is unreadable: {exc}", field="benchmark"
         ) from None
-    return ticker, buy_and_hold(bars, run["initial_capital"])
+    return buy_and_hold(bars, run["initial_capital"])
 
 
 @bp.get("/runs/<run_id>/report")
