@@ -1,7 +1,9 @@
 """Adapters: everything derived from an engine result, as JSON-ready values and charts.
 
 Curves, trade records (and CSV), the buy-and-hold benchmark, candles and signal markers,
-enhanced metrics, and PNG charts. Pure functions: no I/O, no backtest is re-run. Outputs
+enhanced metrics, and PNG charts; the run report (monthly returns, rolling risk, drawdown
+episodes, benchmark statistics) is imported from ``adapters.report``.
+Pure functions: no I/O, no backtest is re-run. Outputs
 are plain Python values (``None`` where a number is undefined) that ``json.dumps`` takes
 with ``allow_nan=False``. Importing this package does not import matplotlib; only
 ``render_charts`` does, when called.

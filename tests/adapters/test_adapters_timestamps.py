@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from adapters.timestamps import iso_utc
+from adapters.timestamps import from_iso_utc, iso_utc
 
 
 def test_iso_utc_appends_explicit_utc_offset():
@@ -37,3 +37,11 @@ def test_iso_utc_returns_plain_json_strings_and_handles_empty_input():
     assert type(out) is list and type(out[0]) is str
     assert json.loads(json.dumps(out)) == out
     assert iso_utc(np.array([], dtype="datetime64[s]")) == []
+
+
+def test_from_iso_utc_reads_back_what_iso_utc_wrote():
+    """Stored timestamps ("…+00:00") read back to the same datetime64[s] values."""
+    stamps = np.array(["2004-08-19T21:00:00", "2024-02-29T09:30:07"], dtype="datetime64[s]")
+    back = from_iso_utc(iso_utc(stamps))
+    assert back.dtype == np.dtype("datetime64[s]")
+    assert back.tolist() == stamps.tolist()

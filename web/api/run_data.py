@@ -30,7 +30,7 @@ LOOKUP_MAX = 200
 """Most run ids one ``/api/runs/lookup`` answers."""
 
 
-def _stored_result(run_id: str) -> str:
+def stored_result(run_id: str) -> str:
     """The stored result JSON text of a SUCCEEDED run.
 
     :raise ApiError 404: no such run; 409: the run has no result (not SUCCEEDED).
@@ -53,13 +53,13 @@ def _attachment(body: str, mimetype: str, filename: str) -> Response:
 @bp.get("/runs/<run_id>/result.json")
 def result_json(run_id: str) -> ResponseReturnValue:
     """The run's full stored result as a JSON download."""
-    return _attachment(_stored_result(run_id), "application/json", f"run-{run_id}.json")
+    return _attachment(stored_result(run_id), "application/json", f"run-{run_id}.json")
 
 
 @bp.get("/runs/<run_id>/trades.csv")
 def trades_csv(run_id: str) -> ResponseReturnValue:
     """The run's trades as a CSV download (header: ``adapters.TRADE_FIELDS``)."""
-    trades = json.loads(_stored_result(run_id)).get("trades") or []
+    trades = json.loads(stored_result(run_id)).get("trades") or []
     return _attachment(adapters.trades_csv(trades), "text/csv", f"trades-{run_id}.csv")
 
 

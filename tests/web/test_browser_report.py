@@ -1,0 +1,106 @@
+"""The run page's Report tab in a real browser (Debian's chromium driven by Playwright)
+against the app served on loopback (SQLite, the test Redis, the repository's demo data):
+a stored ACME run's report is drawn, then redrawn against GLOBEX and with another rolling
+window, with no script error (console or pageerror).
+
+Screenshots (1280 x 800) go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when
+set (``dashboard-report.png`` and ``dashboard-report-risk.png``, shown in docs/dashboard.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import loopback
+from tests.web.support import app_with_schema, close_app
+from tests.web.support_dashboard import add_succeeded
+from tests.web.test_browser_dashboard import VIEWPORT, Watched, shoot, shots  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
+
+DEMO_DATA = Path(__file__).resolve().parents[2] / "data"
+"""The repository's synthetic demo tickers (ACME, GLOBEX, …), read only."""
+
+
+@pytest.fixture
+def served_run(sqlite_url: str, redis_url: str) -> Iterator[tuple[str, str]]:
+    """(base URL, run_id) of a SUCCEEDED all-in ACME SMA-cross run, 2016-2020, on loopback."""
+    app = app_with_schema(sqlite_url, redis_url, DEMO_DATA)
+    request, _ = add_succeeded(
+        app,
+        ticker="ACME",
+        params={"fast": 10, "slow": 40},
+        size_type="percent",
+        position_size=100,
+        start_date="2016-01-01",
+        end_date="2020-12-31",
+    )
+    try:
+        with loopback.wsgi(app) as base_url:
+            yield base_url, request.run_id
+    finally:
+        close_app(app)
+
+
+def test_the_report_tab_draws_and_follows_the_benchmark_and_window(browser, served_run, shots):  # noqa: F811
+    """Report tab: 5 statistic cards + common bars, a heatmap row per year 2016-2020 with
+    12 months and a total, four charts, up to five drawdowns; GLOBEX as benchmark and a
+    126-bar window redraw it; a refused ticker is named beside the menus; no script errors
+    (the 400 chromium logs for that ticker is expected)."""
+    base_url, run_id = served_run
+    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    watched = Watched(page)
+    page.goto(f"{base_url}/runs/{run_id}")
+    page.click("#tab-report")
+    pane = page.locator("#pane-report")
+    expect(pane).to_have_attribute("data-ready", ":63")
+    expect(page.locator("#report-stats .bt-kpi")).to_have_count(6)
+    beta = page.locator("#report-stats [data-stat='beta'] .bt-kpi-value")
+    own_beta = beta.text_content()
+    assert float(own_beta) > 0
+    years = page.locator("#report-monthly tbody tr")
+    expect(years).to_have_count(5)
+    expect(years.first.locator("td")).to_have_count(13)
+    assert page.locator("#report-monthly thead th").all_text_contents()[1:4] == [
+        "Jan",
+        "Feb",
+        "Mar",
+    ]
+    shaded = page.eval_on_selector_all(
+        "#report-monthly tbody td", "cells => cells.filter(c => c.style.backgroundColor).length"
+    )
+    assert shaded > 40
+    rows = page.locator("#report-drawdowns tbody tr")
+    assert 1 <= rows.count() <= 5
+    for chart in ("benchmark", "sharpe", "vol", "underwater"):
+        expect(page.locator(f"#chart-report-{chart} canvas")).to_have_count(1)
+        expect(page.locator(f"#chart-report-{chart} .u-legend")).to_be_visible()
+    expect(page.locator("#report-sharpe-title")).to_contain_text("63 bars")
+
+    expect(page.locator("#report-benchmark option[value='GLOBEX']")).to_have_count(1)
+    page.select_option("#report-benchmark", "GLOBEX")
+    expect(pane).to_have_attribute("data-ready", "GLOBEX:63")
+    expect(page.locator("#report-benchmark-title")).to_contain_text("GLOBEX")
+    expect(beta).not_to_have_text(own_beta)
+    page.select_option("#report-window", "126")
+    expect(pane).to_have_attribute("data-ready", "GLOBEX:126")
+    expect(page.locator("#report-vol-title")).to_contain_text("126 bars")
+    expect(page.locator("#chart-report-benchmark .u-legend")).to_contain_text("GLOBEX")
+    shoot(page, shots / "dashboard-report.png")
+    page.eval_on_selector("#report-benchmark", "s => s.add(new Option('NOPE', 'NOPE'))")
+    page.select_option("#report-benchmark", "NOPE")
+    expect(pane).to_have_attribute("data-ready", "error")
+    expect(page.locator("#report-state")).to_have_text("benchmark: unknown ticker NOPE")
+    page.select_option("#report-benchmark", "")
+    expect(pane).to_have_attribute("data-ready", ":126")
+    page.locator("#chart-report-sharpe").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 120)")
+    shoot(page, shots / "dashboard-report-risk.png")
+    context.close()
+    assert watched.errors == []

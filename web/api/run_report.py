@@ -1,0 +1,93 @@
+"""``GET /api/runs/<run_id>/report``: the run report of a SUCCEEDED run (monthly returns,
+rolling Sharpe and volatility, underwater curve and worst drawdowns, the strategy against a
+benchmark; ``adapters.report``), computed on each request from the stored result and, for a
+benchmark ticker, that ticker's data file over the run's dates. Nothing is stored.
+
+Query: ``window`` (bar returns of the rolling statistics, 2 .. the run's bar returns;
+default 63, or all of them when fewer) and ``benchmark`` (a catalog ticker; empty or absent:
+the run's own buy and hold, stored with its result).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+
+from adapters import buy_and_hold
+from adapters.report import DEFAULT_WINDOW, run_report
+from adapters.rolling import MIN_WINDOW
+from data import (
+    DataQualityError,
+    EmptyRangeError,
+    UnknownTickerError,
+    load_range,
+    validate_ticker,
+)
+from web.api.run_data import stored_result
+from web.errors import ApiError
+from web.query import count
+
+bp = Blueprint("run_report", __name__, url_prefix="/api")
+
+OWN_BENCHMARK = "buy & hold"
+"""The label of the default benchmark: the run's own ticker, bought and held."""
+
+
+def _benchmark(result: dict[str, Any]) -> tuple[str | None, dict[str, list]]:
+    """The ``benchmark`` query parameter as (ticker or None, its equity curve). None is
+    the run's own buy and hold: the stored curve, or the run's ticker bought and held
+    when the stored result has none.
+
+    :raise ApiError 400: (field ``benchmark``) see ``_buy_and_hold``.
+    """
+    ticker = request.args.get("benchmark", "").strip().upper()
+    if ticker:
+        return ticker, _buy_and_hold(ticker, result["request"])
+    own = result.get("benchmark") or {}
+    if own.get("timestamps") and own.get("equity"):
+        return None, own
+    return None, _buy_and_hold(result["request"]["ticker"], result["request"])
+
+
+def _buy_and_hold(ticker: str, run: dict[str, Any]) -> dict[str, list]:
+    """``ticker`` bought and held with the run's ``initial_capital`` over its dates.
+
+    :raise ApiError 400: (field ``benchmark``) an invalid or unknown ticker, or one whose
+        data is unreadable or has no bar in the run's dates.
+    """
+    try:
+        bars = load_range(
+            validate_ticker(ticker),
+            date.fromisoformat(run["start_date"]),
+            date.fromisoformat(run["end_date"]),
+            current_app.config["DATA_DIR"],
+        ).bars
+    except (UnknownTickerError, EmptyRangeError) as exc:
+        raise ApiError(400, exc.message, field="benchmark") from None
+    except DataQualityError as exc:
+        raise ApiError(
+            400, f"{ticker}'s data file is unreadable: {exc}", field="benchmark"
+        ) from None
+    return buy_and_hold(bars, run["initial_capital"])
+
+
+@bp.get("/runs/<run_id>/report")
+def report(run_id: str) -> ResponseReturnValue:
+    """The run report of a SUCCEEDED run against a benchmark (docs/api.md)."""
+    result = json.loads(stored_result(run_id))
+    returns = len(result["equity_curve"]["timestamps"]) - 1
+    high = max(MIN_WINDOW, returns)
+    window = count("window", min(DEFAULT_WINDOW, high), MIN_WINDOW, high)
+    ticker, curve = _benchmark(result)
+    body = run_report(result["equity_curve"], curve, window)
+    if ticker is not None and body["benchmark"]["stats"]["bars"] < 2:
+        raise ApiError(
+            400, f"{ticker} has fewer than 2 bars in common with the run", field="benchmark"
+        )
+    body["run_id"] = run_id
+    body["benchmark"] |= {"ticker": ticker, "label": ticker or OWN_BENCHMARK}
+    return body
