@@ -13,7 +13,9 @@ holds for any timeframe; only ``per_year`` reads the timestamps. Definitions
 * baseline: the exact expectation for an entry on a uniformly random bar — the same
   statistics over EVERY eligible bar (past the entry warm-up, horizon inside the window),
   so there is no sampling noise and the answer is reproducible;
-* gaps: bars between consecutive signals of one kind (t₂ − t₁), min / median / max.
+* gaps: bars between consecutive signals of one kind (t₂ − t₁), min / median / max;
+* episodes: runs of consecutive signal bars (a level rule such as RSI < 30 fires on every
+  bar of a dip: many signals, one episode).
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ def _counts(bars: Bars, fired: np.ndarray, years: float | None) -> dict:
     stamps = iso_utc(bars.timestamps[where[[0, -1]]]) if where.size else [None, None]
     return {
         "count": int(where.size),
+        "episodes": int(np.count_nonzero(np.diff(fired.astype(np.int8), prepend=0) == 1)),
         "per_100_bars": where.size * 100 / n if n else None,
         "per_year": where.size / years if years else None,
         "share_of_bars": where.size / n if n else None,

@@ -37,10 +37,11 @@ def _row(analysis: dict, horizon: int) -> dict:
 
 
 def test_counts_frequency_and_gaps():
-    """3 entries on 6 bars = 50 per 100 bars; gaps 2 and 1 bar; bar 2 is both."""
+    """3 entries (2 runs) on 6 bars = 50 per 100 bars; gaps 2 and 1 bar; bar 2 is both."""
     analysis = _analysis()
     entries = analysis["entries"]
     assert entries["count"] == 3
+    assert entries["episodes"] == 2  # bar 0, then bars 2-3
     assert entries["per_100_bars"] == 50
     assert entries["per_year"] == pytest.approx(3 / (5 / 365.25))
     assert entries["gap_bars"] == {"min": 1, "median": 1.5, "max": 2}
