@@ -5,7 +5,7 @@ opens it with the run's stored request; both draw their charts with no script er
 
 The app is served on loopback from a thread (SQLite, the test Redis, the repository's demo
 data; no consumer: the SUCCEEDED run is stored by the test). The Signals view's screenshot
-(1280 x 1000) goes to the test's temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when
+(1280 x 1040, 256 colours) goes to the test's temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when
 set (``signals.png``, the picture in docs/dashboard.md).
 """
 
@@ -20,11 +20,12 @@ import pytest
 from tests import loopback
 from tests.web.support import app_with_schema, close_app
 from tests.web.support_dashboard import add_succeeded
+from tests.web.test_browser_dashboard import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-VIEWPORT = {"width": 1280, "height": 1000}
+VIEWPORT = {"width": 1280, "height": 1040}
 ACME_WINDOW = {"ticker": "ACME", "start_date": "2016-01-01", "end_date": "2020-12-31"}
 
 
@@ -87,7 +88,7 @@ def test_the_form_warns_and_opens_the_signals_view(page, served, tmp_path: Path)
     assert [row.get_attribute("data-horizon") for row in rows] == ["1", "5", "20"]
     assert int(page.text_content("#signals-entries [data-count]")) > 0
     shots = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
-    page.screenshot(path=str(shots / "signals.png"))
+    shoot(page, shots / "signals.png")
 
 
 def test_a_run_page_opens_the_signals_view_of_its_request(page, served):
