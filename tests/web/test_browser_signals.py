@@ -5,8 +5,8 @@ opens it with the run's stored request; both draw their charts with no script er
 
 The app is served on loopback from a thread (SQLite, the test Redis, the repository's demo
 data; no consumer: the SUCCEEDED run is stored by the test). The Signals view's screenshot
-(1280 x 1040, 256 colours) goes to the test's temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when
-set (``signals.png``, the picture in docs/dashboard.md).
+(1280 x 1040, 256 colours) goes to the test's temporary directory, or to
+DASHBOARD_SCREENSHOTS_DIR when set (``signals.png``, the picture in docs/dashboard.md).
 """
 
 from __future__ import annotations
