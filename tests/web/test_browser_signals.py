@@ -94,7 +94,7 @@ def test_the_form_warns_and_opens_the_signals_view(page, served, tmp_path: Path)
 
 def test_a_run_page_opens_the_signals_view_of_its_request(page, served):
     """The run's "Signals" button → /signals?from=<run_id>, analysing its stored request,
-    with a way back to the run."""
+    with a way back to the run; other horizons keep the run."""
     base_url, run_id = served
     page.goto(f"{base_url}/runs/{run_id}")
     page.click("#run-signals")
@@ -102,3 +102,10 @@ def test_a_run_page_opens_the_signals_view_of_its_request(page, served):
     _charts_drawn(page)
     assert "sma_cross-10-30" in page.text_content("h1")
     assert page.get_attribute("#signals-run", "href") == f"/runs/{run_id}"
+
+    page.fill("#signals-h", "2, 10")
+    page.click("#signals-horizons button")
+    page.wait_for_url(f"**/signals?from={run_id}&horizons=2*")
+    _charts_drawn(page)
+    rows = page.query_selector_all("#signals-returns tbody tr")
+    assert [row.get_attribute("data-horizon") for row in rows] == ["2", "10"]

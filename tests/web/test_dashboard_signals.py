@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,23 @@ def test_the_page_analyses_the_query_string(client):
     assert len(data["series"]["entry_bars"]) == api["entries"]["count"]
     assert len(data["series"]["close"]) == api["bars"]
     assert data["forward_returns"] == api["forward_returns"]
+
+
+def test_the_horizons_form_carries_the_request(client):
+    """The page's horizons form repeats the analysed request in hidden fields (params as
+    JSON), so sending it again analyses the same rule with the new horizons."""
+    rules = [{"rule_type": "RSI"}, {"rule_type": "MACD"}]
+    query = {
+        **QUERY,
+        "rule_type": "COMPOSITE",
+        "params": json.dumps({"operator": "OR", "rules": rules}),
+    }
+    html = client.get("/signals", query_string=query).get_data(as_text=True)
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+    again = {name: unescape(value) for name, value in hidden.items()}
+    answer = client.get("/signals", query_string={**again, "horizons": "3"})
+    assert re.findall(r'<tr data-horizon="(\d+)"', answer.get_data(as_text=True)) == ["3"]
+    assert page_data(answer.get_data(as_text=True))["series"] == page_data(html)["series"]
 
 
 def test_a_run_opens_with_its_stored_request(app, client):
