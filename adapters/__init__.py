@@ -2,11 +2,11 @@
 
 Curves, trade records (and CSV), the buy-and-hold benchmark, candles and signal markers,
 enhanced metrics, and PNG charts; the run report (monthly returns, rolling risk, drawdown
-episodes, benchmark statistics) is imported from ``adapters.report``.
-Pure functions: no I/O, no backtest is re-run. Outputs
-are plain Python values (``None`` where a number is undefined) that ``json.dumps`` takes
-with ``allow_nan=False``. Importing this package does not import matplotlib; only
-``render_charts`` does, when called.
+episodes, benchmark statistics) is imported from ``adapters.report``; and, from a rule's
+signals alone (no engine run), the signal analyzer (``adapters.signal_analysis``). Pure
+functions: no I/O, no backtest is re-run. Outputs are plain Python values (``None`` where a
+number is undefined) that ``json.dumps`` takes with ``allow_nan=False``. Importing this
+package does not import matplotlib; only ``render_charts`` does, when called.
 """
 
 from adapters.benchmark import buy_and_hold

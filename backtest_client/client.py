@@ -145,6 +145,37 @@ class Client:
         """A handle on an existing sweep."""
         return Sweep(self.http, sweep_id)
 
+    # -- the signal analyzer ---------------------------------------------------------------
+
+    def analyze_signals(
+        self,
+        ticker: str,
+        rule_type: str,
+        params: dict[str, Any] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        horizons: list[int] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """``POST /api/analyze_signals``: a rule's signals on a ticker and window, before
+        any trading — counts, gaps, warm-up, forward returns after entries against a
+        random-entry baseline, warnings (docs/rules.md#signal-analyzer). ``horizons`` are
+        in bars (default 1, 5, 20); ``fields`` may be ``rule_id`` and ``timeframe``.
+        Answered at once, nothing is stored, so a lost answer is simply asked again.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input at fault.
+        """
+        body = _body(
+            ticker=ticker,
+            rule_type=rule_type,
+            params=params,
+            start_date=start_date,
+            end_date=end_date,
+            horizons=horizons,
+            **fields,
+        )
+        return self.http.call("POST", "/api/analyze_signals", json=body).json()
+
     # -- the catalog -----------------------------------------------------------------------
 
     def rules(self) -> list[dict[str, Any]]:

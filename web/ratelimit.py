@@ -9,7 +9,8 @@ answer is 429 with ``Retry-After`` (seconds to the next window). If Redis cannot
 reached the limit is not applied (fail open, one warning in the log): the submission then
 meets the same outage at its enqueue and is answered 503 there.
 
-Limited: ``LIMITED_ENDPOINTS`` (submitting a run or a sweep: what costs cluster time).
+Limited: ``LIMITED_ENDPOINTS`` (submitting a run or a sweep: what costs cluster time; the
+signal analyzer: web CPU on every call).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ logger = logging.getLogger("web.ratelimit")
 KEY_PREFIX = "ratelimit:submit:"
 """Prefix of the counters' Redis keys."""
 
-LIMITED_ENDPOINTS = frozenset({"runs.submit", "sweeps.submit"})
-"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest`` and ``POST /api/sweeps``."""
+LIMITED_ENDPOINTS = frozenset({"runs.submit", "sweeps.submit", "signals.analyze"})
+"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest``, ``POST /api/sweeps`` and
+``POST /api/analyze_signals`` (no cluster time, but web CPU on every call)."""
 
 EXTENSION = "web.ratelimit"
 """Key in ``app.extensions`` of the parsed limit: (requests, window seconds) or None."""

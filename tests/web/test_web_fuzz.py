@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runs.contract import LABEL_FIELDS
+from runs.signal_report import SIGNAL_FIELDS
 from tests.web.support import valid_request, valid_sweep
 from web.api.schema import preset_schema, run_schema, sweep_schema
 
@@ -81,6 +82,11 @@ def _labels_schema() -> dict:
     return {"properties": {name: {} for name in [*LABEL_FIELDS, "pinned"]}}
 
 
+def _signals_schema() -> dict:
+    """The ``POST /api/analyze_signals`` body's fields: a run's rule and window, horizons."""
+    return {"properties": {name: {} for name in SIGNAL_FIELDS}}
+
+
 def _preset() -> dict:
     return {"name": "p", "payload": valid_request()}
 
@@ -94,6 +100,7 @@ ROUTES = {
         _labels_schema,
         lambda: {"name": "n", "tags": ["a"], "notes": "x", "pinned": True},
     ),
+    "POST /api/analyze_signals": (_signals_schema, lambda: valid_request(horizons=[1, 5])),
 }
 """Every route that takes a JSON body, as "METHOD path"; ``{preset_id}`` and ``{run_id}``
 name a preset and a run the test creates first."""

@@ -16,5 +16,6 @@ BLUEPRINTS = (
     "web.api.sweeps",
     "web.api.schema",
     "web.api.metrics",
+    "web.api.signals",
 )
 """Modules whose ``bp`` the app factory registers, in order."""

@@ -138,9 +138,9 @@ const Charts = (() => {
     return mount(el, opts, [x, ...lines.map((l) => l.values)]);
   }
 
-  /* Price (close) with buy/sell fill markers. */
+  /* Price (close) with buy/sell fill markers (options.labels renames them). */
   function orders(el, x, close, buys, sells, options) {
-    const o = Object.assign({ height: 320 }, options || {});
+    const o = Object.assign({ height: 320, labels: ["buy", "sell"] }, options || {});
     const opts = {
       height: o.height,
       tzDate: utcDate,
@@ -150,8 +150,8 @@ const Charts = (() => {
       series: [
         timeSeries(),
         { label: "close", stroke: COLORS.muted, width: 1, points: { show: false }, value: number(2) },
-        markerSeries("buy", COLORS.pos),
-        markerSeries("sell", COLORS.neg),
+        markerSeries(o.labels[0], COLORS.pos),
+        markerSeries(o.labels[1], COLORS.neg),
       ],
       plugins: [markersPlugin([{ index: 2, up: true, color: COLORS.pos }, { index: 3, up: false, color: COLORS.neg }])],
     };

@@ -197,6 +197,7 @@
     }
     return body;
   }
+  window.RunForm = Object.freeze({ collect }); // read by signals_form.js (the validator)
 
   function setSelect(node, value) {
     if (value !== undefined && value !== null && [...node.options].some((o) => o.value === String(value))) {
