@@ -12,6 +12,7 @@ BLUEPRINTS = (
     "web.api.presets",
     "web.api.health",
     "web.api.run_data",
+    "web.api.indicators",
     "web.api.sweeps",
     "web.api.schema",
     "web.api.metrics",
