@@ -10,6 +10,8 @@ Screenshots go where tests/web/test_browser_dashboard.py puts them
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
@@ -25,7 +27,10 @@ RUNS = {
     "RSI": ({"period": 14, "oversold": 30, "overbought": 70}, ["rsi", "volume"]),
     "MACD": ({"fast": 12, "slow": 26, "signal": 9}, ["macd", "volume"]),
     "TREND": ({"period": 14, "adx_threshold": 25}, ["adx", "volume"]),
-    "RSI_MACD": ({"rsi_below": 50, "overbought": 70}, ["rsi", "macd", "volume"]),
+    "RSI_MACD": (
+        {"rsi_period": 14, "rsi_below": 50, "overbought": 70, "fast": 12, "slow": 26, "signal": 9},
+        ["rsi", "macd", "volume"],
+    ),
     "BOLLINGER": ({"period": 20, "std_dev": 2}, ["volume"]),
 }
 """rule_type -> (params, the panel keys drawn, in order)."""
@@ -114,14 +119,25 @@ def test_candles_tab_draws_overlays_and_panels_that_share_the_zoom(
     legend = page.locator("#chart-candles .u-legend").text_content()
     assert all(label in legend for label in body["overlays"])
 
+    plot = page.locator("#chart-candles .u-over").bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] * 0.9, plot["y"] + plot["height"] / 2)
+    # the legends show the values under the shared cursor: the close, and the volume
+    for selector, index in (("#chart-candles", 4), ("#candles-panels [data-panel='volume']", 1)):
+        values = page.eval_on_selector_all(
+            f"{selector} .u-legend .u-value", "els => els.map(e => e.textContent)"
+        )
+        assert re.fullmatch(r"[\d,.]+[kM]?", values[index]), (selector, values)
+
     full = x_range(page, "#chart-candles")
     drag(page, "#chart-candles", 0.55, 0.8)
     zoomed = x_range(page, "#chart-candles")
     assert full[0] < zoomed[0] < zoomed[1] < full[1]
     for key in RUNS[rule_type][1]:
         assert x_range(page, f"#candles-panels [data-panel='{key}']") == zoomed
-    if rule_type == "MACD":
+    if rule_type == "RSI_MACD":  # the picture in docs/dashboard.md: every panel in view
+        page.set_viewport_size({"width": 1280, "height": 1180})
         page.evaluate("document.getElementById('run-tabs').scrollIntoView()")
+        page.mouse.move(900, 300)  # a cursor over the price chart: the legends show values
         shoot(page, shots / "dashboard-candles-panels.png")
 
     assert chart(page, "#chart-candles", "u.scales.y.distr") == 1

@@ -29,7 +29,8 @@ const Charts = (() => {
     return spec;
   }
 
-  const number = (digits, unit) => (v) => (v === null || v === undefined ? "" : BT.fmt(v, digits, unit));
+  /* A series' legend value: uPlot calls it with (chart, value). */
+  const number = (digits, unit) => (u, v) => BT.fmt(v, digits, unit);
 
   function compact(v) {
     if (v === null || v === undefined) return "";

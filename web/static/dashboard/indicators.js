@@ -87,7 +87,7 @@ const CandlesView = (() => {
   function panelChart(el, x, panel, sync) {
     const labels = Object.keys(panel.series);
     const shares = panel.unit === "shares";
-    const value = shares ? (u, v) => Charts.compact(v) : Charts.number(2);
+    const value = shares ? (u, v) => (BT.isNumber(v) ? Charts.compact(v) : BT.MISSING) : Charts.number(2);
     const series = [Charts.timeSeries()];
     const bars = labels.some((label) => panel.kind[label] === "histogram");
     labels.forEach((label, i) => {
