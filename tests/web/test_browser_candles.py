@@ -14,6 +14,7 @@ import re
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.web import test_browser_dashboard as dashboard
 
@@ -169,3 +170,24 @@ def test_equity_log_switch_changes_the_scale_and_is_remembered(watched, stack, r
     page.click("#tab-equity")
     page.wait_for_selector("#chart-equity[data-scale='log'] canvas")
     assert page.is_checked("#log-equity")
+
+
+def test_without_indicators_the_candles_and_volume_are_drawn_and_the_reason_shown(
+    watched, stack, run_ids
+):
+    """The endpoint answering 409 (the data file changed since the run; intercepted here,
+    the stack's files are shared): no overlay, the volume panel from the result, the
+    server's message above the chart, and no script error."""
+    page = watched.page
+    message = "the data file changed since this run (its SHA-256 is not the run's data_hash)"
+    page.route("**/indicators", lambda route: route.fulfill(status=409, json={"error": message}))
+    open_candles(page, stack, run_ids["MACD"])
+    expect(page.locator("#indicators-state")).to_have_text(f"indicators unavailable: {message}")
+    keys = page.eval_on_selector_all(
+        "#candles-panels [data-panel]", "els => els.map(e => e.dataset.panel)"
+    )
+    assert keys == ["volume"]
+    assert chart(page, "#chart-candles", "u.series.length") == 7  # time, OHLC, buy, sell
+    result = requests.get(f"{stack.base_url}/runs/{run_ids['MACD']}/result.json", timeout=30)
+    volume = chart(page, "#candles-panels [data-panel='volume']", "u.data[1]")
+    assert volume == result.json()["price_candles"]["volume"]
