@@ -5,6 +5,7 @@ history and cut to the run's window, and the data_hash check."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 from pathlib import Path
@@ -15,8 +16,10 @@ import pytest
 import data
 from adapters import iso_utc
 from rules import directional, macd, rsi, sma
+from store.models import BacktestRun
 from tests.web.support import TICKER
 from tests.web.support_dashboard import add_pending, add_running, add_succeeded
+from web.db import get_database
 
 pytestmark = pytest.mark.redis
 
@@ -173,3 +176,15 @@ def test_a_removed_data_file_is_409(app, client, data_dir):
     response = client.get(url(request.run_id))
     assert response.status_code == 409
     assert response.get_json()["error"].startswith("the data file changed since this run: ")
+
+
+def test_a_run_whose_rule_no_longer_validates_is_409_naming_the_problem(app, client):
+    """A stored request naming a rule this server does not know (removed since the run)."""
+    request, _ = add_succeeded(app)
+    with get_database(app).sessionmaker.begin() as session:
+        row = session.get(BacktestRun, request.run_id)
+        stored = json.loads(row.request_json)
+        row.request_json = json.dumps({**stored, "rule_type": "GONE_RULE"})
+    response = client.get(url(request.run_id))
+    assert response.status_code == 409
+    assert response.get_json()["error"].startswith("the run's rule no longer fits the rules: ")

@@ -9,7 +9,7 @@ import json
 from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
-from rules import RULES
+from rules import RuleValidationError, validate_rule
 from runs.contract import RequestError, RunRequest
 from runs.indicators import DataChangedError, run_indicators
 from runs.store import get_run_header
@@ -26,8 +26,8 @@ def indicators(run_id: str) -> ResponseReturnValue:
     """The run's ``timestamps``, ``overlays`` and ``panels`` (null in warm-ups).
 
     :raise ApiError 404: no such run; 409: the run is not SUCCEEDED, or its data file
-        changed since it ran (its SHA-256 is not the run's ``data_hash``), or its rule is
-        gone.
+        changed since it ran (its SHA-256 is not the run's ``data_hash``), or its rule or
+        parameters are no longer valid.
     """
     row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
     if row is None:
@@ -38,8 +38,10 @@ def indicators(run_id: str) -> ResponseReturnValue:
         request = RunRequest.from_stored(json.loads(row.request_json))
     except RequestError as exc:
         raise ApiError(409, f"the stored request cannot be read: {exc}") from None
-    if request.rule_type not in RULES:
-        raise ApiError(409, f"the rule {request.rule_type} no longer exists")
+    try:  # the rules may have changed since the run was validated
+        validate_rule(request.rule_type, request.params)
+    except RuleValidationError as exc:
+        raise ApiError(409, f"the run's rule no longer fits the rules: {exc.message}") from None
     try:
         body = run_indicators(request, row.data_hash, current_app.config["DATA_DIR"])
     except DataChangedError as exc:
