@@ -93,7 +93,11 @@ const CandlesView = (() => {
     labels.forEach((label, i) => {
       const color = SERIES_COLORS[label] || C.palette[i % C.palette.length];
       if (panel.kind[label] === "histogram") {
-        series.push({ label, stroke: color, fill: color + "99", width: 0, fillTo: 0, paths: uPlot.paths.bars({ size: [0.7, 10] }), points: { show: false }, value });
+        // bars below zero (a MACD histogram) in the loss colour, those above in the gain colour
+        const signed = panel.series[label].some((v) => v !== null && v < 0);
+        const bars = { size: [0.7, 10] };
+        if (signed) bars.disp = { fill: { unit: 3, values: (u, i) => u.data[i].map((v) => (v === null ? null : (v < 0 ? C.neg : C.pos) + "99")) } };
+        series.push({ label, stroke: color, fill: color + "99", width: 0, fillTo: 0, paths: uPlot.paths.bars(bars), points: { show: false }, value });
       } else {
         series.push({ label, stroke: color, width: 1.4, points: { show: false }, value });
       }
