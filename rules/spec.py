@@ -23,6 +23,39 @@ length T."""
 Overlays = Callable[["Bars", dict], dict[str, np.ndarray]]
 """A rule's overlay function: (bars, validated params) -> {label: price-scale line}."""
 
+PANEL_KINDS = ("line", "histogram")
+"""How a panel series is drawn: a line, or bars from zero (a MACD histogram, volume)."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One oscillator panel drawn under the price chart, on a scale of its own.
+
+    ``key`` names the indicator ("rsi", "macd", "adx", "atr", "roc", "zscore", "volume"):
+    panels of one key and name are drawn once (a COMPOSITE of two RSI rules with equal
+    periods), and a rule with a ``volume`` panel replaces the default one. ``name`` is the
+    title with its periods ("RSI(14)"); ``unit`` the axis unit ("" for a 0–100 index,
+    "%", "price", "shares"); ``series`` maps each label to a length-T array (NaN in the
+    warm-up); ``levels`` are the rule's thresholds on that scale, drawn as dashed lines;
+    ``histograms`` the labels drawn as bars; ``bounds`` a fixed (min, max) axis or None.
+    """
+
+    key: str
+    name: str
+    unit: str
+    series: dict[str, np.ndarray]
+    levels: tuple[float, ...] = ()
+    histograms: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None
+
+    def kind(self, label: str) -> str:
+        """How the series ``label`` is drawn: one of ``PANEL_KINDS``."""
+        return PANEL_KINDS[1] if label in self.histograms else PANEL_KINDS[0]
+
+
+Panels = Callable[["Bars", dict], list[Panel]]
+"""A rule's panel function: (bars, validated params) -> the oscillator panels to draw."""
+
 
 @dataclass(frozen=True)
 class ParamSpec:
@@ -44,8 +77,9 @@ class ParamSpec:
 @dataclass(frozen=True)
 class RuleSpec:
     """One trading rule: its parameters, cross-field constraints ("fast < slow" or
-    "a <= b", checked by the validator), the signal function and the optional chart
-    overlays (price-scale lines; None when the rule has none worth drawing)."""
+    "a <= b", checked by the validator), the signal function, the optional chart
+    overlays (price-scale lines; None when the rule has none worth drawing) and the
+    optional oscillator panels (indicators on a scale of their own; None when none)."""
 
     rule_type: str
     description: str
@@ -53,6 +87,7 @@ class RuleSpec:
     constraints: tuple[str, ...]
     signals: Signals
     overlays: Overlays | None
+    panels: Panels | None = None
 
     def param(self, name: str) -> ParamSpec:
         """The parameter called ``name`` (KeyError if there is none)."""
@@ -85,7 +120,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-__all__ = ["PARAM_TYPES", "ParamSpec", "RuleSpec", "RuleValidationError"]
+__all__ = ["PANEL_KINDS", "PARAM_TYPES", "Panel", "ParamSpec", "RuleSpec", "RuleValidationError"]
 
 
 CONSTRAINT_ERROR = "rule_constraint"

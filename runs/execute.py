@@ -12,8 +12,9 @@ from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ import data
 from engine import ENGINE_VERSION, Bars, EngineResult
 from engine import run as run_engine
 from runs.contract import RequestError, RunRequest, RunResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rules.spec import Panel
 
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
@@ -97,6 +101,29 @@ def signals_in_window(
     return entries[:, frame.window], exits[:, frame.window]
 
 
+def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dict[str, np.ndarray]:
+    """The rule's overlays ({label: price-scale line}, empty when it has none), computed on
+    every bar up to the window's end and cut to the window, as its signals are."""
+    from rules import RULES
+
+    draw = RULES[rule_type].overlays
+    lines = draw(frame.history, params) if draw is not None else {}
+    return {label: np.asarray(line)[frame.window] for label, line in lines.items()}
+
+
+def panels_in_window(frame: MarketWindow, rule_type: str, params: dict) -> list[Panel]:
+    """The rule's oscillator panels (empty when it has none), computed on every bar up to
+    the window's end and cut to the window, as its signals are."""
+    from rules import RULES
+
+    draw = RULES[rule_type].panels
+    panels = draw(frame.history, params) if draw is not None else []
+    return [
+        replace(panel, series={k: np.asarray(v)[frame.window] for k, v in panel.series.items()})
+        for panel in panels
+    ]
+
+
 def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     """Run one backtest and derive everything the platform shows about it.
 
@@ -110,13 +137,9 @@ def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     entries, exits = entries[0], exits[0]
     result = run_engine(frame.bars, entries, exits, request.trading_params())
 
-    spec = RULES[request.rule_type]
     overlays = None
-    if request.charts and spec.overlays is not None:
-        overlays = {
-            name: np.asarray(line)[frame.window]
-            for name, line in spec.overlays(frame.history, request.params).items()
-        }
+    if request.charts and RULES[request.rule_type].overlays is not None:
+        overlays = overlays_in_window(frame, request.rule_type, request.params)
     return assemble(request, frame.bars, result, entries, exits, frame.data_hash, overlays)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import atr, previous
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -52,6 +52,11 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return bars.close > upper, bars.close < lower
 
 
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """The average true range, in price units."""
+    return [Panel("atr", f"ATR({params['period']})", "price", {"ATR": _atr(bars, params)})]
+
+
 SPEC = RuleSpec(
     rule_type="ATR",
     description="Volatility breakout: buy when the close rises more than k ATRs above the "
@@ -70,4 +75,5 @@ SPEC = RuleSpec(
     constraints=(),
     signals=signals,
     overlays=overlays,
+    panels=panels,
 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -51,6 +51,16 @@ def build(rules: Mapping[str, RuleSpec], batches: Mapping[str, Batch]) -> tuple[
             for label, line in (draw(bars, sub["params"]) if draw else {}).items():
                 out.setdefault(label, line)
         return out
+
+    def panels(bars: Bars, params: dict) -> list[Panel]:
+        """The panels of every sub-rule, in sub-rule order (a panel of the same key and
+        name as an earlier one is drawn once: the first wins)."""
+        out: dict[tuple[str, str], Panel] = {}
+        for sub in params["rules"]:
+            draw = rules[sub["rule_type"]].panels
+            for panel in draw(bars, sub["params"]) if draw else []:
+                out.setdefault((panel.key, panel.name), panel)
+        return list(out.values())
 
     def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray, np.ndarray]:
         """``signals`` for N parameter sets: the sub-rules in slot j that share a rule type
@@ -98,5 +108,6 @@ def build(rules: Mapping[str, RuleSpec], batches: Mapping[str, Batch]) -> tuple[
         constraints=(),
         signals=signals,
         overlays=overlays,
+        panels=panels,
     )
     return spec, batch

@@ -9,7 +9,7 @@ import numpy as np
 from rules import _batch
 from rules.indicators import ema_rows, macd, macd_line_rows
 from rules.signals import cross_above, cross_below
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -45,6 +45,24 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return cross_above(line, signal), cross_below(line, signal)
 
 
+def macd_panel(close: np.ndarray, fast: int, slow: int, signal: int) -> Panel:
+    """The MACD line, its signal line and the histogram (MACD − signal), in price units
+    (RSI_MACD uses it too)."""
+    line, sig, hist = macd(close, fast, slow, signal)
+    return Panel(
+        "macd",
+        f"MACD({fast},{slow},{signal})",
+        "price",
+        {"MACD": line, "signal": sig, "histogram": hist},
+        histograms=("histogram",),
+    )
+
+
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """The MACD panel."""
+    return [macd_panel(bars.close, params["fast"], params["slow"], params["signal"])]
+
+
 SPEC = RuleSpec(
     rule_type="MACD",
     description="Buy when the MACD line crosses above its signal line, sell when it crosses below.",
@@ -56,4 +74,5 @@ SPEC = RuleSpec(
     constraints=("fast < slow",),
     signals=signals,
     overlays=None,
+    panels=panels,
 )

@@ -9,7 +9,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import bands, sma, stddev, zscore
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -41,6 +41,21 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return z < _batch.column(params_list, "entry_z"), z > _batch.column(params_list, "exit_z")
 
 
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """The z-score with the entry and exit levels (the same lines as the overlays, in
+    standard deviations)."""
+    z = zscore(bars.close, params["period"])
+    return [
+        Panel(
+            "zscore",
+            f"z-score({params['period']})",
+            "σ",
+            {"z": z},
+            (params["entry_z"], params["exit_z"]),
+        )
+    ]
+
+
 SPEC = RuleSpec(
     rule_type="MEAN_REVERSION",
     description="Buy when the close is more than a few standard deviations below its moving "
@@ -53,4 +68,5 @@ SPEC = RuleSpec(
     constraints=("entry_z < exit_z",),
     signals=signals,
     overlays=overlays,
+    panels=panels,
 )

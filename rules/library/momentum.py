@@ -8,7 +8,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import roc
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -32,6 +32,13 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return entries, exits
 
 
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """The rate of change (%) with the entry and exit thresholds."""
+    levels = tuple(dict.fromkeys((params["exit_threshold"], params["entry_threshold"])))
+    change = roc(bars.close, params["period"])
+    return [Panel("roc", f"ROC({params['period']})", "%", {"ROC": change}, levels)]
+
+
 SPEC = RuleSpec(
     rule_type="MOMENTUM",
     description="Buy while the rate of change over a period is above a threshold, sell while "
@@ -44,4 +51,5 @@ SPEC = RuleSpec(
     constraints=("exit_threshold <= entry_threshold",),
     signals=signals,
     overlays=None,
+    panels=panels,
 )

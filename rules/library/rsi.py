@@ -8,7 +8,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import rsi
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -31,6 +31,18 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return value < oversold, value > overbought
 
 
+def rsi_panel(close: np.ndarray, period: int, low: float, high: float) -> Panel:
+    """RSI(period) on its 0–100 scale with the rule's two levels (RSI_MACD uses it too)."""
+    return Panel(
+        "rsi", f"RSI({period})", "", {"RSI": rsi(close, period)}, (low, high), bounds=(0, 100)
+    )
+
+
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """RSI with its oversold and overbought levels."""
+    return [rsi_panel(bars.close, params["period"], params["oversold"], params["overbought"])]
+
+
 SPEC = RuleSpec(
     rule_type="RSI",
     description="Buy when RSI drops below the oversold level, sell when it rises above overbought.",
@@ -42,4 +54,5 @@ SPEC = RuleSpec(
     constraints=("oversold < overbought",),
     signals=signals,
     overlays=None,
+    panels=panels,
 )

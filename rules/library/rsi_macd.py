@@ -8,9 +8,10 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import macd, rsi
-from rules.library.macd import lines_batch
+from rules.library.macd import lines_batch, macd_panel
+from rules.library.rsi import rsi_panel
 from rules.signals import cross_above, cross_below
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -38,6 +39,14 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return entries, exits
 
 
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """RSI with the entry level (rsi_below) and the overbought exit, and the MACD panel."""
+    return [
+        rsi_panel(bars.close, params["rsi_period"], params["rsi_below"], params["overbought"]),
+        macd_panel(bars.close, params["fast"], params["slow"], params["signal"]),
+    ]
+
+
 SPEC = RuleSpec(
     rule_type="RSI_MACD",
     description="Buy on a MACD cross up while RSI is below a level; sell on a MACD cross down "
@@ -53,4 +62,5 @@ SPEC = RuleSpec(
     constraints=("rsi_below <= overbought", "fast < slow"),
     signals=signals,
     overlays=None,
+    panels=panels,
 )

@@ -8,7 +8,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators_trend import directional
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -39,6 +39,21 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return _rule(lines[:, 0], lines[:, 1], lines[:, 2], threshold)
 
 
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """ADX, +DI and −DI on their 0–100 scale with the ADX threshold."""
+    plus_di, minus_di, adx = directional(bars.high, bars.low, bars.close, params["period"])
+    return [
+        Panel(
+            "adx",
+            f"ADX({params['period']})",
+            "",
+            {"ADX": adx, "+DI": plus_di, "−DI": minus_di},
+            (params["adx_threshold"],),
+            bounds=(0, 100),
+        )
+    ]
+
+
 SPEC = RuleSpec(
     rule_type="TREND",
     description="Buy when ADX shows a strong trend and +DI is above −DI, sell when +DI falls "
@@ -57,4 +72,5 @@ SPEC = RuleSpec(
     constraints=(),
     signals=signals,
     overlays=None,
+    panels=panels,
 )

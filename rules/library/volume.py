@@ -9,7 +9,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import previous, sma
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -41,6 +41,21 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return spike & (bars.close > previous(bars.close)), bars.close < close_avg
 
 
+def panels(bars: Bars, params: dict) -> list[Panel]:
+    """Volume (bars) and the spike threshold: volume_factor × SMA(volume, volume_period)."""
+    factor, period = params["volume_factor"], params["volume_period"]
+    threshold = factor * sma(bars.volume, period)
+    return [
+        Panel(
+            "volume",
+            "Volume",
+            "shares",
+            {"volume": bars.volume, f"{factor:g} × SMA({period})": threshold},
+            histograms=("volume",),
+        )
+    ]
+
+
 SPEC = RuleSpec(
     rule_type="VOLUME",
     description="Buy on a volume spike with an up close, sell when the close falls below its "
@@ -60,4 +75,5 @@ SPEC = RuleSpec(
     constraints=(),
     signals=signals,
     overlays=overlays,
+    panels=panels,
 )

@@ -177,7 +177,7 @@ def test_submit_follow_every_tab_sort_filter_and_download(watched, stack, shots)
         "equity": ["#chart-equity"],
         "drawdown": ["#chart-drawdown"],
         "portfolio": ["#chart-orders", "#chart-pnl", "#chart-cumret"],
-        "candles": ["#chart-candles"],
+        "candles": ["#chart-candles", "#candles-panels"],
     }
     for tab, selectors in charts.items():
         page.click(f"#tab-{tab}")

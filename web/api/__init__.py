@@ -13,6 +13,7 @@ BLUEPRINTS = (
     "web.api.health",
     "web.api.run_data",
     "web.api.run_report",
+    "web.api.indicators",
     "web.api.sweeps",
     "web.api.schema",
     "web.api.metrics",

@@ -29,7 +29,8 @@ const Charts = (() => {
     return spec;
   }
 
-  const number = (digits, unit) => (v) => (v === null || v === undefined ? "" : BT.fmt(v, digits, unit));
+  /* A series' legend value: uPlot calls it with (chart, value). */
+  const number = (digits, unit) => (u, v) => BT.fmt(v, digits, unit);
 
   function compact(v) {
     if (v === null || v === undefined) return "";
@@ -40,20 +41,25 @@ const Charts = (() => {
     return v.toLocaleString("en-US", { maximumFractionDigits: a >= 100 ? 0 : 2 });
   }
 
-  /* Create the chart in el (replacing what was there) and keep its width in sync. */
+  /* Create the chart in el (replacing what was there, which is destroyed) and keep its
+     width in sync; the chart is el.btChart. */
   function mount(el, opts, data) {
+    if (el.btObserver) el.btObserver.disconnect();
+    if (el.btChart) el.btChart.destroy();
     el.replaceChildren();
     const width = Math.max(el.clientWidth, 320);
     const chart = new uPlot(Object.assign({ width }, opts), data, el);
+    el.btChart = chart;
     if (window.ResizeObserver) {
       let last = width;
-      new ResizeObserver(() => {
+      el.btObserver = new ResizeObserver(() => {
         const w = Math.max(el.clientWidth, 320);
         if (w !== last) {
           last = w;
           chart.setSize({ width: w, height: opts.height });
         }
-      }).observe(el);
+      });
+      el.btObserver.observe(el);
     }
     el.dataset.ready = "1";
     return chart;
@@ -105,14 +111,21 @@ const Charts = (() => {
 
   const hidden = () => null;
 
+  /* A y scale: logarithmic (uPlot distr 3) when log, else linear. */
+  const yScale = (log) => (log ? { distr: 3, log: 10 } : {});
+
+  /* On a log scale a value <= 0 has no place: it becomes a gap. */
+  const positive = (values, log) => (log ? values.map((v) => (v > 0 ? v : null)) : values);
+
   /* A marker series: values only at fill bars, drawn by markersPlugin. */
   function markerSeries(label, color) {
     return { label, stroke: color, paths: hidden, points: { show: false }, value: number(2) };
   }
 
-  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width}]. */
+  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width}];
+     options.log: a logarithmic y scale. */
   function line(el, x, lines, options) {
-    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70 }, options || {});
+    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, log: false }, options || {});
     const series = [timeSeries()];
     for (const l of lines) {
       series.push({
@@ -130,12 +143,12 @@ const Charts = (() => {
       height: o.height,
       tzDate: utcDate,
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, y: yScale(o.log) },
       axes: [axis(), axis(o.yFormat || compact, o.ySize)],
       series,
       legend: { live: true },
     };
-    return mount(el, opts, [x, ...lines.map((l) => l.values)]);
+    return mount(el, opts, [x, ...lines.map((l) => positive(l.values, o.log))]);
   }
 
   /* Price (close) with buy/sell fill markers (options.labels renames them). */
@@ -158,11 +171,11 @@ const Charts = (() => {
     return mount(el, opts, [x, close, buys, sells]);
   }
 
-  /* OHLC candlesticks drawn on the canvas. */
+  /* OHLC candlesticks drawn on the canvas (after the grid, under the lines and markers). */
   function candlesPlugin() {
     return {
       hooks: {
-        draw: [
+        drawAxes: [
           (u) => {
             const ctx = u.ctx;
             const [i0, i1] = u.series[0].idxs;
@@ -191,19 +204,24 @@ const Charts = (() => {
     };
   }
 
+  /* Candles with fill markers; options.overlays: price-scale lines [{label, values,
+     color}] (a rule's indicators), options.log: a logarithmic price scale,
+     options.plugins: more uPlot plugins (a shared zoom). */
   function candles(el, x, ohlc, buys, sells, options) {
-    const o = Object.assign({ height: 420 }, options || {});
+    const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [] }, options || {});
     const ohlcSeries = (label) => ({ label, stroke: COLORS.muted, paths: hidden, points: { show: false }, value: number(2) });
+    const overlaySeries = (l) => ({ label: l.label, stroke: l.color, width: 1.3, spanGaps: false, points: { show: false }, value: number(2) });
+    const yAxis = Object.assign(axis(compact, 60), { label: o.log ? "price (log)" : "price", labelSize: 16, labelFont: "11px ui-monospace, monospace" });
     const opts = {
       height: o.height,
       tzDate: utcDate,
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true } },
-      axes: [axis(), axis(compact, 60)],
-      series: [timeSeries(), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg)],
-      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }])],
+      scales: { x: { time: true }, y: yScale(o.log) },
+      axes: [axis(), yAxis],
+      series: [timeSeries(), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...o.overlays.map(overlaySeries)],
+      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }]), ...o.plugins],
     };
-    return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells]);
+    return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...o.overlays.map((l) => positive(l.values, o.log))]);
   }
 
   /* Points only: wins (green) and losses (red) at their x. */
@@ -221,5 +239,5 @@ const Charts = (() => {
     return mount(el, opts, [x, wins, losses]);
   }
 
-  return { COLORS, line, orders, candles, scatter, day };
+  return { COLORS, line, orders, candles, scatter, day, axis, mount, number, compact, timeSeries, utcDate };
 })();

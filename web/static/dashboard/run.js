@@ -85,10 +85,14 @@
   const DRAW = {
     equity(r) {
       const x = r.equity_curve.timestamps.map(BT.seconds);
-      Charts.line(document.getElementById("chart-equity"), x, [
-        { label: "strategy", values: r.equity_curve.equity, color: Charts.COLORS.accent, width: 1.8 },
-        { label: "buy & hold", values: r.benchmark.equity, color: Charts.COLORS.muted, dash: [4, 4] },
-      ], { height: 380 });
+      const el = document.getElementById("chart-equity");
+      LogScale.bind(document.getElementById("log-equity"), "equity", (log) => {
+        Charts.line(el, x, [
+          { label: "strategy", values: r.equity_curve.equity, color: Charts.COLORS.accent, width: 1.8 },
+          { label: "buy & hold", values: r.benchmark.equity, color: Charts.COLORS.muted, dash: [4, 4] },
+        ], { height: 380, log });
+        el.dataset.scale = log ? "log" : "linear";
+      });
     },
     drawdown(r) {
       const x = r.drawdown_curve.timestamps.map(BT.seconds);
@@ -112,7 +116,11 @@
     },
     candles(r) {
       const c = r.price_candles;
-      Charts.candles(document.getElementById("chart-candles"), c.timestamps.map(BT.seconds), c, fillsOn(c.timestamps, r.signals.buys), fillsOn(c.timestamps, r.signals.sells));
+      const els = { price: document.getElementById("chart-candles"), panels: document.getElementById("candles-panels"), log: document.getElementById("log-price"), state: document.getElementById("indicators-state") };
+      CandlesView.draw(r, data.indicators_url, els, { buys: fillsOn(c.timestamps, r.signals.buys), sells: fillsOn(c.timestamps, r.signals.sells) }).catch((error) => {
+        console.error(error);
+        state.textContent = `could not draw candles: ${error.message}`;
+      });
     },
     trades(r) {
       TradesTable.create(document.getElementById("trades-table"), r.trades, {

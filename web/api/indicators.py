@@ -1,0 +1,49 @@
+"""``GET /api/runs/<run_id>/indicators``: the rule's overlays and oscillator panels on a
+finished run's window, recomputed from the run's stored request and its data file
+(``runs.indicators``), for the candles tab of the run page."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app
+from flask.typing import ResponseReturnValue
+
+from rules import RuleValidationError, validate_rule
+from runs.contract import RequestError, RunRequest
+from runs.indicators import DataChangedError, run_indicators
+from runs.store import get_run_header
+from web.db import get_session
+from web.errors import ApiError
+from web.query import is_run_id
+from work.status import RunStatus
+
+bp = Blueprint("indicators", __name__)
+
+
+@bp.get("/api/runs/<run_id>/indicators")
+def indicators(run_id: str) -> ResponseReturnValue:
+    """The run's ``timestamps``, ``overlays`` and ``panels`` (null in warm-ups).
+
+    :raise ApiError 404: no such run; 409: the run is not SUCCEEDED, or its data file
+        changed since it ran (its SHA-256 is not the run's ``data_hash``), or its rule or
+        parameters are no longer valid.
+    """
+    row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
+    if row is None:
+        raise ApiError(404, "run not found")
+    if row.status != RunStatus.SUCCEEDED:
+        raise ApiError(409, f"the run has no result (it is {row.status})", status=row.status)
+    try:
+        request = RunRequest.from_stored(json.loads(row.request_json))
+    except RequestError as exc:
+        raise ApiError(409, f"the stored request cannot be read: {exc}") from None
+    try:  # the rules may have changed since the run was validated
+        validate_rule(request.rule_type, request.params)
+    except RuleValidationError as exc:
+        raise ApiError(409, f"the run's rule no longer fits the rules: {exc.message}") from None
+    try:
+        body = run_indicators(request, row.data_hash, current_app.config["DATA_DIR"])
+    except DataChangedError as exc:
+        raise ApiError(409, str(exc)) from None
+    return {"run_id": run_id, "rule_type": request.rule_type, **body}
