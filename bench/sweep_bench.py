@@ -315,12 +315,24 @@ def through_the_queue(title: str, cases: list[tuple]) -> list[float | None]:
     return walls
 
 
+def finished_status(url: str, finished, timeout: float) -> dict:
+    """Poll ``url`` (a status document) until its status is in ``finished``; that document."""
+    import requests
+
+    from tests.stack import wait_until
+
+    return wait_until(
+        lambda: (s := requests.get(url, timeout=30).json())["status"] in finished and s,
+        timeout,
+        0.1,
+        what=url,
+    )
+
+
 def sweep_through(base_url: str, label: str, body: dict) -> float | None:
     """POST one sweep to the stack at ``base_url``; print, once it has finished, POST → last
     chunk stored and where the chunks' time went; that wall (None if refused)."""
     import requests
-
-    from tests.stack import wait_until
 
     posted = datetime.now(UTC)
     started = time.perf_counter()
@@ -329,13 +341,7 @@ def sweep_through(base_url: str, label: str, body: dict) -> float | None:
     if response.status_code != 202:
         print(f"  {label}: refused {response.status_code} {accepted}")
         return None
-    url = f"{base_url}{accepted['status_url']}"
-    status = wait_until(
-        lambda: (s := requests.get(url, timeout=10).json())["status"] in SWEEP_FINISHED and s,
-        900,
-        0.1,
-        what="the sweep",
-    )
+    status = finished_status(f"{base_url}{accepted['status_url']}", SWEEP_FINISHED, 900)
     seen = time.perf_counter() - started
     wall = (datetime.fromisoformat(status["completed_at"]) - posted).total_seconds()
     t = status["timings"]

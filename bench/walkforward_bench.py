@@ -19,7 +19,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench.sweep_bench import rsi_100k_body, sweep_through, through_the_queue
+from bench.sweep_bench import finished_status, rsi_100k_body, sweep_through, through_the_queue
 
 TRAIN_BARS, TEST_BARS = 1000, 114
 """10 folds over GOOG's 2,148 bars (1,000 + 10 × 114 = 2,140)."""
@@ -40,8 +40,6 @@ def walkforward_through(base_url: str, label: str, body: dict) -> float | None:
     sweeps' chunk timings; that wall (None if refused)."""
     import requests
 
-    from tests.stack import wait_until
-
     posted = datetime.now(UTC)
     started = time.perf_counter()
     response = requests.post(f"{base_url}/api/walkforward", json=body, timeout=120)
@@ -50,14 +48,7 @@ def walkforward_through(base_url: str, label: str, body: dict) -> float | None:
         print(f"  {label}: refused {response.status_code} {accepted}")
         return None
     url = f"{base_url}{accepted['status_url']}"
-    status = wait_until(
-        lambda: (
-            (s := requests.get(url, timeout=30).json())["status"] in ("SUCCEEDED", "FAILED") and s
-        ),
-        1800,
-        0.2,
-        what="the walk-forward",
-    )
+    status = finished_status(url, ("SUCCEEDED", "FAILED"), 1800)
     seen = time.perf_counter() - started
     wall = (datetime.fromisoformat(status["finished_at"]) - posted).total_seconds()
     chunks = 0

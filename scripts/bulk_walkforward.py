@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any, TextIO
 
-from backtest_client import BacktestError, BacktestUnavailable, Client
+from backtest_client import Client
 from scripts.bulk_client import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -28,7 +27,7 @@ from scripts.bulk_client import (
     EXIT_UNAVAILABLE,
     ApiUnavailable,
 )
-from scripts.bulk_sweep import BAR_WIDTH, sweep_body
+from scripts.bulk_sweep import BAR_WIDTH, submitted, sweep_body, wait_with_bar
 from scripts.bulk_sweep import build_parser as sweep_parser
 
 FINISHED = ("SUCCEEDED", "FAILED")
@@ -131,13 +130,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def _walkforward(client: Client, args: argparse.Namespace, out: TextIO) -> int:
-    try:  # never retried (Client.walkforward): a second POST would be a second walk-forward
-        handle = client.walkforward(**walkforward_body(args))
-    except BacktestUnavailable:
-        raise
-    except BacktestError as exc:
-        field = f"{exc.field}: " if exc.field else ""
-        print(f"refused ({exc.status}): {field}{exc.message}", file=out)
+    handle = submitted(lambda: client.walkforward(**walkforward_body(args)), out)
+    if handle is None:
         return EXIT_REJECTED
     accepted = handle.accepted
     print(
@@ -147,16 +141,7 @@ def _walkforward(client: Client, args: argparse.Namespace, out: TextIO) -> int:
     )
     if args.no_wait:
         return EXIT_OK
-    deadline = time.monotonic() + args.timeout
-    started = time.monotonic()
-    while True:
-        status = handle.refresh()
-        out.write(progress_line(status))
-        out.flush()
-        if status["status"] in FINISHED or time.monotonic() > deadline:
-            break
-        time.sleep(args.poll)
-    out.write(f"  {time.monotonic() - started:.1f} s\n")
+    status = wait_with_bar(handle.refresh, progress_line, FINISHED, args, out)
     if status["status"] not in FINISHED:
         print(f"timed out after {args.timeout:.0f} s; it goes on: {handle.status_url}", file=out)
         return EXIT_TIMEOUT

@@ -93,6 +93,15 @@ def _validate(payload: dict):
         raise bad_request(exc) from None
 
 
+def queue_full(exc: QueueFull) -> ApiError:
+    """The answer to a submission the sweep queue has no room for: 400 (field ``grid``) when
+    it alone needs more chunks than the queue may hold, else 429 with ``Retry-After``."""
+    if exc.never_fits:
+        return ApiError(400, f"{exc}; send a smaller grid", field="grid")
+    retry = {"Retry-After": str(QUEUE_FULL_RETRY_S)}
+    return ApiError(429, f"{exc}; retry later", field="grid", headers=retry)
+
+
 @bp.post("/api/sweeps")
 def submit() -> ResponseReturnValue:
     """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
@@ -108,10 +117,7 @@ def submit() -> ResponseReturnValue:
         )
     except QueueFull as exc:
         logger.warning("sweep %s refused: %s", sweep.sweep_id, exc)
-        if exc.never_fits:
-            raise ApiError(400, f"{exc}; send a smaller grid", field="grid") from None
-        retry = {"Retry-After": str(QUEUE_FULL_RETRY_S)}
-        raise ApiError(429, f"{exc}; retry later", field="grid", headers=retry) from None
+        raise queue_full(exc) from None
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None

@@ -25,6 +25,7 @@ from sweeps.service import QUEUE_UNAVAILABLE, QueueFull, QueueUnavailable
 from walkforward.service import submit_walkforward, validate_walkforward
 from walkforward.store import folds_of, get_walkforward, list_walkforwards, sweep_states_of
 from walkforward.view import Folded, detail, folds_csv, summary
+from web.api.sweeps import queue_full
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -36,9 +37,6 @@ from work.status import RunStatus
 logger = logging.getLogger("web.walkforward")
 
 bp = Blueprint("walkforward", __name__)
-
-QUEUE_FULL_RETRY_S = 60
-"""The ``Retry-After`` of a walk-forward refused because the sweep queue is full."""
 
 
 @bp.post("/api/walkforward")
@@ -67,10 +65,7 @@ def submit() -> ResponseReturnValue:
         )
     except QueueFull as exc:
         logger.warning("walk-forward %s refused: %s", walkforward_id, exc)
-        if exc.never_fits:
-            raise ApiError(400, f"{exc}; send a smaller grid", field="grid") from None
-        retry = {"Retry-After": str(QUEUE_FULL_RETRY_S)}
-        raise ApiError(429, f"{exc}; retry later", field="grid", headers=retry) from None
+        raise queue_full(exc) from None
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None
