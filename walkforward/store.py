@@ -83,3 +83,16 @@ def sweep_states_of(session: Session, sweep_ids: list[str]) -> dict[str, SweepSt
         .where(Sweep.sweep_id.in_(sweep_ids))
     ).all()
     return sweep_states(session, list(rows))
+
+
+def folds_by_sweep(session: Session, sweep_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """For each sweep among ``sweep_ids`` that trains a walk-forward fold: (walkforward_id,
+    fold_no) — the sweeps list marks those sweeps."""
+    if not sweep_ids:
+        return {}
+    rows = session.execute(
+        select(
+            WalkForwardFold.sweep_id, WalkForwardFold.walkforward_id, WalkForwardFold.fold_no
+        ).where(WalkForwardFold.sweep_id.in_(sweep_ids))
+    ).all()
+    return {sweep_id: (walkforward_id, fold_no) for sweep_id, walkforward_id, fold_no in rows}

@@ -104,6 +104,24 @@ def test_a_bad_field_is_a_400_naming_it_and_nothing_is_queued(client, redis_url,
     assert _queued(redis_url) == []
 
 
+def test_the_sweeps_list_marks_the_sweeps_that_train_a_fold(client):
+    """/api/sweeps and /api/sweeps/<id> name the fold a sweep trains; the /sweeps page says
+    "walk-forward <id8> fold k" under it; an ordinary sweep names none."""
+    wf_id = client.post("/api/walkforward", json=BODY).json["walkforward_id"]
+    plain = client.post("/api/sweeps", json={**BODY, "train_bars": None, "test_bars": None})
+    assert plain.status_code == 400  # a sweep refuses walk-forward fields
+    body = {k: v for k, v in BODY.items() if k not in ("train_bars", "test_bars")}
+    plain_id = client.post("/api/sweeps", json=body).json["sweep_id"]
+    listed = {s["sweep_id"]: s["walkforward"] for s in client.get("/api/sweeps").json["sweeps"]}
+    assert listed.pop(plain_id) is None
+    assert sorted(mark["fold"] for mark in listed.values()) == [0, 1, 2]
+    assert {mark["url"] for mark in listed.values()} == {f"/walkforward/{wf_id}"}
+    fold_sweep = next(k for k, mark in listed.items() if mark["fold"] == 1)
+    assert client.get(f"/api/sweeps/{fold_sweep}").json["walkforward"]["fold"] == 1
+    page = client.get("/sweeps").get_data(as_text=True)
+    assert f"walk-forward {wf_id[:8]} fold 2" in page
+
+
 def test_an_unknown_walkforward_is_a_404(client):
     assert client.get("/api/walkforward/00000000-0000-4000-8000-000000000000").status_code == 404
     assert client.get("/api/walkforward/nope/folds.csv").status_code == 404

@@ -53,6 +53,7 @@ from sweeps.store import (
     sweep_states,
 )
 from sweeps.view import aggregate, dimensions, parse_fixed
+from walkforward.store import folds_by_sweep
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -179,8 +180,11 @@ def list_all() -> ResponseReturnValue:
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, 200)
     rows, total = list_sweeps(get_session(), page=page, per_page=per_page)
     states = sweep_states(get_session(), rows)
+    folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     return {
-        "sweeps": [sweep_summary(row, states[row.sweep_id]) for row in rows],
+        "sweeps": [
+            sweep_summary(row, states[row.sweep_id], folds.get(row.sweep_id)) for row in rows
+        ],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -202,8 +206,9 @@ def status(sweep_id: str) -> ResponseReturnValue:
     best, _ = results_page(
         get_session(), row.sweep_id, sort=metric, descending=_descending(metric), per_page=10
     )
+    fold = folds_by_sweep(get_session(), [row.sweep_id]).get(row.sweep_id)
     return {
-        **sweep_summary(row, state),
+        **sweep_summary(row, state, fold),
         "request": json.loads(row.request_json),
         "timings": _timings(row.sweep_id),
         "metric": metric,
