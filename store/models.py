@@ -243,7 +243,9 @@ class SweepResult(SweepMetricColumns, Base):
 class WalkForward(Base):
     """One walk-forward optimisation: its normalised request (the sweep fields and the
     windows), the data it was planned on and how many folds it has. Its status is derived
-    from its folds and their sweeps (``walkforward.store``)."""
+    from its folds and their sweeps (``walkforward.view``). Once every fold SUCCEEDED, the
+    fold Job that completed it stores the outcome: ``oos_json`` (the stitched result),
+    ``oos_return_pct`` and ``wfe`` (what the list shows)."""
 
     __tablename__ = "walkforwards"
 
@@ -259,6 +261,9 @@ class WalkForward(Base):
     image_tag: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[created_by]
     created_at: Mapped[timestamp]
+    oos_json: Mapped[str | None] = mapped_column(LongText)
+    oos_return_pct: Mapped[float | None] = mapped_column(Metric)
+    wfe: Mapped[float | None] = mapped_column(Metric)
 
     fold_rows: Mapped[list[WalkForwardFold]] = relationship(
         back_populates="walkforward", cascade="all, delete-orphan", passive_deletes=True

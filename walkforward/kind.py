@@ -7,17 +7,20 @@ it: ``runs.execute``, the one execution path), and stores both with its SUCCEEDE
 transition.
 
 A fold whose sweep has a FAILED chunk, or none of whose combinations is eligible, ends
-FAILED with a message saying so (and with it the walk-forward).
+FAILED with a message saying so (and with it the walk-forward). The fold that leaves every
+fold SUCCEEDED stores the walk-forward's outcome (its ``finished`` hook).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from metrics import SWEEP_METRIC_KEYS
 from walkforward.contract import FOLD_FUNCTION
+from walkforward.outcome import outcome
 from walkforward.select import select_best
 from walkforward.state import (
     chunk_outcomes,
@@ -25,8 +28,10 @@ from walkforward.state import (
     mark_fold_running,
     result_rows,
     store_fold_result,
+    store_outcome,
     stored_fold,
     sweep_request,
+    walkforward_folds,
 )
 from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
@@ -37,8 +42,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
     from runs.contract import RunResult
-    from store.dbapi import Tx
+    from store.dbapi import Database, Tx
     from store.models import WalkForwardFold
+
+
+logger = logging.getLogger("walkforward.kind")
 
 
 @dataclass
@@ -141,6 +149,32 @@ def compute(claim: Claim, message: dict[str, Any]) -> FoldExecution:
     return FoldExecution(claim.item_id, result)
 
 
+def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None:
+    """After a fold's outcome is committed: when every fold of its walk-forward has
+    SUCCEEDED, compute and store the walk-forward's outcome (``walkforward.outcome``)."""
+    from work.retry import retry_transaction
+
+    walkforward_id = message["walkforward_id"]
+
+    def read() -> tuple[dict | None, list[tuple]]:
+        with database.transaction() as tx:
+            return walkforward_folds(tx, walkforward_id)
+
+    request, folds = retry_transaction(read)
+    if request is None or any(status != RunStatus.SUCCEEDED for _, status, _, _ in folds):
+        return
+    oos, wfe = outcome(
+        request, [(no, json.loads(msg), json.loads(res)) for no, _, msg, res in folds]
+    )
+
+    def write() -> bool:
+        with database.transaction() as tx:
+            return store_outcome(tx, walkforward_id, oos, wfe)
+
+    if retry_transaction(write):
+        logger.info("walk-forward %s complete: outcome stored", walkforward_id)
+
+
 def _mark_running(tx: Tx, claim: Claim) -> bool:
     return mark_fold_running(tx, claim.item_id, claim.worker)
 
@@ -180,6 +214,7 @@ FOLD = WorkKind(
     in_status=_in_status,
     requeue=_requeue,
     describe=_describe,
+    finished=_finished,
 )
 """The walk-forward fold kind."""
 

@@ -115,3 +115,41 @@ def result_rows(handle: Any, sweep_id: str, metric: str) -> list[tuple]:
         (sweep_id,),
     )
     return [(combo, json.loads(params), trades, value) for combo, params, trades, value in rows]
+
+
+WALKFORWARDS = "walkforwards"
+"""The walk-forwards' table (``store.models.WalkForward``)."""
+
+
+def walkforward_folds(handle: Any, walkforward_id: str) -> tuple[dict | None, list[tuple]]:
+    """The walk-forward's stored request and (fold_no, status, payload_json, result_json) of
+    each of its folds in fold order."""
+    tx = as_tx(handle)
+    row = tx.fetchone(
+        f"SELECT request_json FROM {WALKFORWARDS} WHERE walkforward_id = ?", (walkforward_id,)
+    )
+    folds = tx.fetchall(
+        f"SELECT fold_no, status, payload_json, result_json FROM {FOLDS} "
+        "WHERE walkforward_id = ? ORDER BY fold_no",
+        (walkforward_id,),
+    )
+    return (json.loads(row["request_json"]) if row else None), folds
+
+
+def store_outcome(handle: Any, walkforward_id: str, oos: dict[str, Any], wfe: float | None) -> bool:
+    """Store the outcome of a walk-forward whose folds all SUCCEEDED (once: a second
+    writer, the last two folds finishing together, finds it stored and changes nothing)."""
+    metrics = oos.get("metrics") or {}
+    return (
+        as_tx(handle).execute(
+            f"UPDATE {WALKFORWARDS} SET oos_json = ?, oos_return_pct = ?, wfe = ? "
+            "WHERE walkforward_id = ? AND oos_json IS NULL",
+            (
+                json.dumps(oos, separators=(",", ":"), allow_nan=False),
+                metrics.get("total_return_pct"),
+                wfe,
+                walkforward_id,
+            ),
+        )
+        == 1
+    )

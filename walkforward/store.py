@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, defer, load_only
 
 from store.models import Sweep, SweepChunk, WalkForward, WalkForwardFold
 from sweeps.store import SweepState, sweep_states
@@ -36,14 +36,20 @@ def list_walkforwards(session: Session, limit: int = LIST_LIMIT) -> list[WalkFor
     )
 
 
-def folds_of(session: Session, walkforward_ids: list[str]) -> dict[str, list[WalkForwardFold]]:
-    """Each walk-forward's folds in fold order."""
+def folds_of(
+    session: Session, walkforward_ids: list[str], *, results: bool = True
+) -> dict[str, list[WalkForwardFold]]:
+    """Each walk-forward's folds in fold order; ``results=False`` leaves their (large)
+    ``result_json`` unloaded until read."""
     out: dict[str, list[WalkForwardFold]] = {key: [] for key in walkforward_ids}
     if walkforward_ids:
+        statement = select(WalkForwardFold)
+        if not results:
+            statement = statement.options(defer(WalkForwardFold.result_json))
         rows = session.scalars(
-            select(WalkForwardFold)
-            .where(WalkForwardFold.walkforward_id.in_(walkforward_ids))
-            .order_by(WalkForwardFold.walkforward_id, WalkForwardFold.fold_no)
+            statement.where(WalkForwardFold.walkforward_id.in_(walkforward_ids)).order_by(
+                WalkForwardFold.walkforward_id, WalkForwardFold.fold_no
+            )
         ).all()
         for row in rows:
             out[row.walkforward_id].append(row)

@@ -1,7 +1,8 @@
 """A walk-forward as the API shows it, from its rows (no I/O): status and progress derived
 from the folds and their training sweeps, each fold's windows, choice and metrics, the
-stitched out-of-sample result once every fold SUCCEEDED (``adapters.walkforward``), WFE and
-parameter stability; the list summary; the folds CSV.
+stitched out-of-sample result and WFE once every fold SUCCEEDED (stored by the completing
+fold's Job, else computed the same way: ``walkforward.outcome``), parameter stability; the
+list summary (which reads no fold results); the folds CSV.
 
 A fold's shown status is its row's, except while its job has not started: RUNNING once its
 training sweep started, FAILED as soon as a chunk of that sweep FAILED (its job, when it
@@ -16,12 +17,14 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from adapters.walkforward import Segment, efficiency, stability, stitch
+from adapters.walkforward import stability
 from metrics import SWEEP_METRIC_KEYS
 from store.models import WalkForward, WalkForwardFold
 from sweeps.store import SweepState
+from walkforward.outcome import outcome
 from work.status import RunStatus
 
 Iso = Callable[[datetime | None], str | None]
@@ -55,23 +58,9 @@ def _result(row: WalkForwardFold) -> dict[str, Any] | None:
     return json.loads(row.result_json) if row.result_json else None
 
 
-def _segment(row: WalkForwardFold, result: dict[str, Any]) -> Segment:
-    message = json.loads(row.payload_json)
-    test, train = result["test_curve"], result["train_curve"]
-    return Segment(
-        fold=row.fold_no,
-        test_start=message["test"]["first"],
-        timestamps=test["timestamps"],
-        equity=test["equity"],
-        close=test["close"],
-        trades=int(result["test_trades"] or 0),
-        train_timestamps=train["timestamps"],
-        train_equity=train["equity"],
-    )
-
-
 class Folded:
-    """A walk-forward's folds read once: shown statuses, results, progress, finish time."""
+    """A walk-forward's folds read once: shown statuses, progress, finish time; the folds'
+    results (``results``) and the outcome (``outcome``) are read when asked for."""
 
     def __init__(
         self, row: WalkForward, folds: Sequence[WalkForwardFold], sweeps: dict[str, SweepState]
@@ -81,7 +70,10 @@ class Folded:
         self.sweeps = sweeps
         self.shown = [fold_status(f, sweeps.get(f.sweep_id)) for f in self.folds]
         self.status = overall([status for status, _ in self.shown])
-        self.results = [_result(f) for f in self.folds]
+
+    @cached_property
+    def results(self) -> list[dict[str, Any] | None]:
+        return [_result(f) for f in self.folds]
 
     @property
     def folds_done(self) -> int:
@@ -99,25 +91,29 @@ class Folded:
         ends += [s.completed_at for s in self.sweeps.values() if s.completed_at]
         return max(ends) if ends else None
 
-    def oos(self) -> dict[str, Any] | None:
-        """The stitched out-of-sample result once every fold SUCCEEDED, else None."""
+    @cached_property
+    def outcome(self) -> tuple[dict[str, Any] | None, float | None]:
+        """(``oos``, ``wfe``) once every fold SUCCEEDED (the stored outcome, else computed
+        as the completing fold's Job computes it), else (None, None)."""
         if self.status != RunStatus.SUCCEEDED:
-            return None
-        segments = [_segment(f, r) for f, r in zip(self.folds, self.results, strict=True) if r]
-        capital = json.loads(self.row.request_json).get("initial_capital", 100_000.0)
-        return stitch(segments, capital)
-
-    def wfe(self, oos: dict[str, Any] | None) -> float | None:
-        if oos is None or oos["metrics"] is None:
-            return None
-        train = [r["train_metrics"].get("cagr_pct") if r else None for r in self.results]
-        return efficiency(oos["metrics"].get("cagr_pct"), train)
+            return None, None
+        if self.row.oos_json is not None:
+            return json.loads(self.row.oos_json), self.row.wfe
+        folds = [
+            (f.fold_no, json.loads(f.payload_json), result)
+            for f, result in zip(self.folds, self.results, strict=True)
+        ]
+        return outcome(json.loads(self.row.request_json), folds)
 
 
 def summary(folded: Folded, iso: Iso, url: str) -> dict[str, Any]:
     """A walk-forward as ``GET /api/walkforward`` lists it."""
     row = folded.row
-    oos = folded.oos()
+    stored = row.oos_json is not None
+    oos, wfe = (None, row.wfe) if stored else folded.outcome
+    oos_return = (
+        row.oos_return_pct if stored else (oos or {}).get("metrics", {}).get("total_return_pct")
+    )
     return {
         "walkforward_id": row.walkforward_id,
         "status": folded.status,
@@ -129,8 +125,8 @@ def summary(folded: Folded, iso: Iso, url: str) -> dict[str, Any]:
         "combos_per_fold": row.combos_per_fold,
         "created_at": iso(row.created_at),
         "finished_at": iso(folded.finished_at),
-        "oos_return_pct": oos["metrics"]["total_return_pct"] if oos and oos["metrics"] else None,
-        "wfe": folded.wfe(oos),
+        "oos_return_pct": oos_return,
+        "wfe": wfe,
         "url": url,
     }
 
@@ -162,7 +158,7 @@ def detail(folded: Folded, iso: Iso, csv_url: str) -> dict[str, Any]:
     """A walk-forward as ``GET /api/walkforward/<id>`` shows it (docs/walkforward.md)."""
     row = folded.row
     request = json.loads(row.request_json)
-    oos = folded.oos()
+    oos, wfe = folded.outcome
     errors = [error for status, error in folded.shown if status == RunStatus.FAILED and error]
     sweeps = [folded.sweeps.get(f.sweep_id) for f in folded.folds]
     return {
@@ -185,7 +181,7 @@ def detail(folded: Folded, iso: Iso, csv_url: str) -> dict[str, Any]:
             for f, shown, result in zip(folded.folds, folded.shown, folded.results, strict=True)
         ],
         "oos": oos,
-        "wfe": folded.wfe(oos),
+        "wfe": wfe,
         "stability": stability(
             list(request["grid"]), [r["params"] if r else None for r in folded.results]
         ),

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from consumer import reaper
-from store.models import WalkForwardFold, utcnow
+from store.models import WalkForward, WalkForwardFold, utcnow
 from sweeps.store import mark_chunk_failed
 from tests.consumer.support import consumer, finish
 from walkforward.service import submit_walkforward, validate_walkforward
@@ -58,7 +58,8 @@ def _folded(sessions, walkforward_id: str) -> Folded:
 
 def test_the_last_chunk_queues_the_fold_and_the_fold_job_stores_its_choice(env, sessions, queue):
     """One fold, 65 combos in 2 chunks: two chunk Jobs, then the fold's Job (queued by the
-    second chunk), then nothing: the fold SUCCEEDED with params, metrics and curves."""
+    second chunk), then nothing: the fold SUCCEEDED with params, metrics and curves, and the
+    walk-forward's outcome stored."""
     walkforward_id = _submit(sessions, queue)
     assert queue.count == 2
     _drain(env, queue)
@@ -68,7 +69,20 @@ def test_the_last_chunk_queues_the_fold_and_the_fold_job_stores_its_choice(env, 
     assert set(result["params"]) == {"fast", "slow"} and result["test_trades"] is not None
     assert len(result["test_curve"]["equity"]) == 200
     assert len(result["train_curve"]["equity"]) == 300
-    assert folded.oos()["metrics"]["total_return_pct"] == result["test_metrics"]["total_return_pct"]
+    # the fold that completed the walk-forward stored its outcome: one fold, so the
+    # stitched curve is that fold's test run
+    assert folded.row.oos_json is not None
+    oos, wfe = folded.outcome
+    assert oos["equity_curve"]["equity"] == result["test_curve"]["equity"]
+    assert folded.row.oos_return_pct == result["test_metrics"]["total_return_pct"]
+    assert wfe == folded.row.wfe
+    with sessions.begin() as session:  # not stored (a hook that failed): computed alike
+        session.execute(
+            update(WalkForward)
+            .where(WalkForward.walkforward_id == walkforward_id)
+            .values(oos_json=None)
+        )
+    assert _folded(sessions, walkforward_id).outcome == (oos, wfe)
 
 
 def test_a_failed_chunk_fails_its_fold_and_the_walkforward(env, sessions, queue):

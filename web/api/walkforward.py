@@ -94,10 +94,11 @@ def submit() -> ResponseReturnValue:
     return body, 202, {"Location": status_url}
 
 
-def _folded(rows: list[WalkForward]) -> list[Folded]:
-    """Each walk-forward with its folds and their sweeps' states (three queries)."""
+def _folded(rows: list[WalkForward], *, results: bool = True) -> list[Folded]:
+    """Each walk-forward with its folds and their sweeps' states (three queries; the folds'
+    results only with ``results``)."""
     session = get_session()
-    folds = folds_of(session, [row.walkforward_id for row in rows])
+    folds = folds_of(session, [row.walkforward_id for row in rows], results=results)
     sweeps = sweep_states_of(session, [f.sweep_id for group in folds.values() for f in group])
     return [Folded(row, folds[row.walkforward_id], sweeps) for row in rows]
 
@@ -115,7 +116,7 @@ def list_all() -> ResponseReturnValue:
     return {
         "walkforwards": [
             summary(f, iso_utc, f"/walkforward/{f.row.walkforward_id}")
-            for f in _folded(list_walkforwards(get_session()))
+            for f in _folded(list_walkforwards(get_session()), results=False)
         ]
     }
 

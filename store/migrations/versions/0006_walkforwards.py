@@ -1,4 +1,5 @@
-"""Walk-forward optimisation: ``walkforwards`` (one row per walk-forward) and
+"""Walk-forward optimisation: ``walkforwards`` (one row per walk-forward, with its stored
+outcome once every fold SUCCEEDED) and
 ``walkforward_folds`` (one per fold, cascading with its walk-forward; each fold's training
 sweep is an ordinary ``sweeps`` row named by ``sweep_id``).
 
@@ -36,6 +37,9 @@ def upgrade() -> None:
         sa.Column("image_tag", sa.String(length=64), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("oos_json", LONG_TEXT, nullable=True),
+        sa.Column("oos_return_pct", sa.Double(), nullable=True),
+        sa.Column("wfe", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("walkforward_id"),
     )
     op.create_index("ix_walkforwards_created", "walkforwards", ["created_at"])
