@@ -174,3 +174,24 @@ def test_the_bulk_command_submits_waits_with_a_progress_bar_and_prints_the_folds
                "--test-bars", "120"]  # fmt: skip
     assert bulk_submit.main(refused) == 1
     assert "train_bars" in capsys.readouterr().out
+
+
+def test_an_anchored_walkforward_trains_from_the_first_bar_and_still_picks_each_best(stack):
+    """anchored, step 100 < test 150: every training window starts at the window's first
+        bar and grows by the step; each fold's choice is still the best of a separate sweep of
+        its training window; overlapping test windows stitch to 100 bars of each fold but the
+    last, which gives all its 150."""
+    body = {**BODY, "anchored": True, "step_bars": 100, "metric": "total_return_pct"}
+    response = requests.post(f"{stack.base_url}/api/walkforward", json=body, timeout=30)
+    assert response.status_code == 202, response.text
+    url = stack.base_url + response.json()["status_url"]
+    done = wait_until(lambda: _finished(url), 300, 0.5, what="the anchored walk-forward")
+    assert done["status"] == "SUCCEEDED", done["error_message"]
+    folds = done["folds"]
+    assert len(folds) == 4  # 756 bars: test starts 250, 350, 450, 550 (+150 <= 756)
+    assert {f["train"]["start"] for f in folds} == {folds[0]["train"]["start"]}
+    assert [f["train"]["bars"] for f in folds] == [250, 350, 450, 550]
+    for fold in folds:
+        best = _best_of_separate_sweep(stack.base_url, fold["train"], "total_return_pct")
+        assert fold["params"] == best["params"], fold["fold"]
+    assert len(done["oos"]["equity_curve"]["equity"]) == 3 * 100 + 150
