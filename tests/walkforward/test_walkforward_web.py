@@ -10,7 +10,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from store.db import make_engine, make_sessionmaker
+from store.db import create_schema, make_engine, make_sessionmaker
 from store.models import Sweep, WalkForwardFold, utcnow
 from sweeps.contract import parse_chunk
 from sweeps.evaluate import evaluate_chunk
@@ -18,6 +18,7 @@ from sweeps.kind import ON_COMPLETE
 from sweeps.store import mark_chunk_running, store_chunk_results
 from tests.sweeps.test_sweep_web import SWEEP_QUEUE, sweep_app
 from walkforward.kind import FOLD
+from web import create_app
 from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
@@ -120,6 +121,23 @@ def test_the_sweeps_list_marks_the_sweeps_that_train_a_fold(client):
     assert client.get(f"/api/sweeps/{fold_sweep}").json["walkforward"]["fold"] == 1
     page = client.get("/sweeps").get_data(as_text=True)
     assert f"walk-forward {wf_id[:8]} fold 2" in page
+
+
+def test_redis_down_fails_the_chunks_and_the_folds_and_answers_503(sqlite_url):
+    """No Redis: 503 "queue unavailable" naming the walk-forward, which exists FAILED with
+    every fold FAILED "queue unavailable"."""
+    create_schema(make_engine(sqlite_url))
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
+    client = app.test_client()
+    response = client.post("/api/walkforward", json=BODY)
+    assert response.status_code == 503 and response.json["error"] == "queue unavailable"
+    status = client.get(f"/api/walkforward/{response.json['walkforward_id']}").json
+    assert status["status"] == "FAILED"
+    assert {(f["status"], f["error_message"]) for f in status["folds"]} == {
+        ("FAILED", "queue unavailable")
+    }
 
 
 def test_an_unknown_walkforward_is_a_404(client):
