@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Callable, Collection
+from typing import Any, TextIO, TypeVar
 
 from backtest_client import BacktestError, BacktestUnavailable, Client
 from engine import DIRECTIONS, SIZE_TYPES
@@ -36,6 +37,8 @@ from scripts.bulk_client import (
 from sweeps.contract import TRADING_FIELDS
 from sweeps.grid import is_range_text
 from sweeps.status import SWEEP_FINISHED, SweepStatus
+
+T = TypeVar("T")
 
 FINISHED = SWEEP_FINISHED
 """The statuses a sweep stops changing in: the wait ends."""
@@ -93,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="a fixed base parameter"
     )
-    parser.add_argument("--tickers", required=True, help="comma-separated tickers")
+    parser.add_argument(
+        "--tickers", "--ticker", required=True, help="comma-separated tickers (one: a walk-forward)"
+    )
     parser.add_argument("--start", required=True, help="start_date YYYY-MM-DD")
     parser.add_argument("--end", required=True, help="end_date YYYY-MM-DD")
     for name in OPTIONAL_TRADING_FIELDS:
@@ -183,14 +188,45 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_UNAVAILABLE
 
 
-def _sweep(client: Client, args: argparse.Namespace, out: TextIO) -> int:
-    try:  # never retried (Client.sweep): a second POST would be a second sweep
-        sweep = client.sweep(**sweep_body(args))
+def submitted(submit: Callable[[], T], out: TextIO) -> T | None:
+    """``submit()`` (a POST never retried: a second would be a second sweep or
+    walk-forward), or None after printing the API's refusal with the field it names."""
+    try:
+        return submit()
     except BacktestUnavailable:
         raise
     except BacktestError as exc:
         field = f"{exc.field}: " if exc.field else ""
         print(f"refused ({exc.status}): {field}{exc.message}", file=out)
+        return None
+
+
+def wait_with_bar(
+    refresh: Callable[[], dict[str, Any]],
+    line: Callable[[dict[str, Any]], str],
+    finished: Collection[str],
+    args: argparse.Namespace,
+    out: TextIO,
+) -> dict[str, Any]:
+    """Poll ``refresh`` every ``args.poll`` s, writing ``line(status)`` (a ``\\r`` progress
+    bar), until its status is in ``finished`` or ``args.timeout`` s passed; then the
+    seconds waited. The last status."""
+    deadline = time.monotonic() + args.timeout
+    started = time.monotonic()
+    while True:
+        status = refresh()
+        out.write(line(status))
+        out.flush()
+        if status["status"] in finished or time.monotonic() > deadline:
+            break
+        time.sleep(args.poll)
+    out.write(f"  {time.monotonic() - started:.1f} s\n")
+    return status
+
+
+def _sweep(client: Client, args: argparse.Namespace, out: TextIO) -> int:
+    sweep = submitted(lambda: client.sweep(**sweep_body(args)), out)
+    if sweep is None:
         return EXIT_REJECTED
     accepted = sweep.accepted
     print(
@@ -200,16 +236,9 @@ def _sweep(client: Client, args: argparse.Namespace, out: TextIO) -> int:
     )
     if args.no_wait:
         return EXIT_OK
-    deadline = time.monotonic() + args.timeout
-    started = time.monotonic()
-    while True:
-        status = sweep.refresh(metric=args.metric)
-        out.write(progress_line(status))
-        out.flush()
-        if status["status"] in FINISHED or time.monotonic() > deadline:
-            break
-        time.sleep(args.poll)
-    out.write(f"  {time.monotonic() - started:.1f} s\n")
+    status = wait_with_bar(
+        lambda: sweep.refresh(metric=args.metric), progress_line, FINISHED, args, out
+    )
     if status["status"] not in FINISHED:
         print(
             f"timed out after {args.timeout:.0f} s; the sweep goes on: {accepted['status_url']}",

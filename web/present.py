@@ -137,8 +137,12 @@ SWEEP_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 """What a sweep id looks like (a UUID4); anything else is no sweep."""
 
 
-def sweep_summary(row: Sweep, state: SweepState) -> dict[str, Any]:
-    """A sweep as the API lists it: its derived status and progress, and its URLs."""
+def sweep_summary(
+    row: Sweep, state: SweepState, fold: tuple[str, int] | None = None
+) -> dict[str, Any]:
+    """A sweep as the API lists it: its derived status and progress, and its URLs;
+    ``walkforward`` names the walk-forward fold it trains (``fold``: its walkforward_id and
+    fold number; ``walkforward.store.folds_by_sweep``), else None."""
     percent = 100.0 * state.done / state.total if state.total else 0.0
     return {
         "sweep_id": row.sweep_id,
@@ -162,6 +166,9 @@ def sweep_summary(row: Sweep, state: SweepState) -> dict[str, Any]:
         "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
         "page_url": url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id),
         "created_by": row.created_by,
+        "walkforward": None
+        if fold is None
+        else {"walkforward_id": fold[0], "fold": fold[1], "url": f"/walkforward/{fold[0]}"},
     }
 
 

@@ -32,9 +32,12 @@ logger = logging.getLogger("web.ratelimit")
 KEY_PREFIX = "ratelimit:submit:"
 """Prefix of the counters' Redis keys."""
 
-LIMITED_ENDPOINTS = frozenset({"runs.submit", "sweeps.submit", "signals.analyze"})
-"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest``, ``POST /api/sweeps`` and
-``POST /api/analyze_signals`` (no cluster time, but web CPU on every call)."""
+LIMITED_ENDPOINTS = frozenset(
+    {"runs.submit", "sweeps.submit", "walkforward.submit", "signals.analyze"}
+)
+"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest``, ``POST /api/sweeps``,
+``POST /api/walkforward`` and ``POST /api/analyze_signals`` (no cluster time, but web CPU on
+every call)."""
 
 EXTENSION = "web.ratelimit"
 """Key in ``app.extensions`` of the parsed limit: (requests, window seconds) or None."""

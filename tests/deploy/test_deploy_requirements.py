@@ -26,6 +26,7 @@ SHIPPED = (
     "scripts",
     "store",
     "sweeps",
+    "walkforward",
     "web",
     "work",
 )

@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "web.api.run_report",
     "web.api.indicators",
     "web.api.sweeps",
+    "web.api.walkforward",
     "web.api.schema",
     "web.api.metrics",
     "web.api.signals",

@@ -53,6 +53,7 @@ from sweeps.store import (
     sweep_states,
 )
 from sweeps.view import aggregate, dimensions, parse_fixed
+from walkforward.store import folds_by_sweep
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -93,6 +94,15 @@ def _validate(payload: dict):
         raise bad_request(exc) from None
 
 
+def queue_full(exc: QueueFull) -> ApiError:
+    """The answer to a submission the sweep queue has no room for: 400 (field ``grid``) when
+    it alone needs more chunks than the queue may hold, else 429 with ``Retry-After``."""
+    if exc.never_fits:
+        return ApiError(400, f"{exc}; send a smaller grid", field="grid")
+    retry = {"Retry-After": str(QUEUE_FULL_RETRY_S)}
+    return ApiError(429, f"{exc}; retry later", field="grid", headers=retry)
+
+
 @bp.post("/api/sweeps")
 def submit() -> ResponseReturnValue:
     """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
@@ -108,10 +118,7 @@ def submit() -> ResponseReturnValue:
         )
     except QueueFull as exc:
         logger.warning("sweep %s refused: %s", sweep.sweep_id, exc)
-        if exc.never_fits:
-            raise ApiError(400, f"{exc}; send a smaller grid", field="grid") from None
-        retry = {"Retry-After": str(QUEUE_FULL_RETRY_S)}
-        raise ApiError(429, f"{exc}; retry later", field="grid", headers=retry) from None
+        raise queue_full(exc) from None
     except DATABASE_ERRORS as exc:
         logger.error("database unavailable at insert: %s", exc.__class__.__name__)
         raise ApiError(503, "database unavailable") from None
@@ -173,8 +180,11 @@ def list_all() -> ResponseReturnValue:
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, 200)
     rows, total = list_sweeps(get_session(), page=page, per_page=per_page)
     states = sweep_states(get_session(), rows)
+    folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     return {
-        "sweeps": [sweep_summary(row, states[row.sweep_id]) for row in rows],
+        "sweeps": [
+            sweep_summary(row, states[row.sweep_id], folds.get(row.sweep_id)) for row in rows
+        ],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -196,8 +206,9 @@ def status(sweep_id: str) -> ResponseReturnValue:
     best, _ = results_page(
         get_session(), row.sweep_id, sort=metric, descending=_descending(metric), per_page=10
     )
+    fold = folds_by_sweep(get_session(), [row.sweep_id]).get(row.sweep_id)
     return {
-        **sweep_summary(row, state),
+        **sweep_summary(row, state, fold),
         "request": json.loads(row.request_json),
         "timings": _timings(row.sweep_id),
         "metric": metric,

@@ -17,6 +17,7 @@ from sweeps.contract import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN, default_chunk_size
 from sweeps.grid import MAX_COMBOS
 from sweeps.store import get_sweep, list_sweeps, sweep_states
 from sweeps.view import AGGREGATES, dimensions
+from walkforward.store import folds_by_sweep
 from web.db import get_session
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
@@ -31,6 +32,7 @@ def sweeps_page() -> ResponseReturnValue:
     """Recent sweeps and the form that starts one."""
     rows, total = list_sweeps(get_session(), per_page=50)
     states = sweep_states(get_session(), rows)
+    folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     page_data = {
         "rules": describe_rules(),
         "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
@@ -45,7 +47,7 @@ def sweeps_page() -> ResponseReturnValue:
     }
     return render_template(
         "sweeps/list.html",
-        sweeps=[sweep_summary(row, states[row.sweep_id]) for row in rows],
+        sweeps=[sweep_summary(row, states[row.sweep_id], folds.get(row.sweep_id)) for row in rows],
         total=total,
         tickers=tickers(),
         page_data=page_data,
