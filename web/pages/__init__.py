@@ -1,8 +1,14 @@
 """The dashboard's server-rendered HTML pages: the run form, history, run page and compare
-(``web.pages.dashboard``), the sweep pages (``web.pages.sweeps``) and the sign-in form
+(``web.pages.dashboard``), the sweep pages (``web.pages.sweeps``), the walk-forward pages
+(``web.pages.walkforward``) and the sign-in form
 (``web.pages.signin``), with what they share
 (``web.pages.layout``, ``web.pages.format``, ``web.pages.form_fields``). Their scripts read
 the JSON API (``web.api``) by URL; the pages never import it."""
 
-BLUEPRINTS = ("web.pages.dashboard", "web.pages.sweeps", "web.pages.signin")
+BLUEPRINTS = (
+    "web.pages.dashboard",
+    "web.pages.sweeps",
+    "web.pages.walkforward",
+    "web.pages.signin",
+)
 """Modules whose ``bp`` the app factory registers, in order."""

@@ -29,6 +29,11 @@ const Charts = (() => {
     return spec;
   }
 
+  /* The axis spec with a title (uPlot's ``label``), when one is given. */
+  function labelled(spec, label) {
+    return label ? Object.assign(spec, { label, labelSize: 18, labelFont: "11px ui-monospace, monospace" }) : spec;
+  }
+
   const number = (digits, unit) => (v) => (v === null || v === undefined ? "" : BT.fmt(v, digits, unit));
 
   function compact(v) {
@@ -110,9 +115,10 @@ const Charts = (() => {
     return { label, stroke: color, paths: hidden, points: { show: false }, value: number(2) };
   }
 
-  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width}]. */
+  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width, dash}];
+     options.xLabel / yLabel name the axes (with their unit). */
   function line(el, x, lines, options) {
-    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70 }, options || {});
+    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, xLabel: null, yLabel: null }, options || {});
     const series = [timeSeries()];
     for (const l of lines) {
       series.push({
@@ -131,7 +137,7 @@ const Charts = (() => {
       tzDate: utcDate,
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
-      axes: [axis(), axis(o.yFormat || compact, o.ySize)],
+      axes: [labelled(axis(), o.xLabel), labelled(axis(o.yFormat || compact, o.ySize), o.yLabel)],
       series,
       legend: { live: true },
     };
@@ -221,5 +227,5 @@ const Charts = (() => {
     return mount(el, opts, [x, wins, losses]);
   }
 
-  return { COLORS, line, orders, candles, scatter, day };
+  return { COLORS, line, orders, candles, scatter, day, axis, labelled, mount, compact };
 })();
