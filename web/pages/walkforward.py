@@ -62,7 +62,9 @@ def walkforward_page(walkforward_id: str) -> ResponseReturnValue:
     """One walk-forward: progress, fold timeline, equity, fold table, parameter stability."""
     if not SWEEP_ID.match(walkforward_id):
         return error_page(
-            404, "walk-forward not found", f"There is no walk-forward with id {walkforward_id[:80]}."
+            404,
+            "walk-forward not found",
+            f"There is no walk-forward with id {walkforward_id[:80]}.",
         )
     page_data = {
         "walkforward_id": walkforward_id,

@@ -198,6 +198,12 @@
     return timeframe && timeframe !== "1d" ? iso.slice(0, 16).replace("T", " ") : iso.slice(0, 10);
   }
 
+  /* The chart's axis titles, drawn on its canvas, also as the element's data-axes. */
+  function named(el, chart) {
+    el.dataset.axes = chart.axes.map((a) => a.label || "").join(" | ");
+    return chart;
+  }
+
   function kpi(label, value, tone, sub) {
     const col = BT.el("div", { class: "col-6 col-md-3 col-xl-2" });
     const card = BT.el("div", { class: "bt-kpi", "data-kpi": label });
@@ -264,7 +270,7 @@
       legend: { live: false },
       plugins: [bars],
     };
-    return Charts.mount(el, opts, [xs, [null, null], [null, null]]);
+    return named(el, Charts.mount(el, opts, [xs, [null, null], [null, null]]));
   }
 
   /* The stitched out-of-sample equity, buy & hold over the same bars and each fold's
@@ -287,7 +293,7 @@
       curve.timestamps.forEach((t, i) => { values[at.get(BT.seconds(t))] = curve.equity[i]; });
       return { label, values, color, width, dash };
     });
-    return Charts.line(el, x, lines, { height: 340, digits: 2, xLabel: "time (UTC)", yLabel: "equity ($)" });
+    return named(el, Charts.line(el, x, lines, { height: 340, digits: 2, xLabel: "time (UTC)", yLabel: "equity ($)" }));
   }
 
   /* The y range a grid entry spans: [low, high] of a list's numbers or a range's start and
@@ -343,7 +349,7 @@
         ],
         legend: { live: true },
       };
-      Charts.mount(chart, opts, [foldNumbers, chosen.map(toY), foldNumbers.map(() => (common === undefined ? null : common))]);
+      named(chart, Charts.mount(chart, opts, [foldNumbers, chosen.map(toY), foldNumbers.map(() => (common === undefined ? null : common))]));
       if (stats.distinct !== undefined) {
         col.append(BT.el("div", { class: "bt-stability-note" },
           `${stats.distinct} distinct value${stats.distinct === 1 ? "" : "s"}; most common ${stats.most_common} in ${BT.fmt(100 * stats.share, 0, "%")} of folds`));
