@@ -167,7 +167,7 @@ def test_a_finished_walkforward_draws_timeline_equity_table_stability_and_kpis(p
     expect(rows).to_have_count(FOLDS)
     first_sweep = answer["folds"][0]["sweep_id"]
     expect(rows.first.locator("a")).to_have_attribute("href", f"/sweeps/{first_sweep}")
-    expect(rows.nth(1)).to_contain_text("2020-01-12 → 2020-02-20")
+    expect(rows.nth(1)).to_contain_text("2020-01-12 → 2020-02-20 · 40")
     expect(page.locator("#wf-stability [data-param]")).to_have_count(2)
     expect(page.locator("#wf-stability-fast")).to_have_attribute(
         "data-axes", "fold | fast (grid 5 … 20)"

@@ -235,8 +235,10 @@
             ctx.textAlign = "center";
             ctx.textBaseline = "middle";
             spans.forEach((s, i) => {
-              const top = u.valToPos(row(i) + 0.32, "y", true);
-              const bottom = u.valToPos(row(i) - 0.32, "y", true);
+              const middle = u.valToPos(row(i), "y", true);
+              const half = Math.min(u.valToPos(row(i) - 0.32, "y", true) - middle, 12 * ratio);
+              const top = middle - half;
+              const bottom = middle + half;
               const done = s.fold.status === BT.STATUS.SUCCEEDED;
               for (const [span, color, bars_] of [[s.train, TRAIN_COLOR, s.fold.train.bars], [s.test, TEST_COLOR, s.fold.test.bars]]) {
                 const x0 = u.valToPos(span[0], "x", true);
@@ -261,7 +263,7 @@
     yAxis.splits = () => folds.map((_, i) => row(i));
     const legendSeries = (label, color) => ({ label, stroke: color, fill: color, paths: () => null, points: { show: false } });
     const opts = {
-      height: Math.max(150, 70 + n * 30),
+      height: Math.max(300, 90 + n * 30),
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
       cursor: { show: false },
       scales: { x: { time: true }, y: { auto: false, range: [-0.6, n - 0.4] } },
@@ -358,17 +360,20 @@
     if (!names.length) box.append(BT.el("div", { class: "text-body-secondary small" }, "No swept parameter."));
   }
 
-  /* The fold table: windows, chosen parameters, the selection metric in training and test,
-     the test's return and drawdown, trades, and the fold's training sweep. */
+  /* The fold table: windows (first → last bar, bars), chosen parameters, the selection
+     metric in training and test, the test's return and drawdown, trades, and the fold's
+     training sweep. */
   function drawFolds(table, wf, data) {
     const metric = wf.request.metric;
     const timeframe = wf.request.timeframe;
     const names = Object.keys(wf.request.grid || {});
+    const label = (key) => metricLabel(data.metrics, key);
     const testKeys = [...new Set([metric, "total_return_pct", "max_drawdown_pct"])];
-    const headers = ["fold", "status", "train window", "train bars", "test window", "test bars", ...names,
-      `train ${metricLabel(data.metrics, metric)}`, ...testKeys.map((key) => `test ${metricLabel(data.metrics, key)}`), "test trades", "training sweep"];
-    const numeric = new Set(["fold", "train bars", "test bars", "test trades", `train ${metricLabel(data.metrics, metric)}`, ...testKeys.map((key) => `test ${metricLabel(data.metrics, key)}`)]);
-    table.querySelector("thead tr").replaceChildren(...headers.map((h) => BT.el("th", { scope: "col", class: numeric.has(h) ? "text-end" : "" }, h)));
+    const columns = [["fold", true], ["status"], ["train window · bars"], ["test window · bars"],
+      ...names.map((name) => [name]), [`${label(metric)} (train)`, true],
+      ...testKeys.map((key) => [`${label(key)} (test)`, true]), ["trades", true], ["sweep"]];
+    table.querySelector("thead tr").replaceChildren(...columns.map(([h, right]) => BT.el("th", { scope: "col", class: right ? "text-end" : "" }, h)));
+    const window_ = (w) => `${when(w.start, timeframe)} → ${when(w.end, timeframe)} · ${w.bars}`;
     table.querySelector("tbody").replaceChildren(...wf.folds.map((f) => {
       const tr = BT.el("tr", { "data-fold": f.fold, class: f.status === BT.STATUS.FAILED ? "bt-fold-failed" : "" });
       const badge = BT.el("span");
@@ -379,10 +384,8 @@
       if (f.sweep_id) sweep.append(BT.el("a", { class: "font-monospace", href: data.sweep_url.replace("SWEEP_ID", f.sweep_id) }, f.sweep_id.slice(0, 8)));
       tr.append(
         BT.el("td", { class: "text-end" }, f.fold), status,
-        BT.el("td", { class: "text-nowrap" }, `${when(f.train.start, timeframe)} → ${when(f.train.end, timeframe)}`),
-        BT.el("td", { class: "text-end" }, f.train.bars),
-        BT.el("td", { class: "text-nowrap" }, `${when(f.test.start, timeframe)} → ${when(f.test.end, timeframe)}`),
-        BT.el("td", { class: "text-end" }, f.test.bars),
+        BT.el("td", { class: "text-nowrap" }, window_(f.train)),
+        BT.el("td", { class: "text-nowrap" }, window_(f.test)),
         ...names.map((name) => BT.el("td", {}, f.params && name in f.params ? String(f.params[name]) : BT.MISSING)),
         BT.el("td", { class: "text-end" }, metricText(data.metrics, metric, f.train_metric)),
         ...testKeys.map((key) => {
