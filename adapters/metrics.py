@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters._plain import number
+from adapters.curves import drawdown_pct
 from engine import TRADING_DAYS, Bars, EngineResult, bar_returns
 
 METRIC_KEYS = (
@@ -142,6 +143,32 @@ def enhanced_metrics(
         "worst_trade_pct": number(pnl_pct.min()) if pnl_pct.size else None,
         "max_drawdown_duration_days": curve["max_drawdown_duration_days"],
         "benchmark_return_pct": number(benchmark.get("return_pct")),
+    }
+
+
+def curve_metrics(
+    timestamps: np.ndarray, equity: np.ndarray, initial_capital: float, num_trades: int
+) -> dict[str, float | int | None]:
+    """The metrics a sweep stores (``metrics.SWEEP_METRIC_KEYS``) of ONE equity curve that
+    no single engine run produced (a walk-forward's stitched out-of-sample curve): the
+    engine's core definitions (engine/_stats.py: total return against
+    ``initial_capital``, Sharpe of the bar returns × √252 with ddof 1 and at least 3 bars,
+    max drawdown as ``-drawdown_pct(equity).min()``, bit-equal to the engine's) and the
+    equity-curve metrics of ``equity_metrics``. ``num_trades`` is passed through."""
+    equity = np.asarray(equity, dtype=np.float64)
+    sharpe = None
+    if equity.size >= 3:
+        returns = bar_returns(equity[None, :])[0]
+        std = returns.std(ddof=1)
+        sharpe = number(returns.mean() / std * np.sqrt(TRADING_DAYS)) if std > 0 else None
+    max_drawdown = float(-drawdown_pct(equity).min())
+    curve = equity_metrics(timestamps, equity[None, :], np.array([max_drawdown]))
+    return {
+        "total_return_pct": number((equity[-1] / initial_capital - 1.0) * 100.0),
+        "sharpe_ratio": sharpe,
+        "max_drawdown_pct": number(max_drawdown),
+        "num_trades": int(num_trades),
+        **{name: number(values[0]) for name, values in curve.items()},
     }
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 JOB_FUNCTIONS: dict[str, str] = {
     "consumer.jobs.run_backtest": "runs.kind:RUN",
     "consumer.sweep_jobs.run_chunk": "sweeps.kind:CHUNK",
+    "walkforward.kind.run_fold": "walkforward.kind:FOLD",
 }
 """Every dotted job function a queued message may name (aliases included) → the
 ``module:attribute`` of its ``WorkKind``, in the order the reaper reconciles the kinds. A

@@ -81,6 +81,10 @@ class Tx(Protocol):
         """The first row of a query as {column: value}, or None."""
         ...
 
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Every row of a query, as tuples in the query's column order."""
+        ...
+
 
 def _placeholders(sql: str, paramstyle: str) -> str:
     """``?`` placeholders in the driver's style (PyMySQL: ``%s``, with a literal ``%``
@@ -142,6 +146,14 @@ class DbapiTx:
         finally:
             cursor.close()
 
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        cursor = self._cursor()
+        try:
+            cursor.execute(_placeholders(sql, self.paramstyle), _params(params, self.dialect))
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
 
 @dataclass
 class SessionTx:
@@ -177,6 +189,11 @@ class SessionTx:
         row = connection.exec_driver_sql(_placeholders(sql, style), _params(params, dialect))
         first = row.mappings().first()
         return None if first is None else dict(first)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        connection, dialect, style = self._connection()
+        rows = connection.exec_driver_sql(_placeholders(sql, style), _params(params, dialect))
+        return [tuple(row) for row in rows]
 
 
 def as_tx(handle: Any) -> Tx:

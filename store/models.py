@@ -2,7 +2,10 @@
 ``strategy_presets``, ``api_tokens`` (the hashed API tokens of AUTH_MODE=token), and the
 sweep tables ``sweeps`` (one row per sweep), ``sweep_chunks``
 (one per queued chunk, the unit of work and of status) and ``sweep_results`` (one row per
-combination, keyed by (sweep_id, combo_no) so a chunk can never store a combination twice)."""
+combination, keyed by (sweep_id, combo_no) so a chunk can never store a combination twice),
+and the walk-forward tables ``walkforwards`` (one row per walk-forward) and
+``walkforward_folds`` (one per fold: the unit of work and of status of its selection and
+out-of-sample run; each fold's training is a sweep of its own)."""
 
 from __future__ import annotations
 
@@ -235,3 +238,65 @@ class SweepResult(SweepMetricColumns, Base):
 
     def __repr__(self) -> str:
         return f"SweepResult(sweep_id={self.sweep_id!r}, combo_no={self.combo_no!r})"
+
+
+class WalkForward(Base):
+    """One walk-forward optimisation: its normalised request (the sweep fields and the
+    windows), the data it was planned on and how many folds it has. Its status is derived
+    from its folds and their sweeps (``walkforward.store``)."""
+
+    __tablename__ = "walkforwards"
+
+    walkforward_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(32))
+    rule_type: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(32))
+    request_json: Mapped[str] = mapped_column(LongText)
+    folds: Mapped[int] = mapped_column(Integer)
+    combos_per_fold: Mapped[int] = mapped_column(Integer)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(16))
+    image_tag: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[created_by]
+    created_at: Mapped[timestamp]
+
+    fold_rows: Mapped[list[WalkForwardFold]] = relationship(
+        back_populates="walkforward", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (Index("ix_walkforwards_created", "created_at"),)
+
+
+class WalkForwardFold(Base):
+    """One fold: its training sweep (``sweep_id``), its stored message (``payload_json``:
+    the windows and the selection rule) and, once SUCCEEDED, ``result_json`` (the chosen
+    parameters, training and test metrics, the test and in-sample curves). ``fold_id``
+    (``<walkforward_id>-f<fold_no>``) is its RQ job id; ``queue`` the queue it goes to."""
+
+    __tablename__ = "walkforward_folds"
+
+    fold_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    walkforward_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("walkforwards.walkforward_id", ondelete="CASCADE", name="fk_folds_walkforward"),
+    )
+    fold_no: Mapped[int] = mapped_column(Integer)
+    sweep_id: Mapped[str] = mapped_column(String(36))
+    payload_json: Mapped[str] = mapped_column(Text)
+    result_json: Mapped[str | None] = mapped_column(LongText)
+    status: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[timestamp]
+    started_at: Mapped[optional_timestamp]
+    completed_at: Mapped[optional_timestamp]
+
+    walkforward: Mapped[WalkForward] = relationship(back_populates="fold_rows")
+
+    __table_args__ = (
+        Index("ix_folds_walkforward", "walkforward_id", "fold_no", unique=True),
+        Index("ix_folds_queue_status", "queue", "status"),
+        Index("ix_folds_sweep", "sweep_id"),
+    )

@@ -11,6 +11,7 @@ writes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sweeps.evaluate import evaluate_chunk
 from sweeps.state import (
     mark_chunk_failed,
     mark_chunk_running,
+    open_chunks,
     record_write_ms,
     store_chunk_results,
     stored_chunk,
@@ -33,8 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from rq.job import Job
     from sqlalchemy.orm import Session
 
-    from store.dbapi import Tx
+    from store.dbapi import Database, Tx
     from store.models import SweepChunk
+
+logger = logging.getLogger("sweeps.kind")
 
 CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
 """What a queued sweep chunk calls (args: the chunk message as a JSON object). The name of
@@ -127,6 +131,30 @@ def _describe(payload: dict[str, Any]) -> str:
     )
 
 
+ON_COMPLETE = "on_complete"
+"""An optional field of a chunk message: the follow-up item to queue once every chunk of
+the sweep has finished (``work.queue.enqueue_follow_up``; a walk-forward fold's sweep names
+its fold). Chunks without it, and consumers older than it, ignore it."""
+
+
+def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None:
+    """After a chunk's outcome is committed: when its message names a follow-up and no
+    chunk of its sweep is PENDING or RUNNING any more, queue the follow-up (its job id is
+    its item id, so the last two chunks finishing together queue it once)."""
+    follow_up = message.get(ON_COMPLETE)
+    if not isinstance(follow_up, dict):
+        return
+    from work.queue import enqueue_follow_up
+    from work.retry import retry_transaction
+
+    def still_open() -> int:
+        with database.transaction() as tx:
+            return open_chunks(tx, str(message.get("sweep_id", "")))
+
+    if retry_transaction(still_open) == 0 and enqueue_follow_up(follow_up) is not None:
+        logger.info("sweep finished; queued %s", follow_up.get("job_id"))
+
+
 def run_chunk(payload: dict[str, Any]) -> dict[str, str]:
     """The job function of a queued chunk (``CHUNK_FUNCTION`` re-exports it): the work-item
     skeleton with this kind. Returns {"chunk_id", "status"}."""
@@ -146,6 +174,7 @@ CHUNK = WorkKind(
     in_status=_in_status,
     requeue=_requeue,
     describe=_describe,
+    finished=_finished,
 )
 """The sweep-chunk kind."""
 

@@ -126,3 +126,12 @@ def mark_chunk_failed(
 def stored_chunk(handle: Any, chunk_id: str) -> StoredItem | None:
     """The chunk's status, attempts and stored message (``payload_json``), or None."""
     return stored_item(handle, CHUNKS, "chunk_id", chunk_id, "payload_json")
+
+
+def open_chunks(handle: Any, sweep_id: str) -> int:
+    """How many of the sweep's chunks are still PENDING or RUNNING (0: the sweep is done)."""
+    row = as_tx(handle).fetchone(
+        f"SELECT COUNT(*) AS open FROM {CHUNKS} WHERE sweep_id = ? AND status IN (?, ?)",
+        (sweep_id, RunStatus.PENDING, RunStatus.RUNNING),
+    )
+    return int(row["open"]) if row else 0

@@ -31,8 +31,9 @@ logger = logging.getLogger("web.ratelimit")
 KEY_PREFIX = "ratelimit:submit:"
 """Prefix of the counters' Redis keys."""
 
-LIMITED_ENDPOINTS = frozenset({"runs.submit", "sweeps.submit"})
-"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest`` and ``POST /api/sweeps``."""
+LIMITED_ENDPOINTS = frozenset({"runs.submit", "sweeps.submit", "walkforward.submit"})
+"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest``, ``POST /api/sweeps`` and
+``POST /api/walkforward``."""
 
 EXTENSION = "web.ratelimit"
 """Key in ``app.extensions`` of the parsed limit: (requests, window seconds) or None."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlc
     from rq.job import Job
     from sqlalchemy.orm import Session
 
-    from store.dbapi import Tx
+    from store.dbapi import Database, Tx
 
 
 class WorkFailed(Exception):
@@ -104,6 +104,12 @@ class WorkKind:
     stuck in a status; ``requeue(queue, row)`` enqueues a row's stored message again and
     raises ``RequestError``/``ValueError`` when that message is unusable (the row is FAILED).
     ``describe(payload)`` is the RQ job's description.
+
+    ``finished(database, claim, message)`` (optional) runs after the item's outcome
+    (SUCCEEDED or FAILED) was committed, with the item's stored message: what a kind does
+    once an item is done, e.g. a sweep chunk queueing the walk-forward fold its sweep
+    feeds (``work.queue.enqueue_follow_up``). It must be idempotent (a reaper pass is its
+    backstop); an exception it raises is logged and never changes the stored outcome.
     """
 
     name: str
@@ -118,6 +124,7 @@ class WorkKind:
     describe: Callable[[dict[str, Any]], str]
     aliases: tuple[str, ...] = ()
     fail_execution: Callable[[Tx, str, str], bool] | None = None
+    finished: Callable[[Database, Claim, dict[str, Any]], None] | None = None
 
     @property
     def functions(self) -> tuple[str, ...]:

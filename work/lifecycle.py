@@ -57,13 +57,16 @@ def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:
     clear_failure()
     claim = Claim(kind.item_id(payload), worker_name(), time.time())
     with run_context(claim.item_id or "-"):
+        database = process_database()
         try:
-            status = _run(process_database(), kind, claim, payload)
+            status, stored = _run(database, kind, claim, payload)
         except DatabaseUnavailable as exc:
             logger.error("giving up: %s; the reaper will queue it again", exc)
             note_failure(DATABASE_UNAVAILABLE)
             raise
         _record_finished(kind, status, claim)
+        if status != SKIPPED and stored is not None:
+            _after(database, kind, claim, stored)
     return {kind.id_field: claim.item_id, "status": status}
 
 
@@ -80,6 +83,17 @@ def _record_finished(kind: WorkKind, status: str, claim: Claim) -> None:
     record(job.connection, finished(kind.name, status, queued, time.time() - claim.claimed_at))
 
 
+def _after(database: Database, kind: WorkKind, claim: Claim, stored: dict[str, Any]) -> None:
+    """The kind's ``finished`` hook, once the outcome is committed; a failure is logged
+    only (the outcome stands, the reaper is the hook's backstop)."""
+    if kind.finished is None:
+        return
+    try:
+        kind.finished(database, claim, stored)
+    except Exception:
+        logger.exception("the %s's finished hook failed; the reaper will catch up", kind.name)
+
+
 def _start(database: Database, kind: WorkKind, claim: Claim) -> tuple[bool, str, Any, Any]:
     """The guarded RUNNING transition, and the row's state and stored message read in the
     same transaction."""
@@ -92,13 +106,27 @@ def _start(database: Database, kind: WorkKind, claim: Claim) -> tuple[bool, str,
     return started, state, attempts, stored
 
 
-def _run(database: Database, kind: WorkKind, claim: Claim, payload: dict[str, Any]) -> str:
+def _run(
+    database: Database, kind: WorkKind, claim: Claim, payload: dict[str, Any]
+) -> tuple[str, dict[str, Any] | None]:
+    """The item's outcome (SUCCEEDED, FAILED or SKIPPED) and its stored message."""
     started, state, attempts, stored = retry_transaction(lambda: _start(database, kind, claim))
     if not started:
         logger.warning(
             "not started: %s is %s (duplicate or late delivery ignored)", kind.name, state
         )
-        return SKIPPED
+        return SKIPPED, None
+    return _execute(database, kind, claim, payload, stored, attempts), stored
+
+
+def _execute(
+    database: Database,
+    kind: WorkKind,
+    claim: Claim,
+    payload: dict[str, Any],
+    stored: dict[str, Any] | None,
+    attempts: int | None,
+) -> str:
     logger.info("running (attempt %s)", attempts)
 
     begun = time.perf_counter()
@@ -119,9 +147,9 @@ def _run(database: Database, kind: WorkKind, claim: Claim, payload: dict[str, An
         logger.exception("%s raised", kind.name)
         return _fail(database, kind, claim.item_id, INTERNAL_ERROR)
 
-    stored = retry_transaction(lambda: _store(database, execution))
+    done = retry_transaction(lambda: _store(database, execution))
     elapsed = (time.perf_counter() - begun) * 1000
-    if not stored:
+    if not done:
         logger.warning(
             "finished in %.0f ms but the %s was no longer RUNNING; nothing stored",
             elapsed,

@@ -135,3 +135,26 @@ def enqueue_message(
         retry=Retry(max=1),
         description=description,
     )
+
+
+def enqueue_follow_up(spec: dict) -> Job | None:
+    """From inside a Job: push the follow-up item ``spec`` names — ``{"function",
+    "job_id", "payload", "description"}``, written by the web into an item's stored
+    message — on the queue the running job came from. None outside RQ, or when the id is
+    already queued or known (``DuplicateJobError``: another delivery queued it first).
+
+    :raise redis.exceptions.RedisError: Redis is unreachable (the reaper queues it later).
+    """
+    from rq import get_current_job
+    from rq.exceptions import DuplicateJobError
+
+    job = get_current_job()
+    if job is None:
+        return None
+    queue = backtest_queue(job.connection, job.origin)
+    try:
+        return enqueue_message(
+            queue, spec["function"], spec["payload"], spec["job_id"], spec["description"]
+        )
+    except DuplicateJobError:
+        return None

@@ -13,6 +13,7 @@ BLUEPRINTS = (
     "web.api.health",
     "web.api.run_data",
     "web.api.sweeps",
+    "web.api.walkforward",
     "web.api.schema",
     "web.api.metrics",
 )

@@ -1,0 +1,143 @@
+"""Walk-forward optimisation: the JSON API (the pages are another module's).
+
+``POST /api/walkforward`` (202 ``{walkforward_id, status, folds, combos_per_fold,
+status_url}``; a bad input is a 400 naming it, windows that do not fit the data name
+``train_bars``), ``GET /api/walkforward`` (newest first, at most 100),
+``GET /api/walkforward/<id>`` (status, progress, folds, the stitched out-of-sample result,
+WFE, parameter stability), ``…/folds.csv``. docs/walkforward.md has the contract.
+
+A thin HTTP layer over the ``walkforward`` package: submission is
+``walkforward.service`` (validate → room on the sweep queue → INSERT the walk-forward, its
+folds' sweeps and chunks and its folds in one transaction → enqueue the chunks); queue
+errors answer like sweeps' (429 full, 503 unavailable).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, url_for
+from flask.typing import ResponseReturnValue
+
+from runs.contract import RequestError
+from store.models import WalkForward
+from sweeps.service import QUEUE_UNAVAILABLE, QueueFull, QueueUnavailable
+from walkforward.service import submit_walkforward, validate_walkforward
+from walkforward.store import folds_of, get_walkforward, list_walkforwards, sweep_states_of
+from walkforward.view import Folded, detail, folds_csv, summary
+from web.auth import current_user
+from web.body import json_object
+from web.db import get_session, image_tag
+from web.errors import DATABASE_ERRORS, ApiError, bad_request
+from web.present import SWEEP_ID, iso_utc
+from web.queue import get_run_queue
+from work.status import RunStatus
+
+logger = logging.getLogger("web.walkforward")
+
+bp = Blueprint("walkforward", __name__)
+
+QUEUE_FULL_RETRY_S = 60
+"""The ``Retry-After`` of a walk-forward refused because the sweep queue is full."""
+
+
+@bp.post("/api/walkforward")
+def submit() -> ResponseReturnValue:
+    """Validate a walk-forward, record it with its folds and their sweeps, enqueue the
+    sweeps' chunks."""
+    config = current_app.config
+    try:
+        planned = validate_walkforward(
+            json_object(),
+            config["DATA_DIR"],
+            chunk_size=config["SWEEP_CHUNK_SIZE"],
+            bar_limit=config["RUN_MAX_BARS"],
+        )
+    except RequestError as exc:
+        raise bad_request(exc) from None
+    walkforward_id = planned.request.walkforward_id
+    try:
+        chunks = submit_walkforward(
+            get_session(),
+            get_run_queue().sweeps,
+            planned,
+            image_tag=image_tag(),
+            created_by=current_user(),
+            max_pending=config["SWEEP_MAX_PENDING_CHUNKS"],
+        )
+    except QueueFull as exc:
+        logger.warning("walk-forward %s refused: %s", walkforward_id, exc)
+        if exc.never_fits:
+            raise ApiError(400, f"{exc}; send a smaller grid", field="grid") from None
+        retry = {"Retry-After": str(QUEUE_FULL_RETRY_S)}
+        raise ApiError(429, f"{exc}; retry later", field="grid", headers=retry) from None
+    except DATABASE_ERRORS as exc:
+        logger.error("database unavailable at insert: %s", exc.__class__.__name__)
+        raise ApiError(503, "database unavailable") from None
+    except QueueUnavailable as exc:
+        logger.error("enqueue failed (%s)", exc.cause.__class__.__name__)
+        raise ApiError(
+            503, QUEUE_UNAVAILABLE, walkforward_id=walkforward_id, status=RunStatus.FAILED
+        ) from None
+    logger.info(
+        "walk-forward %s accepted: %s %s, %d folds × %d combos in %d chunks",
+        walkforward_id,
+        planned.request.sweep.rule_type,
+        planned.request.ticker,
+        len(planned.folds),
+        planned.combos_per_fold,
+        chunks,
+    )
+    status_url = url_for("walkforward.status", walkforward_id=walkforward_id)
+    body = {
+        "walkforward_id": walkforward_id,
+        "status": RunStatus.PENDING,
+        "folds": len(planned.folds),
+        "combos_per_fold": planned.combos_per_fold,
+        "status_url": status_url,
+    }
+    return body, 202, {"Location": status_url}
+
+
+def _folded(rows: list[WalkForward]) -> list[Folded]:
+    """Each walk-forward with its folds and their sweeps' states (three queries)."""
+    session = get_session()
+    folds = folds_of(session, [row.walkforward_id for row in rows])
+    sweeps = sweep_states_of(session, [f.sweep_id for group in folds.values() for f in group])
+    return [Folded(row, folds[row.walkforward_id], sweeps) for row in rows]
+
+
+def _one(walkforward_id: str) -> Folded:
+    row = get_walkforward(get_session(), walkforward_id) if SWEEP_ID.match(walkforward_id) else None
+    if row is None:
+        raise ApiError(404, "walk-forward not found")
+    return _folded([row])[0]
+
+
+@bp.get("/api/walkforward")
+def list_all() -> ResponseReturnValue:
+    """The newest 100 walk-forwards, each with its derived status."""
+    return {
+        "walkforwards": [
+            summary(f, iso_utc, f"/walkforward/{f.row.walkforward_id}")
+            for f in _folded(list_walkforwards(get_session()))
+        ]
+    }
+
+
+@bp.get("/api/walkforward/<walkforward_id>")
+def status(walkforward_id: str) -> ResponseReturnValue:
+    """Status, progress, folds, the stitched out-of-sample result, WFE and stability."""
+    folded = _one(walkforward_id)
+    csv_url = url_for("walkforward.folds", walkforward_id=walkforward_id)
+    return detail(folded, iso_utc, csv_url)
+
+
+@bp.get("/api/walkforward/<walkforward_id>/folds.csv")
+def folds(walkforward_id: str) -> ResponseReturnValue:
+    """One CSV row per fold (docs/walkforward.md)."""
+    response = Response(folds_csv(_one(walkforward_id)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="walkforward-{walkforward_id}.csv"'
+    )
+    return response
