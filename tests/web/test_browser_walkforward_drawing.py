@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import loopback
+from tests.web.support import valid_walkforward
 
 pytestmark = [pytest.mark.browser]
 
@@ -113,10 +114,13 @@ def walkforward_answer(walkforward_id: str, status: str = "SUCCEEDED") -> dict:
 
 
 @pytest.fixture
-def served(app) -> Iterator[str]:
-    """The app (SQLite, the test Redis) on a loopback port."""
+def served(app) -> Iterator[tuple[str, str]]:
+    """The app (SQLite, the test Redis) on a loopback port, and the id of a walk-forward
+    submitted to it (its page exists; the test answers its API with its own document)."""
+    answer = app.test_client().post("/api/walkforward", json=valid_walkforward())
+    assert answer.status_code == 202, answer.json
     with loopback.wsgi(app) as base_url:
-        yield base_url
+        yield base_url, answer.json["walkforward_id"]
 
 
 NOT_FOUND_LOG = "Failed to load resource: the server responded with a status of 404"
@@ -140,11 +144,11 @@ def page(browser) -> Iterator:
     assert errors == []
 
 
-def open_page(page, served: str, answer: dict) -> None:
+def open_page(page, base_url: str, answer: dict) -> None:
     page.route(
         f"**/api/walkforward/{answer['walkforward_id']}", lambda route: route.fulfill(json=answer)
     )
-    page.goto(f"{served}/walkforward/{answer['walkforward_id']}")
+    page.goto(f"{base_url}/walkforward/{answer['walkforward_id']}")
     expect(page.locator("body")).to_have_attribute("data-wf-status", answer["status"])
 
 
@@ -152,8 +156,9 @@ def test_a_finished_walkforward_draws_timeline_equity_table_stability_and_kpis(p
     """Timeline (a bar pair per fold), equity with buy & hold and one dashed in-sample curve
     per fold, a row per fold linking its sweep, one stability chart per swept parameter,
     WFE and the OOS metrics, the folds.csv link."""
-    answer = walkforward_answer(str(uuid.uuid4()))
-    open_page(page, served, answer)
+    base_url, walkforward_id = served
+    answer = walkforward_answer(walkforward_id)
+    open_page(page, base_url, answer)
     expect(page.locator("#wf-timeline")).to_have_attribute("data-ready", "1")
     expect(page.locator("#wf-equity")).to_have_attribute("data-ready", "1")
     legend = page.locator("#wf-equity .u-legend")
@@ -183,27 +188,27 @@ def test_a_finished_walkforward_draws_timeline_equity_table_stability_and_kpis(p
 
 def test_a_failed_walkforward_shows_its_error_and_the_failed_fold_without_oos(page, served):
     """FAILED: the error above, the failed fold's row marked, no OOS curve (none stitched)."""
-    answer = walkforward_answer(str(uuid.uuid4()), status="FAILED")
-    open_page(page, served, answer)
+    base_url, walkforward_id = served
+    answer = walkforward_answer(walkforward_id, status="FAILED")
+    open_page(page, base_url, answer)
     expect(page.locator("#wf-message")).to_have_text("fold 2: no parameters had 1 trade")
     expect(page.locator("#wf-folds tbody tr.bt-fold-failed")).to_have_count(1)
     expect(page.locator("#wf-equity")).not_to_have_attribute("data-ready", "1")
     expect(page.locator('[data-kpi="WFE"]')).to_contain_text("—")
 
 
-def test_an_unknown_walkforward_says_so_and_stops_polling(page, served):
-    """The API's 404: the page names the id and asks no more."""
-    walkforward_id = str(uuid.uuid4())
+def test_a_walkforward_gone_since_the_page_opened_says_so_and_stops_polling(page, served):
+    """The API answers 404 (deleted since the page was served): the page names the id and
+    asks no more."""
+    base_url, walkforward_id = served
     asked: list[str] = []
 
     def not_found(route):
         asked.append(route.request.url)
-        route.fulfill(
-            status=404, json={"error": "walk-forward not found", "field": "walkforward_id"}
-        )
+        route.fulfill(status=404, json={"error": "walk-forward not found"})
 
     page.route(f"**/api/walkforward/{walkforward_id}", not_found)
-    page.goto(f"{served}/walkforward/{walkforward_id}")
+    page.goto(f"{base_url}/walkforward/{walkforward_id}")
     expect(page.locator("body")).to_have_attribute("data-wf-status", "NOT_FOUND")
     expect(page.locator("#wf-message")).to_contain_text(walkforward_id)
     page.wait_for_timeout(2500)

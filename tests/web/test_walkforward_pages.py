@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from tests.web.support import valid_walkforward
+
 PAGE_DATA = re.compile(
     r'<script type="application/json" id="(wf-form-data|wf-data)">(.*?)</script>', re.S
 )
@@ -49,23 +51,29 @@ def test_the_form_lists_the_catalog_tickers_and_the_sweep_metrics(client):
 
 
 def test_a_walkforward_page_reads_its_status_url_and_links_sweeps(client):
-    """/walkforward/<id>: the page data names the status URL of that id and the sweep page."""
-    walkforward_id = str(uuid.uuid4())
+    """/walkforward/<id> of a submitted walk-forward: the page data names its status URL
+    (the API's) and the sweep page; the page holds every chart's element."""
+    answer = client.post("/api/walkforward", json=valid_walkforward())
+    assert answer.status_code == 202, answer.json
+    walkforward_id = answer.json["walkforward_id"]
     response = client.get(f"/walkforward/{walkforward_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     data = page_data(html)
     assert data["walkforward_id"] == walkforward_id
-    assert data["status_url"] == f"/api/walkforward/{walkforward_id}"
+    assert data["status_url"] == answer.json["status_url"] == f"/api/walkforward/{walkforward_id}"
     assert data["sweep_url"] == "/sweeps/SWEEP_ID"
     for part in ("wf-timeline", "wf-equity", "wf-folds", "wf-stability", "wf-kpis", "folds-csv"):
         assert f'id="{part}"' in html
     assert "uPlot.iife.min.js" in html and "charts.js" in html
 
 
-@pytest.mark.parametrize("bad_id", ["nope", "1234", str(uuid.uuid4()).upper(), "x" * 300])
-def test_a_malformed_id_gets_the_html_404_page(client, bad_id):
-    """Not a lower-case uuid4: the dashboard's 404 page (HTML, the id cut short)."""
+@pytest.mark.parametrize(
+    "bad_id", ["nope", "1234", str(uuid.uuid4()), str(uuid.uuid4()).upper(), "x" * 300]
+)
+def test_an_unknown_or_malformed_id_gets_the_html_404_page(client, bad_id):
+    """No such walk-forward, or not a lower-case uuid4: the dashboard's 404 page (HTML, the
+    id cut short)."""
     response = client.get(f"/walkforward/{bad_id}")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
