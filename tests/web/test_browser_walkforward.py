@@ -6,14 +6,12 @@ From /walkforward: a window too long for the data is refused under its input (th
 submitted through the form; its page is followed to SUCCEEDED and every chart and table
 is checked drawn, with no script error; folds.csv and a fold's sweep page open.
 
-Screenshots go to a temporary directory, or to WALKFORWARD_SCREENSHOTS_DIR when set
-(``WALKFORWARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/dashboard.md's
-``walkforward.png``).
+The screenshot goes to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
+(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/dashboard.md's ``walkforward.png``).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from pathlib import Path
@@ -21,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import expect
+
+from tests.web.support_browser import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -35,18 +35,11 @@ FOLDS = 4
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    wanted = os.environ.get("WALKFORWARD_SCREENSHOTS_DIR")
-    folder = Path(wanted) if wanted else tmp_path
+    """Where the screenshot goes: DASHBOARD_SCREENSHOTS_DIR (docs/images refreshes
+    docs/dashboard.md's walkforward.png) or a temporary directory."""
+    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def shoot(page, path: Path) -> None:
-    """The whole page, reduced to 256 colours (small enough to commit)."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def test_a_walkforward_from_the_form_is_drawn_once_every_fold_succeeded(stack, browser, shots):
@@ -97,7 +90,7 @@ def test_a_walkforward_from_the_form_is_drawn_once_every_fold_succeeded(stack, b
     )
     expect(page.locator('[data-kpi="WFE"]')).to_be_visible()
     expect(page.locator('[data-kpi="OOS Total return"]')).to_be_visible()
-    shoot(page, shots / "walkforward.png")
+    shoot(page, shots / "walkforward.png", full_page=True)
 
     csv_url = page.locator("#folds-csv").get_attribute("href")
     answer = requests.get(f"{stack.base_url}{csv_url}", timeout=10)
