@@ -45,7 +45,7 @@ def shots(tmp_path) -> Path:
 def test_a_walkforward_from_the_form_is_drawn_once_every_fold_succeeded(stack, browser, shots):
     """Form (a 400 under train_bars first) → /walkforward/<id> → SUCCEEDED → timeline,
     equity, fold table, stability charts and KPIs drawn; folds.csv and a fold's sweep open."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))

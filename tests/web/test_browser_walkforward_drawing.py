@@ -34,8 +34,9 @@ def curve(first: int, count: int, start: float) -> dict:
 
 
 def walkforward_answer(walkforward_id: str, status: str = "SUCCEEDED") -> dict:
-    """A finished rolling walk-forward of three folds over ``fast`` (a range) and ``mode``
-    (choices); fold 2 has no eligible parameters when ``status`` is FAILED."""
+    """A finished rolling walk-forward of three folds over ``fast`` (a range), ``mode``
+    (choices) and ``stop_loss_pct`` (a swept stop: off or 2); fold 2 has no eligible
+    parameters when ``status`` is FAILED."""
     folds = []
     for k in range(FOLDS):
         train_first = k * TEST
@@ -55,7 +56,13 @@ def walkforward_answer(walkforward_id: str, status: str = "SUCCEEDED") -> dict:
                     "end": bar_time(train_first + TRAIN + TEST - 1),
                     "bars": TEST,
                 },
-                "params": None if failed else {"fast": 5 + 5 * k, "mode": ["a", "b", "a"][k]},
+                "params": None
+                if failed
+                else {
+                    "fast": 5 + 5 * k,
+                    "mode": ["a", "b", "a"][k],
+                    "stop_loss_pct": [None, 2, None][k],
+                },
                 "train_metric": None if failed else 1.5 - 0.25 * k,
                 "train_metrics": None,
                 "test_metrics": None
@@ -79,7 +86,7 @@ def walkforward_answer(walkforward_id: str, status: str = "SUCCEEDED") -> dict:
             "end_date": "2020-12-31",
             "timeframe": "1d",
             "params": {},
-            "grid": {"fast": "5:20:5", "mode": ["a", "b"]},
+            "grid": {"fast": "5:20:5", "mode": ["a", "b"], "stop_loss_pct": [None, 2]},
             "train_bars": TRAIN,
             "test_bars": TEST,
             "step_bars": TEST,
@@ -108,6 +115,12 @@ def walkforward_answer(walkforward_id: str, status: str = "SUCCEEDED") -> dict:
         "stability": {
             "fast": {"values": [5, 10, 15], "distinct": 3, "most_common": 5, "share": 1 / 3},
             "mode": {"values": ["a", "b", "a"], "distinct": 2, "most_common": "a", "share": 2 / 3},
+            "stop_loss_pct": {
+                "values": [None, 2, None],
+                "distinct": 2,
+                "most_common": None,
+                "share": 2 / 3,
+            },
         },
         "folds_csv_url": f"/api/walkforward/{walkforward_id}/folds.csv",
     }
@@ -173,7 +186,11 @@ def test_a_finished_walkforward_draws_timeline_equity_table_stability_and_kpis(p
     first_sweep = answer["folds"][0]["sweep_id"]
     expect(rows.first.locator("a")).to_have_attribute("href", f"/sweeps/{first_sweep}")
     expect(rows.nth(1)).to_contain_text("2020-01-12 → 2020-02-20 · 40")
-    expect(page.locator("#wf-stability [data-param]")).to_have_count(2)
+    expect(page.locator("#wf-stability [data-param]")).to_have_count(3)
+    stop = page.locator("#wf-stability-stop_loss_pct")
+    expect(stop).to_have_attribute("data-axes", "fold | stop_loss_pct")
+    expect(stop.locator(".u-legend")).to_contain_text("stop_loss_pct chosen")
+    expect(rows.first.locator("td").nth(6)).to_have_text("off")  # its stop_loss_pct
     expect(page.locator("#wf-stability-fast")).to_have_attribute(
         "data-axes", "fold | fast (grid 5 … 20)"
     )

@@ -260,10 +260,11 @@
       },
     };
     const yAxis = Charts.labelled(Charts.axis((v) => `fold ${n - 1 - v}`, 60), "fold");
-    yAxis.splits = () => folds.map((_, i) => row(i));
+    const every = Math.ceil(n / 20); // at most about 20 fold labels
+    yAxis.splits = () => folds.map((_, i) => i).filter((i) => i % every === 0).map(row);
     const legendSeries = (label, color) => ({ label, stroke: color, fill: color, paths: () => null, points: { show: false } });
     const opts = {
-      height: Math.max(300, 90 + n * 30),
+      height: Math.max(300, 90 + n * (n <= 8 ? 30 : 16)),
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
       cursor: { show: false },
       scales: { x: { time: true }, y: { auto: false, range: [-0.6, n - 0.4] } },
@@ -320,11 +321,13 @@
     names.forEach((name, k) => {
       const entry = grid[name];
       const stats = stability[name] || {};
-      const chosen = stats.values || wf.folds.map((f) => (f.params ? f.params[name] : null));
+      // undefined: the fold chose nothing (yet); null: it chose "off" (a swept stop)
+      const chosen = wf.folds.map((f, i) => (!f.params ? undefined : stats.values ? stats.values[i] : f.params[name]));
       const span = gridSpan(entry);
       // choices (text values or "off" stops) are drawn as their position in the grid's list
-      const categories = span ? null : [...new Set([...(Array.isArray(entry) ? entry : []), ...chosen].filter((v) => v !== undefined).map(String))];
-      const toY = (v) => (v === null || v === undefined ? null : categories ? categories.indexOf(String(v)) : v);
+      const category = (v) => (v === null ? "off" : String(v)); // a stop's null is "off"
+      const categories = span ? null : [...new Set([...(Array.isArray(entry) ? entry : []), ...chosen].filter((v) => v !== undefined).map(category))];
+      const toY = (v) => (v === undefined || (v === null && !categories) ? null : categories ? categories.indexOf(category(v)) : v);
       const [lo, hi] = span || [0, Math.max(categories.length - 1, 0)];
       const pad = (hi - lo) * 0.08 || 0.5;
       const col = BT.el("div", { class: "col-md-6 col-xl-4", "data-param": name });
@@ -351,7 +354,7 @@
         ],
         legend: { live: true },
       };
-      named(chart, Charts.mount(chart, opts, [foldNumbers, chosen.map(toY), foldNumbers.map(() => (common === undefined ? null : common))]));
+      named(chart, Charts.mount(chart, opts, [foldNumbers, chosen.map(toY), foldNumbers.map(() => common)]));
       if (stats.distinct !== undefined) {
         col.append(BT.el("div", { class: "bt-stability-note" },
           `${stats.distinct} distinct value${stats.distinct === 1 ? "" : "s"}; most common ${stats.most_common} in ${BT.fmt(100 * stats.share, 0, "%")} of folds`));
@@ -386,7 +389,7 @@
         BT.el("td", { class: "text-end" }, f.fold), status,
         BT.el("td", { class: "text-nowrap" }, window_(f.train)),
         BT.el("td", { class: "text-nowrap" }, window_(f.test)),
-        ...names.map((name) => BT.el("td", {}, f.params && name in f.params ? String(f.params[name]) : BT.MISSING)),
+        ...names.map((name) => BT.el("td", {}, !f.params || !(name in f.params) ? BT.MISSING : f.params[name] === null ? "off" : String(f.params[name]))),
         BT.el("td", { class: "text-end" }, metricText(data.metrics, metric, f.train_metric)),
         ...testKeys.map((key) => {
           const value = f.test_metrics ? f.test_metrics[key] : null;
