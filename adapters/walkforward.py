@@ -6,7 +6,8 @@ stitched curve's metrics, walk-forward efficiency and parameter stability
 Stitching: fold k contributes its test bars up to the next fold's test start (all of them
 when test windows do not overlap: ``step_bars >= test_bars``; the last fold always all of
 them). Each fold's test run starts flat with the initial capital, so its segment is its
-equity × (the stitched curve's last value before it / the initial capital): the curve is
+equity × the stitched curve's last value before it / its first equity (the initial
+capital; the first fold's segment is its run's equity as it is): the curve is
 continuous and compounds fold after fold, as one account re-optimised at each fold start.
 """
 
@@ -68,7 +69,8 @@ def stitch(segments: Sequence[Segment], initial_capital: float) -> dict[str, Any
     level = float(initial_capital)
     for segment, size in zip(segments, _lengths(segments), strict=True):
         part = np.asarray(segment.equity[:size], dtype=np.float64)
-        part = part * (level / part[0]) if part[0] else part
+        if part.size and part[0] and part[0] != level:
+            part = part * level / part[0]
         starts.append(float(part[0]) if part.size else level)
         timestamps += segment.timestamps[:size]
         close += segment.close[:size]
@@ -79,7 +81,7 @@ def stitch(segments: Sequence[Segment], initial_capital: float) -> dict[str, Any
     in_sample = []
     for segment, start in zip(segments, starts, strict=True):
         train = np.asarray(segment.train_equity, dtype=np.float64)
-        scaled = train * (start / train[-1]) if train.size and train[-1] else train
+        scaled = train * start / train[-1] if train.size and train[-1] else train
         in_sample.append(
             {
                 "fold": segment.fold,

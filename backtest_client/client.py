@@ -18,6 +18,7 @@ from backtest_client.transport import (
     default_url,
     error_body,
 )
+from backtest_client.walkforward import WalkForward
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -144,6 +145,45 @@ class Client:
     def get_sweep(self, sweep_id: str) -> Sweep:
         """A handle on an existing sweep."""
         return Sweep(self.http, sweep_id)
+
+    # -- walk-forward ----------------------------------------------------------------------
+
+    def walkforward(
+        self,
+        rule_type: str,
+        grid: dict[str, Any],
+        ticker: str,
+        train_bars: int,
+        test_bars: int,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        params: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> WalkForward:
+        """Submit a walk-forward (``POST /api/walkforward``); its ``WalkForward`` handle.
+
+        ``fields`` are the sweep's shared run fields and the walk-forward's ``step_bars``,
+        ``anchored``, ``metric``, ``min_trades`` (docs/walkforward.md). Never retried.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input (``train_bars``…).
+        """
+        body = _body(
+            rule_type=rule_type,
+            ticker=ticker,
+            start_date=start_date,
+            end_date=end_date,
+            grid=grid,
+            params=params,
+            train_bars=train_bars,
+            test_bars=test_bars,
+            **fields,
+        )
+        accepted = self.http.call("POST", "/api/walkforward", retries=0, json=body).json()
+        return WalkForward(self.http, accepted["walkforward_id"], accepted)
+
+    def get_walkforward(self, walkforward_id: str) -> WalkForward:
+        """A handle on an existing walk-forward."""
+        return WalkForward(self.http, walkforward_id)
 
     # -- the catalog -----------------------------------------------------------------------
 

@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m scripts.bulk_submit",
         description="Submit many backtests through the HTTP API (resumable).\n\n"
         "A parameter sweep is the subcommand `sweep`:\n"
-        "  python -m scripts.bulk_submit [--url URL] sweep --rule … --grid … (see sweep --help)",
+        "  python -m scripts.bulk_submit [--url URL] sweep --rule … --grid … (see sweep --help)\n"
+        "and a walk-forward the subcommand `walkforward` (see walkforward --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_CODES_TEXT,
     )
@@ -325,8 +326,8 @@ it (``--url X sweep …`` and ``sweep --url X …`` are the same command)."""
 
 
 def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
-    """(``"sweep"`` or None, the arguments for that command): shared options given before
-    ``sweep`` are handed to it."""
+    """(``"sweep"``, ``"walkforward"`` or None, the arguments for that command): shared
+    options given before the subcommand are handed to it."""
     shared: list[str] = []
     rest = list(argv)
     while rest and rest[0].split("=", 1)[0] in SHARED_OPTIONS:
@@ -335,8 +336,8 @@ def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
         else:
             shared.extend(rest[:2])
             rest = rest[2:]
-    if rest[:1] == ["sweep"]:
-        return "sweep", [*shared, *rest[1:]]
+    if rest[:1] in (["sweep"], ["walkforward"]):
+        return rest[0], [*shared, *rest[1:]]
     return None, list(argv)
 
 
@@ -347,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bulk_sweep import main as sweep_main
 
         return sweep_main(argv)
+    if command == "walkforward":  # `python -m scripts.bulk_submit [--url U] walkforward …`
+        from scripts.bulk_walkforward import main as walkforward_main
+
+        return walkforward_main(argv)
     args = build_parser().parse_args(argv)
     if args.rate <= 0 or args.poll <= 0 or args.top <= 0 or args.retries < 0:
         print(

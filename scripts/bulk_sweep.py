@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="a fixed base parameter"
     )
-    parser.add_argument("--tickers", required=True, help="comma-separated tickers")
+    parser.add_argument(
+        "--tickers", "--ticker", required=True, help="comma-separated tickers (one: a walk-forward)"
+    )
     parser.add_argument("--start", required=True, help="start_date YYYY-MM-DD")
     parser.add_argument("--end", required=True, help="end_date YYYY-MM-DD")
     for name in OPTIONAL_TRADING_FIELDS:

@@ -11,6 +11,7 @@ import io
 import pytest
 import requests
 
+from scripts import bulk_submit, bulk_walkforward
 from tests.stack import wait_until
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -109,10 +110,12 @@ def test_each_folds_out_of_sample_equity_is_a_single_run_over_its_test_window(st
             stitched["timestamps"][offset : offset + len(equity)]
             == (result["equity_curve"]["timestamps"])
         )
-        scale = segment[0] / equity[0]
-        assert segment == [value * scale for value in equity]
-        if offset == 0:
-            assert segment == equity  # the first fold starts with the initial capital
+        level = stitched["equity"][offset - 1] if offset else equity[0]
+        if level != equity[0]:  # the stitch's rule: scaled to start where the last fold ended
+            equity = [value * level / equity[0] for value in equity]
+        assert segment == equity
+        if offset == 0:  # the first fold starts with the initial capital: as run
+            assert segment == result["equity_curve"]["equity"]
         offset += len(equity)
     assert offset == len(stitched["equity"])
 
@@ -154,3 +157,20 @@ def test_folds_csv_has_one_row_per_fold_with_params_and_metrics(stack, walkforwa
         assert float(row["test_total_return_pct"]) == fold["test_metrics"]["total_return_pct"]
         assert int(row["test_trades"]) == fold["test_trades"]
         assert row["test_start"] == fold["test"]["start"]
+
+
+def test_the_bulk_command_submits_waits_with_a_progress_bar_and_prints_the_folds(stack, capsys):
+    """python -m scripts.bulk_submit walkforward: \\r progress to every fold, a fold table
+    and the out-of-sample line; exit 0. A refused one prints the field and exits 1."""
+    out = io.StringIO()
+    args = ["--url", stack.base_url, "--rule", "RSI", "--grid", "period=7,14",
+            "--ticker", "HOOLI", "--start", "2019-01-01", "--end", "2020-12-31",
+            "--train-bars", "250", "--test-bars", "120", "--poll", "0.3"]  # fmt: skip
+    assert bulk_walkforward.main(args, out) == 0
+    text = out.getvalue()
+    assert "\r[" in text and " 2/2 folds" in text
+    assert "test_total_return_pct" in text and "out of sample: total_return_pct" in text
+    refused = ["--url", stack.base_url, "walkforward", *args[2:-6], "--train-bars", "900",
+               "--test-bars", "120"]  # fmt: skip
+    assert bulk_submit.main(refused) == 1
+    assert "train_bars" in capsys.readouterr().out

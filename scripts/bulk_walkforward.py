@@ -1,0 +1,172 @@
+"""Submit a walk-forward from the command line, wait for it with a text progress bar (folds
+done, combos done) and print the fold table and the out-of-sample metrics.
+
+    python -m scripts.bulk_walkforward --rule SMA_CROSS --grid fast=5:50:5 \\
+        --grid slow=20:200:10 --ticker GOOG --start 2010-01-01 --end 2020-12-31 \\
+        --train-bars 500 --test-bars 125 [--step-bars N] [--anchored] \\
+        [--metric sharpe_ratio] [--min-trades 1]
+
+Every sweep option works as for ``scripts.bulk_sweep`` (``--param``, trading fields,
+``--chunk-size``). It is also ``python -m scripts.bulk_submit [--url URL] walkforward …``.
+The exit codes are every bulk command's (``scripts.bulk_client``): 0 SUCCEEDED, 1 refused
+by the API (its message names the field) or FAILED, 2 bad options, 3 the API could not be
+reached, 4 the wait timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+from backtest_client import BacktestError, BacktestUnavailable, Client
+from scripts.bulk_client import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_TIMEOUT,
+    EXIT_UNAVAILABLE,
+    ApiUnavailable,
+)
+from scripts.bulk_sweep import BAR_WIDTH, sweep_body
+from scripts.bulk_sweep import build_parser as sweep_parser
+
+FINISHED = ("SUCCEEDED", "FAILED")
+SHOWN = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "num_trades")
+"""The test metrics the fold table and the summary show."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The sweep command's options plus the walk-forward's."""
+    parser = sweep_parser()
+    parser.prog = "python -m scripts.bulk_walkforward"
+    parser.description = __doc__
+    parser.add_argument("--train-bars", type=int, required=True)
+    parser.add_argument("--test-bars", type=int, required=True)
+    parser.add_argument("--step-bars", type=int)
+    parser.add_argument("--anchored", action="store_true", help="training windows grow")
+    parser.add_argument("--min-trades", type=int)
+    return parser
+
+
+def walkforward_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The POST /api/walkforward body described by the command line."""
+    body = sweep_body(args)
+    tickers = body.pop("tickers")  # one ticker; several are the API's 400 (field tickers)
+    body["ticker"] = tickers[0] if len(tickers) == 1 else None
+    if len(tickers) != 1:
+        body["tickers"] = tickers
+    body.update(train_bars=args.train_bars, test_bars=args.test_bars, metric=args.metric)
+    if args.anchored:
+        body["anchored"] = True
+    for name in ("step_bars", "min_trades"):
+        if getattr(args, name) is not None:
+            body[name] = getattr(args, name)
+    return body
+
+
+def progress_line(status: dict[str, Any]) -> str:
+    """``[#####.....]  3/10 folds  42,000/100,000 combos  RUNNING``; the bar is combos."""
+    progress = status["progress"]
+    total = progress["combos_total"] or 1
+    filled = int(BAR_WIDTH * progress["combos_done"] / total)
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    return (
+        f"\r[{bar}] {progress['folds_done']}/{progress['folds']} folds  "
+        f"{progress['combos_done']:,}/{progress['combos_total']:,} combos  {status['status']:<9}"
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def fold_table(status: dict[str, Any]) -> str:
+    """One line per fold: windows, status, chosen params, training metric, test metrics."""
+    names = list(status["request"]["grid"])
+    metric = status["request"]["metric"]
+    header = ["fold", "test_start", "test_end", "status", *names, f"train_{metric}"]
+    header += [f"test_{m}" for m in SHOWN]
+    rows = []
+    for fold in status["folds"]:
+        params = fold["params"] or {}
+        tests = fold["test_metrics"] or {}
+        rows.append(
+            [
+                str(fold["fold"]),
+                fold["test"]["start"][:10],
+                fold["test"]["end"][:10],
+                fold["status"],
+                *(_cell(params.get(n)) for n in names),
+                _cell(fold["train_metric"]),
+                *(_cell(tests.get(m)) for m in SHOWN),
+            ]
+        )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    )
+
+
+def summary(status: dict[str, Any]) -> str:
+    """The stitched out-of-sample metrics and WFE, one line."""
+    metrics = (status["oos"] or {}).get("metrics") or {}
+    parts = [f"{m} {_cell(metrics.get(m))}" for m in SHOWN]
+    return f"out of sample: {', '.join(parts)}; WFE {_cell(status['wfe'])}"
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Submit, wait with a progress bar, print the folds; return the exit code."""
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    client = Client(args.url, timeout=60, retries=5)
+    try:
+        return _walkforward(client, args, out)
+    except ApiUnavailable as exc:
+        print(f"error: the API is unavailable: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _walkforward(client: Client, args: argparse.Namespace, out: TextIO) -> int:
+    try:  # never retried (Client.walkforward): a second POST would be a second walk-forward
+        handle = client.walkforward(**walkforward_body(args))
+    except BacktestUnavailable:
+        raise
+    except BacktestError as exc:
+        field = f"{exc.field}: " if exc.field else ""
+        print(f"refused ({exc.status}): {field}{exc.message}", file=out)
+        return EXIT_REJECTED
+    accepted = handle.accepted
+    print(
+        f"walk-forward {handle.walkforward_id}: {accepted['folds']} folds × "
+        f"{accepted['combos_per_fold']:,} combos",
+        file=out,
+    )
+    if args.no_wait:
+        return EXIT_OK
+    deadline = time.monotonic() + args.timeout
+    started = time.monotonic()
+    while True:
+        status = handle.refresh()
+        out.write(progress_line(status))
+        out.flush()
+        if status["status"] in FINISHED or time.monotonic() > deadline:
+            break
+        time.sleep(args.poll)
+    out.write(f"  {time.monotonic() - started:.1f} s\n")
+    if status["status"] not in FINISHED:
+        print(f"timed out after {args.timeout:.0f} s; it goes on: {handle.status_url}", file=out)
+        return EXIT_TIMEOUT
+    print(fold_table(status), file=out)
+    if status["status"] != "SUCCEEDED":
+        print(f"FAILED: {status['error_message']}", file=out)
+        return EXIT_REJECTED
+    print(summary(status), file=out)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""web/api/walkforward.py on SQLite and a real Redis: 202 with every fold's training chunks
+queued (each naming its fold as the follow-up), the rows PENDING, a 400 naming each bad
+field, 404s; the reaper lists a fold only once its training sweep has finished."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from sqlalchemy import select
+
+from store.db import make_engine, make_sessionmaker
+from store.models import Sweep, WalkForwardFold, utcnow
+from sweeps.contract import parse_chunk
+from sweeps.evaluate import evaluate_chunk
+from sweeps.kind import ON_COMPLETE
+from sweeps.store import mark_chunk_running, store_chunk_results
+from tests.sweeps.test_sweep_web import SWEEP_QUEUE, sweep_app
+from walkforward.kind import FOLD
+from work.queue import backtest_queue
+
+pytestmark = pytest.mark.redis
+
+BODY = {
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "grid": {"fast": [5, 10], "slow": [30, 40]},
+    "start_date": "2019-01-01",
+    "end_date": "2020-12-31",
+    "train_bars": 200,
+    "test_bars": 100,
+    "chunk_size": 50,
+}
+
+
+@pytest.fixture
+def app(sqlite_url, redis_url):
+    Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
+    return sweep_app(sqlite_url, redis_url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _queued(redis_url: str) -> list[dict]:
+    return [job.args[0] for job in backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE).jobs]
+
+
+def test_a_walkforward_is_accepted_with_one_training_sweep_per_fold_queued(client, redis_url):
+    """505 bars, train 200, test 100: 3 folds of 4 combos; one chunk per fold on the sweep
+    queue, each naming its fold's job; the folds and the answer PENDING."""
+    response = client.post("/api/walkforward", json=BODY)
+    assert response.status_code == 202, response.json
+    body = response.json
+    assert (body["folds"], body["combos_per_fold"], body["status"]) == (3, 4, "PENDING")
+    queued = _queued(redis_url)
+    assert len(queued) == 3
+    wf_id = body["walkforward_id"]
+    assert [m[ON_COMPLETE]["job_id"] for m in queued] == [f"{wf_id}-f{k}" for k in range(3)]
+    assert {m[ON_COMPLETE]["function"] for m in queued} == {FOLD.function}
+    status = client.get(body["status_url"]).json
+    assert status["status"] == "PENDING" and status["oos"] is None
+    assert status["progress"] == {"folds": 3, "folds_done": 0, "combos_total": 12, "combos_done": 0}
+    folds = status["folds"]
+    assert [(f["train"]["bars"], f["test"]["bars"]) for f in folds] == [(200, 100)] * 3
+    assert folds[0]["test"]["start"] > folds[0]["train"]["end"]
+    assert folds[1]["train"]["end"] == folds[0]["test"]["end"]  # rolling by the test window
+    assert status["request"]["step_bars"] == 100 and status["request"]["anchored"] is False
+    # each fold's sweep covers exactly its training window's dates
+    sweep = client.get(f"/api/sweeps/{folds[2]['sweep_id']}").json
+    assert sweep["request"]["start_date"] == folds[2]["train"]["start"][:10]
+    assert sweep["request"]["end_date"] == folds[2]["train"]["end"][:10]
+    listed = client.get("/api/walkforward").json["walkforwards"]
+    assert [w["walkforward_id"] for w in listed] == [wf_id]
+    assert listed[0]["url"] == f"/walkforward/{wf_id}"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"train_bars": None}, "train_bars"),
+        ({"train_bars": 19}, "train_bars"),
+        ({"train_bars": 2.5}, "train_bars"),
+        ({"test_bars": 0}, "test_bars"),
+        ({"step_bars": "10"}, "step_bars"),
+        ({"anchored": "yes"}, "anchored"),
+        ({"metric": "win_rate_pct"}, "metric"),
+        ({"min_trades": -1}, "min_trades"),
+        ({"train_bars": 420}, "train_bars"),  # 520 bars do not fit the window's 505
+        ({"tickers": ["ACME", "GLOBEX"], "ticker": None}, "tickers"),
+        ({"grid": {"fast": [0]}}, "grid.fast"),
+        ({"start_date": "2030-01-01", "end_date": "2030-12-31"}, "start_date"),
+        ({"fold_size": 3}, "fold_size"),
+    ],
+)
+def test_a_bad_field_is_a_400_naming_it_and_nothing_is_queued(client, redis_url, change, field):
+    body = {k: v for k, v in {**BODY, **change}.items() if v is not None}
+    response = client.post("/api/walkforward", json=body)
+    assert response.status_code == 400, response.json
+    assert response.json["field"] == field
+    assert _queued(redis_url) == []
+
+
+def test_an_unknown_walkforward_is_a_404(client):
+    assert client.get("/api/walkforward/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert client.get("/api/walkforward/nope/folds.csv").status_code == 404
+
+
+def test_the_reaper_lists_a_pending_fold_only_once_its_sweep_has_finished(app, client, redis_url):
+    """Chunks stored in-process (no RQ job: no follow-up queued): the folds whose sweep is
+    done are what the reaper enqueues; a fold whose sweep still has a PENDING chunk is not."""
+    client.post("/api/walkforward", json=BODY)
+    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
+    for payload in _queued(redis_url)[:2]:
+        rows = evaluate_chunk(parse_chunk(payload))
+        with sessions.begin() as session:
+            mark_chunk_running(session, payload["chunk_id"], "test")
+            store_chunk_results(session, payload["chunk_id"], rows)
+    later = utcnow() + timedelta(minutes=5)
+    with sessions.begin() as session:
+        listed = FOLD.stuck(session, "PENDING", queue=SWEEP_QUEUE, older_than=later)
+        fold_ids = [row.fold_id for row in listed]
+        sweeps = session.scalars(select(WalkForwardFold.sweep_id)).all()
+        assert len(sweeps) == 3 and session.scalars(select(Sweep)).all()
+    assert [fold_id.rsplit("-f", 1)[1] for fold_id in fold_ids] == ["0", "1"]
