@@ -403,7 +403,7 @@
     }));
   }
 
-  function drawHeader(wf) {
+  function drawHeader(wf, data) {
     BT.setBadge(byId("wf-status"), wf.status);
     const p = wf.progress;
     // one unit of work per training combo and one per fold's out-of-sample run
@@ -426,7 +426,7 @@
     const setup = [
       ["Ticker", r.ticker], ["Rule", r.rule_type], ["Dates", `${r.start_date} → ${r.end_date}`],
       ["Windows", `train ${r.train_bars} · test ${r.test_bars} · step ${r.step_bars} bars, ${r.anchored ? "anchored" : "rolling"}`],
-      ["Select by", `${r.metric}, at least ${r.min_trades} trade${r.min_trades === 1 ? "" : "s"}`],
+      ["Select by", `${metricLabel(data.metrics, r.metric)}, at least ${r.min_trades} trade${r.min_trades === 1 ? "" : "s"}`],
       ["Combos per fold", String(wf.progress.folds ? Math.round(p.combos_total / p.folds) : BT.MISSING)],
     ];
     byId("wf-setup").replaceChildren(...setup.map(([label, value]) => {
@@ -468,7 +468,7 @@
         return;
       }
       const wf = result.body;
-      drawHeader(wf);
+      drawHeader(wf, data);
       // redraw the charts and the table only when a fold moved on
       const key = JSON.stringify([wf.status, wf.folds.map((f) => [f.status, f.params, f.test_trades]), Boolean(wf.oos)]);
       if (key !== drawn) {
