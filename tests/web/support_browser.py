@@ -6,9 +6,11 @@ import io
 from pathlib import Path
 
 
-def shoot(page, path: Path, full_page: bool = False) -> None:
-    """A screenshot of the viewport (or the whole page), reduced to 256 colours."""
+def shoot(target, path: Path, full_page: bool = False) -> None:
+    """A screenshot of a page's viewport (or the whole page, or one element when ``target``
+    is a locator), reduced to 256 colours."""
     from PIL import Image
 
-    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page))).convert("RGB")
+    png = target.screenshot(full_page=True) if full_page else target.screenshot()
+    image = Image.open(io.BytesIO(png)).convert("RGB")
     image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)

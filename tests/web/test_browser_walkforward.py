@@ -6,8 +6,9 @@ From /walkforward: a window too long for the data is refused under its input (th
 submitted through the form; its page is followed to SUCCEEDED and every chart and table
 is checked drawn, with no script error; folds.csv and a fold's sweep page open.
 
-The screenshot goes to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
-(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/dashboard.md's ``walkforward.png``).
+The screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
+(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/dashboard.md's ``walkforward.png``
+and ``walkforward-form.png``).
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ FOLDS = 4
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    """Where the screenshot goes: DASHBOARD_SCREENSHOTS_DIR (docs/images refreshes
-    docs/dashboard.md's walkforward.png) or a temporary directory."""
+    """Where the screenshots go: DASHBOARD_SCREENSHOTS_DIR or a temporary directory."""
     folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -68,7 +68,8 @@ def test_a_walkforward_from_the_form_is_drawn_once_every_fold_succeeded(stack, b
     page.fill("#w-test_bars", "126")
     page.click("#submit-wf")
     expect(page.locator("#w-train_bars")).to_have_class(re.compile(r"\bis-invalid\b"))
-    expect(page.locator("#w-train_bars + .invalid-feedback")).not_to_be_empty()
+    expect(page.locator("#w-train_bars + .invalid-feedback")).to_contain_text("train_bars")
+    shoot(page.locator("#wf-form"), shots / "walkforward-form.png")
 
     page.fill("#w-train_bars", "252")
     page.click("#submit-wf")
