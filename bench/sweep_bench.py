@@ -287,9 +287,11 @@ def rsi_100k_body() -> dict:
     }
 
 
-def through_the_queue(title: str, cases: list[tuple[str, dict]]) -> None:
+def through_the_queue(title: str, cases: list[tuple]) -> list[float | None]:
     """POST each sweep to one stack (web + local scaler with the committed manifest's
-    polling, MariaDB, Redis) and print POST → last chunk stored, with the chunks' timings."""
+    polling, MariaDB, Redis) and print POST → last chunk stored, with the chunks' timings.
+    A case is ``(label, body)`` or ``(label, body, runner)``: ``runner(base_url, label,
+    body)`` submits and waits (default ``sweep_through``); the walls, in case order."""
     from tests.databases import scratch_database
     from tests.stack import LocalStack
 
@@ -303,17 +305,19 @@ def through_the_queue(title: str, cases: list[tuple[str, dict]]) -> None:
             polling_interval=None,
             extra_env={"DATA_DIR": str(goog_data_dir()), "LOG_LEVEL": "WARNING"},
         )
+        walls = []
         try:
             stack.start()
-            for label, body in cases:
-                sweep_through(stack.base_url, label, body)
+            for label, body, *run in cases:
+                walls.append((run[0] if run else sweep_through)(stack.base_url, label, body))
         finally:
             stack.stop()
+    return walls
 
 
-def sweep_through(base_url: str, label: str, body: dict) -> None:
+def sweep_through(base_url: str, label: str, body: dict) -> float | None:
     """POST one sweep to the stack at ``base_url``; print, once it has finished, POST → last
-    chunk stored and where the chunks' time went."""
+    chunk stored and where the chunks' time went; that wall (None if refused)."""
     import requests
 
     from tests.stack import wait_until
@@ -324,7 +328,7 @@ def sweep_through(base_url: str, label: str, body: dict) -> None:
     accepted = response.json()
     if response.status_code != 202:
         print(f"  {label}: refused {response.status_code} {accepted}")
-        return
+        return None
     url = f"{base_url}{accepted['status_url']}"
     status = wait_until(
         lambda: (s := requests.get(url, timeout=10).json())["status"] in SWEEP_FINISHED and s,
@@ -349,6 +353,7 @@ def sweep_through(base_url: str, label: str, body: dict) -> None:
         f"({t['compute_ms'] / work:4.0%}), writes {t['write_ms'] / 1000:6.2f} s "
         f"({t['write_ms'] / work:4.0%})"
     )
+    return wall
 
 
 def part_c() -> None:
