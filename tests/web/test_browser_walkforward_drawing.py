@@ -67,7 +67,7 @@ def walkforward_answer(walkforward_id: str, status: str = "SUCCEEDED") -> dict:
                 "train_metrics": None,
                 "test_metrics": None
                 if failed
-                else {"sharpe_ratio": 0.4, "total_return_pct": 2.0 - k, "max_drawdown_pct": -3.0},
+                else {"sharpe_ratio": 0.4, "total_return_pct": 2.0 - k, "max_drawdown_pct": 3.0},
                 "test_trades": None if failed else 2 + k,
                 "error_message": "no parameters had 1 trade" if failed else None,
             }
@@ -107,7 +107,7 @@ def walkforward_answer(walkforward_id: str, status: str = "SUCCEEDED") -> dict:
             "equity_curve": curve(TRAIN, FOLDS * TEST, 10_000.0),
             "benchmark": curve(TRAIN, FOLDS * TEST, 10_000.0),
             "in_sample": [{"fold": k, **curve(k * TEST, TRAIN, 9_000.0)} for k in range(FOLDS)],
-            "metrics": {"total_return_pct": 3.0, "sharpe_ratio": 0.5, "max_drawdown_pct": -4.0},
+            "metrics": {"total_return_pct": 3.0, "sharpe_ratio": 0.5, "max_drawdown_pct": 4.0},
         }
         if finished
         else None,
