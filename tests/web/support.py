@@ -138,6 +138,21 @@ def valid_sweep(**fields: Any) -> dict[str, Any]:
     }
 
 
+def valid_walkforward(**fields: Any) -> dict[str, Any]:
+    """A walk-forward the test data can serve (TESTCO's 120 bars: three rolling folds of 6
+    combos), with ``fields`` replaced."""
+    return {
+        "ticker": TICKER,
+        "rule_type": "SMA_CROSS",
+        "grid": {"fast": [5, 10], "slow": "20:40:10"},
+        "start_date": "2021-01-04",
+        "end_date": "2021-06-18",
+        "train_bars": 60,
+        "test_bars": 20,
+        **fields,
+    }
+
+
 def job_payload(raw: bytes) -> Any:
     """Decode an RQ job's ``data`` field as the JSON serializer wrote it (zlib + JSON)."""
     return json.loads(zlib.decompress(raw))

@@ -31,6 +31,7 @@ from runs.contract import parse_request
 from runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
 from store.presets import create_preset
+from tests.web.support_browser import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -92,14 +93,6 @@ def watched(request, browser, stack) -> Iterator[Watched]:
     yield watched
     context.close()
     assert watched.errors == []
-
-
-def shoot(page, path: Path) -> None:
-    """A screenshot of the viewport, reduced to 256 colours (small enough to commit)."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def run_count(stack) -> int:

@@ -1,8 +1,15 @@
 """The dashboard's server-rendered HTML pages: the run form, history, run page and compare
-(``web.pages.dashboard``), the sweep pages (``web.pages.sweeps``), the sign-in form
-(``web.pages.signin``) and the signal analyzer's page (``web.pages.signals``), with what they share
-(``web.pages.layout``, ``web.pages.format``, ``web.pages.form_fields``). Their scripts read
-the JSON API (``web.api``) by URL; the pages never import it."""
+(``web.pages.dashboard``), the sweep pages (``web.pages.sweeps``), the walk-forward pages
+(``web.pages.walkforward``), the sign-in form (``web.pages.signin``) and the signal analyzer's
+page (``web.pages.signals``), with what they share (``web.pages.layout``,
+``web.pages.format``, ``web.pages.form_fields``). Their scripts read the JSON API
+(``web.api``) by URL; the pages never import it."""
 
-BLUEPRINTS = ("web.pages.dashboard", "web.pages.sweeps", "web.pages.signin", "web.pages.signals")
+BLUEPRINTS = (
+    "web.pages.dashboard",
+    "web.pages.sweeps",
+    "web.pages.walkforward",
+    "web.pages.signin",
+    "web.pages.signals",
+)
 """Modules whose ``bp`` the app factory registers, in order."""

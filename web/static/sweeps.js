@@ -50,11 +50,11 @@ const SweepRange = (() => {
   return { SEPARATOR, isRange, parse };
 })();
 
-(() => {
-  const FINISHED = BT.STATUS.SWEEP_FINISHED;
-
-  /* ---------------------------------------------------------------- the form */
-
+/* The inputs a grid form is made of, shared by the sweep form and the walk-forward form
+   (walkforward.js): one input per rule parameter (one value, a comma list or a range), the
+   trading fields (a stop may be swept too), and reading them back as a request's
+   ``params``, ``grid``, stops and trading values. */
+const SweepForm = (() => {
   /* A typed value: a number, or a choice in its canonical case (as the server matches it). */
   function parseValue(text, param) {
     const t = text.trim();
@@ -62,6 +62,102 @@ const SweepRange = (() => {
     const n = Number(t);
     return t === "" || Number.isNaN(n) ? t : n;
   }
+
+  function sample(param) {
+    if (param.type === "int" && param.name === "fast") return "5:50:5";
+    if (param.type === "int" && param.name === "slow") return "20:200:10";
+    return String(param.default);
+  }
+
+  /* One input per parameter of ``rule`` in ``box`` (ids ``prefix`` + name), with its range. */
+  function paramInputs(box, rule, prefix) {
+    box.replaceChildren();
+    for (const param of rule.params) {
+      const col = BT.el("div", { class: "col-md-4" });
+      const id = prefix + param.name;
+      const range = param.type === "choice" ? param.choices.join(" | ")
+        : param.type === "rules" ? "fixed: the defaults" : `${param.min} … ${param.max}`;
+      col.append(BT.el("label", { class: "form-label", for: id }, `${param.name} (${param.type})`));
+      const input = BT.el("input", {
+        class: "form-control form-control-sm", id, "data-param": param.name, "data-type": param.type,
+        value: param.type === "rules" ? "" : sample(param), disabled: param.type === "rules",
+      });
+      col.append(input, BT.el("div", { class: "form-text" }, range));
+      box.append(col);
+    }
+  }
+
+  /* One input per trading field in ``box`` (ids ``prefix`` + name). */
+  function tradingInputs(box, fields, prefix) {
+    for (const field of fields) {
+      const col = BT.el("div", { class: "col-md-4" });
+      const id = prefix + field.name;
+      col.append(BT.el("label", { class: "form-label", for: id }, field.label));
+      let input;
+      if (field.choices.length) {
+        input = BT.el("select", { class: "form-select form-select-sm", id, "data-field": field.name });
+        for (const choice of field.choices) input.append(BT.el("option", { value: choice, selected: choice === field.default }, choice));
+      } else if (field.optional) {
+        // a stop: empty = off, one value, or swept like a parameter (a range or a comma list; "off" in a list)
+        input = BT.el("input", { class: "form-control form-control-sm", id, "data-stop": field.name, placeholder: "off, 5, 2:10:2 or off,2,5" });
+      } else {
+        input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default });
+      }
+      col.append(input);
+      box.append(col);
+    }
+  }
+
+  /* Each parameter input: a range (swept), a comma list (swept) or one value (a base param). */
+  function readGrid(rule, paramsBox, tradingBox) {
+    const grid = {};
+    const params = {};
+    const specs = Object.fromEntries(rule.params.map((p) => [p.name, p]));
+    for (const input of paramsBox.querySelectorAll("input[data-param]")) {
+      if (input.disabled) continue;
+      const param = specs[input.dataset.param];
+      const text = input.value.trim();
+      if (!text) continue;
+      if (SweepRange.isRange(text)) grid[param.name] = text;
+      else if (text.includes(",")) grid[param.name] = text.split(",").filter((v) => v.trim()).map((v) => parseValue(v, param));
+      else params[param.name] = parseValue(text, param);
+    }
+    const stops = {};
+    for (const input of tradingBox.querySelectorAll("input[data-stop]")) {
+      const name = input.dataset.stop;
+      const text = input.value.trim();
+      const number = (v) => (/^(off|null)$/i.test(v.trim()) ? null : Number(v));
+      if (!text || /^(off|null)$/i.test(text)) continue;
+      if (SweepRange.isRange(text)) grid[name] = text;
+      else if (text.includes(",")) grid[name] = text.split(",").filter((v) => v.trim()).map(number);
+      else stops[name] = number(text);
+    }
+    return { grid, params, stops };
+  }
+
+  /* The non-stop trading fields' values: {name: value}, numbers as numbers. */
+  function tradingValues(tradingBox) {
+    const values = {};
+    for (const input of tradingBox.querySelectorAll("[data-field]")) {
+      values[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
+    }
+    return values;
+  }
+
+  /* How many values a grid entry (a list or a range text) stands for; 0 when invalid. */
+  function valueCount(entry) {
+    if (Array.isArray(entry)) return entry.length;
+    const range = SweepRange.parse(entry);
+    return range ? range.count : 0;
+  }
+
+  return { paramInputs, tradingInputs, readGrid, tradingValues, valueCount };
+})();
+
+(() => {
+  const FINISHED = BT.STATUS.SWEEP_FINISHED;
+
+  /* ---------------------------------------------------------------- the form */
 
   function startForm(data) {
     const form = document.getElementById("sweep-form");
@@ -75,88 +171,24 @@ const SweepRange = (() => {
     for (const rule of data.rules) ruleSelect.append(BT.el("option", { value: rule.rule_type }, rule.rule_type));
     ruleSelect.value = rules.SMA_CROSS ? "SMA_CROSS" : data.rules[0].rule_type;
 
-    function sample(param) {
-      if (param.type === "int" && param.name === "fast") return "5:50:5";
-      if (param.type === "int" && param.name === "slow") return "20:200:10";
-      return String(param.default);
-    }
-
     function buildParams() {
       const rule = rules[ruleSelect.value];
       document.getElementById("s-rule-description").textContent = rule.description;
-      paramsBox.replaceChildren();
-      for (const param of rule.params) {
-        const col = BT.el("div", { class: "col-md-4" });
-        const id = "s-p-" + param.name;
-        const range = param.type === "choice" ? param.choices.join(" | ")
-          : param.type === "rules" ? "fixed: the defaults" : `${param.min} … ${param.max}`;
-        col.append(BT.el("label", { class: "form-label", for: id }, `${param.name} (${param.type})`));
-        const input = BT.el("input", {
-          class: "form-control form-control-sm", id, "data-param": param.name, "data-type": param.type,
-          value: param.type === "rules" ? "" : sample(param), disabled: param.type === "rules",
-        });
-        col.append(input, BT.el("div", { class: "form-text" }, range));
-        paramsBox.append(col);
-      }
+      SweepForm.paramInputs(paramsBox, rule, "s-p-");
       updateCount();
     }
 
-    for (const field of data.trading_fields) {
-      const col = BT.el("div", { class: "col-md-4" });
-      const id = "s-f-" + field.name;
-      col.append(BT.el("label", { class: "form-label", for: id }, field.label));
-      let input;
-      if (field.choices.length) {
-        input = BT.el("select", { class: "form-select form-select-sm", id, "data-field": field.name });
-        for (const choice of field.choices) input.append(BT.el("option", { value: choice, selected: choice === field.default }, choice));
-      } else if (field.optional) {
-        // a stop: empty = off, one value, or swept like a parameter (a range or a comma list; "off" in a list)
-        input = BT.el("input", { class: "form-control form-control-sm", id, "data-stop": field.name, placeholder: "off, 5, 2:10:2 or off,2,5" });
-      } else {
-        input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default });
-      }
-      col.append(input);
-      tradingBox.append(col);
-    }
+    SweepForm.tradingInputs(tradingBox, data.trading_fields, "s-f-");
 
-    /* Each parameter input: a range (swept), a comma list (swept) or one value (a base param). */
     function readGrid() {
-      const grid = {};
-      const params = {};
-      const specs = Object.fromEntries(rules[ruleSelect.value].params.map((p) => [p.name, p]));
-      for (const input of paramsBox.querySelectorAll("input[data-param]")) {
-        if (input.disabled) continue;
-        const param = specs[input.dataset.param];
-        const text = input.value.trim();
-        if (!text) continue;
-        if (SweepRange.isRange(text)) grid[param.name] = text;
-        else if (text.includes(",")) grid[param.name] = text.split(",").filter((v) => v.trim()).map((v) => parseValue(v, param));
-        else params[param.name] = parseValue(text, param);
-      }
-      const stops = {};
-      for (const input of tradingBox.querySelectorAll("input[data-stop]")) {
-        const name = input.dataset.stop;
-        const text = input.value.trim();
-        const number = (v) => (/^(off|null)$/i.test(v.trim()) ? null : Number(v));
-        if (!text || /^(off|null)$/i.test(text)) continue;
-        if (SweepRange.isRange(text)) grid[name] = text;
-        else if (text.includes(",")) grid[name] = text.split(",").filter((v) => v.trim()).map(number);
-        else stops[name] = number(text);
-      }
-      return { grid, params, stops };
-    }
-
-    function valueCount(entry) {
-      if (Array.isArray(entry)) return entry.length;
-      const range = SweepRange.parse(entry);
-      return range ? range.count : 0;
+      return SweepForm.readGrid(rules[ruleSelect.value], paramsBox, tradingBox);
     }
 
     function updateCount() {
       const { grid } = readGrid();
       const tickers = form.querySelectorAll("#s-tickers input:checked").length || 1;
       let count = tickers;
-      for (const entry of Object.values(grid)) count *= valueCount(entry);
+      for (const entry of Object.values(grid)) count *= SweepForm.valueCount(entry);
       countBox.textContent = Object.keys(grid).length
         ? `${count.toLocaleString("en-US")} combinations before constraints (at most ${data.max_combos.toLocaleString("en-US")} run)`
         : "sweep at least one parameter: a list or a range";
@@ -174,10 +206,7 @@ const SweepRange = (() => {
       };
       const chunk = document.getElementById("s-chunk").value.trim();
       if (chunk !== "") payload.chunk_size = Number(chunk); // empty: the server sizes the chunks
-      for (const input of tradingBox.querySelectorAll("[data-field]")) {
-        payload[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
-      }
-      return Object.assign(payload, stops);
+      return Object.assign(payload, SweepForm.tradingValues(tradingBox), stops);
     }
 
     /* -------------------------------------------------------------- schema checks */

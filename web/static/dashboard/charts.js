@@ -29,6 +29,11 @@ const Charts = (() => {
     return spec;
   }
 
+  /* The axis spec with a title (uPlot's ``label``), when one is given. */
+  function labelled(spec, label) {
+    return label ? Object.assign(spec, { label, labelSize: 18, labelFont: "11px ui-monospace, monospace" }) : spec;
+  }
+
   /* A series' legend value: uPlot calls it with (chart, value). */
   const number = (digits, unit) => (u, v) => BT.fmt(v, digits, unit);
 
@@ -122,10 +127,10 @@ const Charts = (() => {
     return { label, stroke: color, paths: hidden, points: { show: false }, value: number(2) };
   }
 
-  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width}];
-     options.log: a logarithmic y scale. */
+  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width, dash}];
+     options.log: a logarithmic y scale; options.xLabel / yLabel name the axes (with their unit). */
   function line(el, x, lines, options) {
-    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, log: false }, options || {});
+    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, log: false, xLabel: null, yLabel: null }, options || {});
     const series = [timeSeries()];
     for (const l of lines) {
       series.push({
@@ -144,7 +149,7 @@ const Charts = (() => {
       tzDate: utcDate,
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true }, y: yScale(o.log) },
-      axes: [axis(), axis(o.yFormat || compact, o.ySize)],
+      axes: [labelled(axis(), o.xLabel), labelled(axis(o.yFormat || compact, o.ySize), o.yLabel)],
       series,
       legend: { live: true },
     };
@@ -239,5 +244,5 @@ const Charts = (() => {
     return mount(el, opts, [x, wins, losses]);
   }
 
-  return { COLORS, line, orders, candles, scatter, day, axis, mount, number, compact, timeSeries, utcDate };
+  return { COLORS, line, orders, candles, scatter, day, axis, labelled, mount, number, compact, timeSeries, utcDate };
 })();
