@@ -75,6 +75,7 @@ const BT = (() => {
       if ("maximum" in node && value > node.maximum) return `must be at most ${node.maximum}`;
     }
     if (node.format === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) return "must be a date YYYY-MM-DD";
+    if (node.pattern && node.description && !new RegExp(node.pattern).test(String(value))) return `must be ${node.description}`;
     return "";
   }
 
