@@ -59,8 +59,10 @@ const Charts = (() => {
     return chart;
   }
 
-  function timeSeries() {
-    return { label: "date", value: (u, v) => (v === null || v === undefined ? "—" : day(v)) };
+  /* The x series: the legend shows a bar's date, and its UTC time for intraday bars. */
+  function timeSeries(x) {
+    const withTime = Boolean(x && BT.intraday(x));
+    return { label: withTime ? "time (UTC)" : "date", value: (u, v) => (v === null || v === undefined ? "—" : BT.when(v, withTime)) };
   }
 
   /* Triangles at the points of the series named in specs ([{index, up, color}]). */
@@ -113,7 +115,7 @@ const Charts = (() => {
   /* Line chart: x (unix seconds), lines [{label, values, color, fill, width}]. */
   function line(el, x, lines, options) {
     const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70 }, options || {});
-    const series = [timeSeries()];
+    const series = [timeSeries(x)];
     for (const l of lines) {
       series.push({
         label: l.label,
@@ -148,7 +150,7 @@ const Charts = (() => {
       scales: { x: { time: true } },
       axes: [axis(), axis(compact, 60)],
       series: [
-        timeSeries(),
+        timeSeries(x),
         { label: "close", stroke: COLORS.muted, width: 1, points: { show: false }, value: number(2) },
         markerSeries("buy", COLORS.pos),
         markerSeries("sell", COLORS.neg),
@@ -200,7 +202,7 @@ const Charts = (() => {
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
       axes: [axis(), axis(compact, 60)],
-      series: [timeSeries(), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg)],
+      series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg)],
       plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }])],
     };
     return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells]);
@@ -216,7 +218,7 @@ const Charts = (() => {
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
       axes: [axis(), axis(compact, 60)],
-      series: [timeSeries(), dots("win", COLORS.pos), dots("loss", COLORS.neg)],
+      series: [timeSeries(x), dots("win", COLORS.pos), dots("loss", COLORS.neg)],
     };
     return mount(el, opts, [x, wins, losses]);
   }
