@@ -15,8 +15,15 @@
 
   const tickerTimeframe = () => (ticker.selectedOptions[0] && ticker.selectedOptions[0].dataset.timeframe) || "1d";
 
-  /* Set the inputs' type, keeping their values (a type change would drop them). */
+  const labels = dates.map(([node]) => document.querySelector(`label[for="${node.id}"]`));
+  const words = labels.map((label) => (label ? label.textContent : ""));
+
+  /* Set the inputs' type, keeping their values (a type change would drop them); their
+     labels say the times are UTC. */
   function show(intraday) {
+    labels.forEach((label, i) => {
+      if (label) label.textContent = intraday ? `${words[i]} (UTC)` : words[i];
+    });
     for (const [node, time] of dates) {
       const value = node.value;
       node.type = intraday ? "datetime-local" : "date";
