@@ -27,8 +27,9 @@ FAILED = "FAILED"
 
 
 def max_bars() -> int:
-    """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars): the most bars one run may
-    cover, which bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
+    """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars, 11 of hourly equity bars, one
+    of 5-minute equity bars; docs/execution.md): the most bars one run may cover, which
+    bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
     return int(os.environ.get("RUN_MAX_BARS") or 20_000)
 
 
