@@ -137,3 +137,13 @@ def test_the_form_picks_1h_and_date_times_and_the_run_page_shows_bar_times(watch
     entry = page.text_content("#trades-table tbody tr td:nth-child(4)")
     assert entry.startswith("2024-1") and entry.endswith(":30"), entry
     shoot(page, shots / "intraday-trades.png")
+
+
+def test_the_sweep_form_takes_the_timeframe_of_the_checked_tickers(watched, stack):
+    page = watched.page
+    page.goto(f"{stack.base_url}/sweeps")
+    page.wait_for_selector("#s-f-timeframe")
+    assert page.input_value("#s-f-timeframe") == "1d"
+    page.uncheck("#s-t-ACME")
+    page.check("#s-t-VANDELAY")
+    assert page.input_value("#s-f-timeframe") == "1h"
