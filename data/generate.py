@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,16 +170,23 @@ def generate(out: str | Path | None = None) -> list[Path]:
     return written
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m data.generate", description="Write the seeded synthetic demo data."
-    )
+def run_command(
+    argv: Sequence[str] | None, prog: str, description: str, write: Callable[[Path | None], list]
+) -> int:
+    """A generator command: parse ``--out``, call ``write(out)``, print the written paths."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--out", type=Path, help=f"output directory (default: {data_dir()})")
     args = parser.parse_args(argv)
-    for path in generate(args.out):
+    for path in write(args.out):
         print(path)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    return run_command(
+        argv, "python -m data.generate", "Write the seeded synthetic demo data.", generate
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ merged into DIR/catalog.json, leaving other tickers alone.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +20,7 @@ import numpy as np
 
 from data.catalog import TickerInfo, load_catalog, save_catalog
 from data.files import atomic_write
-from data.generate import DEMO_TICKERS, SEED, DemoTicker, simulate, to_csv
-from data.location import data_dir
+from data.generate import DEMO_TICKERS, SEED, DemoTicker, run_command, simulate, to_csv
 from data.timeframe import bars_per_year
 from data.trading_days import trading_days
 
@@ -76,15 +74,12 @@ def generate(out: str | Path | None = None) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m data.generate_intraday",
-        description="Write the seeded synthetic hourly demo ticker.",
+    return run_command(
+        argv,
+        "python -m data.generate_intraday",
+        "Write the seeded synthetic hourly demo ticker.",
+        generate,
     )
-    parser.add_argument("--out", type=Path, help=f"output directory (default: {data_dir()})")
-    args = parser.parse_args(argv)
-    for path in generate(args.out):
-        print(path)
-    return 0
 
 
 if __name__ == "__main__":

@@ -7,15 +7,20 @@ import json
 from pathlib import Path
 
 import data
-from data.generate_intraday import BARS_PER_YEAR, TICKER, generate
+from data.generate_intraday import BARS_PER_YEAR, TICKER, main
 from data.loader import parse_series
 from data.register import register_csv
 
 PACKAGE_DIR = Path(data.__file__).resolve().parent
 
 
-def test_committed_hourly_demo_file_and_entry_are_reproduced(tmp_path: Path) -> None:
-    generate(tmp_path)
+def test_committed_hourly_demo_file_and_entry_are_reproduced(tmp_path: Path, capsys) -> None:
+    """``python -m data.generate_intraday --out DIR`` writes the committed bytes and entry."""
+    assert main(["--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        str(tmp_path.resolve() / f"{TICKER.ticker}.csv"),
+        str(tmp_path.resolve() / "catalog.json"),
+    ]
     name = f"{TICKER.ticker}.csv"
     assert (tmp_path / name).read_bytes() == (PACKAGE_DIR / name).read_bytes()
     fresh = json.loads((tmp_path / "catalog.json").read_text())

@@ -15,7 +15,7 @@ from backtesting.test import EURUSD
 import data
 from runs.contract import RequestError, parse_request
 from runs.execute import execute, load_market_data
-from tests.runs.test_runs_execute import RsiLevels, SmaCross
+from tests.runs.test_runs_execute import PEER_RULES
 
 EURUSD_BARS_PER_YEAR = 24 * 260
 """Detected at import: 24 bars per date (median), FX calendar (24 h, 5 days a week)."""
@@ -55,14 +55,7 @@ def test_eurusd_is_recorded_as_hourly_fx_with_its_bars_per_year(eurusd_dir):
 
 
 @pytest.mark.filterwarnings("ignore:Some trades remain open:UserWarning")
-@pytest.mark.parametrize(
-    ("rule_type", "params", "strategy"),
-    [
-        ("SMA_CROSS", {"fast": 10, "slow": 20}, SmaCross),
-        ("RSI", {"period": 14, "oversold": 30, "overbought": 70}, RsiLevels),
-    ],
-    ids=["sma_cross", "rsi"],
-)
+@PEER_RULES
 def test_hourly_run_matches_backtesting_py_on_every_bar_and_trade(
     eurusd_dir, rule_type, params, strategy
 ):
