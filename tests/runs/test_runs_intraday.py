@@ -142,3 +142,36 @@ def test_a_daily_request_stores_its_dates_unchanged():
     request = parse_request(_request(timeframe="1d", ticker="ACME"))
     assert (request.start_date, request.end_date) == ("2017-04-19", "2018-02-07")
     assert request.to_dict()["timeframe"] == "1d"
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2017-05-01T14:00", "2017-05-01T14:00:00"),
+        ("2017-05-01 14:00:30", "2017-05-01T14:00:30"),
+        ("2017-05-01T16:00+02:00", "2017-05-01T14:00:00"),
+        ("2017-05-01T14:00:00Z", "2017-05-01T14:00:00"),
+        ("2017-05-01", "2017-05-01"),
+    ],
+)
+def test_intraday_dates_are_stored_as_utc_datetimes_and_dates_stay_dates(given, stored):
+    assert parse_request(_request(start_date=given)).start_date == stored
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"start_date": "2017-05-01T25:00"}, "start_date"),
+        ({"start_date": "2017-05-01T14"}, "start_date"),
+        ({"end_date": "2017-05-01T13:00", "start_date": "2017-05-01T14:00"}, "end_date"),
+    ],
+)
+def test_a_bad_or_reversed_datetime_is_a_request_error_naming_it(change, field):
+    with pytest.raises(RequestError) as err:
+        parse_request(_request(**change))
+    assert err.value.field == field
+
+
+def test_an_end_date_without_time_covers_a_start_time_on_the_same_day():
+    request = parse_request(_request(start_date="2017-05-01T14:00", end_date="2017-05-01"))
+    assert (request.start_date, request.end_date) == ("2017-05-01T14:00:00", "2017-05-01")
