@@ -23,7 +23,7 @@ from data.errors import DataQualityError, EmptyRangeError
 from data.files import bytes_sha256
 from data.loader import parse_series
 from data.timeframe import DAILY
-from engine import Bars
+from engine import TRADING_DAYS, Bars
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +79,7 @@ class History:
     @property
     def bars_per_year(self) -> float:
         """Bars per year for annualising (252 without a catalog entry)."""
-        return 252.0 if self.info is None else self.info.annual_bars
+        return float(TRADING_DAYS) if self.info is None else self.info.annual_bars
 
 
 def bar_window(bars: Bars, start: date, end: date) -> tuple[int, int]:

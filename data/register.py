@@ -15,7 +15,7 @@ from data.catalog import TickerInfo, load_catalog, save_catalog, validate_ticker
 from data.errors import DataQualityError
 from data.files import atomic_write, bytes_sha256
 from data.loader import parse_series
-from data.timeframe import bars_per_day, bars_per_year, infer_market
+from data.timeframe import DAILY, bars_per_day, bars_per_year, infer_market
 from engine import Bars
 
 
@@ -86,7 +86,7 @@ def summary(registered: Registered) -> str:
     """One line for the command line: ticker, bar count, span, timeframe, market, bars per
     year, file and hash."""
     info = registered.info
-    unit = "D" if info.timeframe == "1d" else "m"
+    unit = "D" if info.timeframe == DAILY else "m"
     stamps = registered.bars.timestamps.astype(f"datetime64[{unit}]")
     return (
         f"{info.ticker}: {len(registered.bars)} bars {stamps[0]} .. {stamps[-1]} "

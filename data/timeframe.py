@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import TRADING_DAYS
+
 TIMEFRAME_SECONDS = {"1d": 86_400, "1h": 3_600, "5m": 300}
 """Supported timeframes and their nominal bar spacing in seconds."""
 
@@ -27,8 +29,8 @@ TIMEFRAMES = tuple(TIMEFRAME_SECONDS)
 
 DAILY = "1d"
 
-MARKET_DAYS = {"equity": 252, "fx": 260, "crypto": 365}
-"""Trading days per year of each market calendar."""
+MARKET_DAYS = {"equity": TRADING_DAYS, "fx": 260, "crypto": 365}
+"""Trading days per year of each market calendar (equity: the engine's ``TRADING_DAYS``)."""
 
 MARKETS = tuple(MARKET_DAYS)
 

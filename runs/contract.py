@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
+from data.timeframe import DAILY
 from data.timeframe import TIMEFRAMES as TIMEFRAMES  # re-exported for the request model
 from engine import STOP_FIELDS, TradingParams
 from work.errors import RequestError
@@ -211,7 +212,7 @@ def check_daily_dates(timeframe: str, start_date: str, end_date: str) -> None:
 
     :raise RequestError: naming the date that has a time.
     """
-    if timeframe != "1d":
+    if timeframe != DAILY:
         return
     for name, value in (("start_date", start_date), ("end_date", end_date)):
         if len(value) != 10:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import data
-from engine import ENGINE_VERSION, Bars, EngineResult
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
 from engine import run as run_engine
 from runs.contract import RequestError, RunRequest, RunResult
 
@@ -76,7 +76,7 @@ class MarketWindow:
     bars: Bars
     window: slice
     data_hash: str
-    bars_per_year: float = 252.0
+    bars_per_year: float = TRADING_DAYS
 
 
 def market_window(market: data.History) -> MarketWindow:
@@ -147,7 +147,7 @@ def assemble(
     exits: np.ndarray,
     data_hash: str,
     overlays: dict[str, np.ndarray] | None = None,
-    bars_per_year: float = 252.0,
+    bars_per_year: float = TRADING_DAYS,
 ) -> RunResult:
     """Turn an engine result into the stored/served ``RunResult`` (adapters only)."""
     import adapters
