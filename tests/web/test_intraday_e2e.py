@@ -137,6 +137,12 @@ def test_the_form_picks_1h_and_date_times_and_the_run_page_shows_bar_times(watch
     entry = page.text_content("#trades-table tbody tr td:nth-child(4)")
     assert entry.startswith("2024-1") and entry.endswith(":30"), entry
     shoot(page, shots / "intraday-trades.png")
+    page.click("#edit-run")  # the form again, filled from the run: its times are kept
+    page.wait_for_selector("#run-form[data-ready='1']")
+    assert page.input_value("#f-ticker") == "VANDELAY"
+    assert page.input_value("#f-timeframe") == "1h"
+    assert page.input_value("#f-start") == "2024-10-01T14:30"
+    assert page.input_value("#f-end") == "2024-12-31T23:59"
 
 
 def test_the_sweep_form_takes_the_timeframe_of_the_checked_tickers(watched, stack):
