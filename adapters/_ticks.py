@@ -2,6 +2,8 @@
 
 Charts put bars at x = 0, 1, 2, … (no gaps for weekends or holidays), so a date tick is
 the index of the first bar at or after a calendar boundary (a new year, month, week, …).
+Hour and minute ticks are labelled with that bar's own time (hourly bars at :30 get
+":30" labels, never the boundary's ":00", and a night gap never shows a time with no bar).
 """
 
 from __future__ import annotations
@@ -64,7 +66,10 @@ def date_ticks(timestamps: np.ndarray, max_ticks: int = 6) -> tuple[list[int], l
             positions = np.searchsorted(ts, boundaries.astype("datetime64[s]"))
             # Across a gap several boundaries fall on one bar: keep the last (the bar's own).
             keep = np.append(positions[1:] != positions[:-1], True)
-            return positions[keep].tolist(), _date_labels(boundaries[keep], unit)
+            shown = boundaries[keep]
+            if unit in ("h", "m"):  # sub-day ticks name the bar's own time
+                shown = ts[positions[keep]].astype("datetime64[m]")
+            return positions[keep].tolist(), _date_labels(shown, unit)
         break
     return [0], [str(np.datetime_as_string(ts[0], unit="m")).replace("T", " ")]
 

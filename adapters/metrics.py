@@ -2,7 +2,9 @@
 
 The engine's core metrics (total return, Sharpe, max drawdown, number of trades) are not
 recomputed here; these are the extra KPIs shown on the dashboard. Return series and
-annualisation reuse the engine's ``bar_returns`` and ``TRADING_DAYS`` (252).
+annualisation reuse the engine's ``bar_returns``; annualised figures take ``bars_per_year``
+B as an input (the engine's ``TRADING_DAYS``, 252, for daily bars; the ticker's catalog
+figure for intraday bars, ``data.timeframe``).
 
 Definitions (``None`` wherever a value is undefined):
 
@@ -10,7 +12,7 @@ Definitions (``None`` wherever a value is undefined):
   days (fractional) between the first and last bar; None when D = 0. The initial equity
   is the equity on the first bar, which is always the initial capital (fills start on
   bar 1). Same as backtesting.py's "CAGR [%]".
-* ``volatility_pct``: sample std (ddof 1) of the bar returns × √252 × 100; needs 2 returns.
+* ``volatility_pct``: sample std (ddof 1) of the bar returns × √B × 100; needs 2 returns.
 * ``win_rate_pct``: closed trades with ``pnl_abs`` > 0 / closed trades × 100.
 * ``avg_trade_return_pct``: arithmetic mean of ``pnl_pct`` over closed trades
   (backtesting.py's "Avg. Trade [%]" is a geometric mean instead).
@@ -19,7 +21,7 @@ Definitions (``None`` wherever a value is undefined):
 * ``profit_factor``: sum of ``pnl_abs`` of winning closed trades / |sum of ``pnl_abs`` of
   losing closed trades|; None without a losing trade (backtesting.py sums percent
   returns instead of money).
-* ``sortino_ratio``: mean(r) / sqrt(mean(min(r, 0)²)) × √252 over the bar returns r,
+* ``sortino_ratio``: mean(r) / sqrt(mean(min(r, 0)²)) × √B over the bar returns r,
   risk-free rate and target 0; None when no return is negative. This is empyrical's
   ``sortino_ratio``. backtesting.py puts the geometric annualised return
   (1 + gmean(r))^252 − 1 over the same downside deviation × √252 (on daily-resampled
@@ -80,10 +82,12 @@ def equity_metrics(
     equity: np.ndarray,
     max_drawdown_pct: np.ndarray,
     position: np.ndarray | None = None,
+    bars_per_year: float = TRADING_DAYS,
 ) -> dict[str, np.ndarray]:
     """``EQUITY_METRIC_KEYS`` of N equity curves (N × T) over the same bars, one array of
     length N each (NaN where undefined), plus ``exposure_pct`` when ``position`` (N × T) is
-    given. ``max_drawdown_pct`` is the engine's (length N).
+    given. ``max_drawdown_pct`` is the engine's (length N); volatility and Sortino are
+    annualised with ``bars_per_year``.
 
     The only code of these formulas: a single run calls it with N = 1, so a run inside a
     sweep and the same run on its own give bit-for-bit equal values.
@@ -95,14 +99,14 @@ def equity_metrics(
     cagr = _cagr_pct(timestamps, equity)
     volatility = np.full(n_runs, np.nan)
     if n_bars - 1 >= 2:
-        volatility = returns.std(axis=1, ddof=1) * np.sqrt(TRADING_DAYS) * 100.0
+        volatility = returns.std(axis=1, ddof=1) * np.sqrt(bars_per_year) * 100.0
     calmar = np.full(n_runs, np.nan)
     defined = np.isfinite(cagr) & np.isfinite(max_drawdown_pct) & (max_drawdown_pct != 0)
     calmar[defined] = cagr[defined] / max_drawdown_pct[defined]
     out = {
         "cagr_pct": cagr,
         "volatility_pct": volatility,
-        "sortino_ratio": _sortino(returns),
+        "sortino_ratio": _sortino(returns, bars_per_year),
         "calmar_ratio": calmar,
         "max_drawdown_duration_days": _max_drawdown_duration_days(timestamps, equity),
     }
@@ -112,7 +116,11 @@ def equity_metrics(
 
 
 def enhanced_metrics(
-    bars: Bars, result: EngineResult, records: list[dict], benchmark: dict
+    bars: Bars,
+    result: EngineResult,
+    records: list[dict],
+    benchmark: dict,
+    bars_per_year: float = TRADING_DAYS,
 ) -> dict[str, float | None]:
     """The enhanced metrics (``METRIC_KEYS``) of one run; see the module docstring."""
     max_drawdown = result.metrics.get("max_drawdown_pct")
@@ -121,6 +129,7 @@ def enhanced_metrics(
         result.equity[None, :],
         np.array([np.nan if max_drawdown is None else max_drawdown]),
         result.position[None, :],
+        bars_per_year,
     )
     curve = {name: number(values[0]) for name, values in curve.items()}
     closed = [record for record in records if not record["is_open"]]
@@ -188,7 +197,7 @@ def _cagr_pct(timestamps: np.ndarray, equity: np.ndarray) -> np.ndarray:
     return cagr
 
 
-def _sortino(returns: np.ndarray) -> np.ndarray:
+def _sortino(returns: np.ndarray, bars_per_year: float) -> np.ndarray:
     sortino = np.full(returns.shape[0], np.nan)
     if not returns.shape[1]:
         return sortino
@@ -196,7 +205,7 @@ def _sortino(returns: np.ndarray) -> np.ndarray:
     np.square(downside, out=downside)
     downside = np.sqrt(downside.mean(axis=1))
     ok = downside != 0
-    sortino[ok] = returns.mean(axis=1)[ok] / downside[ok] * np.sqrt(TRADING_DAYS)
+    sortino[ok] = returns.mean(axis=1)[ok] / downside[ok] * np.sqrt(bars_per_year)
     return sortino
 
 

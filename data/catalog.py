@@ -7,11 +7,17 @@ arbitrary file. Format (keys sorted, 2-space indent)::
 
     {"ACME": {"description": "...", "file": "ACME.csv", "name": "Acme Corporation",
               "synthetic": true}, ...}
+
+Additive fields (``data.timeframe``): ``timeframe`` ("1d", "1h" or "5m"; "1d" when absent),
+``market`` ("equity", "fx" or "crypto"; "equity" when absent) and ``bars_per_year`` (the
+annualisation factor; when absent, the nominal figure of the timeframe and market, 252 for
+daily equity bars). ``python -m data.import_csv`` records all three.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +26,7 @@ from typing import Any
 from data.errors import CatalogError, UnknownTickerError
 from data.files import atomic_write
 from data.location import data_dir as default_data_dir
+from data.timeframe import DAILY, MARKETS, TIMEFRAMES, bars_per_year
 
 CATALOG_FILE = "catalog.json"
 """Name of the catalog inside DATA_DIR."""
@@ -56,15 +63,34 @@ class TickerInfo:
     file: str
     synthetic: bool
     description: str = ""
+    timeframe: str = DAILY
+    market: str = "equity"
+    bars_per_year: float | None = None
+    """Recorded at import; None = the nominal figure (``annual_bars``)."""
+
+    @property
+    def annual_bars(self) -> float:
+        """Bars per year for annualising this ticker's statistics (252 for daily equity)."""
+        if self.bars_per_year is not None:
+            return self.bars_per_year
+        return bars_per_year(self.timeframe, self.market)
 
     def to_json(self) -> dict[str, Any]:
-        """The entry as stored in catalog.json (without the ticker, which is the key)."""
-        return {
+        """The entry as stored in catalog.json (without the ticker, which is the key). The
+        timeframe fields appear when any of them differs from the daily-equity default or a
+        bars-per-year figure was recorded, so the demo entries keep their bytes."""
+        doc: dict[str, Any] = {
             "description": self.description,
             "file": self.file,
             "name": self.name,
             "synthetic": self.synthetic,
         }
+        if self.bars_per_year is not None or (self.timeframe, self.market) != (DAILY, "equity"):
+            doc["timeframe"] = self.timeframe
+            doc["market"] = self.market
+        if self.bars_per_year is not None:
+            doc["bars_per_year"] = self.bars_per_year
+        return doc
 
 
 def _entry(ticker: object, raw: object) -> TickerInfo:
@@ -83,7 +109,26 @@ def _entry(ticker: object, raw: object) -> TickerInfo:
         raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: name/description must be strings")
     if not isinstance(synthetic, bool):
         raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: synthetic must be true or false")
-    return TickerInfo(ticker, name, file, synthetic, description)
+    timeframe = raw.get("timeframe", DAILY)
+    market = raw.get("market", "equity")
+    if timeframe not in TIMEFRAMES:
+        raise CatalogError(
+            f"{CATALOG_FILE}: entry {ticker}: timeframe must be one of {', '.join(TIMEFRAMES)}"
+        )
+    if market not in MARKETS:
+        raise CatalogError(
+            f"{CATALOG_FILE}: entry {ticker}: market must be one of {', '.join(MARKETS)}"
+        )
+    per_year = raw.get("bars_per_year")
+    if per_year is not None and (
+        isinstance(per_year, bool)
+        or not isinstance(per_year, (int, float))
+        or not math.isfinite(per_year)
+        or per_year <= 0
+    ):
+        raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: bars_per_year must be a number > 0")
+    per_year = None if per_year is None else float(per_year)
+    return TickerInfo(ticker, name, file, synthetic, description, timeframe, market, per_year)
 
 
 @dataclass(frozen=True)

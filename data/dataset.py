@@ -3,22 +3,27 @@
 This is what a run calls: ticker -> catalog -> file -> checked bars -> date filter. The file
 is read once; ``data_hash`` is the SHA-256 of its bytes (the whole file, not just the range),
 recorded with every result so a result can be tied to the exact data it used.
+
+Range bounds are dates or datetimes (UTC). A date means the whole day: a date start from
+00:00, a date end through 23:59:59. A datetime is an instant for intraday tickers; for a
+daily ticker it counts as its date (a daily bar stands for the whole day).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from data.catalog import load_catalog
-from data.errors import EmptyRangeError
+from data.catalog import TickerInfo, load_catalog
+from data.errors import DataQualityError, EmptyRangeError
 from data.files import bytes_sha256
-from data.loader import parse_bars
-from engine import Bars
+from data.loader import parse_series
+from data.timeframe import DAILY
+from engine import TRADING_DAYS, Bars
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,19 +37,31 @@ class LoadedData:
     path: Path
 
 
-def _as_date(value: date, name: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
+def _bound(value: date, name: str, daily: bool) -> date:
+    """A range bound as used: a date, or (intraday only) a naive UTC datetime."""
     if not isinstance(value, date):
         raise TypeError(f"{name} must be a datetime.date, got {type(value).__name__}")
+    if isinstance(value, datetime):
+        if daily:
+            return value.date()
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
     return value
+
+
+def _instant(value: date, end: bool) -> np.datetime64:
+    """The first second of a range (``end`` False) or the first second after it."""
+    if isinstance(value, datetime):
+        return np.datetime64(value, "s") + (1 if end else 0)
+    return (np.datetime64(value, "D") + (1 if end else 0)).astype("datetime64[s]")
 
 
 @dataclass(frozen=True, eq=False)
 class History:
     """Every bar of ``ticker``'s file, the index window ``[start, stop)`` of the requested
     dates inside them, and the file's SHA-256. Runs compute indicators on the bars before
-    ``start`` too (warm-up), then trade only inside the window."""
+    ``start`` too (warm-up), then trade only inside the window. ``info`` is the ticker's
+    catalog entry (its timeframe and bars per year)."""
 
     bars: Bars
     start: int
@@ -52,29 +69,42 @@ class History:
     data_hash: str
     ticker: str
     path: Path
+    info: TickerInfo | None = None
+
+    @property
+    def timeframe(self) -> str:
+        """The ticker's timeframe ("1d" without a catalog entry)."""
+        return DAILY if self.info is None else self.info.timeframe
+
+    @property
+    def bars_per_year(self) -> float:
+        """Bars per year for annualising (252 without a catalog entry)."""
+        return float(TRADING_DAYS) if self.info is None else self.info.annual_bars
 
 
 def bar_window(bars: Bars, start: date, end: date) -> tuple[int, int]:
-    """Indices ``[first, stop)`` of the bars whose (UTC) date lies in ``[start, end]``."""
-    days = bars.timestamps.astype("datetime64[D]")
-    first = int(np.searchsorted(days, np.datetime64(start, "D"), side="left"))
-    stop = int(np.searchsorted(days, np.datetime64(end, "D"), side="right"))
+    """Indices ``[first, stop)`` of the bars stamped in ``[start, end]`` (UTC): a date
+    bound covers its whole day, a datetime bound is an instant (both inclusive)."""
+    stamps = bars.timestamps
+    first = int(np.searchsorted(stamps, _instant(start, end=False), side="left"))
+    stop = int(np.searchsorted(stamps, _instant(end, end=True), side="left"))
     return first, max(first, stop)
 
 
 def select_range(bars: Bars, start: date, end: date) -> Bars:
-    """The bars whose (UTC) date lies in ``[start, end]``, both inclusive; may be empty."""
+    """The bars stamped in ``[start, end]``, both inclusive (``bar_window``); may be empty."""
     return bars.slice(*bar_window(bars, start, end))
 
 
-_PARSED: dict[tuple[str, int, int], tuple[Bars, str]] = {}
+_PARSED: dict[tuple[str, int, int], tuple[Bars, str, str]] = {}
 _PARSED_MAX = 64
 
 
-def _parsed(path: Path) -> tuple[Bars, str]:
+def _parsed(path: Path) -> tuple[Bars, str, str]:
     """The checked bars and SHA-256 of ``path``, parsed once per (path, mtime, size).
 
-    A long-lived process (the web validates every submit against the data) reads a file
+    Returns (bars, SHA-256, detected timeframe). A long-lived process (the web validates
+    every submit against the data) reads a file
     again only when it changed; a one-shot consumer parses it once anyway. The key holds
     the modification time in ns and the size, so a re-imported file is read afresh, and
     the hash is always that of the bytes the bars came from.
@@ -85,10 +115,11 @@ def _parsed(path: Path) -> tuple[Bars, str]:
         raw = path.read_bytes()
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.pop(next(iter(_PARSED)))
-        bars = parse_bars(raw)
+        series = parse_series(raw)
+        bars = series.bars
         for column in (bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume):
             column.flags.writeable = False  # shared by every caller: nobody may change it
-        _PARSED[key] = (bars, bytes_sha256(raw))
+        _PARSED[key] = (bars, bytes_sha256(raw), series.timeframe)
     return _PARSED[key]
 
 
@@ -99,26 +130,36 @@ def load_history(
     load and check its whole file (read once), and find the bars dated ``start`` .. ``end``.
 
     :raise UnknownTickerError: the ticker is malformed or not in the catalog (no file read).
-    :raise DataQualityError: the file fails a check (``row`` names the line).
+    :raise DataQualityError: the file fails a check (``row`` names the line), or its bar
+        spacing is not the timeframe its catalog entry records.
     :raise EmptyRangeError: no bar falls in the range (or ``start`` is after ``end``).
     """
-    path = load_catalog(data_dir).resolve(ticker)
-    start = _as_date(start, "start")
-    end = _as_date(end, "end")
-    if start > end:
+    catalog = load_catalog(data_dir)
+    path = catalog.resolve(ticker)
+    info = catalog.info(ticker)
+    daily = info.timeframe == DAILY
+    start = _bound(start, "start", daily)
+    end = _bound(end, "end", daily)
+    if _instant(start, end=False) >= _instant(end, end=True):
         raise EmptyRangeError(f"the start date {start} is after the end date {end}")
-    bars, data_hash = _parsed(path)
+    bars, data_hash, timeframe = _parsed(path)
+    if timeframe != info.timeframe:
+        raise DataQualityError(
+            2, f"the bars are {timeframe} apart but the catalog says {info.timeframe}"
+        )
     first, stop = bar_window(bars, start, end)
     if first == stop:
-        first_day, last_day = _days(bars)
+        first_day, last_day = _days(bars, daily)
         raise EmptyRangeError(
             f"no {ticker} bars between {start} and {end}; the data covers {first_day} to {last_day}"
         )
-    return History(bars, first, stop, data_hash, ticker, path)
+    return History(bars, first, stop, data_hash, ticker, path, info)
 
 
-def _days(bars: Bars) -> tuple[str, str]:
-    return tuple(str(bars.timestamps[i].astype("datetime64[D]")) for i in (0, -1))
+def _days(bars: Bars, daily: bool = True) -> tuple[str, str]:
+    """The first and last bar's date (daily) or UTC minute (intraday), ISO text."""
+    unit = "D" if daily else "m"
+    return tuple(str(bars.timestamps[i].astype(f"datetime64[{unit}]")) for i in (0, -1))
 
 
 def date_range(ticker: str, data_dir: str | Path | None = None) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,14 +99,17 @@ def _regimes(rng: np.random.Generator, n: int) -> np.ndarray:
     return states
 
 
-def simulate(spec: DemoTicker, index: int, n: int) -> dict[str, np.ndarray]:
-    """``n`` days of OHLCV for ``spec`` (prices in cents precision, integer volume)."""
+def simulate(
+    spec: DemoTicker, index: int, n: int, bars_per_year: float = 252.0
+) -> dict[str, np.ndarray]:
+    """``n`` bars of OHLCV for ``spec`` (prices in cents precision, integer volume); the
+    annual drift and volatility are spread over ``bars_per_year`` bars (252 daily bars)."""
     rng = np.random.default_rng([SEED, index])
     regime = _regimes(rng, n)
     shocks = rng.standard_t(T_DOF, size=n) / np.sqrt(T_DOF / (T_DOF - 2))
     gap_z, high_z, low_z, volume_z = rng.standard_normal((4, n))
 
-    target = (spec.volatility * REGIME_VOL[regime]) ** 2 / 252.0
+    target = (spec.volatility * REGIME_VOL[regime]) ** 2 / bars_per_year
     variance = np.empty(n)
     eps = np.empty(n)
     var, last = target[0], 0.0
@@ -118,7 +121,7 @@ def simulate(spec: DemoTicker, index: int, n: int) -> dict[str, np.ndarray]:
         last = np.sqrt(var) * shocks[t]
         eps[t] = last
     sigma = np.sqrt(variance)
-    returns = (spec.drift + REGIME_DRIFT[regime]) / 252.0 - 0.5 * variance + eps
+    returns = (spec.drift + REGIME_DRIFT[regime]) / bars_per_year - 0.5 * variance + eps
 
     close = spec.price * np.exp(np.cumsum(returns))
     previous = np.concatenate(([spec.price], close[:-1]))
@@ -167,16 +170,23 @@ def generate(out: str | Path | None = None) -> list[Path]:
     return written
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m data.generate", description="Write the seeded synthetic demo data."
-    )
+def run_command(
+    argv: Sequence[str] | None, prog: str, description: str, write: Callable[[Path | None], list]
+) -> int:
+    """A generator command: parse ``--out``, call ``write(out)``, print the written paths."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--out", type=Path, help=f"output directory (default: {data_dir()})")
     args = parser.parse_args(argv)
-    for path in generate(args.out):
+    for path in write(args.out):
         print(path)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    return run_command(
+        argv, "python -m data.generate", "Write the seeded synthetic demo data.", generate
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""``python -m data.import_csv FILE --ticker XYZ [--name "..."] [--data-dir DIR]``.
+"""``python -m data.import_csv FILE --ticker XYZ [--name "..."] [--data-dir DIR]
+[--timeframe 1d|1h|5m] [--market equity|fx|crypto] [--bars-per-year N]``.
 
-Checks FILE with the loader's checks, copies it byte for byte into DATA_DIR as <TICKER>.csv
-and adds or updates its catalog entry (``synthetic: false``). Exit 0 on success; exit 2 with
-a message naming the line on a failed check, an invalid ticker or an unreadable file.
+Checks FILE with the loader's checks, detects its bar spacing (daily, hourly or 5-minute;
+others are refused naming the spacing seen), copies it byte for byte into DATA_DIR as
+<TICKER>.csv and adds or updates its catalog entry (``synthetic: false``, with the
+timeframe, market and bars per year: ``data.timeframe``). ``--timeframe`` makes the import
+fail unless the detected spacing is that one; ``--market`` and ``--bars-per-year`` override
+what is inferred. Exit 0 on success; exit 2 with a message naming the line on a failed
+check, an invalid ticker or an unreadable file.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 
 from data.errors import CatalogError, DataQualityError, UnknownTickerError
 from data.register import Registered, register_csv, summary
+from data.timeframe import MARKETS, TIMEFRAMES
 
 
 def import_file(
@@ -22,13 +28,30 @@ def import_file(
     *,
     name: str | None = None,
     data_dir: str | Path | None = None,
+    timeframe: str | None = None,
+    market: str | None = None,
+    annual_bars: float | None = None,
 ) -> Registered:
     """Register the CSV file ``source`` under ``ticker`` (see ``register.register_csv``)."""
     source = Path(source)
     raw = source.read_bytes()
     return register_csv(
-        raw, ticker, name=name, description=f"Imported from {source.name}", data_dir=data_dir
+        raw,
+        ticker,
+        name=name,
+        description=f"Imported from {source.name}",
+        data_dir=data_dir,
+        timeframe=timeframe,
+        market=market,
+        annual_bars=annual_bars,
     )
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number greater than 0")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ticker", required=True, help="ticker to store it under (upper-cased)")
     parser.add_argument("--name", help="display name (default: the ticker)")
     parser.add_argument("--data-dir", type=Path, help="data directory (default: $DATA_DIR)")
+    parser.add_argument(
+        "--timeframe", choices=TIMEFRAMES, help="fail unless the file's bars are this far apart"
+    )
+    parser.add_argument(
+        "--market",
+        choices=MARKETS,
+        help="trading calendar for annualising (default: inferred from the bars)",
+    )
+    parser.add_argument(
+        "--bars-per-year",
+        type=_positive,
+        help="annualisation factor (default: median bars per date x the market's days)",
+    )
     return parser
 
 
@@ -49,7 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         registered = import_file(
-            args.file, args.ticker.upper(), name=args.name, data_dir=args.data_dir
+            args.file,
+            args.ticker.upper(),
+            name=args.name,
+            data_dir=args.data_dir,
+            timeframe=args.timeframe,
+            market=args.market,
+            annual_bars=args.bars_per_year,
         )
     except DataQualityError as exc:
         print(f"error: {args.file} {exc}", file=sys.stderr)

@@ -10,9 +10,11 @@ Accepted layouts, unchanged as users have them:
   index; backtesting.py's GOOG.csv), also ``Unnamed: 0``.
 
 Dates are ISO 8601: ``YYYY-MM-DD`` or a datetime with or without an offset
-(``2024-01-02T00:00:00-05:00``, ``...Z``). Bars are daily: a date D becomes D 21:00:00 UTC;
-a datetime with an offset is converted to UTC and its UTC date is stamped 21:00; a datetime
-without an offset is taken as UTC. Then ``data.quality`` checks every row.
+(``2024-01-02T00:00:00-05:00``, ``...Z``); a datetime with an offset is converted to UTC, one
+without is taken as UTC. The bar spacing is detected (``data.timeframe``): daily bars (one
+per date) are stamped at their UTC date 21:00:00; hourly and 5-minute bars keep their UTC
+time; any other spacing is refused naming what was seen. Then ``data.quality`` checks every
+row (unique dates for daily bars, unique timestamps at least one bar apart for intraday).
 """
 
 from __future__ import annotations
@@ -21,18 +23,21 @@ import csv
 import io
 import os
 import re
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from data.errors import DataQualityError
 from data.quality import check_columns
+from data.timeframe import DAILY, TIMEFRAME_SECONDS, detect_timeframe, unsupported_message
 from engine import Bars
 
 BAR_HOUR_UTC = 21
 """Daily bars are stamped at this hour (UTC), after the US close."""
 
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY = 86_400
 
 _CANONICAL = {
     "date": "Date",
@@ -84,35 +89,40 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _day(text: str) -> int:
-    """Days since 1970-01-01 of an ISO date or datetime (UTC date if it has an offset)."""
-    text = text.strip()
-    if len(text) == 10:
-        return date.fromisoformat(text).toordinal() - _EPOCH_ORDINAL
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.toordinal() - _EPOCH_ORDINAL
+def _second(text: str) -> int:
+    """Seconds since 1970-01-01 UTC of an ISO date (its midnight) or datetime."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(seconds=1)
 
 
-def _days(cells: tuple[str, ...], lines: list[int]) -> np.ndarray:
-    """Days since 1970-01-01 of every date cell (numpy fast path for plain YYYY-MM-DD)."""
-    if all(len(cell) == 10 and cell[4] == "-" for cell in cells):
+def _plain_iso(cell: str) -> bool:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DD[T ]HH:MM:SS`` without an offset (numpy parses these)."""
+    if len(cell) == 10:
+        return cell[4] == "-"
+    return len(cell) == 19 and cell[4] == "-" and cell[10] in "T " and cell[13] == cell[16] == ":"
+
+
+def _seconds(cells: tuple[str, ...], lines: list[int]) -> np.ndarray:
+    """UTC epoch seconds of every date cell (numpy fast path for plain YYYY-MM-DD and
+    YYYY-MM-DD[T ]HH:MM:SS without an offset)."""
+    if all(_plain_iso(cell) for cell in cells):
         try:
-            return np.array(cells, dtype="datetime64[D]").astype(np.int64)
+            return np.array(cells, dtype="datetime64[s]").astype(np.int64)
         except ValueError:
             pass  # the row-by-row parse below names the bad row
-    days = np.empty(len(cells), dtype=np.int64)
+    seconds = np.empty(len(cells), dtype=np.int64)
     for i, cell in enumerate(cells):
         try:
-            days[i] = _day(cell)
+            seconds[i] = _second(cell)
         except ValueError:
             raise DataQualityError(
                 lines[i],
                 f"Date {_show(cell)} is not an ISO date (YYYY-MM-DD) or datetime "
                 "(YYYY-MM-DDTHH:MM:SS, optional offset)",
             ) from None
-    return days
+    return seconds
 
 
 def _numbers(cells: tuple[str, ...], name: str, lines: list[int]) -> np.ndarray:
@@ -142,10 +152,27 @@ def _decode(raw: bytes | str) -> str:
         raise DataQualityError(line, "the file is not UTF-8 text") from None
 
 
+@dataclass(frozen=True, eq=False)
+class Series:
+    """Checked bars and the timeframe detected from their spacing (``data.timeframe``)."""
+
+    bars: Bars
+    timeframe: str
+
+
 def parse_bars(raw: bytes | str) -> Bars:
-    """Parse CSV text (or its UTF-8 bytes) into daily ``Bars``, checking every row.
+    """Parse CSV text (or its UTF-8 bytes) into ``Bars``, checking every row.
 
     :raise DataQualityError: naming the 1-based line of the first problem.
+    """
+    return parse_series(raw).bars
+
+
+def parse_series(raw: bytes | str) -> Series:
+    """Parse CSV text (or its UTF-8 bytes) into checked ``Bars`` and their timeframe.
+
+    :raise DataQualityError: naming the 1-based line of the first problem, or the first
+        data line when the bar spacing is not a supported timeframe.
     """
     reader = csv.reader(io.StringIO(_decode(raw), newline=""))
     header = next(reader, None)
@@ -173,11 +200,20 @@ def parse_bars(raw: bytes | str) -> Bars:
         raise DataQualityError(header_line + 1, "no data rows after the header")
 
     cells = list(zip(*rows, strict=True))
-    days = _days(cells[index["Date"]], lines)
+    seconds = _seconds(cells[index["Date"]], lines)
     columns = {name: _numbers(cells[index[name]], name, lines) for name in REQUIRED_COLUMNS[1:]}
-    check_columns(days, columns, lines)
-    stamps = (days * 86_400 + BAR_HOUR_UTC * 3_600).astype("datetime64[s]")
-    return Bars(stamps, *(columns[name] for name in REQUIRED_COLUMNS[1:]))
+    timeframe = detect_timeframe(seconds)
+    if timeframe is None:
+        raise DataQualityError(lines[0], unsupported_message(seconds))
+    if timeframe == DAILY:
+        days = seconds // _DAY
+        check_columns(days, columns, lines)
+        stamps = (days * _DAY + BAR_HOUR_UTC * 3_600).astype("datetime64[s]")
+    else:
+        check_columns(seconds, columns, lines, step=TIMEFRAME_SECONDS[timeframe])
+        stamps = seconds.astype("datetime64[s]")
+    bars = Bars(stamps, *(columns[name] for name in REQUIRED_COLUMNS[1:]))
+    return Series(bars, timeframe)
 
 
 def load_bars(path: str | os.PathLike[str]) -> Bars:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.catalog import TickerInfo, load_catalog, save_catalog, validate_ticker
+from data.errors import DataQualityError
 from data.files import atomic_write, bytes_sha256
-from data.loader import parse_bars
+from data.loader import parse_series
+from data.timeframe import DAILY, bars_per_day, bars_per_year, infer_market
 from engine import Bars
 
 
@@ -34,18 +36,32 @@ def register_csv(
     name: str | None = None,
     description: str = "",
     data_dir: str | Path | None = None,
+    timeframe: str | None = None,
+    market: str | None = None,
+    annual_bars: float | None = None,
 ) -> Registered:
     """Check ``raw`` (CSV bytes) with the loader, write it to DATA_DIR/<TICKER>.csv and add
     or replace the catalog entry (``synthetic: false``). Nothing is written if a check fails.
 
     ``name`` defaults to the existing entry's name, else the ticker. The data directory is
-    created if needed.
+    created if needed. The entry records the detected timeframe (``timeframe``, when given,
+    must equal it), the market (given, else ``infer_market``) and the bars per year (given,
+    else the median bars per date × the market's days; ``data.timeframe``).
 
     :raise UnknownTickerError: ``ticker`` does not match ``TICKER_PATTERN``.
-    :raise DataQualityError: the file fails a loader check (``row`` names the line).
+    :raise DataQualityError: the file fails a loader check (``row`` names the line), or its
+        spacing is not the ``timeframe`` asked for.
     """
     validate_ticker(ticker)
-    bars = parse_bars(raw)
+    series = parse_series(raw)
+    bars = series.bars
+    if timeframe is not None and timeframe != series.timeframe:
+        raise DataQualityError(
+            2, f"the bars are {series.timeframe} apart, not {timeframe} (--timeframe)"
+        )
+    market = market or infer_market(bars.timestamps, series.timeframe)
+    if annual_bars is None:
+        annual_bars = bars_per_year(series.timeframe, market, bars_per_day(bars.timestamps))
     catalog = load_catalog(data_dir)
     catalog.data_dir.mkdir(parents=True, exist_ok=True)
     previous = catalog.entries.get(ticker)
@@ -55,6 +71,9 @@ def register_csv(
         file=f"{ticker}.csv",
         synthetic=False,
         description=description,
+        timeframe=series.timeframe,
+        market=market,
+        bars_per_year=float(annual_bars),
     )
     catalog = catalog.with_entry(info)
     path = catalog.data_dir / info.file
@@ -64,9 +83,13 @@ def register_csv(
 
 
 def summary(registered: Registered) -> str:
-    """One line for the command line: ticker, bar count, date span, file and hash."""
-    stamps = registered.bars.timestamps.astype("datetime64[D]")
+    """One line for the command line: ticker, bar count, span, timeframe, market, bars per
+    year, file and hash."""
+    info = registered.info
+    unit = "D" if info.timeframe == DAILY else "m"
+    stamps = registered.bars.timestamps.astype(f"datetime64[{unit}]")
     return (
-        f"{registered.info.ticker}: {len(registered.bars)} bars {stamps[0]} .. {stamps[-1]} "
+        f"{info.ticker}: {len(registered.bars)} bars {stamps[0]} .. {stamps[-1]} "
+        f"({info.timeframe}, {info.market}, {info.annual_bars:g} bars/year) "
         f"-> {registered.path} (sha256 {registered.data_hash})"
     )

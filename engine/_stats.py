@@ -2,8 +2,9 @@
 
 Conventions (docs/execution.md, "Metric definitions"):
 * total_return_pct: (final equity / initial capital − 1) × 100.
-* sharpe_ratio: mean / sample std (ddof 1) of the bar-to-bar returns of equity, × √252,
-  risk-free rate 0. Undefined (NaN) when the std is 0 or there are fewer than 3 bars.
+* sharpe_ratio: mean / sample std (ddof 1) of the bar-to-bar returns of equity, × √B,
+  B = bars per year (``TradingParams.bars_per_year``: 252 for daily bars), risk-free
+  rate 0. Undefined (NaN) when the std is 0 or there are fewer than 3 bars.
   backtesting.py annualises geometric returns instead, so its Sharpe differs by design.
 * max_drawdown_pct: the largest fall from a running peak, as a positive percent.
 * num_trades: round trips opened, including one still open at the end.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 TRADING_DAYS = 252
-"""Bars per year for annualising daily statistics."""
+"""Bars per year for annualising daily statistics (the default ``bars_per_year``)."""
 
 
 def bar_returns(equity: np.ndarray) -> np.ndarray:
@@ -26,9 +27,13 @@ def bar_returns(equity: np.ndarray) -> np.ndarray:
 
 
 def core_metrics(
-    equity: np.ndarray, initial_capital: float, num_trades: np.ndarray
+    equity: np.ndarray,
+    initial_capital: float,
+    num_trades: np.ndarray,
+    bars_per_year: float = TRADING_DAYS,
 ) -> dict[str, np.ndarray]:
-    """The core metrics of N equity paths (N × T), one array of length N each."""
+    """The core metrics of N equity paths (N × T), one array of length N each; the Sharpe
+    ratio is annualised with ``bars_per_year``."""
     n_runs, n_bars = equity.shape
     total_return = (equity[:, -1] / initial_capital - 1.0) * 100.0
 
@@ -38,7 +43,7 @@ def core_metrics(
         mean = returns.mean(axis=1)
         std = returns.std(axis=1, ddof=1)
         ok = std > 0
-        sharpe[ok] = mean[ok] / std[ok] * np.sqrt(TRADING_DAYS)
+        sharpe[ok] = mean[ok] / std[ok] * np.sqrt(bars_per_year)
 
     peak = np.maximum.accumulate(equity, axis=1)
     max_drawdown = ((peak - equity) / peak).max(axis=1) * 100.0

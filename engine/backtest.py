@@ -43,7 +43,9 @@ def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
     """Paths and core metrics of runs ``first:last``."""
     state_paths = _simulate.paths(events, first, last, bars.close, params.initial_capital)
     counts = _simulate.trade_counts(events, first, last, state_paths.bust_bar)
-    return state_paths, core_metrics(state_paths.equity, params.initial_capital, counts)
+    return state_paths, core_metrics(
+        state_paths.equity, params.initial_capital, counts, params.annual_bars
+    )
 
 
 def run(

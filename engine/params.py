@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from engine._stats import TRADING_DAYS
+
 SIZE_TYPES = ("value", "percent")
 """``value``: currency per trade; ``percent``: percent of current equity (100 = all-in)."""
 
@@ -39,6 +41,15 @@ class TradingParams:
     take_profit_pct: float | None = None
     trailing_stop_pct: float | None = None
     """Stops in percent of the entry fill price; ``None`` = off (docs/execution.md, "Stops")."""
+    bars_per_year: float | None = None
+    """Bars in a year, the annualisation factor of the Sharpe ratio: ``None`` means 252
+    (daily bars); intraday runs pass their catalog entry's figure (``data.timeframe``).
+    Fills ignore it."""
+
+    @property
+    def annual_bars(self) -> float:
+        """``bars_per_year``, or 252 (``TRADING_DAYS``) when it is ``None``."""
+        return TRADING_DAYS if self.bars_per_year is None else self.bars_per_year
 
     @property
     def has_stops(self) -> bool:
@@ -58,6 +69,8 @@ class TradingParams:
             raise EngineParamError("initial_capital", "must be greater than 0")
         if not 0 <= finite("fee_rate") < 0.1:
             raise EngineParamError("fee_rate", "must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)")
+        if self.bars_per_year is not None and finite("bars_per_year") <= 0:
+            raise EngineParamError("bars_per_year", "must be greater than 0")
         if not 0 <= finite("slippage_bps") <= 1000:
             raise EngineParamError("slippage_bps", "must be between 0 and 1000 basis points")
         if finite("position_size") <= 0:
@@ -75,6 +88,6 @@ class TradingParams:
             raise EngineParamError("take_profit_pct", "must be greater than 0 (percent)")
         for name in ("initial_capital", "fee_rate", "slippage_bps", "position_size"):
             object.__setattr__(self, name, float(getattr(self, name)))
-        for name in STOP_FIELDS:
+        for name in (*STOP_FIELDS, "bars_per_year"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))

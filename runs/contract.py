@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from data.timeframe import DAILY
+from data.timeframe import TIMEFRAMES as TIMEFRAMES  # re-exported for the request model
 from engine import STOP_FIELDS, TradingParams
 from work.errors import RequestError
-
-TIMEFRAMES = ("1d",)
-"""Bar sizes the platform runs; only daily bars for now."""
 
 REQUIRED_FIELDS = ("ticker", "rule_type", "start_date", "end_date")
 
@@ -66,9 +65,11 @@ class RunRequest:
     take_profit_pct: float | None = None
     trailing_stop_pct: float | None = None
 
-    def trading_params(self) -> TradingParams:
-        """The engine's view of this request."""
+    def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
+        """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
+        None = 252, daily)."""
         return TradingParams(
+            bars_per_year=bars_per_year,
             initial_capital=self.initial_capital,
             fee_rate=self.fee_rate,
             slippage_bps=self.slippage_bps,
@@ -106,11 +107,21 @@ class RunRequest:
 
     @property
     def start(self) -> date:
-        return date.fromisoformat(self.start_date)
+        """``start_date`` as a date, or a naive UTC datetime when it carries a time."""
+        return request_moment(self.start_date)
 
     @property
     def end(self) -> date:
-        return date.fromisoformat(self.end_date)
+        """``end_date`` as a date (the whole day), or a naive UTC datetime."""
+        return request_moment(self.end_date)
+
+
+def request_moment(text: str) -> date:
+    """An ISO date (``YYYY-MM-DD``) as a date, or an ISO datetime (``YYYY-MM-DDTHH:MM[:SS]``,
+    UTC) as a naive datetime."""
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,7 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         raise RequestError(exc.field, exc.message) from None
     if body is None:
         raise RequestError(*error_field_message(late[0]))
+    check_daily_dates(body.timeframe, body.start_date, body.end_date)
     return RunRequest(
         run_id=body.run_id or new_run_id(),
         ticker=body.ticker.strip().upper(),
@@ -193,6 +205,18 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         charts=body.charts,
         **{name: _percent(getattr(body, name)) for name in STOP_FIELDS},
     )
+
+
+def check_daily_dates(timeframe: str, start_date: str, end_date: str) -> None:
+    """A daily request's dates carry no time (a daily bar stands for its whole day).
+
+    :raise RequestError: naming the date that has a time.
+    """
+    if timeframe != DAILY:
+        return
+    for name, value in (("start_date", start_date), ("end_date", end_date)):
+        if len(value) != 10:
+            raise RequestError(name, "takes a date YYYY-MM-DD for timeframe 1d (no time)")
 
 
 def _percent(value: float | None) -> float | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import data
-from engine import ENGINE_VERSION, Bars, EngineResult
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
 from engine import run as run_engine
 from runs.contract import RequestError, RunRequest, RunResult
 
@@ -31,8 +31,9 @@ FAILED = "FAILED"
 
 
 def max_bars() -> int:
-    """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars): the most bars one run may
-    cover, which bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
+    """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars, 11 of hourly equity bars, one
+    of 5-minute equity bars; docs/execution.md): the most bars one run may cover, which
+    bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
     return int(os.environ.get("RUN_MAX_BARS") or 20_000)
 
 
@@ -43,7 +44,8 @@ def load_market_data(
     ``bar_limit`` (the web passes its RUN_MAX_BARS setting) defaults to ``max_bars()``.
 
     Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
-    checks), ``start_date`` (no bar in the range) or ``end_date`` (too many bars).
+    checks), ``timeframe`` (not the ticker's), ``start_date`` (no bar in the range) or
+    ``end_date`` (too many bars).
     """
     try:
         history = data.load_history(request.ticker, request.start, request.end, data_dir)
@@ -53,6 +55,11 @@ def load_market_data(
         raise RequestError("ticker", f"data file for {request.ticker} is invalid: {exc}") from None
     except data.EmptyRangeError as exc:
         raise RequestError("start_date", str(exc)) from None
+    if request.timeframe != history.timeframe:
+        raise RequestError(
+            "timeframe",
+            f"{request.ticker} has {history.timeframe} bars; set timeframe to {history.timeframe}",
+        )
     bars = history.stop - history.start
     limit = max_bars() if bar_limit is None else bar_limit
     if bars > limit:
@@ -66,12 +73,14 @@ def load_market_data(
 class MarketWindow:
     """What signals are computed on and what is traded: ``history`` is every bar of the file
     up to the window's end (indicators warm up on the bars before the window), ``bars`` the
-    window ``[start, stop)`` itself, ``window`` its index range inside ``history``."""
+    window ``[start, stop)`` itself, ``window`` its index range inside ``history``;
+    ``bars_per_year`` annualises its statistics (the ticker's catalog figure)."""
 
     history: Bars
     bars: Bars
     window: slice
     data_hash: str
+    bars_per_year: float = TRADING_DAYS
 
 
 def market_window(market: data.History) -> MarketWindow:
@@ -82,6 +91,7 @@ def market_window(market: data.History) -> MarketWindow:
         bars=history.slice(market.start, market.stop),
         window=slice(market.start, market.stop),
         data_hash=market.data_hash,
+        bars_per_year=market.bars_per_year,
     )
 
 
@@ -135,12 +145,21 @@ def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     frame = market_window(load_market_data(request, data_dir))
     entries, exits = signals_in_window(frame, request.rule_type, [request.params])
     entries, exits = entries[0], exits[0]
-    result = run_engine(frame.bars, entries, exits, request.trading_params())
+    result = run_engine(frame.bars, entries, exits, request.trading_params(frame.bars_per_year))
 
     overlays = None
     if request.charts and RULES[request.rule_type].overlays is not None:
         overlays = overlays_in_window(frame, request.rule_type, request.params)
-    return assemble(request, frame.bars, result, entries, exits, frame.data_hash, overlays)
+    return assemble(
+        request,
+        frame.bars,
+        result,
+        entries,
+        exits,
+        frame.data_hash,
+        overlays,
+        frame.bars_per_year,
+    )
 
 
 def assemble(
@@ -151,13 +170,15 @@ def assemble(
     exits: np.ndarray,
     data_hash: str,
     overlays: dict[str, np.ndarray] | None = None,
+    bars_per_year: float = TRADING_DAYS,
 ) -> RunResult:
     """Turn an engine result into the stored/served ``RunResult`` (adapters only)."""
     import adapters
 
     records = adapters.trade_records(bars, result)
     benchmark = adapters.buy_and_hold(bars, request.initial_capital)
-    metrics = {**result.metrics, **adapters.enhanced_metrics(bars, result, records, benchmark)}
+    enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
+    metrics = {**result.metrics, **enhanced}
     chart_base64, charts = None, {}
     if request.charts:
         from runs.font_cache import seed_font_cache

@@ -9,7 +9,7 @@ generated models (``rules.validate_rule``); this model checks every other field.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -58,10 +58,25 @@ def _required(value: Any) -> Any:
 
 
 def _iso_date(value: str) -> str:
+    """A date stays ``YYYY-MM-DD``; a datetime (intraday) becomes ``YYYY-MM-DDTHH:MM:SS`` in
+    UTC (an offset is converted, none means UTC)."""
+    text = value.strip()
     try:
-        return date.fromisoformat(value.strip()).isoformat()
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        if len(text) < 16 or text[10] not in "T ":
+            raise ValueError(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise PydanticCustomError("date_invalid", "is not a valid date") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat()
+
+
+def _range_end(value: str) -> str:
+    """``end_date`` as the last moment it covers, comparable as text: a date is its whole day."""
+    return f"{value}T23:59:59" if len(value) == 10 else value
 
 
 def _blank_text(value: Any) -> Any:
@@ -75,7 +90,13 @@ def _distinct(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-_DATE_SCHEMA = {"type": "string", "format": "date"}
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$"
+"""A request date: ``YYYY-MM-DD`` (a whole day) or ``YYYY-MM-DDTHH:MM[:SS]`` (UTC, intraday)."""
+_DATE_SCHEMA = {
+    "type": "string",
+    "pattern": DATE_PATTERN,
+    "description": "a date YYYY-MM-DD, or for intraday tickers YYYY-MM-DDTHH:MM (UTC)",
+}
 Number = Annotated[float, Field(strict=True)]
 Date = Annotated[str, AfterValidator(_iso_date), Field(json_schema_extra=_DATE_SCHEMA)]
 Name = Annotated[
@@ -151,7 +172,7 @@ class RunRequestBody(BaseModel):
     @classmethod
     def _not_before_start(cls, value: str, info: ValidationInfo) -> str:
         start = info.data.get("start_date")
-        if start is not None and value < start:
+        if start is not None and _range_end(value) < start:
             raise PydanticCustomError("date_order", "must be on or after start_date")
         return value
 
@@ -185,8 +206,8 @@ _TYPE_MESSAGES = {
     "run_id": "must be a lower-case UUID4",
     "ticker": "must be a string",
     "rule_id": "must be a slug of a-z, 0-9 and . _ + - (max 120)",
-    "start_date": "must be a date string YYYY-MM-DD",
-    "end_date": "must be a date string YYYY-MM-DD",
+    "start_date": "must be a date string YYYY-MM-DD (or YYYY-MM-DDTHH:MM)",
+    "end_date": "must be a date string YYYY-MM-DD (or YYYY-MM-DDTHH:MM)",
     "charts": "must be true or false",
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
@@ -239,7 +260,7 @@ def error_field_message(error: dict) -> tuple[str, str]:
     if _is_required_error(error):
         return field, "is required"
     if kind == "date_invalid":
-        return field, f"is not a valid date (YYYY-MM-DD): {value[:40]!r}"
+        return field, f"is not a valid date (YYYY-MM-DD or YYYY-MM-DDTHH:MM): {value[:40]!r}"
     if kind == "date_order":
         return field, "must be on or after start_date"
     if field in _RANGE_MESSAGES:

@@ -50,7 +50,7 @@ def evaluate(
     the caller owns) keeps indicator arrays between calls on the same ``frame``.
     ``trading[i]`` (optional) holds row i's swept stops, overriding ``request``'s."""
     cache = {} if cache is None else cache
-    base = request.trading_params()
+    base = request.trading_params(frame.bars_per_year)
     if not trading or not any(trading):
         return _evaluate_rows(frame, request.rule_type, base, params_list, cache, block)
     groups: dict[tuple, list[int]] = {}
@@ -88,7 +88,10 @@ def _evaluate_rows(
         )
         batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True)
         curve = equity_metrics(
-            frame.bars.timestamps, batch.equity, batch.metrics["max_drawdown_pct"]
+            frame.bars.timestamps,
+            batch.equity,
+            batch.metrics["max_drawdown_pct"],
+            bars_per_year=trading.annual_bars,
         )
         parts.append({**batch.metrics, **curve})
     if not parts:

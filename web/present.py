@@ -175,7 +175,8 @@ def sweep_summary(
 def catalog_tickers(data_dir) -> list[dict[str, Any]]:
     """The data catalog's tickers as ``/api/tickers`` and the forms list them: name, whether
     synthetic, and the dates of the first and last bar (``first_date``/``last_date``, null
-    when the file cannot be read: a run on it is then refused naming the file's problem)."""
+    when the file cannot be read: a run on it is then refused naming the file's problem),
+    the ``timeframe`` a request on it must name, its ``market`` and ``bars_per_year``."""
     entries = []
     for info in load_catalog(data_dir).tickers():
         try:
@@ -190,6 +191,9 @@ def catalog_tickers(data_dir) -> list[dict[str, Any]]:
                 "description": info.description,
                 "first_date": first,
                 "last_date": last,
+                "timeframe": info.timeframe,
+                "market": info.market,
+                "bars_per_year": info.annual_bars,
             }
         )
     return entries

@@ -43,6 +43,16 @@ def test_weekly_ticks_fall_on_mondays():
     assert [datetime.fromisoformat(str(ts[i])).weekday() for i in at] == [0, 0]
 
 
+def test_hour_ticks_on_half_hour_bars_name_the_bars_own_time():
+    """Hourly session bars at :30 (the hourly demo data): each tick names its bar's time."""
+    days = np.array(["2024-06-03", "2024-06-04"], dtype="datetime64[m]")
+    session = np.arange(14 * 60 + 30, 21 * 60, 60).astype("timedelta64[m]")
+    ts = (days[:, None] + session[None, :]).ravel().astype("datetime64[s]")
+    at, labels = date_ticks(ts)
+    assert labels == [f"{str(ts[i])[8:10]} Jun {str(ts[i])[11:16]}" for i in at]
+    assert all(label.endswith(":30") for label in labels)
+
+
 def test_intraday_ticks_use_hours_then_minutes():
     """A 09:30-16:00 session ticks every 3 hours; a half hour of 1-minute bars every 15 min."""
     assert date_ticks(_range("2020-01-15T09:30", "2020-01-15T16:00", "30m")) == (

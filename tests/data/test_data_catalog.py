@@ -223,11 +223,19 @@ def test_with_entry_replaces_and_does_not_mutate(data_root: Path) -> None:
 
 
 def test_committed_catalog_lists_the_synthetic_demo_tickers() -> None:
-    """The shipped catalog has the five demo tickers, all synthetic, all resolvable."""
+    """The shipped catalog has the five daily demo tickers and the hourly one, all
+    synthetic, all resolvable."""
     catalog = load_catalog(Path(data.__file__).parent)
     infos = catalog.tickers()
-    assert [info.ticker for info in infos] == ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA"]
+    assert [info.ticker for info in infos] == [
+        "ACME",
+        "GLOBEX",
+        "HOOLI",
+        "INITECH",
+        "UMBRELLA",
+        "VANDELAY",
+    ]
     for info in infos:
         assert info.synthetic is True
-        assert "synthetic demo data" in info.description.lower()
+        assert "synthetic" in info.description.lower() and "demo data" in info.description
         assert catalog.resolve(info.ticker).is_file()

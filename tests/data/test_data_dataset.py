@@ -142,8 +142,8 @@ def test_date_range_reads_a_file_once_per_version_even_past_the_bars_cache(tmp_p
     for ticker in tickers:
         register_csv(_csv(1, 3), ticker, data_dir=tmp_path)
     parsed = []
-    real_parse = dataset.parse_bars
-    monkeypatch.setattr(dataset, "parse_bars", lambda raw: parsed.append(1) or real_parse(raw))
+    real_parse = dataset.parse_series
+    monkeypatch.setattr(dataset, "parse_series", lambda raw: parsed.append(1) or real_parse(raw))
     assert {date_range(t, tmp_path) for t in tickers} == {("2021-03-01", "2021-03-03")}
     first_pass = len(parsed)
     assert {date_range(t, tmp_path) for t in tickers} == {("2021-03-01", "2021-03-03")}

@@ -23,7 +23,7 @@ def test_register_stores_bytes_unchanged_and_adds_an_entry(tmp_path: Path) -> No
     assert registered.path == tmp_path.resolve() / "XYZ.csv"
     assert len(registered.bars) == 2
     assert load_catalog(tmp_path).info("XYZ") == TickerInfo(
-        "XYZ", "Xyz Corp", "XYZ.csv", False, "d"
+        "XYZ", "Xyz Corp", "XYZ.csv", False, "d", timeframe="1d", market="equity", bars_per_year=252
     )
 
 
@@ -39,7 +39,9 @@ def test_register_keeps_other_entries_and_the_existing_name(tmp_path: Path) -> N
     )
     register_csv(RAW, "XYZ", data_dir=tmp_path)
     catalog = load_catalog(tmp_path)
-    assert catalog.info("XYZ") == TickerInfo("XYZ", "Old Name", "XYZ.csv", False, "")
+    assert catalog.info("XYZ") == TickerInfo(
+        "XYZ", "Old Name", "XYZ.csv", False, "", bars_per_year=252
+    )
     assert catalog.info("KEEP").name == "Keep"
 
 
@@ -74,8 +76,8 @@ def test_invalid_ticker_writes_nothing(tmp_path: Path, ticker: str) -> None:
 
 
 def test_summary_states_count_span_and_hash(tmp_path: Path) -> None:
-    """The summary line names the ticker, bar count, date span and hash."""
+    """The summary line names the ticker, bar count, date span, timeframe and hash."""
     registered = register_csv(RAW, "XYZ", data_dir=tmp_path)
     line = summary(registered)
-    assert line.startswith("XYZ: 2 bars 2024-01-02 .. 2024-01-03 -> ")
+    assert line.startswith("XYZ: 2 bars 2024-01-02 .. 2024-01-03 (1d, equity, 252 bars/year) -> ")
     assert line.endswith(f"(sha256 {hashlib.sha256(RAW).hexdigest()})")

@@ -205,8 +205,7 @@ class RsiLevels(Strategy):
             self.position.close()
 
 
-@pytest.mark.filterwarnings("ignore:Some trades remain open:UserWarning")
-@pytest.mark.parametrize(
+PEER_RULES = pytest.mark.parametrize(
     ("rule_type", "params", "strategy"),
     [
         ("SMA_CROSS", {"fast": 10, "slow": 20}, SmaCross),
@@ -214,6 +213,12 @@ class RsiLevels(Strategy):
     ],
     ids=["sma_cross", "rsi"],
 )
+"""The parity cases: our rule and its parameters, and the backtesting.py strategy computing
+the same indicator its own way (also used by the intraday parity test)."""
+
+
+@pytest.mark.filterwarnings("ignore:Some trades remain open:UserWarning")
+@PEER_RULES
 def test_full_run_matches_backtesting_py_bar_by_bar_on_goog(
     goog_dir, goog_csv, rule_type, params, strategy
 ):

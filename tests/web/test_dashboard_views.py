@@ -58,13 +58,14 @@ def text(response) -> str:
 
 def test_form_lists_catalog_tickers_marked_synthetic(client):
     """GET / is an HTML form whose ticker options come from the catalog, synthetic marked,
-    each carrying the dates its data covers (the form keeps its dates inside them)."""
+    each carrying the dates its data covers (the form keeps its dates inside them) and its
+    timeframe (the form picks it)."""
     response = client.get("/")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert re.search(
-        rf'<option value="{TICKER}" data-first="2021-01-04" data-last="2021-06-18">'
-        rf"{TICKER} — Test Company \(synthetic\)",
+        rf'<option value="{TICKER}" data-first="2021-01-04" data-last="2021-06-18" '
+        rf"data-timeframe=\"1d\">{TICKER} — Test Company \(synthetic\)",
         text(response),
     )
 

@@ -43,8 +43,9 @@ def test_rules_lists_every_registered_rule_with_its_params(client):
 
 def test_tickers_lists_the_catalog_of_data_dir(client):
     """/api/tickers lists DATA_DIR's catalog sorted by ticker ("T" < "^"), with name,
-    synthetic, description and the dates its data covers (null for an entry whose file
-    cannot be read)."""
+    synthetic, description, the dates its data covers (null for an entry whose file
+    cannot be read) and its timeframe, market and bars per year (daily equity by default)."""
+    daily = {"timeframe": "1d", "market": "equity", "bars_per_year": 252.0}
     assert client.get("/api/tickers").get_json() == [
         {
             "ticker": TICKER,
@@ -53,6 +54,7 @@ def test_tickers_lists_the_catalog_of_data_dir(client):
             "description": "zig-zag test prices",
             "first_date": "2021-01-04",
             "last_date": "2021-06-18",
+            **daily,
         },
         {
             "ticker": "^IDX",
@@ -61,6 +63,7 @@ def test_tickers_lists_the_catalog_of_data_dir(client):
             "description": "real prices, imported",
             "first_date": None,
             "last_date": None,
+            **daily,
         },
     ]
 

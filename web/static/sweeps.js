@@ -317,6 +317,10 @@ const SweepForm = (() => {
         startInput.value = window_.start;
         endInput.value = window_.end;
       }
+      // One timeframe per sweep: the first checked ticker's (its catalog timeframe).
+      const timeframe = document.getElementById("s-f-timeframe");
+      const checked = form.querySelector("#s-tickers input:checked");
+      if (timeframe && checked && checked.dataset.timeframe) timeframe.value = checked.dataset.timeframe;
     }
     document.getElementById("s-tickers").addEventListener("change", followTickers);
     followTickers();

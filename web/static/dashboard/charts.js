@@ -70,8 +70,10 @@ const Charts = (() => {
     return chart;
   }
 
-  function timeSeries() {
-    return { label: "date", value: (u, v) => (v === null || v === undefined ? "—" : day(v)) };
+  /* The x series: the legend shows a bar's date, and its UTC time for intraday bars. */
+  function timeSeries(x) {
+    const withTime = Boolean(x && BT.intraday(x));
+    return { label: withTime ? "time (UTC)" : "date", value: (u, v) => (v === null || v === undefined ? "—" : BT.when(v, withTime)) };
   }
 
   /* Triangles at the points of the series named in specs ([{index, up, color}]). */
@@ -131,7 +133,7 @@ const Charts = (() => {
      options.log: a logarithmic y scale; options.xLabel / yLabel name the axes (with their unit). */
   function line(el, x, lines, options) {
     const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, log: false, xLabel: null, yLabel: null }, options || {});
-    const series = [timeSeries()];
+    const series = [timeSeries(x)];
     for (const l of lines) {
       series.push({
         label: l.label,
@@ -166,7 +168,7 @@ const Charts = (() => {
       scales: { x: { time: true } },
       axes: [axis(), axis(compact, 60)],
       series: [
-        timeSeries(),
+        timeSeries(x),
         { label: "close", stroke: COLORS.muted, width: 1, points: { show: false }, value: number(2) },
         markerSeries(o.labels[0], COLORS.pos),
         markerSeries(o.labels[1], COLORS.neg),
@@ -223,7 +225,7 @@ const Charts = (() => {
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true }, y: yScale(o.log) },
       axes: [axis(), yAxis],
-      series: [timeSeries(), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...o.overlays.map(overlaySeries)],
+      series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...o.overlays.map(overlaySeries)],
       plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }]), ...o.plugins],
     };
     return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...o.overlays.map((l) => positive(l.values, o.log))]);
@@ -239,7 +241,7 @@ const Charts = (() => {
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
       axes: [axis(), axis(compact, 60)],
-      series: [timeSeries(), dots("win", COLORS.pos), dots("loss", COLORS.neg)],
+      series: [timeSeries(x), dots("win", COLORS.pos), dots("loss", COLORS.neg)],
     };
     return mount(el, opts, [x, wins, losses]);
   }

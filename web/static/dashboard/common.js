@@ -75,6 +75,7 @@ const BT = (() => {
       if ("maximum" in node && value > node.maximum) return `must be at most ${node.maximum}`;
     }
     if (node.format === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) return "must be a date YYYY-MM-DD";
+    if (node.pattern && node.description && !new RegExp(node.pattern).test(String(value))) return `must be ${node.description}`;
     return "";
   }
 
@@ -116,6 +117,18 @@ const BT = (() => {
     node.textContent = status;
     node.dataset.status = status;
     node.className = "badge bt-status bt-status-" + String(status).toLowerCase();
+  }
+
+  /* Daily bars are stamped 21:00 UTC (data/loader.py): bars at any other time of day are
+     intraday, and their times are shown (UTC) wherever a bar's date is. */
+  function intraday(secondsList) {
+    return secondsList.some((s) => ((s % 86400) + 86400) % 86400 !== 75600);
+  }
+
+  /* Unix seconds -> "YYYY-MM-DD", or "YYYY-MM-DD HH:MM" (UTC) with withTime. */
+  function when(s, withTime) {
+    const text = new Date(s * 1e3).toISOString();
+    return withTime ? text.slice(0, 16).replace("T", " ") : text.slice(0, 10);
   }
 
   /* "2015-01-01T21:00:00+00:00" -> unix seconds. */
@@ -189,5 +202,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, scalarProblem, dateWindow, commonRange, setBadge, seconds, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, scalarProblem, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

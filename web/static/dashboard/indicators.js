@@ -88,7 +88,7 @@ const CandlesView = (() => {
     const labels = Object.keys(panel.series);
     const shares = panel.unit === "shares";
     const value = shares ? (u, v) => (BT.isNumber(v) ? Charts.compact(v) : BT.MISSING) : Charts.number(2);
-    const series = [Charts.timeSeries()];
+    const series = [Charts.timeSeries(x)];
     const bars = labels.some((label) => panel.kind[label] === "histogram");
     labels.forEach((label, i) => {
       const color = SERIES_COLORS[label] || C.palette[i % C.palette.length];

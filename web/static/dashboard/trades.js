@@ -33,13 +33,13 @@ const TradesTable = (() => {
     return a > b ? 1 : 0;
   }
 
-  function cell(column, value) {
+  function cell(column, value, withTime) {
     const td = BT.el("td", { class: column.kind === "num" ? "text-end" : "" });
     if (column.kind === "num") {
       td.textContent = BT.fmt(value, column.digits, column.unit);
       if (column.signed) td.className += " " + BT.tone(value);
     } else if (column.kind === "date") {
-      td.textContent = value ? String(value).slice(0, 10) : BT.MISSING;
+      td.textContent = value ? BT.when(BT.seconds(value), withTime) : BT.MISSING;
       td.title = value || "";
     } else if (column.kind === "bool") {
       td.textContent = value ? "yes" : "";
@@ -54,6 +54,8 @@ const TradesTable = (() => {
 
   function create(table, trades, controls) {
     const state = { key: "trade_no", direction: 1, side: "", outcome: "", page: 0 };
+    const stamps = trades.flatMap((t) => [t.entry_timestamp, t.exit_timestamp]).filter(Boolean);
+    const withTime = BT.intraday(stamps.map(BT.seconds)); // intraday: entry/exit show their time
     const headRow = table.tHead.rows[0];
     const body = table.tBodies[0];
 
@@ -100,7 +102,7 @@ const TradesTable = (() => {
         ...shown.map((trade) => {
           const tr = BT.el("tr");
           tr.dataset.tradeNo = trade.trade_no;
-          tr.append(...COLUMNS.map((column) => cell(column, trade[column.key])));
+          tr.append(...COLUMNS.map((column) => cell(column, trade[column.key], withTime)));
           return tr;
         }),
       );

@@ -1,0 +1,86 @@
+"""``python -m data.generate_intraday [--out DIR]``: the seeded hourly demo ticker.
+
+One fictional company, VANDELAY, with hourly bars so the dashboard has intraday data out of
+the box: seven bars per NYSE trading day (``data.trading_days``) stamped 14:30 .. 20:30 UTC
+(a US session in winter time; no daylight-saving shift), 2023-01-03 to 2024-12-31. Prices
+come from the daily demo model (``data.generate.simulate``: regimes, GARCH, Student t
+shocks) with its annual drift and volatility spread over 7 × 252 bars a year, so a regime
+lasts 60-125 bars (about two weeks). Byte-identical on every run; the catalog entry
+(``synthetic: true``, ``timeframe: 1h``, ``market: equity``, ``bars_per_year: 1764``) is
+merged into DIR/catalog.json, leaving other tickers alone.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from data.catalog import TickerInfo, load_catalog, save_catalog
+from data.files import atomic_write
+from data.generate import DEMO_TICKERS, SEED, DemoTicker, run_command, simulate, to_csv
+from data.timeframe import bars_per_year
+from data.trading_days import trading_days
+
+TICKER = DemoTicker("VANDELAY", "Vandelay Industries (hourly)", 57.0, 0.30, 0.05, 150_000)
+"""The hourly demo ticker; its seed index follows the daily ones (``DEMO_TICKERS``)."""
+
+SEED_INDEX = len(DEMO_TICKERS)
+
+FIRST_DAY = "2023-01-03"
+LAST_DAY = "2024-12-31"
+
+SESSION_UTC = tuple(np.timedelta64(14 * 60 + 30 + 60 * i, "m") for i in range(7))
+"""Bar times of a session day (UTC): 14:30, 15:30, ..., 20:30."""
+
+BARS_PER_YEAR = bars_per_year("1h", "equity", len(SESSION_UTC))
+
+DESCRIPTION = (
+    "Synthetic hourly demo data for a fictional company, not real market prices: the daily "
+    "demo model (regimes, GARCH volatility) on seven bars per NYSE trading day, "
+    f"14:30-20:30 UTC (data/generate_intraday.py, seed {SEED})."
+)
+
+
+def session_stamps(first: str, last: str) -> np.ndarray:
+    """The bar times (datetime64[s], UTC) of every trading day from ``first`` to ``last``."""
+    days = trading_days(first, last).astype("datetime64[m]")
+    offsets = np.array(SESSION_UTC, dtype="timedelta64[m]")
+    return (days[:, None] + offsets[None, :]).ravel().astype("datetime64[s]")
+
+
+def generate(out: str | Path | None = None) -> list[Path]:
+    """Write VANDELAY.csv and its catalog entry into ``out`` (default: ``data_dir()``);
+    returns the written paths (the CSV, then catalog.json)."""
+    catalog = load_catalog(out)
+    catalog.data_dir.mkdir(parents=True, exist_ok=True)
+    stamps = session_stamps(FIRST_DAY, LAST_DAY)
+    path = catalog.data_dir / f"{TICKER.ticker}.csv"
+    atomic_write(path, to_csv(stamps, simulate(TICKER, SEED_INDEX, len(stamps), BARS_PER_YEAR)))
+    info = TickerInfo(
+        TICKER.ticker,
+        TICKER.name,
+        path.name,
+        True,
+        DESCRIPTION,
+        timeframe="1h",
+        market="equity",
+        bars_per_year=BARS_PER_YEAR,
+    )
+    return [path, save_catalog(catalog.with_entry(info))]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    return run_command(
+        argv,
+        "python -m data.generate_intraday",
+        "Write the seeded synthetic hourly demo ticker.",
+        generate,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
