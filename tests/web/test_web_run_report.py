@@ -171,3 +171,36 @@ def test_a_stored_result_without_a_benchmark_gets_its_tickers_buy_and_hold(app, 
     body = client.get(f"/api/runs/{request.run_id}/report").get_json()
     assert body["benchmark"]["label"] == "buy & hold"
     assert body["benchmark"]["equity"] == pytest.approx(result["benchmark"]["equity"], rel=1e-12)
+
+
+def test_an_hourly_run_is_annualised_with_its_tickers_bars_per_year_and_takes_timed_dates(
+    app, client, data_dir
+):
+    """An hourly ticker (7 session bars a day): the report annualises with the catalog's
+    1,764 bars a year (as the run's own metrics), and a benchmark read over the run's
+    date-time window (``2021-03-01T15:30`` ..) shares exactly the run's bars."""
+    days = weekdays(pd.Timestamp("2021-03-01").date(), 30)
+    closes = 40 * np.exp(np.cumsum(np.cos(np.arange(len(days) * 7) * 0.3) * 0.01))
+    lines = [
+        f"{day} {14 + hour}:30:00,{c:.4f},{c * 1.002:.4f},{c * 0.998:.4f},{c:.4f},900"
+        for (day, hour), c in zip(
+            ((day, hour) for day in days for hour in range(7)), closes, strict=True
+        )
+    ]
+    path = data_dir / "HOURCO.csv"
+    path.write_text("\n".join(["Date,Open,High,Low,Close,Volume", *lines]) + "\n")
+    info = TickerInfo("HOURCO", "Hourco", path.name, True, "hourly", timeframe="1h")
+    save_catalog(load_catalog(data_dir).with_entry(info))
+    window = {"start_date": "2021-03-01T15:30:00", "end_date": "2021-04-09T20:30:00"}
+    request, result = add_succeeded(
+        app, ticker="HOURCO", timeframe="1h", rule_type="RSI", params=None, **window
+    )
+    body = client.get(f"/api/runs/{request.run_id}/report?benchmark=HOURCO&window=14").get_json()
+    assert body["bars_per_year"] == 1764.0
+    stored = result["equity_curve"]
+    assert body["timestamps"] == stored["timestamps"]
+    assert body["benchmark"]["stats"]["bars"] == len(stored["timestamps"])
+    equity = pd.Series(stored["equity"])
+    expected = equity.pct_change().rolling(14).std() * np.sqrt(1764.0) * 100
+    got = pd.Series(body["rolling"]["volatility_pct"], dtype=float)
+    np.testing.assert_allclose(got[15:], expected[15:], rtol=1e-9, atol=1e-12)

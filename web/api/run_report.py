@@ -11,7 +11,6 @@ the run's own buy and hold, stored with its result).
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -24,9 +23,12 @@ from data import (
     DataQualityError,
     EmptyRangeError,
     UnknownTickerError,
+    load_catalog,
     load_range,
     validate_ticker,
 )
+from engine import TRADING_DAYS
+from runs.contract import request_moment
 from web.api.run_data import stored_result
 from web.errors import ApiError
 from web.query import count
@@ -62,8 +64,8 @@ def _buy_and_hold(ticker: str, run: dict[str, Any]) -> dict[str, list]:
     try:
         bars = load_range(
             validate_ticker(ticker),
-            date.fromisoformat(run["start_date"]),
-            date.fromisoformat(run["end_date"]),
+            request_moment(run["start_date"]),
+            request_moment(run["end_date"]),
             current_app.config["DATA_DIR"],
         ).bars
     except (UnknownTickerError, EmptyRangeError) as exc:
@@ -75,6 +77,15 @@ def _buy_and_hold(ticker: str, run: dict[str, Any]) -> dict[str, list]:
     return buy_and_hold(bars, run["initial_capital"])
 
 
+def _bars_per_year(ticker: str) -> float:
+    """The run's ticker's bars per year (its catalog entry: 252 for daily equity), what its
+    own metrics were annualised with; 252 when the ticker has left the catalog."""
+    try:
+        return load_catalog(current_app.config["DATA_DIR"]).info(ticker).annual_bars
+    except UnknownTickerError:
+        return float(TRADING_DAYS)
+
+
 @bp.get("/runs/<run_id>/report")
 def report(run_id: str) -> ResponseReturnValue:
     """The run report of a SUCCEEDED run against a benchmark (docs/api.md)."""
@@ -83,7 +94,8 @@ def report(run_id: str) -> ResponseReturnValue:
     high = max(MIN_WINDOW, returns)
     window = count("window", min(DEFAULT_WINDOW, high), MIN_WINDOW, high)
     ticker, curve = _benchmark(result)
-    body = run_report(result["equity_curve"], curve, window)
+    per_year = _bars_per_year(result["request"]["ticker"])
+    body = run_report(result["equity_curve"], curve, window, per_year)
     if ticker is not None and body["benchmark"]["stats"]["bars"] < 2:
         raise ApiError(
             400, f"{ticker} has fewer than 2 bars in common with the run", field="benchmark"
