@@ -156,12 +156,17 @@ def enhanced_metrics(
 
 
 def curve_metrics(
-    timestamps: np.ndarray, equity: np.ndarray, initial_capital: float, num_trades: int
+    timestamps: np.ndarray,
+    equity: np.ndarray,
+    initial_capital: float,
+    num_trades: int,
+    bars_per_year: float = TRADING_DAYS,
 ) -> dict[str, float | int | None]:
     """The metrics a sweep stores (``metrics.SWEEP_METRIC_KEYS``) of ONE equity curve that
     no single engine run produced (a walk-forward's stitched out-of-sample curve): the
     engine's core definitions (engine/_stats.py: total return against
-    ``initial_capital``, Sharpe of the bar returns × √252 with ddof 1 and at least 3 bars,
+    ``initial_capital``, Sharpe of the bar returns × √``bars_per_year`` (252 for daily bars,
+    the ticker's figure for intraday ones) with ddof 1 and at least 3 bars,
     max drawdown as ``-drawdown_pct(equity).min()``, bit-equal to the engine's) and the
     equity-curve metrics of ``equity_metrics``. ``num_trades`` is passed through."""
     equity = np.asarray(equity, dtype=np.float64)
@@ -169,9 +174,11 @@ def curve_metrics(
     if equity.size >= 3:
         returns = bar_returns(equity[None, :])[0]
         std = returns.std(ddof=1)
-        sharpe = number(returns.mean() / std * np.sqrt(TRADING_DAYS)) if std > 0 else None
+        sharpe = number(returns.mean() / std * np.sqrt(bars_per_year)) if std > 0 else None
     max_drawdown = float(-drawdown_pct(equity).min())
-    curve = equity_metrics(timestamps, equity[None, :], np.array([max_drawdown]))
+    curve = equity_metrics(
+        timestamps, equity[None, :], np.array([max_drawdown]), bars_per_year=bars_per_year
+    )
     return {
         "total_return_pct": number((equity[-1] / initial_capital - 1.0) * 100.0),
         "sharpe_ratio": sharpe,

@@ -23,6 +23,7 @@ import numpy as np
 
 from adapters._plain import float_list, number
 from adapters.metrics import curve_metrics
+from engine import TRADING_DAYS
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,12 @@ def _lengths(segments: Sequence[Segment]) -> list[int]:
     return lengths
 
 
-def stitch(segments: Sequence[Segment], initial_capital: float) -> dict[str, Any]:
+def stitch(
+    segments: Sequence[Segment], initial_capital: float, bars_per_year: float = TRADING_DAYS
+) -> dict[str, Any]:
     """``{"equity_curve", "benchmark", "in_sample", "metrics"}`` of folds in time order (see
-    the module docstring). The benchmark holds ``initial_capital`` × close / first close
+    the module docstring), its metrics annualised with ``bars_per_year`` (the ticker's).
+    The benchmark holds ``initial_capital`` × close / first close
     over the stitched bars; fold k's in-sample curve is rescaled so that its last bar is at
     the stitched curve's value on fold k's first test bar (where the test run starts)."""
     timestamps: list[str] = []
@@ -92,7 +96,11 @@ def stitch(segments: Sequence[Segment], initial_capital: float) -> dict[str, Any
     metrics = None
     if curve.size:
         metrics = curve_metrics(
-            _datetimes(timestamps), curve, initial_capital, sum(s.trades for s in segments)
+            _datetimes(timestamps),
+            curve,
+            initial_capital,
+            sum(s.trades for s in segments),
+            bars_per_year,
         )
     return {
         "equity_curve": {"timestamps": timestamps, "equity": float_list(curve)},

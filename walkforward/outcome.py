@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.walkforward import Segment, efficiency, stitch
+from engine import TRADING_DAYS
 
 DEFAULT_CAPITAL = 100_000.0
 """The run contract's default initial capital (a request that did not name one)."""
@@ -34,9 +35,11 @@ def outcome(
     request: dict[str, Any], folds: Sequence[tuple[int, dict[str, Any], dict[str, Any]]]
 ) -> tuple[dict[str, Any], float | None]:
     """(the ``oos`` object, ``wfe``) of a walk-forward whose folds — ``(fold_no, message,
-    result)`` in fold order — all SUCCEEDED."""
+    result)`` in fold order — all SUCCEEDED. The stitched metrics are annualised with the
+    ticker's bars per year its fold messages carry (252 in a message from before they did)."""
     capital = request.get("initial_capital", DEFAULT_CAPITAL)
-    oos = stitch([segment(*fold) for fold in folds], capital)
+    per_year = folds[0][1].get("bars_per_year", TRADING_DAYS) if folds else TRADING_DAYS
+    oos = stitch([segment(*fold) for fold in folds], capital, per_year)
     metrics = oos["metrics"] or {}
     train = [result["train_metrics"].get("cagr_pct") for _, _, result in folds]
     return oos, efficiency(metrics.get("cagr_pct"), train)

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy.orm import Session
 
+from data.timeframe import DAILY
 from engine import ENGINE_VERSION
 from runs.contract import RequestError, new_run_id
 from runs.execute import load_market_data
@@ -62,13 +63,15 @@ class Planned:
         return self.request.sweep.combos
 
 
-def _window(stamps: np.ndarray, first: int, stop: int) -> dict:
+def _window(stamps: np.ndarray, first: int, stop: int, daily: bool) -> dict:
     """A half-open bar range as the API shows it (ISO first/last bar, bars) plus the dates
-    a run request uses for it and its first bar's index over the walk-forward's bars."""
+    a run request uses for it (``daily``: the bars' dates; intraday: their UTC date-times,
+    ``YYYY-MM-DDTHH:MM:SS``) and its first bar's index over the walk-forward's bars."""
     from adapters import iso_utc
 
     ends = iso_utc(stamps[[first, stop - 1]])
-    days = stamps[[first, stop - 1]].astype("datetime64[D]").astype(str)
+    days = stamps[[first, stop - 1]].astype("datetime64[D]" if daily else "datetime64[s]")
+    days = days.astype(str)
     return {
         "start": ends[0],
         "end": ends[1],
@@ -98,17 +101,15 @@ def validate_walkforward(
     sweep = validate_sweep(body, data_dir, chunk_size=chunk_size, bar_limit=bar_limit)
     market = load_market_data(sweep.base, data_dir, bar_limit)
     stamps = market.bars.timestamps[market.start : market.stop]
-    days = stamps.astype("datetime64[D]")
-    if days.size > 1 and not (days[1:] > days[:-1]).all():
-        raise RequestError("timeframe", "a walk-forward needs one bar per day")
+    daily = sweep.base.timeframe == DAILY
     plan = plan_folds(
         len(stamps), windows.train_bars, windows.test_bars, windows.step_bars, windows.anchored
     )
     request = WalkForwardRequest(new_run_id(), sweep, windows)
     folds = []
     for window in plan:
-        train = _window(stamps, window.train_start, window.train_stop)
-        test = _window(stamps, window.test_start, window.test_stop)
+        train = _window(stamps, window.train_start, window.train_stop, daily)
+        test = _window(stamps, window.test_start, window.test_stop, daily)
         base = replace(sweep.base, start_date=train["start_date"], end_date=train["end_date"])
         fold_sweep = replace(sweep, sweep_id=new_run_id(), base=base)
         if body.get("chunk_size") is None:
@@ -125,6 +126,7 @@ def validate_walkforward(
                 "metric": windows.metric,
                 "min_trades": windows.min_trades,
                 "data_hash": market.data_hash,
+                "bars_per_year": market.bars_per_year,
             },
         )
         folds.append(PlannedFold(window, fold_sweep, message))

@@ -5,7 +5,10 @@ sweep finished without queueing it."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+
+import numpy as np
 
 import pytest
 from sqlalchemy import update
@@ -32,8 +35,8 @@ BODY = {
 }
 
 
-def _submit(sessions, queue) -> str:
-    planned = validate_walkforward(BODY, None)
+def _submit(sessions, queue, body: dict = BODY) -> str:
+    planned = validate_walkforward(body, None)
     with sessions() as session:
         submit_walkforward(session, queue, planned, image_tag="test")
     return planned.request.walkforward_id
@@ -122,3 +125,37 @@ def test_the_reaper_queues_a_fold_whose_sweep_finished_without_it(env, sessions,
     assert fold_id in report.requeued
     _drain(env, queue)
     assert _folded(sessions, walkforward_id).status == "SUCCEEDED"
+
+
+def test_an_hourly_walkforward_runs_on_date_time_windows_annualised_per_hour(env, sessions, queue):
+    """VANDELAY (the hourly demo ticker, 1,764 bars a year): two folds whose sweeps and runs
+    get UTC date-time windows, each test curve exactly its window's bars, and the stitched
+    Sharpe annualised with √1764 (recomputed here from the stitched curve)."""
+    body = {
+        **BODY,
+        "ticker": "VANDELAY",
+        "timeframe": "1h",
+        "grid": {"fast": [3, 5, 8], "slow": [20, 30]},
+        "start_date": "2023-03-01",
+        "end_date": "2023-06-30",
+        "train_bars": 280,
+        "test_bars": 140,
+        "step_bars": 140,
+    }
+    walkforward_id = _submit(sessions, queue, body)
+    _drain(env, queue, most=10)
+    folded = _folded(sessions, walkforward_id)
+    assert folded.status == "SUCCEEDED", [f.error_message for f in folded.folds]
+    assert len(folded.folds) >= 2
+    for fold, result in zip(folded.folds, folded.results, strict=True):
+        test = json.loads(fold.payload_json)["test"]
+        assert "T" in test["start_date"] and "T" in test["end_date"]
+        stamps = result["test_curve"]["timestamps"]
+        assert len(stamps) == 140
+        assert stamps[0] == test["start"] and stamps[-1] == test["end"]
+        assert test["start"][11:16] != "21:00"  # a bar's own hour, not a daily close
+    oos, _ = folded.outcome
+    equity = np.asarray(oos["equity_curve"]["equity"])
+    returns = equity[1:] / equity[:-1] - 1
+    expected = returns.mean() / returns.std(ddof=1) * np.sqrt(1764.0)
+    assert oos["metrics"]["sharpe_ratio"] == pytest.approx(expected, rel=1e-12)

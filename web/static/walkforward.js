@@ -55,6 +55,10 @@
         startInput.value = window_.start;
         endInput.value = window_.end;
       }
+      // The timeframe is the ticker's (its catalog entry): windows count its bars.
+      const timeframe = byId("w-f-timeframe");
+      const chosen = tickerSelect.selectedOptions[0];
+      if (timeframe && chosen && chosen.dataset.timeframe) timeframe.value = chosen.dataset.timeframe;
     }
     tickerSelect.addEventListener("change", followTicker);
     followTicker();
