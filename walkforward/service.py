@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from data.timeframe import DAILY
 from engine import ENGINE_VERSION
-from runs.contract import RequestError, new_run_id
+from runs.contract import new_run_id
 from runs.execute import load_market_data
 from store.models import WalkForward, WalkForwardFold, utcnow
 from sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size

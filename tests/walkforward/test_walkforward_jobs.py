@@ -9,7 +9,6 @@ import json
 from datetime import timedelta
 
 import numpy as np
-
 import pytest
 from sqlalchemy import update
 
