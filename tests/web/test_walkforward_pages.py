@@ -39,8 +39,8 @@ def test_the_list_page_has_the_form_its_scripts_and_a_content_security_policy(cl
 
 
 def test_the_form_lists_the_catalog_tickers_and_the_sweep_metrics(client):
-    """One ticker to choose from the data catalog, each with its timeframe; "select by" offers the sweep metrics with
-    Sharpe selected (the API's default)."""
+    """One ticker to choose from the data catalog, each with its timeframe; "select by"
+    offers the sweep metrics with Sharpe selected (the API's default)."""
     html = client.get("/walkforward").get_data(as_text=True)
     ticker_select = html[
         html.index('id="w-ticker"') : html.index("</select>", html.index('id="w-ticker"'))
