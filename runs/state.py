@@ -16,10 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from store.clock import utcnow
-from store.dbapi import Increment
 from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, stored_item, transition
+from work.transitions import STARTABLE, fail_item, start_item, stored_item, transition
 
 TABLE = "backtest_results"
 """The runs' table (``store.models.BacktestRun``)."""
@@ -31,15 +30,7 @@ def _transition(handle: Any, run_id: str, expected: Iterable[str], **values: obj
 
 def mark_running(handle: Any, run_id: str, worker: str) -> bool:
     """PENDING → RUNNING (or RUNNING again, when an abandoned run is retried)."""
-    return _transition(
-        handle,
-        run_id,
-        (RunStatus.PENDING, RunStatus.RUNNING),
-        status=RunStatus.RUNNING,
-        started_at=utcnow(),
-        worker=worker[:128],
-        attempts=Increment(1),
-    )
+    return start_item(handle, TABLE, "run_id", run_id, worker)
 
 
 def mark_succeeded(
@@ -71,18 +62,12 @@ def mark_failed(
     run_id: str,
     message: str,
     *,
-    expected: Iterable[str] = (RunStatus.PENDING, RunStatus.RUNNING),
+    expected: Iterable[str] = STARTABLE,
     engine_version: str | None = None,
 ) -> bool:
     """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return _transition(
-        handle,
-        run_id,
-        expected,
-        status=RunStatus.FAILED,
-        error_message=message[:ERROR_MESSAGE_MAX],
-        engine_version=engine_version,
-        completed_at=utcnow(),
+    return fail_item(
+        handle, TABLE, "run_id", run_id, message, expected, engine_version=engine_version
     )
 
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from metrics import SWEEP_METRIC_KEYS
 from store.clock import utcnow
-from store.dbapi import Increment, as_tx
+from store.dbapi import as_tx
 from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, stored_item, transition
+from work.transitions import STARTABLE, fail_item, start_item, stored_item, transition
 
 CHUNKS = "sweep_chunks"
 RESULTS = "sweep_results"
@@ -42,16 +42,7 @@ def mark_chunk_running(
     handle: Any, chunk_id: str, worker: str, startup_ms: float | None = None
 ) -> bool:
     """PENDING → RUNNING (or RUNNING again, when an abandoned chunk is retried)."""
-    return _transition(
-        handle,
-        chunk_id,
-        (RunStatus.PENDING, RunStatus.RUNNING),
-        status=RunStatus.RUNNING,
-        started_at=utcnow(),
-        worker=worker[:128],
-        attempts=Increment(1),
-        startup_ms=startup_ms,
-    )
+    return start_item(handle, CHUNKS, "chunk_id", chunk_id, worker, startup_ms=startup_ms)
 
 
 def store_chunk_results(
@@ -110,17 +101,10 @@ def mark_chunk_failed(
     chunk_id: str,
     message: str,
     *,
-    expected: Iterable[str] = (RunStatus.PENDING, RunStatus.RUNNING),
+    expected: Iterable[str] = STARTABLE,
 ) -> bool:
     """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return _transition(
-        handle,
-        chunk_id,
-        expected,
-        status=RunStatus.FAILED,
-        error_message=message[:ERROR_MESSAGE_MAX],
-        completed_at=utcnow(),
-    )
+    return fail_item(handle, CHUNKS, "chunk_id", chunk_id, message, expected)
 
 
 def stored_chunk(handle: Any, chunk_id: str) -> StoredItem | None:

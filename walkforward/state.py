@@ -12,10 +12,17 @@ from typing import Any
 
 from metrics import SWEEP_METRIC_KEYS
 from store.clock import utcnow
-from store.dbapi import Increment, as_tx
+from store.dbapi import as_tx
 from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import ERROR_MESSAGE_MAX, stored_item, transition
+from work.transitions import (
+    ERROR_MESSAGE_MAX,
+    STARTABLE,
+    fail_item,
+    start_item,
+    stored_item,
+    transition,
+)
 
 FOLDS = "walkforward_folds"
 """The folds' table (``store.models.WalkForwardFold``)."""
@@ -27,15 +34,7 @@ def _transition(handle: Any, fold_id: str, expected: Iterable[str], **values: ob
 
 def mark_fold_running(handle: Any, fold_id: str, worker: str) -> bool:
     """PENDING → RUNNING (or RUNNING again, when an abandoned fold is retried)."""
-    return _transition(
-        handle,
-        fold_id,
-        (RunStatus.PENDING, RunStatus.RUNNING),
-        status=RunStatus.RUNNING,
-        started_at=utcnow(),
-        worker=worker[:128],
-        attempts=Increment(1),
-    )
+    return start_item(handle, FOLDS, "fold_id", fold_id, worker)
 
 
 def mark_fold_failed(
@@ -43,17 +42,10 @@ def mark_fold_failed(
     fold_id: str,
     message: str,
     *,
-    expected: Iterable[str] = (RunStatus.PENDING, RunStatus.RUNNING),
+    expected: Iterable[str] = STARTABLE,
 ) -> bool:
     """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return _transition(
-        handle,
-        fold_id,
-        expected,
-        status=RunStatus.FAILED,
-        error_message=message[:ERROR_MESSAGE_MAX],
-        completed_at=utcnow(),
-    )
+    return fail_item(handle, FOLDS, "fold_id", fold_id, message, expected)
 
 
 def fail_folds(handle: Any, walkforward_id: str, message: str) -> int:

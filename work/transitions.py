@@ -13,11 +13,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from store.dbapi import as_tx, update_sql
+from store.clock import utcnow
+from store.dbapi import Increment, as_tx, update_sql
 from work.kind import StoredItem
+from work.status import RunStatus
 
 ERROR_MESSAGE_MAX = 2000
 """Stored error messages are cut to this many characters."""
+
+WORKER_MAX = 128
+"""Stored worker names (pod:pid) are cut to this many characters."""
+
+STARTABLE = (RunStatus.PENDING, RunStatus.RUNNING)
+"""What an item may be in when a delivery starts it, or when it fails: waiting, or RUNNING
+(an abandoned delivery retried)."""
 
 
 def transition(
@@ -30,6 +39,51 @@ def transition(
     sql, params = update_sql(table, key_column, values)
     sql += f" AND status IN ({', '.join('?' * len(expected))})"
     return as_tx(handle).execute(sql, [*params, key, *expected]) == 1
+
+
+def start_item(
+    handle: Any, table: str, key_column: str, key: str, worker: str, **values: object
+) -> bool:
+    """PENDING → RUNNING (or RUNNING again, when an abandoned item is retried): the start
+    time, who runs it and one more attempt, plus a kind's own ``values`` (a chunk's
+    start-up time); False if the item is finished."""
+    return transition(
+        handle,
+        table,
+        key_column,
+        key,
+        STARTABLE,
+        status=RunStatus.RUNNING,
+        started_at=utcnow(),
+        worker=worker[:WORKER_MAX],
+        attempts=Increment(1),
+        **values,
+    )
+
+
+def fail_item(
+    handle: Any,
+    table: str,
+    key_column: str,
+    key: str,
+    message: str,
+    expected: Iterable[str] = STARTABLE,
+    **values: object,
+) -> bool:
+    """``expected`` (PENDING/RUNNING) → FAILED with a user-safe message (cut to
+    ``ERROR_MESSAGE_MAX``) and the completion time, plus a kind's own ``values``; False if
+    the item was not in an expected state."""
+    return transition(
+        handle,
+        table,
+        key_column,
+        key,
+        expected,
+        status=RunStatus.FAILED,
+        error_message=message[:ERROR_MESSAGE_MAX],
+        completed_at=utcnow(),
+        **values,
+    )
 
 
 def stored_item(
