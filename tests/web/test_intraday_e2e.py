@@ -128,6 +128,18 @@ def test_the_form_picks_1h_and_date_times_and_the_run_page_shows_bar_times(watch
     page.wait_for_selector("body[data-result='loaded']")
     page.click("#tab-candles")
     page.wait_for_selector("#chart-candles[data-ready='1'] canvas")
+    page.wait_for_selector("#candles-panels[data-ready='1'] canvas")
+    # intraday bars sit side by side (x = the bar's index, no night or weekend gaps), on the
+    # price chart and its panels alike; the axis and the legend name each bar's UTC time
+    for selector in ("#chart-candles", "#candles-panels .bt-panel"):
+        x = page.eval_on_selector(
+            selector, "el => [el.btChart.scales.x.time, Array.from(el.btChart.data[0].slice(0, 3))]"
+        )
+        assert x == [False, [0, 1, 2]], (selector, x)
+    ticks = page.eval_on_selector(
+        "#chart-candles", "el => el.btChart.axes[0].values(el.btChart, [0, 7], 0, 0, 0)"
+    )
+    assert ticks == ["10-01 14:30", "10-02 14:30"], ticks
     shoot(page, shots / "intraday-candles.png")
     page.click("#tab-equity")
     page.wait_for_selector("#chart-equity[data-ready='1'] canvas")

@@ -46,9 +46,50 @@ const Charts = (() => {
     return v.toLocaleString("en-US", { maximumFractionDigits: a >= 100 ? 0 : 2 });
   }
 
+  /* Integer splits on a 1-2-5 step of bars, about one per 110 px of the chart's width. */
+  function barSplits(u, axisIdx, min, max) {
+    const raw = Math.max((max - min) / Math.max(2, Math.floor(u.width / 110)), 1);
+    const power = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 5, 10].map((k) => k * power).find((k) => k >= raw);
+    const splits = [];
+    for (let i = Math.ceil(min / step) * step; i <= max; i += step) splits.push(i);
+    return splits;
+  }
+
+  /* Intraday bars on a time axis leave every night and weekend as empty space, so their
+     charts put the bars side by side, as the server's PNGs do: x becomes the bar's index
+     (0 .. n-1) and the axis ticks and the legend show each bar's UTC time ("MM-DD HH:MM").
+     Zooms shared between charts of the same bars stay consistent (same indices). */
+  function onBarIndex(opts, data) {
+    const secs = data[0];
+    const stamp = (i) => {
+      const k = Math.round(i);
+      return k >= 0 && k < secs.length && Math.abs(i - k) < 1e-9 ? secs[k] : null;
+    };
+    const tick = (i) => {
+      const s = stamp(i);
+      return s === null ? "" : BT.when(s, true).slice(5);
+    };
+    const xAxis = Object.assign({}, opts.axes[0], { splits: barSplits, values: (u, splits) => splits.map(tick) });
+    const xSeries = Object.assign({}, opts.series[0], {
+      value: (u, v) => {
+        const s = stamp(v);
+        return s === null ? BT.MISSING : BT.when(s, true);
+      },
+    });
+    const options = Object.assign({}, opts, {
+      scales: Object.assign({}, opts.scales, { x: { time: false } }),
+      axes: [xAxis, ...opts.axes.slice(1)],
+      series: [xSeries, ...opts.series.slice(1)],
+    });
+    return [options, [secs.map((_, i) => i), ...data.slice(1)]];
+  }
+
   /* Create the chart in el (replacing what was there, which is destroyed) and keep its
-     width in sync; the chart is el.btChart. */
+     width in sync; the chart is el.btChart. opts.barTime: x holds a run's bar times, drawn
+     on their index when they are intraday (onBarIndex). */
   function mount(el, opts, data) {
+    if (opts.barTime && data[0].length && BT.intraday(data[0])) [opts, data] = onBarIndex(opts, data);
     if (el.btObserver) el.btObserver.disconnect();
     if (el.btChart) el.btChart.destroy();
     el.replaceChildren();
@@ -148,6 +189,7 @@ const Charts = (() => {
     }
     const opts = {
       height: o.height,
+      barTime: true,
       tzDate: utcDate,
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true }, y: yScale(o.log) },
@@ -163,6 +205,7 @@ const Charts = (() => {
     const o = Object.assign({ height: 320, labels: ["buy", "sell"] }, options || {});
     const opts = {
       height: o.height,
+      barTime: true,
       tzDate: utcDate,
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
@@ -221,6 +264,7 @@ const Charts = (() => {
     const yAxis = Object.assign(axis(compact, 60), { label: o.log ? "price (log)" : "price", labelSize: 16, labelFont: "11px ui-monospace, monospace" });
     const opts = {
       height: o.height,
+      barTime: true,
       tzDate: utcDate,
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true }, y: yScale(o.log) },

@@ -111,6 +111,7 @@ const CandlesView = (() => {
     }
     const opts = {
       height: shares ? 130 : 150,
+      barTime: true,
       tzDate: Charts.utcDate,
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true }, y },
