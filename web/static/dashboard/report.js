@@ -110,19 +110,19 @@
     Charts.line($("chart-report-benchmark"), x, [
       { label: "strategy", values: r.equity, color: C.accent, width: 1.8 },
       { label, values: r.benchmark.equity, color: C.muted, dash: [4, 4] },
-    ], { height: 300 });
+    ], { height: 300, yLabel: "equity (account currency)", xLabel: "time (UTC)" });
     const w = r.rolling.window;
     $("report-sharpe-title").textContent = `Rolling Sharpe ratio (annualised, ${w} bars, risk-free 0)`;
     Charts.line($("chart-report-sharpe"), x, [
       { label: `Sharpe ${w} bars`, values: r.rolling.sharpe, color: C.palette[2] },
-    ], { height: 240, yFormat: (v) => BT.fmt(v, 1), ySize: 50 });
+    ], { height: 240, yFormat: (v) => BT.fmt(v, 1), ySize: 50, yLabel: "Sharpe (annualised)" });
     $("report-vol-title").textContent = `Rolling volatility (annualised %, ${w} bars)`;
     Charts.line($("chart-report-vol"), x, [
       { label: `volatility ${w} bars`, values: r.rolling.volatility_pct, color: C.palette[3] },
-    ], { height: 240, unit: "%", yFormat: pct(0), ySize: 55 });
+    ], { height: 240, unit: "%", yFormat: pct(0), ySize: 55, yLabel: "volatility (%/yr)" });
     Charts.line($("chart-report-underwater"), x, [
       { label: "drawdown", values: r.underwater_pct, color: C.neg, fill: "rgba(248,81,73,0.18)" },
-    ], { height: 240, unit: "%", yFormat: pct(0), ySize: 55 });
+    ], { height: 240, unit: "%", yFormat: pct(0), ySize: 55, yLabel: "below peak (%)" });
   }
 
   /* Offer only the windows the run has returns for (the server refuses the others). */
