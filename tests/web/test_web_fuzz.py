@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from runs.contract import LABEL_FIELDS
 from runs.signal_report import SIGNAL_FIELDS
-from tests.web.support import valid_request, valid_sweep
+from walkforward.contract import WALKFORWARD_FIELDS
+from tests.web.support import valid_request, valid_sweep, valid_walkforward
 from web.api.schema import preset_schema, run_schema, sweep_schema
 
 REFUSAL_CPU_SECONDS = 0.2
@@ -87,6 +88,12 @@ def _signals_schema() -> dict:
     return {"properties": {name: {} for name in SIGNAL_FIELDS}}
 
 
+def _walkforward_schema() -> dict:
+    """The ``POST /api/walkforward`` body's fields: a one-ticker sweep's and the windows'."""
+    sweep = sweep_schema(1000)["properties"]
+    return {"properties": {name: {} for name in [*sweep, "ticker", *WALKFORWARD_FIELDS]}}
+
+
 def _preset() -> dict:
     return {"name": "p", "payload": valid_request()}
 
@@ -101,6 +108,7 @@ ROUTES = {
         lambda: {"name": "n", "tags": ["a"], "notes": "x", "pinned": True},
     ),
     "POST /api/analyze_signals": (_signals_schema, lambda: valid_request(horizons=[1, 5])),
+    "POST /api/walkforward": (_walkforward_schema, valid_walkforward),
 }
 """Every route that takes a JSON body, as "METHOD path"; ``{preset_id}`` and ``{run_id}``
 name a preset and a run the test creates first."""
