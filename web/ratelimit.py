@@ -9,8 +9,10 @@ answer is 429 with ``Retry-After`` (seconds to the next window). If Redis cannot
 reached the limit is not applied (fail open, one warning in the log): the submission then
 meets the same outage at its enqueue and is answered 503 there.
 
-Limited: ``LIMITED_ENDPOINTS`` (submitting a run or a sweep: what costs cluster time; the
-signal analyzer: web CPU on every call).
+Limited: ``LIMITED_ENDPOINTS``. Submitting a run, a sweep or a walk-forward (what costs
+cluster time) shares one budget; the signal analyzer (web CPU on every call) has a budget of
+its own of the same size, so the run form's validator, which asks it as the form changes,
+never uses up the submissions.
 """
 
 from __future__ import annotations
@@ -30,14 +32,23 @@ from web.queue import get_run_queue
 logger = logging.getLogger("web.ratelimit")
 
 KEY_PREFIX = "ratelimit:submit:"
-"""Prefix of the counters' Redis keys."""
+"""Prefix of the submissions' counters' Redis keys."""
 
-LIMITED_ENDPOINTS = frozenset(
-    {"runs.submit", "sweeps.submit", "walkforward.submit", "signals.analyze"}
-)
-"""The endpoints SUBMIT_RATE_LIMIT counts: ``POST /run_backtest``, ``POST /api/sweeps``,
-``POST /api/walkforward`` and ``POST /api/analyze_signals`` (no cluster time, but web CPU on
-every call)."""
+ANALYZE_KEY_PREFIX = "ratelimit:analyze:"
+"""Prefix of the signal analyzer's counters' Redis keys (its own budget)."""
+
+BUDGETS = {
+    "runs.submit": (KEY_PREFIX, "submissions"),
+    "sweeps.submit": (KEY_PREFIX, "submissions"),
+    "walkforward.submit": (KEY_PREFIX, "submissions"),
+    "signals.analyze": (ANALYZE_KEY_PREFIX, "signal analyses"),
+}
+"""Endpoint → (its counters' key prefix, what a 429 calls its requests): ``POST
+/run_backtest``, ``POST /api/sweeps`` and ``POST /api/walkforward`` share the submissions'
+budget; ``POST /api/analyze_signals`` has its own."""
+
+LIMITED_ENDPOINTS = frozenset(BUDGETS)
+"""The endpoints SUBMIT_RATE_LIMIT counts."""
 
 EXTENSION = "web.ratelimit"
 """Key in ``app.extensions`` of the parsed limit: (requests, window seconds) or None."""
@@ -54,15 +65,17 @@ def _client() -> tuple[str, str]:
 
 
 def _limit() -> None:
-    """Count a submission; 429 with Retry-After once the client's window is full."""
+    """Count a submission (or an analysis, in its own budget); 429 with Retry-After once
+    the client's window is full."""
     rate = current_app.extensions[EXTENSION]
     if rate is None or request.endpoint not in LIMITED_ENDPOINTS:
         return
+    prefix, what = BUDGETS[request.endpoint]
     allowed, window = rate
     client, field = _client()
     now = time.time()
     slot = int(now // window)
-    key = f"{KEY_PREFIX}{client}:{window}:{slot}"
+    key = f"{prefix}{client}:{window}:{slot}"
     try:
         pipeline = get_run_queue().redis.pipeline()
         pipeline.incr(key)
@@ -73,10 +86,10 @@ def _limit() -> None:
         return
     if used > allowed:
         retry_after = max(1, math.ceil((slot + 1) * window - now))
-        logger.warning("refused: %s over %d submissions per %ss", client, allowed, window)
+        logger.warning("refused: %s over %d %s per %ss", client, allowed, what, window)
         raise ApiError(
             429,
-            f"too many submissions: at most {allowed} per {_WINDOW_NAMES[window]}; "
+            f"too many {what}: at most {allowed} per {_WINDOW_NAMES[window]}; "
             f"retry in {retry_after} s",
             field=field,
             headers={"Retry-After": str(retry_after)},

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from runs.contract import LABEL_FIELDS
 from runs.signal_report import SIGNAL_FIELDS
-from walkforward.contract import WALKFORWARD_FIELDS
 from tests.web.support import valid_request, valid_sweep, valid_walkforward
+from walkforward.contract import WALKFORWARD_FIELDS
 from web.api.schema import preset_schema, run_schema, sweep_schema
 
 REFUSAL_CPU_SECONDS = 0.2

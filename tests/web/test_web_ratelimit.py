@@ -17,7 +17,7 @@ from tests.web.support import (
     valid_sweep,
 )
 from tests.web.support_auth import bearer, new_token, token_app
-from web.ratelimit import KEY_PREFIX
+from web.ratelimit import ANALYZE_KEY_PREFIX, KEY_PREFIX
 
 
 def submit(client, **kwargs) -> int:
@@ -69,6 +69,28 @@ def test_each_token_has_its_own_budget_and_reads_are_not_counted(limited):
     assert (
         client.post("/run_backtest", json=valid_request(), headers=bearer(bob)).status_code == 202
     )
+
+
+def test_signal_analyses_have_their_own_budget_and_never_use_up_submissions(limited, redis):
+    """The run form's validator asks the analyzer as the form changes: two analyses fill
+    the analyzer's budget (the third is 429 "too many signal analyses") while both
+    submissions of the window are still accepted."""
+    token = new_token(limited, "alice")
+    client = limited.test_client()
+    body = {key: valid_request()[key] for key in ("ticker", "rule_type", "start_date", "end_date")}
+    for _ in range(2):
+        response = client.post("/api/analyze_signals", json=body, headers=bearer(token))
+        assert response.status_code == 200, response.get_json()
+    refused = client.post("/api/analyze_signals", json=body, headers=bearer(token))
+    assert refused.status_code == 429
+    assert refused.get_json()["error"].startswith("too many signal analyses: at most 2 per hour")
+    for _ in range(2):
+        assert submit(client, headers=bearer(token)) == 202
+    assert submit(client, headers=bearer(token)) == 429
+    assert [key.decode().split(":")[1] for key in sorted(redis.keys("ratelimit:*"))] == [
+        ANALYZE_KEY_PREFIX.split(":")[1],
+        KEY_PREFIX.split(":")[1],
+    ]
 
 
 def test_mode_none_counts_per_client_address(sqlite_url, redis_url, data_dir):
