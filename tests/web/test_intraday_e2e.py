@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 import requests
@@ -148,6 +149,10 @@ def test_the_form_picks_1h_and_date_times_and_the_run_page_shows_bar_times(watch
     page.wait_for_selector("#trades-table[data-ready='1']")
     entry = page.text_content("#trades-table tbody tr td:nth-child(4)")
     assert entry.startswith("2024-1") and entry.endswith(":30"), entry
+    # intraday trades are held for hours: the Days column becomes Held, in hours and minutes
+    assert page.text_content("#trades-table thead th:nth-child(12)") == "Held"
+    held = page.text_content("#trades-table tbody tr td:nth-child(12)")
+    assert re.fullmatch(r"(\d+d )?\d+h \d\dm", held), held
     shoot(page, shots / "intraday-trades.png")
     page.click("#edit-run")  # the form again, filled from the run: its times are kept
     page.wait_for_selector("#run-form[data-ready='1']")

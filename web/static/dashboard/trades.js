@@ -16,7 +16,7 @@ const TradesTable = (() => {
     { key: "exit_fee", label: "Exit fee", kind: "num", digits: 2 },
     { key: "pnl_abs", label: "PnL", kind: "num", digits: 2, signed: true },
     { key: "pnl_pct", label: "PnL %", kind: "num", digits: 2, unit: "%", signed: true },
-    { key: "holding_period", label: "Days", kind: "num", digits: 0 },
+    { key: "holding_period", label: "Days", kind: "held", digits: 0 },
     { key: "is_open", label: "Open", kind: "bool" },
     { key: "exit_reason", label: "Exit reason", kind: "reason" },
   ];
@@ -28,14 +28,34 @@ const TradesTable = (() => {
 
   const missing = (value) => value === null || value === undefined;
 
+  /* Seconds a trade was held: entry to exit (an open trade: to its last mark). */
+  function heldSeconds(trade) {
+    if (!trade.entry_timestamp || !trade.exit_timestamp) return null;
+    return BT.seconds(trade.exit_timestamp) - BT.seconds(trade.entry_timestamp);
+  }
+
+  /* A holding time in hours and minutes, with days when longer ("2d 3h 00m"). */
+  function duration(seconds) {
+    if (missing(seconds)) return BT.MISSING;
+    const minutes = Math.round(seconds / 60);
+    const days = Math.floor(minutes / 1440);
+    const hours = Math.floor((minutes % 1440) / 60);
+    const text = `${hours}h ${String(minutes % 60).padStart(2, "0")}m`;
+    return days ? `${days}d ${text}` : text;
+  }
+
   function compare(a, b) {
     if (a < b) return -1;
     return a > b ? 1 : 0;
   }
 
-  function cell(column, value, withTime) {
-    const td = BT.el("td", { class: column.kind === "num" ? "text-end" : "" });
-    if (column.kind === "num") {
+  function cell(column, trade, withTime) {
+    const value = trade[column.key];
+    const td = BT.el("td", { class: column.kind === "num" || column.kind === "held" ? "text-end" : "" });
+    if (column.kind === "held") {
+      // whole days for daily bars (holding_period); hours and minutes for intraday bars
+      td.textContent = withTime ? duration(heldSeconds(trade)) : BT.fmt(value, column.digits);
+    } else if (column.kind === "num") {
       td.textContent = BT.fmt(value, column.digits, column.unit);
       if (column.signed) td.className += " " + BT.tone(value);
     } else if (column.kind === "date") {
@@ -61,7 +81,8 @@ const TradesTable = (() => {
 
     headRow.replaceChildren(
       ...COLUMNS.map((column) => {
-        const th = BT.el("th", { scope: "col", class: column.kind === "num" ? "text-end" : "", tabindex: "0" }, column.label);
+        const label = column.kind === "held" && withTime ? "Held" : column.label;
+        const th = BT.el("th", { scope: "col", class: column.kind === "num" || column.kind === "held" ? "text-end" : "", tabindex: "0" }, label);
         th.dataset.sort = column.key;
         const sortBy = () => {
           state.direction = state.key === column.key ? -state.direction : 1;
@@ -80,13 +101,16 @@ const TradesTable = (() => {
       }),
     );
 
+    /* What a column sorts by: its value; an intraday holding time, its seconds. */
+    const sortValue = (trade) => (state.key === "holding_period" && withTime ? heldSeconds(trade) : trade[state.key]);
+
     function rows() {
       const kept = trades.filter((t) => (!state.side || t.side === state.side) && (!state.outcome || outcome(t) === state.outcome));
       return kept
         .map((t, i) => [t, i])
         .sort(([a, i], [b, j]) => {
-          const va = a[state.key];
-          const vb = b[state.key];
+          const va = sortValue(a);
+          const vb = sortValue(b);
           if (missing(va) || missing(vb)) return missing(va) === missing(vb) ? i - j : missing(va) ? 1 : -1;
           return state.direction * compare(va, vb) || i - j;
         })
@@ -102,7 +126,7 @@ const TradesTable = (() => {
         ...shown.map((trade) => {
           const tr = BT.el("tr");
           tr.dataset.tradeNo = trade.trade_no;
-          tr.append(...COLUMNS.map((column) => cell(column, trade[column.key], withTime)));
+          tr.append(...COLUMNS.map((column) => cell(column, trade, withTime)));
           return tr;
         }),
       );
