@@ -27,7 +27,8 @@ def sessions(mysql_url, monkeypatch):
     monkeypatch.setattr(reaper, "RUNNING_GRACE", timedelta(0))
     engine = make_engine(mysql_url)
     create_schema(engine)
-    return make_sessionmaker(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
 
 
 @pytest.fixture

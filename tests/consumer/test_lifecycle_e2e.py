@@ -116,7 +116,9 @@ def test_redis_down_at_submit_answers_503_and_records_failed(mysql_url, tmp_path
     from store.db import create_schema, make_engine
     from tests.stack import PROJECT_ROOT, answers_200, wait_until
 
-    create_schema(make_engine(mysql_url))
+    engine = make_engine(mysql_url)
+    create_schema(engine)
+    engine.dispose()
     web = subprocess.Popen(
         [sys.executable, "-m", "web"],
         env=stack.env,
