@@ -44,8 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters._plain import number
-from adapters.curves import drawdown_pct
-from engine import TRADING_DAYS, Bars, EngineResult, bar_returns
+from engine import TRADING_DAYS, Bars, EngineResult, bar_returns, core_metrics
 
 METRIC_KEYS = (
     "cagr_pct",
@@ -164,27 +163,16 @@ def curve_metrics(
 ) -> dict[str, float | int | None]:
     """The metrics a sweep stores (``metrics.SWEEP_METRIC_KEYS``) of ONE equity curve that
     no single engine run produced (a walk-forward's stitched out-of-sample curve): the
-    engine's core definitions (engine/_stats.py: total return against
-    ``initial_capital``, Sharpe of the bar returns × √``bars_per_year`` (252 for daily bars,
-    the ticker's figure for intraday ones) with ddof 1 and at least 3 bars,
-    max drawdown as ``-drawdown_pct(equity).min()``, bit-equal to the engine's) and the
-    equity-curve metrics of ``equity_metrics``. ``num_trades`` is passed through."""
-    equity = np.asarray(equity, dtype=np.float64)
-    sharpe = None
-    if equity.size >= 3:
-        returns = bar_returns(equity[None, :])[0]
-        std = returns.std(ddof=1)
-        sharpe = number(returns.mean() / std * np.sqrt(bars_per_year)) if std > 0 else None
-    max_drawdown = float(-drawdown_pct(equity).min())
-    curve = equity_metrics(
-        timestamps, equity[None, :], np.array([max_drawdown]), bars_per_year=bars_per_year
-    )
+    engine's own core metrics (``engine.core_metrics``: total return against
+    ``initial_capital``, Sharpe annualised with ``bars_per_year`` — 252 for daily bars, the
+    ticker's figure for intraday ones — and max drawdown) and the equity-curve metrics of
+    ``equity_metrics``. ``num_trades`` is passed through."""
+    curve = np.asarray(equity, dtype=np.float64)[None, :]
+    core = core_metrics(curve, initial_capital, np.array([num_trades]), bars_per_year)
+    more = equity_metrics(timestamps, curve, core["max_drawdown_pct"], bars_per_year=bars_per_year)
     return {
-        "total_return_pct": number((equity[-1] / initial_capital - 1.0) * 100.0),
-        "sharpe_ratio": sharpe,
-        "max_drawdown_pct": number(max_drawdown),
+        **{name: number(values[0]) for name, values in {**core, **more}.items()},
         "num_trades": int(num_trades),
-        **{name: number(values[0]) for name, values in curve.items()},
     }
 
 

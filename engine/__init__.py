@@ -9,11 +9,13 @@ Public surface::
 
     from engine import Bars, TradingParams, run, run_batch, ENGINE_VERSION
 
-``TRADING_DAYS`` and ``bar_returns`` are public so that adapters derive further metrics
-with the engine's own annualisation and return convention instead of a copy.
+``TRADING_DAYS``, ``bar_returns`` and ``core_metrics`` are public so that adapters derive
+further metrics with the engine's own annualisation and return convention, and the core
+metrics of a curve no single run produced (a walk-forward's stitched curve), instead of a
+copy.
 """
 
-from engine._stats import TRADING_DAYS, bar_returns
+from engine._stats import TRADING_DAYS, bar_returns, core_metrics
 from engine.backtest import run, run_batch
 from engine.bars import Bars
 from engine.params import DIRECTIONS, SIZE_TYPES, STOP_FIELDS, EngineParamError, TradingParams
@@ -34,6 +36,7 @@ __all__ = [
     "Trade",
     "TradingParams",
     "bar_returns",
+    "core_metrics",
     "run",
     "run_batch",
 ]
