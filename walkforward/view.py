@@ -160,7 +160,6 @@ def detail(folded: Folded, iso: Iso, csv_url: str) -> dict[str, Any]:
     request = json.loads(row.request_json)
     oos, wfe = folded.outcome
     errors = [error for status, error in folded.shown if status == RunStatus.FAILED and error]
-    sweeps = [folded.sweeps.get(f.sweep_id) for f in folded.folds]
     return {
         "walkforward_id": row.walkforward_id,
         "status": folded.status,
@@ -174,7 +173,7 @@ def detail(folded: Folded, iso: Iso, csv_url: str) -> dict[str, Any]:
             "folds": row.folds,
             "folds_done": folded.folds_done,
             "combos_total": row.combos_per_fold * row.folds,
-            "combos_done": sum(s.done for s in sweeps if s),
+            "combos_done": folded.combos_done,
         },
         "folds": [
             fold_dict(f, shown, result)
