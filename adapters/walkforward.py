@@ -23,6 +23,7 @@ import numpy as np
 
 from adapters._plain import float_list, number
 from adapters.metrics import curve_metrics
+from adapters.timestamps import from_iso_utc
 from engine import TRADING_DAYS
 
 
@@ -40,11 +41,6 @@ class Segment:
     trades: int
     train_timestamps: Sequence[str]
     train_equity: Sequence[float]
-
-
-def _datetimes(timestamps: Sequence[str]) -> np.ndarray:
-    """ISO timestamps (``adapters.iso_utc``: ``+00:00``) as UTC-naive ``datetime64[s]``."""
-    return np.array([t.removesuffix("+00:00") for t in timestamps], dtype="datetime64[s]")
 
 
 def _lengths(segments: Sequence[Segment]) -> list[int]:
@@ -96,7 +92,7 @@ def stitch(
     metrics = None
     if curve.size:
         metrics = curve_metrics(
-            _datetimes(timestamps),
+            from_iso_utc(timestamps),
             curve,
             initial_capital,
             sum(s.trades for s in segments),
