@@ -21,15 +21,7 @@
   const rows = data.forward_returns;
   const percent = (side) => rows.map((row) => (BT.isNumber(row[side].mean) ? row[side].mean * 100 : null));
   const C = Charts.COLORS;
-  const axis = (label, format) => ({
-    label,
-    stroke: C.text,
-    grid: { stroke: C.grid, width: 1 },
-    ticks: { stroke: C.grid, width: 1 },
-    font: "11px ui-monospace, monospace",
-    labelFont: "11px ui-monospace, monospace",
-    values: (u, splits) => splits.map(format),
-  });
+  const axis = (label, format) => Charts.labelled(Charts.axis(format), label);
   const line = (label, color, dash) => ({
     label,
     stroke: color,
@@ -38,12 +30,9 @@
     points: { show: true, size: 7, stroke: color, fill: color },
     value: (u, v) => BT.fmt(v, 2, "%"),
   });
-  const box = document.getElementById("chart-signals-returns");
-  const width = Math.max(box.clientWidth, 320);
-  box.replaceChildren();
-  new uPlot(
+  Charts.mount(
+    document.getElementById("chart-signals-returns"),
     {
-      width,
       height: 280,
       scales: { x: { time: false, distr: 2 } }, // ordinal: one evenly spaced tick per horizon
       axes: [Object.assign(axis("horizon (bars)", (v) => String(v)), { splits: () => rows.map((_, i) => i) }), axis("mean forward return (%)", (v) => BT.fmt(v, 1, "%"))],
@@ -55,7 +44,5 @@
       ],
     },
     [rows.map((row) => row.horizon), percent("entries"), percent("baseline"), percent("exits")],
-    box,
   );
-  box.dataset.ready = "1";
 })();
