@@ -56,6 +56,10 @@ class Panel:
 Panels = Callable[["Bars", dict], list[Panel]]
 """A rule's panel function: (bars, validated params) -> the oscillator panels to draw."""
 
+Warmup = tuple[int, int]
+"""(entry, exit): bars of history before the first bar on which the rule's entry (exit)
+condition can hold (``rules.warmup``)."""
+
 
 @dataclass(frozen=True)
 class ParamSpec:
@@ -79,7 +83,8 @@ class RuleSpec:
     """One trading rule: its parameters, cross-field constraints ("fast < slow" or
     "a <= b", checked by the validator), the signal function, the optional chart
     overlays (price-scale lines; None when the rule has none worth drawing) and the
-    optional oscillator panels (indicators on a scale of their own; None when none)."""
+    optional oscillator panels (indicators on a scale of their own; None when none), and
+    its warm-up (``rules.warmup``: (entry, exit) bars before each side can first hold)."""
 
     rule_type: str
     description: str
@@ -88,6 +93,7 @@ class RuleSpec:
     signals: Signals
     overlays: Overlays | None
     panels: Panels | None = None
+    warmup: Callable[[dict], Warmup] | None = None
 
     def param(self, name: str) -> ParamSpec:
         """The parameter called ``name`` (KeyError if there is none)."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import previous, rolling_max, rolling_min
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -50,6 +50,11 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return bars.close > previous(high), bars.close < previous(low)
 
 
+def warmup(params: dict) -> Warmup:
+    """The channels are of the bars before t: n (m) bars of history."""
+    return params["entry_period"], params["exit_period"]
+
+
 SPEC = RuleSpec(
     rule_type="BREAKOUT",
     description="Buy when the close breaks above the highest high of recent bars, sell when it "
@@ -61,4 +66,5 @@ SPEC = RuleSpec(
     constraints=(),
     signals=signals,
     overlays=overlays,
+    warmup=warmup,
 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -62,6 +62,12 @@ def build(rules: Mapping[str, RuleSpec], batches: Mapping[str, Batch]) -> tuple[
                 out.setdefault((panel.key, panel.name), panel)
         return list(out.values())
 
+    def warmup(params: dict) -> Warmup:
+        """AND waits for the latest sub-rule, OR for the earliest, per side."""
+        parts = [rules[sub["rule_type"]].warmup(sub["params"]) for sub in params["rules"]]
+        pick = max if params["operator"] == "AND" else min
+        return pick(e for e, _ in parts), pick(x for _, x in parts)
+
     def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray, np.ndarray]:
         """``signals`` for N parameter sets: the sub-rules in slot j that share a rule type
         go through that rule's batch function together (and share the cache)."""
@@ -109,5 +115,6 @@ def build(rules: Mapping[str, RuleSpec], batches: Mapping[str, Batch]) -> tuple[
         signals=signals,
         overlays=overlays,
         panels=panels,
+        warmup=warmup,
     )
     return spec, batch

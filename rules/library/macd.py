@@ -9,7 +9,7 @@ import numpy as np
 from rules import _batch
 from rules.indicators import ema_rows, macd, macd_line_rows
 from rules.signals import cross_above, cross_below
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -63,6 +63,18 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     return [macd_panel(bars.close, params["fast"], params["slow"], params["signal"])]
 
 
+def cross_warmup(params: dict) -> int:
+    """First bar a MACD line / signal line cross can happen (RSI_MACD reads it too)."""
+    return params["slow"] + params["signal"] - 1
+
+
+def warmup(params: dict) -> Warmup:
+    """The signal line is defined from bar slow + signal − 2, and a cross reads the bar
+    before it."""
+    bars = cross_warmup(params)
+    return bars, bars
+
+
 SPEC = RuleSpec(
     rule_type="MACD",
     description="Buy when the MACD line crosses above its signal line, sell when it crosses below.",
@@ -75,4 +87,5 @@ SPEC = RuleSpec(
     signals=signals,
     overlays=None,
     panels=panels,
+    warmup=warmup,
 )

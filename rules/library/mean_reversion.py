@@ -9,7 +9,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import bands, sma, stddev, zscore
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -56,6 +56,11 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     ]
 
 
+def warmup(params: dict) -> Warmup:
+    """The z-score is defined from bar period − 1."""
+    return params["period"] - 1, params["period"] - 1
+
+
 SPEC = RuleSpec(
     rule_type="MEAN_REVERSION",
     description="Buy when the close is more than a few standard deviations below its moving "
@@ -69,4 +74,5 @@ SPEC = RuleSpec(
     signals=signals,
     overlays=overlays,
     panels=panels,
+    warmup=warmup,
 )

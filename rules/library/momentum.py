@@ -8,7 +8,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import roc
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -39,6 +39,11 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     return [Panel("roc", f"ROC({params['period']})", "%", {"ROC": change}, levels)]
 
 
+def warmup(params: dict) -> Warmup:
+    """ROC(period) is first defined on bar period."""
+    return params["period"], params["period"]
+
+
 SPEC = RuleSpec(
     rule_type="MOMENTUM",
     description="Buy while the rate of change over a period is above a threshold, sell while "
@@ -52,4 +57,5 @@ SPEC = RuleSpec(
     signals=signals,
     overlays=None,
     panels=panels,
+    warmup=warmup,
 )

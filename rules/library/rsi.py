@@ -8,7 +8,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import rsi
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -43,6 +43,11 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     return [rsi_panel(bars.close, params["period"], params["oversold"], params["overbought"])]
 
 
+def warmup(params: dict) -> Warmup:
+    """RSI(period) is first defined on bar period."""
+    return params["period"], params["period"]
+
+
 SPEC = RuleSpec(
     rule_type="RSI",
     description="Buy when RSI drops below the oversold level, sell when it rises above overbought.",
@@ -55,4 +60,5 @@ SPEC = RuleSpec(
     signals=signals,
     overlays=None,
     panels=panels,
+    warmup=warmup,
 )

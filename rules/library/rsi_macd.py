@@ -8,10 +8,10 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import macd, rsi
-from rules.library.macd import lines_batch, macd_panel
+from rules.library.macd import cross_warmup, lines_batch, macd_panel
 from rules.library.rsi import rsi_panel
 from rules.signals import cross_above, cross_below
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -47,6 +47,13 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     ]
 
 
+def warmup(params: dict) -> Warmup:
+    """Entry: the MACD cross AND RSI (the later of the two); exit: the cross OR RSI (the
+    earlier)."""
+    cross, rsi_bars = cross_warmup(params), params["rsi_period"]
+    return max(cross, rsi_bars), min(cross, rsi_bars)
+
+
 SPEC = RuleSpec(
     rule_type="RSI_MACD",
     description="Buy on a MACD cross up while RSI is below a level; sell on a MACD cross down "
@@ -63,4 +70,5 @@ SPEC = RuleSpec(
     signals=signals,
     overlays=None,
     panels=panels,
+    warmup=warmup,
 )

@@ -9,7 +9,7 @@ import numpy as np
 from rules import _batch
 from rules.indicators import sma
 from rules.signals import cross_above, cross_below
-from rules.spec import ParamSpec, RuleSpec
+from rules.spec import ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -38,6 +38,11 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return cross_above(fast, slow), cross_below(fast, slow)
 
 
+def warmup(params: dict) -> Warmup:
+    """SMA(slow) is defined from bar slow − 1, and a cross reads the bar before it."""
+    return params["slow"], params["slow"]
+
+
 SPEC = RuleSpec(
     rule_type="SMA_CROSS",
     description="Buy when the fast SMA crosses above the slow SMA, sell when it crosses below.",
@@ -48,4 +53,5 @@ SPEC = RuleSpec(
     constraints=("fast < slow",),
     signals=signals,
     overlays=overlays,
+    warmup=warmup,
 )

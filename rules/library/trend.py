@@ -8,7 +8,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators_trend import directional
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -54,6 +54,12 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     ]
 
 
+def warmup(params: dict) -> Warmup:
+    """Entry reads ADX (from bar 2·period − 1) and ±DI; exit reads ±DI only (from bar
+    period)."""
+    return 2 * params["period"] - 1, params["period"]
+
+
 SPEC = RuleSpec(
     rule_type="TREND",
     description="Buy when ADX shows a strong trend and +DI is above −DI, sell when +DI falls "
@@ -73,4 +79,5 @@ SPEC = RuleSpec(
     signals=signals,
     overlays=None,
     panels=panels,
+    warmup=warmup,
 )

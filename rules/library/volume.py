@@ -9,7 +9,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import previous, sma
-from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -56,6 +56,12 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     ]
 
 
+def warmup(params: dict) -> Warmup:
+    """Entry: SMA(volume) (from bar volume_period − 1) AND close > previous close (from
+    bar 1); exit: SMA(close, exit_period), from bar exit_period − 1."""
+    return max(params["volume_period"] - 1, 1), params["exit_period"] - 1
+
+
 SPEC = RuleSpec(
     rule_type="VOLUME",
     description="Buy on a volume spike with an up close, sell when the close falls below its "
@@ -76,4 +82,5 @@ SPEC = RuleSpec(
     signals=signals,
     overlays=overlays,
     panels=panels,
+    warmup=warmup,
 )
