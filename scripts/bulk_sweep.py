@@ -145,6 +145,15 @@ def progress_line(status: dict[str, Any]) -> str:
     )
 
 
+def right_aligned(header: list[str], rows: list[list[str]]) -> str:
+    """``header`` and ``rows`` as a fixed-width text table, every column right-aligned."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    )
+
+
 def top_table(results: list[dict[str, Any]], metric: str) -> str:
     """The top combinations as a fixed-width text table."""
     if not results:
@@ -168,12 +177,7 @@ def top_table(results: list[dict[str, Any]], metric: str) -> str:
         ]
         for r in results
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    ]
-    return "\n".join(lines)
+    return right_aligned(header, rows)
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

@@ -27,7 +27,13 @@ from scripts.bulk_client import (
     EXIT_UNAVAILABLE,
     ApiUnavailable,
 )
-from scripts.bulk_sweep import BAR_WIDTH, submitted, sweep_body, wait_with_bar
+from scripts.bulk_sweep import (
+    BAR_WIDTH,
+    right_aligned,
+    submitted,
+    sweep_body,
+    wait_with_bar,
+)
 from scripts.bulk_sweep import build_parser as sweep_parser
 
 FINISHED = ("SUCCEEDED", "FAILED")
@@ -103,11 +109,7 @@ def fold_table(status: dict[str, Any]) -> str:
                 *(_cell(tests.get(m)) for m in SHOWN),
             ]
         )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    )
+    return right_aligned(header, rows)
 
 
 def summary(status: dict[str, Any]) -> str:
