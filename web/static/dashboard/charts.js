@@ -29,9 +29,9 @@ const Charts = (() => {
     return spec;
   }
 
-  /* The axis spec with a title (uPlot's ``label``), when one is given. */
-  function labelled(spec, label) {
-    return label ? Object.assign(spec, { label, labelSize: 18, labelFont: "11px ui-monospace, monospace" }) : spec;
+  /* The axis spec with a title (uPlot's ``label``, ``size`` px for it), when one is given. */
+  function labelled(spec, label, size = 18) {
+    return label ? Object.assign(spec, { label, labelSize: size, labelFont: "11px ui-monospace, monospace" }) : spec;
   }
 
   /* A series' legend value: uPlot calls it with (chart, value). */
@@ -261,7 +261,7 @@ const Charts = (() => {
     const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [] }, options || {});
     const ohlcSeries = (label) => ({ label, stroke: COLORS.muted, paths: hidden, points: { show: false }, value: number(2) });
     const overlaySeries = (l) => ({ label: l.label, stroke: l.color, width: 1.3, spanGaps: false, points: { show: false }, value: number(2) });
-    const yAxis = Object.assign(axis(compact, 60), { label: o.log ? "price (log)" : "price", labelSize: 16, labelFont: "11px ui-monospace, monospace" });
+    const yAxis = labelled(axis(compact, 60), o.log ? "price (log)" : "price", 16);
     const opts = {
       height: o.height,
       barTime: true,

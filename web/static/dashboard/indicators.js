@@ -8,7 +8,6 @@
 
 const CandlesView = (() => {
   const C = Charts.COLORS;
-  const FONT = "11px ui-monospace, monospace";
   const UNIT_LABELS = { "": "index 0–100", price: "price", "%": "%", shares: "shares", "σ": "σ (std devs)" };
   const SERIES_COLORS = { "+DI": C.pos, "−DI": C.neg, signal: "#f0883e", histogram: "#8b97a6", volume: "#39c5cf" };
   const OVERLAY_COLORS = ["#e3b341", "#bc8cff", "#39c5cf", "#f0883e", "#a5d6ff", "#ff7b72"];
@@ -80,7 +79,7 @@ const CandlesView = (() => {
   }
 
   function yAxis(label, format) {
-    return Object.assign(Charts.axis(format, 60), { label, labelSize: 16, labelFont: FONT });
+    return Charts.labelled(Charts.axis(format, 60), label, 16);
   }
 
   /* One oscillator panel: its lines and histograms on a y scale of its own, with its unit. */
