@@ -44,7 +44,7 @@ RUN if python -m pip --version >/dev/null 2>&1; then python -m pip uninstall --y
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 # matplotlib's font cache, built once here: MPLCONFIGDIR (/tmp) starts empty in every Job, and
-# runs.font_cache seeds it from MPL_FONT_CACHE instead of rebuilding it (0.2-0.3 s a start).
+# kinds.runs.font_cache seeds it from MPL_FONT_CACHE instead of rebuilding it (0.2-0.3 s a start).
 RUN MPLCONFIGDIR=/opt/matplotlib python -c "import matplotlib.font_manager" \
     && chmod -R a+rX,go-w /opt/matplotlib
 # Application code, data/ and keda/scaledjob*.yaml (.dockerignore keeps tests, docs, k8s, secrets out).

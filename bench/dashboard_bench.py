@@ -52,8 +52,8 @@ def _time(client, url: str, repeat: int) -> tuple[list[float], int, int]:
 
 def _real_result():
     """One real backtest: ACME, RSI defaults, 2015..2024, with charts."""
-    from runs.contract import parse_request
-    from runs.execute import execute
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import execute
 
     request = parse_request(
         {
@@ -68,8 +68,8 @@ def _real_result():
 
 def _rows(count: int, full: int, result, rng: random.Random) -> list[dict]:
     """Rows for backtest_results: the first ``full`` SUCCEEDED rows carry the real result."""
+    from kinds.runs.serialize import to_json
     from rules import RULES, rule_slug
-    from runs.serialize import to_json
     from work.status import FINISHED, RunStatus
 
     real_json = to_json(result)

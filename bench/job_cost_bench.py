@@ -100,9 +100,9 @@ class QueueJobs:
 
     def put(self, fields: dict) -> str:
         """Queue one run of the request ``fields``; its run_id."""
-        from runs.contract import parse_request
-        from runs.kind import enqueue_run
-        from runs.store import insert_pending
+        from kinds.runs.contract import parse_request
+        from kinds.runs.kind import enqueue_run
+        from kinds.runs.store import insert_pending
 
         request = parse_request(fields)
         with self.sessions.begin() as session:

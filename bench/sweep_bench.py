@@ -4,7 +4,7 @@
 
 (a) 10,000 SMA_CROSS combos (fast 2..101 × slow 110..308 step 2, all fast < slow) on
     backtesting.py's GOOG.csv, long-only, all-in, fee 0.001, inside one process: ours
-    (``sweeps.evaluate.evaluate``; signals + engine, and with the equity-curve metrics a
+    (``kinds.sweeps.evaluate.evaluate``; signals + engine, and with the equity-curve metrics a
     chunk stores) versus vectorbt's ``Portfolio.from_signals`` on the same MA windows
     (``init_cash`` 100,000, ``fees`` 0.001, all-in; total return, Sharpe, max drawdown and
     trade count read out). Each side runs in its own fresh process: wall time of the work
@@ -36,7 +36,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sweeps.status import SWEEP_FINISHED
+from kinds.sweeps.status import SWEEP_FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FAST = list(range(2, 102))
@@ -82,9 +82,9 @@ def request_body(fast: list[int], slow: list[int], **extra) -> dict:
 def child_ours(repeat: int) -> dict:
     """Our 10,000 combos in this process: core metrics only, and every stored metric."""
     from engine import run_batch
-    from runs.execute import load_market_data, market_window, signals_in_window
-    from sweeps.contract import parse_sweep_request
-    from sweeps.evaluate import BLOCK_ROWS, evaluate
+    from kinds.runs.execute import load_market_data, market_window, signals_in_window
+    from kinds.sweeps.contract import parse_sweep_request
+    from kinds.sweeps.evaluate import BLOCK_ROWS, evaluate
 
     folder = goog_data_dir()
     sweep = parse_sweep_request(request_body(FAST, SLOW))
@@ -218,13 +218,14 @@ def part_b() -> None:
     from backtesting import Backtest, Strategy
     from backtesting.lib import crossover
 
+    import kinds.runs.request_model  # noqa: F401
+
     # Validation's modules (pydantic) are imported on first use; import them before the clock
     # starts, as every module on both sides is (building the rule's model stays timed).
     import rules.params_model  # noqa: F401
-    import runs.request_model  # noqa: F401
-    from runs.execute import load_market_data, market_window
-    from sweeps.contract import parse_sweep_request
-    from sweeps.evaluate import evaluate
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.sweeps.contract import parse_sweep_request
+    from kinds.sweeps.evaluate import evaluate
 
     print("(b) 100 combos (fast 5..50 × slow 60..150) against backtesting.py optimize")
     folder = goog_data_dir()

@@ -17,9 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from work.kind import WorkKind
 
 JOB_FUNCTIONS: dict[str, str] = {
-    "consumer.jobs.run_backtest": "runs.kind:RUN",
-    "consumer.sweep_jobs.run_chunk": "sweeps.kind:CHUNK",
-    "walkforward.kind.run_fold": "walkforward.kind:FOLD",
+    "consumer.jobs.run_backtest": "kinds.runs.kind:RUN",
+    "consumer.sweep_jobs.run_chunk": "kinds.sweeps.kind:CHUNK",
+    "kinds.walkforward.kind.run_fold": "kinds.walkforward.kind:FOLD",
 }
 """Every dotted job function a queued message may name (aliases included) → the
 ``module:attribute`` of its ``WorkKind``, in the order the reaper reconciles the kinds. A

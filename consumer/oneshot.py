@@ -12,9 +12,9 @@ import logging
 import sys
 import time
 
-from runs.contract import RequestError, parse_request
-from runs.execute import execute
-from runs.serialize import to_json
+from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.execute import execute
+from kinds.runs.serialize import to_json
 from work.logs import run_context
 
 logger = logging.getLogger("consumer.oneshot")

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consumer.kinds import KINDS
 from consumer.maintenance import clean_queue_registries
-from runs.contract import RequestError
+from kinds.runs.contract import RequestError
 from store.models import utcnow
 from work.kind import WorkKind
 from work.logs import configure_logging, run_context

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from runs.store import delete_expired_runs
+from kinds.runs.store import delete_expired_runs
 from store.models import utcnow
 from work.logs import configure_logging
 

@@ -11,7 +11,7 @@ sizing, fees, slippage, bankruptcy, metric definitions. On a bump:
 
 The golden tests fail both ways: output that changes while the version stays ("engine output
 changed without an ENGINE_VERSION bump") and a bump whose golden files were not regenerated.
-A change to the result document alone bumps ``runs.result_version.RESULT_SCHEMA_VERSION``.
+A change to the result document alone bumps ``kinds.runs.result_version.RESULT_SCHEMA_VERSION``.
 """
 
 ENGINE_VERSION = "1.1.0"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sweeps.grid import Range, RangeError, is_range_text, parse_range
+from kinds.sweeps.grid import Range, RangeError, is_range_text, parse_range
 
 MAX_RANGE_VALUES = 10_000
 """A range that would expand to more values than this is refused (a typo, not a plan)."""
@@ -29,7 +29,7 @@ _RANGE_MESSAGES = {
     "step": lambda exc: "the step must be greater than 0",
     "empty": lambda exc: "the stop {1} is below the start {0}".format(*exc.parts),
 }
-"""How the command line words each ``sweeps.grid.RangeError``."""
+"""How the command line words each ``kinds.sweeps.grid.RangeError``."""
 
 
 class GridError(ValueError):
@@ -38,7 +38,7 @@ class GridError(ValueError):
 
 @dataclass(frozen=True)
 class ParamValues:
-    """One ``--param``: its name and either a range (``sweeps.grid.Range``) or a list of
+    """One ``--param``: its name and either a range (``kinds.sweeps.grid.Range``) or a list of
     texts."""
 
     name: str

@@ -22,8 +22,11 @@ from typing import Any, TextIO, TypeVar
 
 from backtest_client import BacktestError, BacktestUnavailable, Client
 from engine import DIRECTIONS, SIZE_TYPES
+from kinds.runs.contract import TIMEFRAMES
+from kinds.sweeps.contract import TRADING_FIELDS
+from kinds.sweeps.grid import is_range_text
+from kinds.sweeps.status import SWEEP_FINISHED, SweepStatus
 from metrics import SWEEP_METRIC_KEYS
-from runs.contract import TIMEFRAMES
 from scripts.bulk_client import (
     DEFAULT_URL,
     EXIT_CODES_TEXT,
@@ -34,9 +37,6 @@ from scripts.bulk_client import (
     ApiUnavailable,
     base_url_default,
 )
-from sweeps.contract import TRADING_FIELDS
-from sweeps.grid import is_range_text
-from sweeps.status import SWEEP_FINISHED, SweepStatus
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ BAR_WIDTH = 40
 
 
 OPTIONAL_TRADING_FIELDS = tuple(f for f in TRADING_FIELDS if f not in ("start_date", "end_date"))
-"""The sweep's shared run fields the command line may set (``sweeps.contract.TRADING_FIELDS``
+"""The sweep's shared run fields the command line may set (``kinds.sweeps.contract.TRADING_FIELDS``
 less the required dates, which are --start and --end)."""
 
 CHOICES = {"size_type": SIZE_TYPES, "direction": DIRECTIONS, "timeframe": TIMEFRAMES}

@@ -3,8 +3,8 @@
 A Kubernetes Job is one short process, and importing SQLAlchemy's Core and ORM costs about as
 much CPU as the whole backtest (``bench.job_cost_bench``). So the few statements a queued
 item needs — the guarded status transitions, reading its stored message, storing its outcome
-(``runs.state``, ``sweeps.state``, ``work.transitions``) — are written once as SQL text with
-``?`` placeholders and run through a ``Tx``:
+(``kinds.runs.state``, ``kinds.sweeps.state``, ``work.transitions``) — are written once as SQL
+text with ``?`` placeholders and run through a ``Tx``:
 
 * in a Job, ``process_database().transaction()`` opens the process's own DBAPI connection
   (PyMySQL, or the standard library's sqlite3) from DATABASE_URL without importing

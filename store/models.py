@@ -127,7 +127,7 @@ class ApiToken(Base):
 
 
 # Parameter sweeps: a sweep has no status column; its status and progress are derived
-# from its chunks (sweeps.store.sweep_states). Chunk states are RunStatus, forward only.
+# from its chunks (kinds.sweeps.store.sweep_states). Chunk states are RunStatus, forward only.
 Metric = Double()
 """A metric: an IEEE double (MySQL DOUBLE), stored and read back exactly; NULL where
 undefined."""
@@ -243,7 +243,7 @@ class SweepResult(SweepMetricColumns, Base):
 class WalkForward(Base):
     """One walk-forward optimisation: its normalised request (the sweep fields and the
     windows), the data it was planned on and how many folds it has. Its status is derived
-    from its folds and their sweeps (``walkforward.view``). Once every fold SUCCEEDED, the
+    from its folds and their sweeps (``kinds.walkforward.view``). Once every fold SUCCEEDED, the
     fold Job that completed it stores the outcome: ``oos_json`` (the stitched result),
     ``oos_return_pct`` and ``wfe`` (what the list shows)."""
 

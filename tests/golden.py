@@ -9,7 +9,7 @@ Two sets, each pinned to the versions it was made with:
   ``ENGINE_VERSION`` and ``RESULT_SCHEMA_VERSION``.
 
 Run it only for an intended change of results, after bumping ``ENGINE_VERSION``
-(engine/version.py) or ``RESULT_SCHEMA_VERSION`` (runs/result_version.py), or after the input
+(engine/version.py) or ``RESULT_SCHEMA_VERSION`` (kinds/runs/result_version.py), or after the input
 data changed (``python -m data.generate``: the run-level result's ``data_hash`` moves, the
 versions stay; the engine matrix reads no demo data), and review the diff.
 ``--only engine`` or ``--only runs`` rewrites one set. The helpers below are shared by the
@@ -131,9 +131,9 @@ def regenerate_engine() -> None:
 
 def regenerate_runs() -> None:
     """Rewrite the run-level golden result bytes and its versions sidecar."""
-    from runs.contract import parse_request
-    from runs.execute import execute
-    from runs.serialize import to_json
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import execute
+    from kinds.runs.serialize import to_json
     from tests.runs import test_runs_execute as golden_run
 
     _write(golden_run.GOLDEN_FILE, to_json(execute(parse_request(golden_run.GOLDEN_REQUEST))))

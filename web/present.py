@@ -16,8 +16,8 @@ from typing import Any
 from flask import url_for
 
 from data import DataQualityError, date_range, load_catalog
+from kinds.sweeps.store import SweepState
 from store.models import BacktestRun, StrategyPreset, Sweep
-from sweeps.store import SweepState
 from work.status import RunStatus
 
 
@@ -142,7 +142,7 @@ def sweep_summary(
 ) -> dict[str, Any]:
     """A sweep as the API lists it: its derived status and progress, and its URLs;
     ``walkforward`` names the walk-forward fold it trains (``fold``: its walkforward_id and
-    fold number; ``walkforward.store.folds_by_sweep``), else None."""
+    fold number; ``kinds.walkforward.store.folds_by_sweep``), else None."""
     percent = 100.0 * state.done / state.total if state.total else 0.0
     return {
         "sweep_id": row.sweep_id,

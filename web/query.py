@@ -10,10 +10,10 @@ import uuid
 from flask import request
 
 from data import UnknownTickerError, validate_ticker
+from kinds.runs.contract import NAME_MAX, TAG_PATTERN
+from kinds.runs.store import SORT_COLUMNS, RunFilter, RunSort
 from metrics import METRICS
 from rules import RULES
-from runs.contract import NAME_MAX, TAG_PATTERN
-from runs.store import SORT_COLUMNS, RunFilter, RunSort
 from web.errors import ApiError
 from work.status import ALL_STATUSES
 
@@ -120,7 +120,7 @@ def run_filter() -> RunFilter:
 
 
 SORT_KEYS: tuple[str, ...] = (*SORT_COLUMNS, *(m.key for m in METRICS))
-"""What ``sort`` accepts: a column (``runs.store.SORT_COLUMNS``) or a metric key."""
+"""What ``sort`` accepts: a column (``kinds.runs.store.SORT_COLUMNS``) or a metric key."""
 
 ORDERS = ("desc", "asc")
 

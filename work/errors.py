@@ -1,7 +1,7 @@
 """The user-safe error of every kind of work: a request field that is missing or invalid.
 
 Raised while validating a request (the web answers 400 with it) and while executing one (the
-item ends FAILED with ``"<field>: <message>"``). ``runs.contract`` re-exports it.
+item ends FAILED with ``"<field>: <message>"``). ``kinds.runs.contract`` re-exports it.
 """
 
 from __future__ import annotations

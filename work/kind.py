@@ -95,7 +95,7 @@ class WorkKind:
     message a chunk stores): the database, not the queue, decides what runs, so a rewritten
     queue payload can never make a row's result disagree with its stored request.
     ``compute(claim, message)`` does the work outside any transaction and returns an
-    ``Execution``; it raises ``runs.contract.RequestError`` or ``WorkFailed`` for an item
+    ``Execution``; it raises ``kinds.runs.contract.RequestError`` or ``WorkFailed`` for an item
     that cannot succeed (stored FAILED with that message), anything else for a bug (stored
     FAILED with ``work.lifecycle.INTERNAL_ERROR``). ``fail_execution`` records those
     failures (default: ``mark_failed``).

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runs.contract import parse_request
+from kinds.runs.contract import parse_request
 from scripts.bulk_inputs import InputError, cell_value, read_requests
 
 

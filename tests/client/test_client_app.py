@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from backtest_client import BacktestRequestError, Client, RunCancelled, RunFailed, WaitTimeout
-from runs.store import mark_failed
+from kinds.runs.store import mark_failed
 from tests import loopback
 from tests.web.support import (
     TICKER,

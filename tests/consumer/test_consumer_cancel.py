@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from consumer import reaper
-from runs.contract import parse_request
-from runs.kind import RUN, enqueue_run
-from runs.store import get_run, insert_pending, mark_cancelled, mark_running
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import RUN, enqueue_run
+from kinds.runs.store import get_run, insert_pending, mark_cancelled, mark_running
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from work.status import RunStatus
 

@@ -8,9 +8,9 @@ import pytest
 from rq.job import Job, JobStatus
 
 from consumer import worker
-from runs.contract import parse_request
-from runs.kind import enqueue_run
-from runs.store import get_run, insert_pending, mark_running
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import enqueue_run
+from kinds.runs.store import get_run, insert_pending, mark_running
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from work.queue import DATABASE_UNAVAILABLE, FAILURE_META
 from work.status import RunStatus

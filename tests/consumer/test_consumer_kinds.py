@@ -7,8 +7,8 @@ from __future__ import annotations
 from rq.utils import import_attribute
 
 from consumer.kinds import JOB_FUNCTIONS, KINDS, kind_of
-from runs.kind import RUN
-from sweeps.kind import CHUNK
+from kinds.runs.kind import RUN
+from kinds.sweeps.kind import CHUNK
 from tests.fresh import loaded_by
 
 
@@ -31,7 +31,7 @@ def test_the_registry_names_exactly_the_functions_each_kind_declares():
 def test_a_job_that_takes_a_run_never_imports_the_sweep_kind():
     """A run's Job pays for the run kind only (the registry loads the kind it needs)."""
     statement = "from consumer.kinds import kind_of; kind_of('consumer.jobs.run_backtest')"
-    assert loaded_by(statement, ["sweeps.kind", "runs.kind"]) == ["runs.kind"]
+    assert loaded_by(statement, ["kinds.sweeps.kind", "kinds.runs.kind"]) == ["kinds.runs.kind"]
 
 
 def test_every_registered_function_is_importable_the_way_rq_imports_it():

@@ -9,9 +9,9 @@ import json
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from runs.contract import parse_request
-from runs.kind import enqueue_run
-from runs.store import insert_pending
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import enqueue_run
+from kinds.runs.store import insert_pending
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from web import create_app
 

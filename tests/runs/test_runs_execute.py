@@ -1,4 +1,4 @@
-"""The one execution path (runs.execute): golden bytes, parity through the rules, bounds."""
+"""The one execution path (kinds.runs.execute): golden bytes, parity through the rules, bounds."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from backtesting.lib import crossover
 
 import data
 from engine import ENGINE_VERSION
-from runs.contract import RequestError, parse_request
-from runs.execute import execute
-from runs.result_version import RESULT_SCHEMA_VERSION
-from runs.serialize import to_json
+from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.execute import execute
+from kinds.runs.result_version import RESULT_SCHEMA_VERSION
+from kinds.runs.serialize import to_json
 from tests.golden import REGENERATE, dumps, first_difference, version_problem
 from tests.reference import wilder_rsi
 

@@ -1,4 +1,5 @@
-"""runs.font_cache: a Job's empty MPLCONFIGDIR is seeded from the font list built into the image."""
+"""kinds.runs.font_cache: a Job's empty MPLCONFIGDIR is seeded from the font list built into
+the image."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runs.font_cache import seed_font_cache
+from kinds.runs.font_cache import seed_font_cache
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_a_seed_matplotlib_accepts_is_read_instead_of_rebuilt(tmp_path, monkeypa
     target = tmp_path / "job-tmp"
     env = {"MPL_FONT_CACHE": str(seed), "MPLCONFIGDIR": str(target)}
     probe = (
-        "from runs.font_cache import seed_font_cache; seed_font_cache();"
+        "from kinds.runs.font_cache import seed_font_cache; seed_font_cache();"
         "import logging; logging.basicConfig(level=logging.INFO);"
         "import matplotlib.font_manager"
     )

@@ -13,8 +13,8 @@ from backtesting import Backtest
 from backtesting.test import EURUSD
 
 import data
-from runs.contract import RequestError, parse_request
-from runs.execute import execute, load_market_data
+from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.execute import execute, load_market_data
 from tests.runs.test_runs_execute import PEER_RULES
 
 EURUSD_BARS_PER_YEAR = 24 * 260

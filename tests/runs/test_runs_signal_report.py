@@ -1,4 +1,4 @@
-"""runs.signal_report: the analyzer's request (a run's rule and window plus horizons) and its
+"""kinds.runs.signal_report: the analyzer's request (a run's rule and window plus horizons) and its
 one execution path, on the repository's demo data."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from runs.contract import RequestError
-from runs.signal_report import (
+from kinds.runs.contract import RequestError
+from kinds.runs.signal_report import (
     MAX_HORIZONS,
     SIGNAL_FIELDS,
     analyze,

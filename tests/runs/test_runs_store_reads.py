@@ -1,4 +1,4 @@
-"""The run-page reads of runs/store.py on a temporary SQLite database: the run page's row
+"""The run-page reads of kinds/runs/store.py on a temporary SQLite database: the run page's row
 without its result, summaries by id in the asked order, and the stored result text."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from runs.store import (
+from kinds.runs.store import (
     HEADER_COLUMNS,
     get_result_text,
     get_run_header,

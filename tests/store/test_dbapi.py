@@ -15,9 +15,9 @@ from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from runs.contract import RunRequest, parse_request
-from runs.state import mark_running, mark_succeeded, stored_run
-from runs.store import get_run, insert_pending
+from kinds.runs.contract import RunRequest, parse_request
+from kinds.runs.state import mark_running, mark_succeeded, stored_run
+from kinds.runs.store import get_run, insert_pending
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.dbapi import Database, DriverError, connect_args, escape_text
 from tests.consumer.support import QUICK_RUN

@@ -132,7 +132,7 @@ def test_the_form_checks_what_the_served_schema_states_before_posting(stack, bro
 
 def test_an_empty_chunk_size_is_left_to_the_server(stack, browser, shots):
     """The chunk field starts empty ("auto"): the POST names no chunk_size and the server
-    sizes the chunks (sweeps.contract.sized_chunk_size)."""
+    sizes the chunks (kinds.sweeps.contract.sized_chunk_size)."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{stack.base_url}/sweeps")
     page.wait_for_load_state("networkidle")

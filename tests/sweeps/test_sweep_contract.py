@@ -1,4 +1,4 @@
-"""sweeps.contract: the sweep request validated like a run, chunking (every combination in
+"""kinds.sweeps.contract: the sweep request validated like a run, chunking (every combination in
 exactly one chunk), the chunk message and the single-run request of one combination."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runs.contract import RequestError, parse_request
-from sweeps.contract import (
+from kinds.runs.contract import RequestError, parse_request
+from kinds.sweeps.contract import (
     CHUNK_CELL_BUDGET,
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,

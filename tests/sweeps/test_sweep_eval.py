@@ -1,5 +1,5 @@
-"""sweeps.evaluate: every stored combination's metrics equal, bit for bit (==), what
-runs.execute gives for the same request, whatever chunk or block it was computed in."""
+"""kinds.sweeps.evaluate: every stored combination's metrics equal, bit for bit (==), what
+kinds.runs.execute gives for the same request, whatever chunk or block it was computed in."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import random
 import numpy as np
 import pytest
 
-from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
-from runs.contract import parse_request
-from runs.execute import execute, load_market_data, market_window
-from sweeps.contract import (
+from kinds.runs.contract import parse_request
+from kinds.runs.execute import execute, load_market_data, market_window
+from kinds.sweeps.contract import (
     chunk_payload,
     combo_run_request,
     parse_chunk,
     parse_sweep_request,
     plan_chunks,
 )
-from sweeps.evaluate import evaluate, evaluate_chunk
+from kinds.sweeps.evaluate import evaluate, evaluate_chunk
+from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
 
 SWEEPS = [
     pytest.param(

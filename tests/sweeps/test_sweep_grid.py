@@ -1,4 +1,4 @@
-"""sweeps.grid: grid values and ranges checked against the registry, constraint-breaking
+"""kinds.sweeps.grid: grid values and ranges checked against the registry, constraint-breaking
 combinations skipped and counted, the combination limit."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from kinds.runs.contract import RequestError
+from kinds.sweeps.grid import MAX_COMBOS, expand_grid
 from rules import RULES
-from runs.contract import RequestError
-from sweeps.grid import MAX_COMBOS, expand_grid
 
 SMA = RULES["SMA_CROSS"]
 SMA_BASE = SMA.defaults()

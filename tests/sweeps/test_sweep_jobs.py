@@ -1,4 +1,4 @@
-"""sweeps.kind (queued as consumer.sweep_jobs.run_chunk) on MariaDB + Redis: a chunk is one
+"""kinds.sweeps.kind (queued as consumer.sweep_jobs.run_chunk) on MariaDB + Redis: a chunk is one
 queued message run by one consumer process, stored once; a killed work-horse is retried
 without duplicating rows; a duplicate delivery changes nothing; the reaper reconciles chunks
 like runs."""
@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from consumer import reaper
+from kinds.sweeps.contract import chunk_payloads, parse_sweep_request
+from kinds.sweeps.kind import enqueue_chunk
+from kinds.sweeps.store import get_chunk, insert_sweep, mark_chunk_running
 from store.models import SweepResult
-from sweeps.contract import chunk_payloads, parse_sweep_request
-from sweeps.kind import enqueue_chunk
-from sweeps.store import get_chunk, insert_sweep, mark_chunk_running
 from tests.consumer.support import (
     children,
     consumer,

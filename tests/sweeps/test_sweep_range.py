@@ -1,4 +1,4 @@
-"""sweeps/grid.py parse_range: the one parser of "start:stop:step", used by the API's grids
+"""kinds/sweeps/grid.py parse_range: the one parser of "start:stop:step", used by the API's grids
 and the bulk scripts (each words its errors its own way), and the dashboard script's reader
 of the syntax agreeing with it."""
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from kinds.runs.contract import RequestError
+from kinds.sweeps.grid import RangeError, expand_range, is_range_text, parse_range
 from rules import RULES
-from runs.contract import RequestError
 from scripts.bulk_grid import GridError, parse_param, typed_values
-from sweeps.grid import RangeError, expand_range, is_range_text, parse_range
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""sweeps/request_model.py: the pydantic model of a sweep request's own fields, its errors in
+"""kinds/sweeps/request_model.py: the pydantic model of a sweep request's own fields, its errors in
 the contract's words and order, and the sweep request's JSON Schema agreeing with what
 parse_sweep_request accepts."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from runs.contract import REQUEST_FIELDS, RequestError
-from sweeps.contract import (
+from kinds.runs.contract import REQUEST_FIELDS, RequestError
+from kinds.sweeps.contract import (
     CHUNK_SIZE_MAX,
     MAX_TICKERS,
     NOT_SWEEP_FIELDS,
@@ -18,7 +18,7 @@ from sweeps.contract import (
     TRADING_FIELDS,
     parse_sweep_request,
 )
-from sweeps.request_model import sweep_json_schema
+from kinds.sweeps.request_model import sweep_json_schema
 from tests.fresh import loaded_by
 from tests.sweeps.test_sweep_contract import BASE  # the same valid request
 
@@ -206,14 +206,14 @@ def test_trading_fields_are_every_run_field_a_sweep_passes_on():
 
 
 def test_importing_the_sweep_contract_loads_no_pydantic():
-    """A consumer reads chunk messages through sweeps.contract: the sweep model (pydantic)
+    """A consumer reads chunk messages through kinds.sweeps.contract: the sweep model (pydantic)
     is imported by the first validation, never by the contract."""
-    assert loaded_by("import sweeps.contract", ["pydantic"]) == []
+    assert loaded_by("import kinds.sweeps.contract", ["pydantic"]) == []
 
 
 def test_the_model_is_ready_when_imported_so_a_request_builds_nothing():
     """Like the run model, the sweep model is built at import (a benchmark imports it before
     its clock): validating a request then costs microseconds, not a schema build."""
-    from sweeps.request_model import SweepRequestBody
+    from kinds.sweeps.request_model import SweepRequestBody
 
     assert SweepRequestBody.__pydantic_complete__

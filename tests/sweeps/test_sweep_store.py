@@ -1,4 +1,4 @@
-"""sweeps.store: a sweep and its chunks inserted PENDING, guarded forward-only chunk
+"""kinds.sweeps.store: a sweep and its chunks inserted PENDING, guarded forward-only chunk
 transitions, results stored with SUCCEEDED in one transaction and never twice, the sweep
 status derived from its chunks."""
 
@@ -8,11 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from store.db import create_schema, make_engine, make_sessionmaker
-from sweeps.contract import chunk_payloads, parse_chunk, parse_sweep_request
-from sweeps.evaluate import evaluate_chunk
-from sweeps.status import PARTIAL
-from sweeps.store import (
+from kinds.sweeps.contract import chunk_payloads, parse_chunk, parse_sweep_request
+from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.status import PARTIAL
+from kinds.sweeps.store import (
     derive_state,
     get_chunk,
     get_sweep,
@@ -24,6 +23,7 @@ from sweeps.store import (
     store_chunk_results,
     sweep_states,
 )
+from store.db import create_schema, make_engine, make_sessionmaker
 from work.status import RunStatus
 
 BODY = {

@@ -1,12 +1,12 @@
-"""sweeps.view: lines and heatmaps of a metric over swept dimensions, others fixed or
+"""kinds.sweeps.view: lines and heatmaps of a metric over swept dimensions, others fixed or
 aggregated, each cell naming its best combination."""
 
 from __future__ import annotations
 
 import pytest
 
-from runs.contract import RequestError
-from sweeps.view import aggregate, dimensions, parse_fixed
+from kinds.runs.contract import RequestError
+from kinds.sweeps.view import aggregate, dimensions, parse_fixed
 
 STORED = {"grid": {"fast": [5, 10], "slow": [20, 30, 40]}, "tickers": ["ACME", "GLOBEX"]}
 DIMS = dimensions(STORED)
@@ -83,7 +83,7 @@ def test_a_fixed_value_must_be_one_of_the_swept_values(raw, field):
 
 def test_a_swept_stop_that_is_off_can_be_fixed_as_null():
     """grid.stop_loss_pct [null, 2]: "null" fixes the dimension at off (None)."""
-    from sweeps.view import parse_fixed
+    from kinds.sweeps.view import parse_fixed
 
     dims = {"fast": [5, 10], "stop_loss_pct": [None, 2.0]}
     assert parse_fixed(dims, {"stop_loss_pct": "null"}) == {"stop_loss_pct": None}

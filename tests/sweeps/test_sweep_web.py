@@ -9,10 +9,10 @@ import io
 import pytest
 from redis import Redis
 
+from kinds.sweeps.contract import SIZED_CHUNKS, parse_chunk
+from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.store import mark_chunk_running, store_chunk_results
 from store.db import create_schema, make_engine, make_sessionmaker
-from sweeps.contract import SIZED_CHUNKS, parse_chunk
-from sweeps.evaluate import evaluate_chunk
-from sweeps.store import mark_chunk_running, store_chunk_results
 from web import create_app
 from work.queue import backtest_queue
 

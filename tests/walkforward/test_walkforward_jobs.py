@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import update
 
 from consumer import reaper
+from kinds.sweeps.store import mark_chunk_failed
+from kinds.walkforward.service import submit_walkforward, validate_walkforward
+from kinds.walkforward.store import folds_of, get_walkforward, sweep_states_of
+from kinds.walkforward.view import Folded
 from store.models import WalkForward, WalkForwardFold, utcnow
-from sweeps.store import mark_chunk_failed
 from tests.consumer.support import consumer, finish
-from walkforward.service import submit_walkforward, validate_walkforward
-from walkforward.store import folds_of, get_walkforward, sweep_states_of
-from walkforward.view import Folded
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
 

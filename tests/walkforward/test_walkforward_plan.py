@@ -10,8 +10,8 @@ import pytest
 from adapters.metrics import curve_metrics
 from adapters.walkforward import Segment, efficiency, stability, stitch
 from engine import Bars, TradingParams, run
-from walkforward.plan import MAX_FOLDS, plan_folds
-from walkforward.select import select_best
+from kinds.walkforward.plan import MAX_FOLDS, plan_folds
+from kinds.walkforward.select import select_best
 from work.errors import RequestError
 
 

@@ -10,14 +10,14 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
+from kinds.sweeps.contract import parse_chunk
+from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.kind import ON_COMPLETE
+from kinds.sweeps.store import mark_chunk_running, store_chunk_results
+from kinds.walkforward.kind import FOLD
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.models import Sweep, WalkForwardFold, utcnow
-from sweeps.contract import parse_chunk
-from sweeps.evaluate import evaluate_chunk
-from sweeps.kind import ON_COMPLETE
-from sweeps.store import mark_chunk_running, store_chunk_results
 from tests.sweeps.test_sweep_web import SWEEP_QUEUE, sweep_app
-from walkforward.kind import FOLD
 from web import create_app
 from work.queue import backtest_queue
 

@@ -15,10 +15,10 @@ from typing import Any
 from flask import Flask
 from rq import Queue, Worker
 
-from runs.contract import RunRequest, parse_request
-from runs.execute import execute
-from runs.serialize import to_json
-from runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
+from kinds.runs.contract import RunRequest, parse_request
+from kinds.runs.execute import execute
+from kinds.runs.serialize import to_json
+from kinds.runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
 from tests.web.support import valid_request
 from web.db import get_database
 

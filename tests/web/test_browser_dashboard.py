@@ -27,8 +27,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from runs.contract import parse_request
-from runs.store import insert_pending, mark_failed, mark_running
+from kinds.runs.contract import parse_request
+from kinds.runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
 from store.presets import create_preset
 from tests.web.support_browser import shoot

@@ -1,5 +1,5 @@
 """Tests for web/pages/form_fields.py: the form's hints agree with what the server accepts
-(``runs.contract.parse_request``), bound by bound and default by default."""
+(``kinds.runs.contract.parse_request``), bound by bound and default by default."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from runs.contract import RequestError, parse_request
+from kinds.runs.contract import RequestError, parse_request
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS, FormField
 
 BASE = {"ticker": "ACME", "rule_type": "RSI", "start_date": "2020-01-01", "end_date": "2020-12-31"}

@@ -11,7 +11,7 @@ from redis import Redis
 from rq import Worker
 from rq.executions import Execution
 
-from runs.kind import enqueue_run
+from kinds.runs.kind import enqueue_run
 from tests.web.support_dashboard import make_request, registered_worker
 from web.api.queue_snapshot import queue_snapshot
 from work.queue import backtest_queue

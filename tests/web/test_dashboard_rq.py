@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rq import Worker
 
-from runs.kind import enqueue_run
+from kinds.runs.kind import enqueue_run
 from tests.web.support import app_with_schema, serve
 from tests.web.support_dashboard import make_request
 from web.pages.rq_dashboard import rq_dashboard_enabled

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from kinds.sweeps.status import SWEEP_FINISHED
 from rules import describe_rules
 from store.models import BacktestRun
-from sweeps.status import SWEEP_FINISHED
 from tests.web.support import (
     CLOSED_MYSQL,
     CLOSED_REDIS,
@@ -424,7 +424,7 @@ def test_vendored_libraries_keep_their_licenses():
 
 
 def test_every_page_hands_its_scripts_the_statuses_from_the_server(client):
-    """The scripts compare against ``BT.STATUS``, written from work.status and sweeps.status:
+    """The scripts compare against ``BT.STATUS``, written from work.status and kinds.sweeps.status:
     no page script types a status of its own."""
     for path in ("/", "/runs", "/sweeps"):
         page = client.get(path).get_data(as_text=True)

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runs.contract import LABEL_FIELDS
-from runs.signal_report import SIGNAL_FIELDS
+from kinds.runs.contract import LABEL_FIELDS
+from kinds.runs.signal_report import SIGNAL_FIELDS
+from kinds.walkforward.contract import WALKFORWARD_FIELDS
 from tests.web.support import valid_request, valid_sweep, valid_walkforward
-from walkforward.contract import WALKFORWARD_FIELDS
 from web.api.schema import preset_schema, run_schema, sweep_schema
 
 REFUSAL_CPU_SECONDS = 0.2

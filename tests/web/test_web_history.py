@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from runs.contract import RunRequest
-from runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
+from kinds.runs.contract import RunRequest
+from kinds.runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
 from store.models import BacktestRun
 from web.db import get_database
 from work.status import RunStatus

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from runs.contract import parse_request
-from runs.serialize import to_json
-from runs.store import mark_running, mark_succeeded
+from kinds.runs.contract import parse_request
+from kinds.runs.serialize import to_json
+from kinds.runs.store import mark_running, mark_succeeded
 from tests.web.support import (
     app_with_schema,
     job_payload,

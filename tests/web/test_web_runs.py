@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy import event as event_api
 from sqlalchemy import select
 
-from runs.contract import REQUEST_FIELDS, RunRequest, parse_request
-from runs.kind import enqueue_run
-from runs.serialize import to_json
-from runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
+from kinds.runs.contract import REQUEST_FIELDS, RunRequest, parse_request
+from kinds.runs.kind import enqueue_run
+from kinds.runs.serialize import to_json
+from kinds.runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
 from store.models import BacktestRun
 from tests.web.support import (
     CLOSED_MYSQL,

@@ -1,4 +1,4 @@
-"""POST /api/analyze_signals (web/api/signals.py, runs/signal_report.py): the answer on the
+"""POST /api/analyze_signals (web/api/signals.py, kinds/runs/signal_report.py): the answer on the
 ACME demo data checked against signals computed here independently, a 400 naming each field,
 the validator's warnings, access control and the rate limit."""
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from consumer import reaper
-from runs.contract import parse_request
-from runs.kind import RUN, enqueue_run
-from runs.store import get_run, insert_pending
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import RUN, enqueue_run
+from kinds.runs.store import get_run, insert_pending
 from store import dbapi
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from tests.tcp_proxy import TcpProxy

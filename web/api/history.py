@@ -15,7 +15,7 @@ import math
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from runs.store import list_runs
+from kinds.runs.store import list_runs
 from web.db import get_session
 from web.present import run_summary
 from web.query import count, run_filter, run_sort

@@ -1,6 +1,6 @@
 """``GET /api/runs/<run_id>/indicators``: the rule's overlays and oscillator panels on a
 finished run's window, recomputed from the run's stored request and its data file
-(``runs.indicators``), for the candles tab of the run page."""
+(``kinds.runs.indicators``), for the candles tab of the run page."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import json
 from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
+from kinds.runs.contract import RequestError, RunRequest
+from kinds.runs.indicators import DataChangedError, run_indicators
+from kinds.runs.store import get_run_header
 from rules import RuleValidationError, validate_rule
-from runs.contract import RequestError, RunRequest
-from runs.indicators import DataChangedError, run_indicators
-from runs.store import get_run_header
 from web.db import get_session
 from web.errors import ApiError
 from web.query import is_run_id

@@ -14,7 +14,7 @@ from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 
 import adapters
-from runs.store import get_result_text, get_run_summaries
+from kinds.runs.store import get_result_text, get_run_summaries
 from store.models import utcnow
 from web.api.queue_snapshot import queue_snapshot
 from web.db import get_session

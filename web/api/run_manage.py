@@ -17,8 +17,8 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from runs.request_model import label_values
-from runs.store import (
+from kinds.runs.request_model import label_values
+from kinds.runs.store import (
     delete_finished_run,
     get_run_header,
     get_status,

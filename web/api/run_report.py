@@ -28,7 +28,7 @@ from data import (
     validate_ticker,
 )
 from engine import TRADING_DAYS
-from runs.contract import request_moment
+from kinds.runs.contract import request_moment
 from web.api.run_data import stored_result
 from web.errors import ApiError
 from web.query import count

@@ -24,10 +24,10 @@ from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
 
-from runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
-from runs.execute import load_market_data
-from runs.kind import enqueue_run
-from runs.store import (
+from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
+from kinds.runs.execute import load_market_data
+from kinds.runs.kind import enqueue_run
+from kinds.runs.store import (
     RunVersion,
     get_run,
     get_run_header,

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from sweeps.contract import default_chunk_size
+from kinds.sweeps.contract import default_chunk_size
 
 bp = Blueprint("schema", __name__, url_prefix="/api/schema")
 
@@ -19,7 +19,7 @@ bp = Blueprint("schema", __name__, url_prefix="/api/schema")
 @cache
 def run_schema() -> dict[str, Any]:
     """The run request's JSON Schema (built once per process)."""
-    from runs.request_model import json_schema
+    from kinds.runs.request_model import json_schema
 
     return json_schema()
 
@@ -27,7 +27,7 @@ def run_schema() -> dict[str, Any]:
 @cache
 def sweep_schema(chunk_size: int) -> dict[str, Any]:
     """The sweep request's JSON Schema with the app's default chunk size (built once)."""
-    from sweeps.request_model import sweep_json_schema
+    from kinds.sweeps.request_model import sweep_json_schema
 
     return sweep_json_schema(chunk_size)
 

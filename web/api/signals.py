@@ -2,7 +2,7 @@
 
 A rule on a ticker and window (a run request's fields without the trading ones, plus
 ``horizons``) → its signal counts, gaps, warm-up, forward returns against a random-entry
-baseline and the validator's warnings (``runs.signal_report``; definitions in
+baseline and the validator's warnings (``kinds.runs.signal_report``; definitions in
 docs/rules.md). It costs milliseconds and touches no database or queue; it is behind the
 same access control as every route and counts against SUBMIT_RATE_LIMIT like a submission
 (``web.ratelimit``).
@@ -13,8 +13,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
-from runs.contract import RequestError
-from runs.signal_report import report_for
+from kinds.runs.contract import RequestError
+from kinds.runs.signal_report import report_for
 from web.body import json_object
 from web.errors import bad_request
 

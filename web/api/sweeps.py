@@ -5,10 +5,10 @@ API (errors are ``{"error", "field"?}``; a bad input is a 400 naming it):
 ``GET /api/sweeps`` (newest first, paginated), ``GET /api/sweeps/<id>`` (status derived
 from the chunks, progress, timings, the best 10 combos by ``?metric=``),
 ``GET /api/sweeps/<id>/results`` (sorted, paginated, ``top``), ``…/results.csv``,
-``…/heatmap`` and ``…/line`` (``sweeps.view``), ``…/combos/<combo_no>`` (one combo
+``…/heatmap`` and ``…/line`` (``kinds.sweeps.view``), ``…/combos/<combo_no>`` (one combo
 and the run request that runs it on its own).
 
-A thin HTTP layer over the ``sweeps`` package: submission is ``sweeps.service.submit_sweep``
+A thin HTTP layer over the ``sweeps`` package: submission is ``kinds.sweeps.service.submit_sweep``
 (validate → room on the sweep queue, SWEEP_QUEUE → INSERT the sweep and its chunks PENDING →
 enqueue one message per chunk there); if Redis fails, the chunks not enqueued yet are FAILED
 "queue unavailable" and the answer is 503. When the sweep queue already holds so many chunks
@@ -26,12 +26,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 
-from metrics import LOWER_IS_BETTER, SWEEP_METRIC_KEYS
-from runs.contract import RequestError
-from store.models import Sweep
-from sweeps.contract import combo_run_request
-from sweeps.grid import MAX_COMBOS
-from sweeps.service import (
+from kinds.runs.contract import RequestError
+from kinds.sweeps.contract import combo_run_request
+from kinds.sweeps.grid import MAX_COMBOS
+from kinds.sweeps.service import (
     QUEUE_UNAVAILABLE,
     QueueFull,
     QueueUnavailable,
@@ -42,8 +40,8 @@ from sweeps.service import (
     timings,
     validate_sweep,
 )
-from sweeps.status import SweepStatus
-from sweeps.store import (
+from kinds.sweeps.status import SweepStatus
+from kinds.sweeps.store import (
     SORT_COLUMNS,
     get_result,
     get_sweep,
@@ -52,8 +50,10 @@ from sweeps.store import (
     results_page,
     sweep_states,
 )
-from sweeps.view import aggregate, dimensions, parse_fixed
-from walkforward.store import folds_by_sweep
+from kinds.sweeps.view import aggregate, dimensions, parse_fixed
+from kinds.walkforward.store import folds_by_sweep
+from metrics import LOWER_IS_BETTER, SWEEP_METRIC_KEYS
+from store.models import Sweep
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -261,7 +261,7 @@ def results_csv(sweep_id: str) -> ResponseReturnValue:
 
 
 def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
-    """A line or heatmap of the request's ``metric`` (``sweeps.view.aggregate``)."""
+    """A line or heatmap of the request's ``metric`` (``kinds.sweeps.view.aggregate``)."""
     row = _sweep_or_404(sweep_id)
     stored = json.loads(row.request_json)
     dims = dimensions(stored)

@@ -7,7 +7,7 @@ status_url}``; a bad input is a 400 naming it, windows that do not fit the data 
 WFE, parameter stability), ``…/folds.csv``. docs/walkforward.md has the contract.
 
 A thin HTTP layer over the ``walkforward`` package: submission is
-``walkforward.service`` (validate → room on the sweep queue → INSERT the walk-forward, its
+``kinds.walkforward.service`` (validate → room on the sweep queue → INSERT the walk-forward, its
 folds' sweeps and chunks and its folds in one transaction → enqueue the chunks); queue
 errors answer like sweeps' (429 full, 503 unavailable).
 """
@@ -19,12 +19,12 @@ import logging
 from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 
-from runs.contract import RequestError
+from kinds.runs.contract import RequestError
+from kinds.sweeps.service import QUEUE_UNAVAILABLE, QueueFull, QueueUnavailable
+from kinds.walkforward.service import submit_walkforward, validate_walkforward
+from kinds.walkforward.store import folds_of, get_walkforward, list_walkforwards, sweep_states_of
+from kinds.walkforward.view import Folded, detail, folds_csv, summary
 from store.models import WalkForward
-from sweeps.service import QUEUE_UNAVAILABLE, QueueFull, QueueUnavailable
-from walkforward.service import submit_walkforward, validate_walkforward
-from walkforward.store import folds_of, get_walkforward, list_walkforwards, sweep_states_of
-from walkforward.view import Folded, detail, folds_csv, summary
 from web.api.sweeps import queue_full
 from web.auth import current_user
 from web.body import json_object

@@ -16,9 +16,9 @@ import math
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
 from metrics import METRICS
 from rules import RULES, describe_rules
-from runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
 from store.models import utcnow
 from web.db import get_session
 from web.errors import ApiError

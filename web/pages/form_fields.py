@@ -1,5 +1,5 @@
 """The run form's fixed fields (dates, trading parameters) with the client-side hints that
-mirror the server's validation (``runs.contract.parse_request`` and ``engine.TradingParams``).
+mirror the server's validation (``kinds.runs.contract.parse_request`` and ``engine.TradingParams``).
 
 Rule parameters are not listed here: the form builds them from ``/api/rules`` (the rule
 registry's types, defaults, min and max). A hint is only a hint: the server validates again
@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from engine import DIRECTIONS, SIZE_TYPES
-from runs.contract import TIMEFRAMES, RunRequest
+from kinds.runs.contract import TIMEFRAMES, RunRequest
 
 _DEFAULTS = RunRequest(run_id="", ticker="", rule_type="", start_date="", end_date="")
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from redis.exceptions import RedisError
 
-from sweeps.status import SWEEP_FINISHED, SWEEP_STATUSES
+from kinds.sweeps.status import SWEEP_FINISHED, SWEEP_STATUSES
 from web.errors import DATABASE_ERRORS
 from web.pages.rq_dashboard import URL_PREFIX
 from web.present import catalog_tickers
@@ -21,7 +21,7 @@ logger = logging.getLogger("web.pages")
 
 def page_statuses() -> dict[str, Any]:
     """The states the pages' scripts compare against, from ``work.status`` and
-    ``sweeps.status`` (base.html writes them into ``#bt-statuses``; JS never types them)."""
+    ``kinds.sweeps.status`` (base.html writes them into ``#bt-statuses``; JS never types them)."""
     return {
         **{status.name: status.value for status in (*ALL_STATUSES, *SWEEP_STATUSES)},
         "FINISHED": sorted(FINISHED),

@@ -6,7 +6,7 @@ horizon, entries vs baseline).
 The request comes from the query string (the run form's "Analyze signals" button: the
 analyzer's fields, ``params`` as JSON text, ``horizons`` as "1,5,20") or from a run
 (``?from=<run_id>``: that run's stored request). It is analysed here, server-side, by the
-same ``runs.signal_report.report_for`` as ``POST /api/analyze_signals``; a refused field is
+same ``kinds.runs.signal_report.report_for`` as ``POST /api/analyze_signals``; a refused field is
 shown on the page (400) with the API's words.
 """
 
@@ -20,9 +20,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from adapters.signal_analysis import signal_series
-from runs.contract import RequestError
-from runs.signal_report import SIGNAL_FIELDS, report_for, signal_fields
-from runs.store import get_run_header
+from kinds.runs.contract import RequestError
+from kinds.runs.signal_report import SIGNAL_FIELDS, report_for, signal_fields
+from kinds.runs.store import get_run_header
 from web.db import get_session
 from web.pages.layout import error_page, nav, register_unavailable
 from web.present import json_or_none

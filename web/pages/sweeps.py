@@ -11,13 +11,13 @@ import json
 from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from kinds.sweeps.contract import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN, default_chunk_size
+from kinds.sweeps.grid import MAX_COMBOS
+from kinds.sweeps.store import get_sweep, list_sweeps, sweep_states
+from kinds.sweeps.view import AGGREGATES, dimensions
+from kinds.walkforward.store import folds_by_sweep
 from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
-from sweeps.contract import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN, default_chunk_size
-from sweeps.grid import MAX_COMBOS
-from sweeps.store import get_sweep, list_sweeps, sweep_states
-from sweeps.view import AGGREGATES, dimensions
-from walkforward.store import folds_by_sweep
 from web.db import get_session
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers

@@ -5,7 +5,7 @@
 "use strict";
 
 /* "start:stop:step" ranges (stop included), the dashboard's one reader of the syntax: the
-   same rules and exact decimal steps as the server's parser (sweeps.grid.parse_range), so
+   same rules and exact decimal steps as the server's parser (kinds.sweeps.grid.parse_range), so
    the form counts a range as the server will expand it. */
 const SweepRange = (() => {
   const SEPARATOR = ":";

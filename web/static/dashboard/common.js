@@ -25,7 +25,7 @@ const BT = (() => {
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  /* The statuses as the server names them (work.status, sweeps.status): PENDING … PARTIAL,
+  /* The statuses as the server names them (work.status, kinds.sweeps.status): PENDING … PARTIAL,
      FINISHED and WAITING (a run's), SWEEP_FINISHED. */
   const STATUS = Object.freeze(readJSON("bt-statuses") || {});
 

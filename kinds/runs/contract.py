@@ -1,0 +1,268 @@
+"""The run contract between web and consumer: the request and result schemas.
+
+Additive only: a field is never renamed or dropped, and every new field gets a default, so
+a consumer built from an older image still reads a newer request (``strict=False`` ignores
+fields it does not know) and the web still reads older results.
+
+``parse_request`` is the one validation of user input: the pydantic models of
+``kinds.runs.request_model`` (the body) and ``rules.params_model`` (the rule, generated from the
+registry's ParamSpecs) check it, and every problem is a ``RequestError`` whose ``field``
+names the offending field (the API answers 400 with it) and whose message is ours, not
+pydantic's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+from data.timeframe import DAILY
+from data.timeframe import TIMEFRAMES as TIMEFRAMES  # re-exported for the request model
+from engine import STOP_FIELDS, TradingParams
+from work.errors import RequestError
+
+REQUIRED_FIELDS = ("ticker", "rule_type", "start_date", "end_date")
+
+RUN_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+"""A run id: a lower-case UUID4."""
+
+RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,119}$"
+"""A rule id: a slug such as ``rsi-14-30-70``."""
+
+LABEL_FIELDS = ("name", "tags", "notes")
+"""A run request's optional labels (``RunLabels``): metadata stored in their own columns,
+never part of ``RunRequest``, so they change neither the queued message nor the result."""
+
+NAME_MAX = 100
+TAGS_MAX = 10
+TAG_MAX = 32
+TAG_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
+NOTES_MAX = 2000
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One backtest to run. Defaults are the documented platform defaults."""
+
+    run_id: str
+    ticker: str
+    rule_type: str
+    start_date: str
+    end_date: str
+    params: dict[str, Any] = field(default_factory=dict)
+    rule_id: str = ""
+    initial_capital: float = 100_000.0
+    fee_rate: float = 0.001
+    slippage_bps: float = 0.0
+    position_size: float = 10_000.0
+    size_type: str = "value"
+    direction: str = "longonly"
+    timeframe: str = "1d"
+    charts: bool = True
+    stop_loss_pct: float | None = None
+    take_profit_pct: float | None = None
+    trailing_stop_pct: float | None = None
+
+    def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
+        """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
+        None = 252, daily)."""
+        return TradingParams(
+            bars_per_year=bars_per_year,
+            initial_capital=self.initial_capital,
+            fee_rate=self.fee_rate,
+            slippage_bps=self.slippage_bps,
+            position_size=self.position_size,
+            size_type=self.size_type,
+            direction=self.direction,
+            stop_loss_pct=self.stop_loss_pct,
+            take_profit_pct=self.take_profit_pct,
+            trailing_stop_pct=self.trailing_stop_pct,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
+        that are off (``None``) are left out, so a request without stops stores and
+        queues the same bytes as before stops existed."""
+        data = asdict(self)
+        for name in STOP_FIELDS:
+            if data[name] is None:
+                del data[name]
+        return data
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> RunRequest:
+        """The request a ``to_dict()`` stored, read back without validating it again: it
+        was validated (``parse_request``) before it was stored, and the database, not the
+        queue, is what a consumer trusts. Fields a newer web added are ignored; fields an
+        older one did not write take their defaults (the contract is additive).
+
+        :raise RequestError: naming a required field the stored dict lacks.
+        """
+        missing = [name for name in _REQUIRED_FIELDS if name not in data]
+        if missing:
+            raise RequestError(missing[0], "missing from the stored request")
+        return cls(**{name: data[name] for name in _FIELD_NAMES if name in data})
+
+    @property
+    def start(self) -> date:
+        """``start_date`` as a date, or a naive UTC datetime when it carries a time."""
+        return request_moment(self.start_date)
+
+    @property
+    def end(self) -> date:
+        """``end_date`` as a date (the whole day), or a naive UTC datetime."""
+        return request_moment(self.end_date)
+
+
+def request_moment(text: str) -> date:
+    """An ISO date (``YYYY-MM-DD``) as a date, or an ISO datetime (``YYYY-MM-DDTHH:MM[:SS]``,
+    UTC) as a naive datetime."""
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class RunLabels:
+    """A run's name, tags and notes: set with the request, editable afterwards
+    (``PATCH /api/runs/<run_id>``); they label the run and never affect its result."""
+
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(RunRequest))
+_REQUIRED_FIELDS = ("run_id", "ticker", "rule_type", "start_date", "end_date")
+
+
+REQUEST_FIELDS = tuple(f.name for f in fields(RunRequest))
+
+
+def new_run_id() -> str:
+    """A fresh UUID4 run id."""
+    return str(uuid.uuid4())
+
+
+def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
+    """Validate a request body (a decoded JSON object) into a ``RunRequest``.
+
+    ``strict`` rejects unknown fields (user input at the API); the consumer parses with
+    ``strict=False`` so that fields added by a newer web are ignored, never fatal.
+    Checks the shape and domain of every field and the rule and its params against the
+    rule registry; whether the ticker exists and the range holds bars is checked against
+    the data catalog by ``kinds.runs.execute.check_data``.
+
+    :raise RequestError: for the first problem, in the order: unknown fields, missing
+        required fields, run_id, ticker, the rule, then the other fields in field order.
+    """
+    from pydantic import ValidationError
+
+    from kinds.runs.request_model import (
+        LenientRunRequestBody,
+        RunRequestBody,
+        error_field_message,
+        ordered_errors,
+    )
+    from rules import RuleValidationError, validate_rule
+    from rules.registry import slug_of
+
+    if not isinstance(payload, dict):
+        raise RequestError("body", "must be a JSON object")
+    model = RunRequestBody if strict else LenientRunRequestBody
+    late: list[dict] = []
+    try:
+        body = model.model_validate(payload)
+    except ValidationError as exc:
+        early, late = ordered_errors(exc)
+        if early:
+            raise RequestError(*error_field_message(early[0])) from None
+        body = None
+    try:
+        rule_type, params = validate_rule(payload["rule_type"], payload.get("params"))
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    if body is None:
+        raise RequestError(*error_field_message(late[0]))
+    check_daily_dates(body.timeframe, body.start_date, body.end_date)
+    return RunRequest(
+        run_id=body.run_id or new_run_id(),
+        ticker=body.ticker.strip().upper(),
+        rule_type=rule_type,
+        start_date=body.start_date,
+        end_date=body.end_date,
+        params=params,
+        rule_id=body.rule_id or slug_of(rule_type, params),
+        initial_capital=float(body.initial_capital),
+        fee_rate=float(body.fee_rate),
+        slippage_bps=float(body.slippage_bps),
+        position_size=float(body.position_size),
+        size_type=body.size_type,
+        direction=body.direction,
+        timeframe=body.timeframe,
+        charts=body.charts,
+        **{name: _percent(getattr(body, name)) for name in STOP_FIELDS},
+    )
+
+
+def check_daily_dates(timeframe: str, start_date: str, end_date: str) -> None:
+    """A daily request's dates carry no time (a daily bar stands for its whole day).
+
+    :raise RequestError: naming the date that has a time.
+    """
+    if timeframe != DAILY:
+        return
+    for name, value in (("start_date", start_date), ("end_date", end_date)):
+        if len(value) != 10:
+            raise RequestError(name, "takes a date YYYY-MM-DD for timeframe 1d (no time)")
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def parse_labels(payload: dict[str, Any]) -> RunLabels:
+    """The labels (``name``, ``tags``, ``notes``) of a request body ``parse_request``
+    accepted: blank name and notes are None, tags keep their first occurrence's order.
+
+    :raise RequestError: naming the label field that is invalid.
+    """
+    from kinds.runs.request_model import label_values
+
+    return RunLabels(**label_values(payload, LABEL_FIELDS))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run, as stored (``result_json``) and served by /status.
+
+    Curves are columnar: ``{"timestamps": [...], "<series>": [...]}``; timestamps are
+    ISO-8601 UTC. ``request`` is the normalised request (params included) that produced it.
+    A FAILED result carries ``error_message`` and empty outputs.
+    """
+
+    run_id: str
+    status: str
+    error_message: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    equity_curve: dict[str, list] = field(default_factory=dict)
+    drawdown_curve: dict[str, list] = field(default_factory=dict)
+    portfolio_curve: dict[str, list] = field(default_factory=dict)
+    trades: list[dict[str, Any]] = field(default_factory=list)
+    charts: dict[str, str] = field(default_factory=dict)
+    chart_base64: str | None = None
+    price_candles: dict[str, list] = field(default_factory=dict)
+    signals: dict[str, list] = field(default_factory=dict)
+    benchmark: dict[str, Any] = field(default_factory=dict)
+    data_hash: str | None = None
+    engine_version: str | None = None
+    request: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict in field order (shallow: the values already are plain types)."""
+        return {name: getattr(self, name) for name in RESULT_FIELDS}
+
+
+RESULT_FIELDS = tuple(f.name for f in fields(RunResult))

@@ -1,0 +1,224 @@
+"""The one execution path: a ``RunRequest`` in, a ``RunResult`` out.
+
+The consumer (queue Jobs and ``python -m consumer --request``), sweeps and tests all call
+``execute``. It reads the data file (the only I/O) and then chains pure steps: rule signals
+→ engine → adapters (curves, trades, metrics, benchmark, charts).
+
+Indicators warm up on the history before ``start_date`` when the file has it: signals are
+computed on every bar up to ``end_date`` and then cut to the window, so an SMA(200) run
+from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+import data
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
+from engine import run as run_engine
+from kinds.runs.contract import RequestError, RunRequest, RunResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rules.spec import Panel
+
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+
+
+def max_bars() -> int:
+    """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars, 11 of hourly equity bars, one
+    of 5-minute equity bars; docs/execution.md): the most bars one run may cover, which
+    bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
+    return int(os.environ.get("RUN_MAX_BARS") or 20_000)
+
+
+def load_market_data(
+    request: RunRequest, data_dir: Path | None = None, bar_limit: int | None = None
+) -> data.History:
+    """The request's data: every bar of its ticker's file, the window of its dates, the hash.
+    ``bar_limit`` (the web passes its RUN_MAX_BARS setting) defaults to ``max_bars()``.
+
+    Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
+    checks), ``timeframe`` (not the ticker's), ``start_date`` (no bar in the range) or
+    ``end_date`` (too many bars).
+    """
+    try:
+        history = data.load_history(request.ticker, request.start, request.end, data_dir)
+    except data.UnknownTickerError as exc:
+        raise RequestError("ticker", str(exc)) from None
+    except data.DataQualityError as exc:
+        raise RequestError("ticker", f"data file for {request.ticker} is invalid: {exc}") from None
+    except data.EmptyRangeError as exc:
+        raise RequestError("start_date", str(exc)) from None
+    if request.timeframe != history.timeframe:
+        raise RequestError(
+            "timeframe",
+            f"{request.ticker} has {history.timeframe} bars; set timeframe to {history.timeframe}",
+        )
+    bars = history.stop - history.start
+    limit = max_bars() if bar_limit is None else bar_limit
+    if bars > limit:
+        raise RequestError(
+            "end_date", f"the range holds {bars:,} bars; a run may cover at most {limit:,}"
+        )
+    return history
+
+
+@dataclass(frozen=True, eq=False)
+class MarketWindow:
+    """What signals are computed on and what is traded: ``history`` is every bar of the file
+    up to the window's end (indicators warm up on the bars before the window), ``bars`` the
+    window ``[start, stop)`` itself, ``window`` its index range inside ``history``;
+    ``bars_per_year`` annualises its statistics (the ticker's catalog figure)."""
+
+    history: Bars
+    bars: Bars
+    window: slice
+    data_hash: str
+    bars_per_year: float = TRADING_DAYS
+
+
+def market_window(market: data.History) -> MarketWindow:
+    """Split loaded data into the history signals see and the window a run trades."""
+    history = market.bars.slice(0, market.stop)
+    return MarketWindow(
+        history=history,
+        bars=history.slice(market.start, market.stop),
+        window=slice(market.start, market.stop),
+        data_hash=market.data_hash,
+        bars_per_year=market.bars_per_year,
+    )
+
+
+def signals_in_window(
+    frame: MarketWindow, rule_type: str, params_list: list[dict], cache: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(entries, exits), N × window bars, for N parameter sets of one rule: computed on every
+    bar up to the window's end, then cut to the window. The one signal step of single runs
+    (N = 1) and sweep chunks; ``cache`` (bound to ``frame.history``) keeps indicators
+    between calls (``rules.generate_signals_batch``). The parameter sets are validated
+    already: by ``parse_request`` (runs) or when the sweep was submitted (chunks)."""
+    from rules import generate_signals_batch
+
+    entries, exits = generate_signals_batch(
+        rule_type, params_list, frame.history, cache, validated=True
+    )
+    return entries[:, frame.window], exits[:, frame.window]
+
+
+def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dict[str, np.ndarray]:
+    """The rule's overlays ({label: price-scale line}, empty when it has none), computed on
+    every bar up to the window's end and cut to the window, as its signals are."""
+    from rules import RULES
+
+    draw = RULES[rule_type].overlays
+    lines = draw(frame.history, params) if draw is not None else {}
+    return {label: np.asarray(line)[frame.window] for label, line in lines.items()}
+
+
+def panels_in_window(frame: MarketWindow, rule_type: str, params: dict) -> list[Panel]:
+    """The rule's oscillator panels (empty when it has none), computed on every bar up to
+    the window's end and cut to the window, as its signals are."""
+    from rules import RULES
+
+    draw = RULES[rule_type].panels
+    panels = draw(frame.history, params) if draw is not None else []
+    return [
+        replace(panel, series={k: np.asarray(v)[frame.window] for k, v in panel.series.items()})
+        for panel in panels
+    ]
+
+
+def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
+    """Run one backtest and derive everything the platform shows about it.
+
+    Raises ``RequestError`` for a request the data cannot serve; any other exception is a
+    system fault for the caller to record.
+    """
+    from rules import RULES
+
+    frame = market_window(load_market_data(request, data_dir))
+    entries, exits = signals_in_window(frame, request.rule_type, [request.params])
+    entries, exits = entries[0], exits[0]
+    result = run_engine(frame.bars, entries, exits, request.trading_params(frame.bars_per_year))
+
+    overlays = None
+    if request.charts and RULES[request.rule_type].overlays is not None:
+        overlays = overlays_in_window(frame, request.rule_type, request.params)
+    return assemble(
+        request,
+        frame.bars,
+        result,
+        entries,
+        exits,
+        frame.data_hash,
+        overlays,
+        frame.bars_per_year,
+    )
+
+
+def assemble(
+    request: RunRequest,
+    bars: Bars,
+    result: EngineResult,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    data_hash: str,
+    overlays: dict[str, np.ndarray] | None = None,
+    bars_per_year: float = TRADING_DAYS,
+) -> RunResult:
+    """Turn an engine result into the stored/served ``RunResult`` (adapters only)."""
+    import adapters
+
+    records = adapters.trade_records(bars, result)
+    benchmark = adapters.buy_and_hold(bars, request.initial_capital)
+    enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
+    metrics = {**result.metrics, **enhanced}
+    chart_base64, charts = None, {}
+    if request.charts:
+        from kinds.runs.font_cache import seed_font_cache
+
+        seed_font_cache()  # before matplotlib loads its font list
+        chart_base64, charts = adapters.render_charts(
+            bars,
+            result,
+            entries=entries,
+            exits=exits,
+            records=records,
+            benchmark=benchmark,
+            overlays=overlays,
+        )
+    return RunResult(
+        run_id=request.run_id,
+        status=SUCCEEDED,
+        metrics=metrics,
+        equity_curve=adapters.equity_curve(bars, result),
+        drawdown_curve=adapters.drawdown_curve(bars, result),
+        portfolio_curve=adapters.portfolio_curve(bars, result),
+        trades=records,
+        charts=charts,
+        chart_base64=chart_base64,
+        price_candles=adapters.price_candles(bars),
+        signals=adapters.signal_markers(bars, entries, exits, records),
+        benchmark=benchmark,
+        data_hash=data_hash,
+        engine_version=ENGINE_VERSION,
+        request=request.to_dict(),
+    )
+
+
+def failed_result(request: RunRequest | dict, message: str) -> RunResult:
+    """A FAILED result carrying a user-safe message (never a stack trace)."""
+    payload = request.to_dict() if isinstance(request, RunRequest) else dict(request)
+    return RunResult(
+        run_id=str(payload.get("run_id", "")),
+        status=FAILED,
+        error_message=message,
+        engine_version=ENGINE_VERSION,
+        request=payload,
+    )

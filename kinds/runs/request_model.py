@@ -1,0 +1,344 @@
+"""The pydantic model of a run request body and the translation of its errors into the
+contract's ``RequestError`` (our messages, the offending field), plus its JSON Schema.
+
+Kept apart from ``kinds.runs.contract`` (which holds the plain dataclasses every process passes
+around) so that importing the contract stays cheap; ``parse_request`` imports this module
+on first use. The rule part (``rule_type`` and ``params``) is checked by the registry's
+generated models (``rules.validate_rule``); this model checks every other field.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from engine import DIRECTIONS, SIZE_TYPES
+from kinds.runs.contract import (
+    NAME_MAX,
+    NOTES_MAX,
+    REQUIRED_FIELDS,
+    RULE_ID_PATTERN,
+    RUN_ID_PATTERN,
+    TAG_MAX,
+    TAG_PATTERN,
+    TAGS_MAX,
+    TIMEFRAMES,
+)
+from work.errors import RequestError, unknown_field
+
+PERCENT_MAX = 100.0
+"""The largest ``position_size`` when ``size_type`` is "percent" (all-in)."""
+
+_BEFORE_RULE = frozenset({"run_id", "ticker"})
+"""Fields checked before the rule (the order users have always seen errors in)."""
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _required(value: Any) -> Any:
+    if value is None or value == "":
+        raise PydanticCustomError("required", "is required")
+    return value
+
+
+def _iso_date(value: str) -> str:
+    """A date stays ``YYYY-MM-DD``; a datetime (intraday) becomes ``YYYY-MM-DDTHH:MM:SS`` in
+    UTC (an offset is converted, none means UTC)."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        if len(text) < 16 or text[10] not in "T ":
+            raise ValueError(text)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise PydanticCustomError("date_invalid", "is not a valid date") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat()
+
+
+def _range_end(value: str) -> str:
+    """``end_date`` as the last moment it covers, comparable as text: a date is its whole day."""
+    return f"{value}T23:59:59" if len(value) == 10 else value
+
+
+def _blank_text(value: Any) -> Any:
+    """A name or notes as stored: stripped; blank is None (no name)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _distinct(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$"
+"""A request date: ``YYYY-MM-DD`` (a whole day) or ``YYYY-MM-DDTHH:MM[:SS]`` (UTC, intraday)."""
+_DATE_SCHEMA = {
+    "type": "string",
+    "pattern": DATE_PATTERN,
+    "description": "a date YYYY-MM-DD, or for intraday tickers YYYY-MM-DDTHH:MM (UTC)",
+}
+Number = Annotated[float, Field(strict=True)]
+Date = Annotated[str, AfterValidator(_iso_date), Field(json_schema_extra=_DATE_SCHEMA)]
+Name = Annotated[
+    Annotated[str, Field(strict=True, max_length=NAME_MAX)] | None,
+    BeforeValidator(_blank_text),
+    Field(description="a label for the run (metadata: it does not affect the result)"),
+]
+Tags = Annotated[
+    list[Annotated[str, Field(strict=True, pattern=TAG_PATTERN)]],
+    Field(max_length=TAGS_MAX, description="short labels to filter the history by"),
+    AfterValidator(_distinct),
+]
+Notes = Annotated[
+    Annotated[str, Field(strict=True, max_length=NOTES_MAX)] | None,
+    BeforeValidator(_blank_text),
+    Field(description="free text about the run (metadata)"),
+]
+
+
+class RunRequestBody(BaseModel):
+    """A run request as users send it (``POST /run_backtest``, a bulk file, a preset).
+
+    ``rule_type`` and ``params`` are typed loosely here: the registry's models check them
+    (see ``kinds.runs.request_model.json_schema`` for their schema)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        title="RunRequest",
+        json_schema_extra={
+            "if": {"properties": {"size_type": {"const": "percent"}}, "required": ["size_type"]},
+            "then": {"properties": {"position_size": {"maximum": PERCENT_MAX}}},
+        },
+    )
+
+    run_id: Annotated[
+        Annotated[str, Field(pattern=RUN_ID_PATTERN)] | None, BeforeValidator(_blank_to_none)
+    ] = None
+    ticker: Annotated[str, Field(min_length=1, strict=True)]
+    rule_type: Annotated[Any, AfterValidator(_required)]
+    params: Any = None
+    rule_id: Annotated[
+        Annotated[str, Field(pattern=RULE_ID_PATTERN)] | None, BeforeValidator(_blank_to_none)
+    ] = None
+    start_date: Date
+    end_date: Date
+    charts: StrictBool = True
+    initial_capital: Annotated[Number, Field(gt=0)] = 100_000.0
+    fee_rate: Annotated[Number, Field(ge=0, lt=0.1)] = 0.001
+    slippage_bps: Annotated[Number, Field(ge=0, le=1000)] = 0.0
+    position_size: Annotated[Number, Field(gt=0)] = 10_000.0
+    size_type: Literal[SIZE_TYPES] = "value"  # type: ignore[valid-type]
+    direction: Literal[DIRECTIONS] = "longonly"  # type: ignore[valid-type]
+    timeframe: Literal[TIMEFRAMES] = "1d"  # type: ignore[valid-type]
+    stop_loss_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
+        None,
+        description="stop-loss, percent below (long) / above (short) the entry fill; null = off",
+    )
+    take_profit_pct: Annotated[Number, Field(gt=0)] | None = Field(
+        None,
+        description="take-profit, percent above (long) / below (short) the entry fill; null = off",
+    )
+    trailing_stop_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
+        None,
+        description="trailing stop, percent from the best high (long) / low (short) since entry; "
+        "null = off",
+    )
+    name: Name = None
+    tags: Tags = []
+    notes: Notes = None
+
+    @field_validator("end_date")
+    @classmethod
+    def _not_before_start(cls, value: str, info: ValidationInfo) -> str:
+        start = info.data.get("start_date")
+        if start is not None and _range_end(value) < start:
+            raise PydanticCustomError("date_order", "must be on or after start_date")
+        return value
+
+    @model_validator(mode="after")
+    def _percent_at_most_100(self) -> RunRequestBody:
+        if self.size_type == "percent" and self.position_size > PERCENT_MAX:
+            raise PydanticCustomError("percent_size", "a percent size must be at most 100")
+        return self
+
+
+class LenientRunRequestBody(RunRequestBody):
+    """The same checks, ignoring unknown fields (a consumer reading a newer web's request)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+_RANGE_MESSAGES = {
+    "initial_capital": "must be greater than 0",
+    "fee_rate": "must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)",
+    "slippage_bps": "must be between 0 and 1000 basis points",
+    "position_size": "must be greater than 0",
+    "stop_loss_pct": "must be greater than 0 and less than 100 (percent)",
+    "take_profit_pct": "must be greater than 0 (percent)",
+    "trailing_stop_pct": "must be greater than 0 and less than 100 (percent)",
+}
+"""The engine's words for an out-of-range trading parameter (``engine.TradingParams``)."""
+
+_RANGE_TYPES = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+_TYPE_MESSAGES = {
+    "run_id": "must be a lower-case UUID4",
+    "ticker": "must be a string",
+    "rule_id": "must be a slug of a-z, 0-9 and . _ + - (max 120)",
+    "start_date": "must be a date string YYYY-MM-DD (or YYYY-MM-DDTHH:MM)",
+    "end_date": "must be a date string YYYY-MM-DD (or YYYY-MM-DDTHH:MM)",
+    "charts": "must be true or false",
+    "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
+    "direction": f"must be one of: {', '.join(DIRECTIONS)}",
+    "timeframe": f"must be one of: {', '.join(TIMEFRAMES)}",
+    "name": f"must be a string of at most {NAME_MAX} characters, or null",
+    "tags": (
+        f"must be a list of at most {TAGS_MAX} tags, each 1 to {TAG_MAX} characters of "
+        "A-Z a-z 0-9 _ . -"
+    ),
+    "notes": f"must be a string of at most {NOTES_MAX} characters, or null",
+    "pinned": "must be true or false",
+}
+
+
+def _is_required_error(error: dict) -> bool:
+    field = error["loc"][0] if error["loc"] else None
+    if field not in REQUIRED_FIELDS:
+        return False
+    return error["type"] in ("missing", "required") or error.get("input") in (None, "")
+
+
+def ordered_errors(exc: ValidationError) -> tuple[list[dict], list[dict]]:
+    """The body's errors as (reported before the rule is checked, after it): unknown fields
+    (by name), then missing required fields, then run_id and ticker; then the rest in
+    field order, the trading parameters' ranges last (the engine's own checks came last)."""
+    errors = exc.errors(include_url=False, include_context=False)
+    unknown = sorted((e for e in errors if e["type"] == "extra_forbidden"), key=_loc_text)
+    required = sorted(
+        (e for e in errors if _is_required_error(e)),
+        key=lambda e: REQUIRED_FIELDS.index(e["loc"][0]),
+    )
+    rest = [e for e in errors if e not in unknown and e not in required]
+    early = [e for e in rest if e["loc"] and e["loc"][0] in _BEFORE_RULE]
+    late = sorted((e for e in rest if e not in early), key=lambda e: e["type"] in _RANGE_TYPES)
+    return [*unknown, *required, *early], late
+
+
+def _loc_text(error: dict) -> str:
+    return ".".join(str(part) for part in error["loc"])
+
+
+def error_field_message(error: dict) -> tuple[str, str]:
+    """(field, message) of one error of ``RunRequestBody``, in the contract's words."""
+    kind, value = error["type"], error.get("input")
+    if kind == "percent_size":
+        return "position_size", "a percent size must be at most 100"
+    field = str(error["loc"][0])
+    if kind == "extra_forbidden":
+        return unknown_field(_loc_text(error)[:40], "request")
+    if _is_required_error(error):
+        return field, "is required"
+    if kind == "date_invalid":
+        return field, f"is not a valid date (YYYY-MM-DD or YYYY-MM-DDTHH:MM): {value[:40]!r}"
+    if kind == "date_order":
+        return field, "must be on or after start_date"
+    if field in _RANGE_MESSAGES:
+        if kind == "finite_number":
+            return field, "must be a finite number"
+        if kind == "float_type":
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            return field, "must be a finite number" if is_int else "must be a number"
+        return field, _RANGE_MESSAGES[field]
+    return field, _TYPE_MESSAGES.get(field, "is invalid")
+
+
+class RunLabelsBody(BaseModel):
+    """A run's editable labels (``PATCH /api/runs/<run_id>``): any of name, tags, notes and
+    ``pinned`` (kept by the retention clean-up); a field left out is unchanged."""
+
+    model_config = ConfigDict(extra="forbid", title="RunLabels")
+
+    name: Name = None
+    tags: Tags = []
+    notes: Notes = None
+    pinned: StrictBool = False
+
+
+def label_values(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The label fields ``names`` present in ``payload``, validated and normalised (tags as
+    a tuple); an unknown field or a bad value is a ``RequestError`` naming it."""
+    try:
+        body = RunLabelsBody.model_validate({k: v for k, v in payload.items() if k in names})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False, include_context=False)[0]
+        raise RequestError(*error_field_message(error)) from None
+    values = {name: getattr(body, name) for name in names if name in payload}
+    if "tags" in values:
+        values["tags"] = tuple(values["tags"])
+    return values
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a run request: this model's fields, ``rule_type`` as the
+    registry's rule names and ``params`` as the generated params model of the rule named
+    (``if``/``then`` per rule; ``x-constraints`` lists a rule's cross-field constraints)."""
+    from rules import RULES
+    from rules.registry import rule_schema
+
+    schema = RunRequestBody.model_json_schema()
+    rules = rule_schema()
+    schema.setdefault("$defs", {}).update(rules.get("$defs", {}))
+    properties = schema["properties"]
+    properties["rule_type"] = {"title": "Rule Type", "type": "string", "enum": list(RULES)}
+    properties["params"] = {
+        "title": "Params",
+        "anyOf": [{"type": "object"}, {"type": "null"}],
+        "default": None,
+    }
+    schema["allOf"] = [
+        {"if": schema.pop("if"), "then": schema.pop("then")},
+        *(
+            {
+                "if": {"properties": {"rule_type": {"const": name}}, "required": ["rule_type"]},
+                "then": {
+                    "properties": {
+                        "params": {"anyOf": [{"$ref": f"#/$defs/{name}Params"}, {"type": "null"}]}
+                    }
+                },
+            }
+            for name in RULES
+        ),
+    ]
+    return schema
+
+
+__all__ = [
+    "LenientRunRequestBody",
+    "RunLabelsBody",
+    "RunRequestBody",
+    "error_field_message",
+    "json_schema",
+    "label_values",
+    "ordered_errors",
+]

@@ -1,0 +1,331 @@
+"""The sweep contract: a base run request plus a grid of rule parameters (and optionally several
+tickers), how it is cut into chunks, and the chunk message a consumer executes.
+
+A sweep request has the run contract's fields minus ``run_id``, ``rule_id`` and ``charts``;
+``params`` may name only some parameters (the others take the registry's defaults);
+``grid`` maps parameters to a list of values or a ``"start:stop:step"`` range
+(``kinds.sweeps.grid``); ``tickers`` (a list) may replace ``ticker``; ``chunk_size`` (50 to
+2,000; default the caller's, the web's SWEEP_CHUNK_SIZE setting, else 1,000) is how many
+combinations one queued message holds. A request that names no ``chunk_size`` has it sized
+once its data are known (``sized_chunk_size``): a large sweep gets fewer, larger chunks.
+The sweep's own fields are modelled by ``kinds.sweeps.request_model``, which also gives the
+request's JSON Schema.
+A grid parameter overrides the same name in ``params``; a swept stop (``stop_loss_pct``,
+``take_profit_pct``, ``trailing_stop_pct``; ``null`` = off) overrides the request's own.
+
+Combinations are numbered ``combo_no`` 0..N-1: ticker by ticker (in the order given), then
+the grid's order. A chunk holds consecutive combinations of one ticker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
+from kinds.sweeps.grid import Grid, check_value, expand_grid, split_swept
+from rules import RULES, RuleValidationError, validate_rule
+from work.errors import unknown_field
+
+CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
+"""Allowed ``chunk_size`` values (combinations per queued message)."""
+
+DEFAULT_CHUNK_SIZE = 1000
+"""Combinations per chunk when neither the request nor SWEEP_CHUNK_SIZE says: a consumer
+process costs ~0.5 s of start-up and 1,000 combos ~0.06 s of compute, so fewer, larger
+chunks finish a sweep sooner on a small cluster."""
+
+MAX_TICKERS = 20
+"""Most tickers one sweep may cover."""
+
+NOT_SWEEP_FIELDS = ("run_id", "rule_id", "charts")
+"""Run fields a sweep request may not carry (each combination gets its own run_id and slug;
+a sweep stores metrics only, never charts)."""
+
+SWEEP_FIELDS = (
+    *(name for name in REQUEST_FIELDS if name not in NOT_SWEEP_FIELDS),
+    "tickers",
+    "grid",
+    "chunk_size",
+)
+"""Every field a sweep request may carry."""
+
+TRADING_FIELDS = tuple(
+    name
+    for name in REQUEST_FIELDS
+    if name not in (*NOT_SWEEP_FIELDS, "ticker", "rule_type", "params")
+)
+"""Run fields a sweep passes to every combination as they are: the dates and the trading
+parameters (every run field but the ticker and the rule, which a sweep varies, and those it
+may not carry); the command line's options (``scripts.bulk_sweep``) too."""
+
+
+SIZED_CHUNKS = 8
+"""How many chunks the web aims at when it sizes a large sweep's chunks itself: one wave of
+the ScaledJob's 8 concurrent Jobs. Each chunk costs a process start-up (~1 CPU-s): 100,000
+combinations in 1,000-combination chunks spent 80% of their time starting processes and
+took 67.5 s; in 8 chunks they take 10.8 s on 2 cores (bench.sweep_bench (d))."""
+
+CHUNK_CELL_BUDGET = 30_000_000
+"""Combinations × bars one sized chunk may evaluate: the chunk's arrays (signals, positions,
+equity) grow with both. 12,500 RSI combinations × 2,148 bars (27 M) peaked at 212 MB RSS,
+10,000 SMA_CROSS × 2,148 at 165 MB (bench.sweep_bench (a)): inside the consumer pod's
+512 Mi memory request, however long the data."""
+
+
+def sized_chunk_size(configured: int | None, combinations: int, bars: int) -> int:
+    """The chunk size of a request that names none, once its data are known: the default
+    (``default_chunk_size``) for a small sweep; for a large one, about ``SIZED_CHUNKS``
+    chunks, never more than ``CHUNK_CELL_BUDGET`` combinations × ``bars`` (the most bars a
+    combination's signals are computed on) per chunk."""
+    base = default_chunk_size(configured)
+    wanted = -(-combinations // SIZED_CHUNKS)
+    ceiling = CHUNK_CELL_BUDGET // max(bars, 1)
+    return max(base, min(wanted, ceiling))
+
+
+def default_chunk_size(configured: int | None = None) -> int:
+    """The chunk size of a request that names none: ``configured`` (the web's
+    SWEEP_CHUNK_SIZE setting, ``config.Settings``) held to the allowed range, else
+    ``DEFAULT_CHUNK_SIZE``."""
+    size = DEFAULT_CHUNK_SIZE if configured is None else configured
+    return min(max(size, CHUNK_SIZE_MIN), CHUNK_SIZE_MAX)
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """A validated sweep. ``base`` is the run request of the first combination on the first
+    ticker (every shared field normalised by the run contract); ``params`` is every rule
+    parameter's base value; ``grid`` the expanded, constraint-filtered combinations."""
+
+    sweep_id: str
+    tickers: tuple[str, ...]
+    base: RunRequest
+    params: dict[str, Any]
+    grid: Grid
+    chunk_size: int
+
+    @property
+    def rule_type(self) -> str:
+        return self.base.rule_type
+
+    @property
+    def combos(self) -> int:
+        """Combinations that run, over all tickers."""
+        return len(self.grid.combos) * len(self.tickers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalised request as stored: ranges expanded into value lists."""
+        fields = self.base.to_dict()
+        return {
+            "sweep_id": self.sweep_id,
+            "tickers": list(self.tickers),
+            "rule_type": self.rule_type,
+            "params": self.params,
+            "grid": {name: self.grid.values[name] for name in self.grid.names},
+            **{name: fields[name] for name in TRADING_FIELDS if name in fields},
+            "chunk_size": self.chunk_size,
+        }
+
+
+def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str, Any]:
+    """Every parameter's base value: ``params`` (an object, ``SweepRequestBody`` saw to
+    that), else the registry default. Every value sent is checked, a swept parameter's too
+    (a bad ``params.period`` is a 400 even when ``grid.period`` overrides it); a swept
+    parameter keeps its default here and the grid gives its values."""
+    spec = RULES[rule_type]
+    params = params or {}
+    names = [p.name for p in spec.params]
+    for key in params:
+        if key not in names:
+            path = f"params.{str(key)[:40]}"
+            raise RequestError(path, f"{path} is not a parameter of {rule_type}")
+    base = spec.defaults()
+    swept = grid if isinstance(grid, dict) else {}
+    for param in spec.params:
+        if param.name not in params:
+            continue
+        value = params[param.name]
+        if param.type != "rules":  # sub-rules: the registry checks them per combination
+            value = check_value(param, value, f"params.{param.name}")
+        if param.name not in swept:
+            base[param.name] = value
+    return base
+
+
+def parse_sweep_request(payload: object, chunk_size: int | None = None) -> SweepRequest:
+    """Validate a sweep request body (a decoded JSON object); ``chunk_size`` is the default
+    for a request that names none (``default_chunk_size``: the web passes its
+    SWEEP_CHUNK_SIZE setting; None is 1,000).
+
+    The sweep's own fields are checked by ``kinds.sweeps.request_model.SweepRequestBody``, the
+    rule, params and grid against the registry (``kinds.sweeps.grid``), every field shared with a
+    run like a run's (``kinds.runs.contract.parse_request`` on the first combination of each
+    ticker). Whether each ticker's data covers the dates is checked by the caller
+    (``kinds.sweeps.service.validate_sweep``).
+
+    :raise RequestError: for the first problem, in the order: unknown fields, the tickers,
+        the rule, params, the grid, chunk_size, then the run fields; naming the field:
+        ``grid.fast``, ``tickers[1]``, ``chunk_size``…
+    """
+    from kinds.sweeps.request_model import check_sweep_fields  # pydantic: on first use
+
+    if not isinstance(payload, dict):
+        raise RequestError("body", "must be a JSON object")
+    unknown = sorted(set(payload) - set(SWEEP_FIELDS))
+    if unknown:
+        raise RequestError(*unknown_field(unknown[0], "sweep request"))
+    fields = check_sweep_fields(payload)
+    fields.raise_for("tickers")
+    try:
+        rule_type = validate_rule(payload.get("rule_type"), None)[0]
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    fields.raise_for("params")
+    base = _base_params(rule_type, payload.get("params"), payload.get("grid"))
+    fields.raise_for("grid")
+    n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
+    grid = expand_grid(RULES[rule_type], payload["grid"], base, n_tickers=n_tickers)
+    fields.raise_for("chunk_size")
+    body = fields.body
+    assert body is not None  # every problem belongs to a stage raised above
+
+    tickers = body.tickers if body.tickers is not None else [body.ticker]
+    shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    first_params = grid.params(base, grid.combos[0])
+    requests = []
+    for index, ticker in enumerate(tickers):
+        run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}
+        try:
+            requests.append(parse_request(run, strict=True))
+        except RequestError as exc:
+            if exc.field == "ticker" and body.tickers is not None:
+                raise RequestError(f"tickers[{index}]", exc.message) from None
+            raise
+    return SweepRequest(
+        sweep_id=new_run_id(),
+        tickers=tuple(request.ticker for request in requests),
+        base=requests[0],
+        params=base,
+        grid=grid,
+        chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
+    )
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Consecutive combinations of one ticker: ``combos[k]`` is combination number
+    ``combo_first + k``."""
+
+    chunk_no: int
+    ticker: str
+    combo_first: int
+    combos: list[tuple]
+
+
+def chunk_id(sweep_id: str, chunk_no: int) -> str:
+    """A chunk's id, which is also its RQ job id: ``<sweep_id>-c<chunk_no>``."""
+    return f"{sweep_id}-c{chunk_no}"
+
+
+def plan_chunks(combos: list[tuple], tickers: tuple[str, ...], chunk_size: int) -> list[ChunkPlan]:
+    """Cut the combinations of every ticker into chunks of at most ``chunk_size``; every
+    combination lands in exactly one chunk, and a chunk never spans two tickers."""
+    chunks: list[ChunkPlan] = []
+    for index, ticker in enumerate(tickers):
+        offset = index * len(combos)
+        for first in range(0, len(combos), chunk_size):
+            chunks.append(
+                ChunkPlan(len(chunks), ticker, offset + first, combos[first : first + chunk_size])
+            )
+    return chunks
+
+
+def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
+    """The queue message of one chunk (JSON): the sweep's base run request, the swept
+    parameter names and the chunk's combinations as value rows."""
+    request = {
+        name: value for name, value in sweep.base.to_dict().items() if name not in NOT_SWEEP_FIELDS
+    }
+    request.update(ticker=chunk.ticker, params=sweep.params)
+    return {
+        "chunk_id": chunk_id(sweep.sweep_id, chunk.chunk_no),
+        "sweep_id": sweep.sweep_id,
+        "chunk_no": chunk.chunk_no,
+        "combo_first": chunk.combo_first,
+        "request": request,
+        "grid_params": list(sweep.grid.names),
+        "combos": [list(combo) for combo in chunk.combos],
+    }
+
+
+def chunk_payloads(sweep: SweepRequest) -> list[dict[str, Any]]:
+    """Every chunk's queue message, ``sweep.chunk_size`` combinations each."""
+    plans = plan_chunks(sweep.grid.combos, sweep.tickers, sweep.chunk_size)
+    return [chunk_payload(sweep, plan) for plan in plans]
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """A chunk message, parsed: ``request`` is the run request of its first combination,
+    ``params_list`` every combination's full parameters, ``swept`` their swept values."""
+
+    chunk_id: str
+    sweep_id: str
+    chunk_no: int
+    combo_first: int
+    request: RunRequest
+    params_list: list[dict[str, Any]]
+    swept: list[dict[str, Any]]
+    trading: list[dict[str, Any]] = field(default_factory=list)
+    """Per combination, the swept stop parameters that override ``request``'s (empty dicts,
+    or an empty list, when no stop is swept)."""
+
+
+def parse_chunk(payload: object) -> ChunkSpec:
+    """Read a chunk message (``strict=False``: fields a newer web adds are ignored).
+
+    :raise RequestError: for a message that does not describe a chunk.
+    """
+    if not isinstance(payload, dict):
+        raise RequestError("body", "a chunk message must be a JSON object")
+    names = payload.get("grid_params")
+    combos = payload.get("combos")
+    request = payload.get("request")
+    if not (isinstance(names, list) and isinstance(combos, list) and combos):
+        raise RequestError("combos", "a chunk message needs grid_params and combos")
+    if not isinstance(request, dict) or not isinstance(request.get("params"), dict):
+        raise RequestError("request", "a chunk message needs its base request")
+    swept = [dict(zip(names, combo, strict=True)) for combo in combos]
+    parts = [split_swept(values) for values in swept]
+    params_list = [{**request["params"], **rule} for rule, _ in parts]
+    # The base request was validated when the sweep was submitted; the chunk id labels it.
+    first = RunRequest.from_stored(
+        {"run_id": str(payload.get("chunk_id", "")), **request, "params": params_list[0]}
+    )
+    return ChunkSpec(
+        chunk_id=str(payload.get("chunk_id", "")),
+        sweep_id=str(payload.get("sweep_id", "")),
+        chunk_no=int(payload.get("chunk_no", 0)),
+        combo_first=int(payload.get("combo_first", 0)),
+        request=first,
+        params_list=params_list,
+        swept=swept,
+        trading=[stops for _, stops in parts],
+    )
+
+
+def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]) -> dict:
+    """The ``POST /run_backtest`` body that runs one combination of a stored sweep request
+    on its own (with charts): the sweep's shared fields, its base params with the swept
+    values (a swept stop replaces the shared one)."""
+    rule, stops = split_swept(swept)
+    body = {
+        "ticker": ticker,
+        "rule_type": stored["rule_type"],
+        "params": {**stored["params"], **rule},
+        **{name: stored[name] for name in TRADING_FIELDS if name in stored},
+        **stops,
+        "charts": True,
+    }
+    return {name: value for name, value in body.items() if not (name in stops and value is None)}

@@ -1,0 +1,431 @@
+"""A sweep's grid: per rule parameter, a list of values or a ``"start:stop:step"`` range,
+checked against the rule registry and expanded into the numbered combinations that run.
+The stop parameters (``engine.STOP_FIELDS``: ``stop_loss_pct``…) may be swept the same
+way, after the rule's parameters; their values are checked by the engine's own domain
+(``TradingParams``) and ``null`` in a list means the stop is off for those combinations.
+
+Each value is checked like a run's parameter (type and range from the registry's
+``ParamSpec``); a combination that breaks one of the rule's constraints ("fast < slow") is
+skipped and counted, never an error. Every error is a ``RequestError`` naming the grid entry
+(``grid.fast``). Combinations are enumerated in a fixed order: grid parameters in the rule's
+parameter order, the last one varying fastest (``itertools.product`` order).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+
+from engine import STOP_FIELDS, EngineParamError, TradingParams
+from kinds.runs.contract import RequestError
+from rules import RuleSpec, RuleValidationError, format_number, parse_constraint, validate_rule
+from rules.spec import ParamSpec
+
+MAX_COMBOS = 100_000
+"""Most combinations one sweep may run (over all its tickers)."""
+
+MAX_ENUMERATED = 10 * MAX_COMBOS
+"""Most combinations a grid may describe before constraint-breaking ones are skipped; a
+larger grid is refused without being enumerated."""
+
+MAX_VALUES = MAX_COMBOS
+"""Most values one grid entry (a list or a range) may hold: more could never run. Counted
+before anything is divided, expanded or checked, so a hostile range ("1:99:1e-30",
+"2:1e40:1") is refused at once."""
+
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """An expanded grid: ``values`` per swept parameter (rule order), the combinations that
+    satisfy the rule's constraints (tuples of values in ``names`` order) and how many were
+    skipped for breaking them."""
+
+    names: tuple[str, ...]
+    values: dict[str, list]
+    combos: list[tuple]
+    skipped: int
+
+    def params(self, base: dict, combo: tuple) -> dict:
+        """The full rule parameter dict of one combination: ``base`` with the swept rule
+        values (swept stops are not rule parameters: ``trading``)."""
+        swept = zip(self.names, combo, strict=True)
+        return {**base, **{name: value for name, value in swept if name not in STOP_FIELDS}}
+
+    def trading(self, combo: tuple) -> dict:
+        """The swept stop parameters of one combination (empty when no stop is swept)."""
+        swept = zip(self.names, combo, strict=True)
+        return {name: value for name, value in swept if name in STOP_FIELDS}
+
+
+def split_swept(swept: dict) -> tuple[dict, dict]:
+    """A combination's swept values as (rule parameters, stop parameters)."""
+    rule = {name: value for name, value in swept.items() if name not in STOP_FIELDS}
+    return rule, {name: value for name, value in swept.items() if name in STOP_FIELDS}
+
+
+STOP_SPECS = {
+    name: ParamSpec(name, "float", None, None, None, "percent of the entry fill price")
+    for name in STOP_FIELDS
+}
+"""The stop parameters as grid entries: any finite number here, the engine's domain next
+(``expand_stop_values``)."""
+
+
+def _fail(path: str, message: str) -> RequestError:
+    return RequestError(path, f"{path} {message}")
+
+
+def _number_text(value: Any) -> str:
+    return format_number(value) if isinstance(value, numbers.Real) else repr(value)[:40]
+
+
+def check_value(param, value: object, path: str) -> Any:
+    """One grid value of ``param`` (a ``ParamSpec``), normalised like the registry does (an
+    int stays int, a float parameter takes ints as floats, a choice gets its canonical case).
+
+    :raise RequestError: naming ``path`` for a wrong type or a value out of range.
+    """
+    from rules.params_model import value_adapter  # pydantic: on the validation path only
+
+    try:
+        checked = value_adapter(param).validate_python(value)
+    except Exception as exc:  # pydantic's ValidationError: worded for a grid below
+        errors = getattr(exc, "errors", None)
+        if errors is None:
+            raise
+        raise _fail(path, _grid_message(param, value, errors()[0]["type"])) from None
+    return float(checked) if param.type == "float" else checked
+
+
+def check_values(param, values: list, path: str) -> list:
+    """``check_value`` for every value of a list, in one validation call.
+
+    :raise RequestError: naming ``path`` and the first value at fault.
+    """
+    from rules.params_model import values_adapter  # pydantic: on the validation path only
+
+    try:
+        checked = values_adapter(param).validate_python(values)
+    except Exception as exc:  # pydantic's ValidationError: the first bad value, worded
+        errors = getattr(exc, "errors", None)
+        if errors is None:
+            raise
+        first = errors()[0]
+        value = values[first["loc"][0]] if first["loc"] else values
+        raise _fail(path, _grid_message(param, value, first["type"])) from None
+    return [float(value) for value in checked] if param.type == "float" else checked
+
+
+def _grid_message(param, value: object, kind: str) -> str:
+    """What a refused grid value is told, by the kind of pydantic error the registry's
+    field type raised."""
+    if param.type == "choice":
+        return f"values must be one of {', '.join(param.choices)} (got {value!r:.40})"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return (
+            f"values must be between {format_number(param.min)} and "
+            f"{format_number(param.max)} (got {format_number(value)})"
+        )
+    if kind == "finite_number":
+        return "values must be finite numbers"
+    if param.type == "int" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"values must be integers, not {float(value)!r:.40}"
+    return f"values must be numbers (got {type(value).__name__})"
+
+
+RANGE_SEPARATOR = ":"
+"""What marks a grid entry (or a ``--param`` value) as a ``"start:stop:step"`` range."""
+
+RANGE_PATTERN = r"^\s*[+-]?[0-9.eE+-]+\s*:\s*[+-]?[0-9.eE+-]+\s*:\s*[+-]?[0-9.eE+-]+\s*$"
+"""The shape of a ``"start:stop:step"`` text, for the JSON Schema and the dashboard (which
+check the shape early); ``parse_range`` decides what is a range."""
+
+GRID_MESSAGE = 'grid must be an object of {param: [values] | "start:stop:step"}'
+"""The error of a grid that is missing, not an object or empty."""
+
+
+def is_range_text(value: object) -> bool:
+    """Whether a grid entry or ``--param`` value is meant as a ``"start:stop:step"`` range
+    (``parse_range`` then says whether it is a valid one)."""
+    return isinstance(value, str) and RANGE_SEPARATOR in value
+
+
+class RangeError(ValueError):
+    """A ``"start:stop:step"`` text that is no range; ``kind`` says why: "parts" (not three
+    parts), "integer" (a part is no integer literal, when integers are asked for), "number"
+    (a part is no number), "finite", "step" (<= 0) or "empty" (stop < start). ``text`` is
+    the part at fault ("integer", "number", "finite"), the step ("step") or the whole text;
+    ``parts`` the three stripped parts (empty for "parts")."""
+
+    def __init__(self, kind: str, text: str, parts: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{kind}: {text}")
+        self.kind = kind
+        self.text = text
+        self.parts = parts
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive ``start:stop:step`` range, exact in decimal (0.1:0.3:0.1 is 0.1, 0.2, 0.3)."""
+
+    start: Decimal
+    stop: Decimal
+    step: Decimal
+
+    def more_than(self, limit: int) -> bool:
+        """Whether the range holds more than ``limit`` values, decided without dividing:
+        ``(stop - start) // step`` raises when the quotient exceeds Decimal's precision
+        ("2:1e40:1", "1:99:1e-30"), so untrusted ranges are sized with this first."""
+        return self.stop - self.start >= self.step * limit
+
+    @property
+    def count(self) -> int:
+        """How many values (stop inclusive); ask ``more_than`` first of an untrusted range."""
+        return int((self.stop - self.start) // self.step) + 1
+
+    def values(self) -> list[Decimal]:
+        return [self.start + i * self.step for i in range(self.count)]
+
+
+def parse_range(text: str, *, integers: bool = False) -> Range:
+    """The one parser of the ``"start:stop:step"`` syntax (the API's grids, the bulk
+    scripts' ``--param``; the dashboard's script counts the same way). ``integers`` (an
+    int parameter) also refuses a part that is not written as an integer ("1.5", "1e1").
+
+    :raise RangeError: naming what is wrong (``RangeError.kind``); callers word it.
+    """
+    split = text.split(RANGE_SEPARATOR)
+    if len(split) != 3:
+        raise RangeError("parts", text)
+    parts = tuple(part.strip() for part in split)
+    if integers:
+        for part in parts:
+            if not _INTEGER.match(part):
+                raise RangeError("integer", part, parts)
+    numbers = []
+    for part in parts:
+        try:
+            number = Decimal(part)
+        except InvalidOperation:
+            raise RangeError("number", part, parts) from None
+        if not number.is_finite():
+            raise RangeError("finite", part, parts)
+        numbers.append(number)
+    found = Range(*numbers)
+    if found.step <= 0:
+        raise RangeError("step", _plain(found.step), parts)
+    if found.stop < found.start:
+        raise RangeError("empty", text, parts)
+    return found
+
+
+def range_count(text: str, param, path: str) -> tuple[Decimal, Decimal, int]:
+    """(start, step, number of values) of a ``"start:stop:step"`` range (stop inclusive).
+
+    :raise RequestError: for a malformed range, a step <= 0 or an empty range (stop < start).
+    """
+    if param.type not in ("int", "float"):
+        raise _fail(path, "a start:stop:step range needs a numeric parameter; give a list")
+    try:
+        found = parse_range(text, integers=param.type == "int")
+    except RangeError as exc:
+        raise _fail(path, _RANGE_MESSAGES[exc.kind](exc)) from None
+    if found.more_than(MAX_VALUES):
+        raise _fail(path, f"holds more than {MAX_VALUES:,} values; use a larger step")
+    return found.start, found.step, found.count
+
+
+_RANGE_MESSAGES = {
+    "parts": lambda exc: f'must be a list or "start:stop:step" (got {exc.text[:40]!r})',
+    "integer": lambda exc: (
+        f"start, stop and step must be integers for an int parameter: {exc.text!r}"
+    ),
+    "number": lambda exc: f"{exc.text[:40]!r} is not a number",
+    "finite": lambda exc: "start, stop and step must be finite numbers",
+    "step": lambda exc: f"step must be greater than 0 (got {exc.text})",
+    "empty": lambda exc: (
+        f"is an empty range: stop {_plain(Decimal(exc.parts[1]))} is below start "
+        f"{_plain(Decimal(exc.parts[0]))}"
+    ),
+}
+"""How the API words each ``RangeError`` (after the grid entry's path)."""
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def expand_range(text: str, param, path: str) -> list:
+    """The values of a ``"start:stop:step"`` range (decimal steps: 0.1:0.3:0.1 gives 0.1,
+    0.2, 0.3 exactly as typed). The first and the last value are checked against the
+    parameter: every value lies between them and has their type."""
+    start, step, count = range_count(text, param, path)
+    cast = int if param.type == "int" else float
+    first = check_value(param, cast(start), path)
+    last = check_value(param, cast(start + (count - 1) * step), path)
+    middle = [cast(start + i * step) for i in range(1, count - 1)]
+    return [first, *middle, last] if count > 1 else [first]
+
+
+def value_count(spec: object, param, path: str) -> int:
+    """How many values a grid entry holds, without expanding a range.
+
+    :raise RequestError: for an entry of more than ``MAX_VALUES`` values.
+    """
+    if is_range_text(spec):
+        return range_count(spec, param, path)[2]
+    if isinstance(spec, list):
+        if len(spec) > MAX_VALUES:
+            raise _fail(path, f"holds more than {MAX_VALUES:,} values")
+        return len(spec)
+    return 1
+
+
+def expand_values(spec: object, param, path: str) -> list:
+    """The checked values of one grid entry: a list, a range string or a single value."""
+    if param.type == "rules":
+        raise _fail(path, "cannot be swept (sub-rules are fixed; sweep a plain rule instead)")
+    if is_range_text(spec):
+        return expand_range(spec, param, path)
+    if isinstance(spec, list):
+        if not spec:
+            raise _fail(path, "must hold at least one value")
+        values = check_values(param, spec, path)
+    else:
+        values = [check_value(param, spec, path)]
+    seen: set = set()
+    for value in values:
+        if value in seen:
+            raise _fail(path, f"holds {_number_text(value)} twice")
+        seen.add(value)
+    return values
+
+
+def expand_stop_values(spec: object, name: str, path: str) -> list:
+    """The values of a swept stop: a range, a list (``null`` = off) or one value, each in
+    the engine's domain (``TradingParams``: 0 < stop_loss_pct < 100 …)."""
+    param = STOP_SPECS[name]
+    if is_range_text(spec):
+        values = expand_range(spec, param, path)
+    else:
+        raw = spec if isinstance(spec, list) else [spec]
+        if not raw:
+            raise _fail(path, "must hold at least one value")
+        values = [None if value is None else check_value(param, value, path) for value in raw]
+        if len(set(values)) != len(values):
+            twice = next(v for v in values if values.count(v) > 1)
+            raise _fail(path, f"holds {'null' if twice is None else _number_text(twice)} twice")
+    for value in values:
+        if value is None:
+            continue
+        try:
+            TradingParams(**{name: value})
+        except EngineParamError as exc:
+            raise _fail(path, f"values {exc.message} (got {_number_text(value)})") from None
+    return values
+
+
+def _constraint_mask(
+    spec: RuleSpec, names: tuple[str, ...], values: dict, index: np.ndarray, base: dict
+) -> np.ndarray:
+    """Which rows of ``index`` (combos as value indices) satisfy every constraint."""
+    keep = np.ones(index.shape[0], dtype=bool)
+
+    def column(name: str) -> np.ndarray | float:
+        if name in values:
+            return np.asarray(values[name], dtype=np.float64)[index[:, names.index(name)]]
+        return float(base[name])
+
+    for text in spec.constraints:
+        left, op, right = parse_constraint(text)
+        a, b = column(left), column(right)
+        keep &= (a < b) if op == "<" else (a <= b)
+    return keep
+
+
+def expand_grid(spec: RuleSpec, grid: object, base: dict, n_tickers: int = 1) -> Grid:
+    """Check and expand ``grid`` for ``spec``; ``base`` holds every parameter's base value.
+    ``skipped`` counts constraint-breaking combinations over all ``n_tickers``.
+
+    :raise RequestError: naming ``grid`` or ``grid.<param>``; also when the sweep (over
+        ``n_tickers``) would exceed ``MAX_COMBOS`` — the message gives the count — or when no
+        combination satisfies the rule's constraints.
+    """
+    if not isinstance(grid, dict) or not grid:
+        raise RequestError("grid", GRID_MESSAGE)
+    known = [p.name for p in spec.params]
+    for key in grid:
+        if key not in known and key not in STOP_FIELDS:
+            path = f"grid.{str(key)[:40]}"
+            raise _fail(
+                path,
+                f"is not a parameter of {spec.rule_type} ({', '.join(known)}) nor a stop "
+                f"({', '.join(STOP_FIELDS)})",
+            )
+    names = tuple(name for name in (*known, *STOP_FIELDS) if name in grid)
+
+    def param_of(name: str) -> ParamSpec:
+        return STOP_SPECS[name] if name in STOP_FIELDS else spec.param(name)
+
+    def values_of(name: str) -> list:
+        path = f"grid.{name}"
+        if name in STOP_FIELDS:
+            return expand_stop_values(grid[name], name, path)
+        return expand_values(grid[name], spec.param(name), path)
+
+    counts = [value_count(grid[name], param_of(name), f"grid.{name}") for name in names]
+    described = math.prod(counts) * n_tickers
+    if described > MAX_ENUMERATED:
+        raise RequestError(
+            "grid",
+            f"grid describes {described:,} combinations; a sweep may run at most {MAX_COMBOS:,}",
+        )
+    values = {name: values_of(name) for name in names}
+    shape = tuple(len(values[name]) for name in names)
+    index = np.indices(shape).reshape(len(names), -1).T
+    keep = _constraint_mask(spec, names, values, index, base)
+    kept = index[keep]
+    total = int(kept.shape[0]) * n_tickers
+    if total > MAX_COMBOS:
+        raise RequestError(
+            "grid",
+            f"grid has {total:,} combinations to run; a sweep may run at most {MAX_COMBOS:,}",
+        )
+    if not kept.shape[0]:
+        rules = ", ".join(spec.constraints)
+        raise RequestError("grid", f"grid has no combination that satisfies {rules}")
+    columns = [values[name] for name in names]
+    combos = [tuple(columns[k][i] for k, i in enumerate(row)) for row in kept.tolist()]
+    skipped = (index.shape[0] - kept.shape[0]) * n_tickers
+    expanded = Grid(names=names, values=values, combos=combos, skipped=skipped)
+    _check_with_registry(spec, expanded, base)
+    return expanded
+
+
+def _check_with_registry(spec: RuleSpec, grid: Grid, base: dict) -> None:
+    """Validate every combination with the registry itself (the authority a chunk applies
+    again); a refusal here names the grid entry at fault."""
+    seen: set = set()
+    for combo in grid.combos:
+        params = grid.params(base, combo)
+        key = repr(params)  # combos that differ by their stops only share their rule check
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            validate_rule(spec.rule_type, params)
+        except RuleValidationError as exc:
+            name = exc.field.removeprefix("params.")
+            if name in grid.names:
+                raise RequestError(
+                    f"grid.{name}", exc.message.replace("params.", "grid.", 1)
+                ) from None
+            raise RequestError(exc.field, exc.message) from None

@@ -1,0 +1,186 @@
+"""Sweep chunks as a kind of queued work (``work.kind``): one chunk of a parameter sweep per
+message, evaluated in one vectorised pass, its result rows stored with its SUCCEEDED
+transition and its timings in one transaction.
+
+Each chunk records its own timings: ``startup_ms`` (the consumer process's start to the job
+function), ``compute_ms`` (data, signals, engine, metrics) and ``write_ms`` (the results
+transaction's statements), so a sweep's wall time can be split into start-up, compute and
+writes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kinds.sweeps.contract import parse_chunk
+from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.state import (
+    mark_chunk_failed,
+    mark_chunk_running,
+    open_chunks,
+    record_write_ms,
+    store_chunk_results,
+    stored_chunk,
+)
+from work.kind import Claim, WorkKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rq import Queue
+    from rq.job import Job
+    from sqlalchemy.orm import Session
+
+    from store.dbapi import Database, Tx
+    from store.models import SweepChunk
+
+logger = logging.getLogger("kinds.sweeps.kind")
+
+CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
+"""What a queued sweep chunk calls (args: the chunk message as a JSON object). The name of
+every chunk ever queued: it stays, so queued messages keep resolving."""
+
+
+def process_started_at(pid: int) -> float | None:
+    """When process ``pid`` started, as a UNIX time (Linux /proc; 10 ms resolution), or
+    None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 of stat: starttime, clock ticks since boot
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def startup_ms(now: float) -> float | None:
+    """Milliseconds since the consumer process started: the work-horse is its fork, so the
+    consumer is the parent."""
+    started = process_started_at(os.getppid())
+    return None if started is None else max(0.0, (now - started) * 1000)
+
+
+@dataclass
+class ChunkExecution:
+    """An evaluated chunk: its result rows and how long computing them took."""
+
+    chunk_id: str
+    rows: list[dict]
+    compute_ms: float
+    startup_ms: float | None = None
+    write_ms: float | None = None
+
+    def store(self, tx: Tx) -> bool:
+        """Results, SUCCEEDED and ``write_ms`` (the time of the statements before it), in
+        the caller's transaction."""
+        writing = time.perf_counter()
+        if not store_chunk_results(tx, self.chunk_id, self.rows, self.compute_ms):
+            return False
+        self.write_ms = (time.perf_counter() - writing) * 1000
+        record_write_ms(tx, self.chunk_id, self.write_ms)
+        return True
+
+    def summary(self, elapsed_ms: float) -> str:
+        startup = "?" if self.startup_ms is None else f"{self.startup_ms:.0f}"
+        return (
+            f"succeeded: {len(self.rows)} combos, start-up {startup} ms, "
+            f"compute {self.compute_ms:.0f} ms, write {self.write_ms or 0:.0f} ms"
+        )
+
+
+def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
+    """Evaluate every combination of the chunk (``kinds.sweeps.evaluate.evaluate_chunk``).
+
+    :raise RequestError: the message or its data cannot serve the chunk.
+    """
+    started = time.perf_counter()
+    rows = evaluate_chunk(parse_chunk(payload))
+    compute_ms = (time.perf_counter() - started) * 1000
+    return ChunkExecution(claim.item_id, rows, compute_ms, startup_ms(claim.claimed_at))
+
+
+def _mark_running(tx: Tx, claim: Claim) -> bool:
+    return mark_chunk_running(tx, claim.item_id, claim.worker, startup_ms(claim.claimed_at))
+
+
+def _in_status(session: Session, status: str, **where: Any) -> list[SweepChunk]:
+    """The reaper's list (``kinds.sweeps.store.chunks_in_status``, loaded only by the reaper)."""
+    from kinds.sweeps.store import chunks_in_status
+
+    return chunks_in_status(session, status, **where)
+
+
+def _requeue(queue: Queue, row: SweepChunk) -> None:
+    payload = json.loads(row.payload_json)
+    parse_chunk(payload)  # refuse a message the chunk job could not read
+    enqueue_chunk(queue, payload)
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    return (
+        f"sweep chunk {payload['chunk_id']} {payload['request']['ticker']} "
+        f"{len(payload['combos'])} combos"
+    )
+
+
+ON_COMPLETE = "on_complete"
+"""An optional field of a chunk message: the follow-up item to queue once every chunk of
+the sweep has finished (``work.queue.enqueue_follow_up``; a walk-forward fold's sweep names
+its fold). Chunks without it, and consumers older than it, ignore it."""
+
+
+def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None:
+    """After a chunk's outcome is committed: when its message names a follow-up and no
+    chunk of its sweep is PENDING or RUNNING any more, queue the follow-up (its job id is
+    its item id, so the last two chunks finishing together queue it once)."""
+    follow_up = message.get(ON_COMPLETE)
+    if not isinstance(follow_up, dict):
+        return
+    from work.queue import enqueue_follow_up
+    from work.retry import retry_transaction
+
+    def still_open() -> int:
+        with database.transaction() as tx:
+            return open_chunks(tx, str(message.get("sweep_id", "")))
+
+    if retry_transaction(still_open) == 0 and enqueue_follow_up(follow_up) is not None:
+        logger.info("sweep finished; queued %s", follow_up.get("job_id"))
+
+
+def run_chunk(payload: dict[str, Any]) -> dict[str, str]:
+    """The job function of a queued chunk (``CHUNK_FUNCTION`` re-exports it): the work-item
+    skeleton with this kind. Returns {"chunk_id", "status"}."""
+    from work.lifecycle import run_item
+
+    return run_item(CHUNK, payload)
+
+
+CHUNK = WorkKind(
+    name="sweep chunk",
+    function=CHUNK_FUNCTION,
+    id_field="chunk_id",
+    mark_running=_mark_running,
+    mark_failed=mark_chunk_failed,
+    get=stored_chunk,
+    compute=compute,
+    in_status=_in_status,
+    requeue=_requeue,
+    describe=_describe,
+    finished=_finished,
+)
+"""The sweep-chunk kind."""
+
+
+def enqueue_chunk(queue: Queue, payload: dict) -> Job:
+    """Push one sweep chunk (``kinds.sweeps.contract.chunk_payload``) on ``queue`` (the sweep
+    queue, SWEEP_QUEUE; the reaper re-enqueues on the queue its row names), with the runs'
+    policy; the job id is the chunk id, so a chunk cannot be queued twice."""
+    return CHUNK.enqueue(queue, payload)

@@ -1,0 +1,201 @@
+"""Submitting and reading a sweep, without HTTP: what ``web.api.sweeps`` (the blueprint) calls.
+
+Submission order is validate → room on the sweep queue (``QueueFull`` when the chunks
+waiting there plus this sweep's would pass SWEEP_MAX_PENDING_CHUNKS) → INSERT the sweep and
+its chunks PENDING (one transaction) → enqueue one message per chunk; if Redis fails, the
+chunks not enqueued yet are FAILED ``QUEUE_UNAVAILABLE`` (their own transaction) and
+``QueueUnavailable`` is raised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy.orm import Session
+
+from kinds.runs.contract import RequestError
+from kinds.runs.execute import load_market_data
+from kinds.sweeps.contract import (
+    SweepRequest,
+    chunk_payloads,
+    parse_sweep_request,
+    sized_chunk_size,
+)
+from kinds.sweeps.kind import enqueue_chunk
+from kinds.sweeps.store import fail_pending_chunks, insert_sweep, iter_results
+from metrics import SWEEP_METRIC_KEYS
+from store.models import Sweep, SweepChunk, SweepResult
+
+QUEUE_UNAVAILABLE = "queue unavailable"
+"""The error of the chunks whose enqueue failed."""
+
+
+class QueueUnavailable(Exception):
+    """Redis refused a chunk's enqueue; ``failed`` chunks were marked FAILED."""
+
+    def __init__(self, cause: RedisError, failed: int) -> None:
+        super().__init__(f"{cause.__class__.__name__}: {failed} chunks FAILED")
+        self.cause = cause
+        self.failed = failed
+
+
+class QueueFull(Exception):
+    """The sweep queue has no room for this sweep's chunks (nothing was recorded)."""
+
+    def __init__(self, waiting: int, needed: int, limit: int) -> None:
+        super().__init__(
+            f"the sweep queue holds {waiting:,} chunks; this sweep's {needed:,} would pass "
+            f"its limit of {limit:,} (SWEEP_MAX_PENDING_CHUNKS)"
+        )
+        self.waiting = waiting
+        self.needed = needed
+        self.limit = limit
+
+    @property
+    def never_fits(self) -> bool:
+        """Whether the sweep alone needs more chunks than the queue may hold."""
+        return self.needed > self.limit
+
+
+def check_room(queue: Queue, needed: int, limit: int) -> None:
+    """Refuse ``needed`` more chunks when ``queue``'s list would then hold more than
+    ``limit`` (one LLEN; two sweeps submitted at the same moment may both pass). With Redis
+    away there is nothing to check: the enqueue meets the outage and fails the chunks.
+
+    :raise QueueFull: no room.
+    """
+    try:
+        waiting = queue.count
+    except RedisError:
+        return
+    if waiting + needed > limit:
+        raise QueueFull(waiting, needed, limit)
+
+
+def validate_sweep(
+    payload: dict,
+    data_dir: Path | str,
+    *,
+    chunk_size: int | None = None,
+    bar_limit: int | None = None,
+) -> SweepRequest:
+    """The sweep request, with every ticker's data checked like a run's (``chunk_size``:
+    the default chunk size; ``bar_limit``: the most bars a run may cover — the web passes
+    its settings). A request that names no chunk size gets one sized to the sweep and its
+    data (``sized_chunk_size``).
+
+    :raise RequestError: naming the field (``tickers[1]`` for a ticker of a list).
+    """
+    sweep = parse_sweep_request(payload, chunk_size)
+    bars = 0
+    for index, ticker in enumerate(sweep.tickers):
+        try:
+            market = load_market_data(replace(sweep.base, ticker=ticker), data_dir, bar_limit)
+        except RequestError as exc:
+            if exc.field == "ticker" and "tickers" in payload:
+                raise RequestError(f"tickers[{index}]", exc.message) from None
+            raise
+        bars = max(bars, market.stop)  # signals see every bar up to the window's end
+    if payload.get("chunk_size") is None:
+        combinations = len(sweep.grid.combos) * len(sweep.tickers)
+        sized = sized_chunk_size(chunk_size, combinations, bars)
+        sweep = replace(sweep, chunk_size=sized)
+    return sweep
+
+
+def submit_sweep(
+    session: Session,
+    queue: Queue,
+    sweep: SweepRequest,
+    *,
+    image_tag: str | None,
+    created_by: str | None = None,
+    max_pending: int | None = None,
+) -> list[dict]:
+    """Record ``sweep`` and its chunks PENDING (``created_by``: the submitting token's
+    name), then enqueue every chunk on ``queue`` (the sweep queue); its chunk messages.
+    ``max_pending``: the most chunks ``queue`` may hold.
+
+    Database errors at the INSERT propagate (nothing was enqueued).
+
+    :raise QueueFull: no room on ``queue`` (nothing was recorded).
+    :raise QueueUnavailable: an enqueue failed (the chunks still PENDING are FAILED).
+    """
+    chunks = chunk_payloads(sweep)
+    if max_pending is not None:
+        check_room(queue, len(chunks), max_pending)
+    with session.begin():
+        insert_sweep(
+            session, sweep, chunks, image_tag=image_tag, queue=queue.name, created_by=created_by
+        )
+    try:
+        for payload in chunks:
+            enqueue_chunk(queue, payload)
+    except RedisError as exc:
+        with session.begin():
+            failed = fail_pending_chunks(session, sweep.sweep_id, QUEUE_UNAVAILABLE)
+        raise QueueUnavailable(exc, failed) from exc
+    return chunks
+
+
+def timings(chunks: Sequence[SweepChunk]) -> dict[str, Any]:
+    """Per-chunk timings summed (where the sweep's time went) and the first errors."""
+    done = [c for c in chunks if c.compute_ms is not None]
+
+    def total(name: str) -> float | None:
+        values = [getattr(c, name) for c in done if getattr(c, name) is not None]
+        return round(sum(values), 1) if values else None
+
+    return {
+        "chunks_timed": len(done),
+        "startup_ms": total("startup_ms"),
+        "compute_ms": total("compute_ms"),
+        "write_ms": total("write_ms"),
+        "errors": sorted({c.error_message for c in chunks if c.error_message})[:5],
+    }
+
+
+def result_dict(row: SweepResult) -> dict[str, Any]:
+    """One stored combination as the API shows it."""
+    return {
+        "combo_no": row.combo_no,
+        "ticker": row.ticker,
+        "params": json.loads(row.params_json),
+        "metrics": {name: getattr(row, name) for name in SWEEP_METRIC_KEYS},
+    }
+
+
+def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[str]:
+    """Every stored combination as CSV text (combo_no, ticker, the swept params, the
+    metrics), yielded ``every`` rows at a time."""
+    names = list(json.loads(sweep.request_json)["grid"])
+    columns = ("combo_no", "ticker", "params_json", *SWEEP_METRIC_KEYS)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["combo_no", "ticker", *names, *SWEEP_METRIC_KEYS])
+    for count, (combo_no, ticker, params, *metrics) in enumerate(
+        iter_results(session, sweep.sweep_id, columns)
+    ):
+        swept = json.loads(params)
+        writer.writerow([combo_no, ticker, *(swept.get(n) for n in names), *metrics])
+        if count % every == every - 1:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def metric_rows(session: Session, sweep_id: str, metric: str) -> Iterable[tuple]:
+    """(combo_no, ticker, swept params, metric value) of every stored combination, in
+    combo order: the rows ``kinds.sweeps.view.aggregate`` reads."""
+    rows = iter_results(session, sweep_id, ("combo_no", "ticker", "params_json", metric))
+    for combo_no, ticker, params, value in rows:
+        yield combo_no, ticker, json.loads(params), value

@@ -1,0 +1,121 @@
+"""A sweep chunk's row as its Job sees it: the guarded chunk transitions, storing the chunk's
+results, its timings and its stored message, in plain SQL (``work.transitions``,
+``store.dbapi``) so a Job imports no SQLAlchemy. ``kinds.sweeps.store`` re-exports them for the web,
+the reaper and the tests, which call them with an SQLAlchemy session.
+
+A chunk's results, its SUCCEEDED transition and its timings are ONE transaction
+(``kinds.sweeps.kind``) whose first statement is the guarded UPDATE: a retried, late or duplicated
+delivery finds the chunk no longer RUNNING and stores nothing, and (sweep_id, combo_no) is
+the results' primary key, so no combination is ever stored twice. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from metrics import SWEEP_METRIC_KEYS
+from store.clock import utcnow
+from store.dbapi import as_tx
+from work.kind import StoredItem
+from work.status import RunStatus
+from work.transitions import STARTABLE, fail_item, start_item, stored_item, transition
+
+CHUNKS = "sweep_chunks"
+RESULTS = "sweep_results"
+"""The chunks' and the results' tables (``store.models.SweepChunk``, ``SweepResult``)."""
+
+RESULT_COLUMNS = ("sweep_id", "combo_no", "chunk_no", "ticker", "params_json", *SWEEP_METRIC_KEYS)
+INSERT_RESULTS = (
+    f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(RESULT_COLUMNS))})"
+)
+"""One result row per combination; PyMySQL sends a chunk's rows as multi-row INSERTs."""
+
+
+def _transition(handle: Any, chunk_id: str, expected: Iterable[str], **values: object) -> bool:
+    return transition(handle, CHUNKS, "chunk_id", chunk_id, expected, **values)
+
+
+def mark_chunk_running(
+    handle: Any, chunk_id: str, worker: str, startup_ms: float | None = None
+) -> bool:
+    """PENDING → RUNNING (or RUNNING again, when an abandoned chunk is retried)."""
+    return start_item(handle, CHUNKS, "chunk_id", chunk_id, worker, startup_ms=startup_ms)
+
+
+def store_chunk_results(
+    handle: Any, chunk_id: str, rows: Sequence[dict], compute_ms: float | None = None
+) -> bool:
+    """RUNNING → SUCCEEDED and the chunk's result rows, in the caller's transaction (the
+    guarded UPDATE first); False, with nothing written, when the chunk was not RUNNING.
+    ``rows`` are ``kinds.sweeps.evaluate.evaluate_chunk`` rows. Wrap the transaction in
+    ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its connection."""
+    tx = as_tx(handle)
+    stored = _transition(
+        tx,
+        chunk_id,
+        (RunStatus.RUNNING,),
+        status=RunStatus.SUCCEEDED,
+        completed_at=utcnow(),
+        compute_ms=compute_ms,
+        error_message=None,
+    )
+    if not stored:
+        return False
+    chunk = tx.fetchone(f"SELECT sweep_id, chunk_no FROM {CHUNKS} WHERE chunk_id = ?", (chunk_id,))
+    if chunk is None:  # not reached: the guarded UPDATE just matched it
+        return False
+    # No DELETE first: rows are only ever written by the transaction that moves the chunk
+    # RUNNING → SUCCEEDED, so a crashed attempt left none, and a later delivery cannot pass
+    # the guard above. (A range DELETE also took gap locks that made neighbouring chunks
+    # deadlock on InnoDB.)
+    tx.executemany(
+        INSERT_RESULTS,
+        [
+            (
+                chunk["sweep_id"],
+                row["combo_no"],
+                chunk["chunk_no"],
+                row["ticker"],
+                json.dumps(row["params"], separators=(",", ":")),
+                *(row[name] for name in SWEEP_METRIC_KEYS),
+            )
+            for row in rows
+        ],
+    )
+    return True
+
+
+def record_write_ms(handle: Any, chunk_id: str, write_ms: float) -> None:
+    """Note how long storing the chunk's results took (a timing, not a transition), in the
+    same transaction as the results."""
+    as_tx(handle).execute(
+        f"UPDATE {CHUNKS} SET write_ms = ? WHERE chunk_id = ?", (write_ms, chunk_id)
+    )
+
+
+def mark_chunk_failed(
+    handle: Any,
+    chunk_id: str,
+    message: str,
+    *,
+    expected: Iterable[str] = STARTABLE,
+) -> bool:
+    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
+    return fail_item(handle, CHUNKS, "chunk_id", chunk_id, message, expected)
+
+
+def stored_chunk(handle: Any, chunk_id: str) -> StoredItem | None:
+    """The chunk's status, attempts and stored message (``payload_json``), or None."""
+    return stored_item(handle, CHUNKS, "chunk_id", chunk_id, "payload_json")
+
+
+def open_chunks(handle: Any, sweep_id: str) -> int:
+    """How many of the sweep's chunks are still PENDING or RUNNING (0: the sweep is done)."""
+    row = as_tx(handle).fetchone(
+        f"SELECT COUNT(*) AS open FROM {CHUNKS} WHERE sweep_id = ? AND status IN (?, ?)",
+        (sweep_id, RunStatus.PENDING, RunStatus.RUNNING),
+    )
+    return int(row["open"]) if row else 0

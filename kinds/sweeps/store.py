@@ -1,0 +1,308 @@
+"""Sweep rows: INSERT a sweep with its chunks PENDING, and the reads (derived sweep status,
+results pages, the reaper's lists). The guarded chunk transitions and storing a chunk's
+results are defined once in ``kinds.sweeps.state`` (plain SQL a Job runs without SQLAlchemy) and
+re-exported here.
+
+Chunk transitions are guarded UPDATEs (``work.transitions``: ``… WHERE status IN
+(expected)``), forward only. Nothing here commits: the caller owns the transaction
+(``with session.begin():``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session, load_only
+
+from kinds.sweeps.contract import SweepRequest
+from kinds.sweeps.state import (  # noqa: F401  (re-exported: the one chunk-transition path)
+    mark_chunk_failed,
+    mark_chunk_running,
+    record_write_ms,
+    store_chunk_results,
+)
+from kinds.sweeps.status import SWEEP_FINISHED, SweepStatus
+from metrics import SWEEP_METRIC_KEYS
+from store.models import Sweep, SweepChunk, SweepResult, utcnow
+from work.status import ALL_STATUSES, RunStatus
+
+
+def insert_sweep(
+    session: Session,
+    sweep: SweepRequest,
+    chunks: Sequence[dict],
+    *,
+    image_tag: str | None,
+    queue: str,
+    created_by: str | None = None,
+) -> Sweep:
+    """Add ``sweep`` and all its chunks PENDING to the caller's transaction (before any
+    enqueue). ``chunks`` are its queue messages (``kinds.sweeps.contract.chunk_payloads``), bound
+    for ``queue``; ``created_by`` is the submitting token's name (None without auth)."""
+    now = utcnow()
+    sweep_id = sweep.sweep_id
+    row = Sweep(
+        sweep_id=sweep_id,
+        rule_type=sweep.rule_type,
+        tickers=",".join(sweep.tickers)[:512],
+        request_json=json.dumps(sweep.to_dict(), separators=(",", ":")),
+        combos=sweep.combos,
+        skipped=sweep.grid.skipped,
+        chunks=len(chunks),
+        chunk_size=sweep.chunk_size,
+        image_tag=image_tag,
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    session.execute(
+        insert(SweepChunk),
+        [
+            {
+                "chunk_id": payload["chunk_id"],
+                "sweep_id": sweep_id,
+                "chunk_no": payload["chunk_no"],
+                "ticker": payload["request"]["ticker"],
+                "combo_first": payload["combo_first"],
+                "combo_count": len(payload["combos"]),
+                "payload_json": json.dumps(payload, separators=(",", ":")),
+                "status": RunStatus.PENDING,
+                "queue": queue,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for payload in chunks
+        ],
+    )
+    return row
+
+
+def fail_pending_chunks(session: Session, sweep_id: str, message: str) -> int:
+    """Every chunk of the sweep still PENDING → FAILED (its enqueue failed); the count."""
+    statement = (
+        update(SweepChunk)
+        .where(SweepChunk.sweep_id == sweep_id, SweepChunk.status == RunStatus.PENDING)
+        .values(status=RunStatus.FAILED, error_message=message, completed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(statement).rowcount)
+
+
+def get_sweep(session: Session, sweep_id: str) -> Sweep | None:
+    """The sweep, or None."""
+    return session.get(Sweep, sweep_id)
+
+
+def get_chunk(session: Session, chunk_id: str) -> SweepChunk | None:
+    """The chunk, or None."""
+    return session.get(SweepChunk, chunk_id)
+
+
+CHUNK_COLUMNS = tuple(
+    getattr(SweepChunk, name)
+    for name in SweepChunk.__table__.columns.keys()  # noqa: SIM118 - a ColumnCollection
+    if name != "payload_json"
+)
+"""Everything about a chunk but its (large) queue message."""
+
+
+def list_chunks(session: Session, sweep_id: str) -> list[SweepChunk]:
+    """The sweep's chunks in chunk order (without their messages)."""
+    return list(
+        session.scalars(
+            select(SweepChunk)
+            .options(load_only(*CHUNK_COLUMNS))
+            .where(SweepChunk.sweep_id == sweep_id)
+            .order_by(SweepChunk.chunk_no)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class SweepState:
+    """A sweep's status and progress, derived from its chunks.
+
+    ``status``: PENDING (no chunk started), RUNNING (some chunk started and not every chunk
+    finished), SUCCEEDED (every chunk SUCCEEDED), FAILED (every chunk finished, none
+    SUCCEEDED), PARTIAL (every chunk finished, some SUCCEEDED and some FAILED). ``done``:
+    combinations stored; ``failed``: combinations of FAILED chunks; ``total``: all.
+    """
+
+    status: SweepStatus
+    done: int
+    failed: int
+    total: int
+    chunks: dict[str, int] = field(default_factory=dict)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in SWEEP_FINISHED
+
+
+def derive_state(total: int, groups: Iterable[tuple]) -> SweepState:
+    """The state from per-status groups ``(status, chunks, combos, first start, last
+    completion)`` of one sweep's chunks."""
+    chunks = dict.fromkeys(ALL_STATUSES, 0)
+    combos = dict.fromkeys(ALL_STATUSES, 0)
+    starts, ends = [], []
+    for status, n_chunks, n_combos, started, completed in groups:
+        chunks[status] = int(n_chunks)
+        combos[status] = int(n_combos or 0)
+        starts += [started] if started else []
+        ends += [completed] if completed else []
+    all_chunks = sum(chunks.values())
+    finished = chunks[RunStatus.SUCCEEDED] + chunks[RunStatus.FAILED]
+    if all_chunks and chunks[RunStatus.SUCCEEDED] == all_chunks:
+        status = SweepStatus.SUCCEEDED
+    elif all_chunks and finished == all_chunks:
+        status = SweepStatus.PARTIAL if chunks[RunStatus.SUCCEEDED] else SweepStatus.FAILED
+    elif chunks[RunStatus.PENDING] == all_chunks:
+        status = SweepStatus.PENDING
+    else:
+        status = SweepStatus.RUNNING
+    return SweepState(
+        status=status,
+        done=combos[RunStatus.SUCCEEDED],
+        failed=combos[RunStatus.FAILED],
+        total=total,
+        chunks=chunks,
+        started_at=min(starts) if starts else None,
+        completed_at=max(ends) if ends and status != SweepStatus.RUNNING else None,
+    )
+
+
+def _groups(session: Session, sweep_ids: Sequence[str]):
+    return session.execute(
+        select(
+            SweepChunk.sweep_id,
+            SweepChunk.status,
+            func.count(),
+            func.sum(SweepChunk.combo_count),
+            func.min(SweepChunk.started_at),
+            func.max(SweepChunk.completed_at),
+        )
+        .where(SweepChunk.sweep_id.in_(tuple(sweep_ids)))
+        .group_by(SweepChunk.sweep_id, SweepChunk.status)
+    ).all()
+
+
+def sweep_states(session: Session, sweeps: Sequence[Sweep]) -> dict[str, SweepState]:
+    """The derived state of each sweep (one grouped query)."""
+    grouped: dict[str, list[tuple]] = {sweep.sweep_id: [] for sweep in sweeps}
+    if sweeps:
+        for sweep_id, *group in _groups(session, list(grouped)):
+            grouped[sweep_id].append(tuple(group))
+    return {sweep.sweep_id: derive_state(sweep.combos, grouped[sweep.sweep_id]) for sweep in sweeps}
+
+
+SWEEP_COLUMNS = tuple(
+    getattr(Sweep, name)
+    for name in Sweep.__table__.columns.keys()  # noqa: SIM118 - a ColumnCollection
+    if name != "request_json"
+)
+"""Everything about a sweep but its (large) request."""
+
+
+def list_sweeps(session: Session, *, page: int = 1, per_page: int = 50) -> tuple[list, int]:
+    """One page of sweeps, newest first (no request JSON), and the total count."""
+    rows = session.scalars(
+        select(Sweep)
+        .options(load_only(*SWEEP_COLUMNS))
+        .order_by(Sweep.created_at.desc(), Sweep.sweep_id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    total = session.scalar(select(func.count()).select_from(Sweep))
+    return list(rows), int(total or 0)
+
+
+SORT_COLUMNS = ("combo_no", *SWEEP_METRIC_KEYS)
+"""What results can be sorted by."""
+
+
+def _filtered(statement, sweep_id: str, ticker: str | None):
+    statement = statement.where(SweepResult.sweep_id == sweep_id)
+    return statement.where(SweepResult.ticker == ticker) if ticker else statement
+
+
+def results_page(
+    session: Session,
+    sweep_id: str,
+    *,
+    sort: str = "combo_no",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+    top: int | None = None,
+    ticker: str | None = None,
+) -> tuple[list[SweepResult], int]:
+    """One page of stored results sorted by ``sort`` (undefined values last, then by
+    combo_no), and how many there are; ``top`` keeps only the first ``top`` of that order."""
+    column = getattr(SweepResult, sort)
+    order = [column.is_(None), column.desc() if descending else column.asc()]
+    if sort != "combo_no":
+        order.append(SweepResult.combo_no.asc())
+    offset = (page - 1) * per_page
+    limit = per_page if top is None else max(0, min(per_page, top - offset))
+    rows = session.scalars(
+        _filtered(select(SweepResult), sweep_id, ticker)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    total = session.scalar(
+        _filtered(select(func.count()), sweep_id, ticker).select_from(SweepResult)
+    )
+    total = int(total or 0)
+    return list(rows), total if top is None else min(total, top)
+
+
+def iter_results(
+    session: Session, sweep_id: str, columns: Sequence[str], batch: int = 5000
+) -> Iterator[tuple]:
+    """Every stored result of the sweep in combo order, as tuples of ``columns`` (keyset
+    pages of ``batch`` rows, so a 100,000-row sweep is never held at once)."""
+    selected = [getattr(SweepResult, name) for name in ("combo_no", *columns)]
+    after = -1
+    while True:
+        rows = session.execute(
+            select(*selected)
+            .where(SweepResult.sweep_id == sweep_id, SweepResult.combo_no > after)
+            .order_by(SweepResult.combo_no)
+            .limit(batch)
+        ).all()
+        for row in rows:
+            yield tuple(row)[1:]
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+def get_result(session: Session, sweep_id: str, combo_no: int) -> SweepResult | None:
+    """One stored combination, or None."""
+    return session.get(SweepResult, (sweep_id, combo_no))
+
+
+def chunks_in_status(
+    session: Session, status: str, *, queue: str, older_than: datetime, limit: int = 500
+) -> list[SweepChunk]:
+    """Chunks of ``queue`` in ``status`` created (PENDING) or started (RUNNING) before
+    ``older_than``, with their messages (the reaper re-enqueues from them)."""
+    column = SweepChunk.started_at if status == RunStatus.RUNNING else SweepChunk.created_at
+    return list(
+        session.scalars(
+            select(SweepChunk)
+            .where(
+                and_(SweepChunk.queue == queue, SweepChunk.status == status, column < older_than)
+            )
+            .order_by(column)
+            .limit(limit)
+        ).all()
+    )

@@ -1,0 +1,225 @@
+"""Walk-forward folds as a kind of queued work (``work.kind``): once a fold's training sweep
+has finished (its last chunk queues the fold, ``kinds.sweeps.kind.ON_COMPLETE``; the reaper is
+the backstop), the fold's Job reads the sweep's stored results, chooses the best
+parameters (``kinds.walkforward.select``), runs them on the training window (the in-sample curve)
+and on the test window (the out-of-sample run, indicators warmed up on every bar before
+it: ``kinds.runs.execute``, the one execution path), and stores both with its SUCCEEDED
+transition.
+
+A fold whose sweep has a FAILED chunk, or none of whose combinations is eligible, ends
+FAILED with a message saying so (and with it the walk-forward). The fold that leaves every
+fold SUCCEEDED stores the walk-forward's outcome (its ``finished`` hook).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kinds.walkforward.contract import FOLD_FUNCTION
+from kinds.walkforward.outcome import outcome
+from kinds.walkforward.select import select_best
+from kinds.walkforward.state import (
+    chunk_outcomes,
+    mark_fold_failed,
+    mark_fold_running,
+    result_rows,
+    store_fold_result,
+    store_outcome,
+    stored_fold,
+    sweep_request,
+    walkforward_folds,
+)
+from metrics import SWEEP_METRIC_KEYS
+from work.kind import Claim, WorkFailed, WorkKind
+from work.status import RunStatus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rq import Queue
+    from rq.job import Job
+    from sqlalchemy.orm import Session
+
+    from kinds.runs.contract import RunResult
+    from store.dbapi import Database, Tx
+    from store.models import WalkForwardFold
+
+
+logger = logging.getLogger("kinds.walkforward.kind")
+
+
+@dataclass
+class FoldExecution:
+    """A computed fold: what it stores with its SUCCEEDED transition."""
+
+    fold_id: str
+    result: dict[str, Any]
+
+    def store(self, tx: Tx) -> bool:
+        return store_fold_result(tx, self.fold_id, self.result)
+
+    def summary(self, elapsed_ms: float) -> str:
+        tested = self.result["test_metrics"].get("total_return_pct")
+        return (
+            f"succeeded in {elapsed_ms:.0f} ms: combo {self.result['combo_no']} "
+            f"{self.result['params']}, test return {tested} %"
+        )
+
+
+def _training(message: dict[str, Any]) -> tuple[dict, list[tuple]]:
+    """The training sweep's stored request and its result rows (one transaction).
+
+    :raise WorkFailed: the sweep is missing, not finished, or has a FAILED chunk.
+    """
+    from store.dbapi import process_database
+    from work.retry import retry_transaction
+
+    def read() -> tuple[dict | None, list, list]:
+        with process_database().transaction() as tx:
+            stored = sweep_request(tx, message["sweep_id"])
+            outcomes = chunk_outcomes(tx, message["sweep_id"])
+            rows = result_rows(tx, message["sweep_id"], message["metric"])
+        return stored, outcomes, rows
+
+    stored, outcomes, rows = retry_transaction(read)
+    if stored is None or not outcomes:
+        raise WorkFailed("the fold's training sweep no longer exists")
+    failed = [error for status, error in outcomes if status == RunStatus.FAILED]
+    if failed:
+        raise WorkFailed(f"the training sweep failed: {failed[0] or 'a chunk failed'}")
+    if any(status != RunStatus.SUCCEEDED for status, _ in outcomes):
+        raise WorkFailed("the training sweep had not finished when the fold ran")
+    return stored, rows
+
+
+def _run(
+    stored: dict, fold_id: str, params: dict, window: dict[str, Any], data_hash: str
+) -> RunResult:
+    """One run of the chosen parameters over ``window``'s dates, exactly as
+    ``POST /run_backtest`` with that body would run (``kinds.runs.execute``)."""
+    from kinds.runs.contract import RunRequest
+    from kinds.runs.execute import execute
+    from kinds.sweeps.contract import combo_run_request
+
+    body = combo_run_request(stored, stored["tickers"][0], params)
+    body.update(
+        run_id=fold_id, charts=False, start_date=window["start_date"], end_date=window["end_date"]
+    )
+    result = execute(RunRequest.from_stored(body))
+    if result.data_hash != data_hash:
+        raise WorkFailed("the ticker's data file changed since the walk-forward was submitted")
+    return result
+
+
+def compute(claim: Claim, message: dict[str, Any]) -> FoldExecution:
+    """Select the fold's parameters from its training sweep and run them (module
+    docstring).
+
+    :raise WorkFailed: the training sweep failed, or no combination is eligible.
+    """
+    stored, rows = _training(message)
+    metric, min_trades = message["metric"], int(message["min_trades"])
+    choice = select_best(rows, metric, min_trades)
+    if choice is None:
+        raise WorkFailed(
+            f"no combination of the training window made at least {min_trades} trade(s) "
+            f"with a defined {metric}"
+        )
+    train = _run(stored, claim.item_id, choice.params, message["train"], message["data_hash"])
+    test = _run(stored, claim.item_id, choice.params, message["test"], message["data_hash"])
+    if len(test.equity_curve["equity"]) != message["test"]["bars"]:
+        raise WorkFailed("the test window's bars differ from the plan's")
+    result = {
+        "combo_no": choice.combo_no,
+        "params": choice.params,
+        "train_metric": choice.value,
+        "train_metrics": {name: train.metrics.get(name) for name in SWEEP_METRIC_KEYS},
+        "test_metrics": test.metrics,
+        "test_trades": test.metrics.get("num_trades"),
+        "test_curve": {
+            "timestamps": test.equity_curve["timestamps"],
+            "equity": test.equity_curve["equity"],
+            "close": test.price_candles["close"],
+        },
+        "train_curve": train.equity_curve,
+        "data_hash": test.data_hash,
+        "engine_version": test.engine_version,
+    }
+    return FoldExecution(claim.item_id, result)
+
+
+def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None:
+    """After a fold's outcome is committed: when every fold of its walk-forward has
+    SUCCEEDED, compute and store the walk-forward's outcome (``kinds.walkforward.outcome``)."""
+    from work.retry import retry_transaction
+
+    walkforward_id = message["walkforward_id"]
+
+    def read() -> tuple[dict | None, list[tuple]]:
+        with database.transaction() as tx:
+            return walkforward_folds(tx, walkforward_id)
+
+    request, folds = retry_transaction(read)
+    if request is None or any(status != RunStatus.SUCCEEDED for _, status, _, _ in folds):
+        return
+    oos, wfe = outcome(
+        request, [(no, json.loads(msg), json.loads(res)) for no, _, msg, res in folds]
+    )
+
+    def write() -> bool:
+        with database.transaction() as tx:
+            return store_outcome(tx, walkforward_id, oos, wfe)
+
+    if retry_transaction(write):
+        logger.info("walk-forward %s complete: outcome stored", walkforward_id)
+
+
+def _mark_running(tx: Tx, claim: Claim) -> bool:
+    return mark_fold_running(tx, claim.item_id, claim.worker)
+
+
+def _in_status(session: Session, status: str, **where: Any) -> list[WalkForwardFold]:
+    """The reaper's list (``kinds.walkforward.store.folds_in_status``, loaded only by the
+    reaper): a PENDING fold is listed only once its training sweep has finished."""
+    from kinds.walkforward.store import folds_in_status
+
+    return folds_in_status(session, status, **where)
+
+
+def _requeue(queue: Queue, row: WalkForwardFold) -> None:
+    enqueue_fold(queue, json.loads(row.payload_json))
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    return f"walk-forward fold {payload['fold_id']}"
+
+
+def run_fold(payload: dict[str, Any]) -> dict[str, str]:
+    """The job function of a queued fold (``FOLD_FUNCTION``): the work-item skeleton with
+    this kind. Returns {"fold_id", "status"}."""
+    from work.lifecycle import run_item
+
+    return run_item(FOLD, payload)
+
+
+FOLD = WorkKind(
+    name="walk-forward fold",
+    function=FOLD_FUNCTION,
+    id_field="fold_id",
+    mark_running=_mark_running,
+    mark_failed=mark_fold_failed,
+    get=stored_fold,
+    compute=compute,
+    in_status=_in_status,
+    requeue=_requeue,
+    describe=_describe,
+    finished=_finished,
+)
+"""The walk-forward fold kind."""
+
+
+def enqueue_fold(queue: Queue, payload: dict[str, Any]) -> Job:
+    """Push one fold (its message, ``kinds.walkforward.contract.fold_message``); the job id is the
+    fold id, so a fold cannot be queued twice."""
+    return FOLD.enqueue(queue, payload)

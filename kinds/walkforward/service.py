@@ -1,0 +1,225 @@
+"""Submitting a walk-forward, without HTTP: what ``web.api.walkforward`` calls.
+
+Validate (the walk-forward fields, then the sweep of the whole window like any sweep, then
+the fold plan over the window's bars) → room on the sweep queue for every fold's chunks →
+INSERT the walk-forward, one ordinary sweep per fold (its training window) with its chunks,
+and the folds PENDING, in ONE transaction → enqueue every chunk. Each chunk message names
+its fold as the follow-up (``kinds.sweeps.kind.ON_COMPLETE``): the chunk that finishes a fold's
+sweep queues the fold's job. If Redis fails, the chunks not enqueued yet and every fold are
+FAILED "queue unavailable" and ``QueueUnavailable`` is raised.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy.orm import Session
+
+from data.timeframe import DAILY
+from engine import ENGINE_VERSION
+from kinds.runs.contract import new_run_id
+from kinds.runs.execute import load_market_data
+from kinds.sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size
+from kinds.sweeps.kind import ON_COMPLETE, enqueue_chunk
+from kinds.sweeps.service import QUEUE_UNAVAILABLE, QueueUnavailable, check_room, validate_sweep
+from kinds.sweeps.store import fail_pending_chunks, insert_sweep
+from kinds.walkforward.contract import (
+    WalkForwardRequest,
+    fold_message,
+    follow_up,
+    parse_windows,
+    sweep_body,
+)
+from kinds.walkforward.plan import FoldWindow, plan_folds
+from kinds.walkforward.state import fail_folds
+from store.models import WalkForward, WalkForwardFold, utcnow
+from work.status import RunStatus
+
+
+@dataclass(frozen=True)
+class PlannedFold:
+    """One fold ready to be stored: its window, its training sweep and its message."""
+
+    window: FoldWindow
+    sweep: SweepRequest
+    message: dict
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A validated walk-forward, its folds and the data it was planned on."""
+
+    request: WalkForwardRequest
+    folds: list[PlannedFold]
+    data_hash: str
+
+    @property
+    def combos_per_fold(self) -> int:
+        return self.request.sweep.combos
+
+
+def _window(stamps: np.ndarray, first: int, stop: int, daily: bool) -> dict:
+    """A half-open bar range as the API shows it (ISO first/last bar, bars) plus the dates
+    a run request uses for it (``daily``: the bars' dates; intraday: their UTC date-times,
+    ``YYYY-MM-DDTHH:MM:SS``) and its first bar's index over the walk-forward's bars."""
+    from adapters import iso_utc
+
+    ends = iso_utc(stamps[[first, stop - 1]])
+    days = stamps[[first, stop - 1]].astype("datetime64[D]" if daily else "datetime64[s]")
+    days = days.astype(str)
+    return {
+        "start": ends[0],
+        "end": ends[1],
+        "bars": stop - first,
+        "first": first,
+        "start_date": str(days[0]),
+        "end_date": str(days[1]),
+    }
+
+
+def validate_walkforward(
+    payload: dict,
+    data_dir: Path | str | None,
+    *,
+    chunk_size: int | None = None,
+    bar_limit: int | None = None,
+) -> Planned:
+    """The walk-forward, its folds and their training sweeps (one per fold, its dates the
+    first and last bar of the fold's training window). A request that names no chunk size
+    gets one sized to ALL the folds' combinations (``sized_chunk_size``), so a 10-fold
+    walk-forward is cut about like one sweep of ten times the grid.
+
+    :raise RequestError: naming the field; ``train_bars`` when no fold fits the window.
+    """
+    windows = parse_windows(payload)
+    body = sweep_body(payload)
+    sweep = validate_sweep(body, data_dir, chunk_size=chunk_size, bar_limit=bar_limit)
+    market = load_market_data(sweep.base, data_dir, bar_limit)
+    stamps = market.bars.timestamps[market.start : market.stop]
+    daily = sweep.base.timeframe == DAILY
+    plan = plan_folds(
+        len(stamps), windows.train_bars, windows.test_bars, windows.step_bars, windows.anchored
+    )
+    request = WalkForwardRequest(new_run_id(), sweep, windows)
+    folds = []
+    for window in plan:
+        train = _window(stamps, window.train_start, window.train_stop, daily)
+        test = _window(stamps, window.test_start, window.test_stop, daily)
+        base = replace(sweep.base, start_date=train["start_date"], end_date=train["end_date"])
+        fold_sweep = replace(sweep, sweep_id=new_run_id(), base=base)
+        if body.get("chunk_size") is None:
+            total = sweep.combos * len(plan)
+            size = sized_chunk_size(chunk_size, total, market.start + window.train_stop)
+            fold_sweep = replace(fold_sweep, chunk_size=size)
+        message = fold_message(
+            request.walkforward_id,
+            window.fold,
+            fold_sweep.sweep_id,
+            {
+                "train": train,
+                "test": test,
+                "metric": windows.metric,
+                "min_trades": windows.min_trades,
+                "data_hash": market.data_hash,
+                "bars_per_year": market.bars_per_year,
+            },
+        )
+        folds.append(PlannedFold(window, fold_sweep, message))
+    return Planned(request, folds, market.data_hash)
+
+
+def _insert(
+    session: Session,
+    planned: Planned,
+    chunks: list[list[dict]],
+    *,
+    queue: str,
+    image_tag: str | None,
+    created_by: str | None,
+) -> None:
+    request = planned.request
+    now = utcnow()
+    session.add(
+        WalkForward(
+            walkforward_id=request.walkforward_id,
+            ticker=request.ticker,
+            rule_type=request.sweep.rule_type,
+            metric=request.windows.metric,
+            request_json=json.dumps(request.to_dict(), separators=(",", ":")),
+            folds=len(planned.folds),
+            combos_per_fold=planned.combos_per_fold,
+            data_hash=planned.data_hash,
+            engine_version=ENGINE_VERSION,
+            image_tag=image_tag,
+            created_by=created_by,
+            created_at=now,
+        )
+    )
+    session.flush()
+    for fold, payloads in zip(planned.folds, chunks, strict=True):
+        insert_sweep(
+            session, fold.sweep, payloads, image_tag=image_tag, queue=queue, created_by=created_by
+        )
+        session.add(
+            WalkForwardFold(
+                fold_id=fold.message["fold_id"],
+                walkforward_id=request.walkforward_id,
+                fold_no=fold.window.fold,
+                sweep_id=fold.sweep.sweep_id,
+                payload_json=json.dumps(fold.message, separators=(",", ":")),
+                status=RunStatus.PENDING,
+                queue=queue,
+                attempts=0,
+                created_at=now,
+            )
+        )
+
+
+def submit_walkforward(
+    session: Session,
+    queue: Queue,
+    planned: Planned,
+    *,
+    image_tag: str | None,
+    created_by: str | None = None,
+    max_pending: int | None = None,
+) -> int:
+    """Record the walk-forward, its folds' sweeps and chunks and its folds PENDING (one
+    transaction), then enqueue every chunk on ``queue`` (the sweep queue); the number of
+    chunks. ``max_pending``: the most chunks ``queue`` may hold.
+
+    :raise kinds.sweeps.service.QueueFull: no room on ``queue`` (nothing was recorded).
+    :raise kinds.sweeps.service.QueueUnavailable: an enqueue failed (chunks still PENDING and
+        every fold are FAILED).
+    """
+    chunks = []
+    for fold in planned.folds:
+        payloads = chunk_payloads(fold.sweep)
+        for payload in payloads:
+            payload[ON_COMPLETE] = follow_up(fold.message, planned.request.ticker)
+        chunks.append(payloads)
+    total = sum(len(payloads) for payloads in chunks)
+    if max_pending is not None:
+        check_room(queue, total, max_pending)
+    with session.begin():
+        _insert(
+            session, planned, chunks, queue=queue.name, image_tag=image_tag, created_by=created_by
+        )
+    try:
+        for payloads in chunks:
+            for payload in payloads:
+                enqueue_chunk(queue, payload)
+    except RedisError as exc:
+        with session.begin():
+            failed = sum(
+                fail_pending_chunks(session, fold.sweep.sweep_id, QUEUE_UNAVAILABLE)
+                for fold in planned.folds
+            )
+            fail_folds(session, planned.request.walkforward_id, QUEUE_UNAVAILABLE)
+        raise QueueUnavailable(exc, failed) from exc
+    return total

@@ -1,0 +1,105 @@
+"""Walk-forward rows read with the ORM (the web, the reaper): a walk-forward, its folds,
+the list, and the reaper's list of stuck folds. Writes at submission are
+``kinds.walkforward.service``'s; the fold transitions are ``kinds.walkforward.state``'s
+(re-exported).
+Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, defer, load_only
+
+from kinds.sweeps.store import SweepState, sweep_states
+from kinds.walkforward.state import mark_fold_failed, mark_fold_running  # noqa: F401  (re-exported)
+from store.models import Sweep, SweepChunk, WalkForward, WalkForwardFold
+from work.status import RunStatus
+
+LIST_LIMIT = 100
+"""Most walk-forwards ``GET /api/walkforward`` lists."""
+
+
+def get_walkforward(session: Session, walkforward_id: str) -> WalkForward | None:
+    """The walk-forward, or None."""
+    return session.get(WalkForward, walkforward_id)
+
+
+def list_walkforwards(session: Session, limit: int = LIST_LIMIT) -> list[WalkForward]:
+    """The newest walk-forwards first."""
+    return list(
+        session.scalars(
+            select(WalkForward)
+            .order_by(WalkForward.created_at.desc(), WalkForward.walkforward_id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def folds_of(
+    session: Session, walkforward_ids: list[str], *, results: bool = True
+) -> dict[str, list[WalkForwardFold]]:
+    """Each walk-forward's folds in fold order; ``results=False`` leaves their (large)
+    ``result_json`` unloaded until read."""
+    out: dict[str, list[WalkForwardFold]] = {key: [] for key in walkforward_ids}
+    if walkforward_ids:
+        statement = select(WalkForwardFold)
+        if not results:
+            statement = statement.options(defer(WalkForwardFold.result_json))
+        rows = session.scalars(
+            statement.where(WalkForwardFold.walkforward_id.in_(walkforward_ids)).order_by(
+                WalkForwardFold.walkforward_id, WalkForwardFold.fold_no
+            )
+        ).all()
+        for row in rows:
+            out[row.walkforward_id].append(row)
+    return out
+
+
+def folds_in_status(
+    session: Session, status: str, *, queue: str, older_than: datetime, limit: int = 500
+) -> list[WalkForwardFold]:
+    """Folds of ``queue`` in ``status`` since before ``older_than`` (started, RUNNING; else
+    created); a PENDING fold only once no chunk of its training sweep is PENDING or RUNNING
+    (before that, no job of it should exist)."""
+    column = (
+        WalkForwardFold.started_at if status == RunStatus.RUNNING else WalkForwardFold.created_at
+    )
+    where = [WalkForwardFold.queue == queue, WalkForwardFold.status == status, column < older_than]
+    if status == RunStatus.PENDING:
+        open_chunk = exists().where(
+            and_(
+                SweepChunk.sweep_id == WalkForwardFold.sweep_id,
+                SweepChunk.status.in_((RunStatus.PENDING, RunStatus.RUNNING)),
+            )
+        )
+        where.append(~open_chunk)
+    return list(
+        session.scalars(select(WalkForwardFold).where(*where).order_by(column).limit(limit)).all()
+    )
+
+
+def sweep_states_of(session: Session, sweep_ids: list[str]) -> dict[str, SweepState]:
+    """The derived state of each fold's training sweep (``kinds.sweeps.store.sweep_states``)."""
+    if not sweep_ids:
+        return {}
+    rows = session.scalars(
+        select(Sweep)
+        .options(load_only(Sweep.sweep_id, Sweep.combos))
+        .where(Sweep.sweep_id.in_(sweep_ids))
+    ).all()
+    return sweep_states(session, list(rows))
+
+
+def folds_by_sweep(session: Session, sweep_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """For each sweep among ``sweep_ids`` that trains a walk-forward fold: (walkforward_id,
+    fold_no) — the sweeps list marks those sweeps."""
+    if not sweep_ids:
+        return {}
+    rows = session.execute(
+        select(
+            WalkForwardFold.sweep_id, WalkForwardFold.walkforward_id, WalkForwardFold.fold_no
+        ).where(WalkForwardFold.sweep_id.in_(sweep_ids))
+    ).all()
+    return {sweep_id: (walkforward_id, fold_no) for sweep_id, walkforward_id, fold_no in rows}
