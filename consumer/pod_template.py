@@ -325,7 +325,7 @@ def local_env(
         if kind == "secret":
             secrets.setdefault(name, {})
     env = resolve_env(settings, maps, secrets)
-    for key in LOCAL_ADDRESSES:
+    for key in local_addresses():
         if machine_env.get(key):
             env[key] = machine_env[key]
     return env
@@ -335,8 +335,16 @@ LOCAL_ADDRESSES = (
     "DATABASE_URL",
     "REDIS_URL",
     "RQ_QUEUE",
-    "SWEEP_QUEUE",
     "CONSUMER_QUEUE",
     "LOG_LEVEL",
 )
-"""What one machine's own services and settings replace in a Job's environment."""
+"""What one machine's own services and settings replace in a Job's environment, besides
+the variables naming the kinds' own queues (``local_addresses``)."""
+
+
+def local_addresses() -> tuple[str, ...]:
+    """``LOCAL_ADDRESSES`` and each registered kind's queue variable (e.g. SWEEP_QUEUE)."""
+    from kinds.registry import all_kinds
+
+    queues = [kind.queue_variable for kind in all_kinds() if kind.queue_variable]
+    return tuple(dict.fromkeys((*LOCAL_ADDRESSES, *queues)))

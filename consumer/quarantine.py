@@ -35,7 +35,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from consumer.kinds import kind_of
+from kinds.registry import kind_of
 from work.queue import failure_ttl
 
 logger = logging.getLogger("consumer.quarantine")

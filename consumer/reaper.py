@@ -23,8 +23,8 @@ An item is queued again only if it is still PENDING or RUNNING when it is (a use
 cancelled a run since the pass listed it: a CANCELLED run is never queued again). No run
 stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
 transitions are guarded: a duplicate delivery is SKIPPED). Every registered kind
-(``consumer.kinds.KINDS``: runs, sweep chunks, …) gets the same pass on every queue (runs on
-RQ_QUEUE, chunks on SWEEP_QUEUE: ``queues_to_reap``)
+(``kinds.registry``) gets the same pass on every queue (the shared RQ_QUEUE and each kind's
+own: ``queues_to_reap``)
 through its reaper hook (``WorkKind.in_status`` / ``mark_failed`` / ``requeue``); each write is
 its own transaction, and one item that cannot be reconciled is logged and skipped.
 """
@@ -43,22 +43,21 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumer.kinds import KINDS
 from consumer.maintenance import clean_queue_registries
-from kinds.runs.contract import RequestError
+from kinds.registry import all_kinds
 from store.models import utcnow
+from work.errors import RequestError
 from work.kind import WorkKind
 from work.logs import configure_logging, run_context
 from work.queue import (
     DATABASE_UNAVAILABLE,
     backtest_queue,
     failure_of,
-    queue_name,
+    kind_queue_name,
     redis_connection,
-    sweep_queue_name,
 )
 from work.status import FINISHED, RunStatus
-from work.telemetry import REAPER_RECOVERIES, field, kind_stem, record
+from work.telemetry import REAPER_RECOVERIES, field, record
 
 logger = logging.getLogger("consumer.reaper")
 
@@ -109,11 +108,14 @@ def _listed(queue: Queue, item_id: str) -> bool:
     )
 
 
-def reconcile(session: Session, queue: Queue, kinds: tuple[WorkKind, ...] = KINDS) -> ReapReport:
-    """Bring the rows of ``queue``'s items of every kind in line with what RQ knows (step 2
-    above). Rows of other queues sharing the database are their own reapers' business."""
+def reconcile(
+    session: Session, queue: Queue, kinds: tuple[WorkKind, ...] | None = None
+) -> ReapReport:
+    """Bring the rows of ``queue``'s items of every kind (default: every registered kind)
+    in line with what RQ knows (step 2 above). Rows of other queues sharing the database are
+    their own reapers' business."""
     report = ReapReport()
-    for kind in kinds:
+    for kind in all_kinds() if kinds is None else kinds:
         _reconcile_kind(session, queue, kind, report)
     return report
 
@@ -133,7 +135,7 @@ def _stuck(session: Session, kind: WorkKind, status: RunStatus, queue: Queue, gr
 def _reconcile_kind(session: Session, queue: Queue, kind: WorkKind, report: ReapReport) -> None:
     before = {"failed": len(report.failed), "requeued": len(report.requeued)}
     _reconcile_rows(session, queue, kind, report)
-    label = kind_stem(kind.name).removeprefix("backtest_")
+    label = kind.stem.removeprefix("backtest_")
     for action, count in before.items():
         recovered = len(getattr(report, action)) - count
         if recovered:
@@ -240,9 +242,9 @@ def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | N
 
 
 def queues_to_reap() -> tuple[str, ...]:
-    """Every queue work goes to: the runs' (RQ_QUEUE, which also holds chunks queued before
-    sweeps had their own) and the sweep chunks' (SWEEP_QUEUE)."""
-    return tuple(dict.fromkeys((queue_name(), sweep_queue_name())))
+    """Every queue work goes to: the shared queue (RQ_QUEUE, which also holds items queued
+    before their kind had a queue of its own) and each registered kind's own."""
+    return tuple(dict.fromkeys([kind_queue_name(None), *map(kind_queue_name, all_kinds())]))
 
 
 def main() -> int:

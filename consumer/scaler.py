@@ -1,11 +1,11 @@
 """``python -m consumer.scaler``: KEDA's ScaledJobs on one machine.
 
-Reads the project's ScaledJobs (SCALER_MANIFEST, comma-separated; default keda/scaledjob.yaml,
-the runs', and keda/scaledjob-sweeps.yaml, the sweep chunks') — one source of truth for
-scaling — and drives each on its own, as KEDA does: every ``pollingInterval`` it starts as many
-``python -m consumer`` processes for that ScaledJob's list as KEDA would start Jobs
-(``consumer.scaling.jobs_to_create``), each popping that list (CONSUMER_QUEUE), at most its
-``maxReplicaCount`` at once. "Running" is a consumer process
+Reads the project's ScaledJobs (SCALER_MANIFEST, comma-separated; default every
+keda/scaledjob*.yaml: the shared queue's and one per kind with a queue of its own) — one
+source of truth for scaling — and drives each on its own, as KEDA does: every
+``pollingInterval`` it starts as many ``python -m consumer`` processes for that ScaledJob's
+list as KEDA would start Jobs (``consumer.scaling.jobs_to_create``), each popping that list
+(CONSUMER_QUEUE), at most its ``maxReplicaCount`` at once. "Running" is a consumer process
 still alive; "pending" (with ``pendingPodConditions: ["Ready"]``) one that has not touched
 its claim file yet — exactly what the Job's readiness probe checks on a cluster. Each poll
 logs ``queue=N running=M pending=P started=K list=<its list>``, and records the consumers it
@@ -51,15 +51,17 @@ from work.starting import StartingConsumer, record_starting, starting_key
 logger = logging.getLogger("consumer.scaler")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MANIFESTS = (
-    PROJECT_ROOT / "keda" / "scaledjob.yaml",
-    PROJECT_ROOT / "keda" / "scaledjob-sweeps.yaml",
+DEFAULT_MANIFESTS = tuple(
+    sorted((PROJECT_ROOT / "keda").glob("scaledjob*.yaml"), key=lambda path: path.stem.split("-"))
 )
+"""Every ScaledJob of keda/: the shared queue's (``scaledjob.yaml``) first, then one per
+kind with a queue of its own (``scaledjob-<queue>.yaml``; a test keeps them equal to the
+registry's queues)."""
 
 
 def manifest_paths() -> list[Path]:
-    """SCALER_MANIFEST (comma-separated paths, relative to the project), default the runs'
-    and the sweep chunks' ScaledJobs of this project."""
+    """SCALER_MANIFEST (comma-separated paths, relative to the project), default every
+    ScaledJob of this project (``DEFAULT_MANIFESTS``)."""
     raw = [part.strip() for part in (os.environ.get("SCALER_MANIFEST") or "").split(",")]
     paths = [Path(part) for part in raw if part] or list(DEFAULT_MANIFESTS)
     return [path if path.is_absolute() else PROJECT_ROOT / path for path in paths]

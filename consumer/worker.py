@@ -28,9 +28,9 @@ from rq import Worker
 from rq.job import Job, JobStatus
 from rq.utils import now
 
-from consumer.kinds import kind_of
 from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import problem_of_job, quarantine
+from kinds.registry import kind_of
 from store.dbapi import process_database
 from work.lifecycle import worker_name
 from work.logs import run_context
@@ -55,6 +55,17 @@ def monitoring_interval() -> int:
     """RQ_JOB_MONITORING_INTERVAL (s, default 10): how often the parent heartbeats while the
     work-horse runs. A pod that dies is detected as abandoned ~this + 60 s later."""
     return int(os.environ.get("RQ_JOB_MONITORING_INTERVAL") or 10)
+
+
+class RegisteredJob(Job):
+    """An RQ job whose function is looked up in the registry of kinds (``kinds.registry``),
+    never imported by its dotted name: a queued name means only what we registered, and a
+    kind's package can move without breaking the messages already queued."""
+
+    @property
+    def func(self):
+        kind = kind_of(self.func_name)
+        return None if kind is None else kind.run
 
 
 class OneShotWorker(Worker):
@@ -150,10 +161,11 @@ def consume_one(connection: Redis | None = None) -> int:
     started = time.perf_counter()
     try:
         connection = connection or redis_connection()
-        queue = backtest_queue(connection, consumer_queue_name())
+        queue = backtest_queue(connection, consumer_queue_name(), job_class=RegisteredJob)
         worker = OneShotWorker(
             [queue],
             connection=connection,
+            job_class=RegisteredJob,
             serializer=queue.serializer,
             name=worker_name(),
             job_monitoring_interval=monitoring_interval(),

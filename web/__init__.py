@@ -6,9 +6,9 @@
 wires in each resource through its own ``init_app(app)`` (database sessions, the run
 queue, JSON errors, the security headers every response carries, the request metrics,
 access control and the submission rate limit) and registers the blueprints listed in
-``BLUEPRINTS``: the JSON API (``web/api/``) and the HTML pages (``web/pages/``). The app is
-stateless: it writes no local files, so any number of replicas can serve behind a load
-balancer.
+``blueprints()``: the JSON API (``web/api/``), each kind's own and the HTML pages
+(``web/pages/``). The app is stateless: it writes no local files, so any number of replicas
+can serve behind a load balancer.
 """
 
 from __future__ import annotations
@@ -22,9 +22,16 @@ from config import Settings, settings_from
 from web.api import BLUEPRINTS as API_BLUEPRINTS
 from web.pages import BLUEPRINTS as PAGE_BLUEPRINTS
 
-BLUEPRINTS = (*API_BLUEPRINTS, *PAGE_BLUEPRINTS)
-"""Modules whose ``bp`` the factory registers: the JSON API (``web.api``), then the pages
-(``web.pages``)."""
+
+def blueprints() -> tuple[str, ...]:
+    """Modules whose ``bp`` the factory registers: the JSON API (``web.api``), each
+    registered kind's own (``WorkKind.blueprints``, ``kinds.registry``), then the pages
+    (``web.pages``)."""
+    from kinds.registry import all_kinds
+
+    kinds = [module for kind in all_kinds() for module in kind.blueprints]
+    return tuple(dict.fromkeys((*API_BLUEPRINTS, *kinds, *PAGE_BLUEPRINTS)))
+
 
 MAX_BODY_BYTES = 1024 * 1024
 """Largest accepted request body (1 MiB); a bigger one is answered 413."""
@@ -34,15 +41,13 @@ def _settings_config(settings: Settings) -> dict[str, Any]:
     """The app's config from ``settings``: every setting by its upper-case name, the ones
     left unset at the default of the package that owns them."""
     from store.db import DEFAULT_SQLITE
-    from work.queue import DEFAULT_QUEUE, DEFAULT_REDIS_URL, default_sweep_queue
+    from work.queue import DEFAULT_QUEUE, DEFAULT_REDIS_URL
 
-    runs_queue = settings.rq_queue or DEFAULT_QUEUE
     return {
         **settings.as_config(),
         "DATABASE_URL": settings.database_url or f"sqlite:///{DEFAULT_SQLITE}",
         "REDIS_URL": settings.redis_url or DEFAULT_REDIS_URL,
-        "RQ_QUEUE": runs_queue,
-        "SWEEP_QUEUE": settings.sweep_queue or default_sweep_queue(runs_queue),
+        "RQ_QUEUE": settings.rq_queue or DEFAULT_QUEUE,
     }
 
 
@@ -83,6 +88,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     queue.init_app(app)
     auth.init_app(app)
     ratelimit.init_app(app)
-    for module_name in BLUEPRINTS:
+    for module_name in blueprints():
         app.register_blueprint(importlib.import_module(module_name).bp)
     return app

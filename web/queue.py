@@ -1,5 +1,7 @@
-"""The queues as the web tier sees them: one Redis client per app, and its RQ queues of runs
-(RQ_QUEUE) and of sweep chunks (SWEEP_QUEUE).
+"""The queues as the web tier sees them: one Redis client per app, the shared RQ queue
+(RQ_QUEUE) and the queue of each registered kind that has its own (``WorkKind.queue``,
+named as ``work.connection.kind_queue_name`` names it: its variable, e.g. SWEEP_QUEUE, else
+RQ_QUEUE + ``-<queue>``).
 
 The client connects lazily, so the app starts (and /health answers) while Redis is down;
 the first command that needs Redis raises ``redis.exceptions.RedisError`` instead.
@@ -7,13 +9,19 @@ the first command that needs Redis raises ``redis.exceptions.RedisError`` instea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
 
-from work.queue import backtest_queue, redis_connection
+from kinds.registry import all_kinds
+from work.queue import backtest_queue, own_queue_name, redis_connection
+
+if TYPE_CHECKING:  # pragma: no cover
+    from work.kind import WorkKind
 
 EXTENSION = "web.queue"
 """Key of this app's ``RunQueue`` in ``app.extensions``."""
@@ -21,11 +29,16 @@ EXTENSION = "web.queue"
 
 @dataclass(frozen=True)
 class RunQueue:
-    """An app's Redis client and the RQ queues that use it: runs and sweep chunks."""
+    """An app's Redis client and the RQ queues that use it: the shared one and each kind's
+    own (by ``WorkKind.queue``, e.g. ``"sweeps"``)."""
 
     redis: Redis
     queue: Queue
-    sweeps: Queue
+    own: Mapping[str, Queue]
+
+    def of(self, kind: WorkKind) -> Queue:
+        """The queue ``kind``'s items go to."""
+        return self.queue if kind.queue is None else self.own[kind.queue]
 
 
 def get_run_queue(app: Flask | None = None) -> RunQueue:
@@ -33,11 +46,23 @@ def get_run_queue(app: Flask | None = None) -> RunQueue:
     return (app or current_app).extensions[EXTENSION]
 
 
+def own_queue_names(config: Mapping) -> dict[str, str]:
+    """Each registered kind's own queue (``WorkKind.queue``) → its name in ``config``: the
+    kind's variable (``queue_env``, default ``<QUEUE>_QUEUE``) if set, else RQ_QUEUE +
+    ``-<queue>``."""
+    return {
+        kind.queue: config.get(kind.queue_variable)
+        or own_queue_name(config["RQ_QUEUE"], kind.queue)
+        for kind in all_kinds()
+        if kind.queue is not None
+    }
+
+
 def init_app(app: Flask) -> None:
-    """Give ``app`` its Redis client (REDIS_URL) and queues (RQ_QUEUE, SWEEP_QUEUE)."""
+    """Give ``app`` its Redis client (REDIS_URL) and queues (RQ_QUEUE and each kind's own)."""
     client = redis_connection(app.config["REDIS_URL"])
     app.extensions[EXTENSION] = RunQueue(
         client,
         backtest_queue(client, app.config["RQ_QUEUE"]),
-        backtest_queue(client, app.config["SWEEP_QUEUE"]),
+        {own: backtest_queue(client, name) for own, name in own_queue_names(app.config).items()},
     )

@@ -9,10 +9,11 @@ answer is 429 with ``Retry-After`` (seconds to the next window). If Redis cannot
 reached the limit is not applied (fail open, one warning in the log): the submission then
 meets the same outage at its enqueue and is answered 503 there.
 
-Limited: ``LIMITED_ENDPOINTS``. Submitting a run, a sweep or a walk-forward (what costs
-cluster time) shares one budget; the signal analyzer (web CPU on every call) has a budget of
-its own of the same size, so the run form's validator, which asks it as the form changes,
-never uses up the submissions.
+Limited: ``limited_endpoints``. Submitting work of any registered kind (what costs cluster
+time) counts against the kind's budget (``WorkKind.budget``; the built-in kinds share one);
+the signal analyzer (web CPU on every call) has a budget of its own of the same size, so
+the run form's validator, which asks it as the form changes, never uses up the
+submissions.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from importlib import import_module
 
 from flask import Flask, current_app, request
 from redis.exceptions import RedisError
 
 from config import RATE_WINDOWS, parse_rate
+from kinds.registry import all_kinds
 from web.auth import current_user
 from web.errors import ApiError
 from web.queue import get_run_queue
@@ -37,21 +40,29 @@ KEY_PREFIX = "ratelimit:submit:"
 ANALYZE_KEY_PREFIX = "ratelimit:analyze:"
 """Prefix of the signal analyzer's counters' Redis keys (its own budget)."""
 
-BUDGETS = {
-    "runs.submit": (KEY_PREFIX, "submissions"),
-    "sweeps.submit": (KEY_PREFIX, "submissions"),
-    "walkforward.submit": (KEY_PREFIX, "submissions"),
-    "signals.analyze": (ANALYZE_KEY_PREFIX, "signal analyses"),
-}
-"""Endpoint → (its counters' key prefix, what a 429 calls its requests): ``POST
-/run_backtest``, ``POST /api/sweeps`` and ``POST /api/walkforward`` share the submissions'
-budget; ``POST /api/analyze_signals`` has its own."""
+BUDGET_KEYS = {"submissions": KEY_PREFIX, "signal analyses": ANALYZE_KEY_PREFIX}
+"""Budget (what a 429 calls its requests) → its counters' key prefix."""
 
-LIMITED_ENDPOINTS = frozenset(BUDGETS)
-"""The endpoints SUBMIT_RATE_LIMIT counts."""
+ANALYZER_ENDPOINTS = {"signals.analyze": "signal analyses"}
+"""``POST /api/analyze_signals`` (web CPU on every call) has a budget of its own."""
+
+
+def limited_endpoints() -> dict[str, str]:
+    """Every endpoint SUBMIT_RATE_LIMIT counts → its budget: each registered kind's
+    submission (the ``submit`` view of its blueprints, ``WorkKind.blueprints``) in the kind's
+    budget (``WorkKind.budget``: runs, sweeps and walk-forwards share "submissions"), and
+    the signal analyzer in its own."""
+    endpoints = {
+        f"{import_module(module).bp.name}.submit": kind.budget
+        for kind in all_kinds()
+        for module in kind.blueprints
+    }
+    return {**endpoints, **ANALYZER_ENDPOINTS}
+
 
 EXTENSION = "web.ratelimit"
-"""Key in ``app.extensions`` of the parsed limit: (requests, window seconds) or None."""
+"""Key in ``app.extensions`` of (the parsed limit: (requests, window seconds) or None, the
+limited endpoints → their budgets)."""
 
 _WINDOW_NAMES = {seconds: name for name, seconds in RATE_WINDOWS.items()}
 
@@ -67,10 +78,11 @@ def _client() -> tuple[str, str]:
 def _limit() -> None:
     """Count a submission (or an analysis, in its own budget); 429 with Retry-After once
     the client's window is full."""
-    rate = current_app.extensions[EXTENSION]
-    if rate is None or request.endpoint not in LIMITED_ENDPOINTS:
+    rate, endpoints = current_app.extensions[EXTENSION]
+    what = endpoints.get(request.endpoint or "")
+    if rate is None or what is None:
         return
-    prefix, what = BUDGETS[request.endpoint]
+    prefix = BUDGET_KEYS.get(what) or f"ratelimit:{what.replace(' ', '_')}:"
     allowed, window = rate
     client, field = _client()
     now = time.time()
@@ -99,5 +111,5 @@ def _limit() -> None:
 def init_app(app: Flask) -> None:
     """Count the submissions of ``app`` against SUBMIT_RATE_LIMIT (nothing when it is
     empty). Registered after ``web.auth``, whose gate names the client."""
-    app.extensions[EXTENSION] = parse_rate(app.config["SUBMIT_RATE_LIMIT"])
+    app.extensions[EXTENSION] = (parse_rate(app.config["SUBMIT_RATE_LIMIT"]), limited_endpoints())
     app.before_request(_limit)

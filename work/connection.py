@@ -1,10 +1,12 @@
-"""Where the queues live, without importing RQ: REDIS_URL's client, the queues' names (runs:
-RQ_QUEUE; sweep chunks: SWEEP_QUEUE; the one a consumer Job pops: CONSUMER_QUEUE) and the Redis
-list KEDA measures (``rq:queue:<name>``).
+"""Where the queues live, without importing RQ: REDIS_URL's client, the queues' names (the
+shared queue RQ_QUEUE; a kind's own, ``kind_queue_name``; the one a consumer Job pops:
+CONSUMER_QUEUE) and the Redis list KEDA measures (``rq:queue:<name>``).
 
-Runs and sweep chunks have a queue each, and a ScaledJob each (keda/), so a single run never
-waits behind the up to 2,000 chunks of a sweep. A consumer executes any registered kind it
-pops, so chunks queued on the runs' queue before the split are still taken there.
+A kind declares whether its items share RQ_QUEUE or have a queue of their own
+(``WorkKind.queue``), each queue with its ScaledJob (keda/), so a single item of one kind
+never waits behind the thousands of another (a sweep's chunks). A consumer executes any
+registered kind it pops, so items queued on the shared queue before their kind had its own
+are still taken there.
 
 A Job checks that list before it loads the worker (``consumer.idle``), so this module stays
 as light as the redis client itself; ``work.queue`` re-exports it next to the RQ queue.
@@ -13,8 +15,12 @@ as light as the redis client itself; ``work.queue`` re-exports it next to the RQ
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from redis import Redis
+
+if TYPE_CHECKING:  # pragma: no cover
+    from work.kind import WorkKind
 
 QUEUE_KEY_PREFIX = "rq:queue:"
 """RQ's ``Queue.redis_queue_namespace_prefix`` (a test keeps the two equal)."""
@@ -30,18 +36,20 @@ def queue_name() -> str:
     return os.environ.get("RQ_QUEUE") or DEFAULT_QUEUE
 
 
-SWEEP_QUEUE_SUFFIX = "-sweeps"
-"""The sweep queue's name unless SWEEP_QUEUE says: the runs' queue + this."""
+def kind_queue_name(kind: WorkKind | None) -> str:
+    """The queue a kind's items go to: RQ_QUEUE for a kind on the shared queue (and for
+    None); for a kind with a queue of its own (``WorkKind.queue``, e.g. ``"sweeps"``), the
+    variable ``WorkKind.queue_env`` names it (default ``<QUEUE>_QUEUE``), else RQ_QUEUE
+    + ``-<queue>``, e.g. ``backtests-sweeps``."""
+    if kind is None or kind.queue is None:
+        return queue_name()
+    return os.environ.get(kind.queue_variable or "") or own_queue_name(queue_name(), kind.queue)
 
 
-def default_sweep_queue(runs_queue: str) -> str:
-    """The sweep queue that goes with ``runs_queue``, e.g. ``backtests-sweeps``."""
-    return runs_queue + SWEEP_QUEUE_SUFFIX
-
-
-def sweep_queue_name() -> str:
-    """SWEEP_QUEUE, default RQ_QUEUE + "-sweeps"."""
-    return os.environ.get("SWEEP_QUEUE") or default_sweep_queue(queue_name())
+def own_queue_name(shared: str, suffix: str) -> str:
+    """The name of a kind's own queue beside the shared queue ``shared``:
+    ``backtests`` + ``sweeps`` → ``backtests-sweeps``."""
+    return f"{shared}-{suffix}"
 
 
 def consumer_queue_name() -> str:

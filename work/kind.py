@@ -13,8 +13,8 @@ session. Transitions are guarded and forward only (``work.status``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,7 +23,6 @@ from work.status import RunStatus
 if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlchemy's ORM nor
     from rq import Queue  # RQ's queue before it needs them
     from rq.job import Job
-    from sqlalchemy.orm import Session
 
     from store.dbapi import Database, Tx
 
@@ -77,67 +76,148 @@ class StoredItem:
 
 
 @dataclass(frozen=True)
+class Stuck:
+    """A row the reaper looks at (``WorkKind.stuck``): its id, how many deliveries started
+    it, and its stored message."""
+
+    item_id: str
+    attempts: int
+    message_json: str
+
+
+@dataclass(frozen=True, eq=False)
 class WorkKind:
-    """One kind of queued work item.
+    """One kind of queued work item: every fact the shared machinery needs about it.
 
-    ``function`` is the dotted path RQ calls with the item's message (a JSON object);
-    ``aliases`` are older dotted paths still resolving to the same kind (messages queued
-    before a rename). ``id_field`` names the item id in the message; the id is also the RQ
-    job id and the row's primary key.
+    **Identity.** ``name`` ("run", "sweep chunk"…) is what logs and telemetry call it;
+    ``function`` is the dotted name every queued message of it carries (RQ's ``func_name``;
+    the consumer resolves it through the registry, ``kinds.registry``, never by importing
+    it), ``aliases`` older names still meaning this kind.
 
-    Store transitions (all guarded, none committing; ``handle`` a ``store.dbapi.Tx`` or a
-    session): ``mark_running(handle, claim)`` PENDING/RUNNING → RUNNING;
-    ``mark_failed(handle, item_id, message, *, expected=…)`` PENDING/RUNNING → FAILED with a
-    user-safe message — the failure recorder the consumer and the reaper use;
-    ``get(handle, item_id)`` the row's ``StoredItem`` or None.
+    **Its row.** ``table`` holds one row per item, keyed by ``id_field`` (also the message's
+    id field, the RQ job id and the row's primary key), with the work-item columns every
+    kind's table has (``status``, ``attempts``, ``worker``, ``queue``, ``created_at``,
+    ``started_at``, ``completed_at``, ``error_message``) and its stored message in
+    ``message_column``. The database, not the queue, decides what runs: the skeleton
+    computes the row's stored message, never the queued payload.
 
-    The ``StoredItem``'s message is the item's stored message (the request a run stores, the
-    message a chunk stores): the database, not the queue, decides what runs, so a rewritten
-    queue payload can never make a row's result disagree with its stored request.
-    ``compute(claim, message)`` does the work outside any transaction and returns an
-    ``Execution``; it raises ``kinds.runs.contract.RequestError`` or ``WorkFailed`` for an item
+    **Its queue.** ``queue`` None: the shared queue (RQ_QUEUE); a suffix such as
+    ``"sweeps"``: a queue of its own, RQ_QUEUE + ``-sweeps`` unless ``queue_env`` (default
+    ``<SUFFIX>_QUEUE``) names it (``work.connection.kind_queue_name``), watched by a
+    ScaledJob of its own (keda/).
+
+    **Its transitions** (guarded, forward only, none committing; ``handle`` a
+    ``store.dbapi.Tx`` or a session) default to the work-item protocol over ``table``
+    (``work.transitions``): ``mark_running(handle, claim)`` PENDING/RUNNING → RUNNING;
+    ``mark_failed(handle, item_id, message, *, expected=…)`` → FAILED with a user-safe
+    message (the failure recorder of the consumer and the reaper); ``get(handle, item_id)``
+    the row's ``StoredItem`` or None. A kind passes its own only where it stores more (a
+    chunk's start-up time). ``fail_execution`` records a failed ``compute`` (default
+    ``mark_failed``).
+
+    **Its work.** ``compute(claim, message)`` runs outside any transaction and returns an
+    ``Execution``; it raises ``runs.contract.RequestError`` or ``WorkFailed`` for an item
     that cannot succeed (stored FAILED with that message), anything else for a bug (stored
-    FAILED with ``work.lifecycle.INTERNAL_ERROR``). ``fail_execution`` records those
-    failures (default: ``mark_failed``).
+    FAILED with ``work.lifecycle.INTERNAL_ERROR``). ``finished(database, claim, message)``
+    (optional) runs after the outcome (SUCCEEDED or FAILED) was committed: follow-up work,
+    idempotent (the reaper is its backstop); what it raises is logged, never stored.
 
-    Reaper hook: ``in_status(session, status, *, queue, older_than)`` lists a queue's rows
-    stuck in a status; ``requeue(queue, row)`` enqueues a row's stored message again and
-    raises ``RequestError``/``ValueError`` when that message is unusable (the row is FAILED).
-    ``describe(payload)`` is the RQ job's description.
+    **The reaper** lists rows stuck in a status (``stuck``: plain SQL over ``table``; a
+    PENDING row also meets ``pending_ready``, an SQL condition on the row, e.g. "its
+    training sweep has finished") and queues a row's stored message again
+    (``requeue_message`` checks and normalises it first; it raises
+    ``RequestError``/``ValueError`` for a message that can no longer run, and the row is
+    FAILED).
 
-    ``finished(database, claim, message)`` (optional) runs after the item's outcome
-    (SUCCEEDED or FAILED) was committed, with the item's stored message: what a kind does
-    once an item is done, e.g. a sweep chunk queueing the walk-forward fold its sweep
-    feeds (``work.queue.enqueue_follow_up``). It must be idempotent (a reaper pass is its
-    backstop); an exception it raises is logged and never changes the stored outcome.
+    **Its submissions and telemetry.** ``resource`` is the plural name of what users submit
+    that queues items of this kind (``runs``, ``sweeps``; None for items queued only by other
+    work): its API lives at ``/api/<resource>`` and its submissions count against the web's
+    rate-limit ``budget``. ``blueprints`` are the modules whose ``bp`` the web registers for
+    it. ``telemetry`` maps each Prometheus metric of its own (beyond the
+    ``<stem>s_finished_total`` and ``<stem>_duration_seconds`` every kind has,
+    ``work.telemetry``) to its HELP text. ``describe(payload)`` is the RQ job's description.
     """
 
     name: str
     function: str
+    table: str
     id_field: str
-    mark_running: Callable[[Tx, Claim], bool]
-    mark_failed: Callable[..., bool]
-    get: Callable[[Tx, str], StoredItem | None]
     compute: Callable[[Claim, dict[str, Any]], Execution]
-    in_status: Callable[..., Sequence[Any]]
-    requeue: Callable[[Queue, Any], None]
     describe: Callable[[dict[str, Any]], str]
+    message_column: str = "payload_json"
+    queue: str | None = None
+    queue_env: str | None = None
     aliases: tuple[str, ...] = ()
+    mark_running: Callable[[Tx, Claim], bool] = None  # type: ignore[assignment]
+    mark_failed: Callable[..., bool] = None  # type: ignore[assignment]
+    get: Callable[[Tx, str], StoredItem | None] = None  # type: ignore[assignment]
     fail_execution: Callable[[Tx, str, str], bool] | None = None
     finished: Callable[[Database, Claim, dict[str, Any]], None] | None = None
+    requeue_message: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    pending_ready: str | None = None
+    resource: str | None = None
+    budget: str = "submissions"
+    blueprints: tuple[str, ...] = ()
+    telemetry: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Fill the transitions a kind left out with the protocol's, over its table."""
+        defaults = {
+            "mark_running": self._start,
+            "mark_failed": self._fail,
+            "get": self._stored,
+        }
+        for name, default in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+
+    def _start(self, handle: Tx, claim: Claim) -> bool:
+        from work.transitions import start_item
+
+        return start_item(handle, self.table, self.id_field, claim.item_id, claim.worker)
+
+    def _fail(self, handle: Tx, item_id: str, message: str, **expected: Any) -> bool:
+        from work.transitions import fail_item
+
+        return fail_item(handle, self.table, self.id_field, item_id, message, **expected)
+
+    def _stored(self, handle: Tx, item_id: str) -> StoredItem | None:
+        from work.transitions import stored_item
+
+        return stored_item(handle, self.table, self.id_field, item_id, self.message_column)
 
     @property
     def functions(self) -> tuple[str, ...]:
-        """Every dotted path whose queued messages are items of this kind."""
+        """Every dotted name whose queued messages are items of this kind."""
         return (self.function, *self.aliases)
+
+    @property
+    def queue_variable(self) -> str | None:
+        """The environment variable naming its own queue (``queue_env``, default
+        ``<QUEUE>_QUEUE``); None for a kind on the shared queue."""
+        if self.queue is None:
+            return None
+        return self.queue_env or f"{self.queue.upper()}_QUEUE"
+
+    @property
+    def stem(self) -> str:
+        """Its telemetry stem: "sweep chunk" → ``backtest_sweep_chunk``."""
+        return "backtest_" + self.name.replace(" ", "_").replace("-", "")
 
     def item_id(self, payload: object) -> str:
         """The item id a message names ("" when it names none)."""
         return str(payload.get(self.id_field, "")) if isinstance(payload, dict) else ""
 
-    def key(self, row: Any) -> str:
-        """The item id of a stored row."""
-        return str(getattr(row, self.id_field))
+    def key(self, row: Stuck) -> str:
+        """The item id of a row the reaper listed."""
+        return row.item_id
+
+    def run(self, payload: dict[str, Any]) -> dict[str, str]:
+        """The job function of every item of this kind: the work-item skeleton
+        (``work.lifecycle.run_item``). Returns {<id_field>, "status"}."""
+        from work.lifecycle import run_item
+
+        return run_item(self, payload)
 
     def record_failure(self, handle: Tx, item_id: str, message: str) -> bool:
         """Store an execution failure (``fail_execution``, else ``mark_failed``)."""
@@ -153,7 +233,30 @@ class WorkKind:
         )
 
     def stuck(
-        self, session: Session, status: RunStatus, *, queue: str, older_than: datetime
-    ) -> list[Any]:
-        """Rows of ``queue`` in ``status`` since before ``older_than`` (the reaper's list)."""
-        return list(self.in_status(session, status, queue=queue, older_than=older_than))
+        self, session: Any, status: RunStatus, *, queue: str, older_than: datetime
+    ) -> list[Stuck]:
+        """Rows of ``queue`` in ``status`` since before ``older_than`` (started, RUNNING;
+        else created), oldest first, at most ``STUCK_LIMIT`` (the reaper's list; the next
+        pass takes the rest)."""
+        from store.dbapi import as_tx
+
+        since = "started_at" if status == RunStatus.RUNNING else "created_at"
+        ready = f" AND ({self.pending_ready})" if self.pending_ready and status == "PENDING" else ""
+        rows = as_tx(session).fetchall(
+            f"SELECT {self.id_field}, attempts, {self.message_column} FROM {self.table} "
+            f"WHERE queue = ? AND status = ? AND {since} < ?{ready} "
+            f"ORDER BY {since} LIMIT {STUCK_LIMIT}",
+            (queue, status, older_than),
+        )
+        return [Stuck(str(item), int(attempts or 0), message) for item, attempts, message in rows]
+
+    def requeue(self, queue: Queue, row: Stuck) -> Job:
+        """Queue a listed row's stored message again (checked by ``requeue_message``)."""
+        message = json.loads(row.message_json)
+        if self.requeue_message is not None:
+            message = self.requeue_message(message)
+        return self.enqueue(queue, message)
+
+
+STUCK_LIMIT = 500
+"""Rows of one kind, queue and status the reaper looks at in one pass."""

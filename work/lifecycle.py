@@ -80,7 +80,7 @@ def _record_finished(kind: WorkKind, status: str, claim: Claim) -> None:
         return
     enqueued = job.enqueued_at
     queued = claim.claimed_at - enqueued.timestamp() if enqueued is not None else None
-    record(job.connection, finished(kind.name, status, queued, time.time() - claim.claimed_at))
+    record(job.connection, finished(kind, status, queued, time.time() - claim.claimed_at))
 
 
 def _after(database: Database, kind: WorkKind, claim: Claim, stored: dict[str, Any]) -> None:

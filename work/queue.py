@@ -25,11 +25,11 @@ from work.connection import (  # noqa: F401  (re-exported: the queue's one impor
     DEFAULT_REDIS_URL,
     QUEUE_KEY_PREFIX,
     consumer_queue_name,
-    default_sweep_queue,
+    kind_queue_name,
+    own_queue_name,
     queue_key,
     queue_name,
     redis_connection,
-    sweep_queue_name,
 )
 
 JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"
@@ -55,9 +55,11 @@ def failure_ttl() -> int:
     return _seconds("RQ_FAILURE_TTL", 7 * 24 * 3600)
 
 
-def backtest_queue(connection: Redis, name: str | None = None) -> Queue:
-    """The RQ queue of runs, with the JSON serializer."""
-    return Queue(name or queue_name(), connection=connection, serializer=JSONSerializer)
+def backtest_queue(connection: Redis, name: str | None = None, job_class: type[Job] = Job) -> Queue:
+    """An RQ queue of work items (default RQ_QUEUE's), with the JSON serializer."""
+    return Queue(
+        name or queue_name(), connection=connection, serializer=JSONSerializer, job_class=job_class
+    )
 
 
 DATABASE_UNAVAILABLE = "database_unavailable"

@@ -20,7 +20,10 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from work.kind import WorkKind
 
 logger = logging.getLogger("work.telemetry")
 
@@ -36,36 +39,27 @@ HTTP_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 HTTP_REQUESTS = "backtest_http_requests_total"
 HTTP_DURATION = "backtest_http_request_duration_seconds"
 REAPER_RECOVERIES = "backtest_reaper_recoveries_total"
-SWEEPS_SUBMITTED = "backtest_sweeps_submitted_total"
-RUNS_SUBMITTED = "backtest_runs_submitted_total"
-RUNS_FINISHED = "backtest_runs_finished_total"
-CHUNKS_SUBMITTED = "backtest_sweep_chunks_submitted_total"
-
 HELP: dict[str, str] = {
     HTTP_REQUESTS: "HTTP requests answered by the web, by Flask endpoint (URL rule), method "
     "and status.",
     HTTP_DURATION: "Time the web took to answer, by Flask endpoint (URL rule) and method.",
-    RUNS_SUBMITTED: "Runs accepted by POST /run_backtest and enqueued.",
-    RUNS_FINISHED: "Runs that finished, by stored status: a consumer Job's SUCCEEDED or "
-    "FAILED (SKIPPED: a duplicate or late delivery, nothing stored), the web's CANCELLED (a "
-    "queued run cancelled or deleted).",
-    "backtest_run_duration_seconds": "A run's time in the queue (phase=queue: enqueued to "
-    "taken by a Job) and its execution (phase=execution: taken to stored).",
-    SWEEPS_SUBMITTED: "Sweeps accepted by POST /api/sweeps.",
-    CHUNKS_SUBMITTED: "Sweep chunks enqueued by POST /api/sweeps.",
-    "backtest_sweep_chunks_finished_total": "Sweep chunks a consumer Job finished, by status.",
-    "backtest_sweep_chunk_duration_seconds": "A sweep chunk's time in the queue "
-    "(phase=queue) and its execution (phase=execution).",
     REAPER_RECOVERIES: "Items the reaper recovered, by kind and action (requeued: queued "
     "again; failed: marked FAILED because it could not run).",
 }
-"""Every metric kept in the hash, with its HELP text (the exporter's and the docs' list)."""
+"""The metrics every process keeps whatever kinds are registered, with their HELP texts;
+each kind adds its own (``kind_help``)."""
 
 
-def kind_stem(kind_name: str) -> str:
-    """The metric stem of a work kind: "run" → ``backtest_run``, "sweep chunk" →
-    ``backtest_sweep_chunk`` (so ``<stem>s_finished_total``, ``<stem>_duration_seconds``)."""
-    return "backtest_" + kind_name.replace(" ", "_")
+def kind_help(kind: WorkKind) -> dict[str, str]:
+    """The metrics of one kind with their HELP texts: the two every kind has (finished items
+    by status, queue wait and execution seconds), then what it declares (``telemetry``)."""
+    return {
+        f"{kind.stem}s_finished_total": f"Items of kind {kind.name} a consumer Job finished, "
+        "by status.",
+        f"{kind.stem}_duration_seconds": f"An item of kind {kind.name}: its time in the queue "
+        "(phase=queue) and its execution (phase=execution).",
+        **kind.telemetry,
+    }
 
 
 def field(name: str, **labels: str) -> str:
@@ -125,10 +119,10 @@ def record(connection: Any, increments: Mapping[str, float]) -> bool:
     return True
 
 
-def finished(kind_name: str, status: str, queued: float | None, executed: float) -> dict:
+def finished(kind: WorkKind, status: str, queued: float | None, executed: float) -> dict:
     """The increments of one item a Job finished: its status counter and, unless SKIPPED,
     its queue wait (when known) and execution seconds."""
-    stem = kind_stem(kind_name)
+    stem = kind.stem
     increments: dict[str, float] = {field(f"{stem}s_finished_total", status=status): 1}
     if status != "SKIPPED":
         histogram = f"{stem}_duration_seconds"

@@ -8,7 +8,6 @@ only when a run executes, so that stays out of the web. A Job's path through thi
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,20 +16,23 @@ from engine import ENGINE_VERSION
 from kinds.runs.contract import RunRequest
 from kinds.runs.execute import execute
 from kinds.runs.serialize import to_json
-from kinds.runs.state import mark_failed, mark_running, mark_succeeded, stored_run
+from kinds.runs.state import TABLE, mark_failed, mark_succeeded
 from work.kind import Claim, WorkFailed, WorkKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from rq import Queue
     from rq.job import Job
-    from sqlalchemy.orm import Session
 
     from store.dbapi import Tx
-    from store.models import BacktestRun
+
+RUNS_SUBMITTED = "backtest_runs_submitted_total"
+RUNS_FINISHED = "backtest_runs_finished_total"
+"""The run kind's own telemetry (the web counts submissions and cancellations)."""
 
 RUN_FUNCTION = "consumer.jobs.run_backtest"
-"""What a queued run calls, by dotted path (args: the request as a JSON object). The name
-of every run ever queued: it stays, so queued messages keep resolving."""
+"""The job name every queued run carries (args: the request as a JSON object); the consumer
+resolves it through ``kinds.registry`` to ``RUN.run``. It never changes: messages already
+queued carry it."""
 
 
 def max_result_bytes() -> int:
@@ -82,50 +84,47 @@ def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
     )
 
 
-def _mark_running(tx: Tx, claim: Claim) -> bool:
-    return mark_running(tx, claim.item_id, claim.worker)
-
-
 def _fail_execution(tx: Tx, run_id: str, message: str) -> bool:
     """A failed execution records the engine version that tried it."""
     return mark_failed(tx, run_id, message, engine_version=ENGINE_VERSION)
 
 
-def _in_status(session: Session, status: str, **where: Any) -> list[BacktestRun]:
-    """The reaper's list (``kinds.runs.store.runs_in_status``, loaded only by the reaper)."""
-    from kinds.runs.store import runs_in_status
-
-    return runs_in_status(session, status, **where)
-
-
-def _requeue(queue: Queue, row: BacktestRun) -> None:
-    enqueue_run(queue, RunRequest.from_stored(json.loads(row.request_json)))
+def _requeue_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored request, checked again before it is queued again."""
+    return RunRequest.from_stored(message).to_dict()
 
 
 def _describe(payload: dict[str, Any]) -> str:
     return f"backtest {payload['ticker']} {payload['rule_id']}"
 
 
-def run_backtest(payload: dict[str, Any]) -> dict[str, str]:
-    """The job function of a queued run (``RUN_FUNCTION`` re-exports it): the work-item
-    skeleton with this kind. Returns {"run_id", "status"}."""
-    from work.lifecycle import run_item
-
-    return run_item(RUN, payload)
-
-
 RUN = WorkKind(
     name="run",
     function=RUN_FUNCTION,
+    table=TABLE,
     id_field="run_id",
-    mark_running=_mark_running,
-    mark_failed=mark_failed,
-    get=stored_run,
+    message_column="request_json",
     compute=compute,
-    in_status=_in_status,
-    requeue=_requeue,
     describe=_describe,
     fail_execution=_fail_execution,
+    requeue_message=_requeue_message,
+    resource="runs",
+    blueprints=(
+        "web.api.runs",
+        "web.api.run_manage",
+        "web.api.run_data",
+        "web.api.run_report",
+        "web.api.indicators",
+        "web.api.history",
+    ),
+    telemetry={
+        RUNS_SUBMITTED: "Runs accepted by POST /run_backtest and enqueued.",
+        RUNS_FINISHED: "Runs that finished, by stored status: a consumer Job's SUCCEEDED or "
+        "FAILED (SKIPPED: a duplicate or late delivery, nothing stored), the web's CANCELLED "
+        "(a queued run cancelled or deleted).",
+        "backtest_run_duration_seconds": "A run's time in the queue (phase=queue: enqueued to "
+        "taken by a Job) and its execution (phase=execution: taken to stored).",
+    },
 )
 """The run kind."""
 

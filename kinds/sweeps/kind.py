@@ -10,7 +10,6 @@ writes.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -21,28 +20,29 @@ from typing import TYPE_CHECKING, Any
 from kinds.sweeps.contract import parse_chunk
 from kinds.sweeps.evaluate import evaluate_chunk
 from kinds.sweeps.state import (
-    mark_chunk_failed,
+    CHUNKS,
     mark_chunk_running,
     open_chunks,
     record_write_ms,
     store_chunk_results,
-    stored_chunk,
 )
 from work.kind import Claim, WorkKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from rq import Queue
     from rq.job import Job
-    from sqlalchemy.orm import Session
 
     from store.dbapi import Database, Tx
-    from store.models import SweepChunk
 
 logger = logging.getLogger("kinds.sweeps.kind")
 
+SWEEPS_SUBMITTED = "backtest_sweeps_submitted_total"
+CHUNKS_SUBMITTED = "backtest_sweep_chunks_submitted_total"
+"""The sweep kind's submission counters (the web counts them)."""
+
 CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
-"""What a queued sweep chunk calls (args: the chunk message as a JSON object). The name of
-every chunk ever queued: it stays, so queued messages keep resolving."""
+"""The job name every queued sweep chunk carries (args: the chunk message as a JSON object);
+the consumer resolves it through ``kinds.registry`` to ``CHUNK.run``. It never changes."""
 
 
 def process_started_at(pid: int) -> float | None:
@@ -111,17 +111,10 @@ def _mark_running(tx: Tx, claim: Claim) -> bool:
     return mark_chunk_running(tx, claim.item_id, claim.worker, startup_ms(claim.claimed_at))
 
 
-def _in_status(session: Session, status: str, **where: Any) -> list[SweepChunk]:
-    """The reaper's list (``kinds.sweeps.store.chunks_in_status``, loaded only by the reaper)."""
-    from kinds.sweeps.store import chunks_in_status
-
-    return chunks_in_status(session, status, **where)
-
-
-def _requeue(queue: Queue, row: SweepChunk) -> None:
-    payload = json.loads(row.payload_json)
-    parse_chunk(payload)  # refuse a message the chunk job could not read
-    enqueue_chunk(queue, payload)
+def _requeue_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored chunk message, refused (``RequestError``) if the chunk job could not read it."""
+    parse_chunk(message)
+    return message
 
 
 def _describe(payload: dict[str, Any]) -> str:
@@ -155,26 +148,27 @@ def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None
         logger.info("sweep finished; queued %s", follow_up.get("job_id"))
 
 
-def run_chunk(payload: dict[str, Any]) -> dict[str, str]:
-    """The job function of a queued chunk (``CHUNK_FUNCTION`` re-exports it): the work-item
-    skeleton with this kind. Returns {"chunk_id", "status"}."""
-    from work.lifecycle import run_item
-
-    return run_item(CHUNK, payload)
-
-
 CHUNK = WorkKind(
     name="sweep chunk",
     function=CHUNK_FUNCTION,
+    table=CHUNKS,
     id_field="chunk_id",
-    mark_running=_mark_running,
-    mark_failed=mark_chunk_failed,
-    get=stored_chunk,
     compute=compute,
-    in_status=_in_status,
-    requeue=_requeue,
     describe=_describe,
+    queue="sweeps",
+    queue_env="SWEEP_QUEUE",
+    mark_running=_mark_running,
     finished=_finished,
+    requeue_message=_requeue_message,
+    resource="sweeps",
+    blueprints=("web.api.sweeps", "web.pages.sweeps"),
+    telemetry={
+        SWEEPS_SUBMITTED: "Sweeps accepted by POST /api/sweeps.",
+        CHUNKS_SUBMITTED: "Sweep chunks enqueued by POST /api/sweeps.",
+        "backtest_sweep_chunks_finished_total": "Sweep chunks a consumer Job finished, by status.",
+        "backtest_sweep_chunk_duration_seconds": "A sweep chunk's time in the queue "
+        "(phase=queue) and its execution (phase=execution).",
+    },
 )
 """The sweep-chunk kind."""
 

@@ -26,8 +26,9 @@ DEFAULT_MIN_TRADES = 1
 WALKFORWARD_FIELDS = ("train_bars", "test_bars", "step_bars", "anchored", "metric", "min_trades")
 """The fields a walk-forward adds to a sweep request."""
 
-FOLD_FUNCTION = "kinds.walkforward.kind.run_fold"
-"""What a queued fold calls (``kinds.walkforward.kind``); part of every fold message."""
+FOLD_FUNCTION = "walkforward.kind.run_fold"
+"""The job name of a queued fold (``kinds.walkforward.kind.FOLD``; the consumer resolves it
+through ``kinds.registry``): part of every fold message, so it never changes."""
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,11 @@ from kinds.walkforward.contract import FOLD_FUNCTION
 from kinds.walkforward.outcome import outcome
 from kinds.walkforward.select import select_best
 from kinds.walkforward.state import (
+    FOLDS,
     chunk_outcomes,
-    mark_fold_failed,
-    mark_fold_running,
     result_rows,
     store_fold_result,
     store_outcome,
-    stored_fold,
     sweep_request,
     walkforward_folds,
 )
@@ -39,11 +37,9 @@ from work.status import RunStatus
 if TYPE_CHECKING:  # pragma: no cover
     from rq import Queue
     from rq.job import Job
-    from sqlalchemy.orm import Session
 
     from kinds.runs.contract import RunResult
     from store.dbapi import Database, Tx
-    from store.models import WalkForwardFold
 
 
 logger = logging.getLogger("kinds.walkforward.kind")
@@ -175,46 +171,24 @@ def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None
         logger.info("walk-forward %s complete: outcome stored", walkforward_id)
 
 
-def _mark_running(tx: Tx, claim: Claim) -> bool:
-    return mark_fold_running(tx, claim.item_id, claim.worker)
-
-
-def _in_status(session: Session, status: str, **where: Any) -> list[WalkForwardFold]:
-    """The reaper's list (``kinds.walkforward.store.folds_in_status``, loaded only by the
-    reaper): a PENDING fold is listed only once its training sweep has finished."""
-    from kinds.walkforward.store import folds_in_status
-
-    return folds_in_status(session, status, **where)
-
-
-def _requeue(queue: Queue, row: WalkForwardFold) -> None:
-    enqueue_fold(queue, json.loads(row.payload_json))
-
-
 def _describe(payload: dict[str, Any]) -> str:
     return f"walk-forward fold {payload['fold_id']}"
-
-
-def run_fold(payload: dict[str, Any]) -> dict[str, str]:
-    """The job function of a queued fold (``FOLD_FUNCTION``): the work-item skeleton with
-    this kind. Returns {"fold_id", "status"}."""
-    from work.lifecycle import run_item
-
-    return run_item(FOLD, payload)
 
 
 FOLD = WorkKind(
     name="walk-forward fold",
     function=FOLD_FUNCTION,
+    table=FOLDS,
     id_field="fold_id",
-    mark_running=_mark_running,
-    mark_failed=mark_fold_failed,
-    get=stored_fold,
     compute=compute,
-    in_status=_in_status,
-    requeue=_requeue,
     describe=_describe,
     finished=_finished,
+    pending_ready=(
+        "NOT EXISTS (SELECT 1 FROM sweep_chunks WHERE sweep_chunks.sweep_id = "
+        "walkforward_folds.sweep_id AND sweep_chunks.status IN ('PENDING', 'RUNNING'))"
+    ),
+    resource="walkforwards",
+    blueprints=("web.api.walkforward", "web.pages.walkforward"),
 )
 """The walk-forward fold kind."""
 

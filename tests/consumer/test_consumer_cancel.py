@@ -13,6 +13,7 @@ from consumer import reaper
 from kinds.runs.contract import parse_request
 from kinds.runs.kind import RUN, enqueue_run
 from kinds.runs.store import get_run, insert_pending, mark_cancelled, mark_running
+from store.clock import utcnow
 from tests.consumer.support import QUICK_RUN, consumer, finish
 from work.status import RunStatus
 
@@ -78,9 +79,10 @@ def test_a_run_cancelled_while_the_reaper_looks_at_it_is_not_queued_again(sessio
     request = parse_request(QUICK_RUN)
     with sessions.begin() as session:
         insert_pending(session, request, "test", queue=queue.name)
-    with sessions() as session:
-        listed = get_run(session, request.run_id)
-        session.expunge_all()
+    with sessions.begin() as session:
+        (listed,) = RUN.stuck(
+            session, RunStatus.PENDING, queue=queue.name, older_than=utcnow() + timedelta(1)
+        )
     with sessions.begin() as session:
         mark_cancelled(session, request.run_id)
 

@@ -27,7 +27,7 @@ from tests.consumer.support import (
     signal_pod,
 )
 from tests.stack import wait_until
-from work.queue import backtest_queue, default_sweep_queue
+from work.queue import backtest_queue, own_queue_name
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]  # consumer processes
@@ -100,7 +100,7 @@ def test_each_queue_has_its_own_consumers_and_chunks_on_the_runs_queue_still_res
     """A consumer of the sweep queue (CONSUMER_QUEUE) takes the chunk queued there and leaves
     the runs' queue alone; a consumer of the runs' queue still takes a chunk queued there
     before sweeps had a queue of their own; the reaper passes over both queues."""
-    sweeps = backtest_queue(queue.connection, default_sweep_queue(queue.name))
+    sweeps = backtest_queue(queue.connection, own_queue_name(queue.name, "sweeps"))
     (new,) = submit(sessions, sweeps)
     (old,) = submit(sessions, queue)
     code, out = finish(consumer(env, CONSUMER_QUEUE=sweeps.name))

@@ -158,7 +158,7 @@ def test_the_reaper_lists_a_pending_fold_only_once_its_sweep_has_finished(app, c
     later = utcnow() + timedelta(minutes=5)
     with sessions.begin() as session:
         listed = FOLD.stuck(session, "PENDING", queue=SWEEP_QUEUE, older_than=later)
-        fold_ids = [row.fold_id for row in listed]
+        fold_ids = [row.item_id for row in listed]
         sweeps = session.scalars(select(WalkForwardFold.sweep_id)).all()
         assert len(sweeps) == 3 and session.scalars(select(Sweep)).all()
     assert [fold_id.rsplit("-f", 1)[1] for fold_id in fold_ids] == ["0", "1"]

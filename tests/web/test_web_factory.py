@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from web import BLUEPRINTS, MAX_BODY_BYTES, create_app
+from web import MAX_BODY_BYTES, blueprints, create_app
 from web.db import get_engine
 from web.queue import get_run_queue
 
@@ -110,7 +110,7 @@ def test_every_api_route_is_registered(sqlite_url):
             ("/health", "GET"),
             ("/ready", "GET"),
         }
-        names = [importlib.import_module(module).bp.name for module in BLUEPRINTS]
+        names = [importlib.import_module(module).bp.name for module in blueprints()]
         assert names == list(app.blueprints)
     finally:
         close(app)

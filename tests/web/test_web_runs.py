@@ -107,13 +107,16 @@ class RunIdCapture(logging.Handler):
 
 @pytest.fixture
 def run_logs():
-    logger = logging.getLogger("web.runs")
-    capture, level = RunIdCapture(), logger.level
-    logger.addHandler(capture)
-    logger.setLevel(logging.INFO)
+    """What the run's view and the one submission path (``web.submit``) log, with run ids."""
+    loggers = [logging.getLogger(name) for name in ("web.runs", "web.submit")]
+    capture, levels = RunIdCapture(), [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(capture)
+        logger.setLevel(logging.INFO)
     yield capture.seen
-    logger.removeHandler(capture)
-    logger.setLevel(level)
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(capture)
+        logger.setLevel(level)
 
 
 def test_submit_logs_accepted_and_enqueued_with_the_run_id(client, run_logs):

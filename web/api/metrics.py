@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from redis import Redis
 from redis.exceptions import RedisError
 
+from kinds.registry import all_kinds
 from web.telemetry import metrics_redis
 from work.queue import QUEUE_KEY_PREFIX
 from work.telemetry import (
@@ -37,6 +38,7 @@ from work.telemetry import (
     HTTP_DURATION,
     METRICS_KEY,
     format_bound,
+    kind_help,
     parse_field,
 )
 
@@ -49,6 +51,14 @@ QUEUES_KEY = "rq:queues"
 
 QUEUE_DEPTH = "backtest_queue_depth"
 REDIS_UP = "backtest_metrics_redis_up"
+
+
+def help_texts() -> dict[str, str]:
+    """Every metric's HELP text: the platform's own and each registered kind's."""
+    return {
+        **HELP,
+        **{name: text for kind in all_kinds() for name, text in kind_help(kind).items()},
+    }
 
 
 def _bounds(name: str) -> tuple[float, ...]:
@@ -64,7 +74,7 @@ def _histograms(values: dict[tuple[str, tuple], float]) -> Iterator[Metric]:
             series[name.removesuffix("_count")].append(dict(labels))
     for name, label_sets in sorted(series.items()):
         keys = sorted({key for labels in label_sets for key in labels})
-        family = HistogramMetricFamily(name, HELP.get(name, name), labels=keys)
+        family = HistogramMetricFamily(name, help_texts().get(name, name), labels=keys)
         for labels in sorted(label_sets, key=lambda item: sorted(item.items())):
             buckets, total = [], 0.0
             for bound in _bounds(name):
@@ -134,7 +144,7 @@ def _counters(values: dict[tuple[str, tuple], float]) -> Iterator[Metric]:
         by_name[name].append((dict(labels), value))
     for name, series in sorted(by_name.items()):
         keys = sorted({key for labels, _ in series for key in labels})
-        family = CounterMetricFamily(name, HELP.get(name, name), labels=keys)
+        family = CounterMetricFamily(name, help_texts().get(name, name), labels=keys)
         for labels, value in sorted(series, key=lambda item: sorted(item[0].items())):
             family.add_metric([labels.get(key, "") for key in keys], value)
         yield family

@@ -78,11 +78,11 @@ def lookup() -> ResponseReturnValue:
 @bp.get("/api/queue")
 def queue_panel() -> ResponseReturnValue:
     """Queued / running / failed counts and the consumers running now (RQ's registries) of
-    the runs' queue, and the same of the sweep chunks' queue under ``sweeps``."""
+    the shared queue, and the same of each kind's own queue under its name (``sweeps``)."""
     queues = get_run_queue()
     return {
         **queue_snapshot(queues.queue),
-        "sweeps": queue_snapshot(queues.sweeps),
+        **{own: queue_snapshot(queue) for own, queue in queues.own.items()},
         "checked_at": iso_utc(utcnow()),
     }
 

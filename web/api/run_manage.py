@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
+from kinds.runs.kind import RUNS_FINISHED
 from kinds.runs.request_model import label_values
 from kinds.runs.store import (
     delete_finished_run,
@@ -36,7 +37,7 @@ from work.errors import RequestError
 from work.logs import run_context
 from work.queue import withdraw
 from work.status import RunStatus
-from work.telemetry import RUNS_FINISHED, field
+from work.telemetry import field
 
 logger = logging.getLogger("web.run_manage")
 

@@ -17,64 +17,53 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
-from rq.exceptions import DuplicateJobError
-from sqlalchemy.exc import IntegrityError
 
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from kinds.runs.execute import load_market_data
-from kinds.runs.kind import enqueue_run
+from kinds.runs.kind import RUN, RUNS_SUBMITTED
 from kinds.runs.store import (
     RunVersion,
     get_run,
     get_run_header,
     get_run_version,
     insert_pending,
-    mark_failed,
 )
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import (
-    DATABASE_ERRORS,
     ApiError,
     bad_request,
-    forget_run_id,
     remember_run_id,
 )
 from web.present import run_status_json
 from web.query import flag, is_run_id
-from web.queue import get_run_queue
+from web.submit import (  # noqa: F401  (QUEUE_UNAVAILABLE, ENQUEUE_FAILED: re-exported)
+    ENQUEUE_FAILED,
+    QUEUE_UNAVAILABLE,
+    already_queued,
+    not_accepted,
+    submit_item,
+)
 from web.telemetry import add_metrics
 from work.logs import run_context
-from work.retry import DatabaseUnavailable, retry_transaction
 from work.status import RunStatus
-from work.telemetry import RUNS_SUBMITTED, field
+from work.telemetry import field
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger("web.runs")
 
 bp = Blueprint("runs", __name__)
 
-QUEUE_UNAVAILABLE = "queue unavailable"
-"""The error of a run whose enqueue failed (its row is FAILED with this message)."""
-
-ALREADY_QUEUED = "run_id already exists in the queue"
-"""The error of a row whose id was refused by the queue as a duplicate."""
-
-NOT_ACCEPTED = "database unavailable: the run was not accepted; submit it again"
-"""The 503 of a submission whose INSERT could not be made (nothing was recorded)."""
-
-INSERT_RETRY_S = 2.0
-"""How long a submission waits out a lost database connection before answering 503."""
-
-RETRY_AFTER_S = 5
-"""The ``Retry-After`` of that 503, in seconds."""
-
-ENQUEUE_FAILED = "internal error while enqueueing"
-"""The error of a row whose enqueue failed unexpectedly (the answer is a 500)."""
+ALREADY_QUEUED = already_queued(RUN)
+NOT_ACCEPTED = not_accepted(RUN)
+"""The run's answers of the one submission path (``web.submit``)."""
 
 
 def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
@@ -93,78 +82,31 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
     return run_request, labels
 
 
-def _insert(request: RunRequest, labels: RunLabels) -> None:
-    """INSERT the PENDING row; 409 for a taken run_id, 503 (``NOT_ACCEPTED``) if the
-    database stays unreachable for ``INSERT_RETRY_S``."""
-    session = get_session()
-
-    def insert() -> None:
-        with session.begin():
-            insert_pending(
-                session,
-                request,
-                image_tag(),
-                queue=get_run_queue().queue.name,
-                created_by=current_user(),
-                labels=labels,
-            )
-
-    try:
-        retry_transaction(insert, budget_s=INSERT_RETRY_S)
-    except IntegrityError:
-        logger.warning("refused: a run with this id exists already")
-        raise ApiError(409, "run_id already exists", field="run_id") from None
-    except (DatabaseUnavailable, *DATABASE_ERRORS) as exc:
-        logger.error("not accepted, database unavailable at insert: %s", exc)
-        forget_run_id()
-        raise ApiError(503, NOT_ACCEPTED, headers={"Retry-After": str(RETRY_AFTER_S)}) from None
-
-
-def _fail(run_id: str, message: str) -> None:
-    """Mark a run FAILED after its enqueue failed; a database error here is only logged."""
-    session = get_session()
-    try:
-        with session.begin():
-            mark_failed(session, run_id, message, expected=(RunStatus.PENDING,))
-    except DATABASE_ERRORS:
-        logger.exception("could not mark the run FAILED (%s)", message)
-
-
-def _enqueue(request: RunRequest) -> None:
-    """Push the run; on any failure mark its row FAILED, then answer 409, 503 (or 500)."""
-    try:
-        enqueue_run(get_run_queue().queue, request)
-    except DuplicateJobError:
-        logger.warning("refused: a job with this id is already in the queue")
-        _fail(request.run_id, ALREADY_QUEUED)
-        raise ApiError(409, "run_id already exists", field="run_id") from None
-    except RedisError as exc:
-        logger.error("enqueue failed, run marked FAILED: %s: %s", exc.__class__.__name__, exc)
-        _fail(request.run_id, QUEUE_UNAVAILABLE)
-        raise ApiError(
-            503, QUEUE_UNAVAILABLE, run_id=request.run_id, status=RunStatus.FAILED
-        ) from None
-    except Exception:
-        _fail(request.run_id, ENQUEUE_FAILED)
-        raise
-
-
 @bp.post("/run_backtest")
 def submit() -> ResponseReturnValue:
     """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
     run_request, labels = validate_request(json_object())
     remember_run_id(run_request.run_id)
     with run_context(run_request.run_id):
-        _insert(run_request, labels)
-        logger.info(
-            "accepted %s %s %s..%s",
-            run_request.ticker,
-            run_request.rule_id,
-            run_request.start_date,
-            run_request.end_date,
-        )
-        _enqueue(run_request)
-        logger.info("enqueued on %s", get_run_queue().queue.name)
+
+        def insert(session: Session, queue: str) -> None:
+            insert_pending(
+                session,
+                run_request,
+                image_tag(),
+                queue=queue,
+                created_by=current_user(),
+                labels=labels,
+            )
+            logger.info(
+                "accepted %s %s %s..%s",
+                run_request.ticker,
+                run_request.rule_id,
+                run_request.start_date,
+                run_request.end_date,
+            )
+
+        submit_item(RUN, run_request.run_id, insert, run_request.to_dict())
         add_metrics({field(RUNS_SUBMITTED): 1})
     status_url = url_for("runs.status", run_id=run_request.run_id)
     body = {"run_id": run_request.run_id, "status": RunStatus.PENDING, "status_url": status_url}

@@ -29,6 +29,7 @@ from flask.typing import ResponseReturnValue
 from kinds.runs.contract import RequestError
 from kinds.sweeps.contract import combo_run_request
 from kinds.sweeps.grid import MAX_COMBOS
+from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEPS_SUBMITTED
 from kinds.sweeps.service import (
     QUEUE_UNAVAILABLE,
     QueueFull,
@@ -62,7 +63,7 @@ from web.present import SWEEP_ID, sweep_summary
 from web.query import count
 from web.queue import get_run_queue
 from web.telemetry import add_metrics
-from work.telemetry import SWEEPS_SUBMITTED, field
+from work.telemetry import field
 
 logger = logging.getLogger("web.sweeps")
 
@@ -110,7 +111,7 @@ def submit() -> ResponseReturnValue:
     try:
         chunks = submit_sweep(
             get_session(),
-            get_run_queue().sweeps,
+            get_run_queue().of(CHUNK),
             sweep,
             image_tag=image_tag(),
             created_by=current_user(),
@@ -137,9 +138,7 @@ def submit() -> ResponseReturnValue:
         sweep.combos,
         len(chunks),
     )
-    add_metrics(
-        {field(SWEEPS_SUBMITTED): 1, field("backtest_sweep_chunks_submitted_total"): len(chunks)}
-    )
+    add_metrics({field(SWEEPS_SUBMITTED): 1, field(CHUNKS_SUBMITTED): len(chunks)})
     status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
     body = {
         "sweep_id": sweep.sweep_id,

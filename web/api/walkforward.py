@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
+from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.service import QUEUE_UNAVAILABLE, QueueFull, QueueUnavailable
 from kinds.walkforward.service import submit_walkforward, validate_walkforward
 from kinds.walkforward.store import folds_of, get_walkforward, list_walkforwards, sweep_states_of
@@ -57,7 +58,7 @@ def submit() -> ResponseReturnValue:
     try:
         chunks = submit_walkforward(
             get_session(),
-            get_run_queue().sweeps,
+            get_run_queue().of(CHUNK),
             planned,
             image_tag=image_tag(),
             created_by=current_user(),
