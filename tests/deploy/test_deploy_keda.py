@@ -384,3 +384,22 @@ def test_every_keda_field_is_commented_with_its_default(scaledjob_file: Path, sc
         matching = [line for line in lines if pattern.match(line) and "#" in line]
         assert matching, f"{field} has no comment"
         assert all("Default" in line or "Required" in line for line in matching), field
+
+
+def test_there_is_one_scaledjob_per_queue_of_the_registry(monkeypatch) -> None:
+    """The ScaledJobs (what KEDA and the local scaler start Jobs for) are derived from the
+    registry: one per queue the kinds use (the shared queue, each kind's own), listening to
+    that queue's default list, and the local scaler reads exactly those files."""
+    from consumer.reaper import queues_to_reap
+    from consumer.scaler import DEFAULT_MANIFESTS
+    from kinds.registry import all_kinds
+
+    monkeypatch.delenv("RQ_QUEUE", raising=False)
+    for kind in all_kinds():
+        if kind.queue_variable:
+            monkeypatch.delenv(kind.queue_variable, raising=False)
+    lists = sorted(
+        redis_trigger(load_doc(path))["metadata"]["listName"] for path in DEFAULT_MANIFESTS
+    )
+    assert lists == sorted(f"rq:queue:{name}" for name in queues_to_reap())
+    assert set(DEFAULT_MANIFESTS) == set(KEDA_DIR.glob("scaledjob*.yaml"))
