@@ -1,8 +1,8 @@
 /* Parameter sweeps: the form that starts one (/sweeps) and the sweep page (/sweeps/<id>):
    live progress, the top combos, a heatmap and a line view drawn on canvas. Clicking a combo
    or a heatmap cell runs that combo on its own (POST /run_backtest) and opens its run page.
-   Uses BT (dashboard/common.js): el, readJSON, fetchJSON, liveCheck, fmt, isNumber, setBadge,
-   every. */
+   Uses BT (dashboard/common.js): el, readJSON, fetchJSON, serverCheck, liveCheck,
+   fieldMessage, fmt, isNumber, setBadge, every. */
 "use strict";
 
 /* "start:stop:step" ranges (stop included), the dashboard's one reader of the syntax: the
@@ -221,7 +221,7 @@ const SweepForm = (() => {
     for (const type of ["input", "change"]) form.addEventListener(type, live.schedule);
 
     function showError(field, message) {
-      errorBox.textContent = (field ? field + ": " : "") + (message || "");
+      errorBox.textContent = BT.fieldMessage(field, message || "");
       errorBox.classList.remove("d-none");
     }
 

@@ -76,6 +76,12 @@ const BT = (() => {
     return undefined;
   }
 
+  /* A server's error as one line: "field: message", or the message alone when it starts with
+     its field already (a rule parameter's: "params.fast must be between …"). */
+  function fieldMessage(field, message) {
+    return field && !String(message).startsWith(`${field} `) ? `${field}: ${message}` : String(message);
+  }
+
   /* A form's live check: ``schedule()`` (on every change of the form) sends ``collect()`` to
      serverCheck ``ms`` after the last change and calls ``show(problem)`` (null: accepted).
      An answer overtaken by a later change or by ``cancel()`` (a submission, whose own
@@ -233,5 +239,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

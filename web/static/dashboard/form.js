@@ -321,7 +321,7 @@
       path = cut > 0 ? path.slice(0, cut) : "";
     }
     const top = document.getElementById("form-error");
-    top.textContent = field ? `${field}: ${message}` : message;
+    top.textContent = BT.fieldMessage(field, message);
     top.classList.remove("d-none");
     return top;
   }
