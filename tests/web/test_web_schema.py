@@ -5,6 +5,9 @@ show those answers)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from rules import RULES
@@ -159,3 +162,72 @@ def test_validating_a_good_sweep_is_200_valid_and_records_nothing(client):
     response = client.post("/api/schema/sweep/validate", json=valid_sweep())
     assert (response.status_code, response.get_json()) == (200, {"valid": True})
     assert client.get("/api/sweeps").get_json()["total"] == 0
+
+
+STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
+"""The dashboard's scripts (web/static, its vendored libraries left out)."""
+
+BAD_SWEEPS = [
+    {"grid": {"fast": "1:5:1"}},
+    {"grid": {"fast": "2.5:5:0.5"}},
+    {"grid": {"fast": [2.5]}},
+    {"grid": {"speed": [2]}},
+    {"tickers": []},
+    {"chunk_size": 10},
+    {"params": {"fast": 1}},
+]
+"""Sweep bodies the server refuses, each with its own message."""
+
+_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\]|\\.)*`')
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _script_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Every string and template literal of the dashboard's scripts with two words or more
+    of fixed text, as a pattern (``${...}`` matching anything) and where it is."""
+    patterns = []
+    for path in sorted(STATIC.rglob("*.js")):
+        if "vendor" in path.parts:
+            continue
+        for literal in _LITERAL.findall(path.read_text(encoding="utf-8")):
+            text = literal[1:-1]
+            fixed = _PLACEHOLDER.split(text)
+            if len(re.findall(r"[A-Za-z]{2,}", " ".join(fixed))) < 2:
+                continue
+            pattern = re.compile(".+".join(re.escape(part) for part in fixed), re.DOTALL)
+            patterns.append((f"{path.name}: {text}", pattern))
+    return patterns
+
+
+def _server_messages(client) -> set[str]:
+    """The messages the API's 400s give for many bad runs, sweeps and a blank preset name,
+    each also without its leading field (as a form shows it under the field)."""
+    bodies = [valid_request(**changes) for _name, changes, _field in BAD_REQUESTS]
+    answers = [
+        client.post("/run_backtest", json={k: v for k, v in body.items() if v is not MISSING})
+        for body in bodies
+    ]
+    answers += [client.post("/api/sweeps", json=valid_sweep(**change)) for change in BAD_SWEEPS]
+    answers.append(client.post("/api/strategies", json={"name": " ", "payload": {}}))
+    messages = set()
+    for answer in answers:
+        assert answer.status_code == 400, answer.get_json()
+        field, error = answer.get_json().get("field"), answer.get_json()["error"]
+        messages.add(error)
+        if field and error.startswith(f"{field} "):
+            messages.add(error[len(field) + 1 :])
+    return messages
+
+
+def test_the_dashboard_scripts_hold_no_copy_of_the_servers_messages(client):
+    """No string in the dashboard's scripts can spell a message the API answers with (a
+    form shows the server's own answer, from POST /api/schema/<kind>/validate): a copy kept
+    in the page would say something else the day the server's limits or words change."""
+    messages = _server_messages(client)
+    copies = [
+        (where, message)
+        for where, pattern in _script_patterns()
+        for message in messages
+        if pattern.fullmatch(message)
+    ]
+    assert copies == []

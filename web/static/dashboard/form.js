@@ -422,11 +422,7 @@
   }
 
   document.getElementById("preset-save").addEventListener("click", async () => {
-    const name = presetName.value.trim();
-    if (!name) {
-      presetMessage("name is required", true);
-      return;
-    }
+    const name = presetName.value; // the server strips it and says what is wrong with it
     const payload = collect();
     const answer = await BT.fetchJSON(data.presets_url, { method: "POST", json: { name, payload } });
     if (answer.status === 201) {
