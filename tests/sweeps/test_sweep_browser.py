@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -92,31 +93,57 @@ def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_
     assert errors == []
 
 
-def test_the_form_checks_what_the_served_schema_states_before_posting(stack, browser):
+def test_the_form_shows_the_servers_400_and_submits_nothing_the_server_refuses(stack, browser):
     """Bounds of a range's values, an int parameter's integer range, the chunk size and the
-    tickers list are refused in the page, in the server's words, with no POST; a choice
-    typed in any case is not (the server matches it case-insensitively)."""
+    tickers list are refused before any submission, in the words POST /api/sweeps answers
+    for the very body the page sends (the page asks POST /api/schema/sweep/validate); a
+    choice typed in any case is not refused (the server matches it case-insensitively)."""
     page = browser.new_page()
     page.goto(f"{stack.base_url}/sweeps")
-    posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    submissions: list[str] = []
+    is_submission = re.compile(r"/api/sweeps$")
+    page.on(
+        "request",
+        lambda r: (
+            submissions.append(r.url)
+            if r.method == "POST" and is_submission.search(r.url)
+            else None
+        ),
+    )
     page.wait_for_load_state("networkidle")
     error = page.locator("#sweep-error")
+
+    def submit_and_expect(message: str) -> None:
+        with page.expect_request(lambda r: r.url.endswith("/api/schema/sweep/validate")) as sent:
+            page.click("#submit-sweep")
+        expect(error).to_have_text(message)
+        answer = requests.post(
+            f"{stack.base_url}/api/sweeps", json=sent.value.post_data_json, timeout=30
+        )
+        assert answer.status_code == 400
+        field, error_text = answer.json()["field"], answer.json()["error"]
+        assert message == (
+            error_text if error_text.startswith(f"{field} ") else f"{field}: {error_text}"
+        )
+
     for selector, value, message in [
-        ("#s-p-fast", "1:5:1", "grid.fast: values must be between 2 and 400 (got 1)"),
-        ("#s-p-fast", "2.5:5:0.5", "grid.fast: start, stop and step must be integers"),
-        ("#s-chunk", "10", "chunk_size: must be an integer from 50 to 2000"),
+        ("#s-p-fast", "1:5:1", "grid.fast values must be between 2 and 400 (got 1)"),
+        (
+            "#s-p-fast",
+            "2.5:5:0.5",
+            "grid.fast start, stop and step must be integers for an int parameter: '2.5'",
+        ),
     ]:
         page.fill(selector, value)
-        page.click("#submit-sweep")
-        expect(error).to_have_text(message)
-    page.fill("#s-p-fast", "5:50:5")
+        submit_and_expect(message)
+    page.fill("#s-p-fast", "5:50:5")  # the server names its first problem only
+    page.fill("#s-chunk", "10")
+    submit_and_expect("chunk_size: must be an integer from 50 to 2000")
     page.fill("#s-chunk", "50")
     for box in page.locator("#s-tickers input:checked").all():
         box.uncheck()
-    page.click("#submit-sweep")
-    expect(error).to_have_text("tickers: must be a list of 1 to 20 tickers")
-    assert posts == []
+    submit_and_expect("tickers: must be a list of 1 to 20 tickers")
+    assert submissions == []
 
     page.route(
         "**/api/sweeps",
@@ -127,7 +154,7 @@ def test_the_form_checks_what_the_served_schema_states_before_posting(stack, bro
     page.fill("#s-p-operator", "and,Or")
     page.click("#submit-sweep")
     expect(error).to_have_text("stub: stub")
-    assert len(posts) == 1
+    assert len(submissions) == 1
 
 
 def test_an_empty_chunk_size_is_left_to_the_server(stack, browser, shots):

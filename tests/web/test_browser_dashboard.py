@@ -258,17 +258,18 @@ def test_the_form_dates_follow_the_tickers_data_until_the_user_types_one(watched
 
 
 def test_client_hints_and_server_400_show_next_to_their_field(watched, stack):
-    """fast >= slow is caught in the page (nothing sent); a range without bars comes back
-    as the server's 400 and is shown under the start date."""
+    """fast >= slow is caught before submitting (the page asks the server's validation
+    route; no run is recorded); a range without bars comes back as the server's 400 and is
+    shown under the start date."""
     page = watched.page
     open_form(page, stack)
     before = run_count(stack)
     fill_run(page, rule="SMA_CROSS", params={"fast": "30", "slow": "10"})
     page.click("#submit-run")
     fast = page.locator("[data-field='params.fast']")
-    assert "is-invalid" in fast.get_attribute("class")
+    expect(fast).to_have_class(re.compile(r"(^|\s)is-invalid(\s|$)"))
     feedback = page.locator("[data-field='params.fast'] + .invalid-feedback")
-    assert feedback.text_content() == "params.fast (30) must be less than slow (10)"
+    expect(feedback).to_have_text("params.fast (30) must be less than slow (10)")
     assert run_count(stack) == before
 
     fill_run(
@@ -282,6 +283,34 @@ def test_client_hints_and_server_400_show_next_to_their_field(watched, stack):
     start_feedback = page.locator("#f-start + .invalid-feedback")
     expect(start_feedback).to_have_text(re.compile(r"^no ACME bars between 1990-01-01"))
     expect(page.locator("#f-start")).to_have_class(re.compile("is-invalid"))
+    assert run_count(stack) == before
+
+
+def test_a_bad_value_shows_the_apis_400_message_under_its_field_as_it_is_typed(
+    watched, stack, shots
+):
+    """Typing a fee of 0.5 shows, without submitting, the very message POST /run_backtest
+    answers for the body the page checked (the server's words, not a copy in the page);
+    fixing the value clears it."""
+    page = watched.page
+    open_form(page, stack)
+    before = run_count(stack)
+    fill_run(page, rule="SMA_CROSS", params={"fast": "10", "slow": "30"})
+    with page.expect_request(lambda r: r.url.endswith("/api/schema/run/validate")) as sent:
+        page.fill("[data-field='fee_rate']", "0.5")
+    feedback = page.locator("[data-field='fee_rate'] + .invalid-feedback")
+    expect(feedback).to_have_text("must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)")
+    expect(page.locator("[data-field='fee_rate']")).to_have_class(re.compile("is-invalid"))
+    page.locator("#run-form").screenshot(path=str(shots / "dashboard-form-error.png"))
+    answer = requests.post(
+        f"{stack.base_url}/run_backtest", json=sent.value.post_data_json, timeout=30
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {"error": feedback.text_content(), "field": "fee_rate"}
+
+    page.fill("[data-field='fee_rate']", "0.001")
+    expect(feedback).to_have_text("")
+    expect(page.locator("[data-field='fee_rate']")).not_to_have_class(re.compile("is-invalid"))
     assert run_count(stack) == before
 
 

@@ -1,12 +1,18 @@
 """Tests for web/api/schema.py: the JSON Schemas served for the run request and presets are the
-ones the validating models generate, and they agree with what the API accepts."""
+ones the validating models generate, and they agree with what the API accepts; the
+validation routes answer, for any body, what the submission would (the dashboard's forms
+show those answers)."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
 from rules import RULES
-from tests.web.support import valid_request
+from tests.web.support import queue_key, valid_request, valid_sweep
+from tests.web.test_web_runs import BAD_REQUESTS, MISSING, rows
 
 pytestmark = pytest.mark.redis
 
@@ -96,3 +102,132 @@ def test_the_sweep_schema_derives_from_the_run_schema_and_the_registry(client):
     pattern = re.compile(period[1]["pattern"])
     assert pattern.match("10:30:2") and pattern.match(" 0.1 : 0.5 : 0.1 ")
     assert not pattern.match("10-30") and not pattern.match("a:b:c")
+
+
+@pytest.mark.parametrize(
+    "changes", [pytest.param(changes, id=name) for name, changes, _field in BAD_REQUESTS]
+)
+def test_validating_a_bad_run_answers_the_submissions_400_byte_for_byte(
+    app, client, redis, changes
+):
+    """POST /api/schema/run/validate answers each bad request exactly as POST /run_backtest
+    does (status, field and message: the words the form shows); it records nothing."""
+    body = {key: value for key, value in valid_request(**changes).items() if value is not MISSING}
+    checked = client.post("/api/schema/run/validate", json=body)
+    assert rows(app) == [] and redis.llen(queue_key(app)) == 0
+    submitted = client.post("/run_backtest", json=body)
+    assert checked.status_code == submitted.status_code == 400
+    assert checked.get_data() == submitted.get_data()
+
+
+def test_validating_a_good_run_is_200_valid_and_records_nothing(app, client, redis):
+    """A request the submission would accept is ``{"valid": true}``; no row, no job."""
+    response = client.post("/api/schema/run/validate", json=valid_request(name="a label"))
+    assert (response.status_code, response.get_json()) == (200, {"valid": True})
+    assert rows(app) == [] and redis.llen(queue_key(app)) == 0
+
+
+def test_validating_a_body_that_is_no_json_object_is_400_body(client):
+    """The validation route reads its body as the submission does."""
+    response = client.post("/api/schema/run/validate", data=b"[1]", content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"grid": {"fast": "2:10:0"}},
+        {"grid": {"fast": [2.5]}},
+        {"grid": {"fast": "1:5:1"}},
+        {"grid": {"speed": [2]}},
+        {"grid": {}},
+        {"tickers": []},
+        {"tickers": ["TESTCO", "NOPE"]},
+        {"chunk_size": 10},
+        {"fee_rate": 0.5},
+        {"start_date": "1990-01-01", "end_date": "1990-12-31"},
+    ],
+)
+def test_validating_a_bad_sweep_answers_the_submissions_400_byte_for_byte(client, change):
+    """POST /api/schema/sweep/validate answers as POST /api/sweeps does; records nothing."""
+    checked = client.post("/api/schema/sweep/validate", json=valid_sweep(**change))
+    assert client.get("/api/sweeps").get_json()["total"] == 0
+    submitted = client.post("/api/sweeps", json=valid_sweep(**change))
+    assert checked.status_code == submitted.status_code == 400
+    assert checked.get_data() == submitted.get_data()
+
+
+def test_validating_a_good_sweep_is_200_valid_and_records_nothing(client):
+    """A sweep the submission would accept is ``{"valid": true}``; no sweep is recorded."""
+    response = client.post("/api/schema/sweep/validate", json=valid_sweep())
+    assert (response.status_code, response.get_json()) == (200, {"valid": True})
+    assert client.get("/api/sweeps").get_json()["total"] == 0
+
+
+STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
+"""The dashboard's scripts (web/static, its vendored libraries left out)."""
+
+BAD_SWEEPS = [
+    {"grid": {"fast": "1:5:1"}},
+    {"grid": {"fast": "2.5:5:0.5"}},
+    {"grid": {"fast": [2.5]}},
+    {"grid": {"speed": [2]}},
+    {"tickers": []},
+    {"chunk_size": 10},
+    {"params": {"fast": 1}},
+]
+"""Sweep bodies the server refuses, each with its own message."""
+
+_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\]|\\.)*`')
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _script_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Every string and template literal of the dashboard's scripts with two words or more
+    of fixed text, as a pattern (``${...}`` matching anything) and where it is."""
+    patterns = []
+    for path in sorted(STATIC.rglob("*.js")):
+        if "vendor" in path.parts:
+            continue
+        for literal in _LITERAL.findall(path.read_text(encoding="utf-8")):
+            text = literal[1:-1]
+            fixed = _PLACEHOLDER.split(text)
+            if len(re.findall(r"[A-Za-z]{2,}", " ".join(fixed))) < 2:
+                continue
+            pattern = re.compile(".+".join(re.escape(part) for part in fixed), re.DOTALL)
+            patterns.append((f"{path.name}: {text}", pattern))
+    return patterns
+
+
+def _server_messages(client) -> set[str]:
+    """The messages the API's 400s give for many bad runs, sweeps and a blank preset name,
+    each also without its leading field (as a form shows it under the field)."""
+    bodies = [valid_request(**changes) for _name, changes, _field in BAD_REQUESTS]
+    answers = [
+        client.post("/run_backtest", json={k: v for k, v in body.items() if v is not MISSING})
+        for body in bodies
+    ]
+    answers += [client.post("/api/sweeps", json=valid_sweep(**change)) for change in BAD_SWEEPS]
+    answers.append(client.post("/api/strategies", json={"name": " ", "payload": {}}))
+    messages = set()
+    for answer in answers:
+        assert answer.status_code == 400, answer.get_json()
+        field, error = answer.get_json().get("field"), answer.get_json()["error"]
+        messages.add(error)
+        if field and error.startswith(f"{field} "):
+            messages.add(error[len(field) + 1 :])
+    return messages
+
+
+def test_the_dashboard_scripts_hold_no_copy_of_the_servers_messages(client):
+    """No string in the dashboard's scripts can spell a message the API answers with (a
+    form shows the server's own answer, from POST /api/schema/<kind>/validate): a copy kept
+    in the page would say something else the day the server's limits or words change."""
+    messages = _server_messages(client)
+    copies = [
+        (where, message)
+        for where, pattern in _script_patterns()
+        for message in messages
+        if pattern.fullmatch(message)
+    ]
+    assert copies == []

@@ -1,7 +1,12 @@
 """JSON Schemas of the request bodies, generated from the pydantic models that validate them:
 ``GET /api/schema/run`` (a run request, rule params included), ``GET /api/schema/sweep``
 (a sweep request: the run's fields, partial params, the grid, tickers and chunk size) and
-``GET /api/schema/preset``. The dashboard forms validate from the run and sweep schemas."""
+``GET /api/schema/preset``; and the checks a submission makes, without submitting:
+``POST /api/schema/run/validate`` and ``POST /api/schema/sweep/validate`` answer 200
+``{"valid": true}`` for a body ``POST /run_backtest`` (``POST /api/sweeps``) would accept,
+else the very 400 it would answer (``{"error", "field"}``). Nothing is recorded or queued.
+The dashboard's run and sweep forms show these answers: their messages are the server's,
+never a copy kept in the page."""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from kinds.sweeps.contract import default_chunk_size
+from web.api.runs import validate_request
+from web.api.sweeps import _validate as validate_sweep_request
+from web.body import json_object
 
 bp = Blueprint("schema", __name__, url_prefix="/api/schema")
 
@@ -56,3 +64,23 @@ def sweep() -> ResponseReturnValue:
 def preset() -> ResponseReturnValue:
     """The JSON Schema of ``POST /api/strategies``' body."""
     return jsonify(preset_schema())
+
+
+VALID = {"valid": True}
+"""The answer of a validation route for a body the submission would accept."""
+
+
+@bp.post("/run/validate")
+def validate_run() -> ResponseReturnValue:
+    """Check a run request as ``POST /run_backtest`` does (contract and data catalog):
+    200 ``{"valid": true}``, or the 400 it would answer, naming the field."""
+    validate_request(json_object())
+    return VALID
+
+
+@bp.post("/sweep/validate")
+def validate_sweep() -> ResponseReturnValue:
+    """Check a sweep request as ``POST /api/sweeps`` does before it looks for room on the
+    queue: 200 ``{"valid": true}``, or the 400 it would answer, naming the field."""
+    validate_sweep_request(json_object())
+    return VALID

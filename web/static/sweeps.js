@@ -1,7 +1,8 @@
 /* Parameter sweeps: the form that starts one (/sweeps) and the sweep page (/sweeps/<id>):
    live progress, the top combos, a heatmap and a line view drawn on canvas. Clicking a combo
    or a heatmap cell runs that combo on its own (POST /run_backtest) and opens its run page.
-   Uses BT (dashboard/common.js): el, readJSON, fetchJSON, fmt, isNumber, setBadge, every. */
+   Uses BT (dashboard/common.js): el, readJSON, fetchJSON, serverCheck, liveCheck,
+   fieldMessage, fmt, isNumber, setBadge, every. */
 "use strict";
 
 /* "start:stop:step" ranges (stop included), the dashboard's one reader of the syntax: the
@@ -209,97 +210,18 @@ const SweepForm = (() => {
       return Object.assign(payload, SweepForm.tradingValues(tradingBox), stops);
     }
 
-    /* -------------------------------------------------------------- schema checks */
-    /* Hints read off the sweep request's JSON Schema (GET /api/schema/sweep), which the
-       server generates from the models that validate a sweep: required fields, types,
-       enums and bounds, the tickers list, the chunk size, and per rule its params model
-       and which parameters may be swept and how (a list of values, or a range matching
-       the schema's pattern). A hint is only a hint: the server checks everything again and
-       its 400 names the field. */
-    let schema = null;
-    BT.fetchJSON(data.schema_url).then((answer) => { if (answer.ok) schema = answer.body; }).catch(() => {});
-
-    const present = (value) => value !== undefined && value !== null && value !== "";
-
-    /* Does ``value`` match an if-clause of {properties: {name: {const}}, required}? */
-    function matches(clause, value) {
-      if ((clause.required || []).some((name) => !present(value[name]))) return false;
-      return Object.entries(clause.properties || {}).every(([name, rule]) => !("const" in rule) || value[name] === rule.const);
-    }
-
-    /* One grid entry against the schema's entry for its parameter: [field, message] or null. */
-    function gridProblem(name, value, entry) {
-      const at = `grid.${name}`;
-      const options = entry.anyOf || [entry];
-      const list = options.find((option) => option.type === "array");
-      const text = options.find((option) => option.type === "string");
-      if (Array.isArray(value)) {
-        if (value.length < (list.minItems || 0)) return [at, "must hold at least one value"];
-        for (const item of value) {
-          const problem = BT.scalarProblem(list.items, item);
-          if (problem) return [at, `values ${problem}`];
-        }
-        return null;
-      }
-      if (!text) return [at, "must be a list (not a range)"];
-      const range = new RegExp(text.pattern).test(value) ? SweepRange.parse(value) : null;
-      if (!range) return [at, 'must be a list or "start:stop:step"'];
-      if (list.items.type === "integer" && !range.integers) return [at, "start, stop and step must be integers"];
-      for (const end of [range.start, range.last]) {
-        const problem = BT.scalarProblem(list.items, end);
-        if (problem) return [at, `values ${problem}`];
-      }
-      return null;
-    }
-
-    /* The first [field, message] the server would refuse, read off the schema, or null. */
-    function schemaError(payload) {
-      if (!schema) return null;
-      for (const name of schema.required) {
-        if (!present(payload[name])) return [name, "is required"];
-      }
-      for (const [name, prop] of Object.entries(schema.properties)) {
-        const value = payload[name];
-        if (!present(value)) continue;
-        if (prop.type === "array") {
-          if (!(value.length >= prop.minItems && value.length <= prop.maxItems)) {
-            return [name, `must be a list of ${prop.minItems} to ${prop.maxItems} tickers`];
-          }
-        } else if (name === "chunk_size") {
-          if (BT.scalarProblem(prop, value)) return [name, `must be an integer from ${prop.minimum} to ${prop.maximum}`];
-        } else if (prop.type || prop.enum || prop.format) {
-          const problem = BT.scalarProblem(prop, value);
-          if (problem) return [name, problem];
-        }
-      }
-      if (!Object.keys(payload.grid).length) return ["grid", "sweep at least one parameter: a list or a range"];
-      for (const part of schema.allOf || []) {
-        if (!matches(part.if, payload)) continue;
-        const then = part.then.properties;
-        if (then.grid) {
-          const params = then.params.anyOf[0].properties;
-          for (const [name, value] of Object.entries(payload.params || {})) {
-            const problem = params[name] ? BT.scalarProblem(params[name], value) : "is not a parameter";
-            if (problem) return [`params.${name}`, problem];
-          }
-          for (const [name, value] of Object.entries(payload.grid)) {
-            const entry = then.grid.properties[name];
-            if (!entry) return [`grid.${name}`, `is not a parameter ${payload.rule_type} can sweep`];
-            const problem = gridProblem(name, value, entry);
-            if (problem) return problem;
-          }
-        } else {
-          for (const [name, prop] of Object.entries(then)) {
-            const problem = present(payload[name]) ? BT.scalarProblem(prop, payload[name]) : "";
-            if (problem) return [name, problem];
-          }
-        }
-      }
-      return null;
-    }
+    /* -------------------------------------------------------------- server checks */
+    /* The server checks the form as it changes (POST /api/schema/sweep/validate, the 400
+       POST /api/sweeps would answer): its first problem is shown in its words, above the
+       form. The page holds no copy of the limits or the messages. */
+    const live = BT.liveCheck(form.dataset.validateUrl, body, (problem) => {
+      errorBox.classList.add("d-none");
+      if (problem) showError(problem.field, problem.error);
+    });
+    for (const type of ["input", "change"]) form.addEventListener(type, live.schedule);
 
     function showError(field, message) {
-      errorBox.textContent = (field ? field + ": " : "") + (message || "");
+      errorBox.textContent = BT.fieldMessage(field, message || "");
       errorBox.classList.remove("d-none");
     }
 
@@ -331,10 +253,12 @@ const SweepForm = (() => {
       event.preventDefault();
       errorBox.classList.add("d-none");
       const progress = document.getElementById("sweep-progress");
+      live.cancel();
       const payload = body();
-      const invalid = schemaError(payload);
-      if (invalid) {
-        showError(...invalid);
+      // checked first (not rate-limited): a refused form spends no submission
+      const problem = await BT.serverCheck(form.dataset.validateUrl, payload);
+      if (problem) {
+        showError(problem.field, problem.error);
         return;
       }
       progress.textContent = "submitting…";

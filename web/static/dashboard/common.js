@@ -59,24 +59,61 @@ const BT = (() => {
     return typeof value === "number" && Number.isFinite(value);
   }
 
-  /* The problem with a scalar ``value`` under the JSON Schema ``node`` (a message without the
-     path), or "": the one client-side check of a value, for the run form and the sweep form. */
-  function scalarProblem(node, value) {
-    if (node.enum && !node.enum.includes(value)) return `must be one of: ${node.enum.join(", ")}`;
-    if (node.type === "integer" || node.type === "number" || (node.type === undefined && isNumber(value))) {
-      if (!isNumber(value)) return "must be a number";
-      if (node.type === "integer" && !Number.isInteger(value)) return `must be an integer, not ${value}`;
-      if ("minimum" in node && "maximum" in node && (value < node.minimum || value > node.maximum)) {
-        return `must be between ${node.minimum} and ${node.maximum} (got ${value})`;
-      }
-      if ("exclusiveMinimum" in node && !(value > node.exclusiveMinimum)) return `must be greater than ${node.exclusiveMinimum}`;
-      if ("minimum" in node && value < node.minimum) return `must be at least ${node.minimum}`;
-      if ("exclusiveMaximum" in node && !(value < node.exclusiveMaximum)) return `must be less than ${node.exclusiveMaximum}`;
-      if ("maximum" in node && value > node.maximum) return `must be at most ${node.maximum}`;
+  /* The server's check of a request body: POST it to ``url``, a validation route (POST
+     /api/schema/<run|sweep>/validate, which checks a body as its submission would).
+     Resolves to null when the server would accept it, {field, error} from its 400 when not
+     (the server's own words: the page keeps no copy of the limits or the messages), and
+     undefined when it could not be asked (no network, a 5xx: the submission then answers). */
+  async function serverCheck(url, body) {
+    let answer;
+    try {
+      answer = await fetchJSON(url, { method: "POST", json: body });
+    } catch (_) {
+      return undefined;
     }
-    if (node.format === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) return "must be a date YYYY-MM-DD";
-    if (node.pattern && node.description && !new RegExp(node.pattern).test(String(value))) return `must be ${node.description}`;
-    return "";
+    if (answer.ok) return null;
+    if (answer.status === 400 && answer.body) return { field: answer.body.field || null, error: answer.body.error };
+    return undefined;
+  }
+
+  /* A server's error as one line: "field: message", or the message alone when it starts with
+     its field already (a rule parameter's: "params.fast must be between …"). */
+  function fieldMessage(field, message) {
+    return field && !String(message).startsWith(`${field} `) ? `${field}: ${message}` : String(message);
+  }
+
+  /* A form's live check: ``schedule()`` (on every change of the form) sends ``collect()`` to
+     serverCheck ``ms`` after the last change and calls ``show(problem)`` (null: accepted).
+     An answer overtaken by a later change or by ``cancel()`` (a submission, whose own
+     answer is shown) is dropped, and so is one that could not be had. */
+  function liveCheck(url, collect, show, ms) {
+    let timer = null;
+    let sequence = 0;
+    let lastSent = "";
+    async function check() {
+      timer = null;
+      const body = collect();
+      const key = JSON.stringify(body);
+      if (key === lastSent) return;
+      lastSent = key;
+      const mine = ++sequence;
+      const problem = await serverCheck(url, body);
+      if (mine !== sequence) return;
+      if (problem === undefined) lastSent = ""; // not checked: ask again on the next change
+      else show(problem);
+    }
+    return {
+      schedule() {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(check, ms === undefined ? 500 : ms);
+      },
+      cancel() {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        sequence += 1;
+        lastSent = "";
+      },
+    };
   }
 
   /* The dates a form starts with for data covering first..last (YYYY-MM-DD): its last ten
@@ -202,5 +239,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, scalarProblem, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

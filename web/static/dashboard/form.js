@@ -1,7 +1,8 @@
-/* The run form: rule parameters built from the rule registry (/api/rules' data), client-side
-   checks read off the run request's JSON Schema (/api/schema/run, generated from the
-   server's validating models), submission with progress polling, and presets (save / load
-   / delete through /api/strategies). Text only: no innerHTML. */
+/* The run form: rule parameters built from the rule registry (/api/rules' data), live checks
+   by the server as the form changes (POST /api/schema/run/validate: its messages are the
+   400s POST /run_backtest answers, shown next to the field they name; the page holds no
+   copy of the limits or the messages), submission with progress polling, and presets (save
+   / load / delete through /api/strategies). Text only: no innerHTML. */
 "use strict";
 
 (() => {
@@ -287,93 +288,6 @@
     apply({ ticker: input("ticker").value, start_date: input("start_date").value, end_date: input("end_date").value, rule_type: ruleSelect.value });
   }
 
-  // ---------------------------------------------------------------- checks -------------
-  /* Client-side hints come from the run request's JSON Schema (GET /api/schema/run), which
-     the server generates from the very models that validate a request: types, enums,
-     bounds, required fields, the rules' params models and their x-constraints. A hint is
-     only a hint: the server checks again and its 400 is shown next to the field it names. */
-  let SCHEMA = null;
-  const RELATION = { "<": "less than", "<=": "at most" };
-
-  function resolve(node) {
-    while (node && node.$ref) node = SCHEMA.$defs[node.$ref.split("/").pop()];
-    return node;
-  }
-
-  const present = (value) => value !== undefined && value !== null && value !== "";
-
-  /* Does ``value`` (an object) match an if-clause of {properties: {name: {const}}, required}? */
-  function matches(clause, value) {
-    if ((clause.required || []).some((name) => !present(value[name]))) return false;
-    return Object.entries(clause.properties || {}).every(([name, rule]) => !("const" in rule) || value[name] === rule.const);
-  }
-
-  /* A rule's params object against its generated params model; messages start with the
-     path, as the server's do ("params.rules[1].params.fast must be between 2 and 400"). */
-  function checkParams(node, params, path, errors) {
-    node = resolve(node);
-    for (const [name, prop] of Object.entries(node.properties)) {
-      const at = pathText([...path, name]);
-      const value = params[name];
-      const spec = resolve(prop);
-      if (!present(value)) {
-        if ((node.required || []).includes(name)) errors.push([at, `${at} is required (default ${JSON.stringify(spec.default)})`]);
-      } else if (spec.type === "array") {
-        const count = Array.isArray(value) ? value.length : 0;
-        if (count < spec.minItems || count > spec.maxItems) {
-          errors.push([at, `${at} must hold ${spec.minItems} to ${spec.maxItems} rules (got ${count})`]);
-        } else {
-          value.forEach((sub, i) => {
-            const variant = spec.items.oneOf.map(resolve).find((v) => v.properties.rule_type.const === sub.rule_type);
-            if (!variant) errors.push([pathText([...path, name, i, "rule_type"]), `${sub.rule_type} cannot be used here`]);
-            else if (sub.params) checkParams(variant.properties.params.anyOf[0], sub.params, [...path, name, i, "params"], errors);
-          });
-        }
-      } else {
-        const problem = BT.scalarProblem(spec, value);
-        if (problem) errors.push([at, `${at} ${problem.replace(/^must be one of: /, "must be one of ")}`]);
-      }
-    }
-    for (const text of node["x-constraints"] || []) {
-      const [left, op, right] = text.split(" ");
-      const a = params[left];
-      const b = params[right];
-      if (BT.isNumber(a) && BT.isNumber(b) && !(op === "<" ? a < b : a <= b)) {
-        const at = pathText([...path, left]);
-        errors.push([at, `${at} (${a}) must be ${RELATION[op]} ${right} (${b})`]);
-      }
-    }
-  }
-
-  /* [[field, message], ...] for what the server would refuse, read off the schema. */
-  function check(body) {
-    const errors = [];
-    if (!SCHEMA) return errors;
-    for (const [name, prop] of Object.entries(SCHEMA.properties)) {
-      if (name === "rule_type" || name === "params" || !(name in body)) continue;
-      const value = body[name];
-      if (!present(value)) {
-        if (SCHEMA.required.includes(name)) errors.push([name, "is required"]);
-        else if (value === null) errors.push([name, "must be a number"]);
-        continue;
-      }
-      const problem = BT.scalarProblem(resolve(prop), value);
-      if (problem) errors.push([name, problem]);
-    }
-    for (const part of SCHEMA.allOf || []) {
-      if (!matches(part.if, body)) continue;
-      for (const [name, prop] of Object.entries(part.then.properties)) {
-        if (name === "params") {
-          if (body.params) checkParams(prop.anyOf[0], body.params, ["params"], errors);
-        } else if (present(body[name]) && !errors.some(([field]) => field === name)) {
-          const problem = BT.scalarProblem(prop, body[name]);
-          if (problem) errors.push([name, problem]);
-        }
-      }
-    }
-    return errors;
-  }
-
   // ---------------------------------------------------------------- errors -------------
   function clearErrors() {
     for (const node of form.querySelectorAll(".is-invalid")) node.classList.remove("is-invalid");
@@ -384,8 +298,10 @@
   }
 
   /* Show a message next to the input a field path names ("params.fast" -> the fast input);
-     a path with no input of its own goes to its nearest named ancestor, else to the top. */
-  function showError(field, message) {
+     a path with no input of its own goes to its nearest named ancestor, else to the top.
+     ``focus``: move the focus there (a submission's answer; not a live check's, which must
+     not take the focus from the input being typed in). */
+  function showError(field, message, focus = true) {
     let path = String(field || "");
     while (path) {
       const node = form.querySelector(`[data-field="${CSS.escape(path)}"]`);
@@ -398,14 +314,14 @@
           box.textContent = message;
           box.classList.add("d-block");
         }
-        if (node.focus) node.focus();
+        if (focus && node.focus) node.focus();
         return node;
       }
       const cut = Math.max(path.lastIndexOf("."), path.lastIndexOf("["));
       path = cut > 0 ? path.slice(0, cut) : "";
     }
     const top = document.getElementById("form-error");
-    top.textContent = field ? `${field}: ${message}` : message;
+    top.textContent = BT.fieldMessage(field, message);
     top.classList.remove("d-none");
     return top;
   }
@@ -434,16 +350,27 @@
     window.location.assign(data.run_url.replace("RUN_ID", runId));
   }
 
+  /* The server's check of the form as it changes (its first problem, in its words). */
+  const live = BT.liveCheck(data.validate_url, collect, (problem) => {
+    clearErrors();
+    if (problem) showError(problem.field, problem.error, false);
+  });
+  for (const type of ["input", "change", "click"]) form.addEventListener(type, live.schedule);
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    live.cancel();
     clearErrors();
     const body = collect();
-    const errors = check(body);
-    if (errors.length) {
-      for (const [field, message] of errors.reverse()) showError(field, message);
+    submitButton.disabled = true;
+    // checked first (the validation route is not rate-limited): a refused form spends no
+    // submission; the submission checks again, and its own 400 is shown the same way
+    const problem = await BT.serverCheck(data.validate_url, body);
+    if (problem) {
+      submitButton.disabled = false;
+      showError(problem.field, problem.error);
       return;
     }
-    submitButton.disabled = true;
     progress.textContent = "submitting…";
     let answer;
     try {
@@ -495,11 +422,7 @@
   }
 
   document.getElementById("preset-save").addEventListener("click", async () => {
-    const name = presetName.value.trim();
-    if (!name) {
-      presetMessage("name is required", true);
-      return;
-    }
+    const name = presetName.value; // the server strips it and says what is wrong with it
     const payload = collect();
     const answer = await BT.fetchJSON(data.presets_url, { method: "POST", json: { name, payload } });
     if (answer.status === 201) {
@@ -515,6 +438,7 @@
     const preset = presets.get(presetSelect.value);
     if (!preset) return;
     const problems = apply(preset.payload);
+    live.schedule();
     document.getElementById("preset-loaded").textContent = preset.name;
     if (problems.length) presetMessage(`loaded "${preset.name}", but ${problems.join("; ")}`, true);
     else presetMessage(`loaded "${preset.name}"`, false);
@@ -546,12 +470,5 @@
   apply(data.initial || { rule_type: ruleSelect.value, ticker: input("ticker").value });
   followTicker();
   refreshPresets();
-  BT.fetchJSON(data.schema_url || "/api/schema/run")
-    .then((answer) => {
-      if (answer.ok) SCHEMA = answer.body;
-    })
-    .catch(() => null)
-    .finally(() => {
-      form.dataset.ready = "1";
-    });
+  form.dataset.ready = "1";
 })();
