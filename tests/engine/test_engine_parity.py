@@ -25,6 +25,7 @@ import pytest
 from backtesting import Backtest, Strategy
 
 from engine import Bars, TradingParams, run
+from tests.bars import daily_bars
 from tests.reference import wilder_rsi
 
 GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
@@ -94,9 +95,7 @@ def test_rsi_equity_matches_backtesting_py_on_every_bar(goog):
 
 def test_value_sizing_buys_floor_of_budget_over_price_with_fee():
     """A 10,000 budget at a 123.45 open with 0.1% fee buys floor(10000 / 123.57345) = 80."""
-    ts = np.arange(3).astype("datetime64[D]")
-    px = np.array([100.0, 123.45, 130.0])
-    bars = Bars(ts, px, px, px, px, np.ones(3))
+    bars = daily_bars([100.0, 123.45, 130.0])
     res = run(bars, np.array([True, False, False]), np.zeros(3, bool), TradingParams())
     (trade,) = res.trades
     assert trade.size == 80 and trade.entry_bar == 1 and trade.is_open

@@ -1,0 +1,42 @@
+"""Synthetic OHLCV bars for tests, built from hand-written price lists (no tests here).
+
+``daily_bars`` is the one builder the rules and engine tests share: bars one day apart from
+1970-01-01, opens at the closes. The adapters tests build theirs, stamped 21:00 UTC with a 1%
+range, with ``tests.adapters.support.make_bars``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from engine import Bars
+
+
+def daily_bars(
+    close: Sequence[float] | np.ndarray,
+    *,
+    spread: float = 0.0,
+    open_: Sequence[float] | np.ndarray | None = None,
+    high: Sequence[float] | np.ndarray | None = None,
+    low: Sequence[float] | np.ndarray | None = None,
+    volume: Sequence[float] | np.ndarray | None = None,
+) -> Bars:
+    """Bars with these closes, one a day from 1970-01-01: opens at the closes, highs and lows
+    ``spread`` above and below them, a volume of 1, unless ``open_``/``high``/``low``/``volume``
+    are given."""
+    c = np.asarray(close, dtype=float)
+    n = len(c)
+
+    def given(values: Sequence[float] | np.ndarray | None, default: np.ndarray) -> np.ndarray:
+        return default if values is None else np.asarray(values, dtype=float)
+
+    return Bars(
+        np.arange(n).astype("datetime64[D]"),
+        given(open_, c),
+        given(high, c + spread),
+        given(low, c - spread),
+        c,
+        given(volume, np.ones(n)),
+    )
