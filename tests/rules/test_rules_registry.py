@@ -6,9 +6,7 @@ import csv
 import json
 import math
 import re
-from pathlib import Path
 
-import backtesting
 import numpy as np
 import pytest
 
@@ -23,10 +21,7 @@ from rules.registry import (
     rule_slug,
     validate_rule,
 )
-from tests.bars import daily_bars
-
-GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
-"""Daily GOOG bars 2004-08-19 … 2013-03-01 (2,148 rows) bundled with backtesting.py."""
+from tests.bars import GOOG_CSV, daily_bars
 
 RSI_OK = {"period": 14, "oversold": 30, "overbought": 70}
 MACD_OK = {"fast": 12, "slow": 26, "signal": 9}
