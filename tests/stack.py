@@ -26,6 +26,7 @@ SWEEP_MANIFEST = PROJECT_ROOT / "keda" / "scaledjob-sweeps.yaml"
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -48,6 +49,22 @@ def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "co
             return value
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+ENDED = ("SUCCEEDED", "FAILED", "PARTIAL")
+"""The statuses a sweep or walk-forward ends in."""
+
+
+def ended(url: str, statuses: tuple[str, ...] = ENDED) -> dict | None:
+    """The status document at ``url`` if its status is one of ``statuses``, else None: a
+    predicate for ``wait_until`` on a sweep's or walk-forward's ``status_url``."""
+    body = requests.get(url, timeout=10).json()
+    return body if body["status"] in statuses else None
+
+
+def run_count(base_url: str) -> int:
+    """How many runs the API at ``base_url`` lists (its ``/api/runs`` total)."""
+    return requests.get(f"{base_url}/api/runs", params={"per_page": 1}, timeout=10).json()["total"]
 
 
 @dataclass

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.stack import free_port
 from tests.web.test_web_db import ALL_TABLES
 
 pytestmark = pytest.mark.slow
@@ -60,12 +60,6 @@ def test_init_db_with_the_database_down_exits_1_with_one_line():
     assert result.stdout == ""
     assert result.stderr.startswith("init-db failed: OperationalError")
     assert "Traceback" not in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_python_m_web_serves_on_port(tmp_path):
