@@ -14,8 +14,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 import yaml
@@ -30,6 +32,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def python_m(module: str, env: Mapping[str, str], **options: Any) -> subprocess.Popen:
+    """Start ``python -m <module>`` in the project root with exactly ``env`` (``options``,
+    such as where its output goes, are passed to ``subprocess.Popen``)."""
+    return subprocess.Popen([sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env, **options)
 
 
 def answers_200(url: str, timeout: float = 2.0) -> bool:
@@ -145,13 +153,7 @@ class LocalStack:
         }
         for name, module in parts:
             self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", module],
-                    env=self.env,
-                    cwd=PROJECT_ROOT,
-                    stdout=self.logs[name],
-                    stderr=subprocess.STDOUT,
-                )
+                python_m(module, self.env, stdout=self.logs[name], stderr=subprocess.STDOUT)
             )
         wait_until(lambda: answers_200(f"{self.base_url}/health", 1), 30, what="web /health")
         return self

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import free_port
+from tests.stack import free_port, python_m
 from tests.web.test_web_db import ALL_TABLES
 
 pytestmark = pytest.mark.slow
@@ -72,14 +72,7 @@ def test_python_m_web_serves_on_port(tmp_path):
         "REDIS_URL": "redis://127.0.0.1:1/0",
     }
     env.pop("HOST", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "web"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = python_m("web", env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         body, deadline = None, time.monotonic() + 30
         while body is None and time.monotonic() < deadline:
