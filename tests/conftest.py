@@ -93,9 +93,9 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def goog_csv() -> Path:
     """backtesting.py's bundled GOOG.csv: real daily data, 2004-08-19 .. 2013-03-01."""
-    import backtesting
+    from tests.bars import GOOG_CSV
 
-    return Path(backtesting.__file__).parent / "test" / "GOOG.csv"
+    return GOOG_CSV
 
 
 STACK_REDIS_URL = os.environ.get("TEST_STACK_REDIS_URL", "redis://127.0.0.1:6379/14")

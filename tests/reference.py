@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def wilder_rsi(close: np.ndarray, n: int) -> np.ndarray:
@@ -19,3 +20,8 @@ def wilder_rsi(close: np.ndarray, n: int) -> np.ndarray:
             avg_loss = (avg_loss * (n - 1) + loss[t]) / n
         out[t] = 100.0 if avg_loss == 0 else 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
     return out
+
+
+def crosses_above(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Bars where ``a`` closes above ``b`` after being at or below it on the bar before."""
+    return ((a > b) & (a.shift(1) <= b.shift(1))).to_numpy()

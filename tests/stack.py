@@ -14,8 +14,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 import yaml
@@ -26,9 +28,16 @@ SWEEP_MANIFEST = PROJECT_ROOT / "keda" / "scaledjob-sweeps.yaml"
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def python_m(module: str, env: Mapping[str, str], **options: Any) -> subprocess.Popen:
+    """Start ``python -m <module>`` in the project root with exactly ``env`` (``options``,
+    such as where its output goes, are passed to ``subprocess.Popen``)."""
+    return subprocess.Popen([sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env, **options)
 
 
 def answers_200(url: str, timeout: float = 2.0) -> bool:
@@ -48,6 +57,22 @@ def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "co
             return value
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+ENDED = ("SUCCEEDED", "FAILED", "PARTIAL")
+"""The statuses a sweep or walk-forward ends in."""
+
+
+def ended(url: str, statuses: tuple[str, ...] = ENDED) -> dict | None:
+    """The status document at ``url`` if its status is one of ``statuses``, else None: a
+    predicate for ``wait_until`` on a sweep's or walk-forward's ``status_url``."""
+    body = requests.get(url, timeout=10).json()
+    return body if body["status"] in statuses else None
+
+
+def run_count(base_url: str) -> int:
+    """How many runs the API at ``base_url`` lists (its ``/api/runs`` total)."""
+    return requests.get(f"{base_url}/api/runs", params={"per_page": 1}, timeout=10).json()["total"]
 
 
 @dataclass
@@ -128,13 +153,7 @@ class LocalStack:
         }
         for name, module in parts:
             self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", module],
-                    env=self.env,
-                    cwd=PROJECT_ROOT,
-                    stdout=self.logs[name],
-                    stderr=subprocess.STDOUT,
-                )
+                python_m(module, self.env, stdout=self.logs[name], stderr=subprocess.STDOUT)
             )
         wait_until(lambda: answers_200(f"{self.base_url}/health", 1), 30, what="web /health")
         return self

@@ -19,7 +19,7 @@ from scripts.bulk_grid import expand_grid, merge_params, parse_param
 from scripts.bulk_state import Journal, request_key
 from scripts.bulk_submit import build_parser, main
 from tests import loopback
-from tests.stack import free_port
+from tests.stack import free_port, run_count
 from tests.web.support import TICKER, app_with_schema, close_app, write_data_dir
 
 GRID = ["--tickers", TICKER, "--rules", "SMA_CROSS,RSI"]
@@ -34,10 +34,6 @@ def api_url(sqlite_url, redis_url, tmp_path: Path) -> Iterator[str]:
     with loopback.wsgi(app) as url:
         yield url
     close_app(app)
-
-
-def run_count(url: str) -> int:
-    return requests.get(f"{url}/api/runs", params={"per_page": 1}, timeout=10).json()["total"]
 
 
 def lookup(url: str, run_ids: list[str]) -> dict[str, dict]:

@@ -8,15 +8,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import backtesting
 import pytest
 
 from data.catalog import load_catalog
 from data.dataset import load_range
 from data.import_csv import import_file, main
-
-GOOG = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
-"""backtesting.py's bundled real daily data (unnamed first column)."""
+from tests.bars import GOOG_CSV as GOOG
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

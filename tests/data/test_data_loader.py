@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import backtesting
 import numpy as np
 import pandas as pd
 import pytest
 
 from data.errors import DataQualityError
 from data.loader import load_bars, parse_bars
+from tests.bars import GOOG_CSV as GOOG
 from tests.fresh import loaded_by
-
-GOOG = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
-"""backtesting.py's bundled real daily data: an unnamed first date column."""
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

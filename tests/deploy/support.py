@@ -69,6 +69,15 @@ def find_tool(name: str) -> str:
     return str(found)
 
 
+def broken_copy(source: Path, target: Path, old: str, new: str, count: int = -1) -> Path:
+    """``target``: ``source`` with ``old`` (which must be in it) replaced by ``new`` (the
+    first ``count`` times; every time by default), for a validator to reject."""
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new, count), encoding="utf-8")
+    return target
+
+
 def run(args: list[str], cwd: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess:
     """Run a command, capturing text output, never raising on a non-zero exit."""
     return subprocess.run(

@@ -16,6 +16,7 @@ import yaml
 from tests.deploy.support import (
     KEDA_DIR,
     ROOT,
+    broken_copy,
     cluster_mysql_image,
     configmap_literals,
     find_tool,
@@ -158,10 +159,7 @@ def test_compose_schema_rejects_a_broken_copy(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:
     """The validator bites: a typo'd key (also via the x-app anchor) or bad enum is reported."""
-    text = COMPOSE_FILE.read_text(encoding="utf-8")
-    assert old in text
-    broken = tmp_path / "docker-compose.yml"
-    broken.write_text(text.replace(old, new), encoding="utf-8")
+    broken = broken_copy(COMPOSE_FILE, tmp_path / "docker-compose.yml", old, new)
     code, output = check_compose_schema(broken)
     assert code != 0
     assert expected in output

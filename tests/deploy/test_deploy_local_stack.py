@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from redis import Redis
 
 from consumer.scaler import manifest_paths
 from consumer.scaling import load_scaled_job
-from tests.stack import PROJECT_ROOT, answers_200, free_port, wait_until
+from tests.stack import answers_200, free_port, python_m, wait_until
 
 pytestmark = pytest.mark.slow  # whole stacks
 
@@ -33,10 +32,9 @@ def _launch(tmp_path: Path, name: str) -> tuple[subprocess.Popen, str]:
         "PORT": str(free_port()),
         "LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.local_stack"],
-        cwd=PROJECT_ROOT,
-        env=env,
+    process = python_m(
+        "scripts.local_stack",
+        env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

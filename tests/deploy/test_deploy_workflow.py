@@ -25,6 +25,7 @@ from tests.deploy.support import (
     K8S_DIR,
     KEDA_DIR,
     ROOT,
+    broken_copy,
     cluster_mysql_image,
     find_tool,
     in_ci,
@@ -129,10 +130,7 @@ def test_workflow_schema_rejects_a_broken_copy(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:
     """The schema check bites: a misspelt job key or permission level is reported."""
-    text = WORKFLOW.read_text(encoding="utf-8")
-    assert old in text
-    broken = tmp_path / "ci.yml"
-    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    broken = broken_copy(WORKFLOW, tmp_path / "ci.yml", old, new, count=1)
     code, output = check_schema("vendor.github-workflows", broken)
     assert code != 0
     assert expected in output

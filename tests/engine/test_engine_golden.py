@@ -28,15 +28,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import backtesting
 import numpy as np
 import pytest
 
 from engine import ENGINE_VERSION, Bars, TradingParams, _simulate, run, run_batch
+from tests.bars import GOOG_CSV
 from tests.golden import dumps, first_difference, version_problem
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
 GOOG_BARS = 200
 """The first 200 bars of GOOG.csv (2004-08-19 ..): enough for a dozen round trips."""
 BREAKOUT = 5

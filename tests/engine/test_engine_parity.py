@@ -16,30 +16,18 @@ Settings that give the match, and why:
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import backtesting
 import numpy as np
 import pandas as pd
 import pytest
 from backtesting import Backtest, Strategy
 
 from engine import Bars, TradingParams, run
-from tests.reference import wilder_rsi
+from tests.bars import daily_bars
+from tests.reference import crosses_above, wilder_rsi
 
-GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
 ALL_IN = TradingParams(
     initial_capital=100_000, fee_rate=0.001, position_size=100, size_type="percent"
 )
-
-
-@pytest.fixture(scope="module")
-def goog() -> pd.DataFrame:
-    return pd.read_csv(GOOG_CSV, index_col=0, parse_dates=True)
-
-
-def _cross(a: pd.Series, b: pd.Series) -> np.ndarray:
-    return ((a > b) & (a.shift(1) <= b.shift(1))).to_numpy()
 
 
 def _peer(df: pd.DataFrame, entries: np.ndarray, exits: np.ndarray):
@@ -80,7 +68,7 @@ def _assert_same(df: pd.DataFrame, entries: np.ndarray, exits: np.ndarray) -> in
 def test_sma_cross_equity_matches_backtesting_py_on_every_bar(goog):
     """SMA_CROSS(10, 20), all-in long-only with 0.1% fees: same equity on all 2,148 bars."""
     fast, slow = goog.Close.rolling(10).mean(), goog.Close.rolling(20).mean()
-    n_trades = _assert_same(goog, _cross(fast, slow), _cross(slow, fast))
+    n_trades = _assert_same(goog, crosses_above(fast, slow), crosses_above(slow, fast))
     assert n_trades > 30
 
 
@@ -94,9 +82,7 @@ def test_rsi_equity_matches_backtesting_py_on_every_bar(goog):
 
 def test_value_sizing_buys_floor_of_budget_over_price_with_fee():
     """A 10,000 budget at a 123.45 open with 0.1% fee buys floor(10000 / 123.57345) = 80."""
-    ts = np.arange(3).astype("datetime64[D]")
-    px = np.array([100.0, 123.45, 130.0])
-    bars = Bars(ts, px, px, px, px, np.ones(3))
+    bars = daily_bars([100.0, 123.45, 130.0])
     res = run(bars, np.array([True, False, False]), np.zeros(3, bool), TradingParams())
     (trade,) = res.trades
     assert trade.size == 80 and trade.entry_bar == 1 and trade.is_open

@@ -17,9 +17,6 @@ Equity is compared on every bar (1e-9 relative) and every trade (bars, size, pri
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import backtesting
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,24 +24,13 @@ from backtesting import Backtest, Strategy
 
 from engine import Bars, TradingParams, run
 from tests.engine.test_engine_golden import squeeze_bars, squeeze_signals
-from tests.reference import wilder_rsi
-
-GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
-
-
-@pytest.fixture(scope="module")
-def goog() -> pd.DataFrame:
-    return pd.read_csv(GOOG_CSV, index_col=0, parse_dates=True)
-
-
-def _cross(a: pd.Series, b: pd.Series) -> np.ndarray:
-    return ((a > b) & (a.shift(1) <= b.shift(1))).to_numpy()
+from tests.reference import crosses_above, wilder_rsi
 
 
 def _signals(goog: pd.DataFrame, rule: str) -> tuple[np.ndarray, np.ndarray]:
     if rule == "SMA_CROSS":
         fast, slow = goog.Close.rolling(10).mean(), goog.Close.rolling(20).mean()
-        return _cross(fast, slow), _cross(slow, fast)
+        return crosses_above(fast, slow), crosses_above(slow, fast)
     rsi = wilder_rsi(goog.Close.to_numpy(), 14)
     return rsi < 30, rsi > 70
 

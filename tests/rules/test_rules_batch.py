@@ -7,11 +7,12 @@ import numpy as np
 from engine import Bars
 from rules._batch import bind_cache, column, indicator_rows, rows
 from rules.indicators import sma
+from tests.bars import daily_bars
 
 
-def _bars(n: int = 6) -> Bars:
-    c = np.arange(1.0, n + 1)
-    return Bars(np.arange(n).astype("datetime64[D]"), c, c + 1, c - 1, c, np.ones(n))
+def _bars() -> Bars:
+    """Six bars closing 1, 2, …, 6, each 1 above and below its close."""
+    return daily_bars(np.arange(1.0, 7), spread=1.0)
 
 
 def test_bind_cache_keeps_a_cache_for_the_same_bars_and_clears_it_for_others():

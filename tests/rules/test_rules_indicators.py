@@ -6,9 +6,7 @@ import csv
 import doctest
 import math
 from fractions import Fraction
-from pathlib import Path
 
-import backtesting
 import numpy as np
 import pytest
 
@@ -34,9 +32,7 @@ from rules.indicators import (
     vwap,
     zscore,
 )
-
-GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
-"""Daily GOOG bars 2004-08-19 … 2013-03-01 (2,148 rows) bundled with backtesting.py."""
+from tests.bars import GOOG_CSV
 
 NAN = float("nan")
 RTOL = 1e-10

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import Bars
 from rules.registry import RULES
+from tests.bars import daily_bars
 
 DOWN_UP = [10, 9, 8, 7, 8, 9, 10, 11]
 """RSI(2, 30, 70): entries on bars 2–3, exits on bars 5–7. MOMENTUM(1, −20, −20): every
@@ -21,11 +21,6 @@ SUBS = [
 ]
 
 
-def _bars(close: list[float]) -> Bars:
-    c = np.asarray(close, dtype=float)
-    return Bars(np.arange(len(c)).astype("datetime64[D]"), c, c, c, c, np.ones(len(c)))
-
-
 @pytest.mark.parametrize(
     ("operator", "entry_bars", "exit_bars"),
     [("AND", [2, 3], []), ("OR", [1, 2, 3, 4, 5, 6, 7], [5, 6, 7])],
@@ -33,7 +28,7 @@ def _bars(close: list[float]) -> Bars:
 def test_operator_combines_sub_rule_signals_bar_by_bar(operator, entry_bars, exit_bars):
     """AND keeps bars where all sub-rules agree, OR bars where any fires."""
     spec = RULES["COMPOSITE"]
-    entries, exits = spec.signals(_bars(DOWN_UP), {"operator": operator, "rules": SUBS})
+    entries, exits = spec.signals(daily_bars(DOWN_UP), {"operator": operator, "rules": SUBS})
     assert np.flatnonzero(entries).tolist() == entry_bars
     assert np.flatnonzero(exits).tolist() == exit_bars
 
@@ -41,5 +36,5 @@ def test_operator_combines_sub_rule_signals_bar_by_bar(operator, entry_bars, exi
 def test_overlays_gather_the_sub_rules_lines():
     """Sub-rules with overlays contribute them; the others add nothing."""
     subs = [*SUBS, {"rule_type": "SMA_CROSS", "params": {"fast": 2, "slow": 3}}]
-    lines = RULES["COMPOSITE"].overlays(_bars(DOWN_UP), {"operator": "OR", "rules": subs})
+    lines = RULES["COMPOSITE"].overlays(daily_bars(DOWN_UP), {"operator": "OR", "rules": subs})
     assert list(lines) == ["SMA 2", "SMA 3"]

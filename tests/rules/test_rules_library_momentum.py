@@ -4,34 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import Bars
 from rules.library.momentum import SPEC, batch
-
-
-def _bars(close: list[float]) -> Bars:
-    c = np.asarray(close, dtype=float)
-    return Bars(np.arange(len(c)).astype("datetime64[D]"), c, c, c, c, np.ones(len(c)))
+from tests.bars import daily_bars
 
 
 def test_entry_above_and_exit_below_the_thresholds():
     """ROC(1) of 100,110,111,100,100 is +10%, +0.9%, −9.9%, 0%."""
     params = {"period": 1, "entry_threshold": 5.0, "exit_threshold": -5.0}
-    entries, exits = SPEC.signals(_bars([100, 110, 111, 100, 100]), params)
+    entries, exits = SPEC.signals(daily_bars([100, 110, 111, 100, 100]), params)
     assert np.flatnonzero(entries).tolist() == [1]
     assert np.flatnonzero(exits).tolist() == [3]
 
 
-def test_period_looks_back_that_many_bars():
+def test_period_looks_back_that_manydaily_bars():
     """ROC(2) compares with two bars back: 111/100 and 100/110 from bar 2."""
     params = {"period": 2, "entry_threshold": 10.0, "exit_threshold": -5.0}
-    entries, exits = SPEC.signals(_bars([100, 110, 111, 100]), params)
+    entries, exits = SPEC.signals(daily_bars([100, 110, 111, 100]), params)
     assert np.flatnonzero(entries).tolist() == [2]
     assert np.flatnonzero(exits).tolist() == [3]
 
 
 def test_batch_rows_equal_single_runs():
     """Each batch row is the single-run result for its parameters."""
-    bars = _bars([100, 110, 111, 100, 100, 95, 120])
+    bars = daily_bars([100, 110, 111, 100, 100, 95, 120])
     combos = [
         {"period": 1, "entry_threshold": 5.0, "exit_threshold": -5.0},
         {"period": 2, "entry_threshold": 0.0, "exit_threshold": 0.0},

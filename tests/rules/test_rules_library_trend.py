@@ -6,6 +6,7 @@ import numpy as np
 
 from engine import Bars
 from rules.library.trend import SPEC
+from tests.bars import daily_bars
 
 HIGH = [1, 2, 3, 4, 5, 6, 5, 4, 3, 2]
 """Lows are high − 1 and closes high − 0.5: every up bar has +DM 1, every down bar −DM 1, and
@@ -13,10 +14,9 @@ the true range is always 1.5."""
 
 
 def _bars(high: list[float]) -> Bars:
+    """Bars with these highs, each bar opening and closing 0.5 below its high, low 1 below."""
     h = np.asarray(high, dtype=float)
-    return Bars(
-        np.arange(len(h)).astype("datetime64[D]"), h - 0.5, h, h - 1, h - 0.5, np.ones(len(h))
-    )
+    return daily_bars(h - 0.5, high=h, low=h - 1)
 
 
 def test_entry_in_the_strong_up_trend_exit_when_minus_di_leads():

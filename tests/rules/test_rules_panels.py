@@ -11,6 +11,7 @@ from engine import Bars
 from rules import RULES, directional, macd, roc, rsi, sma, zscore
 from rules.indicators import atr
 from rules.spec import PANEL_KINDS, Panel
+from tests.bars import daily_bars
 
 N = 80
 
@@ -21,7 +22,7 @@ def _bars() -> Bars:
     close = 100 + 0.3 * t + 5 * np.sin(t / 4)
     high, low = close + 1 + 0.5 * np.cos(t / 3), close - 1 - 0.5 * np.sin(t / 5)
     volume = 1000 + 10 * t + 300 * (t % 7 == 0)
-    return Bars(np.arange(N).astype("datetime64[D]"), close - 0.2, high, low, close, volume)
+    return daily_bars(close, open_=close - 0.2, high=high, low=low, volume=volume)
 
 
 BARS = _bars()

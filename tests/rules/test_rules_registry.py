@@ -6,9 +6,7 @@ import csv
 import json
 import math
 import re
-from pathlib import Path
 
-import backtesting
 import numpy as np
 import pytest
 
@@ -23,9 +21,7 @@ from rules.registry import (
     rule_slug,
     validate_rule,
 )
-
-GOOG_CSV = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
-"""Daily GOOG bars 2004-08-19 … 2013-03-01 (2,148 rows) bundled with backtesting.py."""
+from tests.bars import GOOG_CSV, daily_bars
 
 RSI_OK = {"period": 14, "oversold": 30, "overbought": 70}
 MACD_OK = {"fast": 12, "slow": 26, "signal": 9}
@@ -419,8 +415,7 @@ def test_every_rule_has_a_one_line_description_and_valid_constraints():
 @pytest.mark.parametrize("n_bars", [0, 1, 3])
 def test_every_rule_handles_fewer_bars_than_its_warm_up(n_bars):
     """Too little data gives all-False signals and NaN overlays of the right shapes, no error."""
-    c = np.arange(1.0, n_bars + 1)
-    bars = Bars(np.arange(n_bars).astype("datetime64[D]"), c, c, c, c, np.ones(n_bars))
+    bars = daily_bars(np.arange(1.0, n_bars + 1))
     for rule_type, spec in RULES.items():
         entries, exits = generate_signals(rule_type, None, bars)
         batch_entries, batch_exits = generate_signals_batch(rule_type, [None, None], bars)

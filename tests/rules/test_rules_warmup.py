@@ -9,6 +9,7 @@ import pytest
 from engine import Bars
 from rules import RULES, generate_signals, validate_rule
 from rules.warmup import has_warmup, warmup
+from tests.bars import daily_bars
 
 SERIES = 300
 """Random series per parameter set: enough for a signal on the first possible bar to occur
@@ -68,7 +69,7 @@ def _random_bars(rng: np.random.Generator, n: int) -> Bars:
     high = close * (1 + rng.uniform(0, 0.03, n))
     low = close * (1 - rng.uniform(0, 0.03, n))
     volume = rng.lognormal(10, 1, n)
-    return Bars(np.arange(n).astype("datetime64[D]"), close, high, low, close, volume)
+    return daily_bars(close, high=high, low=low, volume=volume)
 
 
 def _first_signals(rule_type: str, params: dict, n: int) -> tuple[set[int], set[int]]:

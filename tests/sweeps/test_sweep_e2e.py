@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from scripts import bulk_sweep
-from tests.stack import wait_until
+from tests.stack import ended, wait_until
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -24,11 +24,6 @@ BODY = {
 }
 
 
-def _finished(url: str):
-    body = requests.get(url, timeout=10).json()
-    return body if body["status"] in ("SUCCEEDED", "FAILED", "PARTIAL") else None
-
-
 def test_a_small_sweep_over_http_reaches_100_percent_with_readable_results(stack):
     """106 combos (14 skipped: fast >= slow) in 4 chunks: SUCCEEDED, each combo stored once;
     its best combo run on its own gives the same Sharpe."""
@@ -37,7 +32,7 @@ def test_a_small_sweep_over_http_reaches_100_percent_with_readable_results(stack
     accepted = response.json()
     assert (accepted["combos"], accepted["skipped"], accepted["chunks"]) == (106, 14, 4)
     status = wait_until(
-        lambda: _finished(stack.base_url + accepted["status_url"]), 180, 0.5, what="the sweep"
+        lambda: ended(stack.base_url + accepted["status_url"]), 180, 0.5, what="the sweep"
     )
     assert status["status"] == "SUCCEEDED", status["timings"]["errors"]
     assert status["progress"] == {"done": 106, "failed": 0, "total": 106, "percent": 100.0}

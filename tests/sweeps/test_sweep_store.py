@@ -24,6 +24,7 @@ from kinds.sweeps.store import (
     sweep_states,
 )
 from store.db import create_schema, make_engine, make_sessionmaker
+from tests.sweeps.support import store_chunk
 from work.status import RunStatus
 
 BODY = {
@@ -97,12 +98,9 @@ def test_results_and_succeeded_are_one_guarded_transaction(sessions, sweep):
 def test_sorting_puts_undefined_values_last_and_top_limits_the_total(sessions, sweep):
     """Sorted by Sharpe, best first; top=5 keeps five."""
     sweep, payloads = sweep
+    for payload in payloads:
+        store_chunk(sessions, payload, "w")
     with sessions() as session:
-        for payload in payloads:
-            rows = evaluate_chunk(parse_chunk(payload))
-            with session.begin():
-                mark_chunk_running(session, payload["chunk_id"], "w")
-                store_chunk_results(session, payload["chunk_id"], rows)
         rows, total = results_page(
             session, sweep.sweep_id, sort="sharpe_ratio", descending=True, per_page=50
         )

@@ -9,17 +9,13 @@ import io
 import pytest
 from redis import Redis
 
-from kinds.sweeps.contract import SIZED_CHUNKS, parse_chunk
-from kinds.sweeps.evaluate import evaluate_chunk
-from kinds.sweeps.store import mark_chunk_running, store_chunk_results
-from store.db import create_schema, make_engine, make_sessionmaker
-from web import create_app
+from kinds.sweeps.contract import SIZED_CHUNKS
+from store.db import make_engine, make_sessionmaker
+from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
+from tests.web.support import CLOSED_REDIS
 from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
-
-SWEEP_QUEUE = "sweep-test-sweeps"
-"""Where the app of RQ_QUEUE "sweep-test" queues sweep chunks (SWEEP_QUEUE's default)."""
 
 BODY = {
     "tickers": ["ACME", "GLOBEX"],
@@ -29,13 +25,6 @@ BODY = {
     "end_date": "2017-12-31",
     "chunk_size": 50,
 }
-
-
-def sweep_app(sqlite_url: str, redis_url: str, **settings):
-    """An app on a fresh SQLite schema and queue "sweep-test", with ``settings`` on top."""
-    create_schema(make_engine(sqlite_url))
-    base = {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url}
-    return create_app({**base, "RQ_QUEUE": "sweep-test", **settings})
 
 
 @pytest.fixture
@@ -50,15 +39,9 @@ def client(app):
 
 def _run_all_chunks(app, redis_url) -> None:
     """What the consumers do, in-process: evaluate and store every queued chunk."""
-    queue = backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE)
     sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
-    with sessions() as session:
-        for job in queue.jobs:
-            payload = job.args[0]
-            rows = evaluate_chunk(parse_chunk(payload))
-            with session.begin():
-                mark_chunk_running(session, payload["chunk_id"], "test")
-                store_chunk_results(session, payload["chunk_id"], rows)
+    for payload in queued_chunks(redis_url):
+        store_chunk(sessions, payload)
 
 
 def test_a_sweep_is_accepted_and_one_message_per_chunk_is_queued(client, redis_url):
@@ -120,11 +103,7 @@ def test_unknown_sweeps_and_combos_are_404(client):
 
 def test_redis_down_fails_the_chunks_and_answers_503(sqlite_url):
     """No Redis: 503 "queue unavailable"; the sweep exists with every chunk FAILED."""
-    create_schema(make_engine(sqlite_url))
-    app = create_app(
-        {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": "redis://127.0.0.1:1/0"}
-    )
-    client = app.test_client()
+    client = sweep_app(sqlite_url, CLOSED_REDIS).test_client()
     response = client.post("/api/sweeps", json=BODY)
     assert response.status_code == 503 and response.json["error"] == "queue unavailable"
     status = client.get(f"/api/sweeps/{response.json['sweep_id']}").json

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from scripts import bulk_submit, bulk_walkforward
-from tests.stack import wait_until
+from tests.stack import ended, wait_until
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -28,11 +28,6 @@ BODY = {
 }
 
 
-def _finished(url: str, statuses=("SUCCEEDED", "FAILED", "PARTIAL")):
-    body = requests.get(url, timeout=10).json()
-    return body if body["status"] in statuses else None
-
-
 @pytest.fixture(scope="module")
 def walkforward(stack) -> dict:
     """A 3-fold walk-forward over the local stack, finished."""
@@ -42,7 +37,7 @@ def walkforward(stack) -> dict:
     assert (accepted["folds"], accepted["combos_per_fold"]) == (3, 16)
     assert accepted["status_url"] == f"/api/walkforward/{accepted['walkforward_id']}"
     body = wait_until(
-        lambda: _finished(stack.base_url + accepted["status_url"]), 300, 0.5, what="walk-forward"
+        lambda: ended(stack.base_url + accepted["status_url"]), 300, 0.5, what="walk-forward"
     )
     assert body["status"] == "SUCCEEDED", body["error_message"]
     return body
@@ -57,9 +52,7 @@ def _best_of_separate_sweep(base_url: str, window: dict, metric: str) -> dict:
         "end_date": window["end"][:10],
     }
     accepted = requests.post(f"{base_url}/api/sweeps", json=body, timeout=30).json()
-    done = wait_until(
-        lambda: _finished(base_url + accepted["status_url"]), 180, 0.5, what="the sweep"
-    )
+    done = wait_until(lambda: ended(base_url + accepted["status_url"]), 180, 0.5, what="the sweep")
     assert done["status"] == "SUCCEEDED"
     results = requests.get(
         f"{base_url}{accepted['status_url']}/results",
@@ -185,7 +178,7 @@ def test_an_anchored_walkforward_trains_from_the_first_bar_and_still_picks_each_
     response = requests.post(f"{stack.base_url}/api/walkforward", json=body, timeout=30)
     assert response.status_code == 202, response.text
     url = stack.base_url + response.json()["status_url"]
-    done = wait_until(lambda: _finished(url), 300, 0.5, what="the anchored walk-forward")
+    done = wait_until(lambda: ended(url), 300, 0.5, what="the anchored walk-forward")
     assert done["status"] == "SUCCEEDED", done["error_message"]
     folds = done["folds"]
     assert len(folds) == 4  # 756 bars: test starts 250, 350, 450, 550 (+150 <= 756)

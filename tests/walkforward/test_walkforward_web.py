@@ -10,16 +10,12 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from kinds.sweeps.contract import parse_chunk
-from kinds.sweeps.evaluate import evaluate_chunk
 from kinds.sweeps.kind import ON_COMPLETE
-from kinds.sweeps.store import mark_chunk_running, store_chunk_results
 from kinds.walkforward.kind import FOLD
-from store.db import create_schema, make_engine, make_sessionmaker
+from store.db import make_engine, make_sessionmaker
 from store.models import Sweep, WalkForwardFold, utcnow
-from tests.sweeps.test_sweep_web import SWEEP_QUEUE, sweep_app
-from web import create_app
-from work.queue import backtest_queue
+from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
+from tests.web.support import CLOSED_REDIS
 
 pytestmark = pytest.mark.redis
 
@@ -46,10 +42,6 @@ def client(app):
     return app.test_client()
 
 
-def _queued(redis_url: str) -> list[dict]:
-    return [job.args[0] for job in backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE).jobs]
-
-
 def test_a_walkforward_is_accepted_with_one_training_sweep_per_fold_queued(client, redis_url):
     """505 bars, train 200, test 100: 3 folds of 4 combos; one chunk per fold on the sweep
     queue, each naming its fold's job; the folds and the answer PENDING."""
@@ -57,7 +49,7 @@ def test_a_walkforward_is_accepted_with_one_training_sweep_per_fold_queued(clien
     assert response.status_code == 202, response.json
     body = response.json
     assert (body["folds"], body["combos_per_fold"], body["status"]) == (3, 4, "PENDING")
-    queued = _queued(redis_url)
+    queued = queued_chunks(redis_url)
     assert len(queued) == 3
     wf_id = body["walkforward_id"]
     assert [m[ON_COMPLETE]["job_id"] for m in queued] == [f"{wf_id}-f{k}" for k in range(3)]
@@ -102,7 +94,7 @@ def test_a_bad_field_is_a_400_naming_it_and_nothing_is_queued(client, redis_url,
     response = client.post("/api/walkforward", json=body)
     assert response.status_code == 400, response.json
     assert response.json["field"] == field
-    assert _queued(redis_url) == []
+    assert queued_chunks(redis_url) == []
 
 
 def test_the_sweeps_list_marks_the_sweeps_that_train_a_fold(client):
@@ -126,11 +118,7 @@ def test_the_sweeps_list_marks_the_sweeps_that_train_a_fold(client):
 def test_redis_down_fails_the_chunks_and_the_folds_and_answers_503(sqlite_url):
     """No Redis: 503 "queue unavailable" naming the walk-forward, which exists FAILED with
     every fold FAILED "queue unavailable"."""
-    create_schema(make_engine(sqlite_url))
-    app = create_app(
-        {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": "redis://127.0.0.1:1/0"}
-    )
-    client = app.test_client()
+    client = sweep_app(sqlite_url, CLOSED_REDIS).test_client()
     response = client.post("/api/walkforward", json=BODY)
     assert response.status_code == 503 and response.json["error"] == "queue unavailable"
     status = client.get(f"/api/walkforward/{response.json['walkforward_id']}").json
@@ -150,11 +138,8 @@ def test_the_reaper_lists_a_pending_fold_only_once_its_sweep_has_finished(app, c
     done are what the reaper enqueues; a fold whose sweep still has a PENDING chunk is not."""
     client.post("/api/walkforward", json=BODY)
     sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
-    for payload in _queued(redis_url)[:2]:
-        rows = evaluate_chunk(parse_chunk(payload))
-        with sessions.begin() as session:
-            mark_chunk_running(session, payload["chunk_id"], "test")
-            store_chunk_results(session, payload["chunk_id"], rows)
+    for payload in queued_chunks(redis_url)[:2]:
+        store_chunk(sessions, payload)
     later = utcnow() + timedelta(minutes=5)
     with sessions.begin() as session:
         listed = FOLD.stuck(session, "PENDING", queue=SWEEP_QUEUE, older_than=later)

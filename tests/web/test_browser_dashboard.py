@@ -31,6 +31,7 @@ from kinds.runs.contract import parse_request
 from kinds.runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
 from store.presets import create_preset
+from tests.stack import run_count
 from tests.web.support_browser import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -93,12 +94,6 @@ def watched(request, browser, stack) -> Iterator[Watched]:
     yield watched
     context.close()
     assert watched.errors == []
-
-
-def run_count(stack) -> int:
-    return requests.get(f"{stack.base_url}/api/runs", params={"per_page": 1}, timeout=10).json()[
-        "total"
-    ]
 
 
 def waiting_request():
@@ -263,14 +258,14 @@ def test_client_hints_and_server_400_show_next_to_their_field(watched, stack):
     shown under the start date."""
     page = watched.page
     open_form(page, stack)
-    before = run_count(stack)
+    before = run_count(stack.base_url)
     fill_run(page, rule="SMA_CROSS", params={"fast": "30", "slow": "10"})
     page.click("#submit-run")
     fast = page.locator("[data-field='params.fast']")
     expect(fast).to_have_class(re.compile(r"(^|\s)is-invalid(\s|$)"))
     feedback = page.locator("[data-field='params.fast'] + .invalid-feedback")
     expect(feedback).to_have_text("params.fast (30) must be less than slow (10)")
-    assert run_count(stack) == before
+    assert run_count(stack.base_url) == before
 
     fill_run(
         page,
@@ -283,7 +278,7 @@ def test_client_hints_and_server_400_show_next_to_their_field(watched, stack):
     start_feedback = page.locator("#f-start + .invalid-feedback")
     expect(start_feedback).to_have_text(re.compile(r"^no ACME bars between 1990-01-01"))
     expect(page.locator("#f-start")).to_have_class(re.compile("is-invalid"))
-    assert run_count(stack) == before
+    assert run_count(stack.base_url) == before
 
 
 def test_a_bad_value_shows_the_apis_400_message_under_its_field_as_it_is_typed(
@@ -294,7 +289,7 @@ def test_a_bad_value_shows_the_apis_400_message_under_its_field_as_it_is_typed(
     fixing the value clears it."""
     page = watched.page
     open_form(page, stack)
-    before = run_count(stack)
+    before = run_count(stack.base_url)
     fill_run(page, rule="SMA_CROSS", params={"fast": "10", "slow": "30"})
     with page.expect_request(lambda r: r.url.endswith("/api/schema/run/validate")) as sent:
         page.fill("[data-field='fee_rate']", "0.5")
@@ -311,7 +306,7 @@ def test_a_bad_value_shows_the_apis_400_message_under_its_field_as_it_is_typed(
     page.fill("[data-field='fee_rate']", "0.001")
     expect(feedback).to_have_text("")
     expect(page.locator("[data-field='fee_rate']")).not_to_have_class(re.compile("is-invalid"))
-    assert run_count(stack) == before
+    assert run_count(stack.base_url) == before
 
 
 @pytest.mark.parametrize("watched", [{"bypass_csp": True}], indirect=True)

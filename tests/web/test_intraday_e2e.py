@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from data.trading_days import trading_days
-from tests.stack import wait_until
+from tests.stack import ended, wait_until
 from tests.web import test_browser_dashboard as dashboard
 from tests.web.test_browser_dashboard import TIMEOUT_MS, open_form, shoot
 
@@ -92,11 +92,7 @@ def test_an_hourly_sweep_reaches_100_percent_and_its_best_combo_reruns_to_equal_
     assert response.status_code == 202, response.text
     url = stack.base_url + response.json()["status_url"]
 
-    def finished():
-        state = requests.get(url, timeout=10).json()
-        return state if state["status"] in ("SUCCEEDED", "FAILED", "PARTIAL") else None
-
-    state = wait_until(finished, 180, 0.5, what="the hourly sweep")
+    state = wait_until(lambda: ended(url), 180, 0.5, what="the hourly sweep")
     assert state["status"] == "SUCCEEDED"
     results = requests.get(f"{url}/results", params={"per_page": 50}, timeout=10).json()
     assert len(results["results"]) == 9

@@ -72,6 +72,13 @@ def get(database_url: str, redis_url: str, data_dir: Path, path: str):
         return app.test_client().get(path)
 
 
+def ready_when_migrated(database_url: str, redis_url: str, data_dir: Path):
+    """/ready on a fresh app whose database is migrated to the code's head."""
+    with running(database_url, redis_url, data_dir) as app:
+        migrate(app)
+        return app.test_client().get("/ready")
+
+
 def test_health_is_ok_even_with_every_dependency_down(tmp_path: Path) -> None:
     """Liveness does not touch the database or Redis."""
     response = get(CLOSED_MYSQL, CLOSED_REDIS, tmp_path, "/health")
@@ -83,16 +90,14 @@ def test_ready_is_200_when_the_schema_is_current_and_redis_answers(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     """A migrated database and a live Redis: ready, everything ok."""
-    with running(database_url, redis_url, tmp_path) as app:
-        migrate(app)
-        response = app.test_client().get("/ready")
-        assert response.status_code == 200
-        assert response.get_json() == {
-            "status": "ready",
-            "database": "ok",
-            "schema": "current",
-            "redis": "ok",
-        }
+    response = ready_when_migrated(database_url, redis_url, tmp_path)
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ready",
+        "database": "ok",
+        "schema": "current",
+        "redis": "ok",
+    }
 
 
 def test_ready_is_503_while_the_schema_is_behind_the_code(
@@ -164,16 +169,14 @@ def test_ready_stays_200_reporting_redis_degraded_when_redis_is_down(
     database_url: str, tmp_path: Path
 ) -> None:
     """Redis is not the source of truth: its outage is reported, the pod keeps serving."""
-    with running(database_url, CLOSED_REDIS, tmp_path) as app:
-        migrate(app)
-        response = app.test_client().get("/ready")
-        assert response.status_code == 200
-        assert response.get_json() == {
-            "status": "degraded",
-            "database": "ok",
-            "schema": "current",
-            "redis": "unavailable",
-        }
+    response = ready_when_migrated(database_url, CLOSED_REDIS, tmp_path)
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "degraded",
+        "database": "ok",
+        "schema": "current",
+        "redis": "unavailable",
+    }
 
 
 def test_a_hanging_redis_is_reported_within_the_probe_timeout(

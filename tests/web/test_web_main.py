@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.stack import free_port, python_m
 from tests.web.test_web_db import ALL_TABLES
 
 pytestmark = pytest.mark.slow
@@ -62,12 +62,6 @@ def test_init_db_with_the_database_down_exits_1_with_one_line():
     assert "Traceback" not in result.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_python_m_web_serves_on_port(tmp_path):
     """``python -m web`` answers /health on 127.0.0.1:$PORT and logs to stderr."""
     port = free_port()
@@ -78,14 +72,7 @@ def test_python_m_web_serves_on_port(tmp_path):
         "REDIS_URL": "redis://127.0.0.1:1/0",
     }
     env.pop("HOST", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "web"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = python_m("web", env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         body, deadline = None, time.monotonic() + 30
         while body is None and time.monotonic() < deadline:

@@ -1,0 +1,42 @@
+"""Helpers shared by the sweep and walk-forward tests (no tests here): an app on a fresh SQLite
+schema with its own queue, the chunk messages waiting on that app's sweep queue, and a chunk
+evaluated and stored in-process the way a consumer does it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from redis import Redis
+from sqlalchemy.orm import sessionmaker
+
+from kinds.sweeps.contract import parse_chunk
+from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.store import mark_chunk_running, store_chunk_results
+from store.db import create_schema, make_engine
+from web import create_app
+from work.queue import backtest_queue
+
+SWEEP_QUEUE = "sweep-test-sweeps"
+"""Where the app of RQ_QUEUE "sweep-test" queues sweep chunks (SWEEP_QUEUE's default)."""
+
+
+def sweep_app(sqlite_url: str, redis_url: str, **settings: Any) -> Flask:
+    """An app on a fresh SQLite schema and queue "sweep-test", with ``settings`` on top."""
+    create_schema(make_engine(sqlite_url))
+    base = {"TESTING": True, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url}
+    return create_app({**base, "RQ_QUEUE": "sweep-test", **settings})
+
+
+def queued_chunks(redis_url: str) -> list[dict]:
+    """The chunk messages waiting on SWEEP_QUEUE, oldest first."""
+    return [job.args[0] for job in backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE).jobs]
+
+
+def store_chunk(sessions: sessionmaker, payload: dict, worker: str = "test") -> None:
+    """What a consumer does with a chunk message: evaluate it, then mark it RUNNING by
+    ``worker`` and store its results in one transaction."""
+    rows = evaluate_chunk(parse_chunk(payload))
+    with sessions.begin() as session:
+        mark_chunk_running(session, payload["chunk_id"], worker)
+        store_chunk_results(session, payload["chunk_id"], rows)
