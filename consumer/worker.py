@@ -19,7 +19,6 @@ elsewhere (status started) is skipped, not run a second time at once.
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 from redis import Redis
@@ -28,6 +27,7 @@ from rq import Worker
 from rq.job import Job, JobStatus
 from rq.utils import now
 
+from config import process
 from consumer.kinds import kind_of
 from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import problem_of_job, quarantine
@@ -54,7 +54,7 @@ MAX_QUARANTINED_PER_DEQUEUE = 100
 def monitoring_interval() -> int:
     """RQ_JOB_MONITORING_INTERVAL (s, default 10): how often the parent heartbeats while the
     work-horse runs. A pod that dies is detected as abandoned ~this + 60 s later."""
-    return int(os.environ.get("RQ_JOB_MONITORING_INTERVAL") or 10)
+    return process.RQ_JOB_MONITORING_INTERVAL.value()
 
 
 class OneShotWorker(Worker):

@@ -12,22 +12,22 @@ as light as the redis client itself; ``work.queue`` re-exports it next to the RQ
 
 from __future__ import annotations
 
-import os
-
 from redis import Redis
+
+from config import process
 
 QUEUE_KEY_PREFIX = "rq:queue:"
 """RQ's ``Queue.redis_queue_namespace_prefix`` (a test keeps the two equal)."""
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_REDIS_URL = process.REDIS_URL.default
 
-DEFAULT_QUEUE = "backtests"
+DEFAULT_QUEUE = process.RQ_QUEUE.default
 """The queue work goes to unless RQ_QUEUE says otherwise (web and consumer must agree)."""
 
 
 def queue_name() -> str:
     """RQ_QUEUE, default "backtests"."""
-    return os.environ.get("RQ_QUEUE") or DEFAULT_QUEUE
+    return process.RQ_QUEUE.value()
 
 
 SWEEP_QUEUE_SUFFIX = "-sweeps"
@@ -41,13 +41,13 @@ def default_sweep_queue(runs_queue: str) -> str:
 
 def sweep_queue_name() -> str:
     """SWEEP_QUEUE, default RQ_QUEUE + "-sweeps"."""
-    return os.environ.get("SWEEP_QUEUE") or default_sweep_queue(queue_name())
+    return process.SWEEP_QUEUE.value() or default_sweep_queue(queue_name())
 
 
 def consumer_queue_name() -> str:
     """CONSUMER_QUEUE: the one queue this consumer Job pops (its ScaledJob's list); default
     RQ_QUEUE. One queue per worker keeps RQ's reliable LMOVE dequeue."""
-    return os.environ.get("CONSUMER_QUEUE") or queue_name()
+    return process.CONSUMER_QUEUE.value() or queue_name()
 
 
 def queue_key(name: str | None = None) -> str:
@@ -58,7 +58,7 @@ def queue_key(name: str | None = None) -> str:
 def redis_connection(url: str | None = None) -> Redis:
     """A client for REDIS_URL (redis://, rediss:// or unix:// for the embedded server)."""
     return Redis.from_url(
-        url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        url or process.REDIS_URL.value(),
         socket_connect_timeout=3,
         socket_timeout=10,
         health_check_interval=30,
