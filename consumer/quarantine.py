@@ -79,7 +79,7 @@ def _problem_of_hash(job_id: str, raw: dict | None, queue: Queue) -> str | None:
 
 def problem_of_job(job: Job) -> str | None:
     """Why a fetched job must not be executed: its data (function and arguments) cannot be
-    deserialised, or its function is no registered kind of work (``consumer.kinds``): a
+    deserialised, or its function is no registered kind of work (``kinds.registry``): a
     consumer executes only the job functions we register. None when it may run."""
     try:
         function = job.func_name

@@ -12,12 +12,12 @@ so a large backlog never holds a long lock.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import process
 from kinds.runs.store import delete_expired_runs
 from store.models import utcnow
 from work.logs import configure_logging
@@ -33,11 +33,7 @@ def retention_days(environ: dict[str, str] | None = None) -> int:
 
     :raise ValueError: not a whole number of days >= 0.
     """
-    raw = (environ if environ is not None else os.environ).get("RESULT_RETENTION_DAYS") or "0"
-    raw = raw.strip()
-    if not raw.isdigit():
-        raise ValueError(f"RESULT_RETENTION_DAYS must be a whole number of days >= 0: {raw!r}")
-    return int(raw)
+    return process.RESULT_RETENTION_DAYS.value(environ)
 
 
 def purge(sessions: sessionmaker[Session], days: int, *, now: datetime | None = None) -> int:

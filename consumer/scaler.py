@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config import process
 from consumer.scaling import ScaledJobSpec, jobs_to_create, load_scaled_job
 from work.connection import QUEUE_KEY_PREFIX
 from work.starting import StartingConsumer, record_starting, starting_key
@@ -62,7 +63,7 @@ registry's queues)."""
 def manifest_paths() -> list[Path]:
     """SCALER_MANIFEST (comma-separated paths, relative to the project), default every
     ScaledJob of this project (``DEFAULT_MANIFESTS``)."""
-    raw = [part.strip() for part in (os.environ.get("SCALER_MANIFEST") or "").split(",")]
+    raw = [part.strip() for part in process.SCALER_MANIFEST.value().split(",")]
     paths = [Path(part) for part in raw if part] or list(DEFAULT_MANIFESTS)
     return [path if path.is_absolute() else PROJECT_ROOT / path for path in paths]
 
@@ -282,7 +283,7 @@ class LocalScaler:
 
     def shutdown(self, grace: float | None = None) -> None:
         """SIGTERM every consumer (warm shutdown), wait, then SIGKILL the rest."""
-        grace = float(os.environ.get("SCALER_GRACE", 60)) if grace is None else grace
+        grace = process.SCALER_GRACE.value() if grace is None else grace
         for consumer in self.consumers:
             if consumer.process.poll() is None:
                 consumer.process.send_signal(signal.SIGTERM)
@@ -326,8 +327,7 @@ def scaler_for(path: Path, connection, sessions, runtime: str) -> LocalScaler:
         import yaml
 
         image = (
-            os.environ.get("SCALER_IMAGE")
-            or f"stock-backtest:{os.environ.get('IMAGE_TAG') or 'dev'}"
+            process.SCALER_IMAGE.value() or f"stock-backtest:{process.IMAGE_TAG.value() or 'dev'}"
         )
         podman = PodmanJobs(yaml.safe_load(path.read_text(encoding="utf-8")), image, env)
         logger.info("jobs are containers of %s", image)
@@ -336,7 +336,7 @@ def scaler_for(path: Path, connection, sessions, runtime: str) -> LocalScaler:
         connection,
         env=env,
         reaper=lambda: reap(connection, sessions, queue_name),
-        reaper_interval=float(os.environ.get("SCALER_REAPER_INTERVAL", 30)),
+        reaper_interval=process.SCALER_REAPER_INTERVAL.value(),
         podman=podman,
     )
 
@@ -349,7 +349,7 @@ def main() -> int:
     from work.queue import redis_connection
 
     configure_logging()
-    runtime = os.environ.get("SCALER_RUNTIME") or "process"
+    runtime = process.SCALER_RUNTIME.value()
     if runtime not in ("process", "podman"):
         logger.error("SCALER_RUNTIME must be process or podman, not %r", runtime)
         return 2

@@ -1,6 +1,6 @@
 """``python -m consumer``: one process = one Kubernetes Job = at most one queued message.
 
-Takes at most one message — an item of any registered kind (``consumer.kinds``: a run, a
+Takes at most one message — an item of any registered kind (``kinds.registry``: a run, a
 chunk of a parameter sweep…) — with RQ's forking
 ``Worker`` (burst, max_jobs=1): it executes in a forked work-horse, so if that is killed
 (out of memory) the parent sees it at once and RQ retries the message once. Exit codes: 0
@@ -19,7 +19,6 @@ elsewhere (status started) is skipped, not run a second time at once.
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 from redis import Redis
@@ -28,6 +27,7 @@ from rq import Worker
 from rq.job import Job, JobStatus
 from rq.utils import now
 
+from config import process
 from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import problem_of_job, quarantine
 from kinds.registry import kind_of
@@ -54,7 +54,7 @@ MAX_QUARANTINED_PER_DEQUEUE = 100
 def monitoring_interval() -> int:
     """RQ_JOB_MONITORING_INTERVAL (s, default 10): how often the parent heartbeats while the
     work-horse runs. A pod that dies is detected as abandoned ~this + 60 s later."""
-    return int(os.environ.get("RQ_JOB_MONITORING_INTERVAL") or 10)
+    return process.RQ_JOB_MONITORING_INTERVAL.value()
 
 
 class RegisteredJob(Job):

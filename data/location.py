@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-DATA_DIR_ENV = "DATA_DIR"
+from config import process
+
+DATA_DIR_ENV = process.DATA_DIR.name
 """Environment variable naming the data directory (CSV files and catalog.json)."""
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -15,5 +16,5 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def data_dir() -> Path:
     """The data directory as an absolute path: ``$DATA_DIR`` if set and non-empty, else
     the ``data/`` package folder. Read on every call, so tests can change the env."""
-    value = os.environ.get(DATA_DIR_ENV, "").strip()
+    value = process.DATA_DIR.value()
     return Path(value).expanduser().resolve() if value else PACKAGE_DIR

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from backtest_client import BacktestError, Client, RunFailed
+from config import process
 from work.status import FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--url",
-        default=os.environ.get("BACKTEST_URL"),
+        default=process.BACKTEST_URL.value(),
         help="a running platform (default: start the embedded local stack)",
     )
     sub = parser.add_subparsers(dest="demo", required=True)

@@ -26,7 +26,9 @@ VAR = PROJECT_ROOT / "var"
 
 def state_dir() -> Path:
     """LOCAL_STATE_DIR (default var/): where the embedded Redis keeps its file."""
-    raw = os.environ.get("LOCAL_STATE_DIR")
+    from config import process
+
+    raw = process.LOCAL_STATE_DIR.value()
     return Path(raw) if raw else VAR
 
 

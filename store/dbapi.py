@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from config import process
+
 DEFAULT_SQLITE = Path(__file__).resolve().parents[1] / "var" / "backtests.sqlite3"
 """The embedded local default when DATABASE_URL is unset."""
 
@@ -48,7 +50,7 @@ so the ORM reads their timestamps back."""
 
 def database_url() -> str:
     """DATABASE_URL, or the local SQLite file."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+    return process.DATABASE_URL.value() or f"sqlite:///{DEFAULT_SQLITE}"
 
 
 class Increment(int):

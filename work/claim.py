@@ -8,15 +8,16 @@ scaler gives each consumer its own CLAIM_FILE and reads it the same way.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-DEFAULT_CLAIM_FILE = "/tmp/consumer-claimed"
+from config import process
+
+DEFAULT_CLAIM_FILE = process.CLAIM_FILE.default
 
 
 def claim_file() -> Path:
     """CLAIM_FILE, default /tmp/consumer-claimed."""
-    return Path(os.environ.get("CLAIM_FILE") or DEFAULT_CLAIM_FILE)
+    return Path(process.CLAIM_FILE.value())
 
 
 def mark_claimed() -> None:

@@ -14,10 +14,11 @@ as light as the redis client itself; ``work.queue`` re-exports it next to the RQ
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from redis import Redis
+
+from config import process
 
 if TYPE_CHECKING:  # pragma: no cover
     from work.kind import WorkKind
@@ -25,15 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
 QUEUE_KEY_PREFIX = "rq:queue:"
 """RQ's ``Queue.redis_queue_namespace_prefix`` (a test keeps the two equal)."""
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_REDIS_URL = process.REDIS_URL.default
 
-DEFAULT_QUEUE = "backtests"
+DEFAULT_QUEUE = process.RQ_QUEUE.default
 """The queue work goes to unless RQ_QUEUE says otherwise (web and consumer must agree)."""
 
 
 def queue_name() -> str:
     """RQ_QUEUE, default "backtests"."""
-    return os.environ.get("RQ_QUEUE") or DEFAULT_QUEUE
+    return process.RQ_QUEUE.value()
 
 
 def kind_queue_name(kind: WorkKind | None) -> str:
@@ -43,7 +44,7 @@ def kind_queue_name(kind: WorkKind | None) -> str:
     + ``-<queue>``, e.g. ``backtests-sweeps``."""
     if kind is None or kind.queue is None:
         return queue_name()
-    return os.environ.get(kind.queue_variable or "") or own_queue_name(queue_name(), kind.queue)
+    return process.named(kind.queue_variable or "") or own_queue_name(queue_name(), kind.queue)
 
 
 def own_queue_name(shared: str, suffix: str) -> str:
@@ -55,7 +56,7 @@ def own_queue_name(shared: str, suffix: str) -> str:
 def consumer_queue_name() -> str:
     """CONSUMER_QUEUE: the one queue this consumer Job pops (its ScaledJob's list); default
     RQ_QUEUE. One queue per worker keeps RQ's reliable LMOVE dequeue."""
-    return os.environ.get("CONSUMER_QUEUE") or queue_name()
+    return process.CONSUMER_QUEUE.value() or queue_name()
 
 
 def queue_key(name: str | None = None) -> str:
@@ -66,7 +67,7 @@ def queue_key(name: str | None = None) -> str:
 def redis_connection(url: str | None = None) -> Redis:
     """A client for REDIS_URL (redis://, rediss:// or unix:// for the embedded server)."""
     return Redis.from_url(
-        url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        url or process.REDIS_URL.value(),
         socket_connect_timeout=3,
         socket_timeout=10,
         health_check_interval=30,

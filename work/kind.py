@@ -2,7 +2,7 @@
 generic skeleton (``work.lifecycle``), the consumer (``consumer.worker``) and the reaper
 (``consumer.reaper``) can handle it without knowing it.
 
-A kind is one ``WorkKind`` value in its own package, registered once in ``consumer.kinds``.
+A kind is one ``WorkKind`` value in its own package, registered once in ``kinds.registry``.
 Every store callable takes a database handle and does NOT commit: the caller owns the
 transaction. The Job's callables (transitions, ``get``, ``Execution.store``) run plain SQL
 on a ``store.dbapi.Tx`` — the Job's own connection, or an SQLAlchemy session in the web and

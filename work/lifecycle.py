@@ -23,6 +23,7 @@ import socket
 import time
 from typing import Any, Final
 
+from config import process
 from store.dbapi import Database, process_database
 from work.claim import mark_claimed
 from work.errors import RequestError
@@ -45,7 +46,7 @@ longer RUNNING when it finished). Never stored: the row keeps its own status."""
 
 def worker_name() -> str:
     """Who ran it: the pod name (HOSTNAME) and pid."""
-    return f"{os.environ.get('HOSTNAME') or socket.gethostname()}:{os.getpid()}"
+    return f"{process.HOSTNAME.value() or socket.gethostname()}:{os.getpid()}"
 
 
 def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:

@@ -14,10 +14,11 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Iterator
+
+from config import process
 
 _RUN_ID: contextvars.ContextVar[str] = contextvars.ContextVar("run_id", default="-")
 
@@ -53,7 +54,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def _formatter(log_format: str | None) -> logging.Formatter:
-    chosen = (log_format or os.environ.get("LOG_FORMAT") or "text").lower()
+    chosen = (log_format or process.LOG_FORMAT.value()).lower()
     if chosen not in LOG_FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {chosen!r}")
     return JsonFormatter() if chosen == "json" else logging.Formatter(LOG_FORMAT)
@@ -77,7 +78,7 @@ def configure_logging(level: str | None = None, log_format: str | None = None) -
     handler.setFormatter(_formatter(log_format))
     handler.addFilter(_RunIdFilter())
     root.addHandler(handler)
-    root.setLevel((level or os.environ.get("LOG_LEVEL") or "INFO").upper())
+    root.setLevel((level or process.LOG_LEVEL.value()).upper())
 
 
 @contextlib.contextmanager

@@ -13,13 +13,13 @@ Redis keys (templates from RQ; see docs/queue.md):
 from __future__ import annotations
 
 import logging
-import os
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from config import process
 from work.connection import (  # noqa: F401  (re-exported: the queue's one import path)
     DEFAULT_QUEUE,
     DEFAULT_REDIS_URL,
@@ -35,24 +35,19 @@ from work.connection import (  # noqa: F401  (re-exported: the queue's one impor
 JOB_KEY_PREFIX = Job.redis_job_namespace_prefix  # "rq:job:"
 
 
-def _seconds(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
-
-
 def job_timeout() -> int:
     """RQ_JOB_TIMEOUT (s): a backtest taking longer is killed and failed. Default 900."""
-    return _seconds("RQ_JOB_TIMEOUT", 900)
+    return process.RQ_JOB_TIMEOUT.value()
 
 
 def result_ttl() -> int:
     """RQ_RESULT_TTL (s): finished jobs are kept this long; the result lives in MySQL."""
-    return _seconds("RQ_RESULT_TTL", 300)
+    return process.RQ_RESULT_TTL.value()
 
 
 def failure_ttl() -> int:
     """RQ_FAILURE_TTL (s): failed jobs stay inspectable this long. Default 7 days."""
-    return _seconds("RQ_FAILURE_TTL", 7 * 24 * 3600)
+    return process.RQ_FAILURE_TTL.value()
 
 
 def backtest_queue(connection: Redis, name: str | None = None, job_class: type[Job] = Job) -> Queue:

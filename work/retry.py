@@ -16,10 +16,11 @@ database that is away for a while delays the write, it does not lose it.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from config import process
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ DISCONNECT_ERRORS = (1040, 1053, 2002, 2003, 2005, 2006, 2013, 2055, 4031)
 connections, server shutdown, cannot connect, unknown host, server gone away, lost
 connection, lost with a system error, disconnected by the server."""
 
-DEFAULT_DB_RETRY_SECONDS = 120.0
+DEFAULT_DB_RETRY_SECONDS = process.DB_RETRY_SECONDS.default
 FIRST_BACKOFF_S, MAX_BACKOFF_S = 0.5, 8.0
 
 
@@ -49,8 +50,7 @@ class DatabaseUnavailable(Exception):
 def db_retry_seconds() -> float:
     """DB_RETRY_SECONDS (default 120): how long a lost connection is retried before the
     transaction gives up."""
-    raw = os.environ.get("DB_RETRY_SECONDS")
-    return float(raw) if raw else DEFAULT_DB_RETRY_SECONDS
+    return process.DB_RETRY_SECONDS.value()
 
 
 def is_driver_error(exc: BaseException) -> bool:

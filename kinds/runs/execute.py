@@ -11,7 +11,6 @@ from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t o
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import data
+from config import process
 from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
@@ -34,7 +34,7 @@ def max_bars() -> int:
     """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars, 11 of hourly equity bars, one
     of 5-minute equity bars; docs/execution.md): the most bars one run may cover, which
     bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
-    return int(os.environ.get("RUN_MAX_BARS") or 20_000)
+    return process.RUN_MAX_BARS.value()
 
 
 def load_market_data(

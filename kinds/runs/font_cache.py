@@ -9,15 +9,16 @@ nothing happens (matplotlib keeps its own cache in the user's home).
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
+
+from config import process
 
 
 def seed_font_cache() -> None:
     """Copy ``MPL_FONT_CACHE``'s ``fontlist-*.json`` into ``MPLCONFIGDIR`` if it has none;
     any failure leaves matplotlib to build its own (correct, only slower)."""
-    seed, target = os.environ.get("MPL_FONT_CACHE"), os.environ.get("MPLCONFIGDIR")
+    seed, target = process.MPL_FONT_CACHE.value(), process.MPLCONFIGDIR.value()
     if not seed or not target:
         return
     try:

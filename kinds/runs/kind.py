@@ -8,10 +8,10 @@ only when a run executes, so that stays out of the web. A Job's path through thi
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from config import process
 from engine import ENGINE_VERSION
 from kinds.runs.contract import RunRequest
 from kinds.runs.execute import execute
@@ -38,7 +38,7 @@ queued carry it."""
 def max_result_bytes() -> int:
     """RUN_MAX_RESULT_BYTES (default 12 MiB): the largest result stored. MySQL refuses a
     statement over max_allowed_packet (16 MiB on MariaDB, 64 MiB on MySQL 8)."""
-    return int(os.environ.get("RUN_MAX_RESULT_BYTES") or 12 * 2**20)
+    return process.RUN_MAX_RESULT_BYTES.value()
 
 
 @dataclass(frozen=True)

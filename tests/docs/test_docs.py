@@ -227,12 +227,16 @@ def project_modules(root: Path = ROOT) -> list[Path]:
 
 
 def code_environment_variables() -> tuple[set[str], list[str]]:
-    """Every variable name read by project code outside the tests, and the unnamed reads."""
+    """Every variable name read by project code outside the tests (the variables declared in
+    ``config.process``, the one reader of the process environment, and any direct read),
+    and the unnamed reads."""
+    from config.process import VARIABLES
+
     modules = project_modules()
     constants: dict[str, str] = {}
     for path in modules:
         constants.update(_string_constants(ast.parse(path.read_text(encoding="utf-8"))))
-    names: set[str] = set()
+    names: set[str] = {variable.name for variable in VARIABLES}
     unresolved: list[str] = []
     for path in modules:
         found, missed = env_reads(path, constants)

@@ -13,13 +13,13 @@ behind the cluster's own access control (``docs/security.md``).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask
 from rq import Worker
 from rq.serializers import JSONSerializer
 
+from config import process
 from web.auth import same_origin_only
 from web.security import exempt_from_csp
 
@@ -41,7 +41,7 @@ def rq_dashboard_enabled(app: Flask) -> bool:
     """RQ_DASHBOARD_ENABLED from the app's config, else from the environment."""
     raw = app.config.get("RQ_DASHBOARD_ENABLED")
     if raw is None:
-        raw = os.environ.get("RQ_DASHBOARD_ENABLED", "")
+        raw = process.RQ_DASHBOARD_ENABLED.value()
     return str(raw).strip().lower() in ENABLED_VALUES
 
 

@@ -1,0 +1,143 @@
+"""The process environment's one reader: every variable a consumer Job, the reaper, the
+scaler, the retention job and the scripts read, each declared once with its name, how its
+text becomes a value, its default and its meaning.
+
+Standard library only, and below everything: a Job imports this (through ``work``, ``store``,
+``data`` and ``kinds.runs``) and must not pay for pydantic, so the web's ``config.Settings``
+takes its shared defaults from here rather than the other way round.
+
+A value is read when it is asked for (``RUN_MAX_BARS.value()``), not at import: an entry point
+that changes its own environment, and a test's ``monkeypatch.setenv``, are seen, as the
+modules' own reads were before. ``value(environ)`` reads a given mapping instead. An empty or
+blank value means unset; surrounding spaces are ignored. A default of ``None`` means the
+reader computes it (from another variable, the host or the project's layout), and says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Variable(Generic[T]):
+    """One environment variable: its name, its parser (text -> value; ``ValueError`` for a
+    text it refuses), its default (when unset or blank) and what it means."""
+
+    name: str
+    parse: Callable[[str], T]
+    default: T
+    description: str
+
+    def value(self, environ: Mapping[str, str] | None = None) -> T:
+        """The variable's value in ``environ`` (default: this process's environment).
+
+        :raise ValueError: the parser refused the text.
+        """
+        source = os.environ if environ is None else environ
+        text = (source.get(self.name) or "").strip()
+        return self.parse(text) if text else self.default
+
+
+def whole_days(text: str) -> int:
+    """A whole number of days >= 0.
+
+    :raise ValueError: anything else, e.g. ``"-1"`` or ``"1.5"``.
+    """
+    if not text.isdigit():
+        raise ValueError(f"RESULT_RETENTION_DAYS must be a whole number of days >= 0: {text!r}")
+    return int(text)
+
+
+def _text(text: str) -> str | None:
+    return text
+
+
+def named(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The text of a variable a plugin declares rather than this module (a kind's own queue,
+    ``WorkKind.queue_env``), or None when unset or blank."""
+    return Variable(name, _text, None, "").value(environ)
+
+
+# -- the queue and its items ----------------------------------------------------------------
+
+REDIS_URL = Variable("REDIS_URL", str, "redis://127.0.0.1:6379/0", "the Redis of the queue")
+RQ_QUEUE = Variable("RQ_QUEUE", str, "backtests", "the runs' queue (key rq:queue:<name>)")
+CONSUMER_QUEUE = Variable(
+    "CONSUMER_QUEUE", _text, None, "the one queue a consumer Job pops; unset: RQ_QUEUE"
+)
+RQ_JOB_TIMEOUT = Variable("RQ_JOB_TIMEOUT", int, 900, "seconds an item may take")
+RQ_RESULT_TTL = Variable("RQ_RESULT_TTL", int, 300, "seconds RQ keeps a finished job")
+RQ_FAILURE_TTL = Variable("RQ_FAILURE_TTL", int, 7 * 24 * 3600, "seconds a failed job stays")
+RQ_JOB_MONITORING_INTERVAL = Variable(
+    "RQ_JOB_MONITORING_INTERVAL", int, 10, "seconds between a consumer's heartbeats"
+)
+CLAIM_FILE = Variable(
+    "CLAIM_FILE", str, "/tmp/consumer-claimed", "touched once a consumer took its item"
+)
+HOSTNAME = Variable(
+    "HOSTNAME", _text, None, "the worker name recorded with an item; unset: the host name"
+)
+
+# -- the database, the data, the runs --------------------------------------------------------
+
+DATABASE_URL = Variable(
+    "DATABASE_URL", _text, None, "SQLAlchemy URL; unset: the local SQLite file (store)"
+)
+DB_RETRY_SECONDS = Variable(
+    "DB_RETRY_SECONDS", float, 120.0, "seconds a lost database connection is retried"
+)
+DATA_DIR = Variable(
+    "DATA_DIR", _text, None, "CSV files and catalog.json; unset: the data package's folder"
+)
+RUN_MAX_BARS = Variable("RUN_MAX_BARS", int, 20_000, "most bars one run may cover")
+RUN_MAX_RESULT_BYTES = Variable(
+    "RUN_MAX_RESULT_BYTES", int, 12 * 2**20, "largest stored result, in bytes"
+)
+MPL_FONT_CACHE = Variable(
+    "MPL_FONT_CACHE", _text, None, "a prebuilt matplotlib font list to seed MPLCONFIGDIR"
+)
+MPLCONFIGDIR = Variable("MPLCONFIGDIR", _text, None, "matplotlib's writable directory")
+RESULT_RETENTION_DAYS = Variable(
+    "RESULT_RETENTION_DAYS", whole_days, 0, "days a finished run is kept; 0 keeps them"
+)
+
+# -- logs, the web's fallbacks ---------------------------------------------------------------
+
+LOG_LEVEL = Variable("LOG_LEVEL", str, "INFO", "root log level")
+LOG_FORMAT = Variable("LOG_FORMAT", str, "text", "log lines as text or one JSON object each")
+RQ_DASHBOARD_ENABLED = Variable(
+    "RQ_DASHBOARD_ENABLED", str, "", "1/true/yes/on mounts rq-dashboard at /rq"
+)
+
+# -- the local scaler and the scripts -------------------------------------------------------
+
+SCALER_MANIFEST = Variable(
+    "SCALER_MANIFEST", str, "", "comma-separated ScaledJob manifests; unset: the project's"
+)
+SCALER_GRACE = Variable("SCALER_GRACE", float, 60.0, "seconds consumers get when the scaler stops")
+SCALER_REAPER_INTERVAL = Variable(
+    "SCALER_REAPER_INTERVAL", float, 30.0, "seconds between the scaler's reaper passes"
+)
+SCALER_RUNTIME = Variable("SCALER_RUNTIME", str, "process", "process or podman")
+SCALER_IMAGE = Variable(
+    "SCALER_IMAGE", _text, None, "the podman Jobs' image; unset: stock-backtest:$IMAGE_TAG"
+)
+IMAGE_TAG = Variable("IMAGE_TAG", _text, None, "the image's tag, recorded with every run")
+LOCAL_STATE_DIR = Variable(
+    "LOCAL_STATE_DIR", _text, None, "the embedded Redis's folder; unset: var/"
+)
+BACKTEST_URL = Variable(
+    "BACKTEST_URL", _text, None, "a running platform; unset: the demo starts its own"
+)
+
+VARIABLES: tuple[Variable, ...] = tuple(
+    value for value in dict(globals()).values() if isinstance(value, Variable)
+)
+"""Every variable declared here, in order."""
+
+__all__ = ["VARIABLES", "Variable", "whole_days"]
