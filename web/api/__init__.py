@@ -1,6 +1,6 @@
 """The JSON API, one blueprint per resource: run submission and status, run history, the
 catalog (rules, tickers), presets, JSON schemas, the dashboard's run data and exports,
-sweeps, the health probes and the Prometheus metrics. Shared request/response helpers live
+sweeps, the health probes and the Prometheus telemetry. Shared request/response helpers live
 in ``web`` itself (``web.body``, ``web.query``, ``web.present``, ``web.errors``); the API
 never imports the pages (``web.pages``), nor they it (import-linter)."""
 
@@ -17,7 +17,7 @@ BLUEPRINTS = (
     "web.api.sweeps",
     "web.api.walkforward",
     "web.api.schema",
-    "web.api.metrics",
+    "web.api.telemetry",
     "web.api.signals",
 )
 """Modules whose ``bp`` the app factory registers, in order."""

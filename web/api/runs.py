@@ -48,7 +48,7 @@ from web.errors import (
 from web.present import run_status_json
 from web.query import flag, is_run_id
 from web.queue import get_run_queue
-from web.telemetry import add_metrics
+from web.telemetry import add_telemetry
 from work.logs import run_context
 from work.retry import DatabaseUnavailable, retry_transaction
 from work.status import RunStatus
@@ -165,7 +165,7 @@ def submit() -> ResponseReturnValue:
         )
         _enqueue(run_request)
         logger.info("enqueued on %s", get_run_queue().queue.name)
-        add_metrics({field(RUNS_SUBMITTED): 1})
+        add_telemetry({field(RUNS_SUBMITTED): 1})
     status_url = url_for("runs.status", run_id=run_request.run_id)
     body = {"run_id": run_request.run_id, "status": RunStatus.PENDING, "status_url": status_url}
     return body, 202, {"Location": status_url}

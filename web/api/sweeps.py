@@ -61,7 +61,7 @@ from web.errors import DATABASE_ERRORS, ApiError, bad_request
 from web.present import SWEEP_ID, sweep_summary
 from web.query import count
 from web.queue import get_run_queue
-from web.telemetry import add_metrics
+from web.telemetry import add_telemetry
 from work.telemetry import SWEEPS_SUBMITTED, field
 
 logger = logging.getLogger("web.sweeps")
@@ -137,7 +137,7 @@ def submit() -> ResponseReturnValue:
         sweep.combos,
         len(chunks),
     )
-    add_metrics(
+    add_telemetry(
         {field(SWEEPS_SUBMITTED): 1, field("backtest_sweep_chunks_submitted_total"): len(chunks)}
     )
     status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
