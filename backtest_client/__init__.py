@@ -14,7 +14,7 @@
     sweep.results          # DataFrame, one row per combo: ticker, params, metrics
 
 It imports nothing of the platform (an import-linter contract), so it installs on its own:
-``python -m pip install ./client`` from the repository (docs/client.md).
+``python -m pip install ./backtest_client`` from the repository (docs/client.md).
 """
 
 from backtest_client.client import Client

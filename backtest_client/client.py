@@ -26,6 +26,12 @@ def _body(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
+def _window(start_date: str | None, end_date: str | None, params: Any) -> dict[str, Any]:
+    """The fields every request of a rule over a date window has: the window and the rule's
+    (fixed) parameters."""
+    return {"start_date": start_date, "end_date": end_date, "params": params}
+
+
 class Client:
     """The platform at ``url`` (default ``BACKTEST_URL``, else http://127.0.0.1:5000), with
     ``token`` sent as ``Authorization: Bearer`` (default ``BACKTEST_TOKEN``).
@@ -80,15 +86,8 @@ class Client:
         :raise BacktestUnavailable: the platform could not take it (nothing was recorded,
             or the run is FAILED "queue unavailable": ``run_id`` names it).
         """
-        body = _body(
-            ticker=ticker,
-            rule_type=rule_type,
-            params=params,
-            start_date=start_date,
-            end_date=end_date,
-            **fields,
-        )
-        return self.submit(body)
+        window = _window(start_date, end_date, params)
+        return self.submit(_body(ticker=ticker, rule_type=rule_type, **window, **fields))
 
     def submit(self, body: dict[str, Any]) -> Run:
         """Submit a run request body as it is (``POST /run_backtest``): a dict of the run
@@ -130,16 +129,10 @@ class Client:
 
         :raise BacktestRequestError: refused, ``field`` naming the input (``grid.fast``…).
         """
-        body = _body(
-            rule_type=rule_type,
-            tickers=[tickers] if isinstance(tickers, str) else list(tickers),
-            start_date=start_date,
-            end_date=end_date,
-            grid=grid,
-            params=params,
-            **fields,
-        )
-        accepted = self.http.call("POST", "/api/sweeps", retries=0, json=body).json()
+        listed = [tickers] if isinstance(tickers, str) else list(tickers)
+        window = _window(start_date, end_date, params)
+        body = _body(rule_type=rule_type, tickers=listed, grid=grid, **window, **fields)
+        accepted = self._submit_once("/api/sweeps", body)
         return Sweep(self.http, accepted["sweep_id"], accepted)
 
     def get_sweep(self, sweep_id: str) -> Sweep:
@@ -166,15 +159,8 @@ class Client:
 
         :raise BacktestRequestError: refused, ``field`` naming the input at fault.
         """
-        body = _body(
-            ticker=ticker,
-            rule_type=rule_type,
-            params=params,
-            start_date=start_date,
-            end_date=end_date,
-            horizons=horizons,
-            **fields,
-        )
+        window = _window(start_date, end_date, params)
+        body = _body(ticker=ticker, rule_type=rule_type, horizons=horizons, **window, **fields)
         return self.http.call("POST", "/api/analyze_signals", json=body).json()
 
     # -- walk-forward ----------------------------------------------------------------------
@@ -198,23 +184,27 @@ class Client:
 
         :raise BacktestRequestError: refused, ``field`` naming the input (``train_bars``…).
         """
+        window = _window(start_date, end_date, params)
         body = _body(
             rule_type=rule_type,
             ticker=ticker,
-            start_date=start_date,
-            end_date=end_date,
             grid=grid,
-            params=params,
             train_bars=train_bars,
             test_bars=test_bars,
+            **window,
             **fields,
         )
-        accepted = self.http.call("POST", "/api/walkforward", retries=0, json=body).json()
+        accepted = self._submit_once("/api/walkforward", body)
         return WalkForward(self.http, accepted["walkforward_id"], accepted)
 
     def get_walkforward(self, walkforward_id: str) -> WalkForward:
         """A handle on an existing walk-forward."""
         return WalkForward(self.http, walkforward_id)
+
+    def _submit_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body`` to ``path`` without retries (the platform names what it creates, so
+        a second POST would create a second one); the acceptance answer."""
+        return self.http.call("POST", path, retries=0, json=body).json()
 
     # -- the catalog -----------------------------------------------------------------------
 

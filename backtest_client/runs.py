@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from backtest_client.errors import BacktestError, RunCancelled, RunFailed
-from backtest_client.polling import poll_until
+from backtest_client.polling import Handle
 from backtest_client.results import Result
 
 if TYPE_CHECKING:
@@ -19,22 +19,18 @@ FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
 PENDING → CANCELLED)."""
 
 
-class Run:
+class Run(Handle):
     """One run on the platform, by ``run_id``."""
 
+    FINISHED = FINISHED
+    STATUS_PATH = "/status/{}"
+    NOUN = "run"
+
     def __init__(self, http: Transport, run_id: str) -> None:
-        self.http = http
+        super().__init__(http, run_id)
         self.run_id = run_id
-        self.last: dict[str, Any] = {}
         self._etag: str | None = None
         self._result: Result | None = None
-
-    def __repr__(self) -> str:
-        return f"<Run {self.run_id} {self.last.get('status', '?')}>"
-
-    @property
-    def status_url(self) -> str:
-        return f"/status/{self.run_id}"
 
     def refresh(self) -> dict[str, Any]:
         """Ask the platform once; the status document (``last``), without the result when
@@ -82,13 +78,5 @@ class Run:
         :raise RunFailed: it ended FAILED.
         :raise WaitTimeout: still running after ``timeout`` seconds (None: no limit).
         """
-        poll_until(
-            self.refresh,
-            lambda doc: doc["status"] in FINISHED,
-            what=f"run {self.run_id}",
-            timeout=timeout,
-            poll=poll,
-            sleep=self.http.sleep,
-            clock=self.http.clock,
-        )
+        self._wait_finished(timeout, poll)
         return self.result()

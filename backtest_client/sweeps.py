@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from backtest_client import frames
 from backtest_client.errors import SweepFailed
-from backtest_client.polling import poll_until
+from backtest_client.polling import Handle
 
 if TYPE_CHECKING:
     from backtest_client.transport import Transport
@@ -16,25 +16,21 @@ FINISHED = ("SUCCEEDED", "FAILED", "PARTIAL")
 """The statuses a sweep stops changing in; stored combos of a PARTIAL one stay readable."""
 
 
-class Sweep:
+class Sweep(Handle):
     """One sweep on the platform, by ``sweep_id``; ``accepted`` is the submission's answer
     (combos, skipped, chunks) when this handle made it."""
+
+    FINISHED = FINISHED
+    STATUS_PATH = "/api/sweeps/{}"
+    NOUN = "sweep"
 
     def __init__(
         self, http: Transport, sweep_id: str, accepted: dict[str, Any] | None = None
     ) -> None:
-        self.http = http
+        super().__init__(http, sweep_id)
         self.sweep_id = sweep_id
         self.accepted = accepted or {}
-        self.last: dict[str, Any] = {}
         self._results: Any = None
-
-    def __repr__(self) -> str:
-        return f"<Sweep {self.sweep_id} {self.last.get('status', '?')}>"
-
-    @property
-    def status_url(self) -> str:
-        return f"/api/sweeps/{self.sweep_id}"
 
     def refresh(self, metric: str | None = None) -> dict[str, Any]:
         """Ask once: status, progress ``{done, failed, total, percent}``, timings and the best
@@ -54,15 +50,7 @@ class Sweep:
             the stored combos).
         :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
         """
-        final = poll_until(
-            self.refresh,
-            lambda doc: doc["status"] in FINISHED,
-            what=f"sweep {self.sweep_id}",
-            timeout=timeout,
-            poll=poll,
-            sleep=self.http.sleep,
-            clock=self.http.clock,
-        )
+        final = self._wait_finished(timeout, poll)
         if final["status"] != "SUCCEEDED":
             raise SweepFailed(self, final["status"])
         return self

@@ -16,14 +16,8 @@ from typing import Any
 
 import requests
 
-from backtest_client.errors import (
-    BacktestAuthError,
-    BacktestError,
-    BacktestNotFound,
-    BacktestRequestError,
-    BacktestServerError,
-    BacktestUnavailable,
-)
+from backtest_client import errors
+from backtest_client.errors import BacktestError, BacktestUnavailable
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 """The platform's URL when neither the caller nor ``BACKTEST_URL`` says otherwise."""
@@ -67,15 +61,15 @@ def answer_error(response: requests.Response, what: str) -> BacktestError:
     message = str(body.get("error") or response.reason or "")
     extra = {"body": body, "run_id": body.get("run_id")}
     if status in (401, 403):
-        kind: type[BacktestError] = BacktestAuthError
+        kind: type[BacktestError] = errors.BacktestAuthError
     elif status == 404:
-        kind = BacktestNotFound
+        kind = errors.BacktestNotFound
     elif 400 <= status < 500:
-        return BacktestRequestError(body.get("field"), message, status, **extra)
+        return errors.BacktestRequestError(body.get("field"), message, status, **extra)
     elif status in RETRY_STATUSES:
         kind = BacktestUnavailable
     else:
-        kind = BacktestServerError
+        kind = errors.BacktestServerError
     field = f"{body['field']}: " if body.get("field") else ""
     return kind(
         f"{what}: HTTP {status}: {field}{message}",

@@ -88,7 +88,7 @@ class ReapReport:
     requeued: list[str] = dataclass_field(default_factory=list)
     rq_cleaned: bool = False
     recoveries: dict[str, int] = dataclass_field(default_factory=dict)
-    """Items recovered, by metrics-hash field (``backtest_reaper_recoveries_total``, by kind
+    """Items recovered, by telemetry-hash field (``backtest_reaper_recoveries_total``, by kind
     and action)."""
 
 

@@ -1,5 +1,6 @@
-"""The web's side of the operator metrics (``work.telemetry``): every HTTP request, and what the
-API accepted, added to the Redis metrics hash that ``GET /metrics`` exports.
+"""The web's side of the operator telemetry (``work.telemetry``): every HTTP request, and what
+the API accepted, added to the Redis telemetry hash that ``GET /metrics`` exports
+(``web.api.telemetry``).
 
 Counting in Redis rather than in the process keeps the figures right with any number of
 gunicorn workers and pods, and writes no local file. A request is counted after its response
@@ -20,7 +21,7 @@ from redis import Redis
 from work.telemetry import HTTP_BUCKETS, HTTP_DURATION, HTTP_REQUESTS, field, observe, record
 
 EXTENSION = "web.telemetry"
-"""Key in ``app.extensions`` of the metrics' own Redis client."""
+"""Key in ``app.extensions`` of the telemetry's own Redis client."""
 
 TIMEOUT_SECONDS = 0.25
 """How long recording may wait for Redis to connect or answer."""
@@ -29,14 +30,14 @@ UNMATCHED = "unmatched"
 """The endpoint label of a request no URL rule matched."""
 
 
-def metrics_redis(app: Flask | None = None) -> Redis:
-    """The app's Redis client for metrics (made by ``init_app``)."""
+def telemetry_redis(app: Flask | None = None) -> Redis:
+    """The app's Redis client for telemetry (made by ``init_app``)."""
     return (app or current_app).extensions[EXTENSION]
 
 
-def add_metrics(increments: Mapping[str, float]) -> bool:
-    """Add ``increments`` to the metrics hash (best effort; False if Redis refused)."""
-    return record(metrics_redis(), increments)
+def add_telemetry(increments: Mapping[str, float]) -> bool:
+    """Add ``increments`` to the telemetry hash (best effort; False if Redis refused)."""
+    return record(telemetry_redis(), increments)
 
 
 def _started() -> None:
@@ -55,13 +56,13 @@ def _counted(response: Response) -> Response:
         field(HTTP_REQUESTS, endpoint=endpoint, method=method, status=str(response.status_code)): 1
     }
     observe(increments, HTTP_DURATION, elapsed, HTTP_BUCKETS, endpoint=endpoint, method=method)
-    client = metrics_redis()
+    client = telemetry_redis()
     response.call_on_close(lambda: record(client, increments))
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` its metrics client and count every request it answers."""
+    """Give ``app`` its telemetry client and count every request it answers."""
     app.extensions[EXTENSION] = Redis.from_url(
         app.config["REDIS_URL"],
         socket_connect_timeout=TIMEOUT_SECONDS,

@@ -11,7 +11,7 @@ DB_RETRY_SECONDS), so a blip delays a run and never costs its computed result. T
 raises only when the outcome could not be stored; a database that stayed away is noted on
 the RQ job (``work.queue.note_failure``) so the reaper queues the item again rather than
 calling it a crash. Every log line names the item id (``work.logs.run_context``). Each
-finished item adds its status, queue wait and execution time to the metrics hash
+finished item adds its status, queue wait and execution time to the telemetry hash
 (``work.telemetry``: one pipelined Redis round trip on the RQ job's own connection).
 """
 
@@ -72,7 +72,7 @@ def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:
 
 
 def _record_finished(kind: WorkKind, status: str, claim: Claim) -> None:
-    """Count the item in the metrics hash, through the RQ job's connection (none outside
+    """Count the item in the telemetry hash, through the RQ job's connection (none outside
     RQ: nothing is counted). The queue wait runs from the job's enqueue to the claim."""
     from rq import get_current_job  # loaded already: this runs in RQ's work-horse
 

@@ -1,9 +1,9 @@
-"""Operator metrics kept in Redis, so that every process can count and the web can export.
+"""Operator telemetry kept in Redis, so that every process can count and the web can export.
 
 A Job lives for one run and cannot be scraped; several gunicorn workers each hold their own
 memory. So every process adds to ONE Redis hash (``METRICS_KEY``) in one pipelined round trip
 (``record``): the web on a submission and per HTTP request, the Job at the end of an item,
-the reaper after a pass. The web's ``GET /metrics`` (``web.api.metrics``) reads the hash at
+the reaper after a pass. The web's ``GET /metrics`` (``web.api.telemetry``) reads the hash at
 scrape time and writes it in the Prometheus text format.
 
 A field is ``<metric>|<label>=<value>,…`` (labels sorted). A histogram observation adds 1 to
@@ -113,8 +113,8 @@ def record(connection: Any, increments: Mapping[str, float]) -> bool:
             else:
                 pipe.hincrbyfloat(METRICS_KEY, key, float(amount))
         pipe.execute()
-    except Exception as exc:  # best effort: a metric never costs a run or a request
-        logger.warning("metrics not recorded: %s", exc.__class__.__name__)
+    except Exception as exc:  # best effort: telemetry never costs a run or a request
+        logger.warning("telemetry not recorded: %s", exc.__class__.__name__)
         return False
     return True
 

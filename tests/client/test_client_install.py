@@ -1,4 +1,4 @@
-"""``python -m pip install ./client`` makes a working ``backtest_client`` outside the
+"""``python -m pip install ./backtest_client`` makes a working ``backtest_client`` outside the
 repository: into a fresh virtual environment, offline (no build isolation, no dependency
 download: the build backend and the dependencies come from the test's own environment)."""
 
@@ -38,7 +38,7 @@ def test_pip_install_of_the_client_folder_works_from_outside_the_repository(tmp_
     (site / "outer.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         str(PROJECT_ROOT / "client")],
+         str(PROJECT_ROOT / "backtest_client")],
         check=True,
         cwd=tmp_path,
     )  # fmt: skip
@@ -59,3 +59,4 @@ def test_pip_install_of_the_client_folder_works_from_outside_the_repository(tmp_
     assert found["url"] == "http://platform.example:8080"
     installed = {p.name for p in (site / "backtest_client").iterdir()}
     assert {"client.py", "frames.py", "py.typed"} <= installed
+    assert not {"pyproject.toml", "README.md"} & installed  # its packaging stays out

@@ -328,7 +328,7 @@ def test_build_context_keeps_what_the_image_needs(path: str) -> None:
         ".tools/bin/actionlint",
         "tests/deploy/test_deploy_k8s.py",
         "backtest_client/client.py",
-        "client/pyproject.toml",
+        "backtest_client/pyproject.toml",
         "docs/images/run.png",
         ".pytest_cache/v/cache",
         "engine/__pycache__/bars.cpython-311.pyc",

@@ -28,7 +28,7 @@ from tests.deploy.support import (
     one,
     run,
 )
-from web.api.metrics import QUEUE_DEPTH, REDIS_UP
+from web.api.telemetry import QUEUE_DEPTH, REDIS_UP
 from work.telemetry import HELP
 
 COMPONENT = K8S_DIR / "components" / "monitoring"

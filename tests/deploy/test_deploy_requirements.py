@@ -34,7 +34,7 @@ OPTIONAL = {"yfinance", "pandas"}
 """Imported only by commands that say how to install them when missing (data.download's
 yfinance; pandas only inside ``Bars.from_dataframe``, for callers who have it, and inside
 ``backtest_client.frames``, on first use of a frame: the bulk script never asks for one, and
-``pip install ./client`` brings pandas for notebooks)."""
+``pip install ./backtest_client`` brings pandas for notebooks)."""
 
 
 def _imported_top_levels() -> dict[str, str]:

@@ -24,7 +24,7 @@ from store.models import BacktestRun, StrategyPreset
 from web import create_app
 from web.db import get_engine
 from web.queue import get_run_queue
-from web.telemetry import metrics_redis
+from web.telemetry import telemetry_redis
 
 QUEUE_PREFIX = "web-tests-"
 """Each test app gets its own RQ_QUEUE (this prefix and a random suffix), which proves the
@@ -101,7 +101,7 @@ def close_app(app: Flask) -> None:
     """Release the app's pooled database connections and its Redis client."""
     get_engine(app).dispose()
     get_run_queue(app).redis.close()
-    metrics_redis(app).close()
+    telemetry_redis(app).close()
 
 
 def serve(app: Flask) -> Iterator[Flask]:

@@ -10,7 +10,7 @@ BLUEPRINTS = (
     "web.api.presets",
     "web.api.health",
     "web.api.schema",
-    "web.api.metrics",
+    "web.api.telemetry",
     "web.api.signals",
 )
 """Modules whose ``bp`` the app factory registers, in order, besides the kinds'."""

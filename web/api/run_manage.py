@@ -32,7 +32,7 @@ from web.errors import ApiError, bad_request
 from web.present import run_labels
 from web.query import is_run_id
 from web.queue import get_run_queue
-from web.telemetry import add_metrics
+from web.telemetry import add_telemetry
 from work.errors import RequestError
 from work.logs import run_context
 from work.queue import withdraw
@@ -66,7 +66,7 @@ def _withdraw(run_id: str, *, just_cancelled: bool) -> bool | None:
     it as finished CANCELLED); None if Redis could not be reached (the Job will skip the run:
     its row is CANCELLED)."""
     if just_cancelled:
-        add_metrics({field(RUNS_FINISHED, status=RunStatus.CANCELLED): 1})
+        add_telemetry({field(RUNS_FINISHED, status=RunStatus.CANCELLED): 1})
     try:
         removed = withdraw(get_run_queue().queue, run_id)
     except RedisError as exc:

@@ -49,7 +49,7 @@ from web.submit import (  # noqa: F401  (QUEUE_UNAVAILABLE, ENQUEUE_FAILED: re-e
     not_accepted,
     submit_item,
 )
-from web.telemetry import add_metrics
+from web.telemetry import add_telemetry
 from work.logs import run_context
 from work.status import RunStatus
 from work.telemetry import field
@@ -107,7 +107,7 @@ def submit() -> ResponseReturnValue:
             )
 
         submit_item(RUN, run_request.run_id, insert, run_request.to_dict())
-        add_metrics({field(RUNS_SUBMITTED): 1})
+        add_telemetry({field(RUNS_SUBMITTED): 1})
     status_url = url_for("runs.status", run_id=run_request.run_id)
     body = {"run_id": run_request.run_id, "status": RunStatus.PENDING, "status_url": status_url}
     return body, 202, {"Location": status_url}

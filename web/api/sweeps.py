@@ -62,7 +62,7 @@ from web.errors import DATABASE_ERRORS, ApiError, bad_request
 from web.present import SWEEP_ID, sweep_summary
 from web.query import count
 from web.queue import get_run_queue
-from web.telemetry import add_metrics
+from web.telemetry import add_telemetry
 from work.telemetry import field
 
 logger = logging.getLogger("web.sweeps")
@@ -138,7 +138,7 @@ def submit() -> ResponseReturnValue:
         sweep.combos,
         len(chunks),
     )
-    add_metrics({field(SWEEPS_SUBMITTED): 1, field(CHUNKS_SUBMITTED): len(chunks)})
+    add_telemetry({field(SWEEPS_SUBMITTED): 1, field(CHUNKS_SUBMITTED): len(chunks)})
     status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
     body = {
         "sweep_id": sweep.sweep_id,

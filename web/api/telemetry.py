@@ -1,8 +1,10 @@
-"""``GET /metrics``: the platform's metrics in the Prometheus text format, for any scraper.
+"""``GET /metrics``: the platform's telemetry in the Prometheus text format, for any scraper
+(the URL is Prometheus's convention; "metrics" in this code base are the performance metrics
+of ``metrics/``).
 
 Everything comes from Redis at scrape time, so any web pod answers for the whole platform
-(every worker, every Job, the reaper): the counters and histogram buckets of the metrics hash
-(``work.telemetry``) and the depth of each queue (``LLEN rq:queue:<name>`` for the queues RQ
+(every worker, every Job, the reaper): the counters and histogram buckets of the telemetry
+hash (``work.telemetry``) and the depth of each queue (``LLEN rq:queue:<name>`` for the queues RQ
 knows and RQ_QUEUE). One HGETALL and one pipelined LLEN round trip; nothing is kept in the
 process. While Redis is away the answer is still 200, with ``backtest_metrics_redis_up 0``
 and no other figure. Open like ``/health`` and ``/ready`` (no token).
@@ -29,7 +31,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from kinds.registry import all_kinds
-from web.telemetry import metrics_redis
+from web.telemetry import telemetry_redis
 from work.queue import QUEUE_KEY_PREFIX
 from work.telemetry import (
     DURATION_BUCKETS,
@@ -42,9 +44,9 @@ from work.telemetry import (
     parse_field,
 )
 
-logger = logging.getLogger("web.metrics")
+logger = logging.getLogger("web.telemetry")
 
-bp = Blueprint("metrics", __name__)
+bp = Blueprint("telemetry", __name__)
 
 QUEUES_KEY = "rq:queues"
 """RQ's set of the queue keys it has seen (``Queue.redis_queues_keys``)."""
@@ -90,8 +92,8 @@ def _key(labels: dict[str, str]) -> tuple:
     return tuple(sorted(labels.items()))
 
 
-class RedisMetrics(Collector):
-    """The metrics hash and the queue depths, read from ``client`` at each collection."""
+class RedisTelemetry(Collector):
+    """The telemetry hash and the queue depths, read from ``client`` at each collection."""
 
     def __init__(self, client: Redis, queue: str) -> None:
         self.client = client
@@ -118,7 +120,7 @@ class RedisMetrics(Collector):
         try:
             stored, depths = self._read()
         except RedisError as exc:
-            logger.warning("metrics: redis unavailable: %s", exc.__class__.__name__)
+            logger.warning("telemetry: redis unavailable: %s", exc.__class__.__name__)
             yield GaugeMetricFamily(REDIS_UP, "1 if Redis answered this scrape.", value=0)
             return
         yield GaugeMetricFamily(REDIS_UP, "1 if Redis answered this scrape.", value=1)
@@ -151,8 +153,8 @@ def _counters(values: dict[tuple[str, tuple], float]) -> Iterator[Metric]:
 
 
 @bp.get("/metrics")
-def metrics() -> ResponseReturnValue:
+def export() -> ResponseReturnValue:
     """The platform's counters, histograms and queue depths in the Prometheus text format."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisMetrics(metrics_redis(), current_app.config["RQ_QUEUE"]))
+    registry.register(RedisTelemetry(telemetry_redis(), current_app.config["RQ_QUEUE"]))
     return generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}

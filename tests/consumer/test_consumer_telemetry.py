@@ -1,5 +1,5 @@
 """What a consumer Job measures reaches ``GET /metrics``: a Job cannot be scraped, so it adds
-its item's status, queue wait and execution time to the Redis metrics hash, which any web pod
+its item's status, queue wait and execution time to the Redis telemetry hash, which any web pod
 exports. With LOG_FORMAT=json its log lines about the run are JSON objects naming the run_id."""
 
 from __future__ import annotations
