@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data.catalog import validate_ticker
-from data.errors import CatalogError, DataQualityError, UnknownTickerError
-from data.register import Registered, register_csv, summary
+from data.register import Registered, command_exit, register_csv
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -32,6 +31,19 @@ YAHOO_COLUMNS = ("Open", "High", "Low", "Close", "Adj Close", "Volume")
 
 INSTALL_HINT = "yfinance is not installed: pip install yfinance"
 """Printed (exit 2) when yfinance cannot be imported."""
+
+
+YFINANCE_OPTIONS = {
+    "interval": "1d",
+    "auto_adjust": False,
+    "actions": False,
+    "progress": False,
+    "threads": False,
+    "multi_level_index": False,
+}
+"""What ``fetch_history`` asks yfinance for besides the ticker and dates: daily bars, not
+dividend-adjusted (``Adj Close`` beside ``Close``), no dividend or split columns, no
+progress bar, one thread, and flat column names."""
 
 
 class MissingYfinanceError(RuntimeError):
@@ -47,16 +59,9 @@ def fetch_history(ticker: str, start: date, end: date) -> pd.DataFrame | None:
         import yfinance  # local: optional, and only this command needs the network
     except ImportError:
         raise MissingYfinanceError(INSTALL_HINT) from None
+    end_exclusive = end + timedelta(days=1)
     return yfinance.download(
-        ticker,
-        start=start.isoformat(),
-        end=(end + timedelta(days=1)).isoformat(),
-        interval="1d",
-        auto_adjust=False,
-        actions=False,
-        progress=False,
-        threads=False,
-        multi_level_index=False,
+        ticker, start=start.isoformat(), end=end_exclusive.isoformat(), **YFINANCE_OPTIONS
     )
 
 
@@ -155,18 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     ticker = args.ticker.upper()
     try:
-        registered = download(ticker, args.start, args.end, name=args.name, data_dir=args.data_dir)
+        return command_exit(
+            lambda: download(ticker, args.start, args.end, name=args.name, data_dir=args.data_dir),
+            done="downloaded",
+            bad_data=f"downloaded data for {ticker}:",
+            refused=(ValueError,),
+        )
     except MissingYfinanceError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except DataQualityError as exc:
-        print(f"error: downloaded data for {ticker}: {exc}", file=sys.stderr)
-        return 2
-    except (UnknownTickerError, CatalogError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"downloaded {summary(registered)}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -17,8 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from data.errors import CatalogError, DataQualityError, UnknownTickerError
-from data.register import Registered, register_csv, summary
+from data.register import Registered, command_exit, register_csv
 from data.timeframe import MARKETS, TIMEFRAMES
 
 
@@ -83,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = build_parser().parse_args(argv)
-    try:
-        registered = import_file(
+    return command_exit(
+        lambda: import_file(
             args.file,
             args.ticker.upper(),
             name=args.name,
@@ -92,15 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeframe=args.timeframe,
             market=args.market,
             annual_bars=args.bars_per_year,
-        )
-    except DataQualityError as exc:
-        print(f"error: {args.file} {exc}", file=sys.stderr)
-        return 2
-    except (UnknownTickerError, CatalogError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"imported {summary(registered)}")
-    return 0
+        ),
+        done="imported",
+        bad_data=str(args.file),
+    )
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ registrations running at the same moment may lose one catalog update (last write
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from data.catalog import TickerInfo, load_catalog, save_catalog, validate_ticker
-from data.errors import DataQualityError
+from data.errors import CatalogError, DataQualityError, UnknownTickerError
 from data.files import atomic_write, bytes_sha256
 from data.loader import parse_series
 from data.timeframe import DAILY, bars_per_day, bars_per_year, infer_market
@@ -93,3 +95,26 @@ def summary(registered: Registered) -> str:
         f"({info.timeframe}, {info.market}, {info.annual_bars:g} bars/year) "
         f"-> {registered.path} (sha256 {registered.data_hash})"
     )
+
+
+def command_exit(
+    register: Callable[[], Registered],
+    *,
+    done: str,
+    bad_data: str,
+    refused: tuple[type[Exception], ...] = (),
+) -> int:
+    """The exit status of a registering command (``data.import_csv``, ``data.download``):
+    0 after printing ``<done> <summary>``; 2 after printing on stderr ``error: <bad_data>
+    <message>`` for data that fail the loader's checks, or ``error: <message>`` for an
+    invalid ticker, a catalog problem, an unreadable file or one of ``refused``."""
+    try:
+        registered = register()
+    except DataQualityError as exc:
+        print(f"error: {bad_data} {exc}", file=sys.stderr)
+        return 2
+    except (UnknownTickerError, CatalogError, *refused, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{done} {summary(registered)}")
+    return 0

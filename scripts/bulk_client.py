@@ -11,6 +11,7 @@ so a repeat is answered 409 and counted as already submitted.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,23 @@ __all__ = ["DEFAULT_URL", "ApiClient", "ApiUnavailable", "SubmitOutcome", "error
 
 base_url_default = default_url
 """--url's default: BACKTEST_URL, else ``DEFAULT_URL``."""
+
+
+def command_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """A bulk command's parser with what every one has: its help text as written, the exit
+    codes below the options, and ``--url``."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES_TEXT,
+    )
+    parser.add_argument(
+        "--url",
+        default=base_url_default(),
+        help=f"the platform's base URL (env BACKTEST_URL; default {DEFAULT_URL})",
+    )
+    return parser
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scripts.bulk_client import (
-    DEFAULT_URL,
-    EXIT_CODES_TEXT,
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_TIMEOUT,
@@ -38,7 +36,7 @@ from scripts.bulk_client import (
     EXIT_USAGE,
     ApiClient,
     ApiUnavailable,
-    base_url_default,
+    command_parser,
 )
 from scripts.bulk_grid import GridError, expand_grid, merge_params, parse_param
 from scripts.bulk_inputs import InputError, read_requests
@@ -58,19 +56,12 @@ def _csv_list(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.bulk_submit",
-        description="Submit many backtests through the HTTP API (resumable).\n\n"
+    parser = command_parser(
+        "python -m scripts.bulk_submit",
+        "Submit many backtests through the HTTP API (resumable).\n\n"
         "A parameter sweep is the subcommand `sweep`:\n"
         "  python -m scripts.bulk_submit [--url URL] sweep --rule … --grid … (see sweep --help)\n"
         "and a walk-forward the subcommand `walkforward` (see walkforward --help)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=EXIT_CODES_TEXT,
-    )
-    parser.add_argument(
-        "--url",
-        default=base_url_default(),
-        help=f"the platform's base URL (env BACKTEST_URL; default {DEFAULT_URL})",
     )
     source = parser.add_argument_group("what to submit: a grid, or --input")
     source.add_argument("--tickers", type=_csv_list, help="comma-separated tickers")

@@ -28,14 +28,12 @@ from kinds.sweeps.grid import is_range_text
 from kinds.sweeps.status import SWEEP_FINISHED, SweepStatus
 from metrics import SWEEP_METRIC_KEYS
 from scripts.bulk_client import (
-    DEFAULT_URL,
-    EXIT_CODES_TEXT,
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_TIMEOUT,
     EXIT_UNAVAILABLE,
     ApiUnavailable,
-    base_url_default,
+    command_parser,
 )
 
 T = TypeVar("T")
@@ -74,17 +72,7 @@ def parse_assignment(text: str, *, grid: bool) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.bulk_sweep",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=EXIT_CODES_TEXT,
-    )
-    parser.add_argument(
-        "--url",
-        default=base_url_default(),
-        help=f"the platform's base URL (env BACKTEST_URL; default {DEFAULT_URL})",
-    )
+    parser = command_parser("python -m scripts.bulk_sweep", __doc__)
     parser.add_argument("--rule", required=True, help="rule_type, e.g. SMA_CROSS")
     parser.add_argument(
         "--grid",
@@ -182,11 +170,19 @@ def top_table(results: list[dict[str, Any]], metric: str) -> str:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the top table; return the exit code."""
-    out = out or sys.stdout
-    args = build_parser().parse_args(argv)
+    return run_command(_sweep, build_parser().parse_args(argv), out)
+
+
+def run_command(
+    command: Callable[[Client, argparse.Namespace, TextIO], int],
+    args: argparse.Namespace,
+    out: TextIO | None,
+) -> int:
+    """``command`` with a client of ``--url`` writing to ``out`` (stdout if None); its exit
+    code, or ``EXIT_UNAVAILABLE`` with a line on stderr when the API cannot be reached."""
     client = Client(args.url, timeout=60, retries=5)
     try:
-        return _sweep(client, args, out)
+        return command(client, args, out or sys.stdout)
     except ApiUnavailable as exc:
         print(f"error: the API is unavailable: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE

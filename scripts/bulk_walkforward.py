@@ -24,12 +24,11 @@ from scripts.bulk_client import (
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_TIMEOUT,
-    EXIT_UNAVAILABLE,
-    ApiUnavailable,
 )
 from scripts.bulk_sweep import (
     BAR_WIDTH,
     right_aligned,
+    run_command,
     submitted,
     sweep_body,
     wait_with_bar,
@@ -121,14 +120,7 @@ def summary(status: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the folds; return the exit code."""
-    out = out or sys.stdout
-    args = build_parser().parse_args(argv)
-    client = Client(args.url, timeout=60, retries=5)
-    try:
-        return _walkforward(client, args, out)
-    except ApiUnavailable as exc:
-        print(f"error: the API is unavailable: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+    return run_command(_walkforward, build_parser().parse_args(argv), out)
 
 
 def _walkforward(client: Client, args: argparse.Namespace, out: TextIO) -> int:
