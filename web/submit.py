@@ -1,49 +1,48 @@
-"""The one submission path of every kind of work: record the item PENDING, then queue its
-message (validation comes first, in the kind's own view; the 202 is the view's).
-
-``submit_item(kind, item_id, insert, message)``: ``insert(session, queue_name)`` writes the
-item's row(s) PENDING in one transaction, retried while the database connection is lost for
-``INSERT_RETRY_S`` (then 503 ``NOT_ACCEPTED``, nothing recorded; a taken id is 409); then
-``kind.enqueue`` pushes the message on the kind's queue (``web.queue``). If the enqueue fails,
-the row is marked FAILED (guarded: only from PENDING) and the answer is 409 (the id is in
-the queue already), 503 ``QUEUE_UNAVAILABLE`` (Redis away) or a 500 (anything else, logged):
-an item is never left PENDING with no message, and a user never sees a stack trace.
+"""The one submission path of every kind of work as HTTP (``work.submit`` does the work):
+record the item PENDING, queue its messages, and answer what went wrong the same way for
+every kind — 409 for a taken id, 503 when the database stayed away (nothing recorded) or
+Redis refused the enqueue (the item FAILED), a logged 500 for anything else. Validation
+comes first, in the kind's own view; the 202 is the view's.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
-from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
 
 from web.db import get_session
 from web.errors import DATABASE_ERRORS, ApiError, forget_run_id
 from web.queue import get_run_queue
-from work.retry import DatabaseUnavailable, retry_transaction
+from work.retry import DatabaseUnavailable
 from work.status import RunStatus
+from work.submit import (
+    ENQUEUE_FAILED,
+    QUEUE_UNAVAILABLE,
+    AlreadyQueued,
+    QueueUnavailable,
+    Submission,
+    already_queued,
+    submit,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.orm import Session
-
     from work.kind import WorkKind
+
+__all__ = [
+    "ENQUEUE_FAILED",
+    "QUEUE_UNAVAILABLE",
+    "Submission",
+    "already_queued",
+    "not_accepted",
+    "submit_work",
+]
 
 logger = logging.getLogger("web.submit")
 
-QUEUE_UNAVAILABLE = "queue unavailable"
-"""The error of an item whose enqueue failed (its row is FAILED with this message)."""
-
-ENQUEUE_FAILED = "internal error while enqueueing"
-"""The error of a row whose enqueue failed unexpectedly (the answer is a 500)."""
-
-INSERT_RETRY_S = 2.0
-"""How long a submission waits out a lost database connection before answering 503."""
-
 RETRY_AFTER_S = 5
-"""The ``Retry-After`` of that 503, in seconds."""
+"""The ``Retry-After`` of a 503 whose submission was not recorded, in seconds."""
 
 
 def not_accepted(kind: WorkKind) -> str:
@@ -51,63 +50,41 @@ def not_accepted(kind: WorkKind) -> str:
     return f"database unavailable: the {kind.name} was not accepted; submit it again"
 
 
-def already_queued(kind: WorkKind) -> str:
-    """The error of a row whose id the queue refused as a duplicate."""
-    return f"{kind.id_field} already exists in the queue"
-
-
-def submit_item(
+def submit_work(
     kind: WorkKind,
-    item_id: str,
-    insert: Callable[[Session, str], Any],
-    message: dict[str, Any],
+    item: tuple[str, str],
+    submission: Submission,
+    *,
+    refused: str | None = None,
 ) -> None:
-    """Record one item PENDING (``insert(session, queue_name)``) and queue ``message``.
+    """Record the submitted item (``item``: its id field and id, e.g. ``("sweep_id", …)``)
+    and queue its messages on ``kind``'s queue (``work.submit.submit``). ``refused``: the
+    503 text when nothing could be recorded (default ``not_accepted(kind)``).
 
-    :raise ApiError 409: ``kind.id_field`` is taken (in the database or in the queue).
-    :raise ApiError 503: the database (nothing recorded) or Redis (row FAILED) is away.
+    :raise ApiError 409: the id is taken (in the database or in the queue).
+    :raise ApiError 503: the database (nothing recorded) or Redis (item FAILED) is away.
     """
     queue = get_run_queue().of(kind)
-    session = get_session()
-
-    def record() -> None:
-        with session.begin():
-            insert(session, queue.name)
-
+    field, item_id = item
     try:
-        retry_transaction(record, budget_s=INSERT_RETRY_S)
-    except IntegrityError:
-        logger.warning("refused: a %s with this id exists already", kind.name)
-        raise ApiError(409, f"{kind.id_field} already exists", field=kind.id_field) from None
+        submit(get_session(), queue, kind, submission)
+    except (IntegrityError, AlreadyQueued) as exc:
+        where = "in the queue" if isinstance(exc, AlreadyQueued) else "in the database"
+        logger.warning("refused: a %s with this id exists %s already", kind.name, where)
+        raise ApiError(409, f"{field} already exists", field=field) from None
     except (DatabaseUnavailable, *DATABASE_ERRORS) as exc:
         logger.error("not accepted, database unavailable at insert: %s", exc)
         forget_run_id()
+        message = refused or not_accepted(kind)
+        raise ApiError(503, message, headers={"Retry-After": str(RETRY_AFTER_S)}) from None
+    except QueueUnavailable as exc:
+        logger.error(
+            "enqueue failed, %d item(s) marked FAILED: %s: %s",
+            exc.failed,
+            type(exc.cause).__name__,
+            exc.cause,
+        )
         raise ApiError(
-            503, not_accepted(kind), headers={"Retry-After": str(RETRY_AFTER_S)}
+            503, QUEUE_UNAVAILABLE, **{field: item_id}, status=RunStatus.FAILED
         ) from None
-    try:
-        kind.enqueue(queue, message)
-    except DuplicateJobError:
-        logger.warning("refused: a job with this id is already in the queue")
-        _fail(kind, item_id, already_queued(kind))
-        raise ApiError(409, f"{kind.id_field} already exists", field=kind.id_field) from None
-    except RedisError as exc:
-        logger.error("enqueue failed, %s marked FAILED: %s: %s", kind.name, type(exc).__name__, exc)
-        _fail(kind, item_id, QUEUE_UNAVAILABLE)
-        raise ApiError(
-            503, QUEUE_UNAVAILABLE, **{kind.id_field: item_id}, status=RunStatus.FAILED
-        ) from None
-    except Exception:
-        _fail(kind, item_id, ENQUEUE_FAILED)
-        raise
     logger.info("enqueued on %s", queue.name)
-
-
-def _fail(kind: WorkKind, item_id: str, message: str) -> None:
-    """Mark an item FAILED after its enqueue failed; a database error here is only logged."""
-    session = get_session()
-    try:
-        with session.begin():
-            kind.mark_failed(session, item_id, message, expected=(RunStatus.PENDING,))
-    except DATABASE_ERRORS:
-        logger.exception("could not mark the %s FAILED (%s)", kind.name, message)

@@ -29,22 +29,13 @@ from kinds.sweeps.contract import (
     parse_sweep_request,
     sized_chunk_size,
 )
-from kinds.sweeps.kind import enqueue_chunk
+from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep, iter_results
 from metrics import SWEEP_METRIC_KEYS
 from store.models import Sweep, SweepChunk, SweepResult
+from work.submit import QUEUE_UNAVAILABLE, QueueUnavailable, Submission, submit
 
-QUEUE_UNAVAILABLE = "queue unavailable"
-"""The error of the chunks whose enqueue failed."""
-
-
-class QueueUnavailable(Exception):
-    """Redis refused a chunk's enqueue; ``failed`` chunks were marked FAILED."""
-
-    def __init__(self, cause: RedisError, failed: int) -> None:
-        super().__init__(f"{cause.__class__.__name__}: {failed} chunks FAILED")
-        self.cause = cause
-        self.failed = failed
+__all__ = ["QUEUE_UNAVAILABLE", "QueueUnavailable"]  # re-exported: the sweep API's errors
 
 
 class QueueFull(Exception):
@@ -111,6 +102,25 @@ def validate_sweep(
     return sweep
 
 
+def sweep_submission(
+    sweep: SweepRequest, *, image_tag: str | None, created_by: str | None = None
+) -> Submission:
+    """What submitting ``sweep`` records and queues (``work.submit``): the sweep and its
+    chunks PENDING (``created_by``: the submitting token's name), one message per chunk;
+    a failed enqueue fails the chunks still PENDING."""
+    chunks = chunk_payloads(sweep)
+
+    def insert(session: Session, queue: str) -> None:
+        insert_sweep(
+            session, sweep, chunks, image_tag=image_tag, queue=queue, created_by=created_by
+        )
+
+    def fail(session: Session, error: str) -> int:
+        return fail_pending_chunks(session, sweep.sweep_id, error)
+
+    return Submission(insert, chunks, fail)
+
+
 def submit_sweep(
     session: Session,
     queue: Queue,
@@ -120,30 +130,19 @@ def submit_sweep(
     created_by: str | None = None,
     max_pending: int | None = None,
 ) -> list[dict]:
-    """Record ``sweep`` and its chunks PENDING (``created_by``: the submitting token's
-    name), then enqueue every chunk on ``queue`` (the sweep queue); its chunk messages.
-    ``max_pending``: the most chunks ``queue`` may hold.
-
-    Database errors at the INSERT propagate (nothing was enqueued).
+    """Submit ``sweep`` without HTTP (``sweep_submission`` through ``work.submit.submit``)
+    on ``queue`` (the sweep queue); its chunk messages. ``max_pending``: the most chunks
+    ``queue`` may hold.
 
     :raise QueueFull: no room on ``queue`` (nothing was recorded).
-    :raise QueueUnavailable: an enqueue failed (the chunks still PENDING are FAILED).
+    :raise work.submit.QueueUnavailable: an enqueue failed (the chunks still PENDING are
+        FAILED).
     """
-    chunks = chunk_payloads(sweep)
+    submission = sweep_submission(sweep, image_tag=image_tag, created_by=created_by)
     if max_pending is not None:
-        check_room(queue, len(chunks), max_pending)
-    with session.begin():
-        insert_sweep(
-            session, sweep, chunks, image_tag=image_tag, queue=queue.name, created_by=created_by
-        )
-    try:
-        for payload in chunks:
-            enqueue_chunk(queue, payload)
-    except RedisError as exc:
-        with session.begin():
-            failed = fail_pending_chunks(session, sweep.sweep_id, QUEUE_UNAVAILABLE)
-        raise QueueUnavailable(exc, failed) from exc
-    return chunks
+        check_room(queue, len(submission.messages), max_pending)
+    submit(session, queue, CHUNK, submission)
+    return list(submission.messages)
 
 
 def timings(chunks: Sequence[SweepChunk]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy.orm import Session
 
@@ -25,8 +24,8 @@ from engine import ENGINE_VERSION
 from kinds.runs.contract import new_run_id
 from kinds.runs.execute import load_market_data
 from kinds.sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size
-from kinds.sweeps.kind import ON_COMPLETE, enqueue_chunk
-from kinds.sweeps.service import QUEUE_UNAVAILABLE, QueueUnavailable, check_room, validate_sweep
+from kinds.sweeps.kind import CHUNK, ON_COMPLETE
+from kinds.sweeps.service import check_room, validate_sweep
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep
 from kinds.walkforward.contract import (
     WalkForwardRequest,
@@ -39,6 +38,7 @@ from kinds.walkforward.plan import FoldWindow, plan_folds
 from kinds.walkforward.state import fail_folds
 from store.models import WalkForward, WalkForwardFold, utcnow
 from work.status import RunStatus
+from work.submit import Submission, submit
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,33 @@ def _insert(
         )
 
 
+def walkforward_submission(
+    planned: Planned, *, image_tag: str | None, created_by: str | None = None
+) -> Submission:
+    """What submitting ``planned`` records and queues (``work.submit``): the walk-forward,
+    its folds' sweeps and chunks and its folds PENDING, one message per chunk (each naming
+    its fold as ``on_complete``); a failed enqueue fails the chunks still PENDING and every
+    fold."""
+    chunks = []
+    for fold in planned.folds:
+        payloads = chunk_payloads(fold.sweep)
+        for payload in payloads:
+            payload[ON_COMPLETE] = follow_up(fold.message, planned.request.ticker)
+        chunks.append(payloads)
+
+    def insert(session: Session, queue: str) -> None:
+        _insert(session, planned, chunks, queue=queue, image_tag=image_tag, created_by=created_by)
+
+    def fail(session: Session, error: str) -> int:
+        failed = sum(
+            fail_pending_chunks(session, fold.sweep.sweep_id, error) for fold in planned.folds
+        )
+        fail_folds(session, planned.request.walkforward_id, error)
+        return failed
+
+    return Submission(insert, [payload for payloads in chunks for payload in payloads], fail)
+
+
 def submit_walkforward(
     session: Session,
     queue: Queue,
@@ -189,37 +216,16 @@ def submit_walkforward(
     created_by: str | None = None,
     max_pending: int | None = None,
 ) -> int:
-    """Record the walk-forward, its folds' sweeps and chunks and its folds PENDING (one
-    transaction), then enqueue every chunk on ``queue`` (the sweep queue); the number of
-    chunks. ``max_pending``: the most chunks ``queue`` may hold.
+    """Submit ``planned`` without HTTP (``walkforward_submission`` through
+    ``work.submit.submit``) on ``queue`` (the sweep queue); the number of chunks.
+    ``max_pending``: the most chunks ``queue`` may hold.
 
     :raise kinds.sweeps.service.QueueFull: no room on ``queue`` (nothing was recorded).
-    :raise kinds.sweeps.service.QueueUnavailable: an enqueue failed (chunks still PENDING and
-        every fold are FAILED).
+    :raise work.submit.QueueUnavailable: an enqueue failed (chunks still PENDING and every
+        fold are FAILED).
     """
-    chunks = []
-    for fold in planned.folds:
-        payloads = chunk_payloads(fold.sweep)
-        for payload in payloads:
-            payload[ON_COMPLETE] = follow_up(fold.message, planned.request.ticker)
-        chunks.append(payloads)
-    total = sum(len(payloads) for payloads in chunks)
+    submission = walkforward_submission(planned, image_tag=image_tag, created_by=created_by)
     if max_pending is not None:
-        check_room(queue, total, max_pending)
-    with session.begin():
-        _insert(
-            session, planned, chunks, queue=queue.name, image_tag=image_tag, created_by=created_by
-        )
-    try:
-        for payloads in chunks:
-            for payload in payloads:
-                enqueue_chunk(queue, payload)
-    except RedisError as exc:
-        with session.begin():
-            failed = sum(
-                fail_pending_chunks(session, fold.sweep.sweep_id, QUEUE_UNAVAILABLE)
-                for fold in planned.folds
-            )
-            fail_folds(session, planned.request.walkforward_id, QUEUE_UNAVAILABLE)
-        raise QueueUnavailable(exc, failed) from exc
-    return total
+        check_room(queue, len(submission.messages), max_pending)
+    submit(session, queue, CHUNK, submission)
+    return len(submission.messages)

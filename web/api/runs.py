@@ -45,9 +45,10 @@ from web.query import flag, is_run_id
 from web.submit import (  # noqa: F401  (QUEUE_UNAVAILABLE, ENQUEUE_FAILED: re-exported)
     ENQUEUE_FAILED,
     QUEUE_UNAVAILABLE,
+    Submission,
     already_queued,
     not_accepted,
-    submit_item,
+    submit_work,
 )
 from web.telemetry import add_telemetry
 from work.logs import run_context
@@ -63,6 +64,7 @@ bp = Blueprint("runs", __name__)
 
 ALREADY_QUEUED = already_queued(RUN)
 NOT_ACCEPTED = not_accepted(RUN)
+PENDING_ONLY = (RunStatus.PENDING,)
 """The run's answers of the one submission path (``web.submit``)."""
 
 
@@ -106,7 +108,11 @@ def submit() -> ResponseReturnValue:
                 run_request.end_date,
             )
 
-        submit_item(RUN, run_request.run_id, insert, run_request.to_dict())
+        def fail(session: Session, error: str) -> int:
+            return RUN.mark_failed(session, run_request.run_id, error, expected=PENDING_ONLY)
+
+        submission = Submission(insert, [run_request.to_dict()], fail)
+        submit_work(RUN, ("run_id", run_request.run_id), submission)
         add_telemetry({field(RUNS_SUBMITTED): 1})
     status_url = url_for("runs.status", run_id=run_request.run_id)
     body = {"run_id": run_request.run_id, "status": RunStatus.PENDING, "status_url": status_url}

@@ -31,13 +31,12 @@ from kinds.sweeps.contract import combo_run_request
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEPS_SUBMITTED
 from kinds.sweeps.service import (
-    QUEUE_UNAVAILABLE,
     QueueFull,
-    QueueUnavailable,
+    check_room,
     csv_chunks,
     metric_rows,
     result_dict,
-    submit_sweep,
+    sweep_submission,
     timings,
     validate_sweep,
 )
@@ -58,10 +57,11 @@ from store.models import Sweep
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
-from web.errors import DATABASE_ERRORS, ApiError, bad_request
+from web.errors import ApiError, bad_request
 from web.present import SWEEP_ID, sweep_summary
 from web.query import count
 from web.queue import get_run_queue
+from web.submit import submit_work
 from web.telemetry import add_telemetry
 from work.telemetry import field
 
@@ -95,6 +95,10 @@ def _validate(payload: dict):
         raise bad_request(exc) from None
 
 
+DATABASE_UNAVAILABLE = "database unavailable"
+"""The 503 of a sweep or walk-forward whose INSERT could not be made (nothing recorded)."""
+
+
 def queue_full(exc: QueueFull) -> ApiError:
     """The answer to a submission the sweep queue has no room for: 400 (field ``grid``) when
     it alone needs more chunks than the queue may hold, else 429 with ``Retry-After``."""
@@ -108,28 +112,16 @@ def queue_full(exc: QueueFull) -> ApiError:
 def submit() -> ResponseReturnValue:
     """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
     sweep = _validate(json_object())
+    submission = sweep_submission(sweep, image_tag=image_tag(), created_by=current_user())
+    chunks = submission.messages
     try:
-        chunks = submit_sweep(
-            get_session(),
-            get_run_queue().of(CHUNK),
-            sweep,
-            image_tag=image_tag(),
-            created_by=current_user(),
-            max_pending=current_app.config["SWEEP_MAX_PENDING_CHUNKS"],
+        check_room(
+            get_run_queue().of(CHUNK), len(chunks), current_app.config["SWEEP_MAX_PENDING_CHUNKS"]
         )
     except QueueFull as exc:
         logger.warning("sweep %s refused: %s", sweep.sweep_id, exc)
         raise queue_full(exc) from None
-    except DATABASE_ERRORS as exc:
-        logger.error("database unavailable at insert: %s", exc.__class__.__name__)
-        raise ApiError(503, "database unavailable") from None
-    except QueueUnavailable as exc:
-        logger.error(
-            "enqueue failed (%s); %d chunks FAILED", exc.cause.__class__.__name__, exc.failed
-        )
-        raise ApiError(
-            503, QUEUE_UNAVAILABLE, sweep_id=sweep.sweep_id, status=SweepStatus.FAILED
-        ) from None
+    submit_work(CHUNK, ("sweep_id", sweep.sweep_id), submission, refused=DATABASE_UNAVAILABLE)
     logger.info(
         "sweep %s accepted: %s %s, %d combos in %d chunks",
         sweep.sweep_id,

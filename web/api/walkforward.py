@@ -21,18 +21,19 @@ from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
 from kinds.sweeps.kind import CHUNK
-from kinds.sweeps.service import QUEUE_UNAVAILABLE, QueueFull, QueueUnavailable
-from kinds.walkforward.service import submit_walkforward, validate_walkforward
+from kinds.sweeps.service import QueueFull, check_room
+from kinds.walkforward.service import validate_walkforward, walkforward_submission
 from kinds.walkforward.store import folds_of, get_walkforward, list_walkforwards, sweep_states_of
 from kinds.walkforward.view import Folded, detail, folds_csv, summary
 from store.models import WalkForward
-from web.api.sweeps import queue_full
+from web.api.sweeps import DATABASE_UNAVAILABLE, queue_full
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
-from web.errors import DATABASE_ERRORS, ApiError, bad_request
+from web.errors import ApiError, bad_request
 from web.present import SWEEP_ID, iso_utc
 from web.queue import get_run_queue
+from web.submit import submit_work
 from work.status import RunStatus
 
 logger = logging.getLogger("web.walkforward")
@@ -55,26 +56,15 @@ def submit() -> ResponseReturnValue:
     except RequestError as exc:
         raise bad_request(exc) from None
     walkforward_id = planned.request.walkforward_id
+    submission = walkforward_submission(planned, image_tag=image_tag(), created_by=current_user())
+    chunks = len(submission.messages)
     try:
-        chunks = submit_walkforward(
-            get_session(),
-            get_run_queue().of(CHUNK),
-            planned,
-            image_tag=image_tag(),
-            created_by=current_user(),
-            max_pending=config["SWEEP_MAX_PENDING_CHUNKS"],
-        )
+        check_room(get_run_queue().of(CHUNK), chunks, config["SWEEP_MAX_PENDING_CHUNKS"])
     except QueueFull as exc:
         logger.warning("walk-forward %s refused: %s", walkforward_id, exc)
         raise queue_full(exc) from None
-    except DATABASE_ERRORS as exc:
-        logger.error("database unavailable at insert: %s", exc.__class__.__name__)
-        raise ApiError(503, "database unavailable") from None
-    except QueueUnavailable as exc:
-        logger.error("enqueue failed (%s)", exc.cause.__class__.__name__)
-        raise ApiError(
-            503, QUEUE_UNAVAILABLE, walkforward_id=walkforward_id, status=RunStatus.FAILED
-        ) from None
+    item = ("walkforward_id", walkforward_id)
+    submit_work(CHUNK, item, submission, refused=DATABASE_UNAVAILABLE)
     logger.info(
         "walk-forward %s accepted: %s %s, %d folds × %d combos in %d chunks",
         walkforward_id,
