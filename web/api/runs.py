@@ -84,6 +84,7 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
     return run_request, labels
 
 
+@bp.post("/api/runs")  # the one URL scheme of every kind: /api/<kind>s
 @bp.post("/run_backtest")
 def submit() -> ResponseReturnValue:
     """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
@@ -126,6 +127,7 @@ def status_etag(run_id: str, version: RunVersion, with_result: bool) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
 
 
+@bp.get("/api/runs/<run_id>")
 @bp.get("/status/<path:run_id>")
 def status(run_id: str) -> ResponseReturnValue:
     """The run's status, request, metrics and (once SUCCEEDED, unless ``result=false``) its

@@ -41,6 +41,7 @@ logger = logging.getLogger("web.walkforward")
 bp = Blueprint("walkforward", __name__)
 
 
+@bp.post("/api/walkforwards")
 @bp.post("/api/walkforward")
 def submit() -> ResponseReturnValue:
     """Validate a walk-forward, record it with its folds and their sweeps, enqueue the
@@ -101,6 +102,7 @@ def _one(walkforward_id: str) -> Folded:
     return _folded([row])[0]
 
 
+@bp.get("/api/walkforwards")
 @bp.get("/api/walkforward")
 def list_all() -> ResponseReturnValue:
     """The newest 100 walk-forwards, each with its derived status."""
@@ -112,6 +114,7 @@ def list_all() -> ResponseReturnValue:
     }
 
 
+@bp.get("/api/walkforwards/<walkforward_id>")
 @bp.get("/api/walkforward/<walkforward_id>")
 def status(walkforward_id: str) -> ResponseReturnValue:
     """Status, progress, folds, the stitched out-of-sample result, WFE and stability."""
@@ -120,6 +123,7 @@ def status(walkforward_id: str) -> ResponseReturnValue:
     return detail(folded, iso_utc, csv_url)
 
 
+@bp.get("/api/walkforwards/<walkforward_id>/folds.csv")
 @bp.get("/api/walkforward/<walkforward_id>/folds.csv")
 def folds(walkforward_id: str) -> ResponseReturnValue:
     """One CSV row per fold (docs/walkforward.md)."""
