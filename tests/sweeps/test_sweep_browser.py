@@ -45,14 +45,19 @@ def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_
     page.fill("#s-p-slow", "10:80:5")
     page.check("#s-t-GLOBEX")
     page.uncheck("#s-t-ACME")
-    page.fill("#s-p-slow", "10:80")  # no step: the served schema says so, before a POST
+    page.fill("#s-p-slow", "10:80")  # no step: the server says so, before a submission
     page.fill("#s-chunk", "50")
     posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.on(
+        "request",
+        lambda r: (
+            posts.append(r.url) if r.method == "POST" and r.url.endswith("/api/sweeps") else None
+        ),
+    )
     page.wait_for_load_state("networkidle")
     page.click("#submit-sweep")
     expect(page.locator("#sweep-error")).to_have_text(
-        'grid.slow: must be a list or "start:stop:step"'
+        "grid.slow must be a list or \"start:stop:step\" (got '10:80')"
     )
     assert posts == []
     page.fill("#s-p-slow", "10:80:5")
