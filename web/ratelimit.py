@@ -40,24 +40,37 @@ KEY_PREFIX = "ratelimit:submit:"
 ANALYZE_KEY_PREFIX = "ratelimit:analyze:"
 """Prefix of the signal analyzer's counters' Redis keys (its own budget)."""
 
-BUDGET_KEYS = {"submissions": KEY_PREFIX, "signal analyses": ANALYZE_KEY_PREFIX}
+VALIDATE_KEY_PREFIX = "ratelimit:validate:"
+"""Prefix of the form checks' counters' Redis keys (their own budget)."""
+
+BUDGET_KEYS = {
+    "submissions": KEY_PREFIX,
+    "signal analyses": ANALYZE_KEY_PREFIX,
+    "request checks": VALIDATE_KEY_PREFIX,
+}
 """Budget (what a 429 calls its requests) → its counters' key prefix."""
 
-ANALYZER_ENDPOINTS = {"signals.analyze": "signal analyses"}
-"""``POST /api/analyze_signals`` (web CPU on every call) has a budget of its own."""
+OWN_BUDGETS = {
+    "signals.analyze": "signal analyses",
+    "schema.validate_run": "request checks",
+    "schema.validate_sweep": "request checks",
+}
+"""Endpoints that read data files on every call but queue nothing, each budget of their
+own: ``POST /api/analyze_signals``, and the forms' checks ``POST /api/schema/{run,sweep}/
+validate`` (asked as a form changes, so they never use up the submissions)."""
 
 
 def limited_endpoints() -> dict[str, str]:
     """Every endpoint SUBMIT_RATE_LIMIT counts → its budget: each registered kind's
     submission (the ``submit`` view of its blueprints, ``WorkKind.blueprints``) in the kind's
     budget (``WorkKind.budget``: runs, sweeps and walk-forwards share "submissions"), and
-    the signal analyzer in its own."""
+    the signal analyzer and the forms' checks in their own (``OWN_BUDGETS``)."""
     endpoints = {
         f"{import_module(module).bp.name}.submit": kind.budget
         for kind in all_kinds()
         for module in kind.blueprints
     }
-    return {**endpoints, **ANALYZER_ENDPOINTS}
+    return {**endpoints, **OWN_BUDGETS}
 
 
 EXTENSION = "web.ratelimit"

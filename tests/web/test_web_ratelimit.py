@@ -139,3 +139,19 @@ def test_a_malformed_limit_is_refused_at_start_up(sqlite_url, redis_url, data_di
     with pytest.raises(ValidationError, match="submit_rate_limit"):
         app_with_schema(sqlite_url, redis_url, data_dir, SUBMIT_RATE_LIMIT=bad)
     assert parse_rate(" 5 / minute ") == (5, 60)
+
+
+def test_the_forms_checks_have_a_budget_of_their_own(sqlite_url, redis_url, data_dir):
+    """The run form asks POST /api/schema/run/validate as it changes: those checks read
+    the data file, so they are limited, but in their own budget, never the submissions'."""
+    app = app_with_schema(sqlite_url, redis_url, data_dir, SUBMIT_RATE_LIMIT="2/hour")
+    try:
+        client = app.test_client()
+        for _ in range(2):
+            assert client.post("/api/schema/run/validate", json=valid_request()).status_code == 200
+        refused = client.post("/api/schema/run/validate", json=valid_request())
+        assert refused.status_code == 429
+        assert refused.get_json()["error"].startswith("too many request checks: at most 2")
+        assert submit(client) == 202
+    finally:
+        close_app(app)
