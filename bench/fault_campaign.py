@@ -69,7 +69,7 @@ from tests.consumer.support import children  # noqa: E402
 from tests.databases import scratch_database  # noqa: E402
 from tests.stack import LocalStack, free_port, wait_until  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402
-from web.api.runs import ALREADY_QUEUED, ENQUEUE_FAILED, QUEUE_UNAVAILABLE  # noqa: E402
+from web.api.runs.submit import ALREADY_QUEUED, ENQUEUE_FAILED, QUEUE_UNAVAILABLE  # noqa: E402
 from work.lifecycle import INTERNAL_ERROR  # noqa: E402
 from work.queue import JOB_KEY_PREFIX, queue_key  # noqa: E402
 from work.status import RunStatus  # noqa: E402

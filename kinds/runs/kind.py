@@ -109,14 +109,7 @@ RUN = WorkKind(
     fail_execution=_fail_execution,
     requeue_message=_requeue_message,
     resource="runs",
-    blueprints=(
-        "web.api.runs",
-        "web.api.run_manage",
-        "web.api.run_data",
-        "web.api.run_report",
-        "web.api.indicators",
-        "web.api.history",
-    ),
+    blueprints=("web.api.runs",),
     telemetry={
         RUNS_SUBMITTED: "Runs accepted by POST /run_backtest and enqueued.",
         RUNS_FINISHED: "Runs that finished, by stored status: a consumer Job's SUCCEEDED or "

@@ -1,4 +1,4 @@
-"""Tests for web/pages/dashboard.py and web/api/run_data.py with Flask's test client on a
+"""Tests for web/pages/dashboard.py and web/api/runs/data.py with Flask's test client on a
 temporary SQLite database and the real test Redis: every page and endpoint
 (200/404/409/400), escaping, the exports, the queue panel's JSON, the run lookup and the
 compare page."""
@@ -212,6 +212,26 @@ def test_exports_need_a_succeeded_run(app, client, export):
     assert response.status_code == 409
     assert response.get_json()["status"] == "RUNNING"
     assert client.get(f"/runs/{uuid.uuid4()}/{export}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("legacy", "twin"),
+    [
+        ("/runs/{id}/result.json", "/api/runs/{id}/result.json"),
+        ("/runs/{id}/trades.csv", "/api/runs/{id}/trades.csv"),
+        ("/compare/curves.json?ids={id}", "/api/runs/compare/curves.json?ids={id}"),
+        ("/status/{id}", "/api/runs/{id}"),
+    ],
+)
+def test_a_legacy_run_route_and_its_api_runs_twin_answer_alike(app, client, legacy, twin):
+    """The /api/runs twin of an older route answers the same status, headers and body."""
+    request, _ = add_succeeded(app)
+    old = client.get(legacy.format(id=request.run_id))
+    new = client.get(twin.format(id=request.run_id))
+    assert old.status_code == new.status_code == 200
+    assert old.get_data() == new.get_data()
+    for header in ("Content-Type", "Content-Disposition", "ETag", "Cache-Control"):
+        assert old.headers.get(header) == new.headers.get(header)
 
 
 # --- history ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for web/api/history.py: GET /api/runs ordering, pagination, filters and 400s."""
+"""Tests for web/api/runs/history.py: GET /api/runs ordering, pagination, filters and 400s."""
 
 from __future__ import annotations
 

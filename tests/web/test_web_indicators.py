@@ -1,4 +1,4 @@
-"""``GET /api/runs/<id>/indicators`` (web/api/indicators.py, kinds/runs/indicators.py,
+"""``GET /api/runs/<id>/indicators`` (web/api/runs/indicators.py, kinds/runs/indicators.py,
 adapters/indicators.py) with Flask's test client on a temporary SQLite database: 404 and
 409 answers, values equal to the rule's indicator functions recomputed here on the file's
 history and cut to the run's window, and the data_hash check."""

@@ -1,4 +1,4 @@
-"""Tests for web/api/runs.py: POST /run_backtest (validation, PENDING row, RQ job, failures)
+"""Tests for web/api/runs/submit.py: POST /run_backtest (validation, PENDING row, RQ job, failures)
 and GET /status/<run_id>, on a temporary SQLite database and the real test Redis."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.web.support import (
     queue_key,
     valid_request,
 )
-from web.api.runs import ALREADY_QUEUED, NOT_ACCEPTED, QUEUE_UNAVAILABLE
+from web.api.runs.submit import ALREADY_QUEUED, NOT_ACCEPTED, QUEUE_UNAVAILABLE
 from web.db import get_database
 from web.query import is_run_id
 from work.logs import current_run_id

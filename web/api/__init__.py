@@ -1,7 +1,8 @@
 """The JSON API, one blueprint per resource: the catalog (rules, tickers), presets, JSON
-schemas, the health probes, the Prometheus telemetry and the signal analyzer, listed here;
-each kind of work's own blueprints (runs, sweeps, walk-forwards) are named by its
-``WorkKind.blueprints`` and registered from ``kinds.registry``. Shared request/response helpers live
+schemas, the health probes, the Prometheus telemetry, the signal analyzer and the queue
+panel, listed here; each kind of work's own blueprint (the runs' ``web.api.runs`` under
+``/api/runs``, sweeps, walk-forwards) is named by its ``WorkKind.blueprints`` and registered
+from ``kinds.registry``. Shared request/response helpers live
 in ``web`` itself (``web.body``, ``web.query``, ``web.present``, ``web.errors``); the API
 never imports the pages (``web.pages``), nor they it (import-linter)."""
 
@@ -12,5 +13,6 @@ BLUEPRINTS = (
     "web.api.schema",
     "web.api.telemetry",
     "web.api.signals",
+    "web.api.queue_snapshot",
 )
 """Modules whose ``bp`` the app factory registers, in order, besides the kinds'."""

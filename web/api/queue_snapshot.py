@@ -1,6 +1,7 @@
-"""The queue panel's numbers, read from RQ: waiting / running / failed job counts from the
-queue and its registries, the consumers (RQ workers) alive now, and the consumers starting —
-launched by the local scaler but not registered with RQ yet (``work.starting``).
+"""The queue panel, ``GET /api/queue``: its numbers, read from RQ, for the shared queue and
+each kind's own: waiting / running / failed job counts from the queue and its registries, the
+consumers (RQ workers) alive now, and the consumers starting — launched by the local scaler
+but not registered with RQ yet (``work.starting``).
 
 Read-only: registry counts are taken without RQ's cleanup pass (that is the reaper's job),
 and workers are listed with the JSON serializer the queue uses (the default pickle one fails
@@ -12,10 +13,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
 from rq import Queue, Worker
 
+from store.clock import utcnow
 from web.present import iso_utc
+from web.queue import get_run_queue
 from work.starting import read_starting
+
+bp = Blueprint("queue", __name__, url_prefix="/api")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -65,4 +72,16 @@ def queue_snapshot(queue: Queue) -> dict[str, Any]:
         "workers": [_worker(worker) for worker in workers],
         "starting": len(starting),
         "starting_consumers": starting,
+    }
+
+
+@bp.get("/queue")
+def panel() -> ResponseReturnValue:
+    """Queued / running / failed counts and the consumers running now (RQ's registries) of
+    the shared queue, and the same of each kind's own queue under its name (``sweeps``)."""
+    queues = get_run_queue()
+    return {
+        **queue_snapshot(queues.queue),
+        **{own: queue_snapshot(queue) for own, queue in queues.own.items()},
+        "checked_at": iso_utc(utcnow()),
     }

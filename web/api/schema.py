@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from kinds.sweeps.contract import default_chunk_size
-from web.api.runs import validate_request
+from web.api.runs.submit import validate_request
 from web.api.sweeps import _validate as validate_sweep_request
 from web.body import json_object
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from kinds.runs.store import (
     mark_cancelled,
     update_labels,
 )
+from web.api.runs import bp
 from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError, bad_request
@@ -40,8 +40,6 @@ from work.status import RunStatus
 from work.telemetry import field
 
 logger = logging.getLogger("web.run_manage")
-
-bp = Blueprint("run_manage", __name__, url_prefix="/api/runs")
 
 
 def _not_found() -> ApiError:

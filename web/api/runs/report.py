@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import current_app, request
 from flask.typing import ResponseReturnValue
 
 from adapters import buy_and_hold
@@ -29,11 +29,10 @@ from data import (
 )
 from engine import TRADING_DAYS
 from kinds.runs.contract import request_moment
-from web.api.run_data import stored_result
+from web.api.runs import bp
+from web.api.runs.data import stored_result
 from web.errors import ApiError
 from web.query import count
-
-bp = Blueprint("run_report", __name__, url_prefix="/api")
 
 OWN_BENCHMARK = "buy & hold"
 """The label of the default benchmark: the run's own ticker, bought and held."""
@@ -86,7 +85,7 @@ def _bars_per_year(ticker: str) -> float:
         return float(TRADING_DAYS)
 
 
-@bp.get("/runs/<run_id>/report")
+@bp.get("/<run_id>/report")
 def report(run_id: str) -> ResponseReturnValue:
     """The run report of a SUCCEEDED run against a benchmark (docs/api.md)."""
     result = json.loads(stored_result(run_id))

@@ -1,4 +1,5 @@
-"""Submitting a run and reading its status: ``POST /run_backtest``, ``GET /status/<run_id>``.
+"""Submitting a run and reading its status: ``POST /api/runs`` (and ``POST /run_backtest``),
+``GET /api/runs/<run_id>`` (and ``GET /status/<run_id>``).
 
 Polling is cheap: ``/status`` carries a weak ``ETag`` made from the run's status, attempts and
 timestamps (one narrow SELECT, no JSON column), so ``If-None-Match`` answers 304 without
@@ -19,7 +20,7 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
@@ -32,6 +33,7 @@ from kinds.runs.store import (
     get_run_version,
     insert_pending,
 )
+from web.api.runs import bp, legacy_route
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -60,8 +62,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("web.runs")
 
-bp = Blueprint("runs", __name__)
-
 ALREADY_QUEUED = already_queued(RUN)
 NOT_ACCEPTED = not_accepted(RUN)
 PENDING_ONLY = (RunStatus.PENDING,)
@@ -84,8 +84,8 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
     return run_request, labels
 
 
-@bp.post("/api/runs")  # the one URL scheme of every kind: /api/<kind>s
-@bp.post("/run_backtest")
+@bp.post("")  # the one URL scheme of every kind: /api/<kind>s
+@legacy_route("/run_backtest", methods=["POST"])
 def submit() -> ResponseReturnValue:
     """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
     run_request, labels = validate_request(json_object())
@@ -127,8 +127,8 @@ def status_etag(run_id: str, version: RunVersion, with_result: bool) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
 
 
-@bp.get("/api/runs/<run_id>")
-@bp.get("/status/<path:run_id>")
+@bp.get("/<run_id>")
+@legacy_route("/status/<path:run_id>", methods=["GET"])
 def status(run_id: str) -> ResponseReturnValue:
     """The run's status, request, metrics and (once SUCCEEDED, unless ``result=false``) its
     full result; 304 when ``If-None-Match`` holds its current ETag."""
@@ -146,7 +146,7 @@ def status(run_id: str) -> ResponseReturnValue:
     if row is None:
         raise ApiError(404, "run not found")
     succeeded = row.status == RunStatus.SUCCEEDED
-    result_url = url_for("run_data.result_json", run_id=run_id) if succeeded else None
+    result_url = url_for("runs.result_json", run_id=run_id) if succeeded else None
     response = Response(
         run_status_json(row, result_url, with_result=with_result), mimetype="application/json"
     )

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.store import list_runs
+from web.api.runs import bp
 from web.db import get_session
 from web.present import run_summary
 from web.query import count, run_filter, run_sort
-
-bp = Blueprint("history", __name__, url_prefix="/api")
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
 
 
-@bp.get("/runs")
+@bp.get("")
 def list_history() -> ResponseReturnValue:
     """One page of runs (newest first unless sorted), with the total count and pages."""
     filters = run_filter()

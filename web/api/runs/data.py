@@ -1,30 +1,27 @@
 """The JSON and file endpoints the dashboard's scripts read (and anyone may): ``GET
 /api/runs/lookup?ids=a,b`` (history summaries of up to 200 runs by id, for polling), ``GET
-/api/queue`` (``web.api.queue_snapshot``: the runs' queue, and the sweep chunks' under
-``sweeps``), ``GET /compare/curves.json?ids=a,b`` (equity curves
-of the compared runs), and a run's exports as attachments: ``GET /runs/<id>/result.json``
-(the stored result, verbatim) and ``GET /runs/<id>/trades.csv`` (``adapters.trades_csv``).
+/api/runs/compare/curves.json?ids=a,b`` (equity curves of the compared runs; also ``GET
+/compare/curves.json``), and a run's exports as attachments: ``GET
+/api/runs/<id>/result.json`` (the stored result, verbatim; also ``GET /runs/<id>/result.json``)
+and ``GET /api/runs/<id>/trades.csv`` (``adapters.trades_csv``; also ``GET
+/runs/<id>/trades.csv``).
 """
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response
+from flask import Response
 from flask.typing import ResponseReturnValue
 
 import adapters
 from kinds.runs.store import get_result_text, get_run_summaries
-from store.models import utcnow
-from web.api.queue_snapshot import queue_snapshot
+from web.api.runs import bp, legacy_route
 from web.db import get_session
 from web.errors import ApiError
-from web.present import iso_utc, run_label, run_summary
+from web.present import run_label, run_summary
 from web.query import COMPARE_MAX, is_run_id, run_ids
-from web.queue import get_run_queue
 from work.status import RunStatus
-
-bp = Blueprint("run_data", __name__)
 
 LOOKUP_MAX = 200
 """Most run ids one ``/api/runs/lookup`` answers."""
@@ -50,20 +47,22 @@ def _attachment(body: str, mimetype: str, filename: str) -> Response:
     return response
 
 
-@bp.get("/runs/<run_id>/result.json")
+@bp.get("/<run_id>/result.json")
+@legacy_route("/runs/<run_id>/result.json", methods=["GET"])
 def result_json(run_id: str) -> ResponseReturnValue:
     """The run's full stored result as a JSON download."""
     return _attachment(stored_result(run_id), "application/json", f"run-{run_id}.json")
 
 
-@bp.get("/runs/<run_id>/trades.csv")
+@bp.get("/<run_id>/trades.csv")
+@legacy_route("/runs/<run_id>/trades.csv", methods=["GET"])
 def trades_csv(run_id: str) -> ResponseReturnValue:
     """The run's trades as a CSV download (header: ``adapters.TRADE_FIELDS``)."""
     trades = json.loads(stored_result(run_id)).get("trades") or []
     return _attachment(adapters.trades_csv(trades), "text/csv", f"trades-{run_id}.csv")
 
 
-@bp.get("/api/runs/lookup")
+@bp.get("/lookup")
 def lookup() -> ResponseReturnValue:
     """History summaries (status, metrics; no result) of the runs named by ``ids``."""
     ids = run_ids(LOOKUP_MAX)
@@ -75,19 +74,8 @@ def lookup() -> ResponseReturnValue:
     }
 
 
-@bp.get("/api/queue")
-def queue_panel() -> ResponseReturnValue:
-    """Queued / running / failed counts and the consumers running now (RQ's registries) of
-    the shared queue, and the same of each kind's own queue under its name (``sweeps``)."""
-    queues = get_run_queue()
-    return {
-        **queue_snapshot(queues.queue),
-        **{own: queue_snapshot(queue) for own, queue in queues.own.items()},
-        "checked_at": iso_utc(utcnow()),
-    }
-
-
 @bp.get("/compare/curves.json")
+@legacy_route("/compare/curves.json", methods=["GET"])
 def compare_curves() -> ResponseReturnValue:
     """Equity curves of the SUCCEEDED runs among ``ids``: ``{"runs": [{"run_id", "label",
     "initial_capital", "timestamps", "equity"}]}``, in the order given."""

@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app
+from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError, RunRequest
 from kinds.runs.indicators import DataChangedError, run_indicators
 from kinds.runs.store import get_run_header
 from rules import RuleValidationError, validate_rule
+from web.api.runs import bp
 from web.db import get_session
 from web.errors import ApiError
 from web.query import is_run_id
 from work.status import RunStatus
 
-bp = Blueprint("indicators", __name__)
 
-
-@bp.get("/api/runs/<run_id>/indicators")
+@bp.get("/<run_id>/indicators")
 def indicators(run_id: str) -> ResponseReturnValue:
     """The run's ``timestamps``, ``overlays`` and ``panels`` (null in warm-ups).
 
