@@ -19,13 +19,24 @@ the grid's order. A chunk holds consecutive combinations of one ticker.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
+from kinds.runs.contract import (
+    REQUEST_FIELDS,
+    RUN_ID_PATTERN,
+    RequestError,
+    RunRequest,
+    new_run_id,
+    parse_request,
+)
 from kinds.sweeps.grid import Grid, check_value, expand_grid, split_swept
 from rules import RULES, RuleValidationError, validate_rule
 from work.errors import unknown_field
+
+SWEEP_ID = re.compile(RUN_ID_PATTERN)
+"""What a sweep id looks like (a lower-case UUID4, as a run id); anything else is no sweep."""
 
 CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
 """Allowed ``chunk_size`` values (combinations per queued message)."""

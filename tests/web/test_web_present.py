@@ -1,20 +1,14 @@
-"""Tests for web/present.py: timestamps, run summaries, the spliced /status document and
-presets as the API shows them (plain rows, no database)."""
+"""Tests for web/present.py (timestamps, presets) and kinds/runs/view.py (run summaries,
+the spliced /status document) as the API shows them (plain rows, no database)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
+from kinds.runs.view import run_status, run_status_json, run_summary
 from store.models import BacktestRun, StrategyPreset
-from web.present import (
-    iso_utc,
-    json_or_none,
-    preset,
-    run_status,
-    run_status_json,
-    run_summary,
-)
+from web.present import iso_utc, json_or_none, preset
 from work.status import RunStatus
 
 CREATED = datetime(2024, 3, 1, 12, 30, 15, 250000)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from kinds.runs.contract import REQUEST_FIELDS, RunRequest, parse_request
 from kinds.runs.kind import enqueue_run
+from kinds.runs.query import is_run_id
 from kinds.runs.serialize import to_json
 from kinds.runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
 from store.models import BacktestRun
@@ -31,7 +32,6 @@ from tests.web.support import (
 )
 from web.api.runs.submit import ALREADY_QUEUED, NOT_ACCEPTED, QUEUE_UNAVAILABLE
 from web.db import get_database
-from web.query import is_run_id
 from work.logs import current_run_id
 from work.queue import backtest_queue
 from work.status import RunStatus

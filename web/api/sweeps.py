@@ -27,7 +27,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
-from kinds.sweeps.contract import combo_run_request
+from kinds.sweeps.contract import SWEEP_ID, combo_run_request
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEPS_SUBMITTED
 from kinds.sweeps.service import (
@@ -43,6 +43,7 @@ from kinds.sweeps.service import (
 from kinds.sweeps.status import SweepStatus
 from kinds.sweeps.store import (
     SORT_COLUMNS,
+    SweepState,
     get_result,
     get_sweep,
     list_chunks,
@@ -50,6 +51,7 @@ from kinds.sweeps.store import (
     results_page,
     sweep_states,
 )
+from kinds.sweeps.summary import sweep_summary
 from kinds.sweeps.view import aggregate, dimensions, parse_fixed
 from kinds.walkforward.store import folds_by_sweep
 from metrics import LOWER_IS_BETTER, SWEEP_METRIC_KEYS
@@ -58,7 +60,6 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
-from web.present import SWEEP_ID, sweep_summary
 from web.query import count
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -160,6 +161,13 @@ def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=SWEEP_M
     return value
 
 
+def _summary(row: Sweep, state: SweepState, fold: tuple[str, int] | None) -> dict[str, Any]:
+    """``kinds.sweeps.summary.sweep_summary`` with the sweep's URLs."""
+    status_url = url_for("sweeps.status", sweep_id=row.sweep_id)
+    page_url = url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id)
+    return sweep_summary(row, state, fold, status_url=status_url, page_url=page_url)
+
+
 def _descending(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
@@ -173,9 +181,7 @@ def list_all() -> ResponseReturnValue:
     states = sweep_states(get_session(), rows)
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     return {
-        "sweeps": [
-            sweep_summary(row, states[row.sweep_id], folds.get(row.sweep_id)) for row in rows
-        ],
+        "sweeps": [_summary(row, states[row.sweep_id], folds.get(row.sweep_id)) for row in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -199,7 +205,7 @@ def status(sweep_id: str) -> ResponseReturnValue:
     )
     fold = folds_by_sweep(get_session(), [row.sweep_id]).get(row.sweep_id)
     return {
-        **sweep_summary(row, state, fold),
+        **_summary(row, state, fold),
         "request": json.loads(row.request_json),
         "timings": _timings(row.sweep_id),
         "metric": metric,

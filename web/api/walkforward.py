@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
+from kinds.sweeps.contract import SWEEP_ID
 from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.service import QueueFull, check_room
 from kinds.walkforward.service import validate_walkforward, walkforward_submission
@@ -31,7 +32,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
-from web.present import SWEEP_ID, iso_utc
+from web.present import iso_utc
 from web.queue import get_run_queue
 from web.submit import submit_work
 from work.status import RunStatus

@@ -16,7 +16,9 @@ import math
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from kinds.runs.query import COMPARE_MAX, SORT_KEYS, is_run_id, run_filter, run_ids, run_sort
 from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
+from kinds.runs.view import run_label, run_labels, run_summary
 from metrics import METRICS
 from rules import RULES, describe_rules
 from store.models import utcnow
@@ -27,8 +29,9 @@ from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
-from web.present import iso_utc, json_or_none, run_label, run_labels, run_summary
-from web.query import COMPARE_MAX, SORT_KEYS, count, is_run_id, run_filter, run_ids, run_sort
+from web.present import iso_utc, json_or_none
+from web.query import count
+from work.errors import RequestError
 from work.status import ALL_STATUSES, FINISHED
 
 bp = Blueprint("dashboard", __name__)
@@ -98,13 +101,13 @@ def history() -> ResponseReturnValue:
     column or a metric (newest first by default)."""
     error = None
     try:
-        filters = run_filter()
-    except ApiError as exc:
+        filters = run_filter(request.args)
+    except RequestError as exc:
         error = f"{exc.field}: {exc.message}"
         filters = RunFilter()
     try:
-        sort = run_sort()
-    except ApiError as exc:
+        sort = run_sort(request.args)
+    except RequestError as exc:
         error = f"{exc.field}: {exc.message}"
         sort = RunSort()
     page = _page_number()
@@ -178,8 +181,8 @@ def compare() -> ResponseReturnValue:
     """Finished runs side by side: their setups (differences marked), a metrics table and
     their equity curves on one chart."""
     try:
-        ids = run_ids(COMPARE_MAX)
-    except ApiError as exc:
+        ids = run_ids(request.args, COMPARE_MAX)
+    except RequestError as exc:
         return error_page(400, "cannot compare", f"{exc.field}: {exc.message}")
     rows = get_run_summaries(get_session(), ids)
     found = {row.run_id for row in rows}

@@ -21,12 +21,12 @@ from werkzeug.datastructures import MultiDict
 
 from adapters.signal_analysis import signal_series
 from kinds.runs.contract import RequestError
+from kinds.runs.query import is_run_id
 from kinds.runs.signal_report import SIGNAL_FIELDS, report_for, signal_fields
 from kinds.runs.store import get_run_header
 from web.db import get_session
 from web.pages.layout import error_page, nav, register_unavailable
 from web.present import json_or_none
-from web.query import is_run_id
 
 bp = Blueprint("signal_pages", __name__)
 register_unavailable(bp)

@@ -11,9 +11,10 @@ import json
 from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from kinds.sweeps.contract import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN, default_chunk_size
+from kinds.sweeps.contract import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN, SWEEP_ID, default_chunk_size
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.store import get_sweep, list_sweeps, sweep_states
+from kinds.sweeps.summary import sweep_summary
 from kinds.sweeps.view import AGGREGATES, dimensions
 from kinds.walkforward.store import folds_by_sweep
 from metrics import SWEEP_METRICS, metrics_json
@@ -21,7 +22,6 @@ from rules import describe_rules
 from web.db import get_session
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
-from web.present import SWEEP_ID, sweep_summary
 
 bp = Blueprint("sweep_pages", __name__)
 register_unavailable(bp)
@@ -47,7 +47,16 @@ def sweeps_page() -> ResponseReturnValue:
     }
     return render_template(
         "sweeps/list.html",
-        sweeps=[sweep_summary(row, states[row.sweep_id], folds.get(row.sweep_id)) for row in rows],
+        sweeps=[
+            sweep_summary(
+                row,
+                states[row.sweep_id],
+                folds.get(row.sweep_id),
+                status_url=url_for("sweeps.status", sweep_id=row.sweep_id),
+                page_url=url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id),
+            )
+            for row in rows
+        ],
         total=total,
         tickers=tickers(),
         page_data=page_data,

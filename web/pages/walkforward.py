@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from kinds.sweeps.contract import SWEEP_ID
 from kinds.walkforward.contract import DEFAULT_METRIC, DEFAULT_MIN_TRADES, TRAIN_BARS_MIN
 from kinds.walkforward.store import get_walkforward
 from metrics import SWEEP_METRICS, metrics_json
@@ -18,7 +19,6 @@ from rules import describe_rules
 from web.db import get_session
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
-from web.present import SWEEP_ID
 
 bp = Blueprint("walkforward_pages", __name__)
 register_unavailable(bp)

@@ -15,12 +15,13 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 
 import adapters
+from kinds.runs.query import COMPARE_MAX, is_run_id, run_ids
 from kinds.runs.store import get_result_text, get_run_summaries
+from kinds.runs.view import run_label, run_summary
 from web.api.runs import bp, legacy_route
 from web.db import get_session
 from web.errors import ApiError
-from web.present import run_label, run_summary
-from web.query import COMPARE_MAX, is_run_id, run_ids
+from web.query import parsed
 from work.status import RunStatus
 
 LOOKUP_MAX = 200
@@ -65,7 +66,7 @@ def trades_csv(run_id: str) -> ResponseReturnValue:
 @bp.get("/lookup")
 def lookup() -> ResponseReturnValue:
     """History summaries (status, metrics; no result) of the runs named by ``ids``."""
-    ids = run_ids(LOOKUP_MAX)
+    ids = parsed(lambda args: run_ids(args, LOOKUP_MAX))
     rows = get_run_summaries(get_session(), ids)
     found = {row.run_id for row in rows}
     return {
@@ -80,7 +81,7 @@ def compare_curves() -> ResponseReturnValue:
     """Equity curves of the SUCCEEDED runs among ``ids``: ``{"runs": [{"run_id", "label",
     "initial_capital", "timestamps", "equity"}]}``, in the order given."""
     curves = []
-    for row in get_run_summaries(get_session(), run_ids(COMPARE_MAX)):
+    for row in get_run_summaries(get_session(), parsed(lambda args: run_ids(args, COMPARE_MAX))):
         if row.status != RunStatus.SUCCEEDED:
             continue
         found = get_result_text(get_session(), row.run_id)

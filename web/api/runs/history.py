@@ -14,11 +14,12 @@ import math
 
 from flask.typing import ResponseReturnValue
 
+from kinds.runs.query import run_filter, run_sort
 from kinds.runs.store import list_runs
+from kinds.runs.view import run_summary
 from web.api.runs import bp
 from web.db import get_session
-from web.present import run_summary
-from web.query import count, run_filter, run_sort
+from web.query import count, parsed
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
@@ -27,8 +28,8 @@ PER_PAGE_MAX = 200
 @bp.get("")
 def list_history() -> ResponseReturnValue:
     """One page of runs (newest first unless sorted), with the total count and pages."""
-    filters = run_filter()
-    sort = run_sort()
+    filters = parsed(run_filter)
+    sort = parsed(run_sort)
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
     rows, total = list_runs(get_session(), filters, page=page, per_page=per_page, sort=sort)

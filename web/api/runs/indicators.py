@@ -11,12 +11,12 @@ from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError, RunRequest
 from kinds.runs.indicators import DataChangedError, run_indicators
+from kinds.runs.query import is_run_id
 from kinds.runs.store import get_run_header
 from rules import RuleValidationError, validate_rule
 from web.api.runs import bp
 from web.db import get_session
 from web.errors import ApiError
-from web.query import is_run_id
 from work.status import RunStatus
 
 

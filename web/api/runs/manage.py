@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from kinds.runs.kind import RUNS_FINISHED
+from kinds.runs.query import is_run_id
 from kinds.runs.request_model import label_values
 from kinds.runs.store import (
     delete_finished_run,
@@ -25,12 +26,11 @@ from kinds.runs.store import (
     mark_cancelled,
     update_labels,
 )
+from kinds.runs.view import run_labels
 from web.api.runs import bp
 from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError, bad_request
-from web.present import run_labels
-from web.query import is_run_id
 from web.queue import get_run_queue
 from web.telemetry import add_telemetry
 from work.errors import RequestError

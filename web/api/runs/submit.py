@@ -26,6 +26,7 @@ from flask.typing import ResponseReturnValue
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from kinds.runs.execute import load_market_data
 from kinds.runs.kind import RUN, RUNS_SUBMITTED
+from kinds.runs.query import is_run_id
 from kinds.runs.store import (
     RunVersion,
     get_run,
@@ -33,6 +34,7 @@ from kinds.runs.store import (
     get_run_version,
     insert_pending,
 )
+from kinds.runs.view import run_status_json
 from web.api.runs import bp, legacy_route
 from web.auth import current_user
 from web.body import json_object
@@ -42,8 +44,7 @@ from web.errors import (
     bad_request,
     remember_run_id,
 )
-from web.present import run_status_json
-from web.query import flag, is_run_id
+from web.query import flag
 from web.submit import (  # noqa: F401  (QUEUE_UNAVAILABLE, ENQUEUE_FAILED: re-exported)
     ENQUEUE_FAILED,
     QUEUE_UNAVAILABLE,

@@ -1,0 +1,106 @@
+"""A run as the API and the pages show it, from its row (no I/O, no Flask): its labels, its
+history summary, its status document and the name it goes by next to others.
+
+Timestamps are ISO-8601 UTC with an explicit ``+00:00`` (``store.columns.iso_utc``). The
+stored ``result_json`` of a run can be megabytes: ``run_status_json`` splices its text into
+the response as it is, instead of decoding and re-encoding it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from store.columns import iso_utc, json_or_none
+from store.models import BacktestRun
+from work.status import RunStatus
+
+
+def run_labels(row: BacktestRun) -> dict[str, Any]:
+    """A run's labels and pin, as the API shows them (older rows: no labels, not pinned)."""
+    return {
+        "name": row.name,
+        "tags": json_or_none(row.tags) or [],
+        "notes": row.notes,
+        "pinned": bool(row.pinned),
+    }
+
+
+def run_setup(request: dict[str, Any] | None) -> dict[str, Any]:
+    """What a history row shows of a run's request: its window, sizing and direction."""
+    request = request or {}
+    return {
+        "start_date": request.get("start_date"),
+        "end_date": request.get("end_date"),
+        "position_size": request.get("position_size"),
+        "size_type": request.get("size_type"),
+        "direction": request.get("direction"),
+    }
+
+
+def _identity(row: BacktestRun) -> dict[str, Any]:
+    """What names a run in every form of it: its id, status, ticker and rule."""
+    return {
+        "run_id": row.run_id,
+        "status": row.status,
+        "ticker": row.ticker,
+        "rule_type": row.rule_type,
+        "rule_id": row.rule_id,
+    }
+
+
+def run_summary(row: BacktestRun) -> dict[str, Any]:
+    """One run in a history page (its request's window and sizing, no result)."""
+    return {
+        **_identity(row),
+        "params": json_or_none(row.params_json),
+        "metrics": json_or_none(row.metrics_json),
+        "attempts": row.attempts,
+        "created_at": iso_utc(row.created_at),
+        "started_at": iso_utc(row.started_at),
+        "completed_at": iso_utc(row.completed_at),
+        "error_message": row.error_message,
+        "created_by": row.created_by,
+        **run_setup(json_or_none(row.request_json)),
+        **run_labels(row),
+    }
+
+
+def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any]:
+    """Everything about a run except its result (``run_status_json`` adds that); ``result_url``
+    is where the result can be fetched on its own (null until the run SUCCEEDED)."""
+    return {
+        **_identity(row),
+        "attempts": row.attempts,
+        "created_at": iso_utc(row.created_at),
+        "started_at": iso_utc(row.started_at),
+        "completed_at": iso_utc(row.completed_at),
+        "error_message": row.error_message,
+        "data_hash": row.data_hash,
+        "engine_version": row.engine_version,
+        "image_tag": row.image_tag,
+        "request": json_or_none(row.request_json),
+        "metrics": json_or_none(row.metrics_json),
+        "created_by": row.created_by,
+        **run_labels(row),
+        "result_url": result_url,
+    }
+
+
+def run_status_json(
+    row: BacktestRun, result_url: str | None = None, *, with_result: bool = True
+) -> str:
+    """The /status document: ``run_status(row, result_url)`` plus ``"result"`` as the last
+    key, whose value is the stored result JSON text verbatim when the run SUCCEEDED, else
+    null. ``with_result=False`` is the status-only form: no ``result`` key, and
+    ``row.result_json`` is never read (the row may be loaded without it)."""
+    head = json.dumps(run_status(row, result_url), separators=(",", ":"), allow_nan=False)
+    if not with_result:
+        return head
+    result = row.result_json if row.status == RunStatus.SUCCEEDED and row.result_json else "null"
+    return f'{head[:-1]},"result":{result}}}'
+
+
+def run_label(row: BacktestRun) -> str:
+    """How a run is named next to others (compare table, chart legend)."""
+    return f"{row.ticker} {row.rule_id} · {row.run_id[:8]}"
