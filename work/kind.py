@@ -129,6 +129,12 @@ class WorkKind:
     ``RequestError``/``ValueError`` for a message that can no longer run, and the row is
     FAILED).
 
+    **Retention and local runs** (optional): ``expire(session, cutoff, limit)`` deletes at
+    most ``limit`` finished, unpinned items created before ``cutoff`` and returns how many
+    (``python -m consumer.retention``); ``run_locally(message)`` executes a message with no
+    queue and no database and returns its result JSON (``python -m consumer --request``),
+    raising ``RequestError`` for a message that cannot run.
+
     **Its submissions and telemetry.** ``resource`` is the plural name of what users submit
     that queues items of this kind (``runs``, ``sweeps``; None for items queued only by other
     work): its API lives at ``/api/<resource>`` and its submissions count against the web's
@@ -155,6 +161,8 @@ class WorkKind:
     finished: Callable[[Database, Claim, dict[str, Any]], None] | None = None
     requeue_message: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     pending_ready: str | None = None
+    expire: Callable[[Any, datetime, int], int] | None = None
+    run_locally: Callable[[dict[str, Any]], str] | None = None
     resource: str | None = None
     budget: str = "submissions"
     blueprints: tuple[str, ...] = ()

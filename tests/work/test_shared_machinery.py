@@ -19,8 +19,6 @@ EXEMPT = ("store/models.py", "store/migrate.py", "store/migrations/", "web/api/"
 
 STILL_NAMING = {
     "config/settings.py",
-    "consumer/oneshot.py",
-    "consumer/retention.py",
     "web/present.py",
     "web/query.py",
 }
