@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlc
     from rq import Queue  # RQ's queue before it needs them
     from rq.job import Job
 
+    from config.process import Variable
     from store.dbapi import Database, Tx
 
 
@@ -141,7 +142,9 @@ class WorkKind:
     rate-limit ``budget``. ``blueprints`` are the modules whose ``bp`` the web registers for
     it. ``telemetry`` maps each Prometheus metric of its own (beyond the
     ``<stem>s_finished_total`` and ``<stem>_duration_seconds`` every kind has,
-    ``work.telemetry``) to its HELP text. ``describe(payload)`` is the RQ job's description.
+    ``work.telemetry``) to its HELP text. ``settings`` are its own environment variables
+    (``config.process.Variable``, declared in its package), which the web puts into its
+    config by name. ``describe(payload)`` is the RQ job's description.
     """
 
     name: str
@@ -167,6 +170,7 @@ class WorkKind:
     budget: str = "submissions"
     blueprints: tuple[str, ...] = ()
     telemetry: Mapping[str, str] = field(default_factory=dict)
+    settings: tuple[Variable, ...] = ()
 
     def __post_init__(self) -> None:
         """Fill the transitions a kind left out with the protocol's, over its table."""
