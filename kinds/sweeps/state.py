@@ -18,9 +18,8 @@ from typing import Any
 from metrics import SWEEP_METRIC_KEYS
 from store.clock import utcnow
 from store.dbapi import as_tx
-from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import STARTABLE, fail_item, start_item, stored_item, transition
+from work.transitions import start_item, transition
 
 CHUNKS = "sweep_chunks"
 RESULTS = "sweep_results"
@@ -94,22 +93,6 @@ def record_write_ms(handle: Any, chunk_id: str, write_ms: float) -> None:
     as_tx(handle).execute(
         f"UPDATE {CHUNKS} SET write_ms = ? WHERE chunk_id = ?", (write_ms, chunk_id)
     )
-
-
-def mark_chunk_failed(
-    handle: Any,
-    chunk_id: str,
-    message: str,
-    *,
-    expected: Iterable[str] = STARTABLE,
-) -> bool:
-    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return fail_item(handle, CHUNKS, "chunk_id", chunk_id, message, expected)
-
-
-def stored_chunk(handle: Any, chunk_id: str) -> StoredItem | None:
-    """The chunk's status, attempts and stored message (``payload_json``), or None."""
-    return stored_item(handle, CHUNKS, "chunk_id", chunk_id, "payload_json")
 
 
 def open_chunks(handle: Any, sweep_id: str) -> int:
