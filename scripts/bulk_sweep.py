@@ -18,6 +18,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any, TextIO, TypeVar
 
 from backtest_client import BacktestError, BacktestUnavailable, Client, Sweep
@@ -222,10 +223,12 @@ def wait_with_bar(
     finished: Collection[str],
     args: argparse.Namespace,
     out: TextIO,
-) -> dict[str, Any]:
+    goes_on: str,
+) -> dict[str, Any] | None:
     """Poll ``refresh`` every ``args.poll`` s, writing ``line(status)`` (a ``\\r`` progress
     bar), until its status is in ``finished`` or ``args.timeout`` s passed; then the
-    seconds waited. The last status."""
+    seconds waited. The last status, or None after saying it timed out and ``goes_on``
+    (where the work goes on)."""
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
     while True:
@@ -236,6 +239,9 @@ def wait_with_bar(
             break
         time.sleep(args.poll)
     out.write(f"  {time.monotonic() - started:.1f} s\n")
+    if status["status"] not in finished:
+        print(f"timed out after {args.timeout:.0f} s; {goes_on}", file=out)
+        return None
     return status
 
 
@@ -248,15 +254,10 @@ def _accepted_line(sweep: Sweep) -> str:
 
 
 def _follow(sweep: Sweep, args: argparse.Namespace, out: TextIO) -> int:
-    status = wait_with_bar(
-        lambda: sweep.refresh(metric=args.metric), progress_line, FINISHED, args, out
-    )
-    if status["status"] not in FINISHED:
-        print(
-            f"timed out after {args.timeout:.0f} s; the sweep goes on: "
-            f"{sweep.accepted['status_url']}",
-            file=out,
-        )
+    refresh = partial(sweep.refresh, metric=args.metric)
+    goes_on = f"the sweep goes on: {sweep.accepted['status_url']}"
+    status = wait_with_bar(refresh, progress_line, FINISHED, args, out, goes_on)
+    if status is None:
         return EXIT_TIMEOUT
     results = sweep.top(args.top, args.metric)
     print(f"top {len(results)} by {args.metric}:", file=out)

@@ -137,9 +137,9 @@ def _accepted_line(handle: WalkForward) -> str:
 
 
 def _follow(handle: WalkForward, args: argparse.Namespace, out: TextIO) -> int:
-    status = wait_with_bar(handle.refresh, progress_line, FINISHED, args, out)
-    if status["status"] not in FINISHED:
-        print(f"timed out after {args.timeout:.0f} s; it goes on: {handle.status_url}", file=out)
+    goes_on = f"it goes on: {handle.status_url}"
+    status = wait_with_bar(handle.refresh, progress_line, FINISHED, args, out, goes_on)
+    if status is None:
         return EXIT_TIMEOUT
     print(fold_table(status), file=out)
     if status["status"] != "SUCCEEDED":
