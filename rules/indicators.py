@@ -11,6 +11,7 @@ give bit-for-bit the same numbers as the one-row functions.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -127,6 +128,17 @@ def stddev(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _rolling(reduce: Callable[..., np.ndarray], x: np.ndarray, n: int) -> np.ndarray:
+    """``reduce`` (``np.max``, ``np.min``) of each window of the last n values; the first
+    n−1 are NaN."""
+    x = _series(x)
+    n = _period(n)
+    out = np.full(len(x), NAN)
+    if len(x) >= n:
+        out[n - 1 :] = reduce(sliding_window_view(x, n), axis=1)
+    return out
+
+
 def rolling_max(x: np.ndarray, n: int) -> np.ndarray:
     """Highest of the last n values (TA-Lib MAX).
 
@@ -135,12 +147,7 @@ def rolling_max(x: np.ndarray, n: int) -> np.ndarray:
     >>> rolling_max(np.array([1.0, 3, 2, 1, 0]), 2)
     array([nan,  3.,  3.,  2.,  1.])
     """
-    x = _series(x)
-    n = _period(n)
-    out = np.full(len(x), NAN)
-    if len(x) >= n:
-        out[n - 1 :] = sliding_window_view(x, n).max(axis=1)
-    return out
+    return _rolling(np.max, x, n)
 
 
 def rolling_min(x: np.ndarray, n: int) -> np.ndarray:
@@ -151,12 +158,7 @@ def rolling_min(x: np.ndarray, n: int) -> np.ndarray:
     >>> rolling_min(np.array([1.0, 3, 2, 1, 0]), 2)
     array([nan,  1.,  2.,  1.,  0.])
     """
-    x = _series(x)
-    n = _period(n)
-    out = np.full(len(x), NAN)
-    if len(x) >= n:
-        out[n - 1 :] = sliding_window_view(x, n).min(axis=1)
-    return out
+    return _rolling(np.min, x, n)
 
 
 def ema(x: np.ndarray, n: int) -> np.ndarray:

@@ -42,6 +42,10 @@ TAG_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
 NOTES_MAX = 2000
 
 
+_ENGINE_DEFAULTS = TradingParams()
+"""The trading fields' defaults are the engine's (``engine.TradingParams``)."""
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """One backtest to run. Defaults are the documented platform defaults."""
@@ -53,12 +57,12 @@ class RunRequest:
     end_date: str
     params: dict[str, Any] = field(default_factory=dict)
     rule_id: str = ""
-    initial_capital: float = 100_000.0
-    fee_rate: float = 0.001
-    slippage_bps: float = 0.0
-    position_size: float = 10_000.0
-    size_type: str = "value"
-    direction: str = "longonly"
+    initial_capital: float = _ENGINE_DEFAULTS.initial_capital
+    fee_rate: float = _ENGINE_DEFAULTS.fee_rate
+    slippage_bps: float = _ENGINE_DEFAULTS.slippage_bps
+    position_size: float = _ENGINE_DEFAULTS.position_size
+    size_type: str = _ENGINE_DEFAULTS.size_type
+    direction: str = _ENGINE_DEFAULTS.direction
     timeframe: str = "1d"
     charts: bool = True
     stop_loss_pct: float | None = None
