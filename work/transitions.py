@@ -61,6 +61,24 @@ def start_item(
     )
 
 
+def succeed_item(handle: Any, table: str, key_column: str, key: str, **values: object) -> bool:
+    """RUNNING → SUCCEEDED with the completion time and a kind's own ``values`` (its
+    result), clearing any error an earlier delivery left; False, with nothing written, if
+    the item was not RUNNING (a duplicate or late delivery). The first statement of every
+    kind's ``Execution.store``."""
+    return transition(
+        handle,
+        table,
+        key_column,
+        key,
+        (RunStatus.RUNNING,),
+        status=RunStatus.SUCCEEDED,
+        completed_at=utcnow(),
+        error_message=None,
+        **values,
+    )
+
+
 def fail_item(
     handle: Any,
     table: str,

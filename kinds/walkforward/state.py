@@ -7,24 +7,16 @@ training sweep (request, chunk outcomes, result rows). Nothing here commits.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from metrics import SWEEP_METRIC_KEYS
 from store.clock import utcnow
 from store.dbapi import as_tx
 from work.status import RunStatus
-from work.transitions import (
-    ERROR_MESSAGE_MAX,
-    transition,
-)
+from work.transitions import ERROR_MESSAGE_MAX, succeed_item
 
 FOLDS = "walkforward_folds"
 """The folds' table (``store.models.WalkForwardFold``)."""
-
-
-def _transition(handle: Any, fold_id: str, expected: Iterable[str], **values: object) -> bool:
-    return transition(handle, FOLDS, "fold_id", fold_id, expected, **values)
 
 
 def fail_folds(handle: Any, walkforward_id: str, message: str) -> int:
@@ -45,13 +37,11 @@ def fail_folds(handle: Any, walkforward_id: str, message: str) -> int:
 def store_fold_result(handle: Any, fold_id: str, result: dict[str, Any]) -> bool:
     """RUNNING → SUCCEEDED with ``result`` (JSON) in the caller's transaction; False, with
     nothing written, when the fold was not RUNNING."""
-    return _transition(
+    return succeed_item(
         handle,
+        FOLDS,
+        "fold_id",
         fold_id,
-        (RunStatus.RUNNING,),
-        status=RunStatus.SUCCEEDED,
-        completed_at=utcnow(),
-        error_message=None,
         result_json=json.dumps(result, separators=(",", ":"), allow_nan=False),
     )
 

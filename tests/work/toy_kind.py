@@ -29,7 +29,7 @@ from web.errors import ApiError
 from web.submit import Submission, submit_work
 from work.kind import Claim, WorkKind
 from work.status import RunStatus
-from work.transitions import transition
+from work.transitions import succeed_item
 
 TABLE = "toy_items"
 
@@ -60,16 +60,7 @@ class Squared:
     square: int
 
     def store(self, tx) -> bool:
-        return transition(
-            tx,
-            TABLE,
-            "toy_id",
-            self.toy_id,
-            (RunStatus.RUNNING,),
-            status=RunStatus.SUCCEEDED,
-            square=self.square,
-            completed_at=utcnow(),
-        )
+        return succeed_item(tx, TABLE, "toy_id", self.toy_id, square=self.square)
 
     def summary(self, elapsed_ms: float) -> str:
         return f"squared in {elapsed_ms:.0f} ms"
