@@ -16,20 +16,10 @@ from collections.abc import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from rules._arrays import _period, _series
+from rules.indicators_trend import directional
+
 NAN = float("nan")
-
-
-def _series(x: object) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ValueError(f"expected a 1-D array, got shape {arr.shape}")
-    return arr
-
-
-def _period(n: object, name: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
-    return int(n)
 
 
 def _first_valid(x: np.ndarray) -> int:
@@ -419,8 +409,6 @@ def adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int = 14) -> np
     >>> adx(np.array([1.0, 2, 3, 4]), np.array([0.0, 1, 2, 3]), np.array([0.5, 1.5, 2.5, 3.5]), 2)
     array([ nan,  nan,  nan, 100.])
     """
-    from rules.indicators_trend import directional  # it builds on this module's helpers
-
     return directional(high, low, close, n)[2]
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from work.status import RunStatus
+from work.transitions import StoredItem, fail_item, start_item, stored_item
 
 if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlchemy's ORM nor
     from rq import Queue  # RQ's queue before it needs them
@@ -59,21 +60,6 @@ class Execution(Protocol):
     def summary(self, elapsed_ms: float) -> str:
         """The log line of a stored success (``elapsed_ms``: compute start to stored)."""
         ...
-
-
-@dataclass(frozen=True)
-class StoredItem:
-    """What the skeleton reads from a kind's row: its status, how many deliveries started it,
-    and its stored message (JSON text: the request a run stores, the message a chunk
-    stores)."""
-
-    status: str
-    attempts: int
-    message_json: str
-
-    def message(self) -> dict[str, Any]:
-        """The stored message, parsed."""
-        return json.loads(self.message_json)
 
 
 @dataclass(frozen=True)
@@ -184,18 +170,12 @@ class WorkKind:
                 object.__setattr__(self, name, default)
 
     def _start(self, handle: Tx, claim: Claim) -> bool:
-        from work.transitions import start_item
-
         return start_item(handle, self.table, self.id_field, claim.item_id, claim.worker)
 
     def _fail(self, handle: Tx, item_id: str, message: str, **expected: Any) -> bool:
-        from work.transitions import fail_item
-
         return fail_item(handle, self.table, self.id_field, item_id, message, **expected)
 
     def _stored(self, handle: Tx, item_id: str) -> StoredItem | None:
-        from work.transitions import stored_item
-
         return stored_item(handle, self.table, self.id_field, item_id, self.message_column)
 
     @property
@@ -223,13 +203,6 @@ class WorkKind:
     def key(self, row: Stuck) -> str:
         """The item id of a row the reaper listed."""
         return row.item_id
-
-    def run(self, payload: dict[str, Any]) -> dict[str, str]:
-        """The job function of every item of this kind: the work-item skeleton
-        (``work.lifecycle.run_item``). Returns {<id_field>, "status"}."""
-        from work.lifecycle import run_item
-
-        return run_item(self, payload)
 
     def record_failure(self, handle: Tx, item_id: str, message: str) -> bool:
         """Store an execution failure (``fail_execution``, else ``mark_failed``)."""

@@ -10,13 +10,30 @@ Job needs no SQLAlchemy. Nothing here commits: the caller owns the transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from store.clock import utcnow
 from store.dbapi import Increment, as_tx, update_sql
-from work.kind import StoredItem
 from work.status import RunStatus
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """What the skeleton reads from a kind's row: its status, how many deliveries started it,
+    and its stored message (JSON text: the request a run stores, the message a chunk
+    stores)."""
+
+    status: str
+    attempts: int
+    message_json: str
+
+    def message(self) -> dict[str, Any]:
+        """The stored message, parsed."""
+        return json.loads(self.message_json)
+
 
 ERROR_MESSAGE_MAX = 2000
 """Stored error messages are cut to this many characters."""

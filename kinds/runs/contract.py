@@ -19,28 +19,20 @@ from datetime import date, datetime
 from typing import Any
 
 from data.timeframe import DAILY
-from data.timeframe import TIMEFRAMES as TIMEFRAMES  # re-exported for the request model
 from engine import STOP_FIELDS, TradingParams
+from kinds.runs.fields import (  # noqa: F401  (re-exported: the contract's one import path)
+    LABEL_FIELDS,
+    NAME_MAX,
+    NOTES_MAX,
+    REQUIRED_FIELDS,
+    RULE_ID_PATTERN,
+    RUN_ID_PATTERN,
+    TAG_MAX,
+    TAG_PATTERN,
+    TAGS_MAX,
+    TIMEFRAMES,
+)
 from work.errors import RequestError
-
-REQUIRED_FIELDS = ("ticker", "rule_type", "start_date", "end_date")
-
-RUN_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-"""A run id: a lower-case UUID4."""
-
-RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,119}$"
-"""A rule id: a slug such as ``rsi-14-30-70``."""
-
-LABEL_FIELDS = ("name", "tags", "notes")
-"""A run request's optional labels (``RunLabels``): metadata stored in their own columns,
-never part of ``RunRequest``, so they change neither the queued message nor the result."""
-
-NAME_MAX = 100
-TAGS_MAX = 10
-TAG_MAX = 32
-TAG_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
-NOTES_MAX = 2000
-
 
 _ENGINE_DEFAULTS = TradingParams()
 """The trading fields' defaults are the engine's (``engine.TradingParams``)."""

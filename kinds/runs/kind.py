@@ -37,8 +37,8 @@ RUNS_FINISHED = "backtest_runs_finished_total"
 
 RUN_FUNCTION = "consumer.jobs.run_backtest"
 """The job name every queued run carries (args: the request as a JSON object); the consumer
-resolves it through ``kinds.registry`` to ``RUN.run``. It never changes: messages already
-queued carry it."""
+resolves it through ``kinds.registry`` to ``work.lifecycle.run_item(RUN, …)``. It never
+changes: messages already queued carry it."""
 
 
 def max_result_bytes() -> int:

@@ -43,7 +43,8 @@ CHUNKS_SUBMITTED = "backtest_sweep_chunks_submitted_total"
 
 CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
 """The job name every queued sweep chunk carries (args: the chunk message as a JSON object);
-the consumer resolves it through ``kinds.registry`` to ``CHUNK.run``. It never changes."""
+the consumer resolves it through ``kinds.registry`` to ``work.lifecycle.run_item(CHUNK, …)``.
+It never changes."""
 
 
 def process_started_at(pid: int) -> float | None:
