@@ -22,8 +22,8 @@ from functools import partial
 from typing import Any, TextIO, TypeVar
 
 from backtest_client import BacktestError, BacktestUnavailable, Client, Sweep
+from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
-from kinds.runs.contract import TIMEFRAMES
 from kinds.sweeps.contract import TRADING_FIELDS
 from kinds.sweeps.grid import is_range_text
 from kinds.sweeps.status import SWEEP_FINISHED, SweepStatus

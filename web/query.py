@@ -10,7 +10,7 @@ import uuid
 from flask import request
 
 from data import UnknownTickerError, validate_ticker
-from kinds.runs.contract import NAME_MAX, TAG_PATTERN
+from kinds.runs.fields import NAME_MAX, TAG_PATTERN
 from kinds.runs.store import SORT_COLUMNS, RunFilter, RunSort
 from metrics import METRICS
 from rules import RULES

@@ -20,18 +20,7 @@ from typing import Any
 
 from data.timeframe import DAILY
 from engine import STOP_FIELDS, TradingParams
-from kinds.runs.fields import (  # noqa: F401  (re-exported: the contract's one import path)
-    LABEL_FIELDS,
-    NAME_MAX,
-    NOTES_MAX,
-    REQUIRED_FIELDS,
-    RULE_ID_PATTERN,
-    RUN_ID_PATTERN,
-    TAG_MAX,
-    TAG_PATTERN,
-    TAGS_MAX,
-    TIMEFRAMES,
-)
+from kinds.runs.fields import LABEL_FIELDS
 from work.errors import RequestError
 
 _ENGINE_DEFAULTS = TradingParams()

@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
-from kinds.sweeps.fields import (  # noqa: F401  (re-exported: the contract's one import path)
+from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
     DEFAULT_CHUNK_SIZE,
-    MAX_TICKERS,
     NOT_SWEEP_FIELDS,
     SWEEP_FIELDS,
 )
