@@ -33,8 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from kinds.sweeps.status import SWEEP_FINISHED
 
@@ -330,21 +332,52 @@ def finished_status(url: str, finished, timeout: float) -> dict:
     )
 
 
-def sweep_through(base_url: str, label: str, body: dict) -> float | None:
-    """POST one sweep to the stack at ``base_url``; print, once it has finished, POST → last
-    chunk stored and where the chunks' time went; that wall (None if refused)."""
+class Through(NamedTuple):
+    """A finished POST: its 202 answer, its last status, the wall from POST to the status's
+    end stamp, and how long polling took to see it (s)."""
+
+    accepted: dict
+    status: dict
+    wall: float
+    seen: float
+
+
+def post_and_wait(
+    base_url: str,
+    path: str,
+    label: str,
+    body: dict,
+    finished: Collection[str],
+    timeout: float,
+    end: str,
+) -> Through | None:
+    """POST ``body`` to ``path`` and poll its status URL until one of ``finished``:
+    ``Through`` with the wall up to the status field ``end``, or None after printing the
+    refusal."""
     import requests
 
     posted = datetime.now(UTC)
     started = time.perf_counter()
-    response = requests.post(f"{base_url}/api/sweeps", json=body, timeout=120)
+    response = requests.post(f"{base_url}{path}", json=body, timeout=120)
     accepted = response.json()
     if response.status_code != 202:
         print(f"  {label}: refused {response.status_code} {accepted}")
         return None
-    status = finished_status(f"{base_url}{accepted['status_url']}", SWEEP_FINISHED, 900)
+    status = finished_status(f"{base_url}{accepted['status_url']}", finished, timeout)
     seen = time.perf_counter() - started
-    wall = (datetime.fromisoformat(status["completed_at"]) - posted).total_seconds()
+    wall = (datetime.fromisoformat(status[end]) - posted).total_seconds()
+    return Through(accepted, status, wall, seen)
+
+
+def sweep_through(base_url: str, label: str, body: dict) -> float | None:
+    """POST one sweep to the stack at ``base_url``; print, once it has finished, POST → last
+    chunk stored and where the chunks' time went; that wall (None if refused)."""
+    through = post_and_wait(
+        base_url, "/api/sweeps", label, body, SWEEP_FINISHED, 900, "completed_at"
+    )
+    if through is None:
+        return None
+    accepted, status, wall, seen = through
     t = status["timings"]
     if t["errors"]:
         print(f"    chunk errors: {'; '.join(t['errors'])}")

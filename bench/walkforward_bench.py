@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from datetime import UTC, datetime
 
-from bench.sweep_bench import finished_status, rsi_100k_body, sweep_through, through_the_queue
+from bench.sweep_bench import post_and_wait, rsi_100k_body, sweep_through, through_the_queue
 
 TRAIN_BARS, TEST_BARS = 1000, 114
 """10 folds over GOOG's 2,148 bars (1,000 + 10 × 114 = 2,140)."""
@@ -40,17 +39,13 @@ def walkforward_through(base_url: str, label: str, body: dict) -> float | None:
     sweeps' chunk timings; that wall (None if refused)."""
     import requests
 
-    posted = datetime.now(UTC)
-    started = time.perf_counter()
-    response = requests.post(f"{base_url}/api/walkforward", json=body, timeout=120)
-    accepted = response.json()
-    if response.status_code != 202:
-        print(f"  {label}: refused {response.status_code} {accepted}")
+    finished = ("SUCCEEDED", "FAILED")
+    through = post_and_wait(
+        base_url, "/api/walkforward", label, body, finished, 1800, "finished_at"
+    )
+    if through is None:
         return None
-    url = f"{base_url}{accepted['status_url']}"
-    status = finished_status(url, ("SUCCEEDED", "FAILED"), 1800)
-    seen = time.perf_counter() - started
-    wall = (datetime.fromisoformat(status["finished_at"]) - posted).total_seconds()
+    accepted, status, wall, seen = through
     chunks = 0
     for fold in status["folds"]:
         sweep = requests.get(f"{base_url}/api/sweeps/{fold['sweep_id']}", timeout=30).json()

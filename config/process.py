@@ -53,6 +53,17 @@ def whole_days(text: str) -> int:
     return int(text)
 
 
+def positive_int(text: str) -> int:
+    """A whole number >= 1.
+
+    :raise ValueError: anything else, e.g. ``"0"`` or ``"many"``.
+    """
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"must be a whole number of 1 or more: {text!r}")
+    return value
+
+
 def _text(text: str) -> str | None:
     return text
 
@@ -140,4 +151,4 @@ VARIABLES: tuple[Variable, ...] = tuple(
 )
 """Every variable declared here, in order."""
 
-__all__ = ["VARIABLES", "Variable", "whole_days"]
+__all__ = ["VARIABLES", "Variable", "named", "positive_int", "whole_days"]

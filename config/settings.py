@@ -66,12 +66,6 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite")
     redis_url: str | None = Field(None, description="Redis of the queue; default local")
     rq_queue: str | None = Field(None, description='queue name; default "backtests"')
-    sweep_queue: str | None = Field(
-        None, description="sweep chunks' queue; default RQ_QUEUE-sweeps"
-    )
-    sweep_max_pending_chunks: int = Field(
-        6000, gt=0, description="chunks the sweep queue may hold; a sweep past it is a 429"
-    )
     image_tag: str | None = Field(None, description="recorded with every run")
     data_dir: Annotated[str | None, BeforeValidator(_path_text)] = Field(
         None, description="CSV files and catalog.json"
@@ -79,7 +73,6 @@ class Settings(BaseSettings):
     run_max_bars: int = Field(
         process.RUN_MAX_BARS.default, gt=0, description=process.RUN_MAX_BARS.description
     )
-    sweep_chunk_size: int | None = Field(None, description="combinations per sweep chunk")
     rq_dashboard_enabled: str = Field(
         process.RQ_DASHBOARD_ENABLED.default, description=process.RQ_DASHBOARD_ENABLED.description
     )

@@ -1,5 +1,6 @@
 """``python -m consumer --request FILE``: execute one request exactly as a Job does, with no
-Redis and no database, and print the result JSON on stdout.
+Redis and no database, and print the result JSON on stdout. The request is a message of the
+first registered kind that can run locally (``WorkKind.run_locally``: a run request).
 
 Exit 0 on success; exit 2 with a one-line reason on stderr for a bad request (invalid JSON,
 a field that fails validation, a ticker or date range the data cannot serve).
@@ -8,16 +9,10 @@ a field that fails validation, a ticker or date range the data cannot serve).
 from __future__ import annotations
 
 import json
-import logging
 import sys
-import time
 
-from kinds.runs.contract import RequestError, parse_request
-from kinds.runs.execute import execute
-from kinds.runs.serialize import to_json
-from work.logs import run_context
-
-logger = logging.getLogger("consumer.oneshot")
+from kinds.registry import all_kinds
+from work.errors import RequestError
 
 
 def _read(path: str) -> str:
@@ -37,15 +32,12 @@ def run_request_file(path: str) -> int:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         print(f"bad request: not valid JSON: {exc}", file=sys.stderr)
         return 2
+    run_locally = next(kind.run_locally for kind in all_kinds() if kind.run_locally)
     try:
-        request = parse_request(payload)
-        with run_context(request.run_id):
-            started = time.perf_counter()
-            result = execute(request)
-            logger.info("executed in %.1f ms", (time.perf_counter() - started) * 1000)
+        result_json = run_locally(payload)
     except RequestError as exc:
         print(f"bad request: {exc.field}: {exc.message}", file=sys.stderr)
         return 2
-    sys.stdout.write(to_json(result))
+    sys.stdout.write(result_json)
     sys.stdout.write("\n")
     return 0

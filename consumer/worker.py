@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -32,7 +33,7 @@ from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import problem_of_job, quarantine
 from kinds.registry import kind_of
 from store.dbapi import process_database
-from work.lifecycle import worker_name
+from work.lifecycle import run_item, worker_name
 from work.logs import run_context
 from work.queue import (
     DATABASE_UNAVAILABLE,
@@ -65,7 +66,7 @@ class RegisteredJob(Job):
     @property
     def func(self):
         kind = kind_of(self.func_name)
-        return None if kind is None else kind.run
+        return None if kind is None else partial(run_item, kind)
 
 
 class OneShotWorker(Worker):

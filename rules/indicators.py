@@ -11,24 +11,15 @@ give bit-for-bit the same numbers as the one-row functions.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from rules._arrays import _period, _series
+from rules.indicators_trend import directional
+
 NAN = float("nan")
-
-
-def _series(x: object) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ValueError(f"expected a 1-D array, got shape {arr.shape}")
-    return arr
-
-
-def _period(n: object, name: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
-    return int(n)
 
 
 def _first_valid(x: np.ndarray) -> int:
@@ -127,6 +118,17 @@ def stddev(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _rolling(reduce: Callable[..., np.ndarray], x: np.ndarray, n: int) -> np.ndarray:
+    """``reduce`` (``np.max``, ``np.min``) of each window of the last n values; the first
+    n−1 are NaN."""
+    x = _series(x)
+    n = _period(n)
+    out = np.full(len(x), NAN)
+    if len(x) >= n:
+        out[n - 1 :] = reduce(sliding_window_view(x, n), axis=1)
+    return out
+
+
 def rolling_max(x: np.ndarray, n: int) -> np.ndarray:
     """Highest of the last n values (TA-Lib MAX).
 
@@ -135,12 +137,7 @@ def rolling_max(x: np.ndarray, n: int) -> np.ndarray:
     >>> rolling_max(np.array([1.0, 3, 2, 1, 0]), 2)
     array([nan,  3.,  3.,  2.,  1.])
     """
-    x = _series(x)
-    n = _period(n)
-    out = np.full(len(x), NAN)
-    if len(x) >= n:
-        out[n - 1 :] = sliding_window_view(x, n).max(axis=1)
-    return out
+    return _rolling(np.max, x, n)
 
 
 def rolling_min(x: np.ndarray, n: int) -> np.ndarray:
@@ -151,12 +148,7 @@ def rolling_min(x: np.ndarray, n: int) -> np.ndarray:
     >>> rolling_min(np.array([1.0, 3, 2, 1, 0]), 2)
     array([nan,  1.,  2.,  1.,  0.])
     """
-    x = _series(x)
-    n = _period(n)
-    out = np.full(len(x), NAN)
-    if len(x) >= n:
-        out[n - 1 :] = sliding_window_view(x, n).min(axis=1)
-    return out
+    return _rolling(np.min, x, n)
 
 
 def ema(x: np.ndarray, n: int) -> np.ndarray:
@@ -417,8 +409,6 @@ def adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int = 14) -> np
     >>> adx(np.array([1.0, 2, 3, 4]), np.array([0.0, 1, 2, 3]), np.array([0.5, 1.5, 2.5, 3.5]), 2)
     array([ nan,  nan,  nan, 100.])
     """
-    from rules.indicators_trend import directional  # it builds on this module's helpers
-
     return directional(high, low, close, n)[2]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rules.indicators import _period, _series
+from rules._arrays import _period, _series
 
 NAN = np.nan
 _ZERO = 1e-8

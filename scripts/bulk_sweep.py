@@ -18,11 +18,12 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any, TextIO, TypeVar
 
-from backtest_client import BacktestError, BacktestUnavailable, Client
+from backtest_client import BacktestError, BacktestUnavailable, Client, Sweep
+from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
-from kinds.runs.contract import TIMEFRAMES
 from kinds.sweeps.contract import TRADING_FIELDS
 from kinds.sweeps.grid import is_range_text
 from kinds.sweeps.status import SWEEP_FINISHED, SweepStatus
@@ -170,19 +171,34 @@ def top_table(results: list[dict[str, Any]], metric: str) -> str:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the top table; return the exit code."""
-    return run_command(_sweep, build_parser().parse_args(argv), out)
+    return run_command(
+        lambda client, args: client.sweep(**sweep_body(args)),
+        _accepted_line,
+        _follow,
+        build_parser().parse_args(argv),
+        out,
+    )
 
 
 def run_command(
-    command: Callable[[Client, argparse.Namespace, TextIO], int],
+    submit: Callable[[Client, argparse.Namespace], T],
+    announce: Callable[[T], str],
+    follow: Callable[[T, argparse.Namespace, TextIO], int],
     args: argparse.Namespace,
     out: TextIO | None,
 ) -> int:
-    """``command`` with a client of ``--url`` writing to ``out`` (stdout if None); its exit
-    code, or ``EXIT_UNAVAILABLE`` with a line on stderr when the API cannot be reached."""
+    """A submitting command with a client of ``--url``, writing to ``out`` (stdout if
+    None): ``submit`` once (``submitted``; refused: ``EXIT_REJECTED``), print ``announce``
+    of what was accepted, then, unless ``--no-wait``, ``follow`` it for the exit code.
+    ``EXIT_UNAVAILABLE`` with a line on stderr when the API cannot be reached."""
+    out = out or sys.stdout
     client = Client(args.url, timeout=60, retries=5)
     try:
-        return command(client, args, out or sys.stdout)
+        handle = submitted(lambda: submit(client, args), out)
+        if handle is None:
+            return EXIT_REJECTED
+        print(announce(handle), file=out)
+        return EXIT_OK if args.no_wait else follow(handle, args, out)
     except ApiUnavailable as exc:
         print(f"error: the API is unavailable: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
@@ -207,10 +223,12 @@ def wait_with_bar(
     finished: Collection[str],
     args: argparse.Namespace,
     out: TextIO,
-) -> dict[str, Any]:
+    goes_on: str,
+) -> dict[str, Any] | None:
     """Poll ``refresh`` every ``args.poll`` s, writing ``line(status)`` (a ``\\r`` progress
     bar), until its status is in ``finished`` or ``args.timeout`` s passed; then the
-    seconds waited. The last status."""
+    seconds waited. The last status, or None after saying it timed out and ``goes_on``
+    (where the work goes on)."""
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
     while True:
@@ -221,29 +239,25 @@ def wait_with_bar(
             break
         time.sleep(args.poll)
     out.write(f"  {time.monotonic() - started:.1f} s\n")
+    if status["status"] not in finished:
+        print(f"timed out after {args.timeout:.0f} s; {goes_on}", file=out)
+        return None
     return status
 
 
-def _sweep(client: Client, args: argparse.Namespace, out: TextIO) -> int:
-    sweep = submitted(lambda: client.sweep(**sweep_body(args)), out)
-    if sweep is None:
-        return EXIT_REJECTED
+def _accepted_line(sweep: Sweep) -> str:
     accepted = sweep.accepted
-    print(
+    return (
         f"sweep {sweep.sweep_id}: {accepted['combos']:,} combos in "
-        f"{accepted['chunks']} chunks ({accepted['skipped']:,} skipped by constraints)",
-        file=out,
+        f"{accepted['chunks']} chunks ({accepted['skipped']:,} skipped by constraints)"
     )
-    if args.no_wait:
-        return EXIT_OK
-    status = wait_with_bar(
-        lambda: sweep.refresh(metric=args.metric), progress_line, FINISHED, args, out
-    )
-    if status["status"] not in FINISHED:
-        print(
-            f"timed out after {args.timeout:.0f} s; the sweep goes on: {accepted['status_url']}",
-            file=out,
-        )
+
+
+def _follow(sweep: Sweep, args: argparse.Namespace, out: TextIO) -> int:
+    refresh = partial(sweep.refresh, metric=args.metric)
+    goes_on = f"the sweep goes on: {sweep.accepted['status_url']}"
+    status = wait_with_bar(refresh, progress_line, FINISHED, args, out, goes_on)
+    if status is None:
         return EXIT_TIMEOUT
     results = sweep.top(args.top, args.metric)
     print(f"top {len(results)} by {args.metric}:", file=out)

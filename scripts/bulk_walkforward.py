@@ -19,7 +19,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from backtest_client import Client
+from backtest_client.walkforward import WalkForward
 from scripts.bulk_client import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -29,7 +29,6 @@ from scripts.bulk_sweep import (
     BAR_WIDTH,
     right_aligned,
     run_command,
-    submitted,
     sweep_body,
     wait_with_bar,
 )
@@ -120,24 +119,27 @@ def summary(status: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the folds; return the exit code."""
-    return run_command(_walkforward, build_parser().parse_args(argv), out)
-
-
-def _walkforward(client: Client, args: argparse.Namespace, out: TextIO) -> int:
-    handle = submitted(lambda: client.walkforward(**walkforward_body(args)), out)
-    if handle is None:
-        return EXIT_REJECTED
-    accepted = handle.accepted
-    print(
-        f"walk-forward {handle.walkforward_id}: {accepted['folds']} folds × "
-        f"{accepted['combos_per_fold']:,} combos",
-        file=out,
+    return run_command(
+        lambda client, args: client.walkforward(**walkforward_body(args)),
+        _accepted_line,
+        _follow,
+        build_parser().parse_args(argv),
+        out,
     )
-    if args.no_wait:
-        return EXIT_OK
-    status = wait_with_bar(handle.refresh, progress_line, FINISHED, args, out)
-    if status["status"] not in FINISHED:
-        print(f"timed out after {args.timeout:.0f} s; it goes on: {handle.status_url}", file=out)
+
+
+def _accepted_line(handle: WalkForward) -> str:
+    accepted = handle.accepted
+    return (
+        f"walk-forward {handle.walkforward_id}: {accepted['folds']} folds × "
+        f"{accepted['combos_per_fold']:,} combos"
+    )
+
+
+def _follow(handle: WalkForward, args: argparse.Namespace, out: TextIO) -> int:
+    goes_on = f"it goes on: {handle.status_url}"
+    status = wait_with_bar(handle.refresh, progress_line, FINISHED, args, out, goes_on)
+    if status is None:
         return EXIT_TIMEOUT
     print(fold_table(status), file=out)
     if status["status"] != "SUCCEEDED":

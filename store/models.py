@@ -41,7 +41,22 @@ class Base(DeclarativeBase):
     pass
 
 
-class BacktestRun(Base):
+class WorkItemColumns:
+    """The columns every kind's work-item table has, which the work-item protocol reads and
+    writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and error, how
+    many deliveries started it, who runs it, and when it was created, started and finished.
+    Each table adds its id, its ``queue`` and its message."""
+
+    status: Mapped[str] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[timestamp]
+    started_at: Mapped[optional_timestamp]
+    completed_at: Mapped[optional_timestamp]
+
+
+class BacktestRun(WorkItemColumns, Base):
     """One backtest run: its request, status, timestamps and (when finished) its result;
     and its labels (``name``, ``tags`` as a JSON list, ``notes``) and ``pinned`` (kept by
     the retention clean-up), which users edit and which never affect the result."""
@@ -54,20 +69,13 @@ class BacktestRun(Base):
     rule_id: Mapped[str] = mapped_column(String(128))
     params_json: Mapped[str] = mapped_column(Text)
     request_json: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))
     queue: Mapped[str] = mapped_column(String(64), server_default="backtests")
-    error_message: Mapped[str | None] = mapped_column(Text)
     metrics_json: Mapped[str | None] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
     engine_version: Mapped[str | None] = mapped_column(String(16))
     image_tag: Mapped[str | None] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    worker: Mapped[str | None] = mapped_column(String(128))
     created_by: Mapped[created_by]
-    created_at: Mapped[timestamp]
-    started_at: Mapped[optional_timestamp]
-    completed_at: Mapped[optional_timestamp]
     name: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -163,7 +171,7 @@ class Sweep(Base):
         return f"Sweep(sweep_id={self.sweep_id!r}, combos={self.combos!r})"
 
 
-class SweepChunk(Base):
+class SweepChunk(WorkItemColumns, Base):
     """One queued chunk: consecutive combinations of one ticker. ``chunk_id`` is its RQ job
     id; ``payload_json`` its queue message and ``queue`` the queue it went to (the reaper of
     that queue re-enqueues it from here). Timings of
@@ -182,17 +190,10 @@ class SweepChunk(Base):
     combo_first: Mapped[int] = mapped_column(Integer)
     combo_count: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(LongText)
-    status: Mapped[str] = mapped_column(String(16))
     queue: Mapped[str] = mapped_column(String(64))
-    error_message: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    worker: Mapped[str | None] = mapped_column(String(128))
     startup_ms: Mapped[float | None] = mapped_column(Metric)
     compute_ms: Mapped[float | None] = mapped_column(Metric)
     write_ms: Mapped[float | None] = mapped_column(Metric)
-    created_at: Mapped[timestamp]
-    started_at: Mapped[optional_timestamp]
-    completed_at: Mapped[optional_timestamp]
 
     sweep: Mapped[Sweep] = relationship(back_populates="sweep_chunks")
 
@@ -272,7 +273,7 @@ class WalkForward(Base):
     __table_args__ = (Index("ix_walkforwards_created", "created_at"),)
 
 
-class WalkForwardFold(Base):
+class WalkForwardFold(WorkItemColumns, Base):
     """One fold: its training sweep (``sweep_id``), its stored message (``payload_json``:
     the windows and the selection rule) and, once SUCCEEDED, ``result_json`` (the chosen
     parameters, training and test metrics, the test and in-sample curves). ``fold_id``
@@ -289,14 +290,7 @@ class WalkForwardFold(Base):
     sweep_id: Mapped[str] = mapped_column(String(36))
     payload_json: Mapped[str] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
-    status: Mapped[str] = mapped_column(String(16))
     queue: Mapped[str] = mapped_column(String(64))
-    error_message: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    worker: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[timestamp]
-    started_at: Mapped[optional_timestamp]
-    completed_at: Mapped[optional_timestamp]
 
     walkforward: Mapped[WalkForward] = relationship(back_populates="fold_rows")
 

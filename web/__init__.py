@@ -51,6 +51,35 @@ def _settings_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def kind_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What each registered kind adds to the app's config: its own settings
+    (``WorkKind.settings``) and the variable naming its own queue, each read from the
+    environment through ``config.process`` unless ``overrides`` (config keys) gives it;
+    a setting's text is parsed as the environment's would be.
+
+    :raise ValueError: naming the variable whose value its parser refused.
+    """
+    from config import process
+    from kinds.registry import all_kinds
+
+    given = overrides or {}
+    config: dict[str, Any] = {}
+    for kind in all_kinds():
+        if kind.queue_variable:
+            config[kind.queue_variable] = given.get(kind.queue_variable) or process.named(
+                kind.queue_variable
+            )
+        for variable in kind.settings:
+            raw = given.get(variable.name)
+            try:
+                config[variable.name] = (
+                    variable.value() if raw is None else variable.parse(str(raw).strip())
+                )
+            except ValueError as exc:
+                raise ValueError(f"{variable.name}: {exc}") from None
+    return config
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment, overridden by ``test_config`` when given.
 
@@ -68,6 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(_settings_config(settings))
     if test_config is not None:
         app.config.from_mapping(test_config)
+    app.config.from_mapping(kind_config(test_config))
     app.json.sort_keys = False  # keep documented field order in responses
 
     if not app.config["TESTING"]:

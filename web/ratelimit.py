@@ -50,21 +50,21 @@ BUDGET_KEYS = {
 }
 """Budget (what a 429 calls its requests) → its counters' key prefix."""
 
-OWN_BUDGETS = {
-    "signals.analyze": "signal analyses",
-    "schema.validate_run": "request checks",
-    "schema.validate_sweep": "request checks",
-}
-"""Endpoints that read data files on every call but queue nothing, each budget of their
-own: ``POST /api/analyze_signals``, and the forms' checks ``POST /api/schema/{run,sweep}/
-validate`` (asked as a form changes, so they never use up the submissions)."""
+OWN_BUDGETS = {"signals.analyze": "signal analyses"}
+"""``POST /api/analyze_signals`` (web CPU on every call) has a budget of its own."""
+
+CHECKS = ("schema.validate", "request checks")
+"""The forms' request checks (``POST /api/schema/<kind>/validate``: every endpoint of the
+schema blueprint whose name starts so) read data files on every call but queue nothing: a
+budget of their own, so a form asking them as it changes never uses up the submissions."""
 
 
 def limited_endpoints() -> dict[str, str]:
     """Every endpoint SUBMIT_RATE_LIMIT counts → its budget: each registered kind's
     submission (the ``submit`` view of its blueprints, ``WorkKind.blueprints``) in the kind's
     budget (``WorkKind.budget``: runs, sweeps and walk-forwards share "submissions"), and
-    the signal analyzer and the forms' checks in their own (``OWN_BUDGETS``)."""
+    the signal analyzer in its own (``OWN_BUDGETS``); the forms' checks have theirs
+    (``CHECKS``)."""
     endpoints = {
         f"{import_module(module).bp.name}.submit": kind.budget
         for kind in all_kinds()
@@ -92,7 +92,8 @@ def _limit() -> None:
     """Count a submission (or an analysis, in its own budget); 429 with Retry-After once
     the client's window is full."""
     rate, endpoints = current_app.extensions[EXTENSION]
-    what = endpoints.get(request.endpoint or "")
+    endpoint = request.endpoint or ""
+    what = endpoints.get(endpoint) or (CHECKS[1] if endpoint.startswith(CHECKS[0]) else None)
     if rate is None or what is None:
         return
     prefix = BUDGET_KEYS.get(what) or f"ratelimit:{what.replace(' ', '_')}:"

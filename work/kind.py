@@ -19,11 +19,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from work.status import RunStatus
+from work.transitions import StoredItem, fail_item, start_item, stored_item
 
 if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlchemy's ORM nor
     from rq import Queue  # RQ's queue before it needs them
     from rq.job import Job
 
+    from config.process import Variable
     from store.dbapi import Database, Tx
 
 
@@ -58,21 +60,6 @@ class Execution(Protocol):
     def summary(self, elapsed_ms: float) -> str:
         """The log line of a stored success (``elapsed_ms``: compute start to stored)."""
         ...
-
-
-@dataclass(frozen=True)
-class StoredItem:
-    """What the skeleton reads from a kind's row: its status, how many deliveries started it,
-    and its stored message (JSON text: the request a run stores, the message a chunk
-    stores)."""
-
-    status: str
-    attempts: int
-    message_json: str
-
-    def message(self) -> dict[str, Any]:
-        """The stored message, parsed."""
-        return json.loads(self.message_json)
 
 
 @dataclass(frozen=True)
@@ -129,13 +116,21 @@ class WorkKind:
     ``RequestError``/``ValueError`` for a message that can no longer run, and the row is
     FAILED).
 
+    **Retention and local runs** (optional): ``expire(session, cutoff, limit)`` deletes at
+    most ``limit`` finished, unpinned items created before ``cutoff`` and returns how many
+    (``python -m consumer.retention``); ``run_locally(message)`` executes a message with no
+    queue and no database and returns its result JSON (``python -m consumer --request``),
+    raising ``RequestError`` for a message that cannot run.
+
     **Its submissions and telemetry.** ``resource`` is the plural name of what users submit
     that queues items of this kind (``runs``, ``sweeps``; None for items queued only by other
     work): its API lives at ``/api/<resource>`` and its submissions count against the web's
     rate-limit ``budget``. ``blueprints`` are the modules whose ``bp`` the web registers for
     it. ``telemetry`` maps each Prometheus metric of its own (beyond the
     ``<stem>s_finished_total`` and ``<stem>_duration_seconds`` every kind has,
-    ``work.telemetry``) to its HELP text. ``describe(payload)`` is the RQ job's description.
+    ``work.telemetry``) to its HELP text. ``settings`` are its own environment variables
+    (``config.process.Variable``, declared in its package), which the web puts into its
+    config by name. ``describe(payload)`` is the RQ job's description.
     """
 
     name: str
@@ -155,10 +150,13 @@ class WorkKind:
     finished: Callable[[Database, Claim, dict[str, Any]], None] | None = None
     requeue_message: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     pending_ready: str | None = None
+    expire: Callable[[Any, datetime, int], int] | None = None
+    run_locally: Callable[[dict[str, Any]], str] | None = None
     resource: str | None = None
     budget: str = "submissions"
     blueprints: tuple[str, ...] = ()
     telemetry: Mapping[str, str] = field(default_factory=dict)
+    settings: tuple[Variable, ...] = ()
 
     def __post_init__(self) -> None:
         """Fill the transitions a kind left out with the protocol's, over its table."""
@@ -172,18 +170,12 @@ class WorkKind:
                 object.__setattr__(self, name, default)
 
     def _start(self, handle: Tx, claim: Claim) -> bool:
-        from work.transitions import start_item
-
         return start_item(handle, self.table, self.id_field, claim.item_id, claim.worker)
 
     def _fail(self, handle: Tx, item_id: str, message: str, **expected: Any) -> bool:
-        from work.transitions import fail_item
-
         return fail_item(handle, self.table, self.id_field, item_id, message, **expected)
 
     def _stored(self, handle: Tx, item_id: str) -> StoredItem | None:
-        from work.transitions import stored_item
-
         return stored_item(handle, self.table, self.id_field, item_id, self.message_column)
 
     @property
@@ -211,13 +203,6 @@ class WorkKind:
     def key(self, row: Stuck) -> str:
         """The item id of a row the reaper listed."""
         return row.item_id
-
-    def run(self, payload: dict[str, Any]) -> dict[str, str]:
-        """The job function of every item of this kind: the work-item skeleton
-        (``work.lifecycle.run_item``). Returns {<id_field>, "status"}."""
-        from work.lifecycle import run_item
-
-        return run_item(self, payload)
 
     def record_failure(self, handle: Tx, item_id: str, message: str) -> bool:
         """Store an execution failure (``fail_execution``, else ``mark_failed``)."""

@@ -10,13 +10,30 @@ Job needs no SQLAlchemy. Nothing here commits: the caller owns the transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from store.clock import utcnow
 from store.dbapi import Increment, as_tx, update_sql
-from work.kind import StoredItem
 from work.status import RunStatus
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """What the skeleton reads from a kind's row: its status, how many deliveries started it,
+    and its stored message (JSON text: the request a run stores, the message a chunk
+    stores)."""
+
+    status: str
+    attempts: int
+    message_json: str
+
+    def message(self) -> dict[str, Any]:
+        """The stored message, parsed."""
+        return json.loads(self.message_json)
+
 
 ERROR_MESSAGE_MAX = 2000
 """Stored error messages are cut to this many characters."""
@@ -57,6 +74,24 @@ def start_item(
         started_at=utcnow(),
         worker=worker[:WORKER_MAX],
         attempts=Increment(1),
+        **values,
+    )
+
+
+def succeed_item(handle: Any, table: str, key_column: str, key: str, **values: object) -> bool:
+    """RUNNING → SUCCEEDED with the completion time and a kind's own ``values`` (its
+    result), clearing any error an earlier delivery left; False, with nothing written, if
+    the item was not RUNNING (a duplicate or late delivery). The first statement of every
+    kind's ``Execution.store``."""
+    return transition(
+        handle,
+        table,
+        key_column,
+        key,
+        (RunStatus.RUNNING,),
+        status=RunStatus.SUCCEEDED,
+        completed_at=utcnow(),
+        error_message=None,
         **values,
     )
 

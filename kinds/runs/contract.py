@@ -19,27 +19,12 @@ from datetime import date, datetime
 from typing import Any
 
 from data.timeframe import DAILY
-from data.timeframe import TIMEFRAMES as TIMEFRAMES  # re-exported for the request model
 from engine import STOP_FIELDS, TradingParams
+from kinds.runs.fields import LABEL_FIELDS
 from work.errors import RequestError
 
-REQUIRED_FIELDS = ("ticker", "rule_type", "start_date", "end_date")
-
-RUN_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-"""A run id: a lower-case UUID4."""
-
-RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,119}$"
-"""A rule id: a slug such as ``rsi-14-30-70``."""
-
-LABEL_FIELDS = ("name", "tags", "notes")
-"""A run request's optional labels (``RunLabels``): metadata stored in their own columns,
-never part of ``RunRequest``, so they change neither the queued message nor the result."""
-
-NAME_MAX = 100
-TAGS_MAX = 10
-TAG_MAX = 32
-TAG_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
-NOTES_MAX = 2000
+_ENGINE_DEFAULTS = TradingParams()
+"""The trading fields' defaults are the engine's (``engine.TradingParams``)."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +38,12 @@ class RunRequest:
     end_date: str
     params: dict[str, Any] = field(default_factory=dict)
     rule_id: str = ""
-    initial_capital: float = 100_000.0
-    fee_rate: float = 0.001
-    slippage_bps: float = 0.0
-    position_size: float = 10_000.0
-    size_type: str = "value"
-    direction: str = "longonly"
+    initial_capital: float = _ENGINE_DEFAULTS.initial_capital
+    fee_rate: float = _ENGINE_DEFAULTS.fee_rate
+    slippage_bps: float = _ENGINE_DEFAULTS.slippage_bps
+    position_size: float = _ENGINE_DEFAULTS.position_size
+    size_type: str = _ENGINE_DEFAULTS.size_type
+    direction: str = _ENGINE_DEFAULTS.direction
     timeframe: str = "1d"
     charts: bool = True
     stop_loss_pct: float | None = None

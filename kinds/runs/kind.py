@@ -8,16 +8,20 @@ only when a run executes, so that stays out of the web. A Job's path through thi
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from config import process
 from engine import ENGINE_VERSION
-from kinds.runs.contract import RunRequest
+from kinds.runs.contract import RunRequest, parse_request
 from kinds.runs.execute import execute
 from kinds.runs.serialize import to_json
 from kinds.runs.state import TABLE, mark_failed, mark_succeeded
 from work.kind import Claim, WorkFailed, WorkKind
+from work.logs import run_context
 
 if TYPE_CHECKING:  # pragma: no cover
     from rq import Queue
@@ -25,14 +29,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from store.dbapi import Tx
 
+logger = logging.getLogger("kinds.runs.kind")
+
 RUNS_SUBMITTED = "backtest_runs_submitted_total"
 RUNS_FINISHED = "backtest_runs_finished_total"
 """The run kind's own telemetry (the web counts submissions and cancellations)."""
 
 RUN_FUNCTION = "consumer.jobs.run_backtest"
 """The job name every queued run carries (args: the request as a JSON object); the consumer
-resolves it through ``kinds.registry`` to ``RUN.run``. It never changes: messages already
-queued carry it."""
+resolves it through ``kinds.registry`` to ``work.lifecycle.run_item(RUN, …)``. It never
+changes: messages already queued carry it."""
 
 
 def max_result_bytes() -> int:
@@ -89,6 +95,28 @@ def _fail_execution(tx: Tx, run_id: str, message: str) -> bool:
     return mark_failed(tx, run_id, message, engine_version=ENGINE_VERSION)
 
 
+def _expire(session: Any, cutoff: datetime, limit: int) -> int:
+    """Delete finished, unpinned runs created before ``cutoff`` (``kinds.runs.store``,
+    loaded only by the retention pass)."""
+    from kinds.runs.store import delete_expired_runs
+
+    return delete_expired_runs(session, cutoff, limit=limit)
+
+
+def run_locally(message: dict[str, Any]) -> str:
+    """Execute a run request exactly as a Job does, with no queue and no database; its
+    result JSON.
+
+    :raise RequestError: the request, or its data, cannot serve a backtest.
+    """
+    request = parse_request(message)
+    with run_context(request.run_id):
+        started = time.perf_counter()
+        result = execute(request)
+        logger.info("executed in %.1f ms", (time.perf_counter() - started) * 1000)
+    return to_json(result)
+
+
 def _requeue_message(message: dict[str, Any]) -> dict[str, Any]:
     """A stored request, checked again before it is queued again."""
     return RunRequest.from_stored(message).to_dict()
@@ -108,6 +136,8 @@ RUN = WorkKind(
     describe=_describe,
     fail_execution=_fail_execution,
     requeue_message=_requeue_message,
+    expire=_expire,
+    run_locally=run_locally,
     resource="runs",
     blueprints=("web.api.runs",),
     telemetry={

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 
 from data import UnknownTickerError, validate_ticker
-from kinds.runs.contract import NAME_MAX, TAG_PATTERN
+from kinds.runs.fields import NAME_MAX, TAG_PATTERN
 from kinds.runs.store import SORT_COLUMNS, RunFilter, RunSort
 from metrics import METRICS
 from rules import RULES

@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from engine import DIRECTIONS, SIZE_TYPES
-from kinds.runs.contract import (
+from kinds.runs.fields import (
     NAME_MAX,
     NOTES_MAX,
     REQUIRED_FIELDS,

@@ -18,7 +18,14 @@ from typing import Any
 from store.clock import utcnow
 from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import STARTABLE, fail_item, start_item, stored_item, transition
+from work.transitions import (
+    STARTABLE,
+    fail_item,
+    start_item,
+    stored_item,
+    succeed_item,
+    transition,
+)
 
 TABLE = "backtest_results"
 """The runs' table (``store.models.BacktestRun``)."""
@@ -43,17 +50,15 @@ def mark_succeeded(
     engine_version: str | None,
 ) -> bool:
     """RUNNING → SUCCEEDED with the result; False if the run was not RUNNING."""
-    return _transition(
+    return succeed_item(
         handle,
+        TABLE,
+        "run_id",
         run_id,
-        (RunStatus.RUNNING,),
-        status=RunStatus.SUCCEEDED,
         result_json=result_json,
         metrics_json=json.dumps(metrics, allow_nan=False),
         data_hash=data_hash,
         engine_version=engine_version,
-        error_message=None,
-        completed_at=utcnow(),
     )
 
 

@@ -38,8 +38,8 @@ def run_setup(request: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _identity(row: BacktestRun) -> dict[str, Any]:
-    """What names a run in every form of it: its id, status, ticker and rule."""
+def _run_identity(row: BacktestRun) -> dict[str, Any]:
+    """Which run: the first keys of a run summary and a run status."""
     return {
         "run_id": row.run_id,
         "status": row.status,
@@ -49,17 +49,24 @@ def _identity(row: BacktestRun) -> dict[str, Any]:
     }
 
 
-def run_summary(row: BacktestRun) -> dict[str, Any]:
-    """One run in a history page (its request's window and sizing, no result)."""
+def _run_progress(row: BacktestRun) -> dict[str, Any]:
+    """How far a run got: its attempts, times and error (summary and status alike)."""
     return {
-        **_identity(row),
-        "params": json_or_none(row.params_json),
-        "metrics": json_or_none(row.metrics_json),
         "attempts": row.attempts,
         "created_at": iso_utc(row.created_at),
         "started_at": iso_utc(row.started_at),
         "completed_at": iso_utc(row.completed_at),
         "error_message": row.error_message,
+    }
+
+
+def run_summary(row: BacktestRun) -> dict[str, Any]:
+    """One run in a history page (its request's window and sizing, no result)."""
+    return {
+        **_run_identity(row),
+        "params": json_or_none(row.params_json),
+        "metrics": json_or_none(row.metrics_json),
+        **_run_progress(row),
         "created_by": row.created_by,
         **run_setup(json_or_none(row.request_json)),
         **run_labels(row),
@@ -70,12 +77,8 @@ def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any
     """Everything about a run except its result (``run_status_json`` adds that); ``result_url``
     is where the result can be fetched on its own (null until the run SUCCEEDED)."""
     return {
-        **_identity(row),
-        "attempts": row.attempts,
-        "created_at": iso_utc(row.created_at),
-        "started_at": iso_utc(row.started_at),
-        "completed_at": iso_utc(row.completed_at),
-        "error_message": row.error_message,
+        **_run_identity(row),
+        **_run_progress(row),
         "data_hash": row.data_hash,
         "engine_version": row.engine_version,
         "image_tag": row.image_tag,

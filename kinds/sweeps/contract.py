@@ -23,13 +23,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kinds.runs.contract import (
-    REQUEST_FIELDS,
-    RUN_ID_PATTERN,
-    RequestError,
-    RunRequest,
-    new_run_id,
-    parse_request,
+from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
+from kinds.runs.fields import RUN_ID_PATTERN
+from kinds.sweeps.fields import (
+    CHUNK_SIZE_MAX,
+    CHUNK_SIZE_MIN,
+    DEFAULT_CHUNK_SIZE,
+    NOT_SWEEP_FIELDS,
+    SWEEP_FIELDS,
 )
 from kinds.sweeps.grid import Grid, check_value, expand_grid, split_swept
 from rules import RULES, RuleValidationError, validate_rule
@@ -37,29 +38,6 @@ from work.errors import unknown_field
 
 SWEEP_ID = re.compile(RUN_ID_PATTERN)
 """What a sweep id looks like (a lower-case UUID4, as a run id); anything else is no sweep."""
-
-CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 50, 2000
-"""Allowed ``chunk_size`` values (combinations per queued message)."""
-
-DEFAULT_CHUNK_SIZE = 1000
-"""Combinations per chunk when neither the request nor SWEEP_CHUNK_SIZE says: a consumer
-process costs ~0.5 s of start-up and 1,000 combos ~0.06 s of compute, so fewer, larger
-chunks finish a sweep sooner on a small cluster."""
-
-MAX_TICKERS = 20
-"""Most tickers one sweep may cover."""
-
-NOT_SWEEP_FIELDS = ("run_id", "rule_id", "charts")
-"""Run fields a sweep request may not carry (each combination gets its own run_id and slug;
-a sweep stores metrics only, never charts)."""
-
-SWEEP_FIELDS = (
-    *(name for name in REQUEST_FIELDS if name not in NOT_SWEEP_FIELDS),
-    "tickers",
-    "grid",
-    "chunk_size",
-)
-"""Every field a sweep request may carry."""
 
 TRADING_FIELDS = tuple(
     name

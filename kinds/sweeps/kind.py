@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kinds.sweeps.contract import parse_chunk
 from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.settings import SETTINGS
 from kinds.sweeps.state import (
     CHUNKS,
     mark_chunk_running,
@@ -42,7 +43,8 @@ CHUNKS_SUBMITTED = "backtest_sweep_chunks_submitted_total"
 
 CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
 """The job name every queued sweep chunk carries (args: the chunk message as a JSON object);
-the consumer resolves it through ``kinds.registry`` to ``CHUNK.run``. It never changes."""
+the consumer resolves it through ``kinds.registry`` to ``work.lifecycle.run_item(CHUNK, …)``.
+It never changes."""
 
 
 def process_started_at(pid: int) -> float | None:
@@ -157,6 +159,7 @@ CHUNK = WorkKind(
     describe=_describe,
     queue="sweeps",
     queue_env="SWEEP_QUEUE",
+    settings=SETTINGS,
     mark_running=_mark_running,
     finished=_finished,
     requeue_message=_requeue_message,

@@ -43,7 +43,7 @@ from pydantic_core import PydanticCustomError
 
 from engine import STOP_FIELDS
 from kinds.runs.contract import RequestError
-from kinds.sweeps.contract import (
+from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
     DEFAULT_CHUNK_SIZE,

@@ -12,15 +12,13 @@ the results' primary key, so no combination is ever stored twice. Nothing here c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from metrics import SWEEP_METRIC_KEYS
-from store.clock import utcnow
 from store.dbapi import as_tx
-from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import STARTABLE, fail_item, start_item, stored_item, transition
+from work.transitions import start_item, succeed_item
 
 CHUNKS = "sweep_chunks"
 RESULTS = "sweep_results"
@@ -32,10 +30,6 @@ INSERT_RESULTS = (
     f"VALUES ({', '.join('?' * len(RESULT_COLUMNS))})"
 )
 """One result row per combination; PyMySQL sends a chunk's rows as multi-row INSERTs."""
-
-
-def _transition(handle: Any, chunk_id: str, expected: Iterable[str], **values: object) -> bool:
-    return transition(handle, CHUNKS, "chunk_id", chunk_id, expected, **values)
 
 
 def mark_chunk_running(
@@ -53,15 +47,7 @@ def store_chunk_results(
     ``rows`` are ``kinds.sweeps.evaluate.evaluate_chunk`` rows. Wrap the transaction in
     ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its connection."""
     tx = as_tx(handle)
-    stored = _transition(
-        tx,
-        chunk_id,
-        (RunStatus.RUNNING,),
-        status=RunStatus.SUCCEEDED,
-        completed_at=utcnow(),
-        compute_ms=compute_ms,
-        error_message=None,
-    )
+    stored = succeed_item(tx, CHUNKS, "chunk_id", chunk_id, compute_ms=compute_ms)
     if not stored:
         return False
     chunk = tx.fetchone(f"SELECT sweep_id, chunk_no FROM {CHUNKS} WHERE chunk_id = ?", (chunk_id,))
@@ -94,22 +80,6 @@ def record_write_ms(handle: Any, chunk_id: str, write_ms: float) -> None:
     as_tx(handle).execute(
         f"UPDATE {CHUNKS} SET write_ms = ? WHERE chunk_id = ?", (write_ms, chunk_id)
     )
-
-
-def mark_chunk_failed(
-    handle: Any,
-    chunk_id: str,
-    message: str,
-    *,
-    expected: Iterable[str] = STARTABLE,
-) -> bool:
-    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return fail_item(handle, CHUNKS, "chunk_id", chunk_id, message, expected)
-
-
-def stored_chunk(handle: Any, chunk_id: str) -> StoredItem | None:
-    """The chunk's status, attempts and stored message (``payload_json``), or None."""
-    return stored_item(handle, CHUNKS, "chunk_id", chunk_id, "payload_json")
 
 
 def open_chunks(handle: Any, sweep_id: str) -> int:

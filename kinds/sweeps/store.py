@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, load_only
 
 from kinds.sweeps.contract import SweepRequest
 from kinds.sweeps.state import (  # noqa: F401  (re-exported: the one chunk-transition path)
-    mark_chunk_failed,
     mark_chunk_running,
     record_write_ms,
     store_chunk_results,

@@ -7,45 +7,16 @@ training sweep (request, chunk outcomes, result rows). Nothing here commits.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from metrics import SWEEP_METRIC_KEYS
 from store.clock import utcnow
 from store.dbapi import as_tx
-from work.kind import StoredItem
 from work.status import RunStatus
-from work.transitions import (
-    ERROR_MESSAGE_MAX,
-    STARTABLE,
-    fail_item,
-    start_item,
-    stored_item,
-    transition,
-)
+from work.transitions import ERROR_MESSAGE_MAX, succeed_item
 
 FOLDS = "walkforward_folds"
 """The folds' table (``store.models.WalkForwardFold``)."""
-
-
-def _transition(handle: Any, fold_id: str, expected: Iterable[str], **values: object) -> bool:
-    return transition(handle, FOLDS, "fold_id", fold_id, expected, **values)
-
-
-def mark_fold_running(handle: Any, fold_id: str, worker: str) -> bool:
-    """PENDING → RUNNING (or RUNNING again, when an abandoned fold is retried)."""
-    return start_item(handle, FOLDS, "fold_id", fold_id, worker)
-
-
-def mark_fold_failed(
-    handle: Any,
-    fold_id: str,
-    message: str,
-    *,
-    expected: Iterable[str] = STARTABLE,
-) -> bool:
-    """PENDING/RUNNING → FAILED with a user-safe message; False if already finished."""
-    return fail_item(handle, FOLDS, "fold_id", fold_id, message, expected)
 
 
 def fail_folds(handle: Any, walkforward_id: str, message: str) -> int:
@@ -66,20 +37,13 @@ def fail_folds(handle: Any, walkforward_id: str, message: str) -> int:
 def store_fold_result(handle: Any, fold_id: str, result: dict[str, Any]) -> bool:
     """RUNNING → SUCCEEDED with ``result`` (JSON) in the caller's transaction; False, with
     nothing written, when the fold was not RUNNING."""
-    return _transition(
+    return succeed_item(
         handle,
+        FOLDS,
+        "fold_id",
         fold_id,
-        (RunStatus.RUNNING,),
-        status=RunStatus.SUCCEEDED,
-        completed_at=utcnow(),
-        error_message=None,
         result_json=json.dumps(result, separators=(",", ":"), allow_nan=False),
     )
-
-
-def stored_fold(handle: Any, fold_id: str) -> StoredItem | None:
-    """The fold's status, attempts and stored message (``payload_json``), or None."""
-    return stored_item(handle, FOLDS, "fold_id", fold_id, "payload_json")
 
 
 def sweep_request(handle: Any, sweep_id: str) -> dict[str, Any] | None:

@@ -13,7 +13,6 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, defer, load_only
 
 from kinds.sweeps.store import SweepState, sweep_states
-from kinds.walkforward.state import mark_fold_failed, mark_fold_running  # noqa: F401  (re-exported)
 from store.models import Sweep, SweepChunk, WalkForward, WalkForwardFold
 from work.status import RunStatus
 

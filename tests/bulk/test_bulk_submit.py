@@ -18,9 +18,8 @@ from rules import describe_rules
 from scripts.bulk_grid import expand_grid, merge_params, parse_param
 from scripts.bulk_state import Journal, request_key
 from scripts.bulk_submit import build_parser, main
-from tests import loopback
 from tests.stack import free_port, run_count
-from tests.web.support import TICKER, app_with_schema, close_app, write_data_dir
+from tests.web.support import TICKER, app_with_data, on_loopback
 
 GRID = ["--tickers", TICKER, "--rules", "SMA_CROSS,RSI"]
 GRID_PARAMS = ["--param", "fast=3,5", "--param", "slow=5,8", "--param", "period=5,10"]
@@ -30,10 +29,8 @@ DATES = ["--start", "2021-01-01", "--end", "2021-12-31"]
 @pytest.fixture
 def api_url(sqlite_url, redis_url, tmp_path: Path) -> Iterator[str]:
     """The real app on a loopback port (runs stay PENDING: no consumer runs here)."""
-    app = app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "data"))
-    with loopback.wsgi(app) as url:
+    with on_loopback(app_with_data(sqlite_url, redis_url, tmp_path)) as url:
         yield url
-    close_app(app)
 
 
 def lookup(url: str, run_ids: list[str]) -> dict[str, dict]:

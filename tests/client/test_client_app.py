@@ -15,13 +15,7 @@ import requests
 from backtest_client import BacktestRequestError, Client, RunCancelled, RunFailed, WaitTimeout
 from kinds.runs.store import mark_failed
 from tests import loopback
-from tests.web.support import (
-    TICKER,
-    app_with_schema,
-    close_app,
-    valid_request,
-    write_data_dir,
-)
+from tests.web.support import TICKER, app_with_data, serve, valid_request
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
@@ -29,9 +23,7 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def app(sqlite_url, redis_url, tmp_path: Path):
-    app = app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "data"))
-    yield app
-    close_app(app)
+    yield from serve(app_with_data(sqlite_url, redis_url, tmp_path))
 
 
 @pytest.fixture

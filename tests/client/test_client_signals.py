@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from backtest_client import BacktestRequestError, Client
-from tests import loopback
-from tests.web.support import app_with_schema, close_app, valid_request, write_data_dir
+from tests.web.support import app_with_data, on_loopback, valid_request
 
 pytestmark = pytest.mark.redis
 
@@ -18,12 +17,8 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 def client(sqlite_url, redis_url, tmp_path: Path) -> Iterator[Client]:
     """A Client of the app served on loopback."""
-    app = app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "data"))
-    try:
-        with loopback.wsgi(app) as url:
-            yield Client(url)
-    finally:
-        close_app(app)
+    with on_loopback(app_with_data(sqlite_url, redis_url, tmp_path)) as url:
+        yield Client(url)
 
 
 def _fields(**changes) -> dict:

@@ -23,7 +23,9 @@ def test_a_value_is_parsed_and_a_blank_one_is_the_default() -> None:
     assert process.RUN_MAX_BARS.value({"RUN_MAX_BARS": "  "}) == 20_000
     assert process.RUN_MAX_BARS.value({}) == 20_000
     assert process.DB_RETRY_SECONDS.value({"DB_RETRY_SECONDS": "1.5"}) == 1.5
-    assert process.SWEEP_QUEUE.value({}) is None
+    assert process.CONSUMER_QUEUE.value({}) is None
+    assert process.named("SWEEP_QUEUE", {"SWEEP_QUEUE": " s "}) == "s"
+    assert process.named("SWEEP_QUEUE", {}) is None
 
 
 def test_a_refused_value_is_a_value_error() -> None:

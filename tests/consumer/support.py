@@ -1,6 +1,7 @@
 """Helpers for tests that run real ``python -m consumer`` processes on MariaDB + Redis:
-their environment, starting and finishing them, signalling them like a pod kill, and a long
-synthetic history so a run or chunk lasts long enough to be killed mid-way."""
+their environment, a quick run inserted PENDING (and queued) and its row read back, starting
+and finishing consumers, signalling them like a pod kill, and a long synthetic history so a
+run or chunk lasts long enough to be killed mid-way."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from pathlib import Path
 import numpy as np
 from redis import Redis
 
+from kinds.runs.contract import parse_request
+from kinds.runs.kind import enqueue_run
+from kinds.runs.store import get_run, insert_pending
 from store.db import create_schema, make_engine, make_sessionmaker
+from store.models import BacktestRun
 from tests.stack import PROJECT_ROOT
 from work.queue import backtest_queue
 
@@ -54,6 +59,22 @@ def sessions_for(env: dict):
 
 def queue_for(env: dict):
     return backtest_queue(Redis.from_url(env["REDIS_URL"]), env["RQ_QUEUE"])
+
+
+def quick_run(sessions, queue, *, enqueue: bool = True) -> str:
+    """The id of a QUICK_RUN inserted PENDING for ``queue`` and, by default, queued on it."""
+    request = parse_request(QUICK_RUN)
+    with sessions.begin() as session:
+        insert_pending(session, request, "test", queue=queue.name)
+    if enqueue:
+        enqueue_run(queue, request)
+    return request.run_id
+
+
+def stored_run(sessions, run_id: str) -> BacktestRun | None:
+    """The run's row as the database holds it now (read in a session of its own)."""
+    with sessions() as session:
+        return get_run(session, run_id)
 
 
 def consumer(env: dict, **extra: str) -> subprocess.Popen:

@@ -12,9 +12,9 @@ import pytest
 from consumer import reaper
 from kinds.runs.contract import parse_request
 from kinds.runs.kind import RUN, enqueue_run
-from kinds.runs.store import get_run, insert_pending, mark_cancelled, mark_running
+from kinds.runs.store import insert_pending, mark_cancelled, mark_running
 from store.clock import utcnow
-from tests.consumer.support import QUICK_RUN, consumer, finish
+from tests.consumer.support import QUICK_RUN, consumer, finish, stored_run
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
@@ -32,17 +32,12 @@ def _cancelled(sessions, queue, *, enqueue: bool) -> str:
     return request.run_id
 
 
-def _row(sessions, run_id: str):
-    with sessions() as session:
-        return get_run(session, run_id)
-
-
 def test_the_guarded_start_refuses_a_cancelled_run(sessions, queue):
     run_id = _cancelled(sessions, queue, enqueue=False)
     with sessions.begin() as session:
         assert mark_running(session, run_id, "late consumer") is False
         assert mark_cancelled(session, run_id) is False, "cancelled once"
-    row = _row(sessions, run_id)
+    row = stored_run(sessions, run_id)
     assert (row.status, row.attempts, row.started_at) == (RunStatus.CANCELLED, 0, None)
 
 
@@ -56,7 +51,7 @@ def test_a_consumer_skips_a_cancelled_run_whose_message_was_still_queued(env, se
 
     assert code == 0, log
     assert "is CANCELLED (duplicate or late delivery ignored)" in log
-    row = _row(sessions, run_id)
+    row = stored_run(sessions, run_id)
     assert (row.status, row.result_json, row.worker) == (RunStatus.CANCELLED, None, None)
 
 
@@ -70,7 +65,7 @@ def test_the_reaper_never_queues_a_cancelled_run_again(sessions, queue, monkeypa
 
     assert run_id not in report.requeued and run_id not in report.failed
     assert queue.connection.llen(queue.key) == 0
-    assert _row(sessions, run_id).status == RunStatus.CANCELLED
+    assert stored_run(sessions, run_id).status == RunStatus.CANCELLED
 
 
 def test_a_run_cancelled_while_the_reaper_looks_at_it_is_not_queued_again(sessions, queue):
@@ -91,4 +86,4 @@ def test_a_run_cancelled_while_the_reaper_looks_at_it_is_not_queued_again(sessio
         reaper._reconcile_row(session, queue, RUN, listed, RunStatus.PENDING, report)
 
     assert report.requeued == [] and queue.connection.llen(queue.key) == 0
-    assert _row(sessions, request.run_id).status == RunStatus.CANCELLED
+    assert stored_run(sessions, request.run_id).status == RunStatus.CANCELLED

@@ -8,56 +8,41 @@ import pytest
 from rq.job import Job, JobStatus
 
 from consumer import worker
-from kinds.runs.contract import parse_request
-from kinds.runs.kind import enqueue_run
-from kinds.runs.store import get_run, insert_pending, mark_running
-from tests.consumer.support import QUICK_RUN, consumer, finish
+from kinds.runs.store import mark_running
+from tests.consumer.support import consumer, finish, quick_run, stored_run
 from work.queue import DATABASE_UNAVAILABLE, FAILURE_META
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
 
-def _queued(sessions, queue) -> str:
-    request = parse_request(QUICK_RUN)
-    with sessions.begin() as session:
-        insert_pending(session, request, "test", queue=queue.name)
-    enqueue_run(queue, request)
-    return request.run_id
-
-
 def _job(queue, run_id: str) -> Job:
     return Job.fetch(run_id, connection=queue.connection, serializer=queue.serializer)
-
-
-def _status(sessions, run_id: str) -> str:
-    with sessions() as session:
-        return get_run(session, run_id).status
 
 
 def test_a_retry_another_consumer_already_took_is_not_recorded_as_a_crash(sessions, queue):
     """The work-horse failed, RQ queued its retry and another consumer started it before
     this parent looked: STARTED is that retry's, never "not recorded"."""
-    run_id = _queued(sessions, queue)
+    run_id = quick_run(sessions, queue)
     with sessions.begin() as session:
         mark_running(session, run_id, "the other consumer")
     job = _job(queue, run_id)
     job.set_status(JobStatus.STARTED)
 
     assert worker._outcome_recorded(job) is True
-    assert _status(sessions, run_id) == RunStatus.RUNNING
+    assert stored_run(sessions, run_id).status == RunStatus.RUNNING
 
 
 @pytest.mark.slow  # a consumer process
 def test_an_id_pushed_again_while_its_job_runs_is_skipped_not_run_twice(env, sessions, queue):
-    run_id = _queued(sessions, queue)
+    run_id = quick_run(sessions, queue)
     _job(queue, run_id).set_status(JobStatus.STARTED)  # another consumer is running it
 
     code, log = finish(consumer(env))
 
     assert code == 0, log
     assert "duplicate delivery of a job being executed; skipped" in log
-    assert _status(sessions, run_id) == RunStatus.PENDING, "not executed here"
+    assert stored_run(sessions, run_id).status == RunStatus.PENDING, "not executed here"
     assert queue.connection.llen(queue.intermediate_queue_key) == 0
 
 
@@ -65,7 +50,7 @@ def test_an_id_pushed_again_while_its_job_runs_is_skipped_not_run_twice(env, ses
 def test_a_failure_note_does_not_outlive_the_delivery_that_wrote_it(env, sessions, queue):
     """A delivery that gave up on the database noted it; the next delivery succeeds, and a
     later crash could no longer be mistaken for a database give-up."""
-    run_id = _queued(sessions, queue)
+    run_id = quick_run(sessions, queue)
     job = _job(queue, run_id)
     job.meta[FAILURE_META] = DATABASE_UNAVAILABLE
     job.save_meta()
@@ -73,5 +58,5 @@ def test_a_failure_note_does_not_outlive_the_delivery_that_wrote_it(env, session
     code, log = finish(consumer(env))
 
     assert code == 0, log
-    assert _status(sessions, run_id) == RunStatus.SUCCEEDED
+    assert stored_run(sessions, run_id).status == RunStatus.SUCCEEDED
     assert FAILURE_META not in _job(queue, run_id).meta

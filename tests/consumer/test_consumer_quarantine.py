@@ -11,10 +11,7 @@ import pytest
 
 from consumer import reaper
 from consumer.quarantine import quarantine_key, quarantined, quarantined_job_key
-from kinds.runs.contract import parse_request
-from kinds.runs.kind import enqueue_run
-from kinds.runs.store import get_run, insert_pending
-from tests.consumer.support import QUICK_RUN, consumer, finish
+from tests.consumer.support import consumer, finish, quick_run, stored_run
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
@@ -24,20 +21,6 @@ pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 def no_grace(monkeypatch):
     monkeypatch.setattr(reaper, "PENDING_GRACE", timedelta(0))
     monkeypatch.setattr(reaper, "RUNNING_GRACE", timedelta(0))
-
-
-def _run(sessions, queue, *, enqueue: bool = True) -> str:
-    request = parse_request(QUICK_RUN)
-    with sessions.begin() as session:
-        insert_pending(session, request, "test", queue=queue.name)
-    if enqueue:
-        enqueue_run(queue, request)
-    return request.run_id
-
-
-def _status(sessions, run_id: str) -> str:
-    with sessions() as session:
-        return get_run(session, run_id).status
 
 
 def _listed(queue) -> list[str]:
@@ -56,7 +39,7 @@ def test_an_id_rq_refuses_is_quarantined_and_the_reconcile_still_runs(sessions, 
     connection = queue.connection
     connection.rpush(queue.key, "a b")
     connection.rpush(queue.intermediate_queue_key, "a b")
-    orphan = _run(sessions, queue, enqueue=False)
+    orphan = quick_run(sessions, queue, enqueue=False)
 
     report = reaper.reap(connection, sessions, queue.name)
 
@@ -77,7 +60,7 @@ def test_a_job_hash_rq_cannot_parse_is_set_aside_and_its_run_is_queued_again(
 ):
     """The database decides what runs: the run behind a corrupt hash gets a fresh job from
     its stored request; the corrupt hash is kept for the operator."""
-    run_id = _run(sessions, queue)
+    run_id = quick_run(sessions, queue)
     connection = queue.connection
     connection.hset(f"rq:job:{run_id}", field, value)
 
@@ -93,7 +76,7 @@ def test_a_job_hash_rq_cannot_parse_is_set_aside_and_its_run_is_queued_again(
 
 def test_a_pending_run_whose_id_was_removed_from_the_list_is_pushed_back(sessions, queue):
     """``LREM`` left the job hash (status queued) but no id to pop: the reaper pushes it."""
-    run_id = _run(sessions, queue)
+    run_id = quick_run(sessions, queue)
     queue.connection.lrem(queue.key, 0, run_id)
     assert _listed(queue) == []
 
@@ -105,9 +88,9 @@ def test_a_pending_run_whose_id_was_removed_from_the_list_is_pushed_back(session
 
 def test_one_bad_entry_among_good_ones_costs_only_itself(sessions, queue):
     """Quarantine is one entry at a time: the good ids around it stay queued, in order."""
-    first = _run(sessions, queue)
+    first = quick_run(sessions, queue)
     queue.connection.rpush(queue.key, "bad id!")
-    second = _run(sessions, queue)
+    second = quick_run(sessions, queue)
 
     reaper.reap(queue.connection, sessions, queue.name)
 
@@ -136,7 +119,7 @@ def test_a_consumer_quarantines_what_it_cannot_execute_and_exits_zero(env, sessi
     queue.enqueue("builtins.print", "not json", job_id="garbled")
     connection.hset("rq:job:garbled", "data", b"\x00not json")
     connection.rpush(queue.key, "a b")
-    good = _run(sessions, queue)
+    good = quick_run(sessions, queue)
 
     logs = []
     for _ in range(3):
@@ -147,7 +130,7 @@ def test_a_consumer_quarantines_what_it_cannot_execute_and_exits_zero(env, sessi
 
     assert "not a registered kind of work" in logs[0]
     assert "cannot be deserialised" in logs[1]
-    assert _status(sessions, good) == RunStatus.SUCCEEDED, logs[2]
+    assert stored_run(sessions, good).status == RunStatus.SUCCEEDED, logs[2]
     assert {r["id"] for r in quarantined(queue)} == {"stranger", "garbled", "a b"}
     assert not connection.exists("rq:job:stranger") and not connection.exists("rq:job:garbled")
 
@@ -164,7 +147,7 @@ def test_a_job_naming_any_other_callable_is_refused_without_importing_or_running
     marker = tmp_path / "module-imported"
     queue.enqueue("os.system", f"touch {ran}", job_id="shell")
     queue.enqueue("tests.consumer.import_marker.anything", "x", job_id="importer")
-    good = _run(sessions, queue)
+    good = quick_run(sessions, queue)
     logs = []
     for _ in range(3):
         code, log = finish(consumer(env, IMPORT_MARKER=str(marker)))
@@ -174,5 +157,5 @@ def test_a_job_naming_any_other_callable_is_refused_without_importing_or_running
     assert not marker.exists(), "the job's module was imported"
     assert "'os.system' is not a registered kind of work" in logs[0]
     assert "is not a registered kind of work" in logs[1]
-    assert _status(sessions, good) == RunStatus.SUCCEEDED, logs[2]
+    assert stored_run(sessions, good).status == RunStatus.SUCCEEDED, logs[2]
     assert {"shell", "importer"} <= {r["id"] for r in quarantined(queue)}

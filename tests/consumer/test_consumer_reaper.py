@@ -11,9 +11,9 @@ from redis import Redis
 from consumer import reaper
 from kinds.runs.contract import parse_request
 from kinds.runs.kind import enqueue_run
-from kinds.runs.store import get_run, insert_pending, mark_running, mark_succeeded
+from kinds.runs.store import insert_pending, mark_running, mark_succeeded
 from store.db import create_schema, make_engine, make_sessionmaker
-from tests.consumer.support import QUICK_RUN
+from tests.consumer.support import QUICK_RUN, stored_run
 from work.queue import backtest_queue
 from work.status import RunStatus
 from work.telemetry import METRICS_KEY
@@ -53,18 +53,13 @@ def _row(sessions, queue_name: str, status: str, *, enqueue: bool, connection) -
     return request.run_id
 
 
-def _status(sessions, run_id):
-    with sessions() as session:
-        return get_run(session, run_id)
-
-
 def test_a_pending_run_whose_job_vanished_is_enqueued_again(sessions, connection):
     """Redis lost it (or the web died between INSERT and enqueue): queued again, same id."""
     run_id = _row(sessions, "qa", RunStatus.PENDING, enqueue=False, connection=connection)
     report = reaper.reap(connection, sessions, "qa")
     assert report.requeued == [run_id]
     assert connection.lrange("rq:queue:qa", 0, -1) == [run_id.encode()]
-    assert _status(sessions, run_id).status == RunStatus.PENDING
+    assert stored_run(sessions, run_id).status == RunStatus.PENDING
     assert reaper.reap(connection, sessions, "qa").requeued == [], "queued once, not twice"
 
 
@@ -75,14 +70,14 @@ def test_a_running_run_whose_job_vanished_is_queued_again_once_then_failed(sessi
     run_id = _row(sessions, "qb", RunStatus.RUNNING, enqueue=False, connection=connection)
     report = reaper.reap(connection, sessions, "qb")
     assert report.requeued == [run_id] and report.failed == []
-    assert _status(sessions, run_id).status == RunStatus.RUNNING
+    assert stored_run(sessions, run_id).status == RunStatus.RUNNING
 
     connection.delete(f"rq:job:{run_id}", "rq:queue:qb")  # lost again, on its second try
     with sessions.begin() as session:
         mark_running(session, run_id, "test")
     report = reaper.reap(connection, sessions, "qb")
     assert report.failed == [run_id]
-    row = _status(sessions, run_id)
+    row = stored_run(sessions, run_id)
     assert row.status == RunStatus.FAILED and row.error_message == reaper.LOST
 
 
@@ -93,7 +88,7 @@ def test_queued_and_finished_runs_and_other_queues_are_left_alone(sessions, conn
     other = _row(sessions, "qother", RunStatus.PENDING, enqueue=False, connection=connection)
     report = reaper.reap(connection, sessions, "qc")
     assert (report.failed, report.requeued) == ([], [])
-    assert [_status(sessions, r).status for r in (queued, done, other)] == [
+    assert [stored_run(sessions, r).status for r in (queued, done, other)] == [
         RunStatus.PENDING,
         RunStatus.SUCCEEDED,
         RunStatus.PENDING,

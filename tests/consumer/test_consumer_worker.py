@@ -25,13 +25,14 @@ from rq.serializers import JSONSerializer
 from consumer.reaper import CRASHED, reap
 from kinds.runs.contract import parse_request
 from kinds.runs.kind import enqueue_run
-from kinds.runs.store import get_run, insert_pending
+from kinds.runs.store import insert_pending
 from tests.consumer.support import (
     children,
     consumer,
     finish,
     long_history,
     signal_pod,
+    stored_run,
 )
 from tests.stack import PROJECT_ROOT, wait_until
 from work.status import RunStatus
@@ -55,11 +56,6 @@ def submit(sessions, queue, **fields) -> str:
     return request.run_id
 
 
-def row(sessions, run_id):
-    with sessions() as session:
-        return get_run(session, run_id)
-
-
 @pytest.fixture
 def slow_data(tmp_path) -> Path:
     """A DATA_DIR with SLOW: 20,000 daily bars (the most a run may cover; ~1 s with charts)."""
@@ -73,13 +69,13 @@ def test_a_consumer_takes_exactly_one_run_records_it_and_exits_zero(env, session
     proc = consumer(env)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    done = row(sessions, first)
+    done = stored_run(sessions, first)
     assert done.status == RunStatus.SUCCEEDED and done.attempts == 1
     assert done.started_at <= done.completed_at and done.worker
     result = json.loads(done.result_json)
     assert result["run_id"] == first and result["data_hash"] == done.data_hash
     assert result["engine_version"] == done.engine_version
-    assert row(sessions, second).status == RunStatus.PENDING
+    assert stored_run(sessions, second).status == RunStatus.PENDING
     assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [second.encode()]
     assert Path(env["CLAIM_FILE"]).exists()
     assert first in out, "every log line about the run carries its run_id"
@@ -96,7 +92,7 @@ def test_a_rewritten_queue_payload_runs_the_request_stored_with_the_run(env, ses
     proc = consumer(env)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    done = row(sessions, run_id)
+    done = stored_run(sessions, run_id)
     assert done.status == RunStatus.SUCCEEDED
     result = json.loads(done.result_json)
     assert (result["request"]["ticker"], result["request"]["rule_type"]) == ("ACME", "SMA_CROSS")
@@ -168,7 +164,7 @@ def test_a_job_that_runs_a_queued_run_loads_no_sqlalchemy_pydantic_or_matplotlib
         timeout=120,
     )
     assert out.stdout.strip() == "0 1", out.stdout + out.stderr
-    assert row(sessions, run_id).status == RunStatus.SUCCEEDED, out.stderr
+    assert stored_run(sessions, run_id).status == RunStatus.SUCCEEDED, out.stderr
     assert not imported.exists(), imported.read_text()
 
 
@@ -192,7 +188,7 @@ def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_
     proc = consumer(env, DATA_DIR=str(folder))
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    failed = row(sessions, request.run_id)
+    failed = stored_run(sessions, request.run_id)
     assert failed.status == RunStatus.FAILED
     assert "line 3" in failed.error_message and "Traceback" not in failed.error_message
 
@@ -201,7 +197,7 @@ def test_a_duplicate_delivery_of_a_finished_run_does_not_change_its_result(env, 
     """The same run delivered again after SUCCEEDED is skipped: result and times unchanged."""
     run_id = submit(sessions, queue)
     assert finish(consumer(env))[0] == 0
-    before = row(sessions, run_id)
+    before = stored_run(sessions, run_id)
     assert before.status == RunStatus.SUCCEEDED
 
     queue.connection.delete(f"rq:job:{run_id}")  # its hash expired (result_ttl)
@@ -209,7 +205,7 @@ def test_a_duplicate_delivery_of_a_finished_run_does_not_change_its_result(env, 
     proc = consumer(env)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
-    after = row(sessions, run_id)
+    after = stored_run(sessions, run_id)
     assert "duplicate or late delivery ignored" in out
     assert (after.status, after.result_json, after.completed_at, after.attempts) == (
         before.status,
@@ -225,9 +221,11 @@ def _start_and_freeze(env, sessions, queue, slow_data, claim: Path):
         sessions, queue, ticker="SLOW", start_date="1940-01-01", end_date="2000-01-01", charts=True
     )
     proc = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(claim))
-    wait_until(lambda: row(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING")
+    wait_until(
+        lambda: stored_run(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING"
+    )
     signal_pod(proc, signal.SIGSTOP)
-    assert row(sessions, run_id).status == RunStatus.RUNNING, "frozen mid-run"
+    assert stored_run(sessions, run_id).status == RunStatus.RUNNING, "frozen mid-run"
     return run_id, proc
 
 
@@ -243,12 +241,12 @@ def test_a_killed_work_horse_is_retried_at_once_and_the_run_succeeds(
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert queue.connection.lrange(f"rq:queue:{env['RQ_QUEUE']}", 0, -1) == [run_id.encode()]
-    assert row(sessions, run_id).status == RunStatus.RUNNING
+    assert stored_run(sessions, run_id).status == RunStatus.RUNNING
 
     second = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
     code, out = finish(second)
     assert code == 0, out
-    done = row(sessions, run_id)
+    done = stored_run(sessions, run_id)
     assert (done.status, done.attempts) == (RunStatus.SUCCEEDED, 2), (done.error_message, out)
 
 
@@ -278,14 +276,16 @@ def test_a_killed_consumer_is_retried_once_by_the_reaper_then_failed_if_killed_a
     _kill_pod(proc)
     key = f"rq:queue:{env['RQ_QUEUE']}"
     _reap_until(env, sessions, lambda: queue.connection.llen(key) == 1, "the retry")
-    assert row(sessions, run_id).status == RunStatus.RUNNING
+    assert stored_run(sessions, run_id).status == RunStatus.RUNNING
 
     retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
-    wait_until(lambda: row(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
+    wait_until(lambda: stored_run(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
     signal_pod(retry, signal.SIGSTOP)
     _kill_pod(retry)
-    _reap_until(env, sessions, lambda: row(sessions, run_id).status == RunStatus.FAILED, "FAILED")
-    failed = row(sessions, run_id)
+    _reap_until(
+        env, sessions, lambda: stored_run(sessions, run_id).status == RunStatus.FAILED, "FAILED"
+    )
+    failed = stored_run(sessions, run_id)
     assert failed.error_message == CRASHED and failed.completed_at is not None
     assert queue.connection.llen(key) == 0
 
@@ -301,7 +301,7 @@ def test_a_killed_consumer_whose_retry_succeeds_ends_succeeded(
     _reap_until(env, sessions, lambda: queue.connection.llen(key) == 1, "the retry")
     retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
     assert finish(retry)[0] == 0
-    done = row(sessions, run_id)
+    done = stored_run(sessions, run_id)
     assert done.status == RunStatus.SUCCEEDED and done.attempts == 2
 
 

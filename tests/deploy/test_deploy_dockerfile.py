@@ -222,6 +222,22 @@ def test_healthcheck_passes_on_200_and_fails_otherwise(steps, health_server) -> 
     assert run(command, env=env).returncode != 0
 
 
+def gunicorn_args(bind: str, workers: str) -> list[str]:
+    """The arguments CMD must give gunicorn, one a line, for this address and worker count."""
+    return [
+        "--config",
+        "gunicorn.conf.py",
+        "--no-control-socket",
+        "--access-logfile",
+        "-",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        "web:create_app()",
+    ]
+
+
 def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path) -> None:
     """CMD runs gunicorn with gunicorn.conf.py on 0.0.0.0:${PORT:-5000} with ${WEB_CONCURRENCY:-2}
     workers, its access log on stdout and no control socket (it would live under $HOME,
@@ -235,31 +251,9 @@ def test_default_cmd_starts_gunicorn_with_port_and_workers(steps, tmp_path: Path
     assert sh is not None
     base = {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
     defaults = run([sh, *cmd[1:]], env=base).stdout.splitlines()
-    assert defaults == [
-        "--config",
-        "gunicorn.conf.py",
-        "--no-control-socket",
-        "--access-logfile",
-        "-",
-        "--bind",
-        "0.0.0.0:5000",
-        "--workers",
-        "2",
-        "web:create_app()",
-    ]
+    assert defaults == gunicorn_args(bind="0.0.0.0:5000", workers="2")
     custom = run([sh, *cmd[1:]], env={**base, "PORT": "6000", "WEB_CONCURRENCY": "3"})
-    assert custom.stdout.splitlines() == [
-        "--config",
-        "gunicorn.conf.py",
-        "--no-control-socket",
-        "--access-logfile",
-        "-",
-        "--bind",
-        "0.0.0.0:6000",
-        "--workers",
-        "3",
-        "web:create_app()",
-    ]
+    assert custom.stdout.splitlines() == gunicorn_args(bind="0.0.0.0:6000", workers="3")
 
 
 # --- build context ----------------------------------------------------------------------------

@@ -228,15 +228,19 @@ def project_modules(root: Path = ROOT) -> list[Path]:
 
 def code_environment_variables() -> tuple[set[str], list[str]]:
     """Every variable name read by project code outside the tests (the variables declared in
-    ``config.process``, the one reader of the process environment, and any direct read),
-    and the unnamed reads."""
+    ``config.process``, the one reader of the process environment, those the registered
+    kinds declare, and any direct read), and the unnamed reads."""
     from config.process import VARIABLES
+    from kinds.registry import all_kinds
 
     modules = project_modules()
     constants: dict[str, str] = {}
     for path in modules:
         constants.update(_string_constants(ast.parse(path.read_text(encoding="utf-8"))))
     names: set[str] = {variable.name for variable in VARIABLES}
+    for kind in all_kinds():  # a kind's own settings and queue variable, read by config
+        names |= {variable.name for variable in kind.settings}
+        names |= {kind.queue_variable} if kind.queue_variable else set()
     unresolved: list[str] = []
     for path in modules:
         found, missed = env_reads(path, constants)

@@ -16,7 +16,7 @@ from kinds.runs.store import (
     get_run_header,
     get_run_summaries,
 )
-from tests.web.support import app_with_schema, serve, write_data_dir
+from tests.web.support import app_with_data, serve
 from tests.web.support_dashboard import add_failed, add_pending, add_succeeded
 from web.db import get_database
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def app(sqlite_url, redis_url, tmp_path: Path):
-    yield from serve(app_with_schema(sqlite_url, redis_url, write_data_dir(tmp_path / "d")))
+    yield from serve(app_with_data(sqlite_url, redis_url, tmp_path))
 
 
 def test_run_header_leaves_the_result_unloaded(app):

@@ -10,9 +10,6 @@ from hypothesis import strategies as st
 from kinds.runs.contract import RequestError, parse_request
 from kinds.sweeps.contract import (
     CHUNK_CELL_BUDGET,
-    CHUNK_SIZE_MAX,
-    CHUNK_SIZE_MIN,
-    DEFAULT_CHUNK_SIZE,
     SIZED_CHUNKS,
     chunk_payload,
     combo_run_request,
@@ -21,6 +18,11 @@ from kinds.sweeps.contract import (
     parse_sweep_request,
     plan_chunks,
     sized_chunk_size,
+)
+from kinds.sweeps.fields import (
+    CHUNK_SIZE_MAX,
+    CHUNK_SIZE_MIN,
+    DEFAULT_CHUNK_SIZE,
 )
 
 BASE = {

@@ -11,12 +11,14 @@ from jsonschema import Draft202012Validator
 
 from kinds.runs.contract import REQUEST_FIELDS, RequestError
 from kinds.sweeps.contract import (
+    TRADING_FIELDS,
+    parse_sweep_request,
+)
+from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     MAX_TICKERS,
     NOT_SWEEP_FIELDS,
     SWEEP_FIELDS,
-    TRADING_FIELDS,
-    parse_sweep_request,
 )
 from kinds.sweeps.request_model import sweep_json_schema
 from tests.fresh import loaded_by

@@ -10,6 +10,7 @@ import pytest
 
 from kinds.sweeps.contract import chunk_payloads, parse_chunk, parse_sweep_request
 from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.status import PARTIAL
 from kinds.sweeps.store import (
     derive_state,
@@ -17,7 +18,6 @@ from kinds.sweeps.store import (
     get_sweep,
     insert_sweep,
     list_chunks,
-    mark_chunk_failed,
     mark_chunk_running,
     results_page,
     store_chunk_results,
@@ -83,7 +83,7 @@ def test_results_and_succeeded_are_one_guarded_transaction(sessions, sweep):
         with session.begin():
             assert not store_chunk_results(session, chunk_id, rows), "already SUCCEEDED"
             assert not mark_chunk_running(session, chunk_id, "w2"), "never backwards"
-            assert not mark_chunk_failed(session, chunk_id, "late"), "finished stays finished"
+            assert not CHUNK.mark_failed(session, chunk_id, "late"), "finished stays finished"
         stored, total = results_page(session, sweep.sweep_id, per_page=100)
         chunk = get_chunk(session, chunk_id)
     assert total == 8 and [r.combo_no for r in stored] == list(range(8, 16))

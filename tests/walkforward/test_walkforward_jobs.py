@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from consumer import reaper
-from kinds.sweeps.store import mark_chunk_failed
+from kinds.sweeps.kind import CHUNK
 from kinds.walkforward.service import submit_walkforward, validate_walkforward
 from kinds.walkforward.store import folds_of, get_walkforward, sweep_states_of
 from kinds.walkforward.view import Folded
@@ -93,7 +93,7 @@ def test_a_failed_chunk_fails_its_fold_and_the_walkforward(env, sessions, queue)
     walkforward_id = _submit(sessions, queue)
     with sessions.begin() as session:
         fold = folds_of(session, [walkforward_id])[walkforward_id][0]
-        mark_chunk_failed(session, f"{fold.sweep_id}-c0", "boom in chunk 0")
+        CHUNK.mark_failed(session, f"{fold.sweep_id}-c0", "boom in chunk 0")
     assert _folded(sessions, walkforward_id).status == "FAILED"
     _drain(env, queue)
     folded = _folded(sessions, walkforward_id)

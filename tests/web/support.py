@@ -1,5 +1,6 @@
 """Helpers shared by the tests/test_web_*.py modules (no tests here): a small data directory,
-an app built on a given database and Redis, and a valid run request.
+an app built on a given database and Redis (also served on a loopback port), and a valid run
+request.
 
 Each test module wraps these in its own fixtures, on top of tests/conftest.py's
 ``sqlite_url`` / ``mysql_url`` (a real database) and ``redis_url`` (a real, emptied Redis db).
@@ -11,6 +12,7 @@ import json
 import uuid
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from sqlalchemy import delete
 from data import Catalog, TickerInfo, save_catalog
 from store.db import create_schema
 from store.models import BacktestRun, StrategyPreset
+from tests import loopback
 from web import create_app
 from web.db import get_engine
 from web.queue import get_run_queue
@@ -92,6 +95,11 @@ def app_with_schema(database_url: str, redis_url: str, data_dir: Path, **overrid
     return app
 
 
+def app_with_data(database_url: str, redis_url: str, tmp_path: Path) -> Flask:
+    """``app_with_schema`` on a fresh data directory (``write_data_dir``) under ``tmp_path``."""
+    return app_with_schema(database_url, redis_url, write_data_dir(tmp_path / "data"))
+
+
 def queue_key(app: Flask) -> str:
     """The Redis list of ``app``'s waiting run ids (``rq:queue:<RQ_QUEUE>``)."""
     return f"rq:queue:{app.config['RQ_QUEUE']}"
@@ -108,6 +116,16 @@ def serve(app: Flask) -> Iterator[Flask]:
     """Yield ``app`` and close it after the test (for use in a fixture)."""
     try:
         yield app
+    finally:
+        close_app(app)
+
+
+@contextmanager
+def on_loopback(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a loopback port for the block: its base URL; the app is closed after."""
+    try:
+        with loopback.wsgi(app) as base_url:
+            yield base_url
     finally:
         close_app(app)
 

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests import loopback
-from tests.web.support import close_app
+from tests.web.support import on_loopback
 from tests.web.support_auth import bearer, new_token, token_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
@@ -30,11 +29,8 @@ def served(sqlite_url, redis_url, data_dir) -> Iterator[tuple[str, str]]:
     """(base URL, token of "alice") of an AUTH_MODE=token app served on loopback."""
     app = token_app(sqlite_url, redis_url, data_dir)
     token = new_token(app, "alice")
-    try:
-        with loopback.wsgi(app) as base_url:
-            yield base_url, token
-    finally:
-        close_app(app)
+    with on_loopback(app) as base_url:
+        yield base_url, token
 
 
 def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, tmp_path: Path):

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests import loopback
-from tests.web.support import app_with_schema, close_app
+from tests.web.support import app_with_schema, on_loopback
 from tests.web.support_dashboard import add_succeeded
 from tests.web.test_browser_dashboard import VIEWPORT, Watched, shoot, shots  # noqa: F401
 
@@ -39,11 +38,8 @@ def served_run(sqlite_url: str, redis_url: str) -> Iterator[tuple[str, str]]:
         start_date="2016-01-01",
         end_date="2020-12-31",
     )
-    try:
-        with loopback.wsgi(app) as base_url:
-            yield base_url, request.run_id
-    finally:
-        close_app(app)
+    with on_loopback(app) as base_url:
+        yield base_url, request.run_id
 
 
 def test_the_report_tab_draws_and_follows_the_benchmark_and_window(browser, served_run, shots):  # noqa: F811

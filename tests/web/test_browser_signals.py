@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import loopback
-from tests.web.support import app_with_schema, close_app
+from tests.web.support import app_with_schema, on_loopback
 from tests.web.support_dashboard import add_succeeded
 from tests.web.test_browser_dashboard import shoot
 
@@ -34,11 +33,8 @@ def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
     """(base URL, run_id of a SUCCEEDED ACME SMA_CROSS run) of the app served on loopback."""
     app = app_with_schema(sqlite_url, redis_url, DATA)
     run, _ = add_succeeded(app, **ACME_WINDOW, params={"fast": 10, "slow": 30}, charts=False)
-    try:
-        with loopback.wsgi(app) as base_url:
-            yield base_url, run.run_id
-    finally:
-        close_app(app)
+    with on_loopback(app) as base_url:
+        yield base_url, run.run_id
 
 
 @pytest.fixture

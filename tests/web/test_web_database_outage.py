@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.tcp_proxy import TcpProxy
-from tests.web.support import app_with_schema, queue_key, serve, valid_request, write_data_dir
+from tests.web.support import app_with_data, queue_key, serve, valid_request
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
@@ -27,7 +27,7 @@ def proxy(mysql_url):
 @pytest.fixture
 def app(mysql_url, redis_url, proxy, tmp_path: Path):
     through_proxy = proxy.url_for(mysql_url)
-    yield from serve(app_with_schema(through_proxy, redis_url, write_data_dir(tmp_path / "d")))
+    yield from serve(app_with_data(through_proxy, redis_url, tmp_path))
 
 
 def test_a_submit_during_an_outage_is_503_without_a_run_id_and_queues_nothing(

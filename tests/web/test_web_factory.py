@@ -140,13 +140,14 @@ def test_unknown_route_is_a_json_404(sqlite_url):
 
 
 def test_any_setting_can_be_overridden_and_is_validated(clean_env, sqlite_url):
-    """test_config overrides settings beyond the connection ones, typed by Settings."""
+    """test_config overrides settings beyond the connection ones, typed by Settings (or by
+    the kind that declares them: SWEEP_CHUNK_SIZE is the sweep kind's)."""
     clean_env.setenv("RUN_MAX_BARS", "500")
     app = create_app({"TESTING": True, "DATABASE_URL": sqlite_url, "SWEEP_CHUNK_SIZE": "250"})
     try:
         assert app.config["RUN_MAX_BARS"] == 500
         settings = app.extensions["settings"]
-        assert (settings.run_max_bars, settings.sweep_chunk_size) == (500, 250)
+        assert (settings.run_max_bars, app.config["SWEEP_CHUNK_SIZE"]) == (500, 250)
     finally:
         close(app)
     app = create_app({"TESTING": True, "DATABASE_URL": sqlite_url, "RUN_MAX_BARS": 7})

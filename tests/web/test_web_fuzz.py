@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kinds.runs.contract import LABEL_FIELDS
+from kinds.runs.fields import LABEL_FIELDS
 from kinds.runs.signal_report import SIGNAL_FIELDS
 from kinds.walkforward.contract import WALKFORWARD_FIELDS
 from tests.web.support import valid_request, valid_sweep, valid_walkforward

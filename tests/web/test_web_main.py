@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import free_port, python_m
+from tests.stack import free_port, python_m, wait_until
 from tests.web.test_web_db import ALL_TABLES
 
 pytestmark = pytest.mark.slow
@@ -73,15 +73,17 @@ def test_python_m_web_serves_on_port(tmp_path):
     }
     env.pop("HOST", None)
     server = python_m("web", env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def health() -> bytes | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                return r.read()
+        except OSError:
+            assert server.poll() is None, server.communicate()[1]
+            return None
+
     try:
-        body, deadline = None, time.monotonic() + 30
-        while body is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    body = r.read()
-            except OSError:
-                assert server.poll() is None, server.communicate()[1]
-                time.sleep(0.2)
+        body = wait_until(health, 30, 0.2, what="python -m web to answer /health")
         assert body == b'{"status":"ok"}\n'
     finally:
         server.terminate()

@@ -12,14 +12,7 @@ import pytest
 from kinds.runs.contract import parse_request
 from kinds.runs.serialize import to_json
 from kinds.runs.store import mark_running, mark_succeeded
-from tests.web.support import (
-    app_with_schema,
-    job_payload,
-    queue_key,
-    serve,
-    valid_request,
-    write_data_dir,
-)
+from tests.web.support import app_with_data, job_payload, queue_key, serve, valid_request
 from web.db import get_database
 from work.status import RunStatus
 
@@ -28,7 +21,7 @@ pytestmark = [pytest.mark.mysql, pytest.mark.redis]
 
 @pytest.fixture
 def app(mysql_url, redis_url, tmp_path: Path):
-    yield from serve(app_with_schema(mysql_url, redis_url, write_data_dir(tmp_path / "d")))
+    yield from serve(app_with_data(mysql_url, redis_url, tmp_path))
 
 
 def test_submit_on_mysql_records_pending_and_enqueues(app, client, redis):

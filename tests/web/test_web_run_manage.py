@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from store.models import BacktestRun
-from tests.web.support import app_with_schema, queue_key, serve, valid_request, write_data_dir
+from tests.web.support import app_with_data, queue_key, serve, valid_request
 from tests.web.support_dashboard import add_pending, add_running, add_with_metrics
 from web.db import get_database
 from work.status import RunStatus
@@ -27,7 +27,7 @@ def app(request, redis_url, tmp_path: Path):
         url = request.getfixturevalue("sqlite_url")
     else:
         url = request.getfixturevalue("mysql_url")
-    yield from serve(app_with_schema(url, redis_url, write_data_dir(tmp_path / "d")))
+    yield from serve(app_with_data(url, redis_url, tmp_path))
 
 
 def _submit(client, **fields) -> str:

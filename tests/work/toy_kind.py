@@ -26,10 +26,10 @@ from store.clock import utcnow
 from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError
-from web.submit import submit_item
+from web.submit import Submission, submit_work
 from work.kind import Claim, WorkKind
 from work.status import RunStatus
-from work.transitions import transition
+from work.transitions import succeed_item
 
 TABLE = "toy_items"
 
@@ -60,16 +60,7 @@ class Squared:
     square: int
 
     def store(self, tx) -> bool:
-        return transition(
-            tx,
-            TABLE,
-            "toy_id",
-            self.toy_id,
-            (RunStatus.RUNNING,),
-            status=RunStatus.SUCCEEDED,
-            square=self.square,
-            completed_at=utcnow(),
-        )
+        return succeed_item(tx, TABLE, "toy_id", self.toy_id, square=self.square)
 
     def summary(self, elapsed_ms: float) -> str:
         return f"squared in {elapsed_ms:.0f} ms"
@@ -107,7 +98,10 @@ def submit():
             )
         )
 
-    submit_item(TOY, message["toy_id"], insert, message)
+    def fail(session, error: str) -> int:
+        return int(TOY.mark_failed(session, message["toy_id"], error))
+
+    submit_work(TOY, ("toy_id", message["toy_id"]), Submission(insert, [message], fail))
     status_url = url_for("toys.status", toy_id=message["toy_id"])
     return {"toy_id": message["toy_id"], "status": RunStatus.PENDING, "status_url": status_url}, 202
 

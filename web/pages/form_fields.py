@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
-from kinds.runs.contract import TIMEFRAMES, RunRequest
+from kinds.runs.contract import RunRequest
 
 _DEFAULTS = RunRequest(run_id="", ticker="", rule_type="", start_date="", end_date="")
 

@@ -11,7 +11,8 @@ import json
 from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from kinds.sweeps.contract import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN, SWEEP_ID, default_chunk_size
+from kinds.sweeps.contract import SWEEP_ID, default_chunk_size
+from kinds.sweeps.fields import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.store import get_sweep, list_sweeps, sweep_states
 from kinds.sweeps.summary import sweep_summary

@@ -18,7 +18,7 @@ import adapters
 from kinds.runs.query import COMPARE_MAX, is_run_id, run_ids
 from kinds.runs.store import get_result_text, get_run_summaries
 from kinds.runs.view import run_label, run_summary
-from web.api.runs import bp, legacy_route
+from web.api.runs.blueprint import bp, legacy_route
 from web.db import get_session
 from web.errors import ApiError
 from web.query import parsed

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from kinds.runs.query import run_filter, run_sort
 from kinds.runs.store import list_runs
 from kinds.runs.view import run_summary
-from web.api.runs import bp
+from web.api.runs.blueprint import bp
 from web.db import get_session
 from web.query import count, parsed
 

@@ -14,7 +14,7 @@ from kinds.runs.indicators import DataChangedError, run_indicators
 from kinds.runs.query import is_run_id
 from kinds.runs.store import get_run_header
 from rules import RuleValidationError, validate_rule
-from web.api.runs import bp
+from web.api.runs.blueprint import bp
 from web.db import get_session
 from web.errors import ApiError
 from work.status import RunStatus

@@ -27,7 +27,7 @@ from kinds.runs.store import (
     update_labels,
 )
 from kinds.runs.view import run_labels
-from web.api.runs import bp
+from web.api.runs.blueprint import bp
 from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError, bad_request

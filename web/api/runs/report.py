@@ -29,7 +29,7 @@ from data import (
 )
 from engine import TRADING_DAYS
 from kinds.runs.contract import request_moment
-from web.api.runs import bp
+from web.api.runs.blueprint import bp
 from web.api.runs.data import stored_result
 from web.errors import ApiError
 from web.query import count

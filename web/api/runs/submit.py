@@ -35,7 +35,7 @@ from kinds.runs.store import (
     insert_pending,
 )
 from kinds.runs.view import run_status_json
-from web.api.runs import bp, legacy_route
+from web.api.runs.blueprint import bp, legacy_route
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag

@@ -111,6 +111,13 @@ const Charts = (() => {
     return chart;
   }
 
+  /* What every chart of a run's bars shares: its height, x on the bars' times in UTC (on
+     their index when intraday: mount), a drag zooming x only, and y, the y scale if given. */
+  function barChart(height, y) {
+    const scales = y === undefined ? { x: { time: true } } : { x: { time: true }, y };
+    return { height, barTime: true, tzDate: utcDate, cursor: { drag: { x: true, y: false } }, scales };
+  }
+
   /* The x series: the legend shows a bar's date, and its UTC time for intraday bars. */
   function timeSeries(x) {
     const withTime = Boolean(x && BT.intraday(x));
@@ -188,11 +195,7 @@ const Charts = (() => {
       });
     }
     const opts = {
-      height: o.height,
-      barTime: true,
-      tzDate: utcDate,
-      cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true }, y: yScale(o.log) },
+      ...barChart(o.height, yScale(o.log)),
       axes: [labelled(axis(), o.xLabel), labelled(axis(o.yFormat || compact, o.ySize), o.yLabel)],
       series,
       legend: { live: true },
@@ -204,11 +207,7 @@ const Charts = (() => {
   function orders(el, x, close, buys, sells, options) {
     const o = Object.assign({ height: 320, labels: ["buy", "sell"] }, options || {});
     const opts = {
-      height: o.height,
-      barTime: true,
-      tzDate: utcDate,
-      cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true } },
+      ...barChart(o.height),
       axes: [axis(), axis(compact, 60)],
       series: [
         timeSeries(x),
@@ -263,11 +262,7 @@ const Charts = (() => {
     const overlaySeries = (l) => ({ label: l.label, stroke: l.color, width: 1.3, spanGaps: false, points: { show: false }, value: number(2) });
     const yAxis = labelled(axis(compact, 60), o.log ? "price (log)" : "price", 16);
     const opts = {
-      height: o.height,
-      barTime: true,
-      tzDate: utcDate,
-      cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true }, y: yScale(o.log) },
+      ...barChart(o.height, yScale(o.log)),
       axes: [axis(), yAxis],
       series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...o.overlays.map(overlaySeries)],
       plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }]), ...o.plugins],
@@ -290,5 +285,5 @@ const Charts = (() => {
     return mount(el, opts, [x, wins, losses]);
   }
 
-  return { COLORS, line, orders, candles, scatter, day, axis, labelled, mount, number, compact, timeSeries, utcDate };
+  return { COLORS, line, orders, candles, scatter, day, axis, labelled, mount, number, compact, timeSeries, utcDate, barChart };
 })();

@@ -109,11 +109,7 @@ const CandlesView = (() => {
       y = { range: (u, min, max) => uPlot.rangeNum(Math.min(min, ...keep), Math.max(max, ...keep), 0.1, true) };
     }
     const opts = {
-      height: shares ? 130 : 150,
-      barTime: true,
-      tzDate: Charts.utcDate,
-      cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true }, y },
+      ...Charts.barChart(shares ? 130 : 150, y),
       axes: [Object.assign(Charts.axis(), { size: 30 }), yAxis(UNIT_LABELS[panel.unit] ?? panel.unit, shares ? Charts.compact : null)],
       series,
       legend: { live: true },
