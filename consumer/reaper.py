@@ -135,7 +135,7 @@ def _stuck(session: Session, kind: WorkKind, status: RunStatus, queue: Queue, gr
 def _reconcile_kind(session: Session, queue: Queue, kind: WorkKind, report: ReapReport) -> None:
     before = {"failed": len(report.failed), "requeued": len(report.requeued)}
     _reconcile_rows(session, queue, kind, report)
-    label = kind.stem.removeprefix("backtest_")
+    label = kind.name.replace(" ", "_")
     for action, count in before.items():
         recovered = len(getattr(report, action)) - count
         if recovered:

@@ -193,8 +193,10 @@ class WorkKind:
 
     @property
     def stem(self) -> str:
-        """Its telemetry stem: "sweep chunk" → ``backtest_sweep_chunk``."""
-        return "backtest_" + self.name.replace(" ", "_").replace("-", "")
+        """Its telemetry stem, a valid Prometheus name: "sweep chunk" →
+        ``backtest_sweep_chunk``, "walk-forward fold" → ``backtest_walk_forward_fold`` (the
+        name the exporter has always written for it)."""
+        return "backtest_" + self.name.replace(" ", "_").replace("-", "_")
 
     def item_id(self, payload: object) -> str:
         """The item id a message names ("" when it names none)."""

@@ -89,3 +89,14 @@ def test_each_kind_has_a_telemetry_stem_prometheus_accepts():
 
     for kind in all_kinds():
         assert re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", kind.stem), kind.stem
+
+
+def test_the_kinds_telemetry_names_are_the_ones_already_exported():
+    """Metric names are contracts with dashboards and alerts: each kind's stem is the name
+    the exporter wrote before kinds declared it (prometheus_client wrote the fold's hyphen
+    as an underscore)."""
+    assert [kind.stem for kind in (RUN, CHUNK, FOLD)] == [
+        "backtest_run",
+        "backtest_sweep_chunk",
+        "backtest_walk_forward_fold",
+    ]
