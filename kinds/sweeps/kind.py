@@ -30,9 +30,6 @@ from kinds.sweeps.state import (
 from work.kind import Claim, WorkKind
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rq import Queue
-    from rq.job import Job
-
     from store.dbapi import Database, Tx
 
 logger = logging.getLogger("kinds.sweeps.kind")
@@ -174,10 +171,3 @@ CHUNK = WorkKind(
     },
 )
 """The sweep-chunk kind."""
-
-
-def enqueue_chunk(queue: Queue, payload: dict) -> Job:
-    """Push one sweep chunk (``kinds.sweeps.contract.chunk_payload``) on ``queue`` (the sweep
-    queue, SWEEP_QUEUE; the reaper re-enqueues on the queue its row names), with the runs'
-    policy; the job id is the chunk id, so a chunk cannot be queued twice."""
-    return CHUNK.enqueue(queue, payload)

@@ -35,9 +35,6 @@ from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rq import Queue
-    from rq.job import Job
-
     from kinds.runs.contract import RunResult
     from store.dbapi import Database, Tx
 
@@ -191,9 +188,3 @@ FOLD = WorkKind(
     blueprints=("web.api.walkforward", "web.pages.walkforward"),
 )
 """The walk-forward fold kind."""
-
-
-def enqueue_fold(queue: Queue, payload: dict[str, Any]) -> Job:
-    """Push one fold (its message, ``kinds.walkforward.contract.fold_message``); the job id is the
-    fold id, so a fold cannot be queued twice."""
-    return FOLD.enqueue(queue, payload)

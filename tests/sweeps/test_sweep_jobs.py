@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from consumer import reaper
 from kinds.sweeps.contract import chunk_payloads, parse_sweep_request
-from kinds.sweeps.kind import enqueue_chunk
+from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.store import get_chunk, insert_sweep, mark_chunk_running
 from store.models import SweepResult
 from tests.consumer.support import (
@@ -54,7 +54,7 @@ def submit(sessions, queue, *, chunk_size=50, **fields) -> list[dict]:
     with sessions.begin() as session:
         insert_sweep(session, sweep, payloads, image_tag="test", queue=queue.name)
     for payload in payloads:
-        enqueue_chunk(queue, payload)
+        CHUNK.enqueue(queue, payload)
     return payloads
 
 
@@ -123,7 +123,7 @@ def test_a_duplicate_delivery_of_a_finished_chunk_changes_nothing(env, sessions,
     assert before.status == RunStatus.SUCCEEDED and len(rows) == 30
 
     queue.connection.delete(f"rq:job:{payload['chunk_id']}")  # its hash expired
-    enqueue_chunk(queue, payload)
+    CHUNK.enqueue(queue, payload)
     code, out = finish(consumer(env))
     assert code == 0 and "duplicate or late delivery ignored" in out
     after = chunk(sessions, payload["chunk_id"])
