@@ -13,6 +13,7 @@ from kinds.runs.contract import parse_request
 from kinds.runs.serialize import to_json
 from kinds.runs.store import mark_running, mark_succeeded
 from tests.web.support import app_with_data, job_payload, queue_key, serve, valid_request
+from web.body import NOT_UNICODE
 from web.db import get_database
 from work.status import RunStatus
 
@@ -91,3 +92,29 @@ def test_presets_on_mysql_keep_markup_and_refuse_duplicates(client):
     preset_id = created.get_json()["id"]
     assert client.delete(f"/api/strategies/{preset_id}").status_code == 204
     assert client.delete(f"/api/strategies/{preset_id}").status_code == 404
+
+
+RAW_SURROGATE = b"\xed\xa0\x80"
+"""The UTF-8 encoder's bytes for U+D800, a lone surrogate: no valid UTF-8 (issue 23 §9)."""
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "field"),
+    [
+        ("POST", b'{"name": "p' + RAW_SURROGATE + b'", "payload": {}}', "name"),
+        ("POST", b'{"name": "p", "payload": {"notes": "' + RAW_SURROGATE + b'"}}', "payload.notes"),
+        ("PUT", b'{"name": "' + RAW_SURROGATE + b'", "payload": {}}', "name"),
+    ],
+)
+def test_raw_surrogate_bytes_in_a_preset_are_a_400_on_mysql_and_nothing_is_stored(
+    client, method, body, field
+):
+    """Raw surrogate bytes in a preset's name were a 500 from the MySQL driver and were stored
+    inside its payload: a 400 naming the field, and the presets stay as they were."""
+    target = client.post("/api/strategies", json={"name": "target", "payload": {"fast": 5}})
+    path = "/api/strategies" if method == "POST" else f"/api/strategies/{target.get_json()['id']}"
+    response = client.open(path, method=method, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": NOT_UNICODE, "field": field}
+    presets = client.get("/api/strategies").get_json()
+    assert [(p["name"], p["payload"]) for p in presets] == [("target", {"fast": 5})]
