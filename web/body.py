@@ -101,8 +101,10 @@ without one, every integer decodes as itself and fits a float."""
 
 
 class _BoundedDecoder:
-    """One body's decoding, counting keys as objects complete and leaving over-long number
-    literals unconverted; what it saw decides which checks the decoded value needs."""
+    """One body's decoding. Only when the text says it may be needed (a hook is a Python call
+    per value): keys are counted as objects complete (more colons than ``MAX_KEYS``), and
+    numbers go through ``_parse_int`` with over-long literals left unconverted (a run of 300
+    digits). What it saw decides which checks the decoded value needs."""
 
     def __init__(self) -> None:
         self.keys = 0
@@ -128,7 +130,7 @@ class _BoundedDecoder:
 
     def decode(self, text: str) -> Any:
         """:raise ValueError: invalid JSON. :raise _TooManyKeys: see its docstring."""
-        hooks: dict[str, Any] = {}  # a hook costs a Python call per value: only when needed
+        hooks: dict[str, Any] = {}
         if _DIGIT_RUN.search(text):
             hooks.update(parse_int=self.integer, parse_float=self.real)
         if text.count(":") > MAX_KEYS:  # keys <= colons
