@@ -14,8 +14,9 @@ aside:
 * the id leaves the queue list, the intermediate list and the queue's registries;
 * its job hash, if any, is renamed to ``rq:quarantine:job:<id>`` (kept ``failure_ttl()``;
   its set of dependents, if any, to ``rq:quarantine:job:<id>:dependents``), so RQ no
-  longer sees it and an item with that id is queued again from the database by
-  the reaper (the database decides what runs);
+  longer sees it and an item with that id is queued again from the database (the
+  database decides what runs): at once by a consumer that refused it
+  (``requeue_named_item``), else by the reaper;
 * a JSON record ``{"id", "source", "reason", "at"}`` is pushed on ``rq:quarantine:<queue>``
   (newest first, at most ``QUARANTINE_KEEP``): ``redis-cli LRANGE rq:quarantine:backtests
   0 -1`` shows what was moved and why;
