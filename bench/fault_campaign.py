@@ -16,7 +16,11 @@ local scaler of ``tests.stack.LocalStack``. While N runs are submitted over time
 * Redis is restarted empty once; the database is cut off for ``--outage`` seconds once;
 * poisoned entries keep arriving on the queue: ids RQ refuses (``"a b"``), job hashes with an
   unparseable created_at / timeout / status / retries_left, job data that is not JSON, a job
-  calling ``builtins.print``, and second deliveries of real runs' ids.
+  calling ``builtins.print``; jobs of our own function naming a success, failure or stopped
+  callback (``this.s``: importing ``this`` prints the Zen of Python, so a resolved callback
+  shows in the logs), dependencies, or a set of dependents on a real run's job; a job whose
+  payload names a real run under an id of its own; and second deliveries of real runs' ids
+  — one at a time, and the newest run's id pushed twice at once.
 
 Then it waits until every accepted run is SUCCEEDED or FAILED (at most ``--deadline`` seconds
 after the last fault) and prints: accepted and rejected (503) submissions, final statuses,
@@ -248,8 +252,21 @@ POISON_KINDS = (
     "retries_left",
     "data-not-json",
     "unregistered-function",
+    "success-callback",
+    "failure-callback",
+    "stopped-callback",
+    "dependency",
+    "dependents",
+    "foreign-payload",
     "duplicate-delivery",
+    "double-delivery",
 )
+CALLBACK_NAME = "this.s"
+"""The callback the poisoned jobs name: resolving it imports ``this``, which prints ZEN."""
+ZEN = "Beautiful is better than ugly"
+RE_DELIVERIES = ("duplicate-delivery", "double-delivery", "foreign-payload")
+"""Poisons that deliver a real run again (their ``names``); their entries are not quarantined
+(but a foreign payload's own id is)."""
 CORRUPT_FIELDS = {
     "created_at": "the day before yesterday",
     "timeout": "forever",
@@ -290,6 +307,7 @@ class Poison:
     at: float
     kind: str
     entry: str
+    names: str | None = None  # the real run it delivers again or attacks, if any
 
 
 @dataclass
@@ -551,33 +569,58 @@ class Campaign:
             serial += 1
             client = self.redis.client()
             try:
-                entry = self._push_poison(client, kind, serial, rng)
+                pushed = self._push_poison(client, kind, serial, rng)
             except RedisError as exc:
                 self.timeline.note(f"poison {kind} not pushed: {type(exc).__name__}")
                 continue
             finally:
                 client.close()
-            if entry is not None:
-                self.poisons.append(Poison(time.time(), kind, entry))
+            if pushed is not None:
+                self.poisons.append(Poison(time.time(), kind, *pushed))
 
-    def _push_poison(self, client: Redis, kind: str, serial: int, rng: random.Random) -> str | None:
+    def _push_poison(
+        self, client: Redis, kind: str, serial: int, rng: random.Random
+    ) -> tuple[str, str | None] | None:
+        """Push one poisoned entry; (its entry, the real run it names) or None."""
         key = queue_key(self.queue)
         if kind == "bad-id":
             entry = "a b" if serial <= len(POISON_KINDS) else f"a b {serial}"
             client.rpush(key, entry)
-            return entry
+            return entry, None
+        accepted = sorted(self.accepted())
         if kind == "duplicate-delivery":
-            accepted = sorted(self.accepted())
             if not accepted:
                 return None
             entry = rng.choice(accepted)
             client.rpush(key, entry)
-            return entry
+            return entry, entry
+        if kind == "double-delivery":  # the newest run, likely still waiting or running
+            with self.lock:
+                newest = [s.run_id for s in self.submissions if s.code == 202 and s.run_id]
+            if not newest:
+                return None
+            client.rpush(key, newest[-1], newest[-1])
+            return newest[-1], newest[-1]
+        if kind == "dependents":  # the newest run's job gets dependents: refused, requeued
+            with self.lock:
+                newest = [s.run_id for s in self.submissions if s.code == 202 and s.run_id]
+            if not newest:
+                return None
+            named = newest[-1]
+            client.sadd(f"{JOB_KEY_PREFIX}{named}:dependents", f"poison-{serial}")
+            client.expire(f"{JOB_KEY_PREFIX}{named}:dependents", 3600)
+            return named, named
         entry = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         function = "consumer.jobs.run_backtest"
         arguments: list[Any] = [{"run_id": entry}]
+        named = None
         if kind == "unregistered-function":
             function, arguments = "builtins.print", [self.marker]
+        if kind == "foreign-payload":  # an id of its own, the payload naming a real run
+            if not accepted:
+                return None
+            named = rng.choice(accepted)
+            arguments = [{"run_id": named}]
         data = zlib.compress(json.dumps([function, None, arguments, {}]).encode())
         if kind == "data-not-json":
             data = b"\x00{ this is not JSON"
@@ -590,10 +633,15 @@ class Campaign:
         }  # fmt: skip
         if kind in CORRUPT_FIELDS:
             job[kind] = CORRUPT_FIELDS[kind]
+        if kind.endswith("-callback"):
+            job[kind.replace("-", "_") + "_name"] = CALLBACK_NAME
+        if kind == "dependency" and accepted:
+            depends_on = rng.choice(accepted)
+            job.update(dependency_id=depends_on, dependency_ids=json.dumps([depends_on]))
         client.hset(JOB_KEY_PREFIX + entry, mapping=job)
         client.expire(JOB_KEY_PREFIX + entry, 3600)
         client.rpush(key, entry)
-        return entry
+        return entry, named
 
     # -- waiting ------------------------------------------------------------------------------
     def rows(self) -> dict[str, dict[str, Any]]:
@@ -636,6 +684,7 @@ class LogFacts:
     reaper_failures: int = 0
     quarantine_lines: int = 0
     marker_seen: bool = False
+    callback_resolved: bool = False
 
 
 def read_logs(texts: Iterable[str], marker: str) -> LogFacts:
@@ -664,6 +713,8 @@ def read_logs(texts: Iterable[str], marker: str) -> LogFacts:
                 facts.quarantine_lines += 1
             if marker in line:
                 facts.marker_seen = True
+            if ZEN in line:
+                facts.callback_resolved = True
     return facts
 
 
@@ -718,7 +769,7 @@ def touched_by(campaign: Campaign, run_id: str, row: dict[str, Any]) -> list[str
     cut, restored = campaign.timeline.cut_at, campaign.timeline.restored_at
     if cut is not None and created <= (restored or float("inf")) and completed >= cut:
         faults.append("db-outage")
-    if any(p.kind == "duplicate-delivery" and p.entry == run_id for p in campaign.poisons):
+    if any(p.kind in RE_DELIVERIES and p.names == run_id for p in campaign.poisons):
         faults.append("re-delivered")
     return faults
 
@@ -823,15 +874,20 @@ def report(campaign: Campaign, waited_s: float, deadline_s: float) -> bool:
     extra = sum(again.values()) - len(again)
     print(f"   runs executed more than once ('running' lines)  {len(again):4d}  "
           f"({extra} extra executions: retries and re-deliveries)")  # fmt: skip
+    recomputed = []
     for rid, n in again.items():
         row = rows.get(rid) or {}
-        print(f"     {rid} x{n} attempts={row.get('attempts')} "
-              f"faults={touched_by(campaign, rid, row) if row else []}")  # fmt: skip
+        faults = touched_by(campaign, rid, row) if row else []
+        if faults == ["re-delivered"]:
+            recomputed.append(rid)
+        print(f"     {rid} x{n} attempts={row.get('attempts')} faults={faults}")  # fmt: skip
+    print(f"   re-delivered only, yet executed again          {len(recomputed):4d}  {recomputed}")
     gave_up = sorted(logs.gave_up)
     recovered = sum(1 for rid in gave_up if final.get(rid) == RunStatus.SUCCEEDED)
     print(f"   runs whose consumer gave up on the database    {len(gave_up):4d}  "
           f"({recovered} of them SUCCEEDED in the end)")  # fmt: skip
     goals["no run SUCCEEDED twice"] = not twice
+    goals["a duplicate delivery is never executed again"] = not recomputed
     goals["no computed result lost"] = not lost
     goals["every stored result is its run's"] = not mismatched
 
@@ -899,7 +955,9 @@ def report(campaign: Campaign, waited_s: float, deadline_s: float) -> bool:
     restart = campaign.timeline.redis_restart_at or float("inf")
     unaccounted, lost_with_redis = [], []
     for poison in campaign.poisons:
-        if poison.kind == "duplicate-delivery" or quarantined_ids[poison.entry]:
+        if poison.kind in RE_DELIVERIES[:2] or quarantined_ids[poison.entry]:
+            continue
+        if poison.kind == "dependents":  # refused only if its job was still to be taken
             continue
         if poison.at < restart and campaign.timeline.redis_restart_at is not None:
             lost_with_redis.append(poison.entry)
@@ -910,8 +968,9 @@ def report(campaign: Campaign, waited_s: float, deadline_s: float) -> bool:
     print(f"   neither quarantined nor lost         {len(unaccounted):4d}  {unaccounted}")
     print(f"   still in the queue list              {len(left):4d}  {left}")
     print(f"   builtins.print executed ({campaign.marker} in a log)  {logs.marker_seen}")
+    print(f"   a callback resolved ({ZEN!r} in a log)  {logs.callback_resolved}")
     goals["every poisoned entry quarantined, none executed"] = (
-        not unaccounted and not left and not logs.marker_seen
+        not unaccounted and not left and not logs.marker_seen and not logs.callback_resolved
     )
 
     print("8. goals")

@@ -22,11 +22,20 @@ logger = logging.getLogger("consumer.maintenance")
 
 
 def _steps(
-    queue: Queue, handler: Worker | None, whole_queue: bool
+    queue: Queue,
+    handler: Worker | None,
+    whole_queue: bool,
+    quarantined: Callable[[list[str]], object] | None,
 ) -> list[tuple[str, Callable[[], object]]]:
     worker = handler or Worker([queue], connection=queue.connection, serializer=queue.serializer)
+
+    def scan() -> None:
+        moved = quarantine_bad_entries(queue, whole_queue=whole_queue)
+        if moved and quarantined is not None:
+            quarantined(moved)
+
     return [
-        ("quarantine", lambda: quarantine_bad_entries(queue, whole_queue=whole_queue)),
+        ("quarantine", scan),
         ("registries", lambda: clean_registries(queue)),
         ("worker registry", lambda: clean_worker_registry(queue)),
         ("intermediate list", lambda: queue.intermediate_queue.cleanup(worker, queue)),
@@ -34,7 +43,11 @@ def _steps(
 
 
 def clean_queue_registries(
-    queue: Queue, handler: Worker | None = None, *, whole_queue: bool = True
+    queue: Queue,
+    handler: Worker | None = None,
+    *,
+    whole_queue: bool = True,
+    quarantined: Callable[[list[str]], object] | None = None,
 ) -> bool:
     """Quarantine bad entries, then RQ's registry cleanup (abandoned jobs retried or failed,
     ids stranded in the intermediate list handled), under RQ's maintenance lock.
@@ -43,13 +56,15 @@ def clean_queue_registries(
         plain worker that never dequeues when None).
     :param whole_queue: also scan the queue list for bad entries (the reaper does; a
         consumer checks only the entry it takes).
+    :param quarantined: called with the entries the scan moved aside, if any (the consumer
+        queues the items they name again).
     :return: False if another process holds the lock (nothing done), True otherwise — also
         when a step failed (it is logged; the lock is released all the same).
     """
     if not queue.acquire_maintenance_lock():
         return False
     try:
-        for name, step in _steps(queue, handler, whole_queue):
+        for name, step in _steps(queue, handler, whole_queue, quarantined):
             try:
                 step()
             except Exception:

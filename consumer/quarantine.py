@@ -4,13 +4,19 @@ A queue is a trust boundary: anybody with Redis access can ``RPUSH rq:queue:<q> 
 id RQ refuses), corrupt a job hash (a ``created_at``, ``timeout``, ``status`` or
 ``retries_left`` RQ cannot parse, data that is not JSON) or queue a function we never
 registered. RQ raises on such an entry in every dequeue and every registry cleanup, so left
-in place one entry would stop all recovery. ``problem_of`` says what is wrong with an entry;
-``quarantine`` moves it aside:
+in place one entry would stop all recovery. And RQ resolves more names than the job's
+function: a job hash may name callbacks (``success_callback_name``, ``failure_callback_name``,
+``stopped_callback_name``: imported and called), webhooks (requests sent), dependencies and
+dependents (jobs queued when it ends), repeats. ``problem_of`` says what is wrong with an
+entry — anything in it we did not write (``problem_of_job``) — and ``quarantine`` moves it
+aside:
 
 * the id leaves the queue list, the intermediate list and the queue's registries;
-* its job hash, if any, is renamed to ``rq:quarantine:job:<id>`` (kept ``failure_ttl()``),
-  so RQ no longer sees it and an item with that id is queued again from the database by
-  the reaper (the database decides what runs);
+* its job hash, if any, is renamed to ``rq:quarantine:job:<id>`` (kept ``failure_ttl()``;
+  its set of dependents, if any, to ``rq:quarantine:job:<id>:dependents``), so RQ no
+  longer sees it and an item with that id is queued again from the database (the
+  database decides what runs): at once by a consumer that refused it
+  (``requeue_named_item``), else by the reaper;
 * a JSON record ``{"id", "source", "reason", "at"}`` is pushed on ``rq:quarantine:<queue>``
   (newest first, at most ``QUARANTINE_KEEP``): ``redis-cli LRANGE rq:quarantine:backtests
   0 -1`` shows what was moved and why;
@@ -35,8 +41,10 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from kinds.registry import kind_of
-from work.queue import failure_ttl
+from kinds.registry import all_kinds, kind_of
+from store.dbapi import process_database
+from work.kind import REQUEUED, requeue_waiting
+from work.queue import OUR_META, backtest_queue, failure_ttl
 
 logger = logging.getLogger("consumer.quarantine")
 
@@ -56,6 +64,46 @@ _REGISTRIES = (
 )
 
 
+class InertJob(Job):
+    """An RQ job that resolves no name stored beside its function, whatever its hash says:
+    no callback is imported or called, no webhook sent, no dependent queued when it ends.
+    ``problem_of_job`` refuses such a job before it runs; this class makes sure nothing
+    written into its hash afterwards (while it runs, or before a registry cleanup fails it)
+    is resolved either. The consumer's job class (``consumer.worker.RegisteredJob``) and the
+    queue of the reaper's registry cleanup are one."""
+
+    @property
+    def success_callback(self) -> None:
+        return None
+
+    @property
+    def failure_callback(self) -> None:
+        return None
+
+    @property
+    def stopped_callback(self) -> None:
+        return None
+
+    def execute_success_callback(self, *args, **kwargs) -> None:
+        return None
+
+    def execute_failure_callback(self, *args, **kwargs) -> None:
+        return None
+
+    def execute_stopped_callback(self, *args, **kwargs) -> None:
+        return None
+
+    def send_webhooks(self, *args, **kwargs) -> None:
+        return None
+
+    @property
+    def dependency(self) -> None:
+        return None
+
+    def fetch_dependencies(self, *args, **kwargs) -> list:
+        return []
+
+
 def quarantine_key(queue_name: str) -> str:
     """The list of quarantine records of a queue, e.g. ``rq:quarantine:backtests``."""
     return QUARANTINE_PREFIX + queue_name
@@ -66,27 +114,95 @@ def quarantined_job_key(job_id: str) -> str:
     return f"{QUARANTINE_PREFIX}job:{job_id}"
 
 
-def _problem_of_hash(job_id: str, raw: dict | None, queue: Queue) -> str | None:
+def _problem_of_hash(
+    job_id: str, raw: dict | None, queue: Queue, has_dependents: bool | None = None
+) -> str | None:
     if not raw:
         return None  # no hash: RQ skips the id and its cleanup drops it
     try:
-        job = Job(job_id, connection=queue.connection, serializer=queue.serializer)
+        job = InertJob(job_id, connection=queue.connection, serializer=queue.serializer)
         job.restore(raw)
     except Exception as exc:
         return f"job hash cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
-    return problem_of_job(job)
+    return problem_of_job(job, has_dependents=has_dependents)
 
 
-def problem_of_job(job: Job) -> str | None:
+def _foreign_parts(job: Job) -> list[str]:
+    """What RQ read from the job hash (``Job.restore``) that our enqueue never writes: every
+    name RQ would resolve or call besides the function, and meta fields we do not set. Read
+    from the restored attributes, never through a property that imports a name."""
+    parts = [
+        f"{name} callback {value[:100]!r}"
+        for name, value in (
+            ("success", job._success_callback_name),
+            ("failure", job._failure_callback_name),
+            ("stopped", job._stopped_callback_name),
+        )
+        if value
+    ]
+    timeouts = (
+        job._success_callback_timeout,
+        job._failure_callback_timeout,
+        job._stopped_callback_timeout,
+    )
+    if any(timeout is not None for timeout in timeouts):
+        parts.append("callback timeouts")
+    if job._dependency_ids:
+        parts.append(f"dependencies {[str(d)[:50] for d in job._dependency_ids[:5]]}")
+    if job.allow_dependency_failures is not None:
+        parts.append("allow_dependency_failures")
+    if job.webhooks:
+        parts.append("webhooks")
+    if job.repeats_left is not None or job.repeat_intervals is not None:
+        parts.append("repeats")
+    if job.group_id:
+        parts.append(f"group {job.group_id[:50]!r}")
+    meta = job.meta if isinstance(job.meta, dict) else {"": job.meta}
+    foreign_meta = sorted(str(key)[:50] for key in meta if key not in OUR_META)
+    if foreign_meta:
+        parts.append(f"meta {foreign_meta[:5]}")
+    return parts
+
+
+def _problem_of_data(job: Job, function: str) -> str | None:
+    """The data we write: the function, no instance, one JSON object as the only argument,
+    no keyword arguments, and the object names the job's own id as its item."""
+    kind = kind_of(function)
+    if kind is None:
+        return f"job function {str(function)[:200]!r} is not a registered kind of work"
+    args, kwargs = job.args, job.kwargs
+    if job.instance is not None or kwargs or not isinstance(args, list | tuple) or len(args) != 1:
+        return "job data is not one JSON object as its only argument"
+    if not isinstance(args[0], dict):
+        return f"job argument is {type(args[0]).__name__}, not a JSON object"
+    named = kind.item_id(args[0])
+    if named != job.id:
+        return f"job payload names {kind.id_field} {named[:100]!r}, not the job's own id"
+    return None
+
+
+def problem_of_job(job: Job, *, has_dependents: bool | None = None) -> str | None:
     """Why a fetched job must not be executed: its data (function and arguments) cannot be
-    deserialised, or its function is no registered kind of work (``kinds.registry``): a
-    consumer executes only the job functions we register. None when it may run."""
+    deserialised; its function is no registered kind of work (``kinds.registry``: a
+    consumer executes only the job functions we register); its data is not one JSON object
+    naming the job's own id; or it carries anything else we never write — callbacks,
+    dependencies or dependents, webhooks, repeats, a group, meta beyond ``OUR_META``. None
+    when it may run. Checked before RQ resolves a single name of it. ``has_dependents``:
+    whether ``rq:job:<id>:dependents`` exists (asked of Redis when None)."""
     try:
-        function = job.func_name
+        function = job.func_name  # deserialises the data; resolves no name
     except Exception as exc:
         return f"job data cannot be deserialised ({type(exc).__name__}: {str(exc)[:200]})"
-    if kind_of(function) is None:
-        return f"job function {str(function)[:200]!r} is not a registered kind of work"
+    problem = _problem_of_data(job, function)
+    if problem is not None:
+        return problem
+    parts = _foreign_parts(job)
+    if has_dependents is None:
+        has_dependents = bool(job.connection.exists(job.dependents_key))
+    if has_dependents:
+        parts.append("dependents")
+    if parts:
+        return f"job carries what we never write: {', '.join(parts)}"
     return None
 
 
@@ -127,9 +243,13 @@ def quarantine(queue: Queue, entry: str, reason: str, source: str) -> None:
         pipe.lpush(quarantine_key(queue.name), json.dumps(record))
         pipe.ltrim(quarantine_key(queue.name), 0, QUARANTINE_KEEP - 1)
         pipe.execute()
-    if connection.exists(hash_key):
-        connection.rename(hash_key, quarantined_job_key(job_id))
-        connection.expire(quarantined_job_key(job_id), failure_ttl())
+    for key, aside in (
+        (hash_key, quarantined_job_key(job_id)),
+        (Job.dependents_key_for(job_id), quarantined_job_key(job_id) + ":dependents"),
+    ):
+        if connection.exists(key):
+            connection.rename(key, aside)
+            connection.expire(aside, failure_ttl())
     logger.warning(
         "quarantined queue entry %r from %s: %s (LRANGE %s 0 -1)",
         record["id"],
@@ -160,9 +280,10 @@ def _scan(queue: Queue, entries: Iterable[str], source: str) -> list[str]:
         with queue.connection.pipeline() as pipe:
             for entry in batch:
                 pipe.hgetall(Job.key_for(parse_job_id(entry)))
-            hashes = pipe.execute()
-        for entry, raw in zip(batch, hashes, strict=True):
-            reason = _problem_of_hash(parse_job_id(entry), raw, queue)
+                pipe.exists(Job.dependents_key_for(parse_job_id(entry)))
+            replies = pipe.execute()
+        for entry, raw, dependents in zip(batch, replies[::2], replies[1::2], strict=True):
+            reason = _problem_of_hash(parse_job_id(entry), raw, queue, bool(dependents))
             if reason:
                 quarantine(queue, entry, reason, source)
                 bad_ids.append(entry)
@@ -190,3 +311,32 @@ def quarantine_bad_entries(queue: Queue, *, whole_queue: bool = True) -> list[st
     started = StartedJobRegistry(queue.name, connection=connection)
     moved += _scan(queue, _text(connection.zrange(started.key, 0, -1)), started.key)
     return moved
+
+
+def requeue_named_item(queue: Queue, entry: str) -> str | None:
+    """After a consumer refused ``entry``: queue again, from the database, the item of a
+    registered kind its id names, when that item is PENDING or RUNNING — on the item's own
+    queue, with its stored message (``work.kind.requeue_waiting``, the reaper's recovery) —
+    so a hand-made entry reusing an item's id does not leave the item waiting for the
+    reaper's grace. Nothing is queued when a job with that id still exists (a duplicate
+    skipped while its job runs). Best effort: a failure is logged, the reaper is the
+    backstop. Returns the kind's name when it queued the item."""
+    if _problem_of_id(entry) is not None:
+        return None
+    item_id = parse_job_id(entry)
+    database = process_database()
+    try:
+        for kind in all_kinds():
+            with database.transaction() as tx:
+                item = kind.get(tx, item_id)
+            if item is None:
+                continue
+            target = backtest_queue(
+                queue.connection, item.queue or queue.name, job_class=queue.job_class
+            )
+            outcome = requeue_waiting(kind, target, database.transaction, item_id)
+            logger.warning("the %s named by refused entry %r: %s", kind.name, entry, outcome)
+            return kind.name if outcome == REQUEUED else None
+    except Exception:
+        logger.exception("could not queue again the item named by %r; the reaper will", entry)
+    return None

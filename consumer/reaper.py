@@ -33,30 +33,34 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import timedelta
+from functools import partial
 
 from redis import Redis
 from rq import Queue
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
 from consumer.maintenance import clean_queue_registries
+from consumer.quarantine import InertJob
 from kinds.registry import all_kinds
 from store.models import utcnow
-from work.errors import RequestError
-from work.kind import WorkKind
+from work.kind import INVALID, NOT_WAITING, REQUEUED, WorkKind, requeue_waiting
 from work.logs import configure_logging, run_context
 from work.queue import (
     DATABASE_UNAVAILABLE,
+    DB_REQUEUES_META,
     backtest_queue,
     failure_of,
     kind_queue_name,
     redis_connection,
 )
-from work.status import FINISHED, RunStatus
+from work.status import RunStatus
 from work.telemetry import REAPER_RECOVERIES, field, record
 
 logger = logging.getLogger("consumer.reaper")
@@ -70,7 +74,6 @@ MAX_ATTEMPTS = 2
 ``Retry(max=1)`` allows a crashed item the same two)."""
 MAX_DB_REQUEUES = 3
 """Times an item whose consumer gave up on the database is queued again."""
-DB_REQUEUES_META = "db_requeues"
 
 LOST = "the queue lost this run (its job no longer exists in Redis)"
 CRASHED = "the run's process died before it finished (out of memory or killed), twice"
@@ -198,37 +201,30 @@ def _requeue_after_database(
             queued.save_meta()
 
 
-def _waiting(session: Session, kind: WorkKind, key: str) -> bool:
-    """Whether the item is PENDING or RUNNING now (not finished or cancelled since it was
-    listed)."""
+@contextmanager
+def _transaction(session: Session) -> Iterator[Session]:
     with session.begin():
-        item = kind.get(session, key)
-    return item is not None and item.status not in FINISHED
+        yield session
 
 
 def _requeue(session: Session, queue: Queue, kind: WorkKind, row, report, note: str) -> bool:
-    """Enqueue the row's stored message again if the item is still waiting; True if it
-    was."""
+    """Enqueue the row's stored message again if the item is still waiting
+    (``work.kind.requeue_waiting``); True if it was."""
     key = kind.key(row)
-    if not _waiting(session, kind, key):
+    outcome = requeue_waiting(kind, queue, partial(_transaction, session), key, row)
+    if outcome == NOT_WAITING:
         logger.info("%s finished or was cancelled meanwhile; not queued again", kind.name)
-        return False
-    try:
-        kind.requeue(queue, row)
-    except DuplicateJobError:
-        return False
-    except (RequestError, ValueError) as exc:
-        _fail(session, kind, key, f"stored request is invalid: {exc}")
+    elif outcome == INVALID:
         report.failed.append(key)
-        return False
-    logger.warning(note, kind.name)
-    report.requeued.append(key)
-    return True
+    elif outcome == REQUEUED:
+        logger.warning(note, kind.name)
+        report.requeued.append(key)
+    return outcome == REQUEUED
 
 
 def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | None = None):
     """One full pass: RQ registries, then the database. Returns a ``ReapReport``."""
-    queue = backtest_queue(connection, queue_name)
+    queue = backtest_queue(connection, queue_name, job_class=InertJob)  # cleanup calls no name
     try:
         cleaned = clean_queue_registries(queue)
     except Exception:  # Redis trouble: the database pass below still runs

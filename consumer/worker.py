@@ -10,10 +10,16 @@ would pop a different message); 1 only when the outcome could not be recorded an
 the work-horse died, the job's registered kind records it FAILED (``WorkKind.mark_failed``).
 
 The queue is a trust boundary: an entry RQ cannot read (a bad id, a corrupt job hash, data
-that is not JSON, a function we never registered) is quarantined (``consumer.quarantine``)
-instead of executed or allowed to crash the consumer, and registry maintenance never holds
-RQ's lock after a failure (``consumer.maintenance``). An id pushed again while its job runs
-elsewhere (status started) is skipped, not run a second time at once.
+that is not JSON, a function we never registered) or carrying anything we never write
+(callbacks, dependencies, webhooks, meta we do not set, a payload other than one object
+naming the job's own id) is quarantined (``consumer.quarantine``) instead of executed or
+allowed to crash the consumer — before RQ resolves a single name of it, and the job class
+resolves none anyway (``RegisteredJob``) — and registry maintenance never holds RQ's lock
+after a failure (``consumer.maintenance``). When it quarantines an entry whose id names a
+PENDING or RUNNING item of a registered kind, the consumer queues that item again from the
+database at once (``consumer.quarantine.requeue_named_item``), not after the reaper's grace.
+A delivery of an id another consumer is executing (status started, or a live execution:
+``work.claim.claim_delivery``) is skipped before anything is computed.
 """
 
 from __future__ import annotations
@@ -25,14 +31,17 @@ from functools import partial
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.utils import now
+from rq.worker import WorkerStatus
 
 from config import process
 from consumer.maintenance import clean_queue_registries
-from consumer.quarantine import problem_of_job, quarantine
+from consumer.quarantine import InertJob, problem_of_job, quarantine, requeue_named_item
 from kinds.registry import kind_of
 from store.dbapi import process_database
+from work.claim import DuplicateDelivery, claim_delivery
 from work.lifecycle import run_item, worker_name
 from work.logs import run_context
 from work.queue import (
@@ -58,10 +67,11 @@ def monitoring_interval() -> int:
     return process.RQ_JOB_MONITORING_INTERVAL.value()
 
 
-class RegisteredJob(Job):
+class RegisteredJob(InertJob):
     """An RQ job whose function is looked up in the registry of kinds (``kinds.registry``),
     never imported by its dotted name: a queued name means only what we registered, and a
-    kind's package can move without breaking the messages already queued."""
+    kind's package can move without breaking the messages already queued. No other name its
+    hash holds is resolved (``InertJob``: no callback, webhook or dependency)."""
 
     @property
     def func(self):
@@ -79,7 +89,9 @@ class OneShotWorker(Worker):
 
     def clean_registries(self) -> None:
         for queue in self.queues:
-            clean_queue_registries(queue, handler=self, whole_queue=False)
+            clean_queue_registries(
+                queue, handler=self, whole_queue=False, quarantined=partial(_requeue_all, queue)
+            )
         self.last_cleaned_at = now()
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
@@ -93,27 +105,57 @@ class OneShotWorker(Worker):
                 queue = getattr(exc, "queue", None)
                 if entry is None or queue is None:
                     raise
-                reason = f"{type(exc).__name__}: {str(exc)[:200]}"
-                quarantine(queue, entry, reason, queue.intermediate_queue_key)
-                self.quarantined = entry
+                self._refuse(queue, entry, f"{type(exc).__name__}: {str(exc)[:200]}")
         return None
+
+    def _refuse(self, queue, entry: str, reason: str) -> None:
+        """Quarantine an entry taken from the intermediate list, and queue again at once the
+        item its id names, if one waits."""
+        quarantine(queue, entry, reason, queue.intermediate_queue_key)
+        self.quarantined = entry
+        requeue_named_item(queue, entry)
 
     def execute_job(self, job: Job, queue) -> None:
         with run_context(job.id):
             problem = problem_of_job(job)
             if problem is not None:
-                quarantine(queue, job.id, problem, queue.intermediate_queue_key)
-                self.quarantined = job.id
+                self._refuse(queue, job.id, problem)
                 return
             if job.get_status(refresh=False) == JobStatus.STARTED:
                 # Its id was pushed again while another consumer runs it (RQ's own retries
                 # come back QUEUED): running it twice at once would only waste a Job.
-                logger.warning("duplicate delivery of a job being executed; skipped")
-                queue.connection.lrem(queue.intermediate_queue_key, 0, job.id)
-                self.duplicate = job.id
+                self._skip_duplicate(queue, job, "duplicate delivery of a job being executed")
+                return
+            try:
+                claim_delivery(job, partial(self._register_execution, job))
+            except DuplicateDelivery as exc:
+                self._skip_duplicate(queue, job, f"duplicate delivery: {exc}")
                 return
             self.last_job = job
             super().execute_job(job, queue)
+
+    def _skip_duplicate(self, queue, job: Job, why: str) -> None:
+        """Leave the job to the delivery executing it: only this delivery's entry in the
+        intermediate list goes (the id names an item that is running: nothing to queue)."""
+        logger.warning("%s; skipped", why)
+        queue.connection.lrem(queue.intermediate_queue_key, 1, job.id)
+        self.duplicate = job.id
+
+    def _register_execution(self, job: Job, pipeline) -> None:
+        """RQ's ``prepare_execution`` (``rq.executions``), on the claim's pipeline."""
+        ttl = self.get_heartbeat_ttl(job)
+        self.execution = Execution.create(job, ttl, pipeline=pipeline, worker_name=self.name)
+        self.set_state(WorkerStatus.BUSY, pipeline=pipeline)
+
+    def prepare_execution(self, job: Job) -> Execution:
+        if self.execution is not None and self.execution.job_id == job.id:
+            return self.execution  # registered by the claim (execute_job)
+        return super().prepare_execution(job)
+
+
+def _requeue_all(queue, entries: list[str]) -> None:
+    for entry in entries:
+        requeue_named_item(queue, entry)
 
 
 def _record_crash(job: Job) -> bool:

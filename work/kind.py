@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from work.status import RunStatus
+from work.errors import RequestError
+from work.status import FINISHED, RunStatus
 from work.transitions import StoredItem, fail_item, start_item, stored_item
 
 if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlchemy's ORM nor
@@ -247,3 +249,45 @@ class WorkKind:
 
 STUCK_LIMIT = 500
 """Rows of one kind, queue and status the reaper looks at in one pass."""
+
+
+REQUEUED = "requeued"
+"""``requeue_waiting``: the item's stored message was queued again."""
+NOT_WAITING = "not waiting"
+"""``requeue_waiting``: the item is unknown, finished or cancelled; nothing queued."""
+ALREADY_QUEUED = "already queued"
+"""``requeue_waiting``: a job with the item's id exists (queued or running); nothing queued."""
+INVALID = "invalid"
+"""``requeue_waiting``: the stored message can no longer run; the item was FAILED."""
+
+INVALID_MESSAGE = "stored request is invalid: {}"
+
+
+def requeue_waiting(
+    kind: WorkKind,
+    queue: Queue,
+    transaction: Callable[[], AbstractContextManager[Any]],
+    item_id: str,
+    row: Stuck | None = None,
+) -> str:
+    """Queue an item's stored message again if it is still PENDING or RUNNING: the one
+    recovery of the reaper (a listed ``row``) and of a consumer that refused an entry
+    naming the item (the row read here). ``transaction()`` opens one transaction and yields
+    a handle (a session or a ``Tx``). Returns ``REQUEUED``, ``NOT_WAITING`` (a user may
+    have cancelled it since it was listed), ``ALREADY_QUEUED`` (``DuplicateJobError``) or
+    ``INVALID`` (``requeue_message`` refused it: the item is FAILED)."""
+    from rq.exceptions import DuplicateJobError
+
+    with transaction() as handle:
+        item = kind.get(handle, item_id)
+    if item is None or item.status in FINISHED:
+        return NOT_WAITING
+    try:
+        kind.requeue(queue, row or Stuck(item_id, item.attempts, item.message_json))
+    except DuplicateJobError:
+        return ALREADY_QUEUED
+    except (RequestError, ValueError) as exc:
+        with transaction() as handle:
+            kind.mark_failed(handle, item_id, INVALID_MESSAGE.format(exc))
+        return INVALID
+    return REQUEUED

@@ -2,6 +2,11 @@
 claim file → guarded RUNNING → the kind's compute → the kind's store (one transaction) or
 FAILED with a user-safe message → SKIPPED for a duplicate or late delivery.
 
+A delivery reaches this skeleton only as the one live execution of its job id: a concurrent
+duplicate was skipped before the fork (``work.claim.claim_delivery``), so the guarded RUNNING
+transition may accept a RUNNING item — a retry of an abandoned delivery — without letting two
+deliveries compute one item at once.
+
 The database is the source of truth, reached through the process's plain DBAPI connection
 (``store.dbapi.process_database``: no SQLAlchemy in a Job). An item that fails (bad data, an
 error in a rule) is stored FAILED and the job returns normally: the Job must not be retried

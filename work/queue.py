@@ -64,6 +64,14 @@ outcome is unknown to the database, so the item is queued again, not failed)."""
 FAILURE_META = "failure"
 """The RQ job meta field holding ``note_failure``'s reason."""
 
+DB_REQUEUES_META = "db_requeues"
+"""The RQ job meta field counting how often the reaper queued an item again after its
+consumer gave up on the database (``consumer.reaper``)."""
+
+OUR_META: frozenset[str] = frozenset({FAILURE_META, DB_REQUEUES_META})
+"""Every meta field we write on an RQ job: a consumer refuses a job carrying any other
+(``consumer.quarantine.problem_of_job``)."""
+
 
 def note_failure(reason: str) -> None:
     """Record on the RQ job being executed (if any) why it is about to fail, for the consumer

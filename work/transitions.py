@@ -23,12 +23,13 @@ from work.status import RunStatus
 @dataclass(frozen=True)
 class StoredItem:
     """What the skeleton reads from a kind's row: its status, how many deliveries started it,
-    and its stored message (JSON text: the request a run stores, the message a chunk
-    stores)."""
+    its stored message (JSON text: the request a run stores, the message a chunk stores)
+    and the queue it goes to (None when not read)."""
 
     status: str
     attempts: int
     message_json: str
+    queue: str | None = None
 
     def message(self) -> dict[str, Any]:
         """The stored message, parsed."""
@@ -43,7 +44,8 @@ WORKER_MAX = 128
 
 STARTABLE = (RunStatus.PENDING, RunStatus.RUNNING)
 """What an item may be in when a delivery starts it, or when it fails: waiting, or RUNNING
-(an abandoned delivery retried)."""
+(an abandoned delivery retried: a consumer starts only the one live delivery of an item,
+``work.claim``)."""
 
 
 def transition(
@@ -124,11 +126,12 @@ def fail_item(
 def stored_item(
     handle: Any, table: str, key_column: str, key: str, message_column: str
 ) -> StoredItem | None:
-    """The row's status, attempts and stored message (``message_column``), or None: what
-    the skeleton reads in the transaction that marks an item RUNNING."""
+    """The row's status, attempts, stored message (``message_column``) and queue, or None:
+    what the skeleton reads in the transaction that marks an item RUNNING."""
     row = as_tx(handle).fetchone(
-        f"SELECT status, attempts, {message_column} FROM {table} WHERE {key_column} = ?", (key,)
+        f"SELECT status, attempts, {message_column}, queue FROM {table} WHERE {key_column} = ?",
+        (key,),
     )
     if row is None:
         return None
-    return StoredItem(row["status"], row["attempts"], row[message_column])
+    return StoredItem(row["status"], row["attempts"], row[message_column], row["queue"])
