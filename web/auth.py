@@ -86,7 +86,7 @@ SESSION_KEY_PREFIX = "auth:session:"
 """Prefix of a session's record in Redis: the SHA-256 digest of its id (a copy of Redis
 holds no usable session id) → the id of the token it signed in with."""
 
-FAILURE_KEY_PREFIX = "ratelimit:auth_failures:"
+FAILURE_KEY_PREFIX = "auth:failures:"
 """Prefix of the counters of refused tokens per client address (``web.windows``)."""
 
 FAILURES_ALLOWED = 10
