@@ -9,12 +9,21 @@ added later is covered without doing anything) lets through only:
 * a request with ``Authorization: Bearer <token>`` naming a live API token (no CSRF: a
   browser never adds that header by itself);
 * a request of a signed-in session (``sign_in``: a signed, HttpOnly, SameSite=Lax cookie
-  naming the token it signed in with, so revoking the token ends the session); when its
-  method is not safe it must also carry the session's CSRF token (``X-CSRF-Token`` header,
-  or the ``csrf_token`` field of an HTML form), else 403 naming the field. A third-party UI
+  holding a random session id whose record, in the web's Redis, names the token it signed
+  in with; signing out deletes the record, so a copy of the cookie is worth nothing after,
+  and revoking the token ends the session too); when its method is not safe it must also
+  carry the session's CSRF token (``X-CSRF-Token`` header, or the ``csrf_token`` field of
+  an HTML form), else 403 naming the field. Sessions fail closed: while Redis cannot be
+  reached a session's request is 503 (bearer tokens keep working). A third-party UI
   whose scripts cannot send the token (rq-dashboard) is registered with
   ``same_origin_only``: its requests pass when the browser says they come from this origin
   (``Sec-Fetch-Site: same-origin`` or a matching ``Origin``).
+
+Every token checked (a bearer header, a sign-in) is throttled per client address
+(``checked_token``): after FAILURES_ALLOWED refusals in a FAILURE_WINDOW the address's
+further attempts are 429 with ``Retry-After``, without a look-up, until the window ends
+(fail open while Redis is away; tokens have 256 random bits, this bounds the load and the
+log).
 
 Anyone else gets 401 ``{"error", "field": "Authorization"}`` with ``WWW-Authenticate:
 Bearer``, or, for a page a browser asks for, a redirect to ``/login``. ``current_user()`` is
@@ -23,18 +32,23 @@ the name of the token behind the request, which rows record as ``created_by``.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from store.tokens import find_token, get_live_token
 from web.db import get_database
 from web.errors import ApiError
+from web.queue import get_run_queue
+from web.windows import Count, client_address, count, uncount
 
 logger = logging.getLogger("web.auth")
 
@@ -63,6 +77,23 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-dat
 AUTH_REQUIRED = "authentication required: send Authorization: Bearer <token>, or sign in"
 INVALID_TOKEN = "invalid or revoked token"
 CSRF_REFUSED = "missing or invalid CSRF token"
+SESSIONS_DOWN = "session store unavailable: try again shortly, or send a bearer token"
+
+SESSION_ID = "sid"
+"""Key in the cookie of the session's id (random, 256 bits)."""
+
+SESSION_KEY_PREFIX = "auth:session:"
+"""Prefix of a session's record in Redis: the SHA-256 digest of its id (a copy of Redis
+holds no usable session id) → the id of the token it signed in with."""
+
+FAILURE_KEY_PREFIX = "auth:failures:"
+"""Prefix of the counters of refused tokens per client address (``web.windows``)."""
+
+FAILURES_ALLOWED = 10
+"""Refused tokens (bearer or sign-in) a client address may send per FAILURE_WINDOW."""
+
+FAILURE_WINDOW = 60
+"""The window of FAILURES_ALLOWED, in seconds."""
 
 
 def token_mode(app: Flask | None = None) -> bool:
@@ -76,16 +107,42 @@ def current_user() -> str | None:
     return g.get("auth_user")
 
 
+def _record_key(session_id: str) -> str:
+    """The Redis key of the session ``session_id``'s record."""
+    return SESSION_KEY_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
+
+
 def sign_in(token_id: int) -> None:
-    """Start a signed-in session for the token ``token_id``, with a new CSRF token (a new
-    session, so a cookie planted before sign-in is worth nothing after)."""
+    """Start a signed-in session for the token ``token_id``: a new session id, its record
+    (expiring with the cookie's signature, PERMANENT_SESSION_LIFETIME) and a new CSRF token
+    (a new session, so a cookie planted before sign-in is worth nothing after). A session
+    this browser had is ended.
+
+    :raise redis.exceptions.RedisError: the session store cannot be reached (nothing changed).
+    """
+    session_id = secrets.token_urlsafe(32)
+    lifetime = int(current_app.permanent_session_lifetime.total_seconds())
+    pipeline = get_run_queue().redis.pipeline()
+    previous = session.get(SESSION_ID)
+    if isinstance(previous, str):
+        pipeline.delete(_record_key(previous))
+    pipeline.set(_record_key(session_id), token_id, ex=lifetime)
+    pipeline.execute()
     session.clear()
-    session["token_id"] = token_id
+    session[SESSION_ID] = session_id
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
 
 
 def sign_out() -> None:
-    """End the session (the cookie is cleared in the answer)."""
+    """End the session: its record is deleted (a copy of the cookie signs in no more) and
+    the cookie is cleared in the answer.
+
+    :raise redis.exceptions.RedisError: the record could not be deleted; the session is
+        kept, so the user can sign out again.
+    """
+    session_id = session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        get_run_queue().redis.delete(_record_key(session_id))
     session.clear()
 
 
@@ -143,16 +200,48 @@ def token_name(token: str) -> tuple[int, str] | None:
         return None if row is None else (row.id, row.name)
 
 
+def checked_token(token: str | None) -> tuple[int, str] | None:
+    """``token_name`` of ``token`` (None: a malformed credential, refused unread), throttled
+    per client address: every attempt is counted in the address's window and a live token
+    takes its count back, so only refusals add up; once FAILURES_ALLOWED are used up the
+    window's further attempts are refused before any look-up. Not applied while Redis
+    cannot be reached (fail open, one warning per attempt).
+
+    :raise ApiError 429: too many refusals, with ``Retry-After`` (seconds to the window's end).
+    """
+    client = client_address()
+    counted: Count | None = None
+    try:
+        counted = count(FAILURE_KEY_PREFIX, client, FAILURE_WINDOW)
+    except RedisError as exc:
+        logger.warning("failed tokens not throttled: Redis unavailable (%s)", type(exc).__name__)
+    if counted is not None and counted.used > FAILURES_ALLOWED:
+        logger.warning("refused: %s over %d failed tokens per minute", client, FAILURES_ALLOWED)
+        raise ApiError(
+            429,
+            f"too many failed sign-ins: at most {FAILURES_ALLOWED} per minute; "
+            f"retry in {counted.retry_after} s",
+            field="Authorization",
+            headers={"Retry-After": str(counted.retry_after)},
+        )
+    found = None if token is None else token_name(token)
+    if found is not None and counted is not None:
+        with suppress(RedisError):  # Redis went away meanwhile: one success counted, no harm
+            uncount(counted)
+    return found
+
+
 def _bearer_user() -> str | None:
     """The token name of a valid ``Authorization: Bearer`` header; None without the header.
 
     :raise ApiError 401: a header that is not a live bearer token.
+    :raise ApiError 429: too many refused tokens from this address (``checked_token``).
     """
     header = request.headers.get("Authorization")
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
-    found = token_name(token.strip()) if scheme.lower() == "bearer" else None
+    found = checked_token(token.strip() if scheme.lower() == "bearer" else None)
     if found is None:
         logger.warning("refused: %s", INVALID_TOKEN)
         raise _unauthorized(INVALID_TOKEN, "invalid_token")
@@ -160,16 +249,31 @@ def _bearer_user() -> str | None:
 
 
 def _session_user() -> str | None:
-    """The token name of a signed-in session whose token is still live, else None (a session
-    of a revoked token is ended)."""
-    token_id = session.get("token_id")
-    if not isinstance(token_id, int):
+    """The token name of a signed-in session whose record exists and whose token is still
+    live, else None (the cookie of a session signed out, expired or of a revoked token is
+    cleared, and the record of a revoked token's session deleted).
+
+    :raise ApiError 503: Redis cannot be reached, so the session cannot be checked (fail
+        closed: a signed-out session must never pass).
+    """
+    session_id = session.get(SESSION_ID)
+    if not isinstance(session_id, str):
+        return None
+    try:
+        stored = get_run_queue().redis.get(_record_key(session_id))
+    except RedisError as exc:
+        logger.error("session not checked: Redis unavailable (%s)", type(exc).__name__)
+        raise ApiError(503, SESSIONS_DOWN) from exc
+    if stored is None or not stored.isdigit():
+        session.clear()
         return None
     with get_database().sessionmaker() as db_session:
-        row = get_live_token(db_session, token_id)
+        row = get_live_token(db_session, int(stored))
         name = None if row is None else row.name
     if name is None:
-        sign_out()
+        with suppress(RedisError):  # the token is revoked: the record refuses nothing more
+            sign_out()
+        session.clear()
     return name
 
 

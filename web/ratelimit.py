@@ -1,6 +1,6 @@
 """Rate limit of submissions (SUBMIT_RATE_LIMIT, e.g. ``60/minute``; ``docs/security.md``).
 
-A fixed-window counter in the web's Redis: one key per client and window
+A fixed-window counter in the web's Redis (``web.windows``): one key per client and window
 (``ratelimit:submit:<client>:<seconds>:<window number>``), INCR'd by every submission and
 expiring with its window, so all web replicas share the count. The client is the API
 token's name in AUTH_MODE=token and the client address in AUTH_MODE=none (behind a proxy,
@@ -19,8 +19,6 @@ submissions.
 from __future__ import annotations
 
 import logging
-import math
-import time
 from importlib import import_module
 
 from flask import Flask, current_app, request
@@ -30,7 +28,7 @@ from config import RATE_WINDOWS, parse_rate
 from kinds.registry import all_kinds
 from web.auth import current_user
 from web.errors import ApiError
-from web.queue import get_run_queue
+from web.windows import client_address, count
 
 logger = logging.getLogger("web.ratelimit")
 
@@ -85,7 +83,7 @@ def _client() -> tuple[str, str]:
     user = current_user()
     if user is not None:
         return f"token:{user}", "Authorization"
-    return f"addr:{request.remote_addr or '-'}", "remote_addr"
+    return client_address(), "remote_addr"
 
 
 def _limit() -> None:
@@ -99,19 +97,13 @@ def _limit() -> None:
     prefix = BUDGET_KEYS.get(what) or f"ratelimit:{what.replace(' ', '_')}:"
     allowed, window = rate
     client, field = _client()
-    now = time.time()
-    slot = int(now // window)
-    key = f"{prefix}{client}:{window}:{slot}"
     try:
-        pipeline = get_run_queue().redis.pipeline()
-        pipeline.incr(key)
-        pipeline.expire(key, window + 1)
-        used = pipeline.execute()[0]
+        counted = count(prefix, client, window)
     except RedisError as exc:
         logger.warning("rate limit not applied: Redis unavailable (%s)", exc.__class__.__name__)
         return
-    if used > allowed:
-        retry_after = max(1, math.ceil((slot + 1) * window - now))
+    if counted.used > allowed:
+        retry_after = counted.retry_after
         logger.warning("refused: %s over %d %s per %ss", client, allowed, what, window)
         raise ApiError(
             429,

@@ -2,8 +2,12 @@
 and ``POST /logout``.
 
 The form posts the token once; a live one starts a session (``web.auth.sign_in``: a signed
-cookie naming the token, never the token itself) and the browser goes back to the page it
-asked for. Both views are on ``web.auth``'s open list and check the CSRF token themselves.
+cookie holding a session id whose record in Redis names the token, never the token itself)
+and the browser goes back to the page it asked for. Wrong tokens are throttled per client
+address (``web.auth.checked_token``: 429 with the form again). Signing out deletes the
+session's record; while Redis cannot be reached signing in and out are 503 with the form
+again (the session is kept, so signing out can be tried again). Both views are on
+``web.auth``'s open list and check the CSRF token themselves.
 With AUTH_MODE=none there is nothing to sign in to: ``/login`` sends the browser to the run
 form.
 """
@@ -14,8 +18,9 @@ import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 
-from web.auth import check_csrf, sign_in, sign_out, token_mode, token_name
+from web.auth import check_csrf, checked_token, sign_in, sign_out, token_mode
 from web.errors import ApiError
 from web.pages.layout import nav
 
@@ -37,10 +42,14 @@ def _next_page() -> str:
     )
 
 
-def _form(error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    return render_template(
-        "signin/login.html", error=error, next_page=_next_page(), **nav()
-    ), status
+def _form(
+    error: str | None = None, status: int = 200, headers: dict[str, str] | None = None
+) -> ResponseReturnValue:
+    return (
+        render_template("signin/login.html", error=error, next_page=_next_page(), **nav()),
+        status,
+        headers or {},
+    )
 
 
 @bp.get("/login")
@@ -60,11 +69,20 @@ def login_submit() -> ResponseReturnValue:
         check_csrf()
     except ApiError:
         return _form("The form expired; sign in again.", 403)
-    found = token_name(request.form.get("token", "").strip())
+    try:
+        found = checked_token(request.form.get("token", "").strip())
+    except ApiError as refused:  # 429: too many wrong tokens from this address
+        wait = refused.headers["Retry-After"]
+        message = f"Too many failed sign-ins; try again in {wait} s."
+        return _form(message, refused.code, refused.headers)
     if found is None:
         logger.warning("sign-in refused: invalid or revoked token")
         return _form("Invalid or revoked token.", 401)
-    sign_in(found[0])
+    try:
+        sign_in(found[0])
+    except RedisError as exc:
+        logger.error("sign-in failed: Redis unavailable (%s)", type(exc).__name__)
+        return _form("Signing in is unavailable right now; try again shortly.", 503)
     logger.info("signed in as %s", found[1])
     return redirect(_next_page(), 303)
 
@@ -77,5 +95,9 @@ def logout() -> ResponseReturnValue:
             check_csrf()
         except ApiError:
             return _form("The form expired; sign out again.", 403)
-        sign_out()
+        try:
+            sign_out()
+        except RedisError as exc:
+            logger.error("sign-out failed: Redis unavailable (%s)", type(exc).__name__)
+            return _form("Signing out failed: the session is still open; sign out again.", 503)
     return redirect(url_for("signin.login"), 303)
