@@ -73,17 +73,6 @@ def _text(raw: bytes) -> str:
     return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
-def decode_json(raw: bytes) -> Any:
-    """Decode a JSON document (UTF-8/16/32), however large its parts.
-
-    :raise ValueError: if ``raw`` is not valid JSON or nests too deeply to decode.
-    """
-    try:
-        return json.loads(_text(raw), parse_int=_parse_int)
-    except RecursionError:
-        raise ValueError("JSON nests too deeply") from None
-
-
 class _LongNumber:
     """Stands for a number literal longer than ``MAX_NUMBER_CHARS`` (never converted)."""
 
