@@ -18,7 +18,7 @@ from redis import Redis
 from rq import Queue
 
 from kinds.registry import all_kinds
-from work.queue import backtest_queue, own_queue_name, redis_connection
+from work.queue import backtest_queue, kind_queue_name, redis_connection
 
 if TYPE_CHECKING:  # pragma: no cover
     from work.kind import WorkKind
@@ -46,23 +46,15 @@ def get_run_queue(app: Flask | None = None) -> RunQueue:
     return (app or current_app).extensions[EXTENSION]
 
 
-def own_queue_names(config: Mapping) -> dict[str, str]:
-    """Each registered kind's own queue (``WorkKind.queue``) → its name in ``config``: the
-    kind's variable (``queue_env``, default ``<QUEUE>_QUEUE``) if set, else RQ_QUEUE +
-    ``-<queue>``."""
-    return {
-        kind.queue: config.get(kind.queue_variable)
-        or own_queue_name(config["RQ_QUEUE"], kind.queue)
-        for kind in all_kinds()
-        if kind.queue is not None
-    }
-
-
 def init_app(app: Flask) -> None:
     """Give ``app`` its Redis client (REDIS_URL) and queues (RQ_QUEUE and each kind's own)."""
     client = redis_connection(app.config["REDIS_URL"])
     app.extensions[EXTENSION] = RunQueue(
         client,
         backtest_queue(client, app.config["RQ_QUEUE"]),
-        {own: backtest_queue(client, name) for own, name in own_queue_names(app.config).items()},
+        {
+            kind.queue: backtest_queue(client, kind_queue_name(kind, app.config))
+            for kind in all_kinds()
+            if kind.queue is not None
+        },
     )

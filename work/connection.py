@@ -14,7 +14,8 @@ as light as the redis client itself; ``work.queue`` re-exports it next to the RQ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from redis import Redis
 
@@ -37,14 +38,16 @@ def queue_name() -> str:
     return process.RQ_QUEUE.value()
 
 
-def kind_queue_name(kind: WorkKind | None) -> str:
+def kind_queue_name(kind: WorkKind | None, environ: Mapping[str, Any] | None = None) -> str:
     """The queue a kind's items go to: RQ_QUEUE for a kind on the shared queue (and for
     None); for a kind with a queue of its own (``WorkKind.queue``, e.g. ``"sweeps"``), the
     variable ``WorkKind.queue_env`` names it (default ``<QUEUE>_QUEUE``), else RQ_QUEUE
-    + ``-<queue>``, e.g. ``backtests-sweeps``."""
+    + ``-<queue>``, e.g. ``backtests-sweeps``. Read from ``environ`` (the web passes its
+    config) or, by default, the process environment."""
+    shared = process.RQ_QUEUE.value(environ)
     if kind is None or kind.queue is None:
-        return queue_name()
-    return process.named(kind.queue_variable or "") or own_queue_name(queue_name(), kind.queue)
+        return shared
+    return process.named(kind.queue_variable or "", environ) or own_queue_name(shared, kind.queue)
 
 
 def own_queue_name(shared: str, suffix: str) -> str:
