@@ -61,7 +61,7 @@ from work.queue import (
     redis_connection,
 )
 from work.status import RunStatus
-from work.telemetry import REAPER_RECOVERIES, field, record
+from work.telemetry import REAPER_ACTIONS, REAPER_RECOVERIES, field, kind_label, record
 
 logger = logging.getLogger("consumer.reaper")
 
@@ -136,9 +136,9 @@ def _stuck(session: Session, kind: WorkKind, status: RunStatus, queue: Queue, gr
 
 
 def _reconcile_kind(session: Session, queue: Queue, kind: WorkKind, report: ReapReport) -> None:
-    before = {"failed": len(report.failed), "requeued": len(report.requeued)}
+    before = {action: len(getattr(report, action)) for action in REAPER_ACTIONS}
     _reconcile_rows(session, queue, kind, report)
-    label = kind.name.replace(" ", "_")
+    label = kind_label(kind)
     for action, count in before.items():
         recovered = len(getattr(report, action)) - count
         if recovered:

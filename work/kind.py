@@ -130,7 +130,11 @@ class WorkKind:
     rate-limit ``budget``. ``blueprints`` are the modules whose ``bp`` the web registers for
     it. ``telemetry`` maps each Prometheus metric of its own (beyond the
     ``<stem>s_finished_total`` and ``<stem>_duration_seconds`` every kind has,
-    ``work.telemetry``) to its HELP text. ``settings`` are its own environment variables
+    ``work.telemetry``) to its HELP text; ``telemetry_labels`` gives, for a counter of it
+    that has labels, each label's values known in advance (the exporter writes every such
+    series at 0 before its first increment: a ``_total`` of ``telemetry`` it does not name
+    is unlabelled, and the finished counter's ``status`` defaults to
+    ``work.telemetry.JOB_OUTCOMES``). ``settings`` are its own environment variables
     (``config.process.Variable``, declared in its package), which the web puts into its
     config by name. ``describe(payload)`` is the RQ job's description.
     """
@@ -158,6 +162,7 @@ class WorkKind:
     budget: str = "submissions"
     blueprints: tuple[str, ...] = ()
     telemetry: Mapping[str, str] = field(default_factory=dict)
+    telemetry_labels: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     settings: tuple[Variable, ...] = ()
 
     def __post_init__(self) -> None:

@@ -22,6 +22,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from work.status import RunStatus
+
 if TYPE_CHECKING:  # pragma: no cover
     from work.kind import WorkKind
 
@@ -49,6 +51,14 @@ HELP: dict[str, str] = {
 """The metrics every process keeps whatever kinds are registered, with their HELP texts;
 each kind adds its own (``kind_help``)."""
 
+JOB_OUTCOMES: tuple[str, ...] = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, "SKIPPED")
+"""The statuses a consumer Job counts an item finished with (``work.lifecycle.run_item``;
+SKIPPED: a duplicate or late delivery): the ``status`` values of every kind's finished
+counter, unless the kind's ``telemetry_labels`` names more."""
+
+REAPER_ACTIONS: tuple[str, ...] = ("requeued", "failed")
+"""The ``action`` values of ``REAPER_RECOVERIES`` (``consumer.reaper``)."""
+
 
 def kind_help(kind: WorkKind) -> dict[str, str]:
     """The metrics of one kind with their HELP texts: the two every kind has (finished items
@@ -60,6 +70,43 @@ def kind_help(kind: WorkKind) -> dict[str, str]:
         "(phase=queue) and its execution (phase=execution).",
         **kind.telemetry,
     }
+
+
+def kind_label(kind: WorkKind) -> str:
+    """The ``kind`` label value of ``kind`` in the platform's counters: "sweep chunk" →
+    ``sweep_chunk``."""
+    return kind.name.replace(" ", "_")
+
+
+def known_counters(kinds: Iterable[WorkKind]) -> list[str]:
+    """The hash field of every counter series known before its first increment, so the
+    exporter writes each at 0 from the start (Prometheus: avoid missing metrics, a
+    ``rate()`` then sees the first increment). For each kind: its finished counter by
+    status, the unlabelled ``_total`` counters of its ``telemetry``, and the series its
+    ``telemetry_labels`` spells out; the reaper's recoveries by kind and action. The HTTP
+    request counter's labels (endpoint, method, status) are open-ended: not listed."""
+    fields: list[str] = []
+    for kind in kinds:
+        labelled = {
+            f"{kind.stem}s_finished_total": {"status": JOB_OUTCOMES},
+            **kind.telemetry_labels,
+        }
+        for name in dict.fromkeys((*kind.telemetry, *labelled)):
+            if name.endswith("_total"):
+                fields.extend(_series(name, labelled.get(name, {})))
+        fields.extend(
+            field(REAPER_RECOVERIES, kind=kind_label(kind), action=action)
+            for action in REAPER_ACTIONS
+        )
+    return list(dict.fromkeys(fields))
+
+
+def _series(name: str, labels: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Every field of ``name`` over the product of its labels' values."""
+    combos: list[dict[str, str]] = [{}]
+    for key, values in labels.items():
+        combos = [{**combo, key: str(value)} for combo in combos for value in values]
+    return [field(name, **combo) for combo in combos]
 
 
 def field(name: str, **labels: str) -> str:

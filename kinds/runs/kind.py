@@ -22,6 +22,8 @@ from kinds.runs.serialize import to_json
 from kinds.runs.state import TABLE, mark_failed, mark_succeeded
 from work.kind import Claim, WorkFailed, WorkKind
 from work.logs import run_context
+from work.status import RunStatus
+from work.telemetry import JOB_OUTCOMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from rq import Queue
@@ -148,6 +150,7 @@ RUN = WorkKind(
         "backtest_run_duration_seconds": "A run's time in the queue (phase=queue: enqueued to "
         "taken by a Job) and its execution (phase=execution: taken to stored).",
     },
+    telemetry_labels={RUNS_FINISHED: {"status": (*JOB_OUTCOMES, RunStatus.CANCELLED.value)}},
 )
 """The run kind."""
 

@@ -45,7 +45,7 @@ def test_a_finished_run_moves_the_counter_lands_in_both_histograms_and_logs_json
     enqueue_run(queue, request)
     before = scrape(env)
     assert before[("backtest_queue_depth", (("queue", queue.name),))] == 1
-    assert ("backtest_runs_finished_total", (("status", "SUCCEEDED"),)) not in before
+    assert before[("backtest_runs_finished_total", (("status", "SUCCEEDED"),))] == 0
 
     code, out = finish(consumer(env, LOG_FORMAT="json"), timeout=90)
     assert code == 0, out

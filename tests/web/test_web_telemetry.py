@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
+from kinds.registry import all_kinds
 from tests.sweeps.test_sweep_web import BODY as SWEEP
 from tests.web.support import CLOSED_REDIS, build_app, queue_key, serve, valid_request
 from web import create_app
@@ -64,6 +65,26 @@ def test_a_cancelled_run_is_counted_finished_cancelled_once(client):
     assert scrape(client)[("backtest_runs_finished_total", cancelled)] == 1
     assert sent(client.delete(f"/api/runs/{second}")).status_code == 204
     assert scrape(client)[("backtest_runs_finished_total", cancelled)] == 2
+
+
+def test_a_fresh_app_exports_every_known_counter_at_zero(client):
+    """Before anything happened, every counter whose series are known in advance is
+    exported at 0 (Prometheus: avoid missing metrics), so ``rate()`` sees the first
+    submission and an alert tells "none yet" from "not exported": each kind's own counters,
+    its finished counter by every status a Job records (runs also CANCELLED, by the web),
+    and the reaper's recoveries by kind and action."""
+    samples = scrape(client)
+    assert samples[("backtest_runs_submitted_total", ())] == 0
+    assert samples[("backtest_runs_finished_total", (("status", "CANCELLED"),))] == 0
+    for kind in all_kinds():
+        for name in kind.telemetry:
+            if name.endswith("_total") and name != f"{kind.stem}s_finished_total":
+                assert samples[(name, ())] == 0, name
+        for status in ("SUCCEEDED", "FAILED", "SKIPPED"):
+            assert samples[(f"{kind.stem}s_finished_total", (("status", status),))] == 0
+        for action in ("requeued", "failed"):
+            labels = (("action", action), ("kind", kind.name.replace(" ", "_")))
+            assert samples[("backtest_reaper_recoveries_total", labels)] == 0
 
 
 def test_a_refused_run_is_not_counted_as_submitted(client):

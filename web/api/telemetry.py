@@ -4,10 +4,12 @@ of ``metrics/``).
 
 Everything comes from Redis at scrape time, so any web pod answers for the whole platform
 (every worker, every Job, the reaper): the counters and histogram buckets of the telemetry
-hash (``work.telemetry``) and the depth of each queue (``LLEN rq:queue:<name>`` for the queues RQ
-knows and RQ_QUEUE). One HGETALL and one pipelined LLEN round trip; nothing is kept in the
-process. While Redis is away the answer is still 200, with ``backtest_metrics_redis_up 0``
-and no other figure. Open like ``/health`` and ``/ready`` (no token).
+hash (``work.telemetry``; every counter series known in advance, ``known_counters``, is
+written at 0 until its first increment) and the depth of each queue (``LLEN
+rq:queue:<name>`` for the queues RQ knows and RQ_QUEUE). One HGETALL and one pipelined
+LLEN round trip; nothing is kept in the process. While Redis is away the answer is still
+200, with ``backtest_metrics_redis_up 0`` and no other figure. Open like ``/health`` and
+``/ready`` (no token).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from work.telemetry import (
     METRICS_KEY,
     format_bound,
     kind_help,
+    known_counters,
     parse_field,
 )
 
@@ -92,6 +95,12 @@ def _key(labels: dict[str, str]) -> tuple:
     return tuple(sorted(labels.items()))
 
 
+def _parsed(raw: str) -> tuple[str, tuple]:
+    """A hash field as (metric name, sorted labels)."""
+    name, labels = parse_field(raw)
+    return name, _key(labels)
+
+
 class RedisTelemetry(Collector):
     """The telemetry hash and the queue depths, read from ``client`` at each collection."""
 
@@ -130,12 +139,12 @@ class RedisTelemetry(Collector):
         for name, length in depths.items():
             depth.add_metric([name], length)
         yield depth
-        counters: dict[tuple[str, tuple], float] = {}
+        counters = {_parsed(raw): 0.0 for raw in known_counters(all_kinds())}
         histograms: dict[tuple[str, tuple], float] = {}
         for raw, value in stored.items():
-            name, labels = parse_field(raw.decode())
+            name, labels = _parsed(raw.decode())
             target = counters if name.endswith("_total") else histograms
-            target[(name, _key(labels))] = float(value)
+            target[(name, labels)] = float(value)
         yield from _counters(counters)
         yield from _histograms(histograms)
 
