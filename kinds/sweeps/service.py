@@ -83,18 +83,35 @@ def validate_sweep(
     its settings). A request that names no chunk size gets one sized to the sweep and its
     data (``sized_chunk_size``).
 
+    A ticker of a list whose data has no bar between the dates refuses the whole sweep
+    naming it (``tickers[1]``, with the dates its data covers), so every ticker's results
+    cover the same window; when no ticker has a bar there, the dates are at fault
+    (``start_date``, as for a run).
+
     :raise RequestError: naming the field (``tickers[1]`` for a ticker of a list).
     """
     sweep = parse_sweep_request(payload, chunk_size)
     bars = 0
+    outside: list[tuple[int, RequestError]] = []
     for index, ticker in enumerate(sweep.tickers):
         try:
             market = load_market_data(replace(sweep.base, ticker=ticker), data_dir, bar_limit)
         except RequestError as exc:
+            if exc.field == "start_date" and "tickers" in payload:
+                outside.append((index, exc))
+                continue
             if exc.field == "ticker" and "tickers" in payload:
                 raise RequestError(f"tickers[{index}]", exc.message) from None
             raise
         bars = max(bars, market.stop)  # signals see every bar up to the window's end
+    if outside:
+        index, exc = outside[0]
+        if len(outside) == len(sweep.tickers):
+            raise exc
+        raise RequestError(
+            f"tickers[{index}]",
+            f"{exc.message}: leave {sweep.tickers[index]} out or choose dates its data covers",
+        )
     if payload.get("chunk_size") is None:
         combinations = len(sweep.grid.combos) * len(sweep.tickers)
         sized = sized_chunk_size(chunk_size, combinations, bars)

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 from redis import Redis
 
+from data import TickerInfo, load_catalog, save_catalog
 from kinds.sweeps.contract import SIZED_CHUNKS
 from store.db import make_engine, make_sessionmaker
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
-from tests.web.support import CLOSED_REDIS
+from tests.web.support import CLOSED_REDIS, TICKER, write_data_dir
 from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
+
+DEMO_DATA = Path(__file__).resolve().parents[2] / "data"
+"""The repository's demo data directory."""
 
 BODY = {
     "tickers": ["ACME", "GLOBEX"],
@@ -80,6 +86,35 @@ def test_bad_requests_are_400_naming_the_field(client, change, field):
     response = client.post("/api/sweeps", json={**BODY, **change})
     assert response.status_code == 400 and response.json["field"] == field, response.json
     assert client.get("/api/sweeps").json["total"] == 0
+
+
+@pytest.fixture
+def two_ranges(tmp_path) -> Path:
+    """A data directory with ACME (2014–2024, the demo file) and TESTCO (2021 only)."""
+    root = write_data_dir(tmp_path / "data")
+    shutil.copy(DEMO_DATA / "ACME.csv", root / "ACME.csv")
+    acme = TickerInfo("ACME", "Acme", "ACME.csv", True, "demo")
+    save_catalog(load_catalog(root).with_entry(acme))
+    return root
+
+
+def test_a_ticker_without_bars_in_the_window_refuses_the_sweep_naming_it(
+    sqlite_url, redis_url, two_ranges
+):
+    """When one ticker of a list has no bar between the dates, the sweep is refused naming
+    that ticker and the dates its data covers (results stay comparable across tickers);
+    when none has, the dates are at fault, as for a run."""
+    client = sweep_app(sqlite_url, redis_url, DATA_DIR=str(two_ranges)).test_client()
+    body = {**BODY, "tickers": ["ACME", TICKER]}
+    response = client.post("/api/sweeps", json=body)
+    assert response.status_code == 400
+    assert response.json["field"] == "tickers[1]"
+    assert TICKER in response.json["error"] and "2021-01-04" in response.json["error"]
+    early = {**body, "start_date": "1990-01-01", "end_date": "1990-12-31"}
+    assert client.post("/api/sweeps", json=early).json["field"] == "start_date"
+    both = {**body, "start_date": "2021-02-01", "end_date": "2021-05-31"}
+    assert client.post("/api/sweeps", json=both).status_code == 202
+    assert client.get("/api/sweeps").json["total"] == 1
 
 
 def test_a_huge_grid_names_its_count(client):
