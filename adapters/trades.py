@@ -8,6 +8,7 @@ import io
 import numpy as np
 
 from adapters._plain import number
+from adapters.cells import csv_row
 from adapters.timestamps import iso_utc
 from engine import Bars, EngineResult
 
@@ -83,15 +84,12 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
 def trades_csv(records: list[dict]) -> str:
     """Trade records as CSV text: header ``TRADE_FIELDS``, "\\n" line endings.
 
-    Floats are written with ``repr`` so they read back to the same value; ``None`` is an
-    empty cell and booleans are ``True``/``False``.
+    Floats are export cells (``adapters.cells``: 10 decimal places, no float noise);
+    ``None`` is an empty cell and booleans are ``True``/``False``.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TRADE_FIELDS)
     for record in records:
-        writer.writerow(
-            repr(value) if isinstance(value, float) else value
-            for value in (record[field] for field in TRADE_FIELDS)
-        )
+        writer.writerow(csv_row(record[field] for field in TRADE_FIELDS))
     return out.getvalue()

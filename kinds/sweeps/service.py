@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy.orm import Session
 
+from adapters.cells import csv_row
 from kinds.runs.contract import RequestError
 from kinds.runs.execute import load_market_data
 from kinds.sweeps.contract import (
@@ -191,7 +192,7 @@ def result_dict(row: SweepResult) -> dict[str, Any]:
 
 def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[str]:
     """Every stored combination as CSV text (combo_no, ticker, the swept params, the
-    metrics), yielded ``every`` rows at a time."""
+    metrics; floats as ``adapters.cells`` writes them), yielded ``every`` rows at a time."""
     names = list(json.loads(sweep.request_json)["grid"])
     columns = ("combo_no", "ticker", "params_json", *SWEEP_METRIC_KEYS)
     buffer = io.StringIO()
@@ -201,7 +202,7 @@ def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[st
         iter_results(session, sweep.sweep_id, columns)
     ):
         swept = json.loads(params)
-        writer.writerow([combo_no, ticker, *(swept.get(n) for n in names), *metrics])
+        writer.writerow(csv_row([combo_no, ticker, *(swept.get(n) for n in names), *metrics]))
         if count % every == every - 1:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -20,6 +20,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from adapters.cells import csv_row
 from adapters.walkforward import stability
 from kinds.sweeps.store import SweepState
 from kinds.walkforward.outcome import outcome
@@ -190,7 +191,8 @@ def detail(folded: Folded, iso: Iso, csv_url: str) -> dict[str, Any]:
 
 def folds_csv(folded: Folded) -> str:
     """One row per fold: windows, the chosen value of each grid parameter, the training
-    metric and the test metrics (``SWEEP_METRIC_KEYS``), the test trades."""
+    metric and the test metrics (``SWEEP_METRIC_KEYS``), the test trades; floats as
+    ``adapters.cells`` writes them."""
     request = json.loads(folded.row.request_json)
     names = list(request["grid"])
     metric = folded.row.metric
@@ -208,7 +210,7 @@ def folds_csv(folded: Folded) -> str:
         params = result["params"] if result else {}
         tests = result["test_metrics"] if result else {}
         writer.writerow(
-            [
+            csv_row([
                 fold.fold_no, shown[0],
                 message["train"]["start"], message["train"]["end"], message["train"]["bars"],
                 message["test"]["start"], message["test"]["end"], message["test"]["bars"],
@@ -216,6 +218,6 @@ def folds_csv(folded: Folded) -> str:
                 result["train_metric"] if result else None,
                 *(tests.get(name) for name in SWEEP_METRIC_KEYS),
                 result["test_trades"] if result else None,
-            ]
+            ])
         )  # fmt: skip
     return buffer.getvalue()

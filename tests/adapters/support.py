@@ -7,6 +7,7 @@ Tiny hand-made bars, engine results built by calling ``engine.run``, and the GOO
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,11 @@ def crossover_signals(close: np.ndarray, fast: int = 10, slow: int = 20) -> tupl
     before = np.concatenate([[False], above[:-1]])
     valid = np.concatenate([[False], np.isfinite(s[:-1])]) & np.isfinite(s)
     return above & ~before & valid, ~above & before & valid, f, s
+
+
+def decimals(cell: str) -> int:
+    """Decimal places of a number written in a CSV cell ("9.9844" → 4, "12" → 0, "" → 0)."""
+    if not cell:
+        return 0
+    exponent = Decimal(cell).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -11,7 +11,9 @@ import pytest
 
 from adapters.trades import TRADE_FIELDS, trade_records, trades_csv
 from engine import TradingParams, run
-from tests.adapters.support import DAY, make_bars, signals
+from kinds.runs.contract import parse_request
+from kinds.runs.execute import execute
+from tests.adapters.support import DAY, decimals, make_bars, signals
 
 OPEN = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0]
 CLOSE = [10.5, 11.5, 12.5, 13.5, 14.5, 15.5]
@@ -104,7 +106,7 @@ def test_records_are_plain_json():
 
 
 def test_trades_csv_round_trips_every_value():
-    """Header = TRADE_FIELDS, "\\n" endings, floats written with repr read back exactly."""
+    """Header = TRADE_FIELDS, "\\n" endings, floats read back to within 10 decimal places."""
     records = _records("longshort", entry=3, exit_=0)
     text = trades_csv(records)
     assert "\r" not in text and text.endswith("\n")
@@ -117,19 +119,44 @@ def test_trades_csv_round_trips_every_value():
             if isinstance(value, bool):
                 assert row[field] == str(value)
             elif isinstance(value, float):
-                assert float(row[field]) == value
+                assert float(row[field]) == pytest.approx(value, rel=0, abs=1e-10)
             else:
                 assert row[field] == str(value)
 
 
-def test_trades_csv_writes_floats_with_full_precision():
-    """A float that str() of a short format would round is written in full (repr)."""
+def test_trades_csv_writes_floats_without_float_noise():
+    """A float is rounded to 10 decimal places and written in its shortest form: 0.1 + 0.2
+    is "0.3", not the float noise "0.30000000000000004"; None is an empty cell."""
     record = dict.fromkeys(TRADE_FIELDS, 0)
-    record.update(pnl_pct=0.1 + 0.2, pnl_abs=None, is_open=False)
+    record.update(pnl_pct=0.1 + 0.2, entry_fee=9.984399999999999, pnl_abs=None, is_open=False)
     line = trades_csv([record]).splitlines()[1].split(",")
-    assert line[TRADE_FIELDS.index("pnl_pct")] == "0.30000000000000004"
+    assert line[TRADE_FIELDS.index("pnl_pct")] == "0.3"
+    assert line[TRADE_FIELDS.index("entry_fee")] == "9.9844"
     assert line[TRADE_FIELDS.index("pnl_abs")] == ""
     assert trades_csv([]) == ",".join(TRADE_FIELDS) + "\n"
+
+
+def test_the_trades_csv_of_a_real_run_carries_no_float_noise():
+    """A run on the demo data with fees and slippage: its records carry float noise (a fee
+    of 0.001 × size × price is 9.945740384999999), its CSV cells none: prices and money
+    have at most 10 decimal places, within 1e-10 of the record."""
+    request = parse_request(
+        {
+            "ticker": "ACME", "rule_type": "MACD", "params": {"fast": 12, "slow": 26, "signal": 9},
+            "start_date": "2015-01-01", "end_date": "2019-12-31", "charts": False,
+            "fee_rate": 0.001, "slippage_bps": 5,
+        }
+    )  # fmt: skip
+    records = execute(request).trades
+    money = ("entry_price", "exit_price", "entry_fee", "exit_fee", "pnl_abs", "pnl_pct")
+    noisy = [r[f] for r in records for f in money if decimals(repr(r[f])) > 10]
+    assert noisy, "the run's records carry no float noise: the test proves nothing"
+    rows = list(csv.DictReader(io.StringIO(trades_csv(records))))
+    assert len(rows) == len(records) > 10
+    for row, record in zip(rows, records, strict=True):
+        for field in money:
+            assert decimals(row[field]) <= 10, (field, row[field])
+            assert float(row[field]) == pytest.approx(record[field], rel=0, abs=1e-10)
 
 
 def test_a_stopped_trade_records_its_exit_reason_in_the_record_and_the_csv():

@@ -14,6 +14,7 @@ from redis import Redis
 from data import TickerInfo, load_catalog, save_catalog
 from kinds.sweeps.contract import SIZED_CHUNKS
 from store.db import make_engine, make_sessionmaker
+from tests.adapters.support import decimals
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
 from tests.web.support import CLOSED_REDIS, TICKER, write_data_dir
 from work.queue import backtest_queue
@@ -146,6 +147,20 @@ def test_redis_down_fails_the_chunks_and_answers_503(sqlite_url):
     assert status["timings"]["errors"] == ["queue unavailable"]
 
 
+def _assert_no_float_noise(rows: list[dict], answer: dict) -> None:
+    """The CSV's metric cells have at most 10 decimal places and are the JSON's values to
+    within 1e-10, where the JSON's carry more digits (float noise included)."""
+    by_combo = {r["combo_no"]: r["metrics"] for r in answer["results"]}
+    longer = 0
+    for row in rows:
+        for name, value in by_combo[int(row["combo_no"])].items():
+            if isinstance(value, float):
+                longer += decimals(repr(value)) > 10
+                assert decimals(row[name]) <= 10, (name, row[name])
+                assert float(row[name]) == pytest.approx(value, rel=0, abs=1e-10)
+    assert longer, "no stored metric has more than 10 decimals: the check proves nothing"
+
+
 def test_results_are_sorted_paginated_and_exported(app, client, redis_url):
     """After the chunks ran: best first by Sharpe, pages, top N, CSV, heatmap, line, combo."""
     sweep_id = client.post("/api/sweeps", json=BODY).json["sweep_id"]
@@ -166,6 +181,7 @@ def test_results_are_sorted_paginated_and_exported(app, client, redis_url):
         csv.DictReader(io.StringIO(client.get(f"/api/sweeps/{sweep_id}/results.csv").data.decode()))
     )
     assert len(rows) == 18 and list(rows[0])[:4] == ["combo_no", "ticker", "fast", "slow"]
+    _assert_no_float_noise(rows, client.get(f"/api/sweeps/{sweep_id}/results?per_page=50").json)
 
     heat = client.get(f"/api/sweeps/{sweep_id}/heatmap?metric=sharpe_ratio&x=fast&y=slow").json
     assert heat["x"]["values"] == [2, 4, 6, 8, 10] and len(heat["z"]) == 2

@@ -11,7 +11,9 @@ import io
 import pytest
 import requests
 
+from metrics import SWEEP_METRIC_KEYS
 from scripts import bulk_submit, bulk_walkforward
+from tests.adapters.support import decimals
 from tests.stack import ended, wait_until
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -138,7 +140,8 @@ def test_the_status_answer_carries_progress_oos_metrics_wfe_and_stability(stack,
 
 
 def test_folds_csv_has_one_row_per_fold_with_params_and_metrics(stack, walkforward):
-    """…/folds.csv: the header of the contract and one row per fold with its values."""
+    """…/folds.csv: the header of the contract and one row per fold with its values, its
+    floats without float noise (10 decimal places at most)."""
     response = requests.get(stack.base_url + walkforward["folds_csv_url"], timeout=10)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
@@ -146,8 +149,11 @@ def test_folds_csv_has_one_row_per_fold_with_params_and_metrics(stack, walkforwa
     assert [int(row["fold"]) for row in rows] == [0, 1, 2]
     for row, fold in zip(rows, walkforward["folds"], strict=True):
         assert int(row["fast"]) == fold["params"]["fast"]
-        assert float(row["train_sharpe_ratio"]) == fold["train_metric"]
-        assert float(row["test_total_return_pct"]) == fold["test_metrics"]["total_return_pct"]
+        assert float(row["train_sharpe_ratio"]) == pytest.approx(fold["train_metric"], abs=1e-10)
+        tested = fold["test_metrics"]["total_return_pct"]
+        assert float(row["test_total_return_pct"]) == pytest.approx(tested, abs=1e-10)
+        metrics = ["train_sharpe_ratio", *(f"test_{name}" for name in SWEEP_METRIC_KEYS)]
+        assert all(decimals(row[name]) <= 10 for name in metrics), row
         assert int(row["test_trades"]) == fold["test_trades"]
         assert row["test_start"] == fold["test"]["start"]
 
