@@ -1,5 +1,8 @@
 """JSON errors for every route: ``ApiError`` for expected failures, and handlers that turn
-HTTP errors, an unreachable database and any unexpected exception into JSON.
+HTTP errors, an unreachable database and any unexpected exception into JSON. (A browser
+asking for a page that does not exist gets the dashboard's HTML 404 instead:
+``web.pages.layout.serve_missing_pages`` answers it and hands every other 404 and 405 back
+to ``http_error``.)
 
 Shapes: ``{"error": message}``, plus ``"field"`` when one input is to blame, plus
 ``"run_id"`` when the failure concerns a known run. An unexpected exception is answered
@@ -103,7 +106,9 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-def _http_error(error: HTTPException) -> Response:
+def http_error(error: HTTPException) -> Response:
+    """The JSON answer to an HTTP error: ``{"error": message}`` with its code and headers
+    (a 405 keeps ``Allow``)."""
     code = error.code or 500
     message = _HTTP_MESSAGES.get(code) or (error.name or "error").lower()
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -137,7 +142,7 @@ def _unexpected_error(error: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the JSON error handlers on ``app``."""
     app.register_error_handler(ApiError, _api_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     for error_class in DATABASE_ERRORS:
         app.register_error_handler(error_class, _database_error)
     app.register_error_handler(RedisError, _queue_error)

@@ -11,6 +11,7 @@ import json
 import re
 import uuid
 from datetime import timedelta
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,58 @@ def test_unknown_run_is_an_html_404(client, run_id):
     assert response.mimetype == "text/html"
     assert "run not found" in text(response)
     assert "<script>" not in text(response).split("</nav>")[1].replace("<script src", "")
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+"""What a browser's Accept header says when it opens a URL."""
+
+
+@pytest.mark.parametrize("path", ["/no/such/page", "/runs/a/b/c", "/<script>x"])
+def test_a_browser_opening_a_missing_page_gets_the_html_404(client, path):
+    """An unknown URL opened in a browser is the dashboard's HTML page "Page not found",
+    naming the path (escaped) and linking home, not a JSON body."""
+    response = client.get(path, headers=BROWSER)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    page = text(response)
+    assert "Page not found" in page and 'href="/"' in page
+    assert f"There is no page at {escape(path)}." in page and "<script>x" not in page
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_browser_using_the_wrong_method_on_a_page_gets_the_html_405(client):
+    """GET /logout (a form's POST target) from a browser: an HTML 405 keeping Allow."""
+    response = client.get("/logout", headers=BROWSER)
+    assert response.status_code == 405 and response.mimetype == "text/html"
+    assert "Method not allowed" in text(response)
+    assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "code", "body"),
+    [
+        ("get", "/no/such/page", {}, 404, {"error": "not found"}),
+        ("get", "/no/such/page", {"Accept": "*/*"}, 404, {"error": "not found"}),
+        ("get", "/no/such/page", {"Accept": "application/json"}, 404, {"error": "not found"}),
+        ("get", "/api/no/such/thing", BROWSER, 404, {"error": "not found"}),
+        ("get", "/api/runs/x/y/z", BROWSER, 404, {"error": "not found"}),
+        ("get", "/run_backtest", BROWSER, 405, {"error": "method not allowed"}),
+        ("post", "/metrics", BROWSER, 405, {"error": "method not allowed"}),
+        ("delete", "/api/rules", BROWSER, 405, {"error": "method not allowed"}),
+        ("get", "/logout", {}, 405, {"error": "method not allowed"}),
+    ],
+)
+def test_api_clients_and_json_routes_keep_the_json_404_and_405(
+    client, method, path, headers, code, body
+):
+    """JSON for a client that does not prefer HTML, under /api/ and on the legacy JSON
+    routes, whatever the Accept header: the body is the one API clients always had."""
+    response = getattr(client, method)(path, headers=headers)
+    assert response.status_code == code
+    assert response.mimetype == "application/json"
+    assert response.get_json() == body
+    if code == 405:
+        assert response.headers["Allow"]
 
 
 # --- exports ------------------------------------------------------------------------------

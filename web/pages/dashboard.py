@@ -27,7 +27,13 @@ from web.errors import ApiError
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
-from web.pages.layout import error_page, nav, register_unavailable, tickers
+from web.pages.layout import (
+    error_page,
+    nav,
+    register_unavailable,
+    serve_missing_pages,
+    tickers,
+)
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
 from web.present import iso_utc, json_or_none
 from web.query import count
@@ -36,6 +42,7 @@ from work.status import ALL_STATUSES, FINISHED
 
 bp = Blueprint("dashboard", __name__)
 register_unavailable(bp)
+serve_missing_pages(bp)
 
 PER_PAGE = 50
 """Runs per history page."""

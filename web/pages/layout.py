@@ -1,17 +1,20 @@
 """What every dashboard page shares: the navigation bar's data and the statuses its
-scripts read, the ticker list of the forms, the HTML error page, and the 503 page a
-database or Redis outage gets (JSON routes answer those with ``web.errors``' JSON)."""
+scripts read, the ticker list of the forms, the HTML error page, the 503 page a database or
+Redis outage gets (JSON routes answer those with ``web.errors``' JSON), and the HTML 404
+and 405 a browser gets for a page that does not exist (``serve_missing_pages``)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing.exceptions import RoutingException
 
 from kinds.sweeps.status import SWEEP_FINISHED, SWEEP_STATUSES
-from web.errors import DATABASE_ERRORS
+from web.errors import DATABASE_ERRORS, http_error
 from web.pages.rq_dashboard import URL_PREFIX
 from web.present import catalog_tickers
 from work.status import ALL_STATUSES, FINISHED
@@ -56,3 +59,65 @@ def register_unavailable(bp: Blueprint) -> None:
     """Answer a database or Redis outage on ``bp``'s pages with the 503 page."""
     for error_class in (*DATABASE_ERRORS, RedisError):
         bp.register_error_handler(error_class, _unavailable)
+
+
+PAGE_MODULES = "web.pages."
+"""Blueprints imported from under this package serve HTML pages; every other one JSON."""
+
+
+def _matched_endpoint() -> str | None:
+    """The endpoint the request's URL belongs to: its rule's, or for a 405 the endpoint
+    the URL matches with a method it allows; None when no rule matches the URL."""
+    if request.url_rule is not None:
+        return request.url_rule.endpoint
+    failure = request.routing_exception
+    if not isinstance(failure, MethodNotAllowed) or not failure.valid_methods:
+        return None
+    adapter = current_app.create_url_adapter(request)
+    try:
+        endpoint, _ = adapter.match(request.path, method=failure.valid_methods[0])
+    except (HTTPException, RoutingException):
+        return None
+    return endpoint
+
+
+def _is_page(endpoint: str) -> bool:
+    blueprint = current_app.blueprints.get(endpoint.rpartition(".")[0])
+    return blueprint is not None and blueprint.import_name.startswith(PAGE_MODULES)
+
+
+def wants_page() -> bool:
+    """Whether an error should be answered with an HTML page: the client prefers HTML to
+    JSON (a browser; ``*/*``, no Accept header and ``application/json`` keep JSON), the
+    path is not under ``/api/``, and the URL matches no rule or a page's (the legacy JSON
+    routes, ``/run_backtest``, ``/status/<id>``, ``/metrics``…, keep JSON)."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return False
+    best = request.accept_mimetypes.best_match(("application/json", "text/html"))
+    if best != "text/html":
+        return False
+    endpoint = _matched_endpoint()
+    return endpoint is None or _is_page(endpoint)
+
+
+def _missing_page(error: HTTPException) -> Response | tuple[str, int]:
+    """A browser's 404 or 405 as the dashboard's HTML page; anything else as
+    ``web.errors``' JSON, byte for byte as before."""
+    if not wants_page():
+        return http_error(error)
+    path = request.path[:200]
+    if isinstance(error, MethodNotAllowed):
+        page, status = error_page(
+            405, "Method not allowed", f"{path} does not answer {request.method} requests."
+        )
+        response = current_app.make_response((page, status))
+        response.headers["Allow"] = ", ".join(error.valid_methods or ())
+        return response
+    return error_page(404, "Page not found", f"There is no page at {path}.")
+
+
+def serve_missing_pages(bp: Blueprint) -> None:
+    """Answer the app's 404s and 405s with ``_missing_page`` (registered app-wide through
+    ``bp``, once: its handler is tried before ``web.errors``' generic one)."""
+    for code in (404, 405):
+        bp.app_errorhandler(code)(_missing_page)
