@@ -62,6 +62,10 @@ METRIC_KEYS = (
 )
 """Keys of ``enhanced_metrics``, in order."""
 
+FEW_TRADES = 10
+"""A run with fewer trades than this carries the ``few_trades`` warning (``run_warnings``):
+its win rate, profit factor and trade averages rest on a handful of trades."""
+
 _DAY = np.timedelta64(1, "D")
 
 
@@ -225,3 +229,22 @@ def _max_drawdown_duration_days(timestamps: np.ndarray, equity: np.ndarray) -> n
     spans = (timestamps[ends] - timestamps[starts - 1]) / _DAY
     np.maximum.at(longest, rows[0::2], spans)
     return longest
+
+
+def run_warnings(metrics: dict | None) -> list[dict[str, str]]:
+    """The warnings about a finished run's ``metrics``, each ``{code, message}`` like the
+    signal analyzer's: ``few_trades`` when ``num_trades`` is below ``FEW_TRADES`` (a rule
+    that seldom fires, or a window too short for it). None (no metrics yet): none.
+
+    >>> run_warnings({"num_trades": 2})[0]["code"], run_warnings({"num_trades": 10})
+    ('few_trades', [])
+    """
+    trades = (metrics or {}).get("num_trades")
+    if trades is None or trades >= FEW_TRADES:
+        return []
+    message = (
+        f"the run made {trades} trade{'s' * (trades != 1)}, fewer than {FEW_TRADES}: its "
+        "trade statistics rest on too few trades (the signal analyzer shows how often the "
+        "rule fires)"
+    )
+    return [{"code": "few_trades", "message": message}]

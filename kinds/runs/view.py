@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from adapters.metrics import run_warnings
 from store.columns import iso_utc, json_or_none
 from store.models import BacktestRun
 from work.status import RunStatus
@@ -75,7 +76,9 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
 
 def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any]:
     """Everything about a run except its result (``run_status_json`` adds that); ``result_url``
-    is where the result can be fetched on its own (null until the run SUCCEEDED)."""
+    is where the result can be fetched on its own (null until the run SUCCEEDED);
+    ``warnings`` are ``adapters.metrics.run_warnings`` of its metrics (``few_trades``)."""
+    metrics = json_or_none(row.metrics_json)
     return {
         **_run_identity(row),
         **_run_progress(row),
@@ -83,10 +86,11 @@ def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any
         "engine_version": row.engine_version,
         "image_tag": row.image_tag,
         "request": json_or_none(row.request_json),
-        "metrics": json_or_none(row.metrics_json),
+        "metrics": metrics,
         "created_by": row.created_by,
         **run_labels(row),
         "result_url": result_url,
+        "warnings": run_warnings(metrics),
     }
 
 

@@ -25,6 +25,14 @@ OPERATORS = ("AND", "OR")
 MIN_RULES, MAX_RULES = 2, 5
 """How many sub-rules a COMPOSITE holds (nesting a COMPOSITE is not allowed)."""
 
+DEFAULT_RULES = ("MACD", "MOMENTUM")
+"""The default sub-rules, each with its own defaults, combined with AND: MACD's cross up
+while the 10-bar rate of change is positive enters, its cross down while it is negative
+exits — a trigger confirmed by momentum, which trades 29 to 50 times in ten years of each
+demo ticker (2015–2024). The earlier RSI(14, 30, 70) AND MACD needed RSI below 30 on the
+very bar of a MACD cross (and above 70 on the cross down to exit): 0 to 2 trades in ten
+years."""
+
 
 def _combine(operator: str, parts: list[np.ndarray]) -> np.ndarray:
     reduce = np.logical_and.reduce if operator == "AND" else np.logical_or.reduce
@@ -93,7 +101,7 @@ def build(rules: Mapping[str, RuleSpec], batches: Mapping[str, Batch]) -> tuple[
         return entries, exits
 
     default_rules = tuple(
-        {"rule_type": name, "params": rules[name].defaults()} for name in ("RSI", "MACD")
+        {"rule_type": name, "params": rules[name].defaults()} for name in DEFAULT_RULES
     )
     spec = RuleSpec(
         rule_type="COMPOSITE",

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import data
+from adapters.metrics import FEW_TRADES
+from data import date_range, load_catalog
+from data.timeframe import DAILY
+from kinds.runs.contract import parse_request
+from kinds.runs.execute import execute
 from rules.registry import RULES
 from tests.bars import daily_bars
+
+DEMO_DIR = Path(data.__file__).resolve().parent
+"""The shipped demo data (data/*.csv and their catalog)."""
+
+DEMO_DAILY = [i.ticker for i in load_catalog(DEMO_DIR).tickers() if i.timeframe == DAILY]
+"""Its daily tickers: ten years each."""
 
 DOWN_UP = [10, 9, 8, 7, 8, 9, 10, 11]
 """RSI(2, 30, 70): entries on bars 2–3, exits on bars 5–7. MOMENTUM(1, −20, −20): every
@@ -38,3 +52,18 @@ def test_overlays_gather_the_sub_rules_lines():
     subs = [*SUBS, {"rule_type": "SMA_CROSS", "params": {"fast": 2, "slow": 3}}]
     lines = RULES["COMPOSITE"].overlays(daily_bars(DOWN_UP), {"operator": "OR", "rules": subs})
     assert list(lines) == ["SMA 2", "SMA 3"]
+
+
+@pytest.mark.parametrize("ticker", DEMO_DAILY)
+def test_the_default_composite_trades_often_on_ten_years_of_demo_data(ticker):
+    """COMPOSITE with its defaults, on all of a demo ticker's daily data (2014–2024), makes
+    at least FEW_TRADES trades: a default run is no run without the few_trades warning."""
+    first, last = date_range(ticker, DEMO_DIR)
+    request = parse_request(
+        {
+            "ticker": ticker, "rule_type": "COMPOSITE", "params": RULES["COMPOSITE"].defaults(),
+            "start_date": first, "end_date": last, "charts": False,
+        }
+    )  # fmt: skip
+    trades = execute(request, DEMO_DIR).metrics["num_trades"]
+    assert trades >= FEW_TRADES, f"{ticker}: {trades} trades"

@@ -347,7 +347,7 @@ def test_cache_is_reused_across_chunks_and_reset_for_other_bars(goog):
         ),
         ("BOLLINGER", {"period": 20, "std_dev": 0.1}, "bollinger-20-0.1"),
         ("COMPOSITE", _composite(RSI_SUB, MACD_SUB), "composite-and-rsi-14-30-70+macd-12-26-9"),
-        ("COMPOSITE", None, "composite-and-rsi-14-30-70+macd-12-26-9"),
+        ("COMPOSITE", None, "composite-and-macd-12-26-9+momentum-10-0-0"),
     ],
 )
 def test_rule_slug_is_deterministic_and_readable(rule_type, params, slug):
@@ -387,7 +387,7 @@ def test_describe_rules_is_json_ready_and_complete():
     }
     composite = described[-1]
     assert composite["params"][0]["choices"] == ["AND", "OR"]
-    assert composite["params"][1]["default"][0]["rule_type"] == "RSI"
+    assert composite["params"][1]["default"][0]["rule_type"] == "MACD"
 
 
 def test_described_defaults_validate_as_a_full_request():
@@ -400,9 +400,9 @@ def test_described_defaults_validate_as_a_full_request():
 def test_defaults_are_fresh_copies():
     """Mutating a returned default does not change the registry."""
     _, params = validate_rule("COMPOSITE", None)
-    params["rules"][0]["params"]["period"] = 99
-    describe_rules()[-1]["params"][1]["default"][0]["params"]["period"] = 99
-    assert validate_rule("COMPOSITE", None)[1]["rules"][0]["params"]["period"] == 14
+    params["rules"][0]["params"]["fast"] = 99
+    describe_rules()[-1]["params"][1]["default"][0]["params"]["fast"] = 99
+    assert validate_rule("COMPOSITE", None)[1]["rules"][0]["params"]["fast"] == 12
 
 
 def test_every_rule_has_a_one_line_description_and_valid_constraints():

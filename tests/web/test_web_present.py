@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from adapters.metrics import FEW_TRADES
 from kinds.runs.view import run_status, run_status_json, run_summary
 from store.models import BacktestRun, StrategyPreset
 from web.present import iso_utc, json_or_none, preset
@@ -119,6 +120,17 @@ def test_run_status_keeps_request_as_an_object():
         "run_id": "0b6f3f0e-58a4-4c8e-9d43-1f0f2b1c9a11",
         "ticker": "ACME",
     }
+
+
+def test_a_run_with_few_trades_carries_the_few_trades_warning():
+    """``warnings`` names ``few_trades`` below FEW_TRADES trades, and nothing from
+    FEW_TRADES on or before the run has metrics."""
+    few = make_row(status=RunStatus.SUCCEEDED, metrics_json=json.dumps({"num_trades": 2}))
+    [warning] = run_status(few)["warnings"]
+    assert warning["code"] == "few_trades" and "2 trades" in warning["message"]
+    enough = {"num_trades": FEW_TRADES}
+    assert run_status(make_row(metrics_json=json.dumps(enough)))["warnings"] == []
+    assert run_status(make_row())["warnings"] == []
 
 
 def test_preset_decodes_payload_and_keeps_name_verbatim():

@@ -435,6 +435,7 @@ STATUS_KEYS = [
     "notes",
     "pinned",
     "result_url",
+    "warnings",
     "result",
 ]
 
