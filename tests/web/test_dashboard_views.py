@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from adapters.metrics import FEW_TRADES
 from kinds.sweeps.status import SWEEP_FINISHED
 from rules import describe_rules
 from store.models import BacktestRun
@@ -128,6 +129,16 @@ def test_run_page_shows_kpis_from_the_stored_metrics(app, client):
     assert result["engine_version"] in page
     assert "test-tag" in page
     assert 'id="run-again"' in page
+
+
+def test_run_page_warns_of_a_run_with_few_trades(app, client):
+    """A SUCCEEDED run with fewer than FEW_TRADES trades shows the few_trades warning above
+    its tabs, as its status document carries it."""
+    request, result = add_succeeded(app)
+    assert result["metrics"]["num_trades"] < FEW_TRADES, "the test run should trade little"
+    page = text(client.get(f"/runs/{request.run_id}"))
+    [warning] = client.get(f"/status/{request.run_id}?result=false").get_json()["warnings"]
+    assert f'data-warning="few_trades">{escape(warning["message"])}</div>' in page
 
 
 def test_run_page_does_not_inline_the_result(app, client):

@@ -16,6 +16,7 @@ import math
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from adapters.metrics import run_warnings
 from kinds.runs.query import COMPARE_MAX, SORT_KEYS, is_run_id, run_filter, run_ids, run_sort
 from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
 from kinds.runs.view import run_label, run_labels, run_summary
@@ -179,6 +180,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         ran_for=page_format.duration(row.started_at, row.completed_at),
         finished=row.status in FINISHED,
         labels=run_labels(row),
+        warnings=run_warnings(metrics),
         **nav(),
     )
 
