@@ -26,9 +26,9 @@ from redis.exceptions import RedisError
 
 from config import RATE_WINDOWS, parse_rate
 from kinds.registry import all_kinds
-from web.auth import current_user
+from web.clients import current_client
 from web.errors import ApiError
-from web.windows import client_address, count
+from web.windows import count
 
 logger = logging.getLogger("web.ratelimit")
 
@@ -78,14 +78,6 @@ limited endpoints → their budgets)."""
 _WINDOW_NAMES = {seconds: name for name, seconds in RATE_WINDOWS.items()}
 
 
-def _client() -> tuple[str, str]:
-    """(key part, field named in a 429) of the client this request counts against."""
-    user = current_user()
-    if user is not None:
-        return f"token:{user}", "Authorization"
-    return client_address(), "remote_addr"
-
-
 def _limit() -> None:
     """Count a submission (or an analysis, in its own budget); 429 with Retry-After once
     the client's window is full."""
@@ -96,7 +88,8 @@ def _limit() -> None:
         return
     prefix = BUDGET_KEYS.get(what) or f"ratelimit:{what.replace(' ', '_')}:"
     allowed, window = rate
-    client, field = _client()
+    who = current_client()
+    client, field = who.key, who.field
     try:
         counted = count(prefix, client, window)
     except RedisError as exc:
