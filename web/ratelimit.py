@@ -2,9 +2,10 @@
 
 A fixed-window counter in the web's Redis (``web.windows``): one key per client and window
 (``ratelimit:submit:<client>:<seconds>:<window number>``), INCR'd by every submission and
-expiring with its window, so all web replicas share the count. The client is the API
-token's name in AUTH_MODE=token and the client address in AUTH_MODE=none (behind a proxy,
-set PROXY_FIX_HOPS so the address is the client's, not the proxy's). Over the limit the
+expiring with its window, so all web replicas share the count. The client
+(``web.clients``) is the API token's name in AUTH_MODE=token and the client address in
+AUTH_MODE=none (behind a proxy, set PROXY_FIX_HOPS so the address is the client's, not the
+proxy's). Over the limit the
 answer is 429 with ``Retry-After`` (seconds to the next window). If Redis cannot be
 reached the limit is not applied (fail open, one warning in the log): the submission then
 meets the same outage at its enqueue and is answered 503 there.

@@ -136,6 +136,7 @@ def _check_share(
         logger.debug("client share not checked: Redis unavailable (%s)", type(exc).__name__)
     except ClientFull as exc:
         logger.warning("refused: %s: %s", client.key, exc)
+        forget_run_id()  # nothing was recorded: no answer may name the submitted id
         if exc.never_fits:
             raise ApiError(
                 400, f"{exc}; send a smaller request", field=size_field or client.field
