@@ -132,7 +132,10 @@ class WorkKind:
     ``<stem>s_finished_total`` and ``<stem>_duration_seconds`` every kind has,
     ``work.telemetry``) to its HELP text. ``settings`` are its own environment variables
     (``config.process.Variable``, declared in its package), which the web puts into its
-    config by name. ``describe(payload)`` is the RQ job's description.
+    config by name. ``describe(payload)`` is the RQ job's description. ``client_limit``
+    (one of its ``settings``, optional) is the most items of this kind one client may have
+    waiting on its queue: a submission past it is refused before anything is recorded
+    (``web.submit``, ``work.fair``).
     """
 
     name: str
@@ -159,6 +162,7 @@ class WorkKind:
     blueprints: tuple[str, ...] = ()
     telemetry: Mapping[str, str] = field(default_factory=dict)
     settings: tuple[Variable, ...] = ()
+    client_limit: Variable[int] | None = None
 
     def __post_init__(self) -> None:
         """Fill the transitions a kind left out with the protocol's, over its table."""

@@ -14,9 +14,15 @@ SWEEP_MAX_PENDING_CHUNKS = Variable(
     6000,
     "chunks the sweep queue may hold; a sweep past it is a 429",
 )
+SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT = Variable(
+    "SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT",
+    positive_int,
+    3000,
+    "chunks one client may have waiting on the sweep queue (half the queue); past it a 429",
+)
 SWEEP_CHUNK_SIZE: Variable[int | None] = Variable(
     "SWEEP_CHUNK_SIZE", int, None, "combinations per sweep chunk; unset: 1,000"
 )
 
-SETTINGS = (SWEEP_MAX_PENDING_CHUNKS, SWEEP_CHUNK_SIZE)
+SETTINGS = (SWEEP_MAX_PENDING_CHUNKS, SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT, SWEEP_CHUNK_SIZE)
 """Every setting of the sweep kind."""

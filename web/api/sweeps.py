@@ -122,7 +122,13 @@ def submit() -> ResponseReturnValue:
     except QueueFull as exc:
         logger.warning("sweep %s refused: %s", sweep.sweep_id, exc)
         raise queue_full(exc) from None
-    submit_work(CHUNK, ("sweep_id", sweep.sweep_id), submission, refused=DATABASE_UNAVAILABLE)
+    submit_work(
+        CHUNK,
+        ("sweep_id", sweep.sweep_id),
+        submission,
+        refused=DATABASE_UNAVAILABLE,
+        size_field="grid",
+    )
     logger.info(
         "sweep %s accepted: %s %s, %d combos in %d chunks",
         sweep.sweep_id,

@@ -66,7 +66,7 @@ def submit() -> ResponseReturnValue:
         logger.warning("walk-forward %s refused: %s", walkforward_id, exc)
         raise queue_full(exc) from None
     item = ("walkforward_id", walkforward_id)
-    submit_work(CHUNK, item, submission, refused=DATABASE_UNAVAILABLE)
+    submit_work(CHUNK, item, submission, refused=DATABASE_UNAVAILABLE, size_field="grid")
     logger.info(
         "walk-forward %s accepted: %s %s, %d folds × %d combos in %d chunks",
         walkforward_id,
