@@ -64,6 +64,38 @@ def positive_int(text: str) -> int:
     return value
 
 
+def whole_number(text: str) -> int:
+    """A whole number >= 0.
+
+    :raise ValueError: anything else, e.g. ``"-1"`` or ``"ten"``.
+    """
+    if not text.isdigit():
+        raise ValueError(f"must be a whole number of 0 or more: {text!r}")
+    return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    """A number of seconds > 0.
+
+    :raise ValueError: anything else, e.g. ``"0"``, ``"-5"`` or ``"inf"``.
+    """
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(f"must be a number of seconds above 0: {text!r}")
+    return value
+
+
+def proxy_hops(text: str) -> int:
+    """A number of trusted proxies, 0 to 5 (the web's ``Settings`` allows the same).
+
+    :raise ValueError: anything else.
+    """
+    value = whole_number(text)
+    if value > 5:
+        raise ValueError(f"PROXY_FIX_HOPS must be 0 to 5: {text!r}")
+    return value
+
+
 def _text(text: str) -> str | None:
     return text
 
@@ -125,6 +157,43 @@ RQ_DASHBOARD_ENABLED = Variable(
     "RQ_DASHBOARD_ENABLED", str, "", "1/true/yes/on mounts rq-dashboard at /rq"
 )
 
+# -- the web's connections (gunicorn's worker, serving/worker.py) ---------------------------
+
+PROXY_FIX_HOPS = Variable(
+    "PROXY_FIX_HOPS", proxy_hops, 0, "trusted proxies setting X-Forwarded-For/-Proto/-Host"
+)
+WEB_REQUEST_READ_TIMEOUT = Variable(
+    "WEB_REQUEST_READ_TIMEOUT",
+    positive_seconds,
+    30.0,
+    "seconds a connection gets to deliver one request: line, headers and body",
+)
+WEB_MAX_CLIENT_CONNECTIONS = Variable(
+    "WEB_MAX_CLIENT_CONNECTIONS",
+    whole_number,
+    None,
+    "connections one client address may hold in one web worker; 0: no cap; "
+    "unset: CLIENT_CONNECTIONS_DEFAULT, or 0 behind trusted proxies (PROXY_FIX_HOPS)",
+)
+
+CLIENT_CONNECTIONS_DEFAULT = 100
+"""WEB_MAX_CLIENT_CONNECTIONS when unset and clients connect directly (PROXY_FIX_HOPS 0): a
+tenth of a worker's 1000 connections, far above what a browser (6) or a script opens."""
+
+
+def max_client_connections(environ: Mapping[str, str] | None = None) -> int:
+    """WEB_MAX_CLIENT_CONNECTIONS; unset: CLIENT_CONNECTIONS_DEFAULT when PROXY_FIX_HOPS is 0,
+    else 0 (no cap: behind proxies every connection comes from a proxy's address, and the
+    proxy limits its clients).
+
+    :raise ValueError: either variable's text is refused.
+    """
+    configured = WEB_MAX_CLIENT_CONNECTIONS.value(environ)
+    if configured is not None:
+        return configured
+    return 0 if PROXY_FIX_HOPS.value(environ) else CLIENT_CONNECTIONS_DEFAULT
+
+
 # -- the local scaler and the scripts -------------------------------------------------------
 
 SCALER_MANIFEST = Variable(
@@ -151,4 +220,15 @@ VARIABLES: tuple[Variable, ...] = tuple(
 )
 """Every variable declared here, in order."""
 
-__all__ = ["VARIABLES", "Variable", "named", "positive_int", "whole_days"]
+__all__ = [
+    "CLIENT_CONNECTIONS_DEFAULT",
+    "VARIABLES",
+    "Variable",
+    "max_client_connections",
+    "named",
+    "positive_int",
+    "positive_seconds",
+    "proxy_hops",
+    "whole_days",
+    "whole_number",
+]

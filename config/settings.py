@@ -92,7 +92,10 @@ class Settings(BaseSettings):
         None, description="Secure flag of the session cookie; unset: when the request is HTTPS"
     )
     proxy_fix_hops: int = Field(
-        0, ge=0, le=5, description="trusted proxies setting X-Forwarded-For/-Proto/-Host"
+        process.PROXY_FIX_HOPS.default,
+        ge=0,
+        le=5,
+        description=process.PROXY_FIX_HOPS.description,
     )
     submit_rate_limit: Annotated[str, AfterValidator(_rate_text)] = Field(
         "", description='submissions per client, e.g. "60/minute"; empty: no limit'

@@ -171,6 +171,14 @@ def _from_this_origin() -> bool:
     return origin is not None and origin == request.host_url.rstrip("/")
 
 
+def cross_site_request() -> bool:
+    """Whether the browser says another origin's page made this request: ``Sec-Fetch-Site``
+    or ``Origin`` is sent and neither names this origin. A request with neither header (a
+    script, curl) is not: only a browser can be made to send one for another site."""
+    sent = "Sec-Fetch-Site" in request.headers or "Origin" in request.headers
+    return sent and not _from_this_origin()
+
+
 def check_csrf() -> None:
     """Refuse a cookie-authenticated mutating request without the session's CSRF token
     (for a ``same_origin_only`` blueprint: one not made by a page of this origin).

@@ -105,3 +105,34 @@ def test_the_consumer_job_path_imports_no_pydantic() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert out.stdout.split() == ["[]", "True"], out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "cap"),
+    [
+        ({}, process.CLIENT_CONNECTIONS_DEFAULT),
+        ({"PROXY_FIX_HOPS": "0"}, process.CLIENT_CONNECTIONS_DEFAULT),
+        ({"PROXY_FIX_HOPS": "1"}, 0),
+        ({"PROXY_FIX_HOPS": "1", "WEB_MAX_CLIENT_CONNECTIONS": "400"}, 400),
+        ({"WEB_MAX_CLIENT_CONNECTIONS": "0"}, 0),
+    ],
+)
+def test_the_client_connection_cap_is_off_behind_trusted_proxies_unless_set(environ, cap):
+    """WEB_MAX_CLIENT_CONNECTIONS unset: 100 for clients that connect directly, none behind
+    proxies (every peer is a proxy then); set, it is taken as given."""
+    assert process.max_client_connections(environ) == cap
+
+
+@pytest.mark.parametrize(
+    ("read", "environ"),
+    [
+        (process.max_client_connections, {"WEB_MAX_CLIENT_CONNECTIONS": "-1"}),
+        (process.max_client_connections, {"PROXY_FIX_HOPS": "6"}),
+        (process.WEB_REQUEST_READ_TIMEOUT.value, {"WEB_REQUEST_READ_TIMEOUT": "0"}),
+        (process.WEB_REQUEST_READ_TIMEOUT.value, {"WEB_REQUEST_READ_TIMEOUT": "inf"}),
+    ],
+)
+def test_the_connection_limits_refuse_what_cannot_bound_anything(read, environ):
+    """A negative cap, more hops than Settings allows, a read timeout of 0 or infinity: refused."""
+    with pytest.raises(ValueError):
+        read(environ)

@@ -8,7 +8,9 @@ an inline script, so they are sent without the app's Content-Security-Policy
 AUTH_MODE=token the app's gate (``web.auth``) lets only signed-in sessions (or bearer tokens)
 reach it, as every other route (its scripts' POSTs, which carry no CSRF token, pass when they
 come from this origin: ``web.auth.same_origin_only``); with AUTH_MODE=none enable it only
-behind the cluster's own access control (``docs/security.md``).
+behind the cluster's own access control (``docs/security.md``). In every mode its state
+changes are POSTs that no other site's page can make, and a user's mistake (an unknown job,
+an empty queue to compact) is a 4xx, not a 500 (``web.pages.rq_rules``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rq.serializers import JSONSerializer
 
 from config import process
 from web.auth import same_origin_only
+from web.pages.rq_rules import apply_rq_rules
 from web.security import exempt_from_csp
 
 URL_PREFIX = "/rq"
@@ -60,4 +63,5 @@ def mount_rq_dashboard(app: Flask) -> None:
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
     exempt_from_csp(app, rq_dashboard.blueprint.name)
     same_origin_only(app, rq_dashboard.blueprint.name)
+    apply_rq_rules(app, rq_dashboard.blueprint.name)
     rqd_web.setup_rq_connection(app)
