@@ -26,7 +26,7 @@ from werkzeug.routing import Rule
 from store.models import SweepChunk
 from store.tokens import ADMIN, set_scope
 from tests.sweeps.support import store_chunk
-from tests.web.support import serve, valid_sweep, valid_walkforward
+from tests.web.support import close_app, serve, valid_sweep, valid_walkforward
 from tests.web.support_auth import bearer, new_token, sign_in, token_app
 from tests.web.support_dashboard import add_succeeded, registered_worker
 from web.auth import OPEN_ENDPOINTS
@@ -392,3 +392,23 @@ def test_preset_names_are_unique_per_owner(client, tokens, items):
     assert [p["created_by"] for p in bob("GET", "/api/strategies").get_json()] == [BOB]
     alice = _as(client, tokens, ALICE)
     assert alice("GET", f"/api/strategies/{items.preset_id}").get_json()["created_by"] == ALICE
+
+
+@pytest.mark.mysql
+def test_preset_names_are_unique_per_owner_on_mariadb(mysql_url, redis_url, data_dir):
+    """The same on MariaDB (migration 0007's index on owner and name, the names' binary
+    collation): two owners may share a name, one owner may not hold it twice."""
+    app = token_app(mysql_url, redis_url, data_dir)
+    try:
+        client = app.test_client()
+        names = [f"{who}-{uuid.uuid4().hex[:8]}" for who in (ALICE, BOB)]
+        senders = [_as(client, {name: new_token(app, name)}, name) for name in names]
+        body = {"name": MARKER, "payload": PAYLOAD}
+        assert [send("POST", "/api/strategies", body).status_code for send in senders] == [201] * 2
+        assert senders[0]("POST", "/api/strategies", body).status_code == 409
+        assert (
+            senders[0]("POST", "/api/strategies", {**body, "name": MARKER.upper()}).status_code
+            == 201
+        )
+    finally:
+        close_app(app)
