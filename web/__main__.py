@@ -1,7 +1,8 @@
 """``python -m web``: serve the app on $HOST:$PORT (default 127.0.0.1:5000) with a threaded
 server; ``python -m web init-db``: create the database schema and say what was created;
-``python -m web tokens create --name NAME | list | revoke --name NAME``: the API tokens of
-AUTH_MODE=token (``web.tokens``).
+``python -m web tokens create --name NAME [--scope admin] | list | scope --name NAME --scope
+SCOPE | revoke --name NAME``: the API tokens of AUTH_MODE=token and their scopes
+(``web.tokens``).
 
 Schema creation is the explicit operator step; serving never creates tables. Logs go to
 stderr (``work.logs.configure_logging``). In containers, gunicorn serves the same factory:
@@ -41,10 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "action",
         nargs="?",
-        choices=("create", "list", "revoke"),
-        help="tokens: create a token (printed once), list them, or revoke one",
+        choices=("create", "list", "scope", "revoke"),
+        help="tokens: create a token (printed once), list them, change one's scope, or revoke one",
     )
-    parser.add_argument("--name", help="tokens create/revoke: the token's name")
+    parser.add_argument("--name", help="tokens create/scope/revoke: the token's name")
+    parser.add_argument(
+        "--scope",
+        choices=("user", "admin"),
+        help="tokens create (default user) and scope: user (own and shared rows) or admin "
+        "(every row)",
+    )
     parser.add_argument(
         "--wait",
         type=float,
@@ -56,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if (args.command == "tokens") != (args.action is not None):
-        parser.error("tokens needs an action (create, list or revoke); other commands take none")
+        parser.error(
+            "tokens needs an action (create, list, scope or revoke); other commands take none"
+        )
 
     from web import create_app
     from web.db import get_engine, init_db
@@ -67,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "tokens":
         from web.tokens import tokens_command
 
-        return tokens_command(app, args.action, args.name)
+        return tokens_command(app, args.action, args.name, args.scope)
     if args.command == "init-db":
         import time
 

@@ -434,6 +434,7 @@ STATUS_KEYS = [
     "tags",
     "notes",
     "pinned",
+    "shared",
     "result_url",
     "result",
 ]

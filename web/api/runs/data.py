@@ -15,12 +15,14 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 
 import adapters
-from kinds.runs.query import COMPARE_MAX, is_run_id, run_ids
+from kinds.runs.query import COMPARE_MAX, run_ids
 from kinds.runs.store import get_result_text, get_run_summaries
 from kinds.runs.view import run_label, run_summary
+from web.api.runs.access import check_run_read, run_not_found
 from web.api.runs.blueprint import bp, legacy_route
 from web.db import get_session
 from web.errors import ApiError
+from web.ownership import readable
 from web.query import parsed
 from work.status import RunStatus
 
@@ -31,11 +33,13 @@ LOOKUP_MAX = 200
 def stored_result(run_id: str) -> str:
     """The stored result JSON text of a SUCCEEDED run.
 
-    :raise ApiError 404: no such run; 409: the run has no result (not SUCCEEDED).
+    :raise ApiError 404: no such run (or not the viewer's to read); 409: the run has no
+        result (not SUCCEEDED).
     """
-    found = get_result_text(get_session(), run_id) if is_run_id(run_id) else None
+    check_run_read(get_session(), run_id)
+    found = get_result_text(get_session(), run_id)
     if found is None:
-        raise ApiError(404, "run not found")
+        raise run_not_found()
     status, text = found
     if status != RunStatus.SUCCEEDED or not text:
         raise ApiError(409, f"the run has no result (it is {status})", status=status)
@@ -65,9 +69,10 @@ def trades_csv(run_id: str) -> ResponseReturnValue:
 
 @bp.get("/lookup")
 def lookup() -> ResponseReturnValue:
-    """History summaries (status, metrics; no result) of the runs named by ``ids``."""
+    """History summaries (status, metrics; no result) of the runs named by ``ids`` (a run the
+    viewer may not read is ``missing``, as one that is not there)."""
     ids = parsed(lambda args: run_ids(args, LOOKUP_MAX))
-    rows = get_run_summaries(get_session(), ids)
+    rows = readable(get_run_summaries(get_session(), ids))
     found = {row.run_id for row in rows}
     return {
         "runs": [run_summary(row) for row in rows],
@@ -79,9 +84,11 @@ def lookup() -> ResponseReturnValue:
 @legacy_route("/compare/curves.json", methods=["GET"])
 def compare_curves() -> ResponseReturnValue:
     """Equity curves of the SUCCEEDED runs among ``ids``: ``{"runs": [{"run_id", "label",
-    "initial_capital", "timestamps", "equity"}]}``, in the order given."""
+    "initial_capital", "timestamps", "equity"}]}``, in the order given (the viewer's readable
+    runs only)."""
     curves = []
-    for row in get_run_summaries(get_session(), parsed(lambda args: run_ids(args, COMPARE_MAX))):
+    ids = parsed(lambda args: run_ids(args, COMPARE_MAX))
+    for row in readable(get_run_summaries(get_session(), ids)):
         if row.status != RunStatus.SUCCEEDED:
             continue
         found = get_result_text(get_session(), row.run_id)
