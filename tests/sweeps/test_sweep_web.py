@@ -127,6 +127,13 @@ def test_a_sweep_past_request_max_chunks_is_a_400_naming_chunk_size(sqlite_url, 
     assert at_cap.post("/api/sweeps", json=BODY).json["chunks"] == 2
 
 
+def test_the_sweep_forms_combination_limit_follows_the_cap(sqlite_url, redis_url):
+    """The form counts a grid against the limit the API applies: REQUEST_MAX_COMBINATIONS
+    when it is below a sweep's own 100,000."""
+    page = sweep_app(sqlite_url, redis_url, REQUEST_MAX_COMBINATIONS=500).test_client()
+    assert '"max_combos": 500' in page.get("/sweeps").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("name", ["REQUEST_MAX_COMBINATIONS", "REQUEST_MAX_CHUNKS"])
 def test_the_request_caps_are_read_from_the_environment_and_must_be_positive(
     sqlite_url, redis_url, monkeypatch, name
