@@ -148,7 +148,7 @@ def validate_walkforward(
     plan = plan_folds(
         len(stamps), windows.train_bars, windows.test_bars, windows.step_bars, windows.anchored
     )
-    folds_caps = replace(folds_caps, folds=len(plan))
+    folds_caps = replace(folds_caps, folds=len(plan))  # what _fold_count found, if it could
     folds_caps.check_combinations(len(sweep.grid.combos))
     request = WalkForwardRequest(new_run_id(), sweep, windows)
     folds = []
