@@ -29,6 +29,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
+from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, combo_run_request
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEPS_SUBMITTED
@@ -95,6 +96,7 @@ def _validate(payload: dict):
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
             bar_limit=config["RUN_MAX_BARS"],
+            caps=RequestCaps.from_config(config),
         )
     except RequestError as exc:
         raise bad_request(exc) from None

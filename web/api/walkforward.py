@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
+from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID
 from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.service import QueueFull, check_room
@@ -64,6 +65,7 @@ def submit() -> ResponseReturnValue:
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
             bar_limit=config["RUN_MAX_BARS"],
+            caps=RequestCaps.from_config(config),
         )
     except RequestError as exc:
         raise bad_request(exc) from None

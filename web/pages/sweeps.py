@@ -46,7 +46,7 @@ def sweeps_page() -> ResponseReturnValue:
         "chunk_size": default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"]),
         "chunk_min": CHUNK_SIZE_MIN,
         "chunk_max": CHUNK_SIZE_MAX,
-        "max_combos": MAX_COMBOS,
+        "max_combos": min(MAX_COMBOS, current_app.config["REQUEST_MAX_COMBINATIONS"]),
     }
     return render_template(
         "sweeps/list.html",
