@@ -1,7 +1,8 @@
 """Adapters: everything derived from an engine result, as JSON-ready values and charts.
 
-Curves, trade records (and CSV), the buy-and-hold benchmark, candles and signal markers,
-a rule's indicators on a run's window, enhanced metrics, and PNG charts; the run report
+Curves, trade records (and CSV), the buy-and-hold benchmark (and the same at a run's
+exposure), candles and signal markers, a rule's indicators on a run's window, enhanced
+metrics, and PNG charts; the run report
 (monthly returns, rolling risk, drawdown episodes, benchmark statistics) is imported from
 ``adapters.report``; and, from a rule's signals alone (no engine run), the signal analyzer
 (``adapters.signal_analysis``). Pure functions: no I/O, no backtest is re-run. Outputs are
@@ -13,6 +14,7 @@ plain Python values (``None`` where a number is undefined) that ``json.dumps`` t
 from adapters.benchmark import buy_and_hold
 from adapters.charts import CHART_KEYS, render_charts
 from adapters.curves import drawdown_curve, equity_curve, portfolio_curve
+from adapters.exposure import at_exposure
 from adapters.indicators import indicator_view
 from adapters.market import price_candles, signal_markers
 from adapters.metrics import METRIC_KEYS, enhanced_metrics
@@ -23,6 +25,7 @@ __all__ = [
     "CHART_KEYS",
     "METRIC_KEYS",
     "TRADE_FIELDS",
+    "at_exposure",
     "buy_and_hold",
     "drawdown_curve",
     "enhanced_metrics",
