@@ -8,11 +8,11 @@ metrics, and PNG charts; the run report
 (``adapters.signal_analysis``). Pure functions: no I/O, no backtest is re-run. Outputs are
 plain Python values (``None`` where a number is undefined) that ``json.dumps`` takes with
 ``allow_nan=False``. Importing this package does not import matplotlib; only
-``render_charts`` does, when called.
+``render_charts`` and ``render_stored_chart`` do, when called.
 """
 
 from adapters.benchmark import buy_and_hold
-from adapters.charts import CHART_KEYS, render_charts
+from adapters.charts import CHART_KEYS, CHART_NAMES, render_charts, render_stored_chart
 from adapters.curves import drawdown_curve, equity_curve, portfolio_curve
 from adapters.exposure import at_exposure
 from adapters.indicators import indicator_view
@@ -23,6 +23,7 @@ from adapters.trades import TRADE_FIELDS, trade_records, trades_csv
 
 __all__ = [
     "CHART_KEYS",
+    "CHART_NAMES",
     "METRIC_KEYS",
     "TRADE_FIELDS",
     "at_exposure",
@@ -35,6 +36,7 @@ __all__ = [
     "portfolio_curve",
     "price_candles",
     "render_charts",
+    "render_stored_chart",
     "signal_markers",
     "trade_records",
     "trades_csv",
