@@ -296,7 +296,9 @@ const SweepForm = (() => {
     note.textContent = `starting combo #${comboNo}…`;
     const combo = await BT.fetchJSON(data.combo_url + comboNo);
     if (!combo.ok) { note.textContent = (combo.body && combo.body.error) || "combo not found"; return; }
-    const submitted = await BT.fetchJSON(data.submit_url, { method: "POST", json: combo.body.run_request });
+    // the run page draws its charts itself (a PNG is drawn on demand): no server PNGs
+    const body = Object.assign({}, combo.body.run_request, { charts: false });
+    const submitted = await BT.fetchJSON(data.submit_url, { method: "POST", json: body });
     if (submitted.status !== 202) {
       note.textContent = (submitted.body && submitted.body.error) || `HTTP ${submitted.status}`;
       return;

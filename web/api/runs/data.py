@@ -4,20 +4,24 @@
 /compare/curves.json``), and a run's exports as attachments: ``GET
 /api/runs/<id>/result.json`` (the stored result, verbatim; also ``GET /runs/<id>/result.json``)
 and ``GET /api/runs/<id>/trades.csv`` (``adapters.trades_csv``; also ``GET
-/runs/<id>/trades.csv``).
+/runs/<id>/trades.csv``), and ``GET /api/runs/<id>/charts/<name>.png`` (one PNG chart drawn
+on demand from the stored curves, ``adapters.render_stored_chart``).
 """
 
 from __future__ import annotations
 
 import json
 
-from flask import Response
+from flask import Response, current_app
 from flask.typing import ResponseReturnValue
 
 import adapters
+from kinds.runs.contract import RequestError, RunRequest
+from kinds.runs.indicators import DataChangedError, run_overlays
 from kinds.runs.query import COMPARE_MAX, run_ids
 from kinds.runs.store import get_result_text, get_run_summaries
 from kinds.runs.view import run_label, run_summary
+from rules import RuleValidationError, validate_rule
 from web.api.runs.access import check_run_read, run_not_found
 from web.api.runs.blueprint import bp, legacy_route
 from web.db import get_session
@@ -65,6 +69,38 @@ def trades_csv(run_id: str) -> ResponseReturnValue:
     """The run's trades as a CSV download (header: ``adapters.TRADE_FIELDS``)."""
     trades = json.loads(stored_result(run_id)).get("trades") or []
     return _attachment(adapters.trades_csv(trades), "text/csv", f"trades-{run_id}.csv")
+
+
+@bp.get("/<run_id>/charts/<name>.png")
+def chart_png(run_id: str, name: str) -> ResponseReturnValue:
+    """One of the run's PNG charts (``adapters.CHART_NAMES``) as a download, drawn in memory
+    from the stored curves on each request (the candles with the rule's lines when the data
+    file is still the run's), so a run submitted with ``charts: false`` has them too.
+
+    :raise ApiError 404: no such run or no such chart; 409: the run has no result.
+    """
+    if name not in adapters.CHART_NAMES:
+        raise ApiError(404, f"no chart {name[:40]!r}; charts: {', '.join(adapters.CHART_NAMES)}")
+    result = json.loads(stored_result(run_id))
+    overlays = _overlays(result) if name == "candles" else None
+    try:
+        png = adapters.render_stored_chart(name, result, overlays)
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise ApiError(409, "the stored result lacks the curves of this chart") from None
+    response = Response(png, mimetype="image/png")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{run_id}.png"'
+    return response
+
+
+def _overlays(result: dict) -> dict | None:
+    """The rule's lines on the run's window, recomputed from its data file when that file
+    is still the one the run read (``kinds.runs.indicators``), else None."""
+    try:
+        request = RunRequest.from_stored(result["request"])
+        validate_rule(request.rule_type, request.params)
+        return run_overlays(request, result.get("data_hash"), current_app.config["DATA_DIR"])
+    except (RequestError, RuleValidationError, DataChangedError, KeyError, TypeError):
+        return None
 
 
 @bp.get("/lookup")

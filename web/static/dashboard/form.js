@@ -374,7 +374,9 @@
     progress.textContent = "submitting…";
     let answer;
     try {
-      answer = await BT.fetchJSON(data.submit_url, { method: "POST", json: body });
+      // the run page draws interactive charts and draws a PNG when one is downloaded, so
+      // the Job renders none (charts: false; the API's default stays true)
+      answer = await BT.fetchJSON(data.submit_url, { method: "POST", json: Object.assign({}, body, { charts: false }) });
     } catch (error) {
       answer = { ok: false, status: 0, body: { error: "the server cannot be reached" } };
     }
