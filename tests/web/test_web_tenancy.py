@@ -82,6 +82,7 @@ class Items:
             "walkforward_id": self.walkforward_id,
             "preset_id": self.preset_id,
             "combo_no": 0,
+            "name": "equity",  # a chart of the run (/api/runs/<run_id>/charts/<name>.png)
             **RQ_ARGUMENTS,
             "job_id": self.run_id,
             "queue_name": queue,
