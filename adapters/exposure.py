@@ -51,21 +51,34 @@ def average_exposure_pct(position_value: np.ndarray, equity: np.ndarray) -> floa
 
 def at_exposure(
     benchmark: Mapping, initial_capital: float, exposure_pct: float | None
-) -> dict[str, list | float | None]:
-    """Buy and hold at ``exposure_pct`` of ``initial_capital``, from a full buy and hold
-    (``adapters.buy_and_hold``'s ``equity`` and ``return_pct``): the keys the result's
-    ``benchmark`` gains, ``exposure_pct``, ``exposed_equity`` and ``exposed_return_pct``.
+) -> dict[str, float | None]:
+    """Buy and hold at ``exposure_pct`` of the capital, from a full buy and hold
+    (``adapters.buy_and_hold``'s ``return_pct``): the keys the result's ``benchmark`` gains,
+    ``exposure_pct`` and ``exposed_return_pct``. Its curve is not stored: it is a line of
+    the full one (``exposed_equity``), which the run page draws itself, so a result stays
+    as small as before.
 
     >>> at_exposure({"equity": [100.0, 120.0], "return_pct": 20.0}, 100.0, 25.0)
-    {'exposure_pct': 25.0, 'exposed_equity': [100.0, 105.0], 'exposed_return_pct': 5.0}
+    {'exposure_pct': 25.0, 'exposed_return_pct': 5.0}
     """
-    share = 0.0 if exposure_pct is None else exposure_pct / 100.0
-    equity = np.asarray(benchmark["equity"], dtype=np.float64)
     return {
         "exposure_pct": number(exposure_pct),
-        "exposed_equity": float_list(initial_capital + share * (equity - initial_capital)),
         "exposed_return_pct": exposed_return_pct(benchmark.get("return_pct"), exposure_pct),
     }
+
+
+def exposed_equity(
+    benchmark_equity: np.ndarray, initial_capital: float, exposure_pct: float | None
+) -> list[float | None]:
+    """The equity of buy and hold at ``exposure_pct``: that share of the capital in the
+    asset, the rest in cash, ``capital + share × (full buy-and-hold equity − capital)``.
+
+    >>> exposed_equity(np.array([100.0, 120.0]), 100.0, 25.0)
+    [100.0, 105.0]
+    """
+    share = 0.0 if exposure_pct is None else exposure_pct / 100.0
+    equity = np.asarray(benchmark_equity, dtype=np.float64)
+    return float_list(initial_capital + share * (equity - initial_capital))
 
 
 def exposed_return_pct(full_return_pct: float | None, exposure_pct: float | None) -> float | None:

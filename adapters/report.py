@@ -14,6 +14,7 @@ import numpy as np
 from adapters._plain import float_list, number
 from adapters.curves import drawdown_pct
 from adapters.drawdowns import worst_drawdowns
+from adapters.exposure import exposed_equity
 from adapters.periods import monthly_returns
 from adapters.relative import STAT_KEYS, common_bars, relative_stats
 from adapters.rolling import rolling_risk
@@ -127,5 +128,4 @@ def _at_exposure(on_bars: np.ndarray, exposure_pct: float | None) -> list[float 
     known = np.flatnonzero(np.isfinite(on_bars))
     if exposure_pct is None or not known.size:
         return None
-    start = on_bars[known[0]]
-    return float_list(start + exposure_pct / 100.0 * (on_bars - start))
+    return exposed_equity(on_bars, float(on_bars[known[0]]), exposure_pct)

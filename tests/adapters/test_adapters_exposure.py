@@ -10,6 +10,7 @@ from adapters.benchmark import buy_and_hold
 from adapters.exposure import (
     at_exposure,
     average_exposure_pct,
+    exposed_equity,
     invested_fraction,
     portfolio_exposure_pct,
 )
@@ -72,7 +73,7 @@ def test_buy_and_hold_at_the_runs_exposure_holds_that_share_and_keeps_the_rest_i
     exposed = at_exposure(full, 1000.0, EXPOSURE_PCT)
     e = EXPOSURE_PCT / 100.0
     assert exposed["exposure_pct"] == EXPOSURE_PCT
-    assert exposed["exposed_equity"] == pytest.approx(
+    assert exposed_equity(full["equity"], 1000.0, EXPOSURE_PCT) == pytest.approx(
         [1000.0, 1000.0, 1000.0 + e * 1000.0, 1000.0 + e * 1000.0, 1000.0 + e * 1000.0],
         rel=1e-15,
     )
@@ -105,6 +106,6 @@ def test_a_runs_result_carries_both_benchmarks_and_its_exposure(five_bar_run):
     assert benchmark["exposure_pct"] == metrics["avg_exposure_pct"]
     assert metrics["avg_exposure_pct"] == pytest.approx(EXPOSURE_PCT, rel=1e-14)
     assert benchmark["exposed_return_pct"] == metrics["benchmark_exposed_return_pct"]
-    assert benchmark["exposed_equity"][-1] == pytest.approx(1000.0 + EXPOSURE_PCT * 10.0)
+    assert "exposed_equity" not in benchmark  # a line of the full curve: the page draws it
     assert portfolio_exposure_pct(out["portfolio_curve"]) == metrics["avg_exposure_pct"]
     assert portfolio_exposure_pct({}) is None

@@ -76,8 +76,11 @@
   function benchmarkLines(r, scale) {
     const b = r.benchmark;
     const lines = [{ label: "buy & hold (100% invested)", values: scale(b.equity), color: Charts.COLORS.muted, dash: [4, 4] }];
-    if (Array.isArray(b.exposed_equity)) {
-      lines.push({ label: `buy & hold at ${BT.fmt(b.exposure_pct, 1, "%")} (the run's avg exposure)`, values: scale(b.exposed_equity), color: Charts.COLORS.palette[4], dash: [2, 3] });
+    if (typeof b.exposure_pct === "number" && Array.isArray(b.equity)) {
+      /* that share of the capital in the asset, the rest in cash (adapters.exposure.exposed_equity) */
+      const start = r.request.initial_capital, share = b.exposure_pct / 100;
+      const exposed = b.equity.map((v) => (v === null ? null : start + share * (v - start)));
+      lines.push({ label: `buy & hold at ${BT.fmt(b.exposure_pct, 1, "%")} (the run's avg exposure)`, values: scale(exposed), color: Charts.COLORS.palette[4], dash: [2, 3] });
     }
     return lines;
   }
