@@ -40,7 +40,8 @@ from scripts.bulk_client import (
 )
 from scripts.bulk_grid import GridError, expand_grid, merge_params, parse_param
 from scripts.bulk_inputs import InputError, read_requests
-from scripts.bulk_report import Progress, results_rows, summary_table, write_results_csv
+from scripts.bulk_progress import ProgressBar
+from scripts.bulk_report import results_rows, summary_table, write_results_csv
 from scripts.bulk_state import Journal, inputs_key, request_key
 from work.status import FINISHED, RunStatus
 
@@ -158,11 +159,18 @@ def _counts(journal: Journal, keys: list[str]) -> tuple[int, int, int, int]:
     return submitted, finished, failed, rejected
 
 
+def show_progress(progress: ProgressBar, journal: Journal, keys: list[str]) -> None:
+    """Runs finished of all, with the submitted, failed and rejected counts."""
+    submitted, finished, failed, rejected = _counts(journal, keys)
+    detail = f"submitted {submitted}/{len(keys)}  failed {failed}  rejected {rejected}"
+    progress.update(finished, detail=detail)
+
+
 def submit_all(
     client: ApiClient,
     journal: Journal,
     requests: dict[str, dict[str, Any]],
-    progress: Progress,
+    progress: ProgressBar,
 ) -> Counter:
     """Post every request not yet accepted; returns counts by outcome."""
     outcome: Counter = Counter()
@@ -180,7 +188,7 @@ def submit_all(
         else:
             journal.submitted(key, answer.http_status)
         outcome[answer.kind] += 1
-        progress.update(*_counts(journal, keys))
+        show_progress(progress, journal, keys)
     return outcome
 
 
@@ -209,7 +217,7 @@ def wait_all(
     client: ApiClient,
     journal: Journal,
     keys: list[str],
-    progress: Progress,
+    progress: ProgressBar,
     poll: float,
     timeout: float,
 ) -> bool:
@@ -217,7 +225,7 @@ def wait_all(
     deadline = time.monotonic() + timeout
     while True:
         poll_finished(client, journal, keys)
-        progress.update(*_counts(journal, keys))
+        show_progress(progress, journal, keys)
         entries = [journal.entries[key] for key in keys if key in journal.entries]
         if all(entry.finished for entry in entries if entry.submitted):
             return True
@@ -271,7 +279,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.dry_run:
         return EXIT_OK
 
-    progress = Progress(len(keys), err)
+    progress = ProgressBar(len(keys), "runs finished", err)
     try:
         outcome = submit_all(client, journal, requests, progress)
         timed_out = False
@@ -284,7 +292,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"error: the API is unavailable: {exc}", file=err)
         print(f"re-run the same command to resume (state: {state_path})", file=err)
         return EXIT_UNAVAILABLE
-    progress.update(*_counts(journal, keys))
+    show_progress(progress, journal, keys)
     progress.close()
 
     _, finished, failed, rejected = _counts(journal, keys)
