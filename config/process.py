@@ -138,6 +138,12 @@ DB_RETRY_SECONDS = Variable(
 DATA_DIR = Variable(
     "DATA_DIR", _text, None, "CSV files and catalog.json; unset: the data package's folder"
 )
+USER_DATA_DIR = Variable(
+    "USER_DATA_DIR",
+    _text,
+    None,
+    "a user's own data (imported tickers, bulk state files, demo outputs); unset: var/",
+)
 RUN_MAX_BARS = Variable("RUN_MAX_BARS", int, 20_000, "most bars one run may cover")
 RUN_MAX_RESULT_BYTES = Variable(
     "RUN_MAX_RESULT_BYTES", int, 12 * 2**20, "largest stored result, in bytes"

@@ -7,8 +7,9 @@ From a grid::
 
 or from a file of requests (``--input requests.json`` / ``requests.csv``, see
 ``scripts/bulk_inputs.py``). Each input request gets a UUID4 run_id chosen here and written
-to the state file (``--state``; default: next to the input file, or
-``bulk-<hash of the grid>.state.jsonl`` in the current directory) BEFORE it is posted, so a
+to the state file (``--state``; default: in the user data directory's ``bulk/``,
+``<input file>-<hash>.state.jsonl`` or ``bulk-<hash of the grid>.state.jsonl``, never in
+the checkout) BEFORE it is posted, so a
 re-run with the same input submits only what was never accepted and otherwise just waits
 and reads. ``--wait`` polls until every run finished and prints the best runs by
 ``--metric``; ``--out`` writes every result as CSV. All API calls share ``--rate``
@@ -21,6 +22,7 @@ and message); 2 bad options or input; 3 the API could not be reached; 4 ``--wait
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 import uuid
@@ -28,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from data.location import user_path
 from scripts.bulk_client import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -140,10 +143,14 @@ def load_inputs(
 
 
 def default_state_path(source: Path | None, keys: list[str]) -> Path:
-    """Next to the input file, or ``bulk-<hash>.state.jsonl`` for a grid."""
+    """In the user data directory's ``bulk/`` (``data.location.user_path``), never in the
+    checkout: ``<input file name>-<hash of its path>.state.jsonl`` for an input file (the
+    same file resumes the same journal), ``bulk-<hash of the requests>.state.jsonl`` for a
+    grid."""
     if source is not None:
-        return source.with_name(source.name + ".state.jsonl")
-    return Path(f"bulk-{inputs_key(keys)}.state.jsonl")
+        where = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
+        return user_path("bulk", f"{source.name}-{where}.state.jsonl")
+    return user_path("bulk", f"bulk-{inputs_key(keys)}.state.jsonl")
 
 
 def _counts(journal: Journal, keys: list[str]) -> tuple[int, int, int, int]:
