@@ -3,7 +3,7 @@
 out-of-sample metrics.
 
     python -m scripts.bulk_walkforward --rule SMA_CROSS --grid fast=5:50:5 \\
-        --grid slow=20:200:10 --ticker GOOG --start 2010-01-01 --end 2020-12-31 \\
+        --grid slow=20:200:10 --tickers ACME --start 2016-01-01 --end 2024-12-31 \\
         --train-bars 500 --test-bars 125 [--step-bars N] [--anchored] \\
         [--metric sharpe_ratio] [--min-trades 1]
 

@@ -27,8 +27,8 @@ def _not_ready(exc: Exception) -> bool:
     return code in NOT_READY_CODES
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, then serve or initialise the database; return the exit code."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m web``."""
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
     parser.add_argument(
         "command",
@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         "(compose starts it beside a database still initialising; podman ignores health "
         "conditions)",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, then serve or initialise the database; return the exit code."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if (args.command == "tokens") != (args.action is not None):
         parser.error("tokens needs an action (create, list or revoke); other commands take none")
