@@ -16,11 +16,34 @@ reader computes it (from another variable, the host or the project's layout), an
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TextIO, TypeVar
 
 T = TypeVar("T")
+
+
+class ConfigurationError(ValueError):
+    """Environment variables whose values are refused: ``lines`` holds one line per
+    variable, naming it and what to set. An entry point prints the lines and exits 2
+    (``exit_code``), without a traceback."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = list(lines)
+
+
+def exit_code(error: ConfigurationError, stream: TextIO | None = None) -> int:
+    """Print ``error``'s lines to ``stream`` (default stderr), each as
+    ``configuration error: <line>``; return the exit code 2."""
+    out = sys.stderr if stream is None else stream
+    for line in error.lines:
+        print(f"configuration error: {line}", file=out)
+    return 2
+
+
+_KIND_OF_NUMBER = {int: "must be a whole number", float: "must be a number"}
 
 
 @dataclass(frozen=True)
@@ -36,11 +59,21 @@ class Variable(Generic[T]):
     def value(self, environ: Mapping[str, str] | None = None) -> T:
         """The variable's value in ``environ`` (default: this process's environment).
 
-        :raise ValueError: the parser refused the text.
+        :raise ConfigurationError: the parser refused the text (one line naming the
+            variable; a ``ValueError``, as before).
         """
         source = os.environ if environ is None else environ
         text = (source.get(self.name) or "").strip()
-        return self.parse(text) if text else self.default
+        if not text:
+            return self.default
+        try:
+            return self.parse(text)
+        except ValueError as exc:
+            reason = _KIND_OF_NUMBER.get(self.parse) or str(exc)  # type: ignore[call-overload]
+            unset = "" if self.default is None else f", or unset it for {self.default}"
+            raise ConfigurationError(
+                [f"{self.name} {reason.removeprefix(self.name + ' ')} ({self.description}{unset})"]
+            ) from None
 
 
 def whole_days(text: str) -> int:
@@ -137,6 +170,12 @@ DB_RETRY_SECONDS = Variable(
 DATA_DIR = Variable(
     "DATA_DIR", _text, None, "CSV files and catalog.json; unset: the data package's folder"
 )
+USER_DATA_DIR = Variable(
+    "USER_DATA_DIR",
+    _text,
+    None,
+    "a user's own data (imported tickers, bulk state files, demo outputs); unset: var/",
+)
 RUN_MAX_BARS = Variable("RUN_MAX_BARS", int, 20_000, "most bars one run may cover")
 RUN_MAX_RESULT_BYTES = Variable(
     "RUN_MAX_RESULT_BYTES", int, 12 * 2**20, "largest stored result, in bytes"
@@ -222,8 +261,10 @@ VARIABLES: tuple[Variable, ...] = tuple(
 
 __all__ = [
     "CLIENT_CONNECTIONS_DEFAULT",
+    "ConfigurationError",
     "VARIABLES",
     "Variable",
+    "exit_code",
     "max_client_connections",
     "named",
     "positive_int",

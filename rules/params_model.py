@@ -99,8 +99,19 @@ class RuleModels:
 
 
 def _field(spec: ParamSpec, sub_rule: Any) -> tuple[Any, Any]:
-    extra = {"default": _json_default(spec.default)}
-    info = Field(description=spec.description, json_schema_extra=extra)
+    """A parameter's type and its ``Field``: a parameter left out takes its registry
+    default (as ``params`` left out takes every default), so ``{"period": 10}`` is RSI with
+    oversold 30 and overbought 70; the normalised request then names every value."""
+    default = _json_default(spec.default)
+    if spec.type == "rules":  # sub-rule dicts become the sub-rule models, as if sent
+        info = Field(
+            default_factory=lambda: _json_default(spec.default),
+            validate_default=True,
+            description=spec.description,
+            json_schema_extra={"default": default},
+        )
+    else:
+        info = Field(default=default, description=spec.description)
     if spec.type == "int":
         return Annotated[int, Field(strict=True, ge=spec.min, le=spec.max)], info
     if spec.type == "float":

@@ -4,6 +4,7 @@ shared with the web's Settings, and no pydantic on a consumer Job's import path.
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
 
@@ -34,6 +35,19 @@ def test_a_refused_value_is_a_value_error() -> None:
         process.RUN_MAX_BARS.value({"RUN_MAX_BARS": "lots"})
     with pytest.raises(ValueError, match="RESULT_RETENTION_DAYS must be a whole number"):
         retention_days({"RESULT_RETENTION_DAYS": "-1"})
+
+
+def test_a_refused_value_is_one_line_naming_the_variable_and_its_default() -> None:
+    """The error says which variable, what it must be and what unsetting it gives; an
+    entry point prints it as one ``configuration error:`` line and exits 2."""
+    with pytest.raises(process.ConfigurationError) as refused:
+        process.RQ_JOB_TIMEOUT.value({"RQ_JOB_TIMEOUT": "ten"})
+    assert refused.value.lines == [
+        "RQ_JOB_TIMEOUT must be a whole number (seconds an item may take, or unset it for 900)"
+    ]
+    printed = io.StringIO()
+    assert process.exit_code(refused.value, printed) == 2
+    assert printed.getvalue() == f"configuration error: {refused.value.lines[0]}\n"
 
 
 def test_the_environment_is_read_when_a_value_is_asked_for(monkeypatch) -> None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from rules import RULES
 from rules._validate import models_for
+from rules.params_model import _json_default as _json
 
 
 def test_every_rule_gets_a_params_model_with_its_specs():
-    """One model per rule, each parameter required, bounded and typed as its spec says."""
+    """One model per rule, each parameter optional with its registry default, bounded and
+    typed as its spec says."""
     models = models_for(RULES)
     assert set(models.params) == set(RULES)
     for rule_type, spec in RULES.items():
         schema = models.params[rule_type].model_json_schema()
-        assert schema["required"] == [p.name for p in spec.params]
+        assert "required" not in schema
         for param in spec.params:
             described = schema["properties"][param.name]
+            assert described["default"] == _json(param.default)
             if param.type in ("int", "float"):
                 assert described["type"] == {"int": "integer", "float": "number"}[param.type]
                 assert (described["minimum"], described["maximum"]) == (param.min, param.max)
