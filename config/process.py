@@ -261,8 +261,8 @@ VARIABLES: tuple[Variable, ...] = tuple(
 
 __all__ = [
     "CLIENT_CONNECTIONS_DEFAULT",
-    "ConfigurationError",
     "VARIABLES",
+    "ConfigurationError",
     "Variable",
     "exit_code",
     "max_client_connections",
