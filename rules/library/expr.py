@@ -162,7 +162,7 @@ def check(params: object, prefix: str = "") -> dict:
     out: dict[str, Any] = {"entry": entry, "exit": exit_, "bounds": bounds}
     for name, use in program.params.items():
         field = f"{at}{name}"
-        if name not in params:
+        if params.get(name) is None:  # a sweep's base leaves a swept $name at None
             low, high = bounds[name]
             raise _fail(
                 field,
