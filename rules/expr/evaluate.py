@@ -51,6 +51,7 @@ class _Batch:
         self.memo: dict[Node, tuple[np.ndarray, np.ndarray]] = {}
         self.free: dict[Node, tuple[str, ...]] = {}
         self.groups: dict[tuple[str, ...], tuple[list[tuple], np.ndarray, np.ndarray]] = {}
+        self.gathered: dict[tuple[Node, tuple[str, ...]], np.ndarray] = {}
 
     # --- grouping rows by the values of a node's parameters ----------------------------
 
@@ -71,17 +72,12 @@ class _Batch:
         """(distinct value tuples, row -> tuple index, first row of each tuple)."""
         known = self.groups.get(names)
         if known is None:
+            columns = [[row[name] for row in self.rows] for name in names]
+            values = zip(*columns, strict=True) if names else [()] * self.n_rows
             index: dict[tuple, int] = {}
-            inv = np.empty(self.n_rows, dtype=np.intp)
-            firsts: list[int] = []
-            for row_no, row in enumerate(self.rows):
-                key = tuple(row[name] for name in names)
-                at = index.get(key)
-                if at is None:
-                    at = index[key] = len(firsts)
-                    firsts.append(row_no)
-                inv[row_no] = at
-            known = self.groups[names] = (list(index), inv, np.asarray(firsts, dtype=np.intp))
+            inv = np.array([index.setdefault(key, len(index)) for key in values], dtype=np.intp)
+            firsts = np.unique(inv, return_index=True)[1].astype(np.intp)
+            known = self.groups[names] = (list(index), inv, firsts)
         return known
 
     def rows_of(self, child: Node, names: tuple[str, ...]) -> np.ndarray:
@@ -90,7 +86,10 @@ class _Batch:
         values, inv = self.value(child)
         if self.names(child) == names:
             return values
-        return values[inv[self.group(names)[2]]]
+        gathered = self.gathered.get((child, names))
+        if gathered is None:  # kept: the exit often reads the entry's operands again
+            gathered = self.gathered[(child, names)] = values[inv[self.group(names)[2]]]
+        return gathered
 
     # --- evaluation ---------------------------------------------------------------------
 
@@ -99,6 +98,8 @@ class _Batch:
         rows = values if len(values) == self.n_rows and self.names(node) else values[inv]
         if rows.shape != (self.n_rows, self.n_bars):
             rows = np.broadcast_to(rows, (self.n_rows, self.n_bars))
+        if rows.dtype == bool and rows.flags.writeable and rows is not values:
+            return rows
         return np.array(rows, dtype=bool)
 
     def value(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
