@@ -228,3 +228,26 @@ def test_docs_list_every_builtin_expression_and_every_function():
     for rule_type, entry, exit_ in BUILTINS:
         assert f"| {rule_type} | `{entry}` | `{exit_}` |" in text
     assert [name for name in FUNCTIONS if f"`{name}(" not in text] == []
+
+
+def test_a_batch_computes_each_distinct_indicator_once_per_value_set(goog):
+    """A 10 × 10 sweep of an SMA cross caches 10 + 10 SMAs, and a MACD read by the entry
+    and the exit (twice each) is one line per distinct (fast, slow) pair."""
+    texts = {
+        "entry": "crossover(sma(close, $fast), sma(close, $slow))",
+        "exit": "crossunder(sma(close, $fast), sma(close, $slow))",
+    }
+    rows = [{**texts, "fast": f, "slow": 20 + s} for f in range(2, 12) for s in range(10)]
+    cache: dict = {}
+    generate_signals_batch("EXPR", rows, goog, cache)
+    computed = [key[1].function for key in cache if isinstance(key, tuple) and key[0] == "expr"]
+    assert sorted(computed) == ["sma"] * 20
+    texts = {
+        "entry": "crossover(macd(close, $f, $s), macd_signal(close, $f, $s, $g))",
+        "exit": "crossunder(macd(close, $f, $s), macd_signal(close, $f, $s, $g))",
+    }
+    rows = [{**texts, "f": 12, "s": s, "g": g} for s in (26, 30) for g in (5, 9, 12)]
+    cache = {}
+    generate_signals_batch("EXPR", rows, goog, cache)
+    computed = [key[1].function for key in cache if isinstance(key, tuple) and key[0] == "expr"]
+    assert sorted(computed) == ["ema"] * 6 + ["macd"] * 2
