@@ -256,6 +256,20 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return entries, exits
 
 
+def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
+    """The texts' price-scale indicators of price series (``rules.expr.charts``)."""
+    from rules.expr.charts import overlays as chart_overlays
+
+    return chart_overlays(bars, params)
+
+
+def panels(bars: Bars, params: dict) -> list:
+    """The texts' oscillators, one panel per kind, with their compared levels."""
+    from rules.expr.charts import panels as chart_panels
+
+    return chart_panels(bars, params)
+
+
 def warmup(params: dict) -> Warmup:
     """From the texts' indicators (``rules.expr.lookback``)."""
     from rules.expr.lookback import warmup as program_warmup
@@ -287,8 +301,8 @@ SPEC = RuleSpec(
     ),
     constraints=(),
     signals=signals,
-    overlays=None,
-    panels=None,
+    overlays=overlays,
+    panels=panels,
     warmup=warmup,
     check=check,
     resolve=resolve,

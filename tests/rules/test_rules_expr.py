@@ -251,3 +251,29 @@ def test_a_batch_computes_each_distinct_indicator_once_per_value_set(goog):
     generate_signals_batch("EXPR", rows, goog, cache)
     computed = [key[1].function for key in cache if isinstance(key, tuple) and key[0] == "expr"]
     assert sorted(computed) == ["ema"] * 6 + ["macd"] * 2
+
+
+def test_overlays_and_panels_are_derived_from_the_texts(goog):
+    """Price-scale indicators of prices go over the candles, oscillators into panels with
+    the numbers they are compared with as levels; labels show $names at their values."""
+    from rules import RULES, bollinger, rsi, sma
+
+    _, params = validate_rule(
+        "EXPR",
+        {
+            "entry": "close > bb_upper(close, 20, $k) and rsi(close, $n) < $low",
+            "exit": "rsi(close, $n) > 90 or macd_hist(close, 12, 26, 9) < 0 or sma(volume, 5) > 1",
+            "n": 2,
+            "low": 10,
+            "k": 2,
+        },
+    )
+    lines = RULES["EXPR"].overlays(goog, params)
+    assert list(lines) == ["bb_upper(close, 20, 2)"]  # sma(volume, 5) is not on the price
+    assert np.array_equal(lines["bb_upper(close, 20, 2)"], bollinger(goog.close, 20, 2)[1], True)
+    panels = {panel.key: panel for panel in RULES["EXPR"].panels(goog, params)}
+    assert list(panels) == ["rsi", "macd"]
+    assert np.array_equal(panels["rsi"].series["rsi(close, 2)"], rsi(goog.close, 2), True)
+    assert panels["rsi"].levels == (10.0, 90.0) and panels["rsi"].bounds == (0, 100)
+    assert panels["macd"].histograms == ("macd_hist(close, 12, 26, 9)",)
+    assert not np.array_equal(lines["bb_upper(close, 20, 2)"], sma(goog.close, 20), True)
