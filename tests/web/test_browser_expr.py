@@ -61,3 +61,22 @@ def test_an_expression_shows_its_error_at_its_column_then_runs_with_its_panels(
     page.set_viewport_size({"width": 1280, "height": 1100})
     page.evaluate("document.getElementById('run-tabs').scrollIntoView()")
     shoot(page, shots / "dashboard-expr-panels.png")
+
+
+def test_a_sweep_of_an_expression_grids_its_parameters_from_the_sweep_form(watched, stack):
+    """The sweep form takes EXPR's texts and a JSON of $name values (a range is swept);
+    the sweep it submits runs to 100%."""
+    page = watched.page
+    page.goto(f"{stack.base_url}/sweeps")
+    page.select_option("#s-rule", "EXPR")
+    page.fill("#s-p-entry", ENTRY.replace("200", "50"))
+    page.fill("#s-p-exit", EXIT)
+    page.fill("#s-p-bounds", '{"n": [2, 50]}')
+    page.fill("#s-p-values", '{"n": "2:6:2", "low": [10, 20], "high": 90}')
+    page.fill("#s-chunk", "50")
+    expect(page.locator("#s-count")).to_contain_text("6 combinations")
+    page.click("#submit-sweep")
+    page.wait_for_url("**/sweeps/*-*", timeout=30_000)
+    expect(page.locator("body")).to_have_attribute(
+        "data-sweep-status", "SUCCEEDED", timeout=dashboard.TIMEOUT_MS
+    )
