@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rules._validate import format_number
-from rules.expr.check import _check, _Scope
+from rules.expr.check import checked
 from rules.expr.parse import parse
 from rules.expr.tree import COMPARISONS, Binary, Call, Column, Node, Number, Param, Unary, walk
 from rules.spec import Panel
@@ -92,7 +92,7 @@ def _on_price(call: Call) -> bool:
 def _values(call: Call, bars: Bars, params: dict, cache: dict) -> np.ndarray:
     from rules.expr.evaluate import evaluate_series
 
-    node, _ = _check(call, _Scope("", False, {}, []))
+    node = checked(call)
     return np.asarray(evaluate_series(node, bars, params, cache), dtype=np.float64)
 
 

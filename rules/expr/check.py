@@ -80,6 +80,12 @@ def check_text(text: object, params: dict[str, str], constraints: list[str]) -> 
     return node
 
 
+def checked(node: Node) -> Node:
+    """A sub-tree of a checked text, checked alone (its sugar rewritten): what
+    ``rules.expr.charts`` evaluates for one call of a text."""
+    return _check(node, _Scope("", False, {}, []))[0]
+
+
 @lru_cache(maxsize=256)
 def compile_program(entry: str, exit: str) -> Program:
     """The ``Program`` of an entry and an exit text (cached: a sweep's combinations share

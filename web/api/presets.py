@@ -112,8 +112,6 @@ def _with_defaults(rule_type: object, params: object) -> object:
     spec = RULES.get(str(rule_type).strip().upper().replace("-", "_"))
     if spec is None or not isinstance(params, dict):
         return params
-    if spec.resolve is not None:  # EXPR: its own check names what is missing
-        return params
     filled = {p.name: p.default for p in spec.params} | params
     for param in spec.params:
         if param.type == "rules" and isinstance(filled.get(param.name), list):
