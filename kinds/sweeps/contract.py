@@ -33,7 +33,8 @@ from kinds.sweeps.fields import (
     SWEEP_FIELDS,
 )
 from kinds.sweeps.grid import Grid, check_value, expand_grid, split_swept
-from rules import RULES, RuleValidationError, validate_rule
+from rules import RuleSpec, RuleValidationError, validate_rule
+from rules.registry import spec_for
 from work.errors import unknown_field
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,12 +126,29 @@ class SweepRequest:
         }
 
 
+RESOLVED_TYPES = ("text", "bounds")
+"""Parameter types a request's own spec checked and normalised (EXPR's texts and bounds)."""
+
+
+def _spec_for(rule_type: str, params: object) -> RuleSpec:
+    """The rule's spec for this request (EXPR: its texts' parameters).
+
+    :raise RequestError: naming the bad text or bounds (``params.entry``…).
+    """
+    try:
+        return spec_for(rule_type, params)
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+
+
 def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str, Any]:
     """Every parameter's base value: ``params`` (an object, ``SweepRequestBody`` saw to
     that), else the registry default. Every value sent is checked, a swept parameter's too
     (a bad ``params.period`` is a 400 even when ``grid.period`` overrides it); a swept
-    parameter keeps its default here and the grid gives its values."""
-    spec = RULES[rule_type]
+    parameter keeps its default here and the grid gives its values. An EXPR's texts and
+    bounds are checked and normalised by its own spec (``rules.registry.spec_for``), whose
+    defaults they are; its $parameters have no default."""
+    spec = _spec_for(rule_type, params)
     params = params or {}
     names = [p.name for p in spec.params]
     for key in params:
@@ -140,7 +158,7 @@ def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str,
     base = spec.defaults()
     swept = grid if isinstance(grid, dict) else {}
     for param in spec.params:
-        if param.name not in params:
+        if param.name not in params or param.type in RESOLVED_TYPES:
             continue
         value = params[param.name]
         if param.type != "rules":  # sub-rules: the registry checks them per combination
@@ -185,7 +203,8 @@ def parse_sweep_request(
     base = _base_params(rule_type, payload.get("params"), payload.get("grid"))
     fields.raise_for("grid")
     n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
-    grid = expand_grid(RULES[rule_type], payload["grid"], base, n_tickers=n_tickers, caps=caps)
+    spec = _spec_for(rule_type, payload.get("params"))
+    grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps)
     fields.raise_for("chunk_size")
     body = fields.body
     assert body is not None  # every problem belongs to a stage raised above

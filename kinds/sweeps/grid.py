@@ -296,6 +296,8 @@ def expand_values(spec: object, param, path: str) -> list:
     """The checked values of one grid entry: a list, a range string or a single value."""
     if param.type == "rules":
         raise _fail(path, "cannot be swept (sub-rules are fixed; sweep a plain rule instead)")
+    if param.type in ("text", "bounds"):
+        raise _fail(path, "cannot be swept (the texts and bounds are fixed; sweep a $parameter)")
     if is_range_text(spec):
         return expand_range(spec, param, path)
     if isinstance(spec, list):

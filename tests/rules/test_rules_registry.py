@@ -264,6 +264,11 @@ def test_long_user_input_is_cut_short_in_messages():
 
 # --- generate_signals / generate_signals_batch -----------------------------------------------
 
+EXPR_RSI = {
+    "entry": "close > sma(close, 200) and rsi(close, $n) < $low",
+    "exit": "rsi(close, $n) > $high or close < lag(lowest(low, 20), 1)",
+}
+
 SAMPLES = {
     "RSI": [
         RSI_OK,
@@ -307,6 +312,19 @@ SAMPLES = {
             RSI_SUB,
             {"rule_type": "RSI", "params": {"period": 3, "oversold": 40, "overbought": 60}},
         ),
+    ],
+    "EXPR": [
+        None,
+        {**EXPR_RSI, "n": 2, "low": 10, "high": 90},
+        {**EXPR_RSI, "n": 14, "low": 30, "high": 70},
+        {**EXPR_RSI, "n": 2, "low": 30, "high": 90},
+        {
+            "entry": "crossover(ema(close, $f), bb_mid(close, $s))",
+            "exit": "not lag(close > open, $f)",
+            "f": 3,
+            "s": 30,
+        },
+        {**EXPR_RSI, "n": 14, "low": 10, "high": 70},
     ],
 }
 
@@ -411,7 +429,7 @@ def test_describe_rules_is_json_ready_and_complete():
         "choices": [],
         "description": RULES["RSI"].params[0].description,
     }
-    composite = described[-1]
+    composite = described[list(RULES).index("COMPOSITE")]
     assert composite["params"][0]["choices"] == ["AND", "OR"]
     assert composite["params"][1]["default"][0]["rule_type"] == "RSI"
 
@@ -427,7 +445,8 @@ def test_defaults_are_fresh_copies():
     """Mutating a returned default does not change the registry."""
     _, params = validate_rule("COMPOSITE", None)
     params["rules"][0]["params"]["period"] = 99
-    describe_rules()[-1]["params"][1]["default"][0]["params"]["period"] = 99
+    composite = list(RULES).index("COMPOSITE")
+    describe_rules()[composite]["params"][1]["default"][0]["params"]["period"] = 99
     assert validate_rule("COMPOSITE", None)[1]["rules"][0]["params"]["period"] == 14
 
 
