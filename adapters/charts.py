@@ -1,6 +1,8 @@
-"""PNG charts of one run (dark theme), rendered in memory as base64 data URIs.
+"""PNG charts of one run (dark theme), rendered in memory: all of them as base64 data URIs
+for a Job (``render_charts``), or one as PNG bytes from a stored result's curves
+(``render_stored_chart``, for a download drawn on demand).
 
-matplotlib is imported inside ``render_charts`` only (with the drawing layer
+matplotlib is imported inside the rendering functions only (with the drawing layer
 ``adapters._plot``), so ``import adapters`` stays cheap and a run without charts never pays
 for it. The charts are drawn one by one on one ``Figure`` + ``FigureCanvasAgg`` (never
 pyplot: no global figure registry), cleared between charts and released in a ``finally``
@@ -24,6 +26,7 @@ import numpy as np
 from adapters._ticks import date_ticks
 from adapters.curves import drawdown_pct
 from adapters.market import signal_markers
+from adapters.timestamps import from_iso_utc
 from engine import Bars, EngineResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +57,18 @@ CANDLE_WIDTH = 0.6
 Ticks = tuple[Sequence[int], Sequence[str]]
 
 
+CHART_NAMES = (
+    "equity",
+    "drawdown_curve",
+    "portfolio_orders",
+    "trade_pnl",
+    "cumulative_return",
+    "candles",
+)
+"""The charts one at a time (``render_stored_chart``): the equity chart (``chart_base64``),
+then ``CHART_KEYS`` without their ``_base64``."""
+
+
 def render_charts(
     bars: Bars,
     result: EngineResult,
@@ -77,6 +92,68 @@ def render_charts(
     * ``candles_base64``: candlesticks with ▲ entry / ▼ exit signal markers and the
       rule's ``overlays`` (name → one float per bar on the price scale; NaN = no value).
     """
+    pngs = _render(
+        CHART_NAMES,
+        bars,
+        result.equity,
+        entries,
+        exits,
+        records,
+        np.array(benchmark["equity"], dtype=np.float64),
+        overlays,
+    )
+    images = {name: _data_uri(png) for name, png in pngs.items()}
+    chart_base64 = images.pop("equity")
+    return chart_base64, {f"{name}_base64": uri for name, uri in images.items()}
+
+
+def render_stored_chart(
+    name: str, stored: Mapping, overlays: Mapping[str, np.ndarray] | None = None
+) -> bytes:
+    """PNG bytes of the chart ``name`` (``CHART_NAMES``) of a stored run result (a
+    ``RunResult.to_dict()``, read back from JSON), drawn from its stored curves: the bars
+    (``price_candles``), ``equity_curve``, the signals' bars (``signals``), ``trades`` and
+    the buy and hold (``benchmark``); the rule's ``overlays`` are not stored, the caller
+    recomputes them (or leaves the candles without). The same inputs as the run's own
+    ``render_charts``, so the same bytes as the PNG a run with charts stored.
+
+    :raise KeyError: ``name`` is no chart, or the result lacks a curve it needs.
+    """
+    if name not in CHART_NAMES:
+        raise KeyError(name)
+    candles = stored["price_candles"]
+    bars = Bars(
+        from_iso_utc(candles["timestamps"]),
+        *(_floats(candles[column]) for column in ("open", "high", "low", "close", "volume")),
+    )
+    signals = stored.get("signals") or {}
+    entries = np.isin(bars.timestamps, from_iso_utc(signals.get("entries") or []))
+    exits = np.isin(bars.timestamps, from_iso_utc(signals.get("exits") or []))
+    hold = _floats((stored.get("benchmark") or {}).get("equity") or [])
+    if hold.size != len(bars):  # a result without its buy and hold: the same, from the bars
+        hold = (
+            (stored.get("request") or {}).get("initial_capital", 1.0) * bars.close / bars.close[0]
+        )
+    equity = _floats(stored["equity_curve"]["equity"])
+    trades = list(stored.get("trades") or [])
+    return _render((name,), bars, equity, entries, exits, trades, hold, overlays)[name]
+
+
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _render(
+    names: Sequence[str],
+    bars: Bars,
+    equity: np.ndarray,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    records: list[dict],
+    hold: np.ndarray,
+    overlays: Mapping[str, np.ndarray] | None,
+) -> dict[str, bytes]:
+    """PNG bytes of the charts ``names``, in that order."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,25 +166,21 @@ def render_charts(
     ticks = date_ticks(bars.timestamps)
     fills = signal_markers(bars, entries, exits, records)
     buys, sells = _fill_points(bars, fills["buys"]), _fill_points(bars, fills["sells"])
-    equity = result.equity
-    hold = np.array(benchmark["equity"], dtype=np.float64)
 
     painters: dict[str, Callable[[Panel], None]] = {
-        "chart_base64": lambda p: _equity(p, ticks, equity),
-        "drawdown_curve_base64": lambda p: _drawdown(p, ticks, drawdown_pct(equity)),
-        "portfolio_orders_base64": lambda p: _orders(p, ticks, bars.close, buys, sells),
-        "trade_pnl_base64": lambda p: _trade_pnl(p, ticks, bars, records),
-        "cumulative_return_base64": lambda p: _cumulative(p, ticks, equity, hold),
-        "candles_base64": lambda p: _candles(p, ticks, bars, entries, exits, overlays),
+        "equity": lambda p: _equity(p, ticks, equity),
+        "drawdown_curve": lambda p: _drawdown(p, ticks, drawdown_pct(equity)),
+        "portfolio_orders": lambda p: _orders(p, ticks, bars.close, buys, sells),
+        "trade_pnl": lambda p: _trade_pnl(p, ticks, bars, records),
+        "cumulative_return": lambda p: _cumulative(p, ticks, equity, hold),
+        "candles": lambda p: _candles(p, ticks, bars, entries, exits, overlays),
     }
     panel = _plot.Panel(n)
     try:
-        images = {key: _data_uri(panel.render(paint)) for key, paint in painters.items()}
+        return {name: panel.render(painters[name]) for name in names}
     finally:
         panel.close()
         del panel
-    chart_base64 = images.pop("chart_base64")
-    return chart_base64, images
 
 
 def _data_uri(png: bytes) -> str:

@@ -33,7 +33,13 @@ Definitions (``None`` wherever a value is undefined):
   intraday bars), from a peak of equity to the first bar back at or above it; a drawdown
   not recovered by the end is measured to the last bar. 0.0 when equity never falls below
   its running peak. Same as backtesting.py's "Max. Drawdown Duration".
-* ``benchmark_return_pct``: the buy-and-hold return (``adapters.benchmark``).
+* ``benchmark_return_pct``: the buy-and-hold return (``adapters.benchmark``), 100 %
+  invested.
+* ``avg_exposure_pct``: the time-weighted mean of |shares × close| / equity × 100, how
+  much of its equity the run kept invested (``adapters.exposure``); ``exposure_pct`` is how
+  often it held anything.
+* ``benchmark_exposed_return_pct``: buy and hold at the run's exposure,
+  ``avg_exposure_pct`` / 100 × ``benchmark_return_pct`` (``adapters.exposure``).
 
 Closed trades exclude a trade still open at the end (marked, not realised); a trade
 liquidated on bankruptcy is closed.
@@ -44,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters._plain import number
+from adapters.exposure import average_exposure_pct, exposed_return_pct
 from engine import TRADING_DAYS, Bars, EngineResult, bar_returns, core_metrics
 
 METRIC_KEYS = (
@@ -59,6 +66,8 @@ METRIC_KEYS = (
     "worst_trade_pct",
     "max_drawdown_duration_days",
     "benchmark_return_pct",
+    "avg_exposure_pct",
+    "benchmark_exposed_return_pct",
 )
 """Keys of ``enhanced_metrics``, in order."""
 
@@ -140,6 +149,7 @@ def enhanced_metrics(
     pnl_pct = np.array([record["pnl_pct"] for record in closed], dtype=np.float64)
     pnl_pct = pnl_pct[np.isfinite(pnl_pct)]
     gross_loss = -pnl_abs[pnl_abs < 0].sum()
+    exposure = average_exposure_pct(result.position * bars.close, result.equity)
     return {
         "cagr_pct": curve["cagr_pct"],
         "volatility_pct": curve["volatility_pct"],
@@ -155,6 +165,10 @@ def enhanced_metrics(
         "worst_trade_pct": number(pnl_pct.min()) if pnl_pct.size else None,
         "max_drawdown_duration_days": curve["max_drawdown_duration_days"],
         "benchmark_return_pct": number(benchmark.get("return_pct")),
+        "avg_exposure_pct": exposure,
+        "benchmark_exposed_return_pct": exposed_return_pct(
+            number(benchmark.get("return_pct")), exposure
+        ),
     }
 
 

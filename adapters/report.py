@@ -14,6 +14,7 @@ import numpy as np
 from adapters._plain import float_list, number
 from adapters.curves import drawdown_pct
 from adapters.drawdowns import worst_drawdowns
+from adapters.exposure import exposed_equity
 from adapters.periods import monthly_returns
 from adapters.relative import STAT_KEYS, common_bars, relative_stats
 from adapters.rolling import rolling_risk
@@ -73,6 +74,7 @@ def run_report(
     benchmark_curve: dict[str, list],
     window: int = DEFAULT_WINDOW,
     bars_per_year: float = TRADING_DAYS,
+    exposure_pct: float | None = None,
 ) -> dict[str, Any]:
     """The report of a stored ``equity_curve`` (``{"timestamps", "equity"}``) against
     ``benchmark_curve`` (the same shape, e.g. ``adapters.buy_and_hold``), JSON-ready:
@@ -81,6 +83,9 @@ def run_report(
     ``rolling`` (``{"window", "sharpe", "volatility_pct"}``) and ``benchmark.equity``;
     ``monthly`` (``periods.monthly_returns``), ``drawdowns`` (the five worst, timestamps
     ISO) and ``benchmark.stats`` (``relative_stats`` with ``bars``, ``first``, ``last``).
+    With the run's average exposure (``adapters.exposure``), ``benchmark.exposure_pct``
+    and ``benchmark.exposed_equity``: the benchmark held at that exposure from the same
+    start (start + exposure × (benchmark − start); None where it has no bar).
     """
     timestamps = from_iso_utc(equity_curve["timestamps"])
     equity = _values(equity_curve["equity"])
@@ -109,5 +114,18 @@ def run_report(
         },
         "underwater_pct": float_list(drawdown_pct(equity)),
         "drawdowns": drawdowns,
-        "benchmark": {"equity": float_list(bench_equity), "stats": stats},
+        "benchmark": {
+            "equity": float_list(bench_equity),
+            "stats": stats,
+            "exposure_pct": number(exposure_pct),
+            "exposed_equity": _at_exposure(bench_equity, exposure_pct),
+        },
     }
+
+
+def _at_exposure(on_bars: np.ndarray, exposure_pct: float | None) -> list[float | None] | None:
+    """``on_bars`` (NaN where no bar) held at ``exposure_pct`` from its first value."""
+    known = np.flatnonzero(np.isfinite(on_bars))
+    if exposure_pct is None or not known.size:
+        return None
+    return exposed_equity(on_bars, float(on_bars[known[0]]), exposure_pct)

@@ -4,6 +4,10 @@ and polite retries; answers that are errors become ``backtest_client.errors`` ex
 A connection error, a timeout or a 502/503/504 is tried again after an exponential back-off
 (0.5 s, 1 s, 2 s… at most 10 s), or after the answer's ``Retry-After`` when it says longer
 (at most ``MAX_RETRY_AFTER_S``); after the last try ``BacktestUnavailable`` is raised.
+
+A 429 (the client's fair share of the queue is full, or a rate limit: nothing was recorded)
+is waited out, after its ``Retry-After``, for at most ``room_wait`` seconds in all (0, the
+default, hands the 429 to the caller at once); those waits take no retry.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ DEFAULT_URL = "http://127.0.0.1:5000"
 
 RETRY_STATUSES = (502, 503, 504)
 """Answers that mean "overloaded or briefly away": tried again."""
+
+NO_ROOM = 429
+"""The answer that means "nothing was recorded: come back later" (a share or rate limit)."""
+
+NO_ROOM_PAUSE_S = 5.0
+"""The wait after a 429 that names no ``Retry-After``."""
 
 MAX_BACKOFF_S = 10.0
 MAX_RETRY_AFTER_S = 60.0
@@ -108,12 +118,14 @@ class Transport:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        room_wait: float = 0.0,
     ) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate must be greater than 0")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
+        self.room_wait = room_wait
         self.backoff = backoff
         self.interval = 1.0 / rate if rate else 0.0
         self.session = session or requests.Session()
@@ -145,16 +157,25 @@ class Transport:
         url = f"{self.base_url}{path}"
         tries = (self.retries if retries is None else retries) + 1
         problem, last = "", None
-        for attempt in range(tries):
-            if attempt:
+        waited = 0.0
+        attempt, after_failure = 0, False
+        while attempt < tries:
+            if after_failure:
                 backoff = min(self.backoff * 2 ** (attempt - 1), MAX_BACKOFF_S)
                 self.sleep(max(backoff, _retry_after(last)))
             self._throttle()
             self.calls += 1
+            attempt, after_failure = attempt + 1, True
             try:
                 last = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem, last = _why(exc), None
+                continue
+            if last.status_code == NO_ROOM and waited < self.room_wait:
+                pause = min(_retry_after(last) or NO_ROOM_PAUSE_S, self.room_wait - waited)
+                self.sleep(pause)
+                waited += pause
+                attempt, after_failure = attempt - 1, False  # waiting for room is no failed try
                 continue
             if last.status_code not in RETRY_STATUSES:
                 return last

@@ -16,11 +16,34 @@ reader computes it (from another variable, the host or the project's layout), an
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TextIO, TypeVar
 
 T = TypeVar("T")
+
+
+class ConfigurationError(ValueError):
+    """Environment variables whose values are refused: ``lines`` holds one line per
+    variable, naming it and what to set. An entry point prints the lines and exits 2
+    (``exit_code``), without a traceback."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = list(lines)
+
+
+def exit_code(error: ConfigurationError, stream: TextIO | None = None) -> int:
+    """Print ``error``'s lines to ``stream`` (default stderr), each as
+    ``configuration error: <line>``; return the exit code 2."""
+    out = sys.stderr if stream is None else stream
+    for line in error.lines:
+        print(f"configuration error: {line}", file=out)
+    return 2
+
+
+_KIND_OF_NUMBER = {int: "must be a whole number", float: "must be a number"}
 
 
 @dataclass(frozen=True)
@@ -36,11 +59,21 @@ class Variable(Generic[T]):
     def value(self, environ: Mapping[str, str] | None = None) -> T:
         """The variable's value in ``environ`` (default: this process's environment).
 
-        :raise ValueError: the parser refused the text.
+        :raise ConfigurationError: the parser refused the text (one line naming the
+            variable; a ``ValueError``, as before).
         """
         source = os.environ if environ is None else environ
         text = (source.get(self.name) or "").strip()
-        return self.parse(text) if text else self.default
+        if not text:
+            return self.default
+        try:
+            return self.parse(text)
+        except ValueError as exc:
+            reason = _KIND_OF_NUMBER.get(self.parse) or str(exc)  # type: ignore[call-overload]
+            unset = "" if self.default is None else f", or unset it for {self.default}"
+            raise ConfigurationError(
+                [f"{self.name} {reason.removeprefix(self.name + ' ')} ({self.description}{unset})"]
+            ) from None
 
 
 def whole_days(text: str) -> int:
@@ -61,6 +94,38 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise ValueError(f"must be a whole number of 1 or more: {text!r}")
+    return value
+
+
+def whole_number(text: str) -> int:
+    """A whole number >= 0.
+
+    :raise ValueError: anything else, e.g. ``"-1"`` or ``"ten"``.
+    """
+    if not text.isdigit():
+        raise ValueError(f"must be a whole number of 0 or more: {text!r}")
+    return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    """A number of seconds > 0.
+
+    :raise ValueError: anything else, e.g. ``"0"``, ``"-5"`` or ``"inf"``.
+    """
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(f"must be a number of seconds above 0: {text!r}")
+    return value
+
+
+def proxy_hops(text: str) -> int:
+    """A number of trusted proxies, 0 to 5 (the web's ``Settings`` allows the same).
+
+    :raise ValueError: anything else.
+    """
+    value = whole_number(text)
+    if value > 5:
+        raise ValueError(f"PROXY_FIX_HOPS must be 0 to 5: {text!r}")
     return value
 
 
@@ -105,6 +170,12 @@ DB_RETRY_SECONDS = Variable(
 DATA_DIR = Variable(
     "DATA_DIR", _text, None, "CSV files and catalog.json; unset: the data package's folder"
 )
+USER_DATA_DIR = Variable(
+    "USER_DATA_DIR",
+    _text,
+    None,
+    "a user's own data (imported tickers, bulk state files, demo outputs); unset: var/",
+)
 RUN_MAX_BARS = Variable("RUN_MAX_BARS", int, 20_000, "most bars one run may cover")
 RUN_MAX_RESULT_BYTES = Variable(
     "RUN_MAX_RESULT_BYTES", int, 12 * 2**20, "largest stored result, in bytes"
@@ -124,6 +195,43 @@ LOG_FORMAT = Variable("LOG_FORMAT", str, "text", "log lines as text or one JSON 
 RQ_DASHBOARD_ENABLED = Variable(
     "RQ_DASHBOARD_ENABLED", str, "", "1/true/yes/on mounts rq-dashboard at /rq"
 )
+
+# -- the web's connections (gunicorn's worker, serving/worker.py) ---------------------------
+
+PROXY_FIX_HOPS = Variable(
+    "PROXY_FIX_HOPS", proxy_hops, 0, "trusted proxies setting X-Forwarded-For/-Proto/-Host"
+)
+WEB_REQUEST_READ_TIMEOUT = Variable(
+    "WEB_REQUEST_READ_TIMEOUT",
+    positive_seconds,
+    30.0,
+    "seconds a connection gets to deliver one request: line, headers and body",
+)
+WEB_MAX_CLIENT_CONNECTIONS = Variable(
+    "WEB_MAX_CLIENT_CONNECTIONS",
+    whole_number,
+    None,
+    "connections one client address may hold in one web worker; 0: no cap; "
+    "unset: CLIENT_CONNECTIONS_DEFAULT, or 0 behind trusted proxies (PROXY_FIX_HOPS)",
+)
+
+CLIENT_CONNECTIONS_DEFAULT = 100
+"""WEB_MAX_CLIENT_CONNECTIONS when unset and clients connect directly (PROXY_FIX_HOPS 0): a
+tenth of a worker's 1000 connections, far above what a browser (6) or a script opens."""
+
+
+def max_client_connections(environ: Mapping[str, str] | None = None) -> int:
+    """WEB_MAX_CLIENT_CONNECTIONS; unset: CLIENT_CONNECTIONS_DEFAULT when PROXY_FIX_HOPS is 0,
+    else 0 (no cap: behind proxies every connection comes from a proxy's address, and the
+    proxy limits its clients).
+
+    :raise ValueError: either variable's text is refused.
+    """
+    configured = WEB_MAX_CLIENT_CONNECTIONS.value(environ)
+    if configured is not None:
+        return configured
+    return 0 if PROXY_FIX_HOPS.value(environ) else CLIENT_CONNECTIONS_DEFAULT
+
 
 # -- the local scaler and the scripts -------------------------------------------------------
 
@@ -151,4 +259,17 @@ VARIABLES: tuple[Variable, ...] = tuple(
 )
 """Every variable declared here, in order."""
 
-__all__ = ["VARIABLES", "Variable", "named", "positive_int", "whole_days"]
+__all__ = [
+    "CLIENT_CONNECTIONS_DEFAULT",
+    "VARIABLES",
+    "ConfigurationError",
+    "Variable",
+    "exit_code",
+    "max_client_connections",
+    "named",
+    "positive_int",
+    "positive_seconds",
+    "proxy_hops",
+    "whole_days",
+    "whole_number",
+]

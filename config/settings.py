@@ -15,7 +15,7 @@ import os
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config import process
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         process.LOG_FORMAT.default, description=process.LOG_FORMAT.description
     )
     host: str | None = Field(None, description="address `python -m web` binds")
-    port: int | None = Field(None, description="port `python -m web` binds")
+    port: int | None = Field(None, ge=1, le=65535, description="port `python -m web` binds")
     auth_mode: Literal["none", "token"] = Field(
         "none", description="none: open; token: API tokens and signed-in sessions"
     )
@@ -92,7 +92,10 @@ class Settings(BaseSettings):
         None, description="Secure flag of the session cookie; unset: when the request is HTTPS"
     )
     proxy_fix_hops: int = Field(
-        0, ge=0, le=5, description="trusted proxies setting X-Forwarded-For/-Proto/-Host"
+        process.PROXY_FIX_HOPS.default,
+        ge=0,
+        le=5,
+        description=process.PROXY_FIX_HOPS.description,
     )
     submit_rate_limit: Annotated[str, AfterValidator(_rate_text)] = Field(
         "", description='submissions per client, e.g. "60/minute"; empty: no limit'
@@ -109,6 +112,38 @@ class Settings(BaseSettings):
         return {name.upper(): value for name, value in self.model_dump().items()}
 
 
+SECRET_KEY_HINT = (
+    "set SECRET_KEY to a random text of 32 or more characters, e.g. the output of "
+    "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+)
+"""What to set when token mode has no (or a short) SECRET_KEY."""
+
+_HINTS = {
+    "secret_key": SECRET_KEY_HINT,
+    "port": "set PORT to a free port from 1 to 65535, e.g. PORT=5001",
+    "auth_mode": "set AUTH_MODE to none or token",
+    "log_format": "set LOG_FORMAT to text or json",
+    "submit_rate_limit": 'set SUBMIT_RATE_LIMIT like "60/minute", or leave it empty',
+}
+"""What to set, per setting, appended to the line of a refused value."""
+
+
+def configuration_error(error: ValidationError) -> process.ConfigurationError:
+    """``error`` of ``Settings`` as one line per variable: its name, what is wrong (never
+    the value: it may be a secret) and what to set, e.g. ``SECRET_KEY is required when
+    AUTH_MODE=token: set SECRET_KEY to a random text of 32 or more characters, …``."""
+    lines = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["loc"]:
+            name = str(problem["loc"][0])
+            hint = _HINTS.get(name, f"correct {name.upper()} or unset it for its default")
+            lines.append(f"{name.upper()}: {message.lower()}: {hint}")
+        else:  # the model's own check, which names its variables
+            lines.append(f"{message}: {SECRET_KEY_HINT}" if "SECRET_KEY" in message else message)
+    return process.ConfigurationError(lines)
+
+
 SETTING_KEYS = frozenset(name.upper() for name in Settings.model_fields)
 """The config keys that are settings (``create_app``'s test_config may override any)."""
 
@@ -120,4 +155,11 @@ def settings_from(overrides: dict[str, Any] | None = None) -> Settings:
     return Settings(**given)
 
 
-__all__ = ["RATE_WINDOWS", "SETTING_KEYS", "Settings", "parse_rate", "settings_from"]
+__all__ = [
+    "RATE_WINDOWS",
+    "SETTING_KEYS",
+    "Settings",
+    "configuration_error",
+    "parse_rate",
+    "settings_from",
+]

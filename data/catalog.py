@@ -8,6 +8,13 @@ arbitrary file. Format (keys sorted, 2-space indent)::
     {"ACME": {"description": "...", "file": "ACME.csv", "name": "Acme Corporation",
               "synthetic": true}, ...}
 
+**The user catalog.** ``load_catalog`` overlays the catalog of the user data directory
+(``<USER_DATA_DIR>/data/catalog.json``, where ``python -m data.import_csv`` writes) on the
+shipped one: its entries name files in that directory, and the shipped data stay read-only.
+A user entry may not take a shipped ticker: the import refuses it, and a user catalog
+holding one (edited by hand, or a ticker shipped later) is a ``CatalogError`` naming both
+files and what to do, never a silent replacement of the data a ticker means.
+
 Additive fields (``data.timeframe``): ``timeframe`` ("1d", "1h" or "5m"; "1d" when absent),
 ``market`` ("equity", "fx" or "crypto"; "equity" when absent) and ``bars_per_year`` (the
 annualisation factor; when absent, the nominal figure of the timeframe and market, 252 for
@@ -26,6 +33,7 @@ from typing import Any
 from data.errors import CatalogError, UnknownTickerError
 from data.files import atomic_write
 from data.location import data_dir as default_data_dir
+from data.location import user_data_dir
 from data.timeframe import DAILY, MARKETS, TIMEFRAMES, bars_per_year
 
 CATALOG_FILE = "catalog.json"
@@ -133,10 +141,14 @@ def _entry(ticker: object, raw: object) -> TickerInfo:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The tickers of one data directory. Immutable: ``with_entry`` returns a new catalog."""
+    """The tickers of one data directory, and those of the user catalog overlaid on it
+    (``user_tickers``, whose files are in ``user_dir``). Immutable: ``with_entry`` returns
+    a new catalog."""
 
     data_dir: Path
     entries: dict[str, TickerInfo] = field(default_factory=dict)
+    user_dir: Path | None = None
+    user_tickers: frozenset[str] = frozenset()
 
     def tickers(self) -> list[TickerInfo]:
         """All entries, sorted by ticker."""
@@ -163,7 +175,8 @@ class Catalog:
         :raise CatalogError: if the entry's file resolves outside DATA_DIR (e.g. a symlink).
         """
         info = self.info(ticker)
-        root = self.data_dir.resolve()
+        in_user_dir = self.user_dir is not None and info.ticker in self.user_tickers
+        root = (self.user_dir if in_user_dir else self.data_dir).resolve()
         path = (root / info.file).resolve()
         if not path.is_relative_to(root) or path == root:
             raise CatalogError(f"{CATALOG_FILE}: the file of {info.ticker} is outside DATA_DIR")
@@ -176,21 +189,53 @@ class Catalog:
         return replace(self, entries={**self.entries, info.ticker: info})
 
     def to_json_bytes(self) -> bytes:
-        """The catalog as catalog.json bytes: sorted keys, 2-space indent, final newline."""
-        doc = {key: self.entries[key].to_json() for key in sorted(self.entries)}
+        """The catalog of ``data_dir`` as catalog.json bytes (an overlaid user entry is
+        not written there): sorted keys, 2-space indent, final newline."""
+        own = sorted(set(self.entries) - self.user_tickers)
+        doc = {key: self.entries[key].to_json() for key in own}
         return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def load_catalog(data_dir: str | Path | None = None) -> Catalog:
-    """Read DATA_DIR/catalog.json (one small JSON read). A missing file is an empty catalog.
+USER_CATALOG = "data"
+"""The user catalog's folder inside the user data directory."""
 
-    :raise CatalogError: if the file is not valid JSON or an entry is invalid.
+_USER = object()
+
+
+def user_catalog_dir() -> Path:
+    """``<USER_DATA_DIR>/data``: the imported CSVs and their catalog.json (not created)."""
+    return user_data_dir() / USER_CATALOG
+
+
+def load_catalog(data_dir: str | Path | None = None, user_dir: Any = _USER) -> Catalog:
+    """Read DATA_DIR/catalog.json (default: ``data_dir()``) and overlay the user catalog
+    (default: ``user_catalog_dir()``; None: none). A missing file is an empty catalog.
+
+    :raise CatalogError: a file is not valid JSON, an entry is invalid, or the user
+        catalog holds a ticker of the shipped one.
     """
     root = Path(data_dir).resolve() if data_dir is not None else default_data_dir()
+    shipped = _read_entries(root)
+    overlay = user_catalog_dir() if user_dir is _USER else user_dir
+    overlay = Path(overlay).resolve() if overlay is not None else None
+    if overlay is None or overlay == root:
+        return Catalog(root, shipped)
+    user = _read_entries(overlay)
+    taken = sorted(set(user) & set(shipped))
+    if taken:
+        raise CatalogError(
+            f"{overlay / CATALOG_FILE}: {', '.join(taken)} is a ticker of {root / CATALOG_FILE}"
+            " already; a user entry cannot replace it: import the file under another ticker"
+            " and remove this entry"
+        )
+    return Catalog(root, {**shipped, **user}, overlay, frozenset(user))
+
+
+def _read_entries(root: Path) -> dict[str, TickerInfo]:
     try:
         text = (root / CATALOG_FILE).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Catalog(root)
+        return {}
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -198,7 +243,7 @@ def load_catalog(data_dir: str | Path | None = None) -> Catalog:
         raise CatalogError(f"{CATALOG_FILE}: not valid JSON ({problem})") from None
     if not isinstance(doc, dict):
         raise CatalogError(f"{CATALOG_FILE}: must be an object mapping ticker -> entry")
-    return Catalog(root, {ticker: _entry(ticker, raw) for ticker, raw in doc.items()})
+    return {ticker: _entry(ticker, raw) for ticker, raw in doc.items()}
 
 
 def save_catalog(catalog: Catalog) -> Path:

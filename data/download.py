@@ -151,7 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--start", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
     parser.add_argument("--end", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
     parser.add_argument("--name", help="display name (default: the ticker)")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DATA_DIR)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="data directory to add it to (default: the user catalog, $USER_DATA_DIR/data)",
+    )
     return parser
 
 

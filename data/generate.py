@@ -155,7 +155,7 @@ def to_csv(days: np.ndarray, bars: dict[str, np.ndarray]) -> bytes:
 def generate(out: str | Path | None = None) -> list[Path]:
     """Write the demo CSVs and their catalog entries into ``out`` (default: ``data_dir()``);
     returns the written paths (CSVs, then catalog.json)."""
-    catalog: Catalog = load_catalog(out)
+    catalog: Catalog = load_catalog(out, user_dir=None)
     catalog.data_dir.mkdir(parents=True, exist_ok=True)
     days = trading_days(FIRST_DAY, LAST_DAY)
     written = []

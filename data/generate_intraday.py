@@ -54,7 +54,7 @@ def session_stamps(first: str, last: str) -> np.ndarray:
 def generate(out: str | Path | None = None) -> list[Path]:
     """Write VANDELAY.csv and its catalog entry into ``out`` (default: ``data_dir()``);
     returns the written paths (the CSV, then catalog.json)."""
-    catalog = load_catalog(out)
+    catalog = load_catalog(out, user_dir=None)
     catalog.data_dir.mkdir(parents=True, exist_ok=True)
     stamps = session_stamps(FIRST_DAY, LAST_DAY)
     path = catalog.data_dir / f"{TICKER.ticker}.csv"

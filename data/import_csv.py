@@ -2,12 +2,13 @@
 [--timeframe 1d|1h|5m] [--market equity|fx|crypto] [--bars-per-year N]``.
 
 Checks FILE with the loader's checks, detects its bar spacing (daily, hourly or 5-minute;
-others are refused naming the spacing seen), copies it byte for byte into DATA_DIR as
+others are refused naming the spacing seen), copies it byte for byte into the user catalog
+(``$USER_DATA_DIR/data``, default ``var/data``; ``--data-dir`` names another) as
 <TICKER>.csv and adds or updates its catalog entry (``synthetic: false``, with the
 timeframe, market and bars per year: ``data.timeframe``). ``--timeframe`` makes the import
 fail unless the detected spacing is that one; ``--market`` and ``--bars-per-year`` override
 what is inferred. Exit 0 on success; exit 2 with a message naming the line on a failed
-check, an invalid ticker or an unreadable file.
+check, an invalid ticker, a ticker of the shipped data or an unreadable file.
 """
 
 from __future__ import annotations
@@ -62,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", type=Path, help="CSV file (Yahoo layout or similar)")
     parser.add_argument("--ticker", required=True, help="ticker to store it under (upper-cased)")
     parser.add_argument("--name", help="display name (default: the ticker)")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DATA_DIR)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="data directory to add it to (default: the user catalog, $USER_DATA_DIR/data)",
+    )
     parser.add_argument(
         "--timeframe", choices=TIMEFRAMES, help="fail unless the file's bars are this far apart"
     )

@@ -1,4 +1,6 @@
-"""Add a user's OHLCV file to DATA_DIR: check it, store it as <TICKER>.csv, update the catalog.
+"""Add a user's OHLCV file to the user catalog: check it, store it as <TICKER>.csv in
+``<USER_DATA_DIR>/data`` (or a data directory given), update that directory's catalog.json.
+The shipped data (DATA_DIR) are never written, and their tickers cannot be taken.
 
 Shared by ``python -m data.import_csv`` and ``python -m data.download``. The bytes are stored
 unchanged, so the stored file's SHA-256 (the ``data_hash`` of results) is the user's file's.
@@ -13,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.catalog import TickerInfo, load_catalog, save_catalog, validate_ticker
+from data.catalog import (
+    CATALOG_FILE,
+    TickerInfo,
+    load_catalog,
+    save_catalog,
+    user_catalog_dir,
+    validate_ticker,
+)
 from data.errors import CatalogError, DataQualityError, UnknownTickerError
 from data.files import atomic_write, bytes_sha256
 from data.loader import parse_series
@@ -42,8 +51,10 @@ def register_csv(
     market: str | None = None,
     annual_bars: float | None = None,
 ) -> Registered:
-    """Check ``raw`` (CSV bytes) with the loader, write it to DATA_DIR/<TICKER>.csv and add
+    """Check ``raw`` (CSV bytes) with the loader, write it to <dir>/<TICKER>.csv and add
     or replace the catalog entry (``synthetic: false``). Nothing is written if a check fails.
+    <dir> is ``data_dir`` when given (its own catalog), else the user catalog
+    (``data.catalog.user_catalog_dir()``), overlaid on the shipped data at load time.
 
     ``name`` defaults to the existing entry's name, else the ticker. The data directory is
     created if needed. The entry records the detected timeframe (``timeframe``, when given,
@@ -53,8 +64,17 @@ def register_csv(
     :raise UnknownTickerError: ``ticker`` does not match ``TICKER_PATTERN``.
     :raise DataQualityError: the file fails a loader check (``row`` names the line), or its
         spacing is not the ``timeframe`` asked for.
+    :raise CatalogError: ``ticker`` is a ticker of the shipped data (into the user catalog).
     """
     validate_ticker(ticker)
+    if data_dir is None:
+        shipped = load_catalog(user_dir=None)
+        if ticker in shipped:
+            raise CatalogError(
+                f"{ticker} is a ticker of the shipped data ({shipped.data_dir / CATALOG_FILE}),"
+                " which stay read-only: import the file under another ticker"
+            )
+        data_dir = user_catalog_dir()
     series = parse_series(raw)
     bars = series.bars
     if timeframe is not None and timeframe != series.timeframe:
@@ -64,7 +84,7 @@ def register_csv(
     market = market or infer_market(bars.timestamps, series.timeframe)
     if annual_bars is None:
         annual_bars = bars_per_year(series.timeframe, market, bars_per_day(bars.timestamps))
-    catalog = load_catalog(data_dir)
+    catalog = load_catalog(data_dir, user_dir=None)
     catalog.data_dir.mkdir(parents=True, exist_ok=True)
     previous = catalog.entries.get(ticker)
     info = TickerInfo(

@@ -32,7 +32,8 @@ class MetricDef:
 
 METRICS: tuple[MetricDef, ...] = (
     MetricDef("total_return_pct", "Total return", "%"),
-    MetricDef("benchmark_return_pct", "Buy & hold", "%", better=0),
+    MetricDef("benchmark_return_pct", "Buy & hold (100% invested)", "%", better=0),
+    MetricDef("benchmark_exposed_return_pct", "Buy & hold at run's exposure", "%", better=0),
     MetricDef("cagr_pct", "CAGR", "%"),
     MetricDef("sharpe_ratio", "Sharpe"),
     MetricDef("sortino_ratio", "Sortino"),
@@ -46,7 +47,8 @@ METRICS: tuple[MetricDef, ...] = (
     MetricDef("avg_trade_return_pct", "Avg trade", "%"),
     MetricDef("best_trade_pct", "Best trade", "%"),
     MetricDef("worst_trade_pct", "Worst trade", "%"),
-    MetricDef("exposure_pct", "Exposure", "%", better=0),
+    MetricDef("exposure_pct", "Time in market", "%", better=0),
+    MetricDef("avg_exposure_pct", "Avg exposure", "%", better=0),
 )
 """Every metric of a run, in display order."""
 

@@ -147,6 +147,15 @@ def _fast(rules: Mapping[str, RuleSpec], rule_type: object, params: object) -> t
     return parsed.rule_type, out
 
 
+def _own_check(rules: Mapping[str, RuleSpec], rule_type: object, nested: bool) -> RuleSpec | None:
+    """The spec of a rule that checks its own params (EXPR), unless it is a sub-rule (the
+    models then name it as a rule that cannot be nested)."""
+    if nested or not isinstance(rule_type, str):
+        return None
+    spec = rules.get(canonical_rule_type(rule_type))
+    return spec if spec is not None and spec.check is not None else None
+
+
 def validate(
     rules: Mapping[str, RuleSpec],
     rule_type: object,
@@ -160,6 +169,9 @@ def validate(
     A valid request of a plain rule is checked by that rule's model alone (``_fast``);
     everything else, errors included, by the models of every rule.
     """
+    own = _own_check(rules, rule_type, nested)
+    if own is not None:
+        return own.rule_type, own.check(params, prefix)
     fast = _fast(rules, rule_type, params)
     if fast is not None:
         return fast
@@ -333,6 +345,8 @@ def _rule_object_message(rules: Mapping[str, RuleSpec], at: str, value: object) 
     if not isinstance(rule_type, str):
         return field, f"{field} must be a string (one of {names})"
     spec = rules.get(rule_type) or rules.get(canonical_rule_type(rule_type))
+    if spec is not None and spec.check is not None:  # EXPR: its own check, not a model
+        return field, f"{field} {spec.rule_type} cannot be a sub-rule (write one expression)"
     if spec is not None:  # a known rule the union does not hold: a nested COMPOSITE
         return field, f"{field} {spec.rule_type} cannot be nested inside another {spec.rule_type}"
     hints = _suggest(canonical_rule_type(rule_type), list(rules), 3)

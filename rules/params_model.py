@@ -99,12 +99,27 @@ class RuleModels:
 
 
 def _field(spec: ParamSpec, sub_rule: Any) -> tuple[Any, Any]:
-    extra = {"default": _json_default(spec.default)}
-    info = Field(description=spec.description, json_schema_extra=extra)
+    """A parameter's type and its ``Field``: a parameter left out takes its registry
+    default (as ``params`` left out takes every default), so ``{"period": 10}`` is RSI with
+    oversold 30 and overbought 70; the normalised request then names every value."""
+    default = _json_default(spec.default)
+    if spec.type == "rules":  # sub-rule dicts become the sub-rule models, as if sent
+        info = Field(
+            default_factory=lambda: _json_default(spec.default),
+            validate_default=True,
+            description=spec.description,
+            json_schema_extra={"default": default},
+        )
+    else:
+        info = Field(default=default, description=spec.description)
     if spec.type == "int":
         return Annotated[int, Field(strict=True, ge=spec.min, le=spec.max)], info
     if spec.type == "float":
         return Annotated[float, Field(strict=True, ge=spec.min, le=spec.max)], info
+    if spec.type == "text":
+        return Annotated[str, Field(strict=True)], info
+    if spec.type == "bounds":
+        return dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]], info
     if spec.type == "choice":
         literal = Literal[spec.choices]  # type: ignore[valid-type]
         return Annotated[literal, BeforeValidator(_canonical_choice(spec.choices))], info
@@ -144,7 +159,9 @@ def _params_model(spec: RuleSpec, sub_rule: Any, parse_constraint) -> type[BaseM
     model = create_model(
         f"{spec.rule_type}Params",
         __config__=ConfigDict(
-            **_PARAMS_CONFIG, title=f"{spec.rule_type}Params", json_schema_extra=extra or None
+            **{**_PARAMS_CONFIG, "extra": "allow" if spec.check else "forbid"},
+            title=f"{spec.rule_type}Params",
+            json_schema_extra=extra or None,
         ),
         __doc__=spec.description,
         __validators__=validators,
@@ -173,7 +190,9 @@ def _rule_union(names: list[str], params: Mapping[str, type[BaseModel]], title: 
 def build_models(rules: Mapping[str, RuleSpec], parse_constraint) -> RuleModels:
     """Generate the models of every rule in ``rules`` (a rule with a ``rules`` parameter
     holds sub-rules of the other rules only)."""
-    nestable = [name for name, spec in rules.items() if not _holds_rules(spec)]
+    nestable = [
+        name for name, spec in rules.items() if not _holds_rules(spec) and spec.check is None
+    ]
     params: dict[str, type[BaseModel]] = {}
     for name in nestable:
         params[name] = _params_model(rules[name], None, parse_constraint)

@@ -16,6 +16,7 @@ from rules.library import (
     bollinger,
     breakout,
     composite,
+    expr,
     macd,
     mean_reversion,
     momentum,
@@ -49,6 +50,7 @@ RULES: dict[str, RuleSpec] = {family.SPEC.rule_type: family.SPEC for family in _
 
 _BATCH: dict[str, Callable] = {family.SPEC.rule_type: family.batch for family in _FAMILIES}
 RULES["COMPOSITE"], _BATCH["COMPOSITE"] = composite.build(RULES, _BATCH)
+RULES["EXPR"], _BATCH["EXPR"] = expr.SPEC, expr.batch
 
 
 def _check_constraints() -> None:
@@ -141,7 +143,11 @@ def rule_slug(rule_type: str, params: dict | None) -> str:
 
 
 def slug_of(rule_type: str, params: dict) -> str:
-    """``rule_slug`` of a rule request validate_rule has already normalised."""
+    """``rule_slug`` of a rule request validate_rule has already normalised (EXPR: its
+    own, ``rules.library.expr.slug``)."""
+    own = RULES[rule_type].slug
+    if own is not None:
+        return own(params)
     parts = [rule_type.lower()]
     for value in params.values():
         if isinstance(value, list):
@@ -149,6 +155,17 @@ def slug_of(rule_type: str, params: dict) -> str:
         else:
             parts.append(_slug_value(value))
     return "-".join(parts)
+
+
+def spec_for(rule_type: str, params: object) -> RuleSpec:
+    """The RuleSpec of a request of ``rule_type`` (canonical): the registry's, or for a
+    rule whose parameters depend on the request (EXPR) the one its ``params`` describe
+    (missing texts take the defaults; the values of its $parameters are not checked here).
+
+    :raise RuleValidationError: for params that describe no spec (a bad EXPR text).
+    """
+    spec = RULES[rule_type]
+    return spec.resolve(params) if spec.resolve is not None else spec
 
 
 def rule_schema() -> dict:
@@ -197,5 +214,6 @@ __all__ = [
     "rule_schema",
     "rule_slug",
     "slug_of",
+    "spec_for",
     "validate_rule",
 ]

@@ -12,9 +12,11 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
 
-PARAM_TYPES = ("int", "float", "choice", "rules")
+PARAM_TYPES = ("int", "float", "choice", "rules", "text", "bounds")
 """``int``/``float``: a JSON number in [min, max]; ``choice``: one of ``choices``;
-``rules``: a list of {rule_type, params} sub-rules whose length is in [min, max]."""
+``rules``: a list of {rule_type, params} sub-rules whose length is in [min, max];
+``text``: an expression of the strategy language (EXPR's entry and exit); ``bounds``: an
+object of [low, high] pairs (EXPR's declared ranges of its $parameters)."""
 
 Signals = Callable[["Bars", dict], tuple[np.ndarray, np.ndarray]]
 """A rule's signal function: (bars, validated params) -> (entries, exits), bool arrays of
@@ -84,7 +86,13 @@ class RuleSpec:
     "a <= b", checked by the validator), the signal function, the optional chart
     overlays (price-scale lines; None when the rule has none worth drawing) and the
     optional oscillator panels (indicators on a scale of their own; None when none), and
-    its warm-up (``rules.warmup``: (entry, exit) bars before each side can first hold)."""
+    its warm-up (``rules.warmup``: (entry, exit) bars before each side can first hold).
+
+    A rule whose parameters depend on the request (EXPR: one per ``$name`` of its texts)
+    sets ``check`` (params, field prefix) -> normalised params, which replaces the
+    generated model's validation; ``resolve`` (params) -> the RuleSpec of that request
+    (its ParamSpecs and constraints, for grids and presets); and ``slug`` (normalised
+    params) -> its id."""
 
     rule_type: str
     description: str
@@ -94,6 +102,9 @@ class RuleSpec:
     overlays: Overlays | None
     panels: Panels | None = None
     warmup: Callable[[dict], Warmup] | None = None
+    check: Callable[[object, str], dict] | None = None
+    resolve: Callable[[object], RuleSpec] | None = None
+    slug: Callable[[dict], str] | None = None
 
     def param(self, name: str) -> ParamSpec:
         """The parameter called ``name`` (KeyError if there is none)."""

@@ -5,7 +5,9 @@ bulk script makes.
 
 Every request waits for its slot (at most ``rate`` requests per second overall). A connection
 error, a timeout or a 502/503/504 is retried with exponential back-off; after the last try
-``ApiUnavailable`` is raised. Posting a run again is safe: the run_id is chosen by the client,
+``ApiUnavailable`` is raised. A 429 (this client's fair share of the queue is full, or
+the rate limit) is waited out for up to ``ROOM_WAIT_S``, so a bulk submission paces itself
+to the cluster instead of stopping. Posting a run again is safe: the run_id is chosen by the client,
 so a repeat is answered 409 and counted as already submitted.
 """
 
@@ -27,6 +29,10 @@ from backtest_client.transport import (
     default_url,
     error_body,
 )
+
+ROOM_WAIT_S = 3600.0
+"""How long one call may wait, in all, for room after 429 answers (nothing was recorded:
+the client's share of the queue is full until the cluster works some of it off)."""
 
 LOOKUP_CHUNK = 200
 """Run ids per ``GET /api/runs/lookup`` (the endpoint's limit)."""
@@ -96,9 +102,11 @@ class ApiClient(Transport):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         token: str | None = None,
+        room_wait: float = ROOM_WAIT_S,
     ) -> None:
         super().__init__(
             base_url,
+            room_wait=room_wait,
             token=token or default_token(),
             timeout=timeout,
             retries=retries,

@@ -1,6 +1,5 @@
-"""What the bulk script prints and writes: a one-line progress bar (``\\r`` on a terminal,
-a line every few seconds otherwise), the table of the best runs by a metric, the list of
-rejected requests, and the results CSV.
+"""What the bulk script prints and writes: the table of the best runs by a metric and the
+results CSV (its progress bar is ``scripts.bulk_progress``'s).
 
 "Best" is the highest value, except for metrics where lower is better
 (``metrics.LOWER_IS_BETTER``); runs without the metric come last.
@@ -10,15 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from metrics import LOWER_IS_BETTER
 from work.status import RunStatus
 
-BAR_WIDTH = 24
 CSV_FIELDS = (
     "key",
     "run_id",
@@ -35,58 +31,6 @@ CSV_FIELDS = (
     "error_message",
 )
 """Leading columns of the results CSV; every metric key seen follows, sorted."""
-
-
-class Progress:
-    """A progress line of submitted and finished runs, redrawn in place on a terminal."""
-
-    def __init__(
-        self,
-        total: int,
-        stream: TextIO,
-        *,
-        interactive: bool | None = None,
-        every: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.total = total
-        self.stream = stream
-        self.interactive = stream.isatty() if interactive is None else interactive
-        self.every = every
-        self.clock = clock
-        self._last_line = ""
-        self._last_time = -float("inf")
-
-    def line(self, submitted: int, finished: int, failed: int, rejected: int) -> str:
-        """The progress text, e.g. ``[######------] submitted 25/50 finished 10/50 ...``."""
-        share = finished / self.total if self.total else 1.0
-        filled = round(share * BAR_WIDTH)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        return (
-            f"[{bar}] submitted {submitted}/{self.total}  finished {finished}/{self.total}"
-            f"  failed {failed}  rejected {rejected}"
-        )
-
-    def update(self, submitted: int, finished: int, failed: int, rejected: int) -> None:
-        """Show the counts (on a pipe: only when they changed and ``every`` s have passed)."""
-        text = self.line(submitted, finished, failed, rejected)
-        if text == self._last_line:
-            return
-        if self.interactive:
-            self.stream.write("\r" + text)
-        elif self.clock() - self._last_time >= self.every:
-            self.stream.write(text + "\n")
-            self._last_time = self.clock()
-        else:
-            return
-        self._last_line = text
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the progress line (a newline on a terminal)."""
-        if self.interactive and self._last_line:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _metric(run: dict[str, Any] | None, metric: str) -> float | None:

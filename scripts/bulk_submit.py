@@ -7,8 +7,9 @@ From a grid::
 
 or from a file of requests (``--input requests.json`` / ``requests.csv``, see
 ``scripts/bulk_inputs.py``). Each input request gets a UUID4 run_id chosen here and written
-to the state file (``--state``; default: next to the input file, or
-``bulk-<hash of the grid>.state.jsonl`` in the current directory) BEFORE it is posted, so a
+to the state file (``--state``; default: in the user data directory's ``bulk/``,
+``<input file>-<hash>.state.jsonl`` or ``bulk-<hash of the grid>.state.jsonl``, never in
+the checkout) BEFORE it is posted, so a
 re-run with the same input submits only what was never accepted and otherwise just waits
 and reads. ``--wait`` polls until every run finished and prints the best runs by
 ``--metric``; ``--out`` writes every result as CSV. All API calls share ``--rate``
@@ -21,6 +22,7 @@ and message); 2 bad options or input; 3 the API could not be reached; 4 ``--wait
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 import uuid
@@ -28,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from data.location import user_path
 from scripts.bulk_client import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -40,7 +43,8 @@ from scripts.bulk_client import (
 )
 from scripts.bulk_grid import GridError, expand_grid, merge_params, parse_param
 from scripts.bulk_inputs import InputError, read_requests
-from scripts.bulk_report import Progress, results_rows, summary_table, write_results_csv
+from scripts.bulk_progress import ProgressBar
+from scripts.bulk_report import results_rows, summary_table, write_results_csv
 from scripts.bulk_state import Journal, inputs_key, request_key
 from work.status import FINISHED, RunStatus
 
@@ -139,10 +143,14 @@ def load_inputs(
 
 
 def default_state_path(source: Path | None, keys: list[str]) -> Path:
-    """Next to the input file, or ``bulk-<hash>.state.jsonl`` for a grid."""
+    """In the user data directory's ``bulk/`` (``data.location.user_path``), never in the
+    checkout: ``<input file name>-<hash of its path>.state.jsonl`` for an input file (the
+    same file resumes the same journal), ``bulk-<hash of the requests>.state.jsonl`` for a
+    grid."""
     if source is not None:
-        return source.with_name(source.name + ".state.jsonl")
-    return Path(f"bulk-{inputs_key(keys)}.state.jsonl")
+        where = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
+        return user_path("bulk", f"{source.name}-{where}.state.jsonl")
+    return user_path("bulk", f"bulk-{inputs_key(keys)}.state.jsonl")
 
 
 def _counts(journal: Journal, keys: list[str]) -> tuple[int, int, int, int]:
@@ -158,11 +166,18 @@ def _counts(journal: Journal, keys: list[str]) -> tuple[int, int, int, int]:
     return submitted, finished, failed, rejected
 
 
+def show_progress(progress: ProgressBar, journal: Journal, keys: list[str]) -> None:
+    """Runs finished of all, with the submitted, failed and rejected counts."""
+    submitted, finished, failed, rejected = _counts(journal, keys)
+    detail = f"submitted {submitted}/{len(keys)}  failed {failed}  rejected {rejected}"
+    progress.update(finished, detail=detail)
+
+
 def submit_all(
     client: ApiClient,
     journal: Journal,
     requests: dict[str, dict[str, Any]],
-    progress: Progress,
+    progress: ProgressBar,
 ) -> Counter:
     """Post every request not yet accepted; returns counts by outcome."""
     outcome: Counter = Counter()
@@ -180,7 +195,7 @@ def submit_all(
         else:
             journal.submitted(key, answer.http_status)
         outcome[answer.kind] += 1
-        progress.update(*_counts(journal, keys))
+        show_progress(progress, journal, keys)
     return outcome
 
 
@@ -209,7 +224,7 @@ def wait_all(
     client: ApiClient,
     journal: Journal,
     keys: list[str],
-    progress: Progress,
+    progress: ProgressBar,
     poll: float,
     timeout: float,
 ) -> bool:
@@ -217,7 +232,7 @@ def wait_all(
     deadline = time.monotonic() + timeout
     while True:
         poll_finished(client, journal, keys)
-        progress.update(*_counts(journal, keys))
+        show_progress(progress, journal, keys)
         entries = [journal.entries[key] for key in keys if key in journal.entries]
         if all(entry.finished for entry in entries if entry.submitted):
             return True
@@ -271,7 +286,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.dry_run:
         return EXIT_OK
 
-    progress = Progress(len(keys), err)
+    progress = ProgressBar(len(keys), "runs finished", err)
     try:
         outcome = submit_all(client, journal, requests, progress)
         timed_out = False
@@ -284,7 +299,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"error: the API is unavailable: {exc}", file=err)
         print(f"re-run the same command to resume (state: {state_path})", file=err)
         return EXIT_UNAVAILABLE
-    progress.update(*_counts(journal, keys))
+    show_progress(progress, journal, keys)
     progress.close()
 
     _, finished, failed, rejected = _counts(journal, keys)

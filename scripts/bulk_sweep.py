@@ -1,5 +1,5 @@
-"""Submit a parameter sweep from the command line, wait for it with a text progress bar and
-print the top combinations.
+"""Submit a parameter sweep from the command line, wait for it with a progress bar
+(``scripts.bulk_progress``) and print the top combinations.
 
     python -m scripts.bulk_sweep --rule SMA_CROSS --grid fast=5:50:5 --grid slow=20:200:10 \\
         --tickers ACME,GLOBEX --start 2016-01-01 --end 2020-12-31 [--param k=v] \\
@@ -36,12 +36,12 @@ from scripts.bulk_client import (
     ApiUnavailable,
     command_parser,
 )
+from scripts.bulk_progress import ProgressBar
 
 T = TypeVar("T")
 
 FINISHED = SWEEP_FINISHED
 """The statuses a sweep stops changing in: the wait ends."""
-BAR_WIDTH = 40
 
 
 OPTIONAL_TRADING_FIELDS = tuple(f for f in TRADING_FIELDS if f not in ("start_date", "end_date"))
@@ -122,16 +122,12 @@ def sweep_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-def progress_line(status: dict[str, Any]) -> str:
-    """``[#######.....]  42.0%  4,200/10,000 combos  RUNNING``."""
+def progress_counts(status: dict[str, Any]) -> tuple[int, int, str]:
+    """Combos done of all, then the failed count and the status: ``(4200, 10000,
+    "RUNNING")``."""
     progress = status["progress"]
-    filled = int(BAR_WIDTH * progress["percent"] / 100)
-    bar = "#" * filled + "." * (BAR_WIDTH - filled)
-    failed = f", {progress['failed']:,} failed" if progress["failed"] else ""
-    return (
-        f"\r[{bar}] {progress['percent']:5.1f}%  {progress['done']:,}/{progress['total']:,} "
-        f"combos{failed}  {status['status']:<9}"
-    )
+    failed = f"{progress['failed']:,} failed  " if progress["failed"] else ""
+    return progress["done"], progress["total"], f"{failed}{status['status']}"
 
 
 def right_aligned(header: list[str], rows: list[list[str]]) -> str:
@@ -219,26 +215,29 @@ def submitted(submit: Callable[[], T], out: TextIO) -> T | None:
 
 def wait_with_bar(
     refresh: Callable[[], dict[str, Any]],
-    line: Callable[[dict[str, Any]], str],
+    counts: Callable[[dict[str, Any]], tuple[int, int, str]],
     finished: Collection[str],
     args: argparse.Namespace,
     out: TextIO,
     goes_on: str,
 ) -> dict[str, Any] | None:
-    """Poll ``refresh`` every ``args.poll`` s, writing ``line(status)`` (a ``\\r`` progress
-    bar), until its status is in ``finished`` or ``args.timeout`` s passed; then the
-    seconds waited. The last status, or None after saying it timed out and ``goes_on``
-    (where the work goes on)."""
+    """Poll ``refresh`` every ``args.poll`` s, showing ``counts(status)`` (combos done, of
+    all, a detail) on the bulk commands' progress bar, until its status is in ``finished``
+    or ``args.timeout`` s passed; then the seconds waited. The last status, or None after
+    saying it timed out and ``goes_on`` (where the work goes on)."""
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
+    bar: ProgressBar | None = None
     while True:
         status = refresh()
-        out.write(line(status))
-        out.flush()
+        done, total, detail = counts(status)
+        bar = bar or ProgressBar(total, "combos", out)
+        bar.update(done, total, detail)
         if status["status"] in finished or time.monotonic() > deadline:
             break
         time.sleep(args.poll)
-    out.write(f"  {time.monotonic() - started:.1f} s\n")
+    bar.close()
+    out.write(f"waited {time.monotonic() - started:.1f} s\n")
     if status["status"] not in finished:
         print(f"timed out after {args.timeout:.0f} s; {goes_on}", file=out)
         return None
@@ -256,7 +255,7 @@ def _accepted_line(sweep: Sweep) -> str:
 def _follow(sweep: Sweep, args: argparse.Namespace, out: TextIO) -> int:
     refresh = partial(sweep.refresh, metric=args.metric)
     goes_on = f"the sweep goes on: {sweep.accepted['status_url']}"
-    status = wait_with_bar(refresh, progress_line, FINISHED, args, out, goes_on)
+    status = wait_with_bar(refresh, progress_counts, FINISHED, args, out, goes_on)
     if status is None:
         return EXIT_TIMEOUT
     results = sweep.top(args.top, args.metric)

@@ -1,8 +1,9 @@
-"""Submit a walk-forward from the command line, wait for it with a text progress bar (folds
-done, combos done) and print the fold table and the out-of-sample metrics.
+"""Submit a walk-forward from the command line, wait for it with a progress bar
+(``scripts.bulk_progress``: combos done, folds done) and print the fold table and the
+out-of-sample metrics.
 
     python -m scripts.bulk_walkforward --rule SMA_CROSS --grid fast=5:50:5 \\
-        --grid slow=20:200:10 --ticker GOOG --start 2010-01-01 --end 2020-12-31 \\
+        --grid slow=20:200:10 --tickers ACME --start 2016-01-01 --end 2024-12-31 \\
         --train-bars 500 --test-bars 125 [--step-bars N] [--anchored] \\
         [--metric sharpe_ratio] [--min-trades 1]
 
@@ -25,14 +26,13 @@ from scripts.bulk_client import (
     EXIT_REJECTED,
     EXIT_TIMEOUT,
 )
+from scripts.bulk_sweep import build_parser as sweep_parser
 from scripts.bulk_sweep import (
-    BAR_WIDTH,
     right_aligned,
     run_command,
     sweep_body,
     wait_with_bar,
 )
-from scripts.bulk_sweep import build_parser as sweep_parser
 
 FINISHED = ("SUCCEEDED", "FAILED")
 SHOWN = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "num_trades")
@@ -68,16 +68,12 @@ def walkforward_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-def progress_line(status: dict[str, Any]) -> str:
-    """``[#####.....]  3/10 folds  42,000/100,000 combos  RUNNING``; the bar is combos."""
+def progress_counts(status: dict[str, Any]) -> tuple[int, int, str]:
+    """Combos done of all the folds' sweeps, then the folds done and the status:
+    ``(42000, 100000, "3/10 folds  RUNNING")``."""
     progress = status["progress"]
-    total = progress["combos_total"] or 1
-    filled = int(BAR_WIDTH * progress["combos_done"] / total)
-    bar = "#" * filled + "." * (BAR_WIDTH - filled)
-    return (
-        f"\r[{bar}] {progress['folds_done']}/{progress['folds']} folds  "
-        f"{progress['combos_done']:,}/{progress['combos_total']:,} combos  {status['status']:<9}"
-    )
+    detail = f"{progress['folds_done']}/{progress['folds']} folds  {status['status']}"
+    return progress["combos_done"], progress["combos_total"], detail
 
 
 def _cell(value: Any) -> str:
@@ -138,7 +134,7 @@ def _accepted_line(handle: WalkForward) -> str:
 
 def _follow(handle: WalkForward, args: argparse.Namespace, out: TextIO) -> int:
     goes_on = f"it goes on: {handle.status_url}"
-    status = wait_with_bar(handle.refresh, progress_line, FINISHED, args, out, goes_on)
+    status = wait_with_bar(handle.refresh, progress_counts, FINISHED, args, out, goes_on)
     if status is None:
         return EXIT_TIMEOUT
     print(fold_table(status), file=out)

@@ -3,9 +3,11 @@
 ``python -m scripts.demo run`` — the fixed end-to-end scenario: submit one backtest, poll its
 status (PENDING → RUNNING → SUCCEEDED), print the result's key figures.
 
-``python -m scripts.demo autoscale [--runs 40] [--out docs/images/autoscaling.png]`` — the
+``python -m scripts.demo autoscale [--runs 40] [--out FILE.png]`` — the
 queue-depth autoscaling demo: submit N runs at once and record, every poll, the queue length
-and the number of consumers running, then draw both over time as a PNG. Consumers are read
+and the number of consumers running, then draw both over time as a PNG (default
+``<USER_DATA_DIR>/demo/autoscaling.png``: the image in docs/ is replaced only when asked, by
+``--out docs/images/autoscaling.png``). Consumers are read
 from ``/api/queue`` (RQ's worker registry) — or, on a cluster, with ``--kubectl``: the number
 of active Jobs of the ScaledJob (``kubectl get jobs -l scaledjob.keda.sh/name=…``).
 
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from backtest_client import BacktestError, Client, RunFailed
 from config import process
+from data.location import user_path
 from work.status import FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -245,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     scale = sub.add_parser("autoscale", help="queue depth vs consumers, as a PNG")
     scale.add_argument("--runs", type=int, default=40)
     scale.add_argument("--poll", type=float, default=0.5)
-    scale.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs/images/autoscaling.png")
+    scale.add_argument(
+        "--out", type=Path, help="the PNG (default: <USER_DATA_DIR>/demo/autoscaling.png)"
+    )
     scale.add_argument("--kubectl", metavar="SCALEDJOB", help="count active Jobs of this ScaledJob")
     scale.add_argument(
         "--consumers",
@@ -256,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     with platform(args.url) as base:
         if args.demo == "run":
             return run_scenario(base, embedded=not args.url)
-        return autoscale(base, args.runs, args.out, args.kubectl, args.poll, args.consumers)
+        out = args.out or user_path("demo", "autoscaling.png")
+        return autoscale(base, args.runs, out, args.kubectl, args.poll, args.consumers)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ as child processes. Ctrl-C stops everything: the scaler lets running consumers f
 their run first. Two launchers with different LOCAL_STATE_DIRs (the demo uses its own) never
 share, or stop, each other's Redis. If the embedded Redis stops, the launcher stops the
 platform and exits 1 with a message saying so (a web without its queue answers only 503s).
+A refused setting or a busy $PORT is one ``configuration error:`` line and exit code 2,
+before anything starts (``web.startup``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,14 @@ def main() -> int:
     from work.logs import configure_logging
 
     configure_logging()
+    from config.process import ConfigurationError, exit_code
+    from web.startup import check_port_free, checked_settings, serving_address
+
+    try:  # a refused setting or a busy port: one line, before anything starts
+        host, port_number = serving_address(checked_settings())
+        check_port_free(host, port_number)
+    except ConfigurationError as exc:
+        return exit_code(exc)
     env = dict(os.environ)
     server = None
     if not env.get("REDIS_URL"):

@@ -34,7 +34,11 @@ TOKEN_NAME_MAX = 100
 
 created_by = Annotated[str | None, mapped_column(String(TOKEN_NAME_MAX))]
 """The name of the API token that created a row (NULL in AUTH_MODE=none, and for rows older
-than the column)."""
+than the column): its owner in AUTH_MODE=token (``web.ownership``)."""
+
+shared = Annotated[bool, mapped_column(Boolean, default=False, server_default=false())]
+"""Whether the owner shared the row read-only with every signed-in user (``web.ownership``;
+false for rows older than the column)."""
 
 
 class Base(DeclarativeBase):
@@ -80,6 +84,7 @@ class BacktestRun(WorkItemColumns, Base):
     tags: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    shared: Mapped[shared]
 
     __table_args__ = (
         Index("ix_runs_created", "created_at"),
@@ -102,15 +107,22 @@ default BINARY collation does the same; MySQL's default would call them equal.""
 
 
 class StrategyPreset(Base):
-    """A named set of form values (parameters only, never trading logic)."""
+    """A named set of form values (parameters only, never trading logic). Names are unique
+    per owner: ``owner_key`` is ``created_by``, or "" for a row without one (AUTH_MODE=none:
+    one namespace), so another user's preset never makes a name taken (a 409 would tell it
+    exists)."""
 
     __tablename__ = "strategy_presets"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(PresetName, unique=True)
+    name: Mapped[str] = mapped_column(PresetName)
     payload_json: Mapped[str] = mapped_column(Text)
     created_by: Mapped[created_by]
+    owner_key: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), default="", server_default="")
+    shared: Mapped[shared]
     created_at: Mapped[timestamp]
+
+    __table_args__ = (Index("ix_presets_owner_name", "owner_key", "name", unique=True),)
 
     def __repr__(self) -> str:
         return f"StrategyPreset(id={self.id!r}, name={self.name!r})"
@@ -118,7 +130,9 @@ class StrategyPreset(Base):
 
 class ApiToken(Base):
     """An API token of AUTH_MODE=token: its unique name and the SHA-256 hex digest of its
-    secret (the secret itself is shown once, when created, and never stored). A revoked
+    secret (the secret itself is shown once, when created, and never stored), and its
+    ``scope`` (``store.tokens.SCOPES``: "user" sees its own rows and shared ones, "admin"
+    sees and manages every row). A revoked
     token keeps its row (``revoked_at`` set) so its name stays taken and the rows it
     created stay attributable."""
 
@@ -127,6 +141,7 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
     created_at: Mapped[timestamp]
     revoked_at: Mapped[optional_timestamp]
 
@@ -156,6 +171,7 @@ class Sweep(Base):
     chunk_size: Mapped[int] = mapped_column(Integer)
     image_tag: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[created_by]
+    shared: Mapped[shared]
     created_at: Mapped[timestamp]
 
     sweep_chunks: Mapped[list[SweepChunk]] = relationship(
@@ -261,6 +277,7 @@ class WalkForward(Base):
     engine_version: Mapped[str] = mapped_column(String(16))
     image_tag: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[created_by]
+    shared: Mapped[shared]
     created_at: Mapped[timestamp]
     oos_json: Mapped[str | None] = mapped_column(LongText)
     oos_return_pct: Mapped[float | None] = mapped_column(Metric)

@@ -1,11 +1,12 @@
-"""Strategy presets: named form values for the dashboard (parameters only, never logic)."""
+"""Strategy presets: named form values for the dashboard (parameters only, never logic).
+A name is unique among its owner's presets (``StrategyPreset.owner_key``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,16 +14,27 @@ from store.models import StrategyPreset, utcnow
 
 
 class DuplicatePresetError(ValueError):
-    """A preset with this name exists already."""
+    """The owner has a preset with this name already."""
 
 
 def create_preset(
-    session: Session, name: str, payload: dict[str, Any], *, created_by: str | None = None
+    session: Session,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    created_by: str | None = None,
+    shared: bool = False,
 ) -> StrategyPreset:
     """Add a preset in the caller's transaction (flushed at once; ``created_by``: the
-    token's name, None without auth); raises DuplicatePresetError when the name is taken."""
+    token's name, None without auth; ``shared``: read-only for everyone); raises
+    DuplicatePresetError when the owner has a preset of that name."""
     row = StrategyPreset(
-        name=name, payload_json=json.dumps(payload), created_by=created_by, created_at=utcnow()
+        name=name,
+        payload_json=json.dumps(payload),
+        created_by=created_by,
+        owner_key=created_by or "",
+        shared=shared,
+        created_at=utcnow(),
     )
     session.add(row)
     try:
@@ -38,15 +50,22 @@ def get_preset(session: Session, preset_id: int) -> StrategyPreset | None:
 
 
 def update_preset(
-    session: Session, preset_id: int, name: str, payload: dict[str, Any]
+    session: Session,
+    preset_id: int,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    shared: bool | None = None,
 ) -> StrategyPreset | None:
-    """Replace a preset's name and payload in the caller's transaction (flushed at once);
-    None if there is no such preset; raises DuplicatePresetError when the name is another
-    preset's."""
+    """Replace a preset's name and payload (and ``shared`` unless None) in the caller's
+    transaction (flushed at once); None if there is no such preset; raises
+    DuplicatePresetError when the name is another preset's of the same owner."""
     row = session.get(StrategyPreset, preset_id)
     if row is None:
         return None
     row.name, row.payload_json = name, json.dumps(payload)
+    if shared is not None:
+        row.shared = shared
     try:
         session.flush()
     except IntegrityError:
@@ -54,9 +73,12 @@ def update_preset(
     return row
 
 
-def list_presets(session: Session) -> list[StrategyPreset]:
-    """Every preset, by name."""
-    return list(session.scalars(select(StrategyPreset).order_by(StrategyPreset.name)).all())
+def list_presets(
+    session: Session, visible: ColumnElement[bool] | None = None
+) -> list[StrategyPreset]:
+    """Every preset (``visible``: those the viewer may see, ``web.ownership``), by name."""
+    statement = select(StrategyPreset).where(true() if visible is None else visible)
+    return list(session.scalars(statement.order_by(StrategyPreset.name, StrategyPreset.id)).all())
 
 
 def delete_preset(session: Session, preset_id: int) -> bool:

@@ -7,6 +7,7 @@
   Without TEST_DATABASE_URL the MySQL tests skip locally and FAIL in CI (CI=true).
 * ``empty_mysql_url``: an empty database of one test's own on the same server.
 * ``sqlite_url``: a temporary SQLite file per test.
+* ``user_data_dir`` (automatic, the whole session): USER_DATA_DIR set to a temporary folder.
 """
 
 from __future__ import annotations
@@ -22,6 +23,21 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["tests.consumer.fixtures"]  # env, sessions, queue of consumer processes
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """USER_DATA_DIR for the whole session (and every process it starts): a temporary
+    folder, so a developer's own imported tickers never reach a test and no test writes
+    into the checkout's var/."""
+    folder = tmp_path_factory.mktemp("user-data")
+    before = os.environ.get("USER_DATA_DIR")
+    os.environ["USER_DATA_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("USER_DATA_DIR", None)
+    else:
+        os.environ["USER_DATA_DIR"] = before
 
 
 def _require(what: str, reason: str) -> None:

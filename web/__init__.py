@@ -75,8 +75,10 @@ def kind_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                 config[variable.name] = (
                     variable.value() if raw is None else variable.parse(str(raw).strip())
                 )
+            except process.ConfigurationError:
+                raise
             except ValueError as exc:
-                raise ValueError(f"{variable.name}: {exc}") from None
+                raise process.ConfigurationError([f"{variable.name}: {exc}"]) from None
     return config
 
 

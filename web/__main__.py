@@ -1,7 +1,9 @@
 """``python -m web``: serve the app on $HOST:$PORT (default 127.0.0.1:5000) with a threaded
 server; ``python -m web init-db``: create the database schema and say what was created;
-``python -m web tokens create --name NAME | list | revoke --name NAME``: the API tokens of
-AUTH_MODE=token (``web.tokens``).
+``python -m web tokens create --name NAME [--scope admin] | list | scope --name NAME --scope
+SCOPE | revoke --name NAME``: the API tokens of AUTH_MODE=token and their scopes
+(``web.tokens``). A refused setting, or a busy port, is one ``configuration error:`` line
+naming the variable and what to set, and exit code 2 (``web.startup``), never a traceback.
 
 Schema creation is the explicit operator step; serving never creates tables. Logs go to
 stderr (``work.logs.configure_logging``). In containers, gunicorn serves the same factory:
@@ -11,11 +13,8 @@ stderr (``work.logs.configure_logging``). In containers, gunicorn serves the sam
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 5000
 INIT_DB_RETRY_SECONDS = 2.0
 NOT_READY_CODES = frozenset({2002, 2003, 2005, 2006, 2013, 1045, 1049})
 """MySQL client/server errors of a database that is not up yet (cannot connect, gone away,
@@ -28,8 +27,8 @@ def _not_ready(exc: Exception) -> bool:
     return code in NOT_READY_CODES
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, then serve or initialise the database; return the exit code."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m web``."""
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
     parser.add_argument(
         "command",
@@ -41,10 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "action",
         nargs="?",
-        choices=("create", "list", "revoke"),
-        help="tokens: create a token (printed once), list them, or revoke one",
+        choices=("create", "list", "scope", "revoke"),
+        help="tokens: create a token (printed once), list them, change one's scope, or revoke one",
     )
-    parser.add_argument("--name", help="tokens create/revoke: the token's name")
+    parser.add_argument("--name", help="tokens create/scope/revoke: the token's name")
+    parser.add_argument(
+        "--scope",
+        choices=("user", "admin"),
+        help="tokens create (default user) and scope: user (own and shared rows) or admin "
+        "(every row)",
+    )
     parser.add_argument(
         "--wait",
         type=float,
@@ -54,20 +59,37 @@ def main(argv: list[str] | None = None) -> int:
         "(compose starts it beside a database still initialising; podman ignores health "
         "conditions)",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, then serve or initialise the database; return the exit code."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if (args.command == "tokens") != (args.action is not None):
-        parser.error("tokens needs an action (create, list or revoke); other commands take none")
+        parser.error(
+            "tokens needs an action (create, list, scope or revoke); other commands take none"
+        )
 
+    from config.process import ConfigurationError, exit_code
     from web import create_app
     from web.db import get_engine, init_db
+    from web.startup import check_port_free, checked_settings, serving_address
     from work.logs import configure_logging
 
-    configure_logging()
-    app = create_app()
+    try:
+        settings = checked_settings()
+        if args.command == "serve":
+            host, port = serving_address(settings)
+            check_port_free(host, port)
+        configure_logging(settings.log_level, settings.log_format)
+        app = create_app()
+    except ConfigurationError as exc:
+        return exit_code(exc)
     if args.command == "tokens":
         from web.tokens import tokens_command
 
-        return tokens_command(app, args.action, args.name)
+        return tokens_command(app, args.action, args.name, args.scope)
     if args.command == "init-db":
         import time
 
@@ -89,8 +111,6 @@ def main(argv: list[str] | None = None) -> int:
             except (SQLAlchemyError, UnknownSchemaError) as exc:
                 print(f"init-db failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
                 return 1
-    host = os.environ.get("HOST") or DEFAULT_HOST
-    port = int(os.environ.get("PORT") or DEFAULT_PORT)
     app.run(host=host, port=port, threaded=True)
     return 0
 

@@ -27,7 +27,10 @@ log).
 
 Anyone else gets 401 ``{"error", "field": "Authorization"}`` with ``WWW-Authenticate:
 Bearer``, or, for a page a browser asks for, a redirect to ``/login``. ``current_user()`` is
-the name of the token behind the request, which rows record as ``created_by``.
+the name of the token behind the request, which rows record as ``created_by``, and
+``current_scope()`` its scope ("user" or "admin", read from the token's row on every request,
+bearer and session alike, so a changed scope applies at once); ``web.ownership`` decides
+from both what the request may see.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import hmac
 import logging
 import secrets
 from contextlib import suppress
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -107,6 +110,20 @@ def current_user() -> str | None:
     return g.get("auth_user")
 
 
+def current_scope() -> str | None:
+    """The scope of the API token behind this request ("user" or "admin"); None without
+    one (always in AUTH_MODE=none)."""
+    return g.get("auth_scope")
+
+
+class Caller(NamedTuple):
+    """The live token behind a request: its id, name and scope."""
+
+    id: int
+    name: str
+    scope: str
+
+
 def _record_key(session_id: str) -> str:
     """The Redis key of the session ``session_id``'s record."""
     return SESSION_KEY_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
@@ -171,6 +188,14 @@ def _from_this_origin() -> bool:
     return origin is not None and origin == request.host_url.rstrip("/")
 
 
+def cross_site_request() -> bool:
+    """Whether the browser says another origin's page made this request: ``Sec-Fetch-Site``
+    or ``Origin`` is sent and neither names this origin. A request with neither header (a
+    script, curl) is not: only a browser can be made to send one for another site."""
+    sent = "Sec-Fetch-Site" in request.headers or "Origin" in request.headers
+    return sent and not _from_this_origin()
+
+
 def check_csrf() -> None:
     """Refuse a cookie-authenticated mutating request without the session's CSRF token
     (for a ``same_origin_only`` blueprint: one not made by a page of this origin).
@@ -192,15 +217,15 @@ def _unauthorized(message: str, error: str | None = None) -> ApiError:
     return ApiError(401, message, field="Authorization", headers={"WWW-Authenticate": challenge})
 
 
-def token_name(token: str) -> tuple[int, str] | None:
-    """(id, name) of the live token ``token``, or None. Read in a session of its own, so the
-    request's session starts with no transaction (views begin their own)."""
+def token_name(token: str) -> Caller | None:
+    """(id, name, scope) of the live token ``token``, or None. Read in a session of its own,
+    so the request's session starts with no transaction (views begin their own)."""
     with get_database().sessionmaker() as db_session:
         row = find_token(db_session, token)
-        return None if row is None else (row.id, row.name)
+        return None if row is None else Caller(row.id, row.name, row.scope)
 
 
-def checked_token(token: str | None) -> tuple[int, str] | None:
+def checked_token(token: str | None) -> Caller | None:
     """``token_name`` of ``token`` (None: a malformed credential, refused unread), throttled
     per client address: every attempt is counted in the address's window and a live token
     takes its count back, so only refusals add up; once FAILURES_ALLOWED are used up the
@@ -231,8 +256,8 @@ def checked_token(token: str | None) -> tuple[int, str] | None:
     return found
 
 
-def _bearer_user() -> str | None:
-    """The token name of a valid ``Authorization: Bearer`` header; None without the header.
+def _bearer_user() -> Caller | None:
+    """The token of a valid ``Authorization: Bearer`` header; None without the header.
 
     :raise ApiError 401: a header that is not a live bearer token.
     :raise ApiError 429: too many refused tokens from this address (``checked_token``).
@@ -245,11 +270,11 @@ def _bearer_user() -> str | None:
     if found is None:
         logger.warning("refused: %s", INVALID_TOKEN)
         raise _unauthorized(INVALID_TOKEN, "invalid_token")
-    return found[1]
+    return found
 
 
-def _session_user() -> str | None:
-    """The token name of a signed-in session whose record exists and whose token is still
+def _session_user() -> Caller | None:
+    """The token of a signed-in session whose record exists and whose token is still
     live, else None (the cookie of a session signed out, expired or of a revoked token is
     cleared, and the record of a revoked token's session deleted).
 
@@ -269,12 +294,12 @@ def _session_user() -> str | None:
         return None
     with get_database().sessionmaker() as db_session:
         row = get_live_token(db_session, int(stored))
-        name = None if row is None else row.name
-    if name is None:
+        caller = None if row is None else Caller(row.id, row.name, row.scope)
+    if caller is None:
         with suppress(RedisError):  # the token is revoked: the record refuses nothing more
             sign_out()
         session.clear()
-    return name
+    return caller
 
 
 def _wants_page() -> bool:
@@ -296,7 +321,7 @@ def _gate() -> Response | None:
         if request.method in SAFE_METHODS and _wants_page():
             return redirect(url_for("signin.login", next=request.full_path.rstrip("?")))
         raise _unauthorized(AUTH_REQUIRED)
-    g.auth_user = user
+    g.auth_user, g.auth_scope = user.name, user.scope
     return None
 
 

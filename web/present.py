@@ -26,6 +26,7 @@ def preset(row: StrategyPreset) -> dict[str, Any]:
         "payload": json.loads(row.payload_json),
         "created_at": iso_utc(row.created_at),
         "created_by": row.created_by,
+        "shared": bool(row.shared),
     }
 
 

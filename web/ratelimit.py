@@ -2,9 +2,10 @@
 
 A fixed-window counter in the web's Redis (``web.windows``): one key per client and window
 (``ratelimit:submit:<client>:<seconds>:<window number>``), INCR'd by every submission and
-expiring with its window, so all web replicas share the count. The client is the API
-token's name in AUTH_MODE=token and the client address in AUTH_MODE=none (behind a proxy,
-set PROXY_FIX_HOPS so the address is the client's, not the proxy's). Over the limit the
+expiring with its window, so all web replicas share the count. The client
+(``web.clients``) is the API token's name in AUTH_MODE=token and the client address in
+AUTH_MODE=none (behind a proxy, set PROXY_FIX_HOPS so the address is the client's, not the
+proxy's). Over the limit the
 answer is 429 with ``Retry-After`` (seconds to the next window). If Redis cannot be
 reached the limit is not applied (fail open, one warning in the log): the submission then
 meets the same outage at its enqueue and is answered 503 there.
@@ -26,9 +27,9 @@ from redis.exceptions import RedisError
 
 from config import RATE_WINDOWS, parse_rate
 from kinds.registry import all_kinds
-from web.auth import current_user
+from web.clients import current_client
 from web.errors import ApiError
-from web.windows import client_address, count
+from web.windows import count
 
 logger = logging.getLogger("web.ratelimit")
 
@@ -78,14 +79,6 @@ limited endpoints → their budgets)."""
 _WINDOW_NAMES = {seconds: name for name, seconds in RATE_WINDOWS.items()}
 
 
-def _client() -> tuple[str, str]:
-    """(key part, field named in a 429) of the client this request counts against."""
-    user = current_user()
-    if user is not None:
-        return f"token:{user}", "Authorization"
-    return client_address(), "remote_addr"
-
-
 def _limit() -> None:
     """Count a submission (or an analysis, in its own budget); 429 with Retry-After once
     the client's window is full."""
@@ -96,7 +89,8 @@ def _limit() -> None:
         return
     prefix = BUDGET_KEYS.get(what) or f"ratelimit:{what.replace(' ', '_')}:"
     allowed, window = rate
-    client, field = _client()
+    who = current_client()
+    client, field = who.key, who.field
     try:
         counted = count(prefix, client, window)
     except RedisError as exc:

@@ -1,5 +1,6 @@
-"""``python -m web tokens create --name NAME | list | revoke --name NAME``: the API tokens of
-AUTH_MODE=token (``store.tokens``; ``docs/security.md``).
+"""``python -m web tokens create --name NAME [--scope admin] | list | scope --name NAME --scope
+SCOPE | revoke --name NAME``: the API tokens of AUTH_MODE=token and their scopes
+(``store.tokens``; ``docs/security.md``).
 
 ``create`` prints the new token on stdout, alone on its line, once: only its SHA-256 digest
 is stored, so it cannot be shown again (revoke it and create another if it is lost). Notes
@@ -14,7 +15,14 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from store.models import TOKEN_NAME_MAX
-from store.tokens import DuplicateTokenError, create_token, list_tokens, revoke_token
+from store.tokens import (
+    USER,
+    DuplicateTokenError,
+    create_token,
+    list_tokens,
+    revoke_token,
+    set_scope,
+)
 from web.db import get_database
 from web.present import iso_utc
 
@@ -28,22 +36,23 @@ def _valid_name(name: str | None) -> str | None:
     return name
 
 
-def tokens_command(app: Flask, action: str, name: str | None) -> int:
-    """Run one ``tokens`` action on the app's database; the process's exit code (1 when the
-    database cannot be read: run ``init-db`` first)."""
+def tokens_command(app: Flask, action: str, name: str | None, scope: str | None = None) -> int:
+    """Run one ``tokens`` action on the app's database (``scope``: of ``create``, default
+    "user", and the new one of ``scope``); the process's exit code (1 when the database
+    cannot be read: run ``init-db`` first)."""
     try:
-        return _run(app, action, name)
+        return _run(app, action, name, scope)
     except SQLAlchemyError as exc:
         print(f"tokens failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
 
 
-def _run(app: Flask, action: str, name: str | None) -> int:
+def _run(app: Flask, action: str, name: str | None, scope: str | None) -> int:
     with get_database(app).sessionmaker() as session:
         if action == "list":
             for row in list_tokens(session):
                 state = f"revoked {iso_utc(row.revoked_at)}" if row.revoked_at else "live"
-                print(f"{row.name}\tcreated {iso_utc(row.created_at)}\t{state}")
+                print(f"{row.name}\tcreated {iso_utc(row.created_at)}\t{row.scope}\t{state}")
             return 0
         name = _valid_name(name)
         if name is None:
@@ -51,12 +60,25 @@ def _run(app: Flask, action: str, name: str | None) -> int:
         if action == "create":
             try:
                 with session.begin():
-                    _, token = create_token(session, name)
+                    _, token = create_token(session, name, scope or USER)
             except DuplicateTokenError:
                 print(f'tokens: a token named "{name}" exists already', file=sys.stderr)
                 return 1
-            print(f'token "{name}" created; it is shown this once:', file=sys.stderr)
+            print(
+                f'token "{name}" ({scope or USER}) created; it is shown this once:', file=sys.stderr
+            )
             print(token)
+            return 0
+        if action == "scope":
+            if scope is None:
+                print("tokens: scope needs --scope user or --scope admin", file=sys.stderr)
+                return 2
+            with session.begin():
+                changed = set_scope(session, name, scope)
+            if not changed:
+                print(f'tokens: no live token named "{name}"', file=sys.stderr)
+                return 1
+            print(f'token "{name}" is now {scope}', file=sys.stderr)
             return 0
         with session.begin():
             revoked = revoke_token(session, name)

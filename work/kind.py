@@ -136,7 +136,10 @@ class WorkKind:
     is unlabelled, and the finished counter's ``status`` defaults to
     ``work.telemetry.JOB_OUTCOMES``). ``settings`` are its own environment variables
     (``config.process.Variable``, declared in its package), which the web puts into its
-    config by name. ``describe(payload)`` is the RQ job's description.
+    config by name. ``describe(payload)`` is the RQ job's description. ``client_limit``
+    (one of its ``settings``, optional) is the most items of this kind one client may have
+    waiting on its queue: a submission past it is refused before anything is recorded
+    (``web.submit``, ``work.fair``).
     """
 
     name: str
@@ -164,6 +167,7 @@ class WorkKind:
     telemetry: Mapping[str, str] = field(default_factory=dict)
     telemetry_labels: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     settings: tuple[Variable, ...] = ()
+    client_limit: Variable[int] | None = None
 
     def __post_init__(self) -> None:
         """Fill the transitions a kind left out with the protocol's, over its table."""

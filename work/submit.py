@@ -1,8 +1,10 @@
 """The one submission of every kind of work, without HTTP: record the item PENDING (with
 whatever rows it brings: a sweep its chunks, a walk-forward its folds and their sweeps) in
 one transaction, then queue its messages; whatever could not be queued is FAILED, so no item
-waits PENDING for a message that was never sent. The web answers its outcomes as HTTP
-(``web.submit``); validation comes before, in the kind's own code.
+waits PENDING for a message that was never sent. A submission that names its client
+records it beside the queue before it enqueues and then puts the queue in fair order
+(``work.fair``). The web answers its outcomes as HTTP (``web.submit``); validation comes
+before, in the kind's own code.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 
+from work.fair import interleave, note_clients
 from work.retry import retry_transaction
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,11 +67,20 @@ def already_queued(kind: WorkKind) -> str:
     return f"{kind.id_field} already exists in the queue"
 
 
-def submit(session: Session, queue: Queue, kind: WorkKind, submission: Submission) -> None:
+def submit(
+    session: Session,
+    queue: Queue,
+    kind: WorkKind,
+    submission: Submission,
+    client: str | None = None,
+) -> None:
     """Record, then queue: ``submission.insert`` writes the rows PENDING in one transaction
     (retried while the connection is lost, for ``INSERT_RETRY_S``); then every message is
     queued on ``queue`` as an item of ``kind``. If an enqueue fails, ``submission.fail``
-    marks what is still PENDING FAILED (its own transaction).
+    marks what is still PENDING FAILED (its own transaction). ``client`` (``token:<name>``
+    or ``addr:<address>``): who submits; recorded with the ids before they are queued, and
+    the queue is interleaved after (``work.fair``; best effort: the items stay queued in
+    arrival order if that fails).
 
     :raise sqlalchemy.exc.IntegrityError: an id is taken (nothing recorded).
     :raise work.retry.DatabaseUnavailable: the database stayed away (nothing recorded).
@@ -82,6 +94,9 @@ def submit(session: Session, queue: Queue, kind: WorkKind, submission: Submissio
 
     retry_transaction(record, budget_s=INSERT_RETRY_S)
     try:
+        if client is not None:
+            ids = [kind.item_id(message) for message in submission.messages]
+            note_clients(queue.connection, queue.key, client, ids)
         for message in submission.messages:
             kind.enqueue(queue, message)
     except DuplicateJobError:
@@ -92,6 +107,17 @@ def submit(session: Session, queue: Queue, kind: WorkKind, submission: Submissio
     except Exception:
         _fail(session, submission, ENQUEUE_FAILED)
         raise
+    if client is not None:
+        _interleave(queue)
+
+
+def _interleave(queue: Queue) -> None:
+    """Put ``queue`` in fair order; a Redis error here is only logged (the items are
+    queued, in arrival order, and the next submission's pass orders them)."""
+    try:
+        interleave(queue.connection, queue.key)
+    except RedisError as exc:
+        logger.warning("queue %s not interleaved: %s", queue.name, exc.__class__.__name__)
 
 
 def _fail(session: Session, submission: Submission, error: str) -> int:

@@ -178,6 +178,8 @@ def assemble(
     records = adapters.trade_records(bars, result)
     benchmark = adapters.buy_and_hold(bars, request.initial_capital)
     enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
+    exposure = enhanced["avg_exposure_pct"]
+    benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
     metrics = {**result.metrics, **enhanced}
     chart_base64, charts = None, {}
     if request.charts:

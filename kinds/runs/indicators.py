@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from kinds.runs.contract import RequestError, RunRequest
-from kinds.runs.execute import load_market_data, market_window, overlays_in_window, panels_in_window
+from kinds.runs.execute import (
+    MarketWindow,
+    load_market_data,
+    market_window,
+    overlays_in_window,
+    panels_in_window,
+)
 
 VOLUME_KEY = "volume"
 """The panel key of volume: drawn for every run, by the rule's own panel when it has one."""
@@ -27,6 +33,35 @@ CHANGED = "the data file changed since this run"
 
 class DataChangedError(Exception):
     """The run's data file is gone or its bytes differ from those the run used."""
+
+
+def run_overlays(
+    request: RunRequest, data_hash: str | None, data_dir: Path | None = None
+) -> dict[str, Any]:
+    """The rule's overlays on the run's window (``{label: one float per bar}``), the lines
+    its candles PNG draws.
+
+    :raise DataChangedError: as ``run_indicators``.
+    """
+    return overlays_in_window(
+        _window(request, data_hash, data_dir), request.rule_type, request.params
+    )
+
+
+def _window(request: RunRequest, data_hash: str | None, data_dir: Path | None) -> MarketWindow:
+    """The run's market window, from its data file when that file is still the run's.
+
+    :raise DataChangedError: as ``run_indicators``.
+    """
+    try:  # the run was accepted: today's RUN_MAX_BARS does not apply to it
+        frame = market_window(load_market_data(request, data_dir, bar_limit=sys.maxsize))
+    except RequestError as exc:
+        raise DataChangedError(f"{CHANGED}: {exc.message}") from None
+    except FileNotFoundError:  # still in the catalog, gone from the disk
+        raise DataChangedError(f"{CHANGED}: the file of {request.ticker} is missing") from None
+    if frame.data_hash != data_hash:
+        raise DataChangedError(f"{CHANGED} (its SHA-256 is not the run's data_hash)")
+    return frame
 
 
 def run_indicators(
@@ -41,14 +76,7 @@ def run_indicators(
     import adapters
     from rules.spec import Panel
 
-    try:  # the run was accepted: today's RUN_MAX_BARS does not apply to it
-        frame = market_window(load_market_data(request, data_dir, bar_limit=sys.maxsize))
-    except RequestError as exc:
-        raise DataChangedError(f"{CHANGED}: {exc.message}") from None
-    except FileNotFoundError:  # still in the catalog, gone from the disk
-        raise DataChangedError(f"{CHANGED}: the file of {request.ticker} is missing") from None
-    if frame.data_hash != data_hash:
-        raise DataChangedError(f"{CHANGED} (its SHA-256 is not the run's data_hash)")
+    frame = _window(request, data_hash, data_dir)
     panels = panels_in_window(frame, request.rule_type, request.params)
     if all(panel.key != VOLUME_KEY for panel in panels):
         volume = {"volume": frame.bars.volume}

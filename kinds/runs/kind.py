@@ -19,6 +19,7 @@ from engine import ENGINE_VERSION
 from kinds.runs.contract import RunRequest, parse_request
 from kinds.runs.execute import execute
 from kinds.runs.serialize import to_json
+from kinds.runs.settings import RUN_MAX_PENDING_PER_CLIENT, SETTINGS
 from kinds.runs.state import TABLE, mark_failed, mark_succeeded
 from work.kind import Claim, WorkFailed, WorkKind
 from work.logs import run_context
@@ -140,6 +141,8 @@ RUN = WorkKind(
     requeue_message=_requeue_message,
     expire=_expire,
     run_locally=run_locally,
+    settings=SETTINGS,
+    client_limit=RUN_MAX_PENDING_PER_CLIENT,
     resource="runs",
     blueprints=("web.api.runs",),
     telemetry={

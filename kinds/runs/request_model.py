@@ -219,6 +219,7 @@ _TYPE_MESSAGES = {
     ),
     "notes": f"must be a string of at most {NOTES_MAX} characters, or null",
     "pinned": "must be true or false",
+    "shared": "must be true or false",
 }
 
 
@@ -278,8 +279,9 @@ def error_field_message(error: dict) -> tuple[str, str]:
 
 
 class RunLabelsBody(BaseModel):
-    """A run's editable labels (``PATCH /api/runs/<run_id>``): any of name, tags, notes and
-    ``pinned`` (kept by the retention clean-up); a field left out is unchanged."""
+    """A run's editable labels (``PATCH /api/runs/<run_id>``): any of name, tags, notes,
+    ``pinned`` (kept by the retention clean-up) and ``shared`` (read-only for every signed-in
+    user, docs/security.md); a field left out is unchanged."""
 
     model_config = ConfigDict(extra="forbid", title="RunLabels")
 
@@ -287,6 +289,7 @@ class RunLabelsBody(BaseModel):
     tags: Tags = []
     notes: Notes = None
     pinned: StrictBool = False
+    shared: StrictBool = False
 
 
 def label_values(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -9,4 +9,4 @@ bumps this version only (the engine did not change); a change of engine output b
 of the result: stored results keep their bytes.
 """
 
-RESULT_SCHEMA_VERSION = "1.1.0"
+RESULT_SCHEMA_VERSION = "1.2.0"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, func, literal_column, select, update
+from sqlalchemy import ColumnElement, delete, false, func, literal_column, select, true, update
 from sqlalchemy.orm import Session, load_only
 
 from kinds.runs.contract import RunLabels, RunRequest
@@ -88,6 +88,7 @@ SUMMARY_COLUMNS = (
     BacktestRun.tags,
     BacktestRun.notes,
     BacktestRun.pinned,
+    BacktestRun.shared,
 )
 """What history pages load: never the (large) result JSON. The request (a few hundred
 bytes) gives the window, sizing and direction columns."""
@@ -170,20 +171,27 @@ def list_runs(
     page: int = 1,
     per_page: int = 50,
     sort: RunSort | None = None,
+    visible: ColumnElement[bool] | None = None,
 ) -> tuple[list[BacktestRun], int]:
     """One page of runs in ``sort`` order (newest first by default) and the total matching
-    count (index-backed)."""
+    count (index-backed); ``visible``: the rows the viewer may see (``web.ownership``)."""
+    where = true() if visible is None else visible
     statement = filters.apply(select(BacktestRun).options(load_only(*SUMMARY_COLUMNS)))
     rows = session.scalars(
-        (sort or RunSort()).apply(session, statement).limit(per_page).offset((page - 1) * per_page)
+        (sort or RunSort())
+        .apply(session, statement.where(where))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
-    total = session.scalar(filters.apply(select(func.count()).select_from(BacktestRun)))
+    total = session.scalar(
+        filters.apply(select(func.count()).select_from(BacktestRun)).where(where)
+    )
     return list(rows), int(total or 0)
 
 
 def update_labels(session: Session, run_id: str, values: dict[str, Any]) -> bool:
-    """Set some of a run's ``name``, ``tags``, ``notes`` and ``pinned`` (any status) in the
-    caller's transaction; False if there is no such run."""
+    """Set some of a run's ``name``, ``tags``, ``notes``, ``pinned`` and ``shared`` (any
+    status) in the caller's transaction; False if there is no such run."""
     columns = {**values}
     if "tags" in columns:
         columns["tags"] = json.dumps(list(columns["tags"]))
@@ -285,8 +293,8 @@ def get_status(session: Session, run_id: str) -> str | None:
 @dataclass(frozen=True)
 class RunVersion:
     """What changes whenever a run's status document changes (its ETag's inputs): the status,
-    attempts and timestamps (and so the metrics, error or result), and the labels a user may
-    edit (``PATCH /api/runs/<id>``)."""
+    attempts and timestamps (and so the metrics, error or result), and the labels and sharing
+    a user may edit (``PATCH /api/runs/<id>``)."""
 
     status: str
     attempts: int
@@ -296,6 +304,7 @@ class RunVersion:
     tags: str | None
     notes: str | None
     pinned: bool
+    shared: bool
 
     @classmethod
     def of(cls, row: BacktestRun) -> RunVersion:
@@ -312,6 +321,7 @@ VERSION_COLUMNS = (
     BacktestRun.tags,
     BacktestRun.notes,
     BacktestRun.pinned,
+    BacktestRun.shared,
 )
 """The columns of a ``RunVersion``, in its field order: none of them a JSON document."""
 

@@ -18,12 +18,14 @@ from work.status import RunStatus
 
 
 def run_labels(row: BacktestRun) -> dict[str, Any]:
-    """A run's labels and pin, as the API shows them (older rows: no labels, not pinned)."""
+    """A run's labels, pin and sharing, as the API shows them (older rows: no labels, not
+    pinned, not shared)."""
     return {
         "name": row.name,
         "tags": json_or_none(row.tags) or [],
         "notes": row.notes,
         "pinned": bool(row.pinned),
+        "shared": bool(row.shared),
     }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
@@ -33,8 +33,12 @@ from kinds.sweeps.fields import (
     SWEEP_FIELDS,
 )
 from kinds.sweeps.grid import Grid, check_value, expand_grid, split_swept
-from rules import RULES, RuleValidationError, validate_rule
+from rules import RuleSpec, RuleValidationError, validate_rule
+from rules.registry import spec_for
 from work.errors import unknown_field
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kinds.sweeps.caps import RequestCaps
 
 SWEEP_ID = re.compile(RUN_ID_PATTERN)
 """What a sweep id looks like (a lower-case UUID4, as a run id); anything else is no sweep."""
@@ -103,6 +107,11 @@ class SweepRequest:
         """Combinations that run, over all tickers."""
         return len(self.grid.combos) * len(self.tickers)
 
+    @property
+    def chunk_count(self) -> int:
+        """How many chunks ``chunk_payloads`` cuts the sweep into, counted without cutting."""
+        return len(self.tickers) * -(-len(self.grid.combos) // self.chunk_size)
+
     def to_dict(self) -> dict[str, Any]:
         """The normalised request as stored: ranges expanded into value lists."""
         fields = self.base.to_dict()
@@ -117,12 +126,29 @@ class SweepRequest:
         }
 
 
+RESOLVED_TYPES = ("text", "bounds")
+"""Parameter types a request's own spec checked and normalised (EXPR's texts and bounds)."""
+
+
+def _spec_for(rule_type: str, params: object) -> RuleSpec:
+    """The rule's spec for this request (EXPR: its texts' parameters).
+
+    :raise RequestError: naming the bad text or bounds (``params.entry``…).
+    """
+    try:
+        return spec_for(rule_type, params)
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+
+
 def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str, Any]:
     """Every parameter's base value: ``params`` (an object, ``SweepRequestBody`` saw to
     that), else the registry default. Every value sent is checked, a swept parameter's too
     (a bad ``params.period`` is a 400 even when ``grid.period`` overrides it); a swept
-    parameter keeps its default here and the grid gives its values."""
-    spec = RULES[rule_type]
+    parameter keeps its default here and the grid gives its values. An EXPR's texts and
+    bounds are checked and normalised by its own spec (``rules.registry.spec_for``), whose
+    defaults they are; its $parameters have no default."""
+    spec = _spec_for(rule_type, params)
     params = params or {}
     names = [p.name for p in spec.params]
     for key in params:
@@ -132,7 +158,7 @@ def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str,
     base = spec.defaults()
     swept = grid if isinstance(grid, dict) else {}
     for param in spec.params:
-        if param.name not in params:
+        if param.name not in params or param.type in RESOLVED_TYPES:
             continue
         value = params[param.name]
         if param.type != "rules":  # sub-rules: the registry checks them per combination
@@ -142,10 +168,13 @@ def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str,
     return base
 
 
-def parse_sweep_request(payload: object, chunk_size: int | None = None) -> SweepRequest:
+def parse_sweep_request(
+    payload: object, chunk_size: int | None = None, caps: RequestCaps | None = None
+) -> SweepRequest:
     """Validate a sweep request body (a decoded JSON object); ``chunk_size`` is the default
     for a request that names none (``default_chunk_size``: the web passes its
-    SWEEP_CHUNK_SIZE setting; None is 1,000).
+    SWEEP_CHUNK_SIZE setting; None is 1,000); ``caps`` the request's caps on combinations
+    (``kinds.sweeps.caps``), checked with the grid before its combinations are built.
 
     The sweep's own fields are checked by ``kinds.sweeps.request_model.SweepRequestBody``, the
     rule, params and grid against the registry (``kinds.sweeps.grid``), every field shared with a
@@ -174,7 +203,8 @@ def parse_sweep_request(payload: object, chunk_size: int | None = None) -> Sweep
     base = _base_params(rule_type, payload.get("params"), payload.get("grid"))
     fields.raise_for("grid")
     n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
-    grid = expand_grid(RULES[rule_type], payload["grid"], base, n_tickers=n_tickers)
+    spec = _spec_for(rule_type, payload.get("params"))
+    grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps)
     fields.raise_for("chunk_size")
     body = fields.body
     assert body is not None  # every problem belongs to a stage raised above
@@ -199,6 +229,21 @@ def parse_sweep_request(payload: object, chunk_size: int | None = None) -> Sweep
         grid=grid,
         chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
     )
+
+
+def window_request(payload: dict) -> RunRequest | None:
+    """The run request of a sweep body's first ticker and its dates, with the rule's default
+    parameters: what the bars of its window can be counted on before its grid is expanded
+    (a walk-forward counts its folds so, ``kinds.walkforward.service``). None when those
+    fields are at fault: ``parse_sweep_request`` then names the first problem in its order.
+    """
+    tickers = payload.get("tickers")
+    ticker = tickers[0] if isinstance(tickers, list) and tickers else payload.get("ticker")
+    run = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    try:
+        return parse_request({**run, "ticker": ticker, "rule_type": payload.get("rule_type")})
+    except RequestError:
+        return None
 
 
 @dataclass(frozen=True)

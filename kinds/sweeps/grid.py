@@ -18,7 +18,7 @@ import numbers
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from engine import STOP_FIELDS, EngineParamError, TradingParams
 from kinds.runs.contract import RequestError
 from rules import RuleSpec, RuleValidationError, format_number, parse_constraint, validate_rule
 from rules.spec import ParamSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kinds.sweeps.caps import RequestCaps
 
 MAX_COMBOS = 100_000
 """Most combinations one sweep may run (over all its tickers)."""
@@ -293,6 +296,8 @@ def expand_values(spec: object, param, path: str) -> list:
     """The checked values of one grid entry: a list, a range string or a single value."""
     if param.type == "rules":
         raise _fail(path, "cannot be swept (sub-rules are fixed; sweep a plain rule instead)")
+    if param.type in ("text", "bounds"):
+        raise _fail(path, "cannot be swept (the texts and bounds are fixed; sweep a $parameter)")
     if is_range_text(spec):
         return expand_range(spec, param, path)
     if isinstance(spec, list):
@@ -351,13 +356,21 @@ def _constraint_mask(
     return keep
 
 
-def expand_grid(spec: RuleSpec, grid: object, base: dict, n_tickers: int = 1) -> Grid:
+def expand_grid(
+    spec: RuleSpec,
+    grid: object,
+    base: dict,
+    n_tickers: int = 1,
+    caps: RequestCaps | None = None,
+) -> Grid:
     """Check and expand ``grid`` for ``spec``; ``base`` holds every parameter's base value.
-    ``skipped`` counts constraint-breaking combinations over all ``n_tickers``.
+    ``skipped`` counts constraint-breaking combinations over all ``n_tickers``. ``caps``
+    (the request's, ``kinds.sweeps.caps``) are checked on the count of the combinations
+    kept, before any of them is built or checked with the registry.
 
     :raise RequestError: naming ``grid`` or ``grid.<param>``; also when the sweep (over
         ``n_tickers``) would exceed ``MAX_COMBOS`` — the message gives the count — or when no
-        combination satisfies the rule's constraints.
+        combination satisfies the rule's constraints; what ``caps`` raises.
     """
     if not isinstance(grid, dict) or not grid:
         raise RequestError("grid", GRID_MESSAGE)
@@ -402,6 +415,8 @@ def expand_grid(spec: RuleSpec, grid: object, base: dict, n_tickers: int = 1) ->
     if not kept.shape[0]:
         rules = ", ".join(spec.constraints)
         raise RequestError("grid", f"grid has no combination that satisfies {rules}")
+    if caps is not None:
+        caps.check_combinations(int(kept.shape[0]), n_tickers)
     columns = [values[name] for name in names]
     combos = [tuple(columns[k][i] for k, i in enumerate(row)) for row in kept.tolist()]
     skipped = (index.shape[0] - kept.shape[0]) * n_tickers

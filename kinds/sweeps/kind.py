@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kinds.sweeps.contract import parse_chunk
 from kinds.sweeps.evaluate import evaluate_chunk
-from kinds.sweeps.settings import SETTINGS
+from kinds.sweeps.settings import SETTINGS, SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT
 from kinds.sweeps.state import (
     CHUNKS,
     mark_chunk_running,
@@ -157,6 +157,7 @@ CHUNK = WorkKind(
     queue="sweeps",
     queue_env="SWEEP_QUEUE",
     settings=SETTINGS,
+    client_limit=SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT,
     mark_running=_mark_running,
     finished=_finished,
     requeue_message=_requeue_message,

@@ -1,6 +1,7 @@
 """Submitting and reading a sweep, without HTTP: what ``web.api.sweeps`` (the blueprint) calls.
 
-Submission order is validate → room on the sweep queue (``QueueFull`` when the chunks
+Submission order is validate (the request's combinations and chunks held to its caps,
+``kinds.sweeps.caps``) → room on the sweep queue (``QueueFull`` when the chunks
 waiting there plus this sweep's would pass SWEEP_MAX_PENDING_CHUNKS) → INSERT the sweep and
 its chunks PENDING (one transaction) → enqueue one message per chunk; if Redis fails, the
 chunks not enqueued yet are FAILED ``QUEUE_UNAVAILABLE`` (their own transaction) and
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from adapters.cells import csv_row
 from kinds.runs.contract import RequestError
 from kinds.runs.execute import load_market_data
+from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import (
     SweepRequest,
     chunk_payloads,
@@ -37,6 +39,9 @@ from store.models import Sweep, SweepChunk, SweepResult
 from work.submit import QUEUE_UNAVAILABLE, QueueUnavailable, Submission, submit
 
 __all__ = ["QUEUE_UNAVAILABLE", "QueueUnavailable"]  # re-exported: the sweep API's errors
+
+DEFAULT_CAPS = RequestCaps()
+"""The caps of a request validated without the web's settings: the variables' defaults."""
 
 
 class QueueFull(Exception):
@@ -72,17 +77,17 @@ def check_room(queue: Queue, needed: int, limit: int) -> None:
         raise QueueFull(waiting, needed, limit)
 
 
-def validate_sweep(
+def check_sweep_data(
     payload: dict,
-    data_dir: Path | str,
+    data_dir: Path | str | None,
     *,
     chunk_size: int | None = None,
     bar_limit: int | None = None,
-) -> SweepRequest:
-    """The sweep request, with every ticker's data checked like a run's (``chunk_size``:
-    the default chunk size; ``bar_limit``: the most bars a run may cover — the web passes
-    its settings). A request that names no chunk size gets one sized to the sweep and its
-    data (``sized_chunk_size``).
+    caps: RequestCaps = DEFAULT_CAPS,
+) -> tuple[SweepRequest, int]:
+    """The sweep request (its combinations held to ``caps``), with every ticker's data
+    checked like a run's, and the most bars a combination's signals are computed on (what
+    sizing its chunks reads); its chunks are neither sized nor counted (``validate_sweep``).
 
     A ticker of a list whose data has no bar between the dates refuses the whole sweep
     naming it (``tickers[1]``, with the dates its data covers), so every ticker's results
@@ -91,7 +96,7 @@ def validate_sweep(
 
     :raise RequestError: naming the field (``tickers[1]`` for a ticker of a list).
     """
-    sweep = parse_sweep_request(payload, chunk_size)
+    sweep = parse_sweep_request(payload, chunk_size, caps)
     bars = 0
     outside: list[tuple[int, RequestError]] = []
     for index, ticker in enumerate(sweep.tickers):
@@ -113,10 +118,32 @@ def validate_sweep(
             f"tickers[{index}]",
             f"{exc.message}: leave {sweep.tickers[index]} out or choose dates its data covers",
         )
+    return sweep, bars
+
+
+def validate_sweep(
+    payload: dict,
+    data_dir: Path | str | None,
+    *,
+    chunk_size: int | None = None,
+    bar_limit: int | None = None,
+    caps: RequestCaps = DEFAULT_CAPS,
+) -> SweepRequest:
+    """The sweep request, with every ticker's data checked like a run's (``chunk_size``:
+    the default chunk size; ``bar_limit``: the most bars a run may cover; ``caps``: the
+    request's caps — the web passes its settings). A request that names no chunk size gets
+    one sized to the sweep and its data (``sized_chunk_size``).
+
+    :raise RequestError: naming the field (``tickers[1]`` for a ticker of a list); past a
+        cap, the field that drives it (``kinds.sweeps.caps``).
+    """
+    sweep, bars = check_sweep_data(
+        payload, data_dir, chunk_size=chunk_size, bar_limit=bar_limit, caps=caps
+    )
     if payload.get("chunk_size") is None:
-        combinations = len(sweep.grid.combos) * len(sweep.tickers)
-        sized = sized_chunk_size(chunk_size, combinations, bars)
+        sized = sized_chunk_size(chunk_size, sweep.combos, bars)
         sweep = replace(sweep, chunk_size=sized)
+    caps.check_chunks(sweep.chunk_count)
     return sweep
 
 

@@ -2,11 +2,17 @@
 declared here, beside the code they tune, and read by config's one reader of the
 environment (``config.process.Variable``); the web puts them into its config by name
 (``web.create_app``), where a walk-forward's sweeps read them too.
+
+``REQUEST_MAX_COMBINATIONS`` and ``REQUEST_MAX_CHUNKS`` cap what one sweep or walk-forward
+request may buy (``kinds.sweeps.caps``); their defaults let through every request a sweep's
+grid limit (``kinds.sweeps.grid.MAX_COMBOS``) lets through, and only a walk-forward's
+folds × combinations beyond it are refused.
 """
 
 from __future__ import annotations
 
 from config.process import Variable, positive_int
+from kinds.sweeps.grid import MAX_COMBOS
 
 SWEEP_MAX_PENDING_CHUNKS = Variable(
     "SWEEP_MAX_PENDING_CHUNKS",
@@ -14,9 +20,37 @@ SWEEP_MAX_PENDING_CHUNKS = Variable(
     6000,
     "chunks the sweep queue may hold; a sweep past it is a 429",
 )
+SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT = Variable(
+    "SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT",
+    positive_int,
+    3000,
+    "chunks one client may have waiting on the sweep queue (half the queue); past it a 429",
+)
 SWEEP_CHUNK_SIZE: Variable[int | None] = Variable(
     "SWEEP_CHUNK_SIZE", int, None, "combinations per sweep chunk; unset: 1,000"
 )
+REQUEST_MAX_COMBINATIONS = Variable(
+    "REQUEST_MAX_COMBINATIONS",
+    positive_int,
+    MAX_COMBOS,
+    "combinations one sweep or walk-forward evaluates (and result rows it stores) over all "
+    "its tickers and folds",
+)
+REQUEST_MAX_CHUNKS = Variable(
+    "REQUEST_MAX_CHUNKS",
+    positive_int,
+    2100,
+    "chunks (queue messages, consumer Jobs) one sweep or walk-forward is cut into",
+)
+"""Default 2,100: a request at the default combination cap cut into the smallest chunks
+(100,000 / 50 = 2,000), plus one part-filled chunk per ticker (at most 20) or fold (at most
+50), fits."""
 
-SETTINGS = (SWEEP_MAX_PENDING_CHUNKS, SWEEP_CHUNK_SIZE)
+SETTINGS = (
+    SWEEP_MAX_PENDING_CHUNKS,
+    SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT,
+    SWEEP_CHUNK_SIZE,
+    REQUEST_MAX_COMBINATIONS,
+    REQUEST_MAX_CHUNKS,
+)
 """Every setting of the sweep kind."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, select, true, update
 from sqlalchemy.orm import Session, load_only
 
 from kinds.sweeps.contract import SweepRequest
@@ -209,17 +209,33 @@ SWEEP_COLUMNS = tuple(
 """Everything about a sweep but its (large) request."""
 
 
-def list_sweeps(session: Session, *, page: int = 1, per_page: int = 50) -> tuple[list, int]:
-    """One page of sweeps, newest first (no request JSON), and the total count."""
+def list_sweeps(
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    visible: ColumnElement[bool] | None = None,
+) -> tuple[list, int]:
+    """One page of sweeps, newest first (no request JSON), and the total count; ``visible``:
+    the rows the viewer may see (``web.ownership``)."""
+    where = true() if visible is None else visible
     rows = session.scalars(
         select(Sweep)
         .options(load_only(*SWEEP_COLUMNS))
+        .where(where)
         .order_by(Sweep.created_at.desc(), Sweep.sweep_id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    total = session.scalar(select(func.count()).select_from(Sweep))
+    total = session.scalar(select(func.count()).select_from(Sweep).where(where))
     return list(rows), int(total or 0)
+
+
+def set_sweep_shared(session: Session, sweep_id: str, shared: bool) -> bool:
+    """Share the sweep read-only (or stop), in the caller's transaction; False if there is
+    no such sweep."""
+    statement = update(Sweep).where(Sweep.sweep_id == sweep_id).values(shared=shared)
+    return session.execute(statement).rowcount == 1
 
 
 SORT_COLUMNS = ("combo_no", *SWEEP_METRIC_KEYS)

@@ -46,6 +46,7 @@ def sweep_summary(
         "status_url": status_url,
         "page_url": page_url,
         "created_by": row.created_by,
+        "shared": bool(row.shared),
         "walkforward": None
         if fold is None
         else {"walkforward_id": fold[0], "fold": fold[1], "url": f"/walkforward/{fold[0]}"},

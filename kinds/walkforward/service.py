@@ -1,7 +1,9 @@
 """Submitting a walk-forward, without HTTP: what ``web.api.walkforward`` calls.
 
-Validate (the walk-forward fields, then the sweep of the whole window like any sweep, then
-the fold plan over the window's bars) → room on the sweep queue for every fold's chunks →
+Validate (the walk-forward fields, the folds counted on the window's bars, then the sweep
+of the whole window like any sweep, its combinations × the folds held to the request's caps
+(``kinds.sweeps.caps``) before its grid is expanded, then the fold plan over the window's
+bars and the folds' chunks held to the caps) → room on the sweep queue for every fold's chunks →
 INSERT the walk-forward, one ordinary sweep per fold (its training window) with its chunks,
 and the folds PENDING, in ONE transaction → enqueue every chunk. Each chunk message names
 its fold as the follow-up (``kinds.sweeps.kind.ON_COMPLETE``): the chunk that finishes a fold's
@@ -21,14 +23,16 @@ from sqlalchemy.orm import Session
 
 from data.timeframe import DAILY
 from engine import ENGINE_VERSION
-from kinds.runs.contract import new_run_id
+from kinds.runs.contract import RequestError, new_run_id
 from kinds.runs.execute import load_market_data
-from kinds.sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size
+from kinds.sweeps.caps import RequestCaps
+from kinds.sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size, window_request
 from kinds.sweeps.kind import CHUNK, ON_COMPLETE
-from kinds.sweeps.service import check_room, validate_sweep
+from kinds.sweeps.service import DEFAULT_CAPS, check_room, check_sweep_data
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep
 from kinds.walkforward.contract import (
     WalkForwardRequest,
+    Windows,
     fold_message,
     follow_up,
     parse_windows,
@@ -82,29 +86,70 @@ def _window(stamps: np.ndarray, first: int, stop: int, daily: bool) -> dict:
     }
 
 
+FOLDS_FIELD = "step_bars"
+"""The field a refusal names when the folds take a request past a cap (fewer folds: a
+larger step), as ``plan_folds`` names it for too many folds."""
+
+
+def _fold_count(
+    body: dict, windows: Windows, data_dir: Path | str | None, bar_limit: int | None
+) -> int:
+    """How many folds the window of ``body`` (the sweep part of the request) holds, counted
+    from its ticker and dates alone, before its grid is expanded; 1 when those fields, its
+    data or its windows are at fault (the full validation then names them in its order)."""
+    request = window_request(body)
+    if request is None:
+        return 1
+    try:
+        market = load_market_data(request, data_dir, bar_limit)
+        return len(
+            plan_folds(
+                market.stop - market.start,
+                windows.train_bars,
+                windows.test_bars,
+                windows.step_bars,
+                windows.anchored,
+            )
+        )
+    except RequestError:
+        return 1
+
+
 def validate_walkforward(
     payload: dict,
     data_dir: Path | str | None,
     *,
     chunk_size: int | None = None,
     bar_limit: int | None = None,
+    caps: RequestCaps = DEFAULT_CAPS,
 ) -> Planned:
     """The walk-forward, its folds and their training sweeps (one per fold, its dates the
     first and last bar of the fold's training window). A request that names no chunk size
     gets one sized to ALL the folds' combinations (``sized_chunk_size``), so a 10-fold
     walk-forward is cut about like one sweep of ten times the grid.
 
-    :raise RequestError: naming the field; ``train_bars`` when no fold fits the window.
+    ``caps`` bound the folds' combinations and chunks together: the folds are counted on
+    the window's bars first, so the grid × folds is refused before the grid is expanded.
+
+    :raise RequestError: naming the field; ``train_bars`` when no fold fits the window;
+        past a cap, the field that drives it (``grid``, ``step_bars``, ``chunk_size``).
     """
     windows = parse_windows(payload)
     body = sweep_body(payload)
-    sweep = validate_sweep(body, data_dir, chunk_size=chunk_size, bar_limit=bar_limit)
+    folds_caps = replace(
+        caps, folds=_fold_count(body, windows, data_dir, bar_limit), folds_field=FOLDS_FIELD
+    )
+    sweep, _ = check_sweep_data(
+        body, data_dir, chunk_size=chunk_size, bar_limit=bar_limit, caps=folds_caps
+    )
     market = load_market_data(sweep.base, data_dir, bar_limit)
     stamps = market.bars.timestamps[market.start : market.stop]
     daily = sweep.base.timeframe == DAILY
     plan = plan_folds(
         len(stamps), windows.train_bars, windows.test_bars, windows.step_bars, windows.anchored
     )
+    folds_caps = replace(folds_caps, folds=len(plan))  # what _fold_count found, if it could
+    folds_caps.check_combinations(len(sweep.grid.combos))
     request = WalkForwardRequest(new_run_id(), sweep, windows)
     folds = []
     for window in plan:
@@ -130,6 +175,7 @@ def validate_walkforward(
             },
         )
         folds.append(PlannedFold(window, fold_sweep, message))
+    folds_caps.check_chunks(sum(fold.sweep.chunk_count for fold in folds))
     return Planned(request, folds, market.data_hash)
 
 

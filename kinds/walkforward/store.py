@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, select, true, update
 from sqlalchemy.orm import Session, defer, load_only
 
 from kinds.sweeps.store import SweepState, sweep_states
@@ -25,15 +25,42 @@ def get_walkforward(session: Session, walkforward_id: str) -> WalkForward | None
     return session.get(WalkForward, walkforward_id)
 
 
-def list_walkforwards(session: Session, limit: int = LIST_LIMIT) -> list[WalkForward]:
-    """The newest walk-forwards first."""
+def list_walkforwards(
+    session: Session, limit: int = LIST_LIMIT, visible: ColumnElement[bool] | None = None
+) -> list[WalkForward]:
+    """The newest walk-forwards first; ``visible``: the rows the viewer may see
+    (``web.ownership``)."""
     return list(
         session.scalars(
             select(WalkForward)
+            .where(true() if visible is None else visible)
             .order_by(WalkForward.created_at.desc(), WalkForward.walkforward_id.desc())
             .limit(limit)
         ).all()
     )
+
+
+def set_walkforward_shared(session: Session, walkforward_id: str, shared: bool) -> bool:
+    """Share the walk-forward read-only (or stop) and, with it, its folds' training sweeps
+    (its page links to them), in the caller's transaction; False if there is no such
+    walk-forward."""
+    statement = (
+        update(WalkForward)
+        .where(WalkForward.walkforward_id == walkforward_id)
+        .values(shared=shared)
+    )
+    if session.execute(statement).rowcount != 1:
+        return False
+    fold_sweeps = select(WalkForwardFold.sweep_id).where(
+        WalkForwardFold.walkforward_id == walkforward_id
+    )
+    session.execute(
+        update(Sweep)
+        .where(Sweep.sweep_id.in_(fold_sweeps))
+        .values(shared=shared)
+        .execution_options(synchronize_session=False)
+    )
+    return True
 
 
 def folds_of(

@@ -129,6 +129,8 @@ def summary(folded: Folded, iso: Iso, url: str) -> dict[str, Any]:
         "oos_return_pct": oos_return,
         "wfe": wfe,
         "url": url,
+        "created_by": row.created_by,
+        "shared": bool(row.shared),
     }
 
 
@@ -186,6 +188,8 @@ def detail(folded: Folded, iso: Iso, csv_url: str) -> dict[str, Any]:
             list(request["grid"]), [r["params"] if r else None for r in folded.results]
         ),
         "folds_csv_url": csv_url,
+        "created_by": row.created_by,
+        "shared": bool(row.shared),
     }
 
 

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_all_names_the_public_functions_and_constants():
     """__all__ lists exactly the documented public API, and each name resolves."""
     assert sorted(adapters.__all__) == sorted([
-        "CHART_KEYS", "METRIC_KEYS", "TRADE_FIELDS", "buy_and_hold", "drawdown_curve",
-        "enhanced_metrics", "equity_curve", "indicator_view", "iso_utc", "portfolio_curve",
-        "price_candles", "render_charts", "signal_markers", "trade_records", "trades_csv",
+        "CHART_KEYS", "CHART_NAMES", "METRIC_KEYS", "TRADE_FIELDS", "at_exposure",
+        "buy_and_hold", "drawdown_curve", "enhanced_metrics", "equity_curve", "indicator_view",
+        "iso_utc", "portfolio_curve", "price_candles", "render_charts", "render_stored_chart",
+        "signal_markers", "trade_records", "trades_csv",
     ])  # fmt: skip
     for name in adapters.__all__:
         assert getattr(adapters, name) is not None

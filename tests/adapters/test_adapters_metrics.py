@@ -48,7 +48,8 @@ def test_metric_keys_are_exactly_the_documented_ones(six_bar_metrics):
     assert list(six_bar_metrics) == list(METRIC_KEYS) == [
         "cagr_pct", "volatility_pct", "win_rate_pct", "avg_trade_return_pct", "exposure_pct",
         "profit_factor", "sortino_ratio", "calmar_ratio", "best_trade_pct", "worst_trade_pct",
-        "max_drawdown_duration_days", "benchmark_return_pct",
+        "max_drawdown_duration_days", "benchmark_return_pct", "avg_exposure_pct",
+        "benchmark_exposed_return_pct",
     ]  # fmt: skip
 
 
@@ -103,7 +104,7 @@ def test_trade_statistics_use_closed_trades_only(six_bar_metrics):
 
 
 def test_undefined_metrics_are_none():
-    """One bar: no span, no returns, no trades; only exposure and duration are defined."""
+    """One bar: no span, no returns, no trades; only exposures and duration are defined."""
     metrics = enhanced_metrics(make_bars([5.0]), hand_result([100.0]), [], {"return_pct": 0.0})
     assert metrics == {
         "cagr_pct": None,
@@ -118,6 +119,8 @@ def test_undefined_metrics_are_none():
         "worst_trade_pct": None,
         "max_drawdown_duration_days": 0.0,
         "benchmark_return_pct": 0.0,
+        "avg_exposure_pct": 0.0,
+        "benchmark_exposed_return_pct": 0.0,
     }
 
 

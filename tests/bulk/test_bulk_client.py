@@ -29,9 +29,10 @@ class FakeApi:
             if path == "api/runs/lookup":
                 ids = request.args["ids"].split(",")
                 return {"runs": [{"run_id": i, "status": "PENDING"} for i in ids], "missing": []}
-            status, body = self.answers.pop(0) if self.answers else (200, {})
+            status, body, *headers = self.answers.pop(0) if self.answers else (200, {})
             response = jsonify(body)
             response.status_code = status
+            response.headers.update(headers[0] if headers else {})
             return response
 
         self.server = make_server("127.0.0.1", free_port(), app, threaded=True)
@@ -120,6 +121,26 @@ def test_submit_classifies_the_answer(api, status, body, kind, field):
     if kind == "rejected":
         assert outcome.message == body["error"]
     assert api.seen[0][:2] == ("POST", "/run_backtest")
+
+
+def test_a_full_share_is_waited_out_after_retry_after(api):
+    """429 (the client's share of the queue is full; nothing was recorded) is waited out
+    after its Retry-After, twice, without using a retry: the third post is accepted."""
+    full = {"error": "too many pending runs", "field": "Authorization"}
+    api.answers = [(429, full, {"Retry-After": "60"}), (429, full), (202, {"run_id": "r"})]
+    client, fake_time = client_for(api, retries=0)
+    assert client.submit({"run_id": "r"}).kind == "accepted"
+    assert [s for s in fake_time.sleeps if s >= 1] == [60.0, 5.0]
+    assert [seen[:2] for seen in api.seen] == [("POST", "/run_backtest")] * 3
+
+
+def test_a_share_that_stays_full_past_the_room_wait_is_an_error(api):
+    """After room_wait seconds of 429s the 429 is the caller's: the submission stops."""
+    api.answers = [(429, {"error": "full", "field": "Authorization"}, {"Retry-After": "30"})] * 3
+    client, fake_time = client_for(api, room_wait=45.0)
+    with pytest.raises(ApiUnavailable, match="HTTP 429"):
+        client.submit({})
+    assert [s for s in fake_time.sleeps if s >= 1] == [30.0, 15.0]
 
 
 def test_submit_raises_on_a_server_error(api):

@@ -1,27 +1,19 @@
-"""Tests for scripts/bulk_report.py: the progress line, the ranking and summary table, and
+"""Tests for scripts/bulk_report.py: the ranking and summary table, and
 the results CSV."""
 
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 from scripts.bulk_report import (
-    BAR_WIDTH,
     CSV_FIELDS,
-    Progress,
     rank,
     results_rows,
     summary_table,
     write_results_csv,
 )
 from scripts.bulk_state import Journal
-
-
-class Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def run(run_id: str, status: str = "SUCCEEDED", **metrics) -> dict:
@@ -32,40 +24,6 @@ def run(run_id: str, status: str = "SUCCEEDED", **metrics) -> dict:
         "rule_id": "rsi-14",
         "metrics": metrics,
     }
-
-
-def test_progress_redraws_one_line_on_a_terminal():
-    """On a TTY each change is written after a carriage return, and close() ends the line."""
-    stream = Tty()
-    progress = Progress(4, stream)
-    progress.update(1, 0, 0, 0)
-    progress.update(1, 0, 0, 0)
-    progress.update(4, 2, 1, 0)
-    progress.close()
-    chunks = stream.getvalue().split("\r")[1:]
-    assert len(chunks) == 2
-    assert chunks[1] == (
-        f"[{'#' * (BAR_WIDTH // 2)}{'-' * (BAR_WIDTH // 2)}] submitted 4/4  finished 2/4"
-        "  failed 1  rejected 0\n"
-    )
-
-
-def test_progress_on_a_pipe_writes_whole_lines_at_most_every_few_seconds():
-    """Not a TTY: full lines, only when counts changed and the interval has passed."""
-    stream = io.StringIO()
-    now = [0.0]
-    progress = Progress(2, stream, every=5.0, clock=lambda: now[0])
-    progress.update(1, 0, 0, 0)
-    now[0] = 1.0
-    progress.update(2, 0, 0, 0)
-    now[0] = 6.0
-    progress.update(2, 1, 0, 0)
-    lines = stream.getvalue().splitlines()
-    assert [line.split("]")[1].strip() for line in lines] == [
-        "submitted 1/2  finished 0/2  failed 0  rejected 0",
-        "submitted 2/2  finished 1/2  failed 0  rejected 0",
-    ]
-    assert "\r" not in stream.getvalue()
 
 
 def test_rank_is_descending_except_for_lower_is_better_metrics():

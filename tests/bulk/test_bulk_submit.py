@@ -119,9 +119,13 @@ def test_400s_are_listed_with_field_and_message_and_exit_1(api_url, tmp_path, ca
 
 
 @pytest.mark.redis
-def test_file_input_merges_duplicates_and_keeps_state_beside_it(api_url, tmp_path, capsys):
-    """A JSON file's duplicate requests run once; the state file sits next to the input;
-    --out writes every request's current state."""
+def test_file_input_merges_duplicates_and_keeps_state_in_the_user_data_dir(
+    api_url, tmp_path, capsys, monkeypatch
+):
+    """A JSON file's duplicate requests run once; the state file is in the user data
+    directory's bulk/ (nothing is written beside the input); --out writes every request's
+    current state."""
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path / "home"))
     request = {
         "ticker": TICKER,
         "rule_type": "RSI",
@@ -136,7 +140,9 @@ def test_file_input_merges_duplicates_and_keeps_state_beside_it(api_url, tmp_pat
     out = capsys.readouterr().out
     assert "1 duplicate requests in the input were merged" in out
     assert run_count(api_url) == 2
-    assert (tmp_path / "requests.json.state.jsonl").is_file()
+    states = list((tmp_path / "home" / "bulk").glob("requests.json-*.state.jsonl"))
+    assert len(states) == 1 and f"state: {states[0]}" in out
+    assert list(tmp_path.glob("*.state.jsonl")) == []
     with out_csv.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(row["status"] for row in rows) == ["SUBMITTED", "SUBMITTED"]
@@ -271,3 +277,17 @@ def test_a_sweep_against_an_unreachable_api_exits_3_with_one_line(capsys):
     err = capsys.readouterr().err
     assert code == 3
     assert err.startswith("error: the API is unavailable:") and "Traceback" not in err
+
+
+def test_a_grid_leaves_the_checkout_clean(api_url, tmp_path, monkeypatch):
+    """The documented grid command, run from the checkout without --state, writes its
+    state file under USER_DATA_DIR: git status --porcelain is unchanged (it used to leave
+    bulk-<hash>.state.jsonl in the repository root)."""
+    from tests.data.test_data_import_csv import PROJECT_ROOT, git_status
+
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(PROJECT_ROOT)
+    before = git_status()
+    assert main(["--url", api_url, *GRID, *GRID_PARAMS, *DATES]) == 0
+    assert len(list((tmp_path / "bulk").glob("bulk-*.state.jsonl"))) == 1
+    assert git_status() == before

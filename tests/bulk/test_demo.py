@@ -108,3 +108,19 @@ def test_the_dashboard_link_is_printed_only_for_a_platform_that_keeps_running(em
     out = capsys.readouterr().out
     assert (f"dashboard: {base}/runs/" in out) is not embedded
     assert ("bash scripts/run-local.sh" in out) is embedded
+
+
+def test_autoscale_draws_into_the_user_data_dir_not_the_docs(tmp_path: Path, monkeypatch):
+    """``python -m scripts.demo autoscale`` without --out writes
+    <USER_DATA_DIR>/demo/autoscaling.png: the tracked docs/images/autoscaling.png keeps its
+    bytes and git status --porcelain is unchanged."""
+    from tests.data.test_data_import_csv import PROJECT_ROOT, git_status
+
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path))
+    image = PROJECT_ROOT / "docs" / "images" / "autoscaling.png"
+    before, shipped = git_status(), image.read_bytes()
+    with stand_in(StandIn()) as base:
+        assert demo.main(["--url", base, "autoscale", "--runs", "2", "--poll", "0.01"]) == 0
+    assert (tmp_path / "demo" / "autoscaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert image.read_bytes() == shipped
+    assert git_status() == before

@@ -4,6 +4,7 @@ shared with the web's Settings, and no pydantic on a consumer Job's import path.
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
 
@@ -34,6 +35,19 @@ def test_a_refused_value_is_a_value_error() -> None:
         process.RUN_MAX_BARS.value({"RUN_MAX_BARS": "lots"})
     with pytest.raises(ValueError, match="RESULT_RETENTION_DAYS must be a whole number"):
         retention_days({"RESULT_RETENTION_DAYS": "-1"})
+
+
+def test_a_refused_value_is_one_line_naming_the_variable_and_its_default() -> None:
+    """The error says which variable, what it must be and what unsetting it gives; an
+    entry point prints it as one ``configuration error:`` line and exits 2."""
+    with pytest.raises(process.ConfigurationError) as refused:
+        process.RQ_JOB_TIMEOUT.value({"RQ_JOB_TIMEOUT": "ten"})
+    assert refused.value.lines == [
+        "RQ_JOB_TIMEOUT must be a whole number (seconds an item may take, or unset it for 900)"
+    ]
+    printed = io.StringIO()
+    assert process.exit_code(refused.value, printed) == 2
+    assert printed.getvalue() == f"configuration error: {refused.value.lines[0]}\n"
 
 
 def test_the_environment_is_read_when_a_value_is_asked_for(monkeypatch) -> None:
@@ -105,3 +119,34 @@ def test_the_consumer_job_path_imports_no_pydantic() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert out.stdout.split() == ["[]", "True"], out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "cap"),
+    [
+        ({}, process.CLIENT_CONNECTIONS_DEFAULT),
+        ({"PROXY_FIX_HOPS": "0"}, process.CLIENT_CONNECTIONS_DEFAULT),
+        ({"PROXY_FIX_HOPS": "1"}, 0),
+        ({"PROXY_FIX_HOPS": "1", "WEB_MAX_CLIENT_CONNECTIONS": "400"}, 400),
+        ({"WEB_MAX_CLIENT_CONNECTIONS": "0"}, 0),
+    ],
+)
+def test_the_client_connection_cap_is_off_behind_trusted_proxies_unless_set(environ, cap):
+    """WEB_MAX_CLIENT_CONNECTIONS unset: 100 for clients that connect directly, none behind
+    proxies (every peer is a proxy then); set, it is taken as given."""
+    assert process.max_client_connections(environ) == cap
+
+
+@pytest.mark.parametrize(
+    ("read", "environ"),
+    [
+        (process.max_client_connections, {"WEB_MAX_CLIENT_CONNECTIONS": "-1"}),
+        (process.max_client_connections, {"PROXY_FIX_HOPS": "6"}),
+        (process.WEB_REQUEST_READ_TIMEOUT.value, {"WEB_REQUEST_READ_TIMEOUT": "0"}),
+        (process.WEB_REQUEST_READ_TIMEOUT.value, {"WEB_REQUEST_READ_TIMEOUT": "inf"}),
+    ],
+)
+def test_the_connection_limits_refuse_what_cannot_bound_anything(read, environ):
+    """A negative cap, more hops than Settings allows, a read timeout of 0 or infinity: refused."""
+    with pytest.raises(ValueError):
+        read(environ)

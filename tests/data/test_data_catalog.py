@@ -18,6 +18,7 @@ from data.catalog import (
     TickerInfo,
     load_catalog,
     save_catalog,
+    user_catalog_dir,
     validate_ticker,
 )
 from data.dataset import load_range
@@ -114,10 +115,14 @@ def test_bad_tickers_are_rejected_without_opening_files(
 def test_load_range_reads_only_the_catalog_for_bad_tickers(
     data_root: Path, opened: list[str], ticker: object
 ) -> None:
-    """load_range opens nothing but DATA_DIR/catalog.json before rejecting a bad ticker."""
+    """load_range opens nothing but the catalogs (DATA_DIR's, then the user catalog's)
+    before rejecting a bad ticker."""
     with pytest.raises(UnknownTickerError):
         load_range(ticker, date(2024, 1, 1), date(2024, 1, 31), data_dir=data_root)  # type: ignore[arg-type]
-    assert [Path(p).resolve() for p in opened] == [(data_root / CATALOG_FILE).resolve()]
+    assert [Path(p).resolve() for p in opened] == [
+        (data_root / CATALOG_FILE).resolve(),
+        (user_catalog_dir() / CATALOG_FILE).resolve(),
+    ]
 
 
 def test_unknown_well_formed_ticker_is_rejected_without_a_file_read(
@@ -239,3 +244,53 @@ def test_committed_catalog_lists_the_synthetic_demo_tickers() -> None:
         assert info.synthetic is True
         assert "synthetic" in info.description.lower() and "demo data" in info.description
         assert catalog.resolve(info.ticker).is_file()
+
+
+# -- the user catalog overlaid on the shipped one -------------------------------------------
+
+
+def _user_catalog(root: Path, ticker: str) -> Path:
+    """A user catalog folder at ``root`` with one entry, ``ticker``, and its file."""
+    root.mkdir(parents=True)
+    (root / f"{ticker}.csv").write_text(CSV)
+    entry = {"file": f"{ticker}.csv", "name": ticker, "synthetic": False}
+    (root / CATALOG_FILE).write_text(json.dumps({ticker: entry}))
+    return root
+
+
+def test_user_entries_are_overlaid_and_resolve_in_the_user_folder(
+    data_root: Path, tmp_path: Path
+) -> None:
+    """Both catalogs' tickers are listed; a user entry's file is in the user folder, a
+    shipped one's in the data directory; saving writes only the shipped entries back."""
+    user = _user_catalog(tmp_path / "home" / "data", "MINE")
+    catalog = load_catalog(data_root, user_dir=user)
+    assert [info.ticker for info in catalog.tickers()] == ["MINE", "ONE"]
+    assert catalog.resolve("MINE") == user.resolve() / "MINE.csv"
+    assert catalog.resolve("ONE") == data_root.resolve() / "ONE.csv"
+    assert json.loads(catalog.to_json_bytes()) == {
+        "ONE": json.loads((data_root / CATALOG_FILE).read_text())["ONE"]
+    }
+
+
+def test_the_user_catalog_is_read_from_user_data_dir(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default the overlay is $USER_DATA_DIR/data; a missing one adds nothing."""
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path / "home"))
+    assert "MINE" not in load_catalog(data_root)
+    _user_catalog(tmp_path / "home" / "data", "MINE")
+    assert "MINE" in load_catalog(data_root)
+    assert "MINE" not in load_catalog(data_root, user_dir=None)
+
+
+def test_a_user_entry_cannot_shadow_a_shipped_ticker(data_root: Path, tmp_path: Path) -> None:
+    """A user catalog holding a shipped ticker is refused loudly, naming both files, never
+    silently replacing the data the ticker means."""
+    user = _user_catalog(tmp_path / "home" / "data", "ONE")
+    with pytest.raises(CatalogError) as refused:
+        load_catalog(data_root, user_dir=user)
+    message = str(refused.value)
+    assert str(user.resolve() / CATALOG_FILE) in message
+    assert str(data_root.resolve() / CATALOG_FILE) in message
+    assert "ONE is a ticker of" in message

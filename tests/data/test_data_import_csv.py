@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from datetime import date
@@ -69,12 +70,61 @@ def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "No such file" in capsys.readouterr().err
 
 
-def test_import_file_uses_data_dir_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without --data-dir the file goes to $DATA_DIR."""
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+def test_without_data_dir_the_file_goes_to_the_user_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --data-dir the file and its entry go to $USER_DATA_DIR/data; the shipped
+    catalog is not written, and the loaded catalog holds both."""
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path / "home"))
+    shipped = (PROJECT_ROOT / "data" / "catalog.json").read_bytes()
     registered = import_file(GOOG, "GOOG")
-    assert registered.path == tmp_path.resolve() / "GOOG.csv"
-    assert "GOOG" in load_catalog()
+    assert registered.path == tmp_path.resolve() / "home" / "data" / "GOOG.csv"
+    assert (PROJECT_ROOT / "data" / "catalog.json").read_bytes() == shipped
+    catalog = load_catalog()
+    assert "GOOG" in catalog and "ACME" in catalog
+    assert catalog.resolve("GOOG") == registered.path
+    loaded = load_range("GOOG", date(2004, 8, 19), date(2013, 3, 1))
+    assert loaded.data_hash == registered.data_hash
+
+
+def test_a_shipped_ticker_cannot_be_imported_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ACME is demo data: importing a file as ACME is refused (exit 2), nothing written."""
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path))
+    assert main([str(GOOG), "--ticker", "ACME"]) == 2
+    assert "ACME is a ticker of the shipped data" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_importing_leaves_the_checkout_clean(tmp_path: Path) -> None:
+    """`python -m data.import_csv FILE --ticker X` as the docs show it changes nothing git
+    tracks or sees (git status --porcelain is the same before and after)."""
+    before = git_status()
+    env = {**os.environ, "USER_DATA_DIR": str(tmp_path)}
+    env.pop("DATA_DIR", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "data.import_csv", str(GOOG), "--ticker", "GOOG"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "GOOG.csv").is_file()
+    assert git_status() == before
+
+
+def git_status() -> str:
+    """``git status --porcelain`` of the checkout (untracked files included)."""
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @pytest.mark.slow

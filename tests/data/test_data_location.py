@@ -55,3 +55,30 @@ def test_catalog_and_range_follow_data_dir_env(
     loaded = data.load_range("ONE", date(2024, 1, 1), date(2024, 1, 31))
     assert loaded.path == (tmp_path / "ONE.csv").resolve()
     assert loaded.bars.close.tolist() == [10.5]
+
+
+def test_the_user_data_dir_defaults_to_var_which_git_ignores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Unset, USER_DATA_DIR is the checkout's var/, and git ignores what is written there,
+    so a user's imports, state files and outputs never show in git status."""
+    import subprocess
+
+    from data.location import DEFAULT_USER_DATA_DIR, USER_DATA_DIR_ENV, user_data_dir
+
+    monkeypatch.delenv(USER_DATA_DIR_ENV, raising=False)
+    assert user_data_dir() == DEFAULT_USER_DATA_DIR == data_dir().parent / "var"
+    probe = DEFAULT_USER_DATA_DIR / "data" / "catalog.json"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", str(probe)], cwd=data_dir().parent
+    )
+    assert ignored.returncode == 0
+
+
+def test_user_path_creates_its_area(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """user_path("bulk", name) is <USER_DATA_DIR>/bulk/name, the folder created."""
+    from data.location import user_path
+
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path / "home"))
+    assert user_path("bulk", "x.jsonl") == tmp_path.resolve() / "home" / "bulk" / "x.jsonl"
+    assert (tmp_path / "home" / "bulk").is_dir()

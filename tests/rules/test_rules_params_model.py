@@ -4,30 +4,34 @@ from __future__ import annotations
 
 from rules import RULES
 from rules._validate import models_for
+from rules.params_model import _json_default as _json
 
 
 def test_every_rule_gets_a_params_model_with_its_specs():
-    """One model per rule, each parameter required, bounded and typed as its spec says."""
+    """One model per rule, each parameter optional with its registry default, bounded and
+    typed as its spec says."""
     models = models_for(RULES)
     assert set(models.params) == set(RULES)
     for rule_type, spec in RULES.items():
         schema = models.params[rule_type].model_json_schema()
-        assert schema["required"] == [p.name for p in spec.params]
+        assert "required" not in schema
         for param in spec.params:
             described = schema["properties"][param.name]
+            assert described["default"] == _json(param.default)
             if param.type in ("int", "float"):
                 assert described["type"] == {"int": "integer", "float": "number"}[param.type]
                 assert (described["minimum"], described["maximum"]) == (param.min, param.max)
 
 
 def test_sub_rules_exclude_rules_that_hold_sub_rules():
-    """COMPOSITE's sub-rule union offers every rule but COMPOSITE itself."""
+    """COMPOSITE's sub-rule union offers every rule but COMPOSITE itself and
+    EXPR (which checks its own params)."""
     schema = models_for(RULES).params["COMPOSITE"].model_json_schema()
     rules = schema["properties"]["rules"]
     assert (rules["minItems"], rules["maxItems"]) == (2, 5)
     variants = [ref["$ref"].rsplit("/", 1)[1] for ref in rules["items"]["oneOf"]]
     consts = {schema["$defs"][v]["properties"]["rule_type"]["const"] for v in variants}
-    assert consts == set(RULES) - {"COMPOSITE"}
+    assert consts == set(RULES) - {"COMPOSITE", "EXPR"}
 
 
 def test_models_are_built_once_per_registry():

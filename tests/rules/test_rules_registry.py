@@ -82,13 +82,47 @@ def test_composite_is_normalised_recursively():
     }
 
 
-def test_missing_param_message_names_the_default():
-    """The user sees which parameter is missing and what the default would be."""
+def test_missing_params_take_their_defaults():
+    """Partial params are completed with the registry defaults, and the normalised params
+    name every value (a stored request shows what ran); an empty object is every default."""
+    assert validate_rule("RSI", {"period": 10}) == (
+        "RSI",
+        {"period": 10, "oversold": 30.0, "overbought": 70.0},
+    )
+    assert validate_rule("RSI", {}) == validate_rule("RSI", None)
+    assert validate_rule("MACD", {"slow": 40})[1] == {"fast": 12, "slow": 40, "signal": 9}
+
+
+def test_missing_composite_params_take_their_defaults():
+    """COMPOSITE's operator and sub-rules, and a sub-rule's own params, default alike."""
+    _, params = validate_rule(
+        "COMPOSITE", {"rules": [RSI_SUB, {"rule_type": "RSI", "params": {"period": 7}}]}
+    )
+    assert params["operator"] == "AND"
+    assert params["rules"][1] == {
+        "rule_type": "RSI",
+        "params": {"period": 7, "oversold": 30.0, "overbought": 70.0},
+    }
+    assert (
+        validate_rule("COMPOSITE", {"operator": "OR"})[1]["rules"]
+        == (validate_rule("COMPOSITE", None)[1]["rules"])
+    )
+
+
+def test_defaults_still_meet_the_constraints_they_are_checked_against():
+    """A filled default takes part in the rule's constraints: fast 30 against the default
+    slow 26 is refused, naming the value sent."""
     with pytest.raises(RuleValidationError) as info:
-        validate_rule("RSI", {"period": 14, "overbought": 70})
-    assert info.value.field == "params.oversold"
-    assert info.value.message == "params.oversold is required (default 30)"
-    assert str(info.value) == info.value.message
+        validate_rule("MACD", {"fast": 30})
+    assert info.value.field == "params.fast"
+    assert info.value.message == "params.fast (30) must be less than slow (26)"
+
+
+def test_unknown_params_are_still_refused():
+    """Defaults fill only the rule's own parameters: a name it does not have is a 400."""
+    with pytest.raises(RuleValidationError) as info:
+        validate_rule("RSI", {"perdo": 10})
+    assert info.value.field == "params.perdo"
 
 
 @pytest.mark.parametrize(
@@ -102,7 +136,6 @@ def test_missing_param_message_names_the_default():
         ("XYZZY", None, "rule_type", "one of RSI, MACD"),
         ("RSI", [14, 30, 70], "params", "must be an object, not a list"),
         ("RSI", "period=14", "params", "must be an object, not a string"),
-        ("RSI", {"period": 14, "oversold": 30}, "params.overbought", "is required (default 70)"),
         ("RSI", {**RSI_OK, "perod": 14}, "params.perod", "did you mean period?"),
         ("RSI", {**RSI_OK, "zzz": 1}, "params.zzz", "parameters: period, oversold, overbought"),
         ("RSI", {**RSI_OK, "period": "14"}, "params.period", "must be an integer, not a string"),
@@ -175,8 +208,6 @@ MACD_SUB = {"rule_type": "MACD", "params": MACD_OK}
 @pytest.mark.parametrize(
     ("params", "field", "hint"),
     [
-        ({"operator": "AND"}, "params.rules", "is required (a list of 2 to 5 rules)"),
-        ({"rules": [RSI_SUB, MACD_SUB]}, "params.operator", "is required (default AND)"),
         (_composite(RSI_SUB, MACD_SUB, operator="XOR"), "params.operator", "one of AND, OR"),
         (_composite(RSI_SUB, MACD_SUB, operator=1), "params.operator", "not a number"),
         ({"operator": "AND", "rules": RSI_SUB}, "params.rules", "must be a list of 2 to 5 rules"),
@@ -203,11 +234,6 @@ MACD_SUB = {"rule_type": "MACD", "params": MACD_OK}
             _composite(RSI_SUB, {"rule_type": "MACD", "params": {**MACD_OK, "fast": 40}}),
             "params.rules[1].params.fast",
             "must be less than slow",
-        ),
-        (
-            _composite(RSI_SUB, {"rule_type": "RSI", "params": {"period": 14}}),
-            "params.rules[1].params.oversold",
-            "is required (default 30)",
         ),
         (
             _composite(RSI_SUB, {"rule_type": "MACD", "params": [12, 26, 9]}),
@@ -237,6 +263,11 @@ def test_long_user_input_is_cut_short_in_messages():
 
 
 # --- generate_signals / generate_signals_batch -----------------------------------------------
+
+EXPR_RSI = {
+    "entry": "close > sma(close, 200) and rsi(close, $n) < $low",
+    "exit": "rsi(close, $n) > $high or close < lag(lowest(low, 20), 1)",
+}
 
 SAMPLES = {
     "RSI": [
@@ -281,6 +312,19 @@ SAMPLES = {
             RSI_SUB,
             {"rule_type": "RSI", "params": {"period": 3, "oversold": 40, "overbought": 60}},
         ),
+    ],
+    "EXPR": [
+        None,
+        {**EXPR_RSI, "n": 2, "low": 10, "high": 90},
+        {**EXPR_RSI, "n": 14, "low": 30, "high": 70},
+        {**EXPR_RSI, "n": 2, "low": 30, "high": 90},
+        {
+            "entry": "crossover(ema(close, $f), bb_mid(close, $s))",
+            "exit": "not lag(close > open, $f)",
+            "f": 3,
+            "s": 30,
+        },
+        {**EXPR_RSI, "n": 14, "low": 10, "high": 70},
     ],
 }
 
@@ -364,7 +408,7 @@ def test_every_default_slug_uses_only_the_safe_alphabet():
 def test_rule_slug_rejects_invalid_params():
     """A slug is only made for a valid request."""
     with pytest.raises(RuleValidationError):
-        rule_slug("RSI", {"period": 14})
+        rule_slug("RSI", {"period": 1})
 
 
 # --- describe_rules ---------------------------------------------------------------------------
@@ -385,7 +429,7 @@ def test_describe_rules_is_json_ready_and_complete():
         "choices": [],
         "description": RULES["RSI"].params[0].description,
     }
-    composite = described[-1]
+    composite = described[list(RULES).index("COMPOSITE")]
     assert composite["params"][0]["choices"] == ["AND", "OR"]
     assert composite["params"][1]["default"][0]["rule_type"] == "MACD"
 
@@ -401,7 +445,8 @@ def test_defaults_are_fresh_copies():
     """Mutating a returned default does not change the registry."""
     _, params = validate_rule("COMPOSITE", None)
     params["rules"][0]["params"]["fast"] = 99
-    describe_rules()[-1]["params"][1]["default"][0]["params"]["fast"] = 99
+    composite = list(RULES).index("COMPOSITE")
+    describe_rules()[composite]["params"][1]["default"][0]["params"]["fast"] = 99
     assert validate_rule("COMPOSITE", None)[1]["rules"][0]["params"]["fast"] == 12
 
 

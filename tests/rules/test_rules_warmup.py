@@ -64,6 +64,23 @@ CASES = [
 ]
 
 
+CASES += [
+    (
+        "EXPR",
+        {"entry": "rsi(sma(close, $a), $b) < 45", "exit": "stoch_d(3, 2) > 60", "a": 3, "b": 2},
+    ),
+    (
+        "EXPR",
+        {
+            "entry": "crossover(ema(close, $n), vwap(4)) and lag(close > lag(close, 1), 2)",
+            "exit": "roc(close, 2) < 0 or lag(close, $n) > close",
+            "n": 3,
+        },
+    ),
+    ("EXPR", {"entry": "macd_hist(close, 2, 4, $s) > 0", "exit": "adx(3) > 10", "s": 2}),
+]
+
+
 def _random_bars(rng: np.random.Generator, n: int) -> Bars:
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.03, n)))
     high = close * (1 + rng.uniform(0, 0.03, n))

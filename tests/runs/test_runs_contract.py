@@ -57,7 +57,8 @@ def test_unknown_fields_are_refused_from_users_but_ignored_by_the_consumer():
         ({"run_id": "not-a-uuid"}, "run_id"),
         ({"run_id": False}, "run_id"),
         ({"rule_id": "Bad Slug!"}, "rule_id"),
-        ({"params": {"period": 14}}, "params.oversold"),
+        ({"params": {"period": 14, "oversold": 80}}, "params.oversold"),
+        ({"params": {"period": 14, "oversold_level": 30}}, "params.oversold_level"),
     ],
 )
 def test_each_invalid_field_is_named(change, field):

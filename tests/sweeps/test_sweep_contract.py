@@ -12,6 +12,7 @@ from kinds.sweeps.contract import (
     CHUNK_CELL_BUDGET,
     SIZED_CHUNKS,
     chunk_payload,
+    chunk_payloads,
     combo_run_request,
     default_chunk_size,
     parse_chunk,
@@ -153,6 +154,16 @@ def test_chunking_covers_every_combination_exactly_once(n_combos, n_tickers, chu
         assert chunk.combos == combos[first : first + len(chunk.combos)]
     per_ticker = -(-n_combos // chunk_size)
     assert len(chunks) == per_ticker * n_tickers
+
+
+@pytest.mark.parametrize(("tickers", "chunk_size"), [(["ACME"], 50), (["ACME", "GLOBEX"], 100)])
+def test_a_sweeps_chunk_count_is_the_number_of_chunks_it_is_cut_into(tickers, chunk_size):
+    """``chunk_count`` (what the chunk cap reads before any message is built) counts what
+    ``chunk_payloads`` makes: 119 combos a ticker are 3 chunks of 50, or 2 of 100."""
+    body = {**BASE, "grid": {"fast": "2:120:1", "slow": [200]}, "ticker": None}
+    sweep = parse_sweep_request({**body, "tickers": tickers, "chunk_size": chunk_size})
+    expected = len(tickers) * -(-119 // chunk_size)
+    assert sweep.chunk_count == len(chunk_payloads(sweep)) == expected
 
 
 def test_a_chunk_message_round_trips_into_full_parameter_sets():

@@ -57,7 +57,8 @@ def test_a_small_sweep_over_http_reaches_100_percent_with_readable_results(stack
 
 
 def test_the_bulk_command_submits_waits_with_a_progress_bar_and_prints_the_top(stack):
-    """python -m scripts.bulk_sweep: \\r progress, 100%, a top table; exit 0."""
+    """python -m scripts.bulk_sweep: progress lines ending at 100% (a pipe, not a
+    terminal: whole lines, no \\r), a top table; exit 0."""
     out = io.StringIO()
     code = bulk_sweep.main(
         [
@@ -88,7 +89,8 @@ def test_the_bulk_command_submits_waits_with_a_progress_bar_and_prints_the_top(s
     )
     text = out.getvalue()
     assert code == 0, text
-    assert "9 combos in 1 chunks" in text and "\r[" in text and "100.0%" in text
+    assert "9 combos in 1 chunks" in text and "9/9 combos (100.0%)  SUCCEEDED\n" in text
+    assert "\r" not in text
     table = text.split("top 5 by total_return_pct:\n")[1].strip().splitlines()
     assert table[0].split()[:5] == ["#", "ticker", "period", "oversold", "total_return_pct"]
     assert len(table) == 6

@@ -126,6 +126,64 @@ def test_a_huge_grid_names_its_count(client):
     assert "318,402" in response.json["error"]
 
 
+def _refusal(client, body: dict) -> dict:
+    """The 400 of ``POST /api/sweeps`` for ``body``, checked equal to the forms' validator's
+    (``POST /api/schema/sweep/validate``) and with nothing recorded."""
+    response = client.post("/api/sweeps", json=body)
+    assert response.status_code == 400, response.json
+    checked = client.post("/api/schema/sweep/validate", json=body)
+    assert (checked.status_code, checked.json) == (400, response.json)
+    assert client.get("/api/sweeps").json["total"] == 0
+    return response.json
+
+
+def test_a_sweep_past_request_max_combinations_is_a_400_naming_the_grid(sqlite_url, redis_url):
+    """REQUEST_MAX_COMBINATIONS 17: the 9 combos on each of 2 tickers (18) are refused
+    naming the grid, with the total, the cap and the variable, by the submission and by
+    the forms' validator alike; at 18 the same sweep is accepted."""
+    refused = _refusal(
+        sweep_app(sqlite_url, redis_url, REQUEST_MAX_COMBINATIONS=17).test_client(), BODY
+    )
+    assert refused["field"] == "grid"
+    assert "9 combinations to run on each of 2 tickers, 18 in all" in refused["error"]
+    assert "at most 17 (REQUEST_MAX_COMBINATIONS)" in refused["error"]
+    at_cap = sweep_app(sqlite_url, redis_url, REQUEST_MAX_COMBINATIONS=18).test_client()
+    assert at_cap.post("/api/sweeps", json=BODY).status_code == 202
+
+
+def test_a_sweep_past_request_max_chunks_is_a_400_naming_chunk_size(sqlite_url, redis_url):
+    """REQUEST_MAX_CHUNKS 1: the sweep's 2 chunks (one a ticker) are refused naming
+    chunk_size, by the submission and the validator alike, before any chunk is built;
+    at 2 it is accepted."""
+    refused = _refusal(sweep_app(sqlite_url, redis_url, REQUEST_MAX_CHUNKS=1).test_client(), BODY)
+    assert refused["field"] == "chunk_size"
+    assert "2 chunks" in refused["error"] and "at most 1 (REQUEST_MAX_CHUNKS)" in refused["error"]
+    assert queued_chunks(redis_url) == []
+    at_cap = sweep_app(sqlite_url, redis_url, REQUEST_MAX_CHUNKS=2).test_client()
+    assert at_cap.post("/api/sweeps", json=BODY).json["chunks"] == 2
+
+
+def test_the_sweep_forms_combination_limit_follows_the_cap(sqlite_url, redis_url):
+    """The form counts a grid against the limit the API applies: REQUEST_MAX_COMBINATIONS
+    when it is below a sweep's own 100,000."""
+    page = sweep_app(sqlite_url, redis_url, REQUEST_MAX_COMBINATIONS=500).test_client()
+    assert '"max_combos": 500' in page.get("/sweeps").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["REQUEST_MAX_COMBINATIONS", "REQUEST_MAX_CHUNKS"])
+def test_the_request_caps_are_read_from_the_environment_and_must_be_positive(
+    sqlite_url, redis_url, monkeypatch, name
+):
+    """Each cap is the sweep kind's variable: set to 1 in the environment, the 18-combo,
+    2-chunk sweep is refused naming it; 0 stops the app from being built."""
+    monkeypatch.setenv(name, "1")
+    refused = _refusal(sweep_app(sqlite_url, redis_url).test_client(), BODY)
+    assert f"({name})" in refused["error"]
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ValueError, match=name):
+        sweep_app(sqlite_url, redis_url)
+
+
 def test_unknown_sweeps_and_combos_are_404(client):
     """A malformed id, an unknown id and a combo not stored are 404 JSON."""
     assert client.get("/api/sweeps/nope").status_code == 404

@@ -159,7 +159,7 @@ def test_folds_csv_has_one_row_per_fold_with_params_and_metrics(stack, walkforwa
 
 
 def test_the_bulk_command_submits_waits_with_a_progress_bar_and_prints_the_folds(stack, capsys):
-    """python -m scripts.bulk_submit walkforward: \\r progress to every fold, a fold table
+    """python -m scripts.bulk_submit walkforward: progress lines to every fold, a fold table
     and the out-of-sample line; exit 0. A refused one prints the field and exits 1."""
     out = io.StringIO()
     args = ["--url", stack.base_url, "--rule", "RSI", "--grid", "period=7,14",
@@ -167,7 +167,7 @@ def test_the_bulk_command_submits_waits_with_a_progress_bar_and_prints_the_folds
             "--train-bars", "250", "--test-bars", "120", "--poll", "0.3"]  # fmt: skip
     assert bulk_walkforward.main(args, out) == 0
     text = out.getvalue()
-    assert "\r[" in text and " 2/2 folds" in text
+    assert "combos (100.0%)  2/2 folds  SUCCEEDED\n" in text and "\r" not in text
     assert "test_total_return_pct" in text and "out of sample: total_return_pct" in text
     refused = ["--url", stack.base_url, "walkforward", *args[2:-6], "--train-bars", "900",
                "--test-bars", "120"]  # fmt: skip

@@ -4,6 +4,7 @@ field, 404s; the reaper lists a fold only once its training sweep has finished."
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -95,6 +96,101 @@ def test_a_bad_field_is_a_400_naming_it_and_nothing_is_queued(client, redis_url,
     assert response.status_code == 400, response.json
     assert response.json["field"] == field
     assert queued_chunks(redis_url) == []
+
+
+ISSUE_23 = {
+    "ticker": "ACME",
+    "rule_type": "BOLLINGER",
+    "grid": {"period": "2:400:1", "std_dev": "0.1:5:0.02"},
+    "start_date": "2014-01-01",
+    "end_date": "2024-12-31",
+    "train_bars": 350,
+    "test_bars": 50,
+}
+"""Issue 23's walk-forward: 399 periods × 246 widths (98,154 combinations) in 48 folds over
+ACME's 2,768 bars, 4,711,392 combinations in all (once accepted: 396 chunks, 50 MB)."""
+
+
+def _refused_nothing_recorded(client, redis_url, body: dict) -> dict:
+    response = client.post("/api/walkforward", json=body)
+    assert response.status_code == 400, response.json
+    assert queued_chunks(redis_url) == []
+    assert client.get("/api/walkforward").json["walkforwards"] == []
+    return response.json
+
+
+def test_the_issues_walkforward_of_4_7_million_combinations_is_refused_at_once(client, redis_url):
+    """Its grid fits a sweep, its 48 folds take it 47× past REQUEST_MAX_COMBINATIONS: a 400
+    naming step_bars (fewer folds) with the total, the cap and the variable, answered in
+    well under 200 ms because the combinations are counted, never built; nothing recorded."""
+    warm = client.post("/api/walkforward", json={**ISSUE_23, "grid": {"period": [1]}})
+    assert warm.json["field"] == "grid.period"  # the request models are loaded
+    times = []
+    for _ in range(3):  # the best of three: a shared machine's noise is not the code's
+        started = time.perf_counter()
+        client.post("/api/walkforward", json=ISSUE_23)
+        times.append(time.perf_counter() - started)
+    refused = _refused_nothing_recorded(client, redis_url, ISSUE_23)
+    assert refused["field"] == "step_bars"
+    assert "98,154 combinations to run in each of 48 folds, 4,711,392 in all" in refused["error"]
+    assert "at most 100,000 (REQUEST_MAX_COMBINATIONS)" in refused["error"]
+    assert min(times) < 0.2, f"{min(times):.3f} s to refuse it"
+
+
+RSI_10K = {
+    "ticker": "ACME",
+    "rule_type": "RSI",
+    "grid": {"period": "5:54:1", "oversold": "10:29:1", "overbought": "50:59:1"},
+    "start_date": "2014-01-01",
+    "end_date": "2024-12-31",
+    "train_bars": 1000,
+    "test_bars": 170,
+}
+"""10,000 combinations in 10 folds over ACME's 2,768 bars: 100,000, the default cap (the
+shape of bench.walkforward_bench)."""
+
+
+def test_a_walkforward_at_the_default_cap_is_accepted_and_one_fold_more_refused(client, redis_url):
+    """10 folds × 10,000 = 100,000 combinations are accepted; stepping by 155 bars instead
+    of 170 makes 11 folds, 110,000: refused naming step_bars, as is 10 × 21,000; a grid
+    past the cap on its own names the grid."""
+    accepted = client.post("/api/walkforward", json=RSI_10K)
+    assert accepted.status_code == 202, accepted.json
+    assert (accepted.json["folds"], accepted.json["combos_per_fold"]) == (10, 10_000)
+    Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
+    refused = client.post("/api/walkforward", json={**RSI_10K, "step_bars": 155})
+    assert refused.status_code == 400, refused.json
+    assert refused.json["field"] == "step_bars"
+    assert "in each of 11 folds, 110,000 in all" in refused.json["error"]
+    assert queued_chunks(redis_url) == []
+    grid = {**RSI_10K["grid"], "overbought": "50:70:1"}  # 21,000 a fold: 210,000 in 10
+    too_big = client.post("/api/walkforward", json={**RSI_10K, "grid": grid})
+    assert too_big.json["field"] == "step_bars"
+    grid = {**ISSUE_23["grid"], "std_dev": "0.1:5:0.01"}  # 195,909: past a sweep's limit
+    huge = client.post("/api/walkforward", json={**ISSUE_23, "grid": grid})
+    assert huge.status_code == 400 and huge.json["field"] == "grid"
+
+
+@pytest.mark.parametrize(
+    ("variable", "cap", "field"),
+    [
+        ("REQUEST_MAX_COMBINATIONS", 11, "step_bars"),  # 3 folds × 4 combos = 12
+        ("REQUEST_MAX_CHUNKS", 2, "chunk_size"),  # 3 folds × 1 chunk = 3
+    ],
+)
+def test_the_caps_configured_lower_refuse_a_walkforward_they_held_at_their_value(
+    sqlite_url, redis_url, monkeypatch, variable, cap, field
+):
+    """Read from the environment like every kind's setting: one under the walk-forward's
+    total it is refused naming the field that drives it; at the total it is accepted."""
+    monkeypatch.setenv(variable, str(cap))
+    refused = _refused_nothing_recorded(
+        sweep_app(sqlite_url, redis_url).test_client(), redis_url, BODY
+    )
+    assert refused["field"] == field and f"({variable})" in refused["error"]
+    monkeypatch.setenv(variable, str(cap + 1))
+    accepted = sweep_app(sqlite_url, redis_url).test_client().post("/api/walkforward", json=BODY)
+    assert accepted.status_code == 202, accepted.json
 
 
 def test_the_sweeps_list_marks_the_sweeps_that_train_a_fold(client):

@@ -27,10 +27,11 @@ def token_app(database_url: str, redis_url: str, data_dir: Path, **overrides: An
     )
 
 
-def new_token(app: Flask, name: str) -> str:
-    """A live API token named ``name`` in the app's database."""
+def new_token(app: Flask, name: str, scope: str = "user") -> str:
+    """A live API token named ``name`` of ``scope`` ("user" or "admin") in the app's
+    database."""
     with get_database(app).sessionmaker.begin() as session:
-        _, token = create_token(session, name)
+        _, token = create_token(session, name, scope)
     return token
 
 

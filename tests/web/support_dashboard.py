@@ -28,16 +28,16 @@ def make_request(**fields: Any) -> RunRequest:
     return parse_request({**valid_request(**fields), "run_id": str(uuid.uuid4())})
 
 
-def add_pending(app: Flask, **fields: Any) -> RunRequest:
-    """Insert a PENDING run; return its request."""
+def add_pending(app: Flask, *, created_by: str | None = None, **fields: Any) -> RunRequest:
+    """Insert a PENDING run (of the token ``created_by``); return its request."""
     request = make_request(**fields)
     with get_database(app).sessionmaker.begin() as session:
-        insert_pending(session, request, "test-tag")
+        insert_pending(session, request, "test-tag", created_by=created_by)
     return request
 
 
 def add_running(app: Flask, **fields: Any) -> RunRequest:
-    """Insert a run and move it to RUNNING."""
+    """Insert a run and move it to RUNNING (``fields`` as ``add_pending``'s)."""
     request = add_pending(app, **fields)
     with get_database(app).sessionmaker.begin() as session:
         mark_running(session, request.run_id, "worker-1")

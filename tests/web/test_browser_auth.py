@@ -81,3 +81,46 @@ def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, tmp_path
     finally:
         context.close()
     assert errors == []
+
+
+def _signed_in(browser, base_url: str, token: str):
+    """A new browser context signed in with ``token`` through the form; its page."""
+    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(f"{base_url}/login")
+    page.fill("#token", token)
+    page.click("#signin-submit")
+    page.wait_for_selector("#run-form[data-ready='1']")
+    return page
+
+
+def test_the_share_switch_shares_a_run_read_only(
+    browser, sqlite_url, redis_url, data_dir, tmp_path
+):
+    """Alice's run page has "Share with team"; before she flips it bob's page for the run is
+    the 404 page, after it bob sees the run read-only (no edit, cancel or delete)."""
+    from tests.web.support_dashboard import add_succeeded
+
+    app = token_app(sqlite_url, redis_url, data_dir)
+    alice_token, bob_token = new_token(app, "alice"), new_token(app, "bob")
+    run, _ = add_succeeded(app, created_by="alice")
+    with on_loopback(app) as base_url:
+        alice = _signed_in(browser, base_url, alice_token)
+        bob = _signed_in(browser, base_url, bob_token)
+        try:
+            url = f"{base_url}/runs/{run.run_id}"
+            assert bob.goto(url).status == 404
+            alice.goto(url)
+            assert not alice.is_checked("#run-shared")
+            alice.click("#run-shared")
+            alice.wait_for_function("!document.getElementById('run-shared').disabled")
+            alice.screenshot(path=str(tmp_path / "share-owner.png"))
+            assert alice.is_checked("#run-shared")
+            assert bob.goto(url).status == 200
+            assert bob.text_content("#run-read-only") == "shared by alice · read-only"
+            assert bob.locator("#labels-edit, #run-delete, #run-shared").count() == 0
+            bob.screenshot(path=str(tmp_path / "share-reader.png"))
+        finally:
+            alice.context.close()
+            bob.context.close()

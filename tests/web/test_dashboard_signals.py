@@ -52,6 +52,17 @@ def test_the_page_analyses_the_query_string(client):
     assert data["forward_returns"] == api["forward_returns"]
 
 
+def test_empty_params_in_the_query_are_the_defaults(client):
+    """``/signals?params={}`` analyses the rule with every default, as the API does."""
+    response = client.get("/signals", query_string={**QUERY, "params": "{}"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    defaults = {**QUERY, "params": {"fast": 10, "slow": 20}}
+    api = client.post("/api/analyze_signals", json=defaults).get_json()
+    data = page_data(response.get_data(as_text=True))
+    assert len(data["series"]["entry_bars"]) == api["entries"]["count"]
+    assert data["forward_returns"] == api["forward_returns"]
+
+
 def test_the_horizons_form_carries_the_request(client):
     """The page's horizons form repeats the analysed request in hidden fields (params as
     JSON), so sending it again analyses the same rule with the new horizons."""

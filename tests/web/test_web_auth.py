@@ -316,10 +316,10 @@ def test_on_mariadb_a_token_submits_records_created_by_and_is_revoked(
         close_app(app)
 
 
-def test_rq_dashboard_posts_need_a_same_origin_browser(app, client, token):
+def test_rq_dashboard_posts_need_a_same_origin_browser(app, client):
     """rq-dashboard's scripts send no CSRF token: a signed-in POST passes when the browser
-    marks it same-origin, and is 403 otherwise."""
-    csrf = sign_in(client, token)
+    marks it same-origin, and is 403 otherwise (an admin's session: only admins reach it)."""
+    csrf = sign_in(client, new_token(app, "root", "admin"))
     queued = client.post("/run_backtest", json=valid_request(), headers={"X-CSRF-Token": csrf})
     assert queued.status_code == 202  # rq-dashboard's compact needs a queue that exists
     url = f"/rq/queue/{app.config['RQ_QUEUE']}/compact"

@@ -42,6 +42,7 @@ SUMMARY_KEYS = [
     "tags",
     "notes",
     "pinned",
+    "shared",
 ]
 
 

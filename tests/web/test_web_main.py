@@ -142,3 +142,53 @@ def test_init_db_with_wait_does_not_retry_an_error_that_is_no_outage(empty_mysql
     assert result.returncode == 1
     assert "not reachable yet" not in result.stderr
     assert time.monotonic() - started < 30
+
+
+def _listening_port():
+    """A socket listening on a free loopback port: the port is busy while it is open."""
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    return busy
+
+
+@pytest.mark.parametrize("module", ["web", "scripts.local_stack"])
+def test_a_busy_port_is_one_line_naming_port(module, tmp_path):
+    """``python -m web`` and the launcher of ``bash scripts/run-local.sh`` on a port another
+    program holds: exit 2 with one line that names PORT and how to choose another, no
+    traceback and (the launcher) nothing started."""
+    with _listening_port() as busy:
+        port = busy.getsockname()[1]
+        result = run(
+            [sys.executable, "-m", module],
+            PORT=str(port),
+            LOCAL_STATE_DIR=str(tmp_path / "state"),
+            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith(f"configuration error: PORT {port} on 127.0.0.1 is in use")
+    assert "PORT=5001" in lines[0]
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"AUTH_MODE": "token"}, "SECRET_KEY is required when AUTH_MODE=token: set SECRET_KEY"),
+        ({"AUTH_MODE": "token", "SECRET_KEY": "short"}, "SECRET_KEY: string should have at"),
+        ({"PORT": "http"}, "PORT: input should be a valid integer"),
+        ({"SWEEP_CHUNK_SIZE": "many"}, "SWEEP_CHUNK_SIZE must be a whole number"),
+    ],
+)
+def test_a_refused_setting_is_one_line_naming_the_variable(env, line):
+    """A configuration mistake at start-up is one line naming the variable and what to set,
+    exit 2, never pydantic's traceback (whose values may be secrets)."""
+    result = run([sys.executable, "-m", "web"], **env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "short" not in result.stderr
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"configuration error: {line}")

@@ -75,6 +75,7 @@ def test_run_summary_decodes_params_and_metrics():
         "tags": [],
         "notes": None,
         "pinned": False,
+        "shared": False,
     }
 
 
@@ -144,6 +145,7 @@ def test_preset_decodes_payload_and_keeps_name_verbatim():
         "payload": {"fast": 5},
         "created_at": "2024-03-01T12:30:15.250000+00:00",
         "created_by": None,
+        "shared": False,
     }
 
 

@@ -155,6 +155,7 @@ def test_patch_edits_labels_and_pin_and_leaves_the_rest(app, client):
         "tags": ["b", "c"],
         "notes": None,
         "pinned": True,
+        "shared": False,
     }
     cleared = client.patch(f"/api/runs/{run_id}", json={"name": "", "notes": "why"}).get_json()
     assert (cleared["name"], cleared["notes"], cleared["pinned"]) == (None, "why", True)

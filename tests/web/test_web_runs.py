@@ -78,6 +78,19 @@ def test_submit_records_a_pending_row(app, client):
     assert row.attempts == 0
 
 
+def test_partial_params_take_their_defaults_and_are_stored_filled(app, client):
+    """``{"period": 10}`` for RSI is accepted: the missing params take the registry
+    defaults, and the stored request names every value (a rerun reproduces it)."""
+    sent = valid_request(rule_type="RSI", params={"period": 10})
+    response = client.post("/run_backtest", json=sent)
+    assert response.status_code == 202, response.get_json()
+    row = one_row(app, response.get_json()["run_id"])
+    filled = {"period": 10, "oversold": 30.0, "overbought": 70.0}
+    assert json.loads(row.params_json) == filled
+    assert json.loads(row.request_json)["params"] == filled
+    assert row.rule_id == "rsi-10-30-70"
+
+
 def test_submit_enqueues_a_json_job_named_by_the_run_id(app, client, redis):
     """The job id is the run_id, it waits in rq:queue:<RQ_QUEUE>, and its payload is JSON."""
     run_id = str(uuid.uuid4())
@@ -157,7 +170,7 @@ BAD_REQUESTS = [
     ("rule_type not a string", {"rule_type": ["SMA_CROSS"]}, "rule_type"),
     ("param below range", {"params": {"fast": 1, "slow": 8}}, "params.fast"),
     ("param above range", {"params": {"fast": 3, "slow": 601}}, "params.slow"),
-    ("missing param", {"params": {"fast": 3}}, "params.slow"),
+    ("param against a default", {"params": {"fast": 30}}, "params.fast"),
     ("unknown param", {"params": {"fast": 3, "slow": 8, "medium": 5}}, "params.medium"),
     ("fast equals slow", {"params": {"fast": 8, "slow": 8}}, "params.fast"),
     ("fast above slow", {"params": {"fast": 9, "slow": 8}}, "params.fast"),
@@ -180,7 +193,11 @@ BAD_REQUESTS = [
         {"rule_type": "TREND", "params": {"period": 1, "adx_threshold": 25}},
         "params.period",
     ),
-    ("ATR missing multiplier", {"rule_type": "ATR", "params": {"period": 14}}, "params.multiplier"),
+    (
+        "ATR unknown parameter",
+        {"rule_type": "ATR", "params": {"period": 14, "multiplyer": 2}},
+        "params.multiplyer",
+    ),
     (
         "ATR period of 0",
         {"rule_type": "ATR", "params": {"period": 0, "multiplier": 1}},
@@ -434,6 +451,7 @@ STATUS_KEYS = [
     "tags",
     "notes",
     "pinned",
+    "shared",
     "result_url",
     "warnings",
     "result",

@@ -32,7 +32,7 @@ def test_run_schema_has_the_generated_params_model_of_every_rule(client):
     """Each rule's params model comes from its ParamSpecs: bounds, types, constraints."""
     schema = client.get("/api/schema/run").get_json()
     rsi = schema["$defs"]["RSIParams"]
-    assert rsi["required"] == ["period", "oversold", "overbought"]
+    assert "required" not in rsi  # a parameter left out takes its default
     assert rsi["additionalProperties"] is False
     period = rsi["properties"]["period"]
     assert (period["type"], period["minimum"], period["maximum"]) == ("integer", 2, 200)

@@ -75,6 +75,17 @@ def test_the_answer_on_acme_matches_signals_computed_independently(client):
     assert body["warnings"] == []
 
 
+def test_partial_or_empty_params_take_their_defaults(client):
+    """``params: {}`` is every default and ``{"slow": 40}`` keeps fast at its default; the
+    normalised request shows the filled values."""
+    empty = client.post(URL, json=acme(params={}))
+    assert empty.status_code == 200, empty.get_json()
+    assert empty.get_json()["request"]["params"] == {"fast": 10, "slow": 20}
+    partial = client.post(URL, json=acme(params={"slow": 40}))
+    assert partial.status_code == 200, partial.get_json()
+    assert partial.get_json()["request"]["params"] == {"fast": 10, "slow": 40}
+
+
 def test_the_default_horizons_are_1_5_20(client):
     """No ``horizons``: 1, 5 and 20 bars."""
     body = client.post(URL, json=acme()).get_json()

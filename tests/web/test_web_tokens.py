@@ -74,3 +74,19 @@ def test_tokens_without_the_schema_is_one_line_and_exit_1(tmp_path):
     result = tokens(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "list")
     assert result.returncode == 1
     assert result.stderr.startswith("tokens failed: ") and "Traceback" not in result.stderr
+
+
+def test_scopes_are_created_listed_and_changed(database):
+    """create --scope admin makes an admin token, list shows each token's scope, and scope
+    --name changes a live token's; a revoked or unknown name, or no --scope, is refused."""
+    url, _ = database
+    assert tokens(url, "create", "--name", "root", "--scope", "admin").returncode == 0
+    assert tokens(url, "create", "--name", "bob").returncode == 0
+    lines = dict(line.split("\t", 1) for line in tokens(url, "list").stdout.splitlines())
+    assert lines["root"].split("\t")[1:] == ["admin", "live"]
+    assert lines["bob"].split("\t")[1:] == ["user", "live"]
+    assert tokens(url, "scope", "--name", "bob", "--scope", "admin").returncode == 0
+    assert "\tadmin\tlive" in tokens(url, "list").stdout.splitlines()[1]
+    assert tokens(url, "scope", "--name", "bob").returncode == 2
+    assert tokens(url, "scope", "--name", "nobody", "--scope", "user").returncode == 1
+    assert tokens(url, "create", "--name", "x", "--scope", "owner").returncode == 2

@@ -8,6 +8,12 @@ rule it names is checked against the rule registry as a run request's is
 ``payload.rule_type`` / ``payload.params…``; ``params`` without a ``rule_type`` is refused.
 The payload is stored as sent. Names are stored and returned verbatim; escaping them is the
 dashboard's job.
+
+Presets belong to their creator (``web.ownership``): the list shows the viewer's own and the
+shared ones, another user's preset is the 404 of a missing one (403 read-only when shared),
+and a name is unique among its owner's presets only, so a 409 never tells that another
+user's preset exists. ``shared`` (optional in POST and PUT; left out of a PUT: unchanged)
+shares a preset read-only with every signed-in user.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from rules import RULES, RuleValidationError, validate_rule
+from store.models import StrategyPreset
 from store.presets import (
     DuplicatePresetError,
     create_preset,
@@ -34,6 +41,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError
+from web.ownership import may_read, require_manage, visible
 from web.present import preset
 from work.errors import unknown_field
 
@@ -80,6 +88,12 @@ class PresetBody(BaseModel):
         Field(strict=True, description="the run form's values"),
         AfterValidator(_json_size),
     ]
+    shared: Annotated[
+        bool | None,
+        Field(
+            strict=True, description="read-only for every signed-in user (PUT: unchanged if absent)"
+        ),
+    ] = None
 
 
 _MESSAGES = {
@@ -90,6 +104,7 @@ _MESSAGES = {
 _DEFAULT_MESSAGES = {
     "name": "is required (a non-empty string)",
     "payload": "must be a JSON object of form values",
+    "shared": "must be true or false",
 }
 
 
@@ -141,24 +156,28 @@ def _check_rule(payload: dict[str, Any]) -> None:
         raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
 
 
-def validate_preset(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(name, payload) of a preset request body.
+def validate_preset(body: dict[str, Any]) -> tuple[str, dict[str, Any], bool | None]:
+    """(name, payload, shared or None when absent) of a preset request body.
 
-    :raise ApiError 400: naming ``name``, ``payload`` (or the rule inside it) or an unknown
-        field.
+    :raise ApiError 400: naming ``name``, ``payload`` (or the rule inside it), ``shared`` or
+        an unknown field.
     """
     try:
         preset_body = PresetBody.model_validate(body)
     except ValidationError as exc:
         raise _api_error(exc) from None
     _check_rule(body["payload"])
-    return preset_body.name, body["payload"]
+    return preset_body.name, body["payload"], preset_body.shared
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "preset not found")
 
 
 def _known_id(preset_id: int) -> int:
     """:raise ApiError 404: for an id no preset can have."""
     if preset_id > ID_MAX:
-        raise ApiError(404, "preset not found")
+        raise _not_found()
     return preset_id
 
 
@@ -168,18 +187,21 @@ def _duplicate(name: str) -> ApiError:
 
 @bp.get("")
 def list_all() -> ResponseReturnValue:
-    """Every preset, by name."""
-    return jsonify([preset(row) for row in list_presets(get_session())])
+    """The presets the viewer may see (their own and the shared ones), by name."""
+    rows = list_presets(get_session(), visible(StrategyPreset))
+    return jsonify([preset(row) for row in rows])
 
 
 @bp.post("")
 def create() -> ResponseReturnValue:
-    """Save a named preset; 409 if the name is taken."""
-    name, payload = validate_preset(json_object())
+    """Save a named preset; 409 if the viewer has a preset of that name."""
+    name, payload, shared = validate_preset(json_object())
     session = get_session()
     try:
         with session.begin():
-            row = create_preset(session, name, payload, created_by=current_user())
+            row = create_preset(
+                session, name, payload, created_by=current_user(), shared=bool(shared)
+            )
     except DuplicatePresetError:
         raise _duplicate(name) from None
     return preset(row), 201
@@ -187,35 +209,39 @@ def create() -> ResponseReturnValue:
 
 @bp.get("/<int:preset_id>")
 def get_one(preset_id: int) -> ResponseReturnValue:
-    """One preset; 404 if there is none with that id."""
+    """One preset; 404 if there is none with that id (or it is not the viewer's to see)."""
     row = get_preset(get_session(), _known_id(preset_id))
-    if row is None:
-        raise ApiError(404, "preset not found")
+    if row is None or not may_read(row):
+        raise _not_found()
     return preset(row)
 
 
 @bp.put("/<int:preset_id>")
 def replace(preset_id: int) -> ResponseReturnValue:
-    """Replace a preset's name and payload; 404 if there is none, 409 if the name is
-    another preset's."""
-    name, payload = validate_preset(json_object())
+    """Replace a preset's name and payload (and sharing, when given); 404 if there is none,
+    403 if it is shared with the viewer read-only, 409 if the name is another of the
+    owner's presets'."""
+    name, payload, shared = validate_preset(json_object())
     session = get_session()
     try:
         with session.begin():
-            row = update_preset(session, _known_id(preset_id), name, payload)
+            require_manage(get_preset(session, _known_id(preset_id)), _not_found)
+            row = update_preset(session, preset_id, name, payload, shared=shared)
     except DuplicatePresetError:
         raise _duplicate(name) from None
     if row is None:
-        raise ApiError(404, "preset not found")
+        raise _not_found()
     return preset(row)
 
 
 @bp.delete("/<int:preset_id>")
 def delete(preset_id: int) -> ResponseReturnValue:
-    """Delete a preset; 404 if there is none with that id."""
+    """Delete a preset; 404 if there is none with that id, 403 if it is shared with the
+    viewer read-only."""
     session = get_session()
     with session.begin():
-        deleted = delete_preset(session, _known_id(preset_id))
+        require_manage(get_preset(session, _known_id(preset_id)), _not_found)
+        deleted = delete_preset(session, preset_id)
     if not deleted:
-        raise ApiError(404, "preset not found")
+        raise _not_found()
     return "", 204

@@ -5,7 +5,9 @@ but not registered with RQ yet (``work.starting``).
 
 Read-only: registry counts are taken without RQ's cleanup pass (that is the reaper's job),
 and workers are listed with the JSON serializer the queue uses (the default pickle one fails
-on a worker busy with a JSON job).
+on a worker busy with a JSON job). Counts are everyone's; a consumer's ``current_run_id`` is
+shown only when the viewer may read that run (``web.ownership``), so the panel names no
+other user's work.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from typing import Any
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 from rq import Queue, Worker
+from sqlalchemy import select
 
 from store.clock import utcnow
+from store.models import BacktestRun
+from web.db import get_session
+from web.ownership import may_read, viewer
 from web.present import iso_utc
 from web.queue import get_run_queue
 from work.starting import read_starting
@@ -80,8 +86,23 @@ def panel() -> ResponseReturnValue:
     """Queued / running / failed counts and the consumers running now (RQ's registries) of
     the shared queue, and the same of each kind's own queue under its name (``sweeps``)."""
     queues = get_run_queue()
-    return {
-        **queue_snapshot(queues.queue),
-        **{own: queue_snapshot(queue) for own, queue in queues.own.items()},
-        "checked_at": iso_utc(utcnow()),
+    snapshots = {"": queue_snapshot(queues.queue)} | {
+        own: queue_snapshot(queue) for own, queue in queues.own.items()
     }
+    if viewer().restricted:
+        _hide_unreadable([w for s in snapshots.values() for w in s["workers"]])
+    return {**snapshots.pop(""), **snapshots, "checked_at": iso_utc(utcnow())}
+
+
+def _hide_unreadable(workers: list[dict[str, Any]]) -> None:
+    """Blank each worker's ``current_run_id`` unless it names a run the viewer may read
+    (another user's run, or a job of another kind: null, as an idle consumer's)."""
+    ids = [w["current_run_id"] for w in workers if w["current_run_id"]]
+    shown = set()
+    if ids:
+        statement = select(BacktestRun.run_id, BacktestRun.created_by, BacktestRun.shared)
+        rows = get_session().execute(statement.where(BacktestRun.run_id.in_(ids))).all()
+        shown = {row.run_id for row in rows if may_read(row)}
+    for worker in workers:
+        if worker["current_run_id"] not in shown:
+            worker["current_run_id"] = None

@@ -6,7 +6,9 @@ API (errors are ``{"error", "field"?}``; a bad input is a 400 naming it):
 from the chunks, progress, timings, the best 10 combos by ``?metric=``),
 ``GET /api/sweeps/<id>/results`` (sorted, paginated, ``top``), ``…/results.csv``,
 ``…/heatmap`` and ``…/line`` (``kinds.sweeps.view``), ``…/combos/<combo_no>`` (one combo
-and the run request that runs it on its own).
+and the run request that runs it on its own), ``PATCH /api/sweeps/<id>`` (``{"shared"}``).
+A sweep the viewer may not read is the 404 of a missing one; lists show theirs and the shared
+ones (``web.ownership``).
 
 A thin HTTP layer over the ``sweeps`` package: submission is ``kinds.sweeps.service.submit_sweep``
 (validate → room on the sweep queue, SWEEP_QUEUE → INSERT the sweep and its chunks PENDING →
@@ -27,6 +29,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
+from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, combo_run_request
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEPS_SUBMITTED
@@ -49,6 +52,7 @@ from kinds.sweeps.store import (
     list_chunks,
     list_sweeps,
     results_page,
+    set_sweep_shared,
     sweep_states,
 )
 from kinds.sweeps.summary import sweep_summary
@@ -60,6 +64,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
+from web.ownership import may_read, require_manage, shared_value, visible
 from web.query import count
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -91,6 +96,7 @@ def _validate(payload: dict):
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
             bar_limit=config["RUN_MAX_BARS"],
+            caps=RequestCaps.from_config(config),
         )
     except RequestError as exc:
         raise bad_request(exc) from None
@@ -122,7 +128,13 @@ def submit() -> ResponseReturnValue:
     except QueueFull as exc:
         logger.warning("sweep %s refused: %s", sweep.sweep_id, exc)
         raise queue_full(exc) from None
-    submit_work(CHUNK, ("sweep_id", sweep.sweep_id), submission, refused=DATABASE_UNAVAILABLE)
+    submit_work(
+        CHUNK,
+        ("sweep_id", sweep.sweep_id),
+        submission,
+        refused=DATABASE_UNAVAILABLE,
+        size_field="grid",
+    )
     logger.info(
         "sweep %s accepted: %s %s, %d combos in %d chunks",
         sweep.sweep_id,
@@ -147,10 +159,14 @@ def submit() -> ResponseReturnValue:
 # -- reading ---------------------------------------------------------------------------
 
 
+def _not_found() -> ApiError:
+    return ApiError(404, "sweep not found")
+
+
 def _sweep_or_404(sweep_id: str) -> Sweep:
     row = get_sweep(get_session(), sweep_id) if SWEEP_ID.match(sweep_id) else None
-    if row is None:
-        raise ApiError(404, "sweep not found")
+    if row is None or not may_read(row):
+        raise _not_found()
     return row
 
 
@@ -177,7 +193,7 @@ def list_all() -> ResponseReturnValue:
     """One page of sweeps, newest first, each with its derived status and progress."""
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, 200)
-    rows, total = list_sweeps(get_session(), page=page, per_page=per_page)
+    rows, total = list_sweeps(get_session(), page=page, per_page=per_page, visible=visible(Sweep))
     states = sweep_states(get_session(), rows)
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     return {
@@ -317,3 +333,16 @@ def combo(sweep_id: str, combo_no: int) -> ResponseReturnValue:
     body = result_dict(result)
     stored = json.loads(row.request_json)
     return {**body, "run_request": combo_run_request(stored, result.ticker, body["params"])}
+
+
+@bp.patch("/api/sweeps/<sweep_id>")
+def share(sweep_id: str) -> ResponseReturnValue:
+    """Share the sweep read-only with every signed-in user, or stop (``{"shared": bool}``;
+    its owner or an admin only)."""
+    value = shared_value(json_object())
+    session = get_session()
+    with session.begin():
+        row = get_sweep(session, sweep_id) if SWEEP_ID.match(sweep_id) else None
+        require_manage(row, _not_found)
+        set_sweep_shared(session, sweep_id, value)
+    return {"sweep_id": sweep_id, "shared": value}

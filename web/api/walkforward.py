@@ -4,7 +4,10 @@
 status_url}``; a bad input is a 400 naming it, windows that do not fit the data name
 ``train_bars``), ``GET /api/walkforward`` (newest first, at most 100),
 ``GET /api/walkforward/<id>`` (status, progress, folds, the stitched out-of-sample result,
-WFE, parameter stability), ``…/folds.csv``. docs/walkforward.md has the contract.
+WFE, parameter stability), ``…/folds.csv``, ``PATCH /api/walkforward/<id>`` (``{"shared"}``:
+its fold sweeps with it). docs/walkforward.md has the contract. A walk-forward the viewer may
+not read is the 404 of a missing one; the list shows theirs and the shared ones
+(``web.ownership``).
 
 A thin HTTP layer over the ``walkforward`` package: submission is
 ``kinds.walkforward.service`` (validate → room on the sweep queue → INSERT the walk-forward, its
@@ -20,11 +23,18 @@ from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError
+from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID
 from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.service import QueueFull, check_room
 from kinds.walkforward.service import validate_walkforward, walkforward_submission
-from kinds.walkforward.store import folds_of, get_walkforward, list_walkforwards, sweep_states_of
+from kinds.walkforward.store import (
+    folds_of,
+    get_walkforward,
+    list_walkforwards,
+    set_walkforward_shared,
+    sweep_states_of,
+)
 from kinds.walkforward.view import Folded, detail, folds_csv, summary
 from store.models import WalkForward
 from web.api.sweeps import DATABASE_UNAVAILABLE, queue_full
@@ -32,6 +42,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
+from web.ownership import may_read, require_manage, shared_value, visible
 from web.present import iso_utc
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -54,6 +65,7 @@ def submit() -> ResponseReturnValue:
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
             bar_limit=config["RUN_MAX_BARS"],
+            caps=RequestCaps.from_config(config),
         )
     except RequestError as exc:
         raise bad_request(exc) from None
@@ -66,7 +78,7 @@ def submit() -> ResponseReturnValue:
         logger.warning("walk-forward %s refused: %s", walkforward_id, exc)
         raise queue_full(exc) from None
     item = ("walkforward_id", walkforward_id)
-    submit_work(CHUNK, item, submission, refused=DATABASE_UNAVAILABLE)
+    submit_work(CHUNK, item, submission, refused=DATABASE_UNAVAILABLE, size_field="grid")
     logger.info(
         "walk-forward %s accepted: %s %s, %d folds × %d combos in %d chunks",
         walkforward_id,
@@ -96,10 +108,14 @@ def _folded(rows: list[WalkForward], *, results: bool = True) -> list[Folded]:
     return [Folded(row, folds[row.walkforward_id], sweeps) for row in rows]
 
 
+def _not_found() -> ApiError:
+    return ApiError(404, "walk-forward not found")
+
+
 def _one(walkforward_id: str) -> Folded:
     row = get_walkforward(get_session(), walkforward_id) if SWEEP_ID.match(walkforward_id) else None
-    if row is None:
-        raise ApiError(404, "walk-forward not found")
+    if row is None or not may_read(row):
+        raise _not_found()
     return _folded([row])[0]
 
 
@@ -110,7 +126,9 @@ def list_all() -> ResponseReturnValue:
     return {
         "walkforwards": [
             summary(f, iso_utc, f"/walkforward/{f.row.walkforward_id}")
-            for f in _folded(list_walkforwards(get_session()), results=False)
+            for f in _folded(
+                list_walkforwards(get_session(), visible=visible(WalkForward)), results=False
+            )
         ]
     }
 
@@ -133,3 +151,17 @@ def folds(walkforward_id: str) -> ResponseReturnValue:
         f'attachment; filename="walkforward-{walkforward_id}.csv"'
     )
     return response
+
+
+@bp.patch("/api/walkforwards/<walkforward_id>")
+@bp.patch("/api/walkforward/<walkforward_id>")
+def share(walkforward_id: str) -> ResponseReturnValue:
+    """Share the walk-forward and its folds' sweeps read-only with every signed-in user, or
+    stop (``{"shared": bool}``; its owner or an admin only)."""
+    value = shared_value(json_object())
+    session = get_session()
+    with session.begin():
+        row = get_walkforward(session, walkforward_id) if SWEEP_ID.match(walkforward_id) else None
+        require_manage(row, _not_found)
+        set_walkforward_shared(session, walkforward_id, value)
+    return {"walkforward_id": walkforward_id, "shared": value}

@@ -22,9 +22,10 @@ from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summari
 from kinds.runs.view import run_label, run_labels, run_summary
 from metrics import METRICS
 from rules import RULES, describe_rules
-from store.models import utcnow
+from store.models import BacktestRun, utcnow
 from web.db import get_session
 from web.errors import ApiError
+from web.ownership import may_manage, may_read, readable, visible
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
@@ -61,12 +62,13 @@ def _setup(state) -> None:
 
 @bp.get("/")
 def form() -> ResponseReturnValue:
-    """The run form (prefilled from ``?from=<run_id>`` when that run exists)."""
+    """The run form (prefilled from ``?from=<run_id>`` when that run exists and the viewer
+    may read it)."""
     initial = None
     source = request.args.get("from", "")
     if is_run_id(source):
         row = get_run_header(get_session(), source)
-        if row is not None:
+        if row is not None and may_read(row):
             initial = json_or_none(row.request_json)
             initial.pop("run_id", None)
     return render_template(
@@ -105,8 +107,8 @@ def _page_links(page: int, pages: int) -> list[int | None]:
 
 @bp.get("/runs")
 def history() -> ResponseReturnValue:
-    """Every run, paginated, filtered by status, ticker, rule, tag and name and sorted by a
-    column or a metric (newest first by default)."""
+    """The runs the viewer may see, paginated, filtered by status, ticker, rule, tag and name
+    and sorted by a column or a metric (newest first by default)."""
     error = None
     try:
         filters = run_filter(request.args)
@@ -119,7 +121,14 @@ def history() -> ResponseReturnValue:
         error = f"{exc.field}: {exc.message}"
         sort = RunSort()
     page = _page_number()
-    rows, total = list_runs(get_session(), filters, page=page, per_page=PER_PAGE, sort=sort)
+    rows, total = list_runs(
+        get_session(),
+        filters,
+        page=page,
+        per_page=PER_PAGE,
+        sort=sort,
+        visible=visible(BacktestRun),
+    )
     pages = max(math.ceil(total / PER_PAGE), 1)
     return render_template(
         "dashboard/runs.html",
@@ -163,7 +172,7 @@ def _not_found(run_id: str) -> tuple[str, int]:
 def run_page(run_id: str) -> ResponseReturnValue:
     """One run: KPIs, charts, trades, provenance; a waiting run refreshes itself."""
     row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
-    if row is None:
+    if row is None or not may_read(row):
         return _not_found(run_id)
     metrics = json_or_none(row.metrics_json) or {}
     run_request = json_or_none(row.request_json) or {}
@@ -181,6 +190,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         finished=row.status in FINISHED,
         labels=run_labels(row),
         warnings=run_warnings(metrics),
+        can_manage=may_manage(row),
         **nav(),
     )
 
@@ -193,7 +203,7 @@ def compare() -> ResponseReturnValue:
         ids = run_ids(request.args, COMPARE_MAX)
     except RequestError as exc:
         return error_page(400, "cannot compare", f"{exc.field}: {exc.message}")
-    rows = get_run_summaries(get_session(), ids)
+    rows = readable(get_run_summaries(get_session(), ids))
     found = {row.run_id for row in rows}
     runs = [
         {

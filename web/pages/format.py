@@ -31,6 +31,7 @@ SIGNED_KEYS = frozenset(
     {
         "total_return_pct",
         "benchmark_return_pct",
+        "benchmark_exposed_return_pct",
         "cagr_pct",
         "sharpe_ratio",
         "sortino_ratio",

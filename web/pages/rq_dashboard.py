@@ -7,20 +7,27 @@ an inline script, so they are sent without the app's Content-Security-Policy
 (``web.security.exempt_from_csp``). rq-dashboard has no authentication of its own: with
 AUTH_MODE=token the app's gate (``web.auth``) lets only signed-in sessions (or bearer tokens)
 reach it, as every other route (its scripts' POSTs, which carry no CSRF token, pass when they
-come from this origin: ``web.auth.same_origin_only``); with AUTH_MODE=none enable it only
-behind the cluster's own access control (``docs/security.md``).
+come from this origin: ``web.auth.same_origin_only``). It shows every user's jobs, so in
+AUTH_MODE=token only admin tokens reach it (``admin_only``: anyone else gets 404, as for
+another user's run); with AUTH_MODE=none enable it only behind the cluster's own access
+control (``docs/security.md``). In every mode its state changes are POSTs that no other
+site's page can make, and a user's mistake (an unknown job, an empty queue to compact) is a
+4xx, not a 500 (``web.pages.rq_rules``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from rq import Worker
 from rq.serializers import JSONSerializer
+from werkzeug.exceptions import NotFound
 
 from config import process
 from web.auth import same_origin_only
+from web.ownership import viewer
+from web.pages.rq_rules import apply_rq_rules
 from web.security import exempt_from_csp
 
 URL_PREFIX = "/rq"
@@ -45,6 +52,19 @@ def rq_dashboard_enabled(app: Flask) -> bool:
     return str(raw).strip().lower() in ENABLED_VALUES
 
 
+def admin_only(blueprint_name: str):
+    """A before-request hook refusing the requests to ``blueprint_name`` of a viewer who is
+        not unrestricted (an admin token, or anyone in AUTH_MODE=none): the 404 of an unknown
+    path. Registered after the
+        gate, so a request without credentials is still 401 (or sent to sign in)."""
+
+    def refuse() -> None:
+        if request.blueprint == blueprint_name and viewer().restricted:
+            raise NotFound()  # the answer of a path that does not exist
+
+    return refuse
+
+
 def mount_rq_dashboard(app: Flask) -> None:
     """Register rq-dashboard on ``app`` at ``/rq``, reading the app's REDIS_URL, its pages
     exempted from the CSP (their inline script would not run)."""
@@ -60,4 +80,6 @@ def mount_rq_dashboard(app: Flask) -> None:
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
     exempt_from_csp(app, rq_dashboard.blueprint.name)
     same_origin_only(app, rq_dashboard.blueprint.name)
+    apply_rq_rules(app, rq_dashboard.blueprint.name)
+    app.before_request(admin_only(rq_dashboard.blueprint.name))
     rqd_web.setup_rq_connection(app)

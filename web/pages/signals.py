@@ -25,6 +25,7 @@ from kinds.runs.query import is_run_id
 from kinds.runs.signal_report import SIGNAL_FIELDS, report_for, signal_fields
 from kinds.runs.store import get_run_header
 from web.db import get_session
+from web.ownership import may_read
 from web.pages.layout import error_page, nav, register_unavailable
 from web.present import json_or_none
 
@@ -63,7 +64,7 @@ def signals_page() -> ResponseReturnValue:
     run_id = None
     if source:
         row = get_run_header(get_session(), source) if is_run_id(source) else None
-        if row is None:
+        if row is None or not may_read(row):
             return error_page(404, "run not found", f"There is no run with id {source[:80]}.")
         run_id = row.run_id
     payload: dict[str, Any] = {}

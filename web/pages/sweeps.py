@@ -20,7 +20,9 @@ from kinds.sweeps.view import AGGREGATES, dimensions
 from kinds.walkforward.store import folds_by_sweep
 from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
+from store.models import Sweep
 from web.db import get_session
+from web.ownership import may_read, visible
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
 
@@ -31,7 +33,7 @@ register_unavailable(bp)
 @bp.get("/sweeps")
 def sweeps_page() -> ResponseReturnValue:
     """Recent sweeps and the form that starts one."""
-    rows, total = list_sweeps(get_session(), per_page=50)
+    rows, total = list_sweeps(get_session(), per_page=50, visible=visible(Sweep))
     states = sweep_states(get_session(), rows)
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     page_data = {
@@ -44,7 +46,7 @@ def sweeps_page() -> ResponseReturnValue:
         "chunk_size": default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"]),
         "chunk_min": CHUNK_SIZE_MIN,
         "chunk_max": CHUNK_SIZE_MAX,
-        "max_combos": MAX_COMBOS,
+        "max_combos": min(MAX_COMBOS, current_app.config["REQUEST_MAX_COMBINATIONS"]),
     }
     return render_template(
         "sweeps/list.html",
@@ -69,7 +71,7 @@ def sweeps_page() -> ResponseReturnValue:
 def sweep_page(sweep_id: str) -> ResponseReturnValue:
     """One sweep: live progress, the top combos, heatmap and line views."""
     row = get_sweep(get_session(), sweep_id) if SWEEP_ID.match(sweep_id) else None
-    if row is None:
+    if row is None or not may_read(row):
         return error_page(404, "sweep not found", f"There is no sweep with id {sweep_id[:80]}.")
     stored = json.loads(row.request_json)
     page_data = {

@@ -17,6 +17,7 @@ from kinds.walkforward.store import get_walkforward
 from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
 from web.db import get_session
+from web.ownership import may_read
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import error_page, nav, register_unavailable, tickers
 
@@ -66,7 +67,7 @@ def walkforward_list_page() -> ResponseReturnValue:
 def walkforward_page(walkforward_id: str) -> ResponseReturnValue:
     """One walk-forward: progress, fold timeline, equity, fold table, parameter stability."""
     row = get_walkforward(get_session(), walkforward_id) if SWEEP_ID.match(walkforward_id) else None
-    if row is None:
+    if row is None or not may_read(row):
         return error_page(
             404,
             "walk-forward not found",

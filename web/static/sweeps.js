@@ -65,6 +65,7 @@ const SweepForm = (() => {
   }
 
   function sample(param) {
+    if (param.type === "bounds") return JSON.stringify(param.default);
     if (param.type === "int" && param.name === "fast") return "5:50:5";
     if (param.type === "int" && param.name === "slow") return "20:200:10";
     return String(param.default);
@@ -83,8 +84,45 @@ const SweepForm = (() => {
         class: "form-control form-control-sm", id, "data-param": param.name, "data-type": param.type,
         value: param.type === "rules" ? "" : sample(param), disabled: param.type === "rules",
       });
-      col.append(input, BT.el("div", { class: "form-text" }, range));
+      if (param.type === "text" || param.type === "bounds") {
+        col.className = param.type === "text" ? "col-12" : "col-md-4";
+        input.classList.add("font-monospace");
+        col.append(input, BT.el("div", { class: "form-text" }, param.description));
+      } else {
+        col.append(input, BT.el("div", { class: "form-text" }, range));
+      }
       box.append(col);
+    }
+    if (rule.params.some((p) => p.type === "text")) {
+      // EXPR: its $names' values, each a number (fixed), a list or a "start:stop:step" range (swept)
+      const col = BT.el("div", { class: "col-12" });
+      const id = prefix + "values";
+      col.append(BT.el("label", { class: "form-label", for: id }, "$name values (JSON)"));
+      col.append(BT.el("input", {
+        class: "form-control form-control-sm font-monospace", id, "data-param": "$values", "data-type": "values",
+        placeholder: '{"n": "2:20:1", "low": [10, 20], "high": 90}',
+      }));
+      col.append(BT.el("div", { class: "form-text" }, "One entry per $name of the texts: a number, a list or a range."));
+      box.append(col);
+    }
+  }
+
+  /* EXPR's $name values: a number is a base param, a list or a range a grid entry (text that
+     is no JSON object is sent as it is: the server names it). */
+  function readValues(text, grid, params) {
+    let values;
+    try {
+      values = JSON.parse(text);
+    } catch (error) {
+      values = null;
+    }
+    if (!values || typeof values !== "object" || Array.isArray(values)) {
+      params.values = text;
+      return;
+    }
+    for (const [name, value] of Object.entries(values)) {
+      if (Array.isArray(value) || (typeof value === "string" && SweepRange.isRange(value))) grid[name] = value;
+      else params[name] = value;
     }
   }
 
@@ -118,7 +156,23 @@ const SweepForm = (() => {
       if (input.disabled) continue;
       const param = specs[input.dataset.param];
       const text = input.value.trim();
-      if (!text) continue;
+      if (!text || (!param && input.dataset.type !== "values")) continue; // an input of the rule before a switch
+      if (input.dataset.type === "values") {
+        readValues(text, grid, params);
+        continue;
+      }
+      if (param.type === "text") {
+        params[param.name] = input.value;
+        continue;
+      }
+      if (param.type === "bounds") {
+        try {
+          params[param.name] = JSON.parse(text);
+        } catch (error) {
+          params[param.name] = text; // the server names params.bounds
+        }
+        continue;
+      }
       if (SweepRange.isRange(text)) grid[param.name] = text;
       else if (text.includes(",")) grid[param.name] = text.split(",").filter((v) => v.trim()).map((v) => parseValue(v, param));
       else params[param.name] = parseValue(text, param);
@@ -296,7 +350,9 @@ const SweepForm = (() => {
     note.textContent = `starting combo #${comboNo}…`;
     const combo = await BT.fetchJSON(data.combo_url + comboNo);
     if (!combo.ok) { note.textContent = (combo.body && combo.body.error) || "combo not found"; return; }
-    const submitted = await BT.fetchJSON(data.submit_url, { method: "POST", json: combo.body.run_request });
+    // the run page draws its charts itself (a PNG is drawn on demand): no server PNGs
+    const body = Object.assign({}, combo.body.run_request, { charts: false });
+    const submitted = await BT.fetchJSON(data.submit_url, { method: "POST", json: body });
     if (submitted.status !== 202) {
       note.textContent = (submitted.body && submitted.body.error) || `HTTP ${submitted.status}`;
       return;

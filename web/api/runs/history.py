@@ -17,8 +17,10 @@ from flask.typing import ResponseReturnValue
 from kinds.runs.query import run_filter, run_sort
 from kinds.runs.store import list_runs
 from kinds.runs.view import run_summary
+from store.models import BacktestRun
 from web.api.runs.blueprint import bp
 from web.db import get_session
+from web.ownership import visible
 from web.query import count, parsed
 
 PER_PAGE_DEFAULT = 50
@@ -27,12 +29,20 @@ PER_PAGE_MAX = 200
 
 @bp.get("")
 def list_history() -> ResponseReturnValue:
-    """One page of runs (newest first unless sorted), with the total count and pages."""
+    """One page of the runs the viewer may see (newest first unless sorted), with the total
+    count and pages."""
     filters = parsed(run_filter)
     sort = parsed(run_sort)
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    rows, total = list_runs(get_session(), filters, page=page, per_page=per_page, sort=sort)
+    rows, total = list_runs(
+        get_session(),
+        filters,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        visible=visible(BacktestRun),
+    )
     return {
         "runs": [run_summary(row) for row in rows],
         "page": page,

@@ -14,9 +14,11 @@ from kinds.runs.indicators import DataChangedError, run_indicators
 from kinds.runs.query import is_run_id
 from kinds.runs.store import get_run_header
 from rules import RuleValidationError, validate_rule
+from web.api.runs.access import run_not_found
 from web.api.runs.blueprint import bp
 from web.db import get_session
 from web.errors import ApiError
+from web.ownership import may_read
 from work.status import RunStatus
 
 
@@ -29,8 +31,8 @@ def indicators(run_id: str) -> ResponseReturnValue:
         parameters are no longer valid.
     """
     row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
-    if row is None:
-        raise ApiError(404, "run not found")
+    if row is None or not may_read(row):
+        raise run_not_found()
     if row.status != RunStatus.SUCCEEDED:
         raise ApiError(409, f"the run has no result (it is {row.status})", status=row.status)
     try:

@@ -1,11 +1,15 @@
 """Managing a run after it was submitted: ``POST /api/runs/<run_id>/cancel`` (a waiting
 run), ``DELETE /api/runs/<run_id>`` (the run and its stored result) and
-``PATCH /api/runs/<run_id>`` (its name, tags, notes and pin).
+``PATCH /api/runs/<run_id>`` (its name, tags, notes, pin and sharing).
 
 The database is the source of truth: a cancel first moves the row PENDING → CANCELLED (the
 guarded transition), then takes the message off the Redis queue. If Redis is away, or a
 consumer took the message first, the Job finds the row CANCELLED and skips it. A started
 run (RUNNING) can be neither cancelled nor deleted: 409 naming its status.
+
+Only the run's owner (or an admin, or anyone in AUTH_MODE=none) may do any of these
+(``web.ownership``): another user gets the 404 of a missing run, or 403 read-only when the
+run is shared with them.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from kinds.runs.kind import RUNS_FINISHED
-from kinds.runs.query import is_run_id
 from kinds.runs.request_model import label_values
 from kinds.runs.store import (
     delete_finished_run,
@@ -27,6 +30,7 @@ from kinds.runs.store import (
     update_labels,
 )
 from kinds.runs.view import run_labels
+from web.api.runs.access import check_run_manage, run_not_found
 from web.api.runs.blueprint import bp
 from web.body import json_object
 from web.db import get_session
@@ -42,15 +46,16 @@ from work.telemetry import field
 logger = logging.getLogger("web.run_manage")
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "run not found")
+_not_found = run_not_found
 
 
 def _session_for(run_id: str) -> Session:
-    """The request's session, once ``run_id`` looks like a run id (else 404)."""
-    if not is_run_id(run_id):
-        raise _not_found()
-    return get_session()
+    """The request's session, once ``run_id`` names a run the viewer may manage (else 404,
+    or 403 for a run shared with them)."""
+    session = get_session()
+    with session.begin():
+        check_run_manage(session, run_id)
+    return session
 
 
 def _conflict(run_id: str, status: str, action: str) -> ApiError:
@@ -110,7 +115,8 @@ def delete(run_id: str) -> ResponseReturnValue:
 
 @bp.patch("/<run_id>")
 def edit(run_id: str) -> ResponseReturnValue:
-    """Set any of the run's ``name``, ``tags``, ``notes`` and ``pinned``; the run's labels."""
+    """Set any of the run's ``name``, ``tags``, ``notes``, ``pinned`` and ``shared`` (read-only
+    for every signed-in user); the run's labels."""
     session = _session_for(run_id)
     body = json_object()
     try:

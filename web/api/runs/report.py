@@ -17,6 +17,7 @@ from flask import current_app, request
 from flask.typing import ResponseReturnValue
 
 from adapters import buy_and_hold
+from adapters.exposure import portfolio_exposure_pct
 from adapters.report import DEFAULT_WINDOW, run_report
 from adapters.rolling import MIN_WINDOW
 from data import (
@@ -94,7 +95,13 @@ def report(run_id: str) -> ResponseReturnValue:
     window = count("window", min(DEFAULT_WINDOW, high), MIN_WINDOW, high)
     ticker, curve = _benchmark(result)
     per_year = _bars_per_year(result["request"]["ticker"])
-    body = run_report(result["equity_curve"], curve, window, per_year)
+    body = run_report(
+        result["equity_curve"],
+        curve,
+        window,
+        per_year,
+        portfolio_exposure_pct(result.get("portfolio_curve") or {}),
+    )
     if ticker is not None and body["benchmark"]["stats"]["bars"] < 2:
         raise ApiError(
             400, f"{ticker} has fewer than 2 bars in common with the run", field="benchmark"

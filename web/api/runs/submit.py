@@ -26,7 +26,6 @@ from flask.typing import ResponseReturnValue
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from kinds.runs.execute import load_market_data
 from kinds.runs.kind import RUN, RUNS_SUBMITTED
-from kinds.runs.query import is_run_id
 from kinds.runs.store import (
     RunVersion,
     get_run,
@@ -35,6 +34,7 @@ from kinds.runs.store import (
     insert_pending,
 )
 from kinds.runs.view import run_status_json
+from web.api.runs.access import check_run_read
 from web.api.runs.blueprint import bp, legacy_route
 from web.auth import current_user
 from web.body import json_object
@@ -135,7 +135,8 @@ def status(run_id: str) -> ResponseReturnValue:
     full result; 304 when ``If-None-Match`` holds its current ETag."""
     with_result = flag("result", True)
     session = get_session()
-    version = get_run_version(session, run_id) if is_run_id(run_id) else None
+    check_run_read(session, run_id)
+    version = get_run_version(session, run_id)
     if version is None:
         raise ApiError(404, "run not found")
     tag = status_etag(run_id, version, with_result)

@@ -177,7 +177,8 @@ const Charts = (() => {
     return { label, stroke: color, paths: hidden, points: { show: false }, value: number(2) };
   }
 
-  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width, dash}];
+  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width, dash}]; a null
+     value is a gap (never joined across: a rolling Sharpe of a flat stretch has no value);
      options.log: a logarithmic y scale; options.xLabel / yLabel name the axes (with their unit). */
   function line(el, x, lines, options) {
     const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, log: false, xLabel: null, yLabel: null }, options || {});
@@ -189,7 +190,7 @@ const Charts = (() => {
         width: l.width || 1.5,
         fill: l.fill || undefined,
         dash: l.dash || undefined,
-        spanGaps: true,
+        spanGaps: false,
         points: { show: false },
         value: number(o.digits, o.unit),
       });

@@ -47,9 +47,86 @@
     return BT.el("div", { class: "invalid-feedback" });
   }
 
+  /* EXPR's condition texts: a textarea whose server-side error is drawn under the text, a
+     caret at the column the message names; and its $names' values, one number input each,
+     added as the texts name them (the server says which are missing or out of range). */
+  const NAME = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
+  const OWN = ["entry", "exit", "bounds"];
+
+  function textControl(spec, path, value, col, id) {
+    const input = BT.el("textarea", { class: "form-control form-control-sm font-monospace bt-expr", id, rows: 2, spellcheck: "false" });
+    input.value = typeof value === "string" ? value : "";
+    input.addEventListener("input", () => {
+      setAt(path, input.value);
+      refreshValues(path.slice(0, -1));
+    });
+    return input;
+  }
+
+  function boundsControl(spec, path, value, id) {
+    const input = BT.el("input", { class: "form-control form-control-sm font-monospace", id, type: "text", placeholder: '{"n": [2, 50]}' });
+    input.value = value && Object.keys(value).length ? JSON.stringify(value) : "";
+    input.addEventListener("input", () => {
+      const text = input.value.trim();
+      let parsed = text;
+      try {
+        parsed = text === "" ? {} : JSON.parse(text);
+      } catch (error) {
+        parsed = text; // sent as it is: the server names params.bounds
+      }
+      setAt(path, parsed);
+    });
+    return input;
+  }
+
+  function namesOf(params) {
+    const names = [];
+    for (const side of ["entry", "exit"]) {
+      for (const match of String(params[side] || "").matchAll(NAME)) if (!names.includes(match[1])) names.push(match[1]);
+    }
+    return names;
+  }
+
+  function refreshValues(path) {
+    const box = paramsBox.querySelector(".bt-expr-values");
+    if (!box) return;
+    let params = model;
+    for (const key of path) params = params[key];
+    const names = namesOf(params);
+    if (box.dataset.names === names.join(",")) return;
+    box.dataset.names = names.join(",");
+    box.replaceChildren();
+    for (const name of names) {
+      const id = "p-params-" + name;
+      const col = BT.el("div", { class: "col-6 col-md-4 col-lg-2" });
+      const input = BT.el("input", { class: "form-control form-control-sm", id, type: "number", step: "any", inputmode: "decimal" });
+      input.value = numberText(params[name]);
+      input.dataset.field = pathText([...path, name]);
+      input.addEventListener("input", () => {
+        params[name] = input.value.trim() === "" ? null : Number(input.value);
+      });
+      col.append(BT.el("label", { class: "form-label", for: id }, `$${name}`), input, feedback());
+      box.append(col);
+    }
+  }
+
+  function caret(node, message) {
+    const box = node.parentElement.querySelector(":scope > .bt-expr-caret");
+    if (!box) return;
+    const at = /(?:line (\d+), )?column (\d+)/.exec(message || "");
+    if (!at) {
+      box.textContent = "";
+      return;
+    }
+    const lines = node.value.split("\n");
+    const line = lines[(Number(at[1]) || 1) - 1] || "";
+    box.textContent = `${line}\n${" ".repeat(Math.max(0, Number(at[2]) - 1))}^`;
+  }
+
   function paramControl(spec, path, value) {
     const id = "p-" + pathText(path).replace(/[^A-Za-z0-9_-]/g, "-");
-    const col = BT.el("div", { class: spec.type === "rules" ? "col-12" : "col-6 col-md-4 col-lg-3" });
+    const wide = spec.type === "rules" || spec.type === "text";
+    const col = BT.el("div", { class: wide ? "col-12" : "col-6 col-md-4 col-lg-3" });
     if (spec.type === "rules") {
       col.append(subRulesEditor(spec, path, value));
       return col;
@@ -61,6 +138,10 @@
       for (const choice of spec.choices) input.append(BT.el("option", { value: choice }, choice));
       input.value = value;
       input.addEventListener("change", () => setAt(path, input.value));
+    } else if (spec.type === "text") {
+      input = textControl(spec, path, value, col, id);
+    } else if (spec.type === "bounds") {
+      input = boundsControl(spec, path, value, id);
     } else {
       input = BT.el("input", {
         class: "form-control form-control-sm",
@@ -77,8 +158,10 @@
     }
     input.dataset.field = pathText(path);
     col.append(input, feedback());
+    if (spec.type === "text") col.append(BT.el("pre", { class: "bt-expr-caret small text-danger mb-0" }));
     const range = spec.type === "choice" ? spec.choices.join(" | ") : `${spec.min} … ${spec.max}`;
-    col.append(BT.el("div", { class: "form-text" }, `${spec.description} [${range}]`));
+    const help = spec.type === "text" || spec.type === "bounds" ? spec.description : `${spec.description} [${range}]`;
+    col.append(BT.el("div", { class: "form-text" }, help));
     return col;
   }
 
@@ -86,6 +169,9 @@
     const grid = BT.el("div", { class: "row g-2" });
     for (const spec of RULES[ruleType].params) {
       grid.append(paramControl(spec, [...path, spec.name], values[spec.name]));
+    }
+    if (RULES[ruleType].params.some((p) => p.type === "text")) {
+      grid.append(BT.el("div", { class: "row g-2 bt-expr-values" }));
     }
     return grid;
   }
@@ -134,6 +220,7 @@
     const rule = RULES[model.rule_type];
     document.getElementById("rule-description").textContent = rule.description;
     paramsBox.replaceChildren(paramsGrid(model.rule_type, ["params"], model.params));
+    refreshValues(["params"]);
   }
 
   function renderTrading() {
@@ -217,6 +304,9 @@
       if (!(spec.name in given)) continue;
       params[spec.name] = spec.type === "rules" ? usableSubRules(spec, given[spec.name], `${where}.${spec.name}`, problems, params[spec.name]) : copy(given[spec.name]);
     }
+    if (RULES[ruleType].params.some((p) => p.type === "text")) {
+      for (const name of namesOf(params)) if (name in given && !OWN.includes(name)) params[name] = copy(given[name]);
+    }
     return params;
   }
 
@@ -292,6 +382,7 @@
   function clearErrors() {
     for (const node of form.querySelectorAll(".is-invalid")) node.classList.remove("is-invalid");
     for (const node of form.querySelectorAll(".invalid-feedback")) node.textContent = "";
+    for (const node of form.querySelectorAll(".bt-expr-caret")) node.textContent = "";
     const top = document.getElementById("form-error");
     top.textContent = "";
     top.classList.add("d-none");
@@ -307,7 +398,8 @@
       const node = form.querySelector(`[data-field="${CSS.escape(path)}"]`);
       if (node) {
         node.classList.add("is-invalid");
-        const box = node.matches("input, select")
+        if (node.matches("textarea")) caret(node, message);
+        const box = node.matches("input, select, textarea")
           ? node.parentElement.querySelector(":scope > .invalid-feedback")
           : node.querySelector(":scope > .invalid-feedback") || document.getElementById("params-feedback");
         if (box) {
@@ -374,7 +466,9 @@
     progress.textContent = "submitting…";
     let answer;
     try {
-      answer = await BT.fetchJSON(data.submit_url, { method: "POST", json: body });
+      // the run page draws interactive charts and draws a PNG when one is downloaded, so
+      // the Job renders none (charts: false; the API's default stays true)
+      answer = await BT.fetchJSON(data.submit_url, { method: "POST", json: Object.assign({}, body, { charts: false }) });
     } catch (error) {
       answer = { ok: false, status: 0, body: { error: "the server cannot be reached" } };
     }

@@ -106,11 +106,15 @@
     const x = r.timestamps.map(BT.seconds);
     const C = Charts.COLORS;
     const label = r.benchmark.label;
-    $("report-benchmark-title").textContent = `Equity vs ${label} (account currency; the benchmark starts at the strategy's equity on the first common bar)`;
-    Charts.line($("chart-report-benchmark"), x, [
+    $("report-benchmark-title").textContent = `Equity vs ${label} (account currency; the benchmark starts at the strategy's equity on the first common bar; held 100% invested and at the run's average exposure)`;
+    const lines = [
       { label: "strategy", values: r.equity, color: C.accent, width: 1.8 },
-      { label, values: r.benchmark.equity, color: C.muted, dash: [4, 4] },
-    ], { height: 300, yLabel: "equity (account currency)", xLabel: "time (UTC)" });
+      { label: `${label} (100% invested)`, values: r.benchmark.equity, color: C.muted, dash: [4, 4] },
+    ];
+    if (Array.isArray(r.benchmark.exposed_equity)) {
+      lines.push({ label: `${label} at ${BT.fmt(r.benchmark.exposure_pct, 1, "%")} (the run's avg exposure)`, values: r.benchmark.exposed_equity, color: C.palette[4], dash: [2, 3] });
+    }
+    Charts.line($("chart-report-benchmark"), x, lines, { height: 300, yLabel: "equity (account currency)", xLabel: "time (UTC)" });
     const w = r.rolling.window;
     $("report-sharpe-title").textContent = `Rolling Sharpe ratio (annualised, ${w} bars, risk-free 0)`;
     Charts.line($("chart-report-sharpe"), x, [

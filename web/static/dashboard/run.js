@@ -1,6 +1,8 @@
 /* The run page: a waiting run shows how long it has waited and reloads when it finishes;
    a finished one fetches its result once and draws each tab's charts when the tab is first
-   shown. "Run again" resubmits the same request (the server picks a new run_id). */
+   shown (each chart once, interactive; its PNG is a download the server draws on demand).
+   "Run again" resubmits the same request (the server picks a new run_id) without server
+   PNGs (``charts: false``). */
 "use strict";
 
 (() => {
@@ -10,7 +12,8 @@
   // ---------------------------------------------------------------- run again ----------
   const again = document.getElementById("run-again");
   again.addEventListener("click", async () => {
-    const body = Object.assign({}, data.request);
+    // the page draws its charts itself; a PNG is drawn on demand when downloaded
+    const body = Object.assign({}, data.request, { charts: false });
     delete body.run_id;
     again.disabled = true;
     const box = document.getElementById("run-again-error");
@@ -32,6 +35,12 @@
     const created = Date.parse(data.created_at);
     const waited = document.getElementById("waited");
     const badge = document.getElementById("run-status");
+    const said = document.getElementById("waiting-status");
+    /* The badge and the body say one status: the latest the poll read. */
+    const show = (status) => {
+      BT.setBadge(badge, status);
+      said.textContent = status;
+    };
     setInterval(() => {
       waited.textContent = BT.elapsed((Date.now() - skew - created) / 1000);
     }, 250);
@@ -39,7 +48,7 @@
       const answer = await BT.fetchJSON(`${data.lookup_url}?ids=${encodeURIComponent(data.run_id)}`);
       const run = answer.ok && answer.body.runs[0];
       if (!run) return;
-      BT.setBadge(badge, run.status);
+      show(run.status);
       if (BT.STATUS.FINISHED.includes(run.status)) window.location.reload();
     });
     return;
@@ -50,26 +59,6 @@
   const state = document.getElementById("result-state");
   const drawn = new Set();
   let result = null;
-
-  const PNGS = {
-    "png-equity": (r) => r.chart_base64,
-    "png-drawdown": (r) => r.charts.drawdown_curve_base64,
-    "png-orders": (r) => r.charts.portfolio_orders_base64,
-    "png-pnl": (r) => r.charts.trade_pnl_base64,
-    "png-cumret": (r) => r.charts.cumulative_return_base64,
-    "png-candles": (r) => r.charts.candles_base64,
-  };
-
-  function showPngs(r) {
-    for (const [id, pick] of Object.entries(PNGS)) {
-      const src = r.charts ? pick(r) : null;
-      if (typeof src === "string" && src.startsWith("data:image/png;base64,")) {
-        const img = document.getElementById(id);
-        img.src = src;
-        img.classList.remove("d-none");
-      }
-    }
-  }
 
   /* Values at the bars of the fills (null elsewhere), aligned with timestamps. */
   function fillsOn(timestamps, fills) {
@@ -82,6 +71,20 @@
     return out;
   }
 
+  /* The benchmark lines of an equity chart: buy and hold 100 % invested and, when the result
+     has it (results before it do not), buy and hold at the run's average exposure. */
+  function benchmarkLines(r, scale) {
+    const b = r.benchmark;
+    const lines = [{ label: "buy & hold (100% invested)", values: scale(b.equity), color: Charts.COLORS.muted, dash: [4, 4] }];
+    if (typeof b.exposure_pct === "number" && Array.isArray(b.equity)) {
+      /* that share of the capital in the asset, the rest in cash (adapters.exposure.exposed_equity) */
+      const start = r.request.initial_capital, share = b.exposure_pct / 100;
+      const exposed = b.equity.map((v) => (v === null ? null : start + share * (v - start)));
+      lines.push({ label: `buy & hold at ${BT.fmt(b.exposure_pct, 1, "%")} (the run's avg exposure)`, values: scale(exposed), color: Charts.COLORS.palette[4], dash: [2, 3] });
+    }
+    return lines;
+  }
+
   const DRAW = {
     equity(r) {
       const x = r.equity_curve.timestamps.map(BT.seconds);
@@ -89,7 +92,7 @@
       LogScale.bind(document.getElementById("log-equity"), "equity", (log) => {
         Charts.line(el, x, [
           { label: "strategy", values: r.equity_curve.equity, color: Charts.COLORS.accent, width: 1.8 },
-          { label: "buy & hold", values: r.benchmark.equity, color: Charts.COLORS.muted, dash: [4, 4] },
+          ...benchmarkLines(r, (values) => values),
         ], { height: 380, log });
         el.dataset.scale = log ? "log" : "linear";
       });
@@ -111,7 +114,7 @@
       const pct = (values) => values.map((v) => (BT.isNumber(v) ? (v / start - 1) * 100 : null));
       Charts.line(document.getElementById("chart-cumret"), r.equity_curve.timestamps.map(BT.seconds), [
         { label: "strategy", values: pct(r.equity_curve.equity), color: Charts.COLORS.accent },
-        { label: "buy & hold", values: pct(r.benchmark.equity), color: Charts.COLORS.muted, dash: [4, 4] },
+        ...benchmarkLines(r, pct),
       ], { height: 260, unit: "%", yFormat: (v) => BT.fmt(v, 0, "%"), ySize: 55 });
     },
     candles(r) {
@@ -164,7 +167,6 @@
     result = await response.json();
     state.textContent = `${result.equity_curve.timestamps.length} bars · ${result.trades.length} trades`;
     document.body.dataset.result = "loaded";
-    showPngs(result);
     const active = document.querySelector("#run-tabs .nav-link.active");
     if (active) draw(active.dataset.tab);
   }

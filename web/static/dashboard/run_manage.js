@@ -1,6 +1,8 @@
 /* The run page's management controls: edit the run's labels (name, tags, notes, pinned:
-   PATCH /api/runs/<id>), cancel a waiting run and delete a run (click twice to confirm;
-   no dialog). Text only: no innerHTML. */
+   PATCH /api/runs/<id>), share it read-only with the team (the "Share with team" switch:
+   PATCH {"shared"}), cancel a waiting run and delete a run (click twice to confirm; no
+   dialog). A run shared with the viewer by someone else has none of them (read-only).
+   Text only: no innerHTML. */
 "use strict";
 
 (() => {
@@ -11,7 +13,28 @@
   const form = document.getElementById("labels-form");
   const view = document.getElementById("labels-view");
   const error = document.getElementById("labels-error");
-  document.getElementById("labels-edit").addEventListener("click", () => {
+  const editButton = document.getElementById("labels-edit");
+  if (!editButton) return; // shared with this viewer read-only: nothing to manage
+
+  const sharedSwitch = document.getElementById("run-shared"); // AUTH_MODE=token only
+  sharedSwitch?.addEventListener("change", async () => {
+    sharedSwitch.disabled = true;
+    const json = { shared: sharedSwitch.checked };
+    const answer = await BT.fetchJSON(data.manage_url, { method: "PATCH", json }).catch(() => null);
+    sharedSwitch.disabled = false;
+    const alert = document.getElementById("run-again-error");
+    if (answer && answer.ok) {
+      sharedSwitch.checked = answer.body.shared;
+      alert.classList.add("d-none");
+      return;
+    }
+    sharedSwitch.checked = !sharedSwitch.checked;
+    const problem = (answer && answer.body) || { error: "the server cannot be reached" };
+    alert.textContent = problem.error || `HTTP ${answer.status}`;
+    alert.classList.remove("d-none");
+  });
+
+  editButton.addEventListener("click", () => {
     show(form, true);
     document.getElementById("label-name").focus();
   });

@@ -1,0 +1,21 @@
+"""The strategy language of the EXPR rule: entry and exit conditions written as text
+("close > sma(close, 200) and rsi(close, $n) < $low"), parsed with a grammar into a typed
+tree, checked, and evaluated over numpy arrays by a whitelist of functions.
+
+Safety by construction: the text goes through a lark LALR grammar (``grammar``) into frozen
+nodes (``tree``); names resolve only through the table in ``functions``; evaluation
+(``evaluate``) dispatches on node types. Nothing on the path evaluates, compiles or looks up
+user text as Python. Bounds on text length, nesting depth, node count, windows and numbers
+keep every accepted expression cheap.
+
+Public surface::
+
+    from rules.expr import ExprError, Program, compile_program
+    from rules.expr.evaluate import evaluate_batch
+    from rules.expr.lookback import warmup
+"""
+
+from rules.expr.check import Program, compile_program
+from rules.expr.errors import ExprError
+
+__all__ = ["ExprError", "Program", "compile_program"]

@@ -1,0 +1,277 @@
+"""Types and names of a parsed expression: series, numbers and conditions; every name
+resolved against the columns and the function table (with "did you mean" for a near
+miss); windows and lags whole and in range; ``$parameters`` collected with the use that
+bounds them. The result is a ``Program``: the two checked trees (sugar rewritten), the
+parameters in order of appearance and the constraints between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rules.expr.errors import ExprError
+from rules.expr.functions import FUNCTIONS, Function
+from rules.expr.grammar import MAX_WINDOW
+from rules.expr.parse import COLUMNS, parse
+from rules.expr.tree import (
+    ARITHMETIC,
+    COMPARISONS,
+    LOGICAL,
+    Binary,
+    Call,
+    Column,
+    Node,
+    Number,
+    Param,
+    Unary,
+)
+
+NUMBER, SERIES, CONDITION = "number", "series", "condition"
+"""The three types of the language."""
+
+USES = ("window", "lag", "number")
+"""How a ``$parameter`` is used, strictest first: a window (whole, >= 1), a lag (whole,
+>= 0) or a plain number."""
+
+RESERVED = ("entry", "exit", "bounds")
+"""Names of EXPR's own params: no ``$parameter`` may take them."""
+
+_ARTICLE = {NUMBER: "a number", SERIES: "a series", CONDITION: "a condition"}
+
+
+@dataclass(frozen=True)
+class Program:
+    """A checked entry and exit: trees ready for ``rules.expr.evaluate``; ``params`` maps
+    each ``$name`` to its use (``USES``), in order of first appearance; ``constraints``
+    are "fast < slow" pairs a MACD of two parameters needs."""
+
+    entry: Node
+    exit: Node
+    params: dict[str, str] = field(hash=False)
+    constraints: tuple[str, ...] = ()
+
+
+@dataclass
+class _Scope:
+    text: str
+    multiline: bool
+    params: dict[str, str]
+    constraints: list[str]
+
+    def fail(self, node: Node, message: str) -> ExprError:
+        return ExprError(message, node.pos[0], node.pos[1], self.multiline)
+
+
+def check_text(text: object, params: dict[str, str], constraints: list[str]) -> Node:
+    """The checked tree of one condition text; adds its parameters' uses to ``params`` and
+    its constraints to ``constraints``.
+
+    :raise ExprError: for the first problem, with its position.
+    """
+    tree = parse(text)
+    assert isinstance(text, str)
+    scope = _Scope(text, "\n" in text.strip(), params, constraints)
+    node, kind = _check(tree, scope)
+    if kind != CONDITION:
+        raise scope.fail(
+            tree,
+            f"is {_ARTICLE[kind]}, not a condition (compare it: close > sma(close, 20))",
+        )
+    return node
+
+
+def checked(node: Node) -> Node:
+    """A sub-tree of a checked text, checked alone (its sugar rewritten): what
+    ``rules.expr.charts`` evaluates for one call of a text."""
+    return _check(node, _Scope("", False, {}, []))[0]
+
+
+@lru_cache(maxsize=256)
+def compile_program(entry: str, exit: str) -> Program:
+    """The ``Program`` of an entry and an exit text (cached: a sweep's combinations share
+    their texts).
+
+    :raise ExprError: with ``side`` set to "entry" or "exit".
+    """
+    params: dict[str, str] = {}
+    constraints: list[str] = []
+    trees = []
+    for side, text in (("entry", entry), ("exit", exit)):
+        try:
+            trees.append(check_text(text, params, constraints))
+        except ExprError as exc:
+            exc.side = side  # type: ignore[attr-defined]
+            raise
+    return Program(trees[0], trees[1], params, tuple(dict.fromkeys(constraints)))
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    import difflib  # only on the error path
+
+    hits = difflib.get_close_matches(name.lower(), options, 1, 0.6)
+    return f" (did you mean {hits[0]}?)" if hits else ""
+
+
+def _check(node: Node, scope: _Scope) -> tuple[Node, str]:
+    if isinstance(node, Number):
+        return node, NUMBER
+    if isinstance(node, Param):
+        _use(node, "number", scope)
+        return node, NUMBER
+    if isinstance(node, Column):
+        return _column(node, scope), SERIES
+    if isinstance(node, Unary):
+        arg, kind = _check(node.arg, scope)
+        if node.op == "not":
+            _expect(node.arg, kind, (CONDITION,), scope, "'not' takes a condition")
+            return Unary("not", arg, pos=node.pos), CONDITION
+        _expect(node.arg, kind, (NUMBER, SERIES), scope, "'-' takes a number or a series")
+        return Unary("-", arg, pos=node.pos), kind
+    if isinstance(node, Binary):
+        return _binary(node, scope)
+    assert isinstance(node, Call)
+    return _call(node, scope)
+
+
+def _column(node: Column, scope: _Scope) -> Column:
+    if node.name in COLUMNS:
+        return node
+    if node.name in FUNCTIONS:
+        function = FUNCTIONS[node.name]
+        raise scope.fail(
+            node, f"{node.name} is a function: write {node.name}({', '.join(function.names)})"
+        )
+    if node.name.startswith("_"):
+        raise scope.fail(node, f"unknown name {node.name[:32]!r}")
+    hint = _suggest(node.name, [*COLUMNS, *FUNCTIONS])
+    tail = hint or f" (series: {', '.join(COLUMNS)})"
+    raise scope.fail(node, f"unknown name {node.name!r}{tail}")
+
+
+def _expect(node: Node, kind: str, allowed: tuple[str, ...], scope: _Scope, what: str) -> None:
+    if kind not in allowed:
+        raise scope.fail(node, f"{what}, not {_ARTICLE[kind]}")
+
+
+def _binary(node: Binary, scope: _Scope) -> tuple[Node, str]:
+    left, lk = _check(node.left, scope)
+    right, rk = _check(node.right, scope)
+    out = Binary(node.op, left, right, pos=node.pos)
+    if node.op in LOGICAL:
+        _expect(node.left, lk, (CONDITION,), scope, f"'{node.op}' joins conditions")
+        _expect(node.right, rk, (CONDITION,), scope, f"'{node.op}' joins conditions")
+        return out, CONDITION
+    what = "a comparison compares" if node.op in COMPARISONS else f"'{node.op}' takes"
+    _expect(node.left, lk, (NUMBER, SERIES), scope, f"{what} numbers or series")
+    _expect(node.right, rk, (NUMBER, SERIES), scope, f"{what} numbers or series")
+    if node.op in COMPARISONS:
+        return out, CONDITION
+    assert node.op in ARITHMETIC
+    return out, SERIES if SERIES in (lk, rk) else NUMBER
+
+
+def _call(node: Call, scope: _Scope) -> tuple[Node, str]:
+    function = FUNCTIONS.get(node.function)
+    if function is None:
+        if node.function in COLUMNS:
+            raise scope.fail(node, f"{node.function} is a series, not a function")
+        hint = "" if node.function.startswith("_") else _suggest(node.function, list(FUNCTIONS))
+        raise scope.fail(node, f"unknown function {node.function[:32]!r}{hint}")
+    given, most = len(node.args), len(function.args)
+    least = most - function.optional
+    if not least <= given <= most:
+        count = f"{least} to {most}" if least != most else str(most)
+        plural = "" if most == 1 and least == most else "s"
+        names = ", ".join(function.names)
+        raise scope.fail(
+            node, f"{function.name} takes {count} argument{plural} ({names}), got {given}"
+        )
+    args: list[Node] = []
+    kinds: list[str] = []
+    for index, (arg, kind) in enumerate(zip(node.args, function.args, strict=False)):
+        label = f"{function.name}: argument {index + 1} ({function.names[index]})"
+        if kind in ("window", "lag"):
+            args.append(_whole(arg, kind, label, scope))
+            kinds.append(NUMBER)
+            continue
+        checked, got = _check(arg, scope)
+        allowed = {
+            "series": (SERIES,),
+            "value": (SERIES, NUMBER),
+            "number": (NUMBER,),
+            "any": (SERIES, CONDITION),
+        }[kind]
+        _expect(
+            arg, got, allowed, scope, f"{label} must be {' or '.join(map(_ARTICLE.get, allowed))}"
+        )
+        args.append(checked)
+        kinds.append(got)
+    if function.name == "macd":
+        _fast_slow(node, args[1], args[2], scope)
+    if function.name in ("macd_signal", "macd_hist"):
+        _fast_slow(node, args[1], args[2], scope)
+    return _desugar(function, args, node), _result(function, kinds)
+
+
+def _result(function: Function, kinds: list[str]) -> str:
+    if function.result == "same":
+        return kinds[0]
+    if function.result == "value":
+        return SERIES if SERIES in kinds else NUMBER
+    return function.result
+
+
+def _whole(arg: Node, kind: str, label: str, scope: _Scope) -> Node:
+    """A window or lag argument: a whole-number constant in range, or a $parameter."""
+    low = 1 if kind == "window" else 0
+    if isinstance(arg, Param):
+        _use(arg, kind, scope)
+        return arg
+    if isinstance(arg, Number):
+        value = arg.value
+        if value != int(value) or not low <= value <= MAX_WINDOW:
+            raise scope.fail(
+                arg, f"{label} must be a whole number from {low} to {MAX_WINDOW:,} (got {value:g})"
+            )
+        return Number(float(int(value)), pos=arg.pos)
+    raise scope.fail(
+        arg, f"{label} must be a whole number from {low} to {MAX_WINDOW:,} or a $parameter"
+    )
+
+
+def _fast_slow(node: Call, fast: Node, slow: Node, scope: _Scope) -> None:
+    if isinstance(fast, Number) and isinstance(slow, Number) and fast.value >= slow.value:
+        raise scope.fail(
+            node, f"{node.function}: fast ({fast.value:g}) must be less than slow ({slow.value:g})"
+        )
+    if isinstance(fast, Param) and isinstance(slow, Param):
+        if fast.name == slow.name:
+            raise scope.fail(node, f"{node.function}: fast and slow are the same ${fast.name}")
+        scope.constraints.append(f"{fast.name} < {slow.name}")
+
+
+def _use(param: Param, use: str, scope: _Scope) -> None:
+    name = param.name
+    if name.startswith("_") or not name[0].isalpha():
+        raise scope.fail(param, f"${name[:32]} is not a parameter name (start with a letter)")
+    if name.lower() in RESERVED:
+        raise scope.fail(param, f"${name} is reserved (entry, exit and bounds are EXPR's own)")
+    known = scope.params.get(name)
+    if known is None or USES.index(use) < USES.index(known):
+        scope.params[name] = use
+
+
+def _desugar(function: Function, args: list[Node], node: Call) -> Node:
+    pos = node.pos
+    name = function.name
+    if name == "bb_mid":
+        return Call("sma", (args[0], args[1]), pos=pos)
+    if name in ("bb_upper", "bb_lower"):
+        mid = Call("sma", (args[0], args[1]), pos=pos)
+        width = Binary("*", args[2], Call("stdev", (args[0], args[1]), pos=pos), pos=pos)
+        return Binary("+" if name == "bb_upper" else "-", mid, width, pos=pos)
+    if name in ("macd_signal", "macd_hist"):
+        line = Call("macd", (args[0], args[1], args[2]), pos=pos)
+        signal = Call("ema", (line, args[3]), pos=pos)
+        return signal if name == "macd_signal" else Binary("-", line, signal, pos=pos)
+    return Call(name, tuple(args), pos=pos)

@@ -1,0 +1,205 @@
+"""Evaluation of a checked ``Program`` over bars for N parameter sets at once.
+
+Each node depends on a set of ``$parameters`` (its free parameters); the N rows are grouped
+by the values of those alone, so a node is computed once per distinct value set: ``sma(close,
+$fast)`` once per distinct fast, however many slows a sweep pairs it with; an equal
+sub-expression in the entry and the exit is one node, computed once. Indicators run the
+project's own functions (``rules.expr.functions``) on 1-D series, cached in the batch
+cache across a sweep's chunks (as the built-in rules' batch functions cache theirs);
+operators and the vectorised functions run on (K, T) stacks. Dispatch is on node types and
+the whitelist table; no text is ever executed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rules.expr.check import Program
+from rules.expr.functions import ELEMENTWISE, FUNCTIONS
+from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Unary
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine import Bars
+
+_CACHE_TAG = "expr"
+"""First item of this module's keys in the shared batch cache (``rules._batch``)."""
+
+
+def evaluate_batch(
+    program: Program, bars: Bars, rows: list[dict], cache: dict
+) -> tuple[np.ndarray, np.ndarray]:
+    """(entries, exits), (N, T) bool arrays: row i is the program under ``rows[i]``'s
+    parameter values (validated params of the EXPR rule)."""
+    batch = _Batch(bars, rows, cache)
+    return batch.condition(program.entry), batch.condition(program.exit)
+
+
+def evaluate_series(program_node: Node, bars: Bars, params: dict, cache: dict) -> np.ndarray:
+    """One node's values (a 1-D series, or a 1-element array for a number) for one
+    parameter set: what overlays and panels draw."""
+    batch = _Batch(bars, [params], cache)
+    values, inv = batch.value(program_node)
+    return values[inv[0]]
+
+
+class _Batch:
+    def __init__(self, bars: Bars, rows: list[dict], cache: dict) -> None:
+        self.bars, self.rows, self.cache = bars, rows, cache
+        self.n_rows, self.n_bars = len(rows), len(bars)
+        self.memo: dict[Node, tuple[np.ndarray, np.ndarray]] = {}
+        self.free: dict[Node, tuple[str, ...]] = {}
+        self.groups: dict[tuple[str, ...], tuple[list[tuple], np.ndarray, np.ndarray]] = {}
+        self.gathered: dict[tuple[Node, tuple[str, ...]], np.ndarray] = {}
+
+    # --- grouping rows by the values of a node's parameters ----------------------------
+
+    def names(self, node: Node) -> tuple[str, ...]:
+        known = self.free.get(node)
+        if known is None:
+            if isinstance(node, Param):
+                known = (node.name,)
+            else:
+                found: set[str] = set()
+                for child in node.children():
+                    found.update(self.names(child))
+                known = tuple(sorted(found))
+            self.free[node] = known
+        return known
+
+    def group(self, names: tuple[str, ...]) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+        """(distinct value tuples, row -> tuple index, first row of each tuple)."""
+        known = self.groups.get(names)
+        if known is None:
+            columns = [[row[name] for row in self.rows] for name in names]
+            values = zip(*columns, strict=True) if names else [()] * self.n_rows
+            index: dict[tuple, int] = {}
+            inv = np.array([index.setdefault(key, len(index)) for key in values], dtype=np.intp)
+            firsts = np.unique(inv, return_index=True)[1].astype(np.intp)
+            known = self.groups[names] = (list(index), inv, firsts)
+        return known
+
+    def rows_of(self, child: Node, names: tuple[str, ...]) -> np.ndarray:
+        """The child's values, one row per distinct value tuple of ``names`` (a superset of
+        the child's own parameters)."""
+        values, inv = self.value(child)
+        if self.names(child) == names:
+            return values
+        gathered = self.gathered.get((child, names))
+        if gathered is None:  # kept: the exit often reads the entry's operands again
+            gathered = self.gathered[(child, names)] = values[inv[self.group(names)[2]]]
+        return gathered
+
+    # --- evaluation ---------------------------------------------------------------------
+
+    def condition(self, node: Node) -> np.ndarray:
+        values, inv = self.value(node)
+        rows = values if len(values) == self.n_rows and self.names(node) else values[inv]
+        if rows.shape != (self.n_rows, self.n_bars):
+            rows = np.broadcast_to(rows, (self.n_rows, self.n_bars))
+        if rows.dtype == bool and rows.flags.writeable and rows is not values:
+            return rows
+        return np.array(rows, dtype=bool)
+
+    def value(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
+        """(values, inv): values has one row per distinct parameter tuple of the node ((K, T)
+        for a series or condition, (K, 1) for a number); inv maps each of the N rows to
+        its value row."""
+        known = self.memo.get(node)
+        if known is None:
+            names = self.names(node)
+            keys, inv, _ = self.group(names)
+            with np.errstate(all="ignore"):
+                values = self.compute(node, names, keys)
+            known = self.memo[node] = (values, inv)
+        return known
+
+    def compute(self, node: Node, names: tuple[str, ...], keys: list[tuple]) -> np.ndarray:
+        if isinstance(node, Number):
+            return np.array([[node.value]])
+        if isinstance(node, Param):
+            return np.array([[float(key[0])] for key in keys])
+        if isinstance(node, Column):
+            return np.asarray(getattr(self.bars, node.name), dtype=np.float64)[None, :]
+        if isinstance(node, Unary):
+            arg = self.rows_of(node.arg, names)
+            return np.logical_not(arg) if node.op == "not" else np.negative(arg)
+        if isinstance(node, Binary):
+            return _binary(node.op, self.rows_of(node.left, names), self.rows_of(node.right, names))
+        assert isinstance(node, Call)
+        if node.function in ELEMENTWISE:
+            args = [self.rows_of(arg, names) for arg in node.args]
+            return ELEMENTWISE[node.function](*args)
+        if node.function == "lag":
+            return self.lag(node, names, keys)
+        return self.indicator(node, names, keys)
+
+    def whole(self, arg: Node, key: dict) -> int:
+        """A window or lag argument's value for one parameter set."""
+        return int(arg.value) if isinstance(arg, Number) else int(key[arg.name])
+
+    def lag(self, node: Call, names: tuple[str, ...], keys: list[tuple]) -> np.ndarray:
+        x = self.rows_of(node.args[0], names)
+        fill = False if x.dtype == bool else np.nan
+        firsts = self.group(names)[2]
+        lags = np.array([self.whole(node.args[1], self.rows[row]) for row in firsts.tolist()])
+        if x.shape[0] != len(lags):
+            x = np.broadcast_to(x, (len(lags), x.shape[1]))
+        out = np.full(x.shape, fill, dtype=x.dtype)
+        for n in np.unique(lags).tolist():
+            rows = np.flatnonzero(lags == n)
+            if n == 0:
+                out[rows] = x[rows]
+            elif n < x.shape[1]:
+                out[rows, n:] = x[rows, :-n]
+        return out
+
+    def indicator(self, node: Call, names: tuple[str, ...], keys: list[tuple]) -> np.ndarray:
+        function = FUNCTIONS[node.function]
+        series_args = [(arg, kind) for arg, kind in zip(node.args, function.args, strict=False)]
+        columns = [np.asarray(getattr(self.bars, c), dtype=np.float64) for c in function.columns]
+        firsts = self.group(names)[2]
+        out = []
+        for at, key in enumerate(keys):
+            cache_key = (_CACHE_TAG, node, key)
+            line = self.cache.get(cache_key)
+            if line is None:
+                row = self.rows[int(firsts[at])]
+                inputs, windows = [], []
+                for arg, kind in series_args:
+                    if kind in ("window", "lag"):
+                        windows.append(self.whole(arg, row))
+                    else:
+                        values, inv = self.value(arg)
+                        inputs.append(values[inv[int(firsts[at])]])
+                line = self.cache[cache_key] = function.compute(*columns, *inputs, *windows)
+            out.append(line)
+        return np.stack(out)
+
+
+def _binary(op: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if op == "/":
+        return left / right
+    if op == "<":
+        return left < right
+    if op == "<=":
+        return left <= right
+    if op == ">":
+        return left > right
+    if op == ">=":
+        return left >= right
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return (left < right) | (left > right)  # undefined values are never "unequal"
+    if op == "and":
+        return left & right
+    assert op == "or"
+    return left | right

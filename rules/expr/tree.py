@@ -1,0 +1,88 @@
+"""The typed tree of an expression: frozen, hashable nodes (equal sub-expressions are equal
+nodes, so an evaluation can compute each once). ``pos`` (line, column) is kept for error
+messages and takes no part in equality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Pos = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of every node."""
+
+    pos: Pos = field(default=(1, 1), compare=False, repr=False, kw_only=True)
+
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    """A constant."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Param(Node):
+    """``$name``: a number taken from the request's params."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Column(Node):
+    """A bar series: open, high, low, close or volume."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A function of the table in ``rules.expr.functions``."""
+
+    function: str
+    args: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    """``-x`` (op "-") or ``not x`` (op "not")."""
+
+    op: str
+    arg: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,)
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    """Arithmetic (+ - * /), a comparison (< <= > >= == !=) or a logical and/or."""
+
+    op: str
+    left: Node
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+def walk(node: Node):
+    """Every node of the tree, parents before children (iterative: no recursion limit)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children()))
+
+
+ARITHMETIC = ("+", "-", "*", "/")
+COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+LOGICAL = ("and", "or")

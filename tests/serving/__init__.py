@@ -1,0 +1,1 @@
+"""Tests of serving/: the web's gunicorn worker."""

@@ -1,0 +1,154 @@
+"""Who may see and change a row (docs/security.md "Tenancy: who sees what"): the one rule,
+for every kind's rows alike (runs, sweeps, walk-forwards, presets: anything with
+``created_by`` and ``shared``).
+
+The viewer is the request's API token (``web.auth``: its name and scope). A row belongs to
+the token that created it (``created_by``); its owner may share it read-only (``shared``):
+
+============================  ==========  ================================================
+viewer                        may read    may manage (edit, share, cancel, delete)
+============================  ==========  ================================================
+anyone, AUTH_MODE=none        every row   every row
+an "admin" token              every row   every row
+the owner                     yes         yes
+another token, row shared     yes         no: 403 "read-only: shared by <owner>"
+another token, not shared     no: 404     no: 404
+============================  ==========  ================================================
+
+A row the viewer may not read is answered exactly as a missing id (the caller's own
+``not_found``: same status, same body), so ids do not leak. Rows with no ``created_by``
+(made in AUTH_MODE=none, or before the column existed) belong to no token: in token mode
+only admins see them (and may share them). Lists filter with ``visible`` (own or shared;
+nothing filtered for admins and in AUTH_MODE=none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from flask import current_app
+from sqlalchemy import ColumnElement, inspect, or_, select, true
+from sqlalchemy.orm import Session
+
+from store.tokens import ADMIN
+from web.auth import current_scope, current_user, token_mode
+from web.errors import ApiError
+
+READ_ONLY_FIELD = "created_by"
+"""The field a refused change to a shared row names: who owns it."""
+
+
+class Owned(Protocol):
+    """What the rule reads of a row (a model instance or a selected row)."""
+
+    created_by: str | None
+    shared: bool
+
+
+T = TypeVar("T", bound=Owned)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: the token's ``name`` (None in AUTH_MODE=none) and whether the rule
+    filters anything for them (``restricted``: a token that is not an admin's)."""
+
+    name: str | None
+    restricted: bool
+
+
+def viewer() -> Viewer:
+    """The viewer of the current request."""
+    if not token_mode(current_app):
+        return Viewer(None, False)
+    return Viewer(current_user(), current_scope() != ADMIN)
+
+
+def may_read(row: Owned) -> bool:
+    """Whether the viewer may read ``row``: unrestricted, the owner, or shared."""
+    who = viewer()
+    return not who.restricted or bool(row.shared) or _owns(who, row)
+
+
+def may_manage(row: Owned) -> bool:
+    """Whether the viewer may change ``row`` (labels, sharing, cancel, delete): unrestricted
+    or the owner."""
+    who = viewer()
+    return not who.restricted or _owns(who, row)
+
+
+def _owns(who: Viewer, row: Owned) -> bool:
+    return who.name is not None and row.created_by == who.name
+
+
+def readable(rows: Iterable[T]) -> list[T]:
+    """The rows among ``rows`` the viewer may read, in their order (the others are treated
+    as missing)."""
+    return [row for row in rows if may_read(row)]
+
+
+def require_manage(row: Owned | None, not_found: Callable[[], ApiError]) -> None:
+    """Refuse a change to ``row`` (None: there is no such row) unless the viewer may manage it.
+
+    :raise ApiError: ``not_found()`` when it is missing or not readable (indistinguishable);
+        403 naming ``created_by`` when it is shared with the viewer, who may only read it.
+    """
+    if row is None or not may_read(row):
+        raise not_found()
+    if not may_manage(row):
+        raise ApiError(
+            403, f"read-only: shared by {row.created_by or 'an admin'}", field=READ_ONLY_FIELD
+        )
+
+
+def owner_of(session: Session, model: type, key: Any) -> Owned | None:
+    """The ``created_by`` and ``shared`` of the row of ``model`` whose primary key is ``key``
+    (one narrow SELECT), or None when there is none."""
+    (column,) = inspect(model).primary_key
+    return session.execute(select(model.created_by, model.shared).where(column == key)).first()
+
+
+def check_read(session: Session, model: type, key: Any, not_found: Callable[[], ApiError]) -> None:
+    """Refuse to read the row of ``model`` keyed ``key`` unless the viewer may (no query for
+    an unrestricted viewer: the route's own read finds a missing row).
+
+    :raise ApiError: ``not_found()`` when it is missing or not readable.
+    """
+    if not viewer().restricted:
+        return
+    row = owner_of(session, model, key)
+    if row is None or not may_read(row):
+        raise not_found()
+
+
+def check_manage(
+    session: Session, model: type, key: Any, not_found: Callable[[], ApiError]
+) -> None:
+    """``require_manage`` of the row of ``model`` keyed ``key`` (no query for an
+    unrestricted viewer: the route's own change finds a missing row)."""
+    if viewer().restricted:
+        require_manage(owner_of(session, model, key), not_found)
+
+
+def visible(model: type) -> ColumnElement[bool]:
+    """The WHERE clause of the rows of ``model`` a list shows the viewer: their own and the
+    shared ones; every row for an unrestricted viewer."""
+    who = viewer()
+    if not who.restricted:
+        return true()
+    return or_(model.created_by == who.name, model.shared.is_(True))
+
+
+def shared_value(body: dict[str, Any]) -> bool:
+    """The ``shared`` flag of a body that sets only it (``{"shared": true}``).
+
+    :raise ApiError 400: an unknown field, or ``shared`` missing or not a boolean.
+    """
+    unknown = sorted(key for key in body if key != "shared")
+    if unknown:
+        raise ApiError(400, "unknown field: only shared can be changed", field=unknown[0][:40])
+    if not isinstance(body.get("shared"), bool):
+        raise ApiError(400, "must be true or false", field="shared")
+    return body["shared"]

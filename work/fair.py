@@ -1,0 +1,226 @@
+"""Fair shares of a queue between its clients: who queued each waiting item, the list kept in
+an order that interleaves clients, and how many items one client has waiting.
+
+**Who queued what.** Beside each RQ list ``rq:queue:<name>`` a hash ``rq:queue:<name>:clients``
+maps a waiting item's id to ``<unix time>|<client>`` (the client: ``token:<name>`` or
+``addr:<address>``, ``web.clients``). The submission writes it *before* it enqueues
+(``note_clients``), so an id in the list always has its client; an entry whose id is no
+longer in the list (taken by a consumer, withdrawn, or whose enqueue failed) is dropped by
+the next ``interleave`` once it is older than ``CLIENT_GRACE_S`` (the grace keeps the entries
+of a submission still being enqueued), and the whole hash expires ``CLIENTS_TTL_S`` after
+its last write. Nothing else reads or writes it: RQ's job hash, the consumer's pop (RQ's
+``LMOVE``), the reaper and the quarantine are unchanged.
+
+**A fair order.** After a submission has queued its items, ``interleave`` reorders the list
+in one Lua script (atomic: a consumer's ``LMOVE`` sees the list before or after, never in
+between, and its length — what KEDA and the local scaler count — never changes). Each
+item's *round* is 1 + the number of items of the same client ahead of it; the list becomes
+the items of round 1, then of round 2, …, each round in the list's own order (stable). An
+item with no recorded client (queued again by the reaper or by RQ's retry, a follow-up
+queued by a Job) is a client of its own: round 1, so recovered work is not starved. With
+client A's 60 runs waiting, client B's run lands second; a 38-chunk sweep of B after a
+5,000-chunk walk-forward of A has its chunks at every other place from the head. Only the
+part of the list from the first item that moves is rewritten (``LTRIM`` + ``RPUSH``); a list
+already in order is only read.
+
+**Cost.** One pass over the list (``LRANGE``, ``HMGET`` in batches of ``BATCH``); a
+6,000-item list takes a few milliseconds of Redis time (docs/queue.md has the figure), once
+per accepted submission. ``waiting_of`` (a client's waiting items, for its limit) is one
+such read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from redis import Redis
+
+CLIENTS_SUFFIX = ":clients"
+"""Suffix of a queue list's key naming the hash of its waiting items' clients."""
+
+CLIENT_GRACE_S = 600
+"""How long an entry whose id is not in the list is kept: longer than any submission takes
+to enqueue its items (thousands of chunks take seconds)."""
+
+CLIENTS_TTL_S = 86_400
+"""The hash expires this long after its last write (no submission for a day)."""
+
+BATCH = 1000
+"""Ids per ``HMGET``/``RPUSH``/``HDEL`` inside the scripts (below Lua's stack limit)."""
+
+_OWNERS = """
+local function owners(ids, hash)
+  local owner, n = {}, #ids
+  for first = 1, n, BATCH do
+    local values = redis.call('HMGET', hash, unpack(ids, first, math.min(first + BATCH - 1, n)))
+    for i = 1, #values do
+      local value = values[i]
+      if value then
+        local bar = string.find(value, '|', 1, true)
+        owner[first + i - 1] = bar and string.sub(value, bar + 1) or value
+      end
+    end
+  end
+  return owner
+end
+""".replace("BATCH", str(BATCH))
+
+INTERLEAVE_SCRIPT = (
+    _OWNERS
+    + """
+-- KEYS[1] the queue list, KEYS[2] its clients hash; ARGV[1] the oldest time an unlisted
+-- entry is kept. Returns how many places of the list were rewritten.
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local n = #ids
+local owner = owners(ids, KEYS[2])
+local taken, rounds, last, owned = {}, {}, 0, 0
+for i = 1, n do
+  local who, round = owner[i], 1
+  if who then
+    round = (taken[who] or 0) + 1
+    taken[who] = round
+    owned = owned + 1
+  end
+  local bucket = rounds[round]
+  if not bucket then bucket = {}; rounds[round] = bucket end
+  bucket[#bucket + 1] = ids[i]
+  if round > last then last = round end
+end
+local order, k = {}, 0
+for round = 1, last do
+  for _, id in ipairs(rounds[round] or {}) do k = k + 1; order[k] = id end
+end
+local first = nil
+for i = 1, n do
+  if order[i] ~= ids[i] then first = i; break end
+end
+local moved = 0
+if first then
+  if first == 1 then
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('LTRIM', KEYS[1], 0, first - 2)
+  end
+  for s = first, n, BATCH do
+    redis.call('RPUSH', KEYS[1], unpack(order, s, math.min(s + BATCH - 1, n)))
+  end
+  moved = n - first + 1
+end
+if redis.call('HLEN', KEYS[2]) > owned then
+  local listed = {}
+  for i = 1, n do listed[ids[i]] = true end
+  local entries = redis.call('HGETALL', KEYS[2])
+  local stale, oldest = {}, tonumber(ARGV[1])
+  for i = 1, #entries, 2 do
+    if not listed[entries[i]] then
+      local since = tonumber(string.match(entries[i + 1], '^(%d+)|'))
+      if not since or since < oldest then stale[#stale + 1] = entries[i] end
+    end
+  end
+  for s = 1, #stale, BATCH do
+    redis.call('HDEL', KEYS[2], unpack(stale, s, math.min(s + BATCH - 1, #stale)))
+  end
+end
+return moved
+""".replace("BATCH", str(BATCH))
+)
+
+WAITING_SCRIPT = (
+    _OWNERS
+    + """
+-- KEYS[1] the queue list, KEYS[2] its clients hash; ARGV[1] a client.
+-- Returns how many ids in the list are that client's.
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local owner, count = owners(ids, KEYS[2]), 0
+for i = 1, #ids do
+  if owner[i] == ARGV[1] then count = count + 1 end
+end
+return count
+"""
+)
+
+
+class ClientFull(Exception):
+    """One client already has so many items waiting on a queue that this submission's would
+    pass its share (nothing was recorded)."""
+
+    def __init__(self, waiting: int, needed: int, limit: int, variable: str) -> None:
+        share = f"the share of one client, {limit:,} waiting items ({variable})"
+        super().__init__(
+            f"this submission's {needed:,} items alone pass {share}"
+            if needed > limit
+            else f"this client has {waiting:,} items waiting; this submission's {needed:,} "
+            f"would pass {share}"
+        )
+        self.waiting = waiting
+        self.needed = needed
+        self.limit = limit
+        self.variable = variable
+
+    @property
+    def never_fits(self) -> bool:
+        """Whether the submission alone needs more items than one client may have waiting."""
+        return self.needed > self.limit
+
+
+def clients_key(queue_key: str) -> str:
+    """The hash of the clients of ``queue_key``'s waiting items, e.g.
+    ``rq:queue:backtests:clients``."""
+    return queue_key + CLIENTS_SUFFIX
+
+
+def note_clients(connection: Redis, queue_key: str, client: str, item_ids: Iterable[str]) -> None:
+    """Record ``client`` as who queues ``item_ids`` on ``queue_key`` (before they are
+    enqueued), in one ``HSET`` with the hash's expiry.
+
+    :raise redis.exceptions.RedisError: Redis is unreachable.
+    """
+    value = f"{int(time.time())}|{client}"
+    mapping = dict.fromkeys(item_ids, value)
+    if not mapping:
+        return
+    key = clients_key(queue_key)
+    with connection.pipeline() as pipe:
+        pipe.hset(key, mapping=mapping)
+        pipe.expire(key, CLIENTS_TTL_S)
+        pipe.execute()
+
+
+def interleave(connection: Redis, queue_key: str) -> int:
+    """Reorder ``queue_key``'s list so clients take turns (see the module's docstring) and
+    forget the clients of ids no longer listed; how many places were rewritten.
+
+    :raise redis.exceptions.RedisError: Redis is unreachable.
+    """
+    script = connection.register_script(INTERLEAVE_SCRIPT)
+    oldest = int(time.time()) - CLIENT_GRACE_S
+    return int(script(keys=[queue_key, clients_key(queue_key)], args=[oldest]))
+
+
+def waiting_of(connection: Redis, queue_key: str, client: str) -> int:
+    """How many ids in ``queue_key``'s list ``client`` queued.
+
+    :raise redis.exceptions.RedisError: Redis is unreachable.
+    """
+    script = connection.register_script(WAITING_SCRIPT)
+    return int(script(keys=[queue_key, clients_key(queue_key)], args=[client]))
+
+
+def check_client_room(
+    connection: Redis, queue_key: str, client: str, needed: int, limit: int, variable: str
+) -> None:
+    """Refuse ``needed`` more items of ``client`` when it would then have more than
+    ``limit`` waiting on ``queue_key`` (``variable``: the setting, named in the refusal).
+    One read of the list: two submissions of one client at the same moment may both pass.
+
+    :raise ClientFull: no room for this client.
+    :raise redis.exceptions.RedisError: Redis is unreachable.
+    """
+    if needed > limit:
+        raise ClientFull(0, needed, limit, variable)
+    waiting = waiting_of(connection, queue_key, client)
+    if waiting + needed > limit:
+        raise ClientFull(waiting, needed, limit, variable)
