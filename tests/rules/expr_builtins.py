@@ -1,7 +1,7 @@
 """The 12 built-in rules written in the strategy language (no tests here): each entry is
 (rule_type, entry, exit), with ``$names`` equal to the rule's parameter names, so a
-built-in request's params are the EXPR request's values. COMPOSITE is its default, RSI AND
-MACD, with the sub-rules' parameters flattened (their names do not clash). docs/rules.md
+built-in request's params are the EXPR request's values. COMPOSITE is its default, MACD
+AND MOMENTUM, with the sub-rules' parameters flattened (their names do not clash). docs/rules.md
 lists the same texts (tests/rules/test_rules_expr_builtins.py checks it)."""
 
 from __future__ import annotations
@@ -54,10 +54,10 @@ BUILTINS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "COMPOSITE",
-        "rsi(close, $period) < $oversold"
-        " and crossover(macd(close, $fast, $slow), macd_signal(close, $fast, $slow, $signal))",
-        "rsi(close, $period) > $overbought"
-        " and crossunder(macd(close, $fast, $slow), macd_signal(close, $fast, $slow, $signal))",
+        "crossover(macd(close, $fast, $slow), macd_signal(close, $fast, $slow, $signal))"
+        " and roc(close, $period) > $entry_threshold",
+        "crossunder(macd(close, $fast, $slow), macd_signal(close, $fast, $slow, $signal))"
+        " and roc(close, $period) < $exit_threshold",
     ),
 )
 
