@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every process of stock-backtest; only the command differs:
-#   web (default CMD)  gunicorn "web:create_app()"      schema init  python -m web init-db
+#   web (default CMD)  gunicorn "web.startup:served_app()"    schema init  python -m web init-db
 #   consumer (KEDA Job) python -m consumer               reaper       python -m consumer.reaper
 #   local scaler        python -m consumer.scaler        (compose only; reads /app/keda/scaledjob*.yaml)
 # Build: docker build --build-arg IMAGE_TAG=$(git rev-parse --short HEAD) -t stock-backtest:<sha> .
@@ -71,4 +71,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # --no-control-socket: gunicorn's control socket lives under $HOME, unwritable on a read-only root.
 # --config gunicorn.conf.py: gevent workers, so slow clients cannot hold every worker (see the file).
 # --access-logfile -: one access-log line per request on stdout (the app logs go to stderr).
-CMD ["sh", "-c", "exec gunicorn --config gunicorn.conf.py --no-control-socket --access-logfile - --bind \"0.0.0.0:${PORT:-5000}\" --workers \"${WEB_CONCURRENCY:-2}\" \"web:create_app()\""]
+CMD ["sh", "-c", "exec gunicorn --config gunicorn.conf.py --no-control-socket --access-logfile - --bind \"0.0.0.0:${PORT:-5000}\" --workers \"${WEB_CONCURRENCY:-2}\" \"web.startup:served_app()\""]

@@ -7,7 +7,8 @@ naming the variable and what to set, and exit code 2 (``web.startup``), never a 
 
 Schema creation is the explicit operator step; serving never creates tables. Logs go to
 stderr (``work.logs.configure_logging``). In containers, gunicorn serves the same factory:
-``gunicorn 'web:create_app()'``.
+``gunicorn 'web.startup:served_app()'`` (the image's CMD), which checks the settings as
+``python -m web`` does.
 """
 
 from __future__ import annotations

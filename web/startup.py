@@ -1,7 +1,7 @@
-"""The start-up checks of the web's entry points (``python -m web`` and the launcher
-``scripts.local_stack``): the settings, and the port it will listen on, checked before
-anything starts, so a mistake is one line naming the variable and what to set, never a
-traceback or the framework's own message.
+"""The start-up checks of the web's entry points (``python -m web``, the launcher
+``scripts.local_stack`` and gunicorn's ``served_app``, the image's CMD): the settings, and
+the port it will listen on, checked before anything starts, so a mistake is one line naming
+the variable and what to set, never a traceback or the framework's own message.
 """
 
 from __future__ import annotations
@@ -9,7 +9,11 @@ from __future__ import annotations
 import errno
 import socket
 
-from config.process import ConfigurationError
+from config.process import ConfigurationError, exit_code
+
+APP_LOAD_ERROR = 4
+"""gunicorn's exit code of a worker whose app failed to load: its master then stops ("App
+failed to load") instead of starting worker after worker on the same mistake."""
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
@@ -62,15 +66,33 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
+def served_app():
+    """The app gunicorn serves (the image's CMD names ``web.startup:served_app()``):
+    ``web.create_app()``, but a refused setting is one ``configuration error:`` line per
+    variable on stderr and the worker's exit with ``APP_LOAD_ERROR``, not a traceback in
+    every worker's log.
+    """
+    try:
+        checked_settings()
+    except ConfigurationError as exc:
+        exit_code(exc)
+        raise SystemExit(APP_LOAD_ERROR) from None
+    from web import create_app
+
+    return create_app()
+
+
 def serving_address(settings) -> tuple[str, int]:
     """(HOST, PORT) of the settings, with the defaults 127.0.0.1 and 5000."""
     return settings.host or DEFAULT_HOST, settings.port or DEFAULT_PORT
 
 
 __all__ = [
+    "APP_LOAD_ERROR",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "check_port_free",
     "checked_settings",
+    "served_app",
     "serving_address",
 ]

@@ -234,7 +234,7 @@ def gunicorn_args(bind: str, workers: str) -> list[str]:
         bind,
         "--workers",
         workers,
-        "web:create_app()",
+        "web.startup:served_app()",
     ]
 
 

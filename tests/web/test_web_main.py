@@ -192,3 +192,31 @@ def test_a_refused_setting_is_one_line_naming_the_variable(env, line):
     assert "Traceback" not in result.stderr and "short" not in result.stderr
     assert result.stderr.splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith(f"configuration error: {line}")
+
+
+def test_the_images_gunicorn_stops_on_a_refused_setting_with_one_line_naming_it():
+    """The image's CMD (gunicorn serving ``web.startup:served_app()``) with AUTH_MODE=token
+    and no SECRET_KEY: the worker prints one ``configuration error:`` line naming SECRET_KEY,
+    no traceback, and gunicorn's master stops ("App failed to load") instead of booting
+    worker after worker."""
+    env = {k: v for k, v in os.environ.items() if k != "GUNICORN_CMD_ARGS"}
+    env |= {"AUTH_MODE": "token", "SECRET_KEY": ""}
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"),
+            *("--no-control-socket", "--bind", f"127.0.0.1:{free_port()}", "--workers", "1"),
+            "web.startup:served_app()",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "configuration error" in line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("configuration error: SECRET_KEY is required when AUTH_MODE=token")
+    assert "App failed to load" in result.stderr
