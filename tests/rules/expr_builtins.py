@@ -62,6 +62,17 @@ BUILTINS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+ISSUE_EXAMPLE = {
+    "entry": "close > sma(close, 200) and rsi(close, $n) < $low",
+    "exit": "rsi(close, $n) > $high or close < lag(lowest(low, 20), 1)",
+    "bounds": {"n": [2, 50]},
+    "n": 2,
+    "low": 10,
+    "high": 90,
+}
+"""The example of issue 25 as EXPR params (``$n`` declared from 2 to 50)."""
+
+
 def expr_params(rule_type: str, entry: str, exit: str, params: dict) -> dict:
     """The EXPR params equal to a built-in request's normalised ``params``."""
     if rule_type == "COMPOSITE":

@@ -15,7 +15,7 @@ from rules.expr.functions import FUNCTIONS
 from rules.spec import RuleValidationError
 from rules.warmup import warmup
 from tests.bars import daily_bars, goog_frame
-from tests.rules.expr_builtins import BUILTINS, expr_params
+from tests.rules.expr_builtins import BUILTINS, ISSUE_EXAMPLE, expr_params
 
 
 @pytest.fixture(scope="module")
@@ -135,13 +135,7 @@ def test_a_signal_on_bar_t_does_not_move_when_later_bars_change(text):
 
 def test_the_issue_example_validates_with_bounds_and_sweeps_over_n(goog):
     """The example of issue 25 checks, and a batch over n equals single runs row by row."""
-    example = {
-        "entry": "close > sma(close, 200) and rsi(close, $n) < $low",
-        "exit": "rsi(close, $n) > $high or close < lag(lowest(low, 20), 1)",
-        "bounds": {"n": [2, 50]},
-        "low": 10,
-        "high": 90,
-    }
+    example = {name: value for name, value in ISSUE_EXAMPLE.items() if name != "n"}
     rows = [validate_rule("EXPR", {**example, "n": n})[1] for n in range(2, 12)]
     assert rows[0]["bounds"] == {"n": [2, 50], "low": [-1e12, 1e12], "high": [-1e12, 1e12]}
     entries, exits = generate_signals_batch("EXPR", rows, goog, validated=True)

@@ -11,7 +11,7 @@ from kinds.runs.contract import parse_request
 from kinds.runs.execute import execute
 from kinds.runs.serialize import to_json
 from rules import validate_rule
-from tests.rules.expr_builtins import BUILTINS, expr_params
+from tests.rules.expr_builtins import BUILTINS, ISSUE_EXAMPLE, expr_params
 
 RULE_FIELDS = ("rule_type", "params", "rule_id")
 """What describes the rule in a result's ``request``: the one part allowed to differ."""
@@ -48,14 +48,7 @@ def test_an_expression_run_equals_the_builtin_run_byte_for_byte(rule_type, entry
 
 def test_the_issue_example_runs_and_keeps_its_texts_in_the_request():
     """The example of issue 25 runs; the stored request holds the texts and the bounds."""
-    params = {
-        "entry": "close > sma(close, 200) and rsi(close, $n) < $low",
-        "exit": "rsi(close, $n) > $high or close < lag(lowest(low, 20), 1)",
-        "bounds": {"n": [2, 50]},
-        "n": 2,
-        "low": 10,
-        "high": 90,
-    }
+    params = dict(ISSUE_EXAMPLE)
     request = parse_request({**BASE, "rule_type": "EXPR", "params": params})
     result = json.loads(to_json(execute(request)))
     assert result["status"] == "SUCCEEDED"
