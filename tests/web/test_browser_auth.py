@@ -18,6 +18,7 @@ import requests
 
 from tests.web.support import on_loopback
 from tests.web.support_auth import bearer, new_token, token_app
+from tests.web.support_browser import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
@@ -83,18 +84,6 @@ def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, tmp_path
     assert errors == []
 
 
-def _signed_in(browser, base_url: str, token: str):
-    """A new browser context signed in with ``token`` through the form; its page."""
-    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.goto(f"{base_url}/login")
-    page.fill("#token", token)
-    page.click("#signin-submit")
-    page.wait_for_selector("#run-form[data-ready='1']")
-    return page
-
-
 def test_the_share_switch_shares_a_run_read_only(
     browser, sqlite_url, redis_url, data_dir, tmp_path
 ):
@@ -106,8 +95,8 @@ def test_the_share_switch_shares_a_run_read_only(
     alice_token, bob_token = new_token(app, "alice"), new_token(app, "bob")
     run, _ = add_succeeded(app, created_by="alice")
     with on_loopback(app) as base_url:
-        alice = _signed_in(browser, base_url, alice_token)
-        bob = _signed_in(browser, base_url, bob_token)
+        alice = signed_in(browser, base_url, alice_token)
+        bob = signed_in(browser, base_url, bob_token)
         try:
             url = f"{base_url}/runs/{run.run_id}"
             assert bob.goto(url).status == 404

@@ -313,8 +313,8 @@ def test_a_bad_value_shows_the_apis_400_message_under_its_field_as_it_is_typed(
 @pytest.mark.parametrize("watched", [{"bypass_csp": True}], indirect=True)
 def test_presets_save_load_delete_and_show_names_as_text(watched, stack):
     """A preset named like a script is saved, listed and loaded as plain text; a duplicate
-    name shows the 409 message; delete removes it; no dialog ever opens (with the CSP off,
-    so only the page's escaping prevents one)."""
+    name shows the 409 message (and offers to overwrite); delete removes it; no dialog ever
+    opens (with the CSP off, so only the page's escaping prevents one)."""
     page = watched.page
     name = "<script>alert(1)</script>"
     open_form(page, stack)
@@ -328,7 +328,9 @@ def test_presets_save_load_delete_and_show_names_as_text(watched, stack):
 
     page.fill("#preset-name", name)
     page.click("#preset-save")
-    expect(page.locator("#preset-error")).to_have_text(f'a preset named "{name}" already exists')
+    expect(page.locator("#preset-error")).to_have_text(
+        f'a preset named "{name}" already exists: click Overwrite to replace it with this form'
+    )
 
     page.select_option("#f-rule", "MACD")
     page.reload()
