@@ -190,7 +190,8 @@ def _describe_param(param: ParamSpec) -> dict:
 
 
 def describe_rules() -> list[dict]:
-    """Every rule as JSON-ready dicts (rule_type, description, params, constraints): what
+    """Every rule as JSON-ready dicts (rule_type, description, params, constraints, and
+    ``language``: the reference of a rule written in a language, EXPR's, else None): what
     /api/rules serves and the dashboard form is generated from."""
     return [
         {
@@ -198,6 +199,7 @@ def describe_rules() -> list[dict]:
             "description": spec.description,
             "params": [_describe_param(param) for param in spec.params],
             "constraints": list(spec.constraints),
+            "language": spec.reference() if spec.reference else None,
         }
         for spec in RULES.values()
     ]

@@ -92,7 +92,8 @@ class RuleSpec:
     sets ``check`` (params, field prefix) -> normalised params, which replaces the
     generated model's validation; ``resolve`` (params) -> the RuleSpec of that request
     (its ParamSpecs and constraints, for grids and presets); and ``slug`` (normalised
-    params) -> its id."""
+    params) -> its id; ``reference`` () -> the JSON-ready reference of its language (the
+    dashboard's editor help: ``language`` in ``GET /api/rules``, null for other rules)."""
 
     rule_type: str
     description: str
@@ -105,6 +106,7 @@ class RuleSpec:
     check: Callable[[object, str], dict] | None = None
     resolve: Callable[[object], RuleSpec] | None = None
     slug: Callable[[dict], str] | None = None
+    reference: Callable[[], dict] | None = None
 
     def param(self, name: str) -> ParamSpec:
         """The parameter called ``name`` (KeyError if there is none)."""

@@ -6,11 +6,21 @@ requests with the rule registry as ``GET /api/rules`` describes it.
 the rules' other parameters keep their registry defaults. A combination outside a
 parameter's [min, max] or violating a rule constraint (``fast < slow``) is skipped and
 counted, never sent.
+
+EXPR ([rules.md](docs/rules.md)): ``--param entry=...`` and ``--param exit=...`` take the
+whole text after ``=`` as one text (spaces, commas and parentheses kept: quote it for the
+shell), ``--param bounds=...`` a JSON object; and a value written as JSON (starting with
+``"``, ``[`` or ``{``) is read as JSON for any parameter: ``'entry=["close > 1", "close >
+2"]'`` grids two texts, ``'bounds={"n": [2, 50]}'`` is one object. Every ``$name`` the given
+texts use is a parameter of EXPR: ``--param n=2:6:1`` grids it (the server checks its
+range).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -44,6 +54,10 @@ class ParamValues:
     name: str
     items: tuple[str, ...] = ()
     range: Range | None = None
+    raw: str = ""
+    """The text after ``=`` as given (an expression text is taken whole)."""
+    given: tuple[Any, ...] | None = None
+    """The values of a JSON value (a list: its items; anything else: itself), else None."""
 
     @property
     def is_range(self) -> bool:
@@ -92,6 +106,15 @@ def parse_param(text: str) -> ParamValues:
     name, spec = name.strip(), spec.strip()
     if not sep or not name or not spec:
         raise GridError(f"--param {text!r}: use name=start:stop:step or name=v1,v2,...")
+    if spec[0] in JSON_STARTS:
+        try:
+            value = json.loads(spec)
+        except ValueError as exc:
+            raise GridError(f"--param {name}: {spec[:60]!r} is not valid JSON ({exc})") from None
+        given = tuple(value) if isinstance(value, list) else (value,)
+        if not given:
+            raise GridError(f"--param {name}: an empty list")
+        return ParamValues(name, raw=spec, given=given)
     if is_range_text(spec):
         try:
             found = parse_range(spec)
@@ -99,11 +122,20 @@ def parse_param(text: str) -> ParamValues:
             raise GridError(f"--param {name}: {_RANGE_MESSAGES[exc.kind](exc)}") from None
         if found.more_than(MAX_RANGE_VALUES):
             raise GridError(f"--param {name}: {spec} has more than {MAX_RANGE_VALUES} values")
-        return ParamValues(name, range=found)
+        return ParamValues(name, range=found, raw=spec)
     items = tuple(item.strip() for item in spec.split(","))
     if any(not item for item in items):
-        raise GridError(f"--param {name}: empty value in {spec!r}")
-    return ParamValues(name, items=items)
+        raise GridError(f"--param {name}: empty value in {spec!r} (a text with one: as JSON)")
+    return ParamValues(name, items=items, raw=spec)
+
+
+JSON_STARTS = ('"', "[", "{")
+"""A ``--param`` value starting so is read as JSON."""
+
+WHOLE_TYPES = {"text": str, "bounds": dict}
+"""Parameter types whose value is one JSON value (EXPR's texts and bounds), by type."""
+
+_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def merge_params(values: list[ParamValues]) -> dict[str, ParamValues]:
@@ -117,6 +149,8 @@ def merge_params(values: list[ParamValues]) -> dict[str, ParamValues]:
 
 
 def _number(value: Decimal, kind: str, where: str) -> int | float:
+    if kind == "number":  # an EXPR $name: the server checks its type and range
+        return int(value) if value == value.to_integral_value() else float(value)
     if kind == "int":
         if value != value.to_integral_value():
             raise GridError(f"{where}: {value} is not an integer")
@@ -128,6 +162,21 @@ def typed_values(spec: dict[str, Any], values: ParamValues, rule_type: str) -> l
     """The values of ``values`` typed for the parameter ``spec`` (from /api/rules)."""
     where = f"--param {values.name} ({rule_type})"
     kind = spec["type"]
+    if kind in WHOLE_TYPES:
+        wanted = WHOLE_TYPES[kind]
+        given = values.given if values.given is not None else (values.raw,)
+        if wanted is dict and values.given is None:
+            raise GridError(f'{where}: give a JSON object, e.g. {values.name}={{"n": [2, 50]}}')
+        if not all(isinstance(value, wanted) for value in given):
+            what = "a text (a JSON string or list of strings)" if wanted is str else "JSON objects"
+            raise GridError(f"{where}: takes {what}")
+        return list(given)
+    if values.given is not None:
+        if kind == "choice" or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.given
+        ):
+            raise GridError(f"{where}: a JSON value here must be a list of numbers")
+        return list(dict.fromkeys(_number(Decimal(str(v)), kind, where) for v in values.given))
     if kind == "rules":
         raise GridError(f"{where}: sub-rules cannot be gridded; use --input for COMPOSITE rules")
     if kind == "choice":
@@ -164,6 +213,22 @@ def _violated(constraints: list[str], params: dict[str, Any]) -> str | None:
     return None
 
 
+def _with_names(rule: dict[str, Any], params: dict[str, ParamValues]) -> dict[str, Any]:
+    """``rule`` with a number parameter per ``$name`` its given (else default) texts use
+    (EXPR: ``--param n=...`` is the value of ``$n``); a rule without texts as it is."""
+    texts = [p for p in rule["params"] if p["type"] == "text"]
+    if not texts:
+        return rule
+    names: list[str] = []
+    for param in texts:
+        given = params.get(param["name"])
+        values = [param["default"]] if given is None else typed_values(param, given, "EXPR")
+        for text in values:
+            names += [n for n in _NAME.findall(text) if n not in names]
+    extra = [{"name": n, "type": "number", "default": None} for n in names]
+    return {**rule, "params": [*rule["params"], *extra]}
+
+
 def canonical_rule(rules: dict[str, dict[str, Any]], name: str) -> str:
     """The registry's name for ``name`` ("sma-cross" -> "SMA_CROSS")."""
     key = name.strip().upper().replace("-", "_").replace(" ", "_")
@@ -187,10 +252,11 @@ def expand_grid(
         ones counted by reason ("out of range: period", "violates fast < slow").
     :raise GridError: an unknown rule, a parameter no selected rule has, a bad value.
     """
-    rules = {rule["rule_type"]: rule for rule in rules_description}
-    selected = list(dict.fromkeys(canonical_rule(rules, name) for name in rule_names))
+    described = {rule["rule_type"]: rule for rule in rules_description}
+    selected = list(dict.fromkeys(canonical_rule(described, name) for name in rule_names))
     if not tickers or not selected:
         raise GridError("give at least one ticker (--tickers) and one rule (--rules)")
+    rules = {name: _with_names(described[name], params) for name in selected}
     for name in params:
         if not any(p["name"] == name for rule in selected for p in rules[rule]["params"]):
             have = sorted({p["name"] for rule in selected for p in rules[rule]["params"]})

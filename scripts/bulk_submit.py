@@ -75,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=SPEC",
-        help="a rule parameter's values: start:stop:step (inclusive) or v1,v2,...; "
-        "applies to every selected rule that has it (repeatable)",
+        help="a rule parameter's values: start:stop:step (inclusive), v1,v2,... or JSON "
+        "(starting with \" [ or {); EXPR's entry/exit take the whole text; applies to every "
+        "selected rule that has it (repeatable)",
     )
     source.add_argument("--input", help="a .json or .csv file of requests instead of a grid")
     request = parser.add_argument_group("request fields for a grid")

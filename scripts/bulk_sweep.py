@@ -15,6 +15,7 @@ options, 3 the API could not be reached, 4 the wait timed out.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Collection
@@ -36,6 +37,7 @@ from scripts.bulk_client import (
     ApiUnavailable,
     command_parser,
 )
+from scripts.bulk_grid import JSON_STARTS
 from scripts.bulk_progress import ProgressBar
 
 T = TypeVar("T")
@@ -62,11 +64,19 @@ def _scalar(text: str) -> Any:
 
 
 def parse_assignment(text: str, *, grid: bool) -> tuple[str, Any]:
-    """``name=value``: a grid value keeps a range string and splits a comma list."""
+    """``name=value``: a grid value keeps a range string and splits a comma list; a base
+    value is a number or the whole text (an EXPR condition: spaces, commas and parentheses
+    kept). A value starting with ``"``, ``[`` or ``{`` is JSON (``bounds={"n": [2, 50]}``,
+    ``low=[10, 20]``)."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip() or not value.strip():
         raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
     value = value.strip()
+    if value[0] in JSON_STARTS:
+        try:
+            return name.strip(), json.loads(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{name.strip()}: not valid JSON ({exc})") from None
     if grid and not is_range_text(value):
         return name.strip(), [_scalar(v) for v in value.split(",") if v.strip()]
     return name.strip(), value if grid else _scalar(value)

@@ -147,7 +147,8 @@ def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str,
     (a bad ``params.period`` is a 400 even when ``grid.period`` overrides it); a swept
     parameter keeps its default here and the grid gives its values. An EXPR's texts and
     bounds are checked and normalised by its own spec (``rules.registry.spec_for``), whose
-    defaults they are; its $parameters have no default."""
+    defaults they are; its $parameters have no default: a swept one keeps the value sent
+    in ``params``, else ``_fill_swept`` gives it the grid's first."""
     spec = _spec_for(rule_type, params)
     params = params or {}
     names = [p.name for p in spec.params]
@@ -163,9 +164,18 @@ def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str,
         value = params[param.name]
         if param.type != "rules":  # sub-rules: the registry checks them per combination
             value = check_value(param, value, f"params.{param.name}")
-        if param.name not in swept:
+        if param.name not in swept or base[param.name] is None:
             base[param.name] = value
     return base
+
+
+def _fill_swept(base: dict[str, Any], grid: Grid) -> dict[str, Any]:
+    """``base`` with each swept parameter that has no default (an EXPR ``$name`` not sent
+    in ``params``) at its value in the grid's first combination, so the stored params hold
+    a value for every parameter, as a built-in rule's (its default) do, never null."""
+    first = dict(zip(grid.names, grid.combos[0], strict=True))
+    return {name: first[name] if value is None and name in first else value
+            for name, value in base.items()}  # fmt: skip
 
 
 def parse_sweep_request(
@@ -205,6 +215,7 @@ def parse_sweep_request(
     n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
     spec = _spec_for(rule_type, payload.get("params"))
     grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps)
+    base = _fill_swept(base, grid)
     fields.raise_for("chunk_size")
     body = fields.body
     assert body is not None  # every problem belongs to a stage raised above

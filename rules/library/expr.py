@@ -288,6 +288,13 @@ def slug(params: dict) -> str:
     return "-".join(parts)
 
 
+def language() -> dict:
+    """The language's reference for the dashboard's editors (``rules.expr.reference``)."""
+    from rules.expr.reference import reference
+
+    return reference()
+
+
 SPEC = RuleSpec(
     rule_type="EXPR",
     description="Your own rule in the strategy language: an entry and an exit condition over "
@@ -307,4 +314,5 @@ SPEC = RuleSpec(
     check=check,
     resolve=resolve,
     slug=slug,
+    reference=language,
 )

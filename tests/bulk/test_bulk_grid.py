@@ -4,6 +4,8 @@ tickers × rules × parameters with the real rule registry (what /api/rules serv
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -119,3 +121,53 @@ def test_grid_refuses_unusable_options(rules, params, message):
     """Unknown rules, params no selected rule has, and repeated params are errors."""
     with pytest.raises(GridError, match=message):
         grid(["ACME"], rules, *params)
+
+
+ENTRY = "close > sma(close, 200) and rsi(close, $n) < $low"
+EXIT = "rsi(close, $n) > max($high, 50) or close < lag(lowest(low, 20), 1)"
+
+
+def test_an_expression_text_survives_the_grid_parser_whole():
+    """``entry=...`` keeps its spaces, commas and parentheses as one text; bounds is a JSON
+    object; each $name of the texts is a parameter (a range grids it); every request the
+    grid makes is one the registry accepts."""
+    made = grid(
+        ["ACME"],
+        ["EXPR"],
+        f"entry={ENTRY}",
+        f"exit={EXIT}",
+        'bounds={"n": [2, 50]}',
+        "n=2:4:1",
+        "low=10",
+        "high=90",
+    )
+    assert len(made.requests) == 3 and not made.skipped
+    first = made.requests[0]["params"]
+    assert (first["entry"], first["exit"], first["bounds"]) == (ENTRY, EXIT, {"n": [2, 50]})
+    assert [r["params"]["n"] for r in made.requests] == [2, 3, 4]
+    for request in made.requests:
+        validate_rule("EXPR", request["params"])
+
+
+def test_a_json_list_of_texts_grids_the_texts():
+    """``'entry=["…", "…"]'``: two entry texts, each whole (a comma inside one stays)."""
+    texts = ["crossover(sma(close, 10), sma(close, 20))", "close > sma(close, 50)"]
+    made = grid(["ACME"], ["EXPR"], "entry=" + json.dumps(texts))
+    assert [r["params"]["entry"] for r in made.requests] == texts
+    for request in made.requests:
+        validate_rule("EXPR", request["params"])
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        ("bounds=n", "give a JSON object"),
+        ('bounds=["n"]', "takes JSON objects"),
+        ("entry=[1, 2]", "takes a text"),
+        ("entry={oops", "is not valid JSON"),
+        ("m=2", "is a parameter of none of EXPR"),
+    ],
+)
+def test_a_bad_expression_option_is_refused_saying_why(option, words):
+    with pytest.raises(GridError, match=re.escape(words)):
+        grid(["ACME"], ["EXPR"], option)

@@ -291,3 +291,23 @@ def test_a_grid_leaves_the_checkout_clean(api_url, tmp_path, monkeypatch):
     assert main(["--url", api_url, *GRID, *GRID_PARAMS, *DATES]) == 0
     assert len(list((tmp_path / "bulk").glob("bulk-*.state.jsonl"))) == 1
     assert git_status() == before
+
+
+def test_the_sweep_command_sends_an_expressions_texts_whole_and_its_bounds_as_json():
+    """``bulk_sweep --param entry=…`` keeps the text whole (spaces, commas, parentheses),
+    ``--param bounds={…}`` and ``--grid low=[…]`` are JSON; the body is one the sweep
+    contract accepts."""
+    import scripts.bulk_sweep
+    from kinds.sweeps.contract import parse_sweep_request
+
+    entry = "crossover(sma(close, $fast), sma(close, 50)) and rsi(close, 2) < $low"
+    exit_ = "crossunder(sma(close, $fast), sma(close, 50))"
+    args = scripts.bulk_sweep.build_parser().parse_args(
+        ["--rule", "EXPR", "--tickers", "ACME", "--start", "2016-01-01", "--end", "2018-12-31",
+         "--param", f"entry={entry}", "--param", f"exit={exit_}",
+         "--param", 'bounds={"fast": [2, 40]}', "--grid", "fast=5:15:5", "--grid", "low=[10, 20]"]
+    )  # fmt: skip
+    body = scripts.bulk_sweep.sweep_body(args)
+    assert body["params"] == {"entry": entry, "exit": exit_, "bounds": {"fast": [2, 40]}}
+    assert body["grid"] == {"fast": "5:15:5", "low": [10, 20]}
+    assert parse_sweep_request(body).combos == 6

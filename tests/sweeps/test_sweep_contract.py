@@ -103,6 +103,50 @@ def test_a_valid_swept_parameter_in_params_is_overridden_by_the_grid():
     assert sweep.grid.combos == [(5,), (10,)]
 
 
+EXPR = {
+    "entry": "crossover(sma(close, $fast), sma(close, $slow)) and rsi(close, 2) < $low",
+    "exit": "crossunder(sma(close, $fast), sma(close, $slow))",
+    "bounds": {"fast": [2, 50]},
+}
+
+
+def test_an_expressions_swept_names_are_stored_with_a_value_never_null():
+    """A built-in sweep stores each swept param at its default; an EXPR $name has none, so
+    it is stored at the value sent in params, else the grid's first (kept) value — the
+    stored params are a full set, like a built-in's, not ``null``."""
+    sweep = parse_sweep_request(
+        {
+            **BASE,
+            "rule_type": "EXPR",
+            "params": {**EXPR, "slow": 40, "low": 10},
+            "grid": {"fast": "5:15:5", "slow": [20, 30], "low": [5, 10]},
+        }
+    )
+    stored = sweep.to_dict()["params"]
+    assert {name: stored[name] for name in ("fast", "slow", "low")} == {
+        "fast": 5,
+        "slow": 40,
+        "low": 10.0,
+    }
+    assert sweep.grid.params(sweep.params, sweep.grid.combos[-1])["slow"] == 30
+
+
+def test_an_expressions_first_value_is_the_first_combination_its_constraints_keep():
+    """With fast < slow (a MACD of two $names), the stored values are a valid pair."""
+    sweep = parse_sweep_request(
+        {
+            **BASE,
+            "rule_type": "EXPR",
+            "params": {
+                "entry": "macd(close, $fast, $slow) > 0",
+                "exit": "macd(close, $fast, $slow) < 0",
+            },
+            "grid": {"fast": [30, 10], "slow": [20]},
+        }
+    )
+    assert (sweep.params["fast"], sweep.params["slow"]) == (10, 20)
+
+
 def test_the_configured_default_chunk_size_is_held_within_bounds():
     """The web's SWEEP_CHUNK_SIZE setting is held to 50..2000; unset, 1,000."""
     assert default_chunk_size(250) == 250

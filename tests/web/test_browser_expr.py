@@ -9,6 +9,9 @@ Screenshots go where tests/web/test_browser_dashboard.py puts them
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -80,3 +83,76 @@ def test_a_sweep_of_an_expression_grids_its_parameters_from_the_sweep_form(watch
     expect(page.locator("body")).to_have_attribute(
         "data-sweep-status", "SUCCEEDED", timeout=dashboard.TIMEOUT_MS
     )
+
+
+def test_the_reference_panel_lists_the_servers_functions_and_inserts_an_example(
+    watched, stack, shots
+):
+    """The run form's collapsible reference is the server's function table (one row per
+    function of /api/rules' EXPR language); a click on an example fills the texts and the
+    $names' values, a click on a signature inserts it at the cursor; the example runs as is
+    (the live check finds nothing)."""
+    page = watched.page
+    dashboard.open_form(page, stack)
+    page.select_option("#f-rule", "EXPR")
+    language = _language(page, stack)
+    panel = page.locator("#run-form details.bt-expr-help")
+    panel.locator("summary").click()
+    rows = panel.locator(".bt-expr-functions [data-function]")
+    expect(rows).to_have_count(len(language["functions"]))
+    expect(rows.first).to_contain_text(language["functions"][0]["signature"])
+    expect(rows.first).to_contain_text(language["functions"][0]["summary"])
+    example = language["examples"][0]
+    panel.locator(".bt-expr-example").first.click()
+    expect(page.locator("[data-field='params.entry']")).to_have_value(example["entry"])
+    expect(page.locator("[data-field='params.exit']")).to_have_value(example["exit"])
+    expect(page.locator("[data-field='params.n']")).to_have_value("2")
+    expect(page.locator("[data-field='params.high']")).to_have_value("90")
+    expect(page.locator("#run-form details.bt-expr-help")).to_have_attribute("open", "")
+
+    exit_text = page.locator("[data-field='params.exit']")
+    exit_text.click()
+    page.keyboard.press("End")
+    exit_text.press_sequentially(" or close < ")
+    page.locator("#run-form [data-function='atr'] button").click()
+    expect(exit_text).to_have_value(example["exit"] + " or close < atr(n)")
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    shoot(page.locator("#run-form"), shots / "dashboard-expr-reference.png")
+
+
+def _language(page, stack) -> dict:
+    rules = page.request.get(f"{stack.base_url}/api/rules").json()
+    return next(rule["language"] for rule in rules if rule["rule_type"] == "EXPR")
+
+
+@pytest.mark.parametrize(
+    ("path", "prefix"), [("/sweeps", "s"), ("/walkforward", "w")], ids=["sweep", "walkforward"]
+)
+def test_the_sweep_and_walkforward_forms_show_a_texts_error_at_its_column_as_it_is_typed(
+    watched, stack, shots, path, prefix
+):
+    """The sweep and walk-forward forms ask the server as the text is typed (their own
+    validation routes) and draw its message under the text with a caret at its column, as
+    the run form does; an example from their reference panel clears it."""
+    page = watched.page
+    page.goto(f"{stack.base_url}{path}")
+    page.select_option(f"#{prefix}-rule", "EXPR")
+    page.fill(f"#{prefix}-p-exit", EXIT)
+    page.fill(f"#{prefix}-p-values", '{"n": "2:6:2", "low": 10, "high": 90}')
+    page.fill(f"#{prefix}-p-entry", BROKEN)
+    entry = page.locator(f"#{prefix}-p-entry")
+    feedback = entry.locator("xpath=following-sibling::div[contains(@class,'invalid-feedback')]")
+    caret = entry.locator("xpath=following-sibling::pre[contains(@class,'bt-expr-caret')]")
+    expect(feedback).to_contain_text("params.entry at column 46: unexpected '<'")
+    expect(caret).to_have_text(BROKEN + "\n" + " " * 45 + "^")
+    expect(entry).to_have_class(re.compile("is-invalid"))
+    shoot(page.locator(f"#{prefix}-params"), shots / f"{prefix}-expr-error.png")
+
+    page.locator(f"#{prefix}-params details.bt-expr-help summary").click()
+    page.locator(f"#{prefix}-params .bt-expr-example").first.click()
+    example = _language(page, stack)["examples"][0]
+    expect(entry).to_have_value(example["entry"])
+    values = page.locator(f"#{prefix}-p-values").input_value()
+    assert json.loads(values) == {**example["params"], **example["grid"]}
+    expect(caret).to_have_text("")
+    expect(feedback).to_have_text("")

@@ -260,8 +260,10 @@ HUGE_BODIES = {
 CHECKS = {
     "POST /api/schema/run/validate": valid_request,
     "POST /api/schema/sweep/validate": valid_sweep,
+    "POST /api/schema/walkforward/validate": valid_walkforward,
 }
-"""The request checks, which read a run's and a sweep's body as their submissions do."""
+"""The request checks, which read a run's, a sweep's and a walk-forward's body as their
+submissions do."""
 
 
 @pytest.mark.parametrize("shape", list(HUGE_BODIES))

@@ -15,6 +15,7 @@ from tests.web.support import (
     close_app,
     valid_request,
     valid_sweep,
+    valid_walkforward,
 )
 from tests.web.support_auth import bearer, new_token, token_app
 from web.ratelimit import ANALYZE_KEY_PREFIX, KEY_PREFIX
@@ -127,6 +128,23 @@ def test_redis_down_fails_open_without_a_500(sqlite_url, data_dir, caplog):
             response = app.test_client().post("/run_backtest", json=valid_request())
         assert response.status_code == 503
         assert "rate limit not applied: Redis unavailable" in caplog.text
+    finally:
+        close_app(app)
+
+
+def test_the_walkforward_check_counts_in_the_request_checks_budget(sqlite_url, redis_url, data_dir):
+    """The walk-forward form asks its check as it changes: limited in the forms' checks'
+    budget, never the submissions'."""
+    app = app_with_schema(sqlite_url, redis_url, data_dir, SUBMIT_RATE_LIMIT="2/hour")
+    route = "/api/schema/walkforward/validate"
+    try:
+        client = app.test_client()
+        for _ in range(2):
+            assert client.post(route, json=valid_walkforward()).status_code == 200
+        refused = client.post(route, json=valid_walkforward())
+        assert refused.status_code == 429
+        assert refused.get_json()["error"].startswith("too many request checks: at most 2")
+        assert submit(client) == 202
     finally:
         close_app(app)
 

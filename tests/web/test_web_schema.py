@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rules import RULES
-from tests.web.support import queue_key, valid_request, valid_sweep
+from tests.web.support import queue_key, valid_request, valid_sweep, valid_walkforward
 from tests.web.test_web_runs import BAD_REQUESTS, MISSING, rows
 
 pytestmark = pytest.mark.redis
@@ -231,3 +231,33 @@ def test_the_dashboard_scripts_hold_no_copy_of_the_servers_messages(client):
         if pattern.fullmatch(message)
     ]
     assert copies == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"train_bars": 1000},
+        {"test_bars": 0},
+        {"grid": {"fast": "1:5:1"}},
+        {"ticker": "NOPE"},
+        {"metric": "luck"},
+        {"rule_type": "EXPR", "params": {"entry": "close > > 1", "exit": "close < 1"}, "grid": {}},
+    ],
+)
+def test_validating_a_bad_walkforward_answers_the_submissions_400_byte_for_byte(client, change):
+    """POST /api/schema/walkforward/validate answers as POST /api/walkforward does (an
+    expression's error with its column included); it records nothing."""
+    checked = client.post("/api/schema/walkforward/validate", json=valid_walkforward(**change))
+    assert client.get("/api/walkforward").get_json()["walkforwards"] == []
+    submitted = client.post("/api/walkforward", json=valid_walkforward(**change))
+    assert checked.status_code == submitted.status_code == 400
+    assert checked.get_data() == submitted.get_data()
+
+
+def test_validating_a_good_walkforward_is_200_valid_and_records_and_queues_nothing(client):
+    """A walk-forward the submission would accept is ``{"valid": true}``; nothing is
+    recorded or queued."""
+    response = client.post("/api/schema/walkforward/validate", json=valid_walkforward())
+    assert (response.status_code, response.get_json()) == (200, {"valid": True})
+    assert client.get("/api/walkforward").get_json()["walkforwards"] == []
+    assert client.get("/api/sweeps").get_json()["total"] == 0

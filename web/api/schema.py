@@ -2,11 +2,12 @@
 ``GET /api/schema/run`` (a run request, rule params included), ``GET /api/schema/sweep``
 (a sweep request: the run's fields, partial params, the grid, tickers and chunk size) and
 ``GET /api/schema/preset``; and the checks a submission makes, without submitting:
-``POST /api/schema/run/validate`` and ``POST /api/schema/sweep/validate`` answer 200
-``{"valid": true}`` for a body ``POST /run_backtest`` (``POST /api/sweeps``) would accept,
-else the very 400 it would answer (``{"error", "field"}``). Nothing is recorded or queued.
-The dashboard's run and sweep forms show these answers: their messages are the server's,
-never a copy kept in the page."""
+``POST /api/schema/run/validate``, ``POST /api/schema/sweep/validate`` and
+``POST /api/schema/walkforward/validate`` answer 200 ``{"valid": true}`` for a body
+``POST /run_backtest`` (``POST /api/sweeps``, ``POST /api/walkforward``) would accept, else
+the very 400 it would answer (``{"error", "field"}``). Nothing is recorded or queued. The
+dashboard's run, sweep and walk-forward forms show these answers: their messages are the
+server's, never a copy kept in the page."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from kinds.sweeps.contract import default_chunk_size
 from web.api.runs.submit import validate_request
 from web.api.sweeps import _validate as validate_sweep_request
+from web.api.walkforward import _validate as validate_walkforward_request
 from web.body import json_object
 
 bp = Blueprint("schema", __name__, url_prefix="/api/schema")
@@ -83,4 +85,13 @@ def validate_sweep() -> ResponseReturnValue:
     """Check a sweep request as ``POST /api/sweeps`` does before it looks for room on the
     queue: 200 ``{"valid": true}``, or the 400 it would answer, naming the field."""
     validate_sweep_request(json_object())
+    return VALID
+
+
+@bp.post("/walkforward/validate")
+def validate_walkforward() -> ResponseReturnValue:
+    """Check a walk-forward request as ``POST /api/walkforward`` does before it looks for
+    room on the queue (windows, folds, the training grid, the ticker's data): 200
+    ``{"valid": true}``, or the 400 it would answer, naming the field."""
+    validate_walkforward_request(json_object())
     return VALID

@@ -53,15 +53,13 @@ logger = logging.getLogger("web.walkforward")
 bp = Blueprint("walkforward", __name__)
 
 
-@bp.post("/api/walkforwards")
-@bp.post("/api/walkforward")
-def submit() -> ResponseReturnValue:
-    """Validate a walk-forward, record it with its folds and their sweeps, enqueue the
-    sweeps' chunks."""
+def _validate(payload: dict):
+    """The walk-forward, its folds and their sweeps, every check a submission makes before
+    it looks for room on the queue (400 naming the field); nothing recorded."""
     config = current_app.config
     try:
-        planned = validate_walkforward(
-            json_object(),
+        return validate_walkforward(
+            payload,
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
             bar_limit=config["RUN_MAX_BARS"],
@@ -69,6 +67,15 @@ def submit() -> ResponseReturnValue:
         )
     except RequestError as exc:
         raise bad_request(exc) from None
+
+
+@bp.post("/api/walkforwards")
+@bp.post("/api/walkforward")
+def submit() -> ResponseReturnValue:
+    """Validate a walk-forward, record it with its folds and their sweeps, enqueue the
+    sweeps' chunks."""
+    config = current_app.config
+    planned = _validate(json_object())
     walkforward_id = planned.request.walkforward_id
     submission = walkforward_submission(planned, image_tag=image_tag(), created_by=current_user())
     chunks = len(submission.messages)

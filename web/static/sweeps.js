@@ -87,7 +87,14 @@ const SweepForm = (() => {
       if (param.type === "text" || param.type === "bounds") {
         col.className = param.type === "text" ? "col-12" : "col-md-4";
         input.classList.add("font-monospace");
-        col.append(input, BT.el("div", { class: "form-text" }, param.description));
+        col.append(input, BT.el("div", { class: "invalid-feedback" }));
+        if (param.type === "text") {
+          // an expression text: the server's error under it, a caret at its column (textError)
+          input.setAttribute("data-expr-text", "");
+          input.setAttribute("spellcheck", "false");
+          col.append(BT.el("pre", { class: "bt-expr-caret small text-danger mb-0" }));
+        }
+        col.append(BT.el("div", { class: "form-text" }, param.description));
       } else {
         col.append(input, BT.el("div", { class: "form-text" }, range));
       }
@@ -104,6 +111,43 @@ const SweepForm = (() => {
       }));
       col.append(BT.el("div", { class: "form-text" }, "One entry per $name of the texts: a number, a list or a range."));
       box.append(col);
+    }
+    if (rule.language) {
+      // the language's reference; an example fills the texts and the $names' values (its grid swept)
+      const col = BT.el("div", { class: "col-12" });
+      col.append(ExprHelp.panel(rule.language, (example) => {
+        const set = (name, value) => {
+          const input = box.querySelector(`[data-param="${name}"]`);
+          if (input) input.value = value;
+        };
+        set("entry", example.entry);
+        set("exit", example.exit);
+        set("bounds", "{}");
+        set("$values", JSON.stringify(Object.assign({}, example.params, example.grid)));
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+      }));
+      box.append(col);
+    }
+  }
+
+  /* A server's error about an expression text ("params.entry …"): its message under the
+     text and a caret under the column it names (BT.drawCaret, as the run form). Returns
+     whether ``field`` named a text of ``box``; ``clearTextErrors`` undoes it. */
+  function textError(box, field, message) {
+    const match = /^params\.(entry|exit)$/.exec(String(field || ""));
+    const input = match && box.querySelector(`[data-param="${match[1]}"][data-expr-text]`);
+    if (!input) return false;
+    input.classList.add("is-invalid");
+    input.parentElement.querySelector(":scope > .invalid-feedback").textContent = message;
+    BT.drawCaret(input.parentElement.querySelector(":scope > .bt-expr-caret"), input.value, message);
+    return true;
+  }
+
+  function clearTextErrors(box) {
+    for (const input of box.querySelectorAll("[data-expr-text]")) {
+      input.classList.remove("is-invalid");
+      input.parentElement.querySelector(":scope > .invalid-feedback").textContent = "";
+      input.parentElement.querySelector(":scope > .bt-expr-caret").textContent = "";
     }
   }
 
@@ -206,7 +250,7 @@ const SweepForm = (() => {
     return range ? range.count : 0;
   }
 
-  return { paramInputs, tradingInputs, readGrid, tradingValues, valueCount };
+  return { paramInputs, tradingInputs, readGrid, tradingValues, valueCount, textError, clearTextErrors };
 })();
 
 (() => {
@@ -270,13 +314,16 @@ const SweepForm = (() => {
        form. The page holds no copy of the limits or the messages. */
     const live = BT.liveCheck(form.dataset.validateUrl, body, (problem) => {
       errorBox.classList.add("d-none");
+      SweepForm.clearTextErrors(paramsBox);
       if (problem) showError(problem.field, problem.error);
     });
     for (const type of ["input", "change"]) form.addEventListener(type, live.schedule);
 
+    /* Above the form; an expression text's error also under the text, a caret at its column. */
     function showError(field, message) {
       errorBox.textContent = BT.fieldMessage(field, message || "");
       errorBox.classList.remove("d-none");
+      SweepForm.textError(paramsBox, field, message || "");
     }
 
     /* Dates: the run form's default window (BT.dateWindow) of where every checked ticker
@@ -306,6 +353,7 @@ const SweepForm = (() => {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       errorBox.classList.add("d-none");
+      SweepForm.clearTextErrors(paramsBox);
       const progress = document.getElementById("sweep-progress");
       live.cancel();
       const payload = body();

@@ -104,10 +104,14 @@
     function clearErrors() {
       errorBox.classList.add("d-none");
       for (const node of form.querySelectorAll(".is-invalid")) node.classList.remove("is-invalid");
+      SweepForm.clearTextErrors(paramsBox);
     }
 
-    /* The message under the input the field names; at the top when it names none. */
-    function showError(field, message) {
+    /* The message under the input the field names (an expression text's with a caret under
+       its column); at the top when it names none. ``focus``: move the focus there (a
+       submission's answer; not a live check's, which must not take it from the typing). */
+    function showError(field, message, focus = true) {
+      if (SweepForm.textError(paramsBox, field, message)) return;
       const node = inputFor(field);
       if (!node) {
         errorBox.textContent = (field ? field + ": " : "") + message;
@@ -121,12 +125,21 @@
       }
       feedback.textContent = message;
       node.classList.add("is-invalid");
-      node.focus();
+      if (focus) node.focus();
     }
+
+    /* The server checks the form as it changes (POST /api/schema/walkforward/validate: the
+       400 POST /api/walkforward would answer), its first problem shown where it belongs. */
+    const live = BT.liveCheck(form.dataset.validateUrl, body, (problem) => {
+      clearErrors();
+      if (problem) showError(problem.field, problem.error, false);
+    });
+    for (const type of ["input", "change"]) form.addEventListener(type, live.schedule);
 
     ruleSelect.addEventListener("change", () => { clearErrors(); buildParams(); });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      live.cancel();
       clearErrors();
       const progress = byId("wf-progress");
       progress.textContent = "submitting…";

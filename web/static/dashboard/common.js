@@ -82,6 +82,20 @@ const BT = (() => {
     return field && !String(message).startsWith(`${field} `) ? `${field}: ${message}` : String(message);
   }
 
+  /* Under an expression text: the line a server's message names ("… at line 2, column 5: …",
+     or "at column 9" on line 1) and a caret under that column, drawn into ``box`` (a <pre>);
+     emptied when the message names no column. The run, sweep and walk-forward forms share it. */
+  function drawCaret(box, text, message) {
+    const at = /(?:line (\d+), )?column (\d+)/.exec(message || "");
+    if (!box) return;
+    if (!at) {
+      box.textContent = "";
+      return;
+    }
+    const line = String(text || "").split("\n")[(Number(at[1]) || 1) - 1] || "";
+    box.textContent = `${line}\n${" ".repeat(Math.max(0, Number(at[2]) - 1))}^`;
+  }
+
   /* A form's live check: ``schedule()`` (on every change of the form) sends ``collect()`` to
      serverCheck ``ms`` after the last change and calls ``show(problem)`` (null: accepted).
      An answer overtaken by a later change or by ``cancel()`` (a submission, whose own
@@ -239,5 +253,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

@@ -54,7 +54,7 @@
   const OWN = ["entry", "exit", "bounds"];
 
   function textControl(spec, path, value, col, id) {
-    const input = BT.el("textarea", { class: "form-control form-control-sm font-monospace bt-expr", id, rows: 2, spellcheck: "false" });
+    const input = BT.el("textarea", { class: "form-control form-control-sm font-monospace bt-expr", id, rows: 2, spellcheck: "false", "data-expr-text": true });
     input.value = typeof value === "string" ? value : "";
     input.addEventListener("input", () => {
       setAt(path, input.value);
@@ -111,16 +111,7 @@
   }
 
   function caret(node, message) {
-    const box = node.parentElement.querySelector(":scope > .bt-expr-caret");
-    if (!box) return;
-    const at = /(?:line (\d+), )?column (\d+)/.exec(message || "");
-    if (!at) {
-      box.textContent = "";
-      return;
-    }
-    const lines = node.value.split("\n");
-    const line = lines[(Number(at[1]) || 1) - 1] || "";
-    box.textContent = `${line}\n${" ".repeat(Math.max(0, Number(at[2]) - 1))}^`;
+    BT.drawCaret(node.parentElement.querySelector(":scope > .bt-expr-caret"), node.value, message);
   }
 
   function paramControl(spec, path, value) {
@@ -172,6 +163,17 @@
     }
     if (RULES[ruleType].params.some((p) => p.type === "text")) {
       grid.append(BT.el("div", { class: "row g-2 bt-expr-values" }));
+    }
+    if (RULES[ruleType].language) {
+      // the language's reference; an example replaces the texts and the $names' values
+      const help = BT.el("div", { class: "col-12" });
+      help.append(ExprHelp.panel(RULES[ruleType].language, (example) => {
+        setAt(path, Object.assign({ entry: example.entry, exit: example.exit, bounds: {} }, copy(example.params)));
+        clearErrors();
+        render();
+        live.schedule();
+      }));
+      grid.append(help);
     }
     return grid;
   }
