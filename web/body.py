@@ -166,23 +166,25 @@ def _problem(value: Any, depth: int, scalars: tuple[type, ...]) -> tuple[list[st
     return None
 
 
-def _items(value: Any, depth: int = 1) -> int:
-    """Items of all arrays in ``value`` (containers below ``MAX_DEPTH`` are left to
-    ``_problem``)."""
-    if depth > MAX_DEPTH:
-        return 0
-    if isinstance(value, dict):
-        values = value.values()
-        count = 0
-    elif isinstance(value, list):
-        values = value
-        count = len(value)
-    else:
-        return 0
-    for item in values:
-        if isinstance(item, dict | list):
-            count += _items(item, depth + 1)
-    return count
+def _too_many_items(value: Any) -> bool:
+    """Whether the arrays in ``value`` hold more than ``MAX_ITEMS`` items in all (containers
+    below ``MAX_DEPTH`` are left to ``_problem``). An array's length counts before its items
+    are looked at, so a body of one huge array is refused without walking it."""
+    count = 0
+    pending = [(value, 1)]
+    while pending:
+        container, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(container, list):
+            count += len(container)
+            if count > MAX_ITEMS:
+                return True
+            children = container
+        else:
+            children = container.values()
+        pending.extend((item, depth + 1) for item in children if isinstance(item, dict | list))
+    return False
 
 
 def _field(parts: list[str]) -> str:
@@ -208,7 +210,7 @@ def read_json_object(raw: bytes) -> dict[str, Any]:
         raise ApiError(400, TOO_MANY_KEYS, field="body") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "must be a JSON object", field="body")
-    if _items(payload) > MAX_ITEMS:
+    if text.count(",") + text.count("[") > MAX_ITEMS and _too_many_items(payload):
         raise ApiError(400, TOO_MANY_ITEMS, field="body")
     scalars: tuple[type, ...] = (dict, list)
     if _SURROGATE.search(text) or _SURROGATE_ESCAPE.search(text):

@@ -248,3 +248,12 @@ def test_more_array_items_than_a_body_may_hold_is_a_400_on_body():
         "error": TOO_MANY_ITEMS,
         "field": "body",
     }
+
+
+def test_commas_inside_text_are_no_array_items():
+    """The cheap count of the body's commas only decides whether the arrays are walked: a
+    note full of commas beside a short list is accepted, and nested arrays count each item."""
+    body = {"notes": "," * (MAX_ITEMS + 1), "a": [[0, 0], [0]]}
+    assert read_json_object(json.dumps(body).encode()) == body
+    nested = [[0] * 1000 for _ in range(MAX_ITEMS // 1000)]  # 200 + 200,000 items
+    assert _refusal({"a": nested}) == {"error": TOO_MANY_ITEMS, "field": "body"}
