@@ -271,3 +271,18 @@ def test_overlays_and_panels_are_derived_from_the_texts(goog):
     assert panels["rsi"].levels == (10.0, 90.0) and panels["rsi"].bounds == (0, 100)
     assert panels["macd"].histograms == ("macd_hist(close, 12, 26, 9)",)
     assert not np.array_equal(lines["bb_upper(close, 20, 2)"], sma(goog.close, 20), True)
+
+
+def test_the_evaluator_reads_only_the_five_bar_series_even_from_an_unchecked_tree():
+    """Defence in depth: a Column node naming anything but open/high/low/close/volume (which
+    the checker refuses first) is a KeyError in the evaluator, never an attribute look-up."""
+    from rules.expr.evaluate import evaluate_series
+    from rules.expr.tree import Column
+
+    bars = daily_bars(np.linspace(10.0, 20.0, 50))
+    assert evaluate_series(Column("close", pos=(1, 1)), bars, {}, {}).tolist() == (
+        bars.close.tolist()
+    )
+    for name in ("__class__", "timestamps", "__dict__"):
+        with pytest.raises(KeyError):
+            evaluate_series(Column(name, pos=(1, 1)), bars, {}, {})
