@@ -1,0 +1,156 @@
+"""Probabilistic and deflated Sharpe ratios: how likely a Sharpe ratio is to beat a benchmark,
+and to beat the best of N trials drawn by luck alone.
+
+Pure functions over a return series (the engine's ``bar_returns``) or its moments; no I/O.
+Not yet wired into sweeps, walk-forwards, the run report, the API or the pages (a later step
+of issue 27); docs/execution.md, "Overfitting statistics", defines them.
+
+Sharpe ratios here are **per bar** (mean / sample std, ddof 1, risk-free rate 0: the engine's
+``sharpe_ratio`` before the × √B annualisation) unless a name says ``annual``; an annualised
+Sharpe S of B bars a year is S / √B per bar, and a variance of annualised Sharpe ratios V is
+V / B per bar.
+
+* **PSR** (Bailey & López de Prado, "The Sharpe Ratio Efficient Frontier", Journal of Risk
+  15(2), 2012, eq. for PSR): with the per-bar Sharpe ŜR of n returns, their skewness γ₃ and
+  (non-excess) kurtosis γ₄ (population moments, as the paper),
+
+      PSR(SR*) = Φ( (ŜR − SR*) · √(n − 1) / √(1 − γ₃·ŜR + (γ₄ − 1)/4 · ŜR²) )
+
+  the probability that the true Sharpe exceeds the benchmark SR*. NaN when the root's
+  argument is not positive or n < 2.
+* **Expected maximum Sharpe of N trials** (Bailey & López de Prado, "The Deflated Sharpe
+  Ratio", Journal of Portfolio Management 40(5), 2014, eq. 2; the extreme-value
+  approximation of Bailey, Borwein, López de Prado & Zhu 2014), with V the variance of the
+  trials' Sharpe ratios and γ ≈ 0.5772 the Euler–Mascheroni constant:
+
+      SR₀ = √V · ((1 − γ)·Φ⁻¹(1 − 1/N) + γ·Φ⁻¹(1 − 1/(N·e)))
+
+  SR₀ = 0 for N = 1 (the formula needs N ≥ 2; one trial is not selected).
+* **DSR** (same paper, eq. 3): PSR(SR₀) of the selected trial's returns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from engine import TRADING_DAYS
+
+EULER_GAMMA = 0.5772156649015329
+"""The Euler–Mascheroni constant γ of the expected-maximum approximation."""
+
+_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True)
+class ReturnMoments:
+    """What PSR needs of a return series: the per-bar Sharpe (ddof 1), the skewness and the
+    non-excess kurtosis (population moments; 3 for a normal distribution) and the count."""
+
+    sharpe: float
+    skewness: float
+    kurtosis: float
+    n: int
+
+
+def return_moments(returns: np.ndarray) -> ReturnMoments:
+    """The ``ReturnMoments`` of one return series (NaN moments where the std is 0 or n < 2)."""
+    r = np.asarray(returns, dtype=np.float64).ravel()
+    n = r.size
+    if n < 2 or np.ptp(r) == 0.0:  # a constant series: its std is 0 (or rounding noise)
+        return ReturnMoments(math.nan, math.nan, math.nan, n)
+    centred = r - r.mean()
+    m2 = float(np.mean(centred**2))
+    sharpe = float(r.mean() / r.std(ddof=1))
+    skewness = float(np.mean(centred**3) / m2**1.5)
+    kurtosis = float(np.mean(centred**4) / m2**2)
+    return ReturnMoments(sharpe, skewness, kurtosis, n)
+
+
+def probabilistic_sharpe_ratio(
+    sharpe: float,
+    n: int,
+    skewness: float = 0.0,
+    kurtosis: float = 3.0,
+    benchmark: float = 0.0,
+) -> float:
+    """PSR: the probability that the true per-bar Sharpe exceeds ``benchmark`` (per bar),
+    given the observed per-bar ``sharpe`` of ``n`` returns with ``skewness`` and non-excess
+    ``kurtosis``; NaN where undefined (see the module docstring)."""
+    if n < 2 or not all(map(math.isfinite, (sharpe, skewness, kurtosis, benchmark))):
+        return math.nan
+    spread = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
+    if spread <= 0.0:
+        return math.nan
+    return _NORMAL.cdf((sharpe - benchmark) * math.sqrt(n - 1) / math.sqrt(spread))
+
+
+def expected_max_sharpe(n_trials: int, variance: float) -> float:
+    """SR₀, the expected maximum Sharpe of ``n_trials`` independent trials whose Sharpe
+    ratios have true mean 0 and ``variance`` (in the units of the Sharpe ratios given).
+
+    :raise ValueError: ``n_trials`` below 1 or ``variance`` negative.
+    """
+    if n_trials < 1:
+        raise ValueError(f"n_trials must be at least 1, got {n_trials}")
+    if not variance >= 0.0:
+        raise ValueError(f"variance must be a non-negative number, got {variance}")
+    if n_trials == 1:
+        return 0.0
+    z = (1.0 - EULER_GAMMA) * _NORMAL.inv_cdf(1.0 - 1.0 / n_trials) + EULER_GAMMA * (
+        _NORMAL.inv_cdf(1.0 - 1.0 / (n_trials * math.e))
+    )
+    return math.sqrt(variance) * z
+
+
+def deflated_sharpe_ratio(
+    sharpe: float,
+    n: int,
+    skewness: float,
+    kurtosis: float,
+    n_trials: int,
+    trials_variance: float,
+) -> float:
+    """DSR: PSR of the selected per-bar ``sharpe`` against ``expected_max_sharpe(n_trials,
+    trials_variance)``, the variance of the trials' per-bar Sharpe ratios."""
+    benchmark = expected_max_sharpe(n_trials, trials_variance)
+    return probabilistic_sharpe_ratio(sharpe, n, skewness, kurtosis, benchmark)
+
+
+def deflated_sharpe_of_best(
+    best_returns: np.ndarray,
+    trial_sharpes_annual: np.ndarray,
+    bars_per_year: float = TRADING_DAYS,
+) -> dict[str, float | int]:
+    """The DSR of a sweep's selected combination from what a sweep holds: the selected
+    combination's bar returns and every combination's annualised Sharpe (the stored
+    ``sharpe_ratio``; NaN ones are not counted as trials). The trials' variance is their
+    sample variance (ddof 1) over B, ``bars_per_year``.
+
+    Returns ``dsr``, ``psr`` (against 0), ``n_trials``, ``expected_max_sharpe_annual`` (SR₀ ×
+    √B), ``trials_variance_annual``, ``skewness``, ``kurtosis`` and ``n_returns``.
+    """
+    trials = np.asarray(trial_sharpes_annual, dtype=np.float64).ravel()
+    trials = trials[np.isfinite(trials)]
+    n_trials = max(int(trials.size), 1)
+    variance_annual = float(trials.var(ddof=1)) if trials.size >= 2 else 0.0
+    moments = return_moments(best_returns)
+    variance = variance_annual / bars_per_year
+    psr = probabilistic_sharpe_ratio(moments.sharpe, moments.n, moments.skewness, moments.kurtosis)
+    dsr = deflated_sharpe_ratio(
+        moments.sharpe, moments.n, moments.skewness, moments.kurtosis, n_trials, variance
+    )
+    return {
+        "dsr": dsr,
+        "psr": psr,
+        "n_trials": n_trials,
+        "expected_max_sharpe_annual": expected_max_sharpe(n_trials, variance)
+        * math.sqrt(bars_per_year),
+        "trials_variance_annual": variance_annual,
+        "skewness": moments.skewness,
+        "kurtosis": moments.kurtosis,
+        "n_returns": moments.n,
+    }
