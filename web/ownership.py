@@ -34,6 +34,8 @@ from sqlalchemy.orm import Session
 
 from store.tokens import ADMIN
 from web.auth import current_scope, current_user, token_mode
+from web.body import json_object
+from web.db import get_session
 from web.errors import ApiError
 
 READ_ONLY_FIELD = "created_by"
@@ -152,3 +154,25 @@ def shared_value(body: dict[str, Any]) -> bool:
     if not isinstance(body.get("shared"), bool):
         raise ApiError(400, "must be true or false", field="shared")
     return body["shared"]
+
+
+def set_sharing(
+    item_id: str,
+    load: Callable[[Session, str], Owned | None],
+    store: Callable[[Session, str, bool], object],
+    not_found: Callable[[], ApiError],
+) -> bool:
+    """Share the row ``load`` finds for ``item_id`` read-only, or stop, as the request's body
+    ``{"shared": bool}`` says (``store`` writes it), in one transaction, once the viewer may
+    manage the row; the value set. The ``PATCH`` of a kind whose only changeable field is
+    its sharing.
+
+    :raise ApiError 400: the body (``shared_value``); ``not_found()`` or 403 as
+        ``require_manage``.
+    """
+    value = shared_value(json_object())
+    session = get_session()
+    with session.begin():
+        require_manage(load(session, item_id), not_found)
+        store(session, item_id, value)
+    return value

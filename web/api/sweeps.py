@@ -27,6 +27,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from kinds.runs.contract import RequestError
 from kinds.sweeps.caps import RequestCaps
@@ -64,7 +65,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
-from web.ownership import may_read, require_manage, shared_value, visible
+from web.ownership import may_read, set_sharing, visible
 from web.query import count
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -163,8 +164,13 @@ def _not_found() -> ApiError:
     return ApiError(404, "sweep not found")
 
 
+def _sweep_row(session: Session, sweep_id: str) -> Sweep | None:
+    """The sweep ``sweep_id`` names, or None (no such sweep, or no sweep id at all)."""
+    return get_sweep(session, sweep_id) if SWEEP_ID.match(sweep_id) else None
+
+
 def _sweep_or_404(sweep_id: str) -> Sweep:
-    row = get_sweep(get_session(), sweep_id) if SWEEP_ID.match(sweep_id) else None
+    row = _sweep_row(get_session(), sweep_id)
     if row is None or not may_read(row):
         raise _not_found()
     return row
@@ -339,10 +345,5 @@ def combo(sweep_id: str, combo_no: int) -> ResponseReturnValue:
 def share(sweep_id: str) -> ResponseReturnValue:
     """Share the sweep read-only with every signed-in user, or stop (``{"shared": bool}``;
     its owner or an admin only)."""
-    value = shared_value(json_object())
-    session = get_session()
-    with session.begin():
-        row = get_sweep(session, sweep_id) if SWEEP_ID.match(sweep_id) else None
-        require_manage(row, _not_found)
-        set_sweep_shared(session, sweep_id, value)
-    return {"sweep_id": sweep_id, "shared": value}
+    shared = set_sharing(sweep_id, _sweep_row, set_sweep_shared, _not_found)
+    return {"sweep_id": sweep_id, "shared": shared}

@@ -21,6 +21,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from kinds.runs.contract import RequestError
 from kinds.sweeps.caps import RequestCaps
@@ -42,7 +43,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
-from web.ownership import may_read, require_manage, shared_value, visible
+from web.ownership import may_read, set_sharing, visible
 from web.present import iso_utc
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -119,8 +120,13 @@ def _not_found() -> ApiError:
     return ApiError(404, "walk-forward not found")
 
 
+def _walkforward_row(session: Session, walkforward_id: str) -> WalkForward | None:
+    """The walk-forward ``walkforward_id`` names, or None (none, or no such id at all)."""
+    return get_walkforward(session, walkforward_id) if SWEEP_ID.match(walkforward_id) else None
+
+
 def _one(walkforward_id: str) -> Folded:
-    row = get_walkforward(get_session(), walkforward_id) if SWEEP_ID.match(walkforward_id) else None
+    row = _walkforward_row(get_session(), walkforward_id)
     if row is None or not may_read(row):
         raise _not_found()
     return _folded([row])[0]
@@ -165,10 +171,5 @@ def folds(walkforward_id: str) -> ResponseReturnValue:
 def share(walkforward_id: str) -> ResponseReturnValue:
     """Share the walk-forward and its folds' sweeps read-only with every signed-in user, or
     stop (``{"shared": bool}``; its owner or an admin only)."""
-    value = shared_value(json_object())
-    session = get_session()
-    with session.begin():
-        row = get_walkforward(session, walkforward_id) if SWEEP_ID.match(walkforward_id) else None
-        require_manage(row, _not_found)
-        set_walkforward_shared(session, walkforward_id, value)
-    return {"walkforward_id": walkforward_id, "shared": value}
+    shared = set_sharing(walkforward_id, _walkforward_row, set_walkforward_shared, _not_found)
+    return {"walkforward_id": walkforward_id, "shared": shared}
