@@ -141,21 +141,21 @@ def _spec_for(rule_type: str, params: object) -> RuleSpec:
         raise RequestError(exc.field, exc.message) from None
 
 
-def _base_params(rule_type: str, params: dict | None, grid: object) -> dict[str, Any]:
+def _base_params(spec: RuleSpec, params: dict | None, grid: object) -> dict[str, Any]:
     """Every parameter's base value: ``params`` (an object, ``SweepRequestBody`` saw to
     that), else the registry default. Every value sent is checked, a swept parameter's too
     (a bad ``params.period`` is a 400 even when ``grid.period`` overrides it); a swept
     parameter keeps its default here and the grid gives its values. An EXPR's texts and
     bounds are checked and normalised by its own spec (``rules.registry.spec_for``), whose
     defaults they are; its $parameters have no default: a swept one keeps the value sent
-    in ``params``, else ``_fill_swept`` gives it the grid's first."""
-    spec = _spec_for(rule_type, params)
+    in ``params``, else ``_fill_swept`` gives it the grid's first. ``spec``: the request's
+    (``_spec_for``)."""
     params = params or {}
     names = [p.name for p in spec.params]
     for key in params:
         if key not in names:
             path = f"params.{str(key)[:40]}"
-            raise RequestError(path, f"{path} is not a parameter of {rule_type}")
+            raise RequestError(path, f"{path} is not a parameter of {spec.rule_type}")
     base = spec.defaults()
     swept = grid if isinstance(grid, dict) else {}
     for param in spec.params:
@@ -210,10 +210,10 @@ def parse_sweep_request(
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
     fields.raise_for("params")
-    base = _base_params(rule_type, payload.get("params"), payload.get("grid"))
+    spec = _spec_for(rule_type, payload.get("params"))
+    base = _base_params(spec, payload.get("params"), payload.get("grid"))
     fields.raise_for("grid")
     n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
-    spec = _spec_for(rule_type, payload.get("params"))
     grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps)
     base = _fill_swept(base, grid)
     fields.raise_for("chunk_size")
