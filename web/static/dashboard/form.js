@@ -585,18 +585,21 @@
     if (sharedBox && manageable) sharedBox.checked = Boolean(preset.shared);
   }
 
+  /* Read the list again and select ``selectId`` (default: what is selected); whether the
+     list could be read (if not, its error is the message). */
   async function refreshPresets(selectId) {
     const keep = selectId === undefined ? presetSelect.value : String(selectId);
     const answer = await BT.fetchJSON(data.presets_url).catch(() => null);
     if (!answer || !answer.ok) {
       presetMessage((answer && answer.body && answer.body.error) || "presets unavailable", true);
-      return;
+      return false;
     }
     presets = new Map(answer.body.map((p) => [String(p.id), p]));
     presetSelect.replaceChildren(...answer.body.map((p) => BT.el("option", { value: p.id }, presetLabel(p))));
     if (!answer.body.length) presetSelect.append(BT.el("option", { value: "" }, "no presets yet"));
     if (presets.has(keep)) presetSelect.value = keep;
     syncSelection();
+    return true;
   }
 
   function presetBody(name) {
@@ -614,9 +617,10 @@
       if (answer && answer.status === 404) await refreshPresets();
       return false;
     }
-    presetMessage(`updated "${answer.body.name}"`, false);
     if (loadedId === answer.body.id) loadedName.textContent = answer.body.name;
-    await refreshPresets(answer.body.id);
+    // the list first, then the message: a selection made once "updated" shows is never
+    // undone by the list arriving after it
+    if (await refreshPresets(answer.body.id)) presetMessage(`updated "${answer.body.name}"`, false);
     return true;
   }
 
@@ -631,9 +635,8 @@
     const name = presetName.value; // the server strips it and says what is wrong with it
     const answer = await BT.fetchJSON(data.presets_url, { method: "POST", json: presetBody(name) }).catch(() => null);
     if (answer && answer.status === 201) {
-      presetMessage(`saved "${answer.body.name}"`, false);
       presetName.value = "";
-      await refreshPresets(answer.body.id);
+      if (await refreshPresets(answer.body.id)) presetMessage(`saved "${answer.body.name}"`, false);
       return;
     }
     presetFailure(answer);
