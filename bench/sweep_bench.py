@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from bench.peers import vectorbt_python
 from kinds.sweeps.status import SWEEP_FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -145,21 +146,6 @@ print(json.dumps({"combos": int(len(sharpe)), "s": min(times), "warmup_s": warm,
                   "version": vbt.__version__, "best": [int(v) for v in best],
                   "best_sharpe": float(sharpe.max())}))
 """
-
-
-def vectorbt_python() -> str | None:
-    """The interpreter that has vectorbt: VECTORBT_PYTHON, .venv-bench, or this one."""
-    candidates = [
-        os.environ.get("VECTORBT_PYTHON"),
-        str(PROJECT_ROOT / ".venv-bench/bin/python"),
-        sys.executable,
-    ]
-    for python in candidates:
-        if python and Path(python).exists():
-            probe = subprocess.run([python, "-c", "import vectorbt"], capture_output=True)
-            if probe.returncode == 0:
-                return python
-    return None
 
 
 def measured(command: list[str]) -> tuple[dict, float]:
