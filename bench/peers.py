@@ -1,4 +1,5 @@
-"""Where the peer engines live: the interpreter that has vectorbt (not in the test venv).
+"""Where the peer engines live (the interpreter that has vectorbt, not in the test venv),
+and how a benchmark measures a child process.
 
 vectorbt is installed into ``.venv-bench`` from ``requirements-bench.txt`` (scripts/test.sh
 does it, so the portfolio parity test always has it); VECTORBT_PYTHON names another
@@ -7,6 +8,7 @@ interpreter. Shared by the benchmarks and the parity tests.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,3 +30,14 @@ def vectorbt_python() -> str | None:
             if probe.returncode == 0:
                 return python
     return None
+
+
+def measured(command: list[str]) -> tuple[dict, float]:
+    """Run a child that prints one JSON line; its output and peak RSS in MB (wait4)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT, text=True)
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:3]} exited {process.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024

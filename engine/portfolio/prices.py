@@ -14,11 +14,11 @@ def check_prices(open_: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, np.n
         raise ValueError("close: expected a (T, N) array")
     if open_.shape != close.shape:
         raise ValueError(f"open_: expected shape {close.shape}")
-    bar = np.isfinite(close)
-    if np.any(bar & ~np.isfinite(open_)):
-        raise ValueError("open_: must be finite on every bar whose close is")
-    if np.any(close[bar] <= 0) or np.any(open_[bar] <= 0):
-        raise ValueError("open_/close: prices must be > 0")
+    with np.errstate(invalid="ignore"):
+        if np.any(np.isfinite(close) & ~(np.isfinite(open_) & (open_ > 0))):
+            raise ValueError("open_: must be finite and > 0 on every bar whose close is")
+        if np.any(close <= 0):
+            raise ValueError("close: prices must be > 0")
     return open_, close
 
 

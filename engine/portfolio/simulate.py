@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.portfolio.benchmark import equal_weight_buy_and_hold
+from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
 
@@ -55,8 +55,8 @@ def simulate_portfolio(
         book.rebalance(ledger, bar + 1, weights, open_, close, mark)
         start = bar + 1
     ledger.hold(start, n_bars)
-    equity = ledger.cash + (ledger.shares * mark).sum(axis=1)
     values = ledger.shares * mark
+    equity = ledger.cash + values.sum(axis=1)
     weights_out = np.divide(
         values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
     )
@@ -69,7 +69,7 @@ def simulate_portfolio(
         orders=orders,
         contribution=_contribution(orders, ledger, mark),
         turnover=book.turnover,
-        benchmark=equal_weight_buy_and_hold(open_, close, config),
+        benchmark=buy_and_hold(open_, close, mark, config),
         decisions=ledger.decisions,
     )
 
@@ -149,15 +149,19 @@ class _Fills:
         # Buys: in order; one that cash cannot cover is cut to what cash allows.
         buy_px = price[buys] * (1.0 + self.slippage)
         buy_n = np.floor(delta[buys]).astype(np.int64)
-        for k in range(buys.size):
-            cost = buy_n[k] * buy_px[k]
-            total = cost + cost * self.fee_rate
-            if total <= cash:
-                cash -= total
-                continue
-            buy_n[k] = int((cash / (1.0 + self.fee_rate)) // buy_px[k])
-            cost = buy_n[k] * buy_px[k]
-            cash -= cost + cost * self.fee_rate
+        cost = buy_n * buy_px
+        spent = np.cumsum(cost + cost * self.fee_rate)
+        covered = int(np.searchsorted(spent > cash, True))  # the buys before it all fit
+        if covered:
+            cash -= float(spent[covered - 1])
+        for k in range(covered, buys.size):
+            cost_k = buy_n[k] * buy_px[k]
+            total = cost_k + cost_k * self.fee_rate
+            if total > cash:
+                buy_n[k] = int((cash / (1.0 + self.fee_rate)) // buy_px[k])
+                cost_k = buy_n[k] * buy_px[k]
+                total = cost_k + cost_k * self.fee_rate
+            cash -= total
         buy_value = buy_n * buy_px
         buy_fee = buy_value * self.fee_rate
         keep = buy_n > 0

@@ -16,6 +16,7 @@ def target_weights(
     scores: np.ndarray | None = None,
     top_n: int | None = None,
     weighting: str = "equal",
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """(T, N) float target weights decided at each bar's close (used on decision bars only).
 
@@ -26,10 +27,29 @@ def target_weights(
     lower column), weighted ``equal`` (1/k over the k chosen, k <= top_n) or ``score``
     (proportional to the positive scores among the chosen; a score <= 0 gets 0). Rows sum
     to <= 1.
+
+    ``rows`` (T,) bool (an addition; ``None`` = all): compute only these rows, the others
+    are 0. Pass the decision bars (``rebalance_schedule``'s answer) to skip a ranking's work
+    on the bars whose targets are never used.
     """
     eligible = np.asarray(eligible, dtype=bool)
     if eligible.ndim != 2:
         raise ValueError("eligible: expected a (T, N) array")
+    if rows is not None:
+        rows = np.asarray(rows, dtype=bool)
+        if rows.shape != eligible.shape[:1]:
+            raise ValueError(f"rows: expected shape ({eligible.shape[0]},)")
+        picked = None if scores is None else np.asarray(scores, dtype=np.float64)[rows]
+        weights = np.zeros(eligible.shape)
+        weights[rows] = target_weights(
+            eligible[rows],
+            method=method,
+            fixed=fixed,
+            scores=picked,
+            top_n=top_n,
+            weighting=weighting,
+        )
+        return weights
     if method == "equal":
         count = eligible.sum(axis=1, keepdims=True)
         return np.where(eligible, 1.0 / np.maximum(count, 1), 0.0)

@@ -212,3 +212,17 @@ def test_targets_summing_over_one_on_a_decision_bar_are_refused():
         simulate_portfolio(prices, prices, targets, _decide(3, 0), PortfolioConfig(1.0))
     ok = simulate_portfolio(prices, prices, targets[::-1], _decide(3, 0), PortfolioConfig(1.0))
     assert ok.equity.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_rows_limits_the_work_to_the_decision_bars_with_the_same_answer_there():
+    """With rows = the decision bars, those rows equal the full answer; the others are 0."""
+    rng = np.random.default_rng(3)
+    eligible = rng.random((30, 6)) < 0.8
+    scores = rng.normal(size=(30, 6))
+    rows = rng.random(30) < 0.3
+    full = target_weights(eligible, method="rank", scores=scores, top_n=2, weighting="score")
+    some = target_weights(
+        eligible, method="rank", scores=scores, top_n=2, weighting="score", rows=rows
+    )
+    assert some[rows].tolist() == full[rows].tolist()
+    assert not some[~rows].any()
