@@ -10,12 +10,14 @@ no order), ``val_price``, ``init_cash``, ``fees`` and ``slippage``; its OUT gets
 group's ``value`` on every bar and the order records (``bar``, ``asset``, ``shares``
 signed, ``price``, ``fee``) in vectorbt's order. With ``--repeat N`` (N >= 1) a case is
 first run once to compile numba, then timed N times (``from_orders`` and ``value()``);
-OUT gets the best wall time in ``seconds`` and the first call's in ``warmup_seconds``.
+OUT gets the best wall time in ``seconds`` and the first call's in ``warmup_seconds``, which
+are also printed as one JSON line a case (for ``bench.peers.measured``).
 Imports numpy, pandas and vectorbt only.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -59,6 +61,7 @@ def run_case(source: str, target: str, repeat: int) -> None:
             from_orders(inputs).value()
             best = min(best, time.perf_counter() - started)
         timing["seconds"] = best
+        print(json.dumps(timing), flush=True)
     portfolio = from_orders(inputs)
     records = portfolio.orders.values
     sign = np.where(records["side"] == 0, 1.0, -1.0)
