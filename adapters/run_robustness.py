@@ -32,6 +32,10 @@ from engine import bar_returns
 PSR_BENCHMARK = 0.0
 """The per-bar Sharpe ratio a run's PSR is measured against."""
 
+METRIC_KEYS = ("psr",)
+"""What a run's ``metrics`` carry of these statistics (after the enhanced metrics): the
+PSR, as a metric the pages, the history sort and the exports know (``metrics.METRICS``)."""
+
 DEFAULT_BLOCK = 10
 """Mean block length (bars) of the stationary bootstrap unless told otherwise (fewer when
 the run has fewer returns)."""

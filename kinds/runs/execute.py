@@ -174,7 +174,7 @@ def assemble(
 ) -> RunResult:
     """Turn an engine result into the stored/served ``RunResult`` (adapters only)."""
     import adapters
-    from adapters.run_robustness import sharpe_probability
+    from adapters.run_robustness import METRIC_KEYS, sharpe_probability
 
     records = adapters.trade_records(bars, result)
     benchmark = adapters.buy_and_hold(bars, request.initial_capital)
@@ -182,7 +182,7 @@ def assemble(
     exposure = enhanced["avg_exposure_pct"]
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
     psr = sharpe_probability(result.equity)
-    metrics = {**result.metrics, **enhanced, "psr": psr["psr"]}
+    metrics = {**result.metrics, **enhanced, **{key: psr[key] for key in METRIC_KEYS}}
     chart_base64, charts = None, {}
     if request.charts:
         from kinds.runs.font_cache import seed_font_cache
