@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.web.support import app_with_schema, on_loopback
 from tests.web.support_dashboard import add_succeeded
@@ -48,18 +48,26 @@ def served_run(sqlite_url: str, redis_url: str) -> Iterator[tuple[str, str, dict
         yield base_url, request.run_id, result
 
 
-def test_the_report_tab_draws_and_follows_the_benchmark_and_window(browser, served_run, shots):  # noqa: F811
-    """Report tab: 5 statistic cards + common bars, a heatmap row per year 2016-2020 with
-    12 months and a total, four charts, up to five drawdowns; GLOBEX as benchmark and a
-    126-bar window redraw it; a refused ticker is named beside the menus; no script errors
-    (the 400 chromium logs for that ticker is expected)."""
-    base_url, run_id, _ = served_run
+def report_tab(
+    browser: Browser, base_url: str, run_id: str
+) -> tuple[BrowserContext, Page, Watched]:
+    """A fresh context on the run's page with its Report tab clicked: (context, page, what
+    the page reported)."""
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     context.set_default_timeout(30_000)
     page = context.new_page()
     watched = Watched(page)
     page.goto(f"{base_url}/runs/{run_id}")
     page.click("#tab-report")
+    return context, page, watched
+
+
+def test_the_report_tab_draws_and_follows_the_benchmark_and_window(browser, served_run, shots):  # noqa: F811
+    """Report tab: 5 statistic cards + common bars, a heatmap row per year 2016-2020 with
+    12 months and a total, four charts, up to five drawdowns; GLOBEX as benchmark and a
+    126-bar window redraw it; a refused ticker is named beside the menus; no script errors
+    (the 400 chromium logs for that ticker is expected)."""
+    context, page, watched = report_tab(browser, *served_run[:2])
     pane = page.locator("#pane-report")
     expect(pane).to_have_attribute("data-ready", ":63")
     expect(page.locator("#report-stats .bt-kpi")).to_have_count(6)
@@ -113,13 +121,8 @@ def test_the_luck_section_shows_the_psr_and_a_seeded_monte_carlo(browser, served
     defaults (1,000 paths, seed 0, block 10): two rows per method, the reshuffled total
     return equal to the run's at every percentile, a probability of a loss; seed 5 redraws
     the bootstrap; paths 0 is named beside the button; no script error."""
-    base_url, run_id, stored = served_run
-    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    watched = Watched(page)
-    page.goto(f"{base_url}/runs/{run_id}")
-    page.click("#tab-report")
+    context, page, watched = report_tab(browser, *served_run[:2])
+    stored = served_run[2]
     section = page.locator("#report-luck")
     expect(section).to_have_attribute("data-ready", "1000:0:10")
     psr = stored["probabilistic_sharpe"]

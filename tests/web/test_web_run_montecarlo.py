@@ -6,21 +6,17 @@ result routes (another user's run is walked by tests/web/test_web_tenancy.py).""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
 
 from adapters.run_robustness import monte_carlo, sharpe_probability
-from store.models import BacktestRun
 from tests.web.support import app_with_schema, serve
-from tests.web.support_dashboard import add_pending, add_succeeded
+from tests.web.support_dashboard import add_pending, add_succeeded, replace_result
 from web.api.runs.montecarlo import PATHS_MAX
-from web.db import get_database
 
 pytestmark = pytest.mark.redis
 
@@ -119,12 +115,7 @@ def test_the_report_carries_the_stored_psr_and_computes_it_for_an_older_result(a
     assert stored["psr"] is not None
     assert client.get(url).get_json()["probabilistic_sharpe"] == stored
     older = {key: value for key, value in result.items() if key != "probabilistic_sharpe"}
-    with get_database(app).sessionmaker.begin() as session:
-        session.execute(
-            update(BacktestRun)
-            .where(BacktestRun.run_id == request.run_id)
-            .values(result_json=json.dumps(older))
-        )
+    replace_result(app, request.run_id, older)
     body = client.get(url).get_json()
     assert body["probabilistic_sharpe"] == sharpe_probability(result["equity_curve"]["equity"])
     assert body["probabilistic_sharpe"] == stored

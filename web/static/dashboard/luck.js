@@ -138,8 +138,8 @@
     const answer = await BT.fetchJSON(`${section.dataset.montecarloUrl}?${query}`).catch(() => null);
     if (mine !== asked) return;
     if (!answer || !answer.ok) {
-      const error = (answer && answer.body) || { error: "the server cannot be reached" };
-      state.textContent = error.field ? `${error.field}: ${error.error}` : error.error || `HTTP ${answer.status}`;
+      const refused = answer && answer.body && answer.body.error;
+      state.textContent = refused ? BT.fieldMessage(answer.body.field, refused) : answer ? `HTTP ${answer.status}` : "the server cannot be reached";
       state.classList.add("text-danger");
       section.dataset.ready = "error";
       return;
