@@ -44,8 +44,7 @@ the run has fewer returns)."""
 def equity_returns(equity: Sequence[float | None] | np.ndarray) -> np.ndarray:
     """The engine's bar returns (``engine.bar_returns``) of one equity curve (stored values
     ``None`` read as NaN)."""
-    values = np.array([np.nan if v is None else v for v in equity], dtype=np.float64)
-    return bar_returns(values[None, :])[0]
+    return bar_returns(np.array(equity, dtype=np.float64, ndmin=2))[0]
 
 
 def sharpe_probability(equity: Sequence[float | None] | np.ndarray) -> dict[str, Any]:
