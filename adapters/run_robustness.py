@@ -13,11 +13,14 @@ returns (``adapters.montecarlo``). Pure: the caller passes the stored curves and
   Σ_{j<i} pnl_j) (every trade, the one still open at the end marked at the last close);
   Π(1 + r_i) − 1 is then the run's total return, which a permutation keeps.
 * **Monte Carlo of a stored result**: both methods with the same ``paths`` and ``seed``
-  (the same inputs give byte-identical answers), computed on demand, never stored.
+  (the same inputs give byte-identical answers), computed on demand, never stored; as CSV,
+  one row per method and statistic (``MONTE_CARLO_FIELDS``, ``adapters.cells`` rounding).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from adapters._plain import number
+from adapters.cells import csv_row
 from adapters.deflated import probabilistic_sharpe_ratio, return_moments
-from adapters.montecarlo import reshuffle_trades, stationary_bootstrap
+from adapters.montecarlo import PERCENTILES, reshuffle_trades, stationary_bootstrap
 from engine import bar_returns
 
 PSR_BENCHMARK = 0.0
@@ -124,3 +128,45 @@ def monte_carlo(
         "trades": _method(reshuffled, n_trades=len(trades)),
         "bootstrap": _method(bootstrapped, n_returns=int(returns.size)),
     }
+
+
+METHODS = ("trades", "bootstrap")
+"""The methods of ``monte_carlo``, in the order of its answer and of its CSV."""
+
+STATISTICS = ("total_return_pct", "max_drawdown_pct")
+"""What each method reports percentiles of."""
+
+MONTE_CARLO_FIELDS = (
+    "method",
+    "statistic",
+    *(f"p{p}" for p in PERCENTILES),
+    "run",
+    "prob_loss",
+    "n_paths",
+    "seed",
+    "mean_block",
+    "unavailable",
+)
+"""The header of ``monte_carlo_csv``."""
+
+
+def monte_carlo_csv(answer: dict[str, Any]) -> str:
+    """A ``monte_carlo`` answer as CSV text: one row per method and statistic (the
+    percentiles, the run's own value, the method's probability of a loss), or one row with
+    ``unavailable`` for a method that could not run; floats as export cells."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MONTE_CARLO_FIELDS)
+    settings = (answer["seed"], answer["mean_block"])
+    for method in METHODS:
+        found = answer[method]
+        if "unavailable" in found:
+            blanks = [None] * (len(MONTE_CARLO_FIELDS) - 5)
+            writer.writerow([method, None, *blanks, *settings, found["unavailable"]])
+            continue
+        for statistic in STATISTICS:
+            points = [found[statistic][f"p{p}"] for p in PERCENTILES]
+            run = answer["run"][statistic]
+            row = [*points, run, found["prob_loss"], found["n_paths"], *settings, None]
+            writer.writerow(csv_row([method, statistic, *row]))
+    return out.getvalue()

@@ -54,9 +54,13 @@ BUDGET_KEYS = {
 }
 """Budget (what a 429 calls its requests) → its counters' key prefix."""
 
-OWN_BUDGETS = {"signals.analyze": "signal analyses", "runs.montecarlo": "simulations"}
-"""``POST /api/analyze_signals`` and ``GET /api/runs/<id>/montecarlo`` (web CPU on every
-call) have a budget of their own each."""
+OWN_BUDGETS = {
+    "signals.analyze": "signal analyses",
+    "runs.montecarlo": "simulations",
+    "runs.montecarlo_csv": "simulations",
+}
+"""``POST /api/analyze_signals`` and ``GET /api/runs/<id>/montecarlo`` (and its ``.csv``),
+web CPU on every call, have a budget of their own each."""
 
 CHECKS = ("schema.validate", "request checks")
 """The forms' request checks (``POST /api/schema/<kind>/validate``: every endpoint of the

@@ -11,7 +11,14 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from adapters.run_robustness import monte_carlo, sharpe_probability, trade_returns
+from adapters.cells import csv_cell
+from adapters.run_robustness import (
+    MONTE_CARLO_FIELDS,
+    monte_carlo,
+    monte_carlo_csv,
+    sharpe_probability,
+    trade_returns,
+)
 
 
 def equity_path(n: int = 400, seed: int = 5) -> np.ndarray:
@@ -104,3 +111,25 @@ def test_a_method_its_inputs_cannot_feed_says_why_and_the_other_still_answers():
     short = monte_carlo(stored(equity_path(5), [10.0]), 100, 0, 10)
     assert "mean_block" in short["bootstrap"]["unavailable"]
     assert short["trades"]["n_paths"] == 100
+
+
+def test_the_monte_carlo_csv_has_a_row_per_method_and_statistic_or_the_reason():
+    """Header MONTE_CARLO_FIELDS; two rows per method with its percentiles, the run's own
+    value and its probability of a loss (export cells); a method that could not run is one
+    row with its reason."""
+    answer = monte_carlo(stored(equity_path(60), [1_000.0, -400.0, 250.0]), 50, 1, 4)
+    lines = monte_carlo_csv(answer).splitlines()
+    assert lines[0].split(",") == list(MONTE_CARLO_FIELDS)
+    rows = [line.split(",") for line in lines[1:]]
+    assert [row[:2] for row in rows] == [
+        ["trades", "total_return_pct"],
+        ["trades", "max_drawdown_pct"],
+        ["bootstrap", "total_return_pct"],
+        ["bootstrap", "max_drawdown_pct"],
+    ]
+    p5 = answer["bootstrap"]["max_drawdown_pct"]["p5"]
+    assert rows[3][2] == csv_cell(p5) and rows[3][7] == "4.0" and rows[3][9:12] == ["50", "1", "4"]
+    assert rows[2][8] == csv_cell(answer["bootstrap"]["prob_loss"]) and rows[2][12] == ""
+    none = monte_carlo_csv(monte_carlo(stored(equity_path(60), []), 50, 1, 4)).splitlines()
+    assert none[1] == "trades,,,,,,,,,,1,4,the run has no trade"
+    assert len(none) == 4

@@ -145,6 +145,8 @@ def test_the_luck_section_shows_the_psr_and_a_seeded_monte_carlo(browser, served
     page.click("#luck-run")
     expect(section).to_have_attribute("data-ready", "1000:5:10")
     assert page.locator(bootstrap).all_text_contents() != before
+    csv_link = page.locator("#luck-csv")
+    assert csv_link.get_attribute("href").endswith("/montecarlo.csv?paths=1000&seed=5&block=10")
     section.scroll_into_view_if_needed()
     shoot(section, shots / "dashboard-report-luck.png")
     page.fill("#luck-paths", "0")

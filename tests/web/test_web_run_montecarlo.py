@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from adapters.run_robustness import monte_carlo, sharpe_probability
+from adapters.run_robustness import monte_carlo, monte_carlo_csv, sharpe_probability
 from tests.web.support import app_with_schema, serve
 from tests.web.support_dashboard import add_pending, add_succeeded, replace_result
 from web.api.runs.montecarlo import PATHS_MAX
@@ -51,6 +51,21 @@ def test_the_same_query_answers_the_same_bytes_and_another_seed_others(app, clie
     assert (body["paths"], body["seed"], body["mean_block"]) == (300, 7, 5)
     assert other["bootstrap"]["total_return_pct"] != body["bootstrap"]["total_return_pct"]
     assert other["trades"]["max_drawdown_pct"] != body["trades"]["max_drawdown_pct"]
+
+
+def test_the_csv_is_the_same_figures_as_an_attachment(app, client):
+    """…/montecarlo.csv: monte_carlo_csv of the JSON answer to the same query, as a
+    download; a bad parameter is the same 400."""
+    request, _ = add_succeeded(app, direction="longshort")
+    query = "paths=200&seed=3&block=4"
+    answer = client.get(f"/api/runs/{request.run_id}/montecarlo?{query}").get_json()
+    response = client.get(f"/api/runs/{request.run_id}/montecarlo.csv?{query}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.get_data(as_text=True) == monte_carlo_csv(answer)
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == f'attachment; filename="montecarlo-{request.run_id}.csv"'
+    refused = client.get(f"/api/runs/{request.run_id}/montecarlo.csv?seed=x")
+    assert refused.status_code == 400 and refused.get_json()["field"] == "seed"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ its views to it:
 - ``data``: ``GET /api/runs/lookup``, ``/api/runs/<run_id>/result.json``,
   ``/api/runs/<run_id>/trades.csv`` and ``/api/runs/compare/curves.json``;
 - ``report``: ``GET /api/runs/<run_id>/report``;
-- ``montecarlo``: ``GET /api/runs/<run_id>/montecarlo``;
+- ``montecarlo``: ``GET /api/runs/<run_id>/montecarlo`` and ``…/montecarlo.csv``;
 - ``indicators``: ``GET /api/runs/<run_id>/indicators``.
 
 The older routes outside the prefix are contracts and keep answering: ``legacy_route`` adds

@@ -3,8 +3,8 @@
    event), and its Monte Carlo from GET /api/runs/<id>/montecarlo — asked once the first
    report is drawn, with the server's defaults, and again on "Simulate" — as percentiles of
    total return and max drawdown per method, a box per row, and the probability of a loss
-   (definitions: docs/execution.md, "Overfitting statistics"). Only the latest answer is
-   drawn. */
+   (definitions: docs/execution.md, "Overfitting statistics"), with a link to the same
+   figures as CSV. Only the latest answer is drawn. */
 "use strict";
 
 (() => {
@@ -149,6 +149,9 @@
     inputs.seed.value = mc.seed;
     inputs.block.value = mc.mean_block;
     drawMonteCarlo(mc);
+    const csv = $("luck-csv");
+    csv.href = `${section.dataset.csvUrl}?${new URLSearchParams({ paths: mc.paths, seed: mc.seed, block: mc.mean_block })}`;
+    csv.classList.remove("d-none");
     state.textContent = `${BT.fmt(mc.paths, 0)} paths · seed ${mc.seed} · mean block ${mc.mean_block} bars`;
     section.dataset.ready = `${mc.paths}:${mc.seed}:${mc.mean_block}`;
   }
