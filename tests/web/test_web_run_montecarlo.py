@@ -2,7 +2,8 @@
 Flask's test client on a temporary SQLite database and the real test Redis: the answer is
 the adapter's on the stored result, byte-identical for the same query and different for
 another seed; every bounded input refused with a 400 naming it; 404 and 409 as the other
-result routes (another user's run is walked by tests/web/test_web_tenancy.py)."""
+result routes, and for another user's run (every route is also walked by
+tests/web/test_web_tenancy.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask import Flask
 
 from adapters.run_robustness import monte_carlo, monte_carlo_csv, sharpe_probability
 from tests.web.support import app_with_schema, serve
+from tests.web.support_auth import bearer, new_token, token_app
 from tests.web.support_dashboard import add_pending, add_succeeded, replace_result
 from web.api.runs.montecarlo import PATHS_MAX
 
@@ -119,6 +121,26 @@ def test_a_missing_run_is_404_and_one_without_a_result_409(app, client):
         assert client.get(f"/api/runs/{run_id}/montecarlo").status_code == 404
     pending = add_pending(app)
     assert client.get(f"/api/runs/{pending.run_id}/montecarlo").status_code == 409
+
+
+@pytest.fixture
+def token_mode(sqlite_url: str, redis_url: str, data_dir: Path) -> Iterator[Flask]:
+    """The app in AUTH_MODE=token."""
+    yield from serve(token_app(sqlite_url, redis_url, data_dir))
+
+
+def test_another_users_run_is_answered_as_a_missing_one(token_mode):
+    """Bob asking for Alice's unshared run gets the very 404 of an unknown id, JSON and CSV
+    alike; Alice gets her figures."""
+    alice, bob = new_token(token_mode, "alice"), new_token(token_mode, "bob")
+    request, _ = add_succeeded(token_mode, created_by="alice")
+    client = token_mode.test_client()
+    missing = client.get(f"/api/runs/{uuid.uuid4()}/montecarlo", headers=bearer(bob))
+    for suffix in ("montecarlo", "montecarlo.csv"):
+        url = f"/api/runs/{request.run_id}/{suffix}?paths=10"
+        refused = client.get(url, headers=bearer(bob))
+        assert (refused.status_code, refused.get_json()) == (404, missing.get_json())
+        assert client.get(url, headers=bearer(alice)).status_code == 200
 
 
 def test_the_report_carries_the_stored_psr_and_computes_it_for_an_older_result(app, client):
