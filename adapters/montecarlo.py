@@ -2,8 +2,9 @@
 returns, seeded, with percentiles of total return and max drawdown and the probability of a
 loss.
 
-Pure numpy; no I/O. Not yet wired into the run report, the API or the pages (a later step of
-issue 27); docs/execution.md, "Overfitting statistics", defines it. The same inputs and seed
+Pure numpy; no I/O. A run's Monte Carlo (``adapters.run_robustness.monte_carlo``, served
+on demand by ``GET /api/runs/<id>/montecarlo``) calls both; docs/execution.md,
+"Overfitting statistics", defines it. The same inputs and seed
 give byte-identical outputs (numpy's PCG64 ``default_rng(seed)``; numpy is pinned).
 
 * **Trade reshuffling**: the run's trade returns as fractions of equity (r_i, e.g. a trade's

@@ -46,6 +46,13 @@ class Result:
         """The metrics as stored, by key (docs/execution.md, "Metric definitions")."""
         return self.raw.get("metrics") or {}
 
+    @property
+    def probabilistic_sharpe(self) -> dict[str, Any]:
+        """The probability that the run's true Sharpe ratio is above 0 (``psr``) and its
+        inputs (``sharpe_per_bar``, ``skewness``, ``kurtosis``, ``n_returns``); empty for a
+        result stored before the platform computed it (result schema 1.3.0)."""
+        return self.raw.get("probabilistic_sharpe") or {}
+
     @cached_property
     def equity(self) -> Any:
         """Equity per bar: a float Series indexed by UTC timestamp."""

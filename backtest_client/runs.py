@@ -72,6 +72,25 @@ class Run(Handle):
         self._result = Result(raw)
         return self._result
 
+    def monte_carlo(
+        self, paths: int | None = None, seed: int = 0, block: int | None = None
+    ) -> dict[str, Any]:
+        """The run's Monte Carlo, computed by the platform from its stored result (``GET
+        /api/runs/<id>/montecarlo``, docs/api.md): trade reshuffling (``trades``) and the
+        stationary block bootstrap (``bootstrap``), percentiles of total return and max
+        drawdown and the probability of a loss. The same arguments answer the same figures.
+        ``paths`` and ``block`` default to the platform's (1,000 paths, or fewer for a long
+        run; a mean block of 10 bars).
+
+        :raise BacktestRequestError: a value out of range (``err.field`` names it).
+        :raise BacktestNotFound: no such run; ``BacktestRequestError`` (409): no result.
+        """
+        params = {"paths": paths, "seed": seed, "block": block}
+        return self.http.get_json(
+            f"/api/runs/{self.run_id}/montecarlo",
+            {name: value for name, value in params.items() if value is not None},
+        )
+
     def wait(self, timeout: float | None = None, poll: float = 1.0) -> Result:
         """Poll until the run finished; its result.
 

@@ -36,6 +36,7 @@ METRICS: tuple[MetricDef, ...] = (
     MetricDef("benchmark_exposed_return_pct", "Buy & hold at run's exposure", "%", better=0),
     MetricDef("cagr_pct", "CAGR", "%"),
     MetricDef("sharpe_ratio", "Sharpe"),
+    MetricDef("psr", "PSR (Sharpe > 0)", "", 3),
     MetricDef("sortino_ratio", "Sortino"),
     MetricDef("calmar_ratio", "Calmar"),
     MetricDef("max_drawdown_pct", "Max drawdown", "%", better=-1),

@@ -14,7 +14,8 @@ Limited: ``limited_endpoints``. Submitting work of any registered kind (what cos
 time) counts against the kind's budget (``WorkKind.budget``; the built-in kinds share one);
 the signal analyzer (web CPU on every call) has a budget of its own of the same size, so
 the run form's validator, which asks it as the form changes, never uses up the
-submissions.
+submissions; so has a run's Monte Carlo (``GET /api/runs/<id>/montecarlo``: up to half a
+second of web CPU a call), which the run report asks on its own.
 """
 
 from __future__ import annotations
@@ -42,15 +43,24 @@ ANALYZE_KEY_PREFIX = "ratelimit:analyze:"
 VALIDATE_KEY_PREFIX = "ratelimit:validate:"
 """Prefix of the form checks' counters' Redis keys (their own budget)."""
 
+SIMULATE_KEY_PREFIX = "ratelimit:simulate:"
+"""Prefix of the Monte Carlo simulations' counters' Redis keys (their own budget)."""
+
 BUDGET_KEYS = {
     "submissions": KEY_PREFIX,
     "signal analyses": ANALYZE_KEY_PREFIX,
     "request checks": VALIDATE_KEY_PREFIX,
+    "simulations": SIMULATE_KEY_PREFIX,
 }
 """Budget (what a 429 calls its requests) → its counters' key prefix."""
 
-OWN_BUDGETS = {"signals.analyze": "signal analyses"}
-"""``POST /api/analyze_signals`` (web CPU on every call) has a budget of its own."""
+OWN_BUDGETS = {
+    "signals.analyze": "signal analyses",
+    "runs.montecarlo": "simulations",
+    "runs.montecarlo_csv": "simulations",
+}
+"""``POST /api/analyze_signals`` and ``GET /api/runs/<id>/montecarlo`` (and its ``.csv``),
+web CPU on every call, have a budget of their own each."""
 
 CHECKS = ("schema.validate", "request checks")
 """The forms' request checks (``POST /api/schema/<kind>/validate``: every endpoint of the

@@ -225,7 +225,9 @@ class RunResult:
 
     Curves are columnar: ``{"timestamps": [...], "<series>": [...]}``; timestamps are
     ISO-8601 UTC. ``request`` is the normalised request (params included) that produced it.
-    A FAILED result carries ``error_message`` and empty outputs.
+    A FAILED result carries ``error_message`` and empty outputs. ``probabilistic_sharpe``
+    (result schema 1.3.0, the last field: additive) is the PSR of the bar
+    returns with its inputs (``adapters.run_robustness.sharpe_probability``).
     """
 
     run_id: str
@@ -244,6 +246,7 @@ class RunResult:
     data_hash: str | None = None
     engine_version: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
+    probabilistic_sharpe: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in field order (shallow: the values already are plain types)."""

@@ -174,13 +174,15 @@ def assemble(
 ) -> RunResult:
     """Turn an engine result into the stored/served ``RunResult`` (adapters only)."""
     import adapters
+    from adapters.run_robustness import METRIC_KEYS, sharpe_probability
 
     records = adapters.trade_records(bars, result)
     benchmark = adapters.buy_and_hold(bars, request.initial_capital)
     enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
     exposure = enhanced["avg_exposure_pct"]
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
-    metrics = {**result.metrics, **enhanced}
+    psr = sharpe_probability(result.equity)
+    metrics = {**result.metrics, **enhanced, **{key: psr[key] for key in METRIC_KEYS}}
     chart_base64, charts = None, {}
     if request.charts:
         from kinds.runs.font_cache import seed_font_cache
@@ -211,6 +213,7 @@ def assemble(
         data_hash=data_hash,
         engine_version=ENGINE_VERSION,
         request=request.to_dict(),
+        probabilistic_sharpe=psr,
     )
 
 

@@ -9,4 +9,6 @@ bumps this version only (the engine did not change); a change of engine output b
 of the result: stored results keep their bytes.
 """
 
-RESULT_SCHEMA_VERSION = "1.2.0"
+RESULT_SCHEMA_VERSION = "1.3.0"
+"""1.3.0: ``metrics.psr`` and ``probabilistic_sharpe`` (the PSR of the bar returns and its
+inputs). 1.2.0: the benchmark at the run's exposure."""

@@ -15,5 +15,15 @@ RUN_MAX_PENDING_PER_CLIENT = Variable(
     "runs one client may have waiting on the runs' queue; a run past it is a 429",
 )
 
-SETTINGS = (RUN_MAX_PENDING_PER_CLIENT,)
+MONTECARLO_MAX_VALUES = Variable(
+    "MONTECARLO_MAX_VALUES",
+    positive_int,
+    3_000_000,
+    "most values (paths × bar returns) one Monte Carlo of a run simulates; more paths are a "
+    "400 naming paths",
+)
+"""Bounds the web's on-demand Monte Carlo of a run (``web.api.runs.montecarlo``): about 40
+bytes and 0.2 µs of CPU per value, so the default is ≈ 120 MB and ≈ 0.5 s at most."""
+
+SETTINGS = (RUN_MAX_PENDING_PER_CLIENT, MONTECARLO_MAX_VALUES)
 """Every setting of the run kind."""

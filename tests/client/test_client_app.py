@@ -1,7 +1,7 @@
 """The client against the real web app on loopback (SQLite, real Redis, no consumer, so runs
 stay PENDING until a test moves them): a FAILED run raises its error_message, a wait gives
 up after its timeout, polls ask for the status without the result, a taken run_id is a 409
-naming the field."""
+naming the field; a stored run's Monte Carlo and PSR."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from backtest_client import BacktestRequestError, Client, RunCancelled, RunFaile
 from kinds.runs.store import mark_failed
 from tests import loopback
 from tests.web.support import TICKER, app_with_data, serve, valid_request
+from tests.web.support_dashboard import add_succeeded
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
@@ -113,3 +114,21 @@ def test_existing_runs_are_read_by_id(app, api_url):
     client = Client(api_url)
     run_id = client.submit(valid_request()).run_id
     assert client.get_run(run_id).status() == "PENDING"
+
+
+def test_a_runs_monte_carlo_and_psr_are_the_platforms(app, api_url):
+    """run.monte_carlo asks GET /api/runs/<id>/montecarlo with only the arguments given (the
+    same seed, the same figures; a bad one raises with its field); result.probabilistic_sharpe
+    and the psr metric are the stored ones."""
+    request, stored = add_succeeded(app, direction="longshort")
+    run = Client(api_url).get_run(request.run_id)
+    answer = run.monte_carlo(seed=3)
+    assert (answer["paths"], answer["seed"], answer["mean_block"]) == (1000, 3, 10)
+    assert run.monte_carlo(seed=3) == answer != run.monte_carlo(seed=4)
+    assert run.monte_carlo(paths=50, block=2)["paths"] == 50
+    with pytest.raises(BacktestRequestError) as refused:
+        run.monte_carlo(block=0)
+    assert refused.value.field == "block"
+    result = run.wait(timeout=10)
+    assert result.probabilistic_sharpe == stored["probabilistic_sharpe"]
+    assert result.stats["psr"] == stored["probabilistic_sharpe"]["psr"]

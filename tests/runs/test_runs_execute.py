@@ -14,6 +14,8 @@ from backtesting import Backtest, Strategy
 from backtesting.lib import crossover
 
 import data
+from adapters.deflated import probabilistic_sharpe_ratio, return_moments
+from adapters.run_robustness import trade_returns
 from engine import ENGINE_VERSION
 from kinds.runs.contract import RequestError, parse_request
 from kinds.runs.execute import execute
@@ -167,6 +169,30 @@ def test_the_same_request_with_charts_gives_the_same_bytes_twice_in_a_row():
     first, second = (to_json(execute(request)) for _ in range(2))
     assert hashlib.sha256(first.encode()).digest() == hashlib.sha256(second.encode()).digest()
     assert json.loads(first)["charts"]["candles_base64"].startswith("data:image/png;base64,")
+
+
+def test_a_runs_psr_is_adapters_deflated_on_its_bar_returns_and_its_trades_compound_to_it():
+    """PSR (against 0) of the stored equity curve's bar returns by adapters.deflated, with
+    its inputs in the result and in metrics; the trade returns the Monte Carlo reshuffles
+    compound to the run's total return (stops on, so trades close for several reasons)."""
+    request = parse_request({**GOLDEN_REQUEST, "stop_loss_pct": 3, "take_profit_pct": 8})
+    result = execute(request).to_dict()
+    equity = np.array(result["equity_curve"]["equity"])
+    moments = return_moments(equity[1:] / equity[:-1] - 1.0)
+    psr = probabilistic_sharpe_ratio(moments.sharpe, moments.n, moments.skewness, moments.kurtosis)
+    stored = result["probabilistic_sharpe"]
+    assert stored == {
+        "psr": psr,
+        "benchmark_sharpe": 0.0,
+        "sharpe_per_bar": moments.sharpe,
+        "skewness": moments.skewness,
+        "kurtosis": moments.kurtosis,
+        "n_returns": len(equity) - 1,
+    }
+    assert result["metrics"]["psr"] == psr and 0.0 < psr < 1.0
+    assert moments.sharpe * math.sqrt(252) == pytest.approx(result["metrics"]["sharpe_ratio"])
+    growth = np.prod(1.0 + trade_returns(result["trades"], request.initial_capital))
+    assert (growth - 1.0) * 100.0 == pytest.approx(result["metrics"]["total_return_pct"])
 
 
 @pytest.fixture(scope="module")

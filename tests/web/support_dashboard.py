@@ -7,6 +7,7 @@ MariaDB, the real test Redis, and the TESTCO data directory).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +15,13 @@ from typing import Any
 
 from flask import Flask
 from rq import Queue, Worker
+from sqlalchemy import update
 
 from kinds.runs.contract import RunRequest, parse_request
 from kinds.runs.execute import execute
 from kinds.runs.serialize import to_json
 from kinds.runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
+from store.models import BacktestRun
 from tests.web.support import valid_request
 from web.db import get_database
 
@@ -79,6 +82,17 @@ def registered_worker(queue: Queue, name: str, state: str = "idle") -> Iterator[
         yield worker
     finally:
         worker.register_death()
+
+
+def replace_result(app: Flask, run_id: str, result: dict[str, Any]) -> None:
+    """Store ``result`` as the run's result JSON (e.g. one of an older schema, without a
+    field added since)."""
+    with get_database(app).sessionmaker.begin() as session:
+        session.execute(
+            update(BacktestRun)
+            .where(BacktestRun.run_id == run_id)
+            .values(result_json=json.dumps(result))
+        )
 
 
 def add_with_metrics(app: Flask, metrics: dict[str, Any], **fields: Any) -> RunRequest:

@@ -94,8 +94,9 @@ def test_the_return_is_shown_with_its_exposure_and_both_benchmarks_labelled(
     shots,  # noqa: F811
 ):
     """Stats: the Total return card says the average exposure, buy and hold at it and at
-    100%, from the run's metrics; the two benchmark cards are labelled. Equity and the
-    report's equity chart draw both benchmarks, labelled with the exposure."""
+    100%, from the run's metrics; the two benchmark cards are labelled; the PSR has its
+    card. Equity and the report's equity chart draw both benchmarks, labelled with the
+    exposure."""
     app, base_url = served
     request, result = add_succeeded(app, **DEFAULT_RUN)
     metrics = result["metrics"]
@@ -116,6 +117,9 @@ def test_the_return_is_shown_with_its_exposure_and_both_benchmarks_labelled(
         "Buy & hold at run's exposure"
     )
     expect(page.locator(card.format("avg_exposure_pct"))).to_have_text("Avg exposure")
+    expect(page.locator(card.format("psr"))).to_have_text("PSR (Sharpe > 0)")
+    psr = page.locator("[data-kpi='psr'] .bt-kpi-value")
+    expect(psr).to_have_text(f"{metrics['psr']:.3f}")
     shoot(page, shots / "dashboard-stats.png")
 
     page.click("#tab-equity")

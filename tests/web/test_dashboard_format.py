@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from adapters import METRIC_KEYS
+from adapters.run_robustness import METRIC_KEYS as ROBUSTNESS_METRIC_KEYS
 from metrics import METRICS, MetricDef
 from web.pages.format import (
     HISTORY_METRICS,
@@ -43,10 +44,11 @@ def test_format_number_writes_undefined_values_as_a_dash(value, digits, unit, sh
 
 
 def test_kpis_cover_every_metric_the_platform_computes():
-    """Each engine metric and enhanced metric has exactly one KPI card."""
+    """Each engine metric, enhanced metric and robustness metric (the PSR) has exactly one
+    KPI card."""
     keys = [metric.key for metric in METRICS]
     assert len(keys) == len(set(keys))
-    assert set(keys) == set(ENGINE_KEYS) | set(METRIC_KEYS)
+    assert set(keys) == set(ENGINE_KEYS) | set(METRIC_KEYS) | set(ROBUSTNESS_METRIC_KEYS)
     assert {metric.key for metric in HISTORY_METRICS} <= set(keys)
     assert set(SIGNED_KEYS) <= set(keys)
 

@@ -18,7 +18,8 @@ from tests.web.support import (
     valid_walkforward,
 )
 from tests.web.support_auth import bearer, new_token, token_app
-from web.ratelimit import ANALYZE_KEY_PREFIX, KEY_PREFIX
+from tests.web.support_dashboard import add_succeeded
+from web.ratelimit import ANALYZE_KEY_PREFIX, KEY_PREFIX, SIMULATE_KEY_PREFIX
 
 
 def submit(client, **kwargs) -> int:
@@ -90,6 +91,25 @@ def test_signal_analyses_have_their_own_budget_and_never_use_up_submissions(limi
     assert submit(client, headers=bearer(token)) == 429
     assert [key.decode().split(":")[1] for key in sorted(redis.keys("ratelimit:*"))] == [
         ANALYZE_KEY_PREFIX.split(":")[1],
+        KEY_PREFIX.split(":")[1],
+    ]
+
+
+def test_monte_carlo_simulations_have_their_own_budget(limited, redis):
+    """A run's Monte Carlo costs web CPU on every call: two fill their own budget (the
+    third is 429 "too many simulations" with Retry-After) and the submissions are untouched."""
+    token = new_token(limited, "alice")
+    run_id = add_succeeded(limited, created_by="alice")[0].run_id
+    client = limited.test_client()
+    url = f"/api/runs/{run_id}/montecarlo?paths=20"
+    for _ in range(2):
+        assert client.get(url, headers=bearer(token)).status_code == 200
+    refused = client.get(url, headers=bearer(token))
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert refused.get_json()["error"].startswith("too many simulations: at most 2 per hour")
+    assert submit(client, headers=bearer(token)) == 202
+    assert [key.decode().split(":")[1] for key in sorted(redis.keys("ratelimit:*"))] == [
+        SIMULATE_KEY_PREFIX.split(":")[1],
         KEY_PREFIX.split(":")[1],
     ]
 

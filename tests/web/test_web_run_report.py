@@ -5,20 +5,16 @@ every refused input (400 naming ``window`` or ``benchmark``, 404, 409)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import update
 
 from data import TickerInfo, load_catalog, save_catalog
-from store.models import BacktestRun
 from tests.web.support import weekdays
-from tests.web.support_dashboard import add_pending, add_succeeded
-from web.db import get_database
+from tests.web.support_dashboard import add_pending, add_succeeded, replace_result
 
 pytestmark = pytest.mark.redis
 
@@ -162,12 +158,7 @@ def test_a_stored_result_without_a_benchmark_gets_its_tickers_buy_and_hold(app, 
     held over its dates, equal to the curve a run stores."""
     request, result = add_succeeded(app)
     stored = {key: value for key, value in result.items() if key != "benchmark"}
-    with get_database(app).sessionmaker.begin() as session:
-        session.execute(
-            update(BacktestRun)
-            .where(BacktestRun.run_id == request.run_id)
-            .values(result_json=json.dumps(stored))
-        )
+    replace_result(app, request.run_id, stored)
     body = client.get(f"/api/runs/{request.run_id}/report").get_json()
     assert body["benchmark"]["label"] == "buy & hold"
     assert body["benchmark"]["equity"] == pytest.approx(result["benchmark"]["equity"], rel=1e-12)

@@ -8,6 +8,7 @@ its views to it:
 - ``data``: ``GET /api/runs/lookup``, ``/api/runs/<run_id>/result.json``,
   ``/api/runs/<run_id>/trades.csv`` and ``/api/runs/compare/curves.json``;
 - ``report``: ``GET /api/runs/<run_id>/report``;
+- ``montecarlo``: ``GET /api/runs/<run_id>/montecarlo`` and ``…/montecarlo.csv``;
 - ``indicators``: ``GET /api/runs/<run_id>/indicators``.
 
 The older routes outside the prefix are contracts and keep answering: ``legacy_route`` adds
@@ -20,7 +21,7 @@ links handed out so far (``status_url`` ``/status/<id>``, ``result_url``
 ``/compare/curves.json``.
 """
 
-from web.api.runs import data, history, indicators, manage, report, submit
+from web.api.runs import data, history, indicators, manage, montecarlo, report, submit
 from web.api.runs.blueprint import LEGACY_RULES, bp, legacy_route
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "indicators",
     "legacy_route",
     "manage",
+    "montecarlo",
     "report",
     "submit",
 ]

@@ -1,7 +1,9 @@
 """``GET /api/runs/<run_id>/report``: the run report of a SUCCEEDED run (monthly returns,
 rolling Sharpe and volatility, underwater curve and worst drawdowns, the strategy against a
 benchmark; ``adapters.report``), computed on each request from the stored result and, for a
-benchmark ticker, that ticker's data file over the run's dates. Nothing is stored.
+benchmark ticker, that ticker's data file over the run's dates. Nothing is stored. It carries
+the run's ``probabilistic_sharpe`` (PSR and its inputs): the stored one, or for a result
+older than schema 1.3.0 the same computed from its stored equity curve.
 
 Query: ``window`` (bar returns of the rolling statistics, 2 .. the run's bar returns;
 default 63, or all of them when fewer) and ``benchmark`` (a catalog ticker; empty or absent:
@@ -20,6 +22,7 @@ from adapters import buy_and_hold
 from adapters.exposure import portfolio_exposure_pct
 from adapters.report import DEFAULT_WINDOW, run_report
 from adapters.rolling import MIN_WINDOW
+from adapters.run_robustness import sharpe_probability
 from data import (
     DataQualityError,
     EmptyRangeError,
@@ -107,5 +110,8 @@ def report(run_id: str) -> ResponseReturnValue:
             400, f"{ticker} has fewer than 2 bars in common with the run", field="benchmark"
         )
     body["run_id"] = run_id
+    body["probabilistic_sharpe"] = result.get("probabilistic_sharpe") or sharpe_probability(
+        result["equity_curve"]["equity"]
+    )
     body["benchmark"] |= {"ticker": ticker, "label": ticker or OWN_BENCHMARK}
     return body

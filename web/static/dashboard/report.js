@@ -2,7 +2,8 @@
    window changes, fetches GET /api/runs/<id>/report and draws the benchmark statistics,
    equity against the benchmark, the monthly returns heatmap, rolling Sharpe and volatility,
    the underwater curve and the five worst drawdowns (definitions: docs/execution.md, "Run
-   report"). Only the latest answer is drawn. */
+   report"). Only the latest answer is drawn; it is handed on as the pane's "report:drawn"
+   event (luck.js draws the run's PSR from it). */
 "use strict";
 
 (() => {
@@ -166,6 +167,7 @@
     drawDrawdowns(r.drawdowns);
     state.textContent = `against ${r.benchmark.label} · window ${r.rolling.window} bars`;
     pane.dataset.ready = `${r.benchmark.ticker || ""}:${r.rolling.window}`;
+    pane.dispatchEvent(new CustomEvent("report:drawn", { detail: r }));
   }
 
   /* The catalog's tickers whose data overlaps the run's dates (the others would be refused). */
