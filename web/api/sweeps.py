@@ -233,6 +233,7 @@ def status(sweep_id: str) -> ResponseReturnValue:
         "metric": metric,
         "best": [result_dict(result) for result in best],
         "overfitting_url": url_for("sweeps.overfitting_stats", sweep_id=row.sweep_id),
+        "overfitting_ready": row.overfitting_json is not None,
     }
 
 
