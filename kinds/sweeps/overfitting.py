@@ -203,3 +203,52 @@ def store_overfitting(tx: Any, sweep_id: str, stats: dict[str, Any]) -> bool:
             (text, sweep_id),
         )
     )
+
+
+CSV_COLUMNS = (
+    ("ticker", ("ticker",)),
+    ("combinations", ("combinations",)),
+    ("blocks", ("blocks",)),
+    ("best_combo_no", ("best", "combo_no")),
+    ("pbo", ("pbo", "pbo")),
+    ("cscv_splits", ("pbo", "splits")),
+    ("degradation_slope", ("pbo", "degradation_slope")),
+    ("degradation_intercept", ("pbo", "degradation_intercept")),
+    ("prob_oos_loss", ("pbo", "prob_oos_loss")),
+    ("dsr", ("dsr", "dsr")),
+    ("psr", ("dsr", "psr")),
+    ("n_trials", ("dsr", "n_trials")),
+    ("expected_max_sharpe_annual", ("dsr", "expected_max_sharpe_annual")),
+    ("trials_variance_annual", ("dsr", "trials_variance_annual")),
+    ("skewness", ("dsr", "skewness")),
+    ("kurtosis", ("dsr", "kurtosis")),
+    ("n_returns", ("dsr", "n_returns")),
+    ("neighbour_median", ("stability", "neighbour_median")),
+    ("neighbour_ratio", ("stability", "neighbour_ratio")),
+)
+"""The columns of ``overfitting.csv``: one row per ticker (docs/sweeps.md)."""
+
+
+def overfitting_csv(stats: dict[str, Any]) -> str:
+    """The statistics as CSV: one row per ticker (``CSV_COLUMNS``, floats as
+    ``adapters.cells`` writes them), the best's swept params as JSON, then the verdict."""
+    import csv
+    import io
+
+    from adapters.cells import csv_row
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([name for name, _ in CSV_COLUMNS] + ["best_params", "verdict"])
+    for ticker in stats.get("tickers", []):
+        values = []
+        for _, path in CSV_COLUMNS:
+            value: Any = ticker
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            values.append(value)
+        params = (ticker.get("best") or {}).get("params")
+        writer.writerow(
+            csv_row([*values, json.dumps(params, sort_keys=True), stats.get("verdict")])
+        )
+    return buffer.getvalue()

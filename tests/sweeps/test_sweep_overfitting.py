@@ -99,9 +99,7 @@ def test_stored_statistics_equal_the_adapters_on_every_combination_run_alone(ses
         stats = overfitting(as_tx(session), sweep.sweep_id)
     (ticker,) = stats["tickers"]
     curves, sharpes = zip(*(_alone(sweep, "ACME", swept) for swept in _swept(sweep)), strict=True)
-    independent = probability_of_backtest_overfitting(
-        block_stats(np.vstack(curves), 16), 252.0
-    )
+    independent = probability_of_backtest_overfitting(block_stats(np.vstack(curves), 16), 252.0)
     assert ticker["pbo"]["pbo"] == pytest.approx(independent.pbo, abs=1e-12)
     assert ticker["pbo"]["splits"] == 12870
     assert sum(ticker["pbo"]["logit_histogram"]["counts"]) == 12870
@@ -164,3 +162,21 @@ def test_the_api_answers_409_until_the_sweep_has_finished(sqlite_url, redis_url)
     assert status["overfitting_ready"] is False
     answer = client.get(status["overfitting_url"])
     assert answer.status_code == 409
+
+
+def test_the_csv_export_has_one_row_per_ticker_with_the_verdict(sessions):
+    """overfitting.csv: the header, then the ticker's figures as the JSON holds them."""
+    import csv
+    import io
+
+    from kinds.sweeps.overfitting import overfitting_csv
+
+    sweep = _store(sessions, BODY)
+    with sessions() as session:
+        stats = overfitting(as_tx(session), sweep.sweep_id)
+    (row,) = csv.DictReader(io.StringIO(overfitting_csv(stats)))
+    ticker = stats["tickers"][0]
+    assert row["ticker"] == "ACME" and row["cscv_splits"] == "12870"
+    assert float(row["pbo"]) == pytest.approx(ticker["pbo"]["pbo"], abs=1e-10)
+    assert float(row["dsr"]) == pytest.approx(ticker["dsr"]["dsr"], abs=1e-10)
+    assert row["verdict"] == stats["verdict"]

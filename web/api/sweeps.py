@@ -257,6 +257,18 @@ def overfitting_stats(sweep_id: str) -> ResponseReturnValue:
     return stats
 
 
+@bp.get("/api/sweeps/<sweep_id>/overfitting.csv")
+def overfitting_export(sweep_id: str) -> ResponseReturnValue:
+    """The overfitting statistics as CSV, one row per ticker (docs/sweeps.md)."""
+    from kinds.sweeps.overfitting import overfitting_csv
+
+    answer = overfitting_stats(sweep_id)
+    stats = json.loads(answer.get_data()) if isinstance(answer, Response) else answer
+    response = Response(overfitting_csv(stats), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="overfitting-{sweep_id}.csv"'
+    return response
+
+
 @bp.get("/api/sweeps/<sweep_id>/results")
 def results(sweep_id: str) -> ResponseReturnValue:
     """Stored combos sorted by ``sort`` (any metric or combo_no; ``order`` asc|desc, default
