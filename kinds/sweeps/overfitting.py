@@ -199,7 +199,8 @@ def store_overfitting(tx: Any, sweep_id: str, stats: dict[str, Any]) -> bool:
     text = json.dumps(stats, allow_nan=False, separators=(",", ":"))
     return bool(
         tx.execute(
-            "UPDATE sweeps SET overfitting_json = ? WHERE sweep_id = ? AND overfitting_json IS NULL",
+            "UPDATE sweeps SET overfitting_json = ? "
+            "WHERE sweep_id = ? AND overfitting_json IS NULL",
             (text, sweep_id),
         )
     )

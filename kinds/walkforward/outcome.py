@@ -60,7 +60,7 @@ def deflated_oos(
     trials = [result.get("trials") for _, _, result in folds]
     if not trials or any(not t for t in trials) or len(equity) < 3:
         return None
-    n_trials = int(round(float(np.mean([t["count"] for t in trials]))))
+    n_trials = round(float(np.mean([t["count"] for t in trials])))
     variance = float(np.mean([t["sharpe_variance_annual"] for t in trials]))
     moments = return_moments(bar_returns(np.asarray(equity, dtype=np.float64)[None, :])[0])
     dsr = deflated_sharpe_ratio(
