@@ -61,6 +61,14 @@ class Sweep(Handle):
         params = {"sort": metric, "per_page": n, "top": n}
         return self.http.get_json(f"{self.status_url}/results", params)["results"]
 
+    def overfitting(self) -> dict[str, Any]:
+        """The finished sweep's overfitting statistics (docs/sweeps.md): ``verdict`` and, per
+        ticker, ``pbo`` (PBO by CSCV, degradation, probability of OOS loss, the logit
+        histogram), ``dsr`` (the best's deflated Sharpe and its inputs) and ``stability``;
+        ``unavailable`` says why a sweep has none. The platform answers 409 until every
+        chunk has finished."""
+        return self.http.get_json(f"{self.status_url}/overfitting")
+
     @property
     def results(self) -> Any:
         """Every stored combo, one row each, indexed by ``combo_no``: ``ticker``, one column

@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from sqlalchemy import Boolean, DateTime, Double, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -24,6 +35,9 @@ UtcDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 """Result JSON with charts runs to megabytes; MySQL's TEXT stops at 64 KiB."""
+
+LongBlob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+"""Packed arrays (a sweep chunk's block statistics); MySQL's BLOB stops at 64 KiB."""
 
 
 timestamp = Annotated[datetime, mapped_column(UtcDateTime)]
@@ -173,6 +187,9 @@ class Sweep(Base):
     created_by: Mapped[created_by]
     shared: Mapped[shared]
     created_at: Mapped[timestamp]
+    overfitting_json: Mapped[str | None] = mapped_column(LongText, deferred=True)
+    """The sweep's overfitting statistics, computed once when its last chunk finished
+    (``kinds.sweeps.overfitting``); NULL before, and for sweeps older than the column."""
 
     sweep_chunks: Mapped[list[SweepChunk]] = relationship(
         back_populates="sweep", cascade="all, delete-orphan", passive_deletes=True
@@ -210,6 +227,9 @@ class SweepChunk(WorkItemColumns, Base):
     startup_ms: Mapped[float | None] = mapped_column(Metric)
     compute_ms: Mapped[float | None] = mapped_column(Metric)
     write_ms: Mapped[float | None] = mapped_column(Metric)
+    block_stats: Mapped[bytes | None] = mapped_column(LongBlob)
+    """Its combinations' block sums and sums of squares of bar returns (N × 2S, packed by
+    ``kinds.sweeps.evaluate.pack_blocks``): what the sweep's overfitting statistics need."""
 
     sweep: Mapped[Sweep] = relationship(back_populates="sweep_chunks")
 

@@ -28,6 +28,7 @@ from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
+    CSCV_BLOCKS,
     DEFAULT_CHUNK_SIZE,
     NOT_SWEEP_FIELDS,
     SWEEP_FIELDS,
@@ -97,6 +98,7 @@ class SweepRequest:
     params: dict[str, Any]
     grid: Grid
     chunk_size: int
+    cscv_blocks: int = CSCV_BLOCKS
 
     @property
     def rule_type(self) -> str:
@@ -123,6 +125,7 @@ class SweepRequest:
             "grid": {name: self.grid.values[name] for name in self.grid.names},
             **{name: fields[name] for name in TRADING_FIELDS if name in fields},
             "chunk_size": self.chunk_size,
+            "cscv_blocks": self.cscv_blocks,
         }
 
 
@@ -217,6 +220,7 @@ def parse_sweep_request(
     grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps)
     base = _fill_swept(base, grid)
     fields.raise_for("chunk_size")
+    fields.raise_for("cscv_blocks")
     body = fields.body
     assert body is not None  # every problem belongs to a stage raised above
 
@@ -239,6 +243,7 @@ def parse_sweep_request(
         params=base,
         grid=grid,
         chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
+        cscv_blocks=body.cscv_blocks,
     )
 
 
@@ -301,6 +306,7 @@ def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
         "request": request,
         "grid_params": list(sweep.grid.names),
         "combos": [list(combo) for combo in chunk.combos],
+        "cscv_blocks": sweep.cscv_blocks,
     }
 
 
@@ -325,6 +331,9 @@ class ChunkSpec:
     trading: list[dict[str, Any]] = field(default_factory=list)
     """Per combination, the swept stop parameters that override ``request``'s (empty dicts,
     or an empty list, when no stop is swept)."""
+    cscv_blocks: int = 0
+    """S, the blocks each combination's returns are summed over for the overfitting
+    statistics (0: none; messages queued before the field carry none)."""
 
 
 def parse_chunk(payload: object) -> ChunkSpec:
@@ -357,6 +366,7 @@ def parse_chunk(payload: object) -> ChunkSpec:
         params_list=params_list,
         swept=swept,
         trading=[stops for _, stops in parts],
+        cscv_blocks=int(payload.get("cscv_blocks") or 0),
     )
 
 

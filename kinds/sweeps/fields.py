@@ -16,6 +16,14 @@ DEFAULT_CHUNK_SIZE = 1000
 process costs ~0.5 s of start-up and 1,000 combos ~0.06 s of compute, so fewer, larger
 chunks finish a sweep sooner on a small cluster."""
 
+CSCV_BLOCKS = 16
+"""S, the blocks a sweep's combinations' returns are cut into for the probability of
+backtest overfitting (``cscv_blocks``; the paper's choice): even, 0 (off) to ``CSCV_BLOCKS_MAX``."""
+
+CSCV_BLOCKS_MAX = 20
+"""The most blocks a sweep may ask for (C(20, 10) = 184,756 splits, sampled beyond the
+CSCV budget, ``adapters.cscv.MAX_EVALUATIONS``)."""
+
 MAX_TICKERS = 20
 """Most tickers one sweep may cover."""
 
@@ -28,5 +36,6 @@ SWEEP_FIELDS = (
     "tickers",
     "grid",
     "chunk_size",
+    "cscv_blocks",
 )
 """Every field a sweep request may carry."""

@@ -76,12 +76,15 @@ class ChunkExecution:
     compute_ms: float
     startup_ms: float | None = None
     write_ms: float | None = None
+    block_stats: bytes | None = None
 
     def store(self, tx: Tx) -> bool:
         """Results, SUCCEEDED and ``write_ms`` (the time of the statements before it), in
         the caller's transaction."""
         writing = time.perf_counter()
-        if not store_chunk_results(tx, self.chunk_id, self.rows, self.compute_ms):
+        if not store_chunk_results(
+            tx, self.chunk_id, self.rows, self.compute_ms, block_stats=self.block_stats
+        ):
             return False
         self.write_ms = (time.perf_counter() - writing) * 1000
         record_write_ms(tx, self.chunk_id, self.write_ms)
@@ -101,9 +104,15 @@ def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
     :raise RequestError: the message or its data cannot serve the chunk.
     """
     started = time.perf_counter()
-    rows = evaluate_chunk(parse_chunk(payload))
+    chunk = evaluate_chunk(parse_chunk(payload))
     compute_ms = (time.perf_counter() - started) * 1000
-    return ChunkExecution(claim.item_id, rows, compute_ms, startup_ms(claim.claimed_at))
+    return ChunkExecution(
+        claim.item_id,
+        chunk.rows,
+        compute_ms,
+        startup_ms(claim.claimed_at),
+        block_stats=chunk.block_stats,
+    )
 
 
 def _mark_running(tx: Tx, claim: Claim) -> bool:
@@ -130,21 +139,57 @@ its fold). Chunks without it, and consumers older than it, ignore it."""
 
 
 def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None:
-    """After a chunk's outcome is committed: when its message names a follow-up and no
-    chunk of its sweep is PENDING or RUNNING any more, queue the follow-up (its job id is
-    its item id, so the last two chunks finishing together queue it once)."""
-    follow_up = message.get(ON_COMPLETE)
-    if not isinstance(follow_up, dict):
-        return
-    from work.queue import enqueue_follow_up
+    """After a chunk's outcome is committed: when no chunk of its sweep is PENDING or
+    RUNNING any more, store the sweep's overfitting statistics (``kinds.sweeps.overfitting``;
+    once: the last two chunks finishing together store them once) and, when its message
+    names a follow-up, queue it (its job id is its item id, so it is queued once)."""
     from work.retry import retry_transaction
+
+    sweep_id = str(message.get("sweep_id", ""))
 
     def still_open() -> int:
         with database.transaction() as tx:
-            return open_chunks(tx, str(message.get("sweep_id", "")))
+            return open_chunks(tx, sweep_id)
 
-    if retry_transaction(still_open) == 0 and enqueue_follow_up(follow_up) is not None:
-        logger.info("sweep finished; queued %s", follow_up.get("job_id"))
+    if retry_transaction(still_open) != 0:
+        return
+    if message.get("cscv_blocks"):
+        record_overfitting(database, sweep_id)
+    follow_up = message.get(ON_COMPLETE)
+    if isinstance(follow_up, dict):
+        from work.queue import enqueue_follow_up
+
+        if enqueue_follow_up(follow_up) is not None:
+            logger.info("sweep finished; queued %s", follow_up.get("job_id"))
+
+
+def record_overfitting(database: Database, sweep_id: str) -> dict[str, Any] | None:
+    """Compute a finished sweep's overfitting statistics and store them if none are stored
+    yet; what is stored (None while the sweep is unfinished)."""
+    from kinds.sweeps.overfitting import overfitting, store_overfitting
+    from work.retry import retry_transaction
+
+    def read() -> dict[str, Any] | None:
+        with database.transaction() as tx:
+            return overfitting(tx, sweep_id)
+
+    started = time.perf_counter()
+    stats = retry_transaction(read)
+    if stats is None:
+        return None
+
+    def write() -> bool:
+        with database.transaction() as tx:
+            return store_overfitting(tx, sweep_id, stats)
+
+    retry_transaction(write)
+    logger.info(
+        "sweep %s: overfitting statistics in %.0f ms: %s",
+        sweep_id,
+        (time.perf_counter() - started) * 1000,
+        stats.get("verdict") or stats.get("unavailable"),
+    )
+    return stats
 
 
 CHUNK = WorkKind(

@@ -46,13 +46,15 @@ from kinds.runs.contract import RequestError
 from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
+    CSCV_BLOCKS,
+    CSCV_BLOCKS_MAX,
     DEFAULT_CHUNK_SIZE,
     MAX_TICKERS,
     SWEEP_FIELDS,
 )
 from kinds.sweeps.grid import GRID_MESSAGE, MAX_COMBOS, RANGE_PATTERN
 
-STAGES = ("tickers", "params", "grid", "chunk_size")
+STAGES = ("tickers", "params", "grid", "chunk_size", "cscv_blocks")
 """The order ``parse_sweep_request`` reports this model's problems in. The registry's checks
 come between them (the rule after the tickers, params' values after params, the grid's
 entries after the grid) and the run fields' last."""
@@ -179,6 +181,17 @@ class SweepRequestBody(BaseModel):
         ),
         WrapValidator(_none_is_unset),
     ] = None  # type: ignore[assignment]  # absent or null: the caller's default
+    cscv_blocks: Annotated[
+        int,
+        Field(
+            strict=True,
+            ge=0,
+            le=CSCV_BLOCKS_MAX,
+            multiple_of=2,
+            description="blocks the window is cut into for the probability of backtest "
+            "overfitting (even; 0: off)",
+        ),
+    ] = CSCV_BLOCKS
 
     @model_validator(mode="before")
     @classmethod
@@ -202,6 +215,7 @@ _FIELD_MESSAGES = {
     "params": "must be an object of base parameter values",
     "grid": GRID_MESSAGE,
     "chunk_size": f"must be an integer from {CHUNK_SIZE_MIN} to {CHUNK_SIZE_MAX}",
+    "cscv_blocks": f"must be an even integer from 0 (off) to {CSCV_BLOCKS_MAX}",
 }
 
 

@@ -40,14 +40,23 @@ def mark_chunk_running(
 
 
 def store_chunk_results(
-    handle: Any, chunk_id: str, rows: Sequence[dict], compute_ms: float | None = None
+    handle: Any,
+    chunk_id: str,
+    rows: Sequence[dict],
+    compute_ms: float | None = None,
+    *,
+    block_stats: bytes | None = None,
 ) -> bool:
-    """RUNNING → SUCCEEDED and the chunk's result rows, in the caller's transaction (the
-    guarded UPDATE first); False, with nothing written, when the chunk was not RUNNING.
-    ``rows`` are ``kinds.sweeps.evaluate.evaluate_chunk`` rows. Wrap the transaction in
-    ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its connection."""
+    """RUNNING → SUCCEEDED, the chunk's result rows and its combinations' packed block
+    statistics (``kinds.sweeps.evaluate.pack_blocks``; None: not computed), in the caller's
+    transaction (the guarded UPDATE first); False, with nothing written, when the chunk was
+    not RUNNING. ``rows`` are ``kinds.sweeps.evaluate.evaluate_chunk`` rows. Wrap the
+    transaction in ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its
+    connection."""
     tx = as_tx(handle)
-    stored = succeed_item(tx, CHUNKS, "chunk_id", chunk_id, compute_ms=compute_ms)
+    stored = succeed_item(
+        tx, CHUNKS, "chunk_id", chunk_id, compute_ms=compute_ms, block_stats=block_stats
+    )
     if not stored:
         return False
     chunk = tx.fetchone(f"SELECT sweep_id, chunk_no FROM {CHUNKS} WHERE chunk_id = ?", (chunk_id,))

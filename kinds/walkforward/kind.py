@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,22 +62,24 @@ class FoldExecution:
         )
 
 
-def _training(message: dict[str, Any]) -> tuple[dict, list[tuple]]:
-    """The training sweep's stored request and its result rows (one transaction).
+def _training(message: dict[str, Any]) -> tuple[dict, list[tuple], dict]:
+    """The training sweep's stored request, its result rows and its trials (how many, their
+    Sharpe variance) (one transaction).
 
     :raise WorkFailed: the sweep is missing, not finished, or has a FAILED chunk.
     """
     from store.dbapi import process_database
     from work.retry import retry_transaction
 
-    def read() -> tuple[dict | None, list, list]:
+    def read() -> tuple[dict | None, list, list, list]:
         with process_database().transaction() as tx:
             stored = sweep_request(tx, message["sweep_id"])
             outcomes = chunk_outcomes(tx, message["sweep_id"])
             rows = result_rows(tx, message["sweep_id"], message["metric"])
-        return stored, outcomes, rows
+            sharpe = result_rows(tx, message["sweep_id"], "sharpe_ratio")
+        return stored, outcomes, rows, sharpe
 
-    stored, outcomes, rows = retry_transaction(read)
+    stored, outcomes, rows, sharpe = retry_transaction(read)
     if stored is None or not outcomes:
         raise WorkFailed("the fold's training sweep no longer exists")
     failed = [error for status, error in outcomes if status == RunStatus.FAILED]
@@ -83,7 +87,15 @@ def _training(message: dict[str, Any]) -> tuple[dict, list[tuple]]:
         raise WorkFailed(f"the training sweep failed: {failed[0] or 'a chunk failed'}")
     if any(status != RunStatus.SUCCEEDED for status, _ in outcomes):
         raise WorkFailed("the training sweep had not finished when the fold ran")
-    return stored, rows
+    return stored, rows, _trials([value for *_, value in sharpe])
+
+
+def _trials(sharpe: list) -> dict[str, float | int]:
+    """What the walk-forward's deflated Sharpe needs of a fold's training sweep: how many
+    combinations it tried and the sample variance of their (annualised) Sharpe ratios."""
+    values = [v for v in sharpe if v is not None and math.isfinite(v)]
+    variance = statistics.variance(values) if len(values) >= 2 else 0.0
+    return {"count": len(sharpe), "sharpe_variance_annual": variance}
 
 
 def _run(
@@ -111,7 +123,7 @@ def compute(claim: Claim, message: dict[str, Any]) -> FoldExecution:
 
     :raise WorkFailed: the training sweep failed, or no combination is eligible.
     """
-    stored, rows = _training(message)
+    stored, rows, trials = _training(message)
     metric, min_trades = message["metric"], int(message["min_trades"])
     choice = select_best(rows, metric, min_trades)
     if choice is None:
@@ -138,6 +150,7 @@ def compute(claim: Claim, message: dict[str, Any]) -> FoldExecution:
         "train_curve": train.equity_curve,
         "data_hash": test.data_hash,
         "engine_version": test.engine_version,
+        "trials": trials,
     }
     return FoldExecution(claim.item_id, result)
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from adapters.deflated import deflated_sharpe_ratio, return_moments
 from adapters.walkforward import Segment, efficiency, stitch
-from engine import TRADING_DAYS
+from engine import TRADING_DAYS, bar_returns
 
 DEFAULT_CAPITAL = 100_000.0
 """The run contract's default initial capital (a request that did not name one)."""
@@ -40,6 +43,42 @@ def outcome(
     capital = request.get("initial_capital", DEFAULT_CAPITAL)
     per_year = folds[0][1].get("bars_per_year", TRADING_DAYS) if folds else TRADING_DAYS
     oos = stitch([segment(*fold) for fold in folds], capital, per_year)
+    oos["deflated_sharpe"] = deflated_oos(oos["equity_curve"]["equity"], folds, per_year)
     metrics = oos["metrics"] or {}
     train = [result["train_metrics"].get("cagr_pct") for _, _, result in folds]
     return oos, efficiency(metrics.get("cagr_pct"), train)
+
+
+def deflated_oos(
+    equity: Sequence[float], folds: Sequence[tuple[int, dict, dict]], per_year: float
+) -> dict[str, Any] | None:
+    """The deflated Sharpe ratio of the stitched out-of-sample equity (docs/execution.md,
+    "Overfitting statistics"): its bar returns' Sharpe, skewness and kurtosis against the
+    expected maximum of N trials with no skill, N = the combinations each fold's training
+    sweep tried and their Sharpe variance the mean of the folds' (each fold records its
+    sweep's, ``kinds.walkforward.kind``). None for folds stored before they recorded it."""
+    trials = [result.get("trials") for _, _, result in folds]
+    if not trials or any(not t for t in trials) or len(equity) < 3:
+        return None
+    n_trials = round(float(np.mean([t["count"] for t in trials])))
+    variance = float(np.mean([t["sharpe_variance_annual"] for t in trials]))
+    moments = return_moments(bar_returns(np.asarray(equity, dtype=np.float64)[None, :])[0])
+    dsr = deflated_sharpe_ratio(
+        moments.sharpe,
+        moments.n,
+        moments.skewness,
+        moments.kurtosis,
+        max(n_trials, 1),
+        variance / per_year,
+    )
+    return {
+        "dsr": None if not np.isfinite(dsr) else float(dsr),
+        "n_trials_per_fold": n_trials,
+        "trials_variance_annual": variance,
+        "sharpe_annual": None
+        if not np.isfinite(moments.sharpe)
+        else float(moments.sharpe * np.sqrt(per_year)),
+        "skewness": None if not np.isfinite(moments.skewness) else float(moments.skewness),
+        "kurtosis": None if not np.isfinite(moments.kurtosis) else float(moments.kurtosis),
+        "n_returns": moments.n,
+    }

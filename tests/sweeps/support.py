@@ -36,7 +36,7 @@ def queued_chunks(redis_url: str) -> list[dict]:
 def store_chunk(sessions: sessionmaker, payload: dict, worker: str = "test") -> None:
     """What a consumer does with a chunk message: evaluate it, then mark it RUNNING by
     ``worker`` and store its results in one transaction."""
-    rows = evaluate_chunk(parse_chunk(payload))
+    rows = evaluate_chunk(parse_chunk(payload)).rows
     with sessions.begin() as session:
         mark_chunk_running(session, payload["chunk_id"], worker)
         store_chunk_results(session, payload["chunk_id"], rows)

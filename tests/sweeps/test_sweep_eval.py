@@ -123,7 +123,7 @@ def test_stored_metrics_equal_a_single_run_bit_for_bit(fields):
     rng = random.Random(5)
     checked = 0
     for chunk in [*rng.sample(chunks, min(4, len(chunks))), chunks[0], chunks[-1]]:
-        rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk)))
+        rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
         assert [r["combo_no"] for r in rows] == [
             chunk.combo_first + k for k in range(len(chunk.combos))
         ]
@@ -190,7 +190,7 @@ def test_a_sweep_over_stop_loss_pct_changes_the_results_and_matches_single_runs(
     )
     assert sweep.grid.names == ("slow", "stop_loss_pct")
     (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk)))
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
     assert [row["params"] for row in rows] == [
         {"slow": 50, "stop_loss_pct": None},
         {"slow": 50, "stop_loss_pct": 1.0},

@@ -72,7 +72,7 @@ def test_results_and_succeeded_are_one_guarded_transaction(sessions, sweep):
     """Stored once while RUNNING; a second store (a duplicate delivery) writes nothing."""
     sweep, payloads = sweep
     chunk_id = payloads[1]["chunk_id"]
-    rows = evaluate_chunk(parse_chunk(payloads[1]))
+    rows = evaluate_chunk(parse_chunk(payloads[1])).rows
     with sessions() as session:
         with session.begin():
             assert not store_chunk_results(session, chunk_id, rows), "PENDING: not stored"

@@ -232,7 +232,41 @@ def status(sweep_id: str) -> ResponseReturnValue:
         "timings": _timings(row.sweep_id),
         "metric": metric,
         "best": [result_dict(result) for result in best],
+        "overfitting_url": url_for("sweeps.overfitting_stats", sweep_id=row.sweep_id),
+        "overfitting_ready": row.overfitting_json is not None,
     }
+
+
+@bp.get("/api/sweeps/<sweep_id>/overfitting")
+def overfitting_stats(sweep_id: str) -> ResponseReturnValue:
+    """The finished sweep's overfitting statistics (PBO by CSCV, the deflated Sharpe of its
+    best, parameter stability, the verdict; docs/sweeps.md): stored by its last chunk, or
+    computed now for a finished sweep that has none yet; 409 while chunks are unfinished."""
+    from kinds.sweeps.overfitting import overfitting, store_overfitting
+    from store.dbapi import as_tx
+
+    row = _sweep_or_404(sweep_id)
+    if row.overfitting_json:
+        return Response(row.overfitting_json, mimetype="application/json")
+    session = get_session()
+    stats = overfitting(as_tx(session), sweep_id)
+    if stats is None:
+        raise ApiError(409, "the sweep has not finished (or a chunk failed)")
+    store_overfitting(as_tx(session), sweep_id, stats)
+    session.commit()
+    return stats
+
+
+@bp.get("/api/sweeps/<sweep_id>/overfitting.csv")
+def overfitting_export(sweep_id: str) -> ResponseReturnValue:
+    """The overfitting statistics as CSV, one row per ticker (docs/sweeps.md)."""
+    from kinds.sweeps.overfitting import overfitting_csv
+
+    answer = overfitting_stats(sweep_id)
+    stats = json.loads(answer.get_data()) if isinstance(answer, Response) else answer
+    response = Response(overfitting_csv(stats), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="overfitting-{sweep_id}.csv"'
+    return response
 
 
 @bp.get("/api/sweeps/<sweep_id>/results")

@@ -441,6 +441,10 @@ const SweepForm = (() => {
       }
       document.getElementById("sweep-errors").textContent = t.errors.join("; ");
       const finished = FINISHED.includes(s.status);
+      if (finished && s.status === "SUCCEEDED" && s.overfitting_url && !state.overfit) {
+        state.overfit = true;
+        loadOverfitting(s.overfitting_url);
+      }
       if (s.progress.done !== state.done || finished !== state.finished) {
         state.done = s.progress.done;
         state.finished = finished;
@@ -636,6 +640,61 @@ const SweepForm = (() => {
       const step = Math.max(1, Math.ceil(n / 15));
       for (let i = 0; i < n; i += step) ctx.fillText(String(view.x.values[i]), px(i), H - bottom + 14);
       ctx.fillText(view.x.name, W / 2, H - 2);
+    }
+
+    /* overfitting statistics: the verdict, their figures and the logit histogram */
+    async function loadOverfitting(url) {
+      const result = await BT.fetchJSON(url);
+      if (!result.ok) return;
+      const stats = result.body;
+      const card = document.getElementById("overfit-card");
+      card.hidden = false;
+      document.getElementById("overfit-verdict").textContent = stats.verdict || stats.unavailable || "";
+      const ticker = (stats.tickers || []).find((t) => t.best) || null;
+      const body = document.querySelector("#overfit-table tbody");
+      body.textContent = "";
+      if (!ticker) return;
+      const pbo = ticker.pbo || {}, dsr = ticker.dsr || {}, st = ticker.stability || {};
+      const rows = [
+        ["ticker", ticker.ticker],
+        ["PBO (probability of backtest overfitting)", BT.fmt(pbo.pbo, 3)],
+        ["CSCV splits", pbo.splits === undefined ? "–" : pbo.splits.toLocaleString("en-US") + ` of ${ticker.blocks} blocks`],
+        ["performance degradation (OOS on IS slope)", BT.fmt(pbo.degradation_slope, 3)],
+        ["probability of out-of-sample loss", BT.fmt(pbo.prob_oos_loss, 3)],
+        ["deflated Sharpe ratio (DSR)", BT.fmt(dsr.dsr, 3)],
+        ["probabilistic Sharpe ratio (PSR, vs 0)", BT.fmt(dsr.psr, 3)],
+        ["trials · expected max Sharpe of luck", `${(dsr.n_trials || 0).toLocaleString("en-US")} · ${BT.fmt(dsr.expected_max_sharpe_annual, 2)}`],
+        ["best's skewness · kurtosis", `${BT.fmt(dsr.skewness, 2)} · ${BT.fmt(dsr.kurtosis, 2)}`],
+        ["neighbours' median Sharpe / best's", `${BT.fmt(st.neighbour_median, 3)} / ${BT.fmt(st.best, 3)}`],
+      ];
+      for (const [label, value] of rows) {
+        const tr = body.insertRow();
+        tr.insertCell().textContent = label;
+        const cell = tr.insertCell();
+        cell.textContent = value;
+        cell.className = "text-end font-monospace";
+      }
+      if (pbo.logit_histogram) drawLogits(pbo.logit_histogram);
+      document.body.dataset.overfitting = "shown";
+    }
+    function drawLogits(hist) {
+      const canvas = document.getElementById("overfit-logits");
+      const ctx = canvas.getContext("2d");
+      const W = canvas.width, H = canvas.height, left = 40, bottom = 24, top = 8, right = 8;
+      ctx.fillStyle = "#0b0e13"; ctx.fillRect(0, 0, W, H);
+      const n = hist.counts.length, hi = Math.max(1, ...hist.counts);
+      const lo = hist.edges[0], span = hist.edges[n] - lo;
+      const px = (x) => left + ((x - lo) / span) * (W - left - right);
+      hist.counts.forEach((count, i) => {
+        const x0 = px(hist.edges[i]), x1 = px(hist.edges[i + 1]);
+        const h = (count / hi) * (H - top - bottom);
+        ctx.fillStyle = hist.edges[i + 1] <= 0 ? "#f85149" : "#3fb950";
+        ctx.fillRect(x0 + 1, H - bottom - h, x1 - x0 - 2, h);
+      });
+      ctx.strokeStyle = "#8b97a6"; ctx.beginPath(); ctx.moveTo(px(0), top); ctx.lineTo(px(0), H - bottom); ctx.stroke();
+      ctx.fillStyle = "#8b97a6"; ctx.font = "11px monospace"; ctx.textAlign = "center";
+      for (let x = lo; x <= hist.edges[n]; x += 2) ctx.fillText(String(x), px(x), H - bottom + 14);
+      ctx.textAlign = "right"; ctx.fillText(String(hi), left - 4, top + 10); ctx.fillText("0", left - 4, H - bottom);
     }
 
     headers();

@@ -456,6 +456,11 @@
 
   function drawKpis(wf, data) {
     const cards = [kpi("WFE", BT.fmt(wf.wfe, 2), "", "walk-forward efficiency")];
+    const deflated = wf.oos && wf.oos.deflated_sharpe;
+    if (deflated) {
+      cards.push(kpi("OOS deflated Sharpe", BT.fmt(deflated.dsr, 3), deflated.dsr >= 0.95 ? "text-success" : "",
+        `${deflated.n_trials_per_fold.toLocaleString("en-US")} trials per fold`));
+    }
     const metrics = (wf.oos && wf.oos.metrics) || {};
     for (const m of data.metrics) {
       if (!(m.key in metrics)) continue;

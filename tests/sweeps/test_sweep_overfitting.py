@@ -1,0 +1,182 @@
+"""A sweep's overfitting statistics (kinds.sweeps.overfitting): the block sums a chunk stores
+equal those of each combination's own return curve, the stored PBO and DSR equal the
+adapters' values computed independently from every combination run on its own, a sweep
+without block statistics says why, and the API answers 409 before the sweep has finished."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from adapters.cscv import block_stats, probability_of_backtest_overfitting
+from adapters.deflated import deflated_sharpe_of_best
+from engine import bar_returns
+from kinds.runs.contract import RunRequest
+from kinds.runs.execute import execute, load_market_data, market_window
+from kinds.sweeps.contract import (
+    chunk_payloads,
+    combo_run_request,
+    parse_chunk,
+    parse_sweep_request,
+)
+from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, evaluate_chunk, pack_blocks, unpack_blocks
+from kinds.sweeps.overfitting import overfitting, store_overfitting, verdict
+from kinds.sweeps.store import insert_sweep, mark_chunk_running, store_chunk_results
+from store.db import create_schema, make_engine, make_sessionmaker
+from store.dbapi import as_tx
+
+BODY = {
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "grid": {"fast": [5, 10, 15], "slow": [40, 60, 80, 100]},
+    "start_date": "2015-01-01",
+    "end_date": "2019-12-31",
+    "chunk_size": 50,
+}
+
+
+@pytest.fixture
+def sessions(sqlite_url):
+    engine = make_engine(sqlite_url)
+    create_schema(engine)
+    return make_sessionmaker(engine)
+
+
+def _store(sessions, body: dict, chunk_size: int = 5):
+    """A sweep of ``body`` inserted and every chunk evaluated and stored as a Job does."""
+    sweep = replace(parse_sweep_request(body), chunk_size=chunk_size)
+    payloads = chunk_payloads(sweep)
+    with sessions.begin() as session:
+        insert_sweep(session, sweep, payloads, image_tag=None, queue="q")
+    for payload in payloads:
+        chunk = evaluate_chunk(parse_chunk(payload))
+        with sessions.begin() as session:
+            mark_chunk_running(session, payload["chunk_id"], "test")
+            store_chunk_results(
+                session, payload["chunk_id"], chunk.rows, block_stats=chunk.block_stats
+            )
+    return sweep
+
+
+def _alone(sweep, ticker: str, swept: dict) -> tuple[np.ndarray, float]:
+    """One combination run on its own: its bar returns and its annualised Sharpe."""
+    body = combo_run_request(sweep.to_dict(), ticker, swept)
+    body.update(charts=False, run_id=sweep.sweep_id)
+    result = execute(RunRequest.from_stored(body))
+    equity = np.asarray(result.equity_curve["equity"], dtype=float)
+    return bar_returns(equity[None, :])[0], result.metrics["sharpe_ratio"]
+
+
+def test_a_chunk_stores_each_combinations_block_sums_of_its_own_return_curve():
+    """evaluate(blocks=16) row i equals block_stats of combination i's returns run alone."""
+    sweep = parse_sweep_request(BODY)
+    spec = parse_chunk(chunk_payloads(sweep)[0])
+    frame = market_window(load_market_data(spec.request))
+    got = evaluate(frame, spec.request, spec.params_list, blocks=16)[BLOCK_KEY]
+    assert got.shape == (12, 32)
+    for i, swept in enumerate(spec.swept[:4]):
+        returns, _ = _alone(sweep, "ACME", swept)
+        expected = block_stats(returns, 16)
+        np.testing.assert_allclose(got[i, :16], expected.sums[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got[i, 16:], expected.squares[0], rtol=1e-12, atol=1e-15)
+
+
+def test_packed_block_statistics_read_back_exactly_and_repeat_byte_for_byte():
+    """The stored form is deterministic and lossless."""
+    stats = np.random.default_rng(1).normal(size=(7, 32))
+    blob = pack_blocks(stats)
+    assert blob == pack_blocks(stats.copy())
+    assert np.array_equal(unpack_blocks(blob), stats)
+
+
+def test_stored_statistics_equal_the_adapters_on_every_combination_run_alone(sessions):
+    """PBO from the chunks' sums and DSR of the best equal what the adapters give on the 12
+    combinations' full return curves (each run on its own)."""
+    sweep = _store(sessions, BODY)
+    with sessions() as session:
+        stats = overfitting(as_tx(session), sweep.sweep_id)
+    (ticker,) = stats["tickers"]
+    curves, sharpes = zip(*(_alone(sweep, "ACME", swept) for swept in _swept(sweep)), strict=True)
+    independent = probability_of_backtest_overfitting(block_stats(np.vstack(curves), 16), 252.0)
+    assert ticker["pbo"]["pbo"] == pytest.approx(independent.pbo, abs=1e-12)
+    assert ticker["pbo"]["splits"] == 12870
+    assert sum(ticker["pbo"]["logit_histogram"]["counts"]) == 12870
+    best = int(np.nanargmax(np.array(sharpes, dtype=float)))
+    dsr = deflated_sharpe_of_best(curves[best], np.array(sharpes, dtype=float), 252.0)
+    assert ticker["dsr"] == pytest.approx(dsr)
+    assert ticker["best"]["params"] == _swept(sweep)[best]
+    assert stats["verdict"].startswith(f"PBO {ticker['pbo']['pbo']:.2f}")
+
+
+def _swept(sweep) -> list[dict]:
+    names = sweep.grid.names
+    return [dict(zip(names, combo, strict=True)) for combo in sweep.grid.combos]
+
+
+def test_a_sweep_without_block_statistics_says_why(sessions):
+    """cscv_blocks 0: the chunks store none, the statistics are unavailable, not wrong."""
+    sweep = _store(sessions, {**BODY, "cscv_blocks": 0})
+    with sessions() as session:
+        stats = overfitting(as_tx(session), sweep.sweep_id)
+    assert stats["unavailable"] == "the sweep's chunks stored no block statistics"
+
+
+def test_statistics_wait_for_every_chunk_and_are_stored_once(sessions):
+    """None while a chunk is PENDING; once stored, a second store changes nothing."""
+    sweep = replace(parse_sweep_request(BODY), chunk_size=5)
+    payloads = chunk_payloads(sweep)
+    with sessions.begin() as session:
+        insert_sweep(session, sweep, payloads, image_tag=None, queue="q")
+    with sessions() as session:
+        assert overfitting(as_tx(session), sweep.sweep_id) is None
+    with sessions.begin() as session:
+        assert store_overfitting(as_tx(session), sweep.sweep_id, {"verdict": "first"})
+        assert not store_overfitting(as_tx(session), sweep.sweep_id, {"verdict": "second"})
+
+
+def test_the_verdict_names_pbo_dsr_and_the_plateau():
+    """One sentence: a likely overfit, luck, and a best whose neighbours hold up."""
+    text = verdict(
+        {
+            "pbo": {"pbo": 0.62},
+            "dsr": {"dsr": 0.4, "n_trials": 1000},
+            "stability": {"best": 1.2, "neighbour_ratio": 0.8},
+        }
+    )
+    assert text == (
+        "PBO 0.62: the best in-sample combination is more likely than not to underperform out "
+        "of sample; deflated Sharpe 0.40 after 1,000 trials (not distinguishable from luck); "
+        "its neighbours on the grid do almost as well (a plateau)"
+    )
+
+
+def test_the_api_answers_409_until_the_sweep_has_finished(sqlite_url, redis_url):
+    """GET /api/sweeps/<id>/overfitting: 409 while chunks wait, the status links to it."""
+    from tests.sweeps.support import sweep_app
+
+    client = sweep_app(sqlite_url, redis_url).test_client()
+    accepted = client.post("/api/sweeps", json=BODY).get_json()
+    status = client.get(accepted["status_url"]).get_json()
+    assert status["overfitting_ready"] is False
+    answer = client.get(status["overfitting_url"])
+    assert answer.status_code == 409
+
+
+def test_the_csv_export_has_one_row_per_ticker_with_the_verdict(sessions):
+    """overfitting.csv: the header, then the ticker's figures as the JSON holds them."""
+    import csv
+    import io
+
+    from kinds.sweeps.overfitting import overfitting_csv
+
+    sweep = _store(sessions, BODY)
+    with sessions() as session:
+        stats = overfitting(as_tx(session), sweep.sweep_id)
+    (row,) = csv.DictReader(io.StringIO(overfitting_csv(stats)))
+    ticker = stats["tickers"][0]
+    assert row["ticker"] == "ACME" and row["cscv_splits"] == "12870"
+    assert float(row["pbo"]) == pytest.approx(ticker["pbo"]["pbo"], abs=1e-10)
+    assert float(row["dsr"]) == pytest.approx(ticker["dsr"]["dsr"], abs=1e-10)
+    assert row["verdict"] == stats["verdict"]

@@ -1,0 +1,66 @@
+"""The sweep page's overfitting statistics in a real browser (Debian's chromium driven by
+Playwright) against the whole platform (the ``stack`` fixture: web and local scaler on
+MariaDB and Redis): a 60-combination sweep runs through the queue, its last chunk stores the
+statistics, and the page shows the verdict, the figures and a drawn logit histogram, with no
+script error.
+
+The screenshot goes to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
+(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/sweeps.md's
+``sweep-overfitting.png``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.web.support_browser import shoot
+
+pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
+
+BODY = {
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "grid": {"fast": "5:30:5", "slow": "40:130:10"},
+    "start_date": "2015-01-01",
+    "end_date": "2022-12-31",
+}
+
+
+def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, browser, tmp_path):
+    """POST a sweep → its page → SUCCEEDED → the statistics card: the verdict starts with
+    the PBO the API answers, the table holds the DSR, the histogram canvas is drawn."""
+    accepted = requests.post(f"{stack.base_url}/api/sweeps", json=BODY, timeout=30).json()
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{stack.base_url}/sweeps/{accepted['sweep_id']}")
+    expect(page.locator("body")).to_have_attribute("data-overfitting", "shown", timeout=180_000)
+    stats = requests.get(
+        f"{stack.base_url}{accepted['status_url']}/overfitting", timeout=30
+    ).json()
+    pbo = stats["tickers"][0]["pbo"]["pbo"]
+    expect(page.locator("#overfit-verdict")).to_have_text(stats["verdict"])
+    assert stats["verdict"].startswith(f"PBO {pbo:.2f}")
+    expect(page.locator("#overfit-table")).to_contain_text("deflated Sharpe ratio (DSR)")
+    drawn = page.evaluate(
+        """() => {
+          const c = document.getElementById("overfit-logits");
+          const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+          let coloured = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i] > 150 || d[i + 1] > 150) coloured++;
+          return coloured;
+        }"""
+    )
+    assert drawn > 500, "the logit histogram has no bars"
+    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    shoot(page, folder / "sweep-overfitting.png")
+    assert errors == []
+    context.close()
