@@ -2,8 +2,10 @@
 and to beat the best of N trials drawn by luck alone.
 
 Pure functions over a return series (the engine's ``bar_returns``) or its moments; no I/O.
-Not yet wired into sweeps, walk-forwards, the run report, the API or the pages (a later step
-of issue 27); docs/execution.md, "Overfitting statistics", defines them.
+A run's PSR (``adapters.run_robustness``), a sweep's DSR of its best
+(``kinds.sweeps.overfitting``) and a walk-forward's out-of-sample DSR
+(``kinds.walkforward.outcome``) call them; docs/execution.md, "Overfitting statistics",
+defines them.
 
 Sharpe ratios here are **per bar** (mean / sample std, ddof 1, risk-free rate 0: the engine's
 ``sharpe_ratio`` before the × √B annualisation) unless a name says ``annual``; an annualised

@@ -1,8 +1,8 @@
 """Parameter stability of a sweep's best combination: how its neighbours on the parameter
 grid perform, so a lone spike is told from a plateau.
 
-Pure numpy; no I/O. Not yet wired into sweeps, the heatmap, the API or the pages (a later
-step of issue 27); docs/execution.md, "Overfitting statistics", defines it.
+Pure numpy; no I/O. A sweep's statistics (``kinds.sweeps.overfitting``) judge its best on
+the grid of Sharpe ratios with it; docs/execution.md, "Overfitting statistics", defines it.
 
 The metric of each combination sits on an n-dimensional grid, one axis per swept parameter
 (a cell per value index; NaN where a combination is missing or its metric undefined). The
