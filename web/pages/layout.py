@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing.exceptions import RoutingException
@@ -33,10 +33,20 @@ def page_statuses() -> dict[str, Any]:
     }
 
 
+PORTFOLIO_PAGES = "portfolio_pages"
+"""The portfolio pages' blueprint (``web.pages.portfolios``): linked from the navigation bar
+when its kind registered it."""
+
+
 def nav() -> dict[str, Any]:
     """What every page's layout needs: the navigation bar's links and the statuses."""
     mounted = current_app.config.get("RQ_DASHBOARD_MOUNTED")
-    return {"rq_url": URL_PREFIX + "/" if mounted else None, "bt_statuses": page_statuses()}
+    portfolios = PORTFOLIO_PAGES in current_app.blueprints
+    return {
+        "rq_url": URL_PREFIX + "/" if mounted else None,
+        "portfolios_url": url_for(f"{PORTFOLIO_PAGES}.portfolios_page") if portfolios else None,
+        "bt_statuses": page_statuses(),
+    }
 
 
 def tickers() -> list[dict[str, Any]]:

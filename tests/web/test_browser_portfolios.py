@@ -1,0 +1,141 @@
+"""The portfolio pages in a real browser (Debian's chromium driven by Playwright).
+
+The form's universe picker and modes run on the app served on a loopback port with the
+shipped data (the demo universe) and the portfolio pages registered: the whole demo
+universe is picked at first, a sector button adds its five members, the allocation and
+schedule show their own inputs, and the request the form would POST is the one the page
+describes. The 30-ticker momentum rotation end to end (form → /portfolios/<id> →
+SUCCEEDED → charts, contributions and orders drawn) needs the portfolio kind's API on the
+``stack`` fixture's platform.
+
+Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
+(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes ``portfolio-form.png`` and
+``portfolio.png``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+import data
+from data.demo_universe import UNIVERSE
+from tests.web.support import app_with_schema, on_loopback
+from tests.web.support_browser import shoot
+from web.pages import portfolios
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
+
+SHIPPED_DATA = Path(data.__file__).resolve().parent
+
+TIMEOUT_MS = 240_000
+"""Longest wait for the portfolio to go through the queue."""
+
+
+def members(*sectors: str) -> list[str]:
+    return [m.ticker for m in UNIVERSE if m.sector in sectors]
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where the screenshots go: DASHBOARD_SCREENSHOTS_DIR or a temporary directory."""
+    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def served(sqlite_url: str, redis_url: str) -> Iterator[str]:
+    """The app on the shipped data with the portfolio pages, on a loopback port."""
+    app = app_with_schema(sqlite_url, redis_url, SHIPPED_DATA)
+    if portfolios.bp.name not in app.blueprints:
+        app.register_blueprint(portfolios.bp)
+    with on_loopback(app) as base_url:
+        yield base_url
+
+
+def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_request(
+    served, browser, shots
+):
+    """All 30 demo tickers at first; "none" then Energy and Technology: their ten members;
+    rank shows score/filter/top N and the language panel, fixed its weights, "every N bars"
+    its N; the request body is the form's values."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{served}/portfolios")
+    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    expect(page.locator("#pf-help details.bt-expr-help")).to_have_count(1)
+    shoot(page.locator("#pf-form"), shots / "portfolio-form.png")
+
+    page.click("[data-group='']")
+    expect(page.locator("#pf-count")).to_have_text("0 tickers")
+    page.click("[data-group='Energy']")
+    page.click("[data-group='Technology']")
+    expect(page.locator("#pf-count")).to_have_text("10 tickers")
+    page.check("#pf-universe input[value='ACME']")
+    expect(page.locator("#pf-count")).to_have_text("11 tickers")
+    page.fill("#pf-top_n", "3")
+    page.fill("#pf-params", "lookback=63")
+    page.fill("#pf-drift", "0.05")
+    body = page.evaluate("PortfolioForm.body()")
+    assert sorted(body["tickers"]) == sorted(["ACME", *members("Energy", "Technology")])
+    assert body["allocation"] == {
+        "method": "rank",
+        "score": "close / sma(close, $lookback) - 1",
+        "filter": "close > sma(close, 200)",
+        "top_n": 3,
+        "weighting": "equal",
+        "params": {"lookback": 63},
+    }
+    assert body["rebalance"] == {"schedule": "monthly", "drift_threshold": 0.05}
+    assert (body["initial_capital"], body["fee_rate"], body["slippage_bps"]) == (100000, 0.001, 5)
+
+    expect(page.locator("#pf-weights")).to_be_hidden()
+    page.select_option("#pf-method", "fixed")
+    expect(page.locator("#pf-weights")).to_be_visible()
+    expect(page.locator("#pf-score")).to_be_hidden()
+    page.fill("#pf-weights", "ACME=0.4, PTRX=0.35")
+    expect(page.locator("#pf-every")).to_be_hidden()
+    page.select_option("#pf-schedule", "bars")
+    expect(page.locator("#pf-every")).to_be_visible()
+    body = page.evaluate("PortfolioForm.body()")
+    assert body["allocation"] == {"method": "fixed", "weights": {"ACME": 0.4, "PTRX": 0.35}}
+    assert body["rebalance"] == {"schedule": "bars", "every_n_bars": 21, "drift_threshold": 0.05}
+    context.close()
+    assert errors == []
+
+
+def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(stack, browser, shots):
+    """The demo universe, top 5 by 126-day momentum, monthly: the form submits it, its page
+    follows it to SUCCEEDED and draws the equity, drawdown, weights and turnover charts, the
+    contributions, the orders and the metrics."""
+    pytest.importorskip("kinds.portfolios", reason="the portfolio kind (its API) is not here")
+    context = browser.new_context(viewport={"width": 1280, "height": 1400}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{stack.base_url}/portfolios")
+    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    page.fill("#pf-start", "2016-01-04")
+    page.fill("#pf-top_n", "5")
+    page.fill("#pf-params", "lookback=126")
+    page.click("#submit-pf")
+    page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
+    expect(page.locator("body")).to_have_attribute(
+        "data-portfolio-status", "SUCCEEDED", timeout=TIMEOUT_MS
+    )
+    for chart in ("pf-equity", "pf-drawdown", "pf-weights", "pf-turnover"):
+        expect(page.locator(f"#{chart}[data-ready='1'] canvas")).to_have_count(1)
+    expect(page.locator("#pf-contrib tbody tr")).to_have_count(30)
+    assert page.locator("#pf-orders tbody tr").count() > 20
+    expect(page.locator("#pf-kpis [data-kpi]")).to_have_count(6)
+    shoot(page, shots / "portfolio.png", full_page=True)
+    context.close()
+    assert errors == []
