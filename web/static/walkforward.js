@@ -118,14 +118,7 @@
         errorBox.classList.remove("d-none");
         return;
       }
-      let feedback = node.nextElementSibling;
-      if (!feedback || !feedback.classList.contains("invalid-feedback")) {
-        feedback = BT.el("div", { class: "invalid-feedback" });
-        node.insertAdjacentElement("afterend", feedback);
-      }
-      feedback.textContent = message;
-      node.classList.add("is-invalid");
-      if (focus) node.focus();
+      BT.markInvalid(node, message, focus);
     }
 
     /* The server checks the form as it changes (POST /api/schema/walkforward/validate: the
@@ -221,14 +214,7 @@
     return chart;
   }
 
-  function kpi(label, value, tone, sub) {
-    const col = BT.el("div", { class: "col-6 col-md-3 col-xl-2" });
-    const card = BT.el("div", { class: "bt-kpi", "data-kpi": label });
-    card.append(BT.el("div", { class: "bt-kpi-label" }, label), BT.el("div", { class: "bt-kpi-value " + tone }, value));
-    if (sub) card.append(BT.el("div", { class: "bt-kpi-sub" }, sub));
-    col.append(card);
-    return col;
-  }
+  const kpi = BT.kpi;
 
   /* Fold timeline: one row per fold, its train and test windows as bars on a shared time
      axis, each labelled with its bar count; a pending fold is drawn faded. */

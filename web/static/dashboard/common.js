@@ -82,6 +82,30 @@ const BT = (() => {
     return field && !String(message).startsWith(`${field} `) ? `${field}: ${message}` : String(message);
   }
 
+  /* ``message`` in the .invalid-feedback after ``node`` (made when missing), ``node``
+     marked invalid and, with ``focus``, focused: where a form shows a 400 its field names. */
+  function markInvalid(node, message, focus = true) {
+    let feedback = node.nextElementSibling;
+    if (!feedback || !feedback.classList.contains("invalid-feedback")) {
+      feedback = el("div", { class: "invalid-feedback" });
+      node.insertAdjacentElement("afterend", feedback);
+    }
+    feedback.textContent = message;
+    node.classList.add("is-invalid");
+    if (focus) node.focus();
+  }
+
+  /* A KPI card in its grid column: label, value (with its tone class) and an optional line
+     under it; ``data-kpi`` is the label. */
+  function kpi(label, value, tone, sub) {
+    const col = el("div", { class: "col-6 col-md-3 col-xl-2" });
+    const card = el("div", { class: "bt-kpi", "data-kpi": label });
+    card.append(el("div", { class: "bt-kpi-label" }, label), el("div", { class: "bt-kpi-value " + tone }, value));
+    if (sub) card.append(el("div", { class: "bt-kpi-sub" }, sub));
+    col.append(card);
+    return col;
+  }
+
   /* Under an expression text: the line a server's message names ("… at line 2, column 5: …",
      or "at column 9" on line 1) and a caret under that column, drawn into ``box`` (a <pre>);
      emptied when the message names no column. The run, sweep and walk-forward forms share it. */
@@ -253,5 +277,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

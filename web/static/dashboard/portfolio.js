@@ -47,25 +47,16 @@
     return rows.filter((r) => BT.isNumber(r.value)).sort((a, b) => b.value - a.value);
   }
 
-  function kpi(label, value, tone, sub) {
-    const col = BT.el("div", { class: "col-6 col-md-3 col-xl-2" });
-    const card = BT.el("div", { class: "bt-kpi", "data-kpi": label });
-    card.append(BT.el("div", { class: "bt-kpi-label" }, label), BT.el("div", { class: "bt-kpi-value " + tone }, value));
-    if (sub) card.append(BT.el("div", { class: "bt-kpi-sub" }, sub));
-    col.append(card);
-    return col;
-  }
-
   function drawKpis(metrics) {
     const m = metrics || {};
     const excess = BT.isNumber(m.total_return_pct) && BT.isNumber(m.benchmark_return_pct) ? m.total_return_pct - m.benchmark_return_pct : null;
     byId("pf-kpis").replaceChildren(
-      kpi("Return", BT.fmt(m.total_return_pct, 2, "%"), BT.tone(m.total_return_pct)),
-      kpi("Benchmark", BT.fmt(m.benchmark_return_pct, 2, "%"), BT.tone(m.benchmark_return_pct), "equal-weight buy & hold"),
-      kpi("Excess", BT.fmt(excess, 2, "%"), BT.tone(excess)),
-      kpi("Sharpe", BT.fmt(m.sharpe_ratio ?? m.sharpe, 2), ""),
-      kpi("Max drawdown", BT.fmt(m.max_drawdown_pct, 2, "%"), "neg"),
-      kpi("Orders", BT.fmt(m.num_orders, 0), "", BT.isNumber(m.avg_turnover) ? `avg turnover ${BT.fmt(m.avg_turnover * 100, 1, "%")}` : ""),
+      BT.kpi("Return", BT.fmt(m.total_return_pct, 2, "%"), BT.tone(m.total_return_pct)),
+      BT.kpi("Benchmark", BT.fmt(m.benchmark_return_pct, 2, "%"), BT.tone(m.benchmark_return_pct), "equal-weight buy & hold"),
+      BT.kpi("Excess", BT.fmt(excess, 2, "%"), BT.tone(excess)),
+      BT.kpi("Sharpe", BT.fmt(m.sharpe_ratio ?? m.sharpe, 2), ""),
+      BT.kpi("Max drawdown", BT.fmt(m.max_drawdown_pct, 2, "%"), "neg"),
+      BT.kpi("Orders", BT.fmt(m.num_orders, 0), "", BT.isNumber(m.avg_turnover) ? `avg turnover ${BT.fmt(m.avg_turnover * 100, 1, "%")}` : ""),
     );
   }
 

@@ -107,6 +107,7 @@ const PortfolioForm = (() => {
 
   function clearErrors() {
     byId("pf-error").classList.add("d-none");
+    for (const box of byId("pf-form").querySelectorAll(".bt-expr-caret")) box.textContent = "";
     for (const node of byId("pf-form").querySelectorAll(".is-invalid")) node.classList.remove("is-invalid");
   }
 
@@ -118,15 +119,20 @@ const PortfolioForm = (() => {
       box.classList.remove("d-none");
       return;
     }
-    let feedback = node.nextElementSibling;
-    if (!feedback || !feedback.classList.contains("invalid-feedback")) {
-      feedback = BT.el("div", { class: "invalid-feedback" });
-      node.insertAdjacentElement("afterend", feedback);
+    BT.markInvalid(node, BT.fieldMessage(field, message));
+    const feedback = node.nextElementSibling;
+    feedback.classList.add("d-block"); // the universe box is a <div>, not an input
+    if (node.dataset.exprText !== undefined) BT.drawCaret(caretOf(node), node.value, message);
+  }
+
+  /* The <pre> under an expression input where a message's column is marked. */
+  function caretOf(node) {
+    let box = node.parentElement.querySelector(".bt-expr-caret");
+    if (!box) {
+      box = BT.el("pre", { class: "bt-expr-caret small text-danger mb-0" });
+      node.nextElementSibling.insertAdjacentElement("afterend", box);
     }
-    feedback.textContent = `${field}: ${message}`;
-    feedback.classList.add("d-block");
-    node.classList.add("is-invalid");
-    node.focus();
+    return box;
   }
 
   function start(data) {
