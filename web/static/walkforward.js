@@ -158,42 +158,27 @@
 
   function startList(data) {
     const table = byId("wf-table").querySelector("tbody");
-    const state = byId("wf-list-state");
-    BT.every(3000, async () => {
-      const result = await BT.fetchJSON(data.list_url);
-      if (!result.ok || !result.body) {
-        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
-        return;
-      }
-      const rows = result.body.walkforwards;
-      state.textContent = `${rows.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
-      if (!rows.length) {
-        const empty = BT.el("tr");
-        empty.append(BT.el("td", { colspan: 9, class: "text-body-secondary" }, "No walk-forwards yet: start one with the form."));
-        table.replaceChildren(empty);
-        return;
-      }
-      table.replaceChildren(...rows.map((w) => {
-        const tr = BT.el("tr", { "data-walkforward-id": w.walkforward_id });
-        const link = BT.el("td");
-        link.append(BT.el("a", { class: "font-monospace", href: w.url }, w.walkforward_id.slice(0, 8)));
-        const badge = BT.el("span");
-        BT.setBadge(badge, w.status);
-        const status = BT.el("td");
-        status.append(badge);
-        tr.append(
-          BT.el("td", { class: "text-nowrap" }, (w.created_at || "").slice(0, 19).replace("T", " ")),
-          link,
-          BT.el("td", {}, w.ticker),
-          BT.el("td", {}, w.rule_type),
-          BT.el("td", {}, metricLabel(data.metrics, w.metric)),
-          BT.el("td", { class: "text-end" }, `${w.folds_done} / ${w.folds}`),
-          status,
-          BT.el("td", { class: "text-end " + BT.tone(w.oos_return_pct) }, BT.fmt(w.oos_return_pct, 2, "%")),
-          BT.el("td", { class: "text-end" }, BT.fmt(w.wfe, 2)),
-        );
-        return tr;
-      }));
+    const empty = [9, "No walk-forwards yet: start one with the form."];
+    BT.pollTable(data.list_url, "walkforwards", table, byId("wf-list-state"), empty, (w) => {
+      const tr = BT.el("tr", { "data-walkforward-id": w.walkforward_id });
+      const link = BT.el("td");
+      link.append(BT.el("a", { class: "font-monospace", href: w.url }, w.walkforward_id.slice(0, 8)));
+      const badge = BT.el("span");
+      BT.setBadge(badge, w.status);
+      const status = BT.el("td");
+      status.append(badge);
+      tr.append(
+        BT.el("td", { class: "text-nowrap" }, (w.created_at || "").slice(0, 19).replace("T", " ")),
+        link,
+        BT.el("td", {}, w.ticker),
+        BT.el("td", {}, w.rule_type),
+        BT.el("td", {}, metricLabel(data.metrics, w.metric)),
+        BT.el("td", { class: "text-end" }, `${w.folds_done} / ${w.folds}`),
+        status,
+        BT.el("td", { class: "text-end " + BT.tone(w.oos_return_pct) }, BT.fmt(w.oos_return_pct, 2, "%")),
+        BT.el("td", { class: "text-end" }, BT.fmt(w.wfe, 2)),
+      );
+      return tr;
     });
   }
 

@@ -95,6 +95,28 @@ const BT = (() => {
     if (focus) node.focus();
   }
 
+  /* A list page's table, read from ``url`` every 3 s: the rows of the answer's ``key``, each
+     made by ``row(item)``, into ``tbody``; the count and time (or the failure) in ``state``;
+     ``empty`` ([columns, text]) when there are none. */
+  function pollTable(url, key, tbody, state, empty, row) {
+    every(3000, async () => {
+      const result = await fetchJSON(url);
+      if (!result.ok || !result.body) {
+        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
+        return;
+      }
+      const rows = result.body[key] || [];
+      state.textContent = `${rows.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
+      if (!rows.length) {
+        const line = el("tr");
+        line.append(el("td", { colspan: empty[0], class: "text-body-secondary" }, empty[1]));
+        tbody.replaceChildren(line);
+        return;
+      }
+      tbody.replaceChildren(...rows.map(row));
+    });
+  }
+
   /* A KPI card in its grid column: label, value (with its tone class) and an optional line
      under it; ``data-kpi`` is the label. */
   function kpi(label, value, tone, sub) {
@@ -277,5 +299,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

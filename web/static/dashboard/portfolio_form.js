@@ -175,24 +175,9 @@ const PortfolioForm = (() => {
 
   /* The list: polled every 3 s. */
   function startList(data) {
+    const empty = [8, "No portfolios yet: start one with the form."];
     const table = byId("pf-table").querySelector("tbody");
-    const state = byId("pf-list-state");
-    BT.every(3000, async () => {
-      const result = await BT.fetchJSON(data.list_url);
-      if (!result.ok || !result.body) {
-        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
-        return;
-      }
-      const rows = result.body.portfolios || [];
-      state.textContent = `${rows.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
-      if (!rows.length) {
-        const empty = BT.el("tr");
-        empty.append(BT.el("td", { colspan: 8, class: "text-body-secondary" }, "No portfolios yet: start one with the form."));
-        table.replaceChildren(empty);
-        return;
-      }
-      table.replaceChildren(...rows.map((p) => listRow(data, p)));
-    });
+    BT.pollTable(data.list_url, "portfolios", table, byId("pf-list-state"), empty, (p) => listRow(data, p));
   }
 
   function listRow(data, p) {
