@@ -527,7 +527,8 @@ def test_every_page_hands_its_scripts_the_statuses_from_the_server(client):
 
 def test_the_ticker_lists_group_the_demo_universe_by_sector(sqlite_url, redis_url):
     """On the shipped data, the run and walk-forward forms list the tickers without a sector
-    first, then one <optgroup> per sector of the demo universe holding its members."""
+    first, then one <optgroup> per sector of the demo universe holding its members; the
+    sweep form still starts on ACME."""
     app = app_with_schema(sqlite_url, redis_url, Path(data.__file__).resolve().parent)
     try:
         for path in ("/", "/walkforward"):
@@ -540,5 +541,8 @@ def test_the_ticker_lists_group_the_demo_universe_by_sector(sqlite_url, redis_ur
                 "BLKW", "GLFN", "NRGX", "PTRX", "SLRA"
             ]  # fmt: skip
             assert html.index('<option value="ACME"') < html.index("<optgroup")
+        sweeps = text(app.test_client().get("/sweeps"))
+        checked = re.findall(r'type="checkbox" id="s-t-([A-Z]+)"[^>]*checked', sweeps)
+        assert checked == ["ACME"]  # the sweep form's default stays the first demo ticker
     finally:
         close_app(app)

@@ -50,8 +50,11 @@ def nav() -> dict[str, Any]:
 
 
 def tickers() -> list[dict[str, Any]]:
-    """The data catalog's tickers, as the forms list them (``web.present.catalog_tickers``)."""
-    return catalog_tickers(current_app.config["DATA_DIR"])
+    """The data catalog's tickers, as the forms list them (``web.present.catalog_tickers``):
+    those without a sector first, then the demo universe's by sector, each part by ticker
+    (so a form's first ticker, its default, is not a universe member)."""
+    entries = catalog_tickers(current_app.config["DATA_DIR"])
+    return sorted(entries, key=lambda t: (t["sector"] is not None, t["sector"] or "", t["ticker"]))
 
 
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:
