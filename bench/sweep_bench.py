@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from bench.peers import measured, vectorbt_python
 from kinds.sweeps.status import SWEEP_FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -145,32 +145,6 @@ print(json.dumps({"combos": int(len(sharpe)), "s": min(times), "warmup_s": warm,
                   "version": vbt.__version__, "best": [int(v) for v in best],
                   "best_sharpe": float(sharpe.max())}))
 """
-
-
-def vectorbt_python() -> str | None:
-    """The interpreter that has vectorbt: VECTORBT_PYTHON, .venv-bench, or this one."""
-    candidates = [
-        os.environ.get("VECTORBT_PYTHON"),
-        str(PROJECT_ROOT / ".venv-bench/bin/python"),
-        sys.executable,
-    ]
-    for python in candidates:
-        if python and Path(python).exists():
-            probe = subprocess.run([python, "-c", "import vectorbt"], capture_output=True)
-            if probe.returncode == 0:
-                return python
-    return None
-
-
-def measured(command: list[str]) -> tuple[dict, float]:
-    """Run a child that prints one JSON line; its output and peak RSS in MB (wait4)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT, text=True)
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{command[:3]} exited {process.returncode}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
 def part_a(repeat: int) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run the whole suite: the real services (Redis,
-# MariaDB), a .venv with requirements-dev.txt, Debian's chromium for the browser tests, Debian's
+# MariaDB), a .venv with requirements-dev.txt, a .venv-bench with requirements-bench.txt (the
+# vectorbt of the portfolio parity test), Debian's chromium for the browser tests, Debian's
 # promtool (package prometheus) for the alert rules and the offline validators; then lint and
 # pytest. CI runs exactly this (.ci/run).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`.
@@ -18,6 +19,15 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 if [ -f scripts/install-validators.sh ]; then bash scripts/install-validators.sh; fi
+# The portfolio parity test's peer (vectorbt, tests/engine/test_portfolio_parity.py) lives in its
+# own .venv-bench so .venv stays exactly requirements-dev.txt; reinstalled only when
+# requirements-bench.txt changed since the last install (a copy of it is kept as a stamp).
+[ -x .venv-bench/bin/python ] || "$PYTHON" -m venv .venv-bench
+if ! cmp -s requirements-bench.txt .venv-bench/requirements-bench.installed; then
+  .venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+  cp requirements-bench.txt .venv-bench/requirements-bench.installed
+fi
+export VECTORBT_PYTHON="$PWD/.venv-bench/bin/python"
 
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:3306/test}
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}

@@ -1,19 +1,22 @@
 """``python -m tests.golden``: rewrite the golden files from the current code.
 
-Two sets, each pinned to the versions it was made with:
+Three sets, each pinned to the versions it was made with:
 
 * the engine matrix, ``tests/engine/golden/<case>.json`` (tests/engine/test_engine_golden.py):
   the engine's own output, each file recording ``ENGINE_VERSION``;
+* the portfolio core's cases, ``tests/engine/golden_portfolio/<case>.json``
+  (tests/engine/test_portfolio_golden.py), each recording ``PORTFOLIO_ENGINE_VERSION``;
 * the run-level result, ``tests/golden/acme_sma_cross_longshort.json`` (the stored result
   bytes, tests/runs/test_runs_execute.py) with its sidecar ``….versions.json`` recording
   ``ENGINE_VERSION`` and ``RESULT_SCHEMA_VERSION``.
 
 Run it only for an intended change of results, after bumping ``ENGINE_VERSION``
-(engine/version.py) or ``RESULT_SCHEMA_VERSION`` (kinds/runs/result_version.py), or after the input
-data changed (``python -m data.generate``: the run-level result's ``data_hash`` moves, the
-versions stay; the engine matrix reads no demo data), and review the diff.
-``--only engine`` or ``--only runs`` rewrites one set. The helpers below are shared by the
-golden tests: they say why a golden file no longer holds.
+(engine/version.py), ``PORTFOLIO_ENGINE_VERSION`` (engine/portfolio/version.py) or
+``RESULT_SCHEMA_VERSION`` (kinds/runs/result_version.py), or after the input data changed
+(``python -m data.generate``: the run-level result's ``data_hash`` moves, the versions stay;
+the engine matrix and the portfolio cases read no demo data), and review the diff.
+``--only engine``, ``--only portfolio`` or ``--only runs`` rewrites one set. The helpers
+below are shared by the golden tests: they say why a golden file no longer holds.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 REGENERATE = "regenerate golden files with `python -m tests.golden`"
 VERSION_NAMES = {
     "engine_version": "ENGINE_VERSION",
+    "portfolio_engine_version": "PORTFOLIO_ENGINE_VERSION",
     "result_schema_version": "RESULT_SCHEMA_VERSION",
 }
 """Keys a golden file records its versions under → the constants they pin."""
@@ -65,6 +69,28 @@ def version_problem(recorded: Mapping[str, Any], current: Mapping[str, str]) -> 
         if was != now:
             return f"{name} bumped: {REGENERATE} (golden made with {was}, code is {now})"
     return None
+
+
+def case_problem(
+    golden_text: str, current: Mapping[str, Any], version_key: str, changed: str
+) -> str | None:
+    """Why a golden case file (``case``, the version under ``version_key``, ``inputs``,
+    ``output``) no longer holds for the current document, or None; ``changed`` says what a
+    different output under the same version is."""
+    recorded = json.loads(golden_text)
+    name = current["case"]
+    problem = version_problem(recorded, {version_key: current[version_key]})
+    if problem:
+        return f"{name}: {problem}"
+    if recorded["inputs"] != current["inputs"]:
+        return (
+            f"{name}: the case's inputs changed (the inputs of this test, not the code under "
+            f"test): {REGENERATE}"
+        )
+    if dumps(current) == golden_text:
+        return None
+    where = first_difference(recorded["output"], current["output"]) or "layout of the file"
+    return f"{name}: {changed}: {where}"
 
 
 def first_difference(expected: Any, got: Any, path: str = "") -> str | None:
@@ -129,6 +155,19 @@ def regenerate_engine() -> None:
             print(f"deleted {path} (no such case)")
 
 
+def regenerate_portfolio() -> None:
+    """Rewrite every portfolio golden case; delete golden files of removed cases."""
+    from tests.engine import test_portfolio_golden as golden
+
+    golden.GOLDEN_DIR.mkdir(exist_ok=True)
+    for name in golden.CASES:
+        _write(golden.golden_path(name), dumps(golden.build_document(name)))
+    for path in sorted(golden.GOLDEN_DIR.glob("*.json")):
+        if path.stem not in golden.CASES:
+            path.unlink()
+            print(f"deleted {path} (no such case)")
+
+
 def regenerate_runs() -> None:
     """Rewrite the run-level golden result bytes and its versions sidecar."""
     from kinds.runs.contract import parse_request
@@ -142,10 +181,14 @@ def regenerate_runs() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.golden", description=__doc__)
-    parser.add_argument("--only", choices=("engine", "runs"), help="rewrite one set only")
+    parser.add_argument(
+        "--only", choices=("engine", "portfolio", "runs"), help="rewrite one set only"
+    )
     args = parser.parse_args(argv)
     if args.only in (None, "engine"):
         regenerate_engine()
+    if args.only in (None, "portfolio"):
+        regenerate_portfolio()
     if args.only in (None, "runs"):
         regenerate_runs()
 

@@ -33,7 +33,7 @@ import pytest
 
 from engine import ENGINE_VERSION, Bars, TradingParams, _simulate, run, run_batch
 from tests.bars import GOOG_CSV
-from tests.golden import dumps, first_difference, version_problem
+from tests.golden import case_problem, dumps
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 GOOG_BARS = 200
@@ -251,20 +251,7 @@ def build_document(name: str, engine_version: str = ENGINE_VERSION) -> dict[str,
 
 def golden_problem(golden_text: str, current: dict[str, Any]) -> str | None:
     """Why a golden file no longer holds for the current document, or None."""
-    recorded = json.loads(golden_text)
-    name = current["case"]
-    problem = version_problem(recorded, {"engine_version": current["engine_version"]})
-    if problem:
-        return f"{name}: {problem}"
-    if recorded["inputs"] != current["inputs"]:
-        return (
-            f"{name}: the case's inputs changed (bars, signals or params of this test, not the "
-            f"engine): regenerate golden files with `python -m tests.golden`"
-        )
-    if dumps(current) == golden_text:
-        return None
-    where = first_difference(recorded["output"], current["output"]) or "layout of the file"
-    return f"{name}: {CHANGED}: {where}"
+    return case_problem(golden_text, current, "engine_version", CHANGED)
 
 
 def _matrix_problems() -> dict[str, str | None]:

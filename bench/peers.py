@@ -1,0 +1,43 @@
+"""Where the peer engines live (the interpreter that has vectorbt, not in the test venv),
+and how a benchmark measures a child process.
+
+vectorbt is installed into ``.venv-bench`` from ``requirements-bench.txt`` (scripts/test.sh
+does it, so the portfolio parity test always has it); VECTORBT_PYTHON names another
+interpreter. Shared by the benchmarks and the parity tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def vectorbt_python() -> str | None:
+    """The interpreter that has vectorbt: VECTORBT_PYTHON, .venv-bench, or this one."""
+    candidates = [
+        os.environ.get("VECTORBT_PYTHON"),
+        str(PROJECT_ROOT / ".venv-bench/bin/python"),
+        sys.executable,
+    ]
+    for python in candidates:
+        if python and Path(python).exists():
+            probe = subprocess.run([python, "-c", "import vectorbt"], capture_output=True)
+            if probe.returncode == 0:
+                return python
+    return None
+
+
+def measured(command: list[str]) -> tuple[dict, float]:
+    """Run a child that prints one JSON line; its output and peak RSS in MB (wait4)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT, text=True)
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:3]} exited {process.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024

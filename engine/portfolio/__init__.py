@@ -1,0 +1,30 @@
+"""Portfolio core: a universe of tickers, one cash ledger, rebalancing to target weights.
+
+Pure numpy, no I/O, its own contract version (``PORTFOLIO_ENGINE_VERSION``) and golden
+tests, like the single-ticker engine. The semantics are written in docs/execution.md,
+"Portfolios". Public surface::
+
+    from engine.portfolio import (rebalance_schedule, target_weights, simulate_portfolio,
+                                  PortfolioConfig, PORTFOLIO_ENGINE_VERSION)
+"""
+
+from engine.portfolio.benchmark import equal_weight_buy_and_hold
+from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
+from engine.portfolio.schedule import SCHEDULES, rebalance_schedule
+from engine.portfolio.simulate import simulate_portfolio
+from engine.portfolio.version import PORTFOLIO_ENGINE_VERSION
+from engine.portfolio.weights import METHODS, WEIGHTINGS, target_weights
+
+__all__ = [
+    "METHODS",
+    "PORTFOLIO_ENGINE_VERSION",
+    "SCHEDULES",
+    "WEIGHTINGS",
+    "OrderTable",
+    "PortfolioConfig",
+    "PortfolioResult",
+    "equal_weight_buy_and_hold",
+    "rebalance_schedule",
+    "simulate_portfolio",
+    "target_weights",
+]

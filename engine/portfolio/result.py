@@ -1,0 +1,79 @@
+"""What the portfolio core takes and returns: its configuration, orders and result."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PortfolioConfig:
+    """Capital, costs and the optional drift threshold of one portfolio simulation.
+
+    ``fee_rate`` is charged on each order's traded value; ``slippage_bps`` moves each fill
+    against the trader; ``drift_threshold`` (absolute weight, ``None`` = off) rebalances on
+    a non-scheduled bar when a holding drifts that far from its last target
+    (docs/execution.md, "Portfolios").
+    """
+
+    initial_capital: float
+    fee_rate: float = 0.0
+    slippage_bps: float = 0.0
+    drift_threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
+            raise ValueError("initial_capital: must be a finite number > 0")
+        if not (math.isfinite(self.fee_rate) and 0 <= self.fee_rate < 1):
+            raise ValueError("fee_rate: must be >= 0 and < 1")
+        if not (math.isfinite(self.slippage_bps) and 0 <= self.slippage_bps < 10_000):
+            raise ValueError("slippage_bps: must be >= 0 and < 10000")
+        drift = self.drift_threshold
+        if drift is not None and not (math.isfinite(drift) and 0 < drift <= 1):
+            raise ValueError("drift_threshold: must be > 0 and <= 1 (or None)")
+
+
+@dataclass(frozen=True)
+class OrderTable:
+    """The fills, one row per order in execution order (fill bar, then sells before buys).
+
+    ``bar`` is the fill bar, ``asset`` the column, ``shares`` signed (+ buy, - sell),
+    ``price`` the fill price with slippage, ``fee`` the fee paid, ``value`` = shares x price
+    (signed like shares; cash moves by -value - fee).
+    """
+
+    bar: np.ndarray
+    asset: np.ndarray
+    shares: np.ndarray
+    price: np.ndarray
+    fee: np.ndarray
+    value: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.bar.size)
+
+
+@dataclass(frozen=True)
+class PortfolioResult:
+    """Per-bar paths, the orders and the per-ticker attribution of one simulation.
+
+    ``equity`` = cash + sum(shares x last known close) at each close; ``weights`` = each
+    holding's value / equity at each close (cash = 1 - row sum); ``contribution`` = each
+    ticker's P&L in currency, fees included (sums to equity[-1] - initial capital);
+    ``turnover`` = traded value / the portfolio value the orders were sized from, on each
+    fill bar (0 elsewhere); ``benchmark`` = the equal-weight buy-and-hold of the universe;
+    ``decisions`` (addition) = True on the bars whose close decided a rebalance (scheduled
+    or by drift).
+    """
+
+    equity: np.ndarray
+    cash: np.ndarray
+    shares: np.ndarray
+    weights: np.ndarray
+    orders: OrderTable
+    contribution: np.ndarray
+    turnover: np.ndarray
+    benchmark: np.ndarray
+    decisions: np.ndarray

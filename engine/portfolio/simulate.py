@@ -1,0 +1,209 @@
+"""The portfolio simulation: one cash ledger over a universe, rebalanced to target weights.
+
+Semantics in docs/execution.md, "Portfolios". Only fill bars need per-bar work: between
+two fills the holdings are constant, so cash, equity and weights of a whole segment are
+computed at once; the drift check looks at a segment's weights in one pass too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.portfolio.benchmark import buy_and_hold
+from engine.portfolio.prices import check_prices, last_close
+from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
+
+
+def simulate_portfolio(
+    open_: np.ndarray,
+    close: np.ndarray,
+    targets: np.ndarray,
+    decide: np.ndarray,
+    config: PortfolioConfig,
+) -> PortfolioResult:
+    """Simulate rebalancing to ``targets`` on the ``decide`` bars' closes, filling at the
+    next bar's open. ``open_``/``close`` (T, N) are NaN where a ticker has no bar; ``targets``
+    (T, N) come from ``target_weights`` and ``decide`` (T,) from ``rebalance_schedule``."""
+    open_, close = check_prices(open_, close)
+    n_bars, n_assets = close.shape
+    decide = np.asarray(decide, dtype=bool)
+    if decide.shape != (n_bars,):
+        raise ValueError(f"decide: expected shape ({n_bars},)")
+    targets = _check_targets(targets, decide, close.shape)
+    mark = np.nan_to_num(last_close(close), nan=0.0)
+    ledger = _Ledger(n_bars, n_assets, config.initial_capital)
+    book = _Fills(config, n_bars)
+    scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
+    last_target: np.ndarray | None = None
+    start = 0  # the first bar whose holdings are not yet written
+    while True:
+        at = int(np.searchsorted(scheduled, start))
+        nxt = int(scheduled[at]) if at < scheduled.size else None
+        stop = n_bars - 1 if nxt is None else nxt  # bars start..stop-1 are unscheduled
+        drift = None
+        if last_target is not None and config.drift_threshold is not None and stop > start:
+            drift = _first_drift(ledger, mark, start, stop, last_target, config.drift_threshold)
+        if drift is not None:
+            bar, weights = drift, last_target
+        elif nxt is not None:
+            bar, weights = nxt, targets[nxt]
+            last_target = weights
+        else:
+            break
+        ledger.hold(start, bar + 1)
+        ledger.decisions[bar] = True
+        book.rebalance(ledger, bar + 1, weights, open_, close, mark)
+        start = bar + 1
+    ledger.hold(start, n_bars)
+    values = ledger.shares * mark
+    equity = ledger.cash + values.sum(axis=1)
+    weights_out = np.divide(
+        values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
+    )
+    orders = book.table()
+    return PortfolioResult(
+        equity=equity,
+        cash=ledger.cash,
+        shares=ledger.shares,
+        weights=weights_out,
+        orders=orders,
+        contribution=_contribution(orders, ledger, mark),
+        turnover=book.turnover,
+        benchmark=buy_and_hold(open_, close, mark, config),
+        decisions=ledger.decisions,
+    )
+
+
+class _Ledger:
+    """The holdings and cash now, and their per-bar record written segment by segment."""
+
+    def __init__(self, n_bars: int, n_assets: int, capital: float) -> None:
+        self.now_shares = np.zeros(n_assets, dtype=np.int64)
+        self.now_cash = float(capital)
+        self.shares = np.zeros((n_bars, n_assets), dtype=np.int64)
+        self.cash = np.zeros(n_bars, dtype=np.float64)
+        self.decisions = np.zeros(n_bars, dtype=bool)
+
+    def hold(self, start: int, end: int) -> None:
+        """Bars start..end-1 keep the current holdings and cash."""
+        self.shares[start:end] = self.now_shares
+        self.cash[start:end] = self.now_cash
+
+
+def _first_drift(
+    ledger: _Ledger, mark: np.ndarray, start: int, stop: int, target: np.ndarray, limit: float
+) -> int | None:
+    """The first bar in start..stop-1 whose weights differ from ``target`` by more than
+    ``limit`` (absolute) in any ticker, or None."""
+    values = mark[start:stop] * ledger.now_shares
+    equity = ledger.now_cash + values.sum(axis=1)
+    weights = np.divide(
+        values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
+    )
+    drifted = np.flatnonzero(np.abs(weights - target).max(axis=1) > limit)
+    return start + int(drifted[0]) if drifted.size else None
+
+
+class _Fills:
+    """Executes the orders of each fill bar and keeps them."""
+
+    def __init__(self, config: PortfolioConfig, n_bars: int) -> None:
+        self.fee_rate = float(config.fee_rate)
+        self.slippage = float(config.slippage_bps) / 10_000.0
+        self.turnover = np.zeros(n_bars, dtype=np.float64)
+        self._rows: list[tuple[np.ndarray, ...]] = []
+
+    def rebalance(
+        self,
+        ledger: _Ledger,
+        bar: int,
+        weights: np.ndarray,
+        open_: np.ndarray,
+        close: np.ndarray,
+        mark: np.ndarray,
+    ) -> None:
+        """Trade towards ``weights`` at ``bar``'s open: sized from the portfolio value at
+        this open (last close for a ticker without a bar), sells before buys, each group in
+        ascending order of its order value, buys cut to the cash left."""
+        tradable = np.isfinite(close[bar])
+        price = np.where(tradable, open_[bar], mark[bar - 1])
+        held = ledger.now_shares
+        value = ledger.now_cash + float((held * price).sum())
+        if not value > 0:
+            return
+        wanted = weights * value
+        delta = wanted / np.where(tradable, price, 1.0) - held
+        order_value = wanted - held * price
+        sequence = np.argsort(np.where(tradable, order_value, np.nan), kind="stable")
+        sequence = sequence[tradable[sequence]]
+        sells = sequence[delta[sequence] <= -1.0]
+        buys = sequence[delta[sequence] >= 1.0]
+        cash = ledger.now_cash
+        # Sells: whole shares, the order rounded toward zero; cash only grows.
+        sell_n = np.floor(-delta[sells]).astype(np.int64)
+        sell_px = price[sells] * (1.0 - self.slippage)
+        sell_value = sell_n * sell_px
+        sell_fee = sell_value * self.fee_rate
+        for proceeds in sell_value - sell_fee:
+            cash += proceeds
+        # Buys: in order; one that cash cannot cover is cut to what cash allows.
+        buy_px = price[buys] * (1.0 + self.slippage)
+        buy_n = np.floor(delta[buys]).astype(np.int64)
+        cost = buy_n * buy_px
+        spent = np.cumsum(cost + cost * self.fee_rate)
+        covered = int(np.searchsorted(spent > cash, True))  # the buys before it all fit
+        if covered:
+            cash -= float(spent[covered - 1])
+        for k in range(covered, buys.size):
+            cost_k = buy_n[k] * buy_px[k]
+            total = cost_k + cost_k * self.fee_rate
+            if total > cash:
+                buy_n[k] = int((cash / (1.0 + self.fee_rate)) // buy_px[k])
+                cost_k = buy_n[k] * buy_px[k]
+                total = cost_k + cost_k * self.fee_rate
+            cash -= total
+        buy_value = buy_n * buy_px
+        buy_fee = buy_value * self.fee_rate
+        keep = buy_n > 0
+        assets = np.concatenate([sells, buys[keep]])
+        signed = np.concatenate([-sell_n, buy_n[keep]])
+        prices = np.concatenate([sell_px, buy_px[keep]])
+        fees = np.concatenate([sell_fee, buy_fee[keep]])
+        values = signed * prices
+        np.add.at(ledger.now_shares, assets, signed)
+        ledger.now_cash = cash
+        self.turnover[bar] = float(np.abs(values).sum()) / value
+        if assets.size:
+            self._rows.append((np.full(assets.size, bar), assets, signed, prices, fees, values))
+
+    def table(self) -> OrderTable:
+        """Every order so far, in execution order."""
+        columns = list(zip(*self._rows, strict=True)) if self._rows else [()] * 6
+        dtypes = (np.int64, np.int64, np.int64, np.float64, np.float64, np.float64)
+        bar, asset, shares, price, fee, value = (
+            np.concatenate(col).astype(dtype) if col else np.empty(0, dtype=dtype)
+            for col, dtype in zip(columns, dtypes, strict=True)
+        )
+        return OrderTable(bar=bar, asset=asset, shares=shares, price=price, fee=fee, value=value)
+
+
+def _check_targets(targets: np.ndarray, decide: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.shape != shape:
+        raise ValueError(f"targets: expected shape {shape}")
+    used = targets[decide]
+    if not np.all(np.isfinite(used)) or np.any(used < 0):
+        raise ValueError("targets: weights on decision bars must be finite and >= 0")
+    if used.size and np.any(used.sum(axis=1) > 1.0 + 1e-9):
+        raise ValueError("targets: weights on a decision bar must sum to <= 1")
+    return targets
+
+
+def _contribution(orders: OrderTable, ledger: _Ledger, mark: np.ndarray) -> np.ndarray:
+    """Each ticker's P&L: its final holding at the last close minus what was paid for it
+    (net of sales) and its fees."""
+    n_assets = mark.shape[1]
+    if not mark.shape[0]:
+        return np.zeros(n_assets)
+    flows = np.bincount(orders.asset, weights=orders.value + orders.fee, minlength=n_assets)
+    return ledger.shares[-1] * mark[-1] - flows

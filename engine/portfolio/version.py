@@ -1,0 +1,10 @@
+"""The portfolio core's contract version, recorded with every stored portfolio result.
+
+Bump it whenever the numbers ``simulate_portfolio`` (or ``target_weights`` /
+``rebalance_schedule``) produces for the same input could change: fills, sizing, order of
+orders, fees, slippage, drift, the benchmark. On a bump, regenerate the portfolio golden
+files (``python -m tests.golden --only portfolio``), review the diff and commit both together;
+the golden tests fail when output changes while this stays the same.
+"""
+
+PORTFOLIO_ENGINE_VERSION = "1.0.0"
