@@ -4,9 +4,9 @@ The form's universe picker and modes run on the app served on a loopback port wi
 shipped data (the demo universe) and the portfolio pages registered: the whole demo
 universe is picked at first, a sector button adds its five members, the allocation and
 schedule show their own inputs, and the request the form would POST is the one the page
-describes. The 30-ticker momentum rotation end to end (form → /portfolios/<id> →
-SUCCEEDED → charts, contributions and orders drawn) needs the portfolio kind's API on the
-``stack`` fixture's platform.
+describes. The 30-ticker momentum rotation runs end to end (form → /portfolios/<id> →
+SUCCEEDED → charts, contributions, orders and the list) on the ``stack`` fixture's
+platform (MariaDB, Redis, its scaler and consumers).
 
 Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
 (``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes ``portfolio-form.png`` and
@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 import data
 from data.demo_universe import UNIVERSE
-from tests.web.support import app_with_schema, on_loopback
+from tests.web.support import app_with_schema, build_app, on_loopback
 from tests.web.support_browser import shoot
 from web.pages import portfolios
 
@@ -92,8 +93,8 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
         "filter": "close > sma(close, 200)",
         "top_n": 3,
         "weighting": "equal",
-        "params": {"lookback": 63},
     }
+    assert body["params"] == {"lookback": 63} and "name" not in body
     assert body["rebalance"] == {"schedule": "monthly", "drift_threshold": 0.05}
     assert (body["initial_capital"], body["fee_rate"], body["slippage_bps"]) == (100000, 0.001, 5)
 
@@ -105,37 +106,79 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
     expect(page.locator("#pf-every")).to_be_hidden()
     page.select_option("#pf-schedule", "bars")
     expect(page.locator("#pf-every")).to_be_visible()
+    page.fill("#pf-name", "two names")
     body = page.evaluate("PortfolioForm.body()")
     assert body["allocation"] == {"method": "fixed", "weights": {"ACME": 0.4, "PTRX": 0.35}}
+    assert "params" not in body and body["name"] == "two names"
     assert body["rebalance"] == {"schedule": "bars", "every_n_bars": 21, "drift_threshold": 0.05}
     context.close()
     assert errors == []
 
 
-def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(stack, browser, shots):
-    """The demo universe, top 5 by 126-day momentum, monthly: the form submits it, its page
-    follows it to SUCCEEDED and draws the equity, drawdown, weights and turnover charts, the
-    contributions, the orders and the metrics."""
-    pytest.importorskip("kinds.portfolios", reason="the portfolio kind (its API) is not here")
-    context = browser.new_context(viewport={"width": 1280, "height": 1400}, reduced_motion="reduce")
+@pytest.fixture
+def on_stack(stack) -> Iterator[str]:
+    """The stack's own web when it serves the portfolio pages; otherwise an app on the
+    stack's database, Redis and queue (so the stack's scaler runs what it queues) with the
+    pages registered, on a loopback port."""
+    if requests.get(f"{stack.base_url}/portfolios", timeout=30).status_code == 200:
+        yield stack.base_url
+        return
+    app = build_app(stack.database_url, stack.redis_url, SHIPPED_DATA, RQ_QUEUE=stack.queue)
+    app.register_blueprint(portfolios.bp)
+    with on_loopback(app) as base_url:
+        yield base_url
+
+
+@pytest.mark.mysql
+def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(
+    on_stack, browser, shots
+):
+    """The demo universe, top 5 by 126-day momentum above the 200-day average, monthly: a
+    broken score is refused under its input (the API's 400); fixed, the form submits it,
+    its page follows it to SUCCEEDED and draws the equity, drawdown, weights and turnover
+    charts, the contributions, the orders and the metrics; the list shows it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{stack.base_url}/portfolios")
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "status of 400" not in m.text  # the refusal provoked
+            else None
+        ),
+    )
+    page.goto(f"{on_stack}/portfolios")
     expect(page.locator("#pf-count")).to_have_text("30 tickers")
     page.fill("#pf-start", "2016-01-04")
     page.fill("#pf-top_n", "5")
     page.fill("#pf-params", "lookback=126")
+    page.fill("#pf-name", "momentum top 5")
+    page.fill("#pf-score", "close / sma(close, $lookback) -")
+    page.click("#submit-pf")
+    expect(page.locator("#pf-score")).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator("#pf-score + .invalid-feedback")).to_contain_text("allocation.score")
+    page.fill("#pf-score", "close / sma(close, $lookback) - 1")
     page.click("#submit-pf")
     page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
+    portfolio_id = page.url.rsplit("/", 1)[1]
     expect(page.locator("body")).to_have_attribute(
         "data-portfolio-status", "SUCCEEDED", timeout=TIMEOUT_MS
     )
     for chart in ("pf-equity", "pf-drawdown", "pf-weights", "pf-turnover"):
         expect(page.locator(f"#{chart}[data-ready='1'] canvas")).to_have_count(1)
-    assert page.locator("#pf-contrib tbody tr").count() >= 5  # every ticker ever held
+    expect(page.locator("#pf-contrib tbody tr")).to_have_count(30)
     assert page.locator("#pf-orders tbody tr").count() > 20
+    expect(page.locator("#pf-orders-count")).to_contain_text("orders")
     expect(page.locator("#pf-kpis [data-kpi]")).to_have_count(6)
+    expect(page.locator("#pf-metrics tbody tr").first).to_be_visible()
+    expect(page.locator("#pf-setup")).to_contain_text("30 tickers")
     shoot(page, shots / "portfolio.png", full_page=True)
+
+    page.goto(f"{on_stack}/portfolios")
+    row = page.locator(f'#pf-table tr[data-portfolio-id="{portfolio_id}"]')
+    expect(row).to_contain_text("SUCCEEDED")
+    expect(row).to_contain_text("momentum top 5")
     context.close()
     assert errors == []

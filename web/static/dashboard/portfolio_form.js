@@ -29,18 +29,18 @@ const PortfolioForm = (() => {
     return text === "" ? null : Number(text);
   };
 
-  /* The request the form describes (docs/api.md, POST /api/portfolios). */
+  /* The request the form describes (docs/portfolios.md, "Submitting"). */
   function body() {
     const method = byId("pf-method").value;
     const allocation = { method };
+    let params = {};
     if (method === "rank") {
       allocation.score = byId("pf-score").value;
       const filter = byId("pf-filter").value.trim();
       if (filter) allocation.filter = filter;
       allocation.top_n = number("pf-top_n");
       allocation.weighting = byId("pf-weighting").value;
-      const params = pairs(byId("pf-params").value);
-      if (Object.keys(params).length) allocation.params = params;
+      params = pairs(byId("pf-params").value);
     } else if (method === "fixed") {
       allocation.weights = pairs(byId("pf-weights").value);
     }
@@ -48,7 +48,7 @@ const PortfolioForm = (() => {
     if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
     const drift = number("pf-drift");
     if (drift !== null) rebalance.drift_threshold = drift;
-    return {
+    const request = {
       tickers: chosen(),
       start_date: byId("pf-start").value,
       end_date: byId("pf-end").value,
@@ -58,6 +58,10 @@ const PortfolioForm = (() => {
       allocation,
       rebalance,
     };
+    if (Object.keys(params).length) request.params = params;
+    const name = byId("pf-name").value.trim();
+    if (name) request.name = name;
+    return request;
   }
 
   const boxes = () => [...byId("pf-universe").querySelectorAll("input[type=checkbox]")];
@@ -99,7 +103,7 @@ const PortfolioForm = (() => {
     const path = String(field || "");
     if (path === "tickers" || path.startsWith("tickers[")) return byId("pf-universe");
     if (path.startsWith("allocation.weights")) return byId("pf-weights");
-    if (path.startsWith("allocation.params")) return byId("pf-params");
+    if (path === "params" || path.startsWith("params.")) return byId("pf-params");
     const form = byId("pf-form");
     return form.querySelector(`[data-name="${CSS.escape(path)}"]`)
       || form.querySelector(`[data-name="${CSS.escape(path.split(".").slice(0, 2).join("."))}"]`);
@@ -180,31 +184,25 @@ const PortfolioForm = (() => {
     BT.pollTable(data.list_url, "portfolios", table, byId("pf-list-state"), empty, (p) => listRow(data, p));
   }
 
+  /* One portfolio of the list (GET /api/portfolios: a summary, no request or result). */
   function listRow(data, p) {
-    const request = p.request || {};
-    const allocation = request.allocation || {};
-    const rebalance = request.rebalance || {};
-    const metrics = p.metrics || (p.result && p.result.metrics) || {};
     const tr = BT.el("tr", { "data-portfolio-id": p.portfolio_id });
     const link = BT.el("td");
-    link.append(BT.el("a", { class: "font-monospace", href: data.page_url.replace("PORTFOLIO_ID", p.portfolio_id) }, p.portfolio_id.slice(0, 8)));
+    link.append(BT.el("a", { class: "font-monospace", href: p.url || data.page_url.replace("PORTFOLIO_ID", p.portfolio_id) }, p.portfolio_id.slice(0, 8)));
+    if (p.name) link.append(BT.el("span", { class: "ms-1 text-body-secondary" }, p.name));
     const badge = BT.el("span");
     BT.setBadge(badge, p.status);
-    const status = BT.el("td");
+    const status = BT.el("td", { title: p.error || "" });
     status.append(badge);
-    const ret = metrics.total_return_pct;
-    const bench = metrics.benchmark_return_pct;
-    const excess = BT.isNumber(ret) && BT.isNumber(bench) ? ret - bench : null;
-    const method = allocation.method === "rank" ? `top ${allocation.top_n}` : allocation.method || BT.MISSING;
     tr.append(
       BT.el("td", { class: "text-nowrap" }, (p.created_at || "").slice(0, 19).replace("T", " ")),
       link,
-      BT.el("td", { class: "text-end" }, String((request.tickers || p.tickers || []).length || BT.MISSING)),
-      BT.el("td", {}, method),
-      BT.el("td", {}, rebalance.schedule || BT.MISSING),
+      BT.el("td", { class: "text-end" }, BT.fmt(p.tickers, 0)),
+      BT.el("td", {}, p.method || BT.MISSING),
       status,
-      BT.el("td", { class: "text-end " + BT.tone(ret) }, BT.fmt(ret, 2, "%")),
-      BT.el("td", { class: "text-end " + BT.tone(excess) }, BT.fmt(excess, 2, "%")),
+      BT.el("td", { class: "text-end " + BT.tone(p.total_return_pct) }, BT.fmt(p.total_return_pct, 2, "%")),
+      BT.el("td", { class: "text-end" }, BT.fmt(p.sharpe_ratio, 2)),
+      BT.el("td", { class: "text-end neg" }, BT.fmt(p.max_drawdown_pct, 2, "%")),
     );
     return tr;
   }
