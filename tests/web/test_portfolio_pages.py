@@ -1,7 +1,8 @@
 """The portfolio pages (``web.pages.portfolios``) as the server renders them: the form and
 list at /portfolios (the universe picker grouped by sector, the allocation, rebalance and
 cost inputs, the strategy language's reference), the page of one portfolio, the 404 page of
-a malformed id, and the navigation item, shown only where the pages are registered."""
+an unknown or malformed id, and the navigation item, shown only where the pages are
+registered, and another user's portfolio: the same 404 page until it is shared."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from flask import Flask
 
 import data
 from tests.web.support import app_with_schema, close_app, serve
+from tests.web.support_auth import bearer, new_token, token_app
 from web.pages import portfolios
 
 PAGE_DATA = re.compile(
@@ -74,26 +76,33 @@ def test_the_form_data_names_the_api_and_the_strategy_language(client):
 
 
 def test_a_portfolio_page_polls_its_status_url(client):
-    """/portfolios/<uuid4>: the page's shell with the status URL its script polls and the
-    chart, contribution, orders and metrics containers."""
-    portfolio_id = str(uuid.uuid4())
+    """/portfolios/<id> of a submitted portfolio: the page data names its status URL (the
+    API's), and the page holds the chart, contribution, orders and metrics containers."""
+    request = {"tickers": ["ACME", "GLOBEX", "PTRX"], "start_date": "2020-01-02",
+               "end_date": "2020-12-31"}  # fmt: skip
+    answer = client.post("/api/portfolios", json=request)
+    assert answer.status_code == 202, answer.json
+    portfolio_id = answer.json["portfolio_id"]
     response = client.get(f"/portfolios/{portfolio_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert page_data(html) == {
         "portfolio_id": portfolio_id,
-        "status_url": f"/api/portfolios/{portfolio_id}",
+        "status_url": answer.json["status_url"],
     }
+    assert answer.json["status_url"] == f"/api/portfolios/{portfolio_id}"
     for element in ("pf-equity", "pf-drawdown", "pf-weights", "pf-turnover", "pf-contrib",
                     "pf-orders", "pf-metrics", "pf-kpis"):  # fmt: skip
         assert f'id="{element}"' in html, element
     assert "portfolio.js" in html and "charts.js" in html
 
 
-@pytest.mark.parametrize("bad", ["nope", "123", str(uuid.uuid4()).upper(), "a" * 300])
-def test_a_malformed_id_is_the_404_page(client, bad):
-    """An id that is not a lower-case UUID4 is the HTML 404 page, naming at most 80
-    characters of it."""
+@pytest.mark.parametrize(
+    "bad", ["nope", "123", str(uuid.uuid4()), str(uuid.uuid4()).upper(), "a" * 300]
+)
+def test_an_unknown_or_malformed_id_is_the_404_page(client, bad):
+    """No such portfolio, or not a lower-case UUID4: the HTML 404 page, naming at most 80
+    characters of the id."""
     response = client.get(f"/portfolios/{bad}", headers={"Accept": "text/html"})
     assert response.status_code == 404
     html = response.get_data(as_text=True)
@@ -112,3 +121,31 @@ def test_the_navigation_links_the_portfolios_only_where_they_are_registered(
         assert 'href="/portfolios"' not in bare.test_client().get("/").get_data(as_text=True)
     finally:
         close_app(bare)
+
+
+def test_another_users_portfolio_is_the_404_page_until_shared(sqlite_url, redis_url):
+    """In AUTH_MODE=token, bob gets alice's portfolio page as the 404 page of an id that
+    does not exist; once alice shares it, he gets the page."""
+    app = token_app(sqlite_url, redis_url, SHIPPED_DATA)
+    app.register_blueprint(portfolios.bp)
+    try:
+        client = app.test_client()
+        alice, bob = (bearer(new_token(app, name)) for name in ("alice", "bob"))
+        request = {"tickers": ["ACME", "PTRX"], "start_date": "2020-01-02",
+                   "end_date": "2020-12-31"}  # fmt: skip
+        answer = client.post("/api/portfolios", json=request, headers=alice)
+        assert answer.status_code == 202, answer.json
+        portfolio_id = answer.json["portfolio_id"]
+        page = f"/portfolios/{portfolio_id}"
+        assert client.get(page, headers=alice).status_code == 200
+        refused = client.get(page, headers=bob)
+        missing = client.get(f"/portfolios/{uuid.uuid4()}", headers=bob)
+        assert refused.status_code == missing.status_code == 404
+        assert "portfolio not found" in refused.get_data(as_text=True)
+        share = client.patch(
+            f"/api/portfolios/{portfolio_id}", json={"shared": True}, headers=alice
+        )
+        assert share.status_code == 200, share.json
+        assert client.get(page, headers=bob).status_code == 200
+    finally:
+        close_app(app)

@@ -2,29 +2,32 @@
 backtest over a universe of tickers, and the list of recent ones) and
 ``GET /portfolios/<id>`` (its status, equity and drawdown against the equal-weight
 benchmark, weights over time, per-ticker contributions, turnover, orders and metrics),
-extending the dashboard's base. The pages are shells: their scripts
-(``static/dashboard/portfolio_form.js``, ``static/dashboard/portfolio.js``) read and write
-the JSON API (``POST /api/portfolios``, ``GET /api/portfolios[/<id>]``), which applies
-ownership, so a portfolio another user did not share answers the page's script with the
-API's 404 (docs/dashboard.md, "Portfolios"). Registered by the portfolio kind's
-``WorkKind.blueprints``.
+extending the dashboard's base. Their scripts (``static/dashboard/portfolio_form.js``,
+``static/dashboard/portfolio.js``) read and write the JSON API (``POST /api/portfolios``,
+``GET /api/portfolios[/<id>]``, docs/portfolios.md); a portfolio that does not exist or
+that the viewer may not read (``web.ownership``) is the 404 page, as the API's 404 (docs/
+dashboard.md, "Portfolios"). Registered by the portfolio kind's ``WorkKind.blueprints``.
 """
 
 from __future__ import annotations
 
-import uuid
+import re
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from kinds.portfolios.store import get_portfolio
+from kinds.runs.fields import RUN_ID_PATTERN
 from rules import describe_rules
+from web.db import get_session
+from web.ownership import may_read
 from web.pages.layout import error_page, nav, register_unavailable, tickers
 
 bp = Blueprint("portfolio_pages", __name__)
 register_unavailable(bp)
 
-API_URL = "/api/portfolios"
-"""The portfolio API the pages' scripts call (the kind's ``web.api.portfolios``)."""
+_ID = re.compile(RUN_ID_PATTERN)
+"""A portfolio id: a lower-case UUID4, as a run's."""
 
 FORM_DEFAULTS = {
     "start_date": "2015-01-02",
@@ -52,20 +55,13 @@ def _language() -> dict | None:
     return None
 
 
-def _is_id(text: str) -> bool:
-    try:
-        return str(uuid.UUID(text, version=4)) == text
-    except ValueError:
-        return False
-
-
 @bp.get("/portfolios")
 def portfolios_page() -> ResponseReturnValue:
     """The portfolio form and the list of recent portfolios."""
     page_data = {
-        "submit_url": API_URL,
-        "list_url": API_URL,
-        "page_url": "/portfolios/PORTFOLIO_ID",
+        "submit_url": url_for("portfolios.submit"),
+        "list_url": url_for("portfolios.list_all"),
+        "page_url": url_for("portfolio_pages.portfolio_page", portfolio_id="PORTFOLIO_ID"),
         "defaults": FORM_DEFAULTS,
         "language": _language(),
     }
@@ -81,13 +77,17 @@ def portfolios_page() -> ResponseReturnValue:
 
 @bp.get("/portfolios/<portfolio_id>")
 def portfolio_page(portfolio_id: str) -> ResponseReturnValue:
-    """One portfolio: status, charts, contributions, orders and metrics (a malformed id is
-    the 404 page; an unknown or unreadable one the API's 404, shown by the script)."""
-    if not _is_id(portfolio_id):
+    """One portfolio: status, charts, contributions, orders and metrics (an unknown,
+    unreadable or malformed id is the 404 page)."""
+    row = get_portfolio(get_session(), portfolio_id) if _ID.match(portfolio_id) else None
+    if row is None or not may_read(row):
         return error_page(
             404, "portfolio not found", f"There is no portfolio with id {portfolio_id[:80]}."
         )
-    page_data = {"portfolio_id": portfolio_id, "status_url": f"{API_URL}/{portfolio_id}"}
+    page_data = {
+        "portfolio_id": row.portfolio_id,
+        "status_url": url_for("portfolios.status", portfolio_id=row.portfolio_id),
+    }
     return render_template(
-        "portfolios/detail.html", portfolio_id=portfolio_id, page_data=page_data, **nav()
+        "portfolios/detail.html", portfolio_id=row.portfolio_id, page_data=page_data, **nav()
     )
