@@ -136,12 +136,7 @@
       clearErrors();
       const progress = byId("wf-progress");
       progress.textContent = "submitting…";
-      let result;
-      try {
-        result = await BT.fetchJSON(data.submit_url, { method: "POST", json: body() });
-      } catch (_) {
-        result = { status: 0, body: null };
-      }
+      const result = await BT.postJSON(data.submit_url, body());
       if (result.status === 202) {
         progress.textContent = `${result.body.folds} folds × ${result.body.combos_per_fold} combos`;
         window.location.assign(data.page_url.replace("WF_ID", result.body.walkforward_id));

@@ -55,6 +55,16 @@ const BT = (() => {
     return { ok: response.ok, status: response.status, body };
   }
 
+  /* POST ``body`` as JSON (fetchJSON); a request that got no answer at all (network down)
+     is ``{ok: false, status: 0, body: null}``, for the form to show as such. */
+  async function postJSON(url, body) {
+    try {
+      return await fetchJSON(url, { method: "POST", json: body });
+    } catch (_) {
+      return { ok: false, status: 0, body: null };
+    }
+  }
+
   function isNumber(value) {
     return typeof value === "number" && Number.isFinite(value);
   }
@@ -299,5 +309,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

@@ -161,12 +161,7 @@ const PortfolioForm = (() => {
       for (const node of byId("pf-form").querySelectorAll(".invalid-feedback.d-block")) node.classList.remove("d-block");
       const progress = byId("pf-progress");
       progress.textContent = "submitting…";
-      let result;
-      try {
-        result = await BT.fetchJSON(data.submit_url, { method: "POST", json: body() });
-      } catch (_) {
-        result = { status: 0, body: null };
-      }
+      const result = await BT.postJSON(data.submit_url, body());
       if (result.status === 202 && result.body && result.body.portfolio_id) {
         window.location.assign(data.page_url.replace("PORTFOLIO_ID", result.body.portfolio_id));
         return;
