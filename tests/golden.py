@@ -142,30 +142,30 @@ def _write(path: Path, text: str) -> None:
     print(f"wrote {path}")
 
 
-def regenerate_engine() -> None:
-    """Rewrite every case of the engine matrix; delete golden files of removed cases."""
-    from tests.engine import test_engine_golden as matrix
-
-    matrix.GOLDEN_DIR.mkdir(exist_ok=True)
-    for name in matrix.CASES:
-        _write(matrix.golden_path(name), dumps(matrix.build_document(name)))
-    for path in sorted(matrix.GOLDEN_DIR.glob("*.json")):
-        if path.stem not in matrix.CASES:
+def regenerate_cases(module: Any) -> None:
+    """Rewrite every case of a golden test module (its ``CASES``, ``GOLDEN_DIR``,
+    ``golden_path`` and ``build_document``); delete golden files of removed cases."""
+    module.GOLDEN_DIR.mkdir(exist_ok=True)
+    for name in module.CASES:
+        _write(module.golden_path(name), dumps(module.build_document(name)))
+    for path in sorted(module.GOLDEN_DIR.glob("*.json")):
+        if path.stem not in module.CASES:
             path.unlink()
             print(f"deleted {path} (no such case)")
+
+
+def regenerate_engine() -> None:
+    """Rewrite every case of the engine matrix."""
+    from tests.engine import test_engine_golden
+
+    regenerate_cases(test_engine_golden)
 
 
 def regenerate_portfolio() -> None:
-    """Rewrite every portfolio golden case; delete golden files of removed cases."""
-    from tests.engine import test_portfolio_golden as golden
+    """Rewrite every portfolio golden case."""
+    from tests.engine import test_portfolio_golden
 
-    golden.GOLDEN_DIR.mkdir(exist_ok=True)
-    for name in golden.CASES:
-        _write(golden.golden_path(name), dumps(golden.build_document(name)))
-    for path in sorted(golden.GOLDEN_DIR.glob("*.json")):
-        if path.stem not in golden.CASES:
-            path.unlink()
-            print(f"deleted {path} (no such case)")
+    regenerate_cases(test_portfolio_golden)
 
 
 def regenerate_runs() -> None:

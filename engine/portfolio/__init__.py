@@ -9,6 +9,7 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
 """
 
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
+from engine.portfolio.memory import estimated_peak_bytes
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
 from engine.portfolio.schedule import SCHEDULES, rebalance_schedule
 from engine.portfolio.simulate import simulate_portfolio
@@ -24,6 +25,7 @@ __all__ = [
     "PortfolioConfig",
     "PortfolioResult",
     "equal_weight_buy_and_hold",
+    "estimated_peak_bytes",
     "rebalance_schedule",
     "simulate_portfolio",
     "target_weights",

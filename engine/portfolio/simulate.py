@@ -161,7 +161,7 @@ class _Fills:
                 buy_n[k] = int((cash / (1.0 + self.fee_rate)) // buy_px[k])
                 cost_k = buy_n[k] * buy_px[k]
                 total = cost_k + cost_k * self.fee_rate
-            cash -= total
+            cash = max(cash - total, 0.0)  # a cut buy may overshoot by a rounding: never < 0
         buy_value = buy_n * buy_px
         buy_fee = buy_value * self.fee_rate
         keep = buy_n > 0

@@ -13,6 +13,8 @@ from engine.portfolio import (
     simulate_portfolio,
     target_weights,
 )
+from engine.portfolio.prices import last_close
+from tests.engine.portfolio_universe import random_universe
 
 NEW_YEAR = np.array(
     ["2024-12-27", "2024-12-30", "2024-12-31", "2025-01-02", "2025-01-03", "2025-01-06"],
@@ -226,3 +228,40 @@ def test_rows_limits_the_work_to_the_decision_bars_with_the_same_answer_there():
     )
     assert some[rows].tolist() == full[rows].tolist()
     assert not some[~rows].any()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_ledger_holds_together_on_random_universes(seed):
+    """Cash and shares never negative; shares are the running sum of the orders; equity is
+    cash + shares x last close; orders fill only on the bar after a decision, only where the
+    ticker has a bar, sells before buys; weights sum to <= 1."""
+    rng = np.random.default_rng(100 + seed)
+    market = random_universe(
+        rng, int(rng.integers(60, 200)), int(rng.integers(2, 30)), late_share=0.5, missing_rate=0.05
+    )
+    n_bars, n_assets = market.close.shape
+    schedule = ("daily", "weekly", "monthly", "bars")[seed % 4]
+    decide = rebalance_schedule(market.days, schedule, 7 if schedule == "bars" else None)
+    scores = rng.normal(size=market.close.shape)
+    targets = target_weights(market.has_bar, method="rank", scores=scores, top_n=3)
+    config = PortfolioConfig(
+        float(rng.uniform(1_000, 100_000)),
+        fee_rate=float(rng.choice([0.0, 0.002, 0.02])),
+        slippage_bps=float(rng.choice([0.0, 15.0])),
+        drift_threshold=None if seed % 3 else 0.05,
+    )
+    result = simulate_portfolio(market.open_, market.close, targets, decide, config)
+    orders = result.orders
+    assert (result.cash >= 0).all() and (result.shares >= 0).all()
+    flows = np.zeros((n_bars, n_assets), dtype=np.int64)
+    np.add.at(flows, (orders.bar, orders.asset), orders.shares)
+    assert (np.cumsum(flows, axis=0) == result.shares).all()
+    mark = np.nan_to_num(last_close(market.close))
+    assert result.equity == pytest.approx(result.cash + (result.shares * mark).sum(axis=1))
+    assert result.decisions[orders.bar - 1].all()
+    assert market.has_bar[orders.bar, orders.asset].all()
+    for bar in np.unique(orders.bar):
+        signs = np.sign(orders.shares[orders.bar == bar])
+        assert (np.diff(signs) >= 0).all(), f"a buy before a sell on bar {bar}"
+    assert (result.weights.sum(axis=1) <= 1 + 1e-12).all()
+    assert result.contribution.sum() == pytest.approx(result.equity[-1] - config.initial_capital)

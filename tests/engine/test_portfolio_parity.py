@@ -8,9 +8,12 @@ without it they fail saying how to install it. vectorbt's options: ``targetperce
 ``longonly``, price and valuation price = the fill bar's open (the last close for a ticker
 without a bar), its fees and slippage.
 
-The one documented difference: when cash covers not one share of a buy, vectorbt records
-an order of 0 shares (its ``buy_nb`` checks the requested size, not the reduced one,
-against 0); we record none. The comparison drops vectorbt's 0-share records.
+Documented differences: when cash covers not one share of a buy, vectorbt records an order
+of 0 shares (its ``buy_nb`` checks the requested size, not the reduced one, against 0); we
+record none, and the comparison drops vectorbt's 0-share records. vectorbt has no drift
+threshold: the drift cases give it our decision bars (scheduled and drift) with the targets
+each one used, which checks the drift rebalances' fills, not when drift triggers (that is
+tests/engine/test_portfolio_core.py's hand-computed case).
 """
 
 from __future__ import annotations
@@ -18,11 +21,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.portfolio import PortfolioConfig, rebalance_schedule, simulate_portfolio, target_weights
+from engine.portfolio import (
+    PortfolioConfig,
+    PortfolioResult,
+    rebalance_schedule,
+    simulate_portfolio,
+    target_weights,
+)
 from tests.engine.portfolio_peer import peer_inputs, run_vectorbt
 from tests.engine.portfolio_universe import random_universe
 
-N_CASES = 16
+N_CASES = 18
+DRIFT_CASES = (16, 17)
 RELATIVE = 1e-9
 
 
@@ -60,19 +70,31 @@ def _case(seed: int) -> dict:
         initial_capital=float(rng.choice([10_000.0, 100_000.0, 1_000_000.0]) * rng.uniform(1, 3)),
         fee_rate=float(rng.choice([0.0, 0.0005, 0.001, 0.003])),
         slippage_bps=float(rng.choice([0.0, 5.0, 25.0])),
+        drift_threshold=0.03 if seed in DRIFT_CASES else None,
     )
     decide = rebalance_schedule(universe.days, schedule)
     inputs = (universe.open_, universe.close, targets, decide, config)
     return {"label": f"{n_tickers} tickers {schedule} {method} {config}", "inputs": inputs}
 
 
+def _peer_case(inputs: tuple, ours: PortfolioResult) -> dict[str, np.ndarray]:
+    """vectorbt's inputs; with drift, our decision bars and the targets each one used
+    (a drift decision uses the last scheduled bar's)."""
+    open_, close, targets, decide, config = inputs
+    if config.drift_threshold is None:
+        return peer_inputs(*inputs)
+    scheduled = np.flatnonzero(decide[:-1])
+    used = scheduled[np.searchsorted(scheduled, np.arange(decide.size), side="right") - 1]
+    return peer_inputs(open_, close, targets[used], ours.decisions, config)
+
+
 @pytest.fixture(scope="module")
-def compared() -> list[tuple[dict, object, dict]]:
+def compared() -> list[tuple[dict, PortfolioResult, dict]]:
     """Each case with our result and vectorbt's (one vectorbt process for all)."""
     cases = [_case(seed) for seed in range(N_CASES)]
-    peers = run_vectorbt([peer_inputs(*case["inputs"]) for case in cases])
-    pairs = zip(cases, peers, strict=True)
-    return [(case, simulate_portfolio(*case["inputs"]), peer) for case, peer in pairs]
+    ours = [simulate_portfolio(*case["inputs"]) for case in cases]
+    peers = run_vectorbt([_peer_case(c["inputs"], r) for c, r in zip(cases, ours, strict=True)])
+    return list(zip(cases, ours, peers, strict=True))
 
 
 @pytest.mark.parametrize("index", range(N_CASES))
@@ -83,6 +105,14 @@ def test_equity_on_every_bar_equals_vectorbt_from_orders(compared, index):
     deviation = np.abs(ours.equity - peer["value"]) / np.abs(peer["value"])
     worst = int(deviation.argmax())
     assert deviation[worst] <= RELATIVE, f"{case['label']}: bar {worst}"
+
+
+def test_the_drift_cases_rebalance_off_schedule(compared):
+    """The drift cases do exercise drift: some decision bars are not scheduled ones."""
+    for index in DRIFT_CASES:
+        case, ours, _ = compared[index]
+        scheduled = case["inputs"][3]
+        assert (ours.decisions & ~scheduled).any(), case["label"]
 
 
 @pytest.mark.parametrize("index", range(N_CASES))
