@@ -28,7 +28,7 @@ import data
 from data.demo_universe import UNIVERSE
 from tests.web.support import app_with_schema, build_app, on_loopback
 from tests.web.support_browser import shoot
-from web.pages import portfolios
+from tests.web.test_portfolio_pages import with_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
@@ -53,9 +53,7 @@ def shots(tmp_path) -> Path:
 @pytest.fixture
 def served(sqlite_url: str, redis_url: str) -> Iterator[str]:
     """The app on the shipped data with the portfolio pages, on a loopback port."""
-    app = app_with_schema(sqlite_url, redis_url, SHIPPED_DATA)
-    if portfolios.bp.name not in app.blueprints:
-        app.register_blueprint(portfolios.bp)
+    app = with_pages(app_with_schema(sqlite_url, redis_url, SHIPPED_DATA))
     with on_loopback(app) as base_url:
         yield base_url
 
@@ -124,8 +122,7 @@ def on_stack(stack) -> Iterator[str]:
         yield stack.base_url
         return
     app = build_app(stack.database_url, stack.redis_url, SHIPPED_DATA, RQ_QUEUE=stack.queue)
-    app.register_blueprint(portfolios.bp)
-    with on_loopback(app) as base_url:
+    with on_loopback(with_pages(app)) as base_url:
         yield base_url
 
 

@@ -27,6 +27,14 @@ PAGE_DATA = re.compile(
 SHIPPED_DATA = Path(data.__file__).resolve().parent
 
 
+def with_pages(app: Flask) -> Flask:
+    """``app`` with the portfolio pages, registered here unless the portfolio kind's
+    ``WorkKind.blueprints`` registered them already."""
+    if portfolios.bp.name not in app.blueprints:
+        app.register_blueprint(portfolios.bp)
+    return app
+
+
 def page_data(html: str) -> dict:
     match = PAGE_DATA.search(html)
     assert match, "the page carries no page data"
@@ -35,12 +43,8 @@ def page_data(html: str) -> dict:
 
 @pytest.fixture
 def app(sqlite_url: str, redis_url: str) -> Iterator[Flask]:
-    """The platform's app on the shipped data (the demo universe) with the portfolio pages
-    registered, as the portfolio kind's ``WorkKind.blueprints`` registers them."""
-    built = app_with_schema(sqlite_url, redis_url, SHIPPED_DATA)
-    if portfolios.bp.name not in built.blueprints:
-        built.register_blueprint(portfolios.bp)
-    yield from serve(built)
+    """The platform's app on the shipped data (the demo universe) with the portfolio pages."""
+    yield from serve(with_pages(app_with_schema(sqlite_url, redis_url, SHIPPED_DATA)))
 
 
 def test_the_form_offers_the_daily_tickers_and_a_button_per_sector(client):
@@ -126,8 +130,7 @@ def test_the_navigation_links_the_portfolios_only_where_they_are_registered(
 def test_another_users_portfolio_is_the_404_page_until_shared(sqlite_url, redis_url):
     """In AUTH_MODE=token, bob gets alice's portfolio page as the 404 page of an id that
     does not exist; once alice shares it, he gets the page."""
-    app = token_app(sqlite_url, redis_url, SHIPPED_DATA)
-    app.register_blueprint(portfolios.bp)
+    app = with_pages(token_app(sqlite_url, redis_url, SHIPPED_DATA))
     try:
         client = app.test_client()
         alice, bob = (bearer(new_token(app, name)) for name in ("alice", "bob"))
