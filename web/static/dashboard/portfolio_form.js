@@ -113,13 +113,14 @@ const PortfolioForm = (() => {
     byId("pf-error").classList.add("d-none");
     for (const box of byId("pf-form").querySelectorAll(".bt-expr-caret")) box.textContent = "";
     for (const node of byId("pf-form").querySelectorAll(".is-invalid")) node.classList.remove("is-invalid");
+    for (const node of byId("pf-form").querySelectorAll(".invalid-feedback.d-block")) node.classList.remove("d-block");
   }
 
   function showError(field, message) {
     const node = inputFor(field);
     if (!node) {
       const box = byId("pf-error");
-      box.textContent = (field ? field + ": " : "") + message;
+      box.textContent = BT.fieldMessage(field, message);
       box.classList.remove("d-none");
       return;
     }
@@ -158,7 +159,6 @@ const PortfolioForm = (() => {
     byId("pf-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       clearErrors();
-      for (const node of byId("pf-form").querySelectorAll(".invalid-feedback.d-block")) node.classList.remove("d-block");
       const progress = byId("pf-progress");
       progress.textContent = "submitting…";
       const result = await BT.postJSON(data.submit_url, body());
