@@ -18,7 +18,9 @@ files and what to do, never a silent replacement of the data a ticker means.
 Additive fields (``data.timeframe``): ``timeframe`` ("1d", "1h" or "5m"; "1d" when absent),
 ``market`` ("equity", "fx" or "crypto"; "equity" when absent) and ``bars_per_year`` (the
 annualisation factor; when absent, the nominal figure of the timeframe and market, 252 for
-daily equity bars). ``python -m data.import_csv`` records all three.
+daily equity bars). ``python -m data.import_csv`` records all three. ``sector`` (a
+string, e.g. "Energy"; absent when unknown) groups the demo universe's tickers
+(``data.demo_universe``) in the forms' pickers and lets a portfolio pick a whole sector.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class TickerInfo:
     market: str = "equity"
     bars_per_year: float | None = None
     """Recorded at import; None = the nominal figure (``annual_bars``)."""
+    sector: str | None = None
+    """The company's sector (the demo universe's); None when unknown."""
 
     @property
     def annual_bars(self) -> float:
@@ -98,6 +102,8 @@ class TickerInfo:
             doc["market"] = self.market
         if self.bars_per_year is not None:
             doc["bars_per_year"] = self.bars_per_year
+        if self.sector is not None:
+            doc["sector"] = self.sector
         return doc
 
 
@@ -136,7 +142,12 @@ def _entry(ticker: object, raw: object) -> TickerInfo:
     ):
         raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: bars_per_year must be a number > 0")
     per_year = None if per_year is None else float(per_year)
-    return TickerInfo(ticker, name, file, synthetic, description, timeframe, market, per_year)
+    sector = raw.get("sector")
+    if sector is not None and (not isinstance(sector, str) or not 0 < len(sector) <= 64):
+        raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: sector must be a string of 1-64")
+    return TickerInfo(
+        ticker, name, file, synthetic, description, timeframe, market, per_year, sector
+    )
 
 
 @dataclass(frozen=True)

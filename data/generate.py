@@ -24,6 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from data.catalog import Catalog, TickerInfo, load_catalog, save_catalog
+from data.demo_universe import (
+    MEMBER_SEED_BASE,
+    SECTOR_SEED_BASE,
+    SECTOR_VOLATILITY,
+    SECTORS,
+    UNIVERSE,
+)
 from data.files import atomic_write
 from data.location import data_dir
 from data.trading_days import trading_days
@@ -40,6 +47,12 @@ DESCRIPTION = (
     "Synthetic demo data for a fictional company, not real market prices: geometric "
     "Brownian motion with bull/sideways/bear regimes and GARCH volatility clustering "
     f"(data/generate.py, seed {SEED})."
+)
+
+UNIVERSE_DESCRIPTION = (
+    "Synthetic demo data for a fictional company of the demo universe, not real market "
+    "prices: its sector's common factor plus its own regime-switching GARCH returns "
+    f"(data/generate.py, data/demo_universe.py, seed {SEED})."
 )
 
 
@@ -99,16 +112,13 @@ def _regimes(rng: np.random.Generator, n: int) -> np.ndarray:
     return states
 
 
-def simulate(
-    spec: DemoTicker, index: int, n: int, bars_per_year: float = 252.0
-) -> dict[str, np.ndarray]:
-    """``n`` bars of OHLCV for ``spec`` (prices in cents precision, integer volume); the
-    annual drift and volatility are spread over ``bars_per_year`` bars (252 daily bars)."""
-    rng = np.random.default_rng([SEED, index])
+def _log_returns(
+    spec: DemoTicker, rng: np.random.Generator, n: int, bars_per_year: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` log returns of ``spec``'s regime-switching GARCH model, their conditional
+    variances and their shocks; draws the regimes, then the shocks, from ``rng``."""
     regime = _regimes(rng, n)
     shocks = rng.standard_t(T_DOF, size=n) / np.sqrt(T_DOF / (T_DOF - 2))
-    gap_z, high_z, low_z, volume_z = rng.standard_normal((4, n))
-
     target = (spec.volatility * REGIME_VOL[regime]) ** 2 / bars_per_year
     variance = np.empty(n)
     eps = np.empty(n)
@@ -120,8 +130,26 @@ def simulate(
         variance[t] = var
         last = np.sqrt(var) * shocks[t]
         eps[t] = last
-    sigma = np.sqrt(variance)
     returns = (spec.drift + REGIME_DRIFT[regime]) / bars_per_year - 0.5 * variance + eps
+    return returns, variance, eps
+
+
+def simulate(
+    spec: DemoTicker,
+    index: int,
+    n: int,
+    bars_per_year: float = 252.0,
+    common: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """``n`` bars of OHLCV for ``spec`` (prices in cents precision, integer volume); the
+    annual drift and volatility are spread over ``bars_per_year`` bars (252 daily bars).
+    ``common`` (``n`` log returns, e.g. a sector's) is added to the ticker's own returns."""
+    rng = np.random.default_rng([SEED, index])
+    returns, variance, eps = _log_returns(spec, rng, n, bars_per_year)
+    gap_z, high_z, low_z, volume_z = rng.standard_normal((4, n))
+    sigma = np.sqrt(variance)
+    if common is not None:
+        returns = returns + common
 
     close = spec.price * np.exp(np.cumsum(returns))
     previous = np.concatenate(([spec.price], close[:-1]))
@@ -134,6 +162,17 @@ def simulate(
     low = np.minimum(np.round(low, 2), np.minimum(open_, close))
     volume = np.rint(spec.volume * np.exp(0.3 * volume_z) * (1.0 + 0.5 * np.abs(eps) / sigma))
     return {"open": open_, "high": high, "low": low, "close": close, "volume": volume}
+
+
+def sector_factors(n: int, bars_per_year: float = 252.0) -> dict[str, np.ndarray]:
+    """``n`` daily log returns of each sector's common factor (``data.demo_universe``): the
+    regime-switching GARCH model with ``SECTOR_VOLATILITY`` and no drift of its own."""
+    factors = {}
+    for index, sector in enumerate(SECTORS):
+        spec = DemoTicker(sector, sector, 1.0, SECTOR_VOLATILITY, 0.0, 0.0)
+        rng = np.random.default_rng([SEED, SECTOR_SEED_BASE + index])
+        factors[sector] = _log_returns(spec, rng, n, bars_per_year)[0]
+    return factors
 
 
 def to_csv(days: np.ndarray, bars: dict[str, np.ndarray]) -> bytes:
@@ -165,6 +204,33 @@ def generate(out: str | Path | None = None) -> list[Path]:
         written.append(path)
         catalog = catalog.with_entry(
             TickerInfo(spec.ticker, spec.name, path.name, True, DESCRIPTION)
+        )
+    factors = sector_factors(len(days))
+    for index, member in enumerate(UNIVERSE):
+        first = int(np.searchsorted(days, np.datetime64(member.listed)))
+        spec = DemoTicker(
+            member.ticker,
+            member.name,
+            member.price,
+            member.volatility,
+            member.drift,
+            member.volume,
+        )
+        bars = simulate(
+            spec, MEMBER_SEED_BASE + index, len(days) - first, common=factors[member.sector][first:]
+        )
+        path = catalog.data_dir / f"{member.ticker}.csv"
+        atomic_write(path, to_csv(days[first:], bars))
+        written.append(path)
+        catalog = catalog.with_entry(
+            TickerInfo(
+                member.ticker,
+                member.name,
+                path.name,
+                True,
+                UNIVERSE_DESCRIPTION,
+                sector=member.sector,
+            )
         )
     written.append(save_catalog(catalog))
     return written

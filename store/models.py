@@ -5,7 +5,8 @@ sweep tables ``sweeps`` (one row per sweep), ``sweep_chunks``
 combination, keyed by (sweep_id, combo_no) so a chunk can never store a combination twice),
 and the walk-forward tables ``walkforwards`` (one row per walk-forward) and
 ``walkforward_folds`` (one per fold: the unit of work and of status of its selection and
-out-of-sample run; each fold's training is a sweep of its own)."""
+out-of-sample run; each fold's training is a sweep of its own), and ``portfolios`` (one row per
+portfolio backtest, its unit of work)."""
 
 from __future__ import annotations
 
@@ -336,3 +337,36 @@ class WalkForwardFold(WorkItemColumns, Base):
         Index("ix_folds_queue_status", "queue", "status"),
         Index("ix_folds_sweep", "sweep_id"),
     )
+
+
+class Portfolio(WorkItemColumns, Base):
+    """One portfolio backtest (``kinds.portfolios``): its normalised request (``payload_json``,
+    also its queued message), and once SUCCEEDED its result (``result_json``: curves, weights,
+    contributions, orders), the files' combined hash and the core's version, with the figures
+    the list shows (``total_return_pct``, ``sharpe_ratio``, ``max_drawdown_pct``)."""
+
+    __tablename__ = "portfolios"
+
+    portfolio_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    tickers: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))
+    payload_json: Mapped[str] = mapped_column(LongText)
+    queue: Mapped[str] = mapped_column(String(64))
+    result_json: Mapped[str | None] = mapped_column(LongText)
+    data_hash: Mapped[str | None] = mapped_column(String(64))
+    engine_version: Mapped[str | None] = mapped_column(String(16))
+    total_return_pct: Mapped[float | None] = mapped_column(Metric)
+    sharpe_ratio: Mapped[float | None] = mapped_column(Metric)
+    max_drawdown_pct: Mapped[float | None] = mapped_column(Metric)
+    image_tag: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[created_by]
+    shared: Mapped[shared]
+
+    __table_args__ = (
+        Index("ix_portfolios_created", "created_at"),
+        Index("ix_portfolios_queue_status", "queue", "status"),
+    )
+
+    def __repr__(self) -> str:
+        return f"Portfolio(portfolio_id={self.portfolio_id!r}, status={self.status!r})"

@@ -34,7 +34,8 @@ def catalog_tickers(data_dir) -> list[dict[str, Any]]:
     """The data catalog's tickers as ``/api/tickers`` and the forms list them: name, whether
     synthetic, and the dates of the first and last bar (``first_date``/``last_date``, null
     when the file cannot be read: a run on it is then refused naming the file's problem),
-    the ``timeframe`` a request on it must name, its ``market`` and ``bars_per_year``."""
+    the ``timeframe`` a request on it must name, its ``market`` and ``bars_per_year``, and
+    its ``sector`` (null when the catalog names none)."""
     entries = []
     for info in load_catalog(data_dir).tickers():
         try:
@@ -52,6 +53,7 @@ def catalog_tickers(data_dir) -> list[dict[str, Any]]:
                 "timeframe": info.timeframe,
                 "market": info.market,
                 "bars_per_year": info.annual_bars,
+                "sector": info.sector,
             }
         )
     return entries

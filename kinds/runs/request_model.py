@@ -98,6 +98,12 @@ _DATE_SCHEMA = {
     "description": "a date YYYY-MM-DD, or for intraday tickers YYYY-MM-DDTHH:MM (UTC)",
 }
 Number = Annotated[float, Field(strict=True)]
+Capital = Annotated[Number, Field(gt=0)]
+"""Starting cash (runs, portfolios)."""
+FeeRate = Annotated[Number, Field(ge=0, lt=0.1)]
+"""A fee per order as a fraction of its value (runs, portfolios)."""
+SlippageBps = Annotated[Number, Field(ge=0, le=1000)]
+"""Slippage in basis points against the trader (runs, portfolios)."""
 Date = Annotated[str, AfterValidator(_iso_date), Field(json_schema_extra=_DATE_SCHEMA)]
 Name = Annotated[
     Annotated[str, Field(strict=True, max_length=NAME_MAX)] | None,
@@ -144,9 +150,9 @@ class RunRequestBody(BaseModel):
     start_date: Date
     end_date: Date
     charts: StrictBool = True
-    initial_capital: Annotated[Number, Field(gt=0)] = 100_000.0
-    fee_rate: Annotated[Number, Field(ge=0, lt=0.1)] = 0.001
-    slippage_bps: Annotated[Number, Field(ge=0, le=1000)] = 0.0
+    initial_capital: Capital = 100_000.0
+    fee_rate: FeeRate = 0.001
+    slippage_bps: SlippageBps = 0.0
     position_size: Annotated[Number, Field(gt=0)] = 10_000.0
     size_type: Literal[SIZE_TYPES] = "value"  # type: ignore[valid-type]
     direction: Literal[DIRECTIONS] = "longonly"  # type: ignore[valid-type]

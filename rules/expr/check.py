@@ -62,9 +62,12 @@ class _Scope:
         return ExprError(message, node.pos[0], node.pos[1], self.multiline)
 
 
-def check_text(text: object, params: dict[str, str], constraints: list[str]) -> Node:
-    """The checked tree of one condition text; adds its parameters' uses to ``params`` and
-    its constraints to ``constraints``.
+def check_text(
+    text: object, params: dict[str, str], constraints: list[str], want: str = CONDITION
+) -> Node:
+    """The checked tree of one text of type ``want``: a condition (EXPR's entry and exit,
+    a portfolio's filter) or a series (a portfolio's score; a number is a constant series);
+    adds its parameters' uses to ``params`` and its constraints to ``constraints``.
 
     :raise ExprError: for the first problem, with its position.
     """
@@ -72,10 +75,14 @@ def check_text(text: object, params: dict[str, str], constraints: list[str]) -> 
     assert isinstance(text, str)
     scope = _Scope(text, "\n" in text.strip(), params, constraints)
     node, kind = _check(tree, scope)
-    if kind != CONDITION:
+    if want == CONDITION and kind != CONDITION:
         raise scope.fail(
             tree,
             f"is {_ARTICLE[kind]}, not a condition (compare it: close > sma(close, 20))",
+        )
+    if want == SERIES and kind == CONDITION:
+        raise scope.fail(
+            tree, "is a condition, not a series (a score is a number per bar: roc(close, 126))"
         )
     return node
 

@@ -121,7 +121,9 @@ def _declared(value: object, use: str, field: str, least: float, most: float) ->
     return low, high
 
 
-def _value(name: str, use: str, value: object, bounds: list, field: str) -> Any:
+def param_value(name: str, use: str, value: object, bounds: list, field: str) -> Any:
+    """One `$name` value checked against its use and bounds: a whole number for a window or
+    lag, a finite float for a number; a `RuleValidationError` naming ``field`` otherwise."""
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _fail(field, f"must be {_USE_TEXT[use]}, not {_kind(value)}")
@@ -169,7 +171,7 @@ def check(params: object, prefix: str = "") -> dict:
                 f"is required (the value of ${name}, {_USE_TEXT[use]} "
                 f"from {_fmt(low)} to {_fmt(high)})",
             )
-        out[name] = _value(name, use, params[name], bounds[name], field)
+        out[name] = param_value(name, use, params[name], bounds[name], field)
     for text in program.constraints:
         fast, _, slow = text.split(" ")
         if not out[fast] < out[slow]:

@@ -22,6 +22,7 @@ from data.catalog import (
     validate_ticker,
 )
 from data.dataset import load_range
+from data.demo_universe import UNIVERSE
 from data.errors import CatalogError, UnknownTickerError
 
 CSV = "Date,Open,High,Low,Close,Volume\n2024-01-02,10,12,9,11,5\n"
@@ -172,6 +173,8 @@ def test_symlink_escaping_data_dir_is_refused(data_root: Path) -> None:
         ('{"ONE": "ONE.csv"}', "must be an object"),
         ('{"ONE": {"file": "ONE.csv", "synthetic": "yes"}}', "synthetic must be true or false"),
         ('{"ONE": {"file": "ONE.csv", "name": 5}}', "must be strings"),
+        ('{"ONE": {"file": "ONE.csv", "sector": 3}}', "sector must be a string"),
+        ('{"ONE": {"file": "ONE.csv", "sector": ""}}', "sector must be a string"),
     ],
 )
 def test_broken_catalog_is_a_catalog_error(data_root: Path, text: str, fragment: str) -> None:
@@ -217,6 +220,19 @@ def test_save_catalog_round_trips_sorted_json(tmp_path: Path) -> None:
     assert load_catalog(tmp_path).entries == catalog.entries
 
 
+def test_a_sector_is_written_only_when_known_and_read_back(tmp_path: Path) -> None:
+    """The additive ``sector`` field round-trips; an entry without one has no key and
+    reads as None."""
+    catalog = Catalog(tmp_path).with_entry(
+        TickerInfo("ONE", "One", "ONE.csv", True, sector="Energy")
+    )
+    catalog = catalog.with_entry(TickerInfo("TWO", "Two", "TWO.csv", True))
+    doc = json.loads(save_catalog(catalog).read_text())
+    assert doc["ONE"]["sector"] == "Energy" and "sector" not in doc["TWO"]
+    read = load_catalog(tmp_path, user_dir=None)
+    assert (read.info("ONE").sector, read.info("TWO").sector) == ("Energy", None)
+
+
 def test_with_entry_replaces_and_does_not_mutate(data_root: Path) -> None:
     """with_entry returns a new catalog; the original is unchanged."""
     catalog = load_catalog(data_root)
@@ -228,18 +244,13 @@ def test_with_entry_replaces_and_does_not_mutate(data_root: Path) -> None:
 
 
 def test_committed_catalog_lists_the_synthetic_demo_tickers() -> None:
-    """The shipped catalog has the five daily demo tickers and the hourly one, all
-    synthetic, all resolvable."""
+    """The shipped catalog has the five daily demo tickers, the hourly one and the 30 of
+    the demo universe, all synthetic, all resolvable."""
     catalog = load_catalog(Path(data.__file__).parent)
     infos = catalog.tickers()
-    assert [info.ticker for info in infos] == [
-        "ACME",
-        "GLOBEX",
-        "HOOLI",
-        "INITECH",
-        "UMBRELLA",
-        "VANDELAY",
-    ]
+    demo = ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA", "VANDELAY"]
+    members = [member.ticker for member in UNIVERSE]
+    assert [info.ticker for info in infos] == sorted([*demo, *members])
     for info in infos:
         assert info.synthetic is True
         assert "synthetic" in info.description.lower() and "demo data" in info.description

@@ -14,6 +14,7 @@ import pytest
 import data
 import engine
 from data.catalog import load_catalog
+from data.demo_universe import SECTORS, UNIVERSE
 from data.generate import DEMO_TICKERS, generate
 from data.loader import load_bars
 from data.trading_days import trading_days
@@ -22,7 +23,9 @@ PACKAGE_DIR = Path(data.__file__).resolve().parent
 """Where the committed demo data lives."""
 
 PROJECT_ROOT = PACKAGE_DIR.parent
-TICKERS = [spec.ticker for spec in DEMO_TICKERS]
+DEMO = [spec.ticker for spec in DEMO_TICKERS]
+MEMBERS = [member.ticker for member in UNIVERSE]
+TICKERS = [*DEMO, *MEMBERS]
 
 
 def sha256(path: Path) -> str:
@@ -47,7 +50,7 @@ def test_committed_catalog_entries_are_reproduced(generated: Path) -> None:
     """The generated catalog has exactly the committed demo entries."""
     fresh = json.loads((generated / "catalog.json").read_text())
     committed = json.loads((PACKAGE_DIR / "catalog.json").read_text())
-    assert sorted(fresh) == TICKERS
+    assert sorted(fresh) == sorted(TICKERS)
     assert {t: committed[t] for t in TICKERS} == fresh
 
 
@@ -70,7 +73,7 @@ def test_demo_entries_are_synthetic_and_fictional(generated: Path) -> None:
         assert "fictional" in info.description
 
 
-@pytest.mark.parametrize("ticker", TICKERS)
+@pytest.mark.parametrize("ticker", DEMO)
 def test_demo_files_are_yahoo_layout_on_trading_days(generated: Path, ticker: str) -> None:
     """Yahoo header, cents, Adj Close = Close, NYSE trading days 2014-01-02 .. 2024-12-31
     (2,768 of them), quality checks pass."""
@@ -109,8 +112,9 @@ NYSE_HOLIDAYS = (
 
 def test_no_demo_ticker_has_a_bar_on_an_nyse_holiday() -> None:
     """The committed files skip the exchange's closures (and weekends) but keep the days
-    around them (2021-12-31 is a trading day: New Year 2022 is a Saturday, not made up)."""
-    for ticker in TICKERS:
+    around them (2021-12-31 is a trading day: New Year 2022 is a Saturday, not made up).
+    The universe's members, some listed later, are checked against the calendar below."""
+    for ticker in DEMO:
         lines = (PACKAGE_DIR / f"{ticker}.csv").read_text().splitlines()
         dates = {line.split(",", 1)[0] for line in lines[1:]}
         assert not dates & set(NYSE_HOLIDAYS), ticker
@@ -133,7 +137,7 @@ def test_demo_prices_have_regimes_and_volatility_clustering(generated: Path, tic
     assert lag1 > 0.05  # |returns| are autocorrelated: calm and wild stretches
 
 
-@pytest.mark.parametrize("ticker", TICKERS)
+@pytest.mark.parametrize("ticker", DEMO)
 def test_a_moving_average_crossover_trades_on_demo_data(generated: Path, ticker: str) -> None:
     """A 20/50-day SMA crossover opens many trades on every demo ticker."""
     bars = load_bars(generated / f"{ticker}.csv")
@@ -162,3 +166,53 @@ def test_module_runs_as_a_command(tmp_path: Path) -> None:
         *(f"{t}.csv" for t in TICKERS),
         "catalog.json",
     ]
+
+
+def test_demo_universe_has_thirty_tickers_in_six_sectors_with_their_sector_recorded() -> None:
+    """30 members, five a sector, each catalog entry naming its sector; the original demo
+    tickers have none."""
+    catalog = load_catalog(PACKAGE_DIR, user_dir=None)
+    assert len(MEMBERS) == len(set(MEMBERS)) == 30
+    assert not set(MEMBERS) & set(DEMO)
+    for sector in SECTORS:
+        assert sum(catalog.info(t).sector == sector for t in MEMBERS) == 5
+    assert {catalog.info(t).sector for t in DEMO} == {None}
+
+
+def test_demo_universe_members_start_on_their_listing_day_and_end_with_the_others(
+    generated: Path,
+) -> None:
+    """A member's first bar is the first trading day on or after its listing date, its
+    bars are the NYSE trading days from there to 2024-12-31, and seven list late."""
+    late = 0
+    for member in UNIVERSE:
+        bars = load_bars(generated / f"{member.ticker}.csv")  # runs every quality check
+        days = bars.timestamps.astype("datetime64[D]")
+        assert (days == trading_days(member.listed, "2024-12-31")).all(), member.ticker
+        assert days[0] >= np.datetime64(member.listed) and days[-1] == np.datetime64("2024-12-31")
+        assert bars.low.min() > 1.0, member.ticker
+        late += member.listed > "2014-01-02"
+    assert late == 7
+
+
+def test_demo_universe_sectors_move_together_and_volatilities_differ(generated: Path) -> None:
+    """Daily returns of two members of a sector correlate more than those of two members of
+    different sectors, on average; annual volatilities span at least 0.2 to 0.45."""
+    returns, vols = {}, []
+    for member in UNIVERSE:
+        close = load_bars(generated / f"{member.ticker}.csv").close[-750:]
+        returns[member.ticker] = np.diff(np.log(close))
+        vols.append(returns[member.ticker].std() * np.sqrt(252))
+    same, other = [], []
+    for i, a in enumerate(UNIVERSE):
+        for b in UNIVERSE[i + 1 :]:
+            rho = np.corrcoef(returns[a.ticker], returns[b.ticker])[0, 1]
+            (same if a.sector == b.sector else other).append(rho)
+    assert np.mean(same) > np.mean(other) + 0.15
+    assert min(vols) < 0.25 and max(vols) > 0.45
+
+
+def test_demo_universe_files_stay_small() -> None:
+    """Each committed member file is under 160 kB (the whole universe under 4 MB)."""
+    sizes = [(PACKAGE_DIR / f"{ticker}.csv").stat().st_size for ticker in MEMBERS]
+    assert max(sizes) < 160_000 and sum(sizes) < 4_000_000

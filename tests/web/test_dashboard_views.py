@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+import data
 from adapters.metrics import FEW_TRADES
 from kinds.sweeps.status import SWEEP_FINISHED
 from rules import describe_rules
@@ -27,6 +28,7 @@ from tests.web.support import (
     TICKER,
     app_with_schema,
     build_app,
+    close_app,
     serve,
     valid_request,
 )
@@ -521,3 +523,26 @@ def test_every_page_hands_its_scripts_the_statuses_from_the_server(client):
     scripts = Path(__file__).resolve().parents[2] / "web" / "static" / "dashboard"
     for script in scripts.glob("*.js"):
         assert not re.search(r'"(PENDING|RUNNING|SUCCEEDED|FAILED)"', script.read_text()), script
+
+
+def test_the_ticker_lists_group_the_demo_universe_by_sector(sqlite_url, redis_url):
+    """On the shipped data, the run and walk-forward forms list the tickers without a sector
+    first, then one <optgroup> per sector of the demo universe holding its members; the
+    sweep form still starts on ACME."""
+    app = app_with_schema(sqlite_url, redis_url, Path(data.__file__).resolve().parent)
+    try:
+        for path in ("/", "/walkforward"):
+            html = text(app.test_client().get(path))
+            groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', html, re.S)
+            assert [label for label, _ in groups] == sorted(label for label, _ in groups)
+            assert len(groups) == 6, path
+            energy = dict(groups)["Energy"]
+            assert re.findall(r'<option value="([A-Z]+)"', energy) == [
+                "BLKW", "GLFN", "NRGX", "PTRX", "SLRA"
+            ]  # fmt: skip
+            assert html.index('<option value="ACME"') < html.index("<optgroup")
+        sweeps = text(app.test_client().get("/sweeps"))
+        checked = re.findall(r'type="checkbox" id="s-t-([A-Z]+)"[^>]*checked', sweeps)
+        assert checked == ["ACME"]  # the sweep form's default stays the first demo ticker
+    finally:
+        close_app(app)

@@ -23,10 +23,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from kinds.portfolios.request_model import parse_portfolio
+from kinds.portfolios.store import insert_portfolio
 from store.models import SweepChunk
 from store.tokens import ADMIN, set_scope
 from tests.sweeps.support import store_chunk
-from tests.web.support import close_app, serve, valid_sweep, valid_walkforward
+from tests.web.support import TICKER, close_app, serve, valid_sweep, valid_walkforward
 from tests.web.support_auth import bearer, new_token, sign_in, token_app
 from tests.web.support_dashboard import add_succeeded, registered_worker
 from web.auth import OPEN_ENDPOINTS
@@ -73,6 +75,7 @@ class Items:
     walkforward_id: str
     fold_sweep_id: str
     preset_id: int
+    portfolio_id: str
 
     def arguments(self, queue: str) -> dict[str, Any]:
         """A value for every URL argument of the app's rules (``combo_no`` 0 is stored)."""
@@ -81,6 +84,7 @@ class Items:
             "sweep_id": self.sweep_id,
             "walkforward_id": self.walkforward_id,
             "preset_id": self.preset_id,
+            "portfolio_id": self.portfolio_id,
             "combo_no": 0,
             "name": "equity",  # a chart of the run (/api/runs/<run_id>/charts/<name>.png)
             **RQ_ARGUMENTS,
@@ -90,7 +94,8 @@ class Items:
 
     def ids(self) -> list[str]:
         """Every id of alice's items as text."""
-        return [self.run_id, self.sweep_id, self.walkforward_id, self.fold_sweep_id]
+        ids = [self.run_id, self.sweep_id, self.walkforward_id, self.fold_sweep_id]
+        return [*ids, self.portfolio_id]
 
 
 MISSING = {
@@ -98,6 +103,7 @@ MISSING = {
     "sweep_id": str(uuid.uuid4()),
     "walkforward_id": str(uuid.uuid4()),
     "preset_id": 2**31 - 2,
+    "portfolio_id": str(uuid.uuid4()),
     "job_id": str(uuid.uuid4()),
 }
 """Ids of no item: a refusal must be indistinguishable from their answer."""
@@ -154,8 +160,19 @@ def items(app: Flask, client: FlaskClient, tokens: dict[str, str], monkeypatch) 
     folds = alice("GET", f"/api/walkforward/{walkforward_id}").get_json()["folds"]
     preset = alice("POST", "/api/strategies", {"name": MARKER, "payload": PAYLOAD})
     assert preset.status_code == 201
+    portfolio = parse_portfolio(
+        {"tickers": [TICKER, "OTHER"], "start_date": "2021-01-04", "end_date": "2021-06-30"}
+    )
+    portfolio["portfolio_id"] = str(uuid.uuid4())
+    with sessions.begin() as session:
+        insert_portfolio(session, portfolio, "test", created_by=ALICE, image_tag=None)
     return Items(
-        run.run_id, sweep_id, walkforward_id, folds[0]["sweep_id"], preset.get_json()["id"]
+        run.run_id,
+        sweep_id,
+        walkforward_id,
+        folds[0]["sweep_id"],
+        preset.get_json()["id"],
+        portfolio["portfolio_id"],
     )
 
 
@@ -205,6 +222,7 @@ def _share_everything(send, items: Items) -> None:
         f"/api/runs/{items.run_id}",
         f"/api/sweeps/{items.sweep_id}",
         f"/api/walkforward/{items.walkforward_id}",
+        f"/api/portfolios/{items.portfolio_id}",
     ):
         shared = send("PATCH", url, {"shared": True})
         assert shared.status_code == 200 and shared.get_json()["shared"] is True, url

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing.exceptions import RoutingException
@@ -33,15 +33,28 @@ def page_statuses() -> dict[str, Any]:
     }
 
 
+PORTFOLIO_PAGES = "portfolio_pages"
+"""The portfolio pages' blueprint (``web.pages.portfolios``): linked from the navigation bar
+when its kind registered it."""
+
+
 def nav() -> dict[str, Any]:
     """What every page's layout needs: the navigation bar's links and the statuses."""
     mounted = current_app.config.get("RQ_DASHBOARD_MOUNTED")
-    return {"rq_url": URL_PREFIX + "/" if mounted else None, "bt_statuses": page_statuses()}
+    portfolios = PORTFOLIO_PAGES in current_app.blueprints
+    return {
+        "rq_url": URL_PREFIX + "/" if mounted else None,
+        "portfolios_url": url_for(f"{PORTFOLIO_PAGES}.portfolios_page") if portfolios else None,
+        "bt_statuses": page_statuses(),
+    }
 
 
 def tickers() -> list[dict[str, Any]]:
-    """The data catalog's tickers, as the forms list them (``web.present.catalog_tickers``)."""
-    return catalog_tickers(current_app.config["DATA_DIR"])
+    """The data catalog's tickers, as the forms list them (``web.present.catalog_tickers``):
+    those without a sector first, then the demo universe's by sector, each part by ticker
+    (so a form's first ticker, its default, is not a universe member)."""
+    entries = catalog_tickers(current_app.config["DATA_DIR"])
+    return sorted(entries, key=lambda t: (t["sector"] is not None, t["sector"] or "", t["ticker"]))
 
 
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:

@@ -118,14 +118,7 @@
         errorBox.classList.remove("d-none");
         return;
       }
-      let feedback = node.nextElementSibling;
-      if (!feedback || !feedback.classList.contains("invalid-feedback")) {
-        feedback = BT.el("div", { class: "invalid-feedback" });
-        node.insertAdjacentElement("afterend", feedback);
-      }
-      feedback.textContent = message;
-      node.classList.add("is-invalid");
-      if (focus) node.focus();
+      BT.markInvalid(node, message, focus);
     }
 
     /* The server checks the form as it changes (POST /api/schema/walkforward/validate: the
@@ -143,12 +136,7 @@
       clearErrors();
       const progress = byId("wf-progress");
       progress.textContent = "submitting…";
-      let result;
-      try {
-        result = await BT.fetchJSON(data.submit_url, { method: "POST", json: body() });
-      } catch (_) {
-        result = { status: 0, body: null };
-      }
+      const result = await BT.postJSON(data.submit_url, body());
       if (result.status === 202) {
         progress.textContent = `${result.body.folds} folds × ${result.body.combos_per_fold} combos`;
         window.location.assign(data.page_url.replace("WF_ID", result.body.walkforward_id));
@@ -165,42 +153,27 @@
 
   function startList(data) {
     const table = byId("wf-table").querySelector("tbody");
-    const state = byId("wf-list-state");
-    BT.every(3000, async () => {
-      const result = await BT.fetchJSON(data.list_url);
-      if (!result.ok || !result.body) {
-        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
-        return;
-      }
-      const rows = result.body.walkforwards;
-      state.textContent = `${rows.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
-      if (!rows.length) {
-        const empty = BT.el("tr");
-        empty.append(BT.el("td", { colspan: 9, class: "text-body-secondary" }, "No walk-forwards yet: start one with the form."));
-        table.replaceChildren(empty);
-        return;
-      }
-      table.replaceChildren(...rows.map((w) => {
-        const tr = BT.el("tr", { "data-walkforward-id": w.walkforward_id });
-        const link = BT.el("td");
-        link.append(BT.el("a", { class: "font-monospace", href: w.url }, w.walkforward_id.slice(0, 8)));
-        const badge = BT.el("span");
-        BT.setBadge(badge, w.status);
-        const status = BT.el("td");
-        status.append(badge);
-        tr.append(
-          BT.el("td", { class: "text-nowrap" }, (w.created_at || "").slice(0, 19).replace("T", " ")),
-          link,
-          BT.el("td", {}, w.ticker),
-          BT.el("td", {}, w.rule_type),
-          BT.el("td", {}, metricLabel(data.metrics, w.metric)),
-          BT.el("td", { class: "text-end" }, `${w.folds_done} / ${w.folds}`),
-          status,
-          BT.el("td", { class: "text-end " + BT.tone(w.oos_return_pct) }, BT.fmt(w.oos_return_pct, 2, "%")),
-          BT.el("td", { class: "text-end" }, BT.fmt(w.wfe, 2)),
-        );
-        return tr;
-      }));
+    const empty = [9, "No walk-forwards yet: start one with the form."];
+    BT.pollTable(data.list_url, "walkforwards", table, byId("wf-list-state"), empty, (w) => {
+      const tr = BT.el("tr", { "data-walkforward-id": w.walkforward_id });
+      const link = BT.el("td");
+      link.append(BT.el("a", { class: "font-monospace", href: w.url }, w.walkforward_id.slice(0, 8)));
+      const badge = BT.el("span");
+      BT.setBadge(badge, w.status);
+      const status = BT.el("td");
+      status.append(badge);
+      tr.append(
+        BT.el("td", { class: "text-nowrap" }, (w.created_at || "").slice(0, 19).replace("T", " ")),
+        link,
+        BT.el("td", {}, w.ticker),
+        BT.el("td", {}, w.rule_type),
+        BT.el("td", {}, metricLabel(data.metrics, w.metric)),
+        BT.el("td", { class: "text-end" }, `${w.folds_done} / ${w.folds}`),
+        status,
+        BT.el("td", { class: "text-end " + BT.tone(w.oos_return_pct) }, BT.fmt(w.oos_return_pct, 2, "%")),
+        BT.el("td", { class: "text-end" }, BT.fmt(w.wfe, 2)),
+      );
+      return tr;
     });
   }
 
@@ -221,14 +194,7 @@
     return chart;
   }
 
-  function kpi(label, value, tone, sub) {
-    const col = BT.el("div", { class: "col-6 col-md-3 col-xl-2" });
-    const card = BT.el("div", { class: "bt-kpi", "data-kpi": label });
-    card.append(BT.el("div", { class: "bt-kpi-label" }, label), BT.el("div", { class: "bt-kpi-value " + tone }, value));
-    if (sub) card.append(BT.el("div", { class: "bt-kpi-sub" }, sub));
-    col.append(card);
-    return col;
-  }
+  const kpi = BT.kpi;
 
   /* Fold timeline: one row per fold, its train and test windows as bars on a shared time
      axis, each labelled with its bar count; a pending fold is drawn faded. */

@@ -55,6 +55,16 @@ const BT = (() => {
     return { ok: response.ok, status: response.status, body };
   }
 
+  /* POST ``body`` as JSON (fetchJSON); a request that got no answer at all (network down)
+     is ``{ok: false, status: 0, body: null}``, for the form to show as such. */
+  async function postJSON(url, body) {
+    try {
+      return await fetchJSON(url, { method: "POST", json: body });
+    } catch (_) {
+      return { ok: false, status: 0, body: null };
+    }
+  }
+
   function isNumber(value) {
     return typeof value === "number" && Number.isFinite(value);
   }
@@ -80,6 +90,52 @@ const BT = (() => {
      its field already (a rule parameter's: "params.fast must be between …"). */
   function fieldMessage(field, message) {
     return field && !String(message).startsWith(`${field} `) ? `${field}: ${message}` : String(message);
+  }
+
+  /* ``message`` in the .invalid-feedback after ``node`` (made when missing), ``node``
+     marked invalid and, with ``focus``, focused: where a form shows a 400 its field names. */
+  function markInvalid(node, message, focus = true) {
+    let feedback = node.nextElementSibling;
+    if (!feedback || !feedback.classList.contains("invalid-feedback")) {
+      feedback = el("div", { class: "invalid-feedback" });
+      node.insertAdjacentElement("afterend", feedback);
+    }
+    feedback.textContent = message;
+    node.classList.add("is-invalid");
+    if (focus) node.focus();
+  }
+
+  /* A list page's table, read from ``url`` every 3 s: the rows of the answer's ``key``, each
+     made by ``row(item)``, into ``tbody``; the count and time (or the failure) in ``state``;
+     ``empty`` ([columns, text]) when there are none. */
+  function pollTable(url, key, tbody, state, empty, row) {
+    every(3000, async () => {
+      const result = await fetchJSON(url);
+      if (!result.ok || !result.body) {
+        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
+        return;
+      }
+      const rows = result.body[key] || [];
+      state.textContent = `${rows.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
+      if (!rows.length) {
+        const line = el("tr");
+        line.append(el("td", { colspan: empty[0], class: "text-body-secondary" }, empty[1]));
+        tbody.replaceChildren(line);
+        return;
+      }
+      tbody.replaceChildren(...rows.map(row));
+    });
+  }
+
+  /* A KPI card in its grid column: label, value (with its tone class) and an optional line
+     under it; ``data-kpi`` is the label. */
+  function kpi(label, value, tone, sub) {
+    const col = el("div", { class: "col-6 col-md-3 col-xl-2" });
+    const card = el("div", { class: "bt-kpi", "data-kpi": label });
+    card.append(el("div", { class: "bt-kpi-label" }, label), el("div", { class: "bt-kpi-value " + tone }, value));
+    if (sub) card.append(el("div", { class: "bt-kpi-sub" }, sub));
+    col.append(card);
+    return col;
   }
 
   /* Under an expression text: the line a server's message names ("… at line 2, column 5: …",
@@ -253,5 +309,5 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
 })();

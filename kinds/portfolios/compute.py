@@ -1,0 +1,204 @@
+"""A portfolio's result from its normalised request and its loaded universe: eligibility and
+scores per ticker (``rules.ranking`` on each ticker's own bars, then aligned), the schedule,
+the target weights and the simulation (``engine.portfolio``), then the derived outputs (run
+metrics of the equity and of the benchmark, drawdowns, sampled weights, contributions,
+turnover, orders) as one JSON-ready dict.
+
+Pure: no I/O (the universe is loaded by ``kinds.portfolios.universe``). The same request on
+the same files gives the same dict, and ``result_json`` the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from adapters.curves import drawdown_pct
+from adapters.metrics import curve_metrics
+from engine import ENGINE_VERSION
+from engine.portfolio import (
+    PORTFOLIO_ENGINE_VERSION,
+    PortfolioConfig,
+    PortfolioResult,
+    rebalance_schedule,
+    simulate_portfolio,
+    target_weights,
+)
+from kinds.portfolios.universe import Universe
+from rules.ranking import compile_ranking, evaluate
+
+RESULT_SCHEMA_VERSION = "1.0.0"
+"""The version of a portfolio result's JSON shape (docs/api.md): a field added bumps the
+minor version; nothing is renamed or dropped."""
+
+WEIGHT_SAMPLES = 260
+"""Most bars the stored weights are sampled at (evenly over the window, always the last): a
+stacked area of 500 tickers stays a few hundred kilobytes."""
+
+
+def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndarray | None]:
+    """(eligible (T, N), scores (T, N) or None): a ticker is eligible on the bars it has;
+    a ranking also needs its score defined and its filter holding there."""
+    eligible = np.isfinite(universe.close)
+    allocation = request["allocation"]
+    if allocation["method"] != "rank":
+        return eligible, None
+    ranking = compile_ranking(allocation["score"], allocation["filter"])
+    scores = np.full(universe.close.shape, np.nan)
+    passes = np.zeros(universe.close.shape, dtype=bool)
+    for column, (bars, rows) in enumerate(zip(universe.histories, universe.rows, strict=True)):
+        score, ok = evaluate(ranking, bars, request["params"])
+        inside = rows >= 0
+        scores[rows[inside], column] = score[inside]
+        passes[rows[inside], column] = ok[inside]
+    return eligible & passes & np.isfinite(scores), scores
+
+
+def simulate(request: dict, universe: Universe) -> PortfolioResult:
+    """The core's simulation of ``request`` over ``universe``."""
+    allocation, rebalance = request["allocation"], request["rebalance"]
+    eligible, scores = _eligibility(request, universe)
+    decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
+    fixed = None
+    if allocation["method"] == "fixed":
+        fixed = np.array([allocation["weights"][t] for t in universe.tickers], dtype=np.float64)
+    targets = target_weights(
+        eligible,
+        method=allocation["method"],
+        fixed=fixed,
+        scores=scores,
+        top_n=allocation["top_n"],
+        weighting=allocation["weighting"] or "equal",
+        rows=decide,
+    )
+    config = PortfolioConfig(
+        initial_capital=request["initial_capital"],
+        fee_rate=request["fee_rate"],
+        slippage_bps=request["slippage_bps"],
+        drift_threshold=rebalance["drift_threshold"],
+    )
+    return simulate_portfolio(universe.open, universe.close, targets, decide, config)
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    return [v if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).tolist()]
+
+
+def _sample_bars(n_bars: int) -> np.ndarray:
+    if n_bars <= WEIGHT_SAMPLES:
+        return np.arange(n_bars)
+    return np.unique(np.linspace(0, n_bars - 1, WEIGHT_SAMPLES).round().astype(np.int64))
+
+
+def _weights(result: PortfolioResult, universe: Universe, dates: list[str]) -> dict[str, Any]:
+    """The holdings' weights at up to ``WEIGHT_SAMPLES`` closes, for every ticker ever held."""
+    held = np.flatnonzero((result.shares != 0).any(axis=0))
+    bars = _sample_bars(len(dates))
+    return {
+        "timestamps": [dates[b] for b in bars.tolist()],
+        "tickers": [universe.tickers[j] for j in held.tolist()],
+        "values": [_floats(result.weights[bars, j]) for j in held.tolist()],
+        "cash": _floats(1.0 - result.weights[bars].sum(axis=1)),
+    }
+
+
+def _orders(result: PortfolioResult, universe: Universe, dates: list[str], limit: int) -> list:
+    orders = result.orders
+    count = min(len(orders), limit)
+    return [
+        {
+            "date": dates[bar],
+            "ticker": universe.tickers[asset],
+            "side": "buy" if shares > 0 else "sell",
+            "shares": abs(shares),
+            "price": price,
+            "fee": fee,
+            "value": abs(value),
+        }
+        for bar, asset, shares, price, fee, value in zip(
+            orders.bar[:count].tolist(),
+            orders.asset[:count].tolist(),
+            orders.shares[:count].tolist(),
+            orders.price[:count].tolist(),
+            orders.fee[:count].tolist(),
+            orders.value[:count].tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _contributions(result: PortfolioResult, universe: Universe, capital: float) -> list:
+    pnl = result.contribution
+    total = float(pnl.sum())
+    bought = np.zeros(len(universe.tickers))
+    np.add.at(bought, result.orders.asset, np.abs(result.orders.value))
+    return [
+        {
+            "ticker": ticker,
+            "pnl": float(pnl[j]),
+            "pct_of_capital": float(pnl[j] / capital * 100.0),
+            "share_of_pnl_pct": float(pnl[j] / total * 100.0) if total else None,
+            "traded_value": float(bought[j]),
+        }
+        for j, ticker in enumerate(universe.tickers)
+    ]
+
+
+def build_result(
+    portfolio_id: str, request: dict, universe: Universe, result: PortfolioResult, max_orders: int
+) -> dict[str, Any]:
+    """The stored result of one simulation (docs/api.md, "Portfolio result")."""
+    dates = [str(d) for d in universe.days.astype("datetime64[D]").tolist()]
+    stamps = universe.days.astype("datetime64[s]")
+    capital = request["initial_capital"]
+    orders = result.orders
+    fees = float(orders.fee.sum())
+    years = max(len(dates) / universe.bars_per_year, 1e-9)
+    turnover_total = float(result.turnover.sum())
+    metrics = curve_metrics(stamps, result.equity, capital, len(orders), universe.bars_per_year)
+    metrics.update(
+        num_orders=len(orders),
+        num_rebalances=int(result.decisions.sum()),
+        fees_paid=fees,
+        turnover_pct=turnover_total * 100.0,
+        annual_turnover_pct=turnover_total / years * 100.0,
+        avg_cash_pct=float((1.0 - result.weights.sum(axis=1)).mean() * 100.0),
+    )
+    benchmark = curve_metrics(stamps, result.benchmark, capital, 0, universe.bars_per_year)
+    return {
+        "schema_version": RESULT_SCHEMA_VERSION,
+        "portfolio_id": portfolio_id,
+        "portfolio_engine_version": PORTFOLIO_ENGINE_VERSION,
+        "engine_version": ENGINE_VERSION,
+        "data_hash": universe.data_hash,
+        "request": request,
+        "tickers": list(universe.tickers),
+        "timestamps": dates,
+        "equity": _floats(result.equity),
+        "drawdown_pct": _floats(drawdown_pct(result.equity)),
+        "cash": _floats(result.cash),
+        "metrics": metrics,
+        "benchmark": {
+            "name": "equal-weight buy-and-hold of the universe",
+            "equity": _floats(result.benchmark),
+            "drawdown_pct": _floats(drawdown_pct(result.benchmark)),
+            "metrics": benchmark,
+        },
+        "weights": _weights(result, universe, dates),
+        "contribution": _contributions(result, universe, capital),
+        "turnover": {
+            "timestamps": [dates[b] for b in np.flatnonzero(result.turnover).tolist()],
+            "values": _floats(result.turnover[result.turnover != 0]),
+        },
+        "orders": _orders(result, universe, dates, max_orders),
+        "orders_total": len(orders),
+        "orders_truncated": len(orders) > max_orders,
+    }
+
+
+def result_json(result: dict[str, Any]) -> str:
+    """The stored text of a result: keys in order, no NaN (``_floats`` made them null)."""
+    return json.dumps(result, allow_nan=False, separators=(",", ":"))

@@ -1,0 +1,187 @@
+"""The portfolio request (``POST /api/portfolios``): its pydantic model and ``parse_portfolio``,
+which checks a body and returns it normalised, every error a ``RequestError`` naming its
+field by dotted path (``allocation.top_n``, ``tickers[3]``, ``params.n``).
+
+The trading fields (dates, capital, fees, slippage) are the run request's own types
+(``kinds.runs.request_model``); the ranking's texts are the strategy language
+(``rules.ranking``). What the data say (unknown tickers, timeframes, empty windows, the
+memory a universe needs) is checked against the catalog by ``kinds.portfolios.universe``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from engine.portfolio import METHODS, SCHEDULES, WEIGHTINGS
+from kinds.runs.fields import RUN_ID_PATTERN
+from kinds.runs.request_model import (
+    Capital,
+    Date,
+    FeeRate,
+    Name,
+    SlippageBps,
+    error_field_message,
+)
+from rules import RuleValidationError
+from rules.ranking import DEFAULT_SCORE, check_ranking
+from work.errors import RequestError
+
+MIN_TICKERS = 2
+MAX_TICKERS = 500
+"""A universe holds 2 to 500 tickers (issue 26)."""
+
+WEIGHT_TOLERANCE = 1e-9
+"""Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
+
+
+class Allocation(BaseModel):
+    """How the portfolio is split: ``equal`` over the eligible universe, ``fixed`` weights
+    per ticker (sum <= 1, the rest cash), or ``rank``: the ``top_n`` tickers by the ``score``
+    expression among those passing ``filter``, weighted ``equal`` or by ``score``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    method: Literal[METHODS] = "equal"  # type: ignore[valid-type]
+    weights: dict[str, Annotated[float, Field(strict=False, ge=0, le=1)]] | None = None
+    score: Annotated[str, Field(strict=True, max_length=2000)] | None = None
+    filter: Annotated[str, Field(strict=True, max_length=2000)] | None = None
+    top_n: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] = 10
+    weighting: Literal[WEIGHTINGS] = "equal"  # type: ignore[valid-type]
+
+
+class Rebalance(BaseModel):
+    """When the portfolio trades: the last bar of each week/month/quarter, every bar, or
+    every N bars; and, between those, whenever a holding drifts ``drift_threshold`` (an
+    absolute weight) from its target."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    schedule: Literal[SCHEDULES] = "monthly"  # type: ignore[valid-type]
+    every_n_bars: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
+    drift_threshold: Annotated[float, Field(gt=0, le=1)] | None = None
+
+
+class PortfolioRequestBody(BaseModel):
+    """A portfolio request as users send it (docs/portfolios.md)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, title="PortfolioRequest")
+
+    portfolio_id: Annotated[str, Field(pattern=RUN_ID_PATTERN)] | None = None
+    tickers: Annotated[
+        list[Annotated[str, Field(strict=True, min_length=1, max_length=32)]],
+        Field(min_length=MIN_TICKERS, max_length=MAX_TICKERS),
+    ]
+    start_date: Date
+    end_date: Date
+    timeframe: Literal["1d"] = "1d"
+    initial_capital: Capital = 100_000.0
+    fee_rate: FeeRate = 0.001
+    slippage_bps: SlippageBps = 0.0
+    allocation: Allocation = Allocation()
+    rebalance: Rebalance = Rebalance()
+    params: dict[str, Any] = {}
+    name: Name = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PortfolioRequestBody:
+        if self.end_date < self.start_date:
+            raise PydanticCustomError("date_order", "must be on or after start_date")
+        return self
+
+
+_SHARED = frozenset({"start_date", "end_date", "initial_capital", "fee_rate", "slippage_bps"})
+"""Fields whose errors read as a run request's (``error_field_message``)."""
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _error(error: dict) -> RequestError:
+    loc = error["loc"]
+    if error["type"] == "date_order":
+        return RequestError("end_date", "must be on or after start_date")
+    if len(loc) == 1 and loc[0] in _SHARED:
+        return RequestError(*error_field_message(error))
+    field = _loc(loc) or "body"
+    if error["type"] == "extra_forbidden":
+        return RequestError(field, "is not a portfolio request field")
+    if error["type"] == "missing":
+        return RequestError(field, "is required")
+    if field == "tickers" and error["type"] in ("too_short", "too_long"):
+        return RequestError(field, f"must list {MIN_TICKERS} to {MAX_TICKERS} tickers")
+    return RequestError(field, error["msg"][:200])
+
+
+def parse_portfolio(payload: Any) -> dict[str, Any]:
+    """``payload`` checked and normalised (defaults filled, tickers upper-case and
+    distinct, the ranking's texts checked and its ``$name`` values typed): the request a
+    Job computes and a result records.
+
+    :raise RequestError: naming the first offending field.
+    """
+    if not isinstance(payload, dict):
+        raise RequestError("body", "must be a JSON object")
+    try:
+        body = PortfolioRequestBody.model_validate(payload)
+    except ValidationError as exc:
+        raise _error(exc.errors(include_url=False, include_context=False)[0]) from None
+    tickers = [ticker.strip().upper() for ticker in body.tickers]
+    seen: dict[str, int] = {}
+    for at, ticker in enumerate(tickers):
+        if ticker in seen:
+            raise RequestError(f"tickers[{at}]", f"{ticker} is listed twice")
+        seen[ticker] = at
+    allocation = body.allocation.model_dump()
+    rebalance = body.rebalance.model_dump()
+    params = _allocation(allocation, tickers, body.params)
+    if rebalance["schedule"] == "bars" and rebalance["every_n_bars"] is None:
+        raise RequestError("rebalance.every_n_bars", "is required with schedule 'bars'")
+    if rebalance["schedule"] != "bars":
+        rebalance["every_n_bars"] = None
+    request = body.model_dump()
+    request.update(tickers=tickers, allocation=allocation, rebalance=rebalance, params=params)
+    return request
+
+
+def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str, Any]:
+    """Check the allocation against the universe and return the ``$name`` values; keeps
+    only the fields the method uses (the others are None) so equal requests read equal."""
+    method = allocation["method"]
+    if method == "fixed":
+        weights = allocation["weights"]
+        if not weights:
+            raise RequestError("allocation.weights", "is required with method 'fixed'")
+        upper = {str(name).strip().upper(): float(w) for name, w in weights.items()}
+        for name in upper:
+            if name not in tickers:
+                raise RequestError(f"allocation.weights.{name[:32]}", "is not one of tickers")
+        if math.fsum(upper.values()) > 1 + WEIGHT_TOLERANCE:
+            raise RequestError("allocation.weights", "must sum to at most 1 (the rest is cash)")
+        allocation["weights"] = {name: upper.get(name, 0.0) for name in tickers}
+    else:
+        allocation["weights"] = None
+    if method != "rank":
+        if allocation["score"] is not None or allocation["filter"] is not None:
+            raise RequestError("allocation.score", "is used with method 'rank' only")
+        allocation.update(score=None, filter=None, top_n=None, weighting=None)
+        if values:
+            raise RequestError("params", "names $parameters, but only a ranking uses them")
+        return {}
+    if allocation["score"] is None:
+        allocation["score"] = DEFAULT_SCORE
+    try:
+        _, checked = check_ranking(allocation["score"], allocation["filter"], values)
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    return checked
+
+
+__all__ = ["MAX_TICKERS", "MIN_TICKERS", "PortfolioRequestBody", "parse_portfolio"]

@@ -1,0 +1,138 @@
+"""A portfolio's universe: every ticker's file loaded through the catalog, checked against the
+request (known ticker, daily bars, a bar in the window), aligned on the union of their
+calendars, and hashed together.
+
+``load_universe`` is the only I/O of a portfolio Job (and of the web's submission check, which
+reads the catalog only: ``check_universe``). ``Universe.data_hash`` is the SHA-256 of every
+file's own hash in ticker order, so a result records exactly the files it read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+import data
+from engine import Bars
+from work.errors import RequestError
+
+BYTES_PER_CELL = 160
+"""Peak bytes one (bar, ticker) cell costs a Job: the loaded file's columns and
+timestamps (56 B), the aligned open/close/score/eligibility/target/weight/share arrays and
+their temporaries (~100 B). ``bench.portfolio_queue_bench`` measures the real figure."""
+
+BASE_MB = 120
+"""A portfolio Job's memory before its data: the interpreter, numpy and the platform."""
+
+
+@dataclass(frozen=True, eq=False)
+class Universe:
+    """The aligned universe: ``days`` (T,) datetime64[D] union calendar of the window;
+    ``open``/``close`` (T, N) with NaN where a ticker has no bar; ``histories`` each
+    ticker's whole file up to the window's end (indicators warm up on the bars before it)
+    with ``rows``, the index of each history bar on the calendar (-1 before the window)."""
+
+    tickers: tuple[str, ...]
+    days: np.ndarray
+    open: np.ndarray
+    close: np.ndarray
+    histories: tuple[Bars, ...]
+    rows: tuple[np.ndarray, ...]
+    data_hash: str
+    bars_per_year: float
+
+
+def _load(ticker: str, at: int, start: date, end: date, data_dir: Path | None) -> data.History:
+    field = f"tickers[{at}]"
+    try:
+        history = data.load_history(ticker, start, end, data_dir)
+    except data.UnknownTickerError as exc:
+        raise RequestError(field, str(exc)) from None
+    except data.DataQualityError as exc:
+        raise RequestError(field, f"data file for {ticker} is invalid: {exc}") from None
+    except data.EmptyRangeError:
+        raise RequestError(field, f"{ticker} has no bar from {start} to {end}") from None
+    if history.timeframe != "1d":
+        raise RequestError(field, f"{ticker} has {history.timeframe} bars; portfolios take 1d")
+    return history
+
+
+def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
+    """Load and align the request's universe (module docstring).
+
+    :raise RequestError: naming ``tickers[i]`` (unknown, invalid file, not daily, no bar in
+        the window).
+    """
+    start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
+    loaded = [
+        _load(ticker, at, start, end, data_dir) for at, ticker in enumerate(request["tickers"])
+    ]
+    stamps = [h.bars.timestamps[h.start : h.stop].astype("datetime64[D]") for h in loaded]
+    days = np.unique(np.concatenate(stamps))
+    shape = (days.size, len(loaded))
+    open_, close = np.full(shape, np.nan), np.full(shape, np.nan)
+    histories, rows = [], []
+    digest = hashlib.sha256()
+    for column, (history, own) in enumerate(zip(loaded, stamps, strict=True)):
+        at = np.searchsorted(days, own)
+        open_[at, column] = history.bars.open[history.start : history.stop]
+        close[at, column] = history.bars.close[history.start : history.stop]
+        index = np.full(history.stop, -1, dtype=np.intp)
+        index[history.start :] = at
+        histories.append(history.bars.slice(0, history.stop))
+        rows.append(index)
+        digest.update(f"{history.ticker}:{history.data_hash}\n".encode())
+    return Universe(
+        tickers=tuple(request["tickers"]),
+        days=days,
+        open=open_,
+        close=close,
+        histories=tuple(histories),
+        rows=tuple(rows),
+        data_hash=digest.hexdigest(),
+        bars_per_year=loaded[0].bars_per_year,
+    )
+
+
+def estimated_mb(tickers: int, start: date, end: date, bars_per_year: float = 252.0) -> float:
+    """The memory a Job needs for ``tickers`` daily tickers over ``start``..``end``
+    (calendar days × bars per year / 365 bars, each ticker's cells at ``BYTES_PER_CELL``)."""
+    bars = ((end - start).days + 1) * bars_per_year / 365.0
+    return BASE_MB + tickers * bars * BYTES_PER_CELL / 2**20
+
+
+def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None:
+    """What a submission checks before recording anything: every ticker known and daily
+    in the catalog (no file read), and the universe small enough for a Job's memory
+    (``memory_mb``: PORTFOLIO_MAX_MEMORY_MB).
+
+    :raise RequestError: naming ``tickers[i]`` or ``tickers`` (too large for
+        PORTFOLIO_MAX_MEMORY_MB).
+    """
+    try:
+        catalog = data.load_catalog(data_dir)
+    except data.CatalogError as exc:
+        raise RequestError("tickers", str(exc)) from None
+    for at, ticker in enumerate(request["tickers"]):
+        try:
+            catalog.resolve(ticker)
+        except data.UnknownTickerError as exc:
+            raise RequestError(f"tickers[{at}]", str(exc)) from None
+        timeframe = catalog.info(ticker).timeframe
+        if timeframe != "1d":
+            raise RequestError(
+                f"tickers[{at}]", f"{ticker} has {timeframe} bars; portfolios take 1d"
+            )
+    start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
+    need, limit = estimated_mb(len(request["tickers"]), start, end), memory_mb
+    if need > limit:
+        raise RequestError(
+            "tickers",
+            f"{len(request['tickers'])} tickers over these dates need about {need:,.0f} MB, "
+            f"more than a portfolio Job may use ({limit:,} MB, PORTFOLIO_MAX_MEMORY_MB): "
+            "fewer tickers or a shorter window",
+        )

@@ -1,0 +1,181 @@
+"""The portfolio pages in a real browser (Debian's chromium driven by Playwright).
+
+The form's universe picker and modes run on the app served on a loopback port with the
+shipped data (the demo universe) and the portfolio pages registered: the whole demo
+universe is picked at first, a sector button adds its five members, the allocation and
+schedule show their own inputs, and the request the form would POST is the one the page
+describes. The 30-ticker momentum rotation runs end to end (form → /portfolios/<id> →
+SUCCEEDED → charts, contributions, orders and the list) on the ``stack`` fixture's
+platform (MariaDB, Redis, its scaler and consumers).
+
+Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
+(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes ``portfolio-form.png`` and
+``portfolio.png``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+import data
+from data.demo_universe import UNIVERSE
+from tests.web.support import app_with_schema, build_app, on_loopback
+from tests.web.support_browser import shoot
+from tests.web.test_portfolio_pages import with_pages
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
+
+SHIPPED_DATA = Path(data.__file__).resolve().parent
+
+TIMEOUT_MS = 240_000
+"""Longest wait for the portfolio to go through the queue."""
+
+
+def members(*sectors: str) -> list[str]:
+    return [m.ticker for m in UNIVERSE if m.sector in sectors]
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where the screenshots go: DASHBOARD_SCREENSHOTS_DIR or a temporary directory."""
+    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def served(sqlite_url: str, redis_url: str) -> Iterator[str]:
+    """The app on the shipped data with the portfolio pages, on a loopback port."""
+    app = with_pages(app_with_schema(sqlite_url, redis_url, SHIPPED_DATA))
+    with on_loopback(app) as base_url:
+        yield base_url
+
+
+def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_request(
+    served, browser, shots
+):
+    """All 30 demo tickers at first; "none" then Energy and Technology: their ten members;
+    rank shows score/filter/top N and the language panel, fixed its weights, "every N bars"
+    its N; the request body is the form's values."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{served}/portfolios")
+    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    expect(page.locator("#pf-help details.bt-expr-help")).to_have_count(1)
+    shoot(page.locator("#pf-form"), shots / "portfolio-form.png")
+
+    page.click("[data-group='']")
+    expect(page.locator("#pf-count")).to_have_text("0 tickers")
+    page.click("[data-group='Energy']")
+    page.click("[data-group='Technology']")
+    expect(page.locator("#pf-count")).to_have_text("10 tickers")
+    page.check("#pf-universe input[value='ACME']")
+    expect(page.locator("#pf-count")).to_have_text("11 tickers")
+    page.fill("#pf-top_n", "3")
+    page.fill("#pf-params", "lookback=63")
+    page.fill("#pf-drift", "0.05")
+    body = page.evaluate("PortfolioForm.body()")
+    assert sorted(body["tickers"]) == sorted(["ACME", *members("Energy", "Technology")])
+    assert body["allocation"] == {
+        "method": "rank",
+        "score": "close / sma(close, $lookback) - 1",
+        "filter": "close > sma(close, 200)",
+        "top_n": 3,
+        "weighting": "equal",
+    }
+    assert body["params"] == {"lookback": 63} and "name" not in body
+    assert body["rebalance"] == {"schedule": "monthly", "drift_threshold": 0.05}
+    assert (body["initial_capital"], body["fee_rate"], body["slippage_bps"]) == (100000, 0.001, 5)
+
+    expect(page.locator("#pf-weights")).to_be_hidden()
+    page.select_option("#pf-method", "fixed")
+    expect(page.locator("#pf-weights")).to_be_visible()
+    expect(page.locator("#pf-score")).to_be_hidden()
+    page.fill("#pf-weights", "ACME=0.4, PTRX=0.35")
+    expect(page.locator("#pf-every")).to_be_hidden()
+    page.select_option("#pf-schedule", "bars")
+    expect(page.locator("#pf-every")).to_be_visible()
+    page.fill("#pf-name", "two names")
+    body = page.evaluate("PortfolioForm.body()")
+    assert body["allocation"] == {"method": "fixed", "weights": {"ACME": 0.4, "PTRX": 0.35}}
+    assert "params" not in body and body["name"] == "two names"
+    assert body["rebalance"] == {"schedule": "bars", "every_n_bars": 21, "drift_threshold": 0.05}
+    context.close()
+    assert errors == []
+
+
+@pytest.fixture
+def on_stack(stack) -> Iterator[str]:
+    """The stack's own web when it serves the portfolio pages; otherwise an app on the
+    stack's database, Redis and queue (so the stack's scaler runs what it queues) with the
+    pages registered, on a loopback port."""
+    if requests.get(f"{stack.base_url}/portfolios", timeout=30).status_code == 200:
+        yield stack.base_url
+        return
+    app = build_app(stack.database_url, stack.redis_url, SHIPPED_DATA, RQ_QUEUE=stack.queue)
+    with on_loopback(with_pages(app)) as base_url:
+        yield base_url
+
+
+@pytest.mark.mysql
+def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(
+    on_stack, browser, shots
+):
+    """The demo universe, top 5 by 126-day momentum above the 200-day average, monthly: a
+    broken score is refused under its input (the API's 400); fixed, the form submits it,
+    its page follows it to SUCCEEDED and draws the equity, drawdown, weights and turnover
+    charts, the contributions, the orders and the metrics; the list shows it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "status of 400" not in m.text  # the refusal provoked
+            else None
+        ),
+    )
+    page.goto(f"{on_stack}/portfolios")
+    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    page.fill("#pf-start", "2016-01-04")
+    page.fill("#pf-top_n", "5")
+    page.fill("#pf-params", "lookback=126")
+    page.fill("#pf-name", "momentum top 5")
+    page.fill("#pf-score", "close / sma(close, $lookback) -")
+    page.click("#submit-pf")
+    expect(page.locator("#pf-score")).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator("#pf-score + .invalid-feedback")).to_contain_text("allocation.score")
+    page.fill("#pf-score", "close / sma(close, $lookback) - 1")
+    page.click("#submit-pf")
+    page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
+    portfolio_id = page.url.rsplit("/", 1)[1]
+    expect(page.locator("body")).to_have_attribute(
+        "data-portfolio-status", "SUCCEEDED", timeout=TIMEOUT_MS
+    )
+    for chart in ("pf-equity", "pf-drawdown", "pf-weights", "pf-turnover"):
+        expect(page.locator(f"#{chart}[data-ready='1'] canvas")).to_have_count(1)
+    expect(page.locator("#pf-contrib tbody tr")).to_have_count(30)
+    assert page.locator("#pf-orders tbody tr").count() > 20
+    expect(page.locator("#pf-orders-count")).to_contain_text("orders")
+    expect(page.locator("#pf-kpis [data-kpi]")).to_have_count(6)
+    expect(page.locator("#pf-metrics tbody tr").first).to_be_visible()
+    expect(page.locator("#pf-setup")).to_contain_text("30 tickers")
+    shoot(page, shots / "portfolio.png", full_page=True)
+
+    page.goto(f"{on_stack}/portfolios")
+    row = page.locator(f'#pf-table tr[data-portfolio-id="{portfolio_id}"]')
+    expect(row).to_contain_text("SUCCEEDED")
+    expect(row).to_contain_text("momentum top 5")
+    context.close()
+    assert errors == []

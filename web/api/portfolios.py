@@ -1,0 +1,172 @@
+"""Portfolio backtests: the JSON API (docs/portfolios.md, docs/api.md).
+
+``POST /api/portfolios`` (202 ``{portfolio_id, status, status_url}``; a bad input is a 400
+naming its field, a universe too large for a Job's memory a 400 naming ``tickers``),
+``GET /api/portfolios`` (newest first, at most 100, without results),
+``GET /api/portfolios/<id>`` (status and, once SUCCEEDED, the result; ``?result=false``
+leaves it out), ``PATCH /api/portfolios/<id>`` (``{"shared": bool}``). A portfolio the viewer
+may not read is the 404 of a missing one; the list shows theirs and the shared ones
+(``web.ownership``).
+
+A thin HTTP layer: the request is ``kinds.portfolios.request_model``'s, the catalog and memory
+check ``kinds.portfolios.universe``'s, the row ``kinds.portfolios.store``'s, and submission
+the one path every kind takes (``web.submit``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, current_app, url_for
+from flask.typing import ResponseReturnValue
+
+from kinds.portfolios.kind import PORTFOLIO, PORTFOLIOS_SUBMITTED
+from kinds.portfolios.request_model import parse_portfolio
+from kinds.portfolios.store import (
+    get_portfolio,
+    insert_portfolio,
+    list_portfolios,
+    set_portfolio_shared,
+)
+from kinds.portfolios.universe import check_universe
+from kinds.runs.fields import RUN_ID_PATTERN
+from store.models import Portfolio
+from web.auth import current_user
+from web.body import json_object
+from web.db import get_session, image_tag
+from web.errors import ApiError, bad_request, remember_run_id
+from web.ownership import may_read, set_sharing, visible
+from web.present import iso_utc
+from web.query import flag
+from web.submit import Submission, submit_work
+from web.telemetry import add_telemetry
+from work.errors import RequestError
+from work.logs import run_context
+from work.status import RunStatus
+from work.telemetry import field
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
+
+logger = logging.getLogger("web.portfolios")
+
+bp = Blueprint("portfolios", __name__, url_prefix="/api/portfolios")
+
+_ID = re.compile(RUN_ID_PATTERN)
+
+
+def validate_portfolio(payload: Any) -> dict[str, Any]:
+    """A portfolio request checked against the contract, the catalog and the memory cap,
+    normalised, with its id (given, or a new UUID4).
+
+    :raise ApiError 400: naming the offending field.
+    """
+    config = current_app.config
+    try:
+        request = parse_portfolio(payload)
+        check_universe(request, config["DATA_DIR"], config["PORTFOLIO_MAX_MEMORY_MB"])
+    except RequestError as exc:
+        raise bad_request(exc) from None
+    request["portfolio_id"] = request["portfolio_id"] or str(uuid.uuid4())
+    return request
+
+
+@bp.post("")
+def submit() -> ResponseReturnValue:
+    """Validate a portfolio request, record it PENDING and enqueue it; 202 with its URL."""
+    request = validate_portfolio(json_object())
+    portfolio_id = request["portfolio_id"]
+    remember_run_id(portfolio_id)
+    with run_context(portfolio_id):
+
+        def insert(session: Session, queue: str) -> None:
+            insert_portfolio(
+                session, request, queue, created_by=current_user(), image_tag=image_tag()
+            )
+
+        def fail(session: Session, error: str) -> int:
+            return int(PORTFOLIO.mark_failed(session, portfolio_id, error))
+
+        submit_work(PORTFOLIO, ("portfolio_id", portfolio_id), Submission(insert, [request], fail))
+        add_telemetry({field(PORTFOLIOS_SUBMITTED): 1})
+        logger.info(
+            "accepted %d tickers, %s allocation, %s rebalancing, %s..%s",
+            len(request["tickers"]),
+            request["allocation"]["method"],
+            request["rebalance"]["schedule"],
+            request["start_date"],
+            request["end_date"],
+        )
+    status_url = url_for("portfolios.status", portfolio_id=portfolio_id)
+    body = {"portfolio_id": portfolio_id, "status": RunStatus.PENDING, "status_url": status_url}
+    return body, 202, {"Location": status_url}
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "portfolio not found")
+
+
+def _row(session: Session, portfolio_id: str) -> Portfolio | None:
+    """The portfolio ``portfolio_id`` names, or None (none, or no such id at all)."""
+    return get_portfolio(session, portfolio_id) if _ID.match(portfolio_id) else None
+
+
+def summary(row: Portfolio) -> dict[str, Any]:
+    """What the list shows of a portfolio (no request, no result)."""
+    return {
+        "portfolio_id": row.portfolio_id,
+        "name": row.name,
+        "status": row.status,
+        "tickers": row.tickers,
+        "method": row.method,
+        "created_at": iso_utc(row.created_at),
+        "started_at": iso_utc(row.started_at),
+        "completed_at": iso_utc(row.completed_at),
+        "attempts": row.attempts,
+        "error": row.error_message,
+        "total_return_pct": row.total_return_pct,
+        "sharpe_ratio": row.sharpe_ratio,
+        "max_drawdown_pct": row.max_drawdown_pct,
+        "created_by": row.created_by,
+        "shared": bool(row.shared),
+        "url": f"/portfolios/{row.portfolio_id}",
+        "status_url": url_for("portfolios.status", portfolio_id=row.portfolio_id),
+    }
+
+
+@bp.get("")
+def list_all() -> ResponseReturnValue:
+    """The newest 100 portfolios the viewer may see, without their results."""
+    rows = list_portfolios(get_session(), visible=visible(Portfolio))
+    return {"portfolios": [summary(row) for row in rows]}
+
+
+@bp.get("/<portfolio_id>")
+def status(portfolio_id: str) -> ResponseReturnValue:
+    """A portfolio's status, request and (once SUCCEEDED, unless ``?result=false``) result."""
+    row = _row(get_session(), portfolio_id)
+    if row is None or not may_read(row):
+        raise _not_found()
+    head = {
+        **summary(row),
+        "request": json.loads(row.payload_json),
+        "data_hash": row.data_hash,
+        "portfolio_engine_version": row.engine_version,
+    }
+    text = row.result_json if flag("result", default=True) else None
+    if row.status != RunStatus.SUCCEEDED or not text:
+        return head
+    body = json.dumps(head, allow_nan=False)[:-1] + ',"result":' + text + "}"
+    return Response(body, mimetype="application/json")
+
+
+@bp.patch("/<portfolio_id>")
+def share(portfolio_id: str) -> ResponseReturnValue:
+    """Share the portfolio read-only with every signed-in user, or stop (``{"shared":
+    bool}``; its owner or an admin only)."""
+    shared = set_sharing(portfolio_id, _row, set_portfolio_shared, _not_found)
+    return {"portfolio_id": portfolio_id, "shared": shared}

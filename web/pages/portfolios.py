@@ -1,0 +1,93 @@
+"""Portfolio pages (issue 26): ``GET /portfolios`` (the form that starts a portfolio
+backtest over a universe of tickers, and the list of recent ones) and
+``GET /portfolios/<id>`` (its status, equity and drawdown against the equal-weight
+benchmark, weights over time, per-ticker contributions, turnover, orders and metrics),
+extending the dashboard's base. Their scripts (``static/dashboard/portfolio_form.js``,
+``static/dashboard/portfolio.js``) read and write the JSON API (``POST /api/portfolios``,
+``GET /api/portfolios[/<id>]``, docs/portfolios.md); a portfolio that does not exist or
+that the viewer may not read (``web.ownership``) is the 404 page, as the API's 404 (docs/
+dashboard.md, "Portfolios"). Registered by the portfolio kind's ``WorkKind.blueprints``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from kinds.portfolios.store import get_portfolio
+from kinds.runs.fields import RUN_ID_PATTERN
+from rules import describe_rules
+from web.db import get_session
+from web.ownership import may_read
+from web.pages.layout import error_page, nav, register_unavailable, tickers
+
+bp = Blueprint("portfolio_pages", __name__)
+register_unavailable(bp)
+
+_ID = re.compile(RUN_ID_PATTERN)
+"""A portfolio id: a lower-case UUID4, as a run's."""
+
+FORM_DEFAULTS = {
+    "start_date": "2015-01-02",
+    "end_date": "2024-12-31",
+    "initial_capital": 100_000,
+    "fee_rate": 0.001,
+    "slippage_bps": 5,
+    "top_n": 5,
+    "score": "close / sma(close, $lookback) - 1",
+    "params": {"lookback": 126},
+    "filter": "close > sma(close, 200)",
+    "schedule": "monthly",
+}
+"""What the form starts with: a six-month momentum rotation of the top five, monthly."""
+
+SCHEDULES = ("daily", "weekly", "monthly", "quarterly", "bars")
+"""The rebalance schedules the form offers (``bars``: every N bars)."""
+
+
+def _language() -> dict | None:
+    """The strategy language's reference (EXPR's ``language`` in ``GET /api/rules``)."""
+    for rule in describe_rules():
+        if rule.get("language"):
+            return rule["language"]
+    return None
+
+
+@bp.get("/portfolios")
+def portfolios_page() -> ResponseReturnValue:
+    """The portfolio form and the list of recent portfolios."""
+    page_data = {
+        "submit_url": url_for("portfolios.submit"),
+        "list_url": url_for("portfolios.list_all"),
+        "page_url": url_for("portfolio_pages.portfolio_page", portfolio_id="PORTFOLIO_ID"),
+        "defaults": FORM_DEFAULTS,
+        "language": _language(),
+    }
+    return render_template(
+        "portfolios/list.html",
+        tickers=tickers(),
+        defaults=FORM_DEFAULTS,
+        schedules=SCHEDULES,
+        page_data=page_data,
+        **nav(),
+    )
+
+
+@bp.get("/portfolios/<portfolio_id>")
+def portfolio_page(portfolio_id: str) -> ResponseReturnValue:
+    """One portfolio: status, charts, contributions, orders and metrics (an unknown,
+    unreadable or malformed id is the 404 page)."""
+    row = get_portfolio(get_session(), portfolio_id) if _ID.match(portfolio_id) else None
+    if row is None or not may_read(row):
+        return error_page(
+            404, "portfolio not found", f"There is no portfolio with id {portfolio_id[:80]}."
+        )
+    page_data = {
+        "portfolio_id": row.portfolio_id,
+        "status_url": url_for("portfolios.status", portfolio_id=row.portfolio_id),
+    }
+    return render_template(
+        "portfolios/detail.html", portfolio_id=row.portfolio_id, page_data=page_data, **nav()
+    )

@@ -1,0 +1,214 @@
+/* Portfolio list page (/portfolios): the form that starts a portfolio backtest (universe
+   picker with whole-sector buttons, allocation equal / fixed / rank with score and filter
+   expressions and the strategy language's help panel, rebalance schedule and drift, capital
+   and costs) POSTing JSON to /api/portfolios, and the list of recent portfolios
+   (GET /api/portfolios). A 400 names a field (dotted path): its message is shown under that
+   input. Uses BT (common.js) and ExprHelp (expr_help.js). */
+"use strict";
+
+const PortfolioForm = (() => {
+  const byId = (id) => document.getElementById(id);
+
+  /* "a=1, b=2.5" -> {a: 1, b: 2.5} (a value that is not a number is sent as typed, for
+     the server to name); empty -> {}. */
+  function pairs(text) {
+    const out = {};
+    for (const part of String(text || "").split(/[,;\n]/)) {
+      const item = part.trim();
+      if (!item) continue;
+      const at = item.search(/[=:\s]/);
+      const key = (at < 0 ? item : item.slice(0, at)).trim();
+      const raw = (at < 0 ? "" : item.slice(at + 1)).replace(/^[=:\s]+/, "").trim();
+      out[key] = raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    }
+    return out;
+  }
+
+  const number = (id) => {
+    const text = byId(id).value.trim();
+    return text === "" ? null : Number(text);
+  };
+
+  /* The request the form describes (docs/portfolios.md, "Submitting"). */
+  function body() {
+    const method = byId("pf-method").value;
+    const allocation = { method };
+    let params = {};
+    if (method === "rank") {
+      allocation.score = byId("pf-score").value;
+      const filter = byId("pf-filter").value.trim();
+      if (filter) allocation.filter = filter;
+      allocation.top_n = number("pf-top_n");
+      allocation.weighting = byId("pf-weighting").value;
+      params = pairs(byId("pf-params").value);
+    } else if (method === "fixed") {
+      allocation.weights = pairs(byId("pf-weights").value);
+    }
+    const rebalance = { schedule: byId("pf-schedule").value };
+    if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
+    const drift = number("pf-drift");
+    if (drift !== null) rebalance.drift_threshold = drift;
+    const request = {
+      tickers: chosen(),
+      start_date: byId("pf-start").value,
+      end_date: byId("pf-end").value,
+      initial_capital: number("pf-capital"),
+      fee_rate: number("pf-fee"),
+      slippage_bps: number("pf-slippage"),
+      allocation,
+      rebalance,
+    };
+    if (Object.keys(params).length) request.params = params;
+    const name = byId("pf-name").value.trim();
+    if (name) request.name = name;
+    return request;
+  }
+
+  const boxes = () => [...byId("pf-universe").querySelectorAll("input[type=checkbox]")];
+  const chosen = () => boxes().filter((b) => b.checked).map((b) => b.value);
+
+  /* The count and the span of the chosen tickers' data. */
+  function showUniverse() {
+    const picked = boxes().filter((b) => b.checked);
+    byId("pf-count").textContent = `${picked.length} ticker${picked.length === 1 ? "" : "s"}`;
+    const firsts = picked.map((b) => b.dataset.first).filter(Boolean).sort();
+    const lasts = picked.map((b) => b.dataset.last).filter(Boolean).sort();
+    byId("pf-range").textContent = picked.length
+      ? `data: first listing ${firsts[0]}, last listing ${firsts[firsts.length - 1]}, until ${lasts[lasts.length - 1]} (a ticker is eligible from its first bar)`
+      : "pick at least two tickers, or a sector";
+  }
+
+  /* A group button: "*" every ticker with a sector (the demo universe), a sector its
+     members (added to the choice), "" none. */
+  function pickGroup(group) {
+    for (const box of boxes()) {
+      if (group === "") box.checked = false;
+      else if (group === "*") box.checked = box.dataset.sector !== "";
+      else if (box.dataset.sector === group) box.checked = true;
+    }
+    showUniverse();
+  }
+
+  /* Show the inputs of the chosen allocation method and schedule. */
+  function showMode() {
+    const method = byId("pf-method").value;
+    const schedule = byId("pf-schedule").value;
+    for (const node of document.querySelectorAll("[data-when]")) {
+      const when = node.dataset.when;
+      node.classList.toggle("d-none", when !== method && when !== schedule);
+    }
+  }
+
+  function inputFor(field) {
+    const path = String(field || "");
+    if (path === "tickers" || path.startsWith("tickers[")) return byId("pf-universe");
+    if (path.startsWith("allocation.weights")) return byId("pf-weights");
+    if (path === "params" || path.startsWith("params.")) return byId("pf-params");
+    const form = byId("pf-form");
+    return form.querySelector(`[data-name="${CSS.escape(path)}"]`)
+      || form.querySelector(`[data-name="${CSS.escape(path.split(".").slice(0, 2).join("."))}"]`);
+  }
+
+  function clearErrors() {
+    byId("pf-error").classList.add("d-none");
+    for (const box of byId("pf-form").querySelectorAll(".bt-expr-caret")) box.textContent = "";
+    for (const node of byId("pf-form").querySelectorAll(".is-invalid")) node.classList.remove("is-invalid");
+    for (const node of byId("pf-form").querySelectorAll(".invalid-feedback.d-block")) node.classList.remove("d-block");
+  }
+
+  function showError(field, message) {
+    const node = inputFor(field);
+    if (!node) {
+      const box = byId("pf-error");
+      box.textContent = BT.fieldMessage(field, message);
+      box.classList.remove("d-none");
+      return;
+    }
+    BT.markInvalid(node, BT.fieldMessage(field, message));
+    const feedback = node.nextElementSibling;
+    feedback.classList.add("d-block"); // the universe box is a <div>, not an input
+    if (node.dataset.exprText !== undefined) BT.drawCaret(caretOf(node), node.value, message);
+  }
+
+  /* The <pre> under an expression input where a message's column is marked. */
+  function caretOf(node) {
+    let box = node.parentElement.querySelector(".bt-expr-caret");
+    if (!box) {
+      box = BT.el("pre", { class: "bt-expr-caret small text-danger mb-0" });
+      node.nextElementSibling.insertAdjacentElement("afterend", box);
+    }
+    return box;
+  }
+
+  function start(data) {
+    byId("pf-groups").addEventListener("click", (event) => {
+      const button = event.target.closest("[data-group]");
+      if (button) pickGroup(button.dataset.group);
+    });
+    byId("pf-universe").addEventListener("change", showUniverse);
+    byId("pf-method").addEventListener("change", showMode);
+    byId("pf-schedule").addEventListener("change", showMode);
+    if (data.language) {
+      byId("pf-help").append(ExprHelp.panel(data.language, (example) => {
+        byId("pf-filter").value = example.entry;
+      }));
+    }
+    pickGroup("*");
+    showMode();
+
+    byId("pf-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors();
+      const progress = byId("pf-progress");
+      progress.textContent = "submitting…";
+      const result = await BT.postJSON(data.submit_url, body());
+      if (result.status === 202 && result.body && result.body.portfolio_id) {
+        window.location.assign(data.page_url.replace("PORTFOLIO_ID", result.body.portfolio_id));
+        return;
+      }
+      progress.textContent = "";
+      const error = result.body || {};
+      showError(result.status === 400 ? error.field : null, error.error || `HTTP ${result.status || "error"}`);
+    });
+  }
+
+  /* The list: polled every 3 s. */
+  function startList(data) {
+    const empty = [8, "No portfolios yet: start one with the form."];
+    const table = byId("pf-table").querySelector("tbody");
+    BT.pollTable(data.list_url, "portfolios", table, byId("pf-list-state"), empty, (p) => listRow(data, p));
+  }
+
+  /* One portfolio of the list (GET /api/portfolios: a summary, no request or result). */
+  function listRow(data, p) {
+    const tr = BT.el("tr", { "data-portfolio-id": p.portfolio_id });
+    const link = BT.el("td");
+    link.append(BT.el("a", { class: "font-monospace", href: p.url || data.page_url.replace("PORTFOLIO_ID", p.portfolio_id) }, p.portfolio_id.slice(0, 8)));
+    if (p.name) link.append(BT.el("span", { class: "ms-1 text-body-secondary" }, p.name));
+    const badge = BT.el("span");
+    BT.setBadge(badge, p.status);
+    const status = BT.el("td", { title: p.error || "" });
+    status.append(badge);
+    tr.append(
+      BT.el("td", { class: "text-nowrap" }, (p.created_at || "").slice(0, 19).replace("T", " ")),
+      link,
+      BT.el("td", { class: "text-end" }, BT.fmt(p.tickers, 0)),
+      BT.el("td", {}, p.method || BT.MISSING),
+      status,
+      BT.el("td", { class: "text-end " + BT.tone(p.total_return_pct) }, BT.fmt(p.total_return_pct, 2, "%")),
+      BT.el("td", { class: "text-end" }, BT.fmt(p.sharpe_ratio, 2)),
+      BT.el("td", { class: "text-end neg" }, BT.fmt(p.max_drawdown_pct, 2, "%")),
+    );
+    return tr;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const data = BT.readJSON("pf-form-data");
+    if (data) {
+      start(data);
+      startList(data);
+    }
+  });
+
+  return Object.freeze({ body, pairs });
+})();
