@@ -105,7 +105,7 @@ PORTFOLIO = WorkKind(
     run_locally=run_locally,
     settings=SETTINGS,
     resource="portfolios",
-    blueprints=("web.api.portfolios",),
+    blueprints=("web.api.portfolios", "web.pages.portfolios"),
     telemetry={
         PORTFOLIOS_SUBMITTED: "Portfolios accepted by POST /api/portfolios and enqueued.",
     },

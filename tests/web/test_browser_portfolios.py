@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 
 import data
 from data.demo_universe import UNIVERSE
-from tests.web.support import app_with_schema, build_app, on_loopback
+from tests.web.support import app_with_schema, on_loopback
 from tests.web.support_browser import shoot
 from tests.web.test_portfolio_pages import with_pages
 
@@ -115,15 +115,8 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
 
 @pytest.fixture
 def on_stack(stack) -> Iterator[str]:
-    """The stack's own web when it serves the portfolio pages; otherwise an app on the
-    stack's database, Redis and queue (so the stack's scaler runs what it queues) with the
-    pages registered, on a loopback port."""
-    if requests.get(f"{stack.base_url}/portfolios", timeout=30).status_code == 200:
-        yield stack.base_url
-        return
-    app = build_app(stack.database_url, stack.redis_url, SHIPPED_DATA, RQ_QUEUE=stack.queue)
-    with on_loopback(with_pages(app)) as base_url:
-        yield base_url
+    """The stack's web (its portfolio kind registers the pages)."""
+    yield stack.base_url
 
 
 @pytest.mark.mysql
