@@ -211,3 +211,16 @@ def test_an_unknown_study_is_a_404(client):
     """A well-formed id of no study, and a malformed id, are both 404."""
     for url in ("/api/studies/6f1c0b7e-0000-4000-8000-000000000000", "/api/studies/x"):
         assert client.get(url).status_code == 404
+
+
+def test_a_study_whose_batches_cannot_be_queued_is_failed(sqlite_url):
+    """Redis away at the enqueue: 503 "queue unavailable" naming the study, which is FAILED
+    with its batches (nothing waits for a queue that never got them)."""
+    from tests.web.support import CLOSED_REDIS
+
+    client = sweep_app(sqlite_url, CLOSED_REDIS).test_client()
+    response = client.post("/api/studies", json=valid_study())
+    assert response.status_code == 503 and response.json["error"] == "queue unavailable"
+    status = client.get(f"/api/studies/{response.json['study_id']}").json
+    assert (status["status"], status["error_message"]) == ("FAILED", "queue unavailable")
+    assert status["batches"] == {"FAILED": 2}
