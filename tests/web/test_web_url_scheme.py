@@ -19,7 +19,7 @@ def urls():
 
 def test_every_resource_of_the_registry_is_one_of_the_known_four():
     """The scheme below is checked for every kind the registry has."""
-    assert RESOURCES == ["portfolios", "runs", "sweeps", "walkforwards"]
+    assert RESOURCES == ["portfolios", "runs", "studies", "sweeps", "walkforwards"]
 
 
 @pytest.mark.parametrize("resource", RESOURCES)

@@ -42,6 +42,7 @@ def test_every_kind_defined_under_kinds_is_registered():
         "kinds.sweeps.kind:CHUNK",
         "kinds.walkforward.kind:FOLD",
         "kinds.portfolios.kind:PORTFOLIO",
+        "kinds.studies.kind:BATCH",
     }
     assert set(defined) == set(KINDS.values())
 
