@@ -42,9 +42,7 @@ def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, b
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{stack.base_url}/sweeps/{accepted['sweep_id']}")
     expect(page.locator("body")).to_have_attribute("data-overfitting", "shown", timeout=180_000)
-    stats = requests.get(
-        f"{stack.base_url}{accepted['status_url']}/overfitting", timeout=30
-    ).json()
+    stats = requests.get(f"{stack.base_url}{accepted['status_url']}/overfitting", timeout=30).json()
     pbo = stats["tickers"][0]["pbo"]["pbo"]
     expect(page.locator("#overfit-verdict")).to_have_text(stats["verdict"])
     assert stats["verdict"].startswith(f"PBO {pbo:.2f}")
