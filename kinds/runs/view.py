@@ -63,6 +63,14 @@ def _run_progress(row: BacktestRun) -> dict[str, Any]:
     }
 
 
+def run_cache(row: BacktestRun, source_readable: bool = True) -> dict[str, Any]:
+    """Whether the run was served from the result cache (``cached``) and from which run
+    (``cached_from``: null when a Job computed it, or when the viewer may not read the
+    source, whose id is then not shown)."""
+    cached = row.cached_from is not None
+    return {"cached": cached, "cached_from": row.cached_from if source_readable else None}
+
+
 def run_summary(row: BacktestRun) -> dict[str, Any]:
     """One run in a history page (its request's window and sizing, no result)."""
     return {
@@ -73,13 +81,18 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
         "created_by": row.created_by,
         **run_setup(json_or_none(row.request_json)),
         **run_labels(row),
+        "cached": row.cached_from is not None,
     }
 
 
-def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any]:
+def run_status(
+    row: BacktestRun, result_url: str | None = None, *, source_readable: bool = True
+) -> dict[str, Any]:
     """Everything about a run except its result (``run_status_json`` adds that); ``result_url``
     is where the result can be fetched on its own (null until the run SUCCEEDED);
-    ``warnings`` are ``adapters.metrics.run_warnings`` of its metrics (``few_trades``)."""
+    ``warnings`` are ``adapters.metrics.run_warnings`` of its metrics (``few_trades``);
+    ``cached``/``cached_from`` as ``run_cache`` (``source_readable``: whether the viewer
+    may read the run it was served from)."""
     metrics = json_or_none(row.metrics_json)
     return {
         **_run_identity(row),
@@ -93,17 +106,23 @@ def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any
         **run_labels(row),
         "result_url": result_url,
         "warnings": run_warnings(metrics),
+        **run_cache(row, source_readable),
     }
 
 
 def run_status_json(
-    row: BacktestRun, result_url: str | None = None, *, with_result: bool = True
+    row: BacktestRun,
+    result_url: str | None = None,
+    *,
+    with_result: bool = True,
+    source_readable: bool = True,
 ) -> str:
     """The /status document: ``run_status(row, result_url)`` plus ``"result"`` as the last
     key, whose value is the stored result JSON text verbatim when the run SUCCEEDED, else
     null. ``with_result=False`` is the status-only form: no ``result`` key, and
     ``row.result_json`` is never read (the row may be loaded without it)."""
-    head = json.dumps(run_status(row, result_url), separators=(",", ":"), allow_nan=False)
+    status = run_status(row, result_url, source_readable=source_readable)
+    head = json.dumps(status, separators=(",", ":"), allow_nan=False)
     if not with_result:
         return head
     result = row.result_json if row.status == RunStatus.SUCCEEDED and row.result_json else "null"

@@ -43,6 +43,7 @@ SUMMARY_KEYS = [
     "notes",
     "pinned",
     "shared",
+    "cached",
 ]
 
 
