@@ -71,8 +71,9 @@ def run_cache(row: BacktestRun, source_readable: bool = True) -> dict[str, Any]:
     return {"cached": cached, "cached_from": row.cached_from if source_readable else None}
 
 
-def run_summary(row: BacktestRun) -> dict[str, Any]:
-    """One run in a history page (its request's window and sizing, no result)."""
+def run_summary(row: BacktestRun, source_readable: bool = True) -> dict[str, Any]:
+    """One run in a history page (its request's window and sizing, no result), with
+    ``cached``/``cached_from`` as ``run_cache``."""
     return {
         **_run_identity(row),
         "params": json_or_none(row.params_json),
@@ -81,7 +82,7 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
         "created_by": row.created_by,
         **run_setup(json_or_none(row.request_json)),
         **run_labels(row),
-        "cached": row.cached_from is not None,
+        **run_cache(row, source_readable),
     }
 
 

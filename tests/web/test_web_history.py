@@ -44,6 +44,7 @@ SUMMARY_KEYS = [
     "pinned",
     "shared",
     "cached",
+    "cached_from",
 ]
 
 

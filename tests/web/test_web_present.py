@@ -77,6 +77,7 @@ def test_run_summary_decodes_params_and_metrics():
         "pinned": False,
         "shared": False,
         "cached": False,
+        "cached_from": None,
     }
 
 

@@ -5,6 +5,7 @@ the real test Redis, with the first run executed by the real Job path (``run_ite
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from store.models import BacktestRun
 from tests.web.support import (
     TICKER,
     app_with_schema,
+    jobs_here,
     queue_key,
     serve,
     valid_request,
@@ -39,10 +41,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def job_env(mysql_url: str, data_dir: Path, monkeypatch) -> None:
+def job_env(mysql_url: str, data_dir: Path, monkeypatch) -> Iterator[None]:
     """A Job in this process reads the app's database and data directory."""
-    monkeypatch.setenv("DATABASE_URL", mysql_url)
-    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    yield from jobs_here(monkeypatch, mysql_url, data_dir)
 
 
 @pytest.fixture
@@ -230,6 +231,9 @@ def test_another_users_result_serves_only_once_shared_and_its_id_then_hides(toke
     assert status["cached"] is True and status["cached_from"] is None
     assert status["result"]["run_id"] == hit["run_id"]
     assert first not in json.dumps(status)
+    listed = client.get("/api/runs", headers=bob).get_json()["runs"]
+    assert [(run["cached"], run["cached_from"]) for run in listed] == [(True, None), (False, None)]
+    assert first not in json.dumps(listed)
     own = client.post("/api/runs", json=valid_request(), headers=alice).get_json()
     assert own["cached_from"] == first
 

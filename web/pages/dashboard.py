@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from adapters.metrics import run_warnings
 from kinds.runs.query import COMPARE_MAX, SORT_KEYS, is_run_id, run_filter, run_ids, run_sort
 from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
-from kinds.runs.view import run_label, run_labels, run_summary
+from kinds.runs.view import run_label, run_labels
 from metrics import METRICS
 from rules import RULES, describe_rules
 from store.models import BacktestRun, utcnow
@@ -39,6 +39,7 @@ from web.pages.layout import (
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
 from web.present import iso_utc, json_or_none
 from web.query import count
+from web.run_sources import run_summaries
 from work.errors import RequestError
 from work.status import ALL_STATUSES, FINISHED
 
@@ -141,7 +142,7 @@ def history() -> ResponseReturnValue:
     pages = max(math.ceil(total / PER_PAGE), 1)
     return render_template(
         "dashboard/runs.html",
-        runs=[run_summary(row) for row in rows],
+        runs=run_summaries(get_session(), rows),
         filters=filters,
         error=error,
         page=page,

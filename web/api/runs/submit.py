@@ -56,9 +56,10 @@ from web.errors import (
     forget_run_id,
     remember_run_id,
 )
-from web.ownership import may_read, owner_of, visible
+from web.ownership import visible
 from web.query import flag
 from web.queue import get_run_queue
+from web.run_sources import readable_sources
 from web.submit import (  # noqa: F401  (QUEUE_UNAVAILABLE, ENQUEUE_FAILED: re-exported)
     ENQUEUE_FAILED,
     QUEUE_UNAVAILABLE,
@@ -215,19 +216,13 @@ def status(run_id: str) -> ResponseReturnValue:
     succeeded = row.status == RunStatus.SUCCEEDED
     result_url = url_for("runs.result_json", run_id=run_id) if succeeded else None
     document = run_status_json(
-        row, result_url, with_result=with_result, source_readable=source_readable(session, row)
+        row,
+        result_url,
+        with_result=with_result,
+        source_readable=row.cached_from in readable_sources(session, [row]),
     )
     response = Response(document, mimetype="application/json")
     version = RunVersion.of(row)
     response.set_etag(status_etag(run_id, version, with_result), weak=True)
     response.headers["Cache-Control"] = "no-cache"  # keep it, but ask again (If-None-Match)
     return response
-
-
-def source_readable(session: Session, row: BacktestRun) -> bool:
-    """Whether the viewer may read the run ``row`` was served from the cache of (True when
-    it was not): a source the viewer may not read (any more) is not named."""
-    if row.cached_from is None:
-        return True
-    source = owner_of(session, BacktestRun, row.cached_from)
-    return source is not None and may_read(source)
