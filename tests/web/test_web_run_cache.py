@@ -27,7 +27,7 @@ from tests.web.support import (
     valid_request,
     write_data_dir,
 )
-from tests.web.support_auth import SECRET_KEY, bearer, new_token
+from tests.web.support_auth import SECRET_KEY, bearer, new_token, sign_in
 from web.db import get_database
 from work.lifecycle import run_item
 from work.status import RunStatus
@@ -248,3 +248,31 @@ def test_an_admin_may_be_served_from_any_run(token_app):
     with get_database(token_app).sessionmaker() as session:
         owners = session.scalars(select(BacktestRun.created_by).order_by(BacktestRun.created_at))
         assert list(owners) == ["a", "root"]
+
+
+def test_the_run_page_links_a_readable_source_and_the_form_offers_the_cache(app):
+    """A cached run's page says it was served from the cache, linking the source run; the run
+    form has the "use cached result" checkbox, on by default."""
+    client = app.test_client()
+    first = computed(app, client, valid_request())
+    second = client.post("/api/runs", json=valid_request()).get_json()["run_id"]
+    page = client.get(f"/runs/{second}").get_data(as_text=True)
+    assert 'id="cache-note"' in page and f'href="/runs/{first}"' in page
+    assert 'id="cache-note"' not in client.get(f"/runs/{first}").get_data(as_text=True)
+    form = client.get("/").get_data(as_text=True)
+    assert '<input class="form-check-input" type="checkbox" id="use-cache" checked>' in form
+
+
+def test_the_run_page_names_no_source_the_viewer_may_not_read(token_app):
+    """Once the source is no longer shared, the copy's page says "cached" with no id."""
+    client = token_app.test_client()
+    alice = bearer(new_token(token_app, "alice"))
+    bob_token = new_token(token_app, "bob")
+    first = computed(token_app, client, valid_request(), **alice)
+    client.patch(f"/api/runs/{first}", json={"shared": True}, headers=alice)
+    hit = client.post("/api/runs", json=valid_request(), headers=bearer(bob_token)).get_json()
+    client.patch(f"/api/runs/{first}", json={"shared": False}, headers=alice)
+    browser = token_app.test_client()
+    sign_in(browser, bob_token)
+    page = browser.get(f"/runs/{hit['run_id']}").get_data(as_text=True)
+    assert "an identical run you cannot open" in page and first not in page

@@ -39,7 +39,7 @@ from web.pages.layout import (
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
 from web.present import iso_utc, json_or_none
 from web.query import count
-from web.run_sources import run_summaries
+from web.run_sources import readable_sources, run_summaries
 from work.errors import RequestError
 from work.status import ALL_STATUSES, FINISHED
 
@@ -181,9 +181,11 @@ def _not_found(run_id: str) -> tuple[str, int]:
 @bp.get("/runs/<run_id>")
 def run_page(run_id: str) -> ResponseReturnValue:
     """One run: KPIs, charts, trades, provenance; a waiting run refreshes itself."""
-    row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
+    session = get_session()
+    row = get_run_header(session, run_id) if is_run_id(run_id) else None
     if row is None or not may_read(row):
         return _not_found(run_id)
+    shown = row.cached_from in readable_sources(session, [row])
     metrics = json_or_none(row.metrics_json) or {}
     run_request = json_or_none(row.request_json) or {}
     return render_template(
@@ -201,6 +203,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         labels=run_labels(row),
         warnings=run_warnings(metrics),
         can_manage=may_manage(row),
+        cache_source=row.cached_from if shown else None,
         **nav(),
     )
 
