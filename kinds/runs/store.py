@@ -79,8 +79,9 @@ def find_cache_source(
     session: Session, key: str, visible: ColumnElement[bool] | None = None
 ) -> str | None:
     """The id of a SUCCEEDED run whose result has cache key ``key`` and which ``visible``
-    lets the submitter read (``web.ownership.visible``), or None. A run a Job computed is
-    preferred to a cached copy, then the oldest: one indexed lookup (``ix_runs_cache_key``)."""
+    lets the submitter read (``web.ownership.visible``), the oldest, or None: one indexed
+    lookup (``ix_runs_cache_key``) among the few runs Jobs computed for this key (a cached
+    copy stores no key, so hits never lengthen it)."""
     return session.scalar(
         select(BacktestRun.run_id)
         .where(
@@ -88,7 +89,7 @@ def find_cache_source(
             BacktestRun.status == RunStatus.SUCCEEDED,
             true() if visible is None else visible,
         )
-        .order_by(BacktestRun.cached_from.is_not(None), BacktestRun.completed_at)
+        .order_by(BacktestRun.completed_at)
         .limit(1)
     )
 
@@ -102,10 +103,9 @@ CACHE_COPIED = (
     "data_hash",
     "engine_version",
     "image_tag",
-    "cache_key",
 )
 """What a cached run takes from its source as it is: what the result depends on, and the
-image that computed it."""
+image that computed it. Not ``cache_key``: only runs a Job computed are sources."""
 
 
 def insert_cached(

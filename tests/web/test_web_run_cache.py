@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,10 +53,13 @@ def app(mysql_url: str, redis_url: str, data_dir: Path, job_env) -> Flask:
 
 
 @pytest.fixture
-def token_app(mysql_url: str, redis_url: str, data_dir: Path, job_env) -> Flask:
-    yield from serve(
-        app_with_schema(mysql_url, redis_url, data_dir, AUTH_MODE="token", SECRET_KEY=SECRET_KEY)
-    )
+def token_app(empty_mysql_url: str, redis_url: str, data_dir: Path, monkeypatch) -> Flask:
+    """AUTH_MODE=token on a database of its own (tokens are not emptied between tests)."""
+    with contextmanager(jobs_here)(monkeypatch, empty_mysql_url, data_dir):
+        app = app_with_schema(
+            empty_mysql_url, redis_url, data_dir, AUTH_MODE="token", SECRET_KEY=SECRET_KEY
+        )
+        yield from serve(app)
 
 
 def row_of(app: Flask, run_id: str) -> BacktestRun:
@@ -96,6 +100,7 @@ def test_an_identical_request_is_served_from_the_cache_with_the_result_a_job_wou
     assert second.result_json == to_json(execute(request))
     assert second.result_json == source.result_json.replace(first, second.run_id)
     assert (second.data_hash, second.engine_version) == (source.data_hash, source.engine_version)
+    assert second.cache_key is None and source.cache_key is not None
     status = client.get(body["status_url"]).get_json()
     assert status["cached"] is True and status["cached_from"] == first
     assert status["result"]["run_id"] == second.run_id
@@ -188,7 +193,8 @@ def test_a_taken_run_id_is_409_on_a_hit_too(app):
 
 
 def test_a_cached_run_outlives_its_source_and_lists_as_cached(app):
-    """Deleting the source keeps the copy's result; history shows ``cached``."""
+    """Deleting the source keeps the copy's result; history shows ``cached``; the copy
+    serves no one (only a Job's run is a source)."""
     client = app.test_client()
     first = computed(app, client, valid_request())
     second = client.post("/api/runs", json=valid_request()).get_json()["run_id"]
@@ -198,7 +204,7 @@ def test_a_cached_run_outlives_its_source_and_lists_as_cached(app):
     listed = {run["run_id"]: run["cached"] for run in client.get("/api/runs").get_json()["runs"]}
     assert listed == {second: True}
     third = client.post("/api/runs", json=valid_request()).get_json()
-    assert third["cached_from"] == second
+    assert third["status"] == RunStatus.PENDING  # a copy is no source: a Job makes a new one
 
 
 def test_cache_hits_and_misses_are_counted(app):
