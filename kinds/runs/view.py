@@ -9,6 +9,7 @@ the response as it is, instead of decoding and re-encoding it.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from adapters.metrics import run_warnings
@@ -84,6 +85,23 @@ def run_summary(row: BacktestRun, source_readable: bool = True) -> dict[str, Any
         **run_labels(row),
         **run_cache(row, source_readable),
     }
+
+
+def cache_sources(rows: Iterable[BacktestRun]) -> set[str]:
+    """The runs ``rows`` were served from by the result cache (``cached_from``)."""
+    return {row.cached_from for row in rows if row.cached_from is not None}
+
+
+def source_shown(row: BacktestRun, readable: Collection[str]) -> bool:
+    """Whether ``row``'s ``cached_from`` may be named to a viewer who may read the runs
+    ``readable`` (always, for a run a Job computed)."""
+    return row.cached_from is None or row.cached_from in readable
+
+
+def run_summaries(rows: Sequence[BacktestRun], readable: Collection[str]) -> list[dict[str, Any]]:
+    """``run_summary`` of each row, naming ``cached_from`` only when it is in ``readable``
+    (the viewer's readable ``cache_sources(rows)``)."""
+    return [run_summary(row, source_shown(row, readable)) for row in rows]
 
 
 def run_status(

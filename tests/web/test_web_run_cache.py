@@ -282,3 +282,22 @@ def test_the_run_page_names_no_source_the_viewer_may_not_read(token_app):
     sign_in(browser, bob_token)
     page = browser.get(f"/runs/{hit['run_id']}").get_data(as_text=True)
     assert "an identical run you cannot open" in page and first not in page
+
+
+def test_a_cached_run_exports_and_compares_as_its_source(app):
+    """result.json, trades.csv, the report, the compared curves and the compare page of a
+    cached run: the source's, under its own id."""
+    client = app.test_client()
+    first = computed(app, client, valid_request())
+    second = client.post("/api/runs", json=valid_request()).get_json()["run_id"]
+    assert (
+        client.get(f"/runs/{second}/result.json").get_data()
+        == row_of(app, second).result_json.encode()
+    )
+    trades = [client.get(f"/runs/{run_id}/trades.csv") for run_id in (first, second)]
+    assert trades[0].status_code == 200 and trades[0].get_data() == trades[1].get_data()
+    assert client.get(f"/api/runs/{second}/report").status_code == 200
+    curves = client.get(f"/compare/curves.json?ids={first},{second}").get_json()["runs"]
+    assert [curve["run_id"] for curve in curves] == [first, second]
+    assert curves[0]["equity"] == curves[1]["equity"]
+    assert client.get(f"/compare?ids={first},{second}").status_code == 200

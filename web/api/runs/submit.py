@@ -42,7 +42,7 @@ from kinds.runs.store import (
     insert_cached,
     insert_pending,
 )
-from kinds.runs.view import run_status_json
+from kinds.runs.view import cache_sources, run_status_json, source_shown
 from store.models import BacktestRun
 from web.api.runs.access import check_run_read
 from web.api.runs.blueprint import bp, legacy_route
@@ -56,10 +56,9 @@ from web.errors import (
     forget_run_id,
     remember_run_id,
 )
-from web.ownership import visible
+from web.ownership import readable_keys, visible
 from web.query import flag
 from web.queue import get_run_queue
-from web.run_sources import readable_sources
 from web.submit import (  # noqa: F401  (QUEUE_UNAVAILABLE, ENQUEUE_FAILED: re-exported)
     ENQUEUE_FAILED,
     QUEUE_UNAVAILABLE,
@@ -219,7 +218,9 @@ def status(run_id: str) -> ResponseReturnValue:
         row,
         result_url,
         with_result=with_result,
-        source_readable=row.cached_from in readable_sources(session, [row]),
+        source_readable=source_shown(
+            row, readable_keys(session, BacktestRun, cache_sources([row]))
+        ),
     )
     response = Response(document, mimetype="application/json")
     version = RunVersion.of(row)
