@@ -49,6 +49,13 @@ class Run(Handle):
         """The run's status now: PENDING, RUNNING, SUCCEEDED, FAILED or CANCELLED."""
         return self.refresh()["status"]
 
+    @property
+    def cached_from(self) -> str | None:
+        """The run whose stored result this one was served from by the result cache (no Job
+        ran), or None: a Job computed it, or you may not read the source (then
+        ``last["cached"]`` is still true). Asks the platform when nothing was read yet."""
+        return (self.last or self.refresh()).get("cached_from")
+
     def result(self) -> Result:
         """The result of the finished run (fetched once, then kept).
 

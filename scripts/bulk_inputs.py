@@ -5,7 +5,7 @@ JSON: a list of request objects (or ``{"requests": [...]}``), exactly as ``POST
 (``ticker``, ``rule_type``, ``start_date``, ``end_date``, ``initial_capital``, ...); rule
 parameters go in a ``params`` column holding a JSON object or in ``params.<name>``
 columns. Empty cells are left out. Numbers are read as int when they look like one, else
-float; ``charts`` takes true/false. A ``run_id`` in the input is dropped: the script
+float; ``charts`` and ``cache`` take true/false. A ``run_id`` in the input is dropped: the script
 chooses run ids itself.
 """
 
@@ -42,13 +42,17 @@ def cell_value(text: str) -> int | float | str:
     return text
 
 
-def _boolean(text: str, where: str) -> bool:
+BOOLEAN_FIELDS = ("charts", "cache")
+"""Request fields a CSV cell is read as true/false for."""
+
+
+def _boolean(text: str, where: str, name: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("true", "1", "yes"):
         return True
     if lowered in ("false", "0", "no"):
         return False
-    raise InputError(f"{where}: charts must be true or false, not {text!r}")
+    raise InputError(f"{where}: {name} must be true or false, not {text!r}")
 
 
 def _csv_row(row: dict[str, str], where: str) -> dict[str, Any]:
@@ -72,8 +76,8 @@ def _csv_row(row: dict[str, str], where: str) -> dict[str, Any]:
             params[name.removeprefix("params.")] = cell_value(raw)
         elif name in NUMBER_FIELDS:
             request[name] = cell_value(raw)
-        elif name == "charts":
-            request[name] = _boolean(raw, where)
+        elif name in BOOLEAN_FIELDS:
+            request[name] = _boolean(raw, where, name)
         else:
             request[name] = raw.strip()
     if params:

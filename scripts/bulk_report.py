@@ -29,6 +29,7 @@ CSV_FIELDS = (
     "field",
     "message",
     "error_message",
+    "cached_from",
 )
 """Leading columns of the results CSV; every metric key seen follows, sorted."""
 
@@ -114,6 +115,7 @@ def results_rows(entries: list[Any]) -> list[dict[str, Any]]:
             "field": entry.field,
             "message": entry.message,
             "error_message": run.get("error_message"),
+            "cached_from": run.get("cached_from"),
         }
         row.update(run.get("metrics") or {})
         rows.append(row)

@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     request.add_argument(
         "--no-charts", action="store_true", help="skip the server-side PNG charts (faster)"
     )
+    request.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run a Job for every request, never answer from the result cache",
+    )
     run = parser.add_argument_group("running")
     run.add_argument("--state", help="state file (default derived from the input)")
     run.add_argument("--rate", type=float, default=10.0, help="API requests per second (10)")
@@ -119,6 +124,8 @@ def _grid_base(args: argparse.Namespace) -> dict[str, Any]:
             base[name] = getattr(args, name)
     if args.no_charts:
         base["charts"] = False
+    if args.no_cache:
+        base["cache"] = False
     return base
 
 
@@ -132,9 +139,11 @@ def load_inputs(
         requests, dropped = read_requests(args.input)
         if dropped:
             print(f"note: ignored the run_id of {dropped} input requests", file=out)
-        if args.no_charts:
-            for item in requests:
+        for item in requests:
+            if args.no_charts:
                 item["charts"] = False
+            if args.no_cache:
+                item["cache"] = False
         return requests, Counter(), Path(args.input)
     if not args.tickers or not args.rules:
         raise GridError("give --tickers and --rules (a grid) or --input FILE")

@@ -79,7 +79,8 @@ class WorkItemColumns:
 
 
 class BacktestRun(WorkItemColumns, Base):
-    """One backtest run: its request, status, timestamps and (when finished) its result;
+    """One backtest run: its request, status, timestamps and (when finished) its result
+    and its result cache key (``cached_from``: the run it was served from, if any);
     and its labels (``name``, ``tags`` as a JSON list, ``notes``) and ``pinned`` (kept by
     the retention clean-up), which users edit and which never affect the result."""
 
@@ -103,9 +104,14 @@ class BacktestRun(WorkItemColumns, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     shared: Mapped[shared]
+    cache_key: Mapped[str | None] = mapped_column(String(64))
+    """``kinds.runs.cache.cache_key`` of a SUCCEEDED run (set with its result), else NULL."""
+    cached_from: Mapped[str | None] = mapped_column(String(36))
+    """The run whose result a run served from the cache copied (NULL: a Job computed it)."""
 
     __table_args__ = (
         Index("ix_runs_created", "created_at"),
+        Index("ix_runs_cache_key", "cache_key"),
         Index("ix_runs_status_created", "status", "created_at"),
         Index("ix_runs_ticker_created", "ticker", "created_at"),
         Index("ix_runs_rule_created", "rule_type", "created_at"),

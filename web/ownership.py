@@ -134,6 +134,17 @@ def check_manage(
         require_manage(owner_of(session, model, key), not_found)
 
 
+def readable_keys(session: Session, model: type, keys: Iterable[Any]) -> set[Any]:
+    """The primary keys among ``keys`` of the rows of ``model`` the viewer may read: every
+    key for an unrestricted viewer (no query), else those of existing rows that are theirs or
+    shared (one SELECT; none for no keys)."""
+    keys = set(keys)
+    if not keys or not viewer().restricted:
+        return keys
+    (column,) = inspect(model).primary_key
+    return set(session.scalars(select(column).where(column.in_(keys), visible(model))))
+
+
 def visible(model: type) -> ColumnElement[bool]:
     """The WHERE clause of the rows of ``model`` a list shows the viewer: their own and the
     shared ones; every row for an unrestricted viewer."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from config import process
 from engine import ENGINE_VERSION
+from kinds.runs.cache import cache_key
 from kinds.runs.contract import RunRequest, parse_request
 from kinds.runs.execute import execute
 from kinds.runs.serialize import to_json
@@ -36,7 +37,13 @@ logger = logging.getLogger("kinds.runs.kind")
 
 RUNS_SUBMITTED = "backtest_runs_submitted_total"
 RUNS_FINISHED = "backtest_runs_finished_total"
-"""The run kind's own telemetry (the web counts submissions and cancellations)."""
+RUN_CACHE = "backtest_run_cache_total"
+"""The run kind's own telemetry (the web counts submissions, cancellations and the result
+cache's answers)."""
+
+CACHE_OUTCOMES = ("hit", "miss", "off")
+"""``RUN_CACHE``'s ``outcome``: served from the cache, looked up and not found, not looked
+up (``cache: false``)."""
 
 RUN_FUNCTION = "consumer.jobs.run_backtest"
 """The job name every queued run carries (args: the request as a JSON object); the consumer
@@ -59,6 +66,7 @@ class RunExecution:
     metrics: dict
     data_hash: str | None
     engine_version: str | None
+    cache_key: str | None = None
 
     def store(self, tx: Tx) -> bool:
         return mark_succeeded(
@@ -68,6 +76,7 @@ class RunExecution:
             metrics=self.metrics,
             data_hash=self.data_hash,
             engine_version=self.engine_version,
+            cache_key=self.cache_key,
         )
 
     def summary(self, elapsed_ms: float) -> str:
@@ -76,20 +85,24 @@ class RunExecution:
 
 def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
     """Execute the run's stored request (``payload``: ``request_json``, validated when it was
-    stored) and serialise its result (``kinds.runs.execute``).
+    stored) and serialise its result (``kinds.runs.execute``) with its cache key: computed
+    here, by the code that made the result, so it names that code's versions and the bytes
+    it read (the web's lookup matches it only when its own versions are the same).
 
     :raise RequestError: the request or its data cannot serve a backtest.
     :raise WorkFailed: the result is over ``max_result_bytes``.
     """
-    result = execute(RunRequest.from_stored(payload))
+    request = RunRequest.from_stored(payload)
+    result = execute(request)
     result_json = to_json(result)
     if len(result_json) > max_result_bytes():
         raise WorkFailed(
             f"the result is {len(result_json) / 2**20:.1f} MiB, over the "
             f"{max_result_bytes() / 2**20:.0f} MiB limit: narrow the dates or set charts false"
         )
+    key = cache_key(request, result.data_hash) if result.data_hash else None
     return RunExecution(
-        claim.item_id, result_json, result.metrics, result.data_hash, result.engine_version
+        claim.item_id, result_json, result.metrics, result.data_hash, result.engine_version, key
     )
 
 
@@ -150,10 +163,16 @@ RUN = WorkKind(
         RUNS_FINISHED: "Runs that finished, by stored status: a consumer Job's SUCCEEDED or "
         "FAILED (SKIPPED: a duplicate or late delivery, nothing stored), the web's CANCELLED "
         "(a queued run cancelled or deleted).",
+        RUN_CACHE: "Run submissions by the result cache's answer: outcome=hit (served from a "
+        "stored result, no Job), miss (no readable stored result: a Job runs), off (the request "
+        "said cache: false).",
         "backtest_run_duration_seconds": "A run's time in the queue (phase=queue: enqueued to "
         "taken by a Job) and its execution (phase=execution: taken to stored).",
     },
-    telemetry_labels={RUNS_FINISHED: {"status": (*JOB_OUTCOMES, RunStatus.CANCELLED.value)}},
+    telemetry_labels={
+        RUNS_FINISHED: {"status": (*JOB_OUTCOMES, RunStatus.CANCELLED.value)},
+        RUN_CACHE: {"outcome": CACHE_OUTCOMES},
+    },
 )
 """The run kind."""
 

@@ -150,6 +150,11 @@ class RunRequestBody(BaseModel):
     start_date: Date
     end_date: Date
     charts: StrictBool = True
+    cache: StrictBool = Field(
+        True,
+        description="answer from a stored identical run's result when there is one (no Job); "
+        "false always runs a Job. Not part of the request: it changes no result",
+    )
     initial_capital: Capital = 100_000.0
     fee_rate: FeeRate = 0.001
     slippage_bps: SlippageBps = 0.0
@@ -215,6 +220,7 @@ _TYPE_MESSAGES = {
     "start_date": "must be a date string YYYY-MM-DD (or YYYY-MM-DDTHH:MM)",
     "end_date": "must be a date string YYYY-MM-DD (or YYYY-MM-DDTHH:MM)",
     "charts": "must be true or false",
+    "cache": "must be true or false",
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
     "timeframe": f"must be one of: {', '.join(TIMEFRAMES)}",

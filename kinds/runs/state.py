@@ -48,8 +48,10 @@ def mark_succeeded(
     metrics: dict,
     data_hash: str | None,
     engine_version: str | None,
+    cache_key: str | None = None,
 ) -> bool:
-    """RUNNING → SUCCEEDED with the result; False if the run was not RUNNING."""
+    """RUNNING → SUCCEEDED with the result and its cache key (``kinds.runs.cache``); False
+    if the run was not RUNNING."""
     return succeed_item(
         handle,
         TABLE,
@@ -59,6 +61,7 @@ def mark_succeeded(
         metrics_json=json.dumps(metrics, allow_nan=False),
         data_hash=data_hash,
         engine_version=engine_version,
+        cache_key=cache_key,
     )
 
 

@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, func, literal_column, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, load_only
 
 from kinds.runs.contract import RunLabels, RunRequest
@@ -64,6 +75,82 @@ def insert_pending(
     return row
 
 
+def find_cache_source(
+    session: Session, key: str, visible: ColumnElement[bool] | None = None
+) -> str | None:
+    """The id of a SUCCEEDED run whose result has cache key ``key`` and which ``visible``
+    lets the submitter read (``web.ownership.visible``), the oldest, or None: one indexed
+    lookup (``ix_runs_cache_key``) among the few runs Jobs computed for this key (a cached
+    copy stores no key, so hits never lengthen it)."""
+    return session.scalar(
+        select(BacktestRun.run_id)
+        .where(
+            BacktestRun.cache_key == key,
+            BacktestRun.status == RunStatus.SUCCEEDED,
+            true() if visible is None else visible,
+        )
+        .order_by(BacktestRun.completed_at)
+        .limit(1)
+    )
+
+
+CACHE_COPIED = (
+    "ticker",
+    "rule_type",
+    "rule_id",
+    "params_json",
+    "metrics_json",
+    "data_hash",
+    "engine_version",
+    "image_tag",
+)
+"""What a cached run takes from its source as it is: what the result depends on, and the
+image that computed it. Not ``cache_key``: only runs a Job computed are sources."""
+
+
+def insert_cached(
+    session: Session,
+    source_id: str,
+    request: RunRequest,
+    *,
+    queue: str = DEFAULT_QUEUE,
+    created_by: str | None = None,
+    labels: RunLabels | None = None,
+) -> bool:
+    """Add a new run, SUCCEEDED at once, whose result is the source run's (``source_id``)
+    with the source's id replaced by the new one in its bytes (``result.run_id`` and
+    ``result.request.run_id``: the result a Job would have stored for the new run), in the
+    caller's transaction: one INSERT … SELECT, so the result never leaves the database.
+    Its request, owner and labels are its own; ``cached_from`` names the source. False when
+    the source is no longer SUCCEEDED (deleted meanwhile): nothing was added."""
+    labels = labels or RunLabels()
+    now = utcnow()
+    own = {
+        "run_id": literal(request.run_id),
+        "queue": literal(queue),
+        "request_json": literal(json.dumps(request.to_dict())),
+        "status": literal(RunStatus.SUCCEEDED.value),
+        "attempts": literal(0),
+        "created_by": literal(created_by, BacktestRun.created_by.type),
+        "created_at": literal(now, BacktestRun.created_at.type),
+        "started_at": literal(now, BacktestRun.started_at.type),
+        "completed_at": literal(now, BacktestRun.completed_at.type),
+        "name": literal(labels.name, BacktestRun.name.type),
+        "tags": literal(json.dumps(list(labels.tags))),
+        "notes": literal(labels.notes, BacktestRun.notes.type),
+        "pinned": literal(False),
+        "shared": literal(False),
+        "cached_from": literal(source_id),
+        "result_json": func.replace(BacktestRun.result_json, source_id, request.run_id),
+    }
+    columns = {**own, **{name: getattr(BacktestRun, name) for name in CACHE_COPIED}}
+    source = select(*columns.values()).where(
+        BacktestRun.run_id == source_id, BacktestRun.status == RunStatus.SUCCEEDED
+    )
+    result = session.execute(insert(BacktestRun).from_select(list(columns), source))
+    return result.rowcount == 1
+
+
 def get_run(session: Session, run_id: str) -> BacktestRun | None:
     """The run, or None."""
     return session.get(BacktestRun, run_id)
@@ -89,6 +176,7 @@ SUMMARY_COLUMNS = (
     BacktestRun.notes,
     BacktestRun.pinned,
     BacktestRun.shared,
+    BacktestRun.cached_from,
 )
 """What history pages load: never the (large) result JSON. The request (a few hundred
 bytes) gives the window, sizing and direction columns."""

@@ -9,6 +9,7 @@ the response as it is, instead of decoding and re-encoding it.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from adapters.metrics import run_warnings
@@ -63,8 +64,17 @@ def _run_progress(row: BacktestRun) -> dict[str, Any]:
     }
 
 
-def run_summary(row: BacktestRun) -> dict[str, Any]:
-    """One run in a history page (its request's window and sizing, no result)."""
+def run_cache(row: BacktestRun, source_readable: bool = True) -> dict[str, Any]:
+    """Whether the run was served from the result cache (``cached``) and from which run
+    (``cached_from``: null when a Job computed it, or when the viewer may not read the
+    source, whose id is then not shown)."""
+    cached = row.cached_from is not None
+    return {"cached": cached, "cached_from": row.cached_from if source_readable else None}
+
+
+def run_summary(row: BacktestRun, source_readable: bool = True) -> dict[str, Any]:
+    """One run in a history page (its request's window and sizing, no result), with
+    ``cached``/``cached_from`` as ``run_cache``."""
     return {
         **_run_identity(row),
         "params": json_or_none(row.params_json),
@@ -73,13 +83,35 @@ def run_summary(row: BacktestRun) -> dict[str, Any]:
         "created_by": row.created_by,
         **run_setup(json_or_none(row.request_json)),
         **run_labels(row),
+        **run_cache(row, source_readable),
     }
 
 
-def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any]:
+def cache_sources(rows: Iterable[BacktestRun]) -> set[str]:
+    """The runs ``rows`` were served from by the result cache (``cached_from``)."""
+    return {row.cached_from for row in rows if row.cached_from is not None}
+
+
+def source_shown(row: BacktestRun, readable: Collection[str]) -> bool:
+    """Whether ``row``'s ``cached_from`` may be named to a viewer who may read the runs
+    ``readable`` (always, for a run a Job computed)."""
+    return row.cached_from is None or row.cached_from in readable
+
+
+def run_summaries(rows: Sequence[BacktestRun], readable: Collection[str]) -> list[dict[str, Any]]:
+    """``run_summary`` of each row, naming ``cached_from`` only when it is in ``readable``
+    (the viewer's readable ``cache_sources(rows)``)."""
+    return [run_summary(row, source_shown(row, readable)) for row in rows]
+
+
+def run_status(
+    row: BacktestRun, result_url: str | None = None, *, source_readable: bool = True
+) -> dict[str, Any]:
     """Everything about a run except its result (``run_status_json`` adds that); ``result_url``
     is where the result can be fetched on its own (null until the run SUCCEEDED);
-    ``warnings`` are ``adapters.metrics.run_warnings`` of its metrics (``few_trades``)."""
+    ``warnings`` are ``adapters.metrics.run_warnings`` of its metrics (``few_trades``);
+    ``cached``/``cached_from`` as ``run_cache`` (``source_readable``: whether the viewer
+    may read the run it was served from)."""
     metrics = json_or_none(row.metrics_json)
     return {
         **_run_identity(row),
@@ -93,17 +125,23 @@ def run_status(row: BacktestRun, result_url: str | None = None) -> dict[str, Any
         **run_labels(row),
         "result_url": result_url,
         "warnings": run_warnings(metrics),
+        **run_cache(row, source_readable),
     }
 
 
 def run_status_json(
-    row: BacktestRun, result_url: str | None = None, *, with_result: bool = True
+    row: BacktestRun,
+    result_url: str | None = None,
+    *,
+    with_result: bool = True,
+    source_readable: bool = True,
 ) -> str:
     """The /status document: ``run_status(row, result_url)`` plus ``"result"`` as the last
     key, whose value is the stored result JSON text verbatim when the run SUCCEEDED, else
     null. ``with_result=False`` is the status-only form: no ``result`` key, and
     ``row.result_json`` is never read (the row may be loaded without it)."""
-    head = json.dumps(run_status(row, result_url), separators=(",", ":"), allow_nan=False)
+    status = run_status(row, result_url, source_readable=source_readable)
+    head = json.dumps(status, separators=(",", ":"), allow_nan=False)
     if not with_result:
         return head
     result = row.result_json if row.status == RunStatus.SUCCEEDED and row.result_json else "null"

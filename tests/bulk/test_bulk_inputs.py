@@ -66,6 +66,7 @@ def test_csv_rows_become_valid_requests(tmp_path: Path):
         ("a.csv", "", "no header"),
         ("a.csv", "ticker,params\nACME,[1]\n", "params must be a JSON object"),
         ("a.csv", "ticker,charts\nACME,maybe\n", "charts must be true or false"),
+        ("b.csv", "ticker,cache\nACME,maybe\n", "cache must be true or false"),
         ("a.csv", "ticker\nACME,extra\n", "more cells"),
     ],
 )

@@ -311,3 +311,14 @@ def test_the_sweep_command_sends_an_expressions_texts_whole_and_its_bounds_as_js
     assert body["params"] == {"entry": entry, "exit": exit_, "bounds": {"fast": [2, 40]}}
     assert body["grid"] == {"fast": "5:15:5", "low": [10, 20]}
     assert parse_sweep_request(body).combos == 6
+
+
+@pytest.mark.redis
+def test_no_cache_sends_cache_false_with_every_request(api_url, tmp_path, capsys):
+    """``--no-cache`` asks for a Job for every run: the app counts each as cache outcome off."""
+    state = tmp_path / "state.jsonl"
+    args = ["--url", api_url, *GRID, *GRID_PARAMS, *DATES, "--state", str(state), "--no-cache"]
+    assert main(args) == 0
+    metrics = requests.get(f"{api_url}/metrics", timeout=10).text
+    assert 'backtest_run_cache_total{outcome="off"} 5.0' in metrics
+    assert 'backtest_run_cache_total{outcome="miss"} 0.0' in metrics

@@ -5,6 +5,7 @@ naming the field; a stored run's Monte Carlo and PSR."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +14,13 @@ import pytest
 import requests
 
 from backtest_client import BacktestRequestError, Client, RunCancelled, RunFailed, WaitTimeout
-from kinds.runs.store import mark_failed
+from kinds.runs.kind import RUN
+from kinds.runs.store import get_run, mark_failed
 from tests import loopback
-from tests.web.support import TICKER, app_with_data, serve, valid_request
+from tests.web.support import TICKER, app_with_data, jobs_here, serve, valid_request
 from tests.web.support_dashboard import add_succeeded
 from web.db import get_database
+from work.lifecycle import run_item
 
 pytestmark = pytest.mark.redis
 
@@ -132,3 +135,23 @@ def test_a_runs_monte_carlo_and_psr_are_the_platforms(app, api_url):
     result = run.wait(timeout=10)
     assert result.probabilistic_sharpe == stored["probabilistic_sharpe"]
     assert result.stats["psr"] == stored["probabilistic_sharpe"]["psr"]
+@pytest.fixture
+def jobs(sqlite_url, tmp_path: Path, monkeypatch) -> Iterator[None]:
+    """Jobs run here on the app's database and data."""
+    yield from jobs_here(monkeypatch, sqlite_url, tmp_path / "data")
+
+
+def test_an_identical_run_is_served_from_the_cache_and_says_which_run(app, api_url, jobs):
+    """Once a Job computed a run, the same request through the client is SUCCEEDED at once
+    with ``cached_from`` naming it; ``cache=False`` queues a Job (PENDING here)."""
+    client = Client(api_url)
+    request = valid_request()
+    first = client.submit(request)
+    with get_database(app).sessionmaker() as session:
+        payload = json.loads(get_run(session, first.run_id).request_json)
+    run_item(RUN, payload)
+    assert first.cached_from is None
+    second = client.submit(request)
+    assert second.status() == "SUCCEEDED" and second.cached_from == first.run_id
+    assert second.wait(timeout=5).raw["run_id"] == second.run_id
+    assert client.submit({**request, "cache": False}).status() == "PENDING"

@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import delete
 
 from data import Catalog, TickerInfo, save_catalog
+from store import dbapi
 from store.db import create_schema
 from store.models import BacktestRun, StrategyPreset
 from tests import loopback
@@ -174,3 +175,17 @@ def valid_walkforward(**fields: Any) -> dict[str, Any]:
 def job_payload(raw: bytes) -> Any:
     """Decode an RQ job's ``data`` field as the JSON serializer wrote it (zlib + JSON)."""
     return json.loads(zlib.decompress(raw))
+
+
+def jobs_here(monkeypatch, database_url: str, data_dir: Path) -> Iterator[None]:
+    """Jobs run in this process (``work.lifecycle.run_item``) read ``database_url`` and
+    ``data_dir``, on a process database of their own, closed after (for use in a fixture)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    dbapi._PROCESS_DATABASES.clear()
+    try:
+        yield
+    finally:
+        for database in dbapi._PROCESS_DATABASES.values():
+            database.close()
+        dbapi._PROCESS_DATABASES.clear()

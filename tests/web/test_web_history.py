@@ -43,6 +43,8 @@ SUMMARY_KEYS = [
     "notes",
     "pinned",
     "shared",
+    "cached",
+    "cached_from",
 ]
 
 

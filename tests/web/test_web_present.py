@@ -76,6 +76,8 @@ def test_run_summary_decodes_params_and_metrics():
         "notes": None,
         "pinned": False,
         "shared": False,
+        "cached": False,
+        "cached_from": None,
     }
 
 

@@ -454,6 +454,8 @@ STATUS_KEYS = [
     "shared",
     "result_url",
     "warnings",
+    "cached",
+    "cached_from",
     "result",
 ]
 

@@ -78,8 +78,12 @@ def test_a_fresh_app_exports_every_known_counter_at_zero(client):
     assert samples[("backtest_runs_finished_total", (("status", "CANCELLED"),))] == 0
     for kind in all_kinds():
         for name in kind.telemetry:
-            if name.endswith("_total") and name != f"{kind.stem}s_finished_total":
-                assert samples[(name, ())] == 0, name
+            if not name.endswith("_total") or name == f"{kind.stem}s_finished_total":
+                continue
+            labels = kind.telemetry_labels.get(name, {})
+            series = [((key, value),) for key, values in labels.items() for value in values]
+            for label in series or [()]:
+                assert samples[(name, label)] == 0, (name, label)
         for status in ("SUCCEEDED", "FAILED", "SKIPPED"):
             assert samples[(f"{kind.stem}s_finished_total", (("status", status),))] == 0
         for action in ("requeued", "failed"):

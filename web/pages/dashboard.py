@@ -19,13 +19,19 @@ from flask.typing import ResponseReturnValue
 from adapters.metrics import run_warnings
 from kinds.runs.query import COMPARE_MAX, SORT_KEYS, is_run_id, run_filter, run_ids, run_sort
 from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
-from kinds.runs.view import run_label, run_labels, run_summary
+from kinds.runs.view import (
+    cache_sources,
+    run_label,
+    run_labels,
+    run_summaries,
+    source_shown,
+)
 from metrics import METRICS
 from rules import RULES, describe_rules
 from store.models import BacktestRun, utcnow
 from web.db import get_session
 from web.errors import ApiError
-from web.ownership import may_manage, may_read, readable, viewer, visible
+from web.ownership import may_manage, may_read, readable, readable_keys, viewer, visible
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
@@ -141,7 +147,7 @@ def history() -> ResponseReturnValue:
     pages = max(math.ceil(total / PER_PAGE), 1)
     return render_template(
         "dashboard/runs.html",
-        runs=[run_summary(row) for row in rows],
+        runs=run_summaries(rows, readable_keys(get_session(), BacktestRun, cache_sources(rows))),
         filters=filters,
         error=error,
         page=page,
@@ -180,9 +186,11 @@ def _not_found(run_id: str) -> tuple[str, int]:
 @bp.get("/runs/<run_id>")
 def run_page(run_id: str) -> ResponseReturnValue:
     """One run: KPIs, charts, trades, provenance; a waiting run refreshes itself."""
-    row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
+    session = get_session()
+    row = get_run_header(session, run_id) if is_run_id(run_id) else None
     if row is None or not may_read(row):
         return _not_found(run_id)
+    shown = source_shown(row, readable_keys(session, BacktestRun, cache_sources([row])))
     metrics = json_or_none(row.metrics_json) or {}
     run_request = json_or_none(row.request_json) or {}
     return render_template(
@@ -200,6 +208,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         labels=run_labels(row),
         warnings=run_warnings(metrics),
         can_manage=may_manage(row),
+        cache_source=row.cached_from if shown else None,
         **nav(),
     )
 

@@ -20,13 +20,14 @@ from kinds.runs.contract import RequestError, RunRequest
 from kinds.runs.indicators import DataChangedError, run_overlays
 from kinds.runs.query import COMPARE_MAX, run_ids
 from kinds.runs.store import get_result_text, get_run_summaries
-from kinds.runs.view import run_label, run_summary
+from kinds.runs.view import cache_sources, run_label, run_summaries
 from rules import RuleValidationError, validate_rule
+from store.models import BacktestRun
 from web.api.runs.access import check_run_read, run_not_found
 from web.api.runs.blueprint import bp, legacy_route
 from web.db import get_session
 from web.errors import ApiError
-from web.ownership import readable
+from web.ownership import readable, readable_keys
 from web.query import parsed
 from work.status import RunStatus
 
@@ -111,7 +112,7 @@ def lookup() -> ResponseReturnValue:
     rows = readable(get_run_summaries(get_session(), ids))
     found = {row.run_id for row in rows}
     return {
-        "runs": [run_summary(row) for row in rows],
+        "runs": run_summaries(rows, readable_keys(get_session(), BacktestRun, cache_sources(rows))),
         "missing": [run_id for run_id in ids if run_id not in found],
     }
 

@@ -16,11 +16,11 @@ from flask.typing import ResponseReturnValue
 
 from kinds.runs.query import run_filter, run_sort
 from kinds.runs.store import list_runs
-from kinds.runs.view import run_summary
+from kinds.runs.view import cache_sources, run_summaries
 from store.models import BacktestRun
 from web.api.runs.blueprint import bp
 from web.db import get_session
-from web.ownership import visible
+from web.ownership import readable_keys, visible
 from web.query import count, parsed
 
 PER_PAGE_DEFAULT = 50
@@ -44,7 +44,7 @@ def list_history() -> ResponseReturnValue:
         visible=visible(BacktestRun),
     )
     return {
-        "runs": [run_summary(row) for row in rows],
+        "runs": run_summaries(rows, readable_keys(get_session(), BacktestRun, cache_sources(rows))),
         "page": page,
         "per_page": per_page,
         "total": total,

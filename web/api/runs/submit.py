@@ -6,6 +6,11 @@ timestamps (one narrow SELECT, no JSON column), so ``If-None-Match`` answers 304
 loading the result; ``?result=false`` is the status-only form that never loads
 ``result_json``, and ``result_url`` names the full result on its own URL.
 
+A request identical to a stored SUCCEEDED run the submitter may read (``kinds.runs.cache``:
+same canonical request, data bytes, engine and result schema versions) is answered from the
+result cache instead, unless it says ``cache: false``: a new run, SUCCEEDED at once, whose
+result is the source's (``kinds.runs.store.insert_cached``), and no Job.
+
 Submission order is validate → INSERT PENDING → enqueue. The row comes first so the
 consumer always finds it; if the enqueue fails the row is marked FAILED at once, so no
 PENDING row is ever left that nothing will pick up. The INSERT rides out a database blip
@@ -22,32 +27,42 @@ from typing import TYPE_CHECKING
 
 from flask import Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
+from kinds.runs.cache import cache_key
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from kinds.runs.execute import load_market_data
-from kinds.runs.kind import RUN, RUNS_SUBMITTED
+from kinds.runs.kind import RUN, RUN_CACHE, RUNS_SUBMITTED
 from kinds.runs.store import (
     RunVersion,
+    find_cache_source,
     get_run,
     get_run_header,
     get_run_version,
+    insert_cached,
     insert_pending,
 )
-from kinds.runs.view import run_status_json
+from kinds.runs.view import cache_sources, run_status_json, source_shown
+from store.models import BacktestRun
 from web.api.runs.access import check_run_read
 from web.api.runs.blueprint import bp, legacy_route
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import (
+    DATABASE_ERRORS,
     ApiError,
     bad_request,
+    forget_run_id,
     remember_run_id,
 )
+from web.ownership import readable_keys, visible
 from web.query import flag
+from web.queue import get_run_queue
 from web.submit import (  # noqa: F401  (QUEUE_UNAVAILABLE, ENQUEUE_FAILED: re-exported)
     ENQUEUE_FAILED,
     QUEUE_UNAVAILABLE,
+    RETRY_AFTER_S,
     Submission,
     already_queued,
     not_accepted,
@@ -69,9 +84,10 @@ PENDING_ONLY = (RunStatus.PENDING,)
 """The run's answers of the one submission path (``web.submit``)."""
 
 
-def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
-    """Check a request body against the contract and the data catalog; the request and its
-    labels (``name``, ``tags``, ``notes``: stored beside it, never part of it).
+def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:
+    """Check a request body against the contract and the data catalog; the request, its
+    labels (``name``, ``tags``, ``notes``: stored beside it, never part of it) and the
+    ``data_hash`` of its ticker's file (the loader's, cached per path, mtime and size).
 
     :raise ApiError 400: naming the offending field.
     """
@@ -79,24 +95,73 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
         run_request = parse_request(payload, strict=True)
         labels = parse_labels(payload)
         config = current_app.config
-        load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
+        history = load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
     except RequestError as exc:
         raise bad_request(exc) from None
-    return run_request, labels
+    return run_request, labels, history.data_hash
+
+
+def serve_cached(run_request: RunRequest, labels: RunLabels, data_hash: str) -> str | None:
+    """Record ``run_request`` as a run served from the result cache, in one transaction, when
+    a SUCCEEDED run with its cache key exists that the submitter may read; that run's id, or
+    None (nothing recorded: a Job must run it).
+
+    :raise ApiError 409: the run_id is taken.
+    :raise ApiError 503: the database is away (nothing recorded).
+    """
+    session = get_session()
+    try:
+        with session.begin():
+            source = find_cache_source(
+                session, cache_key(run_request, data_hash), visible(BacktestRun)
+            )
+            if source is None or not insert_cached(
+                session,
+                source,
+                run_request,
+                queue=get_run_queue().of(RUN).name,
+                created_by=current_user(),
+                labels=labels,
+            ):
+                return None
+    except IntegrityError:
+        logger.warning("refused: a run with this id exists in the database already")
+        raise ApiError(409, "run_id already exists", field="run_id") from None
+    except DATABASE_ERRORS as exc:
+        logger.error("not accepted, database unavailable at the cache lookup: %s", exc)
+        forget_run_id()
+        raise ApiError(503, NOT_ACCEPTED, headers={"Retry-After": str(RETRY_AFTER_S)}) from None
+    return source
 
 
 @bp.post("")  # the one URL scheme of every kind: /api/<kind>s
 @legacy_route("/run_backtest", methods=["POST"])
 def submit() -> ResponseReturnValue:
-    """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
+    """Validate a run request; answer it from the result cache (``serve_cached``) unless it
+    says ``cache: false``, else record it PENDING and enqueue it; 202 with its URL either
+    way (a cached run is SUCCEEDED already and names ``cached_from``)."""
     return submit_run(json_object())
 
 
 def submit_run(payload: dict) -> ResponseReturnValue:
     """``submit`` of the run request ``payload`` (also a study's "run this trial")."""
-    run_request, labels = validate_request(payload)
+    run_request, labels, data_hash = validate_request(payload)
     remember_run_id(run_request.run_id)
+    status_url = url_for("runs.status", run_id=run_request.run_id)
     with run_context(run_request.run_id):
+        use_cache = payload.get("cache", True)
+        source = serve_cached(run_request, labels, data_hash) if use_cache else None
+        outcome = "off" if not use_cache else "hit" if source else "miss"
+        add_telemetry({field(RUN_CACHE, outcome=outcome): 1})
+        if source is not None:
+            logger.info("served from the cache of run %s", source)
+            body = {
+                "run_id": run_request.run_id,
+                "status": RunStatus.SUCCEEDED,
+                "status_url": status_url,
+                "cached_from": source,
+            }
+            return body, 202, {"Location": status_url}
 
         def insert(session: Session, queue: str) -> None:
             insert_pending(
@@ -121,7 +186,6 @@ def submit_run(payload: dict) -> ResponseReturnValue:
         submission = Submission(insert, [run_request.to_dict()], fail)
         submit_work(RUN, ("run_id", run_request.run_id), submission)
         add_telemetry({field(RUNS_SUBMITTED): 1})
-    status_url = url_for("runs.status", run_id=run_request.run_id)
     body = {"run_id": run_request.run_id, "status": RunStatus.PENDING, "status_url": status_url}
     return body, 202, {"Location": status_url}
 
@@ -154,9 +218,15 @@ def status(run_id: str) -> ResponseReturnValue:
         raise ApiError(404, "run not found")
     succeeded = row.status == RunStatus.SUCCEEDED
     result_url = url_for("runs.result_json", run_id=run_id) if succeeded else None
-    response = Response(
-        run_status_json(row, result_url, with_result=with_result), mimetype="application/json"
+    document = run_status_json(
+        row,
+        result_url,
+        with_result=with_result,
+        source_readable=source_shown(
+            row, readable_keys(session, BacktestRun, cache_sources([row]))
+        ),
     )
+    response = Response(document, mimetype="application/json")
     version = RunVersion.of(row)
     response.set_etag(status_etag(run_id, version, with_result), weak=True)
     response.headers["Cache-Control"] = "no-cache"  # keep it, but ask again (If-None-Match)

@@ -469,8 +469,10 @@
     let answer;
     try {
       // the run page draws interactive charts and draws a PNG when one is downloaded, so
-      // the Job renders none (charts: false; the API's default stays true)
-      answer = await BT.fetchJSON(data.submit_url, { method: "POST", json: Object.assign({}, body, { charts: false }) });
+      // the Job renders none (charts: false; the API's default stays true);
+      // "use cached result" (on by default) lets an identical run already computed answer
+      const cache = document.getElementById("use-cache").checked;
+      answer = await BT.fetchJSON(data.submit_url, { method: "POST", json: Object.assign({}, body, { charts: false, cache }) });
     } catch (error) {
       answer = { ok: false, status: 0, body: { error: "the server cannot be reached" } };
     }
