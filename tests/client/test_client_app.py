@@ -135,6 +135,8 @@ def test_a_runs_monte_carlo_and_psr_are_the_platforms(app, api_url):
     result = run.wait(timeout=10)
     assert result.probabilistic_sharpe == stored["probabilistic_sharpe"]
     assert result.stats["psr"] == stored["probabilistic_sharpe"]["psr"]
+
+
 @pytest.fixture
 def jobs(sqlite_url, tmp_path: Path, monkeypatch) -> Iterator[None]:
     """Jobs run here on the app's database and data."""
