@@ -24,6 +24,7 @@ KINDS: dict[str, str] = {
     "consumer.jobs.run_backtest": "kinds.runs.kind:RUN",
     "consumer.sweep_jobs.run_chunk": "kinds.sweeps.kind:CHUNK",
     "walkforward.kind.run_fold": "kinds.walkforward.kind:FOLD",
+    "kinds.studies.kind.run_batch": "kinds.studies.kind:BATCH",
 }
 """Every job name a queued message may carry (a kind's ``function`` and its ``aliases``) →
 the ``module:attribute`` of its ``WorkKind``, in the order the reaper reconciles them. A

@@ -5,7 +5,10 @@ sweep tables ``sweeps`` (one row per sweep), ``sweep_chunks``
 combination, keyed by (sweep_id, combo_no) so a chunk can never store a combination twice),
 and the walk-forward tables ``walkforwards`` (one row per walk-forward) and
 ``walkforward_folds`` (one per fold: the unit of work and of status of its selection and
-out-of-sample run; each fold's training is a sweep of its own)."""
+out-of-sample run; each fold's training is a sweep of its own), and the study tables
+``studies`` (one row per optimisation study), ``study_batches`` (one per queued batch of
+trials: the unit of work and of status) and ``study_trials`` (one per trial, keyed by
+(study_id, number) so a trial is never stored twice)."""
 
 from __future__ import annotations
 
@@ -316,3 +319,83 @@ class WalkForwardFold(WorkItemColumns, Base):
         Index("ix_folds_queue_status", "queue", "status"),
         Index("ix_folds_sweep", "sweep_id"),
     )
+
+
+class Study(Base):
+    """One optimisation study (docs/studies.md): its normalised request (a run request's
+    fields, the rule, the search ``space``, the objectives and the sampler), its trial
+    budget ``n_trials`` (``extend`` raises it), how many batches run at once
+    (``parallelism``), its optional ``deadline_at`` (the time budget), ``paused`` (a flag:
+    no new batch is queued while it is set) and its status, PENDING → RUNNING → SUCCEEDED
+    (budget or time budget reached) | FAILED, forward only."""
+
+    __tablename__ = "studies"
+
+    study_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(32))
+    rule_type: Mapped[str] = mapped_column(String(32))
+    sampler: Mapped[str] = mapped_column(String(16))
+    request_json: Mapped[str] = mapped_column(LongText)
+    n_trials: Mapped[int] = mapped_column(Integer)
+    parallelism: Mapped[int] = mapped_column(Integer)
+    deadline_at: Mapped[optional_timestamp]
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(16))
+    image_tag: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[created_by]
+    shared: Mapped[shared]
+    created_at: Mapped[timestamp]
+    completed_at: Mapped[optional_timestamp]
+
+    __table_args__ = (Index("ix_studies_created", "created_at"),)
+
+
+class StudyBatch(WorkItemColumns, Base):
+    """One queued batch of a study: the Job that takes it asks the study for up to
+    ``batch_size`` trials, evaluates them and tells their values. ``batch_id``
+    (``<study_id>-b<batch_no>``) is its RQ job id; ``payload_json`` its message."""
+
+    __tablename__ = "study_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    study_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("studies.study_id", ondelete="CASCADE", name="fk_batches_study")
+    )
+    batch_no: Mapped[int] = mapped_column(Integer)
+    payload_json: Mapped[str] = mapped_column(Text)
+    queue: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_batches_study", "study_id", "batch_no", unique=True),
+        Index("ix_batches_queue_status", "queue", "status"),
+    )
+
+
+class StudyTrial(Base):
+    """One trial of a study, numbered from 0 in the order asked: its ``params``, its state
+    (RUNNING → COMPLETE | PRUNED (no defined objective) | FAIL (its batch died; its params
+    are asked again as trial ``retried_as``)), its objective ``values_json`` and every
+    metric (``metrics_json``), and the sampler's per-trial state (``system_attrs_json``)."""
+
+    __tablename__ = "study_trials"
+
+    study_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("studies.study_id", ondelete="CASCADE", name="fk_trials_study"),
+        primary_key=True,
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    batch_id: Mapped[str] = mapped_column(String(48))
+    state: Mapped[str] = mapped_column(String(16))
+    params_json: Mapped[str] = mapped_column(Text)
+    values_json: Mapped[str | None] = mapped_column(Text)
+    metrics_json: Mapped[str | None] = mapped_column(Text)
+    system_attrs_json: Mapped[str | None] = mapped_column(LongText)
+    retried_as: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[timestamp]
+    completed_at: Mapped[optional_timestamp]
+
+    __table_args__ = (Index("ix_trials_batch", "batch_id"),)

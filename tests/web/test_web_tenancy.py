@@ -1,10 +1,11 @@
 """Tenancy (``web.ownership``; docs/security.md "Tenancy: who sees what"): in AUTH_MODE=token
-runs, sweeps, walk-forwards and presets belong to the token that created them.
+runs, sweeps, walk-forwards, studies and presets belong to the token that created them.
 
 The main test walks every rule of the app's URL map that takes an argument (so a route added
 later without the check fails here) as bob against alice's real items: a run with a result,
-a sweep with stored combos, a walk-forward and a preset. Not shared: 404, with the very body
-of a missing id; shared: bob reads what alice reads and any change is 403 read-only; an
+a sweep with stored combos, a walk-forward, a study with a stored trial and a preset. Not
+shared: 404, with the very body of a missing id; shared: bob reads what alice reads and any
+change is 403 read-only; an
 admin token reads and manages them all. Lists and the query-string lookups show bob only his
 own and the shared items. Real SQLite and Redis; no worker (items are built in-process)."""
 
@@ -23,10 +24,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
-from store.models import SweepChunk
+from store.models import StudyBatch, SweepChunk
 from store.tokens import ADMIN, set_scope
+from tests.studies.support import execute_batch, valid_study
 from tests.sweeps.support import store_chunk
-from tests.web.support import close_app, serve, valid_sweep, valid_walkforward
+from tests.web.support import TICKER, close_app, serve, valid_sweep, valid_walkforward
 from tests.web.support_auth import bearer, new_token, sign_in, token_app
 from tests.web.support_dashboard import add_succeeded, registered_worker
 from web.auth import OPEN_ENDPOINTS
@@ -48,6 +50,18 @@ PAYLOAD = {"rule_type": "SMA_CROSS", "params": {"fast": 5, "slow": 20}}
 
 BODIES = {"PATCH": {"shared": True}, "PUT": {"name": MARKER, "payload": PAYLOAD, "shared": True}}
 """What a changing method sends: each is valid, so only ownership can refuse it."""
+
+STUDY_WINDOW = {"start_date": "2021-01-04", "end_date": "2021-06-18", "n_trials": 5}
+"""Alice's study: on the test data's window."""
+
+RULE_BODIES = {"/api/studies/<study_id>/extend": {"n_trials": 1}}
+"""What a changing rule sends where its method's body is not its body."""
+
+
+def _body(rule: Rule, method: str) -> Any:
+    """The valid body of ``method`` on ``rule``."""
+    return RULE_BODIES.get(rule.rule, BODIES.get(method))
+
 
 ADMIN_ONLY = "/rq"
 """rq-dashboard shows every user's jobs: only admins reach it (404 for anyone else)."""
@@ -73,6 +87,7 @@ class Items:
     walkforward_id: str
     fold_sweep_id: str
     preset_id: int
+    study_id: str
 
     def arguments(self, queue: str) -> dict[str, Any]:
         """A value for every URL argument of the app's rules (``combo_no`` 0 is stored)."""
@@ -81,6 +96,8 @@ class Items:
             "sweep_id": self.sweep_id,
             "walkforward_id": self.walkforward_id,
             "preset_id": self.preset_id,
+            "study_id": self.study_id,
+            "number": 0,  # a study's trial
             "combo_no": 0,
             "name": "equity",  # a chart of the run (/api/runs/<run_id>/charts/<name>.png)
             **RQ_ARGUMENTS,
@@ -90,7 +107,9 @@ class Items:
 
     def ids(self) -> list[str]:
         """Every id of alice's items as text."""
-        return [self.run_id, self.sweep_id, self.walkforward_id, self.fold_sweep_id]
+        return [
+            self.run_id, self.sweep_id, self.walkforward_id, self.fold_sweep_id, self.study_id
+        ]  # fmt: skip
 
 
 MISSING = {
@@ -99,6 +118,7 @@ MISSING = {
     "walkforward_id": str(uuid.uuid4()),
     "preset_id": 2**31 - 2,
     "job_id": str(uuid.uuid4()),
+    "study_id": str(uuid.uuid4()),
 }
 """Ids of no item: a refusal must be indistinguishable from their answer."""
 
@@ -154,8 +174,20 @@ def items(app: Flask, client: FlaskClient, tokens: dict[str, str], monkeypatch) 
     folds = alice("GET", f"/api/walkforward/{walkforward_id}").get_json()["folds"]
     preset = alice("POST", "/api/strategies", {"name": MARKER, "payload": PAYLOAD})
     assert preset.status_code == 201
+    study = alice("POST", "/api/studies", valid_study(TICKER, **STUDY_WINDOW))
+    assert study.status_code == 202, study.get_json()
+    study_id = study.get_json()["study_id"]
+    with sessions() as session:
+        batch = session.scalars(select(StudyBatch).where(StudyBatch.study_id == study_id)).first()
+        message = json.loads(batch.payload_json)
+    assert execute_batch(app.config["DATABASE_URL"], message)
     return Items(
-        run.run_id, sweep_id, walkforward_id, folds[0]["sweep_id"], preset.get_json()["id"]
+        run.run_id,
+        sweep_id,
+        walkforward_id,
+        folds[0]["sweep_id"],
+        preset.get_json()["id"],
+        study_id,
     )
 
 
@@ -200,11 +232,12 @@ def _text(response, ids: dict[str, Any]) -> str:
 
 
 def _share_everything(send, items: Items) -> None:
-    """Alice shares her run, sweep, walk-forward and preset."""
+    """Alice shares her run, sweep, walk-forward, study and preset."""
     for url in (
         f"/api/runs/{items.run_id}",
         f"/api/sweeps/{items.sweep_id}",
         f"/api/walkforward/{items.walkforward_id}",
+        f"/api/studies/{items.study_id}",
     ):
         shared = send("PATCH", url, {"shared": True})
         assert shared.status_code == 200 and shared.get_json()["shared"] is True, url
@@ -239,10 +272,10 @@ def test_every_id_route_answers_another_user_404_unless_shared_and_an_admin_all(
         if method == "GET" and not rule.rule.startswith(ADMIN_ONLY):
             owner_reads[rule.rule] = alice("GET", url).status_code
             assert owner_reads[rule.rule] == 200, (url, owner_reads[rule.rule])
-        refused = bob(method, url, BODIES.get(method))
+        refused = bob(method, url, _body(rule, method))
         assert refused.status_code == 404, (method, url, refused.status_code)
         missing_values = {**arguments, **{k: v for k, v in MISSING.items() if k in rule.arguments}}
-        missing = bob(method, _url(rule, missing_values), BODIES.get(method))
+        missing = bob(method, _url(rule, missing_values), _body(rule, method))
         requested = {name: arguments[name] for name in rule.arguments}
         asked = {name: missing_values[name] for name in rule.arguments}
         assert _text(refused, requested) == _text(missing, asked), (method, url)
@@ -252,7 +285,7 @@ def test_every_id_route_answers_another_user_404_unless_shared_and_an_admin_all(
     _share_everything(alice, items)
     for rule, method in routes:
         url = _url(rule, arguments)
-        answer = bob(method, url, BODIES.get(method))
+        answer = bob(method, url, _body(rule, method))
         if rule.rule.startswith(ADMIN_ONLY):
             assert answer.status_code == 404, (method, url)
         elif method == "GET":
@@ -272,11 +305,11 @@ def test_every_id_route_answers_another_user_404_unless_shared_and_an_admin_all(
         if method == "DELETE":
             deletes.append(url)
             continue
-        answer = root(method, url, BODIES.get(method))
+        answer = root(method, url, _body(rule, method))
         if method == "GET":
             assert answer.status_code == 200, (url, answer.status_code)
         else:  # passed the ownership check: done, or refused for the item's state (409)
-            assert answer.status_code in (200, 409), (method, url, answer.status_code)
+            assert answer.status_code in (200, 202, 409), (method, url, answer.status_code)
     for url in deletes:
         assert root("DELETE", url).status_code == 204, url
     assert root("GET", "/rq/").status_code == 200
@@ -313,6 +346,7 @@ def test_lists_and_lookups_show_another_user_only_their_own_and_shared_items(
         "/sweeps": items.sweep_id,
         "/api/walkforward": items.walkforward_id,
         "/api/walkforwards": items.walkforward_id,
+        "/api/studies": items.study_id,
         "/api/strategies": MARKER,
     }
     for url, key in listed.items():

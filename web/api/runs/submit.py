@@ -89,7 +89,12 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels]:
 @legacy_route("/run_backtest", methods=["POST"])
 def submit() -> ResponseReturnValue:
     """Validate a run request, record it PENDING and enqueue it; answer 202 with its URL."""
-    run_request, labels = validate_request(json_object())
+    return submit_run(json_object())
+
+
+def submit_run(payload: dict) -> ResponseReturnValue:
+    """``submit`` of the run request ``payload`` (also a study's "run this trial")."""
+    run_request, labels = validate_request(payload)
     remember_run_id(run_request.run_id)
     with run_context(run_request.run_id):
 

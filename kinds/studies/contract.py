@@ -1,0 +1,198 @@
+"""The study contract: a run request's fields, a rule with fixed ``params``, a search
+``space`` (per parameter an int or float range), one or two ``objectives``, a sampler and
+the budgets; the stored request; the batch message a consumer executes; and the run
+request of one trial.
+
+A space entry names a parameter of the rule (an EXPR ``$name`` included: its resolved
+spec's parameters) or a stop (``stop_loss_pct``, ``take_profit_pct``,
+``trailing_stop_pct``); its bounds are checked like a sweep's grid values (the registry's
+type and range; the engine's domain for a stop). An int parameter's space is an int range
+(step an integer, default 1). A parameter in the space overrides the same name in
+``params``. The rule's constraints ("oversold < overbought") are kept with the request: a
+trial that breaks one is PRUNED, never run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from engine import STOP_FIELDS
+from kinds.runs.contract import RequestError, RunRequest, new_run_id, parse_request
+from kinds.runs.fields import RUN_ID_PATTERN
+from kinds.studies.fields import (
+    DEFAULT_SAMPLER,
+    MULTI_SAMPLER,
+    SINGLE_OBJECTIVE_ONLY,
+    STUDY_FIELDS,
+)
+from kinds.sweeps.contract import TRADING_FIELDS, _base_params
+from kinds.sweeps.grid import check_value, expand_stop_values, split_swept
+from rules import RuleSpec, RuleValidationError, parse_constraint, validate_rule
+from rules.registry import spec_for
+from work.errors import unknown_field
+
+STUDY_ID = re.compile(RUN_ID_PATTERN)
+"""What a study id looks like (a lower-case UUID4); anything else is no study."""
+
+NUMERIC = ("int", "float")
+
+
+@dataclass(frozen=True)
+class StudyRequest:
+    """A validated study: ``base`` is the run request of the space's low corner (every
+    shared field normalised by the run contract), ``stored`` the normalised request as
+    stored and shown (``to_dict``)."""
+
+    study_id: str
+    base: RunRequest
+    stored: dict[str, Any]
+
+    @property
+    def n_trials(self) -> int:
+        return int(self.stored["n_trials"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.stored)
+
+
+def _spec(rule_type: str, params: object) -> RuleSpec:
+    try:
+        return spec_for(rule_type, params)
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+
+
+def _space_entry(spec: RuleSpec, name: str, entry: Any) -> dict[str, Any]:
+    """One space entry, normalised: its type, bounds (checked like a grid value), step, log.
+
+    :raise RequestError: naming ``space.<name>`` (an unknown or non-numeric parameter) or
+        ``space.<name>.low``/``.high``/``.step``.
+    """
+    path = f"space.{name[:40]}"
+    if name in STOP_FIELDS:
+        kind = "float"
+        low = expand_stop_values(entry.low, name, f"{path}.low")[0]
+        high = expand_stop_values(entry.high, name, f"{path}.high")[0]
+    else:
+        names = [p.name for p in spec.params]
+        if name not in names:
+            raise RequestError(path, f"{path} is not a parameter of {spec.rule_type}")
+        param = spec.param(name)
+        if param.type not in NUMERIC:
+            raise RequestError(path, f"{path} is not a number parameter (int or float)")
+        kind = param.type
+        low = check_value(param, entry.low, f"{path}.low")
+        high = check_value(param, entry.high, f"{path}.high")
+    step = entry.step
+    if kind == "int":
+        if step is not None and step != int(step):
+            raise RequestError(f"{path}.step", f"{path}.step must be an integer")
+        step = None if step is None else int(step)
+    return {"type": kind, "low": low, "high": high, "step": step, "log": entry.log}
+
+
+def _objectives(body: Any) -> list[dict[str, str]]:
+    return [{"metric": o.metric, "direction": o.direction} for o in body.objectives]
+
+
+def _sampler(body: Any, objectives: list) -> str:
+    sampler = body.sampler or (DEFAULT_SAMPLER if len(objectives) == 1 else MULTI_SAMPLER)
+    if sampler in SINGLE_OBJECTIVE_ONLY and len(objectives) > 1:
+        raise RequestError("sampler", f"{sampler} optimises one objective; use nsga2 or tpe")
+    return sampler
+
+
+def parse_study_request(payload: object) -> StudyRequest:
+    """Validate a study request body (a decoded JSON object).
+
+    :raise RequestError: for the first problem, in the order: unknown fields, the study's
+        own fields (``kinds.studies.request_model``), the rule, params, each space entry,
+        then the run fields; naming the field by its dotted path.
+    """
+    from kinds.studies.request_model import check_study_fields  # pydantic: on first use
+
+    if not isinstance(payload, dict):
+        raise RequestError("body", "must be a JSON object")
+    unknown = sorted(set(payload) - set(STUDY_FIELDS))
+    if unknown:
+        raise RequestError(*unknown_field(unknown[0], "study request"))
+    body = check_study_fields(payload)
+    try:
+        rule_type = validate_rule(payload.get("rule_type"), None)[0]
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    if payload.get("params") is not None and not isinstance(payload["params"], dict):
+        raise RequestError("params", "must be an object of parameter values")
+    spec = _spec(rule_type, payload.get("params"))
+    base = _base_params(spec, payload.get("params"), body.space)
+    space = {name: _space_entry(spec, name, entry) for name, entry in body.space.items()}
+    lows, stops = split_swept({name: entry["low"] for name, entry in space.items()})
+    base = {name: lows.get(name, value) if value is None else value for name, value in base.items()}
+    shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    run = {**shared, **stops, "ticker": payload.get("ticker"), "rule_type": rule_type}
+    base_request = parse_request({**run, "params": {**base, **lows}}, strict=True)
+    objectives = _objectives(body)
+    fields = base_request.to_dict()
+    stored = {
+        "ticker": base_request.ticker,
+        "rule_type": rule_type,
+        "params": base,
+        **{name: fields[name] for name in TRADING_FIELDS if name in fields and name not in stops},
+        **{name: shared[name] for name in stops if name in shared},
+        "space": space,
+        "constraints": list(spec.constraints),
+        "objectives": objectives,
+        "sampler": _sampler(body, objectives),
+        "n_trials": body.n_trials,
+        "timeout_s": body.timeout_s,
+        "parallelism": body.parallelism,
+        "batch_size": body.batch_size,
+        "seed": body.seed,
+        "name": body.name,
+    }
+    return StudyRequest(new_run_id(), base_request, stored)
+
+
+def breaks_constraint(constraints: list[str], params: dict[str, Any]) -> str | None:
+    """The first of the rule's ``constraints`` that ``params`` break, or None."""
+    for text in constraints:
+        left, op, right = parse_constraint(text)
+        a, b = params[left], params[right]
+        if not (a < b if op == "<" else a <= b):
+            return text
+    return None
+
+
+def trial_params(stored: dict[str, Any], swept: dict[str, Any]) -> tuple[dict, dict]:
+    """A trial's (rule params, stops): the study's fixed params with the trial's values."""
+    rule, stops = split_swept(swept)
+    return {**stored["params"], **rule}, stops
+
+
+def trial_run_request(stored: dict[str, Any], swept: dict[str, Any]) -> dict[str, Any]:
+    """The ``POST /api/runs`` body that runs one trial as a backtest (with charts): the
+    study's run fields, its fixed params with the trial's values (a searched stop replaces
+    the request's own)."""
+    params, stops = trial_params(stored, swept)
+    body = {
+        "ticker": stored["ticker"],
+        "rule_type": stored["rule_type"],
+        "params": params,
+        **{name: stored[name] for name in TRADING_FIELDS if name in stored},
+        **stops,
+        "charts": True,
+    }
+    return body
+
+
+def batch_id(study_id: str, batch_no: int) -> str:
+    """A batch's id, which is also its RQ job id: ``<study_id>-b<batch_no>``."""
+    return f"{study_id}-b{batch_no}"
+
+
+def batch_message(study_id: str, batch_no: int) -> dict[str, Any]:
+    """The queue message of one batch: it names the batch and its study; what it asks and
+    evaluates is read from the database."""
+    return {"batch_id": batch_id(study_id, batch_no), "study_id": study_id, "batch_no": batch_no}

@@ -1,0 +1,59 @@
+"""Evaluating a batch's trials: the vectorised batch path of the sweeps
+(``kinds.sweeps.evaluate.evaluate``: signals for every parameter set at once, one engine
+batch per distinct set of stops), so a trial's metrics equal those of the sweep combination
+— and of the single run — with the same parameters, bit for bit.
+
+Pure apart from reading the ticker's data file: no database, no queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kinds.runs.contract import RunRequest
+from kinds.runs.execute import load_market_data, market_window
+from kinds.studies.contract import breaks_constraint, trial_params
+from kinds.studies.sampling import COMPLETE, PRUNED, Asked, objective_values
+from kinds.sweeps.evaluate import evaluate, metric_rows
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One evaluated trial: its state (COMPLETE, or PRUNED with no defined objective or a
+    broken constraint), objective values and metrics."""
+
+    number: int
+    state: str
+    values: list[float] | None
+    metrics: dict[str, Any] | None
+
+
+def evaluate_trials(
+    stored: dict[str, Any], asked: list[Asked], label: str
+) -> tuple[list[Outcome], str]:
+    """Every asked trial's outcome, and the data's hash (``label``: the request's run id,
+    the batch's id)."""
+    request = RunRequest.from_stored({"run_id": label, **stored})
+    frame = market_window(load_market_data(request))
+    runnable, outcomes = [], {}
+    for trial in asked:
+        params, stops = trial_params(stored, trial.params)
+        if breaks_constraint(stored["constraints"], params) is not None:
+            outcomes[trial.number] = Outcome(trial.number, PRUNED, None, None)
+        else:
+            runnable.append((trial.number, params, stops))
+    if runnable:
+        rows = metric_rows(
+            evaluate(
+                frame,
+                request,
+                [params for _, params, _ in runnable],
+                trading=[stops for _, _, stops in runnable],
+            )
+        )
+        for (number, _, _), metrics in zip(runnable, rows, strict=True):
+            values = objective_values(stored["objectives"], metrics)
+            state = PRUNED if values is None else COMPLETE
+            outcomes[number] = Outcome(number, state, values, metrics)
+    return [outcomes[trial.number] for trial in asked], frame.data_hash

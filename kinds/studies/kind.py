@@ -1,0 +1,218 @@
+"""Study batches as a kind of queued work (``work.kind``): the Job that takes a batch asks
+its study for up to ``batch_size`` trials (one locked transaction: FAIL the trials no Job
+will finish, re-ask their params first, then the sampler's new points), evaluates them in
+one vectorised pass (``kinds.studies.evaluate``), and stores their outcome with its
+SUCCEEDED transition and the study's next step (``kinds.studies.state.continue_study``:
+the next batches PENDING, or the study SUCCEEDED) in one transaction. Its ``finished``
+hook queues the PENDING batches; the reaper queues any it left (the backstop).
+
+A batch that fails (its Job killed twice, its data gone, a bug) is FAILED and the study
+continues (its RUNNING trials are FAILED and re-asked by the next batch) until
+``MAX_FAILED_BATCHES`` have failed: then the study is FAILED with that batch's error.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kinds.studies.evaluate import Outcome, evaluate_trials
+from kinds.studies.sampling import FAIL, RUNNING, Asked, ask
+from kinds.studies.state import (
+    BATCHES,
+    TRIALS,
+    batch_queue,
+    continue_study,
+    counted,
+    end_study,
+    fail_orphans,
+    insert_asked,
+    lock_study,
+    mark_study_running,
+    open_batch_messages,
+    retries_due,
+    store_trial,
+    trial_rows,
+)
+from store.clock import utcnow
+from store.dbapi import as_tx
+from work.kind import Claim, WorkFailed, WorkKind
+from work.status import RunStatus
+from work.transitions import fail_item, succeed_item
+
+if TYPE_CHECKING:  # pragma: no cover
+    from store.dbapi import Database, Tx
+
+logger = logging.getLogger("kinds.studies.kind")
+
+BATCH_FUNCTION = "kinds.studies.kind.run_batch"
+"""The job name every queued study batch carries. It never changes."""
+
+STUDIES_SUBMITTED = "backtest_studies_submitted_total"
+"""Studies accepted by POST /api/studies (the web counts them)."""
+
+MAX_FAILED_BATCHES = 3
+"""Failed batches after which a study is FAILED rather than continued."""
+
+DATA_CHANGED = "the ticker's data file changed since the study was submitted"
+
+
+@dataclass
+class BatchExecution:
+    """An evaluated batch: what it stores with its SUCCEEDED transition."""
+
+    batch_id: str
+    study_id: str
+    queue: str
+    outcomes: list[Outcome]
+    compute_ms: float
+
+    def store(self, tx: Tx) -> bool:
+        if not succeed_item(tx, BATCHES, "batch_id", self.batch_id):
+            return False
+        for outcome in self.outcomes:
+            store_trial(tx, self.study_id, self.batch_id, outcome.number, outcome.state,
+                        outcome.values, outcome.metrics)  # fmt: skip
+        continue_study(tx, self.study_id, self.queue)
+        return True
+
+    def summary(self, elapsed_ms: float) -> str:
+        done = sum(1 for o in self.outcomes if o.state != FAIL)
+        return f"succeeded: {done} trials, compute {self.compute_ms:.0f} ms"
+
+
+def _ask(database: Database, batch: str, study_id: str) -> tuple[dict | None, list[Asked], str]:
+    """One locked transaction: FAIL the trials no Job will finish, then ask this batch's
+    trials (retries first) and store them RUNNING. (stored request, asked, data hash); no
+    request when the study is gone or finished."""
+    with database.transaction() as tx:
+        study = lock_study(tx, study_id)
+        if study is None or study.finished:
+            return None, [], ""
+        mark_study_running(tx, study_id)
+        failed = fail_orphans(tx, study_id, batch)
+        if failed:
+            logger.warning("%d trial(s) of a dead batch FAILED; their params are asked again",
+                           failed)  # fmt: skip
+        trials = trial_rows(tx, study_id)
+        room = study.n_trials - counted(trials)
+        if study.paused or study.past_deadline(utcnow()):
+            room = 0
+        count = min(int(study.stored["batch_size"]), max(room, 0))
+        numbers = set(retries_due(tx, study_id))
+        retries = [t for t in trials if t.number in numbers]
+        asked = ask(study.stored, trials, count, retries)
+        insert_asked(tx, study_id, batch, asked)
+        return study.stored, asked, study.data_hash
+
+
+def compute(claim: Claim, message: dict[str, Any]) -> BatchExecution:
+    """Ask, evaluate (module docstring) on the process's database.
+
+    :raise WorkFailed: the ticker's data changed since the study was submitted.
+    :raise RequestError: the data cannot serve the request any more.
+    """
+    from store.dbapi import process_database
+
+    return compute_on(process_database(), claim, message)
+
+
+def compute_on(database: Database, claim: Claim, message: dict[str, Any]) -> BatchExecution:
+    """``compute`` on ``database``."""
+    from work.retry import retry_transaction
+
+    study_id = str(message["study_id"])
+    stored, asked, data_hash = retry_transaction(lambda: _ask(database, claim.item_id, study_id))
+    started = time.perf_counter()
+    outcomes: list[Outcome] = []
+    if stored is not None and asked:
+        outcomes, found_hash = evaluate_trials(stored, asked, claim.item_id)
+        if found_hash != data_hash:
+            raise WorkFailed(DATA_CHANGED)
+    queue = retry_transaction(lambda: _queue_of(database, claim.item_id))
+    elapsed = (time.perf_counter() - started) * 1000
+    return BatchExecution(claim.item_id, study_id, queue, outcomes, elapsed)
+
+
+def _queue_of(database: Database, batch: str) -> str:
+    with database.transaction() as tx:
+        return batch_queue(tx, batch) or ""
+
+
+def _fail_batch(handle: Any, batch: str, message: str, **expected: Any) -> bool:
+    """The batch FAILED; its study continues (its RUNNING trials FAIL and are asked again),
+    or, once ``MAX_FAILED_BATCHES`` failed, is FAILED with ``message`` (every RUNNING trial
+    FAIL)."""
+    tx = as_tx(handle)
+    row = tx.fetchone(f"SELECT study_id, queue FROM {BATCHES} WHERE batch_id = ?", (batch,))
+    if not fail_item(tx, BATCHES, "batch_id", batch, message, **expected):
+        return False
+    if row is None:
+        return True
+    study_id = row["study_id"]
+    failed = tx.fetchone(
+        f"SELECT COUNT(*) AS n FROM {BATCHES} WHERE study_id = ? AND status = ?",
+        (study_id, RunStatus.FAILED),
+    )
+    if failed is not None and int(failed["n"]) >= MAX_FAILED_BATCHES:
+        if end_study(tx, study_id, RunStatus.FAILED, message):
+            tx.execute(
+                f"UPDATE {TRIALS} SET state = ?, completed_at = ? WHERE study_id = ? AND state = ?",
+                (FAIL, utcnow(), study_id, RUNNING),
+            )
+        return True
+    continue_study(tx, study_id, row["queue"])
+    return True
+
+
+def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None:
+    """After a batch's outcome is committed: queue the study's PENDING batches (their job
+    ids are their batch ids, so a batch is queued once however many hooks race)."""
+    from work.queue import enqueue_follow_up
+    from work.retry import retry_transaction
+
+    study_id = str(message.get("study_id", ""))
+
+    def pending() -> list[dict]:
+        with database.transaction() as tx:
+            return open_batch_messages(tx, study_id)
+
+    for follow in retry_transaction(pending):
+        if enqueue_follow_up(follow_up(follow)) is not None:
+            logger.info("queued %s", follow["batch_id"])
+
+
+def follow_up(message: dict[str, Any]) -> dict[str, Any]:
+    """A batch message as ``work.queue.enqueue_follow_up`` takes it."""
+    return {
+        "function": BATCH_FUNCTION,
+        "job_id": message["batch_id"],
+        "payload": message,
+        "description": _describe(message),
+    }
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    return f"study batch {payload['batch_id']}"
+
+
+BATCH = WorkKind(
+    name="study batch",
+    function=BATCH_FUNCTION,
+    table=BATCHES,
+    id_field="batch_id",
+    compute=compute,
+    describe=_describe,
+    queue="sweeps",
+    queue_env="SWEEP_QUEUE",
+    mark_failed=_fail_batch,
+    finished=_finished,
+    resource="studies",
+    blueprints=("web.api.studies",),
+    telemetry={
+        STUDIES_SUBMITTED: "Studies accepted by POST /api/studies.",
+    },
+)
+"""The study-batch kind."""

@@ -1,0 +1,195 @@
+"""The Optuna side of a study: the samplers, a study rebuilt in memory from the stored
+trials, asking a batch of trials (re-asking failed trials' params first, with
+``enqueue_trial``), and what the API derives from the trials (best trials, Pareto front,
+parameter importances).
+
+A study's trials live in our tables (``study_trials``), not in Optuna's RDB storage: that
+storage's own tables (``studies``, ``trials``, ``alembic_version``…) would collide with ours
+in one schema. Each batch rebuilds an in-memory study from the stored trials, in number
+order (so Optuna's numbers are ours), sampler state included (``system_attrs``: CMA-ES's
+optimizer, NSGA-II's generations), asks, and the caller stores what was asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+RUNNING, COMPLETE, PRUNED, FAIL = "RUNNING", "COMPLETE", "PRUNED", "FAIL"
+"""A trial's states (Optuna's names): asked and being evaluated; evaluated; evaluated with
+no defined objective (or breaking a constraint: never run); its batch died (its params are
+asked again)."""
+
+COUNTED = (RUNNING, COMPLETE, PRUNED)
+"""The states counted toward the trial budget (a FAIL trial's retry counts instead)."""
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """A stored trial as the sampler sees it."""
+
+    number: int
+    state: str
+    params: dict[str, Any]
+    values: list[float] | None
+    system_attrs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A trial just asked: its number, params, the sampler's attributes, and the number of
+    the FAIL trial whose params it re-asks (None for a new point)."""
+
+    number: int
+    params: dict[str, Any]
+    system_attrs: dict[str, Any]
+    retry_of: int | None
+
+
+def _optuna():
+    import optuna
+
+    optuna.logging.set_verbosity(logging.WARNING)
+    return optuna
+
+
+def distributions(space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Optuna's distribution of each space entry."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    out: dict[str, Any] = {}
+    for name, entry in space.items():
+        if entry["type"] == "int":
+            out[name] = IntDistribution(
+                int(entry["low"]), int(entry["high"]), log=entry["log"], step=entry["step"] or 1
+            )
+        else:
+            out[name] = FloatDistribution(
+                entry["low"], entry["high"], log=entry["log"], step=entry["step"]
+            )
+    return out
+
+
+def make_sampler(name: str, seed: int, n_objectives: int):
+    """The sampler ``name`` (``kinds.studies.fields.SAMPLERS``) seeded with ``seed``."""
+    samplers = _optuna().samplers
+    if name == "tpe":
+        return samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True)
+    if name == "cmaes":
+        return samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    if name == "nsga2":
+        return samplers.NSGAIISampler(seed=seed)
+    return samplers.RandomSampler(seed=seed)
+
+
+def rebuild(stored: dict[str, Any], trials: list[TrialRow], *, seed: int | None = None):
+    """An in-memory Optuna study holding ``trials`` (sorted by number, numbered from 0)."""
+    optuna = _optuna()
+    directions = [o["direction"] for o in stored["objectives"]]
+    sampler = make_sampler(
+        stored["sampler"], stored["seed"] if seed is None else seed, len(directions)
+    )
+    study = optuna.create_study(directions=directions, sampler=sampler)
+    dists = distributions(stored["space"])
+    state = optuna.trial.TrialState
+    frozen = []
+    for row in trials:
+        usable = {k: v for k, v in row.params.items() if k in dists}
+        frozen.append(
+            optuna.trial.create_trial(
+                state=getattr(state, row.state),
+                params=usable,
+                distributions={k: dists[k] for k in usable},
+                values=row.values if row.state == COMPLETE else None,
+                system_attrs=row.system_attrs,
+            )
+        )
+    study.add_trials(frozen)
+    return study
+
+
+def ask(
+    stored: dict[str, Any], trials: list[TrialRow], count: int, retries: list[TrialRow]
+) -> list[Asked]:
+    """Ask ``count`` trials of the study ``trials`` make up: first ``retries``' params again
+    (``enqueue_trial``: FAIL trials whose batch died), then new points from the sampler
+    (seeded by the study's seed and how many trials it has, so a study run one batch at a
+    time asks the same points every time)."""
+    if count <= 0:
+        return []
+    study = rebuild(stored, trials, seed=(stored["seed"] * 1_000_003 + len(trials)) % 2**31)
+    dists = distributions(stored["space"])
+    again = retries[:count]
+    for row in again:
+        study.enqueue_trial({k: v for k, v in row.params.items() if k in dists})
+    asked = []
+    for index in range(count):
+        trial = study.ask(dists)
+        attrs = study._storage.get_trial(trial._trial_id).system_attrs
+        retry_of = again[index].number if index < len(again) else None
+        asked.append(Asked(trial.number, dict(trial.params), _plain(attrs), retry_of))
+    return asked
+
+
+def _plain(value: Any) -> Any:
+    """Sampler attributes as JSON (tuples as lists, numpy scalars as numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def objective_values(objectives: list[dict], metrics: dict[str, Any]) -> list[float] | None:
+    """A trial's objective values from its metrics; None when one is undefined."""
+    values = [metrics.get(o["metric"]) for o in objectives]
+    if any(v is None or not math.isfinite(v) for v in values):
+        return None
+    return [float(v) for v in values]
+
+
+def best_trials(stored: dict[str, Any], trials: list[TrialRow]) -> list[int]:
+    """The numbers of the best trial (one objective) or of the Pareto front (two), in
+    number order; empty before a trial completed."""
+    complete = [t for t in trials if t.state == COMPLETE and t.values is not None]
+    if not complete:
+        return []
+    signs = [1.0 if o["direction"] == "maximize" else -1.0 for o in stored["objectives"]]
+    scored = [(t.number, [s * v for s, v in zip(signs, t.values, strict=True)]) for t in complete]
+    if len(signs) == 1:
+        return [max(scored, key=lambda item: (item[1][0], -item[0]))[0]]
+    front = []
+    for number, values in scored:
+        dominated = any(
+            all(o >= v for o, v in zip(other, values, strict=True)) and other != values
+            for _, other in scored
+        )
+        if not dominated:
+            front.append(number)
+    return sorted(front)
+
+
+MIN_TRIALS_FOR_IMPORTANCE = 10
+"""Fewer complete trials than this: no importances (an estimate on a handful is noise)."""
+
+
+def importances(stored: dict[str, Any], trials: list[TrialRow]) -> dict[str, float] | None:
+    """Each searched parameter's importance for reaching the best trials (Optuna's PED-ANOVA
+    evaluator, numpy only, no scikit-learn: the top quantile by the objective, or by the
+    Pareto ranking with two), largest first; None with too few complete trials or a space of
+    one parameter."""
+    complete = [t for t in trials if t.state == COMPLETE and t.values is not None]
+    if len(complete) < MIN_TRIALS_FOR_IMPORTANCE or len(stored["space"]) < 2:
+        return None
+    optuna = _optuna()
+    study = rebuild(stored, complete)
+    evaluator = optuna.importance.PedAnovaImportanceEvaluator()
+    try:
+        found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except (ValueError, RuntimeError):
+        return None
+    return {name: float(value) for name, value in found.items()}

@@ -1,0 +1,251 @@
+"""A study's rows as its batch Jobs see them, in plain SQL on a ``store.dbapi.Tx`` (a Job
+imports no SQLAlchemy; the web and the reaper pass a session through ``as_tx``): the study
+locked for one decision, its trials, asking a batch's trials into ``study_trials``, storing
+their outcome, and continuing the study (queueing its next batches, or ending it).
+
+Every decision that reads the trial count and writes from it (ask, continue, pause, extend)
+first locks the study's row (``lock_study``: an UPDATE, a row lock on MySQL and the write
+lock on SQLite), so two batches never ask the same trial number and no trial is counted
+twice. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kinds.studies.contract import batch_message
+from kinds.studies.sampling import COUNTED, FAIL, RUNNING, Asked, TrialRow
+from store.clock import utcnow
+from store.dbapi import Tx, as_tx
+from work.status import RunStatus
+from work.transitions import transition
+
+STUDIES, BATCHES, TRIALS = "studies", "study_batches", "study_trials"
+"""The study tables (``store.models.Study``, ``StudyBatch``, ``StudyTrial``)."""
+
+OPEN = (RunStatus.PENDING, RunStatus.RUNNING)
+ENDED = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class StudyState:
+    """What a decision reads of a study's row."""
+
+    study_id: str
+    stored: dict[str, Any]
+    status: str
+    n_trials: int
+    parallelism: int
+    paused: bool
+    deadline_at: datetime | None
+    data_hash: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ENDED
+
+    def past_deadline(self, now: datetime) -> bool:
+        return self.deadline_at is not None and now >= self.deadline_at
+
+
+def lock_study(handle: Any, study_id: str) -> StudyState | None:
+    """The study's row, locked until the caller's transaction ends; None if there is none."""
+    tx = as_tx(handle)
+    tx.execute(f"UPDATE {STUDIES} SET study_id = study_id WHERE study_id = ?", (study_id,))
+    row = tx.fetchone(
+        "SELECT request_json, status, n_trials, parallelism, paused, deadline_at, data_hash "
+        f"FROM {STUDIES} WHERE study_id = ?",
+        (study_id,),
+    )
+    if row is None:
+        return None
+    return StudyState(
+        study_id,
+        json.loads(row["request_json"]),
+        row["status"],
+        int(row["n_trials"]),
+        int(row["parallelism"]),
+        bool(row["paused"]),
+        row["deadline_at"],
+        row["data_hash"],
+    )
+
+
+def trial_rows(handle: Any, study_id: str) -> list[TrialRow]:
+    """Every trial of the study, in number order."""
+    rows = as_tx(handle).fetchall(
+        f"SELECT number, state, params_json, values_json, system_attrs_json FROM {TRIALS} "
+        "WHERE study_id = ? ORDER BY number",
+        (study_id,),
+    )
+    return [
+        TrialRow(
+            int(number),
+            state,
+            json.loads(params),
+            json.loads(values) if values else None,
+            json.loads(attrs) if attrs else {},
+        )
+        for number, state, params, values, attrs in rows
+    ]
+
+
+def retries_due(handle: Any, study_id: str) -> list[int]:
+    """FAIL trials whose params have not been asked again yet, in number order."""
+    rows = as_tx(handle).fetchall(
+        f"SELECT number FROM {TRIALS} WHERE study_id = ? AND state = ? AND retried_as IS NULL "
+        "ORDER BY number",
+        (study_id, FAIL),
+    )
+    return [int(number) for (number,) in rows]
+
+
+def fail_orphans(handle: Any, study_id: str, this_batch: str) -> int:
+    """RUNNING trials no Job will finish → FAIL: those of this batch (an earlier delivery of
+    it died) and of batches that ended FAILED; how many."""
+    return as_tx(handle).execute(
+        f"UPDATE {TRIALS} SET state = ?, completed_at = ? WHERE study_id = ? AND state = ? "
+        f"AND (batch_id = ? OR batch_id IN (SELECT batch_id FROM {BATCHES} "
+        "WHERE study_id = ? AND status = ?))",
+        (FAIL, utcnow(), study_id, RUNNING, this_batch, study_id, RunStatus.FAILED),
+    )
+
+
+def counted(trials: list[TrialRow]) -> int:
+    """Trials that count toward the budget (``COUNTED``)."""
+    return sum(1 for t in trials if t.state in COUNTED)
+
+
+def insert_asked(handle: Any, study_id: str, batch: str, asked: list[Asked]) -> None:
+    """Store the asked trials RUNNING for ``batch``; mark each re-asked FAIL trial."""
+    tx = as_tx(handle)
+    now = utcnow()
+    tx.executemany(
+        f"INSERT INTO {TRIALS} (study_id, number, batch_id, state, params_json, "
+        "system_attrs_json, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (study_id, a.number, batch, RUNNING, _dumps(a.params), _dumps(a.system_attrs), now)
+            for a in asked
+        ],
+    )
+    for a in asked:
+        if a.retry_of is not None:
+            tx.execute(
+                f"UPDATE {TRIALS} SET retried_as = ? WHERE study_id = ? AND number = ?",
+                (a.number, study_id, a.retry_of),
+            )
+
+
+def mark_study_running(handle: Any, study_id: str) -> bool:
+    """PENDING → RUNNING when its first batch starts."""
+    return transition(handle, STUDIES, "study_id", study_id, (RunStatus.PENDING,),
+                      status=RunStatus.RUNNING)  # fmt: skip
+
+
+def end_study(handle: Any, study_id: str, status: str, error: str | None = None) -> bool:
+    """PENDING/RUNNING → SUCCEEDED or FAILED, forward only."""
+    return transition(handle, STUDIES, "study_id", study_id, OPEN, status=status,
+                      completed_at=utcnow(), error_message=error)  # fmt: skip
+
+
+def store_trial(
+    handle: Any,
+    study_id: str,
+    batch: str,
+    number: int,
+    state: str,
+    values: list[float] | None,
+    metrics: dict[str, Any] | None,
+) -> bool:
+    """A RUNNING trial of ``batch`` → ``state`` with its values and metrics; False when it
+    was no longer this batch's RUNNING trial."""
+    return (
+        as_tx(handle).execute(
+            f"UPDATE {TRIALS} SET state = ?, values_json = ?, metrics_json = ?, completed_at = ? "
+            "WHERE study_id = ? AND number = ? AND batch_id = ? AND state = ?",
+            (
+                state,
+                None if values is None else _dumps(values),
+                None if metrics is None else _dumps(metrics),
+                utcnow(),
+                study_id,
+                number,
+                batch,
+                RUNNING,
+            ),
+        )
+        == 1
+    )
+
+
+def _batches(tx: Tx, study_id: str) -> tuple[int, int]:
+    """(open batches, the highest batch number) of the study."""
+    row = tx.fetchone(
+        f"SELECT COUNT(CASE WHEN status IN (?, ?) THEN 1 END) AS open, MAX(batch_no) AS top "
+        f"FROM {BATCHES} WHERE study_id = ?",
+        (*OPEN, study_id),
+    )
+    if row is None:
+        return 0, -1
+    return int(row["open"] or 0), -1 if row["top"] is None else int(row["top"])
+
+
+def insert_batches(handle: Any, study_id: str, first: int, count: int, queue: str) -> list[dict]:
+    """``count`` PENDING batches numbered from ``first``; their messages."""
+    tx = as_tx(handle)
+    now = utcnow()
+    messages = [batch_message(study_id, first + k) for k in range(count)]
+    tx.executemany(
+        f"INSERT INTO {BATCHES} (batch_id, study_id, batch_no, payload_json, queue, status, "
+        "attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (m["batch_id"], study_id, m["batch_no"], _dumps(m), queue, RunStatus.PENDING, 0, now)
+            for m in messages
+        ],
+    )
+    return messages
+
+
+def continue_study(handle: Any, study_id: str, queue: str) -> list[dict]:
+    """After a batch ended (or the study was resumed or extended): while trials remain, the
+    study is not paused and its time budget not spent, top its open batches up to its
+    ``parallelism`` (PENDING rows: the caller, or the reaper, queues them); with no batch
+    open and nothing left to do, end it SUCCEEDED. The messages of the new batches."""
+    tx = as_tx(handle)
+    study = lock_study(tx, study_id)
+    if study is None or study.finished:
+        return []
+    open_batches, top = _batches(tx, study_id)
+    remaining = study.n_trials - counted(trial_rows(tx, study_id))
+    stopped = study.past_deadline(utcnow())
+    if remaining > 0 and not stopped and not study.paused:
+        size = int(study.stored["batch_size"])
+        wanted = min(study.parallelism, -(-remaining // size)) - open_batches
+        if wanted > 0:
+            return insert_batches(tx, study_id, top + 1, wanted, queue)
+        return []
+    if open_batches == 0 and (remaining <= 0 or stopped):
+        end_study(tx, study_id, RunStatus.SUCCEEDED)
+    return []
+
+
+def open_batch_messages(handle: Any, study_id: str) -> list[dict]:
+    """The stored messages of the study's PENDING batches (to queue them)."""
+    rows = as_tx(handle).fetchall(
+        f"SELECT payload_json FROM {BATCHES} WHERE study_id = ? AND status = ? ORDER BY batch_no",
+        (study_id, RunStatus.PENDING),
+    )
+    return [json.loads(message) for (message,) in rows]
+
+
+def batch_queue(handle: Any, batch: str) -> str | None:
+    """The queue a batch went to."""
+    row = as_tx(handle).fetchone(f"SELECT queue FROM {BATCHES} WHERE batch_id = ?", (batch,))
+    return None if row is None else row["queue"]
