@@ -4,11 +4,14 @@ page (``web.pages.signals``), with what they share (``web.pages.layout``,
 ``web.pages.format``, ``web.pages.form_fields``). Their scripts read the JSON API
 (``web.api``) by URL; the pages never import it. A kind's own pages (the sweep pages
 ``web.pages.sweeps``, the walk-forward pages ``web.pages.walkforward``) are named by its
-``WorkKind.blueprints`` and registered from ``kinds.registry``."""
+``WorkKind.blueprints`` and registered from ``kinds.registry``; the study pages
+(``web.pages.studies``) are listed here until the study kind names them (the factory
+registers a module once, wherever it is named)."""
 
 BLUEPRINTS = (
     "web.pages.dashboard",
     "web.pages.signin",
     "web.pages.signals",
+    "web.pages.studies",
 )
 """Modules whose ``bp`` the app factory registers, in order, besides the kinds'."""
