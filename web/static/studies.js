@@ -197,27 +197,8 @@
 
     const startInput = byId("st-start");
     const endInput = byId("st-end");
-    let datesTouched = false;
-    for (const input of [startInput, endInput]) input.addEventListener("input", () => (datesTouched = true));
-    function followTicker() {
-      const range = BT.commonRange([tickerSelect.selectedOptions[0]].filter(Boolean));
-      byId("st-ticker-range").textContent = range ? `· data: ${range.first} … ${range.last}` : "";
-      const window_ = range && BT.dateWindow(range.first, range.last);
-      if (window_ && !datesTouched) {
-        startInput.value = window_.start;
-        endInput.value = window_.end;
-      }
-      const timeframe = byId("st-f-timeframe");
-      const chosen = tickerSelect.selectedOptions[0];
-      if (timeframe && chosen && chosen.dataset.timeframe) timeframe.value = chosen.dataset.timeframe;
-    }
-    tickerSelect.addEventListener("change", followTicker);
-    followTicker();
-
-    const integer = (id) => {
-      const text = byId(id).value.trim();
-      return text === "" ? null : Number(text);
-    };
+    SweepForm.followTicker(tickerSelect, startInput, endInput, byId("st-ticker-range"), "st-f-timeframe");
+    const integer = (id) => SweepForm.integer(byId(id));
 
     function body() {
       const params = {};
@@ -279,12 +260,11 @@
         return;
       }
       const row = node.closest("[data-space]");
-      let feedback = row ? row.querySelector('[data-role="error"]') : node.nextElementSibling;
-      if (!row && (!feedback || !feedback.classList.contains("invalid-feedback"))) {
-        feedback = BT.el("div", { class: "invalid-feedback" });
-        node.insertAdjacentElement("afterend", feedback);
+      if (!row) {
+        SweepForm.showUnder(node, BT.fieldMessage(field, message), focus);
+        return;
       }
-      feedback.textContent = BT.fieldMessage(field, message);
+      row.querySelector('[data-role="error"]').textContent = BT.fieldMessage(field, message);
       node.classList.add("is-invalid");
       if (focus) node.focus();
     }
@@ -302,21 +282,9 @@
       event.preventDefault();
       live.cancel();
       clearErrors();
-      const progress = byId("study-progress");
-      progress.textContent = "submitting…";
-      let result;
-      try {
-        result = await BT.fetchJSON(data.submit_url, { method: "POST", json: body() });
-      } catch (_) {
-        result = { status: 0, body: null };
-      }
-      if (result.status === 202 || result.status === 201) {
-        window.location.assign(data.page_url.replace("STUDY_ID", result.body.study_id));
-        return;
-      }
-      progress.textContent = "";
-      const error = result.body || {};
-      showError(result.status === 400 ? error.field : null, error.error || `HTTP ${result.status || "error"}`);
+      await SweepForm.submit(data.submit_url, body(), byId("study-progress"), (accepted) => {
+        window.location.assign(data.page_url.replace("STUDY_ID", accepted.study_id));
+      }, showError);
     });
     buildParams();
     form.dataset.ready = "1";
@@ -325,45 +293,29 @@
   /* ---------------------------------------------------------------- the list */
 
   function startList(data) {
-    const table = byId("studies-table").querySelector("tbody");
-    const state = byId("studies-list-state");
-    BT.every(3000, async () => {
-      const result = await BT.fetchJSON(data.list_url);
-      if (!result.ok || !result.body) {
-        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
-        return;
-      }
-      const rows = result.body.studies;
-      state.textContent = `${rows.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
-      if (!rows.length) {
-        const empty = BT.el("tr");
-        empty.append(BT.el("td", { colspan: 9, class: "text-body-secondary" }, "No studies yet: start one with the form."));
-        table.replaceChildren(empty);
-        return;
-      }
-      table.replaceChildren(...rows.map((s) => {
-        const tr = BT.el("tr", { "data-study-id": s.study_id });
-        const link = BT.el("td");
-        link.append(BT.el("a", { class: "font-monospace", href: s.url }, s.name || s.study_id.slice(0, 8)));
-        const badge = BT.el("span");
-        BT.setBadge(badge, s.status);
-        const status = BT.el("td");
-        status.append(badge);
-        const objectives = (s.objectives || []).map((o) => metricOf(data.metrics, o.metric).label).join(" · ");
-        const c = s.counts;
-        tr.append(
-          BT.el("td", { class: "text-nowrap" }, (s.created_at || "").slice(0, 19).replace("T", " ")),
-          link,
-          BT.el("td", {}, s.ticker),
-          BT.el("td", {}, s.rule_type),
-          BT.el("td", {}, objectives),
-          BT.el("td", {}, s.sampler),
-          BT.el("td", { class: "text-end" }, `${c.complete + c.pruned} / ${c.n_trials}`),
-          status,
-          BT.el("td", {}, s.paused ? "paused" : ""),
-        );
-        return tr;
-      }));
+    const empty = "No studies yet: start one with the form.";
+    SweepForm.liveList(data.list_url, "studies", byId("studies-table"), byId("studies-list-state"), 9, empty, (s) => {
+      const tr = BT.el("tr", { "data-study-id": s.study_id });
+      const link = BT.el("td");
+      link.append(BT.el("a", { class: "font-monospace", href: s.url }, s.name || s.study_id.slice(0, 8)));
+      const badge = BT.el("span");
+      BT.setBadge(badge, s.status);
+      const status = BT.el("td");
+      status.append(badge);
+      const objectives = (s.objectives || []).map((o) => metricOf(data.metrics, o.metric).label).join(" · ");
+      const c = s.counts;
+      tr.append(
+        BT.el("td", { class: "text-nowrap" }, (s.created_at || "").slice(0, 19).replace("T", " ")),
+        link,
+        BT.el("td", {}, s.ticker),
+        BT.el("td", {}, s.rule_type),
+        BT.el("td", {}, objectives),
+        BT.el("td", {}, s.sampler),
+        BT.el("td", { class: "text-end" }, `${c.complete + c.pruned} / ${c.n_trials}`),
+        status,
+        BT.el("td", {}, s.paused ? "paused" : ""),
+      );
+      return tr;
     });
   }
 

@@ -54,7 +54,10 @@ const SweepRange = (() => {
 /* The inputs a grid form is made of, shared by the sweep form and the walk-forward form
    (walkforward.js): one input per rule parameter (one value, a comma list or a range), the
    trading fields (a stop may be swept too), and reading them back as a request's
-   ``params``, ``grid``, stops and trading values. */
+   ``params``, ``grid``, stops and trading values; and what the one-ticker forms (walk-forward
+   and study, studies.js, which also takes its trading inputs and text errors) share: dates
+   and timeframe following the ticker, integer inputs, a message under an input, the
+   submission and the list kept fresh. */
 const SweepForm = (() => {
   /* A typed value: a number, or a choice in its canonical case (as the server matches it). */
   function parseValue(text, param) {
@@ -250,7 +253,99 @@ const SweepForm = (() => {
     return range ? range.count : 0;
   }
 
-  return { paramInputs, tradingInputs, readGrid, tradingValues, valueCount, textError, clearTextErrors };
+  /* A one-ticker form's dates and timeframe following its ticker (the walk-forward and study
+     forms): the ticker's data range in ``rangeBox``, the run form's default window
+     (BT.dateWindow) in the date inputs until the user types a date (or ``touch()`` says a
+     date was set), the ticker's catalog timeframe in the input of id ``timeframeId`` (its
+     windows count that timeframe's bars). Returns {follow, touch}. */
+  function followTicker(select, start, end, rangeBox, timeframeId) {
+    let touched = false;
+    for (const input of [start, end]) input.addEventListener("input", () => (touched = true));
+    function follow() {
+      const chosen = select.selectedOptions[0];
+      const range = BT.commonRange([chosen].filter(Boolean));
+      rangeBox.textContent = range ? `· data: ${range.first} … ${range.last}` : "";
+      const window_ = range && BT.dateWindow(range.first, range.last);
+      if (window_ && !touched) {
+        start.value = window_.start;
+        end.value = window_.end;
+      }
+      const timeframe = document.getElementById(timeframeId);
+      if (timeframe && chosen && chosen.dataset.timeframe) timeframe.value = chosen.dataset.timeframe;
+    }
+    select.addEventListener("change", follow);
+    follow();
+    return { follow, touch: () => (touched = true) };
+  }
+
+  /* An integer input's value: a number, or null when empty (the server then names what is
+     missing). */
+  function integer(input) {
+    const text = input.value.trim();
+    return text === "" ? null : Number(text);
+  }
+
+  /* ``message`` under ``input`` (in the .invalid-feedback after it, made when missing), the
+     input marked invalid; the focus moved there when ``focus`` (a submission's answer; not
+     a live check's, which must not take it from the typing). */
+  function showUnder(input, message, focus) {
+    let feedback = input.nextElementSibling;
+    if (!feedback || !feedback.classList.contains("invalid-feedback")) {
+      feedback = BT.el("div", { class: "invalid-feedback" });
+      input.insertAdjacentElement("afterend", feedback);
+    }
+    feedback.textContent = message;
+    input.classList.add("is-invalid");
+    if (focus) input.focus();
+  }
+
+  /* POST ``body`` to ``url`` with "submitting…" in ``progress``: a 202 goes to
+     ``accepted(answer body)``; anything else to ``refused(field, message)`` (the field of a
+     400 only; a network failure as "HTTP error"). */
+  async function submit(url, body, progress, accepted, refused) {
+    progress.textContent = "submitting…";
+    let result;
+    try {
+      result = await BT.fetchJSON(url, { method: "POST", json: body });
+    } catch (_) {
+      result = { status: 0, body: null };
+    }
+    if (result.status === 202) {
+      accepted(result.body);
+      return;
+    }
+    progress.textContent = "";
+    const error = result.body || {};
+    refused(result.status === 400 ? error.field : null, error.error || `HTTP ${result.status || "error"}`);
+  }
+
+  /* A list page's table kept fresh: GET ``url`` every 3 s, its ``key`` array's items as
+     ``row(item)`` rows of ``table`` (``empty`` in one cell of ``columns`` when there are
+     none), how many and when in ``state`` (the error when it cannot be read). */
+  function liveList(url, key, table, state, columns, empty, row) {
+    const body = table.querySelector("tbody");
+    BT.every(3000, async () => {
+      const result = await BT.fetchJSON(url);
+      if (!result.ok || !result.body) {
+        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
+        return;
+      }
+      const items = result.body[key];
+      state.textContent = `${items.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
+      if (!items.length) {
+        const tr = BT.el("tr");
+        tr.append(BT.el("td", { colspan: columns, class: "text-body-secondary" }, empty));
+        body.replaceChildren(tr);
+        return;
+      }
+      body.replaceChildren(...items.map(row));
+    });
+  }
+
+  return {
+    paramInputs, tradingInputs, readGrid, tradingValues, valueCount, textError, clearTextErrors,
+    followTicker, integer, showUnder, submit, liveList,
+  };
 })();
 
 (() => {

@@ -44,32 +44,12 @@
     }
     SweepForm.tradingInputs(tradingBox, data.trading_fields, "w-f-");
 
-    /* Dates: the run form's default window (BT.dateWindow) of the ticker, until typed. */
+    /* Dates and timeframe: the ticker's (SweepForm.followTicker), the dates until typed. */
     const startInput = byId("w-start");
     const endInput = byId("w-end");
-    let datesTouched = false;
-    for (const input of [startInput, endInput]) input.addEventListener("input", () => (datesTouched = true));
-    function followTicker() {
-      const range = BT.commonRange([tickerSelect.selectedOptions[0]].filter(Boolean));
-      byId("w-ticker-range").textContent = range ? `· data: ${range.first} … ${range.last}` : "";
-      const window_ = range && BT.dateWindow(range.first, range.last);
-      if (window_ && !datesTouched) {
-        startInput.value = window_.start;
-        endInput.value = window_.end;
-      }
-      // The timeframe is the ticker's (its catalog entry): windows count its bars.
-      const timeframe = byId("w-f-timeframe");
-      const chosen = tickerSelect.selectedOptions[0];
-      if (timeframe && chosen && chosen.dataset.timeframe) timeframe.value = chosen.dataset.timeframe;
-    }
-    tickerSelect.addEventListener("change", followTicker);
-    followTicker();
+    const dates = SweepForm.followTicker(tickerSelect, startInput, endInput, byId("w-ticker-range"), "w-f-timeframe");
 
-    /* An integer field: a number, or null when empty (the server then names what is missing). */
-    const integer = (id) => {
-      const text = byId(id).value.trim();
-      return text === "" ? null : Number(text);
-    };
+    const integer = (id) => SweepForm.integer(byId(id));
 
     function body() {
       const { grid, params, stops } = SweepForm.readGrid(rules[ruleSelect.value], paramsBox, tradingBox);
@@ -120,14 +100,7 @@
         errorBox.classList.remove("d-none");
         return;
       }
-      let feedback = node.nextElementSibling;
-      if (!feedback || !feedback.classList.contains("invalid-feedback")) {
-        feedback = BT.el("div", { class: "invalid-feedback" });
-        node.insertAdjacentElement("afterend", feedback);
-      }
-      feedback.textContent = message;
-      node.classList.add("is-invalid");
-      if (focus) node.focus();
+      SweepForm.showUnder(node, message, focus);
     }
 
     /* The server checks the form as it changes (POST /api/schema/walkforward/validate: the
@@ -148,10 +121,10 @@
       if (request.ticker) choose(tickerSelect, request.ticker);
       if (request.rule_type) choose(ruleSelect, request.rule_type);
       buildParams();
-      followTicker();
+      dates.follow();
       if (request.start_date) startInput.value = request.start_date;
       if (request.end_date) endInput.value = request.end_date;
-      datesTouched = Boolean(request.start_date || request.end_date) || datesTouched;
+      if (request.start_date || request.end_date) dates.touch();
       const grid = request.grid || {};
       const params = request.params || {};
       const entryText = (entry) => (Array.isArray(entry) ? entry.map((v) => (v === null ? "off" : String(v))).join(",") : String(entry));
@@ -188,21 +161,10 @@
       live.cancel();
       clearErrors();
       const progress = byId("wf-progress");
-      progress.textContent = "submitting…";
-      let result;
-      try {
-        result = await BT.fetchJSON(data.submit_url, { method: "POST", json: body() });
-      } catch (_) {
-        result = { status: 0, body: null };
-      }
-      if (result.status === 202) {
-        progress.textContent = `${result.body.folds} folds × ${result.body.combos_per_fold} combos`;
-        window.location.assign(data.page_url.replace("WF_ID", result.body.walkforward_id));
-        return;
-      }
-      progress.textContent = "";
-      const error = result.body || {};
-      showError(result.status === 400 ? error.field : null, error.error || `HTTP ${result.status || "error"}`);
+      await SweepForm.submit(data.submit_url, body(), progress, (accepted) => {
+        progress.textContent = `${accepted.folds} folds × ${accepted.combos_per_fold} combos`;
+        window.location.assign(data.page_url.replace("WF_ID", accepted.walkforward_id));
+      }, showError);
     });
     buildParams();
     const handed = /^#request=(.+)$/.exec(window.location.hash);
@@ -219,43 +181,27 @@
   /* ---------------------------------------------------------------- the list */
 
   function startList(data) {
-    const table = byId("wf-table").querySelector("tbody");
-    const state = byId("wf-list-state");
-    BT.every(3000, async () => {
-      const result = await BT.fetchJSON(data.list_url);
-      if (!result.ok || !result.body) {
-        state.textContent = (result.body && result.body.error) || `unavailable (HTTP ${result.status})`;
-        return;
-      }
-      const rows = result.body.walkforwards;
-      state.textContent = `${rows.length} shown · updated ${new Date().toLocaleTimeString("en-GB")}`;
-      if (!rows.length) {
-        const empty = BT.el("tr");
-        empty.append(BT.el("td", { colspan: 9, class: "text-body-secondary" }, "No walk-forwards yet: start one with the form."));
-        table.replaceChildren(empty);
-        return;
-      }
-      table.replaceChildren(...rows.map((w) => {
-        const tr = BT.el("tr", { "data-walkforward-id": w.walkforward_id });
-        const link = BT.el("td");
-        link.append(BT.el("a", { class: "font-monospace", href: w.url }, w.walkforward_id.slice(0, 8)));
-        const badge = BT.el("span");
-        BT.setBadge(badge, w.status);
-        const status = BT.el("td");
-        status.append(badge);
-        tr.append(
-          BT.el("td", { class: "text-nowrap" }, (w.created_at || "").slice(0, 19).replace("T", " ")),
-          link,
-          BT.el("td", {}, w.ticker),
-          BT.el("td", {}, w.rule_type),
-          BT.el("td", {}, metricLabel(data.metrics, w.metric)),
-          BT.el("td", { class: "text-end" }, `${w.folds_done} / ${w.folds}`),
-          status,
-          BT.el("td", { class: "text-end " + BT.tone(w.oos_return_pct) }, BT.fmt(w.oos_return_pct, 2, "%")),
-          BT.el("td", { class: "text-end" }, BT.fmt(w.wfe, 2)),
-        );
-        return tr;
-      }));
+    const empty = "No walk-forwards yet: start one with the form.";
+    SweepForm.liveList(data.list_url, "walkforwards", byId("wf-table"), byId("wf-list-state"), 9, empty, (w) => {
+      const tr = BT.el("tr", { "data-walkforward-id": w.walkforward_id });
+      const link = BT.el("td");
+      link.append(BT.el("a", { class: "font-monospace", href: w.url }, w.walkforward_id.slice(0, 8)));
+      const badge = BT.el("span");
+      BT.setBadge(badge, w.status);
+      const status = BT.el("td");
+      status.append(badge);
+      tr.append(
+        BT.el("td", { class: "text-nowrap" }, (w.created_at || "").slice(0, 19).replace("T", " ")),
+        link,
+        BT.el("td", {}, w.ticker),
+        BT.el("td", {}, w.rule_type),
+        BT.el("td", {}, metricLabel(data.metrics, w.metric)),
+        BT.el("td", { class: "text-end" }, `${w.folds_done} / ${w.folds}`),
+        status,
+        BT.el("td", { class: "text-end " + BT.tone(w.oos_return_pct) }, BT.fmt(w.oos_return_pct, 2, "%")),
+        BT.el("td", { class: "text-end" }, BT.fmt(w.wfe, 2)),
+      );
+      return tr;
     });
   }
 
