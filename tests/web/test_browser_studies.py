@@ -162,10 +162,10 @@ def test_two_objectives_draw_a_pareto_front_and_the_space_walks_forward(stack, p
     expect(page.locator("#w-start")).to_have_value("2018-01-01")
 
 
-def test_an_expr_example_gives_each_dollar_name_a_space_row(stack, page):
+def test_an_expr_examples_dollar_names_get_space_rows_and_its_study_runs(stack, page):
     """EXPR: an example of the reference panel fills the texts, and each $name of them gets
     a row, searched over the example's range; a $name typed into a text gets one too, and
-    one no text names any more loses its row."""
+    one no text names any more loses its row; the example's study runs to SUCCEEDED."""
     page.goto(f"{stack.base_url}/studies")
     page.wait_for_selector("#study-form[data-ready='1']")
     page.select_option("#st-rule", "EXPR")
@@ -179,6 +179,17 @@ def test_an_expr_example_gives_each_dollar_name_a_space_row(stack, page):
     page.fill("#st-p-exit", "rsi(close, $n) > $top")
     expect(page.locator('[data-space="top"]')).to_have_count(1)
     expect(page.locator('[data-space="high"]')).to_have_count(0)
+
+    page.click("[data-example='0']")  # the example again: its rows again
+    expect(page.locator('[data-space="top"]')).to_have_count(0)
+    page.select_option("#st-ticker", "ACME")
+    page.fill("#st-start", "2018-01-01")
+    page.fill("#st-end", "2020-12-31")
+    page.fill("#st-n_trials", "10")
+    _submit(page)
+    expect(page.locator("#study-setup")).to_contain_text("n 2…6")
+    expect(page.locator("#study-trials tbody tr")).to_have_count(10)
+    expect(page.locator("#study-trials th[data-sort='param:n']")).to_have_text("n")
 
 
 def test_pause_extend_and_resume_steer_a_running_study(stack, page):
