@@ -16,7 +16,6 @@ The screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR whe
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -25,7 +24,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.web.support_browser import shoot
+from tests.web.support_browser import recording_page, screenshots_dir, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -41,30 +40,16 @@ TRIALS = 30
 @pytest.fixture
 def shots(tmp_path) -> Path:
     """Where the screenshots go: DASHBOARD_SCREENSHOTS_DIR or a temporary directory."""
-    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshots_dir(tmp_path)
 
 
 @pytest.fixture
 def page(browser):
-    """A page of a fresh context; its script errors (but the expected 400) are collected in
-    ``page.errors`` and must be none at the end."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(f"pageerror: {error}"))
-    page.on(
-        "console",
-        lambda m: (
-            page.errors.append(f"console: {m.text}")
-            if m.type == "error" and not m.text.startswith(EXPECTED_CONSOLE)
-            else None
-        ),
-    )
+    """A page of a fresh context; its script errors (but the expected 400) must be none at
+    the end."""
+    page = recording_page(browser, {"width": 1280, "height": 900}, EXPECTED_CONSOLE)
     yield page
-    context.close()
+    page.context.close()
     assert page.errors == []
 
 
