@@ -2,8 +2,8 @@
 and ``GET /studies/<id>`` (status and progress, the optimisation history, the Pareto front
 of two objectives, parameter importances, the trial table, pause / resume / extend, "run
 this trial as a backtest" and "walk-forward this space"), extending the dashboard's base
-(an unknown or malformed id is the 404 page). Their script (``static/studies.js``, with the
-sweep form's trading inputs from ``static/sweeps.js``) reads the JSON API
+(an unknown or malformed id is the 404 page). Their script (``static/studies.js``, with
+``SweepForm`` from ``static/sweeps.js``) reads the JSON API
 (``web.api.studies``) at the URLs the page data names (docs/studies.md has the contract).
 """
 
@@ -14,9 +14,10 @@ from flask.typing import ResponseReturnValue
 
 from kinds.studies.contract import STUDY_ID
 from kinds.studies.fields import DEFAULT_OBJECTIVES, DEFAULT_SAMPLER, MULTI_SAMPLER, SAMPLERS
+from kinds.studies.request_model import StudyBody
+from kinds.studies.store import get_study
 from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
-from store.models import Study
 from web.db import get_session
 from web.ownership import may_manage, may_read
 from web.pages.form_fields import TRADING_FIELDS
@@ -25,8 +26,11 @@ from web.pages.layout import error_page, nav, register_unavailable, tickers
 bp = Blueprint("study_pages", __name__)
 register_unavailable(bp)
 
-FORM_DEFAULTS = {"n_trials": 100, "objective": DEFAULT_OBJECTIVES[0]["metric"]}
-"""What the form starts with: the API's default objective and a small trial budget."""
+FORM_DEFAULTS = {
+    "n_trials": StudyBody.model_fields["n_trials"].default,
+    "objective": DEFAULT_OBJECTIVES[0]["metric"],
+}
+"""What the form starts with: the API's default objective and trial budget."""
 
 
 def _metrics() -> list[dict]:
@@ -59,7 +63,7 @@ def studies_page() -> ResponseReturnValue:
 @bp.get("/studies/<study_id>")
 def study_page(study_id: str) -> ResponseReturnValue:
     """One study: progress, history, Pareto front, importances, trials and its controls."""
-    row = get_session().get(Study, study_id) if STUDY_ID.match(study_id) else None
+    row = get_study(get_session(), study_id) if STUDY_ID.match(study_id) else None
     if row is None or not may_read(row):
         return error_page(404, "study not found", f"There is no study with id {study_id[:80]}.")
     study_id = row.study_id

@@ -11,6 +11,7 @@
 (() => {
   const byId = (id) => document.getElementById(id);
   const DOLLAR = /\$([A-Za-z][A-Za-z0-9_]*)/g;
+  const STOP_RANGE = [1, 20];
 
   function metricOf(metrics, key) {
     return metrics.find((m) => m.key === key) || { key, label: key, digits: 2, unit: "", better: 1 };
@@ -125,7 +126,8 @@
     const stopFields = data.trading_fields.filter((f) => f.optional);
     SweepForm.tradingInputs(tradingBox, data.trading_fields.filter((f) => !f.optional), "st-f-");
     for (const field of stopFields) {
-      stopsBox.append(spaceRow(field.name, "float", "", field.gt ?? 0, field.lt ?? 50, { search: false, optional: true }));
+      // searched, a stop starts on 1% … 20% (inside every stop's bounds)
+      stopsBox.append(spaceRow(field.name, "float", "", STOP_RANGE[0], STOP_RANGE[1], { search: false, optional: true }));
     }
 
     /* EXPR: its texts; each $name in them gets a space row (an example's range fills it). */
