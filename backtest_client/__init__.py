@@ -32,6 +32,7 @@ from backtest_client.errors import (
 )
 from backtest_client.results import Result
 from backtest_client.runs import Run
+from backtest_client.studies import Study
 from backtest_client.sweeps import Sweep
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ __all__ = [
     "Run",
     "RunCancelled",
     "RunFailed",
+    "Study",
     "Sweep",
     "SweepFailed",
     "WaitTimeout",

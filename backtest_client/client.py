@@ -10,6 +10,7 @@ import requests
 
 from backtest_client import frames
 from backtest_client.runs import Run
+from backtest_client.studies import Study
 from backtest_client.sweeps import Sweep
 from backtest_client.transport import (
     Transport,
@@ -200,6 +201,35 @@ class Client:
     def get_walkforward(self, walkforward_id: str) -> WalkForward:
         """A handle on an existing walk-forward."""
         return WalkForward(self.http, walkforward_id)
+
+    # -- optimisation studies --------------------------------------------------------------
+
+    def study(
+        self,
+        rule_type: str,
+        space: dict[str, dict[str, Any]],
+        ticker: str,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        params: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Study:
+        """Submit an optimisation study (``POST /api/studies``); its ``Study`` handle.
+
+        ``space`` maps parameters to ``{"low", "high", "step"?, "log"?}``; ``fields`` are the
+        run fields and the study's ``objectives``, ``sampler``, ``n_trials``, ``timeout_s``,
+        ``parallelism``, ``batch_size``, ``seed`` (docs/api.md#studies). Never retried.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input (``space.period.low``…).
+        """
+        window = _window(start_date, end_date, params)
+        body = _body(rule_type=rule_type, ticker=ticker, space=space, **window, **fields)
+        accepted = self._submit_once("/api/studies", body)
+        return Study(self.http, accepted["study_id"], accepted)
+
+    def get_study(self, study_id: str) -> Study:
+        """A handle on an existing study."""
+        return Study(self.http, study_id)
 
     def _submit_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``path`` without retries (the platform names what it creates, so

@@ -72,15 +72,21 @@ def distributions(space: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def make_sampler(name: str, seed: int, n_objectives: int):
-    """The sampler ``name`` (``kinds.studies.fields.SAMPLERS``) seeded with ``seed``."""
+def make_sampler(name: str, seed: int, batch_size: int):
+    """The sampler ``name`` (``kinds.studies.fields.SAMPLERS``) seeded with ``seed``; the
+    evolutionary ones (CMA-ES, NSGA-II) take one batch as one generation (``batch_size``):
+    a generation is told only once its trials have finished, which is when a batch ends."""
     samplers = _optuna().samplers
     if name == "tpe":
-        return samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True)
+        from kinds.studies.batch_tpe import BatchTPESampler
+
+        return BatchTPESampler(seed=seed, multivariate=True)
     if name == "cmaes":
-        return samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+        return samplers.CmaEsSampler(
+            seed=seed, popsize=max(batch_size, 2), warn_independent_sampling=False
+        )
     if name == "nsga2":
-        return samplers.NSGAIISampler(seed=seed)
+        return samplers.NSGAIISampler(seed=seed, population_size=max(batch_size, 2))
     return samplers.RandomSampler(seed=seed)
 
 
@@ -89,7 +95,7 @@ def rebuild(stored: dict[str, Any], trials: list[TrialRow], *, seed: int | None 
     optuna = _optuna()
     directions = [o["direction"] for o in stored["objectives"]]
     sampler = make_sampler(
-        stored["sampler"], stored["seed"] if seed is None else seed, len(directions)
+        stored["sampler"], stored["seed"] if seed is None else seed, int(stored["batch_size"])
     )
     study = optuna.create_study(directions=directions, sampler=sampler)
     dists = distributions(stored["space"])
@@ -122,6 +128,16 @@ def ask(
     study = rebuild(stored, trials, seed=(stored["seed"] * 1_000_003 + len(trials)) % 2**31)
     dists = distributions(stored["space"])
     again = retries[:count]
+    batch = getattr(study.sampler, "sample_batch", None)
+    points = None if batch is None else batch(study, dists, count - len(again))
+    if points is not None:  # one model for the batch (``kinds.studies.batch_tpe``)
+        first = len(trials)
+        repeated = [
+            Asked(first + i, dict(row.params), {"fixed_params": row.params}, row.number)
+            for i, row in enumerate(again)
+        ]
+        fresh = [Asked(first + len(again) + i, p, {}, None) for i, p in enumerate(points)]
+        return repeated + fresh
     for row in again:
         study.enqueue_trial({k: v for k, v in row.params.items() if k in dists})
     asked = []

@@ -1,0 +1,71 @@
+"""``Study``: a handle on one optimisation study (docs/studies.md): its status document,
+``wait``, its trials as a DataFrame, pause / resume / extend, and running a trial as a
+backtest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backtest_client import frames
+from backtest_client.polling import Handle
+from backtest_client.runs import Run
+
+if TYPE_CHECKING:
+    from backtest_client.transport import Transport
+
+FINISHED = ("SUCCEEDED", "FAILED")
+"""The statuses a study stops changing in."""
+
+
+class Study(Handle):
+    """One study on the platform, by ``study_id``. ``refresh`` asks once for the status
+    document (counts, best trial or Pareto front, history, importances)."""
+
+    FINISHED = FINISHED
+    STATUS_PATH = "/api/studies/{}"
+    NOUN = "study"
+
+    def __init__(self, http: Transport, study_id: str, accepted: dict[str, Any] | None = None):
+        super().__init__(http, study_id)
+        self.study_id = study_id
+        self.accepted = accepted or {}
+
+    def wait(self, timeout: float | None = None, poll: float = 1.0) -> dict[str, Any]:
+        """Poll until SUCCEEDED or FAILED; the final status document.
+
+        :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
+        """
+        return self._wait_finished(timeout, poll)
+
+    @property
+    def trials(self) -> Any:
+        """Every trial so far, one row each, indexed by ``number``: ``state``, one column per
+        searched parameter, ``value_<metric>`` per objective, every metric, ``retried_as``
+        (the ``trials.csv`` columns)."""
+        text = self.http.call("GET", f"{self.status_url}/trials.csv").text
+        return frames.csv_frame(text, index="number")
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        """The best trial so far (one objective), as the status document shows it."""
+        return self.refresh().get("best")
+
+    def pause(self) -> dict[str, Any]:
+        """Queue no new batch; the summary."""
+        return self.http.call("POST", f"{self.status_url}/pause").json()
+
+    def resume(self) -> dict[str, Any]:
+        """Queue batches again; the summary."""
+        return self.http.call("POST", f"{self.status_url}/resume").json()
+
+    def extend(self, n_trials: int) -> dict[str, Any]:
+        """Add ``n_trials`` to the budget; the summary."""
+        path = f"{self.status_url}/extend"  # not idempotent: never retried
+        return self.http.call("POST", path, retries=0, json={"n_trials": n_trials}).json()
+
+    def run_trial(self, number: int) -> Run:
+        """Run trial ``number``'s parameters as a backtest (with charts); its ``Run``."""
+        accepted = self.http.call(
+            "POST", f"{self.status_url}/trials/{number}/run", retries=0
+        ).json()
+        return Run(self.http, accepted["run_id"])

@@ -1,0 +1,205 @@
+"""Optimisation studies against random search, with the peers measured in the same run
+(backtesting.py's GOOG.csv, RSI with a stop-loss).
+
+    .venv/bin/python -m bench.study_bench [--trials 2000] [--random 100000] [--skip-queue]
+
+The space: RSI period 2..200 × oversold 1..50 step 0.25 × overbought 50..99 step 0.25 ×
+stop_loss_pct 0.5..20 step 0.5 = 308,891,240 grid points (long-only, all-in, fee 0.001,
+2004-2013).
+
+(a) Quality and the samplers' cost, in one process: the best Sharpe of 100,000 uniformly
+    random grid points (evaluated on the sweeps' batch path, ``kinds.sweeps.evaluate``), and
+    for each sampler (TPE, CMA-ES, random, NSGA-II) a study of ``--trials`` trials run the
+    way the batches run it (``kinds.studies.sampling.ask`` on a study rebuilt from the
+    stored trials, 250 trials a batch, ``kinds.studies.evaluate``): its best Sharpe, the
+    trial where it first beat random search's best, and the time per trial spent asking.
+(b) Wall time through the queue (``tests.stack.LocalStack``: web + local scaler with the
+    committed manifest, MariaDB, Redis db 11): a 100,000-point sweep of the same space (a
+    grid of 25 periods × 10 × 10 levels × 40 stops) from POST to the last chunk stored, and a
+    study of ``--trials`` trials with the default sampler from POST to SUCCEEDED, with its
+    best Sharpe.
+Goal: the study's best Sharpe >= random search's best of 100,000, in no more wall time than
+the 100,000-point sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.sweep_bench import goog_data_dir, post_and_wait, through_the_queue  # noqa: E402
+
+SAMPLERS = ("tpe", "cmaes", "random", "nsga2")
+BATCH = 250
+
+SPACE = {
+    "period": {"low": 2, "high": 200},
+    "oversold": {"low": 1, "high": 50, "step": 0.25},
+    "overbought": {"low": 50, "high": 99, "step": 0.25},
+    "stop_loss_pct": {"low": 0.5, "high": 20, "step": 0.5},
+}
+
+RUN_FIELDS = {
+    "ticker": "GOOG",
+    "rule_type": "RSI",
+    "start_date": "2004-01-01",
+    "end_date": "2014-01-01",
+    "size_type": "percent",
+    "position_size": 100,
+    "fee_rate": 0.001,
+}
+
+
+def study_body(trials: int, sampler: str | None = None) -> dict:
+    body = {**RUN_FIELDS, "space": SPACE, "n_trials": trials, "batch_size": BATCH}
+    return body if sampler is None else {**body, "sampler": sampler}
+
+
+def grid_values(entry: dict) -> np.ndarray:
+    step = entry.get("step") or 1
+    count = round((entry["high"] - entry["low"]) / step) + 1
+    return entry["low"] + step * np.arange(count)
+
+
+def grid_points() -> int:
+    return int(np.prod([len(grid_values(entry)) for entry in SPACE.values()]))
+
+
+def random_search(folder: Path, count: int, seed: int = 0) -> tuple[float, float]:
+    """The best Sharpe of ``count`` uniformly random grid points, and the seconds taken."""
+    from kinds.runs.contract import RunRequest
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.studies.contract import breaks_constraint, parse_study_request, trial_params
+    from kinds.sweeps.evaluate import evaluate
+
+    stored = parse_study_request(study_body(10)).stored
+    rng = np.random.default_rng(seed)
+    columns = {name: rng.choice(grid_values(entry), count) for name, entry in SPACE.items()}
+    started = time.perf_counter()
+    request = RunRequest.from_stored({"run_id": "random", **stored})
+    frame = market_window(load_market_data(request, folder))
+    params_list, trading = [], []
+    for i in range(count):
+        swept = {name: columns[name][i].item() for name in SPACE}
+        params, stops = trial_params(stored, swept)
+        if breaks_constraint(stored["constraints"], params) is None:
+            params_list.append(params)
+            trading.append(stops)
+    sharpe = evaluate(frame, request, params_list, trading=trading)["sharpe_ratio"]
+    return float(np.nanmax(sharpe)), time.perf_counter() - started
+
+
+def study_in_process(folder: Path, sampler: str, trials: int, target: float) -> dict:
+    """A study run batch by batch as the Jobs run it, without the queue and the database."""
+    from kinds.studies.contract import parse_study_request
+    from kinds.studies.evaluate import evaluate_trials
+    from kinds.studies.sampling import TrialRow, ask
+
+    os.environ["DATA_DIR"] = str(folder)
+    stored = parse_study_request(study_body(trials, sampler)).stored
+    rows: list[TrialRow] = []
+    asking = 0.0
+    started = time.perf_counter()
+    while len(rows) < trials:
+        began = time.perf_counter()
+        asked = ask(stored, rows, min(BATCH, trials - len(rows)), [])
+        asking += time.perf_counter() - began
+        outcomes, _ = evaluate_trials(stored, asked, "bench")
+        for trial, outcome in zip(asked, outcomes, strict=True):
+            rows.append(
+                TrialRow(trial.number, outcome.state, trial.params, outcome.values,
+                         trial.system_attrs)
+            )  # fmt: skip
+    values = [r.values[0] if r.values else -np.inf for r in rows]
+    beat = next((i for i, v in enumerate(values) if v >= target), None)
+    return {
+        "best": max(values),
+        "beat_at": beat,
+        "ask_ms": asking / trials * 1000,
+        "wall_s": time.perf_counter() - started,
+    }
+
+
+def part_a(folder: Path, trials: int, random_count: int) -> float:
+    print(f"(a) {grid_points():,} grid points; {trials:,}-trial studies vs {random_count:,} random")
+    best, seconds = random_search(folder, random_count)
+    print(f"  random search, {random_count:,} points: best Sharpe {best:.4f} ({seconds:.2f} s)")
+    for sampler in SAMPLERS:
+        found = study_in_process(folder, sampler, trials, best)
+        beat = "never" if found["beat_at"] is None else f"at trial {found['beat_at']:,}"
+        print(
+            f"  {sampler:6s}: best Sharpe {found['best']:.4f} "
+            f"({'>=' if found['best'] >= best else '<'} random's; reached {beat}), "
+            f"ask {found['ask_ms']:.2f} ms/trial, in-process {found['wall_s']:.1f} s"
+        )
+    return best
+
+
+def grid_sweep_body() -> dict:
+    """A 100,000-point sweep of the same space: 25 periods × 10 × 10 levels × 40 stops."""
+    return {
+        **RUN_FIELDS,
+        "grid": {
+            "period": [int(v) for v in np.linspace(2, 200, 25).round()],
+            "oversold": [float(v) for v in np.linspace(5, 50, 10)],
+            "overbought": [float(v) for v in np.linspace(50.25, 95, 10)],
+            "stop_loss_pct": [float(v) for v in grid_values(SPACE["stop_loss_pct"])],
+        },
+    }
+
+
+def study_through(base_url: str, label: str, body: dict) -> float | None:
+    through = post_and_wait(
+        base_url, "/api/studies", label, body, ("SUCCEEDED", "FAILED"), 900, "completed_at"
+    )
+    if through is None:
+        return None
+    status = through.status
+    best = status["best"]["values"][0] if status["best"] else None
+    print(
+        f"  {label}: {status['status']}, POST → SUCCEEDED {through.wall:5.2f} s, "
+        f"{status['counts']['complete']:,} complete + {status['counts']['pruned']:,} pruned, "
+        f"best Sharpe {best}"
+    )
+    return through.wall
+
+
+def part_b(trials: int) -> None:
+    from kinds.studies.fields import DEFAULT_SAMPLER
+
+    walls = through_the_queue(
+        "(b) through the queue: web + local scaler (manifest polling) + MariaDB + Redis",
+        [
+            ("100,000-point sweep", grid_sweep_body()),
+            (f"{trials:,}-trial study ({DEFAULT_SAMPLER})", study_body(trials), study_through),
+        ],
+    )
+    if None not in walls:
+        print(f"  study / sweep wall: {walls[1] / walls[0]:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.study_bench", description=__doc__)
+    parser.add_argument("--trials", type=int, default=2000)
+    parser.add_argument("--random", type=int, default=100_000)
+    parser.add_argument("--skip-queue", action="store_true", help="run (a) only")
+    parser.add_argument("--skip-samplers", action="store_true", help="run (b) only")
+    args = parser.parse_args(argv)
+    folder = goog_data_dir()
+    if not args.skip_samplers:
+        part_a(folder, args.trials, args.random)
+    if not args.skip_queue:
+        part_b(args.trials)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

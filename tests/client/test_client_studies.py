@@ -1,0 +1,79 @@
+"""The client's studies against the real web app on loopback (SQLite, real Redis; batches
+executed in this process as a Job does): submit, wait, trials as a DataFrame indexed by
+number, pause/resume/extend, a trial run as a backtest, a refusal naming the dotted field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backtest_client import BacktestRequestError, Client
+from kinds.studies.state import open_batch_messages
+from store.dbapi import as_tx
+from tests import loopback
+from tests.studies.support import SPACE, execute_batch
+from tests.web.support import TICKER, app_with_data, serve
+from web.db import get_database
+
+pytestmark = pytest.mark.redis
+
+WINDOW = {"start_date": "2021-01-04", "end_date": "2021-06-18"}
+
+
+@pytest.fixture
+def app(sqlite_url, redis_url, tmp_path: Path, monkeypatch):
+    app = app_with_data(sqlite_url, redis_url, tmp_path)
+    monkeypatch.setenv("DATA_DIR", str(app.config["DATA_DIR"]))
+    yield from serve(app)
+
+
+@pytest.fixture
+def api_url(app) -> Iterator[str]:
+    with loopback.wsgi(app) as url:
+        yield url
+
+
+def drain(app, study_id: str) -> None:
+    """Execute the study's PENDING batches here until there is none."""
+    sessions = get_database(app).sessionmaker
+    for _ in range(20):
+        with sessions() as session:
+            pending = open_batch_messages(as_tx(session), study_id)
+        if not pending:
+            return
+        for message in pending:
+            assert execute_batch(app.config["DATABASE_URL"], message)
+    raise AssertionError("batches kept coming")
+
+
+def test_a_study_is_waited_for_and_its_trials_are_a_frame(app, api_url):
+    """wait() ends SUCCEEDED; trials has one row per trial, the space's columns and the
+    objective's value column; best is the best COMPLETE trial; extend after the end is a
+    409 error; a trial runs as a backtest."""
+    client = Client(api_url)
+    study = client.study("RSI", SPACE, TICKER, n_trials=12, batch_size=6, **WINDOW)
+    assert study.pause()["paused"] is True
+    assert study.resume()["paused"] is False
+    drain(app, study.study_id)
+    final = study.wait(timeout=10)
+    assert final["status"] == "SUCCEEDED"
+    trials = study.trials
+    assert list(trials.index) == list(range(12))
+    assert {"state", "period", "oversold", "overbought", "value_sharpe_ratio"} <= set(trials)
+    if final["best"] is not None:
+        complete = trials[trials["state"] == "COMPLETE"]
+        assert study.best["number"] == int(complete["value_sharpe_ratio"].idxmax())
+    run = study.run_trial(0)
+    assert run.status() == "PENDING"
+    with pytest.raises(BacktestRequestError):
+        study.extend(5)
+
+
+def test_a_refused_study_names_the_dotted_field(api_url):
+    """The 400's field reaches the exception."""
+    client = Client(api_url)
+    with pytest.raises(BacktestRequestError) as refused:
+        client.study("RSI", {"period": {"low": 1, "high": 20}}, TICKER, **WINDOW)
+    assert refused.value.field == "space.period.low"
