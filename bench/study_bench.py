@@ -14,10 +14,10 @@ stop_loss_pct 0.5..20 step 0.5 = 308,891,240 grid points (long-only, all-in, fee
     stored trials, 250 trials a batch, ``kinds.studies.evaluate``): its best Sharpe, the
     trial where it first beat random search's best, and the time per trial spent asking.
 (b) Wall time through the queue (``tests.stack.LocalStack``: web + local scaler with the
-    committed manifest, MariaDB, Redis db 11): a 100,000-point sweep of the same space (a
-    grid of 25 periods × 10 × 10 levels × 40 stops) from POST to the last chunk stored, and a
-    study of ``--trials`` trials with the default sampler from POST to SUCCEEDED, with its
-    best Sharpe.
+    committed manifest, MariaDB, Redis ``--redis-url``, default db 11): a 100,000-point
+    sweep of the same space (a grid of 25 periods × 10 × 10 levels × 40 stops) from POST to
+    the last chunk stored, and a study of ``--trials`` trials with the default sampler from
+    POST to SUCCEEDED, with its best Sharpe.
 Goal: the study's best Sharpe >= random search's best of 100,000, in no more wall time than
 the 100,000-point sweep.
 """
@@ -172,7 +172,7 @@ def study_through(base_url: str, label: str, body: dict) -> float | None:
     return through.wall
 
 
-def part_b(trials: int) -> None:
+def part_b(trials: int, redis_url: str) -> None:
     from kinds.studies.fields import DEFAULT_SAMPLER
 
     walls = through_the_queue(
@@ -181,6 +181,7 @@ def part_b(trials: int) -> None:
             ("100,000-point sweep", grid_sweep_body()),
             (f"{trials:,}-trial study ({DEFAULT_SAMPLER})", study_body(trials), study_through),
         ],
+        redis_url,
     )
     if None not in walls:
         print(f"  study / sweep wall: {walls[1] / walls[0]:.2f}")
@@ -192,12 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--random", type=int, default=100_000)
     parser.add_argument("--skip-queue", action="store_true", help="run (a) only")
     parser.add_argument("--skip-samplers", action="store_true", help="run (b) only")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="(b)'s Redis")
     args = parser.parse_args(argv)
     folder = goog_data_dir()
     if not args.skip_samplers:
         part_a(folder, args.trials, args.random)
     if not args.skip_queue:
-        part_b(args.trials)
+        part_b(args.trials, args.redis_url)
     return 0
 
 

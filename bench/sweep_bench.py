@@ -290,11 +290,14 @@ def rsi_100k_body() -> dict:
     }
 
 
-def through_the_queue(title: str, cases: list[tuple]) -> list[float | None]:
+def through_the_queue(
+    title: str, cases: list[tuple], redis_url: str = "redis://127.0.0.1:6379/11"
+) -> list[float | None]:
     """POST each sweep to one stack (web + local scaler with the committed manifest's
-    polling, MariaDB, Redis) and print POST → last chunk stored, with the chunks' timings.
-    A case is ``(label, body)`` or ``(label, body, runner)``: ``runner(base_url, label,
-    body)`` submits and waits (default ``sweep_through``); the walls, in case order."""
+    polling, MariaDB, Redis at ``redis_url``) and print POST → last chunk stored, with the
+    chunks' timings. A case is ``(label, body)`` or ``(label, body, runner)``:
+    ``runner(base_url, label, body)`` submits and waits (default ``sweep_through``); the
+    walls, in case order."""
     from tests.databases import scratch_database
     from tests.stack import LocalStack
 
@@ -303,7 +306,7 @@ def through_the_queue(title: str, cases: list[tuple]) -> list[float | None]:
     with scratch_database(server_url, "bench") as database_url:
         stack = LocalStack(
             database_url,
-            "redis://127.0.0.1:6379/11",
+            redis_url,
             Path(tempfile.mkdtemp(prefix="sweep-stack-")),
             polling_interval=None,
             extra_env={"DATA_DIR": str(goog_data_dir()), "LOG_LEVEL": "WARNING"},

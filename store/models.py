@@ -327,7 +327,8 @@ class Study(Base):
     budget ``n_trials`` (``extend`` raises it), how many batches run at once
     (``parallelism``), its optional ``deadline_at`` (the time budget), ``paused`` (a flag:
     no new batch is queued while it is set) and its status, PENDING → RUNNING → SUCCEEDED
-    (budget or time budget reached) | FAILED, forward only."""
+    (budget or time budget reached) | FAILED, forward only. ``importances_json``: the
+    parameter importances the last batch computed (the web never imports Optuna)."""
 
     __tablename__ = "studies"
 
@@ -349,6 +350,7 @@ class Study(Base):
     shared: Mapped[shared]
     created_at: Mapped[timestamp]
     completed_at: Mapped[optional_timestamp]
+    importances_json: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_studies_created", "created_at"),)
 

@@ -12,7 +12,7 @@ Until ``n_startup_trials`` trials have finished there is no model: ``sample_batc
 None and the batch is asked point by point (TPE's own start-up: independent random
 sampling). Built on TPESampler's internals (``_split_trials``, ``_build_parzen_estimator``,
 ``_compute_acquisition_func``) of the pinned optuna 5.0.0 (requirements.txt);
-tests/studies/test_study_sampling.py checks the batch against the sampler's own asks.
+tests/studies/test_study_sampling.py checks that a batch lands where the good trials are.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ class BatchTPESampler(TPESampler):
         scores = self._compute_acquisition_func(samples, mpe_below, mpe_above)
         best = np.arange(count) * n + scores.reshape(count, n).argmax(axis=1)
         return [
-            {name: dist.to_external_repr(samples[name][i]) for name, dist in search_space.items()}
+            {
+                name: _plain(dist.to_external_repr(samples[name][i]))
+                for name, dist in search_space.items()
+            }
             for i in best
         ]
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -192,6 +192,11 @@ def batch_id(study_id: str, batch_no: int) -> str:
     return f"{study_id}-b{batch_no}"
 
 
+def study_of(batch: str) -> str:
+    """The study id of a batch id (``batch_id``'s inverse)."""
+    return batch.rsplit("-b", 1)[0]
+
+
 def batch_message(study_id: str, batch_no: int) -> dict[str, Any]:
     """The queue message of one batch: it names the batch and its study; what it asks and
     evaluates is read from the database."""

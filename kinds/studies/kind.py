@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kinds.studies.contract import study_of
 from kinds.studies.evaluate import Outcome, evaluate_trials
-from kinds.studies.sampling import FAIL, RUNNING, Asked, ask
+from kinds.studies.sampling import FAIL, RUNNING, Asked, ask, importances
 from kinds.studies.state import (
     BATCHES,
     TRIALS,
@@ -33,6 +34,7 @@ from kinds.studies.state import (
     mark_study_running,
     open_batch_messages,
     retries_due,
+    store_importances,
     store_trial,
     trial_rows,
 )
@@ -68,13 +70,20 @@ class BatchExecution:
     queue: str
     outcomes: list[Outcome]
     compute_ms: float
+    stored: dict[str, Any] | None = None
 
     def store(self, tx: Tx) -> bool:
+        """The outcomes, the study's importances over every trial now, its next step."""
         if not succeed_item(tx, BATCHES, "batch_id", self.batch_id):
             return False
+        lock_study(tx, self.study_id)  # before any read: MySQL's snapshot starts after it
         for outcome in self.outcomes:
             store_trial(tx, self.study_id, self.batch_id, outcome.number, outcome.state,
                         outcome.values, outcome.metrics)  # fmt: skip
+        if self.outcomes and self.stored is not None:
+            store_importances(
+                tx, self.study_id, importances(self.stored, trial_rows(tx, self.study_id))
+            )
         continue_study(tx, self.study_id, self.queue)
         return True
 
@@ -133,7 +142,7 @@ def compute_on(database: Database, claim: Claim, message: dict[str, Any]) -> Bat
             raise WorkFailed(DATA_CHANGED)
     queue = retry_transaction(lambda: _queue_of(database, claim.item_id))
     elapsed = (time.perf_counter() - started) * 1000
-    return BatchExecution(claim.item_id, study_id, queue, outcomes, elapsed)
+    return BatchExecution(claim.item_id, study_id, queue, outcomes, elapsed, stored)
 
 
 def _queue_of(database: Database, batch: str) -> str:
@@ -146,12 +155,13 @@ def _fail_batch(handle: Any, batch: str, message: str, **expected: Any) -> bool:
     or, once ``MAX_FAILED_BATCHES`` failed, is FAILED with ``message`` (every RUNNING trial
     FAIL)."""
     tx = as_tx(handle)
-    row = tx.fetchone(f"SELECT study_id, queue FROM {BATCHES} WHERE batch_id = ?", (batch,))
     if not fail_item(tx, BATCHES, "batch_id", batch, message, **expected):
         return False
+    study_id = study_of(batch)
+    lock_study(tx, study_id)  # before any read: MySQL's snapshot starts after it
+    row = tx.fetchone(f"SELECT queue FROM {BATCHES} WHERE batch_id = ?", (batch,))
     if row is None:
         return True
-    study_id = row["study_id"]
     failed = tx.fetchone(
         f"SELECT COUNT(*) AS n FROM {BATCHES} WHERE study_id = ? AND status = ?",
         (study_id, RunStatus.FAILED),

@@ -6,7 +6,9 @@ their outcome, and continuing the study (queueing its next batches, or ending it
 Every decision that reads the trial count and writes from it (ask, continue, pause, extend)
 first locks the study's row (``lock_study``: an UPDATE, a row lock on MySQL and the write
 lock on SQLite), so two batches never ask the same trial number and no trial is counted
-twice. Nothing here commits.
+twice. The lock comes before any read of the transaction: on MySQL a transaction's
+consistent reads see the snapshot of its first read, which must include what the
+transaction that held the lock before committed. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -182,6 +184,14 @@ def store_trial(
             ),
         )
         == 1
+    )
+
+
+def store_importances(handle: Any, study_id: str, found: dict[str, float] | None) -> None:
+    """The study's parameter importances as of now (None: not enough trials yet)."""
+    as_tx(handle).execute(
+        f"UPDATE {STUDIES} SET importances_json = ? WHERE study_id = ?",
+        (None if found is None else _dumps(found), study_id),
     )
 
 

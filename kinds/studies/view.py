@@ -20,7 +20,6 @@ from kinds.studies.sampling import (
     RUNNING,
     TrialRow,
     best_trials,
-    importances,
 )
 from metrics import SWEEP_METRIC_KEYS
 from store.models import Study, StudyTrial
@@ -140,7 +139,7 @@ def detail(
         "best_trials": best,
         "pareto_front": best if two else None,
         "history": history(stored, trials),
-        "importances": importances(stored, rows),
+        "importances": _loads(study.importances_json),
         "request": stored,
         "data_hash": study.data_hash,
         "engine_version": study.engine_version,

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("shared", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("completed_at", TIMESTAMP, nullable=True),
+        sa.Column("importances_json", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("study_id"),
     )
     op.create_index("ix_studies_created", "studies", ["created_at"])
