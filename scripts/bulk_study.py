@@ -23,8 +23,9 @@ from backtest_client.studies import FINISHED, Study
 from metrics import SWEEP_METRIC_KEYS
 from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, command_parser
 from scripts.bulk_sweep import (
-    CHOICES,
     OPTIONAL_TRADING_FIELDS,
+    add_wait_options,
+    add_window_options,
     parse_assignment,
     right_aligned,
     run_command,
@@ -71,13 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--ticker", required=True)
-    parser.add_argument("--start", required=True, help="start_date YYYY-MM-DD")
-    parser.add_argument("--end", required=True, help="end_date YYYY-MM-DD")
-    for name in OPTIONAL_TRADING_FIELDS:
-        choices = CHOICES.get(name)
-        parser.add_argument(
-            "--" + name.replace("_", "-"), type=None if choices else float, choices=choices
-        )
+    add_window_options(parser)
     parser.add_argument("--objective", action="append", type=objective, default=[])
     parser.add_argument("--sampler", choices=SAMPLERS)
     parser.add_argument("--trials", type=int, help="the trial budget (n_trials)")
@@ -85,9 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--parallelism", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--seed", type=int)
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
-    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
-    parser.add_argument("--no-wait", action="store_true", help="submit and exit")
+    add_wait_options(parser)
     return parser
 
 

@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tickers", "--ticker", required=True, help="comma-separated tickers (one: a walk-forward)"
     )
+    add_window_options(parser)
+    parser.add_argument("--chunk-size", type=int)
+    parser.add_argument("--metric", default="sharpe_ratio", choices=SWEEP_METRIC_KEYS)
+    parser.add_argument("--top", type=int, default=10, help="rows of the final table")
+    add_wait_options(parser)
+    return parser
+
+
+def add_window_options(parser: argparse.ArgumentParser) -> None:
+    """--start, --end and the optional trading fields (``OPTIONAL_TRADING_FIELDS``)."""
     parser.add_argument("--start", required=True, help="start_date YYYY-MM-DD")
     parser.add_argument("--end", required=True, help="end_date YYYY-MM-DD")
     for name in OPTIONAL_TRADING_FIELDS:
@@ -105,13 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(
             "--" + name.replace("_", "-"), type=None if choices else float, choices=choices
         )
-    parser.add_argument("--chunk-size", type=int)
-    parser.add_argument("--metric", default="sharpe_ratio", choices=SWEEP_METRIC_KEYS)
-    parser.add_argument("--top", type=int, default=10, help="rows of the final table")
+
+
+def add_wait_options(parser: argparse.ArgumentParser) -> None:
+    """--timeout, --poll and --no-wait of a command that waits for what it submitted."""
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--no-wait", action="store_true", help="submit and exit")
-    return parser
 
 
 def sweep_body(args: argparse.Namespace) -> dict[str, Any]:

@@ -48,6 +48,14 @@ SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 so the ORM reads their timestamps back."""
 
 
+def stored_datetime(value: datetime | str | None) -> datetime | None:
+    """A DATETIME column as plain SQL reads it: PyMySQL gives a datetime, sqlite3 the text
+    written in ``SQLITE_TIMESTAMP`` (or by SQLAlchemy, the same form)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
 def database_url() -> str:
     """DATABASE_URL, or the local SQLite file."""
     return process.DATABASE_URL.value() or f"sqlite:///{DEFAULT_SQLITE}"

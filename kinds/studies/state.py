@@ -21,7 +21,7 @@ from typing import Any
 from kinds.studies.contract import batch_message
 from kinds.studies.sampling import COUNTED, FAIL, RUNNING, Asked, TrialRow
 from store.clock import utcnow
-from store.dbapi import Tx, as_tx
+from store.dbapi import Tx, as_tx, stored_datetime
 from work.status import RunStatus
 from work.transitions import transition
 
@@ -75,7 +75,7 @@ def lock_study(handle: Any, study_id: str) -> StudyState | None:
         int(row["n_trials"]),
         int(row["parallelism"]),
         bool(row["paused"]),
-        row["deadline_at"],
+        stored_datetime(row["deadline_at"]),
         row["data_hash"],
     )
 

@@ -134,6 +134,51 @@ def test_a_trial_runs_as_a_backtest_and_a_walkforward_is_prefilled(app, client, 
     prefill = client.get(f"/api/studies/{study_id}/walkforward").json["request"]
     assert set(prefill["grid"]) == {"period", "oversold", "overbought"}
     assert prefill["metric"] == "sharpe_ratio"
+    walkforward = client.post(
+        "/api/walkforward", json={**prefill, "train_bars": 500, "test_bars": 250}
+    )
+    assert walkforward.status_code == 202, walkforward.json
+
+
+def test_two_objectives_give_a_pareto_front_and_no_single_best(app, client, redis_url):
+    """Maximise Sharpe, minimise max drawdown (NSGA-II by default): `best` is null, the
+    front holds non-dominated COMPLETE trials."""
+    objectives = [
+        {"metric": "sharpe_ratio", "direction": "maximize"},
+        {"metric": "max_drawdown_pct", "direction": "minimize"},
+    ]
+    body = valid_study(n_trials=20, batch_size=10, objectives=objectives)
+    study_id = client.post("/api/studies", json=body).json["study_id"]
+    drain(app, redis_url)
+    done = client.get(f"/api/studies/{study_id}").json
+    assert (done["status"], done["sampler"], done["best"]) == ("SUCCEEDED", "nsga2", None)
+    front = done["pareto_front"]
+    assert front and front == done["best_trials"]
+    for trial in front:
+        sharpe, drawdown = trial["values"]
+        assert (sharpe, drawdown) == (
+            trial["metrics"]["sharpe_ratio"], trial["metrics"]["max_drawdown_pct"]
+        )  # fmt: skip
+    assert all(len(h["best_so_far"]) == 2 for h in done["history"])
+
+
+def test_a_spent_time_budget_ends_the_study_before_its_trial_budget(app, client, redis_url):
+    """A deadline already past: the queued batches ask nothing and the study SUCCEEDS with
+    no trial (status forward only; remaining trials left)."""
+    from sqlalchemy import update
+
+    from store.models import Study, utcnow
+    from web.db import get_database
+
+    study_id = client.post("/api/studies", json=valid_study(timeout_s=3600)).json["study_id"]
+    with get_database(app).sessionmaker.begin() as session:
+        session.execute(
+            update(Study).where(Study.study_id == study_id).values(deadline_at=utcnow())
+        )
+    drain(app, redis_url)
+    done = client.get(f"/api/studies/{study_id}").json
+    assert done["status"] == "SUCCEEDED" and done["deadline_at"]
+    assert done["counts"]["remaining"] == 20 and done["history"] == []
 
 
 @pytest.mark.parametrize(
@@ -166,3 +211,16 @@ def test_an_unknown_study_is_a_404(client):
     """A well-formed id of no study, and a malformed id, are both 404."""
     for url in ("/api/studies/6f1c0b7e-0000-4000-8000-000000000000", "/api/studies/x"):
         assert client.get(url).status_code == 404
+
+
+def test_a_study_whose_batches_cannot_be_queued_is_failed(sqlite_url):
+    """Redis away at the enqueue: 503 "queue unavailable" naming the study, which is FAILED
+    with its batches (nothing waits for a queue that never got them)."""
+    from tests.web.support import CLOSED_REDIS
+
+    client = sweep_app(sqlite_url, CLOSED_REDIS).test_client()
+    response = client.post("/api/studies", json=valid_study())
+    assert response.status_code == 503 and response.json["error"] == "queue unavailable"
+    status = client.get(f"/api/studies/{response.json['study_id']}").json
+    assert (status["status"], status["error_message"]) == ("FAILED", "queue unavailable")
+    assert status["batches"] == {"FAILED": 2}

@@ -17,9 +17,9 @@ def urls():
     return create_app({"TESTING": True}).url_map.bind("localhost")
 
 
-def test_every_resource_of_the_registry_is_one_of_the_known_three():
+def test_every_resource_of_the_registry_is_one_of_the_known_four():
     """The scheme below is checked for every kind the registry has."""
-    assert RESOURCES == ["runs", "sweeps", "walkforwards"]
+    assert RESOURCES == ["runs", "studies", "sweeps", "walkforwards"]
 
 
 @pytest.mark.parametrize("resource", RESOURCES)

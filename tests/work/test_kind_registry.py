@@ -41,6 +41,7 @@ def test_every_kind_defined_under_kinds_is_registered():
         "kinds.runs.kind:RUN",
         "kinds.sweeps.kind:CHUNK",
         "kinds.walkforward.kind:FOLD",
+        "kinds.studies.kind:BATCH",
     }
     assert set(defined) == set(KINDS.values())
 
