@@ -220,7 +220,7 @@ BATCH = WorkKind(
     mark_failed=_fail_batch,
     finished=_finished,
     resource="studies",
-    blueprints=("web.api.studies",),
+    blueprints=("web.api.studies", "web.pages.studies"),
     telemetry={
         STUDIES_SUBMITTED: "Studies accepted by POST /api/studies.",
     },

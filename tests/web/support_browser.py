@@ -1,9 +1,11 @@
-"""What the browser tests share: a screenshot small enough to commit, and a page signed in
-with an API token (AUTH_MODE=token)."""
+"""What the browser tests share: where screenshots go and a screenshot small enough to
+commit, a page that records its script errors, and a page signed in with an API token
+(AUTH_MODE=token)."""
 
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 
@@ -17,7 +19,33 @@ def shoot(target, path: Path, full_page: bool = False) -> None:
     image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
+def screenshots_dir(fallback: Path) -> Path:
+    """Where screenshots go: DASHBOARD_SCREENSHOTS_DIR when set (``docs/images`` refreshes
+    the docs' pictures), else ``fallback`` (a temporary directory); made when missing."""
+    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or fallback)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 VIEWPORT = {"width": 1280, "height": 800}
+
+
+def recording_page(browser, viewport: dict | None = None, expected: str | None = None):
+    """A page of a new browser context that records its script errors (uncaught errors and
+    console errors, but those starting with ``expected``: a 400 a test provokes) in
+    ``page.errors``; close it with ``page.context.close()``."""
+    context = browser.new_context(viewport=viewport or VIEWPORT, reduced_motion="reduce")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(f"pageerror: {error}"))
+
+    def console(message) -> None:
+        if message.type == "error" and not (expected and message.text.startswith(expected)):
+            page.errors.append(f"console: {message.text}")
+
+    page.on("console", console)
+    return page
 
 
 def signed_in(browser, base_url: str, token: str):

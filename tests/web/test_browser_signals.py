@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.web.support import app_with_schema, on_loopback
+from tests.web.support_browser import recording_page
 from tests.web.support_dashboard import add_succeeded
 from tests.web.test_browser_dashboard import shoot
 
@@ -40,17 +41,9 @@ def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
 @pytest.fixture
 def page(browser) -> Iterator:
     """A fresh page that records script errors in ``page.errors`` (asserted empty after)."""
-    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(f"pageerror: {error}"))
-    page.on(
-        "console",
-        lambda m: page.errors.append(f"console: {m.text}") if m.type == "error" else None,
-    )
+    page = recording_page(browser, VIEWPORT)
     yield page
-    context.close()
+    page.context.close()
     assert page.errors == []
 
 

@@ -13,7 +13,6 @@ and ``walkforward-form.png``).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.web.support_browser import shoot
+from tests.web.support_browser import screenshots_dir, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -37,9 +36,7 @@ FOLDS = 4
 @pytest.fixture
 def shots(tmp_path) -> Path:
     """Where the screenshots go: DASHBOARD_SCREENSHOTS_DIR or a temporary directory."""
-    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshots_dir(tmp_path)
 
 
 def test_a_walkforward_from_the_form_is_drawn_once_every_fold_succeeded(stack, browser, shots):

@@ -3,7 +3,7 @@
 page (``web.pages.signals``), with what they share (``web.pages.layout``,
 ``web.pages.format``, ``web.pages.form_fields``). Their scripts read the JSON API
 (``web.api``) by URL; the pages never import it. A kind's own pages (the sweep pages
-``web.pages.sweeps``, the walk-forward pages ``web.pages.walkforward``) are named by its
+``web.pages.sweeps``, the walk-forward, portfolio and study pages) are named by its
 ``WorkKind.blueprints`` and registered from ``kinds.registry``."""
 
 BLUEPRINTS = (

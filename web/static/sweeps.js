@@ -54,7 +54,10 @@ const SweepRange = (() => {
 /* The inputs a grid form is made of, shared by the sweep form and the walk-forward form
    (walkforward.js): one input per rule parameter (one value, a comma list or a range), the
    trading fields (a stop may be swept too), and reading them back as a request's
-   ``params``, ``grid``, stops and trading values. */
+   ``params``, ``grid``, stops and trading values; and what the one-ticker forms (walk-forward
+   and study, studies.js, which also takes its trading inputs and text errors) share: dates
+   and timeframe following the ticker, integer inputs, a message under an input, the
+   submission and the list kept fresh. */
 const SweepForm = (() => {
   /* A typed value: a number, or a choice in its canonical case (as the server matches it). */
   function parseValue(text, param) {
@@ -250,7 +253,42 @@ const SweepForm = (() => {
     return range ? range.count : 0;
   }
 
-  return { paramInputs, tradingInputs, readGrid, tradingValues, valueCount, textError, clearTextErrors };
+  /* A one-ticker form's dates and timeframe following its ticker (the walk-forward and study
+     forms): the ticker's data range in ``rangeBox``, the run form's default window
+     (BT.dateWindow) in the date inputs until the user types a date (or ``touch()`` says a
+     date was set), the ticker's catalog timeframe in the input of id ``timeframeId`` (its
+     windows count that timeframe's bars). Returns {follow, touch}. */
+  function followTicker(select, start, end, rangeBox, timeframeId) {
+    let touched = false;
+    for (const input of [start, end]) input.addEventListener("input", () => (touched = true));
+    function follow() {
+      const chosen = select.selectedOptions[0];
+      const range = BT.commonRange([chosen].filter(Boolean));
+      rangeBox.textContent = range ? `· data: ${range.first} … ${range.last}` : "";
+      const window_ = range && BT.dateWindow(range.first, range.last);
+      if (window_ && !touched) {
+        start.value = window_.start;
+        end.value = window_.end;
+      }
+      const timeframe = document.getElementById(timeframeId);
+      if (timeframe && chosen && chosen.dataset.timeframe) timeframe.value = chosen.dataset.timeframe;
+    }
+    select.addEventListener("change", follow);
+    follow();
+    return { follow, touch: () => (touched = true) };
+  }
+
+  /* An integer input's value: a number, or null when empty (the server then names what is
+     missing). */
+  function integer(input) {
+    const text = input.value.trim();
+    return text === "" ? null : Number(text);
+  }
+
+  return {
+    paramInputs, tradingInputs, readGrid, tradingValues, valueCount, textError, clearTextErrors,
+    followTicker, integer,
+  };
 })();
 
 (() => {

@@ -2,8 +2,10 @@
    walk-forward (/walkforward/<id>): progress, WFE and out-of-sample KPIs, the fold timeline,
    the stitched out-of-sample equity against buy & hold and the in-sample curves, the fold
    table and the parameter-stability charts. Reads GET/POST /api/walkforward (the contract in
-   docs/walkforward.md). Uses BT (dashboard/common.js), SweepForm and SweepRange (sweeps.js)
-   and Charts (dashboard/charts.js, on the detail page). */
+   docs/walkforward.md); the form takes a request handed over in the URL's fragment
+   (``#request=`` + its JSON: a study's "walk-forward this space"). Uses BT
+   (dashboard/common.js), SweepForm and SweepRange (sweeps.js) and Charts
+   (dashboard/charts.js, on the detail page). */
 "use strict";
 
 (() => {
@@ -42,32 +44,12 @@
     }
     SweepForm.tradingInputs(tradingBox, data.trading_fields, "w-f-");
 
-    /* Dates: the run form's default window (BT.dateWindow) of the ticker, until typed. */
+    /* Dates and timeframe: the ticker's (SweepForm.followTicker), the dates until typed. */
     const startInput = byId("w-start");
     const endInput = byId("w-end");
-    let datesTouched = false;
-    for (const input of [startInput, endInput]) input.addEventListener("input", () => (datesTouched = true));
-    function followTicker() {
-      const range = BT.commonRange([tickerSelect.selectedOptions[0]].filter(Boolean));
-      byId("w-ticker-range").textContent = range ? `· data: ${range.first} … ${range.last}` : "";
-      const window_ = range && BT.dateWindow(range.first, range.last);
-      if (window_ && !datesTouched) {
-        startInput.value = window_.start;
-        endInput.value = window_.end;
-      }
-      // The timeframe is the ticker's (its catalog entry): windows count its bars.
-      const timeframe = byId("w-f-timeframe");
-      const chosen = tickerSelect.selectedOptions[0];
-      if (timeframe && chosen && chosen.dataset.timeframe) timeframe.value = chosen.dataset.timeframe;
-    }
-    tickerSelect.addEventListener("change", followTicker);
-    followTicker();
+    const dates = SweepForm.followTicker(tickerSelect, startInput, endInput, byId("w-ticker-range"), "w-f-timeframe");
 
-    /* An integer field: a number, or null when empty (the server then names what is missing). */
-    const integer = (id) => {
-      const text = byId(id).value.trim();
-      return text === "" ? null : Number(text);
-    };
+    const integer = (id) => SweepForm.integer(byId(id));
 
     function body() {
       const { grid, params, stops } = SweepForm.readGrid(rules[ruleSelect.value], paramsBox, tradingBox);
@@ -129,6 +111,50 @@
     });
     for (const type of ["input", "change"]) form.addEventListener(type, live.schedule);
 
+    /* A walk-forward request another page hands over (``#request=`` + its JSON, as the study
+       page's "walk-forward this space" opens it): its fields in their inputs, for the user to
+       check and submit. What the form has no input for is left out; the server names the rest. */
+    function prefill(request) {
+      const choose = (select, value) => {
+        if ([...select.options].some((o) => o.value === value)) select.value = value;
+      };
+      if (request.ticker) choose(tickerSelect, request.ticker);
+      if (request.rule_type) choose(ruleSelect, request.rule_type);
+      buildParams();
+      dates.follow();
+      if (request.start_date) startInput.value = request.start_date;
+      if (request.end_date) endInput.value = request.end_date;
+      if (request.start_date || request.end_date) dates.touch();
+      const grid = request.grid || {};
+      const params = request.params || {};
+      const entryText = (entry) => (Array.isArray(entry) ? entry.map((v) => (v === null ? "off" : String(v))).join(",") : String(entry));
+      const specs = Object.fromEntries(rules[ruleSelect.value].params.map((p) => [p.name, p]));
+      const values = {}; // EXPR's $names: fixed or swept
+      for (const [name, value] of Object.entries(params)) {
+        const input = paramsBox.querySelector(`[data-param="${CSS.escape(name)}"]`);
+        if (input && specs[name]) input.value = typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+        else if (!specs[name]) values[name] = value;
+      }
+      for (const [name, entry] of Object.entries(grid)) {
+        const input = paramsBox.querySelector(`[data-param="${CSS.escape(name)}"]`)
+          || tradingBox.querySelector(`[data-stop="${CSS.escape(name)}"]`);
+        if (input && (specs[name] || input.dataset.stop)) input.value = entryText(entry);
+        else values[name] = entry;
+      }
+      const valuesInput = paramsBox.querySelector('[data-param="$values"]');
+      if (valuesInput && Object.keys(values).length) valuesInput.value = JSON.stringify(values);
+      for (const input of tradingBox.querySelectorAll("[data-field], [data-stop]")) {
+        const name = input.dataset.field || input.dataset.stop;
+        if (request[name] !== undefined && request[name] !== null) input.value = String(request[name]);
+      }
+      for (const name of ["train_bars", "test_bars", "step_bars", "min_trades", "metric"]) {
+        const input = byId(`w-${name}`);
+        if (request[name] !== undefined && request[name] !== null) input.value = String(request[name]);
+      }
+      if (request.anchored !== undefined) byId("w-anchored").checked = Boolean(request.anchored);
+      live.schedule();
+    }
+
     ruleSelect.addEventListener("change", () => { clearErrors(); buildParams(); });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -147,6 +173,15 @@
       showError(result.status === 400 ? error.field : null, error.error || `HTTP ${result.status || "error"}`);
     });
     buildParams();
+    const handed = /^#request=(.+)$/.exec(window.location.hash);
+    if (handed) {
+      try {
+        prefill(JSON.parse(decodeURIComponent(handed[1])));
+      } catch (_) {
+        showError(null, "the request handed to this form cannot be read", false);
+      }
+    }
+    form.dataset.ready = "1";
   }
 
   /* ---------------------------------------------------------------- the list */

@@ -1,0 +1,88 @@
+"""A study's page in a real browser (Debian's chromium driven by Playwright) in the states a
+quick study run never shows: paused, with a trial still running and a FAIL trial asked
+again. The app is served on loopback with no consumer: the study is submitted (its batches
+wait on the queue), paused through the API, and its trials are stored as a batch would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import expect
+
+from store.clock import utcnow
+from store.models import StudyTrial
+from tests.web.support import app_with_schema, on_loopback
+from tests.web.support_browser import recording_page
+from web.db import get_database
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+TRIALS = (  # number, state, params, values, retried_as
+    (0, "FAIL", {"fast": 12, "slow": 60}, None, 2),
+    (1, "COMPLETE", {"fast": 20, "slow": 90}, [0.25], None),
+    (2, "COMPLETE", {"fast": 12, "slow": 60}, [0.5], None),
+    (3, "RUNNING", {"fast": 8, "slow": 110}, None, None),
+)
+"""Trial 0's batch died and its params were asked again as trial 2; trial 3 is running."""
+
+
+def _store_trials(app: Flask, study_id: str) -> None:
+    with get_database(app).sessionmaker.begin() as session:
+        for number, state, params, values, retried_as in TRIALS:
+            session.add(
+                StudyTrial(
+                    study_id=study_id, number=number, batch_id=f"{study_id}-b0", state=state,
+                    params_json=json.dumps(params),
+                    values_json=None if values is None else json.dumps(values),
+                    metrics_json=None if values is None else json.dumps({"num_trades": 4}),
+                    retried_as=retried_as, started_at=utcnow(),
+                )
+            )  # fmt: skip
+
+
+@pytest.fixture
+def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
+    """(base URL, id of a paused ACME SMA_CROSS study holding ``TRIALS``)."""
+    app = app_with_schema(sqlite_url, redis_url, DATA)
+    client = app.test_client()
+    body = {
+        "ticker": "ACME", "rule_type": "SMA_CROSS", "start_date": "2018-01-01",
+        "end_date": "2020-12-31", "n_trials": 40,
+        "space": {"fast": {"low": 5, "high": 30}, "slow": {"low": 40, "high": 120}},
+    }  # fmt: skip
+    answer = client.post("/api/studies", json=body)
+    assert answer.status_code == 202, answer.json
+    study_id = answer.json["study_id"]
+    assert client.post(f"/api/studies/{study_id}/pause").status_code == 200
+    _store_trials(app, study_id)
+    with on_loopback(app) as base_url:
+        yield base_url, study_id
+
+
+def test_a_paused_study_shows_its_running_and_retried_trials(served, browser):
+    """Paused, one trial running and one FAIL asked again: said beside the progress, Resume
+    offered instead of Pause, the FAIL row naming its retry, the best trial the retry."""
+    base_url, study_id = served
+    page = recording_page(browser)
+    page.goto(f"{base_url}/studies/{study_id}")
+    other = page.locator("#study-other")
+    for text in ("paused", "1 running", "1 failed (asked again)"):
+        expect(other).to_contain_text(text)
+    expect(page.locator("#study-resume")).to_be_visible()
+    expect(page.locator("#study-pause")).to_be_hidden()
+    expect(page.locator("#study-done")).to_have_text("2 / 40 trials done")
+    expect(page.locator('#study-trials tr[data-trial="0"]')).to_contain_text("FAIL → #2")
+    expect(page.locator('#study-trials tr[data-trial="2"]')).to_have_class("bt-best")
+    expect(page.locator("#study-best")).to_contain_text("best trial #2: 0.50")
+    expect(page.locator("#study-trials [data-run-trial]")).to_have_count(2)  # the complete ones
+    expect(page.locator("#study-history")).to_have_attribute(
+        "data-axes", "trial | Sharpe (maximize)"
+    )
+    page.context.close()
+    assert page.errors == []
