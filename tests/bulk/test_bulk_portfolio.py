@@ -10,7 +10,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,10 @@ from sqlalchemy import select
 from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from scripts.bulk_submit import main as bulk_submit_main
 from store.models import Portfolio
-from tests import loopback
-from tests.client.test_client_portfolios import _execute
-from tests.portfolios.support import valid_portfolio
-from tests.web.support import app_with_schema, serve
+from tests.portfolios.support import execute_item, valid_portfolio
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
-
-DATA = Path(__file__).resolve().parents[2] / "data"
-
-
-@pytest.fixture
-def app(sqlite_url, redis_url):
-    yield from serve(app_with_schema(sqlite_url, redis_url, DATA))
-
-
-@pytest.fixture
-def api_url(app) -> Iterator[str]:
-    with loopback.wsgi(app) as url:
-        yield url
 
 
 def _write(tmp_path: Path, content) -> Path:
@@ -56,7 +39,7 @@ def _execute_when_submitted(app) -> threading.Thread:
             with sessions() as session:
                 found = session.scalars(select(Portfolio.portfolio_id)).first()
             if found:
-                _execute(app, found)
+                execute_item(app, found)
                 return
             time.sleep(0.05)
 
@@ -65,14 +48,16 @@ def _execute_when_submitted(app) -> threading.Thread:
     return thread
 
 
-def test_a_request_file_is_submitted_waited_for_and_its_metrics_printed(app, api_url, tmp_path):
+def test_a_request_file_is_submitted_waited_for_and_its_metrics_printed(
+    demo_portfolio_app, demo_api_url, tmp_path
+):
     """Exit 0; the output names the portfolio and has a portfolio and a benchmark row."""
     path = _write(tmp_path, valid_portfolio())
-    worker = _execute_when_submitted(app)
+    worker = _execute_when_submitted(demo_portfolio_app)
     out = io.StringIO()
     from scripts.bulk_portfolio import main
 
-    code = main(["--url", api_url, "--poll", "0.1", str(path)], out)
+    code = main(["--url", demo_api_url, "--poll", "0.1", str(path)], out)
     worker.join(30)
     text = out.getvalue()
     assert code == EXIT_OK, text
@@ -81,21 +66,21 @@ def test_a_request_file_is_submitted_waited_for_and_its_metrics_printed(app, api
     assert "portfolio" in rows and "benchmark" in rows
 
 
-def test_a_refused_request_prints_its_field_and_exits_1(api_url, tmp_path, capsys):
+def test_a_refused_request_prints_its_field_and_exits_1(demo_api_url, tmp_path, capsys):
     """Through ``bulk_submit portfolio``: the API's 400 names tickers[1]."""
     path = _write(tmp_path, [valid_portfolio(tickers=["ACME", "NOPE"])])
-    code = bulk_submit_main(["--url", api_url, "portfolio", "--no-wait", str(path)])
+    code = bulk_submit_main(["--url", demo_api_url, "portfolio", "--no-wait", str(path)])
     assert code == EXIT_REJECTED
     assert "tickers[1]" in capsys.readouterr().out
 
 
-def test_no_wait_submits_and_exits_0_leaving_it_pending(app, api_url, tmp_path):
+def test_no_wait_submits_and_exits_0_leaving_it_pending(demo_portfolio_app, demo_api_url, tmp_path):
     """--no-wait: accepted, recorded PENDING, not waited for."""
     from scripts.bulk_portfolio import main
 
     path = _write(tmp_path, valid_portfolio())
-    assert main(["--url", api_url, "--no-wait", str(path)], io.StringIO()) == EXIT_OK
-    with get_database(app).sessionmaker() as session:
+    assert main(["--url", demo_api_url, "--no-wait", str(path)], io.StringIO()) == EXIT_OK
+    with get_database(demo_portfolio_app).sessionmaker() as session:
         assert [row.status for row in session.scalars(select(Portfolio))] == ["PENDING"]
 
 

@@ -5,49 +5,14 @@ BacktestRequestError naming the field; a FAILED portfolio raises its error."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from backtest_client import BacktestError, BacktestRequestError, Client
 from kinds.portfolios.kind import PORTFOLIO
-from store.models import Portfolio as PortfolioRow
-from tests import loopback
-from tests.portfolios.support import DEMO, valid_portfolio
-from tests.web.support import app_with_schema, serve
+from tests.portfolios.support import DEMO, execute_item, valid_portfolio
 from web.db import get_database
-from work.kind import Claim
 
 pytestmark = pytest.mark.redis
-
-DATA = Path(__file__).resolve().parents[2] / "data"
-
-
-@pytest.fixture
-def app(sqlite_url, redis_url):
-    yield from serve(app_with_schema(sqlite_url, redis_url, DATA))
-
-
-@pytest.fixture
-def api_url(app) -> Iterator[str]:
-    with loopback.wsgi(app) as url:
-        yield url
-
-
-def _execute(app, portfolio_id: str) -> None:
-    """What a Job does with the item: RUNNING, compute its stored message, store it."""
-    import json
-
-    sessions = get_database(app).sessionmaker
-    claim = Claim(portfolio_id, "test-worker", time.time())
-    with sessions.begin() as session:
-        assert PORTFOLIO.mark_running(session, claim)
-        message = json.loads(session.get(PortfolioRow, portfolio_id).payload_json)
-    execution = PORTFOLIO.compute(claim, message)
-    with sessions.begin() as session:
-        assert execution.store(session)
 
 
 def _submit(client: Client):
@@ -63,13 +28,15 @@ def _submit(client: Client):
     )
 
 
-def test_a_portfolio_is_submitted_waited_for_and_read_as_dataframes(app, api_url):
+def test_a_portfolio_is_submitted_waited_for_and_read_as_dataframes(
+    demo_portfolio_app, demo_api_url
+):
     """equity (with the benchmark) per bar, weights per sampled close summing with cash
     to 1, contributions per ticker summing to the P&L, orders with dates."""
-    client = Client(api_url)
+    client = Client(demo_api_url)
     portfolio = _submit(client)
     assert portfolio.refresh()["status"] == "PENDING"
-    _execute(app, portfolio.portfolio_id)
+    execute_item(demo_portfolio_app, portfolio.portfolio_id)
     assert portfolio.wait(timeout=10, poll=0.1) is portfolio
     equity = portfolio.equity()
     assert list(equity.columns) == [
@@ -97,17 +64,17 @@ def test_a_portfolio_is_submitted_waited_for_and_read_as_dataframes(app, api_url
     assert again.wait(timeout=5, poll=0.1).result == portfolio.result
 
 
-def test_a_bad_portfolio_is_a_request_error_naming_the_field(api_url):
+def test_a_bad_portfolio_is_a_request_error_naming_the_field(demo_api_url):
     """The API's 400 comes back as BacktestRequestError with its field."""
     with pytest.raises(BacktestRequestError) as refused:
-        Client(api_url).portfolio(["ACME", "NOPE"], "2018-01-01", "2019-12-31")
+        Client(demo_api_url).portfolio(["ACME", "NOPE"], "2018-01-01", "2019-12-31")
     assert refused.value.field == "tickers[1]"
 
 
-def test_a_failed_portfolio_raises_its_error(app, api_url):
+def test_a_failed_portfolio_raises_its_error(demo_portfolio_app, demo_api_url):
     """A portfolio stored FAILED ends the wait with its error message."""
-    portfolio = _submit(Client(api_url))
-    with get_database(app).sessionmaker.begin() as session:
+    portfolio = _submit(Client(demo_api_url))
+    with get_database(demo_portfolio_app).sessionmaker.begin() as session:
         assert PORTFOLIO.mark_failed(session, portfolio.portfolio_id, "ACME has no bar")
     with pytest.raises(BacktestError, match="ACME has no bar"):
         portfolio.wait(timeout=10, poll=0.1)
