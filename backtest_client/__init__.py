@@ -30,6 +30,7 @@ from backtest_client.errors import (
     SweepFailed,
     WaitTimeout,
 )
+from backtest_client.portfolios import Portfolio
 from backtest_client.results import Result
 from backtest_client.runs import Run
 from backtest_client.studies import Study
@@ -45,6 +46,7 @@ __all__ = [
     "BacktestServerError",
     "BacktestUnavailable",
     "Client",
+    "Portfolio",
     "Result",
     "Run",
     "RunCancelled",

@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from backtest_client import frames
+from backtest_client.portfolios import Portfolio
 from backtest_client.runs import Run
 from backtest_client.studies import Study
 from backtest_client.sweeps import Sweep
@@ -230,6 +231,43 @@ class Client:
     def get_study(self, study_id: str) -> Study:
         """A handle on an existing study."""
         return Study(self.http, study_id)
+
+    # -- portfolios -----------------------------------------------------------------------
+
+    def portfolio(
+        self,
+        tickers: list[str],
+        start_date: str,
+        end_date: str,
+        allocation: dict[str, Any] | None = None,
+        rebalance: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Portfolio:
+        """Submit a portfolio (``POST /api/portfolios``); its ``Portfolio`` handle.
+
+        ``allocation`` (method, weights, score, filter, top_n, weighting), ``rebalance``
+        (schedule, every_n_bars, drift_threshold), ``params`` (a value per ``$name``) and
+        ``fields`` (initial_capital, fee_rate, slippage_bps, name, portfolio_id) as
+        docs/portfolios.md says; left out, the platform's defaults. Never retried.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input (``tickers[3]``…).
+        """
+        body = _body(
+            tickers=list(tickers),
+            start_date=start_date,
+            end_date=end_date,
+            allocation=allocation,
+            rebalance=rebalance,
+            params=params,
+            **fields,
+        )
+        accepted = self._submit_once("/api/portfolios", body)
+        return Portfolio(self.http, accepted["portfolio_id"])
+
+    def get_portfolio(self, portfolio_id: str) -> Portfolio:
+        """A handle on an existing portfolio."""
+        return Portfolio(self.http, portfolio_id)
 
     def _submit_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``path`` without retries (the platform names what it creates, so

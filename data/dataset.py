@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.catalog import TickerInfo, load_catalog
+from data.catalog import Catalog, TickerInfo, load_catalog
 from data.errors import DataQualityError, EmptyRangeError
 from data.files import bytes_sha256
 from data.loader import parse_series
@@ -124,17 +124,22 @@ def _parsed(path: Path) -> tuple[Bars, str, str]:
 
 
 def load_history(
-    ticker: str, start: date, end: date, data_dir: str | Path | None = None
+    ticker: str,
+    start: date,
+    end: date,
+    data_dir: str | Path | None = None,
+    catalog: Catalog | None = None,
 ) -> History:
-    """Resolve ``ticker`` through the catalog of ``data_dir`` (default: ``data_dir()``),
-    load and check its whole file (read once), and find the bars dated ``start`` .. ``end``.
+    """Resolve ``ticker`` through the catalog of ``data_dir`` (default: ``data_dir()``;
+    ``catalog``: that catalog already loaded, for a caller reading many tickers), load and
+    check its whole file (read once), and find the bars dated ``start`` .. ``end``.
 
     :raise UnknownTickerError: the ticker is malformed or not in the catalog (no file read).
     :raise DataQualityError: the file fails a check (``row`` names the line), or its bar
         spacing is not the timeframe its catalog entry records.
     :raise EmptyRangeError: no bar falls in the range (or ``start`` is after ``end``).
     """
-    catalog = load_catalog(data_dir)
+    catalog = load_catalog(data_dir) if catalog is None else catalog
     path = catalog.resolve(ticker)
     info = catalog.info(ticker)
     daily = info.timeframe == DAILY

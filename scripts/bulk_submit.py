@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Submit many backtests through the HTTP API (resumable).\n\n"
         "A parameter sweep is the subcommand `sweep`:\n"
         "  python -m scripts.bulk_submit [--url URL] sweep --rule … --grid … (see sweep --help)\n"
-        "and a walk-forward the subcommand `walkforward` (see walkforward --help)",
+        "a walk-forward the subcommand `walkforward` (see walkforward --help)\n"
+        "and portfolio requests from JSON files the subcommand `portfolio`",
     )
     source = parser.add_argument_group("what to submit: a grid, or --input")
     source.add_argument("--tickers", type=_csv_list, help="comma-separated tickers")
@@ -342,7 +343,8 @@ it (``--url X sweep …`` and ``sweep --url X …`` are the same command)."""
 
 
 def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
-    """(``"sweep"``, ``"walkforward"`` or None, the arguments for that command): shared
+    """(``"sweep"``, ``"walkforward"``, ``"portfolio"`` or None, the arguments for that
+    command): shared
     options given before the subcommand are handed to it."""
     shared: list[str] = []
     rest = list(argv)
@@ -352,7 +354,7 @@ def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
         else:
             shared.extend(rest[:2])
             rest = rest[2:]
-    if rest[:1] in (["sweep"], ["walkforward"]):
+    if rest[:1] in (["sweep"], ["walkforward"], ["portfolio"]):
         return rest[0], [*shared, *rest[1:]]
     return None, list(argv)
 
@@ -368,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bulk_walkforward import main as walkforward_main
 
         return walkforward_main(argv)
+    if command == "portfolio":  # `python -m scripts.bulk_submit [--url U] portfolio …`
+        from scripts.bulk_portfolio import main as portfolio_main
+
+        return portfolio_main(argv)
     args = build_parser().parse_args(argv)
     if args.rate <= 0 or args.poll <= 0 or args.top <= 0 or args.retries < 0:
         print(

@@ -21,7 +21,7 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-pytest_plugins = ["tests.consumer.fixtures"]  # env, sessions, queue of consumer processes
+pytest_plugins = ["tests.consumer.fixtures", "tests.portfolios.fixtures"]  # shared fixtures
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 

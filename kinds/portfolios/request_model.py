@@ -49,8 +49,10 @@ class Allocation(BaseModel):
     weights: dict[str, Annotated[float, Field(strict=False, ge=0, le=1)]] | None = None
     score: Annotated[str, Field(strict=True, max_length=2000)] | None = None
     filter: Annotated[str, Field(strict=True, max_length=2000)] | None = None
-    top_n: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] = 10
-    weighting: Literal[WEIGHTINGS] = "equal"  # type: ignore[valid-type]
+    top_n: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] | None = 10
+    weighting: Literal[WEIGHTINGS] | None = "equal"  # type: ignore[valid-type]
+    """``top_n`` and ``weighting`` may be null (what a normalised ``equal`` or ``fixed``
+    request holds, so a stored request parses again unchanged); ``rank`` needs a top_n."""
 
 
 class Rebalance(BaseModel):
@@ -175,6 +177,9 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
         if values:
             raise RequestError("params", "names $parameters, but only a ranking uses them")
         return {}
+    if allocation["top_n"] is None:
+        raise RequestError("allocation.top_n", "is required with method 'rank'")
+    allocation["weighting"] = allocation["weighting"] or "equal"
     if allocation["score"] is None:
         allocation["score"] = DEFAULT_SCORE
     try:

@@ -46,10 +46,12 @@ class Universe:
     bars_per_year: float
 
 
-def _load(ticker: str, at: int, start: date, end: date, data_dir: Path | None) -> data.History:
+def _load(
+    ticker: str, at: int, start: date, end: date, data_dir: Path | None, catalog: data.Catalog
+) -> data.History:
     field = f"tickers[{at}]"
     try:
-        history = data.load_history(ticker, start, end, data_dir)
+        history = data.load_history(ticker, start, end, data_dir, catalog)
     except data.UnknownTickerError as exc:
         raise RequestError(field, str(exc)) from None
     except data.DataQualityError as exc:
@@ -68,8 +70,10 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         the window).
     """
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
+    catalog = data.load_catalog(data_dir)  # once: not once per ticker
     loaded = [
-        _load(ticker, at, start, end, data_dir) for at, ticker in enumerate(request["tickers"])
+        _load(ticker, at, start, end, data_dir, catalog)
+        for at, ticker in enumerate(request["tickers"])
     ]
     stamps = [h.bars.timestamps[h.start : h.stop].astype("datetime64[D]") for h in loaded]
     days = np.unique(np.concatenate(stamps))

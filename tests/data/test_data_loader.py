@@ -201,3 +201,26 @@ def test_load_bars_reads_the_file(tmp_path: Path) -> None:
 def test_loading_does_not_import_pandas() -> None:
     """Loading bars in a fresh interpreter never imports pandas (start-up time counts)."""
     assert loaded_by("import data; data.load_bars(sys.argv[1])", ["pandas"], str(GOOG)) == []
+
+
+def test_rows_whose_widths_even_out_are_still_a_ragged_row_error() -> None:
+    """A short row and a long one hold as many cells as two good rows: the split-by-column
+    path must not shift the cells between them; the short row's line is named."""
+    text = "Date,Open,High,Low,Close,Volume\n2024-01-02,10,12,9,11\n2024-01-03,10,12,9,11,5,7\n"
+    with pytest.raises(DataQualityError, match="expected 6 cells, found 5") as info:
+        parse_bars(text)
+    assert info.value.row == 2
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_quoted_and_unquoted_files_give_the_same_bars(newline: str) -> None:
+    """The string-split path (no quotes) and csv.reader (quotes) read the same bars."""
+    rows = [
+        "Date,Open,High,Low,Close,Volume",
+        "2024-01-02,10,12,9,11,5",
+        "2024-01-03,11,13,10,12,6",
+    ]
+    plain = parse_bars(newline.join(rows) + newline)
+    quoted = parse_bars(newline.join(f'"{row}"'.replace(",", '","') for row in rows) + newline)
+    for name in ("timestamps", "open", "high", "low", "close", "volume"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(quoted, name))

@@ -5,22 +5,19 @@ refused at submission (not OOM-killed later)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from redis import Redis
 
-from tests.portfolios.support import valid_portfolio
-from tests.web.support import app_with_schema, queue_key, serve
-
-DATA = Path(__file__).resolve().parents[2] / "data"
+from tests.portfolios.support import demo_app, valid_portfolio
+from tests.web.support import queue_key
 
 
 @pytest.fixture
 def app(sqlite_url: str, redis_url: str) -> Iterator[Flask]:
     """The app on SQLite and the test Redis, with the shipped demo data."""
-    yield from serve(app_with_schema(sqlite_url, redis_url, DATA))
+    yield from demo_app(sqlite_url, redis_url)
 
 
 def _rank(**fields) -> dict:

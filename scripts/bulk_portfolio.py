@@ -1,0 +1,114 @@
+"""Submit portfolio requests from the command line, wait for each and print its metrics
+against the equal-weight benchmark (docs/bulk.md, docs/portfolios.md).
+
+    python -m scripts.bulk_portfolio portfolio.json [more.json …] [--url URL] \\
+        [--timeout 3600] [--poll 1] [--no-wait]
+
+Each file holds one portfolio request (the body of ``POST /api/portfolios``) or a list of
+them. It is also ``python -m scripts.bulk_submit [--url URL] portfolio …``. The exit codes
+are every bulk command's (``scripts.bulk_client``): 0 all SUCCEEDED, 1 one was refused by
+the API (its message names the field) or FAILED, 2 bad options or a file that is not a
+request, 3 the API could not be reached, 4 the wait timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from backtest_client.portfolios import FINISHED, Portfolio
+from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_USAGE, command_parser
+from scripts.bulk_sweep import right_aligned, run_command, wait_with_bar
+
+SHOWN = ("total_return_pct", "cagr_pct", "sharpe_ratio", "max_drawdown_pct", "num_orders")
+"""The metrics printed for the portfolio and (but ``num_orders``) its benchmark."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser("python -m scripts.bulk_portfolio", __doc__)
+    parser.add_argument("files", nargs="+", type=Path, help="JSON portfolio request(s)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+    parser.add_argument("--no-wait", action="store_true", help="submit and exit")
+    return parser
+
+
+def requests_of(files: list[Path]) -> list[dict[str, Any]]:
+    """Every request the files hold, in order.
+
+    :raise ValueError: a file is not JSON, or holds something else than a request object
+        or a list of them.
+    """
+    found: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        items = loaded if isinstance(loaded, list) else [loaded]
+        if not items or not all(isinstance(item, dict) for item in items):
+            raise ValueError(f"{path}: expected a portfolio request object or a list of them")
+        found.extend(items)
+    return found
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def metrics_table(result: dict[str, Any]) -> str:
+    """Two rows, the portfolio and its benchmark, one column per ``SHOWN`` metric."""
+    ours, theirs = result["metrics"], result["benchmark"]["metrics"]
+    rows = [
+        ["portfolio", *(_cell(ours.get(m)) for m in SHOWN)],
+        ["benchmark", *(_cell(theirs.get(m)) for m in SHOWN)],
+    ]
+    return right_aligned(["", *SHOWN], rows)
+
+
+def _follow(handle: Portfolio, args: argparse.Namespace, out: TextIO) -> int:
+    goes_on = f"it goes on: {handle.status_url}"
+
+    def counts(status: dict[str, Any]) -> tuple[int, int, str]:
+        return int(status["status"] in FINISHED), 1, status["status"]
+
+    status = wait_with_bar(handle.refresh, counts, FINISHED, args, out, goes_on)
+    if status is None:
+        return EXIT_TIMEOUT
+    if status["status"] != "SUCCEEDED":
+        print(f"FAILED: {status['error']}", file=out)
+        return EXIT_REJECTED
+    print(metrics_table(handle.result), file=out)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Submit each request, wait for it, print its metrics; the worst exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        bodies = requests_of(args.files)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    worst = EXIT_OK
+    for body in bodies:
+        code = run_command(
+            lambda client, _args, body=body: client.portfolio(**body),
+            lambda handle, body=body: (
+                f"portfolio {handle.portfolio_id}: {len(body.get('tickers', []))} tickers"
+            ),
+            _follow,
+            args,
+            out,
+        )
+        worst = max(worst, code)
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
