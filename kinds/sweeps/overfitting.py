@@ -128,13 +128,18 @@ def _ticker_stats(
     return out
 
 
+def _key(value: Any) -> Any:
+    """A swept value as a dict key: itself (numbers, text), its JSON for a list or object."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
+
+
 def _stability(stored: dict, combos: list[dict], sharpe: np.ndarray) -> dict[str, Any]:
     """The best's neighbourhood on the grid of Sharpe ratios over the swept values."""
     grid = stored.get("grid") or {}
     names = list(grid)
-    positions = {name: {json.dumps(v): i for i, v in enumerate(grid[name])} for name in names}
+    positions = {name: {_key(v): i for i, v in enumerate(grid[name])} for name in names}
     indices = np.array(
-        [[positions[n].get(json.dumps(c["params"].get(n)), 0) for n in names] for c in combos],
+        [[positions[n].get(_key(c["params"].get(n)), 0) for n in names] for c in combos],
         dtype=np.int64,
     ).reshape(len(combos), len(names))
     shape = tuple(len(grid[n]) for n in names)
