@@ -72,16 +72,15 @@ def distributions(space: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def make_sampler(name: str, seed: int, batch_size: int, n_trials: int | None = None):
-    """The sampler ``name`` (``kinds.studies.fields.SAMPLERS``) seeded with ``seed`` (TPE
-    given the budget ``n_trials`` exploits around the best trials late in it); the
+def make_sampler(name: str, seed: int, batch_size: int):
+    """The sampler ``name`` (``kinds.studies.fields.SAMPLERS``) seeded with ``seed``; the
     evolutionary ones (CMA-ES, NSGA-II) take one batch as one generation (``batch_size``):
     a generation is told only once its trials have finished, which is when a batch ends."""
     samplers = _optuna().samplers
     if name == "tpe":
         from kinds.studies.batch_tpe import BatchTPESampler
 
-        return BatchTPESampler(seed=seed, multivariate=True, n_trials=n_trials)
+        return BatchTPESampler(seed=seed, multivariate=True)
     if name == "cmaes":
         return samplers.CmaEsSampler(
             seed=seed, popsize=max(batch_size, 2), warn_independent_sampling=False
@@ -96,10 +95,7 @@ def rebuild(stored: dict[str, Any], trials: list[TrialRow], *, seed: int | None 
     optuna = _optuna()
     directions = [o["direction"] for o in stored["objectives"]]
     sampler = make_sampler(
-        stored["sampler"],
-        stored["seed"] if seed is None else seed,
-        int(stored["batch_size"]),
-        stored.get("n_trials"),
+        stored["sampler"], stored["seed"] if seed is None else seed, int(stored["batch_size"])
     )
     study = optuna.create_study(directions=directions, sampler=sampler)
     dists = distributions(stored["space"])

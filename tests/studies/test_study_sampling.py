@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import optuna
 
-from kinds.studies.batch_tpe import EXPLOIT_CENTRES, BatchTPESampler, local_points
+from kinds.studies.batch_tpe import BatchTPESampler
 from kinds.studies.sampling import TrialRow, ask, best_trials, distributions
 
 SPACE = {
@@ -109,74 +109,3 @@ def test_best_trials_are_the_best_complete_one_or_the_pareto_front():
         ],
     }
     assert best_trials(two, rows) == [0, 1, 2]  # 4 is dominated by 1
-
-
-LOCAL_SPACE = {
-    **SPACE,
-    "stop": {"type": "float", "low": 0.5, "high": 20.0, "step": 0.5, "log": False},
-    "window": {"type": "int", "low": 1, "high": 1000, "step": None, "log": True},
-    "scale": {"type": "float", "low": 0.01, "high": 10.0, "step": None, "log": True},
-}
-
-
-def test_local_points_stay_on_the_space_near_their_centres_and_repeat_per_seed():
-    """Points around the centres: inside the bounds, on the steps, ints as ints, never the
-    centre itself, near it (a narrow width), and the same for the same seed."""
-    dists = distributions(LOCAL_SPACE)
-    centres = [
-        {"period": 2, "oversold": 45.0, "stop": 0.5, "window": 1000, "scale": 0.01},
-        {"period": 30, "oversold": 20.5, "stop": 7.0, "window": 40, "scale": 1.5},
-    ]
-    points = local_points(np.random.RandomState(4), dists, centres, 200, 0.03)
-    assert points == local_points(np.random.RandomState(4), dists, centres, 200, 0.03)
-    assert points != local_points(np.random.RandomState(5), dists, centres, 200, 0.03)
-    for i, p in enumerate(points):
-        centre = centres[i % 2]
-        assert p != centre
-        assert isinstance(p["period"], int) and 2 <= p["period"] <= 60
-        assert isinstance(p["window"], int) and 1 <= p["window"] <= 1000
-        assert 10 <= p["oversold"] <= 45 and (p["oversold"] * 2).is_integer()
-        assert 0.5 <= p["stop"] <= 20 and (p["stop"] * 2).is_integer()
-        assert 0.01 <= p["scale"] <= 10
-        assert abs(p["period"] - centre["period"]) <= 0.2 * 58
-        assert abs(np.log(p["scale"] / centre["scale"])) <= 0.2 * np.log(1000)
-
-
-def _stored_with_budget(n_trials: int) -> dict:
-    return {**STORED, "n_trials": n_trials}
-
-
-def test_late_in_the_budget_half_a_batch_is_drawn_around_the_best_trials():
-    """Past EXPLOIT_AFTER of n_trials, half the batch lies within a few steps of the five
-    best trials; before it, the batch is plain batch TPE's (the same points)."""
-    rows = _rows(60)
-    dists = distributions(SPACE)
-    best = sorted(rows, key=lambda r: -r.values[0])[:EXPLOIT_CENTRES]
-    late = BatchTPESampler(seed=2, multivariate=True, n_trials=100)
-    points = late.sample_batch(_study(late, rows), dists, 40)
-    assert len(points) == 40
-    near = [
-        p
-        for p in points
-        if any(
-            abs(p["period"] - b.params["period"]) <= 4
-            and abs(p["oversold"] - b.params["oversold"]) <= 2
-            for b in best
-        )
-    ]
-    assert len(near) >= 20
-    early = BatchTPESampler(seed=2, multivariate=True, n_trials=1000)
-    plain = BatchTPESampler(seed=2, multivariate=True)
-    assert early.sample_batch(_study(early, rows), dists, 40) == plain.sample_batch(
-        _study(plain, rows), dists, 40
-    )
-
-
-def test_a_late_batch_is_asked_again_identically_from_the_stored_trials():
-    """A Job killed after asking: asking again from the same stored trials (the default
-    sampler, a budget late enough to exploit) gives the same trials."""
-    stored = _stored_with_budget(80)
-    first = ask(stored, _rows(60), 10, [])
-    assert first == ask(stored, _rows(60), 10, [])
-    assert [a.number for a in first] == list(range(60, 70))
-    assert len({tuple(a.params.values()) for a in first}) == 10
