@@ -137,11 +137,13 @@ def _stability(stored: dict, combos: list[dict], sharpe: np.ndarray) -> dict[str
     """The best's neighbourhood on the grid of Sharpe ratios over the swept values."""
     grid = stored.get("grid") or {}
     names = list(grid)
-    positions = {name: {_key(v): i for i, v in enumerate(grid[name])} for name in names}
-    indices = np.array(
-        [[positions[n].get(_key(c["params"].get(n)), 0) for n in names] for c in combos],
-        dtype=np.int64,
-    ).reshape(len(combos), len(names))
+    indices = np.zeros((len(combos), len(names)), dtype=np.int64)
+    for column, name in enumerate(names):
+        position = {_key(v): i for i, v in enumerate(grid[name])}
+        values = [c["params"].get(name) for c in combos]
+        if any(isinstance(v, list | dict) for v in grid[name]):
+            values = [_key(v) for v in values]
+        indices[:, column] = [position.get(v, 0) for v in values]
     shape = tuple(len(grid[n]) for n in names)
     out = neighbourhood(grid_from_indices(indices, sharpe, shape))
     out["params"] = names
@@ -176,11 +178,12 @@ def overfitting(tx: Any, sweep_id: str) -> dict[str, Any] | None:
     per_ticker: dict[str, tuple[list, list]] = {}
     for _, ticker, _, blob in chunks:
         per_ticker.setdefault(ticker, ([], []))[1].append(unpack_blocks(bytes(blob)))
-    for combo_no, ticker, params_json, sharpe in rows:
+    every_params = json.loads("[" + ",".join(row[2] for row in rows) + "]")  # one parse
+    for (combo_no, ticker, _, sharpe), params in zip(rows, every_params, strict=True):
         per_ticker[ticker][0].append(
             {
                 "combo_no": combo_no,
-                "params": json.loads(params_json),
+                "params": params,
                 "sharpe_ratio": None if sharpe is None or not math.isfinite(sharpe) else sharpe,
             }
         )
