@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 from kinds.runs.fields import LABEL_FIELDS
 from kinds.runs.signal_report import SIGNAL_FIELDS
 from kinds.walkforward.contract import WALKFORWARD_FIELDS
+from tests.portfolios.support import valid_portfolio
+from tests.studies.support import valid_study
 from tests.web.support import valid_request, valid_sweep, valid_walkforward
 from web.api.schema import preset_schema, run_schema, sweep_schema
 
@@ -261,9 +263,11 @@ CHECKS = {
     "POST /api/schema/run/validate": valid_request,
     "POST /api/schema/sweep/validate": valid_sweep,
     "POST /api/schema/walkforward/validate": valid_walkforward,
+    "POST /api/schema/portfolio/validate": valid_portfolio,
+    "POST /api/schema/study/validate": valid_study,
 }
-"""The request checks, which read a run's, a sweep's and a walk-forward's body as their
-submissions do."""
+"""The request checks, which read a run's, a sweep's, a walk-forward's, a portfolio's and a
+study's body as their submissions do."""
 
 
 @pytest.mark.parametrize("shape", list(HUGE_BODIES))

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from rules import RULES
+from tests.portfolios.support import demo_app, valid_portfolio
+from tests.studies.support import valid_study
 from tests.web.support import queue_key, valid_request, valid_sweep, valid_walkforward
 from tests.web.test_web_runs import BAD_REQUESTS, MISSING, rows
 
@@ -261,3 +263,92 @@ def test_validating_a_good_walkforward_is_200_valid_and_records_and_queues_nothi
     assert (response.status_code, response.get_json()) == (200, {"valid": True})
     assert client.get("/api/walkforward").get_json()["walkforwards"] == []
     assert client.get("/api/sweeps").get_json()["total"] == 0
+
+
+@pytest.fixture
+def demo_client(sqlite_url: str, redis_url: str):
+    """A client of the app on the shipped demo data (the portfolio and study checks read
+    several of its tickers)."""
+    for app in demo_app(sqlite_url, redis_url):
+        yield app.test_client()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tickers": ["ACME", "NOPE"]}, "tickers[1]"),
+        ({"tickers": ["ACME"]}, "tickers"),
+        (
+            {"allocation": {"method": "rank", "score": "roc(close, ", "top_n": 2}},
+            "allocation.score",
+        ),
+        (
+            {"allocation": {"method": "fixed", "weights": {"ACME": 0.7, "GLOBEX": 0.6}}},
+            "allocation.weights",
+        ),
+        ({"end_date": "2017-01-01"}, "end_date"),
+    ],
+)
+def test_validating_a_bad_portfolio_answers_the_submissions_400_byte_for_byte(
+    demo_client, change, field
+):
+    """POST /api/schema/portfolio/validate answers as POST /api/portfolios does (unknown
+    ticker, too few tickers, a bad expression, weights over 1, dates out of order); it
+    records nothing."""
+    client = demo_client
+    checked = client.post("/api/schema/portfolio/validate", json=valid_portfolio(**change))
+    assert client.get("/api/portfolios").get_json()["portfolios"] == []
+    submitted = client.post("/api/portfolios", json=valid_portfolio(**change))
+    assert checked.status_code == submitted.status_code == 400
+    assert checked.get_json()["field"] == field
+    assert checked.get_data() == submitted.get_data()
+
+
+def test_validating_a_good_portfolio_is_200_valid_and_records_and_queues_nothing(demo_client):
+    """A portfolio the submission would accept is ``{"valid": true}``; nothing recorded."""
+    client = demo_client
+    response = client.post("/api/schema/portfolio/validate", json=valid_portfolio())
+    assert (response.status_code, response.get_json()) == (200, {"valid": True})
+    assert client.get("/api/portfolios").get_json()["portfolios"] == []
+
+
+def test_portfolio_schema_lists_the_request_fields_and_their_nested_models(client):
+    """GET /api/schema/portfolio is the request model's JSON Schema: the universe, the
+    window, the costs, the allocation and the rebalance schedule."""
+    schema = client.get("/api/schema/portfolio").get_json()
+    assert {"tickers", "start_date", "end_date", "allocation", "rebalance"} <= set(
+        schema["properties"]
+    )
+    assert {"Allocation", "Rebalance"} <= set(schema["$defs"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"space": {"nope": {"low": 1, "high": 2}}}, "space.nope"),
+        ({"space": {"period": {"low": 30, "high": 2}}}, "space.period"),
+        ({"n_trials": 0}, "n_trials"),
+        ({"sampler": "grid"}, "sampler"),
+        ({"ticker": "NOPE"}, "ticker"),
+    ],
+)
+def test_validating_a_bad_study_answers_the_submissions_400_byte_for_byte(
+    demo_client, change, field
+):
+    """POST /api/schema/study/validate answers as POST /api/studies does; it records
+    nothing."""
+    client = demo_client
+    checked = client.post("/api/schema/study/validate", json=valid_study(**change))
+    assert client.get("/api/studies").get_json()["studies"] == []
+    submitted = client.post("/api/studies", json=valid_study(**change))
+    assert checked.status_code == submitted.status_code == 400
+    assert checked.get_json()["field"].startswith(field)
+    assert checked.get_data() == submitted.get_data()
+
+
+def test_validating_a_good_study_is_200_valid_and_records_and_queues_nothing(demo_client):
+    """A study the submission would accept is ``{"valid": true}``; nothing recorded."""
+    client = demo_client
+    response = client.post("/api/schema/study/validate", json=valid_study())
+    assert (response.status_code, response.get_json()) == (200, {"valid": True})
+    assert client.get("/api/studies").get_json()["studies"] == []
