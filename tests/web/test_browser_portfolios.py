@@ -95,6 +95,12 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
     assert body["rebalance"] == {"schedule": "monthly", "drift_threshold": 0.05}
     assert (body["initial_capital"], body["fee_rate"], body["slippage_bps"]) == (100000, 0.001, 5)
 
+    page.fill("#pf-filter", "close > sma(close, )")  # checked by the server as it is typed
+    expect(page.locator("#pf-filter")).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator("#pf-filter + .invalid-feedback")).to_contain_text("allocation.filter")
+    page.fill("#pf-filter", "close > sma(close, 200)")
+    expect(page.locator("#pf-filter")).not_to_have_class(re.compile(r"\bis-invalid\b"))
+
     expect(page.locator("#pf-weights")).to_be_hidden()
     page.select_option("#pf-method", "fixed")
     expect(page.locator("#pf-weights")).to_be_visible()

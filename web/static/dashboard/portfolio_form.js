@@ -156,8 +156,20 @@ const PortfolioForm = (() => {
     pickGroup("*");
     showMode();
 
-    byId("pf-form").addEventListener("submit", async (event) => {
+    /* The server checks the form as it changes (POST /api/schema/portfolio/validate: the
+       submission's very 400, so the message is the server's). */
+    const form = byId("pf-form");
+    const live = form.dataset.validateUrl
+      ? BT.liveCheck(form.dataset.validateUrl, body, (problem) => {
+        clearErrors();
+        if (problem) showError(problem.field, problem.error);
+      })
+      : { schedule() {}, cancel() {} };
+    for (const type of ["input", "change"]) form.addEventListener(type, live.schedule);
+
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      live.cancel();
       clearErrors();
       const progress = byId("pf-progress");
       progress.textContent = "submitting…";
