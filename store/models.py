@@ -131,7 +131,8 @@ default BINARY collation does the same; MySQL's default would call them equal.""
 
 
 class StrategyPreset(Base):
-    """A named set of form values (parameters only, never trading logic). Names are unique
+    """A named set of form values (parameters only, never trading logic) of one ``kind``
+    of work. Names are unique
     per owner: ``owner_key`` is ``created_by``, or "" for a row without one (AUTH_MODE=none:
     one namespace), so another user's preset never makes a name taken (a 409 would tell it
     exists)."""
@@ -145,6 +146,9 @@ class StrategyPreset(Base):
     owner_key: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), default="", server_default="")
     shared: Mapped[shared]
     created_at: Mapped[timestamp]
+    kind: Mapped[str] = mapped_column(String(16), default="run", server_default="run")
+    """What ``payload_json`` holds: ``run`` (a run form's values) or ``portfolio`` (a
+    portfolio request): ``web.api.presets.PRESET_KINDS``."""
 
     __table_args__ = (Index("ix_presets_owner_name", "owner_key", "name", unique=True),)
 

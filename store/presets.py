@@ -1,5 +1,6 @@
-"""Strategy presets: named form values for the dashboard (parameters only, never logic).
-A name is unique among its owner's presets (``StrategyPreset.owner_key``)."""
+"""Strategy presets: named form values for the dashboard (parameters only, never logic), of
+one kind of work each (``kind``: a run's form, a portfolio request). A name is unique among
+its owner's presets of every kind (``StrategyPreset.owner_key``)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ def create_preset(
     *,
     created_by: str | None = None,
     shared: bool = False,
+    kind: str = "run",
 ) -> StrategyPreset:
-    """Add a preset in the caller's transaction (flushed at once; ``created_by``: the
-    token's name, None without auth; ``shared``: read-only for everyone); raises
-    DuplicatePresetError when the owner has a preset of that name."""
+    """Add a preset of ``kind`` in the caller's transaction (flushed at once;
+    ``created_by``: the token's name, None without auth; ``shared``: read-only for
+    everyone); raises DuplicatePresetError when the owner has a preset of that name."""
     row = StrategyPreset(
+        kind=kind,
         name=name,
         payload_json=json.dumps(payload),
         created_by=created_by,
@@ -56,9 +59,10 @@ def update_preset(
     payload: dict[str, Any],
     *,
     shared: bool | None = None,
+    kind: str | None = None,
 ) -> StrategyPreset | None:
-    """Replace a preset's name and payload (and ``shared`` unless None) in the caller's
-    transaction (flushed at once); None if there is no such preset; raises
+    """Replace a preset's name and payload (and ``shared``, ``kind`` unless None) in the
+    caller's transaction (flushed at once); None if there is no such preset; raises
     DuplicatePresetError when the name is another preset's of the same owner."""
     row = session.get(StrategyPreset, preset_id)
     if row is None:
@@ -66,6 +70,8 @@ def update_preset(
     row.name, row.payload_json = name, json.dumps(payload)
     if shared is not None:
         row.shared = shared
+    if kind is not None:
+        row.kind = kind
     try:
         session.flush()
     except IntegrityError:
@@ -74,10 +80,13 @@ def update_preset(
 
 
 def list_presets(
-    session: Session, visible: ColumnElement[bool] | None = None
+    session: Session, visible: ColumnElement[bool] | None = None, kind: str | None = None
 ) -> list[StrategyPreset]:
-    """Every preset (``visible``: those the viewer may see, ``web.ownership``), by name."""
+    """Every preset (``visible``: those the viewer may see, ``web.ownership``; ``kind``:
+    of that kind only), by name."""
     statement = select(StrategyPreset).where(true() if visible is None else visible)
+    if kind is not None:
+        statement = statement.where(StrategyPreset.kind == kind)
     return list(session.scalars(statement.order_by(StrategyPreset.name, StrategyPreset.id)).all())
 
 

@@ -27,6 +27,7 @@ def preset(row: StrategyPreset) -> dict[str, Any]:
         "created_at": iso_utc(row.created_at),
         "created_by": row.created_by,
         "shared": bool(row.shared),
+        "kind": row.kind or "run",
     }
 
 

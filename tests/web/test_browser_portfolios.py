@@ -118,6 +118,44 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
     assert errors == []
 
 
+def test_a_portfolio_saved_as_a_preset_fills_the_form_again_and_stays_off_the_run_form(
+    served, browser, shots
+):
+    """Save the form as a portfolio preset, change the form, Load: the universe, ranking,
+    parameters and schedule come back; the run dashboard's presets list does not show it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1100}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{served}/portfolios")
+    expect(page.locator("#preset-select")).to_have_text("no presets yet")
+    page.click("[data-group='']")
+    page.click("[data-group='Energy']")
+    page.fill("#pf-top_n", "2")
+    page.fill("#pf-params", "lookback=42")
+    page.select_option("#pf-schedule", "weekly")
+    saved = page.evaluate("PortfolioForm.body()")
+    page.fill("#preset-name", "energy top 2")
+    page.click("#preset-save")
+    expect(page.locator("#preset-status")).to_have_text('saved "energy top 2"')
+    shoot(page.locator("#presets"), shots / "portfolio-presets.png")
+
+    page.click("[data-group='*']")
+    page.fill("#pf-top_n", "7")
+    page.select_option("#pf-schedule", "monthly")
+    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    page.click("#preset-load")
+    expect(page.locator("#preset-status")).to_have_text('loaded "energy top 2"')
+    expect(page.locator("#pf-count")).to_have_text(f"{len(members('Energy'))} tickers")
+    assert page.evaluate("PortfolioForm.body()") == saved
+    assert saved["params"] == {"lookback": 42} and saved["rebalance"]["schedule"] == "weekly"
+
+    page.goto(f"{served}/")
+    expect(page.locator("#preset-select")).to_have_text("no presets yet")
+    context.close()
+    assert errors == []
+
+
 @pytest.fixture
 def on_stack(stack) -> Iterator[str]:
     """The stack's web (its portfolio kind registers the pages)."""

@@ -148,6 +148,7 @@ def test_preset_decodes_payload_and_keeps_name_verbatim():
         "created_at": "2024-03-01T12:30:15.250000+00:00",
         "created_by": None,
         "shared": False,
+        "kind": "run",
     }
 
 

@@ -17,7 +17,7 @@ def test_create_then_list_returns_the_preset(client):
     response = client.post("/api/strategies", json={"name": "  fast cross  ", "payload": PAYLOAD})
     assert response.status_code == 201
     created = response.get_json()
-    assert list(created) == ["id", "name", "payload", "created_at", "created_by", "shared"]
+    assert list(created) == ["id", "name", "payload", "created_at", "created_by", "shared", "kind"]
     assert created["name"] == "fast cross"
     assert created["payload"] == PAYLOAD
     assert created["created_at"].endswith("+00:00")

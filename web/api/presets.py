@@ -1,13 +1,21 @@
 """Strategy presets: ``GET``/``POST /api/strategies`` and ``GET``/``PUT``/``DELETE
 /api/strategies/<id>``.
 
-A preset is a name and the dashboard form's values (``payload``: parameters only, never
-code). A payload may be partial (the form fills what it lacks with its defaults), but the
-rule it names is checked against the rule registry as a run request's is
-(``rules.validate_rule``): an unknown ``rule_type`` or invalid ``params`` is a 400 naming
-``payload.rule_type`` / ``payload.params…``; ``params`` without a ``rule_type`` is refused.
-The payload is stored as sent. Names are stored and returned verbatim; escaping them is the
-dashboard's job.
+A preset is a name, a ``kind`` and a form's values (``payload``: parameters only, never
+code). ``kind`` (optional, default ``run``; ``PRESET_KINDS``) says which form:
+
+* ``run``: the run form's values. A payload may be partial (the form fills what it lacks with
+  its defaults), but the rule it names is checked against the rule registry as a run
+  request's is (``rules.validate_rule``): an unknown ``rule_type`` or invalid ``params`` is a
+  400 naming ``payload.rule_type`` / ``payload.params…``; ``params`` without a ``rule_type``
+  is refused.
+* ``portfolio``: a whole portfolio request, checked as ``POST /api/portfolios`` checks one
+  (the contract, every ticker in the catalog, the memory cap, the expressions parsed, never
+  run): its 400 names ``payload.<field>``.
+
+The payload is stored as sent. ``GET /api/strategies?kind=portfolio`` lists one kind; a PUT
+without ``kind`` keeps the preset's. Names are stored and returned verbatim; escaping them is
+the dashboard's job.
 
 Presets belong to their creator (``web.ownership``): the list shows the viewer's own and the
 shared ones, another user's preset is the 404 of a missing one (403 read-only when shared),
@@ -20,9 +28,9 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -37,6 +45,7 @@ from store.presets import (
     list_presets,
     update_preset,
 )
+from web.api.portfolios import validate_portfolio
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session
@@ -52,6 +61,9 @@ NAME_MAX = 100
 
 PAYLOAD_MAX_BYTES = 16 * 1024
 """Largest preset payload as stored JSON; the column is a TEXT (64 KiB in MySQL)."""
+
+PRESET_KINDS = ("run", "portfolio")
+"""The forms a preset may hold the values of (``StrategyPreset.kind``)."""
 
 ID_MAX = 2**31 - 1
 """Largest preset id in the URL; anything bigger cannot exist (and SQLite would overflow).
@@ -94,6 +106,13 @@ class PresetBody(BaseModel):
             strict=True, description="read-only for every signed-in user (PUT: unchanged if absent)"
         ),
     ] = None
+    kind: Annotated[
+        Literal[PRESET_KINDS] | None,
+        Field(
+            description="the form the payload is for: run (default) or portfolio "
+            "(PUT: unchanged if absent)",
+        ),
+    ] = None
 
 
 _MESSAGES = {
@@ -105,6 +124,7 @@ _DEFAULT_MESSAGES = {
     "name": "is required (a non-empty string)",
     "payload": "must be a JSON object of form values",
     "shared": "must be true or false",
+    "kind": f"must be one of {', '.join(PRESET_KINDS)}",
 }
 
 
@@ -156,18 +176,51 @@ def _check_rule(payload: dict[str, Any]) -> None:
         raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
 
 
-def validate_preset(body: dict[str, Any]) -> tuple[str, dict[str, Any], bool | None]:
-    """(name, payload, shared or None when absent) of a preset request body.
+def _check_portfolio(payload: dict[str, Any]) -> None:
+    """A portfolio preset's payload, checked as ``POST /api/portfolios`` checks a request.
 
-    :raise ApiError 400: naming ``name``, ``payload`` (or the rule inside it), ``shared`` or
-        an unknown field.
+    :raise ApiError 400: naming ``payload.<field>``.
+    """
+    try:
+        validate_portfolio(payload)
+    except ApiError as exc:
+        raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
+
+
+def check_payload(kind: str, payload: dict[str, Any]) -> None:
+    """A payload against what its kind's form submits (module docstring).
+
+    :raise ApiError 400: naming ``payload…``.
+    """
+    if kind == "portfolio":
+        _check_portfolio(payload)
+    else:
+        _check_rule(payload)
+
+
+def validate_preset(body: dict[str, Any]) -> tuple[str, dict[str, Any], bool | None, str | None]:
+    """(name, payload, shared or None when absent, kind or None when absent) of a preset
+    request body; the payload is checked by ``check_payload`` once its kind is known.
+
+    :raise ApiError 400: naming ``name``, ``payload``, ``shared``, ``kind`` or an unknown
+        field.
     """
     try:
         preset_body = PresetBody.model_validate(body)
     except ValidationError as exc:
         raise _api_error(exc) from None
-    _check_rule(body["payload"])
-    return preset_body.name, body["payload"], preset_body.shared
+    return preset_body.name, body["payload"], preset_body.shared, preset_body.kind
+
+
+def _kind_filter() -> str | None:
+    """The list's ``?kind=``, or None for every kind.
+
+    :raise ApiError 400: naming ``kind`` for a kind there is none of.
+    """
+    kind = request.args.get("kind")
+    if kind is not None and kind not in PRESET_KINDS:
+        raise ApiError(400, _DEFAULT_MESSAGES["kind"], field="kind")
+    return kind
 
 
 def _not_found() -> ApiError:
@@ -187,20 +240,23 @@ def _duplicate(name: str) -> ApiError:
 
 @bp.get("")
 def list_all() -> ResponseReturnValue:
-    """The presets the viewer may see (their own and the shared ones), by name."""
-    rows = list_presets(get_session(), visible(StrategyPreset))
+    """The presets the viewer may see (their own and the shared ones), of ``?kind=`` if
+    given, by name."""
+    rows = list_presets(get_session(), visible(StrategyPreset), _kind_filter())
     return jsonify([preset(row) for row in rows])
 
 
 @bp.post("")
 def create() -> ResponseReturnValue:
     """Save a named preset; 409 if the viewer has a preset of that name."""
-    name, payload, shared = validate_preset(json_object())
+    name, payload, shared, kind = validate_preset(json_object())
+    kind = kind or "run"
+    check_payload(kind, payload)
     session = get_session()
     try:
         with session.begin():
             row = create_preset(
-                session, name, payload, created_by=current_user(), shared=bool(shared)
+                session, name, payload, created_by=current_user(), shared=bool(shared), kind=kind
             )
     except DuplicatePresetError:
         raise _duplicate(name) from None
@@ -220,13 +276,16 @@ def get_one(preset_id: int) -> ResponseReturnValue:
 def replace(preset_id: int) -> ResponseReturnValue:
     """Replace a preset's name and payload (and sharing, when given); 404 if there is none,
     403 if it is shared with the viewer read-only, 409 if the name is another of the
-    owner's presets'."""
-    name, payload, shared = validate_preset(json_object())
+    owner's presets'. A body without ``kind`` keeps the preset's (its payload is checked
+    as that kind's)."""
+    name, payload, shared, kind = validate_preset(json_object())
     session = get_session()
     try:
         with session.begin():
-            require_manage(get_preset(session, _known_id(preset_id)), _not_found)
-            row = update_preset(session, preset_id, name, payload, shared=shared)
+            existing = get_preset(session, _known_id(preset_id))
+            require_manage(existing, _not_found)
+            check_payload(kind or existing.kind or "run", payload)
+            row = update_preset(session, preset_id, name, payload, shared=shared, kind=kind)
     except DuplicatePresetError:
         raise _duplicate(name) from None
     if row is None:

@@ -31,13 +31,14 @@ from rules import RULES, describe_rules
 from store.models import BacktestRun, utcnow
 from web.db import get_session
 from web.errors import ApiError
-from web.ownership import may_manage, may_read, readable, readable_keys, viewer, visible
+from web.ownership import may_manage, may_read, readable, readable_keys, visible
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
 from web.pages.layout import (
     error_page,
     nav,
+    preset_viewer,
     register_unavailable,
     serve_missing_pages,
     tickers,
@@ -84,17 +85,9 @@ def form() -> ResponseReturnValue:
         trading_fields=[f.to_dict() for f in TRADING_FIELDS],
         number_fields=NUMBER_FIELDS,
         initial=initial,
-        preset_viewer=_preset_viewer(),
+        preset_viewer=preset_viewer(),
         **nav(),
     )
-
-
-def _preset_viewer() -> dict[str, object]:
-    """Who the preset controls are for: the token's ``name`` (None in AUTH_MODE=none: no
-    owners, no sharing) and whether they may change every preset (``manages_all``: an
-    admin, or AUTH_MODE=none), as ``web.ownership.may_manage`` decides for one preset."""
-    who = viewer()
-    return {"name": who.name, "manages_all": not who.restricted}
 
 
 def _page_number() -> int:

@@ -15,6 +15,7 @@ from werkzeug.routing.exceptions import RoutingException
 
 from kinds.sweeps.status import SWEEP_FINISHED, SWEEP_STATUSES
 from web.errors import DATABASE_ERRORS, http_error
+from web.ownership import viewer
 from web.pages.rq_dashboard import URL_PREFIX
 from web.present import catalog_tickers
 from work.status import ALL_STATUSES, FINISHED
@@ -55,6 +56,14 @@ def tickers() -> list[dict[str, Any]]:
     (so a form's first ticker, its default, is not a universe member)."""
     entries = catalog_tickers(current_app.config["DATA_DIR"])
     return sorted(entries, key=lambda t: (t["sector"] is not None, t["sector"] or "", t["ticker"]))
+
+
+def preset_viewer() -> dict[str, object]:
+    """Who a page's preset controls are for: the token's ``name`` (None in AUTH_MODE=none: no
+    owners, no sharing) and whether they may change every preset (``manages_all``: an
+    admin, or AUTH_MODE=none), as ``web.ownership.may_manage`` decides for one preset."""
+    who = viewer()
+    return {"name": who.name, "manages_all": not who.restricted}
 
 
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:

@@ -21,7 +21,7 @@ from kinds.runs.fields import RUN_ID_PATTERN
 from rules import describe_rules
 from web.db import get_session
 from web.ownership import may_read
-from web.pages.layout import error_page, nav, register_unavailable, tickers
+from web.pages.layout import error_page, nav, preset_viewer, register_unavailable, tickers
 
 bp = Blueprint("portfolio_pages", __name__)
 register_unavailable(bp)
@@ -62,6 +62,7 @@ def portfolios_page() -> ResponseReturnValue:
         "submit_url": url_for("portfolios.submit"),
         "list_url": url_for("portfolios.list_all"),
         "page_url": url_for("portfolio_pages.portfolio_page", portfolio_id="PORTFOLIO_ID"),
+        "presets_url": url_for("presets.list_all"),
         "defaults": FORM_DEFAULTS,
         "language": _language(),
     }
@@ -71,6 +72,7 @@ def portfolios_page() -> ResponseReturnValue:
         defaults=FORM_DEFAULTS,
         schedules=SCHEDULES,
         page_data=page_data,
+        preset_viewer=preset_viewer(),
         **nav(),
     )
 

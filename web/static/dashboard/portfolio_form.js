@@ -3,7 +3,9 @@
    expressions and the strategy language's help panel, rebalance schedule and drift, capital
    and costs) POSTing JSON to /api/portfolios, and the list of recent portfolios
    (GET /api/portfolios). A 400 names a field (dotted path): its message is shown under that
-   input. Uses BT (common.js) and ExprHelp (expr_help.js). */
+   input. The presets card (presets.js) saves the form's request as a portfolio preset and
+   fills the form from one (``fill``). Uses BT (common.js), ExprHelp (expr_help.js) and
+   Presets (presets.js). */
 "use strict";
 
 const PortfolioForm = (() => {
@@ -62,6 +64,41 @@ const PortfolioForm = (() => {
     const name = byId("pf-name").value.trim();
     if (name) request.name = name;
     return request;
+  }
+
+  /* "a=1, b=2" from {a: 1, b: 2}: the inverse of ``pairs``. */
+  const unpairs = (object) => Object.entries(object || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+
+  /* Fill the form from a portfolio request (a preset's payload); the messages of what it
+     could not use (a ticker this catalog does not list). */
+  function fill(request) {
+    const problems = [];
+    const wanted = new Set(request.tickers || []);
+    for (const box of boxes()) box.checked = wanted.has(box.value);
+    const missing = [...wanted].filter((t) => !boxes().some((b) => b.value === t));
+    if (missing.length) problems.push(`no data for ${missing.join(", ")}`);
+    const set = (id, value) => { byId(id).value = value === undefined || value === null ? "" : String(value); };
+    const allocation = request.allocation || {};
+    const rebalance = request.rebalance || {};
+    set("pf-start", request.start_date);
+    set("pf-end", request.end_date);
+    set("pf-capital", request.initial_capital);
+    set("pf-fee", request.fee_rate);
+    set("pf-slippage", request.slippage_bps);
+    set("pf-method", allocation.method || "rank");
+    set("pf-score", allocation.score);
+    set("pf-filter", allocation.filter);
+    set("pf-top_n", allocation.top_n);
+    set("pf-weighting", allocation.weighting || "equal");
+    set("pf-params", unpairs(request.params));
+    set("pf-weights", unpairs(allocation.weights));
+    set("pf-schedule", rebalance.schedule || "monthly");
+    set("pf-every", rebalance.every_n_bars === undefined ? 21 : rebalance.every_n_bars);
+    set("pf-drift", rebalance.drift_threshold);
+    set("pf-name", request.name);
+    showUniverse();
+    showMode();
+    return problems;
   }
 
   const boxes = () => [...byId("pf-universe").querySelectorAll("input[type=checkbox]")];
@@ -167,6 +204,20 @@ const PortfolioForm = (() => {
       : { schedule() {}, cancel() {} };
     for (const type of ["input", "change"]) form.addEventListener(type, live.schedule);
 
+    if (data.presets_url && typeof Presets !== "undefined") {
+      Presets.manage({
+        url: data.presets_url,
+        kind: "portfolio",
+        collect: body,
+        apply: (payload) => {
+          clearErrors();
+          const problems = fill(payload);
+          live.schedule();
+          return problems;
+        },
+      }).refresh();
+    }
+
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       live.cancel();
@@ -222,5 +273,5 @@ const PortfolioForm = (() => {
     }
   });
 
-  return Object.freeze({ body, pairs });
+  return Object.freeze({ body, pairs, fill });
 })();
