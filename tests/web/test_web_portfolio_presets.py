@@ -48,8 +48,8 @@ def test_a_portfolio_preset_is_saved_with_its_kind_and_listed_by_kind(client):
     [
         ({"tickers": ["ACME", "NOPE"]}, "payload.tickers[1]"),
         ({"tickers": ["ACME"]}, "payload.tickers"),
-        ({"allocation": {"method": "rank", "score": "roc(close, ", "top_n": 2}}, "payload.allocation.score"),
-        ({"allocation": {"method": "fixed", "weights": {"ACME": 0.7, "HOOLI": 0.6}}}, "payload.allocation.weights"),
+        ({"allocation": {"method": "rank", "score": "roc(close, ", "top_n": 2}}, "payload.allocation.score"),  # noqa: E501
+        ({"allocation": {"method": "fixed", "weights": {"ACME": 0.7, "HOOLI": 0.6}}}, "payload.allocation.weights"),  # noqa: E501
         ({"end_date": "2017-01-01"}, "payload.end_date"),
         ({"surprise": 1}, "payload.surprise"),
     ],
