@@ -40,8 +40,9 @@ class Study(Handle):
     @property
     def trials(self) -> Any:
         """Every trial so far, one row each, indexed by ``number``: ``state``, one column per
-        searched parameter, ``value_<metric>`` per objective, every metric, ``retried_as``
-        (the ``trials.csv`` columns)."""
+        searched parameter, ``value_<metric>`` per objective, every metric, ``retried_as``,
+        ``reused_from`` (the trial whose metrics it copied, ``<study_id>#<number>``; empty
+        when evaluated) — the ``trials.csv`` columns."""
         text = self.http.call("GET", f"{self.status_url}/trials.csv").text
         return frames.csv_frame(text, index="number")
 

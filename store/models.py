@@ -463,5 +463,12 @@ class StudyTrial(Base):
     retried_as: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[timestamp]
     completed_at: Mapped[optional_timestamp]
+    eval_key: Mapped[str | None] = mapped_column(String(64))
+    """What makes this trial's result the same as another's (``kinds.studies.reuse``)."""
+    reused_from: Mapped[str | None] = mapped_column(String(48))
+    """``<study_id>#<number>`` of the trial whose metrics this one copied; None: evaluated."""
 
-    __table_args__ = (Index("ix_trials_batch", "batch_id"),)
+    __table_args__ = (
+        Index("ix_trials_batch", "batch_id"),
+        Index("ix_trials_eval_key", "eval_key"),
+    )

@@ -151,6 +151,7 @@ def parse_study_request(payload: object) -> StudyRequest:
         "batch_size": body.batch_size,
         "seed": body.seed,
         "name": body.name,
+        "cache": body.cache,
     }
     return StudyRequest(new_run_id(), base_request, stored)
 

@@ -21,12 +21,15 @@ from kinds.sweeps.evaluate import evaluate, metric_rows
 @dataclass(frozen=True)
 class Outcome:
     """One evaluated trial: its state (COMPLETE, or PRUNED with no defined objective or a
-    broken constraint), objective values and metrics."""
+    broken constraint), objective values and metrics; its ``kinds.studies.reuse`` key, and
+    the trial it copied (None: evaluated here)."""
 
     number: int
     state: str
     values: list[float] | None
     metrics: dict[str, Any] | None
+    eval_key: str | None = None
+    reused_from: str | None = None
 
 
 def evaluate_trials(

@@ -56,6 +56,7 @@ STUDY_FIELDS = (
     "batch_size",
     "seed",
     "name",
+    "cache",
 )
 """Every field a study request may carry: a run request's (less run_id, rule_id, charts and
 the labels but ``name``) and the study's own."""

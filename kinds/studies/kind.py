@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kinds.studies.contract import study_of
 from kinds.studies.evaluate import Outcome, evaluate_trials
+from kinds.studies.reuse import Evaluated, copied, plan, source_of, trial_key
 from kinds.studies.sampling import FAIL, RUNNING, Asked, ask, importances
 from kinds.studies.state import (
     BATCHES,
@@ -28,6 +29,7 @@ from kinds.studies.state import (
     continue_study,
     counted,
     end_study,
+    evaluated_trials,
     fail_orphans,
     insert_asked,
     lock_study,
@@ -79,7 +81,8 @@ class BatchExecution:
         lock_study(tx, self.study_id)  # before any read: MySQL's snapshot starts after it
         for outcome in self.outcomes:
             store_trial(tx, self.study_id, self.batch_id, outcome.number, outcome.state,
-                        outcome.values, outcome.metrics)  # fmt: skip
+                        outcome.values, outcome.metrics, outcome.eval_key,
+                        outcome.reused_from)  # fmt: skip
         if self.outcomes and self.stored is not None:
             store_importances(
                 tx, self.study_id, importances(self.stored, trial_rows(tx, self.study_id))
@@ -89,7 +92,8 @@ class BatchExecution:
 
     def summary(self, elapsed_ms: float) -> str:
         done = sum(1 for o in self.outcomes if o.state != FAIL)
-        return f"succeeded: {done} trials, compute {self.compute_ms:.0f} ms"
+        reused = sum(1 for o in self.outcomes if o.reused_from)
+        return f"succeeded: {done} trials ({reused} reused), compute {self.compute_ms:.0f} ms"
 
 
 def _ask(database: Database, batch: str, study_id: str) -> tuple[dict | None, list[Asked], str]:
@@ -137,12 +141,55 @@ def compute_on(database: Database, claim: Claim, message: dict[str, Any]) -> Bat
     started = time.perf_counter()
     outcomes: list[Outcome] = []
     if stored is not None and asked:
-        outcomes, found_hash = evaluate_trials(stored, asked, claim.item_id)
-        if found_hash != data_hash:
-            raise WorkFailed(DATA_CHANGED)
+        outcomes = _outcomes(database, study_id, claim.item_id, stored, asked, data_hash)
     queue = retry_transaction(lambda: _queue_of(database, claim.item_id))
     elapsed = (time.perf_counter() - started) * 1000
     return BatchExecution(claim.item_id, study_id, queue, outcomes, elapsed, stored)
+
+
+def _outcomes(
+    database: Database,
+    study_id: str,
+    batch: str,
+    stored: dict[str, Any],
+    asked: list[Asked],
+    data_hash: str,
+) -> list[Outcome]:
+    """The asked trials' outcomes in asked order: those already evaluated copied
+    (``kinds.studies.reuse``), the others evaluated in one pass.
+
+    :raise WorkFailed: the ticker's data changed since the study was submitted.
+    """
+    from work.retry import retry_transaction
+
+    keys = {trial.number: trial_key(stored, trial.params, data_hash) for trial in asked}
+    wanted = sorted({key for key in keys.values() if key is not None})
+
+    def lookup() -> dict[str, Evaluated]:
+        with database.transaction() as tx:
+            rows = evaluated_trials(tx, study_id, wanted, across=stored.get("cache", True))
+        return {key: Evaluated(source_of(s, n), m) for key, (s, n, m) in rows.items()}
+
+    found = retry_transaction(lookup) if wanted else {}
+    todo, copies = plan(study_id, asked, keys, found)
+    done: dict[int, Outcome] = {}
+    if todo:
+        evaluated, found_hash = evaluate_trials(stored, todo, batch)
+        if found_hash != data_hash:
+            raise WorkFailed(DATA_CHANGED)
+        done = {o.number: replace(o, eval_key=keys[o.number]) for o in evaluated}
+    metrics_of = {e.source: e.metrics for e in found.values()}
+    metrics_of.update({source_of(study_id, n): o.metrics for n, o in done.items()})
+    out = []
+    for trial in asked:
+        if trial.number in done:
+            out.append(done[trial.number])
+            continue
+        source = copies[trial.number]
+        metrics = metrics_of[source]
+        state, values, reused = copied(stored["objectives"], metrics, source)
+        out.append(Outcome(trial.number, state, values, metrics, keys[trial.number], reused))
+    return out
 
 
 def _queue_of(database: Database, batch: str) -> str:

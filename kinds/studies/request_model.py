@@ -82,6 +82,7 @@ class StudyBody(BaseModel):
     batch_size: Annotated[int, Field(strict=True, ge=1, le=MAX_BATCH_SIZE)] = DEFAULT_BATCH_SIZE
     seed: Annotated[int, Field(strict=True, ge=0, le=2**31 - 1)] = 0
     name: Annotated[str, Field(strict=True, max_length=200)] | None = None
+    cache: Annotated[bool, Field(strict=True)] = True
 
     @model_validator(mode="after")
     def _distinct_metrics(self) -> StudyBody:
@@ -107,6 +108,7 @@ _MESSAGES = {
     "high": "must be a finite number",
     "step": "must be a number above 0",
     "log": "must be true or false",
+    "cache": "must be true or false",
 }
 
 

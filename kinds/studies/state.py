@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from kinds.studies.contract import batch_message
-from kinds.studies.sampling import COUNTED, FAIL, RUNNING, Asked, TrialRow
+from kinds.studies.sampling import COMPLETE, COUNTED, FAIL, PRUNED, RUNNING, Asked, TrialRow
 from store.clock import utcnow
 from store.dbapi import Tx, as_tx, stored_datetime
 from work.status import RunStatus
@@ -145,6 +145,37 @@ def insert_asked(handle: Any, study_id: str, batch: str, asked: list[Asked]) -> 
             )
 
 
+def evaluated_trials(
+    handle: Any, study_id: str, keys: list[str], *, across: bool
+) -> dict[str, tuple[str, int, dict[str, Any]]]:
+    """``key → (study_id, number, metrics)`` of an evaluated trial (COMPLETE or PRUNED,
+    computed by a batch, not copied) with that key: of this study, and with ``across`` of
+    every study of the same owner (``created_by``, NULL without auth); per key this study's
+    lowest-numbered such trial, else the lowest (study_id, number). One indexed query."""
+    if not keys:
+        return {}
+    tx = as_tx(handle)
+    marks = ", ".join("?" for _ in keys)
+    scope, arguments = "t.study_id = ?", [study_id]
+    if across:
+        owner = tx.fetchone(f"SELECT created_by FROM {STUDIES} WHERE study_id = ?", (study_id,))
+        creator = None if owner is None else owner["created_by"]
+        mine = "s.created_by IS NULL" if creator is None else "s.created_by = ?"
+        scope = f"(t.study_id = ? OR {mine})"
+        arguments += [] if creator is None else [creator]
+    rows = tx.fetchall(
+        f"SELECT t.eval_key, t.study_id, t.number, t.metrics_json FROM {TRIALS} t "
+        f"JOIN {STUDIES} s ON s.study_id = t.study_id WHERE t.eval_key IN ({marks}) "
+        f"AND t.state IN (?, ?) AND t.reused_from IS NULL AND t.metrics_json IS NOT NULL "
+        f"AND {scope} ORDER BY CASE WHEN t.study_id = ? THEN 0 ELSE 1 END, t.study_id, t.number",
+        (*keys, COMPLETE, PRUNED, *arguments, study_id),
+    )
+    found: dict[str, tuple[str, int, dict[str, Any]]] = {}
+    for key, owner_study, number, metrics in rows:
+        found.setdefault(key, (owner_study, int(number), json.loads(metrics)))
+    return found
+
+
 def mark_study_running(handle: Any, study_id: str) -> bool:
     """PENDING → RUNNING when its first batch starts."""
     return transition(handle, STUDIES, "study_id", study_id, (RunStatus.PENDING,),
@@ -165,18 +196,24 @@ def store_trial(
     state: str,
     values: list[float] | None,
     metrics: dict[str, Any] | None,
+    eval_key: str | None = None,
+    reused_from: str | None = None,
 ) -> bool:
-    """A RUNNING trial of ``batch`` → ``state`` with its values and metrics; False when it
-    was no longer this batch's RUNNING trial."""
+    """A RUNNING trial of ``batch`` → ``state`` with its values and metrics (and its
+    ``kinds.studies.reuse`` key and source); False when it was no longer this batch's
+    RUNNING trial."""
     return (
         as_tx(handle).execute(
-            f"UPDATE {TRIALS} SET state = ?, values_json = ?, metrics_json = ?, completed_at = ? "
+            f"UPDATE {TRIALS} SET state = ?, values_json = ?, metrics_json = ?, completed_at = ?, "
+            "eval_key = ?, reused_from = ? "
             "WHERE study_id = ? AND number = ? AND batch_id = ? AND state = ?",
             (
                 state,
                 None if values is None else _dumps(values),
                 None if metrics is None else _dumps(metrics),
                 utcnow(),
+                eval_key,
+                reused_from,
                 study_id,
                 number,
                 batch,

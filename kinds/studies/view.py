@@ -42,6 +42,7 @@ def trial_dict(trial: StudyTrial, iso: Iso) -> dict[str, Any]:
         "values": _loads(trial.values_json),
         "metrics": _loads(trial.metrics_json),
         "retried_as": trial.retried_as,
+        "reused_from": trial.reused_from,
         "batch_id": trial.batch_id,
         "started_at": iso(trial.started_at),
         "completed_at": iso(trial.completed_at),
@@ -134,6 +135,7 @@ def detail(
         "sampler": study.sampler,
         "objectives": stored["objectives"],
         "counts": counts(study, states),
+        "trials_reused": sum(1 for t in trials if t.reused_from),
         "batches": batches,
         "best": None if two or not best else best[0],
         "best_trials": best,
@@ -151,7 +153,7 @@ def detail(
 
 def trials_csv(study: Study, trials: list[StudyTrial]) -> str:
     """One row per trial: number, state, each searched parameter, each objective's value,
-    every metric (``SWEEP_METRIC_KEYS``), retried_as."""
+    every metric (``SWEEP_METRIC_KEYS``), retried_as, reused_from."""
     stored = json.loads(study.request_json)
     names = list(stored["space"])
     objectives = [o["metric"] for o in stored["objectives"]]
@@ -159,7 +161,7 @@ def trials_csv(study: Study, trials: list[StudyTrial]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
         ["number", "state", *names, *(f"value_{m}" for m in objectives), *SWEEP_METRIC_KEYS,
-         "retried_as"]
+         "retried_as", "reused_from"]
     )  # fmt: skip
     for trial in trials:
         params = json.loads(trial.params_json)
@@ -167,6 +169,7 @@ def trials_csv(study: Study, trials: list[StudyTrial]) -> str:
         metrics = _loads(trial.metrics_json) or {}
         writer.writerow(
             csv_row([trial.number, trial.state, *(params.get(n) for n in names), *values,
-                     *(metrics.get(m) for m in SWEEP_METRIC_KEYS), trial.retried_as])
+                     *(metrics.get(m) for m in SWEEP_METRIC_KEYS), trial.retried_as,
+                     trial.reused_from])
         )  # fmt: skip
     return buffer.getvalue()

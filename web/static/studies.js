@@ -480,8 +480,8 @@
         }
         tr.append(
           BT.el("td", { class: "text-end" }, t.number),
-          BT.el("td", { title: t.state === "FAIL" ? "its batch died: its parameters were asked again" : null },
-            t.retried_as === null || t.retried_as === undefined ? t.state : `${t.state} → #${t.retried_as}`),
+          BT.el("td", { title: t.state === "FAIL" ? "its batch died: its parameters were asked again" : t.reused_from ? `not evaluated again: the metrics of trial ${t.reused_from}` : null },
+            (t.retried_as === null || t.retried_as === undefined ? t.state : `${t.state} → #${t.retried_as}`) + (t.reused_from ? " ↺" : "")),
           ...objectives.map((o, k) => BT.el("td", { class: "text-end" }, metricText(data.metrics, o.metric, t.values ? t.values[k] : null))),
           ...names.map((n) => BT.el("td", { class: "text-end" }, t.params && n in t.params ? BT.fmt(t.params[n], Number.isInteger(t.params[n]) ? 0 : 4) : BT.MISSING)),
           BT.el("td", { class: "text-end" }, t.metrics ? t.metrics.num_trades : BT.MISSING),
