@@ -351,8 +351,10 @@ def post_and_wait(
 
 
 def sweep_through(base_url: str, label: str, body: dict) -> float | None:
-    """POST one sweep to the stack at ``base_url``; print, once it has finished, POST → last
-    chunk stored and where the chunks' time went; that wall (None if refused)."""
+    """POST one sweep to the stack at ``base_url`` (``cache: false``: its chunks run even if
+    an identical sweep finished before); print, once it has finished, POST → last chunk
+    stored and where the chunks' time went; that wall (None if refused)."""
+    body = {**body, "cache": False}
     through = post_and_wait(
         base_url, "/api/sweeps", label, body, SWEEP_FINISHED, 900, "completed_at"
     )

@@ -212,7 +212,15 @@ class Sweep(Base):
         back_populates="sweep", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_sweeps_created", "created_at"),)
+    cache_key: Mapped[str | None] = mapped_column(String(64))
+    """``kinds.sweeps.cache`` key of a sweep whose chunks run (None: a copy, a fold's)."""
+    cached_from: Mapped[str | None] = mapped_column(String(36))
+    """The sweep whose chunks and results this one copied; None: its chunks ran."""
+
+    __table_args__ = (
+        Index("ix_sweeps_created", "created_at"),
+        Index("ix_sweeps_cache_key", "cache_key"),
+    )
 
     def __repr__(self) -> str:
         return f"Sweep(sweep_id={self.sweep_id!r}, combos={self.combos!r})"

@@ -21,16 +21,26 @@ from kinds.runs.contract import RunRequest
 from kinds.runs.result_version import RESULT_SCHEMA_VERSION
 
 
-def canonical_request(request: RunRequest) -> str:
-    """The request's canonical JSON text: its ``to_dict()`` without ``run_id``, keys sorted
-    at every level, compact separators."""
-    fields = {name: value for name, value in request.to_dict().items() if name != "run_id"}
+def canonical_json(fields: dict) -> str:
+    """One canonical JSON text of a normalised request's fields: keys sorted at every level,
+    compact separators, floats as Python's shortest repr."""
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def cache_key(request: RunRequest, data_hash: str) -> str:
-    """The SHA-256 hex key of ``request`` on the data whose bytes hash to ``data_hash``,
-    under this code's ``ENGINE_VERSION`` and ``RESULT_SCHEMA_VERSION``."""
+def canonical_request(request: RunRequest) -> str:
+    """The request's canonical JSON text: its ``to_dict()`` without ``run_id``."""
+    return canonical_json({n: v for n, v in request.to_dict().items() if n != "run_id"})
+
+
+def key_of(canonical: str, data_hash: str) -> str:
+    """The SHA-256 hex key of a ``canonical`` request text on the data whose bytes hash to
+    ``data_hash``, under this code's ``ENGINE_VERSION`` and ``RESULT_SCHEMA_VERSION`` (the
+    key of runs, trials and sweeps: ``kinds.sweeps.cache``)."""
     versions = (ENGINE_VERSION, RESULT_SCHEMA_VERSION)
-    text = "\n".join((canonical_request(request), data_hash, *versions))
+    text = "\n".join((canonical, data_hash, *versions))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cache_key(request: RunRequest, data_hash: str) -> str:
+    """The key of the run ``request`` on the data whose bytes hash to ``data_hash``."""
+    return key_of(canonical_request(request), data_hash)

@@ -39,3 +39,8 @@ SWEEP_FIELDS = (
     "cscv_blocks",
 )
 """Every field a sweep request may carry."""
+
+SUBMISSION_FIELDS = ("cache",)
+"""Fields ``POST /api/sweeps`` takes besides the sweep request: how to submit it, not what
+it computes (``cache``: false runs its chunks even when an identical sweep finished;
+``kinds.sweeps.cache``). Never stored with the request."""

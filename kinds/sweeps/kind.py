@@ -38,6 +38,10 @@ SWEEPS_SUBMITTED = "backtest_sweeps_submitted_total"
 CHUNKS_SUBMITTED = "backtest_sweep_chunks_submitted_total"
 """The sweep kind's submission counters (the web counts them)."""
 
+SWEEP_CACHE = "backtest_sweep_cache_total"
+"""Sweep submissions by the result cache's answer (``outcome``: hit, miss, off), as
+``backtest_run_cache_total`` for runs."""
+
 CHUNK_FUNCTION = "consumer.sweep_jobs.run_chunk"
 """The job name every queued sweep chunk carries (args: the chunk message as a JSON object);
 the consumer resolves it through ``kinds.registry`` to ``work.lifecycle.run_item(CHUNK, …)``.
@@ -211,6 +215,9 @@ CHUNK = WorkKind(
     telemetry={
         SWEEPS_SUBMITTED: "Sweeps accepted by POST /api/sweeps.",
         CHUNKS_SUBMITTED: "Sweep chunks enqueued by POST /api/sweeps.",
+        SWEEP_CACHE: "Sweep submissions by the result cache's answer: outcome=hit (copied from "
+        "an identical finished sweep, no Job), miss (chunks queued), off (the request said "
+        "cache: false).",
         "backtest_sweep_chunks_finished_total": "Sweep chunks a consumer Job finished, by status.",
         "backtest_sweep_chunk_duration_seconds": "A sweep chunk's time in the queue "
         "(phase=queue) and its execution (phase=execution).",

@@ -50,6 +50,7 @@ from kinds.sweeps.fields import (
     CSCV_BLOCKS_MAX,
     DEFAULT_CHUNK_SIZE,
     MAX_TICKERS,
+    SUBMISSION_FIELDS,
     SWEEP_FIELDS,
 )
 from kinds.sweeps.grid import GRID_MESSAGE, MAX_COMBOS, RANGE_PATTERN
@@ -297,8 +298,9 @@ def sweep_json_schema(chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[str, Any]:
 
     schema = json_schema()
     own = SweepRequestBody.model_json_schema()
+    accepted = (*SWEEP_FIELDS, *SUBMISSION_FIELDS)
     properties = {  # the run fields a sweep accepts (not run_id, charts, nor a run's labels)
-        name: value for name, value in schema["properties"].items() if name in SWEEP_FIELDS
+        name: value for name, value in schema["properties"].items() if name in accepted
     }
     properties.update(own["properties"])
     properties["chunk_size"]["default"] = chunk_size

@@ -147,17 +147,39 @@ def validate_sweep(
     return sweep
 
 
+def data_hashes(
+    sweep: SweepRequest, data_dir: Path | str | None, bar_limit: int | None = None
+) -> dict[str, str]:
+    """Each ticker's data file hash (the loader's, parsed once per file version: a sweep
+    just validated reads nothing again)."""
+    return {
+        ticker: load_market_data(replace(sweep.base, ticker=ticker), data_dir, bar_limit).data_hash
+        for ticker in sweep.tickers
+    }
+
+
 def sweep_submission(
-    sweep: SweepRequest, *, image_tag: str | None, created_by: str | None = None
+    sweep: SweepRequest,
+    *,
+    image_tag: str | None,
+    created_by: str | None = None,
+    cache_key: str | None = None,
 ) -> Submission:
     """What submitting ``sweep`` records and queues (``work.submit``): the sweep and its
-    chunks PENDING (``created_by``: the submitting token's name), one message per chunk;
-    a failed enqueue fails the chunks still PENDING."""
+    chunks PENDING (``created_by``: the submitting token's name; ``cache_key``: its
+    ``kinds.sweeps.cache`` key), one message per chunk; a failed enqueue fails the chunks
+    still PENDING."""
     chunks = chunk_payloads(sweep)
 
     def insert(session: Session, queue: str) -> None:
         insert_sweep(
-            session, sweep, chunks, image_tag=image_tag, queue=queue, created_by=created_by
+            session,
+            sweep,
+            chunks,
+            image_tag=image_tag,
+            queue=queue,
+            created_by=created_by,
+            cache_key=cache_key,
         )
 
     def fail(session: Session, error: str) -> int:

@@ -38,10 +38,12 @@ def insert_sweep(
     image_tag: str | None,
     queue: str,
     created_by: str | None = None,
+    cache_key: str | None = None,
 ) -> Sweep:
     """Add ``sweep`` and all its chunks PENDING to the caller's transaction (before any
     enqueue). ``chunks`` are its queue messages (``kinds.sweeps.contract.chunk_payloads``), bound
-    for ``queue``; ``created_by`` is the submitting token's name (None without auth)."""
+    for ``queue``; ``created_by`` is the submitting token's name (None without auth);
+    ``cache_key`` its ``kinds.sweeps.cache`` key, which makes it a source once it finished."""
     now = utcnow()
     sweep_id = sweep.sweep_id
     row = Sweep(
@@ -56,6 +58,7 @@ def insert_sweep(
         image_tag=image_tag,
         created_by=created_by,
         created_at=now,
+        cache_key=cache_key,
     )
     session.add(row)
     session.flush()

@@ -47,6 +47,7 @@ def sweep_summary(
         "page_url": page_url,
         "created_by": row.created_by,
         "shared": bool(row.shared),
+        "cached_from": row.cached_from,
         "walkforward": None
         if fold is None
         else {"walkforward_id": fold[0], "fold": fold[1], "url": f"/walkforward/{fold[0]}"},

@@ -18,6 +18,7 @@ from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     MAX_TICKERS,
     NOT_SWEEP_FIELDS,
+    SUBMISSION_FIELDS,
     SWEEP_FIELDS,
 )
 from kinds.sweeps.request_model import sweep_json_schema
@@ -126,10 +127,12 @@ def test_a_null_chunk_size_takes_the_callers_default():
 
 
 def test_the_schema_describes_exactly_the_fields_a_sweep_accepts():
-    """Every field the API accepts is in the schema and nothing else; run_id, rule_id and
-    charts are not."""
+    """Every field the API accepts (the sweep's and the submission's ``cache``) is in the
+    schema and nothing else; run_id, rule_id and charts are not."""
     schema = sweep_json_schema()
-    assert set(schema["properties"]) == set(SWEEP_FIELDS)
+    assert (
+        set(schema["properties"]) == {*SWEEP_FIELDS, *SUBMISSION_FIELDS} == {*SWEEP_FIELDS, "cache"}
+    )
     assert not set(NOT_SWEEP_FIELDS) & set(schema["properties"])
     assert schema["additionalProperties"] is False
 

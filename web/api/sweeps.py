@@ -1,7 +1,9 @@
 """Parameter sweeps: the JSON API (the pages are ``web.pages.sweeps``).
 
 API (errors are ``{"error", "field"?}``; a bad input is a 400 naming it):
-``POST /api/sweeps`` (202 ``{sweep_id, status, combos, skipped, chunks, status_url}``),
+``POST /api/sweeps`` (202 ``{sweep_id, status, combos, skipped, chunks, status_url}``; an
+identical finished sweep the viewer may read answers it from the result cache unless it says
+``cache: false``: SUCCEEDED at once with ``cached_from``, no chunk queued),
 ``GET /api/sweeps`` (newest first, paginated), ``GET /api/sweeps/<id>`` (status derived
 from the chunks, progress, timings, the best 10 combos by ``?metric=``),
 ``GET /api/sweeps/<id>/results`` (sorted, paginated, ``top``), ``…/results.csv``,
@@ -30,14 +32,18 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from kinds.runs.contract import RequestError
+from kinds.sweeps.cache import sweep_cache_key
+from kinds.sweeps.cached import find_sweep_source, insert_cached_sweep
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, combo_run_request
+from kinds.sweeps.fields import SUBMISSION_FIELDS
 from kinds.sweeps.grid import MAX_COMBOS
-from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEPS_SUBMITTED
+from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEP_CACHE, SWEEPS_SUBMITTED
 from kinds.sweeps.service import (
     QueueFull,
     check_room,
     csv_chunks,
+    data_hashes,
     metric_rows,
     result_dict,
     sweep_submission,
@@ -64,7 +70,7 @@ from store.models import Sweep
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
-from web.errors import ApiError, bad_request
+from web.errors import DATABASE_ERRORS, ApiError, bad_request
 from web.ownership import may_read, set_sharing, visible
 from web.query import count
 from web.queue import get_run_queue
@@ -88,8 +94,22 @@ QUEUE_FULL_RETRY_S = 60
 # -- submitting ------------------------------------------------------------------------
 
 
+def _use_cache(payload: dict) -> bool:
+    """The submission's ``cache`` flag (``kinds.sweeps.fields.SUBMISSION_FIELDS``).
+
+    :raise ApiError 400: naming ``cache`` when it is not true or false.
+    """
+    value = payload.get("cache", True)
+    if not isinstance(value, bool):
+        raise ApiError(400, "must be true or false", field="cache")
+    return value
+
+
 def _validate(payload: dict):
-    """The sweep request, with every ticker's data checked like a run's (400 naming it)."""
+    """The sweep request, with every ticker's data checked like a run's (400 naming it);
+    the submission's own fields (``cache``) checked and left out of it."""
+    _use_cache(payload)
+    payload = {name: value for name, value in payload.items() if name not in SUBMISSION_FIELDS}
     try:
         config = current_app.config
         return validate_sweep(
@@ -116,11 +136,63 @@ def queue_full(exc: QueueFull) -> ApiError:
     return ApiError(429, f"{exc}; retry later", field="grid", headers=retry)
 
 
+class _SourceGone(Exception):
+    """The cache's source stopped being a finished sweep during the copy: roll it back."""
+
+
+def _serve_cached(sweep, key: str) -> str | None:
+    """Record ``sweep`` as a copy of a finished sweep with cache key ``key`` the viewer may
+    read (``kinds.sweeps.cached``), in one transaction; that sweep's id, or None (nothing
+    recorded: its chunks must run).
+
+    :raise ApiError 503: the database is away (nothing recorded).
+    """
+    session = get_session()
+    try:
+        with session.begin():
+            source = find_sweep_source(session, key, visible(Sweep))
+            if source is None:
+                return None
+            if not insert_cached_sweep(session, source, sweep, created_by=current_user()):
+                raise _SourceGone
+    except _SourceGone:
+        return None
+    except DATABASE_ERRORS as exc:
+        logger.error("sweep %s not accepted, database unavailable at the cache lookup: %s",
+                     sweep.sweep_id, exc)  # fmt: skip
+        raise ApiError(503, DATABASE_UNAVAILABLE) from None
+    return source
+
+
 @bp.post("/api/sweeps")
 def submit() -> ResponseReturnValue:
-    """Validate a sweep, record it and its chunks PENDING, enqueue one message per chunk."""
-    sweep = _validate(json_object())
-    submission = sweep_submission(sweep, image_tag=image_tag(), created_by=current_user())
+    """Validate a sweep; answer it from the result cache (``_serve_cached``) unless it says
+    ``cache: false``; else record it and its chunks PENDING, enqueue one message per chunk."""
+    payload = json_object()
+    sweep = _validate(payload)
+    config = current_app.config
+    key = sweep_cache_key(sweep, data_hashes(sweep, config["DATA_DIR"], config["RUN_MAX_BARS"]))
+    use_cache = _use_cache(payload)
+    source = _serve_cached(sweep, key) if use_cache else None
+    add_telemetry(
+        {field(SWEEP_CACHE, outcome="off" if not use_cache else "hit" if source else "miss"): 1}
+    )
+    if source is not None:
+        logger.info("sweep %s served from the cache of sweep %s", sweep.sweep_id, source)
+        status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
+        body = {
+            "sweep_id": sweep.sweep_id,
+            "status": SweepStatus.SUCCEEDED,
+            "combos": sweep.combos,
+            "skipped": sweep.grid.skipped,
+            "chunks": sweep.chunk_count,
+            "status_url": status_url,
+            "cached_from": source,
+        }
+        return body, 202, {"Location": status_url}
+    submission = sweep_submission(
+        sweep, image_tag=image_tag(), created_by=current_user(), cache_key=key
+    )
     chunks = submission.messages
     try:
         check_room(
