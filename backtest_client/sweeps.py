@@ -43,6 +43,14 @@ class Sweep(Handle):
         """PENDING, RUNNING, SUCCEEDED, FAILED or PARTIAL."""
         return self.refresh()["status"]
 
+    @property
+    def cached_from(self) -> str | None:
+        """The sweep this one was copied from by the result cache (no chunk ran), or None.
+        Read from the submission's answer, else asks the platform."""
+        if "cached_from" in self.accepted:
+            return self.accepted["cached_from"]
+        return (self.last or self.refresh()).get("cached_from")
+
     def wait(self, timeout: float | None = None, poll: float = 1.0) -> Sweep:
         """Poll until every chunk finished; the sweep itself, for ``.wait().results``.
 

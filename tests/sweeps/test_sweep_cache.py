@@ -144,3 +144,21 @@ def test_the_run_keys_recipe_is_unchanged_by_the_shared_helpers():
     )
     assert cache_key(request, "h") == key_of(canonical_request(request), "h")
     assert cache_key(request, "h") != cache_key(request, "other")
+
+
+def test_the_client_says_which_sweep_a_cached_one_was_copied_from(app, redis_url):
+    """``Client.sweep`` twice: the second handle's ``cached_from`` names the first, which
+    has none; ``cache=False`` runs the chunks."""
+    from backtest_client import Client
+    from tests import loopback
+
+    with loopback.wsgi(app) as url:
+        client = Client(url)
+        fields = {k: v for k, v in BODY.items() if k not in ("tickers", "rule_type", "grid")}
+        first = client.sweep("SMA_CROSS", BODY["grid"], BODY["tickers"], **fields)
+        _finish(app, redis_url)
+        second = client.sweep("SMA_CROSS", BODY["grid"], BODY["tickers"], **fields)
+        assert (first.cached_from, second.cached_from) == (None, first.sweep_id)
+        assert client.get_sweep(second.sweep_id).cached_from == first.sweep_id
+        third = client.sweep("SMA_CROSS", BODY["grid"], BODY["tickers"], cache=False, **fields)
+        assert third.cached_from is None and third.status() == "PENDING"
