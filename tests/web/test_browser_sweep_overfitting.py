@@ -33,7 +33,9 @@ BODY = {
 
 def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, browser, tmp_path):
     """POST a sweep → its page → SUCCEEDED → the statistics card: the verdict starts with
-    the PBO the API answers, the table holds the DSR, the histogram canvas is drawn."""
+    the PBO the API answers, the table holds the DSR, the histogram canvas is drawn. The
+    same POST again is served from the result cache: its page shows the same verdict (from
+    the copied block statistics) and links its source."""
     accepted = requests.post(f"{stack.base_url}/api/sweeps", json=BODY, timeout=30).json()
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
     page = context.new_page()
@@ -60,5 +62,14 @@ def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, b
     folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     shoot(page, folder / "sweep-overfitting.png")
+
+    again = requests.post(f"{stack.base_url}/api/sweeps", json=BODY, timeout=30).json()
+    assert (again["status"], again["cached_from"]) == ("SUCCEEDED", accepted["sweep_id"])
+    page.goto(f"{stack.base_url}/sweeps/{again['sweep_id']}")  # the copy: same card, its source
+    expect(page.locator("body")).to_have_attribute("data-overfitting", "shown", timeout=60_000)
+    expect(page.locator("#overfit-verdict")).to_have_text(stats["verdict"])
+    expect(page.locator("[data-role='cached-from']")).to_have_attribute(
+        "href", f"/sweeps/{accepted['sweep_id']}"
+    )
     assert errors == []
     context.close()

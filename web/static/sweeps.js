@@ -476,6 +476,11 @@ const SweepForm = (() => {
       if (t.chunks_timed) {
         document.getElementById("sweep-timings").textContent =
           `summed over chunks: start-up ${BT.fmt(t.startup_ms / 1000, 1)} s, compute ${BT.fmt(t.compute_ms / 1000, 2)} s, writes ${BT.fmt(t.write_ms / 1000, 2)} s`;
+      } else if (s.cached_from) {
+        const timings = document.getElementById("sweep-timings");
+        timings.replaceChildren("served from the result cache: the results of sweep ",
+          BT.el("a", { href: `/sweeps/${encodeURIComponent(s.cached_from)}`, class: "font-monospace", "data-role": "cached-from" }, s.cached_from.slice(0, 8)),
+          " (no chunk ran)");
       }
       document.getElementById("sweep-errors").textContent = t.errors.join("; ");
       const finished = FINISHED.includes(s.status);
