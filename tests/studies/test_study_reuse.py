@@ -6,7 +6,6 @@ evaluation's bit for bit."""
 from __future__ import annotations
 
 import pytest
-from redis import Redis
 
 from kinds.studies.contract import parse_study_request
 from kinds.studies.evaluate import evaluate_trials
@@ -14,23 +13,11 @@ from kinds.studies.reuse import plan, source_of, trial_key
 from kinds.studies.sampling import Asked
 from tests.studies.support import valid_study
 from tests.studies.test_study_web import drain
-from tests.sweeps.support import SWEEP_QUEUE, sweep_app
 
 pytestmark = pytest.mark.redis
 
 SMALL = {"period": {"low": 5, "high": 7}, "oversold": {"low": 20, "high": 30, "step": 5}}
 """Nine points: a 30-trial study asks most of them more than once."""
-
-
-@pytest.fixture
-def app(sqlite_url, redis_url):
-    Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}", "rq:queue:sweep-test")
-    return sweep_app(sqlite_url, redis_url)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def _study(client, app, redis_url, **fields) -> tuple[dict, list[dict]]:

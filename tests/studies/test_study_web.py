@@ -19,17 +19,6 @@ from work.queue import backtest_queue
 pytestmark = pytest.mark.redis
 
 
-@pytest.fixture
-def app(sqlite_url, redis_url):
-    Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}", "rq:queue:sweep-test")
-    return sweep_app(sqlite_url, redis_url)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def queued(redis_url: str) -> list[dict]:
     """The batch messages waiting on the sweep queue, oldest first."""
     jobs = backtest_queue(Redis.from_url(redis_url), SWEEP_QUEUE).jobs

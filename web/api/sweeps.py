@@ -164,6 +164,21 @@ def _serve_cached(sweep, key: str) -> str | None:
     return source
 
 
+def _accepted(sweep, status: str, chunks: int, **extra: Any) -> ResponseReturnValue:
+    """The 202 of an accepted sweep: its counts and status URL (``Location`` too)."""
+    status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
+    body = {
+        "sweep_id": sweep.sweep_id,
+        "status": status,
+        "combos": sweep.combos,
+        "skipped": sweep.grid.skipped,
+        "chunks": chunks,
+        "status_url": status_url,
+        **extra,
+    }
+    return body, 202, {"Location": status_url}
+
+
 @bp.post("/api/sweeps")
 def submit() -> ResponseReturnValue:
     """Validate a sweep; answer it from the result cache (``_serve_cached``) unless it says
@@ -179,17 +194,7 @@ def submit() -> ResponseReturnValue:
     )
     if source is not None:
         logger.info("sweep %s served from the cache of sweep %s", sweep.sweep_id, source)
-        status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
-        body = {
-            "sweep_id": sweep.sweep_id,
-            "status": SweepStatus.SUCCEEDED,
-            "combos": sweep.combos,
-            "skipped": sweep.grid.skipped,
-            "chunks": sweep.chunk_count,
-            "status_url": status_url,
-            "cached_from": source,
-        }
-        return body, 202, {"Location": status_url}
+        return _accepted(sweep, SweepStatus.SUCCEEDED, sweep.chunk_count, cached_from=source)
     submission = sweep_submission(
         sweep, image_tag=image_tag(), created_by=current_user(), cache_key=key
     )
@@ -217,16 +222,7 @@ def submit() -> ResponseReturnValue:
         len(chunks),
     )
     add_telemetry({field(SWEEPS_SUBMITTED): 1, field(CHUNKS_SUBMITTED): len(chunks)})
-    status_url = url_for("sweeps.status", sweep_id=sweep.sweep_id)
-    body = {
-        "sweep_id": sweep.sweep_id,
-        "status": SweepStatus.PENDING,
-        "combos": sweep.combos,
-        "skipped": sweep.grid.skipped,
-        "chunks": len(chunks),
-        "status_url": status_url,
-    }
-    return body, 202, {"Location": status_url}
+    return _accepted(sweep, SweepStatus.PENDING, len(chunks))
 
 
 # -- reading ---------------------------------------------------------------------------
