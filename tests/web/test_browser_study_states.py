@@ -23,18 +23,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
-TRIALS = (  # number, state, params, values, retried_as
-    (0, "FAIL", {"fast": 12, "slow": 60}, None, 2),
-    (1, "COMPLETE", {"fast": 20, "slow": 90}, [0.25], None),
-    (2, "COMPLETE", {"fast": 12, "slow": 60}, [0.5], None),
-    (3, "RUNNING", {"fast": 8, "slow": 110}, None, None),
+TRIALS = (  # number, state, params, values, retried_as, reused_from (a trial number)
+    (0, "FAIL", {"fast": 12, "slow": 60, "stop_loss_pct": 4.123456789}, None, 2, None),
+    (1, "COMPLETE", {"fast": 20, "slow": 90, "stop_loss_pct": 9.5}, [0.25], None, None),
+    (2, "COMPLETE", {"fast": 12, "slow": 60, "stop_loss_pct": 4.123456789}, [0.5], None, None),
+    (3, "RUNNING", {"fast": 8, "slow": 110, "stop_loss_pct": 2.0}, None, None, None),
+    (4, "COMPLETE", {"fast": 20, "slow": 90, "stop_loss_pct": 9.5}, [0.25], None, 1),
 )
-"""Trial 0's batch died and its params were asked again as trial 2; trial 3 is running."""
+"""Trial 0's batch died and its params were asked again as trial 2; trial 3 is running;
+trial 4 asked trial 1's point again and copied its metrics (reused)."""
 
 
 def _store_trials(app: Flask, study_id: str) -> None:
     with get_database(app).sessionmaker.begin() as session:
-        for number, state, params, values, retried_as in TRIALS:
+        for number, state, params, values, retried_as, reused in TRIALS:
             session.add(
                 StudyTrial(
                     study_id=study_id, number=number, batch_id=f"{study_id}-b0", state=state,
@@ -42,6 +44,7 @@ def _store_trials(app: Flask, study_id: str) -> None:
                     values_json=None if values is None else json.dumps(values),
                     metrics_json=None if values is None else json.dumps({"num_trades": 4}),
                     retried_as=retried_as, started_at=utcnow(),
+                    reused_from=None if reused is None else f"{study_id}#{reused}",
                 )
             )  # fmt: skip
 
@@ -54,7 +57,8 @@ def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
     body = {
         "ticker": "ACME", "rule_type": "SMA_CROSS", "start_date": "2018-01-01",
         "end_date": "2020-12-31", "n_trials": 40,
-        "space": {"fast": {"low": 5, "high": 30}, "slow": {"low": 40, "high": 120}},
+        "space": {"fast": {"low": 5, "high": 30}, "slow": {"low": 40, "high": 120},
+                  "stop_loss_pct": {"low": 1, "high": 10}},
     }  # fmt: skip
     answer = client.post("/api/studies", json=body)
     assert answer.status_code == 202, answer.json
@@ -65,22 +69,32 @@ def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
         yield base_url, study_id
 
 
-def test_a_paused_study_shows_its_running_and_retried_trials(served, browser):
-    """Paused, one trial running and one FAIL asked again: said beside the progress, Resume
-    offered instead of Pause, the FAIL row naming its retry, the best trial the retry."""
+def test_a_paused_study_shows_its_running_retried_and_reused_trials(served, browser):
+    """Paused, one trial running, one FAIL asked again and one reused: said beside the
+    progress, Resume offered instead of Pause, the FAIL row naming its retry, the reused row
+    marked ↺ with its source, the best trial the retry with its float rounded as in the
+    table."""
     base_url, study_id = served
     page = recording_page(browser)
     page.goto(f"{base_url}/studies/{study_id}")
     other = page.locator("#study-other")
-    for text in ("paused", "1 running", "1 failed (asked again)"):
+    for text in ("paused", "1 running", "1 failed (asked again)", "1 reused ↺"):
         expect(other).to_contain_text(text)
     expect(page.locator("#study-resume")).to_be_visible()
     expect(page.locator("#study-pause")).to_be_hidden()
-    expect(page.locator("#study-done")).to_have_text("2 / 40 trials done")
+    expect(page.locator("#study-done")).to_have_text("3 / 40 trials done")
     expect(page.locator('#study-trials tr[data-trial="0"]')).to_contain_text("FAIL → #2")
+    reused = page.locator('#study-trials tr[data-trial="4"] td').nth(1)
+    expect(reused).to_have_text("COMPLETE ↺")
+    expect(reused).to_have_attribute(
+        "title", f"not evaluated again: the metrics of trial {study_id}#1"
+    )
     expect(page.locator('#study-trials tr[data-trial="2"]')).to_have_class("bt-best")
-    expect(page.locator("#study-best")).to_contain_text("best trial #2: 0.50")
-    expect(page.locator("#study-trials [data-run-trial]")).to_have_count(2)  # the complete ones
+    best = page.locator("#study-best")
+    expect(best).to_contain_text("best trial #2: 0.50")
+    expect(best).to_contain_text("fast=12 slow=60 stop_loss_pct=4.1235")
+    expect(best).not_to_contain_text("4.123456789")
+    expect(page.locator("#study-trials [data-run-trial]")).to_have_count(3)  # the complete ones
     expect(page.locator("#study-history")).to_have_attribute(
         "data-axes", "trial | Sharpe (maximize)"
     )

@@ -22,6 +22,13 @@
     return BT.fmt(value, m.digits, m.unit);
   }
 
+  /* A trial's parameter value as the trial table and the best trial's line show it: an
+     integer as is, a float to 4 decimals (the stored value keeps every digit). */
+  function paramText(value) {
+    if (BT.isNumber(value)) return BT.fmt(value, Number.isInteger(value) ? 0 : 4);
+    return value === null || value === undefined ? BT.MISSING : String(value);
+  }
+
   /* ---------------------------------------------------------------- the form */
 
   /* One row of the search space: ``name`` (of type ``kind``: int, float, or "" when the
@@ -483,7 +490,7 @@
           BT.el("td", { title: t.state === "FAIL" ? "its batch died: its parameters were asked again" : t.reused_from ? `not evaluated again: the metrics of trial ${t.reused_from}` : null },
             (t.retried_as === null || t.retried_as === undefined ? t.state : `${t.state} → #${t.retried_as}`) + (t.reused_from ? " ↺" : "")),
           ...objectives.map((o, k) => BT.el("td", { class: "text-end" }, metricText(data.metrics, o.metric, t.values ? t.values[k] : null))),
-          ...names.map((n) => BT.el("td", { class: "text-end" }, t.params && n in t.params ? BT.fmt(t.params[n], Number.isInteger(t.params[n]) ? 0 : 4) : BT.MISSING)),
+          ...names.map((n) => BT.el("td", { class: "text-end" }, t.params && n in t.params ? paramText(t.params[n]) : BT.MISSING)),
           BT.el("td", { class: "text-end" }, t.metrics ? t.metrics.num_trades : BT.MISSING),
           run,
         );
@@ -508,6 +515,7 @@
       byId("study-done").textContent = `${done} / ${c.n_trials} trials done`;
       byId("study-other").textContent = [
         c.pruned ? `${c.pruned} pruned (no value or a broken constraint)` : "",
+        study.trials_reused ? `${study.trials_reused} reused ↺ (metrics of the same backtest evaluated before)` : "",
         c.running ? `${c.running} running` : "",
         c.failed ? `${c.failed} failed (asked again)` : "",
         study.paused ? "paused" : "",
@@ -543,7 +551,7 @@
       const what = study.best ? "best trial" : `Pareto trial best on ${metricOf(data.metrics, r.objectives[0].metric).label}`;
       byId("study-best").textContent = best && best.values
         ? `${what} #${best.number}: ` + best.values.map((v, k) => metricText(data.metrics, r.objectives[k].metric, v)).join(" · ")
-          + " · " + Object.entries(best.params).map(([n, v]) => `${n}=${v}`).join(" ")
+          + " · " + Object.entries(best.params).map(([n, v]) => `${n}=${paramText(v)}`).join(" ")
         : "no complete trial yet";
       const bestButton = byId("study-run-best");
       bestButton.disabled = !(best && best.values);
