@@ -95,11 +95,14 @@ def equity_metrics(
     max_drawdown_pct: np.ndarray,
     position: np.ndarray | None = None,
     bars_per_year: float = TRADING_DAYS,
+    returns: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """``EQUITY_METRIC_KEYS`` of N equity curves (N × T) over the same bars, one array of
     length N each (NaN where undefined), plus ``exposure_pct`` when ``position`` (N × T) is
     given. ``max_drawdown_pct`` is the engine's (length N); volatility and Sortino are
-    annualised with ``bars_per_year``.
+    annualised with ``bars_per_year``. ``returns``: the curves' ``bar_returns`` when the
+    caller has computed them for another use (a sweep's block statistics), read, not
+    changed; computed here otherwise.
 
     The only code of these formulas: a single run calls it with N = 1, so a run inside a
     sweep and the same run on its own give bit-for-bit equal values.
@@ -107,7 +110,8 @@ def equity_metrics(
     equity = np.asarray(equity, dtype=np.float64)
     max_drawdown_pct = np.asarray(max_drawdown_pct, dtype=np.float64)
     n_runs, n_bars = equity.shape
-    returns = bar_returns(equity)
+    if returns is None:
+        returns = bar_returns(equity)
     cagr = _cagr_pct(timestamps, equity)
     volatility = np.full(n_runs, np.nan)
     if n_bars - 1 >= 2:

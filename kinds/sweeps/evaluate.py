@@ -108,15 +108,17 @@ def _evaluate_rows(
             frame, rule_type, params_list[first : first + block], cache
         )
         batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True)
+        returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
         curve = equity_metrics(
             frame.bars.timestamps,
             batch.equity,
             batch.metrics["max_drawdown_pct"],
             bars_per_year=trading.annual_bars,
+            returns=returns,
         )
         part = {**batch.metrics, **curve}
         if blocks:
-            stats = block_stats(bar_returns(batch.equity), blocks)
+            stats = block_stats(returns, blocks)
             part[BLOCK_KEY] = np.hstack([stats.sums, stats.squares])
         parts.append(part)
     keys = (*SWEEP_METRIC_KEYS, BLOCK_KEY) if blocks else SWEEP_METRIC_KEYS

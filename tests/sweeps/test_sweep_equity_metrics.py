@@ -43,6 +43,22 @@ def test_rows_computed_together_equal_each_row_computed_alone():
             np.testing.assert_array_equal(together[name][row : row + 1], alone[name])
 
 
+def test_returns_handed_in_give_the_same_values_and_stay_unchanged():
+    """A sweep computes the bar returns once for these metrics and its block statistics:
+    handed in, they give the values computed here, and are not written to."""
+    from engine import bar_returns
+
+    curves = _curves(50)
+    drawdown = _max_drawdown(curves)
+    returns = bar_returns(curves)
+    before = returns.copy()
+    handed = equity_metrics(DAYS, curves, drawdown, returns=returns)
+    computed = equity_metrics(DAYS, curves, drawdown)
+    for name in EQUITY_METRIC_KEYS:
+        np.testing.assert_array_equal(handed[name], computed[name])
+    np.testing.assert_array_equal(returns, before)
+
+
 def _reference(curve: list[float], drawdown: float) -> dict:
     """The definitions (adapters.metrics docstring), in plain Python."""
     returns = [b / a - 1 if a > 0 else 0.0 for a, b in itertools.pairwise(curve)]
