@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import signal
 import sys
 
@@ -73,6 +74,26 @@ def test_a_registered_kind_is_known_to_every_shared_piece(toy):
     app = create_app({"TESTING": True, "SUBMIT_RATE_LIMIT": "1/hour"})
     assert app.extensions["web.ratelimit"][1]["toys.submit"] == "submissions"
     assert os.environ["RQ_QUEUE"] in queues_to_reap()
+
+
+def test_a_registered_kinds_page_joins_the_navigation_bar_after_the_built_in_kinds(toy):
+    """A kind's page module declares its ``NAV``: every page's bar links it after the
+    built-in kinds' pages (the registry's order), and marks it active on its own page."""
+    client = create_app({"TESTING": True}).test_client()
+    home = client.get("/").get_data(as_text=True)
+    labels = re.findall(r'class="nav-link[^"]*" href="[^"]*">([^<]+)</a>', home)
+    assert labels[:7] == [
+        "New run",
+        "History",
+        "Sweeps",
+        "Walk-forward",
+        "Portfolios",
+        "Studies",
+        "Toys",
+    ]
+    page = client.get("/toys").get_data(as_text=True)
+    assert 'nav-link active" href="/toys">Toys</a>' in page
+    assert 'nav-link active" href="/sweeps"' not in page
 
 
 @pytest.mark.slow

@@ -1,9 +1,10 @@
 """A toy kind of work, written the way docs/work-kinds.md says a new kind is written: its
-package-like module (this file: its table, its computation, its ``WorkKind`` and its
-blueprint) plus its registry entry (``kinds.registry.register(TOY)`` at run time, the
-in-process twin of a line in ``kinds.registry.KINDS``). Nothing else in the platform is
-edited for it; ``tests/work/test_toy_kind.py`` drives it through submit → queue → consumer
-→ reaper recovery → SUCCEEDED.
+package-like module (this file: its table, its computation, its ``WorkKind`` and its API
+blueprint; its page with its navigation entry is ``tests/work/toy_pages.py``) plus its
+registry entry (``kinds.registry.register(TOY)`` at run time, the in-process twin of a line
+in ``kinds.registry.KINDS``). Nothing else in the platform is edited for it;
+``tests/work/test_toy_kind.py`` drives it through submit → queue → consumer → reaper
+recovery → SUCCEEDED.
 
 A toy item squares ``n``. Its first delivery blocks (so a test can kill its consumer
 mid-item) when the message names a ``block_file`` that does not exist yet: it creates it and
@@ -123,6 +124,6 @@ TOY = WorkKind(
     compute=compute,
     describe=lambda message: f"toy {message['toy_id']}",
     resource="toys",
-    blueprints=(__name__,),
+    blueprints=(__name__, "tests.work.toy_pages"),
 )
 """The toy kind: on the shared queue, every transition the protocol's default."""

@@ -6,6 +6,8 @@ and 405 a browser gets for a page that does not exist (``serve_missing_pages``).
 from __future__ import annotations
 
 import logging
+import sys
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -34,18 +36,43 @@ def page_statuses() -> dict[str, Any]:
     }
 
 
-PORTFOLIO_PAGES = "portfolio_pages"
-"""The portfolio pages' blueprint (``web.pages.portfolios``): linked from the navigation bar
-when its kind registered it."""
+@dataclass(frozen=True)
+class NavLink:
+    """A navigation bar entry a page blueprint declares as its module's ``NAV``: its
+    ``label``, the ``endpoint`` it links to and every endpoint (``active``) under which the
+    entry is marked as the current page. A kind's pages thus appear in the bar when the kind
+    registers them (``WorkKind.blueprints``), in the registry's order, and base.html names
+    no kind."""
+
+    label: str
+    endpoint: str
+    active: tuple[str, ...] = ()
+
+
+def nav_links() -> list[dict[str, Any]]:
+    """The navigation entries of the registered page blueprints, in registration order: for
+    each module whose ``bp`` is registered and that declares ``NAV``, its label, URL and
+    the endpoints that mark it active."""
+    links = []
+    for blueprint in current_app.blueprints.values():
+        link = getattr(sys.modules.get(blueprint.import_name), "NAV", None)
+        if isinstance(link, NavLink):
+            links.append(
+                {
+                    "label": link.label,
+                    "url": url_for(link.endpoint),
+                    "active": (link.endpoint, *link.active),
+                }
+            )
+    return links
 
 
 def nav() -> dict[str, Any]:
     """What every page's layout needs: the navigation bar's links and the statuses."""
     mounted = current_app.config.get("RQ_DASHBOARD_MOUNTED")
-    portfolios = PORTFOLIO_PAGES in current_app.blueprints
     return {
         "rq_url": URL_PREFIX + "/" if mounted else None,
-        "portfolios_url": url_for(f"{PORTFOLIO_PAGES}.portfolios_page") if portfolios else None,
+        "nav_links": nav_links(),
         "bt_statuses": page_statuses(),
     }
 

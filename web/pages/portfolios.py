@@ -21,9 +21,11 @@ from kinds.runs.fields import RUN_ID_PATTERN
 from rules import describe_rules
 from web.db import get_session
 from web.ownership import may_read
-from web.pages.layout import error_page, nav, preset_viewer, register_unavailable, tickers
+from web.pages.layout import NavLink, error_page, nav, preset_viewer, register_unavailable, tickers
 
 bp = Blueprint("portfolio_pages", __name__)
+NAV = NavLink("Portfolios", "portfolio_pages.portfolios_page", ("portfolio_pages.portfolio_page",))
+"""This page's entry in the navigation bar (``web.pages.layout.nav_links``)."""
 register_unavailable(bp)
 
 _ID = re.compile(RUN_ID_PATTERN)

@@ -21,9 +21,11 @@ from rules import describe_rules
 from web.db import get_session
 from web.ownership import may_manage, may_read
 from web.pages.form_fields import TRADING_FIELDS
-from web.pages.layout import error_page, nav, register_unavailable, tickers
+from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
 
 bp = Blueprint("study_pages", __name__)
+NAV = NavLink("Studies", "study_pages.studies_page", ("study_pages.study_page",))
+"""This page's entry in the navigation bar (``web.pages.layout.nav_links``)."""
 register_unavailable(bp)
 
 FORM_DEFAULTS = {

@@ -24,9 +24,11 @@ from store.models import Sweep
 from web.db import get_session
 from web.ownership import may_read, visible
 from web.pages.form_fields import TRADING_FIELDS
-from web.pages.layout import error_page, nav, register_unavailable, tickers
+from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
 
 bp = Blueprint("sweep_pages", __name__)
+NAV = NavLink("Sweeps", "sweep_pages.sweeps_page", ("sweep_pages.sweep_page",))
+"""This page's entry in the navigation bar (``web.pages.layout.nav_links``)."""
 register_unavailable(bp)
 
 

@@ -19,9 +19,15 @@ from rules import describe_rules
 from web.db import get_session
 from web.ownership import may_read
 from web.pages.form_fields import TRADING_FIELDS
-from web.pages.layout import error_page, nav, register_unavailable, tickers
+from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
 
 bp = Blueprint("walkforward_pages", __name__)
+NAV = NavLink(
+    "Walk-forward",
+    "walkforward_pages.walkforward_list_page",
+    ("walkforward_pages.walkforward_page",),
+)
+"""This page's entry in the navigation bar (``web.pages.layout.nav_links``)."""
 register_unavailable(bp)
 
 WINDOW_DEFAULTS = {
