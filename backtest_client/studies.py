@@ -1,6 +1,6 @@
 """``Study``: a handle on one optimisation study (docs/studies.md): its status document,
-``wait``, its trials as a DataFrame, pause / resume / extend, and running a trial as a
-backtest."""
+``wait``, its trials as a DataFrame, pause / resume / extend, running a trial as a
+backtest, and the study as an Optuna study (``to_optuna``) for Optuna's own tools."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 FINISHED = ("SUCCEEDED", "FAILED")
 """The statuses a study stops changing in."""
+
+OPTUNA_STATES = ("COMPLETE", "PRUNED", "FAIL")
+"""The trial states ``to_optuna`` copies: the finished ones (a RUNNING trial has no outcome
+yet)."""
 
 
 class Study(Handle):
@@ -70,3 +74,55 @@ class Study(Handle):
             "POST", f"{self.status_url}/trials/{number}/run", retries=0
         ).json()
         return Run(self.http, accepted["run_id"])
+
+    def to_optuna(self, storage: Any = None, study_name: str | None = None) -> Any:
+        """The study as an ``optuna.Study`` (needs Optuna: ``pip install
+        'backtest-client[optuna]'``), for Optuna's visualisations, importances,
+        optuna-dashboard or a storage of your own: its directions, and each finished trial
+        (COMPLETE, PRUNED, FAIL; in ``number`` order) with its parameters on the study's
+        distributions, its objective values (the stored floats, read from the JSON trials),
+        and as user attributes its ``number`` here, every metric, ``retried_as`` and
+        ``reused_from``. ``storage``: an Optuna storage or URL (e.g.
+        ``"sqlite:///study.db"``); None keeps it in memory. ``study_name`` defaults to the
+        study's id."""
+        import optuna
+
+        document = self.refresh()
+        space = document["request"]["space"]
+        target = optuna.create_study(
+            storage=storage,
+            study_name=study_name or self.study_id,
+            directions=[objective["direction"] for objective in document["objectives"]],
+        )
+        trials = self.http.call("GET", f"{self.status_url}/trials").json()["trials"]
+        target.add_trials(
+            [_frozen_trial(optuna, t, space) for t in trials if t["state"] in OPTUNA_STATES]
+        )
+        return target
+
+
+def _distribution(optuna: Any, entry: dict[str, Any]) -> Any:
+    """Optuna's distribution of one normalised space entry (``request.space``)."""
+    if entry["type"] == "int":
+        return optuna.distributions.IntDistribution(
+            int(entry["low"]), int(entry["high"]), log=entry["log"], step=int(entry["step"] or 1)
+        )
+    return optuna.distributions.FloatDistribution(
+        entry["low"], entry["high"], log=entry["log"], step=entry["step"]
+    )
+
+
+def _frozen_trial(optuna: Any, trial: dict[str, Any], space: dict[str, Any]) -> Any:
+    """One trial of ``GET …/trials`` as an Optuna trial (state, params, values, metrics)."""
+    state = optuna.trial.TrialState[trial["state"]]
+    attributes = {"number": trial["number"], **(trial["metrics"] or {})}
+    for name in ("retried_as", "reused_from"):
+        if trial[name] is not None:
+            attributes[name] = trial[name]
+    return optuna.trial.create_trial(
+        state=state,
+        params={name: trial["params"][name] for name in space},
+        distributions={name: _distribution(optuna, entry) for name, entry in space.items()},
+        values=trial["values"] if state == optuna.trial.TrialState.COMPLETE else None,
+        user_attrs=attributes,
+    )

@@ -77,3 +77,37 @@ def test_a_refused_study_names_the_dotted_field(api_url):
     with pytest.raises(BacktestRequestError) as refused:
         client.study("RSI", {"period": {"low": 1, "high": 20}}, TICKER, **WINDOW)
     assert refused.value.field == "space.period.low"
+
+
+def test_a_study_becomes_an_optuna_study_in_an_rdb_storage(app, api_url, tmp_path: Path):
+    """to_optuna: every finished trial in number order with its state, params on the space's
+    distributions, objective value and metrics; Optuna's best trial is ours; the copy in an
+    Optuna RDB storage (SQLite here) loads back with optuna.load_study."""
+    import optuna
+
+    client = Client(api_url)
+    study = client.study("RSI", SPACE, TICKER, n_trials=12, batch_size=6, **WINDOW)
+    drain(app, study.study_id)
+    final = study.wait(timeout=10)
+    trials = study.trials
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    copied = study.to_optuna(storage=url)
+    assert copied.study_name == study.study_id
+    assert copied.directions == [optuna.study.StudyDirection.MAXIMIZE]
+    assert [t.user_attrs["number"] for t in copied.trials] == list(trials.index)
+    for ours, theirs in zip(trials.itertuples(), copied.trials, strict=True):
+        assert theirs.state.name == ours.state
+        assert theirs.params == {
+            "period": int(ours.period),
+            "oversold": ours.oversold,
+            "overbought": ours.overbought,
+        }
+        assert isinstance(theirs.params["period"], int)
+        if ours.state == "COMPLETE":  # the CSV's cells are rounded, the copy's floats not
+            assert theirs.value == pytest.approx(ours.value_sharpe_ratio, rel=1e-9)
+            assert theirs.user_attrs["total_return_pct"] == pytest.approx(ours.total_return_pct)
+    assert final["best"] is not None
+    assert copied.best_trial.user_attrs["number"] == final["best"]["number"]
+    assert copied.best_value == final["best"]["values"][0]
+    loaded = optuna.load_study(study_name=study.study_id, storage=url)
+    assert len(loaded.trials) == len(copied.trials)
