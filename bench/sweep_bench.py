@@ -440,9 +440,12 @@ def part_d(redis_url: str = DEFAULT_REDIS_URL) -> None:
     )
     blocks = 16
     per_combo = 2 * blocks * 8
+    sharpe_grid = 8 + len(body["grid"])  # a float64 and a uint8 position per axis (≤ 256 values)
     print(
-        f"  extra database space: {per_combo} B of block sums per combination "
-        f"({per_combo * 100_000 / 2**20:.1f} MiB for 100,000), plus one statistics document"
+        f"  extra database space: {per_combo} B of block sums and {sharpe_grid} B of Sharpe "
+        f"ratio and grid position per combination "
+        f"({(per_combo + sharpe_grid) * 100_000 / 2**20:.1f} MiB for 100,000), plus one "
+        "statistics document"
     )
     if all(walls):
         print(f"  ratio with/without statistics: {walls[1] / walls[0]:.2f} (goal <= 1.10)")
