@@ -42,6 +42,7 @@ from kinds.sweeps.overfitting import overfitting, store_overfitting, verdict
 from kinds.sweeps.store import insert_sweep, mark_chunk_running, store_chunk_results
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.dbapi import as_tx
+from tests.sweeps.support import store_chunk
 
 BODY = {
     "ticker": "ACME",
@@ -70,16 +71,7 @@ def _store(sessions, body: dict, chunk_size: int = 5):
     with sessions.begin() as session:
         insert_sweep(session, sweep, payloads, image_tag=None, queue="q")
     for payload in payloads:
-        chunk = evaluate_chunk(parse_chunk(payload))
-        with sessions.begin() as session:
-            mark_chunk_running(session, payload["chunk_id"], "test")
-            store_chunk_results(
-                session,
-                payload["chunk_id"],
-                chunk.rows,
-                block_stats=chunk.block_stats,
-                sharpe_grid=chunk.sharpe_grid,
-            )
+        store_chunk(sessions, payload)
     return sweep
 
 
