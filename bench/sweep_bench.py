@@ -16,9 +16,9 @@
 (c) The same 10,000 combos end to end through the queue: ``tests.stack.LocalStack`` (web +
     local scaler with the committed manifest's pollingInterval) on MariaDB
     (TEST_DATABASE_URL, default mysql+pymysql://root@127.0.0.1:3306/test; a fresh database)
-    and Redis (db 11): from POST /api/sweeps to the last chunk stored, and the chunks' own timings
-    (process start-up, compute, database writes), for chunks of 500, the default (1,000) and
-    2,000 combos.
+    and Redis (db 11, or ``--redis-url``): from POST /api/sweeps to the last chunk stored, and
+    the chunks' own timings (process start-up, compute, database writes), for chunks of 500,
+    the default (1,000) and 2,000 combos.
 (d) 100,000 RSI combos (period 5..54 × oversold 10..49 × overbought 50..99, the API's
     maximum) the same way, with the chunk size the web picks (``--only-100k`` runs this alone),
     twice in one run: without the overfitting statistics (``cscv_blocks`` 0) and with them
@@ -268,8 +268,12 @@ def rsi_100k_body() -> dict:
     }
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
+"""The Redis of (c) and (d)'s stack unless ``--redis-url`` names another."""
+
+
 def through_the_queue(
-    title: str, cases: list[tuple], redis_url: str = "redis://127.0.0.1:6379/11"
+    title: str, cases: list[tuple], redis_url: str = DEFAULT_REDIS_URL
 ) -> list[float | None]:
     """POST each sweep to one stack (web + local scaler with the committed manifest's
     polling, MariaDB, Redis at ``redis_url``) and print POST → last chunk stored, with the
@@ -379,7 +383,7 @@ def sweep_through(base_url: str, label: str, body: dict) -> float | None:
     return wall
 
 
-def part_c() -> None:
+def part_c(redis_url: str = DEFAULT_REDIS_URL) -> None:
     cases = [
         (f"10,000 SMA_CROSS, chunk_size {size or 'default'}", request_body(FAST, SLOW, **extra))
         for size, extra in ((500, {"chunk_size": 500}), (None, {}), (2000, {"chunk_size": 2000}))
@@ -387,6 +391,7 @@ def part_c() -> None:
     through_the_queue(
         "(c) 10,000 combos end to end: web + local scaler (manifest polling) + MariaDB + Redis",
         cases,
+        redis_url,
     )
 
 
@@ -422,7 +427,7 @@ def without_statistics(base_url: str, label: str, body: dict) -> float | None:
     return time.perf_counter() - started
 
 
-def part_d() -> None:
+def part_d(redis_url: str = DEFAULT_REDIS_URL) -> None:
     body = rsi_100k_body()
     walls = through_the_queue(
         "(d) 100,000 RSI combos (the API's maximum) end to end, chunks sized by the web, "
@@ -431,12 +436,16 @@ def part_d() -> None:
             ("100,000 RSI without statistics", body, without_statistics),
             ("100,000 RSI with statistics (16 blocks)", body, with_statistics),
         ],
+        redis_url,
     )
     blocks = 16
     per_combo = 2 * blocks * 8
+    sharpe_grid = 8 + len(body["grid"])  # a float64 and a uint8 position per axis (≤ 256 values)
     print(
-        f"  extra database space: {per_combo} B of block sums per combination "
-        f"({per_combo * 100_000 / 2**20:.1f} MiB for 100,000), plus one statistics document"
+        f"  extra database space: {per_combo} B of block sums and {sharpe_grid} B of Sharpe "
+        f"ratio and grid position per combination "
+        f"({(per_combo + sharpe_grid) * 100_000 / 2**20:.1f} MiB for 100,000), plus one "
+        "statistics document"
     )
     if all(walls):
         print(f"  ratio with/without statistics: {walls[1] / walls[0]:.2f} (goal <= 1.10)")
@@ -451,6 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-queue", action="store_true", help="leave out (c) and (d)")
     parser.add_argument("--only-100k", action="store_true", help="run (d) only")
+    parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help="(c) and (d)'s Redis (default db 11)"
+    )
     parser.add_argument("--child", choices=("ours",), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child == "ours":
@@ -458,13 +470,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"{os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     if args.only_100k:
-        part_d()
+        part_d(args.redis_url)
         return 0
     part_a(args.repeat)
     part_b()
     if not args.skip_queue:
-        part_c()
-        part_d()
+        part_c(args.redis_url)
+        part_d(args.redis_url)
     return 0
 
 

@@ -41,7 +41,8 @@ LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 """Result JSON with charts runs to megabytes; MySQL's TEXT stops at 64 KiB."""
 
 LongBlob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
-"""Packed arrays (a sweep chunk's block statistics); MySQL's BLOB stops at 64 KiB."""
+"""Packed arrays (a sweep chunk's block statistics, its Sharpe ratios on the grid); MySQL's
+BLOB stops at 64 KiB."""
 
 
 timestamp = Annotated[datetime, mapped_column(UtcDateTime)]
@@ -252,6 +253,11 @@ class SweepChunk(WorkItemColumns, Base):
     block_stats: Mapped[bytes | None] = mapped_column(LongBlob)
     """Its combinations' block sums and sums of squares of bar returns (N × 2S, packed by
     ``kinds.sweeps.evaluate.pack_blocks``): what the sweep's overfitting statistics need."""
+    sharpe_grid: Mapped[bytes | None] = mapped_column(LongBlob)
+    """Its combinations' Sharpe ratios and positions on the grid, in combo order (packed by
+    ``kinds.sweeps.evaluate.pack_sharpe_grid``): what the statistics read instead of the
+    result rows; NULL for chunks older than the column (migration 0015) or without block
+    statistics."""
 
     sweep: Mapped[Sweep] = relationship(back_populates="sweep_chunks")
 

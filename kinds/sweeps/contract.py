@@ -293,7 +293,9 @@ def plan_chunks(combos: list[tuple], tickers: tuple[str, ...], chunk_size: int) 
 
 def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
     """The queue message of one chunk (JSON): the sweep's base run request, the swept
-    parameter names and the chunk's combinations as value rows."""
+    parameter names, each one's value list (``grid_values``, in the names' order: what the
+    chunk finds its combinations' grid positions in) and the chunk's combinations as value
+    rows."""
     request = {
         name: value for name, value in sweep.base.to_dict().items() if name not in NOT_SWEEP_FIELDS
     }
@@ -305,6 +307,7 @@ def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
         "combo_first": chunk.combo_first,
         "request": request,
         "grid_params": list(sweep.grid.names),
+        "grid_values": [sweep.grid.values[name] for name in sweep.grid.names],
         "combos": [list(combo) for combo in chunk.combos],
         "cscv_blocks": sweep.cscv_blocks,
     }
@@ -334,6 +337,9 @@ class ChunkSpec:
     cscv_blocks: int = 0
     """S, the blocks each combination's returns are summed over for the overfitting
     statistics (0: none; messages queued before the field carry none)."""
+    grid: dict[str, list] | None = None
+    """Each swept parameter's value list, in the grid's order (None: a message queued before
+    ``grid_values``, or one whose values do not match its names)."""
 
 
 def parse_chunk(payload: object) -> ChunkSpec:
@@ -367,7 +373,18 @@ def parse_chunk(payload: object) -> ChunkSpec:
         swept=swept,
         trading=[stops for _, stops in parts],
         cscv_blocks=int(payload.get("cscv_blocks") or 0),
+        grid=_grid_values(names, payload.get("grid_values")),
     )
+
+
+def _grid_values(names: list, values: object) -> dict[str, list] | None:
+    """A message's ``grid_values`` by parameter name; None when it has none (older than
+    the field) or they do not match ``names``."""
+    if not (isinstance(values, list) and len(values) == len(names)):
+        return None
+    if not all(isinstance(column, list) for column in values):
+        return None
+    return dict(zip(names, values, strict=True))
 
 
 def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]) -> dict:

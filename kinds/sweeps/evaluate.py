@@ -18,16 +18,23 @@ single-run only.
 With ``blocks`` = S (the chunk message's ``cscv_blocks``), each combination's bar returns are
 also cut into S blocks and reduced to their sums and sums of squares
 (``adapters.cscv.block_stats``): the 2·S numbers per combination the sweep's overfitting
-statistics need (``kinds.sweeps.overfitting``), stored per chunk, never the curves.
+statistics need (``kinds.sweeps.overfitting``), stored per chunk, never the curves. Beside
+them a chunk stores its combinations' Sharpe ratios and positions on the grid
+(``pack_sharpe_grid``), so the statistics read one blob per chunk, not one row per
+combination.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import math
+import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -148,10 +155,13 @@ def metric_rows(metrics: dict[str, np.ndarray]) -> list[dict[str, float | int | 
 @dataclass(frozen=True)
 class EvaluatedChunk:
     """A chunk's result rows and, when its message asked for them and its window is long
-    enough, its combinations' block statistics as stored (``pack_blocks``)."""
+    enough, its combinations' block statistics as stored (``pack_blocks``) and, when its
+    message also carries the grid's values, their Sharpe ratios and grid positions
+    (``pack_sharpe_grid``)."""
 
     rows: list[dict]
     block_stats: bytes | None = None
+    sharpe_grid: bytes | None = None
 
 
 def pack_blocks(stats: np.ndarray) -> bytes:
@@ -167,10 +177,94 @@ def unpack_blocks(blob: bytes) -> np.ndarray:
     return np.load(io.BytesIO(blob), allow_pickle=False)
 
 
+def _grid_key(value: Any) -> Any:
+    """A swept value as a dict key: itself (numbers, text, None), its JSON with sorted keys
+    for a list or an object."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
+
+
+def grid_positions(swept: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence]) -> np.ndarray:
+    """Each combination's position on the grid: K × n int64, column j the index of its value
+    of the grid's j-th parameter in that parameter's value list (0 for a value the list
+    lacks; a list or object value matched by its JSON).
+
+    >>> grid_positions([{"fast": 10, "slow": 40}, {"fast": 5, "slow": 60}],
+    ...                {"fast": [5, 10], "slow": [40, 60]}).tolist()
+    [[1, 0], [0, 1]]
+    """
+    out = np.zeros((len(swept), len(grid)), dtype=np.int64)
+    for column, (name, values) in enumerate(grid.items()):
+        position = {_grid_key(v): i for i, v in enumerate(values)}
+        column_values = [combo.get(name) for combo in swept]
+        if any(isinstance(v, list | dict) for v in values):
+            column_values = [_grid_key(v) for v in column_values]
+        out[:, column] = [position.get(v, 0) for v in column_values]
+    return out
+
+
+SHARPE_GRID_MAGIC = b"SGP1"
+"""The first four bytes of a ``pack_sharpe_grid`` blob: the layout's name and version."""
+
+_SHARPE_GRID_HEADER = struct.Struct("<4sIHB5x")
+"""magic, K (uint32), n (uint16), the positions' item size in bytes (uint8), 5 zero bytes
+of padding: 16 bytes, so the float64 Sharpe ratios that follow are 8-byte aligned."""
+
+_POSITION_TYPES = {1: "<u1", 2: "<u2", 4: "<u4"}
+
+
+def pack_sharpe_grid(sharpe: np.ndarray, positions: np.ndarray) -> bytes:
+    """The stored form of K combinations' Sharpe ratios (K; a non-finite one stored as NaN:
+    none) and grid positions (K × n non-negative integers, ``grid_positions``), in combo
+    order. Little-endian throughout::
+
+        offset        size     field
+        0             4        b"SGP1" (``SHARPE_GRID_MAGIC``)
+        4             4        K, uint32
+        8             2        n, uint16 (swept parameters)
+        10            1        w, the positions' item size: 1, 2 or 4 (uint8/16/32, the
+                               smallest that holds the largest position)
+        11            5        zero
+        16            8·K      the Sharpe ratios, float64
+        16 + 8·K      w·K·n    the positions, row-major (combination i, parameter j at i·n + j)
+
+    The same arrays give the same bytes.
+
+    :raise ValueError: ``positions`` not K × n non-negative, or above uint32.
+    """
+    values = np.asarray(sharpe, dtype=np.float64).ravel()
+    at = np.asarray(positions)
+    if at.ndim != 2 or at.shape[0] != values.size or (at.size and at.min() < 0):
+        raise ValueError("positions must be K × n non-negative integers, one row per Sharpe")
+    largest = int(at.max()) if at.size else 0
+    width = next((w for w in (1, 2, 4) if largest < 1 << (8 * w)), None)
+    if width is None:
+        raise ValueError("a grid position above uint32")
+    header = _SHARPE_GRID_HEADER.pack(SHARPE_GRID_MAGIC, values.size, at.shape[1], width)
+    finite = np.where(np.isfinite(values), values, np.nan).astype("<f8")
+    return header + finite.tobytes() + np.ascontiguousarray(at, _POSITION_TYPES[width]).tobytes()
+
+
+def unpack_sharpe_grid(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The Sharpe ratios (K float64) and grid positions (K × n, the stored unsigned type)
+    ``pack_sharpe_grid`` stored: read-only views of ``blob``.
+
+    :raise ValueError: not such a blob, or cut short.
+    """
+    magic, count, n, width = _SHARPE_GRID_HEADER.unpack_from(blob)
+    kind = _POSITION_TYPES.get(width)
+    start = _SHARPE_GRID_HEADER.size
+    if magic != SHARPE_GRID_MAGIC or kind is None or len(blob) != start + count * (8 + width * n):
+        raise ValueError("not a packed array of Sharpe ratios and grid positions")
+    sharpe = np.frombuffer(blob, "<f8", count, start)
+    positions = np.frombuffer(blob, kind, count * n, start + 8 * count).reshape(count, n)
+    return sharpe, positions
+
+
 def evaluate_chunk(spec: ChunkSpec, data_dir: Path | None = None) -> EvaluatedChunk:
     """Load the chunk's data and evaluate its combinations: one row per combination,
-    ``{"combo_no", "ticker", "params" (swept values), **metrics}``, and their block
-    statistics when ``spec.cscv_blocks`` is set.
+    ``{"combo_no", "ticker", "params" (swept values), **metrics}``, their block statistics
+    when ``spec.cscv_blocks`` is set and, with them, their Sharpe ratios and grid positions
+    when the message carries the grid's values (``spec.grid``).
 
     Raises ``RequestError`` when the data cannot serve the request (as ``execute`` does).
     """
@@ -183,4 +277,10 @@ def evaluate_chunk(spec: ChunkSpec, data_dir: Path | None = None) -> EvaluatedCh
         for k, (swept, row) in enumerate(zip(spec.swept, metric_rows(metrics), strict=True))
     ]
     blocks = metrics.get(BLOCK_KEY)
-    return EvaluatedChunk(rows, None if blocks is None else pack_blocks(blocks))
+    if blocks is None:
+        return EvaluatedChunk(rows)
+    sharpe_grid = None
+    if spec.grid is not None:
+        positions = grid_positions(spec.swept, spec.grid)
+        sharpe_grid = pack_sharpe_grid(metrics["sharpe_ratio"], positions)
+    return EvaluatedChunk(rows, pack_blocks(blocks), sharpe_grid)

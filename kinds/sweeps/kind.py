@@ -73,7 +73,9 @@ def startup_ms(now: float) -> float | None:
 
 @dataclass
 class ChunkExecution:
-    """An evaluated chunk: its result rows and how long computing them took."""
+    """An evaluated chunk: its result rows, its packed block statistics and Sharpe ratios
+    on the grid (``kinds.sweeps.evaluate.EvaluatedChunk``) and how long computing them
+    took."""
 
     chunk_id: str
     rows: list[dict]
@@ -81,13 +83,19 @@ class ChunkExecution:
     startup_ms: float | None = None
     write_ms: float | None = None
     block_stats: bytes | None = None
+    sharpe_grid: bytes | None = None
 
     def store(self, tx: Tx) -> bool:
         """Results, SUCCEEDED and ``write_ms`` (the time of the statements before it), in
         the caller's transaction."""
         writing = time.perf_counter()
         if not store_chunk_results(
-            tx, self.chunk_id, self.rows, self.compute_ms, block_stats=self.block_stats
+            tx,
+            self.chunk_id,
+            self.rows,
+            self.compute_ms,
+            block_stats=self.block_stats,
+            sharpe_grid=self.sharpe_grid,
         ):
             return False
         self.write_ms = (time.perf_counter() - writing) * 1000
@@ -116,6 +124,7 @@ def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
         compute_ms,
         startup_ms(claim.claimed_at),
         block_stats=chunk.block_stats,
+        sharpe_grid=chunk.sharpe_grid,
     )
 
 

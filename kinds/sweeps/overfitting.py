@@ -5,17 +5,23 @@ and the parameter stability of that best on the grid — computed once, when the
 chunk has finished (``kinds.sweeps.kind``'s ``finished`` hook; the API computes it on read
 for a finished sweep that has none yet), and stored in ``sweeps.overfitting_json``.
 
-The statistics read the stored rows only, plus one run of each ticker's best combination
+The statistics read what the chunks stored, plus one run of each ticker's best combination
 (its bar returns' skewness and kurtosis, which DSR needs, and the window's length, which
-gives the blocks' sizes): no sweep is evaluated again. Plain SQL on a ``store.dbapi.Tx``.
+gives the blocks' sizes): no sweep is evaluated again. A chunk stores its combinations'
+block statistics (``sweep_chunks.block_stats``) and their Sharpe ratios and grid positions
+(``sweep_chunks.sharpe_grid``, ``kinds.sweeps.evaluate.pack_sharpe_grid``): the statistics
+read one blob pair per chunk and one result row (the best's, by its key) per ticker. A
+sweep whose chunks are older than ``sharpe_grid`` is read from its result rows and their
+params instead, to the same statistics. Plain SQL on a ``store.dbapi.Tx``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -96,23 +102,32 @@ def _best_returns(stored: dict, ticker: str, swept: dict) -> tuple[np.ndarray, i
     return bar_returns(equity[None, :])[0], equity.size, per_year
 
 
-def _ticker_stats(
-    stored: dict, ticker: str, combos: list[dict], blocks: np.ndarray, n_blocks: int
-) -> dict[str, Any]:
-    """One ticker's statistics from its combinations (in combo order) and their blocks."""
-    sharpe = np.array(
-        [np.nan if c["sharpe_ratio"] is None else c["sharpe_ratio"] for c in combos], dtype=float
-    )
-    out: dict[str, Any] = {"ticker": ticker, "combinations": len(combos), "blocks": n_blocks}
+@dataclass(frozen=True)
+class TickerCombos:
+    """One ticker's combinations in combo order, as the statistics need them: their Sharpe
+    ratios (float64, NaN: none), grid positions (K × n, ``evaluate.grid_positions``) and
+    block statistics (K × 2S), and how to get the i-th one's ``(combo_no, params)``."""
+
+    sharpe: np.ndarray
+    positions: np.ndarray
+    blocks: np.ndarray
+    combo: Callable[[int], tuple[int, dict]]
+
+
+def _ticker_stats(stored: dict, ticker: str, combos: TickerCombos, n_blocks: int) -> dict[str, Any]:
+    """One ticker's statistics from its combinations."""
+    sharpe = combos.sharpe
+    out: dict[str, Any] = {"ticker": ticker, "combinations": int(sharpe.size), "blocks": n_blocks}
     if not np.isfinite(sharpe).any():
         out["unavailable"] = "no combination has a Sharpe ratio"
         return out
-    best = int(np.nanargmax(sharpe))
-    returns, n_bars, per_year = _best_returns(stored, ticker, combos[best]["params"])
+    combo_no, params = combos.combo(int(np.nanargmax(sharpe)))
+    returns, n_bars, per_year = _best_returns(stored, ticker, params)
     edges = np.linspace(0, n_bars - 1, n_blocks + 1).round().astype(np.int64)
+    blocks = combos.blocks
     stats = BlockStats(blocks[:, :n_blocks], blocks[:, n_blocks:], np.diff(edges))
-    out["best"] = {"combo_no": combos[best]["combo_no"], "params": combos[best]["params"]}
-    if len(combos) >= 2:
+    out["best"] = {"combo_no": combo_no, "params": params}
+    if sharpe.size >= 2:
         pbo = probability_of_backtest_overfitting(stats, per_year)
         summary = pbo.as_dict()
         out["pbo"] = {
@@ -124,73 +139,149 @@ def _ticker_stats(
             "logit_histogram": _histogram(pbo.logits),
         }
     out["dsr"] = deflated_sharpe_of_best(returns, sharpe, per_year)
-    out["stability"] = _stability(stored, combos, sharpe)
+    out["stability"] = _stability(stored, combos.positions, sharpe)
     return out
 
 
-def _key(value: Any) -> Any:
-    """A swept value as a dict key: itself (numbers, text), its JSON for a list or object."""
-    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
-
-
-def _stability(stored: dict, combos: list[dict], sharpe: np.ndarray) -> dict[str, Any]:
+def _stability(stored: dict, positions: np.ndarray, sharpe: np.ndarray) -> dict[str, Any]:
     """The best's neighbourhood on the grid of Sharpe ratios over the swept values."""
     grid = stored.get("grid") or {}
-    names = list(grid)
-    indices = np.zeros((len(combos), len(names)), dtype=np.int64)
-    for column, name in enumerate(names):
-        position = {_key(v): i for i, v in enumerate(grid[name])}
-        values = [c["params"].get(name) for c in combos]
-        if any(isinstance(v, list | dict) for v in grid[name]):
-            values = [_key(v) for v in values]
-        indices[:, column] = [position.get(v, 0) for v in values]
-    shape = tuple(len(grid[n]) for n in names)
-    out = neighbourhood(grid_from_indices(indices, sharpe, shape))
-    out["params"] = names
+    shape = tuple(len(values) for values in grid.values())
+    out = neighbourhood(grid_from_indices(positions, sharpe, shape))
+    out["params"] = list(grid)
     return out
 
 
-def overfitting(tx: Any, sweep_id: str) -> dict[str, Any] | None:
-    """The sweep's statistics, or None while a chunk is unfinished or when a chunk FAILED;
-    ``{"unavailable": why}`` for a sweep whose chunks stored no block statistics (older
-    than them, or ``cscv_blocks`` 0, or a window too short)."""
-    sweep = tx.fetchone("SELECT request_json FROM sweeps WHERE sweep_id = ?", (sweep_id,))
-    if sweep is None:
-        return None
-    stored = json.loads(sweep["request_json"])
-    chunks = tx.fetchall(
-        "SELECT chunk_no, ticker, status, block_stats FROM sweep_chunks "
-        "WHERE sweep_id = ? ORDER BY chunk_no",
-        (sweep_id,),
-    )
-    if not chunks or any(status != RunStatus.SUCCEEDED for _, _, status, _ in chunks):
-        return None
-    n_blocks = int(stored.get("cscv_blocks") or 0)
-    if not n_blocks or any(blob is None for _, _, _, blob in chunks):
-        return {"unavailable": "the sweep's chunks stored no block statistics", "tickers": []}
+def _sharpe_column(values: list) -> np.ndarray:
+    """Stored Sharpe ratios as float64, NaN for none or a non-finite one."""
+    sharpe = np.array(values, dtype=np.float64)  # None → NaN
+    sharpe[~np.isfinite(sharpe)] = np.nan
+    return sharpe
+
+
+class _Chunk(NamedTuple):
+    """A chunk's row as the statistics read it."""
+
+    ticker: str
+    status: str
+    combo_first: int
+    combo_count: int
+    block_stats: bytes | None
+    sharpe_grid: bytes | None
+
+
+def _tickers(chunks: list[_Chunk]) -> dict[str, list[_Chunk]]:
+    """The chunks by ticker, in chunk order (a ticker's chunks hold its combinations in
+    combo order)."""
+    out: dict[str, list[_Chunk]] = {}
+    for chunk in chunks:
+        out.setdefault(chunk.ticker, []).append(chunk)
+    return out
+
+
+def _blocks(chunks: list[_Chunk]) -> np.ndarray:
     from kinds.sweeps.evaluate import unpack_blocks
+
+    return np.vstack([unpack_blocks(bytes(chunk.block_stats or b"")) for chunk in chunks])
+
+
+def _from_rows(
+    tx: Any, sweep_id: str, stored: dict, chunks: list[_Chunk]
+) -> list[tuple[str, TickerCombos]]:
+    """Every ticker's combinations read from the result rows and their params (chunks
+    stored before ``sharpe_grid``): one query of every row, one parse of every params."""
+    from kinds.sweeps.evaluate import grid_positions
 
     rows = tx.fetchall(
         "SELECT combo_no, ticker, params_json, sharpe_ratio FROM sweep_results "
         "WHERE sweep_id = ? ORDER BY combo_no",
         (sweep_id,),
     )
-    per_ticker: dict[str, tuple[list, list]] = {}
-    for _, ticker, _, blob in chunks:
-        per_ticker.setdefault(ticker, ([], []))[1].append(unpack_blocks(bytes(blob)))
     every_params = json.loads("[" + ",".join(row[2] for row in rows) + "]")  # one parse
-    for (combo_no, ticker, _, sharpe), params in zip(rows, every_params, strict=True):
-        per_ticker[ticker][0].append(
-            {
-                "combo_no": combo_no,
-                "params": params,
-                "sharpe_ratio": None if sharpe is None or not math.isfinite(sharpe) else sharpe,
-            }
+    tickers = [row[1] for row in rows]
+    out = []
+    for ticker, mine in _tickers(chunks).items():
+        at = [i for i, t in enumerate(tickers) if t == ticker]
+        combo_nos = [rows[i][0] for i in at]
+        params = [every_params[i] for i in at]
+        combos = TickerCombos(
+            _sharpe_column([rows[i][3] for i in at]),
+            grid_positions(params, stored.get("grid") or {}),
+            _blocks(mine),
+            lambda i, combo_nos=combo_nos, params=params: (combo_nos[i], params[i]),
         )
-    tickers = [
-        _ticker_stats(stored, ticker, combos, np.vstack(blocks), n_blocks)
-        for ticker, (combos, blocks) in per_ticker.items()
+        out.append((ticker, combos))
+    return out
+
+
+def _from_chunks(
+    tx: Any, sweep_id: str, stored: dict, chunks: list[_Chunk]
+) -> list[tuple[str, TickerCombos]] | None:
+    """Every ticker's combinations from its chunks' blobs (``block_stats``, ``sharpe_grid``),
+    the best's combo_no and params from its one result row, looked up by its key; None
+    when a chunk stored no Sharpe ratios on the sweep's grid (older than ``sharpe_grid``)."""
+    from kinds.sweeps.evaluate import unpack_sharpe_grid
+
+    n = len(stored.get("grid") or {})
+    out = []
+    for ticker, mine in _tickers(chunks).items():
+        if any(chunk.sharpe_grid is None for chunk in mine):
+            return None
+        unpacked = [unpack_sharpe_grid(bytes(chunk.sharpe_grid or b"")) for chunk in mine]
+        counts = [sharpe.size for sharpe, _ in unpacked]
+        if counts != [c.combo_count for c in mine] or any(p.shape[1] != n for _, p in unpacked):
+            return None
+        starts = np.cumsum([0, *counts[:-1]])
+        firsts = [chunk.combo_first for chunk in mine]
+
+        def combo(i: int, starts=starts, firsts=firsts) -> tuple[int, dict]:
+            at = int(np.searchsorted(starts, i, side="right")) - 1
+            row = tx.fetchone(
+                "SELECT combo_no, params_json FROM sweep_results "
+                "WHERE sweep_id = ? AND combo_no = ?",
+                (sweep_id, firsts[at] + i - int(starts[at])),
+            )
+            if row is None:
+                raise LookupError(f"sweep {sweep_id}: the best combination has no result row")
+            return row["combo_no"], json.loads(row["params_json"])
+
+        combos = TickerCombos(
+            np.concatenate([sharpe for sharpe, _ in unpacked]),
+            np.concatenate([positions for _, positions in unpacked]),
+            _blocks(mine),
+            combo,
+        )
+        out.append((ticker, combos))
+    return out
+
+
+def overfitting(tx: Any, sweep_id: str) -> dict[str, Any] | None:
+    """The sweep's statistics, or None while a chunk is unfinished or when a chunk FAILED;
+    ``{"unavailable": why}`` for a sweep whose chunks stored no block statistics (older
+    than them, or ``cscv_blocks`` 0, or a window too short). Read from the chunks' blobs
+    when every chunk stored its Sharpe ratios on the grid, else from the result rows: the
+    same statistics."""
+    sweep = tx.fetchone("SELECT request_json FROM sweeps WHERE sweep_id = ?", (sweep_id,))
+    if sweep is None:
+        return None
+    stored = json.loads(sweep["request_json"])
+    chunks = [
+        _Chunk(*row)
+        for row in tx.fetchall(
+            "SELECT ticker, status, combo_first, combo_count, block_stats, sharpe_grid "
+            "FROM sweep_chunks WHERE sweep_id = ? ORDER BY chunk_no",
+            (sweep_id,),
+        )
     ]
+    if not chunks or any(chunk.status != RunStatus.SUCCEEDED for chunk in chunks):
+        return None
+    n_blocks = int(stored.get("cscv_blocks") or 0)
+    if not n_blocks or any(chunk.block_stats is None for chunk in chunks):
+        return {"unavailable": "the sweep's chunks stored no block statistics", "tickers": []}
+    per_ticker = _from_chunks(tx, sweep_id, stored, chunks)
+    if per_ticker is None:
+        per_ticker = _from_rows(tx, sweep_id, stored, chunks)
+    tickers = [_ticker_stats(stored, ticker, combos, n_blocks) for ticker, combos in per_ticker]
     best = max(
         (t for t in tickers if "best" in t),
         key=lambda t: t["dsr"].get("psr") or -1.0,

@@ -46,16 +46,24 @@ def store_chunk_results(
     compute_ms: float | None = None,
     *,
     block_stats: bytes | None = None,
+    sharpe_grid: bytes | None = None,
 ) -> bool:
-    """RUNNING → SUCCEEDED, the chunk's result rows and its combinations' packed block
-    statistics (``kinds.sweeps.evaluate.pack_blocks``; None: not computed), in the caller's
-    transaction (the guarded UPDATE first); False, with nothing written, when the chunk was
-    not RUNNING. ``rows`` are ``kinds.sweeps.evaluate.evaluate_chunk`` rows. Wrap the
+    """RUNNING → SUCCEEDED, the chunk's result rows, its combinations' packed block
+    statistics (``kinds.sweeps.evaluate.pack_blocks``) and their packed Sharpe ratios and
+    grid positions (``pack_sharpe_grid``; None: not computed), in the caller's transaction
+    (the guarded UPDATE first); False, with nothing written, when the chunk was not
+    RUNNING. ``rows`` are ``kinds.sweeps.evaluate.evaluate_chunk`` rows. Wrap the
     transaction in ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its
     connection."""
     tx = as_tx(handle)
     stored = succeed_item(
-        tx, CHUNKS, "chunk_id", chunk_id, compute_ms=compute_ms, block_stats=block_stats
+        tx,
+        CHUNKS,
+        "chunk_id",
+        chunk_id,
+        compute_ms=compute_ms,
+        block_stats=block_stats,
+        sharpe_grid=sharpe_grid,
     )
     if not stored:
         return False

@@ -35,8 +35,15 @@ def queued_chunks(redis_url: str) -> list[dict]:
 
 def store_chunk(sessions: sessionmaker, payload: dict, worker: str = "test") -> None:
     """What a consumer does with a chunk message: evaluate it, then mark it RUNNING by
-    ``worker`` and store its results in one transaction."""
-    rows = evaluate_chunk(parse_chunk(payload)).rows
+    ``worker`` and store its results, block statistics and Sharpe ratios on the grid in one
+    transaction."""
+    chunk = evaluate_chunk(parse_chunk(payload))
     with sessions.begin() as session:
         mark_chunk_running(session, payload["chunk_id"], worker)
-        store_chunk_results(session, payload["chunk_id"], rows)
+        store_chunk_results(
+            session,
+            payload["chunk_id"],
+            chunk.rows,
+            block_stats=chunk.block_stats,
+            sharpe_grid=chunk.sharpe_grid,
+        )

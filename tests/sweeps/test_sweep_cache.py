@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 from redis import Redis
+from sqlalchemy import text
 
 from kinds.runs.cache import cache_key, canonical_request, key_of
 from kinds.runs.contract import parse_request
@@ -60,9 +61,23 @@ def _read(client, sweep_id: str) -> dict:
     }
 
 
+def _blobs(app, sweep_id: str) -> list[tuple]:
+    """Each chunk's stored block statistics and Sharpe ratios on the grid, in chunk order."""
+    with make_engine(app.config["DATABASE_URL"]).connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT block_stats, sharpe_grid FROM sweep_chunks WHERE sweep_id = :id "
+                "ORDER BY chunk_no"
+            ),
+            {"id": sweep_id},
+        )
+        return [tuple(row) for row in rows]
+
+
 def test_an_identical_sweep_is_served_from_the_finished_one_without_a_chunk(client, app, redis_url):
     """The second identical POST: 202 SUCCEEDED naming its source, nothing queued; its
-    status, results, CSV, heat map and statistics equal the source's."""
+    status, results, CSV, heat map and statistics equal the source's, its chunks carry the
+    source's block statistics and Sharpe ratios on the grid."""
     first = client.post("/api/sweeps", json=BODY).json
     assert "cached_from" not in first
     _finish(app, redis_url)
@@ -76,6 +91,8 @@ def test_an_identical_sweep_is_served_from_the_finished_one_without_a_chunk(clie
     assert (status["status"], status["cached_from"]) == ("SUCCEEDED", first["sweep_id"])
     assert status["progress"]["done"] == status["progress"]["total"] == first["combos"]
     assert _read(client, body["sweep_id"]) == _read(client, first["sweep_id"])
+    assert _blobs(app, body["sweep_id"]) == _blobs(app, first["sweep_id"])
+    assert all(all(blobs) for blobs in _blobs(app, body["sweep_id"]))
     listed = {s["sweep_id"]: s for s in client.get("/api/sweeps").json["sweeps"]}
     assert listed[body["sweep_id"]]["cached_from"] == first["sweep_id"]
     assert listed[first["sweep_id"]]["cached_from"] is None

@@ -1,31 +1,48 @@
 """A sweep's overfitting statistics (kinds.sweeps.overfitting): the block sums a chunk stores
 equal those of each combination's own return curve, the stored PBO and DSR equal the
-adapters' values computed independently from every combination run on its own, a sweep
-without block statistics says why, and the API answers 409 before the sweep has finished."""
+adapters' values computed independently from every combination run on its own, the
+statistics read from the chunks' Sharpe ratios on the grid equal those read from the result
+rows (and a sweep whose chunks stored none still gets them), a sweep without block
+statistics says why, and the API answers 409 before the sweep has finished."""
 
 from __future__ import annotations
 
+import json
+import struct
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from adapters.cscv import block_stats, probability_of_backtest_overfitting
 from adapters.deflated import deflated_sharpe_of_best
 from engine import bar_returns
 from kinds.runs.contract import RunRequest
 from kinds.runs.execute import execute, load_market_data, market_window
+from kinds.sweeps import overfitting as overfitting_module
 from kinds.sweeps.contract import (
     chunk_payloads,
     combo_run_request,
     parse_chunk,
     parse_sweep_request,
 )
-from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, evaluate_chunk, pack_blocks, unpack_blocks
+from kinds.sweeps.evaluate import (
+    BLOCK_KEY,
+    SHARPE_GRID_MAGIC,
+    evaluate,
+    evaluate_chunk,
+    grid_positions,
+    pack_blocks,
+    pack_sharpe_grid,
+    unpack_blocks,
+    unpack_sharpe_grid,
+)
 from kinds.sweeps.overfitting import overfitting, store_overfitting, verdict
 from kinds.sweeps.store import insert_sweep, mark_chunk_running, store_chunk_results
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.dbapi import as_tx
+from tests.sweeps.support import store_chunk
 
 BODY = {
     "ticker": "ACME",
@@ -37,11 +54,14 @@ BODY = {
 }
 
 
-@pytest.fixture
-def sessions(sqlite_url):
-    engine = make_engine(sqlite_url)
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def sessions(request):
+    """Sessions on a fresh schema: a temporary SQLite file, and an empty MariaDB database."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "empty_mysql_url")
+    engine = make_engine(url)
     create_schema(engine)
-    return make_sessionmaker(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
 
 
 def _store(sessions, body: dict, chunk_size: int = 5):
@@ -51,12 +71,7 @@ def _store(sessions, body: dict, chunk_size: int = 5):
     with sessions.begin() as session:
         insert_sweep(session, sweep, payloads, image_tag=None, queue="q")
     for payload in payloads:
-        chunk = evaluate_chunk(parse_chunk(payload))
-        with sessions.begin() as session:
-            mark_chunk_running(session, payload["chunk_id"], "test")
-            store_chunk_results(
-                session, payload["chunk_id"], chunk.rows, block_stats=chunk.block_stats
-            )
+        store_chunk(sessions, payload)
     return sweep
 
 
@@ -89,6 +104,135 @@ def test_packed_block_statistics_read_back_exactly_and_repeat_byte_for_byte():
     blob = pack_blocks(stats)
     assert blob == pack_blocks(stats.copy())
     assert np.array_equal(unpack_blocks(blob), stats)
+
+
+def test_packed_sharpe_ratios_and_grid_positions_read_back_exactly():
+    """pack_sharpe_grid round-trips in combo order, non-finite Sharpe ratios as NaN, the
+    positions in the smallest unsigned type that holds them; the same arrays, the same
+    bytes."""
+    rng = np.random.default_rng(2)
+    sharpe = rng.normal(size=9)
+    sharpe[[1, 4, 6]] = [np.nan, np.inf, -np.inf]
+    for largest, width in ((255, 1), (256, 2), (65_535, 2), (65_536, 4), (99_999, 4)):
+        positions = rng.integers(0, largest + 1, size=(9, 3))
+        positions[0, 0] = largest
+        blob = pack_sharpe_grid(sharpe, positions)
+        assert blob == pack_sharpe_grid(sharpe.copy(), positions.copy())
+        assert len(blob) == 16 + 9 * 8 + 9 * 3 * width
+        got_sharpe, got_positions = unpack_sharpe_grid(blob)
+        expected = np.where(np.isfinite(sharpe), sharpe, np.nan)
+        assert np.array_equal(got_sharpe, expected, equal_nan=True)
+        assert got_positions.dtype == np.dtype(f"<u{width}")
+        assert np.array_equal(got_positions, positions)
+
+
+def test_the_packed_layout_is_the_documented_little_endian_one():
+    """Header (magic, K uint32, n uint16, width uint8, 5 zero bytes), then K float64 Sharpe
+    ratios, then the K × n positions row-major; a grid without parameters packs too."""
+    blob = pack_sharpe_grid(np.array([1.5, np.nan]), np.array([[3, 0], [1, 2]]))
+    assert blob[:16] == struct.pack("<4sIHB5x", SHARPE_GRID_MAGIC, 2, 2, 1)
+    assert blob[16:32] == struct.pack("<dd", 1.5, np.nan)
+    assert blob[32:] == bytes([3, 0, 1, 2])
+    sharpe, positions = unpack_sharpe_grid(pack_sharpe_grid(np.array([0.5]), np.zeros((1, 0))))
+    assert sharpe.tolist() == [0.5] and positions.shape == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"",
+        b"NOPE" + bytes(12),
+        pack_sharpe_grid(np.ones(3), np.ones((3, 2), dtype=int))[:-1],
+        struct.pack("<4sIHB5x", SHARPE_GRID_MAGIC, 1, 1, 3) + bytes(11),
+    ],
+)
+def test_a_blob_that_is_not_a_packed_sharpe_grid_is_refused(blob):
+    """A wrong magic, a short blob or an unknown position width: ValueError, never garbage."""
+    with pytest.raises((ValueError, struct.error)):
+        unpack_sharpe_grid(blob)
+
+
+def test_packing_refuses_positions_that_do_not_match():
+    """Negative positions, or a row count other than the Sharpe ratios'."""
+    with pytest.raises(ValueError):
+        pack_sharpe_grid(np.ones(2), np.array([[0], [-1]]))
+    with pytest.raises(ValueError):
+        pack_sharpe_grid(np.ones(2), np.zeros((3, 1), dtype=int))
+
+
+def test_grid_positions_index_each_value_in_its_parameters_list():
+    """Numbers, null (a stop off) and list values (matched by their JSON); 0 for a value
+    the list lacks."""
+    grid = {"fast": [5, 10, 15], "stop_loss_pct": [None, 2.5], "rules": [[1, 2], {"a": 1}]}
+    swept = [
+        {"fast": 15, "stop_loss_pct": 2.5, "rules": {"a": 1}},
+        {"fast": 5, "stop_loss_pct": None, "rules": [1, 2]},
+        {"fast": 7, "stop_loss_pct": None, "rules": [2, 1]},
+    ]
+    assert grid_positions(swept, grid).tolist() == [[2, 1, 1], [0, 0, 0], [0, 0, 0]]
+
+
+MULTI = {
+    **{k: v for k, v in BODY.items() if k != "ticker"},
+    "tickers": ["ACME", "GLOBEX"],
+    "grid": {"fast": [5, 10, 15], "slow": [40, 60, 80], "stop_loss_pct": [None, 5.0]},
+}
+"""Two tickers and a swept stop (null: off) in chunks of 5: chunks that hold parts of the
+grid, a ticker's combinations over several chunks."""
+
+
+def _statistics_text(sessions, sweep_id: str) -> str:
+    with sessions() as session:
+        return json.dumps(overfitting(as_tx(session), sweep_id), sort_keys=True)
+
+
+def test_statistics_from_the_chunks_blobs_equal_those_from_the_result_rows(sessions, monkeypatch):
+    """The same sweep's statistics document, read from its chunks' Sharpe ratios on the
+    grid (never its result rows) and, with those blobs NULLed, from its rows: byte-identical
+    JSON."""
+    sweep = _store(sessions, MULTI)
+    with sessions() as session:
+        blobs = session.execute(text("SELECT sharpe_grid FROM sweep_chunks")).scalars().all()
+    assert len(blobs) == 8 and all(blobs)
+
+    def no_rows(*args):
+        raise AssertionError("the statistics read the result rows")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(overfitting_module, "_from_rows", no_rows)
+        from_blobs = _statistics_text(sessions, sweep.sweep_id)
+    with sessions.begin() as session:
+        session.execute(text("UPDATE sweep_chunks SET sharpe_grid = NULL"))
+    from_rows = _statistics_text(sessions, sweep.sweep_id)
+    assert from_blobs == from_rows
+    stats = json.loads(from_blobs)
+    assert [t["ticker"] for t in stats["tickers"]] == ["ACME", "GLOBEX"]
+    assert [t["combinations"] for t in stats["tickers"]] == [18, 18]
+    assert all("pbo" in t and t["stability"]["index"] for t in stats["tickers"])
+
+
+def test_a_sweep_whose_chunks_stored_no_sharpe_grid_still_gets_its_statistics(sessions):
+    """Chunks from before sharpe_grid (a message without grid_values, as queued by an older
+    web): nothing stored in the column, the statistics read from the result rows."""
+    sweep = replace(parse_sweep_request(BODY), chunk_size=5)
+    payloads = chunk_payloads(sweep)
+    with sessions.begin() as session:
+        insert_sweep(session, sweep, payloads, image_tag=None, queue="q")
+    for payload in payloads:
+        old = {k: v for k, v in payload.items() if k != "grid_values"}
+        chunk = evaluate_chunk(parse_chunk(old))
+        assert chunk.block_stats is not None and chunk.sharpe_grid is None
+        with sessions.begin() as session:
+            mark_chunk_running(session, payload["chunk_id"], "test")
+            store_chunk_results(
+                session, payload["chunk_id"], chunk.rows, block_stats=chunk.block_stats
+            )
+    with sessions() as session:
+        stats = overfitting(as_tx(session), sweep.sweep_id)
+    (ticker,) = stats["tickers"]
+    assert ticker["combinations"] == 12 and ticker["pbo"]["splits"] == 12870
+    assert ticker["best"]["params"] in _swept(sweep)
+    assert ticker["stability"]["params"] == ["fast", "slow"]
 
 
 def test_stored_statistics_equal_the_adapters_on_every_combination_run_alone(sessions):
