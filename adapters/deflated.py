@@ -44,6 +44,11 @@ from engine import TRADING_DAYS
 EULER_GAMMA = 0.5772156649015329
 """The Euler–Mascheroni constant γ of the expected-maximum approximation."""
 
+LIKELY_SKILL = 0.95
+"""A DSR at least this: the best of the trials is called "likely skill" (its true Sharpe
+beats the best of that many trials of luck with 95 % confidence); below, "not
+distinguishable from luck"."""
+
 _NORMAL = NormalDist()
 
 
@@ -156,3 +161,15 @@ def deflated_sharpe_of_best(
         "kurtosis": moments.kurtosis,
         "n_returns": moments.n,
     }
+
+
+def dsr_verdict(dsr: float, n_trials: int) -> str:
+    """The deflated Sharpe ratio in words, as a sweep's and a study's verdicts say it.
+
+    >>> dsr_verdict(0.9712, 1733)
+    'deflated Sharpe 0.97 after 1,733 trials (likely skill)'
+    >>> dsr_verdict(0.41, 10000)
+    'deflated Sharpe 0.41 after 10,000 trials (not distinguishable from luck)'
+    """
+    judged = "likely skill" if dsr >= LIKELY_SKILL else "not distinguishable from luck"
+    return f"deflated Sharpe {dsr:.2f} after {n_trials:,} trials ({judged})"

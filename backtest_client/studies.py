@@ -23,7 +23,8 @@ yet)."""
 
 class Study(Handle):
     """One study on the platform, by ``study_id``. ``refresh`` asks once for the status
-    document (counts, best trial or Pareto front, history, importances)."""
+    document (counts, best trial or Pareto front, history, importances, the best trial's
+    deflated Sharpe ratio)."""
 
     FINISHED = FINISHED
     STATUS_PATH = "/api/studies/{}"
@@ -54,6 +55,15 @@ class Study(Handle):
     def best(self) -> dict[str, Any] | None:
         """The best trial so far (one objective), as the status document shows it."""
         return self.refresh().get("best")
+
+    @property
+    def deflated(self) -> dict[str, Any] | None:
+        """Is the best trial luck? The deflated Sharpe ratio of the best trial (one
+        objective) as the status document shows it: ``best_trial``, ``complete``, ``dsr``,
+        ``psr``, ``n_trials``, ``trials_variance_annual``, ``expected_max_sharpe_annual``,
+        ``skewness``, ``kurtosis``, ``n_returns`` and ``verdict``, or ``{"unavailable":
+        why}``; None until a batch computed it (docs/studies.md)."""
+        return self.refresh().get("deflated")
 
     def pause(self) -> dict[str, Any]:
         """Queue no new batch; the summary."""

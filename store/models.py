@@ -406,7 +406,9 @@ class Study(Base):
     (``parallelism``), its optional ``deadline_at`` (the time budget), ``paused`` (a flag:
     no new batch is queued while it is set) and its status, PENDING → RUNNING → SUCCEEDED
     (budget or time budget reached) | FAILED, forward only. ``importances_json``: the
-    parameter importances the last batch computed (the web never imports Optuna)."""
+    parameter importances the last batch computed (the web never imports Optuna);
+    ``deflated_json``: the deflated Sharpe ratio of its best trial as a batch last computed
+    it, or why there is none (``kinds.studies.deflated``)."""
 
     __tablename__ = "studies"
 
@@ -429,6 +431,7 @@ class Study(Base):
     created_at: Mapped[timestamp]
     completed_at: Mapped[optional_timestamp]
     importances_json: Mapped[str | None] = mapped_column(Text)
+    deflated_json: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_studies_created", "created_at"),)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kinds.studies.contract import study_of
+from kinds.studies.deflated import update_deflated
 from kinds.studies.evaluate import Outcome, evaluate_trials
 from kinds.studies.reuse import Evaluated, copied, plan, source_of, trial_key
 from kinds.studies.sampling import FAIL, RUNNING, Asked, ask, importances
@@ -75,7 +76,8 @@ class BatchExecution:
     stored: dict[str, Any] | None = None
 
     def store(self, tx: Tx) -> bool:
-        """The outcomes, the study's importances over every trial now, its next step."""
+        """The outcomes, the study's importances over every trial now and the deflated
+        Sharpe ratio of its best (``kinds.studies.deflated``), its next step."""
         if not succeed_item(tx, BATCHES, "batch_id", self.batch_id):
             return False
         lock_study(tx, self.study_id)  # before any read: MySQL's snapshot starts after it
@@ -84,9 +86,9 @@ class BatchExecution:
                         outcome.values, outcome.metrics, outcome.eval_key,
                         outcome.reused_from)  # fmt: skip
         if self.outcomes and self.stored is not None:
-            store_importances(
-                tx, self.study_id, importances(self.stored, trial_rows(tx, self.study_id))
-            )
+            trials = trial_rows(tx, self.study_id)
+            store_importances(tx, self.study_id, importances(self.stored, trials))
+            update_deflated(tx, self.study_id, self.batch_id, self.stored, trials)
         continue_study(tx, self.study_id, self.queue)
         return True
 

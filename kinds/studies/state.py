@@ -232,6 +232,43 @@ def store_importances(handle: Any, study_id: str, found: dict[str, float] | None
     )
 
 
+def complete_metrics(handle: Any, study_id: str) -> list[dict[str, Any]]:
+    """Every COMPLETE trial's metrics, in number order."""
+    rows = as_tx(handle).fetchall(
+        f"SELECT metrics_json FROM {TRIALS} WHERE study_id = ? AND state = ? ORDER BY number",
+        (study_id, COMPLETE),
+    )
+    return [json.loads(metrics) if metrics else {} for (metrics,) in rows]
+
+
+def trial_of(handle: Any, study_id: str, number: int) -> tuple[dict, dict] | None:
+    """Trial ``number``'s (params, metrics), or None when the study has no such trial."""
+    row = as_tx(handle).fetchone(
+        f"SELECT params_json, metrics_json FROM {TRIALS} WHERE study_id = ? AND number = ?",
+        (study_id, number),
+    )
+    if row is None:
+        return None
+    return json.loads(row["params_json"]), json.loads(row["metrics_json"] or "{}")
+
+
+def stored_deflated(handle: Any, study_id: str) -> dict[str, Any] | None:
+    """The deflated Sharpe ratio of the study's best trial as last stored (None: not yet)."""
+    row = as_tx(handle).fetchone(
+        f"SELECT deflated_json FROM {STUDIES} WHERE study_id = ?", (study_id,)
+    )
+    return None if row is None or not row["deflated_json"] else json.loads(row["deflated_json"])
+
+
+def store_deflated(handle: Any, study_id: str, found: dict[str, Any]) -> None:
+    """The deflated Sharpe ratio of the study's best trial as of now (``kinds.studies.
+    deflated``), or why there is none."""
+    as_tx(handle).execute(
+        f"UPDATE {STUDIES} SET deflated_json = ? WHERE study_id = ?",
+        (json.dumps(found, allow_nan=False, separators=(",", ":")), study_id),
+    )
+
+
 def _batches(tx: Tx, study_id: str) -> tuple[int, int]:
     """(open batches, the highest batch number) of the study."""
     row = tx.fetchone(

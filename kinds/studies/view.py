@@ -1,6 +1,7 @@
 """A study as the API shows it, from its rows (no I/O): status, counts, the best trial (one
 objective) or the Pareto front (two), the optimisation history with the best value so far,
-parameter importances, the request; the list summary; the trials as JSON and CSV."""
+parameter importances, the deflated Sharpe ratio of the best trial, the request; the list
+summary; the trials as JSON and CSV."""
 
 from __future__ import annotations
 
@@ -142,6 +143,7 @@ def detail(
         "pareto_front": best if two else None,
         "history": history(stored, trials),
         "importances": _loads(study.importances_json),
+        "deflated": _loads(study.deflated_json),
         "request": stored,
         "data_hash": study.data_hash,
         "engine_version": study.engine_version,

@@ -21,14 +21,17 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from adapters.cscv import BlockStats, probability_of_backtest_overfitting
-from adapters.deflated import deflated_sharpe_of_best
+from adapters.deflated import deflated_sharpe_of_best, dsr_verdict
 from adapters.stability import grid_from_indices, neighbourhood
 from work.status import RunStatus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kinds.runs.contract import RunRequest
 
 logger = logging.getLogger("kinds.sweeps.overfitting")
 
@@ -63,11 +66,7 @@ def verdict(stats: dict[str, Any]) -> str:
             )
     dsr = (stats.get("dsr") or {}).get("dsr")
     if dsr is not None:
-        tried = stats["dsr"]["n_trials"]
-        parts.append(
-            f"deflated Sharpe {dsr:.2f} after {tried:,} trials"
-            + (" (likely skill)" if dsr >= 0.95 else " (not distinguishable from luck)")
-        )
+        parts.append(dsr_verdict(dsr, stats["dsr"]["n_trials"]))
     stability = stats.get("stability") or {}
     ratio, best = stability.get("neighbour_ratio"), stability.get("best")
     if ratio is not None and best is not None and best > 0:
@@ -86,20 +85,26 @@ def _histogram(logits: np.ndarray) -> dict[str, list]:
     return {"edges": list(LOGIT_EDGES), "counts": counts.astype(int).tolist()}
 
 
-def _best_returns(stored: dict, ticker: str, swept: dict) -> tuple[np.ndarray, int, float]:
-    """The bar returns of one combination run on its own, the window's bar count and the
-    ticker's bars per year (``kinds.runs.execute``: the one execution path)."""
+def returns_alone(request: RunRequest) -> tuple[np.ndarray, int, float]:
+    """The bar returns of ``request`` run on its own, the window's bar count and the
+    ticker's bars per year (``kinds.runs.execute``: the one execution path; a selected
+    sweep combination's or study trial's, whose DSR needs their moments)."""
     from engine import bar_returns
-    from kinds.runs.contract import RunRequest
     from kinds.runs.execute import execute, load_market_data
+
+    per_year = load_market_data(request).bars_per_year
+    equity = np.asarray(execute(request).equity_curve["equity"], dtype=np.float64)
+    return bar_returns(equity[None, :])[0], equity.size, per_year
+
+
+def _best_returns(stored: dict, ticker: str, swept: dict) -> tuple[np.ndarray, int, float]:
+    """``returns_alone`` of one combination."""
+    from kinds.runs.contract import RunRequest
     from kinds.sweeps.contract import combo_run_request
 
     body = combo_run_request(stored, ticker, swept)
     body.update(charts=False, run_id=stored["sweep_id"])
-    request = RunRequest.from_stored(body)
-    per_year = load_market_data(request).bars_per_year
-    equity = np.asarray(execute(request).equity_curve["equity"], dtype=np.float64)
-    return bar_returns(equity[None, :])[0], equity.size, per_year
+    return returns_alone(RunRequest.from_stored(body))
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,9 @@ def drain(app, study_id: str) -> None:
 
 def test_a_study_is_waited_for_and_its_trials_are_a_frame(app, api_url):
     """wait() ends SUCCEEDED; trials has one row per trial, the space's columns and the
-    objective's value column; best is the best COMPLETE trial; extend after the end is a
-    409 error; a trial runs as a backtest."""
+    objective's value column; best is the best COMPLETE trial; deflated is the document's
+    deflated Sharpe ratio of it; extend after the end is a 409 error; a trial runs as a
+    backtest."""
     client = Client(api_url)
     study = client.study("RSI", SPACE, TICKER, n_trials=12, batch_size=6, **WINDOW)
     assert study.pause()["paused"] is True
@@ -65,6 +66,8 @@ def test_a_study_is_waited_for_and_its_trials_are_a_frame(app, api_url):
     if final["best"] is not None:
         complete = trials[trials["state"] == "COMPLETE"]
         assert study.best["number"] == int(complete["value_sharpe_ratio"].idxmax())
+    deflated = study.deflated
+    assert deflated == final["deflated"] and ("verdict" in deflated or "unavailable" in deflated)
     run = study.run_trial(0)
     assert run.status() == "PENDING"
     with pytest.raises(BacktestRequestError):

@@ -3,14 +3,16 @@ whole platform (the ``stack`` fixture: web and local scaler on MariaDB and Redis
 
 From /studies: a space the server refuses is shown under its input (the API's 400), then a
 small study (ACME, SMA_CROSS, fast and slow searched, 30 trials) is submitted through the
-form; its page is followed to SUCCEEDED and the history, importances and trial table are
-checked drawn, with no script error; the best trial is run as a backtest and its run page
-reaches SUCCEEDED. A two-objective study (Sharpe up, max drawdown down) draws its Pareto
-front, and "walk-forward this space" opens the walk-forward form prefilled.
+form; its page is followed to SUCCEEDED and the history, importances, "Is the best trial luck?"
+(the deflated Sharpe ratio of the best trial) and trial table are checked drawn, with no
+script error; the best trial is run as a backtest and its run page reaches SUCCEEDED. A
+two-objective study (Sharpe up, max drawdown down) draws its Pareto front (and says its
+best trial cannot be deflated), and "walk-forward this space" opens the walk-forward form
+prefilled.
 
 The screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
 (``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/dashboard.md's ``study.png``,
-``study-form.png`` and ``study-pareto.png``).
+``study-form.png``, ``study-luck.png`` and ``study-pareto.png``).
 """
 
 from __future__ import annotations
@@ -76,9 +78,24 @@ def _submit(page) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
+def _luck_card(page, base_url: str, study_id: str) -> None:
+    """The "Is the best trial luck?" card shows the study's stored deflated Sharpe ratio of
+    its best trial: the verdict, the DSR and the trials it deflates by."""
+    status = requests.get(f"{base_url}/api/studies/{study_id}", timeout=30).json()
+    deflated = status["deflated"]
+    assert deflated["best_trial"] == status["best"]["number"], deflated
+    expect(page.locator("body")).to_have_attribute("data-study-luck", "shown")
+    expect(page.locator("#study-luck-card")).to_be_visible()
+    expect(page.locator("#study-luck-verdict")).to_have_text(deflated["verdict"])
+    cells = page.locator("#study-luck-table tr[data-row='deflated Sharpe ratio (DSR)'] td")
+    expect(cells.nth(1)).to_have_text(f"{deflated['dsr']:.3f}")
+    expect(page.locator("#study-luck-table")).to_contain_text(f"#{deflated['best_trial']} of")
+
+
 def test_a_study_from_the_form_runs_and_its_best_trial_opens_as_a_run(stack, page, shots):
     """Form (the live check's 400 under fast's high first) → /studies/<id> → SUCCEEDED → history,
-    importances and trials drawn; the best trial runs as a backtest to its run page."""
+    importances, the luck card and trials drawn; the best trial runs as a backtest to its run
+    page."""
     _form(page, stack.base_url)
     page.fill("#st-fast-high", "1000")  # the server checks the form as it changes
     expect(page.locator("#st-fast-high")).to_have_class(re.compile(r"\bis-invalid\b"))
@@ -109,6 +126,8 @@ def test_a_study_from_the_form_runs_and_its_best_trial_opens_as_a_run(stack, pag
     page.click("#study-trials th[data-sort='value0']")  # descending: the best first
     expect(page.locator("#trials-page")).to_have_text(f"page 1 / 2 · {TRIALS} trials")
     expect(rows.first).to_have_class(re.compile(r"\bbt-best\b"))
+    _luck_card(page, stack.base_url, study_id)
+    shoot(page.locator("#study-luck-card"), shots / "study-luck.png")
     shoot(page, shots / "study.png", full_page=True)
 
     page.goto(f"{stack.base_url}/studies")
@@ -135,6 +154,8 @@ def test_two_objectives_draw_a_pareto_front_and_the_space_walks_forward(stack, p
         "data-axes", "Sharpe (maximize) | Max drawdown (minimize)"
     )
     expect(page.locator("#study-pareto .u-legend")).to_contain_text("Pareto front")
+    expect(page.locator("body")).to_have_attribute("data-study-luck", "unavailable")
+    expect(page.locator("#study-luck-verdict")).to_contain_text("one objective only")
     shoot(page, shots / "study-pareto.png", full_page=True)
 
     page.click("#study-walkforward")

@@ -1,6 +1,7 @@
 """The study pages (``web.pages.studies``) as the server renders them: the list and form at
 /studies, the page of one study (its API URLs in the page data, its controls for its owner
-only: a study shared with another user is read-only there), the 404 page of an unknown or
+only: a study shared with another user is read-only there; its "Is the best trial luck?"
+card and the deflated Sharpe ratio its status URL carries), the 404 page of an unknown or
 malformed id, and the navigation item. Real SQLite and Redis; no consumer (a submitted
 study stays PENDING)."""
 
@@ -102,6 +103,36 @@ def test_a_study_page_names_its_api_urls_and_its_controls(client):
         assert f'id="{part}"' in html, part
     assert 'id="study-readonly"' not in html
     assert "uPlot.iife.min.js" in html and "charts.js" in html
+
+
+LUCK = {
+    "best_trial": 7, "complete": 1733, "dsr": 0.9712, "psr": 0.9991, "n_trials": 1733,
+    "trials_variance_annual": 0.081, "expected_max_sharpe_annual": 0.97, "skewness": -0.2,
+    "kurtosis": 5.1, "n_returns": 1257,
+    "verdict": "deflated Sharpe 0.97 after 1,733 trials (likely skill)",
+}  # fmt: skip
+"""A stored deflated Sharpe ratio of a best trial (``kinds.studies.deflated``'s shape)."""
+
+
+def test_a_study_page_has_the_luck_card_and_its_status_carries_the_deflated_sharpe(app, client):
+    """The page has the "Is the best trial luck?" card (hidden until drawn) whose script
+    reads the status URL of the page data: its ``deflated`` is the study's stored one (null
+    before a batch computed it)."""
+    from kinds.studies.state import store_deflated
+    from web.db import get_database
+
+    answer = client.post("/api/studies", json=study_body())
+    study_id = answer.json["study_id"]
+    html = client.get(f"/studies/{study_id}").get_data(as_text=True)
+    assert "Is the best trial luck?" in html
+    for part in ("study-luck-card", "study-luck-verdict", "study-luck-table"):
+        assert f'id="{part}"' in html, part
+    assert re.search(r'id="study-luck-card" hidden', html)
+    status_url = page_data(html)["status_url"]
+    assert client.get(status_url).json["deflated"] is None
+    with get_database(app).sessionmaker.begin() as session:
+        store_deflated(session, study_id, LUCK)
+    assert client.get(status_url).json["deflated"] == LUCK
 
 
 @pytest.mark.parametrize(

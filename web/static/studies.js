@@ -1,11 +1,11 @@
 /* Optimisation studies: the form that starts one and the list (/studies), and one study
    (/studies/<id>): status and progress, the optimisation history (each trial's value and
-   the best so far), the Pareto front of two objectives, parameter importances, the trial
-   table, pause / resume / extend, "run this trial as a backtest" and "walk-forward this
-   space". Reads the studies API at the URLs the page data names (docs/studies.md has the
-   contract). Uses BT (dashboard/common.js), SweepForm (sweeps.js: the trading inputs and the
-   expression texts' errors), ExprHelp (dashboard/expr_help.js) and Charts
-   (dashboard/charts.js, on the study page). */
+   the best so far), the Pareto front of two objectives, parameter importances, "is the best
+   trial luck?", the trial table, pause / resume / extend, "run this trial as a backtest" and
+   "walk-forward this space". Reads the studies API at the URLs the page data names
+   (docs/studies.md has the contract). Uses BT (dashboard/common.js), SweepForm and LuckCard
+   (sweeps.js: the trading inputs and the expression texts' errors; the luck card),
+   ExprHelp (dashboard/expr_help.js) and Charts (dashboard/charts.js, on the study page). */
 "use strict";
 
 (() => {
@@ -416,6 +416,19 @@
     }));
   }
 
+  /* "Is the best trial luck?": the deflated Sharpe ratio of the best trial (the API's
+     ``deflated``, null until a batch computed it), drawn as the sweep page's card. */
+  function drawLuck(deflated) {
+    if (!deflated) return;
+    const rows = deflated.unavailable ? [] : [
+      ["best trial", `#${deflated.best_trial} of ${BT.fmt(deflated.complete, 0)} complete`],
+      ...LuckCard.dsrRows(deflated),
+      ["best's bar returns", BT.fmt(deflated.n_returns, 0)],
+    ];
+    LuckCard.draw("study-luck", deflated.verdict || `Unavailable: ${deflated.unavailable}.`, rows);
+    document.body.dataset.studyLuck = deflated.unavailable ? "unavailable" : "shown";
+  }
+
   function startDetail(data) {
     const state = { trials: [], page: 0, sort: "number", order: "asc", key: "", objective: 0, stopped: false, study: null };
     const message = byId("study-message");
@@ -624,6 +637,7 @@
         paretoCard.classList.toggle("d-none", objectives.length < 2);
         if (objectives.length === 2) drawPareto(byId("study-pareto"), study.history, objectives, study.pareto_front || [], data.metrics);
         drawImportances(byId("study-importances"), study.importances);
+        drawLuck(study.deflated);
         drawTable(study);
       }
       document.body.dataset.studyStatus = study.status;

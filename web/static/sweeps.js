@@ -291,6 +291,35 @@ const SweepForm = (() => {
   };
 })();
 
+/* The "is the best luck?" card of the sweep and the study pages (the luck_card macro of
+   dashboard/_macros.html): its verdict and a table of [label, value] rows, all set as text;
+   and the rows of a deflated Sharpe ratio (adapters.deflated.deflated_sharpe_of_best's
+   answer: a sweep's best combination's, a study's best trial's). */
+const LuckCard = (() => {
+  function dsrRows(dsr) {
+    return [
+      ["deflated Sharpe ratio (DSR)", BT.fmt(dsr.dsr, 3)],
+      ["probabilistic Sharpe ratio (PSR, vs 0)", BT.fmt(dsr.psr, 3)],
+      ["trials · expected max Sharpe of luck", `${(dsr.n_trials || 0).toLocaleString("en-US")} · ${BT.fmt(dsr.expected_max_sharpe_annual, 2)}`],
+      ["trials' Sharpe variance (annualised)", BT.fmt(dsr.trials_variance_annual, 3)],
+      ["best's skewness · kurtosis", `${BT.fmt(dsr.skewness, 2)} · ${BT.fmt(dsr.kurtosis, 2)}`],
+    ];
+  }
+
+  /* Show the card ``prefix`` with ``verdict`` over ``rows``. */
+  function draw(prefix, verdict, rows) {
+    document.getElementById(`${prefix}-card`).hidden = false;
+    document.getElementById(`${prefix}-verdict`).textContent = verdict || "";
+    document.querySelector(`#${prefix}-table tbody`).replaceChildren(...rows.map(([label, value]) => {
+      const tr = BT.el("tr", { "data-row": label });
+      tr.append(BT.el("td", {}, label), BT.el("td", { class: "text-end font-monospace" }, value));
+      return tr;
+    }));
+  }
+
+  return { dsrRows, draw };
+})();
+
 (() => {
   const FINISHED = BT.STATUS.SWEEP_FINISHED;
 
@@ -690,33 +719,19 @@ const SweepForm = (() => {
       const result = await BT.fetchJSON(url);
       if (!result.ok) return;
       const stats = result.body;
-      const card = document.getElementById("overfit-card");
-      card.hidden = false;
-      document.getElementById("overfit-verdict").textContent = stats.verdict || stats.unavailable || "";
       const ticker = (stats.tickers || []).find((t) => t.best) || null;
-      const body = document.querySelector("#overfit-table tbody");
-      body.textContent = "";
-      if (!ticker) return;
-      const pbo = ticker.pbo || {}, dsr = ticker.dsr || {}, st = ticker.stability || {};
-      const rows = [
+      const pbo = (ticker && ticker.pbo) || {}, st = (ticker && ticker.stability) || {};
+      const rows = !ticker ? [] : [
         ["ticker", ticker.ticker],
         ["PBO (probability of backtest overfitting)", BT.fmt(pbo.pbo, 3)],
         ["CSCV splits", pbo.splits === undefined ? "–" : pbo.splits.toLocaleString("en-US") + ` of ${ticker.blocks} blocks`],
         ["performance degradation (OOS on IS slope)", BT.fmt(pbo.degradation_slope, 3)],
         ["probability of out-of-sample loss", BT.fmt(pbo.prob_oos_loss, 3)],
-        ["deflated Sharpe ratio (DSR)", BT.fmt(dsr.dsr, 3)],
-        ["probabilistic Sharpe ratio (PSR, vs 0)", BT.fmt(dsr.psr, 3)],
-        ["trials · expected max Sharpe of luck", `${(dsr.n_trials || 0).toLocaleString("en-US")} · ${BT.fmt(dsr.expected_max_sharpe_annual, 2)}`],
-        ["best's skewness · kurtosis", `${BT.fmt(dsr.skewness, 2)} · ${BT.fmt(dsr.kurtosis, 2)}`],
+        ...LuckCard.dsrRows(ticker.dsr || {}),
         ["neighbours' median Sharpe / best's", `${BT.fmt(st.neighbour_median, 3)} / ${BT.fmt(st.best, 3)}`],
       ];
-      for (const [label, value] of rows) {
-        const tr = body.insertRow();
-        tr.insertCell().textContent = label;
-        const cell = tr.insertCell();
-        cell.textContent = value;
-        cell.className = "text-end font-monospace";
-      }
+      LuckCard.draw("overfit", stats.verdict || stats.unavailable, rows);
+      if (!ticker) return;
       if (pbo.logit_histogram) drawLogits(pbo.logit_histogram);
       document.body.dataset.overfitting = "shown";
     }
