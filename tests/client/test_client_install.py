@@ -55,7 +55,10 @@ def test_pip_install_of_the_client_folder_works_from_outside_the_repository(tmp_
     found = json.loads(probe.stdout)
     assert Path(found["file"]).is_relative_to(site)
     assert found["version"] == __import__("backtest_client").__version__
-    assert sorted(r.split(">")[0] for r in found["requires"]) == ["pandas", "requests"]
+    required = [r for r in found["requires"] if "extra ==" not in r]
+    assert sorted(r.split(">")[0] for r in required) == ["pandas", "requests"]
+    extras = [r.replace('"', "'") for r in found["requires"] if "extra ==" in r]
+    assert [r.split(">")[0] for r in extras if r.endswith("extra == 'optuna'")] == ["optuna"]
     assert found["url"] == "http://platform.example:8080"
     installed = {p.name for p in (site / "backtest_client").iterdir()}
     assert {"client.py", "frames.py", "py.typed"} <= installed
