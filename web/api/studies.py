@@ -37,6 +37,7 @@ from kinds.studies.service import (
     study_submission,
     validate_study,
 )
+from kinds.studies.state import ENDED, trial_rows
 from kinds.studies.store import (
     batch_counts,
     get_study,
@@ -137,10 +138,26 @@ def status(study_id: str) -> ResponseReturnValue:
     """Status, counts, best trial(s), history, importances, the request."""
     row = _one(study_id)
     session = get_session()
+    if row.status in ENDED and row.deflated_json is None:
+        _deflate_once(session, row)
     return detail(
         row, trials_of(session, study_id), batch_counts(session, study_id), iso_utc,
         _urls(study_id),
     )  # fmt: skip
+
+
+def _deflate_once(session: Session, row: Study) -> None:
+    """A study that ended before its batches stored the deflated Sharpe ratio of its best
+    trial (one older than migration 0016) gets it on its first read, stored once — as a
+    sweep's overfitting statistics are (``kinds.studies.deflated``)."""
+    from kinds.studies.deflated import update_deflated
+    from store.dbapi import as_tx
+
+    tx = as_tx(session)
+    stored = json.loads(row.request_json)
+    update_deflated(tx, row.study_id, "(read)", stored, trial_rows(tx, row.study_id))
+    session.commit()
+    session.refresh(row)
 
 
 def _csv(row: Study, trials: list[StudyTrial]) -> Response:
