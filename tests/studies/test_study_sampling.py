@@ -60,6 +60,27 @@ def test_a_batch_concentrates_where_the_good_trials_are():
     assert np.median([abs(p["period"] - 20) for p in points]) <= 6
 
 
+def _two_regions(params: dict) -> float:
+    """Two good regions: period 10 / oversold 15, and (slightly better) 50 / 40."""
+    first = -abs(params["period"] - 10) - abs(params["oversold"] - 15) / 2
+    second = -abs(params["period"] - 50) - abs(params["oversold"] - 40) / 2 + 0.3
+    return max(first, second)
+
+
+def test_a_batch_keeps_every_good_region_and_spreads_its_points():
+    """Good trials in two regions: a 50-point batch from one model puts points near both
+    and few on the same grid point (drawn from 24 candidates each it piled 26-29 points
+    onto repeats of the better region and none near the other)."""
+    rows = [
+        TrialRow(r.number, "COMPLETE", r.params, [_two_regions(r.params)], {}) for r in _rows(200)
+    ]
+    for seed in range(3):
+        batch = BatchTPESampler(seed=seed, multivariate=True)
+        points = batch.sample_batch(_study(batch, rows), distributions(SPACE), 50)
+        assert sum(abs(p["period"] - 10) <= 6 for p in points) >= 5
+        assert len({(p["period"], p["oversold"]) for p in points}) >= 30
+
+
 def test_a_batch_is_on_the_grid_deterministic_and_waits_for_startup():
     """k points inside the space on its steps; the same seed draws the same batch; fewer
     finished trials than n_startup_trials: None (asked one by one)."""
@@ -74,6 +95,13 @@ def test_a_batch_is_on_the_grid_deterministic_and_waits_for_startup():
         assert 10 <= p["oversold"] <= 45 and (p["oversold"] * 2).is_integer()
     early = BatchTPESampler(seed=1, multivariate=True)
     assert early.sample_batch(_study(early, _rows(5)), dists, 3) is None
+
+
+def test_a_study_asked_one_batch_at_a_time_asks_the_same_points_again():
+    """Same stored trials, same seed: the same batch (start-up and model alike)."""
+    for rows in ([], _rows(30)):
+        assert ask(STORED, rows, 10, []) == ask(STORED, rows, 10, [])
+    assert ask(STORED, _rows(30), 10, []) != ask({**STORED, "seed": 4}, _rows(30), 10, [])
 
 
 def test_ask_reasks_failed_params_first_and_numbers_after_the_stored_trials():
