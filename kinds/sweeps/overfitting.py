@@ -185,9 +185,11 @@ def _tickers(chunks: list[_Chunk]) -> dict[str, list[_Chunk]]:
 
 
 def _blocks(chunks: list[_Chunk]) -> np.ndarray:
+    """The chunks' block statistics stacked in chunk order (``overfitting`` has checked that
+    every chunk stored them)."""
     from kinds.sweeps.evaluate import unpack_blocks
 
-    return np.vstack([unpack_blocks(bytes(chunk.block_stats or b"")) for chunk in chunks])
+    return np.vstack([unpack_blocks(bytes(chunk.block_stats)) for chunk in chunks])
 
 
 def _from_rows(
@@ -232,7 +234,7 @@ def _from_chunks(
     for ticker, mine in _tickers(chunks).items():
         if any(chunk.sharpe_grid is None for chunk in mine):
             return None
-        unpacked = [unpack_sharpe_grid(bytes(chunk.sharpe_grid or b"")) for chunk in mine]
+        unpacked = [unpack_sharpe_grid(bytes(chunk.sharpe_grid)) for chunk in mine]
         counts = [sharpe.size for sharpe, _ in unpacked]
         if counts != [c.combo_count for c in mine] or any(p.shape[1] != n for _, p in unpacked):
             return None
