@@ -24,7 +24,8 @@ class Goal:
     def line(self) -> str:
         sign = "<=" if self.at_most else ">="
         verdict = "ok" if self.ok else "MISSED"
-        return f"{self.name}: {self.figure:g}{self.unit} (goal {sign} {self.limit:g}{self.unit}) {verdict}"
+        goal = f"goal {sign} {self.limit:g}{self.unit}"
+        return f"{self.name}: {self.figure:g}{self.unit} ({goal}) {verdict}"
 
 
 @dataclass
