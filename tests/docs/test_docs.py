@@ -45,11 +45,11 @@ def markdown_files() -> list[Path]:
     return [README, *sorted(DOCS.glob("*.md"))]
 
 
-def project_markdown_files(root: Path = ROOT) -> list[Path]:
-    """Every .md file of the project outside tests, virtual environments and hidden dirs
-    (README.md, docs/*.md, backtest_client/README.md, …)."""
+def project_files(pattern: str, root: Path = ROOT) -> list[Path]:
+    """Every file of the project matching ``pattern`` (``*.py``, ``*.md``) outside tests,
+    virtual environments and hidden dirs."""
     found = []
-    for path in sorted(root.rglob("*.md")):
+    for path in sorted(root.rglob(pattern)):
         parts = path.relative_to(root).parts[:-1]
         if any(p.startswith(".") or p.startswith("venv") or p in SKIPPED_DIRS for p in parts):
             continue
@@ -249,13 +249,7 @@ def env_reads(path: Path, constants: dict[str, str]) -> tuple[set[str], list[str
 
 def project_modules(root: Path = ROOT) -> list[Path]:
     """Every .py file of the project outside tests, virtual environments and hidden dirs."""
-    modules = []
-    for path in sorted(root.rglob("*.py")):
-        parts = path.relative_to(root).parts[:-1]
-        if any(p.startswith(".") or p.startswith("venv") or p in SKIPPED_DIRS for p in parts):
-            continue
-        modules.append(path)
-    return modules
+    return project_files("*.py", root)
 
 
 def code_environment_variables() -> tuple[set[str], list[str]]:
@@ -361,7 +355,7 @@ def test_link_check_reports_a_missing_file_and_a_missing_heading(tmp_path: Path)
 def test_docs_mention_no_issue_numbers() -> None:
     """No project document names a tracker issue ("issue 26", "#27"): the docs say what is
     true now, arranged by topic; which issue changed it belongs in the commit history."""
-    files = project_markdown_files()
+    files = project_files("*.md")  # README.md, docs/*.md, backtest_client/README.md, …
     assert README in files and ROOT / "backtest_client" / "README.md" in files
     found = [line for path in files for line in issue_references(path)]
     assert found == [], "issue numbers in the docs; state the fact without them:\n" + "\n".join(
