@@ -16,7 +16,7 @@ machine noise falls on all of them alike:
 - the peer: one process that imports backtesting.py and runs the same RSI(14, 30/70)
   backtest on backtesting.py's GOOG.csv (no plot).
 
-Goals (issue 11): queue-mode charts false ≤ 0.4×, with charts ≤ 0.8×, empty queue ≤ 0.25×
+Goals: queue-mode charts false ≤ 0.4×, with charts ≤ 0.8×, empty queue ≤ 0.25×
 of the peer. Then (unless ``--skip-sweep``) the 100,000-combination RSI sweep through the
 local scaler, POST → last chunk stored (``bench.sweep_bench`` part d; goal ≤ 20 s).
 
@@ -180,7 +180,7 @@ def main() -> None:
         from bench.sweep_bench import part_d
 
         print()
-        part_d()  # the other goal of issue 11: ≤ 20 s on this 2-core machine
+        part_d()  # the sweep's goal: ≤ 20 s on this 2-core machine
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A 500-ticker portfolio end to end through the real queue (issue 26's goal: <= 5 s).
+"""A 500-ticker portfolio end to end through the real queue (goal: <= 5 s).
 
     .venv/bin/python -m bench.portfolio_queue_bench [--tickers 500] [--years 10]
 

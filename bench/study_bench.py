@@ -24,7 +24,7 @@ overbought 50..99 step 0.25 × stop_loss_pct 0.5..20 step 0.5 = 308,919,640 grid
     POST to SUCCEEDED, with its best Sharpe; then the same study one batch at a time
     (``parallelism`` 1, ``cache`` false so it reuses none of the first one's trials): each
     batch is asked after the one before was told, so it asks the points of part (a)'s seed 0.
-Goal (issue 28): the default sampler's median best Sharpe >= random search's median best of
+Goal: the default sampler's median best Sharpe >= random search's median best of
 100,000, the study at least as good as a random search in most (study seed, random seed)
 pairs (aim: 75 %), in no more wall time than the 100,000-point sweep.
 """

@@ -1,7 +1,8 @@
 """The documentation against the tree: README.md stays short and shows the command CI runs,
 every relative link in README.md and docs/*.md resolves (a ``#anchor`` to a heading of its
-target), and every environment variable the code reads is documented in
-docs/configuration.md.
+target), every environment variable the code reads is documented in
+docs/configuration.md, and no project document mentions a tracker issue number (the docs
+are reference, arranged by topic, not a history).
 """
 
 from __future__ import annotations
@@ -33,9 +34,27 @@ _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+_ISSUE_REFERENCE = re.compile(r"\bissues?\s*#?\s*\d+|(?<![\w/#&])#\d+\b(?![-\w])", re.I)
+"""A tracker reference: "issue 26", "issues 23–25", "Issue #4", "#27". Not an anchor
+(``#5-scaling-knobs``), another project's issue (``containers/buildah#5501``, an
+``…/issues/683`` URL) or an HTML entity (``&#8594;``)."""
+
+
 def markdown_files() -> list[Path]:
     """README.md and every docs/*.md."""
     return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def project_files(pattern: str, root: Path = ROOT) -> list[Path]:
+    """Every file of the project matching ``pattern`` (``*.py``, ``*.md``) outside tests,
+    virtual environments and hidden dirs."""
+    found = []
+    for path in sorted(root.rglob(pattern)):
+        parts = path.relative_to(root).parts[:-1]
+        if any(p.startswith(".") or p.startswith("venv") or p in SKIPPED_DIRS for p in parts):
+            continue
+        found.append(path)
+    return found
 
 
 def _prose(text: str) -> str:
@@ -84,6 +103,19 @@ def broken_links(path: Path) -> list[str]:
         elif anchor and resolved.suffix == ".md" and unquote(anchor) not in anchors(resolved):
             problems.append(f"{target}: no heading #{anchor} in {resolved.name}")
     return problems
+
+
+def issue_references(path: Path) -> list[str]:
+    """``file:line: text`` for each line of a markdown file's prose that names a tracker
+    issue; code (fenced blocks, inline spans) is not prose, and keeps its lines' numbers."""
+    text = path.read_text(encoding="utf-8")
+    text = _FENCE.sub(lambda block: "\n" * block.group(0).count("\n"), text)
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return [
+        f"{shown}:{number}: {line.strip()}"
+        for number, line in enumerate(text.splitlines(), start=1)
+        if _ISSUE_REFERENCE.search(_INLINE_CODE.sub("", line))
+    ]
 
 
 def code_lines(text: str) -> set[str]:
@@ -217,13 +249,7 @@ def env_reads(path: Path, constants: dict[str, str]) -> tuple[set[str], list[str
 
 def project_modules(root: Path = ROOT) -> list[Path]:
     """Every .py file of the project outside tests, virtual environments and hidden dirs."""
-    modules = []
-    for path in sorted(root.rglob("*.py")):
-        parts = path.relative_to(root).parts[:-1]
-        if any(p.startswith(".") or p.startswith("venv") or p in SKIPPED_DIRS for p in parts):
-            continue
-        modules.append(path)
-    return modules
+    return project_files("*.py", root)
 
 
 def code_environment_variables() -> tuple[set[str], list[str]]:
@@ -320,6 +346,42 @@ def test_link_check_reports_a_missing_file_and_a_missing_heading(tmp_path: Path)
         "missing.md: no such file",
         "other.md#nope: no heading #nope in other.md",
         "#top: no heading #top in page.md",
+    ]
+
+
+# -- reference, not history ---------------------------------------------------------------
+
+
+def test_docs_mention_no_issue_numbers() -> None:
+    """No project document names a tracker issue ("issue 26", "#27"): the docs say what is
+    true now, arranged by topic; which issue changed it belongs in the commit history."""
+    files = project_files("*.md")  # README.md, docs/*.md, backtest_client/README.md, …
+    assert README in files and ROOT / "backtest_client" / "README.md" in files
+    found = [line for path in files for line in issue_references(path)]
+    assert found == [], "issue numbers in the docs; state the fact without them:\n" + "\n".join(
+        found
+    )
+
+
+def test_issue_check_tells_references_from_anchors_codes_and_other_projects(
+    tmp_path: Path,
+) -> None:
+    """Issue references are reported with file and line; anchors, HTTP codes, another
+    project's issue, HTML entities and code are not."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Since issue 26 the core is fast.\n"
+        "[anchor](#metric-definitions) [section](ops.md#5-scaling-knobs) 409 and 503\n"
+        "Issues 23–25 merged; see (#27).\n"
+        "[buildah#5501](https://github.com/containers/buildah/issues/5501) &#8594; `#333`\n"
+        "```\nissue 4\n```\n"
+        "Fixed in Issue #4.\n",
+        encoding="utf-8",
+    )
+    assert [line.split(": ", 1)[0].rsplit(":", 1)[1] for line in issue_references(page)] == [
+        "1",
+        "3",
+        "8",
     ]
 
 
