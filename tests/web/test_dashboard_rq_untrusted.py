@@ -1,0 +1,225 @@
+"""Tests for web/pages/rq_json_only.py: rq-dashboard's routes never unpickle a job hash and
+never answer 500 on one they cannot read.
+
+Each hostile job is a failed run's job (in ``rq:failed:<queue>``) with one field of its hash
+replaced as anybody with Redis access could: ``meta``, ``data`` or ``exc_info`` a pickle
+whose unpickling calls ``record_call`` in this process, or bytes that are not UTF-8. Every
+route an admin opens on it must leave ``CALLS`` empty and answer 200 showing the job as
+unreadable, or a 4xx."""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+
+import pytest
+from rq import Worker
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from tests.web.support import app_with_schema, serve
+from tests.web.test_dashboard_rq import SAME_ORIGIN, failed_job
+from web.pages.rq_json_only import UNREADABLE
+from web.queue import get_run_queue
+
+pytestmark = pytest.mark.redis
+
+CALLS: list[str] = []
+"""What the planted pickles' callable recorded: it must stay empty."""
+
+
+def record_call(tag: str) -> str:
+    """The callable a planted pickle names: unpickling it appends ``tag`` to ``CALLS``."""
+    CALLS.append(tag)
+    return tag
+
+
+class Payload:
+    """An object whose pickle calls ``record_call(tag)`` when it is loaded."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def __reduce__(self):
+        return (record_call, (self.tag,))
+
+
+def pickled(tag: str) -> bytes:
+    """The pickle of ``Payload(tag)``; loading it here really calls ``record_call``."""
+    return pickle.dumps(Payload(tag))
+
+
+NOT_UTF8 = b"\xff\xfe\x80 not text"
+
+HOSTILE_FIELDS = [
+    ("meta", pickled("meta")),
+    ("data", pickled("data")),
+    ("data", zlib.compress(pickled("data-compressed"))),
+    ("exc_info", pickled("exc_info")),
+    ("meta", NOT_UTF8),
+    ("data", NOT_UTF8),
+    ("exc_info", NOT_UTF8),
+    ("description", NOT_UTF8),
+]
+"""A field of the job hash and what is planted in it."""
+
+IDS = [
+    f"{field}-{'pickle' if value != NOT_UTF8 else 'not-utf8'}" for field, value in HOSTILE_FIELDS
+]
+
+
+@pytest.fixture(autouse=True)
+def no_calls():
+    """``CALLS`` empty before each test; the planted pickle really executes when loaded."""
+    CALLS.clear()
+    assert pickle.loads(pickled("probe")) == "probe" and CALLS == ["probe"]
+    CALLS.clear()
+    yield
+    CALLS.clear()
+
+
+@pytest.fixture
+def dashboard(sqlite_url, redis_url, data_dir):
+    """The app with rq-dashboard mounted (AUTH_MODE=none: every request is the admin's)."""
+    yield from serve(app_with_schema(sqlite_url, redis_url, data_dir, RQ_DASHBOARD_ENABLED="1"))
+
+
+def hostile_failed_job(app, field: str, value: bytes) -> str:
+    """A failed run's job whose hash field ``field`` is replaced by ``value``; its id."""
+    job_id = failed_job(app)
+    get_run_queue(app).queue.connection.hset(Job.key_for(job_id), field, value)
+    return job_id
+
+
+def views(queue_name: str, job_id: str) -> list[str]:
+    """rq-dashboard's GET routes that read a job, its registry or its queue."""
+    return [
+        f"/rq/0/view/job/{job_id}",
+        f"/rq/0/data/job/{job_id}.json",
+        f"/rq/0/view/jobs/{queue_name}/failed/8/asc/1",
+        f"/rq/0/data/jobs/{queue_name}/failed/8/asc/1.json",
+        f"/rq/0/data/jobs/{queue_name}/failed/8/dsc/1.json",
+        "/rq/0/data/queues.json",
+        "/rq/",
+    ]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS, ids=IDS)
+def test_viewing_an_unreadable_job_executes_nothing_and_shows_it_unreadable(
+    dashboard, field, value
+):
+    """The job's page, its data, its registry's listing and the overviews answer 200 without
+    loading the planted bytes; the job's data and its row in the listing say it is
+    unreadable and why."""
+    client = dashboard.test_client()
+    queue = get_run_queue(dashboard).queue
+    job_id = hostile_failed_job(dashboard, field, value)
+    for path in views(queue.name, job_id):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert CALLS == [], path
+    detail = client.get(f"/rq/0/data/job/{job_id}.json").get_json()
+    assert detail["id"] == job_id
+    assert detail["status"] == UNREADABLE
+    assert detail["description"].startswith(UNREADABLE)
+    assert field in detail["description"]
+    listed = client.get(f"/rq/0/data/jobs/{queue.name}/failed/8/asc/1.json").get_json()["jobs"]
+    assert [job["id"] for job in listed] == [job_id]
+    assert listed[0]["description"].startswith(UNREADABLE)
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS, ids=IDS)
+def test_requeueing_an_unreadable_job_is_409_and_leaves_it_failed(dashboard, field, value):
+    """Requeue refuses a job it cannot read (409 naming it): it stays in the failed registry,
+    unqueued, and nothing is executed."""
+    queue = get_run_queue(dashboard).queue
+    job_id = hostile_failed_job(dashboard, field, value)
+    answer = dashboard.test_client().post(f"/rq/job/{job_id}/requeue", headers=SAME_ORIGIN)
+    assert answer.status_code == 409
+    assert answer.get_json()["field"] == "job_id"
+    assert "cannot be read" in answer.get_json()["error"]
+    assert CALLS == []
+    assert FailedJobRegistry(queue=queue).get_job_ids() == [job_id]
+    assert queue.job_ids == []
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS, ids=IDS)
+def test_deleting_an_unreadable_job_removes_it_without_executing(dashboard, field, value):
+    """Delete is the admin's remedy for an unreadable job: 200, its hash and its registry
+    entry are gone, nothing was loaded."""
+    queue = get_run_queue(dashboard).queue
+    job_id = hostile_failed_job(dashboard, field, value)
+    answer = dashboard.test_client().post(f"/rq/job/{job_id}/delete", headers=SAME_ORIGIN)
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "OK"}
+    assert CALLS == []
+    assert not queue.connection.exists(Job.key_for(job_id))
+    assert FailedJobRegistry(queue=queue).get_job_ids() == []
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS, ids=IDS)
+def test_requeue_all_requeues_the_readable_jobs_and_skips_the_unreadable(dashboard, field, value):
+    """Requeue all requeues every readable failed job and leaves each unreadable one failed,
+    naming it (one hostile entry does not stop the others); nothing is executed."""
+    queue = get_run_queue(dashboard).queue
+    readable = failed_job(dashboard)
+    hostile = hostile_failed_job(dashboard, field, value)
+    answer = dashboard.test_client().post(f"/rq/requeue/{queue.name}", headers=SAME_ORIGIN)
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "OK", "count": 1, "unreadable": [hostile]}
+    assert CALLS == []
+    assert queue.job_ids == [readable]
+    assert FailedJobRegistry(queue=queue).get_job_ids() == [hostile]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS, ids=IDS)
+def test_emptying_the_failed_registry_deletes_unreadable_jobs_without_executing(
+    dashboard, field, value
+):
+    """Emptying the failed registry deletes readable and unreadable jobs alike: 200, both
+    hashes gone, nothing executed."""
+    queue = get_run_queue(dashboard).queue
+    readable = failed_job(dashboard)
+    hostile = hostile_failed_job(dashboard, field, value)
+    client = dashboard.test_client()
+    answer = client.post(f"/rq/queue/{queue.name}/failed/empty", headers=SAME_ORIGIN)
+    assert answer.status_code == 200
+    assert CALLS == []
+    assert FailedJobRegistry(queue=queue).get_job_ids() == []
+    for job_id in (readable, hostile):
+        assert not queue.connection.exists(Job.key_for(job_id))
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS, ids=IDS)
+def test_a_worker_busy_on_an_unreadable_job_is_listed_without_executing(dashboard, field, value):
+    """The workers' data show a worker whose current job cannot be read: 200, the job marked
+    unreadable, nothing executed."""
+    queue = get_run_queue(dashboard).queue
+    job_id = hostile_failed_job(dashboard, field, value)
+    worker = Worker([queue], connection=queue.connection, serializer=queue.serializer)
+    worker.register_birth()
+    try:
+        worker.set_state("busy")
+        worker.set_current_job_id(job_id)
+        answer = dashboard.test_client().get("/rq/0/data/workers.json")
+        assert answer.status_code == 200
+        assert CALLS == []
+        (listed,) = answer.get_json()["workers"]
+        assert listed["current_job"]["job_id"] == job_id
+        assert listed["current_job"]["description"].startswith(UNREADABLE)
+    finally:
+        worker.register_death()
+
+
+def test_a_readable_failed_job_keeps_its_data_and_can_be_requeued(dashboard):
+    """A job we wrote is read as before: its status, description and traceback are shown and
+    its requeue succeeds."""
+    client = dashboard.test_client()
+    queue = get_run_queue(dashboard).queue
+    job_id = failed_job(dashboard)
+    detail = client.get(f"/rq/0/data/job/{job_id}.json").get_json()
+    assert detail["status"] == "failed"
+    assert detail["exc_info"] == "Traceback: boom"
+    assert not detail["description"].startswith(UNREADABLE)
+    assert client.post(f"/rq/job/{job_id}/requeue", headers=SAME_ORIGIN).status_code == 200
+    assert queue.job_ids == [job_id]
