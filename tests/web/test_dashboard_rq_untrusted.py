@@ -9,6 +9,7 @@ unreadable, or a 4xx."""
 
 from __future__ import annotations
 
+import base64
 import pickle
 import zlib
 
@@ -16,6 +17,7 @@ import pytest
 from rq import Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
+from rq.results import Result
 
 from tests.web.support import app_with_schema, serve
 from tests.web.test_dashboard_rq import SAME_ORIGIN, failed_job
@@ -223,3 +225,136 @@ def test_a_readable_failed_job_keeps_its_data_and_can_be_requeued(dashboard):
     assert not detail["description"].startswith(UNREADABLE)
     assert client.post(f"/rq/job/{job_id}/requeue", headers=SAME_ORIGIN).status_code == 200
     assert queue.job_ids == [job_id]
+
+
+def test_a_hand_made_pickled_job_in_the_failed_registry_is_shown_and_deleted(dashboard):
+    """A hash of nothing but a pickled ``data`` and ``meta`` (no status, no origin), its id
+    put in the failed registry by hand: listed as unreadable and deleted from every queue's
+    registries, nothing executed."""
+    queue = get_run_queue(dashboard).queue
+    redis = queue.connection
+    redis.sadd("rq:queues", queue.key)
+    redis.hset(Job.key_for("planted"), mapping={"data": pickled("d"), "meta": pickled("m")})
+    redis.zadd(FailedJobRegistry(queue=queue).key, {"planted": 9999999999})
+    client = dashboard.test_client()
+    for path in views(queue.name, "planted"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/rq/0/data/job/planted.json").get_json()["status"] == UNREADABLE
+    answer = client.post("/rq/job/planted/delete", headers=SAME_ORIGIN)
+    assert answer.status_code == 200
+    assert CALLS == []
+    assert not redis.exists(Job.key_for("planted"))
+    assert FailedJobRegistry(queue=queue).get_job_ids() == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "1", "return_value": base64.b64encode(pickled("result")).decode()},
+        {"type": "2", "exc_string": base64.b64encode(NOT_UTF8).decode()},
+        {"type": "9"},
+    ],
+    ids=["return-value-pickle", "exc-string-not-zlib", "unknown-type"],
+)
+def test_a_result_that_cannot_be_read_marks_the_job_unreadable(dashboard, payload):
+    """A result planted in ``rq:results:<id>`` that is not ours (a pickled return value,
+    a traceback that is not compressed text, a type RQ does not know): the job's data and
+    listing answer 200 marking it unreadable, nothing executed."""
+    queue = get_run_queue(dashboard).queue
+    job_id = failed_job(dashboard)
+    queue.connection.xadd(Result.get_key(job_id), payload)
+    client = dashboard.test_client()
+    for path in views(queue.name, job_id):
+        assert client.get(path).status_code == 200, path
+    detail = client.get(f"/rq/0/data/job/{job_id}.json").get_json()
+    assert "result cannot be read" in detail["description"]
+    assert CALLS == []
+
+
+def test_a_job_with_planted_dependencies_shows_the_valid_ids(dashboard):
+    """A dependencies set written by hand (we never write one) with an id RQ refuses and one
+    that is not text: the job's data answer 200 listing the valid id (rq-dashboard 0.9
+    decoded RQ 2's already decoded ids: 500)."""
+    queue = get_run_queue(dashboard).queue
+    job_id = failed_job(dashboard)
+    dependencies = Job(job_id, connection=queue.connection).dependencies_key
+    queue.connection.sadd(dependencies, "other", "bad id!", NOT_UTF8)
+    answer = dashboard.test_client().get(f"/rq/0/data/job/{job_id}.json")
+    assert answer.status_code == 200
+    assert answer.get_json()["depends_on"] == ["other"]
+    assert answer.get_json()["depends_on_status"] == ["expired"]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS, ids=IDS)
+def test_full_arguments_of_an_unreadable_job_are_not_loaded(
+    sqlite_url, redis_url, data_dir, field, value
+):
+    """With RQ_DASHBOARD_SHOW_FULL_ARGS the listing shows each job's call: an unreadable
+    job's is not loaded (200, marked unreadable, nothing executed)."""
+    full = {"RQ_DASHBOARD_ENABLED": "1", "RQ_DASHBOARD_SHOW_FULL_ARGS": True}
+    for app in serve(app_with_schema(sqlite_url, redis_url, data_dir, **full)):
+        queue = get_run_queue(app).queue
+        readable = failed_job(app)
+        hostile = hostile_failed_job(app, field, value)
+        answer = app.test_client().get(f"/rq/0/data/jobs/{queue.name}/failed/8/asc/1.json")
+        assert answer.status_code == 200
+        jobs = {job["id"]: job["description"] for job in answer.get_json()["jobs"]}
+        assert jobs[hostile].startswith(UNREADABLE)
+        assert "run_backtest" in jobs[readable]
+        assert CALLS == []
+
+
+def test_every_rq_dashboard_name_that_reads_jobs_is_json_only(dashboard):
+    """Once mounted, every class rq_dashboard.web builds jobs, queues, registries or workers
+    from reads with the queue's JSON serializer and an OperatorJob, whatever it passes; and
+    its routes are the ones this module was written against (a new route must be read
+    before it is trusted)."""
+    import rq_dashboard.web as rqd_web
+    from rq.job import Job as RQJob
+    from rq.queue import Queue as RQQueue
+    from rq.registry import BaseRegistry
+    from rq.worker import Worker as RQWorker
+
+    from web.pages.rq_json_only import OperatorJob
+    from work.untrusted import QueueJSONSerializer
+
+    connection = get_run_queue(dashboard).queue.connection
+    for name, value in vars(rqd_web).items():
+        if not isinstance(value, type):
+            continue
+        if issubclass(value, RQJob):
+            assert value is OperatorJob, name
+        elif issubclass(value, RQQueue | BaseRegistry | RQWorker) and value is not BaseRegistry:
+            built = (
+                value("q", connection=connection)
+                if not issubclass(value, RQWorker)
+                else (value(["q"], connection=connection, serializer="pickle"))
+            )
+            assert built.serializer is QueueJSONSerializer, name
+            assert built.job_class is OperatorJob, name
+    assert rqd_web.config.serializer is QueueJSONSerializer
+    endpoints = {rule.endpoint for rule in dashboard.url_map.iter_rules()}
+    assert {e for e in endpoints if e.startswith("rq_dashboard.")} == RQ_DASHBOARD_ENDPOINTS
+
+
+RQ_DASHBOARD_ENDPOINTS = {
+    f"rq_dashboard.{name}"
+    for name in (
+        "static",
+        "favicon",
+        "queues_overview",
+        "workers_overview",
+        "jobs_overview",
+        "job_view",
+        "delete_job_view",
+        "requeue_job_view",
+        "requeue_all",
+        "empty_queue",
+        "compact_queue",
+        "list_queues",
+        "list_jobs",
+        "job_info",
+        "list_workers",
+    )
+}
+"""rq-dashboard 0.9's routes, each read for how it fetches jobs (``web.pages.rq_json_only``)."""

@@ -27,6 +27,7 @@ from flask import current_app, jsonify
 from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import validate_job_id
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -54,6 +55,15 @@ UNREADABLE = "unreadable"
 
 class UnreadableJob(InvalidJobOperation):
     """An operation that needs a job's contents, on a job whose hash cannot be read."""
+
+
+def _valid_id(member: bytes) -> bool:
+    """Whether ``member`` is a job id RQ accepts (text of letters, digits, ``_`` and ``-``)."""
+    try:
+        validate_job_id(member.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
 
 
 class OperatorJob(JSONOnlyJob):
@@ -109,6 +119,17 @@ class OperatorJob(JSONOnlyJob):
         except Exception as exc:
             self._mark_unreadable(f"job result cannot be read ({type(exc).__name__}: {exc})")
             return None
+
+    @property
+    def dependency_ids(self) -> list[bytes]:  # type: ignore[override]
+        """The ids of the job's dependencies set that RQ accepts, as Redis stores them:
+        rq-dashboard 0.9 decodes each (RQ 2 decodes them already: its job data answered 500
+        for a job with dependencies; we never write any)."""
+        return [
+            member
+            for member in self.connection.smembers(self.dependencies_key)
+            if _valid_id(member)
+        ]
 
     def requeue(self, at_front: bool = False) -> Any:
         """RQ's requeue of a failed job.
