@@ -3,14 +3,14 @@ never answer 500 on one they cannot read.
 
 Each hostile job is a failed run's job (in ``rq:failed:<queue>``) with one field of its hash
 replaced as anybody with Redis access could: ``meta``, ``data`` or ``exc_info`` a pickle
-whose unpickling calls ``record_call`` in this process, or bytes that are not UTF-8. Every
+whose loading is recorded in ``CALLS`` (``tests.pickle_trap``), or bytes that are not UTF-8.
+Every
 route an admin opens on it must leave ``CALLS`` empty and answer 200 showing the job as
 unreadable, or a 4xx."""
 
 from __future__ import annotations
 
 import base64
-import pickle
 import zlib
 
 import pytest
@@ -19,37 +19,13 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.results import Result
 
+from tests.pickle_trap import CALLS, armed, pickled
 from tests.web.support import app_with_schema, serve
 from tests.web.test_dashboard_rq import SAME_ORIGIN, failed_job
 from web.pages.rq_json_only import UNREADABLE
 from web.queue import get_run_queue
 
 pytestmark = pytest.mark.redis
-
-CALLS: list[str] = []
-"""What the planted pickles' callable recorded: it must stay empty."""
-
-
-def record_call(tag: str) -> str:
-    """The callable a planted pickle names: unpickling it appends ``tag`` to ``CALLS``."""
-    CALLS.append(tag)
-    return tag
-
-
-class Payload:
-    """An object whose pickle calls ``record_call(tag)`` when it is loaded."""
-
-    def __init__(self, tag: str) -> None:
-        self.tag = tag
-
-    def __reduce__(self):
-        return (record_call, (self.tag,))
-
-
-def pickled(tag: str) -> bytes:
-    """The pickle of ``Payload(tag)``; loading it here really calls ``record_call``."""
-    return pickle.dumps(Payload(tag))
-
 
 NOT_UTF8 = b"\xff\xfe\x80 not text"
 
@@ -73,9 +49,7 @@ IDS = [
 @pytest.fixture(autouse=True)
 def no_calls():
     """``CALLS`` empty before each test; the planted pickle really executes when loaded."""
-    CALLS.clear()
-    assert pickle.loads(pickled("probe")) == "probe" and CALLS == ["probe"]
-    CALLS.clear()
+    armed()
     yield
     CALLS.clear()
 
@@ -325,11 +299,8 @@ def test_every_rq_dashboard_name_that_reads_jobs_is_json_only(dashboard):
         if issubclass(value, RQJob):
             assert value is OperatorJob, name
         elif issubclass(value, RQQueue | BaseRegistry | RQWorker) and value is not BaseRegistry:
-            built = (
-                value("q", connection=connection)
-                if not issubclass(value, RQWorker)
-                else (value(["q"], connection=connection, serializer="pickle"))
-            )
+            first = ["q"] if issubclass(value, RQWorker) else "q"  # a worker's queues
+            built = value(first, connection=connection, serializer="pickle")
             assert built.serializer is QueueJSONSerializer, name
             assert built.job_class is OperatorJob, name
     assert rqd_web.config.serializer is QueueJSONSerializer

@@ -4,7 +4,6 @@ whatever serializer the caller passes, and what cannot be read is named."""
 from __future__ import annotations
 
 import json
-import pickle
 import zlib
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import DefaultSerializer
 
+from tests.pickle_trap import CALLS, armed, pickled
 from work.untrusted import (
     JSONOnlyJob,
     NotQueueJSON,
@@ -25,33 +25,13 @@ from work.untrusted import (
     unlist,
 )
 
-LOADED: list[str] = []
-"""What the pickles below recorded when loaded: must stay empty."""
-
-
-def record(tag: str) -> str:
-    """The callable the pickles below name."""
-    LOADED.append(tag)
-    return tag
-
-
-class Payload:
-    """Its pickle calls ``record(tag)`` when loaded."""
-
-    def __init__(self, tag: str) -> None:
-        self.tag = tag
-
-    def __reduce__(self):
-        return (record, (self.tag,))
-
 
 @pytest.fixture(autouse=True)
 def nothing_loaded():
-    """``LOADED`` empty around each test (and the pickle really records when loaded)."""
-    assert pickle.loads(pickle.dumps(Payload("probe"))) == "probe"
-    LOADED.clear()
+    """``CALLS`` empty around each test (and the pickle really records when loaded)."""
+    armed()
     yield
-    LOADED.clear()
+    CALLS.clear()
 
 
 def test_the_strict_serializer_reads_json_and_names_a_pickle():
@@ -59,10 +39,10 @@ def test_the_strict_serializer_reads_json_and_names_a_pickle():
     as not JSON."""
     assert QueueJSONSerializer.loads(QueueJSONSerializer.dumps({"a": [1]})) == {"a": [1]}
     with pytest.raises(NotQueueJSON, match="a pickle"):
-        QueueJSONSerializer.loads(pickle.dumps(Payload("meta")))
+        QueueJSONSerializer.loads(pickled("meta"))
     with pytest.raises(NotQueueJSON, match="not JSON"):
         QueueJSONSerializer.loads(b"\xff\xfe")
-    assert LOADED == []
+    assert CALLS == []
 
 
 @pytest.fixture
@@ -78,12 +58,12 @@ def test_a_json_only_job_ignores_the_serializer_a_caller_passes(connection):
     """``JSONOnlyJob.fetch`` with pickle named, or with none (RQ's default is pickle), still
     reads JSON: a pickled meta is refused, not loaded."""
     key = Job.key_for("hostile")
-    connection.hset(key, mapping={"data": b"[]", "meta": pickle.dumps(Payload("meta"))})
+    connection.hset(key, mapping={"data": b"[]", "meta": pickled("meta")})
     for serializer in (None, DefaultSerializer, "pickle"):
         job = JSONOnlyJob.fetch("hostile", connection=connection, serializer=serializer)
         assert job.serializer is QueueJSONSerializer
         assert "a pickle" in meta_problem(job, connection.hgetall(key))
-    assert LOADED == []
+    assert CALLS == []
 
 
 @pytest.mark.redis
@@ -92,7 +72,7 @@ def test_the_problems_name_the_part_that_cannot_be_read(connection):
     that is not UTF-8 are each named; a hash we wrote has none."""
     job = JSONOnlyJob("one", connection=connection)
     raw = {
-        b"data": zlib.compress(pickle.dumps(Payload("data"))),
+        b"data": zlib.compress(pickled("data")),
         b"meta": b"\xff",
         b"exc_info": zlib.compress(b"\xff\xfe"),
     }
@@ -103,7 +83,7 @@ def test_the_problems_name_the_part_that_cannot_be_read(connection):
     ours = {b"data": QueueJSONSerializer.dumps(["f", None, [{}], {}]), b"meta": b"{}"}
     job.restore(ours)
     assert (data_problem(job), meta_problem(job, ours), text_problem(ours)) == (None, None, None)
-    assert LOADED == []
+    assert CALLS == []
 
 
 @pytest.mark.redis

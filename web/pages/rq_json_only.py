@@ -28,17 +28,10 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import validate_job_id
-from rq.registry import (
-    CanceledJobRegistry,
-    DeferredJobRegistry,
-    FailedJobRegistry,
-    FinishedJobRegistry,
-    ScheduledJobRegistry,
-    StartedJobRegistry,
-)
 from rq.results import Result
 
 from work.untrusted import (
+    REGISTRIES,
     JSONOnlyJob,
     QueueJSONSerializer,
     data_problem,
@@ -186,28 +179,15 @@ class JSONWorker(_JSONOnly, Worker):
     (rq-dashboard's workers view calls ``Worker.all()`` without one)."""
 
 
-class JSONFailedJobRegistry(_JSONOnly, FailedJobRegistry):
-    """FailedJobRegistry reading ``OperatorJob``s with the JSON serializer."""
-
-
-class JSONStartedJobRegistry(_JSONOnly, StartedJobRegistry):
-    """StartedJobRegistry reading ``OperatorJob``s with the JSON serializer."""
-
-
-class JSONFinishedJobRegistry(_JSONOnly, FinishedJobRegistry):
-    """FinishedJobRegistry reading ``OperatorJob``s with the JSON serializer."""
-
-
-class JSONDeferredJobRegistry(_JSONOnly, DeferredJobRegistry):
-    """DeferredJobRegistry reading ``OperatorJob``s with the JSON serializer."""
-
-
-class JSONScheduledJobRegistry(_JSONOnly, ScheduledJobRegistry):
-    """ScheduledJobRegistry reading ``OperatorJob``s with the JSON serializer."""
-
-
-class JSONCanceledJobRegistry(_JSONOnly, CanceledJobRegistry):
-    """CanceledJobRegistry reading ``OperatorJob``s with the JSON serializer."""
+JSON_REGISTRIES: dict[str, type] = {
+    registry.__name__: type(
+        registry.__name__,
+        (_JSONOnly, registry),
+        {"__doc__": f"RQ's {registry.__name__} reading OperatorJobs with the JSON serializer."},
+    )
+    for registry in REGISTRIES
+}
+"""Each of RQ's registries, by name, bound to the JSON serializer and ``OperatorJob``."""
 
 
 def requeue_job(job_id: str, connection: Redis, serializer: Any = None) -> Any:
@@ -223,12 +203,7 @@ BOUND: dict[str, Any] = {
     "Job": OperatorJob,
     "Queue": JSONQueue,
     "Worker": JSONWorker,
-    "FailedJobRegistry": JSONFailedJobRegistry,
-    "StartedJobRegistry": JSONStartedJobRegistry,
-    "FinishedJobRegistry": JSONFinishedJobRegistry,
-    "DeferredJobRegistry": JSONDeferredJobRegistry,
-    "ScheduledJobRegistry": JSONScheduledJobRegistry,
-    "CanceledJobRegistry": JSONCanceledJobRegistry,
+    **JSON_REGISTRIES,
     "requeue_job": requeue_job,
 }
 """rq_dashboard.web's names (0.9) that build or fetch jobs, and what replaces each."""
@@ -250,7 +225,7 @@ def requeue_readable(queue_name: str) -> Any:
     all", which stopped at the first job it could not requeue): ``count`` requeued, and the
     ids of the unreadable ones left failed under ``unreadable`` when there are any."""
     connection = current_app.redis_conn
-    registry = JSONFailedJobRegistry(queue_name, connection=connection)
+    registry = JSON_REGISTRIES["FailedJobRegistry"](queue_name, connection=connection)
     count, unreadable = 0, []
     for job_id in registry.get_job_ids(cleanup=False):
         try:
