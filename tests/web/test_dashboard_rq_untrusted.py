@@ -329,3 +329,29 @@ RQ_DASHBOARD_ENDPOINTS = {
     )
 }
 """rq-dashboard 0.9's routes, each read for how it fetches jobs (``web.pages.rq_json_only``)."""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("status", b"bogus"),
+        ("status", b""),
+        ("created_at", b"yesterday"),
+        ("timeout", b"forever"),
+        ("dependency_ids", b"[not json"),
+        ("group_id", b"no-such-group"),
+    ],
+)
+def test_a_text_field_rq_cannot_parse_is_shown_and_deleted(dashboard, field, value):
+    """Fields that are text but not what RQ parses (a status it does not know or none, a
+    date or a timeout it cannot read, a group that does not exist): the job's page, data
+    and listing answer 200 and Delete removes it (a 500 or a 409 before)."""
+    queue = get_run_queue(dashboard).queue
+    job_id = hostile_failed_job(dashboard, field, value)
+    client = dashboard.test_client()
+    for path in views(queue.name, job_id):
+        assert client.get(path).status_code == 200, path
+    answer = client.post(f"/rq/job/{job_id}/delete", headers=SAME_ORIGIN)
+    assert answer.status_code == 200
+    assert not queue.connection.exists(Job.key_for(job_id))
+    assert FailedJobRegistry(queue=queue).get_job_ids() == []

@@ -27,6 +27,7 @@ from flask import current_app, jsonify
 from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.group import Group
 from rq.job import validate_job_id
 from rq.results import Result
 
@@ -94,7 +95,7 @@ class OperatorJob(JSONOnlyJob):
         if self.unreadable is None:
             try:
                 return super().get_status(refresh)
-            except ValueError as exc:  # a status RQ does not know
+            except (ValueError, InvalidJobOperation) as exc:  # none, or one RQ does not know
                 self._mark_unreadable(f"job status cannot be read ({exc})")
         return UNREADABLE
 
@@ -134,19 +135,23 @@ class OperatorJob(JSONOnlyJob):
         return super().requeue(at_front=at_front)
 
     def delete(self, pipeline: Any = None, remove_from_queue: bool = True, **kwargs: Any) -> None:
-        """RQ's delete; for an unreadable job, whose status and origin cannot be trusted:
-        its id out of every list and registry of its origin (of every known queue when the
-        origin is unknown), its hash and dependency sets deleted."""
+        """Take the job out of every list and registry of its queue, whatever its status says
+        (RQ's delete leaves it in every registry but the one its status names), and delete
+        its hash and dependency sets. A readable job goes through RQ's delete first (its
+        executions, its group); an unreadable one does not (nothing more of it is read), and
+        without a readable origin it leaves every known queue."""
         if self.unreadable is None:
+            if self.group_id and not self.connection.exists(Group.get_key(self.group_id)):
+                self.group_id = None  # we write no group; RQ's delete raises on a missing one
             super().delete(pipeline=pipeline, remove_from_queue=remove_from_queue, **kwargs)
-            return
         names = [self.origin] if self.origin else [q.name for q in JSONQueue.all(self.connection)]
         with self.connection.pipeline() as pipe:
             for name in names:
                 unlist(pipe, JSONQueue(name, connection=self.connection), self.id, self.id)
             pipe.delete(self.key, self.dependents_key, self.dependencies_key)
             pipe.execute()
-        logger.warning("deleted unreadable job %s (%s)", self.id, self.unreadable)
+        if self.unreadable is not None:
+            logger.warning("deleted unreadable job %s (%s)", self.id, self.unreadable)
 
 
 class _JSONOnly:
