@@ -19,13 +19,15 @@ written again with a tag naming the variant and the route; its callable is
 execution in a web process, whichever worker served it.
 
 Goals: executions 0, server errors (5xx) 0, admin requests refused (401/403/404: the sign-in
-did not hold, so nothing was tested) 0, hostile jobs left after Delete and Empty 0.
+did not hold, so nothing was tested) 0, hostile jobs left after Delete and Empty 0, and on
+every server Requeue all still requeued a readable failed job planted beside them.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import pickle
 import shutil
 import tempfile
 import uuid
@@ -87,17 +89,18 @@ class Attack:
         self.server = server
         self.queue = backtest_queue(redis, QUEUE)
         self.answers: Counter[int] = Counter()
+        self.requeued = 0
+        """Readable failed jobs that Requeue all put back on the queue."""
         self.errors: list[str] = []
 
     def pickle_for(self, tag: str) -> bytes:
-        import pickle
-
+        """A pickle that creates ``executed-<server>-<tag>`` among the traps when loaded."""
         return pickle.dumps(Trap(self.traps / f"executed-{self.server}-{tag}"))
 
-    def plant(self, variant: str) -> str:
-        """A failed job of ours with the variant's field hostile (or the hand-made hash),
-        in ``rq:failed:backtests``; its id."""
-        job_id = f"{variant}-{uuid.uuid4().hex[:8]}"
+    def plant(self, variant: str | None) -> str:
+        """A failed job of ours with the variant's field hostile (the hand-made hash; with
+        None, a readable one), in ``rq:failed:backtests``; its id."""
+        job_id = f"{variant or 'ours'}-{uuid.uuid4().hex[:8]}"
         if variant == "hand-made":
             self.redis.sadd("rq:queues", self.queue.key)
             self.redis.hset(Job.key_for(job_id), "data", self.pickle_for(f"{variant}-data"))
@@ -108,7 +111,8 @@ class Attack:
             job.set_status(JobStatus.FAILED)
             Result.create_failure(job, ttl=600, exc_string="Traceback: boom")
         self.redis.zadd(FailedJobRegistry(queue=self.queue).key, {job_id: 9999999999})
-        self.arm(variant, job_id, "planted")
+        if variant is not None:
+            self.arm(variant, job_id, "planted")
         return job_id
 
     def arm(self, variant: str, job_id: str, route: str) -> None:
@@ -149,11 +153,12 @@ def read_routes(job_id: str) -> dict[str, tuple[str, str]]:
     }
 
 
-def attack(attack: Attack, base: str, token: str) -> None:
+def attack(target: Attack, base: str, token: str) -> None:
     """Every route an admin opens, on every variant, against the server at ``base``."""
     client = signed_in_admin(base, token)
+    ours = target.plant(None)
     for variant in VARIANTS:
-        job_id = attack.plant(variant)
+        job_id = target.plant(variant)
         routes = {
             **read_routes(job_id),
             "requeue": ("POST", f"/rq/job/{job_id}/requeue"),
@@ -161,10 +166,10 @@ def attack(attack: Attack, base: str, token: str) -> None:
             "delete": ("POST", f"/rq/job/{job_id}/delete"),
         }
         for route, (method, path) in routes.items():
-            attack.arm(variant, job_id, route)
-            attack.ask(client, method, base + path, f"{route} {variant}")
-    busy = attack.plant("meta-pickle")
-    worker = Worker([attack.queue], connection=attack.redis, serializer=attack.queue.serializer)
+            target.arm(variant, job_id, route)
+            target.ask(client, method, base + path, f"{route} {variant}")
+    busy = target.plant("meta-pickle")
+    worker = Worker([target.queue], connection=target.redis, serializer=target.queue.serializer)
     worker.register_birth()
     try:
         worker.set_state("busy")
@@ -173,13 +178,16 @@ def attack(attack: Attack, base: str, token: str) -> None:
             ("workers", "/rq/0/view/workers"),
             ("workers-data", "/rq/0/data/workers.json"),
         ):
-            attack.arm("meta-pickle", busy, route)
-            attack.ask(client, "GET", base + path, f"{route} meta-pickle")
+            target.arm("meta-pickle", busy, route)
+            target.ask(client, "GET", base + path, f"{route} meta-pickle")
     finally:
         worker.register_death()
+    target.requeued = int(ours in target.queue.get_job_ids())
+    target.queue.remove(ours)
+    target.redis.delete(Job.key_for(ours), Result.get_key(ours))
     for variant in VARIANTS:
-        attack.arm(variant, attack.plant(variant), "empty")
-    attack.ask(client, "POST", f"{base}/rq/queue/{QUEUE}/failed/empty", "empty failed")
+        target.arm(variant, target.plant(variant), "empty")
+    target.ask(client, "POST", f"{base}/rq/queue/{QUEUE}/failed/empty", "empty failed")
 
 
 def left_over(redis: Redis) -> int:
@@ -248,6 +256,12 @@ def run(args: argparse.Namespace) -> ScenarioReport:
             0,
         ),
         Goal("hostile jobs left after Delete and Empty", leftover, 0),
+        Goal(
+            "servers whose Requeue all requeued the readable job",
+            sum(a.requeued for a in attacks),
+            len(attacks),
+            at_most=False,
+        ),
     ]
     shutil.rmtree(workdir, ignore_errors=True)
     return report
