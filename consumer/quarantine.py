@@ -32,19 +32,13 @@ from datetime import UTC, datetime
 
 from rq import Queue
 from rq.job import Job, parse_job_id, validate_job_id
-from rq.registry import (
-    CanceledJobRegistry,
-    DeferredJobRegistry,
-    FailedJobRegistry,
-    FinishedJobRegistry,
-    ScheduledJobRegistry,
-    StartedJobRegistry,
-)
+from rq.registry import StartedJobRegistry
 
 from kinds.registry import all_kinds, kind_of
 from store.dbapi import process_database
 from work.kind import REQUEUED, requeue_waiting
 from work.queue import OUR_META, backtest_queue, failure_ttl
+from work.untrusted import InertJob, data_problem, unlist
 
 logger = logging.getLogger("consumer.quarantine")
 
@@ -53,55 +47,6 @@ QUARANTINE_KEEP = 1000
 """Records kept per queue: a flood of hostile entries cannot grow Redis without bound."""
 SCAN_BATCH = 500
 """Job hashes read per pipeline round trip while scanning a list."""
-
-_REGISTRIES = (
-    StartedJobRegistry,
-    FinishedJobRegistry,
-    FailedJobRegistry,
-    DeferredJobRegistry,
-    ScheduledJobRegistry,
-    CanceledJobRegistry,
-)
-
-
-class InertJob(Job):
-    """An RQ job that resolves no name stored beside its function, whatever its hash says:
-    no callback is imported or called, no webhook sent, no dependent queued when it ends.
-    ``problem_of_job`` refuses such a job before it runs; this class makes sure nothing
-    written into its hash afterwards (while it runs, or before a registry cleanup fails it)
-    is resolved either. The consumer's job class (``consumer.worker.RegisteredJob``) and the
-    queue of the reaper's registry cleanup are one."""
-
-    @property
-    def success_callback(self) -> None:
-        return None
-
-    @property
-    def failure_callback(self) -> None:
-        return None
-
-    @property
-    def stopped_callback(self) -> None:
-        return None
-
-    def execute_success_callback(self, *args, **kwargs) -> None:
-        return None
-
-    def execute_failure_callback(self, *args, **kwargs) -> None:
-        return None
-
-    def execute_stopped_callback(self, *args, **kwargs) -> None:
-        return None
-
-    def send_webhooks(self, *args, **kwargs) -> None:
-        return None
-
-    @property
-    def dependency(self) -> None:
-        return None
-
-    def fetch_dependencies(self, *args, **kwargs) -> list:
-        return []
 
 
 def quarantine_key(queue_name: str) -> str:
@@ -189,11 +134,7 @@ def problem_of_job(job: Job, *, has_dependents: bool | None = None) -> str | Non
     dependencies or dependents, webhooks, repeats, a group, meta beyond ``OUR_META``. None
     when it may run. Checked before RQ resolves a single name of it. ``has_dependents``:
     whether ``rq:job:<id>:dependents`` exists (asked of Redis when None)."""
-    try:
-        function = job.func_name  # deserialises the data; resolves no name
-    except Exception as exc:
-        return f"job data cannot be deserialised ({type(exc).__name__}: {str(exc)[:200]})"
-    problem = _problem_of_data(job, function)
+    problem = data_problem(job) or _problem_of_data(job, job.func_name)
     if problem is not None:
         return problem
     parts = _foreign_parts(job)
@@ -235,11 +176,7 @@ def quarantine(queue: Queue, entry: str, reason: str, source: str) -> None:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with connection.pipeline() as pipe:
-        pipe.lrem(queue.key, 0, entry)
-        pipe.lrem(queue.intermediate_queue_key, 0, entry)
-        for registry in _REGISTRIES:
-            key = registry(queue.name, connection=connection).key
-            pipe.zrem(key, entry, job_id)
+        unlist(pipe, queue, entry, job_id)
         pipe.lpush(quarantine_key(queue.name), json.dumps(record))
         pipe.ltrim(quarantine_key(queue.name), 0, QUARANTINE_KEEP - 1)
         pipe.execute()

@@ -47,7 +47,6 @@ from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
 from consumer.maintenance import clean_queue_registries
-from consumer.quarantine import InertJob
 from kinds.registry import all_kinds
 from store.models import utcnow
 from work.kind import INVALID, NOT_WAITING, REQUEUED, WorkKind, requeue_waiting
@@ -62,6 +61,7 @@ from work.queue import (
 )
 from work.status import RunStatus
 from work.telemetry import REAPER_ACTIONS, REAPER_RECOVERIES, field, kind_label, record
+from work.untrusted import InertJob
 
 logger = logging.getLogger("consumer.reaper")
 

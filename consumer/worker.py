@@ -38,7 +38,7 @@ from rq.worker import WorkerStatus
 
 from config import process
 from consumer.maintenance import clean_queue_registries
-from consumer.quarantine import InertJob, problem_of_job, quarantine, requeue_named_item
+from consumer.quarantine import problem_of_job, quarantine, requeue_named_item
 from kinds.registry import kind_of
 from store.dbapi import process_database
 from work.claim import DuplicateDelivery, claim_delivery
@@ -52,6 +52,7 @@ from work.queue import (
     redis_connection,
 )
 from work.retry import retry_transaction
+from work.untrusted import InertJob
 
 logger = logging.getLogger("consumer.worker")
 

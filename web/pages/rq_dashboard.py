@@ -1,8 +1,9 @@
 """The optional operator UI: rq-dashboard mounted at ``/rq`` when RQ_DASHBOARD_ENABLED=1.
 
-Configured for the queue's JSON serializer (without it, job pages answer 500 with an
-UnpicklingError) and with a ``Worker`` whose ``all()`` defaults to that serializer (the
-workers view calls it without one and answers 500 while a consumer is busy). Its pages run
+Every job, queue, registry and worker it builds reads with the queue's JSON serializer and
+nothing else, whatever it passes (``web.pages.rq_json_only``: it fetched jobs without a
+serializer, so RQ unpickled them, running whatever a pickled ``meta`` named); a job that
+cannot be read so is shown as unreadable and can be deleted, not requeued. Its pages run
 an inline script, so they are sent without the app's Content-Security-Policy
 (``web.security.exempt_from_csp``). rq-dashboard has no authentication of its own: with
 AUTH_MODE=token the app's gate (``web.auth``) lets only signed-in sessions (or bearer tokens)
@@ -17,31 +18,18 @@ site's page can make, and a user's mistake (an unknown job, an empty queue to co
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask, request
-from rq import Worker
-from rq.serializers import JSONSerializer
 from werkzeug.exceptions import NotFound
 
 from config import process
 from web.auth import same_origin_only
 from web.ownership import viewer
+from web.pages.rq_json_only import bind_json_only, requeue_readable
 from web.pages.rq_rules import apply_rq_rules
 from web.security import exempt_from_csp
 
 URL_PREFIX = "/rq"
 ENABLED_VALUES = ("1", "true", "yes", "on")
-
-
-class JSONWorker(Worker):
-    """RQ's Worker with the JSON serializer as the default of ``all()``."""
-
-    @classmethod
-    def all(cls, *args: Any, **kwargs: Any) -> list[Worker]:
-        """``Worker.all`` with ``serializer`` defaulting to the JSON serializer."""
-        kwargs.setdefault("serializer", JSONSerializer)
-        return super().all(*args, **kwargs)
 
 
 def rq_dashboard_enabled(app: Flask) -> bool:
@@ -75,9 +63,9 @@ def mount_rq_dashboard(app: Flask) -> None:
         if name.isupper():
             app.config.setdefault(name, getattr(rq_dashboard.default_settings, name))
     app.config["RQ_DASHBOARD_REDIS_URL"] = app.config["REDIS_URL"]
-    rqd_web.config.serializer = JSONSerializer
-    rqd_web.Worker = JSONWorker
+    bind_json_only(rqd_web)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
+    app.view_functions[f"{rq_dashboard.blueprint.name}.requeue_all"] = requeue_readable
     exempt_from_csp(app, rq_dashboard.blueprint.name)
     same_origin_only(app, rq_dashboard.blueprint.name)
     apply_rq_rules(app, rq_dashboard.blueprint.name)
