@@ -177,6 +177,20 @@ USER_DATA_DIR = Variable(
     "a user's own data (imported tickers, bulk state files, demo outputs); unset: var/",
 )
 RUN_MAX_BARS = Variable("RUN_MAX_BARS", int, 20_000, "most bars one run may cover")
+SIGNAL_MAX_WORK = Variable(
+    "SIGNAL_MAX_WORK",
+    positive_int,
+    1_000_000_000,
+    "most bar·window operations one rule's signals may cost (bars × the windows its "
+    "indicators scan), estimated before computing; more is a 400 naming params",
+)
+SIGNAL_MAX_VALUES = Variable(
+    "SIGNAL_MAX_VALUES",
+    positive_int,
+    25_000_000,
+    "most float values one rule's signals may hold at once (bars × its series, 8 bytes "
+    "each), estimated before computing; more is a 400 naming params",
+)
 RUN_MAX_RESULT_BYTES = Variable(
     "RUN_MAX_RESULT_BYTES", int, 12 * 2**20, "largest stored result, in bytes"
 )

@@ -72,6 +72,24 @@ def generate(out: str | Path | None = None) -> list[Path]:
     return [path, save_catalog(catalog.with_entry(info))]
 
 
+FIVE_MINUTE_SESSION = 78
+"""Five-minute bars in a US equity session (14:30 .. 20:55 UTC)."""
+
+
+def five_minute_csv(n_bars: int, first_day: str = "2015-01-02") -> bytes:
+    """CSV bytes of ``n_bars`` synthetic five-minute bars of the demo model (VANDELAY's
+    parameters over 78 × 252 bars a year), 78 bars per NYSE trading day from ``first_day``:
+    a long intraday history for tests and benchmarks to import (``data.register_csv``).
+    Byte-identical on every call with the same arguments."""
+    per_year = bars_per_year("5m", "equity", FIVE_MINUTE_SESSION)
+    days = -(-n_bars // FIVE_MINUTE_SESSION)
+    last = np.datetime64(first_day, "D") + days * 2  # enough calendar days for the bars
+    stamps = trading_days(first_day, str(last)).astype("datetime64[m]")[:days]
+    offsets = np.arange(FIVE_MINUTE_SESSION) * np.timedelta64(5, "m") + np.timedelta64(870, "m")
+    stamps = (stamps[:, None] + offsets[None, :]).ravel()[:n_bars].astype("datetime64[s]")
+    return to_csv(stamps, simulate(TICKER, SEED_INDEX, len(stamps), per_year))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     return run_command(

@@ -21,6 +21,11 @@ from rules.indicators_trend import directional
 
 NAN = float("nan")
 
+BLOCK_VALUES = 1 << 16
+"""Most window values a rolling computation holds at once (512 KB of float64): windows are
+processed in blocks of rows, so a window of n over T bars needs O(T + BLOCK_VALUES) memory,
+not T·n (2,000 over 100,000 bars would be a 1.6 GB temporary)."""
+
 
 def _first_valid(x: np.ndarray) -> int:
     """Index of the first non-NaN value (len(x) when there is none)."""
@@ -100,7 +105,8 @@ def sma(x: np.ndarray, n: int) -> np.ndarray:
 
 def stddev(x: np.ndarray, n: int) -> np.ndarray:
     """Rolling population standard deviation (ddof = 0, like TA-Lib's STDDEV) of the last n
-    values, computed two-pass around ``sma(x, n)``.
+    values, computed two-pass around ``sma(x, n)``, a block of windows at a time
+    (``BLOCK_VALUES``).
 
     Warm-up: the first n−1 values are NaN. A constant window gives exactly 0.
 
@@ -113,8 +119,12 @@ def stddev(x: np.ndarray, n: int) -> np.ndarray:
     out = np.full(len(x), NAN)
     if len(x) < n:
         return out
-    dev = sliding_window_view(x, n) - mean[n - 1 :, None]
-    out[n - 1 :] = np.sqrt(np.einsum("ij,ij->i", dev, dev) / n)
+    windows = sliding_window_view(x, n)  # a view: no copy
+    step = max(1, BLOCK_VALUES // n)
+    for first in range(0, len(windows), step):
+        # the same per-window formula on a block of rows: the same floats as all rows at once
+        dev = windows[first : first + step] - mean[n - 1 + first : n - 1 + first + step, None]
+        out[n - 1 + first : n - 1 + first + len(dev)] = np.sqrt(np.einsum("ij,ij->i", dev, dev) / n)
     return out
 
 
@@ -485,6 +495,7 @@ def vwap(
 
 
 __all__ = [
+    "BLOCK_VALUES",
     "adx",
     "atr",
     "bands",

@@ -6,7 +6,9 @@ The consumer (queue Jobs and ``python -m consumer --request``), sweeps and tests
 
 Indicators warm up on the history before ``start_date`` when the file has it: signals are
 computed on every bar up to ``end_date`` and then cut to the window, so an SMA(200) run
-from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t only.
+from 2020-01-02 can trade from its first bar. A signal on bar t uses bars <= t only. A rule
+whose signal on bar t reads a bounded stretch of bars exactly (``rules.cost.reach``) is
+computed from the window's start minus that reach instead: the same signals, fewer bars.
 """
 
 from __future__ import annotations
@@ -74,17 +76,28 @@ class MarketWindow:
     """What signals are computed on and what is traded: ``history`` is every bar of the file
     up to the window's end (indicators warm up on the bars before the window), ``bars`` the
     window ``[start, stop)`` itself, ``window`` its index range inside ``history``;
-    ``bars_per_year`` annualises its statistics (the ticker's catalog figure)."""
+    ``bars_per_year`` annualises its statistics (the ticker's catalog figure);
+    ``signal_start`` is the first history bar signals are computed from (0, or the window's
+    start minus the rule's exact reach: ``kinds.runs.signal_cost``)."""
 
     history: Bars
     bars: Bars
     window: slice
     data_hash: str
     bars_per_year: float = TRADING_DAYS
+    signal_start: int = 0
+
+    def signal_history(self) -> tuple[Bars, slice]:
+        """The bars signals are computed on (``history`` from ``signal_start``) and the
+        window's index range inside them."""
+        first = self.signal_start
+        window = slice(self.window.start - first, self.window.stop - first)
+        return self.history.slice(first, len(self.history)), window
 
 
-def market_window(market: data.History) -> MarketWindow:
-    """Split loaded data into the history signals see and the window a run trades."""
+def market_window(market: data.History, signal_start: int = 0) -> MarketWindow:
+    """Split loaded data into the history signals see and the window a run trades;
+    ``signal_start``: ``check_signal_cost``'s answer (0: every bar of the file)."""
     history = market.bars.slice(0, market.stop)
     return MarketWindow(
         history=history,
@@ -92,6 +105,7 @@ def market_window(market: data.History) -> MarketWindow:
         window=slice(market.start, market.stop),
         data_hash=market.data_hash,
         bars_per_year=market.bars_per_year,
+        signal_start=min(max(signal_start, 0), market.start),
     )
 
 
@@ -99,16 +113,16 @@ def signals_in_window(
     frame: MarketWindow, rule_type: str, params_list: list[dict], cache: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(entries, exits), N × window bars, for N parameter sets of one rule: computed on every
-    bar up to the window's end, then cut to the window. The one signal step of single runs
-    (N = 1) and sweep chunks; ``cache`` (bound to ``frame.history``) keeps indicators
-    between calls (``rules.generate_signals_batch``). The parameter sets are validated
-    already: by ``parse_request`` (runs) or when the sweep was submitted (chunks)."""
+    bar from ``frame.signal_start`` up to the window's end, then cut to the window. The one
+    signal step of single runs (N = 1) and sweep chunks; ``cache`` (bound to the frame's
+    signal history) keeps indicators between calls (``rules.generate_signals_batch``). The
+    parameter sets are validated already: by ``parse_request`` (runs) or when the sweep was
+    submitted (chunks)."""
     from rules import generate_signals_batch
 
-    entries, exits = generate_signals_batch(
-        rule_type, params_list, frame.history, cache, validated=True
-    )
-    return entries[:, frame.window], exits[:, frame.window]
+    history, window = frame.signal_history()
+    entries, exits = generate_signals_batch(rule_type, params_list, history, cache, validated=True)
+    return entries[:, window], exits[:, window]
 
 
 def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dict[str, np.ndarray]:
@@ -117,8 +131,9 @@ def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dic
     from rules import RULES
 
     draw = RULES[rule_type].overlays
-    lines = draw(frame.history, params) if draw is not None else {}
-    return {label: np.asarray(line)[frame.window] for label, line in lines.items()}
+    history, window = frame.signal_history()
+    lines = draw(history, params) if draw is not None else {}
+    return {label: np.asarray(line)[window] for label, line in lines.items()}
 
 
 def panels_in_window(frame: MarketWindow, rule_type: str, params: dict) -> list[Panel]:
@@ -127,9 +142,10 @@ def panels_in_window(frame: MarketWindow, rule_type: str, params: dict) -> list[
     from rules import RULES
 
     draw = RULES[rule_type].panels
-    panels = draw(frame.history, params) if draw is not None else []
+    history, window = frame.signal_history()
+    panels = draw(history, params) if draw is not None else []
     return [
-        replace(panel, series={k: np.asarray(v)[frame.window] for k, v in panel.series.items()})
+        replace(panel, series={k: np.asarray(v)[window] for k, v in panel.series.items()})
         for panel in panels
     ]
 
@@ -137,12 +153,15 @@ def panels_in_window(frame: MarketWindow, rule_type: str, params: dict) -> list[
 def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     """Run one backtest and derive everything the platform shows about it.
 
-    Raises ``RequestError`` for a request the data cannot serve; any other exception is a
-    system fault for the caller to record.
+    Raises ``RequestError`` for a request the data cannot serve or whose signals would cost
+    more than ``SIGNAL_MAX_WORK``/``SIGNAL_MAX_VALUES`` (checked before computing them); any
+    other exception is a system fault for the caller to record.
     """
+    from kinds.runs.signal_cost import check_signal_cost
     from rules import RULES
 
-    frame = market_window(load_market_data(request, data_dir))
+    market = load_market_data(request, data_dir)
+    frame = market_window(market, check_signal_cost(request, market))
     entries, exits = signals_in_window(frame, request.rule_type, [request.params])
     entries, exits = entries[0], exits[0]
     result = run_engine(frame.bars, entries, exits, request.trading_params(frame.bars_per_year))

@@ -22,6 +22,7 @@ from adapters.signal_analysis import DEFAULT_HORIZONS, analyze_signals, signal_w
 from engine import Bars
 from kinds.runs.contract import RequestError, RunRequest, parse_request
 from kinds.runs.execute import load_market_data, market_window, signals_in_window
+from kinds.runs.signal_cost import check_signal_cost
 from work.errors import unknown_field
 
 RULE_WINDOW_FIELDS = ("ticker", "rule_type", "params", "rule_id", "start_date", "end_date")
@@ -97,17 +98,24 @@ def parse_signal_request(payload: object) -> SignalRequest:
 
 
 def analyze(
-    request: SignalRequest, data_dir: Path | None = None, bar_limit: int | None = None
+    request: SignalRequest,
+    data_dir: Path | None = None,
+    bar_limit: int | None = None,
+    cost_limits: tuple[int, int] | None = None,
 ) -> SignalReport:
     """Load the request's data, compute its signals as a run would, and analyse them.
+    ``cost_limits``: (SIGNAL_MAX_WORK, SIGNAL_MAX_VALUES), default this process's.
 
     :raise RequestError: the data cannot serve it (``ticker``, ``start_date``,
-        ``end_date``, as a run) or a horizon is not shorter than the window (``horizons``).
+        ``end_date``, as a run), its signals would cost more than the limits (``params``,
+        checked before computing them) or a horizon is not shorter than the window
+        (``horizons``).
     """
     from rules.warmup import warmup
 
     run = request.run_request
-    frame = market_window(load_market_data(run, data_dir, bar_limit))
+    market = load_market_data(run, data_dir, bar_limit)
+    frame = market_window(market, check_signal_cost(run, market, *(cost_limits or ())))
     n_bars = len(frame.bars)
     longest = request.horizons[-1]
     if longest >= n_bars:
@@ -136,13 +144,16 @@ def analyze(
 
 
 def report_for(
-    payload: object, data_dir: Path | None = None, bar_limit: int | None = None
+    payload: object,
+    data_dir: Path | None = None,
+    bar_limit: int | None = None,
+    cost_limits: tuple[int, int] | None = None,
 ) -> SignalReport:
     """``analyze(parse_signal_request(payload))``: a request body in, its analysis out.
 
     :raise RequestError: naming the field at fault.
     """
-    return analyze(parse_signal_request(payload), data_dir, bar_limit)
+    return analyze(parse_signal_request(payload), data_dir, bar_limit, cost_limits)
 
 
 __all__ = [

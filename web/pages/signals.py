@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from adapters.signal_analysis import signal_series
 from kinds.runs.contract import RequestError
 from kinds.runs.query import is_run_id
+from kinds.runs.signal_cost import cost_limits
 from kinds.runs.signal_report import SIGNAL_FIELDS, report_for, signal_fields
 from kinds.runs.store import get_run_header
 from web.db import get_session
@@ -76,7 +77,9 @@ def signals_page() -> ResponseReturnValue:
         report = None
         if payload:
             config = current_app.config
-            report = report_for(payload, config["DATA_DIR"], config["RUN_MAX_BARS"])
+            report = report_for(
+                payload, config["DATA_DIR"], config["RUN_MAX_BARS"], cost_limits(config)
+            )
     except RequestError as exc:
         error, report = {"field": exc.field, "message": exc.message}, None
     page = render_template(

@@ -33,6 +33,7 @@ from kinds.runs.cache import cache_key
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from kinds.runs.execute import load_market_data
 from kinds.runs.kind import RUN, RUN_CACHE, RUNS_SUBMITTED
+from kinds.runs.signal_cost import check_signal_cost, cost_limits
 from kinds.runs.store import (
     RunVersion,
     find_cache_source,
@@ -85,7 +86,8 @@ PENDING_ONLY = (RunStatus.PENDING,)
 
 
 def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:
-    """Check a request body against the contract and the data catalog; the request, its
+    """Check a request body against the contract, the data catalog and the signal cost caps
+    (``kinds.runs.signal_cost``); the request, its
     labels (``name``, ``tags``, ``notes``: stored beside it, never part of it) and the
     ``data_hash`` of its ticker's file (the loader's, cached per path, mtime and size).
 
@@ -96,6 +98,7 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:
         labels = parse_labels(payload)
         config = current_app.config
         history = load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
+        check_signal_cost(run_request, history, *cost_limits(config))
     except RequestError as exc:
         raise bad_request(exc) from None
     return run_request, labels, history.data_hash
