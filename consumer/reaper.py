@@ -8,7 +8,9 @@ minute or two; the local scaler runs the same pass periodically).
    ids stuck in the intermediate list are handled the same way. A failing step is logged
    and never stops the pass.
 2. The database against Redis (MySQL is the source of truth, Redis only transport), also
-   when step 1 failed:
+   when step 1 failed. A RUNNING item whose consumer still beats in the database
+   (``heartbeat_at`` younger than ``consumer.liveness.heartbeat_stale()``) is alive and left
+   alone whatever Redis lost; only the others are looked at:
    * a RUNNING item whose job vanished (Redis restarted empty) is queued again once
      (``MAX_ATTEMPTS``), then FAILED; whose job failed → FAILED;
    * a PENDING item older than ``PENDING_GRACE`` whose job vanished (Redis restarted without
@@ -46,6 +48,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
+from consumer.liveness import heartbeat_stale
 from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import InertJob
 from kinds.registry import all_kinds
@@ -129,8 +132,14 @@ def _fail(session: Session, kind: WorkKind, key: str, message: str, **expected) 
 
 
 def _stuck(session: Session, kind: WorkKind, status: RunStatus, queue: Queue, grace) -> list:
+    """The kind's rows in ``status`` for longer than ``grace``; a RUNNING row whose consumer
+    beats (``consumer.liveness``) is alive whatever Redis says, and never listed."""
+    now = utcnow()
+    beating_since = now - heartbeat_stale() if status == RunStatus.RUNNING else None
     with session.begin():
-        rows = kind.stuck(session, status, queue=queue.name, older_than=utcnow() - grace)
+        rows = kind.stuck(
+            session, status, queue=queue.name, older_than=now - grace, beating_since=beating_since
+        )
         session.expunge_all()  # the rows keep what they loaded; writes come one by one
     return rows
 
