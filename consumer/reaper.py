@@ -48,8 +48,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumer.liveness import heartbeat_stale
-from consumer.maintenance import clean_queue_registries
+from consumer.liveness import heartbeat_stale, monitoring_interval
+from consumer.maintenance import MAINTENANCE_LOCK_TTL, clean_queue_registries
 from consumer.quarantine import InertJob
 from kinds.registry import all_kinds
 from store.models import utcnow
@@ -77,6 +77,12 @@ MAX_ATTEMPTS = 2
 ``Retry(max=1)`` allows a crashed item the same two)."""
 MAX_DB_REQUEUES = 3
 """Times an item whose consumer gave up on the database is queued again."""
+INTERMEDIATE_WAIT = timedelta(seconds=60)
+"""RQ's wait before an id left in the intermediate list is handled: one cleanup notes it,
+the first cleanup this much later retries or fails it (``rq.intermediate_queue``)."""
+RQ_HEARTBEAT_MARGIN = timedelta(seconds=60)
+"""RQ's margin over RQ_JOB_MONITORING_INTERVAL before a started job whose consumer stopped
+beating counts as abandoned (its started-registry deadline)."""
 
 LOST = "the queue lost this run (its job no longer exists in Redis)"
 CRASHED = "the run's process died before it finished (out of memory or killed), twice"
@@ -84,6 +90,28 @@ DB_UNAVAILABLE = (
     "the database was unavailable while the run executed, each time it was tried; submit it again"
 )
 FAILED_JOB = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def recovery_time(reaper_interval: timedelta) -> timedelta:
+    """The longest an item of a consumer that died waits before the reaper, passing every
+    ``reaper_interval``, has queued it again (or failed it) — the worst of:
+
+    * its job abandoned in RQ's started registry: the last beat's deadline
+      (RQ_JOB_MONITORING_INTERVAL + ``RQ_HEARTBEAT_MARGIN``), then a pass;
+    * its job lost with Redis: the database heartbeat gone stale (``heartbeat_stale``, one
+      interval after the last beat at most), then a pass;
+    * its id stranded in the intermediate list while the dead consumer's maintenance lock
+      lives: the lock's life (``MAINTENANCE_LOCK_TTL``), a pass that notes the id,
+      ``INTERMEDIATE_WAIT``, a pass that handles it.
+
+    180 s with the local scaler's 30 s passes, 360 s with the CronJob's 2 minutes (the
+    consumer's start and the item's compute come on top)."""
+    interval = timedelta(seconds=monitoring_interval())
+    return max(
+        interval + RQ_HEARTBEAT_MARGIN + reaper_interval,
+        heartbeat_stale() + interval + reaper_interval,
+        timedelta(seconds=MAINTENANCE_LOCK_TTL) + INTERMEDIATE_WAIT + 2 * reaper_interval,
+    )
 
 
 @dataclass

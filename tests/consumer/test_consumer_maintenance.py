@@ -4,9 +4,6 @@ most ``MAINTENANCE_LOCK_TTL`` seconds, not RQ's 899 (Redis only)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
@@ -14,25 +11,10 @@ from redis import Redis
 from rq import Queue
 
 from consumer import maintenance
-from tests.stack import PROJECT_ROOT, wait_until
+from tests.consumer.support import kill_while_holding_maintenance_lock
+from tests.stack import wait_until
 
 pytestmark = [pytest.mark.redis]
-
-KILLED_HOLDER = textwrap.dedent(
-    """
-    import os, signal, sys
-    from redis import Redis
-    from rq import Queue
-    from consumer import maintenance
-
-    maintenance.MAINTENANCE_LOCK_TTL = 2  # the test's short lock
-    maintenance.clean_registries = lambda queue: os.kill(os.getpid(), signal.SIGKILL)
-    queue = Queue(sys.argv[2], connection=Redis.from_url(sys.argv[1]))
-    maintenance.clean_queue_registries(queue)
-    """
-)
-"""A process that takes the maintenance lock and is SIGKILLed in the middle of the cleanup
-(a consumer's pod killed at its start-up cleanup)."""
 
 
 @pytest.fixture
@@ -47,13 +29,7 @@ def test_a_lock_left_by_a_killed_holder_stops_blocking_cleanup_after_its_short_l
 ):
     """The killed holder's lock blocks the next cleanup, then expires within its short
     life (2 s here; RQ's own would hold for 899 s) and the cleanup runs again."""
-    killed = subprocess.run(
-        [sys.executable, "-c", KILLED_HOLDER, redis_url, queue.name],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    killed = kill_while_holding_maintenance_lock(redis_url, queue.name, lock_ttl=2)
     assert killed.returncode == -9, killed.stderr
     assert queue.connection.exists(queue.registry_cleaning_key), "the dead holder's lock"
     assert not maintenance.clean_queue_registries(queue), "blocked while the lock lives"
