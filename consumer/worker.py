@@ -144,6 +144,14 @@ class OneShotWorker(Worker):
         except RedisError:
             logger.warning("could not write RQ's heartbeats; next beat", exc_info=True)
 
+    def set_current_job_working_time(self, current_job_working_time: float, pipeline=None):
+        """RQ's note of the work-horse's time so far, written before each beat; a Redis
+        error is logged, not raised (it would end the parent and its beats)."""
+        try:
+            super().set_current_job_working_time(current_job_working_time, pipeline=pipeline)
+        except RedisError:
+            logger.warning("could not write the job's working time to Redis; next beat")
+
     def _skip_duplicate(self, queue, job: Job, why: str) -> None:
         """Leave the job to the delivery executing it: only this delivery's entry in the
         intermediate list goes (the id names an item that is running: nothing to queue)."""

@@ -20,6 +20,7 @@ from kinds.runs.store import insert_pending, mark_running
 from store.models import utcnow
 from tests.consumer.support import children, consumer, finish, long_history, stored_run
 from tests.stack import wait_until
+from tests.tcp_proxy import TcpProxy
 from work.status import RunStatus
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis]
@@ -96,6 +97,14 @@ def test_a_heartbeat_is_written_only_for_the_delivery_running_the_item(env, sess
     assert stored_run(sessions, run_id).heartbeat_at is not None
 
 
+def _held(proc, sessions, run_id: str) -> int:
+    """The consumer's work-horse, stopped (SIGSTOP: a long compute) once it runs attempt 2."""
+    wait_until(lambda: stored_run(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
+    (horse,) = wait_until(lambda: children(proc.pid), 10, 0.01, what="the work-horse")
+    os.kill(horse, signal.SIGSTOP)
+    return horse
+
+
 @pytest.mark.slow
 def test_a_consumer_beats_while_computing_and_keeps_its_item_through_an_empty_redis_restart(
     env, sessions, queue, tmp_path
@@ -108,9 +117,7 @@ def test_a_consumer_beats_while_computing_and_keeps_its_item_through_an_empty_re
     run_id = _on_second_attempt(sessions, queue, SLOW, enqueue=True)
     proc = consumer(env, DATA_DIR=str(data), CLAIM_FILE=str(tmp_path / "claimed"))
     try:
-        wait_until(lambda: stored_run(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
-        (horse,) = wait_until(lambda: children(proc.pid), 10, 0.01, what="the work-horse")
-        os.kill(horse, signal.SIGSTOP)
+        horse = _held(proc, sessions, run_id)
         first = wait_until(lambda: stored_run(sessions, run_id).heartbeat_at, 15, what="a beat")
         wait_until(
             lambda: stored_run(sessions, run_id).heartbeat_at > first, 15, what="another beat"
@@ -128,3 +135,43 @@ def test_a_consumer_beats_while_computing_and_keeps_its_item_through_an_empty_re
     assert (done.status, done.attempts) == (RunStatus.SUCCEEDED, 2), (done.error_message, out)
     assert code == 0, out
     assert out.count("no longer RUNNING") == 0, out
+
+
+@pytest.mark.slow
+def test_a_consumer_keeps_beating_to_the_database_while_redis_is_unreachable(
+    env, sessions, queue, tmp_path, redis_url
+):
+    """Redis cut off while the work-horse computes: the parent's database beats go on (RQ's
+    own heartbeats to Redis fail, logged, without ending the consumer), and once Redis is
+    back the item is stored, the consumer exiting 0."""
+    port = Redis.from_url(redis_url).connection_pool.connection_kwargs["port"]
+    proxy = TcpProxy(port)
+    through_proxy = f"redis://127.0.0.1:{proxy.port}/{redis_url.rsplit('/', 1)[1]}"
+    data = long_history(tmp_path / "slowdata", "SLOW", seed=7)
+    run_id = _on_second_attempt(sessions, queue, SLOW, enqueue=True)
+    proc = consumer(
+        env, REDIS_URL=through_proxy, DATA_DIR=str(data), CLAIM_FILE=str(tmp_path / "c")
+    )
+    try:
+        horse = _held(proc, sessions, run_id)
+        wait_until(lambda: stored_run(sessions, run_id).heartbeat_at, 15, what="a beat")
+        proxy.cut()
+        cut_at = utcnow()
+        interval = timedelta(seconds=int(env["RQ_JOB_MONITORING_INTERVAL"]))
+        wait_until(  # a beat after the first one that met the cut: the parent lived on
+            lambda: stored_run(sessions, run_id).heartbeat_at > cut_at + interval,
+            20,
+            what="beats while Redis is away",
+        )
+        assert proc.poll() is None, "the consumer survived RQ's failed heartbeats"
+        proxy.restore()
+        os.kill(horse, signal.SIGCONT)
+        code, out = finish(proc)
+    finally:
+        proxy.close()
+        if proc.poll() is None:
+            proc.kill()
+    done = stored_run(sessions, run_id)
+    assert (done.status, done.attempts) == (RunStatus.SUCCEEDED, 2), (done.error_message, out)
+    assert code == 0, out
+    assert "could not write RQ's heartbeats" in out, out
