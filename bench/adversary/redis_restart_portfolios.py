@@ -1,5 +1,6 @@
-"""Adversary scenario: Redis restarted empty while portfolios run their second attempt, and
-a consumer killed while it holds the queue's maintenance lock.
+"""Adversary scenario: Redis restarted empty while portfolios run their second attempt, a
+consumer killed while it holds the queue's maintenance lock, and consumers killed together
+with Redis's copy of their jobs.
 
 It starts its own servers (``bench.fault_campaign``: a private ``redis-server`` that can be
 restarted empty, a scratch MariaDB database migrated to head; ``tests.stack.LocalStack``:
@@ -14,13 +15,17 @@ documented) on a data folder of synthetic tickers of its own, then:
 2. **The lock.** With the scaler paused, ``--stranded`` portfolios are submitted and their
    ids moved to the queue's intermediate list (consumers killed between taking an id and
    running it), and a process taking the maintenance lock as a consumer does is SIGKILLed
-   mid-cleanup; then the scaler goes on. The recovery time is the fault to the item's
-   RUNNING again.
+   mid-cleanup; then the scaler goes on.
+3. **A dead consumer and Redis lost.** ``--dead`` portfolios' consumers are SIGKILLed (parent
+   and work-horse) once they have computed long enough to beat in the database, and Redis
+   is restarted empty: only the database heartbeat going stale tells the reaper they need a
+   new delivery.
 
+The recovery time is the fault to the item's RUNNING again.
 Goals: every accepted portfolio SUCCEEDED, none FAILED, none lost (never terminal), none
 computed twice (two completed computes in the consumers' log), none stuck past the
-documented recovery time (``consumer.reaper.recovery_time``), and the stranded items'
-largest recovery time within it.
+documented recovery time (``consumer.reaper.recovery_time``), and the largest recovery
+time of parts 2 and 3 within it.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ REAPER_INTERVAL_S = 30
 """The local scaler's documented reaper interval (SCALER_REAPER_INTERVAL's default)."""
 PORTFOLIOS = 4
 STRANDED = 3
+DEAD = 2
 HOLD_S = 75.0
 """How long the second deliveries stay mid-compute after the restart: past the reaper's
 RUNNING grace (30 s) and at least one pass after it."""
@@ -107,7 +113,8 @@ def _submit(stack: LocalStack, tickers: list[str], count: int, case: Case, first
 
 def _rows(db: CampaignDatabase, ids: list[str]) -> dict[str, dict]:
     query = text(
-        "SELECT portfolio_id, status, attempts, worker, started_at, completed_at, error_message"
+        "SELECT portfolio_id, status, attempts, worker, started_at, completed_at, heartbeat_at,"
+        " error_message"
         " FROM portfolios WHERE portfolio_id IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
     with db.engine.connect() as connection:
@@ -211,6 +218,56 @@ def _lock_case(
     return case
 
 
+def _dead_consumer_case(
+    stack: LocalStack, redis: PrivateRedis, db: CampaignDatabase, tickers: list[str], args
+) -> Case:
+    case = Case()
+    _submit(stack, tickers, args.dead, case, first=200)
+    held: dict[str, int] = {}
+    deadline = time.monotonic() + 240
+    while len(held) < len(case.ids) and time.monotonic() < deadline:
+        for item, row in _rows(db, case.ids).items():
+            horse = _horse(row)
+            if row["status"] == RunStatus.RUNNING and horse is not None and item not in held:
+                _signal(horse, signal.SIGSTOP)  # until its consumer has beaten once
+                held[item] = horse
+        time.sleep(0.02)
+    with contextlib.suppress(TimeoutError):
+        wait_until(
+            lambda: all(r["heartbeat_at"] for r in _rows(db, case.ids).values()),
+            60,
+            what="a database heartbeat of each",
+        )
+    for horse in held.values():
+        parent = _parent(horse)
+        _signal(horse, signal.SIGKILL)
+        if parent is not None:
+            _signal(parent, signal.SIGKILL)
+    case.fault_at = case.released_at = time.time()
+    down = redis.restart_empty()
+    case.notes.append(
+        f"{len(held)} consumers killed mid-compute after a beat (parent and work-horse), Redis "
+        f"restarted empty ({down:.1f} s down)"
+    )
+    _wait_terminal(db, case, recovery_time(_reaper()).total_seconds() + COMPUTE_ALLOWANCE_S)
+    return case
+
+
+def _parent(pid: int) -> int | None:
+    """The consumer process whose work-horse ``pid`` is (its parent), if it still runs."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _recoveries(case: Case) -> list[float]:
+    """Fault to RUNNING again, per item (never started again: infinite)."""
+    starts = [utc_epoch(row["started_at"]) or 0.0 for row in case.rows.values()]
+    return [start - case.fault_at if start > case.fault_at else float("inf") for start in starts]
+
+
 def _reaper() -> timedelta:
     return timedelta(seconds=REAPER_INTERVAL_S)
 
@@ -220,9 +277,9 @@ def _computed_twice(logs: str, ids: list[str]) -> int:
     return sum(1 for i in ids if facts.succeeded[i] + facts.nothing_stored[i] > 1)
 
 
-def _report(restart: Case, lock: Case, logs: str) -> ScenarioReport:
+def _report(restart: Case, lock: Case, dead: Case, logs: str) -> ScenarioReport:
     documented = recovery_time(_reaper()).total_seconds()
-    cases = (restart, lock)
+    cases = (restart, lock, dead)
     rows = [row for case in cases for row in case.rows.values()]
     accepted = sum(len(case.ids) for case in cases)
     succeeded = sum(row["status"] == RunStatus.SUCCEEDED for row in rows)
@@ -234,23 +291,23 @@ def _report(restart: Case, lock: Case, logs: str) -> ScenarioReport:
         for case in cases
         for row in case.rows.values()
     )
-    recoveries = [
-        utc_epoch(row["started_at"]) - lock.fault_at
-        for row in lock.rows.values()
-        if row["started_at"] is not None
-    ]
     finished = [
         utc_epoch(row["completed_at"]) - restart.released_at
         for row in restart.rows.values()
         if row["completed_at"] is not None
     ]
-    notes = [*restart.notes, *lock.notes]
+    recovered = {"lock": _recoveries(lock), "dead consumer": _recoveries(dead)}
+    notes = [*restart.notes, *lock.notes, *dead.notes]
     notes += [f"FAILED {row['portfolio_id']}: {row['error_message']}" for row in failed]
+    notes.append(f"restart: released to SUCCEEDED max {max(finished, default=0):.1f} s")
+    notes += [
+        f"{name}: fault to RUNNING again {', '.join(f'{r:.0f}' for r in sorted(times))} s"
+        for name, times in recovered.items()
+    ]
     notes.append(
-        f"restart: released to SUCCEEDED max {max(finished, default=0):.1f} s; "
-        f"lock: fault to RUNNING again {', '.join(f'{r:.0f}' for r in sorted(recoveries))} s; "
         f"documented recovery time {documented:.0f} s (reaper every {REAPER_INTERVAL_S} s)"
     )
+    every = [time_ for times in recovered.values() for time_ in times]
     return ScenarioReport(
         scenario=NAME,
         notes=notes,
@@ -259,10 +316,10 @@ def _report(restart: Case, lock: Case, logs: str) -> ScenarioReport:
             Goal("portfolios FAILED", len(failed), 0),
             Goal("portfolios lost (never terminal)", lost, 0),
             Goal("stuck past the documented recovery time", stuck, 0),
-            Goal("computed twice", _computed_twice(logs, restart.ids + lock.ids), 0),
+            Goal("computed twice", _computed_twice(logs, [i for c in cases for i in c.ids]), 0),
             Goal(
-                "stranded items' max recovery time",
-                round(max(recoveries, default=float("inf")), 1),
+                "max recovery time (stranded ids; dead consumer + Redis lost)",
+                round(max(every, default=float("inf")), 1),
                 documented,
                 unit=" s",
             ),
@@ -271,8 +328,9 @@ def _report(restart: Case, lock: Case, logs: str) -> ScenarioReport:
 
 
 def run(args: argparse.Namespace) -> ScenarioReport:
-    """Both parts on servers of its own (module docstring); stops them before returning."""
-    for name, default in (("portfolios", PORTFOLIOS), ("stranded", STRANDED), ("hold", HOLD_S)):
+    """The three parts on servers of its own (module docstring); stops them before returning."""
+    defaults = {"portfolios": PORTFOLIOS, "stranded": STRANDED, "dead": DEAD, "hold": HOLD_S}
+    for name, default in defaults.items():
         if not hasattr(args, name):
             setattr(args, name, default)
     with tempfile.TemporaryDirectory(prefix="adversary-redis-restart-") as work:
@@ -297,7 +355,8 @@ def run(args: argparse.Namespace) -> ScenarioReport:
             ).start()
             restart = _restart_case(stack, redis, db, tickers, args)
             lock = _lock_case(stack, redis, db, tickers, args)
-            return _report(restart, lock, stack.log("scaler"))
+            dead = _dead_consumer_case(stack, redis, db, tickers, args)
+            return _report(restart, lock, dead, stack.log("scaler"))
         finally:
             if stack is not None:
                 stack.stop()
