@@ -8,7 +8,9 @@ minute or two; the local scaler runs the same pass periodically).
    ids stuck in the intermediate list are handled the same way. A failing step is logged
    and never stops the pass.
 2. The database against Redis (MySQL is the source of truth, Redis only transport), also
-   when step 1 failed:
+   when step 1 failed. A RUNNING item whose consumer still beats in the database
+   (``heartbeat_at`` younger than ``consumer.liveness.heartbeat_stale()``) is alive and left
+   alone whatever Redis lost; only the others are looked at:
    * a RUNNING item whose job vanished (Redis restarted empty) is queued again once
      (``MAX_ATTEMPTS``), then FAILED; whose job failed → FAILED;
    * a PENDING item older than ``PENDING_GRACE`` whose job vanished (Redis restarted without
@@ -46,7 +48,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumer.maintenance import clean_queue_registries
+from consumer.liveness import heartbeat_stale, monitoring_interval
+from consumer.maintenance import MAINTENANCE_LOCK_TTL, clean_queue_registries
 from kinds.registry import all_kinds
 from store.models import utcnow
 from work.kind import INVALID, NOT_WAITING, REQUEUED, WorkKind, requeue_waiting
@@ -74,6 +77,12 @@ MAX_ATTEMPTS = 2
 ``Retry(max=1)`` allows a crashed item the same two)."""
 MAX_DB_REQUEUES = 3
 """Times an item whose consumer gave up on the database is queued again."""
+INTERMEDIATE_WAIT = timedelta(seconds=60)
+"""RQ's wait before an id left in the intermediate list is handled: one cleanup notes it,
+the first cleanup this much later retries or fails it (``rq.intermediate_queue``)."""
+RQ_HEARTBEAT_MARGIN = timedelta(seconds=60)
+"""RQ's margin over RQ_JOB_MONITORING_INTERVAL before a started job whose consumer stopped
+beating counts as abandoned (its started-registry deadline)."""
 
 LOST = "the queue lost this run (its job no longer exists in Redis)"
 CRASHED = "the run's process died before it finished (out of memory or killed), twice"
@@ -81,6 +90,28 @@ DB_UNAVAILABLE = (
     "the database was unavailable while the run executed, each time it was tried; submit it again"
 )
 FAILED_JOB = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def recovery_time(reaper_interval: timedelta) -> timedelta:
+    """The longest an item of a consumer that died waits before the reaper, passing every
+    ``reaper_interval``, has queued it again (or failed it) — the worst of:
+
+    * its job abandoned in RQ's started registry: the last beat's deadline
+      (RQ_JOB_MONITORING_INTERVAL + ``RQ_HEARTBEAT_MARGIN``), then a pass;
+    * its job lost with Redis: the database heartbeat gone stale (``heartbeat_stale``, one
+      interval after the last beat at most), then a pass;
+    * its id stranded in the intermediate list while the dead consumer's maintenance lock
+      lives: the lock's life (``MAINTENANCE_LOCK_TTL``), a pass that notes the id,
+      ``INTERMEDIATE_WAIT``, a pass that handles it.
+
+    180 s with the local scaler's 30 s passes, 360 s with the CronJob's 2 minutes (the
+    consumer's start and the item's compute come on top)."""
+    interval = timedelta(seconds=monitoring_interval())
+    return max(
+        interval + RQ_HEARTBEAT_MARGIN + reaper_interval,
+        heartbeat_stale() + interval + reaper_interval,
+        timedelta(seconds=MAINTENANCE_LOCK_TTL) + INTERMEDIATE_WAIT + 2 * reaper_interval,
+    )
 
 
 @dataclass
@@ -129,8 +160,14 @@ def _fail(session: Session, kind: WorkKind, key: str, message: str, **expected) 
 
 
 def _stuck(session: Session, kind: WorkKind, status: RunStatus, queue: Queue, grace) -> list:
+    """The kind's rows in ``status`` for longer than ``grace``; a RUNNING row whose consumer
+    beats (``consumer.liveness``) is alive whatever Redis says, and never listed."""
+    now = utcnow()
+    beating_since = now - heartbeat_stale() if status == RunStatus.RUNNING else None
     with session.begin():
-        rows = kind.stuck(session, status, queue=queue.name, older_than=utcnow() - grace)
+        rows = kind.stuck(
+            session, status, queue=queue.name, older_than=now - grace, beating_since=beating_since
+        )
         session.expunge_all()  # the rows keep what they loaded; writes come one by one
     return rows
 

@@ -20,6 +20,11 @@ PENDING or RUNNING item of a registered kind, the consumer queues that item agai
 database at once (``consumer.quarantine.requeue_named_item``), not after the reaper's grace.
 A delivery of an id another consumer is executing (status started, or a live execution:
 ``work.claim.claim_delivery``) is skipped before anything is computed.
+
+While the work-horse computes, the parent beats every RQ_JOB_MONITORING_INTERVAL: to the
+database first (``consumer.liveness.beat``: the liveness the reaper trusts), then RQ's own
+heartbeats to Redis; a Redis that is away or restarting costs a beat, never the consumer (a
+parent that died would stop the database beat of a work-horse still computing).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from rq.job import Job, JobStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from config import process
+from consumer.liveness import beat, monitoring_interval
 from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import problem_of_job, quarantine, requeue_named_item
 from kinds.registry import kind_of
@@ -60,12 +65,6 @@ CRASHED = "the run's process died before it finished (out of memory or killed); 
 
 MAX_QUARANTINED_PER_DEQUEUE = 100
 """Bad entries one consumer moves aside before it gives up looking for a good one."""
-
-
-def monitoring_interval() -> int:
-    """RQ_JOB_MONITORING_INTERVAL (s, default 10): how often the parent heartbeats while the
-    work-horse runs. A pod that dies is detected as abandoned ~this + 60 s later."""
-    return process.RQ_JOB_MONITORING_INTERVAL.value()
 
 
 class RegisteredJob(InertJob):
@@ -134,6 +133,25 @@ class OneShotWorker(Worker):
                 return
             self.last_job = job
             super().execute_job(job, queue)
+
+    def maintain_heartbeats(self, job: Job) -> None:
+        """The database heartbeat of the item the work-horse runs, then RQ's heartbeats; a
+        Redis error is logged (the next beat tries again), not raised."""
+        kind = kind_of(job.func_name)
+        if kind is not None:
+            beat(kind, job.id, worker_name(self.horse_pid))
+        try:
+            super().maintain_heartbeats(job)
+        except RedisError:
+            logger.warning("could not write RQ's heartbeats; next beat", exc_info=True)
+
+    def set_current_job_working_time(self, current_job_working_time: float, pipeline=None):
+        """RQ's note of the work-horse's time so far, written before each beat; a Redis
+        error is logged, not raised (it would end the parent and its beats)."""
+        try:
+            super().set_current_job_working_time(current_job_working_time, pipeline=pipeline)
+        except RedisError:
+            logger.warning("could not write the job's working time to Redis; next beat")
 
     def _skip_duplicate(self, queue, job: Job, why: str) -> None:
         """Leave the job to the delivery executing it: only this delivery's entry in the

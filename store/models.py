@@ -67,8 +67,9 @@ class Base(DeclarativeBase):
 class WorkItemColumns:
     """The columns every kind's work-item table has, which the work-item protocol reads and
     writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and error, how
-    many deliveries started it, who runs it, and when it was created, started and finished.
-    Each table adds its id, its ``queue`` and its message."""
+    many deliveries started it, who runs it, when it was created, started and finished, and
+    when the consumer running it last beat (``heartbeat_at``: the liveness the reaper trusts,
+    ``work.transitions.beat_item``). Each table adds its id, its ``queue`` and its message."""
 
     status: Mapped[str] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -77,6 +78,7 @@ class WorkItemColumns:
     created_at: Mapped[timestamp]
     started_at: Mapped[optional_timestamp]
     completed_at: Mapped[optional_timestamp]
+    heartbeat_at: Mapped[optional_timestamp]
 
 
 class BacktestRun(WorkItemColumns, Base):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from work.errors import RequestError
 from work.status import FINISHED, RunStatus
-from work.transitions import StoredItem, fail_item, start_item, stored_item
+from work.transitions import StoredItem, beat_item, fail_item, start_item, stored_item
 
 if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlchemy's ORM nor
     from rq import Queue  # RQ's queue before it needs them
@@ -86,8 +86,8 @@ class WorkKind:
     **Its row.** ``table`` holds one row per item, keyed by ``id_field`` (also the message's
     id field, the RQ job id and the row's primary key), with the work-item columns every
     kind's table has (``status``, ``attempts``, ``worker``, ``queue``, ``created_at``,
-    ``started_at``, ``completed_at``, ``error_message``) and its stored message in
-    ``message_column``. The database, not the queue, decides what runs: the skeleton
+    ``started_at``, ``completed_at``, ``heartbeat_at``, ``error_message``) and its stored
+    message in ``message_column``. The database, not the queue, decides what runs: the skeleton
     computes the row's stored message, never the queued payload.
 
     **Its queue.** ``queue`` None: the shared queue (RQ_QUEUE); a suffix such as
@@ -111,10 +111,14 @@ class WorkKind:
     (optional) runs after the outcome (SUCCEEDED or FAILED) was committed: follow-up work,
     idempotent (the reaper is its backstop); what it raises is logged, never stored.
 
-    **The reaper** lists rows stuck in a status (``stuck``: plain SQL over ``table``; a
-    PENDING row also meets ``pending_ready``, an SQL condition on the row, e.g. "its
-    training sweep has finished") and queues a row's stored message again
-    (``requeue_message`` checks and normalises it first; it raises
+    **Its liveness.** ``heartbeat(handle, item_id, worker)`` stamps ``heartbeat_at`` on a row
+    RUNNING under ``worker``: the consumer's parent beats every item of every kind the same
+    way, and the reaper leaves a row whose beat is fresh alone.
+
+    **The reaper** lists rows stuck in a status (``stuck``: plain SQL over ``table``, minus
+    RUNNING rows with a fresh heartbeat; a PENDING row also meets ``pending_ready``, an SQL
+    condition on the row, e.g. "its training sweep has finished") and queues a row's stored
+    message again (``requeue_message`` checks and normalises it first; it raises
     ``RequestError``/``ValueError`` for a message that can no longer run, and the row is
     FAILED).
 
@@ -217,6 +221,11 @@ class WorkKind:
         """The item id of a row the reaper listed."""
         return row.item_id
 
+    def heartbeat(self, handle: Tx, item_id: str, worker: str) -> bool:
+        """Mark the item alive under ``worker`` (``work.transitions.beat_item``), the same
+        for every kind: the consumer's parent process calls it while the item computes."""
+        return beat_item(handle, self.table, self.id_field, item_id, worker)
+
     def record_failure(self, handle: Tx, item_id: str, message: str) -> bool:
         """Store an execution failure (``fail_execution``, else ``mark_failed``)."""
         fail = self.fail_execution or self.mark_failed
@@ -231,20 +240,31 @@ class WorkKind:
         )
 
     def stuck(
-        self, session: Any, status: RunStatus, *, queue: str, older_than: datetime
+        self,
+        session: Any,
+        status: RunStatus,
+        *,
+        queue: str,
+        older_than: datetime,
+        beating_since: datetime | None = None,
     ) -> list[Stuck]:
         """Rows of ``queue`` in ``status`` since before ``older_than`` (started, RUNNING;
         else created), oldest first, at most ``STUCK_LIMIT`` (the reaper's list; the next
-        pass takes the rest)."""
+        pass takes the rest). With ``beating_since``, a row whose consumer beat since then
+        (``heartbeat_at``: it is alive, whatever Redis says) is not stuck."""
         from store.dbapi import as_tx
 
         since = "started_at" if status == RunStatus.RUNNING else "created_at"
         ready = f" AND ({self.pending_ready})" if self.pending_ready and status == "PENDING" else ""
+        params: list[Any] = [queue, status, older_than]
+        if beating_since is not None:
+            ready += " AND (heartbeat_at IS NULL OR heartbeat_at < ?)"
+            params.append(beating_since)
         rows = as_tx(session).fetchall(
             f"SELECT {self.id_field}, attempts, {self.message_column} FROM {self.table} "
             f"WHERE queue = ? AND status = ? AND {since} < ?{ready} "
             f"ORDER BY {since} LIMIT {STUCK_LIMIT}",
-            (queue, status, older_than),
+            params,
         )
         return [Stuck(str(item), int(attempts or 0), message) for item, attempts, message in rows]
 

@@ -49,9 +49,10 @@ SKIPPED: Final = "SKIPPED"
 longer RUNNING when it finished). Never stored: the row keeps its own status."""
 
 
-def worker_name() -> str:
-    """Who ran it: the pod name (HOSTNAME) and pid."""
-    return f"{process.HOSTNAME.value() or socket.gethostname()}:{os.getpid()}"
+def worker_name(pid: int | None = None) -> str:
+    """Who ran it: the pod name (HOSTNAME) and the pid of the process that runs the item
+    (default this one; the consumer's parent names its work-horse's)."""
+    return f"{process.HOSTNAME.value() or socket.gethostname()}:{pid or os.getpid()}"
 
 
 def run_item(kind: WorkKind, payload: dict[str, Any]) -> dict[str, str]:

@@ -123,6 +123,15 @@ def fail_item(
     )
 
 
+def beat_item(handle: Any, table: str, key_column: str, key: str, worker: str) -> bool:
+    """The liveness of a RUNNING item: ``heartbeat_at`` now, only while the item is RUNNING
+    under ``worker`` (the delivery that started it: a later delivery's start or a finished
+    outcome stops the beat); False if it is not."""
+    sql, params = update_sql(table, key_column, {"heartbeat_at": utcnow()})
+    sql += " AND status = ? AND worker = ?"
+    return as_tx(handle).execute(sql, [*params, key, RunStatus.RUNNING, worker[:WORKER_MAX]]) == 1
+
+
 def stored_item(
     handle: Any, table: str, key_column: str, key: str, message_column: str
 ) -> StoredItem | None:

@@ -1,7 +1,8 @@
 """Helpers for tests that run real ``python -m consumer`` processes on MariaDB + Redis:
 their environment, a quick run inserted PENDING (and queued) and its row read back, starting
 and finishing consumers, signalling them like a pod kill, and a long synthetic history so a
-run or chunk lasts long enough to be killed mid-way."""
+run or chunk lasts long enough to be killed mid-way, and a process killed while it holds
+a queue's maintenance lock."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -137,3 +139,37 @@ def long_history(folder: Path, ticker: str, seed: int, n: int = 20_000) -> Path:
     }
     (folder / "catalog.json").write_text(json.dumps({ticker: entry}))
     return folder
+
+
+KILLED_HOLDER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from redis import Redis
+    from consumer import maintenance
+    from consumer.quarantine import InertJob
+    from work.queue import backtest_queue
+
+    if sys.argv[3]:
+        maintenance.MAINTENANCE_LOCK_TTL = int(sys.argv[3])
+    maintenance.clean_registries = lambda queue: os.kill(os.getpid(), signal.SIGKILL)
+    connection = Redis.from_url(sys.argv[1])
+    queue = backtest_queue(connection, sys.argv[2], job_class=InertJob)
+    maintenance.clean_queue_registries(queue, whole_queue=False)
+    """
+)
+"""Takes a queue's maintenance lock the way a consumer does at its start-up cleanup, and is
+SIGKILLed in the middle of the cleanup (a pod killed there)."""
+
+
+def kill_while_holding_maintenance_lock(
+    redis_url: str, queue_name: str, lock_ttl: int | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``KILLED_HOLDER`` on ``queue_name`` (its lock living ``lock_ttl`` seconds, default
+    the consumer's own); the finished process (return code -9 when it died as planned)."""
+    return subprocess.run(
+        [sys.executable, "-c", KILLED_HOLDER, redis_url, queue_name, str(lock_ttl or "")],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

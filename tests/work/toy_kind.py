@@ -46,6 +46,7 @@ TOY_ITEMS = Table(
     Column("created_at", DateTime, nullable=False, server_default=func.now()),
     Column("started_at", DateTime),
     Column("completed_at", DateTime),
+    Column("heartbeat_at", DateTime),
     Column("error_message", Text),
     Column("payload_json", Text, nullable=False),
     Column("square", Integer),
