@@ -71,7 +71,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import DATABASE_ERRORS, ApiError, bad_request
-from web.ownership import may_read, set_sharing, visible
+from web.ownership import may_read, readable_row, set_sharing, visible
 from web.query import count
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -234,7 +234,9 @@ def _not_found() -> ApiError:
 
 def _sweep_row(session: Session, sweep_id: str) -> Sweep | None:
     """The sweep ``sweep_id`` names, or None (no such sweep, or no sweep id at all)."""
-    return get_sweep(session, sweep_id) if SWEEP_ID.match(sweep_id) else None
+    if not SWEEP_ID.match(sweep_id):
+        return None
+    return readable_row(session, Sweep, sweep_id, get_sweep)
 
 
 def _sweep_or_404(sweep_id: str) -> Sweep:

@@ -22,7 +22,7 @@ from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
 from store.models import Sweep
 from web.db import get_session
-from web.ownership import may_read, visible
+from web.ownership import may_read, readable_row, visible
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
 
@@ -72,7 +72,9 @@ def sweeps_page() -> ResponseReturnValue:
 @bp.get("/sweeps/<sweep_id>")
 def sweep_page(sweep_id: str) -> ResponseReturnValue:
     """One sweep: live progress, the top combos, heatmap and line views."""
-    row = get_sweep(get_session(), sweep_id) if SWEEP_ID.match(sweep_id) else None
+    row = None
+    if SWEEP_ID.match(sweep_id):
+        row = readable_row(get_session(), Sweep, sweep_id, get_sweep)
     if row is None or not may_read(row):
         return error_page(404, "sweep not found", f"There is no sweep with id {sweep_id[:80]}.")
     stored = json.loads(row.request_json)
