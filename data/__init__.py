@@ -29,7 +29,13 @@ from data.dataset import (
     load_range,
     select_range,
 )
-from data.errors import CatalogError, DataQualityError, EmptyRangeError, UnknownTickerError
+from data.errors import (
+    BadEntryError,
+    CatalogError,
+    DataQualityError,
+    EmptyRangeError,
+    UnknownTickerError,
+)
 from data.files import file_sha256
 from data.loader import load_bars, parse_bars
 from data.location import DATA_DIR_ENV, data_dir
@@ -39,6 +45,7 @@ __all__ = [
     "CATALOG_FILE",
     "DATA_DIR_ENV",
     "TICKER_PATTERN",
+    "BadEntryError",
     "Catalog",
     "CatalogError",
     "DataQualityError",

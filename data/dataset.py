@@ -139,7 +139,7 @@ def load_history(
         spacing is not the timeframe its catalog entry records.
     :raise EmptyRangeError: no bar falls in the range (or ``start`` is after ``end``).
     """
-    catalog = load_catalog(data_dir) if catalog is None else catalog
+    catalog = load_catalog(data_dir, skip_invalid=True) if catalog is None else catalog
     path = catalog.resolve(ticker)
     info = catalog.info(ticker)
     daily = info.timeframe == DAILY
@@ -175,7 +175,7 @@ def date_range(ticker: str, data_dir: str | Path | None = None) -> tuple[str, st
     :raise UnknownTickerError: the ticker is not in the catalog.
     :raise DataQualityError: the file fails a check.
     """
-    path = load_catalog(data_dir).resolve(ticker)
+    path = load_catalog(data_dir, skip_invalid=True).resolve(ticker)
     stat = path.stat()
     return _file_days(str(path), stat.st_mtime_ns, stat.st_size)
 

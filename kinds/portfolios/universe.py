@@ -83,7 +83,7 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         the window).
     """
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
-    catalog = data.load_catalog(data_dir)  # once: not once per ticker
+    catalog = data.load_catalog(data_dir, skip_invalid=True)  # once: not once per ticker
     loaded = [
         _load(ticker, at, start, end, data_dir, catalog)
         for at, ticker in enumerate(request["tickers"])
@@ -144,7 +144,7 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
         PORTFOLIO_MAX_MEMORY_MB).
     """
     try:
-        catalog = data.load_catalog(data_dir)
+        catalog = data.load_catalog(data_dir, skip_invalid=True)
     except data.CatalogError as exc:
         raise RequestError("tickers", str(exc)) from None
     loaded_bars = []
