@@ -131,9 +131,9 @@ def test_an_unfinished_sweep_is_no_source_and_a_bad_cache_flag_is_a_400(client, 
     assert (checked.status_code, checked.json["field"]) == (400, "cache")
 
 
-def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_path):
-    """With tokens, alice's finished sweep serves alice's identical one, not bob's; once
-    she shares it, bob's too."""
+def _alices_finished_sweep(redis_url, sqlite_url, tmp_path) -> tuple:
+    """The client of an app with tokens, alice's and bob's headers, and alice's finished
+    sweep (its 202 body)."""
     Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
     data = tmp_path / "data"
     shutil.copytree(DEMO_DATA, data)
@@ -142,6 +142,13 @@ def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_pat
     client = app.test_client()
     first = client.post("/api/sweeps", json=BODY, headers=headers["alice"]).json
     _finish(app, redis_url)
+    return client, headers, first
+
+
+def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_path):
+    """With tokens, alice's finished sweep serves alice's identical one, not bob's; once
+    she shares it, bob's too."""
+    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path)
     mine = client.post("/api/sweeps", json=BODY, headers=headers["alice"]).json
     assert mine["cached_from"] == first["sweep_id"]
     theirs = client.post("/api/sweeps", json=BODY, headers=headers["bob"]).json
@@ -158,14 +165,7 @@ def test_a_cached_sweep_hides_its_source_once_the_viewer_may_no_longer_read_it(
 ):
     """Bob's sweep served from alice's shared one names it; once she unshares it, bob's
     status and list name no source (null, as a run's) and his results stay."""
-    Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
-    data = tmp_path / "data"
-    shutil.copytree(DEMO_DATA, data)
-    app = token_app(sqlite_url, redis_url, data, RQ_QUEUE="sweep-test")
-    headers = {who: bearer(new_token(app, who)) for who in ("alice", "bob")}
-    client = app.test_client()
-    first = client.post("/api/sweeps", json=BODY, headers=headers["alice"]).json
-    _finish(app, redis_url)
+    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path)
     url = f"/api/sweeps/{first['sweep_id']}"
     assert client.patch(url, json={"shared": True}, headers=headers["alice"]).status_code == 200
     theirs = client.post("/api/sweeps", json=BODY, headers=headers["bob"]).json
