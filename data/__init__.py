@@ -24,11 +24,18 @@ from data.dataset import (
     LoadedData,
     bar_window,
     date_range,
+    file_bars,
     load_history,
     load_range,
     select_range,
 )
-from data.errors import CatalogError, DataQualityError, EmptyRangeError, UnknownTickerError
+from data.errors import (
+    BadEntryError,
+    CatalogError,
+    DataQualityError,
+    EmptyRangeError,
+    UnknownTickerError,
+)
 from data.files import file_sha256
 from data.loader import load_bars, parse_bars
 from data.location import DATA_DIR_ENV, data_dir
@@ -38,6 +45,7 @@ __all__ = [
     "CATALOG_FILE",
     "DATA_DIR_ENV",
     "TICKER_PATTERN",
+    "BadEntryError",
     "Catalog",
     "CatalogError",
     "DataQualityError",
@@ -50,6 +58,7 @@ __all__ = [
     "bar_window",
     "data_dir",
     "date_range",
+    "file_bars",
     "file_sha256",
     "load_bars",
     "load_catalog",

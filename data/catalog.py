@@ -26,17 +26,20 @@ string, e.g. "Energy"; absent when unknown) groups the demo universe's tickers
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from data.errors import CatalogError, UnknownTickerError
+from data.errors import BadEntryError, CatalogError, UnknownTickerError
 from data.files import atomic_write
 from data.location import data_dir as default_data_dir
 from data.location import user_data_dir
 from data.timeframe import DAILY, MARKETS, TIMEFRAMES, bars_per_year
+
+logger = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.json"
 """Name of the catalog inside DATA_DIR."""
@@ -160,6 +163,8 @@ class Catalog:
     entries: dict[str, TickerInfo] = field(default_factory=dict)
     user_dir: Path | None = None
     user_tickers: frozenset[str] = frozenset()
+    invalid: dict[str, str] = field(default_factory=dict)
+    """The entries skipped as invalid (``_read_entries``): their key and what is wrong."""
 
     def tickers(self) -> list[TickerInfo]:
         """All entries, sorted by ticker."""
@@ -177,20 +182,25 @@ class Catalog:
         try:
             return self.entries[name]
         except KeyError:
+            if name in self.invalid:
+                raise BadEntryError(_unusable(name)) from None
             raise UnknownTickerError(f"unknown ticker {ticker}") from None
 
     def resolve(self, ticker: object) -> Path:
         """The path of ``ticker``'s CSV file. Reads nothing.
 
         :raise UnknownTickerError: if the ticker is malformed or not in the catalog.
-        :raise CatalogError: if the entry's file resolves outside DATA_DIR (e.g. a symlink).
+        :raise BadEntryError: if its entry is invalid, or its file resolves outside DATA_DIR
+            (e.g. a symlink), which is logged.
         """
         info = self.info(ticker)
         in_user_dir = self.user_dir is not None and info.ticker in self.user_tickers
         root = (self.user_dir if in_user_dir else self.data_dir).resolve()
         path = (root / info.file).resolve()
         if not path.is_relative_to(root) or path == root:
-            raise CatalogError(f"{CATALOG_FILE}: the file of {info.ticker} is outside DATA_DIR")
+            problem = "its file is outside DATA_DIR"
+            _skipped(root / CATALOG_FILE, info.ticker, problem)
+            raise BadEntryError(_unusable(info.ticker, problem))
         return path
 
     def with_entry(self, info: TickerInfo) -> Catalog:
@@ -218,20 +228,28 @@ def user_catalog_dir() -> Path:
     return user_data_dir() / USER_CATALOG
 
 
-def load_catalog(data_dir: str | Path | None = None, user_dir: Any = _USER) -> Catalog:
+def load_catalog(
+    data_dir: str | Path | None = None, user_dir: Any = _USER, *, skip_invalid: bool = False
+) -> Catalog:
     """Read DATA_DIR/catalog.json (default: ``data_dir()``) and overlay the user catalog
     (default: ``user_catalog_dir()``; None: none). A missing file is an empty catalog.
 
-    :raise CatalogError: a file is not valid JSON, an entry is invalid, or the user
-        catalog holds a ticker of the shipped one.
+    ``skip_invalid`` (what reads data for a request: the web, a Job) skips an invalid entry
+    and logs it, naming it (``Catalog.invalid``; a request naming its ticker is then a
+    ``BadEntryError``), so one bad hand edit does not take the whole catalog down; without it
+    (what writes the catalog back: the import, the generators) an invalid entry is an error,
+    so a rewrite never drops it.
+
+    :raise CatalogError: a file is not valid JSON or not an object, the user catalog holds
+        a ticker of the shipped one, or (not ``skip_invalid``) an entry is invalid.
     """
     root = Path(data_dir).resolve() if data_dir is not None else default_data_dir()
-    shipped = _read_entries(root)
+    shipped, invalid = _read_entries(root, skip_invalid)
     overlay = user_catalog_dir() if user_dir is _USER else user_dir
     overlay = Path(overlay).resolve() if overlay is not None else None
     if overlay is None or overlay == root:
-        return Catalog(root, shipped)
-    user = _read_entries(overlay)
+        return Catalog(root, shipped, invalid=invalid)
+    user, user_invalid = _read_entries(overlay, skip_invalid)
     taken = sorted(set(user) & set(shipped))
     if taken:
         raise CatalogError(
@@ -239,14 +257,32 @@ def load_catalog(data_dir: str | Path | None = None, user_dir: Any = _USER) -> C
             " already; a user entry cannot replace it: import the file under another ticker"
             " and remove this entry"
         )
-    return Catalog(root, {**shipped, **user}, overlay, frozenset(user))
+    invalid = {**invalid, **user_invalid}
+    return Catalog(root, {**shipped, **user}, overlay, frozenset(user), invalid)
 
 
-def _read_entries(root: Path) -> dict[str, TickerInfo]:
+def _unusable(ticker: str, problem: str = "it is invalid") -> str:
+    return f"the catalog entry of {ticker} cannot be used ({problem}): the operator must fix it"
+
+
+_SKIPPED: set[tuple[str, str, str]] = set()
+"""The (catalog, entry, problem) already logged: each is logged once per process."""
+
+
+def _skipped(catalog: Path, key: str, problem: str) -> None:
+    """Log that ``catalog``'s entry ``key`` is skipped, and why (once per process)."""
+    if (str(catalog), key, problem) not in _SKIPPED:
+        _SKIPPED.add((str(catalog), key, problem))
+        logger.warning("%s: entry %r skipped: %s", catalog, key, problem)
+
+
+def _read_entries(root: Path, skip_invalid: bool) -> tuple[dict[str, TickerInfo], dict[str, str]]:
+    """(the valid entries, the invalid ones' keys and problems) of ``root``'s catalog; an
+    invalid entry raises unless ``skip_invalid``."""
     try:
         text = (root / CATALOG_FILE).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return {}, {}
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -254,7 +290,16 @@ def _read_entries(root: Path) -> dict[str, TickerInfo]:
         raise CatalogError(f"{CATALOG_FILE}: not valid JSON ({problem})") from None
     if not isinstance(doc, dict):
         raise CatalogError(f"{CATALOG_FILE}: must be an object mapping ticker -> entry")
-    return {ticker: _entry(ticker, raw) for ticker, raw in doc.items()}
+    entries, invalid = {}, {}
+    for key, raw in doc.items():
+        try:
+            entries[key] = _entry(key, raw)
+        except CatalogError as exc:
+            if not skip_invalid:
+                raise
+            invalid[str(key)] = str(exc)
+            _skipped(root / CATALOG_FILE, str(key), str(exc))
+    return entries, invalid
 
 
 def save_catalog(catalog: Catalog) -> Path:

@@ -139,7 +139,7 @@ def load_history(
         spacing is not the timeframe its catalog entry records.
     :raise EmptyRangeError: no bar falls in the range (or ``start`` is after ``end``).
     """
-    catalog = load_catalog(data_dir) if catalog is None else catalog
+    catalog = load_catalog(data_dir, skip_invalid=True) if catalog is None else catalog
     path = catalog.resolve(ticker)
     info = catalog.info(ticker)
     daily = info.timeframe == DAILY
@@ -175,7 +175,7 @@ def date_range(ticker: str, data_dir: str | Path | None = None) -> tuple[str, st
     :raise UnknownTickerError: the ticker is not in the catalog.
     :raise DataQualityError: the file fails a check.
     """
-    path = load_catalog(data_dir).resolve(ticker)
+    path = load_catalog(data_dir, skip_invalid=True).resolve(ticker)
     stat = path.stat()
     return _file_days(str(path), stat.st_mtime_ns, stat.st_size)
 
@@ -185,6 +185,29 @@ def _file_days(path: str, _mtime_ns: int, _size: int) -> tuple[str, str]:
     """``date_range`` per file version: the forms ask for every ticker on every render, and
     a catalog larger than the bars cache (``_PARSED_MAX``) must not be parsed each time."""
     return _days(_parsed(Path(path))[0])
+
+
+_COUNT_CHUNK = 1 << 20
+"""Bytes read at a time when counting a file's lines (``file_bars``)."""
+
+
+def file_bars(path: Path) -> int:
+    """The rows after the header of the file at ``path``: every bar a load of it parses
+    (an upper bound: a blank line counts). Counted without parsing, a chunk at a time, once
+    per file version (path, mtime, size), so a submission can weigh a universe cheaply."""
+    stat = path.stat()
+    return _file_rows(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _file_rows(path: str, _mtime_ns: int, _size: int) -> int:
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_COUNT_CHUNK):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += last != b"\n"  # a last line without its newline
+    return max(lines - 1, 0)
 
 
 def load_range(

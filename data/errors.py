@@ -39,3 +39,9 @@ class DataQualityError(ValueError):
 
 class CatalogError(ValueError):
     """catalog.json is unreadable or an entry in it is invalid (e.g. a file outside DATA_DIR)."""
+
+
+class BadEntryError(UnknownTickerError, CatalogError):
+    """One catalog entry cannot be used (invalid, or its file is outside the data folder)
+    while the rest of the catalog works: a request naming its ticker is refused as an
+    unknown one would be (``field`` ticker), an operator's listing skips it."""

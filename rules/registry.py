@@ -4,6 +4,7 @@ for one parameter set or a batch, slug, describe)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -142,16 +143,38 @@ def rule_slug(rule_type: str, params: dict | None) -> str:
     return slug_of(*validate_rule(rule_type, params))
 
 
+SLUG_MAX_LENGTH = 128
+"""The longest rule id a run stores (the width of ``backtest_results.rule_id``)."""
+
+_SLUG_DIGEST_LENGTH = 16
+"""Hex digits of the SHA-256 that end a slug shortened to ``SLUG_MAX_LENGTH``."""
+
+
 def slug_of(rule_type: str, params: dict) -> str:
     """``rule_slug`` of a rule request validate_rule has already normalised (EXPR: its
-    own, ``rules.library.expr.slug``)."""
+    own, ``rules.library.expr.slug``).
+
+    A slug longer than ``SLUG_MAX_LENGTH`` (long decimals, many sub-rules or $parameters)
+    becomes its first characters, "-" and the first 16 hex digits of its SHA-256: still
+    deterministic and readable at the front, and never wider than the stored column. A slug
+    that fits is unchanged.
+    """
+    slug = _full_slug(rule_type, params)
+    if len(slug) <= SLUG_MAX_LENGTH:
+        return slug
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:_SLUG_DIGEST_LENGTH]
+    prefix = slug[: SLUG_MAX_LENGTH - _SLUG_DIGEST_LENGTH - 1].rstrip("-+.")
+    return f"{prefix}-{digest}"
+
+
+def _full_slug(rule_type: str, params: dict) -> str:
     own = RULES[rule_type].slug
     if own is not None:
         return own(params)
     parts = [rule_type.lower()]
     for value in params.values():
         if isinstance(value, list):
-            parts.append("+".join(slug_of(sub["rule_type"], sub["params"]) for sub in value))
+            parts.append("+".join(_full_slug(sub["rule_type"], sub["params"]) for sub in value))
         else:
             parts.append(_slug_value(value))
     return "-".join(parts)
@@ -207,6 +230,7 @@ def describe_rules() -> list[dict]:
 
 __all__ = [
     "RULES",
+    "SLUG_MAX_LENGTH",
     "ParamSpec",
     "RuleSpec",
     "RuleValidationError",

@@ -19,11 +19,13 @@ added later is covered without doing anything) lets through only:
   ``same_origin_only``: its requests pass when the browser says they come from this origin
   (``Sec-Fetch-Site: same-origin`` or a matching ``Origin``).
 
-Every token checked (a bearer header, a sign-in) is throttled per client address
-(``checked_token``): after FAILURES_ALLOWED refusals in a FAILURE_WINDOW the address's
-further attempts are 429 with ``Retry-After``, without a look-up, until the window ends
-(fail open while Redis is away; tokens have 256 random bits, this bounds the load and the
-log).
+Every token checked (a bearer header, a sign-in) is throttled per client address and per
+credential (``checked_token``): after FAILURES_ALLOWED refusals in a FAILURE_WINDOW the
+address's further attempts are 429 with ``Retry-After``, without a look-up, until the window
+ends, except with a credential the web has accepted before (``KNOWN_KEY_PREFIX``), which
+only its own refusals can lock out; so wrong tokens from an address never lock a working
+token out of it, and guesses from it are still limited (fail open while Redis is away;
+tokens have 256 random bits, this bounds the load and the log).
 
 Anyone else gets 401 ``{"error", "field": "Authorization"}`` with ``WWW-Authenticate:
 Bearer``, or, for a page a browser asks for, a redirect to ``/login``. ``current_user()`` is
@@ -51,7 +53,7 @@ from store.tokens import find_token, get_live_token
 from web.db import get_database
 from web.errors import ApiError
 from web.queue import get_run_queue
-from web.windows import Count, client_address, count, uncount
+from web.windows import Count, client_address, count, counted_so_far, uncount
 
 logger = logging.getLogger("web.auth")
 
@@ -93,7 +95,16 @@ FAILURE_KEY_PREFIX = "auth:failures:"
 """Prefix of the counters of refused tokens per client address (``web.windows``)."""
 
 FAILURES_ALLOWED = 10
-"""Refused tokens (bearer or sign-in) a client address may send per FAILURE_WINDOW."""
+"""Refused tokens (bearer or sign-in) a client address may send per FAILURE_WINDOW; and the
+refusals of one credential accepted before (``KNOWN_KEY_PREFIX``) that lock it out."""
+
+KNOWN_KEY_PREFIX = "auth:known:"
+"""Prefix of the marks of credentials the web has accepted (``_digest``: a copy of Redis
+holds no usable token), each kept KNOWN_TTL after its last acceptance: such a credential
+is looked up even from an address over FAILURES_ALLOWED."""
+
+KNOWN_TTL = 30 * 24 * 3600
+"""Seconds a credential stays known after it was last accepted (30 days)."""
 
 FAILURE_WINDOW = 60
 """The window of FAILURES_ALLOWED, in seconds."""
@@ -227,20 +238,24 @@ def token_name(token: str) -> Caller | None:
 
 def checked_token(token: str | None) -> Caller | None:
     """``token_name`` of ``token`` (None: a malformed credential, refused unread), throttled
-    per client address: every attempt is counted in the address's window and a live token
-    takes its count back, so only refusals add up; once FAILURES_ALLOWED are used up the
-    window's further attempts are refused before any look-up. Not applied while Redis
-    cannot be reached (fail open, one warning per attempt).
+    per client address and per credential: every attempt is counted in the address's window
+    and a live token takes its count back, so only refusals add up; once FAILURES_ALLOWED
+    are used up the window's further attempts are refused before any look-up, unless the
+    credential was accepted before (``KNOWN_KEY_PREFIX``) and has fewer than
+    FAILURES_ALLOWED refusals of its own in the window (a revoked one). Not applied while
+    Redis cannot be reached (fail open, one warning per attempt).
 
     :raise ApiError 429: too many refusals, with ``Retry-After`` (seconds to the window's end).
     """
     client = client_address()
     counted: Count | None = None
+    locked = False
     try:
         counted = count(FAILURE_KEY_PREFIX, client, FAILURE_WINDOW)
+        locked = counted.used > FAILURES_ALLOWED and not _known_and_unrefused(token)
     except RedisError as exc:
         logger.warning("failed tokens not throttled: Redis unavailable (%s)", type(exc).__name__)
-    if counted is not None and counted.used > FAILURES_ALLOWED:
+    if counted is not None and locked:
         logger.warning("refused: %s over %d failed tokens per minute", client, FAILURES_ALLOWED)
         raise ApiError(
             429,
@@ -250,10 +265,43 @@ def checked_token(token: str | None) -> Caller | None:
             headers={"Retry-After": str(counted.retry_after)},
         )
     found = None if token is None else token_name(token)
-    if found is not None and counted is not None:
+    if counted is not None and token is not None:
         with suppress(RedisError):  # Redis went away meanwhile: one success counted, no harm
-            uncount(counted)
+            _record(counted, token, accepted=found is not None)
     return found
+
+
+def _digest(token: str) -> str:
+    """What the throttle keys a credential by: a SHA-256 of it in this use alone."""
+    return hashlib.sha256(f"throttle:{token}".encode()).hexdigest()
+
+
+def _known_and_unrefused(token: str | None) -> bool:
+    """Whether ``token`` was accepted before and has fewer than FAILURES_ALLOWED refusals of
+    its own in the current window.
+
+    :raise RedisError: Redis cannot be reached.
+    """
+    if token is None:
+        return False
+    digest = _digest(token)
+    if not get_run_queue().redis.exists(KNOWN_KEY_PREFIX + digest):
+        return False
+    return counted_so_far(FAILURE_KEY_PREFIX, f"token:{digest}", FAILURE_WINDOW) < FAILURES_ALLOWED
+
+
+def _record(counted: Count, token: str, *, accepted: bool) -> None:
+    """After a look-up: an accepted credential takes the address's count back and is marked
+    known for KNOWN_TTL; a refused one is counted against itself too.
+
+    :raise RedisError: Redis cannot be reached.
+    """
+    digest = _digest(token)
+    if accepted:
+        uncount(counted)
+        get_run_queue().redis.set(KNOWN_KEY_PREFIX + digest, 1, ex=KNOWN_TTL)
+    else:
+        count(FAILURE_KEY_PREFIX, f"token:{digest}", FAILURE_WINDOW)
 
 
 def _bearer_user() -> Caller | None:

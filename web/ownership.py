@@ -125,6 +125,20 @@ def check_read(session: Session, model: type, key: Any, not_found: Callable[[], 
         raise not_found()
 
 
+def readable_row(
+    session: Session, model: type, key: Any, load: Callable[[Session, Any], T | None]
+) -> T | None:
+    """The row ``load`` reads for ``key``, or None when there is none or the viewer may not
+    read it, which is checked first by ``owner_of`` (its owner columns alone): a row the
+    viewer may not read is never loaded, so its request and result cost nothing to refuse
+    and answer as fast as a missing id. An unrestricted viewer's row is loaded at once."""
+    if viewer().restricted:
+        owner = owner_of(session, model, key)
+        if owner is None or not may_read(owner):
+            return None
+    return load(session, key)
+
+
 def check_manage(
     session: Session, model: type, key: Any, not_found: Callable[[], ApiError]
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from data import DataQualityError, date_range, load_catalog
+from data import BadEntryError, DataQualityError, date_range, load_catalog
 from store.columns import iso_utc, json_or_none
 from store.models import StrategyPreset
 
@@ -36,11 +36,15 @@ def catalog_tickers(data_dir) -> list[dict[str, Any]]:
     synthetic, and the dates of the first and last bar (``first_date``/``last_date``, null
     when the file cannot be read: a run on it is then refused naming the file's problem),
     the ``timeframe`` a request on it must name, its ``market`` and ``bars_per_year``, and
-    its ``sector`` (null when the catalog names none)."""
+    its ``sector`` (null when the catalog names none). An entry that cannot be used (its file
+    outside the data folder: ``data.BadEntryError``, logged) is left out, as an invalid one
+    is by ``load_catalog``."""
     entries = []
-    for info in load_catalog(data_dir).tickers():
+    for info in load_catalog(data_dir, skip_invalid=True).tickers():
         try:
             first, last = date_range(info.ticker, data_dir)
+        except BadEntryError:
+            continue
         except (DataQualityError, OSError):
             first = last = None
         entries.append(

@@ -37,6 +37,10 @@ def client_address() -> str:
     return f"addr:{request.remote_addr or '-'}"
 
 
+def _key(prefix: str, client: str, window: int, now: float) -> str:
+    return f"{prefix}{client}:{window}:{int(now // window)}"
+
+
 def count(prefix: str, client: str, window: int) -> Count:
     """Count one request of ``client`` in its current window of ``window`` seconds.
 
@@ -44,12 +48,21 @@ def count(prefix: str, client: str, window: int) -> Count:
     """
     now = time.time()
     slot = int(now // window)
-    key = f"{prefix}{client}:{window}:{slot}"
+    key = _key(prefix, client, window, now)
     pipeline = get_run_queue().redis.pipeline()
     pipeline.incr(key)
     pipeline.expire(key, window + 1)
     used = pipeline.execute()[0]
     return Count(key, window, used, max(1, math.ceil((slot + 1) * window - now)))
+
+
+def counted_so_far(prefix: str, client: str, window: int) -> int:
+    """The requests of ``client`` counted in its current window of ``window`` seconds (none
+    counted by this call).
+
+    :raise redis.exceptions.RedisError: Redis cannot be reached.
+    """
+    return int(get_run_queue().redis.get(_key(prefix, client, window, time.time())) or 0)
 
 
 def uncount(counted: Count) -> None:

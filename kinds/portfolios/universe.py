@@ -3,13 +3,15 @@ request (known ticker, daily bars, a bar in the window), aligned on the union of
 calendars, and hashed together.
 
 ``load_universe`` is the only I/O of a portfolio Job (and of the web's submission check, which
-reads the catalog only: ``check_universe``). ``Universe.data_hash`` is the SHA-256 of every
-file's own hash in ticker order, so a result records exactly the files it read.
+reads the catalog and counts the files' lines: ``check_universe``). ``Universe.data_hash`` is
+the SHA-256 of every file's own hash in ticker order, so a result records exactly the files
+it read.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,9 +23,20 @@ from engine import Bars
 from work.errors import RequestError
 
 BYTES_PER_CELL = 160
-"""Peak bytes one (bar, ticker) cell costs a Job: the loaded file's columns and
-timestamps (56 B), the aligned open/close/score/eligibility/target/weight/share arrays and
-their temporaries (~100 B). ``bench.portfolio_queue_bench`` measures the real figure."""
+"""Peak bytes one (bar, ticker) cell of the window costs a Job: the aligned
+open/close/score/eligibility/target/weight/share arrays and their temporaries (~100 B) and
+the window's share of the loaded columns. ``bench.portfolio_queue_bench`` measures the real
+figure."""
+
+BYTES_PER_LOADED_BAR = 64
+"""Bytes every bar of a ticker's file keeps for the whole Job, in or before the window (a
+file is parsed whole and its history up to the window's end warms the indicators up): the
+parsed timestamp and OHLCV columns (48.7 B measured) and its calendar index (8 B)."""
+
+BYTES_PER_PARSED_BAR = 1024
+"""Bytes a bar costs while its file is parsed (the text, its cells, the columns being
+built: 720 B measured for 52-byte lines, 370 B for 21-byte ones); one file at a time, so the
+largest file's bars count once."""
 
 BASE_MB = 120
 """A portfolio Job's memory before its data: the interpreter, numpy and the platform."""
@@ -70,7 +83,7 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         the window).
     """
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
-    catalog = data.load_catalog(data_dir)  # once: not once per ticker
+    catalog = data.load_catalog(data_dir, skip_invalid=True)  # once: not once per ticker
     loaded = [
         _load(ticker, at, start, end, data_dir, catalog)
         for at, ticker in enumerate(request["tickers"])
@@ -102,28 +115,42 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
     )
 
 
-def estimated_mb(tickers: int, start: date, end: date, bars_per_year: float = 252.0) -> float:
+def estimated_mb(
+    tickers: int,
+    start: date,
+    end: date,
+    bars_per_year: float = 252.0,
+    loaded_bars: Sequence[int] = (),
+) -> float:
     """The memory a Job needs for ``tickers`` daily tickers over ``start``..``end``
-    (calendar days × bars per year / 365 bars, each ticker's cells at ``BYTES_PER_CELL``)."""
+    (calendar days × bars per year / 365 bars, each ticker's cells at ``BYTES_PER_CELL``),
+    plus every bar of their files (``loaded_bars``: each ticker's, ``data.file_bars``) at
+    ``BYTES_PER_LOADED_BAR`` and the largest file's parse at ``BYTES_PER_PARSED_BAR``: the
+    warm-up history before the window is loaded too."""
     bars = ((end - start).days + 1) * bars_per_year / 365.0
-    return BASE_MB + tickers * bars * BYTES_PER_CELL / 2**20
+    loaded = sum(loaded_bars) * BYTES_PER_LOADED_BAR + max(loaded_bars, default=0) * (
+        BYTES_PER_PARSED_BAR
+    )
+    return BASE_MB + (tickers * bars * BYTES_PER_CELL + loaded) / 2**20
 
 
 def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None:
     """What a submission checks before recording anything: every ticker known and daily
-    in the catalog (no file read), and the universe small enough for a Job's memory
-    (``memory_mb``: PORTFOLIO_MAX_MEMORY_MB).
+    in the catalog (no file parsed), and the universe small enough for a Job's memory
+    (``memory_mb``: PORTFOLIO_MAX_MEMORY_MB), counting every bar of its files
+    (``data.file_bars``, their lines counted once per file version).
 
     :raise RequestError: naming ``tickers[i]`` or ``tickers`` (too large for
         PORTFOLIO_MAX_MEMORY_MB).
     """
     try:
-        catalog = data.load_catalog(data_dir)
+        catalog = data.load_catalog(data_dir, skip_invalid=True)
     except data.CatalogError as exc:
         raise RequestError("tickers", str(exc)) from None
+    loaded_bars = []
     for at, ticker in enumerate(request["tickers"]):
         try:
-            catalog.resolve(ticker)
+            path = catalog.resolve(ticker)
         except data.UnknownTickerError as exc:
             raise RequestError(f"tickers[{at}]", str(exc)) from None
         timeframe = catalog.info(ticker).timeframe
@@ -131,12 +158,19 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
             raise RequestError(
                 f"tickers[{at}]", f"{ticker} has {timeframe} bars; portfolios take 1d"
             )
+        try:
+            loaded_bars.append(data.file_bars(path))
+        except OSError:
+            raise RequestError(
+                f"tickers[{at}]", f"the data file of {ticker} cannot be read"
+            ) from None
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
-    need, limit = estimated_mb(len(request["tickers"]), start, end), memory_mb
+    need = estimated_mb(len(request["tickers"]), start, end, loaded_bars=loaded_bars)
+    limit = memory_mb
     if need > limit:
         raise RequestError(
             "tickers",
             f"{len(request['tickers'])} tickers over these dates need about {need:,.0f} MB, "
             f"more than a portfolio Job may use ({limit:,} MB, PORTFOLIO_MAX_MEMORY_MB): "
-            "fewer tickers or a shorter window",
+            "fewer tickers, a shorter window or tickers with shorter histories",
         )

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.metrics import run_warnings
 from store.columns import iso_utc, json_or_none
 from store.models import BacktestRun
 from work.status import RunStatus
+
+
+class Cached(Protocol):
+    """A row the result cache may have copied (a run or a sweep): its source's id, or None."""
+
+    cached_from: str | None
 
 
 def run_labels(row: BacktestRun) -> dict[str, Any]:
@@ -87,14 +93,14 @@ def run_summary(row: BacktestRun, source_readable: bool = True) -> dict[str, Any
     }
 
 
-def cache_sources(rows: Iterable[BacktestRun]) -> set[str]:
-    """The runs ``rows`` were served from by the result cache (``cached_from``)."""
+def cache_sources(rows: Iterable[Cached]) -> set[str]:
+    """The runs (or sweeps) ``rows`` were served from by the result cache (``cached_from``)."""
     return {row.cached_from for row in rows if row.cached_from is not None}
 
 
-def source_shown(row: BacktestRun, readable: Collection[str]) -> bool:
-    """Whether ``row``'s ``cached_from`` may be named to a viewer who may read the runs
-    ``readable`` (always, for a run a Job computed)."""
+def source_shown(row: Cached, readable: Collection[str]) -> bool:
+    """Whether ``row``'s ``cached_from`` may be named to a viewer who may read the runs (or
+    sweeps) ``readable`` (always, for a run a Job computed or a sweep whose chunks ran)."""
     return row.cached_from is None or row.cached_from in readable
 
 

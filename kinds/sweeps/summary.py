@@ -18,11 +18,14 @@ def sweep_summary(
     *,
     status_url: str,
     page_url: str,
+    source_readable: bool = True,
 ) -> dict[str, Any]:
     """A sweep as the API lists it: its derived status and progress, and its URLs (its
     status document's and its page's); ``walkforward`` names the walk-forward fold it trains
     (``fold``: its walkforward_id and fold number; ``kinds.walkforward.store.folds_by_sweep``),
-    else None."""
+    else None. ``cached_from`` names the sweep the result cache copied it from only while
+    the viewer may read that sweep (``source_readable``), as a run's does
+    (``kinds.runs.view.run_cache``)."""
     percent = 100.0 * state.done / state.total if state.total else 0.0
     return {
         "sweep_id": row.sweep_id,
@@ -47,7 +50,7 @@ def sweep_summary(
         "page_url": page_url,
         "created_by": row.created_by,
         "shared": bool(row.shared),
-        "cached_from": row.cached_from,
+        "cached_from": row.cached_from if source_readable else None,
         "walkforward": None
         if fold is None
         else {"walkforward_id": fold[0], "fold": fold[1], "url": f"/walkforward/{fold[0]}"},

@@ -305,3 +305,27 @@ def test_a_user_entry_cannot_shadow_a_shipped_ticker(data_root: Path, tmp_path: 
     assert str(user.resolve() / CATALOG_FILE) in message
     assert str(data_root.resolve() / CATALOG_FILE) in message
     assert "ONE is a ticker of" in message
+
+
+def test_a_reader_skips_an_invalid_entry_and_refuses_its_ticker(data_root: Path, caplog) -> None:
+    """``skip_invalid``: the valid entries load, the invalid one is logged by name and its
+    ticker is a BadEntryError (an UnknownTickerError, so a 400 on ``ticker``); a symbolic
+    link out of the folder is refused the same way when resolved."""
+    from data import BadEntryError, UnknownTickerError
+
+    (data_root / "LINK.csv").symlink_to(data_root.parent / "secret.csv")
+    entries = {
+        "ONE": {"file": "ONE.csv"},
+        "EVIL": {"file": "../secret.csv"},
+        "LINK": {"file": "LINK.csv"},
+    }
+    (data_root / CATALOG_FILE).write_text(json.dumps(entries))
+    catalog = load_catalog(data_root, skip_invalid=True)
+    assert [info.ticker for info in catalog.tickers()] == ["LINK", "ONE"]
+    assert "'EVIL' skipped" in caplog.text and "invalid file name" in caplog.text
+    assert catalog.resolve("ONE") == (data_root / "ONE.csv").resolve()
+    for ticker in ("EVIL", "LINK"):
+        with pytest.raises(BadEntryError, match=f"entry of {ticker} cannot be used"):
+            catalog.resolve(ticker)
+    assert issubclass(BadEntryError, UnknownTickerError)
+    assert "'LINK' skipped" in caplog.text

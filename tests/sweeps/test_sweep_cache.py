@@ -131,9 +131,9 @@ def test_an_unfinished_sweep_is_no_source_and_a_bad_cache_flag_is_a_400(client, 
     assert (checked.status_code, checked.json["field"]) == (400, "cache")
 
 
-def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_path):
-    """With tokens, alice's finished sweep serves alice's identical one, not bob's; once
-    she shares it, bob's too."""
+def _alices_finished_sweep(redis_url, sqlite_url, tmp_path) -> tuple:
+    """The client of an app with tokens, alice's and bob's headers, and alice's finished
+    sweep (its 202 body)."""
     Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
     data = tmp_path / "data"
     shutil.copytree(DEMO_DATA, data)
@@ -142,6 +142,13 @@ def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_pat
     client = app.test_client()
     first = client.post("/api/sweeps", json=BODY, headers=headers["alice"]).json
     _finish(app, redis_url)
+    return client, headers, first
+
+
+def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_path):
+    """With tokens, alice's finished sweep serves alice's identical one, not bob's; once
+    she shares it, bob's too."""
+    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path)
     mine = client.post("/api/sweeps", json=BODY, headers=headers["alice"]).json
     assert mine["cached_from"] == first["sweep_id"]
     theirs = client.post("/api/sweeps", json=BODY, headers=headers["bob"]).json
@@ -151,6 +158,30 @@ def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_pat
     assert client.patch(url, json={"shared": True}, headers=headers["alice"]).status_code == 200
     shared = client.post("/api/sweeps", json=BODY, headers=headers["bob"]).json
     assert shared["cached_from"] == first["sweep_id"]
+
+
+def test_a_cached_sweep_hides_its_source_once_the_viewer_may_no_longer_read_it(
+    redis_url, sqlite_url, tmp_path
+):
+    """Bob's sweep served from alice's shared one names it; once she unshares it, bob's
+    status and list name no source (null, as a run's) and his results stay."""
+    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path)
+    url = f"/api/sweeps/{first['sweep_id']}"
+    assert client.patch(url, json={"shared": True}, headers=headers["alice"]).status_code == 200
+    theirs = client.post("/api/sweeps", json=BODY, headers=headers["bob"]).json
+    assert theirs["cached_from"] == first["sweep_id"]
+    bobs = f"/api/sweeps/{theirs['sweep_id']}"
+    assert client.get(bobs, headers=headers["bob"]).json["cached_from"] == first["sweep_id"]
+    assert client.patch(url, json={"shared": False}, headers=headers["alice"]).status_code == 200
+
+    status = client.get(bobs, headers=headers["bob"])
+    assert (status.status_code, status.json["status"]) == (200, "SUCCEEDED")
+    assert status.json["cached_from"] is None
+    assert first["sweep_id"] not in status.get_data(as_text=True)
+    listed = client.get("/api/sweeps", headers=headers["bob"]).json["sweeps"]
+    assert [(s["sweep_id"], s["cached_from"]) for s in listed] == [(theirs["sweep_id"], None)]
+    results = client.get(f"{bobs}/results", headers=headers["bob"]).json["results"]
+    assert len(results) == first["combos"]
 
 
 def test_the_run_keys_recipe_is_unchanged_by_the_shared_helpers():

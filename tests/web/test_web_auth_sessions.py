@@ -168,6 +168,47 @@ def test_successful_requests_use_up_no_failures(app, token):
     assert _wrong(client, "10.0.0.3") == 429
 
 
+def test_wrong_tokens_from_an_address_do_not_lock_out_a_working_token(app, token, redis):
+    """A token that has worked once from 10.0.0.7; then FAILURES_ALLOWED + 5 different
+    wrong tokens from there: the guesses past the limit are 429 without a look-up, while
+    the working token is still accepted there (bearer and sign-in); revoked, its own
+    refusals lock it out too."""
+    client = app.test_client()
+    here = {"environ_base": {"REMOTE_ADDR": "10.0.0.7"}}
+    assert client.get("/api/runs", headers=bearer(token), **here).status_code == 200
+    guesses = [
+        client.get("/api/runs", headers=bearer(f"bt_guess-{n}"), **here).status_code
+        for n in range(FAILURES_ALLOWED + 5)
+    ]
+    assert guesses == [401] * FAILURES_ALLOWED + [429] * 5
+    assert client.get("/api/runs", headers=bearer(token), **here).status_code == 200
+    assert client.get("/api/runs", headers=bearer("bt_guess-new"), **here).status_code == 429
+    sign_in(client, token, **here)
+    assert client.get("/api/runs", **here).status_code == 200
+    assert redis.keys(f"{FAILURE_KEY_PREFIX}addr:10.0.0.7:*")
+    assert not redis.keys(f"*{token}*")  # the credential is keyed by a digest only
+
+
+def test_a_known_token_once_revoked_is_throttled_by_its_own_refusals(app, token, redis):
+    """A token accepted before, then revoked, from an address over its limit: looked up
+    (401) until it has FAILURES_ALLOWED refusals of its own, then 429."""
+    from store.tokens import find_token, revoke_token
+    from web.db import get_database
+
+    client = app.test_client()
+    here = {"environ_base": {"REMOTE_ADDR": "10.0.0.8"}}
+    assert client.get("/api/runs", headers=bearer(token), **here).status_code == 200
+    for n in range(FAILURES_ALLOWED):
+        client.get("/api/runs", headers=bearer(f"bt_guess-{n}"), **here)
+    with get_database(app).sessionmaker.begin() as session:
+        assert revoke_token(session, find_token(session, token).name)
+    statuses = [
+        client.get("/api/runs", headers=bearer(token), **here).status_code
+        for _ in range(FAILURES_ALLOWED + 1)
+    ]
+    assert statuses == [401] * FAILURES_ALLOWED + [429]
+
+
 def test_wrong_sign_ins_are_throttled_with_the_form(app, token):
     """Wrong tokens posted to /login count too: the eleventh attempt is 429 with the form
     and Retry-After, and signs nobody in; another address signs in."""

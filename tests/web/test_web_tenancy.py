@@ -459,3 +459,64 @@ def test_preset_names_are_unique_per_owner_on_mariadb(mysql_url, redis_url, data
         )
     finally:
         close_app(app)
+
+
+OWNED_TABLES = ("backtest_results", "sweeps", "walkforwards", "portfolios", "studies")
+"""The tables of the items a route names (whose rows carry created_by and shared)."""
+
+
+def _large_columns() -> set[str]:
+    """``<table>.<column>`` of every text column of the owned tables but their labels: the
+    requests, results and statistics a refused viewer must cost the server nothing to hide."""
+    from sqlalchemy import Text
+
+    from store.models import Base
+
+    small = {"name", "tags", "notes", "error_message", "created_by"}
+    return {
+        f"{table}.{column.name}"
+        for table in OWNED_TABLES
+        for column in Base.metadata.tables[table].columns
+        if isinstance(column.type, Text) and column.name not in small
+    }
+
+
+def _selected(statement: str, columns: set[str]) -> set[str]:
+    """The ``columns`` a SELECT statement reads (named before its first FROM)."""
+    if not statement.lstrip().upper().startswith("SELECT"):
+        return set()
+    head = statement.split(" FROM ")[0]
+    return {column for column in columns if column in head}
+
+
+def test_another_users_item_is_refused_before_any_of_its_large_columns_is_read(
+    app, client, tokens, items
+):
+    """Every id route bob may not use on alice's unshared item: the ownership check reads
+    only the owner columns, so no statement of the refused request selects its request,
+    result or statistics (a missing id and a refused one cost the same)."""
+    from sqlalchemy import event
+
+    bob = _as(client, tokens, BOB)
+    arguments = items.arguments(app.config["RQ_QUEUE"])
+    large = _large_columns()
+    assert "portfolios.result_json" in large and "backtest_results.result_json" in large
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = get_database(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        read = {}
+        for rule, method in id_routes(app):
+            statements.clear()
+            url = _url(rule, arguments)
+            assert bob(method, url, _body(rule, method)).status_code == 404, (method, url)
+            selected = {column for s in statements for column in _selected(s, large)}
+            if selected:
+                read[f"{method} {url}"] = sorted(selected)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert read == {}, "\n".join(f"{k} {v}" for k, v in read.items())

@@ -39,7 +39,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request, remember_run_id
-from web.ownership import may_read, set_sharing, visible
+from web.ownership import may_read, readable_row, set_sharing, visible
 from web.present import iso_utc
 from web.query import flag
 from web.submit import Submission, submit_work
@@ -111,8 +111,11 @@ def _not_found() -> ApiError:
 
 
 def _row(session: Session, portfolio_id: str) -> Portfolio | None:
-    """The portfolio ``portfolio_id`` names, or None (none, or no such id at all)."""
-    return get_portfolio(session, portfolio_id) if _ID.match(portfolio_id) else None
+    """The portfolio ``portfolio_id`` names, or None (none, not the viewer's to read, or no
+    such id at all)."""
+    if not _ID.match(portfolio_id):
+        return None
+    return readable_row(session, Portfolio, portfolio_id, get_portfolio)
 
 
 def summary(row: Portfolio) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
-from web.ownership import may_read, require_manage, set_sharing, visible
+from web.ownership import may_read, readable_row, require_manage, set_sharing, visible
 from web.present import iso_utc
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -76,7 +76,9 @@ def _not_found() -> ApiError:
 
 
 def _study_row(session: Session, study_id: str) -> Study | None:
-    return get_study(session, study_id) if STUDY_ID.match(study_id) else None
+    if not STUDY_ID.match(study_id):
+        return None
+    return readable_row(session, Study, study_id, get_study)
 
 
 def _one(study_id: str) -> Study:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Collection
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
@@ -32,6 +33,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from kinds.runs.contract import RequestError
+from kinds.runs.view import cache_sources, source_shown
 from kinds.sweeps.cache import sweep_cache_key
 from kinds.sweeps.cached import find_sweep_source, insert_cached_sweep
 from kinds.sweeps.caps import RequestCaps
@@ -71,7 +73,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import DATABASE_ERRORS, ApiError, bad_request
-from web.ownership import may_read, set_sharing, visible
+from web.ownership import may_read, readable_keys, readable_row, set_sharing, visible
 from web.query import count
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -234,7 +236,9 @@ def _not_found() -> ApiError:
 
 def _sweep_row(session: Session, sweep_id: str) -> Sweep | None:
     """The sweep ``sweep_id`` names, or None (no such sweep, or no sweep id at all)."""
-    return get_sweep(session, sweep_id) if SWEEP_ID.match(sweep_id) else None
+    if not SWEEP_ID.match(sweep_id):
+        return None
+    return readable_row(session, Sweep, sweep_id, get_sweep)
 
 
 def _sweep_or_404(sweep_id: str) -> Sweep:
@@ -251,11 +255,17 @@ def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=SWEEP_M
     return value
 
 
-def _summary(row: Sweep, state: SweepState, fold: tuple[str, int] | None) -> dict[str, Any]:
-    """``kinds.sweeps.summary.sweep_summary`` with the sweep's URLs."""
+def _summary(
+    row: Sweep, state: SweepState, fold: tuple[str, int] | None, readable: Collection[str]
+) -> dict[str, Any]:
+    """``kinds.sweeps.summary.sweep_summary`` with the sweep's URLs, naming the sweep it was
+    copied from only when it is in ``readable`` (the viewer's readable ``cache_sources``)."""
     status_url = url_for("sweeps.status", sweep_id=row.sweep_id)
     page_url = url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id)
-    return sweep_summary(row, state, fold, status_url=status_url, page_url=page_url)
+    shown = source_shown(row, readable)
+    return sweep_summary(
+        row, state, fold, status_url=status_url, page_url=page_url, source_readable=shown
+    )
 
 
 def _descending(metric: str) -> bool:
@@ -270,8 +280,11 @@ def list_all() -> ResponseReturnValue:
     rows, total = list_sweeps(get_session(), page=page, per_page=per_page, visible=visible(Sweep))
     states = sweep_states(get_session(), rows)
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
+    readable = readable_keys(get_session(), Sweep, cache_sources(rows))
     return {
-        "sweeps": [_summary(row, states[row.sweep_id], folds.get(row.sweep_id)) for row in rows],
+        "sweeps": [
+            _summary(row, states[row.sweep_id], folds.get(row.sweep_id), readable) for row in rows
+        ],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -294,8 +307,9 @@ def status(sweep_id: str) -> ResponseReturnValue:
         get_session(), row.sweep_id, sort=metric, descending=_descending(metric), per_page=10
     )
     fold = folds_by_sweep(get_session(), [row.sweep_id]).get(row.sweep_id)
+    readable = readable_keys(get_session(), Sweep, cache_sources([row]))
     return {
-        **_summary(row, state, fold),
+        **_summary(row, state, fold, readable),
         "request": json.loads(row.request_json),
         "timings": _timings(row.sweep_id),
         "metric": metric,

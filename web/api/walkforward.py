@@ -43,7 +43,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
-from web.ownership import may_read, set_sharing, visible
+from web.ownership import may_read, readable_row, set_sharing, visible
 from web.present import iso_utc
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -122,7 +122,9 @@ def _not_found() -> ApiError:
 
 def _walkforward_row(session: Session, walkforward_id: str) -> WalkForward | None:
     """The walk-forward ``walkforward_id`` names, or None (none, or no such id at all)."""
-    return get_walkforward(session, walkforward_id) if SWEEP_ID.match(walkforward_id) else None
+    if not SWEEP_ID.match(walkforward_id):
+        return None
+    return readable_row(session, WalkForward, walkforward_id, get_walkforward)
 
 
 def _one(walkforward_id: str) -> Folded:

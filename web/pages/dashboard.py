@@ -31,7 +31,14 @@ from rules import RULES, describe_rules
 from store.models import BacktestRun, utcnow
 from web.db import get_session
 from web.errors import ApiError
-from web.ownership import may_manage, may_read, readable, readable_keys, visible
+from web.ownership import (
+    may_manage,
+    may_read,
+    readable,
+    readable_keys,
+    readable_row,
+    visible,
+)
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
@@ -74,7 +81,7 @@ def form() -> ResponseReturnValue:
     initial = None
     source = request.args.get("from", "")
     if is_run_id(source):
-        row = get_run_header(get_session(), source)
+        row = readable_row(get_session(), BacktestRun, source, get_run_header)
         if row is not None and may_read(row):
             initial = json_or_none(row.request_json)
             initial.pop("run_id", None)
@@ -180,7 +187,7 @@ def _not_found(run_id: str) -> tuple[str, int]:
 def run_page(run_id: str) -> ResponseReturnValue:
     """One run: KPIs, charts, trades, provenance; a waiting run refreshes itself."""
     session = get_session()
-    row = get_run_header(session, run_id) if is_run_id(run_id) else None
+    row = readable_row(session, BacktestRun, run_id, get_run_header) if is_run_id(run_id) else None
     if row is None or not may_read(row):
         return _not_found(run_id)
     shown = source_shown(row, readable_keys(session, BacktestRun, cache_sources([row])))

@@ -19,8 +19,9 @@ from flask.typing import ResponseReturnValue
 from kinds.portfolios.store import get_portfolio
 from kinds.runs.fields import RUN_ID_PATTERN
 from rules import describe_rules
+from store.models import Portfolio
 from web.db import get_session
-from web.ownership import may_read
+from web.ownership import may_read, readable_row
 from web.pages.layout import NavLink, error_page, nav, preset_viewer, register_unavailable, tickers
 
 bp = Blueprint("portfolio_pages", __name__)
@@ -83,7 +84,9 @@ def portfolios_page() -> ResponseReturnValue:
 def portfolio_page(portfolio_id: str) -> ResponseReturnValue:
     """One portfolio: status, charts, contributions, orders and metrics (an unknown,
     unreadable or malformed id is the 404 page)."""
-    row = get_portfolio(get_session(), portfolio_id) if _ID.match(portfolio_id) else None
+    row = None
+    if _ID.match(portfolio_id):
+        row = readable_row(get_session(), Portfolio, portfolio_id, get_portfolio)
     if row is None or not may_read(row):
         return error_page(
             404, "portfolio not found", f"There is no portfolio with id {portfolio_id[:80]}."

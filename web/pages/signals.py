@@ -25,8 +25,9 @@ from kinds.runs.query import is_run_id
 from kinds.runs.signal_cost import cost_limits
 from kinds.runs.signal_report import SIGNAL_FIELDS, report_for, signal_fields
 from kinds.runs.store import get_run_header
+from store.models import BacktestRun
 from web.db import get_session
-from web.ownership import may_read
+from web.ownership import may_read, readable_row
 from web.pages.layout import error_page, nav, register_unavailable
 from web.present import json_or_none
 
@@ -64,7 +65,9 @@ def signals_page() -> ResponseReturnValue:
     source = request.args.get("from", "")
     run_id = None
     if source:
-        row = get_run_header(get_session(), source) if is_run_id(source) else None
+        row = None
+        if is_run_id(source):
+            row = readable_row(get_session(), BacktestRun, source, get_run_header)
         if row is None or not may_read(row):
             return error_page(404, "run not found", f"There is no run with id {source[:80]}.")
         run_id = row.run_id

@@ -18,8 +18,9 @@ from kinds.studies.request_model import StudyBody
 from kinds.studies.store import get_study
 from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
+from store.models import Study
 from web.db import get_session
-from web.ownership import may_manage, may_read
+from web.ownership import may_manage, may_read, readable_row
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
 
@@ -65,7 +66,9 @@ def studies_page() -> ResponseReturnValue:
 @bp.get("/studies/<study_id>")
 def study_page(study_id: str) -> ResponseReturnValue:
     """One study: progress, history, Pareto front, importances, trials and its controls."""
-    row = get_study(get_session(), study_id) if STUDY_ID.match(study_id) else None
+    row = None
+    if STUDY_ID.match(study_id):
+        row = readable_row(get_session(), Study, study_id, get_study)
     if row is None or not may_read(row):
         return error_page(404, "study not found", f"There is no study with id {study_id[:80]}.")
     study_id = row.study_id

@@ -11,6 +11,7 @@ import json
 from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from kinds.runs.view import cache_sources, source_shown
 from kinds.sweeps.contract import SWEEP_ID, default_chunk_size
 from kinds.sweeps.fields import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN
 from kinds.sweeps.grid import MAX_COMBOS
@@ -22,7 +23,7 @@ from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
 from store.models import Sweep
 from web.db import get_session
-from web.ownership import may_read, visible
+from web.ownership import may_read, readable_keys, readable_row, visible
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
 
@@ -38,6 +39,7 @@ def sweeps_page() -> ResponseReturnValue:
     rows, total = list_sweeps(get_session(), per_page=50, visible=visible(Sweep))
     states = sweep_states(get_session(), rows)
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
+    readable = readable_keys(get_session(), Sweep, cache_sources(rows))
     page_data = {
         "rules": describe_rules(),
         "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
@@ -59,6 +61,7 @@ def sweeps_page() -> ResponseReturnValue:
                 folds.get(row.sweep_id),
                 status_url=url_for("sweeps.status", sweep_id=row.sweep_id),
                 page_url=url_for("sweep_pages.sweep_page", sweep_id=row.sweep_id),
+                source_readable=source_shown(row, readable),
             )
             for row in rows
         ],
@@ -72,7 +75,9 @@ def sweeps_page() -> ResponseReturnValue:
 @bp.get("/sweeps/<sweep_id>")
 def sweep_page(sweep_id: str) -> ResponseReturnValue:
     """One sweep: live progress, the top combos, heatmap and line views."""
-    row = get_sweep(get_session(), sweep_id) if SWEEP_ID.match(sweep_id) else None
+    row = None
+    if SWEEP_ID.match(sweep_id):
+        row = readable_row(get_session(), Sweep, sweep_id, get_sweep)
     if row is None or not may_read(row):
         return error_page(404, "sweep not found", f"There is no sweep with id {sweep_id[:80]}.")
     stored = json.loads(row.request_json)

@@ -16,8 +16,9 @@ from kinds.walkforward.contract import DEFAULT_METRIC, DEFAULT_MIN_TRADES, TRAIN
 from kinds.walkforward.store import get_walkforward
 from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
+from store.models import WalkForward
 from web.db import get_session
-from web.ownership import may_read
+from web.ownership import may_read, readable_row
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
 
@@ -72,7 +73,9 @@ def walkforward_list_page() -> ResponseReturnValue:
 @bp.get("/walkforward/<walkforward_id>")
 def walkforward_page(walkforward_id: str) -> ResponseReturnValue:
     """One walk-forward: progress, fold timeline, equity, fold table, parameter stability."""
-    row = get_walkforward(get_session(), walkforward_id) if SWEEP_ID.match(walkforward_id) else None
+    row = None
+    if SWEEP_ID.match(walkforward_id):
+        row = readable_row(get_session(), WalkForward, walkforward_id, get_walkforward)
     if row is None or not may_read(row):
         return error_page(
             404,

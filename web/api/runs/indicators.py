@@ -14,11 +14,12 @@ from kinds.runs.indicators import DataChangedError, run_indicators
 from kinds.runs.query import is_run_id
 from kinds.runs.store import get_run_header
 from rules import RuleValidationError, validate_rule
+from store.models import BacktestRun
 from web.api.runs.access import run_not_found
 from web.api.runs.blueprint import bp
 from web.db import get_session
 from web.errors import ApiError
-from web.ownership import may_read
+from web.ownership import may_read, readable_row
 from work.status import RunStatus
 
 
@@ -30,7 +31,9 @@ def indicators(run_id: str) -> ResponseReturnValue:
         changed since it ran (its SHA-256 is not the run's ``data_hash``), or its rule or
         parameters are no longer valid.
     """
-    row = get_run_header(get_session(), run_id) if is_run_id(run_id) else None
+    row = None
+    if is_run_id(run_id):
+        row = readable_row(get_session(), BacktestRun, run_id, get_run_header)
     if row is None or not may_read(row):
         raise run_not_found()
     if row.status != RunStatus.SUCCEEDED:

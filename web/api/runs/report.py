@@ -84,7 +84,9 @@ def _bars_per_year(ticker: str) -> float:
     """The run's ticker's bars per year (its catalog entry: 252 for daily equity), what its
     own metrics were annualised with; 252 when the ticker has left the catalog."""
     try:
-        return load_catalog(current_app.config["DATA_DIR"]).info(ticker).annual_bars
+        return (
+            load_catalog(current_app.config["DATA_DIR"], skip_invalid=True).info(ticker).annual_bars
+        )
     except UnknownTickerError:
         return float(TRADING_DAYS)
 
