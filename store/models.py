@@ -18,7 +18,6 @@ from typing import Annotated
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Double,
     ForeignKey,
     Index,
@@ -32,10 +31,9 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from metrics import SWEEP_METRICS
+from store import work_item_columns
 from store.clock import utcnow  # noqa: F401  (re-exported: the models' one clock)
-
-UtcDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-"""Naive UTC timestamps with microseconds (MySQL DATETIME has no time zone)."""
+from store.work_item_columns import UtcDateTime
 
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 """Result JSON with charts runs to megabytes; MySQL's TEXT stops at 64 KiB."""
@@ -64,19 +62,12 @@ class Base(DeclarativeBase):
     pass
 
 
-class WorkItemColumns:
-    """The columns every kind's work-item table has, which the work-item protocol reads and
-    writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and error, how
-    many deliveries started it, who runs it, and when it was created, started and finished.
-    Each table adds its id, its ``queue`` and its message."""
-
-    status: Mapped[str] = mapped_column(String(16))
-    error_message: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    worker: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[timestamp]
-    started_at: Mapped[optional_timestamp]
-    completed_at: Mapped[optional_timestamp]
+WorkItemColumns = type("WorkItemColumns", (), work_item_columns.mapped_columns())
+"""The columns every kind's work-item table has, which the work-item protocol reads and
+writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and queue, its error,
+how many deliveries started it, who runs it, and when it was created, started and finished,
+mapped from their one description (``store.work_item_columns``, which the migrations creating
+these tables use too). Each table adds its id and its message."""
 
 
 class BacktestRun(WorkItemColumns, Base):
@@ -93,7 +84,7 @@ class BacktestRun(WorkItemColumns, Base):
     rule_id: Mapped[str] = mapped_column(String(128))
     params_json: Mapped[str] = mapped_column(Text)
     request_json: Mapped[str] = mapped_column(Text)
-    queue: Mapped[str] = mapped_column(String(64), server_default="backtests")
+    queue = work_item_columns.mapped_columns(queue_default="backtests")["queue"]
     metrics_json: Mapped[str | None] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
@@ -246,7 +237,6 @@ class SweepChunk(WorkItemColumns, Base):
     combo_first: Mapped[int] = mapped_column(Integer)
     combo_count: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(LongText)
-    queue: Mapped[str] = mapped_column(String(64))
     startup_ms: Mapped[float | None] = mapped_column(Metric)
     compute_ms: Mapped[float | None] = mapped_column(Metric)
     write_ms: Mapped[float | None] = mapped_column(Metric)
@@ -355,7 +345,6 @@ class WalkForwardFold(WorkItemColumns, Base):
     sweep_id: Mapped[str] = mapped_column(String(36))
     payload_json: Mapped[str] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
-    queue: Mapped[str] = mapped_column(String(64))
 
     walkforward: Mapped[WalkForward] = relationship(back_populates="fold_rows")
 
@@ -379,7 +368,6 @@ class Portfolio(WorkItemColumns, Base):
     tickers: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(16))
     payload_json: Mapped[str] = mapped_column(LongText)
-    queue: Mapped[str] = mapped_column(String(64))
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
     engine_version: Mapped[str | None] = mapped_column(String(16))
@@ -449,7 +437,6 @@ class StudyBatch(WorkItemColumns, Base):
     )
     batch_no: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(Text)
-    queue: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_batches_study", "study_id", "batch_no", unique=True),

@@ -64,10 +64,12 @@ def reflect(engine: Engine) -> dict[str, Any]:
                 key=lambda i: str(i["name"]),
             ),
             "unique_constraints": sorted(
-                ({"name": u["name"], "columns": u["column_names"]} for u in
-                 inspector.get_unique_constraints(table)),
+                (
+                    {"name": u["name"], "columns": u["column_names"]}
+                    for u in inspector.get_unique_constraints(table)
+                ),
                 key=lambda u: str(u["name"]),
-            ),  # fmt: skip
+            ),
             "foreign_keys": sorted(
                 (
                     {

@@ -36,9 +36,7 @@ def test_migrating_a_fresh_sqlite_database_makes_the_snapshot_schema(tmp_path, s
 
 
 @pytest.mark.mysql
-def test_migrating_a_fresh_mariadb_database_makes_the_snapshot_schema(
-    mysql_server_url, snapshot
-):
+def test_migrating_a_fresh_mariadb_database_makes_the_snapshot_schema(mysql_server_url, snapshot):
     """The same on MariaDB (its own scratch database, dropped after)."""
     with scratch_database(mysql_server_url, "bt_schema") as url:
         engine = make_engine(url)

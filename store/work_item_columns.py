@@ -1,0 +1,90 @@
+"""The eight columns every kind's work-item table has, described once: its status and queue,
+its error, how many deliveries started it, who runs it, and when it was created, started and
+finished (``work.transitions`` and ``work.kind.WorkKind.stuck`` read and write them).
+
+The migrations that create a work-item table (0001 ``backtest_results`` and ``sweep_chunks``,
+0006 ``walkforward_folds``, 0009 ``portfolios``, 0011 ``study_batches``) take their
+``sa.Column``s from ``columns()``; ``store.models.WorkItemColumns`` maps the same
+descriptions (``mapped_columns()``).
+
+Frozen: each description is the column as those tables were created with it, so editing one
+here would change what old migrations make (tests/store/test_migrated_schema.py compares
+them with a snapshot). A later column is a migration of its own (``op.add_column``) and a
+declaration on the models' mixin, never an entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import MappedColumn, mapped_column
+from sqlalchemy.types import TypeEngine
+
+UtcDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+"""Naive UTC timestamps with microseconds (MySQL DATETIME has no time zone)."""
+
+
+@dataclass(frozen=True)
+class WorkItemColumn:
+    """One shared column: its name, SQL type and nullability, and the value the models give
+    it on insert when none is set (``model_default``: Python-side, not in the schema)."""
+
+    name: str
+    type: TypeEngine[Any]
+    nullable: bool
+    model_default: Any = None
+
+
+WORK_ITEM_COLUMNS = (
+    WorkItemColumn("status", sa.String(length=16), nullable=False),
+    WorkItemColumn("queue", sa.String(length=64), nullable=False),
+    WorkItemColumn("error_message", sa.Text(), nullable=True),
+    WorkItemColumn("attempts", sa.Integer(), nullable=False, model_default=0),
+    WorkItemColumn("worker", sa.String(length=128), nullable=True),
+    WorkItemColumn("created_at", UtcDateTime, nullable=False),
+    WorkItemColumn("started_at", UtcDateTime, nullable=True),
+    WorkItemColumn("completed_at", UtcDateTime, nullable=True),
+)
+"""The work-item columns in their usual order."""
+
+_BY_NAME = {column.name: column for column in WORK_ITEM_COLUMNS}
+
+
+def _server_default(column: WorkItemColumn, queue_default: str | None) -> dict[str, str]:
+    return {"server_default": queue_default} if column.name == "queue" and queue_default else {}
+
+
+def columns(*names: str, queue_default: str | None = None) -> list[sa.Column[Any]]:
+    """Fresh ``sa.Column``s for a migration's ``create_table``: the ``names`` given, in that
+    order (every column, in the usual order, when none is given). ``queue_default`` is the
+    ``queue`` column's server default (``backtest_results`` has one: "backtests")."""
+    chosen = [_BY_NAME[name] for name in names] if names else WORK_ITEM_COLUMNS
+    return [
+        sa.Column(
+            column.name,
+            column.type,
+            nullable=column.nullable,
+            **_server_default(column, queue_default),
+        )
+        for column in chosen
+    ]
+
+
+def mapped_columns(queue_default: str | None = None) -> dict[str, MappedColumn[Any]]:
+    """The same columns for a declarative mixin, by name (``store.models.WorkItemColumns``);
+    ``queue_default`` as for ``columns``."""
+    return {
+        column.name: mapped_column(
+            column.type,
+            nullable=column.nullable,
+            **_server_default(column, queue_default),
+            **({} if column.model_default is None else {"default": column.model_default}),
+        )
+        for column in WORK_ITEM_COLUMNS
+    }
+
+
+__all__ = ["WORK_ITEM_COLUMNS", "UtcDateTime", "WorkItemColumn", "columns", "mapped_columns"]
