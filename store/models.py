@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from metrics import SWEEP_METRICS
+from metrics import PORTFOLIO_LIST_METRICS, SWEEP_METRICS, MetricDef
 from store import work_item_columns
 from store.clock import utcnow  # noqa: F401  (re-exported: the models' one clock)
 from store.work_item_columns import UtcDateTime
@@ -260,17 +260,22 @@ class SweepChunk(WorkItemColumns, Base):
         return f"SweepChunk(chunk_id={self.chunk_id!r}, status={self.status!r})"
 
 
-SweepMetricColumns = type(
-    "SweepMetricColumns",
-    (),
-    {
-        definition.key: mapped_column(Integer if definition.integer else Metric, nullable=True)
-        for definition in SWEEP_METRICS
-    },
-)
-"""One nullable column per metric a sweep stores, generated from the metric registry
-(``metrics.SWEEP_METRICS``, in its order): adding a metric there adds the column here (and
-needs a migration, which the schema test asks for)."""
+def metric_columns(name: str, definitions: tuple[MetricDef, ...]) -> type:
+    """A declarative mixin of one nullable column per metric of ``definitions`` (the metric
+    registry's), in its order: adding a metric there adds the column to the tables that
+    use the mixin (and needs a migration, which the schema test asks for)."""
+    return type(
+        name,
+        (),
+        {
+            definition.key: mapped_column(Integer if definition.integer else Metric, nullable=True)
+            for definition in definitions
+        },
+    )
+
+
+SweepMetricColumns = metric_columns("SweepMetricColumns", SWEEP_METRICS)
+"""One column per metric a sweep stores (``metrics.SWEEP_METRICS``)."""
 
 
 class SweepResult(SweepMetricColumns, Base):
@@ -355,11 +360,13 @@ class WalkForwardFold(WorkItemColumns, Base):
     )
 
 
-class Portfolio(WorkItemColumns, Base):
+class Portfolio(
+    WorkItemColumns, metric_columns("PortfolioMetricColumns", PORTFOLIO_LIST_METRICS), Base
+):
     """One portfolio backtest (``kinds.portfolios``): its normalised request (``payload_json``,
     also its queued message), and once SUCCEEDED its result (``result_json``: curves, weights,
     contributions, orders), the files' combined hash and the core's version, with the figures
-    the list shows (``total_return_pct``, ``sharpe_ratio``, ``max_drawdown_pct``)."""
+    the list shows (one column per ``metrics.PORTFOLIO_LIST_METRICS``)."""
 
     __tablename__ = "portfolios"
 
@@ -371,9 +378,6 @@ class Portfolio(WorkItemColumns, Base):
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
     engine_version: Mapped[str | None] = mapped_column(String(16))
-    total_return_pct: Mapped[float | None] = mapped_column(Metric)
-    sharpe_ratio: Mapped[float | None] = mapped_column(Metric)
-    max_drawdown_pct: Mapped[float | None] = mapped_column(Metric)
     image_tag: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[created_by]
     shared: Mapped[shared]
