@@ -57,11 +57,17 @@ def _server_default(column: WorkItemColumn, queue_default: str | None) -> dict[s
     return {"server_default": queue_default} if column.name == "queue" and queue_default else {}
 
 
-def columns(*names: str, queue_default: str | None = None) -> list[sa.Column[Any]]:
+def columns(
+    *names: str, without: tuple[str, ...] = (), queue_default: str | None = None
+) -> list[sa.Column[Any]]:
     """Fresh ``sa.Column``s for a migration's ``create_table``: the ``names`` given, in that
-    order (every column, in the usual order, when none is given). ``queue_default`` is the
-    ``queue`` column's server default (``backtest_results`` has one: "backtests")."""
-    chosen = [_BY_NAME[name] for name in names] if names else WORK_ITEM_COLUMNS
+    order (when none is given, every column but those ``without``, in the usual order).
+    ``queue_default`` is the ``queue`` column's server default (``backtest_results`` has
+    one: "backtests")."""
+    if names:
+        chosen = [_BY_NAME[name] for name in names]
+    else:
+        chosen = [column for column in WORK_ITEM_COLUMNS if column.name not in without]
     return [
         sa.Column(
             column.name,

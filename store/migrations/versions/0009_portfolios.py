@@ -39,15 +39,7 @@ def upgrade() -> None:
         sa.Column("image_tag", sa.String(length=64), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=True),
         sa.Column("shared", sa.Boolean(), server_default=sa.false(), nullable=False),
-        *work_item_columns.columns(
-            "status",
-            "error_message",
-            "attempts",
-            "worker",
-            "created_at",
-            "started_at",
-            "completed_at",
-        ),
+        *work_item_columns.columns(without=("queue",)),
         sa.PrimaryKeyConstraint("portfolio_id"),
     )
     op.create_index("ix_portfolios_created", "portfolios", ["created_at"])

@@ -55,16 +55,8 @@ def upgrade() -> None:
         sa.Column("study_id", sa.String(length=36), nullable=False),
         sa.Column("batch_no", sa.Integer(), nullable=False),
         sa.Column("payload_json", sa.Text(), nullable=False),
-        *work_item_columns.columns(
-            "queue",
-            "status",
-            "error_message",
-            "attempts",
-            "worker",
-            "created_at",
-            "started_at",
-            "completed_at",
-        ),
+        *work_item_columns.columns("queue"),
+        *work_item_columns.columns(without=("queue",)),
         sa.ForeignKeyConstraint(
             ["study_id"], ["studies.study_id"], name="fk_batches_study", ondelete="CASCADE"
         ),
