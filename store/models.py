@@ -62,12 +62,19 @@ class Base(DeclarativeBase):
     pass
 
 
-WorkItemColumns = type("WorkItemColumns", (), work_item_columns.mapped_columns())
-"""The columns every kind's work-item table has, which the work-item protocol reads and
-writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and queue, its error,
-how many deliveries started it, who runs it, and when it was created, started and finished,
-mapped from their one description (``store.work_item_columns``, which the migrations creating
-these tables use too). Each table adds its id and its message."""
+_WorkItemColumnsAsCreated = type(
+    "_WorkItemColumnsAsCreated", (), work_item_columns.mapped_columns()
+)
+"""The work-item columns as the tables were created with them, mapped from their one
+description (``store.work_item_columns``, which the migrations creating the tables use)."""
+
+
+class WorkItemColumns(_WorkItemColumnsAsCreated):
+    """The columns every kind's work-item table has, which the work-item protocol reads and
+    writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and queue, its
+    error, how many deliveries started it, who runs it, and when it was created, started and
+    finished. Each table adds its id and its message. A work-item column added later (by a
+    migration of its own) is declared here."""
 
 
 class BacktestRun(WorkItemColumns, Base):
