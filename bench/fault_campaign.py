@@ -68,6 +68,7 @@ from consumer.reaper import CRASHED as REAPED_CRASH  # noqa: E402
 from consumer.reaper import DB_UNAVAILABLE, LOST, MAX_ATTEMPTS, PENDING_GRACE  # noqa: E402
 from consumer.worker import CRASHED as HORSE_CRASH  # noqa: E402
 from consumer.worker import monitoring_interval  # noqa: E402
+from kinds.runs.contract import REQUEST_FIELDS as RUN_REQUEST_FIELDS  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from tests.consumer.support import children  # noqa: E402
 from tests.databases import scratch_database  # noqa: E402
@@ -95,11 +96,9 @@ PLATFORM_ERRORS = (
     ENQUEUE_FAILED,
 )
 """Stored errors that are the platform's doing, never the request's."""
-REQUEST_FIELDS = (
-    "ticker", "rule_type", "params", "start_date", "end_date", "initial_capital", "fee_rate",
-    "slippage_bps", "position_size", "size_type", "direction", "timeframe", "charts", "body",
-    "stop_loss_pct", "take_profit_pct", "trailing_stop_pct",
-)  # fmt: skip
+REQUEST_FIELDS = (*RUN_REQUEST_FIELDS, "body")
+"""What a stored error names when it is the request's own fault: a run request's field, or
+the body as a whole."""
 SUCCEEDED_LINE = re.compile(r" work\.lifecycle run_id=(\S+) succeeded in (\d+) ms")
 NOTHING_STORED_LINE = re.compile(r" work\.lifecycle run_id=(\S+) finished in .* nothing stored")
 GAVE_UP_LINE = re.compile(r" work\.lifecycle run_id=(\S+) giving up: ")

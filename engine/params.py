@@ -6,15 +6,26 @@ import math
 from dataclasses import dataclass
 
 from engine._stats import TRADING_DAYS
+from engine.param_specs import (
+    BARS_PER_YEAR,
+    DEFAULT_DIRECTION,
+    DEFAULT_SIZE_TYPE,
+    DIRECTIONS,
+    FEE_RATE,
+    INITIAL_CAPITAL,
+    PERCENT_MAX,
+    PERCENT_MESSAGE,
+    POSITION_SIZE,
+    SIZE_TYPES,
+    SLIPPAGE_BPS,
+    STOP_LOSS_PCT,
+    STOP_SPECS,
+    TAKE_PROFIT_PCT,
+    TRAILING_STOP_PCT,
+    NumberSpec,
+)
 
-SIZE_TYPES = ("value", "percent")
-"""``value``: currency per trade; ``percent``: percent of current equity (100 = all-in)."""
-
-DIRECTIONS = ("longonly", "longshort")
-"""``longonly``: exits go flat; ``longshort``: an exit closes the long and opens a short,
-an entry closes the short and opens a long."""
-
-STOP_FIELDS = ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct")
+STOP_FIELDS = tuple(spec.name for spec in STOP_SPECS)
 """The optional stop parameters, percent of the entry fill price (``None`` = off)."""
 
 
@@ -29,14 +40,15 @@ class EngineParamError(ValueError):
 
 @dataclass(frozen=True)
 class TradingParams:
-    """How orders are sized and filled. Defaults are the platform's documented defaults."""
+    """How orders are sized and filled. Defaults are the platform's documented defaults;
+    defaults, domains and messages come from ``engine.param_specs``."""
 
-    initial_capital: float = 100_000.0
-    fee_rate: float = 0.001
-    slippage_bps: float = 0.0
-    position_size: float = 10_000.0
-    size_type: str = "value"
-    direction: str = "longonly"
+    initial_capital: float = INITIAL_CAPITAL.default
+    fee_rate: float = FEE_RATE.default
+    slippage_bps: float = SLIPPAGE_BPS.default
+    position_size: float = POSITION_SIZE.default
+    size_type: str = DEFAULT_SIZE_TYPE
+    direction: str = DEFAULT_DIRECTION
     stop_loss_pct: float | None = None
     take_profit_pct: float | None = None
     trailing_stop_pct: float | None = None
@@ -65,29 +77,27 @@ class TradingParams:
                 raise EngineParamError(name, "must be finite")
             return float(value)
 
-        if finite("initial_capital") <= 0:
-            raise EngineParamError("initial_capital", "must be greater than 0")
-        if not 0 <= finite("fee_rate") < 0.1:
-            raise EngineParamError("fee_rate", "must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)")
-        if self.bars_per_year is not None and finite("bars_per_year") <= 0:
-            raise EngineParamError("bars_per_year", "must be greater than 0")
-        if not 0 <= finite("slippage_bps") <= 1000:
-            raise EngineParamError("slippage_bps", "must be between 0 and 1000 basis points")
-        if finite("position_size") <= 0:
-            raise EngineParamError("position_size", "must be greater than 0")
+        def check(spec: NumberSpec) -> None:
+            if not spec.contains(finite(spec.name)):
+                raise EngineParamError(spec.name, spec.message)
+
+        check(INITIAL_CAPITAL)
+        check(FEE_RATE)
+        if self.bars_per_year is not None:
+            check(BARS_PER_YEAR)
+        check(SLIPPAGE_BPS)
+        check(POSITION_SIZE)
         if self.size_type not in SIZE_TYPES:
             raise EngineParamError("size_type", f"must be one of {', '.join(SIZE_TYPES)}")
-        if self.size_type == "percent" and self.position_size > 100:
-            raise EngineParamError("position_size", "a percent size must be at most 100")
+        if self.size_type == "percent" and self.position_size > PERCENT_MAX:
+            raise EngineParamError("position_size", PERCENT_MESSAGE)
         if self.direction not in DIRECTIONS:
             raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")
-        for name in ("stop_loss_pct", "trailing_stop_pct"):
-            if getattr(self, name) is not None and not 0 < finite(name) < 100:
-                raise EngineParamError(name, "must be greater than 0 and less than 100 (percent)")
-        if self.take_profit_pct is not None and finite("take_profit_pct") <= 0:
-            raise EngineParamError("take_profit_pct", "must be greater than 0 (percent)")
-        for name in ("initial_capital", "fee_rate", "slippage_bps", "position_size"):
-            object.__setattr__(self, name, float(getattr(self, name)))
+        for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT):
+            if getattr(self, spec.name) is not None:
+                check(spec)
+        for spec in (INITIAL_CAPITAL, FEE_RATE, SLIPPAGE_BPS, POSITION_SIZE):
+            object.__setattr__(self, spec.name, float(getattr(self, spec.name)))
         for name in (*STOP_FIELDS, "bars_per_year"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))

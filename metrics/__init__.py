@@ -7,6 +7,8 @@ layer that names a metric: the stored sweep columns (store), the sweep ranking a
 from metrics.registry import (
     LOWER_IS_BETTER,
     METRICS,
+    PORTFOLIO_LIST_METRIC_KEYS,
+    PORTFOLIO_LIST_METRICS,
     SWEEP_METRIC_KEYS,
     SWEEP_METRICS,
     MetricDef,
@@ -17,6 +19,8 @@ from metrics.registry import (
 __all__ = [
     "LOWER_IS_BETTER",
     "METRICS",
+    "PORTFOLIO_LIST_METRICS",
+    "PORTFOLIO_LIST_METRIC_KEYS",
     "SWEEP_METRICS",
     "SWEEP_METRIC_KEYS",
     "MetricDef",

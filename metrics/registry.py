@@ -85,6 +85,15 @@ SWEEP_METRICS: tuple[MetricDef, ...] = tuple(
 SWEEP_METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in SWEEP_METRICS)
 """``SWEEP_METRICS`` by key: the stored columns and the CSV's metric headers."""
 
+PORTFOLIO_LIST_METRICS: tuple[MetricDef, ...] = tuple(
+    metric(key) for key in ("total_return_pct", "sharpe_ratio", "max_drawdown_pct")
+)
+"""The figures a portfolio row stores besides its result, for the list (one ``portfolios``
+column each): its Job writes them from the result's metrics and the list shows them."""
+
+PORTFOLIO_LIST_METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in PORTFOLIO_LIST_METRICS)
+"""``PORTFOLIO_LIST_METRICS`` by key: the stored columns and the list's keys."""
+
 LOWER_IS_BETTER: frozenset[str] = frozenset(m.key for m in METRICS if m.better < 0)
 """Metrics whose best value is the smallest; for every other metric it is the largest."""
 

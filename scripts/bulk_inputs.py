@@ -17,8 +17,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-NUMBER_FIELDS = ("initial_capital", "fee_rate", "slippage_bps", "position_size")
-"""Request fields a CSV cell is read as a number for."""
+from engine.param_specs import REQUEST_NUMBERS
+
+NUMBER_FIELDS = tuple(spec.name for spec in REQUEST_NUMBERS)
+"""Request fields a CSV cell is read as a number for: the run request's numbers (capital,
+fee, slippage, size, the stops; ``engine.param_specs``)."""
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")

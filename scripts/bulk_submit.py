@@ -31,6 +31,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from data.location import user_path
+from engine.param_specs import (
+    DIRECTIONS,
+    FEE_RATE,
+    INITIAL_CAPITAL,
+    POSITION_SIZE,
+    SIZE_TYPES,
+    SLIPPAGE_BPS,
+)
 from scripts.bulk_client import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -53,6 +61,11 @@ DEFAULT_END = "2099-12-31"
 """Grid default dates: every bar of each ticker's file."""
 
 FINISHED_STATUSES = tuple(FINISHED)
+
+
+GRID_NUMBERS = (INITIAL_CAPITAL, FEE_RATE, SLIPPAGE_BPS, POSITION_SIZE)
+"""The trading numbers a grid takes as options (``--initial-capital``…), applied to every
+request; the server checks them against these specs' bounds."""
 
 
 def _csv_list(text: str) -> list[str]:
@@ -84,12 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     request = parser.add_argument_group("request fields for a grid")
     request.add_argument("--start", default=DEFAULT_START, help="start_date (default: all)")
     request.add_argument("--end", default=DEFAULT_END, help="end_date (default: all)")
-    request.add_argument("--initial-capital", type=float)
-    request.add_argument("--fee-rate", type=float)
-    request.add_argument("--slippage-bps", type=float)
-    request.add_argument("--position-size", type=float)
-    request.add_argument("--size-type", choices=("value", "percent"))
-    request.add_argument("--direction", choices=("longonly", "longshort"))
+    for spec in GRID_NUMBERS:
+        request.add_argument(f"--{spec.name.replace('_', '-')}", type=float)
+    request.add_argument("--size-type", choices=SIZE_TYPES)
+    request.add_argument("--direction", choices=DIRECTIONS)
     request.add_argument(
         "--no-charts", action="store_true", help="skip the server-side PNG charts (faster)"
     )
@@ -116,10 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _grid_base(args: argparse.Namespace) -> dict[str, Any]:
     base: dict[str, Any] = {"start_date": args.start, "end_date": args.end}
-    for name in ("initial_capital", "fee_rate", "slippage_bps", "position_size"):
-        value = getattr(args, name)
+    for spec in GRID_NUMBERS:
+        value = getattr(args, spec.name)
         if value is not None:
-            base[name] = value
+            base[spec.name] = value
     for name in ("size_type", "direction"):
         if getattr(args, name):
             base[name] = getattr(args, name)

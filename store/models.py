@@ -18,7 +18,6 @@ from typing import Annotated
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Double,
     ForeignKey,
     Index,
@@ -31,11 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from metrics import SWEEP_METRICS
+from metrics import PORTFOLIO_LIST_METRICS, SWEEP_METRICS, MetricDef
+from store import work_item_columns
 from store.clock import utcnow  # noqa: F401  (re-exported: the models' one clock)
-
-UtcDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-"""Naive UTC timestamps with microseconds (MySQL DATETIME has no time zone)."""
+from store.work_item_columns import UtcDateTime
 
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 """Result JSON with charts runs to megabytes; MySQL's TEXT stops at 64 KiB."""
@@ -64,21 +62,21 @@ class Base(DeclarativeBase):
     pass
 
 
-class WorkItemColumns:
-    """The columns every kind's work-item table has, which the work-item protocol reads and
-    writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and error, how
-    many deliveries started it, who runs it, when it was created, started and finished, and
-    when the consumer running it last beat (``heartbeat_at``: the liveness the reaper trusts,
-    ``work.transitions.beat_item``). Each table adds its id, its ``queue`` and its message."""
+_WorkItemColumnsAsCreated = type(
+    "_WorkItemColumnsAsCreated", (), work_item_columns.mapped_columns()
+)
+"""The work-item columns as the tables were created with them, mapped from their one
+description (``store.work_item_columns``, which the migrations creating the tables use)."""
 
-    status: Mapped[str] = mapped_column(String(16))
-    error_message: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    worker: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[timestamp]
-    started_at: Mapped[optional_timestamp]
-    completed_at: Mapped[optional_timestamp]
-    heartbeat_at: Mapped[optional_timestamp]
+
+class WorkItemColumns(_WorkItemColumnsAsCreated):
+    """The columns every kind's work-item table has, which the work-item protocol reads and
+    writes (``work.transitions``, ``work.kind.WorkKind.stuck``): its status and queue, its
+    error, how many deliveries started it, who runs it, and when it was created, started and
+    finished, and when the consumer running it last beat (``heartbeat_at``: the liveness
+    the reaper trusts, ``work.transitions.beat_item``). Each table adds its id and its
+    message. A work-item column added later (by a migration of its own) is described in
+    ``store.work_item_columns.ADDED_COLUMNS`` and mapped here with the others."""
 
 
 class BacktestRun(WorkItemColumns, Base):
@@ -95,7 +93,7 @@ class BacktestRun(WorkItemColumns, Base):
     rule_id: Mapped[str] = mapped_column(String(128))
     params_json: Mapped[str] = mapped_column(Text)
     request_json: Mapped[str] = mapped_column(Text)
-    queue: Mapped[str] = mapped_column(String(64), server_default="backtests")
+    queue = work_item_columns.mapped_columns(queue_default="backtests")["queue"]
     metrics_json: Mapped[str | None] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
@@ -248,7 +246,6 @@ class SweepChunk(WorkItemColumns, Base):
     combo_first: Mapped[int] = mapped_column(Integer)
     combo_count: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(LongText)
-    queue: Mapped[str] = mapped_column(String(64))
     startup_ms: Mapped[float | None] = mapped_column(Metric)
     compute_ms: Mapped[float | None] = mapped_column(Metric)
     write_ms: Mapped[float | None] = mapped_column(Metric)
@@ -272,17 +269,22 @@ class SweepChunk(WorkItemColumns, Base):
         return f"SweepChunk(chunk_id={self.chunk_id!r}, status={self.status!r})"
 
 
-SweepMetricColumns = type(
-    "SweepMetricColumns",
-    (),
-    {
-        definition.key: mapped_column(Integer if definition.integer else Metric, nullable=True)
-        for definition in SWEEP_METRICS
-    },
-)
-"""One nullable column per metric a sweep stores, generated from the metric registry
-(``metrics.SWEEP_METRICS``, in its order): adding a metric there adds the column here (and
-needs a migration, which the schema test asks for)."""
+def metric_columns(name: str, definitions: tuple[MetricDef, ...]) -> type:
+    """A declarative mixin of one nullable column per metric of ``definitions`` (the metric
+    registry's), in its order: adding a metric there adds the column to the tables that
+    use the mixin (and needs a migration, which the schema test asks for)."""
+    return type(
+        name,
+        (),
+        {
+            definition.key: mapped_column(Integer if definition.integer else Metric, nullable=True)
+            for definition in definitions
+        },
+    )
+
+
+SweepMetricColumns = metric_columns("SweepMetricColumns", SWEEP_METRICS)
+"""One column per metric a sweep stores (``metrics.SWEEP_METRICS``)."""
 
 
 class SweepResult(SweepMetricColumns, Base):
@@ -357,7 +359,6 @@ class WalkForwardFold(WorkItemColumns, Base):
     sweep_id: Mapped[str] = mapped_column(String(36))
     payload_json: Mapped[str] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
-    queue: Mapped[str] = mapped_column(String(64))
 
     walkforward: Mapped[WalkForward] = relationship(back_populates="fold_rows")
 
@@ -368,11 +369,13 @@ class WalkForwardFold(WorkItemColumns, Base):
     )
 
 
-class Portfolio(WorkItemColumns, Base):
+class Portfolio(
+    WorkItemColumns, metric_columns("PortfolioMetricColumns", PORTFOLIO_LIST_METRICS), Base
+):
     """One portfolio backtest (``kinds.portfolios``): its normalised request (``payload_json``,
     also its queued message), and once SUCCEEDED its result (``result_json``: curves, weights,
     contributions, orders), the files' combined hash and the core's version, with the figures
-    the list shows (``total_return_pct``, ``sharpe_ratio``, ``max_drawdown_pct``)."""
+    the list shows (one column per ``metrics.PORTFOLIO_LIST_METRICS``)."""
 
     __tablename__ = "portfolios"
 
@@ -381,13 +384,9 @@ class Portfolio(WorkItemColumns, Base):
     tickers: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(16))
     payload_json: Mapped[str] = mapped_column(LongText)
-    queue: Mapped[str] = mapped_column(String(64))
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
     engine_version: Mapped[str | None] = mapped_column(String(16))
-    total_return_pct: Mapped[float | None] = mapped_column(Metric)
-    sharpe_ratio: Mapped[float | None] = mapped_column(Metric)
-    max_drawdown_pct: Mapped[float | None] = mapped_column(Metric)
     image_tag: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[created_by]
     shared: Mapped[shared]
@@ -451,7 +450,6 @@ class StudyBatch(WorkItemColumns, Base):
     )
     batch_no: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(Text)
-    queue: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_batches_study", "study_id", "batch_no", unique=True),

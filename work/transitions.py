@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from store.clock import utcnow
@@ -41,6 +42,19 @@ ERROR_MESSAGE_MAX = 2000
 
 WORKER_MAX = 128
 """Stored worker names (pod:pid) are cut to this many characters."""
+
+
+def new_item(queue: str, now: datetime | None = None) -> dict[str, Any]:
+    """The work-item columns of a new row, by name: PENDING on ``queue``, no delivery yet,
+    created ``now`` (default: this moment). Every kind's INSERT spreads it (ORM or plain
+    SQL), so a new item starts the same way whatever its kind."""
+    return {
+        "status": RunStatus.PENDING,
+        "queue": queue,
+        "attempts": 0,
+        "created_at": utcnow() if now is None else now,
+    }
+
 
 STARTABLE = (RunStatus.PENDING, RunStatus.RUNNING)
 """What an item may be in when a delivery starts it, or when it fails: waiting, or RUNNING

@@ -3,9 +3,10 @@ which checks a body and returns it normalised, every error a ``RequestError`` na
 field by dotted path (``allocation.top_n``, ``tickers[3]``, ``params.n``).
 
 The trading fields (dates, capital, fees, slippage) are the run request's own types
-(``kinds.runs.request_model``); the ranking's texts are the strategy language
-(``rules.ranking``). What the data say (unknown tickers, timeframes, empty windows, the
-memory a universe needs) is checked against the catalog by ``kinds.portfolios.universe``.
+(``kinds.runs.request_model``) with the same defaults (``engine.param_specs``); the
+ranking's texts are the strategy language (``rules.ranking``). What the data say (unknown
+tickers, timeframes, empty windows, the memory a universe needs) is checked against the
+catalog by ``kinds.portfolios.universe``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
 from engine.portfolio import METHODS, SCHEDULES, WEIGHTINGS
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.runs.request_model import (
@@ -80,9 +82,9 @@ class PortfolioRequestBody(BaseModel):
     start_date: Date
     end_date: Date
     timeframe: Literal["1d"] = "1d"
-    initial_capital: Capital = 100_000.0
-    fee_rate: FeeRate = 0.001
-    slippage_bps: SlippageBps = 0.0
+    initial_capital: Capital = INITIAL_CAPITAL.default
+    fee_rate: FeeRate = FEE_RATE.default
+    slippage_bps: SlippageBps = SLIPPAGE_BPS.default
     allocation: Allocation = Allocation()
     rebalance: Rebalance = Rebalance()
     params: dict[str, Any] = {}

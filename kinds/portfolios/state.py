@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from metrics import PORTFOLIO_LIST_METRIC_KEYS
 from work.transitions import succeed_item
 
 TABLE = "portfolios"
@@ -14,7 +15,8 @@ TABLE = "portfolios"
 
 def store_result(handle: Any, portfolio_id: str, result: dict[str, Any], text: str) -> bool:
     """RUNNING → SUCCEEDED with ``text`` (the result JSON of ``result``) and the figures the
-    list shows; False, with nothing written, if the portfolio was not RUNNING."""
+    list shows (``metrics.PORTFOLIO_LIST_METRICS``); False, with nothing written, if the
+    portfolio was not RUNNING."""
     metrics = result["metrics"]
     return succeed_item(
         handle,
@@ -24,7 +26,5 @@ def store_result(handle: Any, portfolio_id: str, result: dict[str, Any], text: s
         result_json=text,
         data_hash=result["data_hash"],
         engine_version=result["portfolio_engine_version"],
-        total_return_pct=metrics.get("total_return_pct"),
-        sharpe_ratio=metrics.get("sharpe_ratio"),
-        max_drawdown_pct=metrics.get("max_drawdown_pct"),
+        **{key: metrics.get(key) for key in PORTFOLIO_LIST_METRIC_KEYS},
     )

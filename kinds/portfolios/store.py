@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.orm import Session, defer
 
-from store.clock import utcnow
 from store.models import Portfolio
-from work.status import RunStatus
+from work.transitions import new_item
 
 LIST_LIMIT = 100
 """Most portfolios ``GET /api/portfolios`` lists."""
@@ -34,10 +33,7 @@ def insert_portfolio(
             tickers=len(request["tickers"]),
             method=request["allocation"]["method"],
             payload_json=json.dumps(request, allow_nan=False),
-            queue=queue,
-            status=RunStatus.PENDING,
-            attempts=0,
-            created_at=utcnow(),
+            **new_item(queue),
             created_by=created_by,
             image_tag=image_tag,
         )

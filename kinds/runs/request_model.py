@@ -26,7 +26,24 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from engine import DIRECTIONS, SIZE_TYPES
+from data.timeframe import DAILY
+from engine.param_specs import (
+    DEFAULT_DIRECTION,
+    DEFAULT_SIZE_TYPE,
+    DIRECTIONS,
+    FEE_RATE,
+    INITIAL_CAPITAL,
+    PERCENT_MAX,
+    PERCENT_MESSAGE,
+    POSITION_SIZE,
+    REQUEST_NUMBERS,
+    SIZE_TYPES,
+    SLIPPAGE_BPS,
+    STOP_LOSS_PCT,
+    TAKE_PROFIT_PCT,
+    TRAILING_STOP_PCT,
+    NumberSpec,
+)
 from kinds.runs.fields import (
     NAME_MAX,
     NOTES_MAX,
@@ -39,9 +56,6 @@ from kinds.runs.fields import (
     TIMEFRAMES,
 )
 from work.errors import RequestError, unknown_field
-
-PERCENT_MAX = 100.0
-"""The largest ``position_size`` when ``size_type`` is "percent" (all-in)."""
 
 _BEFORE_RULE = frozenset({"run_id", "ticker"})
 """Fields checked before the rule (the order users have always seen errors in)."""
@@ -98,11 +112,19 @@ _DATE_SCHEMA = {
     "description": "a date YYYY-MM-DD, or for intraday tickers YYYY-MM-DDTHH:MM (UTC)",
 }
 Number = Annotated[float, Field(strict=True)]
-Capital = Annotated[Number, Field(gt=0)]
+
+
+def bounded(spec: NumberSpec) -> Any:
+    """A strict number in ``spec``'s domain (``engine.param_specs``: the engine checks the
+    same bounds)."""
+    return Annotated[Number, Field(**spec.bounds())]
+
+
+Capital = bounded(INITIAL_CAPITAL)
 """Starting cash (runs, portfolios)."""
-FeeRate = Annotated[Number, Field(ge=0, lt=0.1)]
+FeeRate = bounded(FEE_RATE)
 """A fee per order as a fraction of its value (runs, portfolios)."""
-SlippageBps = Annotated[Number, Field(ge=0, le=1000)]
+SlippageBps = bounded(SLIPPAGE_BPS)
 """Slippage in basis points against the trader (runs, portfolios)."""
 Date = Annotated[str, AfterValidator(_iso_date), Field(json_schema_extra=_DATE_SCHEMA)]
 Name = Annotated[
@@ -155,23 +177,23 @@ class RunRequestBody(BaseModel):
         description="answer from a stored identical run's result when there is one (no Job); "
         "false always runs a Job. Not part of the request: it changes no result",
     )
-    initial_capital: Capital = 100_000.0
-    fee_rate: FeeRate = 0.001
-    slippage_bps: SlippageBps = 0.0
-    position_size: Annotated[Number, Field(gt=0)] = 10_000.0
-    size_type: Literal[SIZE_TYPES] = "value"  # type: ignore[valid-type]
-    direction: Literal[DIRECTIONS] = "longonly"  # type: ignore[valid-type]
-    timeframe: Literal[TIMEFRAMES] = "1d"  # type: ignore[valid-type]
-    stop_loss_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
-        None,
+    initial_capital: Capital = INITIAL_CAPITAL.default
+    fee_rate: FeeRate = FEE_RATE.default
+    slippage_bps: SlippageBps = SLIPPAGE_BPS.default
+    position_size: bounded(POSITION_SIZE) = POSITION_SIZE.default  # type: ignore[valid-type]
+    size_type: Literal[SIZE_TYPES] = DEFAULT_SIZE_TYPE  # type: ignore[valid-type]
+    direction: Literal[DIRECTIONS] = DEFAULT_DIRECTION  # type: ignore[valid-type]
+    timeframe: Literal[TIMEFRAMES] = DAILY  # type: ignore[valid-type]
+    stop_loss_pct: bounded(STOP_LOSS_PCT) | None = Field(  # type: ignore[valid-type]
+        STOP_LOSS_PCT.default,
         description="stop-loss, percent below (long) / above (short) the entry fill; null = off",
     )
-    take_profit_pct: Annotated[Number, Field(gt=0)] | None = Field(
-        None,
+    take_profit_pct: bounded(TAKE_PROFIT_PCT) | None = Field(  # type: ignore[valid-type]
+        TAKE_PROFIT_PCT.default,
         description="take-profit, percent above (long) / below (short) the entry fill; null = off",
     )
-    trailing_stop_pct: Annotated[Number, Field(gt=0, lt=100)] | None = Field(
-        None,
+    trailing_stop_pct: bounded(TRAILING_STOP_PCT) | None = Field(  # type: ignore[valid-type]
+        TRAILING_STOP_PCT.default,
         description="trailing stop, percent from the best high (long) / low (short) since entry; "
         "null = off",
     )
@@ -190,7 +212,7 @@ class RunRequestBody(BaseModel):
     @model_validator(mode="after")
     def _percent_at_most_100(self) -> RunRequestBody:
         if self.size_type == "percent" and self.position_size > PERCENT_MAX:
-            raise PydanticCustomError("percent_size", "a percent size must be at most 100")
+            raise PydanticCustomError("percent_size", PERCENT_MESSAGE)
         return self
 
 
@@ -200,16 +222,9 @@ class LenientRunRequestBody(RunRequestBody):
     model_config = ConfigDict(extra="ignore")
 
 
-_RANGE_MESSAGES = {
-    "initial_capital": "must be greater than 0",
-    "fee_rate": "must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)",
-    "slippage_bps": "must be between 0 and 1000 basis points",
-    "position_size": "must be greater than 0",
-    "stop_loss_pct": "must be greater than 0 and less than 100 (percent)",
-    "take_profit_pct": "must be greater than 0 (percent)",
-    "trailing_stop_pct": "must be greater than 0 and less than 100 (percent)",
-}
-"""The engine's words for an out-of-range trading parameter (``engine.TradingParams``)."""
+_RANGE_MESSAGES = {spec.name: spec.message for spec in REQUEST_NUMBERS}
+"""The engine's words for an out-of-range trading parameter (``engine.param_specs``, which
+``engine.TradingParams`` checks with)."""
 
 _RANGE_TYPES = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 
@@ -270,7 +285,7 @@ def error_field_message(error: dict) -> tuple[str, str]:
     """(field, message) of one error of ``RunRequestBody``, in the contract's words."""
     kind, value = error["type"], error.get("input")
     if kind == "percent_size":
-        return "position_size", "a percent size must be at most 100"
+        return "position_size", PERCENT_MESSAGE
     field = str(error["loc"][0])
     if kind == "extra_forbidden":
         return unknown_field(_loc_text(error)[:40], "request")

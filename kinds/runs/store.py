@@ -38,6 +38,7 @@ from kinds.runs.state import (  # noqa: F401  (re-exported)
 from store.models import BacktestRun, utcnow
 from work.connection import DEFAULT_QUEUE
 from work.status import FINISHED, RunStatus
+from work.transitions import new_item
 
 
 def insert_pending(
@@ -54,18 +55,15 @@ def insert_pending(
     auth)."""
     labels = labels or RunLabels()
     row = BacktestRun(
-        queue=queue,
+        **new_item(queue),
         run_id=request.run_id,
         ticker=request.ticker,
         rule_type=request.rule_type,
         rule_id=request.rule_id,
         params_json=json.dumps(request.params, sort_keys=True),
         request_json=json.dumps(request.to_dict()),
-        status=RunStatus.PENDING,
         image_tag=image_tag,
-        attempts=0,
         created_by=created_by,
-        created_at=utcnow(),
         name=labels.name,
         tags=json.dumps(list(labels.tags)),
         notes=labels.notes,

@@ -23,7 +23,7 @@ from kinds.studies.sampling import COMPLETE, COUNTED, FAIL, PRUNED, RUNNING, Ask
 from store.clock import utcnow
 from store.dbapi import Tx, as_tx, stored_datetime
 from work.status import RunStatus
-from work.transitions import transition
+from work.transitions import new_item, transition
 
 STUDIES, BATCHES, TRIALS = "studies", "study_batches", "study_trials"
 """The study tables (``store.models.Study``, ``StudyBatch``, ``StudyTrial``)."""
@@ -284,15 +284,12 @@ def _batches(tx: Tx, study_id: str) -> tuple[int, int]:
 def insert_batches(handle: Any, study_id: str, first: int, count: int, queue: str) -> list[dict]:
     """``count`` PENDING batches numbered from ``first``; their messages."""
     tx = as_tx(handle)
-    now = utcnow()
     messages = [batch_message(study_id, first + k) for k in range(count)]
+    pending = new_item(queue)
+    columns = ("batch_id", "study_id", "batch_no", "payload_json", *pending)
     tx.executemany(
-        f"INSERT INTO {BATCHES} (batch_id, study_id, batch_no, payload_json, queue, status, "
-        "attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (m["batch_id"], study_id, m["batch_no"], _dumps(m), queue, RunStatus.PENDING, 0, now)
-            for m in messages
-        ],
+        f"INSERT INTO {BATCHES} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [(m["batch_id"], study_id, m["batch_no"], _dumps(m), *pending.values()) for m in messages],
     )
     return messages
 

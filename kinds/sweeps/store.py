@@ -28,6 +28,7 @@ from kinds.sweeps.status import SWEEP_FINISHED, SweepStatus
 from metrics import SWEEP_METRIC_KEYS
 from store.models import Sweep, SweepChunk, SweepResult, utcnow
 from work.status import ALL_STATUSES, RunStatus
+from work.transitions import new_item
 
 
 def insert_sweep(
@@ -73,10 +74,7 @@ def insert_sweep(
                 "combo_first": payload["combo_first"],
                 "combo_count": len(payload["combos"]),
                 "payload_json": json.dumps(payload, separators=(",", ":")),
-                "status": RunStatus.PENDING,
-                "queue": queue,
-                "attempts": 0,
-                "created_at": now,
+                **new_item(queue, now),
             }
             for payload in chunks
         ],

@@ -13,8 +13,9 @@ import numpy as np
 from adapters.deflated import deflated_sharpe_ratio, return_moments
 from adapters.walkforward import Segment, efficiency, stitch
 from engine import TRADING_DAYS, bar_returns
+from engine.param_specs import INITIAL_CAPITAL
 
-DEFAULT_CAPITAL = 100_000.0
+DEFAULT_CAPITAL = INITIAL_CAPITAL.default
 """The run contract's default initial capital (a request that did not name one)."""
 
 

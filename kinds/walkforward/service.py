@@ -41,8 +41,8 @@ from kinds.walkforward.contract import (
 from kinds.walkforward.plan import FoldWindow, plan_folds
 from kinds.walkforward.state import fail_folds
 from store.models import WalkForward, WalkForwardFold, utcnow
-from work.status import RunStatus
 from work.submit import Submission, submit
+from work.transitions import new_item
 
 
 @dataclass(frozen=True)
@@ -218,10 +218,7 @@ def _insert(
                 fold_no=fold.window.fold,
                 sweep_id=fold.sweep.sweep_id,
                 payload_json=json.dumps(fold.message, separators=(",", ":")),
-                status=RunStatus.PENDING,
-                queue=queue,
-                attempts=0,
-                created_at=now,
+                **new_item(queue, now),
             )
         )
 

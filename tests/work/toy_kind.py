@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, url_for
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 
-from store.clock import utcnow
+from store import work_item_columns
 from web.body import json_object
 from web.db import get_session
 from web.errors import ApiError
 from web.submit import Submission, submit_work
 from work.kind import Claim, WorkKind
 from work.status import RunStatus
-from work.transitions import succeed_item
+from work.transitions import new_item, succeed_item
 
 TABLE = "toy_items"
 
@@ -39,19 +39,12 @@ TOY_ITEMS = Table(
     TABLE,
     METADATA,
     Column("toy_id", String(36), primary_key=True),
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("worker", String(128)),
-    Column("queue", String(64), nullable=False),
-    Column("created_at", DateTime, nullable=False, server_default=func.now()),
-    Column("started_at", DateTime),
-    Column("completed_at", DateTime),
-    Column("heartbeat_at", DateTime),
-    Column("error_message", Text),
+    *work_item_columns.current_columns(),
     Column("payload_json", Text, nullable=False),
     Column("square", Integer),
 )
-"""The toy's table: the work-item columns every kind's table has, its message, its result."""
+"""The toy's table: the work-item columns every kind's table has (``store.work_item_columns``),
+its message, its result."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +85,7 @@ def submit():
         session.execute(
             TOY_ITEMS.insert().values(
                 toy_id=message["toy_id"],
-                status=RunStatus.PENDING,
-                attempts=0,
-                queue=queue,
-                created_at=utcnow(),
+                **new_item(queue),
                 payload_json=json.dumps(message),
             )
         )

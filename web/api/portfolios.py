@@ -34,6 +34,7 @@ from kinds.portfolios.store import (
 )
 from kinds.portfolios.universe import check_universe
 from kinds.runs.fields import RUN_ID_PATTERN
+from metrics import PORTFOLIO_LIST_METRIC_KEYS
 from store.models import Portfolio
 from web.auth import current_user
 from web.body import json_object
@@ -131,9 +132,7 @@ def summary(row: Portfolio) -> dict[str, Any]:
         "completed_at": iso_utc(row.completed_at),
         "attempts": row.attempts,
         "error": row.error_message,
-        "total_return_pct": row.total_return_pct,
-        "sharpe_ratio": row.sharpe_ratio,
-        "max_drawdown_pct": row.max_drawdown_pct,
+        **{key: getattr(row, key) for key in PORTFOLIO_LIST_METRIC_KEYS},
         "created_by": row.created_by,
         "shared": bool(row.shared),
         "url": f"/portfolios/{row.portfolio_id}",

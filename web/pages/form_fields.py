@@ -1,5 +1,6 @@
 """The run form's fixed fields (dates, trading parameters) with the client-side hints that
-mirror the server's validation (``kinds.runs.contract.parse_request`` and ``engine.TradingParams``).
+mirror the server's validation: their bounds are ``engine.param_specs``', which the request
+model (``kinds.runs.contract.parse_request``) and ``engine.TradingParams`` check.
 
 Rule parameters are not listed here: the form builds them from ``/api/rules`` (the rule
 registry's types, defaults, min and max). A hint is only a hint: the server validates again
@@ -13,6 +14,17 @@ from typing import Any
 
 from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
+from engine.param_specs import (
+    FEE_RATE,
+    INITIAL_CAPITAL,
+    PERCENT_MAX,
+    POSITION_SIZE,
+    SLIPPAGE_BPS,
+    STOP_LOSS_PCT,
+    TAKE_PROFIT_PCT,
+    TRAILING_STOP_PCT,
+    NumberSpec,
+)
 from kinds.runs.contract import RunRequest
 
 _DEFAULTS = RunRequest(run_id="", ticker="", rule_type="", start_date="", end_date="")
@@ -43,6 +55,12 @@ class FormField:
         return asdict(self)
 
 
+def _hints(spec: NumberSpec) -> dict[str, float]:
+    """``spec``'s domain as the form's hints: inclusive bounds become HTML ``min``/``max``."""
+    names = {"ge": "min", "le": "max", "gt": "gt", "lt": "lt"}
+    return {names[key]: value for key, value in spec.bounds().items()}
+
+
 TRADING_FIELDS = (
     FormField(
         "initial_capital",
@@ -50,15 +68,15 @@ TRADING_FIELDS = (
         _DEFAULTS.initial_capital,
         "Cash at the start (> 0).",
         step="any",
-        gt=0,
+        **_hints(INITIAL_CAPITAL),
     ),
     FormField(
         "position_size",
         "Position size",
         _DEFAULTS.position_size,
         "Currency per trade (value) or percent of equity (percent, at most 100).",
-        gt=0,
-        percent_max=100,
+        percent_max=PERCENT_MAX,
+        **_hints(POSITION_SIZE),
     ),
     FormField("size_type", "Size type", _DEFAULTS.size_type, "", choices=SIZE_TYPES),
     FormField("direction", "Direction", _DEFAULTS.direction, "", choices=DIRECTIONS),
@@ -67,42 +85,38 @@ TRADING_FIELDS = (
         "Fee rate",
         _DEFAULTS.fee_rate,
         "Fraction of the traded value: 0.001 = 0.1% (0 to < 0.1).",
-        min=0,
-        lt=0.1,
+        **_hints(FEE_RATE),
     ),
     FormField(
         "slippage_bps",
         "Slippage (bps)",
         _DEFAULTS.slippage_bps,
         "Basis points against every fill (0 to 1000).",
-        min=0,
-        max=1000,
+        **_hints(SLIPPAGE_BPS),
     ),
     FormField(
         "stop_loss_pct",
         "Stop-loss %",
         _DEFAULTS.stop_loss_pct,
         "Below (long) / above (short) the entry fill; empty = off (0 to 100, exclusive).",
-        gt=0,
-        lt=100,
         optional=True,
+        **_hints(STOP_LOSS_PCT),
     ),
     FormField(
         "take_profit_pct",
         "Take-profit %",
         _DEFAULTS.take_profit_pct,
         "Above (long) / below (short) the entry fill; empty = off (> 0).",
-        gt=0,
         optional=True,
+        **_hints(TAKE_PROFIT_PCT),
     ),
     FormField(
         "trailing_stop_pct",
         "Trailing stop %",
         _DEFAULTS.trailing_stop_pct,
         "From the best high (long) / low (short) since the entry; empty = off (0 to 100).",
-        gt=0,
-        lt=100,
         optional=True,
+        **_hints(TRAILING_STOP_PCT),
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
 )

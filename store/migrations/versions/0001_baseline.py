@@ -1,8 +1,10 @@
 """Baseline: the schema ``python -m web init-db`` created before migrations existed.
 
 Frozen: it spells out every column instead of importing the models, so it creates the same
-tables whatever the models become. A database made by that init-db has these tables and no
-``alembic_version``; ``store.migrate.upgrade`` stamps it at this revision before upgrading.
+tables whatever the models become; the work-item columns come from their frozen description
+(``store.work_item_columns``: the columns as these tables were created with them). A
+database made by that init-db has these tables and no ``alembic_version``;
+``store.migrate.upgrade`` stamps it at this revision before upgrading.
 
 Revision ID: 0001
 Revises: (none)
@@ -13,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
+
+from store import work_item_columns
 
 revision = "0001"
 down_revision = None
@@ -29,9 +33,7 @@ def upgrade() -> None:
         sa.Column("rule_id", sa.String(length=128), nullable=False),
         sa.Column("params_json", sa.Text(), nullable=False),
         sa.Column("request_json", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("queue", sa.String(length=64), server_default="backtests", nullable=False),
-        sa.Column("error_message", sa.Text(), nullable=True),
+        *work_item_columns.columns("status", "queue", "error_message", queue_default="backtests"),
         sa.Column("metrics_json", sa.Text(), nullable=True),
         sa.Column(
             "result_json",
@@ -43,28 +45,8 @@ def upgrade() -> None:
         sa.Column("data_hash", sa.String(length=64), nullable=True),
         sa.Column("engine_version", sa.String(length=16), nullable=True),
         sa.Column("image_tag", sa.String(length=64), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("worker", sa.String(length=128), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime()
-            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
-            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "started_at",
-            sa.DateTime()
-            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
-            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
-            nullable=True,
-        ),
-        sa.Column(
-            "completed_at",
-            sa.DateTime()
-            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
-            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
-            nullable=True,
+        *work_item_columns.columns(
+            "attempts", "worker", "created_at", "started_at", "completed_at"
         ),
         sa.PrimaryKeyConstraint("run_id"),
     )
@@ -105,35 +87,11 @@ def upgrade() -> None:
             .with_variant(mysql.LONGTEXT(), "mysql"),
             nullable=False,
         ),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("queue", sa.String(length=64), nullable=False),
-        sa.Column("error_message", sa.Text(), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("worker", sa.String(length=128), nullable=True),
+        *work_item_columns.columns("status", "queue", "error_message", "attempts", "worker"),
         sa.Column("startup_ms", sa.Double(), nullable=True),
         sa.Column("compute_ms", sa.Double(), nullable=True),
         sa.Column("write_ms", sa.Double(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime()
-            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
-            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "started_at",
-            sa.DateTime()
-            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
-            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
-            nullable=True,
-        ),
-        sa.Column(
-            "completed_at",
-            sa.DateTime()
-            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
-            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
-            nullable=True,
-        ),
+        *work_item_columns.columns("created_at", "started_at", "completed_at"),
         sa.PrimaryKeyConstraint("chunk_id"),
     )
     with op.batch_alter_table("sweep_chunks", schema=None) as batch_op:

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
+from store import work_item_columns
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -51,14 +53,7 @@ def upgrade() -> None:
         sa.Column("sweep_id", sa.String(length=36), nullable=False),
         sa.Column("payload_json", sa.Text(), nullable=False),
         sa.Column("result_json", LONG_TEXT, nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("queue", sa.String(length=64), nullable=False),
-        sa.Column("error_message", sa.Text(), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("worker", sa.String(length=128), nullable=True),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.Column("started_at", TIMESTAMP, nullable=True),
-        sa.Column("completed_at", TIMESTAMP, nullable=True),
+        *work_item_columns.columns(),
         sa.ForeignKeyConstraint(
             ["walkforward_id"],
             ["walkforwards.walkforward_id"],

@@ -11,13 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
+from store import work_item_columns
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 LONG_TEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
-TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def upgrade() -> None:
@@ -28,7 +29,7 @@ def upgrade() -> None:
         sa.Column("tickers", sa.Integer(), nullable=False),
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("payload_json", LONG_TEXT, nullable=False),
-        sa.Column("queue", sa.String(length=64), nullable=False),
+        *work_item_columns.columns("queue"),
         sa.Column("result_json", LONG_TEXT, nullable=True),
         sa.Column("data_hash", sa.String(length=64), nullable=True),
         sa.Column("engine_version", sa.String(length=16), nullable=True),
@@ -38,13 +39,7 @@ def upgrade() -> None:
         sa.Column("image_tag", sa.String(length=64), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=True),
         sa.Column("shared", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("error_message", sa.Text(), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("worker", sa.String(length=128), nullable=True),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.Column("started_at", TIMESTAMP, nullable=True),
-        sa.Column("completed_at", TIMESTAMP, nullable=True),
+        *work_item_columns.columns(without=("queue",)),
         sa.PrimaryKeyConstraint("portfolio_id"),
     )
     op.create_index("ix_portfolios_created", "portfolios", ["created_at"])

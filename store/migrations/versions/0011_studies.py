@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
+from store import work_item_columns
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -53,14 +55,8 @@ def upgrade() -> None:
         sa.Column("study_id", sa.String(length=36), nullable=False),
         sa.Column("batch_no", sa.Integer(), nullable=False),
         sa.Column("payload_json", sa.Text(), nullable=False),
-        sa.Column("queue", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("error_message", sa.Text(), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("worker", sa.String(length=128), nullable=True),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.Column("started_at", TIMESTAMP, nullable=True),
-        sa.Column("completed_at", TIMESTAMP, nullable=True),
+        *work_item_columns.columns("queue"),
+        *work_item_columns.columns(without=("queue",)),
         sa.ForeignKeyConstraint(
             ["study_id"], ["studies.study_id"], name="fk_batches_study", ondelete="CASCADE"
         ),

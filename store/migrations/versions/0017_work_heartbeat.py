@@ -14,9 +14,9 @@ Revises: 0016
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import mysql
+
+from store.work_item_columns import HEARTBEAT_AT, column_of
 
 revision = "0017"
 down_revision = "0016"
@@ -35,15 +35,7 @@ WORK_ITEM_TABLES = (
 def upgrade() -> None:
     for table in WORK_ITEM_TABLES:
         with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column(
-                    "heartbeat_at",
-                    sa.DateTime()
-                    .with_variant(mysql.DATETIME(fsp=6), "mariadb")
-                    .with_variant(mysql.DATETIME(fsp=6), "mysql"),
-                    nullable=True,
-                )
-            )
+            batch.add_column(column_of(HEARTBEAT_AT))
 
 
 def downgrade() -> None:

@@ -1,0 +1,103 @@
+"""The trading parameters' defaults, bounds and messages as data, stated once.
+
+``engine.TradingParams`` checks its fields against these specs; the run request's pydantic
+model (``kinds.runs.request_model``, and through it the portfolio request's), its error
+messages and the run form's hints (``web.pages.form_fields``) are built from the same
+objects, so a bound or a message changes in one place. Plain data: no I/O, standard
+library only (the engine imports nothing else).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NumberSpec:
+    """One numeric parameter: its default and its domain, with the message a value outside
+    it gets (``EngineParamError``'s and the API's 400 alike). Bounds left ``None`` are open:
+    ``gt``/``lt`` exclusive, ``ge``/``le`` inclusive. They keep the literal types written
+    here (0 stays an int) because the request's JSON Schema prints them."""
+
+    name: str
+    default: float | None
+    message: str
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    def bounds(self) -> dict[str, float]:
+        """The bounds that are set, by their pydantic/JSON Schema names (``gt``, ``le``…)."""
+        limits = {"gt": self.gt, "ge": self.ge, "lt": self.lt, "le": self.le}
+        return {key: value for key, value in limits.items() if value is not None}
+
+    def contains(self, value: float) -> bool:
+        """Whether a finite ``value`` lies in the domain."""
+        return (
+            (self.gt is None or value > self.gt)
+            and (self.ge is None or value >= self.ge)
+            and (self.lt is None or value < self.lt)
+            and (self.le is None or value <= self.le)
+        )
+
+    def outside(self) -> float:
+        """A finite value just outside the domain (for tests and examples)."""
+        if self.gt is not None:
+            return self.gt
+        if self.ge is not None:
+            return self.ge - 1
+        if self.lt is not None:
+            return self.lt
+        assert self.le is not None
+        return math.nextafter(self.le, math.inf)
+
+
+INITIAL_CAPITAL = NumberSpec("initial_capital", 100_000.0, "must be greater than 0", gt=0)
+FEE_RATE = NumberSpec(
+    "fee_rate", 0.001, "must be from 0 to 0.1 (a fraction: 0.001 = 0.1%)", ge=0, lt=0.1
+)
+SLIPPAGE_BPS = NumberSpec(
+    "slippage_bps", 0.0, "must be between 0 and 1000 basis points", ge=0, le=1000
+)
+POSITION_SIZE = NumberSpec("position_size", 10_000.0, "must be greater than 0", gt=0)
+STOP_LOSS_PCT = NumberSpec(
+    "stop_loss_pct", None, "must be greater than 0 and less than 100 (percent)", gt=0, lt=100
+)
+TAKE_PROFIT_PCT = NumberSpec("take_profit_pct", None, "must be greater than 0 (percent)", gt=0)
+TRAILING_STOP_PCT = NumberSpec(
+    "trailing_stop_pct", None, "must be greater than 0 and less than 100 (percent)", gt=0, lt=100
+)
+BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0)
+"""Not a request field: the ticker's catalog entry gives it (``TradingParams.bars_per_year``)."""
+
+STOP_SPECS = (STOP_LOSS_PCT, TAKE_PROFIT_PCT, TRAILING_STOP_PCT)
+"""The optional stops, percent of the entry fill price (``None`` = off)."""
+
+REQUEST_NUMBERS = (
+    INITIAL_CAPITAL,
+    FEE_RATE,
+    SLIPPAGE_BPS,
+    POSITION_SIZE,
+    STOP_LOSS_PCT,
+    TAKE_PROFIT_PCT,
+    TRAILING_STOP_PCT,
+)
+"""The numeric fields of a run request, in the request's order."""
+
+PERCENT_MAX = 100.0
+"""The largest ``position_size`` when ``size_type`` is "percent" (all-in)."""
+
+PERCENT_MESSAGE = "a percent size must be at most 100"
+"""What a larger percent size gets (on ``position_size``)."""
+
+SIZE_TYPES = ("value", "percent")
+"""``value``: currency per trade; ``percent``: percent of current equity (100 = all-in)."""
+
+DIRECTIONS = ("longonly", "longshort")
+"""``longonly``: exits go flat; ``longshort``: an exit closes the long and opens a short,
+an entry closes the short and opens a long."""
+
+DEFAULT_SIZE_TYPE = "value"
+DEFAULT_DIRECTION = "longonly"
