@@ -1,49 +1,31 @@
-"""JSON Schemas of the request bodies, generated from the pydantic models that validate them:
-``GET /api/schema/run`` (a run request, rule params included), ``GET /api/schema/sweep``
-(a sweep request: the run's fields, partial params, the grid, tickers and chunk size),
-``GET /api/schema/portfolio`` and ``GET /api/schema/preset``; and the checks a submission
-makes, without submitting: ``POST /api/schema/run/validate``, ``…/sweep/validate``,
-``…/walkforward/validate``, ``…/portfolio/validate`` and ``…/study/validate`` answer 200
-``{"valid": true}`` for a body ``POST /run_backtest`` (``POST /api/sweeps``,
-``/api/walkforward``, ``/api/portfolios``, ``/api/studies``) would accept, else the very 400
-it would answer (``{"error", "field"}``). Nothing is recorded or queued. The dashboard's
-forms show these answers: their messages are the server's, never a copy kept in the page."""
+"""JSON Schemas of the request bodies, generated from the pydantic models that validate them,
+and the checks a submission makes, without submitting, for every registered kind that
+declares them (``WorkKind.noun``, ``schema``, ``validate``, or a ``request`` model; the
+registry, ``kinds.registry``): ``GET /api/schema/<noun>`` (``run``: a run request, rule params
+included; ``sweep``: the run's fields, partial params, the grid, tickers and chunk size;
+``portfolio``) and ``GET /api/schema/preset``; ``POST /api/schema/<noun>/validate``
+(``run``, ``sweep``, ``walkforward``, ``portfolio``, ``study``) answers 200
+``{"valid": true}`` for a body the kind's submission (``POST /run_backtest``,
+``/api/sweeps``, ``/api/walkforward``, ``/api/portfolios``, ``/api/studies``) would accept,
+else the very 400 it would answer (``{"error", "field"}``). Nothing is recorded or queued.
+The dashboard's forms show these answers: their messages are the server's, never a copy
+kept in the page. An unknown noun is a 404."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from kinds.studies.service import validate_study
-from kinds.sweeps.contract import default_chunk_size
-from web.api.portfolios import validate_portfolio
-from web.api.runs.submit import validate_request
-from web.api.sweeps import _validate as validate_sweep_request
-from web.api.walkforward import _validate as validate_walkforward_request
+from web.api.kind import check_request, request_schema
 from web.body import json_object
-from web.errors import bad_request
+from web.errors import ApiError, bad_request
 from work.errors import RequestError
+from work.kind import WorkKind
 
 bp = Blueprint("schema", __name__, url_prefix="/api/schema")
-
-
-@cache
-def run_schema() -> dict[str, Any]:
-    """The run request's JSON Schema (built once per process)."""
-    from kinds.runs.request_model import json_schema
-
-    return json_schema()
-
-
-@cache
-def sweep_schema(chunk_size: int) -> dict[str, Any]:
-    """The sweep request's JSON Schema with the app's default chunk size (built once)."""
-    from kinds.sweeps.request_model import sweep_json_schema
-
-    return sweep_json_schema(chunk_size)
 
 
 @cache
@@ -54,30 +36,17 @@ def preset_schema() -> dict[str, Any]:
     return PresetBody.model_json_schema()
 
 
-@bp.get("/run")
-def run() -> ResponseReturnValue:
-    """The JSON Schema of ``POST /run_backtest``'s body."""
-    return jsonify(run_schema())
+def kind_named(noun: str) -> WorkKind:
+    """The registered kind whose ``noun`` is ``noun``.
 
+    :raise ApiError 404: none is.
+    """
+    from kinds.registry import all_kinds
 
-@bp.get("/sweep")
-def sweep() -> ResponseReturnValue:
-    """The JSON Schema of ``POST /api/sweeps``' body."""
-    return jsonify(sweep_schema(default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"])))
-
-
-@cache
-def portfolio_schema() -> dict[str, Any]:
-    """The portfolio request's JSON Schema (built once per process)."""
-    from kinds.portfolios.request_model import PortfolioRequestBody
-
-    return PortfolioRequestBody.model_json_schema()
-
-
-@bp.get("/portfolio")
-def portfolio() -> ResponseReturnValue:
-    """The JSON Schema of ``POST /api/portfolios``' body."""
-    return jsonify(portfolio_schema())
+    for kind in all_kinds():
+        if kind.noun is not None and kind.noun == noun:
+            return kind
+    raise ApiError(404, f"no kind of work is called {noun[:40]}")
 
 
 @bp.get("/preset")
@@ -86,52 +55,36 @@ def preset() -> ResponseReturnValue:
     return jsonify(preset_schema())
 
 
+@bp.get("/<noun>")
+def schema(noun: str) -> ResponseReturnValue:
+    """The JSON Schema of the kind's submission body (``WorkKind.schema``, else its
+    ``request`` model's); 404 for a kind that declares neither."""
+    kind = kind_named(noun)
+    if kind.schema is not None:
+        return jsonify(kind.part(kind.schema)())
+    if kind.request is not None:
+        return jsonify(request_schema(kind))
+    raise ApiError(404, f"the {noun} request has no schema")
+
+
 VALID = {"valid": True}
 """The answer of a validation route for a body the submission would accept."""
 
 
-@bp.post("/run/validate")
-def validate_run() -> ResponseReturnValue:
-    """Check a run request as ``POST /run_backtest`` does (contract and data catalog):
-    200 ``{"valid": true}``, or the 400 it would answer, naming the field."""
-    validate_request(json_object())
-    return VALID
-
-
-@bp.post("/sweep/validate")
-def validate_sweep() -> ResponseReturnValue:
-    """Check a sweep request as ``POST /api/sweeps`` does before it looks for room on the
-    queue: 200 ``{"valid": true}``, or the 400 it would answer, naming the field."""
-    validate_sweep_request(json_object())
-    return VALID
-
-
-@bp.post("/walkforward/validate")
-def validate_walkforward() -> ResponseReturnValue:
-    """Check a walk-forward request as ``POST /api/walkforward`` does before it looks for
-    room on the queue (windows, folds, the training grid, the ticker's data): 200
-    ``{"valid": true}``, or the 400 it would answer, naming the field."""
-    validate_walkforward_request(json_object())
-    return VALID
-
-
-@bp.post("/portfolio/validate")
-def validate_portfolio_request() -> ResponseReturnValue:
-    """Check a portfolio request as ``POST /api/portfolios`` does (the contract, every
-    ticker in the catalog, the memory cap): 200 ``{"valid": true}``, or the 400 it would
-    answer, naming the field."""
-    validate_portfolio(json_object())
-    return VALID
-
-
-@bp.post("/study/validate")
-def validate_study_request() -> ResponseReturnValue:
-    """Check a study request as ``POST /api/studies`` does (the run's fields, the space, the
-    objectives, the budgets, the ticker's data): 200 ``{"valid": true}``, or the 400 it
-    would answer, naming the field."""
-    config = current_app.config
+@bp.post("/<noun>/validate")
+def validate(noun: str) -> ResponseReturnValue:
+    """Check a request as the kind's submission does before it looks for room on the queue
+    (``WorkKind.validate``, else its ``request`` model): 200 ``{"valid": true}``, or the 400
+    it would answer, naming the field; 404 for a kind that declares neither."""
+    kind = kind_named(noun)
+    body = json_object()
     try:
-        validate_study(json_object(), config["DATA_DIR"], config["RUN_MAX_BARS"])
+        if kind.validate is not None:
+            kind.part(kind.validate)(body)
+        elif kind.request is not None:
+            check_request(kind, body)
+        else:
+            raise ApiError(404, f"the {noun} request has no checks")
     except RequestError as exc:
         raise bad_request(exc) from None
     return VALID
