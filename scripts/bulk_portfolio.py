@@ -27,17 +27,23 @@ SHOWN = ("total_return_pct", "cagr_pct", "sharpe_ratio", "max_drawdown_pct", "nu
 """The metrics printed for the portfolio and (but ``num_orders``) its benchmark."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = command_parser("python -m scripts.bulk_portfolio", __doc__)
-    parser.add_argument("files", nargs="+", type=Path, help="JSON portfolio request(s)")
+def add_file_options(parser: argparse.ArgumentParser, files: str) -> None:
+    """The request files (``files`` their help) and the wait options of a command that
+    submits requests from JSON files."""
+    parser.add_argument("files", nargs="+", type=Path, help=files)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--no-wait", action="store_true", help="submit and exit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser("python -m scripts.bulk_portfolio", __doc__)
+    add_file_options(parser, "JSON portfolio request(s)")
     return parser
 
 
-def requests_of(files: list[Path]) -> list[dict[str, Any]]:
-    """Every request the files hold, in order.
+def requests_of(files: list[Path], what: str = "portfolio request") -> list[dict[str, Any]]:
+    """Every request the files hold, in order (``what`` they hold, in an error).
 
     :raise ValueError: a file is not JSON, or holds something else than a request object
         or a list of them.
@@ -50,7 +56,7 @@ def requests_of(files: list[Path]) -> list[dict[str, Any]]:
             raise ValueError(f"{path}: {exc}") from None
         items = loaded if isinstance(loaded, list) else [loaded]
         if not items or not all(isinstance(item, dict) for item in items):
-            raise ValueError(f"{path}: expected a portfolio request object or a list of them")
+            raise ValueError(f"{path}: expected a {what} object or a list of them")
         found.extend(items)
     return found
 

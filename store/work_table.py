@@ -3,7 +3,7 @@
 ownership columns the web's tenancy rule reads (``web.ownership``). A kind's migration
 creates its table with them plus its own result columns::
 
-    op.create_table("cubes", *work_item_columns("cube_id"), sa.Column("cube", sa.Integer()))
+    op.create_table("reports", *work_item_columns("report_id"), sa.Column("pages", sa.Integer()))
 
 The types are the ones every kind's table has always had (``store.models``): MySQL DATETIME
 with microseconds, LONGTEXT for the message."""
