@@ -9,19 +9,21 @@ included; ``sweep``: the run's fields, partial params, the grid, tickers and chu
 ``/api/sweeps``, ``/api/walkforward``, ``/api/portfolios``, ``/api/studies``) would accept,
 else the very 400 it would answer (``{"error", "field"}``). Nothing is recorded or queued.
 The dashboard's forms show these answers: their messages are the server's, never a copy
-kept in the page. An unknown noun is a 404."""
+kept in the page. The routes of each kind are added when the app registers the blueprint
+(``add_kind_routes``), so the URL map lists them as plain rules."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from flask import Blueprint, jsonify
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from web.api.kind import check_request, request_schema
 from web.body import json_object
-from web.errors import ApiError, bad_request
+from web.errors import bad_request
 from work.errors import RequestError
 from work.kind import WorkKind
 
@@ -36,55 +38,61 @@ def preset_schema() -> dict[str, Any]:
     return PresetBody.model_json_schema()
 
 
-def kind_named(noun: str) -> WorkKind:
-    """The registered kind whose ``noun`` is ``noun``.
-
-    :raise ApiError 404: none is.
-    """
-    from kinds.registry import all_kinds
-
-    for kind in all_kinds():
-        if kind.noun is not None and kind.noun == noun:
-            return kind
-    raise ApiError(404, f"no kind of work is called {noun[:40]}")
-
-
 @bp.get("/preset")
 def preset() -> ResponseReturnValue:
     """The JSON Schema of ``POST /api/strategies``' body."""
     return jsonify(preset_schema())
 
 
-@bp.get("/<noun>")
-def schema(noun: str) -> ResponseReturnValue:
-    """The JSON Schema of the kind's submission body (``WorkKind.schema``, else its
-    ``request`` model's); 404 for a kind that declares neither."""
-    kind = kind_named(noun)
-    if kind.schema is not None:
-        return jsonify(kind.part(kind.schema)())
-    if kind.request is not None:
-        return jsonify(request_schema(kind))
-    raise ApiError(404, f"the {noun} request has no schema")
-
-
 VALID = {"valid": True}
 """The answer of a validation route for a body the submission would accept."""
 
 
-@bp.post("/<noun>/validate")
-def validate(noun: str) -> ResponseReturnValue:
-    """Check a request as the kind's submission does before it looks for room on the queue
-    (``WorkKind.validate``, else its ``request`` model): 200 ``{"valid": true}``, or the 400
-    it would answer, naming the field; 404 for a kind that declares neither."""
-    kind = kind_named(noun)
-    body = json_object()
+def schema_of(kind: WorkKind) -> dict[str, Any]:
+    """The JSON Schema of ``kind``'s submission body (``WorkKind.schema``, else its
+    ``request`` model's)."""
+    if kind.schema is not None:
+        return kind.part(kind.schema)()
+    return request_schema(kind)
+
+
+def check(kind: WorkKind, body: Any) -> None:
+    """Check ``body`` as ``kind``'s submission does before it looks for room on the queue
+    (``WorkKind.validate``, else its ``request`` model).
+
+    :raise ApiError 400: naming the field.
+    """
     try:
         if kind.validate is not None:
             kind.part(kind.validate)(body)
-        elif kind.request is not None:
-            check_request(kind, body)
         else:
-            raise ApiError(404, f"the {noun} request has no checks")
+            check_request(kind, body)
     except RequestError as exc:
         raise bad_request(exc) from None
+
+
+@bp.record_once
+def add_kind_routes(state: BlueprintSetupState) -> None:
+    """When the app registers this blueprint: for each registered kind with a ``noun``,
+    ``GET /<noun>`` (endpoint ``schema.<noun>``) if it declares a schema or a request model
+    and ``POST /<noun>/validate`` (``schema.validate_<noun>``) if it declares checks or a
+    request model."""
+    from kinds.registry import all_kinds
+
+    for kind in all_kinds():
+        if kind.noun is None:
+            continue
+        if kind.schema is not None or kind.request is not None:
+            state.add_url_rule(f"/{kind.noun}", kind.noun, partial(_schema, kind))
+        if kind.validate is not None or kind.request is not None:
+            rule, endpoint = f"/{kind.noun}/validate", f"validate_{kind.noun}"
+            state.add_url_rule(rule, endpoint, partial(_validate, kind), methods=["POST"])
+
+
+def _schema(kind: WorkKind) -> ResponseReturnValue:
+    return jsonify(schema_of(kind))
+
+
+def _validate(kind: WorkKind) -> ResponseReturnValue:
+    check(kind, json_object())
     return VALID

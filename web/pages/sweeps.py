@@ -42,7 +42,7 @@ def sweeps_page() -> ResponseReturnValue:
         "rules": describe_rules(),
         "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
         "submit_url": url_for("sweeps.submit"),
-        "schema_url": url_for("schema.schema", noun="sweep"),
+        "schema_url": url_for("schema.sweep"),
         "list_url": url_for("sweeps.list_all"),
         "sweep_url": url_for("sweep_pages.sweep_page", sweep_id="SWEEP_ID"),
         "chunk_size": default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"]),

@@ -12,7 +12,9 @@ TABLE = "cubes"
 
 PAGE = """{% extends "dashboard/base.html" %}{% block content %}
 <h1>Cubes</h1>
-<ul>{% for item in items %}<li>{{ item.cube_id }} {{ item.status }} {{ item.cube }}</li>{% endfor %}</ul>
+<ul>{% for item in items %}
+<li>{{ item.cube_id }} {{ item.status }} {{ item.cube }}</li>
+{% endfor %}</ul>
 {% endblock %}"""
 """Its page: the items the viewer may see, in the dashboard's layout."""
 
