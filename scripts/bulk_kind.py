@@ -6,7 +6,7 @@ status document (docs/bulk.md): what a kind with no command of its own is submit
 
 ``RESOURCE`` is one of ``GET /api/kinds``' resources (``toys``, ``portfolios``…); each file
 holds one request (the body of ``POST /api/<resource>``) or a list of them. It is also
-``python -m scripts.bulk_submit [--url URL] submit RESOURCE …``. The exit codes are every
+``python -m scripts.bulk_submit [--url URL] kind RESOURCE …``. The exit codes are every
 bulk command's (``scripts.bulk_client``): 0 all SUCCEEDED, 1 one was refused by the API (its
 message names the field) or did not succeed, 2 bad options or a file that is not a request,
 3 the API could not be reached, 4 the wait timed out.

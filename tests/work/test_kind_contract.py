@@ -179,13 +179,13 @@ def test_a_declared_kinds_page_renders_its_items_and_joins_every_pages_navigatio
 def test_the_bulk_command_and_the_client_reach_a_declared_kind(
     app, users, jobs, tmp_path, monkeypatch, capsys
 ):
-    """``bulk_submit submit cubes FILE`` submits each request of the file as the token's
+    """``bulk_submit kind cubes FILE`` submits each request of the file as the token's
     user; the client lists the kind, checks a request, submits one and waits for it."""
     monkeypatch.setenv("BACKTEST_TOKEN", users["alice"])
     requests_file = tmp_path / "cubes.json"
     requests_file.write_text(json.dumps([{"n": 5}, {"n": 6}]), encoding="utf-8")
     with loopback.wsgi(app) as url:
-        assert bulk_main(["--url", url, "submit", "cubes", str(requests_file), "--no-wait"]) == 0
+        assert bulk_main(["--url", url, "kind", "cubes", str(requests_file), "--no-wait"]) == 0
         client = Client(url)
         listed = {c["cube_id"]: c for c in client.http.get_json("/api/cubes")["cubes"]}
         assert sorted(c["request"]["n"] for c in listed.values()) == [5, 6]
