@@ -17,12 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from backtest_client.items import FINISHED, Item
-from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_USAGE, command_parser
-from scripts.bulk_portfolio import add_file_options, requests_of
-from scripts.bulk_sweep import run_command, wait_with_bar
+from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, command_parser
+from scripts.bulk_portfolio import add_file_options, submit_each, wait_for
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,12 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _follow(handle: Item, args: argparse.Namespace, out: TextIO) -> int:
-    goes_on = f"it goes on: {handle.status_url}"
-
-    def counts(status: dict[str, Any]) -> tuple[int, int, str]:
-        return int(status["status"] in FINISHED), 1, status["status"]
-
-    status = wait_with_bar(handle.refresh, counts, FINISHED, args, out, goes_on)
+    status = wait_for(handle, FINISHED, args, out)
     if status is None:
         return EXIT_TIMEOUT
     shown = {name: value for name, value in status.items() if name != "request"}
@@ -50,22 +44,14 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit each request to ``/api/<resource>``, wait for it, print its status; the
     worst exit code."""
     args = build_parser().parse_args(argv)
-    try:
-        bodies = requests_of(args.files, "request")
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    worst = EXIT_OK
-    for body in bodies:
-        code = run_command(
-            lambda client, args, body=body: client.submit_item(args.resource, body),
-            lambda handle: f"{handle.resource} {handle.item_id}: submitted",
-            _follow,
-            args,
-            out,
-        )
-        worst = max(worst, code)
-    return worst
+    return submit_each(
+        args,
+        "request",
+        lambda client, body: client.submit_item(args.resource, body),
+        lambda handle, _body: f"{handle.resource} {handle.item_id}: submitted",
+        _follow,
+        out,
+    )
 
 
 if __name__ == "__main__":
