@@ -27,6 +27,7 @@ from tests.web.support_auth import bearer, new_token, token_app
 from tests.work.cubes import migration
 from tests.work.cubes.kind import CUBE
 from web.db import get_engine
+from web.queue import get_run_queue
 from web.ratelimit import limited_endpoints
 from work.lifecycle import run_item
 
@@ -101,6 +102,7 @@ def test_a_declared_kind_is_submitted_read_shared_listed_and_checked(app, users,
     assert accepted.status_code == 202, accepted.get_json()
     cube_id = accepted.get_json()["cube_id"]
     assert accepted.headers["Location"] == f"/api/cubes/{cube_id}"
+    assert get_run_queue(app).of(CUBE).job_ids == [cube_id]  # queued on the shared queue
     status = alice("GET", f"/api/cubes/{cube_id}").get_json()
     assert (status["status"], status["created_by"], status["request"]["n"]) == (
         "PENDING",
