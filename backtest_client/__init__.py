@@ -30,6 +30,7 @@ from backtest_client.errors import (
     SweepFailed,
     WaitTimeout,
 )
+from backtest_client.items import Item
 from backtest_client.portfolios import Portfolio
 from backtest_client.results import Result
 from backtest_client.runs import Run
@@ -46,6 +47,7 @@ __all__ = [
     "BacktestServerError",
     "BacktestUnavailable",
     "Client",
+    "Item",
     "Portfolio",
     "Result",
     "Run",

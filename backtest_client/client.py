@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from backtest_client import frames
+from backtest_client.items import Item
 from backtest_client.portfolios import Portfolio
 from backtest_client.runs import Run
 from backtest_client.studies import Study
@@ -268,6 +269,34 @@ class Client:
     def get_portfolio(self, portfolio_id: str) -> Portfolio:
         """A handle on an existing portfolio."""
         return Portfolio(self.http, portfolio_id)
+
+    # -- any kind, by its resource name -----------------------------------------------------
+
+    def kinds(self) -> list[dict[str, Any]]:
+        """``GET /api/kinds``: every kind of work the platform accepts — its ``resource``,
+        ``noun``, ``id_field`` and URLs (submit, status, schema, checks, page)."""
+        return self.http.get_json("/api/kinds")["kinds"]
+
+    def submit_item(self, resource: str, body: dict[str, Any]) -> Item:
+        """Submit ``body`` to ``POST /api/<resource>``; its ``Item`` handle (the id read
+        from the answer's ``status_url``). Never retried.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input at fault.
+        """
+        accepted = self._submit_once(f"/api/{resource}", body)
+        return Item(self.http, resource, accepted["status_url"].rstrip("/").rsplit("/", 1)[-1])
+
+    def get_item(self, resource: str, item_id: str) -> Item:
+        """A handle on an existing item of ``resource``."""
+        return Item(self.http, resource, item_id)
+
+    def check(self, noun: str, body: dict[str, Any]) -> None:
+        """``POST /api/schema/<noun>/validate``: the checks the submission would make,
+        recording nothing.
+
+        :raise BacktestRequestError: it would be refused, ``field`` naming the input.
+        """
+        self.http.call("POST", f"/api/schema/{noun}/validate", json=body)
 
     def _submit_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``path`` without retries (the platform names what it creates, so

@@ -16,28 +16,39 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
+from backtest_client import Client
+from backtest_client.polling import Handle
 from backtest_client.portfolios import FINISHED, Portfolio
 from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_USAGE, command_parser
 from scripts.bulk_sweep import right_aligned, run_command, wait_with_bar
+
+H = TypeVar("H", bound=Handle)
 
 SHOWN = ("total_return_pct", "cagr_pct", "sharpe_ratio", "max_drawdown_pct", "num_orders")
 """The metrics printed for the portfolio and (but ``num_orders``) its benchmark."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = command_parser("python -m scripts.bulk_portfolio", __doc__)
-    parser.add_argument("files", nargs="+", type=Path, help="JSON portfolio request(s)")
+def add_file_options(parser: argparse.ArgumentParser, files: str) -> None:
+    """The request files (``files`` their help) and the wait options of a command that
+    submits requests from JSON files."""
+    parser.add_argument("files", nargs="+", type=Path, help=files)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--no-wait", action="store_true", help="submit and exit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser("python -m scripts.bulk_portfolio", __doc__)
+    add_file_options(parser, "JSON portfolio request(s)")
     return parser
 
 
-def requests_of(files: list[Path]) -> list[dict[str, Any]]:
-    """Every request the files hold, in order.
+def requests_of(files: list[Path], what: str = "portfolio request") -> list[dict[str, Any]]:
+    """Every request the files hold, in order (``what`` they hold, in an error).
 
     :raise ValueError: a file is not JSON, or holds something else than a request object
         or a list of them.
@@ -50,7 +61,7 @@ def requests_of(files: list[Path]) -> list[dict[str, Any]]:
             raise ValueError(f"{path}: {exc}") from None
         items = loaded if isinstance(loaded, list) else [loaded]
         if not items or not all(isinstance(item, dict) for item in items):
-            raise ValueError(f"{path}: expected a portfolio request object or a list of them")
+            raise ValueError(f"{path}: expected a {what} object or a list of them")
         found.extend(items)
     return found
 
@@ -71,13 +82,21 @@ def metrics_table(result: dict[str, Any]) -> str:
     return right_aligned(["", *SHOWN], rows)
 
 
-def _follow(handle: Portfolio, args: argparse.Namespace, out: TextIO) -> int:
+def wait_for(
+    handle: Handle, finished: Collection[str], args: argparse.Namespace, out: TextIO
+) -> dict[str, Any] | None:
+    """Wait for one submitted thing on the progress bar until its status is in ``finished``:
+    its last status document, or None when the wait timed out (where it goes on said)."""
     goes_on = f"it goes on: {handle.status_url}"
 
     def counts(status: dict[str, Any]) -> tuple[int, int, str]:
-        return int(status["status"] in FINISHED), 1, status["status"]
+        return int(status["status"] in finished), 1, status["status"]
 
-    status = wait_with_bar(handle.refresh, counts, FINISHED, args, out, goes_on)
+    return wait_with_bar(handle.refresh, counts, finished, args, out, goes_on)
+
+
+def _follow(handle: Portfolio, args: argparse.Namespace, out: TextIO) -> int:
+    status = wait_for(handle, FINISHED, args, out)
     if status is None:
         return EXIT_TIMEOUT
     if status["status"] != "SUCCEEDED":
@@ -87,27 +106,47 @@ def _follow(handle: Portfolio, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
-    """Submit each request, wait for it, print its metrics; the worst exit code."""
-    args = build_parser().parse_args(argv)
+def submit_each(
+    args: argparse.Namespace,
+    what: str,
+    submit: Callable[[Client, dict[str, Any]], H],
+    announce: Callable[[H, dict[str, Any]], str],
+    follow: Callable[[H, argparse.Namespace, TextIO], int],
+    out: TextIO | None,
+) -> int:
+    """Every request the files of ``args.files`` hold (``what`` they hold, in an error):
+    ``submit`` it, print ``announce`` of what was accepted and ``follow`` it
+    (``scripts.bulk_sweep.run_command``); the worst exit code."""
     try:
-        bodies = requests_of(args.files)
+        bodies = requests_of(args.files, what)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     worst = EXIT_OK
     for body in bodies:
         code = run_command(
-            lambda client, _args, body=body: client.portfolio(**body),
-            lambda handle, body=body: (
-                f"portfolio {handle.portfolio_id}: {len(body.get('tickers', []))} tickers"
-            ),
-            _follow,
+            lambda client, _args, body=body: submit(client, body),
+            lambda handle, body=body: announce(handle, body),
+            follow,
             args,
             out,
         )
         worst = max(worst, code)
     return worst
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Submit each request, wait for it, print its metrics; the worst exit code."""
+    return submit_each(
+        build_parser().parse_args(argv),
+        "portfolio request",
+        lambda client, body: client.portfolio(**body),
+        lambda handle, body: (
+            f"portfolio {handle.portfolio_id}: {len(body.get('tickers', []))} tickers"
+        ),
+        _follow,
+        out,
+    )
 
 
 if __name__ == "__main__":

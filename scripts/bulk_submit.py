@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         "A parameter sweep is the subcommand `sweep`:\n"
         "  python -m scripts.bulk_submit [--url URL] sweep --rule … --grid … (see sweep --help)\n"
         "a walk-forward the subcommand `walkforward` (see walkforward --help)\n"
-        "and portfolio requests from JSON files the subcommand `portfolio`",
+        "portfolio requests from JSON files the subcommand `portfolio`\n"
+        "and requests of any kind, by its resource, the subcommand `kind RESOURCE`",
     )
     source = parser.add_argument_group("what to submit: a grid, or --input")
     source.add_argument("--tickers", type=_csv_list, help="comma-separated tickers")
@@ -354,7 +355,8 @@ it (``--url X sweep …`` and ``sweep --url X …`` are the same command)."""
 
 
 def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
-    """(``"sweep"``, ``"walkforward"``, ``"portfolio"`` or None, the arguments for that
+    """(``"sweep"``, ``"walkforward"``, ``"portfolio"``, ``"kind"`` (any kind, by its
+    resource) or None, the arguments for that
     command): shared
     options given before the subcommand are handed to it."""
     shared: list[str] = []
@@ -365,7 +367,7 @@ def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
         else:
             shared.extend(rest[:2])
             rest = rest[2:]
-    if rest[:1] in (["sweep"], ["walkforward"], ["portfolio"]):
+    if rest[:1] in (["sweep"], ["walkforward"], ["portfolio"], ["kind"]):
         return rest[0], [*shared, *rest[1:]]
     return None, list(argv)
 
@@ -385,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bulk_portfolio import main as portfolio_main
 
         return portfolio_main(argv)
+    if command == "kind":  # `python -m scripts.bulk_submit [--url U] kind RESOURCE …`
+        from scripts.bulk_kind import main as kind_main
+
+        return kind_main(argv)
     args = build_parser().parse_args(argv)
     if args.rate <= 0 or args.poll <= 0 or args.top <= 0 or args.retries < 0:
         print(

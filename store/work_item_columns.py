@@ -26,6 +26,8 @@ from sqlalchemy.types import TypeEngine
 
 UtcDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 """Naive UTC timestamps with microseconds (MySQL DATETIME has no time zone)."""
+LONG_TEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+"""A stored message (MySQL TEXT stops at 64 KiB)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,24 @@ def current_columns(queue_default: str | None = None) -> list[sa.Column[Any]]:
     return columns(queue_default=queue_default) + [column_of(c) for c in ADDED_COLUMNS]
 
 
+def kind_table_columns(id_field: str, message_column: str = "payload_json") -> list[sa.Column[Any]]:
+    """Fresh columns (one call per table) of a new kind's work-item table keyed by
+    ``id_field`` (a UUID's 36 characters) with its message in ``message_column``: the id, the
+    message, ``current_columns()`` and the ownership columns the web's tenancy rule reads
+    (``created_by``, ``shared``; ``web.ownership``). A kind's migration creates its table with
+    them plus its own result columns::
+
+        op.create_table("reports", *kind_table_columns("report_id"), sa.Column("pages", ...))
+    """
+    return [
+        sa.Column(id_field, sa.String(length=36), primary_key=True),
+        sa.Column(message_column, LONG_TEXT, nullable=False),
+        *current_columns(),
+        sa.Column("created_by", sa.String(length=100), nullable=True),
+        sa.Column("shared", sa.Boolean(), server_default=sa.false(), nullable=False),
+    ]
+
+
 def mapped_columns(queue_default: str | None = None) -> dict[str, MappedColumn[Any]]:
     """The same columns for a declarative mixin, by name (``store.models.WorkItemColumns``);
     ``queue_default`` as for ``columns``."""
@@ -118,5 +138,6 @@ __all__ = [
     "column_of",
     "columns",
     "current_columns",
+    "kind_table_columns",
     "mapped_columns",
 ]

@@ -7,8 +7,9 @@ wires in each resource through its own ``init_app(app)`` (database sessions, the
 queue, JSON errors, the security headers every response carries, the request metrics,
 access control and the submission rate limit) and registers the blueprints listed in
 ``blueprints()``: the JSON API (``web/api/``), each kind's own and the HTML pages
-(``web/pages/``). The app is stateless: it writes no local files, so any number of replicas
-can serve behind a load balancer.
+(``web/pages/``), then what a kind declaring its ``request`` model and its ``page`` gets
+without a module of its own (``declared_blueprints``). The app is stateless: it writes no
+local files, so any number of replicas can serve behind a load balancer.
 """
 
 from __future__ import annotations
@@ -122,4 +123,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     for module_name in blueprints():
         app.register_blueprint(importlib.import_module(module_name).bp)
+    for blueprint in declared_blueprints():
+        app.register_blueprint(blueprint)
     return app
+
+
+def declared_blueprints() -> list[Any]:
+    """The blueprints built from the registered kinds' declarations alone: the API of each
+    kind with a ``request`` model (``web.api.kind``) and the page of each with a ``page``
+    (``web.pages.kind``)."""
+    from kinds.registry import all_kinds
+    from web.api.kind import blueprint as api_blueprint
+    from web.pages.kind import blueprint as page_blueprint
+
+    built = []
+    for kind in all_kinds():
+        if kind.request is not None:
+            built.append(api_blueprint(kind))
+        if kind.page is not None:
+            built.append(page_blueprint(kind))
+    return built

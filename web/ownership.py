@@ -159,9 +159,10 @@ def readable_keys(session: Session, model: type, keys: Iterable[Any]) -> set[Any
     return set(session.scalars(select(column).where(column.in_(keys), visible(model))))
 
 
-def visible(model: type) -> ColumnElement[bool]:
-    """The WHERE clause of the rows of ``model`` a list shows the viewer: their own and the
-    shared ones; every row for an unrestricted viewer."""
+def visible(model: Any) -> ColumnElement[bool]:
+    """The WHERE clause of the rows of ``model`` (a mapped class, or a table's columns
+    ``.c``) a list shows the viewer: their own and the shared ones; every row for an
+    unrestricted viewer."""
     who = viewer()
     if not who.restricted:
         return true()

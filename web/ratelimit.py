@@ -70,14 +70,18 @@ budget of their own, so a form asking them as it changes never uses up the submi
 
 def limited_endpoints() -> dict[str, str]:
     """Every endpoint SUBMIT_RATE_LIMIT counts → its budget: each registered kind's
-    submission (the ``submit`` view of its blueprints, ``WorkKind.blueprints``) in the kind's
+    submission (the ``submit`` view of its blueprints, ``WorkKind.blueprints``, or of the API
+    its ``request`` model gives it, ``web.api.kind``) in the kind's
     budget (``WorkKind.budget``: runs, sweeps and walk-forwards share "submissions"), and
     the signal analyzer in its own (``OWN_BUDGETS``); the forms' checks have theirs
     (``CHECKS``)."""
     endpoints = {
-        f"{import_module(module).bp.name}.submit": kind.budget
+        f"{name}.submit": kind.budget
         for kind in all_kinds()
-        for module in kind.blueprints
+        for name in (
+            *(import_module(module).bp.name for module in kind.blueprints),
+            *((kind.resource,) if kind.request is not None else ()),
+        )
     }
     return {**endpoints, **OWN_BUDGETS}
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
 from work.errors import RequestError
@@ -144,6 +145,25 @@ class WorkKind:
     (one of its ``settings``, optional) is the most items of this kind one client may have
     waiting on its queue: a submission past it is refused before anything is recorded
     (``web.submit``, ``work.fair``).
+
+    **Its contract with users** (optional; docs/work-kinds.md). ``noun`` is the singular of
+    ``resource`` ("run", "sweep"): its request's JSON Schema is ``GET /api/schema/<noun>``
+    and its checks without submitting ``POST /api/schema/<noun>/validate``; ``resource_id``
+    the field naming a submitted thing in answers and URLs (default ``id_field``: a sweep is
+    named by ``sweep_id``, its chunks by ``chunk_id``). ``schema`` and ``validate`` are the
+    ``module:attribute`` of the functions behind those two routes (``() -> dict``;
+    ``(body) -> object`` raising ``RequestError`` or a 400 ``ApiError``), named as text so a
+    Job never imports the web. A kind whose ``request`` names its pydantic request model
+    (``module:attribute``, a Job never loads it) gets its whole API from this declaration
+    (``web.kind_rows``, ``web.api.kind``): ``POST /api/<resource>`` (validate, record
+    PENDING owned by the caller, queue), ``GET /api/<resource>`` (the viewer's own and
+    shared items), ``GET /api/<resource>/<id>`` (its status, request and the
+    ``result_columns`` of its row; another user's is a 404), ``PATCH /api/<resource>/<id>``
+    (``{"shared": bool}``), the schema and validation routes from the model, and with a
+    ``page`` (``module:attribute`` of a Jinja template's text extending
+    ``dashboard/base.html``) the page ``/<resource>`` listing them, linked in the
+    navigation bar as ``label`` (default the resource, capitalised). Its table then also has
+    ``created_by`` and ``shared`` (``store.work_item_columns.kind_table_columns``).
     """
 
     name: str
@@ -172,6 +192,14 @@ class WorkKind:
     telemetry_labels: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     settings: tuple[Variable, ...] = ()
     client_limit: Variable[int] | None = None
+    noun: str | None = None
+    resource_id: str | None = None
+    schema: str | None = None
+    validate: str | None = None
+    request: str | None = None
+    result_columns: tuple[str, ...] = ()
+    page: str | None = None
+    label: str | None = None
 
     def __post_init__(self) -> None:
         """Fill the transitions a kind left out with the protocol's, over its table."""
@@ -192,6 +220,25 @@ class WorkKind:
 
     def _stored(self, handle: Tx, item_id: str) -> StoredItem | None:
         return stored_item(handle, self.table, self.id_field, item_id, self.message_column)
+
+    def part(self, declared: str | None) -> Any:
+        """The object a ``module:attribute`` text of this kind names (``schema``,
+        ``validate``, ``request``, ``page``), imported now; None for None."""
+        if declared is None:
+            return None
+        module, _, attribute = declared.partition(":")
+        return getattr(import_module(module), attribute)
+
+    @property
+    def submitted_id(self) -> str:
+        """The field naming a submitted thing of this kind (``resource_id``, else
+        ``id_field``)."""
+        return self.resource_id or self.id_field
+
+    @property
+    def nav_label(self) -> str:
+        """Its page's entry in the navigation bar (``label``, else the resource capitalised)."""
+        return self.label or (self.resource or self.name).capitalize()
 
     @property
     def functions(self) -> tuple[str, ...]:

@@ -106,6 +106,9 @@ PORTFOLIO = WorkKind(
     settings=SETTINGS,
     resource="portfolios",
     blueprints=("web.api.portfolios", "web.pages.portfolios"),
+    noun="portfolio",
+    schema="web.api.portfolios:json_schema",
+    validate="web.api.portfolios:validate_portfolio",
     telemetry={
         PORTFOLIOS_SUBMITTED: "Portfolios accepted by POST /api/portfolios and enqueued.",
     },

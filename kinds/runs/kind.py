@@ -158,6 +158,9 @@ RUN = WorkKind(
     client_limit=RUN_MAX_PENDING_PER_CLIENT,
     resource="runs",
     blueprints=("web.api.runs",),
+    noun="run",
+    schema="web.api.runs.submit:json_schema",
+    validate="web.api.runs.submit:validate_request",
     telemetry={
         RUNS_SUBMITTED: "Runs accepted by POST /run_backtest and enqueued.",
         RUNS_FINISHED: "Runs that finished, by stored status: a consumer Job's SUCCEEDED or "

@@ -433,3 +433,36 @@ def test_environment_scan_names_literals_constants_and_helper_arguments(tmp_path
     }
     assert len(unresolved) == 1 and "PREFIX_" in unresolved[0]
     assert undocumented({"PORT", "REPORT_DIR"}, "| `PORT` | 5000 |") == ["REPORT_DIR"]
+
+
+def _work_kind_table() -> list[list[str]]:
+    """The cells of docs/work-kinds.md's "What a ``WorkKind`` declares" table, row by row."""
+    text = (DOCS / "work-kinds.md").read_text(encoding="utf-8")
+    section = text.split("## What a `WorkKind` declares", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
+    return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
+
+
+def _names(cell: str) -> set[str]:
+    return set(re.findall(r"`([a-z_]+)`", cell))
+
+
+def test_the_work_kinds_doc_lists_every_field_a_kind_provides_and_which_it_must():
+    """What a new kind provides is the ``WorkKind`` table: its "fields" column names every
+    field of the dataclass and nothing else, and its "must" column exactly those without a
+    default — so a field added to ``WorkKind`` without a line here fails, and so does a
+    line naming a field that is gone."""
+    from dataclasses import MISSING, fields
+
+    from work.kind import WorkKind
+
+    rows = _work_kind_table()
+    listed = [name for row in rows for name in _names(row[1])]
+    must = {name for row in rows for name in _names(row[2])}
+    declared = fields(WorkKind)
+    assert sorted(listed) == sorted(field.name for field in declared)
+    assert must == {
+        field.name
+        for field in declared
+        if field.default is MISSING and field.default_factory is MISSING
+    }

@@ -26,7 +26,9 @@ from kinds.walkforward.contract import WALKFORWARD_FIELDS
 from tests.portfolios.support import valid_portfolio
 from tests.studies.support import valid_study
 from tests.web.support import valid_request, valid_sweep, valid_walkforward
-from web.api.schema import preset_schema, run_schema, sweep_schema
+from web.api.runs.submit import json_schema as run_schema
+from web.api.schema import preset_schema
+from web.api.sweeps import sweep_schema
 
 REFUSAL_CPU_SECONDS = 0.2
 

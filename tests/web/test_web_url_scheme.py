@@ -17,9 +17,15 @@ def urls():
     return create_app({"TESTING": True}).url_map.bind("localhost")
 
 
-def test_every_resource_of_the_registry_is_one_of_the_known_four():
-    """The scheme below is checked for every kind the registry has."""
-    assert RESOURCES == ["portfolios", "runs", "studies", "sweeps", "walkforwards"]
+def test_every_resource_of_the_registry_is_described_by_the_discovery_route():
+    """The scheme below is checked for every kind the registry has, and ``GET /api/kinds``
+    (what the client and the bulk command read) lists exactly those, with those URLs."""
+    assert RESOURCES
+    described = create_app({"TESTING": True}).test_client().get("/api/kinds").get_json()
+    assert sorted(kind["resource"] for kind in described["kinds"]) == RESOURCES
+    for kind in described["kinds"]:
+        assert kind["submit_url"] == f"/api/{kind['resource']}"
+        assert kind["status_url"] == f"/api/{kind['resource']}/{{id}}"
 
 
 @pytest.mark.parametrize("resource", RESOURCES)

@@ -14,5 +14,6 @@ BLUEPRINTS = (
     "web.api.telemetry",
     "web.api.signals",
     "web.api.queue_snapshot",
+    "web.api.work_kinds",
 )
 """Modules whose ``bp`` the app factory registers, in order, besides the kinds'."""

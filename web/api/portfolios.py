@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import uuid
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, url_for
@@ -58,6 +59,14 @@ logger = logging.getLogger("web.portfolios")
 bp = Blueprint("portfolios", __name__, url_prefix="/api/portfolios")
 
 _ID = re.compile(RUN_ID_PATTERN)
+
+
+@cache
+def json_schema() -> dict[str, Any]:
+    """The portfolio request's JSON Schema (``GET /api/schema/portfolio``; built once)."""
+    from kinds.portfolios.request_model import PortfolioRequestBody
+
+    return PortfolioRequestBody.model_json_schema()
 
 
 def validate_portfolio(payload: Any) -> dict[str, Any]:

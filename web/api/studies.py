@@ -30,6 +30,7 @@ from kinds.runs.contract import RequestError
 from kinds.studies.contract import STUDY_ID, trial_run_request
 from kinds.studies.kind import BATCH, STUDIES_SUBMITTED
 from kinds.studies.service import (
+    Planned,
     StudyEnded,
     extend,
     pause,
@@ -96,14 +97,23 @@ def _urls(study_id: str) -> dict[str, str]:
     }
 
 
+def check_request(payload: object) -> Planned:
+    """A study request checked as its submission checks it (the run's fields, the space,
+    the objectives, the budgets, the ticker's data), planned; nothing recorded.
+
+    :raise ApiError 400: naming the offending field.
+    """
+    config = current_app.config
+    try:
+        return validate_study(payload, config["DATA_DIR"], config["RUN_MAX_BARS"])
+    except RequestError as exc:
+        raise bad_request(exc) from None
+
+
 @bp.post("/api/studies")
 def submit() -> ResponseReturnValue:
     """Validate a study, record it with its first batches, enqueue them."""
-    config = current_app.config
-    try:
-        planned = validate_study(json_object(), config["DATA_DIR"], config["RUN_MAX_BARS"])
-    except RequestError as exc:
-        raise bad_request(exc) from None
+    planned = check_request(json_object())
     study_id = planned.request.study_id
     submission = study_submission(planned, image_tag=image_tag(), created_by=current_user())
     submit_work(BATCH, ("study_id", study_id), submission, size_field="parallelism")

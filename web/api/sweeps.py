@@ -26,6 +26,7 @@ import json
 import logging
 import math
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
@@ -37,7 +38,7 @@ from kinds.runs.view import cache_sources, source_shown
 from kinds.sweeps.cache import sweep_cache_key
 from kinds.sweeps.cached import find_sweep_source, insert_cached_sweep
 from kinds.sweeps.caps import RequestCaps
-from kinds.sweeps.contract import SWEEP_ID, combo_run_request
+from kinds.sweeps.contract import SWEEP_ID, combo_run_request, default_chunk_size
 from kinds.sweeps.fields import SUBMISSION_FIELDS
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEP_CACHE, SWEEPS_SUBMITTED
@@ -107,7 +108,21 @@ def _use_cache(payload: dict) -> bool:
     return value
 
 
-def _validate(payload: dict):
+@cache
+def sweep_schema(chunk_size: int) -> dict[str, Any]:
+    """The sweep request's JSON Schema with ``chunk_size`` as its default (built once)."""
+    from kinds.sweeps.request_model import sweep_json_schema
+
+    return sweep_json_schema(chunk_size)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``POST /api/sweeps``' body with the app's default chunk size
+    (``GET /api/schema/sweep``)."""
+    return sweep_schema(default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"]))
+
+
+def check_request(payload: dict):
     """The sweep request, with every ticker's data checked like a run's (400 naming it);
     the submission's own fields (``cache``) checked and left out of it."""
     _use_cache(payload)
@@ -186,7 +201,7 @@ def submit() -> ResponseReturnValue:
     """Validate a sweep; answer it from the result cache (``_serve_cached``) unless it says
     ``cache: false``; else record it and its chunks PENDING, enqueue one message per chunk."""
     payload = json_object()
-    sweep = _validate(payload)
+    sweep = check_request(payload)
     config = current_app.config
     key = sweep_cache_key(sweep, data_hashes(sweep, config["DATA_DIR"], config["RUN_MAX_BARS"]))
     use_cache = _use_cache(payload)

@@ -54,7 +54,7 @@ logger = logging.getLogger("web.walkforward")
 bp = Blueprint("walkforward", __name__)
 
 
-def _validate(payload: dict):
+def check_request(payload: dict):
     """The walk-forward, its folds and their sweeps, every check a submission makes before
     it looks for room on the queue (400 naming the field); nothing recorded."""
     config = current_app.config
@@ -76,7 +76,7 @@ def submit() -> ResponseReturnValue:
     """Validate a walk-forward, record it with its folds and their sweeps, enqueue the
     sweeps' chunks."""
     config = current_app.config
-    planned = _validate(json_object())
+    planned = check_request(json_object())
     walkforward_id = planned.request.walkforward_id
     submission = walkforward_submission(planned, image_tag=image_tag(), created_by=current_user())
     chunks = len(submission.messages)

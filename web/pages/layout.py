@@ -51,11 +51,14 @@ class NavLink:
 
 def nav_links() -> list[dict[str, Any]]:
     """The navigation entries of the registered page blueprints, in registration order: for
-    each module whose ``bp`` is registered and that declares ``NAV``, its label, URL and
-    the endpoints that mark it active."""
+    each module whose ``bp`` is registered and that declares ``NAV`` (or a blueprint built
+    with its ``NAV``: a kind's declared page, ``web.pages.kind``), its label, URL and the
+    endpoints that mark it active."""
     links = []
     for blueprint in current_app.blueprints.values():
-        link = getattr(sys.modules.get(blueprint.import_name), "NAV", None)
+        link = getattr(blueprint, "NAV", None) or getattr(
+            sys.modules.get(blueprint.import_name), "NAV", None
+        )
         if isinstance(link, NavLink):
             links.append(
                 {

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
@@ -83,6 +84,14 @@ ALREADY_QUEUED = already_queued(RUN)
 NOT_ACCEPTED = not_accepted(RUN)
 PENDING_ONLY = (RunStatus.PENDING,)
 """The run's answers of the one submission path (``web.submit``)."""
+
+
+@cache
+def json_schema() -> dict[str, Any]:
+    """The run request's JSON Schema (``GET /api/schema/run``; built once per process)."""
+    from kinds.runs.request_model import json_schema as run_json_schema
+
+    return run_json_schema()
 
 
 def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:

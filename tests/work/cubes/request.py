@@ -1,0 +1,13 @@
+"""The cube request: what ``POST /api/cubes`` accepts (the web loads it; a Job never does)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CubeRequest(BaseModel):
+    """A whole number to cube."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(ge=0, le=1000, description="the number to cube")
