@@ -26,7 +26,7 @@ from kinds.runs.view import (
     run_summaries,
     source_shown,
 )
-from metrics import METRICS
+from metrics import all_metrics
 from rules import RULES, describe_rules
 from store.models import BacktestRun, utcnow
 from web.db import get_session
@@ -169,7 +169,7 @@ def history() -> ResponseReturnValue:
 
 def _sort_label(key: str) -> str:
     """How the sort menu names a key: a metric by its label, a column by its name."""
-    return next((m.label for m in METRICS if m.key == key), key.replace("_", " "))
+    return next((m.label for m in all_metrics() if m.key == key), key.replace("_", " "))
 
 
 def _not_found(run_id: str) -> tuple[str, int]:
@@ -192,7 +192,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         run_request=run_request,
         request_text=json.dumps(run_request, indent=2),
         metrics=metrics,
-        kpis=METRICS,
+        kpis=all_metrics(),
         created_iso=iso_utc(row.created_at),
         now_iso=iso_utc(utcnow()),
         queued_for=page_format.duration(row.created_at, row.started_at),
@@ -226,7 +226,7 @@ def compare() -> ResponseReturnValue:
         for row in rows
     ]
     table = []
-    for metric in METRICS:
+    for metric in all_metrics():
         values = [run["metrics"].get(metric.key) for run in runs]
         table.append(
             {
