@@ -22,6 +22,7 @@ from store.db import make_engine, make_sessionmaker
 from tests.studies.support import valid_study
 from tests.studies.test_study_web import drain
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
+from tests.sweeps.test_sweep_web import BODY
 from tests.web.support import app_with_data, jobs_here, valid_request
 from work.lifecycle import run_item
 from work.status import RunStatus
@@ -51,16 +52,6 @@ def toy_metric() -> Iterator[MetricDef]:
         yield TOY
     finally:
         unregister(TOY.key)
-
-
-BODY = {
-    "tickers": ["ACME", "GLOBEX"],
-    "rule_type": "SMA_CROSS",
-    "grid": {"fast": "2:10:2", "slow": [10, 20]},
-    "start_date": "2016-01-01",
-    "end_date": "2017-12-31",
-    "chunk_size": 50,
-}
 
 
 @pytest.fixture(params=["sqlite", "mysql"])
@@ -172,6 +163,8 @@ def test_a_run_reports_a_registered_metric_and_its_page_shows_it(
     page = client.get(f"/runs/{answer['run_id']}").text
     assert "Toy equity ratio" in page
     assert f"{metrics['toy_equity_ratio']:,.4f}x" in page
+    history = client.get("/api/runs?sort=toy_equity_ratio")
+    assert history.status_code == 200, history.get_json()
 
 
 def _jobs(monkeypatch, database_url: str, data_dir: Path):

@@ -17,7 +17,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from adapters.metrics import run_warnings
-from kinds.runs.query import COMPARE_MAX, SORT_KEYS, is_run_id, run_filter, run_ids, run_sort
+from kinds.runs.query import COMPARE_MAX, is_run_id, run_filter, run_ids, run_sort, sort_keys
 from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
 from kinds.runs.view import (
     cache_sources,
@@ -149,7 +149,7 @@ def history() -> ResponseReturnValue:
         total=total,
         statuses=ALL_STATUSES,
         sort=sort,
-        sort_keys=[(key, _sort_label(key)) for key in SORT_KEYS],
+        sort_keys=[(key, _sort_label(key)) for key in sort_keys()],
         tickers=tickers(),
         compare_max=COMPARE_MAX,
         rule_types=list(RULES),
