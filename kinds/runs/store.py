@@ -242,20 +242,14 @@ class RunSort:
 
 
 def metric_value(session: Session, key: str) -> ColumnElement[Any]:
-    """One metric of ``metrics_json`` as a number (``json_number``). Not indexed: a metric
-    sort scans the runs the filters match (see docs/dashboard.md)."""
-    return json_number(session, BacktestRun.metrics_json, key)
-
-
-def json_number(session: Session, column: Any, key: str) -> ColumnElement[Any]:
-    """``key`` of the JSON object in ``column`` as a number (NULL when absent or null), read
-    by the database: SQLite's ``json_extract`` returns the number; MySQL/MariaDB's
-    ``JSON_VALUE`` returns text, made a double by ``+ 0e0``. ``key`` is a registry key
-    (``[a-z0-9_]``), never a request's text."""
+    """One metric of ``metrics_json`` as a number (NULL when absent or null), read by the
+    database: SQLite's ``json_extract`` returns the number; MySQL/MariaDB's ``JSON_VALUE``
+    returns text, made a double by ``+ 0e0``. Not indexed: a metric sort scans the runs
+    the filters match (see docs/dashboard.md). ``key`` is a registry key (``[a-z0-9_]``)."""
     path = f"$.{key}"
     if session.get_bind().dialect.name == "sqlite":
-        return func.json_extract(column, path)
-    return func.json_value(column, path) + literal_column("0e0")
+        return func.json_extract(BacktestRun.metrics_json, path)
+    return func.json_value(BacktestRun.metrics_json, path) + literal_column("0e0")
 
 
 def list_runs(

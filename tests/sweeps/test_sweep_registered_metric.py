@@ -66,7 +66,7 @@ def finished_sweep(database_url: str, redis_url: str):
     Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
     app = sweep_app(database_url, redis_url)
     client = app.test_client()
-    answer = client.post("/api/sweeps", json=BODY)
+    answer = client.post("/api/sweeps", json={**BODY, "cache": False})
     assert answer.status_code == 202, answer.json
     sessions = make_sessionmaker(make_engine(database_url))
     for payload in queued_chunks(redis_url):
@@ -113,6 +113,39 @@ def test_a_registered_metric_is_in_the_sweep_table_sorted_filtered_and_exported(
 
     heatmap = client.get(f"{status_url}/heatmap?metric=toy_equity_ratio&x=fast&y=slow").json
     assert max(v for line in heatmap["z"] for v in line if v is not None) == values[0]
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_combinations_stored_before_a_metric_was_registered_lack_it_and_sort_last(
+    database_url, redis_url, order
+):
+    """The first chunk is stored before the metric exists, the second after: the first's
+    combos show null for it and come after every defined value in either order, in combo
+    order; a filter on it drops them; their CSV cells are empty."""
+    Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
+    client = sweep_app(database_url, redis_url).test_client()
+    status_url = client.post("/api/sweeps", json={**BODY, "cache": False}).json["status_url"]
+    sessions = make_sessionmaker(make_engine(database_url))
+    first, second = queued_chunks(redis_url)
+    store_chunk(sessions, first)
+    register(TOY)
+    try:
+        store_chunk(sessions, second)
+        url = f"{status_url}/results?sort=toy_equity_ratio&order={order}&per_page=500"
+        rows = client.get(url).json["results"]
+        filtered = client.get(f"{status_url}/results?min.toy_equity_ratio=-1e300").json
+        table = list(csv.reader(io.StringIO(client.get(f"{status_url}/results.csv").text)))
+    finally:
+        unregister(TOY.key)
+    values = [r["metrics"]["toy_equity_ratio"] for r in rows]
+    defined = [v for v in values if v is not None]
+    assert len(defined) == len(second["combos"]) and len(values) == 18
+    assert values[: len(defined)] == sorted(defined, reverse=order == "desc")
+    undefined = rows[len(defined) :]
+    assert [r["ticker"] for r in undefined] == [first["request"]["ticker"]] * len(undefined)
+    assert [r["combo_no"] for r in undefined] == sorted(r["combo_no"] for r in undefined)
+    assert filtered["total"] == len(defined)
+    assert sum(line[-1] == "" for line in table[1:]) == len(undefined)
 
 
 def test_a_metric_filter_naming_no_metric_or_no_number_is_a_400(toy_metric, sqlite_url, redis_url):
