@@ -73,15 +73,23 @@ _REGISTERED: dict[str, MetricDef] = {}
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
+RESERVED: frozenset[str] = frozenset(
+    ("sweep_id", "combo_no", "chunk_no", "ticker", "params", "params_json", "extra_metrics",
+     "created_at", "completed_at", "rule_type", "status", "name")
+)  # fmt: skip
+"""Names a stored sweep result or the run history sorts by as columns: no metric's key."""
+
 
 def register(definition: MetricDef) -> None:
     """Add a metric beyond the built-in rows for the rest of the process: every reader that
     goes through ``all_metrics``/``sweep_metrics`` sees it (the run page, a sweep's table,
     sort, filter and CSV, a study's objectives). Its ``function`` computes it.
 
-    :raise ValueError: a key taken or not ``[a-z][a-z0-9_]*``, or no ``function``.
+    :raise ValueError: a key taken (a metric's or ``RESERVED``) or not ``[a-z][a-z0-9_]*``,
+        or no ``function``.
     """
-    if not _KEY.fullmatch(definition.key) or definition.key in _BY_KEY | _REGISTERED:
+    taken = definition.key in _BY_KEY | _REGISTERED or definition.key in RESERVED
+    if taken or not _KEY.fullmatch(definition.key):
         raise ValueError(f"{definition.key!r}: a metric key must be new and [a-z][a-z0-9_]*")
     if ":" not in definition.function:
         raise ValueError(f"{definition.key!r}: a registered metric names its function")
