@@ -47,6 +47,8 @@ liquidated on bankruptcy is closed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from adapters._plain import number
@@ -129,6 +131,22 @@ def equity_metrics(
     if position is not None:
         out["exposure_pct"] = np.count_nonzero(position, axis=1) / n_bars * 100.0
     return out
+
+
+@dataclass(frozen=True)
+class Curves:
+    """What a metric beyond the built-in ones is computed from (``metrics.MetricDef.function``
+    takes one and returns N values, NaN or None where undefined): N equity curves over the
+    same T bars, their ``bar_returns`` (N × T-1), the bars' timestamps, the bars per year
+    annualised figures use, and the metrics already computed for the N curves (the
+    engine's and ``equity_metrics``', one array of length N each). A sweep passes a block
+    of combinations, a single run N = 1: the same function gives both."""
+
+    timestamps: np.ndarray
+    equity: np.ndarray
+    returns: np.ndarray
+    bars_per_year: float
+    metrics: dict[str, np.ndarray]
 
 
 def enhanced_metrics(

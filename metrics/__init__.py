@@ -12,8 +12,15 @@ from metrics.registry import (
     SWEEP_METRIC_KEYS,
     SWEEP_METRICS,
     MetricDef,
+    all_metrics,
+    curve_functions,
+    lower_is_better,
     metric,
     metrics_json,
+    register,
+    sweep_metric_keys,
+    sweep_metrics,
+    unregister,
 )
 
 __all__ = [
@@ -24,6 +31,13 @@ __all__ = [
     "SWEEP_METRICS",
     "SWEEP_METRIC_KEYS",
     "MetricDef",
+    "all_metrics",
+    "curve_functions",
+    "lower_is_better",
     "metric",
     "metrics_json",
+    "register",
+    "sweep_metric_keys",
+    "sweep_metrics",
+    "unregister",
 ]

@@ -6,11 +6,19 @@ ones a parameter sweep stores per combination.
 ``sweep_results`` columns and the sweep CSV carry them. Definitions of how each is computed
 live with the code that computes it (``engine/_stats.py``, ``adapters/metrics.py``) and in
 docs/execution.md.
+
+A metric beyond these is a row that names its curve function (``MetricDef.function``): a row
+of ``METRICS``, or one ``register`` adds while the process runs. Every such metric is
+computed for a run and for each sweep combination (``kinds.runs.curve_metrics``) and stored
+in a sweep's ``extra_metrics`` JSON, so it needs no column and no migration. Readers that
+must see it call ``all_metrics``, ``sweep_metrics``, ``sweep_metric_keys`` and
+``lower_is_better``, never the constants, which hold the built-in rows only.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,9 @@ class MetricDef:
     ``better`` is +1 when higher is better, -1 when lower is better, 0 when neither (the
     compare table marks the best run of a row with it; a sweep ranks combinations by it,
     treating 0 as higher-is-better). ``integer``: stored as an integer column.
+    ``function``: ``"module:name"`` of the function computing a metric beyond the built-in
+    ones from equity curves (``adapters.metrics.Curves`` in, N values out); empty for the
+    built-in ones, which the engine and ``adapters.metrics`` compute.
     """
 
     key: str
@@ -28,6 +39,7 @@ class MetricDef:
     digits: int = 2
     better: int = 1
     integer: bool = False
+    function: str = ""
 
 
 METRICS: tuple[MetricDef, ...] = (
@@ -56,12 +68,56 @@ METRICS: tuple[MetricDef, ...] = (
 _BY_KEY = {m.key: m for m in METRICS}
 
 
+_REGISTERED: dict[str, MetricDef] = {}
+"""Metrics ``register`` added while the process runs, in registration order."""
+
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+RESERVED: frozenset[str] = frozenset(
+    ("sweep_id", "combo_no", "chunk_no", "ticker", "params", "params_json", "extra_metrics",
+     "created_at", "completed_at", "rule_type", "status", "name")
+)  # fmt: skip
+"""Names a stored sweep result or the run history sorts by as columns: no metric's key."""
+
+
+def register(definition: MetricDef) -> None:
+    """Add a metric beyond the built-in rows for the rest of the process: every reader that
+    goes through ``all_metrics``/``sweep_metrics`` sees it (the run page, a sweep's table,
+    sort, filter and CSV, a study's objectives). Its ``function`` computes it.
+
+    :raise ValueError: a key taken (a metric's or ``RESERVED``) or not ``[a-z][a-z0-9_]*``,
+        or no ``function``.
+    """
+    taken = definition.key in _BY_KEY | _REGISTERED or definition.key in RESERVED
+    if taken or not _KEY.fullmatch(definition.key):
+        raise ValueError(f"{definition.key!r}: a metric key must be new and [a-z][a-z0-9_]*")
+    if ":" not in definition.function:
+        raise ValueError(f"{definition.key!r}: a registered metric names its function")
+    _REGISTERED[definition.key] = definition
+
+
+def unregister(key: str) -> None:
+    """Drop a metric ``register`` added (no error when there is none)."""
+    _REGISTERED.pop(key, None)
+
+
+def all_metrics() -> tuple[MetricDef, ...]:
+    """``METRICS`` then the registered metrics: what a run reports, in display order."""
+    return (*METRICS, *_REGISTERED.values())
+
+
 def metric(key: str) -> MetricDef:
-    """The definition of ``key``.
+    """The definition of ``key`` (a registered one too).
 
     :raise KeyError: for a key that is no metric.
     """
-    return _BY_KEY[key]
+    return _BY_KEY[key] if key in _BY_KEY else _REGISTERED[key]
+
+
+def curve_functions() -> tuple[MetricDef, ...]:
+    """The metrics computed by a named function (``MetricDef.function``), in display order:
+    what a run and a sweep compute beyond the built-in metrics."""
+    return tuple(m for m in all_metrics() if m.function)
 
 
 SWEEP_METRICS: tuple[MetricDef, ...] = tuple(
@@ -95,10 +151,32 @@ PORTFOLIO_LIST_METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in PORTFOLIO_LIS
 """``PORTFOLIO_LIST_METRICS`` by key: the stored columns and the list's keys."""
 
 LOWER_IS_BETTER: frozenset[str] = frozenset(m.key for m in METRICS if m.better < 0)
-"""Metrics whose best value is the smallest; for every other metric it is the largest."""
+"""The built-in metrics whose best value is the smallest (``lower_is_better`` asks about any)."""
 
 
-def metrics_json(definitions: tuple[MetricDef, ...] = METRICS) -> list[dict]:
-    """The definitions as the pages' JavaScript reads them (key, label, unit, digits,
-    better, integer), in order."""
-    return [asdict(m) for m in definitions]
+def sweep_metrics() -> tuple[MetricDef, ...]:
+    """What a sweep stores per combination: ``SWEEP_METRICS`` (its columns), then every
+    metric computed by a named function (its ``extra_metrics``)."""
+    return (*SWEEP_METRICS, *curve_functions())
+
+
+def sweep_metric_keys() -> tuple[str, ...]:
+    """``sweep_metrics`` by key: what a sweep's table sorts and filters by, its CSV's metric
+    headers and a study's objective choices."""
+    return tuple(m.key for m in sweep_metrics())
+
+
+def lower_is_better(key: str) -> bool:
+    """Whether ``key``'s best value is its smallest (False for a key that is no metric)."""
+    definition = _BY_KEY.get(key) or _REGISTERED.get(key)
+    return definition is not None and definition.better < 0
+
+
+_PAGE_FIELDS = tuple(f.name for f in fields(MetricDef) if f.name != "function")
+
+
+def metrics_json(definitions: tuple[MetricDef, ...] | None = None) -> list[dict]:
+    """The definitions (default: ``all_metrics()``) as the pages' JavaScript reads them
+    (key, label, unit, digits, better, integer), in order."""
+    chosen = all_metrics() if definitions is None else definitions
+    return [{name: asdict(m)[name] for name in _PAGE_FIELDS} for m in chosen]

@@ -2,7 +2,7 @@
 results CSV (its progress bar is ``scripts.bulk_progress``'s).
 
 "Best" is the highest value, except for metrics where lower is better
-(``metrics.LOWER_IS_BETTER``); runs without the metric come last.
+(``metrics.lower_is_better``); runs without the metric come last.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from metrics import LOWER_IS_BETTER
+from metrics import lower_is_better
 from work.status import RunStatus
 
 CSV_FIELDS = (
@@ -42,7 +42,7 @@ def _metric(run: dict[str, Any] | None, metric: str) -> float | None:
 def rank(runs: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
     """SUCCEEDED runs ordered best first by ``metric`` (runs without it last)."""
     succeeded = [run for run in runs if run.get("status") == RunStatus.SUCCEEDED]
-    sign = 1 if metric in LOWER_IS_BETTER else -1
+    sign = 1 if lower_is_better(metric) else -1
 
     def order(run: dict[str, Any]) -> tuple[int, float]:
         value = _metric(run, metric)

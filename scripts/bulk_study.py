@@ -20,7 +20,7 @@ import sys
 from typing import Any, TextIO
 
 from backtest_client.studies import FINISHED, Study
-from metrics import SWEEP_METRIC_KEYS
+from metrics import sweep_metric_keys
 from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, command_parser
 from scripts.bulk_sweep import (
     OPTIONAL_TRADING_FIELDS,
@@ -59,7 +59,7 @@ def _number(text: str) -> int | float:
 def objective(text: str) -> dict[str, str]:
     """``metric[:maximize|minimize]`` (default maximize)."""
     metric, _, direction = text.partition(":")
-    if metric not in SWEEP_METRIC_KEYS or direction not in ("", "maximize", "minimize"):
+    if metric not in sweep_metric_keys() or direction not in ("", "maximize", "minimize"):
         raise argparse.ArgumentTypeError(f"expected metric[:maximize|minimize], got {text!r}")
     return {"metric": metric, "direction": direction or "maximize"}
 

@@ -284,12 +284,14 @@ def metric_columns(name: str, definitions: tuple[MetricDef, ...]) -> type:
 
 
 SweepMetricColumns = metric_columns("SweepMetricColumns", SWEEP_METRICS)
-"""One column per metric a sweep stores (``metrics.SWEEP_METRICS``)."""
+"""One nullable column per built-in metric a sweep stores (``metrics.SWEEP_METRICS``, in
+its order). A metric added since is a registry row that names its function and lands in
+``SweepResult.extra_metrics``: no column, no migration."""
 
 
 class SweepResult(SweepMetricColumns, Base):
     """One combination's outcome: its ticker, swept parameter values and metrics (the
-    ``SweepMetricColumns``)."""
+    ``SweepMetricColumns``, then ``extra_metrics``)."""
 
     __tablename__ = "sweep_results"
 
@@ -302,6 +304,10 @@ class SweepResult(SweepMetricColumns, Base):
     chunk_no: Mapped[int] = mapped_column(Integer)
     ticker: Mapped[str] = mapped_column(String(32))
     params_json: Mapped[str] = mapped_column(Text)
+    extra_metrics: Mapped[str | None] = mapped_column(Text)
+    """The metrics beyond the columns (registry rows with a ``function``) as a JSON object
+    ``{key: number}``, undefined ones left out; NULL when the sweep stored none (every sweep
+    before migration 0017, and every sweep while the registry has none)."""
 
     sweep: Mapped[Sweep] = relationship(back_populates="results")
 

@@ -19,6 +19,7 @@ import json
 from engine import ENGINE_VERSION
 from kinds.runs.contract import RunRequest
 from kinds.runs.result_version import RESULT_SCHEMA_VERSION
+from metrics import curve_functions
 
 
 def canonical_json(fields: dict) -> str:
@@ -35,8 +36,11 @@ def canonical_request(request: RunRequest) -> str:
 def key_of(canonical: str, data_hash: str) -> str:
     """The SHA-256 hex key of a ``canonical`` request text on the data whose bytes hash to
     ``data_hash``, under this code's ``ENGINE_VERSION`` and ``RESULT_SCHEMA_VERSION`` (the
-    key of runs, trials and sweeps: ``kinds.sweeps.cache``)."""
-    versions = (ENGINE_VERSION, RESULT_SCHEMA_VERSION)
+    key of runs, trials and sweeps: ``kinds.sweeps.cache``) and the registry's metrics
+    computed by a named function (none: the key is as before they existed), so a result
+    stored before a metric was added is not served without it."""
+    named = (f"{m.key}={m.function}" for m in curve_functions())
+    versions = (ENGINE_VERSION, RESULT_SCHEMA_VERSION, *named)
     text = "\n".join((canonical, data_hash, *versions))
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -181,6 +181,27 @@ def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     )
 
 
+def _named_metrics(
+    bars: Bars, result: EngineResult, metrics: dict, bars_per_year: float
+) -> dict[str, float | None]:
+    """The registry's metrics computed by a named function (``kinds.runs.curve_metrics``)
+    for this one run (N = 1), None where undefined; empty when there is none."""
+    from engine import bar_returns
+    from kinds.runs.curve_metrics import named_metrics
+    from metrics import curve_functions
+
+    if not curve_functions():
+        return {}
+    equity = result.equity[None, :]
+    known = {
+        key: np.array([np.nan if v is None else v], dtype=np.float64)
+        for key, v in metrics.items()
+        if isinstance(v, int | float | None)
+    }
+    values = named_metrics(bars.timestamps, equity, bar_returns(equity), bars_per_year, known)
+    return {key: float(v[0]) if np.isfinite(v[0]) else None for key, v in values.items()}
+
+
 def assemble(
     request: RunRequest,
     bars: Bars,
@@ -202,6 +223,7 @@ def assemble(
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
     psr = sharpe_probability(result.equity)
     metrics = {**result.metrics, **enhanced, **{key: psr[key] for key in METRIC_KEYS}}
+    metrics |= _named_metrics(bars, result, metrics, bars_per_year)
     chart_base64, charts = None, {}
     if request.charts:
         from kinds.runs.font_cache import seed_font_cache

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from data import UnknownTickerError, validate_ticker
 from kinds.runs.fields import NAME_MAX, TAG_PATTERN
 from kinds.runs.store import SORT_COLUMNS, RunFilter, RunSort
-from metrics import METRICS
+from metrics import all_metrics
 from rules import RULES
 from work.errors import RequestError
 from work.status import ALL_STATUSES
@@ -100,8 +100,11 @@ def run_filter(args: Args) -> RunFilter:
     )
 
 
-SORT_KEYS: tuple[str, ...] = (*SORT_COLUMNS, *(m.key for m in METRICS))
-"""What ``sort`` accepts: a column (``kinds.runs.store.SORT_COLUMNS``) or a metric key."""
+def sort_keys() -> tuple[str, ...]:
+    """What ``sort`` accepts: a column (``kinds.runs.store.SORT_COLUMNS``) or a metric key
+    (the registry's now: a metric registered since counts)."""
+    return (*SORT_COLUMNS, *(m.key for m in all_metrics()))
+
 
 ORDERS = ("desc", "asc")
 
@@ -110,8 +113,8 @@ def run_sort(args: Args) -> RunSort:
     """The history order: ``sort`` (default created_at) and ``order`` (desc or asc;
     default desc); a ``RequestError`` naming the parameter for any other value."""
     key = args.get("sort", "").strip() or "created_at"
-    if key not in SORT_KEYS:
-        raise RequestError("sort", f"must be one of: {', '.join(SORT_KEYS)}")
+    if key not in sort_keys():
+        raise RequestError("sort", f"must be one of: {', '.join(sort_keys())}")
     order = args.get("order", "").strip().lower() or "desc"
     if order not in ORDERS:
         raise RequestError("order", "must be desc or asc")

@@ -214,7 +214,7 @@ SORT_COLUMNS = {
     "status": BacktestRun.status,
     "name": BacktestRun.name,
 }
-"""History sort keys that are columns; any metric key (``metrics.METRICS``) sorts too."""
+"""History sort keys that are columns; any metric key (``metrics.all_metrics()``) sorts too."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from kinds.studies.fields import (
@@ -26,7 +33,7 @@ from kinds.studies.fields import (
     MAX_TRIALS,
     SAMPLERS,
 )
-from metrics import SWEEP_METRIC_KEYS
+from metrics import sweep_metric_keys
 from work.errors import RequestError
 
 Number = (
@@ -57,12 +64,20 @@ class SpaceEntry(BaseModel):
         return self
 
 
+def _sweep_metric(value: str) -> str:
+    """A metric a sweep stores (``metrics.sweep_metric_keys()``, read now: a metric
+    registered since counts)."""
+    if value not in sweep_metric_keys():
+        raise PydanticCustomError("metric_choice", "not a sweep metric")
+    return value
+
+
 class Objective(BaseModel):
     """One metric to optimise and its direction."""
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: Literal[SWEEP_METRIC_KEYS]  # type: ignore[valid-type]
+    metric: Annotated[str, Field(strict=True), AfterValidator(_sweep_metric)]
     direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
 
 
@@ -95,7 +110,6 @@ class StudyBody(BaseModel):
 _MESSAGES = {
     "space": "must be an object of {low, high, step?, log?} per parameter",
     "objectives": "must be a list of one or two {metric, direction}",
-    "metric": f"must be one of: {', '.join(SWEEP_METRIC_KEYS)}",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
     "sampler": f"must be one of: {', '.join(SAMPLERS)}",
     "n_trials": f"must be an integer from 1 to {MAX_TRIALS}",
@@ -122,6 +136,8 @@ def _error(error: dict[str, Any]) -> RequestError:
     if error["type"] == "missing":
         return RequestError(path, "is required")
     last = next((part for part in reversed(loc) if part in _MESSAGES), loc[0] if loc else "")
+    if loc and loc[-1] == "metric":  # the registry's choices now, not at import
+        return RequestError(path, f"must be one of: {', '.join(sweep_metric_keys())}")
     return RequestError(path, _MESSAGES.get(last, "is invalid"))
 
 

@@ -22,7 +22,7 @@ from kinds.studies.sampling import (
     TrialRow,
     best_trials,
 )
-from metrics import SWEEP_METRIC_KEYS
+from metrics import sweep_metric_keys
 from store.models import Study, StudyTrial
 
 Iso = Callable[[datetime | None], str | None]
@@ -155,14 +155,15 @@ def detail(
 
 def trials_csv(study: Study, trials: list[StudyTrial]) -> str:
     """One row per trial: number, state, each searched parameter, each objective's value,
-    every metric (``SWEEP_METRIC_KEYS``), retried_as, reused_from."""
+    every metric a sweep stores (``sweep_metric_keys()``), retried_as, reused_from."""
     stored = json.loads(study.request_json)
     names = list(stored["space"])
     objectives = [o["metric"] for o in stored["objectives"]]
+    keys = sweep_metric_keys()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
-        ["number", "state", *names, *(f"value_{m}" for m in objectives), *SWEEP_METRIC_KEYS,
+        ["number", "state", *names, *(f"value_{m}" for m in objectives), *keys,
          "retried_as", "reused_from"]
     )  # fmt: skip
     for trial in trials:
@@ -171,7 +172,7 @@ def trials_csv(study: Study, trials: list[StudyTrial]) -> str:
         metrics = _loads(trial.metrics_json) or {}
         writer.writerow(
             csv_row([trial.number, trial.state, *(params.get(n) for n in names), *values,
-                     *(metrics.get(m) for m in SWEEP_METRIC_KEYS), trial.retried_as,
+                     *(metrics.get(m) for m in keys), trial.retried_as,
                      trial.reused_from])
         )  # fmt: skip
     return buffer.getvalue()

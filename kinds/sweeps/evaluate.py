@@ -42,9 +42,10 @@ from adapters.cscv import MIN_BARS_PER_BLOCK, block_stats
 from adapters.metrics import equity_metrics
 from engine import TradingParams, bar_returns, run_batch
 from kinds.runs.contract import RunRequest
+from kinds.runs.curve_metrics import named_metrics
 from kinds.runs.execute import MarketWindow, load_market_data, market_window, signals_in_window
 from kinds.sweeps.contract import ChunkSpec
-from metrics import SWEEP_METRIC_KEYS
+from metrics import sweep_metric_keys
 
 BLOCK_ROWS = 500
 """Combinations whose signals and paths are built together: (N × T) arrays of 500 rows over
@@ -61,9 +62,10 @@ def evaluate(
     trading: list[dict] | None = None,
     blocks: int = 0,
 ) -> dict[str, np.ndarray]:
-    """``SWEEP_METRIC_KEYS`` of every parameter set of ``request``'s rule over ``frame``: one
-    array per metric (NaN where undefined), row i for ``params_list[i]``. ``cache`` (a dict
-    the caller owns) keeps indicator arrays between calls on the same ``frame``.
+    """``metrics.sweep_metric_keys()`` of every parameter set of ``request``'s rule over
+    ``frame``: one array per metric (NaN where undefined), row i for ``params_list[i]``.
+    ``cache`` (a dict the caller owns) keeps indicator arrays between calls on the same
+    ``frame``.
     ``trading[i]`` (optional) holds row i's swept stops, overriding ``request``'s.
     ``blocks`` = S > 0 adds ``BLOCK_KEY``: N × 2S block sums and sums of squares of the bar
     returns (when the window has at least 2 returns per block)."""
@@ -76,7 +78,7 @@ def evaluate(
     groups: dict[tuple, list[int]] = {}
     for i, stops in enumerate(trading):
         groups.setdefault(tuple(sorted(stops.items())), []).append(i)
-    out = {name: np.empty(len(params_list)) for name in SWEEP_METRIC_KEYS}
+    out = {name: np.empty(len(params_list)) for name in sweep_metric_keys()}
     out["num_trades"] = np.empty(len(params_list), dtype=np.int64)
     if blocks:
         out[BLOCK_KEY] = np.empty((len(params_list), 2 * blocks))
@@ -124,11 +126,14 @@ def _evaluate_rows(
             returns=returns,
         )
         part = {**batch.metrics, **curve}
+        part |= named_metrics(
+            frame.bars.timestamps, batch.equity, returns, trading.annual_bars, part
+        )
         if blocks:
             stats = block_stats(returns, blocks)
             part[BLOCK_KEY] = np.hstack([stats.sums, stats.squares])
         parts.append(part)
-    keys = (*SWEEP_METRIC_KEYS, BLOCK_KEY) if blocks else SWEEP_METRIC_KEYS
+    keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
     return {name: np.concatenate([part[name] for part in parts]) for name in keys}
@@ -145,11 +150,10 @@ def _plain(name: str, value: np.generic) -> float | int | None:
 
 def metric_rows(metrics: dict[str, np.ndarray]) -> list[dict[str, float | int | None]]:
     """Per combination, ``{metric: value}`` with plain Python values."""
-    columns = {name: metrics[name].tolist() for name in SWEEP_METRIC_KEYS}
-    count = len(columns[SWEEP_METRIC_KEYS[0]])
-    return [
-        {name: _plain(name, columns[name][i]) for name in SWEEP_METRIC_KEYS} for i in range(count)
-    ]
+    keys = sweep_metric_keys()
+    columns = {name: metrics[name].tolist() for name in keys}
+    count = len(columns[keys[0]])
+    return [{name: _plain(name, columns[name][i]) for name in keys} for i in range(count)]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from kinds.sweeps.contract import (
 )
 from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep, iter_results
-from metrics import SWEEP_METRIC_KEYS
+from metrics import SWEEP_METRIC_KEYS, sweep_metric_keys
 from store.models import Sweep, SweepChunk, SweepResult
 from work.submit import QUEUE_UNAVAILABLE, QueueUnavailable, Submission, submit
 
@@ -235,7 +235,18 @@ def result_dict(row: SweepResult) -> dict[str, Any]:
         "combo_no": row.combo_no,
         "ticker": row.ticker,
         "params": json.loads(row.params_json),
-        "metrics": {name: getattr(row, name) for name in SWEEP_METRIC_KEYS},
+        "metrics": stored_metrics(row),
+    }
+
+
+def stored_metrics(row: SweepResult) -> dict[str, Any]:
+    """Every metric a sweep stores (``metrics.sweep_metric_keys()``) of one stored
+    combination: its columns, then ``extra_metrics`` (None for a metric it lacks: one
+    registered after the sweep ran, or undefined for it)."""
+    extra = json.loads(row.extra_metrics) if row.extra_metrics else {}
+    return {
+        name: getattr(row, name) if name in SWEEP_METRIC_KEYS else extra.get(name)
+        for name in sweep_metric_keys()
     }
 
 
@@ -243,10 +254,11 @@ def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[st
     """Every stored combination as CSV text (combo_no, ticker, the swept params, the
     metrics; floats as ``adapters.cells`` writes them), yielded ``every`` rows at a time."""
     names = list(json.loads(sweep.request_json)["grid"])
-    columns = ("combo_no", "ticker", "params_json", *SWEEP_METRIC_KEYS)
+    keys = sweep_metric_keys()
+    columns = ("combo_no", "ticker", "params_json", *keys)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["combo_no", "ticker", *names, *SWEEP_METRIC_KEYS])
+    writer.writerow(["combo_no", "ticker", *names, *keys])
     for count, (combo_no, ticker, params, *metrics) in enumerate(
         iter_results(session, sweep.sweep_id, columns)
     ):

@@ -24,7 +24,10 @@ CHUNKS = "sweep_chunks"
 RESULTS = "sweep_results"
 """The chunks' and the results' tables (``store.models.SweepChunk``, ``SweepResult``)."""
 
-RESULT_COLUMNS = ("sweep_id", "combo_no", "chunk_no", "ticker", "params_json", *SWEEP_METRIC_KEYS)
+RESULT_COLUMNS = (
+    "sweep_id", "combo_no", "chunk_no", "ticker", "params_json", *SWEEP_METRIC_KEYS,
+    "extra_metrics",
+)  # fmt: skip
 INSERT_RESULTS = (
     f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(RESULT_COLUMNS))})"
@@ -84,11 +87,22 @@ def store_chunk_results(
                 row["ticker"],
                 json.dumps(row["params"], separators=(",", ":")),
                 *(row[name] for name in SWEEP_METRIC_KEYS),
+                extra_metrics(row),
             )
             for row in rows
         ],
     )
     return True
+
+
+_NOT_EXTRA = frozenset(("combo_no", "ticker", "params", *SWEEP_METRIC_KEYS))
+
+
+def extra_metrics(row: dict) -> str | None:
+    """The stored ``extra_metrics`` of an ``evaluate_chunk`` row: its metrics without a
+    column as a JSON object (undefined ones left out), None when it has none."""
+    extra = {k: v for k, v in row.items() if k not in _NOT_EXTRA and v is not None}
+    return json.dumps(extra, separators=(",", ":"), allow_nan=False) if extra else None
 
 
 def record_write_ms(handle: Any, chunk_id: str, write_ms: float) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from kinds.runs.contract import RequestError
-from metrics import LOWER_IS_BETTER
+from metrics import lower_is_better
 
 AGGREGATES = ("max", "mean", "min")
 """How a cell combines the combinations that fall in it (undefined values are left out)."""
@@ -106,7 +106,7 @@ def aggregate(
     extreme = np.full(shape, np.nan)
     best = np.full(shape, -1, dtype=np.int64)
     best_value = np.full(shape, np.nan)
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    sign = -1.0 if lower_is_better(metric) else 1.0
     for combo_no, ticker, params, value in rows:
         if value is None or not math.isfinite(value):
             continue

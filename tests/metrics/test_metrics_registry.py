@@ -3,13 +3,26 @@ the adapters compute, with the stored sweep columns and with the direction ranki
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Integer
 
 from adapters.metrics import EQUITY_METRIC_KEYS
 from engine.result import CORE_METRICS
 from kinds.runs.contract import parse_request
 from kinds.runs.execute import execute
-from metrics import LOWER_IS_BETTER, METRICS, SWEEP_METRIC_KEYS, metric, metrics_json
+from metrics import (
+    LOWER_IS_BETTER,
+    METRICS,
+    SWEEP_METRIC_KEYS,
+    MetricDef,
+    all_metrics,
+    lower_is_better,
+    metric,
+    metrics_json,
+    register,
+    sweep_metric_keys,
+    unregister,
+)
 from store.models import SweepResult
 
 
@@ -58,3 +71,33 @@ def test_the_page_data_carries_every_definition_in_display_order():
         "better": 1,
         "integer": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("key", "function"),
+    [
+        ("sharpe_ratio", "m:f"),  # a built-in metric's
+        ("ticker", "m:f"),  # a stored result's column
+        ("Bad-Key", "m:f"),
+        ("fresh_metric", ""),  # nothing computes it
+    ],
+)
+def test_registering_a_taken_or_malformed_key_or_one_without_a_function_is_refused(key, function):
+    before = all_metrics()
+    with pytest.raises(ValueError):
+        register(MetricDef(key, key, function=function))
+    assert all_metrics() == before
+
+
+def test_a_registered_metric_joins_every_reader_until_unregistered():
+    definition = MetricDef("fresh_metric", "Fresh", better=-1, function="m:f")
+    register(definition)
+    try:
+        assert all_metrics()[-1] == definition == metric("fresh_metric")
+        assert sweep_metric_keys() == (*SWEEP_METRIC_KEYS, "fresh_metric")
+        assert lower_is_better("fresh_metric") and "fresh_metric" not in LOWER_IS_BETTER
+        assert metrics_json()[-1]["key"] == "fresh_metric"
+        assert "function" not in metrics_json()[-1]
+    finally:
+        unregister("fresh_metric")
+    assert sweep_metric_keys() == SWEEP_METRIC_KEYS and not lower_is_better("fresh_metric")

@@ -55,7 +55,7 @@ from kinds.sweeps.service import (
 )
 from kinds.sweeps.status import SweepStatus
 from kinds.sweeps.store import (
-    SORT_COLUMNS,
+    Bounds,
     SweepState,
     get_result,
     get_sweep,
@@ -63,12 +63,13 @@ from kinds.sweeps.store import (
     list_sweeps,
     results_page,
     set_sweep_shared,
+    sort_keys,
     sweep_states,
 )
 from kinds.sweeps.summary import sweep_summary
 from kinds.sweeps.view import aggregate, dimensions, parse_fixed
 from kinds.walkforward.store import folds_by_sweep
-from metrics import LOWER_IS_BETTER, SWEEP_METRIC_KEYS
+from metrics import lower_is_better, sweep_metric_keys
 from store.models import Sweep
 from web.auth import current_user
 from web.body import json_object
@@ -263,7 +264,10 @@ def _sweep_or_404(sweep_id: str) -> Sweep:
     return row
 
 
-def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=SWEEP_METRIC_KEYS) -> str:
+def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=None) -> str:
+    """The query's ``name``: one of ``allowed`` (default: every metric a sweep stores, read
+    from the registry now)."""
+    allowed = sweep_metric_keys() if allowed is None else allowed
     value = request.args.get(name, "").strip() or default
     if value not in allowed:
         raise ApiError(400, f"must be one of: {', '.join(allowed)}", field=name)
@@ -284,7 +288,29 @@ def _summary(
 
 
 def _descending(metric: str) -> bool:
-    return metric not in LOWER_IS_BETTER
+    return not lower_is_better(metric)
+
+
+def _bounds() -> Bounds:
+    """The query's ``min.<metric>`` / ``max.<metric>`` filters: per metric (any a sweep
+    stores), the lowest and highest value a listed result may have."""
+    bounds: Bounds = {}
+    keys = sweep_metric_keys()
+    for key, text in request.args.items():
+        side, _, name = key.partition(".")
+        if side not in ("min", "max") or not name:
+            continue
+        if name not in keys:
+            raise ApiError(400, f"must name a metric: one of {', '.join(keys)}", field=key[:80])
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ApiError(400, "must be a finite number", field=key[:80])
+        low, high = bounds.get(name, (None, None))
+        bounds[name] = (value, high) if side == "min" else (low, value)
+    return bounds
 
 
 @bp.get("/api/sweeps")
@@ -369,9 +395,11 @@ def overfitting_export(sweep_id: str) -> ResponseReturnValue:
 @bp.get("/api/sweeps/<sweep_id>/results")
 def results(sweep_id: str) -> ResponseReturnValue:
     """Stored combos sorted by ``sort`` (any metric or combo_no; ``order`` asc|desc, default
-    best first), ``page``/``per_page`` (<= 500), ``top`` (only the first N), ``ticker``."""
+    best first), ``page``/``per_page`` (<= 500), ``top`` (only the first N), ``ticker``,
+    ``min.<metric>`` / ``max.<metric>`` (only combos with the metric within them)."""
     row = _sweep_or_404(sweep_id)
-    sort = _metric("sort", "combo_no", SORT_COLUMNS)
+    sort = _metric("sort", "combo_no", sort_keys())
+    bounds = _bounds()
     order = request.args.get("order", "").strip().lower()
     if order not in ("", "asc", "desc"):
         raise ApiError(400, "must be asc or desc", field="order")
@@ -389,6 +417,7 @@ def results(sweep_id: str) -> ResponseReturnValue:
         per_page=per_page,
         top=top,
         ticker=ticker,
+        bounds=bounds,
     )
     return {
         "results": [result_dict(result) for result in rows],

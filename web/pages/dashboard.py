@@ -17,7 +17,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from adapters.metrics import run_warnings
-from kinds.runs.query import COMPARE_MAX, SORT_KEYS, is_run_id, run_filter, run_ids, run_sort
+from kinds.runs.query import COMPARE_MAX, is_run_id, run_filter, run_ids, run_sort, sort_keys
 from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
 from kinds.runs.view import (
     cache_sources,
@@ -26,7 +26,7 @@ from kinds.runs.view import (
     run_summaries,
     source_shown,
 )
-from metrics import METRICS
+from metrics import all_metrics
 from rules import RULES, describe_rules
 from store.models import BacktestRun, utcnow
 from web.db import get_session
@@ -156,7 +156,7 @@ def history() -> ResponseReturnValue:
         total=total,
         statuses=ALL_STATUSES,
         sort=sort,
-        sort_keys=[(key, _sort_label(key)) for key in SORT_KEYS],
+        sort_keys=[(key, _sort_label(key)) for key in sort_keys()],
         tickers=tickers(),
         compare_max=COMPARE_MAX,
         rule_types=list(RULES),
@@ -176,7 +176,7 @@ def history() -> ResponseReturnValue:
 
 def _sort_label(key: str) -> str:
     """How the sort menu names a key: a metric by its label, a column by its name."""
-    return next((m.label for m in METRICS if m.key == key), key.replace("_", " "))
+    return next((m.label for m in all_metrics() if m.key == key), key.replace("_", " "))
 
 
 def _not_found(run_id: str) -> tuple[str, int]:
@@ -199,7 +199,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         run_request=run_request,
         request_text=json.dumps(run_request, indent=2),
         metrics=metrics,
-        kpis=METRICS,
+        kpis=all_metrics(),
         created_iso=iso_utc(row.created_at),
         now_iso=iso_utc(utcnow()),
         queued_for=page_format.duration(row.created_at, row.started_at),
@@ -233,7 +233,7 @@ def compare() -> ResponseReturnValue:
         for row in rows
     ]
     table = []
-    for metric in METRICS:
+    for metric in all_metrics():
         values = [run["metrics"].get(metric.key) for run in runs]
         table.append(
             {

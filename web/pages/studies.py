@@ -16,7 +16,7 @@ from kinds.studies.contract import STUDY_ID
 from kinds.studies.fields import DEFAULT_OBJECTIVES, DEFAULT_SAMPLER, MULTI_SAMPLER, SAMPLERS
 from kinds.studies.request_model import StudyBody
 from kinds.studies.store import get_study
-from metrics import SWEEP_METRICS, metrics_json
+from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Study
 from web.db import get_session
@@ -37,7 +37,7 @@ FORM_DEFAULTS = {
 
 
 def _metrics() -> list[dict]:
-    return metrics_json(SWEEP_METRICS)
+    return metrics_json(sweep_metrics())
 
 
 def _trial_url(study_id: str) -> str:

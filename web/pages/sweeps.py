@@ -19,7 +19,7 @@ from kinds.sweeps.store import get_sweep, list_sweeps, sweep_states
 from kinds.sweeps.summary import sweep_summary
 from kinds.sweeps.view import AGGREGATES, dimensions
 from kinds.walkforward.store import folds_by_sweep
-from metrics import SWEEP_METRICS, metrics_json
+from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Sweep
 from web.db import get_session
@@ -91,7 +91,9 @@ def sweep_page(sweep_id: str) -> ResponseReturnValue:
         "submit_url": url_for("runs.submit"),
         "run_url": url_for("dashboard.run_page", run_id="RUN_ID"),
         "dimensions": dimensions(stored),
-        "metrics": [{**m, "lower_is_better": m["better"] < 0} for m in metrics_json(SWEEP_METRICS)],
+        "metrics": [
+            {**m, "lower_is_better": m["better"] < 0} for m in metrics_json(sweep_metrics())
+        ],
         "aggregates": list(AGGREGATES),
     }
     return render_template(
