@@ -450,6 +450,9 @@ class StudyBatch(WorkItemColumns, Base):
     batch_no: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(Text)
     queue: Mapped[str] = mapped_column(String(64))
+    asking: Mapped[int | None] = mapped_column(Integer)
+    """Trials a RUNNING batch reserved and is sampling outside the study's lock (NULL once
+    stored): counted toward the budget and past by other batches' seeds."""
 
     __table_args__ = (
         Index("ix_batches_study", "study_id", "batch_no", unique=True),
