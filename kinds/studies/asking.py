@@ -101,6 +101,7 @@ def insert_trials(database: Database, batch: str, study_id: str, asked: list[Ask
     study's trials, stored RUNNING; the reservation cleared."""
     with database.transaction() as tx:
         study = lock_study(tx, study_id)
+        reserve(tx, batch, None)
         if study is None or study.finished:
             return []
         due = set(retries_due(tx, study_id))
@@ -108,7 +109,6 @@ def insert_trials(database: Database, batch: str, study_id: str, asked: list[Ask
         total, _, room = _room(tx, study, batch)
         numbered = [replace(a, number=total + i) for i, a in enumerate(kept[:room])]
         insert_asked(tx, study_id, batch, numbered)
-        reserve(tx, batch, None)
         return numbered
 
 

@@ -14,6 +14,8 @@ other statement of the transaction:
 * one lock order — the study's row, then its batch and trial rows — so two such
   transactions (eight batch Jobs of one study, the reaper failing a batch) queue for the
   study's row and never wait for each other's rows in opposite orders: no InnoDB deadlock.
+  (A delivery's RUNNING transition writes its batch's row alone and then only reads: it
+  never waits holding a lock.)
 
 Under the lock the rows to change are found by plain (consistent, lock-free) reads and
 written by primary key (``UPDATE … WHERE study_id = ? AND number = ?``), never by a locking
