@@ -18,11 +18,18 @@ from typing import Any
 
 import pytest
 
+from kinds.studies.asking import insert_trials, reserve_trials, sample
 from kinds.studies.fields import MAX_BATCH_SIZE, MAX_PARALLELISM, MAX_TRIALS
 from kinds.studies.kind import BATCH
 from kinds.studies.sampling import Asked
 from kinds.studies.service import study_submission, validate_study
-from kinds.studies.state import fail_orphans, insert_asked, lock_study, open_batch_messages
+from kinds.studies.state import (
+    fail_orphans,
+    insert_asked,
+    lock_study,
+    open_batch_messages,
+    reserved,
+)
 from kinds.studies.store import batch_counts, get_study, trial_counts
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.dbapi import Database, as_tx
@@ -198,3 +205,44 @@ def test_the_reaper_failing_a_batch_while_a_batch_asks_does_not_deadlock(mysql_u
         assert batch_counts(session, study_id) == {"RUNNING": 1, "FAILED": 1, "PENDING": 1}
         assert get_study(session, study_id).status == "PENDING"
     engine.dispose()
+
+
+def test_two_batches_asking_at_once_reserve_the_budget_and_draw_different_points(mysql_url):
+    """Two batches sample outside the study's lock at the same time: the second's
+    reservation counts the first's (the budget of 15 leaves it 5 trials) and seeds its
+    sampler past them, so they draw different points; inserted, they are numbered 0..9 and
+    10..14 and no reservation is left."""
+    engine = make_engine(mysql_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    planned = validate_study(
+        valid_study(parallelism=2, n_trials=15, batch_size=10, sampler="random")
+    )
+    study_id = planned.request.study_id
+    with sessions.begin() as session:
+        study_submission(planned, image_tag="test").insert(session, "sweep-test")
+    first, second = f"{study_id}-b0", f"{study_id}-b1"
+    database = Database(mysql_url)
+    try:
+        with database.transaction() as tx:
+            for batch in (first, second):
+                assert BATCH.mark_running(tx, Claim(batch, "test", 0.0))
+        mine = reserve_trials(database, first, study_id)
+        theirs = reserve_trials(database, second, study_id)
+        assert (mine.count, theirs.count) == (10, 5)
+        assert theirs.before == mine.before + 10
+        drawn = sample(database, study_id, mine), sample(database, study_id, theirs)
+        assert not {str(a.params) for a in drawn[0]} & {str(a.params) for a in drawn[1]}
+        stored = [
+            insert_trials(database, first, study_id, drawn[0]),
+            insert_trials(database, second, study_id, drawn[1]),
+        ]
+        assert [[a.number for a in batch] for batch in stored] == [
+            list(range(10)),
+            list(range(10, 15)),
+        ]
+        with database.transaction() as tx:
+            assert reserved(tx, study_id) == 0
+    finally:
+        database.close()
+        engine.dispose()
