@@ -307,7 +307,7 @@ class SweepResult(SweepMetricColumns, Base):
     extra_metrics: Mapped[str | None] = mapped_column(Text)
     """The metrics beyond the columns (registry rows with a ``function``) as a JSON object
     ``{key: number}``, undefined ones left out; NULL when the sweep stored none (every sweep
-    before migration 0017, and every sweep while the registry has none)."""
+    before migration 0018, and every sweep while the registry has none)."""
 
     sweep: Mapped[Sweep] = relationship(back_populates="results")
 
@@ -456,6 +456,9 @@ class StudyBatch(WorkItemColumns, Base):
     )
     batch_no: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(Text)
+    asking: Mapped[int | None] = mapped_column(Integer)
+    """Trials a RUNNING batch reserved and is sampling outside the study's lock (NULL once
+    stored): counted toward the budget and past by other batches' seeds."""
 
     __table_args__ = (
         Index("ix_batches_study", "study_id", "batch_no", unique=True),

@@ -2,20 +2,25 @@
 
 Two kinds of failure are worth a retry, and nothing else is:
 
-* a lost InnoDB deadlock or lock-wait timeout (``DEADLOCK_ERRORS``): tried again at once, a
-  few times;
+* a lost InnoDB deadlock or lock-wait timeout (``DEADLOCK_ERRORS``): tried again after a
+  short pause that grows and is jittered (two transactions that collided do not collide
+  again in step), until it commits or ``db_retry_seconds()`` is spent — not a fixed number
+  of times: a computed result is never thrown away because it lost a lock conflict;
 * a lost or refused connection (a failover, a restart, a network blip: ``is_disconnect``):
   tried again with exponential backoff for up to ``db_retry_seconds()`` (DB_RETRY_SECONDS,
   default 120 s, longer than a typical MySQL failover), then ``DatabaseUnavailable``.
 
 The call must be a whole transaction (e.g. a ``with session.begin():`` block, which rolls
 back on error), so running it again is safe. A computed result is stored by such a call: a
-database that is away for a while delays the write, it does not lose it.
+database that is away or busy for a while delays the write, it does not lose it. (The
+writers of one study's rows take their locks in one order and cannot deadlock each other:
+``kinds.studies.state``.)
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -37,6 +42,9 @@ connection, lost with a system error, disconnected by the server."""
 
 DEFAULT_DB_RETRY_SECONDS = process.DB_RETRY_SECONDS.default
 FIRST_BACKOFF_S, MAX_BACKOFF_S = 0.5, 8.0
+FIRST_DEADLOCK_PAUSE_S, MAX_DEADLOCK_PAUSE_S = 0.05, 2.0
+"""The pause before the first retry of a lost deadlock, and the most it grows to (doubling,
+each pause jittered to between half and all of it)."""
 
 
 class DatabaseUnavailable(Exception):
@@ -82,12 +90,14 @@ def retry_transaction(
     call: Callable[[], T],
     *,
     budget_s: float | None = None,
-    deadlock_attempts: int = 3,
+    deadlock_attempts: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run ``call`` (one whole transaction) until it returns; run it again after a lost
-    deadlock (at most ``deadlock_attempts`` times in all) or a lost connection (with backoff,
-    for at most ``budget_s``, default ``db_retry_seconds()``). Other errors propagate at once.
+    deadlock or lock-wait timeout (after a growing, jittered pause: until the budget is
+    spent, or at most ``deadlock_attempts`` times in all when given) or a lost connection
+    (with backoff), for at most ``budget_s`` (default ``db_retry_seconds()``) in all. Other
+    errors propagate at once; so does a deadlock when its attempts or the budget are spent.
 
     :raise DatabaseUnavailable: the connection was still failing when the budget ran out.
     """
@@ -101,15 +111,27 @@ def retry_transaction(
         except Exception as exc:
             if not is_driver_error(exc):
                 raise
+            waited = time.monotonic() - started
             if is_deadlock(exc):
                 deadlocks += 1
-                if deadlocks >= deadlock_attempts:
+                pause = _deadlock_pause(deadlocks)
+                if deadlock_attempts is not None and deadlocks >= deadlock_attempts:
                     raise
-                sleep(0.05 * deadlocks)
+                if waited + pause > budget:
+                    raise
+                logger.warning(
+                    "lost a lock conflict (%s); trying the transaction again in %.2f s "
+                    "(retry %d, %.0f of %.0f s used)",
+                    _mysql_code(exc),
+                    pause,
+                    deadlocks,
+                    waited,
+                    budget,
+                )
+                sleep(pause)
                 continue
             if not is_disconnect(exc):
                 raise
-            waited = time.monotonic() - started
             if waited + backoff > budget:
                 raise DatabaseUnavailable(waited, exc.orig or exc) from exc
             logger.warning(
@@ -121,3 +143,9 @@ def retry_transaction(
             )
             sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+def _deadlock_pause(retry: int) -> float:
+    """Seconds to wait before retry number ``retry`` (from 1) of a lost deadlock."""
+    ceiling = min(FIRST_DEADLOCK_PAUSE_S * 2 ** (retry - 1), MAX_DEADLOCK_PAUSE_S)
+    return ceiling * random.uniform(0.5, 1.0)  # jitter, not a secret

@@ -1,10 +1,11 @@
 """Study batches as a kind of queued work (``work.kind``): the Job that takes a batch asks
-its study for up to ``batch_size`` trials (one locked transaction: FAIL the trials no Job
-will finish, re-ask their params first, then the sampler's new points), evaluates them in
-one vectorised pass (``kinds.studies.evaluate``), and stores their outcome with its
-SUCCEEDED transition and the study's next step (``kinds.studies.state.continue_study``:
-the next batches PENDING, or the study SUCCEEDED) in one transaction. Its ``finished``
-hook queues the PENDING batches; the reaper queues any it left (the backstop).
+its study for up to ``batch_size`` trials (``kinds.studies.asking``: FAIL the trials no Job
+will finish, re-ask their params first, then the sampler's new points; the sampler runs
+outside the study's lock), evaluates them in one vectorised pass
+(``kinds.studies.evaluate``), and stores their outcome with its SUCCEEDED transition and
+the study's next step (``kinds.studies.state.continue_study``: the next batches PENDING,
+or the study SUCCEEDED) in one transaction that locks the study's row first. Its
+``finished`` hook queues the PENDING batches; the reaper queues any it left (the backstop).
 
 A batch that fails (its Job killed twice, its data gone, a bug) is FAILED and the study
 continues (its RUNNING trials are FAILED and re-asked by the next batch) until
@@ -18,30 +19,26 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from kinds.studies.asking import ask_batch
 from kinds.studies.contract import study_of
 from kinds.studies.deflated import update_deflated
 from kinds.studies.evaluate import Outcome, evaluate_trials
 from kinds.studies.reuse import Evaluated, copied, plan, source_of, trial_key
-from kinds.studies.sampling import FAIL, RUNNING, Asked, ask, importances
+from kinds.studies.sampling import FAIL, Asked, importances
 from kinds.studies.state import (
     BATCHES,
-    TRIALS,
     batch_queue,
     continue_study,
-    counted,
     end_study,
     evaluated_trials,
-    fail_orphans,
-    insert_asked,
+    fail_trials,
     lock_study,
-    mark_study_running,
     open_batch_messages,
-    retries_due,
+    running_trials,
     store_importances,
     store_trial,
     trial_rows,
 )
-from store.clock import utcnow
 from store.dbapi import as_tx
 from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
@@ -78,9 +75,9 @@ class BatchExecution:
     def store(self, tx: Tx) -> bool:
         """The outcomes, the study's importances over every trial now and the deflated
         Sharpe ratio of its best (``kinds.studies.deflated``), its next step."""
+        lock_study(tx, self.study_id)  # first: the one lock order (kinds.studies.state)
         if not succeed_item(tx, BATCHES, "batch_id", self.batch_id):
             return False
-        lock_study(tx, self.study_id)  # before any read: MySQL's snapshot starts after it
         for outcome in self.outcomes:
             store_trial(tx, self.study_id, self.batch_id, outcome.number, outcome.state,
                         outcome.values, outcome.metrics, outcome.eval_key,
@@ -96,31 +93,6 @@ class BatchExecution:
         done = sum(1 for o in self.outcomes if o.state != FAIL)
         reused = sum(1 for o in self.outcomes if o.reused_from)
         return f"succeeded: {done} trials ({reused} reused), compute {self.compute_ms:.0f} ms"
-
-
-def _ask(database: Database, batch: str, study_id: str) -> tuple[dict | None, list[Asked], str]:
-    """One locked transaction: FAIL the trials no Job will finish, then ask this batch's
-    trials (retries first) and store them RUNNING. (stored request, asked, data hash); no
-    request when the study is gone or finished."""
-    with database.transaction() as tx:
-        study = lock_study(tx, study_id)
-        if study is None or study.finished:
-            return None, [], ""
-        mark_study_running(tx, study_id)
-        failed = fail_orphans(tx, study_id, batch)
-        if failed:
-            logger.warning("%d trial(s) of a dead batch FAILED; their params are asked again",
-                           failed)  # fmt: skip
-        trials = trial_rows(tx, study_id)
-        room = study.n_trials - counted(trials)
-        if study.paused or study.past_deadline(utcnow()):
-            room = 0
-        count = min(int(study.stored["batch_size"]), max(room, 0))
-        numbers = set(retries_due(tx, study_id))
-        retries = [t for t in trials if t.number in numbers]
-        asked = ask(study.stored, trials, count, retries)
-        insert_asked(tx, study_id, batch, asked)
-        return study.stored, asked, study.data_hash
 
 
 def compute(claim: Claim, message: dict[str, Any]) -> BatchExecution:
@@ -139,7 +111,7 @@ def compute_on(database: Database, claim: Claim, message: dict[str, Any]) -> Bat
     from work.retry import retry_transaction
 
     study_id = str(message["study_id"])
-    stored, asked, data_hash = retry_transaction(lambda: _ask(database, claim.item_id, study_id))
+    stored, asked, data_hash = ask_batch(database, claim.item_id, study_id)
     started = time.perf_counter()
     outcomes: list[Outcome] = []
     if stored is not None and asked:
@@ -204,10 +176,10 @@ def _fail_batch(handle: Any, batch: str, message: str, **expected: Any) -> bool:
     or, once ``MAX_FAILED_BATCHES`` failed, is FAILED with ``message`` (every RUNNING trial
     FAIL)."""
     tx = as_tx(handle)
+    study_id = study_of(batch)
+    lock_study(tx, study_id)  # first: the one lock order (kinds.studies.state)
     if not fail_item(tx, BATCHES, "batch_id", batch, message, **expected):
         return False
-    study_id = study_of(batch)
-    lock_study(tx, study_id)  # before any read: MySQL's snapshot starts after it
     row = tx.fetchone(f"SELECT queue FROM {BATCHES} WHERE batch_id = ?", (batch,))
     if row is None:
         return True
@@ -217,10 +189,7 @@ def _fail_batch(handle: Any, batch: str, message: str, **expected: Any) -> bool:
     )
     if failed is not None and int(failed["n"]) >= MAX_FAILED_BATCHES:
         if end_study(tx, study_id, RunStatus.FAILED, message):
-            tx.execute(
-                f"UPDATE {TRIALS} SET state = ?, completed_at = ? WHERE study_id = ? AND state = ?",
-                (FAIL, utcnow(), study_id, RUNNING),
-            )
+            fail_trials(tx, study_id, running_trials(tx, study_id))
         return True
     continue_study(tx, study_id, row["queue"])
     return True

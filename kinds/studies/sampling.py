@@ -117,15 +117,22 @@ def rebuild(stored: dict[str, Any], trials: list[TrialRow], *, seed: int | None 
 
 
 def ask(
-    stored: dict[str, Any], trials: list[TrialRow], count: int, retries: list[TrialRow]
+    stored: dict[str, Any],
+    trials: list[TrialRow],
+    count: int,
+    retries: list[TrialRow],
+    before: int | None = None,
 ) -> list[Asked]:
     """Ask ``count`` trials of the study ``trials`` make up: first ``retries``' params again
     (``enqueue_trial``: FAIL trials whose batch died), then new points from the sampler
-    (seeded by the study's seed and how many trials it has, so a study run one batch at a
-    time asks the same points every time)."""
+    (seeded by the study's seed and how many trials came before — ``before``, default
+    ``len(trials)``: also those other batches reserved and are asking at the same time —
+    so a study run one batch at a time asks the same points every time, and two batches
+    asking at once do not ask the same ones). Numbered from ``len(trials)``."""
     if count <= 0:
         return []
-    study = rebuild(stored, trials, seed=(stored["seed"] * 1_000_003 + len(trials)) % 2**31)
+    start = len(trials) if before is None else before
+    study = rebuild(stored, trials, seed=(stored["seed"] * 1_000_003 + start) % 2**31)
     dists = distributions(stored["space"])
     again = retries[:count]
     batch = getattr(study.sampler, "sample_batch", None)

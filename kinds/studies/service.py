@@ -24,6 +24,7 @@ from kinds.runs.execute import load_market_data
 from kinds.studies.contract import StudyRequest, batch_message, parse_study_request
 from kinds.studies.fields import MAX_TRIALS
 from kinds.studies.state import (
+    BATCHES,
     STUDIES,
     continue_study,
     end_study,
@@ -35,6 +36,7 @@ from store.dbapi import as_tx
 from store.models import Study, utcnow
 from work.status import RunStatus
 from work.submit import Submission
+from work.transitions import fail_item
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,11 @@ def study_submission(
 
     def fail(session: Session, error: str) -> int:
         tx = as_tx(session)
-        failed = tx.execute(
-            "UPDATE study_batches SET status = ?, error_message = ?, completed_at = ? "
-            "WHERE study_id = ? AND status = ?",
-            (RunStatus.FAILED, error, utcnow(), study_id, RunStatus.PENDING),
+        lock_study(tx, study_id)  # first: the one lock order (kinds.studies.state)
+        pending = [message["batch_id"] for message in open_batch_messages(tx, study_id)]
+        expected = (RunStatus.PENDING,)
+        failed = sum(
+            fail_item(tx, BATCHES, "batch_id", batch, error, expected=expected) for batch in pending
         )
         end_study(session, study_id, RunStatus.FAILED, error)
         return failed

@@ -3,12 +3,25 @@ imports no SQLAlchemy; the web and the reaper pass a session through ``as_tx``):
 locked for one decision, its trials, asking a batch's trials into ``study_trials``, storing
 their outcome, and continuing the study (queueing its next batches, or ending it).
 
-Every decision that reads the trial count and writes from it (ask, continue, pause, extend)
-first locks the study's row (``lock_study``: an UPDATE, a row lock on MySQL and the write
-lock on SQLite), so two batches never ask the same trial number and no trial is counted
-twice. The lock comes before any read of the transaction: on MySQL a transaction's
-consistent reads see the snapshot of its first read, which must include what the
-transaction that held the lock before committed. Nothing here commits.
+Every transaction that writes a study's batches or trials, or decides from its trial count
+(ask, store, fail a batch, continue, pause, extend), first locks the study's row
+(``lock_study``: an UPDATE, a row lock on MySQL and the write lock on SQLite), so two batches
+never ask the same trial number and no trial is counted twice. The lock comes before any
+other statement of the transaction:
+
+* on MySQL a transaction's consistent reads see the snapshot of its first read, which must
+  include what the transaction that held the lock before committed;
+* one lock order — the study's row, then its batch and trial rows — so two such
+  transactions (eight batch Jobs of one study, the reaper failing a batch) queue for the
+  study's row and never wait for each other's rows in opposite orders: no InnoDB deadlock.
+  (A delivery's RUNNING transition writes its batch's row alone and then only reads: it
+  never waits holding a lock.)
+
+Under the lock the rows to change are found by plain (consistent, lock-free) reads and
+written by primary key (``UPDATE … WHERE study_id = ? AND number = ?``), never by a locking
+range scan: under REPEATABLE READ a range UPDATE or a locking subquery takes next-key locks
+on every row and gap it scans — other batches' rows, and the gap where another study's
+trials are inserted. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -111,18 +124,74 @@ def retries_due(handle: Any, study_id: str) -> list[int]:
 
 def fail_orphans(handle: Any, study_id: str, this_batch: str) -> int:
     """RUNNING trials no Job will finish → FAIL: those of this batch (an earlier delivery of
-    it died) and of batches that ended FAILED; how many."""
-    return as_tx(handle).execute(
-        f"UPDATE {TRIALS} SET state = ?, completed_at = ? WHERE study_id = ? AND state = ? "
-        f"AND (batch_id = ? OR batch_id IN (SELECT batch_id FROM {BATCHES} "
-        "WHERE study_id = ? AND status = ?))",
-        (FAIL, utcnow(), study_id, RUNNING, this_batch, study_id, RunStatus.FAILED),
+    it died) and of batches that ended FAILED; how many. (The study locked: found by plain
+    reads, written by primary key.)"""
+    tx = as_tx(handle)
+    dead = [this_batch] + [
+        batch
+        for (batch,) in tx.fetchall(
+            f"SELECT batch_id FROM {BATCHES} WHERE study_id = ? AND status = ?",
+            (study_id, RunStatus.FAILED),
+        )
+    ]
+    marks = ", ".join("?" for _ in dead)
+    rows = tx.fetchall(
+        f"SELECT number FROM {TRIALS} WHERE study_id = ? AND state = ? AND batch_id IN ({marks})",
+        (study_id, RUNNING, *dead),
+    )
+    return fail_trials(tx, study_id, [int(number) for (number,) in rows])
+
+
+def running_trials(handle: Any, study_id: str) -> list[int]:
+    """The numbers of the study's RUNNING trials (a plain read: the study locked)."""
+    rows = as_tx(handle).fetchall(
+        f"SELECT number FROM {TRIALS} WHERE study_id = ? AND state = ? ORDER BY number",
+        (study_id, RUNNING),
+    )
+    return [int(number) for (number,) in rows]
+
+
+def fail_trials(handle: Any, study_id: str, numbers: list[int]) -> int:
+    """The RUNNING trials ``numbers`` → FAIL, one primary-key UPDATE each (a row lock, no
+    gap), in number order; how many were still RUNNING."""
+    tx = as_tx(handle)
+    now = utcnow()
+    return sum(
+        tx.execute(
+            f"UPDATE {TRIALS} SET state = ?, completed_at = ? "
+            "WHERE study_id = ? AND number = ? AND state = ?",
+            (FAIL, now, study_id, number, RUNNING),
+        )
+        for number in sorted(numbers)
     )
 
 
-def counted(trials: list[TrialRow]) -> int:
-    """Trials that count toward the budget (``COUNTED``)."""
-    return sum(1 for t in trials if t.state in COUNTED)
+def trial_tally(handle: Any, study_id: str) -> tuple[int, int]:
+    """(every trial, the trials that count toward the budget) of the study, counted."""
+    marks = ", ".join("?" for _ in COUNTED)
+    row = as_tx(handle).fetchone(
+        f"SELECT COUNT(*) AS total, COUNT(CASE WHEN state IN ({marks}) THEN 1 END) AS counted "
+        f"FROM {TRIALS} WHERE study_id = ?",
+        (*COUNTED, study_id),
+    )
+    return (0, 0) if row is None else (int(row["total"] or 0), int(row["counted"] or 0))
+
+
+def reserved(handle: Any, study_id: str, besides: str = "") -> int:
+    """Trials the study's RUNNING batches (but ``besides``) reserved and are asking outside
+    the lock (``reserve``): they count toward the budget before they are stored."""
+    row = as_tx(handle).fetchone(
+        f"SELECT COALESCE(SUM(asking), 0) AS n FROM {BATCHES} "
+        "WHERE study_id = ? AND status = ? AND batch_id <> ?",
+        (study_id, RunStatus.RUNNING, besides),
+    )
+    return 0 if row is None else int(row["n"] or 0)
+
+
+def reserve(handle: Any, batch: str, count: int | None) -> None:
+    """Record that ``batch`` is asking ``count`` trials outside the lock (None: it stored
+    them, or asks none)."""
+    as_tx(handle).execute(f"UPDATE {BATCHES} SET asking = ? WHERE batch_id = ?", (count, batch))
 
 
 def insert_asked(handle: Any, study_id: str, batch: str, asked: list[Asked]) -> None:
@@ -304,7 +373,7 @@ def continue_study(handle: Any, study_id: str, queue: str) -> list[dict]:
     if study is None or study.finished:
         return []
     open_batches, top = _batches(tx, study_id)
-    remaining = study.n_trials - counted(trial_rows(tx, study_id))
+    remaining = study.n_trials - trial_tally(tx, study_id)[1] - reserved(tx, study_id)
     stopped = study.past_deadline(utcnow())
     if remaining > 0 and not stopped and not study.paused:
         size = int(study.stored["batch_size"])
