@@ -19,6 +19,7 @@ import os
 import struct
 import tempfile
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,12 @@ _COLUMNS = 6
 def cache_dir() -> Path:
     """The bars cache directory: ``$BARS_CACHE_DIR`` if set, else ``<user data dir>/bars``.
     Read on every call, so tests can change the env; not created here."""
-    value = process.BARS_CACHE_DIR.value()
+    return _cache_dir(process.BARS_CACHE_DIR.value(), process.USER_DATA_DIR.value())
+
+
+@lru_cache(maxsize=8)
+def _cache_dir(value: str | None, _user_data: str | None) -> Path:
+    """``cache_dir`` per setting: resolving a path costs syscalls, and a Job asks per file."""
     return Path(value).expanduser().resolve() if value else user_data_dir() / "bars"
 
 
