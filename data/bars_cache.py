@@ -10,6 +10,9 @@ as raw bits (so NaN and every float read back exactly). A copy is written on imp
 file renamed into place: concurrent writers of one copy each rename a whole file of the same
 bytes. A copy that is missing, truncated or fails its checks is ignored (and rewritten); an
 unwritable directory (a read-only root filesystem) only means the CSV is parsed each time.
+
+``python -m data.build_bars`` writes the missing copies of every file of the catalog: the
+image builds those of its shipped data this way.
 """
 
 from __future__ import annotations
@@ -118,9 +121,9 @@ def read_copy(data_hash: str) -> Series | None:
     return decode(data_hash, raw)
 
 
-def write_copy(data_hash: str, series: Series) -> None:
-    """Store the copy of ``series`` (temp file + rename); any OSError is logged and ignored:
-    without a copy the CSV is parsed again next time."""
+def write_copy(data_hash: str, series: Series) -> bool:
+    """Store the copy of ``series`` (temp file + rename); whether it was written. An OSError
+    is logged and ignored: without a copy the CSV is parsed again next time."""
     path = copy_path(data_hash)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,3 +137,5 @@ def write_copy(data_hash: str, series: Series) -> None:
             raise
     except OSError as exc:
         logger.debug("no bars copy written for %s: %s", data_hash, exc)
+        return False
+    return True

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from data import bars_cache, dataset
+from data.build_bars import build_copies
 from data.catalog import load_catalog
 from data.loader import Series, parse_series
 from data.location import PACKAGE_DIR
@@ -225,3 +226,20 @@ def test_the_cache_directory_defaults_to_the_user_data_dir(monkeypatch, tmp_path
     monkeypatch.setenv("USER_DATA_DIR", str(tmp_path / "var"))
     assert bars_cache.cache_dir() == (tmp_path / "var" / "bars").resolve()
     assert load_catalog().data_dir != bars_cache.cache_dir().parent
+
+
+def test_build_copies_writes_each_missing_copy_once_and_skips_a_bad_file(
+    tmp_path: Path, cache: Path
+) -> None:
+    """``python -m data.build_bars`` (as the image runs it): a copy for every good file of
+    the catalog, nothing for a file failing its checks, nothing again on a second pass."""
+    good = _csv(["10.1", "10.2"])
+    (tmp_path / "GOOD.csv").write_bytes(good)
+    (tmp_path / "BAD.csv").write_bytes(b"Date,Open,High,Low,Close,Volume\n2024-01-02,x,1,1,1,1\n")
+    (tmp_path / "catalog.json").write_text(
+        '{"GOOD": {"file": "GOOD.csv"}, "BAD": {"file": "BAD.csv"}}'
+    )
+    assert build_copies(tmp_path) == 1
+    _same(bars_cache.read_copy(hashlib.sha256(good).hexdigest()), parse_series(good))
+    assert build_copies(tmp_path) == 0
+    assert len(list(cache.iterdir())) == 1
