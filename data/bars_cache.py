@@ -18,9 +18,7 @@ image builds those of its shipped data this way.
 from __future__ import annotations
 
 import logging
-import os
 import struct
-import tempfile
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from config import process
+from data.files import atomic_write
 from data.loader import Series
 from data.location import user_data_dir
 from data.timeframe import TIMEFRAMES
@@ -127,14 +126,7 @@ def write_copy(data_hash: str, series: Series) -> bool:
     path = copy_path(data_hash)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(encode(data_hash, series))
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        atomic_write(path, encode(data_hash, series), sync=False)  # a torn copy fails its CRC
     except OSError as exc:
         logger.debug("no bars copy written for %s: %s", data_hash, exc)
         return False

@@ -243,3 +243,11 @@ def test_build_copies_writes_each_missing_copy_once_and_skips_a_bad_file(
     _same(bars_cache.read_copy(hashlib.sha256(good).hexdigest()), parse_series(good))
     assert build_copies(tmp_path) == 0
     assert len(list(cache.iterdir())) == 1
+
+
+def test_a_copy_is_readable_by_every_user(cache: Path) -> None:
+    """The web (an import) and the consumers may run as different users: a copy is 0644."""
+    raw = _csv(["10.1", "10.2"])
+    data_hash = hashlib.sha256(raw).hexdigest()
+    bars_cache.write_copy(data_hash, parse_series(raw))
+    assert (cache / f"{data_hash}.bars").stat().st_mode & 0o777 == 0o644
