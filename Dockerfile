@@ -49,8 +49,11 @@ RUN MPLCONFIGDIR=/opt/matplotlib python -c "import matplotlib.font_manager" \
     && chmod -R a+rX,go-w /opt/matplotlib
 # Application code, data/ and keda/scaledjob*.yaml (.dockerignore keeps tests, docs, k8s, secrets out).
 # Owned by root and not writable by the app user: code and CSV data are read-only at run time.
+# The shipped data's binary copies (data/bars_cache.py) are built into /app/var/bars, the default
+# BARS_CACHE_DIR, read-only too: every Job reads them instead of parsing the CSVs.
 COPY . /app
 RUN python -m compileall -q /app \
+    && python -m data.build_bars \
     && chmod -R a+rX,go-w /app
 
 # The git SHA the image is built from, recorded with every result (CI passes the short SHA).

@@ -21,7 +21,8 @@ of the peer. Then (unless ``--skip-sweep``) the 100,000-combination RSI sweep th
 local scaler, POST → last chunk stored (``bench.sweep_bench`` part d; goal ≤ 20 s).
 
 Needs the MySQL server named by BENCH_DATABASE_URL (default the local MariaDB; a fresh
-database is created and dropped) and Redis on 127.0.0.1:6379 (db 12).
+database is created and dropped) and the Redis named by BENCH_REDIS_URL (default
+127.0.0.1:6379, db 12).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from tests.databases import scratch_database  # noqa: E402
 
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 """The MySQL server the benchmarks create their databases on (one each, dropped after)."""
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+"""The Redis the queue benchmarks use (their own queue on it, emptied after)."""
 
 REQUEST = {
     "ticker": "GOOG",

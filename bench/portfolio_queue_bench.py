@@ -1,4 +1,4 @@
-"""A 500-ticker portfolio end to end through the real queue (goal: <= 5 s).
+"""A 500-ticker portfolio end to end through the real queue (goal: <= 0.8 s).
 
     .venv/bin/python -m bench.portfolio_queue_bench [--tickers 500] [--years 10]
 
@@ -8,12 +8,19 @@ rotation (top 50 by ``roc(close, 63)`` above their 200-day average) with
 ``POST /api/portfolios`` (the web's own code, Flask's test client) on a fresh MariaDB
 database and Redis, and lets one ``python -m consumer`` process take it: the figure is
 submission to SUCCEEDED as the database records it (``completed_at - created_at``), and
-the wall time around it. Next to it, measured in the same run on the same queue, the peer
+the wall time around it, and the Job's own time (``started_at`` to ``completed_at``). The
+portfolio runs twice: the first Job finds no binary copies of the files (``data.bars_cache``,
+in a temporary BARS_CACHE_DIR) and parses the CSVs, writing them
+(``portfolio_first_read_job_s``); the second reads the copies, as every Job on an imported
+file does (the figures). Next to it, measured in the same run on the same queue, the peer
 is one single-ticker run (RSI, 10 years) through the same path: the fixed cost of a queued
 Job that the portfolio pays once for its whole universe.
 
-Needs the MySQL server named by BENCH_DATABASE_URL (default the local MariaDB) and Redis
-on 127.0.0.1:6379 (db 12, as the other queue benches); a fresh database is created and dropped.
+Goals: submission to SUCCEEDED <= 0.8 s, the Job's own time <= 0.5 s.
+
+Needs the MySQL server named by BENCH_DATABASE_URL (default the local MariaDB) and the Redis
+named by BENCH_REDIS_URL (default 127.0.0.1:6379 db 12, as the other queue benches); a fresh
+database is created and dropped.
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bench.job_cost_bench import REDIS_URL, SERVER_URL  # noqa: E402
 from tests.databases import scratch_database  # noqa: E402
 
-GOAL_SECONDS = 5.0
+GOAL_SECONDS = 0.8
+JOB_GOAL_SECONDS = 0.5
 SEED = 20260426
 BARS_PER_YEAR = 252
 FIRST_DAY = np.datetime64("2010-01-04")
@@ -136,6 +144,7 @@ def measure(n_tickers: int, years: int) -> dict:
             "REDIS_URL": REDIS_URL,
             "RQ_QUEUE": queue,
             "DATA_DIR": str(folder),
+            "BARS_CACHE_DIR": f"{work}/bars",
             "CLAIM_FILE": f"{work}/claimed",
             "MPLCONFIGDIR": f"{work}/mpl",
             "LOG_LEVEL": "WARNING",
@@ -151,14 +160,17 @@ def measure(n_tickers: int, years: int) -> dict:
         )
         client = app.test_client()
         try:
-            ours = _through_queue(
-                client,
-                env,
-                sessions,
-                Portfolio,
-                "/api/portfolios",
-                _request(tickers, years),
-                "portfolio_id",
+            first, ours = (
+                _through_queue(
+                    client,
+                    env,
+                    sessions,
+                    Portfolio,
+                    "/api/portfolios",
+                    _request(tickers, years),
+                    "portfolio_id",
+                )
+                for _ in range(2)
             )
             run = {
                 "ticker": tickers[1],
@@ -177,10 +189,13 @@ def measure(n_tickers: int, years: int) -> dict:
         "portfolio_submit_to_succeeded_s": ours["submit_to_succeeded_s"],
         "portfolio_job_s": ours["job_s"],
         "portfolio_wall_s": round(ours["wall_s"], 3),
+        "portfolio_first_read_job_s": first["job_s"],
         "one_ticker_run_submit_to_succeeded_s": peer["submit_to_succeeded_s"],
         "one_ticker_run_job_s": peer["job_s"],
         "goal_s": GOAL_SECONDS,
         "meets_goal": ours["submit_to_succeeded_s"] <= GOAL_SECONDS,
+        "job_goal_s": JOB_GOAL_SECONDS,
+        "meets_job_goal": ours["job_s"] <= JOB_GOAL_SECONDS,
     }
 
 

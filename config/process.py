@@ -176,6 +176,12 @@ USER_DATA_DIR = Variable(
     None,
     "a user's own data (imported tickers, bulk state files, demo outputs); unset: var/",
 )
+BARS_CACHE_DIR = Variable(
+    "BARS_CACHE_DIR",
+    _text,
+    None,
+    "binary copies of the CSV files, read instead of parsing them; unset: <USER_DATA_DIR>/bars",
+)
 RUN_MAX_BARS = Variable("RUN_MAX_BARS", int, 20_000, "most bars one run may cover")
 SIGNAL_MAX_WORK = Variable(
     "SIGNAL_MAX_WORK",

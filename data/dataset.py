@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data.bars_cache import read_copy, write_copy
 from data.catalog import Catalog, TickerInfo, load_catalog
 from data.errors import DataQualityError, EmptyRangeError
 from data.files import bytes_sha256
@@ -101,13 +102,15 @@ _PARSED_MAX = 64
 
 
 def _parsed(path: Path) -> tuple[Bars, str, str]:
-    """The checked bars and SHA-256 of ``path``, parsed once per (path, mtime, size).
+    """The checked bars and SHA-256 of ``path``, read once per (path, mtime, size).
 
-    Returns (bars, SHA-256, detected timeframe). A long-lived process (the web validates
-    every submit against the data) reads a file
-    again only when it changed; a one-shot consumer parses it once anyway. The key holds
-    the modification time in ns and the size, so a re-imported file is read afresh, and
-    the hash is always that of the bytes the bars came from.
+    Returns (bars, SHA-256, detected timeframe). The bars come from the file's binary copy
+    when it has an intact one, else from parsing it (which writes the copy:
+    ``data.bars_cache``). A long-lived process (the web validates every submit against the
+    data) reads a file again only when it changed; a one-shot consumer reads it once anyway.
+    The key holds the modification time in ns and the size, so a re-imported file is read
+    afresh, and the hash is always that of the bytes the bars came from (the copy is found
+    by that hash, so a changed file never meets another version's copy).
     """
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
@@ -115,11 +118,15 @@ def _parsed(path: Path) -> tuple[Bars, str, str]:
         raw = path.read_bytes()
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.pop(next(iter(_PARSED)))
-        series = parse_series(raw)
+        data_hash = bytes_sha256(raw)
+        series = read_copy(data_hash)
+        if series is None:
+            series = parse_series(raw)
+            write_copy(data_hash, series)
         bars = series.bars
         for column in (bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume):
             column.flags.writeable = False  # shared by every caller: nobody may change it
-        _PARSED[key] = (bars, bytes_sha256(raw), series.timeframe)
+        _PARSED[key] = (bars, data_hash, series.timeframe)
     return _PARSED[key]
 
 

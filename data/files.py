@@ -22,11 +22,12 @@ def bytes_sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def atomic_write(path: Path, raw: bytes) -> None:
+def atomic_write(path: Path, raw: bytes, *, sync: bool = True) -> None:
     """Write ``raw`` to ``path`` so readers see either the old file or the new one, whole.
 
-    The bytes go to a temp file in the same folder, are fsynced, then ``os.replace``-d over
-    ``path``. An existing file's permission bits are kept; a new file gets 0644.
+    The bytes go to a temp file in the same folder, are fsynced (unless ``sync`` is False:
+    a cache file that its readers check), then ``os.replace``-d over ``path``. An existing
+    file's permission bits are kept; a new file gets 0644.
     """
     try:
         mode = path.stat().st_mode & 0o777
@@ -36,8 +37,9 @@ def atomic_write(path: Path, raw: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from data.bars_cache import write_copy
 from data.catalog import (
     CATALOG_FILE,
     TickerInfo,
@@ -101,7 +102,9 @@ def register_csv(
     path = catalog.data_dir / info.file
     atomic_write(path, raw)
     save_catalog(catalog)
-    return Registered(info=info, path=path, data_hash=bytes_sha256(raw), bars=bars)
+    data_hash = bytes_sha256(raw)
+    write_copy(data_hash, series)  # the first run reads the bars without parsing
+    return Registered(info=info, path=path, data_hash=data_hash, bars=bars)
 
 
 def summary(registered: Registered) -> str:
