@@ -32,7 +32,7 @@ such read.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,6 +143,119 @@ return count
 )
 
 
+STATE_SUFFIX = ":fair"
+"""Suffix of the hash of a queue's fair-order state: ``top`` (the highest round given),
+``last:<client>`` (a client's last round), ``mark:<round>`` (the last id placed in that
+round), ``low`` (the lowest mark kept), ``full:<client>`` (``<head id>|<count>``: a recount
+that found the client full while that id was the list's head)."""
+
+ROUNDS_SUFFIX = ":rounds"
+"""Suffix of the hash mapping each placed id to its round."""
+
+TAIL_SLACK = 1000
+"""How many ids beyond a submission's own are read from the list's tail to find its ids
+(RQ pushed them there; other submissions may have pushed in between)."""
+
+HEAD_PROBE = 16
+"""How many ids from the list's head are looked at to find the round being served."""
+
+MARK_TRIES = 8
+"""Rounds below an item's own whose marks are tried when its round's mark is no longer
+listed (withdrawn), before the item stays at the tail."""
+
+_HEAD_ROUND = """
+local function head_round(list, rounds, state)
+  local head = redis.call('LRANGE', list, 0, HEAD_PROBE - 1)
+  for i = 1, #head do
+    local r = redis.call('HGET', rounds, head[i])
+    if r then return tonumber(r), head[1] end
+  end
+  return tonumber(redis.call('HGET', state, 'top') or '0') + 1, head[1]
+end
+""".replace("HEAD_PROBE", str(HEAD_PROBE))
+
+PLACE_SCRIPT = (
+    _HEAD_ROUND
+    + """
+-- KEYS[1] the queue list, KEYS[2] its fair state hash, KEYS[3] its rounds hash;
+-- ARGV[1] the client, ARGV[2] the hashes' TTL, ARGV[3..] the ids it just queued (RQ pushed
+-- them at the tail). Moves each id from the tail to the end of its round; returns how many
+-- ids were placed. Every id read from the tail is pushed back exactly once.
+local list, state, rounds, client = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
+local mine, k = {}, #ARGV - 2
+for i = 3, #ARGV do mine[ARGV[i]] = true end
+local n = redis.call('LLEN', list)
+local m = math.min(n, k + TAIL_SLACK)
+if m == 0 then return 0 end
+local tail = redis.call('LRANGE', list, -m, -1)
+local found = {}
+for i = 1, #tail do if mine[tail[i]] then found[tail[i]] = true end end
+if m == n then redis.call('DEL', list) else redis.call('LTRIM', list, 0, -(m + 1)) end
+local others = {}
+for i = 1, #tail do
+  if not found[tail[i]] then others[#others + 1] = tail[i] end
+end
+for s = 1, #others, BATCH do
+  redis.call('RPUSH', list, unpack(others, s, math.min(s + BATCH - 1, #others)))
+end
+local first = head_round(list, rounds, state)
+local top = tonumber(redis.call('HGET', state, 'top') or '0')
+local last = math.max(tonumber(redis.call('HGET', state, 'last:' .. client) or '0'), first - 1)
+local placed = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  if found[id] then
+    found[id] = nil
+    last = last + 1
+    local done = false
+    if last <= top then
+      for r = last, math.max(first, last - MARK_TRIES), -1 do
+        local pivot = redis.call('HGET', state, 'mark:' .. r)
+        if pivot and redis.call('LINSERT', list, 'AFTER', pivot, id) > 0 then
+          done = true
+          break
+        end
+      end
+    end
+    if not done then redis.call('RPUSH', list, id) end
+    if last > top then top = last end
+    redis.call('HSET', state, 'mark:' .. last, id)
+    redis.call('HSET', rounds, id, last)
+    placed = placed + 1
+  end
+end
+redis.call('HSET', state, 'top', top, 'last:' .. client, last)
+local low = tonumber(redis.call('HGET', state, 'low') or '1')
+local upto = math.min(first - 1, low + 99)
+for r = low, upto do redis.call('HDEL', state, 'mark:' .. r) end
+if upto >= low then redis.call('HSET', state, 'low', upto + 1) end
+redis.call('EXPIRE', state, ARGV[2])
+redis.call('EXPIRE', rounds, ARGV[2])
+return placed
+""".replace("TAIL_SLACK", str(TAIL_SLACK))
+    .replace("MARK_TRIES", str(MARK_TRIES))
+    .replace("BATCH", str(BATCH))
+)
+
+ESTIMATE_SCRIPT = (
+    _HEAD_ROUND
+    + """
+-- KEYS[1] the queue list, KEYS[2] its fair state hash, KEYS[3] its rounds hash; ARGV[1] a
+-- client. Returns {at most how many items it has waiting, the head id or '', the count of
+-- the last recount that found it full while that id was the head, or -1}.
+local first, head = head_round(KEYS[1], KEYS[3], KEYS[2])
+local last = tonumber(redis.call('HGET', KEYS[2], 'last:' .. ARGV[1]) or '0')
+local full = redis.call('HGET', KEYS[2], 'full:' .. ARGV[1])
+local counted = -1
+if full and head then
+  local bar = string.find(full, '|', 1, true)
+  if bar and string.sub(full, 1, bar - 1) == head then counted = tonumber(string.sub(full, bar + 1)) end
+end
+return {math.max(0, last - first + 1), head or '', counted}
+"""
+)
+
+
 class ClientFull(Exception):
     """One client already has so many items waiting on a queue that this submission's would
     pass its share (nothing was recorded)."""
@@ -189,6 +302,34 @@ def note_clients(connection: Redis, queue_key: str, client: str, item_ids: Itera
         pipe.execute()
 
 
+def state_key(queue_key: str) -> str:
+    """The hash of ``queue_key``'s fair-order state (rounds, marks, clients' last rounds)."""
+    return queue_key + STATE_SUFFIX
+
+
+def rounds_key(queue_key: str) -> str:
+    """The hash of the rounds of ``queue_key``'s placed ids."""
+    return queue_key + ROUNDS_SUFFIX
+
+
+def place(connection: Redis, queue_key: str, client: str, item_ids: Sequence[str]) -> int:
+    """Move ``client``'s just-queued ``item_ids`` from the list's tail to the end of their
+    rounds (see the module's docstring), in one script whose cost depends on the
+    submission, not on the list's length; how many were placed.
+
+    :raise redis.exceptions.RedisError: Redis is unreachable.
+    """
+    if not item_ids:
+        return 0
+    script = connection.register_script(PLACE_SCRIPT)
+    keys = [queue_key, state_key(queue_key), rounds_key(queue_key)]
+    placed = 0
+    for first in range(0, len(item_ids), BATCH):
+        ids = list(item_ids[first : first + BATCH])
+        placed += int(script(keys=keys, args=[client, CLIENTS_TTL_S, *ids]))
+    return placed
+
+
 def interleave(connection: Redis, queue_key: str) -> int:
     """Reorder ``queue_key``'s list so clients take turns (see the module's docstring) and
     forget the clients of ids no longer listed; how many places were rewritten.
@@ -221,6 +362,18 @@ def check_client_room(
     """
     if needed > limit:
         raise ClientFull(0, needed, limit, variable)
+    keys = [queue_key, state_key(queue_key), rounds_key(queue_key)]
+    at_most, head, counted = connection.register_script(ESTIMATE_SCRIPT)(keys=keys, args=[client])
+    if int(at_most) + needed <= limit:
+        return
+    if int(counted) >= 0:
+        raise ClientFull(int(counted), needed, limit, variable)
     waiting = waiting_of(connection, queue_key, client)
     if waiting + needed > limit:
+        if head:
+            connection.hset(keys[1], f"full:{client}", f"{_text(head)}|{waiting}")
         raise ClientFull(waiting, needed, limit, variable)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
