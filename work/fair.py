@@ -249,7 +249,9 @@ local full = redis.call('HGET', KEYS[2], 'full:' .. ARGV[1])
 local counted = -1
 if full and head then
   local bar = string.find(full, '|', 1, true)
-  if bar and string.sub(full, 1, bar - 1) == head then counted = tonumber(string.sub(full, bar + 1)) end
+  if bar and string.sub(full, 1, bar - 1) == head then
+    counted = tonumber(string.sub(full, bar + 1))
+  end
 end
 return {math.max(0, last - first + 1), head or '', counted}
 """
