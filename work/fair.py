@@ -156,6 +156,11 @@ TAIL_SLACK = 1000
 """How many ids beyond a submission's own are read from the list's tail to find its ids
 (RQ pushed them there; other submissions may have pushed in between)."""
 
+TAIL_PROBE = 128
+"""An item whose round is this close to the highest is inserted from the list's tail (the
+ids after its place are read and pushed back); others by ``LINSERT``, which walks from
+the head."""
+
 HEAD_PROBE = 16
 """How many ids from the list's head are looked at to find the round being served."""
 
@@ -185,11 +190,18 @@ local list, state, rounds, client = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 local mine, k = {}, #ARGV - 2
 for i = 3, #ARGV do mine[ARGV[i]] = true end
 local n = redis.call('LLEN', list)
-local m = math.min(n, k + TAIL_SLACK)
+local tail, found, m = {}, {}, 0
+for _, slack in ipairs({16, TAIL_SLACK}) do
+  if m == math.min(n, k + slack) then break end
+  m = math.min(n, k + slack)
+  tail, found = redis.call('LRANGE', list, -m, -1), {}
+  local seen = 0
+  for i = 1, #tail do
+    if mine[tail[i]] then found[tail[i]] = true; seen = seen + 1 end
+  end
+  if seen == k then break end
+end
 if m == 0 then return 0 end
-local tail = redis.call('LRANGE', list, -m, -1)
-local found = {}
-for i = 1, #tail do if mine[tail[i]] then found[tail[i]] = true end end
 if m == n then redis.call('DEL', list) else redis.call('LTRIM', list, 0, -(m + 1)) end
 local others = {}
 for i = 1, #tail do
@@ -201,6 +213,19 @@ end
 local first = head_round(list, rounds, state)
 local top = tonumber(redis.call('HGET', state, 'top') or '0')
 local last = math.max(tonumber(redis.call('HGET', state, 'last:' .. client) or '0'), first - 1)
+local function insert_after(list, pivot, id, near_tail)
+  if near_tail then
+    local tail = redis.call('LRANGE', list, -TAIL_PROBE, -1)
+    for j = #tail, 1, -1 do
+      if tail[j] == pivot then
+        if j < #tail then redis.call('LTRIM', list, 0, j - #tail - 1) end
+        redis.call('RPUSH', list, id, unpack(tail, j + 1, #tail))
+        return true
+      end
+    end
+  end
+  return redis.call('LINSERT', list, 'AFTER', pivot, id) > 0
+end
 local placed = 0
 for i = 3, #ARGV do
   local id = ARGV[i]
@@ -211,7 +236,7 @@ for i = 3, #ARGV do
     if last <= top then
       for r = last, math.max(first, last - MARK_TRIES), -1 do
         local pivot = redis.call('HGET', state, 'mark:' .. r)
-        if pivot and redis.call('LINSERT', list, 'AFTER', pivot, id) > 0 then
+        if pivot and insert_after(list, pivot, id, top - r < TAIL_PROBE) then
           done = true
           break
         end
@@ -234,6 +259,7 @@ redis.call('EXPIRE', rounds, ARGV[2])
 return placed
 """.replace("TAIL_SLACK", str(TAIL_SLACK))
     .replace("MARK_TRIES", str(MARK_TRIES))
+    .replace("TAIL_PROBE", str(TAIL_PROBE))
     .replace("BATCH", str(BATCH))
 )
 
