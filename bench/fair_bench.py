@@ -9,8 +9,9 @@ nothing else is touched) and an in-process web app (``AUTH_MODE=none``) on a scr
 file. For each depth it fills the run list directly with ids of ``--clients`` clients, as
 submissions of theirs would have left it (``work.fair.note_clients`` + the list push, then
 the module's own fair placement: ``place`` per client, or one ``interleave`` where the code
-has no ``place``), then times ``--posts`` submissions (after ``WARM_UP`` untimed ones) through the test client — half from
-clients with items waiting, half from new addresses — and prints, per depth, the median and
+has no ``place``), then times ``--posts`` submissions (after ``WARM_UP`` untimed ones)
+through the test client — half from clients with items waiting, half from new addresses —
+and prints, per depth, the median and
 p90 of the server time of one POST (Flask, the INSERT on SQLite, Redis) and the Redis time
 per POST spent in scripts (``EVALSHA`` in ``INFO commandstats``). Run it on two checkouts to
 compare codes: the fill uses only what both offer.
@@ -29,7 +30,6 @@ from redis import Redis
 from bench.fault_campaign import PrivateRedis
 from tests.web.support import app_with_schema, close_app, queue_key, valid_request, write_data_dir
 from work import fair
-
 
 WARM_UP = 5
 """Untimed posts before each depth's timed ones (SQLAlchemy compiles its statements once)."""
