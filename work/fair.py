@@ -5,28 +5,35 @@ an order that interleaves clients, and how many items one client has waiting.
 maps a waiting item's id to ``<unix time>|<client>`` (the client: ``token:<name>`` or
 ``addr:<address>``, ``web.clients``). The submission writes it *before* it enqueues
 (``note_clients``), so an id in the list always has its client; an entry whose id is no
-longer in the list (taken by a consumer, withdrawn, or whose enqueue failed) is dropped by
-the next ``interleave`` once it is older than ``CLIENT_GRACE_S`` (the grace keeps the entries
-of a submission still being enqueued), and the whole hash expires ``CLIENTS_TTL_S`` after
-its last write. Nothing else reads or writes it: RQ's job hash, the consumer's pop (RQ's
-``LMOVE``), the reaper and the quarantine are unchanged.
+longer waiting (taken by a consumer, withdrawn, or whose enqueue failed) is dropped by the
+reaper's ``forget_taken`` (or a repair ``interleave``) once it is older than
+``CLIENT_GRACE_S`` (the grace keeps the entries of a submission still being enqueued), and
+the whole hash expires ``CLIENTS_TTL_S`` after its last write. RQ's job hash, the consumer's
+pop (RQ's ``LMOVE``) and the quarantine are unchanged.
 
-**A fair order.** After a submission has queued its items, ``interleave`` reorders the list
-in one Lua script (atomic: a consumer's ``LMOVE`` sees the list before or after, never in
-between, and its length — what KEDA and the local scaler count — never changes). Each
-item's *round* is 1 + the number of items of the same client ahead of it; the list becomes
-the items of round 1, then of round 2, …, each round in the list's own order (stable). An
-item with no recorded client (queued again by the reaper or by RQ's retry, a follow-up
-queued by a Job) is a client of its own: round 1, so recovered work is not starved. With
-client A's 60 runs waiting, client B's run lands second; a 38-chunk sweep of B after a
-5,000-chunk walk-forward of A has its chunks at every other place from the head. Only the
-part of the list from the first item that moves is rewritten (``LTRIM`` + ``RPUSH``); a list
-already in order is only read.
+**A fair order, placed.** Each placed item has a *round*: a client's items take the rounds
+after its previous one (``last:<client>``), never one before the round being served (the
+head's), and the list is kept in round order, each round in arrival order. After RQ has
+pushed a submission's ids at the tail, ``place`` moves them, in one Lua script (atomic: a
+consumer's ``LMOVE`` sees the list before or after; its length — what KEDA and the local
+scaler count — never changes), after the last id of their round (``mark:<round>`` in the
+state hash ``rq:queue:<name>:fair``; each id's round in ``rq:queue:<name>:rounds``). It
+reads only the list's tail and head, never the whole list: its cost depends on the
+submission, not on the queue: an id whose place is within ``HEAD_REACH`` of the head or
+``TAIL_PROBE`` of the tail goes exactly there, one deeper goes to the tail. An item with no
+recorded client (queued again by the reaper or RQ's
+retry, a Job's follow-up) stays where RQ pushed it. ``interleave`` — the whole list
+reordered by rounds in one pass, "1 + the number of the same client's items ahead" — is
+kept as a repair tool; on a list nothing was taken from, both give the same order.
 
-**Cost.** One pass over the list (``LRANGE``, ``HMGET`` in batches of ``BATCH``); a
-6,000-item list takes a few milliseconds of Redis time (docs/queue.md has the figure), once
-per accepted submission. ``waiting_of`` (a client's waiting items, for its limit) is one
-such read.
+**Shares.** ``check_client_room`` bounds a client's waiting items by its last round − the
+head's round + 1 (one item a round); only when that bound refuses does it count the list
+(``waiting_of``, one pass), remembering a confirmed refusal with the head's id
+(``full:<client>``) until the head moves.
+
+**Cleaning up.** The reaper's pass (``forget_taken``) drops the client and round entries
+of ids whose job is gone or no longer queued, once older than ``CLIENT_GRACE_S``; the
+submissions drop round marks below the head's round.
 """
 
 from __future__ import annotations
@@ -158,15 +165,18 @@ TAIL_SLACK = 1000
 
 TAIL_PROBE = 128
 """An item whose round is this close to the highest is inserted from the list's tail (the
-ids after its place are read and pushed back); others by ``LINSERT``, which walks from
-the head."""
+ids after its place are read and pushed back)."""
+
+HEAD_REACH = 5000
+"""The list's first ``HEAD_REACH`` ids are read by each placement: the submission's ids whose
+round ends among them are merged in there (one rewrite of that window); an id whose place is
+deeper, and not within ``TAIL_PROBE`` of the tail, goes to the tail. The order is exact
+where the next items are served and at the tail, approximate (later) in between, and no
+placement reads the whole list of a long queue."""
 
 HEAD_PROBE = 16
 """How many ids from the list's head are looked at to find the round being served."""
 
-MARK_TRIES = 8
-"""Rounds below an item's own whose marks are tried when its round's mark is no longer
-listed (withdrawn), before the item stays at the tail."""
 
 _HEAD_ROUND = """
 local function head_round(list, rounds, state)
@@ -213,41 +223,76 @@ end
 local first = head_round(list, rounds, state)
 local top = tonumber(redis.call('HGET', state, 'top') or '0')
 local last = math.max(tonumber(redis.call('HGET', state, 'last:' .. client) or '0'), first - 1)
-local function insert_after(list, pivot, id, near_tail)
-  if near_tail then
-    local tail = redis.call('LRANGE', list, -TAIL_PROBE, -1)
-    for j = #tail, 1, -1 do
-      if tail[j] == pivot then
-        if j < #tail then redis.call('LTRIM', list, 0, j - #tail - 1) end
-        redis.call('RPUSH', list, id, unpack(tail, j + 1, #tail))
-        return true
-      end
-    end
-  end
-  return redis.call('LINSERT', list, 'AFTER', pivot, id) > 0
-end
-local placed = 0
+local tags, at_head, placed = {}, {}, 0
 for i = 3, #ARGV do
-  local id = ARGV[i]
-  if found[id] then
-    found[id] = nil
+  if found[ARGV[i]] then
     last = last + 1
+    tags[#tags + 1] = {ARGV[i], last}
+  end
+end
+-- the head window: ids whose round's last id is in it are merged in, in one rewrite
+-- (256 ids first; all HEAD_REACH only when an id's place is neither there nor near the tail)
+local pivots = {}
+for t, tag in ipairs(tags) do
+  if tag[2] <= top then pivots[t] = redis.call('HGET', state, 'mark:' .. tag[2]) end
+end
+local window, where = {}, {}
+for _, size in ipairs({256, HEAD_REACH}) do
+  window, where = redis.call('LRANGE', list, 0, size - 1), {}
+  for j = 1, #window do where[window[j]] = j end
+  local missing = false
+  for t, tag in ipairs(tags) do
+    if pivots[t] and not where[pivots[t]] and top - tag[2] >= TAIL_PROBE then missing = true end
+  end
+  if not missing or #window < size then break end
+end
+local after = {}
+for t, tag in ipairs(tags) do
+  if pivots[t] and where[pivots[t]] then
+    after[where[pivots[t]]] = tag[1]
+    at_head[tag[1]] = true
+  end
+end
+if next(after) then
+  local merged = {}
+  for j = 1, #window do
+    merged[#merged + 1] = window[j]
+    if after[j] then merged[#merged + 1] = after[j] end
+  end
+  if #window == redis.call('LLEN', list) then
+    redis.call('DEL', list)
+  else
+    redis.call('LTRIM', list, #window, -1)
+  end
+  for e = #merged, 1, -BATCH do
+    local chunk = {}
+    for j = e, math.max(1, e - BATCH + 1), -1 do chunk[#chunk + 1] = merged[j] end
+    redis.call('LPUSH', list, unpack(chunk))
+  end
+end
+-- the others: near the tail from the tail, else at the tail
+for _, tag in ipairs(tags) do
+  local id, round = tag[1], tag[2]
+  if not at_head[id] then
     local done = false
-    if last <= top then
-      for r = last, math.max(first, last - MARK_TRIES), -1 do
-        local pivot = redis.call('HGET', state, 'mark:' .. r)
-        if pivot and insert_after(list, pivot, id, top - r < TAIL_PROBE) then
+    if round <= top and top - round < TAIL_PROBE then
+      local pivot = redis.call('HGET', state, 'mark:' .. round)
+      local tail = redis.call('LRANGE', list, -TAIL_PROBE, -1)
+      for j = #tail, 1, -1 do
+        if tail[j] == pivot then
+          if j < #tail then redis.call('LTRIM', list, 0, j - #tail - 1) end
+          redis.call('RPUSH', list, id, unpack(tail, j + 1, #tail))
           done = true
           break
         end
       end
     end
     if not done then redis.call('RPUSH', list, id) end
-    if last > top then top = last end
-    redis.call('HSET', state, 'mark:' .. last, id)
-    redis.call('HSET', rounds, id, last)
-    placed = placed + 1
   end
+  if round > top then top = round end
+  redis.call('HSET', state, 'mark:' .. round, id)
+  redis.call('HSET', rounds, id, round)
+  placed = placed + 1
 end
 redis.call('HSET', state, 'top', top, 'last:' .. client, last)
 local low = tonumber(redis.call('HGET', state, 'low') or '1')
@@ -258,8 +303,8 @@ redis.call('EXPIRE', state, ARGV[2])
 redis.call('EXPIRE', rounds, ARGV[2])
 return placed
 """.replace("TAIL_SLACK", str(TAIL_SLACK))
-    .replace("MARK_TRIES", str(MARK_TRIES))
     .replace("TAIL_PROBE", str(TAIL_PROBE))
+    .replace("HEAD_REACH", str(HEAD_REACH))
     .replace("BATCH", str(BATCH))
 )
 
@@ -405,3 +450,39 @@ def check_client_room(
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def forget_taken(connection: Redis, queue_key: str, job_key_prefix: str = "rq:job:") -> int:
+    """Drop the client and round entries of ids no longer waiting — whose RQ job is gone or
+    no longer ``queued`` — once older than ``CLIENT_GRACE_S``; how many were dropped. The
+    reaper's pass calls it: a scan of the clients hash in batches of ``BATCH`` (no long
+    script), so the submissions never pay for it.
+
+    :raise redis.exceptions.RedisError: Redis is unreachable.
+    """
+    clients, rounds = clients_key(queue_key), rounds_key(queue_key)
+    oldest, dropped = int(time.time()) - CLIENT_GRACE_S, 0
+    cursor = 0
+    while True:
+        cursor, entries = connection.hscan(clients, cursor, count=BATCH)
+        old = [item for item, value in entries.items() if _since(value) < oldest]
+        if old:
+            with connection.pipeline(transaction=False) as pipe:
+                for item in old:
+                    pipe.hget(job_key_prefix + _text(item), "status")
+                statuses = pipe.execute()
+            gone = [item for item, status in zip(old, statuses, strict=True) if status != b"queued"]
+            if gone:
+                with connection.pipeline(transaction=False) as pipe:
+                    pipe.hdel(clients, *gone)
+                    pipe.hdel(rounds, *gone)
+                    pipe.execute()
+                dropped += len(gone)
+        if cursor == 0:
+            return dropped
+
+
+def _since(value: bytes | str) -> int:
+    """The unix time of a clients-hash value ``<time>|<client>`` (0 if unreadable)."""
+    head = _text(value).split("|", 1)[0]
+    return int(head) if head.isdigit() else 0
