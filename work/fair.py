@@ -265,9 +265,9 @@ if next(after) then
     redis.call('LTRIM', list, #window, -1)
   end
   for e = #merged, 1, -BATCH do
-    local chunk = {}
-    for j = e, math.max(1, e - BATCH + 1), -1 do chunk[#chunk + 1] = merged[j] end
-    redis.call('LPUSH', list, unpack(chunk))
+    local part = {}
+    for j = e, math.max(1, e - BATCH + 1), -1 do part[#part + 1] = merged[j] end
+    redis.call('LPUSH', list, unpack(part))
   end
 end
 -- the others: near the tail from the tail, else at the tail
