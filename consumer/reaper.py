@@ -21,6 +21,8 @@ minute or two; the local scaler runs the same pass periodically).
    * an item whose job gave up because the database stayed away
      (``work.queue.DATABASE_UNAVAILABLE``) → queued again, up to ``MAX_DB_REQUEUES`` times,
      then FAILED with ``DB_UNAVAILABLE``.
+3. The fair order's bookkeeping (``work.fair.forget_taken``): the client and round entries
+   of ids no longer waiting are dropped.
 An item is queued again only if it is still PENDING or RUNNING when it is (a user may have
 cancelled a run since the pass listed it: a CANCELLED run is never queued again). No run
 stays RUNNING or PENDING forever, and none can reach SUCCEEDED twice (the
@@ -52,6 +54,7 @@ from consumer.liveness import heartbeat_stale, monitoring_interval
 from consumer.maintenance import MAINTENANCE_LOCK_TTL, clean_queue_registries
 from kinds.registry import all_kinds
 from store.models import utcnow
+from work.fair import forget_taken
 from work.kind import INVALID, NOT_WAITING, REQUEUED, WorkKind, requeue_waiting
 from work.logs import configure_logging, run_context
 from work.queue import (
@@ -270,6 +273,10 @@ def reap(connection: Redis, sessions: sessionmaker[Session], queue_name: str | N
     with sessions() as session:
         report = reconcile(session, queue)
     report.rq_cleaned = cleaned
+    try:
+        forget_taken(connection, queue.key)
+    except Exception:  # only bookkeeping: the next pass tries again
+        logger.exception("could not drop the fair-order entries of taken items")
     record(connection, report.recoveries)
     return report
 

@@ -2,7 +2,7 @@
 whatever rows it brings: a sweep its chunks, a walk-forward its folds and their sweeps) in
 one transaction, then queue its messages; whatever could not be queued is FAILED, so no item
 waits PENDING for a message that was never sent. A submission that names its client
-records it beside the queue before it enqueues and then puts the queue in fair order
+records it beside the queue before it enqueues and then moves its ids to their fair places
 (``work.fair``). The web answers its outcomes as HTTP (``web.submit``); validation comes
 before, in the kind's own code.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 
-from work.fair import interleave, note_clients
+from work.fair import note_clients, place
 from work.retry import retry_transaction
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,8 +79,8 @@ def submit(
     queued on ``queue`` as an item of ``kind``. If an enqueue fails, ``submission.fail``
     marks what is still PENDING FAILED (its own transaction). ``client`` (``token:<name>``
     or ``addr:<address>``): who submits; recorded with the ids before they are queued, and
-    the queue is interleaved after (``work.fair``; best effort: the items stay queued in
-    arrival order if that fails).
+    the ids are then moved to their fair places (``work.fair.place``; best effort: the items
+    stay queued in arrival order if that fails).
 
     :raise sqlalchemy.exc.IntegrityError: an id is taken (nothing recorded).
     :raise work.retry.DatabaseUnavailable: the database stayed away (nothing recorded).
@@ -93,9 +93,9 @@ def submit(
             submission.insert(session, queue.name)
 
     retry_transaction(record, budget_s=INSERT_RETRY_S)
+    ids = [kind.item_id(message) for message in submission.messages]
     try:
         if client is not None:
-            ids = [kind.item_id(message) for message in submission.messages]
             note_clients(queue.connection, queue.key, client, ids)
         for message in submission.messages:
             kind.enqueue(queue, message)
@@ -108,16 +108,16 @@ def submit(
         _fail(session, submission, ENQUEUE_FAILED)
         raise
     if client is not None:
-        _interleave(queue)
+        _place(queue, client, ids)
 
 
-def _interleave(queue: Queue) -> None:
-    """Put ``queue`` in fair order; a Redis error here is only logged (the items are
-    queued, in arrival order, and the next submission's pass orders them)."""
+def _place(queue: Queue, client: str, ids: list[str]) -> None:
+    """Move the submission's ids to their fair places; a Redis error here is only logged
+    (the items stay queued at the tail, in arrival order)."""
     try:
-        interleave(queue.connection, queue.key)
+        place(queue.connection, queue.key, client, ids)
     except RedisError as exc:
-        logger.warning("queue %s not interleaved: %s", queue.name, exc.__class__.__name__)
+        logger.warning("queue %s: items not placed: %s", queue.name, exc.__class__.__name__)
 
 
 def _fail(session: Session, submission: Submission, error: str) -> int:
