@@ -42,11 +42,12 @@ NUMERIC = ("int", "float")
 @dataclass(frozen=True)
 class StudyRequest:
     """A validated study: ``base`` is the run request of the space's low corner (every
-    shared field normalised by the run contract), ``stored`` the normalised request as
-    stored and shown (``to_dict``)."""
+    shared field normalised by the run contract; None for a study over another kind's
+    request, ``kinds.studies.bases``), ``stored`` the normalised request as stored and shown
+    (``to_dict``)."""
 
     study_id: str
-    base: RunRequest
+    base: RunRequest | None
     stored: dict[str, Any]
 
     @property
@@ -93,11 +94,11 @@ def _space_entry(spec: RuleSpec, name: str, entry: Any) -> dict[str, Any]:
     return {"type": kind, "low": low, "high": high, "step": step, "log": entry.log}
 
 
-def _objectives(body: Any) -> list[dict[str, str]]:
+def objectives_of(body: Any) -> list[dict[str, str]]:
     return [{"metric": o.metric, "direction": o.direction} for o in body.objectives]
 
 
-def _sampler(body: Any, objectives: list) -> str:
+def sampler_of(body: Any, objectives: list) -> str:
     sampler = body.sampler or (DEFAULT_SAMPLER if len(objectives) == 1 else MULTI_SAMPLER)
     if sampler in SINGLE_OBJECTIVE_ONLY and len(objectives) > 1:
         raise RequestError("sampler", f"{sampler} optimises one objective; use nsga2 or tpe")
@@ -105,7 +106,8 @@ def _sampler(body: Any, objectives: list) -> str:
 
 
 def parse_study_request(payload: object) -> StudyRequest:
-    """Validate a study request body (a decoded JSON object).
+    """Validate a run study request body (a decoded JSON object); a study over another
+    kind's ``base`` request is ``kinds.studies.bases.parse_base_study``'s.
 
     :raise RequestError: for the first problem, in the order: unknown fields, the study's
         own fields (``kinds.studies.request_model``), the rule, params, each space entry,
@@ -133,7 +135,7 @@ def parse_study_request(payload: object) -> StudyRequest:
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
     run = {**shared, **stops, "ticker": payload.get("ticker"), "rule_type": rule_type}
     base_request = parse_request({**run, "params": {**base, **lows}}, strict=True)
-    objectives = _objectives(body)
+    objectives = objectives_of(body)
     fields = base_request.to_dict()
     stored = {
         "ticker": base_request.ticker,
@@ -144,7 +146,7 @@ def parse_study_request(payload: object) -> StudyRequest:
         "space": space,
         "constraints": list(spec.constraints),
         "objectives": objectives,
-        "sampler": _sampler(body, objectives),
+        "sampler": sampler_of(body, objectives),
         "n_trials": body.n_trials,
         "timeout_s": body.timeout_s,
         "parallelism": body.parallelism,
