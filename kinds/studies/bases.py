@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kinds.runs.contract import RequestError, new_run_id
-from kinds.studies.contract import StudyRequest, objectives_of, sampler_of
+from kinds.studies.contract import StudyRequest, own_stored
 from kinds.studies.fields import STUDY_OWN_FIELDS
 from work.errors import unknown_field
 
@@ -121,7 +121,6 @@ def parse_base_study(payload: dict[str, Any]) -> StudyRequest:
             search.apply(base, point)
         except RequestError as exc:
             raise RequestError(f"space.{corner}", exc.message) from None
-    objectives = objectives_of(body)
     stored = {
         "kind": search.kind,
         "base": base,
@@ -130,15 +129,7 @@ def parse_base_study(payload: dict[str, Any]) -> StudyRequest:
         "params": {},
         "space": space,
         "constraints": [],
-        "objectives": objectives,
-        "sampler": sampler_of(body, objectives),
-        "n_trials": body.n_trials,
-        "timeout_s": body.timeout_s,
-        "parallelism": body.parallelism,
-        "batch_size": body.batch_size,
-        "seed": body.seed,
-        "name": body.name,
-        "cache": body.cache,
+        **own_stored(body),
     }
     return StudyRequest(new_run_id(), None, stored)
 

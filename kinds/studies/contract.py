@@ -94,11 +94,11 @@ def _space_entry(spec: RuleSpec, name: str, entry: Any) -> dict[str, Any]:
     return {"type": kind, "low": low, "high": high, "step": step, "log": entry.log}
 
 
-def objectives_of(body: Any) -> list[dict[str, str]]:
+def _objectives(body: Any) -> list[dict[str, str]]:
     return [{"metric": o.metric, "direction": o.direction} for o in body.objectives]
 
 
-def sampler_of(body: Any, objectives: list) -> str:
+def _sampler(body: Any, objectives: list) -> str:
     sampler = body.sampler or (DEFAULT_SAMPLER if len(objectives) == 1 else MULTI_SAMPLER)
     if sampler in SINGLE_OBJECTIVE_ONLY and len(objectives) > 1:
         raise RequestError("sampler", f"{sampler} optimises one objective; use nsga2 or tpe")
@@ -135,7 +135,6 @@ def parse_study_request(payload: object) -> StudyRequest:
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
     run = {**shared, **stops, "ticker": payload.get("ticker"), "rule_type": rule_type}
     base_request = parse_request({**run, "params": {**base, **lows}}, strict=True)
-    objectives = objectives_of(body)
     fields = base_request.to_dict()
     stored = {
         "ticker": base_request.ticker,
@@ -145,8 +144,21 @@ def parse_study_request(payload: object) -> StudyRequest:
         **{name: shared[name] for name in stops if name in shared},
         "space": space,
         "constraints": list(spec.constraints),
+        **own_stored(body),
+    }
+    return StudyRequest(new_run_id(), base_request, stored)
+
+
+def own_stored(body: Any) -> dict[str, Any]:
+    """A study's own fields as stored (the objectives, the sampler, the budgets…), whatever
+    it searches.
+
+    :raise RequestError: naming ``sampler`` when it cannot optimise the objectives.
+    """
+    objectives = _objectives(body)
+    return {
         "objectives": objectives,
-        "sampler": sampler_of(body, objectives),
+        "sampler": _sampler(body, objectives),
         "n_trials": body.n_trials,
         "timeout_s": body.timeout_s,
         "parallelism": body.parallelism,
@@ -155,7 +167,6 @@ def parse_study_request(payload: object) -> StudyRequest:
         "name": body.name,
         "cache": body.cache,
     }
-    return StudyRequest(new_run_id(), base_request, stored)
 
 
 def breaks_constraint(constraints: list[str], params: dict[str, Any]) -> str | None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, jsonify, request
@@ -180,24 +181,14 @@ def _check_rule(payload: dict[str, Any]) -> None:
         raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
 
 
-def _check_portfolio(payload: dict[str, Any]) -> None:
-    """A portfolio preset's payload, checked as ``POST /api/portfolios`` checks a request.
+def _check_request(check: Callable[[Any], Any], payload: dict[str, Any]) -> None:
+    """A portfolio or study preset's payload, checked as its submission checks a request
+    (``check``: ``POST /api/portfolios``' or ``POST /api/studies``').
 
     :raise ApiError 400: naming ``payload.<field>``.
     """
     try:
-        validate_portfolio(payload)
-    except ApiError as exc:
-        raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
-
-
-def _check_study(payload: dict[str, Any]) -> None:
-    """A study preset's payload, checked as ``POST /api/studies`` checks a request.
-
-    :raise ApiError 400: naming ``payload.<field>``.
-    """
-    try:
-        check_study(payload)
+        check(payload)
     except ApiError as exc:
         raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
 
@@ -208,9 +199,9 @@ def check_payload(kind: str, payload: dict[str, Any]) -> None:
     :raise ApiError 400: naming ``payload…``.
     """
     if kind == "portfolio":
-        _check_portfolio(payload)
+        _check_request(validate_portfolio, payload)
     elif kind == "study":
-        _check_study(payload)
+        _check_request(check_study, payload)
     else:
         _check_rule(payload)
 
