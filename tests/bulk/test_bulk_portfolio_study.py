@@ -9,18 +9,16 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from scripts import bulk_study
 from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from store.models import Study
+from tests.bulk.support import when_recorded
 from tests.client.test_client_studies import drain
 from tests.portfolios.support import valid_portfolio
-from web.db import get_database
 
 pytestmark = pytest.mark.redis
 
@@ -35,20 +33,7 @@ def _write(tmp_path: Path, content) -> Path:
 
 def _drain_when_submitted(app) -> threading.Thread:
     """A thread that executes the first study's batches, as consumers would."""
-
-    def work() -> None:
-        sessions = get_database(app).sessionmaker
-        for _ in range(200):
-            with sessions() as session:
-                found = session.scalars(select(Study.study_id)).first()
-            if found:
-                drain(app, found)
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    return thread
+    return when_recorded(app, Study.study_id, lambda found: drain(app, found))
 
 
 def test_a_portfolio_file_is_the_base_of_a_study_waited_for_and_reported(
