@@ -108,3 +108,18 @@ def test_a_portfolio_studys_trials_are_not_run_as_backtests(app, client, redis_u
         client.get(f"/api/studies/{study_id}/walkforward"),
     ):
         assert answer.status_code == 400 and answer.json["field"] == "kind"
+
+
+def test_a_portfolio_trials_reuse_key_is_its_request_on_its_data():
+    """The same point on the same data is one key (its name aside); another point, or other
+    data, another key; a point the portfolio refuses has none."""
+    from kinds.studies.bases import parse_base_study
+    from kinds.studies.reuse import trial_key
+
+    stored = parse_base_study(portfolio_study()).stored
+    named = parse_base_study(portfolio_study(base={**BASE, "name": "other"})).stored
+    key = trial_key(stored, {"n": 10, "top_n": 2}, "hash")
+    assert key == trial_key(named, {"n": 10, "top_n": 2}, "hash")
+    assert key != trial_key(stored, {"n": 11, "top_n": 2}, "hash")
+    assert key != trial_key(stored, {"n": 10, "top_n": 2}, "other hash")
+    assert trial_key(stored, {"n": 10, "top_n": 0}, "hash") is None
