@@ -88,8 +88,9 @@ def _base(search: Search, payload: dict[str, Any]) -> dict[str, Any]:
         raise RequestError("base", f"must be a {search.kind} request (a JSON object)")
     try:
         return search.apply(base, {})
-    except RequestError as exc:
-        raise RequestError(f"base.{exc.field}", exc.message) from None
+    except RequestError as exc:  # the kind may say the field again in its message
+        message = exc.message.removeprefix(f"{exc.field} ")
+        raise RequestError(f"base.{exc.field}", message) from None
 
 
 def parse_base_study(payload: dict[str, Any]) -> StudyRequest:
@@ -111,7 +112,8 @@ def parse_base_study(payload: dict[str, Any]) -> StudyRequest:
     space = {}
     for name, entry in body.space.items():
         if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
+            numeric = (n for n, domain in declared.items() if domain.type in NUMERIC)
+            known = ", ".join(sorted(numeric)) or "none"
             path = f"space.{name[:40]}"
             raise RequestError(path, f"is not searchable here (searchable: {known})")
         space[name] = _bounds(declared[name], name, entry)
@@ -119,8 +121,10 @@ def parse_base_study(payload: dict[str, Any]) -> StudyRequest:
         point = {name: entry[corner] for name, entry in space.items()}
         try:
             search.apply(base, point)
-        except RequestError as exc:
-            raise RequestError(f"space.{corner}", exc.message) from None
+        except RequestError as exc:  # named grid.<name> when the kind knows which name
+            name = exc.field.removeprefix("grid.")
+            field = f"space.{name}.{corner}" if name in space else f"space.{corner}"
+            raise RequestError(field, exc.message) from None
     stored = {
         "kind": search.kind,
         "base": base,

@@ -85,6 +85,7 @@ BAD = [
     ({"space": {"schedule": {"low": 1, "high": 5}}}, "space.schedule"),
     ({"space": {"n": {"low": 0, "high": 5}}}, "space.n.low"),
     ({"space": {"top_n": {"low": 1, "high": 3, "step": 0.5}}}, "space.top_n.step"),
+    ({"space": {"drift_threshold": {"low": 0, "high": 0.2}}}, "space.drift_threshold.low"),
     ({"ticker": "ACME"}, "ticker"),
     ({"n_trials": 0}, "n_trials"),
 ]
@@ -123,3 +124,14 @@ def test_a_portfolio_trials_reuse_key_is_its_request_on_its_data():
     assert key != trial_key(stored, {"n": 11, "top_n": 2}, "hash")
     assert key != trial_key(stored, {"n": 10, "top_n": 2}, "other hash")
     assert trial_key(stored, {"n": 10, "top_n": 0}, "hash") is None
+
+
+def test_validating_a_portfolio_study_answers_as_its_submission(client, redis_url):
+    """POST /api/schema/study/validate: the submission's very 400 for a bad base, 200 valid
+    for a good study; nothing queued."""
+    bad = portfolio_study(base={**BASE, "tickers": ["ACME", "NOPE"]})
+    checked = client.post("/api/schema/study/validate", json=bad)
+    assert (checked.status_code, checked.json) == (400, client.post("/api/studies", json=bad).json)
+    good = client.post("/api/schema/study/validate", json=portfolio_study())
+    assert (good.status_code, good.json) == (200, {"valid": True})
+    assert queued(redis_url) == []
