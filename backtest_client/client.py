@@ -229,6 +229,25 @@ class Client:
         accepted = self._submit_once("/api/studies", body)
         return Study(self.http, accepted["study_id"], accepted)
 
+    def portfolio_study(
+        self, base: dict[str, Any], space: dict[str, dict[str, Any]], **fields: Any
+    ) -> Study:
+        """Submit a study over a portfolio (``POST /api/studies`` with ``kind: "portfolio"``);
+        its ``Study`` handle, read as a run study's (``trials`` is the same DataFrame).
+
+        ``base`` is a portfolio request (as ``portfolio`` sends it); ``space`` maps the names
+        it declares searchable (its ranking's ``$names``, ``top_n``, ``every_n_bars``,
+        ``drift_threshold``) to ``{"low", "high", "step"?, "log"?}``; ``fields`` are the
+        study's ``objectives``, ``sampler``, ``n_trials``, ``timeout_s``, ``parallelism``,
+        ``batch_size``, ``seed``, ``name`` (docs/studies.md). Never retried.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input (``base.tickers[1]``,
+            ``space.top_n.low``…).
+        """
+        body = _body(kind="portfolio", base=base, space=space, **fields)
+        accepted = self._submit_once("/api/studies", body)
+        return Study(self.http, accepted["study_id"], accepted)
+
     def get_study(self, study_id: str) -> Study:
         """A handle on an existing study."""
         return Study(self.http, study_id)

@@ -7,7 +7,15 @@
         [--sampler tpe] [--time-budget 600] [--parallelism 2] [--batch-size 250] [--seed 0]
 
 A space entry is ``name=low:high`` with an optional ``:step`` or ``:log``; ``--param`` fixes
-a parameter; the trading fields are the sweep command's (``--fee-rate``…). Exit codes are
+a parameter; the trading fields are the sweep command's (``--fee-rate``…).
+
+A study over a portfolio takes its base from a file instead of ``--rule`` and ``--ticker``
+(the body of ``POST /api/portfolios``), its space over the names the portfolio declares:
+
+    python -m scripts.bulk_study --portfolio momentum.json --space lookback=20:250 \
+        --space top_n=1:10 [--trials 100] [--objective …] [--sampler …]
+
+Exit codes are
 every bulk command's (``scripts.bulk_client``): 0 SUCCEEDED, 1 refused by the API (its
 message names the field) or FAILED, 2 bad options, 3 the API could not be reached, 4 the wait
 timed out.
@@ -17,11 +25,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
+from backtest_client import Client
 from backtest_client.studies import FINISHED, Study
 from metrics import sweep_metric_keys
-from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, command_parser
+from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_USAGE, command_parser
+from scripts.bulk_portfolio import requests_of
 from scripts.bulk_sweep import (
     OPTIONAL_TRADING_FIELDS,
     add_wait_options,
@@ -66,13 +77,16 @@ def objective(text: str) -> dict[str, str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = command_parser("python -m scripts.bulk_study", __doc__)
-    parser.add_argument("--rule", required=True, help="rule_type, e.g. RSI")
+    parser.add_argument("--rule", help="rule_type, e.g. RSI (a run study)")
+    parser.add_argument(
+        "--portfolio", type=Path, metavar="FILE", help="a portfolio request: the study's base"
+    )
     parser.add_argument(
         "--space", action="append", type=space_entry, required=True, metavar="NAME=LOW:HIGH"
     )
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--ticker", required=True)
-    add_window_options(parser)
+    parser.add_argument("--ticker", help="the run study's ticker")
+    add_window_options(parser, required=False)  # a portfolio study's are its base's
     parser.add_argument("--objective", action="append", type=objective, default=[])
     parser.add_argument("--sampler", choices=SAMPLERS)
     parser.add_argument("--trials", type=int, help="the trial budget (n_trials)")
@@ -82,6 +96,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int)
     add_wait_options(parser)
     return parser
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The study's own options the command line gives (left out: the server's defaults)."""
+    options = {
+        "objectives": args.objective or None,
+        "sampler": args.sampler,
+        "n_trials": args.trials,
+        "timeout_s": args.time_budget,
+        "parallelism": args.parallelism,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+    }
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def portfolio_study_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """``Client.portfolio_study``'s arguments: the base from ``--portfolio``, the space and
+    the study's options.
+
+    :raise ValueError: the file is not one portfolio request.
+    """
+    found = requests_of([args.portfolio])
+    if len(found) != 1:
+        raise ValueError(f"{args.portfolio}: expected one portfolio request")
+    return {"base": found[0], "space": dict(args.space), **_options(args)}
 
 
 def study_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -94,18 +134,9 @@ def study_fields(args: argparse.Namespace) -> dict[str, Any]:
         "end_date": args.end,
         "params": dict(parse_assignment(p, grid=False) for p in args.param) or None,
     }
-    options = {
-        "objectives": args.objective or None,
-        "sampler": args.sampler,
-        "n_trials": args.trials,
-        "timeout_s": args.time_budget,
-        "parallelism": args.parallelism,
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-    }
-    options.update({name: getattr(args, name) for name in OPTIONAL_TRADING_FIELDS})
-    fields.update({name: value for name, value in options.items() if value is not None})
-    return fields
+    trading = {name: getattr(args, name) for name in OPTIONAL_TRADING_FIELDS}
+    fields.update({name: value for name, value in trading.items() if value is not None})
+    return {**fields, **_options(args)}
 
 
 def progress_counts(status: dict[str, Any]) -> tuple[int, int, str]:
@@ -130,13 +161,25 @@ def best_table(status: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the best trials; return the exit code."""
-    return run_command(
-        lambda client, args: client.study(**study_fields(args)),
-        lambda study: f"study {study.study_id}",
-        _follow,
-        build_parser().parse_args(argv),
-        out,
-    )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run_study = (args.rule, args.ticker, args.start, args.end)
+    if args.portfolio is None and None in run_study:
+        parser.error("give --rule, --ticker, --start and --end (a run study) or --portfolio FILE")
+    fields: dict[str, Any] = {}
+    if args.portfolio is not None:
+        try:
+            fields = portfolio_study_fields(args)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+    def submit(client: Client, args: argparse.Namespace) -> Study:
+        if fields:
+            return client.portfolio_study(**fields)
+        return client.study(**study_fields(args))
+
+    return run_command(submit, lambda study: f"study {study.study_id}", _follow, args, out)
 
 
 def _follow(handle: Study, args: argparse.Namespace, out: TextIO) -> int:

@@ -106,10 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_window_options(parser: argparse.ArgumentParser) -> None:
-    """--start, --end and the optional trading fields (``OPTIONAL_TRADING_FIELDS``)."""
-    parser.add_argument("--start", required=True, help="start_date YYYY-MM-DD")
-    parser.add_argument("--end", required=True, help="end_date YYYY-MM-DD")
+def add_window_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """--start, --end (``required``: else the command checks them) and the optional trading
+    fields (``OPTIONAL_TRADING_FIELDS``)."""
+    parser.add_argument("--start", required=required, help="start_date YYYY-MM-DD")
+    parser.add_argument("--end", required=required, help="end_date YYYY-MM-DD")
     for name in OPTIONAL_TRADING_FIELDS:
         choices = CHOICES.get(name)
         parser.add_argument(

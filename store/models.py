@@ -148,8 +148,8 @@ class StrategyPreset(Base):
     shared: Mapped[shared]
     created_at: Mapped[timestamp]
     kind: Mapped[str] = mapped_column(String(16), default="run", server_default="run")
-    """What ``payload_json`` holds: ``run`` (a run form's values) or ``portfolio`` (a
-    portfolio request): ``web.api.presets.PRESET_KINDS``."""
+    """What ``payload_json`` holds: ``run`` (a run form's values), ``portfolio`` (a
+    portfolio request) or ``study`` (a study request): ``web.api.presets.PRESET_KINDS``."""
 
     __table_args__ = (Index("ix_presets_owner_name", "owner_key", "name", unique=True),)
 

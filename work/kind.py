@@ -164,6 +164,11 @@ class WorkKind:
     ``dashboard/base.html``) the page ``/<resource>`` listing them, linked in the
     navigation bar as ``label`` (default the resource, capitalised). Its table then also has
     ``created_by`` and ``shared`` (``store.work_item_columns.kind_table_columns``).
+
+    **How searches vary it** (optional): ``search`` is the ``module:attribute`` of its
+    ``work.search.Search`` (its parameter space from a base request, the request of one
+    point, its evaluator); sweeps and walk-forwards over a base of this kind use it
+    (``work.search.search_of``).
     """
 
     name: str
@@ -200,6 +205,7 @@ class WorkKind:
     result_columns: tuple[str, ...] = ()
     page: str | None = None
     label: str | None = None
+    search: str | None = None
 
     def __post_init__(self) -> None:
         """Fill the transitions a kind left out with the protocol's, over its table."""

@@ -109,6 +109,7 @@ PORTFOLIO = WorkKind(
     noun="portfolio",
     schema="web.api.portfolios:json_schema",
     validate="web.api.portfolios:validate_portfolio",
+    search="kinds.portfolios.search:SEARCH",
     telemetry={
         PORTFOLIOS_SUBMITTED: "Portfolios accepted by POST /api/portfolios and enqueued.",
     },

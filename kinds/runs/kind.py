@@ -161,6 +161,7 @@ RUN = WorkKind(
     noun="run",
     schema="web.api.runs.submit:json_schema",
     validate="web.api.runs.submit:validate_request",
+    search="kinds.sweeps.run_search:SEARCH",
     telemetry={
         RUNS_SUBMITTED: "Runs accepted by POST /run_backtest and enqueued.",
         RUNS_FINISHED: "Runs that finished, by stored status: a consumer Job's SUCCEEDED or "

@@ -42,11 +42,12 @@ NUMERIC = ("int", "float")
 @dataclass(frozen=True)
 class StudyRequest:
     """A validated study: ``base`` is the run request of the space's low corner (every
-    shared field normalised by the run contract), ``stored`` the normalised request as
-    stored and shown (``to_dict``)."""
+    shared field normalised by the run contract; None for a study over another kind's
+    request, ``kinds.studies.bases``), ``stored`` the normalised request as stored and shown
+    (``to_dict``)."""
 
     study_id: str
-    base: RunRequest
+    base: RunRequest | None
     stored: dict[str, Any]
 
     @property
@@ -105,7 +106,8 @@ def _sampler(body: Any, objectives: list) -> str:
 
 
 def parse_study_request(payload: object) -> StudyRequest:
-    """Validate a study request body (a decoded JSON object).
+    """Validate a run study request body (a decoded JSON object); a study over another
+    kind's ``base`` request is ``kinds.studies.bases.parse_base_study``'s.
 
     :raise RequestError: for the first problem, in the order: unknown fields, the study's
         own fields (``kinds.studies.request_model``), the rule, params, each space entry,
@@ -133,7 +135,6 @@ def parse_study_request(payload: object) -> StudyRequest:
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
     run = {**shared, **stops, "ticker": payload.get("ticker"), "rule_type": rule_type}
     base_request = parse_request({**run, "params": {**base, **lows}}, strict=True)
-    objectives = _objectives(body)
     fields = base_request.to_dict()
     stored = {
         "ticker": base_request.ticker,
@@ -143,6 +144,19 @@ def parse_study_request(payload: object) -> StudyRequest:
         **{name: shared[name] for name in stops if name in shared},
         "space": space,
         "constraints": list(spec.constraints),
+        **own_stored(body),
+    }
+    return StudyRequest(new_run_id(), base_request, stored)
+
+
+def own_stored(body: Any) -> dict[str, Any]:
+    """A study's own fields as stored (the objectives, the sampler, the budgets…), whatever
+    it searches.
+
+    :raise RequestError: naming ``sampler`` when it cannot optimise the objectives.
+    """
+    objectives = _objectives(body)
+    return {
         "objectives": objectives,
         "sampler": _sampler(body, objectives),
         "n_trials": body.n_trials,
@@ -153,7 +167,6 @@ def parse_study_request(payload: object) -> StudyRequest:
         "name": body.name,
         "cache": body.cache,
     }
-    return StudyRequest(new_run_id(), base_request, stored)
 
 
 def breaks_constraint(constraints: list[str], params: dict[str, Any]) -> str | None:

@@ -75,6 +75,7 @@ def deflated(
     """
     from adapters.deflated import deflated_sharpe_of_best, dsr_verdict
     from kinds.runs.contract import parse_request
+    from kinds.studies.bases import base_returns, is_base_study
     from kinds.studies.contract import trial_run_request
     from kinds.sweeps.overfitting import returns_alone
 
@@ -86,8 +87,11 @@ def deflated(
     params, metrics = chosen
     if not metrics.get("num_trades"):
         return {**base, "unavailable": NO_TRADE}
-    body = {**trial_run_request(stored, params), "charts": False, "run_id": label}
-    returns, _, per_year = returns_alone(parse_request(body))
+    if is_base_study(stored):
+        returns, per_year = base_returns(stored, params)
+    else:
+        body = {**trial_run_request(stored, params), "charts": False, "run_id": label}
+        returns, _, per_year = returns_alone(parse_request(body))
     found = deflated_sharpe_of_best(returns, sharpes, per_year)
     if not math.isfinite(found["dsr"]):
         return {**base, "unavailable": UNDEFINED}

@@ -42,11 +42,7 @@ processes (bench/study_bench.py)."""
 
 MAX_BATCH_SIZE = 2000
 
-STUDY_FIELDS = (
-    "ticker",
-    "rule_type",
-    "params",
-    *TRADING_FIELDS,
+STUDY_OWN_FIELDS = (
     "space",
     "objectives",
     "sampler",
@@ -58,5 +54,9 @@ STUDY_FIELDS = (
     "name",
     "cache",
 )
-"""Every field a study request may carry: a run request's (less run_id, rule_id, charts and
-the labels but ``name``) and the study's own."""
+"""A study's own fields, whatever it searches."""
+
+STUDY_FIELDS = ("ticker", "rule_type", "params", *TRADING_FIELDS, *STUDY_OWN_FIELDS)
+"""Every field a run study request may carry: a run request's (less run_id, rule_id, charts
+and the labels but ``name``) and the study's own. A study over another kind's request
+carries ``kind``, ``base`` and the study's own (``kinds.studies.bases``)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from kinds.runs.cache import cache_key
 from kinds.runs.contract import RequestError, parse_request
+from kinds.studies.bases import base_trial_key, is_base_study
 from kinds.studies.contract import breaks_constraint, trial_params, trial_run_request
 from kinds.studies.sampling import COMPLETE, PRUNED, Asked, objective_values
 
@@ -41,7 +42,10 @@ def source_of(study_id: str, number: int) -> str:
 def trial_key(stored: dict[str, Any], params: dict[str, Any], data_hash: str) -> str | None:
     """The key of the trial ``params`` of the study ``stored`` on data ``data_hash``; None
     for a trial that breaks a constraint (it is never run) or that the run contract refuses
-    (it is evaluated, and fails, as before)."""
+    (it is evaluated, and fails, as before). A study over another kind's base keys its
+    trials by that kind's request (``kinds.studies.bases.base_trial_key``)."""
+    if is_base_study(stored):
+        return base_trial_key(stored, params, data_hash)
     rule, _ = trial_params(stored, params)
     if breaks_constraint(stored["constraints"], rule) is not None:
         return None

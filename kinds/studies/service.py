@@ -1,6 +1,7 @@
 """Submitting and steering a study, without HTTP: what ``web.api.studies`` calls.
 
-Submit: validate (``kinds.studies.contract``), check the ticker's data serves the window
+Submit: validate (``kinds.studies.contract``; a study over another kind's base request,
+``kinds.studies.bases``), check the ticker's data serves the window
 (the data's hash is kept: every batch checks it) → INSERT the study and its first batches
 (up to its ``parallelism``) PENDING in one transaction → enqueue them (``work.submit``).
 Pause sets a flag (no new batch is queued; the running ones finish); resume clears it and
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from engine import ENGINE_VERSION
 from kinds.runs.contract import RequestError
 from kinds.runs.execute import load_market_data
+from kinds.studies.bases import base_data_hash, is_base_study, parse_base_study
 from kinds.studies.contract import StudyRequest, batch_message, parse_study_request
 from kinds.studies.fields import MAX_TRIALS
 from kinds.studies.state import (
@@ -59,7 +61,12 @@ def validate_study(
 
     :raise RequestError: naming the field.
     """
-    request = parse_study_request(payload)
+    if isinstance(payload, dict) and is_base_study(payload):
+        request = parse_base_study(payload)
+    else:
+        request = parse_study_request(payload)
+    if request.base is None:  # another kind's base: the hash of its data (its own check)
+        return Planned(request, base_data_hash(request.stored, data_dir))
     market = load_market_data(request.base, data_dir, bar_limit)
     return Planned(request, market.data_hash)
 

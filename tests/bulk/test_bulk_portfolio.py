@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from scripts.bulk_submit import main as bulk_submit_main
 from store.models import Portfolio
+from tests.bulk.support import when_recorded
 from tests.portfolios.support import execute_item, valid_portfolio
 from web.db import get_database
 
@@ -32,20 +32,7 @@ def _write(tmp_path: Path, content) -> Path:
 
 def _execute_when_submitted(app) -> threading.Thread:
     """A thread that computes the first portfolio recorded, as a consumer would."""
-
-    def work() -> None:
-        sessions = get_database(app).sessionmaker
-        for _ in range(200):
-            with sessions() as session:
-                found = session.scalars(select(Portfolio.portfolio_id)).first()
-            if found:
-                execute_item(app, found)
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    return thread
+    return when_recorded(app, Portfolio.portfolio_id, lambda found: execute_item(app, found))
 
 
 def test_a_request_file_is_submitted_waited_for_and_its_metrics_printed(

@@ -2,7 +2,8 @@
 
 ``POST /api/portfolios`` (202 ``{portfolio_id, status, status_url}``; a bad input is a 400
 naming its field, a universe too large for a Job's memory a 400 naming ``tickers``),
-``GET /api/portfolios`` (newest first, at most 100, without results),
+``GET /api/portfolios`` (newest first, at most 100, without results; each with its name or a
+readable default, ``label``, and its ``parameters``),
 ``GET /api/portfolios/<id>`` (status and, once SUCCEEDED, the result; ``?result=false``
 leaves it out), ``PATCH /api/portfolios/<id>`` (``{"shared": bool}``). A portfolio the viewer
 may not read is the 404 of a missing one; the list shows theirs and the shared ones
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 
+from kinds.portfolios.describe import default_label, parameters
 from kinds.portfolios.kind import PORTFOLIO, PORTFOLIOS_SUBMITTED
 from kinds.portfolios.request_model import parse_portfolio
 from kinds.portfolios.store import (
@@ -129,10 +131,15 @@ def _row(session: Session, portfolio_id: str) -> Portfolio | None:
 
 
 def summary(row: Portfolio) -> dict[str, Any]:
-    """What the list shows of a portfolio (no request, no result)."""
+    """What the list shows of a portfolio (no request, no result): its name (``label``: the
+    name, or a readable default saying what it does) and its parameters
+    (``kinds.portfolios.describe``)."""
+    request = json.loads(row.payload_json)
     return {
         "portfolio_id": row.portfolio_id,
         "name": row.name,
+        "label": row.name or default_label(request),
+        "parameters": parameters(request),
         "status": row.status,
         "tickers": row.tickers,
         "method": row.method,

@@ -12,6 +12,9 @@ code). ``kind`` (optional, default ``run``; ``PRESET_KINDS``) says which form:
 * ``portfolio``: a whole portfolio request, checked as ``POST /api/portfolios`` checks one
   (the contract, every ticker in the catalog, the memory cap, the expressions parsed, never
   run): its 400 names ``payload.<field>``.
+* ``study``: a whole study request (of a run, or over a portfolio: ``kind``, ``base``),
+  checked as ``POST /api/studies`` checks one (nothing recorded or queued): its 400 names
+  ``payload.<field>``.
 
 The payload is stored as sent. ``GET /api/strategies?kind=portfolio`` lists one kind; a PUT
 without ``kind`` keeps the preset's. Names are stored and returned verbatim; escaping them is
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, jsonify, request
@@ -46,6 +50,7 @@ from store.presets import (
     update_preset,
 )
 from web.api.portfolios import validate_portfolio
+from web.api.studies import check_request as check_study
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session
@@ -62,7 +67,7 @@ NAME_MAX = 100
 PAYLOAD_MAX_BYTES = 16 * 1024
 """Largest preset payload as stored JSON; the column is a TEXT (64 KiB in MySQL)."""
 
-PRESET_KINDS = ("run", "portfolio")
+PRESET_KINDS = ("run", "portfolio", "study")
 """The forms a preset may hold the values of (``StrategyPreset.kind``)."""
 
 ID_MAX = 2**31 - 1
@@ -109,7 +114,7 @@ class PresetBody(BaseModel):
     kind: Annotated[
         Literal[PRESET_KINDS] | None,
         Field(
-            description="the form the payload is for: run (default) or portfolio "
+            description="the form the payload is for: run (default), portfolio or study "
             "(PUT: unchanged if absent)",
         ),
     ] = None
@@ -176,13 +181,14 @@ def _check_rule(payload: dict[str, Any]) -> None:
         raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
 
 
-def _check_portfolio(payload: dict[str, Any]) -> None:
-    """A portfolio preset's payload, checked as ``POST /api/portfolios`` checks a request.
+def _check_request(check: Callable[[Any], Any], payload: dict[str, Any]) -> None:
+    """A portfolio or study preset's payload, checked as its submission checks a request
+    (``check``: ``POST /api/portfolios``' or ``POST /api/studies``').
 
     :raise ApiError 400: naming ``payload.<field>``.
     """
     try:
-        validate_portfolio(payload)
+        check(payload)
     except ApiError as exc:
         raise ApiError(400, exc.message, field=f"payload.{exc.field}") from None
 
@@ -193,7 +199,9 @@ def check_payload(kind: str, payload: dict[str, Any]) -> None:
     :raise ApiError 400: naming ``payload…``.
     """
     if kind == "portfolio":
-        _check_portfolio(payload)
+        _check_request(validate_portfolio, payload)
+    elif kind == "study":
+        _check_request(check_study, payload)
     else:
         _check_rule(payload)
 

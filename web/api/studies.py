@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from engine import STOP_FIELDS
 from kinds.runs.contract import RequestError
+from kinds.studies.bases import is_base_study, kind_named
 from kinds.studies.contract import STUDY_ID, trial_run_request
 from kinds.studies.kind import BATCH, STUDIES_SUBMITTED
 from kinds.studies.service import (
@@ -105,9 +106,27 @@ def check_request(payload: object) -> Planned:
     """
     config = current_app.config
     try:
-        return validate_study(payload, config["DATA_DIR"], config["RUN_MAX_BARS"])
+        planned = validate_study(payload, config["DATA_DIR"], config["RUN_MAX_BARS"])
     except RequestError as exc:
         raise bad_request(exc) from None
+    if planned.request.base is None:
+        _check_base(planned.request.stored)
+    return planned
+
+
+def _check_base(stored: dict) -> None:
+    """A study over another kind's base: the base checked as that kind's submission checks
+    it (``WorkKind.validate``: a portfolio's catalog and memory cap).
+
+    :raise ApiError 400: naming ``base.<field>``.
+    """
+    kind = kind_named(stored["kind"])
+    if kind.validate is None:
+        return
+    try:
+        kind.part(kind.validate)(stored["base"])
+    except ApiError as exc:
+        raise ApiError(400, exc.message, field=f"base.{exc.field}") from None
 
 
 @bp.post("/api/studies")
@@ -275,9 +294,18 @@ def run_trial(study_id: str, number: int) -> ResponseReturnValue:
     trial = get_session().get(StudyTrial, (study_id, number))
     if trial is None:
         raise ApiError(404, "trial not found")
-    body = trial_run_request(json.loads(row.request_json), json.loads(trial.params_json))
+    stored = json.loads(row.request_json)
+    if is_base_study(stored):
+        raise _not_a_run(stored)
+    body = trial_run_request(stored, json.loads(trial.params_json))
     get_session().rollback()  # end the reads' transaction: the submission opens its own
     return submit_run(body)
+
+
+def _not_a_run(stored: dict) -> ApiError:
+    """What a run-only action answers for a study over another kind's base (its trials'
+    requests are ``GET /api/studies/<id>/trials``' ``request``)."""
+    return ApiError(400, f"is a {stored['kind']} study: its trials are not runs", field="kind")
 
 
 def _range(entry: dict) -> str:
@@ -301,6 +329,8 @@ def walkforward_request(study_id: str) -> ResponseReturnValue:
     first objective as the selection metric; ``train_bars``/``test_bars`` are the user's."""
     row = _one(study_id)
     stored = json.loads(row.request_json)
+    if is_base_study(stored):
+        raise _not_a_run(stored)
     grid = {name: _range(entry) for name, entry in stored["space"].items()}
     body = trial_run_request(stored, {})
     body.pop("charts")

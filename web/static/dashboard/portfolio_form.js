@@ -237,32 +237,57 @@ const PortfolioForm = (() => {
 
   /* The list: polled every 3 s. */
   function startList(data) {
-    const empty = [8, "No portfolios yet: start one with the form."];
+    const empty = [9, "No portfolios yet: start one with the form."];
     const table = byId("pf-table").querySelector("tbody");
     BT.pollTable(data.list_url, "portfolios", table, byId("pf-list-state"), empty, (p) => listRow(data, p));
   }
 
-  /* One portfolio of the list (GET /api/portfolios: a summary, no request or result). */
+  /* One portfolio of the list (GET /api/portfolios: a summary with its label and
+     parameters, no request or result). */
   function listRow(data, p) {
     const tr = BT.el("tr", { "data-portfolio-id": p.portfolio_id });
     const link = BT.el("td");
     link.append(BT.el("a", { class: "font-monospace", href: p.url || data.page_url.replace("PORTFOLIO_ID", p.portfolio_id) }, p.portfolio_id.slice(0, 8)));
-    if (p.name) link.append(BT.el("span", { class: "ms-1 text-body-secondary" }, p.name));
+    const label = p.label || p.name;
+    if (label) link.append(BT.el("div", { class: "small text-body-secondary", "data-label": "" }, label));
     const badge = BT.el("span");
     BT.setBadge(badge, p.status);
     const status = BT.el("td", { title: p.error || "" });
     status.append(badge);
+    const shown = p.parameters || {};
     tr.append(
       BT.el("td", { class: "text-nowrap" }, (p.created_at || "").slice(0, 19).replace("T", " ")),
       link,
       BT.el("td", { class: "text-end" }, BT.fmt(p.tickers, 0)),
-      BT.el("td", {}, p.method || BT.MISSING),
+      allocationCell(p.method, shown),
+      BT.el("td", { "data-schedule": "" }, scheduleText(shown)),
       status,
       BT.el("td", { class: "text-end " + BT.tone(p.total_return_pct) }, BT.fmt(p.total_return_pct, 2, "%")),
       BT.el("td", { class: "text-end" }, BT.fmt(p.sharpe_ratio, 2)),
       BT.el("td", { class: "text-end neg" }, BT.fmt(p.max_drawdown_pct, 2, "%")),
     );
     return tr;
+  }
+
+  /* The allocation: the method, and for a ranking top N, weighting, the score (shortened
+     by the server) and the $name values. */
+  function allocationCell(method, shown) {
+    const cell = BT.el("td", { "data-allocation": "" });
+    if (method !== "rank" || !shown.top_n) {
+      cell.textContent = method || BT.MISSING;
+      return cell;
+    }
+    cell.append(`top ${shown.top_n} · ${shown.weighting || "equal"}`);
+    if (shown.score) cell.append(BT.el("div", { class: "small font-monospace text-body-secondary" }, shown.score));
+    const values = Object.entries(shown.params || {}).map(([k, v]) => `$${k}=${v}`).join(", ");
+    if (values) cell.append(BT.el("div", { class: "small font-monospace text-body-secondary" }, values));
+    return cell;
+  }
+
+  function scheduleText(shown) {
+    if (!shown.schedule) return BT.MISSING;
+    const every = shown.schedule === "bars" ? `every ${shown.every_n_bars} bars` : shown.schedule;
+    return shown.drift_threshold ? `${every}, drift ${shown.drift_threshold}` : every;
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -1,0 +1,223 @@
+"""Studies whose base is another kind's request (``{"kind": "portfolio", "base": {...}}``):
+the same samplers, objectives, budgets, batches and deflated Sharpe ratio as a run study,
+over the names the base's kind declares searchable and evaluated by that kind's own
+computation, through the search protocol (``work.search``: the kind's ``space``, ``apply``
+and evaluator; point by point where it has no vectorised one). A run study keeps its own
+request shape and vectorised path (``kinds.studies.contract``, ``kinds.studies.evaluate``).
+
+The stored request of such a study carries ``kind`` and the normalised ``base``; a trial's
+request is ``apply(base, trial params)`` and its metrics are the kind's registry metrics
+(``Outcome.metrics``), so a trial equals the same request submitted alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kinds.runs.contract import RequestError, new_run_id
+from kinds.studies.contract import StudyRequest, own_stored
+from kinds.studies.fields import STUDY_OWN_FIELDS
+from work.errors import unknown_field
+
+if TYPE_CHECKING:  # pragma: no cover
+    from work.kind import WorkKind
+    from work.search import Domain, Outcome, Search
+
+BASE_FIELDS = ("kind", "base", *STUDY_OWN_FIELDS)
+"""Every field a study over another kind's request may carry."""
+
+NUMERIC = ("int", "float")
+
+
+def is_base_study(stored_or_payload: dict[str, Any]) -> bool:
+    """Does this study request (as sent or stored) search another kind's base request?"""
+    return stored_or_payload.get("kind") not in (None, "run")
+
+
+def kind_named(kind: object) -> WorkKind:
+    """The kind of work named ``kind`` whose requests a study may search (one declaring
+    ``WorkKind.search``; not ``run``: a run study sends the run's fields).
+
+    :raise RequestError: naming ``kind`` when there is none.
+    """
+    from kinds.registry import all_kinds
+
+    for work_kind in all_kinds():
+        if work_kind.name == kind and work_kind.name != "run" and work_kind.search:
+            return work_kind
+    raise RequestError("kind", "must be portfolio (a run study sends the run's fields)")
+
+
+def search_for(kind: object) -> Search:
+    """The search protocol (``work.search``) of the kind named ``kind``.
+
+    :raise RequestError: naming ``kind`` when no kind of that name can be searched.
+    """
+    from work.search import search_of
+
+    search = search_of(kind_named(kind))
+    assert search is not None  # kind_named keeps only kinds that declare one
+    return search
+
+
+def _bounds(domain: Domain, name: str, entry: Any) -> dict[str, Any]:
+    """A space entry over a searchable name of the base, its bounds held to its domain."""
+    path = f"space.{name[:40]}"
+    if domain.type not in NUMERIC:
+        raise RequestError(path, f"{path} is not a number (int or float) to search")
+    low = domain.check(entry.low, f"{path}.low")
+    high = domain.check(entry.high, f"{path}.high")
+    step = entry.step
+    if domain.type == "int" and step is not None:
+        if step != int(step):
+            raise RequestError(f"{path}.step", f"{path}.step must be an integer")
+        step = int(step)
+    return {"type": domain.type, "low": low, "high": high, "step": step, "log": entry.log}
+
+
+def _base(search: Search, payload: dict[str, Any]) -> dict[str, Any]:
+    """The base request normalised by its kind (``apply`` with no point).
+
+    :raise RequestError: ``base`` missing, or naming ``base.<field>``.
+    """
+    base = payload.get("base")
+    if not isinstance(base, dict):
+        raise RequestError("base", f"must be a {search.kind} request (a JSON object)")
+    try:
+        return search.apply(base, {})
+    except RequestError as exc:  # the kind may say the field again in its message
+        message = exc.message.removeprefix(f"{exc.field} ")
+        raise RequestError(f"base.{exc.field}", message) from None
+
+
+def parse_base_study(payload: dict[str, Any]) -> StudyRequest:
+    """Validate a study over another kind's base request (module docstring).
+
+    :raise RequestError: naming the first offending field: an unknown field, the study's own
+        fields, ``kind``, ``base.<field>``, then each ``space.<name>`` (a name the base does
+        not declare, bounds outside its domain, bounds the kind refuses).
+    """
+    from kinds.studies.request_model import check_study_fields
+
+    unknown = sorted(set(payload) - set(BASE_FIELDS))
+    if unknown:
+        raise RequestError(*unknown_field(unknown[0], f"{payload.get('kind')} study request"))
+    body = check_study_fields(payload)
+    search = search_for(payload["kind"])
+    base = _base(search, payload)
+    declared = search.space(base)
+    space = {}
+    for name, entry in body.space.items():
+        if name not in declared:
+            numeric = (n for n, domain in declared.items() if domain.type in NUMERIC)
+            known = ", ".join(sorted(numeric)) or "none"
+            path = f"space.{name[:40]}"
+            raise RequestError(path, f"is not searchable here (searchable: {known})")
+        space[name] = _bounds(declared[name], name, entry)
+    for corner in ("low", "high"):
+        point = {name: entry[corner] for name, entry in space.items()}
+        try:
+            search.apply(base, point)
+        except RequestError as exc:  # named grid.<name> when the kind knows which name
+            name = exc.field.removeprefix("grid.")
+            field = f"space.{name}.{corner}" if name in space else f"space.{corner}"
+            raise RequestError(field, exc.message) from None
+    stored = {
+        "kind": search.kind,
+        "base": base,
+        "ticker": f"{len(base.get('tickers') or ())} tickers",
+        "rule_type": search.kind,
+        "params": {},
+        "space": space,
+        "constraints": [],
+        **own_stored(body),
+    }
+    return StudyRequest(new_run_id(), None, stored)
+
+
+def trial_request(stored: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The base kind's request of one trial: the base with the trial's values.
+
+    :raise RequestError: the kind refuses the point.
+    """
+    return search_for(stored["kind"]).apply(stored["base"], params)
+
+
+def evaluate_requests(stored: dict[str, Any], requests: list[dict[str, Any]]) -> list[Outcome]:
+    """Each request's outcome by its kind's own computation (``Search.evaluate``)."""
+    return search_for(stored["kind"]).evaluate(requests)
+
+
+def _universe(stored: dict[str, Any], data_dir: Path | str | None = None) -> Any:
+    """The data the study's base reads. The protocol has no hook for it yet: a portfolio's
+    universe (``kinds.portfolios.universe``).
+
+    :raise RequestError: naming ``base.<field>`` when the data cannot serve the base.
+    """
+    from kinds.portfolios.universe import load_universe
+
+    try:
+        return load_universe(stored["base"], None if data_dir is None else Path(data_dir))
+    except RequestError as exc:
+        raise RequestError(f"base.{exc.field}", exc.message) from None
+
+
+def base_data_hash(stored: dict[str, Any], data_dir: Path | str | None = None) -> str:
+    """The hash of the data the study's base reads (every batch checks its trials were
+    computed on it).
+
+    :raise RequestError: naming ``base.<field>`` when the data cannot serve the base.
+    """
+    return str(_universe(stored, data_dir).data_hash)
+
+
+def base_returns(stored: dict[str, Any], params: dict[str, Any]) -> tuple[Any, float]:
+    """(bar returns, bars per year) of the trial ``params`` computed alone by its kind: the
+    moments the deflated Sharpe ratio of a best trial needs (``kinds.studies.deflated``)."""
+    import numpy as np
+
+    from engine import bar_returns
+
+    outcome = evaluate_requests(stored, [trial_request(stored, params)])[0]
+    equity = np.asarray(outcome.result["equity"], dtype=np.float64)
+    return bar_returns(equity[None, :])[0], float(_universe(stored).bars_per_year)
+
+
+def data_hash_of(outcome: Outcome) -> str:
+    """The hash of the data an outcome was computed on (its result's ``data_hash``)."""
+    return str(outcome.result["data_hash"])
+
+
+def base_trial_key(stored: dict[str, Any], params: dict[str, Any], data_hash: str) -> str | None:
+    """The reuse key (``kinds.studies.reuse``) of a trial of a base study: its kind, its
+    request without id or name, the data's hash and the engine's version; None when the
+    kind refuses the point (it is evaluated, and fails, as before)."""
+    from engine import ENGINE_VERSION
+
+    try:
+        request = trial_request(stored, params)
+    except RequestError:
+        return None
+    identity = {k: v for k, v in request.items() if k not in ("portfolio_id", "name")}
+    text = json.dumps(
+        [stored["kind"], identity, data_hash, ENGINE_VERSION], sort_keys=True, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+__all__ = [
+    "BASE_FIELDS",
+    "base_data_hash",
+    "base_returns",
+    "base_trial_key",
+    "data_hash_of",
+    "evaluate_requests",
+    "is_base_study",
+    "kind_named",
+    "parse_base_study",
+    "search_for",
+    "trial_request",
+]

@@ -1,0 +1,144 @@
+"""The search protocol: what a kind contributes so one implementation of each search (sweeps,
+grid or random; walk-forward; studies) can search its requests (docs/work-kinds.md,
+"search").
+
+A kind declares ``WorkKind.search``, the ``module:attribute`` of a ``Search``:
+
+* ``space(base)`` — the names a base request of that kind lets a search vary, each with its
+  ``Domain`` (``int``/``float`` with optional inclusive bounds, or ``choice`` among values).
+  A name is the kind's own: a run's rule parameter or stop (``fast``, ``stop_loss_pct``), a
+  portfolio's ``$name`` of its ranking (``lookback``) or one of its settings (``top_n``,
+  ``drift_threshold``).
+* ``apply(base, point)`` — the request of one point: ``base`` with the point's values,
+  validated like a submission of that kind (``RequestError`` naming ``grid.<name>``).
+* ``evaluate_one(request)`` — the kind's own computation of one point's request: an
+  ``Outcome`` (the kind's result, its JSON text — the bytes the same request submitted alone
+  stores — and the registry metrics, ``metrics.SWEEP_METRIC_KEYS``, a search ranks by).
+* ``evaluate_batch(requests)`` (optional) — a vectorised evaluator of many points at once
+  (runs: ``kinds.sweeps.evaluate``); ``Search.evaluate`` uses it when present and evaluates
+  point by point otherwise.
+
+Plain data and callables: the web, the consumer and every search import this module without
+loading any kind; ``search_of`` imports a kind's search only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Literal
+
+from work.errors import RequestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from work.kind import WorkKind
+
+DomainType = Literal["int", "float", "choice"]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values one searchable name may take: ``int`` or ``float`` between ``low`` and
+    ``high`` (inclusive; None: unbounded), or one of ``choices``. ``default`` is the base
+    request's value."""
+
+    type: DomainType
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    default: Any = None
+
+    def check(self, value: Any, path: str) -> Any:
+        """``value`` as this domain holds it (an int stays int, a whole float of an ``int``
+        domain becomes int).
+
+        :raise RequestError: naming ``path`` when ``value`` is outside the domain.
+        """
+        if self.type == "choice":
+            if value not in self.choices:
+                options = ", ".join(repr(c) for c in self.choices)
+                raise RequestError(path, f"must be one of {options}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RequestError(path, f"must be a number ({self.type})")
+        if self.type == "int":
+            if value != int(value):
+                raise RequestError(path, "must be a whole number")
+            value = int(value)
+        else:
+            value = float(value)
+        if self.low is not None and value < self.low:
+            raise RequestError(path, f"must be >= {self.low:g}")
+        if self.high is not None and value > self.high:
+            raise RequestError(path, f"must be <= {self.high:g}")
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        """The domain as JSON (``GET /api/sweeps/space``)."""
+        out: dict[str, Any] = {"type": self.type, "default": self.default}
+        if self.type == "choice":
+            out["choices"] = list(self.choices)
+        else:
+            out.update(low=self.low, high=self.high)
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One evaluated point: the point's request, the kind's own result and its stored JSON
+    text (byte-identical to the same request submitted alone), and the registry metrics a
+    search reads (None where the kind has no such figure)."""
+
+    request: dict[str, Any]
+    result: dict[str, Any]
+    text: str
+    metrics: dict[str, float | int | None]
+
+
+@dataclass(frozen=True)
+class Search:
+    """A kind's contribution to every search (module docstring)."""
+
+    kind: str
+    space: Callable[[dict[str, Any]], dict[str, Domain]]
+    apply: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
+    evaluate_one: Callable[[dict[str, Any]], Outcome]
+    evaluate_batch: Callable[[Sequence[dict[str, Any]]], list[Outcome]] | None = None
+
+    def evaluate(self, requests: Sequence[dict[str, Any]]) -> list[Outcome]:
+        """Every request's outcome, in order: in one batch where the kind offers a
+        vectorised evaluator, point by point otherwise."""
+        if self.evaluate_batch is not None:
+            return self.evaluate_batch(requests)
+        return [self.evaluate_one(request) for request in requests]
+
+    def check_point(
+        self, space: Mapping[str, Domain], point: Mapping[str, Any], prefix: str = "grid"
+    ) -> dict[str, Any]:
+        """``point`` with each value held to its name's domain.
+
+        :raise RequestError: ``<prefix>.<name>`` for a name outside ``space`` or a value
+            outside its domain.
+        """
+        checked = {}
+        for name, value in point.items():
+            if name not in space:
+                known = ", ".join(sorted(space)) or "none"
+                raise RequestError(
+                    f"{prefix}.{name}", f"is not searchable here (searchable: {known})"
+                )
+            checked[name] = space[name].check(value, f"{prefix}.{name}")
+        return checked
+
+
+def search_of(kind: WorkKind) -> Search | None:
+    """The ``Search`` a kind declares (``WorkKind.search``), imported now; None when the
+    kind cannot be searched."""
+    if kind.search is None:
+        return None
+    module, _, attribute = kind.search.partition(":")
+    return getattr(import_module(module), attribute)
+
+
+__all__ = ["Domain", "Outcome", "Search", "search_of"]
