@@ -87,13 +87,17 @@ class Domain:
 @dataclass(frozen=True)
 class Outcome:
     """One evaluated point: the point's request, the kind's own result and its stored JSON
-    text (byte-identical to the same request submitted alone), and the registry metrics a
-    search reads (None where the kind has no such figure)."""
+    text (byte-identical to the same request submitted alone), the registry metrics a
+    search reads (None where the kind has no such figure) and, where the kind has an
+    equity curve, its bar-to-bar returns (a sequence of floats; what the overfitting
+    statistics cut into blocks; None: none) and the bars per year that annualise them."""
 
     request: dict[str, Any]
     result: dict[str, Any]
     text: str
     metrics: dict[str, float | int | None]
+    returns: Sequence[float] | None = None
+    bars_per_year: float | None = None
 
 
 @dataclass(frozen=True)

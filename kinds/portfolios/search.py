@@ -13,6 +13,7 @@ whole number, anything else a number, within the strategy language's bounds), ``
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,10 +80,19 @@ def metrics_of(result: dict[str, Any]) -> dict[str, float | int | None]:
 
 def evaluate_one(request: dict[str, Any]) -> Outcome:
     """One point: the portfolio computed exactly as a submitted one (``result_of``)."""
-    from kinds.portfolios.kind import result_of
+    from kinds.portfolios.kind import computed
 
-    result, text = result_of(request)
-    return Outcome(request, result, text, metrics_of(result))
+    result, text, per_year = computed(request)
+    returns = _returns(result["equity"])
+    return Outcome(request, result, text, metrics_of(result), returns, per_year)
+
+
+def _returns(equity: list[float | None]) -> list[float]:
+    """Bar-to-bar simple returns of a stored equity curve (0 where it is not positive)."""
+    return [
+        (after / before - 1.0) if before and after is not None and before > 0 else 0.0
+        for before, after in itertools.pairwise(equity)
+    ]
 
 
 SEARCH = Search(kind="portfolio", space=space, apply=apply, evaluate_one=evaluate_one)

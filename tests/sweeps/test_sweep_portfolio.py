@@ -1,0 +1,134 @@
+"""Sweeps over a portfolio base (``kinds.sweeps.search_sweep``) through the API: every point's
+stored metrics equal those of the same portfolio computed alone (its combo's request,
+submitted on its own, gives the result byte for byte), the table, heatmap, CSV and
+overfitting statistics read them like a run sweep's, bad requests are 400s naming the field,
+and random sampling picks the asked number of the grid's points."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+
+from kinds.portfolios.kind import run_locally
+from kinds.sweeps.kind import CHUNK
+from kinds.sweeps.overfitting import overfitting
+from store.db import make_engine, make_sessionmaker
+from store.dbapi import as_tx
+from tests.portfolios.support import valid_portfolio
+from tests.sweeps.support import queued_chunks, sweep_app
+from work.kind import Claim
+
+pytestmark = pytest.mark.redis
+
+BODY = {
+    "kind": "portfolio",
+    "base": valid_portfolio(),
+    "grid": {"n": "10:40:10", "top_n": [1, 2, 3]},
+    "chunk_size": 5,
+}
+
+
+@pytest.fixture
+def app(sqlite_url, redis_url):
+    return sweep_app(sqlite_url, redis_url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _run_all_chunks(app, redis_url) -> int:
+    """What the consumers do: each queued chunk computed and stored with the kind's code."""
+    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
+    payloads = queued_chunks(redis_url)
+    for payload in payloads:
+        claim = Claim(payload["chunk_id"], "test", time.time())
+        execution = CHUNK.compute(claim, payload)
+        with sessions.begin() as session:
+            assert CHUNK.mark_running(session, claim)
+            assert execution.store(session)
+    return len(payloads)
+
+
+def _submit(client, body=BODY) -> str:
+    response = client.post("/api/sweeps", json=body)
+    assert response.status_code == 202, response.json
+    return response.json["sweep_id"]
+
+
+def test_every_point_of_a_portfolio_sweep_equals_the_same_portfolio_alone(app, client, redis_url):
+    sweep_id = _submit(client)
+    assert _run_all_chunks(app, redis_url) == 3  # 12 points in chunks of 5
+    status = client.get(f"/api/sweeps/{sweep_id}").json
+    assert (status["status"], status["combos"], status["rule_type"]) == (
+        "SUCCEEDED",
+        12,
+        "portfolio",
+    )
+    rows = client.get(f"/api/sweeps/{sweep_id}/results?per_page=100&sort=combo_no").json["results"]
+    assert sorted(row["combo_no"] for row in rows) == list(range(12))
+    texts = set()
+    for row in rows:
+        combo = client.get(f"/api/sweeps/{sweep_id}/combos/{row['combo_no']}").json
+        request = combo["request"]
+        assert (request["params"]["n"], request["allocation"]["top_n"]) == (
+            row["params"]["n"],
+            row["params"]["top_n"],
+        )
+        alone = run_locally(request)
+        assert json.loads(alone)["metrics"] | row["metrics"] == json.loads(alone)["metrics"]
+        assert run_locally(request) == alone  # the point's request names its result's bytes
+        texts.add(alone)
+    assert len(texts) == 12
+
+
+def test_a_portfolio_sweep_reads_like_a_run_sweep(app, client, redis_url):
+    sweep_id = _submit(client)
+    _run_all_chunks(app, redis_url)
+    heatmap = client.get(f"/api/sweeps/{sweep_id}/heatmap?x=n&y=top_n&metric=sharpe_ratio")
+    assert heatmap.status_code == 200, heatmap.json
+    assert heatmap.json["x"]["values"] == [10, 20, 30, 40]
+    assert heatmap.json["y"]["values"] == [1, 2, 3]
+    table = list(csv.reader(io.StringIO(client.get(f"/api/sweeps/{sweep_id}/results.csv").text)))
+    assert table[0][:4] == ["combo_no", "ticker", "n", "top_n"]
+    assert len(table) == 13 and table[1][1] == "UNIVERSE"
+    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
+    with sessions.begin() as session:
+        stats = overfitting(as_tx(session), sweep_id)
+    assert stats["tickers"][0]["ticker"] == "UNIVERSE"
+    assert "pbo" in stats["tickers"][0]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "nope"}, "kind"),
+        ({"grid": {"nope": [1]}}, "grid.nope"),
+        ({"grid": {"top_n": [0]}}, "grid.top_n[0]"),
+        ({"grid": {"n": "1:x:1"}}, "grid.n"),
+        ({"base": {**valid_portfolio(), "tickers": ["ACME", "NOPE"]}}, "base.tickers"),
+        ({"base": {**valid_portfolio(), "fee_rate": -1}}, "base.fee_rate"),
+        ({"random": {"points": 0}}, "random.points"),
+        ({"ticker": "ACME"}, "ticker"),
+    ],
+)
+def test_bad_portfolio_sweeps_are_400_naming_the_field(client, change, field):
+    response = client.post("/api/sweeps", json={**BODY, **change})
+    assert response.status_code == 400, response.json
+    assert response.json["field"].startswith(field), response.json
+
+
+def test_a_random_portfolio_sweep_samples_that_many_grid_points(app, client, redis_url):
+    sweep_id = _submit(client, {**BODY, "random": {"points": 5, "seed": 3}})
+    status = client.get(f"/api/sweeps/{sweep_id}").json
+    assert status["combos"] == 5
+    grid = status["request"]["grid"]
+    _run_all_chunks(app, redis_url)
+    rows = client.get(f"/api/sweeps/{sweep_id}/results?per_page=100").json["results"]
+    points = {(row["params"]["n"], row["params"]["top_n"]) for row in rows}
+    assert len(points) == 5 and all(n in grid["n"] and k in grid["top_n"] for n, k in points)
