@@ -78,3 +78,55 @@ def test_a_failed_portfolio_raises_its_error(demo_portfolio_app, demo_api_url):
         assert PORTFOLIO.mark_failed(session, portfolio.portfolio_id, "ACME has no bar")
     with pytest.raises(BacktestError, match="ACME has no bar"):
         portfolio.wait(timeout=10, poll=0.1)
+
+
+def _run_sweep_chunks(app) -> int:
+    """What the consumers do with the app's queued sweep chunks: compute and store each."""
+    import time
+
+    from redis import Redis
+
+    from kinds.sweeps.kind import CHUNK
+    from work.connection import kind_queue_name
+    from work.kind import Claim
+    from work.queue import backtest_queue
+
+    queue = backtest_queue(
+        Redis.from_url(app.config["REDIS_URL"]), kind_queue_name(CHUNK, app.config)
+    )
+    sessions = get_database(app).sessionmaker
+    payloads = [job.args[0] for job in queue.jobs]
+    for payload in payloads:
+        claim = Claim(payload["chunk_id"], "test", time.time())
+        execution = CHUNK.compute(claim, payload)
+        with sessions.begin() as session:
+            assert CHUNK.mark_running(session, claim)
+            assert execution.store(session)
+    queue.empty()
+    return len(payloads)
+
+
+def test_a_portfolio_sweep_reads_as_the_same_dataframes_as_a_run_sweep(
+    demo_portfolio_app, demo_api_url
+):
+    """results: one row per point indexed by combo_no, the ticker UNIVERSE, a column per
+    searched name, the metrics; top and overfitting as for a run sweep."""
+    client = Client(demo_api_url)
+    sweep = client.sweep_portfolio(valid_portfolio(), {"n": [10, 30], "top_n": "1:3:1"})
+    assert _run_sweep_chunks(demo_portfolio_app) == 1
+    sweep.wait(timeout=10, poll=0.1)
+    frame = sweep.results
+    assert list(frame.columns[:3]) == ["ticker", "n", "top_n"]
+    assert "sharpe_ratio" in frame.columns and len(frame) == 6
+    assert set(frame["ticker"]) == {"UNIVERSE"}
+    assert sorted(zip(frame["n"], frame["top_n"], strict=True)) == [
+        (n, k) for n in (10, 30) for k in (1, 2, 3)
+    ]
+    best = sweep.top(1)[0]
+    assert best["combo_no"] == frame["sharpe_ratio"].idxmax()
+
+
+def test_a_bad_portfolio_sweep_is_a_request_error_naming_the_grid_entry(demo_api_url):
+    with pytest.raises(BacktestRequestError) as caught:
+        Client(demo_api_url).sweep_portfolio(valid_portfolio(), {"lookback": [5]})
+    assert caught.value.field == "grid.lookback"
