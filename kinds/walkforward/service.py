@@ -28,6 +28,7 @@ from kinds.runs.execute import load_market_data
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size, window_request
 from kinds.sweeps.kind import CHUNK, ON_COMPLETE
+from kinds.sweeps.search_sweep import SearchSweep, is_search_request, search_chunk_payloads
 from kinds.sweeps.service import DEFAULT_CAPS, check_room, check_sweep_data
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep
 from kinds.walkforward.contract import (
@@ -39,6 +40,7 @@ from kinds.walkforward.contract import (
     sweep_body,
 )
 from kinds.walkforward.plan import FoldWindow, plan_folds
+from kinds.walkforward.search_folds import plan_search_walkforward
 from kinds.walkforward.state import fail_folds
 from store.models import WalkForward, WalkForwardFold, utcnow
 from work.submit import Submission, submit
@@ -50,7 +52,7 @@ class PlannedFold:
     """One fold ready to be stored: its window, its training sweep and its message."""
 
     window: FoldWindow
-    sweep: SweepRequest
+    sweep: SweepRequest | SearchSweep
     message: dict
 
 
@@ -135,6 +137,12 @@ def validate_walkforward(
         past a cap, the field that drives it (``grid``, ``step_bars``, ``chunk_size``).
     """
     windows = parse_windows(payload)
+    if is_search_request(payload):
+        request, planned, data_hash = plan_search_walkforward(
+            payload, windows, data_dir, caps, FOLDS_FIELD
+        )
+        folds = [PlannedFold(window, sweep, message) for window, sweep, message in planned]
+        return Planned(request, folds, data_hash)
     body = sweep_body(payload)
     folds_caps = replace(
         caps, folds=_fold_count(body, windows, data_dir, bar_limit), folds_field=FOLDS_FIELD
@@ -232,7 +240,10 @@ def walkforward_submission(
     fold."""
     chunks = []
     for fold in planned.folds:
-        payloads = chunk_payloads(fold.sweep)
+        if isinstance(fold.sweep, SearchSweep):
+            payloads = search_chunk_payloads(fold.sweep)
+        else:
+            payloads = chunk_payloads(fold.sweep)
         for payload in payloads:
             payload[ON_COMPLETE] = follow_up(fold.message, planned.request.ticker)
         chunks.append(payloads)
