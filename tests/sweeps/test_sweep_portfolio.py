@@ -132,3 +132,15 @@ def test_a_random_portfolio_sweep_samples_that_many_grid_points(app, client, red
     rows = client.get(f"/api/sweeps/{sweep_id}/results?per_page=100").json["results"]
     points = {(row["params"]["n"], row["params"]["top_n"]) for row in rows}
     assert len(points) == 5 and all(n in grid["n"] and k in grid["top_n"] for n, k in points)
+
+
+def test_the_sweep_page_of_a_portfolio_sweep_names_its_universe_and_runs_points_as_portfolios(
+    app, client, redis_url
+):
+    sweep_id = _submit(client)
+    _run_all_chunks(app, redis_url)
+    page = client.get(f"/sweeps/{sweep_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "ACME, GLOBEX, HOOLI, INITECH" in text and "roc(close, $n)" in text
+    assert '"submit_url": "/api/portfolios"' in text or "/api/portfolios" in text

@@ -102,3 +102,13 @@ def test_a_bad_portfolio_walkforward_is_a_400_naming_the_field(app):
         response = client.post("/api/walkforward", json={**BODY, **change})
         assert response.status_code == 400, response.json
         assert response.json["field"].startswith(field), response.json
+
+
+def test_the_walkforward_page_of_a_portfolio_shows_its_fold_table(app, redis_url):
+    client = app.test_client()
+    body = client.post("/api/walkforward", json=BODY).json
+    _work(app, redis_url)
+    page = client.get(f"/walkforward/{body['walkforward_id']}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    folds = client.get(f"/api/walkforward/{body['walkforward_id']}/folds.csv")
+    assert folds.status_code == 200 and len(folds.text.strip().splitlines()) == 4
