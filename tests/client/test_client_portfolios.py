@@ -10,6 +10,7 @@ import pytest
 from backtest_client import BacktestError, BacktestRequestError, Client
 from kinds.portfolios.kind import PORTFOLIO
 from tests.portfolios.support import DEMO, execute_item, valid_portfolio
+from tests.sweeps.support import compute_queued_chunks
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
@@ -80,32 +81,6 @@ def test_a_failed_portfolio_raises_its_error(demo_portfolio_app, demo_api_url):
         portfolio.wait(timeout=10, poll=0.1)
 
 
-def _run_sweep_chunks(app) -> int:
-    """What the consumers do with the app's queued sweep chunks: compute and store each."""
-    import time
-
-    from redis import Redis
-
-    from kinds.sweeps.kind import CHUNK
-    from work.connection import kind_queue_name
-    from work.kind import Claim
-    from work.queue import backtest_queue
-
-    queue = backtest_queue(
-        Redis.from_url(app.config["REDIS_URL"]), kind_queue_name(CHUNK, app.config)
-    )
-    sessions = get_database(app).sessionmaker
-    payloads = [job.args[0] for job in queue.jobs]
-    for payload in payloads:
-        claim = Claim(payload["chunk_id"], "test", time.time())
-        execution = CHUNK.compute(claim, payload)
-        with sessions.begin() as session:
-            assert CHUNK.mark_running(session, claim)
-            assert execution.store(session)
-    queue.empty()
-    return len(payloads)
-
-
 def test_a_portfolio_sweep_reads_as_the_same_dataframes_as_a_run_sweep(
     demo_portfolio_app, demo_api_url
 ):
@@ -113,7 +88,7 @@ def test_a_portfolio_sweep_reads_as_the_same_dataframes_as_a_run_sweep(
     searched name, the metrics; top and overfitting as for a run sweep."""
     client = Client(demo_api_url)
     sweep = client.sweep_portfolio(valid_portfolio(), {"n": [10, 30], "top_n": "1:3:1"})
-    assert _run_sweep_chunks(demo_portfolio_app) == 1
+    assert compute_queued_chunks(demo_portfolio_app) == 1
     sweep.wait(timeout=10, poll=0.1)
     frame = sweep.results
     assert list(frame.columns[:3]) == ["ticker", "n", "top_n"]

@@ -9,18 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 import pytest
 
 from kinds.portfolios.kind import run_locally
-from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.overfitting import overfitting
 from store.db import make_engine, make_sessionmaker
 from store.dbapi import as_tx
 from tests.portfolios.support import valid_portfolio
-from tests.sweeps.support import queued_chunks, sweep_app
-from work.kind import Claim
+from tests.sweeps.support import compute_queued_chunks, sweep_app
 
 pytestmark = pytest.mark.redis
 
@@ -42,19 +39,6 @@ def client(app):
     return app.test_client()
 
 
-def _run_all_chunks(app, redis_url) -> int:
-    """What the consumers do: each queued chunk computed and stored with the kind's code."""
-    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
-    payloads = queued_chunks(redis_url)
-    for payload in payloads:
-        claim = Claim(payload["chunk_id"], "test", time.time())
-        execution = CHUNK.compute(claim, payload)
-        with sessions.begin() as session:
-            assert CHUNK.mark_running(session, claim)
-            assert execution.store(session)
-    return len(payloads)
-
-
 def _submit(client, body=BODY) -> str:
     response = client.post("/api/sweeps", json=body)
     assert response.status_code == 202, response.json
@@ -63,7 +47,7 @@ def _submit(client, body=BODY) -> str:
 
 def test_every_point_of_a_portfolio_sweep_equals_the_same_portfolio_alone(app, client, redis_url):
     sweep_id = _submit(client)
-    assert _run_all_chunks(app, redis_url) == 3  # 12 points in chunks of 5
+    assert compute_queued_chunks(app) == 3  # 12 points in chunks of 5
     status = client.get(f"/api/sweeps/{sweep_id}").json
     assert (status["status"], status["combos"], status["rule_type"]) == (
         "SUCCEEDED",
@@ -89,7 +73,7 @@ def test_every_point_of_a_portfolio_sweep_equals_the_same_portfolio_alone(app, c
 
 def test_a_portfolio_sweep_reads_like_a_run_sweep(app, client, redis_url):
     sweep_id = _submit(client)
-    _run_all_chunks(app, redis_url)
+    compute_queued_chunks(app)
     heatmap = client.get(f"/api/sweeps/{sweep_id}/heatmap?x=n&y=top_n&metric=sharpe_ratio")
     assert heatmap.status_code == 200, heatmap.json
     assert heatmap.json["x"]["values"] == [10, 20, 30, 40]
@@ -128,7 +112,7 @@ def test_a_random_portfolio_sweep_samples_that_many_grid_points(app, client, red
     status = client.get(f"/api/sweeps/{sweep_id}").json
     assert status["combos"] == 5
     grid = status["request"]["grid"]
-    _run_all_chunks(app, redis_url)
+    compute_queued_chunks(app)
     rows = client.get(f"/api/sweeps/{sweep_id}/results?per_page=100").json["results"]
     points = {(row["params"]["n"], row["params"]["top_n"]) for row in rows}
     assert len(points) == 5 and all(n in grid["n"] and k in grid["top_n"] for n, k in points)
@@ -138,7 +122,7 @@ def test_the_sweep_page_of_a_portfolio_sweep_names_its_universe_and_runs_points_
     app, client, redis_url
 ):
     sweep_id = _submit(client)
-    _run_all_chunks(app, redis_url)
+    compute_queued_chunks(app)
     page = client.get(f"/sweeps/{sweep_id}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)

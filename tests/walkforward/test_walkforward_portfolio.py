@@ -13,12 +13,11 @@ import pytest
 from redis import Redis
 
 from kinds.portfolios.kind import run_locally
-from kinds.sweeps.kind import CHUNK
 from kinds.walkforward.kind import FOLD
 from store import dbapi
 from store.db import make_engine, make_sessionmaker
 from tests.portfolios.support import valid_portfolio
-from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, sweep_app
+from tests.sweeps.support import SWEEP_QUEUE, compute_queued_chunks, queued_chunks, sweep_app
 from work.kind import Claim
 
 pytestmark = pytest.mark.redis
@@ -44,12 +43,7 @@ def _work(app, redis_url) -> list[dict]:
     """What the consumers do: every queued chunk computed and stored, then each fold."""
     sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
     payloads = queued_chunks(redis_url)
-    for payload in payloads:
-        claim = Claim(payload["chunk_id"], "test", time.time())
-        execution = CHUNK.compute(claim, payload)
-        with sessions.begin() as session:
-            assert CHUNK.mark_running(session, claim)
-            assert execution.store(session)
+    compute_queued_chunks(app)
     folds = {p["on_complete"]["job_id"] for p in payloads}
     messages = []
     for fold_id in sorted(folds):
