@@ -7,7 +7,7 @@ its top points (docs/bulk.md, docs/sweeps.md "Sweeping a portfolio").
 Each file holds one sweep request over a portfolio (the body of ``POST /api/sweeps`` with
 ``kind: "portfolio"``, ``base``, ``grid`` and optionally ``random``, ``chunk_size``,
 ``cscv_blocks``) or a list of them. It is also ``python -m scripts.bulk_submit [--url URL]
-portfolio-sweep …``. The exit codes are every bulk command's (``scripts.bulk_client``): 0
+portfolio_sweep …``. The exit codes are every bulk command's (``scripts.bulk_client``): 0
 all SUCCEEDED, 1 one was refused by the API (its message names the field) or ended FAILED or
 PARTIAL, 2 bad options or a file that is not a request, 3 the API could not be reached, 4
 the wait timed out.

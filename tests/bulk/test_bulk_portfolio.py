@@ -94,7 +94,7 @@ def test_a_file_that_is_not_a_request_is_a_usage_error(tmp_path):
 def test_a_portfolio_sweep_file_is_submitted_waited_for_and_its_top_points_printed(
     demo_portfolio_app, demo_api_url, tmp_path
 ):
-    """Exit 0 through ``bulk_submit portfolio-sweep``; the top table has a row per point with
+    """Exit 0 through ``bulk_submit portfolio_sweep``; the top table has a row per point with
     the searched names as columns."""
     from tests.sweeps.support import compute_queued_chunks
 
@@ -130,6 +130,6 @@ def test_a_portfolio_sweep_file_is_submitted_waited_for_and_its_top_points_print
 def test_a_refused_portfolio_sweep_prints_its_field_and_exits_1(demo_api_url, tmp_path, capsys):
     body = {"kind": "portfolio", "base": valid_portfolio(), "grid": {"zz": [1]}}
     path = _write(tmp_path, body)
-    code = bulk_submit_main(["--url", demo_api_url, "portfolio-sweep", "--no-wait", str(path)])
+    code = bulk_submit_main(["--url", demo_api_url, "portfolio_sweep", "--no-wait", str(path)])
     assert code == EXIT_REJECTED
     assert "grid.zz" in capsys.readouterr().out
