@@ -24,6 +24,7 @@ loading any kind; ``search_of`` imports a kind's search only when asked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
@@ -62,6 +63,8 @@ class Domain:
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RequestError(path, f"must be a number ({self.type})")
+        if not math.isfinite(value):
+            raise RequestError(path, "must be a finite number")
         if self.type == "int":
             if value != int(value):
                 raise RequestError(path, "must be a whole number")

@@ -54,7 +54,8 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
 def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with ``point``'s values, normalised like a submitted portfolio.
 
-    :raise RequestError: a value the portfolio request refuses, named ``grid.<name>``.
+    :raise RequestError: a value the portfolio request refuses, or one its normalisation
+        drops (it would change nothing), named ``grid.<name>``.
     """
     request = copy.deepcopy(base)
     for name, value in point.items():
@@ -65,11 +66,25 @@ def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
         else:
             request["params"][name] = value
     try:
-        return parse_portfolio(request)
+        parsed = parse_portfolio(request)
     except RequestError as exc:
         named = next((n for n in point if exc.field.endswith(n)), None)
         field = f"grid.{named}" if named else exc.field
         raise RequestError(field, f"{exc.field} {exc.message}"[:300]) from None
+    for name, value in point.items():
+        if _held(parsed, name) != value:
+            raise RequestError(f"grid.{name}", "changes nothing for this base (e.g. every_n_bars "
+                               "needs schedule 'bars')")  # fmt: skip
+    return parsed
+
+
+def _held(request: dict[str, Any], name: str) -> Any:
+    """The value a normalised request holds for a searchable name."""
+    if name in REBALANCE_NAMES:
+        return request["rebalance"][name]
+    if name in ALLOCATION_NAMES:
+        return request["allocation"][name]
+    return request["params"].get(name)
 
 
 def metrics_of(result: dict[str, Any]) -> dict[str, float | int | None]:

@@ -148,6 +148,22 @@ def _random(spec: object, total: int) -> dict[str, int] | None:
     return {"points": min(points, total), "seed": seed}
 
 
+def _check_points(
+    search: Search, base: dict[str, Any], names: tuple[str, ...], values: dict[str, list]
+) -> None:
+    """Each grid value, and the grid's first point, applied to the base as a submission of
+    its kind would be checked (what the domains alone cannot say: a drift threshold of 0,
+    ``every_n_bars`` without schedule ``bars``), so a point fails at submission, not in
+    its chunk.
+
+    :raise RequestError: naming ``grid.<name>``.
+    """
+    for name in names:
+        for value in values[name]:
+            search.apply(base, {name: value})
+    search.apply(base, {name: values[name][0] for name in names})
+
+
 def parse_search_sweep(
     payload: dict[str, Any], caps: RequestCaps | None = None, sweep_id: str | None = None
 ) -> SearchSweep:
@@ -177,6 +193,7 @@ def parse_search_sweep(
             search.check_point(space, {name: None})
     names = tuple(name for name in space if name in grid)
     values = {name: _values(space[name], grid[name], f"grid.{name}") for name in names}
+    _check_points(search, base, names, values)
     total = int(np.prod([len(values[name]) for name in names], dtype=np.float64))
     if total > MAX_COMBOS * 10:
         raise RequestError("grid", f"describes {total:,} points; at most {MAX_COMBOS:,} may run")

@@ -31,14 +31,18 @@ from work.kind import WorkFailed
 
 
 def _universe_days(base: dict[str, Any], data_dir: Path | str | None) -> tuple[np.ndarray, Any]:
-    """The base portfolio's trading days and its loaded universe.
+    """The base portfolio's trading days and its loaded universe (held to the memory cap
+    a portfolio Job has, PORTFOLIO_MAX_MEMORY_MB, before anything is loaded).
 
     :raise RequestError: naming ``base.<field>`` when its data cannot serve it.
     """
-    from kinds.portfolios.universe import load_universe
+    from kinds.portfolios.settings import PORTFOLIO_MAX_MEMORY_MB
+    from kinds.portfolios.universe import check_universe, load_universe
 
+    folder = Path(data_dir) if data_dir else None
     try:
-        universe = load_universe(base, Path(data_dir) if data_dir else None)
+        check_universe(base, folder, PORTFOLIO_MAX_MEMORY_MB.value())
+        universe = load_universe(base, folder)
     except RequestError as exc:
         raise RequestError(f"base.{exc.field}", exc.message) from None
     return universe.days, universe

@@ -128,3 +128,20 @@ def test_the_sweep_page_of_a_portfolio_sweep_names_its_universe_and_runs_points_
     text = page.get_data(as_text=True)
     assert "ACME, GLOBEX, HOOLI, INITECH" in text and "roc(close, $n)" in text
     assert '"submit_url": "/api/portfolios"' in text or "/api/portfolios" in text
+
+
+@pytest.mark.parametrize(
+    ("grid", "field"),
+    [
+        ({"drift_threshold": [0.1, 0]}, "grid.drift_threshold"),
+        ({"every_n_bars": [5]}, "grid.every_n_bars"),
+        ({"n": [float("nan")]}, "grid.n[0]"),
+    ],
+)
+def test_a_point_the_portfolio_refuses_is_a_400_at_submission_not_a_failed_chunk(
+    client, redis_url, grid, field
+):
+    response = client.post("/api/sweeps", json={**BODY, "grid": grid})
+    assert response.status_code == 400, response.json
+    assert response.json["field"] == field, response.json
+    assert compute_queued_chunks(client.application) == 0
