@@ -24,8 +24,8 @@ from kinds.sweeps.search_sweep import (
     point_id,
     searchable_kind,
 )
-from kinds.walkforward.contract import WALKFORWARD_FIELDS, WalkForwardRequest, fold_message
-from kinds.walkforward.plan import plan_folds
+from kinds.walkforward.contract import WALKFORWARD_FIELDS, WalkForwardRequest, planned_message
+from kinds.walkforward.plan import plan_folds, window_span
 from metrics import SWEEP_METRIC_KEYS
 from work.kind import WorkFailed
 
@@ -61,8 +61,6 @@ def plan_search_walkforward(
     :raise RequestError: naming the field (``base.tickers[1]``, ``grid.lookback``,
         ``train_bars``…).
     """
-    from adapters import iso_utc
-
     body = {name: value for name, value in payload.items() if name not in WALKFORWARD_FIELDS}
     sweep = parse_search_sweep(body)
     days, universe = _universe_days(sweep.base, data_dir)
@@ -73,37 +71,14 @@ def plan_search_walkforward(
     folds_caps.check_combinations(len(sweep.grid.combos))
     request = WalkForwardRequest(new_run_id(), sweep, windows)
     stamps = days.astype("datetime64[s]")
-    dates = days.astype("datetime64[D]").astype(str)
     folds = []
     for window in plan:
-
-        def span(first: int, stop: int) -> dict[str, Any]:
-            ends = iso_utc(stamps[[first, stop - 1]])
-            return {
-                "start": ends[0],
-                "end": ends[1],
-                "bars": stop - first,
-                "first": first,
-                "start_date": str(dates[first]),
-                "end_date": str(dates[stop - 1]),
-            }
-
-        train = span(window.train_start, window.train_stop)
-        test = span(window.test_start, window.test_stop)
+        train = window_span(stamps, window.train_start, window.train_stop, True)
+        test = window_span(stamps, window.test_start, window.test_stop, True)
         base = {**sweep.base, "start_date": train["start_date"], "end_date": train["end_date"]}
         fold_sweep = replace(sweep, sweep_id=new_run_id(), base=base)
-        message = fold_message(
-            request.walkforward_id,
-            window.fold,
-            fold_sweep.sweep_id,
-            {
-                "train": train,
-                "test": test,
-                "metric": windows.metric,
-                "min_trades": windows.min_trades,
-                "data_hash": universe.data_hash,
-                "bars_per_year": universe.bars_per_year,
-            },
+        message = planned_message(
+            request, window.fold, fold_sweep.sweep_id, (train, test), universe
         )
         folds.append((window, fold_sweep, message))
     folds_caps.check_chunks(sum(fold_sweep.chunk_count for _, fold_sweep, _ in folds))

@@ -17,7 +17,6 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 from rq import Queue
 from sqlalchemy.orm import Session
 
@@ -34,12 +33,12 @@ from kinds.sweeps.store import fail_pending_chunks, insert_sweep
 from kinds.walkforward.contract import (
     WalkForwardRequest,
     Windows,
-    fold_message,
     follow_up,
     parse_windows,
+    planned_message,
     sweep_body,
 )
-from kinds.walkforward.plan import FoldWindow, plan_folds
+from kinds.walkforward.plan import FoldWindow, plan_folds, window_span
 from kinds.walkforward.search_folds import plan_search_walkforward
 from kinds.walkforward.state import fail_folds
 from store.models import WalkForward, WalkForwardFold, utcnow
@@ -67,25 +66,6 @@ class Planned:
     @property
     def combos_per_fold(self) -> int:
         return self.request.sweep.combos
-
-
-def _window(stamps: np.ndarray, first: int, stop: int, daily: bool) -> dict:
-    """A half-open bar range as the API shows it (ISO first/last bar, bars) plus the dates
-    a run request uses for it (``daily``: the bars' dates; intraday: their UTC date-times,
-    ``YYYY-MM-DDTHH:MM:SS``) and its first bar's index over the walk-forward's bars."""
-    from adapters import iso_utc
-
-    ends = iso_utc(stamps[[first, stop - 1]])
-    days = stamps[[first, stop - 1]].astype("datetime64[D]" if daily else "datetime64[s]")
-    days = days.astype(str)
-    return {
-        "start": ends[0],
-        "end": ends[1],
-        "bars": stop - first,
-        "first": first,
-        "start_date": str(days[0]),
-        "end_date": str(days[1]),
-    }
 
 
 FOLDS_FIELD = "step_bars"
@@ -161,27 +141,15 @@ def validate_walkforward(
     request = WalkForwardRequest(new_run_id(), sweep, windows)
     folds = []
     for window in plan:
-        train = _window(stamps, window.train_start, window.train_stop, daily)
-        test = _window(stamps, window.test_start, window.test_stop, daily)
+        train = window_span(stamps, window.train_start, window.train_stop, daily)
+        test = window_span(stamps, window.test_start, window.test_stop, daily)
         base = replace(sweep.base, start_date=train["start_date"], end_date=train["end_date"])
         fold_sweep = replace(sweep, sweep_id=new_run_id(), base=base)
         if body.get("chunk_size") is None:
             total = sweep.combos * len(plan)
             size = sized_chunk_size(chunk_size, total, market.start + window.train_stop)
             fold_sweep = replace(fold_sweep, chunk_size=size)
-        message = fold_message(
-            request.walkforward_id,
-            window.fold,
-            fold_sweep.sweep_id,
-            {
-                "train": train,
-                "test": test,
-                "metric": windows.metric,
-                "min_trades": windows.min_trades,
-                "data_hash": market.data_hash,
-                "bars_per_year": market.bars_per_year,
-            },
-        )
+        message = planned_message(request, window.fold, fold_sweep.sweep_id, (train, test), market)
         folds.append(PlannedFold(window, fold_sweep, message))
     folds_caps.check_chunks(sum(fold.sweep.chunk_count for fold in folds))
     return Planned(request, folds, market.data_hash)
