@@ -51,6 +51,23 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
     return out
 
 
+def suggested_grid(base: dict[str, Any]) -> dict[str, Any]:
+    """A first grid to sweep a portfolio over (the dashboard's "Sweep this portfolio"): each
+    whole-number ``$name`` from half to twice its value, ``top_n`` from 1 to the universe;
+    what the user edits before submitting."""
+    grid: dict[str, Any] = {}
+    for name, domain in space(base).items():
+        if name in ALLOCATION_NAMES or name in REBALANCE_NAMES:
+            continue
+        if domain.type == "int" and isinstance(domain.default, int):
+            low = max(int(domain.low or 1), domain.default // 2)
+            step = max(1, (domain.default * 2 - low) // 5)
+            grid[name] = f"{low}:{domain.default * 2}:{step}"
+    if base["allocation"]["method"] == "rank":
+        grid["top_n"] = list(range(1, min(len(base["tickers"]), 5) + 1))
+    return grid
+
+
 def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with ``point``'s values, normalised like a submitted portfolio.
 

@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import expect
+from sqlalchemy import delete
 
+from store.db import make_engine
+from store.models import Portfolio
 from tests.portfolios.support import valid_portfolio
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -184,25 +187,40 @@ def test_an_empty_chunk_size_is_left_to_the_server(stack, browser, shots):
     page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
 
 
-PORTFOLIO_SWEEP = {
-    "kind": "portfolio",
-    "base": valid_portfolio(),
-    "grid": {"n": "10:60:10", "top_n": [1, 2, 3]},
-    "chunk_size": 6,
-}
+PORTFOLIO_SWEEP = {"grid": {"n": "10:60:10", "top_n": [1, 2, 3]}}
 """A lookback × top_n sweep of the demo momentum portfolio (18 points)."""
 
 
 def test_a_portfolio_sweeps_heatmap_is_drawn_and_its_best_cell_opens_that_portfolio(
     stack, browser, shots
 ):
-    answer = requests.post(f"{stack.base_url}/api/sweeps", json=PORTFOLIO_SWEEP, timeout=60)
+    """Portfolio page → "Sweep this portfolio" (a refused grid names its entry) → sweep page
+    at 100% → heatmap over n × top_n → best cell hovered, clicked → its portfolio's page.
+    The portfolios it made are deleted after (the session's database is shared)."""
+    made: list[str] = []
+    try:
+        _portfolio_sweep_from_the_dashboard(stack, browser, shots, made)
+    finally:
+        engine = make_engine(stack.database_url)
+        with engine.begin() as connection:
+            connection.execute(delete(Portfolio).where(Portfolio.portfolio_id.in_(made)))
+        engine.dispose()
+
+
+def _portfolio_sweep_from_the_dashboard(stack, browser, shots, made: list[str]) -> None:
+    answer = requests.post(f"{stack.base_url}/api/portfolios", json=valid_portfolio(), timeout=60)
     assert answer.status_code == 202, answer.text
-    sweep_id = answer.json()["sweep_id"]
+    made.append(answer.json()["portfolio_id"])
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{stack.base_url}/sweeps/{sweep_id}")
+    page.goto(f"{stack.base_url}/portfolios/{answer.json()['portfolio_id']}")
+    page.fill("#pf-sweep-grid", json.dumps({"n": [0, 2]}))
+    page.click("#pf-sweep")  # a window of 0 bars: refused, naming the entry
+    expect(page.locator("#pf-sweep-error")).to_contain_text("grid.n")
+    page.fill("#pf-sweep-grid", json.dumps(PORTFOLIO_SWEEP["grid"]))
+    page.click("#pf-sweep")
+    page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
     expect(page.locator("body")).to_have_attribute(
         "data-sweep-status", "SUCCEEDED", timeout=TIMEOUT_MS
     )
@@ -227,4 +245,5 @@ def test_a_portfolio_sweeps_heatmap_is_drawn_and_its_best_cell_opens_that_portfo
     expect(page.locator("#hm-hover")).to_contain_text(f"n={values_x[best['i']]}")
     canvas.click(position={"x": x * scale, "y": y * scale})
     page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
+    made.append(page.url.rsplit("/", 1)[1])
     assert errors == []

@@ -145,3 +145,17 @@ def test_a_point_the_portfolio_refuses_is_a_400_at_submission_not_a_failed_chunk
     assert response.status_code == 400, response.json
     assert response.json["field"] == field, response.json
     assert compute_queued_chunks(client.application) == 0
+
+
+def test_a_200_point_lookback_by_top_n_sweep_stores_each_points_own_metrics(app, client):
+    """lookback 2..200 × top_n 1, 2: all 200 points in 8 chunks; each stored row's metrics
+    are those of its combo's request computed alone."""
+    body = {**BODY, "grid": {"n": "2:200:2", "top_n": [1, 2]}, "chunk_size": 25}
+    sweep_id = _submit(client, body)
+    assert compute_queued_chunks(app) == 8
+    rows = client.get(f"/api/sweeps/{sweep_id}/results?per_page=500").json["results"]
+    assert len(rows) == 200
+    for row in rows:
+        request = client.get(f"/api/sweeps/{sweep_id}/combos/{row['combo_no']}").json["request"]
+        metrics = json.loads(run_locally(request))["metrics"]
+        assert {name: metrics[name] for name in row["metrics"]} == row["metrics"]
