@@ -16,7 +16,8 @@ A kind declares ``WorkKind.search``, the ``module:attribute`` of a ``Search``:
   stores — and the registry metrics, ``metrics.SWEEP_METRIC_KEYS``, a search ranks by).
 * ``evaluate_batch(requests)`` (optional) — a vectorised evaluator of many points at once
   (runs: ``kinds.sweeps.evaluate``); ``Search.evaluate`` uses it when present and evaluates
-  point by point otherwise.
+  point by point otherwise. A batch's outcomes may carry metrics only (``text`` empty): the
+  same metrics ``evaluate_one`` gives, for searches that rank points.
 
 Plain data and callables: the web, the consumer and every search import this module without
 loading any kind; ``search_of`` imports a kind's search only when asked.
