@@ -138,6 +138,29 @@ class Client:
         accepted = self._submit_once("/api/sweeps", body)
         return Sweep(self.http, accepted["sweep_id"], accepted)
 
+    def sweep_portfolio(
+        self,
+        base: dict[str, Any],
+        grid: dict[str, Any],
+        random: dict[str, int] | None = None,
+        **fields: Any,
+    ) -> Sweep:
+        """Submit a sweep over a portfolio (``POST /api/sweeps`` with ``kind: "portfolio"``);
+        its ``Sweep`` handle, read like a run sweep's (``results``, ``top``, ``overfitting``).
+
+        ``base`` is a portfolio request (``Client.portfolio``'s fields); ``grid`` maps each
+        searched name (a ranking's ``$name``, ``top_n``, ``weighting``, ``schedule``,
+        ``every_n_bars``, ``drift_threshold``) to a list or a ``"start:stop:step"`` range;
+        ``random`` (``{"points": n, "seed": s}``) samples that many of the grid's points;
+        ``fields``: ``chunk_size``, ``cscv_blocks`` (docs/sweeps.md). Never retried.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input (``grid.lookback``,
+            ``base.tickers[2]``…).
+        """
+        body = _body(kind="portfolio", base=base, grid=grid, random=random, **fields)
+        accepted = self._submit_once("/api/sweeps", body)
+        return Sweep(self.http, accepted["sweep_id"], accepted)
+
     def get_sweep(self, sweep_id: str) -> Sweep:
         """A handle on an existing sweep."""
         return Sweep(self.http, sweep_id)

@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  python -m scripts.bulk_submit [--url URL] sweep --rule … --grid … (see sweep --help)\n"
         "a walk-forward the subcommand `walkforward` (see walkforward --help)\n"
         "portfolio requests from JSON files the subcommand `portfolio`\n"
+        "sweeps over a portfolio from JSON files the subcommand `portfolio_sweep`\n"
         "and requests of any kind, by its resource, the subcommand `kind RESOURCE`",
     )
     source = parser.add_argument_group("what to submit: a grid, or --input")
@@ -355,9 +356,8 @@ it (``--url X sweep …`` and ``sweep --url X …`` are the same command)."""
 
 
 def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
-    """(``"sweep"``, ``"walkforward"``, ``"portfolio"``, ``"kind"`` (any kind, by its
-    resource) or None, the arguments for that
-    command): shared
+    """(``"sweep"``, ``"walkforward"``, ``"portfolio"``, ``"portfolio_sweep"``, ``"kind"``
+    (any kind, by its resource) or None, the arguments for that command): shared
     options given before the subcommand are handed to it."""
     shared: list[str] = []
     rest = list(argv)
@@ -367,7 +367,7 @@ def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
         else:
             shared.extend(rest[:2])
             rest = rest[2:]
-    if rest[:1] in (["sweep"], ["walkforward"], ["portfolio"], ["kind"]):
+    if rest[:1] in (["sweep"], ["walkforward"], ["portfolio"], ["portfolio_sweep"], ["kind"]):
         return rest[0], [*shared, *rest[1:]]
     return None, list(argv)
 
@@ -387,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bulk_portfolio import main as portfolio_main
 
         return portfolio_main(argv)
+    if command == "portfolio_sweep":  # `… bulk_submit [--url U] portfolio_sweep FILE …`
+        from scripts.bulk_portfolio_sweep import main as portfolio_sweep_main
+
+        return portfolio_sweep_main(argv)
     if command == "kind":  # `python -m scripts.bulk_submit [--url U] kind RESOURCE …`
         from scripts.bulk_kind import main as kind_main
 

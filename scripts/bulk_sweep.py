@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the top table; return the exit code."""
     return run_command(
         lambda client, args: client.sweep(**sweep_body(args)),
-        _accepted_line,
-        _follow,
+        accepted_line,
+        follow_sweep,
         build_parser().parse_args(argv),
         out,
     )
@@ -265,7 +265,8 @@ def wait_with_bar(
     return status
 
 
-def _accepted_line(sweep: Sweep) -> str:
+def accepted_line(sweep: Sweep) -> str:
+    """The line announcing an accepted sweep: its id, combos, chunks and skipped ones."""
     accepted = sweep.accepted
     return (
         f"sweep {sweep.sweep_id}: {accepted['combos']:,} combos in "
@@ -273,7 +274,9 @@ def _accepted_line(sweep: Sweep) -> str:
     )
 
 
-def _follow(sweep: Sweep, args: argparse.Namespace, out: TextIO) -> int:
+def follow_sweep(sweep: Sweep, args: argparse.Namespace, out: TextIO) -> int:
+    """Wait for ``sweep`` on the progress bar, print its top ``args.top`` by ``args.metric``;
+    the exit code."""
     refresh = partial(sweep.refresh, metric=args.metric)
     goes_on = f"the sweep goes on: {sweep.accepted['status_url']}"
     status = wait_with_bar(refresh, progress_counts, FINISHED, args, out, goes_on)

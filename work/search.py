@@ -16,7 +16,8 @@ A kind declares ``WorkKind.search``, the ``module:attribute`` of a ``Search``:
   stores — and the registry metrics, ``metrics.SWEEP_METRIC_KEYS``, a search ranks by).
 * ``evaluate_batch(requests)`` (optional) — a vectorised evaluator of many points at once
   (runs: ``kinds.sweeps.evaluate``); ``Search.evaluate`` uses it when present and evaluates
-  point by point otherwise.
+  point by point otherwise. A batch's outcomes may carry metrics only (``text`` empty): the
+  same metrics ``evaluate_one`` gives, for searches that rank points.
 
 Plain data and callables: the web, the consumer and every search import this module without
 loading any kind; ``search_of`` imports a kind's search only when asked.
@@ -24,6 +25,7 @@ loading any kind; ``search_of`` imports a kind's search only when asked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
@@ -62,6 +64,8 @@ class Domain:
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RequestError(path, f"must be a number ({self.type})")
+        if not math.isfinite(value):
+            raise RequestError(path, "must be a finite number")
         if self.type == "int":
             if value != int(value):
                 raise RequestError(path, "must be a whole number")
@@ -87,13 +91,17 @@ class Domain:
 @dataclass(frozen=True)
 class Outcome:
     """One evaluated point: the point's request, the kind's own result and its stored JSON
-    text (byte-identical to the same request submitted alone), and the registry metrics a
-    search reads (None where the kind has no such figure)."""
+    text (byte-identical to the same request submitted alone), the registry metrics a
+    search reads (None where the kind has no such figure) and, where the kind has an
+    equity curve, its bar-to-bar returns (a sequence of floats; what the overfitting
+    statistics cut into blocks; None: none) and the bars per year that annualise them."""
 
     request: dict[str, Any]
     result: dict[str, Any]
     text: str
     metrics: dict[str, float | int | None]
+    returns: Sequence[float] | None = None
+    bars_per_year: float | None = None
 
 
 @dataclass(frozen=True)

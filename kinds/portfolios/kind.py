@@ -53,6 +53,16 @@ def result_of(message: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
     :raise RequestError: a ticker's file is missing, invalid or has no bar in the window.
     """
+    result, text, _ = computed(message)
+    return result, text
+
+
+def computed(message: dict[str, Any]) -> tuple[dict[str, Any], str, float]:
+    """``result_of`` and the universe's bars per year (what a search's statistics annualise
+    with).
+
+    :raise RequestError: as ``result_of``.
+    """
     from kinds.portfolios.compute import build_result, result_json, simulate
     from kinds.portfolios.universe import load_universe
 
@@ -64,7 +74,7 @@ def result_of(message: dict[str, Any]) -> tuple[dict[str, Any], str]:
         simulate(message, universe),
         PORTFOLIO_MAX_ORDERS.value(),
     )
-    return result, result_json(result)
+    return result, result_json(result), universe.bars_per_year
 
 
 def compute(claim: Claim, message: dict[str, Any]) -> PortfolioExecution:

@@ -13,6 +13,7 @@ whole number, anything else a number, within the strategy language's bounds), ``
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,10 +51,28 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
     return out
 
 
+def suggested_grid(base: dict[str, Any]) -> dict[str, Any]:
+    """A first grid to sweep a portfolio over (the dashboard's "Sweep this portfolio"): each
+    whole-number ``$name`` from half to twice its value, ``top_n`` from 1 to the universe;
+    what the user edits before submitting."""
+    grid: dict[str, Any] = {}
+    for name, domain in space(base).items():
+        if name in ALLOCATION_NAMES or name in REBALANCE_NAMES:
+            continue
+        if domain.type == "int" and isinstance(domain.default, int):
+            low = max(int(domain.low or 1), domain.default // 2)
+            step = max(1, (domain.default * 2 - low) // 5)
+            grid[name] = f"{low}:{domain.default * 2}:{step}"
+    if base["allocation"]["method"] == "rank":
+        grid["top_n"] = list(range(1, min(len(base["tickers"]), 5) + 1))
+    return grid
+
+
 def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with ``point``'s values, normalised like a submitted portfolio.
 
-    :raise RequestError: a value the portfolio request refuses, named ``grid.<name>``.
+    :raise RequestError: a value the portfolio request refuses, or one its normalisation
+        drops (it would change nothing), named ``grid.<name>``.
     """
     request = copy.deepcopy(base)
     for name, value in point.items():
@@ -64,11 +83,25 @@ def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
         else:
             request["params"][name] = value
     try:
-        return parse_portfolio(request)
+        parsed = parse_portfolio(request)
     except RequestError as exc:
         named = next((n for n in point if exc.field.endswith(n)), None)
         field = f"grid.{named}" if named else exc.field
         raise RequestError(field, f"{exc.field} {exc.message}"[:300]) from None
+    for name, value in point.items():
+        if _held(parsed, name) != value:
+            raise RequestError(f"grid.{name}", "changes nothing for this base (e.g. every_n_bars "
+                               "needs schedule 'bars')")  # fmt: skip
+    return parsed
+
+
+def _held(request: dict[str, Any], name: str) -> Any:
+    """The value a normalised request holds for a searchable name."""
+    if name in REBALANCE_NAMES:
+        return request["rebalance"][name]
+    if name in ALLOCATION_NAMES:
+        return request["allocation"][name]
+    return request["params"].get(name)
 
 
 def metrics_of(result: dict[str, Any]) -> dict[str, float | int | None]:
@@ -79,10 +112,19 @@ def metrics_of(result: dict[str, Any]) -> dict[str, float | int | None]:
 
 def evaluate_one(request: dict[str, Any]) -> Outcome:
     """One point: the portfolio computed exactly as a submitted one (``result_of``)."""
-    from kinds.portfolios.kind import result_of
+    from kinds.portfolios.kind import computed
 
-    result, text = result_of(request)
-    return Outcome(request, result, text, metrics_of(result))
+    result, text, per_year = computed(request)
+    returns = _returns(result["equity"])
+    return Outcome(request, result, text, metrics_of(result), returns, per_year)
+
+
+def _returns(equity: list[float | None]) -> list[float]:
+    """Bar-to-bar simple returns of a stored equity curve (0 where it is not positive)."""
+    return [
+        (after / before - 1.0) if before and after is not None and before > 0 else 0.0
+        for before, after in itertools.pairwise(equity)
+    ]
 
 
 SEARCH = Search(kind="portfolio", space=space, apply=apply, evaluate_one=evaluate_one)

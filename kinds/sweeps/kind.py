@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kinds.sweeps.contract import parse_chunk
 from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.search_sweep import check_search_chunk, evaluate_search_chunk, is_search_request
 from kinds.sweeps.settings import SETTINGS, SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT
 from kinds.sweeps.state import (
     CHUNKS,
@@ -116,7 +117,10 @@ def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
     :raise RequestError: the message or its data cannot serve the chunk.
     """
     started = time.perf_counter()
-    chunk = evaluate_chunk(parse_chunk(payload))
+    if is_search_request(payload):
+        chunk = evaluate_search_chunk(payload)
+    else:
+        chunk = evaluate_chunk(parse_chunk(payload))
     compute_ms = (time.perf_counter() - started) * 1000
     return ChunkExecution(
         claim.item_id,
@@ -134,6 +138,9 @@ def _mark_running(tx: Tx, claim: Claim) -> bool:
 
 def _requeue_message(message: dict[str, Any]) -> dict[str, Any]:
     """A stored chunk message, refused (``RequestError``) if the chunk job could not read it."""
+    if is_search_request(message):
+        check_search_chunk(message)
+        return message
     parse_chunk(message)
     return message
 

@@ -97,10 +97,17 @@ def returns_alone(request: RunRequest) -> tuple[np.ndarray, int, float]:
     return bar_returns(equity[None, :])[0], equity.size, per_year
 
 
-def _best_returns(stored: dict, ticker: str, swept: dict) -> tuple[np.ndarray, int, float]:
-    """``returns_alone`` of one combination."""
+def _best_returns(
+    stored: dict, ticker: str, swept: dict, combo_no: int = 0
+) -> tuple[np.ndarray, int, float]:
+    """``returns_alone`` of one combination (of a sweep over another kind's base: its
+    point computed alone by that kind, ``kinds.sweeps.search_sweep``)."""
     from kinds.runs.contract import RunRequest
     from kinds.sweeps.contract import combo_run_request
+    from kinds.sweeps.search_sweep import is_search_request, search_returns
+
+    if is_search_request(stored):
+        return search_returns(stored, combo_no, swept)
 
     body = combo_run_request(stored, ticker, swept)
     body.update(charts=False, run_id=stored["sweep_id"])
@@ -127,7 +134,7 @@ def _ticker_stats(stored: dict, ticker: str, combos: TickerCombos, n_blocks: int
         out["unavailable"] = "no combination has a Sharpe ratio"
         return out
     combo_no, params = combos.combo(int(np.nanargmax(sharpe)))
-    returns, n_bars, per_year = _best_returns(stored, ticker, params)
+    returns, n_bars, per_year = _best_returns(stored, ticker, params, combo_no)
     edges = np.linspace(0, n_bars - 1, n_blocks + 1).round().astype(np.int64)
     blocks = combos.blocks
     stats = BlockStats(blocks[:, :n_blocks], blocks[:, n_blocks:], np.diff(edges))

@@ -3,14 +3,17 @@ numeric and choice parameters, then the stops, ``engine.STOP_FIELDS``), the requ
 point (``kinds.sweeps.contract.combo_run_request``, checked by ``parse_request``) and its
 evaluator: point by point the run's own computation (``kinds.runs.execute``).
 
-Run sweeps evaluate in batches with their vectorised evaluator (``kinds.sweeps.evaluate``,
-one chunk at a time); ``evaluate_one`` is what a run submitted alone computes, the reference
-those batches are held equal to.
+``evaluate_batch`` is the run sweeps' vectorised evaluator (``kinds.sweeps.evaluate``): the
+points that share everything but their rule parameters and stops (ticker, rule, dates,
+trading fields) are evaluated together, their metrics equal to ``evaluate_one``'s; its
+outcomes carry metrics only (``text`` empty, ``result`` the metrics). Run sweeps keep their
+own chunks (``kinds.sweeps.contract``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine import STOP_FIELDS
@@ -75,5 +78,39 @@ def evaluate_one(request: dict[str, Any]) -> Outcome:
     return Outcome(request, {"metrics": result.metrics}, text, metrics)
 
 
-SEARCH = Search(kind="run", space=space, apply=apply, evaluate_one=evaluate_one)
+STOPS_AND_PARAMS = ("params", *STOP_FIELDS, "run_id", "charts")
+"""What the points of one batch may differ in (the rest is their shared base)."""
+
+
+def evaluate_batch(requests: Sequence[dict[str, Any]]) -> list[Outcome]:
+    """Every request's metrics, the points sharing a base evaluated in one vectorised pass.
+
+    :raise RequestError: a request's data cannot serve it.
+    """
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.sweeps.evaluate import evaluate, metric_rows
+
+    groups: dict[str, list[int]] = {}
+    for at, request in enumerate(requests):
+        shared = {k: v for k, v in request.items() if k not in STOPS_AND_PARAMS}
+        groups.setdefault(json.dumps(shared, sort_keys=True, default=str), []).append(at)
+    out: list[Outcome | None] = [None] * len(requests)
+    for rows in groups.values():
+        first = RunRequest.from_stored(requests[rows[0]])
+        frame = market_window(load_market_data(first))
+        params = [requests[i]["params"] for i in rows]
+        trading = [{name: requests[i].get(name) for name in STOP_FIELDS} for i in rows]
+        metrics = metric_rows(evaluate(frame, first, params, trading=trading))
+        for i, row in zip(rows, metrics, strict=True):
+            out[i] = Outcome(requests[i], {"metrics": row}, "", row)
+    return [outcome for outcome in out if outcome is not None]
+
+
+SEARCH = Search(
+    kind="run",
+    space=space,
+    apply=apply,
+    evaluate_one=evaluate_one,
+    evaluate_batch=evaluate_batch,
+)
 """The run kind's search (``RUN.search``)."""

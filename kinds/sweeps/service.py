@@ -33,6 +33,7 @@ from kinds.sweeps.contract import (
     sized_chunk_size,
 )
 from kinds.sweeps.kind import CHUNK
+from kinds.sweeps.search_sweep import SearchSweep, search_chunk_payloads
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep, iter_results
 from metrics import SWEEP_METRIC_KEYS, sweep_metric_keys
 from store.models import Sweep, SweepChunk, SweepResult
@@ -159,7 +160,7 @@ def data_hashes(
 
 
 def sweep_submission(
-    sweep: SweepRequest,
+    sweep: SweepRequest | SearchSweep,
     *,
     image_tag: str | None,
     created_by: str | None = None,
@@ -168,8 +169,12 @@ def sweep_submission(
     """What submitting ``sweep`` records and queues (``work.submit``): the sweep and its
     chunks PENDING (``created_by``: the submitting token's name; ``cache_key``: its
     ``kinds.sweeps.cache`` key), one message per chunk; a failed enqueue fails the chunks
-    still PENDING."""
-    chunks = chunk_payloads(sweep)
+    still PENDING. A sweep over another kind's base (``SearchSweep``) is stored the same
+    way, its chunks cut by ``search_chunk_payloads``."""
+    if isinstance(sweep, SearchSweep):
+        chunks = search_chunk_payloads(sweep)
+    else:
+        chunks = chunk_payloads(sweep)
 
     def insert(session: Session, queue: str) -> None:
         insert_sweep(

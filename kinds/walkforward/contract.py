@@ -135,6 +135,32 @@ def fold_message(
     }
 
 
+def planned_message(
+    request: WalkForwardRequest,
+    fold_no: int,
+    sweep_id: str,
+    spans: tuple[dict[str, Any], dict[str, Any]],
+    data: Any,
+) -> dict[str, Any]:
+    """A planned fold's message: its (train, test) windows (``plan.window_span``), the
+    request's selection rule, and the ``data_hash`` and ``bars_per_year`` of the ``data``
+    it was planned on (a ticker's loaded market data, a portfolio's universe)."""
+    train, test = spans
+    return fold_message(
+        request.walkforward_id,
+        fold_no,
+        sweep_id,
+        {
+            "train": train,
+            "test": test,
+            "metric": request.windows.metric,
+            "min_trades": request.windows.min_trades,
+            "data_hash": data.data_hash,
+            "bars_per_year": data.bars_per_year,
+        },
+    )
+
+
 def follow_up(message: dict[str, Any], ticker: str) -> dict[str, Any]:
     """What a fold's training chunks queue when their sweep is done
     (``kinds.sweeps.kind.ON_COMPLETE``): the fold's job."""

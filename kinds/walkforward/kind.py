@@ -20,8 +20,10 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kinds.sweeps.search_sweep import is_search_request
 from kinds.walkforward.contract import FOLD_FUNCTION
 from kinds.walkforward.outcome import outcome
+from kinds.walkforward.search_folds import fold_result
 from kinds.walkforward.select import select_best
 from kinds.walkforward.state import (
     FOLDS,
@@ -131,6 +133,9 @@ def compute(claim: Claim, message: dict[str, Any]) -> FoldExecution:
             f"no combination of the training window made at least {min_trades} trade(s) "
             f"with a defined {metric}"
         )
+    if is_search_request(stored):
+        result = fold_result(stored, claim.item_id, message, choice, trials)
+        return FoldExecution(claim.item_id, result)
     train = _run(stored, claim.item_id, choice.params, message["train"], message["data_hash"])
     test = _run(stored, claim.item_id, choice.params, message["test"], message["data_hash"])
     if len(test.equity_curve["equity"]) != message["test"]["bars"]:

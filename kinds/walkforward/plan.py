@@ -9,8 +9,12 @@ windows count: the last fold ends at or before the window's last bar.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from work.errors import RequestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 MAX_FOLDS = 50
 """Most folds one walk-forward may have (each is a sweep and a queued job)."""
@@ -61,3 +65,22 @@ def plan_folds(
         train_start = 0 if anchored else test_start - train_bars
         folds.append(FoldWindow(k, train_start, test_start, test_start, test_start + test_bars))
     return folds
+
+
+def window_span(stamps: np.ndarray, first: int, stop: int, daily: bool) -> dict:
+    """A half-open bar range as the API shows it (ISO first/last bar, bars) plus the dates
+    a run request uses for it (``daily``: the bars' dates; intraday: their UTC date-times,
+    ``YYYY-MM-DDTHH:MM:SS``) and its first bar's index over the walk-forward's bars."""
+    from adapters import iso_utc
+
+    ends = iso_utc(stamps[[first, stop - 1]])
+    days = stamps[[first, stop - 1]].astype("datetime64[D]" if daily else "datetime64[s]")
+    days = days.astype(str)
+    return {
+        "start": ends[0],
+        "end": ends[1],
+        "bars": stop - first,
+        "first": first,
+        "start_date": str(days[0]),
+        "end_date": str(days[1]),
+    }

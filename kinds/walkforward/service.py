@@ -17,7 +17,6 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 from rq import Queue
 from sqlalchemy.orm import Session
 
@@ -28,17 +27,19 @@ from kinds.runs.execute import load_market_data
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size, window_request
 from kinds.sweeps.kind import CHUNK, ON_COMPLETE
+from kinds.sweeps.search_sweep import SearchSweep, is_search_request, search_chunk_payloads
 from kinds.sweeps.service import DEFAULT_CAPS, check_room, check_sweep_data
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep
 from kinds.walkforward.contract import (
     WalkForwardRequest,
     Windows,
-    fold_message,
     follow_up,
     parse_windows,
+    planned_message,
     sweep_body,
 )
-from kinds.walkforward.plan import FoldWindow, plan_folds
+from kinds.walkforward.plan import FoldWindow, plan_folds, window_span
+from kinds.walkforward.search_folds import plan_search_walkforward
 from kinds.walkforward.state import fail_folds
 from store.models import WalkForward, WalkForwardFold, utcnow
 from work.submit import Submission, submit
@@ -50,7 +51,7 @@ class PlannedFold:
     """One fold ready to be stored: its window, its training sweep and its message."""
 
     window: FoldWindow
-    sweep: SweepRequest
+    sweep: SweepRequest | SearchSweep
     message: dict
 
 
@@ -65,25 +66,6 @@ class Planned:
     @property
     def combos_per_fold(self) -> int:
         return self.request.sweep.combos
-
-
-def _window(stamps: np.ndarray, first: int, stop: int, daily: bool) -> dict:
-    """A half-open bar range as the API shows it (ISO first/last bar, bars) plus the dates
-    a run request uses for it (``daily``: the bars' dates; intraday: their UTC date-times,
-    ``YYYY-MM-DDTHH:MM:SS``) and its first bar's index over the walk-forward's bars."""
-    from adapters import iso_utc
-
-    ends = iso_utc(stamps[[first, stop - 1]])
-    days = stamps[[first, stop - 1]].astype("datetime64[D]" if daily else "datetime64[s]")
-    days = days.astype(str)
-    return {
-        "start": ends[0],
-        "end": ends[1],
-        "bars": stop - first,
-        "first": first,
-        "start_date": str(days[0]),
-        "end_date": str(days[1]),
-    }
 
 
 FOLDS_FIELD = "step_bars"
@@ -135,6 +117,12 @@ def validate_walkforward(
         past a cap, the field that drives it (``grid``, ``step_bars``, ``chunk_size``).
     """
     windows = parse_windows(payload)
+    if is_search_request(payload):
+        request, planned, data_hash = plan_search_walkforward(
+            payload, windows, data_dir, caps, FOLDS_FIELD
+        )
+        folds = [PlannedFold(window, sweep, message) for window, sweep, message in planned]
+        return Planned(request, folds, data_hash)
     body = sweep_body(payload)
     folds_caps = replace(
         caps, folds=_fold_count(body, windows, data_dir, bar_limit), folds_field=FOLDS_FIELD
@@ -153,27 +141,15 @@ def validate_walkforward(
     request = WalkForwardRequest(new_run_id(), sweep, windows)
     folds = []
     for window in plan:
-        train = _window(stamps, window.train_start, window.train_stop, daily)
-        test = _window(stamps, window.test_start, window.test_stop, daily)
+        train = window_span(stamps, window.train_start, window.train_stop, daily)
+        test = window_span(stamps, window.test_start, window.test_stop, daily)
         base = replace(sweep.base, start_date=train["start_date"], end_date=train["end_date"])
         fold_sweep = replace(sweep, sweep_id=new_run_id(), base=base)
         if body.get("chunk_size") is None:
             total = sweep.combos * len(plan)
             size = sized_chunk_size(chunk_size, total, market.start + window.train_stop)
             fold_sweep = replace(fold_sweep, chunk_size=size)
-        message = fold_message(
-            request.walkforward_id,
-            window.fold,
-            fold_sweep.sweep_id,
-            {
-                "train": train,
-                "test": test,
-                "metric": windows.metric,
-                "min_trades": windows.min_trades,
-                "data_hash": market.data_hash,
-                "bars_per_year": market.bars_per_year,
-            },
-        )
+        message = planned_message(request, window.fold, fold_sweep.sweep_id, (train, test), market)
         folds.append(PlannedFold(window, fold_sweep, message))
     folds_caps.check_chunks(sum(fold.sweep.chunk_count for fold in folds))
     return Planned(request, folds, market.data_hash)
@@ -232,7 +208,10 @@ def walkforward_submission(
     fold."""
     chunks = []
     for fold in planned.folds:
-        payloads = chunk_payloads(fold.sweep)
+        if isinstance(fold.sweep, SearchSweep):
+            payloads = search_chunk_payloads(fold.sweep)
+        else:
+            payloads = chunk_payloads(fold.sweep)
         for payload in payloads:
             payload[ON_COMPLETE] = follow_up(fold.message, planned.request.ticker)
         chunks.append(payloads)

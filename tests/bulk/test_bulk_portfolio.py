@@ -76,3 +76,47 @@ def test_a_file_that_is_not_a_request_is_a_usage_error(tmp_path):
     from scripts.bulk_portfolio import main
 
     assert main(["--url", "http://127.0.0.1:1", str(_write(tmp_path, 7))]) == EXIT_USAGE
+
+
+def test_a_portfolio_sweep_file_is_submitted_waited_for_and_its_top_points_printed(
+    demo_portfolio_app, demo_api_url, tmp_path
+):
+    """Exit 0 through ``bulk_submit portfolio_sweep``; the top table has a row per point with
+    the searched names as columns."""
+    from tests.sweeps.support import compute_queued_chunks
+
+    body = {
+        "kind": "portfolio",
+        "base": valid_portfolio(),
+        "grid": {"n": [10, 30], "top_n": [1, 2]},
+    }
+    path = _write(tmp_path, body)
+
+    def work() -> None:
+        for _ in range(200):
+            if compute_queued_chunks(demo_portfolio_app):
+                return
+            time.sleep(0.05)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    out = io.StringIO()
+    from scripts.bulk_portfolio_sweep import main
+
+    code = main(["--url", demo_api_url, "--poll", "0.1", "--top", "4", str(path)], out)
+    worker.join(30)
+    text = out.getvalue()
+    assert code == EXIT_OK, text
+    assert "4 combos in 1 chunks" in text
+    lines = text.splitlines()
+    header = next(line.split() for line in lines if line.split()[:2] == ["#", "ticker"])
+    assert header[2:4] == ["n", "top_n"]
+    assert sum(1 for line in lines if "UNIVERSE" in line) == 4
+
+
+def test_a_refused_portfolio_sweep_prints_its_field_and_exits_1(demo_api_url, tmp_path, capsys):
+    body = {"kind": "portfolio", "base": valid_portfolio(), "grid": {"zz": [1]}}
+    path = _write(tmp_path, body)
+    code = bulk_submit_main(["--url", demo_api_url, "portfolio_sweep", "--no-wait", str(path)])
+    assert code == EXIT_REJECTED
+    assert "grid.zz" in capsys.readouterr().out

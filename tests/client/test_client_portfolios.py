@@ -10,6 +10,7 @@ import pytest
 from backtest_client import BacktestError, BacktestRequestError, Client
 from kinds.portfolios.kind import PORTFOLIO
 from tests.portfolios.support import DEMO, execute_item, valid_portfolio
+from tests.sweeps.support import compute_queued_chunks
 from web.db import get_database
 
 pytestmark = pytest.mark.redis
@@ -78,3 +79,29 @@ def test_a_failed_portfolio_raises_its_error(demo_portfolio_app, demo_api_url):
         assert PORTFOLIO.mark_failed(session, portfolio.portfolio_id, "ACME has no bar")
     with pytest.raises(BacktestError, match="ACME has no bar"):
         portfolio.wait(timeout=10, poll=0.1)
+
+
+def test_a_portfolio_sweep_reads_as_the_same_dataframes_as_a_run_sweep(
+    demo_portfolio_app, demo_api_url
+):
+    """results: one row per point indexed by combo_no, the ticker UNIVERSE, a column per
+    searched name, the metrics; top and overfitting as for a run sweep."""
+    client = Client(demo_api_url)
+    sweep = client.sweep_portfolio(valid_portfolio(), {"n": [10, 30], "top_n": "1:3:1"})
+    assert compute_queued_chunks(demo_portfolio_app) == 1
+    sweep.wait(timeout=10, poll=0.1)
+    frame = sweep.results
+    assert list(frame.columns[:3]) == ["ticker", "n", "top_n"]
+    assert "sharpe_ratio" in frame.columns and len(frame) == 6
+    assert set(frame["ticker"]) == {"UNIVERSE"}
+    assert sorted(zip(frame["n"], frame["top_n"], strict=True)) == [
+        (n, k) for n in (10, 30) for k in (1, 2, 3)
+    ]
+    best = sweep.top(1)[0]
+    assert best["combo_no"] == frame["sharpe_ratio"].idxmax()
+
+
+def test_a_bad_portfolio_sweep_is_a_request_error_naming_the_grid_entry(demo_api_url):
+    with pytest.raises(BacktestRequestError) as caught:
+        Client(demo_api_url).sweep_portfolio(valid_portfolio(), {"lookback": [5]})
+    assert caught.value.field == "grid.lookback"

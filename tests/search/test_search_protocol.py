@@ -75,3 +75,26 @@ def test_a_run_point_is_a_checked_run_request_with_the_swept_values():
     assert request["params"]["fast"] == 5 and request["stop_loss_pct"] == 0.05
     outcome = search.evaluate_one(request)
     assert set(outcome.metrics) >= {"total_return_pct", "sharpe_ratio"}
+
+
+def test_the_runs_vectorised_batch_gives_each_points_metrics_alone():
+    """Two bases (two tickers) and swept stops in one batch: every outcome's metrics are
+    those of its request computed alone (``evaluate_one``), in the requests' order."""
+    search = search_of(RUN)
+    requests = []
+    for ticker in ("ACME", "GLOBEX"):
+        base = {
+            "run_id": str(uuid.uuid4()),
+            "ticker": ticker,
+            "rule_type": "SMA_CROSS",
+            "start_date": "2018-01-01",
+            "end_date": "2019-12-31",
+            "params": {"fast": 10, "slow": 30},
+        }
+        for fast, stop in ((5, None), (8, 0.05), (12, None)):
+            requests.append(search.apply(base, {"fast": fast, "stop_loss_pct": stop}))
+    batch = search.evaluate_batch(requests)
+    assert [o.request["ticker"] for o in batch] == [r["ticker"] for r in requests]
+    for request, outcome in zip(requests, batch, strict=True):
+        alone = search.evaluate_one(request).metrics
+        assert outcome.metrics == pytest.approx(alone, nan_ok=True)

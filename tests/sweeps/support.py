@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from kinds.sweeps.contract import parse_chunk
 from kinds.sweeps.evaluate import evaluate_chunk
 from kinds.sweeps.store import mark_chunk_running, store_chunk_results
-from store.db import create_schema, make_engine
+from store.db import create_schema, make_engine, make_sessionmaker
 from web import create_app
 from work.queue import backtest_queue
 
@@ -47,3 +47,28 @@ def store_chunk(sessions: sessionmaker, payload: dict, worker: str = "test") -> 
             block_stats=chunk.block_stats,
             sharpe_grid=chunk.sharpe_grid,
         )
+
+
+def compute_queued_chunks(app: Flask) -> int:
+    """What the consumers do with every chunk waiting on ``app``'s sweep queue: compute it
+    with the chunk kind's own code (``CHUNK.compute``: a run sweep's or a search sweep's),
+    mark it RUNNING and store it; the queue is emptied. Returns how many."""
+    import time
+
+    from kinds.sweeps.kind import CHUNK
+    from work.connection import kind_queue_name
+    from work.kind import Claim
+
+    queue = backtest_queue(
+        Redis.from_url(app.config["REDIS_URL"]), kind_queue_name(CHUNK, app.config)
+    )
+    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
+    payloads = [job.args[0] for job in queue.jobs]
+    for payload in payloads:
+        claim = Claim(payload["chunk_id"], "test", time.time())
+        execution = CHUNK.compute(claim, payload)
+        with sessions.begin() as session:
+            assert CHUNK.mark_running(session, claim)
+            assert execution.store(session)
+    queue.empty()
+    return len(payloads)

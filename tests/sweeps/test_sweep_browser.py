@@ -3,7 +3,9 @@ whole platform (the ``stack`` fixture): start a sweep from the form, watch its p
 100%, open the heatmap, click the best cell and land on that combo's run page.
 
 Screenshots go to a temporary directory, or to SWEEP_SCREENSHOTS_DIR when set
-(``SWEEP_SCREENSHOTS_DIR=docs/images`` refreshes the README's ``sweep.png``).
+(``SWEEP_SCREENSHOTS_DIR=docs/images`` refreshes the README's ``sweep.png`` and
+docs/sweeps.md's ``sweep-portfolio.png``). A portfolio sweep's page draws its heatmap over
+the two searched names and opens its best cell as a portfolio.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import expect
+from sqlalchemy import delete
+
+from store.db import make_engine
+from store.models import Portfolio
+from tests.portfolios.support import valid_portfolio
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -178,3 +185,65 @@ def test_an_empty_chunk_size_is_left_to_the_server(stack, browser, shots):
         page.click("#submit-sweep")
     assert "chunk_size" not in sent.value.post_data_json
     page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
+
+
+PORTFOLIO_SWEEP = {"grid": {"n": "10:60:10", "top_n": [1, 2, 3]}}
+"""A lookback × top_n sweep of the demo momentum portfolio (18 points)."""
+
+
+def test_a_portfolio_sweeps_heatmap_is_drawn_and_its_best_cell_opens_that_portfolio(
+    stack, browser, shots
+):
+    """Portfolio page → "Sweep this portfolio" (a refused grid names its entry) → sweep page
+    at 100% → heatmap over n × top_n → best cell hovered, clicked → its portfolio's page.
+    The portfolios it made are deleted after (the session's database is shared)."""
+    made: list[str] = []
+    try:
+        _portfolio_sweep_from_the_dashboard(stack, browser, shots, made)
+    finally:
+        engine = make_engine(stack.database_url)
+        with engine.begin() as connection:
+            connection.execute(delete(Portfolio).where(Portfolio.portfolio_id.in_(made)))
+        engine.dispose()
+
+
+def _portfolio_sweep_from_the_dashboard(stack, browser, shots, made: list[str]) -> None:
+    answer = requests.post(f"{stack.base_url}/api/portfolios", json=valid_portfolio(), timeout=60)
+    assert answer.status_code == 202, answer.text
+    made.append(answer.json()["portfolio_id"])
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{stack.base_url}/portfolios/{answer.json()['portfolio_id']}")
+    page.fill("#pf-sweep-grid", json.dumps({"n": [0, 2]}))
+    page.click("#pf-sweep")  # a window of 0 bars: refused, naming the entry
+    expect(page.locator("#pf-sweep-error")).to_contain_text("grid.n")
+    page.fill("#pf-sweep-grid", json.dumps(PORTFOLIO_SWEEP["grid"]))
+    page.click("#pf-sweep")
+    page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
+    expect(page.locator("body")).to_have_attribute(
+        "data-sweep-status", "SUCCEEDED", timeout=TIMEOUT_MS
+    )
+    expect(page.locator("#sweep-bar")).to_have_text("100%")
+    expect(page.locator("#sweep-rule")).to_have_text("roc(close, $n)")
+    canvas = page.locator("#heatmap")
+    expect(canvas).to_have_attribute("data-best-cell", re.compile(r"\{"))
+    best = json.loads(canvas.get_attribute("data-best-cell"))
+    dims = json.loads(page.locator("#sweep-data").text_content())["dimensions"]
+    values_x, values_y = dims["n"], dims["top_n"]
+    assert (values_x, values_y) == ([10, 20, 30, 40, 50, 60], [1, 2, 3])
+    canvas.scroll_into_view_if_needed()
+    card = canvas.locator("xpath=ancestor::div[contains(@class,'card')][1]")
+    card.screenshot(path=str(shots / "sweep-portfolio.png"))
+    box = canvas.bounding_box()
+    cw = (HEATMAP["width"] - HEATMAP["left"] - HEATMAP["right"]) / len(values_x)
+    ch = (HEATMAP["height"] - HEATMAP["top"] - HEATMAP["bottom"]) / len(values_y)
+    x = HEATMAP["left"] + (best["i"] + 0.5) * cw
+    y = HEATMAP["top"] + (len(values_y) - 1 - best["j"] + 0.5) * ch
+    scale = box["width"] / HEATMAP["width"]
+    canvas.hover(position={"x": x * scale, "y": y * scale})
+    expect(page.locator("#hm-hover")).to_contain_text(f"n={values_x[best['i']]}")
+    canvas.click(position={"x": x * scale, "y": y * scale})
+    page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
+    made.append(page.url.rsplit("/", 1)[1])
+    assert errors == []

@@ -42,6 +42,13 @@ from kinds.sweeps.contract import SWEEP_ID, combo_run_request, default_chunk_siz
 from kinds.sweeps.fields import SUBMISSION_FIELDS
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEP_CACHE, SWEEPS_SUBMITTED
+from kinds.sweeps.search_sweep import (
+    SearchSweep,
+    is_search_request,
+    parse_search_sweep,
+    point_request,
+    searchable_kind,
+)
 from kinds.sweeps.service import (
     QueueFull,
     check_room,
@@ -123,11 +130,33 @@ def json_schema() -> dict[str, Any]:
     return sweep_schema(default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"]))
 
 
+def check_search_request(payload: dict, caps: RequestCaps) -> SearchSweep:
+    """A sweep over another kind's base (``kinds.sweeps.search_sweep``), its base checked
+    like a submission of that kind (its data too: the kind's own ``validate``), 400 naming
+    the field (``base.tickers[2]``, ``grid.lookback``)."""
+    try:
+        sweep = parse_search_sweep(payload, caps)
+        kind, _ = searchable_kind(sweep.kind)
+    except RequestError as exc:
+        raise bad_request(exc) from None
+    try:
+        kind.part(kind.validate)(payload["base"])
+    except RequestError as exc:
+        raise bad_request(RequestError(f"base.{exc.field}", exc.message)) from None
+    except ApiError as exc:
+        exc.field = f"base.{exc.field}" if exc.field else "base"
+        raise
+    return sweep
+
+
 def check_request(payload: dict):
     """The sweep request, with every ticker's data checked like a run's (400 naming it);
-    the submission's own fields (``cache``) checked and left out of it."""
+    the submission's own fields (``cache``) checked and left out of it. A request naming
+    another ``kind`` is a sweep over that kind's base (``check_search_request``)."""
     _use_cache(payload)
     payload = {name: value for name, value in payload.items() if name not in SUBMISSION_FIELDS}
+    if is_search_request(payload):
+        return check_search_request(payload, RequestCaps.from_config(current_app.config))
     try:
         config = current_app.config
         return validate_sweep(
@@ -204,12 +233,14 @@ def submit() -> ResponseReturnValue:
     payload = json_object()
     sweep = check_request(payload)
     config = current_app.config
-    key = sweep_cache_key(sweep, data_hashes(sweep, config["DATA_DIR"], config["RUN_MAX_BARS"]))
-    use_cache = _use_cache(payload)
-    source = _serve_cached(sweep, key) if use_cache else None
-    add_telemetry(
-        {field(SWEEP_CACHE, outcome="off" if not use_cache else "hit" if source else "miss"): 1}
-    )
+    key, source = None, None
+    if not isinstance(sweep, SearchSweep):  # a search sweep's points are never cached
+        hashes = data_hashes(sweep, config["DATA_DIR"], config["RUN_MAX_BARS"])
+        key = sweep_cache_key(sweep, hashes)
+        use_cache = _use_cache(payload)
+        source = _serve_cached(sweep, key) if use_cache else None
+        outcome = "off" if not use_cache else "hit" if source else "miss"
+        add_telemetry({field(SWEEP_CACHE, outcome=outcome): 1})
     if source is not None:
         logger.info("sweep %s served from the cache of sweep %s", sweep.sweep_id, source)
         return _accepted(sweep, SweepStatus.SUCCEEDED, sweep.chunk_count, cached_from=source)
@@ -498,6 +529,9 @@ def combo(sweep_id: str, combo_no: int) -> ResponseReturnValue:
         raise ApiError(404, "combo not found (not stored yet, or out of range)")
     body = result_dict(result)
     stored = json.loads(row.request_json)
+    if is_search_request(stored):
+        request = point_request(stored, body["combo_no"], body["params"])
+        return {**body, "kind": stored["kind"], "request": request}
     return {**body, "run_request": combo_run_request(stored, result.ticker, body["params"])}
 
 

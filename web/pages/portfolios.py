@@ -11,11 +11,13 @@ dashboard.md, "Portfolios"). Registered by the portfolio kind's ``WorkKind.bluep
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from kinds.portfolios.search import suggested_grid
 from kinds.portfolios.store import get_portfolio
 from kinds.runs.fields import RUN_ID_PATTERN
 from rules import describe_rules
@@ -95,6 +97,17 @@ def portfolio_page(portfolio_id: str) -> ResponseReturnValue:
         "portfolio_id": row.portfolio_id,
         "status_url": url_for("portfolios.status", portfolio_id=row.portfolio_id),
     }
+    request = json.loads(row.payload_json)
+    sweep_data = {  # "Sweep this portfolio" (static/dashboard/portfolio_sweep.js)
+        "request": request,
+        "sweep_url": url_for("sweeps.submit"),
+        "sweep_page_url": url_for("sweep_pages.sweep_page", sweep_id="SWEEP_ID"),
+    }
     return render_template(
-        "portfolios/detail.html", portfolio_id=row.portfolio_id, page_data=page_data, **nav()
+        "portfolios/detail.html",
+        portfolio_id=row.portfolio_id,
+        page_data=page_data,
+        sweep_data=sweep_data,
+        sweep_grid=json.dumps(suggested_grid(request)),
+        **nav(),
     )

@@ -72,6 +72,32 @@ def sweeps_page() -> ResponseReturnValue:
     )
 
 
+def _shown(stored: dict) -> dict:
+    """What the sweep page's header and its "run this combo" show of a stored request: a
+    run sweep's rule, tickers and dates, whose combos run as runs; a portfolio sweep's kind,
+    universe and dates, whose points run as portfolios (their request, id included)."""
+    if stored.get("kind") == "portfolio":
+        base = stored["base"]
+        return {
+            "what": "Portfolio",
+            "rule": (base["allocation"].get("score") or base["allocation"]["method"]),
+            "tickers": base["tickers"],
+            "start_date": base["start_date"],
+            "end_date": base["end_date"],
+            "submit_url": url_for("portfolios.submit"),
+            "run_url": url_for("portfolio_pages.portfolio_page", portfolio_id="RUN_ID"),
+        }
+    return {
+        "what": "Rule",
+        "rule": stored["rule_type"],
+        "tickers": stored["tickers"],
+        "start_date": stored["start_date"],
+        "end_date": stored["end_date"],
+        "submit_url": url_for("runs.submit"),
+        "run_url": url_for("dashboard.run_page", run_id="RUN_ID"),
+    }
+
+
 @bp.get("/sweeps/<sweep_id>")
 def sweep_page(sweep_id: str) -> ResponseReturnValue:
     """One sweep: live progress, the top combos, heatmap and line views."""
@@ -81,6 +107,7 @@ def sweep_page(sweep_id: str) -> ResponseReturnValue:
     if row is None or not may_read(row):
         return error_page(404, "sweep not found", f"There is no sweep with id {sweep_id[:80]}.")
     stored = json.loads(row.request_json)
+    shown = _shown(stored)
     page_data = {
         "sweep_id": row.sweep_id,
         "status_url": url_for("sweeps.status", sweep_id=row.sweep_id),
@@ -88,8 +115,8 @@ def sweep_page(sweep_id: str) -> ResponseReturnValue:
         "heatmap_url": url_for("sweeps.heatmap", sweep_id=row.sweep_id),
         "line_url": url_for("sweeps.line", sweep_id=row.sweep_id),
         "combo_url": url_for("sweeps.combo", sweep_id=row.sweep_id, combo_no=0)[:-1],
-        "submit_url": url_for("runs.submit"),
-        "run_url": url_for("dashboard.run_page", run_id="RUN_ID"),
+        "submit_url": shown["submit_url"],
+        "run_url": shown["run_url"],
         "dimensions": dimensions(stored),
         "metrics": [
             {**m, "lower_is_better": m["better"] < 0} for m in metrics_json(sweep_metrics())
@@ -100,6 +127,7 @@ def sweep_page(sweep_id: str) -> ResponseReturnValue:
         "sweeps/sweep.html",
         sweep=row,
         stored=stored,
+        shown=shown,
         request_text=json.dumps(stored, indent=1)[:20000],
         csv_url=url_for("sweeps.results_csv", sweep_id=row.sweep_id),
         page_data=page_data,

@@ -1,0 +1,354 @@
+"""Sweeps over a base request of any kind that declares a search (``work.search``): the request
+(``{"kind": "portfolio", "base": {...}, "grid": {...}}``, optionally ``random`` to sample the
+grid's points), its points, its chunk messages and a chunk's evaluation.
+
+A search sweep is stored like a run sweep (``sweeps``, ``sweep_chunks``, ``sweep_results``;
+its ``rule_type`` is the kind's noun, its one "ticker" ``UNIVERSE``), so its status, table,
+heatmap, line, CSV and overfitting statistics are a run sweep's. Each point runs with its
+kind's own computation (``Search.evaluate``: point by point, or in one batch where the kind
+has a vectorised evaluator), under an id derived from the sweep and the point
+(``point_id``), so ``GET /api/sweeps/<id>/combos/<n>`` gives the request that, submitted
+alone, computes the same result byte for byte. Run sweeps keep their own request shape and
+evaluator (``kinds.sweeps.contract``, ``kinds.sweeps.evaluate``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kinds.runs.contract import RequestError, new_run_id
+from kinds.sweeps.contract import chunk_id
+from kinds.sweeps.fields import CHUNK_SIZE_MAX, CSCV_BLOCKS, CSCV_BLOCKS_MAX
+from kinds.sweeps.grid import MAX_COMBOS, MAX_VALUES, Grid, RangeError, is_range_text, parse_range
+from work.search import Domain, Search, search_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kinds.sweeps.caps import RequestCaps
+    from kinds.sweeps.evaluate import EvaluatedChunk
+    from work.kind import WorkKind
+
+UNIVERSE = "UNIVERSE"
+"""The ``ticker`` of a search sweep's chunks and results: the base request's whole universe."""
+
+SEARCH_FIELDS = ("kind", "base", "grid", "random", "chunk_size", "cscv_blocks")
+"""Every field a search sweep request may carry."""
+
+SEARCH_CHUNK_SIZE = 20
+"""Points per chunk when the request names none: a portfolio point costs a whole portfolio's
+computation (tens of milliseconds to seconds), not a vectorised row."""
+
+MAX_RANDOM = 10_000
+"""Most points ``random`` may sample."""
+
+
+def searchable_kind(noun: object) -> tuple[WorkKind, Search]:
+    """The kind a search sweep's ``kind`` names (its ``noun``) and its ``Search``.
+
+    :raise RequestError: naming ``kind`` for a kind that is unknown or cannot be searched.
+    """
+    from kinds.registry import all_kinds
+
+    for kind in all_kinds():
+        if kind.noun == noun and kind.search is not None and noun != "run":
+            search = search_of(kind)
+            if search is not None:
+                return kind, search
+    raise RequestError("kind", "must be 'portfolio' (a run sweep names no kind)")
+
+
+def is_search_request(payload: object) -> bool:
+    """Whether a sweep (or walk-forward) request is over a base of another kind than runs."""
+    return isinstance(payload, dict) and payload.get("kind") not in (None, "run")
+
+
+@dataclass(frozen=True)
+class SearchSweep:
+    """A validated search sweep: the kind's noun, its normalised base request, its grid (the
+    points, in ``itertools.product`` order of the names in the space's order, or the random
+    sample of them in that order) and how it is cut into chunks. Quacks like
+    ``kinds.sweeps.contract.SweepRequest`` where a sweep is stored (``insert_sweep``)."""
+
+    sweep_id: str
+    kind: str
+    base: dict[str, Any]
+    grid: Grid
+    chunk_size: int
+    cscv_blocks: int = CSCV_BLOCKS
+    random: dict[str, int] | None = None
+
+    @property
+    def rule_type(self) -> str:
+        return self.kind
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        return (UNIVERSE,)
+
+    @property
+    def combos(self) -> int:
+        return len(self.grid.combos)
+
+    @property
+    def chunk_count(self) -> int:
+        return -(-len(self.grid.combos) // self.chunk_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalised request as stored: ranges expanded into value lists."""
+        out = {
+            "sweep_id": self.sweep_id,
+            "kind": self.kind,
+            "tickers": list(self.tickers),
+            "base": self.base,
+            "grid": {name: self.grid.values[name] for name in self.grid.names},
+            "chunk_size": self.chunk_size,
+            "cscv_blocks": self.cscv_blocks,
+        }
+        if self.random is not None:
+            out["random"] = self.random
+        return out
+
+
+def _values(domain: Domain, spec: object, path: str) -> list:
+    """One grid entry's checked values: a list, a ``"start:stop:step"`` range (numbers) or
+    a single value."""
+    if is_range_text(spec) and domain.type != "choice":
+        try:
+            found = parse_range(str(spec), integers=domain.type == "int")
+        except RangeError as exc:
+            raise RequestError(path, f"is not a valid start:stop:step range ({exc.kind})") from None
+        if found.more_than(MAX_VALUES):
+            raise RequestError(path, f"holds more than {MAX_VALUES:,} values")
+        cast = int if domain.type == "int" else float
+        spec = [cast(value) for value in found.values()]
+    values = spec if isinstance(spec, list) else [spec]
+    if not values:
+        raise RequestError(path, "must hold at least one value")
+    if len(values) > MAX_VALUES:
+        raise RequestError(path, f"holds more than {MAX_VALUES:,} values")
+    checked = [domain.check(value, f"{path}[{at}]") for at, value in enumerate(values)]
+    return list(dict.fromkeys(checked))
+
+
+def _random(spec: object, total: int) -> dict[str, int] | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or set(spec) - {"points", "seed"} or "points" not in spec:
+        raise RequestError("random", 'must be {"points": n, "seed": s} (seed optional)')
+    points, seed = spec["points"], spec.get("seed", 0)
+    for name, value in (("points", points), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RequestError(f"random.{name}", "must be a whole number >= 0")
+    if not 1 <= points <= MAX_RANDOM:
+        raise RequestError("random.points", f"must be 1 to {MAX_RANDOM:,}")
+    return {"points": min(points, total), "seed": seed}
+
+
+def _check_points(
+    search: Search, base: dict[str, Any], names: tuple[str, ...], values: dict[str, list]
+) -> None:
+    """Each grid value, and the grid's first point, applied to the base as a submission of
+    its kind would be checked (what the domains alone cannot say: a drift threshold of 0,
+    ``every_n_bars`` without schedule ``bars``), so a point fails at submission, not in
+    its chunk.
+
+    :raise RequestError: naming ``grid.<name>``.
+    """
+    for name in names:
+        for value in values[name]:
+            search.apply(base, {name: value})
+    search.apply(base, {name: values[name][0] for name in names})
+
+
+def parse_search_sweep(
+    payload: dict[str, Any], caps: RequestCaps | None = None, sweep_id: str | None = None
+) -> SearchSweep:
+    """A search sweep request checked: its kind, its base like a submission of that kind,
+    each grid entry against the base's space, the points held to ``caps``.
+
+    :raise RequestError: naming the field (``base.top_n``, ``grid.lookback``, ``random``…).
+    """
+    for name in payload:
+        if name not in SEARCH_FIELDS:
+            raise RequestError(str(name)[:64], "is not a field of a sweep over a portfolio")
+    kind, search = searchable_kind(payload.get("kind"))
+    base = payload.get("base")
+    if not isinstance(base, dict):
+        raise RequestError("base", f"must be a {kind.noun} request (a JSON object)")
+    try:
+        base = search.apply(base, {})
+    except RequestError as exc:
+        raise RequestError(f"base.{exc.field}", exc.message) from None
+    space = search.space(base)
+    grid = payload.get("grid")
+    if not isinstance(grid, dict) or not grid:
+        raise RequestError("grid", f"must name at least one of: {', '.join(space)}")
+    search.check_point(space, {})
+    for name in grid:
+        if name not in space:
+            search.check_point(space, {name: None})
+    names = tuple(name for name in space if name in grid)
+    values = {name: _values(space[name], grid[name], f"grid.{name}") for name in names}
+    _check_points(search, base, names, values)
+    total = int(np.prod([len(values[name]) for name in names], dtype=np.float64))
+    if total > MAX_COMBOS * 10:
+        raise RequestError("grid", f"describes {total:,} points; at most {MAX_COMBOS:,} may run")
+    combos = list(itertools.product(*(values[name] for name in names)))
+    random = _random(payload.get("random"), len(combos))
+    if random is not None:
+        picked = np.random.default_rng(random["seed"]).choice(
+            len(combos), random["points"], replace=False
+        )
+        combos = [combos[i] for i in sorted(picked.tolist())]
+    if caps is not None:
+        caps.check_combinations(len(combos))
+    elif len(combos) > MAX_COMBOS:
+        raise RequestError("grid", f"has {len(combos):,} points; at most {MAX_COMBOS:,} may run")
+    chunk_size = payload.get("chunk_size") or SEARCH_CHUNK_SIZE
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+        raise RequestError("chunk_size", "must be a whole number")
+    if not 1 <= chunk_size <= CHUNK_SIZE_MAX:
+        raise RequestError("chunk_size", f"must be 1 to {CHUNK_SIZE_MAX}")
+    blocks = payload.get("cscv_blocks", CSCV_BLOCKS)
+    if (
+        isinstance(blocks, bool)
+        or not isinstance(blocks, int)
+        or not 0 <= blocks <= CSCV_BLOCKS_MAX
+        or blocks % 2
+    ):
+        raise RequestError("cscv_blocks", f"must be an even number from 0 to {CSCV_BLOCKS_MAX}")
+    sweep = SearchSweep(
+        sweep_id=sweep_id or new_run_id(),
+        kind=str(kind.noun),
+        base=base,
+        grid=Grid(names, values, combos, 0),
+        chunk_size=chunk_size,
+        cscv_blocks=blocks,
+        random=random,
+    )
+    if caps is not None:
+        caps.check_chunks(sweep.chunk_count)
+    return sweep
+
+
+def search_chunk_payloads(sweep: SearchSweep) -> list[dict[str, Any]]:
+    """Every chunk's queue message: the kind, its base request, the names, each one's
+    values and the chunk's points as value rows (``request`` names the universe as the
+    chunk's ticker, what a sweep's chunk rows and logs read)."""
+    names = list(sweep.grid.names)
+    out = []
+    for chunk_no, first in enumerate(range(0, len(sweep.grid.combos), sweep.chunk_size)):
+        combos = sweep.grid.combos[first : first + sweep.chunk_size]
+        out.append(
+            {
+                "chunk_id": chunk_id(sweep.sweep_id, chunk_no),
+                "sweep_id": sweep.sweep_id,
+                "chunk_no": chunk_no,
+                "combo_first": first,
+                "kind": sweep.kind,
+                "base": sweep.base,
+                "request": {"ticker": UNIVERSE, "params": {}},
+                "grid_params": names,
+                "grid_values": [sweep.grid.values[name] for name in names],
+                "combos": [list(combo) for combo in combos],
+                "cscv_blocks": sweep.cscv_blocks,
+            }
+        )
+    return out
+
+
+def point_id(sweep_id: str, combo_no: int) -> str:
+    """The id one point's request carries: a UUID4-shaped id derived from the sweep and the
+    point, the same every time (the result names it, so it is part of its bytes)."""
+    digest = uuid.uuid5(uuid.NAMESPACE_URL, f"sweep:{sweep_id}/{combo_no}").bytes
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
+def point_request(stored: dict[str, Any], combo_no: int, swept: dict[str, Any]) -> dict:
+    """The request of one stored point: submitted alone, it computes the point's result.
+
+    :raise RequestError: the stored request no longer describes one (a changed kind).
+    """
+    kind, search = searchable_kind(stored.get("kind"))
+    request = search.apply(stored["base"], swept)
+    request[kind.id_field] = point_id(stored["sweep_id"], combo_no)
+    return request
+
+
+def search_returns(
+    stored: dict[str, Any], combo_no: int, swept: dict[str, Any]
+) -> tuple[np.ndarray, int, float]:
+    """(bar returns, bar count, bars per year) of one stored point computed alone (the
+    overfitting statistics' best combination).
+
+    :raise RequestError: the kind gives no returns for its points.
+    """
+    _, search = searchable_kind(stored.get("kind"))
+    outcome = search.evaluate_one(point_request(stored, combo_no, swept))
+    if outcome.returns is None or outcome.bars_per_year is None:
+        raise RequestError("kind", f"a {stored['kind']} gives no returns to judge")
+    returns = np.asarray(list(outcome.returns), dtype=np.float64)
+    return returns, returns.size + 1, float(outcome.bars_per_year)
+
+
+def check_search_chunk(payload: dict[str, Any]) -> None:
+    """Refuse a stored search chunk message its Job could not read.
+
+    :raise RequestError: naming what is missing.
+    """
+    searchable_kind(payload.get("kind"))
+    names, combos = payload.get("grid_params"), payload.get("combos")
+    if not (isinstance(names, list) and isinstance(combos, list) and combos):
+        raise RequestError("combos", "a chunk message needs grid_params and combos")
+    if not isinstance(payload.get("base"), dict):
+        raise RequestError("base", "a search chunk message needs its base request")
+
+
+def evaluate_search_chunk(payload: dict[str, Any]) -> EvaluatedChunk:
+    """Evaluate a search chunk's points with their kind's own computation: one row per
+    point (``{"combo_no", "ticker", "params", **metrics}``) and, when the message asks and
+    the kind gives returns, the block statistics and Sharpe ratios on the grid the
+    overfitting statistics read.
+
+    :raise RequestError: a point or its data cannot be computed.
+    """
+    from adapters.cscv import MIN_BARS_PER_BLOCK, block_stats
+    from kinds.sweeps.evaluate import (
+        EvaluatedChunk,
+        grid_positions,
+        pack_blocks,
+        pack_sharpe_grid,
+    )
+
+    check_search_chunk(payload)
+    _, search = searchable_kind(payload["kind"])
+    stored = {"sweep_id": payload["sweep_id"], "kind": payload["kind"], "base": payload["base"]}
+    first = int(payload.get("combo_first", 0))
+    swept = [dict(zip(payload["grid_params"], combo, strict=True)) for combo in payload["combos"]]
+    requests = [point_request(stored, first + k, point) for k, point in enumerate(swept)]
+    outcomes = search.evaluate(requests)
+    rows = [
+        {"combo_no": first + k, "ticker": UNIVERSE, "params": point, **outcome.metrics}
+        for k, (point, outcome) in enumerate(zip(swept, outcomes, strict=True))
+    ]
+    n_blocks = int(payload.get("cscv_blocks") or 0)
+    if not n_blocks or any(outcome.returns is None for outcome in outcomes):
+        return EvaluatedChunk(rows)
+    returns = np.array([list(outcome.returns) for outcome in outcomes], dtype=np.float64)
+    if returns.shape[1] < MIN_BARS_PER_BLOCK * n_blocks:
+        return EvaluatedChunk(rows)
+    stats = block_stats(returns, n_blocks)
+    sharpe = np.array(
+        [np.nan if row["sharpe_ratio"] is None else row["sharpe_ratio"] for row in rows]
+    )
+    grid = dict(zip(payload["grid_params"], payload.get("grid_values") or [], strict=False))
+    positions = grid_positions(swept, grid)
+    return EvaluatedChunk(
+        rows,
+        pack_blocks(np.hstack([stats.sums, stats.squares])),
+        pack_sharpe_grid(sharpe, positions),
+    )

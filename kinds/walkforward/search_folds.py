@@ -1,0 +1,138 @@
+"""Walk-forwards over a base request of another kind (a portfolio): the request is a search
+sweep's (``kinds.sweeps.search_sweep``: ``kind``, ``base``, ``grid``, ``random``) plus the
+walk-forward fields. The folds are planned on the base's own bars (a portfolio: its
+universe's trading days), each fold's training window is an ordinary search sweep of the
+base over the training dates, and the fold's Job runs the best point with the kind's own
+computation on the training window and on the test window (``fold_result``). Everything
+else (storage, queueing, the fold's selection, stitching, the views) is the run
+walk-forward's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kinds.runs.contract import RequestError, new_run_id
+from kinds.sweeps.caps import RequestCaps
+from kinds.sweeps.search_sweep import (
+    UNIVERSE,
+    parse_search_sweep,
+    point_id,
+    searchable_kind,
+)
+from kinds.walkforward.contract import WALKFORWARD_FIELDS, WalkForwardRequest, planned_message
+from kinds.walkforward.plan import plan_folds, window_span
+from metrics import SWEEP_METRIC_KEYS
+from work.kind import WorkFailed
+
+
+def _universe_days(base: dict[str, Any], data_dir: Path | str | None) -> tuple[np.ndarray, Any]:
+    """The base portfolio's trading days and its loaded universe (held to the memory cap
+    a portfolio Job has, PORTFOLIO_MAX_MEMORY_MB, before anything is loaded).
+
+    :raise RequestError: naming ``base.<field>`` when its data cannot serve it.
+    """
+    from kinds.portfolios.settings import PORTFOLIO_MAX_MEMORY_MB
+    from kinds.portfolios.universe import check_universe, load_universe
+
+    folder = Path(data_dir) if data_dir else None
+    try:
+        check_universe(base, folder, PORTFOLIO_MAX_MEMORY_MB.value())
+        universe = load_universe(base, folder)
+    except RequestError as exc:
+        raise RequestError(f"base.{exc.field}", exc.message) from None
+    return universe.days, universe
+
+
+def plan_search_walkforward(
+    payload: dict[str, Any],
+    windows: Any,
+    data_dir: Path | str | None,
+    caps: RequestCaps,
+    folds_field: str,
+) -> tuple[WalkForwardRequest, list[tuple[Any, Any, dict]], str]:
+    """(the walk-forward request, per fold (window, its training sweep, its message), the
+    data hash) of a walk-forward over another kind's base.
+
+    :raise RequestError: naming the field (``base.tickers[1]``, ``grid.lookback``,
+        ``train_bars``…).
+    """
+    body = {name: value for name, value in payload.items() if name not in WALKFORWARD_FIELDS}
+    sweep = parse_search_sweep(body)
+    days, universe = _universe_days(sweep.base, data_dir)
+    plan = plan_folds(
+        len(days), windows.train_bars, windows.test_bars, windows.step_bars, windows.anchored
+    )
+    folds_caps = replace(caps, folds=len(plan), folds_field=folds_field)
+    folds_caps.check_combinations(len(sweep.grid.combos))
+    request = WalkForwardRequest(new_run_id(), sweep, windows)
+    stamps = days.astype("datetime64[s]")
+    folds = []
+    for window in plan:
+        train = window_span(stamps, window.train_start, window.train_stop, True)
+        test = window_span(stamps, window.test_start, window.test_stop, True)
+        base = {**sweep.base, "start_date": train["start_date"], "end_date": train["end_date"]}
+        fold_sweep = replace(sweep, sweep_id=new_run_id(), base=base)
+        message = planned_message(
+            request, window.fold, fold_sweep.sweep_id, (train, test), universe
+        )
+        folds.append((window, fold_sweep, message))
+    folds_caps.check_chunks(sum(fold_sweep.chunk_count for _, fold_sweep, _ in folds))
+    return request, folds, universe.data_hash
+
+
+def _curve(result: dict[str, Any]) -> dict[str, list]:
+    """A kind's result's equity curve as a run's (ISO UTC timestamps, equity)."""
+    from adapters import iso_utc
+
+    stamps = np.array(result["timestamps"], dtype="datetime64[s]")
+    return {"timestamps": list(iso_utc(stamps)), "equity": result["equity"]}
+
+
+def fold_result(
+    stored: dict[str, Any], fold_id: str, message: dict[str, Any], choice: Any, trials: dict
+) -> dict[str, Any]:
+    """A fold's stored result for a walk-forward over another kind's base: its chosen point
+    computed by the kind alone on the training and on the test window (the test curve's
+    ``close`` is the kind's benchmark, what the stitched benchmark follows).
+
+    :raise WorkFailed: the data changed since submission, or the test window's bars differ
+        from the plan's.
+    """
+    kind, search = searchable_kind(stored["kind"])
+
+    def run(window: dict[str, Any]) -> dict[str, Any]:
+        base = {
+            **stored["base"],
+            "start_date": window["start_date"],
+            "end_date": window["end_date"],
+        }
+        request = search.apply(base, choice.params)
+        request[kind.id_field] = point_id(fold_id, choice.combo_no)
+        outcome = search.evaluate_one(request)
+        if outcome.result.get("data_hash") != message["data_hash"]:
+            raise WorkFailed("the universe's data changed since the walk-forward was submitted")
+        return outcome.result
+
+    train, test = run(message["train"]), run(message["test"])
+    if len(test["equity"]) != message["test"]["bars"]:
+        raise WorkFailed("the test window's bars differ from the plan's")
+    test_curve = _curve(test)
+    return {
+        "combo_no": choice.combo_no,
+        "params": choice.params,
+        "train_metric": choice.value,
+        "train_metrics": {name: train["metrics"].get(name) for name in SWEEP_METRIC_KEYS},
+        "test_metrics": test["metrics"],
+        "test_trades": test["metrics"].get("num_trades"),
+        "test_curve": {**test_curve, "close": test["benchmark"]["equity"]},
+        "train_curve": _curve(train),
+        "data_hash": test["data_hash"],
+        "engine_version": test["engine_version"],
+        "trials": trials,
+        "ticker": UNIVERSE,
+    }

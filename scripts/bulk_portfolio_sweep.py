@@ -1,0 +1,62 @@
+"""Submit sweeps over a portfolio from JSON files, wait for each with a progress bar and print
+its top points (docs/bulk.md, docs/sweeps.md "Sweeping a portfolio").
+
+    python -m scripts.bulk_portfolio_sweep sweep.json [more.json …] [--url URL] \\
+        [--metric sharpe_ratio] [--top 10] [--timeout 3600] [--poll 1] [--no-wait]
+
+Each file holds one sweep request over a portfolio (the body of ``POST /api/sweeps`` with
+``kind: "portfolio"``, ``base``, ``grid`` and optionally ``random``, ``chunk_size``,
+``cscv_blocks``) or a list of them. It is also ``python -m scripts.bulk_submit [--url URL]
+portfolio_sweep …``. The exit codes are every bulk command's (``scripts.bulk_client``): 0
+all SUCCEEDED, 1 one was refused by the API (its message names the field) or ended FAILED or
+PARTIAL, 2 bad options or a file that is not a request, 3 the API could not be reached, 4
+the wait timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from backtest_client import Client
+from backtest_client.sweeps import Sweep
+from metrics import SWEEP_METRIC_KEYS
+from scripts.bulk_client import command_parser
+from scripts.bulk_portfolio import add_file_options, submit_each
+from scripts.bulk_sweep import accepted_line, follow_sweep
+
+PASSED = ("chunk_size", "cscv_blocks")
+"""Optional fields of a file's request handed to ``Client.sweep_portfolio`` as they are."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser("python -m scripts.bulk_portfolio_sweep", __doc__)
+    add_file_options(parser, "JSON sweep request(s) over a portfolio")
+    parser.add_argument("--metric", default="sharpe_ratio", choices=SWEEP_METRIC_KEYS)
+    parser.add_argument("--top", type=int, default=10, help="rows of each final table")
+    return parser
+
+
+def _submit(client: Client, body: dict[str, Any]) -> Sweep:
+    fields = {name: body[name] for name in PASSED if name in body}
+    extra = {k: v for k, v in body.items() if k not in ("kind", "base", "grid", "random", *PASSED)}
+    return client.sweep_portfolio(
+        body.get("base"), body.get("grid"), body.get("random"), **fields, **extra
+    )
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Submit each sweep, wait for it, print its top points; the worst exit code."""
+    return submit_each(
+        build_parser().parse_args(argv),
+        "sweep request over a portfolio",
+        _submit,
+        lambda handle, _body: accepted_line(handle),
+        follow_sweep,
+        out,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
