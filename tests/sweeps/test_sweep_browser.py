@@ -39,6 +39,17 @@ def shots(tmp_path) -> Path:
     return folder
 
 
+def cell_position(canvas, cell: dict, columns: int, rows: int) -> dict[str, float]:
+    """Where, in the canvas's displayed pixels, the heatmap draws ``cell`` (its ``i``, ``j``)
+    of a ``columns`` × ``rows`` grid (the drawing's margins are ``HEATMAP``'s)."""
+    cw = (HEATMAP["width"] - HEATMAP["left"] - HEATMAP["right"]) / columns
+    ch = (HEATMAP["height"] - HEATMAP["top"] - HEATMAP["bottom"]) / rows
+    x = HEATMAP["left"] + (cell["i"] + 0.5) * cw
+    y = HEATMAP["top"] + (rows - 1 - cell["j"] + 0.5) * ch
+    scale = canvas.bounding_box()["width"] / HEATMAP["width"]
+    return {"x": x * scale, "y": y * scale}
+
+
 def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_a_run(
     stack, browser, shots
 ):
@@ -87,17 +98,12 @@ def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_
 
     values_x = json.loads(page.locator("#sweep-data").text_content())["dimensions"]["fast"]
     values_y = json.loads(page.locator("#sweep-data").text_content())["dimensions"]["slow"]
-    box = canvas.bounding_box()
-    cw = (HEATMAP["width"] - HEATMAP["left"] - HEATMAP["right"]) / len(values_x)
-    ch = (HEATMAP["height"] - HEATMAP["top"] - HEATMAP["bottom"]) / len(values_y)
-    x = HEATMAP["left"] + (best["i"] + 0.5) * cw
-    y = HEATMAP["top"] + (len(values_y) - 1 - best["j"] + 0.5) * ch
-    scale = box["width"] / HEATMAP["width"]
-    canvas.hover(position={"x": x * scale, "y": y * scale})
+    cell = cell_position(canvas, best, len(values_x), len(values_y))
+    canvas.hover(position=cell)
     expect(page.locator("#hm-hover")).to_contain_text(f"fast={values_x[best['i']]}")
     expect(page.locator("#hm-hover")).to_contain_text("(1 combo; best #")  # not "1 combos"
     page.screenshot(path=str(shots / "sweep-page.png"), full_page=True)
-    canvas.click(position={"x": x * scale, "y": y * scale})
+    canvas.click(position=cell)
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}$"), timeout=30_000)
     slug = f"sma_cross-{values_x[best['i']]}-{values_y[best['j']]}"
     expect(page.locator("body")).to_contain_text(slug)
@@ -235,15 +241,10 @@ def _portfolio_sweep_from_the_dashboard(stack, browser, shots, made: list[str]) 
     canvas.scroll_into_view_if_needed()
     card = canvas.locator("xpath=ancestor::div[contains(@class,'card')][1]")
     card.screenshot(path=str(shots / "sweep-portfolio.png"))
-    box = canvas.bounding_box()
-    cw = (HEATMAP["width"] - HEATMAP["left"] - HEATMAP["right"]) / len(values_x)
-    ch = (HEATMAP["height"] - HEATMAP["top"] - HEATMAP["bottom"]) / len(values_y)
-    x = HEATMAP["left"] + (best["i"] + 0.5) * cw
-    y = HEATMAP["top"] + (len(values_y) - 1 - best["j"] + 0.5) * ch
-    scale = box["width"] / HEATMAP["width"]
-    canvas.hover(position={"x": x * scale, "y": y * scale})
+    cell = cell_position(canvas, best, len(values_x), len(values_y))
+    canvas.hover(position=cell)
     expect(page.locator("#hm-hover")).to_contain_text(f"n={values_x[best['i']]}")
-    canvas.click(position={"x": x * scale, "y": y * scale})
+    canvas.click(position=cell)
     page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
     made.append(page.url.rsplit("/", 1)[1])
     assert errors == []
