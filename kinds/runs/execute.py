@@ -14,6 +14,7 @@ computed from the window's start minus that reach instead: the same signals, few
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,8 +90,15 @@ class MarketWindow:
 
     def signal_history(self) -> tuple[Bars, slice]:
         """The bars signals are computed on (``history`` from ``signal_start``) and the
-        window's index range inside them."""
+        window's index range inside them: the same objects on every call, so an indicator
+        cache bound to them (``rules.generate_signals_batch``) survives a sweep's blocks."""
+        return self._signal_view
+
+    @cached_property
+    def _signal_view(self) -> tuple[Bars, slice]:
         first = self.signal_start
+        if first == 0:
+            return self.history, self.window
         window = slice(self.window.start - first, self.window.stop - first)
         return self.history.slice(first, len(self.history)), window
 

@@ -337,3 +337,18 @@ def test_a_run_with_stops_records_them_in_its_request_and_its_trades_exit_reason
     golden = json.loads(GOLDEN_FILE.read_text())
     assert result.metrics["total_return_pct"] != golden["metrics"]["total_return_pct"]
     assert all(trade["exit_reason"] in ("signal", "end") for trade in golden["trades"])
+
+
+def test_a_sweeps_indicator_cache_survives_its_blocks_of_combinations():
+    """Signals of one frame asked block by block (a sweep chunk's blocks) keep the
+    indicators of earlier blocks: the frame hands every call the same signal bars, so the
+    cache bound to them is not emptied between blocks."""
+    from kinds.runs.execute import load_market_data, market_window, signals_in_window
+
+    frame = market_window(load_market_data(parse_request(GOLDEN_REQUEST)))
+    cache: dict = {}
+    signals_in_window(frame, "SMA_CROSS", [{"fast": 10, "slow": 30}], cache)
+    kept = set(cache)
+    signals_in_window(frame, "SMA_CROSS", [{"fast": 12, "slow": 40}], cache)
+    assert len(kept) > 1
+    assert kept < set(cache)
