@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 from kinds.runs.contract import RequestError, new_run_id
 from kinds.studies.contract import StudyRequest, own_stored
 from kinds.studies.fields import STUDY_OWN_FIELDS
+from kinds.sweeps.search_sweep import is_search_request as is_base_study
+from kinds.sweeps.search_sweep import searchable_kind
 from work.errors import unknown_field
 
 if TYPE_CHECKING:  # pragma: no cover
-    from work.kind import WorkKind
     from work.search import Domain, Outcome, Search
 
 BASE_FIELDS = ("kind", "base", *STUDY_OWN_FIELDS)
@@ -32,35 +33,13 @@ BASE_FIELDS = ("kind", "base", *STUDY_OWN_FIELDS)
 NUMERIC = ("int", "float")
 
 
-def is_base_study(stored_or_payload: dict[str, Any]) -> bool:
-    """Does this study request (as sent or stored) search another kind's base request?"""
-    return stored_or_payload.get("kind") not in (None, "run")
-
-
-def kind_named(kind: object) -> WorkKind:
-    """The kind of work named ``kind`` whose requests a study may search (one declaring
-    ``WorkKind.search``; not ``run``: a run study sends the run's fields).
-
-    :raise RequestError: naming ``kind`` when there is none.
-    """
-    from kinds.registry import all_kinds
-
-    for work_kind in all_kinds():
-        if work_kind.name == kind and work_kind.name != "run" and work_kind.search:
-            return work_kind
-    raise RequestError("kind", "must be portfolio (a run study sends the run's fields)")
-
-
 def search_for(kind: object) -> Search:
-    """The search protocol (``work.search``) of the kind named ``kind``.
+    """The search protocol (``work.search``) of the kind named ``kind``
+    (``kinds.sweeps.search_sweep.searchable_kind``).
 
     :raise RequestError: naming ``kind`` when no kind of that name can be searched.
     """
-    from work.search import search_of
-
-    search = search_of(kind_named(kind))
-    assert search is not None  # kind_named keeps only kinds that declare one
-    return search
+    return searchable_kind(kind)[1]
 
 
 def _bounds(domain: Domain, name: str, entry: Any) -> dict[str, Any]:
@@ -216,7 +195,6 @@ __all__ = [
     "data_hash_of",
     "evaluate_requests",
     "is_base_study",
-    "kind_named",
     "parse_base_study",
     "search_for",
     "trial_request",

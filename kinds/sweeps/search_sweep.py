@@ -47,22 +47,26 @@ MAX_RANDOM = 10_000
 
 
 def searchable_kind(noun: object) -> tuple[WorkKind, Search]:
-    """The kind a search sweep's ``kind`` names (its ``noun``) and its ``Search``.
+    """The kind a search's ``kind`` names (its ``noun``) and its ``Search``: the one look-up
+    of sweeps, walk-forwards and studies over another kind's base request.
 
     :raise RequestError: naming ``kind`` for a kind that is unknown or cannot be searched.
     """
     from kinds.registry import all_kinds
 
-    for kind in all_kinds():
-        if kind.noun == noun and kind.search is not None and noun != "run":
+    searchable = [kind for kind in all_kinds() if kind.search is not None and kind.noun != "run"]
+    for kind in searchable:
+        if kind.noun == noun:
             search = search_of(kind)
             if search is not None:
                 return kind, search
-    raise RequestError("kind", "must be 'portfolio' (a run sweep names no kind)")
+    names = ", ".join(repr(kind.noun) for kind in searchable)
+    raise RequestError("kind", f"must be one of {names} (a search over runs names no kind)")
 
 
 def is_search_request(payload: object) -> bool:
-    """Whether a sweep (or walk-forward) request is over a base of another kind than runs."""
+    """Whether a sweep, walk-forward or study request (as sent or stored) is over a base of
+    another kind than runs."""
     return isinstance(payload, dict) and payload.get("kind") not in (None, "run")
 
 

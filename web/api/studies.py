@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from engine import STOP_FIELDS
 from kinds.runs.contract import RequestError
-from kinds.studies.bases import is_base_study, kind_named
+from kinds.studies.bases import is_base_study
 from kinds.studies.contract import STUDY_ID, trial_run_request
 from kinds.studies.kind import BATCH, STUDIES_SUBMITTED
 from kinds.studies.service import (
@@ -49,6 +49,7 @@ from kinds.studies.store import (
     trials_of,
 )
 from kinds.studies.view import detail, summary, trial_dict, trials_csv
+from kinds.sweeps.search_sweep import searchable_kind
 from store.models import Study, StudyTrial
 from web.api.runs.submit import submit_run
 from web.auth import current_user
@@ -120,7 +121,7 @@ def _check_base(stored: dict) -> None:
 
     :raise ApiError 400: naming ``base.<field>``.
     """
-    kind = kind_named(stored["kind"])
+    kind, _ = searchable_kind(stored["kind"])
     if kind.validate is None:
         return
     try:
