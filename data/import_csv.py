@@ -1,5 +1,9 @@
 """``python -m data.import_csv FILE --ticker XYZ [--name "..."] [--data-dir DIR]
-[--timeframe 1d|1h|5m] [--market equity|fx|crypto] [--bars-per-year N]``.
+[--timeframe 1d|1h|5m] [--market equity|fx|crypto] [--bars-per-year N] [--sort]``.
+
+A file separated by ``;`` (decimal commas allowed), tabs or ``|`` is read as such; ``--sort``
+takes a newest-first file (rows put in ascending date order). Either way the file is stored
+comma-separated and oldest first (``data.csv_layout``), and the summary says so.
 
 Checks FILE with the loader's checks, detects its bar spacing (daily, hourly or 5-minute;
 others are refused naming the spacing seen), copies it byte for byte into the user catalog
@@ -31,6 +35,7 @@ def import_file(
     timeframe: str | None = None,
     market: str | None = None,
     annual_bars: float | None = None,
+    sort: bool = False,
 ) -> Registered:
     """Register the CSV file ``source`` under ``ticker`` (see ``register.register_csv``)."""
     source = Path(source)
@@ -44,6 +49,7 @@ def import_file(
         timeframe=timeframe,
         market=market,
         annual_bars=annual_bars,
+        sort=sort,
     )
 
 
@@ -81,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         help="annualisation factor (default: median bars per date x the market's days)",
     )
+    parser.add_argument(
+        "--sort",
+        action="store_true",
+        help="put the rows in ascending date order first (a newest-first file)",
+    )
     return parser
 
 
@@ -96,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeframe=args.timeframe,
             market=args.market,
             annual_bars=args.bars_per_year,
+            sort=args.sort,
         ),
         done="imported",
         bad_data=str(args.file),

@@ -68,18 +68,19 @@ def _show(cell: str) -> str:
     return repr(cell if len(cell) <= 30 else cell[:27] + "...")
 
 
+def canonical_column(cell: str, index: int) -> str | None:
+    """The canonical name of header cell ``cell`` at column ``index`` (None: unknown)."""
+    key = _SPACES.sub(" ", cell.strip().lstrip("\ufeff")).lower()
+    return "Date" if index == 0 and key in _UNNAMED_FIRST else _CANONICAL.get(key)
+
+
 def _columns(header: list[str]) -> dict[str, int]:
     """Map canonical column names to their index in ``header`` (line 1)."""
     found: dict[str, int] = {}
     for index, cell in enumerate(header):
-        key = _SPACES.sub(" ", cell.strip().lstrip("\ufeff")).lower()
-        name = "Date" if index == 0 and key in _UNNAMED_FIRST else _CANONICAL.get(key)
+        name = canonical_column(cell, index)
         if name is None:
-            raise DataQualityError(
-                1,
-                f"unknown column {_show(cell)}; expected Date, Open, High, Low, Close, Volume "
-                "(Adj Close is accepted and ignored)",
-            )
+            raise DataQualityError(1, _unknown_column(cell))
         if name in found:
             raise DataQualityError(1, f"column {name} appears twice")
         found[name] = index
@@ -87,6 +88,23 @@ def _columns(header: list[str]) -> dict[str, int]:
     if missing:
         raise DataQualityError(1, f"missing column(s): {', '.join(missing)}")
     return found
+
+
+def _unknown_column(cell: str) -> str:
+    """The message for a header cell the loader does not know; a cell holding ``;``, a
+    tab or ``|`` says the file is separated by it (``python -m data.import_csv`` reads such
+    files)."""
+    message = (
+        f"unknown column {_show(cell)}; expected Date, Open, High, Low, Close, Volume "
+        "(Adj Close is accepted and ignored)"
+    )
+    for mark, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if mark in cell:
+            return (
+                f"{message}; the header is separated by {name}, not commas: import the file "
+                "with python -m data.import_csv, which reads that layout"
+            )
+    return message
 
 
 def _second(text: str) -> int:

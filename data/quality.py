@@ -49,7 +49,8 @@ def _order_checks(
                 gap < 0,
                 lambda i: (
                     f"date {_day(days, i)} is before {_day(days, i - 1)} on line {lines[i - 1]}; "
-                    "rows must be in ascending date order"
+                    "rows must be in ascending date order (a newest-first file: import it with "
+                    "--sort)"
                 ),
             ),
         ]
@@ -59,7 +60,8 @@ def _order_checks(
             gap < 0,
             lambda i: (
                 f"timestamp {_moment(days, i)} is before {_moment(days, i - 1)} on line "
-                f"{lines[i - 1]}; rows must be in ascending time order"
+                f"{lines[i - 1]}; rows must be in ascending time order (a newest-first file: "
+                "import it with --sort)"
             ),
         ),
         (

@@ -2,8 +2,11 @@
 ``<USER_DATA_DIR>/data`` (or a data directory given), update that directory's catalog.json.
 The shipped data (DATA_DIR) are never written, and their tickers cannot be taken.
 
-Shared by ``python -m data.import_csv`` and ``python -m data.download``. The bytes are stored
-unchanged, so the stored file's SHA-256 (the ``data_hash`` of results) is the user's file's.
+Shared by ``python -m data.import_csv`` and ``python -m data.download``. A comma-separated,
+oldest-first file is stored unchanged, so the stored file's SHA-256 (the ``data_hash`` of
+results) is the user's file's; a file separated by ``;``, tabs or ``|``, or one sorted on
+import (``sort``), is stored in the loader's layout (``data.csv_layout``) and its
+``data_hash`` is that stored text's.
 Both the CSV and catalog.json are written atomically (temp file + ``os.replace``). Two
 registrations running at the same moment may lose one catalog update (last writer wins).
 """
@@ -24,6 +27,7 @@ from data.catalog import (
     user_catalog_dir,
     validate_ticker,
 )
+from data.csv_layout import delimiter_of, to_canonical
 from data.errors import CatalogError, DataQualityError, UnknownTickerError
 from data.files import atomic_write, bytes_sha256
 from data.loader import parse_series
@@ -33,12 +37,14 @@ from engine import Bars
 
 @dataclass(frozen=True, eq=False)
 class Registered:
-    """What a registration stored: the catalog entry, the file, its hash and the bars."""
+    """What a registration stored: the catalog entry, the file, its hash, the bars and
+    ``note``, what the import changed of the file's layout (empty: stored unchanged)."""
 
     info: TickerInfo
     path: Path
     data_hash: str
     bars: Bars
+    note: str = ""
 
 
 def register_csv(
@@ -51,9 +57,12 @@ def register_csv(
     timeframe: str | None = None,
     market: str | None = None,
     annual_bars: float | None = None,
+    sort: bool = False,
 ) -> Registered:
-    """Check ``raw`` (CSV bytes) with the loader, write it to <dir>/<TICKER>.csv and add
-    or replace the catalog entry (``synthetic: false``). Nothing is written if a check fails.
+    """Check ``raw`` (CSV bytes, brought into the loader's layout first: ``sort`` puts its
+    rows in ascending date order, ``data.csv_layout.to_canonical``) with the loader, write
+    it to <dir>/<TICKER>.csv and add or replace the catalog entry (``synthetic: false``).
+    Nothing is written if a check fails.
     <dir> is ``data_dir`` when given (its own catalog), else the user catalog
     (``data.catalog.user_catalog_dir()``), overlaid on the shipped data at load time.
 
@@ -76,6 +85,8 @@ def register_csv(
                 " which stay read-only: import the file under another ticker"
             )
         data_dir = user_catalog_dir()
+    given = raw
+    raw = to_canonical(raw, sort=sort)
     series = parse_series(raw)
     bars = series.bars
     if timeframe is not None and timeframe != series.timeframe:
@@ -104,7 +115,15 @@ def register_csv(
     save_catalog(catalog)
     data_hash = bytes_sha256(raw)
     write_copy(data_hash, series)  # the first run reads the bars without parsing
-    return Registered(info=info, path=path, data_hash=data_hash, bars=bars)
+    rewritten = "" if raw is given else f" (stored as {layout_of(given, sort)})"
+    return Registered(info=info, path=path, data_hash=data_hash, bars=bars, note=rewritten)
+
+
+def layout_of(raw: bytes, sort: bool) -> str:
+    """What an import changed of a file's layout, in words."""
+    delimiter = delimiter_of(raw.decode("utf-8-sig", errors="replace"))
+    changes = [] if delimiter == "," else ["comma-separated"]
+    return ", ".join([*changes, "oldest first"] if sort else changes)
 
 
 def summary(registered: Registered) -> str:
@@ -116,7 +135,7 @@ def summary(registered: Registered) -> str:
     return (
         f"{info.ticker}: {len(registered.bars)} bars {stamps[0]} .. {stamps[-1]} "
         f"({info.timeframe}, {info.market}, {info.annual_bars:g} bars/year) "
-        f"-> {registered.path} (sha256 {registered.data_hash})"
+        f"-> {registered.path} (sha256 {registered.data_hash}){registered.note}"
     )
 
 
