@@ -22,6 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+DEFAULT_PORT = "5000"
+"""The port the web listens on when PORT is unset (the URL every doc example uses)."""
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VAR = PROJECT_ROOT / "var"
 
@@ -81,7 +84,7 @@ def main() -> int:
     finally:
         engine.dispose()
     env.setdefault("IMAGE_TAG", "local")
-    port = env.setdefault("PORT", "5000")
+    port = env.setdefault("PORT", DEFAULT_PORT)
 
     children = [
         subprocess.Popen([sys.executable, "-m", "web"], env=env, cwd=PROJECT_ROOT),

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from scripts.local_stack import DEFAULT_PORT
 from tests.docs.test_docs import ROOT, markdown_files
 
 DATA = ROOT / "data"
@@ -181,6 +182,9 @@ def run_for_real(example: Example, tmp_path: Path) -> None:
 
 # -- curl: the app's test client -------------------------------------------------------------
 
+LOCAL_PLATFORM = {(host, DEFAULT_PORT) for host in ("localhost", "127.0.0.1")}
+"""Where a doc's request goes: the platform started by the README's command."""
+
 
 def curl_request(words: list[str]) -> tuple[str, str, dict[str, str], str | None]:
     """(method, path with query, headers, body) of a curl command line."""
@@ -199,6 +203,9 @@ def curl_request(words: list[str]) -> tuple[str, str, dict[str, str], str | None
             url = word
     assert url is not None, f"no URL in {words}"
     parts = urlsplit(url if "://" in url else f"http://{url}")
+    assert (parts.hostname, str(parts.port)) in LOCAL_PLATFORM, (
+        f"{url} is not where the platform listens (localhost:{DEFAULT_PORT}, scripts.local_stack)"
+    )
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return method or ("POST" if body is not None else "GET"), path, headers, body
 
