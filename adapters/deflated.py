@@ -163,8 +163,10 @@ def deflated_sharpe_of_best(
     }
 
 
-def dsr_verdict(dsr: float, n_trials: int) -> str:
-    """The deflated Sharpe ratio in words, as a sweep's and a study's verdicts say it.
+def dsr_verdict(dsr: float, n_trials: int, tried: int | None = None) -> str:
+    """The deflated Sharpe ratio in words, as a sweep's and a study's verdicts say it;
+    ``tried`` (the combinations or trials evaluated) names those that have no Sharpe ratio
+    and so are not among the ``n_trials`` the DSR counts.
 
     >>> dsr_verdict(0.9712, 1733)
     'deflated Sharpe 0.97 after 1,733 trials (likely skill)'
@@ -172,4 +174,10 @@ def dsr_verdict(dsr: float, n_trials: int) -> str:
     'deflated Sharpe 0.41 after 10,000 trials (not distinguishable from luck)'
     """
     judged = "likely skill" if dsr >= LIKELY_SKILL else "not distinguishable from luck"
-    return f"deflated Sharpe {dsr:.2f} after {n_trials:,} trials ({judged})"
+    said = f"deflated Sharpe {dsr:.2f} after {n_trials:,} trials ({judged})"
+    if tried is None or tried <= n_trials:
+        return said
+    return (
+        f"{said}; the other {tried - n_trials:,} of {tried:,} have no Sharpe ratio (no trade "
+        "or a flat equity curve) and are not counted"
+    )

@@ -95,7 +95,7 @@ def deflated(
     found = deflated_sharpe_of_best(returns, sharpes, per_year)
     if not math.isfinite(found["dsr"]):
         return {**base, "unavailable": UNDEFINED}
-    verdict = dsr_verdict(found["dsr"], int(found["n_trials"]))
+    verdict = dsr_verdict(found["dsr"], int(found["n_trials"]), len(sharpes))
     return {**base, **{k: _finite(v) for k, v in found.items()}, "verdict": verdict}
 
 

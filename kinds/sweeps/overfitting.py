@@ -66,7 +66,7 @@ def verdict(stats: dict[str, Any]) -> str:
             )
     dsr = (stats.get("dsr") or {}).get("dsr")
     if dsr is not None:
-        parts.append(dsr_verdict(dsr, stats["dsr"]["n_trials"]))
+        parts.append(dsr_verdict(dsr, stats["dsr"]["n_trials"], stats.get("combinations")))
     stability = stats.get("stability") or {}
     ratio, best = stability.get("neighbour_ratio"), stability.get("best")
     if ratio is not None and best is not None and best > 0:

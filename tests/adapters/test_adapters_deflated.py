@@ -103,3 +103,15 @@ def test_deflated_sharpe_of_best_uses_annual_trial_sharpes_and_skips_missing_one
         expected_max_sharpe(49, trials[:49].var(ddof=1))
     )
     assert out["dsr"] < out["psr"]
+
+
+def test_the_verdict_says_how_many_tried_have_no_sharpe_ratio() -> None:
+    """385 trials with a Sharpe ratio out of 420 tried: the 35 others are named, not dropped
+    silently; when every one counts, the sentence is the plain one."""
+    from adapters.deflated import dsr_verdict
+
+    assert dsr_verdict(0.9712, 385, 420) == (
+        "deflated Sharpe 0.97 after 385 trials (likely skill); the other 35 of 420 have no "
+        "Sharpe ratio (no trade or a flat equity curve) and are not counted"
+    )
+    assert dsr_verdict(0.9712, 420, 420) == "deflated Sharpe 0.97 after 420 trials (likely skill)"

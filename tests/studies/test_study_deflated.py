@@ -118,7 +118,7 @@ def test_the_stored_dsr_is_the_best_trial_alone_deflated_by_every_complete_trial
     assert found["n_trials"] == expected["n_trials"] == counted >= 2
     for key, value in expected.items():
         assert found[key] == pytest.approx(value, rel=1e-12), key
-    assert found["verdict"] == dsr_verdict(expected["dsr"], expected["n_trials"])
+    assert found["verdict"] == dsr_verdict(expected["dsr"], expected["n_trials"], len(sharpes))
     assert 0.0 <= found["dsr"] <= found["psr"] <= 1.0
 
 

@@ -324,3 +324,13 @@ def test_the_csv_export_has_one_row_per_ticker_with_the_verdict(sessions):
     assert float(row["pbo"]) == pytest.approx(ticker["pbo"]["pbo"], abs=1e-10)
     assert float(row["dsr"]) == pytest.approx(ticker["dsr"]["dsr"], abs=1e-10)
     assert row["verdict"] == stats["verdict"]
+
+
+def test_the_verdict_counts_the_combinations_without_a_sharpe_ratio():
+    """A ticker's statistics over 420 combinations of which 385 have a Sharpe ratio: the
+    verdict says the DSR counts 385 and why the other 35 are not among them."""
+    text = verdict({"combinations": 420, "dsr": {"dsr": 0.97, "n_trials": 385}})
+    assert text == (
+        "deflated Sharpe 0.97 after 385 trials (likely skill); the other 35 of 420 have no "
+        "Sharpe ratio (no trade or a flat equity curve) and are not counted"
+    )
