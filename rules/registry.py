@@ -180,6 +180,25 @@ def _full_slug(rule_type: str, params: dict) -> str:
     return "-".join(parts)
 
 
+LABEL_MAX_LENGTH = 120
+"""The longest ``rule_label``: a longer one ends in "…" (lists show it in a cell, the whole
+of it on hover)."""
+
+
+def rule_label(rule_type: str, params: dict | None, rule_id: str) -> str:
+    """How lists name a run's rule: ``rule_id`` (``sma_cross-10-20``), or for a rule whose id
+    says too little its ``RuleSpec.label`` (EXPR: its texts and values, not their hash), cut
+    to ``LABEL_MAX_LENGTH``."""
+    spec = RULES.get(rule_type)
+    if spec is None or spec.label is None or not params:
+        return rule_id
+    try:
+        full = spec.label(params)
+    except (KeyError, TypeError):  # a stored request older than its rule's params
+        return rule_id
+    return full if len(full) <= LABEL_MAX_LENGTH else full[: LABEL_MAX_LENGTH - 1] + "…"
+
+
 def spec_for(rule_type: str, params: object) -> RuleSpec:
     """The RuleSpec of a request of ``rule_type`` (canonical): the registry's, or for a
     rule whose parameters depend on the request (EXPR) the one its ``params`` describe

@@ -93,7 +93,9 @@ class RuleSpec:
     generated model's validation; ``resolve`` (params) -> the RuleSpec of that request
     (its ParamSpecs and constraints, for grids and presets); and ``slug`` (normalised
     params) -> its id; ``reference`` () -> the JSON-ready reference of its language (the
-    dashboard's editor help: ``language`` in ``GET /api/rules``, null for other rules)."""
+    dashboard's editor help: ``language`` in ``GET /api/rules``, null for other rules);
+    ``label`` (normalised params) -> how lists name the rule when its id says too little
+    (EXPR: its texts, not their hash; ``rules.registry.rule_label``)."""
 
     rule_type: str
     description: str
@@ -107,6 +109,7 @@ class RuleSpec:
     resolve: Callable[[object], RuleSpec] | None = None
     slug: Callable[[dict], str] | None = None
     reference: Callable[[], dict] | None = None
+    label: Callable[[dict], str] | None = None
 
     def param(self, name: str) -> ParamSpec:
         """The parameter called ``name`` (KeyError if there is none)."""

@@ -290,6 +290,14 @@ def slug(params: dict) -> str:
     return "-".join(parts)
 
 
+def label(params: dict) -> str:
+    """The texts as a user wrote them, then the $parameters' values:
+    ``rsi(close, $n) < $lo → rsi(close, $n) > $hi [n=2 lo=10 hi=70]``."""
+    values = " ".join(f"{name}={_fmt(value)}" for name, value in params.items() if name not in OWN)
+    said = f"{' '.join(params['entry'].split())} → {' '.join(params['exit'].split())}"
+    return f"{said} [{values}]" if values else said
+
+
 def language() -> dict:
     """The language's reference for the dashboard's editors (``rules.expr.reference``)."""
     from rules.expr.reference import reference
@@ -317,4 +325,5 @@ SPEC = RuleSpec(
     resolve=resolve,
     slug=slug,
     reference=language,
+    label=label,
 )

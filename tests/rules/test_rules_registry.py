@@ -470,3 +470,23 @@ def test_every_rule_handles_fewer_bars_than_its_warm_up(n_bars):
         if spec.overlays is not None:
             lines = spec.overlays(bars, validate_rule(rule_type, None)[1])
             assert all(line.shape == (n_bars,) and np.isnan(line).all() for line in lines.values())
+
+
+def test_a_rule_label_is_its_id_or_an_expressions_texts_cut_to_the_limit():
+    """Built-in rules go by their id, EXPR by its texts and values; a label too long ends in
+    "…"; a run without params keeps its id."""
+    from rules.registry import LABEL_MAX_LENGTH, rule_label, validate_rule
+
+    assert rule_label("SMA_CROSS", {"fast": 10, "slow": 20}, "sma_cross-10-20") == (
+        "sma_cross-10-20"
+    )
+    _, expr = validate_rule(
+        "EXPR", {"entry": "close > sma(close, $n)", "exit": "close < 1", "n": 5}
+    )
+    assert rule_label("EXPR", expr, "expr-x") == "close > sma(close, $n) → close < 1 [n=5]"
+    _, long = validate_rule(
+        "EXPR", {"entry": " and ".join(["close > open"] * 20), "exit": "close < open"}
+    )
+    label = rule_label("EXPR", long, "expr-y")
+    assert len(label) == LABEL_MAX_LENGTH and label.endswith("…")
+    assert rule_label("EXPR", None, "expr-z") == "expr-z"

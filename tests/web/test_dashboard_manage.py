@@ -39,6 +39,20 @@ def test_history_rows_show_labels_window_size_and_direction(client):
     assert "long/short" in row
 
 
+def test_history_names_an_expression_run_by_its_texts_not_their_hash(client):
+    """The Rule cell of an EXPR run shows its entry → exit and values (escaped), its id on
+    hover; a built-in rule's cell stays its id."""
+    params = {"entry": "rsi(close, $n) < $lo", "exit": "rsi(close, $n) > 70", "n": 2, "lo": 10}
+    expression = _submit(client, rule_type="EXPR", params=params)
+    plain = _submit(client)
+    html = client.get("/runs").get_data(as_text=True)
+    cell = re.search(r'<td class="text-truncate bt-rule"[^>]*>(.*?)</td>', _row(html, expression))
+    assert cell.group(1) == "rsi(close, $n) &lt; $lo → rsi(close, $n) &gt; 70 [lo=10 n=2]"
+    assert "(expr-" in cell.group(0), "the id is in the title"
+    plain_cell = re.search(r'bt-rule"[^>]*>(.*?)</td>', _row(html, plain)).group(1)
+    assert plain_cell == client.get(f"/status/{plain}").get_json()["rule_id"]
+
+
 def test_history_filters_by_tag_and_name_and_keeps_them_in_the_sort_menu(client):
     wanted = _submit(client, name="keep me", tags=["alpha"])
     other = _submit(client, name="other", tags=["beta"])

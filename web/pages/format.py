@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 from metrics import MetricDef, metric
+from rules.registry import rule_label
 
 MISSING = "—"
 """What an undefined metric looks like."""
@@ -113,9 +114,17 @@ def duration(start: datetime | None, end: datetime | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+def run_rule(run: dict[str, Any]) -> str:
+    """How the history names a run summary's rule (``rules.registry.rule_label``: its id,
+    or an expression's texts and values rather than their hash)."""
+    return rule_label(run["rule_type"], run.get("params"), run["rule_id"])
+
+
 def init_app(app: Flask) -> None:
-    """Register the filters ``number``, ``metric``, ``tone`` and ``when`` on ``app``."""
+    """Register the filters ``number``, ``metric``, ``tone``, ``when`` and ``rule`` on
+    ``app``."""
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_metric, "metric")
     app.add_template_filter(tone, "tone")
     app.add_template_filter(format_when, "when")
+    app.add_template_filter(run_rule, "rule")
