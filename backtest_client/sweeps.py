@@ -63,10 +63,15 @@ class Sweep(Handle):
             raise SweepFailed(self, final["status"])
         return self
 
-    def top(self, n: int = 10, metric: str = "sharpe_ratio") -> list[dict[str, Any]]:
+    def top(
+        self, n: int = 10, metric: str = "sharpe_ratio", min_trades: int | None = None
+    ) -> list[dict[str, Any]]:
         """The best ``n`` stored combos by ``metric`` (its better direction), as the API gives
-        them: ``{combo_no, ticker, params, metrics}``."""
-        params = {"sort": metric, "per_page": n, "top": n}
+        them: ``{combo_no, ticker, params, metrics}``; with ``min_trades``, only combos that
+        made at least that many trades (a one-trade combo's Calmar ratio says little)."""
+        params: dict[str, Any] = {"sort": metric, "per_page": n, "top": n}
+        if min_trades is not None:
+            params["min.num_trades"] = min_trades
         return self.http.get_json(f"{self.status_url}/results", params)["results"]
 
     def overfitting(self) -> dict[str, Any]:

@@ -101,6 +101,21 @@ def test_a_portfolio_sweep_reads_as_the_same_dataframes_as_a_run_sweep(
     assert best["combo_no"] == frame["sharpe_ratio"].idxmax()
 
 
+def test_top_leaves_out_combos_with_fewer_trades_than_min_trades(demo_portfolio_app, demo_api_url):
+    """``top(min_trades=k)``: only combos that traded at least k times, best first."""
+    client = Client(demo_api_url)
+    sweep = client.sweep_portfolio(valid_portfolio(), {"n": [10, 30], "top_n": "1:3:1"})
+    compute_queued_chunks(demo_portfolio_app)
+    frame = sweep.wait(timeout=10, poll=0.1).results
+    k = int(frame["num_trades"].median())
+    kept = frame[frame["num_trades"] >= k]
+    assert 0 < len(kept) < len(frame), frame["num_trades"].tolist()
+    top = sweep.top(6, min_trades=k)
+    assert sorted(row["combo_no"] for row in top) == sorted(kept.index)
+    assert all(row["metrics"]["num_trades"] >= k for row in top)
+    assert [row["combo_no"] for row in sweep.top(6)] != [] and len(sweep.top(6)) == len(frame)
+
+
 def test_a_bad_portfolio_sweep_is_a_request_error_naming_the_grid_entry(demo_api_url):
     with pytest.raises(BacktestRequestError) as caught:
         Client(demo_api_url).sweep_portfolio(valid_portfolio(), {"lookback": [5]})

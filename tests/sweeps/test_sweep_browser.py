@@ -102,6 +102,23 @@ def test_a_sweep_from_the_dashboard_reaches_100_percent_and_its_best_cell_opens_
     canvas.hover(position=cell)
     expect(page.locator("#hm-hover")).to_contain_text(f"fast={values_x[best['i']]}")
     expect(page.locator("#hm-hover")).to_contain_text("(1 combo; best #")  # not "1 combos"
+    tip = page.locator("#hm-tip")  # the same words beside the pointer
+    expect(tip).to_be_visible()
+    assert tip.text_content() == page.locator("#hm-hover").text_content()
+    expect(canvas).to_have_attribute("data-cell-values", "shown")  # 15 × 15 cells: room for text
+    card.screenshot(path=str(shots / "sweep-hover.png"))
+
+    results_url = f"{stack.base_url}/api/sweeps/{page.url.rsplit('/', 1)[1]}/results"
+    most = requests.get(
+        results_url, params={"sort": "num_trades", "per_page": 1}, timeout=30
+    ).json()["results"][0]["metrics"]["num_trades"]
+    busiest = requests.get(
+        results_url, params={"min.num_trades": most, "per_page": 1}, timeout=30
+    ).json()["total"]
+    assert busiest < 25
+    page.fill("#top-min-trades", str(most))
+    page.locator("#top-min-trades").dispatch_event("change")
+    expect(page.locator("#top-table tbody tr")).to_have_count(busiest)  # min trades: the rest
     page.screenshot(path=str(shots / "sweep-page.png"), full_page=True)
     canvas.click(position=cell)
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}$"), timeout=30_000)

@@ -451,6 +451,9 @@ const LuckCard = (() => {
     return BT.fmt(value, m.digits, m.unit);
   }
 
+  /* The smallest heatmap cell (canvas pixels) that shows its value as text. */
+  const CELL_TEXT = { width: 34, height: 14 };
+
   /* A perceptual-ish ramp (dark blue → teal → yellow) for t in [0, 1]. */
   function color(t) {
     const stops = [[20, 30, 70], [30, 110, 140], [60, 170, 110], [230, 210, 60]];
@@ -553,7 +556,9 @@ const LuckCard = (() => {
     }
     async function loadTop() {
       const n = document.getElementById("top-n").value;
-      const url = `${data.results_url}?sort=${state.sort}&order=${state.order || "desc"}&per_page=${n}&top=${n}`;
+      const minTrades = Number(document.getElementById("top-min-trades").value) || 0;
+      const url = `${data.results_url}?sort=${state.sort}&order=${state.order || "desc"}&per_page=${n}&top=${n}` +
+        (minTrades > 0 ? `&min.num_trades=${minTrades}` : "");
       const result = await BT.fetchJSON(url);
       if (!result.ok) return;
       const body = topTable.querySelector("tbody");
@@ -570,6 +575,7 @@ const LuckCard = (() => {
       }));
     }
     document.getElementById("top-n").addEventListener("change", loadTop);
+    document.getElementById("top-min-trades").addEventListener("change", loadTop);
 
     /* heatmap */
     const hm = {
@@ -622,6 +628,18 @@ const LuckCard = (() => {
           ctx.fillRect(left + i * cw, top + (ys.length - 1 - j) * ch, Math.ceil(cw), Math.ceil(ch));
         }
       }
+      canvas.dataset.cellValues = cw >= CELL_TEXT.width && ch >= CELL_TEXT.height ? "shown" : "hidden";
+      if (canvas.dataset.cellValues === "shown") {  // each cell's value, where it fits
+        ctx.font = "10px monospace"; ctx.textAlign = "center";
+        for (let j = 0; j < ys.length; j++) {
+          for (let i = 0; i < xs.length; i++) {
+            const v = view.z[j][i];
+            if (v === null) continue;
+            ctx.fillStyle = scale(v) > 0.6 ? "#0b0e13" : "#e6edf3";  // dark on the yellow end
+            ctx.fillText(BT.fmt(v, 2), left + (i + 0.5) * cw, top + (ys.length - 1 - j + 0.5) * ch + 3);
+          }
+        }
+      }
       ctx.fillStyle = "#8b97a6"; ctx.font = "11px monospace"; ctx.textAlign = "center";
       const stepX = Math.max(1, Math.ceil(xs.length / 15)), stepY = Math.max(1, Math.ceil(ys.length / 12));
       for (let i = 0; i < xs.length; i += stepX) ctx.fillText(String(xs[i]), left + (i + 0.5) * cw, H - bottom + 14);
@@ -666,13 +684,20 @@ const LuckCard = (() => {
       if (i < 0 || j < 0 || i >= cells.view.x.values.length || j >= cells.rows) return null;
       return { i, j };
     }
+    const tip = document.getElementById("hm-tip");
     canvas.addEventListener("mousemove", (event) => {
       const c = cellAt(event);
-      if (!c) return;
+      if (!c) { tip.hidden = true; return; }
       const v = cells.view;
       hover.textContent = `${v.x.name}=${v.x.values[c.i]} ${v.y.name}=${v.y.values[c.j]}: ` +
         `${metricFormat(data.metrics, v.metric, v.z[c.j][c.i])} (${combos(v.count[c.j][c.i])}; best #${v.best[c.j][c.i] ?? "—"})`;
+      tip.textContent = hover.textContent;  // the same words beside the pointer
+      const box = canvas.parentElement.getBoundingClientRect();
+      tip.style.left = `${event.clientX - box.left + 14}px`;
+      tip.style.top = `${event.clientY - box.top + 14}px`;
+      tip.hidden = false;
     });
+    canvas.addEventListener("mouseleave", () => { tip.hidden = true; });
     canvas.addEventListener("click", (event) => {
       const c = cellAt(event);
       if (c && cells.view.best[c.j][c.i] !== null) runCombo(data, cells.view.best[c.j][c.i], hover);
