@@ -88,6 +88,37 @@ def legend_labels(page, chart: str) -> list[str]:
     return page.eval_on_selector(chart, "el => el.btChart.series.map((s) => s.label)")
 
 
+def test_a_run_page_opens_on_its_equity_chart_with_the_key_figures_beside_it(
+    served,
+    page,
+    shots,  # noqa: F811
+):
+    """As a report's first page: the Overview tab is open, its chart draws the strategy and
+    both buy-and-hold lines, and the key figures (the run's own metrics, formatted) stand to
+    the right of the chart at 1,440 px, their tops level with it."""
+    app, base_url = served
+    request, result = add_succeeded(app, **DEFAULT_RUN)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_run(page, base_url, request.run_id)
+    expect(page.locator("#tab-overview")).to_have_attribute("aria-selected", "true")
+    page.wait_for_selector("#chart-overview[data-ready='1'] canvas")
+    assert legend_labels(page, "#chart-overview")[1:4] == [
+        "strategy",
+        "buy & hold (100% invested)",
+        f"buy & hold at {result['metrics']['avg_exposure_pct']:.1f}% (the run's avg exposure)",
+    ]
+    figures = page.locator("#key-figures")
+    sharpe = result["metrics"]["sharpe_ratio"]
+    expect(figures.locator("[data-figure='sharpe_ratio'] td")).to_have_text(f"{sharpe:.2f}")
+    expect(figures.locator("[data-figure='num_trades'] td")).to_have_text(
+        str(result["metrics"]["num_trades"])
+    )
+    chart, table = page.locator("#chart-overview").bounding_box(), figures.bounding_box()
+    assert table["x"] >= chart["x"] + chart["width"] - 1, "the figures stand beside the chart"
+    assert abs(table["y"] - chart["y"]) < 40
+    shoot(page, shots / "dashboard-run-overview.png")
+
+
 def test_the_return_is_shown_with_its_exposure_and_both_benchmarks_labelled(
     served,
     page,
@@ -120,6 +151,7 @@ def test_the_return_is_shown_with_its_exposure_and_both_benchmarks_labelled(
     expect(page.locator(card.format("psr"))).to_have_text("PSR (Sharpe > 0)")
     psr = page.locator("[data-kpi='psr'] .bt-kpi-value")
     expect(psr).to_have_text(f"{metrics['psr']:.3f}")
+    page.click("#tab-stats")
     shoot(page, shots / "dashboard-stats.png")
 
     page.click("#tab-equity")

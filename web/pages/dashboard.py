@@ -27,6 +27,7 @@ from kinds.runs.view import (
     source_shown,
 )
 from metrics import all_metrics
+from metrics import metric as metric_def
 from rules import RULES, describe_rules
 from store.models import BacktestRun, utcnow
 from web.db import get_session
@@ -200,6 +201,7 @@ def run_page(run_id: str) -> ResponseReturnValue:
         request_text=json.dumps(run_request, indent=2),
         metrics=metrics,
         kpis=all_metrics(),
+        key_figures=[metric_def(key) for key in page_format.KEY_FIGURES],
         created_iso=iso_utc(row.created_at),
         now_iso=iso_utc(utcnow()),
         queued_for=page_format.duration(row.created_at, row.started_at),

@@ -28,6 +28,22 @@ HISTORY_METRICS = (
 )
 """The metric columns of the history table."""
 
+KEY_FIGURES = (
+    "total_return_pct",
+    "benchmark_return_pct",
+    "cagr_pct",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "max_drawdown_pct",
+    "volatility_pct",
+    "num_trades",
+    "win_rate_pct",
+    "profit_factor",
+    "avg_exposure_pct",
+)
+"""The figures beside a run's equity chart on its Overview tab, as a report's first page
+shows them (every metric is on the Stats tab)."""
+
 SIGNED_KEYS = frozenset(
     {
         "total_return_pct",

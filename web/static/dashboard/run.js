@@ -86,6 +86,12 @@
   }
 
   const DRAW = {
+    overview(r) {  // the first thing a report shows: the curve against buy and hold
+      Charts.line(document.getElementById("chart-overview"), r.equity_curve.timestamps.map(BT.seconds), [
+        { label: "strategy", values: r.equity_curve.equity, color: Charts.COLORS.accent, width: 1.8 },
+        ...benchmarkLines(r, (values) => values),
+      ], { height: 360 });
+    },
     equity(r) {
       const x = r.equity_curve.timestamps.map(BT.seconds);
       const el = document.getElementById("chart-equity");
