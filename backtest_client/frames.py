@@ -40,9 +40,26 @@ def pandas() -> Any:
     return pandas
 
 
+DAILY_BAR_HOUR_UTC = 21
+"""The hour (UTC) a daily bar is stamped at: its close, as runs' results give it
+(``2020-01-02T21:00:00+00:00``). A copy of ``data.loader.BAR_HOUR_UTC`` (tests/client
+checks the two are equal)."""
+
+
+def moments(values: Any) -> Any:
+    """ISO-8601 UTC strings as tz-aware datetimes; a date alone (a portfolio's trading day,
+    ``2020-01-02``) is that day's daily bar, stamped at its close like a run's
+    (``DAILY_BAR_HOUR_UTC``), so a portfolio's and a run's daily series join."""
+    pd = pandas()
+    stamps = pd.to_datetime(pd.Series(values, dtype="object"), utc=True)
+    dated = pd.Series(values, dtype="object").str.len().eq(len("2020-01-02")).to_numpy()
+    return stamps.where(~dated, stamps + pd.Timedelta(hours=DAILY_BAR_HOUR_UTC))
+
+
 def timestamps(values: list[str]) -> Any:
-    """ISO-8601 UTC strings as a tz-aware ``DatetimeIndex`` named ``timestamp``."""
-    return pandas().DatetimeIndex(pandas().to_datetime(values, utc=True), name="timestamp")
+    """ISO-8601 UTC strings (or trading days: ``moments``) as a tz-aware ``DatetimeIndex``
+    named ``timestamp``."""
+    return pandas().DatetimeIndex(moments(values), name="timestamp")
 
 
 def curve_series(curve: dict[str, list], column: str, name: str | None = None) -> Any:

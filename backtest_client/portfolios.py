@@ -96,7 +96,7 @@ class Portfolio(Handle):
         pd = frames.pandas()
         frame = pd.DataFrame(self.result["orders"])
         if not frame.empty:
-            frame["date"] = pd.to_datetime(frame["date"], utc=True)
+            frame["date"] = frames.moments(frame["date"].tolist())
         return frame
 
     @property

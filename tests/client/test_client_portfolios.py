@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from backtest_client import BacktestError, BacktestRequestError, Client
+from backtest_client import BacktestError, BacktestRequestError, Client, frames
+from data.loader import BAR_HOUR_UTC
 from kinds.portfolios.kind import PORTFOLIO
+from kinds.runs.contract import parse_request
+from kinds.runs.execute import execute
 from tests.portfolios.support import DEMO, execute_item, valid_portfolio
 from tests.sweeps.support import compute_queued_chunks
 from web.db import get_database
@@ -63,6 +66,33 @@ def test_a_portfolio_is_submitted_waited_for_and_read_as_dataframes(
     )
     again = client.get_portfolio(portfolio.portfolio_id)
     assert again.wait(timeout=5, poll=0.1).result == portfolio.result
+
+
+def test_a_portfolios_daily_equity_joins_a_runs_on_the_same_days(demo_portfolio_app, demo_api_url):
+    """One timestamp convention for daily bars across kinds: a portfolio's trading days
+    (stored as dates) read as each day's close at 21:00 UTC, as a run's daily equity is
+    stamped, so the two series align on every shared day; its orders' dates alike."""
+    client = Client(demo_api_url)
+    portfolio = _submit(client)
+    execute_item(demo_portfolio_app, portfolio.portfolio_id)
+    equity = portfolio.wait(timeout=10, poll=0.1).equity()
+    body = valid_portfolio()
+    run = execute(
+        parse_request(
+            {"ticker": "ACME", "rule_type": "SMA_CROSS", "params": {"fast": 10, "slow": 30},
+             "start_date": body["start_date"], "end_date": body["end_date"], "charts": False}
+        )
+    )  # fmt: skip
+    run_index = frames.timestamps(run.equity_curve["timestamps"])
+    assert run.equity_curve["timestamps"][0].endswith("T21:00:00+00:00")
+    assert equity.index.isin(run_index).all() and run_index.isin(equity.index).all()
+    assert (equity.index.hour == frames.DAILY_BAR_HOUR_UTC).all()
+    orders = portfolio.orders()
+    assert orders["date"].isin(equity.index).all()
+
+
+def test_the_clients_daily_bar_hour_is_the_platforms():
+    assert frames.DAILY_BAR_HOUR_UTC == BAR_HOUR_UTC
 
 
 def test_a_bad_portfolio_is_a_request_error_naming_the_field(demo_api_url):
