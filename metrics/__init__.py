@@ -4,6 +4,7 @@ job; this package only describes them, imports nothing of the project, and is re
 layer that names a metric: the stored sweep columns (store), the sweep ranking and CSV
 (sweeps), the pages and their JavaScript (web) and the bulk scripts."""
 
+from metrics.notes import NOTES, note
 from metrics.registry import (
     LOWER_IS_BETTER,
     METRICS,
@@ -26,6 +27,7 @@ from metrics.registry import (
 __all__ = [
     "LOWER_IS_BETTER",
     "METRICS",
+    "NOTES",
     "PORTFOLIO_LIST_METRICS",
     "PORTFOLIO_LIST_METRIC_KEYS",
     "SWEEP_METRICS",
@@ -36,6 +38,7 @@ __all__ = [
     "lower_is_better",
     "metric",
     "metrics_json",
+    "note",
     "register",
     "sweep_metric_keys",
     "sweep_metrics",

@@ -101,3 +101,25 @@ def test_a_registered_metric_joins_every_reader_until_unregistered():
     finally:
         unregister("fresh_metric")
     assert sweep_metric_keys() == SWEEP_METRIC_KEYS and not lower_is_better("fresh_metric")
+
+
+def test_every_built_in_metric_has_a_note_saying_how_peers_differ():
+    """The run page's hover notes and docs/execution.md's comparison table come from
+    ``metrics.notes``: one note per built-in metric, none for a key that is no metric, and
+    each names backtesting.py or says no peer reports it."""
+    from metrics import NOTES
+
+    assert list(NOTES) == [m.key for m in METRICS]
+    for key, text in NOTES.items():
+        assert "backtesting.py" in text or "No peer" in text, key
+
+
+def test_docs_execution_tabulates_every_note():
+    """docs/execution.md's comparison table holds each metric's note, word for word."""
+    from pathlib import Path
+
+    from metrics import NOTES, metric
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "execution.md").read_text()
+    for key, said in NOTES.items():
+        assert f"| `{key}` | {metric(key).label} | {said} |" in text, key

@@ -97,3 +97,16 @@ def test_a_finished_run_page_shows_its_pin(app, client):
     html = client.get(f"/runs/{run_id}").get_data(as_text=True)
     assert 'id="labels-pinned"' in html
     assert '<span id="run-name" class="me-1">kept</span>' in html
+
+
+def test_a_metrics_label_says_on_hover_how_it_is_defined_and_how_peers_differ(app, client):
+    """Stats cards and Overview figures: each label's title is the metric's note."""
+    from markupsafe import escape
+
+    from metrics import note
+
+    run_id = add_with_metrics(app, {"sharpe_ratio": 1.0, "profit_factor": 2.0}).run_id
+    html = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    for key in ("sharpe_ratio", "profit_factor"):
+        titled = f'title="{escape(note(key))}"'
+        assert html.count(titled) == 2, key  # its Stats card and its Overview row

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from metrics import MetricDef, metric
+from metrics import MetricDef, metric, note
 from rules.registry import rule_label
 
 MISSING = "—"
@@ -137,10 +137,11 @@ def run_rule(run: dict[str, Any]) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters ``number``, ``metric``, ``tone``, ``when`` and ``rule`` on
-    ``app``."""
+    """Register the filters ``number``, ``metric``, ``tone``, ``when``, ``rule`` and ``note``
+    (a metric key's definition and how peers differ, ``metrics.notes``) on ``app``."""
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_metric, "metric")
     app.add_template_filter(tone, "tone")
     app.add_template_filter(format_when, "when")
     app.add_template_filter(run_rule, "rule")
+    app.add_template_filter(note, "note")

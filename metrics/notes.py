@@ -1,0 +1,94 @@
+"""What each built-in metric is, and how the figures a quant compares it with differ: the
+hover note of a metric's label on the run page and the table of docs/execution.md
+("Compared with backtesting.py and quantstats").
+
+Each note says our definition first, then backtesting.py's (0.6, ``compute_stats``) and
+quantstats' where they differ; "the same" where a peer's equals ours. B is the bars per
+year (252 for daily equity bars).
+"""
+
+from __future__ import annotations
+
+NOTES: dict[str, str] = {
+    "total_return_pct": (
+        "(final equity / initial capital - 1) x 100; an open trade is marked at the last "
+        "close. backtesting.py and quantstats: the same."
+    ),
+    "benchmark_return_pct": (
+        "Buy & hold 100% invested, from the window's first close to its last. backtesting.py "
+        "starts its buy & hold after the indicators' warm-up bars."
+    ),
+    "benchmark_exposed_return_pct": (
+        "Buy & hold at the run's average exposure: that share of the capital held, the rest "
+        "in cash. No peer reports it."
+    ),
+    "cagr_pct": (
+        "(final / initial)^(365.25 / calendar days from first to last bar) - 1, as "
+        "backtesting.py's CAGR. quantstats counts years as bars / 252."
+    ),
+    "sharpe_ratio": (
+        "Arithmetic mean / sample std (ddof 1) of bar returns x sqrt(B), risk-free 0; "
+        "quantstats: the same. backtesting.py divides its geometric annual return by its "
+        "geometric annual volatility."
+    ),
+    "psr": (
+        "Probability that the true Sharpe ratio is above 0, given the bar returns' count, "
+        "skewness and kurtosis (Bailey & Lopez de Prado). backtesting.py has none."
+    ),
+    "sortino_ratio": (
+        "mean(r) / sqrt(mean(min(r, 0)^2)) x sqrt(B) (empyrical's; quantstats: the same). "
+        "backtesting.py puts its geometric annual return over the same downside deviation."
+    ),
+    "calmar_ratio": (
+        "CAGR / max drawdown (quantstats: the same). backtesting.py divides its geometric "
+        "annual return by the max drawdown."
+    ),
+    "max_drawdown_pct": (
+        "The largest fall from a running equity peak, in percent. backtesting.py and "
+        "quantstats: the same."
+    ),
+    "max_drawdown_duration_days": (
+        "The longest peak-to-recovery span in calendar days; an unrecovered one runs to the "
+        "last bar, as backtesting.py's."
+    ),
+    "volatility_pct": (
+        "Sample std (ddof 1) of bar returns x sqrt(B) x 100 (quantstats: the same). "
+        "backtesting.py annualises geometrically from the mean and variance of daily returns."
+    ),
+    "num_trades": (
+        "Round trips opened, one still open at the end included. backtesting.py counts "
+        "closed trades only, unless finalize_trades closes the open one on the last bar."
+    ),
+    "win_rate_pct": (
+        "Closed trades with a profit / closed trades x 100. backtesting.py: the same over its "
+        "closed trades."
+    ),
+    "profit_factor": (
+        "Gross profit / gross loss of closed trades, in currency. backtesting.py sums the "
+        "trades' returns in percent instead; quantstats sums bar returns."
+    ),
+    "avg_trade_return_pct": (
+        "Arithmetic mean of closed trades' returns. backtesting.py's Avg. Trade is their "
+        "geometric mean (its Expectancy is the arithmetic one)."
+    ),
+    "best_trade_pct": "The best closed trade's return, in percent, as backtesting.py's.",
+    "worst_trade_pct": "The worst closed trade's return, in percent, as backtesting.py's.",
+    "exposure_pct": (
+        "Bars holding a position after their fills / all bars x 100 (Time in market). "
+        "backtesting.py's Exposure Time also counts each trade's exit bar."
+    ),
+    "avg_exposure_pct": (
+        "Time-weighted average of |position value| / equity at each close, x 100: how much "
+        "of the capital was at work. No peer reports it."
+    ),
+}
+"""Each built-in metric's note, by key (``metrics.registry.METRICS``; a test keeps both
+lists equal)."""
+
+
+def note(key: str) -> str:
+    """The note of metric ``key`` (empty for a registered metric without one)."""
+    return NOTES.get(key, "")
+
+
+__all__ = ["NOTES", "note"]
