@@ -6,6 +6,11 @@ item ends FAILED with ``"<field>: <message>"``). ``kinds.runs.contract`` re-expo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pydantic import ValidationError
+
 
 class RequestError(ValueError):
     """A request field is missing or invalid; ``field`` names it, ``message`` is user-safe."""
@@ -22,3 +27,13 @@ def unknown_field(name: str, kind: str) -> tuple[str, str]:
     if not name.strip():
         return "body", f"has a field with a blank name ({name!r}): not a {kind} field"
     return name, f"is not a {kind} field"
+
+
+def model_error(exc: ValidationError) -> RequestError:
+    """The first error of a kind's pydantic request model (``WorkKind.request``) as a
+    ``RequestError``: its location joined by dots (``body`` for none), ``is required`` for a
+    missing field, pydantic's message otherwise."""
+    error = exc.errors(include_url=False, include_context=False)[0]
+    field = ".".join(str(part) for part in error["loc"]) or "body"
+    message = "is required" if error["type"] == "missing" else error["msg"][:200]
+    return RequestError(field, message)

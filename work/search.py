@@ -18,6 +18,13 @@ A kind declares ``WorkKind.search``, the ``module:attribute`` of a ``Search``:
   (runs: ``kinds.sweeps.evaluate``); ``Search.evaluate`` uses it when present and evaluates
   point by point otherwise. A batch's outcomes may carry metrics only (``text`` empty): the
   same metrics ``evaluate_one`` gives, for searches that rank points.
+* ``data(base, data_dir)`` (optional) — the data a base request reads, loaded (a
+  ``BaseData``: its hash, its dated bars, their bars per year): what a study checks every
+  batch against, and the bars a walk-forward cuts into folds (a fold reads its result's
+  ``timestamps``, ``equity``, ``metrics``, ``benchmark`` and ``data_hash``, a portfolio's).
+  A kind without it reads no data (its hash is ``NO_DATA``) and cannot be walked forward.
+* ``label(base)`` (optional) — a base request in a few words (a sweep page's header: a
+  portfolio's ranking); the kind's noun otherwise.
 
 Plain data and callables: the web, the consumer and every search import this module without
 loading any kind; ``search_of`` imports a kind's search only when asked.
@@ -29,7 +36,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from work.errors import RequestError
 
@@ -37,6 +45,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from work.kind import WorkKind
 
 DomainType = Literal["int", "float", "choice"]
+
+NO_DATA = "none"
+"""The data hash of a kind that reads no data (its ``Search`` declares no ``data``)."""
+
+
+class BaseData(Protocol):
+    """The data a base request reads, as ``Search.data`` loads it: its hash (a result's
+    ``data_hash``), its dated bars (``days``: datetime64, oldest first) and how many make
+    a year."""
+
+    data_hash: str
+    bars_per_year: float
+    days: Any
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,26 @@ class Search:
     apply: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
     evaluate_one: Callable[[dict[str, Any]], Outcome]
     evaluate_batch: Callable[[Sequence[dict[str, Any]]], list[Outcome]] | None = None
+    data: Callable[[dict[str, Any], Path | None], BaseData] | None = None
+    label: Callable[[dict[str, Any]], str] | None = None
+
+    def base_data(
+        self, base: dict[str, Any], data_dir: Path | str | None = None
+    ) -> BaseData | None:
+        """The data ``base`` reads (``data``), or None for a kind that reads none.
+
+        :raise RequestError: naming ``base.<field>`` when the data cannot serve the base.
+        """
+        if self.data is None:
+            return None
+        try:
+            return self.data(base, None if data_dir is None else Path(data_dir))
+        except RequestError as exc:
+            raise RequestError(f"base.{exc.field}", exc.message) from None
+
+    def describe_base(self, base: dict[str, Any]) -> str:
+        """A base request in a few words (``label``; the kind's noun without one)."""
+        return self.kind if self.label is None else self.label(base)
 
     def evaluate(self, requests: Sequence[dict[str, Any]]) -> list[Outcome]:
         """Every request's outcome, in order: in one batch where the kind offers a
@@ -149,4 +190,4 @@ def search_of(kind: WorkKind) -> Search | None:
     return getattr(import_module(module), attribute)
 
 
-__all__ = ["Domain", "Outcome", "Search", "search_of"]
+__all__ = ["NO_DATA", "BaseData", "Domain", "Outcome", "Search", "search_of"]

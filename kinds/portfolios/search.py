@@ -1,7 +1,7 @@
 """What a portfolio contributes to searches (``work.search``): its parameter space, the request
-of one point, and its evaluator (point by point: the portfolio's own computation,
+of one point, its evaluator (point by point: the portfolio's own computation,
 ``kinds.portfolios.kind.result_of``, so a point's result is byte for byte the result of the
-same request submitted alone).
+same request submitted alone), the universe it reads and its label.
 
 Searchable names of a base portfolio request (docs/portfolios.md, "Searching a portfolio"):
 a ranking's ``$names`` (``lookback`` for ``roc(close, $lookback)``; a window or lag is a
@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.portfolio import SCHEDULES, WEIGHTINGS
 from kinds.portfolios.request_model import MAX_TICKERS, parse_portfolio
@@ -24,6 +25,9 @@ from rules.library.expr import DEFAULT_BOUNDS
 from rules.ranking import compile_ranking
 from work.errors import RequestError
 from work.search import Domain, Outcome, Search
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kinds.portfolios.universe import Universe
 
 REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold")
 """Searchable names that live in the request's ``rebalance``."""
@@ -127,5 +131,30 @@ def _returns(equity: list[float | None]) -> list[float]:
     ]
 
 
-SEARCH = Search(kind="portfolio", space=space, apply=apply, evaluate_one=evaluate_one)
+def data(base: dict[str, Any], data_dir: Path | None) -> Universe:
+    """The universe a portfolio request reads, held to the memory cap a portfolio Job has
+    (PORTFOLIO_MAX_MEMORY_MB) before anything is loaded.
+
+    :raise RequestError: naming the field when the data cannot serve it.
+    """
+    from kinds.portfolios.settings import PORTFOLIO_MAX_MEMORY_MB
+    from kinds.portfolios.universe import check_universe, load_universe
+
+    check_universe(base, data_dir, PORTFOLIO_MAX_MEMORY_MB.value())
+    return load_universe(base, data_dir)
+
+
+def label(base: dict[str, Any]) -> str:
+    """A portfolio in a few words: its ranking's score, or its allocation method."""
+    return str(base["allocation"].get("score") or base["allocation"]["method"])
+
+
+SEARCH = Search(
+    kind="portfolio",
+    space=space,
+    apply=apply,
+    evaluate_one=evaluate_one,
+    data=data,
+    label=label,
+)
 """The portfolio kind's search (``PORTFOLIO.search``)."""

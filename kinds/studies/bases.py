@@ -1,9 +1,10 @@
-"""Studies whose base is another kind's request (``{"kind": "portfolio", "base": {...}}``):
-the same samplers, objectives, budgets, batches and deflated Sharpe ratio as a run study,
-over the names the base's kind declares searchable and evaluated by that kind's own
-computation, through the search protocol (``work.search``: the kind's ``space``, ``apply``
-and evaluator; point by point where it has no vectorised one). A run study keeps its own
-request shape and vectorised path (``kinds.studies.contract``, ``kinds.studies.evaluate``).
+"""Studies whose base is another kind's request (``{"kind": "portfolio", "base": {...}}``;
+any kind that declares a search): the same samplers, objectives, budgets, batches and
+deflated Sharpe ratio as a run study, over the names the base's kind declares searchable
+and evaluated by that kind's own computation, through the search protocol (``work.search``:
+the kind's ``space``, ``apply``, evaluator — point by point where it has no vectorised one —
+and the data it reads). A run study keeps its own request shape and vectorised path
+(``kinds.studies.contract``, ``kinds.studies.evaluate``).
 
 The stored request of such a study carries ``kind`` and the normalised ``base``; a trial's
 request is ``apply(base, trial params)`` and its metrics are the kind's registry metrics
@@ -23,6 +24,7 @@ from kinds.studies.fields import STUDY_OWN_FIELDS
 from kinds.sweeps.search_sweep import is_search_request as is_base_study
 from kinds.sweeps.search_sweep import searchable_kind
 from work.errors import unknown_field
+from work.search import NO_DATA
 
 if TYPE_CHECKING:  # pragma: no cover
     from work.search import Domain, Outcome, Search
@@ -107,7 +109,7 @@ def parse_base_study(payload: dict[str, Any]) -> StudyRequest:
     stored = {
         "kind": search.kind,
         "base": base,
-        "ticker": f"{len(base.get('tickers') or ())} tickers",
+        "ticker": f"{len(base['tickers'])} tickers" if "tickers" in base else search.kind,
         "rule_type": search.kind,
         "params": {},
         "space": space,
@@ -130,44 +132,35 @@ def evaluate_requests(stored: dict[str, Any], requests: list[dict[str, Any]]) ->
     return search_for(stored["kind"]).evaluate(requests)
 
 
-def _universe(stored: dict[str, Any], data_dir: Path | str | None = None) -> Any:
-    """The data the study's base reads. The protocol has no hook for it yet: a portfolio's
-    universe (``kinds.portfolios.universe``).
-
-    :raise RequestError: naming ``base.<field>`` when the data cannot serve the base.
-    """
-    from kinds.portfolios.universe import load_universe
-
-    try:
-        return load_universe(stored["base"], None if data_dir is None else Path(data_dir))
-    except RequestError as exc:
-        raise RequestError(f"base.{exc.field}", exc.message) from None
-
-
 def base_data_hash(stored: dict[str, Any], data_dir: Path | str | None = None) -> str:
-    """The hash of the data the study's base reads (every batch checks its trials were
-    computed on it).
+    """The hash of the data the study's base reads (its kind's ``Search.data``; ``NO_DATA``
+    for a kind that reads none): every batch checks its trials were computed on it.
 
     :raise RequestError: naming ``base.<field>`` when the data cannot serve the base.
     """
-    return str(_universe(stored, data_dir).data_hash)
+    data = search_for(stored["kind"]).base_data(stored["base"], data_dir)
+    return NO_DATA if data is None else str(data.data_hash)
 
 
 def base_returns(stored: dict[str, Any], params: dict[str, Any]) -> tuple[Any, float]:
-    """(bar returns, bars per year) of the trial ``params`` computed alone by its kind: the
-    moments the deflated Sharpe ratio of a best trial needs (``kinds.studies.deflated``)."""
+    """(bar returns, bars per year) of the trial ``params`` computed alone by its kind
+    (``Outcome.returns``): the moments the deflated Sharpe ratio of a best trial needs
+    (``kinds.studies.deflated``).
+
+    :raise RequestError: naming ``kind`` when the kind gives no returns.
+    """
     import numpy as np
 
-    from engine import bar_returns
-
     outcome = evaluate_requests(stored, [trial_request(stored, params)])[0]
-    equity = np.asarray(outcome.result["equity"], dtype=np.float64)
-    return bar_returns(equity[None, :])[0], float(_universe(stored).bars_per_year)
+    if outcome.returns is None or outcome.bars_per_year is None:
+        raise RequestError("kind", f"a {stored['kind']} gives no returns to judge")
+    return np.asarray(list(outcome.returns), dtype=np.float64), float(outcome.bars_per_year)
 
 
 def data_hash_of(outcome: Outcome) -> str:
-    """The hash of the data an outcome was computed on (its result's ``data_hash``)."""
-    return str(outcome.result["data_hash"])
+    """The hash of the data an outcome was computed on (its result's ``data_hash``;
+    ``NO_DATA`` for a kind that reads none)."""
+    return str(outcome.result.get("data_hash", NO_DATA))
 
 
 def base_trial_key(stored: dict[str, Any], params: dict[str, Any], data_hash: str) -> str | None:
@@ -176,11 +169,12 @@ def base_trial_key(stored: dict[str, Any], params: dict[str, Any], data_hash: st
     kind refuses the point (it is evaluated, and fails, as before)."""
     from engine import ENGINE_VERSION
 
+    kind, search = searchable_kind(stored["kind"])
     try:
-        request = trial_request(stored, params)
+        request = search.apply(stored["base"], params)
     except RequestError:
         return None
-    identity = {k: v for k, v in request.items() if k not in ("portfolio_id", "name")}
+    identity = {k: v for k, v in request.items() if k not in (kind.id_field, "name")}
     text = json.dumps(
         [stored["kind"], identity, data_hash, ENGINE_VERSION], sort_keys=True, default=str
     )

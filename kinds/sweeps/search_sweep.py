@@ -1,5 +1,5 @@
 """Sweeps over a base request of any kind that declares a search (``work.search``): the request
-(``{"kind": "portfolio", "base": {...}, "grid": {...}}``, optionally ``random`` to sample the
+(``{"kind": "<noun>", "base": {...}, "grid": {...}}``, optionally ``random`` to sample the
 grid's points), its points, its chunk messages and a chunk's evaluation.
 
 A search sweep is stored like a run sweep (``sweeps``, ``sweep_chunks``, ``sweep_results``;
@@ -33,14 +33,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from work.kind import WorkKind
 
 UNIVERSE = "UNIVERSE"
-"""The ``ticker`` of a search sweep's chunks and results: the base request's whole universe."""
+"""The ``ticker`` of a search sweep's chunks and results: the whole base request (a
+portfolio's universe; a kind without tickers has this one too)."""
 
 SEARCH_FIELDS = ("kind", "base", "grid", "random", "chunk_size", "cscv_blocks")
 """Every field a search sweep request may carry."""
 
 SEARCH_CHUNK_SIZE = 20
-"""Points per chunk when the request names none: a portfolio point costs a whole portfolio's
-computation (tens of milliseconds to seconds), not a vectorised row."""
+"""Points per chunk when the request names none: a point costs its kind's whole computation
+(a portfolio's: tens of milliseconds to seconds), not a vectorised row."""
 
 MAX_RANDOM = 10_000
 """Most points ``random`` may sample."""
@@ -178,7 +179,7 @@ def parse_search_sweep(
     """
     for name in payload:
         if name not in SEARCH_FIELDS:
-            raise RequestError(str(name)[:64], "is not a field of a sweep over a portfolio")
+            raise RequestError(str(name)[:64], "is not a field of a sweep over a kind's base")
     kind, search = searchable_kind(payload.get("kind"))
     base = payload.get("base")
     if not isinstance(base, dict):

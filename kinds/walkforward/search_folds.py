@@ -1,11 +1,12 @@
-"""Walk-forwards over a base request of another kind (a portfolio): the request is a search
-sweep's (``kinds.sweeps.search_sweep``: ``kind``, ``base``, ``grid``, ``random``) plus the
-walk-forward fields. The folds are planned on the base's own bars (a portfolio: its
-universe's trading days), each fold's training window is an ordinary search sweep of the
-base over the training dates, and the fold's Job runs the best point with the kind's own
-computation on the training window and on the test window (``fold_result``). Everything
-else (storage, queueing, the fold's selection, stitching, the views) is the run
-walk-forward's.
+"""Walk-forwards over a base request of another kind whose search reads dated bars
+(``Search.data``: a portfolio's universe; a kind without data is refused, naming ``kind``):
+the request is a search sweep's (``kinds.sweeps.search_sweep``: ``kind``, ``base``,
+``grid``, ``random``) plus the walk-forward fields. The folds are planned on the base's own
+bars (a portfolio: its universe's trading days), each fold's training window is an ordinary
+search sweep of the base over the training dates, and the fold's Job runs the best point
+with the kind's own computation on the training window and on the test window
+(``fold_result``). Everything else (storage, queueing, the fold's selection, stitching, the
+views) is the run walk-forward's.
 """
 
 from __future__ import annotations
@@ -30,24 +31,6 @@ from metrics import SWEEP_METRIC_KEYS
 from work.kind import WorkFailed
 
 
-def _universe_days(base: dict[str, Any], data_dir: Path | str | None) -> tuple[np.ndarray, Any]:
-    """The base portfolio's trading days and its loaded universe (held to the memory cap
-    a portfolio Job has, PORTFOLIO_MAX_MEMORY_MB, before anything is loaded).
-
-    :raise RequestError: naming ``base.<field>`` when its data cannot serve it.
-    """
-    from kinds.portfolios.settings import PORTFOLIO_MAX_MEMORY_MB
-    from kinds.portfolios.universe import check_universe, load_universe
-
-    folder = Path(data_dir) if data_dir else None
-    try:
-        check_universe(base, folder, PORTFOLIO_MAX_MEMORY_MB.value())
-        universe = load_universe(base, folder)
-    except RequestError as exc:
-        raise RequestError(f"base.{exc.field}", exc.message) from None
-    return universe.days, universe
-
-
 def plan_search_walkforward(
     payload: dict[str, Any],
     windows: Any,
@@ -63,7 +46,12 @@ def plan_search_walkforward(
     """
     body = {name: value for name, value in payload.items() if name not in WALKFORWARD_FIELDS}
     sweep = parse_search_sweep(body)
-    days, universe = _universe_days(sweep.base, data_dir)
+    universe = searchable_kind(sweep.kind)[1].base_data(sweep.base, data_dir)
+    if universe is None:
+        raise RequestError(
+            "kind", f"a {sweep.kind} reads no dated bars to cut into folds (sweep or study it)"
+        )
+    days = universe.days
     plan = plan_folds(
         len(days), windows.train_bars, windows.test_bars, windows.step_bars, windows.anchored
     )

@@ -435,10 +435,10 @@ def test_environment_scan_names_literals_constants_and_helper_arguments(tmp_path
     assert undocumented({"PORT", "REPORT_DIR"}, "| `PORT` | 5000 |") == ["REPORT_DIR"]
 
 
-def _work_kind_table() -> list[list[str]]:
-    """The cells of docs/work-kinds.md's "What a ``WorkKind`` declares" table, row by row."""
+def _work_kind_table(heading: str = "## What a `WorkKind` declares") -> list[list[str]]:
+    """The cells of the first table under ``heading`` in docs/work-kinds.md, row by row."""
     text = (DOCS / "work-kinds.md").read_text(encoding="utf-8")
-    section = text.split("## What a `WorkKind` declares", 1)[1].split("\n## ", 1)[0]
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
     return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
 
@@ -466,3 +466,14 @@ def test_the_work_kinds_doc_lists_every_field_a_kind_provides_and_which_it_must(
         for field in declared
         if field.default is MISSING and field.default_factory is MISSING
     }
+
+
+def test_the_work_kinds_doc_lists_every_field_a_kinds_search_declares():
+    """The "Searching a kind" table names every field of ``work.search.Search`` in its "fields"
+    column and nothing else, so a hook added to the search protocol without a line fails."""
+    from dataclasses import fields
+
+    from work.search import Search
+
+    listed = [name for row in _work_kind_table("### Searching a kind") for name in _names(row[1])]
+    assert sorted(listed) == sorted(field.name for field in fields(Search))

@@ -128,6 +128,8 @@ def test_the_sweep_page_of_a_portfolio_sweep_names_its_universe_and_runs_points_
     text = page.get_data(as_text=True)
     assert "ACME, GLOBEX, HOOLI, INITECH" in text and "roc(close, $n)" in text
     assert '"submit_url": "/api/portfolios"' in text or "/api/portfolios" in text
+    assert '"run_url": "/portfolios/RUN_ID"' in text  # a point opens on the portfolio's page
+    assert '"id_field": "portfolio_id"' in text
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ AUTH_MODE=token, on real Redis."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import uuid
@@ -22,10 +24,13 @@ from backtest_client import BacktestRequestError, Client
 from kinds.registry import register, unregister
 from scripts.bulk_submit import main as bulk_main
 from tests import loopback
+from tests.studies.test_study_web import drain
+from tests.sweeps.support import compute_queued_chunks
 from tests.web.support import jobs_here, serve
 from tests.web.support_auth import bearer, new_token, token_app
 from tests.work.cubes import migration
 from tests.work.cubes.kind import CUBE
+from tests.work.cubes.search import SEARCH
 from web.db import get_engine
 from web.queue import get_run_queue
 from web.ratelimit import limited_endpoints
@@ -203,3 +208,140 @@ def test_the_bulk_command_and_the_client_reach_a_declared_kind(
         _execute(app, item.item_id)
         assert item.wait(timeout=10)["cube"] == 343
         assert client.get_item("cubes", item.item_id).refresh()["status"] == "SUCCEEDED"
+
+
+def _alone(app: Flask, send, request: dict) -> dict:
+    """The cube of ``request`` submitted on its own (its id left out) and executed: its
+    status document."""
+    body = {name: value for name, value in request.items() if name != CUBE.id_field}
+    accepted = send("POST", "/api/cubes", body)
+    assert accepted.status_code == 202, accepted.get_json()
+    cube_id = accepted.get_json()["cube_id"]
+    _execute(app, cube_id)
+    return send("GET", f"/api/cubes/{cube_id}").get_json()
+
+
+def test_a_declared_search_sweeps_the_kind_over_a_grid_each_point_its_cube_alone(app, users, jobs):
+    """``POST /api/sweeps`` with ``kind: "cube"`` over the declared ``n`` and ``sign``: the
+    chunks run on the consumer's path, every row's metrics are its point's cube and each
+    combo's request, submitted alone, stores that cube; the table, CSV, sweep page and
+    overfitting statistics read it; bob's read is the 404 of a missing sweep."""
+    alice, bob = _as(app, users["alice"]), _as(app, users["bob"])
+    body = {"kind": "cube", "base": {"n": 2}, "grid": {"sign": ["+", "-"], "n": "1:4:1"}}
+    accepted = alice("POST", "/api/sweeps", {**body, "chunk_size": 3})
+    assert accepted.status_code == 202, accepted.get_json()
+    sweep_id = accepted.get_json()["sweep_id"]
+    assert compute_queued_chunks(app) == 3  # 8 points in chunks of 3
+    status = alice("GET", f"/api/sweeps/{sweep_id}").get_json()
+    assert (status["status"], status["combos"], status["rule_type"]) == ("SUCCEEDED", 8, "cube")
+
+    rows = alice("GET", f"/api/sweeps/{sweep_id}/results?per_page=100&sort=combo_no")
+    rows = rows.get_json()["results"]
+    assert [row["params"] for row in rows[:3]] == [
+        {"n": 1, "sign": "+"},
+        {"n": 1, "sign": "-"},
+        {"n": 2, "sign": "+"},
+    ]
+    for row in rows:
+        combo = alice("GET", f"/api/sweeps/{sweep_id}/combos/{row['combo_no']}").get_json()
+        assert combo["kind"] == "cube"
+        assert {name: combo["request"][name] for name in row["params"]} == row["params"]
+        alone = _alone(app, alice, combo["request"])
+        assert row["metrics"]["total_return_pct"] == alone["cube"]
+        assert row["metrics"]["num_trades"] == row["params"]["n"]
+        assert SEARCH.evaluate_one(combo["request"]).text == json.dumps({"cube": alone["cube"]})
+        assert row["metrics"]["max_drawdown_pct"] is None  # a figure the kind does not have
+    assert sorted(row["metrics"]["total_return_pct"] for row in rows)[:2] == [-64, -27]
+
+    table = alice("GET", f"/api/sweeps/{sweep_id}/results.csv", accept="text/csv")
+    lines = list(csv.reader(io.StringIO(table.get_data(as_text=True))))
+    assert lines[0][:4] == ["combo_no", "ticker", "n", "sign"] and len(lines) == 9
+    page = alice("GET", f"/sweeps/{sweep_id}", accept="text/html")
+    assert page.status_code == 200  # a point runs alone as a cube, shown by its status
+    assert '"run_url": "/api/cubes/RUN_ID"' in page.get_data(as_text=True)
+    assert '"id_field": "cube_id"' in page.get_data(as_text=True)
+    assert sweep_id in alice("GET", "/sweeps", accept="text/html").get_data(as_text=True)
+    stats = alice("GET", f"/api/sweeps/{sweep_id}/overfitting").get_json()
+    assert stats["tickers"][0]["combinations"] == 8 and "pbo" in stats["tickers"][0], stats
+
+    missing = bob("GET", f"/api/sweeps/{uuid.uuid4()}")
+    refused = bob("GET", f"/api/sweeps/{sweep_id}")
+    assert refused.status_code == 404 and refused.get_json() == missing.get_json()
+
+
+def test_a_random_sweep_of_a_declared_kind_samples_that_many_of_its_points(app, users, jobs):
+    alice = _as(app, users["alice"])
+    body = {"kind": "cube", "base": {"n": 2}, "grid": {"n": "0:9:1", "sign": ["+", "-"]}}
+    accepted = alice("POST", "/api/sweeps", {**body, "random": {"points": 5, "seed": 7}})
+    assert accepted.status_code == 202, accepted.get_json()
+    sweep_id = accepted.get_json()["sweep_id"]
+    compute_queued_chunks(app)
+    status = alice("GET", f"/api/sweeps/{sweep_id}").get_json()
+    assert (status["status"], status["combos"]) == ("SUCCEEDED", 5)
+    rows = alice("GET", f"/api/sweeps/{sweep_id}/results?per_page=100").get_json()["results"]
+    assert len({(row["params"]["n"], row["params"]["sign"]) for row in rows}) == 5
+    for row in rows:
+        combo = alice("GET", f"/api/sweeps/{sweep_id}/combos/{row['combo_no']}").get_json()
+        assert row["metrics"]["total_return_pct"] == _alone(app, alice, combo["request"])["cube"]
+
+
+def test_a_declared_search_studies_the_kind_each_trial_its_cube_alone(app, users, jobs, redis_url):
+    """``POST /api/studies`` with ``kind: "cube"`` over ``n``: the batches run to SUCCEEDED,
+    each trial's metrics are its cube's, its request submitted alone stores that cube, the
+    best trial is the highest Sharpe ratio and its deflated Sharpe ratio is computed."""
+    alice, bob = _as(app, users["alice"]), _as(app, users["bob"])
+    study = {
+        "kind": "cube",
+        "base": {"n": 2, "sign": "-"},
+        "space": {"n": {"low": 1, "high": 60}},
+        "n_trials": 6,
+        "batch_size": 3,
+        "sampler": "random",
+    }
+    accepted = alice("POST", "/api/studies", study)
+    assert accepted.status_code == 202, accepted.get_json()
+    study_id = accepted.get_json()["study_id"]
+    assert drain(app, redis_url) >= 2
+    status = alice("GET", f"/api/studies/{study_id}").get_json()
+    assert status["status"] == "SUCCEEDED" and status["request"]["kind"] == "cube"
+    trials = alice("GET", f"/api/studies/{study_id}/trials").get_json()["trials"]
+    assert [trial["number"] for trial in trials] == list(range(6))
+    evaluated = [trial for trial in trials if not trial["reused_from"]]
+    assert {trial["state"] for trial in evaluated} == {"COMPLETE"}
+    for trial in evaluated:
+        request = SEARCH.apply(study["base"], trial["params"])
+        assert trial["metrics"]["total_return_pct"] == _alone(app, alice, request)["cube"]
+        assert trial["values"] == [trial["metrics"]["sharpe_ratio"]]
+    best = max(evaluated, key=lambda trial: trial["values"][0])
+    assert status["best"]["number"] == best["number"]
+    assert 0 <= status["deflated"]["dsr"] <= 1, status["deflated"]
+    assert alice("GET", f"/studies/{study_id}", accept="text/html").status_code == 200
+    assert study_id in alice("GET", "/api/studies").get_data(as_text=True)
+    assert bob("GET", f"/api/studies/{study_id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "change", "field"),
+    [
+        ("/api/sweeps", {"grid": {"n": [1001]}}, "grid.n[0]"),
+        ("/api/sweeps", {"grid": {"sign": ["*"]}}, "grid.sign[0]"),
+        ("/api/sweeps", {"grid": {"side": [1]}}, "grid.side"),
+        ("/api/sweeps", {"base": {"n": 2, "m": 1}}, "base.m"),
+        ("/api/sweeps", {"kind": "cubes"}, "kind"),
+        ("/api/studies", {"space": {"sign": {"low": 0, "high": 1}}}, "space.sign"),
+        ("/api/studies", {"space": {"n": {"low": 0, "high": 2000}}}, "space.n.high"),
+        ("/api/studies", {"base": {}}, "base.n"),
+        ("/api/walkforward", {"train_bars": 20, "test_bars": 10}, "kind"),
+    ],
+)
+def test_a_bad_search_of_a_declared_kind_is_a_400_naming_the_field(app, users, url, change, field):
+    """A grid value outside the declared space, a base the kind refuses, a study over its
+    choice, and a walk-forward (a cube has no dated bars to cut into folds) are 400s naming
+    the field, with nothing queued."""
+    body = {"kind": "cube", "base": {"n": 2}, "grid": {"n": [1, 2]}}
+    if url == "/api/studies":
+        body = {"kind": "cube", "base": {"n": 2}, "space": {"n": {"low": 1, "high": 9}}}
+    refused = _as(app, users["alice"])("POST", url, {**body, **change})
+    assert refused.status_code == 400, refused.get_json()
+    assert refused.get_json()["field"] == field, refused.get_json()
+    assert compute_queued_chunks(app) == 0

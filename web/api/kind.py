@@ -10,8 +10,9 @@ request model; docs/work-kinds.md), under ``/api/<resource>`` like every kind's:
 ``PATCH /<id>``       ``{"shared": bool}``, its owner or an admin only
 
 The request's JSON Schema and its checks without submitting are ``web.api.schema``'s routes
-(``request_schema``, ``check_request`` here). A sweep or a study over a kind's declared
-parameters would be routes of this module; none exists yet."""
+(``request_schema``, ``check_request`` here). A kind that declares a search
+(``WorkKind.search``) is swept, walked forward and studied through ``/api/sweeps``,
+``/api/walkforward`` and ``/api/studies`` (``kind`` and ``base``), not routes of its own."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from web.errors import ApiError
 from web.kind_rows import document, insert_item, item_row, item_rows, set_item_shared
 from web.ownership import may_read, set_sharing
 from web.submit import Submission, submit_work
+from work.errors import RequestError, model_error
 from work.kind import WorkKind
 from work.status import RunStatus
 
@@ -50,11 +52,28 @@ def check_request(kind: WorkKind, body: Any) -> dict[str, Any]:
     try:
         request = _model(kind).model_validate(body)
     except ValidationError as exc:
-        error = exc.errors(include_url=False, include_context=False)[0]
-        field = ".".join(str(part) for part in error["loc"]) or "body"
-        message = "is required" if error["type"] == "missing" else error["msg"][:200]
-        raise ApiError(400, message, field=field) from None
+        error = model_error(exc)
+        raise ApiError(400, error.message, field=error.field) from None
     return {kind.id_field: str(uuid.uuid4()), **request.model_dump(mode="json")}
+
+
+def check_base(kind: WorkKind, base: Any) -> None:
+    """A search's base request (a sweep's, a walk-forward's or a study's ``base``) checked
+    as ``kind``'s submission checks it beyond its request model (``WorkKind.validate``: a
+    portfolio's catalog and memory cap); a kind that declares no such check passes.
+
+    :raise ApiError 400: naming ``base.<field>`` (``base`` when the check names none).
+    """
+    validate = kind.part(kind.validate)
+    if validate is None:
+        return
+    try:
+        validate(base)
+    except RequestError as exc:
+        raise ApiError(400, exc.message, field=f"base.{exc.field}") from None
+    except ApiError as exc:
+        exc.field = f"base.{exc.field}" if exc.field else "base"
+        raise
 
 
 def blueprint(kind: WorkKind) -> Blueprint:

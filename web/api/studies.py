@@ -51,6 +51,7 @@ from kinds.studies.store import (
 from kinds.studies.view import detail, summary, trial_dict, trials_csv
 from kinds.sweeps.search_sweep import searchable_kind
 from store.models import Study, StudyTrial
+from web.api.kind import check_base
 from web.api.runs.submit import submit_run
 from web.auth import current_user
 from web.body import json_object
@@ -110,24 +111,10 @@ def check_request(payload: object) -> Planned:
         planned = validate_study(payload, config["DATA_DIR"], config["RUN_MAX_BARS"])
     except RequestError as exc:
         raise bad_request(exc) from None
-    if planned.request.base is None:
-        _check_base(planned.request.stored)
+    if planned.request.base is None:  # over another kind's base: checked as it checks one
+        stored = planned.request.stored
+        check_base(searchable_kind(stored["kind"])[0], stored["base"])
     return planned
-
-
-def _check_base(stored: dict) -> None:
-    """A study over another kind's base: the base checked as that kind's submission checks
-    it (``WorkKind.validate``: a portfolio's catalog and memory cap).
-
-    :raise ApiError 400: naming ``base.<field>``.
-    """
-    kind, _ = searchable_kind(stored["kind"])
-    if kind.validate is None:
-        return
-    try:
-        kind.part(kind.validate)(stored["base"])
-    except ApiError as exc:
-        raise ApiError(400, exc.message, field=f"base.{exc.field}") from None
 
 
 @bp.post("/api/studies")

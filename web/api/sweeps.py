@@ -78,6 +78,7 @@ from kinds.sweeps.view import aggregate, dimensions, parse_fixed
 from kinds.walkforward.store import folds_by_sweep
 from metrics import lower_is_better, sweep_metric_keys
 from store.models import Sweep
+from web.api.kind import check_base
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -139,13 +140,7 @@ def check_search_request(payload: dict, caps: RequestCaps) -> SearchSweep:
         kind, _ = searchable_kind(sweep.kind)
     except RequestError as exc:
         raise bad_request(exc) from None
-    try:
-        kind.part(kind.validate)(payload["base"])
-    except RequestError as exc:
-        raise bad_request(RequestError(f"base.{exc.field}", exc.message)) from None
-    except ApiError as exc:
-        exc.field = f"base.{exc.field}" if exc.field else "base"
-        raise
+    check_base(kind, payload["base"])
     return sweep
 
 

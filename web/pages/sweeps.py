@@ -10,11 +10,14 @@ import json
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
+from kinds.runs.contract import RequestError
 from kinds.runs.view import cache_sources, source_shown
 from kinds.sweeps.contract import SWEEP_ID, default_chunk_size
 from kinds.sweeps.fields import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN
 from kinds.sweeps.grid import MAX_COMBOS
+from kinds.sweeps.search_sweep import is_search_request, searchable_kind
 from kinds.sweeps.store import get_sweep, list_sweeps, sweep_states
 from kinds.sweeps.summary import sweep_summary
 from kinds.sweeps.view import AGGREGATES, dimensions
@@ -74,19 +77,10 @@ def sweeps_page() -> ResponseReturnValue:
 
 def _shown(stored: dict) -> dict:
     """What the sweep page's header and its "run this combo" show of a stored request: a
-    run sweep's rule, tickers and dates, whose combos run as runs; a portfolio sweep's kind,
-    universe and dates, whose points run as portfolios (their request, id included)."""
-    if stored.get("kind") == "portfolio":
-        base = stored["base"]
-        return {
-            "what": "Portfolio",
-            "rule": (base["allocation"].get("score") or base["allocation"]["method"]),
-            "tickers": base["tickers"],
-            "start_date": base["start_date"],
-            "end_date": base["end_date"],
-            "submit_url": url_for("portfolios.submit"),
-            "run_url": url_for("portfolio_pages.portfolio_page", portfolio_id="RUN_ID"),
-        }
+    run sweep's rule, tickers and dates, whose combos run as runs; a sweep over another
+    kind's base (``_shown_search``)."""
+    if is_search_request(stored):
+        return _shown_search(stored)
     return {
         "what": "Rule",
         "rule": stored["rule_type"],
@@ -95,6 +89,40 @@ def _shown(stored: dict) -> dict:
         "end_date": stored["end_date"],
         "submit_url": url_for("runs.submit"),
         "run_url": url_for("dashboard.run_page", run_id="RUN_ID"),
+        "id_field": "run_id",
+    }
+
+
+def _shown_search(stored: dict) -> dict:
+    """A sweep over another kind's base: the kind's noun, its base in a few words
+    (``Search.describe_base``) and the base's tickers and dates where it has them; its
+    points run as items of the kind (their request without its id field), shown on the
+    kind's page of one item (``/<resource>/<id>``, a portfolio's) or else its status."""
+    base = stored["base"]
+    shown = {
+        "what": str(stored["kind"]).capitalize(),
+        "rule": stored["kind"],
+        "tickers": base.get("tickers") or [],
+        "start_date": base.get("start_date"),
+        "end_date": base.get("end_date"),
+        "submit_url": None,
+        "run_url": None,
+        "id_field": None,
+    }
+    try:
+        kind, search = searchable_kind(stored["kind"])
+    except RequestError:  # a kind no longer registered: its points cannot be run
+        return shown
+    try:
+        page = current_app.url_map.bind("localhost").match(f"/{kind.resource}/RUN_ID")
+        run_url = url_for(page[0], **page[1])
+    except HTTPException:
+        run_url = url_for(f"{kind.resource}.status", **{kind.id_field: "RUN_ID"})
+    return shown | {
+        "rule": search.describe_base(base),
+        "submit_url": url_for(f"{kind.resource}.submit"),
+        "run_url": run_url,
+        "id_field": kind.id_field,
     }
 
 
@@ -117,6 +145,7 @@ def sweep_page(sweep_id: str) -> ResponseReturnValue:
         "combo_url": url_for("sweeps.combo", sweep_id=row.sweep_id, combo_no=0)[:-1],
         "submit_url": shown["submit_url"],
         "run_url": shown["run_url"],
+        "id_field": shown["id_field"],
         "dimensions": dimensions(stored),
         "metrics": [
             {**m, "lower_is_better": m["better"] < 0} for m in metrics_json(sweep_metrics())

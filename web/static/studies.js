@@ -434,9 +434,11 @@
     return Boolean(request && request.kind && request.kind !== "run");
   }
 
-  /* A portfolio base in a few words: its universe, allocation and schedule. */
+  /* A base in a few words: a portfolio's universe, allocation and schedule; another
+     kind's fields as name=value. */
   function baseText(base) {
-    const a = base.allocation || {};
+    if (!base.allocation) return Object.entries(base).map(([n, v]) => `${n}=${paramText(v)}`).join(" ");
+    const a = base.allocation;
     const allocation = a.method === "rank" ? `top ${a.top_n} by ${a.score}` : a.method;
     const schedule = (base.rebalance || {}).schedule;
     return `${(base.tickers || []).length} tickers · ${allocation} · ${schedule}`;
@@ -551,7 +553,7 @@
       const r = study.request;
       const space = Object.entries(r.space || {}).map(([n, e]) => `${n} ${e.low}…${e.high}${e.step ? ` step ${e.step}` : ""}${e.log ? " log" : ""}`).join(", ");
       const head = overBase(r)
-        ? [[r.kind, baseText(r.base)], ["Dates", `${r.base.start_date} → ${r.base.end_date}`]]
+        ? [[r.kind, baseText(r.base)], ...(r.base.start_date ? [["Dates", `${r.base.start_date} → ${r.base.end_date}`]] : [])]
         : [["Ticker", r.ticker], ["Rule", r.rule_type], ["Dates", `${r.start_date} → ${r.end_date}`]];
       const setup = [
         ...head,

@@ -469,16 +469,18 @@ const LuckCard = (() => {
     const combo = await BT.fetchJSON(data.combo_url + comboNo);
     if (!combo.ok) { note.textContent = (combo.body && combo.body.error) || "combo not found"; return; }
     // the run page draws its charts itself (a PNG is drawn on demand): no server PNGs
-    // a portfolio sweep's point is its portfolio request (its id included): run it alone
+    // a point of a sweep over another kind's base is that kind's request (its id included):
+    // run it alone under a new id
     const body = combo.body.run_request
       ? Object.assign({}, combo.body.run_request, { charts: false })
-      : Object.assign({}, combo.body.request, { portfolio_id: null });
+      : Object.assign({}, combo.body.request);
+    if (!combo.body.run_request) delete body[data.id_field];
     const submitted = await BT.fetchJSON(data.submit_url, { method: "POST", json: body });
     if (submitted.status !== 202) {
       note.textContent = (submitted.body && submitted.body.error) || `HTTP ${submitted.status}`;
       return;
     }
-    const id = submitted.body.run_id || submitted.body.portfolio_id;
+    const id = submitted.body[data.id_field];
     window.location.assign(data.run_url.replace("RUN_ID", id));
   }
 

@@ -1,4 +1,5 @@
-"""The cube kind: an item cubes ``n`` and stores it in its row's ``cube`` column."""
+"""The cube kind: an item cubes ``n`` (or ``-n``: its ``sign``) and stores it in its row's
+``cube`` column; its search (``search``) varies both."""
 
 from __future__ import annotations
 
@@ -33,9 +34,15 @@ class Cubed:
         return f"cubed in {elapsed_ms:.0f} ms"
 
 
+def cubed(message: dict[str, Any]) -> int:
+    """The cube of a request's signed ``n`` (what an item stores, and a search's point)."""
+    side = int(message["n"])
+    return (-side if message.get("sign") == "-" else side) ** 3
+
+
 def compute(claim: Claim, message: dict[str, Any]) -> Cubed:
     """Cube ``n``."""
-    return Cubed(claim.item_id, int(message["n"]) ** 3)
+    return Cubed(claim.item_id, cubed(message))
 
 
 CUBE = WorkKind(
@@ -50,5 +57,6 @@ CUBE = WorkKind(
     request="tests.work.cubes.request:CubeRequest",
     result_columns=("cube",),
     page="tests.work.cubes.kind:PAGE",
+    search="tests.work.cubes.search:SEARCH",
 )
 """The cube kind: on the shared queue, every transition and route derived."""
