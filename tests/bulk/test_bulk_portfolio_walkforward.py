@@ -19,19 +19,11 @@ from scripts.bulk_submit import main as bulk_submit_main
 from store import dbapi
 from store.models import WalkForward
 from tests.bulk.support import when_recorded
-from tests.portfolios.support import valid_portfolio
-from tests.walkforward.support import execute_walkforward_jobs
+from tests.walkforward.support import execute_walkforward_jobs, portfolio_walkforward
 
 pytestmark = pytest.mark.redis
 
-BODY = {
-    "kind": "portfolio",
-    "base": valid_portfolio(start_date="2019-01-01", end_date="2020-12-31"),
-    "grid": {"n": [10, 40], "top_n": [1, 2]},
-    "train_bars": 200,
-    "test_bars": 100,
-    "min_trades": 0,
-}
+BODY = portfolio_walkforward()
 
 
 def _write(tmp_path: Path, content) -> Path:

@@ -11,13 +11,12 @@ import pytest
 
 from backtest_client import BacktestError, BacktestRequestError, Client
 from store import dbapi
-from tests.portfolios.support import valid_portfolio
-from tests.walkforward.support import execute_walkforward_jobs
+from tests.walkforward.support import execute_walkforward_jobs, portfolio_walkforward
 
 pytestmark = pytest.mark.redis
 
-BASE = valid_portfolio(start_date="2019-01-01", end_date="2020-12-31")
-GRID = {"n": [10, 40], "top_n": [1, 2]}
+BODY = portfolio_walkforward()
+BASE, GRID = BODY["base"], BODY["grid"]
 
 
 @pytest.fixture

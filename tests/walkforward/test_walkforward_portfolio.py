@@ -13,20 +13,12 @@ from redis import Redis
 
 from kinds.portfolios.kind import run_locally
 from store import dbapi
-from tests.portfolios.support import valid_portfolio
 from tests.sweeps.support import SWEEP_QUEUE, sweep_app
-from tests.walkforward.support import execute_walkforward_jobs
+from tests.walkforward.support import execute_walkforward_jobs, portfolio_walkforward
 
 pytestmark = pytest.mark.redis
 
-BODY = {
-    "kind": "portfolio",
-    "base": valid_portfolio(start_date="2019-01-01", end_date="2020-12-31"),
-    "grid": {"n": [10, 40], "top_n": [1, 2]},
-    "train_bars": 200,
-    "test_bars": 100,
-    "min_trades": 0,
-}
+BODY = portfolio_walkforward()
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from kinds.studies.kind import BATCH
 from kinds.studies.state import open_batch_messages
 from store import dbapi
 from store.dbapi import as_tx
-from tests.portfolios.support import execute_item, valid_portfolio
+from tests.portfolios.support import execute_item
 from tests.studies.support import execute_batch
-from tests.walkforward.support import execute_walkforward_jobs
+from tests.walkforward.support import execute_walkforward_jobs, portfolio_walkforward
 from tests.web.support import app_with_schema, on_loopback
 from tests.web.support_browser import recording_page, screenshots_dir, shoot
 from web.db import get_database
@@ -43,7 +43,7 @@ def served(sqlite_url, redis_url, monkeypatch) -> Iterator[tuple[Flask, str, str
     """(the app, its base URL, the id of a finished two-year momentum portfolio)."""
     app = app_with_schema(sqlite_url, redis_url, DATA)
     monkeypatch.setitem(dbapi._PROCESS_DATABASES, os.getpid(), dbapi.Database(sqlite_url))
-    base = valid_portfolio(start_date="2019-01-01", end_date="2020-12-31")
+    base = portfolio_walkforward()["base"]
     answer = app.test_client().post("/api/portfolios", json=base)
     assert answer.status_code == 202, answer.json
     portfolio_id = answer.json["portfolio_id"]

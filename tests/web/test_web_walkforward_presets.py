@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.portfolios.support import demo_app, valid_portfolio
+from tests.portfolios.support import demo_app
+from tests.walkforward.support import portfolio_walkforward
 
 pytestmark = pytest.mark.redis
 
-PORTFOLIO_WALKFORWARD = {
-    "kind": "portfolio",
-    "base": valid_portfolio(start_date="2019-01-01", end_date="2020-12-31"),
-    "grid": {"n": [10, 40], "top_n": [1, 2]},
-    "train_bars": 200,
-    "test_bars": 100,
-}
+PORTFOLIO_WALKFORWARD = portfolio_walkforward()
 
 
 @pytest.fixture
