@@ -223,6 +223,40 @@ class Client:
         accepted = self._submit_once("/api/walkforward", body)
         return WalkForward(self.http, accepted["walkforward_id"], accepted)
 
+    def portfolio_walkforward(
+        self,
+        base: dict[str, Any],
+        grid: dict[str, Any],
+        train_bars: int,
+        test_bars: int,
+        random: dict[str, int] | None = None,
+        **fields: Any,
+    ) -> WalkForward:
+        """Submit a walk-forward over a portfolio (``POST /api/walkforward`` with ``kind:
+        "portfolio"``); its ``WalkForward`` handle, read as a run walk-forward's (``folds``
+        and ``equity`` DataFrames).
+
+        ``base`` is a portfolio request (``Client.portfolio``'s fields) whose dates span the
+        whole walk; ``grid`` (and ``random``) are ``sweep_portfolio``'s, swept on each fold's
+        training days; ``train_bars`` and ``test_bars`` count the universe's trading days;
+        ``fields``: ``step_bars``, ``anchored``, ``metric``, ``min_trades`` (orders),
+        ``chunk_size`` (docs/walkforward.md "Walking a portfolio forward"). Never retried.
+
+        :raise BacktestRequestError: refused, ``field`` naming the input (``train_bars``,
+            ``grid.lookback``, ``base.tickers[2]``…).
+        """
+        body = _body(
+            kind="portfolio",
+            base=base,
+            grid=grid,
+            random=random,
+            train_bars=train_bars,
+            test_bars=test_bars,
+            **fields,
+        )
+        accepted = self._submit_once("/api/walkforward", body)
+        return WalkForward(self.http, accepted["walkforward_id"], accepted)
+
     def get_walkforward(self, walkforward_id: str) -> WalkForward:
         """A handle on an existing walk-forward."""
         return WalkForward(self.http, walkforward_id)

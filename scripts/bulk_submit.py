@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a walk-forward the subcommand `walkforward` (see walkforward --help)\n"
         "portfolio requests from JSON files the subcommand `portfolio`\n"
         "sweeps over a portfolio from JSON files the subcommand `portfolio_sweep`\n"
+        "walk-forwards over a portfolio from JSON files the subcommand `portfolio_walkforward`\n"
         "and requests of any kind, by its resource, the subcommand `kind RESOURCE`",
     )
     source = parser.add_argument_group("what to submit: a grid, or --input")
@@ -355,8 +356,20 @@ SHARED_OPTIONS = ("--url",)
 it (``--url X sweep …`` and ``sweep --url X …`` are the same command)."""
 
 
+SUBCOMMANDS = (
+    "sweep",
+    "walkforward",
+    "portfolio",
+    "portfolio_sweep",
+    "portfolio_walkforward",
+    "kind",
+)
+"""The subcommands ``split_subcommand`` recognises."""
+
+
 def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
-    """(``"sweep"``, ``"walkforward"``, ``"portfolio"``, ``"portfolio_sweep"``, ``"kind"``
+    """(``"sweep"``, ``"walkforward"``, ``"portfolio"``, ``"portfolio_sweep"``,
+    ``"portfolio_walkforward"``, ``"kind"``
     (any kind, by its resource) or None, the arguments for that command): shared
     options given before the subcommand are handed to it."""
     shared: list[str] = []
@@ -367,7 +380,7 @@ def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
         else:
             shared.extend(rest[:2])
             rest = rest[2:]
-    if rest[:1] in (["sweep"], ["walkforward"], ["portfolio"], ["portfolio_sweep"], ["kind"]):
+    if rest[:1] and rest[0] in SUBCOMMANDS:
         return rest[0], [*shared, *rest[1:]]
     return None, list(argv)
 
@@ -391,6 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bulk_portfolio_sweep import main as portfolio_sweep_main
 
         return portfolio_sweep_main(argv)
+    if command == "portfolio_walkforward":  # `… bulk_submit portfolio_walkforward FILE …`
+        from scripts.bulk_portfolio_walkforward import main as portfolio_walkforward_main
+
+        return portfolio_walkforward_main(argv)
     if command == "kind":  # `python -m scripts.bulk_submit [--url U] kind RESOURCE …`
         from scripts.bulk_kind import main as kind_main
 

@@ -117,14 +117,15 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the folds; return the exit code."""
     return run_command(
         lambda client, args: client.walkforward(**walkforward_body(args)),
-        _accepted_line,
-        _follow,
+        accepted_line,
+        follow_walkforward,
         build_parser().parse_args(argv),
         out,
     )
 
 
-def _accepted_line(handle: WalkForward) -> str:
+def accepted_line(handle: WalkForward) -> str:
+    """The line that says a walk-forward was accepted: its id, folds and combos per fold."""
     accepted = handle.accepted
     return (
         f"walk-forward {handle.walkforward_id}: {accepted['folds']} folds × "
@@ -132,7 +133,9 @@ def _accepted_line(handle: WalkForward) -> str:
     )
 
 
-def _follow(handle: WalkForward, args: argparse.Namespace, out: TextIO) -> int:
+def follow_walkforward(handle: WalkForward, args: argparse.Namespace, out: TextIO) -> int:
+    """Wait with a progress bar, print the fold table and the out-of-sample summary; the
+    exit code."""
     goes_on = f"it goes on: {handle.status_url}"
     status = wait_with_bar(handle.refresh, progress_counts, FINISHED, args, out, goes_on)
     if status is None:

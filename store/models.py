@@ -149,7 +149,8 @@ class StrategyPreset(Base):
     created_at: Mapped[timestamp]
     kind: Mapped[str] = mapped_column(String(16), default="run", server_default="run")
     """What ``payload_json`` holds: ``run`` (a run form's values), ``portfolio`` (a
-    portfolio request) or ``study`` (a study request): ``web.api.presets.PRESET_KINDS``."""
+    portfolio request), ``study`` (a study request) or ``walkforward`` (a walk-forward
+    request): ``web.api.presets.PRESET_KINDS``."""
 
     __table_args__ = (Index("ix_presets_owner_name", "owner_key", "name", unique=True),)
 

@@ -55,21 +55,83 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
     return out
 
 
+def _around(domain: Domain) -> tuple[float, float, float] | None:
+    """A first range around a name's value in its base: half to twice it (held to its
+    domain) and a step of about a fifth of that; None for a name with no positive value."""
+    default = domain.default
+    if isinstance(default, bool) or not isinstance(default, int | float) or default <= 0:
+        return None
+    if domain.type == "int":
+        low = max(int(domain.low or 1), int(default) // 2)
+        return low, int(default) * 2, max(1, (int(default) * 2 - low) // 5)
+    high = default * 2 if domain.high is None else min(domain.high, default * 2)
+    low = default / 2 if domain.low is None else max(domain.low, default / 2)
+    return low, high, (high - low) / 5
+
+
+def _top_n_values(base: dict[str, Any]) -> list[int]:
+    """``top_n`` first offered to a search: 1 to the universe's size, at most 5."""
+    return list(range(1, min(len(base["tickers"]), 5) + 1))
+
+
 def suggested_grid(base: dict[str, Any]) -> dict[str, Any]:
-    """A first grid to sweep a portfolio over (the dashboard's "Sweep this portfolio"): each
-    whole-number ``$name`` from half to twice its value, ``top_n`` from 1 to the universe;
-    what the user edits before submitting."""
+    """A first grid to sweep a portfolio over (the dashboard's "Sweep this portfolio", and
+    the grid of "Walk this portfolio forward"): each whole-number ``$name`` from half to
+    twice its value, ``top_n`` from 1 to the universe (at most 5); what the user edits
+    before submitting."""
     grid: dict[str, Any] = {}
     for name, domain in space(base).items():
         if name in ALLOCATION_NAMES or name in REBALANCE_NAMES:
             continue
-        if domain.type == "int" and isinstance(domain.default, int):
-            low = max(int(domain.low or 1), domain.default // 2)
-            step = max(1, (domain.default * 2 - low) // 5)
-            grid[name] = f"{low}:{domain.default * 2}:{step}"
+        around = _around(domain) if domain.type == "int" else None
+        if around is not None:
+            grid[name] = "{}:{}:{}".format(*around)
     if base["allocation"]["method"] == "rank":
-        grid["top_n"] = list(range(1, min(len(base["tickers"]), 5) + 1))
+        grid["top_n"] = _top_n_values(base)
     return grid
+
+
+DRIFT_RANGE = (0.01, 0.2)
+"""The drift thresholds a study is first offered when its base has none."""
+
+
+def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
+    """A first study space over a portfolio (the dashboard's "Study this portfolio"): every
+    numeric name the portfolio declares searchable that a trial may change, in the space's
+    order: its ``name``, its type,
+    its value in the base (``default``) and bounds (``min``, ``max``), the ``low``/``high``
+    first offered and whether it is ``searched``
+    at first — each ``$name`` from half to twice its value and ``top_n`` from 1 to the
+    universe (at most 5) are; ``every_n_bars`` (schedule ``bars`` only) and
+    ``drift_threshold`` are offered, not searched."""
+    out: list[dict[str, Any]] = []
+    for name, domain in space(base).items():
+        if domain.type == "choice" or (
+            name == "every_n_bars" and base["rebalance"]["schedule"] != "bars"
+        ):
+            continue
+        around = _around(domain)
+        if name == "top_n":
+            values = _top_n_values(base)
+            low, high, searched = values[0], values[-1], True
+        elif name == "drift_threshold" and around is None:
+            (low, high), searched = DRIFT_RANGE, False
+        elif around is not None:
+            low, high, searched = around[0], around[1], name not in REBALANCE_NAMES
+        else:
+            low, high, searched = domain.low, domain.high, False
+        entry = {
+            "name": name,
+            "type": domain.type,
+            "default": domain.default,
+            "min": domain.low,
+            "max": domain.high,
+            "low": low,
+            "high": high,
+            "searched": searched,
+        }
+        out.append(entry)
+    return out
 
 
 def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:

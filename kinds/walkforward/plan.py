@@ -20,6 +20,13 @@ MAX_FOLDS = 50
 """Most folds one walk-forward may have (each is a sweep and a queued job)."""
 
 
+def first_windows(bars: int, least_train: int) -> dict[str, int]:
+    """The windows a first walk-forward over ``bars`` bars is offered (what a form starts
+    with): a third of them to train on and a sixth to test on, rolling and stepping by the
+    test window — four folds, three when ``bars`` overstates the window by a few percent."""
+    return {"train_bars": max(least_train, bars // 3), "test_bars": max(1, bars // 6)}
+
+
 @dataclass(frozen=True)
 class FoldWindow:
     """One fold's windows as half-open bar ranges ``[start, stop)`` over the window's bars."""

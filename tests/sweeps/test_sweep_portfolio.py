@@ -9,15 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
+from kinds.portfolios import search
 from kinds.portfolios.kind import run_locally
+from kinds.portfolios.search import evaluate_one, metrics_of
 from kinds.sweeps.overfitting import overfitting
 from store.db import make_engine, make_sessionmaker
 from store.dbapi import as_tx
-from tests.portfolios.support import valid_portfolio
+from store.models import Portfolio
+from tests.portfolios.support import execute_item, valid_portfolio
 from tests.sweeps.support import compute_queued_chunks, sweep_app
+from work.search import Outcome
 
 pytestmark = pytest.mark.redis
 
@@ -149,15 +154,36 @@ def test_a_point_the_portfolio_refuses_is_a_400_at_submission_not_a_failed_chunk
     assert compute_queued_chunks(client.application) == 0
 
 
-def test_a_200_point_lookback_by_top_n_sweep_stores_each_points_own_metrics(app, client):
-    """lookback 2..200 × top_n 1, 2: all 200 points in 8 chunks; each stored row's metrics
-    are those of its combo's request computed alone."""
+def test_every_point_of_a_200_point_lookback_by_top_n_sweep_is_that_portfolio_submitted_alone(
+    app, client, monkeypatch
+):
+    """lookback 2..200 × top_n 1, 2: all 200 points in 8 chunks. Each point's request
+    (``combos/<n>``), submitted alone through ``POST /api/portfolios`` and executed as its
+    Job does, stores byte for byte the result the sweep's chunk computed for that point
+    (recorded as the chunk evaluates it), and the sweep's stored row holds its metrics."""
+    swept: dict[str, str] = {}
+
+    def recording(request: dict) -> Outcome:
+        outcome = evaluate_one(request)
+        swept[request["portfolio_id"]] = outcome.text
+        return outcome
+
+    monkeypatch.setattr(search, "SEARCH", replace(search.SEARCH, evaluate_one=recording))
     body = {**BODY, "grid": {"n": "2:200:2", "top_n": [1, 2]}, "chunk_size": 25}
     sweep_id = _submit(client, body)
     assert compute_queued_chunks(app) == 8
     rows = client.get(f"/api/sweeps/{sweep_id}/results?per_page=500").json["results"]
-    assert len(rows) == 200
+    assert sorted(row["combo_no"] for row in rows) == list(range(200)) and len(swept) == 200
+    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
     for row in rows:
         request = client.get(f"/api/sweeps/{sweep_id}/combos/{row['combo_no']}").json["request"]
-        metrics = json.loads(run_locally(request))["metrics"]
-        assert {name: metrics[name] for name in row["metrics"]} == row["metrics"]
+        answer = client.post("/api/portfolios", json=request)
+        assert answer.status_code == 202, answer.json
+        assert answer.json["portfolio_id"] == request["portfolio_id"]
+        execute_item(app, request["portfolio_id"])
+        with sessions() as session:
+            alone = session.get(Portfolio, request["portfolio_id"]).result_json
+        assert alone == swept[request["portfolio_id"]]
+        metrics = metrics_of(json.loads(alone))
+        assert metrics | row["metrics"] == metrics
+    assert len(set(swept.values())) == 200

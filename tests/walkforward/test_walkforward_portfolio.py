@@ -7,29 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 from redis import Redis
 
 from kinds.portfolios.kind import run_locally
-from kinds.walkforward.kind import FOLD
 from store import dbapi
-from store.db import make_engine, make_sessionmaker
-from tests.portfolios.support import valid_portfolio
-from tests.sweeps.support import SWEEP_QUEUE, compute_queued_chunks, queued_chunks, sweep_app
-from work.kind import Claim
+from tests.sweeps.support import SWEEP_QUEUE, sweep_app
+from tests.walkforward.support import execute_walkforward_jobs, portfolio_walkforward
 
 pytestmark = pytest.mark.redis
 
-BODY = {
-    "kind": "portfolio",
-    "base": valid_portfolio(start_date="2019-01-01", end_date="2020-12-31"),
-    "grid": {"n": [10, 40], "top_n": [1, 2]},
-    "train_bars": 200,
-    "test_bars": 100,
-    "min_trades": 0,
-}
+BODY = portfolio_walkforward()
 
 
 @pytest.fixture
@@ -39,33 +28,13 @@ def app(sqlite_url, redis_url, monkeypatch):
     return sweep_app(sqlite_url, redis_url)
 
 
-def _work(app, redis_url) -> list[dict]:
-    """What the consumers do: every queued chunk computed and stored, then each fold."""
-    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
-    payloads = queued_chunks(redis_url)
-    compute_queued_chunks(app)
-    folds = {p["on_complete"]["job_id"] for p in payloads}
-    messages = []
-    for fold_id in sorted(folds):
-        claim = Claim(fold_id, "test", time.time())
-        with sessions.begin() as session:
-            message = json.loads(FOLD.get(session, fold_id).message_json)
-            assert FOLD.mark_running(session, claim)
-        execution = FOLD.compute(claim, message)
-        with sessions.begin() as session:
-            assert execution.store(session)
-        FOLD.finished(dbapi.process_database(), claim, message)
-        messages.append((message, execution.result))
-    return messages
-
-
 def test_a_portfolio_walkforward_runs_each_folds_best_point_out_of_sample(app, redis_url):
     client = app.test_client()
     response = client.post("/api/walkforward", json=BODY)
     assert response.status_code == 202, response.json
     body = response.json
     assert (body["folds"], body["combos_per_fold"]) == (3, 4)
-    folds = _work(app, redis_url)
+    folds = execute_walkforward_jobs(app)
     for message, result in folds:
         sweep = client.get(f"/api/sweeps/{message['sweep_id']}?metric=sharpe_ratio").json
         assert sweep["status"] == "SUCCEEDED"
@@ -101,7 +70,7 @@ def test_a_bad_portfolio_walkforward_is_a_400_naming_the_field(app):
 def test_the_walkforward_page_of_a_portfolio_shows_its_fold_table(app, redis_url):
     client = app.test_client()
     body = client.post("/api/walkforward", json=BODY).json
-    _work(app, redis_url)
+    execute_walkforward_jobs(app)
     page = client.get(f"/walkforward/{body['walkforward_id']}")
     assert page.status_code == 200, page.get_data(as_text=True)[:2000]
     folds = client.get(f"/api/walkforward/{body['walkforward_id']}/folds.csv")

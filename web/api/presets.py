@@ -15,6 +15,9 @@ code). ``kind`` (optional, default ``run``; ``PRESET_KINDS``) says which form:
 * ``study``: a whole study request (of a run, or over a portfolio: ``kind``, ``base``),
   checked as ``POST /api/studies`` checks one (nothing recorded or queued): its 400 names
   ``payload.<field>``.
+* ``walkforward``: a whole walk-forward request (of a run, or over a portfolio), checked as
+  ``POST /api/walkforward`` checks one (the folds planned on the data, nothing recorded or
+  queued): its 400 names ``payload.<field>``.
 
 The payload is stored as sent. ``GET /api/strategies?kind=portfolio`` lists one kind; a PUT
 without ``kind`` keeps the preset's. Names are stored and returned verbatim; escaping them is
@@ -51,6 +54,7 @@ from store.presets import (
 )
 from web.api.portfolios import validate_portfolio
 from web.api.studies import check_request as check_study
+from web.api.walkforward import check_request as check_walkforward
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session
@@ -67,7 +71,7 @@ NAME_MAX = 100
 PAYLOAD_MAX_BYTES = 16 * 1024
 """Largest preset payload as stored JSON; the column is a TEXT (64 KiB in MySQL)."""
 
-PRESET_KINDS = ("run", "portfolio", "study")
+PRESET_KINDS = ("run", "portfolio", "study", "walkforward")
 """The forms a preset may hold the values of (``StrategyPreset.kind``)."""
 
 ID_MAX = 2**31 - 1
@@ -114,8 +118,8 @@ class PresetBody(BaseModel):
     kind: Annotated[
         Literal[PRESET_KINDS] | None,
         Field(
-            description="the form the payload is for: run (default), portfolio or study "
-            "(PUT: unchanged if absent)",
+            description="the form the payload is for: run (default), portfolio, study or "
+            "walkforward (PUT: unchanged if absent)",
         ),
     ] = None
 
@@ -182,8 +186,9 @@ def _check_rule(payload: dict[str, Any]) -> None:
 
 
 def _check_request(check: Callable[[Any], Any], payload: dict[str, Any]) -> None:
-    """A portfolio or study preset's payload, checked as its submission checks a request
-    (``check``: ``POST /api/portfolios``' or ``POST /api/studies``').
+    """A portfolio, study or walk-forward preset's payload, checked as its submission checks
+    a request (``check``: ``POST /api/portfolios``', ``/api/studies``' or
+    ``/api/walkforward``').
 
     :raise ApiError 400: naming ``payload.<field>``.
     """
@@ -202,6 +207,8 @@ def check_payload(kind: str, payload: dict[str, Any]) -> None:
         _check_request(validate_portfolio, payload)
     elif kind == "study":
         _check_request(check_study, payload)
+    elif kind == "walkforward":
+        _check_request(check_walkforward, payload)
     else:
         _check_rule(payload)
 

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+import numpy as np
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from kinds.portfolios.search import suggested_grid
+from kinds.portfolios.search import suggested_grid, suggested_space
 from kinds.portfolios.store import get_portfolio
 from kinds.runs.fields import RUN_ID_PATTERN
+from kinds.studies.fields import DEFAULT_OBJECTIVES
+from kinds.studies.request_model import StudyBody
+from kinds.walkforward.contract import DEFAULT_METRIC, DEFAULT_MIN_TRADES, TRAIN_BARS_MIN
+from kinds.walkforward.plan import first_windows
+from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Portfolio
 from web.db import get_session
@@ -98,16 +105,50 @@ def portfolio_page(portfolio_id: str) -> ResponseReturnValue:
         "status_url": url_for("portfolios.status", portfolio_id=row.portfolio_id),
     }
     request = json.loads(row.payload_json)
-    sweep_data = {  # "Sweep this portfolio" (static/dashboard/portfolio_sweep.js)
-        "request": request,
-        "sweep_url": url_for("sweeps.submit"),
-        "sweep_page_url": url_for("sweep_pages.sweep_page", sweep_id="SWEEP_ID"),
-    }
     return render_template(
         "portfolios/detail.html",
         portfolio_id=row.portfolio_id,
         page_data=page_data,
-        sweep_data=sweep_data,
+        research_data=research_data(request),
         sweep_grid=json.dumps(suggested_grid(request)),
+        windows=first_windows(_weekdays(request), TRAIN_BARS_MIN),
+        metrics=metrics_json(sweep_metrics()),
+        defaults=RESEARCH_DEFAULTS,
         **nav(),
     )
+
+
+RESEARCH_DEFAULTS = {
+    "n_trials": StudyBody.model_fields["n_trials"].default,
+    "objective": DEFAULT_OBJECTIVES[0]["metric"],
+    "metric": DEFAULT_METRIC,
+    "min_trades": DEFAULT_MIN_TRADES,
+    "train_bars_min": TRAIN_BARS_MIN,
+}
+"""What the study and walk-forward cards of a portfolio's page start with: the APIs' own
+defaults."""
+
+
+def _weekdays(request: dict[str, Any]) -> int:
+    """The weekdays of a portfolio's window: an upper estimate of its trading days (the
+    walk-forward's fold plan counts the universe's own)."""
+    end = np.datetime64(request["end_date"]) + np.timedelta64(1, "D")
+    return int(np.busday_count(np.datetime64(request["start_date"]), end))
+
+
+def research_data(request: dict[str, Any]) -> dict[str, Any]:
+    """What the portfolio page's sweep, study and walk-forward cards submit and open
+    (``static/dashboard/portfolio_research.js``): this portfolio's request as their base,
+    the study's first space (``suggested_space``), the routes and the pages."""
+    return {
+        "request": request,
+        "space": suggested_space(request),
+        "sweep_url": url_for("sweeps.submit"),
+        "sweep_page_url": url_for("sweep_pages.sweep_page", sweep_id="SWEEP_ID"),
+        "study_url": url_for("studies.submit"),
+        "study_page_url": url_for("study_pages.study_page", study_id="STUDY_ID"),
+        "walkforward_url": url_for("walkforward.submit"),
+        "walkforward_page_url": url_for(
+            "walkforward_pages.walkforward_page", walkforward_id="WF_ID"
+        ),
+    }

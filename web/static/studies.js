@@ -429,21 +429,6 @@
     document.body.dataset.studyLuck = deflated.unavailable ? "unavailable" : "shown";
   }
 
-  /* Does the study search another kind's base request (a portfolio) rather than a run? */
-  function overBase(request) {
-    return Boolean(request && request.kind && request.kind !== "run");
-  }
-
-  /* A base in a few words: a portfolio's universe, allocation and schedule; another
-     kind's fields as name=value. */
-  function baseText(base) {
-    if (!base.allocation) return Object.entries(base).map(([n, v]) => `${n}=${paramText(v)}`).join(" ");
-    const a = base.allocation;
-    const allocation = a.method === "rank" ? `top ${a.top_n} by ${a.score}` : a.method;
-    const schedule = (base.rebalance || {}).schedule;
-    return `${(base.tickers || []).length} tickers · ${allocation} · ${schedule}`;
-  }
-
   function startDetail(data) {
     const state = { trials: [], page: 0, sort: "number", order: "asc", key: "", objective: 0, stopped: false, study: null };
     const message = byId("study-message");
@@ -508,7 +493,7 @@
       table.querySelector("tbody").replaceChildren(...rows.slice(state.page * PER_PAGE, (state.page + 1) * PER_PAGE).map((t) => {
         const tr = BT.el("tr", { "data-trial": t.number, class: best.has(t.number) ? "bt-best" : "" });
         const run = BT.el("td", { class: "text-end" });
-        if (t.state === "COMPLETE" && !overBase(study.request)) {
+        if (t.state === "COMPLETE" && !BT.overBase(study.request)) {
           const button = BT.el("button", { type: "button", class: "btn btn-outline-success btn-sm py-0", "data-run-trial": t.number, title: "run this trial as a backtest" }, "run");
           button.addEventListener("click", () => runTrial(t.number));
           run.append(button);
@@ -552,8 +537,8 @@
       say(study.error_message);
       const r = study.request;
       const space = Object.entries(r.space || {}).map(([n, e]) => `${n} ${e.low}…${e.high}${e.step ? ` step ${e.step}` : ""}${e.log ? " log" : ""}`).join(", ");
-      const head = overBase(r)
-        ? [[r.kind, baseText(r.base)], ...(r.base.start_date ? [["Dates", `${r.base.start_date} → ${r.base.end_date}`]] : [])]
+      const head = BT.overBase(r)
+        ? [[r.kind, BT.baseText(r.base)], ...(r.base.start_date ? [["Dates", `${r.base.start_date} → ${r.base.end_date}`]] : [])]
         : [["Ticker", r.ticker], ["Rule", r.rule_type], ["Dates", `${r.start_date} → ${r.end_date}`]];
       const setup = [
         ...head,
@@ -586,8 +571,8 @@
         : "no complete trial yet";
       const bestButton = byId("study-run-best");
       // a study over a portfolio: its trials are portfolios, not runs (no run, no walk-forward)
-      bestButton.classList.toggle("d-none", overBase(r));
-      byId("study-walkforward").classList.toggle("d-none", overBase(r));
+      bestButton.classList.toggle("d-none", BT.overBase(r));
+      byId("study-walkforward").classList.toggle("d-none", BT.overBase(r));
       bestButton.disabled = !(best && best.values);
       bestButton.dataset.trial = best ? String(best.number) : "";
     }

@@ -238,8 +238,8 @@
     const row = (i) => n - 1 - i; // fold 0 at the top
     const spans = folds.map((f) => ({
       fold: f,
-      train: [BT.seconds(f.train.start), BT.seconds(f.train.end)],
-      test: [BT.seconds(f.test.start), BT.seconds(f.test.end)],
+      train: [BT.barSeconds(f.train.start), BT.barSeconds(f.train.end)],
+      test: [BT.barSeconds(f.test.start), BT.barSeconds(f.test.end)],
     }));
     const xs = [Math.min(...spans.map((s) => s.train[0])), Math.max(...spans.map((s) => s.test[1]))];
     const bars = {
@@ -295,8 +295,10 @@
   }
 
   /* The stitched out-of-sample equity, buy & hold over the same bars and each fold's
-     in-sample curve (dashed), on the union of their bar times. */
-  function drawEquity(el, oos) {
+     in-sample curve (dashed), on the union of their bar times (``daily``: a portfolio's
+     daily bars, stamped at midnight UTC, drawn as a run's daily bars are: BT.barSeconds). */
+  function drawEquity(el, oos, daily) {
+    const stamp = daily ? (t) => BT.barSeconds(t.slice(0, 10)) : BT.seconds;
     const curves = [
       { label: "out-of-sample (stitched)", curve: oos.equity_curve, color: Charts.COLORS.pos, width: 2 },
       { label: "buy & hold", curve: oos.benchmark, color: Charts.COLORS.muted, width: 1.5 },
@@ -306,12 +308,12 @@
       })),
     ];
     const times = new Set();
-    for (const { curve } of curves) for (const t of curve.timestamps) times.add(BT.seconds(t));
+    for (const { curve } of curves) for (const t of curve.timestamps) times.add(stamp(t));
     const x = [...times].sort((a, b) => a - b);
     const at = new Map(x.map((t, i) => [t, i]));
     const lines = curves.map(({ label, curve, color, width, dash }) => {
       const values = new Array(x.length).fill(null);
-      curve.timestamps.forEach((t, i) => { values[at.get(BT.seconds(t))] = curve.equity[i]; });
+      curve.timestamps.forEach((t, i) => { values[at.get(stamp(t))] = curve.equity[i]; });
       return { label, values, color, width, dash };
     });
     return named(el, Charts.line(el, x, lines, { height: 340, digits: 2, xLabel: "time (UTC)", yLabel: "equity ($)" }));
@@ -441,8 +443,11 @@
     csv.href = wf.folds_csv_url;
     csv.classList.remove("d-none");
     const r = wf.request;
+    const head = BT.overBase(r) // a walk-forward over a portfolio: its base says what is walked
+      ? [[r.kind, BT.baseText(r.base)], ["Tickers", r.base.tickers.join(", ")], ["Dates", `${r.base.start_date} → ${r.base.end_date}`]]
+      : [["Ticker", r.ticker], ["Rule", r.rule_type], ["Dates", `${r.start_date} → ${r.end_date}`]];
     const setup = [
-      ["Ticker", r.ticker], ["Rule", r.rule_type], ["Dates", `${r.start_date} → ${r.end_date}`],
+      ...head,
       ["Windows", `train ${r.train_bars} · test ${r.test_bars} · step ${r.step_bars} bars, ${r.anchored ? "anchored" : "rolling"}`],
       ["Select by", `${metricLabel(data.metrics, r.metric)}, at least ${r.min_trades} trade${r.min_trades === 1 ? "" : "s"}`],
       ["Combos per fold", String(wf.progress.folds ? Math.round(p.combos_total / p.folds) : BT.MISSING)],
@@ -501,7 +506,7 @@
         drawFolds(byId("wf-folds"), wf, data);
         drawStability(byId("wf-stability"), wf);
         if (wf.oos) {
-          drawEquity(byId("wf-equity"), wf.oos);
+          drawEquity(byId("wf-equity"), wf.oos, BT.overBase(wf.request));
           byId("wf-equity-note").textContent = "Drag to zoom, double-click to reset. In-sample curves: each fold's chosen parameters on its training window.";
         }
       }

@@ -243,6 +243,13 @@ const BT = (() => {
     return Date.parse(iso) / 1000;
   }
 
+  /* A bar's timestamp as unix seconds: a date alone ("YYYY-MM-DD", a portfolio's bar) at
+     21:00 UTC, where a run's daily bars are stamped (data/loader.py), so the charts show
+     dates, not times; anything else as ``seconds`` reads it. */
+  function barSeconds(stamp) {
+    return seconds(/^\d{4}-\d{2}-\d{2}$/.test(stamp) ? `${stamp}T21:00:00Z` : stamp);
+  }
+
   /* 75 -> "1 min 15 s". */
   function elapsed(totalSeconds) {
     const s = Math.max(0, Math.floor(totalSeconds));
@@ -307,7 +314,25 @@ const BT = (() => {
     });
   }
 
+  /* Does a search request (a sweep's, walk-forward's or study's) search another kind's base
+     request (a portfolio) rather than a run? */
+  function overBase(request) {
+    return Boolean(request && request.kind && request.kind !== "run");
+  }
+
+  /* A base in a few words: a portfolio's universe, allocation and schedule; another
+     kind's fields as name=value. */
+  function baseText(base) {
+    if (!base.allocation) {
+      return Object.entries(base).map(([n, v]) => `${n}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(" ");
+    }
+    const a = base.allocation;
+    const allocation = a.method === "rank" ? `top ${a.top_n} by ${a.score}` : a.method;
+    const schedule = (base.rebalance || {}).schedule;
+    return `${(base.tickers || []).length} tickers · ${allocation} · ${schedule}`;
+  }
+
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, MISSING, STATUS };
+  return { el, readJSON, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, barSeconds, overBase, baseText, MISSING, STATUS };
 })();

@@ -9,9 +9,8 @@
   const FINISHED = BT.STATUS.FINISHED || [BT.STATUS.SUCCEEDED, BT.STATUS.FAILED];
   const byId = (id) => document.getElementById(id);
 
-  /* A bar's date ("YYYY-MM-DD") as unix seconds at 21:00 UTC, where a run's daily bars
-     are stamped (data/loader.py), so the charts show dates, not times. */
-  const stamp = (day) => BT.seconds(`${day}T21:00:00Z`);
+  /* A bar's date ("YYYY-MM-DD") as unix seconds at 21:00 UTC (BT.barSeconds). */
+  const stamp = BT.barSeconds;
 
   function drawKpis(metrics, benchmark) {
     const m = metrics || {};

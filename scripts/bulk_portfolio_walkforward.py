@@ -1,0 +1,65 @@
+"""Submit walk-forwards over a portfolio from JSON files, wait for each with a progress bar
+and print its fold table and out-of-sample metrics (docs/bulk.md, docs/walkforward.md
+"Walking a portfolio forward").
+
+    python -m scripts.bulk_portfolio_walkforward walk.json [more.json …] [--url URL] \\
+        [--timeout 3600] [--poll 1] [--no-wait]
+
+Each file holds one walk-forward request over a portfolio (the body of ``POST
+/api/walkforward`` with ``kind: "portfolio"``, ``base``, ``grid``, ``train_bars``,
+``test_bars`` and optionally ``random``, ``step_bars``, ``anchored``, ``metric``,
+``min_trades``, ``chunk_size``) or a list of them. It is also ``python -m
+scripts.bulk_submit [--url URL] portfolio_walkforward …``. The exit codes are every bulk
+command's (``scripts.bulk_client``): 0 all SUCCEEDED, 1 one was refused by the API (its
+message names the field) or ended FAILED, 2 bad options or a file that is not a request, 3
+the API could not be reached, 4 the wait timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from backtest_client import Client
+from backtest_client.walkforward import WalkForward
+from scripts.bulk_client import command_parser
+from scripts.bulk_portfolio import add_file_options, submit_each
+from scripts.bulk_walkforward import accepted_line, follow_walkforward
+
+NAMED = ("kind", "base", "grid", "train_bars", "test_bars", "random")
+"""A file's fields ``Client.portfolio_walkforward`` takes by name; the rest go as they are."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser("python -m scripts.bulk_portfolio_walkforward", __doc__)
+    add_file_options(parser, "JSON walk-forward request(s) over a portfolio")
+    return parser
+
+
+def _submit(client: Client, body: dict[str, Any]) -> WalkForward:
+    rest = {name: value for name, value in body.items() if name not in NAMED}
+    return client.portfolio_walkforward(
+        body.get("base"),
+        body.get("grid"),
+        body.get("train_bars"),
+        body.get("test_bars"),
+        body.get("random"),
+        **rest,
+    )
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Submit each walk-forward, wait for it, print its folds; the worst exit code."""
+    return submit_each(
+        build_parser().parse_args(argv),
+        "walk-forward request over a portfolio",
+        _submit,
+        lambda handle, _body: accepted_line(handle),
+        follow_walkforward,
+        out,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
