@@ -5,9 +5,12 @@ parameter importances).
 
 A study's trials live in our tables (``study_trials``), not in Optuna's RDB storage: that
 storage's own tables (``studies``, ``trials``, ``alembic_version``…) would collide with ours
-in one schema. Each batch rebuilds an in-memory study from the stored trials, in number
+in one schema. A batch of batch TPE (past its start-up) reads the finished trials' params
+and values as columns and draws from one model of them (``ask_finished``,
+``kinds.studies.batch_tpe``): its cost per trial stays flat as the study grows. The other
+samplers, and TPE's start-up, rebuild an in-memory study from the stored trials, in number
 order (so Optuna's numbers are ours), sampler state included (``system_attrs``: CMA-ES's
-optimizer, NSGA-II's generations), asks, and the caller stores what was asked.
+optimizer, NSGA-II's generations), and ask it; the caller stores what was asked.
 """
 
 from __future__ import annotations
@@ -116,6 +119,53 @@ def rebuild(stored: dict[str, Any], trials: list[TrialRow], *, seed: int | None 
     return study
 
 
+def _seed(stored: dict[str, Any], before: int) -> int:
+    """The sampler's seed for a batch asked after ``before`` trials (``ask``)."""
+    return (stored["seed"] * 1_000_003 + before) % 2**31
+
+
+def models_finished(stored: dict[str, Any]) -> bool:
+    """Whether the study's sampler draws a batch from the finished trials' columns alone
+    (batch TPE past its start-up, ``ask_finished``) rather than from a rebuilt study."""
+    return stored["sampler"] == "tpe"
+
+
+def ask_finished(
+    stored: dict[str, Any],
+    total: int,
+    finished: list[tuple[bool, dict[str, Any], list[float] | None]],
+    count: int,
+    retries: list[TrialRow],
+    before: int | None = None,
+) -> list[Asked] | None:
+    """``ask`` for a study whose sampler models its finished trials (``models_finished``),
+    from ``total`` (the trials stored) and ``finished``: each COMPLETE or PRUNED trial's
+    (complete, params, values) in number order — what ``kinds.studies.state.
+    finished_trials`` reads as columns, no Optuna trial built; the same trials ``ask``
+    asks. None when the sampler has no model yet (its start-up: ``ask`` on every trial)."""
+    from kinds.studies.batch_tpe import finished_columns
+
+    if count <= 0:
+        return []
+    if not models_finished(stored):
+        return None
+    start = total if before is None else before
+    sampler = make_sampler(stored["sampler"], _seed(stored, start), int(stored["batch_size"]))
+    dists = distributions(stored["space"])
+    directions = [o["direction"] for o in stored["objectives"]]
+    again = retries[:count]
+    columns = finished_columns(finished, list(dists), len(directions))
+    points = sampler.sample_finished(columns, directions, dists, count - len(again))
+    if points is None:
+        return None
+    repeated = [
+        Asked(total + i, dict(row.params), {"fixed_params": row.params}, row.number)
+        for i, row in enumerate(again)
+    ]
+    fresh = [Asked(total + len(again) + i, p, {}, None) for i, p in enumerate(points)]
+    return repeated + fresh
+
+
 def ask(
     stored: dict[str, Any],
     trials: list[TrialRow],
@@ -128,23 +178,23 @@ def ask(
     (seeded by the study's seed and how many trials came before — ``before``, default
     ``len(trials)``: also those other batches reserved and are asking at the same time —
     so a study run one batch at a time asks the same points every time, and two batches
-    asking at once do not ask the same ones). Numbered from ``len(trials)``."""
+    asking at once do not ask the same ones). Numbered from ``len(trials)``. A sampler
+    that models the finished trials reads them as columns (``ask_finished``); the others
+    ask a study rebuilt from every trial."""
     if count <= 0:
         return []
+    finished = [
+        (row.state == COMPLETE, row.params, row.values)
+        for row in trials
+        if row.state in (COMPLETE, PRUNED)
+    ]
+    asked = ask_finished(stored, len(trials), finished, count, retries, before)
+    if asked is not None:
+        return asked
     start = len(trials) if before is None else before
-    study = rebuild(stored, trials, seed=(stored["seed"] * 1_000_003 + start) % 2**31)
+    study = rebuild(stored, trials, seed=_seed(stored, start))
     dists = distributions(stored["space"])
     again = retries[:count]
-    batch = getattr(study.sampler, "sample_batch", None)
-    points = None if batch is None else batch(study, dists, count - len(again))
-    if points is not None:  # one model for the batch (``kinds.studies.batch_tpe``)
-        first = len(trials)
-        repeated = [
-            Asked(first + i, dict(row.params), {"fixed_params": row.params}, row.number)
-            for i, row in enumerate(again)
-        ]
-        fresh = [Asked(first + len(again) + i, p, {}, None) for i, p in enumerate(points)]
-        return repeated + fresh
     for row in again:
         study.enqueue_trial({k: v for k, v in row.params.items() if k in dists})
     asked = []
