@@ -25,9 +25,10 @@ overbought 50..99 step 0.25 × stop_loss_pct 0.5..20 step 0.5 = 308,919,640 grid
     POST to SUCCEEDED, with its best Sharpe; then the same study one batch at a time
     (``parallelism`` 1, ``cache`` false so it reuses none of the first one's trials): each
     batch is asked after the one before was told, so it asks the points of part (a)'s seed 0.
-(c) Asking at the end of a study (``--ask-trials``, default 2,000 and 10,000): TPE asks a
-    250-trial batch of a study of that many stored trials (synthetic: random points of the
-    space's grid, a tenth PRUNED, values on a coarse grid so some tie), ours (the finished
+(c) Asking at the end of a study (``--ask-trials``, default 2,000 and 10,000): a TPE study
+    of the largest size (seed 0) is run in process as in (a), with the share of its time
+    spent asking; then its next 250-trial batch is asked from its first 2,000 and 10,000
+    trials, ours (the finished
     trials as columns, ``kinds.studies.sampling.ask``) next to the reference (the Optuna
     study rebuilt from every trial, Optuna's split, estimators and acquisition:
     ``kinds.studies.batch_tpe.reference_batch``), alternately, the median of
@@ -115,8 +116,9 @@ def random_search(folder: Path, count: int, seed: int = 0) -> tuple[float, float
     return float(np.nanmax(sharpe)), time.perf_counter() - started
 
 
-def study_in_process(folder: Path, sampler: str, trials: int, target: float, seed: int) -> dict:
-    """A study run batch by batch as the Jobs run it, without the queue and the database."""
+def run_study(folder: Path, sampler: str, trials: int, seed: int) -> tuple[list, float, float]:
+    """A study run batch by batch as the Jobs run it, without the queue and the database:
+    its trials, the seconds spent asking and in all."""
     from kinds.studies.contract import parse_study_request
     from kinds.studies.evaluate import evaluate_trials
     from kinds.studies.sampling import TrialRow, ask
@@ -136,14 +138,16 @@ def study_in_process(folder: Path, sampler: str, trials: int, target: float, see
                 TrialRow(trial.number, outcome.state, trial.params, outcome.values,
                          trial.system_attrs)
             )  # fmt: skip
+    return rows, asking, time.perf_counter() - started
+
+
+def study_in_process(folder: Path, sampler: str, trials: int, target: float, seed: int) -> dict:
+    """A study run as the Jobs run it (``run_study``): its best, when it beat ``target``,
+    its ask cost per trial and its wall time."""
+    rows, asking, wall = run_study(folder, sampler, trials, seed)
     values = [r.values[0] if r.values else -np.inf for r in rows]
     beat = next((i for i, v in enumerate(values) if v >= target), None)
-    return {
-        "best": max(values),
-        "beat_at": beat,
-        "ask_ms": asking / trials * 1000,
-        "wall_s": time.perf_counter() - started,
-    }
+    return {"best": max(values), "beat_at": beat, "ask_ms": asking / trials * 1000, "wall_s": wall}
 
 
 def at_least_as_good(study: list[float], random: list[float]) -> float:
@@ -231,22 +235,6 @@ def part_b(trials: int, redis_url: str) -> None:
             print(f"  study{what} / sweep wall: {wall / walls[0]:.2f}")
 
 
-def synthetic_trials(count: int, seed: int = 0) -> list:
-    """``count`` stored trials of the bench's space (part (c))."""
-    from kinds.studies.sampling import COMPLETE, PRUNED, TrialRow
-
-    rng = np.random.default_rng(seed)
-    grids = {name: grid_values({"step": 1, **entry}) for name, entry in SPACE.items()}
-    rows = []
-    for number in range(count):
-        params = {name: rng.choice(values).item() for name, values in grids.items()}
-        params["period"] = int(params["period"])
-        pruned = rng.random() < 0.1
-        value = None if pruned else [float(np.round(rng.normal(), 2))]
-        rows.append(TrialRow(number, PRUNED if pruned else COMPLETE, params, value, {}))
-    return rows
-
-
 def reference_ask(stored: dict, rows: list, count: int) -> list[dict]:
     """The batch the rebuilt Optuna study draws (part (c)'s reference)."""
     from kinds.studies.batch_tpe import reference_batch
@@ -256,19 +244,31 @@ def reference_ask(stored: dict, rows: list, count: int) -> list[dict]:
     return reference_batch(study.sampler, study, distributions(stored["space"]), count)
 
 
-def alternately(ours, reference, repeats: int) -> tuple[float, float]:
-    """The median seconds per trial of ``ours()`` (asked trials) and ``reference()`` (their
-    params), run alternately so both see the machine's same minutes; they must agree."""
-    mine, theirs = [], []
+def alternately(ours, reference, repeats: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall, CPU) median seconds per trial of ``ours()`` (asked trials) and of
+    ``reference()`` (their params), run alternately so both see the machine's same minutes;
+    they must agree. The process's CPU time is the steadier figure on a loaded machine (it
+    leaves out a MariaDB server's time)."""
+    mine: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
     for _ in range(repeats):
-        began = time.perf_counter()
-        asked = ours()
-        middle = time.perf_counter()
-        drawn = reference()
-        mine.append(middle - began)
-        theirs.append(time.perf_counter() - middle)
-        assert [a.params for a in asked] == drawn, "columns and reference differ"
-    return float(np.median(mine)) / BATCH, float(np.median(theirs)) / BATCH
+        for function, into in ((ours, mine), (reference, theirs)):
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = function()
+            into.append((time.perf_counter() - wall, time.process_time() - cpu))
+            if function is ours:
+                asked = [a.params for a in result]
+            else:
+                assert asked == result, "columns and reference differ"
+    return (
+        tuple(float(np.median(column)) / BATCH for column in zip(*mine, strict=True)),
+        tuple(float(np.median(column)) / BATCH for column in zip(*theirs, strict=True)),
+    )
+
+
+def per_trial(figures: tuple[float, float]) -> str:
+    """Wall and CPU milliseconds a trial."""
+    return f"{figures[0] * 1000:.2f} ms/trial (CPU {figures[1] * 1000:.2f})"
 
 
 def stored_study(database_url: str, trials: int, rows: list) -> tuple[str, dict]:
@@ -300,7 +300,7 @@ def stored_study(database_url: str, trials: int, rows: list) -> tuple[str, dict]
     return study_id, planned.request.stored
 
 
-def part_c(sizes: list[int], repeats: int) -> None:
+def part_c(folder: Path, sizes: list[int], repeats: int) -> None:
     from functools import partial
 
     from kinds.studies.asking import Reservation, sample
@@ -310,20 +310,22 @@ def part_c(sizes: list[int], repeats: int) -> None:
     from tests.databases import scratch_database
 
     print(f"(c) TPE asking a {BATCH}-trial batch at the end of a study (median of {repeats})")
+    trials, asking, wall = run_study(folder, "tpe", max(sizes), 0)
+    print(f"  a {len(trials):,}-trial study in process: {wall:.1f} s, asking "
+          f"{asking / wall:.0%} of it ({asking / len(trials) * 1000:.2f} ms/trial)")  # fmt: skip
     for count in sizes:
         stored = parse_study_request({**study_body(count, "tpe"), "seed": 0}).stored
-        rows = synthetic_trials(count)
-        ask(stored, rows[:20], 1, [])  # imports and first calls
+        rows = trials[:count]
         ours, reference = alternately(
             partial(ask, stored, rows, BATCH, []), partial(reference_ask, stored, rows, BATCH),
             repeats,
         )  # fmt: skip
-        print(f"  {count:6,} trials, in process: ask {ours * 1000:.2f} ms/trial, "
-              f"rebuild reference {reference * 1000:.2f} ms/trial (same points)")  # fmt: skip
+        print(f"  {count:6,} trials, in process: ask {per_trial(ours)}, "
+              f"rebuild reference {per_trial(reference)} (same points)")  # fmt: skip
     server = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
     for count in sizes:
         with scratch_database(server, "bench") as url:
-            study_id, stored = stored_study(url, count, synthetic_trials(count))
+            study_id, stored = stored_study(url, count, trials[:count])
             database = Database(url)
             try:
                 reservation = Reservation(stored, "", BATCH, count)
@@ -334,8 +336,8 @@ def part_c(sizes: list[int], repeats: int) -> None:
                 )
             finally:
                 database.close()
-        print(f"  {count:6,} trials, read from MariaDB: ask {ours * 1000:.2f} ms/trial, "
-              f"every trial read + rebuild {reference * 1000:.2f} ms/trial")  # fmt: skip
+        print(f"  {count:6,} trials, read from MariaDB: ask {per_trial(ours)}, "
+              f"every trial read + rebuild {per_trial(reference)}")  # fmt: skip
 
 
 def read_and_rebuild(database, study_id: str, stored: dict) -> list[dict]:
@@ -364,8 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_samplers:
         part_a(folder, args.trials, args.random, args.random_seeds, args.study_seeds)
     if not args.skip_ask:
-        os.environ["DATA_DIR"] = str(folder)
-        part_c([int(n) for n in args.ask_trials.split(",")], args.ask_repeats)
+        part_c(folder, [int(n) for n in args.ask_trials.split(",")], args.ask_repeats)
     if not args.skip_queue:
         part_b(args.trials, args.redis_url)
     return 0
