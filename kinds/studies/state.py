@@ -130,7 +130,7 @@ def finished_trials(
     handle: Any, study_id: str
 ) -> list[tuple[bool, dict[str, Any], list[float] | None]]:
     """Each finished trial's (COMPLETE?, params, values), in number order: what a model of
-    the finished trials reads (``kinds.studies.sampling.ask_finished``). Two columns of one
+    the finished trials reads (``kinds.studies.sampling.ask_from_columns``). Two columns of one
     query, each decoded by one ``json.loads`` of the column joined into a JSON array."""
     rows = as_tx(handle).fetchall(
         f"SELECT state, params_json, values_json FROM {TRIALS} "

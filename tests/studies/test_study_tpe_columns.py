@@ -2,9 +2,10 @@
 CDF and the Parzen estimators' log-density are Optuna's bit for bit; a batch asked from the
 finished trials' columns equals ``reference_batch`` (Optuna's split, estimators and
 acquisition on a rebuilt study) for one and two objectives, minimised or maximised, with
-pruned trials, tied values, continuous and log parameters; and a batch asked through the
-database (``asking.sample``: the columns read in one query) equals ``ask`` over every
-stored trial."""
+pruned trials, tied values, continuous and log parameters; random asked of an empty study
+equals random asked of the rebuilt one; and a batch asked through the database
+(``asking.sample``: the columns read in one query) equals ``ask`` over every stored
+trial."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from kinds.studies.sampling import (
     PRUNED,
     Asked,
     TrialRow,
+    _ask_rebuilt,
     _seed,
     ask,
     distributions,
@@ -159,6 +161,17 @@ def test_before_its_start_up_trials_a_batch_is_asked_point_by_point():
     assert len(ask(stored, rows, 5, [])) == 5
 
 
+def test_random_asked_of_no_trial_is_random_asked_of_every_trial():
+    """The random sampler ignores the trials: the same retries, points and numbers."""
+    stored = {**_stored(GRID, MAXIMISE, 4), "sampler": "random"}
+    rows = _trials(300, GRID, 1, 4)
+    retries = [r for r in rows if r.state == FAIL][:3]
+    asked = ask(stored, rows, 20, retries, 310)
+    assert asked == _ask_rebuilt(stored, rows, len(rows), 20, retries, 310)
+    assert [a.retry_of for a in asked[:3]] == [r.number for r in retries]
+    assert [a.number for a in asked] == list(range(300, 320))
+
+
 def _store(database: Database, study_id: str, rows: list[TrialRow]) -> None:
     """``rows`` as a batch would leave them: asked, then told (FAIL: its batch died)."""
     batch = f"{study_id}-b0"
@@ -170,13 +183,15 @@ def _store(database: Database, study_id: str, rows: list[TrialRow]) -> None:
         fail_trials(tx, study_id, [r.number for r in rows if r.state == FAIL])
 
 
-def test_a_batch_asked_through_the_database_reads_columns_and_asks_the_same(sqlite_url):
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_batch_asked_through_the_database_reads_columns_and_asks_the_same(sqlite_url, sampler):
     """``asking.sample`` for a TPE study (the finished trials' params and values read as
-    columns, the FAIL trials due re-asked first) asks what ``ask`` asks of every stored
-    trial."""
+    columns) or a random one (the count alone), the FAIL trials due re-asked first, asks
+    what ``ask`` asks of every stored trial."""
     engine = make_engine(sqlite_url)
     create_schema(engine)
-    planned = validate_study(valid_study(n_trials=400, batch_size=30, seed=5))
+    request = valid_study(n_trials=400, batch_size=30, seed=5, sampler=sampler)
+    planned = validate_study(request)
     study_id, stored = planned.request.study_id, planned.request.stored
     with make_sessionmaker(engine).begin() as session:
         study_submission(planned, image_tag="test").insert(session, "sweep-test")
