@@ -183,19 +183,25 @@ def _store(database: Database, study_id: str, rows: list[TrialRow]) -> None:
         fail_trials(tx, study_id, [r.number for r in rows if r.state == FAIL])
 
 
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def database_url(request) -> str:
+    """A fresh database on SQLite and on MariaDB (the columns' query runs on both)."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "empty_mysql_url")
+
+
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
-def test_a_batch_asked_through_the_database_reads_columns_and_asks_the_same(sqlite_url, sampler):
+def test_a_batch_asked_through_the_database_reads_columns_and_asks_the_same(database_url, sampler):
     """``asking.sample`` for a TPE study (the finished trials' params and values read as
     columns) or a random one (the count alone), the FAIL trials due re-asked first, asks
     what ``ask`` asks of every stored trial."""
-    engine = make_engine(sqlite_url)
+    engine = make_engine(database_url)
     create_schema(engine)
     request = valid_study(n_trials=400, batch_size=30, seed=5, sampler=sampler)
     planned = validate_study(request)
     study_id, stored = planned.request.study_id, planned.request.stored
     with make_sessionmaker(engine).begin() as session:
         study_submission(planned, image_tag="test").insert(session, "sweep-test")
-    database = Database(sqlite_url)
+    database = Database(database_url)
     try:
         _store(database, study_id, _trials(150, stored["space"], 1, 3))
         with database.transaction() as tx:
