@@ -2,6 +2,7 @@
 (backtesting.py's GOOG.csv, RSI with a stop-loss).
 
     .venv/bin/python -m bench.study_bench [--trials 2000] [--random 100000] [--skip-queue]
+        [--skip-samplers] [--skip-ask] [--ask-trials 2000,10000]
 
 The space: RSI period 2..200 (a lookback: on a log scale) × oversold 1..50 step 0.25 ×
 overbought 50..99 step 0.25 × stop_loss_pct 0.5..20 step 0.5 = 308,919,640 grid points
@@ -24,9 +25,20 @@ overbought 50..99 step 0.25 × stop_loss_pct 0.5..20 step 0.5 = 308,919,640 grid
     POST to SUCCEEDED, with its best Sharpe; then the same study one batch at a time
     (``parallelism`` 1, ``cache`` false so it reuses none of the first one's trials): each
     batch is asked after the one before was told, so it asks the points of part (a)'s seed 0.
+(c) Asking at the end of a study (``--ask-trials``, default 2,000 and 10,000): a TPE study
+    of the largest size (seed 0) is run in process as in (a), with the share of its time
+    spent asking; then its next 250-trial batch is asked from its first 2,000 and 10,000
+    trials, ours (the finished
+    trials as columns, ``kinds.studies.sampling.ask``) next to the reference (the Optuna
+    study rebuilt from every trial, Optuna's split, estimators and acquisition:
+    ``kinds.studies.batch_tpe.reference_batch``), alternately, the median of
+    ``--ask-repeats``; both must draw the same points. Then the same through MariaDB
+    (a scratch database): the batch Job's step 2 (``kinds.studies.asking.sample``: one
+    query for the columns) next to reading every trial and the reference.
 Goal: the default sampler's median best Sharpe >= random search's median best of
 100,000, the study at least as good as a random search in most (study seed, random seed)
-pairs (aim: 75 %), in no more wall time than the 100,000-point sweep.
+pairs (aim: 75 %), in no more wall time than the 100,000-point sweep; (c) at most 1 ms of
+asking per trial at 10,000 trials.
 """
 
 from __future__ import annotations
@@ -104,8 +116,9 @@ def random_search(folder: Path, count: int, seed: int = 0) -> tuple[float, float
     return float(np.nanmax(sharpe)), time.perf_counter() - started
 
 
-def study_in_process(folder: Path, sampler: str, trials: int, target: float, seed: int) -> dict:
-    """A study run batch by batch as the Jobs run it, without the queue and the database."""
+def run_study(folder: Path, sampler: str, trials: int, seed: int) -> tuple[list, float, float]:
+    """A study run batch by batch as the Jobs run it, without the queue and the database:
+    its trials, the seconds spent asking and in all."""
     from kinds.studies.contract import parse_study_request
     from kinds.studies.evaluate import evaluate_trials
     from kinds.studies.sampling import TrialRow, ask
@@ -125,14 +138,16 @@ def study_in_process(folder: Path, sampler: str, trials: int, target: float, see
                 TrialRow(trial.number, outcome.state, trial.params, outcome.values,
                          trial.system_attrs)
             )  # fmt: skip
+    return rows, asking, time.perf_counter() - started
+
+
+def study_in_process(folder: Path, sampler: str, trials: int, target: float, seed: int) -> dict:
+    """A study run as the Jobs run it (``run_study``): its best, when it beat ``target``,
+    its ask cost per trial and its wall time."""
+    rows, asking, wall = run_study(folder, sampler, trials, seed)
     values = [r.values[0] if r.values else -np.inf for r in rows]
     beat = next((i for i, v in enumerate(values) if v >= target), None)
-    return {
-        "best": max(values),
-        "beat_at": beat,
-        "ask_ms": asking / trials * 1000,
-        "wall_s": time.perf_counter() - started,
-    }
+    return {"best": max(values), "beat_at": beat, "ask_ms": asking / trials * 1000, "wall_s": wall}
 
 
 def at_least_as_good(study: list[float], random: list[float]) -> float:
@@ -220,19 +235,138 @@ def part_b(trials: int, redis_url: str) -> None:
             print(f"  study{what} / sweep wall: {wall / walls[0]:.2f}")
 
 
+def reference_ask(stored: dict, rows: list, count: int) -> list[dict]:
+    """The batch the rebuilt Optuna study draws (part (c)'s reference)."""
+    from kinds.studies.batch_tpe import reference_batch
+    from kinds.studies.sampling import _seed, distributions, rebuild
+
+    study = rebuild(stored, rows, seed=_seed(stored, len(rows)))
+    return reference_batch(study.sampler, study, distributions(stored["space"]), count)
+
+
+def alternately(ours, reference, repeats: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall, CPU) median seconds per trial of ``ours()`` (asked trials) and of
+    ``reference()`` (their params), run alternately so both see the machine's same minutes;
+    they must agree. The process's CPU time is the steadier figure on a loaded machine (it
+    leaves out a MariaDB server's time)."""
+    mine: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
+    for _ in range(repeats):
+        for function, into in ((ours, mine), (reference, theirs)):
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = function()
+            into.append((time.perf_counter() - wall, time.process_time() - cpu))
+            if function is ours:
+                asked = [a.params for a in result]
+            else:
+                assert asked == result, "columns and reference differ"
+    return (
+        tuple(float(np.median(column)) / BATCH for column in zip(*mine, strict=True)),
+        tuple(float(np.median(column)) / BATCH for column in zip(*theirs, strict=True)),
+    )
+
+
+def per_trial(figures: tuple[float, float]) -> str:
+    """Wall and CPU milliseconds a trial."""
+    return f"{figures[0] * 1000:.2f} ms/trial (CPU {figures[1] * 1000:.2f})"
+
+
+def stored_study(database_url: str, trials: int, rows: list) -> tuple[str, dict]:
+    """A TPE study of the bench's space holding ``rows`` in a fresh schema (part (c))."""
+    from kinds.studies.sampling import COMPLETE, PRUNED, Asked
+    from kinds.studies.service import study_submission, validate_study
+    from kinds.studies.state import insert_asked, store_trial
+    from store.db import create_schema, make_engine, make_sessionmaker
+    from store.dbapi import Database
+
+    engine = make_engine(database_url)
+    create_schema(engine)
+    body = {**study_body(trials, "tpe"), "n_trials": 20_000}
+    planned = validate_study(body)
+    study_id = planned.request.study_id
+    with make_sessionmaker(engine).begin() as session:
+        study_submission(planned, image_tag="bench").insert(session, "bench")
+    engine.dispose()
+    database = Database(database_url)
+    try:
+        with database.transaction() as tx:
+            asked = [Asked(r.number, r.params, {}, None) for r in rows]
+            insert_asked(tx, study_id, f"{study_id}-b0", asked)
+            for r in rows:
+                if r.state in (COMPLETE, PRUNED):
+                    store_trial(tx, study_id, f"{study_id}-b0", r.number, r.state, r.values, {})
+    finally:
+        database.close()
+    return study_id, planned.request.stored
+
+
+def part_c(folder: Path, sizes: list[int], repeats: int) -> None:
+    from functools import partial
+
+    from kinds.studies.asking import Reservation, sample
+    from kinds.studies.contract import parse_study_request
+    from kinds.studies.sampling import ask
+    from store.dbapi import Database
+    from tests.databases import scratch_database
+
+    print(f"(c) TPE asking a {BATCH}-trial batch at the end of a study (median of {repeats})")
+    trials, asking, wall = run_study(folder, "tpe", max(sizes), 0)
+    print(f"  a {len(trials):,}-trial study in process: {wall:.1f} s, asking "
+          f"{asking / wall:.0%} of it ({asking / len(trials) * 1000:.2f} ms/trial)")  # fmt: skip
+    for count in sizes:
+        stored = parse_study_request({**study_body(count, "tpe"), "seed": 0}).stored
+        rows = trials[:count]
+        ours, reference = alternately(
+            partial(ask, stored, rows, BATCH, []), partial(reference_ask, stored, rows, BATCH),
+            repeats,
+        )  # fmt: skip
+        print(f"  {count:6,} trials, in process: ask {per_trial(ours)}, "
+              f"rebuild reference {per_trial(reference)} (same points)")  # fmt: skip
+    server = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
+    for count in sizes:
+        with scratch_database(server, "bench") as url:
+            study_id, stored = stored_study(url, count, trials[:count])
+            database = Database(url)
+            try:
+                reservation = Reservation(stored, "", BATCH, count)
+                ours, reference = alternately(
+                    partial(sample, database, study_id, reservation),
+                    partial(read_and_rebuild, database, study_id, stored),
+                    repeats,
+                )
+            finally:
+                database.close()
+        print(f"  {count:6,} trials, read from MariaDB: ask {per_trial(ours)}, "
+              f"every trial read + rebuild {per_trial(reference)}")  # fmt: skip
+
+
+def read_and_rebuild(database, study_id: str, stored: dict) -> list[dict]:
+    """The reference batch of the study's stored trials, read as every trial (part (c))."""
+    from kinds.studies.state import trial_rows
+
+    with database.transaction() as tx:
+        rows = trial_rows(tx, study_id)
+    return reference_ask(stored, rows, BATCH)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.study_bench", description=__doc__)
     parser.add_argument("--trials", type=int, default=2000)
     parser.add_argument("--random", type=int, default=100_000)
     parser.add_argument("--random-seeds", type=int, default=5, help="random searches to run")
     parser.add_argument("--study-seeds", type=int, default=10, help="studies per sampler")
-    parser.add_argument("--skip-queue", action="store_true", help="run (a) only")
-    parser.add_argument("--skip-samplers", action="store_true", help="run (b) only")
+    parser.add_argument("--skip-queue", action="store_true", help="skip (b)")
+    parser.add_argument("--skip-samplers", action="store_true", help="skip (a)")
+    parser.add_argument("--skip-ask", action="store_true", help="skip (c)")
+    parser.add_argument("--ask-trials", default="2000,10000", help="(c)'s study sizes")
+    parser.add_argument("--ask-repeats", type=int, default=3, help="(c)'s runs of each")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="(b)'s Redis")
     args = parser.parse_args(argv)
     folder = goog_data_dir()
     if not args.skip_samplers:
         part_a(folder, args.trials, args.random, args.random_seeds, args.study_seeds)
+    if not args.skip_ask:
+        part_c(folder, [int(n) for n in args.ask_trials.split(",")], args.ask_repeats)
     if not args.skip_queue:
         part_b(args.trials, args.redis_url)
     return 0

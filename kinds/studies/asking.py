@@ -9,7 +9,9 @@ lock-wait timeout. So a batch asks in three steps, each its own transaction retr
 1. **reserve** (locked): FAIL the trials no Job will finish (``fail_orphans``), count the
    room left in the budget (trials stored, and trials other RUNNING batches reserved and
    are asking), and record this batch's reservation on its row (``asking``);
-2. **sample** (no lock): read the trials (a plain, consistent read) and ask the sampler —
+2. **sample** (no lock): read the trials (a plain, consistent read: batch TPE reads only
+   the finished trials' params and values, as columns; random only their count) and ask
+   the sampler —
    seeded past every trial stored or reserved before this batch, so a study run one batch
    at a time asks what it always asked, and two batches asking at once do not draw the
    same points;
@@ -24,10 +26,19 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kinds.studies.sampling import Asked, TrialRow, ask
+from kinds.studies.sampling import (
+    INDEPENDENT,
+    Asked,
+    TrialRow,
+    ask,
+    ask_from_columns,
+    asks_from_columns,
+)
 from kinds.studies.state import (
     StudyState,
+    due_rows,
     fail_orphans,
+    finished_trials,
     insert_asked,
     lock_study,
     mark_study_running,
@@ -84,8 +95,25 @@ def reserve_trials(database: Database, batch: str, study_id: str) -> Reservation
 
 def sample(database: Database, study_id: str, reservation: Reservation) -> list[Asked]:
     """Step 2 (no lock): ``reservation.count`` trials asked of the trials stored now, the
-    FAIL trials due for a retry first."""
+    FAIL trials due for a retry first. Batch TPE reads only the finished trials' params and
+    values, random only the count (``ask_from_columns``); the others, and TPE before it has
+    a model, read every trial."""
     from work.retry import retry_transaction
+
+    stored, count, before = reservation.stored, reservation.count, reservation.before
+    if asks_from_columns(stored):
+        modelled = stored["sampler"] not in INDEPENDENT
+
+        def columns() -> tuple[int, list, list[TrialRow]]:
+            with database.transaction() as tx:
+                total = trial_tally(tx, study_id)[0]
+                finished = finished_trials(tx, study_id) if modelled else []
+                return total, finished, due_rows(tx, study_id)
+
+        total, finished, retries = retry_transaction(columns)
+        asked = ask_from_columns(stored, total, finished, count, retries, before)
+        if asked is not None:
+            return asked
 
     def read() -> tuple[list[TrialRow], set[int]]:
         with database.transaction() as tx:
@@ -93,7 +121,7 @@ def sample(database: Database, study_id: str, reservation: Reservation) -> list[
 
     trials, due = retry_transaction(read)
     retries = [t for t in trials if t.number in due]
-    return ask(reservation.stored, trials, reservation.count, retries, reservation.before)
+    return ask(stored, trials, count, retries, before)
 
 
 def insert_trials(database: Database, batch: str, study_id: str, asked: list[Asked]) -> list[Asked]:

@@ -5,9 +5,13 @@ parameter importances).
 
 A study's trials live in our tables (``study_trials``), not in Optuna's RDB storage: that
 storage's own tables (``studies``, ``trials``, ``alembic_version``…) would collide with ours
-in one schema. Each batch rebuilds an in-memory study from the stored trials, in number
+in one schema. A batch of batch TPE (past its start-up) reads the finished trials' params
+and values as columns and draws from one model of them (``ask_from_columns``,
+``kinds.studies.batch_tpe``), and random reads no trial: their cost per trial stays flat
+as the study grows. The other samplers, and TPE's start-up, rebuild an in-memory study
+from the stored trials, in number
 order (so Optuna's numbers are ours), sampler state included (``system_attrs``: CMA-ES's
-optimizer, NSGA-II's generations), asks, and the caller stores what was asked.
+optimizer, NSGA-II's generations), and ask it; the caller stores what was asked.
 """
 
 from __future__ import annotations
@@ -116,6 +120,62 @@ def rebuild(stored: dict[str, Any], trials: list[TrialRow], *, seed: int | None 
     return study
 
 
+def _seed(stored: dict[str, Any], before: int) -> int:
+    """The sampler's seed for a batch asked after ``before`` trials (``ask``)."""
+    return (stored["seed"] * 1_000_003 + before) % 2**31
+
+
+INDEPENDENT = ("random",)
+"""Samplers whose points do not depend on the stored trials (Optuna's ``RandomSampler``
+draws each parameter from its seeded generator alone): a batch asks an empty study."""
+
+
+def asks_from_columns(stored: dict[str, Any]) -> bool:
+    """Whether a batch of the study's sampler may ask from the trials' count, the retries
+    and (batch TPE) the finished trials' columns alone (``ask_from_columns``), without
+    reading every trial."""
+    return stored["sampler"] == "tpe" or stored["sampler"] in INDEPENDENT
+
+
+def ask_from_columns(
+    stored: dict[str, Any],
+    total: int,
+    finished: list[tuple[bool, dict[str, Any], list[float] | None]],
+    count: int,
+    retries: list[TrialRow],
+    before: int | None = None,
+) -> list[Asked] | None:
+    """``ask``, the same trials, from ``total`` (the trials stored) and, for batch TPE,
+    ``finished``: each COMPLETE or PRUNED trial's (complete, params, values) in number
+    order — what ``kinds.studies.state.finished_trials`` reads as columns; no Optuna trial
+    is built. A sampler that ignores the trials (``INDEPENDENT``) asks an empty study. None
+    when every trial is needed: the other samplers, and TPE before its model (its start-up
+    counts the trials)."""
+    from kinds.studies.batch_tpe import finished_columns
+
+    if count <= 0:
+        return []
+    if stored["sampler"] in INDEPENDENT:
+        return _ask_rebuilt(stored, [], total, count, retries, before)
+    if stored["sampler"] != "tpe":
+        return None
+    start = total if before is None else before
+    sampler = make_sampler(stored["sampler"], _seed(stored, start), int(stored["batch_size"]))
+    dists = distributions(stored["space"])
+    directions = [o["direction"] for o in stored["objectives"]]
+    again = retries[:count]
+    columns = finished_columns(finished, list(dists), len(directions))
+    points = sampler.sample_finished(columns, directions, dists, count - len(again))
+    if points is None:
+        return None
+    repeated = [
+        Asked(total + i, dict(row.params), {"fixed_params": row.params}, row.number)
+        for i, row in enumerate(again)
+    ]
+    fresh = [Asked(total + len(again) + i, p, {}, None) for i, p in enumerate(points)]
+    return repeated + fresh
+
+
 def ask(
     stored: dict[str, Any],
     trials: list[TrialRow],
@@ -128,23 +188,37 @@ def ask(
     (seeded by the study's seed and how many trials came before — ``before``, default
     ``len(trials)``: also those other batches reserved and are asking at the same time —
     so a study run one batch at a time asks the same points every time, and two batches
-    asking at once do not ask the same ones). Numbered from ``len(trials)``."""
+    asking at once do not ask the same ones). Numbered from ``len(trials)``. Batch TPE
+    reads the finished trials as columns and random reads none (``ask_from_columns``); the
+    others ask a study rebuilt from every trial."""
     if count <= 0:
         return []
-    start = len(trials) if before is None else before
-    study = rebuild(stored, trials, seed=(stored["seed"] * 1_000_003 + start) % 2**31)
+    finished = [
+        (row.state == COMPLETE, row.params, row.values)
+        for row in trials
+        if row.state in (COMPLETE, PRUNED)
+    ]
+    asked = ask_from_columns(stored, len(trials), finished, count, retries, before)
+    if asked is not None:
+        return asked
+    return _ask_rebuilt(stored, trials, len(trials), count, retries, before)
+
+
+def _ask_rebuilt(
+    stored: dict[str, Any],
+    trials: list[TrialRow],
+    total: int,
+    count: int,
+    retries: list[TrialRow],
+    before: int | None,
+) -> list[Asked]:
+    """``ask`` of a study rebuilt from ``trials`` (all ``total`` stored, or none for an
+    ``INDEPENDENT`` sampler), Optuna asking point by point: the retries first (enqueued,
+    so numbered first), then the sampler's; numbered from ``total``."""
+    start = total if before is None else before
+    study = rebuild(stored, trials, seed=_seed(stored, start))
     dists = distributions(stored["space"])
     again = retries[:count]
-    batch = getattr(study.sampler, "sample_batch", None)
-    points = None if batch is None else batch(study, dists, count - len(again))
-    if points is not None:  # one model for the batch (``kinds.studies.batch_tpe``)
-        first = len(trials)
-        repeated = [
-            Asked(first + i, dict(row.params), {"fixed_params": row.params}, row.number)
-            for i, row in enumerate(again)
-        ]
-        fresh = [Asked(first + len(again) + i, p, {}, None) for i, p in enumerate(points)]
-        return repeated + fresh
     for row in again:
         study.enqueue_trial({k: v for k, v in row.params.items() if k in dists})
     asked = []
@@ -152,7 +226,7 @@ def ask(
         trial = study.ask(dists)
         attrs = study._storage.get_trial(trial._trial_id).system_attrs
         retry_of = again[index].number if index < len(again) else None
-        asked.append(Asked(trial.number, dict(trial.params), _plain(attrs), retry_of))
+        asked.append(Asked(total + index, dict(trial.params), _plain(attrs), retry_of))
     return asked
 
 

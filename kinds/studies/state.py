@@ -93,12 +93,16 @@ def lock_study(handle: Any, study_id: str) -> StudyState | None:
     )
 
 
-def trial_rows(handle: Any, study_id: str) -> list[TrialRow]:
-    """Every trial of the study, in number order."""
+_DUE = " AND state = ? AND retried_as IS NULL"
+"""A trial due for a retry: FAIL, its params not asked again yet (one argument: FAIL)."""
+
+
+def _trial_rows(handle: Any, study_id: str, where: str = "", args: tuple = ()) -> list[TrialRow]:
+    """The study's trials (``where``: more conditions), in number order."""
     rows = as_tx(handle).fetchall(
         f"SELECT number, state, params_json, values_json, system_attrs_json FROM {TRIALS} "
-        "WHERE study_id = ? ORDER BY number",
-        (study_id,),
+        f"WHERE study_id = ?{where} ORDER BY number",
+        (study_id, *args),
     )
     return [
         TrialRow(
@@ -112,12 +116,36 @@ def trial_rows(handle: Any, study_id: str) -> list[TrialRow]:
     ]
 
 
+def trial_rows(handle: Any, study_id: str) -> list[TrialRow]:
+    """Every trial of the study, in number order."""
+    return _trial_rows(handle, study_id)
+
+
+def due_rows(handle: Any, study_id: str) -> list[TrialRow]:
+    """The FAIL trials due for a retry (``retries_due``), in number order."""
+    return _trial_rows(handle, study_id, _DUE, (FAIL,))
+
+
+def finished_trials(
+    handle: Any, study_id: str
+) -> list[tuple[bool, dict[str, Any], list[float] | None]]:
+    """Each finished trial's (COMPLETE?, params, values), in number order: what a model of
+    the finished trials reads (``kinds.studies.sampling.ask_from_columns``). Two columns of one
+    query, each decoded by one ``json.loads`` of the column joined into a JSON array."""
+    rows = as_tx(handle).fetchall(
+        f"SELECT state, params_json, values_json FROM {TRIALS} "
+        "WHERE study_id = ? AND state IN (?, ?) ORDER BY number",
+        (study_id, COMPLETE, PRUNED),
+    )
+    params = json.loads("[" + ",".join(row[1] for row in rows) + "]")
+    values = json.loads("[" + ",".join(row[2] or "null" for row in rows) + "]")
+    return [(row[0] == COMPLETE, p, v) for row, p, v in zip(rows, params, values, strict=True)]
+
+
 def retries_due(handle: Any, study_id: str) -> list[int]:
     """FAIL trials whose params have not been asked again yet, in number order."""
     rows = as_tx(handle).fetchall(
-        f"SELECT number FROM {TRIALS} WHERE study_id = ? AND state = ? AND retried_as IS NULL "
-        "ORDER BY number",
-        (study_id, FAIL),
+        f"SELECT number FROM {TRIALS} WHERE study_id = ?{_DUE} ORDER BY number", (study_id, FAIL)
     )
     return [int(number) for (number,) in rows]
 
