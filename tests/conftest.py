@@ -1,13 +1,17 @@
 """Shared fixtures: real Redis and real MySQL/MariaDB (never mocks), temporary SQLite, data.
 
 * ``redis_url``: TEST_REDIS_URL (default redis://127.0.0.1:6379/15), a database index the
-  platform never uses, flushed before and after each test.
+  platform never uses, flushed before and after each test. The end-to-end stacks use the
+  two indexes below it on the same server (``tests.servers``): the suite touches no other
+  Redis database.
 * ``mysql_url``: a fresh database on the server named by TEST_DATABASE_URL (e.g.
   mysql+pymysql://root@127.0.0.1:3306/test), created for the test session and dropped after.
   Without TEST_DATABASE_URL the MySQL tests skip locally and FAIL in CI (CI=true).
 * ``empty_mysql_url``: an empty database of one test's own on the same server.
 * ``sqlite_url``: a temporary SQLite file per test.
 * ``user_data_dir`` (automatic, the whole session): USER_DATA_DIR set to a temporary folder.
+* ``demo_data_dir`` (automatic, the whole session): DATA_DIR set to a temporary copy of the
+  demo data git tracks in ``data/``, so no file a user put there reaches a test.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo_data import copy_demo_data
+from tests.servers import STACK_REDIS_URL, given_redis_url
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["tests.consumer.fixtures", "tests.portfolios.fixtures"]  # shared fixtures
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -40,6 +46,21 @@ def user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["USER_DATA_DIR"] = before
 
 
+@pytest.fixture(autouse=True, scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """DATA_DIR for the whole session (and every process it starts): a copy of the demo
+    data git tracks in ``data/`` (``tests.demo_data``), never the checkout's folder, where
+    a user's files may lie."""
+    folder = copy_demo_data(tmp_path_factory.mktemp("demo-data"))
+    before = os.environ.get("DATA_DIR")
+    os.environ["DATA_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("DATA_DIR", None)
+    else:
+        os.environ["DATA_DIR"] = before
+
+
 def _require(what: str, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is required in CI: {reason}")
@@ -51,7 +72,7 @@ def redis_url() -> str:
     from redis import Redis
     from redis.exceptions import RedisError
 
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    url = given_redis_url()
     client = Redis.from_url(url)
     try:
         client.flushdb()
@@ -112,9 +133,6 @@ def goog_csv() -> Path:
     from tests.bars import GOOG_CSV
 
     return GOOG_CSV
-
-
-STACK_REDIS_URL = os.environ.get("TEST_STACK_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @pytest.fixture(scope="session")
