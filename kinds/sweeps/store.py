@@ -292,18 +292,16 @@ Bounds = dict[str, tuple[float | None, float | None]]
 """Per metric, the lowest and highest value a result may have to be listed (None: open)."""
 
 
-def _filtered(statement, sweep_id: str, ticker: str | None, bounds: Bounds | None = None):
-    """``statement`` kept to the sweep's results of ``ticker`` within ``bounds``: a column
-    compared where it is, a metric without one through ``sweep_metric_values`` (the combos
-    whose value lies within; an undefined one has no row, so it drops out)."""
+def _filtered(
+    session: Session, statement, sweep_id: str, ticker: str | None, bounds: Bounds | None = None
+):
+    """``statement`` kept to the sweep's results of ``ticker`` within ``bounds``, each
+    compared on the result row (``result_value``: its column, or its ``extra_metrics``;
+    undefined values drop out). A row read anyway is compared fastest there: looking each
+    one up in ``sweep_metric_values`` costs more than reading its JSON."""
     statement = statement.where(SweepResult.sweep_id == sweep_id)
     for name, (low, high) in (bounds or {}).items():
-        if _is_column(name):
-            statement = statement.where(*_within(getattr(SweepResult, name), low, high))
-            continue
-        values, of_metric = _values_of(sweep_id, name)
-        kept = select(values.combo_no).where(of_metric, *_within(values.value, low, high))
-        statement = statement.where(SweepResult.combo_no.in_(kept))
+        statement = statement.where(*_within(result_value(session, name), low, high))
     return statement.where(SweepResult.ticker == ticker) if ticker else statement
 
 
@@ -341,23 +339,8 @@ def _page_by_column(
     ticker: str | None,
     bounds: Bounds | None,
 ) -> list[SweepResult]:
-    """A page sorted by a column. Filtered by a metric without one and not in combo order,
-    it reads the combos within that metric's bounds off its index first (a page in combo
-    order reads results in order and stops at the page's end)."""
-    extra = _first_extra(bounds) if sort != "combo_no" else None
-    if extra is None:
-        statement = _filtered(select(SweepResult), sweep_id, ticker, bounds)
-    else:
-        values, of_metric = _values_of(sweep_id, extra)
-        rest = {name: bound for name, bound in (bounds or {}).items() if name != extra}
-        statement = _filtered(
-            _from_values(session, select(SweepResult), values).where(
-                of_metric, *_within(values.value, *bounds[extra])
-            ),
-            sweep_id,
-            ticker,
-            rest,
-        )
+    """A page sorted by a column."""
+    statement = _filtered(session, select(SweepResult), sweep_id, ticker, bounds)
     return list(
         session.scalars(
             statement.order_by(*_by_column(sort, descending)).limit(limit).offset(offset)
@@ -381,6 +364,7 @@ def _page_by_extra(
     (undefined values last either way)."""
     values, of_metric = _values_of(sweep_id, sort)
     defined = _filtered(
+        session,
         _from_values(session, select(SweepResult), values).where(of_metric),
         sweep_id,
         ticker,
@@ -399,7 +383,7 @@ def _page_by_extra(
         counted = defined.with_only_columns(func.count()).order_by(None)
         before = int(session.scalar(counted) or 0)
     missing, of_missing = _values_of(sweep_id, sort)
-    undefined = _filtered(select(SweepResult), sweep_id, ticker, bounds).where(
+    undefined = _filtered(session, select(SweepResult), sweep_id, ticker, bounds).where(
         ~exists().where(of_missing, missing.combo_no == SweepResult.combo_no)
     )
     rows += session.scalars(
@@ -415,7 +399,7 @@ def _count(session: Session, sweep_id: str, ticker: str | None, bounds: Bounds |
     count starts from its index range (and reads only that when nothing else is asked)."""
     extra = _first_extra(bounds)
     if extra is None:
-        statement = _filtered(select(func.count()), sweep_id, ticker, bounds)
+        statement = _filtered(session, select(func.count()), sweep_id, ticker, bounds)
         return int(session.scalar(statement.select_from(SweepResult)) or 0)
     values, of_metric = _values_of(sweep_id, extra)
     rest = {name: bound for name, bound in (bounds or {}).items() if name != extra}
@@ -424,6 +408,7 @@ def _count(session: Session, sweep_id: str, ticker: str | None, bounds: Bounds |
         statement = select(func.count()).select_from(values).where(*within)
     else:
         statement = _filtered(
+            session,
             _from_values(session, select(func.count()), values).where(*within),
             sweep_id,
             ticker,
