@@ -31,19 +31,28 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.consumer.fixtures", "tests.portfolios.fixtures"]  # shared fixtures
 
 
+@contextmanager
+def _session_env(name: str, folder: Path) -> Iterator[Path]:
+    """``name`` set to ``folder`` in this process's environment (which every process it
+    starts inherits) while in the block, restored after."""
+    before = os.environ.get(name)
+    os.environ[name] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 @pytest.fixture(autouse=True, scope="session")
 def user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """USER_DATA_DIR for the whole session (and every process it starts): a temporary
     folder, so a developer's own imported tickers never reach a test and no test writes
     into the checkout's var/."""
-    folder = tmp_path_factory.mktemp("user-data")
-    before = os.environ.get("USER_DATA_DIR")
-    os.environ["USER_DATA_DIR"] = str(folder)
-    yield folder
-    if before is None:
-        os.environ.pop("USER_DATA_DIR", None)
-    else:
-        os.environ["USER_DATA_DIR"] = before
+    with _session_env("USER_DATA_DIR", tmp_path_factory.mktemp("user-data")) as folder:
+        yield folder
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -51,14 +60,9 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """DATA_DIR for the whole session (and every process it starts): a copy of the demo
     data git tracks in ``data/`` (``tests.demo_data``), never the checkout's folder, where
     a user's files may lie."""
-    folder = copy_demo_data(tmp_path_factory.mktemp("demo-data"))
-    before = os.environ.get("DATA_DIR")
-    os.environ["DATA_DIR"] = str(folder)
-    yield folder
-    if before is None:
-        os.environ.pop("DATA_DIR", None)
-    else:
-        os.environ["DATA_DIR"] = before
+    copy = copy_demo_data(tmp_path_factory.mktemp("demo-data"))
+    with _session_env("DATA_DIR", copy) as folder:
+        yield folder
 
 
 def _require(what: str, reason: str) -> None:
