@@ -1,12 +1,15 @@
 """Sorting and filtering a 100,000-combination sweep by a metric with a column and by one
-stored in ``extra_metrics`` (a metric registered after the schema), on MariaDB/MySQL.
+stored in ``extra_metrics`` (a metric registered after the schema), on MariaDB/MySQL or
+SQLite.
 
 ``python -m bench.sweep_metric_bench [--database-url URL] [--rows 100000] [--repeat 20]
 [--code-root DIR]``
 
 Creates a throw-away database (``tests.databases.scratch_database`` on the server of
---database-url, default TEST_DATABASE_URL), the schema, one sweep of ``--rows`` stored
-combinations (random metrics; with ``extra_metrics``, two registered toy metrics per row),
+--database-url, default TEST_DATABASE_URL; a temporary SQLite file for ``--database-url
+sqlite://``), the schema, one sweep of ``--rows`` stored
+combinations (random metrics; with ``extra_metrics``, two registered toy metrics per row,
+and their ``sweep_metric_values`` rows where the code has that table),
 then times the API's answers with Flask's test client (server time: routing, the query,
 JSON; no network): the first page of ``/results`` sorted by a column metric (Sharpe) and
 by an extra one, filtered by each (``min.<metric>``, about half the rows pass) and the
@@ -24,7 +27,10 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +60,33 @@ def _rows(count: int, columns: list[str], extra: bool, rng: random.Random) -> li
     return rows
 
 
+@contextmanager
+def _database(url: str, scratch_database) -> Iterator[str]:
+    """A throw-away database: a SQLite file in a temporary folder for a ``sqlite`` URL (the
+    embedded default), else a scratch database on the server of ``url``."""
+    if not url.startswith("sqlite"):
+        with scratch_database(url, "bt_bench_metrics") as scratch:
+            yield scratch
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+
+
+def _metric_values(rows: list[dict]) -> list[dict]:
+    """The ``sweep_metric_values`` rows of ``rows``' ``extra_metrics``."""
+    return [
+        {
+            "sweep_id": row["sweep_id"],
+            "metric": key,
+            "combo_no": row["combo_no"],
+            "value": value,
+            "negated": -value,
+        }
+        for row in rows
+        for key, value in json.loads(row["extra_metrics"]).items()
+    ]
+
+
 def _time(client, url: str, repeat: int) -> tuple[float, float, int]:
     samples = []
     size = 0
@@ -81,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import insert
 
     from metrics import registry
+    from store import models
     from store.db import create_schema, make_engine
     from store.models import Sweep, SweepResult, utcnow
     from tests.databases import scratch_database
@@ -88,12 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     from web.db import get_engine
 
     extra = "extra_metrics" in SweepResult.__table__.columns
+    values_model = getattr(models, "SweepMetricValue", None)
     if extra:
         for key in EXTRA:
             registry.register(registry.MetricDef(key, key, function="bench:unused"))
     columns = list(registry.SWEEP_METRIC_KEYS)
-    print(f"code: {args.code_root} (extra_metrics: {'yes' if extra else 'no'})")
-    with scratch_database(args.database_url, "bt_bench_metrics") as url:
+    print(
+        f"code: {args.code_root} (extra_metrics: {'yes' if extra else 'no'}, "
+        f"sweep_metric_values: {'yes' if values_model is not None else 'no'})"
+    )
+    with _database(args.database_url, scratch_database) as url:
         engine = make_engine(url)
         create_schema(engine)
         started = time.perf_counter()
@@ -117,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             rows = _rows(args.rows, columns, extra, random.Random(7))
             for first in range(0, len(rows), 5000):
                 connection.execute(insert(SweepResult), rows[first : first + 5000])
+            if values_model is not None:  # what a chunk writes beside its rows
+                values = _metric_values(rows)
+                for first in range(0, len(values), 5000):
+                    connection.execute(insert(values_model), values[first : first + 5000])
         print(f"inserted {args.rows} results in {time.perf_counter() - started:.1f} s")
         app = create_app(
             {"TESTING": True, "DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:1/0"}

@@ -1,13 +1,17 @@
 """Shared fixtures: real Redis and real MySQL/MariaDB (never mocks), temporary SQLite, data.
 
 * ``redis_url``: TEST_REDIS_URL (default redis://127.0.0.1:6379/15), a database index the
-  platform never uses, flushed before and after each test.
+  platform never uses, flushed before and after each test. The end-to-end stacks use the
+  two indexes below it on the same server (``tests.servers``): the suite touches no other
+  Redis database.
 * ``mysql_url``: a fresh database on the server named by TEST_DATABASE_URL (e.g.
   mysql+pymysql://root@127.0.0.1:3306/test), created for the test session and dropped after.
   Without TEST_DATABASE_URL the MySQL tests skip locally and FAIL in CI (CI=true).
 * ``empty_mysql_url``: an empty database of one test's own on the same server.
 * ``sqlite_url``: a temporary SQLite file per test.
 * ``user_data_dir`` (automatic, the whole session): USER_DATA_DIR set to a temporary folder.
+* ``demo_data_dir`` (automatic, the whole session): DATA_DIR set to a temporary copy of the
+  demo data git tracks in ``data/``, so no file a user put there reaches a test.
 """
 
 from __future__ import annotations
@@ -19,10 +23,27 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo_data import copy_demo_data
+from tests.servers import STACK_REDIS_URL, given_redis_url
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["tests.consumer.fixtures", "tests.portfolios.fixtures"]  # shared fixtures
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@contextmanager
+def _session_env(name: str, folder: Path) -> Iterator[Path]:
+    """``name`` set to ``folder`` in this process's environment (which every process it
+    starts inherits) while in the block, restored after."""
+    before = os.environ.get(name)
+    os.environ[name] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -30,14 +51,18 @@ def user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """USER_DATA_DIR for the whole session (and every process it starts): a temporary
     folder, so a developer's own imported tickers never reach a test and no test writes
     into the checkout's var/."""
-    folder = tmp_path_factory.mktemp("user-data")
-    before = os.environ.get("USER_DATA_DIR")
-    os.environ["USER_DATA_DIR"] = str(folder)
-    yield folder
-    if before is None:
-        os.environ.pop("USER_DATA_DIR", None)
-    else:
-        os.environ["USER_DATA_DIR"] = before
+    with _session_env("USER_DATA_DIR", tmp_path_factory.mktemp("user-data")) as folder:
+        yield folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """DATA_DIR for the whole session (and every process it starts): a copy of the demo
+    data git tracks in ``data/`` (``tests.demo_data``), never the checkout's folder, where
+    a user's files may lie."""
+    copy = copy_demo_data(tmp_path_factory.mktemp("demo-data"))
+    with _session_env("DATA_DIR", copy) as folder:
+        yield folder
 
 
 def _require(what: str, reason: str) -> None:
@@ -51,7 +76,7 @@ def redis_url() -> str:
     from redis import Redis
     from redis.exceptions import RedisError
 
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    url = given_redis_url()
     client = Redis.from_url(url)
     try:
         client.flushdb()
@@ -112,9 +137,6 @@ def goog_csv() -> Path:
     from tests.bars import GOOG_CSV
 
     return GOOG_CSV
-
-
-STACK_REDIS_URL = os.environ.get("TEST_STACK_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @pytest.fixture(scope="session")

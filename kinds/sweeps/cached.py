@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, exists, func, insert, literal, select, tru
 from sqlalchemy.orm import Session
 
 from kinds.sweeps.contract import SweepRequest
-from store.models import Sweep, SweepChunk, SweepResult, utcnow
+from store.models import Sweep, SweepChunk, SweepMetricValue, SweepResult, utcnow
 from work.status import RunStatus
 
 
@@ -55,7 +55,8 @@ def insert_cached_sweep(
     """Add ``sweep`` as a copy of the finished sweep ``source_id`` (module docstring) in the
     caller's transaction: its own id, request, owner and times; the source's chunks with
     its id replaced by the new one in their ids and messages, SUCCEEDED now, no timings;
-    every result. False when the source is gone or no longer finished: nothing added."""
+    every result and its metrics without a column. False when the source is gone or no
+    longer finished: nothing added."""
     now = utcnow()
     new_id = sweep.sweep_id
     own_sweep = {
@@ -102,10 +103,11 @@ def insert_cached_sweep(
     source_chunks = session.scalar(select(Sweep.chunks).where(Sweep.sweep_id == source_id))
     if chunks.rowcount != source_chunks:
         return False  # a chunk is no longer SUCCEEDED: the caller rolls back
-    columns = {"sweep_id": literal(new_id), **_others(SweepResult, {"sweep_id"})}
-    session.execute(
-        insert(SweepResult).from_select(
-            list(columns), select(*columns.values()).where(SweepResult.sweep_id == source_id)
+    for model in (SweepResult, SweepMetricValue):
+        columns = {"sweep_id": literal(new_id), **_others(model, {"sweep_id"})}
+        session.execute(
+            insert(model).from_select(
+                list(columns), select(*columns.values()).where(model.sweep_id == source_id)
+            )
         )
-    )
     return True

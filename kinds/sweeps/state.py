@@ -3,7 +3,8 @@ results, its timings and its stored message, in plain SQL (``work.transitions``,
 ``store.dbapi``) so a Job imports no SQLAlchemy. ``kinds.sweeps.store`` re-exports them for the web,
 the reaper and the tests, which call them with an SQLAlchemy session.
 
-A chunk's results, its SUCCEEDED transition and its timings are ONE transaction
+A chunk's results (its rows, and the values of its metrics without a column in
+``sweep_metric_values``), its SUCCEEDED transition and its timings are ONE transaction
 (``kinds.sweeps.kind``) whose first statement is the guarded UPDATE: a retried, late or duplicated
 delivery finds the chunk no longer RUNNING and stores nothing, and (sweep_id, combo_no) is
 the results' primary key, so no combination is ever stored twice. Nothing here commits.
@@ -34,6 +35,14 @@ INSERT_RESULTS = (
 )
 """One result row per combination; PyMySQL sends a chunk's rows as multi-row INSERTs."""
 
+METRIC_VALUES = "sweep_metric_values"
+"""Per combination, its metrics without a column, one row each (``store.models.SweepMetricValue``):
+what sorting and filtering by them reads."""
+INSERT_METRIC_VALUES = (
+    f"INSERT INTO {METRIC_VALUES} (sweep_id, metric, combo_no, value, negated) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
 
 def mark_chunk_running(
     handle: Any, chunk_id: str, worker: str, startup_ms: float | None = None
@@ -51,7 +60,8 @@ def store_chunk_results(
     block_stats: bytes | None = None,
     sharpe_grid: bytes | None = None,
 ) -> bool:
-    """RUNNING → SUCCEEDED, the chunk's result rows, its combinations' packed block
+    """RUNNING → SUCCEEDED, the chunk's result rows (with their metrics without a column
+    in ``sweep_metric_values`` too), its combinations' packed block
     statistics (``kinds.sweeps.evaluate.pack_blocks``) and their packed Sharpe ratios and
     grid positions (``pack_sharpe_grid``; None: not computed), in the caller's transaction
     (the guarded UPDATE first); False, with nothing written, when the chunk was not
@@ -77,31 +87,44 @@ def store_chunk_results(
     # RUNNING → SUCCEEDED, so a crashed attempt left none, and a later delivery cannot pass
     # the guard above. (A range DELETE also took gap locks that made neighbouring chunks
     # deadlock on InnoDB.)
+    sweep_id = chunk["sweep_id"]
+    extras = [extra_values(row) for row in rows]
     tx.executemany(
         INSERT_RESULTS,
         [
             (
-                chunk["sweep_id"],
+                sweep_id,
                 row["combo_no"],
                 chunk["chunk_no"],
                 row["ticker"],
                 json.dumps(row["params"], separators=(",", ":")),
                 *(row[name] for name in SWEEP_METRIC_KEYS),
-                extra_metrics(row),
+                extra_json(extra),
             )
-            for row in rows
+            for row, extra in zip(rows, extras, strict=True)
         ],
     )
+    values = [
+        (sweep_id, key, row["combo_no"], value, -value)
+        for row, extra in zip(rows, extras, strict=True)
+        for key, value in extra.items()
+    ]
+    if values:
+        tx.executemany(INSERT_METRIC_VALUES, values)
     return True
 
 
 _NOT_EXTRA = frozenset(("combo_no", "ticker", "params", *SWEEP_METRIC_KEYS))
 
 
-def extra_metrics(row: dict) -> str | None:
-    """The stored ``extra_metrics`` of an ``evaluate_chunk`` row: its metrics without a
-    column as a JSON object (undefined ones left out), None when it has none."""
-    extra = {k: v for k, v in row.items() if k not in _NOT_EXTRA and v is not None}
+def extra_values(row: dict) -> dict[str, float]:
+    """The metrics of an ``evaluate_chunk`` row without a column, undefined ones left out:
+    its ``extra_metrics`` and its ``sweep_metric_values`` rows."""
+    return {k: v for k, v in row.items() if k not in _NOT_EXTRA and v is not None}
+
+
+def extra_json(extra: dict[str, float]) -> str | None:
+    """The stored ``extra_metrics`` of ``extra_values``: a JSON object, None when empty."""
     return json.dumps(extra, separators=(",", ":"), allow_nan=False) if extra else None
 
 

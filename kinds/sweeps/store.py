@@ -16,8 +16,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, literal_column, select, true, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, load_only
 
 from kinds.sweeps.contract import SweepRequest
 from kinds.sweeps.state import (  # noqa: F401  (re-exported: the one chunk-transition path)
@@ -27,7 +37,7 @@ from kinds.sweeps.state import (  # noqa: F401  (re-exported: the one chunk-tran
 )
 from kinds.sweeps.status import SWEEP_FINISHED, SweepStatus
 from metrics import sweep_metric_keys
-from store.models import Sweep, SweepChunk, SweepResult, utcnow
+from store.models import Sweep, SweepChunk, SweepMetricValue, SweepResult, utcnow
 from work.status import ALL_STATUSES, RunStatus
 from work.transitions import new_item
 
@@ -249,32 +259,33 @@ def sort_keys() -> tuple[str, ...]:
 def result_value(session: Session, name: str) -> ColumnElement[Any]:
     """A stored result's ``name``: its column (combo_no, ticker, params_json, the built-in
     metrics), or a metric without one read from ``extra_metrics`` by the database (NULL for
-    rows that lack it). SQLite's ``json_extract`` gives the number; MySQL/MariaDB's
-    ``JSON_EXTRACT`` its JSON text, made a double by ``+ 0e0`` (``extra_metrics`` never holds
-    a JSON null, which that would read as 0; ``JSON_VALUE`` costs a fifth more a row).
-    ``name`` must be one of those columns or ``sweep_metric_keys()``, never unchecked
-    request text."""
-    if name in SweepResult.__table__.columns:
+    rows that lack it): what reading every row (the CSV, the heatmap) selects. SQLite's
+    ``json_extract`` gives the number; MySQL/MariaDB's ``JSON_EXTRACT`` its JSON text, made a
+    double by ``+ 0e0`` (``extra_metrics`` never holds a JSON null, which that would read as
+    0). Sorting and filtering by such a metric read ``sweep_metric_values`` instead
+    (``results_page``). ``name`` must be one of those columns or ``sweep_metric_keys()``,
+    never unchecked request text."""
+    if _is_column(name):
         return getattr(SweepResult, name)
     value = func.json_extract(SweepResult.extra_metrics, f"$.{name}")
     return value if session.get_bind().dialect.name == "sqlite" else value + literal_column("0e0")
 
 
-_LAST = 1.7976931348623157e308
-"""The largest double: an undefined extra metric sorts as beyond it (last either way)."""
+def _is_column(name: str) -> bool:
+    return name in SweepResult.__table__.columns
 
 
-def _order(session: Session, sort: str, descending: bool) -> list[ColumnElement[Any]]:
-    """ORDER BY ``sort`` with undefined values last, then combo_no. A column sorts on
-    (IS NULL, value); an extra metric on COALESCE(value, ∓``_LAST``), so the database reads
-    its JSON once a row, not twice (a stored value is finite, never ±``_LAST``)."""
-    value = result_value(session, sort)
-    if sort in SweepResult.__table__.columns:
-        order = [value.is_(None), value.desc() if descending else value.asc()]
-    else:
-        last = func.coalesce(value, -_LAST if descending else _LAST)
-        order = [last.desc() if descending else last.asc()]
-    return order if sort == "combo_no" else [*order, SweepResult.combo_no.asc()]
+def _values_of(sweep_id: str, name: str):
+    """The sweep's ``sweep_metric_values`` rows of the metric ``name`` (a fresh alias) and
+    the condition that selects them."""
+    values = aliased(SweepMetricValue)
+    return values, (values.sweep_id == sweep_id) & (values.metric == name)
+
+
+def _within(value, low: float | None, high: float | None) -> list[ColumnElement[bool]]:
+    """``value`` between ``low`` and ``high`` (None: that side open)."""
+    at_least = [value >= low] if low is not None else []
+    return at_least + ([value <= high] if high is not None else [])
 
 
 Bounds = dict[str, tuple[float | None, float | None]]
@@ -284,12 +295,126 @@ Bounds = dict[str, tuple[float | None, float | None]]
 def _filtered(
     session: Session, statement, sweep_id: str, ticker: str | None, bounds: Bounds | None = None
 ):
+    """``statement`` kept to the sweep's results of ``ticker`` within ``bounds``, each
+    compared on the result row (``result_value``: its column, or its ``extra_metrics``;
+    undefined values drop out). A row read anyway is compared fastest there: looking each
+    one up in ``sweep_metric_values`` costs more than reading its JSON."""
     statement = statement.where(SweepResult.sweep_id == sweep_id)
     for name, (low, high) in (bounds or {}).items():
-        value = result_value(session, name)
-        statement = statement.where(value >= low) if low is not None else statement
-        statement = statement.where(value <= high) if high is not None else statement
+        statement = statement.where(*_within(result_value(session, name), low, high))
     return statement.where(SweepResult.ticker == ticker) if ticker else statement
+
+
+def _from_values(session: Session, statement, values):
+    """``statement`` read from ``values`` (an alias of ``sweep_metric_values``) first, then
+    each result it names by primary key: MySQL/MariaDB are told the order (STRAIGHT_JOIN),
+    their planner would read every result and look its value up instead."""
+    joined = statement.select_from(values).join(
+        SweepResult,
+        (SweepResult.sweep_id == values.sweep_id) & (SweepResult.combo_no == values.combo_no),
+    )
+    mysql = session.get_bind().dialect.name in ("mysql", "mariadb")
+    return joined.prefix_with("STRAIGHT_JOIN") if mysql else joined
+
+
+def _by_column(sort: str, descending: bool) -> list[ColumnElement[Any]]:
+    """ORDER BY the column ``sort`` with undefined values last, then combo_no."""
+    value = getattr(SweepResult, sort)
+    order = [value.is_(None), value.desc() if descending else value.asc()]
+    return order if sort == "combo_no" else [*order, SweepResult.combo_no.asc()]
+
+
+def _first_extra(bounds: Bounds | None) -> str | None:
+    """The first bounded metric without a column: what a filtered read starts from."""
+    return next((name for name in bounds or {} if not _is_column(name)), None)
+
+
+def _page_by_column(
+    session: Session,
+    sweep_id: str,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+    ticker: str | None,
+    bounds: Bounds | None,
+) -> list[SweepResult]:
+    """A page sorted by a column."""
+    statement = _filtered(session, select(SweepResult), sweep_id, ticker, bounds)
+    return list(
+        session.scalars(
+            statement.order_by(*_by_column(sort, descending)).limit(limit).offset(offset)
+        ).all()
+    )
+
+
+def _page_by_extra(
+    session: Session,
+    sweep_id: str,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+    ticker: str | None,
+    bounds: Bounds | None,
+) -> list[SweepResult]:
+    """A page sorted by ``sort``, a metric without a column: the combos that have a value,
+    read in the order of its index on ``sweep_metric_values`` (the value, or ``negated``
+    for descending order, then combo_no), then those without one in combo order
+    (undefined values last either way)."""
+    values, of_metric = _values_of(sweep_id, sort)
+    defined = _filtered(
+        session,
+        _from_values(session, select(SweepResult), values).where(of_metric),
+        sweep_id,
+        ticker,
+        bounds,
+    )
+    key = values.negated if descending else values.value
+    rows = list(
+        session.scalars(
+            defined.order_by(key.asc(), values.combo_no.asc()).limit(limit).offset(offset)
+        ).all()
+    )
+    if len(rows) >= limit:
+        return rows
+    before = offset + len(rows)
+    if not rows:  # past the defined values: how many there are
+        counted = defined.with_only_columns(func.count()).order_by(None)
+        before = int(session.scalar(counted) or 0)
+    missing, of_missing = _values_of(sweep_id, sort)
+    undefined = _filtered(session, select(SweepResult), sweep_id, ticker, bounds).where(
+        ~exists().where(of_missing, missing.combo_no == SweepResult.combo_no)
+    )
+    rows += session.scalars(
+        undefined.order_by(SweepResult.combo_no)
+        .limit(limit - len(rows))
+        .offset(max(0, offset - before))
+    ).all()
+    return rows
+
+
+def _count(session: Session, sweep_id: str, ticker: str | None, bounds: Bounds | None) -> int:
+    """How many results ``_filtered`` keeps. Bounded by a metric without a column, the
+    count starts from its index range (and reads only that when nothing else is asked)."""
+    extra = _first_extra(bounds)
+    if extra is None:
+        statement = _filtered(session, select(func.count()), sweep_id, ticker, bounds)
+        return int(session.scalar(statement.select_from(SweepResult)) or 0)
+    values, of_metric = _values_of(sweep_id, extra)
+    rest = {name: bound for name, bound in (bounds or {}).items() if name != extra}
+    within = [of_metric, *_within(values.value, *(bounds or {})[extra])]
+    if not rest and not ticker:
+        statement = select(func.count()).select_from(values).where(*within)
+    else:
+        statement = _filtered(
+            session,
+            _from_values(session, select(func.count()), values).where(*within),
+            sweep_id,
+            ticker,
+            rest,
+        )
+    return int(session.scalar(statement) or 0)
 
 
 def results_page(
@@ -306,21 +431,17 @@ def results_page(
 ) -> tuple[list[SweepResult], int]:
     """One page of stored results sorted by ``sort`` (undefined values last, then by
     combo_no), and how many there are; ``top`` keeps only the first ``top`` of that order;
-    ``bounds`` keeps only results whose metrics lie within them (undefined ones drop out)."""
-    order = _order(session, sort, descending)
+    ``bounds`` keeps only results whose metrics lie within them (undefined ones drop out).
+    A metric without a column is sorted and filtered through its index on
+    ``sweep_metric_values``."""
     offset = (page - 1) * per_page
     limit = per_page if top is None else max(0, min(per_page, top - offset))
-    rows = session.scalars(
-        _filtered(session, select(SweepResult), sweep_id, ticker, bounds)
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    total = session.scalar(
-        _filtered(session, select(func.count()), sweep_id, ticker, bounds).select_from(SweepResult)
+    page_of = _page_by_column if _is_column(sort) else _page_by_extra
+    rows = (
+        page_of(session, sweep_id, sort, descending, offset, limit, ticker, bounds) if limit else []
     )
-    total = int(total or 0)
-    return list(rows), total if top is None else min(total, top)
+    total = _count(session, sweep_id, ticker, bounds)
+    return rows, total if top is None else min(total, top)
 
 
 def iter_results(

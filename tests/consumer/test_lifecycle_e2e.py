@@ -11,6 +11,7 @@ import re
 import pytest
 import redis
 
+from tests.servers import CAPPED_STACK_REDIS_URL
 from tests.stack import LocalStack
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -86,7 +87,7 @@ def test_the_same_request_gives_byte_identical_results(stack):
 
 def test_n_queued_runs_never_run_more_than_max_replicas_at_once_and_all_finish(mysql_url, tmp_path):
     """12 runs, maxReplicaCount 3: every poll's running + started stays <= 3; all finish."""
-    url = "redis://127.0.0.1:6379/13"
+    url = CAPPED_STACK_REDIS_URL
     try:
         redis.Redis.from_url(url).flushdb()
     except redis.RedisError as exc:

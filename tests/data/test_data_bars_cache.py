@@ -16,9 +16,10 @@ from data import bars_cache, dataset
 from data.build_bars import build_copies
 from data.catalog import load_catalog
 from data.loader import Series, parse_series
-from data.location import PACKAGE_DIR
+from data.location import data_dir
 from data.register import register_csv
 from engine import Bars
+from tests.demo_data import tracked_data_files
 
 HOURLY_WITH_OFFSETS = b"Datetime,Open,High,Low,Close,Adj Close,Volume\r\n" + b"".join(
     f"2024-03-{day:02d}T{hour:02d}:30:00-05:00,{10 + hour / 7},{11 + hour / 3},"
@@ -66,10 +67,14 @@ def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dataset, "parse_series", refuse)
 
 
-@pytest.mark.parametrize("csv", sorted(PACKAGE_DIR.glob("*.csv")), ids=lambda p: p.name)
-def test_a_copy_of_every_demo_file_reads_back_the_parsed_bars_bit_for_bit(csv: Path) -> None:
+@pytest.mark.parametrize(
+    "csv", [p for p in tracked_data_files() if p.suffix == ".csv"], ids=lambda p: p.name
+)
+def test_a_copy_of_every_demo_file_reads_back_the_parsed_bars_bit_for_bit(
+    csv: Path, demo_data_dir: Path
+) -> None:
     """Each shipped file (daily and hourly): the copy holds the very floats parsing gives."""
-    raw = csv.read_bytes()
+    raw = (demo_data_dir / csv).read_bytes()
     parsed = parse_series(raw)
     data_hash = hashlib.sha256(raw).hexdigest()
     bars_cache.write_copy(data_hash, parsed)
@@ -78,9 +83,9 @@ def test_a_copy_of_every_demo_file_reads_back_the_parsed_bars_bit_for_bit(csv: P
 
 def test_demo_files_are_never_written_to_and_their_copies_go_to_the_cache(cache: Path) -> None:
     """Loading a shipped ticker writes its copy into the cache directory only."""
-    before = sorted(p.name for p in PACKAGE_DIR.iterdir())
+    before = sorted(p.name for p in data_dir().iterdir())  # the session's demo data
     history = dataset.load_history("ACME", date(2020, 1, 1), date(2020, 12, 31))
-    assert sorted(p.name for p in PACKAGE_DIR.iterdir()) == before
+    assert sorted(p.name for p in data_dir().iterdir()) == before
     assert [p.name for p in cache.iterdir()] == [f"{history.data_hash}.bars"]
 
 

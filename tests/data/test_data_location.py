@@ -64,9 +64,10 @@ def test_the_user_data_dir_defaults_to_var_which_git_ignores(
     so a user's imports, state files and outputs never show in git status."""
     import subprocess
 
-    from data.location import DEFAULT_USER_DATA_DIR, USER_DATA_DIR_ENV, user_data_dir
+    from data.location import DATA_DIR_ENV, DEFAULT_USER_DATA_DIR, USER_DATA_DIR_ENV, user_data_dir
 
     monkeypatch.delenv(USER_DATA_DIR_ENV, raising=False)
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)  # the session points it at a copy
     assert user_data_dir() == DEFAULT_USER_DATA_DIR == data_dir().parent / "var"
     probe = DEFAULT_USER_DATA_DIR / "data" / "catalog.json"
     ignored = subprocess.run(

@@ -30,8 +30,7 @@ import pytest
 
 from scripts.local_stack import DEFAULT_PORT
 from tests.docs.test_docs import ROOT, markdown_files
-
-DATA = ROOT / "data"
+from tests.servers import given_redis_url
 
 _BLOCK = re.compile(
     r"(?:<!--\s*doc-test:\s*(?P<marker>[^>]*?)\s*-->\s*\n)?"
@@ -154,8 +153,9 @@ def check_parsed(example: Example, words: list[str]) -> None:
         tickers = tickers.split(",")
     if tickers is not None and module.startswith("scripts."):
         from data.catalog import load_catalog
+        from data.location import data_dir
 
-        catalog = load_catalog(DATA, user_dir=None)
+        catalog = load_catalog(data_dir(), user_dir=None)  # the session's demo data
         unknown = [t for t in tickers if t not in catalog]
         assert unknown == [], f"{example}: tickers not in the catalog: {unknown}"
 
@@ -235,13 +235,13 @@ EXAMPLES = examples()
 
 
 @pytest.fixture(scope="module")
-def docs_client(tmp_path_factory, request):
+def docs_client(tmp_path_factory, request, demo_data_dir):
     """The platform's app on the shipped demo data, a fresh SQLite file and the test Redis."""
     from tests.web.support import app_with_schema, close_app
 
     redis_url = request.getfixturevalue("redis_url")
     folder = tmp_path_factory.mktemp("docs-app")
-    app = app_with_schema(f"sqlite:///{folder / 'app.sqlite3'}", redis_url, DATA)
+    app = app_with_schema(f"sqlite:///{folder / 'app.sqlite3'}", redis_url, demo_data_dir)
     yield app.test_client()
     close_app(app)
 
@@ -251,7 +251,7 @@ def redis_url():
     """The test Redis (module-wide here: the examples share one app)."""
     from redis import Redis
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    url = given_redis_url()
     connection = Redis.from_url(url)
     connection.flushdb()
     yield url

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -40,13 +39,12 @@ def valid_portfolio(**fields: Any) -> dict[str, Any]:
     return {**body, **fields}
 
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 """The shipped demo data directory."""
 
 
-def demo_app(sqlite_url: str, redis_url: str) -> Iterator[Flask]:
+def demo_app(sqlite_url: str, redis_url: str, demo_data_dir) -> Iterator[Flask]:
     """The app on SQLite and the test Redis with the shipped demo data (for a fixture)."""
-    yield from serve(app_with_schema(sqlite_url, redis_url, DATA))
+    yield from serve(app_with_schema(sqlite_url, redis_url, demo_data_dir))
 
 
 def execute_item(app: Flask, portfolio_id: str) -> None:

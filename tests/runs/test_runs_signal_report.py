@@ -4,7 +4,6 @@ one execution path, on the repository's demo data."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,6 @@ from kinds.runs.signal_report import (
     signal_fields,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 BODY = {
     "ticker": "acme",
     "rule_type": "macd",
@@ -68,16 +66,18 @@ def test_a_stored_run_request_keeps_only_the_analyzer_fields():
     assert set(SIGNAL_FIELDS) >= set(BODY)
 
 
-def test_the_same_request_gives_the_same_bytes():
+def test_the_same_request_gives_the_same_bytes(demo_data_dir):
     """Reproducible: data_hash recorded, no sampling in the baseline."""
-    first = json.dumps(report_for(BODY, DATA).body, allow_nan=False)
-    again = json.dumps(analyze(parse_signal_request(dict(BODY)), DATA).body, allow_nan=False)
+    first = json.dumps(report_for(BODY, demo_data_dir).body, allow_nan=False)
+    again = json.dumps(
+        analyze(parse_signal_request(dict(BODY)), demo_data_dir).body, allow_nan=False
+    )
     assert first == again
     assert json.loads(first)["data_hash"]
 
 
-def test_too_many_bars_names_end_date_as_a_run_does():
+def test_too_many_bars_names_end_date_as_a_run_does(demo_data_dir):
     """The bar limit is the run's (RUN_MAX_BARS), with the same field."""
     with pytest.raises(RequestError) as refused:
-        report_for(BODY, DATA, bar_limit=100)
+        report_for(BODY, demo_data_dir, bar_limit=100)
     assert refused.value.field == "end_date"

@@ -15,17 +15,17 @@ from kinds.runs.cache import cache_key, canonical_request, key_of
 from kinds.runs.contract import parse_request
 from store.db import make_engine, make_sessionmaker
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
-from tests.sweeps.test_sweep_web import BODY, DEMO_DATA
+from tests.sweeps.test_sweep_web import BODY
 from tests.web.support_auth import bearer, new_token, token_app
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-def app(sqlite_url, redis_url, tmp_path):
+def app(sqlite_url, redis_url, tmp_path, demo_data_dir):
     Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
     data = tmp_path / "data"
-    shutil.copytree(DEMO_DATA, data)
+    shutil.copytree(demo_data_dir, data)
     return sweep_app(sqlite_url, redis_url, DATA_DIR=str(data))
 
 
@@ -131,12 +131,12 @@ def test_an_unfinished_sweep_is_no_source_and_a_bad_cache_flag_is_a_400(client, 
     assert (checked.status_code, checked.json["field"]) == (400, "cache")
 
 
-def _alices_finished_sweep(redis_url, sqlite_url, tmp_path) -> tuple:
+def _alices_finished_sweep(redis_url, sqlite_url, tmp_path, demo_data_dir) -> tuple:
     """The client of an app with tokens, alice's and bob's headers, and alice's finished
     sweep (its 202 body)."""
     Redis.from_url(redis_url).delete(f"rq:queue:{SWEEP_QUEUE}")
     data = tmp_path / "data"
-    shutil.copytree(DEMO_DATA, data)
+    shutil.copytree(demo_data_dir, data)
     app = token_app(sqlite_url, redis_url, data, RQ_QUEUE="sweep-test")
     headers = {who: bearer(new_token(app, who)) for who in ("alice", "bob")}
     client = app.test_client()
@@ -145,10 +145,10 @@ def _alices_finished_sweep(redis_url, sqlite_url, tmp_path) -> tuple:
     return client, headers, first
 
 
-def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_path):
+def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_path, demo_data_dir):
     """With tokens, alice's finished sweep serves alice's identical one, not bob's; once
     she shares it, bob's too."""
-    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path)
+    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path, demo_data_dir)
     mine = client.post("/api/sweeps", json=BODY, headers=headers["alice"]).json
     assert mine["cached_from"] == first["sweep_id"]
     theirs = client.post("/api/sweeps", json=BODY, headers=headers["bob"]).json
@@ -161,11 +161,11 @@ def test_another_users_private_sweep_is_no_source(redis_url, sqlite_url, tmp_pat
 
 
 def test_a_cached_sweep_hides_its_source_once_the_viewer_may_no_longer_read_it(
-    redis_url, sqlite_url, tmp_path
+    redis_url, sqlite_url, tmp_path, demo_data_dir
 ):
     """Bob's sweep served from alice's shared one names it; once she unshares it, bob's
     status and list name no source (null, as a run's) and his results stay."""
-    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path)
+    client, headers, first = _alices_finished_sweep(redis_url, sqlite_url, tmp_path, demo_data_dir)
     url = f"/api/sweeps/{first['sweep_id']}"
     assert client.patch(url, json={"shared": True}, headers=headers["alice"]).status_code == 200
     theirs = client.post("/api/sweeps", json=BODY, headers=headers["bob"]).json

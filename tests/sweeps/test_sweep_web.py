@@ -21,7 +21,6 @@ from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
 
-DEMO_DATA = Path(__file__).resolve().parents[2] / "data"
 """The repository's demo data directory."""
 
 BODY = {
@@ -90,10 +89,10 @@ def test_bad_requests_are_400_naming_the_field(client, change, field):
 
 
 @pytest.fixture
-def two_ranges(tmp_path) -> Path:
+def two_ranges(tmp_path, demo_data_dir) -> Path:
     """A data directory with ACME (2014–2024, the demo file) and TESTCO (2021 only)."""
     root = write_data_dir(tmp_path / "data")
-    shutil.copy(DEMO_DATA / "ACME.csv", root / "ACME.csv")
+    shutil.copy(demo_data_dir / "ACME.csv", root / "ACME.csv")
     acme = TickerInfo("ACME", "Acme", "ACME.csv", True, "demo")
     save_catalog(load_catalog(root).with_entry(acme))
     return root

@@ -8,7 +8,6 @@ are portfolios)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -23,15 +22,14 @@ from web.db import get_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 
 TRIALS = 12
 
 
 @pytest.fixture
-def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
+def served(sqlite_url, redis_url, demo_data_dir) -> Iterator[tuple[str, str]]:
     """(base URL, id of a finished 12-trial study over a momentum portfolio)."""
-    app = app_with_schema(sqlite_url, redis_url, DATA)
+    app = app_with_schema(sqlite_url, redis_url, demo_data_dir)
     body = {
         "kind": "portfolio",
         "base": valid_portfolio(end_date="2019-12-31"),

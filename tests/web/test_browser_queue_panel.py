@@ -20,7 +20,7 @@ from redis import Redis
 
 from consumer.scaler import LocalScaler
 from consumer.scaling import load_scaled_job
-from tests.conftest import STACK_REDIS_URL
+from tests.servers import STACK_REDIS_URL
 from tests.stack import LocalStack
 from tests.web.support_dashboard import registered_worker
 from tests.web.test_browser_dashboard import VIEWPORT

@@ -14,7 +14,6 @@ set (``dashboard-report.png``, ``dashboard-report-risk.png`` and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,15 +25,16 @@ from tests.web.test_browser_dashboard import VIEWPORT, Watched, shoot, shots  # 
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
-DEMO_DATA = Path(__file__).resolve().parents[2] / "data"
 """The repository's synthetic demo tickers (ACME, GLOBEX, …), read only."""
 
 
 @pytest.fixture
-def served_run(sqlite_url: str, redis_url: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def served_run(
+    sqlite_url: str, redis_url: str, demo_data_dir
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(base URL, run_id, stored result) of a SUCCEEDED all-in ACME SMA-cross run,
     2016-2020, on loopback."""
-    app = app_with_schema(sqlite_url, redis_url, DEMO_DATA)
+    app = app_with_schema(sqlite_url, redis_url, demo_data_dir)
     request, result = add_succeeded(
         app,
         ticker="ACME",

@@ -21,7 +21,6 @@ docs/dashboard.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -35,7 +34,6 @@ from web.db import get_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
-DEMO_DATA = Path(__file__).resolve().parents[2] / "data"
 """The repository's synthetic demo tickers (ACME, GLOBEX, …), read only."""
 
 DEFAULT_RUN = {
@@ -59,9 +57,9 @@ COMPOSITE = {
 
 
 @pytest.fixture
-def served(sqlite_url: str, redis_url: str) -> Iterator[tuple[object, str]]:
+def served(sqlite_url: str, redis_url: str, demo_data_dir) -> Iterator[tuple[object, str]]:
     """(the app, its base URL on loopback)."""
-    app = app_with_schema(sqlite_url, redis_url, DEMO_DATA)
+    app = app_with_schema(sqlite_url, redis_url, demo_data_dir)
     with on_loopback(app) as base_url:
         yield app, base_url
 

@@ -24,15 +24,14 @@ from tests.web.test_browser_dashboard import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 VIEWPORT = {"width": 1280, "height": 1040}
 ACME_WINDOW = {"ticker": "ACME", "start_date": "2016-01-01", "end_date": "2020-12-31"}
 
 
 @pytest.fixture
-def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
+def served(sqlite_url, redis_url, demo_data_dir) -> Iterator[tuple[str, str]]:
     """(base URL, run_id of a SUCCEEDED ACME SMA_CROSS run) of the app served on loopback."""
-    app = app_with_schema(sqlite_url, redis_url, DATA)
+    app = app_with_schema(sqlite_url, redis_url, demo_data_dir)
     run, _ = add_succeeded(app, **ACME_WINDOW, params={"fast": 10, "slow": 30}, charts=False)
     with on_loopback(app) as base_url:
         yield base_url, run.run_id

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,7 +20,6 @@ from web.db import get_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 
 TRIALS = (  # number, state, params, values, retried_as, reused_from (a trial number)
     (0, "FAIL", {"fast": 12, "slow": 60, "stop_loss_pct": 4.123456789}, None, 2, None),
@@ -50,9 +48,9 @@ def _store_trials(app: Flask, study_id: str) -> None:
 
 
 @pytest.fixture
-def served(sqlite_url, redis_url) -> Iterator[tuple[str, str]]:
+def served(sqlite_url, redis_url, demo_data_dir) -> Iterator[tuple[str, str]]:
     """(base URL, id of a paused ACME SMA_CROSS study holding ``TRIALS``)."""
-    app = app_with_schema(sqlite_url, redis_url, DATA)
+    app = app_with_schema(sqlite_url, redis_url, demo_data_dir)
     client = app.test_client()
     body = {
         "ticker": "ACME", "rule_type": "SMA_CROSS", "start_date": "2018-01-01",

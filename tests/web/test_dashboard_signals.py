@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
-from pathlib import Path
 
 import pytest
 
 from tests.web.support import app_with_schema, serve
 from tests.web.support_dashboard import add_pending
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 QUERY = {
     "ticker": "ACME",
     "rule_type": "SMA_CROSS",
@@ -24,9 +22,9 @@ QUERY = {
 
 
 @pytest.fixture
-def app(sqlite_url, redis_url):
+def app(sqlite_url, redis_url, demo_data_dir):
     """The platform's app on the demo data."""
-    yield from serve(app_with_schema(sqlite_url, redis_url, DATA))
+    yield from serve(app_with_schema(sqlite_url, redis_url, demo_data_dir))
 
 
 def page_data(html: str) -> dict:

@@ -56,7 +56,7 @@ def test_test_config_overrides_the_environment(clean_env, tmp_path):
     override = {
         "TESTING": True,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'override.sqlite3'}",
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "REDIS_URL": "redis://127.0.0.1:1/15",
         "RQ_QUEUE": "override-queue",
         "IMAGE_TAG": "override-tag",
         "DATA_DIR": str(tmp_path),

@@ -94,9 +94,12 @@ def test_python_m_web_serves_on_port(tmp_path):
 def test_init_db_with_wait_retries_until_the_database_answers(empty_mysql_url):
     """``init-db --wait 60`` started while the database is cut off keeps trying and creates
     the schema once it answers (compose starts it beside a database still initialising)."""
+    from sqlalchemy.engine import make_url
+
     from tests.tcp_proxy import TcpProxy
 
-    proxy = TcpProxy(3306)
+    server = make_url(empty_mysql_url)  # the server the suite was given, through a proxy
+    proxy = TcpProxy(server.port or 3306, server.host or "127.0.0.1")
     proxy.cut()
     try:
         process = subprocess.Popen(

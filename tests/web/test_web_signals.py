@@ -5,7 +5,6 @@ the validator's warnings, access control and the rate limit."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,16 +15,15 @@ from rules.warmup import warmup
 from tests.web.support import app_with_schema, close_app, serve
 from tests.web.support_auth import bearer, new_token, token_app
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 """The repository's demo data directory (ACME and its peers)."""
 
 URL = "/api/analyze_signals"
 
 
 @pytest.fixture
-def app(sqlite_url, redis_url):
+def app(sqlite_url, redis_url, demo_data_dir):
     """The platform's app on the demo data."""
-    yield from serve(app_with_schema(sqlite_url, redis_url, DATA))
+    yield from serve(app_with_schema(sqlite_url, redis_url, demo_data_dir))
 
 
 def acme(**fields) -> dict:
@@ -41,13 +39,13 @@ def acme(**fields) -> dict:
     return {name: value for name, value in body.items() if value is not None}
 
 
-def test_the_answer_on_acme_matches_signals_computed_independently(client):
+def test_the_answer_on_acme_matches_signals_computed_independently(client, demo_data_dir):
     """Counts, gaps, conflicts and forward returns equal a direct computation on the file:
     signals of the whole history up to the window's end, cut to the window."""
     response = client.post(URL, json=acme(horizons=[20, 5, 1, 5]))
     assert response.status_code == 200
     body = response.get_json()
-    history = load_history("ACME", date(2016, 1, 1), date(2020, 12, 31), DATA)
+    history = load_history("ACME", date(2016, 1, 1), date(2020, 12, 31), demo_data_dir)
     bars = history.bars.slice(0, history.stop)
     entries, exits = generate_signals("SMA_CROSS", {"fast": 10, "slow": 30}, bars)
     window = slice(history.start, history.stop)
@@ -179,9 +177,11 @@ def test_a_window_at_the_start_of_the_file_warns_of_the_warm_up(client):
     assert answer["forward_returns"][0]["baseline"]["count"] == answer["bars"] - 50 - 1
 
 
-def test_token_mode_needs_a_token_and_the_rate_limit_counts_analyses(sqlite_url, redis_url):
+def test_token_mode_needs_a_token_and_the_rate_limit_counts_analyses(
+    sqlite_url, redis_url, demo_data_dir
+):
     """401 without a token; with SUBMIT_RATE_LIMIT=2/hour the third analysis is 429."""
-    app = token_app(sqlite_url, redis_url, DATA, SUBMIT_RATE_LIMIT="2/hour")
+    app = token_app(sqlite_url, redis_url, demo_data_dir, SUBMIT_RATE_LIMIT="2/hour")
     try:
         client = app.test_client()
         assert client.post(URL, json=acme()).status_code == 401
