@@ -47,15 +47,15 @@ def line_chart(
         for label, color, _ in series
     )
     text = 'font-size="11" fill="#555"'
-    right, unit = WIDTH - _PAD + 2, escape(unit)
+    left, unit = _PAD + 4, escape(unit)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" style="width:100%;height:auto">'
         f'<rect x="{_PAD}" y="{_PAD / 2}" width="{WIDTH - 2 * _PAD}" height="{HEIGHT - _PAD}" '
         f'fill="none" stroke="#ddd"/>{"".join(lines)}'
         f'<text x="{_PAD}" y="14" {text}>{legend}</text>'
-        f'<text x="{right}" y="{_PAD / 2 + 10}" {text}>{hi:,.4g}{unit}</text>'
-        f'<text x="{right}" y="{HEIGHT - _PAD / 2}" {text}>{lo:,.4g}{unit}</text>'
+        f'<text x="{left}" y="{_PAD / 2 + 12}" {text}>{hi:,.6g}{unit}</text>'
+        f'<text x="{left}" y="{HEIGHT - _PAD / 2 - 4}" {text}>{lo:,.6g}{unit}</text>'
         f'<text x="{_PAD}" y="{HEIGHT - 4}" {text}>{escape(first)}</text>'
         f'<text x="{WIDTH - _PAD}" y="{HEIGHT - 4}" text-anchor="end" {text}>'
         f"{escape(last)}</text>"
