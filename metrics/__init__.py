@@ -4,12 +4,13 @@ job; this package only describes them, imports nothing of the project, and is re
 layer that names a metric: the stored sweep columns (store), the sweep ranking and CSV
 (sweeps), the pages and their JavaScript (web) and the bulk scripts."""
 
-from metrics.notes import NOTES, note
+from metrics.notes import NOTES, REPORT_NOTES, note
 from metrics.registry import (
     LOWER_IS_BETTER,
     METRICS,
     PORTFOLIO_LIST_METRIC_KEYS,
     PORTFOLIO_LIST_METRICS,
+    REPORT_METRICS,
     SWEEP_METRIC_KEYS,
     SWEEP_METRICS,
     MetricDef,
@@ -19,6 +20,7 @@ from metrics.registry import (
     metric,
     metrics_json,
     register,
+    report_metrics,
     sweep_metric_keys,
     sweep_metrics,
     unregister,
@@ -30,6 +32,8 @@ __all__ = [
     "NOTES",
     "PORTFOLIO_LIST_METRICS",
     "PORTFOLIO_LIST_METRIC_KEYS",
+    "REPORT_METRICS",
+    "REPORT_NOTES",
     "SWEEP_METRICS",
     "SWEEP_METRIC_KEYS",
     "MetricDef",
@@ -40,6 +44,7 @@ __all__ = [
     "metrics_json",
     "note",
     "register",
+    "report_metrics",
     "sweep_metric_keys",
     "sweep_metrics",
     "unregister",

@@ -86,9 +86,78 @@ NOTES: dict[str, str] = {
 lists equal)."""
 
 
+REPORT_NOTES: dict[str, str] = {
+    "omega_ratio": (
+        "Sum of the bar returns above 0 / minus the sum of those below, threshold 0. "
+        "quantstats and empyrical: the same."
+    ),
+    "smart_sharpe": (
+        "The Sharpe ratio with its std multiplied by the autocorrelation penalty "
+        "sqrt(1 + 2 x sum over k of (n - k) / n x |lag-1 autocorrelation|^k). "
+        "quantstats: the same."
+    ),
+    "gain_to_pain_ratio": (
+        "Sum of daily returns / |sum of the losing days' returns| (Schwager's, a day's "
+        "return the sum of its bars'). quantstats: the same; Schwager sums months."
+    ),
+    "tail_ratio": (
+        "|95th percentile| / |5th percentile| of bar returns (linear interpolation). "
+        "quantstats and empyrical: the same."
+    ),
+    "var_95_pct": (
+        "Historical one-bar value at risk: the 5th percentile of bar returns, in percent "
+        "(empyrical's). quantstats' is parametric: mean + std x the normal 5% quantile."
+    ),
+    "cvar_95_pct": (
+        "Mean of the worst floor((n - 1) x 0.05) + 1 bar returns, in percent (empyrical's). "
+        "quantstats' is parametric by default: the normal expected shortfall."
+    ),
+    "ulcer_index_pct": (
+        "sqrt(sum of squared drawdowns below the running peak / (bar returns - 1)) x 100. "
+        "quantstats: the same, as a fraction."
+    ),
+    "avg_drawdown_pct": (
+        "Mean depth of every drawdown episode, an unrecovered one included. quantstats' "
+        "Avg. Drawdown: the same, but none for a curve under water from first bar to last."
+    ),
+    "kelly_pct": (
+        "p - (1 - p) / b over closed trades' profit in currency, p the win rate, b average "
+        "win / average loss, as backtesting.py's. quantstats uses bar returns, zeros left out."
+    ),
+    "sqn": (
+        "Van Tharp's System Quality Number: sqrt(N) x mean / sample std of N closed trades' "
+        "profit in currency, as backtesting.py's. quantstats has none."
+    ),
+    "win_month_pct": (
+        "Calendar months (UTC) with a gain / months with a non-zero return x 100, each "
+        "compounded from its bars. quantstats' win rate by month: the same."
+    ),
+    "win_year_pct": (
+        "Calendar years (UTC) with a gain / years with a non-zero return x 100. quantstats' "
+        "win rate by year: the same."
+    ),
+    "best_day_pct": (
+        "The best calendar day's compounded return. quantstats' best (its bar's, equal "
+        "for daily bars)."
+    ),
+    "worst_day_pct": (
+        "The worst calendar day's compounded return. quantstats' worst (its bar's, equal "
+        "for daily bars)."
+    ),
+    "best_month_pct": "The best calendar month's compounded return. quantstats: the same.",
+    "worst_month_pct": "The worst calendar month's compounded return. quantstats: the same.",
+    "best_year_pct": "The best calendar year's compounded return. quantstats: the same.",
+    "worst_year_pct": "The worst calendar year's compounded return. quantstats: the same.",
+}
+"""Each report-depth metric's note, by key (``metrics.registry.REPORT_METRICS``; a test keeps
+both lists equal): its definition and how quantstats', empyrical's or backtesting.py's
+differs."""
+
+
 def note(key: str) -> str:
-    """The note of metric ``key`` (empty for a registered metric without one)."""
-    return NOTES.get(key, "")
+    """The note of metric ``key``, a report-depth one too (empty for a registered metric
+    without one)."""
+    return NOTES.get(key) or REPORT_NOTES.get(key, "")
 
 
-__all__ = ["NOTES", "note"]
+__all__ = ["NOTES", "REPORT_NOTES", "note"]

@@ -31,6 +31,11 @@ class MetricDef:
     ``function``: ``"module:name"`` of the function computing a metric beyond the built-in
     ones from equity curves (``adapters.metrics.Curves`` in, N values out); empty for the
     built-in ones, which the engine and ``adapters.metrics`` compute.
+    ``scope``: ``"run"`` (the default) for a metric every run and every sweep combination
+    computes and stores; ``"report"`` for a report-depth one, computed from one stored
+    equity curve and its trades when a run's or portfolio's report is built, never stored
+    nor computed per combination: its ``function`` takes an ``adapters.tearsheet.ReportSeries``
+    and gives one value (``REPORT_METRICS``, ``report_metrics``).
     """
 
     key: str
@@ -40,6 +45,7 @@ class MetricDef:
     better: int = 1
     integer: bool = False
     function: str = ""
+    scope: str = "run"
 
 
 METRICS: tuple[MetricDef, ...] = (
@@ -65,13 +71,47 @@ METRICS: tuple[MetricDef, ...] = (
 )
 """Every metric of a run, in display order."""
 
-_BY_KEY = {m.key: m for m in METRICS}
+_TEARSHEET = "adapters.tearsheet:"
+
+
+def _report(key: str, label: str, unit: str = "", digits: int = 2, better: int = 1) -> MetricDef:
+    return MetricDef(key, label, unit, digits, better, function=_TEARSHEET + key, scope="report")
+
+
+REPORT_METRICS: tuple[MetricDef, ...] = (
+    _report("omega_ratio", "Omega"),
+    _report("smart_sharpe", "Smart Sharpe"),
+    _report("gain_to_pain_ratio", "Gain/pain"),
+    _report("tail_ratio", "Tail ratio"),
+    _report("var_95_pct", "Value at risk (95%, 1 bar)", "%"),
+    _report("cvar_95_pct", "CVaR (95%, 1 bar)", "%"),
+    _report("ulcer_index_pct", "Ulcer index", "%", better=-1),
+    _report("avg_drawdown_pct", "Avg drawdown", "%", better=-1),
+    _report("kelly_pct", "Kelly criterion", "%"),
+    _report("sqn", "SQN"),
+    _report("win_month_pct", "Winning months", "%"),
+    _report("win_year_pct", "Winning years", "%"),
+    _report("best_day_pct", "Best day", "%"),
+    _report("worst_day_pct", "Worst day", "%"),
+    _report("best_month_pct", "Best month", "%"),
+    _report("worst_month_pct", "Worst month", "%"),
+    _report("best_year_pct", "Best year", "%"),
+    _report("worst_year_pct", "Worst year", "%"),
+)
+"""The report-depth metrics (``scope="report"``), in display order: computed by
+``adapters.tearsheet`` when a run's or a portfolio's report is built, not stored with a run
+nor per sweep combination."""
+
+_BY_KEY = {m.key: m for m in (*METRICS, *REPORT_METRICS)}
 
 
 _REGISTERED: dict[str, MetricDef] = {}
 """Metrics ``register`` added while the process runs, in registration order."""
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+SCOPES = ("run", "report")
+"""Where a metric is computed (``MetricDef.scope``)."""
 
 RESERVED: frozenset[str] = frozenset(
     ("sweep_id", "combo_no", "chunk_no", "ticker", "params", "params_json", "extra_metrics",
@@ -89,6 +129,8 @@ def register(definition: MetricDef) -> None:
         or no ``function``.
     """
     taken = definition.key in _BY_KEY | _REGISTERED or definition.key in RESERVED
+    if definition.scope not in SCOPES:
+        raise ValueError(f"{definition.key!r}: a metric's scope is one of {SCOPES}")
     if taken or not _KEY.fullmatch(definition.key):
         raise ValueError(f"{definition.key!r}: a metric key must be new and [a-z][a-z0-9_]*")
     if ":" not in definition.function:
@@ -102,8 +144,15 @@ def unregister(key: str) -> None:
 
 
 def all_metrics() -> tuple[MetricDef, ...]:
-    """``METRICS`` then the registered metrics: what a run reports, in display order."""
-    return (*METRICS, *_REGISTERED.values())
+    """``METRICS`` then the registered metrics of scope ``"run"``: what a run reports, in
+    display order."""
+    return (*METRICS, *(m for m in _REGISTERED.values() if m.scope == "run"))
+
+
+def report_metrics() -> tuple[MetricDef, ...]:
+    """``REPORT_METRICS`` then the registered metrics of scope ``"report"``: what a run's and
+    a portfolio's report add, in display order."""
+    return (*REPORT_METRICS, *(m for m in _REGISTERED.values() if m.scope == "report"))
 
 
 def metric(key: str) -> MetricDef:
@@ -172,7 +221,7 @@ def lower_is_better(key: str) -> bool:
     return definition is not None and definition.better < 0
 
 
-_PAGE_FIELDS = tuple(f.name for f in fields(MetricDef) if f.name != "function")
+_PAGE_FIELDS = tuple(f.name for f in fields(MetricDef) if f.name not in ("function", "scope"))
 
 
 def metrics_json(definitions: tuple[MetricDef, ...] | None = None) -> list[dict]:

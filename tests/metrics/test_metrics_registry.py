@@ -123,3 +123,40 @@ def test_docs_execution_tabulates_every_note():
     text = (Path(__file__).resolve().parents[2] / "docs" / "execution.md").read_text()
     for key, said in NOTES.items():
         assert f"| `{key}` | {metric(key).label} | {said} |" in text, key
+
+
+def test_report_depth_metrics_are_rows_no_run_or_sweep_computes():
+    """A report-scope row (``MetricDef.scope``) is in ``report_metrics`` and the page JSON of
+    those, never in what a run stores or a sweep computes per combination; a registered one
+    joins the report, not the sweep, and ``metrics_json`` keeps its keys."""
+    from metrics import REPORT_METRICS, REPORT_NOTES, curve_functions, report_metrics
+
+    keys = [m.key for m in REPORT_METRICS]
+    assert list(REPORT_NOTES) == keys and len(keys) == len(set(keys)) == 18
+    assert all(m.scope == "report" and m.function for m in REPORT_METRICS)
+    assert not set(keys) & {m.key for m in (*METRICS, *curve_functions())}
+    assert not set(keys) & set(sweep_metric_keys())
+    assert lower_is_better("ulcer_index_pct") and not lower_is_better("omega_ratio")
+    register(MetricDef("deep_metric", "Deep", function="adapters.tearsheet:sqn", scope="report"))
+    try:
+        assert report_metrics()[-1].key == "deep_metric"
+        assert "deep_metric" not in sweep_metric_keys()
+        assert "deep_metric" not in [m["key"] for m in metrics_json()]
+        assert set(metrics_json(report_metrics())[0]) == set(metrics_json()[0])
+    finally:
+        unregister("deep_metric")
+    with pytest.raises(ValueError):
+        register(MetricDef("deep_metric", "Deep", function="a:b", scope="combo"))
+    with pytest.raises(ValueError):
+        register(MetricDef("omega_ratio", "Omega", function="a:b"))
+
+
+def test_docs_execution_tabulates_every_report_note():
+    """docs/execution.md's report-metric table holds each note, word for word."""
+    from pathlib import Path
+
+    from metrics import REPORT_NOTES, metric
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "execution.md").read_text()
+    for key, said in REPORT_NOTES.items():
+        assert f"| `{key}` | {metric(key).label} | {said} |" in text, key

@@ -5,7 +5,9 @@ naming its field, a universe too large for a Job's memory a 400 naming ``tickers
 ``GET /api/portfolios`` (newest first, at most 100, without results; each with its name or a
 readable default, ``label``, and its ``parameters``),
 ``GET /api/portfolios/<id>`` (status and, once SUCCEEDED, the result; ``?result=false``
-leaves it out), ``PATCH /api/portfolios/<id>`` (``{"shared": bool}``). A portfolio the viewer
+leaves it out), ``GET /api/portfolios/<id>/report`` (the report-depth metrics of it and of
+its benchmark), ``GET /api/portfolios/<id>/report.html`` (its report as one self-contained
+HTML file), ``PATCH /api/portfolios/<id>`` (``{"shared": bool}``). A portfolio the viewer
 may not read is the 404 of a missing one; the list shows theirs and the shared ones
 (``web.ownership``).
 
@@ -23,9 +25,12 @@ import uuid
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 
+from adapters.drawdowns import worst_drawdowns
+from engine import TRADING_DAYS
 from kinds.portfolios.describe import default_label, parameters
 from kinds.portfolios.kind import PORTFOLIO, PORTFOLIOS_SUBMITTED
 from kinds.portfolios.request_model import parse_portfolio
@@ -39,6 +44,14 @@ from kinds.portfolios.universe import check_universe
 from kinds.runs.fields import RUN_ID_PATTERN
 from metrics import PORTFOLIO_LIST_METRIC_KEYS
 from store.models import Portfolio
+from web.api.tearsheet import (
+    NOT_TRADES,
+    export,
+    metric_rows,
+    report_definitions,
+    report_metric_values,
+    run_metric_keys,
+)
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
@@ -180,6 +193,93 @@ def status(portfolio_id: str) -> ResponseReturnValue:
         return head
     body = json.dumps(head, allow_nan=False)[:-1] + ',"result":' + text + "}"
     return Response(body, mimetype="application/json")
+
+
+def _result(portfolio_id: str) -> dict[str, Any]:
+    """The stored result of a SUCCEEDED portfolio the viewer may read.
+
+    :raise ApiError 404: none (or not theirs); 409: it has no result yet.
+    """
+    row = _row(get_session(), portfolio_id)
+    if row is None or not may_read(row):
+        raise _not_found()
+    if row.status != RunStatus.SUCCEEDED or not row.result_json:
+        raise ApiError(409, f"the portfolio has no result (it is {row.status})", status=row.status)
+    return json.loads(row.result_json)
+
+
+def _report_metrics(result: dict[str, Any]) -> dict[str, Any]:
+    stamps = np.array(result["timestamps"], dtype="datetime64[s]")
+    per_year = TRADING_DAYS  # a portfolio's universe is daily tickers
+    return {
+        "portfolio": report_metric_values(stamps, result["equity"], per_year),
+        "benchmark": report_metric_values(stamps, result["benchmark"]["equity"], per_year),
+    }
+
+
+@bp.get("/<portfolio_id>/report")
+def report(portfolio_id: str) -> ResponseReturnValue:
+    """The report-depth metrics of a SUCCEEDED portfolio and of its equal-weight benchmark
+    (docs/portfolios.md)."""
+    values = _report_metrics(_result(portfolio_id))
+    return {
+        "portfolio_id": portfolio_id,
+        "report_metrics": values["portfolio"],
+        "benchmark_report_metrics": values["benchmark"],
+        "report_definitions": report_definitions(),
+        "not_applicable": NOT_TRADES,
+    }
+
+
+@bp.get("/<portfolio_id>/report.html")
+def report_html(portfolio_id: str) -> ResponseReturnValue:
+    """The portfolio's report as one self-contained HTML file (docs/portfolios.md)."""
+    result = _result(portfolio_id)
+    values = _report_metrics(result)
+    ours, theirs = result["metrics"], result["benchmark"]["metrics"]
+    request = result["request"]
+    groups = [
+        {"title": "Metrics", "rows": metric_rows([ours, theirs], run_metric_keys(ours))},
+        {
+            "title": "Report metrics",
+            "rows": metric_rows(
+                [values["portfolio"], values["benchmark"]], list(values["portfolio"])
+            ),
+        },
+    ]
+    stamps = np.array(result["timestamps"], dtype="datetime64[s]")
+    curves = {
+        "timestamps": stamps,
+        "labels": result["timestamps"],
+        "equity": result["equity"],
+        "benchmark": result["benchmark"]["equity"],
+        "benchmark_label": result["benchmark"]["name"],
+        "underwater_pct": result["drawdown_pct"],
+    }
+    equity = np.array([np.nan if v is None else v for v in result["equity"]], dtype=np.float64)
+    drawdowns = [
+        {
+            **e,
+            **{k: str(e[k]) if e[k] is not None else None for k in ("peak", "trough", "recovery")},
+        }
+        for e in worst_drawdowns(stamps, equity)
+    ]
+    tickers = result.get("tickers") or []
+    subtitle = (
+        f"{len(tickers)} tickers ({', '.join(tickers[:8])}{'…' * (len(tickers) > 8)}), "
+        f"{result['timestamps'][0]} → {result['timestamps'][-1]}, capital "
+        f"{request['initial_capital']:,}; portfolio {portfolio_id}"
+    )
+    return export(
+        f"portfolio-report-{portfolio_id}.html",
+        f"Portfolio {portfolio_id[:8]}",
+        subtitle,
+        ["Portfolio", "Benchmark"],
+        groups,
+        curves,
+        drawdowns,
+        NOT_TRADES,
+    )
 
 
 @bp.patch("/<portfolio_id>")

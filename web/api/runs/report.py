@@ -3,7 +3,10 @@ rolling Sharpe and volatility, underwater curve and worst drawdowns, the strateg
 benchmark; ``adapters.report``), computed on each request from the stored result and, for a
 benchmark ticker, that ticker's data file over the run's dates. Nothing is stored. It carries
 the run's ``probabilistic_sharpe`` (PSR and its inputs): the stored one, or for a result
-older than schema 1.3.0 the same computed from its stored equity curve.
+older than schema 1.3.0 the same computed from its stored equity curve, and the report-depth
+metrics (``report_metrics``, their definitions and notes in ``report_definitions``;
+``web.api.tearsheet``). ``GET /api/runs/<run_id>/report.html``: the same report as one
+self-contained HTML file.
 
 Query: ``window`` (bar returns of the rolling statistics, 2 .. the run's bar returns;
 default 63, or all of them when fewer) and ``benchmark`` (a catalog ticker; empty or absent:
@@ -23,6 +26,8 @@ from adapters.exposure import portfolio_exposure_pct
 from adapters.report import DEFAULT_WINDOW, run_report
 from adapters.rolling import MIN_WINDOW
 from adapters.run_robustness import sharpe_probability
+from adapters.tearsheet import closed_trade_pnl
+from adapters.timestamps import from_iso_utc
 from data import (
     DataQualityError,
     EmptyRangeError,
@@ -35,6 +40,13 @@ from engine import TRADING_DAYS
 from kinds.runs.contract import request_moment
 from web.api.runs.blueprint import bp
 from web.api.runs.data import stored_result
+from web.api.tearsheet import (
+    export,
+    metric_rows,
+    report_definitions,
+    report_metric_values,
+    run_metric_keys,
+)
 from web.errors import ApiError
 from web.query import count
 
@@ -94,6 +106,42 @@ def _bars_per_year(ticker: str) -> float:
 @bp.get("/<run_id>/report")
 def report(run_id: str) -> ResponseReturnValue:
     """The run report of a SUCCEEDED run against a benchmark (docs/api.md)."""
+    return _report(run_id)[0]
+
+
+@bp.get("/<run_id>/report.html")
+def report_html(run_id: str) -> ResponseReturnValue:
+    """The run report as one self-contained HTML file (docs/api.md), the same query."""
+    body, result = _report(run_id)
+    run = result["request"]
+    stored = result.get("metrics") or {}
+    title = f"Run {run_id[:8]} — {run['ticker']} {run.get('rule_type', '')}".strip()
+    subtitle = (
+        f"{run['start_date']} → {run['end_date']}, capital {run['initial_capital']:,}; "
+        f"benchmark {body['benchmark']['label']}; run {run_id}"
+    )
+    groups = [
+        {"title": "Run metrics", "rows": metric_rows([stored], run_metric_keys(stored))},
+        {
+            "title": "Report metrics",
+            "rows": metric_rows([body["report_metrics"]], list(body["report_metrics"])),
+        },
+    ]
+    curves = {
+        "timestamps": from_iso_utc(body["timestamps"]),
+        "labels": body["timestamps"],
+        "equity": body["equity"],
+        "benchmark": body["benchmark"]["equity"],
+        "benchmark_label": body["benchmark"]["label"],
+        "underwater_pct": body["underwater_pct"],
+    }
+    return export(
+        f"report-{run_id}.html", title, subtitle, ["Run"], groups, curves, body["drawdowns"]
+    )
+
+
+def _report(run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report body of ``run_id`` and its stored result."""
     result = json.loads(stored_result(run_id))
     returns = len(result["equity_curve"]["timestamps"]) - 1
     high = max(MIN_WINDOW, returns)
@@ -116,4 +164,11 @@ def report(run_id: str) -> ResponseReturnValue:
         result["equity_curve"]["equity"]
     )
     body["benchmark"] |= {"ticker": ticker, "label": ticker or OWN_BENCHMARK}
-    return body
+    body["report_metrics"] = report_metric_values(
+        from_iso_utc(body["timestamps"]),
+        body["equity"],
+        per_year,
+        closed_trade_pnl(result.get("trades") or []),
+    )
+    body["report_definitions"] = report_definitions()
+    return body, result

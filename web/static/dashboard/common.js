@@ -334,5 +334,17 @@ const BT = (() => {
 
   document.addEventListener("DOMContentLoaded", startQueuePanel);
 
-  return { el, readJSON, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, barSeconds, overBase, baseText, MISSING, STATUS };
+  /* Fill `tbody` with one row per report-depth metric (GET /api/runs/<id>/report's and
+     GET /api/portfolios/<id>/report's `report_definitions`): its label, its note on hover,
+     and each column's value (`columns`: objects of values by key). */
+  function reportMetrics(tbody, definitions, columns) {
+    tbody.replaceChildren(...definitions.map((d) => {
+      const tr = el("tr", { dataset: { metric: d.key } });
+      tr.append(el("td", { title: d.note, class: "bt-noted" }, d.label));
+      for (const values of columns) tr.append(el("td", { class: "text-end" }, fmt(values[d.key], d.digits, d.unit)));
+      return tr;
+    }));
+  }
+
+  return { el, readJSON, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, barSeconds, overBase, baseText, MISSING, STATUS, reportMetrics };
 })();

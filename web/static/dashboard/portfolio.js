@@ -131,6 +131,17 @@
     }));
   }
 
+  /* The report-depth metrics of the portfolio and its benchmark (GET …/report). */
+  async function drawReport() {
+    const card = byId("pf-report");
+    const answer = await BT.fetchJSON(card.dataset.reportUrl).catch(() => null);
+    if (!answer || !answer.ok) return;
+    const r = answer.body;
+    BT.reportMetrics(byId("pf-tearsheet").tBodies[0], r.report_definitions, [r.report_metrics, r.benchmark_report_metrics]);
+    byId("pf-report-note").textContent = r.not_applicable;
+    card.dataset.ready = "1";
+  }
+
   function drawResult(result) {
     const x = result.timestamps.map(stamp);
     const benchmark = result.benchmark || {};
@@ -147,6 +158,7 @@
     drawContributions(result.contribution);
     drawOrders(result);
     drawMetrics(result.metrics, benchmark);
+    drawReport();
     drawKpis(result.metrics, benchmark);
     byId("pf-provenance").textContent = `data ${String(result.data_hash).slice(0, 12)} · engine ${result.engine_version} · portfolio ${result.portfolio_engine_version}`;
   }

@@ -1,7 +1,8 @@
 /* The run page's Report tab: on first showing, and whenever the benchmark or the rolling
    window changes, fetches GET /api/runs/<id>/report and draws the benchmark statistics,
    equity against the benchmark, the monthly returns heatmap, rolling Sharpe and volatility,
-   the underwater curve and the five worst drawdowns (definitions: docs/execution.md, "Run
+   the underwater curve, the five worst drawdowns and the report-depth metrics, and points
+   the "HTML report" link at the same report as one file (definitions: docs/execution.md, "Run
    report"). Only the latest answer is drawn; it is handed on as the pane's "report:drawn"
    event (luck.js draws the run's PSR from it). */
 "use strict";
@@ -165,6 +166,8 @@
     drawCharts(r);
     drawMonthly(r.monthly);
     drawDrawdowns(r.drawdowns);
+    BT.reportMetrics($("report-tearsheet").tBodies[0], r.report_definitions, [r.report_metrics]);
+    $("report-export").href = String(query) ? `${pane.dataset.exportUrl}?${query}` : pane.dataset.exportUrl;
     state.textContent = `against ${r.benchmark.label} · window ${r.rolling.window} bars`;
     pane.dataset.ready = `${r.benchmark.ticker || ""}:${r.rolling.window}`;
     pane.dispatchEvent(new CustomEvent("report:drawn", { detail: r }));
