@@ -59,6 +59,8 @@ def test_pip_install_of_the_client_folder_works_from_outside_the_repository(tmp_
     assert sorted(r.split(">")[0] for r in required) == ["pandas", "requests"]
     extras = [r.replace('"', "'") for r in found["requires"] if "extra ==" in r]
     assert [r.split(">")[0] for r in extras if r.endswith("extra == 'optuna'")] == ["optuna"]
+    # the notebook's result.equity.plot() needs matplotlib, which pandas does not bring
+    assert [r.split(">")[0] for r in extras if r.endswith("extra == 'plot'")] == ["matplotlib"]
     assert found["url"] == "http://platform.example:8080"
     installed = {p.name for p in (site / "backtest_client").iterdir()}
     assert {"client.py", "frames.py", "py.typed"} <= installed
