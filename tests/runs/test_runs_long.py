@@ -1,0 +1,137 @@
+"""Long runs: no fixed count of bars, a memory estimate at submission instead. Five years of
+one-minute bars (491,400) are accepted through the API and run in a consumer Job, whose
+stored result keeps its curves at RUN_CURVE_POINTS points; a range whose estimate passes
+RUN_MAX_MEMORY_MB is a 400 naming end_date with the estimate."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+import data
+from data.generate_intraday import session_csv
+from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.execute import execute, load_market_data
+from kinds.runs.run_memory import check_run_memory, estimated_mb
+from tests.consumer.support import consumer, finish, stored_run
+from web import create_app
+from work.status import RunStatus
+
+FIVE_YEARS = 491_400
+"""Five years of one-minute bars: 390 a session, 1,260 sessions (2015-01-02 .. 2020-01-03)."""
+
+RUN = {
+    "ticker": "MINUTES",
+    "rule_type": "SMA_CROSS",
+    "params": {"fast": 10, "slow": 30},
+    "start_date": "2015-01-02",
+    "end_date": "2020-01-03",
+    "timeframe": "1m",
+}
+
+
+@pytest.fixture(scope="module")
+def minute_dir(tmp_path_factory) -> Path:
+    """A DATA_DIR holding MINUTES: five years of synthetic one-minute equity bars."""
+    folder = tmp_path_factory.mktemp("minutes")
+    data.register_csv(session_csv(FIVE_YEARS, 1), "MINUTES", data_dir=folder)
+    return folder
+
+
+def test_one_minute_bars_are_imported_as_their_own_timeframe(minute_dir):
+    """The import detects 1m and a 390-bar session: 98,280 bars a year."""
+    info = data.load_catalog(minute_dir).info("MINUTES")
+    assert (info.timeframe, info.market, info.annual_bars) == ("1m", "equity", 390 * 252)
+
+
+def test_a_range_past_the_memory_estimate_is_refused_naming_end_date(minute_dir, sqlite_url):
+    """The web refuses before recording anything: 400, field end_date, the estimate and the
+    limit in the message; the same request under the default limit is accepted."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": sqlite_url,
+            "DATA_DIR": str(minute_dir),
+            "RUN_MAX_MEMORY_MB": 300,
+        }
+    )
+    response = app.test_client().post("/api/runs", json=RUN)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["field"] == "end_date"
+    assert "491,400 bars" in body["error"] and "about 580 MB" in body["error"]
+    assert "300 MB, RUN_MAX_MEMORY_MB" in body["error"]
+
+
+def test_the_job_refuses_what_passes_its_own_memory_limit(minute_dir, monkeypatch):
+    """A request sent straight to the queue is checked by the Job too (its environment)."""
+    request = parse_request(RUN)
+    market = load_market_data(request, minute_dir)
+    check_run_memory(request, market)  # the default limit takes five years
+    monkeypatch.setenv("RUN_MAX_MEMORY_MB", "300")
+    with pytest.raises(RequestError) as refused:
+        execute(request, minute_dir)
+    assert refused.value.field == "end_date"
+
+
+def test_the_estimate_grows_with_the_bars_read_and_the_charts():
+    """The parse of the file bounds a long run; charts add their fixed cost when the
+    computation is the larger part."""
+    assert estimated_mb(2 * FIVE_YEARS, FIVE_YEARS, 0, False) > estimated_mb(
+        FIVE_YEARS, FIVE_YEARS, 0, False
+    )
+    small = estimated_mb(1_000, 1_000, 16_000, False)
+    assert estimated_mb(1_000, 1_000, 16_000, True) > small
+
+
+@pytest.mark.mysql
+@pytest.mark.redis
+@pytest.mark.slow  # a consumer process
+def test_five_years_of_minutes_are_accepted_and_finish_in_a_job(env, minute_dir):
+    """POST /api/runs accepts the 491,400-bar run with charts; a consumer Job runs it: the
+    result is SUCCEEDED, under RUN_MAX_RESULT_BYTES, its curves and candles 20,000 points
+    at most with the bar of each (the last bar included), its trades and metrics every bar's.
+    """
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": env["DATABASE_URL"],
+            "REDIS_URL": env["REDIS_URL"],
+            "RQ_QUEUE": env["RQ_QUEUE"],
+            "DATA_DIR": str(minute_dir),
+        }
+    )
+    response = app.test_client().post("/api/runs", json={**RUN, "charts": True})
+    assert response.status_code == 202, response.get_json()
+    run_id = response.get_json()["run_id"]
+
+    started = time.perf_counter()
+    code, out = finish(consumer(env, DATA_DIR=str(minute_dir)), timeout=600)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert code == 0, out
+
+    from tests.consumer.support import sessions_for
+
+    sessions = sessions_for(env)
+    try:
+        row = stored_run(sessions, run_id)
+    finally:
+        sessions.kw["bind"].dispose()
+    assert row.status == RunStatus.SUCCEEDED, row.error_message
+    assert len(row.result_json) <= 12 * 2**20
+    result = json.loads(row.result_json)
+    for name in ("equity_curve", "drawdown_curve", "portfolio_curve", "price_candles"):
+        curve = result[name]
+        assert len(curve["timestamps"]) == len(curve["bar"]) <= 20_000, name
+        assert (curve["bar"][0], curve["bar"][-1]) == (0, FIVE_YEARS - 1), name
+    assert result["equity_curve"]["timestamps"][-1] == "2020-01-03T20:59:00+00:00"
+    assert len(result["benchmark"]["equity"]) == len(result["equity_curve"]["bar"])
+    assert result["metrics"]["num_trades"] == len(result["trades"]) > 1_000
+    assert result["chart_base64"].startswith("data:image/png;base64,")
+    print(f"\n5-year 1m run: Job {seconds:.1f} s, peak {peak_mb:.0f} MB, result "
+          f"{len(row.result_json) / 2**20:.1f} MiB")  # fmt: skip
