@@ -40,6 +40,20 @@ SIGNAL_RATE = 0.055
 
 GOAL_S = 0.5
 
+FIVE_YEARS = 491_400
+"""Five years of one-minute bars: 390 a session, 1,260 sessions (2015-01-02 .. 2020-01-03)."""
+
+FIVE_YEAR_RUN = {
+    "ticker": "MINUTES",
+    "rule_type": "SMA_CROSS",
+    "params": {"fast": 10, "slow": 30},
+    "start_date": "2015-01-02",
+    "end_date": "2020-01-03",
+    "timeframe": "1m",
+}
+"""The long run of part 2 (and of tests/runs/test_runs_long.py), on ``MINUTES``: five years
+of ``data.generate_intraday.session_csv(FIVE_YEARS, 1)``."""
+
 
 def _median_s(fn, repeat: int) -> float:
     times = []
@@ -163,20 +177,12 @@ def five_years_of_minutes() -> None:
     from kinds.runs.execute import load_market_data
     from kinds.runs.run_memory import run_estimate_mb
 
-    bars = 491_400
+    bars = FIVE_YEARS
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["BARS_CACHE_DIR"] = f"{tmp}/parent"  # this process's copy stays in tmp
         data.register_csv(session_csv(bars, 1), "MINUTES", data_dir=folder)
-        body = {
-            "ticker": "MINUTES",
-            "rule_type": "SMA_CROSS",
-            "params": {"fast": 10, "slow": 30},
-            "start_date": "2015-01-02",
-            "end_date": "2020-01-03",
-            "timeframe": "1m",
-            "charts": True,
-        }
+        body = {**FIVE_YEAR_RUN, "charts": True}
         request = folder / "request.json"
         request.write_text(json.dumps(body))
         run = parse_request(body)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import data
+from bench.long_run_bench import FIVE_YEAR_RUN, FIVE_YEARS
 from data.generate_intraday import session_csv
 from kinds.runs.contract import RequestError, parse_request
 from kinds.runs.execute import execute, load_market_data
@@ -21,17 +22,7 @@ from tests.consumer.support import consumer, finish, stored_run
 from web import create_app
 from work.status import RunStatus
 
-FIVE_YEARS = 491_400
-"""Five years of one-minute bars: 390 a session, 1,260 sessions (2015-01-02 .. 2020-01-03)."""
-
-RUN = {
-    "ticker": "MINUTES",
-    "rule_type": "SMA_CROSS",
-    "params": {"fast": 10, "slow": 30},
-    "start_date": "2015-01-02",
-    "end_date": "2020-01-03",
-    "timeframe": "1m",
-}
+RUN = FIVE_YEAR_RUN
 
 
 @pytest.fixture(scope="module")
