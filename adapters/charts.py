@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from adapters._ticks import date_ticks
-from adapters.curves import drawdown_pct
+from adapters.curves import bars_at, drawdown_pct
 from adapters.market import signal_markers
 from adapters.timestamps import from_iso_utc
 from engine import Bars, EngineResult
@@ -127,10 +127,7 @@ def _at_points(
 ) -> tuple[Bars, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
     """The bars, equity and overlays at ``points``; a signal on any bar from a point up to
     the next one marks the point."""
-    shown = Bars(
-        bars.timestamps[points],
-        *(getattr(bars, name)[points] for name in ("open", "high", "low", "close", "volume")),
-    )
+    shown = bars_at(bars, points)
 
     def any_since(signals: np.ndarray) -> np.ndarray:
         return np.logical_or.reduceat(np.asarray(signals, dtype=bool), points)

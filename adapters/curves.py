@@ -45,6 +45,15 @@ def curve_points(bars: int, max_points: int) -> np.ndarray | None:
     return np.unique(np.append(np.arange(0, bars, step), bars - 1))
 
 
+def bars_at(bars: Bars, points: np.ndarray) -> Bars:
+    """The bars at ``points`` (``curve_points``), each as it is: what a long run's charts,
+    candles and indicators are drawn on."""
+    return Bars(
+        bars.timestamps[points],
+        *(getattr(bars, name)[points] for name in ("open", "high", "low", "close", "volume")),
+    )
+
+
 def bar_step(curve: Mapping[str, Any]) -> int:
     """Bars between consecutive points of a stored curve: 1 unless it was thinned (its
     ``bar`` column), so a statistic of its point-to-point returns annualises with bars per

@@ -126,3 +126,21 @@ def test_five_years_of_minutes_are_accepted_and_finish_in_a_job(env, minute_dir)
     assert result["chart_base64"].startswith("data:image/png;base64,")
     print(f"\n5-year 1m run: Job {seconds:.1f} s, peak {peak_mb:.0f} MB, result "
           f"{len(row.result_json) / 2**20:.1f} MiB")  # fmt: skip
+
+
+def test_a_long_runs_indicators_are_given_at_its_curves_points(minute_dir):
+    """The run page's indicators (and the candles PNG's overlays) of a long run come at the
+    points its stored candles kept, so they line up with them."""
+    from adapters.curves import curve_points
+    from kinds.runs.indicators import run_indicators, run_overlays
+
+    request = parse_request(RUN)
+    data_hash = load_market_data(request, minute_dir).data_hash
+    view = run_indicators(request, data_hash, minute_dir)
+    points = curve_points(FIVE_YEARS, 20_000)
+    assert len(view["timestamps"]) == len(points)
+    assert view["timestamps"][-1] == "2020-01-03T20:59:00+00:00"
+    assert all(len(s) == len(points) for p in view["panels"] for s in p["series"].values())
+    assert all(len(line) == len(points) for line in view["overlays"].values())
+    overlays = run_overlays(request, data_hash, minute_dir)
+    assert overlays and all(len(line) == len(points) for line in overlays.values())
