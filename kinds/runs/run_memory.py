@@ -19,9 +19,11 @@ from rules.cost import signal_cost
 FIELD = "end_date"
 """The field a refusal names: the window's length (and the history before it) sets the cost."""
 
-BASE_MB = 100
+BASE_MB = 120
 """A run Job's memory before its data: the interpreter, numpy, the platform, the database
-driver (measured: 100 MB for a run of a few hundred bars)."""
+driver and the queue's (measured: 100 MB for a run of a few hundred bars through
+``python -m consumer --request``; a queue-mode Job peaked at 584 MB on the five-year
+one-minute run, 4 MB above this base plus its parse)."""
 
 CHARTS_MB = 60
 """What loading matplotlib and drawing the six charts adds (their points are capped by
@@ -33,8 +35,8 @@ being built: 860 B measured for a 59-byte line), when no binary copy of it is at
 (``data.bars_cache``); the parse ends before anything else is computed."""
 
 BYTES_PER_LOADED_BAR = 64
-"""Bytes every bar read (up to the window's end) keeps for the whole run: the parsed
-timestamp and OHLCV columns and their slices."""
+"""Bytes every bar of the file keeps for the whole run: the parsed timestamp and OHLCV
+columns and their slices."""
 
 BYTES_PER_WINDOW_BAR = 160
 """Peak bytes per bar of the window beyond its loaded columns and the rule's series: the
@@ -51,7 +53,7 @@ def estimated_mb(read_bars: int, window_bars: int, signal_values: int, charts: b
     read kept, the window's bars, the rule's series and, with ``charts``, ``CHARTS_MB``).
 
     >>> round(estimated_mb(491_400, 491_400, 16 * 491_400, charts=True))
-    580
+    600
     """
     parse = read_bars * BYTES_PER_PARSED_BAR
     compute = read_bars * BYTES_PER_LOADED_BAR + window_bars * BYTES_PER_WINDOW_BAR
@@ -60,10 +62,12 @@ def estimated_mb(read_bars: int, window_bars: int, signal_values: int, charts: b
 
 
 def run_estimate_mb(request: RunRequest, market: History, signal_start: int = 0) -> float:
-    """``estimated_mb`` of ``request`` on its loaded data: every bar of the file up to the
-    window's end read, the window traded, the signals computed from ``signal_start``."""
+    """``estimated_mb`` of ``request`` on its loaded data: every bar of the file read (a Job
+    parses it whole), the window traded, the signals computed from ``signal_start`` up to
+    the window's end."""
     cost = signal_cost(request.rule_type, request.params, market.stop - signal_start)
-    return estimated_mb(market.stop, market.stop - market.start, cost.values, request.charts)
+    read = len(market.bars)
+    return estimated_mb(read, market.stop - market.start, cost.values, request.charts)
 
 
 def check_run_memory(
@@ -80,7 +84,7 @@ def check_run_memory(
         bars = market.stop - market.start
         raise RequestError(
             FIELD,
-            f"the range holds {bars:,} bars ({market.stop:,} read with the history before it); "
+            f"the range holds {bars:,} bars of the {len(market.bars):,} its file has; "
             f"the run would need about {need:,.0f} MB, more than a run may use ({limit:,} MB, "
             "RUN_MAX_MEMORY_MB): a shorter range, or charts: false",
         )

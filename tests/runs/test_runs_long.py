@@ -54,7 +54,7 @@ def test_a_range_past_the_memory_estimate_is_refused_naming_end_date(minute_dir,
     assert response.status_code == 400
     body = response.get_json()
     assert body["field"] == "end_date"
-    assert "491,400 bars" in body["error"] and "about 580 MB" in body["error"]
+    assert "491,400 bars of the 491,400" in body["error"] and "about 600 MB" in body["error"]
     assert "300 MB, RUN_MAX_MEMORY_MB" in body["error"]
 
 
