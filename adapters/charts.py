@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from adapters._ticks import date_ticks
-from adapters.curves import drawdown_pct
+from adapters.curves import bars_at, drawdown_pct
 from adapters.market import signal_markers
 from adapters.timestamps import from_iso_utc
 from engine import Bars, EngineResult
@@ -78,8 +78,13 @@ def render_charts(
     records: list[dict],
     benchmark: Mapping,
     overlays: Mapping[str, np.ndarray] | None = None,
+    points: np.ndarray | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Render the run's charts as PNG data URIs ("data:image/png;base64,…").
+
+    ``points`` (``adapters.curve_points`` of a long run; ``benchmark`` then holds its equity
+    at those points) draws the bars at the points only, each with the signals of the bars
+    up to the next point: a few thousand pixels wide cannot show more.
 
     Returns ``(chart_base64, charts)``: ``chart_base64`` is the equity curve (the legacy
     single chart) and ``charts`` has the keys of ``CHART_KEYS``:
@@ -92,10 +97,15 @@ def render_charts(
     * ``candles_base64``: candlesticks with ▲ entry / ▼ exit signal markers and the
       rule's ``overlays`` (name → one float per bar on the price scale; NaN = no value).
     """
+    equity = result.equity
+    if points is not None:
+        bars, equity, entries, exits, overlays = _at_points(
+            bars, equity, entries, exits, overlays, points
+        )
     pngs = _render(
         CHART_NAMES,
         bars,
-        result.equity,
+        equity,
         entries,
         exits,
         records,
@@ -105,6 +115,25 @@ def render_charts(
     images = {name: _data_uri(png) for name, png in pngs.items()}
     chart_base64 = images.pop("equity")
     return chart_base64, {f"{name}_base64": uri for name, uri in images.items()}
+
+
+def _at_points(
+    bars: Bars,
+    equity: np.ndarray,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    overlays: Mapping[str, np.ndarray] | None,
+    points: np.ndarray,
+) -> tuple[Bars, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
+    """The bars, equity and overlays at ``points``; a signal on any bar from a point up to
+    the next one marks the point."""
+    shown = bars_at(bars, points)
+
+    def any_since(signals: np.ndarray) -> np.ndarray:
+        return np.logical_or.reduceat(np.asarray(signals, dtype=bool), points)
+
+    lines = None if overlays is None else {k: np.asarray(v)[points] for k, v in overlays.items()}
+    return shown, equity[points], any_since(entries), any_since(exits), lines
 
 
 def render_stored_chart(

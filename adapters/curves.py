@@ -1,9 +1,15 @@
 """Per-bar curves of one backtest (equity, drawdown, portfolio) as JSON-ready dicts.
 
-Every curve is aligned with the bars: one value per bar, stamped with ``iso_utc``.
+Every curve is aligned with the bars: one value per bar, stamped with ``iso_utc``. A long
+run's stored curves keep evenly spaced points instead (``curve_points``: every k-th bar and
+the last); such a curve has one more column, ``bar``, the index of each point's bar in the
+run (absent when every bar is kept, so the curves of shorter runs are as they were).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,26 +31,73 @@ def drawdown_pct(equity: np.ndarray) -> np.ndarray:
     return (equity - peak) / peak * 100.0
 
 
-def equity_curve(bars: Bars, result: EngineResult) -> dict[str, list]:
-    """Equity (cash + position marked at the close) on every bar."""
-    return {"timestamps": iso_utc(bars.timestamps), "equity": float_list(result.equity)}
+def curve_points(bars: int, max_points: int) -> np.ndarray | None:
+    """The bars a run's stored curves keep: None (every bar) when ``bars`` <= ``max_points``,
+    else every k-th bar from the first and the last bar, k the smallest step that keeps at
+    most ``max_points`` points.
+
+    >>> curve_points(10, 10) is None, curve_points(10, 4).tolist()
+    (True, [0, 3, 6, 9])
+    """
+    if bars <= max_points:
+        return None
+    step = -(-(bars - 1) // (max_points - 1))
+    return np.unique(np.append(np.arange(0, bars, step), bars - 1))
 
 
-def drawdown_curve(bars: Bars, result: EngineResult) -> dict[str, list]:
-    """Drawdown in percent below the running peak of equity on every bar (<= 0)."""
-    return {
-        "timestamps": iso_utc(bars.timestamps),
-        "drawdown_pct": float_list(drawdown_pct(result.equity)),
-    }
+def bars_at(bars: Bars, points: np.ndarray) -> Bars:
+    """The bars at ``points`` (``curve_points``), each as it is: what a long run's charts,
+    candles and indicators are drawn on."""
+    return Bars(
+        bars.timestamps[points],
+        *(getattr(bars, name)[points] for name in ("open", "high", "low", "close", "volume")),
+    )
 
 
-def portfolio_curve(bars: Bars, result: EngineResult) -> dict[str, list]:
+def bar_step(curve: Mapping[str, Any]) -> int:
+    """Bars between consecutive points of a stored curve: 1 unless it was thinned (its
+    ``bar`` column), so a statistic of its point-to-point returns annualises with bars per
+    year / ``bar_step``."""
+    bars = curve.get("bar") or []
+    return int(bars[1] - bars[0]) if len(bars) > 1 else 1
+
+
+def columns(
+    timestamps: np.ndarray, series: dict[str, np.ndarray], points: np.ndarray | None = None
+) -> dict[str, list]:
+    """A curve's JSON columns: ``timestamps`` and each series at ``points`` (every bar when
+    None), then the points' bar indices as ``bar`` when thinned."""
+    if points is None:
+        return {"timestamps": iso_utc(timestamps)} | {k: float_list(v) for k, v in series.items()}
+    curve = {"timestamps": iso_utc(timestamps[points])}
+    curve |= {name: float_list(np.asarray(values)[points]) for name, values in series.items()}
+    return curve | {"bar": points.tolist()}
+
+
+def equity_curve(
+    bars: Bars, result: EngineResult, points: np.ndarray | None = None
+) -> dict[str, list]:
+    """Equity (cash + position marked at the close) on every bar (at ``points``)."""
+    return columns(bars.timestamps, {"equity": result.equity}, points)
+
+
+def drawdown_curve(
+    bars: Bars, result: EngineResult, points: np.ndarray | None = None
+) -> dict[str, list]:
+    """Drawdown in percent below the running peak of equity on every bar (<= 0; at
+    ``points``: the drawdown of every bar, sampled)."""
+    return columns(bars.timestamps, {"drawdown_pct": drawdown_pct(result.equity)}, points)
+
+
+def portfolio_curve(
+    bars: Bars, result: EngineResult, points: np.ndarray | None = None
+) -> dict[str, list]:
     """Cash, shares held (signed: negative when short), the position's market value
-    (shares × close) and the total (= equity) on every bar."""
-    return {
-        "timestamps": iso_utc(bars.timestamps),
-        "cash": float_list(result.cash),
-        "shares": float_list(result.position),
-        "position": float_list(result.position * bars.close),
-        "total": float_list(result.equity),
+    (shares × close) and the total (= equity) on every bar (at ``points``)."""
+    series = {
+        "cash": result.cash,
+        "shares": result.position,
+        "position": result.position * bars.close,
+        "total": result.equity,
     }
+    return columns(bars.timestamps, series, points)

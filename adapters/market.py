@@ -6,21 +6,16 @@ from operator import itemgetter
 
 import numpy as np
 
-from adapters._plain import float_list
+from adapters.curves import columns
 from adapters.timestamps import iso_utc
 from engine import Bars
 
 
-def price_candles(bars: Bars) -> dict[str, list]:
-    """The bars as columns: timestamps, open, high, low, close, volume."""
-    return {
-        "timestamps": iso_utc(bars.timestamps),
-        "open": float_list(bars.open),
-        "high": float_list(bars.high),
-        "low": float_list(bars.low),
-        "close": float_list(bars.close),
-        "volume": float_list(bars.volume),
-    }
+def price_candles(bars: Bars, points: np.ndarray | None = None) -> dict[str, list]:
+    """The bars as columns: timestamps, open, high, low, close, volume (the bars at
+    ``points`` and their ``bar`` indices when given: ``adapters.curve_points``)."""
+    series = {name: getattr(bars, name) for name in ("open", "high", "low", "close", "volume")}
+    return columns(bars.timestamps, series, points)
 
 
 def signal_markers(

@@ -182,7 +182,39 @@ BARS_CACHE_DIR = Variable(
     None,
     "binary copies of the CSV files, read instead of parsing them; unset: <USER_DATA_DIR>/bars",
 )
-RUN_MAX_BARS = Variable("RUN_MAX_BARS", int, 20_000, "most bars one run may cover")
+RUN_MAX_BARS = Variable(
+    "RUN_MAX_BARS",
+    int,
+    None,
+    "most bars one run may cover; unset: no count, the run's memory estimate decides "
+    "(RUN_MAX_MEMORY_MB), and a sweep's, walk-forward's, study's or signal analysis's window "
+    "is bounded by COMBINATION_MAX_BARS",
+)
+COMBINATION_MAX_BARS = 20_000
+"""The most bars one combination of a sweep, walk-forward or study (and the signal analyzer's
+window) may cover when RUN_MAX_BARS is unset: compute is combinations × bars, and
+REQUEST_MAX_COMBINATIONS bounds the other factor (docs/security.md)."""
+
+
+def combination_max_bars(run_max_bars: int | None) -> int:
+    """The bar bound of a combination: RUN_MAX_BARS when set, else COMBINATION_MAX_BARS."""
+    return COMBINATION_MAX_BARS if run_max_bars is None else run_max_bars
+
+
+RUN_MAX_MEMORY_MB = Variable(
+    "RUN_MAX_MEMORY_MB",
+    positive_int,
+    768,
+    "memory (MB) one run's Job may use, estimated from its bars at submission; a larger "
+    "run is a 400 naming end_date (three quarters of the consumer Job's 1 GiB in keda/)",
+)
+RUN_CURVE_POINTS = Variable(
+    "RUN_CURVE_POINTS",
+    positive_int,
+    20_000,
+    "most points a run's stored curves and candles keep; a longer run keeps every k-th bar "
+    "and the last (each point's bar index in the curves' bar column)",
+)
 SIGNAL_MAX_WORK = Variable(
     "SIGNAL_MAX_WORK",
     positive_int,
@@ -281,9 +313,11 @@ VARIABLES: tuple[Variable, ...] = tuple(
 
 __all__ = [
     "CLIENT_CONNECTIONS_DEFAULT",
+    "COMBINATION_MAX_BARS",
     "VARIABLES",
     "ConfigurationError",
     "Variable",
+    "combination_max_bars",
     "exit_code",
     "max_client_connections",
     "named",

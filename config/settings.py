@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     data_dir: Annotated[str | None, BeforeValidator(_path_text)] = Field(
         None, description="CSV files and catalog.json"
     )
-    run_max_bars: int = Field(
+    run_max_bars: int | None = Field(
         process.RUN_MAX_BARS.default, gt=0, description=process.RUN_MAX_BARS.description
     )
     rq_dashboard_enabled: str = Field(

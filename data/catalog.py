@@ -15,7 +15,7 @@ A user entry may not take a shipped ticker: the import refuses it, and a user ca
 holding one (edited by hand, or a ticker shipped later) is a ``CatalogError`` naming both
 files and what to do, never a silent replacement of the data a ticker means.
 
-Additive fields (``data.timeframe``): ``timeframe`` ("1d", "1h" or "5m"; "1d" when absent),
+Additive fields (``data.timeframe``): ``timeframe`` ("1d", "1h", "5m" or "1m"; "1d" when absent),
 ``market`` ("equity", "fx" or "crypto"; "equity" when absent) and ``bars_per_year`` (the
 annualisation factor; when absent, the nominal figure of the timeframe and market, 252 for
 daily equity bars). ``python -m data.import_csv`` records all three. ``sector`` (a

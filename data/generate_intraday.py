@@ -81,11 +81,21 @@ def five_minute_csv(n_bars: int, first_day: str = "2015-01-02") -> bytes:
     parameters over 78 × 252 bars a year), 78 bars per NYSE trading day from ``first_day``:
     a long intraday history for tests and benchmarks to import (``data.register_csv``).
     Byte-identical on every call with the same arguments."""
-    per_year = bars_per_year("5m", "equity", FIVE_MINUTE_SESSION)
-    days = -(-n_bars // FIVE_MINUTE_SESSION)
+    return session_csv(n_bars, 5, first_day)
+
+
+def session_csv(n_bars: int, minutes: int, first_day: str = "2015-01-02") -> bytes:
+    """CSV bytes of ``n_bars`` synthetic ``minutes``-minute bars of the demo model (VANDELAY's
+    parameters over the session's bars × 252 a year), a US equity session (14:30 .. 21:00
+    UTC, 390 / ``minutes`` bars) per NYSE trading day from ``first_day``: e.g. five years of
+    one-minute bars (491,400) for the long-run tests and ``bench.long_run_bench``.
+    Byte-identical on every call with the same arguments."""
+    session = 390 // minutes
+    per_year = bars_per_year(f"{minutes}m", "equity", session)
+    days = -(-n_bars // session)
     last = np.datetime64(first_day, "D") + days * 2  # enough calendar days for the bars
     stamps = trading_days(first_day, str(last)).astype("datetime64[m]")[:days]
-    offsets = np.arange(FIVE_MINUTE_SESSION) * np.timedelta64(5, "m") + np.timedelta64(870, "m")
+    offsets = np.arange(session) * np.timedelta64(minutes, "m") + np.timedelta64(870, "m")
     stamps = (stamps[:, None] + offsets[None, :]).ravel()[:n_bars].astype("datetime64[s]")
     return to_csv(stamps, simulate(TICKER, SEED_INDEX, len(stamps), per_year))
 

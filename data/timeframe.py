@@ -2,12 +2,13 @@
 how many bars a year holds (the annualisation factor of Sharpe, Sortino and volatility).
 
 * Timeframes: ``1d`` (one bar per calendar date; gaps for weekends and holidays are fine),
-  ``1h`` and ``5m`` (gaps for nights, weekends and holidays are fine).
+  ``1h``, ``5m`` and ``1m`` (gaps for nights, weekends and holidays are fine).
 * Detection: the median of the non-zero steps between consecutive timestamps (their size:
   a file in descending order is detected, then refused by the ordering check). Daily when it
-  lies between 0.8 and 4.5 days, hourly within 10% of 1 hour, 5-minute within 10% of 5
-  minutes; anything else (weekly, monthly, 15-minute, ...) is refused with a message naming
-  what was seen, e.g. "bars are ~30 days apart (monthly); supported: 1d, 1h, 5m".
+  lies between 0.8 and 4.5 days, hourly within 10% of 1 hour, 5-minute (1-minute) within
+  10% of 5 minutes (1 minute); anything else (weekly, monthly, 15-minute, ...) is refused
+  with a message naming what was seen, e.g. "bars are ~30 days apart (monthly); supported:
+  1d, 1h, 5m, 1m".
 * Markets set the trading days of a year: ``equity`` 252 (a session on weekdays minus
   holidays), ``fx`` 260 (24 hours, 5 days a week) and ``crypto`` 365 (24/7).
 * Bars per year = bars per day × the market's days, where bars per day is 1 for daily data
@@ -21,7 +22,7 @@ import numpy as np
 
 from engine import TRADING_DAYS
 
-TIMEFRAME_SECONDS = {"1d": 86_400, "1h": 3_600, "5m": 300}
+TIMEFRAME_SECONDS = {"1d": 86_400, "1h": 3_600, "5m": 300, "1m": 60}
 """Supported timeframes and their nominal bar spacing in seconds."""
 
 TIMEFRAMES = tuple(TIMEFRAME_SECONDS)
@@ -44,9 +45,13 @@ NOMINAL_BARS_PER_DAY = {
     ("5m", "fx"): 288,
     ("1h", "crypto"): 24,
     ("5m", "crypto"): 288,
+    ("1m", "equity"): 390,
+    ("1m", "fx"): 1440,
+    ("1m", "crypto"): 1440,
 }
 """Bars per trading day when a catalog entry records none: a 6.5-hour equity session is 7
-hourly bars (the last one half an hour) or 78 five-minute bars; FX and crypto trade 24 h."""
+hourly bars (the last one half an hour), 78 five-minute or 390 one-minute bars; FX and
+crypto trade 24 h."""
 
 _DAY = 86_400
 _DAILY_RANGE = (0.8 * _DAY, 4.5 * _DAY)

@@ -19,7 +19,7 @@ from engine._stats import TRADING_DAYS, bar_returns, core_metrics
 from engine.backtest import run, run_batch
 from engine.bars import Bars
 from engine.params import DIRECTIONS, SIZE_TYPES, STOP_FIELDS, EngineParamError, TradingParams
-from engine.result import EXIT_REASONS, BatchResult, EngineResult, Trade
+from engine.result import EXIT_REASONS, BatchResult, EngineResult, Trade, Trades
 from engine.version import ENGINE_VERSION
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "EngineParamError",
     "EngineResult",
     "Trade",
+    "Trades",
     "TradingParams",
     "bar_returns",
     "core_metrics",

@@ -13,9 +13,10 @@ import numpy as np
 
 from engine import _simulate
 from engine._stats import core_metrics
+from engine._trades import trade_table
 from engine.bars import Bars
 from engine.params import TradingParams
-from engine.result import CORE_METRICS, EXIT_REASONS, BatchResult, EngineResult, Trade
+from engine.result import CORE_METRICS, BatchResult, EngineResult
 
 BATCH_ROWS = 64
 """Runs whose paths and metrics are built together (64 × T floats stay in cache)."""
@@ -70,7 +71,7 @@ def run(
         cash=state_paths.cash[0],
         position=state_paths.position[0],
         equity=state_paths.equity[0],
-        trades=_trades(events, bust, bars.close, params.fee_rate),
+        trades=trade_table(events, bust, bars.close, params.fee_rate),
         metrics={name: _scalar(values[0]) for name, values in metrics.items()},
         bust_bar=bust if bust >= 0 else None,
     )
@@ -112,55 +113,3 @@ def _scalar(value: np.generic) -> float | int | None:
         return int(value)
     value = float(value)
     return None if math.isnan(value) else value
-
-
-def _trades(
-    events: _simulate.Events, bust_bar: int, close: np.ndarray, fee_rate: float
-) -> tuple[Trade, ...]:
-    """Round trips of run 0, in entry order; the last may be open, or liquidated on bust at
-    that close paying ``fee_rate`` on its notional (as backtesting.py charges it)."""
-    trades: list[Trade] = []
-    entry: dict | None = None
-    reasons = events.reason
-
-    def finish(exit_bar: int, exit_price: float, exit_fee: float, reason: int) -> None:
-        gross = entry["direction"] * entry["size"] * (exit_price - entry["entry_price"])
-        trades.append(
-            Trade(
-                exit_bar=exit_bar,
-                exit_price=exit_price,
-                exit_fee=exit_fee,
-                pnl=gross - entry["entry_fee"] - exit_fee,
-                is_open=reason == _END,
-                exit_reason=EXIT_REASONS[reason],
-                **entry,
-            )
-        )
-
-    for k in events.of_run(0):
-        bar = int(events.bar[k])
-        if 0 <= bust_bar < bar:
-            break
-        if events.closed[k] != 0 and entry is not None:
-            reason = _simulate.SIGNAL if reasons is None else int(reasons[k])
-            finish(bar, float(events.close_price[k]), float(events.close_fee[k]), reason)
-            entry = None
-        opened = events.opened[k]
-        if opened != 0:
-            entry = {
-                "entry_bar": bar,
-                "direction": 1 if opened > 0 else -1,
-                "size": int(abs(opened)),
-                "entry_price": float(events.open_price[k]),
-                "entry_fee": float(events.open_fee[k]),
-            }
-    if entry is not None and bust_bar >= 0:
-        price = float(close[bust_bar])
-        finish(bust_bar, price, entry["size"] * price * fee_rate, _LIQUIDATION)
-    elif entry is not None:
-        finish(len(close) - 1, float(close[-1]), 0.0, _END)
-    return tuple(trades)
-
-
-_END = EXIT_REASONS.index("end")
-_LIQUIDATION = EXIT_REASONS.index("liquidation")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import overload
 
 import numpy as np
 
@@ -36,6 +39,93 @@ EXIT_REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end", "l
 """Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal)."""
 
 
+@dataclass(frozen=True, eq=False)
+class Trades(Sequence[Trade]):
+    """The trades of one run as columns (one array per ``Trade`` field, in entry order;
+    ``reason`` holds the ``EXIT_REASONS`` codes), read as a sequence of ``Trade``.
+
+    A long run's 100,000 trades cost one array each instead of 100,000 objects: adapters
+    read the columns (``adapters.trade_records``), and a ``Trade`` is built only when one is
+    asked for (indexing, iterating). It equals the tuple of the same trades, as
+    ``EngineResult.trades`` was before (``result.trades == ()`` holds for no trade).
+    """
+
+    entry_bar: np.ndarray
+    exit_bar: np.ndarray
+    direction: np.ndarray
+    size: np.ndarray
+    entry_price: np.ndarray
+    exit_price: np.ndarray
+    entry_fee: np.ndarray
+    exit_fee: np.ndarray
+    pnl: np.ndarray
+    reason: np.ndarray
+
+    @classmethod
+    def of(cls, trades: Sequence[Trade]) -> Trades:
+        """The columns of ``trades`` (a ``Trades`` is returned as it is)."""
+        if isinstance(trades, Trades):
+            return trades
+
+        def column(name: str, dtype: type) -> np.ndarray:
+            return np.array([getattr(t, name) for t in trades], dtype=dtype)
+
+        ints = ("entry_bar", "exit_bar", "direction", "size")
+        floats = ("entry_price", "exit_price", "entry_fee", "exit_fee", "pnl")
+        return cls(
+            **{name: column(name, np.int64) for name in ints},
+            **{name: column(name, np.float64) for name in floats},
+            reason=np.array([EXIT_REASONS.index(t.exit_reason) for t in trades], dtype=np.int8),
+        )
+
+    @property
+    def is_open(self) -> np.ndarray:
+        """Whether each trade is still open at the last bar (its reason is ``end``)."""
+        return self.reason == _END
+
+    @property
+    def exit_reason(self) -> list[str]:
+        """Why each trade closed, as ``EXIT_REASONS`` names."""
+        return [EXIT_REASONS[code] for code in self.reason.tolist()]
+
+    @cached_property
+    def _objects(self) -> tuple[Trade, ...]:
+        columns = [getattr(self, name).tolist() for name in _TRADE_FIELDS[:-2]]
+        return tuple(
+            map(Trade, *columns, self.is_open.tolist(), self.exit_reason)  # type: ignore[call-arg]
+        )
+
+    def __len__(self) -> int:
+        return len(self.reason)
+
+    @overload
+    def __getitem__(self, index: int) -> Trade: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Trade, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Trade | tuple[Trade, ...]:
+        return self._objects[index]
+
+    def __iter__(self) -> Iterator[Trade]:
+        return iter(self._objects)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trades | tuple | list):
+            return self._objects == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._objects)
+
+    def __repr__(self) -> str:
+        return repr(self._objects)
+
+
+_TRADE_FIELDS = tuple(Trade.__dataclass_fields__)
+_END = EXIT_REASONS.index("end")
+
+
 CORE_METRICS = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "num_trades")
 """Names of the core metrics, in the order they are reported."""
 
@@ -43,14 +133,15 @@ CORE_METRICS = ("total_return_pct", "sharpe_ratio", "max_drawdown_pct", "num_tra
 @dataclass(frozen=True, eq=False)
 class EngineResult:
     """One backtest: per-bar ``cash``, ``position`` (signed shares) and ``equity``
-    (= cash + position × close, marked on every close), the trades in entry order, the
+    (= cash + position × close, marked on every close), the trades in entry order (a
+    ``Trades``: columns read as a sequence of ``Trade``; a tuple of them compares equal), the
     core metrics (``CORE_METRICS``; ``None`` where undefined, e.g. Sharpe of a flat line),
     and ``bust_bar``: the bar where equity reached zero and trading stopped, or ``None``."""
 
     cash: np.ndarray
     position: np.ndarray
     equity: np.ndarray
-    trades: tuple[Trade, ...]
+    trades: Sequence[Trade]
     metrics: dict[str, float | int | None]
     bust_bar: int | None
 

@@ -33,18 +33,23 @@ SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
 
 
-def max_bars() -> int:
-    """RUN_MAX_BARS (default 20,000 ≈ 79 years of daily bars, 11 of hourly equity bars, one
-    of 5-minute equity bars; docs/execution.md): the most bars one run may cover, which
-    bounds a result's size (≈ 0.3 KB per bar with every curve and chart)."""
+def max_bars() -> int | None:
+    """RUN_MAX_BARS: the most bars one run may cover, or None (the default: no count; the
+    run's memory estimate decides, ``kinds.runs.run_memory``; docs/execution.md)."""
     return process.RUN_MAX_BARS.value()
+
+
+def curve_points() -> int:
+    """RUN_CURVE_POINTS (default 20,000): the most points a run's stored curves keep."""
+    return process.RUN_CURVE_POINTS.value()
 
 
 def load_market_data(
     request: RunRequest, data_dir: Path | None = None, bar_limit: int | None = None
 ) -> data.History:
     """The request's data: every bar of its ticker's file, the window of its dates, the hash.
-    ``bar_limit`` (the web passes its RUN_MAX_BARS setting) defaults to ``max_bars()``.
+    ``bar_limit`` (the web passes its RUN_MAX_BARS setting) defaults to ``max_bars()``;
+    None: no count.
 
     Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
     checks), ``timeframe`` (not the ticker's), ``start_date`` (no bar in the range) or
@@ -65,7 +70,7 @@ def load_market_data(
         )
     bars = history.stop - history.start
     limit = max_bars() if bar_limit is None else bar_limit
-    if bars > limit:
+    if limit is not None and bars > limit:
         raise RequestError(
             "end_date", f"the range holds {bars:,} bars; a run may cover at most {limit:,}"
         )
@@ -158,18 +163,26 @@ def panels_in_window(frame: MarketWindow, rule_type: str, params: dict) -> list[
     ]
 
 
-def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
-    """Run one backtest and derive everything the platform shows about it.
+def execute(
+    request: RunRequest, data_dir: Path | None = None, *, every_bar: bool = False
+) -> RunResult:
+    """Run one backtest and derive everything the platform shows about it; ``every_bar``
+    keeps every bar in the curves of a run longer than ``curve_points()`` (a walk-forward's
+    fold and the overfitting check read them bar by bar; a stored result samples them).
 
-    Raises ``RequestError`` for a request the data cannot serve or whose signals would cost
-    more than ``SIGNAL_MAX_WORK``/``SIGNAL_MAX_VALUES`` (checked before computing them); any
-    other exception is a system fault for the caller to record.
+    Raises ``RequestError`` for a request the data cannot serve, whose signals would cost
+    more than ``SIGNAL_MAX_WORK``/``SIGNAL_MAX_VALUES`` or whose Job would need more than
+    ``RUN_MAX_MEMORY_MB`` (checked before computing them); any other exception is a system
+    fault for the caller to record.
     """
+    from kinds.runs.run_memory import check_run_memory
     from kinds.runs.signal_cost import check_signal_cost
     from rules import RULES
 
     market = load_market_data(request, data_dir)
-    frame = market_window(market, check_signal_cost(request, market))
+    start = check_signal_cost(request, market)
+    check_run_memory(request, market, start)
+    frame = market_window(market, start)
     entries, exits = signals_in_window(frame, request.rule_type, [request.params])
     entries, exits = entries[0], exits[0]
     result = run_engine(frame.bars, entries, exits, request.trading_params(frame.bars_per_year))
@@ -186,6 +199,7 @@ def execute(request: RunRequest, data_dir: Path | None = None) -> RunResult:
         frame.data_hash,
         overlays,
         frame.bars_per_year,
+        every_bar=every_bar,
     )
 
 
@@ -219,13 +233,19 @@ def assemble(
     data_hash: str,
     overlays: dict[str, np.ndarray] | None = None,
     bars_per_year: float = TRADING_DAYS,
+    *,
+    every_bar: bool = False,
 ) -> RunResult:
-    """Turn an engine result into the stored/served ``RunResult`` (adapters only)."""
+    """Turn an engine result into the stored/served ``RunResult`` (adapters only). A run of
+    more bars than ``curve_points()`` stores its curves, candles and charts at evenly spaced
+    points (``adapters.curve_points``); metrics and trades always cover every bar."""
     import adapters
+    from adapters.curves import curve_points as points_of
     from adapters.run_robustness import METRIC_KEYS, sharpe_probability
 
+    points = None if every_bar else points_of(len(bars), curve_points())
     records = adapters.trade_records(bars, result)
-    benchmark = adapters.buy_and_hold(bars, request.initial_capital)
+    benchmark = adapters.buy_and_hold(bars, request.initial_capital, points)
     enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
     exposure = enhanced["avg_exposure_pct"]
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
@@ -245,18 +265,19 @@ def assemble(
             records=records,
             benchmark=benchmark,
             overlays=overlays,
+            points=points,
         )
     return RunResult(
         run_id=request.run_id,
         status=SUCCEEDED,
         metrics=metrics,
-        equity_curve=adapters.equity_curve(bars, result),
-        drawdown_curve=adapters.drawdown_curve(bars, result),
-        portfolio_curve=adapters.portfolio_curve(bars, result),
+        equity_curve=adapters.equity_curve(bars, result, points),
+        drawdown_curve=adapters.drawdown_curve(bars, result, points),
+        portfolio_curve=adapters.portfolio_curve(bars, result, points),
         trades=records,
         charts=charts,
         chart_base64=chart_base64,
-        price_candles=adapters.price_candles(bars),
+        price_candles=adapters.price_candles(bars, points),
         signals=adapters.signal_markers(bars, entries, exits, records),
         benchmark=benchmark,
         data_hash=data_hash,

@@ -4,19 +4,24 @@ The run page draws the rule's overlays and oscillator panels from these
 (``GET /api/runs/<id>/indicators``); they are not stored with the result, so results and a
 Job's cost stay as they were. The same steps as the run: the file's bars up to the
 window's end, the rule's pure indicator functions on all of them (warm-up on the history
-before the window), then the window cut out. Only a file whose SHA-256 equals the run's
+before the window), then the window cut out, and for a run longer than RUN_CURVE_POINTS the
+points its stored candles kept. Only a file whose SHA-256 equals the run's
 ``data_hash`` is used, so the lines are those the run traded on.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from kinds.runs.contract import RequestError, RunRequest
 from kinds.runs.execute import (
     MarketWindow,
+    curve_points,
     load_market_data,
     market_window,
     overlays_in_window,
@@ -43,9 +48,20 @@ def run_overlays(
 
     :raise DataChangedError: as ``run_indicators``.
     """
-    return overlays_in_window(
-        _window(request, data_hash, data_dir), request.rule_type, request.params
-    )
+    frame = _window(request, data_hash, data_dir)
+    overlays = overlays_in_window(frame, request.rule_type, request.params)
+    points = _points(frame)
+    if points is None:
+        return overlays
+    return {label: line[points] for label, line in overlays.items()}
+
+
+def _points(frame: MarketWindow) -> np.ndarray | None:
+    """The bars the run's stored curves kept (``kinds.runs.execute.assemble``): None when
+    every bar, else the indicators are given at the same points."""
+    from adapters.curves import curve_points as points_of
+
+    return points_of(len(frame.bars), curve_points())
 
 
 def _window(request: RunRequest, data_hash: str | None, data_dir: Path | None) -> MarketWindow:
@@ -82,4 +98,14 @@ def run_indicators(
         volume = {"volume": frame.bars.volume}
         panels.append(Panel(VOLUME_KEY, "Volume", "shares", volume, histograms=("volume",)))
     overlays = overlays_in_window(frame, request.rule_type, request.params)
-    return adapters.indicator_view(frame.bars, overlays, panels)
+    points = _points(frame)
+    if points is None:
+        return adapters.indicator_view(frame.bars, overlays, panels)
+    from adapters.curves import bars_at
+
+    shown = [
+        replace(panel, series={k: np.asarray(v)[points] for k, v in panel.series.items()})
+        for panel in panels
+    ]
+    lines = {label: np.asarray(line)[points] for label, line in overlays.items()}
+    return adapters.indicator_view(bars_at(frame.bars, points), lines, shown)

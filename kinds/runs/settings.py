@@ -6,7 +6,13 @@ here, beside the code they tune, and read by config's one reader of the environm
 
 from __future__ import annotations
 
-from config.process import SIGNAL_MAX_VALUES, SIGNAL_MAX_WORK, Variable, positive_int
+from config.process import (
+    RUN_MAX_MEMORY_MB,
+    SIGNAL_MAX_VALUES,
+    SIGNAL_MAX_WORK,
+    Variable,
+    positive_int,
+)
 
 RUN_MAX_PENDING_PER_CLIENT = Variable(
     "RUN_MAX_PENDING_PER_CLIENT",
@@ -25,6 +31,13 @@ MONTECARLO_MAX_VALUES = Variable(
 """Bounds the web's on-demand Monte Carlo of a run (``web.api.runs.montecarlo``): about 40
 bytes and 0.2 µs of CPU per value, so the default is ≈ 120 MB and ≈ 0.5 s at most."""
 
-SETTINGS = (RUN_MAX_PENDING_PER_CLIENT, MONTECARLO_MAX_VALUES, SIGNAL_MAX_WORK, SIGNAL_MAX_VALUES)
-"""Every setting of the run kind (the signal cost caps are declared in ``config.process``:
-a Job reads them too, ``kinds.runs.signal_cost``)."""
+SETTINGS = (
+    RUN_MAX_PENDING_PER_CLIENT,
+    MONTECARLO_MAX_VALUES,
+    SIGNAL_MAX_WORK,
+    SIGNAL_MAX_VALUES,
+    RUN_MAX_MEMORY_MB,
+)
+"""Every setting of the run kind (the signal cost and memory caps are declared in
+``config.process``: a Job reads them too, ``kinds.runs.signal_cost``,
+``kinds.runs.run_memory``)."""

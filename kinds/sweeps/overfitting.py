@@ -93,7 +93,7 @@ def returns_alone(request: RunRequest) -> tuple[np.ndarray, int, float]:
     from kinds.runs.execute import execute, load_market_data
 
     per_year = load_market_data(request).bars_per_year
-    equity = np.asarray(execute(request).equity_curve["equity"], dtype=np.float64)
+    equity = np.asarray(execute(request, every_bar=True).equity_curve["equity"], dtype=np.float64)
     return bar_returns(equity[None, :])[0], equity.size, per_year
 
 

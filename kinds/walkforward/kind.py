@@ -113,7 +113,7 @@ def _run(
     body.update(
         run_id=fold_id, charts=False, start_date=window["start_date"], end_date=window["end_date"]
     )
-    result = execute(RunRequest.from_stored(body))
+    result = execute(RunRequest.from_stored(body), every_bar=True)
     if result.data_hash != data_hash:
         raise WorkFailed("the ticker's data file changed since the walk-forward was submitted")
     return result

@@ -67,3 +67,31 @@ def test_curves_are_json_serialisable_without_nan():
     res = run(bars, signals(4, [0]), signals(4, [2]))
     for curve in (equity_curve(bars, res), drawdown_curve(bars, res), portfolio_curve(bars, res)):
         assert json.loads(json.dumps(curve, allow_nan=False)) == curve
+
+
+def test_a_long_run_keeps_every_kth_bar_and_the_last_with_their_bar_indices():
+    """Past ``max_points`` bars a curve holds evenly spaced points, the first and the last
+    bar included, and a ``bar`` column; drawdown is every bar's, sampled (not recomputed
+    from the points)."""
+    from adapters.curves import bar_step, curve_points
+
+    assert curve_points(6, 6) is None
+    points = curve_points(6, 3)
+    assert points.tolist() == [0, 3, 5]
+    equity = [100.0, 130.0, 99.0, 121.0, 110.0, 132.0]
+    bars = make_bars([1, 2, 3, 4, 5, 6])
+    curve = drawdown_curve(bars, hand_result(equity), points)
+    assert list(curve) == ["timestamps", "drawdown_pct", "bar"]
+    assert curve["bar"] == [0, 3, 5]
+    assert curve["timestamps"] == [iso_utc(bars.timestamps)[i] for i in (0, 3, 5)]
+    assert curve["drawdown_pct"] == pytest.approx([0.0, -9 / 130 * 100, 0.0], rel=1e-12)
+    assert bar_step(curve) == 3 and bar_step(equity_curve(bars, hand_result(equity))) == 1
+
+
+def test_curve_points_never_exceed_the_limit():
+    from adapters.curves import curve_points
+
+    for bars in (20_001, 98_280, 491_400, 5_000_000):
+        points = curve_points(bars, 20_000)
+        assert len(points) <= 20_000 and points[0] == 0 and points[-1] == bars - 1
+        assert np.all(np.diff(points) > 0)

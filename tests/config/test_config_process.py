@@ -21,8 +21,8 @@ from tests.docs.test_docs import ROOT, project_modules
 def test_a_value_is_parsed_and_a_blank_one_is_the_default() -> None:
     """Text becomes the variable's type, surrounding spaces ignored; empty or blank is unset."""
     assert process.RUN_MAX_BARS.value({"RUN_MAX_BARS": " 500 "}) == 500
-    assert process.RUN_MAX_BARS.value({"RUN_MAX_BARS": "  "}) == 20_000
-    assert process.RUN_MAX_BARS.value({}) == 20_000
+    assert process.RUN_MAX_BARS.value({"RUN_MAX_BARS": "  "}) is None
+    assert process.RUN_MAX_BARS.value({}) is None
     assert process.DB_RETRY_SECONDS.value({"DB_RETRY_SECONDS": "1.5"}) == 1.5
     assert process.CONSUMER_QUEUE.value({}) is None
     assert process.named("SWEEP_QUEUE", {"SWEEP_QUEUE": " s "}) == "s"

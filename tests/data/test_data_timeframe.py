@@ -72,7 +72,7 @@ def test_an_unsupported_spacing_is_refused_naming_what_was_detected(stamps, frag
     with pytest.raises(DataQualityError) as err:
         parse_series(_rows(stamps))
     assert fragment in err.value.message
-    assert err.value.message.endswith("supported: 1d, 1h, 5m")
+    assert err.value.message.endswith("supported: 1d, 1h, 5m, 1m")
 
 
 def test_backtesting_py_monthly_btcusd_is_refused_not_taken_as_daily(tmp_path: Path, capsys):
@@ -80,7 +80,7 @@ def test_backtesting_py_monthly_btcusd_is_refused_not_taken_as_daily(tmp_path: P
     source = tmp_path / "BTCUSD.csv"
     BTCUSD.to_csv(source)
     assert main([str(source), "--ticker", "BTC", "--data-dir", str(tmp_path / "d")]) == 2
-    assert "(monthly); supported: 1d, 1h, 5m" in capsys.readouterr().err
+    assert "(monthly); supported: 1d, 1h, 5m, 1m" in capsys.readouterr().err
     assert not (tmp_path / "d" / "catalog.json").exists()
 
 

@@ -52,7 +52,7 @@ def test_unknown_fields_are_refused_from_users_but_ignored_by_the_consumer():
         ({"initial_capital": 10**400}, "initial_capital"),
         ({"position_size": 150, "size_type": "percent"}, "position_size"),
         ({"direction": "short"}, "direction"),
-        ({"timeframe": "1m"}, "timeframe"),
+        ({"timeframe": "15m"}, "timeframe"),
         ({"charts": "yes"}, "charts"),
         ({"run_id": "not-a-uuid"}, "run_id"),
         ({"run_id": False}, "run_id"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
+from config.process import combination_max_bars
 from kinds.runs.contract import RequestError
 from kinds.runs.signal_cost import cost_limits
 from kinds.runs.signal_report import report_for
@@ -29,7 +30,10 @@ def analyze() -> ResponseReturnValue:
     config = current_app.config
     try:
         report = report_for(
-            json_object(), config["DATA_DIR"], config["RUN_MAX_BARS"], cost_limits(config)
+            json_object(),
+            config["DATA_DIR"],
+            combination_max_bars(config["RUN_MAX_BARS"]),
+            cost_limits(config),
         )
     except RequestError as exc:
         raise bad_request(exc) from None

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.orm import Session
 
+from config.process import combination_max_bars
 from engine import STOP_FIELDS
 from kinds.runs.contract import RequestError
 from kinds.studies.bases import is_base_study
@@ -108,7 +109,9 @@ def check_request(payload: object) -> Planned:
     """
     config = current_app.config
     try:
-        planned = validate_study(payload, config["DATA_DIR"], config["RUN_MAX_BARS"])
+        planned = validate_study(
+            payload, config["DATA_DIR"], combination_max_bars(config["RUN_MAX_BARS"])
+        )
     except RequestError as exc:
         raise bad_request(exc) from None
     if planned.request.base is None:  # over another kind's base: checked as it checks one

@@ -33,6 +33,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from config.process import combination_max_bars
 from kinds.runs.contract import RequestError
 from kinds.runs.view import cache_sources, source_shown
 from kinds.sweeps.cache import sweep_cache_key
@@ -158,7 +159,7 @@ def check_request(payload: dict):
             payload,
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
-            bar_limit=config["RUN_MAX_BARS"],
+            bar_limit=combination_max_bars(config["RUN_MAX_BARS"]),
             caps=RequestCaps.from_config(config),
         )
     except RequestError as exc:
@@ -230,7 +231,9 @@ def submit() -> ResponseReturnValue:
     config = current_app.config
     key, source = None, None
     if not isinstance(sweep, SearchSweep):  # a search sweep's points are never cached
-        hashes = data_hashes(sweep, config["DATA_DIR"], config["RUN_MAX_BARS"])
+        hashes = data_hashes(
+            sweep, config["DATA_DIR"], combination_max_bars(config["RUN_MAX_BARS"])
+        )
         key = sweep_cache_key(sweep, hashes)
         use_cache = _use_cache(payload)
         source = _serve_cached(sweep, key) if use_cache else None

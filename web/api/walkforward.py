@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from config.process import combination_max_bars
 from kinds.runs.contract import RequestError
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID
@@ -63,7 +64,7 @@ def check_request(payload: dict):
             payload,
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
-            bar_limit=config["RUN_MAX_BARS"],
+            bar_limit=combination_max_bars(config["RUN_MAX_BARS"]),
             caps=RequestCaps.from_config(config),
         )
     except RequestError as exc:

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from adapters.signal_analysis import signal_series
+from config.process import combination_max_bars
 from kinds.runs.contract import RequestError
 from kinds.runs.query import is_run_id
 from kinds.runs.signal_cost import cost_limits
@@ -81,7 +82,10 @@ def signals_page() -> ResponseReturnValue:
         if payload:
             config = current_app.config
             report = report_for(
-                payload, config["DATA_DIR"], config["RUN_MAX_BARS"], cost_limits(config)
+                payload,
+                config["DATA_DIR"],
+                combination_max_bars(config["RUN_MAX_BARS"]),
+                cost_limits(config),
             )
     except RequestError as exc:
         error, report = {"field": exc.field, "message": exc.message}, None

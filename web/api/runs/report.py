@@ -22,6 +22,7 @@ from flask import current_app, request
 from flask.typing import ResponseReturnValue
 
 from adapters import buy_and_hold
+from adapters.curves import bar_step
 from adapters.exposure import portfolio_exposure_pct
 from adapters.report import DEFAULT_WINDOW, run_report
 from adapters.rolling import MIN_WINDOW
@@ -147,7 +148,8 @@ def _report(run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     high = max(MIN_WINDOW, returns)
     window = count("window", min(DEFAULT_WINDOW, high), MIN_WINDOW, high)
     ticker, curve = _benchmark(result)
-    per_year = _bars_per_year(result["request"]["ticker"])
+    # a long run's stored curve holds every k-th bar: its returns are k bars apart
+    per_year = _bars_per_year(result["request"]["ticker"]) / bar_step(result["equity_curve"])
     body = run_report(
         result["equity_curve"],
         curve,

@@ -30,10 +30,12 @@ from flask import Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
+from config.process import RUN_MAX_MEMORY_MB
 from kinds.runs.cache import cache_key
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
 from kinds.runs.execute import load_market_data
 from kinds.runs.kind import RUN, RUN_CACHE, RUNS_SUBMITTED
+from kinds.runs.run_memory import check_run_memory
 from kinds.runs.signal_cost import check_signal_cost, cost_limits
 from kinds.runs.store import (
     RunVersion,
@@ -95,8 +97,9 @@ def json_schema() -> dict[str, Any]:
 
 
 def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:
-    """Check a request body against the contract, the data catalog and the signal cost caps
-    (``kinds.runs.signal_cost``); the request, its
+    """Check a request body against the contract, the data catalog, the signal cost caps
+    (``kinds.runs.signal_cost``) and the Job's memory (``kinds.runs.run_memory``); the
+    request, its
     labels (``name``, ``tags``, ``notes``: stored beside it, never part of it) and the
     ``data_hash`` of its ticker's file (the loader's, cached per path, mtime and size).
 
@@ -107,7 +110,8 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:
         labels = parse_labels(payload)
         config = current_app.config
         history = load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
-        check_signal_cost(run_request, history, *cost_limits(config))
+        start = check_signal_cost(run_request, history, *cost_limits(config))
+        check_run_memory(run_request, history, start, config[RUN_MAX_MEMORY_MB.name])
     except RequestError as exc:
         raise bad_request(exc) from None
     return run_request, labels, history.data_hash

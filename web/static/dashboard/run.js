@@ -171,7 +171,11 @@
       return;
     }
     result = await response.json();
-    state.textContent = `${result.equity_curve.timestamps.length} bars · ${result.trades.length} trades`;
+    /* a long run stores its curves at evenly spaced points, each with its bar (`bar`) */
+    const curve = result.equity_curve;
+    const bars = curve.bar ? curve.bar[curve.bar.length - 1] + 1 : curve.timestamps.length;
+    const shown = curve.bar ? ` (charts: ${curve.bar.length} points)` : "";
+    state.textContent = `${bars} bars${shown} · ${result.trades.length} trades`;
     document.body.dataset.result = "loaded";
     const active = document.querySelector("#run-tabs .nav-link.active");
     if (active) draw(active.dataset.tab);

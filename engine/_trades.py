@@ -1,0 +1,83 @@
+"""The round trips of one run, built from its fills as columns (``engine.result.Trades``).
+
+Numpy over the ``Events`` arrays, no loop per fill or per trade: a trade opens at every fill
+that opens shares and closes at the first later fill that closes some (the same fill when
+it reverses, the close coming first), unless another fill opens before that (the later
+entry replaces it). The figures are the same float operations, in the same order, as a
+walk over the fills would do, so the trades are bit-for-bit those of that walk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import _simulate
+from engine.result import EXIT_REASONS, Trades
+
+_END = EXIT_REASONS.index("end")
+_LIQUIDATION = EXIT_REASONS.index("liquidation")
+
+
+def _next_at_or_after(flags: np.ndarray) -> np.ndarray:
+    """For every index i, the first index j >= i where ``flags[j]``; len(flags) when none."""
+    size = len(flags)
+    at = np.where(flags, np.arange(size), size)
+    return np.minimum.accumulate(at[::-1])[::-1]
+
+
+def trade_table(
+    events: _simulate.Events, bust_bar: int, close: np.ndarray, fee_rate: float
+) -> Trades:
+    """Round trips of run 0, in entry order; the last may be open (marked at the last close,
+    reason ``end``), or liquidated on bust at that close paying ``fee_rate`` on its notional
+    (as backtesting.py charges it). Fills after the bust bar are ignored."""
+    first, last = int(events.offsets[0]), int(events.offsets[1])
+    bar = events.bar[first:last]
+    if bust_bar >= 0:
+        last = first + int(np.searchsorted(bar, bust_bar, side="right"))
+        bar = bar[: last - first]
+    fills = slice(first, last)
+    opened = events.opened[fills]
+    closed = events.closed[fills]
+    count = last - first
+    entries = np.flatnonzero(opened != 0)
+    after = np.append(entries[1:] if entries.size else entries, count)
+    # the close ending an entry: the first closing fill after it, at or before the next entry
+    closes = np.append(_next_at_or_after(closed != 0), count)[entries + 1]
+    ended = (closes <= after[: entries.size]) & (closes < count)
+    dangling = entries.size > 0 and not ended[-1]
+    kept = entries[ended | (np.arange(entries.size) == entries.size - 1)]
+    exits = closes[ended]
+
+    size = np.abs(opened[kept]).astype(np.int64)
+    direction = np.where(opened[kept] > 0, 1, -1).astype(np.int64)
+    entry_price = events.open_price[fills][kept]
+    entry_fee = events.open_fee[fills][kept]
+    exit_bar = bar[exits].astype(np.int64)
+    exit_price = events.close_price[fills][exits]
+    exit_fee = events.close_fee[fills][exits]
+    if events.reason is None:
+        reason = np.full(exits.size, _simulate.SIGNAL, dtype=np.int8)
+    else:
+        reason = events.reason[fills][exits].astype(np.int8)
+    if dangling:  # still held after the last fill: liquidated on bust, or open at the end
+        at = bust_bar if bust_bar >= 0 else len(close) - 1
+        price = float(close[at])
+        fee = int(size[-1]) * price * fee_rate if bust_bar >= 0 else 0.0
+        exit_bar = np.append(exit_bar, at)
+        exit_price = np.append(exit_price, price)
+        exit_fee = np.append(exit_fee, fee)
+        reason = np.append(reason, _LIQUIDATION if bust_bar >= 0 else _END).astype(np.int8)
+    gross = direction * size * (exit_price - entry_price)
+    return Trades(
+        entry_bar=bar[kept].astype(np.int64),
+        exit_bar=exit_bar,
+        direction=direction,
+        size=size,
+        entry_price=entry_price,
+        exit_price=exit_price,
+        entry_fee=entry_fee,
+        exit_fee=exit_fee,
+        pnl=gross - entry_fee - exit_fee,
+        reason=reason,
+    )
