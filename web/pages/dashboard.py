@@ -18,12 +18,11 @@ from flask.typing import ResponseReturnValue
 
 from adapters.metrics import run_warnings
 from kinds.runs.query import COMPARE_MAX, is_run_id, run_filter, run_ids, run_sort, sort_keys
-from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
+from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries
 from kinds.runs.view import (
     cache_sources,
     run_label,
     run_labels,
-    run_summaries,
     source_shown,
 )
 from metrics import all_metrics
@@ -37,7 +36,6 @@ from web.ownership import (
     readable,
     readable_keys,
     readable_row,
-    visible,
 )
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
@@ -45,6 +43,7 @@ from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
 from web.pages.layout import (
     error_page,
     nav,
+    not_found_page,
     preset_viewer,
     register_unavailable,
     serve_missing_pages,
@@ -53,6 +52,7 @@ from web.pages.layout import (
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
 from web.present import iso_utc, json_or_none
 from web.query import count
+from web.run_history import visible_runs
 from work.errors import RequestError
 from work.status import ALL_STATUSES, FINISHED
 
@@ -136,18 +136,11 @@ def history() -> ResponseReturnValue:
         error = f"{exc.field}: {exc.message}"
         sort = RunSort()
     page = _page_number()
-    rows, total = list_runs(
-        get_session(),
-        filters,
-        page=page,
-        per_page=PER_PAGE,
-        sort=sort,
-        visible=visible(BacktestRun),
-    )
+    runs, total = visible_runs(filters, sort, page, PER_PAGE)
     pages = max(math.ceil(total / PER_PAGE), 1)
     return render_template(
         "dashboard/runs.html",
-        runs=run_summaries(rows, readable_keys(get_session(), BacktestRun, cache_sources(rows))),
+        runs=runs,
         filters=filters,
         error=error,
         page=page,
@@ -179,17 +172,13 @@ def _sort_label(key: str) -> str:
     return next((m.label for m in all_metrics() if m.key == key), key.replace("_", " "))
 
 
-def _not_found(run_id: str) -> tuple[str, int]:
-    return error_page(404, "run not found", f"There is no run with id {run_id[:80]}.")
-
-
 @bp.get("/runs/<run_id>")
 def run_page(run_id: str) -> ResponseReturnValue:
     """One run: KPIs, charts, trades, provenance; a waiting run refreshes itself."""
     session = get_session()
     row = readable_row(session, BacktestRun, run_id, get_run_header) if is_run_id(run_id) else None
     if row is None or not may_read(row):
-        return _not_found(run_id)
+        return not_found_page("run", run_id)
     shown = source_shown(row, readable_keys(session, BacktestRun, cache_sources([row])))
     metrics = json_or_none(row.metrics_json) or {}
     run_request = json_or_none(row.request_json) or {}
