@@ -15,9 +15,13 @@ import math
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.query import run_filter, run_sort
+from kinds.runs.store import list_runs
+from kinds.runs.view import cache_sources, run_summaries
+from store.models import BacktestRun
 from web.api.runs.blueprint import bp
+from web.db import get_session
+from web.ownership import readable_keys, visible
 from web.query import count, parsed
-from web.run_history import visible_runs
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
@@ -31,9 +35,16 @@ def list_history() -> ResponseReturnValue:
     sort = parsed(run_sort)
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    runs, total = visible_runs(filters, sort, page, per_page)
+    rows, total = list_runs(
+        get_session(),
+        filters,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        visible=visible(BacktestRun),
+    )
     return {
-        "runs": runs,
+        "runs": run_summaries(rows, readable_keys(get_session(), BacktestRun, cache_sources(rows))),
         "page": page,
         "per_page": per_page,
         "total": total,
