@@ -4,12 +4,13 @@ sweeps, wait for them, read their results as pandas objects (docs/client.md)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
 from backtest_client import frames
 from backtest_client.items import Item
+from backtest_client.polling import Handle
 from backtest_client.portfolios import Portfolio
 from backtest_client.runs import Run
 from backtest_client.studies import Study
@@ -22,6 +23,8 @@ from backtest_client.transport import (
     error_body,
 )
 from backtest_client.walkforward import WalkForward
+
+H = TypeVar("H", bound=Handle)
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -135,8 +138,7 @@ class Client:
         listed = [tickers] if isinstance(tickers, str) else list(tickers)
         window = _window(start_date, end_date, params)
         body = _body(rule_type=rule_type, tickers=listed, grid=grid, **window, **fields)
-        accepted = self._submit_once("/api/sweeps", body)
-        return Sweep(self.http, accepted["sweep_id"], accepted)
+        return self._start(Sweep, "/api/sweeps", body)
 
     def sweep_portfolio(
         self,
@@ -158,8 +160,7 @@ class Client:
             ``base.tickers[2]``…).
         """
         body = _body(kind="portfolio", base=base, grid=grid, random=random, **fields)
-        accepted = self._submit_once("/api/sweeps", body)
-        return Sweep(self.http, accepted["sweep_id"], accepted)
+        return self._start(Sweep, "/api/sweeps", body)
 
     def get_sweep(self, sweep_id: str) -> Sweep:
         """A handle on an existing sweep."""
@@ -220,8 +221,7 @@ class Client:
             **window,
             **fields,
         )
-        accepted = self._submit_once("/api/walkforward", body)
-        return WalkForward(self.http, accepted["walkforward_id"], accepted)
+        return self._start(WalkForward, "/api/walkforward", body)
 
     def portfolio_walkforward(
         self,
@@ -283,8 +283,7 @@ class Client:
         """
         window = _window(start_date, end_date, params)
         body = _body(rule_type=rule_type, ticker=ticker, space=space, **window, **fields)
-        accepted = self._submit_once("/api/studies", body)
-        return Study(self.http, accepted["study_id"], accepted)
+        return self._start(Study, "/api/studies", body)
 
     def portfolio_study(
         self, base: dict[str, Any], space: dict[str, dict[str, Any]], **fields: Any
@@ -302,8 +301,7 @@ class Client:
             ``space.top_n.low``…).
         """
         body = _body(kind="portfolio", base=base, space=space, **fields)
-        accepted = self._submit_once("/api/studies", body)
-        return Study(self.http, accepted["study_id"], accepted)
+        return self._start(Study, "/api/studies", body)
 
     def get_study(self, study_id: str) -> Study:
         """A handle on an existing study."""
@@ -339,8 +337,7 @@ class Client:
             params=params,
             **fields,
         )
-        accepted = self._submit_once("/api/portfolios", body)
-        return Portfolio(self.http, accepted["portfolio_id"])
+        return self._start(Portfolio, "/api/portfolios", body)
 
     def get_portfolio(self, portfolio_id: str) -> Portfolio:
         """A handle on an existing portfolio."""
@@ -373,6 +370,12 @@ class Client:
         :raise BacktestRequestError: it would be refused, ``field`` naming the input.
         """
         self.http.call("POST", f"/api/schema/{noun}/validate", json=body)
+
+    def _start(self, handle: type[H], path: str, body: dict[str, Any]) -> H:
+        """POST ``body`` to ``path`` once (``_submit_once``); the ``handle`` on what it
+        created, named by the answer's ``handle.ID_FIELD``, with the answer as ``accepted``."""
+        accepted = self._submit_once(path, body)
+        return handle(self.http, accepted[handle.ID_FIELD], accepted)
 
     def _submit_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``path`` without retries (the platform names what it creates, so

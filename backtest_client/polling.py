@@ -48,17 +48,21 @@ def poll_until(
 
 class Handle:
     """One submitted thing on the platform, by its id (``_ident``): ``last`` is its latest
-    status document, ``refresh`` asks for it once at ``status_url``. A subclass names its
-    ``FINISHED`` statuses, the ``STATUS_PATH`` of its status document (``{}`` for the id)
-    and its ``NOUN`` in messages."""
+    status document, ``refresh`` asks for it once at ``status_url``; ``accepted`` is the
+    submission's answer when this handle made it (else empty). A subclass names its
+    ``FINISHED`` statuses, the ``STATUS_PATH`` of its status document (``{}`` for the id),
+    its ``NOUN`` in messages and its ``ID_FIELD``: the attribute holding its id, and the
+    acceptance answer's field naming it."""
 
     FINISHED: ClassVar[tuple[str, ...]]
     STATUS_PATH: ClassVar[str]
     NOUN: ClassVar[str]
+    ID_FIELD: ClassVar[str]
 
-    def __init__(self, http: Transport, ident: str) -> None:
+    def __init__(self, http: Transport, ident: str, accepted: dict[str, Any] | None = None) -> None:
         self.http = http
         self._ident = ident
+        self.accepted = accepted or {}
         self.last: dict[str, Any] = {}
 
     def __repr__(self) -> str:

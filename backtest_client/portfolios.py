@@ -25,9 +25,12 @@ class Portfolio(Handle):
     FINISHED = FINISHED
     STATUS_PATH = "/api/portfolios/{}"
     NOUN = "portfolio"
+    ID_FIELD = "portfolio_id"
 
-    def __init__(self, http: Transport, portfolio_id: str) -> None:
-        super().__init__(http, portfolio_id)
+    def __init__(
+        self, http: Transport, portfolio_id: str, accepted: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(http, portfolio_id, accepted)
         self.portfolio_id = portfolio_id
         self._result: dict[str, Any] | None = None
 

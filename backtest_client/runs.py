@@ -25,6 +25,7 @@ class Run(Handle):
     FINISHED = FINISHED
     STATUS_PATH = "/status/{}"
     NOUN = "run"
+    ID_FIELD = "run_id"
 
     def __init__(self, http: Transport, run_id: str) -> None:
         super().__init__(http, run_id)

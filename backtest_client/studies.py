@@ -29,11 +29,11 @@ class Study(Handle):
     FINISHED = FINISHED
     STATUS_PATH = "/api/studies/{}"
     NOUN = "study"
+    ID_FIELD = "study_id"
 
     def __init__(self, http: Transport, study_id: str, accepted: dict[str, Any] | None = None):
-        super().__init__(http, study_id)
+        super().__init__(http, study_id, accepted)
         self.study_id = study_id
-        self.accepted = accepted or {}
 
     def wait(self, timeout: float | None = None, poll: float = 1.0) -> dict[str, Any]:
         """Poll until SUCCEEDED or FAILED; the final status document.

@@ -23,13 +23,13 @@ class Sweep(Handle):
     FINISHED = FINISHED
     STATUS_PATH = "/api/sweeps/{}"
     NOUN = "sweep"
+    ID_FIELD = "sweep_id"
 
     def __init__(
         self, http: Transport, sweep_id: str, accepted: dict[str, Any] | None = None
     ) -> None:
-        super().__init__(http, sweep_id)
+        super().__init__(http, sweep_id, accepted)
         self.sweep_id = sweep_id
-        self.accepted = accepted or {}
         self._results: Any = None
 
     def refresh(self, metric: str | None = None) -> dict[str, Any]:

@@ -25,13 +25,13 @@ class WalkForward(Handle):
     FINISHED = FINISHED
     STATUS_PATH = "/api/walkforward/{}"
     NOUN = "walk-forward"
+    ID_FIELD = "walkforward_id"
 
     def __init__(
         self, http: Transport, walkforward_id: str, accepted: dict[str, Any] | None = None
     ) -> None:
-        super().__init__(http, walkforward_id)
+        super().__init__(http, walkforward_id, accepted)
         self.walkforward_id = walkforward_id
-        self.accepted = accepted or {}
 
     def wait(self, timeout: float | None = None, poll: float = 1.0) -> dict[str, Any]:
         """Poll until SUCCEEDED or FAILED; the final status document (check its ``status``).

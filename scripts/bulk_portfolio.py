@@ -23,8 +23,8 @@ from typing import Any, TextIO, TypeVar
 from backtest_client import Client
 from backtest_client.polling import Handle
 from backtest_client.portfolios import FINISHED, Portfolio
-from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_USAGE, command_parser
-from scripts.bulk_sweep import right_aligned, run_command, wait_with_bar
+from scripts.bulk_client import EXIT_OK, EXIT_USAGE, command_parser
+from scripts.bulk_sweep import ended, right_aligned, run_command, wait_with_bar
 
 H = TypeVar("H", bound=Handle)
 
@@ -97,13 +97,7 @@ def wait_for(
 
 def _follow(handle: Portfolio, args: argparse.Namespace, out: TextIO) -> int:
     status = wait_for(handle, FINISHED, args, out)
-    if status is None:
-        return EXIT_TIMEOUT
-    if status["status"] != "SUCCEEDED":
-        print(f"FAILED: {status['error']}", file=out)
-        return EXIT_REJECTED
-    print(metrics_table(handle.result), file=out)
-    return EXIT_OK
+    return ended(status, out, lambda _: metrics_table(handle.result), error="error")
 
 
 def submit_each(

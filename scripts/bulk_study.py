@@ -31,12 +31,13 @@ from typing import Any, TextIO
 from backtest_client import Client
 from backtest_client.studies import FINISHED, Study
 from metrics import sweep_metric_keys
-from scripts.bulk_client import EXIT_OK, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_USAGE, command_parser
+from scripts.bulk_client import EXIT_USAGE, command_parser
 from scripts.bulk_portfolio import requests_of
 from scripts.bulk_sweep import (
     OPTIONAL_TRADING_FIELDS,
     add_wait_options,
     add_window_options,
+    ended,
     parse_assignment,
     right_aligned,
     run_command,
@@ -185,13 +186,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
 def _follow(handle: Study, args: argparse.Namespace, out: TextIO) -> int:
     goes_on = f"it goes on: {handle.status_url}"
     status = wait_with_bar(handle.refresh, progress_counts, FINISHED, args, out, goes_on)
-    if status is None:
-        return EXIT_TIMEOUT
-    if status["status"] != "SUCCEEDED":
-        print(f"FAILED: {status['error_message']}", file=out)
-        return EXIT_REJECTED
-    print(best_table(status), file=out)
-    return EXIT_OK
+    return ended(status, out, best_table)
 
 
 if __name__ == "__main__":

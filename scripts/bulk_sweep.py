@@ -265,6 +265,24 @@ def wait_with_bar(
     return status
 
 
+def ended(
+    status: dict[str, Any] | None,
+    out: TextIO,
+    report: Callable[[dict[str, Any]], str],
+    error: str = "error_message",
+) -> int:
+    """The exit code of a followed item's last ``status`` (``wait_with_bar``'s):
+    ``EXIT_TIMEOUT`` for None, ``EXIT_REJECTED`` after a line with its ``error`` field unless
+    it SUCCEEDED, else ``EXIT_OK`` after printing ``report(status)``."""
+    if status is None:
+        return EXIT_TIMEOUT
+    if status["status"] != "SUCCEEDED":
+        print(f"FAILED: {status[error]}", file=out)
+        return EXIT_REJECTED
+    print(report(status), file=out)
+    return EXIT_OK
+
+
 def accepted_line(sweep: Sweep) -> str:
     """The line announcing an accepted sweep: its id, combos, chunks and skipped ones."""
     accepted = sweep.accepted

@@ -21,13 +21,9 @@ import sys
 from typing import Any, TextIO
 
 from backtest_client.walkforward import WalkForward
-from scripts.bulk_client import (
-    EXIT_OK,
-    EXIT_REJECTED,
-    EXIT_TIMEOUT,
-)
 from scripts.bulk_sweep import build_parser as sweep_parser
 from scripts.bulk_sweep import (
+    ended,
     right_aligned,
     run_command,
     sweep_body,
@@ -138,14 +134,9 @@ def follow_walkforward(handle: WalkForward, args: argparse.Namespace, out: TextI
     exit code."""
     goes_on = f"it goes on: {handle.status_url}"
     status = wait_with_bar(handle.refresh, progress_counts, FINISHED, args, out, goes_on)
-    if status is None:
-        return EXIT_TIMEOUT
-    print(fold_table(status), file=out)
-    if status["status"] != "SUCCEEDED":
-        print(f"FAILED: {status['error_message']}", file=out)
-        return EXIT_REJECTED
-    print(summary(status), file=out)
-    return EXIT_OK
+    if status is not None:
+        print(fold_table(status), file=out)
+    return ended(status, out, summary)
 
 
 if __name__ == "__main__":

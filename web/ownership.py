@@ -24,9 +24,10 @@ nothing filtered for admins and in AUTH_MODE=none).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from flask import current_app
 from sqlalchemy import ColumnElement, inspect, or_, select, true
@@ -137,6 +138,40 @@ def readable_row(
         if owner is None or not may_read(owner):
             return None
     return load(session, key)
+
+
+@dataclass(frozen=True)
+class ItemLookup(Generic[T]):
+    """How the routes of a kind find one of its items by the id in their URL: the row of
+    ``model`` that ``load`` reads (``readable_row``), for an id matching ``pattern``; ``noun``
+    names it in the 404 ("sweep not found")."""
+
+    model: type
+    load: Callable[[Session, str], T | None]
+    pattern: re.Pattern[str]
+    noun: str
+
+    def row(self, session: Session, item_id: str) -> T | None:
+        """The item ``item_id`` names, or None: a malformed id (no query), a missing row, or
+        one the viewer may not read."""
+        if not self.pattern.match(item_id):
+            return None
+        row = readable_row(session, self.model, item_id, self.load)
+        return row if row is not None and may_read(row) else None
+
+    def not_found(self) -> ApiError:
+        """The answer to an id naming no item the viewer may read."""
+        return ApiError(404, f"{self.noun} not found")
+
+    def one(self, item_id: str) -> T:
+        """The item ``item_id`` names, in the request's session.
+
+        :raise ApiError 404: ``not_found()`` where ``row`` is None.
+        """
+        row = self.row(get_session(), item_id)
+        if row is None:
+            raise self.not_found()
+        return row
 
 
 def check_manage(

@@ -141,7 +141,8 @@ class WorkKind:
     is unlabelled, and the finished counter's ``status`` defaults to
     ``work.telemetry.JOB_OUTCOMES``). ``settings`` are its own environment variables
     (``config.process.Variable``, declared in its package), which the web puts into its
-    config by name. ``describe(payload)`` is the RQ job's description. ``client_limit``
+    config by name. ``describe(payload)`` is the RQ job's description (default: the kind's
+    ``name`` and the item's id, "study batch <batch_id>"). ``client_limit``
     (one of its ``settings``, optional) is the most items of this kind one client may have
     waiting on its queue: a submission past it is refused before anything is recorded
     (``web.submit``, ``work.fair``).
@@ -176,7 +177,7 @@ class WorkKind:
     table: str
     id_field: str
     compute: Callable[[Claim, dict[str, Any]], Execution]
-    describe: Callable[[dict[str, Any]], str]
+    describe: Callable[[dict[str, Any]], str] = None  # type: ignore[assignment]
     message_column: str = "payload_json"
     queue: str | None = None
     queue_env: str | None = None
@@ -208,8 +209,10 @@ class WorkKind:
     search: str | None = None
 
     def __post_init__(self) -> None:
-        """Fill the transitions a kind left out with the protocol's, over its table."""
+        """Fill the transitions a kind left out with the protocol's, over its table (and its
+        description with its name and id)."""
         defaults = {
+            "describe": self._description,
             "mark_running": self._start,
             "mark_failed": self._fail,
             "get": self._stored,
@@ -217,6 +220,9 @@ class WorkKind:
         for name, default in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
+
+    def _description(self, payload: dict[str, Any]) -> str:
+        return f"{self.name} {payload[self.id_field]}"
 
     def _start(self, handle: Tx, claim: Claim) -> bool:
         return start_item(handle, self.table, self.id_field, claim.item_id, claim.worker)

@@ -218,12 +218,8 @@ def follow_up(message: dict[str, Any]) -> dict[str, Any]:
         "function": BATCH_FUNCTION,
         "job_id": message["batch_id"],
         "payload": message,
-        "description": _describe(message),
+        "description": BATCH.describe(message),
     }
-
-
-def _describe(payload: dict[str, Any]) -> str:
-    return f"study batch {payload['batch_id']}"
 
 
 BATCH = WorkKind(
@@ -232,7 +228,6 @@ BATCH = WorkKind(
     table=BATCHES,
     id_field="batch_id",
     compute=compute,
-    describe=_describe,
     queue="sweeps",
     queue_env="SWEEP_QUEUE",
     mark_failed=_fail_batch,

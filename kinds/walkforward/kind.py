@@ -186,17 +186,12 @@ def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None
         logger.info("walk-forward %s complete: outcome stored", walkforward_id)
 
 
-def _describe(payload: dict[str, Any]) -> str:
-    return f"walk-forward fold {payload['fold_id']}"
-
-
 FOLD = WorkKind(
     name="walk-forward fold",
     function=FOLD_FUNCTION,
     table=FOLDS,
     id_field="fold_id",
     compute=compute,
-    describe=_describe,
     finished=_finished,
     pending_ready=(
         "NOT EXISTS (SELECT 1 FROM sweep_chunks WHERE sweep_chunks.sweep_id = "

@@ -92,18 +92,24 @@ def _latest(inputs: list[int], windows: list[int]) -> int:
     return max(inputs, default=0)
 
 
+def _windowed(
+    name: str, summary: str, compute: Callable, extra: Callable[[list[int]], int] | None = None
+) -> Function:
+    """A series function over a series' last n values, ``name(x, n)``: its look-back is the
+    series' plus ``extra(windows)`` bars (default n − 1, the window's earlier bars)."""
+    extra = extra or (lambda w: w[0] - 1)
+    args, names = ("series", "window"), ("x", "n")
+    return Function(name, args, names, "series", summary, _after(extra), compute)
+
+
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
-        Function("sma", ("series", "window"), ("x", "n"), "series",
-                 "simple moving average of the last n values",
-                 _after(lambda w: w[0] - 1), ind.sma),
-        Function("ema", ("series", "window"), ("x", "n"), "series",
-                 "exponential moving average, alpha 2/(n+1), seeded with the SMA of n values",
-                 _after(lambda w: w[0] - 1), ind.ema),
-        Function("rsi", ("series", "window"), ("x", "n"), "series",
-                 "Relative Strength Index (Wilder), 0–100",
-                 _after(lambda w: w[0]), _rsi),
+        _windowed("sma", "simple moving average of the last n values", ind.sma),
+        _windowed("ema",
+                  "exponential moving average, alpha 2/(n+1), seeded with the SMA of n values",
+                  ind.ema),
+        _windowed("rsi", "Relative Strength Index (Wilder), 0–100", _rsi, lambda w: w[0]),
         Function("macd", ("series", "window", "window"), ("x", "fast", "slow"), "series",
                  "MACD line: EMA(fast) − EMA(slow), TA-Lib seeding; needs fast < slow",
                  _after(lambda w: w[1] - 1), _macd),
@@ -119,21 +125,13 @@ FUNCTIONS: dict[str, Function] = {
                  "Bollinger upper band: sma(x, n) + k · stdev(x, n)", _latest),
         Function("bb_lower", ("series", "window", "number"), ("x", "n", "k"), "series",
                  "Bollinger lower band: sma(x, n) − k · stdev(x, n)", _latest),
-        Function("stdev", ("series", "window"), ("x", "n"), "series",
-                 "population standard deviation of the last n values",
-                 _after(lambda w: w[0] - 1), ind.stddev),
-        Function("zscore", ("series", "window"), ("x", "n"), "series",
-                 "(x − sma(x, n)) / stdev(x, n); undefined on a flat window",
-                 _after(lambda w: w[0] - 1), ind.zscore),
-        Function("roc", ("series", "window"), ("x", "n"), "series",
-                 "rate of change in percent: (x / x n bars ago − 1) · 100",
-                 _after(lambda w: w[0]), ind.roc),
-        Function("highest", ("series", "window"), ("x", "n"), "series",
-                 "highest of the last n values (bar t included)",
-                 _after(lambda w: w[0] - 1), ind.rolling_max),
-        Function("lowest", ("series", "window"), ("x", "n"), "series",
-                 "lowest of the last n values (bar t included)",
-                 _after(lambda w: w[0] - 1), ind.rolling_min),
+        _windowed("stdev", "population standard deviation of the last n values", ind.stddev),
+        _windowed("zscore", "(x − sma(x, n)) / stdev(x, n); undefined on a flat window",
+                  ind.zscore),
+        _windowed("roc", "rate of change in percent: (x / x n bars ago − 1) · 100", ind.roc,
+                  lambda w: w[0]),
+        _windowed("highest", "highest of the last n values (bar t included)", ind.rolling_max),
+        _windowed("lowest", "lowest of the last n values (bar t included)", ind.rolling_min),
         Function("atr", ("window",), ("n",), "series",
                  "Average True Range (Wilder, TA-Lib) of high, low, close",
                  lambda i, w: w[0], ind.atr, ("high", "low", "close")),

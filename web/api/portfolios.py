@@ -56,7 +56,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request, remember_run_id
-from web.ownership import may_read, readable_row, set_sharing, visible
+from web.ownership import ItemLookup, set_sharing, visible
 from web.present import iso_utc
 from web.query import flag
 from web.submit import Submission, submit_work
@@ -131,16 +131,8 @@ def submit() -> ResponseReturnValue:
     return body, 202, {"Location": status_url}
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "portfolio not found")
-
-
-def _row(session: Session, portfolio_id: str) -> Portfolio | None:
-    """The portfolio ``portfolio_id`` names, or None (none, not the viewer's to read, or no
-    such id at all)."""
-    if not _ID.match(portfolio_id):
-        return None
-    return readable_row(session, Portfolio, portfolio_id, get_portfolio)
+PORTFOLIOS = ItemLookup(Portfolio, get_portfolio, _ID, "portfolio")
+"""A portfolio by the id in a URL."""
 
 
 def summary(row: Portfolio) -> dict[str, Any]:
@@ -179,9 +171,7 @@ def list_all() -> ResponseReturnValue:
 @bp.get("/<portfolio_id>")
 def status(portfolio_id: str) -> ResponseReturnValue:
     """A portfolio's status, request and (once SUCCEEDED, unless ``?result=false``) result."""
-    row = _row(get_session(), portfolio_id)
-    if row is None or not may_read(row):
-        raise _not_found()
+    row = PORTFOLIOS.one(portfolio_id)
     head = {
         **summary(row),
         "request": json.loads(row.payload_json),
@@ -200,9 +190,7 @@ def _result(portfolio_id: str) -> dict[str, Any]:
 
     :raise ApiError 404: none (or not theirs); 409: it has no result yet.
     """
-    row = _row(get_session(), portfolio_id)
-    if row is None or not may_read(row):
-        raise _not_found()
+    row = PORTFOLIOS.one(portfolio_id)
     if row.status != RunStatus.SUCCEEDED or not row.result_json:
         raise ApiError(409, f"the portfolio has no result (it is {row.status})", status=row.status)
     return json.loads(row.result_json)
@@ -286,5 +274,5 @@ def report_html(portfolio_id: str) -> ResponseReturnValue:
 def share(portfolio_id: str) -> ResponseReturnValue:
     """Share the portfolio read-only with every signed-in user, or stop (``{"shared":
     bool}``; its owner or an admin only)."""
-    shared = set_sharing(portfolio_id, _row, set_portfolio_shared, _not_found)
+    shared = set_sharing(portfolio_id, PORTFOLIOS.row, set_portfolio_shared, PORTFOLIOS.not_found)
     return {"portfolio_id": portfolio_id, "shared": shared}

@@ -58,7 +58,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import ApiError, bad_request
-from web.ownership import may_read, readable_row, require_manage, set_sharing, visible
+from web.ownership import ItemLookup, require_manage, set_sharing, visible
 from web.present import iso_utc
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -76,21 +76,8 @@ WALKFORWARD_VALUES = 5
 """Values per parameter of the walk-forward grid prefilled from a study's space."""
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "study not found")
-
-
-def _study_row(session: Session, study_id: str) -> Study | None:
-    if not STUDY_ID.match(study_id):
-        return None
-    return readable_row(session, Study, study_id, get_study)
-
-
-def _one(study_id: str) -> Study:
-    row = _study_row(get_session(), study_id)
-    if row is None or not may_read(row):
-        raise _not_found()
-    return row
+STUDIES = ItemLookup(Study, get_study, STUDY_ID, "study")
+"""A study by the id in a URL."""
 
 
 def _urls(study_id: str) -> dict[str, str]:
@@ -158,7 +145,7 @@ def list_all() -> ResponseReturnValue:
 @bp.get("/api/studies/<study_id>")
 def status(study_id: str) -> ResponseReturnValue:
     """Status, counts, best trial(s), history, importances, the request."""
-    row = _one(study_id)
+    row = STUDIES.one(study_id)
     session = get_session()
     if row.status in ENDED and row.deflated_json is None:
         _deflate_once(session, row)
@@ -191,7 +178,7 @@ def _csv(row: Study, trials: list[StudyTrial]) -> Response:
 @bp.get("/api/studies/<study_id>/trials")
 def trials(study_id: str) -> ResponseReturnValue:
     """Every trial in number order: JSON, or CSV with ``?format=csv``."""
-    row = _one(study_id)
+    row = STUDIES.one(study_id)
     found = trials_of(get_session(), study_id)
     wanted = request.args.get("format", "json")
     if wanted == "csv":
@@ -204,7 +191,7 @@ def trials(study_id: str) -> ResponseReturnValue:
 @bp.get("/api/studies/<study_id>/trials.csv")
 def trials_csv_file(study_id: str) -> ResponseReturnValue:
     """Every trial as CSV (docs/studies.md)."""
-    row = _one(study_id)
+    row = STUDIES.one(study_id)
     return _csv(row, trials_of(get_session(), study_id))
 
 
@@ -225,8 +212,8 @@ def _queue_batches(messages: list[dict]) -> None:
 def _managed(study_id: str) -> Study:
     """The study, once the viewer may manage it (404 as a missing one, 403 if shared)."""
     session = get_session()
-    row = _study_row(session, study_id)
-    require_manage(row, _not_found)
+    row = STUDIES.row(session, study_id)
+    require_manage(row, STUDIES.not_found)
     session.rollback()  # end the read's transaction: the change opens its own
     return row
 
@@ -243,7 +230,7 @@ def _steer(study_id: str, action, *args) -> ResponseReturnValue:
     except RequestError as exc:
         raise bad_request(exc) from None
     _queue_batches(messages)
-    row = _one(study_id)
+    row = STUDIES.one(study_id)
     states = trial_counts(get_session(), [study_id])[study_id]
     return summary(row, states, iso_utc, f"/studies/{study_id}")
 
@@ -318,7 +305,7 @@ def walkforward_request(study_id: str) -> ResponseReturnValue:
     """The walk-forward request a study's space prefills (docs/studies.md): the study's run
     fields, rule and fixed params, its space as a grid of a few values per parameter, its
     first objective as the selection metric; ``train_bars``/``test_bars`` are the user's."""
-    row = _one(study_id)
+    row = STUDIES.one(study_id)
     stored = json.loads(row.request_json)
     if is_base_study(stored):
         raise _not_a_run(stored)
@@ -334,5 +321,5 @@ def walkforward_request(study_id: str) -> ResponseReturnValue:
 @bp.patch("/api/studies/<study_id>")
 def share(study_id: str) -> ResponseReturnValue:
     """Share the study read-only with every signed-in user, or stop (its owner or an admin)."""
-    shared = set_sharing(study_id, _study_row, set_study_shared, _not_found)
+    shared = set_sharing(study_id, STUDIES.row, set_study_shared, STUDIES.not_found)
     return {"study_id": study_id, "shared": shared}

@@ -25,13 +25,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
 
 from config.process import combination_max_bars
 from kinds.runs.contract import RequestError
@@ -84,7 +83,7 @@ from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
 from web.errors import DATABASE_ERRORS, ApiError, bad_request
-from web.ownership import may_read, readable_keys, readable_row, set_sharing, visible
+from web.ownership import ItemLookup, readable_keys, set_sharing, visible
 from web.query import count
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -94,6 +93,8 @@ from work.telemetry import field
 logger = logging.getLogger("web.sweeps")
 
 bp = Blueprint("sweeps", __name__)
+
+T = TypeVar("T")
 
 BEST_COUNT = 10
 """Combos in a status answer's ``best``."""
@@ -153,9 +154,16 @@ def check_request(payload: dict):
     payload = {name: value for name, value in payload.items() if name not in SUBMISSION_FIELDS}
     if is_search_request(payload):
         return check_search_request(payload, RequestCaps.from_config(current_app.config))
+    return validated(validate_sweep, payload)
+
+
+def validated(validate: Callable[..., T], payload: dict[str, Any]) -> T:
+    """``validate`` (``validate_sweep``, ``validate_walkforward``) of ``payload`` under the
+    app's data directory, chunk size, bar limit and request caps; a refusal is the 400
+    naming its field."""
+    config = current_app.config
     try:
-        config = current_app.config
-        return validate_sweep(
+        return validate(
             payload,
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
@@ -275,22 +283,8 @@ def submit() -> ResponseReturnValue:
 # -- reading ---------------------------------------------------------------------------
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "sweep not found")
-
-
-def _sweep_row(session: Session, sweep_id: str) -> Sweep | None:
-    """The sweep ``sweep_id`` names, or None (no such sweep, or no sweep id at all)."""
-    if not SWEEP_ID.match(sweep_id):
-        return None
-    return readable_row(session, Sweep, sweep_id, get_sweep)
-
-
-def _sweep_or_404(sweep_id: str) -> Sweep:
-    row = _sweep_row(get_session(), sweep_id)
-    if row is None or not may_read(row):
-        raise _not_found()
-    return row
+SWEEPS = ItemLookup(Sweep, get_sweep, SWEEP_ID, "sweep")
+"""A sweep by the id in a URL."""
 
 
 def _metric(name: str = "metric", default: str = "sharpe_ratio", allowed=None) -> str:
@@ -370,7 +364,7 @@ def _timings(sweep_id: str) -> dict[str, Any]:
 @bp.get("/api/sweeps/<sweep_id>")
 def status(sweep_id: str) -> ResponseReturnValue:
     """The sweep's status and progress (from its chunks), request, timings and best combos."""
-    row = _sweep_or_404(sweep_id)
+    row = SWEEPS.one(sweep_id)
     metric = _metric()
     state = sweep_states(get_session(), [row])[row.sweep_id]
     best, _ = results_page(
@@ -397,7 +391,7 @@ def overfitting_stats(sweep_id: str) -> ResponseReturnValue:
     from kinds.sweeps.overfitting import overfitting, store_overfitting
     from store.dbapi import as_tx
 
-    row = _sweep_or_404(sweep_id)
+    row = SWEEPS.one(sweep_id)
     if row.overfitting_json:
         return Response(row.overfitting_json, mimetype="application/json")
     session = get_session()
@@ -426,7 +420,7 @@ def results(sweep_id: str) -> ResponseReturnValue:
     """Stored combos sorted by ``sort`` (any metric or combo_no; ``order`` asc|desc, default
     best first), ``page``/``per_page`` (<= 500), ``top`` (only the first N), ``ticker``,
     ``min.<metric>`` / ``max.<metric>`` (only combos with the metric within them)."""
-    row = _sweep_or_404(sweep_id)
+    row = SWEEPS.one(sweep_id)
     sort = _metric("sort", "combo_no", sort_keys())
     bounds = _bounds()
     order = request.args.get("order", "").strip().lower()
@@ -462,7 +456,7 @@ def results(sweep_id: str) -> ResponseReturnValue:
 @bp.get("/api/sweeps/<sweep_id>/results.csv")
 def results_csv(sweep_id: str) -> ResponseReturnValue:
     """Every stored combo as CSV: combo_no, ticker, the swept params, the metrics."""
-    row = _sweep_or_404(sweep_id)
+    row = SWEEPS.one(sweep_id)
     response = Response(stream_with_context(csv_chunks(get_session(), row)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.csv"'
     return response
@@ -470,7 +464,7 @@ def results_csv(sweep_id: str) -> ResponseReturnValue:
 
 def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
     """A line or heatmap of the request's ``metric`` (``kinds.sweeps.view.aggregate``)."""
-    row = _sweep_or_404(sweep_id)
+    row = SWEEPS.one(sweep_id)
     stored = json.loads(row.request_json)
     dims = dimensions(stored)
     metric = _metric()
@@ -521,7 +515,7 @@ def line(sweep_id: str) -> ResponseReturnValue:
 @bp.get("/api/sweeps/<sweep_id>/combos/<int(max=999999999):combo_no>")
 def combo(sweep_id: str, combo_no: int) -> ResponseReturnValue:
     """One stored combo and ``run_request``: the body that runs it on its own, with charts."""
-    row = _sweep_or_404(sweep_id)
+    row = SWEEPS.one(sweep_id)
     result = get_result(get_session(), row.sweep_id, combo_no)
     if result is None:
         raise ApiError(404, "combo not found (not stored yet, or out of range)")
@@ -537,5 +531,5 @@ def combo(sweep_id: str, combo_no: int) -> ResponseReturnValue:
 def share(sweep_id: str) -> ResponseReturnValue:
     """Share the sweep read-only with every signed-in user, or stop (``{"shared": bool}``;
     its owner or an admin only)."""
-    shared = set_sharing(sweep_id, _sweep_row, set_sweep_shared, _not_found)
+    shared = set_sharing(sweep_id, SWEEPS.row, set_sweep_shared, SWEEPS.not_found)
     return {"sweep_id": sweep_id, "shared": shared}

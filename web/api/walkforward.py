@@ -21,11 +21,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
 
-from config.process import combination_max_bars
-from kinds.runs.contract import RequestError
-from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID
 from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.service import QueueFull, check_room
@@ -39,12 +35,11 @@ from kinds.walkforward.store import (
 )
 from kinds.walkforward.view import Folded, detail, folds_csv, summary
 from store.models import WalkForward
-from web.api.sweeps import DATABASE_UNAVAILABLE, queue_full
+from web.api.sweeps import DATABASE_UNAVAILABLE, queue_full, validated
 from web.auth import current_user
 from web.body import json_object
 from web.db import get_session, image_tag
-from web.errors import ApiError, bad_request
-from web.ownership import may_read, readable_row, set_sharing, visible
+from web.ownership import ItemLookup, set_sharing, visible
 from web.present import iso_utc
 from web.queue import get_run_queue
 from web.submit import submit_work
@@ -58,17 +53,7 @@ bp = Blueprint("walkforward", __name__)
 def check_request(payload: dict):
     """The walk-forward, its folds and their sweeps, every check a submission makes before
     it looks for room on the queue (400 naming the field); nothing recorded."""
-    config = current_app.config
-    try:
-        return validate_walkforward(
-            payload,
-            config["DATA_DIR"],
-            chunk_size=config["SWEEP_CHUNK_SIZE"],
-            bar_limit=combination_max_bars(config["RUN_MAX_BARS"]),
-            caps=RequestCaps.from_config(config),
-        )
-    except RequestError as exc:
-        raise bad_request(exc) from None
+    return validated(validate_walkforward, payload)
 
 
 @bp.post("/api/walkforwards")
@@ -117,22 +102,12 @@ def _folded(rows: list[WalkForward], *, results: bool = True) -> list[Folded]:
     return [Folded(row, folds[row.walkforward_id], sweeps) for row in rows]
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "walk-forward not found")
-
-
-def _walkforward_row(session: Session, walkforward_id: str) -> WalkForward | None:
-    """The walk-forward ``walkforward_id`` names, or None (none, or no such id at all)."""
-    if not SWEEP_ID.match(walkforward_id):
-        return None
-    return readable_row(session, WalkForward, walkforward_id, get_walkforward)
+WALKFORWARDS = ItemLookup(WalkForward, get_walkforward, SWEEP_ID, "walk-forward")
+"""A walk-forward by the id in a URL."""
 
 
 def _one(walkforward_id: str) -> Folded:
-    row = _walkforward_row(get_session(), walkforward_id)
-    if row is None or not may_read(row):
-        raise _not_found()
-    return _folded([row])[0]
+    return _folded([WALKFORWARDS.one(walkforward_id)])[0]
 
 
 @bp.get("/api/walkforwards")
@@ -174,5 +149,7 @@ def folds(walkforward_id: str) -> ResponseReturnValue:
 def share(walkforward_id: str) -> ResponseReturnValue:
     """Share the walk-forward and its folds' sweeps read-only with every signed-in user, or
     stop (``{"shared": bool}``; its owner or an admin only)."""
-    shared = set_sharing(walkforward_id, _walkforward_row, set_walkforward_shared, _not_found)
+    shared = set_sharing(
+        walkforward_id, WALKFORWARDS.row, set_walkforward_shared, WALKFORWARDS.not_found
+    )
     return {"walkforward_id": walkforward_id, "shared": shared}

@@ -46,6 +46,7 @@ from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS
 from web.pages.layout import (
     error_page,
     nav,
+    not_found_page,
     preset_viewer,
     register_unavailable,
     serve_missing_pages,
@@ -180,17 +181,13 @@ def _sort_label(key: str) -> str:
     return next((m.label for m in all_metrics() if m.key == key), key.replace("_", " "))
 
 
-def _not_found(run_id: str) -> tuple[str, int]:
-    return error_page(404, "run not found", f"There is no run with id {run_id[:80]}.")
-
-
 @bp.get("/runs/<run_id>")
 def run_page(run_id: str) -> ResponseReturnValue:
     """One run: KPIs, charts, trades, provenance; a waiting run refreshes itself."""
     session = get_session()
     row = readable_row(session, BacktestRun, run_id, get_run_header) if is_run_id(run_id) else None
     if row is None or not may_read(row):
-        return _not_found(run_id)
+        return not_found_page("run", run_id)
     shown = source_shown(row, readable_keys(session, BacktestRun, cache_sources([row])))
     metrics = json_or_none(row.metrics_json) or {}
     run_request = json_or_none(row.request_json) or {}

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing.exceptions import RoutingException
 
 from kinds.sweeps.status import SWEEP_FINISHED, SWEEP_STATUSES
+from web.db import get_session
 from web.errors import DATABASE_ERRORS, http_error
-from web.ownership import viewer
+from web.ownership import ItemLookup, viewer
 from web.pages.rq_dashboard import URL_PREFIX
 from web.present import catalog_tickers
 from work.status import ALL_STATUSES, FINISHED
@@ -99,6 +103,36 @@ def preset_viewer() -> dict[str, object]:
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:
     """The dashboard's HTML error page."""
     return render_template("dashboard/error.html", title=title, message=message, **nav()), status
+
+
+def not_found_page(noun: str, item_id: str) -> tuple[str, int]:
+    """The 404 page of an id naming no ``noun`` the viewer may read (missing, not theirs, or
+    malformed: the same page)."""
+    return error_page(404, f"{noun} not found", f"There is no {noun} with id {item_id[:80]}.")
+
+
+T = TypeVar("T")
+
+
+def item_page(
+    lookup: ItemLookup[T],
+) -> Callable[[Callable[[T], ResponseReturnValue]], Callable[..., ResponseReturnValue]]:
+    """The page of one item, by the id in its URL (its one variable): the view is called
+    with the row ``lookup.row`` finds; an id naming none the viewer may read is the 404
+    page (``not_found_page``)."""
+
+    def decorate(view: Callable[[T], ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        @wraps(view)
+        def page(**url: str) -> ResponseReturnValue:
+            (item_id,) = url.values()
+            row = lookup.row(get_session(), item_id)
+            if row is None:
+                return not_found_page(lookup.noun, item_id)
+            return view(row)
+
+        return page
+
+    return decorate
 
 
 def _unavailable(error: Exception) -> tuple[str, int]:

@@ -29,9 +29,15 @@ from kinds.walkforward.plan import first_windows
 from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Portfolio
-from web.db import get_session
-from web.ownership import may_read, readable_row
-from web.pages.layout import NavLink, error_page, nav, preset_viewer, register_unavailable, tickers
+from web.ownership import ItemLookup
+from web.pages.layout import (
+    NavLink,
+    item_page,
+    nav,
+    preset_viewer,
+    register_unavailable,
+    tickers,
+)
 
 bp = Blueprint("portfolio_pages", __name__)
 NAV = NavLink("Portfolios", "portfolio_pages.portfolios_page", ("portfolio_pages.portfolio_page",))
@@ -40,6 +46,8 @@ register_unavailable(bp)
 
 _ID = re.compile(RUN_ID_PATTERN)
 """A portfolio id: a lower-case UUID4, as a run's."""
+PORTFOLIOS = ItemLookup(Portfolio, get_portfolio, _ID, "portfolio")
+"""A portfolio by the id in its page's URL."""
 
 FORM_DEFAULTS = {
     "start_date": "2015-01-02",
@@ -90,16 +98,10 @@ def portfolios_page() -> ResponseReturnValue:
 
 
 @bp.get("/portfolios/<portfolio_id>")
-def portfolio_page(portfolio_id: str) -> ResponseReturnValue:
+@item_page(PORTFOLIOS)
+def portfolio_page(row: Portfolio) -> ResponseReturnValue:
     """One portfolio: status, charts, contributions, orders and metrics (an unknown,
     unreadable or malformed id is the 404 page)."""
-    row = None
-    if _ID.match(portfolio_id):
-        row = readable_row(get_session(), Portfolio, portfolio_id, get_portfolio)
-    if row is None or not may_read(row):
-        return error_page(
-            404, "portfolio not found", f"There is no portfolio with id {portfolio_id[:80]}."
-        )
     page_data = {
         "portfolio_id": row.portfolio_id,
         "status_url": url_for("portfolios.status", portfolio_id=row.portfolio_id),

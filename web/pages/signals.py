@@ -29,7 +29,7 @@ from kinds.runs.store import get_run_header
 from store.models import BacktestRun
 from web.db import get_session
 from web.ownership import may_read, readable_row
-from web.pages.layout import error_page, nav, register_unavailable
+from web.pages.layout import nav, not_found_page, register_unavailable
 from web.present import json_or_none
 
 bp = Blueprint("signal_pages", __name__)
@@ -70,7 +70,7 @@ def signals_page() -> ResponseReturnValue:
         if is_run_id(source):
             row = readable_row(get_session(), BacktestRun, source, get_run_header)
         if row is None or not may_read(row):
-            return error_page(404, "run not found", f"There is no run with id {source[:80]}.")
+            return not_found_page("run", source)
         run_id = row.run_id
     payload: dict[str, Any] = {}
     error = None

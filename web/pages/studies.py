@@ -19,15 +19,16 @@ from kinds.studies.store import get_study
 from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Study
-from web.db import get_session
-from web.ownership import may_manage, may_read, readable_row
+from web.ownership import ItemLookup, may_manage
 from web.pages.form_fields import TRADING_FIELDS
-from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
+from web.pages.layout import NavLink, item_page, nav, register_unavailable, tickers
 
 bp = Blueprint("study_pages", __name__)
 NAV = NavLink("Studies", "study_pages.studies_page", ("study_pages.study_page",))
 """This page's entry in the navigation bar (``web.pages.layout.nav_links``)."""
 register_unavailable(bp)
+STUDIES = ItemLookup(Study, get_study, STUDY_ID, "study")
+"""A study by the id in its page's URL."""
 
 FORM_DEFAULTS = {
     "n_trials": StudyBody.model_fields["n_trials"].default,
@@ -64,13 +65,9 @@ def studies_page() -> ResponseReturnValue:
 
 
 @bp.get("/studies/<study_id>")
-def study_page(study_id: str) -> ResponseReturnValue:
+@item_page(STUDIES)
+def study_page(row: Study) -> ResponseReturnValue:
     """One study: progress, history, Pareto front, importances, trials and its controls."""
-    row = None
-    if STUDY_ID.match(study_id):
-        row = readable_row(get_session(), Study, study_id, get_study)
-    if row is None or not may_read(row):
-        return error_page(404, "study not found", f"There is no study with id {study_id[:80]}.")
     study_id = row.study_id
     can_manage = may_manage(row)
     page_data = {

@@ -26,14 +26,16 @@ from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Sweep
 from web.db import get_session
-from web.ownership import may_read, readable_keys, readable_row, visible
+from web.ownership import ItemLookup, readable_keys, visible
 from web.pages.form_fields import TRADING_FIELDS
-from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
+from web.pages.layout import NavLink, item_page, nav, register_unavailable, tickers
 
 bp = Blueprint("sweep_pages", __name__)
 NAV = NavLink("Sweeps", "sweep_pages.sweeps_page", ("sweep_pages.sweep_page",))
 """This page's entry in the navigation bar (``web.pages.layout.nav_links``)."""
 register_unavailable(bp)
+SWEEPS = ItemLookup(Sweep, get_sweep, SWEEP_ID, "sweep")
+"""A sweep by the id in its page's URL."""
 
 
 @bp.get("/sweeps")
@@ -127,13 +129,9 @@ def _shown_search(stored: dict) -> dict:
 
 
 @bp.get("/sweeps/<sweep_id>")
-def sweep_page(sweep_id: str) -> ResponseReturnValue:
+@item_page(SWEEPS)
+def sweep_page(row: Sweep) -> ResponseReturnValue:
     """One sweep: live progress, the top combos, heatmap and line views."""
-    row = None
-    if SWEEP_ID.match(sweep_id):
-        row = readable_row(get_session(), Sweep, sweep_id, get_sweep)
-    if row is None or not may_read(row):
-        return error_page(404, "sweep not found", f"There is no sweep with id {sweep_id[:80]}.")
     stored = json.loads(row.request_json)
     shown = _shown(stored)
     page_data = {

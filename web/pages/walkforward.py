@@ -17,10 +17,9 @@ from kinds.walkforward.store import get_walkforward
 from metrics import SWEEP_METRICS, metrics_json
 from rules import describe_rules
 from store.models import WalkForward
-from web.db import get_session
-from web.ownership import may_read, readable_row
+from web.ownership import ItemLookup
 from web.pages.form_fields import TRADING_FIELDS
-from web.pages.layout import NavLink, error_page, nav, register_unavailable, tickers
+from web.pages.layout import NavLink, item_page, nav, register_unavailable, tickers
 
 bp = Blueprint("walkforward_pages", __name__)
 NAV = NavLink(
@@ -30,6 +29,8 @@ NAV = NavLink(
 )
 """This page's entry in the navigation bar (``web.pages.layout.nav_links``)."""
 register_unavailable(bp)
+WALKFORWARDS = ItemLookup(WalkForward, get_walkforward, SWEEP_ID, "walk-forward")
+"""A walk-forward by the id in its page's URL."""
 
 WINDOW_DEFAULTS = {
     "train_bars": 250,
@@ -71,17 +72,9 @@ def walkforward_list_page() -> ResponseReturnValue:
 
 
 @bp.get("/walkforward/<walkforward_id>")
-def walkforward_page(walkforward_id: str) -> ResponseReturnValue:
+@item_page(WALKFORWARDS)
+def walkforward_page(row: WalkForward) -> ResponseReturnValue:
     """One walk-forward: progress, fold timeline, equity, fold table, parameter stability."""
-    row = None
-    if SWEEP_ID.match(walkforward_id):
-        row = readable_row(get_session(), WalkForward, walkforward_id, get_walkforward)
-    if row is None or not may_read(row):
-        return error_page(
-            404,
-            "walk-forward not found",
-            f"There is no walk-forward with id {walkforward_id[:80]}.",
-        )
     page_data = {
         "walkforward_id": row.walkforward_id,
         "status_url": url_for("walkforward.status", walkforward_id=row.walkforward_id),
