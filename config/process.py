@@ -187,8 +187,8 @@ RUN_MAX_BARS = Variable(
     int,
     None,
     "most bars one run may cover; unset: no count, the run's memory estimate decides "
-    "(RUN_MAX_MEMORY_MB), and a sweep's, walk-forward's, study's or signal analysis's window "
-    "is bounded by COMBINATION_MAX_BARS",
+    "(RUN_MAX_MEMORY_MB), and a window evaluated per combination is bounded by "
+    "COMBINATION_MAX_BARS",
 )
 COMBINATION_MAX_BARS = 20_000
 """The most bars one combination of a sweep, walk-forward or study (and the signal analyzer's

@@ -14,11 +14,11 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def demo_portfolio_app(sqlite_url: str, redis_url: str) -> Iterator[Flask]:
+def demo_portfolio_app(sqlite_url: str, redis_url: str, demo_data_dir) -> Iterator[Flask]:
     """The app on SQLite and the test Redis with the shipped demo data."""
     from tests.portfolios.support import demo_app  # the web and the kind: only when used
 
-    yield from demo_app(sqlite_url, redis_url)
+    yield from demo_app(sqlite_url, redis_url, demo_data_dir)
 
 
 @pytest.fixture

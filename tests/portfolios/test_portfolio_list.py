@@ -14,9 +14,9 @@ from tests.portfolios.support import demo_app, valid_portfolio
 
 
 @pytest.fixture
-def app(sqlite_url: str, redis_url: str) -> Iterator[Flask]:
+def app(sqlite_url: str, redis_url: str, demo_data_dir) -> Iterator[Flask]:
     """The app on SQLite and the test Redis, with the shipped demo data."""
-    yield from demo_app(sqlite_url, redis_url)
+    yield from demo_app(sqlite_url, redis_url, demo_data_dir)
 
 
 def _listed(app: Flask, **fields) -> dict:

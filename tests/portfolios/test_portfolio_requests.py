@@ -15,9 +15,9 @@ from tests.web.support import queue_key
 
 
 @pytest.fixture
-def app(sqlite_url: str, redis_url: str) -> Iterator[Flask]:
+def app(sqlite_url: str, redis_url: str, demo_data_dir) -> Iterator[Flask]:
     """The app on SQLite and the test Redis, with the shipped demo data."""
-    yield from demo_app(sqlite_url, redis_url)
+    yield from demo_app(sqlite_url, redis_url, demo_data_dir)
 
 
 def _rank(**fields) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -33,15 +32,14 @@ from work.queue import backtest_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 
 TRIALS = 8
 
 
 @pytest.fixture
-def served(sqlite_url, redis_url, monkeypatch) -> Iterator[tuple[Flask, str, str]]:
+def served(sqlite_url, redis_url, monkeypatch, demo_data_dir) -> Iterator[tuple[Flask, str, str]]:
     """(the app, its base URL, the id of a finished two-year momentum portfolio)."""
-    app = app_with_schema(sqlite_url, redis_url, DATA)
+    app = app_with_schema(sqlite_url, redis_url, demo_data_dir)
     monkeypatch.setitem(dbapi._PROCESS_DATABASES, os.getpid(), dbapi.Database(sqlite_url))
     base = portfolio_walkforward()["base"]
     answer = app.test_client().post("/api/portfolios", json=base)

@@ -13,10 +13,10 @@ RUN_PAYLOAD = {"rule_type": "SMA_CROSS", "params": {"fast": 5, "slow": 20}}
 
 
 @pytest.fixture
-def client(sqlite_url: str, redis_url: str):
+def client(sqlite_url: str, redis_url: str, demo_data_dir):
     """A client of the app on the shipped demo data (a portfolio's tickers are checked
     against its catalog)."""
-    for app in demo_app(sqlite_url, redis_url):
+    for app in demo_app(sqlite_url, redis_url, demo_data_dir):
         yield app.test_client()
 
 

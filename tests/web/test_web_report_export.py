@@ -15,7 +15,7 @@ from adapters import tearsheet
 from adapters.tearsheet import closed_trade_pnl, report_series
 from adapters.timestamps import from_iso_utc
 from metrics import REPORT_METRICS
-from tests.portfolios.support import DATA, execute_item, valid_portfolio
+from tests.portfolios.support import execute_item, valid_portfolio
 from tests.web.support import close_app
 from tests.web.support_auth import bearer, new_token, token_app
 from tests.web.support_dashboard import add_pending, add_succeeded
@@ -72,8 +72,8 @@ def test_a_report_export_of_a_missing_or_unfinished_run_is_refused(app, client):
 
 
 @pytest.fixture
-def token_portfolio_app(sqlite_url, redis_url):
-    app = token_app(sqlite_url, redis_url, DATA)
+def token_portfolio_app(sqlite_url, redis_url, demo_data_dir):
+    app = token_app(sqlite_url, redis_url, demo_data_dir)
     try:
         yield app
     finally:

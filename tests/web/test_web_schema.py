@@ -266,10 +266,10 @@ def test_validating_a_good_walkforward_is_200_valid_and_records_and_queues_nothi
 
 
 @pytest.fixture
-def demo_client(sqlite_url: str, redis_url: str):
+def demo_client(sqlite_url: str, redis_url: str, demo_data_dir):
     """A client of the app on the shipped demo data (the portfolio and study checks read
     several of its tickers)."""
-    for app in demo_app(sqlite_url, redis_url):
+    for app in demo_app(sqlite_url, redis_url, demo_data_dir):
         yield app.test_client()
 
 

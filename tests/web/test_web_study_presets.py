@@ -19,9 +19,9 @@ PORTFOLIO_STUDY = {
 
 
 @pytest.fixture
-def client(sqlite_url: str, redis_url: str):
+def client(sqlite_url: str, redis_url: str, demo_data_dir):
     """A client of the app on the shipped demo data."""
-    for app in demo_app(sqlite_url, redis_url):
+    for app in demo_app(sqlite_url, redis_url, demo_data_dir):
         yield app.test_client()
 
 

@@ -29,6 +29,7 @@ from kinds.portfolios.store import insert_portfolio
 from kinds.registry import all_kinds
 from store.models import StudyBatch, SweepChunk
 from store.tokens import ADMIN, set_scope
+from tests.portfolios.support import execute_item
 from tests.studies.support import execute_batch, valid_study
 from tests.sweeps.support import store_chunk
 from tests.web.support import TICKER, close_app, serve, valid_sweep, valid_walkforward
@@ -156,10 +157,12 @@ def _as(client: FlaskClient, tokens: dict[str, str], who: str):
 
 
 @pytest.fixture
-def items(app: Flask, client: FlaskClient, tokens: dict[str, str], monkeypatch) -> Items:
+def items(
+    app: Flask, client: FlaskClient, tokens: dict[str, str], monkeypatch, demo_data_dir
+) -> Items:
     """Alice's run (SUCCEEDED with a real result), sweep (every combo stored, as a consumer
-    of the app's DATA_DIR would), walk-forward (and its first fold's sweep) and preset, none
-    shared."""
+    of the app's DATA_DIR would), walk-forward (and its first fold's sweep), preset, portfolio
+    (SUCCEEDED on two demo tickers, computed as its Job would) and study, none shared."""
     monkeypatch.setenv("DATA_DIR", app.config["DATA_DIR"])
     alice = _as(client, tokens, ALICE)
     run, _ = add_succeeded(app, created_by=ALICE, initial_capital=CAPITAL)
@@ -180,11 +183,14 @@ def items(app: Flask, client: FlaskClient, tokens: dict[str, str], monkeypatch) 
     preset = alice("POST", "/api/strategies", {"name": MARKER, "payload": PAYLOAD})
     assert preset.status_code == 201
     portfolio = parse_portfolio(
-        {"tickers": [TICKER, "OTHER"], "start_date": "2021-01-04", "end_date": "2021-06-30"}
+        {"tickers": ["ACME", "GLOBEX"], "start_date": "2021-01-04", "end_date": "2021-06-30"}
     )
     portfolio["portfolio_id"] = str(uuid.uuid4())
     with sessions.begin() as session:
         insert_portfolio(session, portfolio, "test", created_by=ALICE, image_tag=None)
+    with monkeypatch.context() as demo:  # a result, on the demo data: its report routes read it
+        demo.setenv("DATA_DIR", str(demo_data_dir))
+        execute_item(app, portfolio["portfolio_id"])
     study = alice("POST", "/api/studies", valid_study(TICKER, **STUDY_WINDOW))
     assert study.status_code == 202, study.get_json()
     study_id = study.get_json()["study_id"]
