@@ -25,7 +25,7 @@ from kinds.sweeps.search_sweep import searchable_kind
 from work.errors import unknown_field
 
 if TYPE_CHECKING:  # pragma: no cover
-    from work.search import Domain, Outcome, Search
+    from work.search import Domain, Search
 
 BASE_FIELDS = ("kind", "base", *STUDY_OWN_FIELDS)
 """Every field a study over another kind's request may carry."""
@@ -34,12 +34,19 @@ NUMERIC = ("int", "float")
 
 
 def search_for(kind: object) -> Search:
-    """The search protocol (``work.search``) of the kind named ``kind``
-    (``kinds.sweeps.search_sweep.searchable_kind``).
+    """The search protocol (``work.search``) of the kind named ``kind`` (None: a run study,
+    ``kinds.sweeps.search_sweep.searchable_kind``).
 
     :raise RequestError: naming ``kind`` when no kind of that name can be searched.
     """
     return searchable_kind(kind)[1]
+
+
+def study_base(stored: dict[str, Any]) -> dict[str, Any]:
+    """The base request a stored study's trials vary: a base study's ``base``; a run
+    study's stored request itself (its run fields and fixed params; the study's own fields
+    are ignored by the run kind)."""
+    return stored["base"] if is_base_study(stored) else stored
 
 
 def _bounds(domain: Domain, name: str, entry: Any) -> dict[str, Any]:
@@ -125,11 +132,6 @@ def trial_request(stored: dict[str, Any], params: dict[str, Any]) -> dict[str, A
     return search_for(stored["kind"]).apply(stored["base"], params)
 
 
-def evaluate_requests(stored: dict[str, Any], requests: list[dict[str, Any]]) -> list[Outcome]:
-    """Each request's outcome by its kind's own computation (``Search.evaluate``)."""
-    return search_for(stored["kind"]).evaluate(requests)
-
-
 def _universe(stored: dict[str, Any], data_dir: Path | str | None = None) -> Any:
     """The data the study's base reads. The protocol has no hook for it yet: a portfolio's
     universe (``kinds.portfolios.universe``).
@@ -160,14 +162,9 @@ def base_returns(stored: dict[str, Any], params: dict[str, Any]) -> tuple[Any, f
 
     from engine import bar_returns
 
-    outcome = evaluate_requests(stored, [trial_request(stored, params)])[0]
+    outcome = search_for(stored["kind"]).evaluate_one(trial_request(stored, params))
     equity = np.asarray(outcome.result["equity"], dtype=np.float64)
     return bar_returns(equity[None, :])[0], float(_universe(stored).bars_per_year)
-
-
-def data_hash_of(outcome: Outcome) -> str:
-    """The hash of the data an outcome was computed on (its result's ``data_hash``)."""
-    return str(outcome.result["data_hash"])
 
 
 def base_trial_key(stored: dict[str, Any], params: dict[str, Any], data_hash: str) -> str | None:
@@ -192,10 +189,9 @@ __all__ = [
     "base_data_hash",
     "base_returns",
     "base_trial_key",
-    "data_hash_of",
-    "evaluate_requests",
     "is_base_study",
     "parse_base_study",
     "search_for",
+    "study_base",
     "trial_request",
 ]
