@@ -2,8 +2,9 @@
 the same samplers, objectives, budgets, batches and deflated Sharpe ratio as a run study,
 over the names the base's kind declares searchable and evaluated by that kind's own
 computation, through the search protocol (``work.search``: the kind's ``space``, ``apply``
-and evaluator; point by point where it has no vectorised one). A run study keeps its own
-request shape and vectorised path (``kinds.studies.contract``, ``kinds.studies.evaluate``).
+and evaluator; point by point where it has no vectorised one) on a run study's path
+(``kinds.studies.evaluate``). A run study keeps its own request shape
+(``kinds.studies.contract``); its base is its stored request (``study_base``).
 
 The stored request of such a study carries ``kind`` and the normalised ``base``; a trial's
 request is ``apply(base, trial params)`` and its metrics are the kind's registry metrics

@@ -1,15 +1,21 @@
-"""Sweeps over a base request of any kind that declares a search (``work.search``): the request
-(``{"kind": "portfolio", "base": {...}, "grid": {...}}``, optionally ``random`` to sample the
-grid's points), its points, its chunk messages and a chunk's evaluation.
+"""The one sweep over a base request of any kind that declares a search (``work.search``): the
+request of a search over another kind (``{"kind": "portfolio", "base": {...}, "grid":
+{...}}``, optionally ``random`` to sample the grid's points), its points and chunk messages,
+and the evaluation of every sweep chunk, a run sweep's included (``evaluate_sweep_chunk``).
+
+The kind is resolved through the registry (``searchable_kind``): a request or chunk message
+without ``kind`` is a run sweep's, whose request shape (tickers × a grid of rule parameters,
+``kinds.sweeps.contract``) and chunk messages are unchanged. Each chunk's points are
+evaluated by its kind's search (``Search.score``: runs in one vectorised pass,
+``kinds.sweeps.run_search``; other kinds point by point), and its rows, block statistics and
+Sharpe grid are built here for every kind.
 
 A search sweep is stored like a run sweep (``sweeps``, ``sweep_chunks``, ``sweep_results``;
 its ``rule_type`` is the kind's noun, its one "ticker" ``UNIVERSE``), so its status, table,
 heatmap, line, CSV and overfitting statistics are a run sweep's. Each point runs with its
-kind's own computation (``Search.evaluate``: point by point, or in one batch where the kind
-has a vectorised evaluator), under an id derived from the sweep and the point
-(``point_id``), so ``GET /api/sweeps/<id>/combos/<n>`` gives the request that, submitted
-alone, computes the same result byte for byte. Run sweeps keep their own request shape and
-evaluator (``kinds.sweeps.contract``, ``kinds.sweeps.evaluate``).
+kind's own computation under an id derived from the sweep and the point (``point_id``), so
+``GET /api/sweeps/<id>/combos/<n>`` gives the request that, submitted alone, computes the
+same result byte for byte.
 """
 
 from __future__ import annotations

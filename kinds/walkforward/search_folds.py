@@ -1,11 +1,12 @@
-"""Walk-forwards over a base request of another kind (a portfolio): the request is a search
-sweep's (``kinds.sweeps.search_sweep``: ``kind``, ``base``, ``grid``, ``random``) plus the
-walk-forward fields. The folds are planned on the base's own bars (a portfolio: its
-universe's trading days), each fold's training window is an ordinary search sweep of the
-base over the training dates, and the fold's Job runs the best point with the kind's own
-computation on the training window and on the test window (``fold_result``). Everything
-else (storage, queueing, the fold's selection, stitching, the views) is the run
-walk-forward's.
+"""Walk-forwards through the search protocol (``work.search``). Planning one over a base
+request of another kind (a portfolio): the request is a search sweep's
+(``kinds.sweeps.search_sweep``: ``kind``, ``base``, ``grid``, ``random``) plus the
+walk-forward fields; the folds are planned on the base's own bars (a portfolio: its
+universe's trading days) and each fold's training window is an ordinary search sweep of the
+base over the training dates. Every fold, a run walk-forward's included, runs its best
+point with its kind's own computation on the training window and on the test window
+(``fold_result``). Everything else (storage, queueing, the fold's selection, stitching, the
+views) is the run walk-forward's.
 """
 
 from __future__ import annotations
