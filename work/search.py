@@ -107,9 +107,10 @@ class Outcome:
     statistics cut into blocks; None: none) and the bars per year that annualise them.
 
     What a walk-forward fold stores of a point computed alone (``evaluate_one``; None where
-    the kind gives none): ``curve``, the equity curve as a run's (``timestamps`` ISO-8601
-    UTC, ``equity``); ``benchmark``, the close (or benchmark equity) beside it, bar for
-    bar; the ``data_hash`` of the data read and the ``engine_version`` that computed it.
+    the kind gives none): ``curve``, a callable giving the equity curve as a run's
+    (``timestamps`` ISO-8601 UTC, ``equity``; built only when a fold asks); ``benchmark``,
+    the close (or benchmark equity) beside it, bar for bar; the ``data_hash`` of the data
+    read and the ``engine_version`` that computed it.
     ``result["metrics"]`` holds every metric of the point, ``metrics`` the registry's."""
 
     request: dict[str, Any]
@@ -118,7 +119,7 @@ class Outcome:
     metrics: dict[str, float | int | None]
     returns: Sequence[float] | None = None
     bars_per_year: float | None = None
-    curve: dict[str, list] | None = None
+    curve: Callable[[], dict[str, list]] | None = None
     benchmark: list | None = None
     data_hash: str | None = None
     engine_version: str | None = None

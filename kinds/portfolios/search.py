@@ -124,7 +124,7 @@ def evaluate_one(request: dict[str, Any]) -> Outcome:
         metrics_of(result),
         returns,
         per_year,
-        curve=_curve(result),
+        curve=lambda: _curve(result),
         benchmark=result["benchmark"]["equity"],
         data_hash=result["data_hash"],
         engine_version=result["engine_version"],

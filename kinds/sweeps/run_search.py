@@ -97,7 +97,7 @@ def evaluate_one(request: dict[str, Any]) -> Outcome:
         metrics,
         returns=bar_returns(equity[None, :])[0],
         bars_per_year=load_market_data(run).bars_per_year,
-        curve=result.equity_curve,
+        curve=lambda: result.equity_curve,
         benchmark=result.price_candles.get("close"),
         data_hash=result.data_hash,
         engine_version=result.engine_version,

@@ -117,7 +117,7 @@ def fold_result(
         return outcome
 
     train, test = run(message["train"]), run(message["test"])
-    curve = test.curve or {}
+    curve = test.curve() if test.curve else {}
     if len(curve.get("equity") or ()) != message["test"]["bars"]:
         raise WorkFailed("the test window's bars differ from the plan's")
     result = {
@@ -132,7 +132,7 @@ def fold_result(
             "equity": curve["equity"],
             "close": test.benchmark,
         },
-        "train_curve": train.curve,
+        "train_curve": train.curve() if train.curve else None,
         "data_hash": test.data_hash,
         "engine_version": test.engine_version,
         "trials": trials,

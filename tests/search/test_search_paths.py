@@ -54,7 +54,7 @@ def test_the_run_kinds_vectorised_score_gives_each_points_metrics_alone():
         assert scored.metrics[k] == pytest.approx(alone.metrics, nan_ok=True)
         stats = block_stats(np.asarray(alone.returns)[None, :], 4)
         assert np.allclose(scored.blocks[k], np.hstack([stats.sums, stats.squares])[0])
-        assert alone.data_hash == scored.data_hash and alone.curve["equity"]
+        assert alone.data_hash == scored.data_hash and alone.curve()["equity"]
 
 
 def test_a_point_by_point_kind_is_scored_from_its_own_computation():
