@@ -25,6 +25,16 @@ A kind declares ``WorkKind.search``, the ``module:attribute`` of a ``Search``:
   A kind without it reads no data (its hash is ``NO_DATA``) and cannot be walked forward.
 * ``label(base)`` (optional) — a base request in a few words (a sweep page's header: a
   portfolio's ranking); the kind's noun otherwise.
+* ``evaluate_points(base, points, blocks, label)`` (optional) — a vectorised evaluator of
+  many points of ONE base (the swept values only, never a request per point): their
+  metrics, their block statistics when ``blocks`` > 0 and the data's hash (``Scored``).
+  ``Search.score`` uses it when present; otherwise it applies each point to the base and
+  evaluates the requests (``evaluate``), cutting their returns into blocks itself.
+
+Every search asks a kind through ``score`` (sweep chunks and study batches, which rank
+points by their metrics) or ``evaluate_one`` (a walk-forward fold's chosen point on its
+training and test windows; a sweep's or study's best point computed alone): one
+implementation of each search, whichever kind it searches.
 
 Plain data and callables: the web, the consumer and every search import this module without
 loading any kind; ``search_of`` imports a kind's search only when asked.
@@ -115,7 +125,14 @@ class Outcome:
     text (byte-identical to the same request submitted alone), the registry metrics a
     search reads (None where the kind has no such figure) and, where the kind has an
     equity curve, its bar-to-bar returns (a sequence of floats; what the overfitting
-    statistics cut into blocks; None: none) and the bars per year that annualise them."""
+    statistics cut into blocks; None: none) and the bars per year that annualise them.
+
+    What a walk-forward fold stores of a point computed alone (``evaluate_one``; None where
+    the kind gives none): ``curve``, a callable giving the equity curve as a run's
+    (``timestamps`` ISO-8601 UTC, ``equity``; built only when a fold asks); ``benchmark``,
+    the close (or benchmark equity) beside it, bar for bar; the ``data_hash`` of the data
+    read and the ``engine_version`` that computed it.
+    ``result["metrics"]`` holds every metric of the point, ``metrics`` the registry's."""
 
     request: dict[str, Any]
     result: dict[str, Any]
@@ -123,6 +140,24 @@ class Outcome:
     metrics: dict[str, float | int | None]
     returns: Sequence[float] | None = None
     bars_per_year: float | None = None
+    curve: Callable[[], dict[str, list]] | None = None
+    benchmark: list | None = None
+    data_hash: str | None = None
+    engine_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Many points of one base evaluated (``Search.score``), in the points' order: each
+    one's registry metrics (None: the kind refused the point, when asked not to raise),
+    their block statistics (N × 2S float64: S block sums, then S sums of squares of each
+    point's bar returns, ``adapters.cscv.block_stats``; None when not asked, when the
+    window is too short for S blocks or when the kind gives no returns) and the hash of
+    the data they were computed on (None: nothing was computed)."""
+
+    metrics: list[dict[str, float | int | None] | None]
+    blocks: Any = None
+    data_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +171,9 @@ class Search:
     evaluate_batch: Callable[[Sequence[dict[str, Any]]], list[Outcome]] | None = None
     data: Callable[[dict[str, Any], Path | None], BaseData] | None = None
     label: Callable[[dict[str, Any]], str] | None = None
+    evaluate_points: (
+        Callable[[dict[str, Any], Sequence[Mapping[str, Any]], int, str], Scored] | None
+    ) = None
 
     def base_data(
         self, base: dict[str, Any], data_dir: Path | str | None = None
@@ -162,6 +200,40 @@ class Search:
             return self.evaluate_batch(requests)
         return [self.evaluate_one(request) for request in requests]
 
+    def score(
+        self,
+        base: dict[str, Any],
+        points: Sequence[Mapping[str, Any]],
+        blocks: int = 0,
+        label: str = "",
+        *,
+        strict: bool = True,
+    ) -> Scored:
+        """The metrics of every point of ``base`` (and, with ``blocks`` = S > 0, their block
+        statistics): in one vectorised pass where the kind offers ``evaluate_points``
+        (``label`` names the pass, as a run id does), otherwise each point applied to the
+        base and evaluated (``evaluate``).
+
+        :raise RequestError: the data cannot serve the points, or (``strict``) the kind
+            refuses a point; without ``strict`` a refused point's metrics are None.
+        """
+        if self.evaluate_points is not None:
+            return self.evaluate_points(base, points, blocks, label)
+        requests: list[dict[str, Any] | None] = []
+        for point in points:
+            try:
+                requests.append(self.apply(base, point))
+            except RequestError:
+                if strict:
+                    raise
+                requests.append(None)
+        outcomes = iter(self.evaluate([r for r in requests if r is not None]))
+        done = [None if request is None else next(outcomes) for request in requests]
+        evaluated = [outcome for outcome in done if outcome is not None]
+        found = evaluated[0].data_hash if evaluated else None
+        metrics = [None if outcome is None else outcome.metrics for outcome in done]
+        return Scored(metrics, _block_stats(evaluated, blocks), found)
+
     def check_point(
         self, space: Mapping[str, Domain], point: Mapping[str, Any], prefix: str = "grid"
     ) -> dict[str, Any]:
@@ -181,6 +253,21 @@ class Search:
         return checked
 
 
+def _block_stats(outcomes: Sequence[Outcome], blocks: int) -> Any:
+    """The N × 2S block statistics of the outcomes' returns (``Scored.blocks``), or None."""
+    if not blocks or not outcomes or any(outcome.returns is None for outcome in outcomes):
+        return None
+    import numpy as np
+
+    from adapters.cscv import MIN_BARS_PER_BLOCK, block_stats
+
+    returns = np.array([list(outcome.returns or ()) for outcome in outcomes], dtype=np.float64)
+    if returns.shape[1] < MIN_BARS_PER_BLOCK * blocks:
+        return None
+    stats = block_stats(returns, blocks)
+    return np.hstack([stats.sums, stats.squares])
+
+
 def search_of(kind: WorkKind) -> Search | None:
     """The ``Search`` a kind declares (``WorkKind.search``), imported now; None when the
     kind cannot be searched."""
@@ -190,4 +277,4 @@ def search_of(kind: WorkKind) -> Search | None:
     return getattr(import_module(module), attribute)
 
 
-__all__ = ["NO_DATA", "BaseData", "Domain", "Outcome", "Search", "search_of"]
+__all__ = ["NO_DATA", "BaseData", "Domain", "Outcome", "Scored", "Search", "search_of"]

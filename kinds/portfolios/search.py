@@ -1,7 +1,8 @@
 """What a portfolio contributes to searches (``work.search``): its parameter space, the request
 of one point, its evaluator (point by point: the portfolio's own computation,
 ``kinds.portfolios.kind.result_of``, so a point's result is byte for byte the result of the
-same request submitted alone), the universe it reads and its label.
+same request submitted alone; with its equity curve as a run's and its benchmark, what a
+walk-forward fold stores), the universe it reads and its label.
 
 Searchable names of a base portfolio request (docs/portfolios.md, "Searching a portfolio"):
 a ranking's ``$names`` (``lookback`` for ``roc(close, $lookback)``; a window or lag is a
@@ -182,7 +183,28 @@ def evaluate_one(request: dict[str, Any]) -> Outcome:
 
     result, text, per_year = computed(request)
     returns = _returns(result["equity"])
-    return Outcome(request, result, text, metrics_of(result), returns, per_year)
+    return Outcome(
+        request,
+        result,
+        text,
+        metrics_of(result),
+        returns,
+        per_year,
+        curve=lambda: _curve(result),
+        benchmark=result["benchmark"]["equity"],
+        data_hash=result["data_hash"],
+        engine_version=result["engine_version"],
+    )
+
+
+def _curve(result: dict[str, Any]) -> dict[str, list]:
+    """A portfolio result's equity curve as a run's (ISO UTC timestamps, equity)."""
+    import numpy as np
+
+    from adapters import iso_utc
+
+    stamps = np.array(result["timestamps"], dtype="datetime64[s]")
+    return {"timestamps": list(iso_utc(stamps)), "equity": result["equity"]}
 
 
 def _returns(equity: list[float | None]) -> list[float]:

@@ -3,8 +3,9 @@ any kind that declares a search): the same samplers, objectives, budgets, batche
 deflated Sharpe ratio as a run study, over the names the base's kind declares searchable
 and evaluated by that kind's own computation, through the search protocol (``work.search``:
 the kind's ``space``, ``apply``, evaluator — point by point where it has no vectorised one —
-and the data it reads). A run study keeps its own request shape and vectorised path
-(``kinds.studies.contract``, ``kinds.studies.evaluate``).
+and the data it reads) on a run study's path (``kinds.studies.evaluate``). A run study keeps
+its own request shape (``kinds.studies.contract``); its base is its stored request
+(``study_base``).
 
 The stored request of such a study carries ``kind`` and the normalised ``base``; a trial's
 request is ``apply(base, trial params)`` and its metrics are the kind's registry metrics
@@ -27,7 +28,7 @@ from work.errors import unknown_field
 from work.search import NO_DATA
 
 if TYPE_CHECKING:  # pragma: no cover
-    from work.search import Domain, Outcome, Search
+    from work.search import Domain, Search
 
 BASE_FIELDS = ("kind", "base", *STUDY_OWN_FIELDS)
 """Every field a study over another kind's request may carry."""
@@ -36,12 +37,19 @@ NUMERIC = ("int", "float")
 
 
 def search_for(kind: object) -> Search:
-    """The search protocol (``work.search``) of the kind named ``kind``
-    (``kinds.sweeps.search_sweep.searchable_kind``).
+    """The search protocol (``work.search``) of the kind named ``kind`` (None: a run study,
+    ``kinds.sweeps.search_sweep.searchable_kind``).
 
     :raise RequestError: naming ``kind`` when no kind of that name can be searched.
     """
     return searchable_kind(kind)[1]
+
+
+def study_base(stored: dict[str, Any]) -> dict[str, Any]:
+    """The base request a stored study's trials vary: a base study's ``base``; a run
+    study's stored request itself (its run fields and fixed params; the study's own fields
+    are ignored by the run kind)."""
+    return stored["base"] if is_base_study(stored) else stored
 
 
 def _bounds(domain: Domain, name: str, entry: Any) -> dict[str, Any]:
@@ -127,11 +135,6 @@ def trial_request(stored: dict[str, Any], params: dict[str, Any]) -> dict[str, A
     return search_for(stored["kind"]).apply(stored["base"], params)
 
 
-def evaluate_requests(stored: dict[str, Any], requests: list[dict[str, Any]]) -> list[Outcome]:
-    """Each request's outcome by its kind's own computation (``Search.evaluate``)."""
-    return search_for(stored["kind"]).evaluate(requests)
-
-
 def base_data_hash(stored: dict[str, Any], data_dir: Path | str | None = None) -> str:
     """The hash of the data the study's base reads (its kind's ``Search.data``; ``NO_DATA``
     for a kind that reads none): every batch checks its trials were computed on it.
@@ -151,16 +154,10 @@ def base_returns(stored: dict[str, Any], params: dict[str, Any]) -> tuple[Any, f
     """
     import numpy as np
 
-    outcome = evaluate_requests(stored, [trial_request(stored, params)])[0]
+    outcome = search_for(stored["kind"]).evaluate_one(trial_request(stored, params))
     if outcome.returns is None or outcome.bars_per_year is None:
         raise RequestError("kind", f"a {stored['kind']} gives no returns to judge")
     return np.asarray(list(outcome.returns), dtype=np.float64), float(outcome.bars_per_year)
-
-
-def data_hash_of(outcome: Outcome) -> str:
-    """The hash of the data an outcome was computed on (its result's ``data_hash``;
-    ``NO_DATA`` for a kind that reads none)."""
-    return str(outcome.result.get("data_hash", NO_DATA))
 
 
 def base_trial_key(stored: dict[str, Any], params: dict[str, Any], data_hash: str) -> str | None:
@@ -186,10 +183,9 @@ __all__ = [
     "base_data_hash",
     "base_returns",
     "base_trial_key",
-    "data_hash_of",
-    "evaluate_requests",
     "is_base_study",
     "parse_base_study",
     "search_for",
+    "study_base",
     "trial_request",
 ]

@@ -1,10 +1,11 @@
 """Study batches as a kind of queued work (``work.kind``): the Job that takes a batch asks
 its study for up to ``batch_size`` trials (``kinds.studies.asking``: FAIL the trials no Job
 will finish, re-ask their params first, then the sampler's new points; the sampler runs
-outside the study's lock), evaluates them in one vectorised pass
-(``kinds.studies.evaluate``), and stores their outcome with its SUCCEEDED transition and
-the study's next step (``kinds.studies.state.continue_study``: the next batches PENDING,
-or the study SUCCEEDED) in one transaction that locks the study's row first. Its
+outside the study's lock), evaluates them through the study's kind's search (a run study's
+in one vectorised pass, ``kinds.studies.evaluate``), and stores their outcome with its
+SUCCEEDED transition and the study's next step (``kinds.studies.state.continue_study``: the
+next batches PENDING, or the study SUCCEEDED) in one transaction that locks the study's row
+first. Its
 ``finished`` hook queues the PENDING batches; the reaper queues any it left (the backstop).
 
 A batch that fails (its Job killed twice, its data gone, a bug) is FAILED and the study
@@ -149,7 +150,7 @@ def _outcomes(
     done: dict[int, Outcome] = {}
     if todo:
         evaluated, found_hash = evaluate_trials(stored, todo, batch)
-        if found_hash != data_hash:
+        if found_hash is not None and found_hash != data_hash:
             raise WorkFailed(DATA_CHANGED)
         done = {o.number: replace(o, eval_key=keys[o.number]) for o in evaluated}
     metrics_of = {e.source: e.metrics for e in found.values()}

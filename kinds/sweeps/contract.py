@@ -340,6 +340,10 @@ class ChunkSpec:
     grid: dict[str, list] | None = None
     """Each swept parameter's value list, in the grid's order (None: a message queued before
     ``grid_values``, or one whose values do not match its names)."""
+    base: dict[str, Any] = field(default_factory=dict)
+    """The message's base run request as queued (``request``: the sweep's params, without the
+    swept values), what the run kind's search evaluates the points of
+    (``kinds.sweeps.search_sweep.evaluate_sweep_chunk``)."""
 
 
 def parse_chunk(payload: object) -> ChunkSpec:
@@ -373,11 +377,12 @@ def parse_chunk(payload: object) -> ChunkSpec:
         swept=swept,
         trading=[stops for _, stops in parts],
         cscv_blocks=int(payload.get("cscv_blocks") or 0),
-        grid=_grid_values(names, payload.get("grid_values")),
+        grid=grid_values(names, payload.get("grid_values")),
+        base=request,
     )
 
 
-def _grid_values(names: list, values: object) -> dict[str, list] | None:
+def grid_values(names: list, values: object) -> dict[str, list] | None:
     """A message's ``grid_values`` by parameter name; None when it has none (older than
     the field) or they do not match ``names``."""
     if not (isinstance(values, list) and len(values) == len(names)):

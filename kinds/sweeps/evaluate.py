@@ -33,7 +33,6 @@ import math
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ from adapters.metrics import equity_metrics
 from engine import TradingParams, bar_returns, run_batch
 from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
-from kinds.runs.execute import MarketWindow, load_market_data, market_window, signals_in_window
+from kinds.runs.execute import MarketWindow, signals_in_window
 from kinds.sweeps.contract import ChunkSpec
 from metrics import sweep_metric_keys
 
@@ -264,27 +263,26 @@ def unpack_sharpe_grid(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     return sharpe, positions
 
 
-def evaluate_chunk(spec: ChunkSpec, data_dir: Path | None = None) -> EvaluatedChunk:
-    """Load the chunk's data and evaluate its combinations: one row per combination,
-    ``{"combo_no", "ticker", "params" (swept values), **metrics}``, their block statistics
-    when ``spec.cscv_blocks`` is set and, with them, their Sharpe ratios and grid positions
-    when the message carries the grid's values (``spec.grid``).
+def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:
+    """A parsed run sweep chunk evaluated as every chunk is
+    (``kinds.sweeps.search_sweep.evaluate_sweep_chunk`` with the run kind's search, whose
+    points are evaluated by ``evaluate``): one row per combination, ``{"combo_no",
+    "ticker", "params" (swept values), **metrics}``, their block statistics when
+    ``spec.cscv_blocks`` is set and, with them, their Sharpe ratios and grid positions when
+    the message carries the grid's values (``spec.grid``).
 
     Raises ``RequestError`` when the data cannot serve the request (as ``execute`` does).
     """
-    frame = market_window(load_market_data(spec.request, data_dir))
-    metrics = evaluate(
-        frame, spec.request, spec.params_list, trading=spec.trading, blocks=spec.cscv_blocks
+    from kinds.sweeps.search_sweep import SweepChunk, evaluate_sweep_chunk, searchable_kind
+
+    chunk = SweepChunk(
+        search=searchable_kind(None)[1],
+        base=spec.base,
+        ticker=spec.request.ticker,
+        combo_first=spec.combo_first,
+        swept=spec.swept,
+        grid=spec.grid,
+        blocks=spec.cscv_blocks,
+        label=spec.chunk_id,
     )
-    rows = [
-        {"combo_no": spec.combo_first + k, "ticker": spec.request.ticker, "params": swept, **row}
-        for k, (swept, row) in enumerate(zip(spec.swept, metric_rows(metrics), strict=True))
-    ]
-    blocks = metrics.get(BLOCK_KEY)
-    if blocks is None:
-        return EvaluatedChunk(rows)
-    sharpe_grid = None
-    if spec.grid is not None:
-        positions = grid_positions(spec.swept, spec.grid)
-        sharpe_grid = pack_sharpe_grid(metrics["sharpe_ratio"], positions)
-    return EvaluatedChunk(rows, pack_blocks(blocks), sharpe_grid)
+    return evaluate_sweep_chunk(chunk)

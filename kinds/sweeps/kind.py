@@ -1,6 +1,7 @@
 """Sweep chunks as a kind of queued work (``work.kind``): one chunk of a parameter sweep per
-message, evaluated in one vectorised pass, its result rows stored with its SUCCEEDED
-transition and its timings in one transaction.
+message, whatever kind it searches, evaluated by that kind's search (``work.search``: in one
+vectorised pass for runs, point by point otherwise; ``kinds.sweeps.search_sweep``), its
+result rows stored with its SUCCEEDED transition and its timings in one transaction.
 
 Each chunk records its own timings: ``startup_ms`` (the consumer process's start to the job
 function), ``compute_ms`` (data, signals, engine, metrics) and ``write_ms`` (the results
@@ -17,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kinds.sweeps.contract import parse_chunk
-from kinds.sweeps.evaluate import evaluate_chunk
-from kinds.sweeps.search_sweep import check_search_chunk, evaluate_search_chunk, is_search_request
+from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
 from kinds.sweeps.settings import SETTINGS, SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT
 from kinds.sweeps.state import (
     CHUNKS,
@@ -112,15 +111,13 @@ class ChunkExecution:
 
 
 def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
-    """Evaluate every combination of the chunk (``kinds.sweeps.evaluate.evaluate_chunk``).
+    """Evaluate every combination of the chunk with its kind's search
+    (``kinds.sweeps.search_sweep.evaluate_sweep_chunk``).
 
     :raise RequestError: the message or its data cannot serve the chunk.
     """
     started = time.perf_counter()
-    if is_search_request(payload):
-        chunk = evaluate_search_chunk(payload)
-    else:
-        chunk = evaluate_chunk(parse_chunk(payload))
+    chunk = evaluate_sweep_chunk(read_chunk(payload))
     compute_ms = (time.perf_counter() - started) * 1000
     return ChunkExecution(
         claim.item_id,
@@ -138,10 +135,7 @@ def _mark_running(tx: Tx, claim: Claim) -> bool:
 
 def _requeue_message(message: dict[str, Any]) -> dict[str, Any]:
     """A stored chunk message, refused (``RequestError``) if the chunk job could not read it."""
-    if is_search_request(message):
-        check_search_chunk(message)
-        return message
-    parse_chunk(message)
+    read_chunk(message)
     return message
 
 

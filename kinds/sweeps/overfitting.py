@@ -100,18 +100,11 @@ def returns_alone(request: RunRequest) -> tuple[np.ndarray, int, float]:
 def _best_returns(
     stored: dict, ticker: str, swept: dict, combo_no: int = 0
 ) -> tuple[np.ndarray, int, float]:
-    """``returns_alone`` of one combination (of a sweep over another kind's base: its
-    point computed alone by that kind, ``kinds.sweeps.search_sweep``)."""
-    from kinds.runs.contract import RunRequest
-    from kinds.sweeps.contract import combo_run_request
-    from kinds.sweeps.search_sweep import is_search_request, search_returns
+    """(bar returns, bar count, bars per year) of one combination computed alone by the
+    sweep's kind (``kinds.sweeps.search_sweep.search_returns``)."""
+    from kinds.sweeps.search_sweep import search_returns
 
-    if is_search_request(stored):
-        return search_returns(stored, combo_no, swept)
-
-    body = combo_run_request(stored, ticker, swept)
-    body.update(charts=False, run_id=stored["sweep_id"])
-    return returns_alone(RunRequest.from_stored(body))
+    return search_returns(stored, ticker, combo_no, swept)
 
 
 @dataclass(frozen=True)

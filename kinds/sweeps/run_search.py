@@ -1,13 +1,20 @@
 """What a run contributes to searches (``work.search``): its parameter space (the rule's
 numeric and choice parameters, then the stops, ``engine.STOP_FIELDS``), the request of one
 point (``kinds.sweeps.contract.combo_run_request``, checked by ``parse_request``) and its
-evaluator: point by point the run's own computation (``kinds.runs.execute``).
+evaluators: point by point the run's own computation (``kinds.runs.execute``), in a batch
+the sweeps' vectorised one (``kinds.sweeps.evaluate``).
 
-``evaluate_batch`` is the run sweeps' vectorised evaluator (``kinds.sweeps.evaluate``): the
-points that share everything but their rule parameters and stops (ticker, rule, dates,
-trading fields) are evaluated together, their metrics equal to ``evaluate_one``'s; its
-outcomes carry metrics only (``text`` empty, ``result`` the metrics). Run sweeps keep their
-own chunks (``kinds.sweeps.contract``).
+``evaluate_points`` is what every search over runs evaluates with (``Search.score``: a run
+sweep's chunks, a run study's batches, a run walk-forward's training sweeps): the points of
+one base run request (the swept rule parameters and stops, ``kinds.sweeps.grid.split_swept``)
+in one vectorised pass with the sweeps' indicator cache, their block statistics when asked;
+row i bit for bit the metrics ``evaluate_one`` gives for ``apply(base, points[i])``.
+``evaluate_batch`` evaluates requests of several bases so, grouped by their shared base;
+its outcomes carry metrics only (``text`` empty, ``result`` the metrics).
+
+The base of a search over runs is a stored run request (a sweep chunk's ``request``, a
+study's stored request: extra fields are ignored); a request without ``kind`` is one
+(``kinds.sweeps.search_sweep.searchable_kind``).
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ from typing import Any
 from engine import STOP_FIELDS
 from kinds.runs.contract import RequestError, RunRequest, parse_request
 from kinds.sweeps.contract import combo_run_request
+from kinds.sweeps.grid import split_swept
 from metrics import SWEEP_METRIC_KEYS
 from rules import RuleValidationError
 from rules.registry import spec_for
-from work.search import Domain, Outcome, Search
+from work.search import Domain, Outcome, Scored, Search
 
 SEARCHABLE_TYPES = ("int", "float", "choice")
 """Rule parameter types a search may vary (``rules.spec.PARAM_TYPES``)."""
@@ -68,14 +76,58 @@ def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_one(request: dict[str, Any]) -> Outcome:
-    """One point: the run computed exactly as a submitted one."""
-    from kinds.runs.execute import execute
+    """One point: the run computed exactly as a submitted one, with its bar returns and
+    the ticker's bars per year (what a best point's deflated Sharpe ratio reads), its
+    equity curve, the close beside it and the data's hash. A long run's stored curves are
+    thinned to evenly spaced points (``kinds.runs.execute``); the returns, the curve and
+    the close a fold or a statistic reads are then those of every bar."""
+    import numpy as np
+
+    from engine import bar_returns
+    from kinds.runs.execute import execute, load_market_data
     from kinds.runs.serialize import to_json
 
-    result = execute(RunRequest.from_stored(request))
+    run = RunRequest.from_stored(request)
+    result = execute(run)
     text = to_json(result)
+    every = result if "bar" not in result.equity_curve else execute(run, every_bar=True)
     metrics = {key: result.metrics.get(key) for key in SWEEP_METRIC_KEYS}
-    return Outcome(request, {"metrics": result.metrics}, text, metrics)
+    equity = np.asarray(every.equity_curve["equity"], dtype=np.float64)
+    return Outcome(
+        request,
+        {"metrics": result.metrics},
+        text,
+        metrics,
+        returns=bar_returns(equity[None, :])[0],
+        bars_per_year=load_market_data(run).bars_per_year,
+        curve=lambda: every.equity_curve,
+        benchmark=every.price_candles.get("close"),
+        data_hash=result.data_hash,
+        engine_version=result.engine_version,
+    )
+
+
+def evaluate_points(
+    base: dict[str, Any], points: Sequence[Mapping[str, Any]], blocks: int = 0, label: str = ""
+) -> Scored:
+    """The metrics of every point of one base run request in one vectorised pass
+    (``kinds.sweeps.evaluate.evaluate``): a point's rule values override the base's
+    ``params``, its stops the base's; ``blocks`` = S > 0 adds their block statistics.
+    ``label`` is the pass's run id (a chunk's or a batch's id).
+
+    :raise RequestError: the data cannot serve the base.
+    """
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, metric_rows
+
+    parts = [split_swept(dict(point)) for point in points]
+    params_list = [{**base["params"], **rule} for rule, _ in parts]
+    first = params_list[0] if params_list else base["params"]
+    request = RunRequest.from_stored({**base, "run_id": label, "params": first})
+    frame = market_window(load_market_data(request))
+    trading = [stops for _, stops in parts]
+    metrics = evaluate(frame, request, params_list, trading=trading, blocks=blocks)
+    return Scored(metric_rows(metrics), metrics.get(BLOCK_KEY), frame.data_hash)
 
 
 STOPS_AND_PARAMS = ("params", *STOP_FIELDS, "run_id", "charts")
@@ -112,5 +164,6 @@ SEARCH = Search(
     apply=apply,
     evaluate_one=evaluate_one,
     evaluate_batch=evaluate_batch,
+    evaluate_points=evaluate_points,
 )
 """The run kind's search (``RUN.search``)."""

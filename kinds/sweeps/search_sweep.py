@@ -1,21 +1,28 @@
-"""Sweeps over a base request of any kind that declares a search (``work.search``): the request
-(``{"kind": "<noun>", "base": {...}, "grid": {...}}``, optionally ``random`` to sample the
-grid's points), its points, its chunk messages and a chunk's evaluation.
+"""The one sweep over a base request of any kind that declares a search (``work.search``): the
+request of a search over another kind (``{"kind": "<noun>", "base": {...}, "grid":
+{...}}``, optionally ``random`` to sample the grid's points), its points and chunk messages,
+and the evaluation of every sweep chunk, a run sweep's included (``evaluate_sweep_chunk``).
+
+The kind is resolved through the registry (``searchable_kind``): a request or chunk message
+without ``kind`` is a run sweep's, whose request shape (tickers × a grid of rule parameters,
+``kinds.sweeps.contract``) and chunk messages are unchanged. Each chunk's points are
+evaluated by its kind's search (``Search.score``: runs in one vectorised pass,
+``kinds.sweeps.run_search``; other kinds point by point), and its rows, block statistics and
+Sharpe grid are built here for every kind.
 
 A search sweep is stored like a run sweep (``sweeps``, ``sweep_chunks``, ``sweep_results``;
 its ``rule_type`` is the kind's noun, its one "ticker" ``UNIVERSE``), so its status, table,
 heatmap, line, CSV and overfitting statistics are a run sweep's. Each point runs with its
-kind's own computation (``Search.evaluate``: point by point, or in one batch where the kind
-has a vectorised evaluator), under an id derived from the sweep and the point
-(``point_id``), so ``GET /api/sweeps/<id>/combos/<n>`` gives the request that, submitted
-alone, computes the same result byte for byte. Run sweeps keep their own request shape and
-evaluator (``kinds.sweeps.contract``, ``kinds.sweeps.evaluate``).
+kind's own computation under an id derived from the sweep and the point (``point_id``), so
+``GET /api/sweeps/<id>/combos/<n>`` gives the request that, submitted alone, computes the
+same result byte for byte.
 """
 
 from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,28 +54,48 @@ MAX_RANDOM = 10_000
 """Most points ``random`` may sample."""
 
 
+RUN = "run"
+"""The kind a sweep, walk-forward or study request without ``kind`` searches: today's run
+request shapes (``kinds.sweeps.contract``, ``kinds.studies.contract``) are searches over
+runs."""
+
+
 def searchable_kind(noun: object) -> tuple[WorkKind, Search]:
-    """The kind a search's ``kind`` names (its ``noun``) and its ``Search``: the one look-up
-    of sweeps, walk-forwards and studies over another kind's base request.
+    """The kind a search's ``kind`` names (its ``noun``; None: a run) and its ``Search``: the
+    one look-up of sweeps, walk-forwards and studies, their chunks, folds and batches.
 
     :raise RequestError: naming ``kind`` for a kind that is unknown or cannot be searched.
     """
     from kinds.registry import all_kinds
 
-    searchable = [kind for kind in all_kinds() if kind.search is not None and kind.noun != "run"]
-    for kind in searchable:
-        if kind.noun == noun:
+    noun = RUN if noun is None else noun
+    for kind in _kinds_in_order():
+        if kind.noun == noun and kind.search is not None:
             search = search_of(kind)
             if search is not None:
                 return kind, search
-    names = ", ".join(repr(kind.noun) for kind in searchable)
+    names = ", ".join(repr(kind.noun) for kind in all_kinds() if kind.search is not None)
     raise RequestError("kind", f"must be one of {names} (a search over runs names no kind)")
 
 
+def _kinds_in_order() -> Iterator[WorkKind]:
+    """Every kind, in the registry's order, each imported only when reached: a run sweep's
+    chunk Job finds the run kind first and loads no other (``all_kinds`` would import every
+    kind's module: ~0.12 s of a Job's start-up); then the kinds registered at run time."""
+    from kinds.registry import KINDS, all_kinds, kind_of
+
+    for function in dict(zip(KINDS.values(), KINDS, strict=True)).values():
+        kind = kind_of(function)
+        if kind is not None:
+            yield kind
+    yield from all_kinds()
+
+
 def is_search_request(payload: object) -> bool:
-    """Whether a sweep, walk-forward or study request (as sent or stored) is over a base of
-    another kind than runs."""
-    return isinstance(payload, dict) and payload.get("kind") not in (None, "run")
+    """Whether a sweep, walk-forward or study request (as sent or stored) has the shape of a
+    search over another kind's ``base`` (``kind`` names a kind other than runs), not a
+    run's request shape."""
+    return isinstance(payload, dict) and payload.get("kind") not in (None, RUN)
 
 
 @dataclass(frozen=True)
@@ -273,87 +300,117 @@ def point_id(sweep_id: str, combo_no: int) -> str:
     return str(uuid.UUID(bytes=digest, version=4))
 
 
-def point_request(stored: dict[str, Any], combo_no: int, swept: dict[str, Any]) -> dict:
-    """The request of one stored point: submitted alone, it computes the point's result.
+def sweep_base(stored: dict[str, Any], ticker: str = UNIVERSE) -> dict[str, Any]:
+    """The base request a stored sweep's points on ``ticker`` vary: a search sweep's
+    ``base``; a run sweep's stored request (its rule, params and shared fields) on that
+    ticker, without charts."""
+    if is_search_request(stored):
+        return stored["base"]
+    return {**stored, "ticker": ticker, "charts": False}
+
+
+def point_request(
+    stored: dict[str, Any], combo_no: int, swept: dict[str, Any], ticker: str = UNIVERSE
+) -> dict:
+    """The request of one stored point (on ``ticker``, for a run sweep): submitted alone,
+    it computes the point's result.
 
     :raise RequestError: the stored request no longer describes one (a changed kind).
     """
     kind, search = searchable_kind(stored.get("kind"))
-    request = search.apply(stored["base"], swept)
+    request = search.apply(sweep_base(stored, ticker), swept)
     request[kind.id_field] = point_id(stored["sweep_id"], combo_no)
     return request
 
 
 def search_returns(
-    stored: dict[str, Any], combo_no: int, swept: dict[str, Any]
+    stored: dict[str, Any], ticker: str, combo_no: int, swept: dict[str, Any]
 ) -> tuple[np.ndarray, int, float]:
-    """(bar returns, bar count, bars per year) of one stored point computed alone (the
-    overfitting statistics' best combination).
+    """(bar returns, bar count, bars per year) of one stored point computed alone by its
+    kind (the overfitting statistics' best combination of ``ticker``).
 
     :raise RequestError: the kind gives no returns for its points.
     """
     _, search = searchable_kind(stored.get("kind"))
-    outcome = search.evaluate_one(point_request(stored, combo_no, swept))
+    outcome = search.evaluate_one(point_request(stored, combo_no, swept, ticker))
     if outcome.returns is None or outcome.bars_per_year is None:
-        raise RequestError("kind", f"a {stored['kind']} gives no returns to judge")
+        raise RequestError("kind", f"a {search.kind} gives no returns to judge")
     returns = np.asarray(list(outcome.returns), dtype=np.float64)
     return returns, returns.size + 1, float(outcome.bars_per_year)
 
 
-def check_search_chunk(payload: dict[str, Any]) -> None:
-    """Refuse a stored search chunk message its Job could not read.
+@dataclass(frozen=True)
+class SweepChunk:
+    """A chunk message as every kind's chunk is evaluated: its kind's ``Search``, the base
+    request its points vary (a search chunk's ``base``; a run sweep's chunk, queued without
+    ``kind``, carries it as ``request``), the ticker its rows name, its first combination's
+    number, its points (the swept values), the grid's value lists (None: a message queued
+    before ``grid_values``), the blocks its returns are cut into (0: none) and its id."""
 
-    :raise RequestError: naming what is missing.
+    search: Search
+    base: dict[str, Any]
+    ticker: str
+    combo_first: int
+    swept: list[dict[str, Any]]
+    grid: dict[str, list] | None
+    blocks: int
+    label: str
+
+
+def read_chunk(payload: object) -> SweepChunk:
+    """A chunk message of any kind, read (fields a newer web adds are ignored).
+
+    :raise RequestError: a message its Job could not evaluate, naming what is missing.
     """
-    searchable_kind(payload.get("kind"))
+    from kinds.sweeps.contract import grid_values
+
+    if not isinstance(payload, dict):
+        raise RequestError("body", "a chunk message must be a JSON object")
+    _, search = searchable_kind(payload.get("kind"))
     names, combos = payload.get("grid_params"), payload.get("combos")
+    request = payload.get("request")
     if not (isinstance(names, list) and isinstance(combos, list) and combos):
         raise RequestError("combos", "a chunk message needs grid_params and combos")
-    if not isinstance(payload.get("base"), dict):
+    if not isinstance(request, dict) or not isinstance(request.get("params"), dict):
+        raise RequestError("request", "a chunk message needs its base request")
+    base = payload.get("base", request)
+    if not isinstance(base, dict):
         raise RequestError("base", "a search chunk message needs its base request")
+    return SweepChunk(
+        search=search,
+        base=base,
+        ticker=str(request.get("ticker")),
+        combo_first=int(payload.get("combo_first", 0)),
+        swept=[dict(zip(names, combo, strict=True)) for combo in combos],
+        grid=grid_values(names, payload.get("grid_values")),
+        blocks=int(payload.get("cscv_blocks") or 0),
+        label=str(payload.get("chunk_id", "")),
+    )
 
 
-def evaluate_search_chunk(payload: dict[str, Any]) -> EvaluatedChunk:
-    """Evaluate a search chunk's points with their kind's own computation: one row per
-    point (``{"combo_no", "ticker", "params", **metrics}``) and, when the message asks and
-    the kind gives returns, the block statistics and Sharpe ratios on the grid the
-    overfitting statistics read.
+def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
+    """Evaluate a chunk's points with their kind's own computation (``Search.score``: in
+    one vectorised pass where the kind has one, point by point otherwise): one row per
+    point (``{"combo_no", "ticker", "params" (swept values), **metrics}``), their block
+    statistics when the message asks and the window is long enough (``pack_blocks``) and,
+    with them, their Sharpe ratios and grid positions (``pack_sharpe_grid``) when the
+    message carries the grid's values.
 
     :raise RequestError: a point or its data cannot be computed.
     """
-    from adapters.cscv import MIN_BARS_PER_BLOCK, block_stats
-    from kinds.sweeps.evaluate import (
-        EvaluatedChunk,
-        grid_positions,
-        pack_blocks,
-        pack_sharpe_grid,
-    )
+    from kinds.sweeps.evaluate import EvaluatedChunk, grid_positions, pack_blocks, pack_sharpe_grid
 
-    check_search_chunk(payload)
-    _, search = searchable_kind(payload["kind"])
-    stored = {"sweep_id": payload["sweep_id"], "kind": payload["kind"], "base": payload["base"]}
-    first = int(payload.get("combo_first", 0))
-    swept = [dict(zip(payload["grid_params"], combo, strict=True)) for combo in payload["combos"]]
-    requests = [point_request(stored, first + k, point) for k, point in enumerate(swept)]
-    outcomes = search.evaluate(requests)
+    scored = chunk.search.score(chunk.base, chunk.swept, chunk.blocks, chunk.label)
+    first = chunk.combo_first
     rows = [
-        {"combo_no": first + k, "ticker": UNIVERSE, "params": point, **outcome.metrics}
-        for k, (point, outcome) in enumerate(zip(swept, outcomes, strict=True))
+        {"combo_no": first + k, "ticker": chunk.ticker, "params": point, **(metrics or {})}
+        for k, (point, metrics) in enumerate(zip(chunk.swept, scored.metrics, strict=True))
     ]
-    n_blocks = int(payload.get("cscv_blocks") or 0)
-    if not n_blocks or any(outcome.returns is None for outcome in outcomes):
+    if scored.blocks is None:
         return EvaluatedChunk(rows)
-    returns = np.array([list(outcome.returns) for outcome in outcomes], dtype=np.float64)
-    if returns.shape[1] < MIN_BARS_PER_BLOCK * n_blocks:
-        return EvaluatedChunk(rows)
-    stats = block_stats(returns, n_blocks)
-    sharpe = np.array(
-        [np.nan if row["sharpe_ratio"] is None else row["sharpe_ratio"] for row in rows]
-    )
-    grid = dict(zip(payload["grid_params"], payload.get("grid_values") or [], strict=False))
-    positions = grid_positions(swept, grid)
-    return EvaluatedChunk(
-        rows,
-        pack_blocks(np.hstack([stats.sums, stats.squares])),
-        pack_sharpe_grid(sharpe, positions),
-    )
+    sharpe_grid = None
+    if chunk.grid is not None:
+        sharpe = np.array([np.nan if row["sharpe_ratio"] is None else row["sharpe_ratio"]
+                           for row in rows], dtype=np.float64)  # fmt: skip
+        sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(chunk.swept, chunk.grid))
+    return EvaluatedChunk(rows, pack_blocks(scored.blocks), sharpe_grid)

@@ -1,9 +1,10 @@
 """Walk-forward folds as a kind of queued work (``work.kind``): once a fold's training sweep
 has finished (its last chunk queues the fold, ``kinds.sweeps.kind.ON_COMPLETE``; the reaper is
 the backstop), the fold's Job reads the sweep's stored results, chooses the best
-parameters (``kinds.walkforward.select``), runs them on the training window (the in-sample curve)
-and on the test window (the out-of-sample run, indicators warmed up on every bar before
-it: ``kinds.runs.execute``, the one execution path), and stores both with its SUCCEEDED
+parameters (``kinds.walkforward.select``), runs them with the walk-forward's kind on the
+training window (the in-sample curve) and on the test window (the out-of-sample run; a
+run's indicators warmed up on every bar before it), through the kind's search
+(``kinds.walkforward.search_folds.fold_result``), and stores both with its SUCCEEDED
 transition.
 
 A fold whose sweep has a FAILED chunk, or none of whose combinations is eligible, ends
@@ -20,7 +21,6 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kinds.sweeps.search_sweep import is_search_request
 from kinds.walkforward.contract import FOLD_FUNCTION
 from kinds.walkforward.outcome import outcome
 from kinds.walkforward.search_folds import fold_result
@@ -34,12 +34,10 @@ from kinds.walkforward.state import (
     sweep_request,
     walkforward_folds,
 )
-from metrics import SWEEP_METRIC_KEYS
 from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
-    from kinds.runs.contract import RunResult
     from store.dbapi import Database, Tx
 
 
@@ -100,28 +98,9 @@ def _trials(sharpe: list) -> dict[str, float | int]:
     return {"count": len(sharpe), "sharpe_variance_annual": variance}
 
 
-def _run(
-    stored: dict, fold_id: str, params: dict, window: dict[str, Any], data_hash: str
-) -> RunResult:
-    """One run of the chosen parameters over ``window``'s dates, exactly as
-    ``POST /run_backtest`` with that body would run (``kinds.runs.execute``)."""
-    from kinds.runs.contract import RunRequest
-    from kinds.runs.execute import execute
-    from kinds.sweeps.contract import combo_run_request
-
-    body = combo_run_request(stored, stored["tickers"][0], params)
-    body.update(
-        run_id=fold_id, charts=False, start_date=window["start_date"], end_date=window["end_date"]
-    )
-    result = execute(RunRequest.from_stored(body), every_bar=True)
-    if result.data_hash != data_hash:
-        raise WorkFailed("the ticker's data file changed since the walk-forward was submitted")
-    return result
-
-
 def compute(claim: Claim, message: dict[str, Any]) -> FoldExecution:
-    """Select the fold's parameters from its training sweep and run them (module
-    docstring).
+    """Select the fold's parameters from its training sweep and run them with the
+    walk-forward's kind (module docstring; ``kinds.walkforward.search_folds.fold_result``).
 
     :raise WorkFailed: the training sweep failed, or no combination is eligible.
     """
@@ -133,30 +112,7 @@ def compute(claim: Claim, message: dict[str, Any]) -> FoldExecution:
             f"no combination of the training window made at least {min_trades} trade(s) "
             f"with a defined {metric}"
         )
-    if is_search_request(stored):
-        result = fold_result(stored, claim.item_id, message, choice, trials)
-        return FoldExecution(claim.item_id, result)
-    train = _run(stored, claim.item_id, choice.params, message["train"], message["data_hash"])
-    test = _run(stored, claim.item_id, choice.params, message["test"], message["data_hash"])
-    if len(test.equity_curve["equity"]) != message["test"]["bars"]:
-        raise WorkFailed("the test window's bars differ from the plan's")
-    result = {
-        "combo_no": choice.combo_no,
-        "params": choice.params,
-        "train_metric": choice.value,
-        "train_metrics": {name: train.metrics.get(name) for name in SWEEP_METRIC_KEYS},
-        "test_metrics": test.metrics,
-        "test_trades": test.metrics.get("num_trades"),
-        "test_curve": {
-            "timestamps": test.equity_curve["timestamps"],
-            "equity": test.equity_curve["equity"],
-            "close": test.price_candles["close"],
-        },
-        "train_curve": train.equity_curve,
-        "data_hash": test.data_hash,
-        "engine_version": test.engine_version,
-        "trials": trials,
-    }
+    result = fold_result(stored, claim.item_id, message, choice, trials)
     return FoldExecution(claim.item_id, result)
 
 

@@ -1,10 +1,11 @@
-"""Walk-forwards over a base request of another kind whose search reads dated bars
-(``Search.data``: a portfolio's universe; a kind without data is refused, naming ``kind``):
-the request is a search sweep's (``kinds.sweeps.search_sweep``: ``kind``, ``base``,
-``grid``, ``random``) plus the walk-forward fields. The folds are planned on the base's own
-bars (a portfolio: its universe's trading days), each fold's training window is an ordinary
-search sweep of the base over the training dates, and the fold's Job runs the best point
-with the kind's own computation on the training window and on the test window
+"""Walk-forwards through the search protocol (``work.search``). Planning one over a base
+request of another kind whose search reads dated bars (``Search.data``: a portfolio's
+universe; a kind without data is refused, naming ``kind``): the request is a search sweep's
+(``kinds.sweeps.search_sweep``: ``kind``, ``base``, ``grid``, ``random``) plus the
+walk-forward fields; the folds are planned on the base's own bars (a portfolio: its
+universe's trading days) and each fold's training window is an ordinary search sweep of the
+base over the training dates. Every fold, a run walk-forward's included, runs its best
+point with its kind's own computation on the training window and on the test window
 (``fold_result``). Everything else (storage, queueing, the fold's selection, stitching, the
 views) is the run walk-forward's.
 """
@@ -15,8 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from kinds.runs.contract import RequestError, new_run_id
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.search_sweep import (
@@ -24,11 +23,12 @@ from kinds.sweeps.search_sweep import (
     parse_search_sweep,
     point_id,
     searchable_kind,
+    sweep_base,
 )
 from kinds.walkforward.contract import WALKFORWARD_FIELDS, WalkForwardRequest, planned_message
 from kinds.walkforward.plan import plan_folds, window_span
-from metrics import SWEEP_METRIC_KEYS
 from work.kind import WorkFailed
+from work.search import Outcome
 
 
 def plan_search_walkforward(
@@ -73,54 +73,56 @@ def plan_search_walkforward(
     return request, folds, universe.data_hash
 
 
-def _curve(result: dict[str, Any]) -> dict[str, list]:
-    """A kind's result's equity curve as a run's (ISO UTC timestamps, equity)."""
-    from adapters import iso_utc
-
-    stamps = np.array(result["timestamps"], dtype="datetime64[s]")
-    return {"timestamps": list(iso_utc(stamps)), "equity": result["equity"]}
-
-
 def fold_result(
     stored: dict[str, Any], fold_id: str, message: dict[str, Any], choice: Any, trials: dict
 ) -> dict[str, Any]:
-    """A fold's stored result for a walk-forward over another kind's base: its chosen point
-    computed by the kind alone on the training and on the test window (the test curve's
-    ``close`` is the kind's benchmark, what the stitched benchmark follows).
+    """A fold's stored result, whatever kind its walk-forward searches: its chosen point
+    computed alone by the kind (``Search.evaluate_one``, the kind's one execution path:
+    a run's indicators warmed up on every bar before the window) on the training and on
+    the test window; the test curve's ``close`` is the kind's benchmark (a run's close, a
+    portfolio's benchmark equity), what the stitched benchmark follows. A fold over a
+    universe names it as its ``ticker``.
 
     :raise WorkFailed: the data changed since submission, or the test window's bars differ
         from the plan's.
     """
-    kind, search = searchable_kind(stored["kind"])
+    kind, search = searchable_kind(stored.get("kind"))
+    ticker = stored["tickers"][0]
 
-    def run(window: dict[str, Any]) -> dict[str, Any]:
+    def run(window: dict[str, Any]) -> Outcome:
         base = {
-            **stored["base"],
+            **sweep_base(stored, ticker),
             "start_date": window["start_date"],
             "end_date": window["end_date"],
         }
         request = search.apply(base, choice.params)
         request[kind.id_field] = point_id(fold_id, choice.combo_no)
         outcome = search.evaluate_one(request)
-        if outcome.result.get("data_hash") != message["data_hash"]:
-            raise WorkFailed("the universe's data changed since the walk-forward was submitted")
-        return outcome.result
+        if outcome.data_hash != message["data_hash"]:
+            raise WorkFailed("the data changed since the walk-forward was submitted")
+        return outcome
 
     train, test = run(message["train"]), run(message["test"])
-    if len(test["equity"]) != message["test"]["bars"]:
+    curve = test.curve() if test.curve else {}
+    if len(curve.get("equity") or ()) != message["test"]["bars"]:
         raise WorkFailed("the test window's bars differ from the plan's")
-    test_curve = _curve(test)
-    return {
+    result = {
         "combo_no": choice.combo_no,
         "params": choice.params,
         "train_metric": choice.value,
-        "train_metrics": {name: train["metrics"].get(name) for name in SWEEP_METRIC_KEYS},
-        "test_metrics": test["metrics"],
-        "test_trades": test["metrics"].get("num_trades"),
-        "test_curve": {**test_curve, "close": test["benchmark"]["equity"]},
-        "train_curve": _curve(train),
-        "data_hash": test["data_hash"],
-        "engine_version": test["engine_version"],
+        "train_metrics": train.metrics,
+        "test_metrics": test.result["metrics"],
+        "test_trades": test.result["metrics"].get("num_trades"),
+        "test_curve": {
+            "timestamps": curve["timestamps"],
+            "equity": curve["equity"],
+            "close": test.benchmark,
+        },
+        "train_curve": train.curve() if train.curve else None,
+        "data_hash": test.data_hash,
+        "engine_version": test.engine_version,
         "trials": trials,
-        "ticker": UNIVERSE,
     }
+    if ticker == UNIVERSE:
+        result["ticker"] = UNIVERSE
+    return result
