@@ -208,11 +208,14 @@ class Search:
         label: str = "",
         *,
         strict: bool = True,
+        identify: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None,
     ) -> Scored:
         """The metrics of every point of ``base`` (and, with ``blocks`` = S > 0, their block
         statistics): in one vectorised pass where the kind offers ``evaluate_points``
         (``label`` names the pass, as a run id does), otherwise each point applied to the
-        base and evaluated (``evaluate``).
+        base and evaluated (``evaluate``); ``identify(k, request)`` gives the k-th point's
+        request its id first (a sweep's point: the id under which, submitted alone, it
+        computes the same bytes).
 
         :raise RequestError: the data cannot serve the points, or (``strict``) the kind
             refuses a point; without ``strict`` a refused point's metrics are None.
@@ -220,9 +223,10 @@ class Search:
         if self.evaluate_points is not None:
             return self.evaluate_points(base, points, blocks, label)
         requests: list[dict[str, Any] | None] = []
-        for point in points:
+        for k, point in enumerate(points):
             try:
-                requests.append(self.apply(base, point))
+                request = self.apply(base, point)
+                requests.append(request if identify is None else identify(k, request))
             except RequestError:
                 if strict:
                     raise

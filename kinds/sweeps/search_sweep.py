@@ -355,6 +355,15 @@ class SweepChunk:
     grid: dict[str, list] | None
     blocks: int
     label: str
+    id_field: str = ""
+    sweep_id: str = ""
+
+    def identify(self, k: int, request: dict[str, Any]) -> dict[str, Any]:
+        """The k-th point's request under its id (``point_id``): submitted alone, it
+        computes the bytes the chunk computed for it."""
+        if self.id_field and self.sweep_id:
+            request[self.id_field] = point_id(self.sweep_id, self.combo_first + k)
+        return request
 
 
 def read_chunk(payload: object) -> SweepChunk:
@@ -366,7 +375,7 @@ def read_chunk(payload: object) -> SweepChunk:
 
     if not isinstance(payload, dict):
         raise RequestError("body", "a chunk message must be a JSON object")
-    _, search = searchable_kind(payload.get("kind"))
+    kind, search = searchable_kind(payload.get("kind"))
     names, combos = payload.get("grid_params"), payload.get("combos")
     request = payload.get("request")
     if not (isinstance(names, list) and isinstance(combos, list) and combos):
@@ -385,6 +394,8 @@ def read_chunk(payload: object) -> SweepChunk:
         grid=grid_values(names, payload.get("grid_values")),
         blocks=int(payload.get("cscv_blocks") or 0),
         label=str(payload.get("chunk_id", "")),
+        id_field=kind.id_field,
+        sweep_id=str(payload.get("sweep_id", "")),
     )
 
 
@@ -400,7 +411,9 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
     """
     from kinds.sweeps.evaluate import EvaluatedChunk, grid_positions, pack_blocks, pack_sharpe_grid
 
-    scored = chunk.search.score(chunk.base, chunk.swept, chunk.blocks, chunk.label)
+    scored = chunk.search.score(
+        chunk.base, chunk.swept, chunk.blocks, chunk.label, identify=chunk.identify
+    )
     first = chunk.combo_first
     rows = [
         {"combo_no": first + k, "ticker": chunk.ticker, "params": point, **(metrics or {})}
