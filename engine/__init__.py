@@ -16,13 +16,14 @@ copy.
 """
 
 from engine._stats import TRADING_DAYS, bar_returns, core_metrics
-from engine.backtest import run, run_batch
+from engine.backtest import run, run_batch, run_crossings
 from engine.bars import Bars
 from engine.params import DIRECTIONS, SIZE_TYPES, STOP_FIELDS, EngineParamError, TradingParams
-from engine.result import EXIT_REASONS, BatchResult, EngineResult, Trade
+from engine.result import CURVE_STATS, EXIT_REASONS, BatchResult, EngineResult, Trade
 from engine.version import ENGINE_VERSION
 
 __all__ = [
+    "CURVE_STATS",
     "DIRECTIONS",
     "ENGINE_VERSION",
     "EXIT_REASONS",
@@ -39,4 +40,5 @@ __all__ = [
     "core_metrics",
     "run",
     "run_batch",
+    "run_crossings",
 ]
