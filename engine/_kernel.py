@@ -25,33 +25,54 @@ _PAIRWISE_BLOCK = 128
 INITIAL, SLIP, FEE_RATE, FEE_FACTOR, BY_VALUE, POSITION_SIZE, FRACTION = range(7)
 
 
+PLAIN, SQUARED_DEVIATION, DOWNSIDE_SQUARE, SQUARE = range(4)
+"""What ``pairwise_sum`` adds up of each value x: x, (x - center)², min(x, 0)², x² (the
+arrays numpy would build first, ``np.square(x - mean)`` ..., made on the fly: the same
+values, added in the same order)."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _term(x: float, mode: int, center: float) -> float:
+    if mode == SQUARED_DEVIATION:
+        x = x - center
+        return x * x
+    if mode == DOWNSIDE_SQUARE:
+        x = min(x, 0.0)
+        return x * x
+    if mode == SQUARE:
+        return x * x
+    return x
+
+
 @njit(cache=True, nogil=True)
-def _leaf_sum(a: np.ndarray, lo: int, n: int) -> float:
+def _leaf_sum(a: np.ndarray, lo: int, n: int, mode: int, center: float) -> float:
     """numpy's sum of at most ``_PAIRWISE_BLOCK`` values: a plain loop under 8, else eight
     accumulators combined pairwise and the rest added in order."""
     if n < 8:
         res = 0.0
         for i in range(lo, lo + n):
-            res += a[i]
+            res += _term(a[i], mode, center)
         return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    r0, r1 = _term(a[lo], mode, center), _term(a[lo + 1], mode, center)
+    r2, r3 = _term(a[lo + 2], mode, center), _term(a[lo + 3], mode, center)
+    r4, r5 = _term(a[lo + 4], mode, center), _term(a[lo + 5], mode, center)
+    r6, r7 = _term(a[lo + 6], mode, center), _term(a[lo + 7], mode, center)
     i = 8
     whole = n - n % 8
     while i < whole:
         at = lo + i
-        r0 += a[at]
-        r1 += a[at + 1]
-        r2 += a[at + 2]
-        r3 += a[at + 3]
-        r4 += a[at + 4]
-        r5 += a[at + 5]
-        r6 += a[at + 6]
-        r7 += a[at + 7]
+        r0 += _term(a[at], mode, center)
+        r1 += _term(a[at + 1], mode, center)
+        r2 += _term(a[at + 2], mode, center)
+        r3 += _term(a[at + 3], mode, center)
+        r4 += _term(a[at + 4], mode, center)
+        r5 += _term(a[at + 5], mode, center)
+        r6 += _term(a[at + 6], mode, center)
+        r7 += _term(a[at + 7], mode, center)
         i += 8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
-        res += a[lo + i]
+        res += _term(a[lo + i], mode, center)
         i += 1
     return res
 
@@ -64,19 +85,31 @@ def _split(n: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
+def pairwise_sum(a: np.ndarray, lo: int, n: int, mode: int = PLAIN, center: float = 0.0) -> float:
     """``a[lo:lo + n].sum()`` in numpy's order (its ``pairwise_sum`` of float64: halves
     summed apart down to blocks of ``_PAIRWISE_BLOCK``), so
-    ``pairwise_sum(a, 0, a.size) + 0.0 == a.sum()`` bit for bit.
+    ``pairwise_sum(a, 0, a.size) + 0.0 == a.sum()`` bit for bit; ``mode`` adds a function
+    of each value instead (``SQUARED_DEVIATION`` from ``center`` ...)."""
+    return _pairwise(a, lo, n, mode, center, np.empty((3, 64), dtype=np.int64), np.empty(64))
 
-    The recursion runs on an explicit stack: numba's cache cannot reload a recursive
-    function called from another cached one."""
+
+@njit(cache=True, nogil=True)
+def _pairwise(
+    a: np.ndarray,
+    lo: int,
+    n: int,
+    mode: int,
+    center: float,
+    nodes: np.ndarray,
+    left: np.ndarray,
+) -> float:
+    """``pairwise_sum`` on the caller's stack: ``nodes`` (3 × 64 int64: start, count and
+    state of each pending half) and ``left`` (64: the left halves' sums), so a kernel
+    summing many rows allocates them once. The recursion runs on this explicit stack:
+    numba's cache cannot reload a recursive function called from another cached one."""
     if n <= _PAIRWISE_BLOCK:
-        return _leaf_sum(a, lo, n)
-    starts = np.empty(64, dtype=np.int64)
-    counts = np.empty(64, dtype=np.int64)
-    state = np.empty(64, dtype=np.int64)  # 0: to split, 1: left pending, 2: right pending
-    left = np.empty(64)
+        return _leaf_sum(a, lo, n, mode, center)
+    starts, counts, state = nodes[0], nodes[1], nodes[2]  # state 1: left pending, 2: right
     starts[0], counts[0], state[0] = lo, n, 0
     depth = 1
     while True:
@@ -86,7 +119,7 @@ def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
             starts[depth], counts[depth], state[depth] = starts[top], _split(counts[top]), 0
             depth += 1
             continue
-        value = _leaf_sum(a, starts[top], counts[top])
+        value = _leaf_sum(a, starts[top], counts[top], mode, center)
         depth -= 1
         while depth > 0:
             parent = depth - 1
@@ -161,6 +194,9 @@ N_STATS = 8
 def _one_run(
     entries: np.ndarray,
     exits: np.ndarray,
+    line: np.ndarray,
+    other: np.ndarray,
+    offset: int,
     open_: np.ndarray,
     close: np.ndarray,
     seconds: np.ndarray,
@@ -171,19 +207,35 @@ def _one_run(
     stats: np.ndarray,
     blocks: np.ndarray,
     returns: np.ndarray,
-    scratch: np.ndarray,
 ) -> None:
-    """One run of ``evaluate_runs``: the bars in one loop (fills, equity, bar returns and
-    their downside squares, drawdown, spans under water), then the pairwise sums."""
+    """One run of ``evaluate_runs`` (signals from ``entries``/``exits``; ``line`` empty) or
+    of ``evaluate_crossings`` (signals from ``line`` crossing ``other`` at history index
+    ``offset`` + t, as ``rules.signals.cross_above``/``cross_below``: above now, at or
+    below on the bar before; a comparison with NaN is false; history bar 0 never crosses).
+    The bars in one loop (signals, fills, equity, bar returns, drawdown, spans under
+    water), then the pairwise sums of the returns."""
     n_bars = close.size
+    crossing = line.size > 0
+    was_at_most = was_at_least = False
+    if crossing and offset > 0:
+        was_at_most = line[offset - 1] <= other[offset - 1]
+        was_at_least = line[offset - 1] >= other[offset - 1]
     cash, shares = costs[INITIAL], 0.0
     previous, pending, trades, bust = 0, 0, 0, False
-    first = cash + shares * close[0]  # bar 0 never fills: the initial capital
+    first = cash  # bar 0 never fills: the initial capital
     before = first
     peak, trough, drawdown = first, first, 0.0
     longest, start = 0.0, -1
     value = first
     for t in range(n_bars):
+        if crossing:
+            now, now_other = line[offset + t], other[offset + t]
+            enter = (now > now_other) & was_at_most  # & not and: no branch per bar
+            leave = (now < now_other) & was_at_least
+            was_at_most = now <= now_other
+            was_at_least = now >= now_other
+        else:
+            enter, leave = entries[t], exits[t]
         if bust:
             value = 0.0
         else:
@@ -198,18 +250,15 @@ def _one_run(
             if value <= 0.0:
                 bust = True
                 value = 0.0
-            if entries[t] != exits[t]:  # an entry and an exit on one bar conflict: ignored
-                signal = 1 if entries[t] else -1
+            if enter != leave:  # an entry and an exit on one bar conflict: ignored
+                signal = 1 if enter else -1
                 side_now = max(signal, 0) if longonly else signal
                 if side_now != previous and t < n_bars - 1:
                     pending = side_now + 2  # +2: 0 means no pending change
                 previous = side_now
         if t > 0:
             # x / x is exactly 1: an unchanged equity needs no division
-            change = value / before - 1.0 if before > 0.0 and value != before else 0.0
-            returns[t - 1] = change
-            low = min(change, 0.0)
-            scratch[t - 1] = low * low
+            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
         before = value
         # The largest fall from a peak is at the lowest value before the next peak: the
         # division (peak - value) / peak is made once per peak, not once per bar.
@@ -229,18 +278,15 @@ def _one_run(
         longest = max(longest, (seconds[n_bars - 1] - seconds[start - 1]) / day)
 
     n_returns = n_bars - 1
-    mean = np.nan
-    std = np.nan
-    downside = np.nan
+    nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)  # the sums' stack
+    mean = std = downside = np.nan
     if n_returns >= 1:
-        mean = pairwise_sum(returns, 0, n_returns) / n_returns
-        downside = np.sqrt(pairwise_sum(scratch, 0, n_returns) / n_returns)
+        mean = _pairwise(returns, 0, n_returns, PLAIN, 0.0, nodes, left) / n_returns
+        squares = _pairwise(returns, 0, n_returns, DOWNSIDE_SQUARE, 0.0, nodes, left)
+        downside = np.sqrt(squares / n_returns)
     if n_returns >= 2:
-        for t in range(n_returns):
-            deviation = returns[t] - mean
-            scratch[t] = deviation * deviation
-        std = np.sqrt(pairwise_sum(scratch, 0, n_returns) / (n_returns - 1))
-
+        deviations = _pairwise(returns, 0, n_returns, SQUARED_DEVIATION, mean, nodes, left)
+        std = np.sqrt(deviations / (n_returns - 1))
     stats[FINAL] = value
     stats[START] = first
     stats[MEAN] = mean
@@ -250,12 +296,12 @@ def _one_run(
     stats[DRAWDOWN_DAYS] = longest
     stats[TRADES] = trades
     n_blocks = edges.size - 1
-    for b in range(n_blocks):
+    for b in range(n_blocks):  # np.add.reduceat's order: the first value, then the rest
         lo, count = edges[b], edges[b + 1] - edges[b]
-        blocks[b] = returns[lo] + pairwise_sum(returns, lo + 1, count - 1)
-        for t in range(lo, lo + count):
-            scratch[t] = returns[t] * returns[t]
-        blocks[n_blocks + b] = scratch[lo] + pairwise_sum(scratch, lo + 1, count - 1)
+        blocks[b] = returns[lo] + _pairwise(returns, lo + 1, count - 1, PLAIN, 0.0, nodes, left)
+        first_square = returns[lo] * returns[lo]
+        rest = _pairwise(returns, lo + 1, count - 1, SQUARE, 0.0, nodes, left)
+        blocks[n_blocks + b] = first_square + rest
 
 
 @njit(cache=True, parallel=True)
@@ -283,12 +329,15 @@ def evaluate_runs(
     stats = np.empty((n_runs, N_STATS))
     n_blocks = edges.size - 1
     blocks = np.empty((n_runs, 2 * n_blocks))
+    no_line = np.empty(0)
     for i in prange(n_runs):
         returns = np.empty(max(n_bars - 1, 1))
-        scratch = np.empty(max(n_bars - 1, 1))
         _one_run(
             entries[i],
             exits[i],
+            no_line,
+            no_line,
+            0,
             open_,
             close,
             seconds,
@@ -299,29 +348,8 @@ def evaluate_runs(
             stats[i],
             blocks[i],
             returns,
-            scratch,
         )
     return stats, blocks
-
-
-@njit(cache=True, nogil=True)
-def _crossings(
-    line: np.ndarray, other: np.ndarray, offset: int, entries: np.ndarray, exits: np.ndarray
-) -> None:
-    """``entries``/``exits`` of one run from two lines over the signal history: bar t (at
-    history index ``offset`` + t) enters when ``line`` crosses above ``other`` (above now,
-    at or below on the bar before) and exits when it crosses below; any comparison with
-    NaN is false, and history bar 0 never crosses (``rules.signals.cross_above``)."""
-    was_at_most = was_at_least = False  # history bar 0 has no bar before: never a cross
-    if offset > 0:
-        was_at_most = line[offset - 1] <= other[offset - 1]
-        was_at_least = line[offset - 1] >= other[offset - 1]
-    for t in range(entries.size):
-        now, now_other = line[offset + t], other[offset + t]
-        entries[t] = (now > now_other) & was_at_most  # & not and: no branch per bar
-        exits[t] = (now < now_other) & was_at_least
-        was_at_most = now <= now_other
-        was_at_least = now >= now_other
 
 
 @njit(cache=True, parallel=True)
@@ -341,25 +369,21 @@ def evaluate_crossings(
     """``evaluate_runs`` for N runs whose signals are crossings of two of ``lines`` (K × H,
     over the signal history): run i enters when ``lines[line[i]]`` crosses above
     ``lines[other[i]]`` and exits when it crosses below, the bars being history indices
-    ``offset`` to ``offset + T - 1``. Each run's signals are made in its own pass, in cache,
-    instead of N × T arrays."""
+    ``offset`` to ``offset + T - 1``. Each run reads its two lines as it goes: no N × T
+    signal arrays."""
     n_runs, n_bars = line.size, close.size
     stats = np.empty((n_runs, N_STATS))
     n_blocks = edges.size - 1
     blocks = np.empty((n_runs, 2 * n_blocks))
-    # Runs in an order that reuses lines while they are in cache: by groups of 16 ``other``
-    # lines (16 rows of a few thousand bars stay in L2), then by ``line``.
-    order = np.argsort(other // 16 * lines.shape[0] + line, kind="mergesort")
-    for k in prange(n_runs):
-        i = order[k]
-        entries = np.empty(n_bars, dtype=np.bool_)
-        exits = np.empty(n_bars, dtype=np.bool_)
-        _crossings(lines[line[i]], lines[other[i]], offset, entries, exits)
+    no_signal = np.empty(0, dtype=np.bool_)
+    for i in prange(n_runs):
         returns = np.empty(max(n_bars - 1, 1))
-        scratch = np.empty(max(n_bars - 1, 1))
         _one_run(
-            entries,
-            exits,
+            no_signal,
+            no_signal,
+            lines[line[i]],
+            lines[other[i]],
+            offset,
             open_,
             close,
             seconds,
@@ -370,6 +394,42 @@ def evaluate_crossings(
             stats[i],
             blocks[i],
             returns,
-            scratch,
         )
     return stats, blocks
+
+
+@njit(cache=True, nogil=True)
+def _reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
+    """(mean, sample std, largest fall from a running peak) of one equity curve, as
+    ``engine._stats.core_metrics`` reduces it with numpy (bar returns as ``bar_returns``)."""
+    n_bars = equity.size
+    peak = trough = equity[0]
+    drawdown = 0.0
+    for t in range(n_bars):
+        value = equity[t]
+        if t > 0:
+            before = equity[t - 1]
+            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
+        if value > peak:
+            drawdown = max(drawdown, (peak - trough) / peak)
+            peak, trough = value, value
+        elif value < trough:
+            trough = value
+    drawdown = max(drawdown, (peak - trough) / peak)
+    n_returns = n_bars - 1
+    mean = pairwise_sum(returns, 0, n_returns, PLAIN, 0.0) / n_returns
+    deviations = pairwise_sum(returns, 0, n_returns, SQUARED_DEVIATION, mean)
+    return mean, np.sqrt(deviations / (n_returns - 1)), drawdown
+
+
+@njit(cache=True, parallel=True)
+def reduce_curves(equity: np.ndarray) -> np.ndarray:
+    """N × 3: per equity curve (N × T, T >= 3, finite, first value above 0) the mean and
+    sample std of its bar returns and its largest fall from a running peak, bit for bit
+    numpy's (``core_metrics``), in one pass per curve."""
+    n_runs, n_bars = equity.shape
+    out = np.empty((n_runs, 3))
+    for i in prange(n_runs):
+        returns = np.empty(n_bars - 1)
+        out[i, 0], out[i, 1], out[i, 2] = _reduce_curve(equity[i], returns)
+    return out

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import compiled
+
 TRADING_DAYS = 252
 """Bars per year for annualising daily statistics (the default ``bars_per_year``)."""
 
@@ -36,6 +38,12 @@ def core_metrics(
     ratio is annualised with ``bars_per_year``."""
     n_bars = equity.shape[1]
     mean = std = None
+    if _compiled_pays(equity):
+        reduced = compiled.kernels().reduce_curves(np.ascontiguousarray(equity, dtype=np.float64))
+        mean, std, drawdown = reduced[:, 0], reduced[:, 1], reduced[:, 2]
+        return finish_core(
+            equity[:, -1], mean, std, drawdown, num_trades, initial_capital, bars_per_year
+        )
     if n_bars >= 3:
         returns = bar_returns(equity)
         mean = returns.mean(axis=1)
@@ -44,6 +52,18 @@ def core_metrics(
     drawdown = ((peak - equity) / peak).max(axis=1)
     return finish_core(
         equity[:, -1], mean, std, drawdown, num_trades, initial_capital, bars_per_year
+    )
+
+
+def _compiled_pays(equity: np.ndarray) -> bool:
+    """Whether ``core_metrics`` reduces ``equity`` compiled (the same numbers): enough bars
+    to pay for the kernels, and curves the kernel takes (T >= 3, finite, starting above 0,
+    as every engine curve does)."""
+    return (
+        equity.shape[1] >= 3
+        and compiled.pays(equity.size, compiled.MIN_BAR_UPDATES)
+        and bool((equity[:, 0] > 0).all())
+        and bool(np.isfinite(equity).all())
     )
 
 

@@ -173,7 +173,13 @@ _DAY_SECONDS = 86_400.0
 
 
 def _pass_inputs(bars: Bars, params: TradingParams, block_edges: np.ndarray | None) -> tuple:
-    """The bars and trading parameters as the one-pass kernels take them."""
+    """The bars and trading parameters as the one-pass kernels take them.
+
+    :raise ValueError: a price not finite (the numpy path carries a NaN through its
+        running peak; the kernel's once-per-peak drawdown does not).
+    """
+    if not (np.isfinite(bars.open).all() and np.isfinite(bars.close).all()):
+        raise ValueError("the one-pass evaluation needs finite open and close prices")
     edges = np.zeros(1, dtype=np.int64) if block_edges is None else block_edges
     return (
         np.ascontiguousarray(bars.open, dtype=np.float64),
@@ -224,48 +230,62 @@ def _trades(
     events: _simulate.Events, bust_bar: int, close: np.ndarray, fee_rate: float
 ) -> tuple[Trade, ...]:
     """Round trips of run 0, in entry order; the last may be open, or liquidated on bust at
-    that close paying ``fee_rate`` on its notional (as backtesting.py charges it)."""
-    trades: list[Trade] = []
-    entry: dict | None = None
-    reasons = events.reason
+    that close paying ``fee_rate`` on its notional (as backtesting.py charges it).
 
-    def finish(exit_bar: int, exit_price: float, exit_fee: float, reason: int) -> None:
-        gross = entry["direction"] * entry["size"] * (exit_price - entry["entry_price"])
-        trades.append(
-            Trade(
-                exit_bar=exit_bar,
-                exit_price=exit_price,
-                exit_fee=exit_fee,
-                pnl=gross - entry["entry_fee"] - exit_fee,
-                is_open=reason == _END,
-                exit_reason=EXIT_REASONS[reason],
-                **entry,
-            )
-        )
-
-    for k in events.of_run(0):
-        bar = int(events.bar[k])
-        if 0 <= bust_bar < bar:
-            break
-        if events.closed[k] != 0 and entry is not None:
-            reason = _simulate.SIGNAL if reasons is None else int(reasons[k])
-            finish(bar, float(events.close_price[k]), float(events.close_fee[k]), reason)
-            entry = None
-        opened = events.opened[k]
-        if opened != 0:
-            entry = {
-                "entry_bar": bar,
-                "direction": 1 if opened > 0 else -1,
-                "size": int(abs(opened)),
-                "entry_price": float(events.open_price[k]),
-                "entry_fee": float(events.open_fee[k]),
-            }
-    if entry is not None and bust_bar >= 0:
+    A fill that opens a position opens a trade, and the run's next fill closes it (the
+    position is held until then), so the trades are found with array operations rather
+    than a walk over the fills; the arithmetic is the walk's, element by element."""
+    lo, hi = int(events.offsets[0]), int(events.offsets[1])
+    bars = events.bar[lo:hi]
+    if bust_bar >= 0:
+        hi = lo + int(np.searchsorted(bars, bust_bar, side="right"))  # fills after it: none
+        bars = bars[: hi - lo]
+    opens = np.flatnonzero(events.opened[lo:hi] != 0)
+    if not opens.size:
+        return ()
+    closes = opens + 1  # the next fill, when there is one
+    closed = closes < hi - lo
+    last_open = not bool(closed[-1])
+    closes = closes[closed]
+    opened = events.opened[lo:hi][opens]
+    direction = np.where(opened > 0, 1, -1)
+    size = np.abs(opened).astype(np.int64)
+    entry_price = events.open_price[lo:hi][opens]
+    entry_fee = events.open_fee[lo:hi][opens]
+    exit_bar = np.empty(opens.size, dtype=np.int64)
+    exit_price = np.empty(opens.size)
+    exit_fee = np.empty(opens.size)
+    reason = np.full(opens.size, _simulate.SIGNAL, dtype=np.int64)
+    exit_bar[closed] = bars[closes]
+    exit_price[closed] = events.close_price[lo:hi][closes]
+    exit_fee[closed] = events.close_fee[lo:hi][closes]
+    if events.reason is not None:
+        reason[closed] = events.reason[lo:hi][closes]
+    if last_open and bust_bar >= 0:
         price = float(close[bust_bar])
-        finish(bust_bar, price, entry["size"] * price * fee_rate, _LIQUIDATION)
-    elif entry is not None:
-        finish(len(close) - 1, float(close[-1]), 0.0, _END)
-    return tuple(trades)
+        exit_bar[-1], exit_price[-1] = bust_bar, price
+        exit_fee[-1] = int(size[-1]) * price * fee_rate
+        reason[-1] = _LIQUIDATION
+    elif last_open:
+        exit_bar[-1], exit_price[-1], exit_fee[-1] = len(close) - 1, float(close[-1]), 0.0
+        reason[-1] = _END
+    pnl = (direction * size) * (exit_price - entry_price) - entry_fee - exit_fee
+    columns = (
+        bars[opens].tolist(),
+        exit_bar.tolist(),
+        direction.tolist(),
+        size.tolist(),
+        entry_price.tolist(),
+        exit_price.tolist(),
+        entry_fee.tolist(),
+        exit_fee.tolist(),
+        pnl.tolist(),
+        reason.tolist(),
+    )
+    return tuple(
+        Trade(*fields, is_open=code == _END, exit_reason=EXIT_REASONS[code])
+        for *fields, code in zip(*columns, strict=True)
+    )
 
 
 _END = EXIT_REASONS.index("end")

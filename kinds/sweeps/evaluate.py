@@ -111,7 +111,7 @@ def _evaluate_rows(
     blocks: int = 0,
 ) -> dict[str, np.ndarray]:
     """``evaluate`` for parameter sets that share their trading parameters."""
-    one_pass = _one_pass(trading, len(params_list) * len(frame.bars))
+    one_pass = _one_pass(frame, trading, len(params_list) * len(frame.bars))
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
     parts: list[dict[str, np.ndarray]] = []
     if crossing is not None:  # every combination at once, without N × T signals
@@ -192,15 +192,17 @@ def _crossing(frame: MarketWindow, rule_type: str, params_list: list[dict], cach
     return crossing_lines(rule_type, params_list, history, cache)
 
 
-def _one_pass(trading: TradingParams, bar_updates: int) -> bool:
+def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> bool:
     """Whether the combinations run as the engine's compiled one-pass evaluation: the same
     numbers bit for bit, and chosen when the work pays for loading the kernels, without
     swept or set stops (walked bar by bar in Python) and without registered curve metrics
-    (they take each combination's whole equity curve, which one pass does not keep)."""
+    (they take each combination's whole equity curve, which one pass does not keep), on
+    finite prices (the numpy path carries a NaN through; the kernel takes none)."""
     return (
         not trading.has_stops
         and not curve_functions()
         and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)
+        and bool(np.isfinite(frame.bars.open).all() and np.isfinite(frame.bars.close).all())
     )
 
 
