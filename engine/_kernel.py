@@ -208,8 +208,8 @@ def _one_run(
     blocks: np.ndarray,
     returns: np.ndarray,
 ) -> None:
-    """One run of ``evaluate_runs`` (signals from ``entries``/``exits``; ``line`` empty) or
-    of ``evaluate_crossings`` (signals from ``line`` crossing ``other`` at history index
+    """One run of ``evaluate_runs``: signals from ``entries``/``exits`` (``line`` empty) or
+    from ``line`` crossing ``other`` (at history index
     ``offset`` + t, as ``rules.signals.cross_above``/``cross_below``: above now, at or
     below on the bar before; a comparison with NaN is false; history bar 0 never crosses).
     The bars in one loop (signals, fills, equity, bar returns, drawdown, spans under
@@ -308,52 +308,6 @@ def _one_run(
 def evaluate_runs(
     entries: np.ndarray,
     exits: np.ndarray,
-    open_: np.ndarray,
-    close: np.ndarray,
-    seconds: np.ndarray,
-    day: float,
-    costs: np.ndarray,
-    longonly: bool,
-    edges: np.ndarray,
-) -> tuple:
-    """N runs (rows of ``entries``/``exits``, N × T bool) without stops, one pass each:
-    returns (N × ``N_STATS`` statistics, N × 2S block sums then sums of squares of the bar
-    returns over the S blocks ``edges`` bounds; S = 0 when ``edges`` has one element).
-
-    The statistics per run, the numpy path's values bit for bit: final and first equity,
-    mean, sample std (ddof 1) and downside deviation of the bar returns, the largest
-    fraction fallen from a running peak, the longest span under water (``seconds`` are the
-    bars' times, ``day`` a day in the same unit), and the trades opened up to bankruptcy.
-    """
-    n_runs, n_bars = entries.shape
-    stats = np.empty((n_runs, N_STATS))
-    n_blocks = edges.size - 1
-    blocks = np.empty((n_runs, 2 * n_blocks))
-    no_line = np.empty(0)
-    for i in prange(n_runs):
-        returns = np.empty(max(n_bars - 1, 1))
-        _one_run(
-            entries[i],
-            exits[i],
-            no_line,
-            no_line,
-            0,
-            open_,
-            close,
-            seconds,
-            day,
-            costs,
-            longonly,
-            edges,
-            stats[i],
-            blocks[i],
-            returns,
-        )
-    return stats, blocks
-
-
-@njit(cache=True, parallel=True)
-def evaluate_crossings(
     lines: np.ndarray,
     line: np.ndarray,
     other: np.ndarray,
@@ -366,23 +320,42 @@ def evaluate_crossings(
     longonly: bool,
     edges: np.ndarray,
 ) -> tuple:
-    """``evaluate_runs`` for N runs whose signals are crossings of two of ``lines`` (K × H,
-    over the signal history): run i enters when ``lines[line[i]]`` crosses above
+    """N runs without stops, one pass each, their signals either the rows of ``entries``/
+    ``exits`` (N × T bool; ``line`` empty) or crossings of two of ``lines`` (K × H, over the
+    signal history; ``entries`` N × 0): run i enters when ``lines[line[i]]`` crosses above
     ``lines[other[i]]`` and exits when it crosses below, the bars being history indices
-    ``offset`` to ``offset + T - 1``. Each run reads its two lines as it goes: no N × T
-    signal arrays."""
-    n_runs, n_bars = line.size, close.size
+    ``offset`` to ``offset + T - 1`` (no N × T signal arrays). Returns (N × ``N_STATS``
+    statistics, N × 2S block sums then sums of squares of the bar returns over the S blocks
+    ``edges`` bounds; S = 0 when ``edges`` has one element).
+
+    The statistics per run, the numpy path's values bit for bit: final and first equity,
+    mean, sample std (ddof 1) and downside deviation of the bar returns, the largest
+    fraction fallen from a running peak, the longest span under water (``seconds`` are the
+    bars' times, ``day`` a day in the same unit), and the trades opened up to bankruptcy.
+    """
+    crossing = line.size > 0
+    n_runs, n_bars = (line.size if crossing else entries.shape[0]), close.size
     stats = np.empty((n_runs, N_STATS))
     n_blocks = edges.size - 1
     blocks = np.empty((n_runs, 2 * n_blocks))
-    no_signal = np.empty(0, dtype=np.bool_)
-    for i in prange(n_runs):
+    no_signal, no_line = np.empty(0, dtype=np.bool_), np.empty(0)
+    order = np.arange(n_runs)
+    if crossing:
+        # Runs in an order that reuses lines while they are in cache: by groups of 16
+        # ``other`` lines (16 rows of a few thousand bars stay in L2), then by ``line``.
+        order = np.argsort(other // 16 * lines.shape[0] + line, kind="mergesort")
+    for k in prange(n_runs):
+        i = order[k]
+        if crossing:
+            enter, leave, a, b = no_signal, no_signal, lines[line[i]], lines[other[i]]
+        else:
+            enter, leave, a, b = entries[i], exits[i], no_line, no_line
         returns = np.empty(max(n_bars - 1, 1))
         _one_run(
-            no_signal,
-            no_signal,
-            lines[line[i]],
-            lines[other[i]],
+            enter,
+            leave,
+            a,
+            b,
             offset,
             open_,
             close,

@@ -131,6 +131,10 @@ def _one_pass(
     stats, blocks = kernel.evaluate_runs(
         np.ascontiguousarray(entries),
         np.ascontiguousarray(exits),
+        np.empty((0, 0)),
+        np.empty(0, dtype=np.int64),
+        np.empty(0, dtype=np.int64),
+        0,
         *_pass_inputs(bars, params, block_edges),
     )
     return _finished(kernel, stats, blocks, bars, params, block_edges)
@@ -159,7 +163,10 @@ def run_crossings(
     if lines.ndim != 2 or offset < 0 or lines.shape[1] < offset + len(bars):
         raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")
     kernel = compiled.kernels()
-    stats, blocks = kernel.evaluate_crossings(
+    no_signals = np.empty((0, len(bars)), dtype=bool)
+    stats, blocks = kernel.evaluate_runs(
+        no_signals,
+        no_signals,
         lines,
         np.ascontiguousarray(line, dtype=np.int64),
         np.ascontiguousarray(other, dtype=np.int64),

@@ -65,7 +65,10 @@ def warm() -> None:
     seconds = np.arange(8, dtype=np.int64) * 86_400
     lines = np.vstack([prices, prices[::-1]])
     pair = np.array([0, 1], dtype=np.int64)
+    none = np.empty(0, dtype=np.int64)
+    no_signals = np.empty((0, 8), dtype=bool)
     for edges in (np.array([0], dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)):
         common = (prices, prices, seconds, 86_400.0, costs, True, edges)
-        kernel.evaluate_runs(entries, exits, *common)
-        kernel.evaluate_crossings(lines, pair, pair[::-1].copy(), 0, *common)
+        kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *common)
+        kernel.evaluate_runs(no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *common)
+    kernel.reduce_curves(np.vstack([prices, prices]))
