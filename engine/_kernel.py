@@ -395,14 +395,15 @@ def _reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
     return mean, np.sqrt(deviations / (n_returns - 1)), drawdown
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def reduce_curves(equity: np.ndarray) -> np.ndarray:
     """N × 3: per equity curve (N × T, T >= 3, finite, first value above 0) the mean and
     sample std of its bar returns and its largest fall from a running peak, bit for bit
-    numpy's (``core_metrics``), in one pass per curve."""
+    numpy's (``core_metrics``), in one pass per curve (on one thread: a long single run's
+    curve, or a batch of long ones)."""
     n_runs, n_bars = equity.shape
     out = np.empty((n_runs, 3))
-    for i in prange(n_runs):
-        returns = np.empty(n_bars - 1)
+    returns = np.empty(n_bars - 1)
+    for i in range(n_runs):
         out[i, 0], out[i, 1], out[i, 2] = _reduce_curve(equity[i], returns)
     return out

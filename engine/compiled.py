@@ -3,14 +3,14 @@
 A kernel gives the numpy path's numbers bit for bit, so choosing one is a matter of cost
 only: ``import numba`` and loading the cached machine code cost ~0.2-0.3 CPU-s, more than a
 small backtest's whole engine, so a process imports it only when the work is large enough
-to pay for it (``pays``), or when it has imported it already. ``warm`` compiles every kernel
+to pay for it (``pays``; also when numba is loaded already: a compiled call has a fixed cost,
+a parallel one waits for its threads). ``warm`` compiles every kernel
 into the cache (``NUMBA_CACHE_DIR``): the image does it at build time, so no Job compiles (a
 Job's root filesystem is read-only; ``consumer.kernel_cache`` seeds a writable copy).
 """
 
 from __future__ import annotations
 
-import sys
 from types import ModuleType
 
 import numpy as np
@@ -25,9 +25,8 @@ MIN_BAR_UPDATES = 5_000_000
 
 
 def pays(work: int, threshold: int) -> bool:
-    """Whether a kernel pays for ``work`` (fills or bar-updates) against ``threshold``:
-    enough work, or numba already imported by this process."""
-    return work >= threshold or "numba" in sys.modules
+    """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
+    return work >= threshold
 
 
 def kernels() -> ModuleType:
