@@ -1,9 +1,10 @@
 """Backtest engine: the frozen, versioned computational core.
 
-Pure numpy, no I/O. It takes OHLCV bars, entry/exit signals and trading parameters and
-returns equity, cash and position per bar, the trades, and the core metrics. Everything
-that can be derived from that (drawdown curves, enhanced metrics, charts) lives in
-``adapters/``. Any change of semantics bumps ``ENGINE_VERSION`` and the golden tests.
+Pure numpy, no I/O; large work runs the same arithmetic compiled (``engine.compiled``). It
+takes OHLCV bars, entry/exit signals and trading parameters and returns equity, cash and
+position per bar, the trades, and the core metrics. Everything that can be derived from
+that (drawdown curves, enhanced metrics, charts) lives in ``adapters/``. Any change of
+semantics bumps ``ENGINE_VERSION`` and the golden tests.
 
 Public surface::
 
