@@ -33,7 +33,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CLAIM_FILE=/tmp/consumer-claimed \
     SCALER_MANIFEST=/app/keda/scaledjob.yaml,/app/keda/scaledjob-sweeps.yaml \
     MPLCONFIGDIR=/tmp/matplotlib \
-    MPL_FONT_CACHE=/opt/matplotlib
+    MPL_FONT_CACHE=/opt/matplotlib \
+    NUMBA_CACHE_DIR=/tmp/numba-cache \
+    NUMBA_CACHE_SEED=/opt/numba-cache \
+    NUMBA_CPU_NAME=generic
 
 # The base image's own pip goes too (the official python image ships one; a stand-in may not).
 RUN if python -m pip --version >/dev/null 2>&1; then python -m pip uninstall --yes pip; fi \
@@ -52,9 +55,13 @@ RUN MPLCONFIGDIR=/opt/matplotlib python -c "import matplotlib.font_manager" \
 # The shipped data's binary copies (data/bars_cache.py) are built into /app/var/bars, the default
 # BARS_CACHE_DIR, read-only too: every Job reads them instead of parsing the CSVs.
 COPY . /app
+# The engine's compiled kernels (engine/_kernel.py), compiled once here for a generic CPU into
+# NUMBA_CACHE_SEED: numba loads a cache only from a writable directory, so a Job copies it into
+# NUMBA_CACHE_DIR (/tmp) before a large run or sweep imports numba (consumer/kernel_cache.py).
 RUN python -m compileall -q /app \
     && python -m data.build_bars \
-    && chmod -R a+rX,go-w /app
+    && NUMBA_CACHE_DIR=/opt/numba-cache python -c "from engine.compiled import warm; warm()" \
+    && chmod -R a+rX,go-w /app /opt/numba-cache
 
 # The git SHA the image is built from, recorded with every result (CI passes the short SHA).
 # Declared after every dependency and code layer, so a new tag rebuilds nothing but metadata.

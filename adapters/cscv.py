@@ -102,6 +102,12 @@ def _check_blocks(n_blocks: int) -> None:
         raise ValueError(f"n_blocks must be an even integer of at least 2, got {n_blocks}")
 
 
+def block_edges(n_returns: int, n_blocks: int) -> np.ndarray:
+    """The S + 1 bounds of ``n_blocks`` contiguous blocks over ``n_returns`` bar returns
+    (int64; block b is ``edges[b]:edges[b + 1]``)."""
+    return np.linspace(0, n_returns, n_blocks + 1).round().astype(np.int64)
+
+
 def block_stats(returns: np.ndarray, n_blocks: int = DEFAULT_BLOCKS) -> BlockStats:
     """The ``BlockStats`` of N return series (N × T, or one series of length T) cut into
     ``n_blocks`` contiguous blocks.
@@ -117,7 +123,7 @@ def block_stats(returns: np.ndarray, n_blocks: int = DEFAULT_BLOCKS) -> BlockSta
             f"returns has {n_bars} bars, fewer than {MIN_BARS_PER_BLOCK} per block "
             f"for n_blocks={n_blocks}"
         )
-    edges = np.linspace(0, n_bars, n_blocks + 1).round().astype(np.int64)
+    edges = block_edges(n_bars, n_blocks)
     starts = edges[:-1]
     return BlockStats(
         sums=np.add.reduceat(r, starts, axis=1),

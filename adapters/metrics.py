@@ -110,27 +110,56 @@ def equity_metrics(
     sweep and the same run on its own give bit-for-bit equal values.
     """
     equity = np.asarray(equity, dtype=np.float64)
-    max_drawdown_pct = np.asarray(max_drawdown_pct, dtype=np.float64)
     n_runs, n_bars = equity.shape
     if returns is None:
         returns = bar_returns(equity)
-    cagr = _cagr_pct(timestamps, equity)
-    volatility = np.full(n_runs, np.nan)
-    if n_bars - 1 >= 2:
-        volatility = returns.std(axis=1, ddof=1) * np.sqrt(bars_per_year) * 100.0
-    calmar = np.full(n_runs, np.nan)
-    defined = np.isfinite(cagr) & np.isfinite(max_drawdown_pct) & (max_drawdown_pct != 0)
-    calmar[defined] = cagr[defined] / max_drawdown_pct[defined]
-    out = {
-        "cagr_pct": cagr,
-        "volatility_pct": volatility,
-        "sortino_ratio": _sortino(returns, bars_per_year),
-        "calmar_ratio": calmar,
-        "max_drawdown_duration_days": _max_drawdown_duration_days(timestamps, equity),
+    missing = np.full(n_runs, np.nan)
+    std = returns.std(axis=1, ddof=1) if n_bars - 1 >= 2 else missing
+    mean, downside = missing, missing
+    if returns.shape[1]:
+        mean = returns.mean(axis=1)
+        downside = np.minimum(returns, 0.0)
+        np.square(downside, out=downside)
+        downside = np.sqrt(downside.mean(axis=1))
+    curve = {
+        "start": equity[:, 0],
+        "final": equity[:, -1],
+        "mean": mean,
+        "std": std,
+        "downside": downside,
+        "drawdown_days": _max_drawdown_duration_days(timestamps, equity),
     }
+    out = curve_stats_metrics(timestamps, curve, max_drawdown_pct, bars_per_year)
     if position is not None:
         out["exposure_pct"] = np.count_nonzero(position, axis=1) / n_bars * 100.0
     return out
+
+
+def curve_stats_metrics(
+    timestamps: np.ndarray,
+    curve: dict[str, np.ndarray],
+    max_drawdown_pct: np.ndarray,
+    bars_per_year: float = TRADING_DAYS,
+) -> dict[str, np.ndarray]:
+    """``EQUITY_METRIC_KEYS`` of N curves from their reductions (``engine.CURVE_STATS``:
+    ``equity_metrics`` reduces with numpy, the engine's one-pass evaluation in its compiled
+    loop, both in numpy's order) and the engine's ``max_drawdown_pct``."""
+    max_drawdown_pct = np.asarray(max_drawdown_pct, dtype=np.float64)
+    cagr = _cagr_pct(timestamps, curve["start"], curve["final"])
+    calmar = np.full(cagr.shape[0], np.nan)
+    defined = np.isfinite(cagr) & np.isfinite(max_drawdown_pct) & (max_drawdown_pct != 0)
+    calmar[defined] = cagr[defined] / max_drawdown_pct[defined]
+    sortino = np.full(cagr.shape[0], np.nan)
+    downside = curve["downside"]
+    ok = downside != 0
+    sortino[ok] = curve["mean"][ok] / downside[ok] * np.sqrt(bars_per_year)
+    return {
+        "cagr_pct": cagr,
+        "volatility_pct": curve["std"] * np.sqrt(bars_per_year) * 100.0,
+        "sortino_ratio": sortino,
+        "calmar_ratio": calmar,
+        "max_drawdown_duration_days": curve["drawdown_days"],
+    }
 
 
 @dataclass(frozen=True)
@@ -216,13 +245,12 @@ def curve_metrics(
     }
 
 
-def _cagr_pct(timestamps: np.ndarray, equity: np.ndarray) -> np.ndarray:
-    cagr = np.full(equity.shape[0], np.nan)
+def _cagr_pct(timestamps: np.ndarray, start: np.ndarray, final: np.ndarray) -> np.ndarray:
+    cagr = np.full(start.shape[0], np.nan)
     days = (timestamps[-1] - timestamps[0]) / _DAY
     if days <= 0:
         return cagr
     exponent = 365.25 / days
-    start, final = equity[:, 0], equity[:, -1]
     # One scalar power per row (C pow): numpy's array power may take a SIMD path whose last
     # bit differs, and the value must not depend on how many curves are computed together.
     with np.errstate(over="ignore"):
@@ -230,18 +258,6 @@ def _cagr_pct(timestamps: np.ndarray, equity: np.ndarray) -> np.ndarray:
             growth = np.float64(final[row] / start[row]) ** exponent
             cagr[row] = (growth - 1.0) * 100.0
     return cagr
-
-
-def _sortino(returns: np.ndarray, bars_per_year: float) -> np.ndarray:
-    sortino = np.full(returns.shape[0], np.nan)
-    if not returns.shape[1]:
-        return sortino
-    downside = np.minimum(returns, 0.0)
-    np.square(downside, out=downside)
-    downside = np.sqrt(downside.mean(axis=1))
-    ok = downside != 0
-    sortino[ok] = returns.mean(axis=1)[ok] / downside[ok] * np.sqrt(bars_per_year)
-    return sortino
 
 
 def _max_drawdown_duration_days(timestamps: np.ndarray, equity: np.ndarray) -> np.ndarray:

@@ -25,7 +25,18 @@
     (the default, 16 blocks: chunks store their block sums, the last chunk computes PBO, DSR
     and stability), POST → seen finished (without) or → statistics stored (with), and the
     database bytes the statistics add per combination.
-Targets: (a) ours <= 0.65 s and < 1 GB; (c) < 15 s; (d) <= 20 s, with statistics <= 1.1×.
+(e) 100,000 SMA_CROSS combos (fast 2.. × slow 101..600, fast < slow, the first 100,000) on
+    ACME's ten years 2014-2024 (2,516 bars), all-in, fee 0.001, in one process each, as bar-
+    updates per second (combos × bars / wall time of the work after imports, best of
+    ``--repeat``) and per CPU-second of the process (steadier on a shared machine: wall
+    time there is the CPU-s over the cores the process got): ours (``evaluate``: the SMA
+    lines, the engine's compiled one pass and every stored metric), ours on the numpy path
+    (N × T arrays; its first 10,000 combos), and a single-pass reference kernel written for
+    the bench (``bench.sweep_kernel_ref``: one compiled loop per combination with running
+    sums; its compilation not counted).
+    ``--only-sma-100k`` runs this alone.
+Targets: (a) ours <= 0.65 s and < 1 GB; (c) < 15 s; (d) <= 20 s, with statistics <= 1.1×;
+(e) ours >= 200 M bar-updates/s.
 """
 
 from __future__ import annotations
@@ -119,6 +130,114 @@ def child_ours(repeat: int) -> dict:
         "full_s": min(full),
         "best": {**params_list[best], "sharpe": float(metrics["sharpe_ratio"][best])},
     }
+
+
+SMA_100K_BODY = {
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "grid": {"fast": [10], "slow": [50]},
+    "start_date": "2014-01-01",
+    "end_date": "2024-01-01",
+    "size_type": "percent",
+    "position_size": 100,
+    "fee_rate": 0.001,
+}
+
+
+def sma_100k() -> tuple:
+    """(request, frame, the 100,000 parameter sets) of part (e)."""
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.sweeps.contract import parse_sweep_request
+
+    sweep = parse_sweep_request(SMA_100K_BODY)
+    base = sweep.grid.params(sweep.params, sweep.grid.combos[0])
+    pairs = ((f, s) for f in range(2, 400) for s in range(101, 601) if f < s)
+    params = [{**base, "fast": f, "slow": s} for f, s in pairs][:100_000]
+    return sweep.base, market_window(load_market_data(sweep.base)), params
+
+
+def child_sma_100k(repeat: int, side: str) -> dict:
+    """Part (e) in this process: ``side`` "ours", "numpy" (the first 10,000 combos on the
+    numpy path) or "reference" (``bench.sweep_kernel_ref``)."""
+    import numpy as np
+
+    from engine import compiled
+    from kinds.sweeps.evaluate import evaluate
+
+    request, frame, params = sma_100k()
+    if side == "numpy":
+        compiled.pays = lambda work, threshold: False
+        params = params[:10_000]
+    times = []
+    if side == "reference":
+        from bench import sweep_kernel_ref
+        from rules.indicators import sma
+
+        history, window = frame.signal_history()
+        windows = sorted({p["fast"] for p in params} | {p["slow"] for p in params})
+        lines = np.vstack([sma(history.close, w) for w in windows])
+        row = {w: i for i, w in enumerate(windows)}
+        fast = np.array([row[p["fast"]] for p in params])
+        slow = np.array([row[p["slow"]] for p in params])
+        bars = frame.bars
+        days = (bars.timestamps - bars.timestamps[0]) / np.timedelta64(1, "D")
+        arguments = (lines, fast, slow, window.start, bars.open, bars.close, days, 100_000.0, 0.001)
+        sweep_kernel_ref.sweep(lines, fast[:2], slow[:2], *arguments[3:])  # compile
+        for _ in range(repeat):
+            started, cpu = time.perf_counter(), time.process_time()
+            out = sweep_kernel_ref.sweep(*arguments)
+            times.append((time.perf_counter() - started, time.process_time() - cpu))
+        sample = evaluate(frame, request, params[:2_000])["sharpe_ratio"]
+        theirs = out[:2_000, 1] * np.sqrt(252.0)
+        both = np.isfinite(sample) & np.isfinite(theirs)
+        gap = float(np.max(np.abs(sample[both] - theirs[both]), initial=0.0))
+        wall, cpu = min(times)
+        return {
+            "combos": len(params),
+            "bars": len(bars),
+            "s": wall,
+            "cpu_s": cpu,
+            "sharpe_gap": gap,
+        }
+    if side == "ours":
+        compiled.kernels()  # numba imported and the cached kernels loaded: not timed
+    evaluate(frame, request, params[:500])
+    for _ in range(repeat):
+        started, cpu = time.perf_counter(), time.process_time()
+        evaluate(frame, request, params)
+        times.append((time.perf_counter() - started, time.process_time() - cpu))
+    wall, cpu = min(times)
+    return {"combos": len(params), "bars": len(frame.bars), "s": wall, "cpu_s": cpu}
+
+
+def part_e(repeat: int) -> None:
+    print("(e) 100,000 SMA_CROSS combos on ACME 2014-2024, one process each (bar-updates/s)")
+    child = [sys.executable, "-m", "bench.sweep_bench", "--repeat", str(repeat), "--child"]
+    figures, per_cpu_figures = {}, {}
+    for side, label in (
+        ("ours", "ours (compiled one pass + stored metrics)"),
+        ("numpy", "ours on the numpy path (10,000 combos)"),
+        ("reference", "single-pass reference kernel (bench)"),
+    ):
+        out, mb = measured([*child, f"sma-{side}"])
+        updates = out["combos"] * out["bars"] / 1e6
+        rate, per_cpu = updates / out["s"], updates / out["cpu_s"]
+        figures[side] = rate
+        print(
+            f"  {label:44s} {out['s']:7.3f} s {rate:5.0f} M/s   {out['cpu_s']:6.2f} CPU-s"
+            f" {per_cpu:5.0f} M/CPU-s   peak RSS {mb:4.0f} MB   ({out['combos']:,} combos)"
+        )
+        per_cpu_figures[side] = per_cpu
+        if side == "reference":
+            print(
+                f"  largest |Sharpe| gap, ours vs reference (2,000 combos): {out['sharpe_gap']:.2e}"
+            )
+    print(
+        f"  ratio ours/reference {figures['ours'] / figures['reference']:.2f} "
+        f"({per_cpu_figures['ours'] / per_cpu_figures['reference']:.2f} per CPU-s); ours/numpy "
+        f"path {per_cpu_figures['ours'] / per_cpu_figures['numpy']:.1f}× per CPU-s "
+        "(goal >= 200 M/s)"
+    )
 
 
 VECTORBT_CHILD = """
@@ -463,17 +582,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--redis-url", default=DEFAULT_REDIS_URL, help="(c) and (d)'s Redis (default db 11)"
     )
-    parser.add_argument("--child", choices=("ours",), help=argparse.SUPPRESS)
+    parser.add_argument("--only-sma-100k", action="store_true", help="run (e) only")
+    parser.add_argument(
+        "--child",
+        choices=("ours", "sma-ours", "sma-numpy", "sma-reference"),
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args(argv)
     if args.child == "ours":
         print(json.dumps(child_ours(args.repeat)))
+        return 0
+    if args.child:
+        print(json.dumps(child_sma_100k(args.repeat, args.child.removeprefix("sma-"))))
         return 0
     print(f"{os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     if args.only_100k:
         part_d(args.redis_url)
         return 0
+    if args.only_sma_100k:
+        part_e(args.repeat)
+        return 0
     part_a(args.repeat)
     part_b()
+    part_e(args.repeat)
     if not args.skip_queue:
         part_c(args.redis_url)
         part_d(args.redis_url)

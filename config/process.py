@@ -236,6 +236,15 @@ MPL_FONT_CACHE = Variable(
     "MPL_FONT_CACHE", _text, None, "a prebuilt matplotlib font list to seed MPLCONFIGDIR"
 )
 MPLCONFIGDIR = Variable("MPLCONFIGDIR", _text, None, "matplotlib's writable directory")
+NUMBA_CACHE_DIR = Variable(
+    "NUMBA_CACHE_DIR", _text, None, "numba's writable cache of compiled kernels (numba reads it)"
+)
+NUMBA_CACHE_SEED = Variable(
+    "NUMBA_CACHE_SEED", _text, None, "the kernels compiled into the image, to seed NUMBA_CACHE_DIR"
+)
+NUMBA_CPU_NAME = Variable(
+    "NUMBA_CPU_NAME", _text, None, "the CPU numba compiles for (numba reads it; generic: any node)"
+)
 RESULT_RETENTION_DAYS = Variable(
     "RESULT_RETENTION_DAYS", whole_days, 0, "days a finished run is kept; 0 keeps them"
 )

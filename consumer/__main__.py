@@ -40,10 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    from consumer.kernel_cache import seed_kernel_cache
     from work.logs import configure_logging
 
     configure_logging()
     if args.request is not None:
+        seed_kernel_cache()  # before a large run imports numba
         from consumer.oneshot import run_request_file
 
         return run_request_file(args.request)
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     connection = redis_connection()
     if nothing_queued(connection):  # before the worker's imports: an over-started Job is cheap
         return 0
+    seed_kernel_cache()  # before a large run or sweep imports numba
     from consumer.worker import consume_one
 
     return consume_one(connection)

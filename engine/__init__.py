@@ -1,9 +1,10 @@
 """Backtest engine: the frozen, versioned computational core.
 
-Pure numpy, no I/O. It takes OHLCV bars, entry/exit signals and trading parameters and
-returns equity, cash and position per bar, the trades, and the core metrics. Everything
-that can be derived from that (drawdown curves, enhanced metrics, charts) lives in
-``adapters/``. Any change of semantics bumps ``ENGINE_VERSION`` and the golden tests.
+Pure numpy, no I/O; large work runs the same arithmetic compiled (``engine.compiled``). It
+takes OHLCV bars, entry/exit signals and trading parameters and returns equity, cash and
+position per bar, the trades, and the core metrics. Everything that can be derived from
+that (drawdown curves, enhanced metrics, charts) lives in ``adapters/``. Any change of
+semantics bumps ``ENGINE_VERSION`` and the golden tests.
 
 Public surface::
 
@@ -16,13 +17,14 @@ copy.
 """
 
 from engine._stats import TRADING_DAYS, bar_returns, core_metrics
-from engine.backtest import run, run_batch
+from engine.backtest import run, run_batch, run_crossings
 from engine.bars import Bars
 from engine.params import DIRECTIONS, SIZE_TYPES, STOP_FIELDS, EngineParamError, TradingParams
-from engine.result import EXIT_REASONS, BatchResult, EngineResult, Trade, Trades
+from engine.result import CURVE_STATS, EXIT_REASONS, BatchResult, EngineResult, Trade, Trades
 from engine.version import ENGINE_VERSION
 
 __all__ = [
+    "CURVE_STATS",
     "DIRECTIONS",
     "ENGINE_VERSION",
     "EXIT_REASONS",
@@ -40,4 +42,5 @@ __all__ = [
     "core_metrics",
     "run",
     "run_batch",
+    "run_crossings",
 ]

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import compiled
 from engine.params import TradingParams
 
 
@@ -118,7 +119,10 @@ def fill_events(
     out = {name: np.zeros(runs.size) for name in _EVENT_FIELDS}
     costs = _Costs.of(params)
     prices = open_[bars]
-    if n_runs == 1:
+    if n_runs == 1 and compiled.pays(runs.size, compiled.MIN_FILLS):
+        walked = compiled.kernels().walk_one(prices, sides, costs.as_array())
+        out = dict(zip(_EVENT_FIELDS, walked, strict=True))
+    elif n_runs == 1:
         _walk_one(prices, sides, costs, out)
     else:
         _walk_waves(runs, offsets, counts, prices, sides, costs, out)
@@ -157,6 +161,18 @@ class _Costs:
             by_value=params.size_type == "value",
             position_size=params.position_size,
             fraction=params.position_size / 100.0,
+        )
+
+    def as_array(self) -> np.ndarray:
+        """These costs as the compiled kernels take them."""
+        return compiled.costs_array(
+            self.initial_capital,
+            self.slip,
+            self.fee_rate,
+            self.fee_factor,
+            self.by_value,
+            self.position_size,
+            self.fraction,
         )
 
 

@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 
-from engine import _simulate
-from engine._stats import core_metrics
+from engine import _simulate, compiled
+from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
 from engine.params import TradingParams
-from engine.result import CORE_METRICS, BatchResult, EngineResult
+from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
 BATCH_ROWS = 64
 """Runs whose paths and metrics are built together (64 × T floats stay in cache)."""
@@ -84,15 +84,26 @@ def run_batch(
     params: TradingParams | None = None,
     *,
     keep_equity: bool = False,
+    one_pass: bool = False,
+    block_edges: np.ndarray | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
     Fills are walked for all N runs at once; paths and metrics are then built in blocks of
     ``BATCH_ROWS`` runs (cache-sized). Returns the core metrics per row; equity (N × T) only
     with ``keep_equity``.
+
+    ``one_pass`` (no stops, no ``keep_equity``): each run in one compiled pass over its
+    bars instead (``engine._kernel.evaluate_runs``, the same numbers bit for bit), which
+    also fills ``BatchResult.curve`` and, with ``block_edges`` (S + 1 bounds over the T - 1
+    bar returns), ``BatchResult.block_stats``.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    if one_pass:
+        if params.has_stops or keep_equity:
+            raise ValueError("one_pass takes no stops and keeps no equity")
+        return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     events = _events(bars, entries, exits, params)
     parts: list[dict[str, np.ndarray]] = []
@@ -106,6 +117,114 @@ def run_batch(
         return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _one_pass(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams,
+    block_edges: np.ndarray | None,
+) -> BatchResult:
+    """``run_batch`` with ``one_pass``: the compiled kernel's reductions, finished as the
+    numpy path finishes its own (``finish_core``)."""
+    kernel = compiled.kernels()
+    stats, blocks = kernel.evaluate_runs(
+        np.ascontiguousarray(entries),
+        np.ascontiguousarray(exits),
+        np.empty((0, 0)),
+        np.empty(0, dtype=np.int64),
+        np.empty(0, dtype=np.int64),
+        0,
+        *_pass_inputs(bars, params, block_edges),
+    )
+    return _finished(kernel, stats, blocks, bars, params, block_edges)
+
+
+def run_crossings(
+    bars: Bars,
+    lines: np.ndarray,
+    line: np.ndarray,
+    other: np.ndarray,
+    offset: int,
+    params: TradingParams | None = None,
+    *,
+    block_edges: np.ndarray | None = None,
+) -> BatchResult:
+    """``run_batch(one_pass=True)`` for N runs whose signals are crossings of two lines:
+    run i enters where ``lines[line[i]]`` crosses above ``lines[other[i]]`` and exits where
+    it crosses below (``rules.signals.cross_above``/``cross_below``). ``lines`` (K × H) cover
+    the signal history, ``bars`` being its indices ``offset`` to ``offset + T - 1``. The
+    same numbers as ``run_batch`` on those crossings, bit for bit, without N × T signals.
+    """
+    params = params or TradingParams()
+    if params.has_stops:
+        raise ValueError("run_crossings takes no stops")
+    lines = np.ascontiguousarray(lines, dtype=np.float64)
+    if lines.ndim != 2 or offset < 0 or lines.shape[1] < offset + len(bars):
+        raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")
+    kernel = compiled.kernels()
+    no_signals = np.empty((0, len(bars)), dtype=bool)
+    stats, blocks = kernel.evaluate_runs(
+        no_signals,
+        no_signals,
+        lines,
+        np.ascontiguousarray(line, dtype=np.int64),
+        np.ascontiguousarray(other, dtype=np.int64),
+        int(offset),
+        *_pass_inputs(bars, params, block_edges),
+    )
+    return _finished(kernel, stats, blocks, bars, params, block_edges)
+
+
+_DAY_SECONDS = 86_400.0
+
+
+def _pass_inputs(bars: Bars, params: TradingParams, block_edges: np.ndarray | None) -> tuple:
+    """The bars and trading parameters as the one-pass kernels take them.
+
+    :raise ValueError: a price not finite (the numpy path carries a NaN through its
+        running peak; the kernel's once-per-peak drawdown does not).
+    """
+    if not (np.isfinite(bars.open).all() and np.isfinite(bars.close).all()):
+        raise ValueError("the one-pass evaluation needs finite open and close prices")
+    edges = np.zeros(1, dtype=np.int64) if block_edges is None else block_edges
+    return (
+        np.ascontiguousarray(bars.open, dtype=np.float64),
+        np.ascontiguousarray(bars.close, dtype=np.float64),
+        np.ascontiguousarray(bars.timestamps.astype("datetime64[s]").view(np.int64)),
+        _DAY_SECONDS,
+        _simulate._Costs.of(params).as_array(),
+        params.direction == "longonly",
+        np.ascontiguousarray(edges, dtype=np.int64),
+    )
+
+
+def _finished(kernel, stats, blocks, bars: Bars, params: TradingParams, block_edges) -> BatchResult:
+    """A one-pass kernel's reductions (N × ``N_STATS``) as a ``BatchResult``."""
+    n_bars = len(bars)
+    mean, std = stats[:, kernel.MEAN], stats[:, kernel.STD]
+    metrics = finish_core(
+        stats[:, kernel.FINAL],
+        mean if n_bars >= 3 else None,
+        std if n_bars >= 3 else None,
+        stats[:, kernel.DRAWDOWN],
+        stats[:, kernel.TRADES],
+        params.initial_capital,
+        params.annual_bars,
+    )
+    columns = (
+        kernel.START,
+        kernel.FINAL,
+        kernel.MEAN,
+        kernel.STD,
+        kernel.DOWNSIDE,
+        kernel.DRAWDOWN_DAYS,
+    )
+    curve = {name: stats[:, c].copy() for name, c in zip(CURVE_STATS, columns, strict=True)}
+    return BatchResult(
+        metrics=metrics, curve=curve, block_stats=blocks if block_edges is not None else None
+    )
 
 
 def _scalar(value: np.generic) -> float | int | None:

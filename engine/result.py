@@ -149,7 +149,21 @@ class EngineResult:
 @dataclass(frozen=True, eq=False)
 class BatchResult:
     """Core metrics of N backtests over the same bars: one array of length N per metric
-    (NaN where undefined); ``equity`` is kept only when asked for (N × T)."""
+    (NaN where undefined); ``equity`` is kept only when asked for (N × T).
+
+    From the one-pass evaluation (``run_batch(one_pass=True)``) also ``curve``: per run
+    the reductions of its equity curve that further metrics derive from (``CURVE_STATS``,
+    one array of length N each), and ``block_stats``: N × 2S sums then sums of squares of
+    the bar returns over S blocks (when blocks were asked for)."""
 
     metrics: dict[str, np.ndarray]
     equity: np.ndarray | None = None
+    curve: dict[str, np.ndarray] | None = None
+    block_stats: np.ndarray | None = None
+
+
+CURVE_STATS = ("start", "final", "mean", "std", "downside", "drawdown_days")
+"""``BatchResult.curve``'s keys: the first and final equity; the mean, sample std (ddof 1;
+NaN under 2 returns) and downside deviation sqrt(mean(min(r, 0)²)) of the bar returns r
+(NaN without returns); the longest span under water in days (as
+``adapters.metrics.equity_metrics`` defines it)."""

@@ -40,6 +40,7 @@ from rules.indicators import (
 from rules.indicators_trend import directional
 from rules.registry import (
     RULES,
+    crossing_lines,
     describe_rules,
     generate_signals,
     generate_signals_batch,
@@ -60,6 +61,7 @@ __all__ = [
     "bollinger",
     "cross_above",
     "cross_below",
+    "crossing_lines",
     "describe_rules",
     "directional",
     "ema",

@@ -4,7 +4,7 @@ bars, and gathering cached indicator arrays into (N, T) stacks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -14,6 +14,17 @@ if TYPE_CHECKING:  # pragma: no cover
 _BARS_KEY = "bars"
 """Cache entry holding the Bars the cached arrays were computed from (indicator keys are
 tuples, so a string key cannot collide with them)."""
+
+
+class Crossing(NamedTuple):
+    """A rule's signals for N parameter sets as crossings of two lines (``crossing_lines``):
+    set i enters where ``lines[line[i]]`` crosses above ``lines[other[i]]``
+    (``rules.signals.cross_above``) and exits where it crosses below; ``lines`` is K × T,
+    one row per distinct line."""
+
+    lines: np.ndarray
+    line: np.ndarray
+    other: np.ndarray
 
 
 def bind_cache(cache: dict | None, bars: Bars) -> dict:

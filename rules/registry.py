@@ -50,6 +50,8 @@ RULES: dict[str, RuleSpec] = {family.SPEC.rule_type: family.SPEC for family in _
 """Every rule, keyed by its upper-case rule_type, in the order the dashboard lists them."""
 
 _BATCH: dict[str, Callable] = {family.SPEC.rule_type: family.batch for family in _FAMILIES}
+_CROSSING: dict[str, Callable] = {sma_cross.SPEC.rule_type: sma_cross.crossing}
+"""The rules whose signals are crossings of two lines, and the function giving them."""
 RULES["COMPOSITE"], _BATCH["COMPOSITE"] = composite.build(RULES, _BATCH)
 RULES["EXPR"], _BATCH["EXPR"] = expr.SPEC, expr.batch
 
@@ -120,6 +122,18 @@ def generate_signals_batch(
     canonical = checked[0][0]
     cache = _batch.bind_cache(cache, bars)
     return _BATCH[canonical](bars, [params for _, params in checked], cache)
+
+
+def crossing_lines(
+    rule_type: str, params_list: list[dict], bars: Bars, cache: dict | None = None
+) -> _batch.Crossing | None:
+    """The signals ``generate_signals_batch`` gives for N validated parameter sets, as
+    crossings of two lines (``_batch.Crossing``; the engine's ``run_crossings`` runs them
+    without N × T signal arrays), or None for a rule whose signals are not of that form."""
+    function = _CROSSING.get(rule_type)
+    if function is None or not params_list:
+        return None
+    return function(bars, params_list, _batch.bind_cache(cache, bars))
 
 
 def _slug_value(value: Any) -> str:

@@ -37,14 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from adapters.cscv import MIN_BARS_PER_BLOCK, block_stats
-from adapters.metrics import equity_metrics
-from engine import TradingParams, bar_returns, run_batch
+from adapters.cscv import MIN_BARS_PER_BLOCK, block_edges, block_stats
+from adapters.metrics import curve_stats_metrics, equity_metrics
+from engine import BatchResult, TradingParams, bar_returns, compiled, run_batch, run_crossings
 from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
 from kinds.runs.execute import MarketWindow, signals_in_window
 from kinds.sweeps.contract import ChunkSpec
-from metrics import sweep_metric_keys
+from metrics import curve_functions, sweep_metric_keys
 
 BLOCK_ROWS = 500
 """Combinations whose signals and paths are built together: (N × T) arrays of 500 rows over
@@ -110,32 +110,99 @@ def _evaluate_rows(
     blocks: int = 0,
 ) -> dict[str, np.ndarray]:
     """``evaluate`` for parameter sets that share their trading parameters."""
+    one_pass = _one_pass(frame, trading, len(params_list) * len(frame.bars))
+    crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
     parts: list[dict[str, np.ndarray]] = []
-    for first in range(0, len(params_list), block):
-        entries, exits = signals_in_window(
-            frame, rule_type, params_list[first : first + block], cache
-        )
-        batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True)
-        returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
-        curve = equity_metrics(
-            frame.bars.timestamps,
-            batch.equity,
-            batch.metrics["max_drawdown_pct"],
-            bars_per_year=trading.annual_bars,
-            returns=returns,
-        )
-        part = {**batch.metrics, **curve}
-        part |= named_metrics(
-            frame.bars.timestamps, batch.equity, returns, trading.annual_bars, part
-        )
-        if blocks:
-            stats = block_stats(returns, blocks)
-            part[BLOCK_KEY] = np.hstack([stats.sums, stats.squares])
-        parts.append(part)
+    if crossing is not None:  # every combination at once, without N × T signals
+        _, window = frame.signal_history()
+        edges = block_edges(len(frame.bars) - 1, blocks) if blocks else None
+        batch = run_crossings(frame.bars, *crossing, window.start, trading, block_edges=edges)
+        parts.append(_finish_one_pass(frame, batch, trading, blocks))
+    else:
+        evaluate_block = _block_one_pass if one_pass else _block_numpy
+        for first in range(0, len(params_list), block):
+            entries, exits = signals_in_window(
+                frame, rule_type, params_list[first : first + block], cache
+            )
+            parts.append(evaluate_block(frame, entries, exits, trading, blocks))
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
     return {name: np.concatenate([part[name] for part in parts]) for name in keys}
+
+
+def _block_one_pass(
+    frame: MarketWindow,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    trading: TradingParams,
+    blocks: int,
+) -> dict[str, np.ndarray]:
+    """The stored metrics of a block of combinations, each in one compiled pass."""
+    edges = block_edges(len(frame.bars) - 1, blocks) if blocks else None
+    batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
+    return _finish_one_pass(frame, batch, trading, blocks)
+
+
+def _finish_one_pass(
+    frame: MarketWindow, batch: BatchResult, trading: TradingParams, blocks: int
+) -> dict[str, np.ndarray]:
+    """The stored metrics of one-pass results: the engine's, and those of its reductions."""
+    part = {**batch.metrics}
+    part |= curve_stats_metrics(
+        frame.bars.timestamps, batch.curve, part["max_drawdown_pct"], trading.annual_bars
+    )
+    if blocks:
+        part[BLOCK_KEY] = batch.block_stats
+    return part
+
+
+def _block_numpy(
+    frame: MarketWindow,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    trading: TradingParams,
+    blocks: int,
+) -> dict[str, np.ndarray]:
+    """The stored metrics of a block of combinations from their equity curves (N × T)."""
+    batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True)
+    returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
+    curve = equity_metrics(
+        frame.bars.timestamps,
+        batch.equity,
+        batch.metrics["max_drawdown_pct"],
+        bars_per_year=trading.annual_bars,
+        returns=returns,
+    )
+    part = {**batch.metrics, **curve}
+    part |= named_metrics(frame.bars.timestamps, batch.equity, returns, trading.annual_bars, part)
+    if blocks:
+        stats = block_stats(returns, blocks)
+        part[BLOCK_KEY] = np.hstack([stats.sums, stats.squares])
+    return part
+
+
+def _crossing(frame: MarketWindow, rule_type: str, params_list: list[dict], cache: dict):
+    """The combinations' signals as crossings of two lines over the signal history
+    (``rules.crossing_lines``), or None for a rule whose signals are not of that form."""
+    from rules import crossing_lines
+
+    history, _ = frame.signal_history()
+    return crossing_lines(rule_type, params_list, history, cache)
+
+
+def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> bool:
+    """Whether the combinations run as the engine's compiled one-pass evaluation: the same
+    numbers bit for bit, and chosen when the work pays for loading the kernels, without
+    swept or set stops (walked bar by bar in Python) and without registered curve metrics
+    (they take each combination's whole equity curve, which one pass does not keep), on
+    finite prices (the numpy path carries a NaN through; the kernel takes none)."""
+    return (
+        not trading.has_stops
+        and not curve_functions()
+        and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)
+        and bool(np.isfinite(frame.bars.open).all() and np.isfinite(frame.bars.close).all())
+    )
 
 
 def _plain(name: str, value: np.generic) -> float | int | None:

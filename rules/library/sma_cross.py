@@ -38,6 +38,20 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return cross_above(fast, slow), cross_below(fast, slow)
 
 
+def crossing(bars: Bars, params_list: list[dict], cache: dict) -> _batch.Crossing:
+    """``batch``'s signals as crossings of two lines: one SMA row per distinct window, and
+    per parameter set the rows of its fast and slow SMA (``cross_above`` of fast over slow
+    enters, ``cross_below`` exits)."""
+    windows = sorted({p["fast"] for p in params_list} | {p["slow"] for p in params_list})
+    lines = _batch.indicator_rows(cache, bars, sma, ("close",), [(w,) for w in windows])
+    row = {window: i for i, window in enumerate(windows)}
+    return _batch.Crossing(
+        lines,
+        np.array([row[p["fast"]] for p in params_list], dtype=np.int64),
+        np.array([row[p["slow"]] for p in params_list], dtype=np.int64),
+    )
+
+
 def warmup(params: dict) -> Warmup:
     """SMA(slow) is defined from bar slow − 1, and a cross reads the bar before it."""
     return params["slow"], params["slow"]

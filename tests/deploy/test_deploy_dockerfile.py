@@ -148,6 +148,21 @@ def test_the_matplotlib_font_cache_is_built_into_the_image(steps) -> None:
     )
 
 
+def test_the_engine_kernels_are_compiled_into_the_image_for_any_cpu(steps) -> None:
+    """The compiled kernels are built once at NUMBA_CACHE_SEED for a generic CPU (a cache is
+    reused only on the CPU it names), and a Job's NUMBA_CACHE_DIR lies in its writable /tmp,
+    where consumer.kernel_cache copies them: no Job compiles."""
+    stage = runtime_stage(steps)
+    env = env_of(stage)
+    assert env["NUMBA_CPU_NAME"] == "generic"
+    assert env["NUMBA_CACHE_DIR"].startswith("/tmp/")
+    assert any(
+        f"NUMBA_CACHE_DIR={env['NUMBA_CACHE_SEED']}" in a and "engine.compiled import warm" in a
+        for k, a in stage
+        if k == "RUN"
+    )
+
+
 def test_runtime_runs_as_a_numeric_non_root_user(steps: list[tuple[str, str]]) -> None:
     """The final USER is numeric UID:GID, not 0, and matches the pods' runAsUser."""
     users = [args for keyword, args in runtime_stage(steps) if keyword == "USER"]

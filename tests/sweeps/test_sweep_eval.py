@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 
+from engine import compiled
 from kinds.runs.contract import parse_request
 from kinds.runs.execute import execute, load_market_data, market_window
 from kinds.sweeps.contract import (
@@ -106,10 +107,14 @@ def _same(a, b) -> bool:
     return a == b or (a is None and b is None)
 
 
+@pytest.mark.parametrize("one_pass", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("fields", SWEEPS)
-def test_stored_metrics_equal_a_single_run_bit_for_bit(fields):
+def test_stored_metrics_equal_a_single_run_bit_for_bit(fields, one_pass, monkeypatch):
     """A sample of combos from several chunks and two tickers: each stored metric == the
-    metric of execute() on the combo's own run request."""
+    metric of execute() on the combo's own run request, whether the chunk ran through
+    numpy or the compiled one pass (``engine.compiled``; the single run stays on numpy)."""
+    monkeypatch.setattr(compiled, "MIN_BAR_UPDATES", 0 if one_pass else 10**18)
+    monkeypatch.setattr(compiled, "pays", lambda work, threshold: work >= threshold)
     body = {
         "tickers": ["ACME", "HOOLI"],
         "start_date": "2016-01-01",

@@ -1,0 +1,168 @@
+"""The compiled kernels give the numpy path's numbers bit for bit (hypothesis, many random
+markets, signals and trading parameters): the one-pass evaluation of N runs against
+``run_batch``'s paths with ``core_metrics``, ``equity_metrics`` and ``block_stats``, and
+the compiled fill walk of one run against the Python walk."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.cscv import block_edges, block_stats
+from adapters.metrics import curve_stats_metrics, equity_metrics
+from engine import Bars, TradingParams, bar_returns, compiled, run, run_batch, run_crossings
+from engine._kernel import pairwise_sum
+from tests.engine.test_engine_properties import trading_params
+
+
+def _market(n: int, seed: int, density: float, rows: int, crash: bool = False):
+    rng = np.random.default_rng(seed)
+    close = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.03, n)))
+    if crash:  # a short can go bust
+        close[n // 2 :] *= 6.0
+    open_ = close * np.exp(rng.normal(0, 0.015, n))
+    step = rng.choice([np.timedelta64(1, "D"), np.timedelta64(3600, "s")])
+    bars = Bars(
+        np.datetime64("2020-01-01", "s") + np.arange(n) * step,
+        open_,
+        np.maximum(open_, close) * 1.01,
+        np.minimum(open_, close) * 0.99,
+        close,
+        rng.uniform(1e3, 1e6, n),
+    )
+    return bars, rng.random((rows, n)) < density, rng.random((rows, n)) < density
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.array_equal(a, b, equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=400),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.sampled_from([0.01, 0.1, 0.5]),
+    st.integers(min_value=1, max_value=6),
+    st.booleans(),
+    trading_params(),
+)
+def test_one_pass_equals_the_numpy_path_bit_for_bit(n, seed, density, rows, crash, params):
+    """Every core metric, curve reduction and block statistic of ``run_batch(one_pass)``
+    equals what the equity curves give through numpy."""
+    bars, entries, exits = _market(n, seed, density, rows, crash)
+    blocks = 4 if n - 1 >= 8 else 0
+    edges = block_edges(n - 1, blocks) if blocks else None
+    fast = run_batch(bars, entries, exits, params, one_pass=True, block_edges=edges)
+    slow = run_batch(bars, entries, exits, params, keep_equity=True)
+    for name, values in slow.metrics.items():
+        assert _same(fast.metrics[name], values), name
+    returns = bar_returns(slow.equity)
+    expected = equity_metrics(
+        bars.timestamps, slow.equity, slow.metrics["max_drawdown_pct"], returns=returns
+    )
+    got = curve_stats_metrics(bars.timestamps, fast.curve, fast.metrics["max_drawdown_pct"])
+    for name, values in expected.items():
+        assert _same(got[name], values), name
+    if blocks:
+        stats = block_stats(returns, blocks)
+        assert _same(fast.block_stats, np.hstack([stats.sums, stats.squares]))
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.integers(min_value=2, max_value=3000),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.sampled_from([0.05, 0.3]),
+    trading_params(),
+)
+def test_the_compiled_fill_walk_equals_the_python_walk(monkeypatch, n, seed, density, params):
+    """A single run with its fills walked compiled has the same paths, trades and metrics
+    as with the Python walk."""
+    bars, entries, exits = _market(n, seed, density, 1)
+    with monkeypatch.context() as patch:
+        patch.setattr(compiled, "pays", lambda work, threshold: False)
+        python = run(bars, entries[0], exits[0], params)
+    with monkeypatch.context() as patch:
+        patch.setattr(compiled, "pays", lambda work, threshold: True)
+        kernel = run(bars, entries[0], exits[0], params)
+    assert _same(kernel.equity, python.equity) and _same(kernel.cash, python.cash)
+    assert kernel.trades == python.trades
+    assert kernel.metrics == python.metrics
+
+
+def test_pairwise_sum_adds_in_numpys_order():
+    """Sums over lengths around numpy's blocks (8, 128) and long ones equal ``ndarray.sum``
+    to the last bit, where a plain loop does not."""
+    rng = np.random.default_rng(7)
+    plain_differs = False
+    for n in [*range(0, 300), 2515, 8191, 8193, 100_003, 5_000_000]:
+        a = rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5)
+        assert pairwise_sum(a, 0, n) + 0.0 == a.sum(), n
+        plain_differs |= float(np.cumsum(a)[-1]) != a.sum() if n else False
+    assert plain_differs
+
+
+def test_one_pass_refuses_stops_and_kept_equity():
+    """Stops are walked bar by bar in Python; one pass keeps no curve."""
+    bars, entries, exits = _market(20, 1, 0.2, 2)
+    for params, keep in ((TradingParams(stop_loss_pct=5.0), False), (TradingParams(), True)):
+        try:
+            run_batch(bars, entries, exits, params, keep_equity=keep, one_pass=True)
+        except ValueError:
+            continue
+        raise AssertionError("one_pass accepted stops or keep_equity")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=300),
+    st.integers(min_value=0, max_value=40),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.booleans(),
+    trading_params(),
+)
+def test_crossing_lines_run_as_their_crossing_signals(n, offset, seed, crash, params):
+    """``run_crossings`` over lines (NaN warm-ups, equal stretches, any offset into the
+    history) equals ``run_batch`` on ``cross_above``/``cross_below`` of the same lines."""
+    from rules import cross_above, cross_below
+
+    bars, _, _ = _market(n, seed, 0.1, 1, crash)
+    rng = np.random.default_rng(seed)
+    lines = np.round(rng.normal(0, 1, (5, offset + n)).cumsum(axis=1), 1)
+    lines[:, : rng.integers(0, offset + n)] = np.nan
+    lines[3] = lines[2]
+    line = rng.integers(0, 5, 7)
+    other = rng.integers(0, 5, 7)
+    blocks = 2 if n - 1 >= 4 else 0
+    edges = block_edges(n - 1, blocks) if blocks else None
+    fast = run_crossings(bars, lines, line, other, offset, params, block_edges=edges)
+    entries = cross_above(lines[line], lines[other])[:, offset:]
+    exits = cross_below(lines[line], lines[other])[:, offset:]
+    slow = run_batch(bars, entries, exits, params, one_pass=True, block_edges=edges)
+    for name, values in slow.metrics.items():
+        assert _same(fast.metrics[name], values), name
+    for name, values in slow.curve.items():
+        assert _same(fast.curve[name], values), name
+    if blocks:
+        assert _same(fast.block_stats, slow.block_stats)
+
+
+def test_sma_cross_lines_give_its_batch_signals():
+    """``rules.crossing_lines`` of SMA_CROSS: the crossings of its rows are the signals of
+    ``generate_signals_batch``, row for row."""
+    from rules import cross_above, cross_below, crossing_lines, generate_signals_batch
+
+    bars, _, _ = _market(400, 3, 0.1, 1)
+    params = [{"fast": f, "slow": s} for f in (2, 5, 9) for s in (10, 30, 31) if f < s]
+    crossing = crossing_lines("SMA_CROSS", params, bars)
+    entries, exits = generate_signals_batch("SMA_CROSS", params, bars)
+    assert np.array_equal(
+        cross_above(crossing.lines[crossing.line], crossing.lines[crossing.other]), entries
+    )
+    assert np.array_equal(
+        cross_below(crossing.lines[crossing.line], crossing.lines[crossing.other]), exits
+    )
+    assert crossing_lines("RSI", [{"period": 14}], bars) is None
