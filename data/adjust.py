@@ -9,8 +9,9 @@ convention:
 * a split of ratio ``r`` (new shares per old share) divides earlier prices by ``r`` and
   multiplies earlier volumes by ``r``;
 * a cash dividend ``d`` multiplies earlier prices by ``1 - d / c``, ``c`` the close of the
-  bar before the ex-bar (volumes unchanged): the adjusted series then grows by the total
-  return of a holder who reinvests the dividend at that close.
+  bar before the ex-bar (volumes unchanged): over the ex-bar the adjusted close returns
+  ``close / (c - d)``, Yahoo's figure for a holder's total return ``(close + d) / c`` (the
+  two agree to first order in ``d / c``).
 
 ``split_adjusted`` applies the splits, ``total_return_adjusted`` the splits and dividends
 (its close is Yahoo's ``Adj Close`` for a file of traded closes). ``check_events`` refuses

@@ -42,16 +42,16 @@ def noise_bound(close: np.ndarray, adjusted: np.ndarray) -> np.ndarray:
     return 2.0 * (inverse[1:] + inverse[:-1]) + 1e-12
 
 
-def _split_of(m: float) -> float | None:
+def _split_of(m: float, noise: float) -> float | None:
     """The common split ratio ``r`` whose ``m * r`` lies in ``(1 - MAX_DIVIDEND_YIELD, 1]``
-    nearest 1 (None when none does)."""
+    (1 within ``noise``) nearest 1 (None when none does)."""
     best, distance = None, None
     for ratio in COMMON_RATIOS:
         rest = m * float(ratio)
-        if 1.0 - MAX_DIVIDEND_YIELD < rest <= 1.0 + 1e-9 and (
-            distance is None or 1.0 - rest < distance
+        if 1.0 - MAX_DIVIDEND_YIELD < rest <= 1.0 + noise and (
+            distance is None or abs(1.0 - rest) < distance
         ):
-            best, distance = float(ratio), 1.0 - rest
+            best, distance = float(ratio), abs(1.0 - rest)
     return best
 
 
@@ -78,7 +78,7 @@ def events_from_adjusted(
     for t in np.flatnonzero(np.abs(change - 1.0) > noise) + 1:
         m = float(change[t - 1])
         day = days[t].astype(object)
-        split = _split_of(m)
+        split = _split_of(m, float(noise[t - 1]))
         if split is not None and abs(m * split - 1.0) > noise[t - 1]:
             rest = m * split
         elif split is not None:
