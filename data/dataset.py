@@ -13,10 +13,12 @@ daily ticker it counts as its date (a daily bar stands for the whole day).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -109,6 +111,23 @@ _PARSED: dict[tuple[str, int, int], tuple[Bars, str, str]] = {}
 _PARSED_MAX = 64
 
 
+_T = TypeVar("_T")
+
+
+def _once(cache: dict[tuple[str, int, int], _T], path: Path, build: Callable[[bytes], _T]) -> _T:
+    """``build(the bytes of path)``, built once per (path, mtime in ns, size) and kept in
+    ``cache`` (the oldest of ``_PARSED_MAX`` entries dropped), so a changed file is read
+    afresh."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in cache:
+        raw = path.read_bytes()
+        if len(cache) >= _PARSED_MAX:
+            cache.pop(next(iter(cache)))
+        cache[key] = build(raw)
+    return cache[key]
+
+
 def _parsed(path: Path) -> tuple[Bars, str, str]:
     """The checked bars and SHA-256 of ``path``, read once per (path, mtime, size).
 
@@ -120,22 +139,20 @@ def _parsed(path: Path) -> tuple[Bars, str, str]:
     afresh, and the hash is always that of the bytes the bars came from (the copy is found
     by that hash, so a changed file never meets another version's copy).
     """
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _PARSED:
-        raw = path.read_bytes()
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))
-        data_hash = bytes_sha256(raw)
-        series = read_copy(data_hash)
-        if series is None:
-            series = parse_series(raw)
-            write_copy(data_hash, series)
-        bars = series.bars
-        for column in (bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume):
-            column.flags.writeable = False  # shared by every caller: nobody may change it
-        _PARSED[key] = (bars, data_hash, series.timeframe)
-    return _PARSED[key]
+    return _once(_PARSED, path, _checked_bars)
+
+
+def _checked_bars(raw: bytes) -> tuple[Bars, str, str]:
+    """(bars, SHA-256, timeframe) of CSV bytes ``raw``, from their binary copy if intact."""
+    data_hash = bytes_sha256(raw)
+    series = read_copy(data_hash)
+    if series is None:
+        series = parse_series(raw)
+        write_copy(data_hash, series)
+    bars = series.bars
+    for column in (bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume):
+        column.flags.writeable = False  # shared by every caller: nobody may change it
+    return bars, data_hash, series.timeframe
 
 
 _EVENTS: dict[tuple[str, int, int], tuple[Events, bytes]] = {}
@@ -147,14 +164,7 @@ def _parsed_events(path: Path) -> tuple[Events, bytes]:
 
     :raise EventsError: naming the file and line of a problem.
     """
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _EVENTS:
-        raw = path.read_bytes()
-        if len(_EVENTS) >= _PARSED_MAX:
-            _EVENTS.pop(next(iter(_EVENTS)))
-        _EVENTS[key] = (parse_events(raw, path.name), raw)
-    return _EVENTS[key]
+    return _once(_EVENTS, path, lambda raw: (parse_events(raw, path.name), raw))
 
 
 def load_history(

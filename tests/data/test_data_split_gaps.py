@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from data.adjust import split_adjusted
 from data.catalog import load_catalog
 from data.events import NO_EVENTS, SPLIT, Event, Events
 from data.loader import load_bars
@@ -20,16 +21,9 @@ from tests.bars import GOOG_CSV
 
 def planted(bars: Bars, at: int, ratio: float) -> Bars:
     """``bars`` as traded across a split of ``ratio`` at bar ``at``: earlier prices are
-    multiplied by it (the file had been split-adjusted)."""
-    factor = np.where(np.arange(len(bars)) < at, ratio, 1.0)
-    return Bars(
-        bars.timestamps,
-        bars.open * factor,
-        bars.high * factor,
-        bars.low * factor,
-        bars.close * factor,
-        bars.volume / factor,
-    )
+    multiplied by it (the file had been split-adjusted): adjusting for a split of 1 / ratio."""
+    day = bars.timestamps[at].astype("datetime64[D]").astype(object)
+    return split_adjusted(bars, Events((Event(day, SPLIT, 1 / ratio),)))
 
 
 @pytest.mark.parametrize("ratio", COMMON_RATIOS, ids=str)
