@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from data.catalog import load_catalog
+from data.errors import CatalogError
 from data.events import (
     DELISTING,
     DIVIDEND,
@@ -110,3 +114,24 @@ def test_without_events_the_data_hash_is_the_csvs_and_with_them_it_changes() -> 
     events_sha = hashlib.sha256(b"date,type,value\n2020-01-02,split,2\n").hexdigest()
     expected = hashlib.sha256(f"bars {csv_sha}\nevents {events_sha}\n".encode()).hexdigest()
     assert one == expected
+
+
+@pytest.mark.parametrize("name", ["../x.csv", "", 3, "X.csv"])
+def test_a_catalog_entry_with_a_bad_events_name_is_invalid(tmp_path: Path, name: object) -> None:
+    """The events file must be a bare file name other than the bars' file."""
+    entry = {"file": "X.csv", "name": "X", "synthetic": False, "events": name}
+    (tmp_path / "catalog.json").write_text(json.dumps({"X": entry}))
+    with pytest.raises(CatalogError, match="entry X has an invalid events file name"):
+        load_catalog(tmp_path, user_dir=None)
+
+
+def test_the_catalog_resolves_the_events_file_beside_the_bars(tmp_path: Path) -> None:
+    entries = {
+        "X": {"file": "X.csv", "name": "X", "synthetic": False, "events": "X.events.csv"},
+        "Y": {"file": "Y.csv", "name": "Y", "synthetic": False},
+    }
+    (tmp_path / "catalog.json").write_text(json.dumps(entries))
+    catalog = load_catalog(tmp_path, user_dir=None)
+    assert catalog.resolve_events("X") == tmp_path.resolve() / "X.events.csv"
+    assert catalog.resolve_events("Y") is None
+    assert "events" not in catalog.info("Y").to_json()
