@@ -21,6 +21,8 @@ annualisation factor; when absent, the nominal figure of the timeframe and marke
 daily equity bars). ``python -m data.import_csv`` records all three. ``sector`` (a
 string, e.g. "Energy"; absent when unknown) groups the demo universe's tickers
 (``data.demo_universe``) in the forms' pickers and lets a portfolio pick a whole sector.
+``events`` (a bare file name beside ``file``; absent: none) names the ticker's corporate
+actions file (``data.events``), which ``python -m data.import_csv --events`` stores.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class TickerInfo:
     """Recorded at import; None = the nominal figure (``annual_bars``)."""
     sector: str | None = None
     """The company's sector (the demo universe's); None when unknown."""
+    events: str | None = None
+    """The bare name of its events file beside ``file`` (``data.events``); None: no events."""
 
     @property
     def annual_bars(self) -> float:
@@ -107,6 +111,8 @@ class TickerInfo:
             doc["bars_per_year"] = self.bars_per_year
         if self.sector is not None:
             doc["sector"] = self.sector
+        if self.events is not None:
+            doc["events"] = self.events
         return doc
 
 
@@ -148,8 +154,15 @@ def _entry(ticker: object, raw: object) -> TickerInfo:
     sector = raw.get("sector")
     if sector is not None and (not isinstance(sector, str) or not 0 < len(sector) <= 64):
         raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: sector must be a string of 1-64")
+    events = raw.get("events")
+    if events is not None and (
+        not isinstance(events, str) or _FILE_PATTERN.fullmatch(events) is None or events == file
+    ):
+        raise CatalogError(
+            f"{CATALOG_FILE}: entry {ticker} has an invalid events file name {events!r}"
+        )
     return TickerInfo(
-        ticker, name, file, synthetic, description, timeframe, market, per_year, sector
+        ticker, name, file, synthetic, description, timeframe, market, per_year, sector, events
     )
 
 
@@ -194,9 +207,19 @@ class Catalog:
             (e.g. a symlink), which is logged.
         """
         info = self.info(ticker)
+        return self._inside(info, info.file)
+
+    def resolve_events(self, ticker: object) -> Path | None:
+        """The path of ``ticker``'s events file (None when its entry names none). Reads
+        nothing; the same checks as ``resolve``."""
+        info = self.info(ticker)
+        return None if info.events is None else self._inside(info, info.events)
+
+    def _inside(self, info: TickerInfo, name: str) -> Path:
+        """The path of file ``name`` of entry ``info``, which must stay in its folder."""
         in_user_dir = self.user_dir is not None and info.ticker in self.user_tickers
         root = (self.user_dir if in_user_dir else self.data_dir).resolve()
-        path = (root / info.file).resolve()
+        path = (root / name).resolve()
         if not path.is_relative_to(root) or path == root:
             problem = "its file is outside DATA_DIR"
             _skipped(root / CATALOG_FILE, info.ticker, problem)

@@ -2,7 +2,9 @@
 
 This is what a run calls: ticker -> catalog -> file -> checked bars -> date filter. The file
 is read once; ``data_hash`` is the SHA-256 of its bytes (the whole file, not just the range),
-recorded with every result so a result can be tied to the exact data it used.
+recorded with every result so a result can be tied to the exact data it used. A ticker whose
+entry names an events file (``data.events``) gets its events with the bars, and its
+``data_hash`` covers both (``data.events.combined_hash``); one without keeps its CSV's hash.
 
 Range bounds are dates or datetimes (UTC). A date means the whole day: a date start from
 00:00, a date end through 23:59:59. A datetime is an instant for intraday tickers; for a
@@ -11,16 +13,20 @@ daily ticker it counts as its date (a daily bar stands for the whole day).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
+from data.adjust import check_events
 from data.bars_cache import read_copy, write_copy
 from data.catalog import Catalog, TickerInfo, load_catalog
 from data.errors import DataQualityError, EmptyRangeError
+from data.events import NO_EVENTS, Events, combined_hash, parse_events
 from data.files import bytes_sha256
 from data.loader import parse_series
 from data.timeframe import DAILY
@@ -36,6 +42,8 @@ class LoadedData:
     data_hash: str
     ticker: str
     path: Path
+    events: Events = NO_EVENTS
+    """Every event of the ticker's events file (not only those in the range)."""
 
 
 def _bound(value: date, name: str, daily: bool) -> date:
@@ -62,7 +70,8 @@ class History:
     """Every bar of ``ticker``'s file, the index window ``[start, stop)`` of the requested
     dates inside them, and the file's SHA-256. Runs compute indicators on the bars before
     ``start`` too (warm-up), then trade only inside the window. ``info`` is the ticker's
-    catalog entry (its timeframe and bars per year)."""
+    catalog entry (its timeframe and bars per year). ``events``: the ticker's corporate
+    actions (``data.events``; none without an events file), which ``data_hash`` covers."""
 
     bars: Bars
     start: int
@@ -71,6 +80,7 @@ class History:
     ticker: str
     path: Path
     info: TickerInfo | None = None
+    events: Events = NO_EVENTS
 
     @property
     def timeframe(self) -> str:
@@ -101,6 +111,23 @@ _PARSED: dict[tuple[str, int, int], tuple[Bars, str, str]] = {}
 _PARSED_MAX = 64
 
 
+_T = TypeVar("_T")
+
+
+def _once(cache: dict[tuple[str, int, int], _T], path: Path, build: Callable[[bytes], _T]) -> _T:
+    """``build(the bytes of path)``, built once per (path, mtime in ns, size) and kept in
+    ``cache`` (the oldest of ``_PARSED_MAX`` entries dropped), so a changed file is read
+    afresh."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in cache:
+        raw = path.read_bytes()
+        if len(cache) >= _PARSED_MAX:
+            cache.pop(next(iter(cache)))
+        cache[key] = build(raw)
+    return cache[key]
+
+
 def _parsed(path: Path) -> tuple[Bars, str, str]:
     """The checked bars and SHA-256 of ``path``, read once per (path, mtime, size).
 
@@ -112,22 +139,32 @@ def _parsed(path: Path) -> tuple[Bars, str, str]:
     afresh, and the hash is always that of the bytes the bars came from (the copy is found
     by that hash, so a changed file never meets another version's copy).
     """
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _PARSED:
-        raw = path.read_bytes()
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))
-        data_hash = bytes_sha256(raw)
-        series = read_copy(data_hash)
-        if series is None:
-            series = parse_series(raw)
-            write_copy(data_hash, series)
-        bars = series.bars
-        for column in (bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume):
-            column.flags.writeable = False  # shared by every caller: nobody may change it
-        _PARSED[key] = (bars, data_hash, series.timeframe)
-    return _PARSED[key]
+    return _once(_PARSED, path, _checked_bars)
+
+
+def _checked_bars(raw: bytes) -> tuple[Bars, str, str]:
+    """(bars, SHA-256, timeframe) of CSV bytes ``raw``, from their binary copy if intact."""
+    data_hash = bytes_sha256(raw)
+    series = read_copy(data_hash)
+    if series is None:
+        series = parse_series(raw)
+        write_copy(data_hash, series)
+    bars = series.bars
+    for column in (bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume):
+        column.flags.writeable = False  # shared by every caller: nobody may change it
+    return bars, data_hash, series.timeframe
+
+
+_EVENTS: dict[tuple[str, int, int], tuple[Events, bytes]] = {}
+
+
+def _parsed_events(path: Path) -> tuple[Events, bytes]:
+    """The events of the events file at ``path`` and its bytes, read once per (path,
+    mtime, size) like ``_parsed``.
+
+    :raise EventsError: naming the file and line of a problem.
+    """
+    return _once(_EVENTS, path, lambda raw: (parse_events(raw, path.name), raw))
 
 
 def load_history(
@@ -143,11 +180,13 @@ def load_history(
 
     :raise UnknownTickerError: the ticker is malformed or not in the catalog (no file read).
     :raise DataQualityError: the file fails a check (``row`` names the line), or its bar
-        spacing is not the timeframe its catalog entry records.
+        spacing is not the timeframe its catalog entry records, or its events file fails a
+        check (``EventsError``, naming that file and line).
     :raise EmptyRangeError: no bar falls in the range (or ``start`` is after ``end``).
     """
     catalog = load_catalog(data_dir, skip_invalid=True) if catalog is None else catalog
     path = catalog.resolve(ticker)
+    events_path = catalog.resolve_events(ticker)
     info = catalog.info(ticker)
     daily = info.timeframe == DAILY
     start = _bound(start, "start", daily)
@@ -159,13 +198,18 @@ def load_history(
         raise DataQualityError(
             2, f"the bars are {timeframe} apart but the catalog says {info.timeframe}"
         )
+    events = NO_EVENTS
+    if events_path is not None:
+        events, events_raw = _parsed_events(events_path)
+        check_events(bars, events)
+        data_hash = combined_hash(data_hash, events_raw)
     first, stop = bar_window(bars, start, end)
     if first == stop:
         first_day, last_day = _days(bars, daily)
         raise EmptyRangeError(
             f"no {ticker} bars between {start} and {end}; the data covers {first_day} to {last_day}"
         )
-    return History(bars, first, stop, data_hash, ticker, path, info)
+    return History(bars, first, stop, data_hash, ticker, path, info, events)
 
 
 def _days(bars: Bars, daily: bool = True) -> tuple[str, str]:
@@ -227,4 +271,5 @@ def load_range(
         data_hash=history.data_hash,
         ticker=ticker,
         path=history.path,
+        events=history.events,
     )

@@ -8,6 +8,11 @@ exactly like ``data.import_csv``. yfinance is optional and imported only inside
 Prices are requested with ``auto_adjust=False``: ``Close`` is Yahoo's close (split-adjusted,
 not dividend-adjusted) and ``Adj Close`` is written alongside, as in a Yahoo CSV. ``--end``
 is inclusive (yfinance's ``end`` is exclusive, so one day is added).
+
+The download asks for yfinance's ``actions`` too (``Dividends`` and ``Stock Splits``
+columns): ``frame_to_events`` turns them into events (``data.events``). The ticker is stored
+with its dividends as its events file; its splits are not, because Yahoo's prices (and its
+dividend amounts) are already split-adjusted, so the bars show no split to apply.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data.catalog import validate_ticker
+from data.events import DIVIDEND, SPLIT, Event, Events, format_events
 from data.register import Registered, command_exit, register_csv
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,14 +42,14 @@ INSTALL_HINT = "yfinance is not installed: pip install yfinance"
 YFINANCE_OPTIONS = {
     "interval": "1d",
     "auto_adjust": False,
-    "actions": False,
+    "actions": True,
     "progress": False,
     "threads": False,
     "multi_level_index": False,
 }
 """What ``fetch_history`` asks yfinance for besides the ticker and dates: daily bars, not
-dividend-adjusted (``Adj Close`` beside ``Close``), no dividend or split columns, no
-progress bar, one thread, and flat column names."""
+dividend-adjusted (``Adj Close`` beside ``Close``), the ``Dividends`` and ``Stock Splits``
+columns, no progress bar, one thread, and flat column names."""
 
 
 class MissingYfinanceError(RuntimeError):
@@ -111,6 +117,32 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+ACTION_COLUMNS = {"Dividends": DIVIDEND, "Stock Splits": SPLIT}
+"""yfinance's action columns and the event type of each (0 in a row: no event)."""
+
+
+def frame_to_events(frame: pd.DataFrame, *, splits: bool = True) -> Events:
+    """The events of a yfinance DataFrame's ``Dividends`` and ``Stock Splits`` columns (a
+    missing column: none of that type; 0 or NaN in a row: no event), dated at the
+    exchange's calendar date like ``frame_to_csv``; ``splits`` False leaves the splits out.
+    Amounts and ratios are yfinance's (split-adjusted dividends, ratio new/old shares)."""
+    if getattr(frame.columns, "nlevels", 1) > 1:
+        frame = frame.droplevel(list(range(1, frame.columns.nlevels)), axis=1)
+    index = frame.index
+    if getattr(index, "tz", None) is not None:
+        index = index.tz_localize(None)
+    events = []
+    for column, kind in ACTION_COLUMNS.items():
+        if column not in frame or (kind == SPLIT and not splits):
+            continue
+        for moment, value in zip(index, frame[column], strict=True):
+            value = float(value)
+            if math.isfinite(value) and value > 0:
+                events.append(Event(moment.date(), kind, value))
+    events.sort(key=lambda event: (event.day, event.type != SPLIT))
+    return Events(tuple(events))
+
+
 def download(
     ticker: str,
     start: date,
@@ -129,6 +161,7 @@ def download(
     frame = fetch_history(ticker, start, end)
     if frame is None or len(frame) == 0:
         raise ValueError(f"no data returned for {ticker} between {start} and {end}")
+    dividends = frame_to_events(frame, splits=False)
     return register_csv(
         frame_to_csv(frame).encode(),
         ticker,
@@ -138,6 +171,8 @@ def download(
             f"on {date.today()}"
         ),
         data_dir=data_dir,
+        events=format_events(dividends).encode() if len(dividends) else None,
+        events_name=f"the dividends downloaded for {ticker}",
     )
 
 

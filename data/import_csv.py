@@ -1,5 +1,6 @@
 """``python -m data.import_csv FILE --ticker XYZ [--name "..."] [--data-dir DIR]
-[--timeframe 1d|1h|5m] [--market equity|fx|crypto] [--bars-per-year N] [--sort]``.
+[--timeframe 1d|1h|5m] [--market equity|fx|crypto] [--bars-per-year N] [--sort]
+[--events EVENTS.csv | --events-from-adjusted] [--strict]``.
 
 A file separated by ``;`` (decimal commas allowed), tabs or ``|`` is read as such; ``--sort``
 takes a newest-first file (rows put in ascending date order). Either way the file is stored
@@ -13,6 +14,13 @@ timeframe, market and bars per year: ``data.timeframe``). ``--timeframe`` makes 
 fail unless the detected spacing is that one; ``--market`` and ``--bars-per-year`` override
 what is inferred. Exit 0 on success; exit 2 with a message naming the line on a failed
 check, an invalid ticker, a ticker of the shipped data or an unreadable file.
+
+``--events EVENTS.csv`` stores the ticker's corporate actions beside the bars (format:
+``data.events``; a bad line exits 2 naming the events file and line); ``--events-from-adjusted``
+derives splits and dividends from the file's ``Close`` and ``Adj Close`` instead (best
+effort: ``data.derive_events``). A one-bar jump like a split (``data.split_gaps``) that no
+split event explains prints a ``warning:`` line naming its date and likely ratio;
+``--strict`` makes it an error (exit 2, nothing stored).
 """
 
 from __future__ import annotations
@@ -36,10 +44,15 @@ def import_file(
     market: str | None = None,
     annual_bars: float | None = None,
     sort: bool = False,
+    events: str | Path | None = None,
+    events_from_adjusted: bool = False,
+    strict: bool = False,
 ) -> Registered:
-    """Register the CSV file ``source`` under ``ticker`` (see ``register.register_csv``)."""
+    """Register the CSV file ``source`` under ``ticker`` with the events file ``events``, if
+    any (see ``register.register_csv``)."""
     source = Path(source)
     raw = source.read_bytes()
+    events_raw = None if events is None else Path(events).read_bytes()
     return register_csv(
         raw,
         ticker,
@@ -50,6 +63,10 @@ def import_file(
         market=market,
         annual_bars=annual_bars,
         sort=sort,
+        events=events_raw,
+        events_name=str(events),
+        events_from_adjusted_close=events_from_adjusted,
+        strict=strict,
     )
 
 
@@ -92,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="put the rows in ascending date order first (a newest-first file)",
     )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--events",
+        type=Path,
+        help="the ticker's corporate actions: CSV date,type,value[,value2] (docs/data.md)",
+    )
+    source.add_argument(
+        "--events-from-adjusted",
+        action="store_true",
+        help="derive split and dividend events from the file's Close and Adj Close (best effort)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the file if a one-bar jump looks like a split no event explains",
+    )
     return parser
 
 
@@ -108,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             market=args.market,
             annual_bars=args.bars_per_year,
             sort=args.sort,
+            events=args.events,
+            events_from_adjusted=args.events_from_adjusted,
+            strict=args.strict,
         ),
         done="imported",
         bad_data=str(args.file),

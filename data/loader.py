@@ -210,6 +210,19 @@ def parse_series(raw: bytes | str) -> Series:
     return Series(bars, timeframe)
 
 
+def parse_adjusted_close(raw: bytes | str) -> tuple[np.ndarray, list[int]] | None:
+    """The ``Adj Close`` column of CSV text (None when it has none) and each row's line, in
+    the rows' order (the order of ``parse_series``'s bars for a file it accepts).
+
+    :raise DataQualityError: naming the line of a cell that is not a number.
+    """
+    header, cells, lines = _table(_decode(raw))
+    index = _columns(header)
+    if "Adj Close" not in index:
+        return None
+    return _numbers(cells[index["Adj Close"]], "Adj Close", lines), lines
+
+
 def _table(text: str) -> tuple[list[str], list[tuple[str, ...]], list[int]]:
     """(header, the data cells column by column, each data row's line) of CSV
     text, every row as wide as the header and no cell empty.

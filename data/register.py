@@ -9,6 +9,14 @@ import (``sort``), is stored in the loader's layout (``data.csv_layout``) and it
 ``data_hash`` is that stored text's.
 Both the CSV and catalog.json are written atomically (temp file + ``os.replace``). Two
 registrations running at the same moment may lose one catalog update (last writer wins).
+
+**Events.** The ticker's corporate actions (``data.events``) come as an events file's bytes
+(stored unchanged as ``<TICKER>.events.csv``) or are derived from the file's ``Adj Close``
+(``data.derive_events``, stored in the events format); either way they are checked against
+the bars (``data.adjust.check_events``) and named by the entry's ``events`` field. A
+registration without events stores none (and removes the entry's old events file). Then the
+bars are searched for split-like gaps no split event explains (``data.split_gaps``): each
+is a warning of the result, or with ``strict`` an error and nothing is stored.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from data.adjust import check_events
 from data.bars_cache import write_copy
 from data.catalog import (
     CATALOG_FILE,
@@ -28,23 +37,41 @@ from data.catalog import (
     validate_ticker,
 )
 from data.csv_layout import delimiter_of, to_canonical
+from data.derive_events import events_from_adjusted
 from data.errors import CatalogError, DataQualityError, UnknownTickerError
+from data.events import (
+    DELISTING,
+    DIVIDEND,
+    EVENTS_SUFFIX,
+    NO_EVENTS,
+    SPLIT,
+    Events,
+    EventsError,
+    combined_hash,
+    format_events,
+    parse_events,
+)
 from data.files import atomic_write, bytes_sha256
-from data.loader import parse_series
+from data.loader import parse_adjusted_close, parse_series
+from data.split_gaps import find_split_gaps
 from data.timeframe import DAILY, bars_per_day, bars_per_year, infer_market
 from engine import Bars
 
 
 @dataclass(frozen=True, eq=False)
 class Registered:
-    """What a registration stored: the catalog entry, the file, its hash, the bars and
-    ``note``, what the import changed of the file's layout (empty: stored unchanged)."""
+    """What a registration stored: the catalog entry, the file, the ticker's ``data_hash``,
+    the bars, ``note`` (what the import changed of the file's layout; empty: stored
+    unchanged), the events stored beside the bars and the ``warnings`` (one line each: the
+    split-like gaps no event explains)."""
 
     info: TickerInfo
     path: Path
     data_hash: str
     bars: Bars
     note: str = ""
+    events: Events = NO_EVENTS
+    warnings: tuple[str, ...] = ()
 
 
 def register_csv(
@@ -58,6 +85,10 @@ def register_csv(
     market: str | None = None,
     annual_bars: float | None = None,
     sort: bool = False,
+    events: bytes | None = None,
+    events_name: str = "events file",
+    events_from_adjusted_close: bool = False,
+    strict: bool = False,
 ) -> Registered:
     """Check ``raw`` (CSV bytes, brought into the loader's layout first: ``sort`` puts its
     rows in ascending date order, ``data.csv_layout.to_canonical``) with the loader, write
@@ -71,9 +102,14 @@ def register_csv(
     must equal it), the market (given, else ``infer_market``) and the bars per year (given,
     else the median bars per date × the market's days; ``data.timeframe``).
 
+    ``events`` (an events file's bytes, ``events_name`` its name for errors) or
+    ``events_from_adjusted_close`` (derive them from the ``Adj Close`` column) give the
+    ticker's events (the module docstring); ``strict`` makes a split-like gap an error.
+
     :raise UnknownTickerError: ``ticker`` does not match ``TICKER_PATTERN``.
     :raise DataQualityError: the file fails a loader check (``row`` names the line), or its
-        spacing is not the ``timeframe`` asked for.
+        spacing is not the ``timeframe`` asked for, or (``strict``) it has a split-like gap;
+        ``EventsError`` when the events fail a check, naming the events file and line.
     :raise CatalogError: ``ticker`` is a ticker of the shipped data (into the user catalog).
     """
     validate_ticker(ticker)
@@ -93,6 +129,19 @@ def register_csv(
         raise DataQualityError(
             2, f"the bars are {series.timeframe} apart, not {timeframe} (--timeframe)"
         )
+    if events is not None and events_from_adjusted_close:
+        raise ValueError("give events or derive them from Adj Close, not both")
+    if events is not None:
+        found = parse_events(events, events_name)
+    elif events_from_adjusted_close:
+        found = _derived(raw, bars)
+        events = format_events(found).encode() if len(found) else None
+    else:
+        found = NO_EVENTS
+    check_events(bars, found)
+    gaps = find_split_gaps(bars, found)
+    if strict and gaps:
+        raise DataQualityError(gaps[0].index + 2, f"{gaps[0].message()} (--strict)")
     market = market or infer_market(bars.timestamps, series.timeframe)
     if annual_bars is None:
         annual_bars = bars_per_year(series.timeframe, market, bars_per_day(bars.timestamps))
@@ -108,15 +157,56 @@ def register_csv(
         timeframe=series.timeframe,
         market=market,
         bars_per_year=float(annual_bars),
+        events=None if events is None else f"{ticker}{EVENTS_SUFFIX}",
     )
     catalog = catalog.with_entry(info)
     path = catalog.data_dir / info.file
     atomic_write(path, raw)
+    if info.events is not None:
+        atomic_write(catalog.data_dir / info.events, events)
     save_catalog(catalog)
-    data_hash = bytes_sha256(raw)
-    write_copy(data_hash, series)  # the first run reads the bars without parsing
+    if previous is not None and previous.events not in (None, info.events):
+        (catalog.data_dir / previous.events).unlink(missing_ok=True)
+    csv_hash = bytes_sha256(raw)
+    write_copy(csv_hash, series)  # the first run reads the bars without parsing
     rewritten = "" if raw is given else f" (stored as {layout_of(given, sort)})"
-    return Registered(info=info, path=path, data_hash=data_hash, bars=bars, note=rewritten)
+    return Registered(
+        info=info,
+        path=path,
+        data_hash=combined_hash(csv_hash, events),
+        bars=bars,
+        note=rewritten,
+        events=found,
+        warnings=tuple(gap.message() for gap in gaps),
+    )
+
+
+def _derived(raw: bytes, bars: Bars) -> Events:
+    """The events derived from the ``Adj Close`` column of ``raw`` (``data.derive_events``).
+
+    :raise DataQualityError: the file has no ``Adj Close`` column, or a change of its ratio
+        to ``Close`` is neither a split nor a dividend (naming the line).
+    """
+    adjusted = parse_adjusted_close(raw)
+    if adjusted is None:
+        raise DataQualityError(1, "no Adj Close column to derive events from")
+    column, lines = adjusted
+    return events_from_adjusted(bars, column, lines, "the events derived from Adj Close")
+
+
+def describe_events(events: Events) -> str:
+    """The events in words for the summary: ``2 splits, 8 dividends, delisted 2023-05-01``."""
+    if not len(events):
+        return ""
+    counts = [
+        f"{len(events.of_type(kind))} {kind}{'s' if len(events.of_type(kind)) != 1 else ''}"
+        for kind in (SPLIT, DIVIDEND)
+        if events.of_type(kind)
+    ]
+    delisting = events.of_type(DELISTING)
+    if delisting:
+        counts.append(f"delisted {delisting[0].day}")
+    return ", ".join(counts)
 
 
 def layout_of(raw: bytes, sort: bool) -> str:
@@ -132,10 +222,12 @@ def summary(registered: Registered) -> str:
     info = registered.info
     unit = "D" if info.timeframe == DAILY else "m"
     stamps = registered.bars.timestamps.astype(f"datetime64[{unit}]")
+    events = describe_events(registered.events)
+    events = f"; events: {events} -> {info.events}" if events else ""
     return (
         f"{info.ticker}: {len(registered.bars)} bars {stamps[0]} .. {stamps[-1]} "
         f"({info.timeframe}, {info.market}, {info.annual_bars:g} bars/year) "
-        f"-> {registered.path} (sha256 {registered.data_hash}){registered.note}"
+        f"-> {registered.path} (sha256 {registered.data_hash}){registered.note}{events}"
     )
 
 
@@ -147,11 +239,16 @@ def command_exit(
     refused: tuple[type[Exception], ...] = (),
 ) -> int:
     """The exit status of a registering command (``data.import_csv``, ``data.download``):
-    0 after printing ``<done> <summary>``; 2 after printing on stderr ``error: <bad_data>
-    <message>`` for data that fail the loader's checks, or ``error: <message>`` for an
-    invalid ticker, a catalog problem, an unreadable file or one of ``refused``."""
+    0 after printing ``<done> <summary>`` (and on stderr a ``warning: <gap>`` line per
+    split-like gap); 2 after printing on stderr ``error: <bad_data> <message>`` for data
+    that fail the loader's checks, or ``error: <message>`` for an events file that fails
+    its checks (the message names it), an invalid ticker, a catalog problem, an unreadable
+    file or one of ``refused``."""
     try:
         registered = register()
+    except EventsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except DataQualityError as exc:
         print(f"error: {bad_data} {exc}", file=sys.stderr)
         return 2
@@ -159,4 +256,6 @@ def command_exit(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{done} {summary(registered)}")
+    for warning in registered.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

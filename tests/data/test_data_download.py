@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 import data.download as download_module
 from data.catalog import load_catalog
-from data.download import INSTALL_HINT, download, frame_to_csv, main
+from data.download import INSTALL_HINT, download, frame_to_csv, frame_to_events, main
 from data.errors import DataQualityError, UnknownTickerError
 from data.loader import parse_bars
 
@@ -161,3 +162,39 @@ def test_invalid_ticker_is_rejected_before_fetching(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(download_module, "fetch_history", lambda *a: pytest.fail("fetched"))
     with pytest.raises(UnknownTickerError):
         download("../X", date(2024, 1, 1), date(2024, 1, 31))
+
+
+def with_actions(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with yfinance's action columns: a 0.24 dividend on 2024-01-03, a 4:1 split
+    on 2024-01-04 (zeros elsewhere, as yfinance gives them)."""
+    frame = frame.copy()
+    multi = getattr(frame.columns, "nlevels", 1) > 1
+    for name, values in (("Dividends", [0.0, 0.24, 0.0]), ("Stock Splits", [0.0, 0.0, 4.0])):
+        frame[(name, "AAPL") if multi else name] = values
+    return frame
+
+
+@pytest.mark.parametrize("tz", [None, "America/New_York"])
+def test_yfinance_actions_become_events_on_the_exchange_date(tz: str | None) -> None:
+    events = frame_to_events(with_actions(yfinance_frame(multi_level=False, tz=tz)))
+    assert [(e.day, e.type, e.value) for e in events] == [
+        (date(2024, 1, 3), "dividend", 0.24),
+        (date(2024, 1, 4), "split", 4.0),
+    ]
+    assert [e.type for e in frame_to_events(with_actions(yfinance_frame()), splits=False)] == [
+        "dividend"
+    ]
+    assert len(frame_to_events(yfinance_frame())) == 0
+
+
+def test_download_stores_the_dividends_as_the_tickers_events(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Yahoo's prices are split-adjusted already: the dividends are stored, not the split."""
+    monkeypatch.setattr(download_module, "fetch_history", lambda *a: with_actions(yfinance_frame()))
+    registered = download("AAPL", date(2024, 1, 2), date(2024, 1, 4), data_dir=tmp_path)
+    assert registered.info.events == "AAPL.events.csv"
+    assert (tmp_path / "AAPL.events.csv").read_text() == (
+        "date,type,value\n2024-01-03,dividend,0.24\n"
+    )
+    assert registered.data_hash != hashlib.sha256((tmp_path / "AAPL.csv").read_bytes()).hexdigest()

@@ -1,0 +1,114 @@
+"""Back-adjusted prices from bars as traded and their events (``data.events``): pure numpy.
+
+An event acts at its **ex-bar**, the first bar dated on or after its date (an event on a day
+without a bar acts at the next bar); an event at or before the first bar, or after the last,
+changes no bar of the file. Back-adjustment multiplies every price before the ex-bar and
+leaves the ex-bar and later as traded (the last bar is always as traded), Yahoo's
+convention:
+
+* a split of ratio ``r`` (new shares per old share) divides earlier prices by ``r`` and
+  multiplies earlier volumes by ``r``;
+* a cash dividend ``d`` multiplies earlier prices by ``1 - d / c``, ``c`` the close of the
+  bar before the ex-bar (volumes unchanged): over the ex-bar the adjusted close returns
+  ``close / (c - d)``, Yahoo's figure for a holder's total return ``(close + d) / c`` (the
+  two agree to first order in ``d / c``).
+
+``split_adjusted`` applies the splits, ``total_return_adjusted`` the splits and dividends
+(its close is Yahoo's ``Adj Close`` for a file of traded closes). ``check_events`` refuses
+events no adjustment can use, naming the events file's line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from data.events import DELISTING, DIVIDEND, SPLIT, Events, EventsError
+from engine import Bars
+
+
+def _days(bars: Bars) -> np.ndarray:
+    """Each bar's UTC date as ``datetime64[D]``."""
+    return bars.timestamps.astype("datetime64[D]")
+
+
+def ex_bars(bars: Bars, events: Events) -> np.ndarray:
+    """The index of each event's ex-bar: the first bar dated on or after it (``len(bars)``
+    for an event after the last bar)."""
+    days = np.array([event.day for event in events], dtype="datetime64[D]")
+    return np.searchsorted(_days(bars), days, side="left").astype(np.int64)
+
+
+def price_factors(bars: Bars, events: Events, *, dividends: bool) -> np.ndarray:
+    """The factor each bar's prices are multiplied by: the product of the factors of every
+    event whose ex-bar comes after it (splits ``1 / r``; with ``dividends``, dividends
+    ``1 - d / c``). 1.0 for the last bar and every bar without a later event."""
+    n = len(bars)
+    step = np.ones(n + 1)
+    for event, at in zip(events, ex_bars(bars, events), strict=True):
+        if not 0 < at < n:
+            continue
+        if event.type == SPLIT:
+            step[at] /= event.value
+        elif event.type == DIVIDEND and dividends:
+            step[at] *= 1.0 - event.value / bars.close[at - 1]
+    # factor[t] = step[t+1] * ... * step[n-1]
+    return np.cumprod(step[:0:-1])[::-1]
+
+
+def _scaled(bars: Bars, factor: np.ndarray, volume_factor: np.ndarray) -> Bars:
+    return Bars(
+        bars.timestamps,
+        bars.open * factor,
+        bars.high * factor,
+        bars.low * factor,
+        bars.close * factor,
+        bars.volume * volume_factor,
+    )
+
+
+def split_adjusted(bars: Bars, events: Events) -> Bars:
+    """``bars`` back-adjusted for their splits: earlier prices divided by each split's ratio,
+    earlier volumes multiplied by it (the module docstring)."""
+    factor = price_factors(bars, events, dividends=False)
+    return _scaled(bars, factor, 1.0 / factor)
+
+
+def total_return_adjusted(bars: Bars, events: Events) -> Bars:
+    """``bars`` back-adjusted for splits and cash dividends (Yahoo's ``Adj Close``
+    convention, the module docstring); volumes adjusted for the splits only."""
+    factor = price_factors(bars, events, dividends=True)
+    return _scaled(bars, factor, 1.0 / price_factors(bars, events, dividends=False))
+
+
+def check_events(bars: Bars, events: Events) -> None:
+    """Refuse events that do not fit ``bars``: a split or dividend dated after the last bar,
+    a dividend of at least the close before its ex-bar, bars after a delisting.
+
+    :raise EventsError: naming the events file and the event's line.
+    """
+    n = len(bars)
+    last = _days(bars)[-1] if n else None
+    for event, at in zip(events, ex_bars(bars, events), strict=True):
+
+        def fail(message: str, event=event) -> None:
+            raise EventsError(events.file, event.line, message)
+
+        if event.type == DELISTING:
+            if n and last > np.datetime64(event.day, "D"):
+                fail(f"bars continue after the delisting on {event.day} (the last is {last})")
+        elif at == n:
+            fail(f"the {event.type} on {event.day} is after the last bar ({last})")
+        elif event.type == DIVIDEND and at > 0 and event.value >= bars.close[at - 1]:
+            fail(
+                f"the dividend {event.value:g} on {event.day} is not below the close before "
+                f"it ({bars.close[at - 1]:g})"
+            )
+
+
+__all__ = [
+    "check_events",
+    "ex_bars",
+    "price_factors",
+    "split_adjusted",
+    "total_return_adjusted",
+]

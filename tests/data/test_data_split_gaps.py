@@ -1,0 +1,68 @@
+"""Tests for data.split_gaps: a split planted in real data is flagged, real and demo data are
+not, and a split event silences the flag."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.adjust import split_adjusted
+from data.catalog import load_catalog
+from data.events import NO_EVENTS, SPLIT, Event, Events
+from data.loader import load_bars
+from data.split_gaps import COMMON_RATIOS, find_split_gaps
+from engine import Bars
+from tests.bars import GOOG_CSV
+
+
+def planted(bars: Bars, at: int, ratio: float) -> Bars:
+    """``bars`` as traded across a split of ``ratio`` at bar ``at``: earlier prices are
+    multiplied by it (the file had been split-adjusted): adjusting for a split of 1 / ratio."""
+    day = bars.timestamps[at].astype("datetime64[D]").astype(object)
+    return split_adjusted(bars, Events((Event(day, SPLIT, 1 / ratio),)))
+
+
+@pytest.mark.parametrize("ratio", COMMON_RATIOS, ids=str)
+def test_a_split_planted_in_goog_is_flagged_with_its_date_and_ratio(ratio: Fraction) -> None:
+    goog = load_bars(GOOG_CSV)
+    gaps = find_split_gaps(planted(goog, 1000, float(ratio)), NO_EVENTS)
+    assert [(gap.index, gap.day, gap.ratio) for gap in gaps] == [(1000, date(2008, 8, 8), ratio)]
+    message = gaps[0].message()
+    assert message.startswith("2008-08-08: ")
+    assert f"like a {ratio.numerator}:{ratio.denominator} split" in message
+    assert "--events" in message
+
+
+def test_a_split_event_on_the_date_silences_the_flag() -> None:
+    goog = planted(load_bars(GOOG_CSV), 1000, 4.0)
+    events = Events((Event(date(2008, 8, 8), SPLIT, 4.0),))
+    assert find_split_gaps(goog, events) == []
+
+
+def test_the_real_goog_file_has_no_split_like_gap() -> None:
+    assert find_split_gaps(load_bars(GOOG_CSV), NO_EVENTS) == []
+
+
+def test_no_demo_file_has_a_split_like_gap(demo_data_dir: Path) -> None:
+    catalog = load_catalog(demo_data_dir, user_dir=None)
+    assert len(catalog.tickers()) >= 36
+    for info in catalog.tickers():
+        bars = load_bars(catalog.resolve(info.ticker))
+        assert find_split_gaps(bars, NO_EVENTS) == [], info.ticker
+
+
+def test_a_crash_of_twenty_percent_is_not_a_split() -> None:
+    closes = [100.0, 100.0, 80.0, 81.0]
+    bars = Bars(
+        np.arange(4).astype("datetime64[D]"),
+        np.array(closes),
+        np.array(closes) + 1,
+        np.array(closes) - 1,
+        np.array(closes),
+        np.ones(4),
+    )
+    assert find_split_gaps(bars, NO_EVENTS) == []
