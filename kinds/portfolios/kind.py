@@ -1,7 +1,9 @@
 """Portfolio backtests as a kind of queued work (``work.kind``): one Job per portfolio loads
 its universe's files (``kinds.portfolios.universe``), computes the result
 (``kinds.portfolios.compute``: the pure core and the metric adapters) and stores it with its
-SUCCEEDED transition. On the shared queue, with the protocol's transitions and the reaper's
+SUCCEEDED transition. Like a run's kind, it imports its computation (numpy, the engine, the
+rules) when the registry loads it, before a Job claims an item: the item is RUNNING only
+while it computes. On the shared queue, with the protocol's transitions and the reaper's
 generic recovery; its API is ``web.api.portfolios`` and its pages ``web.pages.portfolios``
 when present (docs/portfolios.md)."""
 
@@ -12,8 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kinds.portfolios.compute import build_result, result_json, simulate
 from kinds.portfolios.settings import PORTFOLIO_MAX_ORDERS, SETTINGS
 from kinds.portfolios.state import TABLE, store_result
+from kinds.portfolios.universe import load_universe
 from work.kind import Claim, WorkKind
 from work.logs import run_context
 
@@ -63,9 +67,6 @@ def computed(message: dict[str, Any]) -> tuple[dict[str, Any], str, float]:
 
     :raise RequestError: as ``result_of``.
     """
-    from kinds.portfolios.compute import build_result, result_json, simulate
-    from kinds.portfolios.universe import load_universe
-
     universe = load_universe(message)
     result = build_result(
         message["portfolio_id"],
