@@ -4,9 +4,9 @@ as ``get_param_importances`` does) computed on arrays, without building an Optun
 
 A batch stores the importances over every complete trial (``kinds.studies.kind``, the study
 locked). Rebuilding the study as Optuna trials for that (``reference_importances``) costs
-about 0.5 ms a trial, so a batch of a 20,000-trial study spent seconds in it under the lock;
-here the cost is reading the trials' params and values into columns plus a few milliseconds
-of numpy, and the numbers are Optuna's, bit for bit (``tests/studies``): the same top
+about 0.1 ms of CPU a trial, so a batch of a 20,000-trial study spent about 2 s in it under
+the lock; here it is the trials' params and values as columns and about 20 ms of numpy, and
+the numbers are Optuna's, bit for bit (``tests/studies``): the same top
 quantile (the best 10 % by the objective; with two objectives Optuna's non-domination rank
 with its hypervolume tie-break), the same grid counts per parameter and the same Parzen
 estimators (Optuna's ``ScottParzenEstimator``), the same sums in the same order.
