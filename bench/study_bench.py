@@ -55,7 +55,10 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -308,14 +311,29 @@ def stored_study(database_url: str, trials: int, rows: list) -> tuple[str, dict]
     return study_id, planned.request.stored
 
 
+@contextmanager
+def study_in_mariadb(count: int, rows: list) -> Iterator[tuple[Any, str, dict]]:
+    """A scratch MariaDB database holding ``rows`` as a stored TPE study (parts (c) and
+    (d)): (the database, the study's id, its stored request); dropped afterwards."""
+    from store.dbapi import Database
+    from tests.databases import scratch_database
+
+    server = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
+    with scratch_database(server, "bench") as url:
+        study_id, stored = stored_study(url, count, rows)
+        database = Database(url)
+        try:
+            yield database, study_id, stored
+        finally:
+            database.close()
+
+
 def part_c(folder: Path, sizes: list[int], repeats: int) -> None:
     from functools import partial
 
     from kinds.studies.asking import Reservation, sample
     from kinds.studies.contract import parse_study_request
     from kinds.studies.sampling import ask
-    from store.dbapi import Database
-    from tests.databases import scratch_database
 
     print(f"(c) TPE asking a {BATCH}-trial batch at the end of a study (median of {repeats})")
     trials, asking, wall = run_study(folder, "tpe", max(sizes), 0)
@@ -330,20 +348,14 @@ def part_c(folder: Path, sizes: list[int], repeats: int) -> None:
         )  # fmt: skip
         print(f"  {count:6,} trials, in process: ask {per_trial(ours)}, "
               f"rebuild reference {per_trial(reference)} (same points)")  # fmt: skip
-    server = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
     for count in sizes:
-        with scratch_database(server, "bench") as url:
-            study_id, stored = stored_study(url, count, trials[:count])
-            database = Database(url)
-            try:
-                reservation = Reservation(stored, "", BATCH, count)
-                ours, reference = alternately(
-                    partial(sample, database, study_id, reservation),
-                    partial(read_and_rebuild, database, study_id, stored),
-                    repeats,
-                )
-            finally:
-                database.close()
+        with study_in_mariadb(count, trials[:count]) as (database, study_id, stored):
+            reservation = Reservation(stored, "", BATCH, count)
+            ours, reference = alternately(
+                partial(sample, database, study_id, reservation),
+                partial(read_and_rebuild, database, study_id, stored),
+                repeats,
+            )
         print(f"  {count:6,} trials, read from MariaDB: ask {per_trial(ours)}, "
               f"every trial read + rebuild {per_trial(reference)}")  # fmt: skip
 
@@ -404,8 +416,6 @@ def part_d(folder: Path, sizes: list[int], repeats: int) -> None:
 
     from kinds.studies.contract import parse_study_request
     from kinds.studies.sampling import importances
-    from store.dbapi import Database
-    from tests.databases import scratch_database
 
     print(f"(d) a batch's importances over every complete trial (median of {repeats})")
     os.environ["DATA_DIR"] = str(folder)  # a study's submission checks its ticker
@@ -417,19 +427,13 @@ def part_d(folder: Path, sizes: list[int], repeats: int) -> None:
                                 partial(reference_of_rows, stored, rows), repeats)  # fmt: skip
         print(f"  {count:6,} trials, in process: columns {per_batch(ours)}, "
               f"rebuilt Optuna study {per_batch(reference)} (same importances)")  # fmt: skip
-    server = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
     for count in sizes:
-        with scratch_database(server, "bench") as url:
-            study_id, stored = stored_study(url, count, trials[:count])
-            database = Database(url)
-            try:
-                ours, reference = timed(
-                    partial(read_importances, database, study_id, stored, importances),
-                    partial(read_importances, database, study_id, stored, reference_of_rows),
-                    repeats,
-                )
-            finally:
-                database.close()
+        with study_in_mariadb(count, trials[:count]) as (database, study_id, stored):
+            ours, reference = timed(
+                partial(read_importances, database, study_id, stored, importances),
+                partial(read_importances, database, study_id, stored, reference_of_rows),
+                repeats,
+            )
         print(f"  {count:6,} trials, read from MariaDB (every trial, as the batch reads them): "
               f"columns {per_batch(ours)}, rebuilt study {per_batch(reference)}")  # fmt: skip
 
