@@ -2,10 +2,10 @@
 its universe's files (``kinds.portfolios.universe``), computes the result
 (``kinds.portfolios.compute``: the pure core and the metric adapters) and stores it with its
 SUCCEEDED transition. Like a run's kind, it imports its computation (numpy, the engine, the
-rules) when the registry loads it, before a Job claims an item: the item is RUNNING only
-while it computes. On the shared queue, with the protocol's transitions and the reaper's
-generic recovery; its API is ``web.api.portfolios`` and its pages ``web.pages.portfolios``
-when present (docs/portfolios.md)."""
+rules, and the expression parser a ranking needs) when the registry loads it, before a Job
+claims an item: the item is RUNNING only while it computes. On the shared queue, with the
+protocol's transitions and the reaper's generic recovery; its API is ``web.api.portfolios``
+and its pages ``web.pages.portfolios`` when present (docs/portfolios.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kinds.portfolios.compute import build_result, result_json, simulate
 from kinds.portfolios.settings import PORTFOLIO_MAX_ORDERS, SETTINGS
 from kinds.portfolios.state import TABLE, store_result
 from kinds.portfolios.universe import load_universe
+from rules.expr.parse import prepare_parser
 from work.kind import Claim, WorkKind
 from work.logs import run_context
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from store.dbapi import Tx
 
 logger = logging.getLogger("kinds.portfolios.kind")
+
+prepare_parser()  # a ranking's score and filter are expressions: not parsed while RUNNING
 
 FUNCTION = "kinds.portfolios.kind.run_portfolio"
 """The job name every queued portfolio message carries (never changes)."""
