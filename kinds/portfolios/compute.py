@@ -95,7 +95,8 @@ def _floats(values: np.ndarray) -> list[float | None]:
 def _sample_bars(n_bars: int) -> np.ndarray:
     if n_bars <= WEIGHT_SAMPLES:
         return np.arange(n_bars)
-    return np.unique(np.linspace(0, n_bars - 1, WEIGHT_SAMPLES).round().astype(np.int64))
+    bars = np.linspace(0, n_bars - 1, WEIGHT_SAMPLES).round().astype(np.int64)
+    return bars[np.r_[True, bars[1:] != bars[:-1]]]  # rising: np.unique without numpy.ma
 
 
 def _weights(result: PortfolioResult, universe: Universe, dates: list[str]) -> dict[str, Any]:
