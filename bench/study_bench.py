@@ -2,7 +2,8 @@
 (backtesting.py's GOOG.csv, RSI with a stop-loss).
 
     .venv/bin/python -m bench.study_bench [--trials 2000] [--random 100000] [--skip-queue]
-        [--skip-samplers] [--skip-ask] [--ask-trials 2000,10000]
+        [--skip-samplers] [--skip-ask] [--ask-trials 2000,10000] [--skip-importances]
+        [--importance-trials 2000,10000,20000]
 
 The space: RSI period 2..200 (a lookback: on a log scale) × oversold 1..50 step 0.25 ×
 overbought 50..99 step 0.25 × stop_loss_pct 0.5..20 step 0.5 = 308,919,640 grid points
@@ -35,6 +36,13 @@ overbought 50..99 step 0.25 × stop_loss_pct 0.5..20 step 0.5 = 308,919,640 grid
     ``--ask-repeats``; both must draw the same points. Then the same through MariaDB
     (a scratch database): the batch Job's step 2 (``kinds.studies.asking.sample``: one
     query for the columns) next to reading every trial and the reference.
+(d) A batch's importances (``kinds.studies.sampling.importances``, stored with every batch
+    under the study's lock) at 2,000, 10,000 and 20,000 trials (``--importance-trials``):
+    synthetic trials at random grid points of the space (importances need no backtest),
+    ours (the complete trials' columns, ``kinds.studies.importance``) next to the
+    reference (the trials rebuilt as an Optuna study and its PED-ANOVA evaluator),
+    alternately, the median of ``--ask-repeats``; both must give the same importances.
+    Then the same after reading every trial from MariaDB, as the batch does.
 Goal: the default sampler's median best Sharpe >= random search's median best of
 100,000, the study at least as good as a random search in most (study seed, random seed)
 pairs (aim: 75 %), in no more wall time than the 100,000-point sweep; (c) at most 1 ms of
@@ -47,7 +55,10 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -300,14 +311,29 @@ def stored_study(database_url: str, trials: int, rows: list) -> tuple[str, dict]
     return study_id, planned.request.stored
 
 
+@contextmanager
+def study_in_mariadb(count: int, rows: list) -> Iterator[tuple[Any, str, dict]]:
+    """A scratch MariaDB database holding ``rows`` as a stored TPE study (parts (c) and
+    (d)): (the database, the study's id, its stored request); dropped afterwards."""
+    from store.dbapi import Database
+    from tests.databases import scratch_database
+
+    server = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
+    with scratch_database(server, "bench") as url:
+        study_id, stored = stored_study(url, count, rows)
+        database = Database(url)
+        try:
+            yield database, study_id, stored
+        finally:
+            database.close()
+
+
 def part_c(folder: Path, sizes: list[int], repeats: int) -> None:
     from functools import partial
 
     from kinds.studies.asking import Reservation, sample
     from kinds.studies.contract import parse_study_request
     from kinds.studies.sampling import ask
-    from store.dbapi import Database
-    from tests.databases import scratch_database
 
     print(f"(c) TPE asking a {BATCH}-trial batch at the end of a study (median of {repeats})")
     trials, asking, wall = run_study(folder, "tpe", max(sizes), 0)
@@ -322,20 +348,14 @@ def part_c(folder: Path, sizes: list[int], repeats: int) -> None:
         )  # fmt: skip
         print(f"  {count:6,} trials, in process: ask {per_trial(ours)}, "
               f"rebuild reference {per_trial(reference)} (same points)")  # fmt: skip
-    server = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
     for count in sizes:
-        with scratch_database(server, "bench") as url:
-            study_id, stored = stored_study(url, count, trials[:count])
-            database = Database(url)
-            try:
-                reservation = Reservation(stored, "", BATCH, count)
-                ours, reference = alternately(
-                    partial(sample, database, study_id, reservation),
-                    partial(read_and_rebuild, database, study_id, stored),
-                    repeats,
-                )
-            finally:
-                database.close()
+        with study_in_mariadb(count, trials[:count]) as (database, study_id, stored):
+            reservation = Reservation(stored, "", BATCH, count)
+            ours, reference = alternately(
+                partial(sample, database, study_id, reservation),
+                partial(read_and_rebuild, database, study_id, stored),
+                repeats,
+            )
         print(f"  {count:6,} trials, read from MariaDB: ask {per_trial(ours)}, "
               f"every trial read + rebuild {per_trial(reference)}")  # fmt: skip
 
@@ -349,6 +369,96 @@ def read_and_rebuild(database, study_id: str, stored: dict) -> list[dict]:
     return reference_ask(stored, rows, BATCH)
 
 
+def synthetic_trials(count: int, seed: int = 0) -> list:
+    """``count`` trials at uniformly random points of the space's grid with a smooth value
+    plus noise (every 20th PRUNED): importances depend on the points and values only, not on
+    how they were found, so part (d) needs no backtest."""
+    from kinds.studies.sampling import COMPLETE, PRUNED, TrialRow
+
+    rng = np.random.default_rng(seed)
+    columns = {name: rng.choice(grid_values(entry), count) for name, entry in SPACE.items()}
+    rows = []
+    for i in range(count):
+        params = {name: column[i].item() for name, column in columns.items()}
+        params["period"] = int(params["period"])
+        value = np.sin(params["period"] / 30) + params["oversold"] / 50 + rng.normal(0, 0.3)
+        complete = i % 20 != 19
+        rows.append(TrialRow(i, COMPLETE if complete else PRUNED, params,
+                             [round(float(value), 4)] if complete else None, {}))  # fmt: skip
+    return rows
+
+
+def timed(ours, reference, repeats: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall, CPU) median seconds of ``ours()`` and of ``reference()``, run alternately;
+    they must return the same."""
+    mine: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
+    for _ in range(repeats):
+        results = []
+        for function, into in ((ours, mine), (reference, theirs)):
+            wall, cpu = time.perf_counter(), time.process_time()
+            results.append(function())
+            into.append((time.perf_counter() - wall, time.process_time() - cpu))
+        assert results[0] == results[1], "columns and reference differ"
+    return (
+        tuple(float(np.median(column)) for column in zip(*mine, strict=True)),
+        tuple(float(np.median(column)) for column in zip(*theirs, strict=True)),
+    )
+
+
+def per_batch(figures: tuple[float, float]) -> str:
+    """Wall and CPU milliseconds a batch."""
+    return f"{figures[0] * 1000:.1f} ms (CPU {figures[1] * 1000:.1f})"
+
+
+def part_d(folder: Path, sizes: list[int], repeats: int) -> None:
+    from functools import partial
+
+    from kinds.studies.contract import parse_study_request
+    from kinds.studies.sampling import importances
+
+    print(f"(d) a batch's importances over every complete trial (median of {repeats})")
+    os.environ["DATA_DIR"] = str(folder)  # a study's submission checks its ticker
+    stored = parse_study_request({**study_body(max(sizes), "tpe"), "seed": 0}).stored
+    trials = synthetic_trials(max(sizes))
+    for count in sizes:
+        rows = trials[:count]
+        ours, reference = timed(partial(importances, stored, rows),
+                                partial(reference_of_rows, stored, rows), repeats)  # fmt: skip
+        print(f"  {count:6,} trials, in process: columns {per_batch(ours)}, "
+              f"rebuilt Optuna study {per_batch(reference)} (same importances)")  # fmt: skip
+    for count in sizes:
+        with study_in_mariadb(count, trials[:count]) as (database, study_id, stored):
+            ours, reference = timed(
+                partial(read_importances, database, study_id, stored, importances),
+                partial(read_importances, database, study_id, stored, reference_of_rows),
+                repeats,
+            )
+        print(f"  {count:6,} trials, read from MariaDB (every trial, as the batch reads them): "
+              f"columns {per_batch(ours)}, rebuilt study {per_batch(reference)}")  # fmt: skip
+
+
+def reference_of_rows(stored: dict, rows: list) -> dict[str, float] | None:
+    """``sampling.importances`` as it was: the complete trials as a rebuilt Optuna study."""
+    from kinds.studies.importance import reference_importances
+    from kinds.studies.sampling import COMPLETE, MIN_TRIALS_FOR_IMPORTANCE
+
+    complete = [t for t in rows if t.state == COMPLETE and t.values is not None]
+    if len(complete) < MIN_TRIALS_FOR_IMPORTANCE or len(stored["space"]) < 2:
+        return None
+    return reference_importances(stored, [t.params for t in complete],
+                                 [t.values for t in complete])  # fmt: skip
+
+
+def read_importances(database, study_id: str, stored: dict, compute) -> dict | None:
+    """The batch's step (``kinds.studies.kind``): every trial read, then ``compute``."""
+    from kinds.studies.state import trial_rows
+
+    with database.transaction() as tx:
+        rows = trial_rows(tx, study_id)
+    return compute(stored, rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.study_bench", description=__doc__)
     parser.add_argument("--trials", type=int, default=2000)
@@ -360,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-ask", action="store_true", help="skip (c)")
     parser.add_argument("--ask-trials", default="2000,10000", help="(c)'s study sizes")
     parser.add_argument("--ask-repeats", type=int, default=3, help="(c)'s runs of each")
+    parser.add_argument("--skip-importances", action="store_true", help="skip (d)")
+    parser.add_argument("--importance-trials", default="2000,10000,20000", help="(d)'s sizes")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="(b)'s Redis")
     args = parser.parse_args(argv)
     folder = goog_data_dir()
@@ -367,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         part_a(folder, args.trials, args.random, args.random_seeds, args.study_seeds)
     if not args.skip_ask:
         part_c(folder, [int(n) for n in args.ask_trials.split(",")], args.ask_repeats)
+    if not args.skip_importances:
+        part_d(folder, [int(n) for n in args.importance_trials.split(",")], args.ask_repeats)
     if not args.skip_queue:
         part_b(args.trials, args.redis_url)
     return 0

@@ -32,6 +32,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -218,13 +219,20 @@ class Catalog:
     def _inside(self, info: TickerInfo, name: str) -> Path:
         """The path of file ``name`` of entry ``info``, which must stay in its folder."""
         in_user_dir = self.user_dir is not None and info.ticker in self.user_tickers
-        root = (self.user_dir if in_user_dir else self.data_dir).resolve()
+        root = self._roots[1] if in_user_dir else self._roots[0]
         path = (root / name).resolve()
         if not path.is_relative_to(root) or path == root:
             problem = "its file is outside DATA_DIR"
             _skipped(root / CATALOG_FILE, info.ticker, problem)
             raise BadEntryError(_unusable(info.ticker, problem))
         return path
+
+    @cached_property
+    def _roots(self) -> tuple[Path, Path | None]:
+        """The data directory and the user catalog's, resolved once per catalog: a
+        portfolio resolves hundreds of tickers' paths."""
+        user = self.user_dir.resolve() if self.user_dir is not None else None
+        return self.data_dir.resolve(), user
 
     def with_entry(self, info: TickerInfo) -> Catalog:
         """A copy of this catalog with ``info`` added or replacing the entry of its ticker."""

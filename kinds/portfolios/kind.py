@@ -1,9 +1,11 @@
 """Portfolio backtests as a kind of queued work (``work.kind``): one Job per portfolio loads
 its universe's files (``kinds.portfolios.universe``), computes the result
 (``kinds.portfolios.compute``: the pure core and the metric adapters) and stores it with its
-SUCCEEDED transition. On the shared queue, with the protocol's transitions and the reaper's
-generic recovery; its API is ``web.api.portfolios`` and its pages ``web.pages.portfolios``
-when present (docs/portfolios.md)."""
+SUCCEEDED transition. Like a run's kind, it imports its computation (numpy, the engine, the
+rules, and the expression parser a ranking needs) when the registry loads it, before a Job
+claims an item: the item is RUNNING only while it computes. On the shared queue, with the
+protocol's transitions and the reaper's generic recovery; its API is ``web.api.portfolios``
+and its pages ``web.pages.portfolios`` when present (docs/portfolios.md)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kinds.portfolios.compute import build_result, result_json, simulate
 from kinds.portfolios.settings import PORTFOLIO_MAX_ORDERS, SETTINGS
 from kinds.portfolios.state import TABLE, store_result
+from kinds.portfolios.universe import load_universe
+from rules.expr.parse import prepare_parser
 from work.kind import Claim, WorkKind
 from work.logs import run_context
 
@@ -21,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from store.dbapi import Tx
 
 logger = logging.getLogger("kinds.portfolios.kind")
+
+prepare_parser()  # a ranking's score and filter are expressions: not parsed while RUNNING
 
 FUNCTION = "kinds.portfolios.kind.run_portfolio"
 """The job name every queued portfolio message carries (never changes)."""
@@ -63,9 +70,6 @@ def computed(message: dict[str, Any]) -> tuple[dict[str, Any], str, float]:
 
     :raise RequestError: as ``result_of``.
     """
-    from kinds.portfolios.compute import build_result, result_json, simulate
-    from kinds.portfolios.universe import load_universe
-
     universe = load_universe(message)
     result = build_result(
         message["portfolio_id"],

@@ -76,6 +76,20 @@ def _load(
     return history
 
 
+def union_calendar(stamps: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(the sorted union of the days in ``stamps`` (datetime64[D] arrays, non-empty), each
+    array's index on it): what ``np.unique`` of them all and ``np.searchsorted`` give, from
+    one mark per calendar day between the first and the last (no sort of every bar)."""
+    days = [np.asarray(own, dtype="datetime64[D]").view(np.int64) for own in stamps]
+    first = min(int(own.min()) for own in days)
+    marked = np.zeros(max(int(own.max()) for own in days) - first + 1, dtype=bool)
+    for own in days:
+        marked[own - first] = True
+    position = np.cumsum(marked, dtype=np.intp) - 1
+    union = (np.flatnonzero(marked).astype(np.int64) + first).view("datetime64[D]")
+    return union, [position[own - first] for own in days]
+
+
 def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
     """Load and align the request's universe (module docstring).
 
@@ -89,13 +103,12 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         for at, ticker in enumerate(request["tickers"])
     ]
     stamps = [h.bars.timestamps[h.start : h.stop].astype("datetime64[D]") for h in loaded]
-    days = np.unique(np.concatenate(stamps))
+    days, rows_of = union_calendar(stamps)
     shape = (days.size, len(loaded))
     open_, close = np.full(shape, np.nan), np.full(shape, np.nan)
     histories, rows = [], []
     digest = hashlib.sha256()
-    for column, (history, own) in enumerate(zip(loaded, stamps, strict=True)):
-        at = np.searchsorted(days, own)
+    for column, (history, at) in enumerate(zip(loaded, rows_of, strict=True)):
         open_[at, column] = history.bars.open[history.start : history.stop]
         close[at, column] = history.bars.close[history.start : history.stop]
         index = np.full(history.stop, -1, dtype=np.intp)

@@ -1,7 +1,7 @@
 """The Optuna side of a study: the samplers, a study rebuilt in memory from the stored
 trials, asking a batch of trials (re-asking failed trials' params first, with
 ``enqueue_trial``), and what the API derives from the trials (best trials, Pareto front,
-parameter importances).
+parameter importances: ``kinds.studies.importance``).
 
 A study's trials live in our tables (``study_trials``), not in Optuna's RDB storage: that
 storage's own tables (``studies``, ``trials``, ``alembic_version``…) would collide with ours
@@ -278,15 +278,18 @@ def importances(stored: dict[str, Any], trials: list[TrialRow]) -> dict[str, flo
     """Each searched parameter's importance for reaching the best trials (Optuna's PED-ANOVA
     evaluator, numpy only, no scikit-learn: the top quantile by the objective, or by the
     Pareto ranking with two), largest first; None with too few complete trials or a space of
-    one parameter."""
+    one parameter. Computed from the complete trials' params and values as columns
+    (``kinds.studies.importance``: Optuna's numbers without rebuilding its study)."""
+    from kinds.studies.importance import columns_of, importances_of
+
     complete = [t for t in trials if t.state == COMPLETE and t.values is not None]
     if len(complete) < MIN_TRIALS_FOR_IMPORTANCE or len(stored["space"]) < 2:
         return None
-    optuna = _optuna()
-    study = rebuild(stored, complete)
-    evaluator = optuna.importance.PedAnovaImportanceEvaluator()
+    dists = distributions(stored["space"])
+    directions = [o["direction"] for o in stored["objectives"]]
+    columns = columns_of(list(dists), [t.params for t in complete])
     try:
-        found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+        found = importances_of(dists, directions, columns, [t.values for t in complete])
     except (ValueError, RuntimeError):
         return None
     return {name: float(value) for name, value in found.items()}

@@ -71,6 +71,9 @@ class _Batch:
     def group(self, names: tuple[str, ...]) -> tuple[list[tuple], np.ndarray, np.ndarray]:
         """(distinct value tuples, row -> tuple index, first row of each tuple)."""
         known = self.groups.get(names)
+        if known is None and self.n_rows == 1:  # one parameter set (a series, a ranking)
+            key = tuple(self.rows[0][name] for name in names)
+            known = self.groups[names] = ([key], np.zeros(1, np.intp), np.zeros(1, np.intp))
         if known is None:
             columns = [[row[name] for row in self.rows] for name in names]
             values = zip(*columns, strict=True) if names else [()] * self.n_rows
