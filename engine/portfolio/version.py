@@ -7,4 +7,6 @@ files (``python -m tests.golden --only portfolio``), review the diff and commit 
 the golden tests fail when output changes while this stays the same.
 """
 
-PORTFOLIO_ENGINE_VERSION = "1.0.0"
+PORTFOLIO_ENGINE_VERSION = "1.1.0"
+"""1.1.0: the first bar of the window is a decision on every schedule (invested from the
+start, like the benchmark)."""
