@@ -1,0 +1,132 @@
+"""Risk-based weights of one decision: a shrunk covariance of trailing returns and the long-only
+inverse-volatility, equal-risk-contribution and minimum-variance solutions over it.
+
+Pure numpy, deterministic, no solver library: the covariance is Ledoit-Wolf's shrinkage
+towards a scaled identity (the estimator of scikit-learn's ``LedoitWolf``, stable when a
+lookback has fewer returns than tickers); equal risk contribution is Newton's method on its
+convex form; minimum variance is a primal active-set method (exact, finite). skfolio is the
+test oracle (tests/engine/test_portfolio_risk.py, docs/portfolios.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RISK_METHODS = ("inverse_volatility", "equal_risk_contribution", "min_variance")
+"""The risk-based weightings ``risk_weights`` knows."""
+
+NEWTON_TOLERANCE = 1e-13
+"""Equal risk contribution stops when the gradient's largest entry (relative to the
+portfolio variance scale) is below this."""
+MAX_ITERATIONS = 500
+"""A bound on Newton steps and active-set changes; never reached on a positive-definite
+covariance (a few tens are typical)."""
+
+
+def ledoit_wolf(returns: np.ndarray) -> np.ndarray:
+    """(p, p) Ledoit-Wolf shrunk covariance of ``returns`` (n observations x p assets,
+    n >= 1): (1 - d) S + d mu I, S the (biased, 1/n) sample covariance, mu its mean
+    variance, d the Ledoit-Wolf (2004) optimal intensity, as scikit-learn's ``LedoitWolf``
+    computes it."""
+    x = np.asarray(returns, dtype=np.float64)
+    n, p = x.shape
+    x = x - x.mean(axis=0)
+    if p == 1:
+        return np.atleast_2d((x**2).mean())
+    x2 = x**2
+    trace = x2.sum(axis=0) / n
+    mu = trace.sum() / p
+    cross = x.T @ x
+    delta_ = float(np.sum(cross**2)) / n**2
+    beta_ = float(np.sum(x2.T @ x2))
+    beta = (beta_ / n - delta_) / (p * n)
+    delta = (delta_ - 2.0 * mu * trace.sum() + p * mu**2) / p
+    beta = min(beta, delta)
+    shrinkage = 0.0 if beta == 0 else beta / delta
+    shrunk = (1.0 - shrinkage) * (cross / n)
+    shrunk.flat[:: p + 1] += shrinkage * mu
+    return shrunk
+
+
+def inverse_volatility(cov: np.ndarray) -> np.ndarray:
+    """Weights proportional to 1 / each asset's volatility, summing to 1."""
+    inverse = 1.0 / np.sqrt(np.diag(cov))
+    return inverse / inverse.sum()
+
+
+def equal_risk_contribution(cov: np.ndarray) -> np.ndarray:
+    """Long-only weights summing to 1 whose risk contributions w_i (cov w)_i are equal:
+    y minimising y'Σy / 2 - Σ log(y_i) / p by damped Newton steps from the inverse-volatility
+    point (y stays > 0), then w = y / Σy."""
+    p = cov.shape[0]
+    budget = np.full(p, 1.0 / p)
+    y = inverse_volatility(cov)
+    y *= np.sqrt(1.0 / float(y @ cov @ y))  # the optimum has y'Σy = 1
+    for _ in range(MAX_ITERATIONS):
+        gradient = cov @ y - budget / y
+        if np.abs(gradient * y).max() < NEWTON_TOLERANCE:
+            break
+        hessian = cov + np.diag(budget / y**2)
+        step = -np.linalg.solve(hessian, gradient)
+        shrink = step < 0
+        room = float((-y[shrink] / step[shrink]).min()) if shrink.any() else np.inf
+        alpha = min(1.0, 0.95 * room)
+        if -float(gradient @ step) > NEWTON_TOLERANCE:  # far from the optimum: damp
+            value = _erc_objective(cov, budget, y)
+            while alpha > 1e-16 and _erc_objective(cov, budget, y + alpha * step) > value:
+                alpha /= 2.0
+        y = y + alpha * step
+    return y / y.sum()
+
+
+def _erc_objective(cov: np.ndarray, budget: np.ndarray, y: np.ndarray) -> float:
+    return 0.5 * float(y @ cov @ y) - float(budget @ np.log(y))
+
+
+def min_variance(cov: np.ndarray) -> np.ndarray:
+    """Long-only weights summing to 1 of least variance w'Σw: a primal active-set method
+    from equal weights (a weight at its bound 0 is active; each step solves the equality-
+    constrained problem on the free weights and stops at the first bound it would cross)."""
+    p = cov.shape[0]
+    w = np.full(p, 1.0 / p)
+    free = np.ones(p, dtype=bool)
+    scale = float(np.abs(np.diag(cov)).max())
+    for _ in range(MAX_ITERATIONS):
+        idx = np.flatnonzero(free)
+        ones = np.ones(idx.size)
+        solved = np.linalg.solve(cov[np.ix_(idx, idx)], ones)
+        target = np.zeros(p)
+        target[idx] = solved / solved.sum()
+        step = target - w
+        if np.abs(step).max() <= 1e-15:
+            gradient = cov @ w
+            level = float(gradient[idx].mean())
+            slack = gradient - level  # the bound multipliers of the active weights
+            slack[free] = np.inf
+            worst = int(np.argmin(slack))
+            if slack[worst] >= -1e-14 * scale:
+                return target
+            free[worst] = True
+            continue
+        blocking = free & (step < 0)
+        ratios = np.full(p, np.inf)
+        ratios[blocking] = w[blocking] / -step[blocking]
+        hit = int(np.argmin(ratios))
+        if ratios[hit] >= 1.0:
+            w = target
+            continue
+        w = w + ratios[hit] * step
+        w[hit] = 0.0
+        free[hit] = False
+    return w
+
+
+def solve(method: str, cov: np.ndarray) -> np.ndarray:
+    """The ``method`` weights (one of ``RISK_METHODS``) of a positive-definite ``cov``."""
+    if method == "inverse_volatility":
+        return inverse_volatility(cov)
+    if method == "equal_risk_contribution":
+        return equal_risk_contribution(cov)
+    if method == "min_variance":
+        return min_variance(cov)
+    raise ValueError(f"weighting: one of {', '.join(RISK_METHODS)}")
