@@ -14,14 +14,17 @@ class PortfolioConfig:
 
     ``fee_rate`` is charged on each order's traded value; ``slippage_bps`` moves each fill
     against the trader; ``drift_threshold`` (absolute weight, ``None`` = off) rebalances on
-    a non-scheduled bar when a holding drifts that far from its last target
-    (docs/execution.md, "Portfolios").
+    a non-scheduled bar when a holding drifts that far from its last target;
+    ``min_trade`` (an addition; a fraction of the portfolio value, 0 = off) skips an order
+    whose value is below that share of the value it is sized from (docs/execution.md,
+    "Portfolios").
     """
 
     initial_capital: float
     fee_rate: float = 0.0
     slippage_bps: float = 0.0
     drift_threshold: float | None = None
+    min_trade: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
@@ -33,6 +36,8 @@ class PortfolioConfig:
         drift = self.drift_threshold
         if drift is not None and not (math.isfinite(drift) and 0 < drift <= 1):
             raise ValueError("drift_threshold: must be > 0 and <= 1 (or None)")
+        if not (math.isfinite(self.min_trade) and 0 <= self.min_trade < 1):
+            raise ValueError("min_trade: must be >= 0 and < 1")
 
 
 @dataclass(frozen=True)

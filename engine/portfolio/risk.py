@@ -1,5 +1,6 @@
-"""Risk-based weights of one decision: a shrunk covariance of trailing returns and the long-only
-inverse-volatility, equal-risk-contribution and minimum-variance solutions over it.
+"""Risk-based weights: a shrunk covariance of the trailing returns known at each decision's
+close and the long-only inverse-volatility, equal-risk-contribution and minimum-variance
+solutions over it (``risk_weights``, used by ``target_weights``).
 
 Pure numpy, deterministic, no solver library: the covariance is Ledoit-Wolf's shrinkage
 towards a scaled identity (the estimator of scikit-learn's ``LedoitWolf``, stable when a
@@ -12,8 +13,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.portfolio.prices import last_close
+
 RISK_METHODS = ("inverse_volatility", "equal_risk_contribution", "min_variance")
 """The risk-based weightings ``risk_weights`` knows."""
+DEFAULT_LOOKBACK = 63
+"""Trailing returns a covariance is estimated from by default (about a quarter of days)."""
+MIN_RETURNS = 2
+"""Fewer trailing returns than this (the window's first bars, a ticker just listed): the
+chosen tickers are weighted equally."""
+SINGULAR = 1e-12
+"""A covariance whose smallest Cholesky pivot is below this fraction of its largest variance
+is singular for the solvers (two returns give Ledoit-Wolf no shrinkage): weighted equally."""
 
 NEWTON_TOLERANCE = 1e-13
 """Equal risk contribution stops when the gradient's largest entry (relative to the
@@ -130,3 +141,52 @@ def solve(method: str, cov: np.ndarray) -> np.ndarray:
     if method == "min_variance":
         return min_variance(cov)
     raise ValueError(f"weighting: one of {', '.join(RISK_METHODS)}")
+
+
+def risk_weights(
+    close: np.ndarray, chosen: np.ndarray, *, method: str, lookback: int = DEFAULT_LOOKBACK
+) -> np.ndarray:
+    """(T, N) weights: on each row with chosen tickers, ``method``'s weights (summing to 1)
+    of the chosen ones, from the Ledoit-Wolf covariance of their last ``lookback`` close-to-
+    close returns up to that row's close (a missing bar carries the last close: 0 return).
+    The returns start after the latest first bar among the chosen, so every ticker has a
+    price throughout; with fewer than ``MIN_RETURNS`` of them, or a singular covariance
+    (``SINGULAR``), the chosen are weighted equally."""
+    chosen = np.asarray(chosen, dtype=bool)
+    close = np.asarray(close, dtype=np.float64)
+    if close.shape != chosen.shape:
+        raise ValueError(f"close: expected shape {chosen.shape}")
+    if method not in RISK_METHODS:
+        raise ValueError(f"weighting: one of {', '.join(RISK_METHODS)}")
+    if int(lookback) != lookback or lookback < MIN_RETURNS:
+        raise ValueError(f"lookback: an integer >= {MIN_RETURNS}")
+    weights = np.zeros(chosen.shape)
+    if not chosen.size:
+        return weights
+    mark = last_close(close)
+    has_bar = np.isfinite(close)
+    first = np.where(has_bar.any(axis=0), has_bar.argmax(axis=0), chosen.shape[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        returns = np.vstack([np.full((1, close.shape[1]), np.nan), mark[1:] / mark[:-1] - 1.0])
+    for t in np.flatnonzero(chosen.any(axis=1)).tolist():
+        columns = np.flatnonzero(chosen[t])
+        start = max(t - int(lookback) + 1, int(first[columns].max()) + 1, 1)
+        weights[t, columns] = _one(returns[start : t + 1, columns], method)
+    return weights
+
+
+def _one(returns: np.ndarray, method: str) -> np.ndarray:
+    """One decision's weights of its chosen tickers (equal when the data cannot say)."""
+    n, p = returns.shape
+    equal = np.full(p, 1.0 / p)
+    if p == 1 or n < MIN_RETURNS:
+        return equal
+    cov = ledoit_wolf(returns)
+    try:
+        pivots = np.diag(np.linalg.cholesky(cov)) ** 2
+    except np.linalg.LinAlgError:
+        return equal
+    if not pivots.min() > SINGULAR * np.diag(cov).max():
+        return equal
+    weights = solve(method, cov)
+    return weights if np.all(np.isfinite(weights)) else equal

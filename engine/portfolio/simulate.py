@@ -110,6 +110,7 @@ class _Fills:
     def __init__(self, config: PortfolioConfig, n_bars: int) -> None:
         self.fee_rate = float(config.fee_rate)
         self.slippage = float(config.slippage_bps) / 10_000.0
+        self.min_trade = float(config.min_trade)
         self.turnover = np.zeros(n_bars, dtype=np.float64)
         self._rows: list[tuple[np.ndarray, ...]] = []
 
@@ -124,7 +125,8 @@ class _Fills:
     ) -> None:
         """Trade towards ``weights`` at ``bar``'s open: sized from the portfolio value at
         this open (last close for a ticker without a bar), sells before buys, each group in
-        ascending order of its order value, buys cut to the cash left."""
+        ascending order of its order value, buys cut to the cash left; an order worth less
+        than ``min_trade`` of the value is skipped, and so is a buy cut below it."""
         tradable = np.isfinite(close[bar])
         price = np.where(tradable, open_[bar], mark[bar - 1])
         held = ledger.now_shares
@@ -136,6 +138,8 @@ class _Fills:
         order_value = wanted - held * price
         sequence = np.argsort(np.where(tradable, order_value, np.nan), kind="stable")
         sequence = sequence[tradable[sequence]]
+        if self.min_trade > 0:
+            sequence = sequence[np.abs(order_value[sequence]) >= self.min_trade * value]
         sells = sequence[delta[sequence] <= -1.0]
         buys = sequence[delta[sequence] >= 1.0]
         cash = ledger.now_cash
@@ -159,6 +163,8 @@ class _Fills:
             total = cost_k + cost_k * self.fee_rate
             if total > cash:
                 buy_n[k] = int((cash / (1.0 + self.fee_rate)) // buy_px[k])
+                if buy_n[k] * buy_px[k] < self.min_trade * value:  # cut below the minimum
+                    buy_n[k] = 0
                 cost_k = buy_n[k] * buy_px[k]
                 total = cost_k + cost_k * self.fee_rate
             cash = max(cash - total, 0.0)  # a cut buy may overshoot by a rounding: never < 0

@@ -27,6 +27,7 @@ from engine.portfolio import (
     simulate_portfolio,
     target_weights,
 )
+from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
 
@@ -57,23 +58,62 @@ def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndar
     return eligible & passes & np.isfinite(scores), scores
 
 
-def simulate(request: dict, universe: Universe) -> PortfolioResult:
-    """The core's simulation of ``request`` over ``universe``."""
-    allocation, rebalance = request["allocation"], request["rebalance"]
+def _warm_close(universe: Universe, lookback: int) -> np.ndarray:
+    """(W, N) closes of the last ``lookback`` days before the window (on the union of the
+    tickers' own days, NaN where a ticker has no bar), so a risk weighting's first
+    decisions have trailing returns (the window's own closes follow them)."""
+    days, closes = [], []
+    for bars, rows in zip(universe.histories, universe.rows, strict=True):
+        before = rows < 0
+        days.append(bars.timestamps[before][-lookback:].astype("datetime64[D]"))
+        closes.append(bars.close[before][-lookback:])
+    calendar = np.unique(np.concatenate(days)) if days else np.empty(0, "datetime64[D]")
+    calendar = calendar[-lookback:]
+    warm = np.full((calendar.size, len(days)), np.nan)
+    for column, (own, close) in enumerate(zip(days, closes, strict=True)):
+        keep = own >= calendar[0] if calendar.size else np.zeros(own.size, dtype=bool)
+        warm[np.searchsorted(calendar, own[keep]), column] = close[keep]
+    return warm
+
+
+def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarray:
+    """The target weights of the decision bars (a risk weighting warmed up on the closes
+    before the window)."""
+    allocation = request["allocation"]
     eligible, scores = _eligibility(request, universe)
-    decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
     fixed = None
     if allocation["method"] == "fixed":
         fixed = np.array([allocation["weights"][t] for t in universe.tickers], dtype=np.float64)
+    weighting = allocation["weighting"] or "equal"
+    close, warm = universe.close, 0
+    lookback = allocation.get("risk_lookback") or DEFAULT_LOOKBACK
+    if weighting in RISK_METHODS:
+        prefix = _warm_close(universe, lookback)
+        warm = prefix.shape[0]
+        close = np.vstack([prefix, universe.close])
+        pad = np.zeros((warm, close.shape[1]), dtype=bool)
+        eligible = np.vstack([pad, eligible])
+        scores = None if scores is None else np.vstack([np.full(pad.shape, np.nan), scores])
+        decide = np.concatenate([np.zeros(warm, dtype=bool), decide])
     targets = target_weights(
         eligible,
         method=allocation["method"],
         fixed=fixed,
         scores=scores,
         top_n=allocation["top_n"],
-        weighting=allocation["weighting"] or "equal",
+        weighting=weighting,
         rows=decide,
+        close=close,
+        lookback=lookback,
     )
+    return targets[warm:]
+
+
+def simulate(request: dict, universe: Universe) -> PortfolioResult:
+    """The core's simulation of ``request`` over ``universe``."""
+    rebalance = request["rebalance"]
+    decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
+    targets = _targets(request, universe, decide)
     config = PortfolioConfig(
         initial_capital=request["initial_capital"],
         fee_rate=request["fee_rate"],

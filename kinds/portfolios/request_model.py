@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
-from engine.portfolio import METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.runs.request_model import (
     Capital,
@@ -36,6 +37,9 @@ MIN_TICKERS = 2
 MAX_TICKERS = 500
 """A universe holds 2 to 500 tickers (issue 26)."""
 
+MAX_RISK_LOOKBACK = 2520
+"""The longest covariance lookback: ten years of daily bars."""
+
 WEIGHT_TOLERANCE = 1e-9
 """Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
 
@@ -43,7 +47,10 @@ WEIGHT_TOLERANCE = 1e-9
 class Allocation(BaseModel):
     """How the portfolio is split: ``equal`` over the eligible universe, ``fixed`` weights
     per ticker (sum <= 1, the rest cash), or ``rank``: the ``top_n`` tickers by the ``score``
-    expression among those passing ``filter``, weighted ``equal`` or by ``score``."""
+    expression among those passing ``filter``, weighted ``equal`` or by ``score``. A risk
+    ``weighting`` (``inverse_volatility``, ``equal_risk_contribution``, ``min_variance``)
+    weights the eligible (``equal``) or chosen (``rank``) tickers from the Ledoit-Wolf
+    covariance of their last ``risk_lookback`` daily returns."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -53,6 +60,9 @@ class Allocation(BaseModel):
     filter: Annotated[str, Field(strict=True, max_length=2000)] | None = None
     top_n: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] | None = 10
     weighting: Literal[WEIGHTINGS] | None = "equal"  # type: ignore[valid-type]
+    risk_lookback: (
+        Annotated[int, Field(strict=True, ge=MIN_RETURNS, le=MAX_RISK_LOOKBACK)] | None
+    ) = None
     """``top_n`` and ``weighting`` may be null (what a normalised ``equal`` or ``fixed``
     request holds, so a stored request parses again unchanged); ``rank`` needs a top_n."""
 
@@ -172,10 +182,17 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
         allocation["weights"] = {name: upper.get(name, 0.0) for name in tickers}
     else:
         allocation["weights"] = None
+    risk = allocation["weighting"] in RISK_METHODS
+    if risk and method == "fixed":
+        raise RequestError("allocation.weighting", "a risk weighting needs method equal or rank")
+    allocation["risk_lookback"] = (
+        (allocation["risk_lookback"] or DEFAULT_LOOKBACK) if risk else None
+    )
     if method != "rank":
         if allocation["score"] is not None or allocation["filter"] is not None:
             raise RequestError("allocation.score", "is used with method 'rank' only")
-        allocation.update(score=None, filter=None, top_n=None, weighting=None)
+        weighting = allocation["weighting"] if risk else None
+        allocation.update(score=None, filter=None, top_n=None, weighting=weighting)
         if values:
             raise RequestError("params", "names $parameters, but only a ranking uses them")
         return {}

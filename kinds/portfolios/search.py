@@ -5,8 +5,9 @@ same request submitted alone), the universe it reads and its label.
 
 Searchable names of a base portfolio request (docs/portfolios.md, "Searching a portfolio"):
 a ranking's ``$names`` (``lookback`` for ``roc(close, $lookback)``; a window or lag is a
-whole number, anything else a number, within the strategy language's bounds), ``top_n`` and
-``weighting`` (a ranking), ``schedule``, ``every_n_bars`` (schedule ``bars``) and
+whole number, anything else a number, within the strategy language's bounds), ``top_n``
+(a ranking), ``weighting`` (a ranking: any; ``equal``: equal or a risk weighting),
+``risk_lookback`` (a risk weighting), ``schedule``, ``every_n_bars`` (schedule ``bars``) and
 ``drift_threshold``.
 """
 
@@ -18,8 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.portfolio import SCHEDULES, WEIGHTINGS
-from kinds.portfolios.request_model import MAX_TICKERS, parse_portfolio
+from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio.risk import MIN_RETURNS
+from kinds.portfolios.request_model import MAX_RISK_LOOKBACK, MAX_TICKERS, parse_portfolio
 from metrics import SWEEP_METRIC_KEYS
 from rules.library.expr import DEFAULT_BOUNDS
 from rules.ranking import compile_ranking
@@ -31,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold")
 """Searchable names that live in the request's ``rebalance``."""
-ALLOCATION_NAMES = ("top_n", "weighting")
+ALLOCATION_NAMES = ("top_n", "weighting", "risk_lookback")
 """Searchable names that live in the request's ``allocation``."""
 WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
@@ -49,6 +51,12 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
             out[name] = Domain(kind, low, high, default=base["params"].get(name))
         out["top_n"] = Domain("int", 1, MAX_TICKERS, default=allocation["top_n"])
         out["weighting"] = Domain("choice", choices=WEIGHTINGS, default=allocation["weighting"])
+    elif allocation["method"] == "equal":
+        choices = ("equal", *RISK_METHODS)
+        out["weighting"] = Domain("choice", choices=choices, default=_weighting(base))
+    if allocation["method"] != "fixed":
+        lookback = allocation.get("risk_lookback")
+        out["risk_lookback"] = Domain("int", MIN_RETURNS, MAX_RISK_LOOKBACK, default=lookback)
     out["schedule"] = Domain("choice", choices=SCHEDULES, default=rebalance["schedule"])
     out["every_n_bars"] = Domain("int", 1, 10_000, default=rebalance["every_n_bars"])
     out["drift_threshold"] = Domain("float", 0, 1, default=rebalance["drift_threshold"])
@@ -106,8 +114,10 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
     ``drift_threshold`` are offered, not searched."""
     out: list[dict[str, Any]] = []
     for name, domain in space(base).items():
-        if domain.type == "choice" or (
-            name == "every_n_bars" and base["rebalance"]["schedule"] != "bars"
+        if (
+            domain.type == "choice"
+            or (name == "every_n_bars" and base["rebalance"]["schedule"] != "bars")
+            or (name == "risk_lookback" and domain.default is None)
         ):
             continue
         around = _around(domain)
@@ -165,9 +175,16 @@ def _held(request: dict[str, Any], name: str) -> Any:
     """The value a normalised request holds for a searchable name."""
     if name in REBALANCE_NAMES:
         return request["rebalance"][name]
+    if name == "weighting":
+        return _weighting(request)
     if name in ALLOCATION_NAMES:
-        return request["allocation"][name]
+        return request["allocation"].get(name)
     return request["params"].get(name)
+
+
+def _weighting(request: dict[str, Any]) -> str:
+    """A request's weighting: an ``equal`` allocation without one is weighted equally."""
+    return request["allocation"]["weighting"] or "equal"
 
 
 def metrics_of(result: dict[str, Any]) -> dict[str, float | int | None]:

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from bench.peers import vectorbt_python
+from engine.portfolio import target_weights
 from engine.portfolio.risk import RISK_METHODS, ledoit_wolf, solve
 
 N_WINDOWS = 100
@@ -108,3 +109,88 @@ def test_min_variance_is_no_riskier_than_any_other_long_only_portfolio():
     best = solve("min_variance", cov)
     others = [solve(m, cov) for m in RISK_METHODS] + list(rng.dirichlet(np.ones(len(cov)), 1000))
     assert all(best @ cov @ best <= w @ cov @ w * (1 + 1e-12) for w in others)
+
+
+def _market(seed: int = 3, n_bars: int = 120, n_tickers: int = 6):
+    rng = np.random.default_rng(seed)
+    vol = rng.uniform(0.005, 0.04, n_tickers)
+    close = 50.0 * np.exp(np.cumsum(rng.normal(0.0, vol, (n_bars, n_tickers)), axis=0))
+    return close, np.isfinite(close)
+
+
+@pytest.mark.parametrize("method", RISK_METHODS)
+def test_a_decisions_risk_weights_come_from_its_trailing_returns_only(method):
+    """Row t = the solve of the Ledoit-Wolf covariance of the last `lookback` returns up to
+    t's close; changing later prices changes nothing up to t."""
+    close, eligible = _market()
+    got = target_weights(eligible, method="equal", weighting=method, close=close, lookback=30)
+    t = 80
+    returns = close[t - 29 : t + 1] / close[t - 30 : t] - 1.0
+    np.testing.assert_allclose(got[t], solve(method, ledoit_wolf(returns)), rtol=0, atol=1e-15)
+    later = close.copy()
+    later[t + 1 :] *= 1.5
+    again = target_weights(eligible, method="equal", weighting=method, close=later, lookback=30)
+    assert np.array_equal(again[: t + 1], got[: t + 1])
+
+
+def test_risk_weights_are_equal_until_two_returns_exist_and_sum_to_one_after():
+    close, eligible = _market()
+    got = target_weights(
+        eligible, method="equal", weighting="min_variance", close=close, lookback=20
+    )
+    assert got[0].tolist() == [1 / 6] * 6 and got[1].tolist() == [1 / 6] * 6
+    np.testing.assert_allclose(got[2:].sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert np.all(got >= 0)
+
+
+def test_inverse_volatility_orders_tickers_by_their_trailing_variance():
+    """Shrinkage moves every variance toward their mean but keeps their order."""
+    close, eligible = _market()
+    got = target_weights(
+        eligible, method="equal", weighting="inverse_volatility", close=close, lookback=60
+    )
+    variance = np.var(close[41:101] / close[40:100] - 1.0, axis=0)
+    assert np.argsort(got[100]).tolist() == np.argsort(-variance).tolist()
+
+
+def test_a_ranking_weights_by_risk_among_its_top_n_only():
+    close, eligible = _market()
+    scores = np.tile(np.arange(6.0), (close.shape[0], 1))  # ticker 5 best, then 4, 3
+    got = target_weights(
+        eligible,
+        method="rank",
+        scores=scores,
+        top_n=3,
+        weighting="equal_risk_contribution",
+        close=close,
+        lookback=30,
+    )
+    assert np.all(got[:, :3] == 0)
+    np.testing.assert_allclose(got[50:, 3:].sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_a_ticker_listed_late_shortens_the_window_to_its_bars():
+    """Its returns before listing do not exist; the window starts after its first bar."""
+    close, eligible = _market()
+    close[:70, 2] = np.nan
+    eligible = np.isfinite(close)
+    got = target_weights(
+        eligible, method="equal", weighting="equal_risk_contribution", close=close, lookback=30
+    )
+    assert got[70].tolist() == [1 / 6] * 6  # listed at 70: no return of it yet
+    assert got[72].tolist() == [1 / 6] * 6  # two returns: a singular covariance
+    returns = close[71:76] / close[70:75] - 1.0
+    expected = solve("equal_risk_contribution", ledoit_wolf(returns))
+    np.testing.assert_allclose(got[75], expected, atol=1e-15)
+
+
+def test_risk_weightings_refuse_fixed_weights_and_missing_prices():
+    close, eligible = _market()
+    with pytest.raises(ValueError, match="weighting"):
+        target_weights(
+            eligible, method="fixed", fixed=np.full(6, 0.1), weighting="min_variance", close=close
+        )
+    with pytest.raises(ValueError, match="close"):
+        target_weights(eligible, method="equal", weighting="min_variance")
+    with pytest.raises(ValueError, match="lookback"):
+        target_weights(eligible, method="equal", weighting="min_variance", close=close, lookback=1)
