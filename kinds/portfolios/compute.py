@@ -20,9 +20,11 @@ from adapters.curves import drawdown_pct
 from adapters.metrics import curve_metrics
 from engine import ENGINE_VERSION
 from engine.portfolio import (
+    NO_SECTOR,
     PORTFOLIO_ENGINE_VERSION,
     PortfolioConfig,
     PortfolioResult,
+    cap_weights,
     rebalance_schedule,
     simulate_portfolio,
     target_weights,
@@ -78,7 +80,7 @@ def _warm_close(universe: Universe, lookback: int) -> np.ndarray:
 
 def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarray:
     """The target weights of the decision bars (a risk weighting warmed up on the closes
-    before the window)."""
+    before the window), capped per ticker and per sector."""
     allocation = request["allocation"]
     eligible, scores = _eligibility(request, universe)
     fixed = None
@@ -105,8 +107,20 @@ def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarra
         rows=decide,
         close=close,
         lookback=lookback,
+    )[warm:]
+    return cap_weights(
+        targets,
+        max_weight=allocation.get("max_weight"),
+        sectors=_sector_codes(universe),
+        max_sector_weight=allocation.get("max_sector_weight"),
     )
-    return targets[warm:]
+
+
+def _sector_codes(universe: Universe) -> np.ndarray:
+    """(N,) a code per distinct catalog sector, ``NO_SECTOR`` where unknown."""
+    names = universe.sectors or (None,) * len(universe.tickers)
+    known = sorted({name for name in names if name is not None})
+    return np.array([known.index(n) if n is not None else NO_SECTOR for n in names], np.int64)
 
 
 def simulate(request: dict, universe: Universe) -> PortfolioResult:
@@ -119,6 +133,7 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         fee_rate=request["fee_rate"],
         slippage_bps=request["slippage_bps"],
         drift_threshold=rebalance["drift_threshold"],
+        min_trade=rebalance.get("min_trade") or 0.0,
     )
     return simulate_portfolio(universe.open, universe.close, targets, decide, config)
 

@@ -40,6 +40,9 @@ MAX_TICKERS = 500
 MAX_RISK_LOOKBACK = 2520
 """The longest covariance lookback: ten years of daily bars."""
 
+MAX_MIN_TRADE = 0.5
+"""The largest minimum trade, as a fraction of the portfolio value."""
+
 WEIGHT_TOLERANCE = 1e-9
 """Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
 
@@ -63,6 +66,10 @@ class Allocation(BaseModel):
     risk_lookback: (
         Annotated[int, Field(strict=True, ge=MIN_RETURNS, le=MAX_RISK_LOOKBACK)] | None
     ) = None
+    max_weight: Annotated[float, Field(gt=0, le=1)] | None = None
+    """The most any ticker may weigh at a decision; the excess goes to the others."""
+    max_sector_weight: Annotated[float, Field(gt=0, le=1)] | None = None
+    """The most a catalog sector may weigh at a decision; the excess goes to the others."""
     """``top_n`` and ``weighting`` may be null (what a normalised ``equal`` or ``fixed``
     request holds, so a stored request parses again unchanged); ``rank`` needs a top_n."""
 
@@ -70,13 +77,15 @@ class Allocation(BaseModel):
 class Rebalance(BaseModel):
     """When the portfolio trades: the last bar of each week/month/quarter, every bar, or
     every N bars; and, between those, whenever a holding drifts ``drift_threshold`` (an
-    absolute weight) from its target."""
+    absolute weight) from its target. ``min_trade`` skips small orders."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schedule: Literal[SCHEDULES] = "monthly"  # type: ignore[valid-type]
     every_n_bars: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
     drift_threshold: Annotated[float, Field(gt=0, le=1)] | None = None
+    min_trade: Annotated[float, Field(ge=0, le=MAX_MIN_TRADE)] = 0.0
+    """Skip an order worth less than this fraction of the portfolio value (0 = off)."""
 
 
 class PortfolioRequestBody(BaseModel):

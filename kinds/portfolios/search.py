@@ -7,8 +7,8 @@ Searchable names of a base portfolio request (docs/portfolios.md, "Searching a p
 a ranking's ``$names`` (``lookback`` for ``roc(close, $lookback)``; a window or lag is a
 whole number, anything else a number, within the strategy language's bounds), ``top_n``
 (a ranking), ``weighting`` (a ranking: any; ``equal``: equal or a risk weighting),
-``risk_lookback`` (a risk weighting), ``schedule``, ``every_n_bars`` (schedule ``bars``) and
-``drift_threshold``.
+``risk_lookback`` (a risk weighting), ``max_weight``, ``max_sector_weight``, ``schedule``,
+``every_n_bars`` (schedule ``bars``), ``drift_threshold`` and ``min_trade``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
-from kinds.portfolios.request_model import MAX_RISK_LOOKBACK, MAX_TICKERS, parse_portfolio
+from kinds.portfolios.request_model import (
+    MAX_MIN_TRADE,
+    MAX_RISK_LOOKBACK,
+    MAX_TICKERS,
+    parse_portfolio,
+)
 from metrics import SWEEP_METRIC_KEYS
 from rules.library.expr import DEFAULT_BOUNDS
 from rules.ranking import compile_ranking
@@ -31,9 +36,9 @@ from work.search import Domain, Outcome, Search
 if TYPE_CHECKING:  # pragma: no cover
     from kinds.portfolios.universe import Universe
 
-REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold")
+REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold", "min_trade")
 """Searchable names that live in the request's ``rebalance``."""
-ALLOCATION_NAMES = ("top_n", "weighting", "risk_lookback")
+ALLOCATION_NAMES = ("top_n", "weighting", "risk_lookback", "max_weight", "max_sector_weight")
 """Searchable names that live in the request's ``allocation``."""
 WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
@@ -57,9 +62,12 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
     if allocation["method"] != "fixed":
         lookback = allocation.get("risk_lookback")
         out["risk_lookback"] = Domain("int", MIN_RETURNS, MAX_RISK_LOOKBACK, default=lookback)
+    for name in ("max_weight", "max_sector_weight"):
+        out[name] = Domain("float", 0, 1, default=allocation.get(name))
     out["schedule"] = Domain("choice", choices=SCHEDULES, default=rebalance["schedule"])
     out["every_n_bars"] = Domain("int", 1, 10_000, default=rebalance["every_n_bars"])
     out["drift_threshold"] = Domain("float", 0, 1, default=rebalance["drift_threshold"])
+    out["min_trade"] = Domain("float", 0, MAX_MIN_TRADE, default=rebalance.get("min_trade", 0.0))
     return out
 
 
