@@ -16,6 +16,7 @@ from engine.portfolio.risk import RISK_METHODS, risk_weights
 from engine.portfolio.schedule import SCHEDULES, rebalance_schedule
 from engine.portfolio.simulate import simulate_portfolio
 from engine.portfolio.version import PORTFOLIO_ENGINE_VERSION
+from engine.portfolio.volatility import target_volatility
 from engine.portfolio.weights import METHODS, WEIGHTINGS, target_weights
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "rebalance_schedule",
     "risk_weights",
     "simulate_portfolio",
+    "target_volatility",
     "target_weights",
 ]

@@ -27,6 +27,7 @@ from engine.portfolio import (
     cap_weights,
     rebalance_schedule,
     simulate_portfolio,
+    target_volatility,
     target_weights,
 )
 from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
@@ -79,8 +80,9 @@ def _warm_close(universe: Universe, lookback: int) -> np.ndarray:
 
 
 def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarray:
-    """The target weights of the decision bars (a risk weighting warmed up on the closes
-    before the window), capped per ticker and per sector."""
+    """The target weights of the decision bars: weighted (a risk weighting and the
+    volatility target warmed up on the closes before the window), capped per ticker and per
+    sector, then scaled to the volatility target."""
     allocation = request["allocation"]
     eligible, scores = _eligibility(request, universe)
     fixed = None
@@ -89,7 +91,8 @@ def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarra
     weighting = allocation["weighting"] or "equal"
     close, warm = universe.close, 0
     lookback = allocation.get("risk_lookback") or DEFAULT_LOOKBACK
-    if weighting in RISK_METHODS:
+    volatility = allocation.get("target_volatility")
+    if weighting in RISK_METHODS or volatility is not None:
         prefix = _warm_close(universe, lookback)
         warm = prefix.shape[0]
         close = np.vstack([prefix, universe.close])
@@ -107,13 +110,32 @@ def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarra
         rows=decide,
         close=close,
         lookback=lookback,
-    )[warm:]
-    return cap_weights(
+    )
+    targets = cap_weights(
         targets,
         max_weight=allocation.get("max_weight"),
         sectors=_sector_codes(universe),
         max_sector_weight=allocation.get("max_sector_weight"),
     )
+    if volatility is not None:
+        targets = target_volatility(
+            targets,
+            close,
+            target=volatility,
+            max_leverage=_leverage(request),
+            lookback=lookback,
+            bars_per_year=universe.bars_per_year,
+        )
+    return targets[warm:]
+
+
+def _leverage(request: dict) -> float:
+    """The most the book may hold per unit of value: ``max_leverage`` with a volatility
+    target, 1 otherwise."""
+    allocation = request["allocation"]
+    if allocation.get("target_volatility") is None:
+        return 1.0
+    return float(allocation.get("max_leverage") or 1.0)
 
 
 def _sector_codes(universe: Universe) -> np.ndarray:
@@ -134,6 +156,9 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         slippage_bps=request["slippage_bps"],
         drift_threshold=rebalance["drift_threshold"],
         min_trade=rebalance.get("min_trade") or 0.0,
+        max_leverage=_leverage(request),
+        cash_rate=request.get("cash_rate") or 0.0,
+        bars_per_year=universe.bars_per_year,
     )
     return simulate_portfolio(universe.open, universe.close, targets, decide, config)
 

@@ -43,6 +43,13 @@ MAX_RISK_LOOKBACK = 2520
 MAX_MIN_TRADE = 0.5
 """The largest minimum trade, as a fraction of the portfolio value."""
 
+MAX_TARGET_VOLATILITY = 2.0
+"""The highest annual volatility target (200 %)."""
+MAX_CASH_RATE = 0.5
+"""The highest annual cash rate (50 %)."""
+MAX_LEVERAGE = 4.0
+"""The most a volatility target may lever the book."""
+
 WEIGHT_TOLERANCE = 1e-9
 """Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
 
@@ -70,6 +77,10 @@ class Allocation(BaseModel):
     """The most any ticker may weigh at a decision; the excess goes to the others."""
     max_sector_weight: Annotated[float, Field(gt=0, le=1)] | None = None
     """The most a catalog sector may weigh at a decision; the excess goes to the others."""
+    target_volatility: Annotated[float, Field(gt=0, le=MAX_TARGET_VOLATILITY)] | None = None
+    """Scale each decision's book so its trailing annualised volatility is this (0.1 = 10 %)."""
+    max_leverage: Annotated[float, Field(ge=1, le=MAX_LEVERAGE)] = 1.0
+    """The most the volatility target may scale the book to, per unit of value."""
     """``top_n`` and ``weighting`` may be null (what a normalised ``equal`` or ``fixed``
     request holds, so a stored request parses again unchanged); ``rank`` needs a top_n."""
 
@@ -104,6 +115,8 @@ class PortfolioRequestBody(BaseModel):
     initial_capital: Capital = INITIAL_CAPITAL.default
     fee_rate: FeeRate = FEE_RATE.default
     slippage_bps: SlippageBps = SLIPPAGE_BPS.default
+    cash_rate: Annotated[float, Field(ge=0, le=MAX_CASH_RATE)] = 0.0
+    """The annual rate cash earns (and borrowed cash pays) at each close; 0 = none."""
     allocation: Allocation = Allocation()
     rebalance: Rebalance = Rebalance()
     params: dict[str, Any] = {}
@@ -194,9 +207,10 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
     risk = allocation["weighting"] in RISK_METHODS
     if risk and method == "fixed":
         raise RequestError("allocation.weighting", "a risk weighting needs method equal or rank")
-    allocation["risk_lookback"] = (
-        (allocation["risk_lookback"] or DEFAULT_LOOKBACK) if risk else None
-    )
+    targeted = allocation["target_volatility"] is not None
+    lookback = allocation["risk_lookback"] or DEFAULT_LOOKBACK
+    allocation["risk_lookback"] = lookback if risk or targeted else None
+    allocation["max_leverage"] = allocation["max_leverage"] if targeted else 1.0
     if method != "rank":
         if allocation["score"] is not None or allocation["filter"] is not None:
             raise RequestError("allocation.score", "is used with method 'rank' only")

@@ -7,8 +7,9 @@ Searchable names of a base portfolio request (docs/portfolios.md, "Searching a p
 a ranking's ``$names`` (``lookback`` for ``roc(close, $lookback)``; a window or lag is a
 whole number, anything else a number, within the strategy language's bounds), ``top_n``
 (a ranking), ``weighting`` (a ranking: any; ``equal``: equal or a risk weighting),
-``risk_lookback`` (a risk weighting), ``max_weight``, ``max_sector_weight``, ``schedule``,
-``every_n_bars`` (schedule ``bars``), ``drift_threshold`` and ``min_trade``.
+``risk_lookback`` (a risk weighting or a volatility target), ``max_weight``,
+``max_sector_weight``, ``target_volatility``, ``max_leverage`` (a volatility target), ``schedule``,
+``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade`` and ``cash_rate``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from typing import TYPE_CHECKING, Any
 from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
 from kinds.portfolios.request_model import (
+    MAX_CASH_RATE,
+    MAX_LEVERAGE,
     MAX_MIN_TRADE,
     MAX_RISK_LOOKBACK,
+    MAX_TARGET_VOLATILITY,
     MAX_TICKERS,
     parse_portfolio,
 )
@@ -38,7 +42,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold", "min_trade")
 """Searchable names that live in the request's ``rebalance``."""
-ALLOCATION_NAMES = ("top_n", "weighting", "risk_lookback", "max_weight", "max_sector_weight")
+REQUEST_NAMES = ("cash_rate",)
+"""Searchable names at the request's top level."""
+ALLOCATION_NAMES = (
+    "top_n",
+    "weighting",
+    "risk_lookback",
+    "max_weight",
+    "max_sector_weight",
+    "target_volatility",
+    "max_leverage",
+)
 """Searchable names that live in the request's ``allocation``."""
 WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
@@ -59,15 +73,19 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
     elif allocation["method"] == "equal":
         choices = ("equal", *RISK_METHODS)
         out["weighting"] = Domain("choice", choices=choices, default=_weighting(base))
-    if allocation["method"] != "fixed":
-        lookback = allocation.get("risk_lookback")
-        out["risk_lookback"] = Domain("int", MIN_RETURNS, MAX_RISK_LOOKBACK, default=lookback)
+    lookback = allocation.get("risk_lookback")
+    out["risk_lookback"] = Domain("int", MIN_RETURNS, MAX_RISK_LOOKBACK, default=lookback)
     for name in ("max_weight", "max_sector_weight"):
         out[name] = Domain("float", 0, 1, default=allocation.get(name))
+    volatility = allocation.get("target_volatility")
+    out["target_volatility"] = Domain("float", 0, MAX_TARGET_VOLATILITY, default=volatility)
+    leverage = allocation.get("max_leverage", 1.0)
+    out["max_leverage"] = Domain("float", 1, MAX_LEVERAGE, default=leverage)
     out["schedule"] = Domain("choice", choices=SCHEDULES, default=rebalance["schedule"])
     out["every_n_bars"] = Domain("int", 1, 10_000, default=rebalance["every_n_bars"])
     out["drift_threshold"] = Domain("float", 0, 1, default=rebalance["drift_threshold"])
     out["min_trade"] = Domain("float", 0, MAX_MIN_TRADE, default=rebalance.get("min_trade", 0.0))
+    out["cash_rate"] = Domain("float", 0, MAX_CASH_RATE, default=base.get("cash_rate", 0.0))
     return out
 
 
@@ -97,7 +115,7 @@ def suggested_grid(base: dict[str, Any]) -> dict[str, Any]:
     before submitting."""
     grid: dict[str, Any] = {}
     for name, domain in space(base).items():
-        if name in ALLOCATION_NAMES or name in REBALANCE_NAMES:
+        if name in ALLOCATION_NAMES or name in REBALANCE_NAMES or name in REQUEST_NAMES:
             continue
         around = _around(domain) if domain.type == "int" else None
         if around is not None:
@@ -126,6 +144,7 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
             domain.type == "choice"
             or (name == "every_n_bars" and base["rebalance"]["schedule"] != "bars")
             or (name == "risk_lookback" and domain.default is None)
+            or (name == "max_leverage" and base["allocation"].get("target_volatility") is None)
         ):
             continue
         around = _around(domain)
@@ -162,6 +181,8 @@ def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in point.items():
         if name in REBALANCE_NAMES:
             request["rebalance"][name] = value
+        elif name in REQUEST_NAMES:
+            request[name] = value
         elif name in ALLOCATION_NAMES:
             request["allocation"][name] = value
         else:
@@ -185,6 +206,8 @@ def _held(request: dict[str, Any], name: str) -> Any:
         return request["rebalance"][name]
     if name == "weighting":
         return _weighting(request)
+    if name in REQUEST_NAMES:
+        return request.get(name)
     if name in ALLOCATION_NAMES:
         return request["allocation"].get(name)
     return request["params"].get(name)
