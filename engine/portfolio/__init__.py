@@ -10,6 +10,7 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
 
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
 from engine.portfolio.caps import NO_SECTOR, cap_weights
+from engine.portfolio.long_short import long_short_weights
 from engine.portfolio.memory import estimated_peak_bytes
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
 from engine.portfolio.risk import RISK_METHODS, risk_weights
@@ -32,6 +33,7 @@ __all__ = [
     "cap_weights",
     "equal_weight_buy_and_hold",
     "estimated_peak_bytes",
+    "long_short_weights",
     "rebalance_schedule",
     "risk_weights",
     "simulate_portfolio",

@@ -23,10 +23,19 @@ def cap_weights(
     its tickers to the cap and scales a sector over its cap down to it, then spreads what
     was cut over the tickers neither at their cap nor in a capped sector, in proportion to
     their weights; repeated until nothing exceeds. What no ticker can take stays in cash.
-    ``None`` = no cap. A row's sum never grows."""
+    ``None`` = no cap. A row's sum never grows. Negative (short) weights: the long and the
+    short side are capped separately, each on its magnitudes."""
     weights = np.asarray(weights, dtype=np.float64)
     if max_weight is None and max_sector_weight is None:
         return weights
+    if np.any(weights < 0):  # a long-short book: each side capped on its own
+        caps = {
+            "max_weight": max_weight,
+            "sectors": sectors,
+            "max_sector_weight": max_sector_weight,
+        }
+        long, short = np.maximum(weights, 0.0), np.maximum(-weights, 0.0)
+        return cap_weights(long, **caps) - cap_weights(short, **caps)
     for name, cap in (("max_weight", max_weight), ("max_sector_weight", max_sector_weight)):
         if cap is not None and not 0 < cap <= 1:
             raise ValueError(f"{name}: must be > 0 and <= 1 (or None)")

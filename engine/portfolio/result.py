@@ -21,7 +21,8 @@ class PortfolioConfig:
     portfolio value (cash down to -(max_leverage - 1) x value); ``cash_rate`` (an
     addition; annual, 0 = none) grows cash at each close by (1 + cash_rate) ** (1 /
     ``bars_per_year``), and a negative balance (borrowed) by the same rate
-    (docs/execution.md, "Portfolios").
+    ``allow_short`` (an addition) accepts negative target weights (a long-short book; the
+    absolute weights then sum to at most ``max_leverage``) (docs/execution.md, "Portfolios").
     """
 
     initial_capital: float
@@ -32,6 +33,7 @@ class PortfolioConfig:
     max_leverage: float = 1.0
     cash_rate: float = 0.0
     bars_per_year: float = 252.0
+    allow_short: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):

@@ -29,7 +29,7 @@ def simulate_portfolio(
     decide = np.asarray(decide, dtype=bool)
     if decide.shape != (n_bars,):
         raise ValueError(f"decide: expected shape ({n_bars},)")
-    targets = _check_targets(targets, decide, close.shape, config.max_leverage)
+    targets = _check_targets(targets, decide, close.shape, config.max_leverage, config.allow_short)
     mark = np.nan_to_num(last_close(close), nan=0.0)
     growth = (1.0 + config.cash_rate) ** (1.0 / config.bars_per_year) if config.cash_rate else 1.0
     ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth)
@@ -210,15 +210,19 @@ class _Fills:
 
 
 def _check_targets(
-    targets: np.ndarray, decide: np.ndarray, shape: tuple[int, int], leverage: float = 1.0
+    targets: np.ndarray,
+    decide: np.ndarray,
+    shape: tuple[int, int],
+    leverage: float = 1.0,
+    short: bool = False,
 ) -> np.ndarray:
     targets = np.asarray(targets, dtype=np.float64)
     if targets.shape != shape:
         raise ValueError(f"targets: expected shape {shape}")
     used = targets[decide]
-    if not np.all(np.isfinite(used)) or np.any(used < 0):
+    if not np.all(np.isfinite(used)) or (not short and np.any(used < 0)):
         raise ValueError("targets: weights on decision bars must be finite and >= 0")
-    if used.size and np.any(used.sum(axis=1) > leverage + 1e-9):
+    if used.size and np.any(np.abs(used).sum(axis=1) > leverage + 1e-9):
         raise ValueError("targets: weights on a decision bar must sum to <= max_leverage (1)")
     return targets
 

@@ -25,6 +25,7 @@ from engine.portfolio import (
     PortfolioConfig,
     PortfolioResult,
     cap_weights,
+    long_short_weights,
     rebalance_schedule,
     simulate_portfolio,
     target_volatility,
@@ -100,17 +101,31 @@ def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarra
         eligible = np.vstack([pad, eligible])
         scores = None if scores is None else np.vstack([np.full(pad.shape, np.nan), scores])
         decide = np.concatenate([np.zeros(warm, dtype=bool), decide])
-    targets = target_weights(
-        eligible,
-        method=allocation["method"],
-        fixed=fixed,
-        scores=scores,
-        top_n=allocation["top_n"],
-        weighting=weighting,
-        rows=decide,
-        close=close,
-        lookback=lookback,
-    )
+    if allocation.get("short_n") is not None:
+        targets = long_short_weights(
+            eligible,
+            scores,
+            top_n=allocation["top_n"],
+            short_n=allocation["short_n"],
+            gross=allocation["gross_exposure"],
+            net=allocation["net_exposure"],
+            weighting=weighting,
+            rows=decide,
+            close=close,
+            lookback=lookback,
+        )
+    else:
+        targets = target_weights(
+            eligible,
+            method=allocation["method"],
+            fixed=fixed,
+            scores=scores,
+            top_n=allocation["top_n"],
+            weighting=weighting,
+            rows=decide,
+            close=close,
+            lookback=lookback,
+        )
     targets = cap_weights(
         targets,
         max_weight=allocation.get("max_weight"),
@@ -147,7 +162,7 @@ def _sector_codes(universe: Universe) -> np.ndarray:
 
 def simulate(request: dict, universe: Universe) -> PortfolioResult:
     """The core's simulation of ``request`` over ``universe``."""
-    rebalance = request["rebalance"]
+    rebalance, allocation = request["rebalance"], request["allocation"]
     decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
     targets = _targets(request, universe, decide)
     config = PortfolioConfig(
@@ -156,8 +171,9 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         slippage_bps=request["slippage_bps"],
         drift_threshold=rebalance["drift_threshold"],
         min_trade=rebalance.get("min_trade") or 0.0,
-        max_leverage=_leverage(request),
+        max_leverage=_leverage(request) * (allocation.get("gross_exposure") or 1.0),
         cash_rate=request.get("cash_rate") or 0.0,
+        allow_short=allocation.get("short_n") is not None,
         bars_per_year=universe.bars_per_year,
     )
     return simulate_portfolio(universe.open, universe.close, targets, decide, config)

@@ -50,6 +50,10 @@ MAX_CASH_RATE = 0.5
 MAX_LEVERAGE = 4.0
 """The most a volatility target may lever the book."""
 
+DEFAULT_GROSS = 2.0
+DEFAULT_NET = 0.0
+"""A long-short book's default exposures: 100 % long, 100 % short."""
+
 WEIGHT_TOLERANCE = 1e-9
 """Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
 
@@ -81,6 +85,13 @@ class Allocation(BaseModel):
     """Scale each decision's book so its trailing annualised volatility is this (0.1 = 10 %)."""
     max_leverage: Annotated[float, Field(ge=1, le=MAX_LEVERAGE)] = 1.0
     """The most the volatility target may scale the book to, per unit of value."""
+    short_n: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] | None = None
+    """A ranking's long-short book: the ``short_n`` worst-scored tickers short (None = long
+    only)."""
+    gross_exposure: Annotated[float, Field(gt=0, le=MAX_LEVERAGE)] | None = None
+    """A long-short book's long + |short| weight (default 2: 100 % a side)."""
+    net_exposure: Annotated[float, Field(ge=-MAX_LEVERAGE, le=MAX_LEVERAGE)] | None = None
+    """A long-short book's long - |short| weight (default 0: dollar neutral)."""
     """``top_n`` and ``weighting`` may be null (what a normalised ``equal`` or ``fixed``
     request holds, so a stored request parses again unchanged); ``rank`` needs a top_n."""
 
@@ -211,6 +222,7 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
     lookback = allocation["risk_lookback"] or DEFAULT_LOOKBACK
     allocation["risk_lookback"] = lookback if risk or targeted else None
     allocation["max_leverage"] = allocation["max_leverage"] if targeted else 1.0
+    _long_short(allocation)
     if method != "rank":
         if allocation["score"] is not None or allocation["filter"] is not None:
             raise RequestError("allocation.score", "is used with method 'rank' only")
@@ -229,6 +241,20 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
     return checked
+
+
+def _long_short(allocation: dict) -> None:
+    """Check a long-short book's fields; without ``short_n`` they are None."""
+    if allocation["short_n"] is None:
+        allocation.update(gross_exposure=None, net_exposure=None)
+        return
+    if allocation["method"] != "rank":
+        raise RequestError("allocation.short_n", "is used with method 'rank' only")
+    gross = allocation["gross_exposure"] or DEFAULT_GROSS
+    net = DEFAULT_NET if allocation["net_exposure"] is None else allocation["net_exposure"]
+    if abs(net) > gross:
+        raise RequestError("allocation.net_exposure", "must be between -gross and gross")
+    allocation.update(gross_exposure=gross, net_exposure=net)
 
 
 __all__ = ["MAX_TICKERS", "MIN_TICKERS", "PortfolioRequestBody", "parse_portfolio"]

@@ -8,7 +8,8 @@ a ranking's ``$names`` (``lookback`` for ``roc(close, $lookback)``; a window or 
 whole number, anything else a number, within the strategy language's bounds), ``top_n``
 (a ranking), ``weighting`` (a ranking: any; ``equal``: equal or a risk weighting),
 ``risk_lookback`` (a risk weighting or a volatility target), ``max_weight``,
-``max_sector_weight``, ``target_volatility``, ``max_leverage`` (a volatility target), ``schedule``,
+``max_sector_weight``, ``target_volatility``, ``max_leverage`` (a volatility target),
+``short_n``, ``gross_exposure``, ``net_exposure`` (a ranking's long-short book), ``schedule``,
 ``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade`` and ``cash_rate``.
 """
 
@@ -52,8 +53,13 @@ ALLOCATION_NAMES = (
     "max_sector_weight",
     "target_volatility",
     "max_leverage",
+    "short_n",
+    "gross_exposure",
+    "net_exposure",
 )
 """Searchable names that live in the request's ``allocation``."""
+UNSET_HIDDEN = ("risk_lookback", "short_n", "gross_exposure", "net_exposure")
+"""Names a study is not offered while its base leaves them unset (they would change nothing)."""
 WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
 
@@ -70,6 +76,10 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
             out[name] = Domain(kind, low, high, default=base["params"].get(name))
         out["top_n"] = Domain("int", 1, MAX_TICKERS, default=allocation["top_n"])
         out["weighting"] = Domain("choice", choices=WEIGHTINGS, default=allocation["weighting"])
+        out["short_n"] = Domain("int", 1, MAX_TICKERS, default=allocation.get("short_n"))
+        gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
+        out["gross_exposure"] = Domain("float", 0, MAX_LEVERAGE, default=gross)
+        out["net_exposure"] = Domain("float", -MAX_LEVERAGE, MAX_LEVERAGE, default=net)
     elif allocation["method"] == "equal":
         choices = ("equal", *RISK_METHODS)
         out["weighting"] = Domain("choice", choices=choices, default=_weighting(base))
@@ -143,7 +153,7 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
         if (
             domain.type == "choice"
             or (name == "every_n_bars" and base["rebalance"]["schedule"] != "bars")
-            or (name == "risk_lookback" and domain.default is None)
+            or (name in UNSET_HIDDEN and domain.default is None)
             or (name == "max_leverage" and base["allocation"].get("target_volatility") is None)
         ):
             continue
