@@ -11,6 +11,8 @@ test oracle (tests/engine/test_portfolio_risk.py, docs/portfolios.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from engine.portfolio.prices import last_close
@@ -161,8 +163,18 @@ def risk_weights(
     if int(lookback) != lookback or lookback < MIN_RETURNS:
         raise ValueError(f"lookback: an integer >= {MIN_RETURNS}")
     weights = np.zeros(chosen.shape)
+    for t, columns, returns in trailing_returns(close, chosen, lookback):
+        weights[t, columns] = _one(returns, method)
+    return weights
+
+
+def trailing_returns(
+    close: np.ndarray, chosen: np.ndarray, lookback: int
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(row, its chosen columns, their returns window) for each row with chosen tickers:
+    the windows ``risk_weights`` estimates from (its docstring says which)."""
     if not chosen.size:
-        return weights
+        return
     mark = last_close(close)
     has_bar = np.isfinite(close)
     first = np.where(has_bar.any(axis=0), has_bar.argmax(axis=0), chosen.shape[0])
@@ -171,8 +183,7 @@ def risk_weights(
     for t in np.flatnonzero(chosen.any(axis=1)).tolist():
         columns = np.flatnonzero(chosen[t])
         start = max(t - int(lookback) + 1, int(first[columns].max()) + 1, 1)
-        weights[t, columns] = _one(returns[start : t + 1, columns], method)
-    return weights
+        yield t, columns, returns[start : t + 1, columns]
 
 
 def _one(returns: np.ndarray, method: str) -> np.ndarray:

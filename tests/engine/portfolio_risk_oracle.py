@@ -6,6 +6,7 @@ Run by tests/engine/test_portfolio_risk.py with the interpreter of ``.venv-bench
 venv)::
 
     python portfolio_risk_oracle.py IN.npz OUT.npz
+    python portfolio_risk_oracle.py --time IN.npz   (skfolio's risk-parity solve time)
 
 IN holds ``returns_<k>`` (n x p) windows; OUT gets, per window:
 
@@ -20,7 +21,9 @@ IN holds ``returns_<k>`` (n x p) windows; OUT gets, per window:
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 
 import numpy as np
 from scipy.optimize import minimize
@@ -45,11 +48,7 @@ def _prior() -> EmpiricalPrior:
 def _skfolio(returns: np.ndarray) -> dict[str, np.ndarray]:
     models = {
         "inverse_volatility": InverseVolatility(prior_estimator=_prior()),
-        "equal_risk_contribution": RiskBudgeting(
-            risk_measure=RiskMeasure.VARIANCE,
-            prior_estimator=_prior(),
-            solver_params=SOLVER_PARAMS,
-        ),
+        "equal_risk_contribution": _skfolio_risk_parity(),
         "min_variance": MeanRisk(
             objective_function=ObjectiveFunction.MINIMIZE_RISK,
             risk_measure=RiskMeasure.VARIANCE,
@@ -107,5 +106,27 @@ def main(source: str, target: str) -> None:
     np.savez(target, **out)
 
 
+def time_risk_parity(source: str) -> None:
+    """skfolio's risk-parity solve time over every window of IN (after one warm-up fit),
+    printed as one JSON line: the library's share of bench.portfolio_bench's erc case."""
+    with np.load(source) as data:
+        windows = [data[key] for key in data.files]
+    model = _skfolio_risk_parity()
+    model.fit(windows[0] * PERCENT)
+    started = time.perf_counter()
+    for returns in windows:
+        _skfolio_risk_parity().fit(returns * PERCENT)
+    print(json.dumps({"seconds": time.perf_counter() - started, "windows": len(windows)}))
+
+
+def _skfolio_risk_parity() -> RiskBudgeting:
+    return RiskBudgeting(
+        risk_measure=RiskMeasure.VARIANCE, prior_estimator=_prior(), solver_params=SOLVER_PARAMS
+    )
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "--time":
+        time_risk_parity(sys.argv[2])
+    else:
+        main(sys.argv[1], sys.argv[2])
