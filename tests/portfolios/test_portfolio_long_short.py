@@ -9,6 +9,7 @@ import pytest
 
 from data.demo_universe import UNIVERSE
 from kinds.portfolios.compute import simulate
+from kinds.portfolios.describe import default_label
 from kinds.portfolios.request_model import parse_portfolio
 from kinds.portfolios.search import apply, space, suggested_space
 from kinds.portfolios.universe import load_universe
@@ -76,3 +77,10 @@ def test_a_search_varies_the_book():
     point = apply(base, {"short_n": 2, "net_exposure": 0.5})
     assert (point["allocation"]["short_n"], point["allocation"]["net_exposure"]) == (2, 0.5)
     assert "short_n" not in {entry["name"] for entry in suggested_space(_request())}
+
+
+def test_the_default_label_names_the_book_its_weighting_and_its_volatility_target():
+    book = _request(short_n=2, weighting="equal_risk_contribution", target_volatility=0.1)
+    assert default_label(book) == (
+        "rank top 3 short 2 risk parity by roc(close, 60) · 10% volatility · monthly · 12 tickers"
+    )
