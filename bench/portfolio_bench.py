@@ -5,7 +5,9 @@
 (a) 100 tickers x 10 years of synthetic daily bars (2,520 weekdays, a fixed seed, a fifth of
     the tickers listed late; ``tests.engine.portfolio_universe``), monthly rebalancing,
     1,000,000 capital, fee 0.001, slippage 5 bps, two allocations: ``equal`` over the listed
-    tickers, and ``rank``: the top 20 by 63-bar momentum, equal weights. Ours =
+    tickers, ``rank``: the top 20 by 63-bar momentum, equal weights, and ``erc``: equal risk
+    contribution over the listed tickers from 63 returns, against vectorbt fed our weights
+    plus skfolio's own risk-parity solves of the same windows. Ours =
     ``target_weights`` + ``simulate_portfolio`` (equity, cash, shares, weights, orders,
     contribution, turnover and the equal-weight benchmark); vectorbt 1.2.0 =
     ``Portfolio.from_orders`` with the parity test's options (targetpercent, grouped, cash
@@ -38,8 +40,11 @@ from engine.portfolio import (
     simulate_portfolio,
     target_weights,
 )
+from engine.portfolio.risk import trailing_returns
 from tests.engine.portfolio_peer import CHILD, peer_inputs
 from tests.engine.portfolio_universe import Universe, random_universe
+
+ORACLE = Path(__file__).resolve().parents[1] / "tests/engine/portfolio_risk_oracle.py"
 
 SEED = 26
 TICKERS = 100
@@ -48,7 +53,8 @@ BARS = 2_520
 TOP_N = 20
 MOMENTUM = 63
 CONFIG = PortfolioConfig(initial_capital=1_000_000.0, fee_rate=0.001, slippage_bps=5.0)
-METHODS = ("equal", "rank")
+METHODS = ("equal", "rank", "erc")
+"""``erc``: equal risk contribution over the listed tickers from 63 returns (an addition)."""
 QUEUE_MODULE = "bench.portfolio_queue_bench"
 
 
@@ -68,6 +74,15 @@ def run_ours(market: Universe, method: str, scores: np.ndarray | None):
     decide = rebalance_schedule(market.days, "monthly")
     if method == "equal":
         targets = target_weights(market.has_bar, method="equal")
+    elif method == "erc":
+        targets = target_weights(
+            market.has_bar,
+            method="equal",
+            weighting="equal_risk_contribution",
+            close=market.close,
+            lookback=MOMENTUM,
+            rows=decide,
+        )
     else:
         targets = target_weights(
             market.has_bar, method="rank", scores=scores, top_n=TOP_N, rows=decide
@@ -92,6 +107,25 @@ def child_ours(method: str, repeat: int, equity_path: str) -> None:
     print(json.dumps({"seconds": best, "warmup_seconds": warmup, "orders": orders}))
 
 
+def library_solve_seconds(python: str, market: Universe, decide: np.ndarray, folder: str) -> float:
+    """skfolio's time to solve the erc case's risk-parity windows (in .venv-bench); printed,
+    and added to vectorbt's, which is fed our precomputed weights."""
+    chosen = market.has_bar & decide[:, None]
+    windows = {
+        f"w{t}": returns
+        for t, _, returns in trailing_returns(market.close, chosen, MOMENTUM)
+        if returns.shape[0] > 2 and returns.shape[1] > 1  # the windows we solve, not equal
+    }
+    source = Path(folder, "erc-windows.npz")
+    np.savez(source, **windows)
+    solved, _ = measured([python, "-W", "ignore", str(ORACLE), "--time", str(source)])
+    print(
+        f"  erc    skfolio risk parity: {solved['seconds'] * 1000:8.1f} ms for "
+        f"{solved['windows']} decisions (added to vectorbt's time below)"
+    )
+    return float(solved["seconds"])
+
+
 def part_a(repeat: int) -> None:
     print(f"(a) {TICKERS} tickers x {BARS} daily bars, monthly rebalancing, best of {repeat}")
     python = vectorbt_python()
@@ -114,11 +148,14 @@ def part_a(repeat: int) -> None:
             np.savez(source, **peer_inputs(market.open_, market.close, targets, decide, CONFIG))
             peer_command = [python, str(CHILD), "--repeat", str(repeat), str(source), str(target)]
             peer, peer_mb = measured(peer_command)
+            if method == "erc":
+                peer["seconds"] += library_solve_seconds(python, market, decide, folder)
             with np.load(target) as data:
                 version, value = str(data["version"]), data["value"]
             deviation = float(np.max(np.abs(np.load(ours_equity) - value) / value))
             print(
-                f"  {method:5}  vectorbt {version} {peer['seconds'] * 1000:8.1f} ms   "
+                f"  {method:5}  vectorbt {version}{' + skfolio' if method == 'erc' else ''} "
+                f"{peer['seconds'] * 1000:8.1f} ms   "
                 f"peak RSS {peer_mb:5.0f} MB   (numba warm-up {peer['warmup_seconds']:.1f} s "
                 f"not counted)"
             )

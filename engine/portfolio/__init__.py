@@ -9,24 +9,34 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
 """
 
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
+from engine.portfolio.caps import NO_SECTOR, cap_weights
+from engine.portfolio.long_short import long_short_weights
 from engine.portfolio.memory import estimated_peak_bytes
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
+from engine.portfolio.risk import RISK_METHODS, risk_weights
 from engine.portfolio.schedule import SCHEDULES, rebalance_schedule
 from engine.portfolio.simulate import simulate_portfolio
 from engine.portfolio.version import PORTFOLIO_ENGINE_VERSION
+from engine.portfolio.volatility import target_volatility
 from engine.portfolio.weights import METHODS, WEIGHTINGS, target_weights
 
 __all__ = [
     "METHODS",
+    "NO_SECTOR",
     "PORTFOLIO_ENGINE_VERSION",
+    "RISK_METHODS",
     "SCHEDULES",
     "WEIGHTINGS",
     "OrderTable",
     "PortfolioConfig",
     "PortfolioResult",
+    "cap_weights",
     "equal_weight_buy_and_hold",
     "estimated_peak_bytes",
+    "long_short_weights",
     "rebalance_schedule",
+    "risk_weights",
     "simulate_portfolio",
+    "target_volatility",
     "target_weights",
 ]

@@ -14,14 +14,26 @@ class PortfolioConfig:
 
     ``fee_rate`` is charged on each order's traded value; ``slippage_bps`` moves each fill
     against the trader; ``drift_threshold`` (absolute weight, ``None`` = off) rebalances on
-    a non-scheduled bar when a holding drifts that far from its last target
-    (docs/execution.md, "Portfolios").
+    a non-scheduled bar when a holding drifts that far from its last target;
+    ``min_trade`` (an addition; a fraction of the portfolio value, 0 = off) skips an order
+    whose value is below that share of the value it is sized from; ``max_leverage`` (an
+    addition; 1 = none) lets buys borrow until the holdings are worth that many times the
+    portfolio value (cash down to -(max_leverage - 1) x value); ``cash_rate`` (an
+    addition; annual, 0 = none) grows cash at each close by (1 + cash_rate) ** (1 /
+    ``bars_per_year``), and a negative balance (borrowed) by the same rate
+    ``allow_short`` (an addition) accepts negative target weights (a long-short book; the
+    absolute weights then sum to at most ``max_leverage``) (docs/execution.md, "Portfolios").
     """
 
     initial_capital: float
     fee_rate: float = 0.0
     slippage_bps: float = 0.0
     drift_threshold: float | None = None
+    min_trade: float = 0.0
+    max_leverage: float = 1.0
+    cash_rate: float = 0.0
+    bars_per_year: float = 252.0
+    allow_short: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
@@ -33,6 +45,14 @@ class PortfolioConfig:
         drift = self.drift_threshold
         if drift is not None and not (math.isfinite(drift) and 0 < drift <= 1):
             raise ValueError("drift_threshold: must be > 0 and <= 1 (or None)")
+        if not (math.isfinite(self.min_trade) and 0 <= self.min_trade < 1):
+            raise ValueError("min_trade: must be >= 0 and < 1")
+        if not (math.isfinite(self.max_leverage) and 1 <= self.max_leverage <= 10):
+            raise ValueError("max_leverage: must be >= 1 and <= 10")
+        if not (math.isfinite(self.cash_rate) and -0.5 < self.cash_rate <= 1):
+            raise ValueError("cash_rate: must be > -0.5 and <= 1")
+        if not (math.isfinite(self.bars_per_year) and self.bars_per_year > 0):
+            raise ValueError("bars_per_year: must be > 0")
 
 
 @dataclass(frozen=True)

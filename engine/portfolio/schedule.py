@@ -13,10 +13,12 @@ def rebalance_schedule(
 ) -> np.ndarray:
     """(T,) bool: True on the bars whose close is a decision point.
 
-    ``days`` is the (T,) sorted, unique ``datetime64[D]`` union calendar. ``daily`` = every
-    bar; ``weekly`` / ``monthly`` / ``quarterly`` = the last bar of each ISO week / calendar
-    month / calendar quarter present in the calendar; ``bars`` = bars 0, N, 2N, ...
-    (``every_n_bars`` = N >= 1). The last bar is never a decision (nothing fills after it).
+    ``days`` is the (T,) sorted, unique ``datetime64[D]`` union calendar. The first bar is
+    always a decision (the portfolio is invested from the start, like its benchmark; since
+    portfolio engine 1.1.0). Then ``daily`` = every bar; ``weekly`` / ``monthly`` /
+    ``quarterly`` = the last bar of each ISO week / calendar month / calendar quarter
+    present in the calendar; ``bars`` = bars 0, N, 2N, ... (``every_n_bars`` = N >= 1).
+    The last bar is never a decision (nothing fills after it).
     """
     days = np.asarray(days)
     if days.ndim != 1 or not np.issubdtype(days.dtype, np.datetime64):
@@ -38,6 +40,7 @@ def rebalance_schedule(
         decide = np.ones(n, dtype=bool)
         decide[:-1] = period[1:] != period[:-1]
     if n:
+        decide[0] = True
         decide[-1] = False
     return decide
 

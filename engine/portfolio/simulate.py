@@ -29,9 +29,10 @@ def simulate_portfolio(
     decide = np.asarray(decide, dtype=bool)
     if decide.shape != (n_bars,):
         raise ValueError(f"decide: expected shape ({n_bars},)")
-    targets = _check_targets(targets, decide, close.shape)
+    targets = _check_targets(targets, decide, close.shape, config.max_leverage, config.allow_short)
     mark = np.nan_to_num(last_close(close), nan=0.0)
-    ledger = _Ledger(n_bars, n_assets, config.initial_capital)
+    growth = (1.0 + config.cash_rate) ** (1.0 / config.bars_per_year) if config.cash_rate else 1.0
+    ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth)
     book = _Fills(config, n_bars)
     scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
     last_target: np.ndarray | None = None
@@ -75,9 +76,11 @@ def simulate_portfolio(
 
 
 class _Ledger:
-    """The holdings and cash now, and their per-bar record written segment by segment."""
+    """The holdings and cash now, and their per-bar record written segment by segment;
+    ``growth`` is the factor cash (or debt) grows by at each close (1 = no cash rate)."""
 
-    def __init__(self, n_bars: int, n_assets: int, capital: float) -> None:
+    def __init__(self, n_bars: int, n_assets: int, capital: float, growth: float = 1.0) -> None:
+        self.growth = growth
         self.now_shares = np.zeros(n_assets, dtype=np.int64)
         self.now_cash = float(capital)
         self.shares = np.zeros((n_bars, n_assets), dtype=np.int64)
@@ -85,9 +88,19 @@ class _Ledger:
         self.decisions = np.zeros(n_bars, dtype=bool)
 
     def hold(self, start: int, end: int) -> None:
-        """Bars start..end-1 keep the current holdings and cash."""
+        """Bars start..end-1 keep the current holdings and cash (with its interest)."""
         self.shares[start:end] = self.now_shares
-        self.cash[start:end] = self.now_cash
+        if self.growth == 1.0:
+            self.cash[start:end] = self.now_cash
+        elif end > start:
+            self.cash[start:end] = self.cash_ahead(end - start)
+            self.now_cash = float(self.cash[end - 1])
+
+    def cash_ahead(self, n: int) -> np.ndarray | float:
+        """The cash at the next ``n`` closes without a trade."""
+        if self.growth == 1.0:
+            return self.now_cash
+        return self.now_cash * self.growth ** np.arange(1, n + 1)
 
 
 def _first_drift(
@@ -96,7 +109,7 @@ def _first_drift(
     """The first bar in start..stop-1 whose weights differ from ``target`` by more than
     ``limit`` (absolute) in any ticker, or None."""
     values = mark[start:stop] * ledger.now_shares
-    equity = ledger.now_cash + values.sum(axis=1)
+    equity = ledger.cash_ahead(stop - start) + values.sum(axis=1)
     weights = np.divide(
         values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
     )
@@ -110,6 +123,8 @@ class _Fills:
     def __init__(self, config: PortfolioConfig, n_bars: int) -> None:
         self.fee_rate = float(config.fee_rate)
         self.slippage = float(config.slippage_bps) / 10_000.0
+        self.min_trade = float(config.min_trade)
+        self.max_leverage = float(config.max_leverage)
         self.turnover = np.zeros(n_bars, dtype=np.float64)
         self._rows: list[tuple[np.ndarray, ...]] = []
 
@@ -124,7 +139,8 @@ class _Fills:
     ) -> None:
         """Trade towards ``weights`` at ``bar``'s open: sized from the portfolio value at
         this open (last close for a ticker without a bar), sells before buys, each group in
-        ascending order of its order value, buys cut to the cash left."""
+        ascending order of its order value, buys cut to the cash left; an order worth less
+        than ``min_trade`` of the value is skipped, and so is a buy cut below it."""
         tradable = np.isfinite(close[bar])
         price = np.where(tradable, open_[bar], mark[bar - 1])
         held = ledger.now_shares
@@ -136,6 +152,8 @@ class _Fills:
         order_value = wanted - held * price
         sequence = np.argsort(np.where(tradable, order_value, np.nan), kind="stable")
         sequence = sequence[tradable[sequence]]
+        if self.min_trade > 0:
+            sequence = sequence[np.abs(order_value[sequence]) >= self.min_trade * value]
         sells = sequence[delta[sequence] <= -1.0]
         buys = sequence[delta[sequence] >= 1.0]
         cash = ledger.now_cash
@@ -146,22 +164,26 @@ class _Fills:
         sell_fee = sell_value * self.fee_rate
         for proceeds in sell_value - sell_fee:
             cash += proceeds
-        # Buys: in order; one that cash cannot cover is cut to what cash allows.
+        # Buys: in order; one that cash cannot cover is cut to what cash allows (cash may
+        # go down to ``floor``, below 0 only with leverage).
+        floor = -(self.max_leverage - 1.0) * value if self.max_leverage > 1 else 0.0
         buy_px = price[buys] * (1.0 + self.slippage)
         buy_n = np.floor(delta[buys]).astype(np.int64)
         cost = buy_n * buy_px
         spent = np.cumsum(cost + cost * self.fee_rate)
-        covered = int(np.searchsorted(spent > cash, True))  # the buys before it all fit
+        covered = int(np.searchsorted(spent > cash - floor, True))  # the buys before it fit
         if covered:
             cash -= float(spent[covered - 1])
         for k in range(covered, buys.size):
             cost_k = buy_n[k] * buy_px[k]
             total = cost_k + cost_k * self.fee_rate
-            if total > cash:
-                buy_n[k] = int((cash / (1.0 + self.fee_rate)) // buy_px[k])
+            if total > cash - floor:
+                buy_n[k] = int(((cash - floor) / (1.0 + self.fee_rate)) // buy_px[k])
+                if buy_n[k] * buy_px[k] < self.min_trade * value:  # cut below the minimum
+                    buy_n[k] = 0
                 cost_k = buy_n[k] * buy_px[k]
                 total = cost_k + cost_k * self.fee_rate
-            cash = max(cash - total, 0.0)  # a cut buy may overshoot by a rounding: never < 0
+            cash = max(cash - total, floor)  # a cut buy may overshoot by a rounding
         buy_value = buy_n * buy_px
         buy_fee = buy_value * self.fee_rate
         keep = buy_n > 0
@@ -187,15 +209,21 @@ class _Fills:
         return OrderTable(bar=bar, asset=asset, shares=shares, price=price, fee=fee, value=value)
 
 
-def _check_targets(targets: np.ndarray, decide: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def _check_targets(
+    targets: np.ndarray,
+    decide: np.ndarray,
+    shape: tuple[int, int],
+    leverage: float = 1.0,
+    short: bool = False,
+) -> np.ndarray:
     targets = np.asarray(targets, dtype=np.float64)
     if targets.shape != shape:
         raise ValueError(f"targets: expected shape {shape}")
     used = targets[decide]
-    if not np.all(np.isfinite(used)) or np.any(used < 0):
+    if not np.all(np.isfinite(used)) or (not short and np.any(used < 0)):
         raise ValueError("targets: weights on decision bars must be finite and >= 0")
-    if used.size and np.any(used.sum(axis=1) > 1.0 + 1e-9):
-        raise ValueError("targets: weights on a decision bar must sum to <= 1")
+    if used.size and np.any(np.abs(used).sum(axis=1) > leverage + 1e-9):
+        raise ValueError("targets: weights on a decision bar must sum to <= max_leverage (1)")
     return targets
 
 

@@ -1,11 +1,14 @@
-"""Target weights decided at each bar's close: equal, fixed or ranked (pure numpy)."""
+"""Target weights decided at each bar's close: equal, fixed or ranked, weighted equally, by
+score or by risk (pure numpy)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS, risk_weights
+
 METHODS = ("equal", "fixed", "rank")
-WEIGHTINGS = ("equal", "score")
+WEIGHTINGS = ("equal", "score", *RISK_METHODS)
 
 
 def target_weights(
@@ -17,6 +20,8 @@ def target_weights(
     top_n: int | None = None,
     weighting: str = "equal",
     rows: np.ndarray | None = None,
+    close: np.ndarray | None = None,
+    lookback: int = DEFAULT_LOOKBACK,
 ) -> np.ndarray:
     """(T, N) float target weights decided at each bar's close (used on decision bars only).
 
@@ -31,7 +36,22 @@ def target_weights(
     ``rows`` (T,) bool (an addition; ``None`` = all): compute only these rows, the others
     are 0. Pass the decision bars (``rebalance_schedule``'s answer) to skip a ranking's work
     on the bars whose targets are never used.
+
+    Risk weightings (an addition; ``RISK_METHODS``, methods ``equal`` and ``rank``): the
+    eligible (``equal``) or chosen (``rank``) tickers weighted ``inverse_volatility``,
+    ``equal_risk_contribution`` or ``min_variance`` from the Ledoit-Wolf covariance of
+    their last ``lookback`` returns of ``close`` (T, N) up to the decision's close
+    (``engine.portfolio.risk.risk_weights``).
     """
+    if weighting in RISK_METHODS:
+        if method not in ("equal", "rank"):
+            raise ValueError(f"weighting: {weighting} needs method 'equal' or 'rank'")
+        if close is None:
+            raise ValueError(f"close: required with weighting {weighting}")
+        chosen = target_weights(
+            eligible, method=method, scores=scores, top_n=top_n, weighting="equal", rows=rows
+        )
+        return risk_weights(close, chosen > 0, method=weighting, lookback=lookback)
     eligible = np.asarray(eligible, dtype=bool)
     if eligible.ndim != 2:
         raise ValueError("eligible: expected a (T, N) array")

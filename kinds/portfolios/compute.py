@@ -20,13 +20,18 @@ from adapters.curves import drawdown_pct
 from adapters.metrics import curve_metrics
 from engine import ENGINE_VERSION
 from engine.portfolio import (
+    NO_SECTOR,
     PORTFOLIO_ENGINE_VERSION,
     PortfolioConfig,
     PortfolioResult,
+    cap_weights,
+    long_short_weights,
     rebalance_schedule,
     simulate_portfolio,
+    target_volatility,
     target_weights,
 )
+from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
 
@@ -57,28 +62,119 @@ def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndar
     return eligible & passes & np.isfinite(scores), scores
 
 
-def simulate(request: dict, universe: Universe) -> PortfolioResult:
-    """The core's simulation of ``request`` over ``universe``."""
-    allocation, rebalance = request["allocation"], request["rebalance"]
+def _warm_close(universe: Universe, lookback: int) -> np.ndarray:
+    """(W, N) closes of the last ``lookback`` days before the window (on the union of the
+    tickers' own days, NaN where a ticker has no bar), so a risk weighting's first
+    decisions have trailing returns (the window's own closes follow them)."""
+    days, closes = [], []
+    for bars, rows in zip(universe.histories, universe.rows, strict=True):
+        before = rows < 0
+        days.append(bars.timestamps[before][-lookback:].astype("datetime64[D]"))
+        closes.append(bars.close[before][-lookback:])
+    calendar = np.unique(np.concatenate(days)) if days else np.empty(0, "datetime64[D]")
+    calendar = calendar[-lookback:]
+    warm = np.full((calendar.size, len(days)), np.nan)
+    for column, (own, close) in enumerate(zip(days, closes, strict=True)):
+        keep = own >= calendar[0] if calendar.size else np.zeros(own.size, dtype=bool)
+        warm[np.searchsorted(calendar, own[keep]), column] = close[keep]
+    return warm
+
+
+def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarray:
+    """The target weights of the decision bars: weighted (a risk weighting and the
+    volatility target warmed up on the closes before the window), capped per ticker and per
+    sector, then scaled to the volatility target."""
+    allocation = request["allocation"]
     eligible, scores = _eligibility(request, universe)
-    decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
     fixed = None
     if allocation["method"] == "fixed":
         fixed = np.array([allocation["weights"][t] for t in universe.tickers], dtype=np.float64)
-    targets = target_weights(
-        eligible,
-        method=allocation["method"],
-        fixed=fixed,
-        scores=scores,
-        top_n=allocation["top_n"],
-        weighting=allocation["weighting"] or "equal",
-        rows=decide,
+    weighting = allocation["weighting"] or "equal"
+    close, warm = universe.close, 0
+    lookback = allocation.get("risk_lookback") or DEFAULT_LOOKBACK
+    volatility = allocation.get("target_volatility")
+    if weighting in RISK_METHODS or volatility is not None:
+        prefix = _warm_close(universe, lookback)
+        warm = prefix.shape[0]
+        close = np.vstack([prefix, universe.close])
+        pad = np.zeros((warm, close.shape[1]), dtype=bool)
+        eligible = np.vstack([pad, eligible])
+        scores = None if scores is None else np.vstack([np.full(pad.shape, np.nan), scores])
+        decide = np.concatenate([np.zeros(warm, dtype=bool), decide])
+    if allocation.get("short_n") is not None:
+        targets = long_short_weights(
+            eligible,
+            scores,
+            top_n=allocation["top_n"],
+            short_n=allocation["short_n"],
+            gross=allocation["gross_exposure"],
+            net=allocation["net_exposure"],
+            weighting=weighting,
+            rows=decide,
+            close=close,
+            lookback=lookback,
+        )
+    else:
+        targets = target_weights(
+            eligible,
+            method=allocation["method"],
+            fixed=fixed,
+            scores=scores,
+            top_n=allocation["top_n"],
+            weighting=weighting,
+            rows=decide,
+            close=close,
+            lookback=lookback,
+        )
+    targets = cap_weights(
+        targets,
+        max_weight=allocation.get("max_weight"),
+        sectors=_sector_codes(universe),
+        max_sector_weight=allocation.get("max_sector_weight"),
     )
+    if volatility is not None:
+        targets = target_volatility(
+            targets,
+            close,
+            target=volatility,
+            max_leverage=_leverage(request),
+            lookback=lookback,
+            bars_per_year=universe.bars_per_year,
+        )
+    return targets[warm:]
+
+
+def _leverage(request: dict) -> float:
+    """The most the book may hold per unit of value: ``max_leverage`` with a volatility
+    target, 1 otherwise."""
+    allocation = request["allocation"]
+    if allocation.get("target_volatility") is None:
+        return 1.0
+    return float(allocation.get("max_leverage") or 1.0)
+
+
+def _sector_codes(universe: Universe) -> np.ndarray:
+    """(N,) a code per distinct catalog sector, ``NO_SECTOR`` where unknown."""
+    names = universe.sectors or (None,) * len(universe.tickers)
+    known = sorted({name for name in names if name is not None})
+    return np.array([known.index(n) if n is not None else NO_SECTOR for n in names], np.int64)
+
+
+def simulate(request: dict, universe: Universe) -> PortfolioResult:
+    """The core's simulation of ``request`` over ``universe``."""
+    rebalance, allocation = request["rebalance"], request["allocation"]
+    decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
+    targets = _targets(request, universe, decide)
     config = PortfolioConfig(
         initial_capital=request["initial_capital"],
         fee_rate=request["fee_rate"],
         slippage_bps=request["slippage_bps"],
         drift_threshold=rebalance["drift_threshold"],
+        min_trade=rebalance.get("min_trade") or 0.0,
+        max_leverage=_leverage(request) * (allocation.get("gross_exposure") or 1.0),
+        cash_rate=request.get("cash_rate") or 0.0,
+        allow_short=allocation.get("short_n") is not None,
+        bars_per_year=universe.bars_per_year,
     )
     return simulate_portfolio(universe.open, universe.close, targets, decide, config)
 

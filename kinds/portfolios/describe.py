@@ -1,7 +1,8 @@
 """What a portfolio's list row says of its request (pure): the parameters a reader compares
 portfolios by (universe size, allocation, schedule, drift threshold, the ranking's texts
 shortened and its ``$name`` values) and a readable label for a portfolio without a name
-(``rank top 5 by roc(close, $n) · monthly · 30 tickers``)."""
+(``rank top 5 by roc(close, $n) · monthly · 30 tickers``, ``risk parity · 10% volatility ·
+monthly · 12 tickers``)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,24 @@ def parameters(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _allocation(shown: dict[str, Any]) -> str:
+def _allocation(shown: dict[str, Any], allocation: dict[str, Any]) -> str:
+    risk = RISK_LABELS.get(shown["weighting"])
     if shown["method"] == "rank":
         weighting = " score-weighted" if shown["weighting"] == "score" else ""
-        return f"rank top {shown['top_n']}{weighting} by {shorten(shown['score'], 40)}"
+        weighting = f" {risk}" if risk else weighting
+        short = f" short {allocation['short_n']}" if allocation.get("short_n") else ""
+        return f"rank top {shown['top_n']}{short}{weighting} by {shorten(shown['score'], 40)}"
+    if shown["method"] == "equal" and risk:
+        return risk
     return {"equal": "equal weight", "fixed": "fixed weights"}.get(shown["method"], "portfolio")
+
+
+RISK_LABELS = {
+    "inverse_volatility": "inverse volatility",
+    "equal_risk_contribution": "risk parity",
+    "min_variance": "minimum variance",
+}
+"""How a label names a risk weighting."""
 
 
 def _schedule(shown: dict[str, Any]) -> str:
@@ -57,7 +71,11 @@ def default_label(request: dict[str, Any]) -> str:
     """A readable name for a normalised request that has none: its allocation, schedule
     and universe size."""
     shown = parameters(request)
-    return f"{_allocation(shown)} · {_schedule(shown)} · {shown['tickers']} tickers"
+    allocation = request.get("allocation") or {}
+    volatility = allocation.get("target_volatility")
+    target = f" · {volatility:.0%} volatility" if volatility else ""
+    what = _allocation(shown, allocation) + target
+    return f"{what} · {_schedule(shown)} · {shown['tickers']} tickers"
 
 
 __all__ = ["TEXT_SHOWN", "default_label", "parameters", "shorten"]

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
-from engine.portfolio import METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.runs.request_model import (
     Capital,
@@ -36,6 +37,23 @@ MIN_TICKERS = 2
 MAX_TICKERS = 500
 """A universe holds 2 to 500 tickers (issue 26)."""
 
+MAX_RISK_LOOKBACK = 2520
+"""The longest covariance lookback: ten years of daily bars."""
+
+MAX_MIN_TRADE = 0.5
+"""The largest minimum trade, as a fraction of the portfolio value."""
+
+MAX_TARGET_VOLATILITY = 2.0
+"""The highest annual volatility target (200 %)."""
+MAX_CASH_RATE = 0.5
+"""The highest annual cash rate (50 %)."""
+MAX_LEVERAGE = 4.0
+"""The most a volatility target may lever the book."""
+
+DEFAULT_GROSS = 2.0
+DEFAULT_NET = 0.0
+"""A long-short book's default exposures: 100 % long, 100 % short."""
+
 WEIGHT_TOLERANCE = 1e-9
 """Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
 
@@ -43,7 +61,10 @@ WEIGHT_TOLERANCE = 1e-9
 class Allocation(BaseModel):
     """How the portfolio is split: ``equal`` over the eligible universe, ``fixed`` weights
     per ticker (sum <= 1, the rest cash), or ``rank``: the ``top_n`` tickers by the ``score``
-    expression among those passing ``filter``, weighted ``equal`` or by ``score``."""
+    expression among those passing ``filter``, weighted ``equal`` or by ``score``. A risk
+    ``weighting`` (``inverse_volatility``, ``equal_risk_contribution``, ``min_variance``)
+    weights the eligible (``equal``) or chosen (``rank``) tickers from the Ledoit-Wolf
+    covariance of their last ``risk_lookback`` daily returns."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -53,6 +74,24 @@ class Allocation(BaseModel):
     filter: Annotated[str, Field(strict=True, max_length=2000)] | None = None
     top_n: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] | None = 10
     weighting: Literal[WEIGHTINGS] | None = "equal"  # type: ignore[valid-type]
+    risk_lookback: (
+        Annotated[int, Field(strict=True, ge=MIN_RETURNS, le=MAX_RISK_LOOKBACK)] | None
+    ) = None
+    max_weight: Annotated[float, Field(gt=0, le=1)] | None = None
+    """The most any ticker may weigh at a decision; the excess goes to the others."""
+    max_sector_weight: Annotated[float, Field(gt=0, le=1)] | None = None
+    """The most a catalog sector may weigh at a decision; the excess goes to the others."""
+    target_volatility: Annotated[float, Field(gt=0, le=MAX_TARGET_VOLATILITY)] | None = None
+    """Scale each decision's book so its trailing annualised volatility is this (0.1 = 10 %)."""
+    max_leverage: Annotated[float, Field(ge=1, le=MAX_LEVERAGE)] = 1.0
+    """The most the volatility target may scale the book to, per unit of value."""
+    short_n: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] | None = None
+    """A ranking's long-short book: the ``short_n`` worst-scored tickers short (None = long
+    only)."""
+    gross_exposure: Annotated[float, Field(gt=0, le=MAX_LEVERAGE)] | None = None
+    """A long-short book's long + |short| weight (default 2: 100 % a side)."""
+    net_exposure: Annotated[float, Field(ge=-MAX_LEVERAGE, le=MAX_LEVERAGE)] | None = None
+    """A long-short book's long - |short| weight (default 0: dollar neutral)."""
     """``top_n`` and ``weighting`` may be null (what a normalised ``equal`` or ``fixed``
     request holds, so a stored request parses again unchanged); ``rank`` needs a top_n."""
 
@@ -60,13 +99,15 @@ class Allocation(BaseModel):
 class Rebalance(BaseModel):
     """When the portfolio trades: the last bar of each week/month/quarter, every bar, or
     every N bars; and, between those, whenever a holding drifts ``drift_threshold`` (an
-    absolute weight) from its target."""
+    absolute weight) from its target. ``min_trade`` skips small orders."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schedule: Literal[SCHEDULES] = "monthly"  # type: ignore[valid-type]
     every_n_bars: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
     drift_threshold: Annotated[float, Field(gt=0, le=1)] | None = None
+    min_trade: Annotated[float, Field(ge=0, le=MAX_MIN_TRADE)] = 0.0
+    """Skip an order worth less than this fraction of the portfolio value (0 = off)."""
 
 
 class PortfolioRequestBody(BaseModel):
@@ -85,6 +126,8 @@ class PortfolioRequestBody(BaseModel):
     initial_capital: Capital = INITIAL_CAPITAL.default
     fee_rate: FeeRate = FEE_RATE.default
     slippage_bps: SlippageBps = SLIPPAGE_BPS.default
+    cash_rate: Annotated[float, Field(ge=0, le=MAX_CASH_RATE)] = 0.0
+    """The annual rate cash earns (and borrowed cash pays) at each close; 0 = none."""
     allocation: Allocation = Allocation()
     rebalance: Rebalance = Rebalance()
     params: dict[str, Any] = {}
@@ -172,10 +215,19 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
         allocation["weights"] = {name: upper.get(name, 0.0) for name in tickers}
     else:
         allocation["weights"] = None
+    risk = allocation["weighting"] in RISK_METHODS
+    if risk and method == "fixed":
+        raise RequestError("allocation.weighting", "a risk weighting needs method equal or rank")
+    targeted = allocation["target_volatility"] is not None
+    lookback = allocation["risk_lookback"] or DEFAULT_LOOKBACK
+    allocation["risk_lookback"] = lookback if risk or targeted else None
+    allocation["max_leverage"] = allocation["max_leverage"] if targeted else 1.0
+    _long_short(allocation)
     if method != "rank":
         if allocation["score"] is not None or allocation["filter"] is not None:
             raise RequestError("allocation.score", "is used with method 'rank' only")
-        allocation.update(score=None, filter=None, top_n=None, weighting=None)
+        weighting = allocation["weighting"] if risk else None
+        allocation.update(score=None, filter=None, top_n=None, weighting=weighting)
         if values:
             raise RequestError("params", "names $parameters, but only a ranking uses them")
         return {}
@@ -189,6 +241,20 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
     return checked
+
+
+def _long_short(allocation: dict) -> None:
+    """Check a long-short book's fields; without ``short_n`` they are None."""
+    if allocation["short_n"] is None:
+        allocation.update(gross_exposure=None, net_exposure=None)
+        return
+    if allocation["method"] != "rank":
+        raise RequestError("allocation.short_n", "is used with method 'rank' only")
+    gross = allocation["gross_exposure"] or DEFAULT_GROSS
+    net = DEFAULT_NET if allocation["net_exposure"] is None else allocation["net_exposure"]
+    if abs(net) > gross:
+        raise RequestError("allocation.net_exposure", "must be between -gross and gross")
+    allocation.update(gross_exposure=gross, net_exposure=net)
 
 
 __all__ = ["MAX_TICKERS", "MIN_TICKERS", "PortfolioRequestBody", "parse_portfolio"]

@@ -6,9 +6,12 @@ walk-forward fold stores), the universe it reads and its label.
 
 Searchable names of a base portfolio request (docs/portfolios.md, "Searching a portfolio"):
 a ranking's ``$names`` (``lookback`` for ``roc(close, $lookback)``; a window or lag is a
-whole number, anything else a number, within the strategy language's bounds), ``top_n`` and
-``weighting`` (a ranking), ``schedule``, ``every_n_bars`` (schedule ``bars``) and
-``drift_threshold``.
+whole number, anything else a number, within the strategy language's bounds), ``top_n``
+(a ranking), ``weighting`` (a ranking: any; ``equal``: equal or a risk weighting),
+``risk_lookback`` (a risk weighting or a volatility target), ``max_weight``,
+``max_sector_weight``, ``target_volatility``, ``max_leverage`` (a volatility target),
+``short_n``, ``gross_exposure``, ``net_exposure`` (a ranking's long-short book), ``schedule``,
+``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade`` and ``cash_rate``.
 """
 
 from __future__ import annotations
@@ -19,8 +22,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.portfolio import SCHEDULES, WEIGHTINGS
-from kinds.portfolios.request_model import MAX_TICKERS, parse_portfolio
+from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio.risk import MIN_RETURNS
+from kinds.portfolios.request_model import (
+    MAX_CASH_RATE,
+    MAX_LEVERAGE,
+    MAX_MIN_TRADE,
+    MAX_RISK_LOOKBACK,
+    MAX_TARGET_VOLATILITY,
+    MAX_TICKERS,
+    parse_portfolio,
+)
 from metrics import SWEEP_METRIC_KEYS
 from rules.library.expr import DEFAULT_BOUNDS
 from rules.ranking import compile_ranking
@@ -30,10 +42,25 @@ from work.search import Domain, Outcome, Search
 if TYPE_CHECKING:  # pragma: no cover
     from kinds.portfolios.universe import Universe
 
-REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold")
+REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold", "min_trade")
 """Searchable names that live in the request's ``rebalance``."""
-ALLOCATION_NAMES = ("top_n", "weighting")
+REQUEST_NAMES = ("cash_rate",)
+"""Searchable names at the request's top level."""
+ALLOCATION_NAMES = (
+    "top_n",
+    "weighting",
+    "risk_lookback",
+    "max_weight",
+    "max_sector_weight",
+    "target_volatility",
+    "max_leverage",
+    "short_n",
+    "gross_exposure",
+    "net_exposure",
+)
 """Searchable names that live in the request's ``allocation``."""
+UNSET_HIDDEN = ("risk_lookback", "short_n", "gross_exposure", "net_exposure")
+"""Names a study is not offered while its base leaves them unset (they would change nothing)."""
 WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
 
@@ -50,9 +77,26 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
             out[name] = Domain(kind, low, high, default=base["params"].get(name))
         out["top_n"] = Domain("int", 1, MAX_TICKERS, default=allocation["top_n"])
         out["weighting"] = Domain("choice", choices=WEIGHTINGS, default=allocation["weighting"])
+        out["short_n"] = Domain("int", 1, MAX_TICKERS, default=allocation.get("short_n"))
+        gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
+        out["gross_exposure"] = Domain("float", 0, MAX_LEVERAGE, default=gross)
+        out["net_exposure"] = Domain("float", -MAX_LEVERAGE, MAX_LEVERAGE, default=net)
+    elif allocation["method"] == "equal":
+        choices = ("equal", *RISK_METHODS)
+        out["weighting"] = Domain("choice", choices=choices, default=_weighting(base))
+    lookback = allocation.get("risk_lookback")
+    out["risk_lookback"] = Domain("int", MIN_RETURNS, MAX_RISK_LOOKBACK, default=lookback)
+    for name in ("max_weight", "max_sector_weight"):
+        out[name] = Domain("float", 0, 1, default=allocation.get(name))
+    volatility = allocation.get("target_volatility")
+    out["target_volatility"] = Domain("float", 0, MAX_TARGET_VOLATILITY, default=volatility)
+    leverage = allocation.get("max_leverage", 1.0)
+    out["max_leverage"] = Domain("float", 1, MAX_LEVERAGE, default=leverage)
     out["schedule"] = Domain("choice", choices=SCHEDULES, default=rebalance["schedule"])
     out["every_n_bars"] = Domain("int", 1, 10_000, default=rebalance["every_n_bars"])
     out["drift_threshold"] = Domain("float", 0, 1, default=rebalance["drift_threshold"])
+    out["min_trade"] = Domain("float", 0, MAX_MIN_TRADE, default=rebalance.get("min_trade", 0.0))
+    out["cash_rate"] = Domain("float", 0, MAX_CASH_RATE, default=base.get("cash_rate", 0.0))
     return out
 
 
@@ -82,7 +126,7 @@ def suggested_grid(base: dict[str, Any]) -> dict[str, Any]:
     before submitting."""
     grid: dict[str, Any] = {}
     for name, domain in space(base).items():
-        if name in ALLOCATION_NAMES or name in REBALANCE_NAMES:
+        if name in ALLOCATION_NAMES or name in REBALANCE_NAMES or name in REQUEST_NAMES:
             continue
         around = _around(domain) if domain.type == "int" else None
         if around is not None:
@@ -107,8 +151,11 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
     ``drift_threshold`` are offered, not searched."""
     out: list[dict[str, Any]] = []
     for name, domain in space(base).items():
-        if domain.type == "choice" or (
-            name == "every_n_bars" and base["rebalance"]["schedule"] != "bars"
+        if (
+            domain.type == "choice"
+            or (name == "every_n_bars" and base["rebalance"]["schedule"] != "bars")
+            or (name in UNSET_HIDDEN and domain.default is None)
+            or (name == "max_leverage" and base["allocation"].get("target_volatility") is None)
         ):
             continue
         around = _around(domain)
@@ -145,6 +192,8 @@ def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in point.items():
         if name in REBALANCE_NAMES:
             request["rebalance"][name] = value
+        elif name in REQUEST_NAMES:
+            request[name] = value
         elif name in ALLOCATION_NAMES:
             request["allocation"][name] = value
         else:
@@ -166,9 +215,18 @@ def _held(request: dict[str, Any], name: str) -> Any:
     """The value a normalised request holds for a searchable name."""
     if name in REBALANCE_NAMES:
         return request["rebalance"][name]
+    if name == "weighting":
+        return _weighting(request)
+    if name in REQUEST_NAMES:
+        return request.get(name)
     if name in ALLOCATION_NAMES:
-        return request["allocation"][name]
+        return request["allocation"].get(name)
     return request["params"].get(name)
+
+
+def _weighting(request: dict[str, Any]) -> str:
+    """A request's weighting: an ``equal`` allocation without one is weighted equally."""
+    return request["allocation"]["weighting"] or "equal"
 
 
 def metrics_of(result: dict[str, Any]) -> dict[str, float | int | None]:

@@ -57,6 +57,8 @@ class Universe:
     rows: tuple[np.ndarray, ...]
     data_hash: str
     bars_per_year: float
+    sectors: tuple[str | None, ...] = ()
+    """Each ticker's catalog sector (None when unknown); empty = all unknown."""
 
 
 def _load(
@@ -125,6 +127,7 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         rows=tuple(rows),
         data_hash=digest.hexdigest(),
         bars_per_year=loaded[0].bars_per_year,
+        sectors=tuple(catalog.info(ticker).sector for ticker in request["tickers"]),
     )
 
 

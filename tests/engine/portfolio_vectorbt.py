@@ -32,7 +32,7 @@ def from_orders(inputs: dict[str, np.ndarray]) -> vbt.Portfolio:
         pd.DataFrame(inputs["close"]),
         size=inputs["size"],
         size_type="targetpercent",
-        direction="longonly",
+        direction=str(inputs["direction"]) if "direction" in inputs else "longonly",
         price=inputs["open"],
         val_price=inputs["val_price"],
         fees=float(inputs["fees"]),

@@ -40,12 +40,15 @@ def _decide(n: int, *bars: int) -> np.ndarray:
     [
         ("daily", [1, 1, 1, 1, 1, 0]),
         ("weekly", [1, 0, 0, 0, 1, 0]),
-        ("monthly", [0, 0, 1, 0, 0, 0]),
-        ("quarterly", [0, 0, 1, 0, 0, 0]),
+        ("monthly", [1, 0, 1, 0, 0, 0]),
+        ("quarterly", [1, 0, 1, 0, 0, 0]),
     ],
 )
-def test_schedules_decide_on_the_last_bar_of_each_period_never_the_last_bar(schedule, expected):
-    """Weekly follows ISO weeks across the new year; month and quarter end on Dec 31."""
+def test_schedules_decide_on_the_first_bar_and_the_last_bar_of_each_period_never_the_last_bar(
+    schedule, expected
+):
+    """The first bar always decides (invested from the start); weekly follows ISO weeks
+    across the new year; month and quarter end on Dec 31."""
     assert rebalance_schedule(NEW_YEAR, schedule).tolist() == [bool(x) for x in expected]
 
 
@@ -60,7 +63,7 @@ def test_quarterly_differs_from_monthly_inside_a_quarter():
     """Month ends of January and February are not quarter ends."""
     days = np.array(["2024-01-31", "2024-02-01", "2024-02-29", "2024-03-01"], "datetime64[D]")
     assert rebalance_schedule(days, "monthly").tolist() == [True, False, True, False]
-    assert rebalance_schedule(days, "quarterly").tolist() == [False, False, False, False]
+    assert rebalance_schedule(days, "quarterly").tolist() == [True, False, False, False]
 
 
 def test_equal_weights_split_over_the_eligible_tickers():

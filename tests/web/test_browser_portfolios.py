@@ -217,3 +217,40 @@ def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(
     expect(row.locator("[data-schedule]")).to_have_text("monthly")
     context.close()
     assert errors == []
+
+
+def test_the_form_builds_a_risk_parity_long_short_book_with_a_volatility_target(
+    served, browser, shots
+):
+    """Risk parity, three long and three short, 10 % volatility within 1.5x and a 30 % cap:
+    the body holds each field and the server accepts it (202)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1100}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{served}/portfolios")
+    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    page.fill("#pf-top_n", "3")
+    page.fill("#pf-params", "lookback=63")
+    page.select_option("#pf-weighting", "equal_risk_contribution")
+    page.fill("#pf-short_n", "3")
+    page.fill("#pf-vol", "0.1")
+    page.fill("#pf-leverage", "1.5")
+    page.fill("#pf-max_weight", "0.3")
+    body = page.evaluate("PortfolioForm.body()")
+    assert body["allocation"] == {
+        "method": "rank",
+        "score": "close / sma(close, $lookback) - 1",
+        "filter": "close > sma(close, 200)",
+        "top_n": 3,
+        "weighting": "equal_risk_contribution",
+        "short_n": 3,
+        "target_volatility": 0.1,
+        "max_leverage": 1.5,
+        "max_weight": 0.3,
+    }
+    shoot(page.locator("#pf-form"), shots / "portfolio-form-long-short.png")
+    answer = page.request.post(f"{served}/api/portfolios", data=body)
+    assert answer.status == 202, answer.text()
+    context.close()
+    assert errors == []

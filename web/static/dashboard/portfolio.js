@@ -26,10 +26,29 @@
     );
   }
 
+  const TOP_HOLDINGS = 10;
+
+  /* The ``n`` tickers of largest average absolute weight, the others summed as "other"
+     (a 30-ticker stack is unreadable). */
+  function topHoldings(weights, n) {
+    if (weights.tickers.length <= n + 1) return weights;
+    const mean = (values) => values.reduce((sum, v) => sum + Math.abs(v || 0), 0) / values.length;
+    const order = weights.tickers.map((_, j) => j).sort((a, b) => mean(weights.values[b]) - mean(weights.values[a]));
+    const kept = order.slice(0, n).sort((a, b) => a - b);
+    const rest = order.slice(n);
+    const other = weights.timestamps.map((_, i) => rest.reduce((sum, j) => sum + (weights.values[j][i] || 0), 0));
+    return {
+      ...weights,
+      tickers: [...kept.map((j) => weights.tickers[j]), "other"],
+      values: [...kept.map((j) => weights.values[j]), other],
+    };
+  }
+
   /* Stacked area: each held ticker's weight on top of the ones before it (cumulative sums
      drawn from the top band down, each filled, so a band shows its ticker's share; the
      space above is cash); the legend shows the ticker's own weight on the hovered day. */
-  function drawWeights(el, weights) {
+  function drawWeights(el, all) {
+    const weights = topHoldings(all, TOP_HOLDINGS);
     const x = weights.timestamps.map(stamp);
     const cumulative = [];
     let running = x.map(() => 0);
@@ -169,10 +188,18 @@
     const params = Object.entries(request.params || {}).map(([k, v]) => `$${k}=${v}`).join(", ");
     const what = a.method === "rank"
       ? `top ${a.top_n} by ${a.score}${a.filter ? ` where ${a.filter}` : ""}${params ? ` (${params})` : ""}, ${a.weighting} weights`
-      : `${a.method} weights`;
+      : `${a.method} weights${a.weighting ? `, ${a.weighting}` : ""}`;
     const schedule = r.schedule === "bars" ? `every ${r.every_n_bars} bars` : r.schedule;
     const drift = BT.isNumber(r.drift_threshold) ? `, drift ${r.drift_threshold}` : "";
-    return `${(request.tickers || []).length} tickers · ${request.start_date} … ${request.end_date} · ${what} · rebalance ${schedule}${drift}`;
+    const construction = [
+      a.short_n ? `short ${a.short_n} (gross ${a.gross_exposure}, net ${a.net_exposure})` : "",
+      a.risk_lookback ? `${a.risk_lookback}-day risk lookback` : "",
+      BT.isNumber(a.max_weight) ? `max weight ${a.max_weight}` : "",
+      BT.isNumber(a.max_sector_weight) ? `max sector ${a.max_sector_weight}` : "",
+      BT.isNumber(a.target_volatility) ? `volatility target ${a.target_volatility} (leverage ≤ ${a.max_leverage})` : "",
+    ].filter(Boolean).join(", ");
+    const built = construction ? ` · ${construction}` : "";
+    return `${(request.tickers || []).length} tickers · ${request.start_date} … ${request.end_date} · ${what}${built} · rebalance ${schedule}${drift}`;
   }
 
   function start(data) {

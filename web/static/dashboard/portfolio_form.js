@@ -31,6 +31,12 @@ const PortfolioForm = (() => {
     return text === "" ? null : Number(text);
   };
 
+  /* ``target[key]`` = the number in field ``id``, when one is given. */
+  const optional = (target, key, id) => {
+    const value = number(id);
+    if (value !== null) target[key] = value;
+  };
+
   /* The request the form describes (docs/portfolios.md, "Submitting"). */
   function body() {
     const method = byId("pf-method").value;
@@ -42,10 +48,18 @@ const PortfolioForm = (() => {
       if (filter) allocation.filter = filter;
       allocation.top_n = number("pf-top_n");
       allocation.weighting = byId("pf-weighting").value;
+      optional(allocation, "short_n", "pf-short_n");
+      if (allocation.short_n !== undefined) {
+        optional(allocation, "gross_exposure", "pf-gross");
+        optional(allocation, "net_exposure", "pf-net");
+      }
       params = pairs(byId("pf-params").value);
     } else if (method === "fixed") {
       allocation.weights = pairs(byId("pf-weights").value);
     }
+    optional(allocation, "target_volatility", "pf-vol");
+    if (allocation.target_volatility !== undefined) optional(allocation, "max_leverage", "pf-leverage");
+    optional(allocation, "max_weight", "pf-max_weight");
     const rebalance = { schedule: byId("pf-schedule").value };
     if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
     const drift = number("pf-drift");
@@ -90,6 +104,12 @@ const PortfolioForm = (() => {
     set("pf-filter", allocation.filter);
     set("pf-top_n", allocation.top_n);
     set("pf-weighting", allocation.weighting || "equal");
+    set("pf-short_n", allocation.short_n);
+    set("pf-gross", allocation.gross_exposure);
+    set("pf-net", allocation.net_exposure);
+    set("pf-vol", allocation.target_volatility);
+    set("pf-leverage", allocation.target_volatility ? allocation.max_leverage : null);
+    set("pf-max_weight", allocation.max_weight);
     set("pf-params", unpairs(request.params));
     set("pf-weights", unpairs(allocation.weights));
     set("pf-schedule", rebalance.schedule || "monthly");
