@@ -440,8 +440,7 @@ def part_d(folder: Path, sizes: list[int], repeats: int) -> None:
 
 def reference_of_rows(stored: dict, rows: list) -> dict[str, float] | None:
     """``sampling.importances`` as it was: the complete trials as a rebuilt Optuna study."""
-    from kinds.studies.importance import reference_importances
-    from kinds.studies.sampling import COMPLETE, MIN_TRIALS_FOR_IMPORTANCE
+    from kinds.studies.sampling import COMPLETE, MIN_TRIALS_FOR_IMPORTANCE, reference_importances
 
     complete = [t for t in rows if t.state == COMPLETE and t.values is not None]
     if len(complete) < MIN_TRIALS_FOR_IMPORTANCE or len(stored["space"]) < 2:

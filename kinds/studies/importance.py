@@ -3,13 +3,14 @@ evaluator (``optuna.importance.PedAnovaImportanceEvaluator`` with its defaults, 
 as ``get_param_importances`` does) computed on arrays, without building an Optuna study.
 
 A batch stores the importances over every complete trial (``kinds.studies.kind``, the study
-locked). Rebuilding the study as Optuna trials for that (``reference_importances``) costs
-about 0.1 ms of CPU a trial, so a batch of a 20,000-trial study spent about 2 s in it under
-the lock; here it is the trials' params and values as columns and about 20 ms of numpy, and
-the numbers are Optuna's, bit for bit (``tests/studies``): the same top
-quantile (the best 10 % by the objective; with two objectives Optuna's non-domination rank
-with its hypervolume tie-break), the same grid counts per parameter and the same Parzen
-estimators (Optuna's ``ScottParzenEstimator``), the same sums in the same order.
+locked). Rebuilding the study as Optuna trials for that
+(``kinds.studies.sampling.reference_importances``) costs about 0.1 ms of CPU a trial, so a
+batch of a 20,000-trial study spent about 2 s in it under the lock; here it is the trials'
+params and values as columns and about 20 ms of numpy, and the numbers are Optuna's, bit for
+bit (``tests/studies``): the same top quantile (the best 10 % by the objective; with two
+objectives Optuna's non-domination rank with its hypervolume tie-break), the same grid
+counts per parameter and the same Parzen estimators (Optuna's ``ScottParzenEstimator``), the
+same sums in the same order.
 """
 
 from __future__ import annotations
@@ -160,24 +161,3 @@ def _unnormalised(
         region = column[held]
         found[name] += alpha**2 / beta * _divergence(region[top_held], region, dist)
     return {name: value * quantile**2 for name, value in found.items()}
-
-
-def reference_importances(stored: dict[str, Any], params: list[dict[str, Any]],
-                          values: list[list[float]]) -> dict[str, float]:  # fmt: skip
-    """The same through Optuna: the trials rebuilt as an in-memory study and its
-    ``get_param_importances`` with the PED-ANOVA evaluator (what the columns must equal;
-    ``bench.study_bench`` times both). Optuna's warnings (ties at the cut) are silenced."""
-    import warnings
-
-    from kinds.studies.sampling import COMPLETE, TrialRow, _optuna, rebuild
-
-    optuna = _optuna()
-    rows = [
-        TrialRow(i, COMPLETE, p, v, {}) for i, (p, v) in enumerate(zip(params, values, strict=True))
-    ]
-    study = rebuild(stored, rows)
-    evaluator = optuna.importance.PedAnovaImportanceEvaluator()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        found = optuna.importance.get_param_importances(study, evaluator=evaluator)
-    return {name: float(value) for name, value in found.items()}

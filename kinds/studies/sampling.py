@@ -293,3 +293,22 @@ def importances(stored: dict[str, Any], trials: list[TrialRow]) -> dict[str, flo
     except (ValueError, RuntimeError):
         return None
     return {name: float(value) for name, value in found.items()}
+
+
+def reference_importances(stored: dict[str, Any], params: list[dict[str, Any]],
+                          values: list[list[float]]) -> dict[str, float]:  # fmt: skip
+    """The same through Optuna: the trials rebuilt as an in-memory study and its
+    ``get_param_importances`` with the PED-ANOVA evaluator (what the columns must equal;
+    ``bench.study_bench`` times both). Optuna's warnings (ties at the cut) are silenced."""
+    import warnings
+
+    optuna = _optuna()
+    rows = [
+        TrialRow(i, COMPLETE, p, v, {}) for i, (p, v) in enumerate(zip(params, values, strict=True))
+    ]
+    study = rebuild(stored, rows)
+    evaluator = optuna.importance.PedAnovaImportanceEvaluator()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    return {name: float(value) for name, value in found.items()}

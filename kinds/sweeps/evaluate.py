@@ -43,7 +43,6 @@ from engine import BatchResult, TradingParams, bar_returns, compiled, run_batch,
 from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
 from kinds.runs.execute import MarketWindow, signals_in_window
-from kinds.sweeps.contract import ChunkSpec
 from metrics import curve_functions, sweep_metric_keys
 
 BLOCK_ROWS = 500
@@ -328,28 +327,3 @@ def unpack_sharpe_grid(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     sharpe = np.frombuffer(blob, "<f8", count, start)
     positions = np.frombuffer(blob, kind, count * n, start + 8 * count).reshape(count, n)
     return sharpe, positions
-
-
-def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:
-    """A parsed run sweep chunk evaluated as every chunk is
-    (``kinds.sweeps.search_sweep.evaluate_sweep_chunk`` with the run kind's search, whose
-    points are evaluated by ``evaluate``): one row per combination, ``{"combo_no",
-    "ticker", "params" (swept values), **metrics}``, their block statistics when
-    ``spec.cscv_blocks`` is set and, with them, their Sharpe ratios and grid positions when
-    the message carries the grid's values (``spec.grid``).
-
-    Raises ``RequestError`` when the data cannot serve the request (as ``execute`` does).
-    """
-    from kinds.sweeps.search_sweep import SweepChunk, evaluate_sweep_chunk, searchable_kind
-
-    chunk = SweepChunk(
-        search=searchable_kind(None)[1],
-        base=spec.base,
-        ticker=spec.request.ticker,
-        combo_first=spec.combo_first,
-        swept=spec.swept,
-        grid=spec.grid,
-        blocks=spec.cscv_blocks,
-        label=spec.chunk_id,
-    )
-    return evaluate_sweep_chunk(chunk)

@@ -36,6 +36,7 @@ from work.search import Domain, Search, search_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from kinds.sweeps.caps import RequestCaps
+    from kinds.sweeps.contract import ChunkSpec
     from kinds.sweeps.evaluate import EvaluatedChunk
     from work.kind import WorkKind
 
@@ -427,3 +428,26 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
                            for row in rows], dtype=np.float64)  # fmt: skip
         sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(chunk.swept, chunk.grid))
     return EvaluatedChunk(rows, pack_blocks(scored.blocks), sharpe_grid)
+
+
+def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:
+    """A parsed run sweep chunk (``kinds.sweeps.contract.parse_chunk``) evaluated as every
+    chunk is (``evaluate_sweep_chunk`` with the run kind's search, whose
+    points are evaluated by ``evaluate``): one row per combination, ``{"combo_no",
+    "ticker", "params" (swept values), **metrics}``, their block statistics when
+    ``spec.cscv_blocks`` is set and, with them, their Sharpe ratios and grid positions when
+    the message carries the grid's values (``spec.grid``).
+
+    Raises ``RequestError`` when the data cannot serve the request (as ``execute`` does).
+    """
+    chunk = SweepChunk(
+        search=searchable_kind(None)[1],
+        base=spec.base,
+        ticker=spec.request.ticker,
+        combo_first=spec.combo_first,
+        swept=spec.swept,
+        grid=spec.grid,
+        blocks=spec.cscv_blocks,
+        label=spec.chunk_id,
+    )
+    return evaluate_sweep_chunk(chunk)

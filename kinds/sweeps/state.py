@@ -65,7 +65,7 @@ def store_chunk_results(
     statistics (``kinds.sweeps.evaluate.pack_blocks``) and their packed Sharpe ratios and
     grid positions (``pack_sharpe_grid``; None: not computed), in the caller's transaction
     (the guarded UPDATE first); False, with nothing written, when the chunk was not
-    RUNNING. ``rows`` are ``kinds.sweeps.evaluate.evaluate_chunk`` rows. Wrap the
+    RUNNING. ``rows`` are ``kinds.sweeps.search_sweep.evaluate_sweep_chunk`` rows. Wrap the
     transaction in ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its
     connection."""
     tx = as_tx(handle)

@@ -19,8 +19,12 @@ from tests.bars import daily_bars
 DEMO_DIR = Path(data.__file__).resolve().parent
 """The shipped demo data (data/*.csv and their catalog)."""
 
-DEMO_DAILY = [i.ticker for i in load_catalog(DEMO_DIR).tickers() if i.timeframe == DAILY]
-"""Its daily tickers: ten years each."""
+DEMO_DAILY = [
+    i.ticker for i in load_catalog(DEMO_DIR, user_dir=None).tickers() if i.timeframe == DAILY
+]
+"""Its daily tickers: ten years each (the shipped catalog alone: read when the module is
+collected, before the session's user data folder is set, a developer's own tickers must not
+become cases)."""
 
 DOWN_UP = [10, 9, 8, 7, 8, 9, 10, 11]
 """RSI(2, 30, 70): entries on bars 2–3, exits on bars 5–7. MOMENTUM(1, −20, −20): every

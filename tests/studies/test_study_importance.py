@@ -10,8 +10,15 @@ import math
 import numpy as np
 import pytest
 
-from kinds.studies.importance import columns_of, importances_of, reference_importances
-from kinds.studies.sampling import COMPLETE, PRUNED, TrialRow, distributions, importances
+from kinds.studies.importance import columns_of, importances_of
+from kinds.studies.sampling import (
+    COMPLETE,
+    PRUNED,
+    TrialRow,
+    distributions,
+    importances,
+    reference_importances,
+)
 
 SPACE = {
     "period": {"type": "int", "low": 2, "high": 200, "step": None, "log": True},

@@ -11,7 +11,7 @@ from redis import Redis
 from sqlalchemy.orm import sessionmaker
 
 from kinds.sweeps.contract import parse_chunk
-from kinds.sweeps.evaluate import evaluate_chunk
+from kinds.sweeps.search_sweep import evaluate_chunk
 from kinds.sweeps.store import mark_chunk_running, store_chunk_results
 from store.db import create_schema, make_engine, make_sessionmaker
 from web import create_app

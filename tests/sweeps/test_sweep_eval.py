@@ -18,7 +18,8 @@ from kinds.sweeps.contract import (
     parse_sweep_request,
     plan_chunks,
 )
-from kinds.sweeps.evaluate import evaluate, evaluate_chunk
+from kinds.sweeps.evaluate import evaluate
+from kinds.sweeps.search_sweep import evaluate_chunk
 from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
 
 SWEEPS = [

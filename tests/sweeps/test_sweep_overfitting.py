@@ -31,7 +31,6 @@ from kinds.sweeps.evaluate import (
     BLOCK_KEY,
     SHARPE_GRID_MAGIC,
     evaluate,
-    evaluate_chunk,
     grid_positions,
     pack_blocks,
     pack_sharpe_grid,
@@ -39,6 +38,7 @@ from kinds.sweeps.evaluate import (
     unpack_sharpe_grid,
 )
 from kinds.sweeps.overfitting import overfitting, store_overfitting, verdict
+from kinds.sweeps.search_sweep import evaluate_chunk
 from kinds.sweeps.store import insert_sweep, mark_chunk_running, store_chunk_results
 from store.db import create_schema, make_engine, make_sessionmaker
 from store.dbapi import as_tx

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from kinds.sweeps.contract import chunk_payloads, parse_chunk, parse_sweep_request
-from kinds.sweeps.evaluate import evaluate_chunk
 from kinds.sweeps.kind import CHUNK
+from kinds.sweeps.search_sweep import evaluate_chunk
 from kinds.sweeps.status import PARTIAL
 from kinds.sweeps.store import (
     derive_state,

@@ -8,20 +8,41 @@ Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when se
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import expect
 
 import data
 from adapters.curves import curve_points
 from bench.long_run_bench import FIVE_YEAR_RUN, FIVE_YEARS
+from data.catalog import user_catalog_dir
 from data.generate_intraday import session_csv
 from tests.web.support_browser import recording_page, screenshots_dir, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
 
-def test_a_five_year_minute_runs_page_draws_its_points(stack, browser, tmp_path):
-    data.register_csv(session_csv(FIVE_YEARS, 1), "MINUTES")  # the session's user catalog
+@pytest.fixture
+def minutes() -> Iterator[str]:
+    """MINUTES in the session's user catalog (the stack reads it), taken out again after the
+    test: later tests list the catalog and must not meet it."""
+    catalog = user_catalog_dir()
+    before = (
+        {path.name: path.read_bytes() for path in catalog.glob("*")} if catalog.is_dir() else {}
+    )
+    data.register_csv(session_csv(FIVE_YEARS, 1), "MINUTES")
+    try:
+        yield "MINUTES"
+    finally:
+        for path in catalog.glob("*"):
+            if path.name not in before:
+                path.unlink()
+        for name, content in before.items():
+            (catalog / name).write_bytes(content)
+
+
+def test_a_five_year_minute_runs_page_draws_its_points(stack, browser, tmp_path, minutes):
     response = stack.submit({**FIVE_YEAR_RUN, "charts": True})
     assert response.status_code == 202, response.text
     run_id = response.json()["run_id"]

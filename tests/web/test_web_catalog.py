@@ -25,6 +25,13 @@ def data_dir(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def own_user_data(tmp_path: Path, monkeypatch) -> None:
+    """An empty user catalog of this module's own: /api/tickers lists the shipped catalog
+    overlaid with the user's, and these tests expect the data folder's alone."""
+    monkeypatch.setenv("USER_DATA_DIR", str(tmp_path / "user"))
+
+
 @pytest.fixture
 def client(sqlite_url, data_dir):
     app = build_app(sqlite_url, CLOSED_REDIS, data_dir)
