@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import create_engine, text
 
 import backtest_client
 from scripts.local_stack import DEFAULT_PORT
@@ -47,15 +48,37 @@ def test_the_client_doc_has_python_to_run():
     assert any(DOCUMENTED_URL in block for block in blocks())
 
 
-def test_every_python_block_of_the_client_doc_runs_against_the_platform(stack, monkeypatch):
+def test_every_python_block_of_the_client_doc_runs_against_the_platform(
+    stack, mysql_url, monkeypatch
+):
     import matplotlib
 
     matplotlib.use("Agg")
     monkeypatch.delenv("BACKTEST_URL", raising=False)
     namespace: dict = {"__raises__": lambda name: pytest.raises(getattr(backtest_client, name))}
-    for number, block in enumerate(blocks(), 1):
-        code = runnable(block).replace(DOCUMENTED_URL, stack.base_url)
-        try:
-            exec(compile(code, f"docs/client.md python block {number}", "exec"), namespace)
-        except Exception as exc:  # the block's number and the error, not a bare traceback
-            pytest.fail(f"docs/client.md python block {number} failed: {exc!r}")
+    try:
+        for number, block in enumerate(blocks(), 1):
+            code = runnable(block).replace(DOCUMENTED_URL, stack.base_url)
+            try:
+                exec(compile(code, f"docs/client.md python block {number}", "exec"), namespace)
+            except Exception as exc:  # the block's number and the error, not a bare traceback
+                pytest.fail(f"docs/client.md python block {number} failed: {exc!r}")
+    finally:
+        _forget_portfolios(mysql_url, namespace)
+
+
+def _forget_portfolios(database_url: str, namespace: dict) -> None:
+    """Delete the portfolios the blocks made from the session's shared database (later tests
+    list the portfolios there and expect their own alone)."""
+    made = [v.item_id for v in namespace.values() if isinstance(v, backtest_client.Item)]
+    if not made:
+        return
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for item_id in made:
+                connection.execute(
+                    text("DELETE FROM portfolios WHERE portfolio_id = :id"), {"id": item_id}
+                )
+    finally:
+        engine.dispose()
