@@ -13,6 +13,7 @@ project has its own name, port and volumes and is removed (``down -v``) at the e
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,14 @@ def podman_compose() -> list[str]:
     return [str(found)] if found.is_file() else [shutil.which("podman-compose") or "podman-compose"]
 
 
+def without_compose_variables(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without the variables docker-compose.yml reads (``${NAME…}``): the test
+    session sets some for itself (DATA_DIR: its copy of the demo data, a host path), and a
+    compose project takes only what its .env would give it."""
+    used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    return {name: value for name, value in env.items() if name not in used}
+
+
 class ComposeProject:
     """One ``podman-compose -p <name>`` project of docker-compose.yml, with its own environment
     (the variables .env would hold). Without systemd podman logs that it cannot schedule the
@@ -52,7 +61,7 @@ class ComposeProject:
     def __init__(self, engine_env: dict[str, str], image_tag: str, port: int) -> None:
         self.name = f"sbt-{uuid.uuid4().hex[:8]}"
         self.env = {
-            **engine_env,
+            **without_compose_variables(engine_env),
             "IMAGE_TAG": image_tag,
             "PORT": str(port),
             "MYSQL_PASSWORD": os.urandom(12).hex(),
