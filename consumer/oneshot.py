@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from kinds.registry import all_kinds
+from kinds.registry import kinds_in_order
 from work.errors import RequestError
 
 
@@ -32,7 +32,7 @@ def run_request_file(path: str) -> int:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         print(f"bad request: not valid JSON: {exc}", file=sys.stderr)
         return 2
-    run_locally = next(kind.run_locally for kind in all_kinds() if kind.run_locally)
+    run_locally = next(kind.run_locally for kind in kinds_in_order() if kind.run_locally)
     try:
         result_json = run_locally(payload)
     except RequestError as exc:

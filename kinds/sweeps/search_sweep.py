@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,29 +66,16 @@ def searchable_kind(noun: object) -> tuple[WorkKind, Search]:
 
     :raise RequestError: naming ``kind`` for a kind that is unknown or cannot be searched.
     """
-    from kinds.registry import all_kinds
+    from kinds.registry import all_kinds, kinds_in_order
 
     noun = RUN if noun is None else noun
-    for kind in _kinds_in_order():
+    for kind in kinds_in_order():
         if kind.noun == noun and kind.search is not None:
             search = search_of(kind)
             if search is not None:
                 return kind, search
     names = ", ".join(repr(kind.noun) for kind in all_kinds() if kind.search is not None)
     raise RequestError("kind", f"must be one of {names} (a search over runs names no kind)")
-
-
-def _kinds_in_order() -> Iterator[WorkKind]:
-    """Every kind, in the registry's order, each imported only when reached: a run sweep's
-    chunk Job finds the run kind first and loads no other (``all_kinds`` would import every
-    kind's module: ~0.12 s of a Job's start-up); then the kinds registered at run time."""
-    from kinds.registry import KINDS, all_kinds, kind_of
-
-    for function in dict(zip(KINDS.values(), KINDS, strict=True)).values():
-        kind = kind_of(function)
-        if kind is not None:
-            yield kind
-    yield from all_kinds()
 
 
 def is_search_request(payload: object) -> bool:
