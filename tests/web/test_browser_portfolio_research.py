@@ -17,6 +17,8 @@ from flask import Flask
 from playwright.sync_api import expect
 from redis import Redis
 
+from kinds.portfolios.request_model import parse_portfolio
+from kinds.portfolios.search import suggested_space
 from kinds.studies.kind import BATCH
 from kinds.studies.state import open_batch_messages
 from store import dbapi
@@ -71,7 +73,10 @@ def test_a_portfolio_study_and_walkforward_start_from_its_page(served, browser, 
     expect(page.locator("#pf-research-data")).to_have_attribute("data-ready", "1")
 
     rows = page.locator("#pf-study-space tbody tr")
-    expect(rows).to_have_count(3)  # n, top_n, drift_threshold
+    base = parse_portfolio(portfolio_walkforward()["base"])
+    offered = [entry["name"] for entry in suggested_space(base)]  # n, top_n, then the settings
+    expect(rows).to_have_count(len(offered))
+    assert rows.evaluate_all("rs => rs.map((r) => r.dataset.space)") == offered
     n_row = page.locator('#pf-study-space [data-space="n"]')
     expect(n_row.locator('[data-role="low"]')).to_have_value("10")
     expect(n_row.locator('[data-role="high"]')).to_have_value("40")
