@@ -66,9 +66,10 @@ def kind_of(function: str | None) -> WorkKind | None:
 
 
 def kinds_in_order() -> Iterator[WorkKind]:
-    """Every kind, each once, in ``all_kinds``' order, each imported only when reached: a
-    caller that stops at the first kind it wants (a run Job finds the run kind first) loads
-    no other kind's module (``all_kinds`` imports them all: a tenth of a Job's CPU)."""
+    """Every kind, each once: the listed ones in order, then those registered at run time,
+    each imported only when reached: a caller that stops at the first kind it wants (a run
+    Job finds the run kind first) loads no other kind's module (``all_kinds`` imports them
+    all: a tenth of a Job's CPU)."""
     seen: list[WorkKind] = []
     for path in dict.fromkeys(KINDS.values()):
         kind = _load(path)
@@ -78,6 +79,5 @@ def kinds_in_order() -> Iterator[WorkKind]:
 
 
 def all_kinds() -> tuple[WorkKind, ...]:
-    """Every kind, each once: the listed ones in order, then those registered at run time."""
-    listed = tuple(_load(path) for path in dict.fromkeys(KINDS.values()))
-    return listed + tuple(k for k in dict.fromkeys(_registered.values()) if k not in listed)
+    """Every kind, each once, in ``kinds_in_order``' order, all imported."""
+    return tuple(kinds_in_order())
