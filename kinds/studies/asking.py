@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kinds.studies.sampling import (
     INDEPENDENT,
@@ -49,9 +49,7 @@ from kinds.studies.state import (
     trial_tally,
 )
 from store.clock import utcnow
-
-if TYPE_CHECKING:  # pragma: no cover
-    from store.dbapi import Database, Tx
+from store.dbapi import Database, Tx
 
 logger = logging.getLogger("kinds.studies.asking")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kinds.studies.asking import ask_batch
 from kinds.studies.contract import study_of
@@ -40,13 +40,10 @@ from kinds.studies.state import (
     store_trial,
     trial_rows,
 )
-from store.dbapi import as_tx
+from store.dbapi import Database, Tx, as_tx
 from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
 from work.transitions import fail_item, succeed_item
-
-if TYPE_CHECKING:  # pragma: no cover
-    from store.dbapi import Database, Tx
 
 logger = logging.getLogger("kinds.studies.kind")
 

@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
 from kinds.sweeps.settings import SETTINGS, SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT
@@ -27,10 +27,8 @@ from kinds.sweeps.state import (
     record_write_ms,
     store_chunk_results,
 )
+from store.dbapi import Database, Tx
 from work.kind import Claim, WorkKind
-
-if TYPE_CHECKING:  # pragma: no cover
-    from store.dbapi import Database, Tx
 
 logger = logging.getLogger("kinds.sweeps.kind")
 

@@ -19,7 +19,7 @@ import logging
 import math
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kinds.walkforward.contract import FOLD_FUNCTION
 from kinds.walkforward.outcome import outcome
@@ -34,12 +34,9 @@ from kinds.walkforward.state import (
     sweep_request,
     walkforward_folds,
 )
+from store.dbapi import Database, Tx
 from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
-
-if TYPE_CHECKING:  # pragma: no cover
-    from store.dbapi import Database, Tx
-
 
 logger = logging.getLogger("kinds.walkforward.kind")
 

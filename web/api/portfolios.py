@@ -23,11 +23,12 @@ import logging
 import re
 import uuid
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from adapters.drawdowns import worst_drawdowns
 from engine import TRADING_DAYS
@@ -65,9 +66,6 @@ from work.errors import RequestError
 from work.logs import run_context
 from work.status import RunStatus
 from work.telemetry import field
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.orm import Session
 
 logger = logging.getLogger("web.portfolios")
 

@@ -24,11 +24,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from config.process import RUN_MAX_MEMORY_MB
 from kinds.runs.cache import cache_key
@@ -76,9 +77,6 @@ from web.telemetry import add_telemetry
 from work.logs import run_context
 from work.status import RunStatus
 from work.telemetry import field
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.orm import Session
 
 logger = logging.getLogger("web.runs")
 
