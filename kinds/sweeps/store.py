@@ -329,67 +329,60 @@ def _first_extra(bounds: Bounds | None) -> str | None:
     return next((name for name in bounds or {} if not _is_column(name)), None)
 
 
-def _page_by_column(
-    session: Session,
-    sweep_id: str,
-    sort: str,
-    descending: bool,
-    offset: int,
-    limit: int,
-    ticker: str | None,
-    bounds: Bounds | None,
-) -> list[SweepResult]:
+@dataclass(frozen=True)
+class _Page:
+    """One page of a sweep's results: those of ``ticker`` within ``bounds``, sorted by
+    ``sort``, ``limit`` rows from ``offset``."""
+
+    sweep_id: str
+    sort: str
+    descending: bool
+    offset: int
+    limit: int
+    ticker: str | None
+    bounds: Bounds | None
+
+    def filtered(self, session: Session, statement):
+        """``statement`` kept to the results this page is drawn from (``_filtered``)."""
+        return _filtered(session, statement, self.sweep_id, self.ticker, self.bounds)
+
+
+def _page_by_column(session: Session, page: _Page) -> list[SweepResult]:
     """A page sorted by a column."""
-    statement = _filtered(session, select(SweepResult), sweep_id, ticker, bounds)
-    return list(
-        session.scalars(
-            statement.order_by(*_by_column(sort, descending)).limit(limit).offset(offset)
-        ).all()
-    )
+    order = _by_column(page.sort, page.descending)
+    statement = page.filtered(session, select(SweepResult)).order_by(*order)
+    return list(session.scalars(statement.limit(page.limit).offset(page.offset)).all())
 
 
-def _page_by_extra(
-    session: Session,
-    sweep_id: str,
-    sort: str,
-    descending: bool,
-    offset: int,
-    limit: int,
-    ticker: str | None,
-    bounds: Bounds | None,
-) -> list[SweepResult]:
+def _page_by_extra(session: Session, page: _Page) -> list[SweepResult]:
     """A page sorted by ``sort``, a metric without a column: the combos that have a value,
     read in the order of its index on ``sweep_metric_values`` (the value, or ``negated``
     for descending order, then combo_no), then those without one in combo order
     (undefined values last either way)."""
-    values, of_metric = _values_of(sweep_id, sort)
-    defined = _filtered(
-        session,
-        _from_values(session, select(SweepResult), values).where(of_metric),
-        sweep_id,
-        ticker,
-        bounds,
+    values, of_metric = _values_of(page.sweep_id, page.sort)
+    defined = page.filtered(
+        session, _from_values(session, select(SweepResult), values).where(of_metric)
     )
-    key = values.negated if descending else values.value
+    key = values.negated if page.descending else values.value
     rows = list(
         session.scalars(
-            defined.order_by(key.asc(), values.combo_no.asc()).limit(limit).offset(offset)
+            defined.order_by(key.asc(), values.combo_no.asc()).limit(page.limit).offset(page.offset)
         ).all()
     )
-    if len(rows) >= limit:
+    if len(rows) >= page.limit:
         return rows
-    before = offset + len(rows)
+    before = page.offset + len(rows)
     if not rows:  # past the defined values: how many there are
         counted = defined.with_only_columns(func.count()).order_by(None)
         before = int(session.scalar(counted) or 0)
-    missing, of_missing = _values_of(sweep_id, sort)
-    undefined = _filtered(session, select(SweepResult), sweep_id, ticker, bounds).where(
+    missing, of_missing = _values_of(page.sweep_id, page.sort)
+    undefined = page.filtered(session, select(SweepResult)).where(
         ~exists().where(of_missing, missing.combo_no == SweepResult.combo_no)
     )
     rows += session.scalars(
         undefined.order_by(SweepResult.combo_no)
-        .limit(limit - len(rows))
-        .offset(max(0, offset - before))
+        .limit(page.limit - len(rows))
+        .offset(max(0, page.offset - before))
     ).all()
     return rows
 
@@ -437,9 +430,8 @@ def results_page(
     offset = (page - 1) * per_page
     limit = per_page if top is None else max(0, min(per_page, top - offset))
     page_of = _page_by_column if _is_column(sort) else _page_by_extra
-    rows = (
-        page_of(session, sweep_id, sort, descending, offset, limit, ticker, bounds) if limit else []
-    )
+    wanted = _Page(sweep_id, sort, descending, offset, limit, ticker, bounds)
+    rows = page_of(session, wanted) if limit else []
     total = _count(session, sweep_id, ticker, bounds)
     return rows, total if top is None else min(total, top)
 
