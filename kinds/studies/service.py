@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import ENGINE_VERSION
 from kinds.runs.contract import RequestError
 from kinds.runs.execute import load_market_data
 from kinds.studies.bases import base_data_hash, is_base_study, parse_base_study
@@ -34,6 +33,7 @@ from kinds.studies.state import (
     lock_study,
     open_batch_messages,
 )
+from kinds.sweeps.provenance import provenance
 from store.dbapi import as_tx
 from store.models import Study, utcnow
 from work.status import RunStatus
@@ -96,11 +96,9 @@ def study_submission(
                 deadline_at=None if timeout is None else now + timedelta(seconds=timeout),
                 paused=False,
                 status=RunStatus.PENDING,
-                data_hash=planned.data_hash,
-                engine_version=ENGINE_VERSION,
-                image_tag=image_tag,
-                created_by=created_by,
-                created_at=now,
+                **provenance(
+                    planned.data_hash, image_tag=image_tag, created_by=created_by, created_at=now
+                ),
             )
         )
         session.flush()

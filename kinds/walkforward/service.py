@@ -21,12 +21,12 @@ from rq import Queue
 from sqlalchemy.orm import Session
 
 from data.timeframe import DAILY
-from engine import ENGINE_VERSION
 from kinds.runs.contract import RequestError, new_run_id
 from kinds.runs.execute import load_market_data
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SweepRequest, chunk_payloads, sized_chunk_size, window_request
 from kinds.sweeps.kind import CHUNK, ON_COMPLETE
+from kinds.sweeps.provenance import provenance
 from kinds.sweeps.search_sweep import SearchSweep, is_search_request, search_chunk_payloads
 from kinds.sweeps.service import DEFAULT_CAPS, check_room, check_sweep_data
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep
@@ -175,11 +175,9 @@ def _insert(
             request_json=json.dumps(request.to_dict(), separators=(",", ":")),
             folds=len(planned.folds),
             combos_per_fold=planned.combos_per_fold,
-            data_hash=planned.data_hash,
-            engine_version=ENGINE_VERSION,
-            image_tag=image_tag,
-            created_by=created_by,
-            created_at=now,
+            **provenance(
+                planned.data_hash, image_tag=image_tag, created_by=created_by, created_at=now
+            ),
         )
     )
     session.flush()
