@@ -114,56 +114,40 @@ def _evaluate_rows(
     parts: list[dict[str, np.ndarray]] = []
     if crossing is not None:  # every combination at once, without N × T signals
         _, window = frame.signal_history()
-        edges = block_edges(len(frame.bars) - 1, blocks) if blocks else None
+        edges = _edges(frame, blocks)
         batch = run_crossings(frame.bars, *crossing, window.start, trading, block_edges=edges)
         parts.append(_finish_one_pass(frame, batch, trading, blocks))
     else:
-        evaluate_block = _block_one_pass if one_pass else _block_numpy
         for first in range(0, len(params_list), block):
             entries, exits = signals_in_window(
                 frame, rule_type, params_list[first : first + block], cache
             )
-            parts.append(evaluate_block(frame, entries, exits, trading, blocks))
+            parts.append(_evaluate_block(frame, entries, exits, trading, blocks, one_pass))
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
     return {name: np.concatenate([part[name] for part in parts]) for name in keys}
 
 
-def _block_one_pass(
+def _edges(frame: MarketWindow, blocks: int) -> np.ndarray | None:
+    """The bar edges of the window's ``blocks`` blocks (None for none: no block statistics)."""
+    return block_edges(len(frame.bars) - 1, blocks) if blocks else None
+
+
+def _evaluate_block(
     frame: MarketWindow,
     entries: np.ndarray,
     exits: np.ndarray,
     trading: TradingParams,
     blocks: int,
+    one_pass: bool,
 ) -> dict[str, np.ndarray]:
-    """The stored metrics of a block of combinations, each in one compiled pass."""
-    edges = block_edges(len(frame.bars) - 1, blocks) if blocks else None
-    batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
-    return _finish_one_pass(frame, batch, trading, blocks)
-
-
-def _finish_one_pass(
-    frame: MarketWindow, batch: BatchResult, trading: TradingParams, blocks: int
-) -> dict[str, np.ndarray]:
-    """The stored metrics of one-pass results: the engine's, and those of its reductions."""
-    part = {**batch.metrics}
-    part |= curve_stats_metrics(
-        frame.bars.timestamps, batch.curve, part["max_drawdown_pct"], trading.annual_bars
-    )
-    if blocks:
-        part[BLOCK_KEY] = batch.block_stats
-    return part
-
-
-def _block_numpy(
-    frame: MarketWindow,
-    entries: np.ndarray,
-    exits: np.ndarray,
-    trading: TradingParams,
-    blocks: int,
-) -> dict[str, np.ndarray]:
-    """The stored metrics of a block of combinations from their equity curves (N × T)."""
+    """The stored metrics of a block of combinations: each in one compiled pass
+    (``one_pass``), or from their equity curves (N × T)."""
+    if one_pass:
+        edges = _edges(frame, blocks)
+        batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
+        return _finish_one_pass(frame, batch, trading, blocks)
     batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True)
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
@@ -178,6 +162,19 @@ def _block_numpy(
     if blocks:
         stats = block_stats(returns, blocks)
         part[BLOCK_KEY] = np.hstack([stats.sums, stats.squares])
+    return part
+
+
+def _finish_one_pass(
+    frame: MarketWindow, batch: BatchResult, trading: TradingParams, blocks: int
+) -> dict[str, np.ndarray]:
+    """The stored metrics of one-pass results: the engine's, and those of its reductions."""
+    part = {**batch.metrics}
+    part |= curve_stats_metrics(
+        frame.bars.timestamps, batch.curve, part["max_drawdown_pct"], trading.annual_bars
+    )
+    if blocks:
+        part[BLOCK_KEY] = batch.block_stats
     return part
 
 
