@@ -254,8 +254,7 @@ class Client:
             test_bars=test_bars,
             **fields,
         )
-        accepted = self._submit_once("/api/walkforward", body)
-        return WalkForward(self.http, accepted["walkforward_id"], accepted)
+        return self._start(WalkForward, "/api/walkforward", body)
 
     def get_walkforward(self, walkforward_id: str) -> WalkForward:
         """A handle on an existing walk-forward."""

@@ -15,13 +15,9 @@ import math
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.query import run_filter, run_sort
-from kinds.runs.store import list_runs
-from kinds.runs.view import cache_sources, run_summaries
-from store.models import BacktestRun
 from web.api.runs.blueprint import bp
-from web.db import get_session
-from web.ownership import readable_keys, visible
 from web.query import count, parsed
+from web.run_list import viewer_runs
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
@@ -35,16 +31,9 @@ def list_history() -> ResponseReturnValue:
     sort = parsed(run_sort)
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    rows, total = list_runs(
-        get_session(),
-        filters,
-        page=page,
-        per_page=per_page,
-        sort=sort,
-        visible=visible(BacktestRun),
-    )
+    runs, total = viewer_runs(filters, sort, page, per_page)
     return {
-        "runs": run_summaries(rows, readable_keys(get_session(), BacktestRun, cache_sources(rows))),
+        "runs": runs,
         "page": page,
         "per_page": per_page,
         "total": total,
