@@ -75,6 +75,18 @@ def command_parser(prog: str, description: str | None) -> argparse.ArgumentParse
     return parser
 
 
+def add_values_option(parser: Any, flag: str, help: str) -> None:
+    """A repeatable ``NAME=SPEC`` option of ``parser`` (a parser or an argument group): a
+    parameter's values (``start:stop:step``, ``v1,v2,...``), gathered in a list."""
+    parser.add_argument(flag, action="append", default=[], metavar="NAME=SPEC", help=help)
+
+
+def announcement(template: str) -> Callable[[Any], str]:
+    """The line announcing an accepted submission: ``template`` filled in with the fields of
+    the API's acceptance answer (the handle's ``accepted``)."""
+    return lambda handle: template.format_map(handle.accepted)
+
+
 @dataclass(frozen=True)
 class SubmitOutcome:
     """What ``POST /run_backtest`` said: ``accepted`` (202), ``duplicate`` (409: this run_id

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -98,6 +98,14 @@ def wait_for(
 def _follow(handle: Portfolio, args: argparse.Namespace, out: TextIO) -> int:
     status = wait_for(handle, FINISHED, args, out)
     return ended(status, out, lambda _: metrics_table(handle.result), error="error")
+
+
+def by_position(method: Callable[..., H], named: Sequence[str], body: dict[str, Any]) -> H:
+    """``method`` (a ``Client`` method submitting a search over a portfolio) called with
+    ``body``'s ``named`` fields in that order (None where absent) and its other fields but
+    ``kind`` by name."""
+    rest = {name: value for name, value in body.items() if name not in ("kind", *named)}
+    return method(*(body.get(name) for name in named), **rest)
 
 
 def submit_each(

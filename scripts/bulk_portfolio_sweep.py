@@ -23,11 +23,11 @@ from backtest_client import Client
 from backtest_client.sweeps import Sweep
 from metrics import SWEEP_METRIC_KEYS
 from scripts.bulk_client import command_parser
-from scripts.bulk_portfolio import add_file_options, submit_each
+from scripts.bulk_portfolio import add_file_options, by_position, submit_each
 from scripts.bulk_sweep import accepted_line, follow_sweep
 
-PASSED = ("chunk_size", "cscv_blocks")
-"""Optional fields of a file's request handed to ``Client.sweep_portfolio`` as they are."""
+NAMED = ("base", "grid", "random")
+"""A file's fields ``Client.sweep_portfolio`` takes by position; the rest go as they are."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,11 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _submit(client: Client, body: dict[str, Any]) -> Sweep:
-    fields = {name: body[name] for name in PASSED if name in body}
-    extra = {k: v for k, v in body.items() if k not in ("kind", "base", "grid", "random", *PASSED)}
-    return client.sweep_portfolio(
-        body.get("base"), body.get("grid"), body.get("random"), **fields, **extra
-    )
+    return by_position(client.sweep_portfolio, NAMED, body)
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

@@ -24,11 +24,12 @@ from typing import Any, TextIO
 from backtest_client import Client
 from backtest_client.walkforward import WalkForward
 from scripts.bulk_client import command_parser
-from scripts.bulk_portfolio import add_file_options, submit_each
+from scripts.bulk_portfolio import add_file_options, by_position, submit_each
 from scripts.bulk_walkforward import accepted_line, follow_walkforward
 
-NAMED = ("kind", "base", "grid", "train_bars", "test_bars", "random")
-"""A file's fields ``Client.portfolio_walkforward`` takes by name; the rest go as they are."""
+NAMED = ("base", "grid", "train_bars", "test_bars", "random")
+"""A file's fields ``Client.portfolio_walkforward`` takes by position; the rest go as they
+are."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,15 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _submit(client: Client, body: dict[str, Any]) -> WalkForward:
-    rest = {name: value for name, value in body.items() if name not in NAMED}
-    return client.portfolio_walkforward(
-        body.get("base"),
-        body.get("grid"),
-        body.get("train_bars"),
-        body.get("test_bars"),
-        body.get("random"),
-        **rest,
-    )
+    return by_position(client.portfolio_walkforward, NAMED, body)
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

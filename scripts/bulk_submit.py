@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -47,6 +48,7 @@ from scripts.bulk_client import (
     EXIT_USAGE,
     ApiClient,
     ApiUnavailable,
+    add_values_option,
     command_parser,
 )
 from scripts.bulk_grid import GridError, expand_grid, merge_params, parse_param
@@ -87,12 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_argument_group("what to submit: a grid, or --input")
     source.add_argument("--tickers", type=_csv_list, help="comma-separated tickers")
     source.add_argument("--rules", type=_csv_list, help="comma-separated rule types")
-    source.add_argument(
+    add_values_option(
+        source,
         "--param",
-        action="append",
-        default=[],
-        metavar="NAME=SPEC",
-        help="a rule parameter's values: start:stop:step (inclusive), v1,v2,... or JSON "
+        "a rule parameter's values: start:stop:step (inclusive), v1,v2,... or JSON "
         "(starting with \" [ or {); EXPR's entry/exit take the whole text; applies to every "
         "selected rule that has it (repeatable)",
     )
@@ -364,7 +364,8 @@ SUBCOMMANDS = (
     "portfolio_walkforward",
     "kind",
 )
-"""The subcommands ``split_subcommand`` recognises."""
+"""The subcommands ``split_subcommand`` recognises: each is the command
+``scripts.bulk_<subcommand>``, whose ``main`` takes the arguments."""
 
 
 def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -388,30 +389,8 @@ def split_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command, argv = split_subcommand(argv)
-    if command == "sweep":  # `python -m scripts.bulk_submit [--url U] sweep …`
-        from scripts.bulk_sweep import main as sweep_main
-
-        return sweep_main(argv)
-    if command == "walkforward":  # `python -m scripts.bulk_submit [--url U] walkforward …`
-        from scripts.bulk_walkforward import main as walkforward_main
-
-        return walkforward_main(argv)
-    if command == "portfolio":  # `python -m scripts.bulk_submit [--url U] portfolio …`
-        from scripts.bulk_portfolio import main as portfolio_main
-
-        return portfolio_main(argv)
-    if command == "portfolio_sweep":  # `… bulk_submit [--url U] portfolio_sweep FILE …`
-        from scripts.bulk_portfolio_sweep import main as portfolio_sweep_main
-
-        return portfolio_sweep_main(argv)
-    if command == "portfolio_walkforward":  # `… bulk_submit portfolio_walkforward FILE …`
-        from scripts.bulk_portfolio_walkforward import main as portfolio_walkforward_main
-
-        return portfolio_walkforward_main(argv)
-    if command == "kind":  # `python -m scripts.bulk_submit [--url U] kind RESOURCE …`
-        from scripts.bulk_kind import main as kind_main
-
-        return kind_main(argv)
+    if command is not None:  # `python -m scripts.bulk_submit [--url U] <command> …`
+        return import_module(f"scripts.bulk_{command}").main(argv)
     args = build_parser().parse_args(argv)
     if args.rate <= 0 or args.poll <= 0 or args.top <= 0 or args.retries < 0:
         print(

@@ -35,6 +35,8 @@ from scripts.bulk_client import (
     EXIT_TIMEOUT,
     EXIT_UNAVAILABLE,
     ApiUnavailable,
+    add_values_option,
+    announcement,
     command_parser,
 )
 from scripts.bulk_grid import JSON_STARTS
@@ -85,13 +87,7 @@ def parse_assignment(text: str, *, grid: bool) -> tuple[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     parser = command_parser("python -m scripts.bulk_sweep", __doc__)
     parser.add_argument("--rule", required=True, help="rule_type, e.g. SMA_CROSS")
-    parser.add_argument(
-        "--grid",
-        action="append",
-        default=[],
-        metavar="NAME=SPEC",
-        help="a swept parameter: start:stop:step or v1,v2,...",
-    )
+    add_values_option(parser, "--grid", "a swept parameter: start:stop:step or v1,v2,...")
     parser.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="a fixed base parameter"
     )
@@ -283,13 +279,10 @@ def ended(
     return EXIT_OK
 
 
-def accepted_line(sweep: Sweep) -> str:
-    """The line announcing an accepted sweep: its id, combos, chunks and skipped ones."""
-    accepted = sweep.accepted
-    return (
-        f"sweep {sweep.sweep_id}: {accepted['combos']:,} combos in "
-        f"{accepted['chunks']} chunks ({accepted['skipped']:,} skipped by constraints)"
-    )
+accepted_line = announcement(
+    "sweep {sweep_id}: {combos:,} combos in {chunks} chunks ({skipped:,} skipped by constraints)"
+)
+"""The line announcing an accepted sweep: its id, combos, chunks and skipped ones."""
 
 
 def follow_sweep(sweep: Sweep, args: argparse.Namespace, out: TextIO) -> int:

@@ -21,6 +21,7 @@ import sys
 from typing import Any, TextIO
 
 from backtest_client.walkforward import WalkForward
+from scripts.bulk_client import announcement
 from scripts.bulk_sweep import build_parser as sweep_parser
 from scripts.bulk_sweep import (
     ended,
@@ -120,13 +121,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     )
 
 
-def accepted_line(handle: WalkForward) -> str:
-    """The line that says a walk-forward was accepted: its id, folds and combos per fold."""
-    accepted = handle.accepted
-    return (
-        f"walk-forward {handle.walkforward_id}: {accepted['folds']} folds × "
-        f"{accepted['combos_per_fold']:,} combos"
-    )
+accepted_line = announcement(
+    "walk-forward {walkforward_id}: {folds} folds × {combos_per_fold:,} combos"
+)
+"""The line that says a walk-forward was accepted: its id, folds and combos per fold."""
 
 
 def follow_walkforward(handle: WalkForward, args: argparse.Namespace, out: TextIO) -> int:
