@@ -53,18 +53,8 @@ class RunRequest:
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
         None = 252, daily)."""
-        return TradingParams(
-            bars_per_year=bars_per_year,
-            initial_capital=self.initial_capital,
-            fee_rate=self.fee_rate,
-            slippage_bps=self.slippage_bps,
-            position_size=self.position_size,
-            size_type=self.size_type,
-            direction=self.direction,
-            stop_loss_pct=self.stop_loss_pct,
-            take_profit_pct=self.take_profit_pct,
-            trailing_stop_pct=self.trailing_stop_pct,
-        )
+        engine_fields = {name: getattr(self, name) for name in _ENGINE_FIELDS}
+        return TradingParams(bars_per_year=bars_per_year, **engine_fields)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
@@ -121,6 +111,9 @@ class RunLabels:
 
 _FIELD_NAMES = tuple(f.name for f in fields(RunRequest))
 _REQUIRED_FIELDS = ("run_id", "ticker", "rule_type", "start_date", "end_date")
+_ENGINE_FIELDS = tuple(f.name for f in fields(TradingParams) if f.name in _FIELD_NAMES)
+"""The request's fields the engine takes as they are: every field of ``TradingParams`` but
+``bars_per_year`` (the ticker's, from the catalog)."""
 
 
 REQUEST_FIELDS = tuple(f.name for f in fields(RunRequest))
