@@ -137,8 +137,9 @@ class Client:
         """
         listed = [tickers] if isinstance(tickers, str) else list(tickers)
         window = _window(start_date, end_date, params)
-        body = _body(rule_type=rule_type, tickers=listed, grid=grid, **window, **fields)
-        return self._start(Sweep, "/api/sweeps", body)
+        return self._start(
+            Sweep, "/api/sweeps", rule_type=rule_type, tickers=listed, grid=grid, **window, **fields
+        )
 
     def sweep_portfolio(
         self,
@@ -159,8 +160,9 @@ class Client:
         :raise BacktestRequestError: refused, ``field`` naming the input (``grid.lookback``,
             ``base.tickers[2]``…).
         """
-        body = _body(kind="portfolio", base=base, grid=grid, random=random, **fields)
-        return self._start(Sweep, "/api/sweeps", body)
+        return self._start(
+            Sweep, "/api/sweeps", kind="portfolio", base=base, grid=grid, random=random, **fields
+        )
 
     def get_sweep(self, sweep_id: str) -> Sweep:
         """A handle on an existing sweep."""
@@ -212,7 +214,9 @@ class Client:
         :raise BacktestRequestError: refused, ``field`` naming the input (``train_bars``…).
         """
         window = _window(start_date, end_date, params)
-        body = _body(
+        return self._start(
+            WalkForward,
+            "/api/walkforward",
             rule_type=rule_type,
             ticker=ticker,
             grid=grid,
@@ -221,7 +225,6 @@ class Client:
             **window,
             **fields,
         )
-        return self._start(WalkForward, "/api/walkforward", body)
 
     def portfolio_walkforward(
         self,
@@ -245,7 +248,9 @@ class Client:
         :raise BacktestRequestError: refused, ``field`` naming the input (``train_bars``,
             ``grid.lookback``, ``base.tickers[2]``…).
         """
-        body = _body(
+        return self._start(
+            WalkForward,
+            "/api/walkforward",
             kind="portfolio",
             base=base,
             grid=grid,
@@ -254,7 +259,6 @@ class Client:
             test_bars=test_bars,
             **fields,
         )
-        return self._start(WalkForward, "/api/walkforward", body)
 
     def get_walkforward(self, walkforward_id: str) -> WalkForward:
         """A handle on an existing walk-forward."""
@@ -281,8 +285,15 @@ class Client:
         :raise BacktestRequestError: refused, ``field`` naming the input (``space.period.low``…).
         """
         window = _window(start_date, end_date, params)
-        body = _body(rule_type=rule_type, ticker=ticker, space=space, **window, **fields)
-        return self._start(Study, "/api/studies", body)
+        return self._start(
+            Study,
+            "/api/studies",
+            rule_type=rule_type,
+            ticker=ticker,
+            space=space,
+            **window,
+            **fields,
+        )
 
     def portfolio_study(
         self, base: dict[str, Any], space: dict[str, dict[str, Any]], **fields: Any
@@ -299,8 +310,9 @@ class Client:
         :raise BacktestRequestError: refused, ``field`` naming the input (``base.tickers[1]``,
             ``space.top_n.low``…).
         """
-        body = _body(kind="portfolio", base=base, space=space, **fields)
-        return self._start(Study, "/api/studies", body)
+        return self._start(
+            Study, "/api/studies", kind="portfolio", base=base, space=space, **fields
+        )
 
     def get_study(self, study_id: str) -> Study:
         """A handle on an existing study."""
@@ -327,7 +339,9 @@ class Client:
 
         :raise BacktestRequestError: refused, ``field`` naming the input (``tickers[3]``…).
         """
-        body = _body(
+        return self._start(
+            Portfolio,
+            "/api/portfolios",
             tickers=list(tickers),
             start_date=start_date,
             end_date=end_date,
@@ -336,7 +350,6 @@ class Client:
             params=params,
             **fields,
         )
-        return self._start(Portfolio, "/api/portfolios", body)
 
     def get_portfolio(self, portfolio_id: str) -> Portfolio:
         """A handle on an existing portfolio."""
@@ -370,10 +383,11 @@ class Client:
         """
         self.http.call("POST", f"/api/schema/{noun}/validate", json=body)
 
-    def _start(self, handle: type[H], path: str, body: dict[str, Any]) -> H:
-        """POST ``body`` to ``path`` once (``_submit_once``); the ``handle`` on what it
-        created, named by the answer's ``handle.ID_FIELD``, with the answer as ``accepted``."""
-        accepted = self._submit_once(path, body)
+    def _start(self, handle: type[H], path: str, /, **fields: Any) -> H:
+        """POST the ``fields`` given (``_body``) to ``path`` once (``_submit_once``); the
+        ``handle`` on what it created, named by the answer's ``handle.ID_FIELD``, with the
+        answer as ``accepted``."""
+        accepted = self._submit_once(path, _body(**fields))
         return handle(self.http, accepted[handle.ID_FIELD], accepted)
 
     def _submit_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
