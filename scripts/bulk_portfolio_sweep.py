@@ -17,41 +17,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
-from backtest_client import Client
-from backtest_client.sweeps import Sweep
 from metrics import SWEEP_METRIC_KEYS
-from scripts.bulk_client import command_parser
-from scripts.bulk_portfolio import add_file_options, by_position, submit_each
-from scripts.bulk_sweep import accepted_line, follow_sweep
-
-NAMED = ("base", "grid", "random")
-"""A file's fields ``Client.sweep_portfolio`` takes by position; the rest go as they are."""
+from scripts.bulk_portfolio_search import search_parser, submit_searches
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = command_parser("python -m scripts.bulk_portfolio_sweep", __doc__)
-    add_file_options(parser, "JSON sweep request(s) over a portfolio")
+    parser = search_parser("sweep", __doc__)
     parser.add_argument("--metric", default="sharpe_ratio", choices=SWEEP_METRIC_KEYS)
     parser.add_argument("--top", type=int, default=10, help="rows of each final table")
     return parser
 
 
-def _submit(client: Client, body: dict[str, Any]) -> Sweep:
-    return by_position(client.sweep_portfolio, NAMED, body)
-
-
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit each sweep, wait for it, print its top points; the worst exit code."""
-    return submit_each(
-        build_parser().parse_args(argv),
-        "sweep request over a portfolio",
-        _submit,
-        lambda handle, _body: accepted_line(handle),
-        follow_sweep,
-        out,
-    )
+    return submit_searches("sweep", build_parser().parse_args(argv), out)
 
 
 if __name__ == "__main__":

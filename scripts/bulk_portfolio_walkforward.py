@@ -17,41 +17,16 @@ the API could not be reached, 4 the wait timed out.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
-from backtest_client import Client
-from backtest_client.walkforward import WalkForward
-from scripts.bulk_client import command_parser
-from scripts.bulk_portfolio import add_file_options, by_position, submit_each
-from scripts.bulk_walkforward import accepted_line, follow_walkforward
-
-NAMED = ("base", "grid", "train_bars", "test_bars", "random")
-"""A file's fields ``Client.portfolio_walkforward`` takes by position; the rest go as they
-are."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = command_parser("python -m scripts.bulk_portfolio_walkforward", __doc__)
-    add_file_options(parser, "JSON walk-forward request(s) over a portfolio")
-    return parser
-
-
-def _submit(client: Client, body: dict[str, Any]) -> WalkForward:
-    return by_position(client.portfolio_walkforward, NAMED, body)
+from scripts.bulk_portfolio_search import search_parser, submit_searches
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit each walk-forward, wait for it, print its folds; the worst exit code."""
-    return submit_each(
-        build_parser().parse_args(argv),
-        "walk-forward request over a portfolio",
-        _submit,
-        lambda handle, _body: accepted_line(handle),
-        follow_walkforward,
-        out,
-    )
+    args = search_parser("walkforward", __doc__).parse_args(argv)
+    return submit_searches("walkforward", args, out)
 
 
 if __name__ == "__main__":
