@@ -12,21 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rules._validate import format_number
+from rules.expr import tree
 from rules.expr.check import checked
 from rules.expr.functions import OTHER_BARS
 from rules.expr.parse import parse
-from rules.expr.tree import (
-    COMPARISONS,
-    Binary,
-    Call,
-    Column,
-    Node,
-    Number,
-    Param,
-    Text,
-    Unary,
-    walk,
-)
+from rules.expr.tree import COMPARISONS, Binary, Call, Column, Node, Number, Param, Unary, walk
 from rules.spec import Panel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,7 +55,7 @@ def render(node: Node, params: dict) -> str:
         return format_number(params[node.name])
     if isinstance(node, Column):
         return node.name
-    if isinstance(node, Text):
+    if isinstance(node, tree.Text):
         return f'"{node.value}"'
     if isinstance(node, Call):
         return f"{node.function}({', '.join(render(a, params) for a in node.args)})"

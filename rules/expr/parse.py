@@ -190,15 +190,8 @@ def _node(item, children: list, multiline: bool) -> Node:
         _check_name(name, children[0], multiline, "$")
         return Param(name, pos=pos)
     if rule == "string":
-        token = children[0]
-        value = str(token)[1:-1]
-        if len(value) > MAX_NAME:
-            raise ExprError(
-                f"text {str(token)[:MAX_NAME]}… is longer than {MAX_NAME} characters",
-                token.line,
-                token.column,
-                multiline,
-            )
+        value = str(children[0])[1:-1]
+        _check_name(value, children[0], multiline, '"', "text")
         return Text(value, pos=pos)
     if rule == "name":
         name = str(children[0])
@@ -228,10 +221,10 @@ def _node(item, children: list, multiline: bool) -> Node:
     return node
 
 
-def _check_name(name: str, token, multiline: bool, prefix: str = "") -> None:
+def _check_name(name: str, token, multiline: bool, prefix: str = "", what: str = "name") -> None:
     if len(name) > MAX_NAME:
         raise ExprError(
-            f"name {prefix}{name[:MAX_NAME]}… is longer than {MAX_NAME} characters",
+            f"{what} {prefix}{name[:MAX_NAME]}… is longer than {MAX_NAME} characters",
             token.line,
             token.column,
             multiline,

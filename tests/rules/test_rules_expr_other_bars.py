@@ -217,3 +217,25 @@ def test_a_portfolio_score_cannot_ref_another_ticker():
     with pytest.raises(Exception, match="ref is not available here"):
         compile_ranking('ref("DEMOIX", close)', None)
     assert compile_ranking('tf("1w", roc(close, 4))', None) is not None
+
+
+def test_the_charts_draw_only_what_is_computed_on_the_runs_own_bars():
+    """An sma inside ref is the other ticker's: no overlay over the run's candles; an RSI
+    of a referenced series is a panel labelled as written, with its level."""
+    from rules.expr.charts import overlays, panels
+
+    rng = np.random.default_rng(21)
+    own, other = _bars(rng, "2021-01-04", 90), _bars(rng, "2020-11-02", 120)
+    attach(own, {"OTHER": other})
+    params = validate_rule(
+        "EXPR",
+        {
+            "entry": 'close > sma(close, 5) and ref("OTHER", close) > ref("OTHER", sma(close, 9))',
+            "exit": 'rsi(ref("OTHER", close), 3) > 70 or tf("1w", close) < 0',
+        },
+    )[1]
+    assert list(overlays(own, params)) == ["sma(close, 5)"]
+    [panel] = panels(own, params)
+    assert list(panel.series) == ['rsi(ref("OTHER", close), 3)'] and panel.levels == (70.0,)
+    want = _series('rsi(ref("OTHER", close), 3)', own, {"OTHER": other})
+    np.testing.assert_array_equal(panel.series['rsi(ref("OTHER", close), 3)'], want)
