@@ -1,6 +1,6 @@
-"""ref and tf through the API on the demo data: a run, the signal analyzer and a sweep over a
-$name take a market filter on DEMOIX; an unknown or non-literal ticker is a 400 naming the
-text; the run's data_hash covers the referenced file."""
+"""ref and tf through the API on the demo data: a run, the signal analyzer, a sweep and a
+study over a $name take a market filter on DEMOIX; an unknown or non-literal ticker is a
+400 naming the text; the run's data_hash covers the referenced file."""
 
 from __future__ import annotations
 
@@ -164,3 +164,31 @@ def test_the_data_hash_changes_when_a_referenced_file_changes(tmp_path, demo_dat
     reordered = replace(request, params={**request.params})
     assert load_market_data(reordered, folder).data_hash == after
     assert np.array_equal(execute(plain, folder).trades, execute(plain, demo_data_dir).trades)
+
+
+def test_a_study_searches_a_name_of_a_weekly_and_market_filter(
+    sqlite_url, redis_url, demo_data_dir
+):
+    """A study over $n of a text with ref and tf: accepted, its batches evaluated as a
+    consumer's Job does, every trial COMPLETE or PRUNED and the study SUCCEEDED."""
+    from tests.studies.test_study_web import drain
+
+    app = sweep_app(sqlite_url, redis_url, DATA_DIR=str(demo_data_dir))
+    client = app.test_client()
+    body = {
+        "ticker": "ACME",
+        "rule_type": "EXPR",
+        "params": {key: value for key, value in MARKET_FILTER.items() if key != "n"},
+        "start_date": "2016-01-01",
+        "end_date": "2019-12-31",
+        "space": {"n": {"low": 10, "high": 80}},
+        "n_trials": 6,
+        "batch_size": 3,
+    }
+    response = client.post("/api/studies", json=body)
+    assert response.status_code == 202, response.get_json()
+    assert drain(app, redis_url) >= 2
+    study = client.get(response.get_json()["status_url"]).get_json()
+    assert study["status"] == "SUCCEEDED", study
+    trials = client.get(f"{response.get_json()['status_url']}/trials").get_json()["trials"]
+    assert len(trials) == 6 and {t["state"] for t in trials} <= {"COMPLETE", "PRUNED"}
