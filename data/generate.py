@@ -245,7 +245,7 @@ def generate(out: str | Path | None = None) -> list[Path]:
     atomic_write(path, to_csv(days, equal_weight_index(members, len(days))))
     written.append(path)
     catalog = catalog.with_entry(
-        TickerInfo(INDEX_TICKER, INDEX_NAME, path.name, True, INDEX_DESCRIPTION)
+        TickerInfo(INDEX_TICKER, INDEX_NAME, path.name, True, INDEX_DESCRIPTION, index=True)
     )
     written.append(save_catalog(catalog))
     return written

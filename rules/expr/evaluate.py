@@ -176,7 +176,9 @@ class _Batch:
         known = self.inner.get((node.function, label.value))
         if known is None:
             if node.function == "ref":
-                bars = self.others[label.value]
+                bars = self.others.get(label.value)
+                if bars is None:  # the edge loads every ticker a text refs, or refuses it
+                    raise LookupError(f"no bars of {label.value} were loaded with this run's")
                 at = frames.as_of(self.bars.timestamps, bars.timestamps)
                 scope = (*self.scope, "ref", label.value, id(bars))
             else:

@@ -176,6 +176,7 @@ def test_symlink_escaping_data_dir_is_refused(data_root: Path) -> None:
         ('{"ONE": {"file": "ONE.csv", "name": 5}}', "must be strings"),
         ('{"ONE": {"file": "ONE.csv", "sector": 3}}', "sector must be a string"),
         ('{"ONE": {"file": "ONE.csv", "sector": ""}}', "sector must be a string"),
+        ('{"ONE": {"file": "ONE.csv", "index": "yes"}}', "index must be true or false"),
     ],
 )
 def test_broken_catalog_is_a_catalog_error(data_root: Path, text: str, fragment: str) -> None:
@@ -252,6 +253,7 @@ def test_committed_catalog_lists_the_synthetic_demo_tickers() -> None:
     demo = ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA", "VANDELAY", INDEX_TICKER]
     members = [member.ticker for member in UNIVERSE]
     assert [info.ticker for info in infos] == sorted([*demo, *members])
+    assert [info.ticker for info in infos if info.index] == [INDEX_TICKER]
     for info in infos:
         assert info.synthetic is True
         assert "synthetic" in info.description.lower() and "demo data" in info.description
