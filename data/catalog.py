@@ -87,6 +87,9 @@ class TickerInfo:
     """The company's sector (the demo universe's); None when unknown."""
     events: str | None = None
     """The bare name of its events file beside ``file`` (``data.events``); None: no events."""
+    index: bool = False
+    """A market index (DEMOIX), not a company: for ``ref`` market filters, left out of the
+    portfolio form's universe."""
 
     @property
     def annual_bars(self) -> float:
@@ -114,6 +117,8 @@ class TickerInfo:
             doc["sector"] = self.sector
         if self.events is not None:
             doc["events"] = self.events
+        if self.index:
+            doc["index"] = True
         return doc
 
 
@@ -162,8 +167,21 @@ def _entry(ticker: object, raw: object) -> TickerInfo:
         raise CatalogError(
             f"{CATALOG_FILE}: entry {ticker} has an invalid events file name {events!r}"
         )
+    index = raw.get("index", False)
+    if not isinstance(index, bool):
+        raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: index must be true or false")
     return TickerInfo(
-        ticker, name, file, synthetic, description, timeframe, market, per_year, sector, events
+        ticker,
+        name,
+        file,
+        synthetic,
+        description,
+        timeframe,
+        market,
+        per_year,
+        sector,
+        events,
+        index,
     )
 
 

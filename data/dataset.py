@@ -14,7 +14,7 @@ daily ticker it counts as its date (a daily bar stands for the whole day).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -185,14 +185,36 @@ def load_history(
     :raise EmptyRangeError: no bar falls in the range (or ``start`` is after ``end``).
     """
     catalog = load_catalog(data_dir, skip_invalid=True) if catalog is None else catalog
-    path = catalog.resolve(ticker)
-    events_path = catalog.resolve_events(ticker)
     info = catalog.info(ticker)
     daily = info.timeframe == DAILY
     start = _bound(start, "start", daily)
     end = _bound(end, "end", daily)
     if _instant(start, end=False) >= _instant(end, end=True):
         raise EmptyRangeError(f"the start date {start} is after the end date {end}")
+    whole = load_file(ticker, data_dir, catalog)
+    bars = whole.bars
+    first, stop = bar_window(bars, start, end)
+    if first == stop:
+        first_day, last_day = _days(bars, daily)
+        raise EmptyRangeError(
+            f"no {ticker} bars between {start} and {end}; the data covers {first_day} to {last_day}"
+        )
+    return replace(whole, start=first, stop=stop)
+
+
+def load_file(
+    ticker: str, data_dir: str | Path | None = None, catalog: Catalog | None = None
+) -> History:
+    """Every bar of ``ticker``'s file (its window is the whole file), checked and read once
+    as ``load_history`` reads it: what a ``ref`` to another ticker reads.
+
+    :raise UnknownTickerError: the ticker is malformed or not in the catalog (no file read).
+    :raise DataQualityError: as ``load_history``.
+    """
+    catalog = load_catalog(data_dir, skip_invalid=True) if catalog is None else catalog
+    path = catalog.resolve(ticker)
+    events_path = catalog.resolve_events(ticker)
+    info = catalog.info(ticker)
     bars, data_hash, timeframe = _parsed(path)
     if timeframe != info.timeframe:
         raise DataQualityError(
@@ -203,13 +225,7 @@ def load_history(
         events, events_raw = _parsed_events(events_path)
         check_events(bars, events)
         data_hash = combined_hash(data_hash, events_raw)
-    first, stop = bar_window(bars, start, end)
-    if first == stop:
-        first_day, last_day = _days(bars, daily)
-        raise EmptyRangeError(
-            f"no {ticker} bars between {start} and {end}; the data covers {first_day} to {last_day}"
-        )
-    return History(bars, first, stop, data_hash, ticker, path, info, events)
+    return History(bars, 0, len(bars), data_hash, ticker, path, info, events)
 
 
 def _days(bars: Bars, daily: bool = True) -> tuple[str, str]:

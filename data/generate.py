@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from data.catalog import Catalog, TickerInfo, load_catalog, save_catalog
+from data.demo_index import INDEX_NAME, INDEX_TICKER, equal_weight_index
 from data.demo_universe import (
     MEMBER_SEED_BASE,
     SECTOR_SEED_BASE,
@@ -53,6 +54,12 @@ UNIVERSE_DESCRIPTION = (
     "Synthetic demo data for a fictional company of the demo universe, not real market "
     "prices: its sector's common factor plus its own regime-switching GARCH returns "
     f"(data/generate.py, data/demo_universe.py, seed {SEED})."
+)
+
+
+INDEX_DESCRIPTION = (
+    "Synthetic demo data, not real market prices: an equal-weight index of the 30 fictional "
+    "companies of the demo universe, for ref() market filters (data/demo_index.py)."
 )
 
 
@@ -206,6 +213,7 @@ def generate(out: str | Path | None = None) -> list[Path]:
             TickerInfo(spec.ticker, spec.name, path.name, True, DESCRIPTION)
         )
     factors = sector_factors(len(days))
+    members = []
     for index, member in enumerate(UNIVERSE):
         first = int(np.searchsorted(days, np.datetime64(member.listed)))
         spec = DemoTicker(
@@ -222,6 +230,7 @@ def generate(out: str | Path | None = None) -> list[Path]:
         path = catalog.data_dir / f"{member.ticker}.csv"
         atomic_write(path, to_csv(days[first:], bars))
         written.append(path)
+        members.append((first, bars))
         catalog = catalog.with_entry(
             TickerInfo(
                 member.ticker,
@@ -232,6 +241,12 @@ def generate(out: str | Path | None = None) -> list[Path]:
                 sector=member.sector,
             )
         )
+    path = catalog.data_dir / f"{INDEX_TICKER}.csv"
+    atomic_write(path, to_csv(days, equal_weight_index(members, len(days))))
+    written.append(path)
+    catalog = catalog.with_entry(
+        TickerInfo(INDEX_TICKER, INDEX_NAME, path.name, True, INDEX_DESCRIPTION, index=True)
+    )
     written.append(save_catalog(catalog))
     return written
 

@@ -36,9 +36,10 @@ def catalog_tickers(data_dir) -> list[dict[str, Any]]:
     synthetic, and the dates of the first and last bar (``first_date``/``last_date``, null
     when the file cannot be read: a run on it is then refused naming the file's problem),
     the ``timeframe`` a request on it must name, its ``market`` and ``bars_per_year``, and
-    its ``sector`` (null when the catalog names none). An entry that cannot be used (its file
-    outside the data folder: ``data.BadEntryError``, logged) is left out, as an invalid one
-    is by ``load_catalog``."""
+    its ``sector`` (null when the catalog names none) and whether it is an ``index`` (DEMOIX:
+    for ``ref`` market filters, not in the portfolio form's universe). An entry that cannot
+    be used (its file outside the data folder: ``data.BadEntryError``, logged) is left out,
+    as an invalid one is by ``load_catalog``."""
     entries = []
     for info in load_catalog(data_dir, skip_invalid=True).tickers():
         try:
@@ -59,6 +60,7 @@ def catalog_tickers(data_dir) -> list[dict[str, Any]]:
                 "market": info.market,
                 "bars_per_year": info.annual_bars,
                 "sector": info.sector,
+                "index": info.index,
             }
         )
     return entries

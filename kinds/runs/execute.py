@@ -25,6 +25,7 @@ from config import process
 from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
+from kinds.runs.references import attach_references
 
 if TYPE_CHECKING:  # pragma: no cover
     from rules.spec import Panel
@@ -51,9 +52,13 @@ def load_market_data(
     ``bar_limit`` (the web passes its RUN_MAX_BARS setting) defaults to ``max_bars()``;
     None: no count.
 
+    The tickers its rule ``ref``s are loaded too, attached to its bars and folded into its
+    ``data_hash`` (``kinds.runs.references``).
+
     Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
-    checks), ``timeframe`` (not the ticker's), ``start_date`` (no bar in the range) or
-    ``end_date`` (too many bars).
+    checks), ``timeframe`` (not the ticker's), ``start_date`` (no bar in the range),
+    ``end_date`` (too many bars) or ``params.entry``/``params.exit`` (a ``ref`` to an
+    unknown ticker).
     """
     try:
         history = data.load_history(request.ticker, request.start, request.end, data_dir)
@@ -74,7 +79,7 @@ def load_market_data(
         raise RequestError(
             "end_date", f"the range holds {bars:,} bars; a run may cover at most {limit:,}"
         )
-    return history
+    return attach_references(request, history, data_dir)
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,11 +8,16 @@ nodes (``tree``); names resolve only through the table in ``functions``; evaluat
 user text as Python. Bounds on text length, nesting depth, node count, windows and numbers
 keep every accepted expression cheap.
 
+``ref("TICKER", x)`` and ``tf("1w", x)`` compute x on other bars (another ticker's, attached
+to the run's bars by the edge through ``market``; the run's bars in calendar periods,
+``frames``) and show each bar only what was known at its close.
+
 Public surface::
 
     from rules.expr import ExprError, Program, compile_program
     from rules.expr.evaluate import evaluate_batch
     from rules.expr.lookback import warmup
+    from rules.expr.market import attach
 """
 
 from rules.expr.check import Program, compile_program

@@ -2,7 +2,8 @@
 (``sma ema bb_* highest lowest vwap`` of price series) and its oscillators in panels of
 their own (RSI, stochastic, ADX/±DI, MACD, ATR, ROC, z-score, stdev, OBV), with the numbers
 they are compared with as the panel's levels. Each line is labelled with its call as
-written, its ``$names`` replaced by their values ("rsi(close, 2)")."""
+written, its ``$names`` replaced by their values ("rsi(close, 2)"). The calls inside ``ref``
+and ``tf`` run on other bars (another ticker's, a higher timeframe's) and are not drawn."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rules._validate import format_number
+from rules.expr import tree
 from rules.expr.check import checked
+from rules.expr.functions import OTHER_BARS
 from rules.expr.parse import parse
 from rules.expr.tree import COMPARISONS, Binary, Call, Column, Node, Number, Param, Unary, walk
 from rules.spec import Panel
@@ -52,6 +55,8 @@ def render(node: Node, params: dict) -> str:
         return format_number(params[node.name])
     if isinstance(node, Column):
         return node.name
+    if isinstance(node, tree.Text):
+        return f'"{node.value}"'
     if isinstance(node, Call):
         return f"{node.function}({', '.join(render(a, params) for a in node.args)})"
     if isinstance(node, Unary):
@@ -66,11 +71,22 @@ def _operand(node: Node, params: dict) -> str:
     return f"({text})" if isinstance(node, Binary) else text
 
 
+def _own(node: Node):
+    """Every node of the tree computed on the run's own bars, parents first: ``walk``
+    without descending into ``ref`` and ``tf``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if not (isinstance(current, Call) and current.function in OTHER_BARS):
+            stack.extend(reversed(current.children()))
+
+
 def _calls(params: dict) -> list[Call]:
-    """Every distinct call of both texts, in order of appearance."""
+    """Every distinct call of both texts on the run's own bars, in order of appearance."""
     seen: dict[Call, None] = {}
     for side in ("entry", "exit"):
-        for node in walk(parse(params[side])):
+        for node in _own(parse(params[side])):
             if isinstance(node, Call):
                 seen.setdefault(node, None)
     return list(seen)
@@ -110,7 +126,7 @@ def _levels(params: dict) -> dict[Call, list[float]]:
     """The numbers each oscillator call is compared with ($names at their values)."""
     out: dict[Call, list[float]] = {}
     for side in ("entry", "exit"):
-        for node in walk(parse(params[side])):
+        for node in _own(parse(params[side])):
             if not isinstance(node, Binary) or node.op not in COMPARISONS:
                 continue
             for call, other in ((node.left, node.right), (node.right, node.left)):

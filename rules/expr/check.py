@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rules.expr.errors import ExprError
+from rules.expr.frames import FRAMES
 from rules.expr.functions import FUNCTIONS, Function
-from rules.expr.grammar import MAX_WINDOW
+from rules.expr.grammar import MAX_TICKERS, MAX_WINDOW
 from rules.expr.parse import COLUMNS, parse
 from rules.expr.tree import (
     ARITHMETIC,
@@ -23,6 +24,7 @@ from rules.expr.tree import (
     Node,
     Number,
     Param,
+    Text,
     Unary,
 )
 
@@ -49,6 +51,7 @@ class Program:
     exit: Node
     params: dict[str, str] = field(hash=False)
     constraints: tuple[str, ...] = ()
+    tickers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -57,23 +60,30 @@ class _Scope:
     multiline: bool
     params: dict[str, str]
     constraints: list[str]
+    tickers: list[str] | None = None
 
     def fail(self, node: Node, message: str) -> ExprError:
         return ExprError(message, node.pos[0], node.pos[1], self.multiline)
 
 
 def check_text(
-    text: object, params: dict[str, str], constraints: list[str], want: str = CONDITION
+    text: object,
+    params: dict[str, str],
+    constraints: list[str],
+    want: str = CONDITION,
+    tickers: list[str] | None = None,
 ) -> Node:
     """The checked tree of one text of type ``want``: a condition (EXPR's entry and exit,
     a portfolio's filter) or a series (a portfolio's score; a number is a constant series);
-    adds its parameters' uses to ``params`` and its constraints to ``constraints``.
+    adds its parameters' uses to ``params`` and its constraints to ``constraints``, and
+    the tickers its ``ref`` calls read to ``tickers`` (None: ``ref`` is refused, for texts
+    evaluated where no other ticker's bars are loaded).
 
     :raise ExprError: for the first problem, with its position.
     """
     tree = parse(text)
     assert isinstance(text, str)
-    scope = _Scope(text, "\n" in text.strip(), params, constraints)
+    scope = _Scope(text, "\n" in text.strip(), params, constraints, tickers)
     node, kind = _check(tree, scope)
     if want == CONDITION and kind != CONDITION:
         raise scope.fail(
@@ -90,7 +100,7 @@ def check_text(
 def checked(node: Node) -> Node:
     """A sub-tree of a checked text, checked alone (its sugar rewritten): what
     ``rules.expr.charts`` evaluates for one call of a text."""
-    return _check(node, _Scope("", False, {}, []))[0]
+    return _check(node, _Scope("", False, {}, [], []))[0]
 
 
 @lru_cache(maxsize=256)
@@ -102,14 +112,16 @@ def compile_program(entry: str, exit: str) -> Program:
     """
     params: dict[str, str] = {}
     constraints: list[str] = []
-    trees = []
+    trees, tickers = [], []
     for side, text in (("entry", entry), ("exit", exit)):
+        read: list[str] = [ticker for _, ticker in tickers]
         try:
-            trees.append(check_text(text, params, constraints))
+            trees.append(check_text(text, params, constraints, tickers=read))
         except ExprError as exc:
             exc.side = side  # type: ignore[attr-defined]
             raise
-    return Program(trees[0], trees[1], params, tuple(dict.fromkeys(constraints)))
+        tickers += [(side, ticker) for ticker in read[len(tickers) :]]
+    return Program(trees[0], trees[1], params, tuple(dict.fromkeys(constraints)), tuple(tickers))
 
 
 def _suggest(name: str, options: list[str]) -> str:
@@ -127,6 +139,11 @@ def _check(node: Node, scope: _Scope) -> tuple[Node, str]:
         return node, NUMBER
     if isinstance(node, Column):
         return _column(node, scope), SERIES
+    if isinstance(node, Text):
+        raise scope.fail(
+            node,
+            f'a quoted text ("{node.value}") is only the ticker of ref or the timeframe of tf',
+        )
     if isinstance(node, Unary):
         arg, kind = _check(node.arg, scope)
         if node.op == "not":
@@ -201,6 +218,10 @@ def _call(node: Call, scope: _Scope) -> tuple[Node, str]:
             args.append(_whole(arg, kind, label, scope))
             kinds.append(NUMBER)
             continue
+        if kind in ("ticker", "timeframe"):
+            args.append(_quoted(arg, kind, label, scope))
+            kinds.append(NUMBER)
+            continue
         checked, got = _check(arg, scope)
         allowed = {
             "series": (SERIES,),
@@ -244,6 +265,25 @@ def _whole(arg: Node, kind: str, label: str, scope: _Scope) -> Node:
     raise scope.fail(
         arg, f"{label} must be a whole number from {low} to {MAX_WINDOW:,} or a $parameter"
     )
+
+
+def _quoted(arg: Node, kind: str, label: str, scope: _Scope) -> Text:
+    """ref's ticker or tf's timeframe: a quoted text, never computed (no dynamic tickers)."""
+    if kind == "timeframe":
+        frames = ", ".join(f'"{frame}"' for frame in FRAMES)
+        if not isinstance(arg, Text) or arg.value not in FRAMES:
+            got = f' (got "{arg.value}")' if isinstance(arg, Text) else ""
+            raise scope.fail(arg, f"{label} must be one of {frames}{got}")
+        return arg
+    if not isinstance(arg, Text) or not arg.value.strip():
+        raise scope.fail(arg, f'{label} must be a quoted catalog ticker such as "DEMOIX"')
+    if scope.tickers is None:
+        raise scope.fail(arg, "ref is not available here: this text reads its own bars only")
+    if arg.value not in scope.tickers:
+        if len(scope.tickers) >= MAX_TICKERS:
+            raise scope.fail(arg, f"ref reads at most {MAX_TICKERS} other tickers")
+        scope.tickers.append(arg.value)
+    return arg
 
 
 def _fast_slow(node: Call, fast: Node, slow: Node, scope: _Scope) -> None:

@@ -8,17 +8,24 @@ project's own functions (``rules.expr.functions``) on 1-D series, cached in the 
 cache across a sweep's chunks (as the built-in rules' batch functions cache theirs);
 operators and the vectorised functions run on (K, T) stacks. Dispatch is on node types and
 the whitelist table; no text is ever executed.
+
+``ref`` and ``tf`` evaluate their series on other bars (another ticker's, attached by the
+edge: ``rules.expr.market``; the run's bars resampled: ``rules.expr.frames``) with a batch of
+their own over the same rows, then align its values to the run's bars without look-ahead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rules.expr import frames
 from rules.expr.check import Program
 from rules.expr.functions import ELEMENTWISE, FUNCTIONS
-from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Unary
+from rules.expr.market import others_of
+from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -28,25 +35,45 @@ _CACHE_TAG = "expr"
 
 
 def evaluate_batch(
-    program: Program, bars: Bars, rows: list[dict], cache: dict
+    program: Program,
+    bars: Bars,
+    rows: list[dict],
+    cache: dict,
+    others: Mapping[str, Bars] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(entries, exits), (N, T) bool arrays: row i is the program under ``rows[i]``'s
-    parameter values (validated params of the EXPR rule)."""
-    batch = _Batch(bars, rows, cache)
+    parameter values (validated params of the EXPR rule); ``others`` ({ticker: bars}) are
+    what ``ref`` reads (None: the tickers attached to ``bars``, ``rules.expr.market``)."""
+    batch = _Batch(bars, rows, cache, others_of(bars) if others is None else others)
     return batch.condition(program.entry), batch.condition(program.exit)
 
 
-def evaluate_series(program_node: Node, bars: Bars, params: dict, cache: dict) -> np.ndarray:
+def evaluate_series(
+    program_node: Node,
+    bars: Bars,
+    params: dict,
+    cache: dict,
+    others: Mapping[str, Bars] | None = None,
+) -> np.ndarray:
     """One node's values (a 1-D series, or a 1-element array for a number) for one
     parameter set: what overlays and panels draw."""
-    batch = _Batch(bars, [params], cache)
+    batch = _Batch(bars, [params], cache, others_of(bars) if others is None else others)
     values, inv = batch.value(program_node)
     return values[inv[0]]
 
 
 class _Batch:
-    def __init__(self, bars: Bars, rows: list[dict], cache: dict) -> None:
+    def __init__(
+        self,
+        bars: Bars,
+        rows: list[dict],
+        cache: dict,
+        others: Mapping[str, Bars],
+        scope: tuple = (),
+    ) -> None:
         self.bars, self.rows, self.cache = bars, rows, cache
+        self.others, self.scope = others, scope
+        self.inner: dict[tuple[str, str], tuple[_Batch, np.ndarray]] = {}
         self.n_rows, self.n_bars = len(rows), len(bars)
         self.memo: dict[Node, tuple[np.ndarray, np.ndarray]] = {}
         self.free: dict[Node, tuple[str, ...]] = {}
@@ -136,7 +163,31 @@ class _Batch:
             return ELEMENTWISE[node.function](*args)
         if node.function == "lag":
             return self.lag(node, names, keys)
+        if node.function in ("ref", "tf"):
+            return self.aligned(node)
         return self.indicator(node, names, keys)
+
+    def aligned(self, node: Call) -> np.ndarray:
+        """``ref(ticker, x)`` or ``tf(frame, x)``: x on the other bars, one row per value
+        tuple of x's parameters (the node's own), taken at the positions this batch's bars
+        may see: the ticker's last bar at or before each bar, or the last ended period."""
+        label, series = node.args
+        assert isinstance(label, Text)
+        known = self.inner.get((node.function, label.value))
+        if known is None:
+            if node.function == "ref":
+                bars = self.others.get(label.value)
+                if bars is None:  # the edge loads every ticker a text refs, or refuses it
+                    raise LookupError(f"no bars of {label.value} were loaded with this run's")
+                at = frames.as_of(self.bars.timestamps, bars.timestamps)
+                scope = (*self.scope, "ref", label.value, id(bars))
+            else:
+                bars, period = frames.resample(self.bars, label.value)
+                at, scope = period - 1, (*self.scope, "tf", label.value)
+            inner = _Batch(bars, self.rows, self.cache, self.others, scope)
+            known = self.inner[(node.function, label.value)] = (inner, at)
+        inner, at = known
+        return frames.take(inner.value(series)[0], at)
 
     def whole(self, arg: Node, key: dict) -> int:
         """A window or lag argument's value for one parameter set."""
@@ -165,7 +216,7 @@ class _Batch:
         firsts = self.group(names)[2]
         out = []
         for at, key in enumerate(keys):
-            cache_key = (_CACHE_TAG, node, key)
+            cache_key = (_CACHE_TAG, node, key, *self.scope)
             line = self.cache.get(cache_key)
             if line is None:
                 row = self.rows[int(firsts[at])]

@@ -3,7 +3,9 @@ look-back and the project indicator it runs (``rules.indicators``; nothing is re
 
 Argument kinds: ``series`` (a series expression), ``value`` (a series or a number),
 ``window`` (a whole number of bars, 1..MAX_WINDOW: a constant or a ``$parameter``), ``lag``
-(a whole number of bars, 0..MAX_WINDOW), ``number`` (a number expression). Results:
+(a whole number of bars, 0..MAX_WINDOW), ``number`` (a number expression), ``ticker`` (a
+quoted catalog ticker, ``ref``'s first argument) and ``timeframe`` (a quoted timeframe of
+``rules.expr.frames.FRAMES``, ``tf``'s first argument). Results:
 ``series``, ``condition`` (a true/false series), ``value`` (a series when any argument is a
 series, else a number), ``same`` (the type of the first argument).
 
@@ -170,9 +172,19 @@ FUNCTIONS: dict[str, Function] = {
                  _latest),
         Function("max", ("value", "value"), ("a", "b"), "value", "the larger of a and b",
                  _latest),
+        Function("ref", ("ticker", "series"), ("ticker", "x"), "series",
+                 "x computed on another catalog ticker's bars, as known at this bar's close "
+                 "(its last bar at or before this bar)", _latest),
+        Function("tf", ("timeframe", "series"), ("timeframe", "x"), "series",
+                 "x computed on 1d, 1w or 1M bars (UTC calendar periods), from the last "
+                 "period that has ended", _latest),
     )
 }  # fmt: skip
 """Every function, by name (the order of the reference in docs/rules.md)."""
+
+OTHER_BARS = ("ref", "tf")
+"""Functions whose series argument is computed on other bars than the run's (another
+ticker's, a higher timeframe's) and then aligned to the run's bars."""
 
 SUGAR = ("macd_signal", "macd_hist", "bb_mid", "bb_upper", "bb_lower")
 """Functions rewritten into others by ``rules.expr.check`` before evaluation."""

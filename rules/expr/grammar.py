@@ -1,9 +1,10 @@
 """The grammar of the strategy language, as data (a lark LALR grammar), and its size limits.
 
 Precedence, loosest first: ``or``; ``and``; ``not``; one comparison (``< <= > >= == !=``,
-not chained); ``+ -``; ``* /``; unary ``-``; then numbers, ``$parameters``, names, calls
-``f(a, b)`` and parentheses. Names and keywords are ASCII; anything else is a lexing error
-at its column.
+not chained); ``+ -``; ``* /``; unary ``-``; then numbers, ``$parameters``, quoted texts
+(``"DEMOIX"``, ``'1w'``: only a ticker of ``ref`` or a timeframe of ``tf`` may be one), names,
+calls ``f(a, b)`` and parentheses. Names and keywords are ASCII; anything else is a lexing
+error at its column.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ GRAMMAR = r"""
       | atom
 ?atom: NUMBER -> number
      | PARAM -> param
+     | STRING -> string
      | NAME "(" [arguments] ")" -> call
      | NAME -> name
      | "(" or_expr ")"
@@ -30,6 +32,7 @@ CMP: "<=" | ">=" | "==" | "!=" | "<" | ">"
 ADD: "+" | "-"
 MUL: "*" | "/"
 PARAM: /\$[A-Za-z_][A-Za-z0-9_]*/
+STRING: /"[^"\n]*"/ | /'[^'\n]*'/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
 NUMBER: /(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/
 %ignore /[ \t\r\n]+/
@@ -51,4 +54,7 @@ MAX_NUMBER = 1e12
 """The largest magnitude of a number written in a text or given to a ``$parameter``."""
 
 MAX_NAME = 32
-"""Characters in a name or a ``$parameter``'s name."""
+"""Characters in a name or a ``$parameter``'s name (and in a quoted text)."""
+
+MAX_TICKERS = 4
+"""Distinct other tickers one rule's texts may ``ref`` (each is a data file a run reads)."""

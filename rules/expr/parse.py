@@ -10,7 +10,7 @@ from functools import cache
 
 from rules.expr.errors import ExprError
 from rules.expr.grammar import GRAMMAR, MAX_DEPTH, MAX_NAME, MAX_NODES, MAX_NUMBER, MAX_TEXT
-from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Unary
+from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary
 
 COLUMNS = ("open", "high", "low", "close", "volume")
 """The bar series a text may name."""
@@ -98,8 +98,13 @@ def _end_position(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
+_UNLISTED = ("STRING",)
+"""Tokens left out of "expected …": a quoted text fits only ref's ticker and tf's timeframe."""
+
+
 def _expected(exc) -> str:
-    names = sorted({_TOKEN_NAMES.get(name, name.lower()) for name in exc.expected})
+    shown = [name for name in exc.expected if name not in _UNLISTED]
+    names = sorted({_TOKEN_NAMES.get(name, name.lower()) for name in shown})
     return ", ".join(names[:6]) if names else "something else"
 
 
@@ -164,7 +169,7 @@ def _convert(tree, multiline: bool) -> Node:
     return done[id(tree)]
 
 
-_LEAF_RULES = {"NUMBER": "number", "PARAM": "param", "NAME": "name"}
+_LEAF_RULES = {"NUMBER": "number", "PARAM": "param", "NAME": "name", "STRING": "string"}
 
 
 def _child(item, done: dict[int, Node]):
@@ -184,6 +189,10 @@ def _node(item, children: list, multiline: bool) -> Node:
         name = str(children[0])[1:]
         _check_name(name, children[0], multiline, "$")
         return Param(name, pos=pos)
+    if rule == "string":
+        value = str(children[0])[1:-1]
+        _check_name(value, children[0], multiline, '"', "text")
+        return Text(value, pos=pos)
     if rule == "name":
         name = str(children[0])
         _check_name(name, children[0], multiline)
@@ -212,10 +221,10 @@ def _node(item, children: list, multiline: bool) -> Node:
     return node
 
 
-def _check_name(name: str, token, multiline: bool, prefix: str = "") -> None:
+def _check_name(name: str, token, multiline: bool, prefix: str = "", what: str = "name") -> None:
     if len(name) > MAX_NAME:
         raise ExprError(
-            f"name {prefix}{name[:MAX_NAME]}… is longer than {MAX_NAME} characters",
+            f"{what} {prefix}{name[:MAX_NAME]}… is longer than {MAX_NAME} characters",
             token.line,
             token.column,
             multiline,

@@ -13,7 +13,15 @@ from functools import cache
 from typing import Any
 
 from rules.expr.functions import FUNCTIONS, Function
-from rules.expr.grammar import MAX_DEPTH, MAX_NAME, MAX_NODES, MAX_NUMBER, MAX_TEXT, MAX_WINDOW
+from rules.expr.grammar import (
+    MAX_DEPTH,
+    MAX_NAME,
+    MAX_NODES,
+    MAX_NUMBER,
+    MAX_TEXT,
+    MAX_TICKERS,
+    MAX_WINDOW,
+)
 from rules.expr.parse import COLUMNS
 
 OPERATORS: tuple[tuple[str, str], ...] = (
@@ -49,6 +57,13 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
         "exit": "close > bb_mid(close, $n) or close < lag(close, 1) - 2 * atr(14)",
         "params": {"n": 20},
         "grid": {"n": "10:40:5"},
+    },
+    {
+        "title": "Market filter and weekly trend",
+        "entry": 'close > sma(close, $n) and ref("DEMOIX", close) > ref("DEMOIX", sma(close, 200))',
+        "exit": 'tf("1w", close) < tf("1w", sma(close, 10))',
+        "params": {"n": 50},
+        "grid": {"n": "20:100:20"},
     },
 )
 """Click-to-insert examples: the texts, a value per ``$name`` (a run) and a grid (a sweep
@@ -87,6 +102,7 @@ def _reference() -> dict[str, Any]:
             "window": MAX_WINDOW,
             "number": MAX_NUMBER,
             "name": MAX_NAME,
+            "tickers": MAX_TICKERS,
         },
         "examples": [dict(example) for example in EXAMPLES],
     }

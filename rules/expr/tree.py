@@ -34,6 +34,14 @@ class Param(Node):
 
 
 @dataclass(frozen=True)
+class Text(Node):
+    """A quoted text: the ticker of ``ref("DEMOIX", …)`` or the timeframe of ``tf("1w", …)``
+    (the checker refuses it anywhere else)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
 class Column(Node):
     """A bar series: open, high, low, close or volume."""
 

@@ -22,6 +22,7 @@ from data.catalog import (
     validate_ticker,
 )
 from data.dataset import load_range
+from data.demo_index import INDEX_TICKER
 from data.demo_universe import UNIVERSE
 from data.errors import CatalogError, UnknownTickerError
 
@@ -175,6 +176,7 @@ def test_symlink_escaping_data_dir_is_refused(data_root: Path) -> None:
         ('{"ONE": {"file": "ONE.csv", "name": 5}}', "must be strings"),
         ('{"ONE": {"file": "ONE.csv", "sector": 3}}', "sector must be a string"),
         ('{"ONE": {"file": "ONE.csv", "sector": ""}}', "sector must be a string"),
+        ('{"ONE": {"file": "ONE.csv", "index": "yes"}}', "index must be true or false"),
     ],
 )
 def test_broken_catalog_is_a_catalog_error(data_root: Path, text: str, fragment: str) -> None:
@@ -244,13 +246,14 @@ def test_with_entry_replaces_and_does_not_mutate(data_root: Path) -> None:
 
 
 def test_committed_catalog_lists_the_synthetic_demo_tickers() -> None:
-    """The shipped catalog has the five daily demo tickers, the hourly one and the 30 of
-    the demo universe, all synthetic, all resolvable."""
+    """The shipped catalog has the five daily demo tickers, the hourly one, the 30 of
+    the demo universe and its index, all synthetic, all resolvable."""
     catalog = load_catalog(Path(data.__file__).parent)
     infos = catalog.tickers()
-    demo = ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA", "VANDELAY"]
+    demo = ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA", "VANDELAY", INDEX_TICKER]
     members = [member.ticker for member in UNIVERSE]
     assert [info.ticker for info in infos] == sorted([*demo, *members])
+    assert [info.ticker for info in infos if info.index] == [INDEX_TICKER]
     for info in infos:
         assert info.synthetic is True
         assert "synthetic" in info.description.lower() and "demo data" in info.description

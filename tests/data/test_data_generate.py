@@ -14,6 +14,7 @@ import pytest
 import data
 import engine
 from data.catalog import load_catalog
+from data.demo_index import INDEX_TICKER
 from data.demo_universe import SECTORS, UNIVERSE
 from data.generate import DEMO_TICKERS, generate
 from data.loader import load_bars
@@ -25,7 +26,8 @@ PACKAGE_DIR = Path(data.__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 DEMO = [spec.ticker for spec in DEMO_TICKERS]
 MEMBERS = [member.ticker for member in UNIVERSE]
-TICKERS = [*DEMO, *MEMBERS]
+COMPANIES = [*DEMO, *MEMBERS]
+TICKERS = [*COMPANIES, INDEX_TICKER]
 
 
 def sha256(path: Path) -> str:
@@ -123,7 +125,7 @@ def test_no_demo_ticker_has_a_bar_on_an_nyse_holiday() -> None:
         assert np.is_busday(days).all(), ticker
 
 
-@pytest.mark.parametrize("ticker", TICKERS)
+@pytest.mark.parametrize("ticker", COMPANIES)
 def test_demo_prices_have_regimes_and_volatility_clustering(generated: Path, ticker: str) -> None:
     """Each series has a deep drawdown, a strong rally and clustered volatility."""
     close = load_bars(generated / f"{ticker}.csv").close
@@ -216,3 +218,32 @@ def test_demo_universe_files_stay_small() -> None:
     """Each committed member file is under 160 kB (the whole universe under 4 MB)."""
     sizes = [(PACKAGE_DIR / f"{ticker}.csv").stat().st_size for ticker in MEMBERS]
     assert max(sizes) < 160_000 and sum(sizes) < 4_000_000
+
+
+def test_demo_index_moves_by_the_mean_member_return_of_the_day(generated: Path) -> None:
+    """DEMOIX, recomputed with pandas from the member files as written: each day's close
+    ratio is the mean close-to-close ratio of the members with a bar that day and the day
+    before, from 1,000; volume is their summed volume; OHLC pass the loader's checks."""
+    import pandas as pd
+
+    closes = pd.DataFrame(
+        {
+            m.ticker: pd.read_csv(generated / f"{m.ticker}.csv", index_col=0)["Close"]
+            for m in UNIVERSE
+        }
+    )
+    volumes = pd.DataFrame(
+        {
+            m.ticker: pd.read_csv(generated / f"{m.ticker}.csv", index_col=0)["Volume"]
+            for m in UNIVERSE
+        }
+    )
+    ratios = closes / closes.shift(1)
+    mean = ratios.mean(axis=1).fillna(1.0)
+    counted = ratios.notna()
+    counted.iloc[0] = closes.iloc[0].notna()
+    index = load_bars(generated / f"{INDEX_TICKER}.csv")  # runs every quality check
+    assert len(index) == len(closes)
+    assert np.allclose(index.close, 1_000 * mean.cumprod().to_numpy(), atol=0.006)
+    assert np.array_equal(index.volume, volumes.where(counted).sum(axis=1).to_numpy())
+    assert load_catalog(generated).info(INDEX_TICKER).sector is None

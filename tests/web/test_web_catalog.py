@@ -52,8 +52,14 @@ def test_tickers_lists_the_catalog_of_data_dir(client):
     """/api/tickers lists DATA_DIR's catalog sorted by ticker ("T" < "^"), with name,
     synthetic, description, the dates its data covers (null for an entry whose file
     cannot be read), its timeframe, market and bars per year (daily equity by default) and
-    its sector (null when the catalog names none)."""
-    daily = {"timeframe": "1d", "market": "equity", "bars_per_year": 252.0, "sector": None}
+    its sector (null when the catalog names none), and whether it is an index."""
+    daily = {
+        "timeframe": "1d",
+        "market": "equity",
+        "bars_per_year": 252.0,
+        "sector": None,
+        "index": False,
+    }
     assert client.get("/api/tickers").get_json() == [
         {
             "ticker": TICKER,

@@ -80,6 +80,8 @@ VALID_TEXTS = [
     "macd_hist(close, 12, 26, 9) > 0 and adx(14) > 25",
     "bb_lower(close, 20, 2) > low or stoch_d(14, 3) < 20",
     "abs(close - lag(close, 1)) / atr(14) > 1.5 and not (volume < sma(volume, 20))",
+    'ref("TESTCO", sma(close, $n)) < close and tf("1w", close) > tf("1w", sma(close, 3))',
+    'tf("1M", high) > ref("DEMOIX", close) or ref("TESTCO", tf("1d", rsi(close, 2))) < 30',
 ]
 PIECES = [
     "(", ")", ",", " ", "$", "$n", "$__class__", ".", "..", "__class__", "__import__",
@@ -87,6 +89,8 @@ PIECES = [
     "or", "not", "1e308", "1e999", "1000000", "-1", "0", "99999999999999999999", "'", '"',
     "\\", "\n", "\x00", "\ud800", "(" * 60, ")" * 60, "not " * 40, "- " * 40,
     "sma(close, 1000000)", "lag(close, -5)", "exec(", "lambda", "[0]", "{}", "#", ";",
+    'ref("', 'ref("TESTCO", ', 'tf("1w", ', "tf('1M', ", '"TESTCO"', '"1w"', '"' + "x" * 40,
+    'ref("TESTCO", ' * 40,
 ]  # fmt: skip
 
 
