@@ -510,14 +510,18 @@ def stop_events(
         name: np.array(col, dtype=np.float64)
         for name, col in zip(_EVENT_FIELDS, columns[2:10], strict=True)
     }
-    shape = signal.shape
+
+    def per_bar(part: int) -> np.ndarray | None:
+        values = [path[part] for path in carry]
+        return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
+
     return Events(
         offsets=offsets,
         run=np.array(columns[0], dtype=np.int64),
         bar=np.array(columns[1], dtype=np.int64),
         reason=np.array(columns[10], dtype=np.int8),
-        cash_path=np.array([c for c, _ in carry], dtype=np.float64).reshape(shape) if carry else None,
-        borrow=np.array([b for _, b in carry], dtype=np.float64).reshape(shape) if carry else None,
+        cash_path=per_bar(0),
+        borrow=per_bar(1),
         **fields,
     )
 

@@ -89,12 +89,10 @@ def trade_table(
     if events.borrow is not None:
         # a trade is charged from its entry bar up to the bar before its exit fill; one held
         # at the end, or liquidated, through its exit bar (that close was charged)
-        held_to = exit_bar + (reason == _LIQUIDATION) + (reason == _END) + (reason == _CLOSED_AT_END)
+        through = np.isin(reason, (_LIQUIDATION, _END, _CLOSED_AT_END))
+        spans = zip(entry_bar.tolist(), (exit_bar + through).tolist(), strict=True)
         charges = events.borrow[0]
-        borrow = np.array(
-            [float(charges[a:b].sum()) for a, b in zip(entry_bar.tolist(), held_to.tolist())],
-            dtype=np.float64,
-        )
+        borrow = np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
         pnl = pnl - borrow
     return Trades(
         entry_bar=entry_bar,

@@ -44,7 +44,9 @@ def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingP
 
 def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
     """Paths and core metrics of runs ``first:last``."""
-    end_close = (float(bars.open[-1]), _simulate._Costs.of(params)) if params.close_at_end and len(bars) else None
+    end_close = None
+    if params.close_at_end and len(bars):
+        end_close = (float(bars.open[-1]), _simulate._Costs.of(params))
     state_paths = _simulate.paths(
         events, first, last, bars.close, params.initial_capital, end_close
     )
