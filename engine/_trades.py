@@ -36,7 +36,8 @@ def trade_table(
     ``closed_at_end``, the fill ``engine._simulate.paths`` made), or liquidated on bust at
     that close paying an exit's fee on it (as backtesting.py charges it). Fills after the
     bust bar are ignored. With a borrow fee each trade's ``borrow_fee`` is the sum of the
-    charges at the closes it was held, and its PnL is net of it."""
+    charges at the closes it was held, and its PnL is net of it; with any cost beyond
+    ``fee_rate`` the column is there (zeros without a borrow fee), else it is None."""
     close = bars.close
     costs = _simulate._Costs.of(params)
     first, last = int(events.offsets[0]), int(events.offsets[1])
@@ -94,6 +95,8 @@ def trade_table(
         charges = events.borrow[0]
         borrow = np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
         pnl = pnl - borrow
+    elif params.has_costs:
+        borrow = np.zeros(entry_bar.size)
     return Trades(
         entry_bar=entry_bar,
         exit_bar=exit_bar,

@@ -87,6 +87,12 @@ class TradingParams:
         return any(getattr(self, name) is not None for name in STOP_FIELDS)
 
     @property
+    def has_costs(self) -> bool:
+        """Whether any cost beyond ``fee_rate`` is set (the trades then report their borrow
+        fee and their fees in total, ``Trades.borrow_fee``)."""
+        return any(getattr(self, name) is not None for name in COST_FIELDS)
+
+    @property
     def borrows(self) -> bool:
         """Whether shorts pay a borrow fee (a ``longshort`` run with a ``borrow_rate``)."""
         return bool(self.borrow_rate) and self.direction == "longshort"
