@@ -1,7 +1,7 @@
 """The broker's costs (engine 1.2.0; docs/execution.md, "Commissions and fees", "Short
 borrow fee", "Open trades at the end"): small fixed cases computed by hand to the cent, the
-sizing rule never overspending, and the compiled kernels equal to the numpy path with every
-cost set."""
+sizing rule never overspending (the compiled kernels' equality with the numpy path with every
+cost set is test_engine_compiled.py's)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings
 
-from engine import Bars, EngineParamError, TradingParams, compiled, run, run_batch
+from engine import Bars, EngineParamError, TradingParams, run
 from tests.engine.test_engine_compiled import _market, _same
 from tests.engine.test_engine_properties import markets, trading_params
 
@@ -178,27 +177,8 @@ def test_a_cost_outside_its_domain_is_refused_naming_it(fields, field):
     assert caught.value.field == field
 
 
-@st.composite
-def cost_params(draw):
-    """``trading_params`` with any of the costs set (and sometimes the close at the end)."""
-    params = draw(trading_params())
-    fee_min = draw(st.one_of(st.none(), st.floats(min_value=0, max_value=20)))
-    fee_max = draw(st.one_of(st.none(), st.floats(min_value=0, max_value=50)))
-    if fee_max is not None and fee_min is not None and fee_max < fee_min:
-        fee_max = fee_min
-    return dataclasses.replace(
-        params,
-        fee_fixed=draw(st.one_of(st.none(), st.floats(min_value=0, max_value=50))),
-        fee_per_share=draw(st.one_of(st.none(), st.floats(min_value=0, max_value=0.05))),
-        fee_min=fee_min,
-        fee_max=fee_max,
-        borrow_rate=draw(st.one_of(st.none(), st.floats(min_value=0, max_value=0.5))),
-        close_at_end=draw(st.booleans()),
-    )
-
-
 @settings(max_examples=150, deadline=None)
-@given(markets(), cost_params())
+@given(markets(), trading_params(costs=True))
 def test_an_order_never_spends_more_cash_than_there_is(market, params):
     """With fees of every kind a long-only run's cash never goes below 0 (the sizing rule)."""
     bars, entries, exits = market
@@ -206,50 +186,3 @@ def test_an_order_never_spends_more_cash_than_there_is(market, params):
     res = run(bars, entries, exits, params)
     assert (res.cash >= 0).all()
     assert (res.position == np.round(res.position)).all()
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    st.integers(min_value=2, max_value=300),
-    st.integers(min_value=0, max_value=2**32 - 1),
-    st.sampled_from([0.01, 0.1, 0.5]),
-    st.integers(min_value=1, max_value=5),
-    st.booleans(),
-    cost_params(),
-)
-def test_one_pass_equals_the_numpy_path_with_every_cost(n, seed, density, rows, crash, params):
-    """The compiled one-pass evaluation with fees, a borrow fee and the close at the end
-    gives the numpy path's core metrics bit for bit (the final equity too)."""
-    bars, entries, exits = _market(n, seed, density, rows, crash)
-    fast = run_batch(bars, entries, exits, params, one_pass=True)
-    slow = run_batch(bars, entries, exits, params, keep_equity=True)
-    for name, values in slow.metrics.items():
-        assert _same(fast.metrics[name], values), name
-    assert _same(fast.curve["final"], slow.equity[:, -1])
-
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    st.integers(min_value=2, max_value=2000),
-    st.integers(min_value=0, max_value=2**32 - 1),
-    st.sampled_from([0.05, 0.3]),
-    cost_params(),
-)
-def test_the_compiled_fill_walk_equals_the_python_walk_with_fees(
-    monkeypatch, n, seed, density, params
-):
-    """A single run's fills walked compiled equal the Python walk's with fixed and
-    per-share fees (and a run batched with others equals it alone)."""
-    bars, entries, exits = _market(n, seed, density, 2)
-    with monkeypatch.context() as patch:
-        patch.setattr(compiled, "pays", lambda work, threshold: False)
-        python = run(bars, entries[0], exits[0], params)
-    with monkeypatch.context() as patch:
-        patch.setattr(compiled, "pays", lambda work, threshold: True)
-        kernel = run(bars, entries[0], exits[0], params)
-    assert _same(kernel.equity, python.equity) and _same(kernel.cash, python.cash)
-    assert kernel.trades == python.trades
-    batch = run_batch(bars, entries, exits, params, keep_equity=True)
-    assert _same(batch.equity[0], python.equity)

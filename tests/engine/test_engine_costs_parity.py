@@ -26,12 +26,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from backtesting import Backtest, Strategy
+from backtesting import Strategy
 
 from engine import Bars, TradingParams, run
+from tests.engine.test_engine_stops_parity import _peer as stops_peer
+from tests.engine.test_engine_stops_parity import assert_same_as_peer
 from tests.reference import crosses_above, wilder_rsi
 
 CASH = 100_000.0
+"""The peer's cash (test_engine_stops_parity.py's)."""
 
 
 def _whole_shares(budget: float, price: float, fixed: float, rate: float) -> int:
@@ -43,63 +46,27 @@ def _whole_shares(budget: float, price: float, fixed: float, rate: float) -> int
 
 
 def _peer(df: pd.DataFrame, entries, exits, direction: str, fixed, rate, sl_pct, tp_pct):
-    """backtesting.py acting on the signals with ``commission=(fixed, rate)``, handed our
-    share count, with SL/TP from the entry fill price and ``finalize_trades=True``."""
-    signal = entries.astype(int) - exits.astype(int)
-    opens = df.Open.to_numpy()
-    longshort = direction == "longshort"
+    """backtesting.py acting on the signals (test_engine_stops_parity.py's peer) with
+    ``commission=(fixed, rate)`` and ``finalize_trades=True``, handed our share count."""
 
-    class Signals(Strategy):
-        def init(self):
-            self.signal = self.I(lambda: signal, name="signal")
+    def shares(strategy: Strategy, entry: float) -> int:
+        cash = strategy._broker._cash  # the cash after the trades are closed at ``entry``
+        for trade in strategy.trades:
+            cash += trade.size * (entry - trade.entry_price)
+            cash -= fixed + abs(trade.size) * entry * rate
+        return _whole_shares(cash, entry, fixed, rate)
 
-        def _cash_after_close(self, price: float) -> float:
-            cash = self._broker._cash
-            for trade in self.trades:
-                cash += trade.size * (price - trade.entry_price)
-                cash -= fixed + abs(trade.size) * price * rate
-            return cash
-
-        def _open(self, side: int) -> None:
-            entry = float(opens[len(self.data)])  # the next open: the entry fill price
-            size = _whole_shares(self._cash_after_close(entry), entry, fixed, rate)
-            if size < 1:
-                return
-            order = self.buy(size=size) if side > 0 else self.sell(size=size)
-            order._replace(
-                sl_price=entry * (1.0 - side * sl_pct / 100.0) if sl_pct else None,
-                tp_price=entry * (1.0 + side * tp_pct / 100.0) if tp_pct else None,
-            )
-
-        def _close(self) -> None:
-            for trade in self.trades:
-                trade.sl = None
-                trade.tp = None
-            self.position.close()
-
-        def next(self):
-            if len(self.data) >= len(opens):
-                return  # a signal on the last bar never fills
-            position = self.position
-            if self.signal[-1] == 1 and not position.is_long:
-                if position:
-                    self._close()  # orders only: the trades stay until the next open
-                self._open(1)
-            elif self.signal[-1] == -1 and not position.is_short:
-                if position.is_long:
-                    self._close()
-                if longshort:
-                    self._open(-1)
-
-    bt = Backtest(
+    return stops_peer(
         df,
-        Signals,
-        cash=CASH,
+        entries,
+        exits,
+        direction,
+        sl_pct,
+        tp_pct,
         commission=(fixed, rate),
-        trade_on_close=False,
         finalize_trades=True,
+        shares=shares,
     )
-    return bt.run()
 
 
 def _assert_same(df: pd.DataFrame, entries, exits, direction, fixed, rate, sl, tp) -> list:
@@ -116,18 +83,8 @@ def _assert_same(df: pd.DataFrame, entries, exits, direction, fixed, rate, sl, t
     )
     ours = run(Bars.from_dataframe(df), entries, exits, params)
     stats = _peer(df, entries, exits, direction, fixed, rate, sl, tp)
-    np.testing.assert_allclose(
-        ours.equity, stats["_equity_curve"]["Equity"].to_numpy(), rtol=1e-9, atol=0
-    )
-    trades, peer = list(ours.trades), stats["_trades"]
-    assert not any(t.is_open for t in trades)
-    assert len(trades) == len(peer)
-    assert [t.direction * t.size for t in trades] == peer["Size"].tolist()
-    assert [t.entry_bar for t in trades] == peer["EntryBar"].tolist()
-    assert [t.exit_bar for t in trades] == peer["ExitBar"].tolist()
-    np.testing.assert_allclose([t.entry_price for t in trades], peer["EntryPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.exit_price for t in trades], peer["ExitPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.pnl for t in trades], peer["PnL"], rtol=1e-9, atol=1e-9)
+    trades = assert_same_as_peer(ours, stats, atol=1e-9)  # a break-even PnL is ~0
+    assert len(trades) == len(ours.trades)  # none is left open
     left_open = run(Bars.from_dataframe(df), entries, exits, replace(params, close_at_end=None))
     if left_open.trades and left_open.trades[-1].is_open:
         assert trades[-1].exit_reason == "closed_at_end"
