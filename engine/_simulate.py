@@ -166,9 +166,18 @@ class _Costs:
     borrow: float = 0.0
     """The borrow fee per bar: ``borrow_rate`` / bars per year (0 when shorts pay none)."""
     close_at_end: bool = False
+    extra: bool = False
+    """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee):
+    without, the fill step is 1.1.0's arithmetic, operation for operation."""
 
     @classmethod
     def of(cls, params: TradingParams) -> _Costs:
+        fees = {
+            "fee_fixed": params.fee_fixed or 0.0,
+            "fee_per_share": params.fee_per_share or 0.0,
+            "fee_min": params.fee_min or 0.0,
+            "fee_max": math.inf if params.fee_max is None else params.fee_max,
+        }
         return cls(
             initial_capital=params.initial_capital,
             slip=params.slippage_bps / 10_000.0,
@@ -177,18 +186,11 @@ class _Costs:
             by_value=params.size_type == "value",
             position_size=params.position_size,
             fraction=params.position_size / 100.0,
-            fee_fixed=params.fee_fixed or 0.0,
-            fee_per_share=params.fee_per_share or 0.0,
-            fee_min=params.fee_min or 0.0,
-            fee_max=math.inf if params.fee_max is None else params.fee_max,
-            borrow=params.borrow_rate / params.annual_bars if params.borrows else 0.0,  # type: ignore[operator]
+            borrow=(params.borrow_rate or 0.0) / params.annual_bars if params.borrows else 0.0,
             close_at_end=bool(params.close_at_end),
+            extra=compiled.extra_fees(**fees),
+            **fees,
         )
-
-    @property
-    def extra(self) -> bool:
-        """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee)."""
-        return compiled.extra_fees(self.fee_fixed, self.fee_per_share, self.fee_min, self.fee_max)
 
     def as_array(self) -> np.ndarray:
         """These costs as the compiled kernels take them."""
