@@ -35,36 +35,39 @@ def _cents(value: float) -> float:
     return round(value, 2)
 
 
-def test_the_per_share_fee_takes_its_minimum_on_a_small_order():
-    """Budget 1,000 at 10 with 0.01 a share, at least 1: 100 shares would cost 1,000 + 1,
-    so 99 are bought (990 + max(0.99, 1) = 991 ≤ 1,000). Each side pays the minimum 1.00;
-    PnL = 99 × (12 − 10) − 1 − 1 = 196.00; cash 10,000 − 991 + 1,188 − 1 = 10,196.00."""
+@pytest.mark.parametrize(
+    ("capital", "budget", "fee_max", "shares", "fee", "pnl"),
+    [
+        # budget 1,000 at 10, 0.01 a share, at least 1: 100 shares would cost 1,000 + 1, so
+        # 99 are bought (990 + max(0.99, 1) = 991); each side pays the minimum 1.00;
+        # PnL = 99 × (12 − 10) − 1 − 1 = 196.00
+        (10_000, 1_000, None, 99, 1.00, 196.00),
+        # budget 50,000, at most 5: with the fee at its maximum 4,999 shares fit (49,990 +
+        # 5 = 49,995), 5,000 do not (50,005); each side pays 5.00 (0.01 × 4,999 = 49.99,
+        # capped); PnL = 4,999 × 2 − 10 = 9,988.00
+        (100_000, 50_000, 5.0, 4_999, 5.00, 9_988.00),
+    ],
+    ids=["minimum", "maximum"],
+)
+def test_the_per_share_fee_is_bounded_by_its_minimum_and_maximum(
+    capital, budget, fee_max, shares, fee, pnl
+):
+    """0.01 a share, at least 1 (and at most 5): the shares bought, the fee of each side
+    and the PnL, computed by hand above."""
     bars = _bars([10.0, 10.0, 12.0, 12.0])
     params = TradingParams(
-        initial_capital=10_000, fee_rate=0.0, position_size=1_000, fee_per_share=0.01, fee_min=1.0
-    )
-    (trade,) = run(bars, *_signals(4, (0,), (1,)), params).trades
-    assert (trade.size, _cents(trade.entry_fee), _cents(trade.exit_fee)) == (99, 1.00, 1.00)
-    assert _cents(trade.pnl) == 196.00
-    assert _cents(run(bars, *_signals(4, (0,), (1,)), params).equity[-1]) == 10_196.00
-
-
-def test_the_per_share_fee_stops_at_its_maximum_on_a_large_order():
-    """Budget 50,000 at 10, 0.01 a share, between 1 and 5: with the fee at its maximum
-    4,999 shares fit (49,990 + 5 = 49,995), 5,000 do not (50,005). Each side pays 5.00
-    (0.01 × 4,999 = 49.99, capped); PnL = 4,999 × 2 − 10 = 9,988.00."""
-    bars = _bars([10.0, 10.0, 12.0, 12.0])
-    params = TradingParams(
-        initial_capital=100_000,
+        initial_capital=capital,
         fee_rate=0.0,
-        position_size=50_000,
+        position_size=budget,
         fee_per_share=0.01,
         fee_min=1.0,
-        fee_max=5.0,
+        fee_max=fee_max,
     )
-    (trade,) = run(bars, *_signals(4, (0,), (1,)), params).trades
-    assert (trade.size, _cents(trade.entry_fee), _cents(trade.exit_fee)) == (4_999, 5.00, 5.00)
-    assert _cents(trade.pnl) == 9_988.00
+    result = run(bars, *_signals(4, (0,), (1,)), params)
+    (trade,) = result.trades
+    assert (trade.size, _cents(trade.entry_fee), _cents(trade.exit_fee)) == (shares, fee, fee)
+    assert _cents(trade.pnl) == pnl
+    assert _cents(result.equity[-1]) == capital + pnl
 
 
 def test_a_rate_a_fixed_fee_and_a_bounded_per_share_fee_add_up():

@@ -30,8 +30,8 @@ from backtesting import Strategy
 
 from engine import Bars, TradingParams, run
 from tests.engine.test_engine_stops_parity import _peer as stops_peer
+from tests.engine.test_engine_stops_parity import _signals as goog_signals
 from tests.engine.test_engine_stops_parity import assert_same_as_peer
-from tests.reference import crosses_above, wilder_rsi
 
 CASH = 100_000.0
 """The peer's cash (test_engine_stops_parity.py's)."""
@@ -93,14 +93,6 @@ def _assert_same(df: pd.DataFrame, entries, exits, direction, fixed, rate, sl, t
     return trades
 
 
-def _goog_signals(goog: pd.DataFrame, rule: str) -> tuple[np.ndarray, np.ndarray]:
-    if rule == "SMA_CROSS":
-        fast, slow = goog.Close.rolling(10).mean(), goog.Close.rolling(20).mean()
-        return crosses_above(fast, slow), crosses_above(slow, fast)
-    rsi = wilder_rsi(goog.Close.to_numpy(), 14)
-    return rsi < 30, rsi > 70
-
-
 GOOG_CASES = [
     (rule, direction, fixed, rate, sl, tp)
     for rule in ("SMA_CROSS", "RSI")
@@ -116,7 +108,7 @@ def test_a_fixed_fee_and_the_close_at_the_end_match_backtesting_py_on_goog(
     goog, rule, direction, fixed, rate, sl, tp
 ):
     """All 2,148 bars and every trade, the one closed at the end included, equal the peer's."""
-    entries, exits = _goog_signals(goog, rule)
+    entries, exits = goog_signals(goog, rule)
     trades = _assert_same(goog, entries, exits, direction, fixed, rate, sl, tp)
     assert all(t.entry_fee >= fixed and t.exit_fee >= fixed for t in trades)
 
