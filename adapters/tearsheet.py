@@ -32,6 +32,10 @@ figures are × 100 of quantstats' fractions. The definitions, and each one's pee
   aggregated "ME" / "YE").
 * ``best_/worst_day_pct``, ``_month_pct``, ``_year_pct``: the best and worst calendar
   day's, month's and year's compounded return (quantstats' best / worst).
+* ``total_fees``: what the run's trades paid the broker, in currency: the sum of each
+  trade's entry fee, exit fee and short borrow fee (docs/execution.md, "Commissions and
+  fees"), the open trade's entry fee included (backtesting.py's "Commissions [$]" counts
+  closed trades only).
 
 Calendar periods are UTC (``adapters.periods``). Pure: the caller loads the curve.
 """
@@ -65,6 +69,8 @@ class ReportSeries:
     returns: np.ndarray
     bars_per_year: float
     trade_pnl: np.ndarray | None = None
+    trade_fees: np.ndarray | None = None
+    """Every trade's fees in currency (``trade_fees``); None where there are no round trips."""
 
 
 def report_series(
@@ -72,12 +78,14 @@ def report_series(
     equity: np.ndarray,
     bars_per_year: float,
     trade_pnl: np.ndarray | None = None,
+    trade_fees: np.ndarray | None = None,
 ) -> ReportSeries:
     """A ``ReportSeries`` of ``equity`` (T values, NaN-free) with its bar returns."""
     equity = np.asarray(equity, dtype=np.float64)
     returns = bar_returns(equity[None, :])[0]
     pnl = None if trade_pnl is None else np.asarray(trade_pnl, dtype=np.float64)
-    return ReportSeries(np.asarray(timestamps), equity, returns, float(bars_per_year), pnl)
+    fees = None if trade_fees is None else np.asarray(trade_fees, dtype=np.float64)
+    return ReportSeries(np.asarray(timestamps), equity, returns, float(bars_per_year), pnl, fees)
 
 
 def closed_trade_pnl(trades: list[dict]) -> np.ndarray:
@@ -127,6 +135,20 @@ def cvar_95_pct(s: ReportSeries) -> float | None:
         return None
     tail = int((s.returns.size - 1) * VAR_CUTOFF) + 1
     return number(np.sort(s.returns)[:tail].mean() * 100.0)
+
+
+def trade_fees(trades: list[dict]) -> np.ndarray:
+    """What each trade of a stored result's ``trades`` (``adapters.trades``) paid: its
+    ``fees`` (engine 1.2.0's costs), else its entry fee + exit fee."""
+    return np.array(
+        [t["fees"] if "fees" in t else t["entry_fee"] + t["exit_fee"] for t in trades],
+        dtype=np.float64,
+    )
+
+
+def total_fees(s: ReportSeries) -> float | None:
+    """The fees every trade paid, in currency (module docstring)."""
+    return None if s.trade_fees is None else number(s.trade_fees.sum())
 
 
 def kelly_pct(s: ReportSeries) -> float | None:

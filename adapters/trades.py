@@ -35,6 +35,11 @@ TRADE_FIELDS = (
 """Keys of a trade record, in order (also the CSV header). ``exit_reason`` came with engine
 1.1.0 (results stored before lack it; additive)."""
 
+FEE_FIELDS = ("borrow_fee", "fees")
+"""Keys a trade record has after ``TRADE_FIELDS`` when its run set a cost beyond
+``fee_rate`` (engine 1.2.0): the short borrow fee it paid and its fees in total (entry +
+exit + borrow). A run without those costs stores its records as before they existed."""
+
 _DAY = np.timedelta64(1, "D")
 
 
@@ -49,7 +54,9 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
       at the last close, with ``exit_fee`` 0.
     * ``exit_reason``: why it closed, one of ``engine.EXIT_REASONS`` (``signal``,
       ``stop_loss``, ``take_profit``, ``trailing_stop``, ``end`` for a trade still open,
-      ``liquidation``).
+      ``liquidation``, ``closed_at_end``).
+    * ``borrow_fee`` and ``fees`` (``FEE_FIELDS``) when the run set a cost beyond
+      ``fee_rate``; ``pnl_abs`` is net of the borrow fee too.
     """
     trades = Trades.of(result.trades)
     if not len(trades):
@@ -75,18 +82,24 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
         trades.is_open.tolist(),
         trades.exit_reason,
     )
-    return [dict(zip(TRADE_FIELDS, row, strict=False)) for row in zip(*columns, strict=False)]
+    keys = TRADE_FIELDS
+    if trades.borrow_fee is not None:
+        columns = (*columns, float_list(trades.borrow_fee), float_list(trades.fees))
+        keys = (*TRADE_FIELDS, *FEE_FIELDS)
+    return [dict(zip(keys, row, strict=False)) for row in zip(*columns, strict=False)]
 
 
 def trades_csv(records: list[dict]) -> str:
-    """Trade records as CSV text: header ``TRADE_FIELDS``, "\\n" line endings.
+    """Trade records as CSV text: header ``TRADE_FIELDS`` (and ``FEE_FIELDS`` when the
+    records have them), "\\n" line endings.
 
     Floats are export cells (``adapters.cells``: 10 decimal places, no float noise);
     ``None`` is an empty cell and booleans are ``True``/``False``.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(TRADE_FIELDS)
+    header = (*TRADE_FIELDS, *FEE_FIELDS) if records and "fees" in records[0] else TRADE_FIELDS
+    writer.writerow(header)
     for record in records:
-        writer.writerow(csv_row(record[field] for field in TRADE_FIELDS))
+        writer.writerow(csv_row(record[field] for field in header))
     return out.getvalue()

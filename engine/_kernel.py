@@ -21,8 +21,10 @@ from numba import njit, prange
 _PAIRWISE_BLOCK = 128
 """numpy's ``PW_BLOCKSIZE``: the largest run summed with eight accumulators."""
 
-# The costs array ``costs`` holds the fill step's parameters, in this order.
+# The costs array ``costs`` holds the fill step's parameters, in this order
+# (``engine.compiled.costs_array``).
 INITIAL, SLIP, FEE_RATE, FEE_FACTOR, BY_VALUE, POSITION_SIZE, FRACTION = range(7)
+FEE_FIXED, FEE_PER_SHARE, FEE_MIN, FEE_MAX, EXTRA, BORROW, CLOSE_AT_END = range(7, 14)
 
 
 PLAIN, SQUARED_DEVIATION, DOWNSIDE_SQUARE, SQUARE = range(4)
@@ -139,25 +141,44 @@ def _pairwise(
 
 
 @njit(cache=True, nogil=True, inline="always")
+def order_fee(n: float, price: float, costs: np.ndarray) -> float:
+    """``engine._simulate._order_fee`` compiled: the fee of an order of ``n`` >= 0 shares."""
+    fee = n * price * costs[FEE_RATE]
+    if costs[EXTRA] == 0.0:
+        return fee
+    per_share = min(max(n * costs[FEE_PER_SHARE], costs[FEE_MIN]), costs[FEE_MAX])
+    return fee + (costs[FEE_FIXED] + per_share if n > 0 else 0.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def fill(cash: float, shares: float, price: float, side: float, costs: np.ndarray) -> tuple:
     """``engine._simulate._fill`` compiled: close ``shares`` at ``price``, then open
     ``side``. Returns (close_price, close_fee, open_price, qty, open_fee, cash after)."""
-    fee_rate = costs[FEE_RATE]
     close_price = price * (1.0 - np.sign(shares) * costs[SLIP])
-    close_fee = abs(shares) * close_price * fee_rate
+    close_fee = order_fee(abs(shares), close_price, costs)
     cash_flat = cash + shares * close_price - close_fee
     open_price = price * (1.0 + side * costs[SLIP])
     if costs[BY_VALUE] != 0.0:
         budget = min(costs[POSITION_SIZE], cash_flat)
     else:
         budget = cash_flat * costs[FRACTION]
-    qty = np.floor(budget / (open_price * costs[FEE_FACTOR]))
-    if qty * open_price + qty * open_price * fee_rate > budget:
+    rate_price = open_price * costs[FEE_FACTOR]
+    if costs[EXTRA] == 0.0:
+        qty = np.floor(budget / rate_price)
+    else:
+        base = budget - costs[FEE_FIXED]
+        qty = min(
+            np.floor(base / (rate_price + costs[FEE_PER_SHARE])),
+            np.floor((base - costs[FEE_MIN]) / rate_price),
+        )
+        if costs[FEE_MAX] < np.inf:
+            qty = max(qty, np.floor((base - costs[FEE_MAX]) / rate_price))
+    if qty * open_price + order_fee(qty, open_price, costs) > budget:
         qty = qty - 1.0
     if not (side != 0.0 and qty > 0.0):
         qty = 0.0
     notional = qty * open_price
-    open_fee = notional * fee_rate
+    open_fee = order_fee(qty, open_price, costs)
     return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
 
 
@@ -221,6 +242,7 @@ def _one_run(
         was_at_most = line[offset - 1] <= other[offset - 1]
         was_at_least = line[offset - 1] >= other[offset - 1]
     cash, shares = costs[INITIAL], 0.0
+    borrow, close_at_end = costs[BORROW], costs[CLOSE_AT_END] != 0.0
     previous, pending, trades, bust = 0, 0, 0, False
     first = cash  # bar 0 never fills: the initial capital
     before = first
@@ -246,10 +268,16 @@ def _one_run(
                 if shares != 0.0:
                     trades += 1
                 pending = 0
+            if shares < 0.0 and borrow > 0.0:  # the short's borrow fee at this close
+                cash -= abs(shares) * close[t] * borrow
             value = cash + shares * close[t]
             if value <= 0.0:
                 bust = True
                 value = 0.0
+            elif t == n_bars - 1 and close_at_end and shares != 0.0:
+                _, _, _, _, _, cash = fill(cash, shares, open_[t], 0.0, costs)
+                shares = 0.0
+                value = cash + shares * close[t]
             if enter != leave:  # an entry and an exit on one bar conflict: ignored
                 signal = 1 if enter else -1
                 side_now = max(signal, 0) if longonly else signal

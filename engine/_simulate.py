@@ -12,11 +12,16 @@ Execution convention (docs/execution.md, "Execution convention"):
 * A change of the desired position on bar t's close fills at bar t+1's open: first the
   open position is closed, then the new one is opened. A change on the last bar never fills.
 * Fill prices carry slippage against the trader: a buy at open × (1 + bps/10000), a sell at
-  open × (1 − bps/10000). Fees are ``fee_rate`` × traded notional, on each side.
+  open × (1 − bps/10000). Fees are ``fee_rate`` × traded notional, on each side, plus the
+  fixed and the bounded per-share fee when set (``_order_fee``).
 * Whole shares. Budget: ``value`` → min(position_size, cash); ``percent`` → cash ×
-  position_size / 100 (the position is flat then, so cash is the equity). Shares =
-  floor(budget / (price × (1 + fee_rate))), lowered by one if rounding would overspend.
+  position_size / 100 (the position is flat then, so cash is the equity). Shares = the
+  largest n with n × price + fee(n) ≤ budget: floor(budget / (price × (1 + fee_rate))) with
+  ``fee_rate`` alone, lowered by one if rounding would overspend (``_shares``).
   A change that cannot buy one share opens nothing; the run waits for the next change.
+* A short pays ``borrow_rate`` / bars per year of its value at each close it is held
+  (a bar-by-bar walk, ``stop_events``, records the cash path). With ``close_at_end`` a
+  position still open after the last bar is closed at the last bar's open (``paths``).
 * Equity = cash + position × close, on every bar. If equity reaches zero or below (only a
   short can do that), the position is liquidated at that close (paying the fee on its
   notional, as backtesting.py does), the deficit is absorbed (cash 0) and the run stops
@@ -64,6 +69,10 @@ class Events:
     shares: np.ndarray
     reason: np.ndarray | None = None
     """Why ``closed`` was closed (codes of ``engine.result.EXIT_REASONS``); None: all by signal."""
+    cash_path: np.ndarray | None = None
+    """N × T cash at every close when it moves between fills (a borrow fee); None: it does not."""
+    borrow: np.ndarray | None = None
+    """N × T borrow fee charged at each close (with ``cash_path``); None: none."""
 
     def of_run(self, i: int) -> range:
         """Indices of run i's fills."""
@@ -150,9 +159,25 @@ class _Costs:
     by_value: bool
     position_size: float
     fraction: float
+    fee_fixed: float = 0.0
+    fee_per_share: float = 0.0
+    fee_min: float = 0.0
+    fee_max: float = math.inf
+    borrow: float = 0.0
+    """The borrow fee per bar: ``borrow_rate`` / bars per year (0 when shorts pay none)."""
+    close_at_end: bool = False
+    extra: bool = False
+    """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee):
+    without, the fill step is 1.1.0's arithmetic, operation for operation."""
 
     @classmethod
     def of(cls, params: TradingParams) -> _Costs:
+        fees = {
+            "fee_fixed": params.fee_fixed or 0.0,
+            "fee_per_share": params.fee_per_share or 0.0,
+            "fee_min": params.fee_min or 0.0,
+            "fee_max": math.inf if params.fee_max is None else params.fee_max,
+        }
         return cls(
             initial_capital=params.initial_capital,
             slip=params.slippage_bps / 10_000.0,
@@ -161,6 +186,10 @@ class _Costs:
             by_value=params.size_type == "value",
             position_size=params.position_size,
             fraction=params.position_size / 100.0,
+            borrow=(params.borrow_rate or 0.0) / params.annual_bars if params.borrows else 0.0,
+            close_at_end=bool(params.close_at_end),
+            extra=compiled.extra_fees(**fees),
+            **fees,
         )
 
     def as_array(self) -> np.ndarray:
@@ -173,6 +202,12 @@ class _Costs:
             self.by_value,
             self.position_size,
             self.fraction,
+            fee_fixed=self.fee_fixed,
+            fee_per_share=self.fee_per_share,
+            fee_min=self.fee_min,
+            fee_max=self.fee_max,
+            borrow=self.borrow,
+            close_at_end=self.close_at_end,
         )
 
 
@@ -185,6 +220,7 @@ class _FloatMath:
 
     abs = abs
     minimum = min
+    maximum = max
 
     @staticmethod
     def floor(x: float) -> float:
@@ -195,20 +231,49 @@ class _FloatMath:
         return a if condition else b
 
 
+def _order_fee(n, price, c: _Costs, xp):
+    """The fee of an order of ``n`` >= 0 shares at ``price`` (docs/execution.md,
+    "Commissions and fees"): ``fee_rate`` × notional, plus, when the order trades, the fixed
+    fee and the per-share fee bounded by ``fee_min`` and ``fee_max``."""
+    fee = n * price * c.fee_rate
+    if not c.extra:
+        return fee
+    per_share = xp.minimum(xp.maximum(n * c.fee_per_share, c.fee_min), c.fee_max)
+    return fee + xp.where(n > 0, c.fee_fixed + per_share, 0.0)
+
+
+def _shares(budget, price, c: _Costs, xp):
+    """The most whole shares whose cost and fee fit ``budget``: fee(n) grows with n, so it
+    is the larger of the count with the per-share fee at least its minimum and the count
+    with it at its maximum; lowered by one when rounding would overspend."""
+    rate_price = price * c.fee_factor
+    if not c.extra:
+        qty = xp.floor(budget / rate_price)
+    else:
+        base = budget - c.fee_fixed
+        qty = xp.minimum(
+            xp.floor(base / (rate_price + c.fee_per_share)),
+            xp.floor((base - c.fee_min) / rate_price),
+        )
+        if c.fee_max < math.inf:
+            qty = xp.maximum(qty, xp.floor((base - c.fee_max) / rate_price))
+    notional = qty * price
+    return qty - (notional + _order_fee(qty, price, c, xp) > budget)
+
+
 def _fill(cash, shares, price, side, c: _Costs, xp):
     """One fill, written once for floats (xp=_FloatMath) and arrays (xp=numpy): close
     ``shares`` at ``price``, then open ``side``. Returns (close_price, close_fee,
     open_price, qty, open_fee, cash after)."""
     close_price = price * (1.0 - xp.sign(shares) * c.slip)
-    close_fee = xp.abs(shares) * close_price * c.fee_rate
+    close_fee = _order_fee(xp.abs(shares), close_price, c, xp)
     cash_flat = cash + shares * close_price - close_fee
     open_price = price * (1.0 + side * c.slip)
     budget = xp.minimum(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
-    qty = xp.floor(budget / (open_price * c.fee_factor))
-    qty = qty - (qty * open_price + qty * open_price * c.fee_rate > budget)
+    qty = _shares(budget, open_price, c, xp)
     qty = xp.where((side != 0) & (qty > 0), qty, 0.0)
     notional = qty * open_price
-    open_fee = notional * c.fee_rate
+    open_fee = _order_fee(qty, open_price, c, xp)
     return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
 
 
@@ -262,12 +327,20 @@ def _walk_waves(
 
 
 def paths(
-    events: Events, first: int, last: int, close: np.ndarray, initial_capital: float
+    events: Events,
+    first: int,
+    last: int,
+    close: np.ndarray,
+    initial_capital: float,
+    end_close: tuple[float, _Costs] | None = None,
 ) -> Paths:
     """Cash, position and equity on every bar for runs ``first:last``, bankruptcy applied.
 
     Each run's bars are segments between fills; a segment's cash and shares are repeated
-    over its bars (``np.repeat``), so no N × T index arrays are built.
+    over its bars (``np.repeat``), so no N × T index arrays are built (the cash of a run
+    that pays a borrow fee is the walk's ``cash_path``). ``end_close`` (the last bar's
+    open and the costs, when ``close_at_end``): a position held after the last bar by a
+    run that did not go bust is closed at that open, as a fill (``close_at_end``).
     """
     n_runs, n_bars = last - first, close.shape[0]
     lo, hi = int(events.offsets[first]), int(events.offsets[last])
@@ -286,7 +359,10 @@ def paths(
     end[:-1] = begin[1:]
     end[np.append(starts[1:], begin.size) - 1] = n_bars
     lengths = end - begin
-    cash = np.repeat(cash_seg, lengths).reshape(n_runs, n_bars)
+    if events.cash_path is not None:
+        cash = events.cash_path[first:last].copy()
+    else:
+        cash = np.repeat(cash_seg, lengths).reshape(n_runs, n_bars)
     position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
     equity = cash + position * close
 
@@ -298,7 +374,31 @@ def paths(
         cash[row, start:] = 0.0
         position[row, start:] = 0.0
         equity[row, start:] = 0.0
+    if end_close is not None and end_close[1].close_at_end and n_bars:
+        _close_at_end(cash, position, equity, close, *end_close)
     return Paths(cash=cash, position=position, equity=equity, bust_bar=bust_bar)
+
+
+def _close_at_end(
+    cash: np.ndarray,
+    position: np.ndarray,
+    equity: np.ndarray,
+    close: np.ndarray,
+    last_open: float,
+    c: _Costs,
+) -> None:
+    """Close the positions still held on the last bar at its open, in place (a bust run
+    holds none): ``_fill`` with no new side, as backtesting.py's ``finalize_trades`` fills
+    its closing orders at the last bar's open."""
+    rows = np.flatnonzero(position[:, -1] != 0.0)
+    if not rows.size:
+        return
+    held = position[rows, -1]
+    price = np.full(rows.size, last_open)
+    *_, cash_flat = _fill(cash[rows, -1], held, price, np.zeros(rows.size), c, np)
+    cash[rows, -1] = cash_flat
+    position[rows, -1] = 0.0
+    equity[rows, -1] = cash_flat + position[rows, -1] * close[-1]
 
 
 def trade_counts(events: Events, first: int, last: int, bust_bar: np.ndarray) -> np.ndarray:
@@ -379,8 +479,11 @@ def stop_events(
     high: np.ndarray,
     low: np.ndarray,
     params: TradingParams,
+    close: np.ndarray | None = None,
 ) -> Events:
-    """The fills of N runs with stops, walking each run bar by bar (Python floats).
+    """The fills of N runs with stops or a borrow fee, walking each run bar by bar (Python
+    floats). With a borrow fee (``close`` given) a short pays it at each close, and the
+    cash at every close and each charge are kept (``Events.cash_path``, ``Events.borrow``).
 
     Per bar: the fill of the previous close's signal change at the open (close, then open,
     as without stops), then the stop check of the position held, then the bar's signal. A
@@ -390,13 +493,17 @@ def stop_events(
     """
     signal = entries.astype(np.int8)
     signal -= exits
-    prices = (open_.tolist(), high.tolist(), low.tolist())
     costs, stops = _Costs.of(params), _Stops.of(params)
+    closes = close.tolist() if close is not None and costs.borrow else None
+    prices = (open_.tolist(), high.tolist(), low.tolist(), closes)
     rows: list[tuple] = []
+    carry: list[tuple[list, list]] = []
     counts = np.zeros(signal.shape[0], dtype=np.int64)
     for i, sides in enumerate(signal.tolist()):
         before = len(rows)
-        _walk_stops(i, sides, params.direction == "longonly", prices, costs, stops, rows)
+        path = _walk_stops(i, sides, params.direction == "longonly", prices, costs, stops, rows)
+        if path is not None:
+            carry.append(path)
         counts[i] = len(rows) - before
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -405,11 +512,18 @@ def stop_events(
         name: np.array(col, dtype=np.float64)
         for name, col in zip(_EVENT_FIELDS, columns[2:10], strict=True)
     }
+
+    def per_bar(part: int) -> np.ndarray | None:
+        values = [path[part] for path in carry]
+        return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
+
     return Events(
         offsets=offsets,
         run=np.array(columns[0], dtype=np.int64),
         bar=np.array(columns[1], dtype=np.int64),
         reason=np.array(columns[10], dtype=np.int8),
+        cash_path=per_bar(0),
+        borrow=per_bar(1),
         **fields,
     )
 
@@ -418,17 +532,20 @@ def _walk_stops(
     run: int,
     signals: list[int],
     longonly: bool,
-    prices: tuple[list, list, list],
+    prices: tuple[list, list, list, list | None],
     c: _Costs,
     s: _Stops,
     rows: list,
-) -> None:
+) -> tuple[list, list] | None:
     """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
-    ``signals`` holds +1 (entry), -1 (exit) or 0 per bar."""
-    opens, highs, lows = prices
+    ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With closes (a borrow fee) a
+    short pays it at each close; returns the cash at every close and each charge then."""
+    opens, highs, lows, closes = prices
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
     position: _Position | None = None
+    cash_path: list[float] = []
+    charges: list[float] = []
     for bar in range(last + 1):
         if pending:
             new_side = float(pending - 2)
@@ -463,8 +580,14 @@ def _walk_stops(
                     (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
                 )
                 shares, position, previous = 0.0, None, 0
+        if closes is not None:
+            charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
+            cash -= charge
+            cash_path.append(cash)
+            charges.append(charge)
         signal = signals[bar]
         if signal and bar < last:
             side = max(signal, 0) if longonly else signal
             if side != previous:
                 pending, previous = side + 2, side  # +2: 0 means no pending change
+    return (cash_path, charges) if closes is not None else None

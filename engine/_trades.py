@@ -12,10 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from engine import _simulate
+from engine.bars import Bars
+from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
 
 _END = EXIT_REASONS.index("end")
 _LIQUIDATION = EXIT_REASONS.index("liquidation")
+_CLOSED_AT_END = EXIT_REASONS.index("closed_at_end")
 
 
 def _next_at_or_after(flags: np.ndarray) -> np.ndarray:
@@ -26,11 +29,17 @@ def _next_at_or_after(flags: np.ndarray) -> np.ndarray:
 
 
 def trade_table(
-    events: _simulate.Events, bust_bar: int, close: np.ndarray, fee_rate: float
+    events: _simulate.Events, bust_bar: int, bars: Bars, params: TradingParams
 ) -> Trades:
     """Round trips of run 0, in entry order; the last may be open (marked at the last close,
-    reason ``end``), or liquidated on bust at that close paying ``fee_rate`` on its notional
-    (as backtesting.py charges it). Fills after the bust bar are ignored."""
+    reason ``end``), closed at the last bar's open (``close_at_end``: reason
+    ``closed_at_end``, the fill ``engine._simulate.paths`` made), or liquidated on bust at
+    that close paying an exit's fee on it (as backtesting.py charges it). Fills after the
+    bust bar are ignored. With a borrow fee each trade's ``borrow_fee`` is the sum of the
+    charges at the closes it was held, and its PnL is net of it; with any cost beyond
+    ``fee_rate`` the column is there (zeros without a borrow fee), else it is None."""
+    close = bars.close
+    costs = _simulate._Costs.of(params)
     first, last = int(events.offsets[0]), int(events.offsets[1])
     bar = events.bar[first:last]
     if bust_bar >= 0:
@@ -62,15 +71,34 @@ def trade_table(
         reason = events.reason[fills][exits].astype(np.int8)
     if dangling:  # still held after the last fill: liquidated on bust, or open at the end
         at = bust_bar if bust_bar >= 0 else len(close) - 1
-        price = float(close[at])
-        fee = int(size[-1]) * price * fee_rate if bust_bar >= 0 else 0.0
+        price, fee, code = float(close[at]), 0.0, _END
+        held = float(size[-1])
+        if bust_bar >= 0:
+            fee, code = _simulate._order_fee(held, price, costs, _simulate._FloatMath), _LIQUIDATION
+        elif costs.close_at_end:
+            price = float(bars.open[at]) * (1.0 - float(direction[-1]) * costs.slip)
+            fee = _simulate._order_fee(held, price, costs, _simulate._FloatMath)
+            code = _CLOSED_AT_END
         exit_bar = np.append(exit_bar, at)
         exit_price = np.append(exit_price, price)
         exit_fee = np.append(exit_fee, fee)
-        reason = np.append(reason, _LIQUIDATION if bust_bar >= 0 else _END).astype(np.int8)
+        reason = np.append(reason, code).astype(np.int8)
     gross = direction * size * (exit_price - entry_price)
+    entry_bar = bar[kept].astype(np.int64)
+    pnl = gross - entry_fee - exit_fee
+    borrow = None
+    if events.borrow is not None:
+        # a trade is charged from its entry bar up to the bar before its exit fill; one held
+        # at the end, or liquidated, through its exit bar (that close was charged)
+        through = np.isin(reason, (_LIQUIDATION, _END, _CLOSED_AT_END))
+        spans = zip(entry_bar.tolist(), (exit_bar + through).tolist(), strict=True)
+        charges = events.borrow[0]
+        borrow = np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
+        pnl = pnl - borrow
+    elif params.has_costs:
+        borrow = np.zeros(entry_bar.size)
     return Trades(
-        entry_bar=bar[kept].astype(np.int64),
+        entry_bar=entry_bar,
         exit_bar=exit_bar,
         direction=direction,
         size=size,
@@ -78,6 +106,7 @@ def trade_table(
         exit_price=exit_price,
         entry_fee=entry_fee,
         exit_fee=exit_fee,
-        pnl=gross - entry_fee - exit_fee,
+        pnl=pnl,
         reason=reason,
+        borrow_fee=borrow,
     )

@@ -1,7 +1,7 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops), so a run inside a sweep and the same run on its own give
+walk per run with stops or a borrow fee), so a run inside a sweep and the same run on its own give
 bit-for-bit equal numbers.
 """
 
@@ -34,15 +34,22 @@ def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -
 
 
 def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
-    if params.has_stops:
-        return _simulate.stop_events(entries, exits, bars.open, bars.high, bars.low, params)
+    if params.walks_bars:
+        return _simulate.stop_events(
+            entries, exits, bars.open, bars.high, bars.low, params, close=bars.close
+        )
     runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
     return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
 
 
 def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
     """Paths and core metrics of runs ``first:last``."""
-    state_paths = _simulate.paths(events, first, last, bars.close, params.initial_capital)
+    end_close = None
+    if params.close_at_end and len(bars):
+        end_close = (float(bars.open[-1]), _simulate._Costs.of(params))
+    state_paths = _simulate.paths(
+        events, first, last, bars.close, params.initial_capital, end_close
+    )
     counts = _simulate.trade_counts(events, first, last, state_paths.bust_bar)
     return state_paths, core_metrics(
         state_paths.equity, params.initial_capital, counts, params.annual_bars
@@ -71,7 +78,7 @@ def run(
         cash=state_paths.cash[0],
         position=state_paths.position[0],
         equity=state_paths.equity[0],
-        trades=trade_table(events, bust, bars.close, params.fee_rate),
+        trades=trade_table(events, bust, bars, params),
         metrics={name: _scalar(values[0]) for name, values in metrics.items()},
         bust_bar=bust if bust >= 0 else None,
     )

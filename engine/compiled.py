@@ -11,6 +11,7 @@ Job's root filesystem is read-only; ``consumer.kernel_cache`` seeds a writable c
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 
 import numpy as np
@@ -36,6 +37,12 @@ def kernels() -> ModuleType:
     return _kernel
 
 
+def extra_fees(fee_fixed: float, fee_per_share: float, fee_min: float, fee_max: float) -> bool:
+    """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee, or
+    a maximum on the latter): without, the fill step is the 1.1.0 arithmetic unchanged."""
+    return bool(fee_fixed or fee_per_share or fee_min or fee_max != math.inf)
+
+
 def costs_array(
     initial_capital: float,
     slip: float,
@@ -44,10 +51,33 @@ def costs_array(
     by_value: bool,
     position_size: float,
     fraction: float,
+    *,
+    fee_fixed: float = 0.0,
+    fee_per_share: float = 0.0,
+    fee_min: float = 0.0,
+    fee_max: float = math.inf,
+    borrow: float = 0.0,
+    close_at_end: bool = False,
 ) -> np.ndarray:
     """The fill step's parameters as the kernels take them (``_kernel.INITIAL`` ...)."""
+    extra = extra_fees(fee_fixed, fee_per_share, fee_min, fee_max)
     return np.array(
-        [initial_capital, slip, fee_rate, fee_factor, float(by_value), position_size, fraction]
+        [
+            initial_capital,
+            slip,
+            fee_rate,
+            fee_factor,
+            float(by_value),
+            position_size,
+            fraction,
+            fee_fixed,
+            fee_per_share,
+            fee_min,
+            fee_max,
+            float(extra),
+            borrow,
+            float(close_at_end),
+        ]
     )
 
 
@@ -66,6 +96,8 @@ def warm() -> None:
     pair = np.array([0, 1], dtype=np.int64)
     none = np.empty(0, dtype=np.int64)
     no_signals = np.empty((0, 8), dtype=bool)
+    priced = costs_array(1e5, 0.0, 0.001, 1.001, False, 100.0, 1.0, fee_fixed=1.0, borrow=1e-4)
+    kernel.walk_one(prices, np.array([1.0, 0.0] * 4), priced)
     for edges in (np.array([0], dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)):
         common = (prices, prices, seconds, 86_400.0, costs, True, edges)
         kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *common)

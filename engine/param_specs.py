@@ -69,11 +69,29 @@ TAKE_PROFIT_PCT = NumberSpec("take_profit_pct", None, "must be greater than 0 (p
 TRAILING_STOP_PCT = NumberSpec(
     "trailing_stop_pct", None, "must be greater than 0 and less than 100 (percent)", gt=0, lt=100
 )
+FEE_FIXED = NumberSpec("fee_fixed", None, "must be 0 or more (currency per order)", ge=0)
+FEE_PER_SHARE = NumberSpec("fee_per_share", None, "must be 0 or more (currency per share)", ge=0)
+FEE_MIN = NumberSpec(
+    "fee_min", None, "must be 0 or more (currency per order, the per-share fee's least)", ge=0
+)
+FEE_MAX = NumberSpec(
+    "fee_max", None, "must be 0 or more (currency per order, the per-share fee's most)", ge=0
+)
+FEE_MAX_BELOW_MIN = "must be at least fee_min"
+"""What a ``fee_max`` below ``fee_min`` gets (on ``fee_max``)."""
+BORROW_RATE = NumberSpec(
+    "borrow_rate", None, "must be from 0 to 1 (an annual fraction: 0.03 = 3% a year)", ge=0, lt=1
+)
 BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0)
 """Not a request field: the ticker's catalog entry gives it (``TradingParams.bars_per_year``)."""
 
 STOP_SPECS = (STOP_LOSS_PCT, TAKE_PROFIT_PCT, TRAILING_STOP_PCT)
 """The optional stops, percent of the entry fill price (``None`` = off)."""
+
+COST_SPECS = (FEE_FIXED, FEE_PER_SHARE, FEE_MIN, FEE_MAX, BORROW_RATE)
+"""The broker's costs beyond ``fee_rate`` (engine 1.2.0; docs/execution.md, "Commissions and
+fees", "Short borrow fee"): ``None`` (the default) = not charged, the same as 0 except
+``fee_max``, where ``None`` = no maximum."""
 
 REQUEST_NUMBERS = (
     INITIAL_CAPITAL,
@@ -83,6 +101,7 @@ REQUEST_NUMBERS = (
     STOP_LOSS_PCT,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
+    *COST_SPECS,
 )
 """The numeric fields of a run request, in the request's order."""
 

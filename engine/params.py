@@ -1,4 +1,5 @@
-"""Trading parameters of one backtest (capital, fees, slippage, sizing, direction, stops)."""
+"""Trading parameters of one backtest (capital, fees, slippage, sizing, direction, stops,
+the broker's costs and the close at the end)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from dataclasses import dataclass
 from engine._stats import TRADING_DAYS
 from engine.param_specs import (
     BARS_PER_YEAR,
+    COST_SPECS,
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
+    FEE_MAX,
+    FEE_MAX_BELOW_MIN,
     FEE_RATE,
     INITIAL_CAPITAL,
     PERCENT_MAX,
@@ -27,6 +31,9 @@ from engine.param_specs import (
 
 STOP_FIELDS = tuple(spec.name for spec in STOP_SPECS)
 """The optional stop parameters, percent of the entry fill price (``None`` = off)."""
+
+COST_FIELDS = tuple(spec.name for spec in COST_SPECS)
+"""The optional costs beyond ``fee_rate`` (``None`` = not charged; ``fee_max``: no maximum)."""
 
 
 class EngineParamError(ValueError):
@@ -54,9 +61,20 @@ class TradingParams:
     trailing_stop_pct: float | None = None
     """Stops in percent of the entry fill price; ``None`` = off (docs/execution.md, "Stops")."""
     bars_per_year: float | None = None
-    """Bars in a year, the annualisation factor of the Sharpe ratio: ``None`` means 252
-    (daily bars); intraday runs pass their catalog entry's figure (``data.timeframe``).
-    Fills ignore it."""
+    """Bars in a year, the annualisation factor of the Sharpe ratio and the borrow fee's day
+    count: ``None`` means 252 (daily bars); intraday runs pass their catalog entry's figure
+    (``data.timeframe``). Fills ignore it."""
+    fee_fixed: float | None = None
+    fee_per_share: float | None = None
+    fee_min: float | None = None
+    fee_max: float | None = None
+    """Fees per order beyond ``fee_rate``: a fixed amount, and a per-share amount bounded by
+    ``fee_min`` and ``fee_max``; ``None`` = none (no maximum for ``fee_max``)."""
+    borrow_rate: float | None = None
+    """Annual fee on a short's value, charged at each close it is held (``None`` = none)."""
+    close_at_end: bool | None = None
+    """True: a position still open after the last bar is closed at the last bar's open
+    (backtesting.py's ``finalize_trades``); ``None`` (or False) leaves it open."""
 
     @property
     def annual_bars(self) -> float:
@@ -67,6 +85,22 @@ class TradingParams:
     def has_stops(self) -> bool:
         """Whether any stop is set (the run then goes through the bar-by-bar stop walk)."""
         return any(getattr(self, name) is not None for name in STOP_FIELDS)
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether any cost beyond ``fee_rate`` is set (the trades then report their borrow
+        fee and their fees in total, ``Trades.borrow_fee``)."""
+        return any(getattr(self, name) is not None for name in COST_FIELDS)
+
+    @property
+    def borrows(self) -> bool:
+        """Whether shorts pay a borrow fee (a ``longshort`` run with a ``borrow_rate``)."""
+        return bool(self.borrow_rate) and self.direction == "longshort"
+
+    @property
+    def walks_bars(self) -> bool:
+        """Whether the run is walked bar by bar (stops, or a borrow fee charged per close)."""
+        return self.has_stops or self.borrows
 
     def __post_init__(self) -> None:
         def finite(name: str) -> float:
@@ -93,11 +127,16 @@ class TradingParams:
             raise EngineParamError("position_size", PERCENT_MESSAGE)
         if self.direction not in DIRECTIONS:
             raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")
-        for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT):
+        for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT, *COST_SPECS):
             if getattr(self, spec.name) is not None:
                 check(spec)
+        if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
+            raise EngineParamError(FEE_MAX.name, FEE_MAX_BELOW_MIN)
+        if self.close_at_end not in (None, True, False):
+            raise EngineParamError("close_at_end", "must be true or false")
+        object.__setattr__(self, "close_at_end", True if self.close_at_end else None)
         for spec in (INITIAL_CAPITAL, FEE_RATE, SLIPPAGE_BPS, POSITION_SIZE):
             object.__setattr__(self, spec.name, float(getattr(self, spec.name)))
-        for name in (*STOP_FIELDS, "bars_per_year"):
+        for name in (*STOP_FIELDS, *COST_FIELDS, "bars_per_year"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))

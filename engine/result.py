@@ -19,7 +19,9 @@ class Trade:
     ``exit_price`` the last close and ``exit_fee`` 0 (nothing was paid yet).
     ``pnl`` is net of both fees. ``exit_reason`` (one of ``EXIT_REASONS``) says why it
     closed: ``signal``, a stop (``stop_loss``, ``take_profit``, ``trailing_stop``), ``end``
-    (still open at the last bar) or ``liquidation`` (equity reached zero).
+    (still open at the last bar), ``liquidation`` (equity reached zero) or ``closed_at_end``
+    (closed at the last bar's open by ``close_at_end``). ``pnl`` is also net of a short's
+    borrow fee, which ``Trades.borrow_fee`` holds (the columns, not this view).
     """
 
     entry_bar: int
@@ -35,7 +37,15 @@ class Trade:
     exit_reason: str = "signal"
 
 
-EXIT_REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end", "liquidation")
+EXIT_REASONS = (
+    "signal",
+    "stop_loss",
+    "take_profit",
+    "trailing_stop",
+    "end",
+    "liquidation",
+    "closed_at_end",
+)
 """Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal)."""
 
 
@@ -60,6 +70,8 @@ class Trades(Sequence[Trade]):
     exit_fee: np.ndarray
     pnl: np.ndarray
     reason: np.ndarray
+    borrow_fee: np.ndarray | None = None
+    """The short borrow fee each trade paid (None: no run fee, all 0)."""
 
     @classmethod
     def of(cls, trades: Sequence[Trade]) -> Trades:
@@ -82,6 +94,12 @@ class Trades(Sequence[Trade]):
     def is_open(self) -> np.ndarray:
         """Whether each trade is still open at the last bar (its reason is ``end``)."""
         return self.reason == _END
+
+    @property
+    def fees(self) -> np.ndarray:
+        """What each trade paid the broker: entry fee + exit fee + borrow fee."""
+        paid = self.entry_fee + self.exit_fee
+        return paid if self.borrow_fee is None else paid + self.borrow_fee
 
     @property
     def exit_reason(self) -> list[str]:

@@ -148,6 +148,11 @@ REPORT_NOTES: dict[str, str] = {
     "worst_month_pct": "The worst calendar month's compounded return. quantstats: the same.",
     "best_year_pct": "The best calendar year's compounded return. quantstats: the same.",
     "worst_year_pct": "The worst calendar year's compounded return. quantstats: the same.",
+    "total_fees": (
+        "What the trades paid the broker, in currency: entry and exit fees (rate, fixed and "
+        "per-share) plus the short borrow fee, the open trade's entry fee included. "
+        "backtesting.py's Commissions [$]: closed trades only, no borrow fee."
+    ),
 }
 """Each report-depth metric's note, by key (``metrics.registry.REPORT_METRICS``; a test keeps
 both lists equal): its definition and how quantstats', empyrical's or backtesting.py's

@@ -97,6 +97,7 @@ REPORT_METRICS: tuple[MetricDef, ...] = (
     _report("worst_month_pct", "Worst month", "%"),
     _report("best_year_pct", "Best year", "%"),
     _report("worst_year_pct", "Worst year", "%"),
+    _report("total_fees", "Total fees", "", better=-1),
 )
 """The report-depth metrics (``scope="report"``), in display order: computed by
 ``adapters.tearsheet`` when a run's or a portfolio's report is built, not stored with a run

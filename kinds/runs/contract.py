@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from data.timeframe import DAILY
-from engine import STOP_FIELDS, TradingParams
+from engine import COST_FIELDS, STOP_FIELDS, TradingParams
 from kinds.runs.fields import LABEL_FIELDS
 from work.errors import RequestError
 
@@ -49,21 +49,34 @@ class RunRequest:
     stop_loss_pct: float | None = None
     take_profit_pct: float | None = None
     trailing_stop_pct: float | None = None
+    fee_fixed: float | None = None
+    fee_per_share: float | None = None
+    fee_min: float | None = None
+    fee_max: float | None = None
+    borrow_rate: float | None = None
+    close_open_trades_at_end: bool = False
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
         None = 252, daily)."""
         engine_fields = {name: getattr(self, name) for name in _ENGINE_FIELDS}
-        return TradingParams(bars_per_year=bars_per_year, **engine_fields)
+        return TradingParams(
+            bars_per_year=bars_per_year,
+            close_at_end=self.close_open_trades_at_end,
+            **engine_fields,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
-        that are off (``None``) are left out, so a request without stops stores and
-        queues the same bytes as before stops existed."""
+        that are off (``None``), costs not charged (``None``) and
+        ``close_open_trades_at_end`` false are left out, so a request without them stores
+        and queues the same bytes as before they existed."""
         data = asdict(self)
-        for name in STOP_FIELDS:
+        for name in (*STOP_FIELDS, *COST_FIELDS):
             if data[name] is None:
                 del data[name]
+        if not data["close_open_trades_at_end"]:
+            del data["close_open_trades_at_end"]
         return data
 
     @classmethod
@@ -182,6 +195,8 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         timeframe=body.timeframe,
         charts=body.charts,
         **{name: _percent(getattr(body, name)) for name in STOP_FIELDS},
+        **{name: _cost(name, getattr(body, name)) for name in COST_FIELDS},
+        close_open_trades_at_end=body.close_open_trades_at_end,
     )
 
 
@@ -199,6 +214,14 @@ def check_daily_dates(timeframe: str, start_date: str, end_date: str) -> None:
 
 def _percent(value: float | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _cost(name: str, value: float | None) -> float | None:
+    """A cost as stored: a float, or None when it charges nothing (0 is None, so a cost
+    written as 0 and one left out are one request; ``fee_max`` 0 is a maximum of 0)."""
+    if value is None or (value == 0 and name != "fee_max"):
+        return None
+    return float(value)
 
 
 def parse_labels(payload: dict[str, Any]) -> RunLabels:

@@ -28,9 +28,15 @@ from pydantic_core import PydanticCustomError
 
 from data.timeframe import DAILY
 from engine.param_specs import (
+    BORROW_RATE,
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
+    FEE_FIXED,
+    FEE_MAX,
+    FEE_MAX_BELOW_MIN,
+    FEE_MIN,
+    FEE_PER_SHARE,
     FEE_RATE,
     INITIAL_CAPITAL,
     PERCENT_MAX,
@@ -197,6 +203,29 @@ class RunRequestBody(BaseModel):
         description="trailing stop, percent from the best high (long) / low (short) since entry; "
         "null = off",
     )
+    fee_fixed: bounded(FEE_FIXED) | None = Field(  # type: ignore[valid-type]
+        FEE_FIXED.default, description="a fixed fee per order (currency), on top of fee_rate"
+    )
+    fee_per_share: bounded(FEE_PER_SHARE) | None = Field(  # type: ignore[valid-type]
+        FEE_PER_SHARE.default,
+        description="a fee per share of each order (currency), within fee_min and fee_max",
+    )
+    fee_min: bounded(FEE_MIN) | None = Field(  # type: ignore[valid-type]
+        FEE_MIN.default, description="the least per-share fee of an order (currency)"
+    )
+    fee_max: bounded(FEE_MAX) | None = Field(  # type: ignore[valid-type]
+        FEE_MAX.default,
+        description="the most per-share fee of an order (currency); null = no maximum",
+    )
+    borrow_rate: bounded(BORROW_RATE) | None = Field(  # type: ignore[valid-type]
+        BORROW_RATE.default,
+        description="annual fee on a short's value, charged at each close it is held",
+    )
+    close_open_trades_at_end: StrictBool = Field(
+        False,
+        description="close a position still open after the last bar at that bar's open "
+        "(backtesting.py's finalize_trades)",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -213,6 +242,12 @@ class RunRequestBody(BaseModel):
     def _percent_at_most_100(self) -> RunRequestBody:
         if self.size_type == "percent" and self.position_size > PERCENT_MAX:
             raise PydanticCustomError("percent_size", PERCENT_MESSAGE)
+        return self
+
+    @model_validator(mode="after")
+    def _fee_max_at_least_fee_min(self) -> RunRequestBody:
+        if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
+            raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
         return self
 
 
@@ -236,6 +271,7 @@ _TYPE_MESSAGES = {
     "end_date": "must be a date string YYYY-MM-DD (or YYYY-MM-DDTHH:MM)",
     "charts": "must be true or false",
     "cache": "must be true or false",
+    "close_open_trades_at_end": "must be true or false",
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
     "timeframe": f"must be one of: {', '.join(TIMEFRAMES)}",
@@ -286,6 +322,8 @@ def error_field_message(error: dict) -> tuple[str, str]:
     kind, value = error["type"], error.get("input")
     if kind == "percent_size":
         return "position_size", PERCENT_MESSAGE
+    if kind == "fee_max_below_min":
+        return FEE_MAX.name, FEE_MAX_BELOW_MIN
     field = str(error["loc"][0])
     if kind == "extra_forbidden":
         return unknown_field(_loc_text(error)[:40], "request")

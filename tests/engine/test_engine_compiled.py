@@ -1,5 +1,6 @@
 """The compiled kernels give the numpy path's numbers bit for bit (hypothesis, many random
-markets, signals and trading parameters): the one-pass evaluation of N runs against
+markets, signals and trading parameters, the costs and the close at the end among them):
+the one-pass evaluation of N runs against
 ``run_batch``'s paths with ``core_metrics``, ``equity_metrics`` and ``block_stats``, and
 the compiled fill walk of one run against the Python walk."""
 
@@ -45,7 +46,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     st.sampled_from([0.01, 0.1, 0.5]),
     st.integers(min_value=1, max_value=6),
     st.booleans(),
-    trading_params(),
+    trading_params(costs=True),
 )
 def test_one_pass_equals_the_numpy_path_bit_for_bit(n, seed, density, rows, crash, params):
     """Every core metric, curve reduction and block statistic of ``run_batch(one_pass)``
@@ -76,7 +77,7 @@ def test_one_pass_equals_the_numpy_path_bit_for_bit(n, seed, density, rows, cras
     st.integers(min_value=2, max_value=3000),
     st.integers(min_value=0, max_value=2**32 - 1),
     st.sampled_from([0.05, 0.3]),
-    trading_params(),
+    trading_params(costs=True),
 )
 def test_the_compiled_fill_walk_equals_the_python_walk(monkeypatch, n, seed, density, params):
     """A single run with its fills walked compiled has the same paths, trades and metrics

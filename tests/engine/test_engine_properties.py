@@ -34,13 +34,16 @@ def markets(draw):
 
 
 @st.composite
-def trading_params(draw):
+def trading_params(draw, costs: bool = False):
+    """Trading parameters; with ``costs`` also any of the costs beyond ``fee_rate`` and the
+    close at the end (engine 1.2.0)."""
     size_type = draw(st.sampled_from(["value", "percent"]))
     size = (
         draw(st.floats(min_value=1, max_value=100))
         if size_type == "percent"
         else draw(st.floats(min_value=10, max_value=500_000))
     )
+    extra = draw(cost_fields()) if costs else {}
     return TradingParams(
         initial_capital=draw(st.floats(min_value=100, max_value=1e7)),
         fee_rate=draw(st.floats(min_value=0, max_value=0.05)),
@@ -48,7 +51,25 @@ def trading_params(draw):
         position_size=size,
         size_type=size_type,
         direction=draw(st.sampled_from(["longonly", "longshort"])),
+        **extra,
     )
+
+
+@st.composite
+def cost_fields(draw):
+    """Any of the costs beyond ``fee_rate`` (``None`` = not charged) and ``close_at_end``."""
+    fee_min = draw(st.one_of(st.none(), st.floats(min_value=0, max_value=20)))
+    fee_max = draw(st.one_of(st.none(), st.floats(min_value=0, max_value=50)))
+    if fee_max is not None and fee_min is not None and fee_max < fee_min:
+        fee_max = fee_min
+    return {
+        "fee_fixed": draw(st.one_of(st.none(), st.floats(min_value=0, max_value=50))),
+        "fee_per_share": draw(st.one_of(st.none(), st.floats(min_value=0, max_value=0.05))),
+        "fee_min": fee_min,
+        "fee_max": fee_max,
+        "borrow_rate": draw(st.one_of(st.none(), st.floats(min_value=0, max_value=0.5))),
+        "close_at_end": draw(st.booleans()),
+    }
 
 
 @settings(max_examples=300, deadline=None)

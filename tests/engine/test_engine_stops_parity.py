@@ -35,8 +35,22 @@ def _signals(goog: pd.DataFrame, rule: str) -> tuple[np.ndarray, np.ndarray]:
     return rsi < 30, rsi > 70
 
 
-def _peer(df: pd.DataFrame, entries, exits, direction: str, sl_pct, tp_pct):
-    """backtesting.py acting on the signals, with SL/TP set from the entry fill price."""
+def _peer(
+    df: pd.DataFrame,
+    entries,
+    exits,
+    direction: str,
+    sl_pct,
+    tp_pct,
+    *,
+    commission: float | tuple[float, float] = 0.001,
+    finalize_trades: bool = False,
+    shares=None,
+):
+    """backtesting.py acting on the signals, with SL/TP set from the entry fill price.
+
+    ``shares(strategy, entry)``, when given, is the whole share count each order is handed
+    (else the broker's default relative size), the entry being the next open."""
     signal = entries.astype(int) - exits.astype(int)
     opens = df.Open.to_numpy()
     longshort = direction == "longshort"
@@ -46,8 +60,14 @@ def _peer(df: pd.DataFrame, entries, exits, direction: str, sl_pct, tp_pct):
             self.signal = self.I(lambda: signal, name="signal")
 
         def _open(self, side: int) -> None:
-            order = self.buy() if side > 0 else self.sell()
             entry = float(opens[len(self.data)])  # the next open: the entry fill price
+            size = shares(self, entry) if shares else None
+            if size is not None and size < 1:
+                return
+            if size is None:
+                order = self.buy() if side > 0 else self.sell()
+            else:
+                order = self.buy(size=size) if side > 0 else self.sell(size=size)
             order._replace(
                 sl_price=entry * (1.0 - side * sl_pct / 100.0) if sl_pct else None,
                 tp_price=entry * (1.0 + side * tp_pct / 100.0) if tp_pct else None,
@@ -73,8 +93,33 @@ def _peer(df: pd.DataFrame, entries, exits, direction: str, sl_pct, tp_pct):
                 if longshort:
                     self._open(-1)
 
-    bt = Backtest(df, Signals, cash=100_000, commission=0.001, trade_on_close=False)
+    bt = Backtest(
+        df,
+        Signals,
+        cash=100_000,
+        commission=commission,
+        trade_on_close=False,
+        finalize_trades=finalize_trades,
+    )
     return bt.run()
+
+
+def assert_same_as_peer(ours, stats, atol: float = 0.0) -> list:
+    """Our equity on every bar (1e-9 relative) and closed trades (size, bars, prices, PnL)
+    equal the peer's ``Backtest.run`` statistics; returns those trades."""
+    np.testing.assert_allclose(
+        ours.equity, stats["_equity_curve"]["Equity"].to_numpy(), rtol=1e-9, atol=0
+    )
+    closed = [t for t in ours.trades if not t.is_open]
+    peer = stats["_trades"]
+    assert len(closed) == len(peer)
+    assert [t.direction * t.size for t in closed] == peer["Size"].tolist()
+    assert [t.entry_bar for t in closed] == peer["EntryBar"].tolist()
+    assert [t.exit_bar for t in closed] == peer["ExitBar"].tolist()
+    np.testing.assert_allclose([t.entry_price for t in closed], peer["EntryPrice"], rtol=1e-12)
+    np.testing.assert_allclose([t.exit_price for t in closed], peer["ExitPrice"], rtol=1e-12)
+    np.testing.assert_allclose([t.pnl for t in closed], peer["PnL"], rtol=1e-9, atol=atol)
+    return closed
 
 
 CASES = [
@@ -103,18 +148,7 @@ def test_stop_loss_and_take_profit_match_backtesting_py_on_every_bar_and_trade(
     )
     ours = run(Bars.from_dataframe(goog), entries, exits, params)
     stats = _peer(goog, entries, exits, direction, sl, tp)
-    np.testing.assert_allclose(
-        ours.equity, stats["_equity_curve"]["Equity"].to_numpy(), rtol=1e-9, atol=0
-    )
-    closed = [t for t in ours.trades if not t.is_open]
-    peer = stats["_trades"]
-    assert len(closed) == len(peer)
-    assert [t.direction * t.size for t in closed] == peer["Size"].tolist()
-    assert [t.entry_bar for t in closed] == peer["EntryBar"].tolist()
-    assert [t.exit_bar for t in closed] == peer["ExitBar"].tolist()
-    np.testing.assert_allclose([t.entry_price for t in closed], peer["EntryPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.exit_price for t in closed], peer["ExitPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.pnl for t in closed], peer["PnL"], rtol=1e-9)
+    closed = assert_same_as_peer(ours, stats)
     reasons = {t.exit_reason for t in closed}
     if sl:
         assert "stop_loss" in reasons

@@ -132,7 +132,7 @@ def test_report_depth_metrics_are_rows_no_run_or_sweep_computes():
     from metrics import REPORT_METRICS, REPORT_NOTES, curve_functions, report_metrics
 
     keys = [m.key for m in REPORT_METRICS]
-    assert list(REPORT_NOTES) == keys and len(keys) == len(set(keys)) == 18
+    assert list(REPORT_NOTES) == keys and len(keys) == len(set(keys)) == 19
     assert all(m.scope == "report" and m.function for m in REPORT_METRICS)
     assert not set(keys) & {m.key for m in (*METRICS, *curve_functions())}
     assert not set(keys) & set(sweep_metric_keys())

@@ -101,6 +101,22 @@ SWEEPS = [
         },
         id="rsi-stops-swept-longshort",
     ),
+    pytest.param(
+        {
+            "rule_type": "SMA_CROSS",
+            "grid": {"fast": "3:30:9", "slow": [40, 80]},
+            "size_type": "percent",
+            "position_size": 100,
+            "direction": "longshort",
+            "fee_fixed": 2.5,
+            "fee_per_share": 0.005,
+            "fee_min": 1,
+            "fee_max": 15,
+            "borrow_rate": 0.04,
+            "close_open_trades_at_end": True,
+        },
+        id="sma-costs-longshort-closed-at-end",
+    ),
 ]
 
 

@@ -92,10 +92,13 @@ def test_number_fields_are_the_fields_without_choices():
         assert refused_field(**{name: "1"}) == name
 
 
-def test_the_optional_fields_are_the_stops_and_are_off_when_left_out():
-    """Only the stops may be left empty; the form then sends nothing and the run has no stop."""
-    from engine import STOP_FIELDS
+def test_the_optional_fields_are_the_stops_and_the_costs_and_are_off_when_left_out():
+    """Only the stops and the costs beyond fee_rate may be left empty; the form then sends
+    nothing and the run has no stop and charges no such cost."""
+    from engine import COST_FIELDS, STOP_FIELDS
 
-    assert tuple(f.name for f in TRADING_FIELDS if f.optional) == STOP_FIELDS
+    optional = tuple(f.name for f in TRADING_FIELDS if f.optional)
+    assert optional == (*STOP_FIELDS, *COST_FIELDS)
     assert all(f.default is None for f in TRADING_FIELDS if f.optional)
-    assert not parse_request(BASE).trading_params().has_stops
+    params = parse_request(BASE).trading_params()
+    assert not params.has_stops and not params.has_costs

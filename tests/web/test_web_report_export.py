@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from adapters import tearsheet
-from adapters.tearsheet import closed_trade_pnl, report_series
+from adapters.tearsheet import closed_trade_pnl, report_series, trade_fees
 from adapters.timestamps import from_iso_utc
 from metrics import REPORT_METRICS
 from tests.portfolios.support import execute_item, valid_portfolio
@@ -45,6 +45,7 @@ def test_the_run_report_carries_every_report_metric_computed_from_its_stored_cur
         curve["equity"],
         252,
         closed_trade_pnl(result["trades"]),
+        trade_fees(result["trades"]),
     )
     for key in REPORT_KEYS:
         assert body["report_metrics"][key] == getattr(tearsheet, key)(series), key

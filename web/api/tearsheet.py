@@ -32,14 +32,16 @@ def report_metric_values(
     equity: Sequence[float | None],
     bars_per_year: float,
     trade_pnl: np.ndarray | None = None,
+    trade_fees: np.ndarray | None = None,
 ) -> dict[str, float | None]:
     """Every report metric of one stored curve (a None equity is taken as the last known);
-    ``trade_pnl``: the closed trades' profits, None where there are no round trips."""
+    ``trade_pnl``: the closed trades' profits, ``trade_fees`` every trade's fees, None
+    where there are no round trips."""
     values = np.array([np.nan if v is None else v for v in equity], dtype=np.float64)
     known = np.isfinite(values)
     if not known.all():
         values = values[np.maximum.accumulate(np.where(known, np.arange(values.size), 0))]
-    series = report_series(np.asarray(timestamps), values, bars_per_year, trade_pnl)
+    series = report_series(np.asarray(timestamps), values, bars_per_year, trade_pnl, trade_fees)
     return report_values(series, {m.key: m.function for m in report_metrics()})
 
 

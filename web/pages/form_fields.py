@@ -15,6 +15,11 @@ from typing import Any
 from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
 from engine.param_specs import (
+    BORROW_RATE,
+    FEE_FIXED,
+    FEE_MAX,
+    FEE_MIN,
+    FEE_PER_SHARE,
     FEE_RATE,
     INITIAL_CAPITAL,
     PERCENT_MAX,
@@ -117,6 +122,46 @@ TRADING_FIELDS = (
         "From the best high (long) / low (short) since the entry; empty = off (0 to 100).",
         optional=True,
         **_hints(TRAILING_STOP_PCT),
+    ),
+    FormField(
+        "fee_fixed",
+        "Fixed fee",
+        _DEFAULTS.fee_fixed,
+        "Currency per order, on top of the fee rate; empty = none (>= 0).",
+        optional=True,
+        **_hints(FEE_FIXED),
+    ),
+    FormField(
+        "fee_per_share",
+        "Fee per share",
+        _DEFAULTS.fee_per_share,
+        "Currency per share of an order; empty = none (>= 0).",
+        optional=True,
+        **_hints(FEE_PER_SHARE),
+    ),
+    FormField(
+        "fee_min",
+        "Min per-share fee",
+        _DEFAULTS.fee_min,
+        "Least per-share fee of an order (currency); empty = none (>= 0).",
+        optional=True,
+        **_hints(FEE_MIN),
+    ),
+    FormField(
+        "fee_max",
+        "Max per-share fee",
+        _DEFAULTS.fee_max,
+        "Most per-share fee of an order (currency); empty = no maximum (>= min).",
+        optional=True,
+        **_hints(FEE_MAX),
+    ),
+    FormField(
+        "borrow_rate",
+        "Borrow rate",
+        _DEFAULTS.borrow_rate,
+        "Annual fee on a short's value, per bar held: 0.03 = 3% (0 to < 1); empty = none.",
+        optional=True,
+        **_hints(BORROW_RATE),
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
 )

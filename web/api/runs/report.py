@@ -27,7 +27,7 @@ from adapters.exposure import portfolio_exposure_pct
 from adapters.report import DEFAULT_WINDOW, run_report
 from adapters.rolling import MIN_WINDOW
 from adapters.run_robustness import sharpe_probability
-from adapters.tearsheet import closed_trade_pnl
+from adapters.tearsheet import closed_trade_pnl, trade_fees
 from adapters.timestamps import from_iso_utc
 from data import (
     DataQualityError,
@@ -171,6 +171,7 @@ def _report(run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         body["equity"],
         per_year,
         closed_trade_pnl(result.get("trades") or []),
+        trade_fees(result.get("trades") or []),
     )
     body["report_definitions"] = report_definitions()
     return body, result
