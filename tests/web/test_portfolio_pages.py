@@ -7,6 +7,7 @@ registered, and another user's portfolio: the same 404 page until it is shared."
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from flask import Flask
 
 import data
+from kinds.portfolios.request_model import PortfolioRequestBody
 from tests.web.support import app_with_schema, close_app, serve
 from tests.web.support_auth import bearer, new_token, token_app
 from web.pages import portfolios
@@ -67,6 +69,56 @@ def test_the_form_offers_the_daily_tickers_and_a_button_per_sector(client):
     for script in ("expr_help.js", "portfolio_form.js"):
         assert script in html
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+NOT_FORM_INPUTS = {"portfolio_id": "a new one per submission", "timeframe": "daily only"}
+"""Request fields the form leaves to their defaults, and why."""
+FORM_NAMES = {"params": "allocation.params"}
+"""Request fields whose form input carries another ``data-name`` (the ranking's values sit
+with its score)."""
+
+
+def _request_settings() -> dict[str, dict]:
+    """Every field of the portfolio request model, by dotted path, with its JSON schema
+    (its bounds): the nested models (allocation, rebalance) walked into."""
+    schema = PortfolioRequestBody.model_json_schema()
+    models = schema["$defs"]
+
+    def walk(properties: dict, prefix: str) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for name, field in properties.items():
+            ref = field.get("$ref", "").rsplit("/", 1)[-1]
+            if ref in models:
+                out |= walk(models[ref]["properties"], f"{prefix}{name}.")
+            else:
+                options = field.get("anyOf", [field])
+                out[prefix + name] = next((o for o in options if o.get("type") != "null"), {})
+        return out
+
+    return walk(schema["properties"], "")
+
+
+def test_the_form_has_an_input_for_every_setting_the_request_model_accepts(client):
+    """Each field of the request model (but the id and the timeframe) has its input, named by
+    its dotted path, and a numeric one carries the model's bounds as min and max."""
+    html = client.get("/portfolios").get_data(as_text=True)
+    inputs = {m.group(1): m.group(0) for m in re.finditer(r'<[^>]*data-name="([^"]+)"[^>]*>', html)}
+    settings = _request_settings()
+    assert {"allocation.max_sector_weight", "rebalance.min_trade", "cash_rate"} <= set(settings)
+    for path, field in settings.items():
+        if path in NOT_FORM_INPUTS:
+            continue
+        tag = inputs.get(FORM_NAMES.get(path, path))
+        assert tag, f"the form has no input for {path}"
+        shown = {k: float(v) for k, v in re.findall(r'\b(min|max)="([-0-9.]+)"', tag)}
+        if "minimum" in field:
+            assert shown.get("min") == field["minimum"], path
+        if "exclusiveMinimum" in field:  # HTML has no exclusive bound: at or inside it
+            assert shown.get("min", -math.inf) >= field["exclusiveMinimum"], path
+        if "maximum" in field:
+            assert shown.get("max") == field["maximum"], path
+        if "exclusiveMaximum" in field:
+            assert shown.get("max", math.inf) <= field["exclusiveMaximum"], path
 
 
 def test_the_form_data_names_the_api_and_the_strategy_language(client):
