@@ -213,7 +213,7 @@ def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(
     row = page.locator(f'#pf-table tr[data-portfolio-id="{portfolio_id}"]')
     expect(row).to_contain_text("SUCCEEDED")
     expect(row).to_contain_text("momentum top 5")
-    expect(row.locator("[data-allocation]")).to_contain_text("top 5 · equal")
+    expect(row.locator("[data-allocation]")).to_contain_text("top 5")
     expect(row.locator("[data-schedule]")).to_have_text("monthly")
     context.close()
     assert errors == []

@@ -121,6 +121,24 @@ def test_the_form_has_an_input_for_every_setting_the_request_model_accepts(clien
             assert shown.get("max", math.inf) <= field["exclusiveMaximum"], path
 
 
+def test_a_portfolio_page_names_its_metrics_and_says_its_construction(client):
+    """The page data carries the registry's label, unit and note of each metric the table
+    shows (no raw key), and the page's first line says the request's construction."""
+    request = {"tickers": ["ACME", "GLOBEX", "PTRX"], "start_date": "2020-01-02",
+               "end_date": "2020-12-31", "allocation": {"method": "equal",
+               "weighting": "equal_risk_contribution", "max_weight": 0.4}}  # fmt: skip
+    answer = client.post("/api/portfolios", json=request)
+    assert answer.status_code == 202, answer.json
+    html = client.get(f"/portfolios/{answer.json['portfolio_id']}").get_data(as_text=True)
+    shown = {d["key"]: d for d in page_data(html)["metrics"]}
+    assert shown["total_return_pct"]["label"] == "Total return"
+    assert shown["turnover_pct"]["unit"] == "%" and shown["fees_paid"]["label"] == "Fees paid"
+    assert all(d["note"] and d["label"] != d["key"] for d in shown.values())
+    assert "num_trades" not in shown  # the orders row says it
+    setup = re.search(r'id="pf-setup">([^<]*)<', html).group(1)
+    assert "equal weight · risk parity · 63-day risk lookback · max weight 0.4" in setup
+
+
 def test_the_form_data_names_the_api_and_the_strategy_language(client):
     """The page data: the API to POST to and list from, the page URL pattern, the form's
     momentum defaults and the language reference the help panel is built from."""
@@ -142,7 +160,8 @@ def test_a_portfolio_page_polls_its_status_url(client):
     response = client.get(f"/portfolios/{portfolio_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert page_data(html) == {
+    data_ = page_data(html)
+    assert {k: data_[k] for k in ("portfolio_id", "status_url")} == {
         "portfolio_id": portfolio_id,
         "status_url": answer.json["status_url"],
     }

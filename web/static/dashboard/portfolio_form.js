@@ -299,18 +299,23 @@ const PortfolioForm = (() => {
     return tr;
   }
 
-  /* The allocation: the method, and for a ranking top N, weighting, the score (shortened
-     by the server) and the $name values. */
+  /* The allocation: the method, for a ranking top N, the score (shortened by the server)
+     and the $name values, then the construction (weighting, long-short book, caps,
+     volatility target, rates: the server's phrases). */
   function allocationCell(method, shown) {
     const cell = BT.el("td", { "data-allocation": "" });
+    const built = (shown.construction || []).join(" · ");
+    const construction = built ? BT.el("div", { class: "small text-body-secondary", "data-construction": "" }, built) : null;
     if (method !== "rank" || !shown.top_n) {
-      cell.textContent = method || BT.MISSING;
+      cell.append(method || BT.MISSING);
+      if (construction) cell.append(construction);
       return cell;
     }
-    cell.append(`top ${shown.top_n} · ${shown.weighting || "equal"}`);
+    cell.append(`top ${shown.top_n}`);
     if (shown.score) cell.append(BT.el("div", { class: "small font-monospace text-body-secondary" }, shown.score));
     const values = Object.entries(shown.params || {}).map(([k, v]) => `$${k}=${v}`).join(", ");
     if (values) cell.append(BT.el("div", { class: "small font-monospace text-body-secondary" }, values));
+    if (construction) cell.append(construction);
     return cell;
   }
 
