@@ -48,33 +48,44 @@
   const TOP_HOLDINGS = 10;
 
   /* The ``n`` tickers of largest average absolute weight, the others summed as "other"
-     (a 30-ticker stack is unreadable). */
+     (a 30-ticker stack is unreadable): their long weights as "other", their short ones as
+     "other short", so a long-short book's rest does not net out. */
   function topHoldings(weights, n) {
     if (weights.tickers.length <= n + 1) return weights;
     const mean = (values) => values.reduce((sum, v) => sum + Math.abs(v || 0), 0) / values.length;
     const order = weights.tickers.map((_, j) => j).sort((a, b) => mean(weights.values[b]) - mean(weights.values[a]));
     const kept = order.slice(0, n).sort((a, b) => a - b);
     const rest = order.slice(n);
-    const other = weights.timestamps.map((_, i) => rest.reduce((sum, j) => sum + (weights.values[j][i] || 0), 0));
-    return {
-      ...weights,
-      tickers: [...kept.map((j) => weights.tickers[j]), "other"],
-      values: [...kept.map((j) => weights.values[j]), other],
-    };
+    const part = (keep) => weights.timestamps.map((_, i) => rest.reduce((sum, j) => sum + keep(weights.values[j][i] || 0), 0));
+    const long = part((v) => Math.max(v, 0));
+    const short = part((v) => Math.min(v, 0));
+    const tickers = [...kept.map((j) => weights.tickers[j]), "other"];
+    const values = [...kept.map((j) => weights.values[j]), long];
+    if (short.some((v) => v < 0)) {
+      tickers.push("other short");
+      values.push(short);
+    }
+    return { ...weights, tickers, values };
   }
 
-  /* Stacked area: each held ticker's weight on top of the ones before it (cumulative sums
-     drawn from the top band down, each filled, so a band shows its ticker's share; the
-     space above is cash); the legend shows the ticker's own weight on the hovered day. */
+  /* Stacked area: each held ticker's weight on top of the ones before it on its side of 0
+     (long weights stacked up, short ones down; cumulative sums drawn from the last band to
+     the first, each filled to 0, so a band shows its ticker's share; the space up to 100 %
+     is cash); the legend shows the ticker's own weight on the hovered day. */
   function drawWeights(el, all) {
     const weights = topHoldings(all, TOP_HOLDINGS);
     const x = weights.timestamps.map(stamp);
     const cumulative = [];
-    let running = x.map(() => 0);
+    let up = x.map(() => 0);
+    let down = x.map(() => 0);
     for (const values of weights.values) {
-      running = running.map((sum, i) => sum + (values[i] || 0) * 100);
-      cumulative.push(running);
+      const w = values.map((v) => (v || 0) * 100);
+      up = up.map((sum, i) => (w[i] >= 0 ? sum + w[i] : sum));
+      down = down.map((sum, i) => (w[i] < 0 ? sum + w[i] : sum));
+      cumulative.push(w.map((v, i) => (v < 0 ? down[i] : up[i])));
     }
+    const low = Math.min(0, ...down);
+    const high = Math.max(100, ...up);
     const palette = Charts.COLORS.palette;
     const series = [Charts.timeSeries(x)];
     const data = [x];
@@ -86,13 +97,14 @@
         stroke: color,
         width: 1,
         fill: color + "cc",
+        fillTo: 0,
         points: { show: false },
         value: (u, v, s, i) => (i === null || i === undefined ? BT.MISSING : BT.fmt((own[i] || 0) * 100, 1, "%")),
       });
       data.push(cumulative[j]);
     }
     const opts = {
-      ...Charts.barChart(300, { range: [0, 100] }),
+      ...Charts.barChart(300, { range: [low, high] }),
       axes: [Charts.axis(), Charts.labelled(Charts.axis((v) => v + "%", 50), "weight")],
       series,
       legend: { live: true },
