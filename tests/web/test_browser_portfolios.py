@@ -35,7 +35,7 @@ from store.db import make_engine
 from store.models import Portfolio
 from tests.sweeps.test_sweep_browser import cell_position
 from tests.web.support import app_with_schema, on_loopback
-from tests.web.support_browser import shoot
+from tests.web.support_browser import finished_heatmap, shoot
 from tests.web.test_portfolio_pages import with_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
@@ -265,6 +265,23 @@ def test_the_form_builds_a_risk_parity_long_short_book_with_a_volatility_target(
     assert errors == []
 
 
+ERC_FORM = {
+    "start": "2018-01-02",
+    "end": "2023-12-29",
+    "params": "lookback=63",
+    "top_n": "3",
+    "short_n": "3",
+    "borrow": "0.01",
+    "vol": "0.1",
+    "leverage": "1.5",
+    "max_weight": "0.4",
+    "max_sector_weight": "0.6",
+    "min_trade": "0.002",
+    "cash_rate": "0.02",
+    "name": "risk parity long-short",
+}
+"""What the form is given (input id after ``pf-`` → text), besides risk parity."""
+
 ERC_SWEEP = {"lookback": [21, 63, 126, 252], "risk_lookback": [21, 63, 126]}
 """The risk-parity book's sweep from its page: the score's lookback × the covariance's
 (12 points)."""
@@ -300,20 +317,9 @@ def _erc_book_swept(base_url: str, browser, shots: Path, made: list[str]) -> Non
     for sector in ("Energy", "Technology", "Health Care"):
         page.click(f"[data-group='{sector}']")
     expect(page.locator("#pf-count")).to_have_text("15 tickers")
-    page.fill("#pf-start", "2018-01-02")
-    page.fill("#pf-end", "2023-12-29")
-    page.fill("#pf-params", "lookback=63")
-    page.fill("#pf-top_n", "3")
     page.select_option("#pf-weighting", "equal_risk_contribution")
-    page.fill("#pf-short_n", "3")
-    page.fill("#pf-borrow", "0.01")
-    page.fill("#pf-vol", "0.1")
-    page.fill("#pf-leverage", "1.5")
-    page.fill("#pf-max_weight", "0.4")
-    page.fill("#pf-max_sector_weight", "0.6")
-    page.fill("#pf-min_trade", "0.002")
-    page.fill("#pf-cash_rate", "0.02")
-    page.fill("#pf-name", "risk parity long-short")
+    for field, value in ERC_FORM.items():
+        page.fill(f"#pf-{field}", value)
     body = page.evaluate("PortfolioForm.body()")
     assert body["borrow_rate"] == 0.01 and body["cash_rate"] == 0.02
     assert body["allocation"]["max_sector_weight"] == 0.6
@@ -338,14 +344,7 @@ def _erc_book_swept(base_url: str, browser, shots: Path, made: list[str]) -> Non
     page.click("#pf-sweep")
     page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
     sweep_id = page.url.rsplit("/", 1)[1]
-    expect(page.locator("body")).to_have_attribute(
-        "data-sweep-status", "SUCCEEDED", timeout=TIMEOUT_MS
-    )
-    expect(page.locator("#sweep-bar")).to_have_text("100%")
-    canvas = page.locator("#heatmap")
-    expect(canvas).to_have_attribute("data-best-cell", re.compile(r"\{"))
-    best = json.loads(canvas.get_attribute("data-best-cell"))
-    dims = json.loads(page.locator("#sweep-data").text_content())["dimensions"]
+    canvas, best, dims = finished_heatmap(page, TIMEOUT_MS)
     values_x, values_y = dims["lookback"], dims["risk_lookback"]
     assert (values_x, values_y) == (ERC_SWEEP["lookback"], ERC_SWEEP["risk_lookback"])
     canvas.scroll_into_view_if_needed()
