@@ -32,9 +32,13 @@ def vectorbt_python() -> str | None:
     return None
 
 
-def measured(command: list[str]) -> tuple[dict, float]:
-    """Run a child that prints one JSON line; its output and peak RSS in MB (wait4)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT, text=True)
+def measured(command: list[str], env: dict[str, str] | None = None) -> tuple[dict, float]:
+    """Run a child (with ``env`` added to this process's environment) that prints one JSON
+    line; its output and peak RSS in MB (wait4)."""
+    environ = {**os.environ, **env} if env else None
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT, text=True, env=environ
+    )
     out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)

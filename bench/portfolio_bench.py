@@ -12,8 +12,10 @@
     contribution, turnover and the equal-weight benchmark); vectorbt 1.2.0 =
     ``Portfolio.from_orders`` with the parity test's options (targetpercent, grouped, cash
     sharing, call_seq auto, whole shares) and ``value()``, its numba compiled by a first
-    call that is not counted. Each side runs in a fresh process: best wall time of
-    ``--repeat`` calls after one warm-up, and the process's peak RSS. The equities are
+    call that is not counted. Each side runs in a fresh process with one math thread, as a
+    consumer Job runs (``ONE_MATH_THREAD``: on a shared machine BLAS's thread per core
+    slowed the risk solves fourfold): best wall time of ``--repeat`` calls after one
+    warm-up, and the process's peak RSS. The equities are
     compared (they must agree to 1e-9). Goal: ours <= 1.0x vectorbt's time.
 (b) 500 tickers x 10 years end to end through the queue on MariaDB: measured by
     ``bench.portfolio_queue_bench.measure(n_tickers, years)`` when that module exists (goals
@@ -34,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.peers import measured, vectorbt_python
+from consumer.__main__ import ONE_MATH_THREAD
 from engine.portfolio import (
     PortfolioConfig,
     rebalance_schedule,
@@ -118,7 +121,8 @@ def library_solve_seconds(python: str, market: Universe, decide: np.ndarray, fol
     }
     source = Path(folder, "erc-windows.npz")
     np.savez(source, **windows)
-    solved, _ = measured([python, "-W", "ignore", str(ORACLE), "--time", str(source)])
+    command = [python, "-W", "ignore", str(ORACLE), "--time", str(source)]
+    solved, _ = measured(command, ONE_MATH_THREAD)
     print(
         f"  erc    skfolio risk parity: {solved['seconds'] * 1000:8.1f} ms for "
         f"{solved['windows']} decisions (added to vectorbt's time below)"
@@ -134,7 +138,9 @@ def part_a(repeat: int) -> None:
         for method in METHODS:
             ours_equity = Path(folder, f"ours-{method}.npy")
             command = [sys.executable, "-m", "bench.portfolio_bench", "--child", method]
-            ours, ours_mb = measured([*command, "--repeat", str(repeat), str(ours_equity)])
+            ours, ours_mb = measured(
+                [*command, "--repeat", str(repeat), str(ours_equity)], ONE_MATH_THREAD
+            )
             print(
                 f"  {method:5}  ours      {ours['seconds'] * 1000:8.1f} ms   "
                 f"peak RSS {ours_mb:5.0f} MB   ({ours['orders']} orders)"
@@ -147,7 +153,7 @@ def part_a(repeat: int) -> None:
             source, target = Path(folder, f"in-{method}.npz"), Path(folder, f"out-{method}.npz")
             np.savez(source, **peer_inputs(market.open_, market.close, targets, decide, CONFIG))
             peer_command = [python, str(CHILD), "--repeat", str(repeat), str(source), str(target)]
-            peer, peer_mb = measured(peer_command)
+            peer, peer_mb = measured(peer_command, ONE_MATH_THREAD)
             if method == "erc":
                 peer["seconds"] += library_solve_seconds(python, market, decide, folder)
             with np.load(target) as data:
@@ -159,8 +165,10 @@ def part_a(repeat: int) -> None:
                 f"peak RSS {peer_mb:5.0f} MB   (numba warm-up {peer['warmup_seconds']:.1f} s "
                 f"not counted)"
             )
+            peer_name = "(vectorbt + skfolio)" if method == "erc" else "vectorbt"
             print(
-                f"  {method:5}  ratio ours/vectorbt: time {ours['seconds'] / peer['seconds']:.2f} "
+                f"  {method:5}  ratio ours/{peer_name}: time "
+                f"{ours['seconds'] / peer['seconds']:.2f} "
                 f"(goal <= 1.0), memory {ours_mb / peer_mb:.2f}; equity max relative "
                 f"deviation {deviation:.1e}"
             )

@@ -159,10 +159,32 @@ both lists equal): its definition and how quantstats', empyrical's or backtestin
 differs."""
 
 
+PORTFOLIO_NOTES: dict[str, str] = {
+    "num_orders": (
+        "Orders filled over the window, sells and buys (a sweep's or a study's Trades column "
+        "of a portfolio counts the same). No peer reports it."
+    ),
+    "num_rebalances": (
+        "Closes that decided a rebalance: the scheduled ones (the window's first included) "
+        "and those a drift threshold triggered."
+    ),
+    "fees_paid": "The fees of every order, in the capital's currency (fee rate x traded value).",
+    "turnover_pct": (
+        "Traded value / the portfolio value the orders were sized from, summed over the "
+        "rebalances, in %: 100 % is the whole book traded once."
+    ),
+    "annual_turnover_pct": "Turnover per year of the window (turnover / (bars / B)), in %.",
+    "avg_cash_pct": (
+        "Mean share of the value held in cash at the closes (1 - the sum of the weights; "
+        "a long-short book's short proceeds count as cash)."
+    ),
+}
+
+
 def note(key: str) -> str:
-    """The note of metric ``key``, a report-depth one too (empty for a registered metric
-    without one)."""
-    return NOTES.get(key) or REPORT_NOTES.get(key, "")
+    """The note of metric ``key``, a report-depth or a portfolio one too (empty for a
+    registered metric without one)."""
+    return NOTES.get(key) or REPORT_NOTES.get(key) or PORTFOLIO_NOTES.get(key, "")
 
 
-__all__ = ["NOTES", "REPORT_NOTES", "note"]
+__all__ = ["NOTES", "PORTFOLIO_NOTES", "REPORT_NOTES", "note"]

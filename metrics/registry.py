@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, fields
 
+from metrics.notes import note
+
 
 @dataclass(frozen=True)
 class MetricDef:
@@ -35,7 +37,9 @@ class MetricDef:
     computes and stores; ``"report"`` for a report-depth one, computed from one stored
     equity curve and its trades when a run's or portfolio's report is built, never stored
     nor computed per combination: its ``function`` takes an ``adapters.tearsheet.ReportSeries``
-    and gives one value (``REPORT_METRICS``, ``report_metrics``).
+    and gives one value (``REPORT_METRICS``, ``report_metrics``); ``"portfolio"`` for a
+    portfolio result's own figures (``PORTFOLIO_METRICS``), which its computation
+    (``kinds.portfolios.compute``) writes and no run has.
     """
 
     key: str
@@ -103,7 +107,25 @@ REPORT_METRICS: tuple[MetricDef, ...] = (
 ``adapters.tearsheet`` when a run's or a portfolio's report is built, not stored with a run
 nor per sweep combination."""
 
-_BY_KEY = {m.key: m for m in (*METRICS, *REPORT_METRICS)}
+PORTFOLIO_METRICS: tuple[MetricDef, ...] = (
+    MetricDef("num_orders", "Orders", "", 0, better=0, integer=True, scope="portfolio"),
+    MetricDef("num_rebalances", "Rebalances", "", 0, better=0, integer=True, scope="portfolio"),
+    MetricDef("fees_paid", "Fees paid", "", 2, better=-1, scope="portfolio"),
+    MetricDef("turnover_pct", "Turnover", "%", 0, better=-1, scope="portfolio"),
+    MetricDef("annual_turnover_pct", "Annual turnover", "%", 0, better=-1, scope="portfolio"),
+    MetricDef("avg_cash_pct", "Avg cash", "%", better=0, scope="portfolio"),
+)
+"""A portfolio result's own metrics beyond those of its equity curve, in display order."""
+
+PORTFOLIO_PAGE_METRICS: tuple[MetricDef, ...] = (
+    *(m for m in METRICS if m.key != "num_trades"),
+    *PORTFOLIO_METRICS,
+)
+"""The rows of a portfolio's metrics table, in order (a row the result lacks is not shown):
+its equity's run metrics, then its own; ``num_trades``, which counts a portfolio's orders
+for a sweep's and a study's tables, is the ``num_orders`` row."""
+
+_BY_KEY = {m.key: m for m in (*METRICS, *REPORT_METRICS, *PORTFOLIO_METRICS)}
 
 
 _REGISTERED: dict[str, MetricDef] = {}
@@ -225,8 +247,12 @@ def lower_is_better(key: str) -> bool:
 _PAGE_FIELDS = tuple(f.name for f in fields(MetricDef) if f.name not in ("function", "scope"))
 
 
-def metrics_json(definitions: tuple[MetricDef, ...] | None = None) -> list[dict]:
+def metrics_json(
+    definitions: tuple[MetricDef, ...] | None = None, *, notes: bool = False
+) -> list[dict]:
     """The definitions (default: ``all_metrics()``) as the pages' JavaScript reads them
-    (key, label, unit, digits, better, integer), in order."""
+    (key, label, unit, digits, better, integer), in order; with ``notes``, each one's hover
+    note (``metrics.notes.note``) too."""
     chosen = all_metrics() if definitions is None else definitions
-    return [{name: asdict(m)[name] for name in _PAGE_FIELDS} for m in chosen]
+    rows = [{name: asdict(m)[name] for name in _PAGE_FIELDS} for m in chosen]
+    return [row | {"note": note(row["key"])} for row in rows] if notes else rows

@@ -22,7 +22,9 @@ class PortfolioConfig:
     addition; annual, 0 = none) grows cash at each close by (1 + cash_rate) ** (1 /
     ``bars_per_year``), and a negative balance (borrowed) by the same rate
     ``allow_short`` (an addition) accepts negative target weights (a long-short book; the
-    absolute weights then sum to at most ``max_leverage``) (docs/execution.md, "Portfolios").
+    absolute weights then sum to at most ``max_leverage``); ``borrow_rate`` (an addition;
+    annual, 0 = none) charges the short holdings' value at each close times
+    ``borrow_rate / bars_per_year`` to cash at that close (docs/execution.md, "Portfolios").
     """
 
     initial_capital: float
@@ -34,6 +36,7 @@ class PortfolioConfig:
     cash_rate: float = 0.0
     bars_per_year: float = 252.0
     allow_short: bool = False
+    borrow_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
@@ -51,6 +54,8 @@ class PortfolioConfig:
             raise ValueError("max_leverage: must be >= 1 and <= 10")
         if not (math.isfinite(self.cash_rate) and -0.5 < self.cash_rate <= 1):
             raise ValueError("cash_rate: must be > -0.5 and <= 1")
+        if not (math.isfinite(self.borrow_rate) and 0 <= self.borrow_rate <= 1):
+            raise ValueError("borrow_rate: must be >= 0 and <= 1")
         if not (math.isfinite(self.bars_per_year) and self.bars_per_year > 0):
             raise ValueError("bars_per_year: must be > 0")
 

@@ -32,7 +32,8 @@ def simulate_portfolio(
     targets = _check_targets(targets, decide, close.shape, config.max_leverage, config.allow_short)
     mark = np.nan_to_num(last_close(close), nan=0.0)
     growth = (1.0 + config.cash_rate) ** (1.0 / config.bars_per_year) if config.cash_rate else 1.0
-    ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth)
+    borrow = config.borrow_rate / config.bars_per_year
+    ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth, borrow, mark)
     book = _Fills(config, n_bars)
     scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
     last_target: np.ndarray | None = None
@@ -77,10 +78,22 @@ def simulate_portfolio(
 
 class _Ledger:
     """The holdings and cash now, and their per-bar record written segment by segment;
-    ``growth`` is the factor cash (or debt) grows by at each close (1 = no cash rate)."""
+    ``growth`` is the factor cash (or debt) grows by at each close (1 = no cash rate);
+    ``borrow`` the share of the short positions' value at ``mark`` (each close) that cash
+    pays at that close (0 = no borrow fee)."""
 
-    def __init__(self, n_bars: int, n_assets: int, capital: float, growth: float = 1.0) -> None:
+    def __init__(
+        self,
+        n_bars: int,
+        n_assets: int,
+        capital: float,
+        growth: float = 1.0,
+        borrow: float = 0.0,
+        mark: np.ndarray | None = None,
+    ) -> None:
         self.growth = growth
+        self.borrow = borrow
+        self.mark = mark
         self.now_shares = np.zeros(n_assets, dtype=np.int64)
         self.now_cash = float(capital)
         self.shares = np.zeros((n_bars, n_assets), dtype=np.int64)
@@ -88,19 +101,35 @@ class _Ledger:
         self.decisions = np.zeros(n_bars, dtype=bool)
 
     def hold(self, start: int, end: int) -> None:
-        """Bars start..end-1 keep the current holdings and cash (with its interest)."""
+        """Bars start..end-1 keep the current holdings and cash (with its interest, less the
+        borrow fees)."""
         self.shares[start:end] = self.now_shares
-        if self.growth == 1.0:
-            self.cash[start:end] = self.now_cash
-        elif end > start:
-            self.cash[start:end] = self.cash_ahead(end - start)
-            self.now_cash = float(self.cash[end - 1])
+        if end > start:
+            cash = self.cash_ahead(start, end)
+            self.cash[start:end] = cash
+            if not isinstance(cash, float):  # interest or fees moved it
+                self.now_cash = float(self.cash[end - 1])
 
-    def cash_ahead(self, n: int) -> np.ndarray | float:
-        """The cash at the next ``n`` closes without a trade."""
+    def cash_ahead(self, start: int, end: int) -> np.ndarray | float:
+        """The cash at closes start..end-1 without a trade: grown by the cash rate, less
+        the borrow fee of each close."""
+        fees = self._borrow_fees(start, end)
+        if fees is None:
+            if self.growth == 1.0:
+                return self.now_cash
+            return self.now_cash * self.growth ** np.arange(1, end - start + 1)
         if self.growth == 1.0:
-            return self.now_cash
-        return self.now_cash * self.growth ** np.arange(1, n + 1)
+            return self.now_cash - np.cumsum(fees)
+        # c_t = c_(t-1) g - f_t, so c_t / g^t = c_0 - sum of f_s / g^s up to t
+        powers = self.growth ** np.arange(1, end - start + 1)
+        return powers * (self.now_cash - np.cumsum(fees / powers))
+
+    def _borrow_fees(self, start: int, end: int) -> np.ndarray | None:
+        """The borrow fee paid at closes start..end-1 on the short holdings (None: no fee)."""
+        short = np.minimum(self.now_shares, 0)
+        if not self.borrow or self.mark is None or not short.any():
+            return None
+        return self.borrow * (self.mark[start:end] @ -short.astype(np.float64))
 
 
 def _first_drift(
@@ -109,7 +138,7 @@ def _first_drift(
     """The first bar in start..stop-1 whose weights differ from ``target`` by more than
     ``limit`` (absolute) in any ticker, or None."""
     values = mark[start:stop] * ledger.now_shares
-    equity = ledger.cash_ahead(stop - start) + values.sum(axis=1)
+    equity = ledger.cash_ahead(start, stop) + values.sum(axis=1)
     weights = np.divide(
         values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
     )

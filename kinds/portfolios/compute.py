@@ -174,6 +174,7 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         max_leverage=_leverage(request) * (allocation.get("gross_exposure") or 1.0),
         cash_rate=request.get("cash_rate") or 0.0,
         allow_short=allocation.get("short_n") is not None,
+        borrow_rate=request.get("borrow_rate") or 0.0,
         bars_per_year=universe.bars_per_year,
     )
     return simulate_portfolio(universe.open, universe.close, targets, decide, config)

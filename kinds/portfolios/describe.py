@@ -1,8 +1,10 @@
-"""What a portfolio's list row says of its request (pure): the parameters a reader compares
-portfolios by (universe size, allocation, schedule, drift threshold, the ranking's texts
-shortened and its ``$name`` values) and a readable label for a portfolio without a name
+"""What a portfolio's list row and page say of its request (pure): the parameters a reader
+compares portfolios by (universe size, allocation, schedule, drift threshold, the ranking's
+texts shortened and its ``$name`` values, and its construction: the weighting, a long-short
+book, caps, volatility target, minimum trade and rates, each a short phrase such as
+``short 3 (gross 2, net 0)``), a readable label for a portfolio without a name
 (``rank top 5 by roc(close, $n) · monthly · 30 tickers``, ``risk parity · 10% volatility ·
-monthly · 12 tickers``)."""
+monthly · 12 tickers``) and the page's one-line summary of the whole request."""
 
 from __future__ import annotations
 
@@ -36,7 +38,61 @@ def parameters(request: dict[str, Any]) -> dict[str, Any]:
         "schedule": rebalance.get("schedule"),
         "every_n_bars": rebalance.get("every_n_bars"),
         "drift_threshold": rebalance.get("drift_threshold"),
+        "construction": construction(request),
     }
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def construction(request: dict[str, Any]) -> list[str]:
+    """The construction settings a normalised request sets, each a short phrase, in the
+    form's order: a weighting other than equal, a long-short book, the risk lookback, the
+    caps, the volatility target, the minimum trade, the cash and borrow rates."""
+    allocation = request.get("allocation") or {}
+    rebalance = request.get("rebalance") or {}
+    weighting = allocation.get("weighting")
+    out = [RISK_LABELS.get(weighting) or ("score-weighted" if weighting == "score" else "")]
+    if allocation.get("short_n"):
+        gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
+        out.append(f"short {allocation['short_n']} (gross {gross:g}, net {net:g})")
+    if allocation.get("risk_lookback"):
+        out.append(f"{allocation['risk_lookback']}-day risk lookback")
+    if allocation.get("max_weight") is not None:
+        out.append(f"max weight {allocation['max_weight']:g}")
+    if allocation.get("max_sector_weight") is not None:
+        out.append(f"max sector weight {allocation['max_sector_weight']:g}")
+    volatility = allocation.get("target_volatility")
+    if volatility is not None:
+        leverage = allocation.get("max_leverage") or 1.0
+        levered = f" (leverage ≤ {leverage:g})" if leverage > 1 else ""
+        out.append(f"volatility target {_percent(volatility)}{levered}")
+    if rebalance.get("min_trade"):
+        out.append(f"min trade {rebalance['min_trade']:g}")
+    for name in ("cash_rate", "borrow_rate"):
+        if request.get(name):
+            out.append(f"{name.replace('_', ' ')} {_percent(request[name])}")
+    return [phrase for phrase in out if phrase]
+
+
+def summary(request: dict[str, Any]) -> str:
+    """A portfolio page's one line on its request: universe, window, allocation (the
+    ranking's whole texts and values), construction and schedule."""
+    allocation = request.get("allocation") or {}
+    method = allocation.get("method")
+    if method == "rank":
+        what = f"top {allocation['top_n']} by {allocation['score']}"
+        if allocation.get("filter"):
+            what += f" where {allocation['filter']}"
+        values = ", ".join(f"${k}={v}" for k, v in (request.get("params") or {}).items())
+        what += f" ({values})" if values else ""
+    else:
+        what = {"equal": "equal weight", "fixed": "fixed weights"}.get(method, "portfolio")
+    window = f"{request.get('start_date')} … {request.get('end_date')}"
+    shown = parameters(request)
+    parts = [f"{shown['tickers']} tickers", window, what, *shown["construction"]]
+    return " · ".join([*parts, f"rebalance {_schedule(shown)}"])
 
 
 def _allocation(shown: dict[str, Any], allocation: dict[str, Any]) -> str:
@@ -78,4 +134,4 @@ def default_label(request: dict[str, Any]) -> str:
     return f"{what} · {_schedule(shown)} · {shown['tickers']} tickers"
 
 
-__all__ = ["TEXT_SHOWN", "default_label", "parameters", "shorten"]
+__all__ = ["TEXT_SHOWN", "construction", "default_label", "parameters", "shorten", "summary"]

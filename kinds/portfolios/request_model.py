@@ -47,6 +47,8 @@ MAX_TARGET_VOLATILITY = 2.0
 """The highest annual volatility target (200 %)."""
 MAX_CASH_RATE = 0.5
 """The highest annual cash rate (50 %)."""
+MAX_BORROW_RATE = 1.0
+"""The highest annual borrow fee on short positions (100 %)."""
 MAX_LEVERAGE = 4.0
 """The most a volatility target may lever the book."""
 
@@ -128,6 +130,9 @@ class PortfolioRequestBody(BaseModel):
     slippage_bps: SlippageBps = SLIPPAGE_BPS.default
     cash_rate: Annotated[float, Field(ge=0, le=MAX_CASH_RATE)] = 0.0
     """The annual rate cash earns (and borrowed cash pays) at each close; 0 = none."""
+    borrow_rate: Annotated[float, Field(ge=0, le=MAX_BORROW_RATE)] = 0.0
+    """The annual fee a long-short book's short positions pay on their value at each close,
+    rate / 252 a bar; 0 = none (and then left out of the normalised request)."""
     allocation: Allocation = Allocation()
     rebalance: Rebalance = Rebalance()
     params: dict[str, Any] = {}
@@ -195,7 +200,17 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
         rebalance["every_n_bars"] = None
     request = body.model_dump()
     request.update(tickers=tickers, allocation=allocation, rebalance=rebalance, params=params)
+    _borrow(request)
     return request
+
+
+def _borrow(request: dict[str, Any]) -> None:
+    """A borrow fee needs short positions; at 0 it is left out, so a request without one
+    reads as it did before the fee existed."""
+    if not request["borrow_rate"]:
+        del request["borrow_rate"]
+    elif request["allocation"]["short_n"] is None:
+        raise RequestError("borrow_rate", "is used with a long-short book (allocation.short_n)")
 
 
 def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str, Any]:
@@ -257,4 +272,10 @@ def _long_short(allocation: dict) -> None:
     allocation.update(gross_exposure=gross, net_exposure=net)
 
 
-__all__ = ["MAX_TICKERS", "MIN_TICKERS", "PortfolioRequestBody", "parse_portfolio"]
+__all__ = [
+    "MAX_BORROW_RATE",
+    "MAX_TICKERS",
+    "MIN_TICKERS",
+    "PortfolioRequestBody",
+    "parse_portfolio",
+]

@@ -11,7 +11,8 @@ whole number, anything else a number, within the strategy language's bounds), ``
 ``risk_lookback`` (a risk weighting or a volatility target), ``max_weight``,
 ``max_sector_weight``, ``target_volatility``, ``max_leverage`` (a volatility target),
 ``short_n``, ``gross_exposure``, ``net_exposure`` (a ranking's long-short book), ``schedule``,
-``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade`` and ``cash_rate``.
+``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade``, ``cash_rate`` and
+``borrow_rate`` (a long-short book).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
 from kinds.portfolios.request_model import (
+    MAX_BORROW_RATE,
     MAX_CASH_RATE,
     MAX_LEVERAGE,
     MAX_MIN_TRADE,
@@ -44,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold", "min_trade")
 """Searchable names that live in the request's ``rebalance``."""
-REQUEST_NAMES = ("cash_rate",)
+REQUEST_NAMES = ("cash_rate", "borrow_rate")
 """Searchable names at the request's top level."""
 ALLOCATION_NAMES = (
     "top_n",
@@ -81,6 +83,8 @@ def space(base: dict[str, Any]) -> dict[str, Domain]:
         gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
         out["gross_exposure"] = Domain("float", 0, MAX_LEVERAGE, default=gross)
         out["net_exposure"] = Domain("float", -MAX_LEVERAGE, MAX_LEVERAGE, default=net)
+        borrow = base.get("borrow_rate", 0.0)
+        out["borrow_rate"] = Domain("float", 0, MAX_BORROW_RATE, default=borrow)
     elif allocation["method"] == "equal":
         choices = ("equal", *RISK_METHODS)
         out["weighting"] = Domain("choice", choices=choices, default=_weighting(base))
@@ -156,6 +160,7 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
             or (name == "every_n_bars" and base["rebalance"]["schedule"] != "bars")
             or (name in UNSET_HIDDEN and domain.default is None)
             or (name == "max_leverage" and base["allocation"].get("target_volatility") is None)
+            or (name == "borrow_rate" and base["allocation"].get("short_n") is None)
         ):
             continue
         around = _around(domain)
@@ -218,7 +223,7 @@ def _held(request: dict[str, Any], name: str) -> Any:
     if name == "weighting":
         return _weighting(request)
     if name in REQUEST_NAMES:
-        return request.get(name)
+        return request.get(name, 0.0)  # a borrow_rate of 0 is left out
     if name in ALLOCATION_NAMES:
         return request["allocation"].get(name)
     return request["params"].get(name)

@@ -145,13 +145,22 @@ def output_document(result: PortfolioResult) -> dict[str, Any]:
     }
 
 
+RECORDED_WHEN_SET = {"borrow_rate": 0.0}
+"""Config fields added after the cases were pinned, with their defaults: a case records one
+only when it sets it, so the pinned cases' inputs read as they were made."""
+
+
 def _inputs_document(case: Case) -> dict[str, Any]:
     days, open_, close = case_inputs(case)
     digest = hashlib.sha256()
     for array in (days, open_, close):
         digest.update(np.ascontiguousarray(array).tobytes())
     settings = dataclasses.asdict(case)
-    settings["config"] = dataclasses.asdict(case.config)
+    settings["config"] = {
+        key: value
+        for key, value in dataclasses.asdict(case.config).items()
+        if key not in RECORDED_WHEN_SET or value != RECORDED_WHEN_SET[key]
+    }
     return json.loads(json.dumps({"case": settings, "sha256": digest.hexdigest()}))
 
 

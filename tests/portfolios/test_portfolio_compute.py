@@ -12,6 +12,7 @@ import pytest
 
 from kinds.portfolios.kind import run_locally
 from kinds.portfolios.request_model import parse_portfolio
+from metrics import PORTFOLIO_PAGE_METRICS
 from tests.portfolios.support import DEMO, valid_portfolio
 
 
@@ -59,11 +60,20 @@ def test_the_result_records_its_request_versions_and_tickers():
     """schema_version, both engine versions, the normalised request and the tickers."""
     result = _run()
     assert result["schema_version"] == "1.0.0"
-    assert result["portfolio_engine_version"] == "1.1.0"
+    assert result["portfolio_engine_version"] == "1.2.0"
     assert result["engine_version"]
     assert result["tickers"] == list(DEMO)
     assert result["request"]["allocation"]["score"] == "roc(close, $n)"
     assert len(result["data_hash"]) == 64
+
+
+def test_every_metric_of_a_result_is_a_registry_row_of_the_portfolio_page():
+    """The page labels every metric a result holds (``num_trades``, the orders counted again
+    for the sweeps' tables, is its Orders row); the benchmark's are among them."""
+    result = _run()
+    rows = {m.key for m in PORTFOLIO_PAGE_METRICS}
+    assert set(result["metrics"]) - {"num_trades"} <= rows
+    assert set(result["benchmark"]["metrics"]) - {"num_trades"} <= rows
 
 
 @pytest.mark.parametrize(

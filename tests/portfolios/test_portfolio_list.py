@@ -1,6 +1,7 @@
 """GET /api/portfolios shows each portfolio's name (or a readable default saying what it
 does) and its parameters: universe size, allocation, top_n, weighting, the score shortened,
-the ``$name`` values, the schedule and the drift threshold."""
+the ``$name`` values, the schedule, the drift threshold and the construction; the page's
+one-line summary of a request."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from kinds.portfolios.describe import TEXT_SHOWN, default_label, shorten
+from kinds.portfolios.describe import TEXT_SHOWN, construction, default_label, shorten, summary
+from kinds.portfolios.request_model import parse_portfolio
 from tests.portfolios.support import demo_app, valid_portfolio
 
 
@@ -46,6 +48,7 @@ def test_the_list_shows_a_named_portfolios_name_and_its_parameters(app):
         "schedule": "quarterly",
         "every_n_bars": None,
         "drift_threshold": 0.05,
+        "construction": [],
     }
 
 
@@ -89,4 +92,44 @@ def test_the_default_label_says_a_score_weighted_ranking_and_its_drift_threshold
     assert (
         default_label(request)
         == "rank top 1 score-weighted by close · weekly or 0.1 drift · 3 tickers"
+    )
+
+
+def test_the_construction_names_each_setting_a_request_sets_in_the_forms_order(app):
+    """A risk-parity long-short book with a volatility target, caps, a minimum trade and
+    both rates: one phrase each, in the list row and the page's summary."""
+    row = _listed(
+        app,
+        cash_rate=0.02,
+        borrow_rate=0.01,
+        allocation={
+            "method": "rank",
+            "score": "roc(close, $n)",
+            "top_n": 1,
+            "short_n": 1,
+            "weighting": "equal_risk_contribution",
+            "max_weight": 0.6,
+            "max_sector_weight": 0.8,
+            "target_volatility": 0.1,
+            "max_leverage": 1.5,
+        },
+        rebalance={"schedule": "monthly", "min_trade": 0.005},
+    )
+    expected = [
+        "risk parity",
+        "short 1 (gross 2, net 0)",
+        "63-day risk lookback",
+        "max weight 0.6",
+        "max sector weight 0.8",
+        "volatility target 10% (leverage ≤ 1.5)",
+        "min trade 0.005",
+        "cash rate 2%",
+        "borrow rate 1%",
+    ]
+    assert row["parameters"]["construction"] == expected
+    plain = parse_portfolio(valid_portfolio(allocation={"method": "equal"}, params={}))
+    assert construction(plain) == []
+    assert summary(plain) == (
+        f"4 tickers · {plain['start_date']} … {plain['end_date']} · equal weight · "
+        "rebalance monthly"
     )

@@ -23,6 +23,7 @@ from sqlalchemy import delete
 from store.db import make_engine
 from store.models import Portfolio
 from tests.portfolios.support import valid_portfolio
+from tests.web.support_browser import finished_heatmap
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -244,15 +245,8 @@ def _portfolio_sweep_from_the_dashboard(stack, browser, shots, made: list[str]) 
     page.fill("#pf-sweep-grid", json.dumps(PORTFOLIO_SWEEP["grid"]))
     page.click("#pf-sweep")
     page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
-    expect(page.locator("body")).to_have_attribute(
-        "data-sweep-status", "SUCCEEDED", timeout=TIMEOUT_MS
-    )
-    expect(page.locator("#sweep-bar")).to_have_text("100%")
+    canvas, best, dims = finished_heatmap(page, TIMEOUT_MS)
     expect(page.locator("#sweep-rule")).to_have_text("roc(close, $n)")
-    canvas = page.locator("#heatmap")
-    expect(canvas).to_have_attribute("data-best-cell", re.compile(r"\{"))
-    best = json.loads(canvas.get_attribute("data-best-cell"))
-    dims = json.loads(page.locator("#sweep-data").text_content())["dimensions"]
     values_x, values_y = dims["n"], dims["top_n"]
     assert (values_x, values_y) == ([10, 20, 30, 40, 50, 60], [1, 2, 3])
     canvas.scroll_into_view_if_needed()

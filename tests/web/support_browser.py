@@ -1,12 +1,15 @@
 """What the browser tests share: where screenshots go and a screenshot small enough to
-commit, a page that records its script errors, and a page signed in with an API token
-(AUTH_MODE=token)."""
+commit, a page that records its script errors, a page signed in with an API token
+(AUTH_MODE=token), and a finished sweep's heatmap."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 
 def shoot(target, path: Path, full_page: bool = False) -> None:
@@ -28,6 +31,22 @@ def screenshots_dir(fallback: Path) -> Path:
 
 
 VIEWPORT = {"width": 1280, "height": 800}
+
+
+def finished_heatmap(page, timeout_ms: int) -> tuple[Any, dict, dict]:
+    """A sweep's page once its sweep SUCCEEDED at 100 % and its heatmap is drawn: (the
+    heatmap's canvas, its best cell ``{i, j, v}``, the grid's values by name)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("body")).to_have_attribute(
+        "data-sweep-status", "SUCCEEDED", timeout=timeout_ms
+    )
+    expect(page.locator("#sweep-bar")).to_have_text("100%")
+    canvas = page.locator("#heatmap")
+    expect(canvas).to_have_attribute("data-best-cell", re.compile(r"\{"))
+    best = json.loads(canvas.get_attribute("data-best-cell"))
+    dims = json.loads(page.locator("#sweep-data").text_content())["dimensions"]
+    return canvas, best, dims
 
 
 def recording_page(browser, viewport: dict | None = None, expected: str | None = None):

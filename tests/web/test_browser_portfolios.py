@@ -6,27 +6,36 @@ universe is picked at first, a sector button adds its five members, the allocati
 schedule show their own inputs, and the request the form would POST is the one the page
 describes. The 30-ticker momentum rotation runs end to end (form → /portfolios/<id> →
 SUCCEEDED → charts, contributions, orders and the list) on the ``stack`` fixture's
-platform (MariaDB, Redis, its scaler and consumers).
+platform (MariaDB, Redis, its scaler and consumers), and so does a risk-parity long-short
+book with a volatility target: built in the form, swept from its page, its best point
+opened from the heatmap and checked against the sweep's figures.
 
 Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
-(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes ``portfolio-form.png`` and
-``portfolio.png``).
+(``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes ``portfolio-form.png``,
+``portfolio.png`` and docs/portfolios.md's ``portfolio-form-risk-parity.png``,
+``sweep-portfolio-risk-parity.png`` and ``portfolio-best-point.png``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import expect
+from sqlalchemy import delete
 
 import data
 from data.demo_universe import UNIVERSE
+from store.db import make_engine
+from store.models import Portfolio
+from tests.sweeps.test_sweep_browser import cell_position
 from tests.web.support import app_with_schema, on_loopback
-from tests.web.support_browser import shoot
+from tests.web.support_browser import finished_heatmap, shoot
 from tests.web.test_portfolio_pages import with_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
@@ -213,7 +222,7 @@ def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(
     row = page.locator(f'#pf-table tr[data-portfolio-id="{portfolio_id}"]')
     expect(row).to_contain_text("SUCCEEDED")
     expect(row).to_contain_text("momentum top 5")
-    expect(row.locator("[data-allocation]")).to_contain_text("top 5 · equal")
+    expect(row.locator("[data-allocation]")).to_contain_text("top 5")
     expect(row.locator("[data-schedule]")).to_have_text("monthly")
     context.close()
     assert errors == []
@@ -252,5 +261,121 @@ def test_the_form_builds_a_risk_parity_long_short_book_with_a_volatility_target(
     shoot(page.locator("#pf-form"), shots / "portfolio-form-long-short.png")
     answer = page.request.post(f"{served}/api/portfolios", data=body)
     assert answer.status == 202, answer.text()
+    context.close()
+    assert errors == []
+
+
+ERC_FORM = {
+    "start": "2018-01-02",
+    "end": "2023-12-29",
+    "params": "lookback=63",
+    "top_n": "3",
+    "short_n": "3",
+    "borrow": "0.01",
+    "vol": "0.1",
+    "leverage": "1.5",
+    "max_weight": "0.4",
+    "max_sector_weight": "0.6",
+    "min_trade": "0.002",
+    "cash_rate": "0.02",
+    "name": "risk parity long-short",
+}
+"""What the form is given (input id after ``pf-`` → text), besides risk parity."""
+
+ERC_SWEEP = {"lookback": [21, 63, 126, 252], "risk_lookback": [21, 63, 126]}
+"""The risk-parity book's sweep from its page: the score's lookback × the covariance's
+(12 points)."""
+
+
+@pytest.mark.mysql
+def test_a_risk_parity_long_short_book_from_the_form_sweeps_and_opens_its_best_point(
+    stack, browser, shots
+):
+    """Fifteen tickers, three long and three short by 63-day momentum, risk parity, a 10 %
+    volatility target within 1.5x, caps per ticker and sector, a minimum trade and both
+    rates, built in the form and run on the platform; its page says each setting; "Sweep
+    this portfolio" over the target × the lookback reaches 100 %; the heatmap's best cell
+    opens that point as a portfolio, whose page shows the sweep's figures for it. The
+    portfolios it made are deleted after (the session's database is shared)."""
+    made: list[str] = []
+    try:
+        _erc_book_swept(stack.base_url, browser, shots, made)
+    finally:
+        engine = make_engine(stack.database_url)
+        with engine.begin() as connection:
+            connection.execute(delete(Portfolio).where(Portfolio.portfolio_id.in_(made)))
+        engine.dispose()
+
+
+def _erc_book_swept(base_url: str, browser, shots: Path, made: list[str]) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base_url}/portfolios")
+    page.click("[data-group='']")
+    for sector in ("Energy", "Technology", "Health Care"):
+        page.click(f"[data-group='{sector}']")
+    expect(page.locator("#pf-count")).to_have_text("15 tickers")
+    page.select_option("#pf-weighting", "equal_risk_contribution")
+    for field, value in ERC_FORM.items():
+        page.fill(f"#pf-{field}", value)
+    body = page.evaluate("PortfolioForm.body()")
+    assert body["borrow_rate"] == 0.01 and body["cash_rate"] == 0.02
+    assert body["allocation"]["max_sector_weight"] == 0.6
+    assert body["rebalance"]["min_trade"] == 0.002
+    shoot(page.locator("#pf-form"), shots / "portfolio-form-risk-parity.png")
+    page.click("#submit-pf")
+    page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
+    made.append(page.url.rsplit("/", 1)[1])
+    expect(page.locator("body")).to_have_attribute(
+        "data-portfolio-status", "SUCCEEDED", timeout=TIMEOUT_MS
+    )
+    expect(page.locator("#pf-setup")).to_contain_text(
+        "risk parity · short 3 (gross 2, net 0) · 63-day risk lookback · max weight 0.4 · "
+        "max sector weight 0.6 · volatility target 10% (leverage ≤ 1.5) · min trade 0.002 · "
+        "cash rate 2% · borrow rate 1%"
+    )
+    expect(page.locator("#pf-metrics [data-metric='turnover_pct'] td").first).to_have_text(
+        "Turnover"
+    )
+
+    page.fill("#pf-sweep-grid", json.dumps(ERC_SWEEP))
+    page.click("#pf-sweep")
+    page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
+    sweep_id = page.url.rsplit("/", 1)[1]
+    canvas, best, dims = finished_heatmap(page, TIMEOUT_MS)
+    values_x, values_y = dims["lookback"], dims["risk_lookback"]
+    assert (values_x, values_y) == (ERC_SWEEP["lookback"], ERC_SWEEP["risk_lookback"])
+    canvas.scroll_into_view_if_needed()
+    cell = cell_position(canvas, best, len(values_x), len(values_y))
+    canvas.hover(position=cell)
+    hover = page.locator("#hm-hover")
+    expect(hover).to_contain_text(f"lookback={values_x[best['i']]}")
+    card = canvas.locator("xpath=ancestor::div[contains(@class,'card')][1]")
+    shoot(card, shots / "sweep-portfolio-risk-parity.png")
+    combo_no = re.search(r"best #(\d+)", hover.text_content()).group(1)
+    point = requests.get(f"{base_url}/api/sweeps/{sweep_id}/combos/{combo_no}", timeout=30).json()
+    figures = point["metrics"]
+    assert figures["sharpe_ratio"] == pytest.approx(best["v"], abs=1e-9)
+    risk_lookback = values_y[best["j"]]
+    assert point["request"]["allocation"]["risk_lookback"] == risk_lookback
+
+    canvas.click(position=cell)
+    page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
+    made.append(page.url.rsplit("/", 1)[1])
+    expect(page.locator("body")).to_have_attribute(
+        "data-portfolio-status", "SUCCEEDED", timeout=TIMEOUT_MS
+    )
+    setup = page.locator("#pf-setup")
+    expect(setup).to_contain_text(f"$lookback={values_x[best['i']]}")
+    expect(setup).to_contain_text(f"{risk_lookback}-day risk lookback")
+    sharpe = page.locator("#pf-kpis [data-kpi='Sharpe'] .bt-kpi-value")
+    expect(sharpe).to_have_text(f"{figures['sharpe_ratio']:,.2f}")
+    for key in ("total_return_pct", "max_drawdown_pct", "cagr_pct"):
+        cell = page.locator(f"#pf-metrics [data-metric='{key}'] td").nth(1)
+        expect(cell).to_have_text(f"{figures[key]:,.2f}%")
+    page.locator("#pf-kpis").scroll_into_view_if_needed()
+    shoot(page, shots / "portfolio-best-point.png", full_page=True)
     context.close()
     assert errors == []

@@ -7,6 +7,7 @@ registered, and another user's portfolio: the same 404 page until it is shared."
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from flask import Flask
 
 import data
+from kinds.portfolios.request_model import PortfolioRequestBody
 from tests.web.support import app_with_schema, close_app, serve
 from tests.web.support_auth import bearer, new_token, token_app
 from web.pages import portfolios
@@ -69,6 +71,74 @@ def test_the_form_offers_the_daily_tickers_and_a_button_per_sector(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
+NOT_FORM_INPUTS = {"portfolio_id": "a new one per submission", "timeframe": "daily only"}
+"""Request fields the form leaves to their defaults, and why."""
+FORM_NAMES = {"params": "allocation.params"}
+"""Request fields whose form input carries another ``data-name`` (the ranking's values sit
+with its score)."""
+
+
+def _request_settings() -> dict[str, dict]:
+    """Every field of the portfolio request model, by dotted path, with its JSON schema
+    (its bounds): the nested models (allocation, rebalance) walked into."""
+    schema = PortfolioRequestBody.model_json_schema()
+    models = schema["$defs"]
+
+    def walk(properties: dict, prefix: str) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for name, field in properties.items():
+            ref = field.get("$ref", "").rsplit("/", 1)[-1]
+            if ref in models:
+                out |= walk(models[ref]["properties"], f"{prefix}{name}.")
+            else:
+                options = field.get("anyOf", [field])
+                out[prefix + name] = next((o for o in options if o.get("type") != "null"), {})
+        return out
+
+    return walk(schema["properties"], "")
+
+
+def test_the_form_has_an_input_for_every_setting_the_request_model_accepts(client):
+    """Each field of the request model (but the id and the timeframe) has its input, named by
+    its dotted path, and a numeric one carries the model's bounds as min and max."""
+    html = client.get("/portfolios").get_data(as_text=True)
+    inputs = {m.group(1): m.group(0) for m in re.finditer(r'<[^>]*data-name="([^"]+)"[^>]*>', html)}
+    settings = _request_settings()
+    assert {"allocation.max_sector_weight", "rebalance.min_trade", "cash_rate"} <= set(settings)
+    for path, field in settings.items():
+        if path in NOT_FORM_INPUTS:
+            continue
+        tag = inputs.get(FORM_NAMES.get(path, path))
+        assert tag, f"the form has no input for {path}"
+        shown = {k: float(v) for k, v in re.findall(r'\b(min|max)="([-0-9.]+)"', tag)}
+        if "minimum" in field:
+            assert shown.get("min") == field["minimum"], path
+        if "exclusiveMinimum" in field:  # HTML has no exclusive bound: at or inside it
+            assert shown.get("min", -math.inf) >= field["exclusiveMinimum"], path
+        if "maximum" in field:
+            assert shown.get("max") == field["maximum"], path
+        if "exclusiveMaximum" in field:
+            assert shown.get("max", math.inf) <= field["exclusiveMaximum"], path
+
+
+def test_a_portfolio_page_names_its_metrics_and_says_its_construction(client):
+    """The page data carries the registry's label, unit and note of each metric the table
+    shows (no raw key), and the page's first line says the request's construction."""
+    request = {"tickers": ["ACME", "GLOBEX", "PTRX"], "start_date": "2020-01-02",
+               "end_date": "2020-12-31", "allocation": {"method": "equal",
+               "weighting": "equal_risk_contribution", "max_weight": 0.4}}  # fmt: skip
+    answer = client.post("/api/portfolios", json=request)
+    assert answer.status_code == 202, answer.json
+    html = client.get(f"/portfolios/{answer.json['portfolio_id']}").get_data(as_text=True)
+    shown = {d["key"]: d for d in page_data(html)["metrics"]}
+    assert shown["total_return_pct"]["label"] == "Total return"
+    assert shown["turnover_pct"]["unit"] == "%" and shown["fees_paid"]["label"] == "Fees paid"
+    assert all(d["note"] and d["label"] != d["key"] for d in shown.values())
+    assert "num_trades" not in shown  # the orders row says it
+    setup = re.search(r'id="pf-setup">([^<]*)<', html).group(1)
+    assert "equal weight · risk parity · 63-day risk lookback · max weight 0.4" in setup
+
+
 def test_the_form_data_names_the_api_and_the_strategy_language(client):
     """The page data: the API to POST to and list from, the page URL pattern, the form's
     momentum defaults and the language reference the help panel is built from."""
@@ -90,7 +160,8 @@ def test_a_portfolio_page_polls_its_status_url(client):
     response = client.get(f"/portfolios/{portfolio_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert page_data(html) == {
+    data_ = page_data(html)
+    assert {k: data_[k] for k in ("portfolio_id", "status_url")} == {
         "portfolio_id": portfolio_id,
         "status_url": answer.json["status_url"],
     }

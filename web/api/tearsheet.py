@@ -24,7 +24,7 @@ NOT_TRADES = (
 
 def report_definitions() -> list[dict]:
     """The report metrics as the pages read them (``metrics_json``) with each one's note."""
-    return [d | {"note": note(d["key"])} for d in metrics_json(report_metrics())]
+    return metrics_json(report_metrics(), notes=True)
 
 
 def report_metric_values(

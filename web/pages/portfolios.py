@@ -19,6 +19,7 @@ import numpy as np
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from kinds.portfolios.describe import summary
 from kinds.portfolios.search import suggested_grid, suggested_space
 from kinds.portfolios.store import get_portfolio
 from kinds.runs.fields import RUN_ID_PATTERN
@@ -26,7 +27,7 @@ from kinds.studies.fields import DEFAULT_OBJECTIVES
 from kinds.studies.request_model import StudyBody
 from kinds.walkforward.contract import DEFAULT_METRIC, DEFAULT_MIN_TRADES, TRAIN_BARS_MIN
 from kinds.walkforward.plan import first_windows
-from metrics import metrics_json, sweep_metrics
+from metrics import PORTFOLIO_PAGE_METRICS, metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Portfolio
 from web.ownership import ItemLookup
@@ -100,16 +101,19 @@ def portfolios_page() -> ResponseReturnValue:
 @bp.get("/portfolios/<portfolio_id>")
 @item_page(PORTFOLIOS)
 def portfolio_page(row: Portfolio) -> ResponseReturnValue:
-    """One portfolio: status, charts, contributions, orders and metrics (an unknown,
-    unreadable or malformed id is the 404 page)."""
+    """One portfolio: its request in one line (construction included), status, charts,
+    contributions, orders and metrics (an unknown, unreadable or malformed id is the 404
+    page)."""
     page_data = {
         "portfolio_id": row.portfolio_id,
         "status_url": url_for("portfolios.status", portfolio_id=row.portfolio_id),
+        "metrics": metrics_json(PORTFOLIO_PAGE_METRICS, notes=True),
     }
     request = json.loads(row.payload_json)
     return render_template(
         "portfolios/detail.html",
         portfolio_id=row.portfolio_id,
+        summary=summary(request),
         page_data=page_data,
         research_data=research_data(request),
         sweep_grid=json.dumps(suggested_grid(request)),

@@ -12,50 +12,80 @@
   /* A bar's date ("YYYY-MM-DD") as unix seconds at 21:00 UTC (BT.barSeconds). */
   const stamp = BT.barSeconds;
 
+  /* The metric registry's rows for this page (label, unit, digits, note), by key. */
+  let DEFINITIONS = new Map();
+
+  /* ``value`` of metric ``key`` as the registry formats it. */
+  const shown = (key, value) => {
+    const d = DEFINITIONS.get(key) || {};
+    return BT.fmt(value, d.digits, d.unit);
+  };
+
+  /* A KPI card for metric ``key``: the registry's label with its note on hover. */
+  function metricKpi(key, value, tone, sub) {
+    const d = DEFINITIONS.get(key) || { label: key };
+    const card = BT.kpi(d.label, shown(key, value), tone, sub);
+    const label = card.querySelector(".bt-kpi-label");
+    label.title = d.note || "";
+    label.classList.add("bt-noted");
+    return card;
+  }
+
   function drawKpis(metrics, benchmark) {
     const m = metrics || {};
     const b = (benchmark && benchmark.metrics) || {};
     const excess = BT.isNumber(m.total_return_pct) && BT.isNumber(b.total_return_pct) ? m.total_return_pct - b.total_return_pct : null;
     byId("pf-kpis").replaceChildren(
-      BT.kpi("Return", BT.fmt(m.total_return_pct, 2, "%"), BT.tone(m.total_return_pct), `CAGR ${BT.fmt(m.cagr_pct, 2, "%")}`),
-      BT.kpi("Benchmark", BT.fmt(b.total_return_pct, 2, "%"), BT.tone(b.total_return_pct), "equal-weight buy & hold"),
-      BT.kpi("Excess", BT.fmt(excess, 2, "%"), BT.tone(excess), "return − benchmark"),
-      BT.kpi("Sharpe", BT.fmt(m.sharpe_ratio, 2), "", `benchmark ${BT.fmt(b.sharpe_ratio, 2)}`),
-      BT.kpi("Max drawdown", BT.fmt(m.max_drawdown_pct, 2, "%"), "neg", `benchmark ${BT.fmt(b.max_drawdown_pct, 2, "%")}`),
-      BT.kpi("Orders", BT.fmt(m.num_orders, 0), "", `${BT.fmt(m.num_rebalances, 0)} rebalances · ${BT.fmt(m.annual_turnover_pct, 0, "%")}/yr turnover`),
+      metricKpi("total_return_pct", m.total_return_pct, BT.tone(m.total_return_pct), `CAGR ${shown("cagr_pct", m.cagr_pct)}`),
+      BT.kpi("Benchmark", shown("total_return_pct", b.total_return_pct), BT.tone(b.total_return_pct), "equal-weight buy & hold"),
+      BT.kpi("Excess", shown("total_return_pct", excess), BT.tone(excess), "return − benchmark"),
+      metricKpi("sharpe_ratio", m.sharpe_ratio, "", `benchmark ${shown("sharpe_ratio", b.sharpe_ratio)}`),
+      metricKpi("max_drawdown_pct", m.max_drawdown_pct, "neg", `benchmark ${shown("max_drawdown_pct", b.max_drawdown_pct)}`),
+      metricKpi("num_orders", m.num_orders, "", `${shown("num_rebalances", m.num_rebalances)} rebalances · ${shown("annual_turnover_pct", m.annual_turnover_pct)}/yr turnover`),
     );
   }
 
   const TOP_HOLDINGS = 10;
 
   /* The ``n`` tickers of largest average absolute weight, the others summed as "other"
-     (a 30-ticker stack is unreadable). */
+     (a 30-ticker stack is unreadable): their long weights as "other", their short ones as
+     "other short", so a long-short book's rest does not net out. */
   function topHoldings(weights, n) {
     if (weights.tickers.length <= n + 1) return weights;
     const mean = (values) => values.reduce((sum, v) => sum + Math.abs(v || 0), 0) / values.length;
     const order = weights.tickers.map((_, j) => j).sort((a, b) => mean(weights.values[b]) - mean(weights.values[a]));
     const kept = order.slice(0, n).sort((a, b) => a - b);
     const rest = order.slice(n);
-    const other = weights.timestamps.map((_, i) => rest.reduce((sum, j) => sum + (weights.values[j][i] || 0), 0));
-    return {
-      ...weights,
-      tickers: [...kept.map((j) => weights.tickers[j]), "other"],
-      values: [...kept.map((j) => weights.values[j]), other],
-    };
+    const part = (keep) => weights.timestamps.map((_, i) => rest.reduce((sum, j) => sum + keep(weights.values[j][i] || 0), 0));
+    const long = part((v) => Math.max(v, 0));
+    const short = part((v) => Math.min(v, 0));
+    const tickers = [...kept.map((j) => weights.tickers[j]), "other"];
+    const values = [...kept.map((j) => weights.values[j]), long];
+    if (short.some((v) => v < 0)) {
+      tickers.push("other short");
+      values.push(short);
+    }
+    return { ...weights, tickers, values };
   }
 
-  /* Stacked area: each held ticker's weight on top of the ones before it (cumulative sums
-     drawn from the top band down, each filled, so a band shows its ticker's share; the
-     space above is cash); the legend shows the ticker's own weight on the hovered day. */
+  /* Stacked area: each held ticker's weight on top of the ones before it on its side of 0
+     (long weights stacked up, short ones down; cumulative sums drawn from the last band to
+     the first, each filled to 0, so a band shows its ticker's share; the space up to 100 %
+     is cash); the legend shows the ticker's own weight on the hovered day. */
   function drawWeights(el, all) {
     const weights = topHoldings(all, TOP_HOLDINGS);
     const x = weights.timestamps.map(stamp);
     const cumulative = [];
-    let running = x.map(() => 0);
+    let up = x.map(() => 0);
+    let down = x.map(() => 0);
     for (const values of weights.values) {
-      running = running.map((sum, i) => sum + (values[i] || 0) * 100);
-      cumulative.push(running);
+      const w = values.map((v) => (v || 0) * 100);
+      up = up.map((sum, i) => (w[i] >= 0 ? sum + w[i] : sum));
+      down = down.map((sum, i) => (w[i] < 0 ? sum + w[i] : sum));
+      cumulative.push(w.map((v, i) => (v < 0 ? down[i] : up[i])));
     }
+    const low = Math.min(0, ...down);
+    const high = Math.max(100, ...up);
     const palette = Charts.COLORS.palette;
     const series = [Charts.timeSeries(x)];
     const data = [x];
@@ -67,13 +97,14 @@
         stroke: color,
         width: 1,
         fill: color + "cc",
+        fillTo: 0,
         points: { show: false },
         value: (u, v, s, i) => (i === null || i === undefined ? BT.MISSING : BT.fmt((own[i] || 0) * 100, 1, "%")),
       });
       data.push(cumulative[j]);
     }
     const opts = {
-      ...Charts.barChart(300, { range: [0, 100] }),
+      ...Charts.barChart(300, { range: [low, high] }),
       axes: [Charts.axis(), Charts.labelled(Charts.axis((v) => v + "%", 50), "weight")],
       series,
       legend: { live: true },
@@ -138,14 +169,20 @@
     }));
   }
 
-  /* Every metric of the portfolio beside the benchmark's. */
+  /* Every metric of the portfolio beside the benchmark's, in the registry's order with its
+     label, unit and note (a metric the benchmark lacks, such as the orders, is blank). */
   function drawMetrics(metrics, benchmark) {
+    const ours = metrics || {};
     const other = (benchmark && benchmark.metrics) || {};
     const body = byId("pf-metrics").querySelector("tbody");
-    const value = (v) => (BT.isNumber(v) ? BT.fmt(v, Number.isInteger(v) ? 0 : 2) : v === null || v === undefined ? BT.MISSING : String(v));
-    body.replaceChildren(...Object.entries(metrics || {}).map(([key, v]) => {
-      const tr = BT.el("tr");
-      tr.append(BT.el("td", {}, key), BT.el("td", { class: "text-end" }, value(v)), BT.el("td", { class: "text-end text-body-secondary" }, key in other ? value(other[key]) : ""));
+    const rows = [...DEFINITIONS.values()].filter((d) => d.key in ours);
+    body.replaceChildren(...rows.map((d) => {
+      const tr = BT.el("tr", { "data-metric": d.key });
+      tr.append(
+        BT.el("td", { title: d.note, class: "bt-noted" }, d.label),
+        BT.el("td", { class: "text-end" }, shown(d.key, ours[d.key])),
+        BT.el("td", { class: "text-end text-body-secondary" }, d.key in other ? shown(d.key, other[d.key]) : ""),
+      );
       return tr;
     }));
   }
@@ -182,26 +219,6 @@
     byId("pf-provenance").textContent = `data ${String(result.data_hash).slice(0, 12)} · engine ${result.engine_version} · portfolio ${result.portfolio_engine_version}`;
   }
 
-  function describe(request) {
-    const a = request.allocation || {};
-    const r = request.rebalance || {};
-    const params = Object.entries(request.params || {}).map(([k, v]) => `$${k}=${v}`).join(", ");
-    const what = a.method === "rank"
-      ? `top ${a.top_n} by ${a.score}${a.filter ? ` where ${a.filter}` : ""}${params ? ` (${params})` : ""}, ${a.weighting} weights`
-      : `${a.method} weights${a.weighting ? `, ${a.weighting}` : ""}`;
-    const schedule = r.schedule === "bars" ? `every ${r.every_n_bars} bars` : r.schedule;
-    const drift = BT.isNumber(r.drift_threshold) ? `, drift ${r.drift_threshold}` : "";
-    const construction = [
-      a.short_n ? `short ${a.short_n} (gross ${a.gross_exposure}, net ${a.net_exposure})` : "",
-      a.risk_lookback ? `${a.risk_lookback}-day risk lookback` : "",
-      BT.isNumber(a.max_weight) ? `max weight ${a.max_weight}` : "",
-      BT.isNumber(a.max_sector_weight) ? `max sector ${a.max_sector_weight}` : "",
-      BT.isNumber(a.target_volatility) ? `volatility target ${a.target_volatility} (leverage ≤ ${a.max_leverage})` : "",
-    ].filter(Boolean).join(", ");
-    const built = construction ? ` · ${construction}` : "";
-    return `${(request.tickers || []).length} tickers · ${request.start_date} … ${request.end_date} · ${what}${built} · rebalance ${schedule}${drift}`;
-  }
-
   function start(data) {
     const badge = byId("pf-status");
     let stopped = false;
@@ -218,10 +235,7 @@
       message.classList.add("d-none");
       const p = answer.body;
       BT.setBadge(badge, p.status);
-      if (p.request) {
-        byId("pf-setup").textContent = describe(p.request);
-        byId("pf-request").textContent = JSON.stringify(p.request, null, 2);
-      }
+      if (p.request) byId("pf-request").textContent = JSON.stringify(p.request, null, 2);
       if (!FINISHED.includes(p.status)) return;
       stopped = true;
       if (p.status === BT.STATUS.SUCCEEDED && p.result) drawResult(p.result);
@@ -235,6 +249,8 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     const data = BT.readJSON("pf-data");
-    if (data) start(data);
+    if (!data) return;
+    DEFINITIONS = new Map((data.metrics || []).map((d) => [d.key, d]));
+    start(data);
   });
 })();

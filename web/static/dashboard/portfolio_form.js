@@ -1,7 +1,8 @@
 /* Portfolio list page (/portfolios): the form that starts a portfolio backtest (universe
    picker with whole-sector buttons, allocation equal / fixed / rank with score and filter
-   expressions and the strategy language's help panel, rebalance schedule and drift, capital
-   and costs) POSTing JSON to /api/portfolios, and the list of recent portfolios
+   expressions and the strategy language's help panel, a long-short book with its borrow
+   rate, risk lookback, caps per ticker and sector, volatility target, rebalance schedule,
+   drift and minimum trade, capital, costs and cash rate) POSTing JSON to /api/portfolios, and the list of recent portfolios
    (GET /api/portfolios). A 400 names a field (dotted path): its message is shown under that
    input. The presets card (presets.js) saves the form's request as a portfolio preset and
    fills the form from one (``fill``). Uses BT (common.js), ExprHelp (expr_help.js) and
@@ -60,10 +61,12 @@ const PortfolioForm = (() => {
     optional(allocation, "target_volatility", "pf-vol");
     if (allocation.target_volatility !== undefined) optional(allocation, "max_leverage", "pf-leverage");
     optional(allocation, "max_weight", "pf-max_weight");
+    optional(allocation, "max_sector_weight", "pf-max_sector_weight");
+    optional(allocation, "risk_lookback", "pf-risk_lookback");
     const rebalance = { schedule: byId("pf-schedule").value };
     if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
-    const drift = number("pf-drift");
-    if (drift !== null) rebalance.drift_threshold = drift;
+    optional(rebalance, "drift_threshold", "pf-drift");
+    optional(rebalance, "min_trade", "pf-min_trade");
     const request = {
       tickers: chosen(),
       start_date: byId("pf-start").value,
@@ -74,6 +77,8 @@ const PortfolioForm = (() => {
       allocation,
       rebalance,
     };
+    optional(request, "cash_rate", "pf-cash_rate");
+    if (allocation.short_n !== undefined) optional(request, "borrow_rate", "pf-borrow");
     if (Object.keys(params).length) request.params = params;
     const name = byId("pf-name").value.trim();
     if (name) request.name = name;
@@ -110,6 +115,11 @@ const PortfolioForm = (() => {
     set("pf-vol", allocation.target_volatility);
     set("pf-leverage", allocation.target_volatility ? allocation.max_leverage : null);
     set("pf-max_weight", allocation.max_weight);
+    set("pf-max_sector_weight", allocation.max_sector_weight);
+    set("pf-risk_lookback", allocation.risk_lookback);
+    set("pf-min_trade", rebalance.min_trade || null);
+    set("pf-cash_rate", request.cash_rate || null);
+    set("pf-borrow", request.borrow_rate);
     set("pf-params", unpairs(request.params));
     set("pf-weights", unpairs(allocation.weights));
     set("pf-schedule", rebalance.schedule || "monthly");
@@ -289,18 +299,23 @@ const PortfolioForm = (() => {
     return tr;
   }
 
-  /* The allocation: the method, and for a ranking top N, weighting, the score (shortened
-     by the server) and the $name values. */
+  /* The allocation: the method, for a ranking top N, the score (shortened by the server)
+     and the $name values, then the construction (weighting, long-short book, caps,
+     volatility target, rates: the server's phrases). */
   function allocationCell(method, shown) {
     const cell = BT.el("td", { "data-allocation": "" });
+    const built = (shown.construction || []).join(" · ");
+    const construction = built ? BT.el("div", { class: "small text-body-secondary", "data-construction": "" }, built) : null;
     if (method !== "rank" || !shown.top_n) {
-      cell.textContent = method || BT.MISSING;
+      cell.append(method || BT.MISSING);
+      if (construction) cell.append(construction);
       return cell;
     }
-    cell.append(`top ${shown.top_n} · ${shown.weighting || "equal"}`);
+    cell.append(`top ${shown.top_n}`);
     if (shown.score) cell.append(BT.el("div", { class: "small font-monospace text-body-secondary" }, shown.score));
     const values = Object.entries(shown.params || {}).map(([k, v]) => `$${k}=${v}`).join(", ");
     if (values) cell.append(BT.el("div", { class: "small font-monospace text-body-secondary" }, values));
+    if (construction) cell.append(construction);
     return cell;
   }
 
