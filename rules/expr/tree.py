@@ -27,17 +27,18 @@ class Number(Node):
 
 
 @dataclass(frozen=True)
-class Param(Node):
+class Named(Node):
+    """A leaf that is a name: a ``Param`` or a ``Column`` (never equal to each other)."""
+
+    name: str
+
+
+class Param(Named):
     """``$name``: a number taken from the request's params."""
 
-    name: str
 
-
-@dataclass(frozen=True)
-class Column(Node):
+class Column(Named):
     """A bar series: open, high, low, close or volume."""
-
-    name: str
 
 
 @dataclass(frozen=True)
