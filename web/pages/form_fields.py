@@ -56,11 +56,13 @@ class FormField:
 
 
 def _number(spec: NumberSpec, label: str, help: str, **extra: Any) -> FormField:
-    """The field of ``spec``: its name, the request's default, and its domain as the form's
-    hints (inclusive bounds become HTML ``min``/``max``)."""
+    """The field of ``spec``: its name, the request's default, its domain as the form's hints
+    (inclusive bounds become HTML ``min``/``max``), optional when it has no default (a
+    stop: off unless set)."""
     names = {"ge": "min", "le": "max", "gt": "gt", "lt": "lt"}
     hints = {names[key]: value for key, value in spec.bounds().items()}
-    return FormField(spec.name, label, getattr(_DEFAULTS, spec.name), help, **extra, **hints)
+    default = getattr(_DEFAULTS, spec.name)
+    return FormField(spec.name, label, default, help, optional=default is None, **extra, **hints)
 
 
 TRADING_FIELDS = (
@@ -79,19 +81,16 @@ TRADING_FIELDS = (
         STOP_LOSS_PCT,
         "Stop-loss %",
         "Below (long) / above (short) the entry fill; empty = off (0 to 100, exclusive).",
-        optional=True,
     ),
     _number(
         TAKE_PROFIT_PCT,
         "Take-profit %",
         "Above (long) / below (short) the entry fill; empty = off (> 0).",
-        optional=True,
     ),
     _number(
         TRAILING_STOP_PCT,
         "Trailing stop %",
         "From the best high (long) / low (short) since the entry; empty = off (0 to 100).",
-        optional=True,
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
 )
