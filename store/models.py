@@ -215,10 +215,10 @@ class Sweep(Attribution, Base):
     rule_type: Mapped[str] = mapped_column(String(32))
     tickers: Mapped[str] = mapped_column(String(512))
     request_json: Mapped[str] = mapped_column(LongText)
-    combos: Mapped[int] = mapped_column(Integer)
-    skipped: Mapped[int] = mapped_column(Integer)
-    chunks: Mapped[int] = mapped_column(Integer)
-    chunk_size: Mapped[int] = mapped_column(Integer)
+    combos: Mapped[int]
+    skipped: Mapped[int]
+    chunks: Mapped[int]
+    chunk_size: Mapped[int]
     created_at: Mapped[timestamp]
     overfitting_json: Mapped[str | None] = mapped_column(LongText, deferred=True)
     """The sweep's overfitting statistics, computed once when its last chunk finished
@@ -257,10 +257,10 @@ class SweepChunk(WorkItemColumns, Base):
 
     chunk_id: Mapped[work_unit_id]
     sweep_id: Mapped[str] = parent_id("sweeps.sweep_id", "fk_chunks_sweep")
-    chunk_no: Mapped[int] = mapped_column(Integer)
+    chunk_no: Mapped[int]
     ticker: Mapped[str] = mapped_column(String(32))
-    combo_first: Mapped[int] = mapped_column(Integer)
-    combo_count: Mapped[int] = mapped_column(Integer)
+    combo_first: Mapped[int]
+    combo_count: Mapped[int]
     payload_json: Mapped[str] = mapped_column(LongText)
     startup_ms: Mapped[float | None] = mapped_column(Metric)
     compute_ms: Mapped[float | None] = mapped_column(Metric)
@@ -313,7 +313,7 @@ class SweepResult(SweepMetricColumns, Base):
 
     sweep_id: Mapped[str] = parent_id("sweeps.sweep_id", "fk_results_sweep", primary_key=True)
     combo_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    chunk_no: Mapped[int] = mapped_column(Integer)
+    chunk_no: Mapped[int]
     ticker: Mapped[str] = mapped_column(String(32))
     params_json: Mapped[str] = mapped_column(Text)
     extra_metrics: Mapped[str | None] = mapped_column(Text)
@@ -381,8 +381,8 @@ class WalkForward(OneTickerSearch, Base):
 
     walkforward_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     metric: Mapped[str] = mapped_column(String(32))
-    folds: Mapped[int] = mapped_column(Integer)
-    combos_per_fold: Mapped[int] = mapped_column(Integer)
+    folds: Mapped[int]
+    combos_per_fold: Mapped[int]
     oos_json: Mapped[str | None] = mapped_column(LongText)
     oos_return_pct: Mapped[float | None] = mapped_column(Metric)
     wfe: Mapped[float | None] = mapped_column(Metric)
@@ -404,7 +404,7 @@ class WalkForwardFold(WorkItemColumns, Base):
 
     fold_id: Mapped[work_unit_id]
     walkforward_id: Mapped[str] = parent_id("walkforwards.walkforward_id", "fk_folds_walkforward")
-    fold_no: Mapped[int] = mapped_column(Integer)
+    fold_no: Mapped[int]
     sweep_id: Mapped[str] = mapped_column(String(36))
     payload_json: Mapped[str] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
@@ -433,7 +433,7 @@ class Portfolio(
 
     portfolio_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(100))
-    tickers: Mapped[int] = mapped_column(Integer)
+    tickers: Mapped[int]
     method: Mapped[str] = mapped_column(String(16))
     payload_json: Mapped[str] = mapped_column(LongText)
     result_json: Mapped[str | None] = mapped_column(LongText)
@@ -464,8 +464,8 @@ class Study(OneTickerSearch, Base):
 
     study_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     sampler: Mapped[str] = mapped_column(String(16))
-    n_trials: Mapped[int] = mapped_column(Integer)
-    parallelism: Mapped[int] = mapped_column(Integer)
+    n_trials: Mapped[int]
+    parallelism: Mapped[int]
     deadline_at: Mapped[optional_timestamp]
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16))
@@ -486,9 +486,9 @@ class StudyBatch(WorkItemColumns, Base):
 
     batch_id: Mapped[work_unit_id]
     study_id: Mapped[str] = parent_id("studies.study_id", "fk_batches_study")
-    batch_no: Mapped[int] = mapped_column(Integer)
+    batch_no: Mapped[int]
     payload_json: Mapped[str] = mapped_column(Text)
-    asking: Mapped[int | None] = mapped_column(Integer)
+    asking: Mapped[int | None]
     """Trials a RUNNING batch reserved and is sampling outside the study's lock (NULL once
     stored): counted toward the budget and past by other batches' seeds."""
 
@@ -514,7 +514,7 @@ class StudyTrial(Base):
     values_json: Mapped[str | None] = mapped_column(Text)
     metrics_json: Mapped[str | None] = mapped_column(Text)
     system_attrs_json: Mapped[str | None] = mapped_column(LongText)
-    retried_as: Mapped[int | None] = mapped_column(Integer)
+    retried_as: Mapped[int | None]
     started_at: Mapped[timestamp]
     completed_at: Mapped[optional_timestamp]
     eval_key: Mapped[str | None] = mapped_column(String(64))
