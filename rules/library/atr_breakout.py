@@ -73,7 +73,6 @@ SPEC = RuleSpec(
             "k: how many ATRs the close must move from the previous close.",
         ),
     ),
-    constraints=(),
     signals=signals,
     overlays=overlays,
     panels=panels,

@@ -47,7 +47,6 @@ SPEC = RuleSpec(
         ParamSpec("period", "int", 20, 2, 400, "Moving-average window in bars."),
         ParamSpec("std_dev", "float", 2.0, 0.1, 5, "Band width in standard deviations."),
     ),
-    constraints=(),
     signals=signals,
     overlays=overlays,
     # The bands are defined from bar period − 1, and a cross reads the bar before it.

@@ -39,7 +39,6 @@ SPEC = RuleSpec(
     ),
     constraints=("exit_threshold <= entry_threshold",),
     signals=LEVELS.signals,
-    overlays=None,
     panels=panels,
     warmup=LEVELS.warmup,
 )

@@ -45,7 +45,6 @@ SPEC = RuleSpec(
     ),
     constraints=("oversold < overbought",),
     signals=LEVELS.signals,
-    overlays=None,
     panels=panels,
     warmup=LEVELS.warmup,
 )

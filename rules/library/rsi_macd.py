@@ -68,7 +68,6 @@ SPEC = RuleSpec(
     ),
     constraints=("rsi_below <= overbought", "fast < slow"),
     signals=signals,
-    overlays=None,
     panels=panels,
     warmup=warmup,
 )
