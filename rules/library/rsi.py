@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
 
 
+OVERBOUGHT = ParamSpec("overbought", "float", 70.0, 1, 99, "Sell while RSI is above this level.")
+"""The overbought level RSI exits above (RSI_MACD's exit reads it too)."""
+
 LEVELS = Levels(rsi, operator.lt, "oversold", operator.gt, "overbought")
 """Entry on every bar where RSI(period) < oversold; exit on every bar where
 RSI(period) > overbought (levels, not crossings; no signal before bar period, where RSI
@@ -41,7 +44,7 @@ SPEC = RuleSpec(
     params=(
         ParamSpec("period", "int", 14, 2, 200, "RSI lookback in bars (Wilder smoothing)."),
         ParamSpec("oversold", "float", 30.0, 1, 99, "Buy while RSI is below this level."),
-        ParamSpec("overbought", "float", 70.0, 1, 99, "Sell while RSI is above this level."),
+        OVERBOUGHT,
     ),
     constraints=("oversold < overbought",),
     signals=LEVELS.signals,
