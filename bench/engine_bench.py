@@ -34,6 +34,8 @@ from pathlib import Path
 import backtesting
 import numpy as np
 
+from bench.peers import time_in_process
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GOOG = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
 
@@ -231,8 +233,7 @@ def main() -> None:
     parser.add_argument("--long-repeat", type=int, default=3)
     parser.add_argument("--only-long", action="store_true", help="run part 4 alone")
     args = parser.parse_args()
-    sys.path.insert(0, str(PROJECT_ROOT))
-    np.seterr(all="ignore")
+    time_in_process()
     if args.only_long:
         long_run(args.long_repeat)
         return

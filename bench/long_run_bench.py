@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.peers import time_in_process
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 BARS = 5_000_000
@@ -216,8 +218,7 @@ def main() -> None:
     parser.add_argument("--peer-bars", type=int, default=200_000)
     parser.add_argument("--skip-job", action="store_true", help="part 1 only")
     args = parser.parse_args()
-    sys.path.insert(0, str(PROJECT_ROOT))
-    np.seterr(all="ignore")
+    time_in_process()
     one_long_backtest(args.repeat, args.peer_bars)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"   (this process peaked at {peak:.0f} MB)")

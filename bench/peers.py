@@ -1,5 +1,5 @@
 """Where the peer engines live (the interpreter that has vectorbt, not in the test venv),
-and how a benchmark measures a child process.
+how a benchmark measures a child process, and how it readies its own to time the engine.
 
 vectorbt is installed into ``.venv-bench`` from ``requirements-bench.txt`` (scripts/test.sh
 does it, so the portfolio parity test always has it); VECTORBT_PYTHON names another
@@ -15,6 +15,15 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def time_in_process() -> None:
+    """Ready this process to time the project's engine in it: this checkout first on the
+    import path, and numpy quiet about the NaNs of indicator warm-ups."""
+    import numpy as np
+
+    sys.path.insert(0, str(PROJECT_ROOT))
+    np.seterr(all="ignore")
 
 
 def vectorbt_python() -> str | None:

@@ -76,75 +76,73 @@ class Variable(Generic[T]):
             ) from None
 
 
-def whole_days(text: str) -> int:
-    """A whole number of days >= 0.
+def checked(
+    convert: Callable[[str], T | None], accept: Callable[[T], bool], refusal: str
+) -> Callable[[str], T]:
+    """A parser: ``convert`` the text (its own ``ValueError`` stands; None means refused),
+    then keep the value only if ``accept`` takes it.
 
-    :raise ValueError: anything else, e.g. ``"-1"`` or ``"1.5"``.
+    :raise ValueError: ``"<refusal>: <text>"`` for a value refused.
     """
-    if not text.isdigit():
-        raise ValueError(f"RESULT_RETENTION_DAYS must be a whole number of days >= 0: {text!r}")
-    return int(text)
+
+    def parse(text: str) -> T:
+        value = convert(text)
+        if value is None or not accept(value):
+            raise ValueError(f"{refusal}: {text!r}")
+        return value
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """A whole number >= 1.
-
-    :raise ValueError: anything else, e.g. ``"0"`` or ``"many"``.
-    """
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be a whole number of 1 or more: {text!r}")
-    return value
+def _digits(text: str) -> int | None:
+    """The whole number the text writes in digits alone (no sign), else None."""
+    return int(text) if text.isdigit() else None
 
 
-def whole_number(text: str) -> int:
-    """A whole number >= 0.
-
-    :raise ValueError: anything else, e.g. ``"-1"`` or ``"ten"``.
-    """
-    if not text.isdigit():
-        raise ValueError(f"must be a whole number of 0 or more: {text!r}")
-    return int(text)
+def _any(value: object) -> bool:
+    return True
 
 
-def positive_seconds(text: str) -> float:
-    """A number of seconds > 0.
+whole_days = checked(_digits, _any, "RESULT_RETENTION_DAYS must be a whole number of days >= 0")
+"""A whole number of days >= 0 (``"-1"`` or ``"1.5"`` refused)."""
 
-    :raise ValueError: anything else, e.g. ``"0"``, ``"-5"`` or ``"inf"``.
-    """
-    value = float(text)
-    if not 0 < value < float("inf"):
-        raise ValueError(f"must be a number of seconds above 0: {text!r}")
-    return value
+positive_int = checked(int, lambda value: value >= 1, "must be a whole number of 1 or more")
+"""A whole number >= 1 (``"0"`` or ``"many"`` refused)."""
 
+whole_number = checked(_digits, _any, "must be a whole number of 0 or more")
+"""A whole number >= 0 (``"-1"`` or ``"ten"`` refused)."""
 
-def proxy_hops(text: str) -> int:
-    """A number of trusted proxies, 0 to 5 (the web's ``Settings`` allows the same).
+positive_seconds = checked(
+    float, lambda value: 0 < value < float("inf"), "must be a number of seconds above 0"
+)
+"""A number of seconds > 0 (``"0"``, ``"-5"`` or ``"inf"`` refused)."""
 
-    :raise ValueError: anything else.
-    """
-    value = whole_number(text)
-    if value > 5:
-        raise ValueError(f"PROXY_FIX_HOPS must be 0 to 5: {text!r}")
-    return value
+proxy_hops = checked(whole_number, lambda value: value <= 5, "PROXY_FIX_HOPS must be 0 to 5")
+"""A number of trusted proxies, 0 to 5 (the web's ``Settings`` allows the same)."""
 
 
 def _text(text: str) -> str | None:
     return text
 
 
+def optional_text(name: str, description: str) -> Variable[str | None]:
+    """A text variable without a default: None when unset or blank (the reader says what it
+    does then, and ``description`` says so after "unset:")."""
+    return Variable(name, _text, None, description)
+
+
 def named(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """The text of a variable a plugin declares rather than this module (a kind's own queue,
     ``WorkKind.queue_env``), or None when unset or blank."""
-    return Variable(name, _text, None, "").value(environ)
+    return optional_text(name, "").value(environ)
 
 
 # -- the queue and its items ----------------------------------------------------------------
 
 REDIS_URL = Variable("REDIS_URL", str, "redis://127.0.0.1:6379/0", "the Redis of the queue")
 RQ_QUEUE = Variable("RQ_QUEUE", str, "backtests", "the runs' queue (key rq:queue:<name>)")
-CONSUMER_QUEUE = Variable(
-    "CONSUMER_QUEUE", _text, None, "the one queue a consumer Job pops; unset: RQ_QUEUE"
+CONSUMER_QUEUE = optional_text(
+    "CONSUMER_QUEUE", "the one queue a consumer Job pops; unset: RQ_QUEUE"
 )
 RQ_JOB_TIMEOUT = Variable("RQ_JOB_TIMEOUT", int, 900, "seconds an item may take")
 RQ_RESULT_TTL = Variable("RQ_RESULT_TTL", int, 300, "seconds RQ keeps a finished job")
@@ -155,21 +153,15 @@ RQ_JOB_MONITORING_INTERVAL = Variable(
 CLAIM_FILE = Variable(
     "CLAIM_FILE", str, "/tmp/consumer-claimed", "touched once a consumer took its item"
 )
-HOSTNAME = Variable(
-    "HOSTNAME", _text, None, "the worker name recorded with an item; unset: the host name"
-)
+HOSTNAME = optional_text("HOSTNAME", "the worker name recorded with an item; unset: the host name")
 
 # -- the database, the data, the runs --------------------------------------------------------
 
-DATABASE_URL = Variable(
-    "DATABASE_URL", _text, None, "SQLAlchemy URL; unset: the local SQLite file (store)"
-)
+DATABASE_URL = optional_text("DATABASE_URL", "SQLAlchemy URL; unset: the local SQLite file (store)")
 DB_RETRY_SECONDS = Variable(
     "DB_RETRY_SECONDS", float, 120.0, "seconds a lost database connection is retried"
 )
-DATA_DIR = Variable(
-    "DATA_DIR", _text, None, "CSV files and catalog.json; unset: the data package's folder"
-)
+DATA_DIR = optional_text("DATA_DIR", "CSV files and catalog.json; unset: the data package's folder")
 USER_DATA_DIR = Variable(
     "USER_DATA_DIR",
     _text,
@@ -232,18 +224,18 @@ SIGNAL_MAX_VALUES = Variable(
 RUN_MAX_RESULT_BYTES = Variable(
     "RUN_MAX_RESULT_BYTES", int, 12 * 2**20, "largest stored result, in bytes"
 )
-MPL_FONT_CACHE = Variable(
-    "MPL_FONT_CACHE", _text, None, "a prebuilt matplotlib font list to seed MPLCONFIGDIR"
+MPL_FONT_CACHE = optional_text(
+    "MPL_FONT_CACHE", "a prebuilt matplotlib font list to seed MPLCONFIGDIR"
 )
-MPLCONFIGDIR = Variable("MPLCONFIGDIR", _text, None, "matplotlib's writable directory")
-NUMBA_CACHE_DIR = Variable(
-    "NUMBA_CACHE_DIR", _text, None, "numba's writable cache of compiled kernels (numba reads it)"
+MPLCONFIGDIR = optional_text("MPLCONFIGDIR", "matplotlib's writable directory")
+NUMBA_CACHE_DIR = optional_text(
+    "NUMBA_CACHE_DIR", "numba's writable cache of compiled kernels (numba reads it)"
 )
-NUMBA_CACHE_SEED = Variable(
-    "NUMBA_CACHE_SEED", _text, None, "the kernels compiled into the image, to seed NUMBA_CACHE_DIR"
+NUMBA_CACHE_SEED = optional_text(
+    "NUMBA_CACHE_SEED", "the kernels compiled into the image, to seed NUMBA_CACHE_DIR"
 )
-NUMBA_CPU_NAME = Variable(
-    "NUMBA_CPU_NAME", _text, None, "the CPU numba compiles for (numba reads it; generic: any node)"
+NUMBA_CPU_NAME = optional_text(
+    "NUMBA_CPU_NAME", "the CPU numba compiles for (numba reads it; generic: any node)"
 )
 RESULT_RETENTION_DAYS = Variable(
     "RESULT_RETENTION_DAYS", whole_days, 0, "days a finished run is kept; 0 keeps them"
@@ -304,16 +296,12 @@ SCALER_REAPER_INTERVAL = Variable(
     "SCALER_REAPER_INTERVAL", float, 30.0, "seconds between the scaler's reaper passes"
 )
 SCALER_RUNTIME = Variable("SCALER_RUNTIME", str, "process", "process or podman")
-SCALER_IMAGE = Variable(
-    "SCALER_IMAGE", _text, None, "the podman Jobs' image; unset: stock-backtest:$IMAGE_TAG"
+SCALER_IMAGE = optional_text(
+    "SCALER_IMAGE", "the podman Jobs' image; unset: stock-backtest:$IMAGE_TAG"
 )
-IMAGE_TAG = Variable("IMAGE_TAG", _text, None, "the image's tag, recorded with every run")
-LOCAL_STATE_DIR = Variable(
-    "LOCAL_STATE_DIR", _text, None, "the embedded Redis's folder; unset: var/"
-)
-BACKTEST_URL = Variable(
-    "BACKTEST_URL", _text, None, "a running platform; unset: the demo starts its own"
-)
+IMAGE_TAG = optional_text("IMAGE_TAG", "the image's tag, recorded with every run")
+LOCAL_STATE_DIR = optional_text("LOCAL_STATE_DIR", "the embedded Redis's folder; unset: var/")
+BACKTEST_URL = optional_text("BACKTEST_URL", "a running platform; unset: the demo starts its own")
 
 VARIABLES: tuple[Variable, ...] = tuple(
     value for value in dict(globals()).values() if isinstance(value, Variable)
@@ -326,10 +314,12 @@ __all__ = [
     "VARIABLES",
     "ConfigurationError",
     "Variable",
+    "checked",
     "combination_max_bars",
     "exit_code",
     "max_client_connections",
     "named",
+    "optional_text",
     "positive_int",
     "positive_seconds",
     "proxy_hops",

@@ -26,6 +26,8 @@ SECTOR_VOLATILITY = 0.15
 SECTORS = ("Technology", "Health Care", "Financials", "Energy", "Consumer", "Industrials")
 """The sectors, in seed order."""
 
+TECHNOLOGY, HEALTH_CARE, FINANCIALS, ENERGY, CONSUMER, INDUSTRIALS = SECTORS
+
 
 @dataclass(frozen=True)
 class UniverseTicker:
@@ -43,46 +45,40 @@ class UniverseTicker:
     volume: float
 
 
-_FIRST = "2014-01-02"
-
-UNIVERSE = (
-    UniverseTicker("CYBD", "Cyberdyne Systems", "Technology", _FIRST, 64.0, 0.32, 0.08, 2_900_000),
-    UniverseTicker("MSDY", "Massive Dynamic", "Technology", _FIRST, 142.0, 0.26, 0.06, 1_600_000),
-    UniverseTicker("PIPR", "Pied Piper", "Technology", "2017-03-01", 18.0, 0.50, 0.10, 4_200_000),
-    UniverseTicker("APSC", "Aperture Science", "Technology", _FIRST, 37.5, 0.38, 0.05, 1_300_000),
-    UniverseTicker("TYRL", "Tyrell Corporation", "Technology", _FIRST, 212.0, 0.24, 0.05, 900_000),
-    UniverseTicker("OSCP", "Oscorp", "Health Care", _FIRST, 88.0, 0.30, 0.04, 1_200_000),
-    UniverseTicker("ABST", "Abstergo Pharma", "Health Care", _FIRST, 51.0, 0.22, 0.05, 1_000_000),
-    UniverseTicker(
-        "HLXG", "Helix Genomics", "Health Care", "2018-06-01", 24.0, 0.55, 0.08, 2_500_000
-    ),
-    UniverseTicker(
-        "VITX", "Vitalix Therapeutics", "Health Care", _FIRST, 31.0, 0.45, 0.03, 1_800_000
-    ),
-    UniverseTicker("MRCY", "Mercy Hospitals", "Health Care", _FIRST, 72.0, 0.18, 0.04, 700_000),
-    UniverseTicker("GRNG", "Gringotts Bank", "Financials", _FIRST, 58.0, 0.24, 0.04, 3_100_000),
-    UniverseTicker("DUKE", "Duke & Duke", "Financials", _FIRST, 96.0, 0.22, 0.03, 1_400_000),
-    UniverseTicker("BLTH", "Bluth Company", "Financials", _FIRST, 27.0, 0.36, 0.01, 1_100_000),
-    UniverseTicker("MNRC", "Monarch Credit", "Financials", "2016-09-01", 40.0, 0.28, 0.05, 900_000),
-    UniverseTicker("PNRS", "Pinnacle Reserve", "Financials", _FIRST, 120.0, 0.16, 0.03, 600_000),
-    UniverseTicker("PTRX", "Petrox Oil", "Energy", _FIRST, 66.0, 0.34, 0.02, 2_200_000),
-    UniverseTicker("SLRA", "Solara Power", "Energy", "2019-02-01", 22.0, 0.48, 0.09, 3_000_000),
-    UniverseTicker("NRGX", "Nergex Utilities", "Energy", _FIRST, 45.0, 0.16, 0.03, 800_000),
-    UniverseTicker("BLKW", "Blackwell Drilling", "Energy", _FIRST, 33.0, 0.42, 0.00, 1_500_000),
-    UniverseTicker("GLFN", "Gulf Northern Pipelines", "Energy", _FIRST, 54.0, 0.20, 0.03, 700_000),
-    UniverseTicker("WNKA", "Wonka Industries", "Consumer", _FIRST, 48.0, 0.24, 0.05, 1_900_000),
-    UniverseTicker("DUFF", "Duff Beverages", "Consumer", _FIRST, 36.0, 0.20, 0.04, 1_300_000),
-    UniverseTicker("BRWN", "Brawndo", "Consumer", "2020-01-02", 15.0, 0.52, 0.06, 2_800_000),
-    UniverseTicker("KRST", "Krusty Brands", "Consumer", _FIRST, 29.0, 0.30, 0.02, 1_000_000),
-    UniverseTicker("NKTM", "Nakatomi Trading", "Consumer", "2015-05-01", 81.0, 0.26, 0.04, 900_000),
-    UniverseTicker("STRK", "Stark Industries", "Industrials", _FIRST, 175.0, 0.28, 0.07, 2_000_000),
-    UniverseTicker(
-        "WAYN", "Wayne Enterprises", "Industrials", _FIRST, 134.0, 0.22, 0.05, 1_500_000
-    ),
-    UniverseTicker("SPCL", "Spacely Sprockets", "Industrials", _FIRST, 42.0, 0.30, 0.03, 1_100_000),
-    UniverseTicker(
-        "CGSW", "Cogswell Cogs", "Industrials", "2021-03-01", 26.0, 0.40, 0.04, 1_200_000
-    ),
-    UniverseTicker("TRCL", "Tricell Logistics", "Industrials", _FIRST, 61.0, 0.25, 0.03, 800_000),
+_MEMBERS = (
+    ("CYBD", "Cyberdyne Systems", TECHNOLOGY, "2014-01-02", 64.0, 0.32, 0.08, 2_900_000),
+    ("MSDY", "Massive Dynamic", TECHNOLOGY, "2014-01-02", 142.0, 0.26, 0.06, 1_600_000),
+    ("PIPR", "Pied Piper", TECHNOLOGY, "2017-03-01", 18.0, 0.50, 0.10, 4_200_000),
+    ("APSC", "Aperture Science", TECHNOLOGY, "2014-01-02", 37.5, 0.38, 0.05, 1_300_000),
+    ("TYRL", "Tyrell Corporation", TECHNOLOGY, "2014-01-02", 212.0, 0.24, 0.05, 900_000),
+    ("OSCP", "Oscorp", HEALTH_CARE, "2014-01-02", 88.0, 0.30, 0.04, 1_200_000),
+    ("ABST", "Abstergo Pharma", HEALTH_CARE, "2014-01-02", 51.0, 0.22, 0.05, 1_000_000),
+    ("HLXG", "Helix Genomics", HEALTH_CARE, "2018-06-01", 24.0, 0.55, 0.08, 2_500_000),
+    ("VITX", "Vitalix Therapeutics", HEALTH_CARE, "2014-01-02", 31.0, 0.45, 0.03, 1_800_000),
+    ("MRCY", "Mercy Hospitals", HEALTH_CARE, "2014-01-02", 72.0, 0.18, 0.04, 700_000),
+    ("GRNG", "Gringotts Bank", FINANCIALS, "2014-01-02", 58.0, 0.24, 0.04, 3_100_000),
+    ("DUKE", "Duke & Duke", FINANCIALS, "2014-01-02", 96.0, 0.22, 0.03, 1_400_000),
+    ("BLTH", "Bluth Company", FINANCIALS, "2014-01-02", 27.0, 0.36, 0.01, 1_100_000),
+    ("MNRC", "Monarch Credit", FINANCIALS, "2016-09-01", 40.0, 0.28, 0.05, 900_000),
+    ("PNRS", "Pinnacle Reserve", FINANCIALS, "2014-01-02", 120.0, 0.16, 0.03, 600_000),
+    ("PTRX", "Petrox Oil", ENERGY, "2014-01-02", 66.0, 0.34, 0.02, 2_200_000),
+    ("SLRA", "Solara Power", ENERGY, "2019-02-01", 22.0, 0.48, 0.09, 3_000_000),
+    ("NRGX", "Nergex Utilities", ENERGY, "2014-01-02", 45.0, 0.16, 0.03, 800_000),
+    ("BLKW", "Blackwell Drilling", ENERGY, "2014-01-02", 33.0, 0.42, 0.00, 1_500_000),
+    ("GLFN", "Gulf Northern Pipelines", ENERGY, "2014-01-02", 54.0, 0.20, 0.03, 700_000),
+    ("WNKA", "Wonka Industries", CONSUMER, "2014-01-02", 48.0, 0.24, 0.05, 1_900_000),
+    ("DUFF", "Duff Beverages", CONSUMER, "2014-01-02", 36.0, 0.20, 0.04, 1_300_000),
+    ("BRWN", "Brawndo", CONSUMER, "2020-01-02", 15.0, 0.52, 0.06, 2_800_000),
+    ("KRST", "Krusty Brands", CONSUMER, "2014-01-02", 29.0, 0.30, 0.02, 1_000_000),
+    ("NKTM", "Nakatomi Trading", CONSUMER, "2015-05-01", 81.0, 0.26, 0.04, 900_000),
+    ("STRK", "Stark Industries", INDUSTRIALS, "2014-01-02", 175.0, 0.28, 0.07, 2_000_000),
+    ("WAYN", "Wayne Enterprises", INDUSTRIALS, "2014-01-02", 134.0, 0.22, 0.05, 1_500_000),
+    ("SPCL", "Spacely Sprockets", INDUSTRIALS, "2014-01-02", 42.0, 0.30, 0.03, 1_100_000),
+    ("CGSW", "Cogswell Cogs", INDUSTRIALS, "2021-03-01", 26.0, 0.40, 0.04, 1_200_000),
+    ("TRCL", "Tricell Logistics", INDUSTRIALS, "2014-01-02", 61.0, 0.25, 0.03, 800_000),
 )
-"""The members, in seed order (append, never reorder)."""
+"""Each member's ticker, name, sector, first bar's day, price, volatility, drift and volume, in
+seed order (append, never reorder)."""
+
+UNIVERSE = tuple(UniverseTicker(*member) for member in _MEMBERS)
+"""The members, in seed order."""

@@ -111,6 +111,13 @@ PERCENT_MAX = 100.0
 PERCENT_MESSAGE = "a percent size must be at most 100"
 """What a larger percent size gets (on ``position_size``)."""
 
+
+def percent_size_too_large(size_type: str, position_size: float) -> bool:
+    """Whether ``position_size`` is above ``PERCENT_MAX`` while ``size_type`` is "percent":
+    refused with ``PERCENT_MESSAGE`` (the engine and the run request alike)."""
+    return size_type == "percent" and position_size > PERCENT_MAX
+
+
 SIZE_TYPES = ("value", "percent")
 """``value``: currency per trade; ``percent``: percent of current equity (100 = all-in)."""
 

@@ -17,7 +17,6 @@ from engine.param_specs import (
     FEE_MAX_BELOW_MIN,
     FEE_RATE,
     INITIAL_CAPITAL,
-    PERCENT_MAX,
     PERCENT_MESSAGE,
     POSITION_SIZE,
     SIZE_TYPES,
@@ -27,6 +26,7 @@ from engine.param_specs import (
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     NumberSpec,
+    percent_size_too_large,
 )
 
 STOP_FIELDS = tuple(spec.name for spec in STOP_SPECS)
@@ -123,7 +123,7 @@ class TradingParams:
         check(POSITION_SIZE)
         if self.size_type not in SIZE_TYPES:
             raise EngineParamError("size_type", f"must be one of {', '.join(SIZE_TYPES)}")
-        if self.size_type == "percent" and self.position_size > PERCENT_MAX:
+        if percent_size_too_large(self.size_type, self.position_size):
             raise EngineParamError("position_size", PERCENT_MESSAGE)
         if self.direction not in DIRECTIONS:
             raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")

@@ -80,7 +80,7 @@ class ParamSpec:
             raise ValueError(f"ParamSpec {self.name}: unknown type {self.type!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleSpec:
     """One trading rule: its parameters, cross-field constraints ("fast < slow" or
     "a <= b", checked by the validator), the signal function, the optional chart
@@ -100,9 +100,9 @@ class RuleSpec:
     rule_type: str
     description: str
     params: tuple[ParamSpec, ...]
-    constraints: tuple[str, ...]
+    constraints: tuple[str, ...] = ()
     signals: Signals
-    overlays: Overlays | None
+    overlays: Overlays | None = None
     panels: Panels | None = None
     warmup: Callable[[dict], Warmup] | None = None
     check: Callable[[object, str], dict] | None = None

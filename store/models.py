@@ -28,7 +28,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, relationship
 
 from metrics import PORTFOLIO_LIST_METRICS, SWEEP_METRICS, MetricDef
 from store import work_item_columns
@@ -45,6 +45,9 @@ BLOB stops at 64 KiB."""
 
 timestamp = Annotated[datetime, mapped_column(UtcDateTime)]
 optional_timestamp = Annotated[datetime | None, mapped_column(UtcDateTime)]
+work_unit_id = Annotated[str, mapped_column(String(48), primary_key=True)]
+"""The id of one unit of an item's work, ``<item id>-<letter><number>`` (a sweep's chunk, a
+walk-forward's fold, a study's batch): also its RQ job id."""
 
 TOKEN_NAME_MAX = 100
 """Longest API token name; runs, sweeps and presets record it in ``created_by``."""
@@ -56,6 +59,16 @@ than the column): its owner in AUTH_MODE=token (``web.ownership``)."""
 shared = Annotated[bool, mapped_column(Boolean, default=False, server_default=false())]
 """Whether the owner shared the row read-only with every signed-in user (``web.ownership``;
 false for rows older than the column)."""
+
+
+def parent_id(parent: str, constraint: str, primary_key: bool = False) -> MappedColumn[str]:
+    """A row's reference to the item it belongs to (``parent``: "table.column", an id of 36
+    characters), deleted with it (ON DELETE CASCADE, the foreign key named ``constraint``)."""
+    return mapped_column(
+        String(36),
+        ForeignKey(parent, ondelete="CASCADE", name=constraint),
+        primary_key=primary_key,
+    )
 
 
 class Base(DeclarativeBase):
@@ -79,7 +92,17 @@ class WorkItemColumns(_WorkItemColumnsAsCreated):
     ``store.work_item_columns.ADDED_COLUMNS`` and mapped here with the others."""
 
 
-class BacktestRun(WorkItemColumns, Base):
+class Attribution:
+    """The columns that say who created a submitted item (``created_by``), with which image
+    (``image_tag``, the IMAGE_TAG of the process that took it), and whether its owner shares
+    it read-only (``shared``; ``web.ownership`` reads both): every kind's item table has them."""
+
+    image_tag: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[created_by]
+    shared: Mapped[shared]
+
+
+class BacktestRun(WorkItemColumns, Attribution, Base):
     """One backtest run: its request, status, timestamps and (when finished) its result
     and its result cache key (``cached_from``: the run it was served from, if any);
     and its labels (``name``, ``tags`` as a JSON list, ``notes``) and ``pinned`` (kept by
@@ -98,13 +121,10 @@ class BacktestRun(WorkItemColumns, Base):
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
     engine_version: Mapped[str | None] = mapped_column(String(16))
-    image_tag: Mapped[str | None] = mapped_column(String(64))
-    created_by: Mapped[created_by]
     name: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    shared: Mapped[shared]
     cache_key: Mapped[str | None] = mapped_column(String(64))
     """``kinds.runs.cache.cache_key`` of a SUCCEEDED run (set with its result), else NULL."""
     cached_from: Mapped[str | None] = mapped_column(String(36))
@@ -186,7 +206,7 @@ Metric = Double()
 undefined."""
 
 
-class Sweep(Base):
+class Sweep(Attribution, Base):
     """One parameter sweep: its normalised request and how it was cut into chunks."""
 
     __tablename__ = "sweeps"
@@ -195,13 +215,10 @@ class Sweep(Base):
     rule_type: Mapped[str] = mapped_column(String(32))
     tickers: Mapped[str] = mapped_column(String(512))
     request_json: Mapped[str] = mapped_column(LongText)
-    combos: Mapped[int] = mapped_column(Integer)
-    skipped: Mapped[int] = mapped_column(Integer)
-    chunks: Mapped[int] = mapped_column(Integer)
-    chunk_size: Mapped[int] = mapped_column(Integer)
-    image_tag: Mapped[str | None] = mapped_column(String(64))
-    created_by: Mapped[created_by]
-    shared: Mapped[shared]
+    combos: Mapped[int]
+    skipped: Mapped[int]
+    chunks: Mapped[int]
+    chunk_size: Mapped[int]
     created_at: Mapped[timestamp]
     overfitting_json: Mapped[str | None] = mapped_column(LongText, deferred=True)
     """The sweep's overfitting statistics, computed once when its last chunk finished
@@ -238,14 +255,12 @@ class SweepChunk(WorkItemColumns, Base):
 
     __tablename__ = "sweep_chunks"
 
-    chunk_id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    sweep_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("sweeps.sweep_id", ondelete="CASCADE", name="fk_chunks_sweep")
-    )
-    chunk_no: Mapped[int] = mapped_column(Integer)
+    chunk_id: Mapped[work_unit_id]
+    sweep_id: Mapped[str] = parent_id("sweeps.sweep_id", "fk_chunks_sweep")
+    chunk_no: Mapped[int]
     ticker: Mapped[str] = mapped_column(String(32))
-    combo_first: Mapped[int] = mapped_column(Integer)
-    combo_count: Mapped[int] = mapped_column(Integer)
+    combo_first: Mapped[int]
+    combo_count: Mapped[int]
     payload_json: Mapped[str] = mapped_column(LongText)
     startup_ms: Mapped[float | None] = mapped_column(Metric)
     compute_ms: Mapped[float | None] = mapped_column(Metric)
@@ -296,13 +311,9 @@ class SweepResult(SweepMetricColumns, Base):
 
     __tablename__ = "sweep_results"
 
-    sweep_id: Mapped[str] = mapped_column(
-        String(36),
-        ForeignKey("sweeps.sweep_id", ondelete="CASCADE", name="fk_results_sweep"),
-        primary_key=True,
-    )
+    sweep_id: Mapped[str] = parent_id("sweeps.sweep_id", "fk_results_sweep", primary_key=True)
     combo_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    chunk_no: Mapped[int] = mapped_column(Integer)
+    chunk_no: Mapped[int]
     ticker: Mapped[str] = mapped_column(String(32))
     params_json: Mapped[str] = mapped_column(Text)
     extra_metrics: Mapped[str | None] = mapped_column(Text)
@@ -330,11 +341,7 @@ class SweepMetricValue(Base):
 
     __tablename__ = "sweep_metric_values"
 
-    sweep_id: Mapped[str] = mapped_column(
-        String(36),
-        ForeignKey("sweeps.sweep_id", ondelete="CASCADE", name="fk_metric_values_sweep"),
-        primary_key=True,
-    )
+    sweep_id: Mapped[str] = parent_id("sweeps.sweep_id", "fk_metric_values_sweep", primary_key=True)
     metric: Mapped[str] = mapped_column(String(64), primary_key=True)
     combo_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[float] = mapped_column(Metric)
@@ -349,7 +356,21 @@ class SweepMetricValue(Base):
     )
 
 
-class WalkForward(Base):
+class OneTickerSearch(Attribution):
+    """The columns of a search over one ticker and one rule (a walk-forward, a study): its
+    ticker, rule and normalised request, the data and the core it was planned on
+    (``data_hash``, ``engine_version``: a result is comparable only on the same ones), and
+    when it was created."""
+
+    ticker: Mapped[str] = mapped_column(String(32))
+    rule_type: Mapped[str] = mapped_column(String(32))
+    request_json: Mapped[str] = mapped_column(LongText)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[timestamp]
+
+
+class WalkForward(OneTickerSearch, Base):
     """One walk-forward optimisation: its normalised request (the sweep fields and the
     windows), the data it was planned on and how many folds it has. Its status is derived
     from its folds and their sweeps (``kinds.walkforward.view``). Once every fold SUCCEEDED, the
@@ -359,18 +380,9 @@ class WalkForward(Base):
     __tablename__ = "walkforwards"
 
     walkforward_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    ticker: Mapped[str] = mapped_column(String(32))
-    rule_type: Mapped[str] = mapped_column(String(32))
     metric: Mapped[str] = mapped_column(String(32))
-    request_json: Mapped[str] = mapped_column(LongText)
-    folds: Mapped[int] = mapped_column(Integer)
-    combos_per_fold: Mapped[int] = mapped_column(Integer)
-    data_hash: Mapped[str] = mapped_column(String(64))
-    engine_version: Mapped[str] = mapped_column(String(16))
-    image_tag: Mapped[str | None] = mapped_column(String(64))
-    created_by: Mapped[created_by]
-    shared: Mapped[shared]
-    created_at: Mapped[timestamp]
+    folds: Mapped[int]
+    combos_per_fold: Mapped[int]
     oos_json: Mapped[str | None] = mapped_column(LongText)
     oos_return_pct: Mapped[float | None] = mapped_column(Metric)
     wfe: Mapped[float | None] = mapped_column(Metric)
@@ -390,12 +402,9 @@ class WalkForwardFold(WorkItemColumns, Base):
 
     __tablename__ = "walkforward_folds"
 
-    fold_id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    walkforward_id: Mapped[str] = mapped_column(
-        String(36),
-        ForeignKey("walkforwards.walkforward_id", ondelete="CASCADE", name="fk_folds_walkforward"),
-    )
-    fold_no: Mapped[int] = mapped_column(Integer)
+    fold_id: Mapped[work_unit_id]
+    walkforward_id: Mapped[str] = parent_id("walkforwards.walkforward_id", "fk_folds_walkforward")
+    fold_no: Mapped[int]
     sweep_id: Mapped[str] = mapped_column(String(36))
     payload_json: Mapped[str] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(LongText)
@@ -410,7 +419,10 @@ class WalkForwardFold(WorkItemColumns, Base):
 
 
 class Portfolio(
-    WorkItemColumns, metric_columns("PortfolioMetricColumns", PORTFOLIO_LIST_METRICS), Base
+    WorkItemColumns,
+    metric_columns("PortfolioMetricColumns", PORTFOLIO_LIST_METRICS),
+    Attribution,
+    Base,
 ):
     """One portfolio backtest (``kinds.portfolios``): its normalised request (``payload_json``,
     also its queued message), and once SUCCEEDED its result (``result_json``: curves, weights,
@@ -421,15 +433,12 @@ class Portfolio(
 
     portfolio_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(100))
-    tickers: Mapped[int] = mapped_column(Integer)
+    tickers: Mapped[int]
     method: Mapped[str] = mapped_column(String(16))
     payload_json: Mapped[str] = mapped_column(LongText)
     result_json: Mapped[str | None] = mapped_column(LongText)
     data_hash: Mapped[str | None] = mapped_column(String(64))
     engine_version: Mapped[str | None] = mapped_column(String(16))
-    image_tag: Mapped[str | None] = mapped_column(String(64))
-    created_by: Mapped[created_by]
-    shared: Mapped[shared]
 
     __table_args__ = (
         Index("ix_portfolios_created", "created_at"),
@@ -440,7 +449,7 @@ class Portfolio(
         return f"Portfolio(portfolio_id={self.portfolio_id!r}, status={self.status!r})"
 
 
-class Study(Base):
+class Study(OneTickerSearch, Base):
     """One optimisation study (docs/studies.md): its normalised request (a run request's
     fields, the rule, the search ``space``, the objectives and the sampler), its trial
     budget ``n_trials`` (``extend`` raises it), how many batches run at once
@@ -454,22 +463,13 @@ class Study(Base):
     __tablename__ = "studies"
 
     study_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    ticker: Mapped[str] = mapped_column(String(32))
-    rule_type: Mapped[str] = mapped_column(String(32))
     sampler: Mapped[str] = mapped_column(String(16))
-    request_json: Mapped[str] = mapped_column(LongText)
-    n_trials: Mapped[int] = mapped_column(Integer)
-    parallelism: Mapped[int] = mapped_column(Integer)
+    n_trials: Mapped[int]
+    parallelism: Mapped[int]
     deadline_at: Mapped[optional_timestamp]
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
-    data_hash: Mapped[str] = mapped_column(String(64))
-    engine_version: Mapped[str] = mapped_column(String(16))
-    image_tag: Mapped[str | None] = mapped_column(String(64))
-    created_by: Mapped[created_by]
-    shared: Mapped[shared]
-    created_at: Mapped[timestamp]
     completed_at: Mapped[optional_timestamp]
     importances_json: Mapped[str | None] = mapped_column(Text)
     deflated_json: Mapped[str | None] = mapped_column(Text)
@@ -484,13 +484,11 @@ class StudyBatch(WorkItemColumns, Base):
 
     __tablename__ = "study_batches"
 
-    batch_id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    study_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("studies.study_id", ondelete="CASCADE", name="fk_batches_study")
-    )
-    batch_no: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[work_unit_id]
+    study_id: Mapped[str] = parent_id("studies.study_id", "fk_batches_study")
+    batch_no: Mapped[int]
     payload_json: Mapped[str] = mapped_column(Text)
-    asking: Mapped[int | None] = mapped_column(Integer)
+    asking: Mapped[int | None]
     """Trials a RUNNING batch reserved and is sampling outside the study's lock (NULL once
     stored): counted toward the budget and past by other batches' seeds."""
 
@@ -508,11 +506,7 @@ class StudyTrial(Base):
 
     __tablename__ = "study_trials"
 
-    study_id: Mapped[str] = mapped_column(
-        String(36),
-        ForeignKey("studies.study_id", ondelete="CASCADE", name="fk_trials_study"),
-        primary_key=True,
-    )
+    study_id: Mapped[str] = parent_id("studies.study_id", "fk_trials_study", primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     batch_id: Mapped[str] = mapped_column(String(48))
     state: Mapped[str] = mapped_column(String(16))
@@ -520,7 +514,7 @@ class StudyTrial(Base):
     values_json: Mapped[str | None] = mapped_column(Text)
     metrics_json: Mapped[str | None] = mapped_column(Text)
     system_attrs_json: Mapped[str | None] = mapped_column(LongText)
-    retried_as: Mapped[int | None] = mapped_column(Integer)
+    retried_as: Mapped[int | None]
     started_at: Mapped[timestamp]
     completed_at: Mapped[optional_timestamp]
     eval_key: Mapped[str | None] = mapped_column(String(64))

@@ -49,6 +49,7 @@ from engine.param_specs import (
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     NumberSpec,
+    percent_size_too_large,
 )
 from kinds.runs.fields import (
     NAME_MAX,
@@ -240,7 +241,7 @@ class RunRequestBody(BaseModel):
 
     @model_validator(mode="after")
     def _percent_at_most_100(self) -> RunRequestBody:
-        if self.size_type == "percent" and self.position_size > PERCENT_MAX:
+        if percent_size_too_large(self.size_type, self.position_size):
             raise PydanticCustomError("percent_size", PERCENT_MESSAGE)
         return self
 

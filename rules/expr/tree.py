@@ -27,10 +27,14 @@ class Number(Node):
 
 
 @dataclass(frozen=True)
-class Param(Node):
-    """``$name``: a number taken from the request's params."""
+class Named(Node):
+    """A leaf that is a name: a ``Param`` or a ``Column`` (never equal to each other)."""
 
     name: str
+
+
+class Param(Named):
+    """``$name``: a number taken from the request's params."""
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,8 @@ class Text(Node):
     value: str
 
 
-@dataclass(frozen=True)
-class Column(Node):
+class Column(Named):
     """A bar series: open, high, low, close or volume."""
-
-    name: str
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import atr, previous
-from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
+from rules.spec import Panel, ParamSpec, RuleSpec
+from rules.warmup import same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -57,12 +58,6 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     return [Panel("atr", f"ATR({params['period']})", "price", {"ATR": _atr(bars, params)})]
 
 
-def warmup(params: dict) -> Warmup:
-    """The ATR of the previous bar is defined from bar period + 1."""
-    bars = params["period"] + 1
-    return bars, bars
-
-
 SPEC = RuleSpec(
     rule_type="ATR",
     description="Volatility breakout: buy when the close rises more than k ATRs above the "
@@ -78,9 +73,8 @@ SPEC = RuleSpec(
             "k: how many ATRs the close must move from the previous close.",
         ),
     ),
-    constraints=(),
     signals=signals,
     overlays=overlays,
     panels=panels,
-    warmup=warmup,
+    warmup=same_warmup("period", 1),  # the ATR of the previous bar: from bar period + 1
 )

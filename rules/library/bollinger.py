@@ -9,7 +9,8 @@ import numpy as np
 from rules import _batch
 from rules.indicators import bands, bollinger, sma, stddev
 from rules.signals import cross_above, cross_below
-from rules.spec import ParamSpec, RuleSpec, Warmup
+from rules.spec import ParamSpec, RuleSpec
+from rules.warmup import same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -38,11 +39,6 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return cross_below(bars.close, lower), cross_above(bars.close, upper)
 
 
-def warmup(params: dict) -> Warmup:
-    """The bands are defined from bar period − 1, and a cross reads the bar before it."""
-    return params["period"], params["period"]
-
-
 SPEC = RuleSpec(
     rule_type="BOLLINGER",
     description="Buy when the close crosses below the lower Bollinger band, sell when it "
@@ -51,8 +47,8 @@ SPEC = RuleSpec(
         ParamSpec("period", "int", 20, 2, 400, "Moving-average window in bars."),
         ParamSpec("std_dev", "float", 2.0, 0.1, 5, "Band width in standard deviations."),
     ),
-    constraints=(),
     signals=signals,
     overlays=overlays,
-    warmup=warmup,
+    # The bands are defined from bar period − 1, and a cross reads the bar before it.
+    warmup=same_warmup("period"),
 )

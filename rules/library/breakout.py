@@ -63,7 +63,6 @@ SPEC = RuleSpec(
         ParamSpec("entry_period", "int", 20, 2, 400, "Bars in the high channel (before today)."),
         ParamSpec("exit_period", "int", 10, 2, 400, "Bars in the low channel (before today)."),
     ),
-    constraints=(),
     signals=signals,
     overlays=overlays,
     warmup=warmup,

@@ -119,7 +119,6 @@ def build(rules: Mapping[str, RuleSpec], batches: Mapping[str, Batch]) -> tuple[
                 "The sub-rules: a list of {rule_type, params}; COMPOSITE cannot be nested.",
             ),
         ),
-        constraints=(),
         signals=signals,
         overlays=overlays,
         panels=panels,

@@ -316,7 +316,6 @@ SPEC = RuleSpec(
         ParamSpec("exit", "text", DEFAULT_EXIT, None, None, "Exit condition (strategy language)."),
         ParamSpec("bounds", "bounds", {}, None, None, "[low, high] of each $parameter."),
     ),
-    constraints=(),
     signals=signals,
     overlays=overlays,
     panels=panels,

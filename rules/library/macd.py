@@ -85,7 +85,6 @@ SPEC = RuleSpec(
     ),
     constraints=("fast < slow",),
     signals=signals,
-    overlays=None,
     panels=panels,
     warmup=warmup,
 )

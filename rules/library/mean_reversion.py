@@ -3,24 +3,25 @@ deviations), sell once it has come back."""
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules import _batch
+from rules._levels import Levels
 from rules.indicators import bands, sma, stddev, zscore
-from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
+from rules.spec import Panel, ParamSpec, RuleSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
 
 
-def signals(bars: Bars, params: dict) -> tuple[np.ndarray, np.ndarray]:
-    """With z = (close − SMA(period)) / population std(period): entry on every bar where
-    z < entry_z, exit on every bar where z > exit_z (levels; no signal during the warm-up
-    or where the window is flat, std 0)."""
-    z = zscore(bars.close, params["period"])
-    return z < params["entry_z"], z > params["exit_z"]
+LEVELS = Levels(zscore, operator.lt, "entry_z", operator.gt, "exit_z", first_bar=-1)
+"""With z = (close − SMA(period)) / population std(period): entry on every bar where
+z < entry_z, exit on every bar where z > exit_z (levels; no signal before bar period − 1,
+where z is first defined, or where the window is flat, std 0)."""
+
+batch = LEVELS.batch
 
 
 def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
@@ -31,14 +32,6 @@ def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
         f"Entry level (z {params['entry_z']:g})": bands(middle, width, params["entry_z"])[0],
         f"Exit level (z {params['exit_z']:g})": bands(middle, width, params["exit_z"])[0],
     }
-
-
-def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray, np.ndarray]:
-    """``signals`` for N parameter sets: one z-score per distinct period, (N, T) comparisons."""
-    z = _batch.indicator_rows(
-        cache, bars, zscore, ("close",), [(p["period"],) for p in params_list]
-    )
-    return z < _batch.column(params_list, "entry_z"), z > _batch.column(params_list, "exit_z")
 
 
 def panels(bars: Bars, params: dict) -> list[Panel]:
@@ -56,11 +49,6 @@ def panels(bars: Bars, params: dict) -> list[Panel]:
     ]
 
 
-def warmup(params: dict) -> Warmup:
-    """The z-score is defined from bar period − 1."""
-    return params["period"] - 1, params["period"] - 1
-
-
 SPEC = RuleSpec(
     rule_type="MEAN_REVERSION",
     description="Buy when the close is more than a few standard deviations below its moving "
@@ -71,8 +59,8 @@ SPEC = RuleSpec(
         ParamSpec("exit_z", "float", 0.0, -10, 10, "Sell while the z-score is above this."),
     ),
     constraints=("entry_z < exit_z",),
-    signals=signals,
+    signals=LEVELS.signals,
     overlays=overlays,
     panels=panels,
-    warmup=warmup,
+    warmup=LEVELS.warmup,
 )

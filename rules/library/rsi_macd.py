@@ -9,7 +9,7 @@ import numpy as np
 from rules import _batch
 from rules.indicators import macd, rsi
 from rules.library.macd import cross_warmup, lines_batch, macd_panel
-from rules.library.rsi import rsi_panel
+from rules.library.rsi import OVERBOUGHT, rsi_panel
 from rules.signals import cross_above, cross_below
 from rules.spec import Panel, ParamSpec, RuleSpec, Warmup
 
@@ -61,14 +61,13 @@ SPEC = RuleSpec(
     params=(
         ParamSpec("rsi_period", "int", 14, 2, 200, "RSI lookback in bars (Wilder smoothing)."),
         ParamSpec("rsi_below", "float", 50.0, 1, 99, "Buy only while RSI is below this level."),
-        ParamSpec("overbought", "float", 70.0, 1, 99, "Sell while RSI is above this level."),
+        OVERBOUGHT,
         ParamSpec("fast", "int", 12, 2, 200, "Fast EMA period of the MACD."),
         ParamSpec("slow", "int", 26, 3, 400, "Slow EMA period of the MACD."),
         ParamSpec("signal", "int", 9, 2, 100, "Signal-line EMA period of the MACD."),
     ),
     constraints=("rsi_below <= overbought", "fast < slow"),
     signals=signals,
-    overlays=None,
     panels=panels,
     warmup=warmup,
 )

@@ -9,7 +9,8 @@ import numpy as np
 from rules import _batch
 from rules.indicators import sma
 from rules.signals import cross_above, cross_below
-from rules.spec import ParamSpec, RuleSpec, Warmup
+from rules.spec import ParamSpec, RuleSpec
+from rules.warmup import same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -52,11 +53,6 @@ def crossing(bars: Bars, params_list: list[dict], cache: dict) -> _batch.Crossin
     )
 
 
-def warmup(params: dict) -> Warmup:
-    """SMA(slow) is defined from bar slow − 1, and a cross reads the bar before it."""
-    return params["slow"], params["slow"]
-
-
 SPEC = RuleSpec(
     rule_type="SMA_CROSS",
     description="Buy when the fast SMA crosses above the slow SMA, sell when it crosses below.",
@@ -67,5 +63,6 @@ SPEC = RuleSpec(
     constraints=("fast < slow",),
     signals=signals,
     overlays=overlays,
-    warmup=warmup,
+    # SMA(slow) is defined from bar slow − 1, and a cross reads the bar before it.
+    warmup=same_warmup("slow"),
 )

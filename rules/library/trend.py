@@ -75,9 +75,7 @@ SPEC = RuleSpec(
             "Enter only while ADX is above this level (trend strength, 0–100).",
         ),
     ),
-    constraints=(),
     signals=signals,
-    overlays=None,
     panels=panels,
     warmup=warmup,
 )

@@ -78,7 +78,6 @@ SPEC = RuleSpec(
         ),
         ParamSpec("exit_period", "int", 20, 2, 400, "Bars in the close average for the exit."),
     ),
-    constraints=(),
     signals=signals,
     overlays=overlays,
     panels=panels,

@@ -50,6 +50,48 @@ def test_a_refused_value_is_one_line_naming_the_variable_and_its_default() -> No
     assert printed.getvalue() == f"configuration error: {refused.value.lines[0]}\n"
 
 
+@pytest.mark.parametrize(
+    ("parse", "text", "value"),
+    [
+        (process.whole_number, "0", 0),
+        (process.positive_int, "+5", 5),
+        (process.positive_seconds, "0.5", 0.5),
+        (process.proxy_hops, "5", 5),
+    ],
+)
+def test_a_number_parser_keeps_what_it_accepts(parse, text, value) -> None:
+    """Each number parser converts the text and keeps a value inside its domain."""
+    assert parse(text) == value
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "refusal"),
+    [
+        (process.whole_number, "+5", "must be a whole number of 0 or more: '+5'"),
+        (process.whole_days, "-1", "RESULT_RETENTION_DAYS must be a whole number of days >= 0"),
+        (process.positive_int, "0", "must be a whole number of 1 or more: '0'"),
+        (process.positive_int, "many", "invalid literal for int()"),
+        (process.positive_seconds, "inf", "must be a number of seconds above 0: 'inf'"),
+        (process.proxy_hops, "6", "PROXY_FIX_HOPS must be 0 to 5: '6'"),
+        (process.proxy_hops, "-1", "must be a whole number of 0 or more: '-1'"),
+    ],
+)
+def test_a_number_parser_names_the_text_it_refuses(parse, text, refusal) -> None:
+    """Outside its domain a parser says what the value must be and quotes the text; a text
+    that is no number at all keeps the conversion's own words."""
+    with pytest.raises(ValueError) as refused:
+        parse(text)
+    assert refusal in str(refused.value)
+
+
+def test_an_optional_text_variable_is_none_until_set() -> None:
+    """A variable without a default reads None when unset or blank, else its text."""
+    image = process.optional_text("IMAGE_TAG", "the image's tag")
+    assert image.value({}) is None
+    assert image.value({"IMAGE_TAG": "  "}) is None
+    assert image.value({"IMAGE_TAG": " v1 "}) == "v1"
+
+
 def test_the_environment_is_read_when_a_value_is_asked_for(monkeypatch) -> None:
     """A module's accessor sees the environment as it is now (an entry point or a test may
     change it), through config.process."""

@@ -60,108 +60,67 @@ class FormField:
         return asdict(self)
 
 
-def _hints(spec: NumberSpec) -> dict[str, float]:
-    """``spec``'s domain as the form's hints: inclusive bounds become HTML ``min``/``max``."""
+def _number(spec: NumberSpec, label: str, help: str, **extra: Any) -> FormField:
+    """The field of ``spec``: its name, the request's default, its domain as the form's hints
+    (inclusive bounds become HTML ``min``/``max``), optional when it has no default (a
+    stop: off unless set)."""
     names = {"ge": "min", "le": "max", "gt": "gt", "lt": "lt"}
-    return {names[key]: value for key, value in spec.bounds().items()}
+    hints = {names[key]: value for key, value in spec.bounds().items()}
+    default = getattr(_DEFAULTS, spec.name)
+    return FormField(spec.name, label, default, help, optional=default is None, **extra, **hints)
 
 
 TRADING_FIELDS = (
-    FormField(
-        "initial_capital",
-        "Initial capital",
-        _DEFAULTS.initial_capital,
-        "Cash at the start (> 0).",
-        step="any",
-        **_hints(INITIAL_CAPITAL),
-    ),
-    FormField(
-        "position_size",
+    _number(INITIAL_CAPITAL, "Initial capital", "Cash at the start (> 0)."),
+    _number(
+        POSITION_SIZE,
         "Position size",
-        _DEFAULTS.position_size,
         "Currency per trade (value) or percent of equity (percent, at most 100).",
         percent_max=PERCENT_MAX,
-        **_hints(POSITION_SIZE),
     ),
     FormField("size_type", "Size type", _DEFAULTS.size_type, "", choices=SIZE_TYPES),
     FormField("direction", "Direction", _DEFAULTS.direction, "", choices=DIRECTIONS),
-    FormField(
-        "fee_rate",
-        "Fee rate",
-        _DEFAULTS.fee_rate,
-        "Fraction of the traded value: 0.001 = 0.1% (0 to < 0.1).",
-        **_hints(FEE_RATE),
-    ),
-    FormField(
-        "slippage_bps",
-        "Slippage (bps)",
-        _DEFAULTS.slippage_bps,
-        "Basis points against every fill (0 to 1000).",
-        **_hints(SLIPPAGE_BPS),
-    ),
-    FormField(
-        "stop_loss_pct",
+    _number(FEE_RATE, "Fee rate", "Fraction of the traded value: 0.001 = 0.1% (0 to < 0.1)."),
+    _number(SLIPPAGE_BPS, "Slippage (bps)", "Basis points against every fill (0 to 1000)."),
+    _number(
+        STOP_LOSS_PCT,
         "Stop-loss %",
-        _DEFAULTS.stop_loss_pct,
         "Below (long) / above (short) the entry fill; empty = off (0 to 100, exclusive).",
-        optional=True,
-        **_hints(STOP_LOSS_PCT),
     ),
-    FormField(
-        "take_profit_pct",
+    _number(
+        TAKE_PROFIT_PCT,
         "Take-profit %",
-        _DEFAULTS.take_profit_pct,
         "Above (long) / below (short) the entry fill; empty = off (> 0).",
-        optional=True,
-        **_hints(TAKE_PROFIT_PCT),
     ),
-    FormField(
-        "trailing_stop_pct",
+    _number(
+        TRAILING_STOP_PCT,
         "Trailing stop %",
-        _DEFAULTS.trailing_stop_pct,
         "From the best high (long) / low (short) since the entry; empty = off (0 to 100).",
-        optional=True,
-        **_hints(TRAILING_STOP_PCT),
     ),
-    FormField(
-        "fee_fixed",
+    _number(
+        FEE_FIXED,
         "Fixed fee",
-        _DEFAULTS.fee_fixed,
         "Currency per order, on top of the fee rate; empty = none (>= 0).",
-        optional=True,
-        **_hints(FEE_FIXED),
     ),
-    FormField(
-        "fee_per_share",
+    _number(
+        FEE_PER_SHARE,
         "Fee per share",
-        _DEFAULTS.fee_per_share,
         "Currency per share of an order; empty = none (>= 0).",
-        optional=True,
-        **_hints(FEE_PER_SHARE),
     ),
-    FormField(
-        "fee_min",
+    _number(
+        FEE_MIN,
         "Min per-share fee",
-        _DEFAULTS.fee_min,
         "Least per-share fee of an order (currency); empty = none (>= 0).",
-        optional=True,
-        **_hints(FEE_MIN),
     ),
-    FormField(
-        "fee_max",
+    _number(
+        FEE_MAX,
         "Max per-share fee",
-        _DEFAULTS.fee_max,
         "Most per-share fee of an order (currency); empty = no maximum (>= min).",
-        optional=True,
-        **_hints(FEE_MAX),
     ),
-    FormField(
-        "borrow_rate",
+    _number(
+        BORROW_RATE,
         "Borrow rate",
-        _DEFAULTS.borrow_rate,
         "Annual fee on a short's value, per bar held: 0.03 = 3% (0 to < 1); empty = none.",
-        optional=True,
-        **_hints(BORROW_RATE),
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
 )

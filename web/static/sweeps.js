@@ -326,12 +326,10 @@ const LuckCard = (() => {
   /* ---------------------------------------------------------------- the form */
 
   function startForm(data) {
-    const form = document.getElementById("sweep-form");
-    const ruleSelect = document.getElementById("s-rule");
-    const paramsBox = document.getElementById("s-params");
-    const tradingBox = document.getElementById("s-trading");
-    const errorBox = document.getElementById("sweep-error");
-    const countBox = document.getElementById("s-count");
+    const { form, ruleSelect, paramsBox, tradingBox, errorBox, countBox } = BT.byIds({
+      form: "sweep-form", ruleSelect: "s-rule", paramsBox: "s-params", tradingBox: "s-trading",
+      errorBox: "sweep-error", countBox: "s-count"
+    });
     const rules = Object.fromEntries(data.rules.map((r) => [r.rule_type, r]));
 
     for (const rule of data.rules) ruleSelect.append(BT.el("option", { value: rule.rule_type }, rule.rule_type));

@@ -25,6 +25,12 @@ const BT = (() => {
     return node ? JSON.parse(node.textContent) : null;
   }
 
+  /* The page's elements by id, under the names given: byIds({ form: "run-form" }) ->
+     { form: <the element with id "run-form"> } (null where the page has none). */
+  function byIds(ids) {
+    return Object.fromEntries(Object.entries(ids).map(([name, id]) => [name, document.getElementById(id)]));
+  }
+
   /* The statuses as the server names them (work.status, kinds.sweeps.status): PENDING … PARTIAL,
      FINISHED and WAITING (a run's), SWEEP_FINISHED. */
   const STATUS = Object.freeze(readJSON("bt-statuses") || {});
@@ -346,5 +352,5 @@ const BT = (() => {
     }));
   }
 
-  return { el, readJSON, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, barSeconds, overBase, baseText, MISSING, STATUS, reportMetrics };
+  return { el, readJSON, byIds, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, barSeconds, overBase, baseText, MISSING, STATUS, reportMetrics };
 })();

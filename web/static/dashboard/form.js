@@ -9,11 +9,10 @@
   const data = BT.readJSON("form-data");
   const RULES = Object.fromEntries(data.rules.map((rule) => [rule.rule_type, rule]));
   const FIELDS = Object.fromEntries(data.trading_fields.map((field) => [field.name, field]));
-  const form = document.getElementById("run-form");
-  const paramsBox = document.getElementById("params");
-  const ruleSelect = document.getElementById("f-rule");
-  const progress = document.getElementById("run-progress");
-  const submitButton = document.getElementById("submit-run");
+  const { form, paramsBox, ruleSelect, progress, submitButton } = BT.byIds({
+    form: "run-form", paramsBox: "params", ruleSelect: "f-rule", progress: "run-progress",
+    submitButton: "submit-run"
+  });
 
   /* The rule part of the form as data: {rule_type, params}; inputs write into it. */
   let model = { rule_type: ruleSelect.value, params: {} };

@@ -15,16 +15,15 @@ const Presets = (() => {
        user's shared preset is listed "— by alice, read-only" and cannot be updated or deleted.
        Changes click twice to confirm (no dialog); the server's errors show under the controls. */
     const viewer = BT.readJSON("preset-viewer") || { name: null, manages_all: true };
-    const presetSelect = document.getElementById("preset-select");
-    const presetName = document.getElementById("preset-name");
-    const presetError = document.getElementById("preset-error");
-    const presetStatus = document.getElementById("preset-status");
-    const loadedName = document.getElementById("preset-loaded");
-    const saveButton = document.getElementById("preset-save");
-    const updateButton = document.getElementById("preset-update");
-    const deleteButton = document.getElementById("preset-delete");
-    const sharedBox = document.getElementById("preset-shared"); // AUTH_MODE=token only
-    const readOnlyBadge = document.getElementById("preset-read-only");
+    const {
+      presetSelect, presetName, presetError, presetStatus, loadedName, saveButton, updateButton,
+      deleteButton, sharedBox /* AUTH_MODE=token only */, readOnlyBadge,
+    } = BT.byIds({
+      presetSelect: "preset-select", presetName: "preset-name", presetError: "preset-error",
+      presetStatus: "preset-status", loadedName: "preset-loaded", saveButton: "preset-save",
+      updateButton: "preset-update", deleteButton: "preset-delete", sharedBox: "preset-shared",
+      readOnlyBadge: "preset-read-only"
+    });
     const CONFIRM_MS = 8000;
     let presets = new Map();
     let loadedId = null;

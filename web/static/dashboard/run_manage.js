@@ -10,10 +10,9 @@
   const show = (node, on) => node && node.classList.toggle("d-none", !on);
 
   // ---------------------------------------------------------------- labels -------------
-  const form = document.getElementById("labels-form");
-  const view = document.getElementById("labels-view");
-  const error = document.getElementById("labels-error");
-  const editButton = document.getElementById("labels-edit");
+  const { form, view, error, editButton } = BT.byIds({
+    form: "labels-form", view: "labels-view", error: "labels-error", editButton: "labels-edit"
+  });
   if (!editButton) return; // shared with this viewer read-only: nothing to manage
 
   const sharedSwitch = document.getElementById("run-shared"); // AUTH_MODE=token only

@@ -1,0 +1,59 @@
+"""Rules that compare one indicator of the close with two levels of their own (RSI, MOMENTUM,
+MEAN_REVERSION): one description gives the signals of one parameter set, of N, and the
+warm-up, so the single run and the sweep compare the very same arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rules import _batch
+from rules.spec import Warmup
+from rules.warmup import same_warmup
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine import Bars
+
+Compare = Callable[[np.ndarray, float | np.ndarray], np.ndarray]
+"""A comparison of the indicator with a level: ``operator.lt`` or ``operator.gt``."""
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Entry where ``entry(indicator(close, params["period"]), params[entry_level])``, exit
+    where ``exit(…, params[exit_level])``: levels, not crossings. The indicator is first
+    defined on bar ``period + first_bar`` (``rules.warmup``), and so are both sides."""
+
+    indicator: Callable[[np.ndarray, int], np.ndarray]
+    entry: Compare
+    entry_level: str
+    exit: Compare
+    exit_level: str
+    first_bar: int = 0
+
+    def signals(self, bars: Bars, params: dict) -> tuple[np.ndarray, np.ndarray]:
+        """(entries, exits) of one parameter set, bool arrays of length T."""
+        value = self.indicator(bars.close, params["period"])
+        return self._compare(value, params[self.entry_level], params[self.exit_level])
+
+    def batch(
+        self, bars: Bars, params_list: list[dict], cache: dict
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``signals`` for N parameter sets: one indicator row per distinct period, (N, T)
+        comparisons with each set's levels."""
+        periods = [(p["period"],) for p in params_list]
+        value = _batch.indicator_rows(cache, bars, self.indicator, ("close",), periods)
+        entry_level = _batch.column(params_list, self.entry_level)
+        return self._compare(value, entry_level, _batch.column(params_list, self.exit_level))
+
+    def warmup(self, params: dict) -> Warmup:
+        """Both sides read the indicator alone: its first defined bar."""
+        return same_warmup("period", self.first_bar)(params)
+
+    def _compare(
+        self, value: np.ndarray, entry_level: float | np.ndarray, exit_level: float | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.entry(value, entry_level), self.exit(value, exit_level)
