@@ -398,6 +398,12 @@ def stop_events(
         before = len(rows)
         _walk_stops(i, sides, params.direction == "longonly", prices, costs, stops, rows)
         counts[i] = len(rows) - before
+    return events_of_rows(rows, counts)
+
+
+def events_of_rows(rows: list[tuple], counts: np.ndarray) -> Events:
+    """``Events`` of fills walked as (run, bar, *``_EVENT_FIELDS``, reason) tuples, run-major;
+    ``counts`` holds each run's number of fills."""
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     columns = list(zip(*rows, strict=True)) if rows else [()] * 11

@@ -33,6 +33,27 @@ def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -
     return entries, exits
 
 
+def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.ndarray:
+    """An entry order's price series as N × T floats (NaN when not given)."""
+    if prices is None:
+        return np.full(shape, np.nan)
+    prices = np.asarray(prices, dtype=np.float64)
+    if prices.shape not in (shape, shape[1:]):
+        raise ValueError(f"{name} prices must have shape (T,) or (N, T); got {prices.shape}")
+    return np.broadcast_to(prices, shape)
+
+
+def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop):
+    """Fills and entry orders of N runs whose signals open positions with entry orders."""
+    from engine.orders import order_events
+
+    ohlc = (bars.open, bars.high, bars.low, bars.close)
+    shape = entries.shape
+    return order_events(
+        entries, exits, ohlc, _prices(limit, shape, "limit"), _prices(stop, shape, "stop"), params
+    )
+
+
 def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
     if params.has_stops:
         return _simulate.stop_events(entries, exits, bars.open, bars.high, bars.low, params)
@@ -50,7 +71,13 @@ def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
 
 
 def run(
-    bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams | None = None
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams | None = None,
+    *,
+    limit: np.ndarray | None = None,
+    stop: np.ndarray | None = None,
 ) -> EngineResult:
     """Backtest one signal pair over ``bars``.
 
@@ -61,10 +88,18 @@ def run(
     ...           TradingParams(fee_rate=0.0, position_size=1000))
     >>> [(t.entry_bar, t.exit_bar, t.size, t.pnl) for t in res.trades]
     [(1, 3, 100, 200.0)]
+
+    With an entry order (``params.entry_type`` other than market), ``limit`` and ``stop``
+    are the order prices each bar's signal would use (T floats; docs/execution.md, "Entry
+    orders") and the result holds the orders.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
-    events = _events(bars, entries[None], exits[None], params)
+    orders = None
+    if params.has_orders:
+        events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
+    else:
+        events = _events(bars, entries[None], exits[None], params)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
@@ -74,6 +109,7 @@ def run(
         trades=trade_table(events, bust, bars.close, params.fee_rate),
         metrics={name: _scalar(values[0]) for name, values in metrics.items()},
         bust_bar=bust if bust >= 0 else None,
+        orders=orders,
     )
 
 

@@ -101,3 +101,11 @@ an entry closes the short and opens a long."""
 
 DEFAULT_SIZE_TYPE = "value"
 DEFAULT_DIRECTION = "longonly"
+
+ENTRY_ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "on_close")
+"""How a signal opens its position (docs/execution.md, "Entry orders"): ``market`` at the
+next open (the default), a ``limit``, ``stop`` or ``stop_limit`` order good for
+``valid_bars`` bars after the signal bar, or ``on_close`` at the signal bar's close."""
+
+VALID_BARS_MAX = 10_000
+"""The most bars an entry order may stay good for."""

@@ -11,6 +11,7 @@ from engine.param_specs import (
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
+    ENTRY_ORDER_TYPES,
     FEE_RATE,
     INITIAL_CAPITAL,
     PERCENT_MAX,
@@ -22,6 +23,7 @@ from engine.param_specs import (
     STOP_SPECS,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
+    VALID_BARS_MAX,
     NumberSpec,
 )
 
@@ -57,11 +59,21 @@ class TradingParams:
     """Bars in a year, the annualisation factor of the Sharpe ratio: ``None`` means 252
     (daily bars); intraday runs pass their catalog entry's figure (``data.timeframe``).
     Fills ignore it."""
+    entry_type: str = "market"
+    """How signals open positions (``ENTRY_ORDER_TYPES``); prices of limit and stop orders
+    are inputs of ``run``/``run_batch`` (docs/execution.md, "Entry orders")."""
+    valid_bars: int = 1
+    """Bars after its signal bar an entry order is good for (limit, stop, stop_limit)."""
 
     @property
     def annual_bars(self) -> float:
         """``bars_per_year``, or 252 (``TRADING_DAYS``) when it is ``None``."""
         return TRADING_DAYS if self.bars_per_year is None else self.bars_per_year
+
+    @property
+    def has_orders(self) -> bool:
+        """Whether signals open positions by other than market orders (the order walk)."""
+        return self.entry_type != "market"
 
     @property
     def has_stops(self) -> bool:
@@ -93,6 +105,17 @@ class TradingParams:
             raise EngineParamError("position_size", PERCENT_MESSAGE)
         if self.direction not in DIRECTIONS:
             raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")
+        if self.entry_type not in ENTRY_ORDER_TYPES:
+            raise EngineParamError("entry_type", f"must be one of {', '.join(ENTRY_ORDER_TYPES)}")
+        valid = self.valid_bars
+        if (
+            isinstance(valid, bool)
+            or not isinstance(valid, int)
+            or not 1 <= valid <= VALID_BARS_MAX
+        ):
+            raise EngineParamError(
+                "valid_bars", f"must be a whole number from 1 to {VALID_BARS_MAX}"
+            )
         for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT):
             if getattr(self, spec.name) is not None:
                 check(spec)
