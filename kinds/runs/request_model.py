@@ -31,6 +31,7 @@ from engine.param_specs import (
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
+    ENTRY_ORDER_TYPES,
     FEE_RATE,
     INITIAL_CAPITAL,
     PERCENT_MAX,
@@ -42,6 +43,7 @@ from engine.param_specs import (
     STOP_LOSS_PCT,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
+    VALID_BARS_MAX,
     NumberSpec,
 )
 from kinds.runs.fields import (
@@ -144,6 +146,32 @@ Notes = Annotated[
 ]
 
 
+PRICE_TEXT_MAX = 2_000
+"""The longest price expression of an entry order (the strategy language bounds it too)."""
+
+
+class EntryOrderBody(BaseModel):
+    """How signals open positions (docs/execution.md, "Entry orders"): the order type, its
+    price expressions (checked by ``rules.entry_prices``), their ``$name`` values and how
+    many bars after the signal bar the order is good for."""
+
+    model_config = ConfigDict(extra="forbid", title="EntryOrder")
+
+    type: Literal[ENTRY_ORDER_TYPES] = Field(  # type: ignore[valid-type]
+        "market", description="market | limit | stop | stop_limit | on_close"
+    )
+    limit: Annotated[str, Field(strict=True, max_length=PRICE_TEXT_MAX)] | None = Field(
+        None, description="limit price expression, evaluated on the signal bar's close"
+    )
+    stop: Annotated[str, Field(strict=True, max_length=PRICE_TEXT_MAX)] | None = Field(
+        None, description="stop price expression, evaluated on the signal bar's close"
+    )
+    params: dict[str, Any] | None = Field(None, description="a number per $name of the prices")
+    valid_bars: Annotated[int, Field(strict=True, ge=1, le=VALID_BARS_MAX)] = Field(
+        1, description="bars after the signal bar the order is good for"
+    )
+
+
 class RunRequestBody(BaseModel):
     """A run request as users send it (``POST /run_backtest``, a bulk file, a preset).
 
@@ -196,6 +224,9 @@ class RunRequestBody(BaseModel):
         TRAILING_STOP_PCT.default,
         description="trailing stop, percent from the best high (long) / low (short) since entry; "
         "null = off",
+    )
+    entry_order: EntryOrderBody | None = Field(
+        None, description="how signals open positions; null = a market order at the next open"
     )
     name: Name = None
     tags: Tags = []
@@ -287,6 +318,8 @@ def error_field_message(error: dict) -> tuple[str, str]:
     if kind == "percent_size":
         return "position_size", PERCENT_MESSAGE
     field = str(error["loc"][0])
+    if field == "entry_order" and kind != "extra_forbidden":
+        return _entry_order_error(error)
     if kind == "extra_forbidden":
         return unknown_field(_loc_text(error)[:40], "request")
     if _is_required_error(error):
@@ -303,6 +336,24 @@ def error_field_message(error: dict) -> tuple[str, str]:
             return field, "must be a finite number" if is_int else "must be a number"
         return field, _RANGE_MESSAGES[field]
     return field, _TYPE_MESSAGES.get(field, "is invalid")
+
+
+_ENTRY_ORDER_MESSAGES = {
+    "type": f"must be one of: {', '.join(ENTRY_ORDER_TYPES)}",
+    "limit": f"must be a price expression of at most {PRICE_TEXT_MAX} characters, or null",
+    "stop": f"must be a price expression of at most {PRICE_TEXT_MAX} characters, or null",
+    "params": "must be an object of $name values",
+    "valid_bars": f"must be a whole number from 1 to {VALID_BARS_MAX}",
+}
+
+
+def _entry_order_error(error: dict) -> tuple[str, str]:
+    """(field, message) of an error inside ``entry_order``: the field is its path."""
+    loc = error["loc"]
+    if len(loc) < 2 or str(loc[1]) not in _ENTRY_ORDER_MESSAGES:
+        return "entry_order", "must be an object (type, limit, stop, params, valid_bars) or null"
+    name = str(loc[1])
+    return f"entry_order.{name}", _ENTRY_ORDER_MESSAGES[name]
 
 
 class RunLabelsBody(BaseModel):
@@ -369,6 +420,7 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = [
+    "EntryOrderBody",
     "LenientRunRequestBody",
     "RunLabelsBody",
     "RunRequestBody",
