@@ -122,6 +122,8 @@ def run_batch(
     keep_equity: bool = False,
     one_pass: bool = False,
     block_edges: np.ndarray | None = None,
+    limit: np.ndarray | None = None,
+    stop: np.ndarray | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
@@ -133,15 +135,28 @@ def run_batch(
     bars instead (``engine._kernel.evaluate_runs``, the same numbers bit for bit), which
     also fills ``BatchResult.curve`` and, with ``block_edges`` (S + 1 bounds over the T - 1
     bar returns), ``BatchResult.block_stats``.
+
+    With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
+    ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
+    are walked compiled when the work pays for it (``engine._order_kernel``, the same
+    numbers as the Python walk bit for bit).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    if params.has_orders:
+        if one_pass:
+            raise ValueError("one_pass takes no entry orders")
+        if not keep_equity and _orders_compiled(bars, entries):
+            return _compiled_orders(bars, entries, exits, params, limit, stop)
     if one_pass:
         if params.has_stops or keep_equity:
             raise ValueError("one_pass takes no stops and keeps no equity")
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
-    events = _events(bars, entries, exits, params)
+    if params.has_orders:
+        events, _ = _order_events(bars, entries, exits, params, limit, stop)
+    else:
+        events = _events(bars, entries, exits, params)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):
@@ -153,6 +168,56 @@ def run_batch(
         return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _orders_compiled(bars: Bars, entries: np.ndarray) -> bool:
+    """Whether a batch with entry orders is walked compiled: enough work, T >= 3 (the
+    curve reduction's domain) and finite prices."""
+    return (
+        len(bars) >= 3
+        and compiled.pays(entries.size, compiled.MIN_BAR_UPDATES)
+        and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
+    )
+
+
+def _compiled_orders(bars: Bars, entries, exits, params: TradingParams, limit, stop):
+    """``run_batch`` with entry orders through ``engine._order_kernel.evaluate_orders``."""
+    from engine import _order_kernel as kernel
+    from engine.orders import order_code
+
+    def rows(prices: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if prices is None:
+            return np.full((1, len(bars)), np.nan), np.zeros(len(entries), dtype=np.int64)
+        prices = np.asarray(prices, dtype=np.float64)
+        if prices.ndim == 1:
+            return prices[None], np.zeros(len(entries), dtype=np.int64)
+        return np.ascontiguousarray(prices), np.arange(len(entries), dtype=np.int64)
+
+    stops = _simulate._Stops.of(params)
+    fractions = [np.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)]
+    stats = kernel.evaluate_orders(
+        np.ascontiguousarray(entries),
+        np.ascontiguousarray(exits),
+        *rows(limit),
+        *rows(stop),
+        *(np.ascontiguousarray(c, dtype=np.float64) for c in (bars.open, bars.high, bars.low)),
+        np.ascontiguousarray(bars.close, dtype=np.float64),
+        order_code(params.entry_type),
+        params.valid_bars,
+        params.direction == "longonly",
+        _simulate._Costs.of(params).as_array(),
+        np.array(fractions, dtype=np.float64),
+    )
+    metrics = finish_core(
+        stats[:, kernel.FINAL],
+        stats[:, kernel.MEAN],
+        stats[:, kernel.STD],
+        stats[:, kernel.DRAWDOWN],
+        stats[:, kernel.TRADES],
+        params.initial_capital,
+        params.annual_bars,
+    )
+    return BatchResult(metrics=metrics)
 
 
 def _one_pass(

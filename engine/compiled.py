@@ -71,3 +71,24 @@ def warm() -> None:
         kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *common)
         kernel.evaluate_runs(no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
+    from engine import _order_kernel
+
+    rows = np.zeros(2, dtype=np.int64)
+    for kind in range(1, 5):
+        _order_kernel.evaluate_orders(
+            entries,
+            exits,
+            lines,
+            rows,
+            lines,
+            rows,
+            prices,
+            prices,
+            prices,
+            prices,
+            kind,
+            1,
+            True,
+            costs,
+            np.full(3, np.nan),
+        )
