@@ -22,6 +22,7 @@ MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)  # engine.orders' codes
 LOSS, PROFIT, TRAIL = range(3)  # the stops array: fractions of the entry, NaN = off
 FINAL, MEAN, STD, DRAWDOWN, TRADES = range(5)
 N_STATS = 5
+"""Columns of ``evaluate_orders``' statistics, per run."""
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -244,3 +245,46 @@ def evaluate_orders(
         out[i, DRAWDOWN] = drawdown
         out[i, TRADES] = trades
     return out
+
+
+@njit(cache=True, parallel=True)
+def order_curves(
+    entries,
+    exits,
+    limits,
+    limit_row,
+    stops_at,
+    stop_row,
+    open_,
+    high,
+    low,
+    close,
+    kind,
+    valid,
+    longonly,
+    costs,
+    stops,
+):
+    """``evaluate_orders``' runs with their equity kept: (N × T equity, N trades), for the
+    metrics a sweep computes from whole curves."""
+    n_runs, n_bars = entries.shape
+    equity = np.empty((n_runs, n_bars))
+    trades = np.empty(n_runs, dtype=np.int64)
+    for i in prange(n_runs):
+        trades[i] = _walk(
+            entries[i],
+            exits[i],
+            limits[limit_row[i]],
+            stops_at[stop_row[i]],
+            open_,
+            high,
+            low,
+            close,
+            kind,
+            valid,
+            longonly,
+            costs,
+            stops,
+            equity[i],
+        )
+    return equity, trades

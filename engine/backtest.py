@@ -139,15 +139,15 @@ def run_batch(
     With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
     ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
     are walked compiled when the work pays for it (``engine._order_kernel``, the same
-    numbers as the Python walk bit for bit).
+    numbers and equity as the Python walk bit for bit).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
     if params.has_orders:
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
-        if not keep_equity and _orders_compiled(bars, entries):
-            return _compiled_orders(bars, entries, exits, params, limit, stop)
+        if _orders_compiled(bars, entries):
+            return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or keep_equity:
             raise ValueError("one_pass takes no stops and keeps no equity")
@@ -180,8 +180,12 @@ def _orders_compiled(bars: Bars, entries: np.ndarray) -> bool:
     )
 
 
-def _compiled_orders(bars: Bars, entries, exits, params: TradingParams, limit, stop):
-    """``run_batch`` with entry orders through ``engine._order_kernel.evaluate_orders``."""
+def _compiled_orders(
+    bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool = False
+):
+    """``run_batch`` with entry orders through ``engine._order_kernel``: reduced in the
+    kernel (``evaluate_orders``), or with the equity kept (``order_curves``) and reduced as
+    the Python walk's paths are (``core_metrics``)."""
     from engine import _order_kernel as kernel
     from engine.orders import order_code
 
@@ -195,7 +199,7 @@ def _compiled_orders(bars: Bars, entries, exits, params: TradingParams, limit, s
 
     stops = _simulate._Stops.of(params)
     fractions = [np.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)]
-    stats = kernel.evaluate_orders(
+    inputs = (
         np.ascontiguousarray(entries),
         np.ascontiguousarray(exits),
         *rows(limit),
@@ -208,6 +212,11 @@ def _compiled_orders(bars: Bars, entries, exits, params: TradingParams, limit, s
         _simulate._Costs.of(params).as_array(),
         np.array(fractions, dtype=np.float64),
     )
+    if keep_equity:
+        equity, trades = kernel.order_curves(*inputs)
+        metrics = core_metrics(equity, params.initial_capital, trades, params.annual_bars)
+        return BatchResult(metrics=metrics, equity=equity)
+    stats = kernel.evaluate_orders(*inputs)
     metrics = finish_core(
         stats[:, kernel.FINAL],
         stats[:, kernel.MEAN],

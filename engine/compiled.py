@@ -74,21 +74,7 @@ def warm() -> None:
     from engine import _order_kernel
 
     rows = np.zeros(2, dtype=np.int64)
+    orders = (entries, exits, lines, rows, lines, rows, prices, prices, prices, prices)
     for kind in range(1, 5):
-        _order_kernel.evaluate_orders(
-            entries,
-            exits,
-            lines,
-            rows,
-            lines,
-            rows,
-            prices,
-            prices,
-            prices,
-            prices,
-            kind,
-            1,
-            True,
-            costs,
-            np.full(3, np.nan),
-        )
+        _order_kernel.evaluate_orders(*orders, kind, 1, True, costs, np.full(3, np.nan))
+        _order_kernel.order_curves(*orders, kind, 1, True, costs, np.full(3, np.nan))

@@ -53,6 +53,11 @@ def test_the_compiled_order_walk_equals_the_python_walk_bit_for_bit(kind, direct
     for name, values in python.metrics.items():
         np.testing.assert_array_equal(compiled.metrics[name], values, err_msg=name)
     assert python.metrics["num_trades"].sum() > 0
+    kept = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
+    curves = backtest_module._compiled_orders(bars, entries, exits, params, limit, stop, True)
+    np.testing.assert_array_equal(curves.equity, kept.equity)
+    for name, values in kept.metrics.items():
+        np.testing.assert_array_equal(curves.metrics[name], values, err_msg=name)
 
 
 def test_a_run_equals_its_row_in_a_batch_with_entry_orders():
