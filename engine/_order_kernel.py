@@ -211,16 +211,19 @@ def evaluate_orders(
     longonly,
     costs,
     stops,
+    keep_equity,
 ):
     """N runs (``entries``/``exits`` N × T) with entry orders of type ``kind``: run i's
     order prices are ``limits[limit_row[i]]`` and ``stops_at[stop_row[i]]`` (K × T each, so
-    a sweep's runs share the rows of equal prices). Returns N × ``N_STATS``: final equity,
+    a sweep's runs share the rows of equal prices). Returns (N × ``N_STATS``: final equity,
     mean and sample std of the bar returns, the largest fraction fallen from a running peak
-    (as ``core_metrics`` reduces a curve, T >= 3) and the trades."""
+    (as ``core_metrics`` reduces a curve, T >= 3) and the trades; the N × T equity when
+    ``keep_equity``, else 0 × T: each run's curve then lives in its own buffer)."""
     n_runs, n_bars = entries.shape
     out = np.empty((n_runs, N_STATS))
+    kept = np.empty((n_runs if keep_equity else 0, n_bars))
     for i in prange(n_runs):
-        equity = np.empty(n_bars)
+        equity = kept[i] if keep_equity else np.empty(n_bars)
         returns = np.empty(n_bars - 1)
         trades = _walk(
             entries[i],
@@ -244,47 +247,4 @@ def evaluate_orders(
         out[i, STD] = std
         out[i, DRAWDOWN] = drawdown
         out[i, TRADES] = trades
-    return out
-
-
-@njit(cache=True, parallel=True)
-def order_curves(
-    entries,
-    exits,
-    limits,
-    limit_row,
-    stops_at,
-    stop_row,
-    open_,
-    high,
-    low,
-    close,
-    kind,
-    valid,
-    longonly,
-    costs,
-    stops,
-):
-    """``evaluate_orders``' runs with their equity kept: (N × T equity, N trades), for the
-    metrics a sweep computes from whole curves."""
-    n_runs, n_bars = entries.shape
-    equity = np.empty((n_runs, n_bars))
-    trades = np.empty(n_runs, dtype=np.int64)
-    for i in prange(n_runs):
-        trades[i] = _walk(
-            entries[i],
-            exits[i],
-            limits[limit_row[i]],
-            stops_at[stop_row[i]],
-            open_,
-            high,
-            low,
-            close,
-            kind,
-            valid,
-            longonly,
-            costs,
-            stops,
-            equity[i],
-        )
-    return equity, trades
+    return out, kept

@@ -183,9 +183,9 @@ def _orders_compiled(bars: Bars, entries: np.ndarray) -> bool:
 def _compiled_orders(
     bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool = False
 ):
-    """``run_batch`` with entry orders through ``engine._order_kernel``: reduced in the
-    kernel (``evaluate_orders``), or with the equity kept (``order_curves``) and reduced as
-    the Python walk's paths are (``core_metrics``)."""
+    """``run_batch`` with entry orders through ``engine._order_kernel.evaluate_orders``
+    (each curve reduced in the kernel as ``core_metrics`` reduces it; kept with
+    ``keep_equity``)."""
     from engine import _order_kernel as kernel
     from engine.orders import order_code
 
@@ -212,11 +212,7 @@ def _compiled_orders(
         _simulate._Costs.of(params).as_array(),
         np.array(fractions, dtype=np.float64),
     )
-    if keep_equity:
-        equity, trades = kernel.order_curves(*inputs)
-        metrics = core_metrics(equity, params.initial_capital, trades, params.annual_bars)
-        return BatchResult(metrics=metrics, equity=equity)
-    stats = kernel.evaluate_orders(*inputs)
+    stats, equity = kernel.evaluate_orders(*inputs, keep_equity)
     metrics = finish_core(
         stats[:, kernel.FINAL],
         stats[:, kernel.MEAN],
@@ -226,7 +222,7 @@ def _compiled_orders(
         params.initial_capital,
         params.annual_bars,
     )
-    return BatchResult(metrics=metrics)
+    return BatchResult(metrics=metrics, equity=equity if keep_equity else None)
 
 
 def _one_pass(

@@ -76,5 +76,5 @@ def warm() -> None:
     rows = np.zeros(2, dtype=np.int64)
     orders = (entries, exits, lines, rows, lines, rows, prices, prices, prices, prices)
     for kind in range(1, 5):
-        _order_kernel.evaluate_orders(*orders, kind, 1, True, costs, np.full(3, np.nan))
-        _order_kernel.order_curves(*orders, kind, 1, True, costs, np.full(3, np.nan))
+        for keep in (False, True):
+            _order_kernel.evaluate_orders(*orders, kind, 1, True, costs, np.full(3, np.nan), keep)

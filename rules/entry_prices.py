@@ -21,7 +21,7 @@ from rules.expr import ExprError
 from rules.expr.check import SERIES, check_text
 from rules.expr.evaluate import evaluate_series
 from rules.expr.tree import Node
-from rules.library.expr import DEFAULT_BOUNDS, param_value
+from rules.library.expr import named_values
 from rules.spec import RuleValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -104,18 +104,7 @@ def check_prices(
             raise RuleValidationError(
                 where, f"{where} names no $parameter of limit or stop (used: {used})"
             )
-    out: dict[str, Any] = {}
-    for name, use in prices.params.items():
-        where = f"{at}.{name}"
-        if values.get(name) is None:
-            raise RuleValidationError(where, f"{where} is required (the value of ${name})")
-        out[name] = param_value(name, use, values[name], list(DEFAULT_BOUNDS[use]), where)
-    for text in prices.constraints:
-        fast, _, slow = text.split(" ")
-        if not out[fast] < out[slow]:
-            where = f"{at}.{fast}"
-            raise RuleValidationError(where, f"{where} must be less than {slow}: macd needs it")
-    return prices, out
+    return prices, named_values(prices.params, prices.constraints, values, f"{at}.")
 
 
 def prices(
