@@ -54,23 +54,11 @@ def _usable(kind, limit, stop):
 
 
 @njit(cache=True, nogil=True)
-def _walk(
-    enter,
-    leave,
-    limits,
-    stops_at,
-    open_,
-    high,
-    low,
-    close,
-    kind,
-    valid,
-    longonly,
-    costs,
-    stops,
-    equity,
-) -> int:
-    """One run: fills ``equity`` (T) and returns the trades opened up to bankruptcy."""
+def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> int:
+    """One run: fills ``equity`` (T) and returns the trades opened up to bankruptcy;
+    ``bars`` = (open, high, low, close), ``setup`` = (order type, valid bars, long only)."""
+    open_, high, low, close = bars
+    kind, valid, longonly = setup
     n_bars = close.size
     last = n_bars - 1
     cash, shares, previous = costs[0], 0.0, 0
@@ -230,13 +218,8 @@ def evaluate_orders(
             exits[i],
             limits[limit_row[i]],
             stops_at[stop_row[i]],
-            open_,
-            high,
-            low,
-            close,
-            kind,
-            valid,
-            longonly,
+            (open_, high, low, close),
+            (kind, valid, longonly),
             costs,
             stops,
             equity,

@@ -30,6 +30,7 @@ from backtesting import Backtest, Strategy
 from backtesting.backtesting import _Broker
 
 from engine import Bars, TradingParams, run
+from tests.engine.test_engine_stops_parity import assert_closed_trades_match
 
 
 @pytest.fixture
@@ -173,16 +174,8 @@ def _compare(df, entries, exits, kind, valid, direction, sl=None, tp=None, k=1.0
             expected[t.entry_bar] -= t.entry_fee
             if not t.is_open and t.exit_reason == "signal":
                 expected[t.exit_bar] -= t.exit_fee
-    np.testing.assert_allclose(ours.equity, expected, rtol=1e-9, atol=1e-6)
-    closed = [t for t in ours.trades if not t.is_open]
-    peer = stats["_trades"]
-    assert len(closed) == len(peer)
-    assert [t.direction * t.size for t in closed] == peer["Size"].tolist()
-    assert [t.entry_bar for t in closed] == peer["EntryBar"].tolist()
-    assert [t.exit_bar for t in closed] == peer["ExitBar"].tolist()
-    np.testing.assert_allclose([t.entry_price for t in closed], peer["EntryPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.exit_price for t in closed], peer["ExitPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.pnl for t in closed], peer["PnL"], rtol=1e-9)
+    np.testing.assert_allclose(ours.equity, expected, rtol=1e-9, atol=0)
+    assert_closed_trades_match(ours.trades, stats["_trades"])
     return ours
 
 

@@ -77,6 +77,20 @@ def _peer(df: pd.DataFrame, entries, exits, direction: str, sl_pct, tp_pct):
     return bt.run()
 
 
+def assert_closed_trades_match(trades, peer: pd.DataFrame) -> list:
+    """Our closed trades equal the peer's ``_trades`` (size and side, bars, prices, PnL);
+    returns them."""
+    closed = [t for t in trades if not t.is_open]
+    assert len(closed) == len(peer)
+    assert [t.direction * t.size for t in closed] == peer["Size"].tolist()
+    assert [t.entry_bar for t in closed] == peer["EntryBar"].tolist()
+    assert [t.exit_bar for t in closed] == peer["ExitBar"].tolist()
+    np.testing.assert_allclose([t.entry_price for t in closed], peer["EntryPrice"], rtol=1e-12)
+    np.testing.assert_allclose([t.exit_price for t in closed], peer["ExitPrice"], rtol=1e-12)
+    np.testing.assert_allclose([t.pnl for t in closed], peer["PnL"], rtol=1e-9)
+    return closed
+
+
 CASES = [
     (rule, direction, sl, tp)
     for rule in ("SMA_CROSS", "RSI")
@@ -106,15 +120,7 @@ def test_stop_loss_and_take_profit_match_backtesting_py_on_every_bar_and_trade(
     np.testing.assert_allclose(
         ours.equity, stats["_equity_curve"]["Equity"].to_numpy(), rtol=1e-9, atol=0
     )
-    closed = [t for t in ours.trades if not t.is_open]
-    peer = stats["_trades"]
-    assert len(closed) == len(peer)
-    assert [t.direction * t.size for t in closed] == peer["Size"].tolist()
-    assert [t.entry_bar for t in closed] == peer["EntryBar"].tolist()
-    assert [t.exit_bar for t in closed] == peer["ExitBar"].tolist()
-    np.testing.assert_allclose([t.entry_price for t in closed], peer["EntryPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.exit_price for t in closed], peer["ExitPrice"], rtol=1e-12)
-    np.testing.assert_allclose([t.pnl for t in closed], peer["PnL"], rtol=1e-9)
+    closed = assert_closed_trades_match(ours.trades, stats["_trades"])
     reasons = {t.exit_reason for t in closed}
     if sl:
         assert "stop_loss" in reasons
