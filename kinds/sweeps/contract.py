@@ -40,6 +40,7 @@ from kinds.sweeps.grid import (
     expand_grid,
     split_entry_values,
     split_swept,
+    trading_fields,
 )
 from rules import RuleSpec, RuleValidationError, validate_rule
 from rules.registry import spec_for
@@ -408,7 +409,7 @@ def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]
     on its own (with charts): the sweep's shared fields, its base params with the swept
     values (a swept stop replaces the shared one)."""
     rule, trading = split_swept(swept)
-    stops, entry_order = split_entry_values(trading, stored.get("entry_order"))
+    stops = trading_fields(trading, stored.get("entry_order"))
     body = {
         "ticker": ticker,
         "rule_type": stored["rule_type"],
@@ -417,6 +418,4 @@ def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]
         **stops,
         "charts": True,
     }
-    if entry_order is not None:
-        body["entry_order"] = entry_order
     return {name: value for name, value in body.items() if not (name in stops and value is None)}

@@ -105,6 +105,13 @@ def split_entry_values(trading: dict, entry_order: dict | None) -> tuple[dict, d
     }
 
 
+def trading_fields(trading: dict, entry_order: dict | None) -> dict:
+    """A combination's trading values as run request fields: its stops, and its
+    ``entry_order`` with the swept ``$name`` values (when it has one)."""
+    stops, order = split_entry_values(trading, entry_order)
+    return stops if order is None else {**stops, "entry_order": order}
+
+
 def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
     """The grid entries an entry order offers, ``entry_order.<name>`` per ``$name`` of its
     price texts (whole numbers for a window or lag, floats otherwise, in the strategy
