@@ -7,10 +7,11 @@ before is closed at t+1's open as with market orders. Per bar: (1) that market c
 open, (2) the pending order against the bar's range (buy limit: low <= L, at min(open, L);
 buy stop: high >= S, at max(open, S); a stop-limit turns into a limit once its stop is
 touched, filling on that bar only at S when L is beyond S, backtesting.py's rule; sells
-mirrored), (3) the stops of the position held, from the actual fill price, (4) the bar's
-signal. ``on_close`` fills the whole change at the signal bar's close. An order is good for
-``valid_bars`` bars after its signal bar, then expires; an expired or cancelled order leaves
-the run flat until the next signal for a side.
+mirrored), (3) the stops of the position held, from the actual fill price (not on the
+bar an order filled in, but for ``fill_bar_exit``'s one case), (4) the bar's signal.
+``on_close`` fills the whole change at the signal bar's close. An order is good for
+``valid_bars`` bars after its signal bar, then expires; an expired or cancelled order
+leaves the run flat until the next signal for a side.
 
 Fills go through the fill step of the market walk (``engine._simulate._fill``) and stops
 through its ``_Position``, so costs and stop levels are the same arithmetic. This module is
