@@ -505,6 +505,23 @@ def stop_events(
         if path is not None:
             carry.append(path)
         counts[i] = len(rows) - before
+
+    def per_bar(part: int) -> np.ndarray | None:
+        values = [path[part] for path in carry]
+        return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
+
+    return events_of_rows(rows, counts, cash_path=per_bar(0), borrow=per_bar(1))
+
+
+def events_of_rows(
+    rows: list[tuple],
+    counts: np.ndarray,
+    cash_path: np.ndarray | None = None,
+    borrow: np.ndarray | None = None,
+) -> Events:
+    """``Events`` of fills walked as (run, bar, *``_EVENT_FIELDS``, reason) tuples, run-major;
+    ``counts`` holds each run's number of fills; ``cash_path`` and ``borrow`` the cash at
+    every close and each borrow charge (N × T) of a walk that charged a borrow fee."""
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     columns = list(zip(*rows, strict=True)) if rows else [()] * 11
@@ -512,18 +529,13 @@ def stop_events(
         name: np.array(col, dtype=np.float64)
         for name, col in zip(_EVENT_FIELDS, columns[2:10], strict=True)
     }
-
-    def per_bar(part: int) -> np.ndarray | None:
-        values = [path[part] for path in carry]
-        return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
-
     return Events(
         offsets=offsets,
         run=np.array(columns[0], dtype=np.int64),
         bar=np.array(columns[1], dtype=np.int64),
         reason=np.array(columns[10], dtype=np.int8),
-        cash_path=per_bar(0),
-        borrow=per_bar(1),
+        cash_path=cash_path,
+        borrow=borrow,
         **fields,
     )
 

@@ -33,6 +33,27 @@ def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -
     return entries, exits
 
 
+def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.ndarray:
+    """An entry order's price series as N × T floats (NaN when not given)."""
+    if prices is None:
+        return np.full(shape, np.nan)
+    prices = np.asarray(prices, dtype=np.float64)
+    if prices.shape not in (shape, shape[1:]):
+        raise ValueError(f"{name} prices must have shape (T,) or (N, T); got {prices.shape}")
+    return np.broadcast_to(prices, shape)
+
+
+def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop):
+    """Fills and entry orders of N runs whose signals open positions with entry orders."""
+    from engine.orders import order_events
+
+    ohlc = (bars.open, bars.high, bars.low, bars.close)
+    shape = entries.shape
+    return order_events(
+        entries, exits, ohlc, _prices(limit, shape, "limit"), _prices(stop, shape, "stop"), params
+    )
+
+
 def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
     if params.walks_bars:
         return _simulate.stop_events(
@@ -57,7 +78,13 @@ def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
 
 
 def run(
-    bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams | None = None
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams | None = None,
+    *,
+    limit: np.ndarray | None = None,
+    stop: np.ndarray | None = None,
 ) -> EngineResult:
     """Backtest one signal pair over ``bars``.
 
@@ -68,10 +95,18 @@ def run(
     ...           TradingParams(fee_rate=0.0, position_size=1000))
     >>> [(t.entry_bar, t.exit_bar, t.size, t.pnl) for t in res.trades]
     [(1, 3, 100, 200.0)]
+
+    With an entry order (``params.entry_type`` other than market), ``limit`` and ``stop``
+    are the order prices each bar's signal would use (T floats; docs/execution.md, "Entry
+    orders") and the result holds the orders.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
-    events = _events(bars, entries[None], exits[None], params)
+    orders = None
+    if params.has_orders:
+        events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
+    else:
+        events = _events(bars, entries[None], exits[None], params)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
@@ -81,6 +116,7 @@ def run(
         trades=trade_table(events, bust, bars, params),
         metrics={name: _scalar(values[0]) for name, values in metrics.items()},
         bust_bar=bust if bust >= 0 else None,
+        orders=orders,
     )
 
 
@@ -93,6 +129,8 @@ def run_batch(
     keep_equity: bool = False,
     one_pass: bool = False,
     block_edges: np.ndarray | None = None,
+    limit: np.ndarray | None = None,
+    stop: np.ndarray | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
@@ -104,15 +142,28 @@ def run_batch(
     bars instead (``engine._kernel.evaluate_runs``, the same numbers bit for bit), which
     also fills ``BatchResult.curve`` and, with ``block_edges`` (S + 1 bounds over the T - 1
     bar returns), ``BatchResult.block_stats``.
+
+    With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
+    ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
+    are walked compiled when the work pays for it (``engine._order_kernel``, the same
+    numbers and equity as the Python walk bit for bit).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    if params.has_orders:
+        if one_pass:
+            raise ValueError("one_pass takes no entry orders")
+        if _orders_compiled(bars, entries, params):
+            return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or keep_equity:
             raise ValueError("one_pass takes no stops and keeps no equity")
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
-    events = _events(bars, entries, exits, params)
+    if params.has_orders:
+        events, _ = _order_events(bars, entries, exits, params, limit, stop)
+    else:
+        events = _events(bars, entries, exits, params)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):
@@ -124,6 +175,63 @@ def run_batch(
         return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
+    """Whether a batch with entry orders is walked compiled: enough work, T >= 3 (the
+    curve reduction's domain), finite prices, and no close at the end (the Python walk's
+    paths add it, as for market entries)."""
+    return (
+        not params.close_at_end
+        and len(bars) >= 3
+        and compiled.pays(entries.size, compiled.MIN_BAR_UPDATES)
+        and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
+    )
+
+
+def _compiled_orders(
+    bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool = False
+):
+    """``run_batch`` with entry orders through ``engine._order_kernel.evaluate_orders``
+    (each curve reduced in the kernel as ``core_metrics`` reduces it; kept with
+    ``keep_equity``)."""
+    from engine import _order_kernel as kernel
+    from engine.orders import order_code
+
+    def rows(prices: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if prices is None:
+            return np.full((1, len(bars)), np.nan), np.zeros(len(entries), dtype=np.int64)
+        prices = np.asarray(prices, dtype=np.float64)
+        if prices.ndim == 1:
+            return prices[None], np.zeros(len(entries), dtype=np.int64)
+        return np.ascontiguousarray(prices), np.arange(len(entries), dtype=np.int64)
+
+    stops = _simulate._Stops.of(params)
+    fractions = [np.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)]
+    inputs = (
+        np.ascontiguousarray(entries),
+        np.ascontiguousarray(exits),
+        *rows(limit),
+        *rows(stop),
+        *(np.ascontiguousarray(c, dtype=np.float64) for c in (bars.open, bars.high, bars.low)),
+        np.ascontiguousarray(bars.close, dtype=np.float64),
+        order_code(params.entry_type),
+        params.valid_bars,
+        params.direction == "longonly",
+        _simulate._Costs.of(params).as_array(),
+        np.array(fractions, dtype=np.float64),
+    )
+    stats, equity = kernel.evaluate_orders(*inputs, keep_equity)
+    metrics = finish_core(
+        stats[:, kernel.FINAL],
+        stats[:, kernel.MEAN],
+        stats[:, kernel.STD],
+        stats[:, kernel.DRAWDOWN],
+        stats[:, kernel.TRADES],
+        params.initial_capital,
+        params.annual_bars,
+    )
+    return BatchResult(metrics=metrics, equity=equity if keep_equity else None)
 
 
 def _one_pass(

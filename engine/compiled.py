@@ -103,3 +103,10 @@ def warm() -> None:
         kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *common)
         kernel.evaluate_runs(no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
+    from engine import _order_kernel
+
+    rows = np.zeros(2, dtype=np.int64)
+    orders = (entries, exits, lines, rows, lines, rows, prices, prices, prices, prices)
+    for kind in range(1, 5):
+        for keep in (False, True):
+            _order_kernel.evaluate_orders(*orders, kind, 1, True, costs, np.full(3, np.nan), keep)

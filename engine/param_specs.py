@@ -79,6 +79,9 @@ FEE_MAX = NumberSpec(
 )
 FEE_MAX_BELOW_MIN = "must be at least fee_min"
 """What a ``fee_max`` below ``fee_min`` gets (on ``fee_max``)."""
+BORROW_WITH_ORDERS = "is not charged with entry orders yet: leave it out or enter at market"
+"""What a ``borrow_rate`` beside an entry order other than market gets (on ``borrow_rate``):
+the order walk does not accrue the borrow fee."""
 BORROW_RATE = NumberSpec(
     "borrow_rate", None, "must be from 0 to 1 (an annual fraction: 0.03 = 3% a year)", ge=0, lt=1
 )
@@ -127,3 +130,11 @@ an entry closes the short and opens a long."""
 
 DEFAULT_SIZE_TYPE = "value"
 DEFAULT_DIRECTION = "longonly"
+
+ENTRY_ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "on_close")
+"""How a signal opens its position (docs/execution.md, "Entry orders"): ``market`` at the
+next open (the default), a ``limit``, ``stop`` or ``stop_limit`` order good for
+``valid_bars`` bars after the signal bar, or ``on_close`` at the signal bar's close."""
+
+VALID_BARS_MAX = 10_000
+"""The most bars an entry order may stay good for."""

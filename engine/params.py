@@ -13,6 +13,7 @@ from engine.param_specs import (
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
+    ENTRY_ORDER_TYPES,
     FEE_MAX,
     FEE_MAX_BELOW_MIN,
     FEE_RATE,
@@ -25,6 +26,7 @@ from engine.param_specs import (
     STOP_SPECS,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
+    VALID_BARS_MAX,
     NumberSpec,
     percent_size_too_large,
 )
@@ -75,11 +77,21 @@ class TradingParams:
     close_at_end: bool | None = None
     """True: a position still open after the last bar is closed at the last bar's open
     (backtesting.py's ``finalize_trades``); ``None`` (or False) leaves it open."""
+    entry_type: str = "market"
+    """How signals open positions (``ENTRY_ORDER_TYPES``); prices of limit and stop orders
+    are inputs of ``run``/``run_batch`` (docs/execution.md, "Entry orders")."""
+    valid_bars: int = 1
+    """Bars after its signal bar an entry order is good for (limit, stop, stop_limit)."""
 
     @property
     def annual_bars(self) -> float:
         """``bars_per_year``, or 252 (``TRADING_DAYS``) when it is ``None``."""
         return TRADING_DAYS if self.bars_per_year is None else self.bars_per_year
+
+    @property
+    def has_orders(self) -> bool:
+        """Whether signals open positions by other than market orders (the order walk)."""
+        return self.entry_type != "market"
 
     @property
     def has_stops(self) -> bool:
@@ -127,9 +139,25 @@ class TradingParams:
             raise EngineParamError("position_size", PERCENT_MESSAGE)
         if self.direction not in DIRECTIONS:
             raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")
+        if self.entry_type not in ENTRY_ORDER_TYPES:
+            raise EngineParamError("entry_type", f"must be one of {', '.join(ENTRY_ORDER_TYPES)}")
+        valid = self.valid_bars
+        if (
+            isinstance(valid, bool)
+            or not isinstance(valid, int)
+            or not 1 <= valid <= VALID_BARS_MAX
+        ):
+            raise EngineParamError(
+                "valid_bars", f"must be a whole number from 1 to {VALID_BARS_MAX}"
+            )
         for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT, *COST_SPECS):
             if getattr(self, spec.name) is not None:
                 check(spec)
+        if self.has_orders and self.borrow_rate:
+            raise EngineParamError(
+                "borrow_rate",
+                "is not charged with entry orders yet: leave it out or enter at market",
+            )
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise EngineParamError(FEE_MAX.name, FEE_MAX_BELOW_MIN)
         if self.close_at_end not in (None, True, False):

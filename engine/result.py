@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.orders import Orders
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,9 @@ class EngineResult:
     trades: Sequence[Trade]
     metrics: dict[str, float | int | None]
     bust_bar: int | None
+    orders: Orders | None = None
+    """The entry orders (``engine.orders.Orders``, one run) when signals open positions
+    by other than market orders; None otherwise."""
 
 
 @dataclass(frozen=True, eq=False)

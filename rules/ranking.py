@@ -21,7 +21,7 @@ from rules.expr import ExprError
 from rules.expr.check import CONDITION, SERIES, check_text
 from rules.expr.evaluate import evaluate_series
 from rules.expr.tree import Node
-from rules.library.expr import DEFAULT_BOUNDS, param_value
+from rules.library.expr import named_values
 from rules.spec import RuleValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,18 +94,7 @@ def check_ranking(
                 f"params.{str(name)[:40]}",
                 f"params.{str(name)[:40]} names no $parameter of score or filter (used: {used})",
             )
-    out: dict[str, Any] = {}
-    for name, use in ranking.params.items():
-        at = f"params.{name}"
-        if values.get(name) is None:
-            raise RuleValidationError(at, f"{at} is required (the value of ${name})")
-        out[name] = param_value(name, use, values[name], list(DEFAULT_BOUNDS[use]), at)
-    for text in ranking.constraints:
-        fast, _, slow = text.split(" ")
-        if not out[fast] < out[slow]:
-            at = f"params.{fast}"
-            raise RuleValidationError(at, f"{at} must be less than {slow}: macd needs fast < slow")
-    return ranking, out
+    return ranking, named_values(ranking.params, ranking.constraints, values, "params.")
 
 
 def evaluate(ranking: Ranking, bars: Bars, values: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -55,6 +55,10 @@ class RunRequest:
     fee_max: float | None = None
     borrow_rate: float | None = None
     close_open_trades_at_end: bool = False
+    entry_order: dict[str, Any] | None = None
+    """How signals open positions, normalised (``type``, the ``limit``/``stop`` texts its
+    type uses, ``params``, ``valid_bars``); None: a market order at the next open
+    (docs/execution.md, "Entry orders")."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -64,15 +68,24 @@ class RunRequest:
             bars_per_year=bars_per_year,
             close_at_end=self.close_open_trades_at_end,
             **engine_fields,
+            **self.entry_settings(),
         )
+
+    def entry_settings(self) -> dict[str, Any]:
+        """The engine's entry order fields (``entry_type``, ``valid_bars``); empty for a
+        market entry."""
+        order = self.entry_order
+        if order is None:
+            return {}
+        return {"entry_type": order["type"], "valid_bars": order["valid_bars"]}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
-        that are off (``None``), costs not charged (``None``) and
-        ``close_open_trades_at_end`` false are left out, so a request without them stores
-        and queues the same bytes as before they existed."""
+        that are off (``None``), costs not charged (``None``), a market entry (no
+        ``entry_order``) and ``close_open_trades_at_end`` false are left out, so a request
+        without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
-        for name in (*STOP_FIELDS, *COST_FIELDS):
+        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order"):
             if data[name] is None:
                 del data[name]
         if not data["close_open_trades_at_end"]:
@@ -197,7 +210,37 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         **{name: _percent(getattr(body, name)) for name in STOP_FIELDS},
         **{name: _cost(name, getattr(body, name)) for name in COST_FIELDS},
         close_open_trades_at_end=body.close_open_trades_at_end,
+        entry_order=_entry_order(body.entry_order),
     )
+
+
+def _entry_order(body: Any) -> dict[str, Any] | None:
+    """A request's ``entry_order`` normalised: None for none or a market order; else its
+    type, the price texts it uses, their checked ``$name`` values and ``valid_bars`` (1 for
+    ``on_close``, which fills on the signal bar).
+
+    :raise RequestError: naming ``entry_order.limit``, ``entry_order.stop`` or
+        ``entry_order.params.<name>``.
+    """
+    from rules.entry_prices import PRICE_FIELDS, check_prices
+    from rules.spec import RuleValidationError
+
+    if body is None or body.type == "market":
+        if body is not None:
+            for name in (*PRICE_FIELDS, "params"):
+                if getattr(body, name) is not None:
+                    raise RequestError(f"entry_order.{name}", "is not used by a market order")
+        return None
+    texts = {name: getattr(body, name) for name in PRICE_FIELDS}
+    try:
+        _, values = check_prices(body.type, texts, body.params)
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    order: dict[str, Any] = {"type": body.type}
+    order.update({name: text for name, text in texts.items() if text is not None})
+    order["params"] = values
+    order["valid_bars"] = 1 if body.type == "on_close" else body.valid_bars
+    return order
 
 
 def check_daily_dates(timeframe: str, start_date: str, end_date: str) -> None:
@@ -263,10 +306,18 @@ class RunResult:
     engine_version: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
     probabilistic_sharpe: dict[str, Any] = field(default_factory=dict)
+    orders: list[dict[str, Any]] | None = None
+    """The entry orders of a request with an ``entry_order`` (``adapters.orders``); None,
+    and left out of the document, for market entries (additive)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict in field order (shallow: the values already are plain types)."""
-        return {name: getattr(self, name) for name in RESULT_FIELDS}
+        """JSON-ready dict in field order (shallow: the values already are plain types);
+        ``orders`` only when there are entry orders, so a market run's document keeps the
+        bytes of before."""
+        data = {name: getattr(self, name) for name in RESULT_FIELDS}
+        if data["orders"] is None:
+            del data["orders"]
+        return data
 
 
 RESULT_FIELDS = tuple(f.name for f in fields(RunResult))

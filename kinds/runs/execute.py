@@ -154,6 +154,24 @@ def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dic
     return {label: np.asarray(line)[window] for label, line in lines.items()}
 
 
+def entry_prices_in_window(
+    frame: MarketWindow, entry_order: dict | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(limit, stop) prices of a request's entry orders on every window bar (None: not
+    used), computed on the signal history and cut to the window, as its signals are."""
+    if entry_order is None:
+        return None, None
+    from rules.entry_prices import compile_prices, prices
+
+    compiled = compile_prices(entry_order.get("limit"), entry_order.get("stop"))
+    history, window = frame.signal_history()
+    limit, stop = prices(compiled, history, entry_order["params"])
+    return (
+        None if limit is None else limit[window],
+        None if stop is None else stop[window],
+    )
+
+
 def panels_in_window(frame: MarketWindow, rule_type: str, params: dict) -> list[Panel]:
     """The rule's oscillator panels (empty when it has none), computed on every bar up to
     the window's end and cut to the window, as its signals are."""
@@ -190,7 +208,9 @@ def execute(
     frame = market_window(market, start)
     entries, exits = signals_in_window(frame, request.rule_type, [request.params])
     entries, exits = entries[0], exits[0]
-    result = run_engine(frame.bars, entries, exits, request.trading_params(frame.bars_per_year))
+    limit, stop = entry_prices_in_window(frame, request.entry_order)
+    params = request.trading_params(frame.bars_per_year)
+    result = run_engine(frame.bars, entries, exits, params, limit=limit, stop=stop)
 
     overlays = None
     if request.charts and RULES[request.rule_type].overlays is not None:
@@ -250,6 +270,12 @@ def assemble(
 
     points = None if every_bar else points_of(len(bars), curve_points())
     records = adapters.trade_records(bars, result)
+    orders = None
+    if request.entry_order is not None:
+        from adapters.orders import order_records, with_entry_order
+
+        orders = order_records(bars, result, request.entry_order["type"])
+        records = with_entry_order(records, request.entry_order["type"])
     benchmark = adapters.buy_and_hold(bars, request.initial_capital, points)
     enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
     exposure = enhanced["avg_exposure_pct"]
@@ -289,6 +315,7 @@ def assemble(
         engine_version=ENGINE_VERSION,
         request=request.to_dict(),
         probabilistic_sharpe=psr,
+        orders=orders,
     )
 
 

@@ -29,9 +29,11 @@ from pydantic_core import PydanticCustomError
 from data.timeframe import DAILY
 from engine.param_specs import (
     BORROW_RATE,
+    BORROW_WITH_ORDERS,
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
+    ENTRY_ORDER_TYPES,
     FEE_FIXED,
     FEE_MAX,
     FEE_MAX_BELOW_MIN,
@@ -48,6 +50,7 @@ from engine.param_specs import (
     STOP_LOSS_PCT,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
+    VALID_BARS_MAX,
     NumberSpec,
     percent_size_too_large,
 )
@@ -151,6 +154,32 @@ Notes = Annotated[
 ]
 
 
+PRICE_TEXT_MAX = 2_000
+"""The longest price expression of an entry order (the strategy language bounds it too)."""
+
+
+class EntryOrderBody(BaseModel):
+    """How signals open positions (docs/execution.md, "Entry orders"): the order type, its
+    price expressions (checked by ``rules.entry_prices``), their ``$name`` values and how
+    many bars after the signal bar the order is good for."""
+
+    model_config = ConfigDict(extra="forbid", title="EntryOrder")
+
+    type: Literal[ENTRY_ORDER_TYPES] = Field(  # type: ignore[valid-type]
+        "market", description="market | limit | stop | stop_limit | on_close"
+    )
+    limit: Annotated[str, Field(strict=True, max_length=PRICE_TEXT_MAX)] | None = Field(
+        None, description="limit price expression, evaluated on the signal bar's close"
+    )
+    stop: Annotated[str, Field(strict=True, max_length=PRICE_TEXT_MAX)] | None = Field(
+        None, description="stop price expression, evaluated on the signal bar's close"
+    )
+    params: dict[str, Any] | None = Field(None, description="a number per $name of the prices")
+    valid_bars: Annotated[int, Field(strict=True, ge=1, le=VALID_BARS_MAX)] = Field(
+        1, description="bars after the signal bar the order is good for"
+    )
+
+
 class RunRequestBody(BaseModel):
     """A run request as users send it (``POST /run_backtest``, a bulk file, a preset).
 
@@ -227,6 +256,9 @@ class RunRequestBody(BaseModel):
         description="close a position still open after the last bar at that bar's open "
         "(backtesting.py's finalize_trades)",
     )
+    entry_order: EntryOrderBody | None = Field(
+        None, description="how signals open positions; null = a market order at the next open"
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -249,6 +281,13 @@ class RunRequestBody(BaseModel):
     def _fee_max_at_least_fee_min(self) -> RunRequestBody:
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
+        return self
+
+    @model_validator(mode="after")
+    def _no_borrow_with_entry_orders(self) -> RunRequestBody:
+        order = self.entry_order
+        if self.borrow_rate and order is not None and order.type != "market":
+            raise PydanticCustomError("borrow_with_orders", BORROW_WITH_ORDERS)
         return self
 
 
@@ -325,7 +364,11 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return "position_size", PERCENT_MESSAGE
     if kind == "fee_max_below_min":
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
+    if kind == "borrow_with_orders":
+        return BORROW_RATE.name, BORROW_WITH_ORDERS
     field = str(error["loc"][0])
+    if field == "entry_order" and kind != "extra_forbidden":
+        return _entry_order_error(error)
     if kind == "extra_forbidden":
         return unknown_field(_loc_text(error)[:40], "request")
     if _is_required_error(error):
@@ -342,6 +385,24 @@ def error_field_message(error: dict) -> tuple[str, str]:
             return field, "must be a finite number" if is_int else "must be a number"
         return field, _RANGE_MESSAGES[field]
     return field, _TYPE_MESSAGES.get(field, "is invalid")
+
+
+_ENTRY_ORDER_MESSAGES = {
+    "type": f"must be one of: {', '.join(ENTRY_ORDER_TYPES)}",
+    "limit": f"must be a price expression of at most {PRICE_TEXT_MAX} characters, or null",
+    "stop": f"must be a price expression of at most {PRICE_TEXT_MAX} characters, or null",
+    "params": "must be an object of $name values",
+    "valid_bars": f"must be a whole number from 1 to {VALID_BARS_MAX}",
+}
+
+
+def _entry_order_error(error: dict) -> tuple[str, str]:
+    """(field, message) of an error inside ``entry_order``: the field is its path."""
+    loc = error["loc"]
+    if len(loc) < 2 or str(loc[1]) not in _ENTRY_ORDER_MESSAGES:
+        return "entry_order", "must be an object (type, limit, stop, params, valid_bars) or null"
+    name = str(loc[1])
+    return f"entry_order.{name}", _ENTRY_ORDER_MESSAGES[name]
 
 
 class RunLabelsBody(BaseModel):
@@ -408,6 +469,7 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = [
+    "EntryOrderBody",
     "LenientRunRequestBody",
     "RunLabelsBody",
     "RunRequestBody",

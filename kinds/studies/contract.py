@@ -28,9 +28,16 @@ from kinds.studies.fields import (
     STUDY_FIELDS,
 )
 from kinds.sweeps.contract import TRADING_FIELDS, _base_params
-from kinds.sweeps.grid import check_value, expand_stop_values, split_swept
+from kinds.sweeps.grid import (
+    check_value,
+    entry_param_specs,
+    expand_stop_values,
+    split_swept,
+    trading_fields,
+)
 from rules import RuleSpec, RuleValidationError, parse_constraint, validate_rule
 from rules.registry import spec_for
+from rules.spec import ParamSpec
 from work.errors import unknown_field
 
 STUDY_ID = re.compile(RUN_ID_PATTERN)
@@ -65,8 +72,11 @@ def _spec(rule_type: str, params: object) -> RuleSpec:
         raise RequestError(exc.field, exc.message) from None
 
 
-def _space_entry(spec: RuleSpec, name: str, entry: Any) -> dict[str, Any]:
+def _space_entry(
+    spec: RuleSpec, name: str, entry: Any, orders: dict[str, ParamSpec]
+) -> dict[str, Any]:
     """One space entry, normalised: its type, bounds (checked like a grid value), step, log.
+    ``orders``: the entry order's ``entry_order.<name>`` entries (``entry_param_specs``).
 
     :raise RequestError: naming ``space.<name>`` (an unknown or non-numeric parameter) or
         ``space.<name>.low``/``.high``/``.step``.
@@ -76,6 +86,10 @@ def _space_entry(spec: RuleSpec, name: str, entry: Any) -> dict[str, Any]:
         kind = "float"
         low = expand_stop_values(entry.low, name, f"{path}.low")[0]
         high = expand_stop_values(entry.high, name, f"{path}.high")[0]
+    elif name in orders:
+        kind = orders[name].type
+        low = check_value(orders[name], entry.low, f"{path}.low")
+        high = check_value(orders[name], entry.high, f"{path}.high")
     else:
         names = [p.name for p in spec.params]
         if name not in names:
@@ -129,19 +143,24 @@ def parse_study_request(payload: object) -> StudyRequest:
         raise RequestError("params", "must be an object of parameter values")
     spec = _spec(rule_type, payload.get("params"))
     base = _base_params(spec, payload.get("params"), body.space)
-    space = {name: _space_entry(spec, name, entry) for name, entry in body.space.items()}
-    lows, stops = split_swept({name: entry["low"] for name, entry in space.items()})
+    orders = entry_param_specs(payload.get("entry_order"))
+    space = {name: _space_entry(spec, name, entry, orders) for name, entry in body.space.items()}
+    lows, trading = split_swept({name: entry["low"] for name, entry in space.items()})
     base = {name: lows.get(name, value) if value is None else value for name, value in base.items()}
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    stops = trading_fields(trading, shared.get("entry_order"))
     run = {**shared, **stops, "ticker": payload.get("ticker"), "rule_type": rule_type}
     base_request = parse_request({**run, "params": {**base, **lows}}, strict=True)
+    searched = [name for name in stops if name != "entry_order"]  # the order: normalised
     fields = base_request.to_dict()
     stored = {
         "ticker": base_request.ticker,
         "rule_type": rule_type,
         "params": base,
-        **{name: fields[name] for name in TRADING_FIELDS if name in fields and name not in stops},
-        **{name: shared[name] for name in stops if name in shared},
+        **{
+            name: fields[name] for name in TRADING_FIELDS if name in fields and name not in searched
+        },
+        **{name: shared[name] for name in searched if name in shared},
         "space": space,
         "constraints": list(spec.constraints),
         **own_stored(body),
@@ -189,7 +208,8 @@ def trial_run_request(stored: dict[str, Any], swept: dict[str, Any]) -> dict[str
     """The ``POST /api/runs`` body that runs one trial as a backtest (with charts): the
     study's run fields, its fixed params with the trial's values (a searched stop replaces
     the request's own)."""
-    params, stops = trial_params(stored, swept)
+    params, trading = trial_params(stored, swept)
+    stops = trading_fields(trading, stored.get("entry_order"))
     body = {
         "ticker": stored["ticker"],
         "rule_type": stored["rule_type"],

@@ -33,7 +33,15 @@ from kinds.sweeps.fields import (
     NOT_SWEEP_FIELDS,
     SWEEP_FIELDS,
 )
-from kinds.sweeps.grid import Grid, check_value, expand_grid, split_swept
+from kinds.sweeps.grid import (
+    Grid,
+    check_value,
+    entry_param_specs,
+    expand_grid,
+    split_entry_values,
+    split_swept,
+    trading_fields,
+)
 from rules import RuleSpec, RuleValidationError, validate_rule
 from rules.registry import spec_for
 from work.errors import unknown_field
@@ -217,7 +225,8 @@ def parse_sweep_request(
     base = _base_params(spec, payload.get("params"), payload.get("grid"))
     fields.raise_for("grid")
     n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
-    grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps)
+    entry = entry_param_specs(payload.get("entry_order"))
+    grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps, entry=entry)
     base = _fill_swept(base, grid)
     fields.raise_for("chunk_size")
     fields.raise_for("cscv_blocks")
@@ -226,6 +235,9 @@ def parse_sweep_request(
 
     tickers = body.tickers if body.tickers is not None else [body.ticker]
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    first_entry = split_entry_values(grid.trading(grid.combos[0]), shared.get("entry_order"))[1]
+    if first_entry is not None:  # the first combination's $name values complete the order
+        shared["entry_order"] = first_entry
     first_params = grid.params(base, grid.combos[0])
     requests = []
     for index, ticker in enumerate(tickers):
@@ -396,7 +408,8 @@ def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]
     """The ``POST /run_backtest`` body that runs one combination of a stored sweep request
     on its own (with charts): the sweep's shared fields, its base params with the swept
     values (a swept stop replaces the shared one)."""
-    rule, stops = split_swept(swept)
+    rule, trading = split_swept(swept)
+    stops = trading_fields(trading, stored.get("entry_order"))
     body = {
         "ticker": ticker,
         "rule_type": stored["rule_type"],

@@ -6,10 +6,12 @@ to ``run``) and the equity-curve metrics (``adapters.equity_metrics``, the code 
 run's ``enhanced_metrics`` calls with N = 1). So every combination's metrics equal what
 ``execute`` gives for the same request, bit for bit.
 
-Swept stops (``ChunkSpec.trading``) change the trading parameters per combination: the
-combinations are grouped by their stops and each group is one ``run_batch`` call (the
-engine walks each run bar by bar then); a sweep without swept stops is one group, as
-before.
+Swept stops and entry-order ``$names`` (``ChunkSpec.trading``) change the trading
+parameters per combination: the combinations are grouped by them and each group is one
+``run_batch`` call (the engine walks each run bar by bar then; a group's entry orders are
+priced once); a sweep without them is one group, as before. An entry order (the request's
+``entry_order``) prices its orders on the signal history as a single run does
+(``entry_prices_in_window``).
 
 Trade-level metrics (win rate, profit factor, average/best/worst trade) and
 ``exposure_pct`` need each run's trades or positions, which a batch does not keep: they are
@@ -42,7 +44,8 @@ from adapters.metrics import curve_stats_metrics, equity_metrics
 from engine import BatchResult, TradingParams, bar_returns, compiled, run_batch, run_crossings
 from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
-from kinds.runs.execute import MarketWindow, signals_in_window
+from kinds.runs.execute import MarketWindow, entry_prices_in_window, signals_in_window
+from kinds.sweeps.grid import split_entry_values
 from metrics import curve_functions, sweep_metric_keys
 
 BLOCK_ROWS = 500
@@ -72,7 +75,10 @@ def evaluate(
     if blocks and len(frame.bars) - 1 < MIN_BARS_PER_BLOCK * blocks:
         blocks = 0
     if not trading or not any(trading):
-        return _evaluate_rows(frame, request.rule_type, base, params_list, cache, block, blocks)
+        prices = entry_prices_in_window(frame, request.entry_order)
+        return _evaluate_rows(
+            frame, request.rule_type, base, params_list, cache, block, blocks, prices
+        )
     groups: dict[tuple, list[int]] = {}
     for i, stops in enumerate(trading):
         groups.setdefault(tuple(sorted(stops.items())), []).append(i)
@@ -81,14 +87,16 @@ def evaluate(
     if blocks:
         out[BLOCK_KEY] = np.empty((len(params_list), 2 * blocks))
     for key, rows in groups.items():
+        stops, entry_order = split_entry_values(dict(key), request.entry_order)
         part = _evaluate_rows(
             frame,
             request.rule_type,
-            dataclasses.replace(base, **dict(key)),
+            dataclasses.replace(base, **stops),
             [params_list[i] for i in rows],
             cache,
             block,
             blocks,
+            entry_prices_in_window(frame, entry_order),
         )
         for name in out:
             out[name][rows] = part[name]
@@ -107,8 +115,10 @@ def _evaluate_rows(
     cache: dict,
     block: int,
     blocks: int = 0,
+    prices: tuple = (None, None),
 ) -> dict[str, np.ndarray]:
-    """``evaluate`` for parameter sets that share their trading parameters."""
+    """``evaluate`` for parameter sets that share their trading parameters (and entry
+    order ``prices``: limit, stop)."""
     one_pass = _one_pass(frame, trading, len(params_list) * len(frame.bars))
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
     parts: list[dict[str, np.ndarray]] = []
@@ -122,7 +132,7 @@ def _evaluate_rows(
             entries, exits = signals_in_window(
                 frame, rule_type, params_list[first : first + block], cache
             )
-            parts.append(_evaluate_block(frame, entries, exits, trading, blocks, one_pass))
+            parts.append(_evaluate_block(frame, entries, exits, trading, blocks, one_pass, prices))
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
@@ -141,14 +151,17 @@ def _evaluate_block(
     trading: TradingParams,
     blocks: int,
     one_pass: bool,
+    prices: tuple = (None, None),
 ) -> dict[str, np.ndarray]:
     """The stored metrics of a block of combinations: each in one compiled pass
-    (``one_pass``), or from their equity curves (N × T)."""
+    (``one_pass``), or from their equity curves (N × T); ``prices``: their entry orders'
+    limit and stop prices."""
     if one_pass:
         edges = _edges(frame, blocks)
         batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
         return _finish_one_pass(frame, batch, trading, blocks)
-    batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True)
+    limit, stop = prices
+    batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True, limit=limit, stop=stop)
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
         frame.bars.timestamps,
@@ -190,11 +203,12 @@ def _crossing(frame: MarketWindow, rule_type: str, params_list: list[dict], cach
 def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> bool:
     """Whether the combinations run as the engine's compiled one-pass evaluation: the same
     numbers bit for bit, and chosen when the work pays for loading the kernels, without
-    swept or set stops (walked bar by bar in Python) and without registered curve metrics
+    swept or set stops or entry orders (walked bar by bar) and without registered curve metrics
     (they take each combination's whole equity curve, which one pass does not keep), on
     finite prices (the numpy path carries a NaN through; the kernel takes none)."""
     return (
         not trading.has_stops
+        and not trading.has_orders
         and not curve_functions()
         and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)
         and bool(np.isfinite(frame.bars.open).all() and np.isfinite(frame.bars.close).all())

@@ -58,20 +58,84 @@ class Grid:
 
     def params(self, base: dict, combo: tuple) -> dict:
         """The full rule parameter dict of one combination: ``base`` with the swept rule
-        values (swept stops are not rule parameters: ``trading``)."""
+        values (swept stops and entry-order values are not rule parameters: ``trading``)."""
         swept = zip(self.names, combo, strict=True)
-        return {**base, **{name: value for name, value in swept if name not in STOP_FIELDS}}
+        return {**base, **{name: value for name, value in swept if not is_trading(name)}}
 
     def trading(self, combo: tuple) -> dict:
-        """The swept stop parameters of one combination (empty when no stop is swept)."""
+        """The swept stop parameters and entry-order ``$name`` values of one combination
+        (empty when none is swept)."""
         swept = zip(self.names, combo, strict=True)
-        return {name: value for name, value in swept if name in STOP_FIELDS}
+        return {name: value for name, value in swept if is_trading(name)}
+
+
+ENTRY_PREFIX = "entry_order."
+"""Grid names of an entry order's ``$name`` values: ``entry_order.k`` sweeps ``$k`` of its
+price expressions (docs/execution.md, "Entry orders")."""
+
+
+def is_trading(name: str) -> bool:
+    """Whether a swept name is a trading parameter (a stop, or an entry order's ``$name``)
+    rather than a rule parameter."""
+    return name in STOP_FIELDS or name.startswith(ENTRY_PREFIX)
 
 
 def split_swept(swept: dict) -> tuple[dict, dict]:
-    """A combination's swept values as (rule parameters, stop parameters)."""
-    rule = {name: value for name, value in swept.items() if name not in STOP_FIELDS}
-    return rule, {name: value for name, value in swept.items() if name in STOP_FIELDS}
+    """A combination's swept values as (rule parameters, trading parameters: stops and
+    ``entry_order.<name>`` values)."""
+    rule = {name: value for name, value in swept.items() if not is_trading(name)}
+    return rule, {name: value for name, value in swept.items() if is_trading(name)}
+
+
+def split_entry_values(trading: dict, entry_order: dict | None) -> tuple[dict, dict | None]:
+    """A combination's trading values as (stops, its entry order): the request's
+    ``entry_order`` with the swept ``entry_order.<name>`` values in its ``params``."""
+    stops = {name: value for name, value in trading.items() if name in STOP_FIELDS}
+    values = {
+        name.removeprefix(ENTRY_PREFIX): value
+        for name, value in trading.items()
+        if name.startswith(ENTRY_PREFIX)
+    }
+    if not values or not isinstance(entry_order, dict):
+        return stops, entry_order
+    params = entry_order.get("params")
+    return stops, {
+        **entry_order,
+        "params": {**(params if isinstance(params, dict) else {}), **values},
+    }
+
+
+def trading_fields(trading: dict, entry_order: dict | None) -> dict:
+    """A combination's trading values as run request fields: its stops, and its
+    ``entry_order`` with the swept ``$name`` values (when it has one)."""
+    stops, order = split_entry_values(trading, entry_order)
+    return stops if order is None else {**stops, "entry_order": order}
+
+
+def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
+    """The grid entries an entry order offers, ``entry_order.<name>`` per ``$name`` of its
+    price texts (whole numbers for a window or lag, floats otherwise, in the strategy
+    language's bounds); none when there is no entry order or its texts do not parse (the
+    run request's check names the problem then)."""
+    from rules.entry_prices import compile_prices
+    from rules.expr import ExprError
+    from rules.library.expr import DEFAULT_BOUNDS
+
+    if not isinstance(entry_order, dict):
+        return {}
+    texts = [entry_order.get(side) for side in ("limit", "stop")]
+    if not all(text is None or isinstance(text, str) for text in texts):
+        return {}
+    try:
+        uses = compile_prices(*texts).params
+    except ExprError:
+        return {}
+    specs = {}
+    for name, use in uses.items():
+        low, high = DEFAULT_BOUNDS[use]
+        kind = "float" if use == "number" else "int"
+        specs[f"{ENTRY_PREFIX}{name}"] = ParamSpec(name, kind, None, low, high, f"${name}")
+    return specs
 
 
 STOP_SPECS = {
@@ -362,8 +426,10 @@ def expand_grid(
     base: dict,
     n_tickers: int = 1,
     caps: RequestCaps | None = None,
+    entry: dict[str, ParamSpec] | None = None,
 ) -> Grid:
-    """Check and expand ``grid`` for ``spec``; ``base`` holds every parameter's base value.
+    """Check and expand ``grid`` for ``spec``; ``base`` holds every parameter's base value;
+    ``entry`` the request's entry-order grid entries (``entry_param_specs``).
     ``skipped`` counts constraint-breaking combinations over all ``n_tickers``. ``caps``
     (the request's, ``kinds.sweeps.caps``) are checked on the count of the combinations
     kept, before any of them is built or checked with the registry.
@@ -375,24 +441,28 @@ def expand_grid(
     if not isinstance(grid, dict) or not grid:
         raise RequestError("grid", GRID_MESSAGE)
     known = [p.name for p in spec.params]
+    entry = entry or {}
     for key in grid:
-        if key not in known and key not in STOP_FIELDS:
+        if key not in known and key not in STOP_FIELDS and key not in entry:
             path = f"grid.{str(key)[:40]}"
+            offered = f" nor a $name of entry_order ({', '.join(entry)})" if entry else ""
             raise _fail(
                 path,
                 f"is not a parameter of {spec.rule_type} ({', '.join(known)}) nor a stop "
-                f"({', '.join(STOP_FIELDS)})",
+                f"({', '.join(STOP_FIELDS)}){offered}",
             )
-    names = tuple(name for name in (*known, *STOP_FIELDS) if name in grid)
+    names = tuple(name for name in (*known, *STOP_FIELDS, *entry) if name in grid)
 
     def param_of(name: str) -> ParamSpec:
+        if name in entry:
+            return entry[name]
         return STOP_SPECS[name] if name in STOP_FIELDS else spec.param(name)
 
     def values_of(name: str) -> list:
         path = f"grid.{name}"
         if name in STOP_FIELDS:
             return expand_stop_values(grid[name], name, path)
-        return expand_values(grid[name], spec.param(name), path)
+        return expand_values(grid[name], param_of(name), path)
 
     counts = [value_count(grid[name], param_of(name), f"grid.{name}") for name in names]
     described = math.prod(counts) * n_tickers

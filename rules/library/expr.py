@@ -144,6 +144,31 @@ def param_value(name: str, use: str, value: object, bounds: list, field: str) ->
     return value
 
 
+def named_values(
+    uses: dict[str, str], constraints: tuple[str, ...], values: dict, at: str
+) -> dict[str, Any]:
+    """The value of every ``$name`` in ``uses`` (its use, ``rules.expr.check.USES``) from
+    ``values``, checked in the language's default bounds (``param_value``), with the MACD
+    "fast < slow" ``constraints``: what texts outside the EXPR rule (a portfolio's ranking,
+    an entry order's prices) take for their parameters. ``at`` is the path before a name
+    ("params.").
+
+    :raise RuleValidationError: naming ``<at><name>`` for a missing or invalid value.
+    """
+    out: dict[str, Any] = {}
+    for name, use in uses.items():
+        field = f"{at}{name}"
+        if values.get(name) is None:
+            raise _fail(field, f"is required (the value of ${name})")
+        out[name] = param_value(name, use, values[name], list(DEFAULT_BOUNDS[use]), field)
+    for text in constraints:
+        fast, _, slow = text.split(" ")
+        if not out[fast] < out[slow]:
+            field = f"{at}{fast}"
+            raise _fail(field, f"must be less than {slow}: macd needs fast < slow")
+    return out
+
+
 def check(params: object, prefix: str = "") -> dict:
     """Validate an EXPR request's params and return them normalised: entry, exit, bounds
     (every parameter's [low, high]), then each ``$name``'s value in order of appearance.

@@ -203,9 +203,15 @@ def _inputs_hash(case: Case, bars: Bars, entries: np.ndarray, exits: np.ndarray)
 
 
 def params_document(params: TradingParams) -> dict[str, Any]:
-    """The case's trading parameters as recorded: unset stops (``None``) are left out, so the
-    cases made before stops existed keep their recorded inputs and hash."""
-    return {name: value for name, value in dataclasses.asdict(params).items() if value is not None}
+    """The case's trading parameters as recorded: unset stops (``None``) and a market entry
+    (the default ``entry_type`` and ``valid_bars``) are left out, so the cases made before
+    stops and entry orders existed keep their recorded inputs and hash."""
+    market = {"entry_type": "market", "valid_bars": 1}
+    return {
+        name: value
+        for name, value in dataclasses.asdict(params).items()
+        if value is not None and market.get(name, object()) != value
+    }
 
 
 def _nan_to_none(values: np.ndarray) -> list[Any]:

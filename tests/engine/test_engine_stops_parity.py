@@ -110,8 +110,13 @@ def assert_same_as_peer(ours, stats, atol: float = 0.0) -> list:
     np.testing.assert_allclose(
         ours.equity, stats["_equity_curve"]["Equity"].to_numpy(), rtol=1e-9, atol=0
     )
-    closed = [t for t in ours.trades if not t.is_open]
-    peer = stats["_trades"]
+    return assert_closed_trades_match(ours.trades, stats["_trades"], atol)
+
+
+def assert_closed_trades_match(trades, peer: pd.DataFrame, atol: float = 0.0) -> list:
+    """Our closed trades equal the peer's ``_trades`` (size and side, bars, prices, PnL
+    within 1e-9 relative, ``atol`` absolute); returns them."""
+    closed = [t for t in trades if not t.is_open]
     assert len(closed) == len(peer)
     assert [t.direction * t.size for t in closed] == peer["Size"].tolist()
     assert [t.entry_bar for t in closed] == peer["EntryBar"].tolist()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from kinds.runs.contract import RequestError
 from kinds.studies.contract import parse_study_request
 from kinds.studies.evaluate import evaluate_trials
 from kinds.studies.reuse import plan, source_of, trial_key
@@ -106,3 +107,29 @@ def test_a_trial_breaking_a_constraint_has_no_key_and_a_batch_evaluates_each_key
     todo, copies = plan("s", asked, keys, {"c": type("E", (), {"source": "old#9"})()})
     assert [t.number for t in todo] == [0, 1]
     assert copies == {2: source_of("s", 0), 3: "old#9"}
+
+
+def test_a_study_searches_an_entry_order_s_name_and_each_trial_equals_its_own_run():
+    """``space`` may hold ``entry_order.k`` (a $name of the entry order's prices): each
+    trial's metrics equal the backtest its run request gives (``trial_run_request``)."""
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import execute
+    from kinds.studies.contract import trial_run_request
+
+    order = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}}
+    space = {"period": {"low": 7, "high": 14}, "entry_order.k": {"low": 0.5, "high": 4.0}}
+    stored = parse_study_request(valid_study(space=space, entry_order=order)).stored
+    assert stored["space"]["entry_order.k"]["type"] == "float"
+    points = [{"period": 7, "entry_order.k": 0.5}, {"period": 7, "entry_order.k": 4.0}]
+    outcomes, _ = evaluate_trials(
+        stored, [Asked(i, p, {}, None) for i, p in enumerate(points)], "t"
+    )
+    assert outcomes[0].metrics != outcomes[1].metrics
+    for point, outcome in zip(points, outcomes, strict=True):
+        body = trial_run_request(stored, point)
+        assert body["entry_order"]["params"] == {"k": point["entry_order.k"]}
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert {key: metrics[key] for key in outcome.metrics} == outcome.metrics
+    with pytest.raises(RequestError) as err:
+        parse_study_request(valid_study(space={"entry_order.z": {"low": 1, "high": 2}}))
+    assert err.value.field == "space.entry_order.z"

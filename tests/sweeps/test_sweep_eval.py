@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import compiled
-from kinds.runs.contract import parse_request
+from kinds.runs.contract import RequestError, parse_request
 from kinds.runs.execute import execute, load_market_data, market_window
 from kinds.sweeps.contract import (
     chunk_payload,
@@ -116,6 +116,43 @@ SWEEPS = [
             "close_open_trades_at_end": True,
         },
         id="sma-costs-longshort-closed-at-end",
+    ),
+    pytest.param(
+        {
+            "rule_type": "SMA_CROSS",
+            "grid": {"fast": "3:30:9", "slow": [40, 80]},
+            "entry_order": {"type": "stop_limit", "stop": "high", "limit": "high * 1.01"},
+            "stop_loss_pct": 4,
+        },
+        id="sma-stop-limit-entry",
+    ),
+    pytest.param(
+        {
+            "rule_type": "RSI",
+            "grid": {"period": [7, 14], "entry_order.k": "0:3:1", "entry_order.n": [1, 5]},
+            "entry_order": {
+                "type": "limit",
+                "limit": "min(close * (1 - $k/100), sma(low, $n))",
+                "params": {"k": 1, "n": 3},
+                "valid_bars": 2,
+            },
+            "direction": "longshort",
+            "size_type": "percent",
+            "position_size": 100,
+        },
+        id="rsi-limit-entry-swept",
+    ),
+    pytest.param(
+        {
+            "rule_type": "SMA_CROSS",
+            "grid": {"fast": "3:30:9", "slow": [40, 80]},
+            "entry_order": {"type": "limit", "limit": "close * 0.99", "valid_bars": 3},
+            "fee_fixed": 2.5,
+            "fee_per_share": 0.005,
+            "fee_min": 1,
+            "close_open_trades_at_end": True,
+        },
+        id="sma-limit-entry-costs-closed-at-end",
     ),
 ]
 
@@ -226,3 +263,48 @@ def test_a_sweep_over_stop_loss_pct_changes_the_results_and_matches_single_runs(
         assert body.get("stop_loss_pct") == row["params"]["stop_loss_pct"]
         metrics = execute(parse_request({**body, "charts": False})).metrics
         assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS)
+
+
+def test_a_sweep_over_an_entry_order_s_name_changes_the_results_and_matches_single_runs():
+    """``entry_order.k`` swept over 0.5, 2 and 5 (a buy limit k % under the signal close):
+    three different results, each equal to its own run, whose request carries the value
+    in ``entry_order.params``."""
+    sweep = parse_sweep_request(
+        {
+            "ticker": "ACME",
+            "rule_type": "SMA_CROSS",
+            "params": {"fast": 10},
+            "grid": {"slow": [50], "entry_order.k": [0.5, 2, 5]},
+            "entry_order": {"type": "limit", "limit": "close * (1 - $k/100)", "valid_bars": 5},
+            "start_date": "2016-01-01",
+            "end_date": "2019-06-30",
+        }
+    )
+    assert sweep.grid.names == ("slow", "entry_order.k")
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert [row["params"]["entry_order.k"] for row in rows] == [0.5, 2.0, 5.0]
+    assert len({row["total_return_pct"] for row in rows}) == 3
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert body["entry_order"]["params"] == {"k": row["params"]["entry_order.k"]}
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS)
+
+
+def test_a_grid_entry_of_an_entry_order_must_name_one_of_its_names():
+    body = {
+        "ticker": "ACME",
+        "rule_type": "SMA_CROSS",
+        "grid": {"entry_order.z": [1, 2]},
+        "entry_order": {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}},
+        "start_date": "2016-01-01",
+        "end_date": "2019-06-30",
+    }
+    with pytest.raises(RequestError) as err:
+        parse_sweep_request(body)
+    assert err.value.field == "grid.entry_order.z"
+    body["grid"] = {"entry_order.k": [1, "x"]}
+    with pytest.raises(RequestError) as err:
+        parse_sweep_request(body)
+    assert err.value.field == "grid.entry_order.k"

@@ -191,3 +191,41 @@ def test_without_indicators_the_candles_and_volume_are_drawn_and_the_reason_show
     result = requests.get(f"{stack.base_url}/runs/{run_ids['MACD']}/result.json", timeout=30)
     volume = chart(page, "#candles-panels [data-panel='volume']", "u.data[1]")
     assert volume == result.json()["price_candles"]["volume"]
+
+
+def test_a_run_with_entry_orders_marks_them_on_the_candles_and_its_trades_say_how_they_entered(
+    watched, stack
+):
+    """A limit-entry run: the candles chart has an "entry order" marker series with one
+    mark per order, at its limit price on its signal bar; the trades table has an "Entry
+    order" column reading "limit" (a market run has neither)."""
+    response = stack.submit(
+        {
+            "ticker": "ACME",
+            "rule_type": "SMA_CROSS",
+            "params": {"fast": 10, "slow": 30},
+            "start_date": "2022-01-01",
+            "end_date": "2024-12-31",
+            "entry_order": {"type": "limit", "limit": "close * 0.99", "valid_bars": 3},
+        }
+    )
+    assert response.status_code == 202, response.text
+    run_id = response.json()["run_id"]
+    (body,) = stack.wait_finished([run_id]).values()
+    assert body["status"] == "SUCCEEDED"
+    result = stack.status(run_id)["result"]
+    page = watched.page
+    open_candles(page, stack, run_id)
+    labels = chart(page, "#chart-candles", "u.series.map(s => s.label)")
+    assert labels[7] == "entry order"
+    marks = chart(page, "#chart-candles", "u.data[7].filter(v => v !== null)")
+    assert marks == [order["limit"] for order in result["orders"]]
+    page.click("#tab-trades")
+    headers = page.eval_on_selector_all(
+        "#trades-table thead th", "els => els.map(e => e.textContent)"
+    )
+    assert headers[-1] == "Entry order"
+    cells = page.eval_on_selector_all(
+        "#trades-table tbody tr td:last-child", "els => els.map(e => e.textContent)"
+    )
+    assert cells and set(cells) == {"limit"}

@@ -256,19 +256,21 @@ const Charts = (() => {
 
   /* Candles with fill markers; options.overlays: price-scale lines [{label, values,
      color}] (a rule's indicators), options.log: a logarithmic price scale,
-     options.plugins: more uPlot plugins (a shared zoom). */
+     options.plugins: more uPlot plugins (a shared zoom), options.orders: an entry order's
+     price at the bar whose close placed it (null elsewhere; a run with entry orders). */
   function candles(el, x, ohlc, buys, sells, options) {
-    const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [] }, options || {});
+    const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [], orders: null }, options || {});
+    const marked = o.orders ? [{ label: "entry order", values: o.orders, color: COLORS.palette[2] }] : [];
     const ohlcSeries = (label) => ({ label, stroke: COLORS.muted, paths: hidden, points: { show: false }, value: number(2) });
     const overlaySeries = (l) => ({ label: l.label, stroke: l.color, width: 1.3, spanGaps: false, points: { show: false }, value: number(2) });
     const yAxis = labelled(axis(compact, 60), o.log ? "price (log)" : "price", 16);
     const opts = {
       ...barChart(o.height, yScale(o.log)),
       axes: [axis(), yAxis],
-      series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...o.overlays.map(overlaySeries)],
-      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }]), ...o.plugins],
+      series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...marked.map((m) => markerSeries(m.label, m.color)), ...o.overlays.map(overlaySeries)],
+      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }, ...marked.map((m, i) => ({ index: 7 + i, up: false, color: m.color }))]), ...o.plugins],
     };
-    return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...o.overlays.map((l) => positive(l.values, o.log))]);
+    return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...marked.map((m) => m.values), ...o.overlays.map((l) => positive(l.values, o.log))]);
   }
 
   /* Points only: wins (green) and losses (red) at their x. */

@@ -148,7 +148,8 @@ const CandlesView = (() => {
     return { body };
   }
 
-  /* Draw the tab: els = {price, panels, log, state}; fills = {buys, sells} at the bars. */
+  /* Draw the tab: els = {price, panels, log, state}; fills = {buys, sells} at the bars and,
+     for a run with entry orders, orders: each order's price at its signal bar. */
   async function draw(result, url, els, fills) {
     const c = result.price_candles;
     const x = c.timestamps.map(BT.seconds);
@@ -159,7 +160,7 @@ const CandlesView = (() => {
     const panels = body ? body.panels : volumeOnly(c);
     els.state.textContent = error ? `indicators unavailable: ${error}` : "";
     LogScale.bind(els.log, "price", (log) => {
-      Charts.candles(els.price, x, c, fills.buys, fills.sells, { overlays, log, plugins: [sync()] });
+      Charts.candles(els.price, x, c, fills.buys, fills.sells, { overlays, log, plugins: [sync()], orders: fills.orders || null });
       els.price.dataset.scale = log ? "log" : "linear";
     });
     drawPanels(els.panels, x, panels, sync);

@@ -71,6 +71,14 @@
     return out;
   }
 
+  /* Entry orders as marks at the bar whose close placed them, at their price (the limit,
+     else the stop; an on-close order at its fill price). */
+  function orderMarks(orders) {
+    return orders
+      .map((o) => ({ timestamp: o.signal_timestamp, price: [o.limit, o.stop, o.fill_price].find(BT.isNumber) }))
+      .filter((mark) => mark.price !== undefined);
+  }
+
   /* The benchmark lines of an equity chart: buy and hold 100 % invested and, when the result
      has it (results before it do not), buy and hold at the run's average exposure. */
   function benchmarkLines(r, scale) {
@@ -126,7 +134,9 @@
     candles(r) {
       const c = r.price_candles;
       const els = { price: document.getElementById("chart-candles"), panels: document.getElementById("candles-panels"), log: document.getElementById("log-price"), state: document.getElementById("indicators-state") };
-      CandlesView.draw(r, data.indicators_url, els, { buys: fillsOn(c.timestamps, r.signals.buys), sells: fillsOn(c.timestamps, r.signals.sells) }).catch((error) => {
+      const fills = { buys: fillsOn(c.timestamps, r.signals.buys), sells: fillsOn(c.timestamps, r.signals.sells) };
+      if (r.orders && r.orders.length) fills.orders = fillsOn(c.timestamps, orderMarks(r.orders));
+      CandlesView.draw(r, data.indicators_url, els, fills).catch((error) => {
         console.error(error);
         state.textContent = `could not draw candles: ${error.message}`;
       });

@@ -19,7 +19,11 @@ const TradesTable = (() => {
     { key: "holding_period", label: "Days", kind: "held", digits: 0 },
     { key: "is_open", label: "Open", kind: "bool" },
     { key: "exit_reason", label: "Exit reason", kind: "reason" },
+    { key: "entry_order", label: "Entry order", kind: "reason" },
   ];
+  /* Columns a result may lack: shown only when a trade has the field (a run with an
+     entry_order says how each trade entered; a market run has no such field). */
+  const OPTIONAL = new Set(["entry_order"]);
 
   function outcome(trade) {
     if (trade.is_open) return "open";
@@ -78,9 +82,10 @@ const TradesTable = (() => {
     const withTime = BT.intraday(stamps.map(BT.seconds)); // intraday: entry/exit show their time
     const headRow = table.tHead.rows[0];
     const body = table.tBodies[0];
+    const columns = COLUMNS.filter((column) => !OPTIONAL.has(column.key) || trades.some((t) => !missing(t[column.key])));
 
     headRow.replaceChildren(
-      ...COLUMNS.map((column) => {
+      ...columns.map((column) => {
         const label = column.kind === "held" && withTime ? "Held" : column.label;
         const th = BT.el("th", { scope: "col", class: column.kind === "num" || column.kind === "held" ? "text-end" : "", tabindex: "0" }, label);
         th.dataset.sort = column.key;
@@ -126,13 +131,13 @@ const TradesTable = (() => {
         ...shown.map((trade) => {
           const tr = BT.el("tr");
           tr.dataset.tradeNo = trade.trade_no;
-          tr.append(...COLUMNS.map((column) => cell(column, trade, withTime)));
+          tr.append(...columns.map((column) => cell(column, trade, withTime)));
           return tr;
         }),
       );
       if (!shown.length) {
         const empty = BT.el("tr");
-        empty.append(BT.el("td", { colspan: COLUMNS.length, class: "text-body-secondary" }, "No trades."));
+        empty.append(BT.el("td", { colspan: columns.length, class: "text-body-secondary" }, "No trades."));
         body.append(empty);
       }
       for (const th of headRow.cells) {

@@ -1,0 +1,263 @@
+"""Entry orders: the bar-by-bar walk of runs whose signals open their positions with a
+limit, stop, stop-limit or on-close order instead of a market order at the next open.
+
+docs/execution.md, "Entry orders". A signal change on bar t places one order at t's close
+to open the new side, priced from the ``limit``/``stop`` series at bar t; the position held
+before is closed at t+1's open as with market orders. Per bar: (1) that market close at the
+open, (2) the pending order against the bar's range (buy limit: low <= L, at min(open, L);
+buy stop: high >= S, at max(open, S); a stop-limit turns into a limit once its stop is
+touched, filling on that bar only at S when L is beyond S, backtesting.py's rule; sells
+mirrored), (3) the stops of the position held, from the actual fill price (not on the
+bar an order filled in, but for ``fill_bar_exit``'s one case), (4) the bar's signal.
+``on_close`` fills the whole change at the signal bar's close. An order is good for
+``valid_bars`` bars after its signal bar, then expires; an expired or cancelled order
+leaves the run flat until the next signal for a side.
+
+Fills go through the fill step of the market walk (``engine._simulate._fill``) and stops
+through its ``_Position``, so costs and stop levels are the same arithmetic. This module is
+the Python walk (one run, or a few); ``engine._order_kernel`` is the same walk compiled for
+many runs, equal bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine._simulate import (
+    SIGNAL,
+    TAKE_PROFIT,
+    Events,
+    _Costs,
+    _fill,
+    _FloatMath,
+    _Position,
+    _Stops,
+    events_of_rows,
+)
+from engine.param_specs import ENTRY_ORDER_TYPES
+from engine.params import TradingParams
+
+MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)
+"""Codes of ``ENTRY_ORDER_TYPES``, in its order."""
+
+ORDER_STATUSES = ("pending", "filled", "expired", "cancelled")
+"""An order's status at the end of the walk, in the order of their codes."""
+PENDING, FILLED, EXPIRED, CANCELLED = range(4)
+
+_ORDER_FIELDS = ("signal_bar", "side", "limit", "stop", "last_bar", "status", "fill_bar", "price")
+
+
+@dataclass(frozen=True, eq=False)
+class Orders:
+    """The entry orders of N runs as flat arrays, run-major and in signal order; run i's
+    are ``offsets[i]:offsets[i + 1]``. Order k was placed at ``signal_bar[k]``'s close to
+    open ``side[k]`` (+1 buy, -1 sell) with ``limit``/``stop`` prices (NaN: none), good up to
+    ``last_bar``; ``status`` is a code of ``ORDER_STATUSES``; ``fill_bar`` (-1: none) and
+    ``price`` (the fill price with slippage; NaN: none) say where it filled."""
+
+    offsets: np.ndarray
+    signal_bar: np.ndarray
+    side: np.ndarray
+    limit: np.ndarray
+    stop: np.ndarray
+    last_bar: np.ndarray
+    status: np.ndarray
+    fill_bar: np.ndarray
+    price: np.ndarray
+
+    def of_run(self, i: int) -> range:
+        """Indices of run i's orders."""
+        return range(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+
+def order_code(entry_type: str) -> int:
+    """The code of an entry order type (``ENTRY_ORDER_TYPES``)."""
+    return ENTRY_ORDER_TYPES.index(entry_type)
+
+
+def order_price(
+    kind: int,
+    side: float,
+    limit: float,
+    stop: float,
+    triggered: bool,
+    o: float,
+    h: float,
+    lo: float,
+) -> tuple[float, bool]:
+    """(fill price or NaN, stop touched) of a pending order of type ``kind`` on a bar
+    (open ``o``, high ``h``, low ``lo``); ``triggered``: its stop was touched on an earlier bar
+    (a stop-limit that is a limit order now)."""
+    if side > 0:
+        if kind == STOP:
+            return (max(o, stop), True) if h >= stop else (math.nan, False)
+        if kind == STOP_LIMIT and not triggered:
+            if h < stop:
+                return math.nan, False
+            return (stop, True) if lo <= limit and limit > stop else (math.nan, True)
+        return (min(o, limit), triggered) if lo <= limit else (math.nan, triggered)
+    if kind == STOP:
+        return (min(o, stop), True) if lo <= stop else (math.nan, False)
+    if kind == STOP_LIMIT and not triggered:
+        if lo > stop:
+            return math.nan, False
+        return (stop, True) if h >= limit and limit < stop else (math.nan, True)
+    return (max(o, limit), triggered) if h >= limit else (math.nan, triggered)
+
+
+def fill_bar_exit(
+    kind: int, position: _Position, o: float, h: float, lo: float
+) -> tuple[float, int] | None:
+    """The stop exit on the bar a limit, stop or stop-limit order filled in: none, as the
+    order of the bar's high and low around the fill is unknown, except a stop entry whose
+    take-profit is within the bar while its stop-loss and trailing level are not (the bar
+    went one way: backtesting.py's one unambiguous case), at the take-profit."""
+    if kind != STOP or math.isinf(position.profit):
+        return None
+    if position.side > 0:
+        if h >= position.profit and max(position.loss, position.trail_level) < lo:
+            return max(o, position.profit), TAKE_PROFIT
+        return None
+    if lo <= position.profit and min(position.loss, position.trail_level) > h:
+        return min(o, position.profit), TAKE_PROFIT
+    return None
+
+
+def usable(kind: int, limit: float, stop: float) -> bool:
+    """Whether an order's prices on its signal bar can be used: the ones its type needs
+    are finite and above 0."""
+    if kind in (LIMIT, STOP_LIMIT) and not (math.isfinite(limit) and limit > 0.0):
+        return False
+    return not (kind in (STOP, STOP_LIMIT) and not (math.isfinite(stop) and stop > 0.0))
+
+
+def order_events(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    limit: np.ndarray,
+    stop: np.ndarray,
+    params: TradingParams,
+) -> tuple[Events, Orders]:
+    """The fills and entry orders of N runs (``entries``/``exits`` N × T) walked bar by bar
+    in Python floats; ``limit`` and ``stop`` (N × T, NaN where unused) are each bar's order
+    prices, ``ohlc`` the bars' open, high, low and close."""
+    signal = entries.astype(np.int8)
+    signal -= exits
+    prices = tuple(column.tolist() for column in ohlc)
+    walk = _Walk(params)
+    counts = np.zeros(signal.shape[0], dtype=np.int64)
+    order_counts = np.zeros(signal.shape[0], dtype=np.int64)
+    for i, sides in enumerate(signal.tolist()):
+        before, placed = len(walk.rows), len(walk.orders)
+        walk.run(i, sides, prices, limit[i].tolist(), stop[i].tolist())
+        counts[i] = len(walk.rows) - before
+        order_counts[i] = len(walk.orders) - placed
+    offsets = np.zeros(order_counts.size + 1, dtype=np.int64)
+    np.cumsum(order_counts, out=offsets[1:])
+    columns = list(zip(*walk.orders, strict=True)) if walk.orders else [()] * 8
+    kinds = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
+    fields = {
+        name: np.array(col, dtype=kind)
+        for name, col, kind in zip(_ORDER_FIELDS, columns, kinds, strict=True)
+    }
+    return events_of_rows(walk.rows, counts), Orders(offsets=offsets, **fields)
+
+
+class _Walk:
+    """The walk's fixed inputs and what it has recorded: fills as ``events_of_rows`` rows,
+    orders as ``_ORDER_FIELDS`` lists."""
+
+    def __init__(self, params: TradingParams) -> None:
+        self.costs, self.stops = _Costs.of(params), _Stops.of(params)
+        self.checks_stops = params.has_stops
+        self.kind = order_code(params.entry_type)
+        self.valid = params.valid_bars
+        self.longonly = params.direction == "longonly"
+        self.rows: list[tuple] = []
+        self.orders: list[list] = []
+
+    def fill(self, run: int, bar: int, cash: float, shares: float, price: float, side: float):
+        """Close ``shares`` and open ``side`` at ``price`` (the market walk's fill step);
+        records the fill and returns (cash, opened shares, entry fill price)."""
+        close_price, close_fee, open_price, qty, open_fee, cash = _fill(
+            cash, shares, price, side, self.costs, _FloatMath
+        )
+        opened = side * qty
+        closing = (run, bar, shares, close_price, close_fee)
+        self.rows.append((*closing, opened, open_price, open_fee, cash, opened, SIGNAL))
+        return cash, opened, open_price
+
+    def run(self, run: int, signals: list[int], prices: tuple, limits: list, stops: list) -> None:
+        """Walk run ``run``: ``signals`` holds +1 (entry), -1 (exit) or 0 per bar."""
+        opens, highs, lows, closes = prices
+        kind, c = self.kind, self.costs
+        last = len(signals) - 1
+        cash, shares, previous = c.initial_capital, 0.0, 0
+        close_next, triggered = False, False
+        order: list | None = None
+        position: _Position | None = None
+        for bar in range(last + 1):
+            if close_next:
+                cash, _, _ = self.fill(run, bar, cash, shares, opens[bar], 0.0)
+                shares, position, close_next = 0.0, None, False
+            filled_now = False
+            if order is not None:
+                side = float(order[1])
+                price, triggered = order_price(
+                    kind, side, order[2], order[3], triggered, opens[bar], highs[bar], lows[bar]
+                )
+                if price == price:  # not NaN: the order fills
+                    cash, shares, entry = self.fill(run, bar, cash, 0.0, price, side)
+                    if shares:
+                        order[5:] = [FILLED, bar, entry]
+                        filled_now = True
+                        position = _Position(side, entry, self.stops)
+                    else:  # cash buys no share: like a broker, cancel it
+                        self.rows.pop()
+                        order[5] = CANCELLED
+                        previous = 0
+                    order = None
+                elif bar == order[4]:
+                    order[5], order, previous = EXPIRED, None, 0
+            if position is not None and self.checks_stops:
+                if filled_now:
+                    hit = fill_bar_exit(kind, position, opens[bar], highs[bar], lows[bar])
+                else:
+                    hit = position.exit(opens[bar], highs[bar], lows[bar])
+                if hit is not None:
+                    close_price, close_fee, _, _, _, cash = _fill(
+                        cash, shares, hit[0], 0.0, c, _FloatMath
+                    )
+                    self.rows.append(
+                        (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
+                    )
+                    shares, position, previous = 0.0, None, 0
+            signal = signals[bar]
+            if not signal or bar == last:
+                continue
+            side = max(signal, 0) if self.longonly else signal
+            if side == previous:
+                continue
+            previous = side
+            if order is not None:
+                order[5], order = CANCELLED, None
+            if kind == ON_CLOSE:
+                cash, shares, entry = self.fill(run, bar, cash, shares, closes[bar], float(side))
+                position = _Position(float(side), entry, self.stops) if shares else None
+                if side:
+                    done = (FILLED, bar, entry) if shares else (CANCELLED, -1, math.nan)
+                    self.orders.append([bar, side, math.nan, math.nan, bar, *done])
+                continue
+            close_next = shares != 0.0
+            if side:
+                limit = limits[bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
+                stop = stops[bar] if kind in (STOP, STOP_LIMIT) else math.nan
+                order = [bar, side, limit, stop, bar + self.valid, PENDING, -1, math.nan]
+                self.orders.append(order)
+                triggered = False
+                if not usable(kind, limit, stop):
+                    order[5], order, previous = CANCELLED, None, 0
