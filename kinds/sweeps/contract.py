@@ -99,6 +99,12 @@ class SweepRequest:
     grid: Grid
     chunk_size: int
     cscv_blocks: int = CSCV_BLOCKS
+    top_k: int | None = None
+    """Stored compactly (``kinds.sweeps.compact``): each chunk keeps its best ``top_k``
+    combinations by each metric as rows; None: every combination is a row."""
+    pbo_stride: int = 1
+    """Stored compactly: the combinations whose combo_no is a multiple of it keep their
+    block statistics (what the PBO is computed on)."""
 
     @property
     def rule_type(self) -> str:
@@ -310,7 +316,14 @@ def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
         "grid_values": [sweep.grid.values[name] for name in sweep.grid.names],
         "combos": [list(combo) for combo in chunk.combos],
         "cscv_blocks": sweep.cscv_blocks,
+        **compact_fields(sweep.top_k, sweep.pbo_stride),
     }
+
+
+def compact_fields(top_k: int | None, pbo_stride: int) -> dict[str, int]:
+    """A chunk message's fields of a sweep stored compactly (none for one stored row by
+    row, whose messages keep their shape)."""
+    return {} if top_k is None else {"top_k": top_k, "pbo_stride": pbo_stride}
 
 
 def chunk_payloads(sweep: SweepRequest) -> list[dict[str, Any]]:

@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_COMBOS = 100_000
 """Most combinations one sweep may run (over all its tickers)."""
 
+MAX_COMPACT_COMBOS = 10_000_000
+"""Most combinations one sweep stored compactly (``kinds.sweeps.compact``) may run."""
+
 MAX_ENUMERATED = 10 * MAX_COMBOS
 """Most combinations a grid may describe before constraint-breaking ones are skipped; a
 larger grid is refused without being enumerated."""
@@ -369,7 +372,8 @@ def expand_grid(
     kept, before any of them is built or checked with the registry.
 
     :raise RequestError: naming ``grid`` or ``grid.<param>``; also when the sweep (over
-        ``n_tickers``) would exceed ``MAX_COMBOS`` — the message gives the count — or when no
+        ``n_tickers``) would exceed ``MAX_COMBOS`` (with ``caps`` that store a large sweep
+        compactly, their ``grid_limit``) — the message gives the count — or when no
         combination satisfies the rule's constraints; what ``caps`` raises.
     """
     if not isinstance(grid, dict) or not grid:
@@ -396,10 +400,12 @@ def expand_grid(
 
     counts = [value_count(grid[name], param_of(name), f"grid.{name}") for name in names]
     described = math.prod(counts) * n_tickers
-    if described > MAX_ENUMERATED:
+    compact_limit = None if caps is None else caps.grid_limit
+    limit = MAX_COMBOS if compact_limit is None else max(MAX_COMBOS, compact_limit)
+    if described > (MAX_ENUMERATED if compact_limit is None else 2 * limit):
         raise RequestError(
             "grid",
-            f"grid describes {described:,} combinations; a sweep may run at most {MAX_COMBOS:,}",
+            f"grid describes {described:,} combinations; a sweep may run at most {limit:,}",
         )
     values = {name: values_of(name) for name in names}
     shape = tuple(len(values[name]) for name in names)
@@ -407,10 +413,10 @@ def expand_grid(
     keep = _constraint_mask(spec, names, values, index, base)
     kept = index[keep]
     total = int(kept.shape[0]) * n_tickers
-    if total > MAX_COMBOS:
+    if total > limit:
         raise RequestError(
             "grid",
-            f"grid has {total:,} combinations to run; a sweep may run at most {MAX_COMBOS:,}",
+            f"grid has {total:,} combinations to run; a sweep may run at most {limit:,}",
         )
     if not kept.shape[0]:
         rules = ", ".join(spec.constraints)

@@ -99,6 +99,9 @@ class SearchSweep:
     chunk_size: int
     cscv_blocks: int = CSCV_BLOCKS
     random: dict[str, int] | None = None
+    top_k: int | None = None
+    """Always None: a search sweep's points are few (``MAX_RANDOM``, the caps) and each
+    one is stored as a row."""
 
     @property
     def rule_type(self) -> str:
@@ -344,6 +347,10 @@ class SweepChunk:
     label: str
     id_field: str = ""
     sweep_id: str = ""
+    top_k: int | None = None
+    """Stored compactly (``kinds.sweeps.compact``): the rows kept per metric; None: all."""
+    pbo_stride: int = 1
+    """Stored compactly: the step between the combo_nos that keep their block statistics."""
 
     def identify(self, k: int, request: dict[str, Any]) -> dict[str, Any]:
         """The k-th point's request under its id (``point_id``): submitted alone, it
@@ -383,6 +390,8 @@ def read_chunk(payload: object) -> SweepChunk:
         label=str(payload.get("chunk_id", "")),
         id_field=kind.id_field,
         sweep_id=str(payload.get("sweep_id", "")),
+        top_k=int(payload["top_k"]) if payload.get("top_k") else None,
+        pbo_stride=max(1, int(payload.get("pbo_stride") or 1)),
     )
 
 
@@ -406,14 +415,22 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
         {"combo_no": first + k, "ticker": chunk.ticker, "params": point, **(metrics or {})}
         for k, (point, metrics) in enumerate(zip(chunk.swept, scored.metrics, strict=True))
     ]
-    if scored.blocks is None:
+    if scored.blocks is None and chunk.top_k is None:
         return EvaluatedChunk(rows)
     sharpe_grid = None
     if chunk.grid is not None:
         sharpe = np.array([np.nan if row["sharpe_ratio"] is None else row["sharpe_ratio"]
                            for row in rows], dtype=np.float64)  # fmt: skip
         sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(chunk.swept, chunk.grid))
-    return EvaluatedChunk(rows, pack_blocks(scored.blocks), sharpe_grid)
+    blocks = scored.blocks
+    if chunk.top_k is not None:
+        from kinds.sweeps.compact import sampled, top_rows
+        from metrics import sweep_metric_keys
+
+        if blocks is not None:
+            blocks = blocks[sampled(first, len(rows), chunk.pbo_stride)]
+        rows = [rows[at] for at in top_rows(rows, chunk.top_k, sweep_metric_keys())]
+    return EvaluatedChunk(rows, None if blocks is None else pack_blocks(blocks), sharpe_grid)
 
 
 def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:

@@ -71,6 +71,7 @@ def insert_sweep(
         created_by=created_by,
         created_at=now,
         cache_key=cache_key,
+        top_k=sweep.top_k,
     )
     session.add(row)
     session.flush()
