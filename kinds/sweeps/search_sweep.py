@@ -365,12 +365,14 @@ def read_chunk(payload: object) -> SweepChunk:
 
     :raise RequestError: a message its Job could not evaluate, naming what is missing.
     """
-    from kinds.sweeps.contract import grid_values
+    from kinds.sweeps.contract import grid_values, range_combos
 
     if not isinstance(payload, dict):
         raise RequestError("body", "a chunk message must be a JSON object")
     kind, search = searchable_kind(payload.get("kind"))
     names, combos = payload.get("grid_params"), payload.get("combos")
+    if combos is None and "grid_range" in payload:  # a large sweep's compact message
+        combos = range_combos(payload)
     request = payload.get("request")
     if not (isinstance(names, list) and isinstance(combos, list) and combos):
         raise RequestError("combos", "a chunk message needs grid_params and combos")

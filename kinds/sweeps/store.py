@@ -84,7 +84,7 @@ def insert_sweep(
                 "chunk_no": payload["chunk_no"],
                 "ticker": payload["request"]["ticker"],
                 "combo_first": payload["combo_first"],
-                "combo_count": len(payload["combos"]),
+                "combo_count": payload.get("combo_count") or len(payload["combos"]),
                 "payload_json": json.dumps(payload, separators=(",", ":")),
                 **new_item(queue, now),
             }
