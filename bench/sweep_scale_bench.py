@@ -234,7 +234,8 @@ def run(size: str, redis_url: str, kill: bool) -> None:
                 0.5,
                 what="the overfitting statistics",
             )
-            print(f"  POST → statistics stored (seen by polling) {time.perf_counter() - posted:.1f} s")
+            stored = time.perf_counter() - posted
+            print(f"  POST → statistics stored (seen by polling) {stored:.1f} s")
             attempts = {
                 name: count
                 for name, count in _attempts(database_url).items()
@@ -267,9 +268,7 @@ def reads(base_url: str, status_path: str, size: str) -> None:
     """What a user reads at this size, each timed."""
     import requests
 
-    top, response = timed_get(
-        base_url, f"{status_path}/results", sort="sharpe_ratio", per_page=50
-    )
+    top, response = timed_get(base_url, f"{status_path}/results", sort="sharpe_ratio", per_page=50)
     best = response.json()["results"][0]
     print(f"  top table (best 50 by Sharpe) {top:.2f} s: best {best['params']} {best['ticker']}")
     heat, response = timed_get(
