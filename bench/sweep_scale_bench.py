@@ -42,7 +42,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.sweep_bench import goog_csv, post_and_wait
+from bench.sweep_bench import bench_stack, goog_csv, post_and_wait, server_url
 from kinds.sweeps.status import SWEEP_FINISHED
 
 SIZES = {"1m": (135, 3), "10m": (200, 20)}
@@ -181,24 +181,12 @@ def storage(database_url: str, combos: int) -> None:
 
 def run(size: str, redis_url: str, kill: bool) -> None:
     from tests.databases import scratch_database
-    from tests.stack import LocalStack
 
     period_max, n_tickers = SIZES[size]
     folder, tickers = data_dir(n_tickers)
     body = sweep_body(period_max, tickers)
-    server_url = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
-    with scratch_database(server_url, "scale") as database_url:
-        stack = LocalStack(
-            database_url,
-            redis_url,
-            Path(tempfile.mkdtemp(prefix="sweep-scale-stack-")),
-            polling_interval=None,
-            extra_env={
-                "DATA_DIR": str(folder),
-                "LOG_LEVEL": "WARNING",
-                "SWEEP_MAX_COMBINATIONS": "10000000",
-            },
-        )
+    with scratch_database(server_url(), "scale") as database_url:
+        stack = bench_stack(database_url, redis_url, folder, SWEEP_MAX_COMBINATIONS="10000000")
         try:
             stack.start()
             killer = Killer(database_url)
