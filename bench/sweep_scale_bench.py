@@ -281,6 +281,47 @@ def reads(base_url: str, status_path: str, size: str) -> None:
     )
 
 
+def chunk_cpu(size: str) -> None:
+    """One chunk of the sweep evaluated in this process (``--cpu``): its CPU seconds (steady
+    on a shared machine, where the stack's walls are not), and what the sweep's chunks cost
+    in all with a consumer's start-up (``STARTUP_CPU_S``): the wall the sweep would take on
+    two free cores."""
+    from dataclasses import replace
+
+    from kinds.sweeps.caps import CompactForm, RequestCaps
+    from kinds.sweeps.contract import chunk_payloads, sized_chunk_size
+    from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
+    from kinds.sweeps.service import check_sweep_data
+
+    period_max, n_tickers = SIZES[size]
+    folder, tickers = data_dir(n_tickers)
+    os.environ["DATA_DIR"] = str(folder)
+    body = {k: v for k, v in sweep_body(period_max, tickers).items() if k != "cache"}
+    caps = RequestCaps(combinations=10**7, chunks=10**4, compact=CompactForm(combinations=10**7))
+    started = time.process_time()
+    sweep, bars = check_sweep_data(body, folder, caps=caps)
+    sweep = replace(sweep, chunk_size=sized_chunk_size(None, sweep.combos, bars))
+    sweep = replace(sweep, top_k=100, pbo_stride=-(-sweep.combos // 50_000))
+    payloads = chunk_payloads(sweep)
+    submit = time.process_time() - started
+    started = time.process_time()
+    evaluated = evaluate_sweep_chunk(read_chunk(payloads[1]))
+    cpu = time.process_time() - started
+    combos = payloads[1]["combo_count"]
+    total = len(payloads) * (cpu * sweep.chunk_size / combos + STARTUP_CPU_S)
+    print(
+        f"  one chunk of {combos:,} combinations on {bars} bars: {cpu:.1f} CPU-s "
+        f"({len(evaluated.rows):,} rows kept); the request checked and cut into "
+        f"{len(payloads)} chunk messages in {submit:.1f} CPU-s; all {len(payloads)} chunks with "
+        f"a {STARTUP_CPU_S:.0f} CPU-s start-up each: {total:.0f} CPU-s, {total / 2:.0f} s on two "
+        f"free cores ({load()})"
+    )
+
+
+STARTUP_CPU_S = 1.0
+"""A consumer Job's start-up, in CPU seconds (docs/benchmarks.md, "What one Job costs")."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.sweep_scale_bench",
@@ -290,8 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=tuple(SIZES), default="1m")
     parser.add_argument("--no-kill", action="store_true", help="kill no chunk")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--cpu", action="store_true", help="one chunk's CPU in this process only")
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
+    if args.cpu:
+        chunk_cpu(args.size)
+        return 0
     run(args.size, args.redis_url, not args.no_kill)
     return 0
 
