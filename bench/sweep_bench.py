@@ -391,6 +391,25 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
 """The Redis of (c) and (d)'s stack unless ``--redis-url`` names another."""
 
 
+def server_url() -> str:
+    """The MariaDB server the queue parts use: TEST_DATABASE_URL, else the local one."""
+    return os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
+
+
+def bench_stack(database_url: str, redis_url: str, data_dir: Path, **env: str):
+    """A ``tests.stack.LocalStack`` (web + local scaler with the committed manifest's
+    polling) on ``database_url`` and ``redis_url`` serving ``data_dir``, ``env`` on top."""
+    from tests.stack import LocalStack
+
+    return LocalStack(
+        database_url,
+        redis_url,
+        Path(tempfile.mkdtemp(prefix="sweep-stack-")),
+        polling_interval=None,
+        extra_env={"DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", **env},
+    )
+
+
 def through_the_queue(
     title: str, cases: list[tuple], redis_url: str = DEFAULT_REDIS_URL
 ) -> list[float | None]:
@@ -400,18 +419,10 @@ def through_the_queue(
     ``runner(base_url, label, body)`` submits and waits (default ``sweep_through``); the
     walls, in case order."""
     from tests.databases import scratch_database
-    from tests.stack import LocalStack
 
     print(title)
-    server_url = os.environ.get("TEST_DATABASE_URL") or "mysql+pymysql://root@127.0.0.1:3306/test"
-    with scratch_database(server_url, "bench") as database_url:
-        stack = LocalStack(
-            database_url,
-            redis_url,
-            Path(tempfile.mkdtemp(prefix="sweep-stack-")),
-            polling_interval=None,
-            extra_env={"DATA_DIR": str(goog_data_dir()), "LOG_LEVEL": "WARNING"},
-        )
+    with scratch_database(server_url(), "bench") as database_url:
+        stack = bench_stack(database_url, redis_url, goog_data_dir())
         walls = []
         try:
             stack.start()

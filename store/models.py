@@ -235,6 +235,9 @@ class Sweep(Attribution, Base):
     """``kinds.sweeps.cache`` key of a sweep whose chunks run (None: a copy, a fold's)."""
     cached_from: Mapped[str | None] = mapped_column(String(36))
     """The sweep whose chunks and results this one copied; None: its chunks ran."""
+    top_k: Mapped[int | None] = mapped_column(Integer)
+    """Stored compactly (``kinds.sweeps.compact``): each chunk stored its best ``top_k``
+    combinations by each metric as result rows; None: one row per combination."""
 
     __table_args__ = (
         Index("ix_sweeps_created", "created_at"),

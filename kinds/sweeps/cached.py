@@ -37,7 +37,7 @@ def find_sweep_source(
 
 SWEEP_COPIED = (
     "rule_type", "tickers", "combos", "skipped", "chunks", "chunk_size", "image_tag",
-    "overfitting_json",
+    "overfitting_json", "top_k",
 )  # fmt: skip
 """What a cached sweep takes from its source as it is: its shape, the image that computed
 it and its overfitting statistics (NULL until first asked for: computed then from the

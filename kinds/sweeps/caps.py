@@ -18,8 +18,42 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kinds.sweeps.settings import REQUEST_MAX_CHUNKS, REQUEST_MAX_COMBINATIONS
+from kinds.sweeps.grid import MAX_COMBOS
+from kinds.sweeps.settings import (
+    REQUEST_MAX_CHUNKS,
+    REQUEST_MAX_COMBINATIONS,
+    SWEEP_COMPACT_ABOVE,
+    SWEEP_COMPACT_PBO_COMBINATIONS,
+    SWEEP_COMPACT_TOP_K,
+    SWEEP_MAX_COMBINATIONS,
+)
 from work.errors import RequestError
+
+
+@dataclass(frozen=True)
+class CompactForm:
+    """When and how a sweep is stored compactly (``kinds.sweeps.compact``): above ``above``
+    combinations, up to ``combinations`` of them, keeping ``top_k`` rows per metric and
+    chunk and the block statistics of about ``pbo_combinations``."""
+
+    above: int = SWEEP_COMPACT_ABOVE.default
+    combinations: int = SWEEP_MAX_COMBINATIONS.default
+    top_k: int = SWEEP_COMPACT_TOP_K.default
+    pbo_combinations: int = SWEEP_COMPACT_PBO_COMBINATIONS.default
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CompactForm:
+        """The form an app's config holds (``web.kind_config`` puts the settings there)."""
+        return cls(
+            config[SWEEP_COMPACT_ABOVE.name],
+            config[SWEEP_MAX_COMBINATIONS.name],
+            config[SWEEP_COMPACT_TOP_K.name],
+            config[SWEEP_COMPACT_PBO_COMBINATIONS.name],
+        )
+
+    def applies(self, combinations: int) -> bool:
+        """Whether a sweep of ``combinations`` (over all its tickers) is stored compactly."""
+        return combinations > self.above
 
 
 @dataclass(frozen=True)
@@ -33,11 +67,32 @@ class RequestCaps:
     chunks: int = REQUEST_MAX_CHUNKS.default
     folds: int = 1
     folds_field: str = "grid"
+    compact: CompactForm | None = None
+    """A sweep's compact form (None: every combination is stored as a row, as a
+    walk-forward's are): a sweep it ``applies`` to is held to its ``combinations``."""
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> RequestCaps:
-        """The caps an app's config holds (``web.kind_config`` puts them there)."""
-        return cls(config[REQUEST_MAX_COMBINATIONS.name], config[REQUEST_MAX_CHUNKS.name])
+    def from_config(cls, config: Mapping[str, Any], *, compact: bool = False) -> RequestCaps:
+        """The caps an app's config holds (``web.kind_config`` puts them there); ``compact``:
+        with the config's compact form (a sweep's, not a walk-forward's)."""
+        form = CompactForm.from_config(config) if compact else None
+        return cls(config[REQUEST_MAX_COMBINATIONS.name], config[REQUEST_MAX_CHUNKS.name],
+                   compact=form)  # fmt: skip
+
+    @property
+    def most_combinations(self) -> int:
+        """The most combinations a sweep may run under these caps (what the sweep form
+        counts a grid against): compactly stored, when the compact form allows more."""
+        rows = min(MAX_COMBOS, self.combinations)
+        if self.compact is None or self.compact.combinations <= self.compact.above:
+            return rows
+        return max(rows, self.compact.combinations)
+
+    @property
+    def grid_limit(self) -> int | None:
+        """The most combinations a grid may keep under these caps when it is stored
+        compactly (None: no compact form, the grid's own ``MAX_COMBOS`` holds)."""
+        return None if self.compact is None else self.compact.combinations
 
     def check_combinations(self, per_ticker: int, tickers: int = 1) -> None:
         """Refuse a grid of ``per_ticker`` combinations run on ``tickers`` tickers in
@@ -48,6 +103,14 @@ class RequestCaps:
             variable.
         """
         total = per_ticker * tickers * self.folds
+        if self.compact is not None and self.compact.applies(total):
+            if total > self.compact.combinations:
+                raise RequestError(
+                    "grid",
+                    f"grid has {total:,} combinations to run; a sweep may run at most "
+                    f"{self.compact.combinations:,} ({SWEEP_MAX_COMBINATIONS.name})",
+                )
+            return
         if total <= self.combinations:
             return
         counted = f"{per_ticker:,} combinations to run"
@@ -81,4 +144,4 @@ class RequestCaps:
         )
 
 
-__all__ = ["RequestCaps"]
+__all__ = ["CompactForm", "RequestCaps"]

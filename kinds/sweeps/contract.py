@@ -35,7 +35,9 @@ from kinds.sweeps.fields import (
 )
 from kinds.sweeps.grid import (
     Grid,
+    KeptCombos,
     check_value,
+    combos_between,
     entry_param_specs,
     expand_grid,
     split_entry_values,
@@ -107,6 +109,12 @@ class SweepRequest:
     grid: Grid
     chunk_size: int
     cscv_blocks: int = CSCV_BLOCKS
+    top_k: int | None = None
+    """Stored compactly (``kinds.sweeps.compact``): each chunk keeps its best ``top_k``
+    combinations by each metric as rows; None: every combination is a row."""
+    pbo_stride: int = 1
+    """Stored compactly: the combinations whose combo_no is a multiple of it keep their
+    block statistics (what the PBO is computed on)."""
 
     @property
     def rule_type(self) -> str:
@@ -303,30 +311,87 @@ def plan_chunks(combos: list[tuple], tickers: tuple[str, ...], chunk_size: int) 
     return chunks
 
 
+def _chunk_message(sweep: SweepRequest, chunk_no: int, ticker: str, combo_first: int) -> dict:
+    """What every chunk message of ``sweep`` holds but its combinations."""
+    request = {
+        name: value for name, value in sweep.base.to_dict().items() if name not in NOT_SWEEP_FIELDS
+    }
+    request.update(ticker=ticker, params=sweep.params)
+    return {
+        "chunk_id": chunk_id(sweep.sweep_id, chunk_no),
+        "sweep_id": sweep.sweep_id,
+        "chunk_no": chunk_no,
+        "combo_first": combo_first,
+        "request": request,
+        "grid_params": list(sweep.grid.names),
+        "grid_values": [sweep.grid.values[name] for name in sweep.grid.names],
+    }
+
+
 def chunk_payload(sweep: SweepRequest, chunk: ChunkPlan) -> dict[str, Any]:
     """The queue message of one chunk (JSON): the sweep's base run request, the swept
     parameter names, each one's value list (``grid_values``, in the names' order: what the
     chunk finds its combinations' grid positions in) and the chunk's combinations as value
     rows."""
-    request = {
-        name: value for name, value in sweep.base.to_dict().items() if name not in NOT_SWEEP_FIELDS
-    }
-    request.update(ticker=chunk.ticker, params=sweep.params)
     return {
-        "chunk_id": chunk_id(sweep.sweep_id, chunk.chunk_no),
-        "sweep_id": sweep.sweep_id,
-        "chunk_no": chunk.chunk_no,
-        "combo_first": chunk.combo_first,
-        "request": request,
-        "grid_params": list(sweep.grid.names),
-        "grid_values": [sweep.grid.values[name] for name in sweep.grid.names],
+        **_chunk_message(sweep, chunk.chunk_no, chunk.ticker, chunk.combo_first),
         "combos": [list(combo) for combo in chunk.combos],
         "cscv_blocks": sweep.cscv_blocks,
+        **compact_fields(sweep.top_k, sweep.pbo_stride),
     }
+
+
+def compact_payloads(sweep: SweepRequest, combos: KeptCombos) -> list[dict[str, Any]]:
+    """Every chunk message of a sweep stored compactly whose grid is large
+    (``kinds.sweeps.grid.KeptCombos``): instead of its combinations, a chunk names the
+    range of flat grid indices they lie in (``grid_range``, stop exclusive) and how many it
+    keeps there (``combo_count``); ``range_combos`` rebuilds them. A few hundred bytes a
+    chunk, however many combinations it holds."""
+    out: list[dict[str, Any]] = []
+    kept = len(combos)
+    for index, ticker in enumerate(sweep.tickers):
+        for first in range(0, kept, sweep.chunk_size):
+            last = min(first + sweep.chunk_size, kept)
+            grid_range = [int(combos.flat[first]), int(combos.flat[last - 1]) + 1]
+            message = _chunk_message(sweep, len(out), ticker, index * kept + first)
+            message.update(grid_range=grid_range, combo_count=last - first)
+            message.update(cscv_blocks=sweep.cscv_blocks)
+            out.append({**message, **compact_fields(sweep.top_k, sweep.pbo_stride)})
+    return out
+
+
+def range_combos(payload: dict[str, Any]) -> list[list] | None:
+    """The combinations of a compact chunk message (``compact_payloads``) as value rows,
+    rebuilt from its grid range and the rule's constraints; None for a message that lists
+    them (``combos``) or does not describe a range.
+
+    :raise RequestError: a range that does not hold ``combo_count`` combinations.
+    """
+    grid_range, request = payload.get("grid_range"), payload.get("request")
+    names, values = payload.get("grid_params"), payload.get("grid_values")
+    by_name = grid_values(names, values) if isinstance(names, list) else None
+    if not (isinstance(grid_range, list) and isinstance(request, dict) and by_name):
+        return None
+    spec = _spec_for(request.get("rule_type"), request.get("params"))
+    first, stop = (int(bound) for bound in grid_range)
+    base = {**spec.defaults(), **request.get("params", {})}
+    combos = combos_between(spec, tuple(names), by_name, base, first, stop)
+    if len(combos) != payload.get("combo_count"):
+        raise RequestError("grid_range", "the chunk's grid range does not hold its combinations")
+    return [list(combo) for combo in combos]
+
+
+def compact_fields(top_k: int | None, pbo_stride: int) -> dict[str, int]:
+    """A chunk message's fields of a sweep stored compactly (none for one stored row by
+    row, whose messages keep their shape)."""
+    return {} if top_k is None else {"top_k": top_k, "pbo_stride": pbo_stride}
 
 
 def chunk_payloads(sweep: SweepRequest) -> list[dict[str, Any]]:
-    """Every chunk's queue message, ``sweep.chunk_size`` combinations each."""
+    """Every chunk's queue message, ``sweep.chunk_size`` combinations each (a large sweep
+    stored compactly: ``compact_payloads``)."""
+    if sweep.top_k is not None and isinstance(sweep.grid.combos, KeptCombos):
+        return compact_payloads(sweep, sweep.grid.combos)
     plans = plan_chunks(sweep.grid.combos, sweep.tickers, sweep.chunk_size)
     return [chunk_payload(sweep, plan) for plan in plans]
 

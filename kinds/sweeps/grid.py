@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_COMBOS = 100_000
 """Most combinations one sweep may run (over all its tickers)."""
+
+MAX_COMPACT_COMBOS = 10_000_000
+"""Most combinations one sweep stored compactly (``kinds.sweeps.compact``) may run."""
 
 MAX_ENUMERATED = 10 * MAX_COMBOS
 """Most combinations a grid may describe before constraint-breaking ones are skipped; a
@@ -53,7 +57,8 @@ class Grid:
 
     names: tuple[str, ...]
     values: dict[str, list]
-    combos: list[tuple]
+    combos: Sequence[tuple]
+    """A list; a large grid's ``KeptCombos``."""
     skipped: int
 
     def params(self, base: dict, combo: tuple) -> dict:
@@ -435,7 +440,8 @@ def expand_grid(
     kept, before any of them is built or checked with the registry.
 
     :raise RequestError: naming ``grid`` or ``grid.<param>``; also when the sweep (over
-        ``n_tickers``) would exceed ``MAX_COMBOS`` — the message gives the count — or when no
+        ``n_tickers``) would exceed ``MAX_COMBOS`` (with ``caps`` that store a large sweep
+        compactly, their ``grid_limit``) — the message gives the count — or when no
         combination satisfies the rule's constraints; what ``caps`` raises.
     """
     if not isinstance(grid, dict) or not grid:
@@ -466,21 +472,26 @@ def expand_grid(
 
     counts = [value_count(grid[name], param_of(name), f"grid.{name}") for name in names]
     described = math.prod(counts) * n_tickers
-    if described > MAX_ENUMERATED:
+    compact_limit = None if caps is None else caps.grid_limit
+    limit = MAX_COMBOS if compact_limit is None else max(MAX_COMBOS, compact_limit)
+    if described > max(MAX_ENUMERATED, 2 * limit):
         raise RequestError(
             "grid",
-            f"grid describes {described:,} combinations; a sweep may run at most {MAX_COMBOS:,}",
+            f"grid describes {described:,} combinations; a sweep may run at most {limit:,}",
         )
     values = {name: values_of(name) for name in names}
     shape = tuple(len(values[name]) for name in names)
+    compact = caps.compact if caps is not None else None
+    if compact is not None and compact.applies(described):
+        return _expand_large(spec, names, values, base, n_tickers, caps, limit)
     index = np.indices(shape).reshape(len(names), -1).T
     keep = _constraint_mask(spec, names, values, index, base)
     kept = index[keep]
     total = int(kept.shape[0]) * n_tickers
-    if total > MAX_COMBOS:
+    if total > limit:
         raise RequestError(
             "grid",
-            f"grid has {total:,} combinations to run; a sweep may run at most {MAX_COMBOS:,}",
+            f"grid has {total:,} combinations to run; a sweep may run at most {limit:,}",
         )
     if not kept.shape[0]:
         rules = ", ".join(spec.constraints)
@@ -493,6 +504,110 @@ def expand_grid(
     expanded = Grid(names=names, values=values, combos=combos, skipped=skipped)
     _check_with_registry(spec, expanded, base)
     return expanded
+
+
+class KeptCombos(Sequence):
+    """The combinations a large grid keeps, held as their flat indices into the whole grid
+    (``itertools.product`` order; 8 bytes each), each built as a tuple of values only when
+    it is read: what a sweep stored compactly carries instead of a list of tuples, so 10
+    million combinations cost 80 MB at submission, not gigabytes. Reads like that list."""
+
+    def __init__(self, columns: Sequence[list], shape: tuple[int, ...], flat: np.ndarray):
+        self.columns = tuple(columns)
+        self.shape = shape
+        self.flat = flat
+
+    def __len__(self) -> int:
+        return int(self.flat.size)
+
+    def __getitem__(self, at):  # type: ignore[override]
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(len(self)))]
+        place = np.unravel_index(int(self.flat[at]), self.shape)
+        return tuple(self.columns[k][int(i)] for k, i in enumerate(place))
+
+
+BLOCK = 1 << 20
+"""Grid points whose constraints one step of ``kept_between`` checks at once."""
+
+
+def kept_between(
+    spec: RuleSpec, names: tuple[str, ...], values: dict, base: dict, first: int, stop: int
+) -> np.ndarray:
+    """The flat indices in ``[first, stop)`` of the grid points (``values`` of ``names``,
+    ``itertools.product`` order) that satisfy ``spec``'s constraints, ascending; checked
+    ``BLOCK`` points at a time."""
+    shape = tuple(len(values[name]) for name in names)
+    parts = [np.zeros(0, dtype=np.int64)]
+    for start in range(first, stop, BLOCK):
+        flat = np.arange(start, min(stop, start + BLOCK), dtype=np.int64)
+        index = np.stack(np.unravel_index(flat, shape), axis=1)
+        parts.append(flat[_constraint_mask(spec, names, values, index, base)])
+    return np.concatenate(parts)
+
+
+def combos_between(
+    spec: RuleSpec, names: tuple[str, ...], values: dict, base: dict, first: int, stop: int
+) -> list[tuple]:
+    """The combinations (tuples of values) at the flat indices ``[first, stop)`` of the grid
+    that satisfy ``spec``'s constraints, in order: a compact chunk message's combinations
+    (``kinds.sweeps.contract.compact_payloads``)."""
+    shape = tuple(len(values[name]) for name in names)
+    flat = kept_between(spec, names, values, base, first, stop)
+    return list(KeptCombos([values[name] for name in names], shape, flat))
+
+
+def _expand_large(
+    spec: RuleSpec,
+    names: tuple[str, ...],
+    values: dict,
+    base: dict,
+    n_tickers: int,
+    caps: RequestCaps,
+    limit: int,
+) -> Grid:
+    """``expand_grid`` of a grid that describes more combinations than a sweep stored row
+    by row may run: its constraints checked a block at a time (``kept_between``), its
+    combinations held as ``KeptCombos``, and, when it is stored compactly, each swept value
+    checked once with the registry (``_check_lines``) rather than every combination."""
+    shape = tuple(len(values[name]) for name in names)
+    flat = kept_between(spec, names, values, base, 0, math.prod(shape))
+    total = int(flat.size) * n_tickers
+    if total > limit:
+        raise RequestError(
+            "grid",
+            f"grid has {total:,} combinations to run; a sweep may run at most {limit:,}",
+        )
+    if not flat.size:
+        rules = ", ".join(spec.constraints)
+        raise RequestError("grid", f"grid has no combination that satisfies {rules}")
+    caps.check_combinations(int(flat.size), n_tickers)
+    combos = KeptCombos([values[name] for name in names], shape, flat)
+    skipped = (math.prod(shape) - int(flat.size)) * n_tickers
+    expanded = Grid(names=names, values=values, combos=combos, skipped=skipped)
+    if caps.compact is not None and caps.compact.applies(total):
+        _check_lines(spec, expanded, base, shape)
+    else:
+        _check_with_registry(spec, expanded, base)
+    return expanded
+
+
+def _check_lines(spec: RuleSpec, grid: Grid, base: dict, shape: tuple[int, ...]) -> None:
+    """``_check_with_registry`` of the combinations on the lines through the grid's first
+    combination (each swept value with the first combination's other values) that satisfy
+    the constraints: every value meets the registry once, in seconds however many
+    combinations the grid holds (the constraints themselves are checked on every one)."""
+    first = np.unravel_index(int(grid.combos.flat[0]), shape)  # type: ignore[attr-defined]
+    rows = [np.asarray(first, dtype=np.int64)]
+    for axis, size in enumerate(shape):
+        line = np.tile(rows[0], (size, 1))
+        line[:, axis] = np.arange(size)
+        rows.append(line)
+    index = np.unique(np.vstack(rows), axis=0)
+    keep = _constraint_mask(spec, grid.names, grid.values, index, base)
+    columns = [grid.values[name] for name in grid.names]
+    combos = [tuple(columns[k][i] for k, i in enumerate(row)) for row in index[keep].tolist()]
+    _check_with_registry(spec, replace(grid, combos=combos), base)
 
 
 def _check_with_registry(spec: RuleSpec, grid: Grid, base: dict) -> None:

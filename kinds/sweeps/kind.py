@@ -140,7 +140,7 @@ def _requeue_message(message: dict[str, Any]) -> dict[str, Any]:
 def _describe(payload: dict[str, Any]) -> str:
     return (
         f"sweep chunk {payload['chunk_id']} {payload['request']['ticker']} "
-        f"{len(payload['combos'])} combos"
+        f"{payload.get('combo_count') or len(payload['combos'])} combos"
     )
 
 

@@ -111,7 +111,8 @@ def _best_returns(
 class TickerCombos:
     """One ticker's combinations in combo order, as the statistics need them: their Sharpe
     ratios (float64, NaN: none), grid positions (K × n, ``evaluate.grid_positions``) and
-    block statistics (K × 2S), and how to get the i-th one's ``(combo_no, params)``."""
+    block statistics (K × 2S; a compactly stored sweep's: those of its subset,
+    ``kinds.sweeps.compact``), and how to get the i-th one's ``(combo_no, params)``."""
 
     sharpe: np.ndarray
     positions: np.ndarray
@@ -132,7 +133,7 @@ def _ticker_stats(stored: dict, ticker: str, combos: TickerCombos, n_blocks: int
     blocks = combos.blocks
     stats = BlockStats(blocks[:, :n_blocks], blocks[:, n_blocks:], np.diff(edges))
     out["best"] = {"combo_no": combo_no, "params": params}
-    if sharpe.size >= 2:
+    if blocks.shape[0] >= 2:
         pbo = probability_of_backtest_overfitting(stats, per_year)
         summary = pbo.as_dict()
         out["pbo"] = {
@@ -143,6 +144,8 @@ def _ticker_stats(stored: dict, ticker: str, combos: TickerCombos, n_blocks: int
             "splits": summary["n_splits"],
             "logit_histogram": _histogram(pbo.logits),
         }
+        if blocks.shape[0] != sharpe.size:  # a compact sweep's subset (kinds.sweeps.compact)
+            out["pbo"]["combinations"] = int(blocks.shape[0])
     out["dsr"] = deflated_sharpe_of_best(returns, sharpe, per_year)
     out["stability"] = _stability(stored, combos.positions, sharpe)
     return out

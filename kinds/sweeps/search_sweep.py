@@ -99,6 +99,9 @@ class SearchSweep:
     chunk_size: int
     cscv_blocks: int = CSCV_BLOCKS
     random: dict[str, int] | None = None
+    top_k: int | None = None
+    """Always None: a search sweep's points are few (``MAX_RANDOM``, the caps) and each
+    one is stored as a row."""
 
     @property
     def rule_type(self) -> str:
@@ -344,6 +347,10 @@ class SweepChunk:
     label: str
     id_field: str = ""
     sweep_id: str = ""
+    top_k: int | None = None
+    """Stored compactly (``kinds.sweeps.compact``): the rows kept per metric; None: all."""
+    pbo_stride: int = 1
+    """Stored compactly: the step between the combo_nos that keep their block statistics."""
 
     def identify(self, k: int, request: dict[str, Any]) -> dict[str, Any]:
         """The k-th point's request under its id (``point_id``): submitted alone, it
@@ -358,12 +365,14 @@ def read_chunk(payload: object) -> SweepChunk:
 
     :raise RequestError: a message its Job could not evaluate, naming what is missing.
     """
-    from kinds.sweeps.contract import grid_values
+    from kinds.sweeps.contract import grid_values, range_combos
 
     if not isinstance(payload, dict):
         raise RequestError("body", "a chunk message must be a JSON object")
     kind, search = searchable_kind(payload.get("kind"))
     names, combos = payload.get("grid_params"), payload.get("combos")
+    if combos is None and "grid_range" in payload:  # a large sweep's compact message
+        combos = range_combos(payload)
     request = payload.get("request")
     if not (isinstance(names, list) and isinstance(combos, list) and combos):
         raise RequestError("combos", "a chunk message needs grid_params and combos")
@@ -383,6 +392,8 @@ def read_chunk(payload: object) -> SweepChunk:
         label=str(payload.get("chunk_id", "")),
         id_field=kind.id_field,
         sweep_id=str(payload.get("sweep_id", "")),
+        top_k=int(payload["top_k"]) if payload.get("top_k") else None,
+        pbo_stride=max(1, int(payload.get("pbo_stride") or 1)),
     )
 
 
@@ -406,14 +417,22 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
         {"combo_no": first + k, "ticker": chunk.ticker, "params": point, **(metrics or {})}
         for k, (point, metrics) in enumerate(zip(chunk.swept, scored.metrics, strict=True))
     ]
-    if scored.blocks is None:
+    if scored.blocks is None and chunk.top_k is None:
         return EvaluatedChunk(rows)
     sharpe_grid = None
     if chunk.grid is not None:
         sharpe = np.array([np.nan if row["sharpe_ratio"] is None else row["sharpe_ratio"]
                            for row in rows], dtype=np.float64)  # fmt: skip
         sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(chunk.swept, chunk.grid))
-    return EvaluatedChunk(rows, pack_blocks(scored.blocks), sharpe_grid)
+    blocks = scored.blocks
+    if chunk.top_k is not None:
+        from kinds.sweeps.compact import sampled, top_rows
+        from metrics import sweep_metric_keys
+
+        if blocks is not None:
+            blocks = blocks[sampled(first, len(rows), chunk.pbo_stride)]
+        rows = [rows[at] for at in top_rows(rows, chunk.top_k, sweep_metric_keys())]
+    return EvaluatedChunk(rows, None if blocks is None else pack_blocks(blocks), sharpe_grid)
 
 
 def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:

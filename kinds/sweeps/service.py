@@ -20,12 +20,14 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Queue
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.cells import csv_row
 from kinds.runs.contract import RequestError
 from kinds.runs.execute import load_market_data
 from kinds.sweeps.caps import RequestCaps
+from kinds.sweeps.compact import pbo_stride
 from kinds.sweeps.contract import (
     SweepRequest,
     chunk_payloads,
@@ -37,6 +39,7 @@ from kinds.sweeps.search_sweep import SearchSweep, search_chunk_payloads
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep, iter_results
 from metrics import SWEEP_METRIC_KEYS, sweep_metric_keys
 from store.models import Sweep, SweepChunk, SweepResult
+from work.status import RunStatus
 from work.submit import QUEUE_UNAVAILABLE, QueueUnavailable, Submission, submit
 
 __all__ = ["QUEUE_UNAVAILABLE", "QueueUnavailable"]  # re-exported: the sweep API's errors
@@ -145,6 +148,9 @@ def validate_sweep(
         sized = sized_chunk_size(chunk_size, sweep.combos, bars)
         sweep = replace(sweep, chunk_size=sized)
     caps.check_chunks(sweep.chunk_count)
+    if caps.compact is not None and caps.compact.applies(sweep.combos):
+        stride = pbo_stride(sweep.combos, caps.compact.pbo_combinations)
+        sweep = replace(sweep, top_k=caps.compact.top_k, pbo_stride=stride)
     return sweep
 
 
@@ -256,18 +262,27 @@ def stored_metrics(row: SweepResult) -> dict[str, Any]:
 
 
 def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[str]:
-    """Every stored combination as CSV text (combo_no, ticker, the swept params, the
-    metrics; floats as ``adapters.cells`` writes them), yielded ``every`` rows at a time."""
+    """Every combination as CSV text (combo_no, ticker, the swept params, the metrics;
+    floats as ``adapters.cells`` writes them), yielded ``every`` rows at a time: the stored
+    rows, or, for a sweep stored compactly, each finished chunk evaluated again
+    (``evaluated_rows``)."""
     names = list(json.loads(sweep.request_json)["grid"])
     keys = sweep_metric_keys()
-    columns = ("combo_no", "ticker", "params_json", *keys)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["combo_no", "ticker", *names, *keys])
-    for count, (combo_no, ticker, params, *metrics) in enumerate(
-        iter_results(session, sweep.sweep_id, columns)
-    ):
-        swept = json.loads(params)
+    if sweep.top_k is None:
+        columns = ("combo_no", "ticker", "params_json", *keys)
+        rows: Iterable[tuple] = (
+            (combo_no, ticker, json.loads(params), *metrics)
+            for combo_no, ticker, params, *metrics in iter_results(session, sweep.sweep_id, columns)
+        )
+    else:
+        rows = (
+            (row["combo_no"], row["ticker"], row["params"], *(row.get(k) for k in keys))
+            for row in evaluated_rows(session, sweep.sweep_id)
+        )
+    for count, (combo_no, ticker, swept, *metrics) in enumerate(rows):
         writer.writerow(csv_row([combo_no, ticker, *(swept.get(n) for n in names), *metrics]))
         if count % every == every - 1:
             yield buffer.getvalue()
@@ -276,9 +291,75 @@ def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[st
     yield buffer.getvalue()
 
 
-def metric_rows(session: Session, sweep_id: str, metric: str) -> Iterable[tuple]:
-    """(combo_no, ticker, swept params, metric value) of every stored combination, in
-    combo order: the rows ``kinds.sweeps.view.aggregate`` reads."""
-    rows = iter_results(session, sweep_id, ("combo_no", "ticker", "params_json", metric))
+def _finished_chunks(session: Session, sweep_id: str, *columns) -> Iterator[tuple]:
+    """``columns`` of each SUCCEEDED chunk of the sweep in chunk order, one chunk read at
+    a time (a large sweep's blobs and messages are never held at once)."""
+    numbers = session.scalars(
+        select(SweepChunk.chunk_no)
+        .where(SweepChunk.sweep_id == sweep_id, SweepChunk.status == RunStatus.SUCCEEDED)
+        .order_by(SweepChunk.chunk_no)
+    ).all()
+    for chunk_no in numbers:
+        yield session.execute(
+            select(*columns).where(SweepChunk.sweep_id == sweep_id, SweepChunk.chunk_no == chunk_no)
+        ).one()
+
+
+def evaluated_rows(session: Session, sweep_id: str) -> Iterator[dict]:
+    """Every combination of a sweep's finished chunks evaluated again from their stored
+    messages, in combo order, without block statistics or pruning: the rows a chunk
+    computed before it kept its best (``kinds.sweeps.compact``), value for value, as the
+    same code computes them from the same message."""
+    from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
+
+    for (payload_json,) in _finished_chunks(session, sweep_id, SweepChunk.payload_json):
+        payload = {**json.loads(payload_json), "cscv_blocks": 0}
+        payload.pop("top_k", None)
+        yield from evaluate_sweep_chunk(read_chunk(payload)).rows
+
+
+def sharpe_rows(session: Session, sweep: Sweep) -> Iterator[tuple]:
+    """(combo_no, ticker, swept params, Sharpe ratio or None) of every combination of the
+    sweep's finished chunks, in combo order, read from their ``sharpe_grid`` blobs: what a
+    compactly stored sweep's heatmap and line read (``kinds.sweeps.view.aggregate``)."""
+    from kinds.sweeps.evaluate import unpack_sharpe_grid
+
+    grid = json.loads(sweep.request_json)["grid"]
+    names = list(grid)
+    chunks = _finished_chunks(
+        session, sweep.sweep_id, SweepChunk.ticker, SweepChunk.combo_first, SweepChunk.sharpe_grid
+    )
+    for ticker, first, blob in chunks:
+        if blob is None:
+            continue
+        sharpe, positions = unpack_sharpe_grid(bytes(blob))
+        for at, (value, place) in enumerate(zip(sharpe.tolist(), positions.tolist(), strict=True)):
+            swept = {name: grid[name][i] for name, i in zip(names, place, strict=True)}
+            yield first + at, ticker, swept, None if value != value else value
+
+
+def metric_rows(session: Session, sweep: Sweep, metric: str) -> Iterable[tuple]:
+    """(combo_no, ticker, swept params, metric value) of every combination, in combo order:
+    the rows ``kinds.sweeps.view.aggregate`` reads; a compactly stored sweep's Sharpe ratios
+    from its chunks' blobs (``sharpe_rows``).
+
+    :raise RequestError: naming ``metric`` for another metric of a compactly stored sweep,
+        which keeps only its best combinations' values.
+    """
+    if sweep.top_k is not None:
+        if metric != COMPACT_VIEW_METRIC:
+            raise RequestError(
+                "metric",
+                f"this sweep of {sweep.combos:,} combinations keeps every combination's "
+                f"{COMPACT_VIEW_METRIC} only: view {COMPACT_VIEW_METRIC}, or read the best of "
+                "the others in its results",
+            )
+        yield from sharpe_rows(session, sweep)
+        return
+    rows = iter_results(session, sweep.sweep_id, ("combo_no", "ticker", "params_json", metric))
     for combo_no, ticker, params, value in rows:
         yield combo_no, ticker, json.loads(params), value
+
+
+COMPACT_VIEW_METRIC = "sharpe_ratio"
+"""The one metric a compactly stored sweep keeps for every combination (its heatmap's)."""

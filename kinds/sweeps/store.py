@@ -71,6 +71,7 @@ def insert_sweep(
         created_by=created_by,
         created_at=now,
         cache_key=cache_key,
+        top_k=sweep.top_k,
     )
     session.add(row)
     session.flush()
@@ -83,7 +84,7 @@ def insert_sweep(
                 "chunk_no": payload["chunk_no"],
                 "ticker": payload["request"]["ticker"],
                 "combo_first": payload["combo_first"],
-                "combo_count": len(payload["combos"]),
+                "combo_count": payload.get("combo_count") or len(payload["combos"]),
                 "payload_json": json.dumps(payload, separators=(",", ":")),
                 **new_item(queue, now),
             }

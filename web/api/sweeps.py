@@ -154,12 +154,13 @@ def check_request(payload: dict):
     payload = {name: value for name, value in payload.items() if name not in SUBMISSION_FIELDS}
     if is_search_request(payload):
         return check_search_request(payload, RequestCaps.from_config(current_app.config))
-    return validated(validate_sweep, payload)
+    return validated(validate_sweep, payload, compact=True)
 
 
-def validated(validate: Callable[..., T], payload: dict[str, Any]) -> T:
+def validated(validate: Callable[..., T], payload: dict[str, Any], *, compact: bool = False) -> T:
     """``validate`` (``validate_sweep``, ``validate_walkforward``) of ``payload`` under the
-    app's data directory, chunk size, bar limit and request caps; a refusal is the 400
+    app's data directory, chunk size, bar limit and request caps (``compact``: with the
+    compact form of a large sweep, ``kinds.sweeps.caps.CompactForm``); a refusal is the 400
     naming its field."""
     config = current_app.config
     try:
@@ -168,7 +169,7 @@ def validated(validate: Callable[..., T], payload: dict[str, Any]) -> T:
             config["DATA_DIR"],
             chunk_size=config["SWEEP_CHUNK_SIZE"],
             bar_limit=combination_max_bars(config["RUN_MAX_BARS"]),
-            caps=RequestCaps.from_config(config),
+            caps=RequestCaps.from_config(config, compact=compact),
         )
     except RequestError as exc:
         raise bad_request(exc) from None
@@ -480,7 +481,7 @@ def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
         fixed = parse_fixed(dims, raw_fixed)
         view = aggregate(
             dims,
-            metric_rows(get_session(), row.sweep_id, metric),
+            metric_rows(get_session(), row, metric),
             metric=metric,
             x=x,
             y=y,

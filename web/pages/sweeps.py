@@ -14,9 +14,9 @@ from werkzeug.exceptions import HTTPException
 
 from kinds.runs.contract import RequestError
 from kinds.runs.view import cache_sources, source_shown
+from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, default_chunk_size
 from kinds.sweeps.fields import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN
-from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.search_sweep import is_search_request, searchable_kind
 from kinds.sweeps.store import get_sweep, list_sweeps, sweep_states
 from kinds.sweeps.summary import sweep_summary
@@ -55,7 +55,7 @@ def sweeps_page() -> ResponseReturnValue:
         "chunk_size": default_chunk_size(current_app.config["SWEEP_CHUNK_SIZE"]),
         "chunk_min": CHUNK_SIZE_MIN,
         "chunk_max": CHUNK_SIZE_MAX,
-        "max_combos": min(MAX_COMBOS, current_app.config["REQUEST_MAX_COMBINATIONS"]),
+        "max_combos": RequestCaps.from_config(current_app.config, compact=True).most_combinations,
     }
     return render_template(
         "sweeps/list.html",
