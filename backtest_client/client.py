@@ -38,6 +38,12 @@ def _window(start_date: str | None, end_date: str | None, params: Any) -> dict[s
     return {"start_date": start_date, "end_date": end_date, "params": params}
 
 
+def _over_portfolio(base: dict[str, Any]) -> dict[str, Any]:
+    """The fields every search over a portfolio (a sweep, walk-forward or study) starts
+    with: the kind it searches and its base portfolio request."""
+    return {"kind": "portfolio", "base": base}
+
+
 class Client:
     """The platform at ``url`` (default ``BACKTEST_URL``, else http://127.0.0.1:5000), with
     ``token`` sent as ``Authorization: Bearer`` (default ``BACKTEST_TOKEN``).
@@ -161,7 +167,7 @@ class Client:
             ``base.tickers[2]``…).
         """
         return self._start(
-            Sweep, "/api/sweeps", kind="portfolio", base=base, grid=grid, random=random, **fields
+            Sweep, "/api/sweeps", **_over_portfolio(base), grid=grid, random=random, **fields
         )
 
     def get_sweep(self, sweep_id: str) -> Sweep:
@@ -251,8 +257,7 @@ class Client:
         return self._start(
             WalkForward,
             "/api/walkforward",
-            kind="portfolio",
-            base=base,
+            **_over_portfolio(base),
             grid=grid,
             random=random,
             train_bars=train_bars,
@@ -310,9 +315,7 @@ class Client:
         :raise BacktestRequestError: refused, ``field`` naming the input (``base.tickers[1]``,
             ``space.top_n.low``…).
         """
-        return self._start(
-            Study, "/api/studies", kind="portfolio", base=base, space=space, **fields
-        )
+        return self._start(Study, "/api/studies", **_over_portfolio(base), space=space, **fields)
 
     def get_study(self, study_id: str) -> Study:
         """A handle on an existing study."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from work.errors import RequestError
 from work.status import FINISHED, RunStatus
-from work.transitions import StoredItem, beat_item, fail_item, start_item, stored_item
+from work.transitions import ItemTable, StoredItem, beat_item, fail_item, start_item, stored_item
 
 if TYPE_CHECKING:  # pragma: no cover - hints only: a Job imports neither SQLAlchemy's ORM nor
     from rq import Queue  # RQ's queue before it needs them
@@ -84,12 +84,14 @@ class WorkKind:
     the consumer resolves it through the registry, ``kinds.registry``, never by importing
     it), ``aliases`` older names still meaning this kind.
 
-    **Its row.** ``table`` holds one row per item, keyed by ``id_field`` (also the message's
-    id field, the RQ job id and the row's primary key), with the work-item columns every
-    kind's table has (``status``, ``attempts``, ``worker``, ``queue``, ``created_at``,
-    ``started_at``, ``completed_at``, ``heartbeat_at``, ``error_message``) and its stored
-    message in ``message_column``. The database, not the queue, decides what runs: the skeleton
-    computes the row's stored message, never the queued payload.
+    **Its row.** ``items`` (a ``work.transitions.ItemTable``; read as ``table``,
+    ``id_field`` and ``message_column``): ``table`` holds one row per item, keyed by
+    ``id_field`` (also the message's id field, the RQ job id and the row's primary key),
+    with the work-item columns every kind's table has (``status``, ``attempts``, ``worker``,
+    ``queue``, ``created_at``, ``started_at``, ``completed_at``, ``heartbeat_at``,
+    ``error_message``) and its stored message in ``message_column``. The database, not the
+    queue, decides what runs: the skeleton computes the row's stored message, never the
+    queued payload.
 
     **Its queue.** ``queue`` None: the shared queue (RQ_QUEUE); a suffix such as
     ``"sweeps"``: a queue of its own, RQ_QUEUE + ``-sweeps`` unless ``queue_env`` (default
@@ -167,18 +169,16 @@ class WorkKind:
     ``created_by`` and ``shared`` (``store.work_item_columns.kind_table_columns``).
 
     **How searches vary it** (optional): ``search`` is the ``module:attribute`` of its
-    ``work.search.Search`` (its parameter space from a base request, the request of one
-    point, its evaluator); sweeps and walk-forwards over a base of this kind use it
-    (``work.search.search_of``).
+    ``work.search.Search`` (an instance of its subclass, whose methods are the hooks: its
+    parameter space from a base request, the request of one point, its evaluator); sweeps
+    and walk-forwards over a base of this kind use it (``work.search.search_of``).
     """
 
     name: str
     function: str
-    table: str
-    id_field: str
+    items: ItemTable
     compute: Callable[[Claim, dict[str, Any]], Execution]
     describe: Callable[[dict[str, Any]], str] = None  # type: ignore[assignment]
-    message_column: str = "payload_json"
     queue: str | None = None
     queue_env: str | None = None
     aliases: tuple[str, ...] = ()
@@ -240,6 +240,21 @@ class WorkKind:
             return None
         module, _, attribute = declared.partition(":")
         return getattr(import_module(module), attribute)
+
+    @property
+    def table(self) -> str:
+        """Its table's name (``items``)."""
+        return self.items.name
+
+    @property
+    def id_field(self) -> str:
+        """Its table's key column, also its messages' id field (``items``)."""
+        return self.items.id_field
+
+    @property
+    def message_column(self) -> str:
+        """The column of its row holding the stored message (``items``)."""
+        return self.items.message_column
 
     @property
     def submitted_id(self) -> str:

@@ -2,7 +2,8 @@
 grid or random; walk-forward; studies) can search its requests (docs/work-kinds.md,
 "search").
 
-A kind declares ``WorkKind.search``, the ``module:attribute`` of a ``Search``:
+A kind declares ``WorkKind.search``, the ``module:attribute`` of an instance of its own
+subclass of ``Search``, whose methods are these hooks:
 
 * ``space(base)`` — the names a base request of that kind lets a search vary, each with its
   ``Domain`` (``int``/``float`` with optional inclusive bounds, or ``choice`` among values).
@@ -36,18 +37,19 @@ points by their metrics) or ``evaluate_one`` (a walk-forward fold's chosen point
 training and test windows; a sweep's or study's best point computed alone): one
 implementation of each search, whichever kind it searches.
 
-Plain data and callables: the web, the consumer and every search import this module without
-loading any kind; ``search_of`` imports a kind's search only when asked.
+The interface and plain data: the web, the consumer and every search import this module
+without loading any kind; ``search_of`` imports a kind's search only when asked.
 """
 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from work.errors import RequestError
 
@@ -160,20 +162,64 @@ class Scored:
     data_hash: str | None = None
 
 
-@dataclass(frozen=True)
-class Search:
-    """A kind's contribution to every search (module docstring)."""
+class Search(ABC):
+    """A kind's contribution to every search (module docstring), one interface behind which
+    every kind's search sits: a kind subclasses it, names itself in ``kind`` and defines the
+    hooks as methods — ``space``, ``apply`` and ``evaluate_one`` always, the others only to
+    replace the defaults here (``evaluate_batch`` point by point, ``data`` none, ``label``
+    the kind's noun, ``evaluate_points`` none: ``score`` applies and evaluates each point).
+    Searches call the hooks and the methods below, never knowing which kind they drive."""
 
-    kind: str
-    space: Callable[[dict[str, Any]], dict[str, Domain]]
-    apply: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
-    evaluate_one: Callable[[dict[str, Any]], Outcome]
-    evaluate_batch: Callable[[Sequence[dict[str, Any]]], list[Outcome]] | None = None
-    data: Callable[[dict[str, Any], Path | None], BaseData] | None = None
-    label: Callable[[dict[str, Any]], str] | None = None
-    evaluate_points: (
+    HOOKS: ClassVar[tuple[str, ...]] = (
+        "kind",
+        "space",
+        "apply",
+        "evaluate_one",
+        "evaluate_batch",
+        "evaluate_points",
+        "data",
+        "label",
+    )
+    """What a kind's search declares (docs/work-kinds.md, "The fields of a Search")."""
+
+    kind: ClassVar[str]
+    """Its kind's noun: what a search request's ``kind`` names."""
+
+    evaluate_points: ClassVar[
         Callable[[dict[str, Any], Sequence[Mapping[str, Any]], int, str], Scored] | None
-    ) = None
+    ] = None
+    """``evaluate_points(base, points, blocks, label)``: many points of one base in one
+    vectorised pass (``score``); None: each point applied and evaluated."""
+
+    @abstractmethod
+    def space(self, base: dict[str, Any]) -> dict[str, Domain]:
+        """Each searchable name of a normalised base request and its ``Domain``."""
+
+    @abstractmethod
+    def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
+        """The request of one point: ``base`` with the point's values, checked like a
+        submission of the kind.
+
+        :raise RequestError: naming ``grid.<name>`` for a value the kind refuses.
+        """
+
+    @abstractmethod
+    def evaluate_one(self, request: dict[str, Any]) -> Outcome:
+        """The kind's own computation of one point's request."""
+
+    def evaluate_batch(self, requests: Sequence[dict[str, Any]]) -> list[Outcome]:
+        """Every request's outcome, in order (by default point by point; a kind with a
+        vectorised evaluator replaces it)."""
+        return [self.evaluate_one(request) for request in requests]
+
+    def data(self, base: dict[str, Any], data_dir: Path | None) -> BaseData | None:
+        """The data ``base`` reads, loaded; None (the default): the kind reads none (its
+        hash is ``NO_DATA``) and cannot be walked forward."""
+        return None
+
+    def label(self, base: dict[str, Any]) -> str:
+        """A base request in a few words (by default the kind's noun)."""
+        return self.kind
 
     def base_data(
         self, base: dict[str, Any], data_dir: Path | str | None = None
@@ -182,23 +228,19 @@ class Search:
 
         :raise RequestError: naming ``base.<field>`` when the data cannot serve the base.
         """
-        if self.data is None:
-            return None
         try:
             return self.data(base, None if data_dir is None else Path(data_dir))
         except RequestError as exc:
             raise RequestError(f"base.{exc.field}", exc.message) from None
 
     def describe_base(self, base: dict[str, Any]) -> str:
-        """A base request in a few words (``label``; the kind's noun without one)."""
-        return self.kind if self.label is None else self.label(base)
+        """A base request in a few words (``label``)."""
+        return self.label(base)
 
     def evaluate(self, requests: Sequence[dict[str, Any]]) -> list[Outcome]:
         """Every request's outcome, in order: in one batch where the kind offers a
-        vectorised evaluator, point by point otherwise."""
-        if self.evaluate_batch is not None:
-            return self.evaluate_batch(requests)
-        return [self.evaluate_one(request) for request in requests]
+        vectorised evaluator, point by point otherwise (``evaluate_batch``)."""
+        return self.evaluate_batch(requests)
 
     def score(
         self,

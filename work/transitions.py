@@ -37,6 +37,17 @@ class StoredItem:
         return json.loads(self.message_json)
 
 
+@dataclass(frozen=True)
+class ItemTable:
+    """A kind's row, the three names every transition of it takes together: the table
+    (``name``), its key column (``id_field``: also the message's id field and the RQ job
+    id) and the column holding the stored message (``message_column``)."""
+
+    name: str
+    id_field: str
+    message_column: str = "payload_json"
+
+
 ERROR_MESSAGE_MAX = 2000
 """Stored error messages are cut to this many characters."""
 

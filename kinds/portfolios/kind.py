@@ -21,6 +21,7 @@ from kinds.portfolios.universe import load_universe
 from rules.expr.parse import prepare_parser
 from work.kind import Claim, WorkKind
 from work.logs import run_context
+from work.transitions import ItemTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from store.dbapi import Tx
@@ -112,8 +113,7 @@ def _describe(payload: dict[str, Any]) -> str:
 PORTFOLIO = WorkKind(
     name="portfolio",
     function=FUNCTION,
-    table=TABLE,
-    id_field="portfolio_id",
+    items=ItemTable(name=TABLE, id_field="portfolio_id"),
     compute=compute,
     describe=_describe,
     run_locally=run_locally,

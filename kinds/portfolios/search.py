@@ -67,43 +67,6 @@ WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
 
 
-def space(base: dict[str, Any]) -> dict[str, Domain]:
-    """The searchable names of a normalised portfolio request and their domains."""
-    allocation, rebalance = base["allocation"], base["rebalance"]
-    out: dict[str, Domain] = {}
-    if allocation["method"] == "rank":
-        ranking = compile_ranking(allocation["score"], allocation["filter"])
-        for name, use in ranking.params.items():
-            low, high = DEFAULT_BOUNDS[use]
-            kind = "int" if use in WHOLE_USES else "float"
-            out[name] = Domain(kind, low, high, default=base["params"].get(name))
-        out["top_n"] = Domain("int", 1, MAX_TICKERS, default=allocation["top_n"])
-        out["weighting"] = Domain("choice", choices=WEIGHTINGS, default=allocation["weighting"])
-        out["short_n"] = Domain("int", 1, MAX_TICKERS, default=allocation.get("short_n"))
-        gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
-        out["gross_exposure"] = Domain("float", 0, MAX_LEVERAGE, default=gross)
-        out["net_exposure"] = Domain("float", -MAX_LEVERAGE, MAX_LEVERAGE, default=net)
-        borrow = base.get("borrow_rate", 0.0)
-        out["borrow_rate"] = Domain("float", 0, MAX_BORROW_RATE, default=borrow)
-    elif allocation["method"] == "equal":
-        choices = ("equal", *RISK_METHODS)
-        out["weighting"] = Domain("choice", choices=choices, default=_weighting(base))
-    lookback = allocation.get("risk_lookback")
-    out["risk_lookback"] = Domain("int", MIN_RETURNS, MAX_RISK_LOOKBACK, default=lookback)
-    for name in ("max_weight", "max_sector_weight"):
-        out[name] = Domain("float", 0, 1, default=allocation.get(name))
-    volatility = allocation.get("target_volatility")
-    out["target_volatility"] = Domain("float", 0, MAX_TARGET_VOLATILITY, default=volatility)
-    leverage = allocation.get("max_leverage", 1.0)
-    out["max_leverage"] = Domain("float", 1, MAX_LEVERAGE, default=leverage)
-    out["schedule"] = Domain("choice", choices=SCHEDULES, default=rebalance["schedule"])
-    out["every_n_bars"] = Domain("int", 1, 10_000, default=rebalance["every_n_bars"])
-    out["drift_threshold"] = Domain("float", 0, 1, default=rebalance["drift_threshold"])
-    out["min_trade"] = Domain("float", 0, MAX_MIN_TRADE, default=rebalance.get("min_trade", 0.0))
-    out["cash_rate"] = Domain("float", 0, MAX_CASH_RATE, default=base.get("cash_rate", 0.0))
-    return out
-
-
 def _around(domain: Domain) -> tuple[float, float, float] | None:
     """A first range around a name's value in its base: half to twice it (held to its
     domain) and a step of about a fifth of that; None for a name with no positive value."""
@@ -129,7 +92,7 @@ def suggested_grid(base: dict[str, Any]) -> dict[str, Any]:
     twice its value, ``top_n`` from 1 to the universe (at most 5); what the user edits
     before submitting."""
     grid: dict[str, Any] = {}
-    for name, domain in space(base).items():
+    for name, domain in SEARCH.space(base).items():
         if name in ALLOCATION_NAMES or name in REBALANCE_NAMES or name in REQUEST_NAMES:
             continue
         around = _around(domain) if domain.type == "int" else None
@@ -154,7 +117,7 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
     universe (at most 5) are; ``every_n_bars`` (schedule ``bars`` only) and
     ``drift_threshold`` are offered, not searched."""
     out: list[dict[str, Any]] = []
-    for name, domain in space(base).items():
+    for name, domain in SEARCH.space(base).items():
         if (
             domain.type == "choice"
             or (name == "every_n_bars" and base["rebalance"]["schedule"] != "bars")
@@ -187,35 +150,6 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``point``'s values, normalised like a submitted portfolio.
-
-    :raise RequestError: a value the portfolio request refuses, or one its normalisation
-        drops (it would change nothing), named ``grid.<name>``.
-    """
-    request = copy.deepcopy(base)
-    for name, value in point.items():
-        if name in REBALANCE_NAMES:
-            request["rebalance"][name] = value
-        elif name in REQUEST_NAMES:
-            request[name] = value
-        elif name in ALLOCATION_NAMES:
-            request["allocation"][name] = value
-        else:
-            request["params"][name] = value
-    try:
-        parsed = parse_portfolio(request)
-    except RequestError as exc:
-        named = next((n for n in point if exc.field.endswith(n)), None)
-        field = f"grid.{named}" if named else exc.field
-        raise RequestError(field, f"{exc.field} {exc.message}"[:300]) from None
-    for name, value in point.items():
-        if _held(parsed, name) != value:
-            raise RequestError(f"grid.{name}", "changes nothing for this base (e.g. every_n_bars "
-                               "needs schedule 'bars')")  # fmt: skip
-    return parsed
-
-
 def _held(request: dict[str, Any], name: str) -> Any:
     """The value a normalised request holds for a searchable name."""
     if name in REBALANCE_NAMES:
@@ -240,26 +174,6 @@ def metrics_of(result: dict[str, Any]) -> dict[str, float | int | None]:
     return {key: result["metrics"].get(key) for key in SWEEP_METRIC_KEYS}
 
 
-def evaluate_one(request: dict[str, Any]) -> Outcome:
-    """One point: the portfolio computed exactly as a submitted one (``result_of``)."""
-    from kinds.portfolios.kind import computed
-
-    result, text, per_year = computed(request)
-    returns = _returns(result["equity"])
-    return Outcome(
-        request,
-        result,
-        text,
-        metrics_of(result),
-        returns,
-        per_year,
-        curve=lambda: _curve(result),
-        benchmark=result["benchmark"]["equity"],
-        data_hash=result["data_hash"],
-        engine_version=result["engine_version"],
-    )
-
-
 def _curve(result: dict[str, Any]) -> dict[str, list]:
     """A portfolio result's equity curve as a run's (ISO UTC timestamps, equity)."""
     import numpy as np
@@ -278,30 +192,119 @@ def _returns(equity: list[float | None]) -> list[float]:
     ]
 
 
-def data(base: dict[str, Any], data_dir: Path | None) -> Universe:
-    """The universe a portfolio request reads, held to the memory cap a portfolio Job has
-    (PORTFOLIO_MAX_MEMORY_MB) before anything is loaded.
+class PortfolioSearch(Search):
+    """The portfolio kind's search: a portfolio request's searchable names, evaluated point
+    by point by the portfolio's own computation, over the universe it reads (module
+    docstring)."""
 
-    :raise RequestError: naming the field when the data cannot serve it.
-    """
-    from kinds.portfolios.settings import PORTFOLIO_MAX_MEMORY_MB
-    from kinds.portfolios.universe import check_universe, load_universe
+    kind = "portfolio"
 
-    check_universe(base, data_dir, PORTFOLIO_MAX_MEMORY_MB.value())
-    return load_universe(base, data_dir)
+    def space(self, base: dict[str, Any]) -> dict[str, Domain]:
+        """The searchable names of a normalised portfolio request and their domains."""
+        allocation, rebalance = base["allocation"], base["rebalance"]
+        out: dict[str, Domain] = {}
+        if allocation["method"] == "rank":
+            ranking = compile_ranking(allocation["score"], allocation["filter"])
+            for name, use in ranking.params.items():
+                low, high = DEFAULT_BOUNDS[use]
+                kind = "int" if use in WHOLE_USES else "float"
+                out[name] = Domain(kind, low, high, default=base["params"].get(name))
+            out["top_n"] = Domain("int", 1, MAX_TICKERS, default=allocation["top_n"])
+            out["weighting"] = Domain("choice", choices=WEIGHTINGS, default=allocation["weighting"])
+            out["short_n"] = Domain("int", 1, MAX_TICKERS, default=allocation.get("short_n"))
+            gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
+            out["gross_exposure"] = Domain("float", 0, MAX_LEVERAGE, default=gross)
+            out["net_exposure"] = Domain("float", -MAX_LEVERAGE, MAX_LEVERAGE, default=net)
+            borrow = base.get("borrow_rate", 0.0)
+            out["borrow_rate"] = Domain("float", 0, MAX_BORROW_RATE, default=borrow)
+        elif allocation["method"] == "equal":
+            choices = ("equal", *RISK_METHODS)
+            out["weighting"] = Domain("choice", choices=choices, default=_weighting(base))
+        lookback = allocation.get("risk_lookback")
+        out["risk_lookback"] = Domain("int", MIN_RETURNS, MAX_RISK_LOOKBACK, default=lookback)
+        for name in ("max_weight", "max_sector_weight"):
+            out[name] = Domain("float", 0, 1, default=allocation.get(name))
+        volatility = allocation.get("target_volatility")
+        out["target_volatility"] = Domain("float", 0, MAX_TARGET_VOLATILITY, default=volatility)
+        leverage = allocation.get("max_leverage", 1.0)
+        out["max_leverage"] = Domain("float", 1, MAX_LEVERAGE, default=leverage)
+        out["schedule"] = Domain("choice", choices=SCHEDULES, default=rebalance["schedule"])
+        out["every_n_bars"] = Domain("int", 1, 10_000, default=rebalance["every_n_bars"])
+        out["drift_threshold"] = Domain("float", 0, 1, default=rebalance["drift_threshold"])
+        out["min_trade"] = Domain(
+            "float", 0, MAX_MIN_TRADE, default=rebalance.get("min_trade", 0.0)
+        )
+        out["cash_rate"] = Domain("float", 0, MAX_CASH_RATE, default=base.get("cash_rate", 0.0))
+        return out
+
+    def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
+        """``base`` with ``point``'s values, normalised like a submitted portfolio.
+
+        :raise RequestError: a value the portfolio request refuses, or one its normalisation
+            drops (it would change nothing), named ``grid.<name>``.
+        """
+        request = copy.deepcopy(base)
+        for name, value in point.items():
+            if name in REBALANCE_NAMES:
+                request["rebalance"][name] = value
+            elif name in REQUEST_NAMES:
+                request[name] = value
+            elif name in ALLOCATION_NAMES:
+                request["allocation"][name] = value
+            else:
+                request["params"][name] = value
+        try:
+            parsed = parse_portfolio(request)
+        except RequestError as exc:
+            named = next((n for n in point if exc.field.endswith(n)), None)
+            field = f"grid.{named}" if named else exc.field
+            raise RequestError(field, f"{exc.field} {exc.message}"[:300]) from None
+        for name, value in point.items():
+            if _held(parsed, name) != value:
+                raise RequestError(
+                    f"grid.{name}",
+                    "changes nothing for this base (e.g. every_n_bars needs schedule 'bars')",
+                )
+        return parsed
+
+    def evaluate_one(self, request: dict[str, Any]) -> Outcome:
+        """One point: the portfolio computed exactly as a submitted one (``result_of``)."""
+        from kinds.portfolios.kind import computed
+
+        result, text, per_year = computed(request)
+        returns = _returns(result["equity"])
+        return Outcome(
+            request,
+            result,
+            text,
+            metrics_of(result),
+            returns,
+            per_year,
+            curve=lambda: _curve(result),
+            benchmark=result["benchmark"]["equity"],
+            data_hash=result["data_hash"],
+            engine_version=result["engine_version"],
+        )
+
+    def data(self, base: dict[str, Any], data_dir: Path | None) -> Universe:
+        """The universe a portfolio request reads, held to the memory cap a portfolio Job has
+        (PORTFOLIO_MAX_MEMORY_MB) before anything is loaded.
+
+        :raise RequestError: naming the field when the data cannot serve it.
+        """
+        from kinds.portfolios.settings import PORTFOLIO_MAX_MEMORY_MB
+        from kinds.portfolios.universe import check_universe, load_universe
+
+        check_universe(base, data_dir, PORTFOLIO_MAX_MEMORY_MB.value())
+        return load_universe(base, data_dir)
+
+    def label(self, base: dict[str, Any]) -> str:
+        """A portfolio in a few words: its ranking's score, or its allocation method."""
+        return str(base["allocation"].get("score") or base["allocation"]["method"])
 
 
-def label(base: dict[str, Any]) -> str:
-    """A portfolio in a few words: its ranking's score, or its allocation method."""
-    return str(base["allocation"].get("score") or base["allocation"]["method"])
-
-
-SEARCH = Search(
-    kind="portfolio",
-    space=space,
-    apply=apply,
-    evaluate_one=evaluate_one,
-    data=data,
-    label=label,
-)
+SEARCH = PortfolioSearch()
 """The portfolio kind's search (``PORTFOLIO.search``)."""
+
+space, apply, evaluate_one = SEARCH.space, SEARCH.apply, SEARCH.evaluate_one
+"""The hooks by their module names, as the portfolio pages and tests import them."""

@@ -26,6 +26,7 @@ from work.kind import Claim, WorkFailed, WorkKind
 from work.logs import run_context
 from work.status import RunStatus
 from work.telemetry import JOB_OUTCOMES
+from work.transitions import ItemTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from rq import Queue
@@ -145,9 +146,7 @@ def _describe(payload: dict[str, Any]) -> str:
 RUN = WorkKind(
     name="run",
     function=RUN_FUNCTION,
-    table=TABLE,
-    id_field="run_id",
-    message_column="request_json",
+    items=ItemTable(name=TABLE, id_field="run_id", message_column="request_json"),
     compute=compute,
     describe=_describe,
     fail_execution=_fail_execution,

@@ -43,7 +43,7 @@ from kinds.studies.state import (
 from store.dbapi import Database, Tx, as_tx
 from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
-from work.transitions import fail_item, succeed_item
+from work.transitions import ItemTable, fail_item, succeed_item
 
 logger = logging.getLogger("kinds.studies.kind")
 
@@ -223,8 +223,7 @@ def follow_up(message: dict[str, Any]) -> dict[str, Any]:
 BATCH = WorkKind(
     name="study batch",
     function=BATCH_FUNCTION,
-    table=BATCHES,
-    id_field="batch_id",
+    items=ItemTable(name=BATCHES, id_field="batch_id"),
     compute=compute,
     queue="sweeps",
     queue_env="SWEEP_QUEUE",

@@ -29,6 +29,7 @@ from kinds.sweeps.state import (
 )
 from store.dbapi import Database, Tx
 from work.kind import Claim, WorkKind
+from work.transitions import ItemTable
 
 logger = logging.getLogger("kinds.sweeps.kind")
 
@@ -207,8 +208,7 @@ def record_overfitting(database: Database, sweep_id: str) -> dict[str, Any] | No
 CHUNK = WorkKind(
     name="sweep chunk",
     function=CHUNK_FUNCTION,
-    table=CHUNKS,
-    id_field="chunk_id",
+    items=ItemTable(name=CHUNKS, id_field="chunk_id"),
     compute=compute,
     describe=_describe,
     queue="sweeps",

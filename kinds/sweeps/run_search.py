@@ -36,134 +36,134 @@ SEARCHABLE_TYPES = ("int", "float", "choice")
 """Rule parameter types a search may vary (``rules.spec.PARAM_TYPES``)."""
 
 
-def space(base: dict[str, Any]) -> dict[str, Domain]:
-    """The searchable names of a run request: its rule's parameters, then the stops.
-
-    :raise RequestError: the base names an unknown rule or bad parameter texts.
-    """
-    try:
-        spec = spec_for(base["rule_type"], base.get("params"))
-    except RuleValidationError as exc:
-        raise RequestError(exc.field, exc.message) from None
-    except KeyError:
-        raise RequestError("rule_type", "is not a known rule") from None
-    params = base.get("params") or {}
-    out: dict[str, Domain] = {}
-    for param in spec.params:
-        if param.type not in SEARCHABLE_TYPES:
-            continue
-        default = params.get(param.name, param.default)
-        if param.type == "choice":
-            out[param.name] = Domain("choice", choices=tuple(param.choices), default=default)
-        else:
-            out[param.name] = Domain(param.type, param.min, param.max, default=default)
-    for name in STOP_FIELDS:
-        out[name] = Domain("float", 0, None, default=base.get(name))
-    return out
-
-
-def apply(base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
-    """The run request of one point: ``base`` with the point's rule values and stops,
-    checked like a submitted run (its stored form, ``RunRequest.to_dict``).
-
-    :raise RequestError: naming the offending field.
-    """
-    body = combo_run_request(base, base["ticker"], dict(point))
-    for name in ("run_id", "charts", "start_date", "end_date", "timeframe"):
-        if name in base:
-            body[name] = base[name]
-    return parse_request(body).to_dict()
-
-
-def evaluate_one(request: dict[str, Any]) -> Outcome:
-    """One point: the run computed exactly as a submitted one, with its bar returns and
-    the ticker's bars per year (what a best point's deflated Sharpe ratio reads), its
-    equity curve, the close beside it and the data's hash. A long run's stored curves are
-    thinned to evenly spaced points (``kinds.runs.execute``); the returns, the curve and
-    the close a fold or a statistic reads are then those of every bar."""
-    import numpy as np
-
-    from engine import bar_returns
-    from kinds.runs.execute import execute, load_market_data
-    from kinds.runs.serialize import to_json
-
-    run = RunRequest.from_stored(request)
-    result = execute(run)
-    text = to_json(result)
-    every = result if "bar" not in result.equity_curve else execute(run, every_bar=True)
-    metrics = {key: result.metrics.get(key) for key in SWEEP_METRIC_KEYS}
-    equity = np.asarray(every.equity_curve["equity"], dtype=np.float64)
-    return Outcome(
-        request,
-        {"metrics": result.metrics},
-        text,
-        metrics,
-        returns=bar_returns(equity[None, :])[0],
-        bars_per_year=load_market_data(run).bars_per_year,
-        curve=lambda: every.equity_curve,
-        benchmark=every.price_candles.get("close"),
-        data_hash=result.data_hash,
-        engine_version=result.engine_version,
-    )
-
-
-def evaluate_points(
-    base: dict[str, Any], points: Sequence[Mapping[str, Any]], blocks: int = 0, label: str = ""
-) -> Scored:
-    """The metrics of every point of one base run request in one vectorised pass
-    (``kinds.sweeps.evaluate.evaluate``): a point's rule values override the base's
-    ``params``, its stops the base's; ``blocks`` = S > 0 adds their block statistics.
-    ``label`` is the pass's run id (a chunk's or a batch's id).
-
-    :raise RequestError: the data cannot serve the base.
-    """
-    from kinds.runs.execute import load_market_data, market_window
-    from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, metric_rows
-
-    parts = [split_swept(dict(point)) for point in points]
-    params_list = [{**base["params"], **rule} for rule, _ in parts]
-    first = params_list[0] if params_list else base["params"]
-    request = RunRequest.from_stored({**base, "run_id": label, "params": first})
-    frame = market_window(load_market_data(request))
-    trading = [stops for _, stops in parts]
-    metrics = evaluate(frame, request, params_list, trading=trading, blocks=blocks)
-    return Scored(metric_rows(metrics), metrics.get(BLOCK_KEY), frame.data_hash)
-
-
 STOPS_AND_PARAMS = ("params", *STOP_FIELDS, "run_id", "charts")
 """What the points of one batch may differ in (the rest is their shared base)."""
 
 
-def evaluate_batch(requests: Sequence[dict[str, Any]]) -> list[Outcome]:
-    """Every request's metrics, the points sharing a base evaluated in one vectorised pass.
+class RunSearch(Search):
+    """The run kind's search: a run request's rule parameters and stops, evaluated by the
+    run's own computation one point at a time and by the sweeps' vectorised one many at
+    once (module docstring)."""
 
-    :raise RequestError: a request's data cannot serve it.
-    """
-    from kinds.runs.execute import load_market_data, market_window
-    from kinds.sweeps.evaluate import evaluate, metric_rows
+    kind = "run"
 
-    groups: dict[str, list[int]] = {}
-    for at, request in enumerate(requests):
-        shared = {k: v for k, v in request.items() if k not in STOPS_AND_PARAMS}
-        groups.setdefault(json.dumps(shared, sort_keys=True, default=str), []).append(at)
-    out: list[Outcome | None] = [None] * len(requests)
-    for rows in groups.values():
-        first = RunRequest.from_stored(requests[rows[0]])
-        frame = market_window(load_market_data(first))
-        params = [requests[i]["params"] for i in rows]
-        trading = [{name: requests[i].get(name) for name in STOP_FIELDS} for i in rows]
-        metrics = metric_rows(evaluate(frame, first, params, trading=trading))
-        for i, row in zip(rows, metrics, strict=True):
-            out[i] = Outcome(requests[i], {"metrics": row}, "", row)
-    return [outcome for outcome in out if outcome is not None]
+    def space(self, base: dict[str, Any]) -> dict[str, Domain]:
+        """The searchable names of a run request: its rule's parameters, then the stops.
+
+        :raise RequestError: the base names an unknown rule or bad parameter texts.
+        """
+        try:
+            spec = spec_for(base["rule_type"], base.get("params"))
+        except RuleValidationError as exc:
+            raise RequestError(exc.field, exc.message) from None
+        except KeyError:
+            raise RequestError("rule_type", "is not a known rule") from None
+        params = base.get("params") or {}
+        out: dict[str, Domain] = {}
+        for param in spec.params:
+            if param.type not in SEARCHABLE_TYPES:
+                continue
+            default = params.get(param.name, param.default)
+            if param.type == "choice":
+                out[param.name] = Domain("choice", choices=tuple(param.choices), default=default)
+            else:
+                out[param.name] = Domain(param.type, param.min, param.max, default=default)
+        for name in STOP_FIELDS:
+            out[name] = Domain("float", 0, None, default=base.get(name))
+        return out
+
+    def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
+        """The run request of one point: ``base`` with the point's rule values and stops,
+        checked like a submitted run (its stored form, ``RunRequest.to_dict``).
+
+        :raise RequestError: naming the offending field.
+        """
+        body = combo_run_request(base, base["ticker"], dict(point))
+        for name in ("run_id", "charts", "start_date", "end_date", "timeframe"):
+            if name in base:
+                body[name] = base[name]
+        return parse_request(body).to_dict()
+
+    def evaluate_one(self, request: dict[str, Any]) -> Outcome:
+        """One point: the run computed exactly as a submitted one, with its bar returns and
+        the ticker's bars per year (what a best point's deflated Sharpe ratio reads), its
+        equity curve, the close beside it and the data's hash. A long run's stored curves are
+        thinned to evenly spaced points (``kinds.runs.execute``); the returns, the curve and
+        the close a fold or a statistic reads are then those of every bar."""
+        import numpy as np
+
+        from engine import bar_returns
+        from kinds.runs.execute import execute, load_market_data
+        from kinds.runs.serialize import to_json
+
+        run = RunRequest.from_stored(request)
+        result = execute(run)
+        text = to_json(result)
+        every = result if "bar" not in result.equity_curve else execute(run, every_bar=True)
+        metrics = {key: result.metrics.get(key) for key in SWEEP_METRIC_KEYS}
+        equity = np.asarray(every.equity_curve["equity"], dtype=np.float64)
+        return Outcome(
+            request,
+            {"metrics": result.metrics},
+            text,
+            metrics,
+            returns=bar_returns(equity[None, :])[0],
+            bars_per_year=load_market_data(run).bars_per_year,
+            curve=lambda: every.equity_curve,
+            benchmark=every.price_candles.get("close"),
+            data_hash=result.data_hash,
+            engine_version=result.engine_version,
+        )
+
+    def evaluate_points(
+        self,
+        base: dict[str, Any],
+        points: Sequence[Mapping[str, Any]],
+        blocks: int = 0,
+        label: str = "",
+    ) -> Scored:
+        """The metrics of every point of one base run request in one vectorised pass
+        (``kinds.sweeps.evaluate.evaluate``): a point's rule values override the base's
+        ``params``, its stops the base's; ``blocks`` = S > 0 adds their block statistics.
+        ``label`` is the pass's run id (a chunk's or a batch's id).
+
+        :raise RequestError: the data cannot serve the base.
+        """
+        from kinds.runs.execute import load_market_data, market_window
+        from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, metric_rows
+
+        parts = [split_swept(dict(point)) for point in points]
+        params_list = [{**base["params"], **rule} for rule, _ in parts]
+        first = params_list[0] if params_list else base["params"]
+        request = RunRequest.from_stored({**base, "run_id": label, "params": first})
+        frame = market_window(load_market_data(request))
+        trading = [stops for _, stops in parts]
+        metrics = evaluate(frame, request, params_list, trading=trading, blocks=blocks)
+        return Scored(metric_rows(metrics), metrics.get(BLOCK_KEY), frame.data_hash)
+
+    def evaluate_batch(self, requests: Sequence[dict[str, Any]]) -> list[Outcome]:
+        """Every request's metrics, the points sharing a base evaluated in one vectorised pass.
+
+        :raise RequestError: a request's data cannot serve it.
+        """
+        from kinds.runs.execute import load_market_data, market_window
+        from kinds.sweeps.evaluate import evaluate, metric_rows
+
+        groups: dict[str, list[int]] = {}
+        for at, request in enumerate(requests):
+            shared = {k: v for k, v in request.items() if k not in STOPS_AND_PARAMS}
+            groups.setdefault(json.dumps(shared, sort_keys=True, default=str), []).append(at)
+        out: list[Outcome | None] = [None] * len(requests)
+        for rows in groups.values():
+            first = RunRequest.from_stored(requests[rows[0]])
+            frame = market_window(load_market_data(first))
+            params = [requests[i]["params"] for i in rows]
+            trading = [{name: requests[i].get(name) for name in STOP_FIELDS} for i in rows]
+            metrics = metric_rows(evaluate(frame, first, params, trading=trading))
+            for i, row in zip(rows, metrics, strict=True):
+                out[i] = Outcome(requests[i], {"metrics": row}, "", row)
+        return [outcome for outcome in out if outcome is not None]
 
 
-SEARCH = Search(
-    kind="run",
-    space=space,
-    apply=apply,
-    evaluate_one=evaluate_one,
-    evaluate_batch=evaluate_batch,
-    evaluate_points=evaluate_points,
-)
+SEARCH = RunSearch()
 """The run kind's search (``RUN.search``)."""

@@ -37,6 +37,7 @@ from kinds.walkforward.state import (
 from store.dbapi import Database, Tx
 from work.kind import Claim, WorkFailed, WorkKind
 from work.status import RunStatus
+from work.transitions import ItemTable
 
 logger = logging.getLogger("kinds.walkforward.kind")
 
@@ -142,8 +143,7 @@ def _finished(database: Database, claim: Claim, message: dict[str, Any]) -> None
 FOLD = WorkKind(
     name="walk-forward fold",
     function=FOLD_FUNCTION,
-    table=FOLDS,
-    id_field="fold_id",
+    items=ItemTable(name=FOLDS, id_field="fold_id"),
     compute=compute,
     finished=_finished,
     pending_ready=(

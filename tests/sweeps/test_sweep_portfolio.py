@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -168,7 +167,7 @@ def test_every_point_of_a_200_point_lookback_by_top_n_sweep_is_that_portfolio_su
         swept[request["portfolio_id"]] = outcome.text
         return outcome
 
-    monkeypatch.setattr(search, "SEARCH", replace(search.SEARCH, evaluate_one=recording))
+    monkeypatch.setattr(search.SEARCH, "evaluate_one", recording)
     body = {**BODY, "grid": {"n": "2:200:2", "top_n": [1, 2]}, "chunk_size": 25}
     sweep_id = _submit(client, body)
     assert compute_queued_chunks(app) == 8

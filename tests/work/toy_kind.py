@@ -30,7 +30,7 @@ from web.errors import ApiError
 from web.submit import Submission, submit_work
 from work.kind import Claim, WorkKind
 from work.status import RunStatus
-from work.transitions import new_item, succeed_item
+from work.transitions import ItemTable, new_item, succeed_item
 
 TABLE = "toy_items"
 
@@ -110,8 +110,7 @@ def status(toy_id: str):
 TOY = WorkKind(
     name="toy",
     function="tests.work.toy_kind.square",
-    table=TABLE,
-    id_field="toy_id",
+    items=ItemTable(name=TABLE, id_field="toy_id"),
     compute=compute,
     describe=lambda message: f"toy {message['toy_id']}",
     resource="toys",

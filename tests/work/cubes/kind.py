@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from work.kind import Claim, WorkKind
-from work.transitions import succeed_item
+from work.transitions import ItemTable, succeed_item
 
 TABLE = "cubes"
 
@@ -48,8 +48,7 @@ def compute(claim: Claim, message: dict[str, Any]) -> Cubed:
 CUBE = WorkKind(
     name="cube",
     function="tests.work.cubes.kind.run_cube",
-    table=TABLE,
-    id_field="cube_id",
+    items=ItemTable(name=TABLE, id_field="cube_id"),
     compute=compute,
     describe=lambda message: f"cube {message['cube_id']}",
     resource="cubes",
