@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules import _batch
-from rules.spec import Warmup
-from rules.warmup import same_warmup
+from rules._batch import column, indicator_rows
+from rules.spec import Warmup, same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -45,9 +44,9 @@ class Levels:
         """``signals`` for N parameter sets: one indicator row per distinct period, (N, T)
         comparisons with each set's levels."""
         periods = [(p["period"],) for p in params_list]
-        value = _batch.indicator_rows(cache, bars, self.indicator, ("close",), periods)
-        entry_level = _batch.column(params_list, self.entry_level)
-        return self._compare(value, entry_level, _batch.column(params_list, self.exit_level))
+        value = indicator_rows(cache, bars, self.indicator, ("close",), periods)
+        entry_level = column(params_list, self.entry_level)
+        return self._compare(value, entry_level, column(params_list, self.exit_level))
 
     def warmup(self, params: dict) -> Warmup:
         """Both sides read the indicator alone: its first defined bar."""

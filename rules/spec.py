@@ -155,3 +155,19 @@ LENGTH_ERROR = "rules_length"
 def canonical_rule_type(name: str) -> str:
     """Normalise a rule name: "sma-cross" or " Sma_Cross " -> "SMA_CROSS"."""
     return name.strip().upper().replace("-", "_").replace(" ", "_")
+
+
+def same_warmup(name: str, offset: int = 0) -> Callable[[dict], Warmup]:
+    """A ``RuleSpec.warmup`` whose entry and exit both wait ``params[name] + offset`` bars.
+
+    >>> same_warmup("slow")({"fast": 10, "slow": 20})
+    (20, 20)
+    >>> same_warmup("period", -1)({"period": 20})
+    (19, 19)
+    """
+
+    def warmup(params: dict) -> Warmup:
+        bars = params[name] + offset
+        return bars, bars
+
+    return warmup

@@ -21,9 +21,7 @@ function (no signal before the warm-up; a signal on its first bar is possible).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from rules.spec import Warmup
+from rules.spec import Warmup, same_warmup
 
 
 def warmup(rule_type: str, params: dict) -> Warmup:
@@ -50,22 +48,6 @@ def has_warmup(rule_type: str) -> bool:
     from rules import RULES
 
     return RULES[rule_type].warmup is not None
-
-
-def same_warmup(name: str, offset: int = 0) -> Callable[[dict], Warmup]:
-    """A ``RuleSpec.warmup`` whose entry and exit both wait ``params[name] + offset`` bars.
-
-    >>> same_warmup("slow")({"fast": 10, "slow": 20})
-    (20, 20)
-    >>> same_warmup("period", -1)({"period": 20})
-    (19, 19)
-    """
-
-    def warmup(params: dict) -> Warmup:
-        bars = params[name] + offset
-        return bars, bars
-
-    return warmup
 
 
 __all__ = ["Warmup", "has_warmup", "same_warmup", "warmup"]

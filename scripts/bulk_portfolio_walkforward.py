@@ -17,16 +17,20 @@ the API could not be reached, 4 the wait timed out.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import TextIO
 
 from scripts.bulk_portfolio_search import search_parser, submit_searches
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return search_parser("walkforward", __doc__)
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit each walk-forward, wait for it, print its folds; the worst exit code."""
-    args = search_parser("walkforward", __doc__).parse_args(argv)
-    return submit_searches("walkforward", args, out)
+    return submit_searches("walkforward", build_parser().parse_args(argv), out)
 
 
 if __name__ == "__main__":

@@ -194,6 +194,22 @@ def readable_keys(session: Session, model: type, keys: Iterable[Any]) -> set[Any
     return set(session.scalars(select(column).where(column.in_(keys), visible(model))))
 
 
+def viewer_page(
+    model: type,
+    list_rows: Callable[..., tuple[list[Any], int]],
+    summarise: Callable[[list[Any], set[Any]], list[dict[str, Any]]],
+    sources: Callable[[list[Any]], Iterable[Any]],
+    **query: Any,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of ``model``'s rows the viewer may see, as summaries, and how many match:
+    ``list_rows(session, visible=…, **query)`` reads the page; ``summarise(rows, readable)``
+    names only the keys among ``sources(rows)`` (rows they were copied from) the viewer may
+    read."""
+    session = get_session()
+    rows, total = list_rows(session, visible=visible(model), **query)
+    return summarise(rows, readable_keys(session, model, sources(rows))), total
+
+
 def visible(model: Any) -> ColumnElement[bool]:
     """The WHERE clause of the rows of ``model`` (a mapped class, or a table's columns
     ``.c``) a list shows the viewer: their own and the shared ones; every row for an

@@ -9,8 +9,7 @@ import numpy as np
 
 from rules import _batch
 from rules.indicators import atr, previous
-from rules.spec import Panel, ParamSpec, RuleSpec
-from rules.warmup import same_warmup
+from rules.spec import Panel, ParamSpec, RuleSpec, same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars

@@ -9,8 +9,7 @@ import numpy as np
 from rules import _batch
 from rules.indicators import sma
 from rules.signals import cross_above, cross_below
-from rules.spec import ParamSpec, RuleSpec
-from rules.warmup import same_warmup
+from rules.spec import ParamSpec, RuleSpec, same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars

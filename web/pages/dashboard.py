@@ -18,11 +18,12 @@ from flask.typing import ResponseReturnValue
 
 from adapters.metrics import run_warnings
 from kinds.runs.query import COMPARE_MAX, is_run_id, run_filter, run_ids, run_sort, sort_keys
-from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries
+from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
 from kinds.runs.view import (
     cache_sources,
     run_label,
     run_labels,
+    run_summaries,
     source_shown,
 )
 from metrics import all_metrics
@@ -37,6 +38,7 @@ from web.ownership import (
     readable,
     readable_keys,
     readable_row,
+    viewer_page,
 )
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
@@ -53,7 +55,6 @@ from web.pages.layout import (
 from web.pages.rq_dashboard import mount_rq_dashboard, rq_dashboard_enabled
 from web.present import iso_utc, json_or_none
 from web.query import count
-from web.run_list import viewer_runs
 from work.errors import RequestError
 from work.status import ALL_STATUSES, FINISHED
 
@@ -137,7 +138,16 @@ def history() -> ResponseReturnValue:
         error = f"{exc.field}: {exc.message}"
         sort = RunSort()
     page = _page_number()
-    runs, total = viewer_runs(filters, sort, page, PER_PAGE)
+    runs, total = viewer_page(
+        BacktestRun,
+        list_runs,
+        run_summaries,
+        cache_sources,
+        filters=filters,
+        sort=sort,
+        page=page,
+        per_page=PER_PAGE,
+    )
     pages = max(math.ceil(total / PER_PAGE), 1)
     return render_template(
         "dashboard/runs.html",
