@@ -57,7 +57,8 @@ NOTES: dict[str, str] = {
     ),
     "num_trades": (
         "Round trips opened, one still open at the end included. backtesting.py counts "
-        "closed trades only, unless finalize_trades closes the open one on the last bar."
+        "closed trades only, unless finalize_trades closes the open one on the last bar; "
+        "close_open_trades_at_end does the same here."
     ),
     "win_rate_pct": (
         "Closed trades with a profit / closed trades x 100. backtesting.py: the same over its "
