@@ -65,6 +65,9 @@ def test_every_python_block_of_the_client_doc_runs_against_the_platform(
                 pytest.fail(f"docs/client.md python block {number} failed: {exc!r}")
     finally:
         _forget_portfolios(mysql_url, namespace)
+        import matplotlib.pyplot as plt
+
+        plt.close("all")  # the blocks' plots: later tests count the process's open figures
 
 
 def _forget_portfolios(database_url: str, namespace: dict) -> None:
