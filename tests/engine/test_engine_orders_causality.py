@@ -10,22 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Bars, TradingParams, run
+from tests.engine.test_engine_orders import _random_bars
 
 N_BARS = 120
 
 
-def _bars(rng: np.random.Generator) -> Bars:
-    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, N_BARS)))
-    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0.0, 0.01, N_BARS))
-    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0.0, 0.01, N_BARS)))
-    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0.0, 0.01, N_BARS)))
-    days = np.arange(N_BARS).astype("datetime64[D]")
-    return Bars(days, open_, high, low, close, np.ones(N_BARS))
-
-
 def _after(bars: Bars, t: int, rng: np.random.Generator) -> Bars:
     """``bars`` with every bar after ``t`` redrawn (a different future)."""
-    other = _bars(rng)
+    other = _random_bars(rng, N_BARS)
     scale = bars.close[t] / other.close[t]
     cols = [np.r_[getattr(bars, c)[: t + 1], getattr(other, c)[t + 1 :] * scale]
             for c in ("open", "high", "low", "close")]  # fmt: skip
@@ -77,7 +69,7 @@ def test_the_future_never_changes_orders_fills_or_equity_up_to_t(
     seed, t, kind, direction, valid_bars, stops, close_at_end
 ):
     rng = np.random.default_rng(seed)
-    bars = _bars(rng)
+    bars = _random_bars(rng, N_BARS)
     entries, exits = rng.random(N_BARS) < 0.12, rng.random(N_BARS) < 0.12
     params = TradingParams(
         entry_type=kind,
