@@ -37,6 +37,7 @@ Execution convention (docs/execution.md, "Execution convention"):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -193,22 +194,10 @@ class _Costs:
         )
 
     def as_array(self) -> np.ndarray:
-        """These costs as the compiled kernels take them."""
-        return compiled.costs_array(
-            self.initial_capital,
-            self.slip,
-            self.fee_rate,
-            self.fee_factor,
-            self.by_value,
-            self.position_size,
-            self.fraction,
-            fee_fixed=self.fee_fixed,
-            fee_per_share=self.fee_per_share,
-            fee_min=self.fee_min,
-            fee_max=self.fee_max,
-            borrow=self.borrow,
-            close_at_end=self.close_at_end,
-        )
+        """These costs as the compiled kernels take them (every field but ``extra``, which
+        ``compiled.costs_array`` derives)."""
+        names = [f.name for f in dataclasses.fields(self) if f.name != "extra"]
+        return compiled.costs_array(**{name: getattr(self, name) for name in names})
 
 
 class _FloatMath:

@@ -182,14 +182,15 @@ def top_table(results: list[dict[str, Any]], metric: str) -> str:
     return right_aligned(header, rows)
 
 
+def submit_sweep(client: Client, args: argparse.Namespace) -> Sweep:
+    """POST the sweep the command line describes."""
+    return client.sweep(**sweep_body(args))
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the top table; return the exit code."""
     return run_command(
-        lambda client, args: client.sweep(**sweep_body(args)),
-        accepted_line,
-        follow_sweep,
-        build_parser().parse_args(argv),
-        out,
+        submit_sweep, accepted_line, follow_sweep, build_parser().parse_args(argv), out
     )
 
 

@@ -20,6 +20,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
+from backtest_client import Client
 from backtest_client.walkforward import WalkForward
 from scripts.bulk_client import announcement
 from scripts.bulk_sweep import build_parser as sweep_parser
@@ -112,13 +113,13 @@ def summary(status: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Submit, wait with a progress bar, print the folds; return the exit code."""
-    return run_command(
-        lambda client, args: client.walkforward(**walkforward_body(args)),
-        accepted_line,
-        follow_walkforward,
-        build_parser().parse_args(argv),
-        out,
-    )
+    args = build_parser().parse_args(argv)
+    return run_command(submit_walkforward, accepted_line, follow_walkforward, args, out)
+
+
+def submit_walkforward(client: Client, args: argparse.Namespace) -> WalkForward:
+    """POST the walk-forward the command line describes."""
+    return client.walkforward(**walkforward_body(args))
 
 
 accepted_line = announcement(

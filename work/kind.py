@@ -135,7 +135,8 @@ class WorkKind:
     that queues items of this kind (``runs``, ``sweeps``; None for items queued only by other
     work): its API lives at ``/api/<resource>`` and its submissions count against the web's
     rate-limit ``budget``. ``blueprints`` are the modules whose ``bp`` the web registers for
-    it. ``telemetry`` maps each Prometheus metric of its own (beyond the
+    it (default, for a kind with a ``resource`` and no ``request`` model: ``web.api.<resource>``
+    and ``web.pages.<resource>``). ``telemetry`` maps each Prometheus metric of its own (beyond the
     ``<stem>s_finished_total`` and ``<stem>_duration_seconds`` every kind has,
     ``work.telemetry``) to its HELP text; ``telemetry_labels`` gives, for a counter of it
     that has labels, each label's values known in advance (the exporter writes every such
@@ -156,11 +157,12 @@ class WorkKind:
     named by ``sweep_id``, its chunks by ``chunk_id``). ``schema`` and ``validate`` are the
     ``module:attribute`` of the functions behind those two routes (``() -> dict``;
     ``(body) -> object`` raising ``RequestError`` or a 400 ``ApiError``), named as text so a
-    Job never imports the web. A kind whose ``request`` names its pydantic request model
-    (``module:attribute``, a Job never loads it) gets its whole API from this declaration
-    (``web.kind_rows``, ``web.api.kind``): ``POST /api/<resource>`` (validate, record
-    PENDING owned by the caller, queue), ``GET /api/<resource>`` (the viewer's own and
-    shared items), ``GET /api/<resource>/<id>`` (its status, request and the
+    Job never imports the web (``validate`` defaults to ``web.api.<resource>:check_request``
+    for a kind with a ``noun`` and no ``request`` model). A kind whose ``request`` names its
+    pydantic request model (``module:attribute``, a Job never loads it) gets its whole API
+    from this declaration (``web.kind_rows``, ``web.api.kind``): ``POST /api/<resource>``
+    (validate, record PENDING owned by the caller, queue), ``GET /api/<resource>`` (the
+    viewer's own and shared items), ``GET /api/<resource>/<id>`` (its status, request and the
     ``result_columns`` of its row; another user's is a 404), ``PATCH /api/<resource>/<id>``
     (``{"shared": bool}``), the schema and validation routes from the model, and with a
     ``page`` (``module:attribute`` of a Jinja template's text extending
@@ -193,7 +195,7 @@ class WorkKind:
     run_locally: Callable[[dict[str, Any]], str] | None = None
     resource: str | None = None
     budget: str = "submissions"
-    blueprints: tuple[str, ...] = ()
+    blueprints: tuple[str, ...] = None  # type: ignore[assignment]
     telemetry: Mapping[str, str] = field(default_factory=dict)
     telemetry_labels: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     settings: tuple[Variable, ...] = ()
@@ -220,6 +222,21 @@ class WorkKind:
         for name, default in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
+        if self.resource is not None and self.request is None:
+            self._own_web_modules()
+        if self.blueprints is None:
+            object.__setattr__(self, "blueprints", ())
+
+    def _own_web_modules(self) -> None:
+        """A kind with its own web code (no ``request`` model) keeps it where its resource
+        says unless it names other modules: ``web.api.<resource>`` and
+        ``web.pages.<resource>`` are its blueprints, ``check_request`` in the first its
+        submission checks."""
+        api = f"web.api.{self.resource}"
+        if self.blueprints is None:
+            object.__setattr__(self, "blueprints", (api, f"web.pages.{self.resource}"))
+        if self.validate is None and self.noun is not None:
+            object.__setattr__(self, "validate", f"{api}:check_request")
 
     def _description(self, payload: dict[str, Any]) -> str:
         return f"{self.name} {payload[self.id_field]}"

@@ -119,10 +119,8 @@ PORTFOLIO = WorkKind(
     run_locally=run_locally,
     settings=SETTINGS,
     resource="portfolios",
-    blueprints=("web.api.portfolios", "web.pages.portfolios"),
     noun="portfolio",
     schema="web.api.portfolios:json_schema",
-    validate="web.api.portfolios:validate_portfolio",
     search="kinds.portfolios.search:SEARCH",
     telemetry={
         PORTFOLIOS_SUBMITTED: "Portfolios accepted by POST /api/portfolios and enqueued.",

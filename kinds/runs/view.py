@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 from adapters.metrics import run_warnings
+from kinds.runs.store import list_runs
 from store.columns import iso_utc, json_or_none
 from store.models import BacktestRun
 from work.status import RunStatus
@@ -157,3 +158,8 @@ def run_status_json(
 def run_label(row: BacktestRun) -> str:
     """How a run is named next to others (compare table, chart legend)."""
     return f"{row.ticker} {row.rule_id} · {row.run_id[:8]}"
+
+
+LISTING = (BacktestRun, list_runs, run_summaries, cache_sources)
+"""How runs are listed for a viewer (``web.ownership.viewer_page``'s model, reader,
+summariser and cache sources): ``GET /api/runs`` and the dashboard's run list."""

@@ -230,10 +230,8 @@ BATCH = WorkKind(
     mark_failed=_fail_batch,
     finished=_finished,
     resource="studies",
-    blueprints=("web.api.studies", "web.pages.studies"),
     noun="study",
     resource_id="study_id",
-    validate="web.api.studies:check_request",
     telemetry={
         STUDIES_SUBMITTED: "Studies accepted by POST /api/studies.",
     },

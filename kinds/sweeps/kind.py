@@ -219,11 +219,9 @@ CHUNK = WorkKind(
     finished=_finished,
     requeue_message=_requeue_message,
     resource="sweeps",
-    blueprints=("web.api.sweeps", "web.pages.sweeps"),
     noun="sweep",
     resource_id="sweep_id",
     schema="web.api.sweeps:json_schema",
-    validate="web.api.sweeps:check_request",
     telemetry={
         SWEEPS_SUBMITTED: "Sweeps accepted by POST /api/sweeps.",
         CHUNKS_SUBMITTED: "Sweep chunks enqueued by POST /api/sweeps.",

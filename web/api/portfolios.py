@@ -82,7 +82,7 @@ def json_schema() -> dict[str, Any]:
     return PortfolioRequestBody.model_json_schema()
 
 
-def validate_portfolio(payload: Any) -> dict[str, Any]:
+def check_request(payload: Any) -> dict[str, Any]:
     """A portfolio request checked against the contract, the catalog and the memory cap,
     normalised, with its id (given, or a new UUID4).
 
@@ -101,7 +101,7 @@ def validate_portfolio(payload: Any) -> dict[str, Any]:
 @bp.post("")
 def submit() -> ResponseReturnValue:
     """Validate a portfolio request, record it PENDING and enqueue it; 202 with its URL."""
-    request = validate_portfolio(json_object())
+    request = check_request(json_object())
     portfolio_id = request["portfolio_id"]
     remember_run_id(portfolio_id)
     with run_context(portfolio_id):

@@ -52,7 +52,7 @@ from store.presets import (
     list_presets,
     update_preset,
 )
-from web.api.portfolios import validate_portfolio
+from web.api.portfolios import check_request as check_portfolio
 from web.api.studies import check_request as check_study
 from web.api.walkforward import check_request as check_walkforward
 from web.auth import current_user
@@ -204,7 +204,7 @@ def check_payload(kind: str, payload: dict[str, Any]) -> None:
     :raise ApiError 400: naming ``payload…``.
     """
     if kind == "portfolio":
-        _check_request(validate_portfolio, payload)
+        _check_request(check_portfolio, payload)
     elif kind == "study":
         _check_request(check_study, payload)
     elif kind == "walkforward":

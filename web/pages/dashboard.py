@@ -18,12 +18,12 @@ from flask.typing import ResponseReturnValue
 
 from adapters.metrics import run_warnings
 from kinds.runs.query import COMPARE_MAX, is_run_id, run_filter, run_ids, run_sort, sort_keys
-from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries, list_runs
+from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries
 from kinds.runs.view import (
+    LISTING,
     cache_sources,
     run_label,
     run_labels,
-    run_summaries,
     source_shown,
 )
 from metrics import all_metrics
@@ -138,16 +138,7 @@ def history() -> ResponseReturnValue:
         error = f"{exc.field}: {exc.message}"
         sort = RunSort()
     page = _page_number()
-    runs, total = viewer_page(
-        BacktestRun,
-        list_runs,
-        run_summaries,
-        cache_sources,
-        filters=filters,
-        sort=sort,
-        page=page,
-        per_page=PER_PAGE,
-    )
+    runs, total = viewer_page(*LISTING, filters=filters, sort=sort, page=page, per_page=PER_PAGE)
     pages = max(math.ceil(total / PER_PAGE), 1)
     return render_template(
         "dashboard/runs.html",

@@ -15,9 +15,7 @@ import math
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.query import run_filter, run_sort
-from kinds.runs.store import list_runs
-from kinds.runs.view import cache_sources, run_summaries
-from store.models import BacktestRun
+from kinds.runs.view import LISTING
 from web.api.runs.blueprint import bp
 from web.ownership import viewer_page
 from web.query import count, parsed
@@ -34,16 +32,7 @@ def list_history() -> ResponseReturnValue:
     sort = parsed(run_sort)
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    runs, total = viewer_page(
-        BacktestRun,
-        list_runs,
-        run_summaries,
-        cache_sources,
-        filters=filters,
-        sort=sort,
-        page=page,
-        per_page=per_page,
-    )
+    runs, total = viewer_page(*LISTING, filters=filters, sort=sort, page=page, per_page=per_page)
     return {
         "runs": runs,
         "page": page,
