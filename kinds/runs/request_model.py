@@ -29,7 +29,6 @@ from pydantic_core import PydanticCustomError
 from data.timeframe import DAILY
 from engine.param_specs import (
     BORROW_RATE,
-    BORROW_WITH_ORDERS,
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
@@ -283,13 +282,6 @@ class RunRequestBody(BaseModel):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
         return self
 
-    @model_validator(mode="after")
-    def _no_borrow_with_entry_orders(self) -> RunRequestBody:
-        order = self.entry_order
-        if self.borrow_rate and order is not None and order.type != "market":
-            raise PydanticCustomError("borrow_with_orders", BORROW_WITH_ORDERS)
-        return self
-
 
 class LenientRunRequestBody(RunRequestBody):
     """The same checks, ignoring unknown fields (a consumer reading a newer web's request)."""
@@ -364,8 +356,6 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return "position_size", PERCENT_MESSAGE
     if kind == "fee_max_below_min":
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
-    if kind == "borrow_with_orders":
-        return BORROW_RATE.name, BORROW_WITH_ORDERS
     field = str(error["loc"][0])
     if field == "entry_order" and kind != "extra_forbidden":
         return _entry_order_error(error)

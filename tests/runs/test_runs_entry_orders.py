@@ -136,3 +136,30 @@ def test_a_limit_order_fills_at_the_open_on_a_gap_and_expires_after_valid_bars()
         assert tuple((t.entry_bar, t.entry_price) for t in result.trades) == expected
         status = "expired" if valid == 1 else "filled"
         assert [result.orders.status[0]] == [("pending", "filled", "expired").index(status)]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [LIMIT, {"type": "on_close"}, {"type": "stop", "stop": "high"}],
+    ids=lambda o: o["type"],
+)
+def test_a_long_short_run_with_entry_orders_pays_the_borrow_fee_on_its_shorts(order):
+    """A borrow rate beside an entry order: every short trade pays a borrow fee, no long
+    does, and with nothing left open the trades' profits (net of it) add up to the
+    equity's change, so each charge is in the trade that held the short at that close."""
+    body = {
+        **BASE,
+        "entry_order": order,
+        "direction": "longshort",
+        "borrow_rate": 0.05,
+        "close_open_trades_at_end": True,
+    }
+    result = execute(parse_request(body)).to_dict()
+    trades = result["trades"]
+    assert {t["side"] for t in trades} == {"BUY", "SELL"}
+    for t in trades:
+        assert (t["borrow_fee"] > 0) == (t["side"] == "SELL")
+    equity = result["equity_curve"]["equity"]
+    assert sum(t["pnl_abs"] for t in trades) == pytest.approx(equity[-1] - equity[0], abs=1e-6)
+    free = execute(parse_request({**body, "borrow_rate": None})).to_dict()
+    assert free["equity_curve"]["equity"][-1] > equity[-1]
