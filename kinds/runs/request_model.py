@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from data.adjust import ADJUSTMENTS
 from data.timeframe import DAILY
 from engine.param_specs import (
     BORROW_RATE,
@@ -258,6 +259,11 @@ class RunRequestBody(BaseModel):
     entry_order: EntryOrderBody | None = Field(
         None, description="how signals open positions; null = a market order at the next open"
     )
+    price_adjustment: Literal[ADJUSTMENTS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="the prices indicators and signals see: raw (as traded, the default), "
+        "split or total_return adjusted by the ticker's events; the run trades raw prices",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -305,6 +311,7 @@ _TYPE_MESSAGES = {
     "cache": "must be true or false",
     "close_open_trades_at_end": "must be true or false",
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
+    "price_adjustment": f"must be one of: {', '.join(ADJUSTMENTS)}, or null",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
     "timeframe": f"must be one of: {', '.join(TIMEFRAMES)}",
     "name": f"must be a string of at most {NAME_MAX} characters, or null",
