@@ -1,14 +1,20 @@
-"""Entry orders in a sweep: 10,000 combinations with limit entries against the same sweep
-with market entries, measured in the same run on GOOG.csv.
+"""Entry orders and the other new run features, measured in one process.
 
     .venv/bin/python -m bench.orders_bench [--repeat 3]
 
-The sweep: SMA_CROSS over 100 fast × 100 slow windows (10,000 combinations, 2,148 bars),
-all-in, ``fee_rate`` 0.001, signals precomputed (N × T). Market entries run the sweep's
-one-pass kernel (``run_batch(one_pass=True)``); limit entries (a buy limit 1 % below the
-signal close, good for 3 bars) run the compiled order walk (``engine._order_kernel``,
-through ``run_batch``). Both kernels are compiled and loaded before timing (as in a
-consumer). Median wall time of ``--repeat``, alternating. Goal: limit / market <= 2.
+(a) Entry orders in a sweep: 10,000 combinations with limit entries against the same sweep
+    with market entries, on GOOG.csv. SMA_CROSS over 100 fast × 100 slow windows (10,000
+    combinations, 2,148 bars), all-in, ``fee_rate`` 0.001, signals precomputed (N × T).
+    Market entries run the sweep's one-pass kernel (``run_batch(one_pass=True)``); limit
+    entries (a buy limit 1 % below the signal close, good for 3 bars) run the compiled order
+    walk (``engine._order_kernel``, through ``run_batch``). Both kernels are compiled and
+    loaded before timing (as in a consumer). Median wall time of ``--repeat``, alternating.
+    Goal: limit / market <= 2.
+(b) Every new feature in one run: one backtest (``kinds.runs.execute.execute``, charts off)
+    of an EXPR SMA cross on the demo ticker ACME with every entry of ``FEATURES`` applied
+    (entry order, fees, borrow, close at the end, ``ref`` and ``tf`` in the expression)
+    against the plain expression run of the same rule. Median of ``--repeat`` × 10,
+    alternating. Goal: every feature / plain <= 1.5.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import backtesting
@@ -49,10 +56,8 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def part_a(repeat: int) -> None:
+    """(a): the 10,000-combination sweep with limit entries against market entries."""
     df = pd.read_csv(GOOG, index_col=0, parse_dates=True)
     bars = Bars.from_dataframe(df)
     entries, exits = _sweep_signals(bars.close)
@@ -69,17 +74,106 @@ def main() -> None:
 
     run_market(), run_limit()  # compile / load the kernels
     market_s, limit_s = [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         market_s.append(_timed(run_market))
         limit_s.append(_timed(run_limit))
     m, lim = statistics.median(market_s), statistics.median(limit_s)
     trades = run_limit().metrics["num_trades"].sum()
     print(
-        f"10,000-combination SMA_CROSS sweep on GOOG ({len(bars):,} bars), median of {args.repeat}"
+        f"(a) 10,000-combination SMA_CROSS sweep on GOOG ({len(bars):,} bars), median of {repeat}"
     )
     print(f"   market entries (one-pass kernel)   {m:8.3f} s")
     print(f"   limit entries (order kernel)       {lim:8.3f} s   ({trades:,} trades)")
     print(f"   ratio limit / market               {lim / m:8.2f}   goal <= 2")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One new run feature as the part of a run request it sets: ``fields`` merged into the
+    request, ``entry_and`` (``exit_or``) a condition joined to the entry (exit) text."""
+
+    label: str
+    fields: dict = field(default_factory=dict)
+    entry_and: str | None = None
+    exit_or: str | None = None
+
+
+FEATURES = (
+    Feature("limit entry order", {"entry_order": {"type": "limit", "limit": "close * 0.99"}}),
+    Feature("valid_bars", {"entry_order": {"valid_bars": 3}}),
+    Feature("per-share fee", {"fee_per_share": 0.005, "fee_min": 1.0, "fee_max": 20.0}),
+    Feature("fixed fee", {"fee_fixed": 1.0}),
+    Feature("borrow fee, long-short", {"direction": "longshort", "borrow_rate": 0.03}),
+    Feature("close at the end", {"close_open_trades_at_end": True}),
+    Feature("ref", entry_and='ref("DEMOIX", close) > ref("DEMOIX", sma(close, 50))'),
+    Feature("tf", entry_and='tf("1w", close) > tf("1w", sma(close, 10))'),
+)
+"""What (b)'s every-feature run adds to the plain run, one line a feature."""
+
+PLAIN = {
+    "ticker": "ACME",
+    "rule_type": "EXPR",
+    "params": {
+        "entry": "crossover(sma(close, $fast), sma(close, $slow))",
+        "exit": "crossunder(sma(close, $fast), sma(close, $slow))",
+        "fast": 10,
+        "slow": 30,
+    },
+    "start_date": "2015-01-01",
+    "end_date": "2024-12-31",
+    "charts": False,
+}
+"""(b)'s plain expression run: an SMA cross on the demo ticker ACME, default costs."""
+
+
+def with_features(body: dict, features: tuple[Feature, ...]) -> dict:
+    """``body`` with every feature applied (dict fields merged one level deep)."""
+    body = {**body, "params": {**body["params"]}}
+    for feature in features:
+        for name, value in feature.fields.items():
+            before = body.get(name)
+            body[name] = {**before, **value} if isinstance(before, dict) else value
+        if feature.entry_and:
+            body["params"]["entry"] = f"({body['params']['entry']}) and {feature.entry_and}"
+        if feature.exit_or:
+            body["params"]["exit"] = f"({body['params']['exit']}) or {feature.exit_or}"
+    return body
+
+
+def part_b(repeat: int) -> None:
+    """(b): one run with every feature of ``FEATURES`` against the plain expression run."""
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import execute
+
+    requests = {
+        "plain": parse_request(PLAIN),
+        "every feature": parse_request(with_features(PLAIN, FEATURES)),
+    }
+    results = {name: execute(request) for name, request in requests.items()}  # warm caches
+    times: dict[str, list[float]] = {name: [] for name in requests}
+    for _ in range(repeat * 10):
+        for name, request in requests.items():
+            times[name].append(_timed(lambda request=request: execute(request)))
+    plain, every = (statistics.median(times[name]) for name in requests)
+    bars = len(results["plain"].equity_curve["equity"])
+    trades = {name: len(result.trades) for name, result in results.items()}
+    print(f"(b) one EXPR run on ACME ({bars:,} bars), charts off, median of {repeat * 10}")
+    print(
+        f"   plain expression run               {plain * 1000:8.1f} ms   ({trades['plain']} trades)"
+    )
+    print(
+        f"   every new feature                  {every * 1000:8.1f} ms   "
+        f"({trades['every feature']} trades: {', '.join(f.label for f in FEATURES)})"
+    )
+    print(f"   ratio every feature / plain        {every / plain:8.2f}   goal <= 1.5")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    part_a(args.repeat)
+    part_b(args.repeat)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ convention:
   two agree to first order in ``d / c``).
 
 ``split_adjusted`` applies the splits, ``total_return_adjusted`` the splits and dividends
-(its close is Yahoo's ``Adj Close`` for a file of traded closes). ``check_events`` refuses
-events no adjustment can use, naming the events file's line.
+(its close is Yahoo's ``Adj Close`` for a file of traded closes); ``adjusted`` picks one by
+a run request's ``price_adjustment`` name (``ADJUSTMENTS``) and returns the factors with it.
+``check_events`` refuses events no adjustment can use, naming the events file's line.
 """
 
 from __future__ import annotations
@@ -80,6 +81,38 @@ def total_return_adjusted(bars: Bars, events: Events) -> Bars:
     return _scaled(bars, factor, 1.0 / price_factors(bars, events, dividends=False))
 
 
+RAW, SPLIT_ADJUSTED, TOTAL_RETURN = "raw", "split", "total_return"
+ADJUSTMENTS = (RAW, SPLIT_ADJUSTED, TOTAL_RETURN)
+"""How a run's indicators see its prices (the request's ``price_adjustment``): ``raw`` as
+traded, ``split`` back-adjusted for splits, ``total_return`` for splits and dividends."""
+
+
+def adjusted(bars: Bars, events: Events, adjustment: str) -> tuple[Bars, np.ndarray]:
+    """(``bars`` as ``adjustment`` (``ADJUSTMENTS``) shows them, each bar's price factor):
+    adjusted price = traded price × factor, so a price computed on the adjusted bars at bar
+    t is in traded units at t once divided by ``factor[t]``. ``raw``: the bars themselves
+    and factors of 1.
+
+    >>> import datetime
+    >>> from data.events import Event
+    >>> days, prices = np.arange(3).astype("datetime64[D]"), [100.0, 50.0, 51.0]
+    >>> traded = Bars(days, prices, prices, prices, prices, [1.0, 2.0, 2.0])
+    >>> split = Events((Event(datetime.date(1970, 1, 2), SPLIT, 2.0),))
+    >>> bars, factor = adjusted(traded, split, "split")
+    >>> bars.close.tolist(), factor.tolist()
+    ([50.0, 50.0, 51.0], [0.5, 1.0, 1.0])
+    """
+    if adjustment not in ADJUSTMENTS:
+        raise ValueError(f"price adjustment must be one of {', '.join(ADJUSTMENTS)}")
+    if adjustment == RAW:
+        return bars, np.ones(len(bars))
+    factor = price_factors(bars, events, dividends=adjustment == TOTAL_RETURN)
+    splits = (
+        factor if adjustment == SPLIT_ADJUSTED else price_factors(bars, events, dividends=False)
+    )
+    return _scaled(bars, factor, 1.0 / splits), factor
+
+
 def check_events(bars: Bars, events: Events) -> None:
     """Refuse events that do not fit ``bars``: a split or dividend dated after the last bar,
     a dividend of at least the close before its ex-bar, bars after a delisting.
@@ -106,6 +139,11 @@ def check_events(bars: Bars, events: Events) -> None:
 
 
 __all__ = [
+    "ADJUSTMENTS",
+    "RAW",
+    "SPLIT_ADJUSTED",
+    "TOTAL_RETURN",
+    "adjusted",
     "check_events",
     "ex_bars",
     "price_factors",

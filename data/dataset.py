@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from data.adjust import check_events
+from data.adjust import RAW, adjusted, check_events
 from data.bars_cache import read_copy, write_copy
 from data.catalog import Catalog, TickerInfo, load_catalog
 from data.errors import DataQualityError, EmptyRangeError
@@ -81,6 +81,20 @@ class History:
     path: Path
     info: TickerInfo | None = None
     events: Events = NO_EVENTS
+    signal_bars: Bars | None = None
+    """``bars[:stop]`` as a run's indicators see them when it adjusts its prices
+    (``with_adjustment``); None: as traded."""
+    price_factor: np.ndarray | None = None
+    """With ``signal_bars``: each of those bars' price factor (adjusted = traded × factor)."""
+
+    def with_adjustment(self, adjustment: str) -> History:
+        """This history with its bars up to the window's end adjusted by ``adjustment``
+        (``data.adjust.ADJUSTMENTS``) as ``signal_bars``: back-adjusted as of the window's
+        last bar, so an event after the window changes nothing. Itself for ``raw``."""
+        if adjustment == RAW:
+            return self
+        bars, factor = adjusted(self.bars.slice(0, self.stop), self.events, adjustment)
+        return replace(self, signal_bars=bars, price_factor=factor)
 
     @property
     def timeframe(self) -> str:

@@ -5,7 +5,8 @@ the cores, reduced to the core metrics' inputs.
 The same walk as ``engine.orders`` (docs/execution.md, "Entry orders"), operation by
 operation with ``fastmath`` off: fills through the market walk's compiled fill step
 (``engine._kernel.fill``), the stop check of ``engine._simulate._Position``, equity marked
-on every close with the bust rule of ``engine._simulate.paths``, and its curve reduced by
+on every close (less the short's borrow fee, charged after the close's fills as the Python
+walk charges it) with the bust rule of ``engine._simulate.paths``, and its curve reduced by
 ``engine._kernel._reduce_curve`` (numpy's order). So its metrics equal the Python walk's
 bit for bit; the tests compare both on many random cases. Imported only when the work pays
 for numba (``engine.compiled``).
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine._kernel import _reduce_curve, fill
+from engine._kernel import BORROW, _reduce_curve, fill
 
 MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)  # engine.orders' codes
 LOSS, PROFIT, TRAIL = range(3)  # the stops array: fractions of the entry, NaN = off
@@ -62,6 +63,7 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
     n_bars = close.size
     last = n_bars - 1
     cash, shares, previous = costs[0], 0.0, 0
+    borrow = costs[BORROW]
     close_next, triggered, pending = False, False, False
     o_side, o_limit, o_stop, o_last = 0.0, np.nan, np.nan, 0
     held, side_held = False, 0.0
@@ -131,6 +133,8 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
                         o_last, triggered, pending = bar + valid, False, True
                         if not _usable(kind, o_limit, o_stop):
                             pending, previous = False, 0
+        if shares < 0.0 and borrow > 0.0:  # the short held at this close pays its fee
+            cash -= abs(shares) * close[bar] * borrow
         value = cash + shares * close[bar]
         if value <= 0.0:
             bust = True

@@ -9,7 +9,8 @@ buy stop: high >= S, at max(open, S); a stop-limit turns into a limit once its s
 touched, filling on that bar only at S when L is beyond S, backtesting.py's rule; sells
 mirrored), (3) the stops of the position held, from the actual fill price (not on the
 bar an order filled in, but for ``fill_bar_exit``'s one case), (4) the bar's signal.
-``on_close`` fills the whole change at the signal bar's close. An order is good for
+``on_close`` fills the whole change at the signal bar's close; (5) with a borrow fee, the
+short held at the close pays it then. An order is good for
 ``valid_bars`` bars after its signal bar, then expires; an expired or cancelled order
 leaves the run flat until the next signal for a side.
 
@@ -144,7 +145,9 @@ def order_events(
 ) -> tuple[Events, Orders]:
     """The fills and entry orders of N runs (``entries``/``exits`` N × T) walked bar by bar
     in Python floats; ``limit`` and ``stop`` (N × T, NaN where unused) are each bar's order
-    prices, ``ohlc`` the bars' open, high, low and close."""
+    prices, ``ohlc`` the bars' open, high, low and close. With a borrow fee a short pays it
+    at each close it is held, and the events keep the cash at every close and each charge
+    (``Events.cash_path``, ``Events.borrow``), as the market walk's ``stop_events``."""
     signal = entries.astype(np.int8)
     signal -= exits
     prices = tuple(column.tolist() for column in ohlc)
@@ -164,7 +167,14 @@ def order_events(
         name: np.array(col, dtype=kind)
         for name, col, kind in zip(_ORDER_FIELDS, columns, kinds, strict=True)
     }
-    return events_of_rows(walk.rows, counts), Orders(offsets=offsets, **fields)
+    paths = None
+    if walk.cash_paths:  # a borrow fee: the cash at every close and each charge (N × T)
+        paths = {
+            "cash_path": np.array(walk.cash_paths, dtype=np.float64),
+            "borrow": np.array(walk.charges, dtype=np.float64),
+        }
+    events = events_of_rows(walk.rows, counts, **(paths or {}))
+    return events, Orders(offsets=offsets, **fields)
 
 
 class _Walk:
@@ -179,6 +189,8 @@ class _Walk:
         self.longonly = params.direction == "longonly"
         self.rows: list[tuple] = []
         self.orders: list[list] = []
+        self.cash_paths: list[list[float]] = []
+        self.charges: list[list[float]] = []
 
     def fill(self, run: int, bar: int, cash: float, shares: float, price: float, side: float):
         """Close ``shares`` and open ``side`` at ``price`` (the market walk's fill step);
@@ -192,10 +204,15 @@ class _Walk:
         return cash, opened, open_price
 
     def run(self, run: int, signals: list[int], prices: tuple, limits: list, stops: list) -> None:
-        """Walk run ``run``: ``signals`` holds +1 (entry), -1 (exit) or 0 per bar."""
+        """Walk run ``run``: ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With a
+        borrow fee, the short held at each close (after that close's ``on_close`` fill) pays
+        it, and the cash at every close and the charges are kept."""
         opens, highs, lows, closes = prices
         kind, c = self.kind, self.costs
+        borrow = c.borrow
         last = len(signals) - 1
+        cash_path: list[float] = []
+        charges: list[float] = []
         cash, shares, previous = c.initial_capital, 0.0, 0
         close_next, triggered = False, False
         order: list | None = None
@@ -237,27 +254,34 @@ class _Walk:
                     )
                     shares, position, previous = 0.0, None, 0
             signal = signals[bar]
-            if not signal or bar == last:
-                continue
             side = max(signal, 0) if self.longonly else signal
-            if side == previous:
-                continue
-            previous = side
-            if order is not None:
-                order[5], order = CANCELLED, None
-            if kind == ON_CLOSE:
-                cash, shares, entry = self.fill(run, bar, cash, shares, closes[bar], float(side))
-                position = _Position(float(side), entry, self.stops) if shares else None
-                if side:
-                    done = (FILLED, bar, entry) if shares else (CANCELLED, -1, math.nan)
-                    self.orders.append([bar, side, math.nan, math.nan, bar, *done])
-                continue
-            close_next = shares != 0.0
-            if side:
-                limit = limits[bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
-                stop = stops[bar] if kind in (STOP, STOP_LIMIT) else math.nan
-                order = [bar, side, limit, stop, bar + self.valid, PENDING, -1, math.nan]
-                self.orders.append(order)
-                triggered = False
-                if not usable(kind, limit, stop):
-                    order[5], order, previous = CANCELLED, None, 0
+            if signal and bar != last and side != previous:
+                previous = side
+                if order is not None:
+                    order[5], order = CANCELLED, None
+                if kind == ON_CLOSE:
+                    cash, shares, entry = self.fill(
+                        run, bar, cash, shares, closes[bar], float(side)
+                    )
+                    position = _Position(float(side), entry, self.stops) if shares else None
+                    if side:
+                        done = (FILLED, bar, entry) if shares else (CANCELLED, -1, math.nan)
+                        self.orders.append([bar, side, math.nan, math.nan, bar, *done])
+                else:
+                    close_next = shares != 0.0
+                    if side:
+                        limit = limits[bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
+                        stop = stops[bar] if kind in (STOP, STOP_LIMIT) else math.nan
+                        order = [bar, side, limit, stop, bar + self.valid, PENDING, -1, math.nan]
+                        self.orders.append(order)
+                        triggered = False
+                        if not usable(kind, limit, stop):
+                            order[5], order, previous = CANCELLED, None, 0
+            if borrow:  # the short held at this close, after its fills, pays its fee
+                charge = abs(shares) * closes[bar] * borrow if shares < 0.0 else 0.0
+                cash -= charge
+                cash_path.append(cash)
+                charges.append(charge)
+        if borrow:
+            self.cash_paths.append(cash_path)
+            self.charges.append(charges)

@@ -79,9 +79,6 @@ FEE_MAX = NumberSpec(
 )
 FEE_MAX_BELOW_MIN = "must be at least fee_min"
 """What a ``fee_max`` below ``fee_min`` gets (on ``fee_max``)."""
-BORROW_WITH_ORDERS = "is not charged with entry orders yet: leave it out or enter at market"
-"""What a ``borrow_rate`` beside an entry order other than market gets (on ``borrow_rate``):
-the order walk does not accrue the borrow fee."""
 BORROW_RATE = NumberSpec(
     "borrow_rate", None, "must be from 0 to 1 (an annual fraction: 0.03 = 3% a year)", ge=0, lt=1
 )

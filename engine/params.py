@@ -153,11 +153,6 @@ class TradingParams:
         for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT, *COST_SPECS):
             if getattr(self, spec.name) is not None:
                 check(spec)
-        if self.has_orders and self.borrow_rate:
-            raise EngineParamError(
-                "borrow_rate",
-                "is not charged with entry orders yet: leave it out or enter at market",
-            )
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise EngineParamError(FEE_MAX.name, FEE_MAX_BELOW_MIN)
         if self.close_at_end not in (None, True, False):

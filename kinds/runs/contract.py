@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
+from data.adjust import RAW
 from data.timeframe import DAILY
 from engine import COST_FIELDS, STOP_FIELDS, TradingParams
 from kinds.runs.fields import LABEL_FIELDS
@@ -59,6 +60,10 @@ class RunRequest:
     """How signals open positions, normalised (``type``, the ``limit``/``stop`` texts its
     type uses, ``params``, ``valid_bars``); None: a market order at the next open
     (docs/execution.md, "Entry orders")."""
+    price_adjustment: str | None = None
+    """The prices indicators and signals see (``data.adjust.ADJUSTMENTS``: ``split`` or
+    ``total_return``); None: as traded (``raw``). The engine trades the prices as traded
+    (docs/execution.md, "Adjusted prices")."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -82,10 +87,11 @@ class RunRequest:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
         that are off (``None``), costs not charged (``None``), a market entry (no
-        ``entry_order``) and ``close_open_trades_at_end`` false are left out, so a request
+        ``entry_order``), raw prices (no ``price_adjustment``) and
+        ``close_open_trades_at_end`` false are left out, so a request
         without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
-        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order"):
+        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order", "price_adjustment"):
             if data[name] is None:
                 del data[name]
         if not data["close_open_trades_at_end"]:
@@ -211,6 +217,7 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         **{name: _cost(name, getattr(body, name)) for name in COST_FIELDS},
         close_open_trades_at_end=body.close_open_trades_at_end,
         entry_order=_entry_order(body.entry_order),
+        price_adjustment=None if body.price_adjustment == RAW else body.price_adjustment,
     )
 
 

@@ -53,7 +53,10 @@ def load_market_data(
     None: no count.
 
     The tickers its rule ``ref``s are loaded too, attached to its bars and folded into its
-    ``data_hash`` (``kinds.runs.references``).
+    ``data_hash`` (``kinds.runs.references``). With a ``price_adjustment`` the history
+    carries its bars up to the window's end adjusted by its events
+    (``data.History.with_adjustment``), which signals are computed on; ``data_hash`` covers
+    the events file either way (``data.events.combined_hash``).
 
     Raises ``RequestError`` naming ``ticker`` (unknown, or a file failing its quality
     checks), ``timeframe`` (not the ticker's), ``start_date`` (no bar in the range),
@@ -79,6 +82,8 @@ def load_market_data(
         raise RequestError(
             "end_date", f"the range holds {bars:,} bars; a run may cover at most {limit:,}"
         )
+    if request.price_adjustment is not None:
+        history = history.with_adjustment(request.price_adjustment)
     return attach_references(request, history, data_dir)
 
 
@@ -89,7 +94,10 @@ class MarketWindow:
     window ``[start, stop)`` itself, ``window`` its index range inside ``history``;
     ``bars_per_year`` annualises its statistics (the ticker's catalog figure);
     ``signal_start`` is the first history bar signals are computed from (0, or the window's
-    start minus the rule's exact reach: ``kinds.runs.signal_cost``)."""
+    start minus the rule's exact reach: ``kinds.runs.signal_cost``). With a price
+    adjustment, ``history`` is adjusted while ``bars`` stay as traded, and
+    ``price_factor`` (one per history bar) turns a price computed on ``history`` back into
+    traded units (``traded_units``)."""
 
     history: Bars
     bars: Bars
@@ -97,6 +105,14 @@ class MarketWindow:
     data_hash: str
     bars_per_year: float = TRADING_DAYS
     signal_start: int = 0
+    price_factor: np.ndarray | None = None
+
+    def traded_units(self, values: np.ndarray) -> np.ndarray:
+        """A price series computed on ``signal_history()`` in the traded prices' units at
+        each bar (itself without a price adjustment)."""
+        if self.price_factor is None:
+            return values
+        return values / self.price_factor[self.signal_start :]
 
     def signal_history(self) -> tuple[Bars, slice]:
         """The bars signals are computed on (``history`` from ``signal_start``) and the
@@ -118,12 +134,13 @@ def market_window(market: data.History, signal_start: int = 0) -> MarketWindow:
     ``signal_start``: ``check_signal_cost``'s answer (0: every bar of the file)."""
     history = market.bars.slice(0, market.stop)
     return MarketWindow(
-        history=history,
+        history=history if market.signal_bars is None else market.signal_bars,
         bars=history.slice(market.start, market.stop),
         window=slice(market.start, market.stop),
         data_hash=market.data_hash,
         bars_per_year=market.bars_per_year,
         signal_start=min(max(signal_start, 0), market.start),
+        price_factor=market.price_factor,
     )
 
 
@@ -151,14 +168,15 @@ def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dic
     draw = RULES[rule_type].overlays
     history, window = frame.signal_history()
     lines = draw(history, params) if draw is not None else {}
-    return {label: np.asarray(line)[window] for label, line in lines.items()}
+    return {label: frame.traded_units(np.asarray(line))[window] for label, line in lines.items()}
 
 
 def entry_prices_in_window(
     frame: MarketWindow, entry_order: dict | None
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(limit, stop) prices of a request's entry orders on every window bar (None: not
-    used), computed on the signal history and cut to the window, as its signals are."""
+    used), computed on the signal history and cut to the window, as its signals are, in
+    traded units (``MarketWindow.traded_units``)."""
     if entry_order is None:
         return None, None
     from rules.entry_prices import compile_prices, prices
@@ -167,8 +185,8 @@ def entry_prices_in_window(
     history, window = frame.signal_history()
     limit, stop = prices(compiled, history, entry_order["params"])
     return (
-        None if limit is None else limit[window],
-        None if stop is None else stop[window],
+        None if limit is None else frame.traded_units(limit)[window],
+        None if stop is None else frame.traded_units(stop)[window],
     )
 
 

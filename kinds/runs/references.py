@@ -2,19 +2,24 @@
 whole from the catalog, attached to the run's bars for the evaluator
 (``rules.expr.market``), and covered by the run's ``data_hash``.
 
-A run that refs no ticker keeps its file's own hash. One that does gets the SHA-256 of
-``"bars <own hash>\\nref <TICKER> <its hash>\\n…"``, the tickers in sorted order, so the hash
-changes when any file the run read changes, and a stored result or the result cache never
-serves signals computed from other bytes.
+With a ``price_adjustment`` each other ticker's bars are adjusted by its own events, as
+the run's are. A run that refs no ticker keeps its file's own hash. One that does gets the
+SHA-256 of ``"bars <own hash>\\nref <TICKER> <its hash>\\n…"``, the tickers in sorted
+order, so the hash changes when any file the run read changes, and a stored result or the
+result cache never serves signals computed from other bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 import data
+from engine import Bars
 from kinds.runs.contract import RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,8 +57,6 @@ def attach_references(
     wanted = referenced(request)
     if not wanted:
         return history
-    from dataclasses import replace
-
     from rules.expr.market import attach
 
     catalog = data.load_catalog(data_dir, skip_invalid=True)
@@ -70,6 +73,21 @@ def attach_references(
             raise RequestError(
                 field, f"{field} refs {ticker}, whose data file is invalid: {exc}"
             ) from None
-    attach(history.bars, {ticker: other.bars for ticker, other in loaded.items()})
+    others = {ticker: other.bars for ticker, other in loaded.items()}
+    if request.price_adjustment is not None:
+        others = {
+            t: _adjusted(other, history, request.price_adjustment) for t, other in loaded.items()
+        }
+    attach(history.bars, others)
     hashes = {ticker: other.data_hash for ticker, other in loaded.items()}
     return replace(history, data_hash=run_data_hash(history.data_hash, hashes))
+
+
+def _adjusted(other: data.History, history: data.History, adjustment: str) -> Bars:
+    """``other``'s bars up to the run's window end, adjusted by its own events as the run's
+    are, as of that bar (``data.History.with_adjustment``): a ``ref`` reads no later bar."""
+    end = history.bars.timestamps[history.stop - 1]
+    stop = int(np.searchsorted(other.bars.timestamps, end, side="right"))
+    adjusted = replace(other, start=0, stop=stop).with_adjustment(adjustment).signal_bars
+    assert adjusted is not None  # adjustment is split or total_return
+    return adjusted

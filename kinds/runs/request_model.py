@@ -26,10 +26,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from data.adjust import ADJUSTMENTS
 from data.timeframe import DAILY
 from engine.param_specs import (
     BORROW_RATE,
-    BORROW_WITH_ORDERS,
     DEFAULT_DIRECTION,
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
@@ -259,6 +259,11 @@ class RunRequestBody(BaseModel):
     entry_order: EntryOrderBody | None = Field(
         None, description="how signals open positions; null = a market order at the next open"
     )
+    price_adjustment: Literal[ADJUSTMENTS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="the prices indicators and signals see: raw (as traded, the default), "
+        "split or total_return adjusted by the ticker's events; the run trades raw prices",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -281,13 +286,6 @@ class RunRequestBody(BaseModel):
     def _fee_max_at_least_fee_min(self) -> RunRequestBody:
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
-        return self
-
-    @model_validator(mode="after")
-    def _no_borrow_with_entry_orders(self) -> RunRequestBody:
-        order = self.entry_order
-        if self.borrow_rate and order is not None and order.type != "market":
-            raise PydanticCustomError("borrow_with_orders", BORROW_WITH_ORDERS)
         return self
 
 
@@ -313,6 +311,7 @@ _TYPE_MESSAGES = {
     "cache": "must be true or false",
     "close_open_trades_at_end": "must be true or false",
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
+    "price_adjustment": f"must be one of: {', '.join(ADJUSTMENTS)}, or null",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
     "timeframe": f"must be one of: {', '.join(TIMEFRAMES)}",
     "name": f"must be a string of at most {NAME_MAX} characters, or null",
@@ -364,8 +363,6 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return "position_size", PERCENT_MESSAGE
     if kind == "fee_max_below_min":
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
-    if kind == "borrow_with_orders":
-        return BORROW_RATE.name, BORROW_WITH_ORDERS
     field = str(error["loc"][0])
     if field == "entry_order" and kind != "extra_forbidden":
         return _entry_order_error(error)

@@ -81,3 +81,21 @@ def test_events_that_do_not_fit_the_bars_name_their_line(event: Event, message: 
 def test_a_delisting_on_or_after_the_last_bar_fits() -> None:
     check_events(BARS, Events((Event(on(4), DELISTING, 12.5),)))
     check_events(BARS, Events((Event(on(30), DELISTING, None),)))
+
+
+def test_adjusted_picks_the_adjustment_by_name_with_its_price_factors() -> None:
+    """``raw`` is the bars themselves (factors 1); ``split`` and ``total_return`` are
+    ``split_adjusted`` and ``total_return_adjusted``, their prices the traded ones × the
+    factors; another name is refused."""
+    from data.adjust import adjusted
+
+    bars, factor = adjusted(BARS, EVENTS, "raw")
+    assert bars is BARS and (factor == 1.0).all()
+    for name, expected in (("split", split_adjusted), ("total_return", total_return_adjusted)):
+        bars, factor = adjusted(BARS, EVENTS, name)
+        reference = expected(BARS, EVENTS)
+        for column in ("open", "high", "low", "close", "volume"):
+            np.testing.assert_array_equal(getattr(bars, column), getattr(reference, column))
+        np.testing.assert_array_equal(bars.close, BARS.close * factor)
+    with pytest.raises(ValueError, match="raw, split, total_return"):
+        adjusted(BARS, EVENTS, "dividends")

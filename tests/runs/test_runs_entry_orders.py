@@ -136,3 +136,49 @@ def test_a_limit_order_fills_at_the_open_on_a_gap_and_expires_after_valid_bars()
         assert tuple((t.entry_bar, t.entry_price) for t in result.trades) == expected
         status = "expired" if valid == 1 else "filled"
         assert [result.orders.status[0]] == [("pending", "filled", "expired").index(status)]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [LIMIT, {"type": "on_close"}, {"type": "stop", "stop": "high"}],
+    ids=lambda o: o["type"],
+)
+def test_a_long_short_run_with_entry_orders_pays_the_borrow_fee_on_its_shorts(order):
+    """A borrow rate beside an entry order: every short trade pays a borrow fee, no long
+    does, and with nothing left open the trades' profits (net of it) add up to the
+    equity's change, so each charge is in the trade that held the short at that close."""
+    body = {
+        **BASE,
+        "entry_order": order,
+        "direction": "longshort",
+        "borrow_rate": 0.05,
+        "close_open_trades_at_end": True,
+    }
+    result = execute(parse_request(body)).to_dict()
+    trades = result["trades"]
+    assert {t["side"] for t in trades} == {"BUY", "SELL"}
+    for t in trades:
+        assert (t["borrow_fee"] > 0) == (t["side"] == "SELL")
+    equity = result["equity_curve"]["equity"]
+    assert sum(t["pnl_abs"] for t in trades) == pytest.approx(equity[-1] - equity[0], abs=1e-6)
+    free = execute(parse_request({**body, "borrow_rate": None})).to_dict()
+    assert free["equity_curve"]["equity"][-1] > equity[-1]
+
+
+def test_the_every_feature_benchmark_run_uses_every_feature():
+    """``bench.orders_bench``'s every-feature run (its ``FEATURES`` on the plain EXPR run) is
+    a valid request whose result shows each feature at work: filled limit orders, the
+    fixed and minimum fees on every order, shorts paying a borrow fee, the close at the end,
+    and entry texts reading DEMOIX and weekly bars."""
+    from bench.orders_bench import FEATURES, PLAIN, with_features
+
+    request = parse_request(with_features(PLAIN, FEATURES))
+    assert 'ref("DEMOIX"' in request.params["entry"] and 'tf("1w"' in request.params["entry"]
+    result = execute(request).to_dict()
+    trades = result["trades"]
+    assert any(o["status"] == "filled" for o in result["orders"])
+    assert all(t["entry_order"] == "limit" and t["entry_fee"] >= 2.0 for t in trades)
+    assert any(t["borrow_fee"] > 0 for t in trades if t["side"] == "SELL")
+    assert trades[-1]["exit_reason"] == "closed_at_end"
+    plain = execute(parse_request(PLAIN)).to_dict()
+    assert len(plain["trades"]) != len(trades)

@@ -154,6 +154,16 @@ SWEEPS = [
         },
         id="sma-limit-entry-costs-closed-at-end",
     ),
+    pytest.param(
+        {
+            "rule_type": "RSI",
+            "grid": {"period": [7, 14], "entry_order.k": [0.5, 2]},
+            "entry_order": {"type": "limit", "limit": "close * (1 + $k/100)", "params": {"k": 1}},
+            "direction": "longshort",
+            "borrow_rate": 0.2,
+        },
+        id="rsi-limit-entry-longshort-borrow",
+    ),
 ]
 
 
