@@ -69,6 +69,10 @@ def x_range(page, selector: str) -> list[float]:
     return chart(page, selector, "[u.scales.x.min, u.scales.x.max]")
 
 
+STATUSES = ("filled", "pending", "expired", "cancelled")
+"""The order statuses, in the order the candles chart lists their marks."""
+
+
 def open_candles(page, stack, run_id: str) -> None:
     page.goto(f"{stack.base_url}/runs/{run_id}")
     page.wait_for_selector("body[data-result='loaded']")
@@ -196,9 +200,10 @@ def test_without_indicators_the_candles_and_volume_are_drawn_and_the_reason_show
 def test_a_run_with_entry_orders_marks_them_on_the_candles_and_its_trades_say_how_they_entered(
     watched, stack
 ):
-    """A limit-entry run: the candles chart has an "entry order" marker series with one
-    mark per order, at its limit price on its signal bar; the trades table has an "Entry
-    order" column reading "limit" (a market run has neither)."""
+    """A limit-entry run: the candles chart has an "order <status>" marker series per
+    status its orders ended in (filled, pending, expired, cancelled), with one mark per
+    order, at its limit price on its signal bar; the trades table has an "Entry order"
+    column reading "limit" (a market run has neither)."""
     response = stack.submit(
         {
             "ticker": "ACME",
@@ -217,9 +222,12 @@ def test_a_run_with_entry_orders_marks_them_on_the_candles_and_its_trades_say_ho
     page = watched.page
     open_candles(page, stack, run_id)
     labels = chart(page, "#chart-candles", "u.series.map(s => s.label)")
-    assert labels[7] == "entry order"
-    marks = chart(page, "#chart-candles", "u.data[7].filter(v => v !== null)")
-    assert marks == [order["limit"] for order in result["orders"]]
+    statuses = [s for s in STATUSES if any(o["status"] == s for o in result["orders"])]
+    assert {"filled", "expired"} <= set(statuses)
+    assert labels[7 : 7 + len(statuses)] == [f"order {status}" for status in statuses]
+    for index, status in enumerate(statuses, start=7):
+        marks = chart(page, "#chart-candles", f"u.data[{index}].filter(v => v !== null)")
+        assert marks == [o["limit"] for o in result["orders"] if o["status"] == status]
     page.click("#tab-trades")
     headers = page.eval_on_selector_all(
         "#trades-table thead th", "els => els.map(e => e.textContent)"

@@ -124,7 +124,9 @@ const Charts = (() => {
     return { label: withTime ? "time (UTC)" : "date", value: (u, v) => (v === null || v === undefined ? "—" : BT.when(v, withTime)) };
   }
 
-  /* Triangles at the points of the series named in specs ([{index, up, color}]). */
+  /* Marks at the points of the series named in specs ([{index, up, color, shape}]):
+     triangles (up below the point, else above it), or shape "level": a short horizontal
+     bar at the value (an entry order's price). */
   function markersPlugin(specs) {
     return {
       hooks: {
@@ -144,7 +146,10 @@ const Charts = (() => {
                 const x = u.valToPos(xs[i], "x", true);
                 const y = u.valToPos(ys[i], "y", true);
                 ctx.beginPath();
-                if (spec.up) {
+                if (spec.shape === "level") {
+                  ctx.rect(x - size * 1.4, y - devicePixelRatio, size * 2.8, 2 * devicePixelRatio);
+                  ctx.rect(x - devicePixelRatio, y - size * 0.6, 2 * devicePixelRatio, size * 1.2);
+                } else if (spec.up) {
                   ctx.moveTo(x, y + size * 0.4);
                   ctx.lineTo(x - size, y + size * 2);
                   ctx.lineTo(x + size, y + size * 2);
@@ -256,11 +261,12 @@ const Charts = (() => {
 
   /* Candles with fill markers; options.overlays: price-scale lines [{label, values,
      color}] (a rule's indicators), options.log: a logarithmic price scale,
-     options.plugins: more uPlot plugins (a shared zoom), options.orders: an entry order's
-     price at the bar whose close placed it (null elsewhere; a run with entry orders). */
+     options.plugins: more uPlot plugins (a shared zoom), options.orders: a run's entry
+     orders as marked series [{label, values, color}], each a status's orders at their
+     price on the bar whose close placed them (null elsewhere), drawn as levels. */
   function candles(el, x, ohlc, buys, sells, options) {
     const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [], orders: null }, options || {});
-    const marked = o.orders ? [{ label: "entry order", values: o.orders, color: COLORS.palette[2] }] : [];
+    const marked = o.orders || [];
     const ohlcSeries = (label) => ({ label, stroke: COLORS.muted, paths: hidden, points: { show: false }, value: number(2) });
     const overlaySeries = (l) => ({ label: l.label, stroke: l.color, width: 1.3, spanGaps: false, points: { show: false }, value: number(2) });
     const yAxis = labelled(axis(compact, 60), o.log ? "price (log)" : "price", 16);
@@ -268,7 +274,7 @@ const Charts = (() => {
       ...barChart(o.height, yScale(o.log)),
       axes: [axis(), yAxis],
       series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...marked.map((m) => markerSeries(m.label, m.color)), ...o.overlays.map(overlaySeries)],
-      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }, ...marked.map((m, i) => ({ index: 7 + i, up: false, color: m.color }))]), ...o.plugins],
+      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }, ...marked.map((m, i) => ({ index: 7 + i, shape: "level", color: m.color }))]), ...o.plugins],
     };
     return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...marked.map((m) => m.values), ...o.overlays.map((l) => positive(l.values, o.log))]);
   }

@@ -72,11 +72,25 @@
   }
 
   /* Entry orders as marks at the bar whose close placed them, at their price (the limit,
-     else the stop; an on-close order at its fill price). */
-  function orderMarks(orders) {
-    return orders
-      .map((o) => ({ timestamp: o.signal_timestamp, price: [o.limit, o.stop, o.fill_price].find(BT.isNumber) }))
-      .filter((mark) => mark.price !== undefined);
+     else the stop; an on-close order at its fill price), one series per status: filled,
+     pending (still good at the last bar), expired, cancelled. An order without a price (its
+     expression in warm-up: cancelled at once) has no mark. */
+  const ORDER_MARKS = [
+    { status: "filled", label: "order filled", color: Charts.COLORS.accent },
+    { status: "pending", label: "order pending", color: Charts.COLORS.palette[4] },
+    { status: "expired", label: "order expired", color: Charts.COLORS.muted },
+    { status: "cancelled", label: "order cancelled", color: Charts.COLORS.palette[3] },
+  ];
+  function orderMarks(timestamps, orders) {
+    const marks = [];
+    for (const kind of ORDER_MARKS) {
+      const placed = orders
+        .filter((o) => o.status === kind.status)
+        .map((o) => ({ timestamp: o.signal_timestamp, price: [o.limit, o.stop, o.fill_price].find(BT.isNumber) }))
+        .filter((mark) => mark.price !== undefined);
+      if (placed.length) marks.push({ label: kind.label, values: fillsOn(timestamps, placed), color: kind.color });
+    }
+    return marks;
   }
 
   /* The benchmark lines of an equity chart: buy and hold 100 % invested and, when the result
@@ -135,7 +149,7 @@
       const c = r.price_candles;
       const els = { price: document.getElementById("chart-candles"), panels: document.getElementById("candles-panels"), log: document.getElementById("log-price"), state: document.getElementById("indicators-state") };
       const fills = { buys: fillsOn(c.timestamps, r.signals.buys), sells: fillsOn(c.timestamps, r.signals.sells) };
-      if (r.orders && r.orders.length) fills.orders = fillsOn(c.timestamps, orderMarks(r.orders));
+      if (r.orders && r.orders.length) fills.orders = orderMarks(c.timestamps, r.orders);
       CandlesView.draw(r, data.indicators_url, els, fills).catch((error) => {
         console.error(error);
         state.textContent = `could not draw candles: ${error.message}`;
