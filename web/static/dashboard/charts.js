@@ -125,8 +125,9 @@ const Charts = (() => {
   }
 
   /* Marks at the points of the series named in specs ([{index, up, color, shape}]):
-     triangles (up below the point, else above it), or shape "level": a short horizontal
-     bar at the value (an entry order's price). */
+     triangles (up below the point, else above it), or shape "level": a bar-wide
+     horizontal stroke at the value, so that consecutive bars of one value draw a line (an
+     entry order's price over the bars it was good for), with a diamond on its first bar. */
   function markersPlugin(specs) {
     return {
       hooks: {
@@ -140,6 +141,7 @@ const Charts = (() => {
               const ys = u.data[spec.index];
               const xs = u.data[0];
               const [i0, i1] = u.series[0].idxs || [0, xs.length - 1];
+              const barWidth = Math.max(3 * devicePixelRatio, u.bbox.width / Math.max(i1 - i0 + 1, 1));
               ctx.fillStyle = spec.color;
               for (let i = i0; i <= i1; i++) {
                 if (ys[i] === null || ys[i] === undefined) continue;
@@ -147,8 +149,17 @@ const Charts = (() => {
                 const y = u.valToPos(ys[i], "y", true);
                 ctx.beginPath();
                 if (spec.shape === "level") {
-                  ctx.rect(x - size * 1.4, y - devicePixelRatio, size * 2.8, 2 * devicePixelRatio);
-                  ctx.rect(x - devicePixelRatio, y - size * 0.6, 2 * devicePixelRatio, size * 1.2);
+                  ctx.rect(x - barWidth / 2, y - devicePixelRatio, barWidth, 2 * devicePixelRatio);
+                  const joined = i > 0 && ys[i - 1] === ys[i];
+                  if (joined) {  // across a weekend or a holiday too: one level, one line
+                    const before = u.valToPos(xs[i - 1], "x", true);
+                    ctx.rect(before, y - devicePixelRatio, x - before, 2 * devicePixelRatio);
+                  } else {  // the bar that placed it
+                    ctx.moveTo(x, y - size);
+                    ctx.lineTo(x + size * 0.8, y);
+                    ctx.lineTo(x, y + size);
+                    ctx.lineTo(x - size * 0.8, y);
+                  }
                 } else if (spec.up) {
                   ctx.moveTo(x, y + size * 0.4);
                   ctx.lineTo(x - size, y + size * 2);
@@ -263,7 +274,7 @@ const Charts = (() => {
      color}] (a rule's indicators), options.log: a logarithmic price scale,
      options.plugins: more uPlot plugins (a shared zoom), options.orders: a run's entry
      orders as marked series [{label, values, color}], each a status's orders at their
-     price on the bar whose close placed them (null elsewhere), drawn as levels. */
+     price on the bars they lived on (null elsewhere), drawn as levels. */
   function candles(el, x, ohlc, buys, sells, options) {
     const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [], orders: null }, options || {});
     const marked = o.orders || [];

@@ -71,10 +71,13 @@
     return out;
   }
 
-  /* Entry orders as marks at the bar whose close placed them, at their price (the limit,
-     else the stop; an on-close order at its fill price), one series per status: filled,
-     pending (still good at the last bar), expired, cancelled. An order without a price (its
-     expression in warm-up: cancelled at once) has no mark. */
+  /* Entry orders as levels at their price (the limit, else the stop; an on-close order at
+     its fill price), one series per status: filled, pending (still good at the last bar),
+     expired, cancelled. A level runs from the bar whose close placed the order to the bar
+     it filled on (filled), the last bar it was good for (expired), the last bar shown
+     (pending), or only its own bar (cancelled: the bar of the change that cancelled it is
+     not recorded). An order without a price (its expression in warm-up: cancelled at
+     once) has no mark. */
   const ORDER_MARKS = [
     { status: "filled", label: "order filled", color: Charts.COLORS.accent },
     { status: "pending", label: "order pending", color: Charts.COLORS.palette[4] },
@@ -82,13 +85,21 @@
     { status: "cancelled", label: "order cancelled", color: Charts.COLORS.palette[3] },
   ];
   function orderMarks(timestamps, orders) {
+    const index = new Map(timestamps.map((t, i) => [t, i]));
     const marks = [];
     for (const kind of ORDER_MARKS) {
-      const placed = orders
-        .filter((o) => o.status === kind.status)
-        .map((o) => ({ timestamp: o.signal_timestamp, price: [o.limit, o.stop, o.fill_price].find(BT.isNumber) }))
-        .filter((mark) => mark.price !== undefined);
-      if (placed.length) marks.push({ label: kind.label, values: fillsOn(timestamps, placed), color: kind.color });
+      const values = new Array(timestamps.length).fill(null);
+      let drawn = 0;
+      for (const o of orders) {
+        const price = [o.limit, o.stop, o.fill_price].find(BT.isNumber);
+        const first = index.get(o.signal_timestamp);
+        if (o.status !== kind.status || price === undefined || first === undefined) continue;
+        const end = { filled: o.fill_timestamp, expired: o.last_timestamp }[o.status];
+        const last = o.status === "pending" ? timestamps.length - 1 : index.get(end) ?? first;
+        for (let i = first; i <= last; i++) values[i] = price;
+        drawn += 1;
+      }
+      if (drawn) marks.push({ label: kind.label, values, color: kind.color });
     }
     return marks;
   }
