@@ -61,7 +61,8 @@ const EntryOrderForm = (() => {
   function collect(body) {
     if (type.value !== spec.default) {
       const order = { type: type.value };
-      for (const side of needs()) order[side] = texts[side].value;
+      // a text left empty is not sent: the server then says the type requires it
+      for (const side of needs()) if (texts[side].value.trim() !== "") order[side] = texts[side].value;
       const wanted = names();
       if (wanted.length) order.params = Object.fromEntries(wanted.map((name) => [name, values[name] ?? null]));
       if (!part("valid_bars").hidden) order.valid_bars = validBars.value.trim() === "" ? null : Number(validBars.value);
