@@ -157,6 +157,7 @@ def test_the_run_form_has_an_input_for_every_field_of_the_request_model(client):
     tags = {m.group(1): m.group(0) for m in re.finditer(r'<[^>]*data-field="([^"]+)"[^>]*>', html)}
     data = json.loads(re.search(r'id="form-data">(.*?)</script>', html).group(1))
     drawn = {field["name"] for field in data["trading_fields"]}
+    assert data["entry_order"] == ENTRY_ORDER  # what the form's entry_order.js reads
     settings = _request_settings()
     assert {"entry_order.type", "entry_order.limit", "close_open_trades_at_end"} <= set(settings)
     for path, field in settings.items():
