@@ -7,6 +7,7 @@
                         "2016-01-01", "2020-12-31", fee_rate=0.001).wait()
     result.equity          # pandas Series indexed by timestamp
     result.trades          # DataFrame, one row per trade
+    result.orders          # DataFrame, one row per entry order (a run with entry_order)
     result.stats           # Series: start, end, …, sharpe_ratio, max_drawdown_pct, …
 
     sweep = client.sweep("SMA_CROSS", {"fast": "5:50:5", "slow": "20:200:10"}, "ACME",

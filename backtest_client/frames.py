@@ -28,6 +28,24 @@ TRADE_COLUMNS = (
 
 TIMESTAMP_COLUMNS = ("entry_timestamp", "exit_timestamp")
 
+ORDER_COLUMNS = (
+    "order_no",
+    "side",
+    "type",
+    "signal_timestamp",
+    "limit",
+    "stop",
+    "last_timestamp",
+    "status",
+    "fill_timestamp",
+    "fill_price",
+)
+"""An entry order record's fields (docs/execution.md, "Entry orders"): the columns of
+``Result.orders``, also when the run has no order. A copy of ``adapters.orders.ORDER_FIELDS``
+(tests/client checks the two are equal)."""
+
+ORDER_TIMESTAMP_COLUMNS = ("signal_timestamp", "last_timestamp", "fill_timestamp")
+
 
 def pandas() -> Any:
     """The pandas module, or an ImportError that says how to get it."""
@@ -81,6 +99,19 @@ def trades_frame(trades: list[dict[str, Any]]) -> Any:
     frame = pd.DataFrame.from_records(trades, columns=[*TRADE_COLUMNS, *extra])
     for column in TIMESTAMP_COLUMNS:
         frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def orders_frame(orders: list[dict[str, Any]]) -> Any:
+    """Entry order records as a DataFrame, one row per order, timestamps parsed (an order
+    not filled has no fill time, one good past the data's end no last time: NaT); the
+    prices not used (a limit order's stop) are NaN."""
+    pd = pandas()
+    frame = pd.DataFrame.from_records(orders, columns=ORDER_COLUMNS)
+    for column in ORDER_TIMESTAMP_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    for column in ("limit", "stop", "fill_price"):
+        frame[column] = frame[column].astype("float64")
     return frame
 
 

@@ -1,5 +1,5 @@
 """``Result``: one SUCCEEDED run's stored result (docs/api.md, "The status document"), with
-its curves, trades and metrics as pandas objects for a notebook."""
+its curves, trades, entry orders and metrics as pandas objects for a notebook."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from backtest_client import frames
 
 class Result:
     """A run's result JSON (``raw``), read the way backtesting.py users expect:
-    ``equity`` (Series), ``trades`` (DataFrame), ``stats`` (Series)."""
+    ``equity`` (Series), ``trades`` and ``orders`` (DataFrames), ``stats`` (Series)."""
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
@@ -67,6 +67,14 @@ class Result:
     def trades(self) -> Any:
         """One row per trade (columns ``frames.TRADE_COLUMNS``, timestamps parsed)."""
         return frames.trades_frame(self.raw.get("trades") or [])
+
+    @cached_property
+    def orders(self) -> Any:
+        """One row per entry order of a run with an ``entry_order`` (columns
+        ``frames.ORDER_COLUMNS``: side, type, limit and stop prices, status ``filled`` |
+        ``expired`` | ``cancelled`` | ``pending``, fill time and price; timestamps parsed);
+        empty, with the same columns, for a market run."""
+        return frames.orders_frame(self.raw.get("orders") or [])
 
     @cached_property
     def stats(self) -> Any:

@@ -1,7 +1,8 @@
 """The client against the real web app on loopback (SQLite, real Redis, no consumer, so runs
 stay PENDING until a test moves them): a FAILED run raises its error_message, a wait gives
 up after its timeout, polls ask for the status without the result, a taken run_id is a 409
-naming the field; a stored run's Monte Carlo and PSR."""
+naming the field; a stored run's Monte Carlo and PSR; a limit-entry run's orders as a
+DataFrame."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from adapters.orders import ORDER_FIELDS
 from backtest_client import BacktestRequestError, Client, RunCancelled, RunFailed, WaitTimeout
+from backtest_client.frames import ORDER_COLUMNS
 from kinds.runs.kind import RUN
 from kinds.runs.store import get_run, mark_failed
 from tests import loopback
@@ -157,3 +160,43 @@ def test_an_identical_run_is_served_from_the_cache_and_says_which_run(app, api_u
     assert second.status() == "SUCCEEDED" and second.cached_from == first.run_id
     assert second.wait(timeout=5).raw["run_id"] == second.run_id
     assert client.submit({**request, "cache": False}).status() == "PENDING"
+
+
+def test_a_limit_entry_runs_orders_are_a_frame_of_the_results_orders(app, api_url, jobs):
+    """A run with a limit entry, a per-share fee and close_open_trades_at_end, computed by a
+    Job: ``result.orders`` has one row per order of the result (statuses, prices, parsed
+    times: a fill time exactly where the order filled), each filled order is the entry of
+    a trade, and the trades say how they entered and left."""
+    client = Client(api_url)
+    # the zig-zag's next low is 0.5 below a rising close: a limit 0.25 below it fills
+    order = {"type": "limit", "limit": "close - $d", "params": {"d": 0.25}, "valid_bars": 2}
+    fields = {"fee_per_share": 0.01, "close_open_trades_at_end": True, "end_date": "2021-05-12"}
+    request = valid_request(entry_order=order, **fields)  # a trade still open at the end
+    run = client.submit(request)
+    with get_database(app).sessionmaker() as session:
+        payload = json.loads(get_run(session, run.run_id).request_json)
+    run_item(RUN, payload)
+    result = run.wait(timeout=10)
+    orders = result.orders
+    stored = result.raw["orders"]
+    assert len(orders) == len(stored) > 0
+    assert orders["status"].tolist() == [o["status"] for o in stored]
+    assert set(orders["type"]) == {"limit"} and orders["stop"].isna().all()
+    assert orders["limit"].tolist() == [o["limit"] for o in stored]
+    assert {"filled"} <= set(orders["status"])
+    filled = orders[orders["status"] == "filled"]
+    assert orders["fill_timestamp"].notna().tolist() == (orders["status"] == "filled").tolist()
+    assert str(orders["signal_timestamp"].dt.tz) == "UTC"
+    trades = result.trades
+    assert sorted(filled["fill_timestamp"]) == sorted(trades["entry_timestamp"])
+    assert set(trades["entry_order"]) == {"limit"}
+    assert not trades["is_open"].any()
+    assert trades["exit_reason"].tolist() == ["signal", "closed_at_end"]
+    assert (trades["entry_fee"] > 0).all()
+
+
+def test_a_market_runs_orders_are_an_empty_frame_with_every_column(app, api_url):
+    """A stored market run has no orders: an empty frame with the order columns."""
+    request, _ = add_succeeded(app)
+    orders = Client(api_url).get_run(request.run_id).wait(timeout=10).orders
+    assert orders.empty and tuple(orders.columns) == ORDER_COLUMNS == ORDER_FIELDS

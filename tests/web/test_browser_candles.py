@@ -69,6 +69,34 @@ def x_range(page, selector: str) -> list[float]:
     return chart(page, selector, "[u.scales.x.min, u.scales.x.max]")
 
 
+STATUSES = ("filled", "pending", "expired", "cancelled")
+"""The order statuses, in the order the candles chart lists their marks."""
+
+
+def check_order_marks(page, result: dict) -> list[str]:
+    """The candles chart's order series against the result's orders: one series per status
+    the orders ended in (after time, OHLC, buy and sell), each order's level at its limit
+    from its signal bar to its fill (filled) or last good bar (expired), or to the last bar
+    (pending), and a cancelled one on its signal bar only; where the next order of the
+    status was placed, its level starts. Returns the statuses drawn."""
+    orders, stamps = result["orders"], result["price_candles"]["timestamps"]
+    statuses = [s for s in STATUSES if any(o["status"] == s for o in orders)]
+    labels = chart(page, "#chart-candles", "u.series.map(s => s.label)")
+    assert labels[7 : 7 + len(statuses)] == [f"order {status}" for status in statuses]
+    for index, status in enumerate(statuses, start=7):
+        values = chart(page, "#chart-candles", f"u.data[{index}]")
+        mine = [o for o in orders if o["status"] == status]
+        for order, after in zip(mine, [*mine[1:], None], strict=True):
+            first = stamps.index(order["signal_timestamp"])
+            end = {"filled": order["fill_timestamp"], "expired": order["last_timestamp"]}
+            last = len(stamps) - 1 if status == "pending" else first
+            last = stamps.index(end[status]) if end.get(status) in stamps else last
+            if after is not None:  # the next order's level starts on the bar it was placed
+                last = min(last, stamps.index(after["signal_timestamp"]) - 1)
+            assert values[first] == values[last] == order["limit"], (status, order)
+    return statuses
+
+
 def open_candles(page, stack, run_id: str) -> None:
     page.goto(f"{stack.base_url}/runs/{run_id}")
     page.wait_for_selector("body[data-result='loaded']")
@@ -196,8 +224,9 @@ def test_without_indicators_the_candles_and_volume_are_drawn_and_the_reason_show
 def test_a_run_with_entry_orders_marks_them_on_the_candles_and_its_trades_say_how_they_entered(
     watched, stack
 ):
-    """A limit-entry run: the candles chart has an "entry order" marker series with one
-    mark per order, at its limit price on its signal bar; the trades table has an "Entry
+    """A limit-entry run: the candles chart has an "order <status>" series per status its
+    orders ended in (filled, pending, expired, cancelled), each order a level at its limit
+    over the bars it lived on (``check_order_marks``); the trades table has an "Entry
     order" column reading "limit" (a market run has neither)."""
     response = stack.submit(
         {
@@ -216,10 +245,7 @@ def test_a_run_with_entry_orders_marks_them_on_the_candles_and_its_trades_say_ho
     result = stack.status(run_id)["result"]
     page = watched.page
     open_candles(page, stack, run_id)
-    labels = chart(page, "#chart-candles", "u.series.map(s => s.label)")
-    assert labels[7] == "entry order"
-    marks = chart(page, "#chart-candles", "u.data[7].filter(v => v !== null)")
-    assert marks == [order["limit"] for order in result["orders"]]
+    assert {"filled", "expired"} <= set(check_order_marks(page, result))
     page.click("#tab-trades")
     headers = page.eval_on_selector_all(
         "#trades-table thead th", "els => els.map(e => e.textContent)"

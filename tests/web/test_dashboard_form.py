@@ -1,14 +1,24 @@
 """Tests for web/pages/form_fields.py: the form's hints agree with what the server accepts
-(``kinds.runs.contract.parse_request``), bound by bound and default by default."""
+(``kinds.runs.contract.parse_request``), bound by bound and default by default, and the run
+form has an input for every field of the request model."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
 import pytest
 
+from engine.param_specs import ENTRY_ORDER_TYPES
 from kinds.runs.contract import RequestError, parse_request
-from web.pages.form_fields import NUMBER_FIELDS, TRADING_FIELDS, FormField
+from web.pages.form_fields import (
+    CLOSE_AT_END,
+    ENTRY_ORDER,
+    NUMBER_FIELDS,
+    TRADING_FIELDS,
+    FormField,
+)
 
 BASE = {"ticker": "ACME", "rule_type": "RSI", "start_date": "2020-01-01", "end_date": "2020-12-31"}
 
@@ -102,3 +112,81 @@ def test_the_optional_fields_are_the_stops_and_the_costs_and_are_off_when_left_o
     assert all(f.default is None for f in TRADING_FIELDS if f.optional)
     params = parse_request(BASE).trading_params()
     assert not params.has_stops and not params.has_costs
+
+
+NOT_FORM_INPUTS = {
+    "run_id": "a new one per submission",
+    "rule_id": "derived from the rule and its params",
+    "charts": "the page draws its own charts: the form sends false",
+    "name": "a label, set on the run's page",
+    "tags": "a label, set on the run's page",
+    "notes": "a label, set on the run's page",
+}
+"""Run request fields the form has no input for, and why."""
+
+
+def _request_settings() -> dict[str, dict]:
+    """Every field of the run request model by dotted path, with its JSON schema: nested
+    models (``entry_order``) walked into, a nullable field by its non-null form."""
+    from kinds.runs.request_model import RunRequestBody
+
+    schema = RunRequestBody.model_json_schema()
+    models = schema.get("$defs", {})
+
+    def walk(properties: dict, prefix: str) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for name, field in properties.items():
+            options = [o for o in field.get("anyOf", [field]) if o.get("type") != "null"]
+            option = options[0] if options else {}
+            ref = option.get("$ref", "").rsplit("/", 1)[-1]
+            if ref in models:
+                out |= walk(models[ref]["properties"], f"{prefix}{name}.")
+            else:
+                out[prefix + name] = option
+        return out
+
+    return walk(schema["properties"], "")
+
+
+def test_the_run_form_has_an_input_for_every_field_of_the_request_model(client):
+    """Walking the run request model: each field (``entry_order``'s included) but those of
+    NOT_FORM_INPUTS has its input on the form, named by its dotted path in ``data-field``
+    (the trading fields are drawn from the page's data), and a numeric input the page
+    writes carries the model's bounds as min and max."""
+    html = client.get("/").get_data(as_text=True)
+    tags = {m.group(1): m.group(0) for m in re.finditer(r'<[^>]*data-field="([^"]+)"[^>]*>', html)}
+    data = json.loads(re.search(r'id="form-data">(.*?)</script>', html).group(1))
+    drawn = {field["name"] for field in data["trading_fields"]}
+    assert data["entry_order"] == ENTRY_ORDER  # what the form's entry_order.js reads
+    settings = _request_settings()
+    assert {"entry_order.type", "entry_order.limit", "close_open_trades_at_end"} <= set(settings)
+    for path, field in settings.items():
+        if path in NOT_FORM_INPUTS:
+            continue
+        assert path in tags or path in drawn, f"the run form has no input for {path}"
+        bounds = re.findall(r'\b(min|max)="([-0-9.]+)"', tags.get(path, ""))
+        shown = {k: float(v) for k, v in bounds}
+        if path in tags and "minimum" in field:
+            assert shown.get("min") == field["minimum"], path
+        if path in tags and "maximum" in field:
+            assert shown.get("max") == field["maximum"], path
+    select = html.split('id="f-entry-type"')[1].split("</select>")[0]
+    options = re.findall(r'<option value="([^"]+)"', select)
+    assert options == list(ENTRY_ORDER_TYPES)
+
+
+def test_the_entry_order_inputs_are_the_request_models():
+    """The form's entry order types, the texts each uses and valid_bars' bounds are those the
+    server checks: a limit order without its limit text is refused naming it, one with it
+    and its $name's value accepted, valid_bars beyond the form's max refused naming it."""
+    assert ENTRY_ORDER["types"] == list(ENTRY_ORDER_TYPES)
+    order = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}}
+    assert accepted(entry_order={**order, "valid_bars": ENTRY_ORDER["valid_bars"]["max"]})
+    above = {**order, "valid_bars": ENTRY_ORDER["valid_bars"]["max"] + 1}
+    assert refused_field(entry_order=above) == "entry_order.valid_bars"
+    for kind, texts in ENTRY_ORDER["needs"].items():
+        if texts:
+            named = refused_field(entry_order={"type": kind})
+            assert named in {f"entry_order.{text}" for text in texts}, kind
+    assert CLOSE_AT_END.default is False
+    assert parse_request({**BASE, "close_open_trades_at_end": True}).close_open_trades_at_end

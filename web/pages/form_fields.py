@@ -5,6 +5,10 @@ model (``kinds.runs.contract.parse_request``) and ``engine.TradingParams`` check
 Rule parameters are not listed here: the form builds them from ``/api/rules`` (the rule
 registry's types, defaults, min and max). A hint is only a hint: the server validates again
 and its 400 message is shown next to the field it names.
+
+The entry order (``entry_order``: its type, price expressions, their ``$name`` values and
+``valid_bars``) and ``close_open_trades_at_end`` are described by ``ENTRY_ORDER`` and
+``CLOSE_AT_END``, read from the request model (``kinds.runs.request_model``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from engine.param_specs import (
     NumberSpec,
 )
 from kinds.runs.contract import RunRequest
+from kinds.runs.request_model import EntryOrderBody, RunRequestBody
+from rules.entry_prices import NEEDS
 
 _DEFAULTS = RunRequest(run_id="", ticker="", rule_type="", start_date="", end_date="")
 
@@ -128,3 +134,35 @@ TRADING_FIELDS = (
 
 NUMBER_FIELDS = tuple(f.name for f in TRADING_FIELDS if not f.choices)
 """Fields sent as JSON numbers."""
+
+
+def _entry_order() -> dict[str, Any]:
+    """The entry order's inputs as the request model describes them: the types (the first,
+    ``market``, sends no ``entry_order``), the price texts each type uses
+    (``rules.entry_prices.NEEDS``), ``valid_bars``' default and bounds, and each field's
+    description as its help."""
+    properties = EntryOrderBody.model_json_schema()["properties"]
+    valid_bars = properties["valid_bars"]
+    return {
+        "types": list(properties["type"]["enum"]),
+        "default": properties["type"]["default"],
+        "needs": {kind: list(texts) for kind, texts in NEEDS.items()},
+        "valid_bars": {
+            "default": valid_bars["default"],
+            "min": valid_bars["minimum"],
+            "max": valid_bars["maximum"],
+        },
+        "help": {name: field.get("description", "") for name, field in properties.items()},
+    }
+
+
+ENTRY_ORDER = _entry_order()
+"""The run form's entry order inputs (``entry_order``): types, texts, ``valid_bars``."""
+
+CLOSE_AT_END = FormField(
+    "close_open_trades_at_end",
+    "Close open trades at the end",
+    _DEFAULTS.close_open_trades_at_end,
+    RunRequestBody.model_fields["close_open_trades_at_end"].description or "",
+)
+"""The checkbox of ``close_open_trades_at_end`` (sent only when ticked)."""

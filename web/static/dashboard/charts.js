@@ -124,7 +124,10 @@ const Charts = (() => {
     return { label: withTime ? "time (UTC)" : "date", value: (u, v) => (v === null || v === undefined ? "—" : BT.when(v, withTime)) };
   }
 
-  /* Triangles at the points of the series named in specs ([{index, up, color}]). */
+  /* Marks at the points of the series named in specs ([{index, up, color, shape}]):
+     triangles (up below the point, else above it), or shape "level": a bar-wide
+     horizontal stroke at the value, so that consecutive bars of one value draw a line (an
+     entry order's price over the bars it was good for), with a diamond on its first bar. */
   function markersPlugin(specs) {
     return {
       hooks: {
@@ -138,13 +141,26 @@ const Charts = (() => {
               const ys = u.data[spec.index];
               const xs = u.data[0];
               const [i0, i1] = u.series[0].idxs || [0, xs.length - 1];
+              const barWidth = Math.max(3 * devicePixelRatio, u.bbox.width / Math.max(i1 - i0 + 1, 1));
               ctx.fillStyle = spec.color;
               for (let i = i0; i <= i1; i++) {
                 if (ys[i] === null || ys[i] === undefined) continue;
                 const x = u.valToPos(xs[i], "x", true);
                 const y = u.valToPos(ys[i], "y", true);
                 ctx.beginPath();
-                if (spec.up) {
+                if (spec.shape === "level") {
+                  ctx.rect(x - barWidth / 2, y - devicePixelRatio, barWidth, 2 * devicePixelRatio);
+                  const joined = i > 0 && ys[i - 1] === ys[i];
+                  if (joined) {  // across a weekend or a holiday too: one level, one line
+                    const before = u.valToPos(xs[i - 1], "x", true);
+                    ctx.rect(before, y - devicePixelRatio, x - before, 2 * devicePixelRatio);
+                  } else {  // the bar that placed it
+                    ctx.moveTo(x, y - size);
+                    ctx.lineTo(x + size * 0.8, y);
+                    ctx.lineTo(x, y + size);
+                    ctx.lineTo(x - size * 0.8, y);
+                  }
+                } else if (spec.up) {
                   ctx.moveTo(x, y + size * 0.4);
                   ctx.lineTo(x - size, y + size * 2);
                   ctx.lineTo(x + size, y + size * 2);
@@ -256,11 +272,12 @@ const Charts = (() => {
 
   /* Candles with fill markers; options.overlays: price-scale lines [{label, values,
      color}] (a rule's indicators), options.log: a logarithmic price scale,
-     options.plugins: more uPlot plugins (a shared zoom), options.orders: an entry order's
-     price at the bar whose close placed it (null elsewhere; a run with entry orders). */
+     options.plugins: more uPlot plugins (a shared zoom), options.orders: a run's entry
+     orders as marked series [{label, values, color}], each a status's orders at their
+     price on the bars they lived on (null elsewhere), drawn as levels. */
   function candles(el, x, ohlc, buys, sells, options) {
     const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [], orders: null }, options || {});
-    const marked = o.orders ? [{ label: "entry order", values: o.orders, color: COLORS.palette[2] }] : [];
+    const marked = o.orders || [];
     const ohlcSeries = (label) => ({ label, stroke: COLORS.muted, paths: hidden, points: { show: false }, value: number(2) });
     const overlaySeries = (l) => ({ label: l.label, stroke: l.color, width: 1.3, spanGaps: false, points: { show: false }, value: number(2) });
     const yAxis = labelled(axis(compact, 60), o.log ? "price (log)" : "price", 16);
@@ -268,7 +285,7 @@ const Charts = (() => {
       ...barChart(o.height, yScale(o.log)),
       axes: [axis(), yAxis],
       series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...marked.map((m) => markerSeries(m.label, m.color)), ...o.overlays.map(overlaySeries)],
-      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }, ...marked.map((m, i) => ({ index: 7 + i, up: false, color: m.color }))]), ...o.plugins],
+      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }, ...marked.map((m, i) => ({ index: 7 + i, shape: "level", color: m.color }))]), ...o.plugins],
     };
     return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...marked.map((m) => m.values), ...o.overlays.map((l) => positive(l.values, o.log))]);
   }

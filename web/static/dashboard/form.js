@@ -2,7 +2,8 @@
    by the server as the form changes (POST /api/schema/run/validate: its messages are the
    400s POST /run_backtest answers, shown next to the field they name; the page holds no
    copy of the limits or the messages), submission with progress polling, and presets (save
-   / overwrite / update / load / delete through /api/strategies). Text only: no innerHTML. */
+   / overwrite / update / load / delete through /api/strategies). The entry order inputs
+   are entry_order.js'. Text only: no innerHTML. */
 "use strict";
 
 (() => {
@@ -284,7 +285,7 @@
         body[field.name] = node.value;
       }
     }
-    return body;
+    return EntryOrderForm.collect(body); // entry_order, close_open_trades_at_end
   }
   window.RunForm = Object.freeze({ collect }); // read by signals_form.js (the validator)
 
@@ -348,6 +349,7 @@
       else if (field.choices.length) setSelect(node, value);
       else node.value = numberText(value);
     }
+    EntryOrderForm.apply(values);
     const ruleType = RULES[values.rule_type] ? values.rule_type : ruleSelect.value;
     if (values.rule_type !== undefined && !RULES[values.rule_type]) {
       problems.push(`rule_type ${JSON.stringify(values.rule_type)} is not a known rule (${ruleType} is shown)`);

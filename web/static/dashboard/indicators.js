@@ -149,7 +149,8 @@ const CandlesView = (() => {
   }
 
   /* Draw the tab: els = {price, panels, log, state}; fills = {buys, sells} at the bars and,
-     for a run with entry orders, orders: each order's price at its signal bar. */
+     for a run with entry orders, orders: its orders by status, each at its price on its
+     signal bar (Charts.candles' options.orders). */
   async function draw(result, url, els, fills) {
     const c = result.price_candles;
     const x = c.timestamps.map(BT.seconds);

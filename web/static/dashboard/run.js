@@ -71,12 +71,37 @@
     return out;
   }
 
-  /* Entry orders as marks at the bar whose close placed them, at their price (the limit,
-     else the stop; an on-close order at its fill price). */
-  function orderMarks(orders) {
-    return orders
-      .map((o) => ({ timestamp: o.signal_timestamp, price: [o.limit, o.stop, o.fill_price].find(BT.isNumber) }))
-      .filter((mark) => mark.price !== undefined);
+  /* Entry orders as levels at their price (the limit, else the stop; an on-close order at
+     its fill price), one series per status: filled, pending (still good at the last bar),
+     expired, cancelled. A level runs from the bar whose close placed the order to the bar
+     it filled on (filled), the last bar it was good for (expired), the last bar shown
+     (pending), or only its own bar (cancelled: the bar of the change that cancelled it is
+     not recorded). An order without a price (its expression in warm-up: cancelled at
+     once) has no mark. */
+  const ORDER_MARKS = [
+    { status: "filled", label: "order filled", color: Charts.COLORS.accent },
+    { status: "pending", label: "order pending", color: Charts.COLORS.palette[4] },
+    { status: "expired", label: "order expired", color: Charts.COLORS.muted },
+    { status: "cancelled", label: "order cancelled", color: Charts.COLORS.palette[3] },
+  ];
+  function orderMarks(timestamps, orders) {
+    const index = new Map(timestamps.map((t, i) => [t, i]));
+    const marks = [];
+    for (const kind of ORDER_MARKS) {
+      const values = new Array(timestamps.length).fill(null);
+      let drawn = 0;
+      for (const o of orders) {
+        const price = [o.limit, o.stop, o.fill_price].find(BT.isNumber);
+        const first = index.get(o.signal_timestamp);
+        if (o.status !== kind.status || price === undefined || first === undefined) continue;
+        const end = { filled: o.fill_timestamp, expired: o.last_timestamp }[o.status];
+        const last = o.status === "pending" ? timestamps.length - 1 : index.get(end) ?? first;
+        for (let i = first; i <= last; i++) values[i] = price;
+        drawn += 1;
+      }
+      if (drawn) marks.push({ label: kind.label, values, color: kind.color });
+    }
+    return marks;
   }
 
   /* The benchmark lines of an equity chart: buy and hold 100 % invested and, when the result
@@ -135,7 +160,7 @@
       const c = r.price_candles;
       const els = { price: document.getElementById("chart-candles"), panels: document.getElementById("candles-panels"), log: document.getElementById("log-price"), state: document.getElementById("indicators-state") };
       const fills = { buys: fillsOn(c.timestamps, r.signals.buys), sells: fillsOn(c.timestamps, r.signals.sells) };
-      if (r.orders && r.orders.length) fills.orders = fillsOn(c.timestamps, orderMarks(r.orders));
+      if (r.orders && r.orders.length) fills.orders = orderMarks(c.timestamps, r.orders);
       CandlesView.draw(r, data.indicators_url, els, fills).catch((error) => {
         console.error(error);
         state.textContent = `could not draw candles: ${error.message}`;

@@ -69,7 +69,7 @@ const TradesTable = (() => {
       td.textContent = value ? "yes" : "";
     } else if (column.kind === "reason") {
       // stop_loss → "stop loss"; results stored before engine 1.1.0 have no reason
-      td.textContent = missing(value) ? BT.MISSING : String(value).replace("_", " ");
+      td.textContent = missing(value) ? BT.MISSING : String(value).replaceAll("_", " ");
     } else {
       td.textContent = value === null || value === undefined ? BT.MISSING : String(value);
     }
