@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from data.adjust import ADJUSTMENTS, RAW
 from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
 from engine.param_specs import (
@@ -129,6 +130,14 @@ TRADING_FIELDS = (
         "Annual fee on a short's value, per bar held: 0.03 = 3% (0 to < 1); empty = none.",
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
+    FormField(
+        "price_adjustment",
+        "Price adjustment",
+        RAW,
+        "Prices the rule sees: raw (as traded), split or total_return adjusted by the "
+        "ticker's events; the run trades raw prices.",
+        choices=ADJUSTMENTS,
+    ),
 )
 """The trading fields of the form, in display order."""
 
