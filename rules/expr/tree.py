@@ -49,6 +49,12 @@ class Column(Named):
     """A bar series: open, high, low, close or volume."""
 
 
+class Position(Named):
+    """A series of the open position: ``bars_held``, ``entry_price``, ``open_return`` or
+    ``max_open_return`` (the checker admits it only in an exit condition, outside any
+    function that reads past bars; ``rules.expr.position`` evaluates it in the engine's walk)."""
+
+
 @dataclass(frozen=True)
 class Call(Node):
     """A function of the table in ``rules.expr.functions``."""
