@@ -33,11 +33,15 @@ Execution convention (docs/execution.md, "Execution convention"):
   the bar's range (backtesting.py's SL-first order). A trailing stop is checked against the
   level of the previous bars, then ratchets with this bar's high (long) or low (short). A
   stopped-out run stays flat until the next signal that opens a position.
+* Position-aware exits (``stop_events`` with ``position_exits``): while a long is open, the
+  exit on each close is a function of the long's fill bar and entry price (an EXPR exit
+  naming ``bars_held``, ``open_return``…), evaluated after the bar's fills and stops.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -410,6 +414,12 @@ def trade_counts(events: Events, first: int, last: int, bust_bar: np.ndarray) ->
     return np.bincount(runs[counted], minlength=last - first)
 
 
+PositionExit = Callable[[float, int, float], Callable[[int], bool]]
+"""A run's position-aware exit (docs/execution.md, "Position-aware exits"): called with the
+side (+1: the walk calls it for longs, the side an exit closes), the fill bar and the entry
+fill price of a position the walk opens, it returns whether the exit holds on a bar's close
+while that position is open (bars from the fill bar on, in increasing order)."""
+
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
 """Exit-reason codes of fills (indices into ``engine.result.EXIT_REASONS``)."""
 
@@ -480,10 +490,14 @@ def stop_events(
     low: np.ndarray,
     params: TradingParams,
     close: np.ndarray | None = None,
+    position_exits: Sequence[PositionExit | None] | None = None,
 ) -> Events:
-    """The fills of N runs with stops or a borrow fee, walking each run bar by bar (Python
-    floats). With a borrow fee (``close`` given) a short pays it at each close, and the
-    cash at every close and each charge are kept (``Events.cash_path``, ``Events.borrow``).
+    """The fills of N runs with stops, a borrow fee or position-aware exits, walking each
+    run bar by bar (Python floats). With a borrow fee (``close`` given) a short pays it at
+    each close, and the cash at every close and each charge are kept (``Events.cash_path``,
+    ``Events.borrow``). ``position_exits[i]`` (``PositionExit``, or None): run i's exit
+    while a long is open, in place of its row of ``exits`` (which hold the exit outside
+    one, and while short: an exit never closes a short).
 
     Per bar: the fill of the previous close's signal change at the open (close, then open,
     as without stops), then the stop check of the position held, then the bar's signal. A
@@ -499,9 +513,13 @@ def stop_events(
     rows: list[tuple] = []
     carry: list[tuple[list, list]] = []
     counts = np.zeros(signal.shape[0], dtype=np.int64)
+    longonly = params.direction == "longonly"
     for i, sides in enumerate(signal.tolist()):
         before = len(rows)
-        path = _walk_stops(i, sides, params.direction == "longonly", prices, costs, stops, rows)
+        held = None
+        if position_exits is not None and position_exits[i] is not None:
+            held = (position_exits[i], entries[i].tolist())
+        path = _walk_stops(i, sides, longonly, prices, costs, stops, rows, held)
         if path is not None:
             carry.append(path)
         counts[i] = len(rows) - before
@@ -548,14 +566,19 @@ def _walk_stops(
     c: _Costs,
     s: _Stops,
     rows: list,
+    held: tuple[PositionExit, list] | None = None,
 ) -> tuple[list, list] | None:
     """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
     ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With closes (a borrow fee) a
-    short pays it at each close; returns the cash at every close and each charge then."""
+    short pays it at each close; returns the cash at every close and each charge then.
+    ``held`` (a position-aware exit and the run's entries): while a long is open, a bar's
+    signal is its entry minus that exit on the bar's close (a short is closed by an entry
+    only, so its bars keep the exit outside a position)."""
     opens, highs, lows, closes = prices
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
     position: _Position | None = None
+    exit_at: Callable[[int], bool] | None = None
     cash_path: list[float] = []
     charges: list[float] = []
     for bar in range(last + 1):
@@ -582,6 +605,8 @@ def _walk_stops(
             )
             shares, pending = opened, 0
             position = _Position(new_side, open_price, s) if opened else None
+            if held is not None:  # a long only: an exit never closes a short
+                exit_at = held[0](new_side, bar, open_price) if opened > 0 else None
         if position is not None:
             hit = position.exit(opens[bar], highs[bar], lows[bar])
             if hit is not None:
@@ -591,13 +616,15 @@ def _walk_stops(
                 rows.append(
                     (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
                 )
-                shares, position, previous = 0.0, None, 0
+                shares, position, previous, exit_at = 0.0, None, 0, None
         if closes is not None:
             charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
             cash -= charge
             cash_path.append(cash)
             charges.append(charge)
         signal = signals[bar]
+        if exit_at is not None:
+            signal = held[1][bar] - exit_at(bar)  # type: ignore[index]
         if signal and bar < last:
             side = max(signal, 0) if longonly else signal
             if side != previous:

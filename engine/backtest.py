@@ -1,17 +1,19 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops or a borrow fee), so a run inside a sweep and the same run on its own give
-bit-for-bit equal numbers.
+walk per run with stops, a borrow fee or position-aware exits), so a run inside a sweep and
+the same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from engine import _simulate, compiled
+from engine._simulate import PositionExit
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
@@ -54,10 +56,18 @@ def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop
     )
 
 
-def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
-    if params.walks_bars:
+def _events(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams,
+    position_exits: Sequence[PositionExit | None] | None = None,
+):
+    if params.walks_bars or position_exits is not None:
+        if position_exits is not None and len(position_exits) != entries.shape[0]:
+            raise ValueError("position_exits must hold one exit per run")
         return _simulate.stop_events(
-            entries, exits, bars.open, bars.high, bars.low, params, close=bars.close
+            entries, exits, bars.open, bars.high, bars.low, params, bars.close, position_exits
         )
     runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
     return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
@@ -85,6 +95,7 @@ def run(
     *,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
+    position_exit: PositionExit | None = None,
 ) -> EngineResult:
     """Backtest one signal pair over ``bars``.
 
@@ -99,14 +110,21 @@ def run(
     With an entry order (``params.entry_type`` other than market), ``limit`` and ``stop``
     are the order prices each bar's signal would use (T floats; docs/execution.md, "Entry
     orders") and the result holds the orders.
+
+    ``position_exit`` (``engine._simulate.PositionExit``): the exit while a long is open,
+    evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
+    outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
+    bar; not with entry orders.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
+    held = None if position_exit is None else [position_exit]
     orders = None
     if params.has_orders:
+        _no_position_exits(held)
         events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
     else:
-        events = _events(bars, entries[None], exits[None], params)
+        events = _events(bars, entries[None], exits[None], params, held)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
@@ -131,6 +149,7 @@ def run_batch(
     block_edges: np.ndarray | None = None,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
+    position_exits: Sequence[PositionExit | None] | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
@@ -147,9 +166,17 @@ def run_batch(
     ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
     are walked compiled when the work pays for it (``engine._order_kernel``, the same
     numbers and equity as the Python walk bit for bit).
+
+    ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
+    ``position_exit``): the runs are walked bar by bar (not with ``one_pass`` nor entry
+    orders).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    if position_exits is not None:
+        _no_position_exits(position_exits if params.has_orders else None)
+        if one_pass:
+            raise ValueError("one_pass takes no position exits")
     if params.has_orders:
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
@@ -163,7 +190,7 @@ def run_batch(
     if params.has_orders:
         events, _ = _order_events(bars, entries, exits, params, limit, stop)
     else:
-        events = _events(bars, entries, exits, params)
+        events = _events(bars, entries, exits, params, position_exits)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):
@@ -175,6 +202,12 @@ def run_batch(
         return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _no_position_exits(position_exits) -> None:
+    """:raise ValueError: position exits with entry orders (not walked together)."""
+    if position_exits is not None:
+        raise ValueError("position exits are not walked with entry orders")
 
 
 def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
