@@ -191,6 +191,13 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
     if body is None:
         raise RequestError(*error_field_message(late[0]))
     check_daily_dates(body.timeframe, body.start_date, body.end_date)
+    entry_order = _entry_order(body.entry_order)
+    if entry_order is not None and _position_exit(rule_type, params):
+        raise RequestError(
+            "entry_order",
+            "cannot be combined with an exit that names the open position (bars_held, "
+            "entry_price, open_return, max_open_return): enter at market or leave them out",
+        )
     return RunRequest(
         run_id=body.run_id or new_run_id(),
         ticker=body.ticker.strip().upper(),
@@ -210,8 +217,18 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         **{name: _percent(getattr(body, name)) for name in STOP_FIELDS},
         **{name: _cost(name, getattr(body, name)) for name in COST_FIELDS},
         close_open_trades_at_end=body.close_open_trades_at_end,
-        entry_order=_entry_order(body.entry_order),
+        entry_order=entry_order,
     )
+
+
+def _position_exit(rule_type: str, params: dict) -> bool:
+    """Whether validated params of ``rule_type`` have an exit naming the open position's
+    series (docs/execution.md, "Position-aware exits")."""
+    if rule_type != "EXPR":
+        return False
+    from rules.library.expr import uses_position
+
+    return uses_position(params)
 
 
 def _entry_order(body: Any) -> dict[str, Any] | None:

@@ -44,7 +44,12 @@ from adapters.metrics import curve_stats_metrics, equity_metrics
 from engine import BatchResult, TradingParams, bar_returns, compiled, run_batch, run_crossings
 from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
-from kinds.runs.execute import MarketWindow, entry_prices_in_window, signals_in_window
+from kinds.runs.execute import (
+    MarketWindow,
+    entry_prices_in_window,
+    position_exits_in_window,
+    signals_in_window,
+)
 from kinds.sweeps.grid import split_entry_values
 from metrics import curve_functions, sweep_metric_keys
 
@@ -119,7 +124,8 @@ def _evaluate_rows(
 ) -> dict[str, np.ndarray]:
     """``evaluate`` for parameter sets that share their trading parameters (and entry
     order ``prices``: limit, stop)."""
-    one_pass = _one_pass(frame, trading, len(params_list) * len(frame.bars))
+    held = _position_exits(rule_type, params_list)
+    one_pass = not held and _one_pass(frame, trading, len(params_list) * len(frame.bars))
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
     parts: list[dict[str, np.ndarray]] = []
     if crossing is not None:  # every combination at once, without N × T signals
@@ -129,14 +135,28 @@ def _evaluate_rows(
         parts.append(_finish_one_pass(frame, batch, trading, blocks))
     else:
         for first in range(0, len(params_list), block):
-            entries, exits = signals_in_window(
-                frame, rule_type, params_list[first : first + block], cache
+            rows = params_list[first : first + block]
+            entries, exits = signals_in_window(frame, rule_type, rows, cache)
+            exits_held = position_exits_in_window(frame, rule_type, rows, cache) if held else None
+            parts.append(
+                _evaluate_block(
+                    frame, entries, exits, trading, blocks, one_pass, prices, exits_held
+                )
             )
-            parts.append(_evaluate_block(frame, entries, exits, trading, blocks, one_pass, prices))
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
     return {name: np.concatenate([part[name] for part in parts]) for name in keys}
+
+
+def _position_exits(rule_type: str, params_list: list[dict]) -> bool:
+    """Whether the combinations' exits name position series (an EXPR whose exit does: the
+    runs are walked bar by bar with them, ``position_exits_in_window``)."""
+    if rule_type != "EXPR" or not params_list:
+        return False
+    from rules.library.expr import uses_position
+
+    return any(uses_position(params) for params in params_list)
 
 
 def _edges(frame: MarketWindow, blocks: int) -> np.ndarray | None:
@@ -152,16 +172,26 @@ def _evaluate_block(
     blocks: int,
     one_pass: bool,
     prices: tuple = (None, None),
+    position_exits: list | None = None,
 ) -> dict[str, np.ndarray]:
     """The stored metrics of a block of combinations: each in one compiled pass
     (``one_pass``), or from their equity curves (N × T); ``prices``: their entry orders'
-    limit and stop prices."""
+    limit and stop prices; ``position_exits``: their position-aware exits."""
     if one_pass:
         edges = _edges(frame, blocks)
         batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
         return _finish_one_pass(frame, batch, trading, blocks)
     limit, stop = prices
-    batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True, limit=limit, stop=stop)
+    batch = run_batch(
+        frame.bars,
+        entries,
+        exits,
+        trading,
+        keep_equity=True,
+        limit=limit,
+        stop=stop,
+        position_exits=position_exits,
+    )
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
         frame.bars.timestamps,
