@@ -21,12 +21,14 @@ from rules.expr.tree import (
     Binary,
     Call,
     Column,
+    Equity,
     Node,
     Number,
     Param,
     Position,
     Text,
     Unary,
+    Walked,
     walk,
 )
 
@@ -44,9 +46,13 @@ POSITION_NAMES = ("bars_held", "entry_price", "open_return", "max_open_return")
 """The series of the open position (docs/execution.md, "Position-aware exits"): only an
 exit condition may name them, outside every function that reads past bars."""
 
+EQUITY = "equity"
+"""The run's equity at a bar's close: only a position size expression may name it
+(docs/execution.md, "Position size as an expression")."""
+
 POSITION_FUNCTIONS = tuple(name for name in ELEMENTWISE if not name.startswith("cross"))
-"""The functions a position series may be an argument of: the element-wise ones that read
-bar t alone (a crossing reads bar t - 1 too)."""
+"""The functions a position series or ``equity`` may be an argument of: the element-wise
+ones that read bar t alone (a crossing reads bar t - 1 too)."""
 
 _ARTICLE = {NUMBER: "a number", SERIES: "a series", CONDITION: "a condition"}
 
@@ -75,6 +81,12 @@ def uses_position(node: Node) -> bool:
     return any(isinstance(n, Position) for n in walk(node))
 
 
+def uses_walked(node: Node) -> bool:
+    """Whether a checked tree names a series known only in the walk (a position series or
+    ``equity``)."""
+    return any(isinstance(n, Walked) for n in walk(node))
+
+
 @dataclass
 class _Scope:
     text: str
@@ -84,6 +96,8 @@ class _Scope:
     tickers: list[str] | None = None
     position: bool = False
     """Whether the position series may be named (an exit condition)."""
+    equity: bool = False
+    """Whether ``equity`` may be named (a position size expression)."""
     reading: str | None = None
     """The function with history whose arguments are being checked (None: none)."""
 
@@ -98,19 +112,21 @@ def check_text(
     want: str = CONDITION,
     tickers: list[str] | None = None,
     position: bool = False,
+    equity: bool = False,
 ) -> Node:
     """The checked tree of one text of type ``want``: a condition (EXPR's entry and exit,
     a portfolio's filter) or a series (a portfolio's score; a number is a constant series);
     adds its parameters' uses to ``params`` and its constraints to ``constraints``, and
     the tickers its ``ref`` calls read to ``tickers`` (None: ``ref`` is refused, for texts
     evaluated where no other ticker's bars are loaded). ``position``: the position series
-    (``POSITION_NAMES``) may be named (an EXPR exit).
+    (``POSITION_NAMES``) may be named (an EXPR exit); ``equity``: ``EQUITY`` may be (a
+    position size expression).
 
     :raise ExprError: for the first problem, with its position.
     """
     tree = parse(text)
     assert isinstance(text, str)
-    scope = _Scope(text, "\n" in text.strip(), params, constraints, tickers, position)
+    scope = _Scope(text, "\n" in text.strip(), params, constraints, tickers, position, equity)
     node, kind = _check(tree, scope)
     if want == CONDITION and kind != CONDITION:
         raise scope.fail(
@@ -166,7 +182,7 @@ def _check(node: Node, scope: _Scope) -> tuple[Node, str]:
     if isinstance(node, Param):
         _use(node, "number", scope)
         return node, NUMBER
-    if isinstance(node, Position):  # a sub-tree checked again (``checked``)
+    if isinstance(node, Walked):  # a sub-tree checked again (``checked``)
         return node, SERIES
     if isinstance(node, Column):
         return _column(node, scope), SERIES
@@ -188,11 +204,25 @@ def _check(node: Node, scope: _Scope) -> tuple[Node, str]:
     return _call(node, scope)
 
 
-def _column(node: Column, scope: _Scope) -> Column | Position:
+def _column(node: Column, scope: _Scope) -> Column | Walked:
     if node.name in COLUMNS:
         return node
     if node.name in POSITION_NAMES:
-        return _position(node, scope)
+        if not scope.position:
+            raise scope.fail(
+                node,
+                f"{node.name} is a series of the open position: only an exit condition may "
+                "use it (bars_held >= 10)",
+            )
+        return _walked(Position(node.name, pos=node.pos), scope)
+    if node.name == EQUITY:
+        if not scope.equity:
+            raise scope.fail(
+                node,
+                "equity is the run's equity at a bar's close: only a position size "
+                "expression may use it (0.01 * equity / atr(14))",
+            )
+        return _walked(Equity(node.name, pos=node.pos), scope)
     if node.name in FUNCTIONS:
         function = FUNCTIONS[node.name]
         raise scope.fail(
@@ -200,20 +230,14 @@ def _column(node: Column, scope: _Scope) -> Column | Position:
         )
     if node.name.startswith("_"):
         raise scope.fail(node, f"unknown name {node.name[:32]!r}")
-    hint = _suggest(node.name, [*COLUMNS, *FUNCTIONS, *POSITION_NAMES])
+    hint = _suggest(node.name, [*COLUMNS, *FUNCTIONS, *POSITION_NAMES, EQUITY])
     tail = hint or f" (series: {', '.join(COLUMNS)})"
     raise scope.fail(node, f"unknown name {node.name!r}{tail}")
 
 
-def _position(node: Column, scope: _Scope) -> Position:
-    """A position series where it may be: in an exit condition, not inside a function that
-    reads past bars (the walk evaluates it bar by bar from the position's state)."""
-    if not scope.position:
-        raise scope.fail(
-            node,
-            f"{node.name} is a series of the open position: only an exit condition may use "
-            "it (bars_held >= 10)",
-        )
+def _walked(node: Walked, scope: _Scope) -> Walked:
+    """A series known only in the walk, where it may be: not inside a function that reads
+    past bars (the walk evaluates it bar by bar from the run's state)."""
     if scope.reading is not None:
         allowed = ", ".join(POSITION_FUNCTIONS)
         raise scope.fail(
@@ -221,7 +245,7 @@ def _position(node: Column, scope: _Scope) -> Position:
             f"{node.name} cannot be read by {scope.reading}, which reads past bars; use it "
             f"in comparisons, arithmetic and {allowed}",
         )
-    return Position(node.name, pos=node.pos)
+    return node
 
 
 def _expect(node: Node, kind: str, allowed: tuple[str, ...], scope: _Scope, what: str) -> None:

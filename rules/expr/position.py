@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules.expr.check import Program, uses_position
+from rules.expr.check import Program, uses_walked
 from rules.expr.evaluate import _Batch, _binary
 from rules.expr.functions import ELEMENTWISE
 from rules.expr.market import others_of
-from rules.expr.tree import Binary, Call, Node, Position, Unary
+from rules.expr.tree import Binary, Call, Node, Unary, Walked
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -36,13 +36,13 @@ FIRST_STRETCH = 16
 
 
 def leaves(node: Node) -> list[Node]:
-    """The largest sub-trees of ``node`` that name no position series, in order (``node``
-    itself when it names none)."""
-    if not uses_position(node):
+    """The largest sub-trees of ``node`` that name no series of the walk (a position series
+    or ``equity``), in order (``node`` itself when it names none)."""
+    if not uses_walked(node):
         return [node]
     out: list[Node] = []
     for child in node.children():
-        if not isinstance(child, Position):
+        if not isinstance(child, Walked):
             out.extend(leaves(child))
     return out
 
@@ -82,42 +82,58 @@ class _Held:
             return np.arange(start - self.first, stop - self.first, dtype=np.float64)
         if name == "entry_price":
             return np.full(stop - start, self.price)
-        if name == "open_return":
-            return self._open_return(start, stop)
         returns = memo.get("open_return")
         if returns is None:
             returns = memo["open_return"] = self._open_return(start, stop)
+        if name == "open_return":
+            return returns
+        assert name == "max_open_return"
         best = np.maximum.accumulate(np.maximum(returns, self.best))
         if best.size:
             self.best = best[-1]
-        memo[name] = best
         return best
 
     def _value(self, node: Node, start: int, stop: int, memo: dict) -> np.ndarray:
-        known = memo.get(node)
-        if known is not None:
-            return known
-        if isinstance(node, Position):
-            if node.name in memo:
-                return memo[node.name]
-            out = self._series(node.name, start, stop, memo)
-            memo[node.name] = out
-            return out
-        leaf = self.owner.leaves.get(node)
-        if leaf is not None:
-            out = leaf if leaf.shape[0] == 1 else leaf[start:stop]
-        elif isinstance(node, Unary):
-            arg = self._value(node.arg, start, stop, memo)
-            out = np.logical_not(arg) if node.op == "not" else np.negative(arg)
-        elif isinstance(node, Binary):
-            left = self._value(node.left, start, stop, memo)
-            out = _binary(node.op, left, self._value(node.right, start, stop, memo))
-        else:
-            assert isinstance(node, Call) and node.function in ELEMENTWISE
-            args = [self._value(arg, start, stop, memo) for arg in node.args]
-            out = ELEMENTWISE[node.function](*args)
-        memo[node] = out
+        def series(name: str) -> np.ndarray:
+            return self._series(name, start, stop, memo)
+
+        return residual(node, self.owner.leaves, start, stop, series, memo)
+
+
+def residual(
+    node: Node,
+    parts: Mapping[Node, np.ndarray],
+    start: int,
+    stop: int,
+    series: Callable[[str], np.ndarray],
+    memo: dict,
+) -> np.ndarray:
+    """The residual ``node`` on bars ``start:stop``: its position-free ``parts`` (``leaves``:
+    T values, or 1 for a number) sliced there, its walked series from ``series(name)``,
+    joined by its operators and element-wise functions (``memo``: values computed so far)."""
+    known = memo.get(node)
+    if known is not None:
+        return known
+    if isinstance(node, Walked):
+        out = memo.get(node.name)
+        if out is None:
+            out = memo[node.name] = series(node.name)
         return out
+    leaf = parts.get(node)
+    if leaf is not None:
+        out = leaf if leaf.shape[0] == 1 else leaf[start:stop]
+    elif isinstance(node, Unary):
+        arg = residual(node.arg, parts, start, stop, series, memo)
+        out = np.logical_not(arg) if node.op == "not" else np.negative(arg)
+    elif isinstance(node, Binary):
+        left = residual(node.left, parts, start, stop, series, memo)
+        out = _binary(node.op, left, residual(node.right, parts, start, stop, series, memo))
+    else:
+        assert isinstance(node, Call) and node.function in ELEMENTWISE
+        args = [residual(arg, parts, start, stop, series, memo) for arg in node.args]
+        out = ELEMENTWISE[node.function](*args)
+    memo[node] = out
+    return out
 
 
 class PositionExit:
