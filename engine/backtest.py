@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine import _simulate, compiled
-from engine._simulate import PositionExit
+from engine._simulate import PositionExit, Sizer
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
@@ -62,13 +62,25 @@ def _events(
     exits: np.ndarray,
     params: TradingParams,
     position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
 ):
     if params.walks_bars or position_exits is not None:
-        if position_exits is not None and len(position_exits) != entries.shape[0]:
-            raise ValueError("position_exits must hold one exit per run")
+        for name, given in (("position_exits", position_exits), ("sizes", sizes)):
+            if given is not None and len(given) != entries.shape[0]:
+                raise ValueError(f"{name} must hold one per run")
         return _simulate.stop_events(
-            entries, exits, bars.open, bars.high, bars.low, params, bars.close, position_exits
+            entries,
+            exits,
+            bars.open,
+            bars.high,
+            bars.low,
+            params,
+            bars.close,
+            position_exits,
+            sizes,
         )
+    if sizes is not None:
+        raise ValueError("a size series goes with params.size_unit, and only with it")
     runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
     return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
 
@@ -96,6 +108,7 @@ def run(
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
     position_exit: PositionExit | None = None,
+    size: Sizer | None = None,
 ) -> EngineResult:
     """Backtest one signal pair over ``bars``.
 
@@ -115,16 +128,21 @@ def run(
     evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
     outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
     bar; not with entry orders.
+
+    ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
+    position, read on its signal bar's close with the equity then (docs/execution.md,
+    "Position size as an expression").
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
     held = None if position_exit is None else [position_exit]
+    sizes = None if size is None else [size]
     orders = None
     if params.has_orders:
         _no_position_exits(held)
         events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
     else:
-        events = _events(bars, entries[None], exits[None], params, held)
+        events = _events(bars, entries[None], exits[None], params, held, sizes)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
@@ -150,6 +168,7 @@ def run_batch(
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
     position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
@@ -169,7 +188,8 @@ def run_batch(
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
     ``position_exit``): the runs are walked bar by bar (not with ``one_pass`` nor entry
-    orders).
+    orders); so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
+    ``params.size_unit``).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
@@ -183,14 +203,14 @@ def run_batch(
         if _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
-        if params.has_stops or keep_equity:
-            raise ValueError("one_pass takes no stops and keeps no equity")
+        if params.has_stops or params.size_unit is not None or keep_equity:
+            raise ValueError("one_pass takes no stops nor size series and keeps no equity")
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     if params.has_orders:
         events, _ = _order_events(bars, entries, exits, params, limit, stop)
     else:
-        events = _events(bars, entries, exits, params, position_exits)
+        events = _events(bars, entries, exits, params, position_exits, sizes)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):
@@ -306,8 +326,8 @@ def run_crossings(
     same numbers as ``run_batch`` on those crossings, bit for bit, without N × T signals.
     """
     params = params or TradingParams()
-    if params.has_stops:
-        raise ValueError("run_crossings takes no stops")
+    if params.has_stops or params.size_unit is not None:
+        raise ValueError("run_crossings takes no stops nor size series")
     lines = np.ascontiguousarray(lines, dtype=np.float64)
     if lines.ndim != 2 or offset < 0 or lines.shape[1] < offset + len(bars):
         raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")
