@@ -59,6 +59,10 @@ class RunRequest:
     """How signals open positions, normalised (``type``, the ``limit``/``stop`` texts its
     type uses, ``params``, ``valid_bars``); None: a market order at the next open
     (docs/execution.md, "Entry orders")."""
+    size_expr: dict[str, Any] | None = None
+    """The position size as an expression, normalised (``expr``, ``unit``, ``max_size``,
+    ``params``); None: ``position_size`` and ``size_type`` (docs/execution.md, "Position
+    size as an expression")."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -69,7 +73,16 @@ class RunRequest:
             close_at_end=self.close_open_trades_at_end,
             **engine_fields,
             **self.entry_settings(),
+            **self.size_settings(),
         )
+
+    def size_settings(self) -> dict[str, Any]:
+        """The engine's size fields (``size_unit``, ``max_size``); empty without a
+        ``size_expr``."""
+        size = self.size_expr
+        if size is None:
+            return {}
+        return {"size_unit": size["unit"], "max_size": size["max_size"]}
 
     def entry_settings(self) -> dict[str, Any]:
         """The engine's entry order fields (``entry_type``, ``valid_bars``); empty for a
@@ -82,10 +95,11 @@ class RunRequest:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
         that are off (``None``), costs not charged (``None``), a market entry (no
-        ``entry_order``) and ``close_open_trades_at_end`` false are left out, so a request
+        ``entry_order``), no ``size_expr`` and ``close_open_trades_at_end`` false are left
+        out, so a request
         without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
-        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order"):
+        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order", "size_expr"):
             if data[name] is None:
                 del data[name]
         if not data["close_open_trades_at_end"]:
@@ -218,7 +232,27 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         **{name: _cost(name, getattr(body, name)) for name in COST_FIELDS},
         close_open_trades_at_end=body.close_open_trades_at_end,
         entry_order=entry_order,
+        size_expr=_size_expr(body.size_expr),
     )
+
+
+def _size_expr(body: Any) -> dict[str, Any] | None:
+    """A request's ``size_expr`` normalised (its text, unit, cap and checked ``$name``
+    values), or None.
+
+    :raise RequestError: naming ``size_expr.expr`` or ``size_expr.params.<name>``.
+    """
+    if body is None:
+        return None
+    from rules.size_expr import check_size
+    from rules.spec import RuleValidationError
+
+    try:
+        values = check_size(body.expr, body.params)
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    max_size = None if body.max_size is None else float(body.max_size)
+    return {"expr": body.expr, "unit": body.unit, "max_size": max_size, "params": values}
 
 
 def _position_exit(rule_type: str, params: dict) -> bool:

@@ -157,6 +157,18 @@ def position_exits_in_window(
     return position_exits(rule_type, params_list, history, window, cache)
 
 
+def size_in_window(frame: MarketWindow, size_expr: dict | None):
+    """The request's size series on the window's bars (``rules.size_expr.SizeAt``, the
+    engine's ``size``), its ``equity``-free parts computed on the signal history as the
+    signals are; None without a ``size_expr``."""
+    if size_expr is None:
+        return None
+    from rules.size_expr import size_at
+
+    history, window = frame.signal_history()
+    return size_at(size_expr["expr"], history, size_expr["params"], window)
+
+
 def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dict[str, np.ndarray]:
     """The rule's overlays ({label: price-scale line}, empty when it has none), computed on
     every bar up to the window's end and cut to the window, as its signals are."""
@@ -234,6 +246,7 @@ def execute(
         limit=limit,
         stop=stop,
         position_exit=None if held is None else held[0],
+        size=size_in_window(frame, request.size_expr),
     )
 
     overlays = None
