@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from rules.expr.check import POSITION_FUNCTIONS
+from rules.expr.check import EQUITY, POSITION_FUNCTIONS
 from rules.expr.functions import FUNCTIONS, Function
 from rules.expr.grammar import (
     MAX_DEPTH,
@@ -113,6 +113,10 @@ def _reference() -> dict[str, Any]:
             "summary": "exit conditions only, in comparisons, arithmetic and "
             f"{', '.join(POSITION_FUNCTIONS)}; NaN outside a long",
         },
+        "size_series": {
+            "names": [{"name": EQUITY, "summary": "the run's equity at the signal bar's close"}],
+            "summary": "a run's size_expr only, element-wise like the position series",
+        },
         "operators": [{"syntax": s, "summary": d} for s, d in OPERATORS],
         "parameters": "$name takes the number params.name: a whole number when it is a window "
         "or a lag, else any number; params.bounds narrows its range, e.g. "
@@ -132,8 +136,8 @@ def _reference() -> dict[str, Any]:
 
 def reference() -> dict[str, Any]:
     """The language's reference: functions (name, signature, args, result, one-line
-    summary), series, the position series of exit conditions, operators, the ``$name``
-    rule, limits and examples (JSON-ready)."""
+    summary), series, the position series of exit conditions, the series of a size
+    expression, operators, the ``$name`` rule, limits and examples (JSON-ready)."""
     import copy
 
     return copy.deepcopy(_reference())

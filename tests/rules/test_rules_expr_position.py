@@ -133,3 +133,4 @@ def test_the_reference_lists_the_position_series():
     assert tuple(POSITION_SERIES) == POSITION_NAMES
     listed = [entry["name"] for entry in reference()["position_series"]["names"]]
     assert listed == list(POSITION_NAMES)
+    assert [entry["name"] for entry in reference()["size_series"]["names"]] == ["equity"]
