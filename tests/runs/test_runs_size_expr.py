@@ -102,3 +102,19 @@ def test_a_run_sized_by_atr_buys_the_risk_over_twice_the_atr_on_its_signal_bar()
         signal = stamps.index(trade["entry_timestamp"]) - 1
         wanted = math.floor(0.01 * equity[signal] / (2 * atrs[signal]))
         assert trade["size"] == wanted
+
+
+def test_a_size_expr_reads_the_whole_history_even_beside_a_rule_with_a_short_reach():
+    """The rule alone reads 20 bars before the window; with a size_expr (an ATR smoothed
+    over the whole file) the signals start at the file's first bar."""
+    from kinds.runs.execute import load_market_data
+    from kinds.runs.signal_cost import signal_start
+
+    rule = {
+        "rule_type": "EXPR",
+        "params": {"entry": "crossover(close, highest(close, 20))", "exit": "close < low"},
+    }
+    plain = parse_request({**BASE, **rule})
+    market = load_market_data(plain)
+    assert signal_start(plain, market) == market.start - 20 > 0
+    assert signal_start(parse_request({**BASE, **rule, "size_expr": ATR}), market) == 0
