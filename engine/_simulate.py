@@ -33,12 +33,16 @@ Execution convention (docs/execution.md, "Execution convention"):
   the bar's range (backtesting.py's SL-first order). A trailing stop is checked against the
   level of the previous bars, then ratchets with this bar's high (long) or low (short). A
   stopped-out run stays flat until the next signal that opens a position.
+* Position-aware exits (``stop_events`` with ``position_exits``): while a long is open, the
+  exit on each close is a function of the long's fill bar and entry price (an EXPR exit
+  naming ``bars_held``, ``open_return``…), evaluated after the bar's fills and stops.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,6 +171,10 @@ class _Costs:
     borrow: float = 0.0
     """The borrow fee per bar: ``borrow_rate`` / bars per year (0 when shorts pay none)."""
     close_at_end: bool = False
+    size_unit: str | None = None
+    """How a size series sizes the orders (``TradingParams.size_unit``); None: none does."""
+    max_size: float = math.inf
+    """The size series' cap: ``max_size``, or 1 for a fraction and none for shares."""
     extra: bool = False
     """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee):
     without, the fill step is 1.1.0's arithmetic, operation for operation."""
@@ -189,6 +197,8 @@ class _Costs:
             fraction=params.position_size / 100.0,
             borrow=(params.borrow_rate or 0.0) / params.annual_bars if params.borrows else 0.0,
             close_at_end=bool(params.close_at_end),
+            size_unit=params.size_unit,
+            max_size=_size_cap(params),
             extra=compiled.extra_fees(**fees),
             **fees,
         )
@@ -198,6 +208,12 @@ class _Costs:
         ``compiled.costs_array`` derives)."""
         names = [f.name for f in dataclasses.fields(self) if f.name != "extra"]
         return compiled.costs_array(**{name: getattr(self, name) for name in names})
+
+
+def _size_cap(params: TradingParams) -> float:
+    if params.max_size is not None:
+        return params.max_size
+    return 1.0 if params.size_unit == "fraction" else math.inf
 
 
 class _FloatMath:
@@ -250,20 +266,38 @@ def _shares(budget, price, c: _Costs, xp):
     return qty - (notional + _order_fee(qty, price, c, xp) > budget)
 
 
-def _fill(cash, shares, price, side, c: _Costs, xp):
+def _fill(cash, shares, price, side, c: _Costs, xp, size: float | None = None):
     """One fill, written once for floats (xp=_FloatMath) and arrays (xp=numpy): close
     ``shares`` at ``price``, then open ``side``. Returns (close_price, close_fee,
-    open_price, qty, open_fee, cash after)."""
+    open_price, qty, open_fee, cash after). ``size`` (floats only): the value of a size
+    series for the opening order (``_sized``), instead of ``position_size``."""
     close_price = price * (1.0 - xp.sign(shares) * c.slip)
     close_fee = _order_fee(xp.abs(shares), close_price, c, xp)
     cash_flat = cash + shares * close_price - close_fee
     open_price = price * (1.0 + side * c.slip)
-    budget = xp.minimum(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
-    qty = _shares(budget, open_price, c, xp)
+    if size is not None:
+        qty = _sized(size, cash_flat, open_price, c)
+    else:
+        budget = xp.minimum(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
+        qty = _shares(budget, open_price, c, xp)
     qty = xp.where((side != 0) & (qty > 0), qty, 0.0)
     notional = qty * open_price
     open_fee = _order_fee(qty, open_price, c, xp)
     return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
+
+
+def _sized(size: float, cash_flat: float, price: float, c: _Costs) -> float:
+    """The shares of an opening order sized by a size series' value ``size`` on the signal
+    bar (docs/execution.md, "Position size as an expression"): a fraction f buys what the
+    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent); a
+    share count n buys floor(min(n, cap)) shares, fewer when cash cannot pay for them with
+    their fee. An undefined (NaN) or non-positive size opens nothing."""
+    if not (size > 0.0 and cash_flat > 0.0):
+        return 0.0
+    if c.size_unit == "fraction":
+        return _shares(cash_flat * min(size, c.max_size), price, c, _FloatMath)
+    wanted = math.floor(min(size, c.max_size))
+    return float(min(wanted, _shares(cash_flat, price, c, _FloatMath)))
 
 
 def _record(out: dict, at, closed, close_price, close_fee, opened, open_price, open_fee, cash):
@@ -399,6 +433,17 @@ def trade_counts(events: Events, first: int, last: int, bust_bar: np.ndarray) ->
     return np.bincount(runs[counted], minlength=last - first)
 
 
+PositionExit = Callable[[float, int, float], Callable[[int], bool]]
+"""A run's position-aware exit (docs/execution.md, "Position-aware exits"): called with the
+side (+1: the walk calls it for longs, the side an exit closes), the fill bar and the entry
+fill price of a position the walk opens, it returns whether the exit holds on a bar's close
+while that position is open (bars from the fill bar on, in increasing order)."""
+
+Sizer = Callable[[int, float], float]
+"""A run's size series (docs/execution.md, "Position size as an expression"): called with a
+signal bar and the run's equity at its close, it returns the size of the position that
+signal opens (a fraction of equity or shares, ``TradingParams.size_unit``; NaN: none)."""
+
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
 """Exit-reason codes of fills (indices into ``engine.result.EXIT_REASONS``)."""
 
@@ -469,10 +514,17 @@ def stop_events(
     low: np.ndarray,
     params: TradingParams,
     close: np.ndarray | None = None,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
 ) -> Events:
-    """The fills of N runs with stops or a borrow fee, walking each run bar by bar (Python
-    floats). With a borrow fee (``close`` given) a short pays it at each close, and the
-    cash at every close and each charge are kept (``Events.cash_path``, ``Events.borrow``).
+    """The fills of N runs with stops, a borrow fee or position-aware exits, walking each
+    run bar by bar (Python floats). With a borrow fee (``close`` given) a short pays it at
+    each close, and the cash at every close and each charge are kept (``Events.cash_path``,
+    ``Events.borrow``). ``position_exits[i]`` (``PositionExit``, or None): run i's exit
+    while a long is open, in place of its row of ``exits`` (which hold the exit outside
+    one, and while short: an exit never closes a short). ``sizes[i]`` (``Sizer``): run i's
+    size series, read on the close of each bar whose signal opens a position (with
+    ``params.size_unit``).
 
     Per bar: the fill of the previous close's signal change at the open (close, then open,
     as without stops), then the stop check of the position held, then the bar's signal. A
@@ -488,9 +540,19 @@ def stop_events(
     rows: list[tuple] = []
     carry: list[tuple[list, list]] = []
     counts = np.zeros(signal.shape[0], dtype=np.int64)
+    longonly = params.direction == "longonly"
+    if (sizes is None) != (params.size_unit is None):
+        raise ValueError("a size series goes with params.size_unit, and only with it")
+    if sizes is not None and close is None:
+        raise ValueError("a size series needs the closes (its equity)")
+    closes_all = close.tolist() if sizes is not None else []
     for i, sides in enumerate(signal.tolist()):
         before = len(rows)
-        path = _walk_stops(i, sides, params.direction == "longonly", prices, costs, stops, rows)
+        held = None
+        if position_exits is not None and position_exits[i] is not None:
+            held = (position_exits[i], entries[i].tolist())
+        sizing = None if sizes is None else (sizes[i], closes_all)
+        path = _walk_stops(i, sides, longonly, prices, costs, stops, rows, held, sizing)
         if path is not None:
             carry.append(path)
         counts[i] = len(rows) - before
@@ -537,21 +599,30 @@ def _walk_stops(
     c: _Costs,
     s: _Stops,
     rows: list,
+    held: tuple[PositionExit, list] | None = None,
+    sizing: tuple[Sizer, list[float]] | None = None,
 ) -> tuple[list, list] | None:
     """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
     ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With closes (a borrow fee) a
-    short pays it at each close; returns the cash at every close and each charge then."""
+    short pays it at each close; returns the cash at every close and each charge then.
+    ``held`` (a position-aware exit and the run's entries): while a long is open, a bar's
+    signal is its entry minus that exit on the bar's close (a short is closed by an entry
+    only, so its bars keep the exit outside a position). ``sizing`` (a size series and the
+    closes): the size of a position is the series' value on its signal bar's close, with
+    the equity then."""
     opens, highs, lows, closes = prices
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
     position: _Position | None = None
+    exit_at: Callable[[int], bool] | None = None
+    size: float | None = None
     cash_path: list[float] = []
     charges: list[float] = []
     for bar in range(last + 1):
         if pending:
             new_side = float(pending - 2)
             close_price, close_fee, open_price, qty, open_fee, cash = _fill(
-                cash, shares, opens[bar], new_side, c, _FloatMath
+                cash, shares, opens[bar], new_side, c, _FloatMath, size
             )
             opened = new_side * qty
             rows.append(
@@ -571,6 +642,8 @@ def _walk_stops(
             )
             shares, pending = opened, 0
             position = _Position(new_side, open_price, s) if opened else None
+            if held is not None:  # a long only: an exit never closes a short
+                exit_at = held[0](new_side, bar, open_price) if opened > 0 else None
         if position is not None:
             hit = position.exit(opens[bar], highs[bar], lows[bar])
             if hit is not None:
@@ -580,15 +653,19 @@ def _walk_stops(
                 rows.append(
                     (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
                 )
-                shares, position, previous = 0.0, None, 0
+                shares, position, previous, exit_at = 0.0, None, 0, None
         if closes is not None:
             charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
             cash -= charge
             cash_path.append(cash)
             charges.append(charge)
         signal = signals[bar]
+        if exit_at is not None:
+            signal = held[1][bar] - exit_at(bar)  # type: ignore[index]
         if signal and bar < last:
             side = max(signal, 0) if longonly else signal
             if side != previous:
                 pending, previous = side + 2, side  # +2: 0 means no pending change
+                if sizing is not None:
+                    size = sizing[0](bar, cash + shares * sizing[1][bar]) if side else 0.0
     return (cash_path, charges) if closes is not None else None

@@ -1,17 +1,19 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops or a borrow fee), so a run inside a sweep and the same run on its own give
-bit-for-bit equal numbers.
+walk per run with stops, a borrow fee or position-aware exits), so a run inside a sweep and
+the same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from engine import _simulate, compiled
+from engine._simulate import PositionExit, Sizer
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
@@ -54,11 +56,31 @@ def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop
     )
 
 
-def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
-    if params.walks_bars:
+def _events(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+):
+    if params.walks_bars or position_exits is not None:
+        for name, given in (("position_exits", position_exits), ("sizes", sizes)):
+            if given is not None and len(given) != entries.shape[0]:
+                raise ValueError(f"{name} must hold one per run")
         return _simulate.stop_events(
-            entries, exits, bars.open, bars.high, bars.low, params, close=bars.close
+            entries,
+            exits,
+            bars.open,
+            bars.high,
+            bars.low,
+            params,
+            bars.close,
+            position_exits,
+            sizes,
         )
+    if sizes is not None:
+        raise ValueError("a size series goes with params.size_unit, and only with it")
     runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
     return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
 
@@ -85,6 +107,8 @@ def run(
     *,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
+    position_exit: PositionExit | None = None,
+    size: Sizer | None = None,
 ) -> EngineResult:
     """Backtest one signal pair over ``bars``.
 
@@ -99,14 +123,26 @@ def run(
     With an entry order (``params.entry_type`` other than market), ``limit`` and ``stop``
     are the order prices each bar's signal would use (T floats; docs/execution.md, "Entry
     orders") and the result holds the orders.
+
+    ``position_exit`` (``engine._simulate.PositionExit``): the exit while a long is open,
+    evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
+    outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
+    bar; not with entry orders.
+
+    ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
+    position, read on its signal bar's close with the equity then (docs/execution.md,
+    "Position size as an expression").
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
+    held = None if position_exit is None else [position_exit]
+    sizes = None if size is None else [size]
     orders = None
     if params.has_orders:
+        _no_position_exits(held)
         events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
     else:
-        events = _events(bars, entries[None], exits[None], params)
+        events = _events(bars, entries[None], exits[None], params, held, sizes)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
@@ -131,6 +167,8 @@ def run_batch(
     block_edges: np.ndarray | None = None,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
@@ -147,23 +185,32 @@ def run_batch(
     ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
     are walked compiled when the work pays for it (``engine._order_kernel``, the same
     numbers and equity as the Python walk bit for bit).
+
+    ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
+    ``position_exit``): the runs are walked bar by bar (not with ``one_pass`` nor entry
+    orders); so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
+    ``params.size_unit``).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    if position_exits is not None:
+        _no_position_exits(position_exits if params.has_orders else None)
+        if one_pass:
+            raise ValueError("one_pass takes no position exits")
     if params.has_orders:
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
         if _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
-        if params.has_stops or keep_equity:
-            raise ValueError("one_pass takes no stops and keeps no equity")
+        if params.has_stops or params.size_unit is not None or keep_equity:
+            raise ValueError("one_pass takes no stops nor size series and keeps no equity")
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     if params.has_orders:
         events, _ = _order_events(bars, entries, exits, params, limit, stop)
     else:
-        events = _events(bars, entries, exits, params)
+        events = _events(bars, entries, exits, params, position_exits, sizes)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):
@@ -175,6 +222,12 @@ def run_batch(
         return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _no_position_exits(position_exits) -> None:
+    """:raise ValueError: position exits with entry orders (not walked together)."""
+    if position_exits is not None:
+        raise ValueError("position exits are not walked with entry orders")
 
 
 def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
@@ -273,8 +326,8 @@ def run_crossings(
     same numbers as ``run_batch`` on those crossings, bit for bit, without N × T signals.
     """
     params = params or TradingParams()
-    if params.has_stops:
-        raise ValueError("run_crossings takes no stops")
+    if params.has_stops or params.size_unit is not None:
+        raise ValueError("run_crossings takes no stops nor size series")
     lines = np.ascontiguousarray(lines, dtype=np.float64)
     if lines.ndim != 2 or offset < 0 or lines.shape[1] < offset + len(bars):
         raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")

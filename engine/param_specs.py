@@ -133,5 +133,9 @@ ENTRY_ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "on_close")
 next open (the default), a ``limit``, ``stop`` or ``stop_limit`` order good for
 ``valid_bars`` bars after the signal bar, or ``on_close`` at the signal bar's close."""
 
+SIZE_UNITS = ("fraction", "shares")
+"""What a position size expression gives (docs/execution.md, "Position size as an
+expression"): a fraction of equity or a number of shares."""
+
 VALID_BARS_MAX = 10_000
 """The most bars an entry order may stay good for."""

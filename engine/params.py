@@ -21,6 +21,7 @@ from engine.param_specs import (
     PERCENT_MESSAGE,
     POSITION_SIZE,
     SIZE_TYPES,
+    SIZE_UNITS,
     SLIPPAGE_BPS,
     STOP_LOSS_PCT,
     STOP_SPECS,
@@ -82,6 +83,13 @@ class TradingParams:
     are inputs of ``run``/``run_batch`` (docs/execution.md, "Entry orders")."""
     valid_bars: int = 1
     """Bars after its signal bar an entry order is good for (limit, stop, stop_limit)."""
+    size_unit: str | None = None
+    """``None``: orders are sized by ``position_size`` and ``size_type``; ``fraction`` or
+    ``shares`` (``SIZE_UNITS``): by a size series given to ``run``/``run_batch``, evaluated
+    on the signal bar (docs/execution.md, "Position size as an expression")."""
+    max_size: float | None = None
+    """The cap of the size series (a fraction at most 1, or shares); ``None``: 1 for a
+    fraction, none for shares."""
 
     @property
     def annual_bars(self) -> float:
@@ -111,8 +119,9 @@ class TradingParams:
 
     @property
     def walks_bars(self) -> bool:
-        """Whether the run is walked bar by bar (stops, or a borrow fee charged per close)."""
-        return self.has_stops or self.borrows
+        """Whether the run is walked bar by bar (stops, a borrow fee charged per close, or
+        a size evaluated per signal)."""
+        return self.has_stops or self.borrows or self.size_unit is not None
 
     def __post_init__(self) -> None:
         def finite(name: str) -> float:
@@ -153,6 +162,7 @@ class TradingParams:
         for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT, *COST_SPECS):
             if getattr(self, spec.name) is not None:
                 check(spec)
+        self._check_size()
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise EngineParamError(FEE_MAX.name, FEE_MAX_BELOW_MIN)
         if self.close_at_end not in (None, True, False):
@@ -163,3 +173,25 @@ class TradingParams:
         for name in (*STOP_FIELDS, *COST_FIELDS, "bars_per_year"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))
+
+    def _check_size(self) -> None:
+        """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a
+        fraction, set only with a unit), and not with entry orders."""
+        if self.size_unit is None:
+            if self.max_size is not None:
+                raise EngineParamError("max_size", "is a cap of a size series: set size_unit")
+            return
+        if self.size_unit not in SIZE_UNITS:
+            raise EngineParamError("size_unit", f"must be one of {', '.join(SIZE_UNITS)}")
+        if self.has_orders:
+            raise EngineParamError(
+                "size_unit", "is not applied with entry orders yet: enter at market"
+            )
+        cap = self.max_size
+        if cap is None:
+            return
+        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not cap > 0:
+            raise EngineParamError("max_size", "must be a number above 0")
+        if not math.isfinite(cap) or (self.size_unit == "fraction" and cap > 1):
+            raise EngineParamError("max_size", "must be at most 1 for a fraction of equity")
+        object.__setattr__(self, "max_size", float(cap))

@@ -7,6 +7,7 @@ validates rule requests and describes every rule for the API and the dashboard f
 Public surface::
 
     from rules import RULES, validate_rule, generate_signals, generate_signals_batch
+    from rules import position_exits  # an EXPR exit naming the open position's series
     from rules import rule_slug, describe_rules, RuleValidationError
     from rules import sma, ema, rsi, macd, bollinger, atr, stochastic, adx, obv, vwap
     from rules import directional  # +DI, −DI, ADX as TA-Lib computes them
@@ -44,6 +45,7 @@ from rules.registry import (
     describe_rules,
     generate_signals,
     generate_signals_batch,
+    position_exits,
     rule_slug,
     validate_rule,
 )
@@ -74,6 +76,7 @@ __all__ = [
     "macd_line_rows",
     "obv",
     "parse_constraint",
+    "position_exits",
     "previous",
     "roc",
     "rolling_max",

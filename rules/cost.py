@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Unary, walk
+from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Unary, Walked, walk
 
 SCANS = {"stdev": 1, "zscore": 1, "highest": 1, "lowest": 1, "stoch_k": 2, "stoch_d": 2}
 """Functions that read their whole window on every bar: window multiplier of their work."""
@@ -49,6 +49,7 @@ _LOCAL = {
     "crossunder": lambda w: 1,
     "abs": lambda w: 0,
     "log": lambda w: 0,
+    "sqrt": lambda w: 0,
     "min": lambda w: 0,
     "max": lambda w: 0,
 }
@@ -133,7 +134,7 @@ def signal_cost(rule_type: str, params: dict, bars: int) -> SignalCost:
 def _reach(node: Node, params: dict, known: dict[Node, int | None]) -> int | None:
     if node in known:
         return known[node]
-    if isinstance(node, Number | Param | Column):
+    if isinstance(node, Number | Param | Column | Walked):
         found: int | None = 0
     elif isinstance(node, Unary | Binary) or (isinstance(node, Call) and node.function in _LOCAL):
         inputs = [_reach(child, params, known) for child in node.children()]

@@ -64,6 +64,10 @@ class RunRequest:
     """The prices indicators and signals see (``data.adjust.ADJUSTMENTS``: ``split`` or
     ``total_return``); None: as traded (``raw``). The engine trades the prices as traded
     (docs/execution.md, "Adjusted prices")."""
+    size_expr: dict[str, Any] | None = None
+    """The position size as an expression, normalised (``expr``, ``unit``, ``max_size``,
+    ``params``); None: ``position_size`` and ``size_type`` (docs/execution.md, "Position
+    size as an expression")."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -74,7 +78,16 @@ class RunRequest:
             close_at_end=self.close_open_trades_at_end,
             **engine_fields,
             **self.entry_settings(),
+            **self.size_settings(),
         )
+
+    def size_settings(self) -> dict[str, Any]:
+        """The engine's size fields (``size_unit``, ``max_size``); empty without a
+        ``size_expr``."""
+        size = self.size_expr
+        if size is None:
+            return {}
+        return {"size_unit": size["unit"], "max_size": size["max_size"]}
 
     def entry_settings(self) -> dict[str, Any]:
         """The engine's entry order fields (``entry_type``, ``valid_bars``); empty for a
@@ -87,11 +100,11 @@ class RunRequest:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
         that are off (``None``), costs not charged (``None``), a market entry (no
-        ``entry_order``), raw prices (no ``price_adjustment``) and
-        ``close_open_trades_at_end`` false are left out, so a request
-        without them stores and queues the same bytes as before they existed."""
+        ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr`` and
+        ``close_open_trades_at_end`` false are left out, so a request without them stores and
+        queues the same bytes as before they existed."""
         data = asdict(self)
-        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order", "price_adjustment"):
+        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order", "price_adjustment", "size_expr"):
             if data[name] is None:
                 del data[name]
         if not data["close_open_trades_at_end"]:
@@ -197,6 +210,13 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
     if body is None:
         raise RequestError(*error_field_message(late[0]))
     check_daily_dates(body.timeframe, body.start_date, body.end_date)
+    entry_order = _entry_order(body.entry_order)
+    if entry_order is not None and _position_exit(rule_type, params):
+        raise RequestError(
+            "entry_order",
+            "cannot be combined with an exit that names the open position (bars_held, "
+            "entry_price, open_return, max_open_return): enter at market or leave them out",
+        )
     return RunRequest(
         run_id=body.run_id or new_run_id(),
         ticker=body.ticker.strip().upper(),
@@ -216,9 +236,39 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         **{name: _percent(getattr(body, name)) for name in STOP_FIELDS},
         **{name: _cost(name, getattr(body, name)) for name in COST_FIELDS},
         close_open_trades_at_end=body.close_open_trades_at_end,
-        entry_order=_entry_order(body.entry_order),
+        entry_order=entry_order,
         price_adjustment=None if body.price_adjustment == RAW else body.price_adjustment,
+        size_expr=_size_expr(body.size_expr),
     )
+
+
+def _size_expr(body: Any) -> dict[str, Any] | None:
+    """A request's ``size_expr`` normalised (its text, unit, cap and checked ``$name``
+    values), or None.
+
+    :raise RequestError: naming ``size_expr.expr`` or ``size_expr.params.<name>``.
+    """
+    if body is None:
+        return None
+    from rules.size_expr import check_size
+    from rules.spec import RuleValidationError
+
+    try:
+        values = check_size(body.expr, body.params)
+    except RuleValidationError as exc:
+        raise RequestError(exc.field, exc.message) from None
+    max_size = None if body.max_size is None else float(body.max_size)
+    return {"expr": body.expr, "unit": body.unit, "max_size": max_size, "params": values}
+
+
+def _position_exit(rule_type: str, params: dict) -> bool:
+    """Whether validated params of ``rule_type`` have an exit naming the open position's
+    series (docs/execution.md, "Position-aware exits")."""
+    if rule_type != "EXPR":
+        return False
+    from rules.library.expr import uses_position
+
+    return uses_position(params)
 
 
 def _entry_order(body: Any) -> dict[str, Any] | None:

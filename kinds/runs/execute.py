@@ -160,6 +160,32 @@ def signals_in_window(
     return entries[:, window], exits[:, window]
 
 
+def position_exits_in_window(
+    frame: MarketWindow, rule_type: str, params_list: list[dict], cache: dict | None = None
+) -> list | None:
+    """The position-aware exits of N parameter sets of one rule on the window's bars (one
+    per set, for the engine's ``position_exit``; docs/execution.md, "Position-aware
+    exits"), or None when the rule's exit names no position series. Their position-free
+    parts are computed on the signal history as the signals are; ``cache``: the one
+    ``signals_in_window`` used."""
+    from rules import position_exits
+
+    history, window = frame.signal_history()
+    return position_exits(rule_type, params_list, history, window, cache)
+
+
+def size_in_window(frame: MarketWindow, size_expr: dict | None):
+    """The request's size series on the window's bars (``rules.size_expr.SizeAt``, the
+    engine's ``size``), its ``equity``-free parts computed on the signal history as the
+    signals are; None without a ``size_expr``."""
+    if size_expr is None:
+        return None
+    from rules.size_expr import size_at
+
+    history, window = frame.signal_history()
+    return size_at(size_expr["expr"], history, size_expr["params"], window)
+
+
 def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dict[str, np.ndarray]:
     """The rule's overlays ({label: price-scale line}, empty when it has none), computed on
     every bar up to the window's end and cut to the window, as its signals are."""
@@ -224,11 +250,22 @@ def execute(
     start = check_signal_cost(request, market)
     check_run_memory(request, market, start)
     frame = market_window(market, start)
-    entries, exits = signals_in_window(frame, request.rule_type, [request.params])
+    cache: dict = {}
+    entries, exits = signals_in_window(frame, request.rule_type, [request.params], cache)
     entries, exits = entries[0], exits[0]
+    held = position_exits_in_window(frame, request.rule_type, [request.params], cache)
     limit, stop = entry_prices_in_window(frame, request.entry_order)
     params = request.trading_params(frame.bars_per_year)
-    result = run_engine(frame.bars, entries, exits, params, limit=limit, stop=stop)
+    result = run_engine(
+        frame.bars,
+        entries,
+        exits,
+        params,
+        limit=limit,
+        stop=stop,
+        position_exit=None if held is None else held[0],
+        size=size_in_window(frame, request.size_expr),
+    )
 
     overlays = None
     if request.charts and RULES[request.rule_type].overlays is not None:

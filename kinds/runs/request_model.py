@@ -46,6 +46,7 @@ from engine.param_specs import (
     POSITION_SIZE,
     REQUEST_NUMBERS,
     SIZE_TYPES,
+    SIZE_UNITS,
     SLIPPAGE_BPS,
     STOP_LOSS_PCT,
     TAKE_PROFIT_PCT,
@@ -180,6 +181,25 @@ class EntryOrderBody(BaseModel):
     )
 
 
+class SizeExprBody(BaseModel):
+    """The position size as an expression (docs/execution.md, "Position size as an
+    expression"): its text (checked by ``rules.size_expr``; ``equity`` allowed), what its
+    value is, its cap and its ``$name`` values."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, title="SizeExpr")
+
+    expr: Annotated[str, Field(strict=True, max_length=PRICE_TEXT_MAX)] = Field(
+        description="size expression, evaluated on the signal bar's close"
+    )
+    unit: Literal[SIZE_UNITS] = Field(  # type: ignore[valid-type]
+        "fraction", description="fraction (of equity) | shares"
+    )
+    max_size: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="the cap of the size: at most 1 for a fraction (the default)"
+    )
+    params: dict[str, Any] | None = Field(None, description="a number per $name of expr")
+
+
 class RunRequestBody(BaseModel):
     """A run request as users send it (``POST /run_backtest``, a bulk file, a preset).
 
@@ -264,6 +284,11 @@ class RunRequestBody(BaseModel):
         description="the prices indicators and signals see: raw (as traded, the default), "
         "split or total_return adjusted by the ticker's events; the run trades raw prices",
     )
+    size_expr: SizeExprBody | None = Field(
+        None,
+        description="the position size as an expression on the signal bar; null = "
+        "position_size and size_type",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -286,6 +311,17 @@ class RunRequestBody(BaseModel):
     def _fee_max_at_least_fee_min(self) -> RunRequestBody:
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
+        return self
+
+    @model_validator(mode="after")
+    def _size_expr_fits(self) -> RunRequestBody:
+        size = self.size_expr
+        if size is None:
+            return self
+        if self.entry_order is not None and self.entry_order.type != "market":
+            raise PydanticCustomError("size_with_orders", SIZE_WITH_ORDERS)
+        if size.unit == "fraction" and size.max_size is not None and size.max_size > 1:
+            raise PydanticCustomError("size_fraction_cap", SIZE_FRACTION_CAP)
         return self
 
 
@@ -363,9 +399,15 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return "position_size", PERCENT_MESSAGE
     if kind == "fee_max_below_min":
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
+    if kind == "size_with_orders":
+        return "size_expr", SIZE_WITH_ORDERS
+    if kind == "size_fraction_cap":
+        return "size_expr.max_size", SIZE_FRACTION_CAP
     field = str(error["loc"][0])
     if field == "entry_order" and kind != "extra_forbidden":
         return _entry_order_error(error)
+    if field == "size_expr":
+        return _size_expr_error(error)
     if kind == "extra_forbidden":
         return unknown_field(_loc_text(error)[:40], "request")
     if _is_required_error(error):
@@ -400,6 +442,26 @@ def _entry_order_error(error: dict) -> tuple[str, str]:
         return "entry_order", "must be an object (type, limit, stop, params, valid_bars) or null"
     name = str(loc[1])
     return f"entry_order.{name}", _ENTRY_ORDER_MESSAGES[name]
+
+
+SIZE_WITH_ORDERS = "is not applied with entry orders yet: leave it out or enter at market"
+SIZE_FRACTION_CAP = "must be at most 1 for a fraction of equity (a buy never spends more cash)"
+
+_SIZE_EXPR_MESSAGES = {
+    "expr": f"must be a size expression of at most {PRICE_TEXT_MAX} characters",
+    "unit": f"must be one of: {', '.join(SIZE_UNITS)}",
+    "max_size": "must be a number above 0, or null",
+    "params": "must be an object of $name values",
+}
+
+
+def _size_expr_error(error: dict) -> tuple[str, str]:
+    """(field, message) of an error inside ``size_expr``: the field is its path."""
+    loc = error["loc"]
+    if len(loc) < 2 or str(loc[1]) not in _SIZE_EXPR_MESSAGES:
+        return "size_expr", "must be an object (expr, unit, max_size, params) or null"
+    name = str(loc[1])
+    return f"size_expr.{name}", _SIZE_EXPR_MESSAGES[name]
 
 
 class RunLabelsBody(BaseModel):

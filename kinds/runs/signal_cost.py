@@ -32,9 +32,12 @@ def cost_limits(config: Mapping[str, Any]) -> tuple[int, int]:
 def signal_start(request: RunRequest, market: History) -> int:
     """The first history bar the request's signals must be computed from: the window's start
     minus the rule's exact reach (``rules.cost.reach``), or 0 (the file's first bar) when
-    the rule depends on the whole history."""
+    the rule depends on the whole history, or the request has a ``size_expr`` (its
+    indicators warm up on the whole file, as without a reach)."""
     bars_back = reach(request.rule_type, request.params)
-    return 0 if bars_back is None else max(market.start - bars_back, 0)
+    if bars_back is None or request.size_expr is not None:
+        return 0
+    return max(market.start - bars_back, 0)
 
 
 def _refusal(cost: SignalCost, what: str, figure: int, limit: int, variable: str) -> str:

@@ -32,6 +32,7 @@ from kinds.sweeps.grid import (
     check_value,
     entry_param_specs,
     expand_stop_values,
+    size_param_specs,
     split_swept,
     trading_fields,
 )
@@ -143,15 +144,18 @@ def parse_study_request(payload: object) -> StudyRequest:
         raise RequestError("params", "must be an object of parameter values")
     spec = _spec(rule_type, payload.get("params"))
     base = _base_params(spec, payload.get("params"), body.space)
-    orders = entry_param_specs(payload.get("entry_order"))
+    orders = {
+        **entry_param_specs(payload.get("entry_order")),
+        **size_param_specs(payload.get("size_expr")),
+    }
     space = {name: _space_entry(spec, name, entry, orders) for name, entry in body.space.items()}
     lows, trading = split_swept({name: entry["low"] for name, entry in space.items()})
     base = {name: lows.get(name, value) if value is None else value for name, value in base.items()}
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
-    stops = trading_fields(trading, shared.get("entry_order"))
+    stops = trading_fields(trading, shared.get("entry_order"), shared.get("size_expr"))
     run = {**shared, **stops, "ticker": payload.get("ticker"), "rule_type": rule_type}
     base_request = parse_request({**run, "params": {**base, **lows}}, strict=True)
-    searched = [name for name in stops if name != "entry_order"]  # the order: normalised
+    searched = [name for name in stops if name not in ("entry_order", "size_expr")]  # normalised
     fields = base_request.to_dict()
     stored = {
         "ticker": base_request.ticker,
@@ -209,7 +213,7 @@ def trial_run_request(stored: dict[str, Any], swept: dict[str, Any]) -> dict[str
     study's run fields, its fixed params with the trial's values (a searched stop replaces
     the request's own)."""
     params, trading = trial_params(stored, swept)
-    stops = trading_fields(trading, stored.get("entry_order"))
+    stops = trading_fields(trading, stored.get("entry_order"), stored.get("size_expr"))
     body = {
         "ticker": stored["ticker"],
         "rule_type": stored["rule_type"],

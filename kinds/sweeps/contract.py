@@ -40,7 +40,9 @@ from kinds.sweeps.grid import (
     combos_between,
     entry_param_specs,
     expand_grid,
+    size_param_specs,
     split_entry_values,
+    split_size_values,
     split_swept,
     trading_fields,
 )
@@ -233,7 +235,10 @@ def parse_sweep_request(
     base = _base_params(spec, payload.get("params"), payload.get("grid"))
     fields.raise_for("grid")
     n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
-    entry = entry_param_specs(payload.get("entry_order"))
+    entry = {
+        **entry_param_specs(payload.get("entry_order")),
+        **size_param_specs(payload.get("size_expr")),
+    }
     grid = expand_grid(spec, payload["grid"], base, n_tickers=n_tickers, caps=caps, entry=entry)
     base = _fill_swept(base, grid)
     fields.raise_for("chunk_size")
@@ -246,6 +251,9 @@ def parse_sweep_request(
     first_entry = split_entry_values(grid.trading(grid.combos[0]), shared.get("entry_order"))[1]
     if first_entry is not None:  # the first combination's $name values complete the order
         shared["entry_order"] = first_entry
+    first_size = split_size_values(grid.trading(grid.combos[0]), shared.get("size_expr"))
+    if first_size is not None:  # and the size expression
+        shared["size_expr"] = first_size
     first_params = grid.params(base, grid.combos[0])
     requests = []
     for index, ticker in enumerate(tickers):
@@ -474,7 +482,7 @@ def combo_run_request(stored: dict[str, Any], ticker: str, swept: dict[str, Any]
     on its own (with charts): the sweep's shared fields, its base params with the swept
     values (a swept stop replaces the shared one)."""
     rule, trading = split_swept(swept)
-    stops = trading_fields(trading, stored.get("entry_order"))
+    stops = trading_fields(trading, stored.get("entry_order"), stored.get("size_expr"))
     body = {
         "ticker": ticker,
         "rule_type": stored["rule_type"],

@@ -44,8 +44,14 @@ from adapters.metrics import curve_stats_metrics, equity_metrics
 from engine import BatchResult, TradingParams, bar_returns, compiled, run_batch, run_crossings
 from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
-from kinds.runs.execute import MarketWindow, entry_prices_in_window, signals_in_window
-from kinds.sweeps.grid import split_entry_values
+from kinds.runs.execute import (
+    MarketWindow,
+    entry_prices_in_window,
+    position_exits_in_window,
+    signals_in_window,
+    size_in_window,
+)
+from kinds.sweeps.grid import split_entry_values, split_size_values
 from metrics import curve_functions, sweep_metric_keys
 
 BLOCK_ROWS = 500
@@ -74,10 +80,11 @@ def evaluate(
     base = request.trading_params(frame.bars_per_year)
     if blocks and len(frame.bars) - 1 < MIN_BARS_PER_BLOCK * blocks:
         blocks = 0
+    size = size_in_window(frame, request.size_expr)
     if not trading or not any(trading):
         prices = entry_prices_in_window(frame, request.entry_order)
         return _evaluate_rows(
-            frame, request.rule_type, base, params_list, cache, block, blocks, prices
+            frame, request.rule_type, base, params_list, cache, block, blocks, prices, size
         )
     groups: dict[tuple, list[int]] = {}
     for i, stops in enumerate(trading):
@@ -88,6 +95,7 @@ def evaluate(
         out[BLOCK_KEY] = np.empty((len(params_list), 2 * blocks))
     for key, rows in groups.items():
         stops, entry_order = split_entry_values(dict(key), request.entry_order)
+        size_expr = split_size_values(dict(key), request.size_expr)
         part = _evaluate_rows(
             frame,
             request.rule_type,
@@ -97,6 +105,7 @@ def evaluate(
             block,
             blocks,
             entry_prices_in_window(frame, entry_order),
+            size if size_expr is request.size_expr else size_in_window(frame, size_expr),
         )
         for name in out:
             out[name][rows] = part[name]
@@ -116,10 +125,12 @@ def _evaluate_rows(
     block: int,
     blocks: int = 0,
     prices: tuple = (None, None),
+    size=None,
 ) -> dict[str, np.ndarray]:
     """``evaluate`` for parameter sets that share their trading parameters (and entry
-    order ``prices``: limit, stop)."""
-    one_pass = _one_pass(frame, trading, len(params_list) * len(frame.bars))
+    order ``prices``: limit, stop; ``size``: the request's size series)."""
+    held = _position_exits(rule_type, params_list)
+    one_pass = not held and _one_pass(frame, trading, len(params_list) * len(frame.bars))
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
     parts: list[dict[str, np.ndarray]] = []
     if crossing is not None:  # every combination at once, without N × T signals
@@ -129,14 +140,29 @@ def _evaluate_rows(
         parts.append(_finish_one_pass(frame, batch, trading, blocks))
     else:
         for first in range(0, len(params_list), block):
-            entries, exits = signals_in_window(
-                frame, rule_type, params_list[first : first + block], cache
+            rows = params_list[first : first + block]
+            entries, exits = signals_in_window(frame, rule_type, rows, cache)
+            exits_held = position_exits_in_window(frame, rule_type, rows, cache) if held else None
+            sizes = None if size is None else [size] * len(rows)
+            parts.append(
+                _evaluate_block(
+                    frame, entries, exits, trading, blocks, one_pass, prices, exits_held, sizes
+                )
             )
-            parts.append(_evaluate_block(frame, entries, exits, trading, blocks, one_pass, prices))
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
     return {name: np.concatenate([part[name] for part in parts]) for name in keys}
+
+
+def _position_exits(rule_type: str, params_list: list[dict]) -> bool:
+    """Whether the combinations' exits name position series (an EXPR whose exit does: the
+    runs are walked bar by bar with them, ``position_exits_in_window``)."""
+    if rule_type != "EXPR" or not params_list:
+        return False
+    from rules.library.expr import uses_position
+
+    return any(uses_position(params) for params in params_list)
 
 
 def _edges(frame: MarketWindow, blocks: int) -> np.ndarray | None:
@@ -152,16 +178,29 @@ def _evaluate_block(
     blocks: int,
     one_pass: bool,
     prices: tuple = (None, None),
+    position_exits: list | None = None,
+    sizes: list | None = None,
 ) -> dict[str, np.ndarray]:
     """The stored metrics of a block of combinations: each in one compiled pass
     (``one_pass``), or from their equity curves (N × T); ``prices``: their entry orders'
-    limit and stop prices."""
+    limit and stop prices; ``position_exits``: their position-aware exits; ``sizes``: their
+    size series."""
     if one_pass:
         edges = _edges(frame, blocks)
         batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
         return _finish_one_pass(frame, batch, trading, blocks)
     limit, stop = prices
-    batch = run_batch(frame.bars, entries, exits, trading, keep_equity=True, limit=limit, stop=stop)
+    batch = run_batch(
+        frame.bars,
+        entries,
+        exits,
+        trading,
+        keep_equity=True,
+        limit=limit,
+        stop=stop,
+        position_exits=position_exits,
+        sizes=sizes,
+    )
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
         frame.bars.timestamps,
@@ -208,6 +247,7 @@ def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> 
     finite prices (the numpy path carries a NaN through; the kernel takes none)."""
     return (
         not trading.has_stops
+        and trading.size_unit is None
         and not trading.has_orders
         and not curve_functions()
         and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)

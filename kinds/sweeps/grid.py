@@ -79,10 +79,15 @@ ENTRY_PREFIX = "entry_order."
 price expressions (docs/execution.md, "Entry orders")."""
 
 
+SIZE_PREFIX = "size_expr."
+"""Grid names of a size expression's ``$name`` values: ``size_expr.risk`` sweeps ``$risk``
+(docs/execution.md, "Position size as an expression")."""
+
+
 def is_trading(name: str) -> bool:
-    """Whether a swept name is a trading parameter (a stop, or an entry order's ``$name``)
-    rather than a rule parameter."""
-    return name in STOP_FIELDS or name.startswith(ENTRY_PREFIX)
+    """Whether a swept name is a trading parameter (a stop, an entry order's or a size
+    expression's ``$name``) rather than a rule parameter."""
+    return name in STOP_FIELDS or name.startswith((ENTRY_PREFIX, SIZE_PREFIX))
 
 
 def split_swept(swept: dict) -> tuple[dict, dict]:
@@ -110,11 +115,50 @@ def split_entry_values(trading: dict, entry_order: dict | None) -> tuple[dict, d
     }
 
 
-def trading_fields(trading: dict, entry_order: dict | None) -> dict:
-    """A combination's trading values as run request fields: its stops, and its
-    ``entry_order`` with the swept ``$name`` values (when it has one)."""
+def split_size_values(trading: dict, size_expr: dict | None) -> dict | None:
+    """A combination's ``size_expr``: the request's with the swept ``size_expr.<name>``
+    values in its ``params``."""
+    values = {
+        name.removeprefix(SIZE_PREFIX): value
+        for name, value in trading.items()
+        if name.startswith(SIZE_PREFIX)
+    }
+    if not values or not isinstance(size_expr, dict):
+        return size_expr
+    params = size_expr.get("params")
+    return {**size_expr, "params": {**(params if isinstance(params, dict) else {}), **values}}
+
+
+def trading_fields(trading: dict, entry_order: dict | None, size_expr: dict | None = None) -> dict:
+    """A combination's trading values as run request fields: its stops, its
+    ``entry_order`` and its ``size_expr`` with the swept ``$name`` values (when it has
+    them)."""
     stops, order = split_entry_values(trading, entry_order)
-    return stops if order is None else {**stops, "entry_order": order}
+    out = stops if order is None else {**stops, "entry_order": order}
+    size = split_size_values(trading, size_expr)
+    return out if size is None else {**out, "size_expr": size}
+
+
+def size_param_specs(size_expr: object) -> dict[str, ParamSpec]:
+    """The grid entries a size expression offers, ``size_expr.<name>`` per ``$name`` of its
+    text (as ``entry_param_specs``); none without one or when it does not parse."""
+    from rules.expr import ExprError
+    from rules.library.expr import DEFAULT_BOUNDS
+    from rules.size_expr import compile_size
+
+    text = size_expr.get("expr") if isinstance(size_expr, dict) else None
+    if not isinstance(text, str):
+        return {}
+    try:
+        uses = compile_size(text).params
+    except ExprError:
+        return {}
+    specs = {}
+    for name, use in uses.items():
+        low, high = DEFAULT_BOUNDS[use]
+        kind = "float" if use == "number" else "int"
+        specs[f"{SIZE_PREFIX}{name}"] = ParamSpec(name, kind, None, low, high, f"${name}")
+    return specs
 
 
 def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
@@ -434,7 +478,8 @@ def expand_grid(
     entry: dict[str, ParamSpec] | None = None,
 ) -> Grid:
     """Check and expand ``grid`` for ``spec``; ``base`` holds every parameter's base value;
-    ``entry`` the request's entry-order grid entries (``entry_param_specs``).
+    ``entry`` the request's entry-order and size-expression grid entries
+    (``entry_param_specs``, ``size_param_specs``).
     ``skipped`` counts constraint-breaking combinations over all ``n_tickers``. ``caps``
     (the request's, ``kinds.sweeps.caps``) are checked on the count of the combinations
     kept, before any of them is built or checked with the registry.
@@ -451,7 +496,8 @@ def expand_grid(
     for key in grid:
         if key not in known and key not in STOP_FIELDS and key not in entry:
             path = f"grid.{str(key)[:40]}"
-            offered = f" nor a $name of entry_order ({', '.join(entry)})" if entry else ""
+            names = ", ".join(entry)
+            offered = f" nor a $name of entry_order or size_expr ({names})" if entry else ""
             raise _fail(
                 path,
                 f"is not a parameter of {spec.rule_type} ({', '.join(known)}) nor a stop "

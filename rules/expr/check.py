@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from rules.expr.errors import ExprError
 from rules.expr.frames import FRAMES
-from rules.expr.functions import FUNCTIONS, Function
+from rules.expr.functions import ELEMENTWISE, FUNCTIONS, Function
 from rules.expr.grammar import MAX_TICKERS, MAX_WINDOW
 from rules.expr.parse import COLUMNS, parse
 from rules.expr.tree import (
@@ -21,11 +21,15 @@ from rules.expr.tree import (
     Binary,
     Call,
     Column,
+    Equity,
     Node,
     Number,
     Param,
+    Position,
     Text,
     Unary,
+    Walked,
+    walk,
 )
 
 NUMBER, SERIES, CONDITION = "number", "series", "condition"
@@ -37,6 +41,18 @@ USES = ("window", "lag", "number")
 
 RESERVED = ("entry", "exit", "bounds")
 """Names of EXPR's own params: no ``$parameter`` may take them."""
+
+POSITION_NAMES = ("bars_held", "entry_price", "open_return", "max_open_return")
+"""The series of the open position (docs/execution.md, "Position-aware exits"): only an
+exit condition may name them, outside every function that reads past bars."""
+
+EQUITY = "equity"
+"""The run's equity at a bar's close: only a position size expression may name it
+(docs/execution.md, "Position size as an expression")."""
+
+POSITION_FUNCTIONS = tuple(name for name in ELEMENTWISE if not name.startswith("cross"))
+"""The functions a position series or ``equity`` may be an argument of: the element-wise
+ones that read bar t alone (a crossing reads bar t - 1 too)."""
 
 _ARTICLE = {NUMBER: "a number", SERIES: "a series", CONDITION: "a condition"}
 
@@ -53,6 +69,23 @@ class Program:
     constraints: tuple[str, ...] = ()
     tickers: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def position_exit(self) -> bool:
+        """Whether the exit names a position series (``POSITION_NAMES``): the run then
+        evaluates it in the engine's bar-by-bar walk (``rules.expr.position``)."""
+        return uses_position(self.exit)
+
+
+def uses_position(node: Node) -> bool:
+    """Whether a checked tree names a position series."""
+    return any(isinstance(n, Position) for n in walk(node))
+
+
+def uses_walked(node: Node) -> bool:
+    """Whether a checked tree names a series known only in the walk (a position series or
+    ``equity``)."""
+    return any(isinstance(n, Walked) for n in walk(node))
+
 
 @dataclass
 class _Scope:
@@ -61,6 +94,12 @@ class _Scope:
     params: dict[str, str]
     constraints: list[str]
     tickers: list[str] | None = None
+    position: bool = False
+    """Whether the position series may be named (an exit condition)."""
+    equity: bool = False
+    """Whether ``equity`` may be named (a position size expression)."""
+    reading: str | None = None
+    """The function with history whose arguments are being checked (None: none)."""
 
     def fail(self, node: Node, message: str) -> ExprError:
         return ExprError(message, node.pos[0], node.pos[1], self.multiline)
@@ -72,18 +111,22 @@ def check_text(
     constraints: list[str],
     want: str = CONDITION,
     tickers: list[str] | None = None,
+    position: bool = False,
+    equity: bool = False,
 ) -> Node:
     """The checked tree of one text of type ``want``: a condition (EXPR's entry and exit,
     a portfolio's filter) or a series (a portfolio's score; a number is a constant series);
     adds its parameters' uses to ``params`` and its constraints to ``constraints``, and
     the tickers its ``ref`` calls read to ``tickers`` (None: ``ref`` is refused, for texts
-    evaluated where no other ticker's bars are loaded).
+    evaluated where no other ticker's bars are loaded). ``position``: the position series
+    (``POSITION_NAMES``) may be named (an EXPR exit); ``equity``: ``EQUITY`` may be (a
+    position size expression).
 
     :raise ExprError: for the first problem, with its position.
     """
     tree = parse(text)
     assert isinstance(text, str)
-    scope = _Scope(text, "\n" in text.strip(), params, constraints, tickers)
+    scope = _Scope(text, "\n" in text.strip(), params, constraints, tickers, position, equity)
     node, kind = _check(tree, scope)
     if want == CONDITION and kind != CONDITION:
         raise scope.fail(
@@ -116,7 +159,9 @@ def compile_program(entry: str, exit: str) -> Program:
     for side, text in (("entry", entry), ("exit", exit)):
         read: list[str] = [ticker for _, ticker in tickers]
         try:
-            trees.append(check_text(text, params, constraints, tickers=read))
+            trees.append(
+                check_text(text, params, constraints, tickers=read, position=side == "exit")
+            )
         except ExprError as exc:
             exc.side = side  # type: ignore[attr-defined]
             raise
@@ -137,6 +182,8 @@ def _check(node: Node, scope: _Scope) -> tuple[Node, str]:
     if isinstance(node, Param):
         _use(node, "number", scope)
         return node, NUMBER
+    if isinstance(node, Walked):  # a sub-tree checked again (``checked``)
+        return node, SERIES
     if isinstance(node, Column):
         return _column(node, scope), SERIES
     if isinstance(node, Text):
@@ -157,9 +204,25 @@ def _check(node: Node, scope: _Scope) -> tuple[Node, str]:
     return _call(node, scope)
 
 
-def _column(node: Column, scope: _Scope) -> Column:
+def _column(node: Column, scope: _Scope) -> Column | Walked:
     if node.name in COLUMNS:
         return node
+    if node.name in POSITION_NAMES:
+        if not scope.position:
+            raise scope.fail(
+                node,
+                f"{node.name} is a series of the open position: only an exit condition may "
+                "use it (bars_held >= 10)",
+            )
+        return _walked(Position(node.name, pos=node.pos), scope)
+    if node.name == EQUITY:
+        if not scope.equity:
+            raise scope.fail(
+                node,
+                "equity is the run's equity at a bar's close: only a position size "
+                "expression may use it (0.01 * equity / atr(14))",
+            )
+        return _walked(Equity(node.name, pos=node.pos), scope)
     if node.name in FUNCTIONS:
         function = FUNCTIONS[node.name]
         raise scope.fail(
@@ -167,9 +230,22 @@ def _column(node: Column, scope: _Scope) -> Column:
         )
     if node.name.startswith("_"):
         raise scope.fail(node, f"unknown name {node.name[:32]!r}")
-    hint = _suggest(node.name, [*COLUMNS, *FUNCTIONS])
+    hint = _suggest(node.name, [*COLUMNS, *FUNCTIONS, *POSITION_NAMES, EQUITY])
     tail = hint or f" (series: {', '.join(COLUMNS)})"
     raise scope.fail(node, f"unknown name {node.name!r}{tail}")
+
+
+def _walked(node: Walked, scope: _Scope) -> Walked:
+    """A series known only in the walk, where it may be: not inside a function that reads
+    past bars (the walk evaluates it bar by bar from the run's state)."""
+    if scope.reading is not None:
+        allowed = ", ".join(POSITION_FUNCTIONS)
+        raise scope.fail(
+            node,
+            f"{node.name} cannot be read by {scope.reading}, which reads past bars; use it "
+            f"in comparisons, arithmetic and {allowed}",
+        )
+    return node
 
 
 def _expect(node: Node, kind: str, allowed: tuple[str, ...], scope: _Scope, what: str) -> None:
@@ -212,33 +288,50 @@ def _call(node: Call, scope: _Scope) -> tuple[Node, str]:
         )
     args: list[Node] = []
     kinds: list[str] = []
-    for index, (arg, kind) in enumerate(zip(node.args, function.args, strict=False)):
-        label = f"{function.name}: argument {index + 1} ({function.names[index]})"
-        if kind in ("window", "lag"):
-            args.append(_whole(arg, kind, label, scope))
-            kinds.append(NUMBER)
-            continue
-        if kind in ("ticker", "timeframe"):
-            args.append(_quoted(arg, kind, label, scope))
-            kinds.append(NUMBER)
-            continue
-        checked, got = _check(arg, scope)
-        allowed = {
-            "series": (SERIES,),
-            "value": (SERIES, NUMBER),
-            "number": (NUMBER,),
-            "any": (SERIES, CONDITION),
-        }[kind]
-        _expect(
-            arg, got, allowed, scope, f"{label} must be {' or '.join(map(_ARTICLE.get, allowed))}"
-        )
-        args.append(checked)
-        kinds.append(got)
+    outer = scope.reading
+    if function.name not in POSITION_FUNCTIONS and outer is None:
+        scope.reading = function.name
+    try:
+        for index, (arg, kind) in enumerate(zip(node.args, function.args, strict=False)):
+            _argument(function, index, arg, kind, scope, args, kinds)
+    finally:
+        scope.reading = outer
     if function.name == "macd":
         _fast_slow(node, args[1], args[2], scope)
     if function.name in ("macd_signal", "macd_hist"):
         _fast_slow(node, args[1], args[2], scope)
     return _desugar(function, args, node), _result(function, kinds)
+
+
+def _argument(
+    function: Function,
+    index: int,
+    arg: Node,
+    kind: str,
+    scope: _Scope,
+    args: list[Node],
+    kinds: list[str],
+) -> None:
+    """Check argument ``index`` of a call, appending its tree and type to ``args``, ``kinds``."""
+    label = f"{function.name}: argument {index + 1} ({function.names[index]})"
+    if kind in ("window", "lag"):
+        args.append(_whole(arg, kind, label, scope))
+        kinds.append(NUMBER)
+        return
+    if kind in ("ticker", "timeframe"):
+        args.append(_quoted(arg, kind, label, scope))
+        kinds.append(NUMBER)
+        return
+    checked, got = _check(arg, scope)
+    allowed = {
+        "series": (SERIES,),
+        "value": (SERIES, NUMBER),
+        "number": (NUMBER,),
+        "any": (SERIES, CONDITION),
+    }[kind]
+    _expect(arg, got, allowed, scope, f"{label} must be {' or '.join(map(_ARTICLE.get, allowed))}")
+    args.append(checked)
+    kinds.append(got)
 
 
 def _result(function: Function, kinds: list[str]) -> str:

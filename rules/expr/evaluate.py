@@ -25,7 +25,7 @@ from rules.expr import frames
 from rules.expr.check import Program
 from rules.expr.functions import ELEMENTWISE, FUNCTIONS
 from rules.expr.market import others_of
-from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary
+from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary, Walked
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
@@ -150,6 +150,8 @@ class _Batch:
             return np.array([[node.value]])
         if isinstance(node, Param):
             return np.array([[float(key[0])] for key in keys])
+        if isinstance(node, Walked):  # outside the walk (``rules.expr.position``)
+            return np.array([[np.nan]])
         if isinstance(node, Column):
             return np.asarray(_bar_column(self.bars, node.name), dtype=np.float64)[None, :]
         if isinstance(node, Unary):

@@ -168,6 +168,8 @@ FUNCTIONS: dict[str, Function] = {
         Function("abs", ("value",), ("x",), "value", "absolute value", _latest),
         Function("log", ("value",), ("x",), "value",
                  "natural logarithm (undefined for x ≤ 0)", _latest),
+        Function("sqrt", ("value",), ("x",), "value",
+                 "square root (undefined for x < 0)", _latest),
         Function("min", ("value", "value"), ("a", "b"), "value", "the smaller of a and b",
                  _latest),
         Function("max", ("value", "value"), ("a", "b"), "value", "the larger of a and b",
@@ -192,6 +194,7 @@ SUGAR = ("macd_signal", "macd_hist", "bb_mid", "bb_upper", "bb_lower")
 ELEMENTWISE: dict[str, Callable] = {
     "abs": np.abs,
     "log": np.log,
+    "sqrt": np.sqrt,
     "min": np.minimum,
     "max": np.maximum,
     "crossover": cross_above,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from rules.expr.check import EQUITY, POSITION_FUNCTIONS
 from rules.expr.functions import FUNCTIONS, Function
 from rules.expr.grammar import (
     MAX_DEPTH,
@@ -35,6 +36,15 @@ OPERATORS: tuple[tuple[str, str], ...] = (
     ("( )", "group"),
 )
 """Operators, loosest binding first (``rules.expr.grammar``), with what they do."""
+
+POSITION_SERIES: dict[str, str] = {
+    "bars_held": "closes since the long's entry filled (0 on the fill bar)",
+    "entry_price": "the long's entry fill price, slippage included",
+    "open_return": "the long's unrealised return in percent: 100 * (close / entry_price - 1)",
+    "max_open_return": "the largest open_return since the entry",
+}
+"""The position series (``rules.expr.check.POSITION_NAMES``): exit conditions only, NaN
+outside a long (docs/execution.md, "Position-aware exits")."""
 
 EXAMPLES: tuple[dict[str, Any], ...] = (
     {
@@ -65,6 +75,13 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
         "params": {"n": 50},
         "grid": {"n": "20:100:20"},
     },
+    {
+        "title": "Time and profit exits",
+        "entry": "crossover(close, sma(close, 50))",
+        "exit": "bars_held >= $days or open_return >= $target",
+        "params": {"days": 10, "target": 8},
+        "grid": {"days": "5:30:5"},
+    },
 )
 """Click-to-insert examples: the texts, a value per ``$name`` (a run) and a grid (a sweep
 or a walk-forward varies those ``$names``; the others keep ``params``)."""
@@ -91,6 +108,15 @@ def _reference() -> dict[str, Any]:
             for f in FUNCTIONS.values()
         ],
         "series": list(COLUMNS),
+        "position_series": {
+            "names": [{"name": n, "summary": d} for n, d in POSITION_SERIES.items()],
+            "summary": "exit conditions only, in comparisons, arithmetic and "
+            f"{', '.join(POSITION_FUNCTIONS)}; NaN outside a long",
+        },
+        "size_series": {
+            "names": [{"name": EQUITY, "summary": "the run's equity at the signal bar's close"}],
+            "summary": "a run's size_expr only, element-wise like the position series",
+        },
         "operators": [{"syntax": s, "summary": d} for s, d in OPERATORS],
         "parameters": "$name takes the number params.name: a whole number when it is a window "
         "or a lag, else any number; params.bounds narrows its range, e.g. "
@@ -110,7 +136,8 @@ def _reference() -> dict[str, Any]:
 
 def reference() -> dict[str, Any]:
     """The language's reference: functions (name, signature, args, result, one-line
-    summary), series, operators, the ``$name`` rule, limits and examples (JSON-ready)."""
+    summary), series, the position series of exit conditions, the series of a size
+    expression, operators, the ``$name`` rule, limits and examples (JSON-ready)."""
     import copy
 
     return copy.deepcopy(_reference())

@@ -49,6 +49,21 @@ class Column(Named):
     """A bar series: open, high, low, close or volume."""
 
 
+class Walked(Named):
+    """A series known only in the engine's bar-by-bar walk (a ``Position`` or the
+    ``Equity``): the checker admits it outside any function that reads past bars only, and
+    ``rules.expr.position`` evaluates the rest of its text element-wise in the walk."""
+
+
+class Position(Walked):
+    """A series of the open long: ``bars_held``, ``entry_price``, ``open_return`` or
+    ``max_open_return`` (an exit condition only)."""
+
+
+class Equity(Walked):
+    """``equity``: the run's equity at a bar's close (a position size expression only)."""
+
+
 @dataclass(frozen=True)
 class Call(Node):
     """A function of the table in ``rules.expr.functions``."""

@@ -283,6 +283,32 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return entries, exits
 
 
+def position_exits(bars: Bars, params_list: list[dict], cache: dict, window: slice) -> list | None:
+    """The position-aware exits of N validated parameter sets (``rules.expr.position.
+    PositionExit``, one per row, on the bars of ``window``; None for a row whose exit names
+    no position series), or None when no row's does (the signals are then the whole rule)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row, params in enumerate(params_list):
+        groups.setdefault((params["entry"], params["exit"]), []).append(row)
+    if not any(compile_program(*texts).position_exit for texts in groups):
+        return None
+    from rules.expr.position import position_exits as exits_of
+
+    out: list = [None] * len(params_list)
+    for texts, rows in groups.items():
+        program = compile_program(*texts)
+        if program.position_exit:
+            held = exits_of(program, bars, [params_list[r] for r in rows], cache, window)
+            for row, exit_ in zip(rows, held, strict=True):
+                out[row] = exit_
+    return out
+
+
+def uses_position(params: dict) -> bool:
+    """Whether validated params' exit names a position series."""
+    return program_of(params).position_exit
+
+
 def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
     """The texts' price-scale indicators of price series (``rules.expr.charts``)."""
     from rules.expr.charts import overlays as chart_overlays

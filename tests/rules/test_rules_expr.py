@@ -101,6 +101,7 @@ NO_LOOK_AHEAD = [
     "obv() > lag(obv(), 2) and vwap() < close and vwap(5) > open",
     "stoch_k(5) < 20 or stoch_d(5, 3) > 80",
     "abs(close - open) > 1 and log(volume) > 9 and max(open, close) > min(high, 12)",
+    "sqrt(abs(close - open)) > 0.5",
     "crossunder(close, macd_signal(close, 3, 6, 2)) or not (close / open > 1.01)",
     "-close < -100 and lag(close > open, 3) or close != lag(close, 1)",
 ]

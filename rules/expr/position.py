@@ -1,0 +1,180 @@
+"""Position-aware exits: an exit condition that names the open position's series
+(``bars_held``, ``entry_price``, ``open_return``, ``max_open_return``) evaluated in the
+engine's bar-by-bar walk (docs/execution.md, "Position-aware exits").
+
+The exit tree is split in two. Its largest sub-trees that name no position series are
+evaluated as every text is (``rules.expr.evaluate``: vectorised over all bars, each once per
+distinct value set of its ``$names``); the rest, the *residual*, holds only comparisons,
+arithmetic, ``and``/``or``/``not`` and the element-wise functions of
+``rules.expr.check.POSITION_FUNCTIONS`` over those series and the position's. When the walk
+opens a long (fill bar e, fill price p), ``PositionExit`` evaluates the residual on the bars
+from e on, in stretches that double in length while the long stays open, so a run costs
+O(T) whatever its trades. Outside a long the names are NaN, which is the exit
+``rules.expr.evaluate`` gives (comparisons with them are false).
+
+Pure: arrays in, booleans out; the engine calls the objects without knowing the language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rules.expr.check import Program, uses_walked
+from rules.expr.evaluate import _Batch, _binary
+from rules.expr.functions import ELEMENTWISE
+from rules.expr.market import others_of
+from rules.expr.tree import Binary, Call, Node, Unary, Walked
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine import Bars
+
+FIRST_STRETCH = 16
+"""Bars of the first stretch a position's exit is evaluated on (then 32, 64, …)."""
+
+
+def leaves(node: Node) -> list[Node]:
+    """The largest sub-trees of ``node`` that name no series of the walk (a position series
+    or ``equity``), in order (``node`` itself when it names none)."""
+    if not uses_walked(node):
+        return [node]
+    out: list[Node] = []
+    for child in node.children():
+        if not isinstance(child, Walked):
+            out.extend(leaves(child))
+    return out
+
+
+class _Held:
+    """The exit of one open position: ``self(t)`` is the residual on bar t's close."""
+
+    def __init__(self, owner: PositionExit, side: float, first: int, price: float) -> None:
+        self.owner, self.side, self.first, self.price = owner, side, first, price
+        self.start = self.stop = first
+        self.best = -np.inf
+        self.values = np.zeros(0, dtype=bool)
+        self.size = FIRST_STRETCH
+
+    def __call__(self, bar: int) -> bool:
+        while bar >= self.stop:
+            self._extend()
+        return bool(self.values[bar - self.start])
+
+    def _extend(self) -> None:
+        start = self.stop
+        stop = min(start + self.size, self.owner.n_bars)
+        self.size *= 2
+        with np.errstate(all="ignore"):
+            values = self._value(self.owner.tree, start, stop, {})
+        self.start, self.stop = start, stop
+        self.values = np.broadcast_to(np.asarray(values, dtype=bool), (stop - start,))
+
+    def _open_return(self, start: int, stop: int) -> np.ndarray:
+        close = self.owner.close[start:stop]
+        if self.side > 0:
+            return 100.0 * (close / self.price - 1.0)
+        return 100.0 * (1.0 - close / self.price)  # a short's (the walk asks for longs)
+
+    def _series(self, name: str, start: int, stop: int, memo: dict) -> np.ndarray:
+        if name == "bars_held":
+            return np.arange(start - self.first, stop - self.first, dtype=np.float64)
+        if name == "entry_price":
+            return np.full(stop - start, self.price)
+        returns = memo.get("open_return")
+        if returns is None:
+            returns = memo["open_return"] = self._open_return(start, stop)
+        if name == "open_return":
+            return returns
+        assert name == "max_open_return"
+        best = np.maximum.accumulate(np.maximum(returns, self.best))
+        if best.size:
+            self.best = best[-1]
+        return best
+
+    def _value(self, node: Node, start: int, stop: int, memo: dict) -> np.ndarray:
+        def series(name: str) -> np.ndarray:
+            return self._series(name, start, stop, memo)
+
+        return residual(node, self.owner.leaves, start, stop, series, memo)
+
+
+def residual(
+    node: Node,
+    parts: Mapping[Node, np.ndarray],
+    start: int,
+    stop: int,
+    series: Callable[[str], np.ndarray],
+    memo: dict,
+) -> np.ndarray:
+    """The residual ``node`` on bars ``start:stop``: its position-free ``parts`` (``leaves``:
+    T values, or 1 for a number) sliced there, its walked series from ``series(name)``,
+    joined by its operators and element-wise functions (``memo``: values computed so far)."""
+    known = memo.get(node)
+    if known is not None:
+        return known
+    if isinstance(node, Walked):
+        out = memo.get(node.name)
+        if out is None:
+            out = memo[node.name] = series(node.name)
+        return out
+    leaf = parts.get(node)
+    if leaf is not None:
+        out = leaf if leaf.shape[0] == 1 else leaf[start:stop]
+    elif isinstance(node, Unary):
+        arg = residual(node.arg, parts, start, stop, series, memo)
+        out = np.logical_not(arg) if node.op == "not" else np.negative(arg)
+    elif isinstance(node, Binary):
+        left = residual(node.left, parts, start, stop, series, memo)
+        out = _binary(node.op, left, residual(node.right, parts, start, stop, series, memo))
+    else:
+        assert isinstance(node, Call) and node.function in ELEMENTWISE
+        args = [residual(arg, parts, start, stop, series, memo) for arg in node.args]
+        out = ELEMENTWISE[node.function](*args)
+    memo[node] = out
+    return out
+
+
+class PositionExit:
+    """One run's position-aware exit, what ``engine.run``'s ``position_exit`` takes:
+    ``self(side, fill_bar, entry_price)`` returns the exit of the position opened then, a
+    function of a bar (>= fill_bar) giving whether the exit holds on its close.
+
+    ``leaves`` maps each position-free sub-tree of the exit (``leaves``) to its values on
+    the run's bars (T, or 1 for a number); ``close`` holds the run's closes.
+    """
+
+    def __init__(self, tree: Node, leaves: Mapping[Node, np.ndarray], close: np.ndarray) -> None:
+        self.tree = tree
+        self.leaves = dict(leaves)
+        self.close = np.asarray(close, dtype=np.float64)
+        self.n_bars = len(self.close)
+
+    def __call__(self, side: float, fill_bar: int, entry_price: float) -> Callable[[int], bool]:
+        return _Held(self, side, fill_bar, entry_price)
+
+
+def position_exits(
+    program: Program,
+    bars: Bars,
+    rows: list[dict],
+    cache: dict,
+    window: slice,
+    others: Mapping[str, Bars] | None = None,
+) -> list[PositionExit]:
+    """One ``PositionExit`` per parameter set of ``rows`` (validated params of the EXPR
+    rule): the position-free parts of the exit computed on ``bars`` (the signal history,
+    with the same ``cache`` as its signals) and cut to ``window``, the bars the run trades."""
+    batch = _Batch(bars, rows, cache, others_of(bars) if others is None else others)
+    parts = {leaf: batch.value(leaf) for leaf in leaves(program.exit)}
+    close = np.asarray(bars.close, dtype=np.float64)[window]
+    n_bars = len(bars)
+    out = []
+    for row in range(len(rows)):
+        arrays = {}
+        for leaf, (values, inv) in parts.items():
+            line = values[inv[row]]
+            arrays[leaf] = line[window] if line.shape[0] == n_bars else line
+        out.append(PositionExit(program.exit, arrays, close))
+    return out
