@@ -42,7 +42,13 @@ from web.ownership import (
 )
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
-from web.pages.form_fields import CLOSE_AT_END, ENTRY_ORDER, NUMBER_FIELDS, TRADING_FIELDS
+from web.pages.form_fields import (
+    CLOSE_AT_END,
+    ENTRY_ORDER,
+    NUMBER_FIELDS,
+    SIZE_EXPR,
+    TRADING_FIELDS,
+)
 from web.pages.layout import (
     error_page,
     nav,
@@ -94,6 +100,7 @@ def form() -> ResponseReturnValue:
         trading_fields=[f.to_dict() for f in TRADING_FIELDS],
         number_fields=NUMBER_FIELDS,
         entry_order=ENTRY_ORDER,
+        size_expr=SIZE_EXPR,
         close_at_end=CLOSE_AT_END,
         initial=initial,
         preset_viewer=preset_viewer(),

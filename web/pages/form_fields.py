@@ -8,7 +8,8 @@ and its 400 message is shown next to the field it names.
 
 The entry order (``entry_order``: its type, price expressions, their ``$name`` values and
 ``valid_bars``) and ``close_open_trades_at_end`` are described by ``ENTRY_ORDER`` and
-``CLOSE_AT_END``, read from the request model (``kinds.runs.request_model``).
+``CLOSE_AT_END``, the size expression (``size_expr``) by ``SIZE_EXPR``, all read from the
+request model (``kinds.runs.request_model``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from engine.param_specs import (
     NumberSpec,
 )
 from kinds.runs.contract import RunRequest
-from kinds.runs.request_model import EntryOrderBody, RunRequestBody
+from kinds.runs.request_model import EntryOrderBody, RunRequestBody, SizeExprBody
 from rules.entry_prices import NEEDS
 
 _DEFAULTS = RunRequest(run_id="", ticker="", rule_type="", start_date="", end_date="")
@@ -167,6 +168,21 @@ def _entry_order() -> dict[str, Any]:
 
 ENTRY_ORDER = _entry_order()
 """The run form's entry order inputs (``entry_order``): types, texts, ``valid_bars``."""
+
+
+def _size_expr() -> dict[str, Any]:
+    """The size expression's inputs as the request model describes them: the units (the
+    first the default), and each field's description as its help."""
+    properties = SizeExprBody.model_json_schema()["properties"]
+    return {
+        "units": list(properties["unit"]["enum"]),
+        "default_unit": properties["unit"]["default"],
+        "help": {name: field.get("description", "") for name, field in properties.items()},
+    }
+
+
+SIZE_EXPR = _size_expr()
+"""The run form's size expression inputs (``size_expr``): its text, unit, cap, $values."""
 
 CLOSE_AT_END = FormField(
     "close_open_trades_at_end",
