@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import data
+from data.events import Event
 from engine import Bars
 from work.errors import RequestError
 
@@ -59,6 +60,12 @@ class Universe:
     bars_per_year: float
     sectors: tuple[str | None, ...] = ()
     """Each ticker's catalog sector (None when unknown); empty = all unknown."""
+    delistings: tuple[Event | None, ...] = ()
+    """Each ticker's delisting (its events file's, ``data.events``; None: still listed);
+    empty = none delisted."""
+    members: np.ndarray | None = None
+    """(T, N) bool: True where the ticker is a member of the request's ``membership`` index
+    on that day; None without one."""
 
 
 def _load(
@@ -128,6 +135,7 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         data_hash=digest.hexdigest(),
         bars_per_year=loaded[0].bars_per_year,
         sectors=tuple(catalog.info(ticker).sector for ticker in request["tickers"]),
+        delistings=tuple(history.events.delisting for history in loaded),
     )
 
 

@@ -1,0 +1,96 @@
+"""Delistings in a portfolio: the universe reads each ticker's events file, a held ticker is
+closed at its delisting's cash (or its last close), and the result says so (docs/portfolios.md,
+"Delistings")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kinds.portfolios.compute import build_result, simulate
+from kinds.portfolios.request_model import parse_portfolio
+from kinds.portfolios.universe import load_universe
+
+DAYS = ("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08")
+HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"
+
+
+def _csv(bars: list[tuple[float, float]]) -> str:
+    rows = [
+        f"{day},{o:.2f},{max(o, c):.2f},{min(o, c):.2f},{c:.2f},{c:.2f},1000\n"
+        for day, (o, c) in zip(DAYS, bars, strict=False)
+    ]
+    return HEADER + "".join(rows)
+
+
+def write_universe(folder: Path, delisting: str | None) -> Path:
+    """AAA at 10 on every day; BBB at 20, 20, then open 14 close 13, delisted on
+    2024-01-04 (its last bar) with ``delisting`` (an events row's tail) when given."""
+    (folder / "AAA.csv").write_text(_csv([(10, 10)] * 5))
+    (folder / "BBB.csv").write_text(_csv([(20, 20), (20, 20), (14, 13)]))
+    entries = {
+        "AAA": {"file": "AAA.csv", "name": "A", "synthetic": True},
+        "BBB": {"file": "BBB.csv", "name": "B", "synthetic": True},
+    }
+    if delisting is not None:
+        (folder / "BBB.events.csv").write_text(f"date,type,value\n2024-01-04,{delisting}\n")
+        entries["BBB"]["events"] = "BBB.events.csv"
+    (folder / "catalog.json").write_text(json.dumps(entries))
+    return folder
+
+
+def _result(folder: Path) -> dict:
+    request = parse_portfolio(
+        {
+            "tickers": ["AAA", "BBB"],
+            "start_date": DAYS[0],
+            "end_date": DAYS[-1],
+            "initial_capital": 10_000,
+            "fee_rate": 0.001,
+            "slippage_bps": 0,
+            "rebalance": {"schedule": "bars", "every_n_bars": 100},
+        }
+    )
+    universe = load_universe(request, folder)
+    return build_result("p", request, universe, simulate(request, universe), 100)
+
+
+def test_a_held_delisted_ticker_is_closed_at_its_cash_and_the_result_says_so(tmp_path: Path):
+    """249 BBB shares (cash cut) are paid 12.50 at the next day's open less the fee: the
+    equity ends at 5,000 + 10.02 + 3,112.50 - 3.1125 = 8,119.41."""
+    result = _result(write_universe(tmp_path, "delisting,12.5"))
+    assert result["delistings"] == [
+        {
+            "ticker": "BBB",
+            "date": "2024-01-04",
+            "closed_on": "2024-01-05",
+            "price": 12.5,
+            "shares": 249,
+        }
+    ]
+    close = result["orders"][-1]
+    assert (close["ticker"], close["side"], close["shares"], close["reason"]) == (
+        "BBB",
+        "sell",
+        249,
+        "delisting",
+    )
+    assert close["fee"] == pytest.approx(3.1125)
+    assert round(result["equity"][-1], 2) == 8119.41
+    assert "reason" not in result["orders"][0]
+
+
+def test_a_delisting_without_cash_pays_the_last_close(tmp_path: Path):
+    """No cash in the events file: 249 x 13 (BBB's last close), less the fee."""
+    result = _result(write_universe(tmp_path, "delisting"))
+    assert result["delistings"][0]["price"] == 13.0
+    assert round(result["equity"][-1], 2) == round(5000 + 10.02 + 249 * 13 * 0.999, 2)
+
+
+def test_without_an_events_file_the_result_has_no_delistings_field(tmp_path: Path):
+    """A universe without a delisting keeps the result's shape (and bytes) of before."""
+    result = _result(write_universe(tmp_path, None))
+    assert "delistings" not in result
+    assert not any("reason" in order for order in result["orders"])
