@@ -373,14 +373,112 @@ def build_result(
         "orders": _orders(result, universe, dates, max_orders),
         "orders_total": len(orders),
         "orders_truncated": len(orders) > max_orders,
-    } | _optional(result, universe, dates)
+    } | _optional(request, result, universe, dates, metrics)
 
 
-def _optional(result: PortfolioResult, universe: Universe, dates: list[str]) -> dict[str, Any]:
+def _optional(
+    request: dict, result: PortfolioResult, universe: Universe, dates: list[str], metrics: dict
+) -> dict[str, Any]:
     """The fields a result has only when they apply (so a result without them keeps its
-    bytes): ``delistings`` when a ticker was delisted inside the window."""
+    bytes): ``delistings`` when a ticker was delisted inside the window, ``survivorship``
+    when the request asks for the audit."""
+    out: dict[str, Any] = {}
     delistings = _delistings(result, universe, dates)
-    return {"delistings": delistings} if delistings else {}
+    if delistings:
+        out["delistings"] = delistings
+    if request.get("survivorship_audit"):
+        out["survivorship"] = survivorship(request, universe, metrics)
+    return out
+
+
+AUDIT_METRICS = ("cagr_pct", "sharpe_ratio", "total_return_pct")
+"""The metrics the survivorship audit sets side by side."""
+
+
+def delisted_columns(request: dict, universe: Universe) -> list[int]:
+    """The columns of the tickers delisted on or before the window's last day."""
+    end = np.datetime64(request["end_date"], "D")
+    return [
+        j
+        for j, event in enumerate(universe.delistings)
+        if event is not None and np.datetime64(event.day, "D") <= end
+    ]
+
+
+def survivors(request: dict, universe: Universe) -> tuple[dict, Universe] | None:
+    """The same request and universe without the delisted tickers (``delisted_columns``):
+    what a backtest on the tickers still listed at the end would load (the calendar the
+    union of theirs), or None when no ticker survives."""
+    gone = set(delisted_columns(request, universe))
+    keep = [j for j in range(len(universe.tickers)) if j not in gone]
+    if not keep:
+        return None
+    has_bar = np.isfinite(universe.close[:, keep]).any(axis=1)
+    position = np.cumsum(has_bar) - 1
+    rows = tuple(
+        np.where(universe.rows[j] >= 0, position[np.maximum(universe.rows[j], 0)], -1) for j in keep
+    )
+    members = None if universe.members is None else universe.members[has_bar][:, keep]
+    subset = Universe(
+        tickers=tuple(universe.tickers[j] for j in keep),
+        days=universe.days[has_bar],
+        open=universe.open[has_bar][:, keep],
+        close=universe.close[has_bar][:, keep],
+        histories=tuple(universe.histories[j] for j in keep),
+        rows=rows,
+        data_hash=universe.data_hash,
+        bars_per_year=universe.bars_per_year,
+        sectors=tuple(universe.sectors[j] for j in keep) if universe.sectors else (),
+        delistings=tuple(universe.delistings[j] for j in keep) if universe.delistings else (),
+        members=members,
+    )
+    allocation = dict(request["allocation"])
+    if allocation.get("weights") is not None:
+        allocation["weights"] = {t: allocation["weights"][t] for t in subset.tickers}
+    narrowed = {**request, "tickers": list(subset.tickers), "allocation": allocation}
+    narrowed.pop("survivorship_audit", None)
+    return narrowed, subset
+
+
+def _audit_row(metrics: dict) -> dict[str, float | None]:
+    row = {}
+    for key in AUDIT_METRICS:
+        value = metrics.get(key)
+        row[key] = float(value) if value is not None and math.isfinite(value) else None
+    return row
+
+
+def survivorship(request: dict, universe: Universe, metrics: dict) -> dict[str, Any]:
+    """The survivorship audit: the request's metrics (``metrics``) beside those of the same
+    request on the tickers never delisted in the window, and their difference (survivors
+    only - with the delisted: how much the survivorship bias adds)."""
+    delisted = [universe.tickers[j] for j in delisted_columns(request, universe)]
+    ours = _audit_row(metrics)
+    if not delisted:
+        theirs = dict(ours)
+    else:
+        narrowed = survivors(request, universe)
+        if narrowed is None:
+            theirs = dict.fromkeys(AUDIT_METRICS)
+        else:
+            sub_request, subset = narrowed
+            result = simulate(sub_request, subset)
+            stamps = subset.days.astype("datetime64[s]")
+            capital = request["initial_capital"]
+            curve = curve_metrics(
+                stamps, result.equity, capital, len(result.orders), subset.bars_per_year
+            )
+            theirs = _audit_row(curve)
+    difference = {
+        key: None if ours[key] is None or theirs[key] is None else theirs[key] - ours[key]
+        for key in AUDIT_METRICS
+    }
+    return {
+        "with_delisted": ours,
+        "survivors_only": theirs,
+        "difference": difference,
+        "delisted": delisted,
+    }
 
 
 def result_json(result: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kinds.portfolios.compute import build_result, simulate
+from kinds.portfolios.compute import build_result, simulate, survivors
 from kinds.portfolios.request_model import parse_portfolio
 from kinds.portfolios.universe import load_universe
 
@@ -41,18 +41,21 @@ def write_universe(folder: Path, delisting: str | None) -> Path:
     return folder
 
 
-def _result(folder: Path) -> dict:
-    request = parse_portfolio(
-        {
-            "tickers": ["AAA", "BBB"],
-            "start_date": DAYS[0],
-            "end_date": DAYS[-1],
-            "initial_capital": 10_000,
-            "fee_rate": 0.001,
-            "slippage_bps": 0,
-            "rebalance": {"schedule": "bars", "every_n_bars": 100},
-        }
-    )
+def _request(**fields) -> dict:
+    body = {
+        "tickers": ["AAA", "BBB"],
+        "start_date": DAYS[0],
+        "end_date": DAYS[-1],
+        "initial_capital": 10_000,
+        "fee_rate": 0.001,
+        "slippage_bps": 0,
+        "rebalance": {"schedule": "bars", "every_n_bars": 100},
+    }
+    return parse_portfolio(body | fields)
+
+
+def _result(folder: Path, **fields) -> dict:
+    request = _request(**fields)
     universe = load_universe(request, folder)
     return build_result("p", request, universe, simulate(request, universe), 100)
 
@@ -94,3 +97,30 @@ def test_without_an_events_file_the_result_has_no_delistings_field(tmp_path: Pat
     result = _result(write_universe(tmp_path, None))
     assert "delistings" not in result
     assert not any("reason" in order for order in result["orders"])
+
+
+def test_the_survivorship_audit_sets_the_survivors_only_run_beside_this_one(tmp_path: Path):
+    """BBB is delisted: the audit runs AAA alone (all in at 10, less the fee) and shows
+    how much the return and CAGR grow without the delisted name."""
+    result = _result(write_universe(tmp_path, "delisting,12.5"), survivorship_audit=True)
+    audit = result["survivorship"]
+    assert audit["delisted"] == ["BBB"]
+    assert audit["with_delisted"]["total_return_pct"] == result["metrics"]["total_return_pct"]
+    assert round(audit["with_delisted"]["total_return_pct"], 4) == -18.8059
+    alone = audit["survivors_only"]["total_return_pct"]
+    assert round(alone, 4) == round((999 * 10 + (10_000 - 999 * 10 * 1.001)) / 100 - 100, 4)
+    assert audit["difference"]["total_return_pct"] == pytest.approx(alone + 18.805925)
+    assert audit["difference"]["cagr_pct"] > 0
+    assert result["request"]["survivorship_audit"] is True
+
+
+def test_the_survivors_universe_is_the_one_a_request_on_them_loads(tmp_path: Path):
+    """Dropping the delisted columns in memory gives the result of loading the survivors'
+    request from the files, byte for byte."""
+    folder = write_universe(tmp_path, "delisting,12.5")
+    request = _request()
+    narrowed, subset = survivors(request, load_universe(request, folder))
+    loaded = load_universe(narrowed, folder)
+    assert subset.days.tobytes() == loaded.days.tobytes()
+    ours, theirs = simulate(narrowed, subset), simulate(narrowed, loaded)
+    assert ours.equity.tobytes() == theirs.equity.tobytes()
