@@ -129,3 +129,17 @@ def test_a_bad_membership_file_is_a_request_error_naming_the_field_the_file_and_
             check()
         assert caught.value.field == "membership"
         assert "IX.members.csv line 3: from 'someday'" in caught.value.message
+
+
+def test_the_list_and_page_name_the_index_and_the_audit():
+    """The construction phrases end with the point-in-time index and the audit when set."""
+    from kinds.portfolios.describe import construction
+
+    assert construction(_request(survivorship_audit=True))[-2:] == [
+        "members of IX",
+        "survivorship audit",
+    ]
+    plain = _request()
+    del plain["membership"]
+    assert "survivorship audit" not in construction(plain)
+    assert not any(phrase.startswith("members of") for phrase in construction(plain))
