@@ -191,7 +191,8 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
     """What a submission checks before recording anything: every ticker known and daily
     in the catalog (no file parsed), and the universe small enough for a Job's memory
     (``memory_mb``: PORTFOLIO_MAX_MEMORY_MB), counting every bar of its files
-    (``data.file_bars``, their lines counted once per file version).
+    (``data.file_bars``, their lines counted once per file version), and the window's
+    cells twice with ``survivorship_audit`` (its second run is held beside the first).
 
     :raise RequestError: naming ``tickers[i]``, ``tickers`` (too large for
         PORTFOLIO_MAX_MEMORY_MB) or ``membership`` (no index with a valid membership file).
@@ -220,7 +221,8 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
     if request.get("membership"):
         _membership(request["membership"], data_dir, catalog)
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
-    need = estimated_mb(len(request["tickers"]), start, end, loaded_bars=loaded_bars)
+    columns = len(request["tickers"]) * (2 if request.get("survivorship_audit") else 1)
+    need = estimated_mb(columns, start, end, loaded_bars=loaded_bars)  # the audit: 2 runs
     limit = memory_mb
     if need > limit:
         raise RequestError(

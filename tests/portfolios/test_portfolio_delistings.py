@@ -5,13 +5,17 @@ closed at its delisting's cash (or its last close), and the result says so (docs
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+import data
 from kinds.portfolios.compute import build_result, simulate, survivors
 from kinds.portfolios.request_model import parse_portfolio
-from kinds.portfolios.universe import load_universe
+from kinds.portfolios.universe import check_universe, estimated_mb, load_universe
+from tests.portfolios.support import valid_portfolio
+from work.errors import RequestError
 
 DAYS = ("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08")
 HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"
@@ -124,3 +128,22 @@ def test_the_survivors_universe_is_the_one_a_request_on_them_loads(tmp_path: Pat
     assert subset.days.tobytes() == loaded.days.tobytes()
     ours, theirs = simulate(narrowed, subset), simulate(narrowed, loaded)
     assert ours.equity.tobytes() == theirs.equity.tobytes()
+
+
+def test_the_audit_counts_the_windows_cells_twice_against_the_memory_cap(demo_data_dir):
+    """A cap between the estimate of the request and that of its audit (the second run held
+    beside the first): the request passes, the same one with the audit is refused."""
+    plain = parse_portfolio(valid_portfolio())
+    catalog = data.load_catalog(demo_data_dir)
+    bars = [data.file_bars(catalog.resolve(t)) for t in plain["tickers"]]
+    start, end = (date.fromisoformat(plain[k]) for k in ("start_date", "end_date"))
+    once = estimated_mb(len(bars), start, end, loaded_bars=bars)
+    twice = estimated_mb(2 * len(bars), start, end, loaded_bars=bars)
+    cap = int((once + twice) / 2)
+    assert once < cap < twice
+    check_universe(plain, demo_data_dir, cap)
+    with pytest.raises(RequestError) as caught:
+        check_universe(
+            parse_portfolio(valid_portfolio(survivorship_audit=True)), demo_data_dir, cap
+        )
+    assert caught.value.field == "tickers"
