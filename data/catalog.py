@@ -23,6 +23,9 @@ string, e.g. "Energy"; absent when unknown) groups the demo universe's tickers
 (``data.demo_universe``) in the forms' pickers and lets a portfolio pick a whole sector.
 ``events`` (a bare file name beside ``file``; absent: none) names the ticker's corporate
 actions file (``data.events``), which ``python -m data.import_csv --events`` stores.
+``members`` (an index's entry; a bare file name beside ``file``; absent: none) names its
+membership file (``data.membership``): the index's members through time, for a portfolio's
+point-in-time universe.
 """
 
 from __future__ import annotations
@@ -90,6 +93,9 @@ class TickerInfo:
     index: bool = False
     """A market index (DEMOIX), not a company: for ``ref`` market filters, left out of the
     portfolio form's universe."""
+    members: str | None = None
+    """The bare name of its membership file beside ``file`` (``data.membership``): an
+    index's members through time; None: none."""
 
     @property
     def annual_bars(self) -> float:
@@ -119,6 +125,8 @@ class TickerInfo:
             doc["events"] = self.events
         if self.index:
             doc["index"] = True
+        if self.members is not None:
+            doc["members"] = self.members
         return doc
 
 
@@ -170,6 +178,15 @@ def _entry(ticker: object, raw: object) -> TickerInfo:
     index = raw.get("index", False)
     if not isinstance(index, bool):
         raise CatalogError(f"{CATALOG_FILE}: entry {ticker}: index must be true or false")
+    members = raw.get("members")
+    if members is not None and (
+        not isinstance(members, str)
+        or _FILE_PATTERN.fullmatch(members) is None
+        or members in (file, events)
+    ):
+        raise CatalogError(
+            f"{CATALOG_FILE}: entry {ticker} has an invalid members file name {members!r}"
+        )
     return TickerInfo(
         ticker,
         name,
@@ -182,6 +199,7 @@ def _entry(ticker: object, raw: object) -> TickerInfo:
         sector,
         events,
         index,
+        members,
     )
 
 
@@ -233,6 +251,12 @@ class Catalog:
         nothing; the same checks as ``resolve``."""
         info = self.info(ticker)
         return None if info.events is None else self._inside(info, info.events)
+
+    def resolve_members(self, ticker: object) -> Path | None:
+        """The path of index ``ticker``'s membership file (None when its entry names none).
+        Reads nothing; the same checks as ``resolve``."""
+        info = self.info(ticker)
+        return None if info.members is None else self._inside(info, info.members)
 
     def _inside(self, info: TickerInfo, name: str) -> Path:
         """The path of file ``name`` of entry ``info``, which must stay in its folder."""

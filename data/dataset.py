@@ -29,6 +29,7 @@ from data.errors import DataQualityError, EmptyRangeError
 from data.events import NO_EVENTS, Events, combined_hash, parse_events
 from data.files import bytes_sha256
 from data.loader import parse_series
+from data.membership import Membership, parse_membership
 from data.timeframe import DAILY
 from engine import TRADING_DAYS, Bars
 
@@ -179,6 +180,25 @@ def _parsed_events(path: Path) -> tuple[Events, bytes]:
     :raise EventsError: naming the file and line of a problem.
     """
     return _once(_EVENTS, path, lambda raw: (parse_events(raw, path.name), raw))
+
+
+_MEMBERS: dict[tuple[str, int, int], tuple[Membership, str]] = {}
+
+
+def load_membership(
+    index: str, data_dir: str | Path | None = None, catalog: Catalog | None = None
+) -> tuple[Membership, str] | None:
+    """(the membership of index ``index``, its file's SHA-256), read once per file version
+    like the bars; None when its catalog entry names no membership file.
+
+    :raise UnknownTickerError: ``index`` is malformed or not in the catalog.
+    :raise MembershipError: naming the file and line of a problem.
+    """
+    catalog = load_catalog(data_dir, skip_invalid=True) if catalog is None else catalog
+    path = catalog.resolve_members(index)
+    if path is None:
+        return None
+    return _once(_MEMBERS, path, lambda raw: (parse_membership(raw, path.name), bytes_sha256(raw)))
 
 
 def load_history(

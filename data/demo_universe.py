@@ -8,9 +8,15 @@ members differ in volatility (utilities-like 0.16 to biotech-like 0.55 a year), 
 price; seven are listed after the others (``listed``), so a universe's calendars differ
 and a ticker becomes eligible only from its first bar.
 
-Seeds: member ``i`` of ``UNIVERSE`` draws from ``default_rng([SEED, MEMBER_SEED_BASE + i])``
-and sector ``s`` of ``SECTORS`` from ``default_rng([SEED, SECTOR_SEED_BASE + s])`` (append,
-never reorder: the index is part of the seed).
+One more company, ``DELISTED`` (Dunder Mifflin Paper), declines and is delisted on
+``DELISTED_ON`` with ``DELISTING_CASH`` per share (its events file): a portfolio on the demo
+universe shows a delisting, and its survivorship audit a difference. It is not one of the
+30 ``UNIVERSE`` members, so the index DEMOIX (built from them) keeps its bars.
+
+Seeds: member ``i`` of ``UNIVERSE`` draws from ``default_rng([SEED, MEMBER_SEED_BASE + i])``,
+sector ``s`` of ``SECTORS`` from ``default_rng([SEED, SECTOR_SEED_BASE + s])`` (append,
+never reorder: the index is part of the seed) and ``DELISTED`` from
+``default_rng([SEED, DELISTED_SEED])``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 
 MEMBER_SEED_BASE = 100
 SECTOR_SEED_BASE = 200
+DELISTED_SEED = 300
 
 SECTOR_VOLATILITY = 0.15
 """Annual volatility of a sector's common factor (its drift is zero)."""
@@ -82,3 +89,14 @@ seed order (append, never reorder)."""
 
 UNIVERSE = tuple(UniverseTicker(*member) for member in _MEMBERS)
 """The members, in seed order."""
+
+DELISTED = UniverseTicker(
+    "DNDR", "Dunder Mifflin Paper", CONSUMER, "2014-01-02", 38.0, 0.40, -0.30, 1_200_000
+)
+"""The demo company that is delisted mid-history (not a member of ``UNIVERSE``)."""
+
+DELISTED_ON = "2021-06-15"
+"""Its last trading day and the date of its delisting event."""
+
+DELISTING_CASH = 0.4
+"""The cash its holders are paid per share at the delisting."""

@@ -24,14 +24,25 @@ from pathlib import Path
 import numpy as np
 
 from data.catalog import Catalog, TickerInfo, load_catalog, save_catalog
-from data.demo_index import INDEX_NAME, INDEX_TICKER, equal_weight_index
+from data.demo_index import (
+    INDEX_NAME,
+    INDEX_TICKER,
+    MEMBERS_FILE,
+    equal_weight_index,
+    membership_text,
+)
 from data.demo_universe import (
+    DELISTED,
+    DELISTED_ON,
+    DELISTED_SEED,
+    DELISTING_CASH,
     MEMBER_SEED_BASE,
     SECTOR_SEED_BASE,
     SECTOR_VOLATILITY,
     SECTORS,
     UNIVERSE,
 )
+from data.events import DELISTING, EVENTS_SUFFIX, Event, format_events
 from data.files import atomic_write
 from data.location import data_dir
 from data.trading_days import trading_days
@@ -56,6 +67,13 @@ UNIVERSE_DESCRIPTION = (
     f"(data/generate.py, data/demo_universe.py, seed {SEED})."
 )
 
+
+DELISTED_DESCRIPTION = (
+    "Synthetic demo data for a fictional company of the demo universe, not real market "
+    "prices: its sector's common factor plus its own declining regime-switching GARCH "
+    f"returns, delisted on {DELISTED_ON} at {DELISTING_CASH} per share (its events file; "
+    f"data/generate.py, data/demo_universe.py, seed {SEED})."
+)
 
 INDEX_DESCRIPTION = (
     "Synthetic demo data, not real market prices: an equal-weight index of the 30 fictional "
@@ -244,11 +262,55 @@ def generate(out: str | Path | None = None) -> list[Path]:
     path = catalog.data_dir / f"{INDEX_TICKER}.csv"
     atomic_write(path, to_csv(days, equal_weight_index(members, len(days))))
     written.append(path)
+    catalog, delisted = _delisted(catalog, days, factors, written)
+    listed = [(member.ticker, member.listed) for member in UNIVERSE]
+    members_path = catalog.data_dir / MEMBERS_FILE
+    atomic_write(members_path, membership_text(listed, delisted).encode())
+    written.append(members_path)
     catalog = catalog.with_entry(
-        TickerInfo(INDEX_TICKER, INDEX_NAME, path.name, True, INDEX_DESCRIPTION, index=True)
+        TickerInfo(
+            INDEX_TICKER,
+            INDEX_NAME,
+            path.name,
+            True,
+            INDEX_DESCRIPTION,
+            index=True,
+            members=MEMBERS_FILE,
+        )
     )
     written.append(save_catalog(catalog))
     return written
+
+
+def _delisted(
+    catalog: Catalog, days: np.ndarray, factors: dict[str, np.ndarray], written: list[Path]
+) -> tuple[Catalog, tuple[str, str, str]]:
+    """Write the delisted demo company's bars (its first day to ``DELISTED_ON``) and its
+    events file; returns the catalog with its entry and (ticker, first day, last day). Not
+    an input of DEMOIX: the index's bars stay those of the 30 members."""
+    member = DELISTED
+    first = int(np.searchsorted(days, np.datetime64(member.listed)))
+    stop = int(np.searchsorted(days, np.datetime64(DELISTED_ON), side="right"))
+    spec = DemoTicker(
+        member.ticker, member.name, member.price, member.volatility, member.drift, member.volume
+    )
+    bars = simulate(spec, DELISTED_SEED, stop - first, common=factors[member.sector][first:stop])
+    path = catalog.data_dir / f"{member.ticker}.csv"
+    atomic_write(path, to_csv(days[first:stop], bars))
+    events = catalog.data_dir / f"{member.ticker}{EVENTS_SUFFIX}"
+    delisting = Event(np.datetime64(DELISTED_ON, "D").item(), DELISTING, DELISTING_CASH)
+    atomic_write(events, format_events([delisting]).encode())
+    written += [path, events]
+    info = TickerInfo(
+        member.ticker,
+        member.name,
+        path.name,
+        True,
+        DELISTED_DESCRIPTION,
+        sector=member.sector,
+        events=events.name,
+    )
+    return catalog.with_entry(info), (member.ticker, member.listed, DELISTED_ON)
 
 
 def run_command(

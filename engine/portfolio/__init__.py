@@ -10,6 +10,7 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
 
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
 from engine.portfolio.caps import NO_SECTOR, cap_weights
+from engine.portfolio.closes import ForcedCloses
 from engine.portfolio.long_short import long_short_weights
 from engine.portfolio.memory import estimated_peak_bytes
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
@@ -27,6 +28,7 @@ __all__ = [
     "RISK_METHODS",
     "SCHEDULES",
     "WEIGHTINGS",
+    "ForcedCloses",
     "OrderTable",
     "PortfolioConfig",
     "PortfolioResult",

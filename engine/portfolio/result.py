@@ -66,7 +66,8 @@ class OrderTable:
 
     ``bar`` is the fill bar, ``asset`` the column, ``shares`` signed (+ buy, - sell),
     ``price`` the fill price with slippage, ``fee`` the fee paid, ``value`` = shares x price
-    (signed like shares; cash moves by -value - fee).
+    (signed like shares; cash moves by -value - fee); ``forced`` (an addition) True for a
+    forced close (``ForcedCloses``), None when the table was built without that column.
     """
 
     bar: np.ndarray
@@ -75,6 +76,7 @@ class OrderTable:
     price: np.ndarray
     fee: np.ndarray
     value: np.ndarray
+    forced: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.bar.size)

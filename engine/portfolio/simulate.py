@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.portfolio.benchmark import buy_and_hold
+from engine.portfolio.closes import ForcedCloses, check_closes
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
 
@@ -20,10 +21,13 @@ def simulate_portfolio(
     targets: np.ndarray,
     decide: np.ndarray,
     config: PortfolioConfig,
+    closes: ForcedCloses | None = None,
 ) -> PortfolioResult:
     """Simulate rebalancing to ``targets`` on the ``decide`` bars' closes, filling at the
     next bar's open. ``open_``/``close`` (T, N) are NaN where a ticker has no bar; ``targets``
-    (T, N) come from ``target_weights`` and ``decide`` (T,) from ``rebalance_schedule``."""
+    (T, N) come from ``target_weights`` and ``decide`` (T,) from ``rebalance_schedule``.
+    ``closes`` (optional): the bars a ticker may not be held on (``ForcedCloses``: a
+    holding is closed where such a run begins, and never bought inside it)."""
     open_, close = check_prices(open_, close)
     n_bars, n_assets = close.shape
     decide = np.asarray(decide, dtype=bool)
@@ -35,6 +39,7 @@ def simulate_portfolio(
     borrow = config.borrow_rate / config.bars_per_year
     ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth, borrow, mark)
     book = _Fills(config, n_bars)
+    forced = None if closes is None else _Forced(check_closes(closes, close.shape))
     scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
     last_target: np.ndarray | None = None
     start = 0  # the first bar whose holdings are not yet written
@@ -42,17 +47,37 @@ def simulate_portfolio(
         at = int(np.searchsorted(scheduled, start))
         nxt = int(scheduled[at]) if at < scheduled.size else None
         stop = n_bars - 1 if nxt is None else nxt  # bars start..stop-1 are unscheduled
+        event = None if forced is None else forced.next_bar(start, ledger.now_shares)
+        if event is not None:
+            stop = min(stop, event)  # the holdings change at the event's open
         drift = None
         if last_target is not None and config.drift_threshold is not None and stop > start:
-            drift = _first_drift(ledger, mark, start, stop, last_target, config.drift_threshold)
+            drift = _first_drift(
+                ledger,
+                mark,
+                start,
+                stop,
+                last_target,
+                config.drift_threshold,
+                None if forced is None else forced.blocked,
+            )
         if drift is not None:
             bar, weights = drift, last_target
-        elif nxt is not None:
+        elif nxt is not None and (event is None or nxt < event):
             bar, weights = nxt, targets[nxt]
             last_target = weights
+        elif event is not None:
+            ledger.hold(start, event)
+            book.close(ledger, event, forced, open_, close, mark)
+            start = event
+            continue
         else:
             break
         ledger.hold(start, bar + 1)
+        if forced is not None:
+            if event == bar + 1:
+                book.close(ledger, event, forced, open_, close, mark)
+            weights = np.where(forced.blocked[bar + 1], 0.0, weights)
         ledger.decisions[bar] = True
         book.rebalance(ledger, bar + 1, weights, open_, close, mark)
         start = bar + 1
@@ -133,17 +158,47 @@ class _Ledger:
 
 
 def _first_drift(
-    ledger: _Ledger, mark: np.ndarray, start: int, stop: int, target: np.ndarray, limit: float
+    ledger: _Ledger,
+    mark: np.ndarray,
+    start: int,
+    stop: int,
+    target: np.ndarray,
+    limit: float,
+    blocked: np.ndarray | None = None,
 ) -> int | None:
     """The first bar in start..stop-1 whose weights differ from ``target`` by more than
-    ``limit`` (absolute) in any ticker, or None."""
+    ``limit`` (absolute) in any ticker, or None; a ticker ``blocked`` (forced closes) at
+    that bar or the next is not compared (it cannot be bought back)."""
     values = mark[start:stop] * ledger.now_shares
     equity = ledger.cash_ahead(start, stop) + values.sum(axis=1)
     weights = np.divide(
         values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
     )
-    drifted = np.flatnonzero(np.abs(weights - target).max(axis=1) > limit)
+    gap = np.abs(weights - target)
+    if blocked is not None:
+        gap[blocked[start:stop] | blocked[start + 1 : stop + 1]] = 0.0
+    drifted = np.flatnonzero(gap.max(axis=1) > limit)
     return start + int(drifted[0]) if drifted.size else None
+
+
+class _Forced:
+    """The checked forced closes and the (bar, asset) where each blocked run begins."""
+
+    def __init__(self, closes: ForcedCloses) -> None:
+        self.closes = closes
+        self.blocked = closes.blocked
+        self.bars, self.assets = closes.starts()
+
+    def next_bar(self, start: int, held: np.ndarray) -> int | None:
+        """The first bar >= ``start`` where a run begins for a ticker ``held`` (shares)."""
+        at = int(np.searchsorted(self.bars, start))
+        hit = np.flatnonzero(held[self.assets[at:]] != 0)
+        return int(self.bars[at + hit[0]]) if hit.size else None
+
+    def at(self, bar: int) -> np.ndarray:
+        """The assets whose blocked run begins at ``bar``."""
+        lo, hi = np.searchsorted(self.bars, [bar, bar + 1])
+        return self.assets[lo:hi]
 
 
 class _Fills:
@@ -156,6 +211,7 @@ class _Fills:
         self.max_leverage = float(config.max_leverage)
         self.turnover = np.zeros(n_bars, dtype=np.float64)
         self._rows: list[tuple[np.ndarray, ...]] = []
+        self._forced: list[int] = []  # the indices in _rows of forced closes
 
     def rebalance(
         self,
@@ -227,6 +283,39 @@ class _Fills:
         if assets.size:
             self._rows.append((np.full(assets.size, bar), assets, signed, prices, fees, values))
 
+    def close(
+        self,
+        ledger: _Ledger,
+        bar: int,
+        forced: _Forced,
+        open_: np.ndarray,
+        close: np.ndarray,
+        mark: np.ndarray,
+    ) -> None:
+        """Close, at ``bar``'s open, every holding whose blocked run begins there: at its
+        cash price (no slippage), else as a market order at the open (the last close
+        without a bar) with slippage; the fee as any order pays it."""
+        assets = forced.at(bar)
+        assets = assets[ledger.now_shares[assets] != 0]
+        signed = -ledger.now_shares[assets]
+        prices = np.empty(assets.size)
+        for k, asset in enumerate(assets.tolist()):
+            cash_price = forced.closes.cash_price(bar, asset)
+            if np.isfinite(cash_price):
+                prices[k] = cash_price
+                continue
+            market = open_[bar, asset] if np.isfinite(close[bar, asset]) else mark[bar - 1, asset]
+            prices[k] = market * (1.0 + self.slippage if signed[k] > 0 else 1.0 - self.slippage)
+        values = signed * prices
+        fees = np.abs(values) * self.fee_rate
+        for value, fee in zip(values.tolist(), fees.tolist(), strict=True):
+            ledger.now_cash -= value + fee
+        ledger.now_shares[assets] = 0
+        if assets.size:
+            rows = (np.full(assets.size, bar), assets, signed, prices, fees, values)
+            self._rows.append(rows)
+            self._forced.append(len(self._rows) - 1)
+
     def table(self) -> OrderTable:
         """Every order so far, in execution order."""
         columns = list(zip(*self._rows, strict=True)) if self._rows else [()] * 6
@@ -235,7 +324,14 @@ class _Fills:
             np.concatenate(col).astype(dtype) if col else np.empty(0, dtype=dtype)
             for col, dtype in zip(columns, dtypes, strict=True)
         )
-        return OrderTable(bar=bar, asset=asset, shares=shares, price=price, fee=fee, value=value)
+        forced = np.zeros(bar.size, dtype=bool)
+        if self._forced:
+            ends = np.cumsum([rows[0].size for rows in self._rows])
+            for at in self._forced:
+                forced[ends[at] - self._rows[at][0].size : ends[at]] = True
+        return OrderTable(
+            bar=bar, asset=asset, shares=shares, price=price, fee=fee, value=value, forced=forced
+        )
 
 
 def _check_targets(

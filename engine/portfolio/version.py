@@ -7,10 +7,14 @@ files (``python -m tests.golden --only portfolio``), review the diff and commit 
 the golden tests fail when output changes while this stays the same.
 """
 
-PORTFOLIO_ENGINE_VERSION = "1.2.0"
+PORTFOLIO_ENGINE_VERSION = "1.3.0"
 """1.1.0: the first bar of the window is a decision on every schedule (invested from the
 start, like the benchmark); risk weightings, caps, a minimum trade, a volatility target and
 leverage added (their defaults leave ``equal``/``score``/``fixed`` outputs unchanged).
 1.2.0: a borrow fee on short positions (``PortfolioConfig.borrow_rate``, annual, charged
 at each close on the shorts' value, rate / bars per year); at its default 0 every output
-is unchanged."""
+is unchanged.
+1.3.0: forced closes (``ForcedCloses``: a delisting, a point-in-time index's non-member
+days): a holding is closed where a blocked run begins and never bought inside one; without
+them (no delisted ticker in the window, no ``membership``) every output is unchanged, byte
+for byte."""

@@ -22,6 +22,7 @@ from engine import ENGINE_VERSION
 from engine.portfolio import (
     NO_SECTOR,
     PORTFOLIO_ENGINE_VERSION,
+    ForcedCloses,
     PortfolioConfig,
     PortfolioResult,
     cap_weights,
@@ -35,9 +36,10 @@ from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
 
-RESULT_SCHEMA_VERSION = "1.0.0"
+RESULT_SCHEMA_VERSION = "1.1.0"
 """The version of a portfolio result's JSON shape (docs/api.md): a field added bumps the
-minor version; nothing is renamed or dropped."""
+minor version; nothing is renamed or dropped. 1.1.0: ``delistings``, ``survivorship`` and
+an order's ``reason`` (each present only when it applies)."""
 
 WEIGHT_SAMPLES = 260
 """Most bars the stored weights are sampled at (evenly over the window, always the last): a
@@ -48,6 +50,9 @@ def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndar
     """(eligible (T, N), scores (T, N) or None): a ticker is eligible on the bars it has;
     a ranking also needs its score defined and its filter holding there."""
     eligible = np.isfinite(universe.close)
+    if universe.members is not None:  # index changes are announced: the fill bar counts too
+        members = universe.members
+        eligible &= members & np.vstack([members[1:], members[-1:]])
     allocation = request["allocation"]
     if allocation["method"] != "rank":
         return eligible, None
@@ -160,6 +165,41 @@ def _sector_codes(universe: Universe) -> np.ndarray:
     return np.array([known.index(n) if n is not None else NO_SECTOR for n in names], np.int64)
 
 
+def delisting_bars(universe: Universe) -> list[tuple[int, int, float]]:
+    """(column, bar, cash per share) of each ticker delisted inside the window: the bar is
+    the first of the calendar after both its last bar and the day before its delisting
+    (its holding is closed at that bar's open), the cash its delisting's, else its last
+    close. A delisting on or after the window's last bar closes nothing."""
+    closes = []
+    for column, event in enumerate(universe.delistings):
+        if event is None:
+            continue
+        bars = universe.histories[column]
+        last = bars.timestamps[-1].astype("datetime64[D]")
+        after = max(np.datetime64(event.day, "D"), last + 1)
+        bar = int(np.searchsorted(universe.days, after))
+        if bar < universe.days.size:
+            cash = float(bars.close[-1]) if event.value is None else float(event.value)
+            closes.append((column, bar, cash))
+    return closes
+
+
+def forced_closes(universe: Universe) -> ForcedCloses | None:
+    """The bars each ticker may not be held on (after its delisting; outside its index
+    membership) and the delistings' cash, or None when there are none (the simulation is
+    then the one without them, byte for byte)."""
+    delisted = delisting_bars(universe)
+    if not delisted and universe.members is None:
+        return None
+    shape = universe.close.shape
+    blocked = np.zeros(shape, dtype=bool) if universe.members is None else ~universe.members
+    price = np.full(shape, np.nan)
+    for column, bar, cash in delisted:
+        blocked[bar:, column] = True
+        price[bar, column] = cash
+    return ForcedCloses(blocked, price)
+
+
 def simulate(request: dict, universe: Universe) -> PortfolioResult:
     """The core's simulation of ``request`` over ``universe``."""
     rebalance, allocation = request["rebalance"], request["allocation"]
@@ -177,7 +217,8 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         borrow_rate=request.get("borrow_rate") or 0.0,
         bars_per_year=universe.bars_per_year,
     )
-    return simulate_portfolio(universe.open, universe.close, targets, decide, config)
+    closes = forced_closes(universe)
+    return simulate_portfolio(universe.open, universe.close, targets, decide, config, closes)
 
 
 def _floats(values: np.ndarray) -> list[float | None]:
@@ -208,11 +249,29 @@ def _weights(result: PortfolioResult, universe: Universe, dates: list[str]) -> d
     }
 
 
+DELISTING = "delisting"
+LEFT_INDEX = "left the index"
+"""An order's ``reason``: a forced close at a delisting, or when its ticker left the
+``membership`` index (a rebalance's orders have none)."""
+
+
 def _orders(result: PortfolioResult, universe: Universe, dates: list[str], limit: int) -> list:
     orders = result.orders
     count = min(len(orders), limit)
-    return [
-        {
+    forced = np.zeros(len(orders), bool) if orders.forced is None else orders.forced
+    delisted = {(bar, column) for column, bar, _ in delisting_bars(universe)}
+    rows = []
+    for bar, asset, shares, price, fee, value, closed in zip(
+        orders.bar[:count].tolist(),
+        orders.asset[:count].tolist(),
+        orders.shares[:count].tolist(),
+        orders.price[:count].tolist(),
+        orders.fee[:count].tolist(),
+        orders.value[:count].tolist(),
+        forced[:count].tolist(),
+        strict=True,
+    ):
+        row = {
             "date": dates[bar],
             "ticker": universe.tickers[asset],
             "side": "buy" if shares > 0 else "sell",
@@ -221,16 +280,31 @@ def _orders(result: PortfolioResult, universe: Universe, dates: list[str], limit
             "fee": fee,
             "value": abs(value),
         }
-        for bar, asset, shares, price, fee, value in zip(
-            orders.bar[:count].tolist(),
-            orders.asset[:count].tolist(),
-            orders.shares[:count].tolist(),
-            orders.price[:count].tolist(),
-            orders.fee[:count].tolist(),
-            orders.value[:count].tolist(),
-            strict=True,
+        if closed:
+            row["reason"] = DELISTING if (bar, asset) in delisted else LEFT_INDEX
+        rows.append(row)
+    return rows
+
+
+def _delistings(result: PortfolioResult, universe: Universe, dates: list[str]) -> list:
+    """Each delisting inside the window: the ticker, its delisting day, the day its
+    holding was closed, the cash per share and the shares closed (0: not held)."""
+    orders = result.orders
+    out = []
+    for column, bar, cash in delisting_bars(universe):
+        closed = (orders.bar == bar) & (orders.asset == column)
+        if orders.forced is not None:
+            closed &= orders.forced
+        out.append(
+            {
+                "ticker": universe.tickers[column],
+                "date": universe.delistings[column].day.isoformat(),
+                "closed_on": dates[bar],
+                "price": cash,
+                "shares": int(-orders.shares[closed].sum()),
+            }
         )
-    ]
+    return out
 
 
 def _contributions(result: PortfolioResult, universe: Universe, capital: float) -> list:
@@ -299,6 +373,111 @@ def build_result(
         "orders": _orders(result, universe, dates, max_orders),
         "orders_total": len(orders),
         "orders_truncated": len(orders) > max_orders,
+    } | _optional(request, result, universe, dates, metrics)
+
+
+def _optional(
+    request: dict, result: PortfolioResult, universe: Universe, dates: list[str], metrics: dict
+) -> dict[str, Any]:
+    """The fields a result has only when they apply (so a result without them keeps its
+    bytes): ``delistings`` when a ticker was delisted inside the window, ``survivorship``
+    when the request asks for the audit."""
+    out: dict[str, Any] = {}
+    delistings = _delistings(result, universe, dates)
+    if delistings:
+        out["delistings"] = delistings
+    if request.get("survivorship_audit"):
+        out["survivorship"] = survivorship(request, universe, metrics)
+    return out
+
+
+AUDIT_METRICS = ("cagr_pct", "sharpe_ratio", "total_return_pct")
+"""The metrics the survivorship audit sets side by side."""
+
+
+def delisted_columns(request: dict, universe: Universe) -> list[int]:
+    """The columns of the tickers delisted on or before the window's last day."""
+    end = np.datetime64(request["end_date"], "D")
+    return [
+        j
+        for j, event in enumerate(universe.delistings)
+        if event is not None and np.datetime64(event.day, "D") <= end
+    ]
+
+
+def survivors(request: dict, universe: Universe) -> tuple[dict, Universe] | None:
+    """The same request and universe without the delisted tickers (``delisted_columns``):
+    what a backtest on the tickers still listed at the end would load (the calendar the
+    union of theirs), or None when no ticker survives."""
+    gone = set(delisted_columns(request, universe))
+    keep = [j for j in range(len(universe.tickers)) if j not in gone]
+    if not keep:
+        return None
+    has_bar = np.isfinite(universe.close[:, keep]).any(axis=1)
+    position = np.cumsum(has_bar) - 1
+    rows = tuple(
+        np.where(universe.rows[j] >= 0, position[np.maximum(universe.rows[j], 0)], -1) for j in keep
+    )
+    members = None if universe.members is None else universe.members[has_bar][:, keep]
+    subset = Universe(
+        tickers=tuple(universe.tickers[j] for j in keep),
+        days=universe.days[has_bar],
+        open=universe.open[has_bar][:, keep],
+        close=universe.close[has_bar][:, keep],
+        histories=tuple(universe.histories[j] for j in keep),
+        rows=rows,
+        data_hash=universe.data_hash,
+        bars_per_year=universe.bars_per_year,
+        sectors=tuple(universe.sectors[j] for j in keep) if universe.sectors else (),
+        delistings=tuple(universe.delistings[j] for j in keep) if universe.delistings else (),
+        members=members,
+    )
+    allocation = dict(request["allocation"])
+    if allocation.get("weights") is not None:
+        allocation["weights"] = {t: allocation["weights"][t] for t in subset.tickers}
+    narrowed = {**request, "tickers": list(subset.tickers), "allocation": allocation}
+    narrowed.pop("survivorship_audit", None)
+    return narrowed, subset
+
+
+def _audit_row(metrics: dict) -> dict[str, float | None]:
+    row = {}
+    for key in AUDIT_METRICS:
+        value = metrics.get(key)
+        row[key] = float(value) if value is not None and math.isfinite(value) else None
+    return row
+
+
+def survivorship(request: dict, universe: Universe, metrics: dict) -> dict[str, Any]:
+    """The survivorship audit: the request's metrics (``metrics``) beside those of the same
+    request on the tickers never delisted in the window, and their difference (survivors
+    only - with the delisted: how much the survivorship bias adds)."""
+    delisted = [universe.tickers[j] for j in delisted_columns(request, universe)]
+    ours = _audit_row(metrics)
+    if not delisted:
+        theirs = dict(ours)
+    else:
+        narrowed = survivors(request, universe)
+        if narrowed is None:
+            theirs = dict.fromkeys(AUDIT_METRICS)
+        else:
+            sub_request, subset = narrowed
+            result = simulate(sub_request, subset)
+            stamps = subset.days.astype("datetime64[s]")
+            capital = request["initial_capital"]
+            curve = curve_metrics(
+                stamps, result.equity, capital, len(result.orders), subset.bars_per_year
+            )
+            theirs = _audit_row(curve)
+    difference = {
+        key: None if ours[key] is None or theirs[key] is None else theirs[key] - ours[key]
+        for key in AUDIT_METRICS
+    }
+    return {
+        "with_delisted": ours,
+        "survivors_only": theirs,
+        "difference": difference,
+        "delisted": delisted,
     }
 
 

@@ -1,7 +1,8 @@
 """What a portfolio's list row and page say of its request (pure): the parameters a reader
 compares portfolios by (universe size, allocation, schedule, drift threshold, the ranking's
 texts shortened and its ``$name`` values, and its construction: the weighting, a long-short
-book, caps, volatility target, minimum trade and rates, each a short phrase such as
+book, caps, volatility target, minimum trade, rates, a point-in-time index and the
+survivorship audit, each a short phrase such as
 ``short 3 (gross 2, net 0)``), a readable label for a portfolio without a name
 (``rank top 5 by roc(close, $n) · monthly · 30 tickers``, ``risk parity · 10% volatility ·
 monthly · 12 tickers``) and the page's one-line summary of the whole request."""
@@ -49,7 +50,8 @@ def _percent(value: float) -> str:
 def construction(request: dict[str, Any]) -> list[str]:
     """The construction settings a normalised request sets, each a short phrase, in the
     form's order: a weighting other than equal, a long-short book, the risk lookback, the
-    caps, the volatility target, the minimum trade, the cash and borrow rates."""
+    caps, the volatility target, the minimum trade, the cash and borrow rates, the
+    point-in-time index and the survivorship audit."""
     allocation = request.get("allocation") or {}
     rebalance = request.get("rebalance") or {}
     weighting = allocation.get("weighting")
@@ -73,6 +75,10 @@ def construction(request: dict[str, Any]) -> list[str]:
     for name in ("cash_rate", "borrow_rate"):
         if request.get(name):
             out.append(f"{name.replace('_', ' ')} {_percent(request[name])}")
+    if request.get("membership"):
+        out.append(f"members of {request['membership']}")
+    if request.get("survivorship_audit"):
+        out.append("survivorship audit")
     return [phrase for phrase in out if phrase]
 
 

@@ -137,6 +137,11 @@ class PortfolioRequestBody(BaseModel):
     rebalance: Rebalance = Rebalance()
     params: dict[str, Any] = {}
     name: Name = None
+    membership: Annotated[str, Field(strict=True, min_length=1, max_length=32)] | None = None
+    """An index ticker with a membership file (``data.membership``): on each day only its
+    members then are ranked and held (a point-in-time universe); None = every ticker."""
+    survivorship_audit: Annotated[bool, Field(strict=True)] = False
+    """Also compute the same request on the tickers never delisted, side by side."""
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PortfolioRequestBody:
@@ -201,7 +206,22 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
     request = body.model_dump()
     request.update(tickers=tickers, allocation=allocation, rebalance=rebalance, params=params)
     _borrow(request)
+    _point_in_time(request)
     return request
+
+
+def _point_in_time(request: dict[str, Any]) -> None:
+    """``membership`` upper-case, and left out with ``survivorship_audit`` when unset, so a
+    request without them reads as it did before they existed. Whether the index has a
+    membership file is the catalog's to say (``kinds.portfolios.universe``)."""
+    if request["membership"] is None:
+        del request["membership"]
+    else:
+        request["membership"] = request["membership"].strip().upper()
+        if not request["membership"]:
+            raise RequestError("membership", "must name an index ticker")
+    if not request["survivorship_audit"]:
+        del request["survivorship_audit"]
 
 
 def _borrow(request: dict[str, Any]) -> None:

@@ -19,6 +19,9 @@ from pathlib import Path
 import numpy as np
 
 import data
+from data.dataset import load_membership
+from data.events import Event
+from data.membership import Membership, MembershipError
 from engine import Bars
 from work.errors import RequestError
 
@@ -59,6 +62,12 @@ class Universe:
     bars_per_year: float
     sectors: tuple[str | None, ...] = ()
     """Each ticker's catalog sector (None when unknown); empty = all unknown."""
+    delistings: tuple[Event | None, ...] = ()
+    """Each ticker's delisting (its events file's, ``data.events``; None: still listed);
+    empty = none delisted."""
+    members: np.ndarray | None = None
+    """(T, N) bool: True where the ticker is a member of the request's ``membership`` index
+    on that day; None without one."""
 
 
 def _load(
@@ -92,11 +101,32 @@ def union_calendar(stamps: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.nd
     return union, [position[own - first] for own in days]
 
 
+def _membership(index: str, data_dir: Path | None, catalog: data.Catalog) -> tuple[Membership, str]:
+    """The membership of the request's ``membership`` index and its file's SHA-256.
+
+    :raise RequestError: naming ``membership`` (unknown ticker, no membership file, a bad
+        file: its name and line).
+    """
+    try:
+        found = load_membership(index, data_dir, catalog)
+    except data.UnknownTickerError as exc:
+        raise RequestError("membership", str(exc)) from None
+    except MembershipError as exc:
+        problem = f"the membership file of {index} is invalid: {exc}"
+        raise RequestError("membership", problem) from None
+    except OSError:
+        problem = f"the membership file of {index} cannot be read"
+        raise RequestError("membership", problem) from None
+    if found is None:
+        raise RequestError("membership", f"{index} has no membership file in the catalog")
+    return found
+
+
 def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
     """Load and align the request's universe (module docstring).
 
     :raise RequestError: naming ``tickers[i]`` (unknown, invalid file, not daily, no bar in
-        the window).
+        the window) or ``membership`` (``_membership``).
     """
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
     catalog = data.load_catalog(data_dir, skip_invalid=True)  # once: not once per ticker
@@ -118,6 +148,11 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         histories.append(history.bars.slice(0, history.stop))
         rows.append(index)
         digest.update(f"{history.ticker}:{history.data_hash}\n".encode())
+    members = None
+    if request.get("membership"):
+        membership, members_hash = _membership(request["membership"], data_dir, catalog)
+        members = membership.mask(request["tickers"], days)
+        digest.update(f"members {request['membership']}:{members_hash}\n".encode())
     return Universe(
         tickers=tuple(request["tickers"]),
         days=days,
@@ -128,6 +163,8 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         data_hash=digest.hexdigest(),
         bars_per_year=loaded[0].bars_per_year,
         sectors=tuple(catalog.info(ticker).sector for ticker in request["tickers"]),
+        delistings=tuple(history.events.delisting for history in loaded),
+        members=members,
     )
 
 
@@ -154,10 +191,11 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
     """What a submission checks before recording anything: every ticker known and daily
     in the catalog (no file parsed), and the universe small enough for a Job's memory
     (``memory_mb``: PORTFOLIO_MAX_MEMORY_MB), counting every bar of its files
-    (``data.file_bars``, their lines counted once per file version).
+    (``data.file_bars``, their lines counted once per file version), and the window's
+    cells twice with ``survivorship_audit`` (its second run is held beside the first).
 
-    :raise RequestError: naming ``tickers[i]`` or ``tickers`` (too large for
-        PORTFOLIO_MAX_MEMORY_MB).
+    :raise RequestError: naming ``tickers[i]``, ``tickers`` (too large for
+        PORTFOLIO_MAX_MEMORY_MB) or ``membership`` (no index with a valid membership file).
     """
     try:
         catalog = data.load_catalog(data_dir, skip_invalid=True)
@@ -180,8 +218,11 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
             raise RequestError(
                 f"tickers[{at}]", f"the data file of {ticker} cannot be read"
             ) from None
+    if request.get("membership"):
+        _membership(request["membership"], data_dir, catalog)
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
-    need = estimated_mb(len(request["tickers"]), start, end, loaded_bars=loaded_bars)
+    columns = len(request["tickers"]) * (2 if request.get("survivorship_audit") else 1)
+    need = estimated_mb(columns, start, end, loaded_bars=loaded_bars)  # the audit: 2 runs
     limit = memory_mb
     if need > limit:
         raise RequestError(

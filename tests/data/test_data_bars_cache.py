@@ -15,8 +15,10 @@ import pytest
 from data import bars_cache, dataset
 from data.build_bars import build_copies
 from data.catalog import load_catalog
+from data.events import EVENTS_SUFFIX
 from data.loader import Series, parse_series
 from data.location import data_dir
+from data.membership import MEMBERS_SUFFIX
 from data.register import register_csv
 from engine import Bars
 from tests.demo_data import tracked_data_files
@@ -67,8 +69,14 @@ def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dataset, "parse_series", refuse)
 
 
+SIDE_FILES = (EVENTS_SUFFIX, MEMBERS_SUFFIX)
+"""The files beside the bars (events, an index's membership): not bars."""
+
+
 @pytest.mark.parametrize(
-    "csv", [p for p in tracked_data_files() if p.suffix == ".csv"], ids=lambda p: p.name
+    "csv",
+    [p for p in tracked_data_files() if p.suffix == ".csv" and not p.name.endswith(SIDE_FILES)],
+    ids=lambda p: p.name,
 )
 def test_a_copy_of_every_demo_file_reads_back_the_parsed_bars_bit_for_bit(
     csv: Path, demo_data_dir: Path

@@ -14,8 +14,8 @@ import pytest
 import data
 import engine
 from data.catalog import load_catalog
-from data.demo_index import INDEX_TICKER
-from data.demo_universe import SECTORS, UNIVERSE
+from data.demo_index import INDEX_TICKER, MEMBERS_FILE
+from data.demo_universe import DELISTED, SECTORS, UNIVERSE
 from data.generate import DEMO_TICKERS, generate
 from data.loader import load_bars
 from data.trading_days import trading_days
@@ -27,7 +27,9 @@ PROJECT_ROOT = PACKAGE_DIR.parent
 DEMO = [spec.ticker for spec in DEMO_TICKERS]
 MEMBERS = [member.ticker for member in UNIVERSE]
 COMPANIES = [*DEMO, *MEMBERS]
-TICKERS = [*COMPANIES, INDEX_TICKER]
+TICKERS = [*COMPANIES, INDEX_TICKER, DELISTED.ticker]
+SIDE_FILES = [f"{DELISTED.ticker}.events.csv", MEMBERS_FILE]
+"""The files beside the bars: the delisted company's events, DEMOIX's membership."""
 
 
 def sha256(path: Path) -> str:
@@ -44,8 +46,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_committed_csvs_are_reproduced_byte_for_byte(generated: Path) -> None:
     """Regenerating gives files with the same SHA-256 as the committed ones."""
-    for ticker in TICKERS:
-        assert sha256(generated / f"{ticker}.csv") == sha256(PACKAGE_DIR / f"{ticker}.csv")
+    for name in [*(f"{ticker}.csv" for ticker in TICKERS), *SIDE_FILES]:
+        assert sha256(generated / name) == sha256(PACKAGE_DIR / name), name
 
 
 def test_committed_catalog_entries_are_reproduced(generated: Path) -> None:
@@ -166,6 +168,7 @@ def test_module_runs_as_a_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert [Path(line).name for line in result.stdout.splitlines()] == [
         *(f"{t}.csv" for t in TICKERS),
+        *SIDE_FILES,
         "catalog.json",
     ]
 

@@ -50,6 +50,11 @@ BAD = [
     ({"rebalance": {"schedule": "hourly"}}, "rebalance.schedule"),
     ({"rebalance": {"schedule": "bars"}}, "rebalance.every_n_bars"),
     ({"rebalance": {"drift_threshold": 2}}, "rebalance.drift_threshold"),
+    ({"membership": "NOPE"}, "membership"),
+    ({"membership": "ACME"}, "membership"),
+    ({"membership": 7}, "membership"),
+    ({"membership": " "}, "membership"),
+    ({"survivorship_audit": "yes"}, "survivorship_audit"),
 ]
 
 

@@ -50,6 +50,12 @@ def members(*sectors: str) -> list[str]:
     return [m.ticker for m in UNIVERSE if m.sector in sectors]
 
 
+PICKED = [i.ticker for i in data.load_catalog(SHIPPED_DATA, user_dir=None).tickers() if i.sector]
+"""The tickers the form picks at first: every catalog ticker with a sector (the 30 of the
+demo universe and the delisted DNDR)."""
+ALL_PICKED = f"{len(PICKED)} tickers"
+
+
 @pytest.fixture
 def shots(tmp_path) -> Path:
     """Where the screenshots go: DASHBOARD_SCREENSHOTS_DIR or a temporary directory."""
@@ -69,7 +75,7 @@ def served(sqlite_url: str, redis_url: str) -> Iterator[str]:
 def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_request(
     served, browser, shots
 ):
-    """All 30 demo tickers at first; "none" then Energy and Technology: their ten members;
+    """Every demo-universe ticker at first; "none" then Energy and Technology: their ten members;
     rank shows score/filter/top N and the language panel, fixed its weights, "every N bars"
     its N; the request body is the form's values."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
@@ -77,7 +83,7 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{served}/portfolios")
-    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    expect(page.locator("#pf-count")).to_have_text(ALL_PICKED)
     expect(page.locator("#pf-help details.bt-expr-help")).to_have_count(1)
     shoot(page.locator("#pf-form"), shots / "portfolio-form.png")
 
@@ -152,7 +158,7 @@ def test_a_portfolio_saved_as_a_preset_fills_the_form_again_and_stays_off_the_ru
     page.click("[data-group='*']")
     page.fill("#pf-top_n", "7")
     page.select_option("#pf-schedule", "monthly")
-    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    expect(page.locator("#pf-count")).to_have_text(ALL_PICKED)
     page.click("#preset-load")
     expect(page.locator("#preset-status")).to_have_text('loaded "energy top 2"')
     expect(page.locator("#pf-count")).to_have_text(f"{len(members('Energy'))} tickers")
@@ -192,7 +198,7 @@ def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(
         ),
     )
     page.goto(f"{on_stack}/portfolios")
-    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    expect(page.locator("#pf-count")).to_have_text(ALL_PICKED)
     page.fill("#pf-start", "2016-01-04")
     page.fill("#pf-top_n", "5")
     page.fill("#pf-params", "lookback=126")
@@ -210,12 +216,12 @@ def test_a_thirty_ticker_rotation_from_the_form_is_drawn_once_it_succeeded(
     )
     for chart in ("pf-equity", "pf-drawdown", "pf-weights", "pf-turnover"):
         expect(page.locator(f"#{chart}[data-ready='1'] canvas")).to_have_count(1)
-    expect(page.locator("#pf-contrib tbody tr")).to_have_count(30)
+    expect(page.locator("#pf-contrib tbody tr")).to_have_count(len(PICKED))
     assert page.locator("#pf-orders tbody tr").count() > 20
     expect(page.locator("#pf-orders-count")).to_contain_text("orders")
     expect(page.locator("#pf-kpis [data-kpi]")).to_have_count(6)
     expect(page.locator("#pf-metrics tbody tr").first).to_be_visible()
-    expect(page.locator("#pf-setup")).to_contain_text("30 tickers")
+    expect(page.locator("#pf-setup")).to_contain_text(ALL_PICKED)
     shoot(page, shots / "portfolio.png", full_page=True)
 
     page.goto(f"{on_stack}/portfolios")
@@ -238,7 +244,7 @@ def test_the_form_builds_a_risk_parity_long_short_book_with_a_volatility_target(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{served}/portfolios")
-    expect(page.locator("#pf-count")).to_have_text("30 tickers")
+    expect(page.locator("#pf-count")).to_have_text(ALL_PICKED)
     page.fill("#pf-top_n", "3")
     page.fill("#pf-params", "lookback=63")
     page.select_option("#pf-weighting", "equal_risk_contribution")

@@ -16,9 +16,10 @@ import re
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from data import load_catalog
 from kinds.portfolios.describe import summary
 from kinds.portfolios.search import suggested_grid, suggested_space
 from kinds.portfolios.store import get_portfolio
@@ -76,6 +77,14 @@ def _language() -> dict | None:
     return None
 
 
+def _memberships() -> list[str]:
+    """The index tickers whose catalog entry names a membership file: what the form's
+    point-in-time select offers (docs/portfolios.md, "Delistings and point-in-time
+    universes")."""
+    catalog = load_catalog(current_app.config["DATA_DIR"], skip_invalid=True)
+    return [info.ticker for info in catalog.tickers() if info.members is not None]
+
+
 @bp.get("/portfolios")
 def portfolios_page() -> ResponseReturnValue:
     """The portfolio form and the list of recent portfolios."""
@@ -90,6 +99,7 @@ def portfolios_page() -> ResponseReturnValue:
     return render_template(
         "portfolios/list.html",
         tickers=tickers(),
+        memberships=_memberships(),
         defaults=FORM_DEFAULTS,
         schedules=SCHEDULES,
         page_data=page_data,

@@ -159,7 +159,7 @@
       tr.append(
         BT.el("td", { class: "text-nowrap" }, o.date),
         BT.el("td", { class: "font-monospace" }, o.ticker),
-        BT.el("td", { class: o.side === "sell" ? "neg" : "pos" }, o.side),
+        BT.el("td", { class: o.side === "sell" ? "neg" : "pos", title: o.reason || "" }, o.reason ? `${o.side} (${o.reason})` : o.side),
         BT.el("td", { class: "text-end" }, BT.fmt(o.shares, 0)),
         BT.el("td", { class: "text-end" }, BT.fmt(o.price, 2)),
         BT.el("td", { class: "text-end" }, BT.fmt(o.value, 0)),
@@ -185,6 +185,30 @@
       );
       return tr;
     }));
+  }
+
+  /* The survivorship audit (result.survivorship, when the request asked for it): CAGR,
+     Sharpe and total return with the delisted tickers, on the survivors only, and how
+     much the second overstates the first. */
+  function drawSurvivorship(audit) {
+    const card = byId("pf-survivorship-card");
+    if (!audit) return;
+    const body = byId("pf-survivorship").querySelector("tbody");
+    body.replaceChildren(...["cagr_pct", "sharpe_ratio", "total_return_pct"].map((key) => {
+      const d = DEFINITIONS.get(key) || { label: key };
+      const diff = audit.difference[key];
+      const tr = BT.el("tr", { "data-metric": key });
+      tr.append(
+        BT.el("td", { title: d.note || "", class: "bt-noted" }, d.label),
+        BT.el("td", { class: "text-end" }, shown(key, audit.with_delisted[key])),
+        BT.el("td", { class: "text-end" }, shown(key, audit.survivors_only[key])),
+        BT.el("td", { class: `text-end ${BT.tone(diff)}` }, BT.isNumber(diff) && diff > 0 ? `+${shown(key, diff)}` : shown(key, diff)),
+      );
+      return tr;
+    }));
+    const names = audit.delisted.length ? audit.delisted.join(", ") : "none";
+    byId("pf-survivorship-note").textContent = `Delisted in the window: ${names}. Survivors only = the same request without them.`;
+    card.classList.remove("d-none");
   }
 
   /* The report-depth metrics of the portfolio and its benchmark (GET …/report). */
@@ -214,6 +238,7 @@
     drawContributions(result.contribution);
     drawOrders(result);
     drawMetrics(result.metrics, benchmark);
+    drawSurvivorship(result.survivorship);
     drawReport();
     drawKpis(result.metrics, benchmark);
     byId("pf-provenance").textContent = `data ${String(result.data_hash).slice(0, 12)} · engine ${result.engine_version} · portfolio ${result.portfolio_engine_version}`;

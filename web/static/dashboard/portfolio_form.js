@@ -80,6 +80,9 @@ const PortfolioForm = (() => {
     optional(request, "cash_rate", "pf-cash_rate");
     if (allocation.short_n !== undefined) optional(request, "borrow_rate", "pf-borrow");
     if (Object.keys(params).length) request.params = params;
+    const membership = byId("pf-membership").value;
+    if (membership) request.membership = membership;
+    if (byId("pf-survivorship").checked) request.survivorship_audit = true;
     const name = byId("pf-name").value.trim();
     if (name) request.name = name;
     return request;
@@ -126,6 +129,8 @@ const PortfolioForm = (() => {
     set("pf-every", rebalance.every_n_bars === undefined ? 21 : rebalance.every_n_bars);
     set("pf-drift", rebalance.drift_threshold);
     set("pf-name", request.name);
+    set("pf-membership", request.membership);
+    byId("pf-survivorship").checked = Boolean(request.survivorship_audit);
     showUniverse();
     showMode();
     return problems;
