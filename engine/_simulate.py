@@ -74,6 +74,12 @@ class Events:
     """N × T cash at every close when it moves between fills (a borrow fee); None: it does not."""
     borrow: np.ndarray | None = None
     """N × T borrow fee charged at each close (with ``cash_path``); None: none."""
+    position_path: np.ndarray | None = None
+    """N × T shares at every close when they move between fills (a split, a delisting:
+    ``engine.corporate``); None: they do not."""
+    applied: object | None = None
+    """The corporate actions that met a position (``engine.corporate.Applied``); None: the
+    run's bars held none."""
 
     def of_run(self, i: int) -> range:
         """Indices of run i's fills."""
@@ -352,7 +358,10 @@ def paths(
         cash = events.cash_path[first:last].copy()
     else:
         cash = np.repeat(cash_seg, lengths).reshape(n_runs, n_bars)
-    position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
+    if events.position_path is not None:
+        position = events.position_path[first:last].copy()
+    else:
+        position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
     equity = cash + position * close
 
     bust = equity <= 0.0
@@ -469,6 +478,7 @@ def stop_events(
     low: np.ndarray,
     params: TradingParams,
     close: np.ndarray | None = None,
+    actions=None,
 ) -> Events:
     """The fills of N runs with stops or a borrow fee, walking each run bar by bar (Python
     floats). With a borrow fee (``close`` given) a short pays it at each close, and the
@@ -478,19 +488,30 @@ def stop_events(
     as without stops), then the stop check of the position held, then the bar's signal. A
     stop resets the signal side to flat, so the next entry (or, in ``longshort``, exit)
     signal opens a position again; a repeated signal otherwise changes nothing. Without a
-    stop ever hit, the fills equal ``transitions`` + ``fill_events`` bit for bit.
+    stop ever hit, the fills equal ``transitions`` + ``fill_events`` bit for bit. With
+    ``actions`` (``engine.corporate.CorporateActions``, ``close`` given) each bar's events
+    act on the position (``engine.corporate.Ledger``) and the shares at every close are
+    kept too (``Events.position_path``).
     """
     signal = entries.astype(np.int8)
     signal -= exits
     costs, stops = _Costs.of(params), _Stops.of(params)
-    closes = close.tolist() if close is not None and costs.borrow else None
+    closes = close.tolist() if close is not None and (costs.borrow or actions is not None) else None
     prices = (open_.tolist(), high.tolist(), low.tolist(), closes)
+    applied = None
+    if actions is not None:
+        from engine.corporate import Applied, Ledger
+
+        applied = Applied()
     rows: list[tuple] = []
     carry: list[tuple[list, list]] = []
     counts = np.zeros(signal.shape[0], dtype=np.int64)
     for i, sides in enumerate(signal.tolist()):
         before = len(rows)
-        path = _walk_stops(i, sides, params.direction == "longonly", prices, costs, stops, rows)
+        ledger = None if applied is None else Ledger(i, actions, prices[0], closes, applied)
+        path = _walk_stops(
+            i, sides, params.direction == "longonly", prices, costs, stops, rows, ledger
+        )
         if path is not None:
             carry.append(path)
         counts[i] = len(rows) - before
@@ -499,7 +520,12 @@ def stop_events(
         values = [path[part] for path in carry]
         return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
 
-    return events_of_rows(rows, counts, cash_path=per_bar(0), borrow=per_bar(1))
+    events = events_of_rows(
+        rows, counts, cash_path=per_bar(0), borrow=per_bar(1) if costs.borrow else None
+    )
+    if applied is None:
+        return events
+    return dataclasses.replace(events, position_path=per_bar(2), applied=applied)
 
 
 def events_of_rows(
@@ -537,7 +563,8 @@ def _walk_stops(
     c: _Costs,
     s: _Stops,
     rows: list,
-) -> tuple[list, list] | None:
+    ledger=None,
+) -> tuple[list, ...] | None:
     """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
     ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With closes (a borrow fee) a
     short pays it at each close; returns the cash at every close and each charge then."""
@@ -547,7 +574,10 @@ def _walk_stops(
     position: _Position | None = None
     cash_path: list[float] = []
     charges: list[float] = []
+    held: list[float] = []
     for bar in range(last + 1):
+        if ledger is not None:
+            cash, shares = ledger.at_open(bar, cash, shares, position)
         if pending:
             new_side = float(pending - 2)
             close_price, close_fee, open_price, qty, open_fee, cash = _fill(
@@ -584,6 +614,9 @@ def _walk_stops(
         if closes is not None:
             charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
             cash -= charge
+            if ledger is not None:
+                cash, shares = ledger.at_close(bar, cash, shares, rows)
+                held.append(shares)
             cash_path.append(cash)
             charges.append(charge)
         signal = signals[bar]
@@ -591,4 +624,6 @@ def _walk_stops(
             side = max(signal, 0) if longonly else signal
             if side != previous:
                 pending, previous = side + 2, side  # +2: 0 means no pending change
-    return (cash_path, charges) if closes is not None else None
+    if closes is None:
+        return None
+    return (cash_path, charges, held) if ledger is not None else (cash_path, charges)

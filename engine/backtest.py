@@ -1,8 +1,8 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops or a borrow fee), so a run inside a sweep and the same run on its own give
-bit-for-bit equal numbers.
+walk per run with stops, a borrow fee or corporate actions), so a run inside a sweep and the
+same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from engine import _simulate, compiled
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
+from engine.corporate import CorporateActions
 from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
@@ -43,21 +44,38 @@ def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.
     return np.broadcast_to(prices, shape)
 
 
-def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop):
+def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop, actions=None):
     """Fills and entry orders of N runs whose signals open positions with entry orders."""
     from engine.orders import order_events
 
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
-    return order_events(
-        entries, exits, ohlc, _prices(limit, shape, "limit"), _prices(stop, shape, "stop"), params
-    )
+    limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
+    return order_events(entries, exits, ohlc, limit, stop, params, actions)
 
 
-def _events(bars: Bars, entries: np.ndarray, exits: np.ndarray, params: TradingParams):
-    if params.walks_bars:
+def _acting(
+    actions: CorporateActions | None, bars: Bars, params: TradingParams
+) -> CorporateActions | None:
+    """``actions`` when one of them can meet a position (else None: the usual paths, bit
+    for bit)."""
+    if actions is None or not actions.acts:
+        return None
+    if len(actions.split) != len(bars) or len(actions.dividend) != len(bars):
+        raise ValueError(f"corporate actions must cover the {len(bars)} bars")
+    return actions
+
+
+def _events(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams,
+    actions: CorporateActions | None = None,
+):
+    if params.walks_bars or actions is not None:
         return _simulate.stop_events(
-            entries, exits, bars.open, bars.high, bars.low, params, close=bars.close
+            entries, exits, bars.open, bars.high, bars.low, params, bars.close, actions
         )
     runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
     return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
@@ -85,6 +103,7 @@ def run(
     *,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
+    actions: CorporateActions | None = None,
 ) -> EngineResult:
     """Backtest one signal pair over ``bars``.
 
@@ -99,14 +118,21 @@ def run(
     With an entry order (``params.entry_type`` other than market), ``limit`` and ``stop``
     are the order prices each bar's signal would use (T floats; docs/execution.md, "Entry
     orders") and the result holds the orders.
+
+    ``actions`` (``engine.corporate.CorporateActions``): the splits, dividends and delisting
+    acting on the position (docs/execution.md, "Corporate actions on a position"); the
+    result then lists those that met it (``EngineResult.applied``).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
+    actions = _acting(actions, bars, params)
     orders = None
     if params.has_orders:
-        events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
+        events, orders = _order_events(
+            bars, entries[None], exits[None], params, limit, stop, actions
+        )
     else:
-        events = _events(bars, entries[None], exits[None], params)
+        events = _events(bars, entries[None], exits[None], params, actions)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
@@ -117,7 +143,13 @@ def run(
         metrics={name: _scalar(values[0]) for name, values in metrics.items()},
         bust_bar=bust if bust >= 0 else None,
         orders=orders,
+        applied=None if events.applied is None else events.applied.of_run(0, _last(bust)),
     )
+
+
+def _last(bust: int) -> int | None:
+    """The last bar whose events happened: the bust bar, or None (every bar)."""
+    return bust if bust >= 0 else None
 
 
 def run_batch(
@@ -131,6 +163,7 @@ def run_batch(
     block_edges: np.ndarray | None = None,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
+    actions: CorporateActions | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
@@ -147,13 +180,19 @@ def run_batch(
     ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
     are walked compiled when the work pays for it (``engine._order_kernel``, the same
     numbers and equity as the Python walk bit for bit).
+
+    With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
+    is walked bar by bar, as ``run`` walks it.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    actions = _acting(actions, bars, params)
+    if actions is not None and one_pass:
+        raise ValueError("one_pass takes no corporate actions")
     if params.has_orders:
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
-        if _orders_compiled(bars, entries, params):
+        if actions is None and _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or keep_equity:
@@ -161,9 +200,9 @@ def run_batch(
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     if params.has_orders:
-        events, _ = _order_events(bars, entries, exits, params, limit, stop)
+        events, _ = _order_events(bars, entries, exits, params, limit, stop, actions)
     else:
-        events = _events(bars, entries, exits, params)
+        events = _events(bars, entries, exits, params, actions)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):

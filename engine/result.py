@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import Applied
     from engine.orders import Orders
 
 
@@ -48,8 +49,10 @@ EXIT_REASONS = (
     "end",
     "liquidation",
     "closed_at_end",
+    "delisted",
 )
-"""Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal)."""
+"""Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal;
+``delisted``: ``engine.corporate.DELISTED``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +78,9 @@ class Trades(Sequence[Trade]):
     reason: np.ndarray
     borrow_fee: np.ndarray | None = None
     """The short borrow fee each trade paid (None: no run fee, all 0)."""
+    dividends: np.ndarray | None = None
+    """The dividends each trade received (positive) or paid (a short: negative), which its
+    PnL includes (None: the run's bars held no corporate action, ``engine.corporate``)."""
 
     @classmethod
     def of(cls, trades: Sequence[Trade]) -> Trades:
@@ -168,6 +174,9 @@ class EngineResult:
     orders: Orders | None = None
     """The entry orders (``engine.orders.Orders``, one run) when signals open positions
     by other than market orders; None otherwise."""
+    applied: Applied | None = None
+    """The corporate actions that met the position, up to a bust (``engine.corporate``);
+    None when the run was given none that could act."""
 
 
 @dataclass(frozen=True, eq=False)
