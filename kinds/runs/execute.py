@@ -22,7 +22,7 @@ import numpy as np
 
 import data
 from config import process
-from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, CorporateActions, EngineResult
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
 from kinds.runs.references import attach_references
@@ -87,6 +87,13 @@ def load_market_data(
     return attach_references(request, history, data_dir)
 
 
+def _actions(market: data.History) -> CorporateActions | None:
+    """The ticker's events acting on the window (``data.adjust.window_actions``)."""
+    from data.adjust import window_actions
+
+    return window_actions(market.bars, market.events, market.start, market.stop)
+
+
 @dataclass(frozen=True, eq=False)
 class MarketWindow:
     """What signals are computed on and what is traded: ``history`` is every bar of the file
@@ -97,7 +104,8 @@ class MarketWindow:
     start minus the rule's exact reach: ``kinds.runs.signal_cost``). With a price
     adjustment, ``history`` is adjusted while ``bars`` stay as traded, and
     ``price_factor`` (one per history bar) turns a price computed on ``history`` back into
-    traded units (``traded_units``)."""
+    traded units (``traded_units``). ``actions``: the ticker's events acting on the window
+    (the engine applies them to the position), None when none does."""
 
     history: Bars
     bars: Bars
@@ -106,6 +114,7 @@ class MarketWindow:
     bars_per_year: float = TRADING_DAYS
     signal_start: int = 0
     price_factor: np.ndarray | None = None
+    actions: CorporateActions | None = None
 
     def traded_units(self, values: np.ndarray) -> np.ndarray:
         """A price series computed on ``signal_history()`` in the traded prices' units at
@@ -141,6 +150,7 @@ def market_window(market: data.History, signal_start: int = 0) -> MarketWindow:
         bars_per_year=market.bars_per_year,
         signal_start=min(max(signal_start, 0), market.start),
         price_factor=market.price_factor,
+        actions=_actions(market),
     )
 
 
@@ -228,7 +238,9 @@ def execute(
     entries, exits = entries[0], exits[0]
     limit, stop = entry_prices_in_window(frame, request.entry_order)
     params = request.trading_params(frame.bars_per_year)
-    result = run_engine(frame.bars, entries, exits, params, limit=limit, stop=stop)
+    result = run_engine(
+        frame.bars, entries, exits, params, limit=limit, stop=stop, actions=frame.actions
+    )
 
     overlays = None
     if request.charts and RULES[request.rule_type].overlays is not None:
@@ -283,6 +295,7 @@ def assemble(
     more bars than ``curve_points()`` stores its curves, candles and charts at evenly spaced
     points (``adapters.curve_points``); metrics and trades always cover every bar."""
     import adapters
+    from adapters.corporate import events_applied
     from adapters.curves import curve_points as points_of
     from adapters.run_robustness import METRIC_KEYS, sharpe_probability
 
@@ -334,6 +347,7 @@ def assemble(
         request=request.to_dict(),
         probabilistic_sharpe=psr,
         orders=orders,
+        events_applied=events_applied(bars, result),
     )
 
 
