@@ -157,7 +157,7 @@ def test_a_reverse_split_keeps_whole_shares_the_float_ratio_would_floor_away():
         result = run(
             _bars(open_, open_),
             entries,
-            ~entries & False,
+            np.zeros(5, dtype=bool),
             params,
             actions=_actions(5, splits={3: 1 / 3}),
         )
@@ -263,3 +263,51 @@ def test_a_batch_row_with_events_equals_its_run_alone():
         for name, values in batch.metrics.items():
             value = alone.metrics[name]
             assert values[i] == value or (np.isnan(values[i]) and value is None)
+
+
+def test_a_short_closed_at_the_end_after_a_split_on_the_last_bar_pays_borrow_on_its_new_shares():
+    """A short of 10 at 100 with a 25.2% borrow fee (0.1% a bar) and ``close_at_end``: a 2:1
+    split at the last bar makes it 20 shares, which pay that close's borrow on 20 × 50 and
+    are bought back at the last open (50); the trade's PnL (entry 50 after the split) sums
+    with the cash to the equity."""
+    open_ = [100.0, 100.0, 100.0, 50.0]
+    bars = _bars(open_, open_)
+    params = TradingParams(
+        initial_capital=1_000.0,
+        fee_rate=0.0,
+        position_size=100.0,
+        size_type="percent",
+        direction="longshort",
+        borrow_rate=0.252,
+        close_at_end=True,
+    )
+    exits = np.array([True, False, False, False])
+    result = run(bars, np.zeros(4, dtype=bool), exits, params, actions=_actions(4, splits={3: 2.0}))
+    (trade,) = result.trades
+    assert (trade.size, trade.entry_price, trade.exit_reason) == (20, 50.0, "closed_at_end")
+    assert result.trades.borrow_fee[0] == pytest.approx(2 * 1.0 + 20 * 50.0 * 0.001)
+    assert result.position[-1] == 0
+    assert trade.pnl == pytest.approx(-3.0, abs=1e-12)
+    assert result.equity[-1] == pytest.approx(1_000.0 + trade.pnl, abs=1e-12)
+
+
+def test_a_trailing_stop_s_best_price_is_divided_by_the_split_ratio():
+    """A long at 100 with a 10% trailing stop whose best high was 110 (level 99) across a
+    2:1 split: the level is 49.50, so a post-split low of 50 keeps it and 49 exits at 49.50."""
+    open_ = [100.0, 100.0, 105.0, 52.0, 52.0, 52.0]
+    high = [100.0, 100.0, 110.0, 52.0, 52.0, 52.0]
+    low = [100.0, 100.0, 105.0, 50.0, 49.0, 52.0]
+    bars = _bars(open_, open_, high=high, low=low)
+    params = TradingParams(
+        initial_capital=1_000.0,
+        fee_rate=0.0,
+        position_size=100.0,
+        size_type="percent",
+        trailing_stop_pct=10.0,
+    )
+    entries = np.zeros(6, dtype=bool)
+    entries[0] = True
+    result = run(bars, entries, np.zeros(6, dtype=bool), params, actions=_actions(6, {3: 2.0}))
+    (trade,) = result.trades
+    assert (trade.exit_bar, trade.exit_reason) == (4, "trailing_stop")
+    assert trade.exit_price == pytest.approx(49.5)
