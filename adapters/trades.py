@@ -59,7 +59,7 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
       at the last close, with ``exit_fee`` 0.
     * ``exit_reason``: why it closed, one of ``engine.EXIT_REASONS`` (``signal``,
       ``stop_loss``, ``take_profit``, ``trailing_stop``, ``end`` for a trade still open,
-      ``liquidation``, ``closed_at_end``).
+      ``liquidation``, ``closed_at_end``, ``delisted``).
     * ``borrow_fee`` and ``fees`` (``FEE_FIELDS``) when the run set a cost beyond
       ``fee_rate``; ``pnl_abs`` is net of the borrow fee too.
     * ``dividends`` (``EVENT_FIELDS``) when a corporate action met the run's position;

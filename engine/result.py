@@ -23,8 +23,9 @@ class Trade:
     ``exit_price`` the last close and ``exit_fee`` 0 (nothing was paid yet).
     ``pnl`` is net of both fees. ``exit_reason`` (one of ``EXIT_REASONS``) says why it
     closed: ``signal``, a stop (``stop_loss``, ``take_profit``, ``trailing_stop``), ``end``
-    (still open at the last bar), ``liquidation`` (equity reached zero) or ``closed_at_end``
-    (closed at the last bar's open by ``close_at_end``). ``pnl`` is also net of a short's
+    (still open at the last bar), ``liquidation`` (equity reached zero), ``closed_at_end``
+    (closed at the last bar's open by ``close_at_end``) or ``delisted`` (closed at a
+    delisting's cash, ``engine.corporate``). ``pnl`` is also net of a short's
     borrow fee, which ``Trades.borrow_fee`` holds (the columns, not this view).
     """
 
