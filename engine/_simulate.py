@@ -40,11 +40,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine import compiled
 from engine.params import TradingParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import Applied, CorporateActions, Ledger
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +81,7 @@ class Events:
     position_path: np.ndarray | None = None
     """N × T shares at every close when they move between fills (a split, a delisting:
     ``engine.corporate``); None: they do not."""
-    applied: object | None = None
+    applied: Applied | None = None
     """The corporate actions that met a position (``engine.corporate.Applied``); None: the
     run's bars held none."""
 
@@ -478,7 +482,7 @@ def stop_events(
     low: np.ndarray,
     params: TradingParams,
     close: np.ndarray | None = None,
-    actions=None,
+    actions: CorporateActions | None = None,
 ) -> Events:
     """The fills of N runs with stops or a borrow fee, walking each run bar by bar (Python
     floats). With a borrow fee (``close`` given) a short pays it at each close, and the
@@ -508,7 +512,7 @@ def stop_events(
     counts = np.zeros(signal.shape[0], dtype=np.int64)
     for i, sides in enumerate(signal.tolist()):
         before = len(rows)
-        ledger = None if applied is None else Ledger(i, actions, prices[0], closes, applied)
+        ledger = None if applied is None else Ledger(i, actions, prices[0], applied)
         path = _walk_stops(
             i, sides, params.direction == "longonly", prices, costs, stops, rows, ledger
         )
@@ -563,7 +567,7 @@ def _walk_stops(
     c: _Costs,
     s: _Stops,
     rows: list,
-    ledger=None,
+    ledger: Ledger | None = None,
 ) -> tuple[list, ...] | None:
     """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
     ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With closes (a borrow fee) a

@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine._simulate import _Position
 
 SPLIT, DIVIDEND, DELISTING = 0, 1, 2
 """Codes of ``Applied.kind`` (``KINDS`` holds their names)."""
@@ -129,17 +133,20 @@ class Ledger:
     """One run's events during the walk: ``at_open`` and ``at_close`` are called at every
     bar and return the cash and shares after the events acting there."""
 
-    def __init__(self, run: int, actions: CorporateActions, opens: list, closes: list, log):
+    def __init__(
+        self, run: int, actions: CorporateActions, opens: list[float], log: Applied
+    ) -> None:
         self.run = run
         self.split = actions.split.tolist()
         self.dividend = actions.dividend.tolist()
         self.delisting = actions.delisting
         self.opens = opens
         self.last = len(self.split) - 1
-        self.closes = closes
-        self.log: Applied = log
+        self.log = log
 
-    def at_open(self, bar: int, cash: float, shares: float, position) -> tuple[float, float]:
+    def at_open(
+        self, bar: int, cash: float, shares: float, position: _Position | None
+    ) -> tuple[float, float]:
         """Apply the split then the dividend of ``bar`` to ``shares`` held over the previous
         close; ``position`` (the stop levels, or None) is divided by a split's ratio."""
         if not shares:
@@ -176,7 +183,7 @@ class Ledger:
         return cash, 0.0
 
 
-def _divide_levels(position, ratio: float) -> None:
+def _divide_levels(position: _Position, ratio: float) -> None:
     """A split's effect on an open position's stop levels (``engine._simulate._Position``):
     every price it holds is in the old shares' units."""
     position.loss /= ratio
@@ -213,18 +220,19 @@ def adjust_trades(
     entry_price = entry_price.copy()
     dividends = np.zeros(size.size)
     in_lieu = np.zeros(size.size)
-    for i, (first, last) in enumerate(zip(entry_bar.tolist(), exit_bar.tolist(), strict=True)):
-        for k, bar in enumerate(applied.bar):
-            if not first < bar <= last or applied.kind[k] == DELISTING:
-                continue
-            if applied.kind[k] == DIVIDEND:
-                dividends[i] += applied.cash[k]
-                continue
-            ratio = applied.value[k]
-            entry_price[i] /= ratio
-            fraction = abs(applied.before[k]) * ratio - abs(applied.after[k])
-            in_lieu[i] += direction[i] * max(fraction, 0.0) * (applied.price[k] - entry_price[i])
-            size[i] = abs(applied.after[k])
+    # one position at a time: an event's trade is the last entered before its bar
+    held = np.searchsorted(entry_bar, np.array(applied.bar, dtype=np.int64), side="left") - 1
+    for k, i in enumerate(held.tolist()):
+        if i < 0 or applied.bar[k] > exit_bar[i] or applied.kind[k] == DELISTING:
+            continue
+        if applied.kind[k] == DIVIDEND:
+            dividends[i] += applied.cash[k]
+            continue
+        ratio = applied.value[k]
+        entry_price[i] /= ratio
+        fraction = abs(applied.before[k]) * ratio - abs(applied.after[k])
+        in_lieu[i] += direction[i] * max(fraction, 0.0) * (applied.price[k] - entry_price[i])
+        size[i] = abs(applied.after[k])
     return TradeEvents(size.astype(np.int64), entry_price, dividends, in_lieu)
 
 

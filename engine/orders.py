@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from engine._simulate import (
 )
 from engine.param_specs import ENTRY_ORDER_TYPES
 from engine.params import TradingParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import Applied, CorporateActions
 
 MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)
 """Codes of ``ENTRY_ORDER_TYPES``, in its order."""
@@ -144,7 +148,7 @@ def order_events(
     limit: np.ndarray,
     stop: np.ndarray,
     params: TradingParams,
-    actions=None,
+    actions: CorporateActions | None = None,
 ) -> tuple[Events, Orders]:
     """The fills and entry orders of N runs (``entries``/``exits`` N × T) walked bar by bar
     in Python floats; ``limit`` and ``stop`` (N × T, NaN where unused) are each bar's order
@@ -189,9 +193,9 @@ class _Walk:
     """The walk's fixed inputs and what it has recorded: fills as ``events_of_rows`` rows,
     orders as ``_ORDER_FIELDS`` lists."""
 
-    def __init__(self, params: TradingParams, actions=None) -> None:
+    def __init__(self, params: TradingParams, actions: CorporateActions | None = None) -> None:
         self.actions = actions
-        self.applied = None
+        self.applied: Applied | None = None
         self.positions: list[list[float]] = []
         if actions is not None:
             from engine.corporate import Applied
@@ -233,7 +237,7 @@ class _Walk:
         if self.actions is not None:
             from engine.corporate import Ledger
 
-            ledger = Ledger(run, self.actions, opens, closes, self.applied)
+            ledger = Ledger(run, self.actions, opens, self.applied)
         cash, shares, previous = c.initial_capital, 0.0, 0
         close_next, triggered = False, False
         order: list | None = None
