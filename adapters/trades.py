@@ -40,6 +40,11 @@ FEE_FIELDS = ("borrow_fee", "fees")
 ``fee_rate`` (engine 1.2.0): the short borrow fee it paid and its fees in total (entry +
 exit + borrow). A run without those costs stores its records as before they existed."""
 
+EVENT_FIELDS = ("dividends",)
+"""Keys a trade record has last when its run applied a corporate action (a split, dividend
+or delisting met its position): the dividends the trade received (positive) or paid (a
+short: negative), which ``pnl_abs`` includes. Other runs store their records without it."""
+
 _DAY = np.timedelta64(1, "D")
 
 
@@ -54,9 +59,13 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
       at the last close, with ``exit_fee`` 0.
     * ``exit_reason``: why it closed, one of ``engine.EXIT_REASONS`` (``signal``,
       ``stop_loss``, ``take_profit``, ``trailing_stop``, ``end`` for a trade still open,
-      ``liquidation``, ``closed_at_end``).
+      ``liquidation``, ``closed_at_end``, ``delisted``).
     * ``borrow_fee`` and ``fees`` (``FEE_FIELDS``) when the run set a cost beyond
       ``fee_rate``; ``pnl_abs`` is net of the borrow fee too.
+    * ``dividends`` (``EVENT_FIELDS``) when a corporate action met the run's position;
+      ``size`` and ``entry_price`` are then those after the trade's splits and ``pnl_abs``
+      includes its dividends and cash in lieu (docs/execution.md, "Corporate actions on a
+      position").
     """
     trades = Trades.of(result.trades)
     if not len(trades):
@@ -86,12 +95,15 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
     if trades.borrow_fee is not None:
         columns = (*columns, float_list(trades.borrow_fee), float_list(trades.fees))
         keys = (*TRADE_FIELDS, *FEE_FIELDS)
+    if trades.dividends is not None:
+        columns = (*columns, float_list(trades.dividends))
+        keys = (*keys, *EVENT_FIELDS)
     return [dict(zip(keys, row, strict=False)) for row in zip(*columns, strict=False)]
 
 
 def trades_csv(records: list[dict]) -> str:
-    """Trade records as CSV text: header ``TRADE_FIELDS`` (and ``FEE_FIELDS`` when the
-    records have them), "\\n" line endings.
+    """Trade records as CSV text: header ``TRADE_FIELDS`` (and ``FEE_FIELDS``,
+    ``EVENT_FIELDS`` when the records have them), "\\n" line endings.
 
     Floats are export cells (``adapters.cells``: 10 decimal places, no float noise);
     ``None`` is an empty cell and booleans are ``True``/``False``.
@@ -99,6 +111,8 @@ def trades_csv(records: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = (*TRADE_FIELDS, *FEE_FIELDS) if records and "fees" in records[0] else TRADE_FIELDS
+    if records and "dividends" in records[0]:
+        header = (*header, *EVENT_FIELDS)
     writer.writerow(header)
     for record in records:
         writer.writerow(csv_row(record[field] for field in header))

@@ -17,6 +17,8 @@ convention:
 (its close is Yahoo's ``Adj Close`` for a file of traded closes); ``adjusted`` picks one by
 a run request's ``price_adjustment`` name (``ADJUSTMENTS``) and returns the factors with it.
 ``check_events`` refuses events no adjustment can use, naming the events file's line.
+``window_actions`` gives the engine the events acting on a run's window (the engine applies
+them to the position: docs/execution.md, "Corporate actions on a position").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from data.events import DELISTING, DIVIDEND, SPLIT, Events, EventsError
-from engine import Bars
+from engine import Bars, CorporateActions
 
 
 def _days(bars: Bars) -> np.ndarray:
@@ -138,6 +140,38 @@ def check_events(bars: Bars, events: Events) -> None:
             )
 
 
+def window_actions(bars: Bars, events: Events, start: int, stop: int) -> CorporateActions | None:
+    """The events acting on the window ``[start, stop)`` of the file's ``bars``, per window
+    bar: each split and dividend whose ex-bar is inside it after its first bar (nothing is
+    held at the first open), and the delisting when the window ends on the file's last bar
+    (a delisting has no bar after it), paying its cash per share or the last close. None
+    when none acts: the run takes the engine's usual paths.
+
+    >>> import datetime
+    >>> from data.events import Event
+    >>> days, prices = np.arange(3).astype("datetime64[D]"), [100.0, 50.0, 51.0]
+    >>> traded = Bars(days, prices, prices, prices, prices, [1.0, 2.0, 2.0])
+    >>> split = Events((Event(datetime.date(1970, 1, 2), SPLIT, 2.0),))
+    >>> window_actions(traded, split, 0, 3).split.tolist()
+    [1.0, 2.0, 1.0]
+    >>> window_actions(traded, split, 1, 3) is None
+    True
+    """
+    n = stop - start
+    split, dividend = np.ones(n), np.zeros(n)
+    delisting = None
+    for event, at in zip(events, ex_bars(bars, events), strict=True):
+        if event.type == DELISTING:
+            if stop == len(bars) and n > 0:
+                delisting = float(bars.close[stop - 1] if event.value is None else event.value)
+        elif start < at < stop and event.type == SPLIT:
+            split[at - start] *= event.value
+        elif start < at < stop and event.type == DIVIDEND:
+            dividend[at - start] += event.value
+    actions = CorporateActions(split, dividend, delisting)
+    return actions if actions.acts else None
+
+
 __all__ = [
     "ADJUSTMENTS",
     "RAW",
@@ -149,4 +183,5 @@ __all__ = [
     "price_factors",
     "split_adjusted",
     "total_return_adjusted",
+    "window_actions",
 ]

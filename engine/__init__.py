@@ -19,6 +19,7 @@ copy.
 from engine._stats import TRADING_DAYS, bar_returns, core_metrics
 from engine.backtest import run, run_batch, run_crossings
 from engine.bars import Bars
+from engine.corporate import CorporateActions
 from engine.params import (
     COST_FIELDS,
     DIRECTIONS,
@@ -41,6 +42,7 @@ __all__ = [
     "TRADING_DAYS",
     "Bars",
     "BatchResult",
+    "CorporateActions",
     "EngineParamError",
     "EngineResult",
     "Trade",

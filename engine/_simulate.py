@@ -44,11 +44,15 @@ import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine import compiled
 from engine.params import TradingParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import Applied, CorporateActions, Ledger
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +82,12 @@ class Events:
     """N × T cash at every close when it moves between fills (a borrow fee); None: it does not."""
     borrow: np.ndarray | None = None
     """N × T borrow fee charged at each close (with ``cash_path``); None: none."""
+    position_path: np.ndarray | None = None
+    """N × T shares at every close when they move between fills (a split, a delisting:
+    ``engine.corporate``); None: they do not."""
+    applied: Applied | None = None
+    """The corporate actions that met a position (``engine.corporate.Applied``); None: the
+    run's bars held none."""
 
     def of_run(self, i: int) -> range:
         """Indices of run i's fills."""
@@ -386,7 +396,10 @@ def paths(
         cash = events.cash_path[first:last].copy()
     else:
         cash = np.repeat(cash_seg, lengths).reshape(n_runs, n_bars)
-    position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
+    if events.position_path is not None:
+        position = events.position_path[first:last].copy()
+    else:
+        position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
     equity = cash + position * close
 
     bust = equity <= 0.0
@@ -516,6 +529,7 @@ def stop_events(
     close: np.ndarray | None = None,
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
 ) -> Events:
     """The fills of N runs with stops, a borrow fee or position-aware exits, walking each
     run bar by bar (Python floats). With a borrow fee (``close`` given) a short pays it at
@@ -530,13 +544,21 @@ def stop_events(
     as without stops), then the stop check of the position held, then the bar's signal. A
     stop resets the signal side to flat, so the next entry (or, in ``longshort``, exit)
     signal opens a position again; a repeated signal otherwise changes nothing. Without a
-    stop ever hit, the fills equal ``transitions`` + ``fill_events`` bit for bit.
+    stop ever hit, the fills equal ``transitions`` + ``fill_events`` bit for bit. With
+    ``actions`` (``engine.corporate.CorporateActions``, ``close`` given) each bar's events
+    act on the position (``engine.corporate.Ledger``) and the shares at every close are
+    kept too (``Events.position_path``).
     """
     signal = entries.astype(np.int8)
     signal -= exits
     costs, stops = _Costs.of(params), _Stops.of(params)
-    closes = close.tolist() if close is not None and costs.borrow else None
+    closes = close.tolist() if close is not None and (costs.borrow or actions is not None) else None
     prices = (open_.tolist(), high.tolist(), low.tolist(), closes)
+    applied = None
+    if actions is not None:
+        from engine.corporate import Applied, Ledger
+
+        applied = Applied()
     rows: list[tuple] = []
     carry: list[tuple[list, list]] = []
     counts = np.zeros(signal.shape[0], dtype=np.int64)
@@ -552,7 +574,8 @@ def stop_events(
         if position_exits is not None and position_exits[i] is not None:
             held = (position_exits[i], entries[i].tolist())
         sizing = None if sizes is None else (sizes[i], closes_all)
-        path = _walk_stops(i, sides, longonly, prices, costs, stops, rows, held, sizing)
+        ledger = None if applied is None else Ledger(i, actions, prices[0], applied)
+        path = _walk_stops(i, sides, longonly, prices, costs, stops, rows, held, sizing, ledger)
         if path is not None:
             carry.append(path)
         counts[i] = len(rows) - before
@@ -561,7 +584,12 @@ def stop_events(
         values = [path[part] for path in carry]
         return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
 
-    return events_of_rows(rows, counts, cash_path=per_bar(0), borrow=per_bar(1))
+    events = events_of_rows(
+        rows, counts, cash_path=per_bar(0), borrow=per_bar(1) if costs.borrow else None
+    )
+    if applied is None:
+        return events
+    return dataclasses.replace(events, position_path=per_bar(2), applied=applied)
 
 
 def events_of_rows(
@@ -601,7 +629,8 @@ def _walk_stops(
     rows: list,
     held: tuple[PositionExit, list] | None = None,
     sizing: tuple[Sizer, list[float]] | None = None,
-) -> tuple[list, list] | None:
+    ledger: Ledger | None = None,
+) -> tuple[list, ...] | None:
     """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
     ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With closes (a borrow fee) a
     short pays it at each close; returns the cash at every close and each charge then.
@@ -609,7 +638,8 @@ def _walk_stops(
     signal is its entry minus that exit on the bar's close (a short is closed by an entry
     only, so its bars keep the exit outside a position). ``sizing`` (a size series and the
     closes): the size of a position is the series' value on its signal bar's close, with
-    the equity then."""
+    the equity then. ``ledger`` (``engine.corporate.Ledger``): the run's corporate actions,
+    acting at each open and close; the shares at every close are returned too."""
     opens, highs, lows, closes = prices
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
@@ -618,7 +648,12 @@ def _walk_stops(
     size: float | None = None
     cash_path: list[float] = []
     charges: list[float] = []
+    shares_path: list[float] = []
     for bar in range(last + 1):
+        if ledger is not None:
+            cash, shares = ledger.at_open(bar, cash, shares, position)
+            if exit_at is not None and ledger.split[bar] != 1.0:
+                exit_at.split(bar, ledger.split[bar])  # type: ignore[attr-defined]
         if pending:
             new_side = float(pending - 2)
             close_price, close_fee, open_price, qty, open_fee, cash = _fill(
@@ -657,6 +692,9 @@ def _walk_stops(
         if closes is not None:
             charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
             cash -= charge
+            if ledger is not None:
+                cash, shares = ledger.at_close(bar, cash, shares, rows)
+                shares_path.append(shares)
             cash_path.append(cash)
             charges.append(charge)
         signal = signals[bar]
@@ -668,4 +706,6 @@ def _walk_stops(
                 pending, previous = side + 2, side  # +2: 0 means no pending change
                 if sizing is not None:
                     size = sizing[0](bar, cash + shares * sizing[1][bar]) if side else 0.0
-    return (cash_path, charges) if closes is not None else None
+    if closes is None:
+        return None
+    return (cash_path, charges, shares_path) if ledger is not None else (cash_path, charges)

@@ -19,6 +19,7 @@ from engine.result import EXIT_REASONS, Trades
 _END = EXIT_REASONS.index("end")
 _LIQUIDATION = EXIT_REASONS.index("liquidation")
 _CLOSED_AT_END = EXIT_REASONS.index("closed_at_end")
+_DELISTED = EXIT_REASONS.index("delisted")
 
 
 def _next_at_or_after(flags: np.ndarray) -> np.ndarray:
@@ -37,7 +38,11 @@ def trade_table(
     that close paying an exit's fee on it (as backtesting.py charges it). Fills after the
     bust bar are ignored. With a borrow fee each trade's ``borrow_fee`` is the sum of the
     charges at the closes it was held, and its PnL is net of it; with any cost beyond
-    ``fee_rate`` the column is there (zeros without a borrow fee), else it is None."""
+    ``fee_rate`` the column is there (zeros without a borrow fee), else it is None. With
+    corporate actions (``events.applied``) a trade's size and entry price are those after
+    its splits and its PnL includes its dividends and cash in lieu
+    (``engine.corporate.adjust_trades``); closed by a delisting, its reason is
+    ``delisted``."""
     close = bars.close
     costs = _simulate._Costs.of(params)
     first, last = int(events.offsets[0]), int(events.offsets[1])
@@ -69,8 +74,17 @@ def trade_table(
         reason = np.full(exits.size, _simulate.SIGNAL, dtype=np.int8)
     else:
         reason = events.reason[fills][exits].astype(np.int8)
+    entry_bar = bar[kept].astype(np.int64)
+    at = bust_bar if bust_bar >= 0 else len(close) - 1
+    dividends = None
+    if events.applied is not None:  # corporate actions: shares and entry after the splits
+        from engine.corporate import adjust_trades
+
+        applied = events.applied.of_run(0, bust_bar if bust_bar >= 0 else None)
+        ends = np.append(exit_bar, at) if dangling else exit_bar
+        moved = adjust_trades(applied, entry_bar, ends, direction, size, entry_price)
+        size, entry_price, dividends = moved.size, moved.entry_price, moved.dividends
     if dangling:  # still held after the last fill: liquidated on bust, or open at the end
-        at = bust_bar if bust_bar >= 0 else len(close) - 1
         price, fee, code = float(close[at]), 0.0, _END
         held = float(size[-1])
         if bust_bar >= 0:
@@ -84,13 +98,14 @@ def trade_table(
         exit_fee = np.append(exit_fee, fee)
         reason = np.append(reason, code).astype(np.int8)
     gross = direction * size * (exit_price - entry_price)
-    entry_bar = bar[kept].astype(np.int64)
     pnl = gross - entry_fee - exit_fee
+    if dividends is not None:
+        pnl = pnl + dividends + moved.in_lieu
     borrow = None
     if events.borrow is not None:
         # a trade is charged from its entry bar up to the bar before its exit fill; one held
         # at the end, or liquidated, through its exit bar (that close was charged)
-        through = np.isin(reason, (_LIQUIDATION, _END, _CLOSED_AT_END))
+        through = np.isin(reason, (_LIQUIDATION, _END, _CLOSED_AT_END, _DELISTED))
         spans = zip(entry_bar.tolist(), (exit_bar + through).tolist(), strict=True)
         charges = events.borrow[0]
         borrow = np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
@@ -109,4 +124,5 @@ def trade_table(
         pnl=pnl,
         reason=reason,
         borrow_fee=borrow,
+        dividends=dividends,
     )

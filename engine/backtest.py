@@ -1,8 +1,8 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops, a borrow fee or position-aware exits), so a run inside a sweep and
-the same run on its own give bit-for-bit equal numbers.
+walk per run with stops, a borrow fee, position-aware exits or corporate actions), so a run
+inside a sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from engine._simulate import PositionExit, Sizer
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
+from engine.corporate import CorporateActions
 from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
@@ -45,15 +46,26 @@ def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.
     return np.broadcast_to(prices, shape)
 
 
-def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop):
+def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop, actions=None):
     """Fills and entry orders of N runs whose signals open positions with entry orders."""
     from engine.orders import order_events
 
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
-    return order_events(
-        entries, exits, ohlc, _prices(limit, shape, "limit"), _prices(stop, shape, "stop"), params
-    )
+    limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
+    return order_events(entries, exits, ohlc, limit, stop, params, actions)
+
+
+def _acting(
+    actions: CorporateActions | None, bars: Bars, params: TradingParams
+) -> CorporateActions | None:
+    """``actions`` when one of them can meet a position (else None: the usual paths, bit
+    for bit)."""
+    if actions is None or not actions.acts:
+        return None
+    if len(actions.split) != len(bars) or len(actions.dividend) != len(bars):
+        raise ValueError(f"corporate actions must cover the {len(bars)} bars")
+    return actions
 
 
 def _events(
@@ -63,8 +75,9 @@ def _events(
     params: TradingParams,
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
 ):
-    if params.walks_bars or position_exits is not None:
+    if params.walks_bars or position_exits is not None or actions is not None:
         for name, given in (("position_exits", position_exits), ("sizes", sizes)):
             if given is not None and len(given) != entries.shape[0]:
                 raise ValueError(f"{name} must hold one per run")
@@ -78,6 +91,7 @@ def _events(
             bars.close,
             position_exits,
             sizes,
+            actions,
         )
     if sizes is not None:
         raise ValueError("a size series goes with params.size_unit, and only with it")
@@ -109,6 +123,7 @@ def run(
     stop: np.ndarray | None = None,
     position_exit: PositionExit | None = None,
     size: Sizer | None = None,
+    actions: CorporateActions | None = None,
 ) -> EngineResult:
     """Backtest one signal pair over ``bars``.
 
@@ -132,17 +147,24 @@ def run(
     ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
     position, read on its signal bar's close with the equity then (docs/execution.md,
     "Position size as an expression").
+
+    ``actions`` (``engine.corporate.CorporateActions``): the splits, dividends and delisting
+    acting on the position (docs/execution.md, "Corporate actions on a position"); the
+    result then lists those that met it (``EngineResult.applied``).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
+    actions = _acting(actions, bars, params)
     held = None if position_exit is None else [position_exit]
     sizes = None if size is None else [size]
     orders = None
     if params.has_orders:
         _no_position_exits(held)
-        events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
+        events, orders = _order_events(
+            bars, entries[None], exits[None], params, limit, stop, actions
+        )
     else:
-        events = _events(bars, entries[None], exits[None], params, held, sizes)
+        events = _events(bars, entries[None], exits[None], params, held, sizes, actions)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
     return EngineResult(
@@ -153,7 +175,13 @@ def run(
         metrics={name: _scalar(values[0]) for name, values in metrics.items()},
         bust_bar=bust if bust >= 0 else None,
         orders=orders,
+        applied=None if events.applied is None else events.applied.of_run(0, _last(bust)),
     )
+
+
+def _last(bust: int) -> int | None:
+    """The last bar whose events happened: the bust bar, or None (every bar)."""
+    return bust if bust >= 0 else None
 
 
 def run_batch(
@@ -169,6 +197,7 @@ def run_batch(
     stop: np.ndarray | None = None,
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
 ) -> BatchResult:
     """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
 
@@ -190,9 +219,15 @@ def run_batch(
     ``position_exit``): the runs are walked bar by bar (not with ``one_pass`` nor entry
     orders); so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
     ``params.size_unit``).
+
+    With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
+    is walked bar by bar, as ``run`` walks it.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    actions = _acting(actions, bars, params)
+    if actions is not None and one_pass:
+        raise ValueError("one_pass takes no corporate actions")
     if position_exits is not None:
         _no_position_exits(position_exits if params.has_orders else None)
         if one_pass:
@@ -200,7 +235,7 @@ def run_batch(
     if params.has_orders:
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
-        if _orders_compiled(bars, entries, params):
+        if actions is None and _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or params.size_unit is not None or keep_equity:
@@ -208,9 +243,9 @@ def run_batch(
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     if params.has_orders:
-        events, _ = _order_events(bars, entries, exits, params, limit, stop)
+        events, _ = _order_events(bars, entries, exits, params, limit, stop, actions)
     else:
-        events = _events(bars, entries, exits, params, position_exits, sizes)
+        events = _events(bars, entries, exits, params, position_exits, sizes, actions)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):

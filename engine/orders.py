@@ -10,7 +10,9 @@ touched, filling on that bar only at S when L is beyond S, backtesting.py's rule
 mirrored), (3) the stops of the position held, from the actual fill price (not on the
 bar an order filled in, but for ``fill_bar_exit``'s one case), (4) the bar's signal.
 ``on_close`` fills the whole change at the signal bar's close; (5) with a borrow fee, the
-short held at the close pays it then. An order is good for
+short held at the close pays it then. With corporate actions (``engine.corporate``) their
+events act at the open before (1), a split dividing a pending order's prices too, and a
+delisting at the last close after (5). An order is good for
 ``valid_bars`` bars after its signal bar, then expires; an expired or cancelled order
 leaves the run flat until the next signal for a side.
 
@@ -23,7 +25,8 @@ many runs, equal bit for bit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +43,9 @@ from engine._simulate import (
 )
 from engine.param_specs import ENTRY_ORDER_TYPES
 from engine.params import TradingParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import Applied, CorporateActions
 
 MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)
 """Codes of ``ENTRY_ORDER_TYPES``, in its order."""
@@ -142,16 +148,19 @@ def order_events(
     limit: np.ndarray,
     stop: np.ndarray,
     params: TradingParams,
+    actions: CorporateActions | None = None,
 ) -> tuple[Events, Orders]:
     """The fills and entry orders of N runs (``entries``/``exits`` N × T) walked bar by bar
     in Python floats; ``limit`` and ``stop`` (N × T, NaN where unused) are each bar's order
     prices, ``ohlc`` the bars' open, high, low and close. With a borrow fee a short pays it
     at each close it is held, and the events keep the cash at every close and each charge
-    (``Events.cash_path``, ``Events.borrow``), as the market walk's ``stop_events``."""
+    (``Events.cash_path``, ``Events.borrow``), as the market walk's ``stop_events``; with
+    ``actions`` (``engine.corporate.CorporateActions``) the events act on the position, as
+    in ``stop_events``, and the shares at every close are kept too."""
     signal = entries.astype(np.int8)
     signal -= exits
     prices = tuple(column.tolist() for column in ohlc)
-    walk = _Walk(params)
+    walk = _Walk(params, actions)
     counts = np.zeros(signal.shape[0], dtype=np.int64)
     order_counts = np.zeros(signal.shape[0], dtype=np.int64)
     for i, sides in enumerate(signal.tolist()):
@@ -171,9 +180,12 @@ def order_events(
     if walk.cash_paths:  # a borrow fee: the cash at every close and each charge (N × T)
         paths = {
             "cash_path": np.array(walk.cash_paths, dtype=np.float64),
-            "borrow": np.array(walk.charges, dtype=np.float64),
+            "borrow": np.array(walk.charges, dtype=np.float64) if walk.costs.borrow else None,
         }
     events = events_of_rows(walk.rows, counts, **(paths or {}))
+    if walk.applied is not None:
+        positions = np.array(walk.positions, dtype=np.float64).reshape(signal.shape)
+        events = replace(events, position_path=positions, applied=walk.applied)
     return events, Orders(offsets=offsets, **fields)
 
 
@@ -181,7 +193,14 @@ class _Walk:
     """The walk's fixed inputs and what it has recorded: fills as ``events_of_rows`` rows,
     orders as ``_ORDER_FIELDS`` lists."""
 
-    def __init__(self, params: TradingParams) -> None:
+    def __init__(self, params: TradingParams, actions: CorporateActions | None = None) -> None:
+        self.actions = actions
+        self.applied: Applied | None = None
+        self.positions: list[list[float]] = []
+        if actions is not None:
+            from engine.corporate import Applied
+
+            self.applied = Applied()
         self.costs, self.stops = _Costs.of(params), _Stops.of(params)
         self.checks_stops = params.has_stops
         self.kind = order_code(params.entry_type)
@@ -213,11 +232,21 @@ class _Walk:
         last = len(signals) - 1
         cash_path: list[float] = []
         charges: list[float] = []
+        held: list[float] = []
+        ledger = None
+        if self.actions is not None:
+            from engine.corporate import Ledger
+
+            ledger = Ledger(run, self.actions, opens, self.applied)
         cash, shares, previous = c.initial_capital, 0.0, 0
         close_next, triggered = False, False
         order: list | None = None
         position: _Position | None = None
         for bar in range(last + 1):
+            if ledger is not None:
+                cash, shares = ledger.at_open(bar, cash, shares, position)
+                if order is not None and ledger.split[bar] != 1.0:  # prices in new shares
+                    order[2], order[3] = order[2] / ledger.split[bar], order[3] / ledger.split[bar]
             if close_next:
                 cash, _, _ = self.fill(run, bar, cash, shares, opens[bar], 0.0)
                 shares, position, close_next = 0.0, None, False
@@ -277,11 +306,15 @@ class _Walk:
                         triggered = False
                         if not usable(kind, limit, stop):
                             order[5], order, previous = CANCELLED, None, 0
-            if borrow:  # the short held at this close, after its fills, pays its fee
+            if borrow or ledger is not None:  # the short held at this close pays its fee
                 charge = abs(shares) * closes[bar] * borrow if shares < 0.0 else 0.0
                 cash -= charge
+                if ledger is not None:
+                    cash, shares = ledger.at_close(bar, cash, shares, self.rows)
+                    held.append(shares)
                 cash_path.append(cash)
                 charges.append(charge)
-        if borrow:
+        if borrow or ledger is not None:
             self.cash_paths.append(cash_path)
             self.charges.append(charges)
+            self.positions.append(held)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import Applied
     from engine.orders import Orders
 
 
@@ -22,8 +23,9 @@ class Trade:
     ``exit_price`` the last close and ``exit_fee`` 0 (nothing was paid yet).
     ``pnl`` is net of both fees. ``exit_reason`` (one of ``EXIT_REASONS``) says why it
     closed: ``signal``, a stop (``stop_loss``, ``take_profit``, ``trailing_stop``), ``end``
-    (still open at the last bar), ``liquidation`` (equity reached zero) or ``closed_at_end``
-    (closed at the last bar's open by ``close_at_end``). ``pnl`` is also net of a short's
+    (still open at the last bar), ``liquidation`` (equity reached zero), ``closed_at_end``
+    (closed at the last bar's open by ``close_at_end``) or ``delisted`` (closed at a
+    delisting's cash, ``engine.corporate``). ``pnl`` is also net of a short's
     borrow fee, which ``Trades.borrow_fee`` holds (the columns, not this view).
     """
 
@@ -48,8 +50,10 @@ EXIT_REASONS = (
     "end",
     "liquidation",
     "closed_at_end",
+    "delisted",
 )
-"""Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal)."""
+"""Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal;
+``delisted``: ``engine.corporate.DELISTED``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +79,9 @@ class Trades(Sequence[Trade]):
     reason: np.ndarray
     borrow_fee: np.ndarray | None = None
     """The short borrow fee each trade paid (None: no run fee, all 0)."""
+    dividends: np.ndarray | None = None
+    """The dividends each trade received (positive) or paid (a short: negative), which its
+    PnL includes (None: the run's bars held no corporate action, ``engine.corporate``)."""
 
     @classmethod
     def of(cls, trades: Sequence[Trade]) -> Trades:
@@ -168,6 +175,9 @@ class EngineResult:
     orders: Orders | None = None
     """The entry orders (``engine.orders.Orders``, one run) when signals open positions
     by other than market orders; None otherwise."""
+    applied: Applied | None = None
+    """The corporate actions that met the position, up to a bust (``engine.corporate``);
+    None when the run was given none that could act."""
 
 
 @dataclass(frozen=True, eq=False)

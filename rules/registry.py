@@ -125,15 +125,22 @@ def generate_signals_batch(
 
 
 def position_exits(
-    rule_type: str, params_list: list[dict], bars: Bars, window: slice, cache: dict | None = None
+    rule_type: str,
+    params_list: list[dict],
+    bars: Bars,
+    window: slice,
+    cache: dict | None = None,
+    close: np.ndarray | None = None,
 ) -> list | None:
     """The position-aware exits (``rules.expr.position.PositionExit``, one per row, on the
     bars of ``window``) of N validated parameter sets of one rule, what the engine's walk
     evaluates while a position is open; None when the rule's exits name no position series
-    (every rule but an EXPR whose exit does). ``cache``: the one its signals used."""
+    (every rule but an EXPR whose exit does). ``cache``: the one its signals used;
+    ``close``: the traded closes of ``window`` when ``bars`` are adjusted prices."""
     if rule_type != expr.SPEC.rule_type or not params_list:
         return None
-    return expr.position_exits(bars, params_list, _batch.bind_cache(cache, bars), window)
+    cache = _batch.bind_cache(cache, bars)
+    return expr.position_exits(bars, params_list, cache, window, close)
 
 
 def crossing_lines(

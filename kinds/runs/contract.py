@@ -366,14 +366,18 @@ class RunResult:
     orders: list[dict[str, Any]] | None = None
     """The entry orders of a request with an ``entry_order`` (``adapters.orders``); None,
     and left out of the document, for market entries (additive)."""
+    events_applied: list[dict[str, Any]] | None = None
+    """The corporate actions that met the position (``adapters.events_applied``); None, and
+    left out of the document, when none did (additive)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in field order (shallow: the values already are plain types);
-        ``orders`` only when there are entry orders, so a market run's document keeps the
-        bytes of before."""
+        ``orders`` only when there are entry orders and ``events_applied`` only when an
+        event met the position, so other runs' documents keep the bytes of before."""
         data = {name: getattr(self, name) for name in RESULT_FIELDS}
-        if data["orders"] is None:
-            del data["orders"]
+        for name in ("orders", "events_applied"):
+            if data[name] is None:
+                del data[name]
         return data
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 import data
 from config import process
-from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, CorporateActions, EngineResult
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
 from kinds.runs.references import attach_references
@@ -87,6 +87,13 @@ def load_market_data(
     return attach_references(request, history, data_dir)
 
 
+def _actions(market: data.History) -> CorporateActions | None:
+    """The ticker's events acting on the window (``data.adjust.window_actions``)."""
+    from data.adjust import window_actions
+
+    return window_actions(market.bars, market.events, market.start, market.stop)
+
+
 @dataclass(frozen=True, eq=False)
 class MarketWindow:
     """What signals are computed on and what is traded: ``history`` is every bar of the file
@@ -97,7 +104,8 @@ class MarketWindow:
     start minus the rule's exact reach: ``kinds.runs.signal_cost``). With a price
     adjustment, ``history`` is adjusted while ``bars`` stay as traded, and
     ``price_factor`` (one per history bar) turns a price computed on ``history`` back into
-    traded units (``traded_units``)."""
+    traded units (``traded_units``). ``actions``: the ticker's events acting on the window
+    (the engine applies them to the position), None when none does."""
 
     history: Bars
     bars: Bars
@@ -106,6 +114,7 @@ class MarketWindow:
     bars_per_year: float = TRADING_DAYS
     signal_start: int = 0
     price_factor: np.ndarray | None = None
+    actions: CorporateActions | None = None
 
     def traded_units(self, values: np.ndarray) -> np.ndarray:
         """A price series computed on ``signal_history()`` in the traded prices' units at
@@ -141,6 +150,7 @@ def market_window(market: data.History, signal_start: int = 0) -> MarketWindow:
         bars_per_year=market.bars_per_year,
         signal_start=min(max(signal_start, 0), market.start),
         price_factor=market.price_factor,
+        actions=_actions(market),
     )
 
 
@@ -166,12 +176,12 @@ def position_exits_in_window(
     """The position-aware exits of N parameter sets of one rule on the window's bars (one
     per set, for the engine's ``position_exit``; docs/execution.md, "Position-aware
     exits"), or None when the rule's exit names no position series. Their position-free
-    parts are computed on the signal history as the signals are; ``cache``: the one
-    ``signals_in_window`` used."""
+    parts are computed on the signal history as the signals are, the position's returns on
+    the window's closes as traded; ``cache``: the one ``signals_in_window`` used."""
     from rules import position_exits
 
     history, window = frame.signal_history()
-    return position_exits(rule_type, params_list, history, window, cache)
+    return position_exits(rule_type, params_list, history, window, cache, frame.bars.close)
 
 
 def size_in_window(frame: MarketWindow, size_expr: dict | None):
@@ -265,6 +275,7 @@ def execute(
         stop=stop,
         position_exit=None if held is None else held[0],
         size=size_in_window(frame, request.size_expr),
+        actions=frame.actions,
     )
 
     overlays = None
@@ -320,6 +331,7 @@ def assemble(
     more bars than ``curve_points()`` stores its curves, candles and charts at evenly spaced
     points (``adapters.curve_points``); metrics and trades always cover every bar."""
     import adapters
+    from adapters.corporate import events_applied
     from adapters.curves import curve_points as points_of
     from adapters.run_robustness import METRIC_KEYS, sharpe_probability
 
@@ -371,6 +383,7 @@ def assemble(
         request=request.to_dict(),
         probabilistic_sharpe=psr,
         orders=orders,
+        events_applied=events_applied(bars, result),
     )
 
 

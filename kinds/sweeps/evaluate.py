@@ -200,6 +200,7 @@ def _evaluate_block(
         stop=stop,
         position_exits=position_exits,
         sizes=sizes,
+        actions=frame.actions,
     )
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
@@ -242,13 +243,15 @@ def _crossing(frame: MarketWindow, rule_type: str, params_list: list[dict], cach
 def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> bool:
     """Whether the combinations run as the engine's compiled one-pass evaluation: the same
     numbers bit for bit, and chosen when the work pays for loading the kernels, without
-    swept or set stops or entry orders (walked bar by bar) and without registered curve metrics
+    swept or set stops, entry orders or corporate actions in the window (walked bar by bar) and
+    without registered curve metrics
     (they take each combination's whole equity curve, which one pass does not keep), on
     finite prices (the numpy path carries a NaN through; the kernel takes none)."""
     return (
         not trading.has_stops
         and trading.size_unit is None
         and not trading.has_orders
+        and frame.actions is None
         and not curve_functions()
         and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)
         and bool(np.isfinite(frame.bars.open).all() and np.isfinite(frame.bars.close).all())

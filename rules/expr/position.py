@@ -62,6 +62,16 @@ class _Held:
             self._extend()
         return bool(self.values[bar - self.start])
 
+    def split(self, bar: int, ratio: float) -> None:
+        """A split of ``ratio`` at ``bar``'s open (``engine.corporate``): the entry price is
+        divided by it, so the returns read on the closes after it go on from those before
+        (their best kept), and the exit is computed again from ``bar``."""
+        before = self._open_return(self.first, bar)  # at the price before the split
+        self.best = float(np.max(before)) if before.size else -np.inf
+        self.price /= ratio
+        self.start = self.stop = bar
+        self.values = np.zeros(0, dtype=bool)
+
     def _extend(self) -> None:
         start = self.stop
         stop = min(start + self.size, self.owner.n_bars)
@@ -162,13 +172,18 @@ def position_exits(
     cache: dict,
     window: slice,
     others: Mapping[str, Bars] | None = None,
+    close: np.ndarray | None = None,
 ) -> list[PositionExit]:
     """One ``PositionExit`` per parameter set of ``rows`` (validated params of the EXPR
     rule): the position-free parts of the exit computed on ``bars`` (the signal history,
-    with the same ``cache`` as its signals) and cut to ``window``, the bars the run trades."""
+    with the same ``cache`` as its signals) and cut to ``window``, the bars the run trades.
+    ``close``: the closes the position's returns are read on, as traded (None: those of
+    ``bars`` in ``window``; a run on adjusted prices gives its traded ones, the prices its
+    entries fill at)."""
     batch = _Batch(bars, rows, cache, others_of(bars) if others is None else others)
     parts = {leaf: batch.value(leaf) for leaf in leaves(program.exit)}
-    close = np.asarray(bars.close, dtype=np.float64)[window]
+    if close is None:
+        close = np.asarray(bars.close, dtype=np.float64)[window]
     n_bars = len(bars)
     out = []
     for row in range(len(rows)):

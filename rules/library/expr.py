@@ -283,10 +283,13 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     return entries, exits
 
 
-def position_exits(bars: Bars, params_list: list[dict], cache: dict, window: slice) -> list | None:
+def position_exits(
+    bars: Bars, params_list: list[dict], cache: dict, window: slice, close=None
+) -> list | None:
     """The position-aware exits of N validated parameter sets (``rules.expr.position.
-    PositionExit``, one per row, on the bars of ``window``; None for a row whose exit names
-    no position series), or None when no row's does (the signals are then the whole rule)."""
+    PositionExit``, one per row, on the bars of ``window``, their returns read on ``close``
+    when given; None for a row whose exit names no position series), or None when no row's
+    does (the signals are then the whole rule)."""
     groups: dict[tuple[str, str], list[int]] = {}
     for row, params in enumerate(params_list):
         groups.setdefault((params["entry"], params["exit"]), []).append(row)
@@ -298,7 +301,8 @@ def position_exits(bars: Bars, params_list: list[dict], cache: dict, window: sli
     for texts, rows in groups.items():
         program = compile_program(*texts)
         if program.position_exit:
-            held = exits_of(program, bars, [params_list[r] for r in rows], cache, window)
+            chosen = [params_list[r] for r in rows]
+            held = exits_of(program, bars, chosen, cache, window, close=close)
             for row, exit_ in zip(rows, held, strict=True):
                 out[row] = exit_
     return out

@@ -47,8 +47,11 @@ def peer_inputs(
     }
 
 
-def run_vectorbt(cases: list[dict[str, np.ndarray]], repeat: int = 0) -> list[dict]:
-    """vectorbt's outputs for each case of ``peer_inputs`` (see portfolio_vectorbt.py)."""
+def run_vectorbt(
+    cases: list[dict[str, np.ndarray]], repeat: int = 0, child: Path = CHILD
+) -> list[dict]:
+    """vectorbt's outputs for each case of ``peer_inputs`` (see portfolio_vectorbt.py), or
+    of another peer script ``child`` taking the same IN.npz OUT.npz pairs."""
     python = vectorbt_python()
     if python is None:
         raise RuntimeError(
@@ -62,7 +65,7 @@ def run_vectorbt(cases: list[dict[str, np.ndarray]], repeat: int = 0) -> list[di
             np.savez(source, **case)
             paths += [str(source), str(target)]
         extra = ["--repeat", str(repeat)] if repeat else []
-        subprocess.run([python, str(CHILD), *extra, *paths], check=True)
+        subprocess.run([python, str(child), *extra, *paths], check=True)
         outputs = []
         for target in paths[1::2]:
             with np.load(target) as data:

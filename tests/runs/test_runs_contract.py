@@ -87,8 +87,10 @@ def test_a_result_has_every_contract_field_in_order():
         "data_hash",
         "engine_version",
     )
-    assert list(RunResult("x", "FAILED").to_dict()) == list(RESULT_FIELDS[:-1])
-    assert list(RunResult("x", "FAILED", orders=[]).to_dict()) == list(RESULT_FIELDS)
+    assert list(RunResult("x", "FAILED").to_dict()) == list(RESULT_FIELDS[:-2])
+    assert list(RunResult("x", "FAILED", orders=[], events_applied=[]).to_dict()) == list(
+        RESULT_FIELDS
+    )
     assert REQUEST_FIELDS[:5] == ("run_id", "ticker", "rule_type", "start_date", "end_date")
 
 
