@@ -201,6 +201,17 @@ def load_membership(
     return _once(_MEMBERS, path, lambda raw: (parse_membership(raw, path.name), bytes_sha256(raw)))
 
 
+def load_events(ticker: str, data_dir: str | Path | None = None) -> Events:
+    """Every event of ``ticker``'s events file (``NO_EVENTS`` when its catalog entry names
+    none), read once per file version like the bars.
+
+    :raise UnknownTickerError: ``ticker`` is malformed or not in the catalog.
+    :raise EventsError: naming the file and line of a problem.
+    """
+    path = load_catalog(data_dir, skip_invalid=True).resolve_events(ticker)
+    return NO_EVENTS if path is None else _parsed_events(path)[0]
+
+
 def load_history(
     ticker: str,
     start: date,

@@ -41,6 +41,7 @@ Execution convention (docs/execution.md, "Execution convention"):
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -165,6 +166,10 @@ _EVENT_FIELDS = (
 )
 
 
+_KERNEL_COSTS = tuple(inspect.signature(compiled.costs_array).parameters)
+"""The fill costs the compiled kernels take (``_Costs.as_array``)."""
+
+
 @dataclass(frozen=True)
 class _Costs:
     initial_capital: float
@@ -214,10 +219,9 @@ class _Costs:
         )
 
     def as_array(self) -> np.ndarray:
-        """These costs as the compiled kernels take them (every field but ``extra``, which
-        ``compiled.costs_array`` derives)."""
-        names = [f.name for f in dataclasses.fields(self) if f.name != "extra"]
-        return compiled.costs_array(**{name: getattr(self, name) for name in names})
+        """These costs as the compiled kernels take them: the fields ``compiled.costs_array``
+        names (it derives ``extra``; a size series never reaches a kernel)."""
+        return compiled.costs_array(**{name: getattr(self, name) for name in _KERNEL_COSTS})
 
 
 def _size_cap(params: TradingParams) -> float:
@@ -527,6 +531,7 @@ def stop_events(
     low: np.ndarray,
     params: TradingParams,
     close: np.ndarray | None = None,
+    *,
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,

@@ -89,9 +89,9 @@ def _events(
             bars.low,
             params,
             bars.close,
-            position_exits,
-            sizes,
-            actions,
+            position_exits=position_exits,
+            sizes=sizes,
+            actions=actions,
         )
     if sizes is not None:
         raise ValueError("a size series goes with params.size_unit, and only with it")

@@ -130,7 +130,7 @@ def _exact_inputs(case: dict, result, actions) -> dict[str, np.ndarray]:
         bars.low,
         case["params"],
         bars.close,
-        actions,
+        actions=actions,
     )
     for k in fills.of_run(0):
         if fills.reason[k] == DELISTED:  # the delisting's order is its event's, below
