@@ -148,7 +148,9 @@ const Charts = (() => {
                 const x = u.valToPos(xs[i], "x", true);
                 const y = u.valToPos(ys[i], "y", true);
                 ctx.beginPath();
-                if (spec.shape === "level") {
+                if (spec.shape === "event") {  // a dot above the bar's high
+                  ctx.arc(x, y - size * 1.8, size * 0.8, 0, 2 * Math.PI);
+                } else if (spec.shape === "level") {
                   ctx.rect(x - barWidth / 2, y - devicePixelRatio, barWidth, 2 * devicePixelRatio);
                   const joined = i > 0 && ys[i - 1] === ys[i];
                   if (joined) {  // across a weekend or a holiday too: one level, one line
@@ -274,20 +276,25 @@ const Charts = (() => {
      color}] (a rule's indicators), options.log: a logarithmic price scale,
      options.plugins: more uPlot plugins (a shared zoom), options.orders: a run's entry
      orders as marked series [{label, values, color}], each a status's orders at their
-     price on the bars they lived on (null elsewhere), drawn as levels. */
+     price on the bars they lived on (null elsewhere), drawn as levels; options.events: the
+     ticker's corporate actions [{label, values, color, texts}], a type's events at the high
+     of their ex-bar (null elsewhere), drawn as dots above it, the legend showing texts[i]. */
   function candles(el, x, ohlc, buys, sells, options) {
-    const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [], orders: null }, options || {});
+    const o = Object.assign({ height: 420, overlays: [], log: false, plugins: [], orders: null, events: null }, options || {});
     const marked = o.orders || [];
+    const events = o.events || [];
+    const eventSeries = (m) => ({ ...markerSeries(m.label, m.color), value: (u, v, si, i) => (i === null || m.texts[i] === null ? "—" : m.texts[i]) });
+    const firstEvent = 7 + marked.length;
     const ohlcSeries = (label) => ({ label, stroke: COLORS.muted, paths: hidden, points: { show: false }, value: number(2) });
     const overlaySeries = (l) => ({ label: l.label, stroke: l.color, width: 1.3, spanGaps: false, points: { show: false }, value: number(2) });
     const yAxis = labelled(axis(compact, 60), o.log ? "price (log)" : "price", 16);
     const opts = {
       ...barChart(o.height, yScale(o.log)),
       axes: [axis(), yAxis],
-      series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...marked.map((m) => markerSeries(m.label, m.color)), ...o.overlays.map(overlaySeries)],
-      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }, ...marked.map((m, i) => ({ index: 7 + i, shape: "level", color: m.color }))]), ...o.plugins],
+      series: [timeSeries(x), ohlcSeries("open"), ohlcSeries("high"), ohlcSeries("low"), ohlcSeries("close"), markerSeries("buy", COLORS.pos), markerSeries("sell", COLORS.neg), ...marked.map((m) => markerSeries(m.label, m.color)), ...events.map(eventSeries), ...o.overlays.map(overlaySeries)],
+      plugins: [candlesPlugin(), markersPlugin([{ index: 5, up: true, color: COLORS.pos }, { index: 6, up: false, color: COLORS.neg }, ...marked.map((m, i) => ({ index: 7 + i, shape: "level", color: m.color })), ...events.map((m, i) => ({ index: firstEvent + i, shape: "event", color: m.color }))]), ...o.plugins],
     };
-    return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...marked.map((m) => m.values), ...o.overlays.map((l) => positive(l.values, o.log))]);
+    return mount(el, opts, [x, ohlc.open, ohlc.high, ohlc.low, ohlc.close, buys, sells, ...marked.map((m) => m.values), ...events.map((m) => m.values), ...o.overlays.map((l) => positive(l.values, o.log))]);
   }
 
   /* Points only: wins (green) and losses (red) at their x. */

@@ -148,20 +148,53 @@ const CandlesView = (() => {
     return { body };
   }
 
+  /* The ticker's corporate actions (GET /api/tickers/<ticker>/events) on the candles: a
+     series a type, each event at the high of its ex-bar (the first bar on or after its
+     date), its text in the legend (Charts.candles' options.events). None when the ticker
+     has none in the bars shown, or they cannot be read (the candles are drawn without). */
+  const EVENT_MARKS = [
+    { type: "split", label: "split", color: Charts.COLORS.palette[2], text: (v) => `split ${BT.fmt(v, 4).replace(/\.?0+$/, "")}:1` },
+    { type: "dividend", label: "dividend", color: Charts.COLORS.palette[5], text: (v) => `dividend ${BT.fmt(v, 4)}` },
+    { type: "delisting", label: "delisting", color: Charts.COLORS.neg, text: (v) => (BT.isNumber(v) ? `delisted at ${BT.fmt(v, 2)}` : "delisted (last close)") },
+  ];
+  async function eventMarks(url, c) {
+    if (!url) return null;
+    let answer;
+    try {
+      answer = await BT.fetchJSON(url);
+    } catch (_) {
+      return null;
+    }
+    if (!answer.ok || !answer.body || !answer.body.events.length) return null;
+    const days = c.timestamps.map((t) => t.slice(0, 10));
+    const marks = [];
+    for (const kind of EVENT_MARKS) {
+      const values = new Array(days.length).fill(null), texts = new Array(days.length).fill(null);
+      for (const e of answer.body.events) {
+        const at = e.type === kind.type ? days.findIndex((d) => d >= e.date) : -1;
+        if (at < 0 || (e.type === "delisting" && days[days.length - 1] < e.date)) continue;
+        values[at] = c.high[at];
+        texts[at] = kind.text(e.value);
+      }
+      if (texts.some((t) => t !== null)) marks.push({ label: kind.label, values, texts, color: kind.color });
+    }
+    return marks.length ? marks : null;
+  }
+
   /* Draw the tab: els = {price, panels, log, state}; fills = {buys, sells} at the bars and,
      for a run with entry orders, orders: its orders by status, each at its price on its
-     signal bar (Charts.candles' options.orders). */
-  async function draw(result, url, els, fills) {
+     signal bar (Charts.candles' options.orders); eventsUrl: the ticker's corporate actions. */
+  async function draw(result, url, els, fills, eventsUrl) {
     const c = result.price_candles;
     const x = c.timestamps.map(BT.seconds);
     const sync = zoomGroup(`candles-${result.run_id}`);
     els.state.textContent = "loading indicators…";
-    const { body, error } = await fetchIndicators(url, c.timestamps);
+    const [{ body, error }, events] = await Promise.all([fetchIndicators(url, c.timestamps), eventMarks(eventsUrl, c)]);
     const overlays = Object.entries((body && body.overlays) || {}).map(([label, values], i) => ({ label, values, color: OVERLAY_COLORS[i % OVERLAY_COLORS.length] }));
     const panels = body ? body.panels : volumeOnly(c);
     els.state.textContent = error ? `indicators unavailable: ${error}` : "";
     LogScale.bind(els.log, "price", (log) => {
-      Charts.candles(els.price, x, c, fills.buys, fills.sells, { overlays, log, plugins: [sync()], orders: fills.orders || null });
+      Charts.candles(els.price, x, c, fills.buys, fills.sells, { overlays, log, plugins: [sync()], orders: fills.orders || null, events });
       els.price.dataset.scale = log ? "log" : "linear";
     });
     drawPanels(els.panels, x, panels, sync);

@@ -161,7 +161,7 @@
       const els = { price: document.getElementById("chart-candles"), panels: document.getElementById("candles-panels"), log: document.getElementById("log-price"), state: document.getElementById("indicators-state") };
       const fills = { buys: fillsOn(c.timestamps, r.signals.buys), sells: fillsOn(c.timestamps, r.signals.sells) };
       if (r.orders && r.orders.length) fills.orders = orderMarks(c.timestamps, r.orders);
-      CandlesView.draw(r, data.indicators_url, els, fills).catch((error) => {
+      CandlesView.draw(r, data.indicators_url, els, fills, data.events_url).catch((error) => {
         console.error(error);
         state.textContent = `could not draw candles: ${error.message}`;
       });
