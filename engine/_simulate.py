@@ -205,8 +205,10 @@ class _Costs:
 
     def as_array(self) -> np.ndarray:
         """These costs as the compiled kernels take them (every field but ``extra``, which
-        ``compiled.costs_array`` derives)."""
-        names = [f.name for f in dataclasses.fields(self) if f.name != "extra"]
+        ``compiled.costs_array`` derives, and the size series' unit and cap: a run with a
+        size series is never compiled)."""
+        skip = ("extra", "size_unit", "max_size")
+        names = [f.name for f in dataclasses.fields(self) if f.name not in skip]
         return compiled.costs_array(**{name: getattr(self, name) for name in names})
 
 
