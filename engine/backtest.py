@@ -45,15 +45,32 @@ def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.
     return np.broadcast_to(prices, shape)
 
 
-def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop):
-    """Fills and entry orders of N runs whose signals open positions with entry orders."""
+def _order_events(
+    bars: Bars,
+    entries,
+    exits,
+    params: TradingParams,
+    limit,
+    stop,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+):
+    """Fills and entry orders of N runs whose signals open positions with entry orders
+    (with their position-aware exits and size series, when given)."""
     from engine.orders import order_events
 
+    _one_per_run(entries, position_exits, sizes)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
-    return order_events(
-        entries, exits, ohlc, _prices(limit, shape, "limit"), _prices(stop, shape, "stop"), params
-    )
+    limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
+    return order_events(entries, exits, ohlc, limit, stop, params, position_exits, sizes)
+
+
+def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
+    """:raise ValueError: ``position_exits`` or ``sizes`` not one per run."""
+    for name, given in (("position_exits", position_exits), ("sizes", sizes)):
+        if given is not None and len(given) != entries.shape[0]:
+            raise ValueError(f"{name} must hold one per run")
 
 
 def _events(
@@ -65,9 +82,7 @@ def _events(
     sizes: Sequence[Sizer] | None = None,
 ):
     if params.walks_bars or position_exits is not None:
-        for name, given in (("position_exits", position_exits), ("sizes", sizes)):
-            if given is not None and len(given) != entries.shape[0]:
-                raise ValueError(f"{name} must hold one per run")
+        _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
             entries,
             exits,
@@ -127,11 +142,11 @@ def run(
     ``position_exit`` (``engine._simulate.PositionExit``): the exit while a long is open,
     evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
     outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
-    bar; not with entry orders.
+    bar.
 
     ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
     position, read on its signal bar's close with the equity then (docs/execution.md,
-    "Position size as an expression").
+    "Position size as an expression"); with an entry order, applied when it fills.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
@@ -139,8 +154,9 @@ def run(
     sizes = None if size is None else [size]
     orders = None
     if params.has_orders:
-        _no_position_exits(held)
-        events, orders = _order_events(bars, entries[None], exits[None], params, limit, stop)
+        events, orders = _order_events(
+            bars, entries[None], exits[None], params, limit, stop, held, sizes
+        )
     else:
         events = _events(bars, entries[None], exits[None], params, held, sizes)
     state_paths, metrics = _block(events, 0, 1, bars, params)
@@ -187,20 +203,19 @@ def run_batch(
     numbers and equity as the Python walk bit for bit).
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
-    ``position_exit``): the runs are walked bar by bar (not with ``one_pass`` nor entry
-    orders); so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
-    ``params.size_unit``).
+    ``position_exit``): the runs are walked bar by bar (not with ``one_pass``; with entry
+    orders, by the Python walk); so are runs with ``sizes`` (one ``engine._simulate.Sizer``
+    per run, with ``params.size_unit``).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
-    if position_exits is not None:
-        _no_position_exits(position_exits if params.has_orders else None)
-        if one_pass:
-            raise ValueError("one_pass takes no position exits")
+    if position_exits is not None and one_pass:
+        raise ValueError("one_pass takes no position exits")
     if params.has_orders:
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
-        if _orders_compiled(bars, entries, params):
+        walked = position_exits is not None or sizes is not None
+        if not walked and _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or params.size_unit is not None or keep_equity:
@@ -208,7 +223,7 @@ def run_batch(
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     if params.has_orders:
-        events, _ = _order_events(bars, entries, exits, params, limit, stop)
+        events, _ = _order_events(bars, entries, exits, params, limit, stop, position_exits, sizes)
     else:
         events = _events(bars, entries, exits, params, position_exits, sizes)
     parts: list[dict[str, np.ndarray]] = []
@@ -224,16 +239,11 @@ def run_batch(
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
 
-def _no_position_exits(position_exits) -> None:
-    """:raise ValueError: position exits with entry orders (not walked together)."""
-    if position_exits is not None:
-        raise ValueError("position exits are not walked with entry orders")
-
-
 def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
     """Whether a batch with entry orders is walked compiled: enough work, T >= 3 (the
     curve reduction's domain), finite prices, and no close at the end (the Python walk's
-    paths add it, as for market entries)."""
+    paths add it, as for market entries). Runs with position-aware exits or size series
+    are never (``run_batch`` keeps them in the Python walk, which calls them per bar)."""
     return (
         not params.close_at_end
         and len(bars) >= 3
