@@ -12,7 +12,8 @@
     Goal: limit / market <= 2.
 (b) Every new feature in one run: one backtest (``kinds.runs.execute.execute``, charts off)
     of an EXPR SMA cross on the demo ticker ACME with every entry of ``FEATURES`` applied
-    (entry order, fees, borrow, close at the end, ``ref`` and ``tf`` in the expression)
+    (entry order, fees, borrow, close at the end, ``ref`` and ``tf`` in the expression, a
+    time exit naming ``bars_held``, an ATR size in shares)
     against the plain expression run of the same rule. Median of ``--repeat`` × 10,
     alternating. Goal: every feature / plain <= 1.5.
 """
@@ -107,6 +108,8 @@ FEATURES = (
     Feature("close at the end", {"close_open_trades_at_end": True}),
     Feature("ref", entry_and='ref("DEMOIX", close) > ref("DEMOIX", sma(close, 50))'),
     Feature("tf", entry_and='tf("1w", close) > tf("1w", sma(close, 10))'),
+    Feature("time exit", exit_or="bars_held >= 10"),
+    Feature("ATR size", {"size_expr": {"expr": "0.01 * equity / (2 * atr(14))", "unit": "shares"}}),
 )
 """What (b)'s every-feature run adds to the plain run, one line a feature."""
 

@@ -46,14 +46,35 @@ def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.
     return np.broadcast_to(prices, shape)
 
 
-def _order_events(bars: Bars, entries, exits, params: TradingParams, limit, stop, actions=None):
-    """Fills and entry orders of N runs whose signals open positions with entry orders."""
+def _order_events(
+    bars: Bars,
+    entries,
+    exits,
+    params: TradingParams,
+    limit,
+    stop,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
+):
+    """Fills and entry orders of N runs whose signals open positions with entry orders
+    (with their position-aware exits, size series and corporate actions, when given)."""
     from engine.orders import order_events
 
+    _one_per_run(entries, position_exits, sizes)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
     limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
-    return order_events(entries, exits, ohlc, limit, stop, params, actions)
+    return order_events(
+        entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
+    )
+
+
+def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
+    """:raise ValueError: ``position_exits`` or ``sizes`` not one per run."""
+    for name, given in (("position_exits", position_exits), ("sizes", sizes)):
+        if given is not None and len(given) != entries.shape[0]:
+            raise ValueError(f"{name} must hold one per run")
 
 
 def _acting(
@@ -78,9 +99,7 @@ def _events(
     actions: CorporateActions | None = None,
 ):
     if params.walks_bars or position_exits is not None or actions is not None:
-        for name, given in (("position_exits", position_exits), ("sizes", sizes)):
-            if given is not None and len(given) != entries.shape[0]:
-                raise ValueError(f"{name} must hold one per run")
+        _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
             entries,
             exits,
@@ -142,11 +161,11 @@ def run(
     ``position_exit`` (``engine._simulate.PositionExit``): the exit while a long is open,
     evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
     outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
-    bar; not with entry orders.
+    bar.
 
     ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
     position, read on its signal bar's close with the equity then (docs/execution.md,
-    "Position size as an expression").
+    "Position size as an expression"); with an entry order, applied when it fills.
 
     ``actions`` (``engine.corporate.CorporateActions``): the splits, dividends and delisting
     acting on the position (docs/execution.md, "Corporate actions on a position"); the
@@ -159,9 +178,8 @@ def run(
     sizes = None if size is None else [size]
     orders = None
     if params.has_orders:
-        _no_position_exits(held)
         events, orders = _order_events(
-            bars, entries[None], exits[None], params, limit, stop, actions
+            bars, entries[None], exits[None], params, limit, stop, held, sizes, actions
         )
     else:
         events = _events(bars, entries[None], exits[None], params, held, sizes, actions)
@@ -216,9 +234,9 @@ def run_batch(
     numbers and equity as the Python walk bit for bit).
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
-    ``position_exit``): the runs are walked bar by bar (not with ``one_pass`` nor entry
-    orders); so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
-    ``params.size_unit``).
+    ``position_exit``): the runs are walked bar by bar (not with ``one_pass``; with entry
+    orders, by the Python walk); so are runs with ``sizes`` (one ``engine._simulate.Sizer``
+    per run, with ``params.size_unit``).
 
     With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
     is walked bar by bar, as ``run`` walks it.
@@ -228,14 +246,13 @@ def run_batch(
     actions = _acting(actions, bars, params)
     if actions is not None and one_pass:
         raise ValueError("one_pass takes no corporate actions")
-    if position_exits is not None:
-        _no_position_exits(position_exits if params.has_orders else None)
-        if one_pass:
-            raise ValueError("one_pass takes no position exits")
+    if position_exits is not None and one_pass:
+        raise ValueError("one_pass takes no position exits")
     if params.has_orders:
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
-        if actions is None and _orders_compiled(bars, entries, params):
+        walked = position_exits is not None or sizes is not None or actions is not None
+        if not walked and _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or params.size_unit is not None or keep_equity:
@@ -243,7 +260,9 @@ def run_batch(
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     if params.has_orders:
-        events, _ = _order_events(bars, entries, exits, params, limit, stop, actions)
+        events, _ = _order_events(
+            bars, entries, exits, params, limit, stop, position_exits, sizes, actions
+        )
     else:
         events = _events(bars, entries, exits, params, position_exits, sizes, actions)
     parts: list[dict[str, np.ndarray]] = []
@@ -259,16 +278,11 @@ def run_batch(
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
 
-def _no_position_exits(position_exits) -> None:
-    """:raise ValueError: position exits with entry orders (not walked together)."""
-    if position_exits is not None:
-        raise ValueError("position exits are not walked with entry orders")
-
-
 def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
     """Whether a batch with entry orders is walked compiled: enough work, T >= 3 (the
     curve reduction's domain), finite prices, and no close at the end (the Python walk's
-    paths add it, as for market entries)."""
+    paths add it, as for market entries). Runs with position-aware exits or size series
+    are never (``run_batch`` keeps them in the Python walk, which calls them per bar)."""
     return (
         not params.close_at_end
         and len(bars) >= 3

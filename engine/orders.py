@@ -16,6 +16,12 @@ delisting at the last close after (5). An order is good for
 ``valid_bars`` bars after its signal bar, then expires; an expired or cancelled order
 leaves the run flat until the next signal for a side.
 
+A position-aware exit (``engine._simulate.PositionExit``) is read on each close while a
+long is open, from its fill bar and fill price (an ``on_close`` long from the next close
+on); a size series (``engine._simulate.Sizer``) is read on the signal bar's close with the
+equity then, and sizes the order when it fills (docs/execution.md, "Entry orders with
+position-aware exits and sizes"). Such runs are walked here only, never compiled.
+
 Fills go through the fill step of the market walk (``engine._simulate._fill``) and stops
 through its ``_Position``, so costs and stop levels are the same arithmetic. This module is
 the Python walk (one run, or a few); ``engine._order_kernel`` is the same walk compiled for
@@ -25,6 +31,7 @@ many runs, equal bit for bit.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +41,8 @@ from engine._simulate import (
     SIGNAL,
     TAKE_PROFIT,
     Events,
+    PositionExit,
+    Sizer,
     _Costs,
     _fill,
     _FloatMath,
@@ -148,6 +157,9 @@ def order_events(
     limit: np.ndarray,
     stop: np.ndarray,
     params: TradingParams,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+    *,
     actions: CorporateActions | None = None,
 ) -> tuple[Events, Orders]:
     """The fills and entry orders of N runs (``entries``/``exits`` N × T) walked bar by bar
@@ -156,7 +168,12 @@ def order_events(
     at each close it is held, and the events keep the cash at every close and each charge
     (``Events.cash_path``, ``Events.borrow``), as the market walk's ``stop_events``; with
     ``actions`` (``engine.corporate.CorporateActions``) the events act on the position, as
-    in ``stop_events``, and the shares at every close are kept too."""
+    in ``stop_events``, and the shares at every close are kept too.
+    ``position_exits[i]`` (or None): run i's exit while a long is open, in place of its row
+    of ``exits``; ``sizes[i]``: run i's size series (with ``params.size_unit``), as in
+    ``engine._simulate.stop_events``."""
+    if (sizes is None) != (params.size_unit is None):
+        raise ValueError("a size series goes with params.size_unit, and only with it")
     signal = entries.astype(np.int8)
     signal -= exits
     prices = tuple(column.tolist() for column in ohlc)
@@ -165,7 +182,11 @@ def order_events(
     order_counts = np.zeros(signal.shape[0], dtype=np.int64)
     for i, sides in enumerate(signal.tolist()):
         before, placed = len(walk.rows), len(walk.orders)
-        walk.run(i, sides, prices, limit[i].tolist(), stop[i].tolist())
+        held = None
+        if position_exits is not None and position_exits[i] is not None:
+            held = (position_exits[i], entries[i].tolist())
+        size_of = None if sizes is None else sizes[i]
+        walk.run(i, sides, prices, limit[i].tolist(), stop[i].tolist(), held, size_of)
         counts[i] = len(walk.rows) - before
         order_counts[i] = len(walk.orders) - placed
     offsets = np.zeros(order_counts.size + 1, dtype=np.int64)
@@ -211,28 +232,50 @@ class _Walk:
         self.cash_paths: list[list[float]] = []
         self.charges: list[list[float]] = []
 
-    def fill(self, run: int, bar: int, cash: float, shares: float, price: float, side: float):
-        """Close ``shares`` and open ``side`` at ``price`` (the market walk's fill step);
-        records the fill and returns (cash, opened shares, entry fill price)."""
+    def fill(
+        self,
+        run: int,
+        bar: int,
+        cash: float,
+        shares: float,
+        price: float,
+        side: float,
+        size: float | None = None,
+    ):
+        """Close ``shares`` and open ``side`` at ``price`` (the market walk's fill step;
+        ``size``: a size series' value for the opening order); records the fill and returns
+        (cash, opened shares, entry fill price)."""
         close_price, close_fee, open_price, qty, open_fee, cash = _fill(
-            cash, shares, price, side, self.costs, _FloatMath
+            cash, shares, price, side, self.costs, _FloatMath, size
         )
         opened = side * qty
         closing = (run, bar, shares, close_price, close_fee)
         self.rows.append((*closing, opened, open_price, open_fee, cash, opened, SIGNAL))
         return cash, opened, open_price
 
-    def run(self, run: int, signals: list[int], prices: tuple, limits: list, stops: list) -> None:
+    def run(
+        self,
+        run: int,
+        signals: list[int],
+        prices: tuple,
+        limits: list,
+        stops: list,
+        held: tuple[PositionExit, list] | None = None,
+        size_of: Sizer | None = None,
+    ) -> None:
         """Walk run ``run``: ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With a
         borrow fee, the short held at each close (after that close's ``on_close`` fill) pays
-        it, and the cash at every close and the charges are kept."""
+        it, and the cash at every close and the charges are kept. ``held`` (a position-aware
+        exit and the run's entries): while a long is open, a bar's signal is its entry
+        minus that exit on the bar's close. ``size_of``: the size of an order, read on its
+        signal bar's close with the equity then and applied when it fills."""
         opens, highs, lows, closes = prices
         kind, c = self.kind, self.costs
         borrow = c.borrow
         last = len(signals) - 1
         cash_path: list[float] = []
         charges: list[float] = []
-        held: list[float] = []
+        shares_path: list[float] = []
         ledger = None
         if self.actions is not None:
             from engine.corporate import Ledger
@@ -241,15 +284,20 @@ class _Walk:
         cash, shares, previous = c.initial_capital, 0.0, 0
         close_next, triggered = False, False
         order: list | None = None
+        order_size: float | None = None
         position: _Position | None = None
+        exit_at: Callable[[int], bool] | None = None
         for bar in range(last + 1):
             if ledger is not None:
                 cash, shares = ledger.at_open(bar, cash, shares, position)
-                if order is not None and ledger.split[bar] != 1.0:  # prices in new shares
-                    order[2], order[3] = order[2] / ledger.split[bar], order[3] / ledger.split[bar]
+                ratio = ledger.split[bar]
+                if order is not None and ratio != 1.0:  # prices in new shares
+                    order[2], order[3] = order[2] / ratio, order[3] / ratio
+                if exit_at is not None and ratio != 1.0:
+                    exit_at.split(bar, ratio)  # type: ignore[attr-defined]
             if close_next:
                 cash, _, _ = self.fill(run, bar, cash, shares, opens[bar], 0.0)
-                shares, position, close_next = 0.0, None, False
+                shares, position, close_next, exit_at = 0.0, None, False, None
             filled_now = False
             if order is not None:
                 side = float(order[1])
@@ -257,11 +305,13 @@ class _Walk:
                     kind, side, order[2], order[3], triggered, opens[bar], highs[bar], lows[bar]
                 )
                 if price == price:  # not NaN: the order fills
-                    cash, shares, entry = self.fill(run, bar, cash, 0.0, price, side)
+                    cash, shares, entry = self.fill(run, bar, cash, 0.0, price, side, order_size)
                     if shares:
                         order[5:] = [FILLED, bar, entry]
                         filled_now = True
                         position = _Position(side, entry, self.stops)
+                        if held is not None and side > 0:  # a long: an exit closes longs
+                            exit_at = held[0](side, bar, entry)
                     else:  # cash buys no share: like a broker, cancel it
                         self.rows.pop()
                         order[5] = CANCELLED
@@ -281,18 +331,36 @@ class _Walk:
                     self.rows.append(
                         (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
                     )
-                    shares, position, previous = 0.0, None, 0
+                    shares, position, previous, exit_at = 0.0, None, 0, None
             signal = signals[bar]
+            if exit_at is not None:
+                signal = held[1][bar] - exit_at(bar)  # type: ignore[index]
             side = max(signal, 0) if self.longonly else signal
             if signal and bar != last and side != previous:
                 previous = side
                 if order is not None:
                     order[5], order = CANCELLED, None
-                if kind == ON_CLOSE:
+                size = None
+                if size_of is not None:
+                    size = (
+                        size_of(bar, self.equity(kind, cash, shares, closes[bar])) if side else 0.0
+                    )
+                if kind == ON_CLOSE and side and not (size is None or size > 0.0):
+                    # an undefined size: cancelled when placed, the position held closed
+                    if shares:
+                        cash, shares, _ = self.fill(run, bar, cash, shares, closes[bar], 0.0)
+                    position, exit_at, previous = None, None, 0
+                    self.orders.append(
+                        [bar, side, math.nan, math.nan, bar, CANCELLED, -1, math.nan]
+                    )
+                elif kind == ON_CLOSE:
                     cash, shares, entry = self.fill(
-                        run, bar, cash, shares, closes[bar], float(side)
+                        run, bar, cash, shares, closes[bar], float(side), size
                     )
                     position = _Position(float(side), entry, self.stops) if shares else None
+                    exit_at = None
+                    if held is not None and shares > 0.0:  # read from the next close on
+                        exit_at = held[0](float(side), bar, entry)
                     if side:
                         done = (FILLED, bar, entry) if shares else (CANCELLED, -1, math.nan)
                         self.orders.append([bar, side, math.nan, math.nan, bar, *done])
@@ -303,18 +371,27 @@ class _Walk:
                         stop = stops[bar] if kind in (STOP, STOP_LIMIT) else math.nan
                         order = [bar, side, limit, stop, bar + self.valid, PENDING, -1, math.nan]
                         self.orders.append(order)
-                        triggered = False
-                        if not usable(kind, limit, stop):
+                        triggered, order_size = False, size
+                        if not usable(kind, limit, stop) or not (size is None or size > 0.0):
                             order[5], order, previous = CANCELLED, None, 0
             if borrow or ledger is not None:  # the short held at this close pays its fee
                 charge = abs(shares) * closes[bar] * borrow if shares < 0.0 else 0.0
                 cash -= charge
                 if ledger is not None:
                     cash, shares = ledger.at_close(bar, cash, shares, self.rows)
-                    held.append(shares)
+                    shares_path.append(shares)
                 cash_path.append(cash)
                 charges.append(charge)
         if borrow or ledger is not None:
             self.cash_paths.append(cash_path)
             self.charges.append(charges)
-            self.positions.append(held)
+            self.positions.append(shares_path)
+
+    def equity(self, kind: int, cash: float, shares: float, close: float) -> float:
+        """The equity at a signal bar's close, what its size series reads: cash + position
+        × close, less the borrow fee the short held pays at that close (not on an
+        ``on_close`` bar: the position is closed at that close, before the fee)."""
+        charge = 0.0
+        if self.costs.borrow and shares < 0.0 and kind != ON_CLOSE:
+            charge = abs(shares) * close * self.costs.borrow
+        return cash - charge + shares * close

@@ -176,17 +176,13 @@ class TradingParams:
 
     def _check_size(self) -> None:
         """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a
-        fraction, set only with a unit), and not with entry orders."""
+        fraction, set only with a unit)."""
         if self.size_unit is None:
             if self.max_size is not None:
                 raise EngineParamError("max_size", "is a cap of a size series: set size_unit")
             return
         if self.size_unit not in SIZE_UNITS:
             raise EngineParamError("size_unit", f"must be one of {', '.join(SIZE_UNITS)}")
-        if self.has_orders:
-            raise EngineParamError(
-                "size_unit", "is not applied with entry orders yet: enter at market"
-            )
         cap = self.max_size
         if cap is None:
             return

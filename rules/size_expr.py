@@ -8,8 +8,8 @@ sqrt(252))`` (volatility targeting, a fraction) or ``0.01 * equity / (2 * atr(14
 Pure: the text is checked by ``rules.expr`` (with ``equity`` allowed, outside functions that
 read past bars) and values by the EXPR rule's value check; ``size_at`` evaluates its
 ``equity``-free parts over the bars at once and the rest per signal bar from the equity the
-engine's walk passes (``rules.expr.position.residual``). docs/execution.md, "Position size
-as an expression", says how the engine applies it.
+engine's walk passes (``rules.expr.position.residual``).
+docs/execution.md, "Position size as an expression", says how the engine applies it.
 """
 
 from __future__ import annotations
@@ -90,13 +90,14 @@ class SizeAt:
 
     def __init__(self, tree: Node, parts: dict[Node, np.ndarray]) -> None:
         self.tree, self.parts = tree, parts
+        self._value = residual(tree, parts)
 
     def __call__(self, bar: int, equity: float) -> float:
         def series(name: str) -> np.ndarray:
             return np.array([equity])
 
         with np.errstate(all="ignore"):
-            value = residual(self.tree, self.parts, bar, bar + 1, series, {})
+            value = self._value(bar, bar + 1, series)
         out = float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
         return out if math.isfinite(out) else math.nan
 

@@ -211,12 +211,6 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         raise RequestError(*error_field_message(late[0]))
     check_daily_dates(body.timeframe, body.start_date, body.end_date)
     entry_order = _entry_order(body.entry_order)
-    if entry_order is not None and _position_exit(rule_type, params):
-        raise RequestError(
-            "entry_order",
-            "cannot be combined with an exit that names the open position (bars_held, "
-            "entry_price, open_return, max_open_return): enter at market or leave them out",
-        )
     return RunRequest(
         run_id=body.run_id or new_run_id(),
         ticker=body.ticker.strip().upper(),
@@ -259,16 +253,6 @@ def _size_expr(body: Any) -> dict[str, Any] | None:
         raise RequestError(exc.field, exc.message) from None
     max_size = None if body.max_size is None else float(body.max_size)
     return {"expr": body.expr, "unit": body.unit, "max_size": max_size, "params": values}
-
-
-def _position_exit(rule_type: str, params: dict) -> bool:
-    """Whether validated params of ``rule_type`` have an exit naming the open position's
-    series (docs/execution.md, "Position-aware exits")."""
-    if rule_type != "EXPR":
-        return False
-    from rules.library.expr import uses_position
-
-    return uses_position(params)
 
 
 def _entry_order(body: Any) -> dict[str, Any] | None:

@@ -318,8 +318,6 @@ class RunRequestBody(BaseModel):
         size = self.size_expr
         if size is None:
             return self
-        if self.entry_order is not None and self.entry_order.type != "market":
-            raise PydanticCustomError("size_with_orders", SIZE_WITH_ORDERS)
         if size.unit == "fraction" and size.max_size is not None and size.max_size > 1:
             raise PydanticCustomError("size_fraction_cap", SIZE_FRACTION_CAP)
         return self
@@ -399,8 +397,6 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return "position_size", PERCENT_MESSAGE
     if kind == "fee_max_below_min":
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
-    if kind == "size_with_orders":
-        return "size_expr", SIZE_WITH_ORDERS
     if kind == "size_fraction_cap":
         return "size_expr.max_size", SIZE_FRACTION_CAP
     field = str(error["loc"][0])
@@ -444,7 +440,6 @@ def _entry_order_error(error: dict) -> tuple[str, str]:
     return f"entry_order.{name}", _ENTRY_ORDER_MESSAGES[name]
 
 
-SIZE_WITH_ORDERS = "is not applied with entry orders yet: leave it out or enter at market"
 SIZE_FRACTION_CAP = "must be at most 1 for a fraction of equity (a buy never spends more cash)"
 
 _SIZE_EXPR_MESSAGES = {

@@ -54,13 +54,13 @@ class _Held:
         self.owner, self.side, self.first, self.price = owner, side, first, price
         self.start = self.stop = first
         self.best = -np.inf
-        self.values = np.zeros(0, dtype=bool)
+        self.values: list[bool] = []
         self.size = FIRST_STRETCH
 
     def __call__(self, bar: int) -> bool:
         while bar >= self.stop:
             self._extend()
-        return bool(self.values[bar - self.start])
+        return self.values[bar - self.start]
 
     def split(self, bar: int, ratio: float) -> None:
         """A split of ``ratio`` at ``bar``'s open (``engine.corporate``): the entry price is
@@ -70,16 +70,19 @@ class _Held:
         self.best = float(np.max(before)) if before.size else -np.inf
         self.price /= ratio
         self.start = self.stop = bar
-        self.values = np.zeros(0, dtype=bool)
+        self.values = []
 
     def _extend(self) -> None:
         start = self.stop
         stop = min(start + self.size, self.owner.n_bars)
         self.size *= 2
         with np.errstate(all="ignore"):
-            values = self._value(self.owner.tree, start, stop, {})
+            values = self._value(start, stop)
         self.start, self.stop = start, stop
-        self.values = np.broadcast_to(np.asarray(values, dtype=bool), (stop - start,))
+        stretch = np.asarray(values, dtype=bool)
+        if stretch.shape != (stop - start,):  # a number: the same on every bar
+            stretch = np.broadcast_to(stretch, (stop - start,))
+        self.values = stretch.tolist()  # read a bar at a time: list items, not numpy scalars
 
     def _open_return(self, start: int, stop: int) -> np.ndarray:
         close = self.owner.close[start:stop]
@@ -103,47 +106,49 @@ class _Held:
             self.best = best[-1]
         return best
 
-    def _value(self, node: Node, start: int, stop: int, memo: dict) -> np.ndarray:
+    def _value(self, start: int, stop: int) -> np.ndarray:
+        memo: dict[str, np.ndarray] = {}
+
         def series(name: str) -> np.ndarray:
-            return self._series(name, start, stop, memo)
+            out = memo.get(name)
+            if out is None:  # once a name: max_open_return carries its best forward
+                out = memo[name] = self._series(name, start, stop, memo)
+            return out
 
-        return residual(node, self.owner.leaves, start, stop, series, memo)
+        return self.owner.value(start, stop, series)
 
 
-def residual(
-    node: Node,
-    parts: Mapping[Node, np.ndarray],
-    start: int,
-    stop: int,
-    series: Callable[[str], np.ndarray],
-    memo: dict,
-) -> np.ndarray:
-    """The residual ``node`` on bars ``start:stop``: its position-free ``parts`` (``leaves``:
-    T values, or 1 for a number) sliced there, its walked series from ``series(name)``,
-    joined by its operators and element-wise functions (``memo``: values computed so far)."""
-    known = memo.get(node)
-    if known is not None:
-        return known
+Residual = Callable[[int, int, Callable[[str], np.ndarray]], np.ndarray]
+"""A residual tree resolved (``residual``): called with (start, stop, series), its value on
+bars ``start:stop``."""
+
+
+def residual(node: Node, parts: Mapping[Node, np.ndarray]) -> Residual:
+    """The residual ``node`` as a function of (start, stop, series): on bars ``start:stop``,
+    its position-free ``parts`` (``leaves``: T values, or 1 for a number) sliced there, its
+    walked series from ``series(name)`` (which returns one array per name and evaluation),
+    joined by its operators and element-wise functions. The tree is resolved once, so an
+    evaluation looks no node up (a node's hash walks its whole sub-tree)."""
     if isinstance(node, Walked):
-        out = memo.get(node.name)
-        if out is None:
-            out = memo[node.name] = series(node.name)
-        return out
+        name = node.name
+        return lambda start, stop, series: series(name)
     leaf = parts.get(node)
     if leaf is not None:
-        out = leaf if leaf.shape[0] == 1 else leaf[start:stop]
-    elif isinstance(node, Unary):
-        arg = residual(node.arg, parts, start, stop, series, memo)
-        out = np.logical_not(arg) if node.op == "not" else np.negative(arg)
-    elif isinstance(node, Binary):
-        left = residual(node.left, parts, start, stop, series, memo)
-        out = _binary(node.op, left, residual(node.right, parts, start, stop, series, memo))
-    else:
-        assert isinstance(node, Call) and node.function in ELEMENTWISE
-        args = [residual(arg, parts, start, stop, series, memo) for arg in node.args]
-        out = ELEMENTWISE[node.function](*args)
-    memo[node] = out
-    return out
+        if leaf.shape[0] == 1:
+            return lambda start, stop, series: leaf
+        return lambda start, stop, series: leaf[start:stop]
+    if isinstance(node, Unary):
+        arg = residual(node.arg, parts)
+        unary = np.logical_not if node.op == "not" else np.negative
+        return lambda start, stop, series: unary(arg(start, stop, series))
+    if isinstance(node, Binary):
+        left, right, op = residual(node.left, parts), residual(node.right, parts), node.op
+        return lambda start, stop, series: _binary(
+            op, left(start, stop, series), right(start, stop, series)
+        )
+    assert isinstance(node, Call) and node.function in ELEMENTWISE
+    args, function = [residual(arg, parts) for arg in node.args], ELEMENTWISE[node.function]
+    return lambda start, stop, series: function(*[arg(start, stop, series) for arg in args])
 
 
 class PositionExit:
@@ -158,6 +163,7 @@ class PositionExit:
     def __init__(self, tree: Node, leaves: Mapping[Node, np.ndarray], close: np.ndarray) -> None:
         self.tree = tree
         self.leaves = dict(leaves)
+        self.value = residual(tree, self.leaves)
         self.close = np.asarray(close, dtype=np.float64)
         self.n_bars = len(self.close)
 

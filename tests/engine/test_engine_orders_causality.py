@@ -92,3 +92,62 @@ def test_the_future_never_changes_orders_fills_or_equity_up_to_t(
     np.testing.assert_array_equal(base.equity[: t + 1], other.equity[: t + 1])
     assert _fills_up_to(base, t) == _fills_up_to(other, t)
     assert _orders_up_to(base, t) == _orders_up_to(other, t)
+
+
+EXIT = "crossunder(close, sma(close, 10)) or bars_held >= $n or max_open_return - open_return >= $g"
+SIZE = "0.01 * equity / (2 * atr(14))"
+
+
+def _walked(bars: Bars, entries, params: TradingParams, n: int, g: float):
+    """A run of ``entries`` with the position-aware exit ``EXIT`` and the ATR size ``SIZE``,
+    their series computed on ``bars`` as the strategy language computes them."""
+    from rules import generate_signals_batch, position_exits, validate_rule
+    from rules.size_expr import check_size, size_at
+
+    rule = validate_rule("EXPR", {"entry": "volume > 1", "exit": EXIT, "n": n, "g": g})[1]
+    cache: dict = {}
+    with_entries = Bars(bars.timestamps, bars.open, bars.high, bars.low, bars.close, 1.0 + entries)
+    _, exits = generate_signals_batch("EXPR", [rule], with_entries, cache, validated=True)
+    held = position_exits("EXPR", [rule], with_entries, slice(0, N_BARS), cache)
+    size = size_at(SIZE, bars, check_size(SIZE, None), slice(0, N_BARS))
+    prices = {"limit": bars.close * 0.98, "stop": bars.close * 1.02}
+    return run(bars, entries, exits[0], params, position_exit=held[0], size=size, **prices)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 10**6),
+    t=st.integers(5, N_BARS - 3),
+    kind=st.sampled_from(["limit", "stop", "stop_limit", "on_close"]),
+    direction=st.sampled_from(["longonly", "longshort"]),
+    valid_bars=st.integers(1, 6),
+    n=st.integers(0, 8),
+    g=st.floats(0.5, 5.0),
+)
+def test_with_a_position_exit_and_a_size_the_future_changes_nothing_up_to_t(
+    seed, t, kind, direction, valid_bars, n, g
+):
+    """The same property for a run whose exit names the open long (a time and a give-back
+    exit) and whose orders are sized by an ATR of equity: the exit is read on closes up to
+    t, the size on the signal bar's close."""
+    rng = np.random.default_rng(seed)
+    bars = _random_bars(rng, N_BARS)
+    entries = rng.random(N_BARS) < 0.15
+    params = TradingParams(
+        entry_type=kind,
+        valid_bars=valid_bars,
+        direction=direction,
+        fee_rate=0.001,
+        slippage_bps=5,
+        size_unit="shares",
+        borrow_rate=0.05,
+    )
+    future = _after(bars, t, rng)
+    changed_entries = np.r_[entries[: t + 1], rng.random(N_BARS - t - 1) < 0.3]
+
+    base = _walked(bars, entries, params, n, g)
+    other = _walked(future, changed_entries, params, n, g)
+
+    np.testing.assert_array_equal(base.equity[: t + 1], other.equity[: t + 1])
+    assert _fills_up_to(base, t) == _fills_up_to(other, t)
+    assert _orders_up_to(base, t) == _orders_up_to(other, t)

@@ -144,11 +144,10 @@ def test_each_row_of_a_batch_equals_the_run_alone():
     assert len(finals) > 1
 
 
-def test_position_exits_are_refused_with_entry_orders_and_one_pass():
+def test_position_exits_are_refused_with_one_pass():
+    """(With entry orders they are walked: tests/engine/test_engine_orders_position_and_size.py.)"""
     bars = _bars()
     entries, exits, held = _signals(bars, ENTRY, "bars_held >= 2", [{}])
-    with pytest.raises(ValueError, match="entry orders"):
-        run(bars, entries[0], exits[0], TradingParams(entry_type="on_close"), position_exit=held[0])
     with pytest.raises(ValueError, match="one_pass"):
         run_batch(bars, entries, exits, TradingParams(), one_pass=True, position_exits=held)
 

@@ -63,10 +63,6 @@ REFUSED = [
     ({"size_expr": {**ATR, "extra": 1}}, "size_expr"),
     ({"size_expr": "0.5"}, "size_expr"),
     (
-        {"size_expr": ATR, "entry_order": {"type": "limit", "limit": "close * 0.99"}},
-        "size_expr",
-    ),
-    (
         {"rule_type": "EXPR", "params": {"entry": "equity > 1", "exit": "close < 1"}},
         "params.entry",
     ),

@@ -1,14 +1,14 @@
 """A sweep over the $names of a position-aware exit (docs/execution.md, "Position-aware
 exits"): every stored combination equals the same run alone, bit for bit, whether the
 chunk would otherwise go through numpy or the compiled one pass; the swept values change
-the results; an entry order beside such an exit is refused naming ``entry_order``."""
+the results; beside a limit entry and a swept size as well."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine import compiled
-from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.contract import parse_request
 from kinds.runs.execute import execute
 from kinds.sweeps.contract import (
     chunk_payload,
@@ -65,20 +65,35 @@ def test_each_swept_point_equals_the_run_alone(trading, one_pass, monkeypatch):
     assert len(returns) > 4
 
 
-def test_an_entry_order_beside_a_position_exit_is_refused_naming_entry_order():
-    body = {
-        "ticker": "ACME",
-        "rule_type": "EXPR",
-        "params": PARAMS,
-        "start_date": "2016-01-01",
-        "end_date": "2019-06-30",
-        "entry_order": {"type": "limit", "limit": "close * 0.99"},
-    }
-    with pytest.raises(RequestError) as caught:
-        parse_request(body)
-    assert caught.value.field == "entry_order"
-    with pytest.raises(RequestError) as caught:
-        parse_sweep_request({**body, "grid": {"n": [2, 5]}})
-    assert caught.value.field == "entry_order"
-    market = parse_request({**body, "entry_order": {"type": "market"}})
-    assert market.entry_order is None
+@pytest.mark.parametrize("one_pass", [False, True], ids=["numpy", "compiled"])
+def test_a_swept_point_of_a_limit_entry_with_a_time_exit_and_an_atr_size_equals_its_run(
+    one_pass, monkeypatch
+):
+    """The exit's ``$n`` and the size's ``$risk`` swept beside a limit entry: each stored
+    combination equals the same run alone (the walk never takes the compiled order path
+    for them, however much work there is)."""
+    monkeypatch.setattr(compiled, "MIN_BAR_UPDATES", 0 if one_pass else 10**18)
+    sweep = parse_sweep_request(
+        {
+            "tickers": ["ACME"],
+            "rule_type": "EXPR",
+            "params": PARAMS,
+            "grid": {"n": [2, 5, 20], "size_expr.risk": [0.005, 0.02]},
+            "start_date": "2016-01-01",
+            "end_date": "2019-06-30",
+            "chunk_size": 50,
+            "entry_order": {"type": "limit", "limit": "close * 0.99", "valid_bars": 3},
+            "size_expr": {"expr": "$risk * equity / (2 * atr(14))", "unit": "shares"},
+        }
+    )
+    stored = sweep.to_dict()
+    returns = set()
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    for row in evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows:
+        body = combo_run_request(stored, chunk.ticker, row["params"])
+        assert body["size_expr"]["params"] == {"risk": row["params"]["size_expr.risk"]}
+        assert body["params"]["n"] == row["params"]["n"]
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS), row
+        returns.add(row["total_return_pct"])
+    assert len(returns) == 6

@@ -54,13 +54,25 @@ def test_a_sized_run_is_executed_by_its_job_as_execute_computes_it(app, data_dir
     assert [t["size"] for t in stored["trades"]] != [t["size"] for t in plain.trades]
 
 
-def test_a_size_expr_beside_an_entry_order_is_a_400_naming_size_expr(app):
-    order = {"type": "limit", "limit": "close * 0.99"}
-    answer = app.test_client().post(
-        "/run_backtest", json=valid_request(size_expr=ATR, entry_order=order)
-    )
-    assert answer.status_code == 400
-    assert answer.get_json()["field"] == "size_expr"
+def test_a_size_expr_beside_a_limit_entry_is_run_by_its_job_as_execute_computes_it(app, data_dir):
+    """Each order is sized on its signal bar and filled at its limit: the stored trades
+    equal ``execute``'s, each entered by a limit order."""
+    client = app.test_client()
+    order = {"type": "limit", "limit": "close", "valid_bars": 3}
+    body = valid_request(size_expr=ATR, entry_order=order)
+    answer = client.post("/run_backtest", json=body)
+    assert answer.status_code == 202, answer.get_json()
+    run_id = answer.get_json()["run_id"]
+    with get_database(app).sessionmaker() as session:
+        payload = json.loads(get_run(session, run_id).request_json)
+    assert run_item(RUN, payload)["status"] == RunStatus.SUCCEEDED
+    stored = client.get(f"/api/runs/{run_id}").get_json()["result"]
+    alone = execute(parse_request({**body, "charts": False}), data_dir)
+    assert stored["trades"]
+    assert [t["size"] for t in stored["trades"]] == [t["size"] for t in alone.trades]
+    assert {t["entry_order"] for t in stored["trades"]} == {"limit"}
+    plain = execute(parse_request({**body, "size_expr": None, "charts": False}), data_dir)
+    assert [t["size"] for t in stored["trades"]] != [t["size"] for t in plain.trades]
 
 
 VALUES = st.one_of(
