@@ -144,11 +144,20 @@ def test_a_swept_point_with_events_equals_its_run_alone(folder, monkeypatch, one
     assert applied == len(rows)
 
 
-def test_a_position_aware_exit_reads_its_returns_across_a_split(folder, monkeypatch):
+@pytest.mark.parametrize(
+    "order",
+    [
+        None,
+        {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 0.1}, "valid_bars": 3},
+    ],
+    ids=["market", "limit"],
+)
+def test_a_position_aware_exit_reads_its_returns_across_a_split(folder, monkeypatch, order):
     """EVTS split-adjusted is TESTCO (its prices doubled before the split), so a rule whose
     exit reads the position's own return and age closes its trades on the same bars on
     both: across the split the entry price is halved with the shares doubled, and the
-    return and its best so far go on from the bars before it."""
+    return and its best so far go on from the bars before it; in the market walk and in the
+    entry-order walk alike."""
     monkeypatch.setenv("DATA_DIR", str(folder))
     rule = {
         "rule_type": "EXPR",
@@ -158,7 +167,7 @@ def test_a_position_aware_exit_reads_its_returns_across_a_split(folder, monkeypa
         },
         "fee_rate": 0.0,
     }
-    body = {**BODY, **rule}
+    body = {**BODY, **rule, **({} if order is None else {"entry_order": order})}
     with_split = execute(parse_request(body))
     plain = execute(parse_request({**body, "ticker": TICKER, "price_adjustment": None}))
     assert any(event["type"] == "split" for event in with_split.events_applied)
