@@ -79,6 +79,7 @@ def render_charts(
     benchmark: Mapping,
     overlays: Mapping[str, np.ndarray] | None = None,
     points: np.ndarray | None = None,
+    applied: list[dict] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Render the run's charts as PNG data URIs ("data:image/png;base64,…").
 
@@ -96,6 +97,9 @@ def render_charts(
     * ``cumulative_return_base64``: the strategy's and buy-and-hold's cumulative return;
     * ``candles_base64``: candlesticks with ▲ entry / ▼ exit signal markers and the
       rule's ``overlays`` (name → one float per bar on the price scale; NaN = no value).
+
+    ``applied``: the run's ``events_applied`` (its fills drawn where they filled,
+    ``adapters.signal_markers``).
     """
     equity = result.equity
     if points is not None:
@@ -111,6 +115,7 @@ def render_charts(
         records,
         np.array(benchmark["equity"], dtype=np.float64),
         overlays,
+        applied,
     )
     images = {name: _data_uri(png) for name, png in pngs.items()}
     chart_base64 = images.pop("equity")
@@ -165,7 +170,8 @@ def render_stored_chart(
         )
     equity = _floats(stored["equity_curve"]["equity"])
     trades = list(stored.get("trades") or [])
-    return _render((name,), bars, equity, entries, exits, trades, hold, overlays)[name]
+    applied = stored.get("events_applied")
+    return _render((name,), bars, equity, entries, exits, trades, hold, overlays, applied)[name]
 
 
 def _floats(values: Sequence[float | None]) -> np.ndarray:
@@ -181,6 +187,7 @@ def _render(
     records: list[dict],
     hold: np.ndarray,
     overlays: Mapping[str, np.ndarray] | None,
+    applied: list[dict] | None = None,
 ) -> dict[str, bytes]:
     """PNG bytes of the charts ``names``, in that order."""
     import matplotlib
@@ -193,7 +200,7 @@ def _render(
     exits = np.asarray(exits, dtype=bool)
     overlays = {name: _overlay(name, values, n) for name, values in (overlays or {}).items()}
     ticks = date_ticks(bars.timestamps)
-    fills = signal_markers(bars, entries, exits, records)
+    fills = signal_markers(bars, entries, exits, records, applied)
     buys, sells = _fill_points(bars, fills["buys"]), _fill_points(bars, fills["sells"])
 
     painters: dict[str, Callable[[Panel], None]] = {

@@ -18,8 +18,31 @@ def price_candles(bars: Bars, points: np.ndarray | None = None) -> dict[str, lis
     return columns(bars.timestamps, series, points)
 
 
+def _opening_fill(record: dict, applied: list[dict]) -> dict:
+    """``record``'s opening fill: its entry as the record shows it, or, for a trade held
+    over splits (``events_applied`` records, in time order), the price and shares it filled
+    at: its entry price times their ratios, the shares before the first."""
+    splits = [
+        event
+        for event in applied
+        if event["type"] == "split"
+        and event["date"] > record["entry_timestamp"]
+        and (record["is_open"] or event["date"] <= record["exit_timestamp"])
+    ]
+    price, size = record["entry_price"], record["size"]
+    if splits:
+        size = abs(int(splits[0]["shares_before"]))
+        for split in splits:
+            price *= split["value"]
+    return {"timestamp": record["entry_timestamp"], "price": price, "size": size}
+
+
 def signal_markers(
-    bars: Bars, entries: np.ndarray, exits: np.ndarray, records: list[dict]
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    records: list[dict],
+    applied: list[dict] | None = None,
 ) -> dict[str, list]:
     """Where the rule signalled and where orders actually filled.
 
@@ -28,7 +51,9 @@ def signal_markers(
     ``buys``/``sells``: fills from the trade records, in time order, each
     ``{"timestamp", "price", "size"}``. A long trade's entry and a short trade's exit are
     buys; a short's entry and a long's exit are sells. An open trade's exit is only a
-    mark at the last close, not a fill, so it is left out.
+    mark at the last close, not a fill, so it is left out. ``applied``: the run's
+    ``events_applied``; a trade record shows its entry after the splits it was held over,
+    so its opening fill is put back at the price and size it filled at.
     """
     timestamps = bars.timestamps
     buys: list[dict] = []
@@ -36,8 +61,7 @@ def signal_markers(
     for record in records:
         long = record["side"] == "BUY"
         size = record["size"]
-        opening = {"timestamp": record["entry_timestamp"], "price": record["entry_price"]}
-        (buys if long else sells).append({**opening, "size": size})
+        (buys if long else sells).append(_opening_fill(record, applied or []))
         if not record["is_open"]:
             closing = {"timestamp": record["exit_timestamp"], "price": record["exit_price"]}
             (sells if long else buys).append({**closing, "size": size})

@@ -11,12 +11,15 @@ and a ticker becomes eligible only from its first bar.
 One more company, ``DELISTED`` (Dunder Mifflin Paper), declines and is delisted on
 ``DELISTED_ON`` with ``DELISTING_CASH`` per share (its events file): a portfolio on the demo
 universe shows a delisting, and its survivorship audit a difference. It is not one of the
-30 ``UNIVERSE`` members, so the index DEMOIX (built from them) keeps its bars.
+30 ``UNIVERSE`` members, so the index DEMOIX (built from them) keeps its bars. Another,
+``PAYER`` (Veridian Dynamics), splits 4:1 on ``SPLIT_ON`` and pays a dividend every quarter
+(``DIVIDEND_MONTHS``; its events file): its bars are as traded, so a run on it shows
+``price_adjustment`` and the corporate actions on a position. It is not a member either.
 
 Seeds: member ``i`` of ``UNIVERSE`` draws from ``default_rng([SEED, MEMBER_SEED_BASE + i])``,
 sector ``s`` of ``SECTORS`` from ``default_rng([SEED, SECTOR_SEED_BASE + s])`` (append,
-never reorder: the index is part of the seed) and ``DELISTED`` from
-``default_rng([SEED, DELISTED_SEED])``.
+never reorder: the index is part of the seed), ``DELISTED`` from
+``default_rng([SEED, DELISTED_SEED])`` and ``PAYER`` from ``default_rng([SEED, PAYER_SEED])``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 MEMBER_SEED_BASE = 100
 SECTOR_SEED_BASE = 200
 DELISTED_SEED = 300
+PAYER_SEED = 301
 
 SECTOR_VOLATILITY = 0.15
 """Annual volatility of a sector's common factor (its drift is zero)."""
@@ -100,3 +104,20 @@ DELISTED_ON = "2021-06-15"
 
 DELISTING_CASH = 0.4
 """The cash its holders are paid per share at the delisting."""
+
+PAYER = UniverseTicker(
+    "VRDN", "Veridian Dynamics", TECHNOLOGY, "2014-01-02", 41.0, 0.24, 0.10, 1_400_000
+)
+"""The demo company that splits and pays dividends (not a member of ``UNIVERSE``)."""
+
+SPLIT_ON = "2020-08-31"
+"""The ex-date of its split: the first bar traded at a quarter of the price before."""
+
+SPLIT_RATIO = 4
+"""New shares per old share of that split."""
+
+DIVIDEND_MONTHS = (2, 5, 8, 11)
+"""Its dividends go ex on the first trading day of these months."""
+
+DIVIDEND_YIELD = 0.005
+"""Each dividend, as a fraction of the close before its ex-date (rounded to cents)."""

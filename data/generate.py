@@ -36,13 +36,19 @@ from data.demo_universe import (
     DELISTED_ON,
     DELISTED_SEED,
     DELISTING_CASH,
+    DIVIDEND_MONTHS,
+    DIVIDEND_YIELD,
     MEMBER_SEED_BASE,
+    PAYER,
+    PAYER_SEED,
     SECTOR_SEED_BASE,
     SECTOR_VOLATILITY,
     SECTORS,
+    SPLIT_ON,
+    SPLIT_RATIO,
     UNIVERSE,
 )
-from data.events import DELISTING, EVENTS_SUFFIX, Event, format_events
+from data.events import DELISTING, DIVIDEND, EVENTS_SUFFIX, SPLIT, Event, format_events
 from data.files import atomic_write
 from data.location import data_dir
 from data.trading_days import trading_days
@@ -73,6 +79,13 @@ DELISTED_DESCRIPTION = (
     "prices: its sector's common factor plus its own declining regime-switching GARCH "
     f"returns, delisted on {DELISTED_ON} at {DELISTING_CASH} per share (its events file; "
     f"data/generate.py, data/demo_universe.py, seed {SEED})."
+)
+
+PAYER_DESCRIPTION = (
+    "Synthetic demo data for a fictional company of the demo universe, not real market "
+    "prices: its sector's common factor plus its own regime-switching GARCH returns, as "
+    f"traded: a {SPLIT_RATIO}:1 split on {SPLIT_ON} and a dividend every quarter (its events "
+    f"file; data/generate.py, data/demo_universe.py, seed {SEED})."
 )
 
 INDEX_DESCRIPTION = (
@@ -263,6 +276,7 @@ def generate(out: str | Path | None = None) -> list[Path]:
     atomic_write(path, to_csv(days, equal_weight_index(members, len(days))))
     written.append(path)
     catalog, delisted = _delisted(catalog, days, factors, written)
+    catalog = _dividend_payer(catalog, days, factors, written)
     listed = [(member.ticker, member.listed) for member in UNIVERSE]
     members_path = catalog.data_dir / MEMBERS_FILE
     atomic_write(members_path, membership_text(listed, delisted).encode())
@@ -311,6 +325,49 @@ def _delisted(
         events=events.name,
     )
     return catalog.with_entry(info), (member.ticker, member.listed, DELISTED_ON)
+
+
+def _dividend_payer(
+    catalog: Catalog, days: np.ndarray, factors: dict[str, np.ndarray], written: list[Path]
+) -> Catalog:
+    """Write the demo company that splits and pays dividends: its bars as traded (every
+    price before the split's ex-bar ``SPLIT_RATIO`` times the simulated one, its volume
+    divided by it) and its events file; returns the catalog with its entry. Not an input of
+    DEMOIX."""
+    member = PAYER
+    first = int(np.searchsorted(days, np.datetime64(member.listed)))
+    spec = DemoTicker(
+        member.ticker, member.name, member.price, member.volatility, member.drift, member.volume
+    )
+    bars = simulate(spec, PAYER_SEED, len(days) - first, common=factors[member.sector][first:])
+    own = days[first:]
+    split_bar = int(np.searchsorted(own, np.datetime64(SPLIT_ON)))
+    for name in ("open", "high", "low", "close"):
+        bars[name] = np.round(bars[name], 2)
+        bars[name][:split_bar] *= SPLIT_RATIO
+    bars["volume"] = bars["volume"].copy()
+    bars["volume"][:split_bar] = np.round(bars["volume"][:split_bar] / SPLIT_RATIO)
+    events = [Event(own[split_bar].astype("datetime64[D]").item(), SPLIT, float(SPLIT_RATIO))]
+    months = own.astype("datetime64[M]")
+    for bar in np.flatnonzero(months[1:] != months[:-1]) + 1:
+        if int(str(months[bar])[5:7]) in DIVIDEND_MONTHS:
+            amount = round(DIVIDEND_YIELD * float(bars["close"][bar - 1]), 2)
+            events.append(Event(own[bar].astype("datetime64[D]").item(), DIVIDEND, amount))
+    path = catalog.data_dir / f"{member.ticker}.csv"
+    atomic_write(path, to_csv(own, bars))
+    events_path = catalog.data_dir / f"{member.ticker}{EVENTS_SUFFIX}"
+    atomic_write(events_path, format_events(sorted(events, key=lambda e: e.day)).encode())
+    written += [path, events_path]
+    info = TickerInfo(
+        member.ticker,
+        member.name,
+        path.name,
+        True,
+        PAYER_DESCRIPTION,
+        sector=member.sector,
+        events=events_path.name,
+    )
+    return catalog.with_entry(info)
 
 
 def run_command(

@@ -337,6 +337,7 @@ def assemble(
 
     points = None if every_bar else points_of(len(bars), curve_points())
     records = adapters.trade_records(bars, result)
+    applied = events_applied(bars, result)
     orders = None
     if request.entry_order is not None:
         from adapters.orders import order_records, with_entry_order
@@ -364,6 +365,7 @@ def assemble(
             benchmark=benchmark,
             overlays=overlays,
             points=points,
+            applied=applied,
         )
     return RunResult(
         run_id=request.run_id,
@@ -376,14 +378,14 @@ def assemble(
         charts=charts,
         chart_base64=chart_base64,
         price_candles=adapters.price_candles(bars, points),
-        signals=adapters.signal_markers(bars, entries, exits, records),
+        signals=adapters.signal_markers(bars, entries, exits, records, applied),
         benchmark=benchmark,
         data_hash=data_hash,
         engine_version=ENGINE_VERSION,
         request=request.to_dict(),
         probabilistic_sharpe=psr,
         orders=orders,
-        events_applied=events_applied(bars, result),
+        events_applied=applied,
     )
 
 

@@ -73,3 +73,28 @@ def test_a_bust_liquidation_is_a_buy_fill_at_the_close():
     records = trade_records(bars, result)
     markers = signal_markers(bars, entries, exits, records)
     assert markers["buys"] == [{"timestamp": _stamp(3), "price": 30.0, "size": records[0]["size"]}]
+
+
+def test_a_fill_held_over_splits_is_marked_at_the_price_and_shares_it_filled_at():
+    """A trade record shows its entry after the splits it was held over (5 shares at 30
+    became 7 at 20 in a 3:2 split, half a share paid in cash); its buy marker is the fill:
+    5 shares at 30. A split after the exit, or with no ``events_applied``, changes nothing."""
+    bars = make_bars(CLOSE, open_=OPEN)
+    record = {
+        "side": "BUY",
+        "size": 7,
+        "entry_timestamp": _stamp(2),
+        "entry_price": 20.0,
+        "exit_timestamp": _stamp(5),
+        "exit_price": 22.0,
+        "is_open": False,
+    }
+    split = {"date": _stamp(3), "type": "split", "value": 1.5, "shares_before": 5}
+    later = {"date": _stamp(6), "type": "split", "value": 2.0, "shares_before": 7}
+    dividend = {"date": _stamp(4), "type": "dividend", "value": 0.1, "shares_before": 7}
+    no_signal = signals(6, [])
+    markers = signal_markers(bars, no_signal, no_signal, [record], [split, dividend, later])
+    assert markers["buys"] == [{"timestamp": _stamp(2), "price": 30.0, "size": 5}]
+    assert markers["sells"] == [{"timestamp": _stamp(5), "price": 22.0, "size": 7}]
+    plain = signal_markers(bars, no_signal, no_signal, [record])
+    assert plain["buys"] == [{"timestamp": _stamp(2), "price": 20.0, "size": 7}]

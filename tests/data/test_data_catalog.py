@@ -23,7 +23,7 @@ from data.catalog import (
 )
 from data.dataset import load_range
 from data.demo_index import INDEX_TICKER
-from data.demo_universe import DELISTED, UNIVERSE
+from data.demo_universe import DELISTED, PAYER, UNIVERSE
 from data.errors import CatalogError, UnknownTickerError
 
 CSV = "Date,Open,High,Low,Close,Volume\n2024-01-02,10,12,9,11,5\n"
@@ -247,12 +247,15 @@ def test_with_entry_replaces_and_does_not_mutate(data_root: Path) -> None:
 
 def test_committed_catalog_lists_the_synthetic_demo_tickers() -> None:
     """The shipped catalog has the five daily demo tickers, the hourly one, the 30 of
-    the demo universe, the delisted company and the index, all synthetic, all resolvable."""
+    the demo universe, the delisted company, the dividend payer and the index, all
+    synthetic, all resolvable."""
     catalog = load_catalog(Path(data.__file__).parent)
     infos = catalog.tickers()
     demo = ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA", "VANDELAY", INDEX_TICKER]
     members = [member.ticker for member in UNIVERSE]
-    assert [info.ticker for info in infos] == sorted([*demo, *members, DELISTED.ticker])
+    assert [info.ticker for info in infos] == sorted(
+        [*demo, *members, DELISTED.ticker, PAYER.ticker]
+    )
     assert [info.ticker for info in infos if info.index] == [INDEX_TICKER]
     for info in infos:
         assert info.synthetic is True

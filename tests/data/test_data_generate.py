@@ -15,7 +15,7 @@ import data
 import engine
 from data.catalog import load_catalog
 from data.demo_index import INDEX_TICKER, MEMBERS_FILE
-from data.demo_universe import DELISTED, SECTORS, UNIVERSE
+from data.demo_universe import DELISTED, PAYER, SECTORS, UNIVERSE
 from data.generate import DEMO_TICKERS, generate
 from data.loader import load_bars
 from data.trading_days import trading_days
@@ -27,9 +27,21 @@ PROJECT_ROOT = PACKAGE_DIR.parent
 DEMO = [spec.ticker for spec in DEMO_TICKERS]
 MEMBERS = [member.ticker for member in UNIVERSE]
 COMPANIES = [*DEMO, *MEMBERS]
-TICKERS = [*COMPANIES, INDEX_TICKER, DELISTED.ticker]
-SIDE_FILES = [f"{DELISTED.ticker}.events.csv", MEMBERS_FILE]
-"""The files beside the bars: the delisted company's events, DEMOIX's membership."""
+TICKERS = [*COMPANIES, INDEX_TICKER, DELISTED.ticker, PAYER.ticker]
+SIDE_FILES = [f"{DELISTED.ticker}.events.csv", f"{PAYER.ticker}.events.csv", MEMBERS_FILE]
+"""The files beside the bars: the delisted company's and the dividend payer's events,
+DEMOIX's membership."""
+WRITTEN = [
+    *(f"{t}.csv" for t in [*COMPANIES, INDEX_TICKER]),
+    *(
+        f"{company.ticker}{suffix}"
+        for company in (DELISTED, PAYER)
+        for suffix in (".csv", ".events.csv")
+    ),
+    MEMBERS_FILE,
+    "catalog.json",
+]
+"""What ``python -m data.generate`` writes, in order: each company with its events file."""
 
 
 def sha256(path: Path) -> str:
@@ -166,11 +178,7 @@ def test_module_runs_as_a_command(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert [Path(line).name for line in result.stdout.splitlines()] == [
-        *(f"{t}.csv" for t in TICKERS),
-        *SIDE_FILES,
-        "catalog.json",
-    ]
+    assert [Path(line).name for line in result.stdout.splitlines()] == WRITTEN
 
 
 def test_demo_universe_has_thirty_tickers_in_six_sectors_with_their_sector_recorded() -> None:

@@ -153,9 +153,9 @@ const CandlesView = (() => {
      date), its text in the legend (Charts.candles' options.events). None when the ticker
      has none in the bars shown, or they cannot be read (the candles are drawn without). */
   const EVENT_MARKS = [
-    { type: "split", label: "split", color: Charts.COLORS.palette[2], text: (v) => `split ${BT.fmt(v, 4).replace(/\.?0+$/, "")}:1` },
-    { type: "dividend", label: "dividend", color: Charts.COLORS.palette[5], text: (v) => `dividend ${BT.fmt(v, 4)}` },
-    { type: "delisting", label: "delisting", color: Charts.COLORS.neg, text: (v) => (BT.isNumber(v) ? `delisted at ${BT.fmt(v, 2)}` : "delisted (last close)") },
+    { type: "split", label: "split", color: Charts.COLORS.palette[2], text: (v) => `${BT.fmt(v, 4).replace(/\.?0+$/, "")}:1` },
+    { type: "dividend", label: "dividend", color: Charts.COLORS.palette[5], text: (v) => BT.fmt(v, 4) },
+    { type: "delisting", label: "delisting", color: Charts.COLORS.neg, text: (v) => (BT.isNumber(v) ? `${BT.fmt(v, 2)} a share` : "at its last close") },
   ];
   async function eventMarks(url, c) {
     if (!url) return null;
@@ -171,7 +171,7 @@ const CandlesView = (() => {
     for (const kind of EVENT_MARKS) {
       const values = new Array(days.length).fill(null), texts = new Array(days.length).fill(null);
       for (const e of answer.body.events) {
-        const at = e.type === kind.type ? days.findIndex((d) => d >= e.date) : -1;
+        const at = e.type === kind.type && e.date >= days[0] ? days.findIndex((d) => d >= e.date) : -1;
         if (at < 0 || (e.type === "delisting" && days[days.length - 1] < e.date)) continue;
         values[at] = c.high[at];
         texts[at] = kind.text(e.value);
