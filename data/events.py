@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from data.errors import DataQualityError
+from data.side_files import SideFileError, data_rows
 
 SPLIT = "split"
 DIVIDEND = "dividend"
@@ -49,14 +49,8 @@ EVENTS_SUFFIX = ".events.csv"
 """An imported events file's name: ``<TICKER>.events.csv`` beside ``<TICKER>.csv``."""
 
 
-class EventsError(DataQualityError):
+class EventsError(SideFileError):
     """An events file fails a check: ``file`` and ``row`` (1-based line) name where."""
-
-    def __init__(self, file: str, row: int, message: str) -> None:
-        ValueError.__init__(self, f"{file} line {row}: {message}")
-        self.file = file
-        self.row = row
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -163,33 +157,15 @@ def parse_events(raw: bytes | str, file: str) -> Events:
         cell, type or value; two events of one type on one date; more than one delisting,
         or an event after it).
     """
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise EventsError(file, line, "the file is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(raw.lstrip("\ufeff"), newline=""))
-    header_seen = False
     events: list[Event] = []
-    for row in reader:
-        line = reader.line_num
-        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-            continue
+    expected = f"{','.join(HEADER)} (value2 optional)"
+    for line, row in data_rows(raw, file, EventsError, (HEADER, HEADER[:3]), expected):
 
         def fail(message: str, line: int = line) -> None:
             raise EventsError(file, line, message)
 
-        if not header_seen:
-            names = tuple(cell.strip().lower() for cell in row)
-            if names not in (HEADER, HEADER[:3]):
-                fail(f"the header must be {','.join(HEADER)} (value2 optional)")
-            header_seen = True
-            continue
         event = _event(row, fail)
         events.append(Event(event.day, event.type, event.value, line))
-    if not header_seen:
-        raise EventsError(file, 1, f"the file is empty (expected the header {','.join(HEADER)})")
     return Events(_checked(sorted(events, key=_order), file), file)
 
 

@@ -47,6 +47,7 @@ from data.demo_universe import (
     SPLIT_ON,
     SPLIT_RATIO,
     UNIVERSE,
+    UniverseTicker,
 )
 from data.events import DELISTING, DIVIDEND, EVENTS_SUFFIX, SPLIT, Event, format_events
 from data.files import atomic_write
@@ -296,6 +297,34 @@ def generate(out: str | Path | None = None) -> list[Path]:
     return written
 
 
+def _with_events(
+    catalog: Catalog,
+    member: UniverseTicker,
+    days: np.ndarray,
+    bars: dict[str, np.ndarray],
+    events: list[Event],
+    description: str,
+    written: list[Path],
+) -> Catalog:
+    """Write ``member``'s bars (on ``days``) and its events file; returns the catalog with
+    its entry naming both."""
+    path = catalog.data_dir / f"{member.ticker}.csv"
+    atomic_write(path, to_csv(days, bars))
+    events_path = catalog.data_dir / f"{member.ticker}{EVENTS_SUFFIX}"
+    atomic_write(events_path, format_events(sorted(events, key=lambda e: e.day)).encode())
+    written += [path, events_path]
+    info = TickerInfo(
+        member.ticker,
+        member.name,
+        path.name,
+        True,
+        description,
+        sector=member.sector,
+        events=events_path.name,
+    )
+    return catalog.with_entry(info)
+
+
 def _delisted(
     catalog: Catalog, days: np.ndarray, factors: dict[str, np.ndarray], written: list[Path]
 ) -> tuple[Catalog, tuple[str, str, str]]:
@@ -309,22 +338,11 @@ def _delisted(
         member.ticker, member.name, member.price, member.volatility, member.drift, member.volume
     )
     bars = simulate(spec, DELISTED_SEED, stop - first, common=factors[member.sector][first:stop])
-    path = catalog.data_dir / f"{member.ticker}.csv"
-    atomic_write(path, to_csv(days[first:stop], bars))
-    events = catalog.data_dir / f"{member.ticker}{EVENTS_SUFFIX}"
     delisting = Event(np.datetime64(DELISTED_ON, "D").item(), DELISTING, DELISTING_CASH)
-    atomic_write(events, format_events([delisting]).encode())
-    written += [path, events]
-    info = TickerInfo(
-        member.ticker,
-        member.name,
-        path.name,
-        True,
-        DELISTED_DESCRIPTION,
-        sector=member.sector,
-        events=events.name,
+    catalog = _with_events(
+        catalog, member, days[first:stop], bars, [delisting], DELISTED_DESCRIPTION, written
     )
-    return catalog.with_entry(info), (member.ticker, member.listed, DELISTED_ON)
+    return catalog, (member.ticker, member.listed, DELISTED_ON)
 
 
 def _dividend_payer(
@@ -353,21 +371,7 @@ def _dividend_payer(
         if int(str(months[bar])[5:7]) in DIVIDEND_MONTHS:
             amount = round(DIVIDEND_YIELD * float(bars["close"][bar - 1]), 2)
             events.append(Event(own[bar].astype("datetime64[D]").item(), DIVIDEND, amount))
-    path = catalog.data_dir / f"{member.ticker}.csv"
-    atomic_write(path, to_csv(own, bars))
-    events_path = catalog.data_dir / f"{member.ticker}{EVENTS_SUFFIX}"
-    atomic_write(events_path, format_events(sorted(events, key=lambda e: e.day)).encode())
-    written += [path, events_path]
-    info = TickerInfo(
-        member.ticker,
-        member.name,
-        path.name,
-        True,
-        PAYER_DESCRIPTION,
-        sector=member.sector,
-        events=events_path.name,
-    )
-    return catalog.with_entry(info)
+    return _with_events(catalog, member, own, bars, events, PAYER_DESCRIPTION, written)
 
 
 def run_command(

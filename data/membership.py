@@ -19,8 +19,6 @@ Blank lines and lines starting with ``#`` are skipped; dates are ``YYYY-MM-DD``.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from datetime import date
 import numpy as np
 
 from data.catalog import TICKER_PATTERN
-from data.errors import DataQualityError
+from data.side_files import SideFileError, data_rows
 
 HEADER = ("ticker", "from", "to")
 """The header of a membership file."""
@@ -38,14 +36,8 @@ MEMBERS_SUFFIX = ".members.csv"
 """A membership file's name: ``<INDEX>.members.csv`` beside ``<INDEX>.csv``."""
 
 
-class MembershipError(DataQualityError):
+class MembershipError(SideFileError):
     """A membership file fails a check: ``file`` and ``row`` (1-based line) name where."""
-
-    def __init__(self, file: str, row: int, message: str) -> None:
-        ValueError.__init__(self, f"{file} line {row}: {message}")
-        self.file = file
-        self.row = row
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -120,35 +112,16 @@ def parse_membership(raw: bytes | str, file: str) -> Membership:
         ticker or date, ``to`` not after ``from``, two intervals of one ticker that overlap,
         no interval at all).
     """
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise MembershipError(file, line, "the file is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(raw.lstrip("\ufeff"), newline=""))
-    header_seen = False
     intervals: list[Interval] = []
-    for row in reader:
-        line = reader.line_num
-        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-            continue
+    for line, row in data_rows(raw, file, MembershipError, (HEADER,), ",".join(HEADER)):
 
         def fail(message: str, line: int = line) -> None:
             raise MembershipError(file, line, message)
 
-        if not header_seen:
-            if tuple(cell.strip().lower() for cell in row) != HEADER:
-                fail(f"the header must be {','.join(HEADER)}")
-            header_seen = True
-            continue
         intervals.append(_interval(row, line, fail))
-    if not header_seen:
-        raise MembershipError(
-            file, 1, f"the file is empty (expected the header {','.join(HEADER)})"
-        )
     if not intervals:
-        raise MembershipError(file, reader.line_num or 1, "the file lists no member")
+        last = len(raw.splitlines()) if isinstance(raw, str) else raw.count(b"\n")
+        raise MembershipError(file, max(last, 1), "the file lists no member")
     ordered = sorted(intervals, key=lambda i: (i.ticker, i.start))
     for before, after in itertools.pairwise(ordered):
         if before.ticker == after.ticker and (before.end is None or before.end > after.start):

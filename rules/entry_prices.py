@@ -21,7 +21,7 @@ from rules.expr import ExprError
 from rules.expr.check import SERIES, check_text
 from rules.expr.evaluate import evaluate_series
 from rules.expr.tree import Node
-from rules.library.expr import named_values
+from rules.library.expr import given_values
 from rules.spec import RuleValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,18 +93,8 @@ def check_prices(
     except ExprError as exc:
         at = f"{prefix}{exc.side}"  # type: ignore[attr-defined]
         raise RuleValidationError(at, f"{at} at {exc.where}: {exc.message}") from None
-    values = {} if values is None else values
     at = f"{prefix}params"
-    if not isinstance(values, dict):
-        raise RuleValidationError(at, f"{at} must be an object of $name values")
-    for name in values:
-        if name not in prices.params:
-            used = ", ".join(f"${p}" for p in prices.params) or "none"
-            where = f"{at}.{str(name)[:40]}"
-            raise RuleValidationError(
-                where, f"{where} names no $parameter of limit or stop (used: {used})"
-            )
-    return prices, named_values(prices.params, prices.constraints, values, f"{at}.")
+    return prices, given_values(prices.params, prices.constraints, values, at, "limit or stop")
 
 
 def prices(

@@ -21,7 +21,7 @@ from rules.expr import ExprError
 from rules.expr.check import CONDITION, SERIES, check_text
 from rules.expr.evaluate import evaluate_series
 from rules.expr.tree import Node
-from rules.library.expr import named_values
+from rules.library.expr import given_values
 from rules.spec import RuleValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,18 +83,8 @@ def check_ranking(
     except ExprError as exc:
         where = f"{prefix}{exc.side}"  # type: ignore[attr-defined]
         raise RuleValidationError(where, f"{where} at {exc.where}: {exc.message}") from None
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise RuleValidationError("params", "params must be an object of $name values")
-    for name in values:
-        if name not in ranking.params:
-            used = ", ".join(f"${p}" for p in ranking.params) or "none"
-            raise RuleValidationError(
-                f"params.{str(name)[:40]}",
-                f"params.{str(name)[:40]} names no $parameter of score or filter (used: {used})",
-            )
-    return ranking, named_values(ranking.params, ranking.constraints, values, "params.")
+    uses, constraints = ranking.params, ranking.constraints
+    return ranking, given_values(uses, constraints, values, "params", "score or filter")
 
 
 def evaluate(ranking: Ranking, bars: Bars, values: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -26,7 +26,7 @@ from rules.expr.check import SERIES, check_text
 from rules.expr.evaluate import _Batch
 from rules.expr.position import leaves, residual
 from rules.expr.tree import Node
-from rules.library.expr import named_values
+from rules.library.expr import given_values
 from rules.spec import RuleValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,16 +71,7 @@ def check_size(text: object, values: object, prefix: str = "size_expr.") -> dict
         size = compile_size(text)
     except ExprError as exc:
         raise RuleValidationError(at, f"{at} at {exc.where}: {exc.message}") from None
-    values = {} if values is None else values
-    at = f"{prefix}params"
-    if not isinstance(values, dict):
-        raise RuleValidationError(at, f"{at} must be an object of $name values")
-    for name in values:
-        if name not in size.params:
-            used = ", ".join(f"${p}" for p in size.params) or "none"
-            where = f"{at}.{str(name)[:40]}"
-            raise RuleValidationError(where, f"{where} names no $parameter of expr (used: {used})")
-    return named_values(size.params, size.constraints, values, f"{at}.")
+    return given_values(size.params, size.constraints, values, f"{prefix}params", "expr")
 
 
 class SizeAt:

@@ -143,7 +143,6 @@ def size_param_specs(size_expr: object) -> dict[str, ParamSpec]:
     """The grid entries a size expression offers, ``size_expr.<name>`` per ``$name`` of its
     text (as ``entry_param_specs``); none without one or when it does not parse."""
     from rules.expr import ExprError
-    from rules.library.expr import DEFAULT_BOUNDS
     from rules.size_expr import compile_size
 
     text = size_expr.get("expr") if isinstance(size_expr, dict) else None
@@ -153,11 +152,20 @@ def size_param_specs(size_expr: object) -> dict[str, ParamSpec]:
         uses = compile_size(text).params
     except ExprError:
         return {}
+    return _dollar_specs(uses, SIZE_PREFIX)
+
+
+def _dollar_specs(uses: dict[str, str], prefix: str) -> dict[str, ParamSpec]:
+    """A grid entry ``<prefix><name>`` per ``$name`` of ``uses`` (its use,
+    ``rules.expr.check.USES``): whole numbers for a window or lag, floats otherwise, in the
+    strategy language's bounds."""
+    from rules.library.expr import DEFAULT_BOUNDS
+
     specs = {}
     for name, use in uses.items():
         low, high = DEFAULT_BOUNDS[use]
         kind = "float" if use == "number" else "int"
-        specs[f"{SIZE_PREFIX}{name}"] = ParamSpec(name, kind, None, low, high, f"${name}")
+        specs[f"{prefix}{name}"] = ParamSpec(name, kind, None, low, high, f"${name}")
     return specs
 
 
@@ -168,7 +176,6 @@ def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
     run request's check names the problem then)."""
     from rules.entry_prices import compile_prices
     from rules.expr import ExprError
-    from rules.library.expr import DEFAULT_BOUNDS
 
     if not isinstance(entry_order, dict):
         return {}
@@ -179,12 +186,7 @@ def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
         uses = compile_prices(*texts).params
     except ExprError:
         return {}
-    specs = {}
-    for name, use in uses.items():
-        low, high = DEFAULT_BOUNDS[use]
-        kind = "float" if use == "number" else "int"
-        specs[f"{ENTRY_PREFIX}{name}"] = ParamSpec(name, kind, None, low, high, f"${name}")
-    return specs
+    return _dollar_specs(uses, ENTRY_PREFIX)
 
 
 STOP_SPECS = {

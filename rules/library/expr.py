@@ -169,6 +169,27 @@ def named_values(
     return out
 
 
+def given_values(
+    uses: dict[str, str], constraints: tuple[str, ...], values: object, at: str, used_in: str
+) -> dict[str, Any]:
+    """``named_values`` of the object a request gives at ``at`` (``size_expr.params``; None:
+    empty), which may name only ``$parameters`` its texts use (``used_in``: "expr", "limit
+    or stop", "score or filter").
+
+    :raise RuleValidationError: naming ``at`` (not an object) or ``<at>.<name>`` (a name no
+        text uses; a missing or invalid value).
+    """
+    values = {} if values is None else values
+    if not isinstance(values, dict):
+        raise _fail(at, "must be an object of $name values")
+    for name in values:
+        if name not in uses:
+            listed = ", ".join(f"${p}" for p in uses) or "none"
+            where = f"{at}.{str(name)[:40]}"
+            raise _fail(where, f"names no $parameter of {used_in} (used: {listed})")
+    return named_values(uses, constraints, values, f"{at}.")
+
+
 def check(params: object, prefix: str = "") -> dict:
     """Validate an EXPR request's params and return them normalised: entry, exit, bounds
     (every parameter's [low, high]), then each ``$name``'s value in order of appearance.
