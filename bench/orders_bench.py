@@ -161,13 +161,12 @@ def part_b(repeat: int) -> None:
     bars = len(results["plain"].equity_curve["equity"])
     trades = {name: len(result.trades) for name, result in results.items()}
     print(f"(b) one EXPR run on ACME ({bars:,} bars), charts off, median of {repeat * 10}")
-    print(
-        f"   plain expression run               {plain * 1000:8.1f} ms   ({trades['plain']} trades)"
-    )
-    print(
-        f"   every new feature                  {every * 1000:8.1f} ms   "
-        f"({trades['every feature']} trades: {', '.join(f.label for f in FEATURES)})"
-    )
+    features = ", ".join(f.label for f in FEATURES)
+    for label, seconds, note in (
+        ("plain expression run", plain, f"{trades['plain']} trades"),
+        ("every new feature", every, f"{trades['every feature']} trades: {features}"),
+    ):
+        print(f"   {label:<34} {seconds * 1000:8.1f} ms   ({note})")
     print(f"   ratio every feature / plain        {every / plain:8.2f}   goal <= 1.5")
 
 
