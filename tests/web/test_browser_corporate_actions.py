@@ -2,7 +2,7 @@
 by Playwright, the ``stack`` fixture's web and consumers): a run on the demo dividend payer
 VRDN across its 4:1 split marks the split and every dividend of the window as dots above
 their ex-bars' highs, one legend entry per kind showing the event under the cursor, as
-``GET /api/tickers/VRDN/events`` lists them; the run's ``events_applied`` holds those that
+``GET /api/tickers/events?ticker=VRDN`` lists them; the run's ``events_applied`` holds those that
 met its position; a run on a ticker without events draws no such series.
 
 Screenshots go where tests/web/test_browser_dashboard.py puts them
@@ -50,9 +50,8 @@ def _run(stack, ticker: str) -> tuple[str, dict]:
 def test_the_candles_mark_a_tickers_split_and_dividends(watched, stack, shots):
     page = watched.page
     run_id, result = _run(stack, PAYER.ticker)
-    events = requests.get(f"{stack.base_url}/api/tickers/{PAYER.ticker}/events", timeout=30).json()[
-        "events"
-    ]
+    url = f"{stack.base_url}/api/tickers/events?ticker={PAYER.ticker}"
+    events = requests.get(url, timeout=30).json()["events"]
     stamps = [t[:10] for t in result["price_candles"]["timestamps"]]
     shown = [e for e in events if stamps[0] <= e["date"] <= stamps[-1]]
     assert {e["type"] for e in shown} == {"split", "dividend"}

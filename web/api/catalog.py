@@ -1,11 +1,11 @@
 """What can be run: ``GET /api/rules`` (the rule registry), ``GET /api/tickers`` (the
-data catalog) and ``GET /api/tickers/<ticker>/events`` (a ticker's corporate actions). The
+data catalog) and ``GET /api/tickers/events?ticker=T`` (a ticker's corporate actions). The
 dashboard form and the bulk-submission script are built from these; the run page's candles
 mark the events."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from data import DataQualityError, UnknownTickerError, load_events
@@ -30,13 +30,17 @@ def list_tickers() -> ResponseReturnValue:
     return jsonify(catalog_tickers(current_app.config["DATA_DIR"]))
 
 
-@bp.get("/tickers/<ticker>/events")
-def ticker_events(ticker: str) -> ResponseReturnValue:
-    """The splits, dividends and delisting of ``ticker``'s events file, in date order (an
-    empty list when it has none): ``{"ticker", "events": [{"date", "type", "value"}]}``,
-    ``value`` the split ratio, the dividend or the delisting's cash per share (null: its
-    last close). An unknown ticker is a 404, a file that fails its checks a 400 naming
-    its line."""
+@bp.get("/tickers/events")
+def ticker_events() -> ResponseReturnValue:
+    """The splits, dividends and delisting of the events file of the ticker the query's
+    ``ticker`` names, in date order (an empty list when it has none): ``{"ticker",
+    "events": [{"date", "type", "value"}]}``, ``value`` the split ratio, the dividend or
+    the delisting's cash per share (null: its last close). Catalog data, like
+    ``/api/tickers``: no item of anyone's. No ticker is a 400 naming it, an unknown one a
+    404, a file that fails its checks a 400 naming its line."""
+    ticker = request.args.get("ticker", "").strip()
+    if not ticker:
+        raise ApiError(400, "is required (a ticker of GET /api/tickers)", field="ticker")
     try:
         events = load_events(ticker, current_app.config["DATA_DIR"])
     except UnknownTickerError as exc:

@@ -148,7 +148,7 @@ const CandlesView = (() => {
     return { body };
   }
 
-  /* The ticker's corporate actions (GET /api/tickers/<ticker>/events) on the candles: a
+  /* The ticker's corporate actions (GET /api/tickers/events?ticker=<ticker>) on the candles: a
      series a type, each event at the high of its ex-bar (the first bar on or after its
      date), its text in the legend (Charts.candles' options.events). None when the ticker
      has none in the bars shown, or they cannot be read (the candles are drawn without). */
