@@ -11,6 +11,7 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
 from engine.portfolio.caps import NO_SECTOR, cap_weights
 from engine.portfolio.closes import ForcedCloses
+from engine.portfolio.corporate import ActionTable, PortfolioActions
 from engine.portfolio.long_short import long_short_weights
 from engine.portfolio.memory import estimated_peak_bytes
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
@@ -28,8 +29,10 @@ __all__ = [
     "RISK_METHODS",
     "SCHEDULES",
     "WEIGHTINGS",
+    "ActionTable",
     "ForcedCloses",
     "OrderTable",
+    "PortfolioActions",
     "PortfolioConfig",
     "PortfolioResult",
     "cap_weights",
