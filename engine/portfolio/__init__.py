@@ -6,7 +6,9 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
 
     from engine.portfolio import (rebalance_schedule, target_weights, simulate_portfolio,
                                   PortfolioConfig, PORTFOLIO_ENGINE_VERSION)
-"""
+
+``simulate_portfolio`` takes two optional inputs: ``ForcedCloses`` (delistings, a
+point-in-time index) and ``PortfolioActions`` (splits and dividends on the holdings)."""
 
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
 from engine.portfolio.caps import NO_SECTOR, cap_weights

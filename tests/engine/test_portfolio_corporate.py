@@ -10,12 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.portfolio import (
+    ForcedCloses,
     PortfolioActions,
     PortfolioConfig,
     rebalance_schedule,
     simulate_portfolio,
     target_weights,
 )
+from engine.portfolio.prices import last_close
 from tests.engine.portfolio_universe import random_universe
 
 A_CLOSE = [100, 100, 102, 104, 26, 27, 27, 28, 28, 28, 29, 30]
@@ -235,3 +237,54 @@ def test_a_book_over_split_adjusted_prices_holds_the_raw_books_value(seed, ratio
     gap = np.abs(raw.equity - adjusted.equity)
     assert (gap <= one_share_each).all()
     assert (gap[fills == 0] < 1e-9).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    schedule=st.sampled_from(["daily", "weekly", "monthly"]),
+    drift=st.sampled_from([None, 0.05]),
+    short=st.booleans(),
+)
+def test_random_events_keep_the_books_accounts(seed, schedule, drift, short):
+    """Random splits (1:4 to 4:1) and dividends on random universes, with delistings, a
+    drift threshold and shorts: the equity is cash + shares x last close on every bar, the
+    contributions sum to the P&L, each split turns n shares into floor(|n| x r) (signed)
+    and each logged event met a holding."""
+    rng = np.random.default_rng(seed)
+    n_bars, n_tickers = 80, 6
+    u = random_universe(rng, n_bars, n_tickers, late_share=0.3, missing_rate=0.03)
+    has_bar = np.isfinite(u.close)
+    ratios = rng.choice([0.25, 0.5, 1.5, 2.0, 3.0, 4.0], has_bar.shape)
+    split = np.where(has_bar & (rng.random(has_bar.shape) < 0.02), ratios, 1.0)
+    dividend = np.where(has_bar & (rng.random(has_bar.shape) < 0.04), u.close * 0.01, 0.0)
+    blocked = np.zeros(has_bar.shape, dtype=bool)
+    gone = rng.integers(10, n_bars, n_tickers)
+    for j in np.flatnonzero(rng.random(n_tickers) < 0.3):
+        blocked[gone[j] :, j] = True
+    eligible = has_bar & ~blocked & ~np.vstack([blocked[1:], blocked[-1:]])
+    targets = target_weights(eligible, method="equal")
+    if short:
+        targets[:, ::2] *= -1.0
+    decide = rebalance_schedule(u.days, schedule)
+    config = PortfolioConfig(100_000.0, 0.001, 5.0, drift_threshold=drift, allow_short=short)
+    result = simulate_portfolio(
+        u.open_,
+        u.close,
+        targets,
+        decide,
+        config,
+        ForcedCloses(blocked),
+        PortfolioActions(split, dividend),
+    )
+    mark = np.nan_to_num(last_close(u.close), nan=0.0)
+    marked = result.cash + (result.shares * mark).sum(axis=1)
+    assert np.allclose(result.equity, marked, rtol=1e-12, atol=1e-9)
+    pnl = result.equity[-1] - 100_000.0
+    assert result.contribution.sum() == pytest.approx(pnl, rel=1e-9, abs=1e-6)
+    log = result.events
+    for k in range(0 if log is None else len(log)):
+        assert log.before[k] != 0
+        if log.kind_names()[k] == "split":
+            whole = np.floor(abs(log.before[k]) * log.value[k] + 1e-9)
+            assert log.after[k] == np.sign(log.before[k]) * whole
