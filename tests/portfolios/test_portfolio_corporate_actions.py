@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask import Flask
 
@@ -234,3 +235,41 @@ def test_the_api_stores_the_events_applied_and_refuses_a_bad_adjustment(events_a
     assert applied[0]["shares_before"] < 0 and applied[0]["cash"] < 0
     assert applied[1]["shares_before"] > 0 and applied[1]["cash"] > 0
     assert applied[2]["shares_after"] == 4 * applied[2]["shares_before"]
+
+
+def test_a_volatility_target_reads_the_adjusted_closes(tmp_path: Path):
+    """A 50 % volatility target over 5 returns, decided daily: as traded, AAA's split is a
+    -75 % return that makes the book look volatile for five bars, and the target scales it
+    down to under a fifth invested; split-adjusted, the same moves as BBB's (about 25 % a
+    year) leave the book fully invested."""
+    moves = [1.0, 1.01, 0.99, 1.02, 0.98] * 4
+    closes = [100.0 * float(np.prod(moves[: i + 1])) for i in range(20)]
+    days = [str(np.datetime64("2024-01-01") + i) for i in range(20)]
+    split = [c / 4 if i >= 12 else c for i, c in enumerate(closes)]
+    for name, prices in (("AAA", split), ("BBB", closes)):
+        rows = "".join(
+            f"{d},{p:.4f},{p:.4f},{p:.4f},{p:.4f},{p:.4f},1000\n"
+            for d, p in zip(days, prices, strict=True)
+        )
+        (tmp_path / f"{name}.csv").write_text(HEADER + rows)
+    (tmp_path / "AAA.events.csv").write_text(f"date,type,value\n{days[12]},split,4\n")
+    entries = {
+        "AAA": {"file": "AAA.csv", "name": "A", "synthetic": True, "events": "AAA.events.csv"},
+        "BBB": {"file": "BBB.csv", "name": "B", "synthetic": True},
+    }
+    (tmp_path / "catalog.json").write_text(json.dumps(entries))
+    body = {
+        "tickers": ["AAA", "BBB"],
+        "start_date": days[0],
+        "end_date": days[-1],
+        "allocation": {"method": "equal", "target_volatility": 0.5, "risk_lookback": 5},
+        "rebalance": {"schedule": "daily"},
+    }
+
+    def invested(**fields) -> float:
+        request = parse_portfolio(body | fields)
+        result = simulate(request, load_universe(request, tmp_path))
+        return float(result.weights[14].sum())  # two bars after the split
+
+    assert invested() < 0.2  # 0.18
+    assert invested(price_adjustment="split") > 0.99  # whole shares: 0.9996
