@@ -6,11 +6,14 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
 
     from engine.portfolio import (rebalance_schedule, target_weights, simulate_portfolio,
                                   PortfolioConfig, PORTFOLIO_ENGINE_VERSION)
-"""
+
+``simulate_portfolio`` takes two optional inputs: ``ForcedCloses`` (delistings, a
+point-in-time index) and ``PortfolioActions`` (splits and dividends on the holdings)."""
 
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
 from engine.portfolio.caps import NO_SECTOR, cap_weights
 from engine.portfolio.closes import ForcedCloses
+from engine.portfolio.corporate import ActionTable, PortfolioActions
 from engine.portfolio.long_short import long_short_weights
 from engine.portfolio.memory import estimated_peak_bytes
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
@@ -28,8 +31,10 @@ __all__ = [
     "RISK_METHODS",
     "SCHEDULES",
     "WEIGHTINGS",
+    "ActionTable",
     "ForcedCloses",
     "OrderTable",
+    "PortfolioActions",
     "PortfolioConfig",
     "PortfolioResult",
     "cap_weights",

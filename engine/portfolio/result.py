@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.portfolio.corporate import ActionTable
+
 
 @dataclass(frozen=True)
 class PortfolioConfig:
@@ -92,7 +94,8 @@ class PortfolioResult:
     ``turnover`` = traded value / the portfolio value the orders were sized from, on each
     fill bar (0 elsewhere); ``benchmark`` = the equal-weight buy-and-hold of the universe;
     ``decisions`` (addition) = True on the bars whose close decided a rebalance (scheduled
-    or by drift).
+    or by drift); ``events`` (addition) = the splits and dividends that met a holding
+    (``ActionTable``), None when none did.
     """
 
     equity: np.ndarray
@@ -104,3 +107,4 @@ class PortfolioResult:
     turnover: np.ndarray
     benchmark: np.ndarray
     decisions: np.ndarray
+    events: ActionTable | None = None

@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
+from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
 
@@ -22,12 +23,16 @@ def simulate_portfolio(
     decide: np.ndarray,
     config: PortfolioConfig,
     closes: ForcedCloses | None = None,
+    actions: PortfolioActions | None = None,
 ) -> PortfolioResult:
     """Simulate rebalancing to ``targets`` on the ``decide`` bars' closes, filling at the
     next bar's open. ``open_``/``close`` (T, N) are NaN where a ticker has no bar; ``targets``
     (T, N) come from ``target_weights`` and ``decide`` (T,) from ``rebalance_schedule``.
     ``closes`` (optional): the bars a ticker may not be held on (``ForcedCloses``: a
-    holding is closed where such a run begins, and never bought inside it)."""
+    holding is closed where such a run begins, and never bought inside it).
+    ``actions`` (optional): splits and dividends on each ticker's ex-bars
+    (``PortfolioActions``: at such an open, before its fill, a holding's shares split and
+    its dividend is paid, or charged to a short)."""
     open_, close = check_prices(open_, close)
     n_bars, n_assets = close.shape
     decide = np.asarray(decide, dtype=bool)
@@ -40,6 +45,7 @@ def simulate_portfolio(
     ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth, borrow, mark)
     book = _Fills(config, n_bars)
     forced = None if closes is None else _Forced(check_closes(closes, close.shape))
+    corporate = None if actions is None else Corporate(check_actions(actions, close), open_)
     scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
     last_target: np.ndarray | None = None
     start = 0  # the first bar whose holdings are not yet written
@@ -48,6 +54,8 @@ def simulate_portfolio(
         nxt = int(scheduled[at]) if at < scheduled.size else None
         stop = n_bars - 1 if nxt is None else nxt  # bars start..stop-1 are unscheduled
         event = None if forced is None else forced.next_bar(start, ledger.now_shares)
+        if corporate is not None:  # the open of ``start`` has had its events
+            event = _earliest(event, corporate.next_bar(start + 1, ledger.now_shares))
         if event is not None:
             stop = min(stop, event)  # the holdings change at the event's open
         drift = None
@@ -68,15 +76,15 @@ def simulate_portfolio(
             last_target = weights
         elif event is not None:
             ledger.hold(start, event)
-            book.close(ledger, event, forced, open_, close, mark)
+            _at_open(ledger, book, event, forced, corporate, open_, close, mark)
             start = event
             continue
         else:
             break
         ledger.hold(start, bar + 1)
+        if event == bar + 1:
+            _at_open(ledger, book, event, forced, corporate, open_, close, mark)
         if forced is not None:
-            if event == bar + 1:
-                book.close(ledger, event, forced, open_, close, mark)
             weights = np.where(forced.blocked[bar + 1], 0.0, weights)
         ledger.decisions[bar] = True
         book.rebalance(ledger, bar + 1, weights, open_, close, mark)
@@ -88,17 +96,44 @@ def simulate_portfolio(
         values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
     )
     orders = book.table()
+    log = None if corporate is None or not len(corporate.log) else corporate.log
     return PortfolioResult(
         equity=equity,
         cash=ledger.cash,
         shares=ledger.shares,
         weights=weights_out,
         orders=orders,
-        contribution=_contribution(orders, ledger, mark),
+        contribution=_contribution(orders, ledger, mark, log),
         turnover=book.turnover,
-        benchmark=buy_and_hold(open_, close, mark, config),
+        benchmark=buy_and_hold(open_, close, mark, config, corporate),
         decisions=ledger.decisions,
+        events=log,
     )
+
+
+def _earliest(first: int | None, second: int | None) -> int | None:
+    """The earlier of two bars, either of which may be None."""
+    if first is None or second is None:
+        return second if first is None else first
+    return min(first, second)
+
+
+def _at_open(
+    ledger: _Ledger,
+    book: _Fills,
+    bar: int,
+    forced: _Forced | None,
+    corporate: Corporate | None,
+    open_: np.ndarray,
+    close: np.ndarray,
+    mark: np.ndarray,
+) -> None:
+    """What happens at ``bar``'s open before its fill: the splits and dividends on the
+    holdings, then the forced closes."""
+    if corporate is not None:
+        ledger.now_cash = corporate.apply(bar, ledger.now_shares, ledger.now_cash)
+    if forced is not None:
+        book.close(ledger, bar, forced, open_, close, mark)
 
 
 class _Ledger:
@@ -352,11 +387,15 @@ def _check_targets(
     return targets
 
 
-def _contribution(orders: OrderTable, ledger: _Ledger, mark: np.ndarray) -> np.ndarray:
+def _contribution(
+    orders: OrderTable, ledger: _Ledger, mark: np.ndarray, events: ActionTable | None = None
+) -> np.ndarray:
     """Each ticker's P&L: its final holding at the last close minus what was paid for it
-    (net of sales) and its fees."""
+    (net of sales) and its fees, plus the cash its ``events`` moved (dividends, cash in
+    lieu)."""
     n_assets = mark.shape[1]
     if not mark.shape[0]:
         return np.zeros(n_assets)
     flows = np.bincount(orders.asset, weights=orders.value + orders.fee, minlength=n_assets)
-    return ledger.shares[-1] * mark[-1] - flows
+    pnl = ledger.shares[-1] * mark[-1] - flows
+    return pnl if events is None else pnl + events.cash_by_asset(n_assets)

@@ -17,4 +17,6 @@ is unchanged.
 1.3.0: forced closes (``ForcedCloses``: a delisting, a point-in-time index's non-member
 days): a holding is closed where a blocked run begins and never bought inside one; without
 them (no delisted ticker in the window, no ``membership``) every output is unchanged, byte
-for byte."""
+for byte. Splits and dividends on the holdings (``PortfolioActions``: whole shares, cash in
+lieu, a short charged its dividends) joined 1.3.0 before its release; without an event
+meeting a holding every output is unchanged, byte for byte."""

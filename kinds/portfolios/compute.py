@@ -22,7 +22,9 @@ from engine import ENGINE_VERSION
 from engine.portfolio import (
     NO_SECTOR,
     PORTFOLIO_ENGINE_VERSION,
+    ActionTable,
     ForcedCloses,
+    PortfolioActions,
     PortfolioConfig,
     PortfolioResult,
     cap_weights,
@@ -38,8 +40,8 @@ from rules.ranking import compile_ranking, evaluate
 
 RESULT_SCHEMA_VERSION = "1.1.0"
 """The version of a portfolio result's JSON shape (docs/api.md): a field added bumps the
-minor version; nothing is renamed or dropped. 1.1.0: ``delistings``, ``survivorship`` and
-an order's ``reason`` (each present only when it applies)."""
+minor version; nothing is renamed or dropped. 1.1.0: ``delistings``, ``survivorship``, an
+order's ``reason`` and ``events_applied`` (each present only when it applies)."""
 
 WEIGHT_SAMPLES = 260
 """Most bars the stored weights are sampled at (evenly over the window, always the last): a
@@ -59,7 +61,7 @@ def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndar
     ranking = compile_ranking(allocation["score"], allocation["filter"])
     scores = np.full(universe.close.shape, np.nan)
     passes = np.zeros(universe.close.shape, dtype=bool)
-    for column, (bars, rows) in enumerate(zip(universe.histories, universe.rows, strict=True)):
+    for column, (bars, rows) in enumerate(zip(universe.ranked_bars(), universe.rows, strict=True)):
         score, ok = evaluate(ranking, bars, request["params"])
         inside = rows >= 0
         scores[rows[inside], column] = score[inside]
@@ -72,7 +74,7 @@ def _warm_close(universe: Universe, lookback: int) -> np.ndarray:
     tickers' own days, NaN where a ticker has no bar), so a risk weighting's first
     decisions have trailing returns (the window's own closes follow them)."""
     days, closes = [], []
-    for bars, rows in zip(universe.histories, universe.rows, strict=True):
+    for bars, rows in zip(universe.ranked_bars(), universe.rows, strict=True):
         before = rows < 0
         days.append(bars.timestamps[before][-lookback:].astype("datetime64[D]"))
         closes.append(bars.close[before][-lookback:])
@@ -95,13 +97,13 @@ def _targets(request: dict, universe: Universe, decide: np.ndarray) -> np.ndarra
     if allocation["method"] == "fixed":
         fixed = np.array([allocation["weights"][t] for t in universe.tickers], dtype=np.float64)
     weighting = allocation["weighting"] or "equal"
-    close, warm = universe.close, 0
+    close, warm = universe.ranked_close(), 0
     lookback = allocation.get("risk_lookback") or DEFAULT_LOOKBACK
     volatility = allocation.get("target_volatility")
     if weighting in RISK_METHODS or volatility is not None:
         prefix = _warm_close(universe, lookback)
         warm = prefix.shape[0]
-        close = np.vstack([prefix, universe.close])
+        close = np.vstack([prefix, close])
         pad = np.zeros((warm, close.shape[1]), dtype=bool)
         eligible = np.vstack([pad, eligible])
         scores = None if scores is None else np.vstack([np.full(pad.shape, np.nan), scores])
@@ -218,7 +220,9 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         bars_per_year=universe.bars_per_year,
     )
     closes = forced_closes(universe)
-    return simulate_portfolio(universe.open, universe.close, targets, decide, config, closes)
+    return simulate_portfolio(
+        universe.open, universe.close, targets, decide, config, closes, universe.actions
+    )
 
 
 def _floats(values: np.ndarray) -> list[float | None]:
@@ -380,15 +384,50 @@ def _optional(
     request: dict, result: PortfolioResult, universe: Universe, dates: list[str], metrics: dict
 ) -> dict[str, Any]:
     """The fields a result has only when they apply (so a result without them keeps its
-    bytes): ``delistings`` when a ticker was delisted inside the window, ``survivorship``
-    when the request asks for the audit."""
+    bytes): ``delistings`` when a ticker was delisted inside the window, ``events_applied``
+    when a split or dividend met a holding, ``survivorship`` when the request asks for the
+    audit."""
+
     out: dict[str, Any] = {}
     delistings = _delistings(result, universe, dates)
     if delistings:
         out["delistings"] = delistings
+    if result.events is not None:
+        out["events_applied"] = _events_applied(result.events, universe, dates)
     if request.get("survivorship_audit"):
         out["survivorship"] = survivorship(request, universe, metrics)
     return out
+
+
+APPLIED_FIELDS = ("date", "ticker", "type", "value", "shares_before", "shares_after", "cash")
+"""Keys of an ``events_applied`` record: the date of the ex-bar it acted at, the ticker,
+``split`` or ``dividend``, the ratio or dividend per share, the signed shares before and
+after it and the cash it moved (a dividend received or paid, a split's cash in lieu)."""
+
+
+def _events_applied(events: ActionTable, universe: Universe, dates: list[str]) -> list:
+    """One record (``APPLIED_FIELDS``) per split or dividend that met a holding, in the
+    order they acted."""
+    rows = zip(
+        events.bar,
+        events.asset,
+        events.kind_names(),
+        events.value,
+        events.before,
+        events.after,
+        events.cash,
+        strict=True,
+    )
+    return [
+        dict(
+            zip(
+                APPLIED_FIELDS,
+                (dates[bar], universe.tickers[asset], kind, value, before, after, cash),
+                strict=True,
+            )
+        )
+        for bar, asset, kind, value, before, after, cash in rows
+    ]
 
 
 AUDIT_METRICS = ("cagr_pct", "sharpe_ratio", "total_return_pct")
@@ -419,6 +458,11 @@ def survivors(request: dict, universe: Universe) -> tuple[dict, Universe] | None
         np.where(universe.rows[j] >= 0, position[np.maximum(universe.rows[j], 0)], -1) for j in keep
     )
     members = None if universe.members is None else universe.members[has_bar][:, keep]
+    actions = universe.actions
+    if actions is not None:
+        split, dividend = actions.split[has_bar][:, keep], actions.dividend[has_bar][:, keep]
+        acting = (split != 1.0).any() or (dividend != 0.0).any()
+        actions = PortfolioActions(split, dividend) if acting else None
     subset = Universe(
         tickers=tuple(universe.tickers[j] for j in keep),
         days=universe.days[has_bar],
@@ -431,6 +475,8 @@ def survivors(request: dict, universe: Universe) -> tuple[dict, Universe] | None
         sectors=tuple(universe.sectors[j] for j in keep) if universe.sectors else (),
         delistings=tuple(universe.delistings[j] for j in keep) if universe.delistings else (),
         members=members,
+        actions=actions,
+        signals=tuple(universe.signals[j] for j in keep) if universe.signals else (),
     )
     allocation = dict(request["allocation"])
     if allocation.get("weights") is not None:

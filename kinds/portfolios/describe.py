@@ -79,6 +79,8 @@ def construction(request: dict[str, Any]) -> list[str]:
         out.append(f"members of {request['membership']}")
     if request.get("survivorship_audit"):
         out.append("survivorship audit")
+    if request.get("price_adjustment"):
+        out.append(f"{request['price_adjustment'].replace('_', '-')}-adjusted ranking")
     return [phrase for phrase in out if phrase]
 
 

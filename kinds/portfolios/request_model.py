@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from data.adjust import ADJUSTMENTS, RAW
 from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
@@ -142,6 +143,10 @@ class PortfolioRequestBody(BaseModel):
     members then are ranked and held (a point-in-time universe); None = every ticker."""
     survivorship_audit: Annotated[bool, Field(strict=True)] = False
     """Also compute the same request on the tickers never delisted, side by side."""
+    price_adjustment: Literal[ADJUSTMENTS] | None = None  # type: ignore[valid-type]
+    """The prices the score, the filter and the risk estimates read: ``raw`` (as traded,
+    the default, then left out of the normalised request), ``split`` or ``total_return``
+    adjusted by each ticker's events; the portfolio trades the prices as traded."""
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PortfolioRequestBody:
@@ -174,6 +179,8 @@ def _error(error: dict) -> RequestError:
         return RequestError(field, "is required")
     if field == "tickers" and error["type"] in ("too_short", "too_long"):
         return RequestError(field, f"must list {MIN_TICKERS} to {MAX_TICKERS} tickers")
+    if field == "price_adjustment":
+        return RequestError(field, f"must be one of: {', '.join(ADJUSTMENTS)}, or null")
     return RequestError(field, error["msg"][:200])
 
 
@@ -207,6 +214,7 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
     request.update(tickers=tickers, allocation=allocation, rebalance=rebalance, params=params)
     _borrow(request)
     _point_in_time(request)
+    _adjustment(request)
     return request
 
 
@@ -222,6 +230,13 @@ def _point_in_time(request: dict[str, Any]) -> None:
             raise RequestError("membership", "must name an index ticker")
     if not request["survivorship_audit"]:
         del request["survivorship_audit"]
+
+
+def _adjustment(request: dict[str, Any]) -> None:
+    """``price_adjustment`` ``raw`` (the default) is left out, so a request without it reads
+    as it did before it existed (the run request's convention)."""
+    if request["price_adjustment"] in (None, RAW):
+        del request["price_adjustment"]
 
 
 def _borrow(request: dict[str, Any]) -> None:

@@ -19,10 +19,12 @@ from pathlib import Path
 import numpy as np
 
 import data
+from data.adjust import window_actions
 from data.dataset import load_membership
 from data.events import Event
 from data.membership import Membership, MembershipError
 from engine import Bars
+from engine.portfolio import PortfolioActions
 from work.errors import RequestError
 
 BYTES_PER_CELL = 160
@@ -40,6 +42,10 @@ BYTES_PER_PARSED_BAR = 1024
 """Bytes a bar costs while its file is parsed (the text, its cells, the columns being
 built: 720 B measured for 52-byte lines, 370 B for 21-byte ones); one file at a time, so the
 largest file's bars count once."""
+
+BYTES_PER_ADJUSTED_BAR = 56
+"""Bytes every loaded bar adds with a ``price_adjustment``: its adjusted copy (open, high,
+low, close, volume) and its price factor, six float64 kept for the ranking."""
 
 BASE_MB = 120
 """A portfolio Job's memory before its data: the interpreter, numpy and the platform."""
@@ -68,6 +74,29 @@ class Universe:
     members: np.ndarray | None = None
     """(T, N) bool: True where the ticker is a member of the request's ``membership`` index
     on that day; None without one."""
+    actions: PortfolioActions | None = None
+    """The splits and dividends of the tickers' events files on their ex-bars inside the
+    window (``data.adjust.window_actions``); None when none acts there."""
+    signals: tuple[Bars, ...] = ()
+    """With a ``price_adjustment``: each history's bars as the ranking sees them (adjusted
+    by its own events as of the window's last bar, ``data.History.with_adjustment``);
+    empty = the histories as traded."""
+
+    def ranked_bars(self) -> tuple[Bars, ...]:
+        """Each ticker's bars up to the window's end as the score, the filter and the risk
+        estimates read them: adjusted with a ``price_adjustment``, else as traded."""
+        return self.signals or self.histories
+
+    def ranked_close(self) -> np.ndarray:
+        """(T, N) the window's closes as ``ranked_bars`` has them (``close`` itself when
+        they are as traded)."""
+        if not self.signals:
+            return self.close
+        out = np.full(self.close.shape, np.nan)
+        for column, (bars, rows) in enumerate(zip(self.signals, self.rows, strict=True)):
+            inside = rows >= 0
+            out[rows[inside], column] = bars.close[inside]
+        return out
 
 
 def _load(
@@ -148,6 +177,8 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         histories.append(history.bars.slice(0, history.stop))
         rows.append(index)
         digest.update(f"{history.ticker}:{history.data_hash}\n".encode())
+    adjustment = request.get("price_adjustment")
+    signals = tuple(h.with_adjustment(adjustment).signal_bars for h in loaded) if adjustment else ()
     members = None
     if request.get("membership"):
         membership, members_hash = _membership(request["membership"], data_dir, catalog)
@@ -165,7 +196,29 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         sectors=tuple(catalog.info(ticker).sector for ticker in request["tickers"]),
         delistings=tuple(history.events.delisting for history in loaded),
         members=members,
+        actions=_actions(loaded, rows_of, shape),
+        signals=signals,
     )
+
+
+def _actions(
+    loaded: Sequence[data.History], rows_of: Sequence[np.ndarray], shape: tuple[int, int]
+) -> PortfolioActions | None:
+    """The splits and dividends acting on each ticker's own bars of the window after its
+    first (``data.adjust.window_actions``), on the union calendar; None when none does (the
+    simulation is then the one without them, byte for byte)."""
+    split, dividend = None, None
+    for column, (history, at) in enumerate(zip(loaded, rows_of, strict=True)):
+        if not history.events.events:
+            continue
+        acts = window_actions(history.bars, history.events, history.start, history.stop)
+        if acts is None or ((acts.split == 1.0).all() and (acts.dividend == 0.0).all()):
+            continue  # a delisting alone: a forced close
+        if split is None:
+            split, dividend = np.ones(shape), np.zeros(shape)
+        split[at, column] = acts.split
+        dividend[at, column] = acts.dividend
+    return None if split is None else PortfolioActions(split, dividend)
 
 
 def estimated_mb(
@@ -174,16 +227,18 @@ def estimated_mb(
     end: date,
     bars_per_year: float = 252.0,
     loaded_bars: Sequence[int] = (),
+    adjusted: bool = False,
 ) -> float:
     """The memory a Job needs for ``tickers`` daily tickers over ``start``..``end``
     (calendar days × bars per year / 365 bars, each ticker's cells at ``BYTES_PER_CELL``),
     plus every bar of their files (``loaded_bars``: each ticker's, ``data.file_bars``) at
     ``BYTES_PER_LOADED_BAR`` and the largest file's parse at ``BYTES_PER_PARSED_BAR``: the
-    warm-up history before the window is loaded too."""
+    warm-up history before the window is loaded too. ``adjusted`` (a ``price_adjustment``)
+    adds ``BYTES_PER_ADJUSTED_BAR`` per loaded bar. The splits and dividends of a window
+    where some act (two float64 a cell) fit in ``BYTES_PER_CELL``."""
     bars = ((end - start).days + 1) * bars_per_year / 365.0
-    loaded = sum(loaded_bars) * BYTES_PER_LOADED_BAR + max(loaded_bars, default=0) * (
-        BYTES_PER_PARSED_BAR
-    )
+    per_bar = BYTES_PER_LOADED_BAR + (BYTES_PER_ADJUSTED_BAR if adjusted else 0)
+    loaded = sum(loaded_bars) * per_bar + max(loaded_bars, default=0) * BYTES_PER_PARSED_BAR
     return BASE_MB + (tickers * bars * BYTES_PER_CELL + loaded) / 2**20
 
 
@@ -222,7 +277,9 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
         _membership(request["membership"], data_dir, catalog)
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
     columns = len(request["tickers"]) * (2 if request.get("survivorship_audit") else 1)
-    need = estimated_mb(columns, start, end, loaded_bars=loaded_bars)  # the audit: 2 runs
+    adjusted = bool(request.get("price_adjustment"))
+    need = estimated_mb(columns, start, end, loaded_bars=loaded_bars, adjusted=adjusted)
+
     limit = memory_mb
     if need > limit:
         raise RequestError(

@@ -211,6 +211,26 @@
     card.classList.remove("d-none");
   }
 
+  /* The splits and dividends that met a holding (result.events_applied, when any): the
+     shares before and after a split, the cash each moved (a short pays its dividends). */
+  function drawEvents(events) {
+    if (!events || !events.length) return;
+    const body = byId("pf-events").querySelector("tbody");
+    body.replaceChildren(...events.map((e) => {
+      const tr = BT.el("tr");
+      const shares = e.type === "split" ? `${BT.fmt(e.shares_before, 0)} → ${BT.fmt(e.shares_after, 0)}` : BT.fmt(e.shares_after, 0);
+      tr.append(
+        BT.el("td", { class: "text-nowrap" }, e.date),
+        BT.el("td", { class: "font-monospace" }, e.ticker),
+        BT.el("td", {}, `${e.type} ${Number(e.value.toPrecision(6))}`),
+        BT.el("td", { class: "text-end" }, shares),
+        BT.el("td", { class: `text-end ${BT.tone(e.cash)}` }, BT.fmt(e.cash, 2)),
+      );
+      return tr;
+    }));
+    byId("pf-events-card").classList.remove("d-none");
+  }
+
   /* The report-depth metrics of the portfolio and its benchmark (GET …/report). */
   async function drawReport() {
     const card = byId("pf-report");
@@ -239,6 +259,7 @@
     drawOrders(result);
     drawMetrics(result.metrics, benchmark);
     drawSurvivorship(result.survivorship);
+    drawEvents(result.events_applied);
     drawReport();
     drawKpis(result.metrics, benchmark);
     byId("pf-provenance").textContent = `data ${String(result.data_hash).slice(0, 12)} · engine ${result.engine_version} · portfolio ${result.portfolio_engine_version}`;

@@ -83,6 +83,8 @@ const PortfolioForm = (() => {
     const membership = byId("pf-membership").value;
     if (membership) request.membership = membership;
     if (byId("pf-survivorship").checked) request.survivorship_audit = true;
+    const adjustment = byId("pf-adjustment").value;
+    if (adjustment) request.price_adjustment = adjustment;
     const name = byId("pf-name").value.trim();
     if (name) request.name = name;
     return request;
@@ -131,6 +133,7 @@ const PortfolioForm = (() => {
     set("pf-name", request.name);
     set("pf-membership", request.membership);
     byId("pf-survivorship").checked = Boolean(request.survivorship_audit);
+    set("pf-adjustment", request.price_adjustment === "raw" ? null : request.price_adjustment);
     showUniverse();
     showMode();
     return problems;

@@ -1,0 +1,148 @@
+"""Splits and cash dividends on a portfolio's holdings: the per-bar events a universe's
+events files put on each ticker's ex-bars, and what they do to a holding at that open.
+
+``simulate_portfolio`` takes them as an optional input (``PortfolioActions``); without it,
+or when no event meets a holding, nothing here changes a number. The conventions are the
+run engine's (``engine.corporate``: whole shares, the fraction paid as cash in lieu at the
+ex-bar's open, a short charged its dividends). Semantics in docs/execution.md,
+"Portfolios" ("Splits and dividends").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.corporate import DIVIDEND, KINDS, SHARE_TOLERANCE, SPLIT
+
+
+@dataclass(frozen=True, eq=False)
+class PortfolioActions:
+    """``split`` (T, N): the ratio of new shares to old acting at a bar's open (1.0 where
+    none); ``dividend`` (T, N): the cash per share paid at that open (0.0 where none), in
+    the prices traded that day. An event sits on a bar where its ticker has a bar."""
+
+    split: np.ndarray
+    dividend: np.ndarray
+
+    def cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """(bars, assets) of every cell where an event acts after bar 0, in bar order
+        (nothing is held at the first open)."""
+        acting = (self.split != 1.0) | (self.dividend != 0.0)
+        acting[:1] = False
+        return np.nonzero(acting)
+
+
+def check_actions(actions: PortfolioActions, close: np.ndarray) -> PortfolioActions:
+    """``actions`` as float64 arrays of ``close``'s shape, checked.
+
+    :raise ValueError: naming the field (wrong shape; a ratio not finite and > 0, a dividend
+        not finite and >= 0; an event on a bar where its ticker has none).
+    """
+    split = np.asarray(actions.split, dtype=np.float64)
+    dividend = np.asarray(actions.dividend, dtype=np.float64)
+    for name, array in (("actions.split", split), ("actions.dividend", dividend)):
+        if array.shape != close.shape:
+            raise ValueError(f"{name}: expected shape {close.shape}")
+    with np.errstate(invalid="ignore"):
+        if not (np.isfinite(split).all() and (split > 0).all()):
+            raise ValueError("actions.split: ratios must be finite and > 0 (1 where none)")
+        if not (np.isfinite(dividend).all() and (dividend >= 0).all()):
+            raise ValueError("actions.dividend: must be finite and >= 0 (0 where none)")
+    if (((split != 1.0) | (dividend != 0.0)) & ~np.isfinite(close)).any():
+        raise ValueError("actions: an event must sit on a bar its ticker has")
+    return PortfolioActions(split, dividend)
+
+
+@dataclass
+class ActionTable:
+    """The events that met a holding, one entry an event in the order they acted: ``bar``,
+    ``asset``, ``kind`` (``engine.corporate.SPLIT`` or ``DIVIDEND``; ``KINDS`` names them),
+    ``value`` (ratio or dividend per share), signed ``before`` and ``after`` shares and
+    ``cash`` (what it moved: the dividend, the cash in lieu)."""
+
+    bar: list[int] = field(default_factory=list)
+    asset: list[int] = field(default_factory=list)
+    kind: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    before: list[int] = field(default_factory=list)
+    after: list[int] = field(default_factory=list)
+    cash: list[float] = field(default_factory=list)
+
+    def add(self, *row: float) -> None:
+        """Log one event: (bar, asset, kind, value, before, after, cash)."""
+        columns = (self.bar, self.asset, self.kind, self.value, self.before, self.after)
+        for column, value in zip((*columns, self.cash), row, strict=True):
+            column.append(value)
+
+    def cash_by_asset(self, n_assets: int) -> np.ndarray:
+        """(N,) the cash the events moved, per ticker (its dividends and cash in lieu)."""
+        return np.bincount(
+            np.array(self.asset, dtype=np.int64),
+            weights=np.array(self.cash, dtype=np.float64),
+            minlength=n_assets,
+        )
+
+    def kind_names(self) -> list[str]:
+        """Each event's type name (``split``, ``dividend``)."""
+        return [KINDS[kind] for kind in self.kind]
+
+    def __len__(self) -> int:
+        return len(self.bar)
+
+
+def at_open(shares: int, ratio: float, dividend: float, price: float) -> tuple[int, float, float]:
+    """(shares, cash in lieu, dividend cash) after a split of ``ratio`` then a dividend of
+    ``dividend`` per share act on a holding of ``shares`` at an open of ``price``.
+
+    >>> at_open(-7, 1.5, 0.5, 20.0)  # a short: 10 shares, the half charged, then 5 paid
+    (-10, -10.0, -5.0)
+    """
+    in_lieu = 0.0
+    if ratio != 1.0 and shares:
+        held = abs(shares) * ratio
+        whole = math.floor(held + SHARE_TOLERANCE)
+        in_lieu = math.copysign(max(held - whole, 0.0), shares) * price
+        shares = int(math.copysign(whole, shares))
+    return shares, in_lieu, shares * dividend
+
+
+class Corporate:
+    """A simulation's events: where the next one meets a holding, and applying a bar's."""
+
+    def __init__(self, actions: PortfolioActions, open_: np.ndarray) -> None:
+        self.split = actions.split
+        self.dividend = actions.dividend
+        self.open = open_
+        self.bars, self.assets = actions.cells()
+        self.log = ActionTable()
+
+    def next_bar(self, start: int, held: np.ndarray) -> int | None:
+        """The first bar >= ``start`` where an event acts on a ticker ``held`` (shares)."""
+        at = int(np.searchsorted(self.bars, start))
+        hit = np.flatnonzero(held[self.assets[at:]] != 0)
+        return int(self.bars[at + hit[0]]) if hit.size else None
+
+    def apply(self, bar: int, shares: np.ndarray, cash: float) -> float:
+        """Apply ``bar``'s events to ``shares`` (changed in place); the cash after them."""
+        lo, hi = np.searchsorted(self.bars, [bar, bar + 1])
+        for asset in self.assets[lo:hi].tolist():
+            before = int(shares[asset])
+            if not before:
+                continue
+            ratio = float(self.split[bar, asset])
+            amount = float(self.dividend[bar, asset])
+            after, in_lieu, paid = at_open(before, ratio, amount, float(self.open[bar, asset]))
+            if ratio != 1.0:
+                cash += in_lieu
+                self.log.add(bar, asset, SPLIT, ratio, before, after, in_lieu)
+            if amount and after:
+                cash += paid
+                self.log.add(bar, asset, DIVIDEND, amount, after, after, paid)
+            shares[asset] = after
+        return cash
+
+
+__all__ = ["ActionTable", "PortfolioActions", "at_open", "check_actions"]
