@@ -2,7 +2,7 @@
 
 The form's universe picker and modes run on the app served on a loopback port with the
 shipped data (the demo universe) and the portfolio pages registered: the whole demo
-universe is picked at first, a sector button adds its five members, the allocation and
+universe is picked at first, a sector button adds its members, the allocation and
 schedule show their own inputs, and the request the form would POST is the one the page
 describes. The 30-ticker momentum rotation runs end to end (form → /portfolios/<id> →
 SUCCEEDED → charts, contributions, orders and the list) on the ``stack`` fixture's
@@ -30,7 +30,6 @@ from playwright.sync_api import expect
 from sqlalchemy import delete
 
 import data
-from data.demo_universe import UNIVERSE
 from store.db import make_engine
 from store.models import Portfolio
 from tests.sweeps.test_sweep_browser import cell_position
@@ -46,13 +45,17 @@ TIMEOUT_MS = 240_000
 """Longest wait for the portfolio to go through the queue."""
 
 
+CATALOG = data.load_catalog(SHIPPED_DATA, user_dir=None).tickers()
+
+
 def members(*sectors: str) -> list[str]:
-    return [m.ticker for m in UNIVERSE if m.sector in sectors]
+    """The catalog's tickers in ``sectors``: what the form's sector buttons pick."""
+    return [i.ticker for i in CATALOG if i.sector in sectors]
 
 
-PICKED = [i.ticker for i in data.load_catalog(SHIPPED_DATA, user_dir=None).tickers() if i.sector]
+PICKED = [i.ticker for i in CATALOG if i.sector]
 """The tickers the form picks at first: every catalog ticker with a sector (the 30 of the
-demo universe and the delisted DNDR)."""
+demo universe, the delisted DNDR and the dividend payer VRDN)."""
 ALL_PICKED = f"{len(PICKED)} tickers"
 
 
@@ -75,9 +78,9 @@ def served(sqlite_url: str, redis_url: str) -> Iterator[str]:
 def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_request(
     served, browser, shots
 ):
-    """Every demo-universe ticker at first; "none" then Energy and Technology: their ten members;
-    rank shows score/filter/top N and the language panel, fixed its weights, "every N bars"
-    its N; the request body is the form's values."""
+    """Every demo-universe ticker at first; "none" then Energy and Technology: their
+    members (VRDN is Technology too); rank shows score/filter/top N and the language panel,
+    fixed its weights, "every N bars" its N; the request body is the form's values."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
     page = context.new_page()
     errors: list[str] = []
@@ -91,9 +94,10 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
     expect(page.locator("#pf-count")).to_have_text("0 tickers")
     page.click("[data-group='Energy']")
     page.click("[data-group='Technology']")
-    expect(page.locator("#pf-count")).to_have_text("10 tickers")
+    picked = len(members("Energy", "Technology"))
+    expect(page.locator("#pf-count")).to_have_text(f"{picked} tickers")
     page.check("#pf-universe input[value='ACME']")
-    expect(page.locator("#pf-count")).to_have_text("11 tickers")
+    expect(page.locator("#pf-count")).to_have_text(f"{picked + 1} tickers")
     page.fill("#pf-top_n", "3")
     page.fill("#pf-params", "lookback=63")
     page.fill("#pf-drift", "0.05")
@@ -322,7 +326,8 @@ def _erc_book_swept(base_url: str, browser, shots: Path, made: list[str]) -> Non
     page.click("[data-group='']")
     for sector in ("Energy", "Technology", "Health Care"):
         page.click(f"[data-group='{sector}']")
-    expect(page.locator("#pf-count")).to_have_text("15 tickers")
+    picked = len(members("Energy", "Technology", "Health Care"))
+    expect(page.locator("#pf-count")).to_have_text(f"{picked} tickers")
     page.select_option("#pf-weighting", "equal_risk_contribution")
     for field, value in ERC_FORM.items():
         page.fill(f"#pf-{field}", value)
