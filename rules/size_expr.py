@@ -77,11 +77,15 @@ def check_size(text: object, values: object, prefix: str = "size_expr.") -> dict
 class SizeAt:
     """One run's size expression, what ``engine.run``'s ``size`` takes: ``self(bar,
     equity)`` is its value on ``bar``'s close with the run's equity then (NaN when
-    undefined)."""
+    undefined), times ``scale[bar]`` when given (a share count read on adjusted prices,
+    turned into the shares traded that day)."""
 
-    def __init__(self, tree: Node, parts: dict[Node, np.ndarray]) -> None:
+    def __init__(
+        self, tree: Node, parts: dict[Node, np.ndarray], scale: np.ndarray | None = None
+    ) -> None:
         self.tree, self.parts = tree, parts
         self._value = residual(tree, parts)
+        self.scale = None if scale is None else np.asarray(scale, dtype=np.float64).tolist()
 
     def __call__(self, bar: int, equity: float) -> float:
         def series(name: str) -> np.ndarray:
@@ -90,17 +94,25 @@ class SizeAt:
         with np.errstate(all="ignore"):
             value = self._value(bar, bar + 1, series)
         out = float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
+        if self.scale is not None:
+            out *= self.scale[bar]
         return out if math.isfinite(out) else math.nan
 
 
-def size_at(text: str, bars: Bars, values: dict[str, Any], window: slice) -> SizeAt:
+def size_at(
+    text: str,
+    bars: Bars,
+    values: dict[str, Any],
+    window: slice,
+    scale: np.ndarray | None = None,
+) -> SizeAt:
     """The ``SizeAt`` of a checked size text under ``values``: its ``equity``-free parts
     computed on ``bars`` (the signal history: bar t's value uses bars <= t only) and cut to
-    ``window``, the bars the run trades."""
+    ``window``, the bars the run trades; ``scale`` (one per window bar) multiplies it."""
     tree = compile_size(text).tree
     batch = _Batch(bars, [values], {}, {})
     parts = {}
     for leaf in leaves(tree):
         line = np.asarray(batch.value(leaf)[0][0], dtype=np.float64)
         parts[leaf] = line[window] if line.shape[0] == len(bars) else line
-    return SizeAt(tree, parts)
+    return SizeAt(tree, parts, scale)

@@ -187,13 +187,19 @@ def position_exits_in_window(
 def size_in_window(frame: MarketWindow, size_expr: dict | None):
     """The request's size series on the window's bars (``rules.size_expr.SizeAt``, the
     engine's ``size``), its ``equity``-free parts computed on the signal history as the
-    signals are; None without a ``size_expr``."""
+    signals are; None without a ``size_expr``. With a price adjustment a size in
+    ``shares`` counts the adjusted series' shares, so it is turned into the shares traded
+    on its bar (times the bar's adjustment factor: 100 shares after a later 4:1 split are
+    25 before it)."""
     if size_expr is None:
         return None
     from rules.size_expr import size_at
 
     history, window = frame.signal_history()
-    return size_at(size_expr["expr"], history, size_expr["params"], window)
+    scale = None
+    if size_expr["unit"] == "shares" and frame.price_factor is not None:
+        scale = frame.price_factor[frame.signal_start :][window]
+    return size_at(size_expr["expr"], history, size_expr["params"], window, scale)
 
 
 def overlays_in_window(frame: MarketWindow, rule_type: str, params: dict) -> dict[str, np.ndarray]:

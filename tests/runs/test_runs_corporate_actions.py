@@ -175,3 +175,17 @@ def test_a_position_aware_exit_reads_its_returns_across_a_split(folder, monkeypa
     assert exits == [(t["entry_timestamp"], t["exit_timestamp"]) for t in plain.trades]
     split_day = "2021-03-29"
     assert any(entry < split_day < exit_ for entry, exit_ in exits)
+
+
+def test_a_size_in_shares_on_adjusted_prices_buys_the_traded_shares_of_its_day(folder, monkeypatch):
+    """With ``price_adjustment`` a size in shares counts the adjusted series' shares: 100
+    shares before EVTS's 2:1 split are 50 as traded then (100 after it), so the run buys
+    what the same size buys on TESTCO, its prices as adjusted, and its trades match."""
+    monkeypatch.setenv("DATA_DIR", str(folder))
+    body = {**BODY, "size_expr": {"expr": "100", "unit": "shares"}}
+    with_split = execute(parse_request(body))
+    plain = execute(parse_request({**body, "ticker": TICKER, "price_adjustment": None}))
+    before = [b for b in with_split.signals["buys"] if b["timestamp"][:10] < "2021-03-29"]
+    assert before and all(b["size"] == 50 for b in before)
+    sizes = [(t["entry_timestamp"], t["exit_timestamp"], t["size"]) for t in with_split.trades]
+    assert sizes == [(t["entry_timestamp"], t["exit_timestamp"], t["size"]) for t in plain.trades]
