@@ -29,8 +29,10 @@ def _owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _forget(key: int) -> None:
-    _ATTACHED.pop(key, None)
+def _forget(key: int, attached: dict = _ATTACHED) -> None:
+    """Drop ``key``'s entry once its array is gone (the table bound at definition: at
+    interpreter exit the module's globals may already be None)."""
+    attached.pop(key, None)
 
 
 def attach(bars: Bars, others: Mapping[str, Bars]) -> None:
