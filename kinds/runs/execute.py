@@ -64,7 +64,8 @@ def load_market_data(
     unknown ticker).
     """
     try:
-        history = data.load_history(request.ticker, request.start, request.end, data_dir)
+        catalog = data.load_catalog(data_dir, skip_invalid=True)  # once, for the refs too
+        history = data.load_history(request.ticker, request.start, request.end, data_dir, catalog)
     except data.UnknownTickerError as exc:
         raise RequestError("ticker", str(exc)) from None
     except data.DataQualityError as exc:
@@ -84,7 +85,7 @@ def load_market_data(
         )
     if request.price_adjustment is not None:
         history = history.with_adjustment(request.price_adjustment)
-    return attach_references(request, history, data_dir)
+    return attach_references(request, history, data_dir, catalog)
 
 
 def _actions(market: data.History) -> CorporateActions | None:

@@ -46,10 +46,14 @@ def run_data_hash(own: str, others: dict[str, str]) -> str:
 
 
 def attach_references(
-    request: RunRequest, history: data.History, data_dir: Path | None
+    request: RunRequest,
+    history: data.History,
+    data_dir: Path | None,
+    catalog: data.Catalog | None = None,
 ) -> data.History:
     """``history`` with the request's referenced tickers attached to its bars and folded
-    into its ``data_hash`` (``history`` itself when the rule reads no other ticker).
+    into its ``data_hash`` (``history`` itself when the rule reads no other ticker);
+    ``catalog``: the one ``data_dir`` holds, already loaded.
 
     :raise RequestError: naming ``params.entry`` or ``params.exit`` for a ticker that is
         unknown or whose file fails its checks.
@@ -59,7 +63,8 @@ def attach_references(
         return history
     from rules.expr.market import attach
 
-    catalog = data.load_catalog(data_dir, skip_invalid=True)
+    if catalog is None:
+        catalog = data.load_catalog(data_dir, skip_invalid=True)
     loaded: dict[str, data.History] = {}
     for side, ticker in wanted:
         field = f"params.{side}"
