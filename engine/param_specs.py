@@ -117,6 +117,8 @@ REQUEST_NUMBERS = (
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     *COST_SPECS,
+    MAX_ENTRIES,
+    EXIT_FRACTION,
 )
 """The numeric fields of a run request, in the request's order."""
 
