@@ -1,8 +1,9 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops, a borrow fee, position-aware exits or corporate actions), so a run
-inside a sweep and the same run on its own give bit-for-bit equal numbers.
+walk per run with stops, a borrow fee, position-aware exits or corporate actions; the units
+walk of ``engine._scaling`` when ``max_entries`` or ``exit_fraction`` is set), so a run inside
+a sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
@@ -175,6 +176,11 @@ def run(
     ``actions`` (``engine.corporate.CorporateActions``): the splits, dividends and delisting
     acting on the position (docs/execution.md, "Corporate actions on a position"); the
     result then lists those that met it (``EngineResult.applied``).
+
+    With ``params.max_entries`` above 1 or ``params.exit_fraction`` below 1 the long is
+    built of units, each its own trade (docs/execution.md, "Scaling in and out"); a
+    ``position_exit``, ``size`` or ``actions`` that can meet the position is then refused
+    (``EngineParamError`` naming the field).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)

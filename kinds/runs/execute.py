@@ -167,6 +167,17 @@ def check_scaling_actions(params: TradingParams, actions: CorporateActions | Non
         raise RequestError(params.scaling_field(), SCALING_REFUSED)
 
 
+def check_scaling_data(request: RunRequest, market: data.History) -> None:
+    """``check_scaling_actions`` on the request's data, before a Job is queued (the web's
+    check: a 400 rather than a failed run).
+
+    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
+    """
+    params = request.trading_params(market.bars_per_year)
+    if params.scales:
+        check_scaling_actions(params, _actions(market))
+
+
 def signals_in_window(
     frame: MarketWindow, rule_type: str, params_list: list[dict], cache: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

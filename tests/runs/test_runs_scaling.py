@@ -91,3 +91,24 @@ def test_corporate_actions_meeting_the_position_are_refused_naming_the_field():
     with pytest.raises(RequestError) as caught:
         check_scaling_actions(TradingParams(exit_fraction=0.5), actions)
     assert caught.value.field == "exit_fraction"
+
+
+def test_a_ticker_whose_window_holds_events_is_refused_naming_the_field(tmp_path):
+    """EVTS (a split and dividends in the window): the run's data check and the run itself
+    refuse scaling with the field; the same request on TESTCO (no events) runs."""
+    from kinds.runs.execute import check_scaling_data, load_market_data
+    from tests.runs.test_runs_corporate_actions import BODY as EVENTS_BODY
+    from tests.runs.test_runs_corporate_actions import _with_events
+    from tests.web.support import TICKER, write_data_dir
+
+    folder = _with_events(write_data_dir(tmp_path / "data"))
+    body = {**EVENTS_BODY, "max_entries": 2}
+    request = parse_request(body)
+    with pytest.raises(RequestError) as caught:
+        check_scaling_data(request, load_market_data(request, folder))
+    assert (caught.value.field, caught.value.message) == ("max_entries", SCALING_REFUSED)
+    with pytest.raises(RequestError):
+        execute(request, folder)
+    plain = parse_request({**body, "ticker": TICKER, "price_adjustment": None})
+    check_scaling_data(plain, load_market_data(plain, folder))
+    assert execute(plain, folder).metrics["num_trades"] > 0
