@@ -44,6 +44,10 @@ def trade_table(
     (``engine.corporate.adjust_trades``); closed by a delisting, its reason is
     ``delisted``."""
     close = bars.close
+    if events.units is not None:  # scaling in and out: a trade per unit (engine._scaling)
+        from engine._scaling import unit_trades
+
+        return unit_trades(events.units[0], close, params)
     costs = _simulate._Costs.of(params)
     first, last = int(events.offsets[0]), int(events.offsets[1])
     bar = events.bar[first:last]

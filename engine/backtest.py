@@ -1,8 +1,9 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops, a borrow fee, position-aware exits or corporate actions), so a run
-inside a sweep and the same run on its own give bit-for-bit equal numbers.
+walk per run with stops, a borrow fee, position-aware exits or corporate actions; the units
+walk of ``engine._scaling`` when ``max_entries`` or ``exit_fraction`` is set), so a run inside
+a sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine import _simulate, compiled
+from engine import _scaling, _simulate, compiled
 from engine._simulate import PositionExit, Sizer
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
 from engine.corporate import CorporateActions
-from engine.params import TradingParams
+from engine.param_specs import SCALING_REFUSED
+from engine.params import EngineParamError, TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
 BATCH_ROWS = 64
@@ -98,6 +100,10 @@ def _events(
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
 ):
+    if params.scales:
+        if position_exits is not None or sizes is not None or actions is not None:
+            raise EngineParamError(params.scaling_field(), SCALING_REFUSED)
+        return _scaling.scale_events(entries, exits, bars.open, params)
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -170,6 +176,11 @@ def run(
     ``actions`` (``engine.corporate.CorporateActions``): the splits, dividends and delisting
     acting on the position (docs/execution.md, "Corporate actions on a position"); the
     result then lists those that met it (``EngineResult.applied``).
+
+    With ``params.max_entries`` above 1 or ``params.exit_fraction`` below 1 the long is
+    built of units, each its own trade (docs/execution.md, "Scaling in and out"); a
+    ``position_exit``, ``size`` or ``actions`` that can meet the position is then refused
+    (``EngineParamError`` naming the field).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
@@ -255,8 +266,8 @@ def run_batch(
         if not walked and _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
-        if params.has_stops or params.size_unit is not None or keep_equity:
-            raise ValueError("one_pass takes no stops nor size series and keeps no equity")
+        if params.has_stops or params.size_unit is not None or params.scales or keep_equity:
+            raise ValueError("one_pass takes no stops, size series nor scaling and keeps no equity")
         return _one_pass(bars, entries, exits, params, block_edges)
     n_runs = entries.shape[0]
     if params.has_orders:

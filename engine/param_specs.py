@@ -82,6 +82,21 @@ FEE_MAX_BELOW_MIN = "must be at least fee_min"
 BORROW_RATE = NumberSpec(
     "borrow_rate", None, "must be from 0 to 1 (an annual fraction: 0.03 = 3% a year)", ge=0, lt=1
 )
+MAX_ENTRIES = NumberSpec(
+    "max_entries", 1, "must be a whole number from 1 to 100 (units held at once)", ge=1, le=100
+)
+EXIT_FRACTION = NumberSpec(
+    "exit_fraction",
+    1.0,
+    "must be greater than 0 and at most 1 (the part of each unit sold)",
+    gt=0,
+    le=1,
+)
+SCALING_REFUSED = (
+    "scaling in and out (max_entries above 1, exit_fraction below 1) takes direction "
+    "longonly, market entries and no stops, position-aware exit, size_expr or corporate actions"
+)
+"""What a refused combination gets (docs/execution.md, "Scaling in and out")."""
 BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0)
 """Not a request field: the ticker's catalog entry gives it (``TradingParams.bars_per_year``)."""
 
@@ -102,6 +117,8 @@ REQUEST_NUMBERS = (
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     *COST_SPECS,
+    MAX_ENTRIES,
+    EXIT_FRACTION,
 )
 """The numeric fields of a run request, in the request's order."""
 

@@ -14,12 +14,15 @@ from engine.param_specs import (
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
     ENTRY_ORDER_TYPES,
+    EXIT_FRACTION,
     FEE_MAX,
     FEE_MAX_BELOW_MIN,
     FEE_RATE,
     INITIAL_CAPITAL,
+    MAX_ENTRIES,
     PERCENT_MESSAGE,
     POSITION_SIZE,
+    SCALING_REFUSED,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
@@ -90,6 +93,15 @@ class TradingParams:
     max_size: float | None = None
     """The cap of the size series (a fraction at most 1, or shares); ``None``: 1 for a
     fraction, none for shares."""
+    max_entries: int = 1
+    """The most units a long holds at once (docs/execution.md, "Scaling in and out")."""
+    exit_fraction: float = 1.0
+    """The part of each unit an exit signal sells (1: the whole position)."""
+
+    @property
+    def scales(self) -> bool:
+        """Whether the run scales in or out (the units walk, ``engine._scaling``)."""
+        return self.max_entries != 1 or self.exit_fraction != 1.0
 
     @property
     def annual_bars(self) -> float:
@@ -163,6 +175,7 @@ class TradingParams:
             if getattr(self, spec.name) is not None:
                 check(spec)
         self._check_size()
+        self._check_scaling()
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise EngineParamError(FEE_MAX.name, FEE_MAX_BELOW_MIN)
         if self.close_at_end not in (None, True, False):
@@ -173,6 +186,32 @@ class TradingParams:
         for name in (*STOP_FIELDS, *COST_FIELDS, "bars_per_year"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))
+
+    def scaling_field(self) -> str:
+        """The field a refused scaling combination is reported on: ``max_entries`` when it
+        is above 1, else ``exit_fraction``."""
+        return "max_entries" if self.max_entries != 1 else "exit_fraction"
+
+    def _check_scaling(self) -> None:
+        """``max_entries`` a whole number in its domain, ``exit_fraction`` in (0, 1]; when
+        either is not its default: long only, market entries, no stops, no size series."""
+        count = self.max_entries
+        if isinstance(count, bool) or not isinstance(count, int) or not MAX_ENTRIES.contains(count):
+            raise EngineParamError(MAX_ENTRIES.name, MAX_ENTRIES.message)
+        fraction = self.exit_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+            raise EngineParamError(EXIT_FRACTION.name, "must be a number")
+        if not (math.isfinite(fraction) and EXIT_FRACTION.contains(fraction)):
+            raise EngineParamError(EXIT_FRACTION.name, EXIT_FRACTION.message)
+        object.__setattr__(self, "exit_fraction", float(fraction))
+        refused = (
+            self.direction != "longonly"
+            or self.has_orders
+            or self.has_stops
+            or self.size_unit is not None
+        )
+        if self.scales and refused:
+            raise EngineParamError(self.scaling_field(), SCALING_REFUSED)
 
     def _check_size(self) -> None:
         """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a

@@ -34,6 +34,7 @@ from engine.param_specs import (
     DEFAULT_SIZE_TYPE,
     DIRECTIONS,
     ENTRY_ORDER_TYPES,
+    EXIT_FRACTION,
     FEE_FIXED,
     FEE_MAX,
     FEE_MAX_BELOW_MIN,
@@ -41,10 +42,12 @@ from engine.param_specs import (
     FEE_PER_SHARE,
     FEE_RATE,
     INITIAL_CAPITAL,
+    MAX_ENTRIES,
     PERCENT_MAX,
     PERCENT_MESSAGE,
     POSITION_SIZE,
     REQUEST_NUMBERS,
+    SCALING_REFUSED,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
@@ -289,6 +292,16 @@ class RunRequestBody(BaseModel):
         description="the position size as an expression on the signal bar; null = "
         "position_size and size_type",
     )
+    max_entries: Annotated[int, Field(strict=True, **MAX_ENTRIES.bounds())] = Field(
+        MAX_ENTRIES.default,
+        description="the most units a long holds at once: each entry signal bar while long "
+        "adds one at the next open (longonly, market entries, no stops)",
+    )
+    exit_fraction: bounded(EXIT_FRACTION) = Field(  # type: ignore[valid-type]
+        EXIT_FRACTION.default,
+        description="the part of each unit an exit signal sells, max(1, round(shares x f)); "
+        "1 = the whole position",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -311,6 +324,24 @@ class RunRequestBody(BaseModel):
     def _fee_max_at_least_fee_min(self) -> RunRequestBody:
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
+        return self
+
+    @model_validator(mode="after")
+    def _scaling_alone(self) -> RunRequestBody:
+        """Scaling in and out takes longonly market entries without stops or size_expr
+        (docs/execution.md, "Scaling in and out")."""
+        if self.max_entries == 1 and self.exit_fraction == 1:
+            return self
+        order = self.entry_order
+        stops = (self.stop_loss_pct, self.take_profit_pct, self.trailing_stop_pct)
+        if (
+            self.direction != "longonly"
+            or (order is not None and order.type != "market")
+            or any(stop is not None for stop in stops)
+            or self.size_expr is not None
+        ):
+            field = "max_entries" if self.max_entries != 1 else "exit_fraction"
+            raise PydanticCustomError(f"scaling_refused_{field}", SCALING_REFUSED)
         return self
 
     @model_validator(mode="after")
@@ -399,6 +430,8 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
     if kind == "size_fraction_cap":
         return "size_expr.max_size", SIZE_FRACTION_CAP
+    if kind.startswith("scaling_refused_"):
+        return kind.removeprefix("scaling_refused_"), SCALING_REFUSED
     field = str(error["loc"][0])
     if field == "entry_order" and kind != "extra_forbidden":
         return _entry_order_error(error)

@@ -46,6 +46,7 @@ from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
 from kinds.runs.execute import (
     MarketWindow,
+    check_scaling_actions,
     entry_prices_in_window,
     position_exits_in_window,
     signals_in_window,
@@ -78,6 +79,7 @@ def evaluate(
     returns (when the window has at least 2 returns per block)."""
     cache = {} if cache is None else cache
     base = request.trading_params(frame.bars_per_year)
+    check_scaling_actions(base, frame.actions)
     if blocks and len(frame.bars) - 1 < MIN_BARS_PER_BLOCK * blocks:
         blocks = 0
     size = size_in_window(frame, request.size_expr)
@@ -243,13 +245,15 @@ def _crossing(frame: MarketWindow, rule_type: str, params_list: list[dict], cach
 def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> bool:
     """Whether the combinations run as the engine's compiled one-pass evaluation: the same
     numbers bit for bit, and chosen when the work pays for loading the kernels, without
-    swept or set stops, entry orders or corporate actions in the window (walked bar by bar) and
+    swept or set stops, entry orders, scaling or corporate actions in the window (walked bar by
+    bar) and
     without registered curve metrics
     (they take each combination's whole equity curve, which one pass does not keep), on
     finite prices (the numpy path carries a NaN through; the kernel takes none)."""
     return (
         not trading.has_stops
         and trading.size_unit is None
+        and not trading.scales
         and not trading.has_orders
         and frame.actions is None
         and not curve_functions()

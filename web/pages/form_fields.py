@@ -22,12 +22,14 @@ from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
 from engine.param_specs import (
     BORROW_RATE,
+    EXIT_FRACTION,
     FEE_FIXED,
     FEE_MAX,
     FEE_MIN,
     FEE_PER_SHARE,
     FEE_RATE,
     INITIAL_CAPITAL,
+    MAX_ENTRIES,
     PERCENT_MAX,
     POSITION_SIZE,
     SLIPPAGE_BPS,
@@ -129,6 +131,18 @@ TRADING_FIELDS = (
         BORROW_RATE,
         "Borrow rate",
         "Annual fee on a short's value, per bar held: 0.03 = 3% (0 to < 1); empty = none.",
+    ),
+    _number(
+        MAX_ENTRIES,
+        "Max entries",
+        "Units a long holds at once: each entry bar while long adds one (1 to 100; long "
+        "only, market entries, no stops).",
+        step="1",
+    ),
+    _number(
+        EXIT_FRACTION,
+        "Exit fraction",
+        "Part of each unit an exit sells: 1 = all, 0.5 = half (0 exclusive to 1).",
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
     FormField(

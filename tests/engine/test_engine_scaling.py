@@ -1,0 +1,134 @@
+"""Scaling in and out (docs/execution.md, "Scaling in and out"): hand-computed units and
+partial closes, the refused combinations, and a batch row equal to its run alone."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine import Bars, EngineParamError, TradingParams, run, run_batch
+
+OPENS = [10.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0]
+
+
+def _bars() -> Bars:
+    prices = np.array(OPENS)
+    return Bars(np.arange(10).astype("datetime64[D]"), prices, prices, prices, prices, np.ones(10))
+
+
+def _signals(entry_bars: list[int], exit_bars: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    entries, exits = np.zeros(10, dtype=bool), np.zeros(10, dtype=bool)
+    entries[entry_bars] = True
+    exits[exit_bars] = True
+    return entries, exits
+
+
+def _trades(result) -> list[tuple]:
+    return [
+        (t.entry_bar, t.exit_bar, t.size, t.entry_price, t.pnl, t.exit_reason)
+        for t in result.trades
+    ]
+
+
+def test_three_units_pyramided_on_entry_bars_then_closed_by_one_exit():
+    """Entries on bars 0-3 with max_entries 3: units of 1,000 at the opens of bars 1, 2, 3
+    (100, 90, 83 shares); the fourth entry bar adds none; the exit on bar 5 sells all at 15."""
+    entries, exits = _signals([0, 1, 2, 3], [5])
+    params = TradingParams(fee_rate=0.0, position_size=1000, max_entries=3)
+    result = run(_bars(), entries, exits, params)
+    assert _trades(result) == [
+        (1, 6, 100, 10.0, 500.0, "signal"),
+        (2, 6, 90, 11.0, 360.0, "signal"),
+        (3, 6, 83, 12.0, 249.0, "signal"),
+    ]
+    assert result.position.tolist() == [0, 100, 190, 273, 273, 273, 0, 0, 0, 0]
+    assert result.equity[-1] == 100_000 + 500 + 360 + 249
+    assert result.metrics["num_trades"] == 3
+
+
+def test_exit_fraction_one_half_twice_splits_the_unit_and_leaves_a_quarter_open():
+    """One unit of 100 shares at 10; exits on bars 3 and 5 sell round(100 × 0.5) = 50 at 13,
+    then round(50 × 0.5) = 25 at 15; 25 shares stay open, marked at the last close."""
+    entries, exits = _signals([0], [3, 5])
+    params = TradingParams(fee_rate=0.0, position_size=1000, exit_fraction=0.5)
+    result = run(_bars(), entries, exits, params)
+    assert _trades(result) == [
+        (1, 4, 50, 10.0, 150.0, "signal"),
+        (1, 6, 25, 10.0, 125.0, "signal"),
+        (1, 9, 25, 10.0, 200.0, "end"),
+    ]
+    assert result.trades[-1].is_open
+    assert result.position.tolist()[-1] == 25
+    assert result.equity[-1] == 100_000 - 1000 + 50 * 13 + 25 * 15 + 25 * 18
+
+
+def test_a_partial_close_sells_each_unit_rounding_halves_to_even_and_splits_the_entry_fee():
+    """Units of 100 and 90 shares, fraction 0.25: 25 and round(22.5) = 22 shares sold (as
+    backtesting.py's position.close(portion)); each part keeps its share of the entry fee."""
+    entries, exits = _signals([0, 1], [4])
+    params = TradingParams(fee_rate=0.001, position_size=1002, max_entries=2, exit_fraction=0.25)
+    result = run(_bars(), entries, exits, params)
+    sold = [(t.entry_bar, t.size) for t in result.trades if not t.is_open]
+    assert sold == [(1, 25), (2, 22)]
+    first = result.trades[0]
+    assert math.isclose(first.entry_fee, 25 * 10.0 * 0.001)
+    assert math.isclose(first.exit_fee, 25 * 14.0 * 0.001)
+
+
+def test_close_at_end_closes_every_unit_at_the_last_open():
+    entries, exits = _signals([0, 1], [])
+    params = TradingParams(fee_rate=0.0, position_size=1000, max_entries=2, close_at_end=True)
+    result = run(_bars(), entries, exits, params)
+    assert [(t.entry_bar, t.exit_bar, t.exit_reason) for t in result.trades] == [
+        (1, 9, "closed_at_end"),
+        (2, 9, "closed_at_end"),
+    ]
+    assert result.position[-1] == 0
+    assert result.equity[-1] == 100_000 + 100 * 8 + 90 * 7
+
+
+def test_default_fields_leave_a_run_unchanged():
+    entries, exits = _signals([0, 1, 2], [5])
+    plain = run(_bars(), entries, exits, TradingParams())
+    same = run(_bars(), entries, exits, TradingParams(max_entries=1, exit_fraction=1))
+    assert plain.equity.tobytes() == same.equity.tobytes()
+    assert _trades(plain) == _trades(same)
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"max_entries": 0}, "max_entries"),
+        ({"max_entries": 101}, "max_entries"),
+        ({"max_entries": 2.0}, "max_entries"),
+        ({"max_entries": True}, "max_entries"),
+        ({"exit_fraction": 0.0}, "exit_fraction"),
+        ({"exit_fraction": 1.5}, "exit_fraction"),
+        ({"exit_fraction": math.nan}, "exit_fraction"),
+        ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
+        ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
+        ({"max_entries": 2, "entry_type": "limit"}, "max_entries"),
+        ({"max_entries": 2, "stop_loss_pct": 5.0}, "max_entries"),
+        ({"exit_fraction": 0.5, "trailing_stop_pct": 5.0}, "exit_fraction"),
+        ({"max_entries": 3, "size_unit": "shares"}, "max_entries"),
+    ],
+)
+def test_bad_values_and_refused_combinations_name_the_field(values, field):
+    with pytest.raises(EngineParamError) as raised:
+        TradingParams(**values)
+    assert raised.value.field == field
+
+
+def test_a_batch_row_equals_its_run_alone_and_one_pass_refuses_scaling():
+    rng = np.random.default_rng(7)
+    entries, exits = rng.random((3, 10)) < 0.4, rng.random((3, 10)) < 0.3
+    params = TradingParams(fee_rate=0.001, position_size=3000, max_entries=3, exit_fraction=0.5)
+    batch = run_batch(_bars(), entries, exits, params, keep_equity=True)
+    for row in range(3):
+        alone = run(_bars(), entries[row], exits[row], params)
+        assert batch.equity[row].tobytes() == alone.equity.tobytes()
+        assert batch.metrics["num_trades"][row] == alone.metrics["num_trades"]
+    with pytest.raises(ValueError, match="scaling"):
+        run_batch(_bars(), entries, exits, params, one_pass=True)

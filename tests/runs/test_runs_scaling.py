@@ -1,0 +1,114 @@
+"""A run request that scales in and out (docs/execution.md, "Scaling in and out"): its
+fields reach the engine and the stored request, bad values and refused combinations are
+400s naming the field, and a request without them stores the bytes it always did."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import CorporateActions, TradingParams
+from engine.param_specs import EXIT_FRACTION, MAX_ENTRIES, SCALING_REFUSED
+from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.execute import check_scaling_actions, execute
+
+BODY = {
+    "ticker": "ACME",
+    "rule_type": "EXPR",
+    "params": {"entry": "close > sma(close, 20)", "exit": "close < sma(close, 10)"},
+    "start_date": "2016-01-01",
+    "end_date": "2019-06-30",
+    "charts": False,
+}
+
+
+def _error(**fields) -> RequestError:
+    with pytest.raises(RequestError) as caught:
+        parse_request({**BODY, **fields})
+    return caught.value
+
+
+def test_the_fields_reach_the_engine_and_the_stored_request_and_pile_up_units():
+    request = parse_request({**BODY, "max_entries": 3, "exit_fraction": 0.5})
+    params = request.trading_params()
+    assert (params.max_entries, params.exit_fraction) == (3, 0.5)
+    assert request.to_dict()["max_entries"] == 3
+    assert request.to_dict()["exit_fraction"] == 0.5
+    result = execute(request)
+    plain = execute(parse_request(BODY))
+    assert result.metrics["num_trades"] > plain.metrics["num_trades"]
+
+
+def test_a_request_without_them_stores_what_it_always_did():
+    stored = parse_request({**BODY, "max_entries": 1, "exit_fraction": 1}).to_dict()
+    assert "max_entries" not in stored and "exit_fraction" not in stored
+    assert stored == parse_request(BODY).to_dict() | {"run_id": stored["run_id"]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"max_entries": 0}, "max_entries", MAX_ENTRIES.message),
+        ({"max_entries": 101}, "max_entries", MAX_ENTRIES.message),
+        ({"max_entries": 2.5}, "max_entries", MAX_ENTRIES.message),
+        ({"max_entries": "3"}, "max_entries", MAX_ENTRIES.message),
+        ({"exit_fraction": 0}, "exit_fraction", EXIT_FRACTION.message),
+        ({"exit_fraction": 1.01}, "exit_fraction", EXIT_FRACTION.message),
+        ({"max_entries": 2, "direction": "longshort"}, "max_entries", SCALING_REFUSED),
+        ({"exit_fraction": 0.5, "stop_loss_pct": 5}, "exit_fraction", SCALING_REFUSED),
+        ({"max_entries": 2, "take_profit_pct": 5}, "max_entries", SCALING_REFUSED),
+        (
+            {"max_entries": 2, "entry_order": {"type": "on_close"}},
+            "max_entries",
+            SCALING_REFUSED,
+        ),
+        (
+            {"exit_fraction": 0.5, "size_expr": {"expr": "0.5", "unit": "fraction"}},
+            "exit_fraction",
+            SCALING_REFUSED,
+        ),
+        (
+            {"max_entries": 2, "params": {"entry": "close > open", "exit": "bars_held >= 5"}},
+            "max_entries",
+            SCALING_REFUSED,
+        ),
+    ],
+)
+def test_bad_values_and_refused_combinations_are_400s_naming_the_field(fields, field, message):
+    error = _error(**fields)
+    assert (error.field, error.message) == (field, message)
+
+
+def test_a_market_entry_order_and_a_stop_free_longonly_request_are_taken():
+    request = parse_request({**BODY, "max_entries": 2, "entry_order": {"type": "market"}})
+    assert request.trading_params().scales
+
+
+def test_corporate_actions_meeting_the_position_are_refused_naming_the_field():
+    actions = CorporateActions(np.array([1.0, 2.0, 1.0]), np.zeros(3))
+    assert actions.acts
+    check_scaling_actions(TradingParams(), actions)
+    with pytest.raises(RequestError) as caught:
+        check_scaling_actions(TradingParams(exit_fraction=0.5), actions)
+    assert caught.value.field == "exit_fraction"
+
+
+def test_a_ticker_whose_window_holds_events_is_refused_naming_the_field(tmp_path):
+    """EVTS (a split and dividends in the window): the run's data check and the run itself
+    refuse scaling with the field; the same request on TESTCO (no events) runs."""
+    from kinds.runs.execute import check_scaling_data, load_market_data
+    from tests.runs.test_runs_corporate_actions import BODY as EVENTS_BODY
+    from tests.runs.test_runs_corporate_actions import _with_events
+    from tests.web.support import TICKER, write_data_dir
+
+    folder = _with_events(write_data_dir(tmp_path / "data"))
+    body = {**EVENTS_BODY, "max_entries": 2}
+    request = parse_request(body)
+    with pytest.raises(RequestError) as caught:
+        check_scaling_data(request, load_market_data(request, folder))
+    assert (caught.value.field, caught.value.message) == ("max_entries", SCALING_REFUSED)
+    with pytest.raises(RequestError):
+        execute(request, folder)
+    plain = parse_request({**body, "ticker": TICKER, "price_adjustment": None})
+    check_scaling_data(plain, load_market_data(plain, folder))
+    assert execute(plain, folder).metrics["num_trades"] > 0

@@ -1,0 +1,77 @@
+"""A sweep that scales in and out (docs/execution.md, "Scaling in and out"): its points are
+walked as their runs are (never the one-pass kernel), so every stored combination equals
+the same run alone; a swept stop with scaling is refused naming the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.param_specs import SCALING_REFUSED
+from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.execute import execute
+from kinds.sweeps.contract import (
+    chunk_payload,
+    combo_run_request,
+    parse_chunk,
+    parse_sweep_request,
+    plan_chunks,
+)
+from kinds.sweeps.search_sweep import evaluate_chunk
+from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
+
+BODY = {
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "params": {"slow": 40},
+    "start_date": "2016-01-01",
+    "end_date": "2019-06-30",
+}
+
+
+def _same(a, b) -> bool:
+    return a == b or (a is None and b is None)
+
+
+@pytest.mark.parametrize(
+    "scaling",
+    [{"max_entries": 3}, {"exit_fraction": 0.5}, {"max_entries": 4, "exit_fraction": 0.3}],
+)
+def test_each_swept_point_equals_its_run_alone(scaling):
+    sweep = parse_sweep_request({**BODY, **scaling, "grid": {"fast": [3, 5, 10, 20]}})
+    assert sweep.base.trading_params().scales
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert {name: body[name] for name in scaling} == scaling
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS), row
+
+
+def test_a_scaled_point_differs_from_the_same_point_without_scaling():
+    rows = {}
+    for extra in ({}, {"max_entries": 3, "exit_fraction": 0.5}):
+        sweep = parse_sweep_request({**BODY, **extra, "grid": {"fast": [5]}})
+        (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+        (rows[bool(extra)],) = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert rows[True]["num_trades"] != rows[False]["num_trades"]
+
+
+def test_a_swept_stop_with_scaling_is_refused_naming_the_field():
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BODY, "max_entries": 2, "grid": {"stop_loss_pct": [2, 5]}})
+    assert (caught.value.field, caught.value.message) == ("max_entries", SCALING_REFUSED)
+
+
+def test_a_sweep_large_enough_for_the_one_pass_kernel_still_walks_a_scaling_request():
+    """The gate that sends a big sweep to the compiled one-pass evaluation (which knows
+    one position at a time) says no for a request that scales, yes for the same without."""
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.sweeps.evaluate import _one_pass
+
+    request = parse_request({**BODY, "max_entries": 2})
+    frame = market_window(load_market_data(request))
+    huge = 10**12
+    assert not _one_pass(frame, request.trading_params(), huge)
+    assert _one_pass(frame, parse_request(BODY).trading_params(), huge)
