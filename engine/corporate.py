@@ -129,6 +129,19 @@ class Applied:
         return len(self.bar)
 
 
+def split_holding(shares: float, ratio: float, price: float) -> tuple[float, float]:
+    """(the shares after a split of ``ratio``, the cash in lieu of their fraction at
+    ``price``) for a holding of ``shares`` (signed: a short's fraction is charged); the
+    product is taken to ``SHARE_TOLERANCE`` of a share.
+
+    >>> split_holding(-7.0, 1.5, 20.0)
+    (-10.0, -10.0)
+    """
+    held = abs(shares) * ratio
+    whole = float(math.floor(held + SHARE_TOLERANCE))
+    return math.copysign(whole, shares), math.copysign(max(held - whole, 0.0), shares) * price
+
+
 class Ledger:
     """One run's events during the walk: ``at_open`` and ``at_close`` are called at every
     bar and return the cash and shares after the events acting there."""
@@ -153,10 +166,7 @@ class Ledger:
             return cash, shares
         ratio = self.split[bar]
         if ratio != 1.0:
-            held = abs(shares)
-            whole = float(math.floor(held * ratio + SHARE_TOLERANCE))
-            after = math.copysign(whole, shares)
-            in_lieu = math.copysign(max(held * ratio - whole, 0.0), shares) * self.opens[bar]
+            after, in_lieu = split_holding(shares, ratio, self.opens[bar])
             cash += in_lieu
             self.log.add(self.run, bar, SPLIT, ratio, shares, after, in_lieu, self.opens[bar])
             shares = after

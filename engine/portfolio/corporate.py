@@ -10,12 +10,11 @@ ex-bar's open, a short charged its dividends). Semantics in docs/execution.md,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.corporate import DIVIDEND, KINDS, SHARE_TOLERANCE, SPLIT
+from engine.corporate import DIVIDEND, KINDS, SPLIT, split_holding
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,10 +101,8 @@ def at_open(shares: int, ratio: float, dividend: float, price: float) -> tuple[i
     """
     in_lieu = 0.0
     if ratio != 1.0 and shares:
-        held = abs(shares) * ratio
-        whole = math.floor(held + SHARE_TOLERANCE)
-        in_lieu = math.copysign(max(held - whole, 0.0), shares) * price
-        shares = int(math.copysign(whole, shares))
+        after, in_lieu = split_holding(shares, ratio, price)
+        shares = int(after)
     return shares, in_lieu, shares * dividend
 
 
