@@ -44,7 +44,8 @@ def attach(bars: Bars, others: Mapping[str, Bars]) -> None:
     if known is not None and known[0]() is owner:
         known[1].update(others)
         return
-    _ATTACHED[key] = (weakref.ref(owner, lambda _, key=key: _forget(key)), dict(others))
+    forget = _forget  # bound now: at interpreter exit the module's globals may be None
+    _ATTACHED[key] = (weakref.ref(owner, lambda _, key=key: forget(key)), dict(others))
 
 
 def others_of(bars: Bars) -> Mapping[str, Bars]:
