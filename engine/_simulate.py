@@ -575,7 +575,9 @@ def stop_events(
         raise ValueError("a size series goes with params.size_unit, and only with it")
     if sizes is not None and close is None:
         raise ValueError("a size series needs the closes (its equity)")
-    closes_all = close.tolist() if sizes is not None else []
+    closes_all: list[float] = []  # what a size series reads its equity at
+    if sizes is not None:
+        closes_all = closes if closes is not None else close.tolist()
     for i, sides in enumerate(signal.tolist()):
         before = len(rows)
         held = None

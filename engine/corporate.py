@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,6 +58,12 @@ class CorporateActions:
     split: np.ndarray
     dividend: np.ndarray
     delisting: float | None = None
+
+    @cached_property
+    def columns(self) -> tuple[list[float], list[float]]:
+        """``split`` and ``dividend`` as Python floats, what a walk reads bar by bar: made
+        once for all the runs of a batch."""
+        return self.split.tolist(), self.dividend.tolist()
 
     @property
     def acts(self) -> bool:
@@ -150,8 +157,7 @@ class Ledger:
         self, run: int, actions: CorporateActions, opens: list[float], log: Applied
     ) -> None:
         self.run = run
-        self.split = actions.split.tolist()
-        self.dividend = actions.dividend.tolist()
+        self.split, self.dividend = actions.columns
         self.delisting = actions.delisting
         self.opens = opens
         self.last = len(self.split) - 1
