@@ -1,6 +1,7 @@
 """Helpers shared by the sweep and walk-forward tests (no tests here): an app on a fresh SQLite
-schema with its own queue, the chunk messages waiting on that app's sweep queue, and a chunk
-evaluated and stored in-process the way a consumer does it."""
+schema with its own queue, the chunk messages waiting on that app's sweep queue, a chunk
+evaluated and stored in-process the way a consumer does it, and the check that a stored row
+holds its combination's run alone."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from kinds.sweeps.contract import parse_chunk
 from kinds.sweeps.search_sweep import evaluate_chunk
 from kinds.sweeps.store import mark_chunk_running, store_chunk_results
+from metrics import SWEEP_METRIC_KEYS
 from store.db import create_schema, make_engine, make_sessionmaker
 from web import create_app
 from work.queue import backtest_queue
@@ -72,3 +74,9 @@ def compute_queued_chunks(app: Flask) -> int:
             assert execution.store(session)
     queue.empty()
     return len(payloads)
+
+
+def holds_its_run(row: dict, metrics: dict) -> bool:
+    """Whether a sweep's stored ``row`` has exactly the metrics (``SWEEP_METRIC_KEYS``) of
+    its combination's run alone (``metrics``; None where both have none)."""
+    return all(row[name] == metrics[name] for name in SWEEP_METRIC_KEYS)

@@ -21,6 +21,7 @@ from kinds.sweeps.contract import (
 from kinds.sweeps.evaluate import evaluate
 from kinds.sweeps.search_sweep import evaluate_chunk
 from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
+from tests.sweeps.support import holds_its_run
 
 SWEEPS = [
     pytest.param(
@@ -167,10 +168,6 @@ SWEEPS = [
 ]
 
 
-def _same(a, b) -> bool:
-    return a == b or (a is None and b is None)
-
-
 @pytest.mark.parametrize("one_pass", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("fields", SWEEPS)
 def test_stored_metrics_equal_a_single_run_bit_for_bit(fields, one_pass, monkeypatch):
@@ -202,7 +199,7 @@ def test_stored_metrics_equal_a_single_run_bit_for_bit(fields, one_pass, monkeyp
             )
             metrics = execute(run).metrics
             for name in SWEEP_METRICS:
-                assert _same(row[name], metrics[name]), (name, row[name], metrics[name], row)
+                assert row[name] == metrics[name], (name, row[name], metrics[name], row)
             checked += 1
     assert checked >= 6
 
@@ -272,7 +269,7 @@ def test_a_sweep_over_stop_loss_pct_changes_the_results_and_matches_single_runs(
         body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         assert body.get("stop_loss_pct") == row["params"]["stop_loss_pct"]
         metrics = execute(parse_request({**body, "charts": False})).metrics
-        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS)
+        assert holds_its_run(row, metrics)
 
 
 def test_a_sweep_over_an_entry_order_s_name_changes_the_results_and_matches_single_runs():
@@ -299,7 +296,7 @@ def test_a_sweep_over_an_entry_order_s_name_changes_the_results_and_matches_sing
         body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         assert body["entry_order"]["params"] == {"k": row["params"]["entry_order.k"]}
         metrics = execute(parse_request({**body, "charts": False})).metrics
-        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS)
+        assert holds_its_run(row, metrics)
 
 
 def test_a_grid_entry_of_an_entry_order_must_name_one_of_its_names():

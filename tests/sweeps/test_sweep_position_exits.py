@@ -18,7 +18,7 @@ from kinds.sweeps.contract import (
     plan_chunks,
 )
 from kinds.sweeps.search_sweep import evaluate_chunk
-from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
+from tests.sweeps.support import holds_its_run
 
 PARAMS = {
     "entry": "crossover(close, sma(close, 20))",
@@ -27,10 +27,6 @@ PARAMS = {
     "n": 10,
     "k": 8,
 }
-
-
-def _same(a, b) -> bool:
-    return a == b or (a is None and b is None)
 
 
 @pytest.mark.parametrize("one_pass", [False, True], ids=["numpy", "compiled"])
@@ -60,7 +56,7 @@ def test_each_swept_point_equals_the_run_alone(trading, one_pass, monkeypatch):
         for row in rows:
             body = combo_run_request(stored, chunk.ticker, row["params"])
             metrics = execute(parse_request({**body, "charts": False})).metrics
-            assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS), row
+            assert holds_its_run(row, metrics), row
             returns.add(row["total_return_pct"])
     assert len(returns) > 4
 
@@ -94,6 +90,6 @@ def test_a_swept_point_of_a_limit_entry_with_a_time_exit_and_an_atr_size_equals_
         assert body["size_expr"]["params"] == {"risk": row["params"]["size_expr.risk"]}
         assert body["params"]["n"] == row["params"]["n"]
         metrics = execute(parse_request({**body, "charts": False})).metrics
-        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS), row
+        assert holds_its_run(row, metrics), row
         returns.add(row["total_return_pct"])
     assert len(returns) == 6

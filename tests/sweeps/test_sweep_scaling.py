@@ -17,7 +17,7 @@ from kinds.sweeps.contract import (
     plan_chunks,
 )
 from kinds.sweeps.search_sweep import evaluate_chunk
-from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
+from tests.sweeps.support import holds_its_run
 
 BODY = {
     "ticker": "ACME",
@@ -26,10 +26,6 @@ BODY = {
     "start_date": "2016-01-01",
     "end_date": "2019-06-30",
 }
-
-
-def _same(a, b) -> bool:
-    return a == b or (a is None and b is None)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +42,7 @@ def test_each_swept_point_equals_its_run_alone(scaling):
         body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         assert {name: body[name] for name in scaling} == scaling
         metrics = execute(parse_request({**body, "charts": False})).metrics
-        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS), row
+        assert holds_its_run(row, metrics), row
 
 
 def test_a_scaled_point_differs_from_the_same_point_without_scaling():

@@ -17,7 +17,7 @@ from kinds.sweeps.contract import (
     plan_chunks,
 )
 from kinds.sweeps.search_sweep import evaluate_chunk
-from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
+from tests.sweeps.support import holds_its_run
 
 BODY = {
     "ticker": "ACME",
@@ -27,10 +27,6 @@ BODY = {
     "end_date": "2019-06-30",
     "size_expr": {"expr": "$risk * equity / (2 * atr(14))", "unit": "shares"},
 }
-
-
-def _same(a, b) -> bool:
-    return a == b or (a is None and b is None)
 
 
 @pytest.mark.parametrize(
@@ -50,7 +46,7 @@ def test_each_combination_of_a_swept_risk_equals_its_run_alone(extra):
         body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         assert body["size_expr"]["params"] == {"risk": row["params"]["size_expr.risk"]}
         metrics = execute(parse_request({**body, "charts": False})).metrics
-        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS), row
+        assert holds_its_run(row, metrics), row
 
 
 def test_a_fixed_size_expr_applies_to_every_combination():
@@ -60,7 +56,7 @@ def test_a_fixed_size_expr_applies_to_every_combination():
     for row in evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows:
         body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         metrics = execute(parse_request({**body, "charts": False})).metrics
-        assert all(_same(row[name], metrics[name]) for name in SWEEP_METRICS)
+        assert holds_its_run(row, metrics)
 
 
 def test_a_grid_name_the_size_expr_lacks_is_refused_naming_it():
