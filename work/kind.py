@@ -151,24 +151,24 @@ class WorkKind:
     (``web.submit``, ``work.fair``).
 
     **Its contract with users** (optional; docs/work-kinds.md). ``noun`` is the singular of
-    ``resource`` ("run", "sweep"): its request's JSON Schema is ``GET /api/schema/<noun>``
-    and its checks without submitting ``POST /api/schema/<noun>/validate``; ``resource_id``
-    the field naming a submitted thing in answers and URLs (default ``id_field``: a sweep is
-    named by ``sweep_id``, its chunks by ``chunk_id``). ``schema`` and ``validate`` are the
-    ``module:attribute`` of the functions behind those two routes (``() -> dict``;
-    ``(body) -> object`` raising ``RequestError`` or a 400 ``ApiError``), named as text so a
-    Job never imports the web (``validate`` defaults to ``web.api.<resource>:check_request``
-    for a kind with a ``noun`` and no ``request`` model). A kind whose ``request`` names its
-    pydantic request model (``module:attribute``, a Job never loads it) gets its whole API
-    from this declaration (``web.kind_rows``, ``web.api.kind``): ``POST /api/<resource>``
-    (validate, record PENDING owned by the caller, queue), ``GET /api/<resource>`` (the
-    viewer's own and shared items), ``GET /api/<resource>/<id>`` (its status, request and the
-    ``result_columns`` of its row; another user's is a 404), ``PATCH /api/<resource>/<id>``
-    (``{"shared": bool}``), the schema and validation routes from the model, and with a
-    ``page`` (``module:attribute`` of a Jinja template's text extending
-    ``dashboard/base.html``) the page ``/<resource>`` listing them, linked in the
-    navigation bar as ``label`` (default the resource, capitalised). Its table then also has
-    ``created_by`` and ``shared`` (``store.work_item_columns.kind_table_columns``).
+    ``resource`` ("run", "sweep"): its request's JSON Schema is ``GET /api/schema/<noun>`` and
+    its checks without submitting ``POST /api/schema/<noun>/validate``; ``resource_id`` the
+    field naming a submitted thing in answers and URLs (default ``<noun>_id``, else
+    ``id_field``: a sweep is named by ``sweep_id``, its chunks by ``chunk_id``). ``schema`` and
+    ``validate`` are the ``module:attribute`` of the functions behind those two routes (``() ->
+    dict``; ``(body) -> object`` raising ``RequestError`` or a 400 ``ApiError``), named as text
+    so a Job never imports the web (``validate`` defaults to
+    ``web.api.<resource>:check_request`` for a kind with a ``noun`` and no ``request`` model). A
+    kind whose ``request`` names its pydantic request model (``module:attribute``, a Job never
+    loads it) gets its whole API from this declaration (``web.kind_rows``, ``web.api.kind``):
+    ``POST /api/<resource>`` (validate, record PENDING owned by the caller, queue), ``GET
+    /api/<resource>`` (the viewer's own and shared items), ``GET /api/<resource>/<id>`` (its
+    status, request and the ``result_columns`` of its row; another user's is a 404), ``PATCH
+    /api/<resource>/<id>`` (``{"shared": bool}``), the schema and validation routes from the
+    model, and with a ``page`` (``module:attribute`` of a Jinja template's text extending
+    ``dashboard/base.html``) the page ``/<resource>`` listing them, linked in the navigation bar
+    as ``label`` (default the resource, capitalised). Its table then also has ``created_by`` and
+    ``shared`` (``store.work_item_columns.kind_table_columns``).
 
     **How searches vary it** (optional): ``search`` is the ``module:attribute`` of its
     ``work.search.Search`` (an instance of its subclass, whose methods are the hooks: its
@@ -276,8 +276,10 @@ class WorkKind:
     @property
     def submitted_id(self) -> str:
         """The field naming a submitted thing of this kind (``resource_id``, else
-        ``id_field``)."""
-        return self.resource_id or self.id_field
+        ``<noun>_id``, else ``id_field``)."""
+        if self.resource_id is not None:
+            return self.resource_id
+        return self.id_field if self.noun is None else f"{self.noun}_id"
 
     @property
     def nav_label(self) -> str:

@@ -231,7 +231,6 @@ BATCH = WorkKind(
     finished=_finished,
     resource="studies",
     noun="study",
-    resource_id="study_id",
     telemetry={
         STUDIES_SUBMITTED: "Studies accepted by POST /api/studies.",
     },

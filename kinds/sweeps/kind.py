@@ -220,7 +220,6 @@ CHUNK = WorkKind(
     requeue_message=_requeue_message,
     resource="sweeps",
     noun="sweep",
-    resource_id="sweep_id",
     schema="web.api.sweeps:json_schema",
     telemetry={
         SWEEPS_SUBMITTED: "Sweeps accepted by POST /api/sweeps.",

@@ -153,7 +153,6 @@ FOLD = WorkKind(
     resource="walkforwards",
     blueprints=("web.api.walkforward", "web.pages.walkforward"),
     noun="walkforward",
-    resource_id="walkforward_id",
     validate="web.api.walkforward:check_request",
 )
 """The walk-forward fold kind."""
