@@ -20,9 +20,9 @@ ratios, the dividends and the cash in lieu in the PnL. Pure Python floats and nu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from engine._simulate import _Position
 
 SPLIT, DIVIDEND, DELISTING = 0, 1, 2
-"""Codes of ``Applied.kind`` (``KINDS`` holds their names)."""
+"""Codes of ``EventLog.kind`` (``KINDS`` holds their names)."""
 
 KINDS = ("split", "dividend", "delisting")
 """The event types, by code (the names of ``data.events``)."""
@@ -77,14 +77,15 @@ class CorporateActions:
 
 
 @dataclass
-class Applied:
-    """The events that met a position, as columns (one entry an event, in walk order):
-    ``run``, ``bar``, ``kind`` (``SPLIT``, ``DIVIDEND``, ``DELISTING``), ``value`` (ratio,
-    dividend or cash per share), signed ``before`` and ``after`` shares, ``cash`` (what it
-    moved: the dividend, the cash in lieu, the delisting's proceeds) and ``price`` (the
-    price a split's fraction was settled at: the ex-bar's open; 0 otherwise)."""
+class EventLog:
+    """The events that met positions, as columns (one entry an event, in the order they
+    acted): ``owner`` (whose position: a run's index, or a portfolio's asset), ``bar``,
+    ``kind`` (``SPLIT``, ``DIVIDEND``, ``DELISTING``), ``value`` (ratio, dividend or cash
+    per share), signed ``before`` and ``after`` shares, ``cash`` (what it moved: the
+    dividend, the cash in lieu, the delisting's proceeds) and ``price`` (the price a split's
+    fraction was settled at: the ex-bar's open; 0 otherwise)."""
 
-    run: list[int] = field(default_factory=list)
+    owner: list[int] = field(default_factory=list)
     bar: list[int] = field(default_factory=list)
     kind: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
@@ -94,46 +95,48 @@ class Applied:
     price: list[float] = field(default_factory=list)
 
     def add(self, *row: float) -> None:
-        """Log one event: (run, bar, kind, value, before, after, cash, price)."""
-        for column, value in zip(
-            (
-                self.run,
-                self.bar,
-                self.kind,
-                self.value,
-                self.before,
-                self.after,
-                self.cash,
-                self.price,
-            ),
-            row,
-            strict=True,
-        ):
+        """Log one event: (owner, bar, kind, value, before, after, cash, price)."""
+        for column, value in zip(self._columns(), row, strict=True):
             column.append(value)
 
-    def of_run(self, run: int, last_bar: int | None = None) -> Applied:
-        """The events of ``run`` up to ``last_bar`` (a bust bar: later ones never were)."""
-        keep = [
-            i
-            for i, (r, b) in enumerate(zip(self.run, self.bar, strict=True))
-            if r == run and (last_bar is None or b <= last_bar)
-        ]
-        out = Applied()
-        for i in keep:
-            out.add(
-                self.run[i],
-                self.bar[i],
-                self.kind[i],
-                self.value[i],
-                self.before[i],
-                self.after[i],
-                self.cash[i],
-                self.price[i],
-            )
+    def _columns(self) -> tuple[list, ...]:
+        return tuple(getattr(self, name) for name in _LOG_COLUMNS)
+
+    def where(self, keep: list[int]) -> Self:
+        """A log of the events at the indices ``keep``, in their order."""
+        out = type(self)()
+        for column, kept in zip(out._columns(), self._columns(), strict=True):
+            column.extend(kept[i] for i in keep)
         return out
+
+    def kind_names(self) -> list[str]:
+        """Each event's type name (``split``, ``dividend``, ``delisting``)."""
+        return [KINDS[kind] for kind in self.kind]
 
     def __len__(self) -> int:
         return len(self.bar)
+
+
+_LOG_COLUMNS = tuple(f.name for f in fields(EventLog))
+
+
+class Applied(EventLog):
+    """A run engine's log: ``owner`` is the run (``run``)."""
+
+    @property
+    def run(self) -> list[int]:
+        """Each event's run."""
+        return self.owner
+
+    def of_run(self, run: int, last_bar: int | None = None) -> Applied:
+        """The events of ``run`` up to ``last_bar`` (a bust bar: later ones never were)."""
+        return self.where(
+            [
+                i
+                for i, (r, b) in enumerate(zip(self.owner, self.bar, strict=True))
+                if r == run and (last_bar is None or b <= last_bar)
+            ]
+        )
 
 
 def split_holding(shares: float, ratio: float, price: float) -> tuple[float, float]:
@@ -257,6 +260,7 @@ __all__ = [
     "KINDS",
     "Applied",
     "CorporateActions",
+    "EventLog",
     "Ledger",
     "TradeEvents",
     "adjust_trades",

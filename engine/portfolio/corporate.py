@@ -10,11 +10,11 @@ ex-bar's open, a short charged its dividends). Semantics in docs/execution.md,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from engine.corporate import DIVIDEND, KINDS, SPLIT, split_holding
+from engine.corporate import DIVIDEND, SPLIT, EventLog, split_holding
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,41 +55,22 @@ def check_actions(actions: PortfolioActions, close: np.ndarray) -> PortfolioActi
     return PortfolioActions(split, dividend)
 
 
-@dataclass
-class ActionTable:
-    """The events that met a holding, one entry an event in the order they acted: ``bar``,
-    ``asset``, ``kind`` (``engine.corporate.SPLIT`` or ``DIVIDEND``; ``KINDS`` names them),
-    ``value`` (ratio or dividend per share), signed ``before`` and ``after`` shares and
-    ``cash`` (what it moved: the dividend, the cash in lieu)."""
+class ActionTable(EventLog):
+    """A portfolio's log: ``owner`` is the asset (``asset``), ``kind`` ``SPLIT`` or
+    ``DIVIDEND``, shares whole, ``price`` 0."""
 
-    bar: list[int] = field(default_factory=list)
-    asset: list[int] = field(default_factory=list)
-    kind: list[int] = field(default_factory=list)
-    value: list[float] = field(default_factory=list)
-    before: list[int] = field(default_factory=list)
-    after: list[int] = field(default_factory=list)
-    cash: list[float] = field(default_factory=list)
-
-    def add(self, *row: float) -> None:
-        """Log one event: (bar, asset, kind, value, before, after, cash)."""
-        columns = (self.bar, self.asset, self.kind, self.value, self.before, self.after)
-        for column, value in zip((*columns, self.cash), row, strict=True):
-            column.append(value)
+    @property
+    def asset(self) -> list[int]:
+        """Each event's asset."""
+        return self.owner
 
     def cash_by_asset(self, n_assets: int) -> np.ndarray:
         """(N,) the cash the events moved, per ticker (its dividends and cash in lieu)."""
         return np.bincount(
-            np.array(self.asset, dtype=np.int64),
+            np.array(self.owner, dtype=np.int64),
             weights=np.array(self.cash, dtype=np.float64),
             minlength=n_assets,
         )
-
-    def kind_names(self) -> list[str]:
-        """Each event's type name (``split``, ``dividend``)."""
-        return [KINDS[kind] for kind in self.kind]
-
-    def __len__(self) -> int:
-        return len(self.bar)
 
 
 def at_open(shares: int, ratio: float, dividend: float, price: float) -> tuple[int, float, float]:
@@ -134,10 +115,10 @@ class Corporate:
             after, in_lieu, paid = at_open(before, ratio, amount, float(self.open[bar, asset]))
             if ratio != 1.0:
                 cash += in_lieu
-                self.log.add(bar, asset, SPLIT, ratio, before, after, in_lieu)
+                self.log.add(asset, bar, SPLIT, ratio, before, after, in_lieu, 0.0)
             if amount and after:
                 cash += paid
-                self.log.add(bar, asset, DIVIDEND, amount, after, after, paid)
+                self.log.add(asset, bar, DIVIDEND, amount, after, after, paid, 0.0)
             shares[asset] = after
         return cash
 
