@@ -15,6 +15,8 @@ Compiled code is cached on disk (``cache=True``) under ``NUMBA_CACHE_DIR``
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -218,23 +220,19 @@ def _one_run(
     line: np.ndarray,
     other: np.ndarray,
     offset: int,
-    open_: np.ndarray,
-    close: np.ndarray,
-    seconds: np.ndarray,
-    day: float,
-    costs: np.ndarray,
-    longonly: bool,
-    edges: np.ndarray,
+    shared: tuple,
     stats: np.ndarray,
     blocks: np.ndarray,
     returns: np.ndarray,
 ) -> None:
-    """One run of ``evaluate_runs``: signals from ``entries``/``exits`` (``line`` empty) or
+    """One run of ``evaluate_runs`` (``shared`` its inputs from ``open_`` to ``edges``):
+    signals from ``entries``/``exits`` (``line`` empty) or
     from ``line`` crossing ``other`` (at history index
     ``offset`` + t, as ``rules.signals.cross_above``/``cross_below``: above now, at or
     below on the bar before; a comparison with NaN is false; history bar 0 never crosses).
     The bars in one loop (signals, fills, equity, bar returns, drawdown, spans under
     water), then the pairwise sums of the returns."""
+    open_, close, seconds, day, costs, longonly, edges = shared
     n_bars = close.size
     crossing = line.size > 0
     was_at_most = was_at_least = False
@@ -340,13 +338,7 @@ def evaluate_runs(
     line: np.ndarray,
     other: np.ndarray,
     offset: int,
-    open_: np.ndarray,
-    close: np.ndarray,
-    seconds: np.ndarray,
-    day: float,
-    costs: np.ndarray,
-    longonly: bool,
-    edges: np.ndarray,
+    *shared: Any,
 ) -> tuple:
     """N runs without stops, one pass each, their signals either the rows of ``entries``/
     ``exits`` (N × T bool; ``line`` empty) or crossings of two of ``lines`` (K × H, over the
@@ -360,7 +352,11 @@ def evaluate_runs(
     mean, sample std (ddof 1) and downside deviation of the bar returns, the largest
     fraction fallen from a running peak, the longest span under water (``seconds`` are the
     bars' times, ``day`` a day in the same unit), and the trades opened up to bankruptcy.
+
+    ``shared`` are the inputs every run reads: ``open_``, ``close``, ``seconds``, ``day``,
+    ``costs`` (``costs_array``), ``longonly`` and the block ``edges``.
     """
+    close, edges = shared[1], shared[6]
     crossing = line.size > 0
     n_runs, n_bars = (line.size if crossing else entries.shape[0]), close.size
     stats = np.empty((n_runs, N_STATS))
@@ -385,13 +381,7 @@ def evaluate_runs(
             a,
             b,
             offset,
-            open_,
-            close,
-            seconds,
-            day,
-            costs,
-            longonly,
-            edges,
+            shared,
             stats[i],
             blocks[i],
             returns,
