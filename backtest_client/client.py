@@ -346,11 +346,9 @@ class Client:
             Portfolio,
             "/api/portfolios",
             tickers=list(tickers),
-            start_date=start_date,
-            end_date=end_date,
             allocation=allocation,
             rebalance=rebalance,
-            params=params,
+            **_window(start_date, end_date, params),
             **fields,
         )
 

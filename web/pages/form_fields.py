@@ -20,24 +20,7 @@ from typing import Any
 from data.adjust import ADJUSTMENTS, RAW
 from data.timeframe import TIMEFRAMES
 from engine import DIRECTIONS, SIZE_TYPES
-from engine.param_specs import (
-    BORROW_RATE,
-    EXIT_FRACTION,
-    FEE_FIXED,
-    FEE_MAX,
-    FEE_MIN,
-    FEE_PER_SHARE,
-    FEE_RATE,
-    INITIAL_CAPITAL,
-    MAX_ENTRIES,
-    PERCENT_MAX,
-    POSITION_SIZE,
-    SLIPPAGE_BPS,
-    STOP_LOSS_PCT,
-    TAKE_PROFIT_PCT,
-    TRAILING_STOP_PCT,
-    NumberSpec,
-)
+from engine import param_specs as specs
 from kinds.runs.contract import RunRequest
 from kinds.runs.request_model import EntryOrderBody, RunRequestBody, SizeExprBody
 from rules.entry_prices import NEEDS
@@ -70,7 +53,7 @@ class FormField:
         return asdict(self)
 
 
-def _number(spec: NumberSpec, label: str, help: str, **extra: Any) -> FormField:
+def _number(spec: specs.NumberSpec, label: str, help: str, **extra: Any) -> FormField:
     """The field of ``spec``: its name, the request's default, its domain as the form's hints
     (inclusive bounds become HTML ``min``/``max``), optional when it has no default (a
     stop: off unless set)."""
@@ -81,66 +64,66 @@ def _number(spec: NumberSpec, label: str, help: str, **extra: Any) -> FormField:
 
 
 TRADING_FIELDS = (
-    _number(INITIAL_CAPITAL, "Initial capital", "Cash at the start (> 0)."),
+    _number(specs.INITIAL_CAPITAL, "Initial capital", "Cash at the start (> 0)."),
     _number(
-        POSITION_SIZE,
+        specs.POSITION_SIZE,
         "Position size",
         "Currency per trade (value) or percent of equity (percent, at most 100).",
-        percent_max=PERCENT_MAX,
+        percent_max=specs.PERCENT_MAX,
     ),
     FormField("size_type", "Size type", _DEFAULTS.size_type, "", choices=SIZE_TYPES),
     FormField("direction", "Direction", _DEFAULTS.direction, "", choices=DIRECTIONS),
-    _number(FEE_RATE, "Fee rate", "Fraction of the traded value: 0.001 = 0.1% (0 to < 0.1)."),
-    _number(SLIPPAGE_BPS, "Slippage (bps)", "Basis points against every fill (0 to 1000)."),
+    _number(specs.FEE_RATE, "Fee rate", "Fraction of the traded value: 0.001 = 0.1% (0 to < 0.1)."),
+    _number(specs.SLIPPAGE_BPS, "Slippage (bps)", "Basis points against every fill (0 to 1000)."),
     _number(
-        STOP_LOSS_PCT,
+        specs.STOP_LOSS_PCT,
         "Stop-loss %",
         "Below (long) / above (short) the entry fill; empty = off (0 to 100, exclusive).",
     ),
     _number(
-        TAKE_PROFIT_PCT,
+        specs.TAKE_PROFIT_PCT,
         "Take-profit %",
         "Above (long) / below (short) the entry fill; empty = off (> 0).",
     ),
     _number(
-        TRAILING_STOP_PCT,
+        specs.TRAILING_STOP_PCT,
         "Trailing stop %",
         "From the best high (long) / low (short) since the entry; empty = off (0 to 100).",
     ),
     _number(
-        FEE_FIXED,
+        specs.FEE_FIXED,
         "Fixed fee",
         "Currency per order, on top of the fee rate; empty = none (>= 0).",
     ),
     _number(
-        FEE_PER_SHARE,
+        specs.FEE_PER_SHARE,
         "Fee per share",
         "Currency per share of an order; empty = none (>= 0).",
     ),
     _number(
-        FEE_MIN,
+        specs.FEE_MIN,
         "Min per-share fee",
         "Least per-share fee of an order (currency); empty = none (>= 0).",
     ),
     _number(
-        FEE_MAX,
+        specs.FEE_MAX,
         "Max per-share fee",
         "Most per-share fee of an order (currency); empty = no maximum (>= min).",
     ),
     _number(
-        BORROW_RATE,
+        specs.BORROW_RATE,
         "Borrow rate",
         "Annual fee on a short's value, per bar held: 0.03 = 3% (0 to < 1); empty = none.",
     ),
     _number(
-        MAX_ENTRIES,
+        specs.MAX_ENTRIES,
         "Max entries",
         "Units a long holds at once: each entry bar while long adds one (1 to 100; long "
         "only, market entries, no stops).",
         step="1",
     ),
     _number(
-        EXIT_FRACTION,
+        specs.EXIT_FRACTION,
         "Exit fraction",
         "Part of each unit an exit sells: 1 = all, 0.5 = half (0 exclusive to 1).",
     ),
