@@ -530,6 +530,9 @@ def test_a_waiting_run_is_cancelled_labelled_and_deleted_from_its_page(watched, 
     expect(page.locator("#run-cancelled")).to_be_visible()
     expect(page.locator("#run-status")).to_have_text("CANCELLED")
     assert page.locator("#run-cancel").count() == 0
+    # Cancel reloads the page: the scripts at its end wire "Edit labels" by DOMContentLoaded,
+    # which a loaded machine can reach after the status text is already shown.
+    page.wait_for_load_state("domcontentloaded")
 
     page.click("#labels-edit")
     page.fill("#label-name", "momentum <try>")
