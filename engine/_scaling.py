@@ -3,9 +3,12 @@
 docs/execution.md, "Scaling in and out": long with k < ``max_entries`` units, every bar whose
 entry signal holds adds a unit at the next open, sized as the first from the cash then; an
 exit signal sells max(1, round(n × ``exit_fraction``)) shares of each open unit of n shares
-(backtesting.py's ``position.close(portion)``), each sale its own order. Long only, market
-entries, no stops. The walk returns ``engine._simulate.Events`` (one fill per bar that
-trades: ``shares`` is the whole position after it) and each run's units as trade records.
+(backtesting.py's ``position.close(portion)``), each sale its own order. With stops each
+unit has its own levels from its own fill price (``engine._simulate._Position``, checked
+after the open's fills as the single-position walk checks them) and a stopped unit is sold
+whole. Long only, market entries. The walk returns ``engine._simulate.Events`` (a fill row
+per order group: ``shares`` is the whole position after it) and each run's units as trade
+records.
 """
 
 from __future__ import annotations
@@ -15,7 +18,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine._simulate import SIGNAL, Events, _Costs, _FloatMath, _order_fee, _shares, events_of_rows
+from engine._simulate import (
+    SIGNAL,
+    Events,
+    _Costs,
+    _FloatMath,
+    _order_fee,
+    _Position,
+    _shares,
+    _Stops,
+    events_of_rows,
+)
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
 
@@ -36,91 +49,134 @@ class Unit:
     exit_price: float = 0.0
     exit_fee: float = 0.0
     exit_reason: str = "signal"
+    stop: _Position | None = dataclasses.field(default=None, repr=False)
+    """The unit's stop levels (``engine._simulate._Position``) while it is held; None:
+    no stop is set, or the unit is a closed part."""
 
 
 def scale_events(
-    entries: np.ndarray, exits: np.ndarray, open_: np.ndarray, params: TradingParams
+    entries: np.ndarray,
+    exits: np.ndarray,
+    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    params: TradingParams,
 ) -> Events:
-    """The fills of N runs with ``params.max_entries`` and ``params.exit_fraction``; their
-    ``units`` hold, per run, its units (closed parts, then the open rests)."""
-    costs = _Costs.of(params)
-    opens = open_.tolist()
+    """The fills of N runs with ``params.max_entries`` and ``params.exit_fraction`` over the
+    bars' (open, high, low); their ``units`` hold, per run, its units (closed parts, then the
+    open rests)."""
+    costs, stops = _Costs.of(params), _Stops.of(params)
+    prices = tuple(column.tolist() for column in ohlc)
     rows: list[tuple] = []
     units: list[list[Unit]] = []
     counts = np.zeros(entries.shape[0], dtype=np.int64)
     for i in range(entries.shape[0]):
         before = len(rows)
-        units.append(_walk(i, entries[i].tolist(), exits[i].tolist(), opens, params, costs, rows))
+        walk = _Walk(i, prices, params, costs, stops, rows)
+        units.append(walk.run(entries[i].tolist(), exits[i].tolist()))
         counts[i] = len(rows) - before
     return dataclasses.replace(events_of_rows(rows, counts), units=units)
 
 
-def _walk(
-    run: int,
-    entries: list[bool],
-    exits: list[bool],
-    opens: list[float],
-    params: TradingParams,
-    c: _Costs,
-    rows: list,
-) -> list[Unit]:
-    """Append run ``run``'s fills to ``rows``; return its units."""
-    last = len(opens) - 1
-    cash, shares, pending = c.initial_capital, 0.0, 0
-    held: list[Unit] = []
-    done: list[Unit] = []
-    for bar in range(last + 1):
-        if pending > 0:
-            price = opens[bar] * (1.0 + c.slip)
-            budget = min(c.position_size, cash) if c.by_value else cash * c.fraction
-            qty = _shares(budget, price, c, _FloatMath) if cash > 0.0 else 0.0
-            if qty > 0:
-                fee = _order_fee(qty, price, c, _FloatMath)
-                cash = cash - qty * price - fee
-                shares += qty
-                held.append(Unit(bar, price, qty, fee))
-                rows.append((run, bar, 0.0, 0.0, 0.0, qty, price, fee, cash, shares, SIGNAL))
-        elif pending < 0:
-            cash, sold, price, fees = _sell(bar, opens[bar], cash, held, done, params, c)
-            shares -= sold
-            rows.append((run, bar, sold, price, fees, 0.0, 0.0, 0.0, cash, shares, SIGNAL))
+class _Walk:
+    """One run's units walked bar by bar, appending its fills to ``rows`` as (run, bar,
+    *``engine._simulate._EVENT_FIELDS``, reason) tuples."""
+
+    def __init__(
+        self,
+        run: int,
+        prices: tuple[list[float], list[float], list[float]],
+        params: TradingParams,
+        costs: _Costs,
+        stops: _Stops,
+        rows: list,
+    ) -> None:
+        self.run_index = run
+        self.opens, self.highs, self.lows = prices
+        self.params, self.c, self.stops, self.rows = params, costs, stops, rows
+        self.stopped = params.has_stops
+        self.cash, self.shares = costs.initial_capital, 0.0
+        self.held: list[Unit] = []
+        self.done: list[Unit] = []
+
+    def run(self, entries: list[bool], exits: list[bool]) -> list[Unit]:
+        """Walk the bars; return the run's units."""
+        opens, c, held = self.opens, self.c, self.held
+        last = len(opens) - 1
         pending = 0
-        if bar < last and entries[bar] != exits[bar]:
-            if entries[bar] and len(held) < params.max_entries:
-                pending = 1
-            elif exits[bar] and held:
-                pending = -1
-    if c.close_at_end and held and last >= 0:
-        cash, sold, price, fees = _sell(last, opens[last], cash, held, done, None, c)
-        rows.append((run, last, sold, price, fees, 0.0, 0.0, 0.0, cash, 0.0, SIGNAL))
-    return done + held
+        for bar in range(last + 1):
+            if pending > 0:
+                self._buy(bar)
+            elif pending < 0:
+                self._sell_part(bar)
+            pending = 0
+            if self.stopped and held:
+                self._check_stops(bar)
+            if bar < last and entries[bar] != exits[bar]:
+                if entries[bar] and len(held) < self.params.max_entries:
+                    pending = 1
+                elif exits[bar] and held:
+                    pending = -1
+        if c.close_at_end and held and last >= 0:
+            price = opens[last] * (1.0 - c.slip)
+            sold, fees = 0.0, 0.0
+            for unit in list(held):
+                sold += unit.size
+                fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
+            self._record(last, sold, price, fees, SIGNAL)
+        return self.done + held
 
-
-def _sell(
-    bar: int,
-    open_: float,
-    cash: float,
-    held: list[Unit],
-    done: list[Unit],
-    params: TradingParams | None,
-    c: _Costs,
-) -> tuple[float, float, float, float]:
-    """Sell part of each unit in ``held`` at ``open_`` (all of them with ``params`` None:
-    the close at the end); returns (cash, shares sold, price, fees)."""
-    price = open_ * (1.0 - c.slip)
-    sold = fees = 0.0
-    for unit in list(held):
-        if params is None or params.exit_fraction == 1.0:
-            qty = unit.size
-        else:
-            qty = float(min(unit.size, max(1, round(unit.size * params.exit_fraction))))
+    def _buy(self, bar: int) -> None:
+        """Open a unit at ``bar``'s open, sized from the cash then (none when it cannot buy
+        one share)."""
+        c = self.c
+        price = self.opens[bar] * (1.0 + c.slip)
+        budget = min(c.position_size, self.cash) if c.by_value else self.cash * c.fraction
+        qty = _shares(budget, price, c, _FloatMath) if self.cash > 0.0 else 0.0
+        if qty <= 0:
+            return
         fee = _order_fee(qty, price, c, _FloatMath)
-        cash = cash + qty * price - fee
-        sold += qty
-        fees += fee
-        reason = "signal" if params is not None else CLOSED_AT_END
+        self.cash = self.cash - qty * price - fee
+        self.shares += qty
+        stop = _Position(1.0, price, self.stops) if self.stopped else None
+        self.held.append(Unit(bar, price, qty, fee, stop=stop))
+        self.rows.append(
+            (self.run_index, bar, 0.0, 0.0, 0.0, qty, price, fee, self.cash, self.shares, SIGNAL)
+        )
+
+    def _sell_part(self, bar: int) -> None:
+        """An exit signal's sale at ``bar``'s open: max(1, round(n × ``exit_fraction``))
+        shares of each unit of n, each its own order."""
+        price = self.opens[bar] * (1.0 - self.c.slip)
+        fraction = self.params.exit_fraction
+        sold = fees = 0.0
+        for unit in list(self.held):
+            qty = unit.size if fraction == 1.0 else _part(unit.size, fraction)
+            sold += qty
+            fees += self._close(unit, qty, bar, price, "signal")
+        self._record(bar, sold, price, fees, SIGNAL)
+
+    def _check_stops(self, bar: int) -> None:
+        """Each unit's stops against the bar's range (docs/execution.md, "Stops"): a unit
+        whose stop is hit is sold whole at the stop's fill, its own order."""
+        opens, highs, lows = self.opens, self.highs, self.lows
+        for unit in list(self.held):
+            assert unit.stop is not None
+            hit = unit.stop.exit(opens[bar], highs[bar], lows[bar])
+            if hit is None:
+                continue
+            level, code = hit
+            price = level * (1.0 - self.c.slip)
+            fee = self._close(unit, unit.size, bar, price, EXIT_REASONS[code])
+            self._record(bar, unit.size, price, fee, code)
+
+    def _close(self, unit: Unit, qty: float, bar: int, price: float, reason: str) -> float:
+        """Sell ``qty`` shares of ``unit`` at ``price`` (all of it: the unit is closed;
+        fewer: the sold part becomes a closed unit with its share of the entry fee); returns
+        the order's fee."""
+        fee = _order_fee(qty, price, self.c, _FloatMath)
+        self.cash = self.cash + qty * price - fee
+        self.shares -= qty
         if qty == unit.size:
-            held.remove(unit)
+            self.held.remove(unit)
             closed = unit
         else:
             part = unit.entry_fee * qty / unit.size
@@ -129,8 +185,21 @@ def _sell(
             unit.entry_fee -= part
         closed.exit_bar, closed.exit_price, closed.exit_fee = bar, price, fee
         closed.exit_reason = reason
-        done.append(closed)
-    return cash, sold, price, fees
+        self.done.append(closed)
+        return fee
+
+    def _record(self, bar: int, sold: float, price: float, fees: float, reason: int) -> None:
+        """One fill row for the sales of a bar's order (the position after it)."""
+        self.rows.append(
+            (self.run_index, bar, sold, price, fees, 0.0, 0.0, 0.0, self.cash, self.shares, reason)
+        )
+
+
+def _part(size: float, fraction: float) -> float:
+    """The shares a fraction of a unit of ``size`` sells: max(1, round(size × fraction))
+    (Python's round, halves to even: backtesting.py's ``trade.close(portion)``), at most
+    the unit."""
+    return float(min(size, max(1, round(size * fraction))))
 
 
 def unit_trades(units: list[Unit], close: np.ndarray, params: TradingParams) -> Trades:

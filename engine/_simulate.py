@@ -510,9 +510,7 @@ class _Position:
                 return min(open_, adverse), reason
             if high >= self.profit:
                 return max(open_, self.profit), TAKE_PROFIT
-            if self.trail is not None and high > self.extreme:
-                self.extreme = high
-                self.trail_level = high * (1.0 - self.trail)
+            self.ratchet(high, low)
             return None
         adverse = min(self.loss, self.trail_level)
         if high >= adverse:
@@ -520,10 +518,20 @@ class _Position:
             return max(open_, adverse), reason
         if low <= self.profit:
             return min(open_, self.profit), TAKE_PROFIT
-        if self.trail is not None and low < self.extreme:
+        self.ratchet(high, low)
+        return None
+
+    def ratchet(self, high: float, low: float) -> None:
+        """Move the trailing level with the bar's extreme (a long's high, a short's low),
+        never back."""
+        if self.trail is None:
+            return
+        if self.side > 0 and high > self.extreme:
+            self.extreme = high
+            self.trail_level = high * (1.0 - self.trail)
+        elif self.side < 0 and low < self.extreme:
             self.extreme = low
             self.trail_level = low * (1.0 + self.trail)
-        return None
 
 
 def stop_events(

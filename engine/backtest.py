@@ -103,7 +103,7 @@ def _events(
     if params.scales:
         if position_exits is not None or sizes is not None or actions is not None:
             raise EngineParamError(params.scaling_field(), SCALING_REFUSED)
-        return _scaling.scale_events(entries, exits, bars.open, params)
+        return _scaling.scale_events(entries, exits, (bars.open, bars.high, bars.low), params)
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(

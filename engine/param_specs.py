@@ -94,7 +94,7 @@ EXIT_FRACTION = NumberSpec(
 )
 SCALING_REFUSED = (
     "scaling in and out (max_entries above 1, exit_fraction below 1) takes direction "
-    "longonly, market entries and no stops, position-aware exit, size_expr or corporate actions"
+    "longonly, market entries and no position-aware exit, size_expr or corporate actions"
 )
 """What a refused combination gets (docs/execution.md, "Scaling in and out")."""
 BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0)

@@ -194,7 +194,7 @@ class TradingParams:
 
     def _check_scaling(self) -> None:
         """``max_entries`` a whole number in its domain, ``exit_fraction`` in (0, 1]; when
-        either is not its default: long only, market entries, no stops, no size series."""
+        either is not its default: long only, market entries, no size series."""
         count = self.max_entries
         if isinstance(count, bool) or not isinstance(count, int) or not MAX_ENTRIES.contains(count):
             raise EngineParamError(MAX_ENTRIES.name, MAX_ENTRIES.message)
@@ -204,12 +204,7 @@ class TradingParams:
         if not (math.isfinite(fraction) and EXIT_FRACTION.contains(fraction)):
             raise EngineParamError(EXIT_FRACTION.name, EXIT_FRACTION.message)
         object.__setattr__(self, "exit_fraction", float(fraction))
-        refused = (
-            self.direction != "longonly"
-            or self.has_orders
-            or self.has_stops
-            or self.size_unit is not None
-        )
+        refused = self.direction != "longonly" or self.has_orders or self.size_unit is not None
         if self.scales and refused:
             raise EngineParamError(self.scaling_field(), SCALING_REFUSED)
 

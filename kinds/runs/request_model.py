@@ -328,16 +328,14 @@ class RunRequestBody(BaseModel):
 
     @model_validator(mode="after")
     def _scaling_alone(self) -> RunRequestBody:
-        """Scaling in and out takes longonly market entries without stops or size_expr
+        """Scaling in and out takes longonly market entries without size_expr
         (docs/execution.md, "Scaling in and out")."""
         if self.max_entries == 1 and self.exit_fraction == 1:
             return self
         order = self.entry_order
-        stops = (self.stop_loss_pct, self.take_profit_pct, self.trailing_stop_pct)
         if (
             self.direction != "longonly"
             or (order is not None and order.type != "market")
-            or any(stop is not None for stop in stops)
             or self.size_expr is not None
         ):
             field = "max_entries" if self.max_entries != 1 else "exit_fraction"

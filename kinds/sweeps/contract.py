@@ -23,8 +23,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine import STOP_FIELDS
-from engine.param_specs import SCALING_REFUSED
 from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.sweeps.fields import (
@@ -201,17 +199,6 @@ def _fill_swept(base: dict[str, Any], grid: Grid) -> dict[str, Any]:
             for name, value in base.items()}  # fmt: skip
 
 
-def _check_swept_stops_with_scaling(base: RunRequest, grid: Grid) -> None:
-    """A sweep that scales in or out sweeps no stop, as a run takes none with it
-    (docs/execution.md, "Scaling in and out").
-
-    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
-    """
-    trading = base.trading_params()
-    if trading.scales and any(name in STOP_FIELDS for name in grid.names):
-        raise RequestError(trading.scaling_field(), SCALING_REFUSED)
-
-
 def parse_sweep_request(
     payload: object, chunk_size: int | None = None, caps: RequestCaps | None = None
 ) -> SweepRequest:
@@ -277,7 +264,6 @@ def parse_sweep_request(
             if exc.field == "ticker" and body.tickers is not None:
                 raise RequestError(f"tickers[{index}]", exc.message) from None
             raise
-    _check_swept_stops_with_scaling(requests[0], grid)
     return SweepRequest(
         sweep_id=new_run_id(),
         tickers=tuple(request.ticker for request in requests),

@@ -110,8 +110,6 @@ def test_default_fields_leave_a_run_unchanged():
         ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
         ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
         ({"max_entries": 2, "entry_type": "limit"}, "max_entries"),
-        ({"max_entries": 2, "stop_loss_pct": 5.0}, "max_entries"),
-        ({"exit_fraction": 0.5, "trailing_stop_pct": 5.0}, "exit_fraction"),
         ({"max_entries": 3, "size_unit": "shares"}, "max_entries"),
     ],
 )
@@ -132,3 +130,57 @@ def test_a_batch_row_equals_its_run_alone_and_one_pass_refuses_scaling():
         assert batch.metrics["num_trades"][row] == alone.metrics["num_trades"]
     with pytest.raises(ValueError, match="scaling"):
         run_batch(_bars(), entries, exits, params, one_pass=True)
+
+
+def _ohlc_bars(rows: list[tuple[float, float, float, float]]) -> Bars:
+    o, h, low, c = (np.array(column) for column in zip(*rows, strict=True))
+    return Bars(np.arange(len(rows)).astype("datetime64[D]"), o, h, low, c, np.ones(len(rows)))
+
+
+STOP_BARS = [
+    (10.0, 10.0, 10.0, 10.0),
+    (10.0, 10.5, 9.8, 10.0),  # unit 1: 100 at 10, SL 9.5, TP 13
+    (11.0, 11.2, 10.8, 11.0),  # unit 2: 90 at 11, SL 10.45, TP 14.3
+    (12.0, 12.5, 11.5, 12.0),  # unit 3: 83 at 12, SL 11.4, TP 15.6
+    (11.0, 11.2, 10.2, 11.0),  # unit 3 gaps through its SL (11), unit 2 hits its SL (10.45)
+    (12.0, 13.5, 11.9, 12.5),  # unit 4 at 12; unit 1 reaches its TP (13)
+    (12.5, 12.5, 12.5, 12.5),
+    (13.0, 13.0, 13.0, 13.0),
+]
+
+
+def test_each_unit_is_stopped_on_its_own_levels_and_a_standing_entry_adds_a_unit_again():
+    """Stop-loss 5 % and take-profit 30 % of each unit's own fill: bar 4 opens at 11 below
+    unit 3's stop (11.4: sold at the open) and its low reaches unit 2's (10.45), unit 1
+    (stop 9.5) stays; bar 5's high reaches unit 1's take-profit (13). The entry on bar 4
+    (after its stops) adds a unit at bar 5's open, which is still held at the end."""
+    entries, exits = np.zeros(8, dtype=bool), np.zeros(8, dtype=bool)
+    entries[[0, 1, 2, 4]] = True
+    params = TradingParams(
+        fee_rate=0.0, position_size=1000, max_entries=3, stop_loss_pct=5, take_profit_pct=30
+    )
+    result = run(_ohlc_bars(STOP_BARS), entries, exits, params)
+    got = [(t.entry_bar, t.exit_bar, t.size, t.exit_price, t.exit_reason) for t in result.trades]
+    assert got == [
+        (1, 5, 100, 13.0, "take_profit"),
+        (2, 4, 90, pytest.approx(10.45), "stop_loss"),
+        (3, 4, 83, 11.0, "stop_loss"),
+        (5, 7, 83, 13.0, "end"),
+    ]
+    assert result.position.tolist() == [0, 100, 190, 273, 100, 83, 83, 83]
+    pnl = 100 * 3.0 + 90 * (10.45 - 11) + 83 * (11 - 12.0) + 83 * 1.0
+    assert result.equity[-1] == pytest.approx(100_000 + pnl, abs=1e-9)
+
+
+def test_a_signal_sale_comes_before_the_stops_and_the_rest_keeps_its_levels():
+    """One unit of 100 at 10 with a 5 % stop-loss (9.5); the exit on bar 3 sells half at
+    bar 4's open (11), then bar 4's low (9.4) reaches the stop: the other 50 go at 9.5."""
+    rows = [(10.0, 10.0, 10.0, 10.0), (10.0, 10.2, 9.9, 10.0), (10.5, 10.6, 10.4, 10.5)]
+    rows += [(11.0, 11.0, 11.0, 11.0), (11.0, 11.0, 9.4, 9.6), (9.6, 9.6, 9.6, 9.6)]
+    entries, exits = np.zeros(6, dtype=bool), np.zeros(6, dtype=bool)
+    entries[0], exits[3] = True, True
+    params = TradingParams(fee_rate=0.0, position_size=1000, exit_fraction=0.5, stop_loss_pct=5)
+    result = run(_ohlc_bars(rows), entries, exits, params)
+    got = [(t.entry_bar, t.exit_bar, t.size, t.exit_price, t.exit_reason) for t in result.trades]
+    assert got == [(1, 4, 50, 11.0, "signal"), (1, 4, 50, 9.5, "stop_loss")]
+    assert result.equity[-1] == 100_000 + 50 * 1.0 - 50 * 0.5

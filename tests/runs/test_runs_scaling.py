@@ -55,8 +55,6 @@ def test_a_request_without_them_stores_what_it_always_did():
         ({"exit_fraction": 0}, "exit_fraction", EXIT_FRACTION.message),
         ({"exit_fraction": 1.01}, "exit_fraction", EXIT_FRACTION.message),
         ({"max_entries": 2, "direction": "longshort"}, "max_entries", SCALING_REFUSED),
-        ({"exit_fraction": 0.5, "stop_loss_pct": 5}, "exit_fraction", SCALING_REFUSED),
-        ({"max_entries": 2, "take_profit_pct": 5}, "max_entries", SCALING_REFUSED),
         (
             {"max_entries": 2, "entry_order": {"type": "on_close"}},
             "max_entries",
@@ -82,6 +80,16 @@ def test_bad_values_and_refused_combinations_are_400s_naming_the_field(fields, f
 def test_a_market_entry_order_and_a_stop_free_longonly_request_are_taken():
     request = parse_request({**BODY, "max_entries": 2, "entry_order": {"type": "market"}})
     assert request.trading_params().scales
+
+
+def test_stops_with_units_reach_the_engine_and_stop_units():
+    stops = {"stop_loss_pct": 3, "take_profit_pct": 8, "trailing_stop_pct": 5}
+    request = parse_request({**BODY, "max_entries": 3, "exit_fraction": 0.5, **stops})
+    params = request.trading_params()
+    assert (params.stop_loss_pct, params.take_profit_pct, params.trailing_stop_pct) == (3, 8, 5)
+    trades = execute(request).trades
+    reasons = {trade["exit_reason"] for trade in trades}
+    assert reasons & {"stop_loss", "take_profit", "trailing_stop"}, reasons
 
 
 def test_corporate_actions_meeting_the_position_are_refused_naming_the_field():

@@ -1,13 +1,12 @@
 """A sweep that scales in and out (docs/execution.md, "Scaling in and out"): its points are
 walked as their runs are (never the one-pass kernel), so every stored combination equals
-the same run alone; a swept stop with scaling is refused naming the field."""
+the same run alone, swept stops included."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.param_specs import SCALING_REFUSED
-from kinds.runs.contract import RequestError, parse_request
+from kinds.runs.contract import parse_request
 from kinds.runs.execute import execute
 from kinds.sweeps.contract import (
     chunk_payload,
@@ -54,10 +53,21 @@ def test_a_scaled_point_differs_from_the_same_point_without_scaling():
     assert rows[True]["num_trades"] != rows[False]["num_trades"]
 
 
-def test_a_swept_stop_with_scaling_is_refused_naming_the_field():
-    with pytest.raises(RequestError) as caught:
-        parse_sweep_request({**BODY, "max_entries": 2, "grid": {"stop_loss_pct": [2, 5]}})
-    assert (caught.value.field, caught.value.message) == ("max_entries", SCALING_REFUSED)
+def test_a_swept_stop_with_scaling_equals_its_run_alone():
+    """Stops swept beside a rule parameter, with units and partial closes: each point's
+    units are stopped as its run's are."""
+    grid = {"fast": [5, 10], "stop_loss_pct": [None, 3], "trailing_stop_pct": [None, 4]}
+    body = {**BODY, "max_entries": 3, "exit_fraction": 0.5, "take_profit_pct": 8, "grid": grid}
+    sweep = parse_sweep_request(body)
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len(rows) == 8
+    assert len({row["total_return_pct"] for row in rows}) > 4
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert (body["max_entries"], body["exit_fraction"]) == (3, 0.5)
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
 
 
 def test_a_sweep_large_enough_for_the_one_pass_kernel_still_walks_a_scaling_request():

@@ -20,8 +20,15 @@ def data_dir(tmp_path: Path) -> Path:
     return _with_events(write_data_dir(tmp_path / "data"))
 
 
-def test_a_scaling_request_is_taken(client):
-    response = client.post("/run_backtest", json=valid_request(max_entries=3, exit_fraction=0.5))
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"max_entries": 3, "exit_fraction": 0.5},
+        {"max_entries": 3, "stop_loss_pct": 3, "take_profit_pct": 8, "trailing_stop_pct": 5},
+    ],
+)
+def test_a_scaling_request_is_taken(client, fields):
+    response = client.post("/run_backtest", json=valid_request(**fields))
     assert response.status_code == 202, response.get_json()
 
 
@@ -32,8 +39,8 @@ def test_a_scaling_request_is_taken(client):
         ({"max_entries": 1.5}, "max_entries"),
         ({"exit_fraction": -0.5}, "exit_fraction"),
         ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
-        ({"exit_fraction": 0.5, "trailing_stop_pct": 3}, "exit_fraction"),
-        ({"max_entries": 2, "exit_fraction": 0.5, "stop_loss_pct": 3}, "max_entries"),
+        ({"exit_fraction": 0.5, "entry_order": {"type": "on_close"}}, "exit_fraction"),
+        ({"max_entries": 2, "exit_fraction": 0.5, "direction": "longshort"}, "max_entries"),
     ],
 )
 def test_a_bad_value_or_a_refused_combination_is_a_400_naming_the_field(client, fields, field):

@@ -135,8 +135,8 @@ TRADING_FIELDS = (
     _number(
         MAX_ENTRIES,
         "Max entries",
-        "Units a long holds at once: each entry bar while long adds one (1 to 100; long "
-        "only, market entries, no stops).",
+        "Units a long holds at once: each entry bar while long adds one, with its own "
+        "stops (1 to 100; long only, market entries).",
         step="1",
     ),
     _number(

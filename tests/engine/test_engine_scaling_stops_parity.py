@@ -1,0 +1,224 @@
+"""Scaling in and out with stops matches backtesting.py 0.6.6 on GOOG and 50 random series.
+
+Ours: ``engine.run`` with ``max_entries``, ``exit_fraction`` and ``stop_loss_pct``,
+``take_profit_pct``, ``trailing_stop_pct`` (docs/execution.md, "Scaling in and out"). The
+peer is the scaling peer of ``test_engine_scaling_parity`` whose every unit is its own
+trade with its own contingent orders, as ``self.buy(sl=..., tp=...)`` gives:
+
+* a unit's SL and TP are percent of its own fill price (the next open, which the peer knows
+  when it places the order on the signal bar's close), set on the order with
+  ``Order._replace`` as in ``test_engine_stops_parity`` (backtesting.py's own check compares
+  them with the signal bar's close);
+* the trailing stop, which backtesting.py does not have, is the unit's SL moved in
+  ``next()`` to max(stop-loss, the best high since its entry × (1 − p)): set on bar t's
+  close it is in force from bar t + 1, as ours ratchets after the bar's check;
+* ``position.close(portion)`` puts its orders in front of the queue, so a signal's sale is
+  filled at the open before any stop, as ours; the rest of a unit keeps its levels.
+
+With ``take_profit_fraction`` f < 1 the peer buys each unit of n shares as two trades: a =
+max(1, round(n × f)) shares with the SL and the TP, n − a with the SL only, so the TP sells
+a and leaves the rest with its stop loss and trailing stop. Equity is compared on every bar
+(1e-9 relative), and the closed trades grouped by (entry bar, exit bar, exit price): their
+shares and PnL (a unit stopped whole is the peer's two trades at one price).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from backtesting import Backtest, Strategy
+
+from engine import Bars, TradingParams, run
+from tests.engine.test_engine_position_exits_parity import _random_frame
+
+FEE = 0.001
+
+
+def peer(df: pd.DataFrame, entries, exits, params: TradingParams):
+    """backtesting.py pyramiding units, each with its own stop orders, and closing a
+    portion of each on every exit signal."""
+    opens, highs = df.Open.to_numpy(), df.High.to_numpy()
+    by_value = params.size_type == "value"
+    loss, profit, trail = (
+        None if value is None else value / 100.0
+        for value in (params.stop_loss_pct, params.take_profit_pct, params.trailing_stop_pct)
+    )
+    fraction = getattr(params, "take_profit_fraction", 1.0)
+
+    class ScalingWithStops(Strategy):
+        def init(self):
+            self.best: dict[int, float] = {}  # a unit's best high (its entry bar: the key)
+
+        def _units(self, t: int) -> int:
+            price = float(opens[t + 1])
+            cash = self._broker._cash - sum(u.size * u.entry_price for u in self.trades)
+            budget = (
+                min(params.position_size, cash) if by_value else cash * params.position_size / 100
+            )
+            n = int(budget // (price * (1.0 + FEE)))
+            while n > 0 and n * price + n * price * FEE > budget:
+                n -= 1
+            return n
+
+        def _stop_loss(self, entry: float, best: float) -> float | None:
+            levels = []
+            if loss is not None:
+                levels.append(entry * (1.0 - loss))
+            if trail is not None:
+                levels.append(best * (1.0 - trail))
+            return max(levels) if levels else None
+
+        def _buy(self, size: int, entry: float, with_tp: bool) -> None:
+            order = self.buy(size=size)
+            order._replace(
+                sl_price=self._stop_loss(entry, entry),
+                tp_price=entry * (1.0 + profit) if profit is not None and with_tp else None,
+            )
+
+        def _ratchet(self, t: int) -> None:
+            if trail is None:
+                return
+            for trade in self.trades:
+                best = self.best.get(trade.entry_bar, trade.entry_price)
+                if highs[t] > best:
+                    self.best[trade.entry_bar] = highs[t]
+                    trade.sl = self._stop_loss(trade.entry_price, highs[t])
+
+        def next(self):
+            t = len(self.data) - 1
+            self._ratchet(t)
+            if t >= len(opens) - 1 or entries[t] == exits[t]:
+                return
+            units = len({trade.entry_bar for trade in self.trades})
+            if entries[t] and units < params.max_entries:
+                n = self._units(t)
+                if n < 1:
+                    return
+                entry = float(opens[t + 1])
+                first = n if profit is None else min(n, max(1, round(n * fraction)))
+                self._buy(first, entry, with_tp=True)
+                if n > first:
+                    self._buy(n - first, entry, with_tp=False)
+            elif exits[t] and self.position:
+                self.position.close(portion=params.exit_fraction)
+
+    bt = Backtest(df, ScalingWithStops, cash=params.initial_capital, commission=FEE)
+    return bt.run()
+
+
+def _grouped(rows) -> dict[tuple, tuple[int, float]]:
+    """Closed trades as {(entry bar, exit bar, exit price rounded): (shares, PnL)}."""
+    out: dict[tuple, list] = {}
+    for entry_bar, exit_bar, exit_price, size, pnl in rows:
+        key = (int(entry_bar), int(exit_bar), round(float(exit_price), 9))
+        shares, total = out.get(key, (0, 0.0))
+        out[key] = (shares + int(size), total + float(pnl))
+    return out
+
+
+def assert_same_as_peer(ours, stats) -> list:
+    """Equity on every bar (1e-9 relative); closed trades grouped by entry bar, exit bar and
+    exit price: the same groups, shares and PnL."""
+    np.testing.assert_allclose(
+        ours.equity, stats["_equity_curve"]["Equity"].to_numpy(), rtol=1e-9, atol=0
+    )
+    closed = [t for t in ours.trades if not t.is_open]
+    mine = _grouped((t.entry_bar, t.exit_bar, t.exit_price, t.size, t.pnl) for t in closed)
+    peer_trades = stats["_trades"]
+    theirs = _grouped(
+        zip(
+            peer_trades["EntryBar"],
+            peer_trades["ExitBar"],
+            peer_trades["ExitPrice"],
+            peer_trades["Size"],
+            peer_trades["PnL"],
+            strict=True,
+        )
+    )
+    assert sorted(mine) == sorted(theirs)
+    for key, (shares, pnl) in mine.items():
+        assert shares == theirs[key][0], key
+        np.testing.assert_allclose(pnl, theirs[key][1], rtol=1e-9, atol=1e-9)
+    return closed
+
+
+def _params(max_entries, fraction, size_type, size, stops, **extra) -> TradingParams:
+    sl, tp, trail = stops
+    return TradingParams(
+        initial_capital=100_000,
+        fee_rate=FEE,
+        position_size=size,
+        size_type=size_type,
+        max_entries=max_entries,
+        exit_fraction=fraction,
+        stop_loss_pct=sl,
+        take_profit_pct=tp,
+        trailing_stop_pct=trail,
+        **extra,
+    )
+
+
+GOOG_CASES = [
+    (3, 1.0, "value", 10_000.0, (5.0, None, None)),
+    (5, 0.5, "percent", 30.0, (None, 8.0, None)),
+    (4, 0.3, "value", 20_000.0, (4.0, 10.0, None)),
+    (3, 1.0, "percent", 40.0, (None, None, 6.0)),
+    (4, 0.5, "value", 15_000.0, (3.0, 12.0, 5.0)),
+    (1, 0.5, "percent", 100.0, (6.0, 6.0, None)),
+]
+
+
+def _goog_signals(goog: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    close = goog.Close
+    entries = (close > close.rolling(20).mean()).to_numpy()
+    exits = (close < close.rolling(10).mean()).to_numpy()
+    return entries, exits
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(("max_entries", "fraction", "size_type", "size", "stops"), GOOG_CASES)
+def test_units_with_stops_match_backtesting_py_on_goog(
+    goog, max_entries, fraction, size_type, size, stops
+):
+    """Entries while close is above its 20-bar mean, exits while below its 10-bar mean, on
+    all 2,148 bars: each unit is stopped on its own levels, as the peer's trades are."""
+    entries, exits = _goog_signals(goog)
+    params = _params(max_entries, fraction, size_type, size, stops)
+    ours = run(Bars.from_dataframe(goog), entries, exits, params)
+    closed = assert_same_as_peer(ours, peer(goog, entries, exits, params))
+    reasons = {t.exit_reason for t in closed}
+    assert reasons & {"stop_loss", "take_profit", "trailing_stop"}, reasons
+
+
+def _random_case(rng: np.random.Generator) -> tuple[pd.DataFrame, tuple]:
+    df = _random_frame(rng, int(rng.integers(80, 300)))
+    fraction = float(rng.choice([1.0, 0.5, 0.3, 0.75]))
+    max_entries = int(rng.integers(1, 6))
+    size_type = ("value", "percent")[int(rng.integers(2))]
+    size = (
+        float(rng.choice([5_000.0, 30_000.0]))
+        if size_type == "value"
+        else float(rng.choice([20.0, 50.0, 100.0]))
+    )
+    stops = (
+        float(rng.choice([0.0, 2.0, 4.0])) or None,
+        float(rng.choice([0.0, 3.0, 6.0])) or None,
+        float(rng.choice([0.0, 0.0, 3.0])) or None,
+    )
+    if stops == (None, None, None):
+        stops = (3.0, None, None)
+    return df, (max_entries, fraction, size_type, size, stops)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("seed", range(50))
+def test_units_with_stops_match_backtesting_py_on_random_series(seed):
+    """50 random series with random signals, unit counts, fractions, sizes and stops."""
+    rng = np.random.default_rng(9_000 + seed)
+    df, case = _random_case(rng)
+    entries = df.Volume.to_numpy() >= 2
+    exits = (df.Volume.to_numpy() == 1) | (df.Volume.to_numpy() == 3)
+    params = _params(*case)
+    ours = run(Bars.from_dataframe(df), entries, exits, params)
+    assert_same_as_peer(ours, peer(df, entries, exits, params))
