@@ -14,12 +14,14 @@ records.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine._simulate import (
     SIGNAL,
+    TAKE_PROFIT,
     Events,
     _Costs,
     _FloatMath,
@@ -36,7 +38,7 @@ CLOSED_AT_END = "closed_at_end"
 """The reason of a unit closed at the last bar's open (``close_at_end``)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Unit:
     """One unit of a run: ``size`` shares bought at ``entry_price`` on ``entry_bar`` paying
     ``entry_fee`` for them; closed when ``exit_bar`` is set (``exit_reason`` then)."""
@@ -156,17 +158,29 @@ class _Walk:
 
     def _check_stops(self, bar: int) -> None:
         """Each unit's stops against the bar's range (docs/execution.md, "Stops"): a unit
-        whose stop is hit is sold whole at the stop's fill, its own order."""
+        whose stop is hit is sold whole at the stop's fill, its own order; with
+        ``take_profit_fraction`` f below 1 a take-profit sells max(1, round(n × f)) of its n
+        shares, and the rest keeps its stop-loss and trailing level (ratcheted by this
+        bar) without a take-profit."""
         opens, highs, lows = self.opens, self.highs, self.lows
+        fraction = self.params.take_profit_fraction
         for unit in list(self.held):
-            assert unit.stop is not None
-            hit = unit.stop.exit(opens[bar], highs[bar], lows[bar])
+            stop = unit.stop
+            assert stop is not None
+            hit = stop.exit(opens[bar], highs[bar], lows[bar])
             if hit is None:
                 continue
             level, code = hit
             price = level * (1.0 - self.c.slip)
-            fee = self._close(unit, unit.size, bar, price, EXIT_REASONS[code])
-            self._record(bar, unit.size, price, fee, code)
+            qty = unit.size
+            if code == TAKE_PROFIT and fraction != 1.0:
+                qty = _part(unit.size, fraction)
+            rest = qty < unit.size
+            fee = self._close(unit, qty, bar, price, EXIT_REASONS[code])
+            self._record(bar, qty, price, fee, code)
+            if rest:
+                stop.profit = math.inf
+                stop.ratchet(highs[bar], lows[bar])
 
     def _close(self, unit: Unit, qty: float, bar: int, price: float, reason: str) -> float:
         """Sell ``qty`` shares of ``unit`` at ``price`` (all of it: the unit is closed;

@@ -28,11 +28,14 @@ from engine.param_specs import (
     SLIPPAGE_BPS,
     STOP_LOSS_PCT,
     STOP_SPECS,
+    TAKE_PROFIT_FRACTION,
+    TAKE_PROFIT_FRACTION_ALONE,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     VALID_BARS_MAX,
     NumberSpec,
     percent_size_too_large,
+    scaling_field,
 )
 
 STOP_FIELDS = tuple(spec.name for spec in STOP_SPECS)
@@ -97,11 +100,14 @@ class TradingParams:
     """The most units a long holds at once (docs/execution.md, "Scaling in and out")."""
     exit_fraction: float = 1.0
     """The part of each unit an exit signal sells (1: the whole position)."""
+    take_profit_fraction: float = 1.0
+    """The part of a unit its take-profit sells (1: all of it; below 1 with
+    ``take_profit_pct`` only)."""
 
     @property
     def scales(self) -> bool:
         """Whether the run scales in or out (the units walk, ``engine._scaling``)."""
-        return self.max_entries != 1 or self.exit_fraction != 1.0
+        return self.scaling_field() != ""
 
     @property
     def annual_bars(self) -> float:
@@ -188,22 +194,26 @@ class TradingParams:
                 object.__setattr__(self, name, float(getattr(self, name)))
 
     def scaling_field(self) -> str:
-        """The field a refused scaling combination is reported on: ``max_entries`` when it
-        is above 1, else ``exit_fraction``."""
-        return "max_entries" if self.max_entries != 1 else "exit_fraction"
+        """The field a refused scaling combination is reported on
+        (``engine.param_specs.scaling_field``); "" when the run does not scale."""
+        return scaling_field(self.max_entries, self.exit_fraction, self.take_profit_fraction)
 
     def _check_scaling(self) -> None:
-        """``max_entries`` a whole number in its domain, ``exit_fraction`` in (0, 1]; when
-        either is not its default: long only, market entries, no size series."""
+        """``max_entries`` a whole number in its domain, ``exit_fraction`` and
+        ``take_profit_fraction`` in (0, 1], the latter below 1 only with a take-profit; when
+        any is not its default: long only, market entries, no size series."""
         count = self.max_entries
         if isinstance(count, bool) or not isinstance(count, int) or not MAX_ENTRIES.contains(count):
             raise EngineParamError(MAX_ENTRIES.name, MAX_ENTRIES.message)
-        fraction = self.exit_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-            raise EngineParamError(EXIT_FRACTION.name, "must be a number")
-        if not (math.isfinite(fraction) and EXIT_FRACTION.contains(fraction)):
-            raise EngineParamError(EXIT_FRACTION.name, EXIT_FRACTION.message)
-        object.__setattr__(self, "exit_fraction", float(fraction))
+        for spec in (EXIT_FRACTION, TAKE_PROFIT_FRACTION):
+            fraction = getattr(self, spec.name)
+            if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+                raise EngineParamError(spec.name, "must be a number")
+            if not (math.isfinite(fraction) and spec.contains(fraction)):
+                raise EngineParamError(spec.name, spec.message)
+            object.__setattr__(self, spec.name, float(fraction))
+        if self.take_profit_fraction != 1.0 and self.take_profit_pct is None:
+            raise EngineParamError(TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE)
         refused = self.direction != "longonly" or self.has_orders or self.size_unit is not None
         if self.scales and refused:
             raise EngineParamError(self.scaling_field(), SCALING_REFUSED)

@@ -159,7 +159,7 @@ def check_scaling_actions(params: TradingParams, actions: CorporateActions | Non
     """A run that scales in or out takes a window without corporate actions meeting the
     position (docs/execution.md, "Scaling in and out").
 
-    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
+    :raise RequestError: naming the scaling field (``engine.param_specs.scaling_field``).
     """
     if params.scales and actions is not None and actions.acts:
         from engine.param_specs import SCALING_REFUSED
@@ -171,7 +171,7 @@ def check_scaling_data(request: RunRequest, market: data.History) -> None:
     """``check_scaling_actions`` on the request's data, before a Job is queued (the web's
     check: a 400 rather than a failed run).
 
-    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
+    :raise RequestError: naming the scaling field (``engine.param_specs.scaling_field``).
     """
     params = request.trading_params(market.bars_per_year)
     if params.scales:

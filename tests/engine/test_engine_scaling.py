@@ -184,3 +184,76 @@ def test_a_signal_sale_comes_before_the_stops_and_the_rest_keeps_its_levels():
     got = [(t.entry_bar, t.exit_bar, t.size, t.exit_price, t.exit_reason) for t in result.trades]
     assert got == [(1, 4, 50, 11.0, "signal"), (1, 4, 50, 9.5, "stop_loss")]
     assert result.equity[-1] == 100_000 + 50 * 1.0 - 50 * 0.5
+
+
+TAKE_PROFIT_BARS = [
+    (10.0, 10.0, 10.0, 10.0),
+    (10.0, 10.4, 9.9, 10.2),  # 99 shares at 10: SL 9.5, TP 11, trailing from 9.5
+    (10.5, 11.5, 10.4, 11.2),  # the TP (11) sells 30; the rest's trail ratchets to 10.925
+]
+
+
+def test_a_partial_take_profit_sells_its_part_and_the_rest_is_stopped_later_to_the_cent():
+    """fee_rate 0.001, 1,000 a unit: 99 shares at 10 (fee 0.99). Bar 2 reaches the 10 %
+    take-profit: round(99 × 0.3) = 30 shares at 11 (fee 0.33); the 69 left keep the 5 %
+    stop-loss and no take-profit, and bar 4's low sells them at 9.5 (fee 0.6555)."""
+    rows = [*TAKE_PROFIT_BARS, (11.2, 12.5, 11.0, 12.4), (12.4, 12.6, 9.0, 9.2), (9.2,) * 4]
+    entries, exits = np.zeros(6, dtype=bool), np.zeros(6, dtype=bool)
+    entries[0] = True
+    params = TradingParams(
+        fee_rate=0.001,
+        position_size=1000,
+        stop_loss_pct=5,
+        take_profit_pct=10,
+        take_profit_fraction=0.3,
+    )
+    assert params.scales
+    result = run(_ohlc_bars(rows), entries, exits, params)
+    got = [
+        (t.entry_bar, t.exit_bar, t.size, t.exit_price, t.exit_reason, round(t.pnl, 4))
+        for t in result.trades
+    ]
+    assert got == [
+        (1, 2, 30, 11.0, "take_profit", 29.37),
+        (1, 4, 69, 9.5, "stop_loss", -35.8455),
+    ]
+    assert result.position.tolist() == [0, 99, 69, 69, 0, 0]
+    assert round(result.equity[2], 4) == 99_338.68 + 69 * 11.2
+    assert round(result.equity[-1], 4) == 99_993.5245
+
+
+def test_the_rest_after_a_partial_take_profit_trails_from_that_bar_s_high():
+    """A 5 % trailing stop: the take-profit bar's high (11.5) moves the rest's level to
+    10.925, which bar 3's low (10.9) reaches."""
+    rows = [*TAKE_PROFIT_BARS, (11.2, 11.3, 10.9, 11.0), (11.0,) * 4]
+    entries, exits = np.zeros(5, dtype=bool), np.zeros(5, dtype=bool)
+    entries[0] = True
+    params = TradingParams(
+        fee_rate=0.0,
+        position_size=1000,
+        trailing_stop_pct=5,
+        take_profit_pct=10,
+        take_profit_fraction=0.5,
+    )
+    result = run(_ohlc_bars(rows), entries, exits, params)
+    got = [(t.exit_bar, t.size, t.exit_price, t.exit_reason) for t in result.trades]
+    assert got == [(2, 50, 11.0, "take_profit"), (3, 50, pytest.approx(10.925), "trailing_stop")]
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"take_profit_fraction": 0.5}, "take_profit_fraction"),
+        ({"take_profit_fraction": 0.0, "take_profit_pct": 5.0}, "take_profit_fraction"),
+        ({"take_profit_fraction": 1.2, "take_profit_pct": 5.0}, "take_profit_fraction"),
+        ({"take_profit_fraction": "0.5", "take_profit_pct": 5.0}, "take_profit_fraction"),
+        (
+            {"take_profit_fraction": 0.5, "take_profit_pct": 5.0, "direction": "longshort"},
+            "take_profit_fraction",
+        ),
+    ],
+)
+def test_a_take_profit_fraction_needs_a_take_profit_and_its_domain(values, field):
+    with pytest.raises(EngineParamError) as raised:
+        TradingParams(**values)
+    assert raised.value.field == field

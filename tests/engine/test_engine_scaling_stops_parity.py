@@ -44,11 +44,11 @@ def peer(df: pd.DataFrame, entries, exits, params: TradingParams):
         None if value is None else value / 100.0
         for value in (params.stop_loss_pct, params.take_profit_pct, params.trailing_stop_pct)
     )
-    fraction = getattr(params, "take_profit_fraction", 1.0)
+    fraction = params.take_profit_fraction
 
     class ScalingWithStops(Strategy):
         def init(self):
-            self.best: dict[int, float] = {}  # a unit's best high (its entry bar: the key)
+            self.best: dict = {}  # each trade's best high since its entry
 
         def _units(self, t: int) -> int:
             price = float(opens[t + 1])
@@ -80,9 +80,9 @@ def peer(df: pd.DataFrame, entries, exits, params: TradingParams):
             if trail is None:
                 return
             for trade in self.trades:
-                best = self.best.get(trade.entry_bar, trade.entry_price)
+                best = self.best.get(trade, trade.entry_price)
                 if highs[t] > best:
-                    self.best[trade.entry_bar] = highs[t]
+                    self.best[trade] = highs[t]
                     trade.sl = self._stop_loss(trade.entry_price, highs[t])
 
         def next(self):
@@ -220,5 +220,48 @@ def test_units_with_stops_match_backtesting_py_on_random_series(seed):
     entries = df.Volume.to_numpy() >= 2
     exits = (df.Volume.to_numpy() == 1) | (df.Volume.to_numpy() == 3)
     params = _params(*case)
+    ours = run(Bars.from_dataframe(df), entries, exits, params)
+    assert_same_as_peer(ours, peer(df, entries, exits, params))
+
+
+TAKE_PROFIT_CASES = [
+    (3, "value", 10_000.0, (None, 8.0, None), 0.5),
+    (4, "percent", 30.0, (4.0, 6.0, None), 0.3),
+    (1, "percent", 100.0, (5.0, 10.0, 6.0), 0.5),
+    (5, "value", 20_000.0, (None, 5.0, 4.0), 0.75),
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("max_entries", "size_type", "size", "stops", "tp_part"), TAKE_PROFIT_CASES
+)
+def test_a_partial_take_profit_matches_two_peer_trades_per_unit_on_goog(
+    goog, max_entries, size_type, size, stops, tp_part
+):
+    """take_profit_fraction below 1: each unit's take-profit sells its part and the rest
+    runs on with its stop-loss and trailing stop, as the peer's second trade does."""
+    entries, exits = _goog_signals(goog)
+    params = _params(max_entries, 1.0, size_type, size, stops, take_profit_fraction=tp_part)
+    ours = run(Bars.from_dataframe(goog), entries, exits, params)
+    closed = assert_same_as_peer(ours, peer(goog, entries, exits, params))
+    sold_by_tp = {t.entry_bar for t in closed if t.exit_reason == "take_profit"}
+    rests = {t.entry_bar for t in ours.trades if t.exit_reason != "take_profit"}
+    assert sold_by_tp & rests, "no unit was sold in part by its take-profit"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("seed", range(30))
+def test_a_partial_take_profit_matches_the_peer_on_random_series(seed):
+    """30 random series, random unit counts, sizes, stops and take-profit fractions."""
+    rng = np.random.default_rng(19_000 + seed)
+    df, (max_entries, _, size_type, size, (sl, _, trail)) = _random_case(rng)
+    tp = float(rng.choice([3.0, 5.0]))
+    tp_part = float(rng.choice([0.3, 0.5, 0.75]))
+    params = _params(
+        max_entries, 1.0, size_type, size, (sl, tp, trail), take_profit_fraction=tp_part
+    )
+    entries = df.Volume.to_numpy() >= 2
+    exits = (df.Volume.to_numpy() == 1) | (df.Volume.to_numpy() == 3)
     ours = run(Bars.from_dataframe(df), entries, exits, params)
     assert_same_as_peer(ours, peer(df, entries, exits, params))

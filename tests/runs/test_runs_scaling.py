@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from engine import CorporateActions, TradingParams
-from engine.param_specs import EXIT_FRACTION, MAX_ENTRIES, SCALING_REFUSED
+from engine.param_specs import (
+    EXIT_FRACTION,
+    MAX_ENTRIES,
+    SCALING_REFUSED,
+    TAKE_PROFIT_FRACTION,
+    TAKE_PROFIT_FRACTION_ALONE,
+)
 from kinds.runs.contract import RequestError, parse_request
 from kinds.runs.execute import check_scaling_actions, execute
 
@@ -40,8 +46,9 @@ def test_the_fields_reach_the_engine_and_the_stored_request_and_pile_up_units():
 
 
 def test_a_request_without_them_stores_what_it_always_did():
-    stored = parse_request({**BODY, "max_entries": 1, "exit_fraction": 1}).to_dict()
-    assert "max_entries" not in stored and "exit_fraction" not in stored
+    defaults = {"max_entries": 1, "exit_fraction": 1, "take_profit_fraction": 1}
+    stored = parse_request({**BODY, **defaults}).to_dict()
+    assert not set(defaults) & set(stored)
     assert stored == parse_request(BODY).to_dict() | {"run_id": stored["run_id"]}
 
 
@@ -55,6 +62,22 @@ def test_a_request_without_them_stores_what_it_always_did():
         ({"exit_fraction": 0}, "exit_fraction", EXIT_FRACTION.message),
         ({"exit_fraction": 1.01}, "exit_fraction", EXIT_FRACTION.message),
         ({"max_entries": 2, "direction": "longshort"}, "max_entries", SCALING_REFUSED),
+        ({"take_profit_fraction": 0}, "take_profit_fraction", TAKE_PROFIT_FRACTION.message),
+        ({"take_profit_fraction": 0.5}, "take_profit_fraction", TAKE_PROFIT_FRACTION_ALONE),
+        (
+            {"take_profit_fraction": 0.5, "take_profit_pct": 5, "direction": "longshort"},
+            "take_profit_fraction",
+            SCALING_REFUSED,
+        ),
+        (
+            {
+                "take_profit_fraction": 0.5,
+                "take_profit_pct": 5,
+                "params": {"entry": "close > open", "exit": "bars_held >= 5"},
+            },
+            "take_profit_fraction",
+            SCALING_REFUSED,
+        ),
         (
             {"max_entries": 2, "entry_order": {"type": "on_close"}},
             "max_entries",
@@ -80,6 +103,19 @@ def test_bad_values_and_refused_combinations_are_400s_naming_the_field(fields, f
 def test_a_market_entry_order_and_a_stop_free_longonly_request_are_taken():
     request = parse_request({**BODY, "max_entries": 2, "entry_order": {"type": "market"}})
     assert request.trading_params().scales
+
+
+def test_a_take_profit_fraction_reaches_the_engine_and_the_stored_request():
+    """Alone (max_entries 1) it takes the units walk: take-profits sell half a unit."""
+    body = {**BODY, "take_profit_pct": 6, "stop_loss_pct": 4, "take_profit_fraction": 0.5}
+    request = parse_request(body)
+    assert request.to_dict()["take_profit_fraction"] == 0.5
+    params = request.trading_params()
+    assert params.take_profit_fraction == 0.5 and params.scales
+    trades = execute(request).trades
+    parts = {trade["entry_timestamp"] for trade in trades if trade["exit_reason"] == "take_profit"}
+    rests = {trade["entry_timestamp"] for trade in trades if trade["exit_reason"] != "take_profit"}
+    assert parts & rests
 
 
 def test_stops_with_units_reach_the_engine_and_stop_units():

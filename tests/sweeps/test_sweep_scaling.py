@@ -1,12 +1,14 @@
 """A sweep that scales in and out (docs/execution.md, "Scaling in and out"): its points are
 walked as their runs are (never the one-pass kernel), so every stored combination equals
-the same run alone, swept stops included."""
+the same run alone, swept stops included; a take_profit_fraction needs a take-profit at
+every point."""
 
 from __future__ import annotations
 
 import pytest
 
-from kinds.runs.contract import parse_request
+from engine.param_specs import TAKE_PROFIT_FRACTION_ALONE
+from kinds.runs.contract import RequestError, parse_request
 from kinds.runs.execute import execute
 from kinds.sweeps.contract import (
     chunk_payload,
@@ -81,3 +83,29 @@ def test_a_sweep_large_enough_for_the_one_pass_kernel_still_walks_a_scaling_requ
     huge = 10**12
     assert not _one_pass(frame, request.trading_params(), huge)
     assert _one_pass(frame, parse_request(BODY).trading_params(), huge)
+
+
+def test_a_partial_take_profit_beside_a_swept_take_profit_equals_its_run_alone():
+    """take_profit_fraction 0.5 with take_profit_pct swept: the base is checked with the
+    first point's take-profit and every point equals its run alone."""
+    grid = {"fast": [5, 10], "take_profit_pct": [4, 8]}
+    sweep = parse_sweep_request({**BODY, "take_profit_fraction": 0.5, "grid": grid})
+    assert sweep.base.take_profit_fraction == 0.5
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert body["take_profit_fraction"] == 0.5
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
+
+
+def test_a_partial_take_profit_beside_a_swept_take_profit_that_may_be_off_is_refused():
+    grid = {"take_profit_pct": [5, None]}
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BODY, "take_profit_fraction": 0.5, "grid": grid})
+    assert (caught.value.field, caught.value.message) == (
+        "take_profit_fraction",
+        TAKE_PROFIT_FRACTION_ALONE,
+    )

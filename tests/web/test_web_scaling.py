@@ -1,4 +1,5 @@
-"""``POST /run_backtest`` with ``max_entries`` and ``exit_fraction`` (docs/execution.md,
+"""``POST /run_backtest`` with ``max_entries``, ``exit_fraction`` and
+``take_profit_fraction`` (docs/execution.md,
 "Scaling in and out"): taken alone, a 400 naming the field for a bad value, a refused
 combination, or a ticker whose window holds corporate actions."""
 
@@ -25,6 +26,7 @@ def data_dir(tmp_path: Path) -> Path:
     [
         {"max_entries": 3, "exit_fraction": 0.5},
         {"max_entries": 3, "stop_loss_pct": 3, "take_profit_pct": 8, "trailing_stop_pct": 5},
+        {"take_profit_pct": 8, "take_profit_fraction": 0.5},
     ],
 )
 def test_a_scaling_request_is_taken(client, fields):
@@ -41,6 +43,8 @@ def test_a_scaling_request_is_taken(client, fields):
         ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
         ({"exit_fraction": 0.5, "entry_order": {"type": "on_close"}}, "exit_fraction"),
         ({"max_entries": 2, "exit_fraction": 0.5, "direction": "longshort"}, "max_entries"),
+        ({"take_profit_fraction": 0.5}, "take_profit_fraction"),
+        ({"take_profit_fraction": 1.5, "take_profit_pct": 5}, "take_profit_fraction"),
     ],
 )
 def test_a_bad_value_or_a_refused_combination_is_a_400_naming_the_field(client, fields, field):

@@ -34,6 +34,7 @@ from engine.param_specs import (
     POSITION_SIZE,
     SLIPPAGE_BPS,
     STOP_LOSS_PCT,
+    TAKE_PROFIT_FRACTION,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     NumberSpec,
@@ -64,6 +65,9 @@ class FormField:
     percent_max: float | None = None
     optional: bool = False
     """May be left empty: the field is then not sent (a stop that is off)."""
+    needs: str | None = None
+    """Another field that must be set for this one to leave its default (the server
+    refuses it, naming this one, otherwise)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the template and the form's script."""
@@ -143,6 +147,13 @@ TRADING_FIELDS = (
         EXIT_FRACTION,
         "Exit fraction",
         "Part of each unit an exit sells: 1 = all, 0.5 = half (0 exclusive to 1).",
+    ),
+    _number(
+        TAKE_PROFIT_FRACTION,
+        "Take-profit fraction",
+        "Part of a unit its take-profit sells, the rest kept with its stops: 1 = all "
+        "(0 exclusive to 1; needs a take-profit %).",
+        needs=TAKE_PROFIT_PCT.name,
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
     FormField(
