@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,11 +24,13 @@ from engine._simulate import (
     SIGNAL,
     TAKE_PROFIT,
     Events,
+    Sizer,
     _Costs,
     _FloatMath,
     _order_fee,
     _Position,
     _shares,
+    _sized,
     _Stops,
     events_of_rows,
 )
@@ -59,12 +62,17 @@ class Unit:
 def scale_events(
     entries: np.ndarray,
     exits: np.ndarray,
-    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: TradingParams,
+    sizes: Sequence[Sizer] | None = None,
 ) -> Events:
-    """The fills of N runs with ``params.max_entries`` and ``params.exit_fraction`` over the
-    bars' (open, high, low); their ``units`` hold, per run, its units (closed parts, then the
-    open rests)."""
+    """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
+    ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
+    hold, per run, its units (closed parts, then the open rests). ``sizes[i]``
+    (``engine._simulate.Sizer``, with ``params.size_unit``): run i's size series, read on
+    each signal bar that adds a unit."""
+    if (sizes is None) != (params.size_unit is None):
+        raise ValueError("a size series goes with params.size_unit, and only with it")
     costs, stops = _Costs.of(params), _Stops.of(params)
     prices = tuple(column.tolist() for column in ohlc)
     rows: list[tuple] = []
@@ -73,6 +81,7 @@ def scale_events(
     for i in range(entries.shape[0]):
         before = len(rows)
         walk = _Walk(i, prices, params, costs, stops, rows)
+        walk.sizer = None if sizes is None else sizes[i]
         units.append(walk.run(entries[i].tolist(), exits[i].tolist()))
         counts[i] = len(rows) - before
     return dataclasses.replace(events_of_rows(rows, counts), units=units)
@@ -85,19 +94,23 @@ class _Walk:
     def __init__(
         self,
         run: int,
-        prices: tuple[list[float], list[float], list[float]],
+        prices: tuple[list[float], list[float], list[float], list[float]],
         params: TradingParams,
         costs: _Costs,
         stops: _Stops,
         rows: list,
     ) -> None:
         self.run_index = run
-        self.opens, self.highs, self.lows = prices
+        self.opens, self.highs, self.lows, self.closes = prices
         self.params, self.c, self.stops, self.rows = params, costs, stops, rows
         self.stopped = params.has_stops
         self.cash, self.shares = costs.initial_capital, 0.0
         self.held: list[Unit] = []
         self.done: list[Unit] = []
+        self.sizer: Sizer | None = None
+        """The run's size series (None: ``position_size`` and ``size_type``)."""
+        self.size = math.nan
+        """The size series' value on the signal bar of the unit pending."""
 
     def run(self, entries: list[bool], exits: list[bool]) -> list[Unit]:
         """Walk the bars; return the run's units."""
@@ -115,6 +128,9 @@ class _Walk:
             if bar < last and entries[bar] != exits[bar]:
                 if entries[bar] and len(held) < self.params.max_entries:
                     pending = 1
+                    if self.sizer is not None:
+                        equity = self.cash + self.shares * self.closes[bar]
+                        self.size = self.sizer(bar, equity)
                 elif exits[bar] and held:
                     pending = -1
         if c.close_at_end and held and last >= 0:
@@ -127,12 +143,17 @@ class _Walk:
         return self.done + held
 
     def _buy(self, bar: int) -> None:
-        """Open a unit at ``bar``'s open, sized from the cash then (none when it cannot buy
-        one share)."""
+        """Open a unit at ``bar``'s open, sized from the cash then, or by the size series'
+        value on its signal bar (a fraction of the equity at this open, held units marked
+        there, at most the cash; or shares); none when it cannot buy one share."""
         c = self.c
         price = self.opens[bar] * (1.0 + c.slip)
-        budget = min(c.position_size, self.cash) if c.by_value else self.cash * c.fraction
-        qty = _shares(budget, price, c, _FloatMath) if self.cash > 0.0 else 0.0
+        if self.sizer is not None:
+            equity = self.cash + self.shares * self.opens[bar]
+            qty = _sized(self.size, self.cash, price, c, equity)
+        else:
+            budget = min(c.position_size, self.cash) if c.by_value else self.cash * c.fraction
+            qty = _shares(budget, price, c, _FloatMath) if self.cash > 0.0 else 0.0
         if qty <= 0:
             return
         fee = _order_fee(qty, price, c, _FloatMath)

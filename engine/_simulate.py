@@ -303,16 +303,22 @@ def _fill(cash, shares, price, side, c: _Costs, xp, size: float | None = None):
     return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
 
 
-def _sized(size: float, cash_flat: float, price: float, c: _Costs) -> float:
+def _sized(
+    size: float, cash_flat: float, price: float, c: _Costs, equity: float | None = None
+) -> float:
     """The shares of an opening order sized by a size series' value ``size`` on the signal
     bar (docs/execution.md, "Position size as an expression"): a fraction f buys what the
-    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent); a
-    share count n buys floor(min(n, cap)) shares, fewer when cash cannot pay for them with
-    their fee. An undefined (NaN) or non-positive size opens nothing."""
+    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent),
+    or, given the ``equity`` (a unit added to a long, ``engine._scaling``), min(cash,
+    equity × min(f, cap)); a share count n buys floor(min(n, cap)) shares, fewer when cash
+    cannot pay for them with their fee. An undefined (NaN) or non-positive size opens
+    nothing."""
     if not (size > 0.0 and cash_flat > 0.0):
         return 0.0
     if c.size_unit == "fraction":
-        return _shares(cash_flat * min(size, c.max_size), price, c, _FloatMath)
+        part = min(size, c.max_size)
+        budget = cash_flat * part if equity is None else min(cash_flat, equity * part)
+        return _shares(budget, price, c, _FloatMath)
     wanted = math.floor(min(size, c.max_size))
     return float(min(wanted, _shares(cash_flat, price, c, _FloatMath)))
 

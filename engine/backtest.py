@@ -101,9 +101,11 @@ def _events(
     actions: CorporateActions | None = None,
 ):
     if params.scales:
-        if position_exits is not None or sizes is not None or actions is not None:
+        if position_exits is not None or actions is not None:
             raise EngineParamError(params.scaling_field(), SCALING_REFUSED)
-        return _scaling.scale_events(entries, exits, (bars.open, bars.high, bars.low), params)
+        _one_per_run(entries, position_exits, sizes)
+        ohlc = (bars.open, bars.high, bars.low, bars.close)
+        return _scaling.scale_events(entries, exits, ohlc, params, sizes)
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(

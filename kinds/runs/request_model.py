@@ -342,17 +342,13 @@ class RunRequestBody(BaseModel):
 
     @model_validator(mode="after")
     def _scaling_alone(self) -> RunRequestBody:
-        """Scaling in and out takes longonly market entries without size_expr
-        (docs/execution.md, "Scaling in and out")."""
+        """Scaling in and out takes longonly market entries (docs/execution.md, "Scaling in
+        and out")."""
         field = scaling_field(self.max_entries, self.exit_fraction, self.take_profit_fraction)
         if not field:
             return self
         order = self.entry_order
-        if (
-            self.direction != "longonly"
-            or (order is not None and order.type != "market")
-            or self.size_expr is not None
-        ):
+        if self.direction != "longonly" or (order is not None and order.type != "market"):
             raise PydanticCustomError(f"scaling_refused_{field}", SCALING_REFUSED)
         return self
 

@@ -110,7 +110,6 @@ def test_default_fields_leave_a_run_unchanged():
         ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
         ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
         ({"max_entries": 2, "entry_type": "limit"}, "max_entries"),
-        ({"max_entries": 3, "size_unit": "shares"}, "max_entries"),
     ],
 )
 def test_bad_values_and_refused_combinations_name_the_field(values, field):
@@ -257,3 +256,41 @@ def test_a_take_profit_fraction_needs_a_take_profit_and_its_domain(values, field
     with pytest.raises(EngineParamError) as raised:
         TradingParams(**values)
     assert raised.value.field == field
+
+
+def test_a_fraction_size_series_sizes_each_unit_on_the_equity_at_its_open_within_the_cash():
+    """Size 0.3 of equity, no fee, entries on bars 0-3: 3,000 shares at 10 (30,000 of
+    100,000); at 11 the equity is 70,000 + 3,000 × 11 = 103,000: 2,809 shares (30,900 / 11);
+    at 12 it is 39,101 + 5,809 × 12 = 108,809: 2,720 shares; at 13, 0.3 of 117,338 is more
+    than the 6,461 of cash left, which buys 497."""
+    entries, exits = _signals([0, 1, 2, 3], [6])
+    seen: list[tuple[int, float]] = []
+
+    def size(bar: int, equity: float) -> float:
+        seen.append((bar, equity))
+        return 0.3
+
+    params = TradingParams(fee_rate=0.0, max_entries=4, size_unit="fraction")
+    result = run(_bars(), entries, exits, params, size=size)
+    assert [(t.entry_bar, t.size, t.entry_price) for t in result.trades] == [
+        (1, 3000, 10.0),
+        (2, 2809, 11.0),
+        (3, 2720, 12.0),
+        (4, 497, 13.0),
+    ]
+    assert seen == [(0, 100_000.0), (1, 100_000.0), (2, 103_000.0), (3, 108_809.0)]
+    assert result.metrics["num_trades"] == 4
+
+
+def test_a_share_size_series_sizes_each_unit_and_an_undefined_size_adds_none():
+    """Shares 0.005 × the signal bar's equity (no fee): 500 at 10, 500 at 11 (the equity at
+    bar 1's close is still 100,000), none for bar 2's NaN, then 0.005 × (89,500 + 1,000 ×
+    12) = 507.5 → 507 at 13 (bar 4's open)."""
+    entries, exits = _signals([0, 1, 2, 3], [])
+
+    def size(bar: int, equity: float) -> float:
+        return math.nan if bar == 2 else 0.005 * equity
+
+    params = TradingParams(fee_rate=0.0, max_entries=4, size_unit="shares")
+    result = run(_bars(), entries, exits, params, size=size)
+    assert [(t.entry_bar, t.size) for t in result.trades] == [(1, 500), (2, 500), (4, 507)]

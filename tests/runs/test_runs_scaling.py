@@ -84,11 +84,6 @@ def test_a_request_without_them_stores_what_it_always_did():
             SCALING_REFUSED,
         ),
         (
-            {"exit_fraction": 0.5, "size_expr": {"expr": "0.5", "unit": "fraction"}},
-            "exit_fraction",
-            SCALING_REFUSED,
-        ),
-        (
             {"max_entries": 2, "params": {"entry": "close > open", "exit": "bars_held >= 5"}},
             "max_entries",
             SCALING_REFUSED,
@@ -116,6 +111,18 @@ def test_a_take_profit_fraction_reaches_the_engine_and_the_stored_request():
     parts = {trade["entry_timestamp"] for trade in trades if trade["exit_reason"] == "take_profit"}
     rests = {trade["entry_timestamp"] for trade in trades if trade["exit_reason"] != "take_profit"}
     assert parts & rests
+
+
+def test_a_size_expression_sizes_every_unit():
+    """100 shares a unit (a 1,000,000 account never runs short of cash): every unit the
+    run opens, up to three at once, is 100 shares."""
+    size = {"expr": "100", "unit": "shares"}
+    body = {**BODY, "max_entries": 3, "size_expr": size, "initial_capital": 1_000_000}
+    result = execute(parse_request(body))
+    sizes = [trade["size"] for trade in result.trades]
+    assert len(sizes) > 10 and set(sizes) == {100}
+    plain = execute(parse_request({**BODY, "size_expr": size, "initial_capital": 1_000_000}))
+    assert result.metrics["num_trades"] > plain.metrics["num_trades"]
 
 
 def test_stops_with_units_reach_the_engine_and_stop_units():

@@ -109,3 +109,18 @@ def test_a_partial_take_profit_beside_a_swept_take_profit_that_may_be_off_is_ref
         "take_profit_fraction",
         TAKE_PROFIT_FRACTION_ALONE,
     )
+
+
+def test_a_swept_size_expression_with_units_equals_its_run_alone():
+    """Units sized by a fraction of equity whose $part is swept: each point as its run."""
+    size = {"expr": "$part", "unit": "fraction"}
+    grid = {"fast": [5, 10], "size_expr.part": [0.2, 0.4]}
+    sweep = parse_sweep_request({**BODY, "max_entries": 3, "size_expr": size, "grid": grid})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert body["max_entries"] == 3
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
