@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ from engine._simulate import (
     SIGNAL,
     TAKE_PROFIT,
     Events,
+    PositionExit,
     Sizer,
     _Costs,
     _FloatMath,
@@ -65,12 +66,16 @@ def scale_events(
     ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: TradingParams,
     sizes: Sequence[Sizer] | None = None,
+    position_exits: Sequence[PositionExit | None] | None = None,
 ) -> Events:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
     hold, per run, its units (closed parts, then the open rests). ``sizes[i]``
     (``engine._simulate.Sizer``, with ``params.size_unit``): run i's size series, read on
-    each signal bar that adds a unit."""
+    each signal bar that adds a unit. ``position_exits[i]`` (``engine._simulate.
+    PositionExit``, or None): run i's exit while its long is open, in place of its row of
+    ``exits``, told of the long's first fill and of each change of its units' average
+    entry price (``reprice``)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
     costs, stops = _Costs.of(params), _Stops.of(params)
@@ -82,6 +87,7 @@ def scale_events(
         before = len(rows)
         walk = _Walk(i, prices, params, costs, stops, rows)
         walk.sizer = None if sizes is None else sizes[i]
+        walk.exit_of = None if position_exits is None else position_exits[i]
         units.append(walk.run(entries[i].tolist(), exits[i].tolist()))
         counts[i] = len(rows) - before
     return dataclasses.replace(events_of_rows(rows, counts), units=units)
@@ -111,6 +117,12 @@ class _Walk:
         """The run's size series (None: ``position_size`` and ``size_type``)."""
         self.size = math.nan
         """The size series' value on the signal bar of the unit pending."""
+        self.exit_of: PositionExit | None = None
+        """The run's position-aware exit (None: its exits are signals only)."""
+        self.exit_at: Callable[[int], bool] | None = None
+        """The exit of the long held, from its first unit's fill (``exit_of``)."""
+        self.entry = math.nan
+        """The units' share-weighted average entry price the exit was last told of."""
 
     def run(self, entries: list[bool], exits: list[bool]) -> list[Unit]:
         """Walk the bars; return the run's units."""
@@ -125,13 +137,16 @@ class _Walk:
             pending = 0
             if self.stopped and held:
                 self._check_stops(bar)
-            if bar < last and entries[bar] != exits[bar]:
+            exit_now = exits[bar]
+            if self.exit_of is not None:
+                exit_now = self._position_exit(bar, exit_now)
+            if bar < last and entries[bar] != exit_now:
                 if entries[bar] and len(held) < self.params.max_entries:
                     pending = 1
                     if self.sizer is not None:
                         equity = self.cash + self.shares * self.closes[bar]
                         self.size = self.sizer(bar, equity)
-                elif exits[bar] and held:
+                elif exit_now and held:
                     pending = -1
         if c.close_at_end and held and last >= 0:
             price = opens[last] * (1.0 - c.slip)
@@ -141,6 +156,27 @@ class _Walk:
                 fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
             self._record(last, sold, price, fees, SIGNAL)
         return self.done + held
+
+    def _position_exit(self, bar: int, outside: bool) -> bool:
+        """The exit on ``bar``'s close, after its fills and stops (docs/execution.md,
+        "Scaling in and out"): while units are held, the position-aware exit of the long
+        opened by the first of them, priced at their share-weighted average entry; else
+        ``outside`` (the exit outside a long)."""
+        held = self.held
+        if not held:
+            self.exit_at = None
+            return outside
+        if len(held) == 1:
+            entry = held[0].entry_price
+        else:
+            entry = sum(u.size * u.entry_price for u in held) / sum(u.size for u in held)
+        if self.exit_at is None:
+            assert self.exit_of is not None
+            self.exit_at = self.exit_of(1.0, min(u.entry_bar for u in held), entry)
+        elif entry != self.entry:
+            self.exit_at.reprice(bar, entry)  # type: ignore[attr-defined]
+        self.entry = entry
+        return bool(self.exit_at(bar))
 
     def _buy(self, bar: int) -> None:
         """Open a unit at ``bar``'s open, sized from the cash then, or by the size series'

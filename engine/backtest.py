@@ -101,11 +101,11 @@ def _events(
     actions: CorporateActions | None = None,
 ):
     if params.scales:
-        if position_exits is not None or actions is not None:
+        if actions is not None:
             raise EngineParamError(params.scaling_field(), SCALING_REFUSED)
         _one_per_run(entries, position_exits, sizes)
         ohlc = (bars.open, bars.high, bars.low, bars.close)
-        return _scaling.scale_events(entries, exits, ohlc, params, sizes)
+        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits)
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -179,10 +179,11 @@ def run(
     acting on the position (docs/execution.md, "Corporate actions on a position"); the
     result then lists those that met it (``EngineResult.applied``).
 
-    With ``params.max_entries`` above 1 or ``params.exit_fraction`` below 1 the long is
-    built of units, each its own trade (docs/execution.md, "Scaling in and out"); a
-    ``position_exit``, ``size`` or ``actions`` that can meet the position is then refused
-    (``EngineParamError`` naming the field).
+    With ``params.max_entries`` above 1, or ``params.exit_fraction`` or
+    ``params.take_profit_fraction`` below 1, the long is built of units, each its own trade
+    with its own stops and size (docs/execution.md, "Scaling in and out"), and a
+    ``position_exit`` reads the whole long; ``actions`` that can meet the position are
+    then refused (``EngineParamError`` naming the field).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)

@@ -219,7 +219,6 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         raise RequestError(exc.field, exc.message) from None
     if body is None:
         raise RequestError(*error_field_message(late[0]))
-    _check_scaling_exit(body, rule_type, params)
     check_daily_dates(body.timeframe, body.start_date, body.end_date)
     entry_order = _entry_order(body.entry_order)
     return RunRequest(
@@ -248,24 +247,6 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         exit_fraction=float(body.exit_fraction),
         take_profit_fraction=float(body.take_profit_fraction),
     )
-
-
-def _check_scaling_exit(body: Any, rule_type: str, params: dict[str, Any]) -> None:
-    """Scaling in and out takes no position-aware exit (docs/execution.md, "Scaling in and
-    out").
-
-    :raise RequestError: naming ``max_entries``, ``exit_fraction`` or
-        ``take_profit_fraction`` (``engine.param_specs.scaling_field``).
-    """
-    from engine.param_specs import SCALING_REFUSED, scaling_field
-
-    field_name = scaling_field(body.max_entries, body.exit_fraction, body.take_profit_fraction)
-    if not field_name:
-        return
-    from rules.library.expr import uses_position
-
-    if rule_type == "EXPR" and uses_position(params):
-        raise RequestError(field_name, SCALING_REFUSED)
 
 
 def _size_expr(body: Any) -> dict[str, Any] | None:

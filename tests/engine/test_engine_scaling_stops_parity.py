@@ -35,10 +35,13 @@ from tests.engine.test_engine_position_exits_parity import _random_frame
 FEE = 0.001
 
 
-def peer(df: pd.DataFrame, entries, exits, params: TradingParams):
+def peer(df: pd.DataFrame, entries, exits, params: TradingParams, rule=None):
     """backtesting.py pyramiding units, each with its own stop orders, and closing a
-    portion of each on every exit signal."""
-    opens, highs = df.Open.to_numpy(), df.High.to_numpy()
+    portion of each on every exit signal. ``rule`` (``test_engine_position_exits_parity.
+    Rule``), when given: the exit while units are held, from the long's own figures (bars
+    since its first unit filled, its trades' share-weighted entry, ``position.pl_pct`` and
+    its best since that fill)."""
+    opens, highs, closes = df.Open.to_numpy(), df.High.to_numpy(), df.Close.to_numpy()
     by_value = params.size_type == "value"
     loss, profit, trail = (
         None if value is None else value / 100.0
@@ -49,6 +52,23 @@ def peer(df: pd.DataFrame, entries, exits, params: TradingParams):
     class ScalingWithStops(Strategy):
         def init(self):
             self.best: dict = {}  # each trade's best high since its entry
+            self.first: int | None = None  # the bar the long's first unit filled
+            self.best_return = -np.inf  # the long's best pl_pct since then
+
+        def _exit(self, t: int) -> bool:
+            if not self.trades:
+                self.first, self.best_return = None, -np.inf
+                return bool(exits[t])
+            if rule is None:
+                return bool(exits[t])
+            if self.first is None:
+                self.first = min(trade.entry_bar for trade in self.trades)
+            shares = sum(trade.size for trade in self.trades)
+            entry = sum(trade.size * trade.entry_price for trade in self.trades) / shares
+            open_return = self.position.pl_pct
+            self.best_return = max(self.best_return, open_return)
+            held = t - self.first
+            return bool(rule(bool(exits[t]), held, entry, open_return, self.best_return, closes[t]))
 
         def _units(self, t: int) -> int:
             price = float(opens[t + 1])
@@ -88,7 +108,8 @@ def peer(df: pd.DataFrame, entries, exits, params: TradingParams):
         def next(self):
             t = len(self.data) - 1
             self._ratchet(t)
-            if t >= len(opens) - 1 or entries[t] == exits[t]:
+            exit_now = self._exit(t)
+            if t >= len(opens) - 1 or entries[t] == exit_now:
                 return
             units = len({trade.entry_bar for trade in self.trades})
             if entries[t] and units < params.max_entries:
@@ -100,7 +121,7 @@ def peer(df: pd.DataFrame, entries, exits, params: TradingParams):
                 self._buy(first, entry, with_tp=True)
                 if n > first:
                     self._buy(n - first, entry, with_tp=False)
-            elif exits[t] and self.position:
+            elif exit_now and self.position:
                 self.position.close(portion=params.exit_fraction)
 
     bt = Backtest(df, ScalingWithStops, cash=params.initial_capital, commission=FEE)

@@ -70,21 +70,7 @@ def test_a_request_without_them_stores_what_it_always_did():
             SCALING_REFUSED,
         ),
         (
-            {
-                "take_profit_fraction": 0.5,
-                "take_profit_pct": 5,
-                "params": {"entry": "close > open", "exit": "bars_held >= 5"},
-            },
-            "take_profit_fraction",
-            SCALING_REFUSED,
-        ),
-        (
             {"max_entries": 2, "entry_order": {"type": "on_close"}},
-            "max_entries",
-            SCALING_REFUSED,
-        ),
-        (
-            {"max_entries": 2, "params": {"entry": "close > open", "exit": "bars_held >= 5"}},
             "max_entries",
             SCALING_REFUSED,
         ),
@@ -123,6 +109,26 @@ def test_a_size_expression_sizes_every_unit():
     assert len(sizes) > 10 and set(sizes) == {100}
     plain = execute(parse_request({**BODY, "size_expr": size, "initial_capital": 1_000_000}))
     assert result.metrics["num_trades"] > plain.metrics["num_trades"]
+
+
+def test_a_position_aware_exit_reads_the_whole_scaled_long():
+    """``bars_held >= 8`` on a long pyramided on crossings: it counts from the long's first
+    unit, so each exit sells every unit 9 bars after the first was bought (later when an
+    entry holds on the same close: that bar is ignored), the later units sooner after their
+    own entry."""
+    params = {"entry": "crossover(close, sma(close, 5))", "exit": "bars_held >= 8"}
+    body = {**BODY, "params": params, "max_entries": 3}
+    result = execute(parse_request(body))
+    bar = {stamp: i for i, stamp in enumerate(result.equity_curve["timestamps"])}
+    by_exit: dict[str, list[int]] = {}
+    for trade in (t for t in result.trades if not t["is_open"]):
+        held = bar[trade["exit_timestamp"]] - bar[trade["entry_timestamp"]]
+        by_exit.setdefault(trade["exit_timestamp"], []).append(held)
+    assert len(by_exit) > 5
+    assert all(max(held) >= 9 for held in by_exit.values()), by_exit
+    nine = [held for held in by_exit.values() if max(held) == 9]  # later: an entry on e + 8
+    assert len(nine) > len(by_exit) / 2
+    assert any(min(held) < 9 for held in nine)
 
 
 def test_stops_with_units_reach_the_engine_and_stop_units():

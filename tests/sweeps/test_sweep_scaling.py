@@ -124,3 +124,18 @@ def test_a_swept_size_expression_with_units_equals_its_run_alone():
         assert body["max_entries"] == 3
         metrics = execute(parse_request({**body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
+
+
+def test_a_swept_position_exit_on_units_equals_its_run_alone():
+    """A time exit whose $n is swept, on a long pyramided on crossings: each point as its
+    run alone."""
+    params = {"entry": "crossover(close, sma(close, 5))", "exit": "bars_held >= $n"}
+    body = {**BODY, "rule_type": "EXPR", "params": params, "max_entries": 3}
+    sweep = parse_sweep_request({**body, "exit_fraction": 0.5, "grid": {"n": [3, 6, 12]}})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 3
+    for row in rows:
+        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
