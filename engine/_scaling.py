@@ -6,9 +6,11 @@ exit signal sells max(1, round(n × ``exit_fraction``)) shares of each open unit
 (backtesting.py's ``position.close(portion)``), each sale its own order. With stops each
 unit has its own levels from its own fill price (``engine._simulate._Position``, checked
 after the open's fills as the single-position walk checks them) and a stopped unit is sold
-whole. Long only, market entries. The walk returns ``engine._simulate.Events`` (a fill row
-per order group: ``shares`` is the whole position after it) and each run's units as trade
-records.
+whole (a take-profit: ``take_profit_fraction`` of it). A size series sizes each unit on its
+own signal bar, a position-aware exit reads the whole long (its units' share-weighted
+entry), and corporate actions act on each unit (``engine.corporate``'s arithmetic). Long
+only, market entries. The walk returns ``engine._simulate.Events`` (a fill row per order
+group: ``shares`` is the whole position after it) and each run's units as trade records.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ from engine._simulate import (
     _Stops,
     events_of_rows,
 )
+from engine.corporate import (
+    DELISTED,
+    DELISTING,
+    DIVIDEND,
+    SPLIT,
+    Applied,
+    CorporateActions,
+    _divide_levels,
+    split_holding,
+)
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
 
@@ -55,6 +67,11 @@ class Unit:
     exit_price: float = 0.0
     exit_fee: float = 0.0
     exit_reason: str = "signal"
+    dividends: float = 0.0
+    """The dividends the unit's shares received while held."""
+    in_lieu: float = 0.0
+    """The PnL of the fractions of its shares a split settled in cash: (the ex-bar's open −
+    the entry price after the split) × the fraction (``engine.corporate.adjust_trades``)."""
     stop: _Position | None = dataclasses.field(default=None, repr=False)
     """The unit's stop levels (``engine._simulate._Position``) while it is held; None:
     no stop is set, or the unit is a closed part."""
@@ -67,6 +84,7 @@ def scale_events(
     params: TradingParams,
     sizes: Sequence[Sizer] | None = None,
     position_exits: Sequence[PositionExit | None] | None = None,
+    actions: CorporateActions | None = None,
 ) -> Events:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
@@ -75,7 +93,10 @@ def scale_events(
     each signal bar that adds a unit. ``position_exits[i]`` (``engine._simulate.
     PositionExit``, or None): run i's exit while its long is open, in place of its row of
     ``exits``, told of the long's first fill and of each change of its units' average
-    entry price (``reprice``)."""
+    entry price (``reprice``). ``actions`` (``engine.corporate.CorporateActions``): the
+    splits, dividends and delisting acting on every unit; the cash and shares at every close
+    are kept then (``Events.cash_path``, ``Events.position_path``) with the events that met
+    a long (``Events.applied``)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
     costs, stops = _Costs.of(params), _Stops.of(params)
@@ -83,14 +104,39 @@ def scale_events(
     rows: list[tuple] = []
     units: list[list[Unit]] = []
     counts = np.zeros(entries.shape[0], dtype=np.int64)
+    applied = None if actions is None else Applied()
+    paths: list[tuple[list[float], list[float]]] = []
     for i in range(entries.shape[0]):
         before = len(rows)
         walk = _Walk(i, prices, params, costs, stops, rows)
         walk.sizer = None if sizes is None else sizes[i]
         walk.exit_of = None if position_exits is None else position_exits[i]
+        if actions is not None and applied is not None:
+            walk.actions = _Actions(actions, applied)
         units.append(walk.run(entries[i].tolist(), exits[i].tolist()))
         counts[i] = len(rows) - before
-    return dataclasses.replace(events_of_rows(rows, counts), units=units)
+        if walk.actions is not None:
+            paths.append((walk.actions.cash_path, walk.actions.shares_path))
+    if not paths:
+        return dataclasses.replace(events_of_rows(rows, counts), units=units)
+
+    def per_bar(part: int) -> np.ndarray:
+        return np.array([path[part] for path in paths], dtype=np.float64)
+
+    events = events_of_rows(rows, counts, cash_path=per_bar(0))
+    return dataclasses.replace(events, position_path=per_bar(1), applied=applied, units=units)
+
+
+class _Actions:
+    """One run's corporate actions during its units walk, with the cash and shares at each
+    close they make it keep."""
+
+    def __init__(self, actions: CorporateActions, applied: Applied) -> None:
+        self.split, self.dividend = actions.columns
+        self.delisting = actions.delisting
+        self.applied = applied
+        self.cash_path: list[float] = []
+        self.shares_path: list[float] = []
 
 
 class _Walk:
@@ -123,13 +169,18 @@ class _Walk:
         """The exit of the long held, from its first unit's fill (``exit_of``)."""
         self.entry = math.nan
         """The units' share-weighted average entry price the exit was last told of."""
+        self.actions: _Actions | None = None
+        """The run's corporate actions (None: its window holds none that meet a long)."""
 
     def run(self, entries: list[bool], exits: list[bool]) -> list[Unit]:
         """Walk the bars; return the run's units."""
         opens, c, held = self.opens, self.c, self.held
         last = len(opens) - 1
         pending = 0
+        acts = self.actions
         for bar in range(last + 1):
+            if acts is not None and held:
+                self._events_at_open(bar, acts)
             if pending > 0:
                 self._buy(bar)
             elif pending < 0:
@@ -137,6 +188,11 @@ class _Walk:
             pending = 0
             if self.stopped and held:
                 self._check_stops(bar)
+            if acts is not None:
+                if bar == last and acts.delisting is not None and held:
+                    self._delist(bar, acts)
+                acts.cash_path.append(self.cash)
+                acts.shares_path.append(self.shares)
             exit_now = exits[bar]
             if self.exit_of is not None:
                 exit_now = self._position_exit(bar, exit_now)
@@ -156,6 +212,52 @@ class _Walk:
                 fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
             self._record(last, sold, price, fees, SIGNAL)
         return self.done + held
+
+    def _events_at_open(self, bar: int, acts: _Actions) -> None:
+        """The split then the dividend of ``bar`` acting on the units held over the previous
+        close (docs/execution.md, "Scaling in and out"): each unit of n shares becomes
+        floor(n × r), its fraction paid in cash at the open (``engine.corporate.
+        split_holding``), its entry price and stop levels divided by r; a unit left without
+        a whole share is closed by that cash; a dividend d pays every share held d."""
+        ratio, amount = acts.split[bar], acts.dividend[bar]
+        if ratio != 1.0:
+            price, before, paid = self.opens[bar], self.shares, 0.0
+            for unit in list(self.held):
+                after, in_lieu = split_holding(unit.size, ratio, price)
+                paid += in_lieu
+                fraction = max(unit.size * ratio - after, 0.0)
+                unit.entry_price /= ratio
+                unit.in_lieu += fraction * (price - unit.entry_price)
+                unit.size = after
+                if unit.stop is not None:
+                    _divide_levels(unit.stop, ratio)
+                if not after:  # settled whole in cash: a trade of no shares left
+                    self.held.remove(unit)
+                    unit.exit_bar, unit.exit_price = bar, price
+                    self.done.append(unit)
+            self.cash += paid
+            self.shares = sum(unit.size for unit in self.held)
+            acts.applied.add(self.run_index, bar, SPLIT, ratio, before, self.shares, paid, price)
+        if amount and self.shares:
+            for unit in self.held:
+                unit.dividends += unit.size * amount
+            paid = self.shares * amount
+            self.cash += paid
+            acts.applied.add(
+                self.run_index, bar, DIVIDEND, amount, self.shares, self.shares, paid, 0.0
+            )
+
+    def _delist(self, bar: int, acts: _Actions) -> None:
+        """A delisting at the last bar's close: every unit closed at its cash per share,
+        without slippage or fee (exit reason ``delisted``)."""
+        price = acts.delisting
+        assert price is not None
+        before = self.shares
+        for unit in list(self.held):
+            self._close(unit, unit.size, bar, price, EXIT_REASONS[DELISTED], fee=False)
+        proceeds = before * price
+        acts.applied.add(self.run_index, bar, DELISTING, price, before, 0.0, proceeds, 0.0)
+        self._record(bar, before, price, 0.0, DELISTED)
 
     def _position_exit(self, bar: int, outside: bool) -> bool:
         """The exit on ``bar``'s close, after its fills and stops (docs/execution.md,
@@ -239,25 +341,31 @@ class _Walk:
                 stop.profit = math.inf
                 stop.ratchet(highs[bar], lows[bar])
 
-    def _close(self, unit: Unit, qty: float, bar: int, price: float, reason: str) -> float:
+    def _close(
+        self, unit: Unit, qty: float, bar: int, price: float, reason: str, fee: bool = True
+    ) -> float:
         """Sell ``qty`` shares of ``unit`` at ``price`` (all of it: the unit is closed;
-        fewer: the sold part becomes a closed unit with its share of the entry fee); returns
-        the order's fee."""
-        fee = _order_fee(qty, price, self.c, _FloatMath)
-        self.cash = self.cash + qty * price - fee
+        fewer: the sold part becomes a closed unit with its share of the entry fee, the
+        dividends and the cash in lieu); returns the order's fee (none without ``fee``)."""
+        paid = _order_fee(qty, price, self.c, _FloatMath) if fee else 0.0
+        self.cash = self.cash + qty * price - paid
         self.shares -= qty
         if qty == unit.size:
             self.held.remove(unit)
             closed = unit
         else:
-            part = unit.entry_fee * qty / unit.size
+            share = qty / unit.size
+            part = unit.entry_fee * share
             closed = Unit(unit.entry_bar, unit.entry_price, qty, part)
+            closed.dividends, closed.in_lieu = unit.dividends * share, unit.in_lieu * share
             unit.size -= qty
             unit.entry_fee -= part
-        closed.exit_bar, closed.exit_price, closed.exit_fee = bar, price, fee
+            unit.dividends -= closed.dividends
+            unit.in_lieu -= closed.in_lieu
+        closed.exit_bar, closed.exit_price, closed.exit_fee = bar, price, paid
         closed.exit_reason = reason
         self.done.append(closed)
-        return fee
+        return paid
 
     def _record(self, bar: int, sold: float, price: float, fees: float, reason: int) -> None:
         """One fill row for the sales of a bar's order (the position after it)."""
@@ -273,9 +381,13 @@ def _part(size: float, fraction: float) -> float:
     return float(min(size, max(1, round(size * fraction))))
 
 
-def unit_trades(units: list[Unit], close: np.ndarray, params: TradingParams) -> Trades:
+def unit_trades(
+    units: list[Unit], close: np.ndarray, params: TradingParams, events: bool = False
+) -> Trades:
     """The trade table of one run's units, by entry bar then exit bar (a unit still held
-    last, marked at the last close with reason ``end``)."""
+    last, marked at the last close with reason ``end``). With ``events`` (the run met
+    corporate actions) each PnL includes the unit's dividends and cash in lieu, and the
+    table has their ``dividends``."""
     n = len(close) - 1
     ordered = sorted(
         units, key=lambda u: (u.entry_bar, n + 1 if u.exit_bar is None else u.exit_bar)
@@ -289,6 +401,10 @@ def unit_trades(units: list[Unit], close: np.ndarray, params: TradingParams) -> 
     exit_fee = np.array([u.exit_fee for u in ordered], dtype=np.float64)
     exits = np.array(exit_price, dtype=np.float64)
     pnl = size * (exits - entry_price) - entry_fee - exit_fee
+    dividends = None
+    if events:
+        dividends = np.array([u.dividends for u in ordered], dtype=np.float64)
+        pnl = pnl + dividends + np.array([u.in_lieu for u in ordered], dtype=np.float64)
     return Trades(
         entry_bar=np.array([u.entry_bar for u in ordered], dtype=np.int64),
         exit_bar=np.array(exit_bar, dtype=np.int64),
@@ -301,4 +417,5 @@ def unit_trades(units: list[Unit], close: np.ndarray, params: TradingParams) -> 
         pnl=pnl,
         reason=np.array(reason, dtype=np.int8),
         borrow_fee=np.zeros(len(ordered)) if params.has_costs else None,
+        dividends=dividends,
     )

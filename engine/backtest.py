@@ -19,8 +19,7 @@ from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
 from engine.corporate import CorporateActions
-from engine.param_specs import SCALING_REFUSED
-from engine.params import EngineParamError, TradingParams
+from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
 BATCH_ROWS = 64
@@ -101,11 +100,9 @@ def _events(
     actions: CorporateActions | None = None,
 ):
     if params.scales:
-        if actions is not None:
-            raise EngineParamError(params.scaling_field(), SCALING_REFUSED)
         _one_per_run(entries, position_exits, sizes)
         ohlc = (bars.open, bars.high, bars.low, bars.close)
-        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits)
+        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits, actions)
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -181,9 +178,8 @@ def run(
 
     With ``params.max_entries`` above 1, or ``params.exit_fraction`` or
     ``params.take_profit_fraction`` below 1, the long is built of units, each its own trade
-    with its own stops and size (docs/execution.md, "Scaling in and out"), and a
-    ``position_exit`` reads the whole long; ``actions`` that can meet the position are
-    then refused (``EngineParamError`` naming the field).
+    with its own stops, size and corporate actions (docs/execution.md, "Scaling in and
+    out"), and a ``position_exit`` reads the whole long.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)

@@ -294,3 +294,87 @@ def test_a_share_size_series_sizes_each_unit_and_an_undefined_size_adds_none():
     params = TradingParams(fee_rate=0.0, max_entries=4, size_unit="shares")
     result = run(_bars(), entries, exits, params, size=size)
     assert [(t.entry_bar, t.size) for t in result.trades] == [(1, 500), (2, 500), (4, 507)]
+
+
+EVENT_OPENS = [10.0, 10.0, 11.0, 11.2, 7.5, 7.6, 8.0, 8.0]
+
+
+def _event_run(split_bar: int, ratio: float, actions_extra: dict, exit_bars: list[int]):
+    from engine import CorporateActions
+
+    split, dividend = np.ones(8), np.zeros(8)
+    split[split_bar] = ratio
+    for bar, amount in actions_extra.get("dividends", {}).items():
+        dividend[bar] = amount
+    actions = CorporateActions(split, dividend, actions_extra.get("delisting"))
+    entries, exits = np.zeros(8, dtype=bool), np.zeros(8, dtype=bool)
+    entries[[0, 1]] = True
+    exits[exit_bars] = True
+    prices = np.array(EVENT_OPENS)
+    bars = Bars(np.arange(8).astype("datetime64[D]"), prices, prices, prices, prices, np.ones(8))
+    params = TradingParams(fee_rate=0.0, position_size=1010, max_entries=2)
+    return run(bars, entries, exits, params, actions=actions)
+
+
+def test_a_split_and_a_dividend_act_on_each_unit_to_the_cent():
+    """Units of 101 at 10 and 91 at 11; a 3:2 split at bar 4's open (7.5) makes 151 and
+    136 shares at entries of 10 / 1.5 and 11 / 1.5, each half share paid 3.75; bar 5's
+    dividend of 0.2 pays 287 × 0.2 = 57.4; the exit sells both at 8: PnL 231.95 and 117.95,
+    each its shares' gain, dividends and cash in lieu."""
+    result = _event_run(4, 1.5, {"dividends": {5: 0.2}}, [5])
+    got = [(t.entry_bar, t.exit_bar, t.size, round(t.pnl, 6)) for t in result.trades]
+    assert got == [(1, 6, 151, 231.95), (2, 6, 136, 117.95)]
+    assert result.trades[0].entry_price == pytest.approx(10 / 1.5)
+    assert result.trades.dividends.tolist() == pytest.approx([30.2, 27.2])
+    assert result.position.tolist() == [0, 101, 192, 192, 287, 287, 0, 0]
+    assert round(result.equity[3], 6) == 97_989 + 192 * 11.2
+    assert round(result.equity[4], 6) == 97_996.5 + 287 * 7.5
+    assert round(result.equity[-1], 6) == 100_349.9
+    applied = result.applied
+    assert (applied.kind, applied.before, applied.after) == ([0, 1], [192, 287], [287, 287])
+    assert applied.cash == pytest.approx([7.5, 57.4])
+
+
+def test_a_delisting_closes_every_unit_at_its_cash():
+    result = _event_run(4, 1.0, {"delisting": 7.0}, [])
+    got = [(t.exit_bar, t.size, t.exit_price, t.exit_reason) for t in result.trades]
+    assert got == [(7, 101, 7.0, "delisted"), (7, 91, 7.0, "delisted")]
+    assert result.position[-1] == 0
+    assert result.equity[-1] == 100_000 - 2011 + 192 * 7.0
+
+
+def test_a_unit_a_reverse_split_leaves_without_a_whole_share_is_settled_in_cash():
+    """1,010 a unit at 1,000 and 1,100 a share: one share each; a 1:2 reverse split at bar
+    4 (open 7.5 × 2 = 15 after it) leaves half a share of each, paid at that open."""
+    from engine import CorporateActions
+
+    opens = np.array([1000.0, 1000.0, 1100.0, 1100.0, 15.0, 15.0, 15.0, 15.0])
+    bars = Bars(np.arange(8).astype("datetime64[D]"), opens, opens, opens, opens, np.ones(8))
+    split = np.ones(8)
+    split[4] = 0.5
+    entries = np.zeros(8, dtype=bool)
+    entries[[0, 1]] = True
+    params = TradingParams(fee_rate=0.0, position_size=1100, max_entries=2)
+    actions = CorporateActions(split, np.zeros(8))
+    result = run(bars, entries, np.zeros(8, dtype=bool), params, actions=actions)
+    got = [(t.entry_bar, t.exit_bar, t.size, t.exit_price) for t in result.trades]
+    assert got == [(1, 4, 0, 15.0), (2, 4, 0, 15.0)]
+    assert [round(t.pnl, 6) for t in result.trades] == [0.5 * 15 - 1000, 0.5 * 15 - 1100]
+    assert result.equity[-1] == 100_000 - 2100 + 15.0
+
+
+def test_batch_rows_with_corporate_actions_equal_their_runs_alone():
+    from engine import CorporateActions
+
+    rng = np.random.default_rng(11)
+    entries, exits = rng.random((3, 10)) < 0.4, rng.random((3, 10)) < 0.3
+    split, dividend = np.ones(10), np.zeros(10)
+    split[4], dividend[[3, 7]] = 1.5, [0.2, 0.3]
+    actions = CorporateActions(split, dividend, 12.0)
+    params = TradingParams(fee_rate=0.001, position_size=3000, max_entries=3, exit_fraction=0.5)
+    batch = run_batch(_bars(), entries, exits, params, keep_equity=True, actions=actions)
+    for row in range(3):
+        alone = run(_bars(), entries[row], exits[row], params, actions=actions)
+        assert batch.equity[row].tobytes() == alone.equity.tobytes()
+        assert batch.metrics["num_trades"][row] == alone.metrics["num_trades"]
+    assert len(alone.applied) > 0

@@ -4,10 +4,8 @@ fields reach the engine and the stored request, bad values and refused combinati
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from engine import CorporateActions, TradingParams
 from engine.param_specs import (
     EXIT_FRACTION,
     MAX_ENTRIES,
@@ -16,7 +14,7 @@ from engine.param_specs import (
     TAKE_PROFIT_FRACTION_ALONE,
 )
 from kinds.runs.contract import RequestError, parse_request
-from kinds.runs.execute import check_scaling_actions, execute
+from kinds.runs.execute import execute
 
 BODY = {
     "ticker": "ACME",
@@ -141,31 +139,17 @@ def test_stops_with_units_reach_the_engine_and_stop_units():
     assert reasons & {"stop_loss", "take_profit", "trailing_stop"}, reasons
 
 
-def test_corporate_actions_meeting_the_position_are_refused_naming_the_field():
-    actions = CorporateActions(np.array([1.0, 2.0, 1.0]), np.zeros(3))
-    assert actions.acts
-    check_scaling_actions(TradingParams(), actions)
-    with pytest.raises(RequestError) as caught:
-        check_scaling_actions(TradingParams(exit_fraction=0.5), actions)
-    assert caught.value.field == "exit_fraction"
-
-
-def test_a_ticker_whose_window_holds_events_is_refused_naming_the_field(tmp_path):
-    """EVTS (a split and dividends in the window): the run's data check and the run itself
-    refuse scaling with the field; the same request on TESTCO (no events) runs."""
-    from kinds.runs.execute import check_scaling_data, load_market_data
+def test_a_ticker_whose_window_holds_events_runs_its_units_through_them(tmp_path):
+    """EVTS (a split and dividends in the window), half of the cash a unit: the events meet
+    the units (listed in the result) and every trade reports its dividends."""
     from tests.runs.test_runs_corporate_actions import BODY as EVENTS_BODY
     from tests.runs.test_runs_corporate_actions import _with_events
-    from tests.web.support import TICKER, write_data_dir
+    from tests.web.support import write_data_dir
 
     folder = _with_events(write_data_dir(tmp_path / "data"))
-    body = {**EVENTS_BODY, "max_entries": 2}
-    request = parse_request(body)
-    with pytest.raises(RequestError) as caught:
-        check_scaling_data(request, load_market_data(request, folder))
-    assert (caught.value.field, caught.value.message) == ("max_entries", SCALING_REFUSED)
-    with pytest.raises(RequestError):
-        execute(request, folder)
-    plain = parse_request({**body, "ticker": TICKER, "price_adjustment": None})
-    check_scaling_data(plain, load_market_data(plain, folder))
-    assert execute(plain, folder).metrics["num_trades"] > 0
+    body = {**EVENTS_BODY, "max_entries": 2, "position_size": 50, "exit_fraction": 0.5}
+    result = execute(parse_request(body), folder)
+    kinds = {event["type"] for event in result.events_applied}
+    assert {"split", "dividend"} <= kinds, result.events_applied
+    assert result.trades and all("dividends" in trade for trade in result.trades)
+    assert any(trade["dividends"] > 0 for trade in result.trades)
