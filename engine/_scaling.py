@@ -9,8 +9,10 @@ after the open's fills as the single-position walk checks them) and a stopped un
 whole (a take-profit: ``take_profit_fraction`` of it). A size series sizes each unit on its
 own signal bar, a position-aware exit reads the whole long (its units' share-weighted
 entry), and corporate actions act on each unit (``engine.corporate``'s arithmetic). Long
-only, market entries. The walk returns ``engine._simulate.Events`` (a fill row per order
-group: ``shares`` is the whole position after it) and each run's units as trade records.
+only; a unit is bought at the next open, or by its own limit, stop or stop-limit entry order
+(``engine.orders``' fill rules, one pending at a time). The walk returns
+``engine._simulate.Events`` (a fill row per order group: ``shares`` is the whole position
+after it) and each run's units as trade records.
 """
 
 from __future__ import annotations
@@ -46,6 +48,21 @@ from engine.corporate import (
     CorporateActions,
     _divide_levels,
     split_holding,
+)
+from engine.orders import (
+    CANCELLED,
+    EXPIRED,
+    FILLED,
+    LIMIT,
+    PENDING,
+    STOP,
+    STOP_LIMIT,
+    Orders,
+    fill_bar_exit,
+    order_code,
+    order_price,
+    orders_of,
+    usable,
 )
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
@@ -85,7 +102,8 @@ def scale_events(
     sizes: Sequence[Sizer] | None = None,
     position_exits: Sequence[PositionExit | None] | None = None,
     actions: CorporateActions | None = None,
-) -> Events:
+    order_prices: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
     hold, per run, its units (closed parts, then the open rests). ``sizes[i]``
@@ -96,7 +114,9 @@ def scale_events(
     entry price (``reprice``). ``actions`` (``engine.corporate.CorporateActions``): the
     splits, dividends and delisting acting on every unit; the cash and shares at every close
     are kept then (``Events.cash_path``, ``Events.position_path``) with the events that met
-    a long (``Events.applied``)."""
+    a long (``Events.applied``). ``order_prices`` (the ``limit`` and ``stop`` series, N ×
+    T, of ``params.entry_type`` limit, stop or stop_limit): each unit is opened by an
+    entry order (``engine.orders``), and the orders are returned too (else None)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
     costs, stops = _Costs.of(params), _Stops.of(params)
@@ -106,6 +126,8 @@ def scale_events(
     counts = np.zeros(entries.shape[0], dtype=np.int64)
     applied = None if actions is None else Applied()
     paths: list[tuple[list[float], list[float]]] = []
+    orders: list[list] = []
+    order_counts = np.zeros(entries.shape[0], dtype=np.int64)
     for i in range(entries.shape[0]):
         before = len(rows)
         walk = _Walk(i, prices, params, costs, stops, rows)
@@ -113,18 +135,24 @@ def scale_events(
         walk.exit_of = None if position_exits is None else position_exits[i]
         if actions is not None and applied is not None:
             walk.actions = _Actions(actions, applied)
+        if order_prices is not None:
+            walk.order_prices = (order_prices[0][i].tolist(), order_prices[1][i].tolist())
         units.append(walk.run(entries[i].tolist(), exits[i].tolist()))
         counts[i] = len(rows) - before
+        orders.extend(walk.orders)
+        order_counts[i] = len(walk.orders)
         if walk.actions is not None:
             paths.append((walk.actions.cash_path, walk.actions.shares_path))
+    placed = None if order_prices is None else orders_of(orders, order_counts)
     if not paths:
-        return dataclasses.replace(events_of_rows(rows, counts), units=units)
+        return dataclasses.replace(events_of_rows(rows, counts), units=units), placed
 
     def per_bar(part: int) -> np.ndarray:
         return np.array([path[part] for path in paths], dtype=np.float64)
 
     events = events_of_rows(rows, counts, cash_path=per_bar(0))
-    return dataclasses.replace(events, position_path=per_bar(1), applied=applied, units=units)
+    events = dataclasses.replace(events, position_path=per_bar(1), applied=applied, units=units)
+    return events, placed
 
 
 class _Actions:
@@ -171,6 +199,15 @@ class _Walk:
         """The units' share-weighted average entry price the exit was last told of."""
         self.actions: _Actions | None = None
         """The run's corporate actions (None: its window holds none that meet a long)."""
+        self.kind = order_code(params.entry_type)
+        self.order_prices: tuple[list[float], list[float]] | None = None
+        """Each bar's limit and stop prices of an entry order (None: market entries)."""
+        self.orders: list[list] = []
+        """The run's entry orders, as ``engine.orders._ORDER_FIELDS`` lists."""
+        self.order: list | None = None
+        """The entry order pending (one at a time), or None."""
+        self.triggered = False
+        """Whether the pending stop-limit order's stop was touched on an earlier bar."""
 
     def run(self, entries: list[bool], exits: list[bool]) -> list[Unit]:
         """Walk the bars; return the run's units."""
@@ -179,15 +216,20 @@ class _Walk:
         pending = 0
         acts = self.actions
         for bar in range(last + 1):
-            if acts is not None and held:
-                self._events_at_open(bar, acts)
+            if acts is not None:
+                if held:
+                    self._events_at_open(bar, acts)
+                ratio = acts.split[bar]
+                if self.order is not None and ratio != 1.0:  # prices in new shares
+                    self.order[2], self.order[3] = self.order[2] / ratio, self.order[3] / ratio
             if pending > 0:
-                self._buy(bar)
+                self._buy(bar, opens[bar], self.size)
             elif pending < 0:
                 self._sell_part(bar)
             pending = 0
+            fresh = self._fill_order(bar) if self.order is not None else None
             if self.stopped and held:
-                self._check_stops(bar)
+                self._check_stops(bar, fresh)
             if acts is not None:
                 if bar == last and acts.delisting is not None and held:
                     self._delist(bar, acts)
@@ -198,12 +240,18 @@ class _Walk:
                 exit_now = self._position_exit(bar, exit_now)
             if bar < last and entries[bar] != exit_now:
                 if entries[bar] and len(held) < self.params.max_entries:
-                    pending = 1
                     if self.sizer is not None:
                         equity = self.cash + self.shares * self.closes[bar]
                         self.size = self.sizer(bar, equity)
-                elif exit_now and held:
-                    pending = -1
+                    if self.order_prices is None:
+                        pending = 1
+                    elif self.order is None:
+                        self._place(bar)
+                elif exit_now:
+                    if self.order is not None:  # an exit cancels the entry order pending
+                        self.order[5], self.order = CANCELLED, None
+                    if held:
+                        pending = -1
         if c.close_at_end and held and last >= 0:
             price = opens[last] * (1.0 - c.slip)
             sold, fees = 0.0, 0.0
@@ -280,28 +328,64 @@ class _Walk:
         self.entry = entry
         return bool(self.exit_at(bar))
 
-    def _buy(self, bar: int) -> None:
-        """Open a unit at ``bar``'s open, sized from the cash then, or by the size series'
-        value on its signal bar (a fraction of the equity at this open, held units marked
-        there, at most the cash; or shares); none when it cannot buy one share."""
+    def _place(self, bar: int) -> None:
+        """Place the entry order of a unit at ``bar``'s close, priced from that bar's
+        limit and stop series and good for ``valid_bars`` bars; cancelled at once when a
+        price it needs (or the size series' value) is undefined or not above 0."""
+        assert self.order_prices is not None
+        kind = self.kind
+        limit = self.order_prices[0][bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
+        stop = self.order_prices[1][bar] if kind in (STOP, STOP_LIMIT) else math.nan
+        order = [bar, 1, limit, stop, bar + self.params.valid_bars, PENDING, -1, math.nan]
+        self.orders.append(order)
+        self.order, self.triggered = order, False
+        if not usable(kind, limit, stop) or (self.sizer is not None and not self.size > 0.0):
+            order[5], self.order = CANCELLED, None
+
+    def _fill_order(self, bar: int) -> Unit | None:
+        """The pending entry order against ``bar``'s range (``engine.orders.order_price``):
+        the unit it opens (None: it did not fill, expired at its last bar, or was cancelled
+        because the cash buys no share)."""
+        order = self.order
+        assert order is not None
+        o, h, lo = self.opens[bar], self.highs[bar], self.lows[bar]
+        price, self.triggered = order_price(
+            self.kind, 1.0, order[2], order[3], self.triggered, o, h, lo
+        )
+        if price == price:  # not NaN: the order fills
+            unit = self._buy(bar, price, self.size)
+            order[5:] = [FILLED, bar, unit.entry_price] if unit else [CANCELLED, -1, math.nan]
+            self.order = None
+            return unit
+        if bar == order[4]:
+            order[5], self.order = EXPIRED, None
+        return None
+
+    def _buy(self, bar: int, at: float, size: float) -> Unit | None:
+        """Open a unit at price ``at`` (slippage added), sized from the cash then, or by the
+        size series' value on its signal bar ``size`` (a fraction of the equity at that
+        price, held units marked there, at most the cash; or shares); none when it cannot
+        buy one share."""
         c = self.c
-        price = self.opens[bar] * (1.0 + c.slip)
+        price = at * (1.0 + c.slip)
         if self.sizer is not None:
-            equity = self.cash + self.shares * self.opens[bar]
-            qty = _sized(self.size, self.cash, price, c, equity)
+            equity = self.cash + self.shares * at
+            qty = _sized(size, self.cash, price, c, equity)
         else:
             budget = min(c.position_size, self.cash) if c.by_value else self.cash * c.fraction
             qty = _shares(budget, price, c, _FloatMath) if self.cash > 0.0 else 0.0
         if qty <= 0:
-            return
+            return None
         fee = _order_fee(qty, price, c, _FloatMath)
         self.cash = self.cash - qty * price - fee
         self.shares += qty
         stop = _Position(1.0, price, self.stops) if self.stopped else None
-        self.held.append(Unit(bar, price, qty, fee, stop=stop))
+        unit = Unit(bar, price, qty, fee, stop=stop)
+        self.held.append(unit)
         self.rows.append(
             (self.run_index, bar, 0.0, 0.0, 0.0, qty, price, fee, self.cash, self.shares, SIGNAL)
         )
+        return unit
 
     def _sell_part(self, bar: int) -> None:
         """An exit signal's sale at ``bar``'s open: max(1, round(n × ``exit_fraction``))
@@ -315,18 +399,23 @@ class _Walk:
             fees += self._close(unit, qty, bar, price, "signal")
         self._record(bar, sold, price, fees, SIGNAL)
 
-    def _check_stops(self, bar: int) -> None:
+    def _check_stops(self, bar: int, fresh: Unit | None = None) -> None:
         """Each unit's stops against the bar's range (docs/execution.md, "Stops"): a unit
         whose stop is hit is sold whole at the stop's fill, its own order; with
         ``take_profit_fraction`` f below 1 a take-profit sells max(1, round(n × f)) of its n
         shares, and the rest keeps its stop-loss and trailing level (ratcheted by this
-        bar) without a take-profit."""
+        bar) without a take-profit. ``fresh``: the unit an entry order opened within this
+        bar, checked as ``engine.orders.fill_bar_exit`` checks it (its stops start with the
+        next bar, but a stop entry's take-profit when the bar went one way)."""
         opens, highs, lows = self.opens, self.highs, self.lows
         fraction = self.params.take_profit_fraction
         for unit in list(self.held):
             stop = unit.stop
             assert stop is not None
-            hit = stop.exit(opens[bar], highs[bar], lows[bar])
+            if unit is fresh:
+                hit = fill_bar_exit(self.kind, stop, opens[bar], highs[bar], lows[bar])
+            else:
+                hit = stop.exit(opens[bar], highs[bar], lows[bar])
             if hit is None:
                 continue
             level, code = hit
@@ -339,7 +428,8 @@ class _Walk:
             self._record(bar, qty, price, fee, code)
             if rest:
                 stop.profit = math.inf
-                stop.ratchet(highs[bar], lows[bar])
+                if unit is not fresh:
+                    stop.ratchet(highs[bar], lows[bar])
 
     def _close(
         self, unit: Unit, qty: float, bar: int, price: float, reason: str, fee: bool = True

@@ -66,6 +66,10 @@ def _order_events(
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
     limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
+    if params.scales:  # a unit per order (docs/execution.md, "Scaling in and out")
+        return _scaling.scale_events(
+            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop)
+        )
     return order_events(
         entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
     )
@@ -102,7 +106,9 @@ def _events(
     if params.scales:
         _one_per_run(entries, position_exits, sizes)
         ohlc = (bars.open, bars.high, bars.low, bars.close)
-        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits, actions)
+        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits, actions)[
+            0
+        ]
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -262,6 +268,7 @@ def run_batch(
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
         walked = position_exits is not None or sizes is not None or actions is not None
+        walked = walked or params.scales
         if not walked and _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:

@@ -109,7 +109,7 @@ def test_default_fields_leave_a_run_unchanged():
         ({"exit_fraction": math.nan}, "exit_fraction"),
         ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
         ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
-        ({"max_entries": 2, "entry_type": "limit"}, "max_entries"),
+        ({"max_entries": 2, "entry_type": "on_close"}, "max_entries"),
     ],
 )
 def test_bad_values_and_refused_combinations_name_the_field(values, field):
@@ -378,3 +378,84 @@ def test_batch_rows_with_corporate_actions_equal_their_runs_alone():
         assert batch.equity[row].tobytes() == alone.equity.tobytes()
         assert batch.metrics["num_trades"][row] == alone.metrics["num_trades"]
     assert len(alone.applied) > 0
+
+
+ORDER_BARS = [
+    (10.0, 10.0, 10.0, 10.0),  # entry: a buy limit at 9.8, good for bars 1-2
+    (10.0, 10.2, 9.9, 10.0),  # not reached; the entry places nothing (one order pending)
+    (9.9, 10.0, 9.7, 9.9),  # fills at 9.8: unit of 102; the entry places a limit at 9.702
+    (9.9, 10.0, 9.8, 9.9),
+    (9.8, 9.9, 9.75, 9.8),  # the second order expires; the entry places one at 9.604
+    (9.5, 9.6, 9.4, 9.5),  # opens below it: fills at the open, 9.5, unit of 105
+    (9.8, 9.8, 9.8, 9.8),  # the exit
+    (10.0, 10.0, 10.0, 10.0),  # both units sold at 10
+]
+
+
+def test_limit_orders_open_units_one_pending_at_a_time():
+    """A unit per filled order: one order pending at a time, good for two bars, none
+    placed once max_entries units are held; an order that expires opens nothing."""
+    from engine.orders import ORDER_STATUSES
+
+    entries, exits = np.zeros(8, dtype=bool), np.zeros(8, dtype=bool)
+    entries[:6], exits[6] = True, True
+    closes = np.array([row[3] for row in ORDER_BARS])
+    params = TradingParams(
+        fee_rate=0.0, position_size=1000, max_entries=2, entry_type="limit", valid_bars=2
+    )
+    result = run(_ohlc_bars(ORDER_BARS), entries, exits, params, limit=closes * 0.98)
+    got = [(t.entry_bar, t.exit_bar, t.size, t.entry_price, round(t.pnl, 6)) for t in result.trades]
+    assert got == [(2, 7, 102, 9.8, 20.4), (5, 7, 105, 9.5, 52.5)]
+    orders = result.orders
+    statuses = [ORDER_STATUSES[code] for code in orders.status.tolist()]
+    assert orders.signal_bar.tolist() == [0, 2, 4]
+    assert statuses == ["filled", "expired", "filled"]
+    assert orders.fill_bar.tolist() == [2, -1, 5]
+    assert orders.limit.tolist() == pytest.approx([9.8, 9.702, 9.604])
+
+
+def test_an_exit_cancels_the_pending_order_and_sells_part_of_each_unit():
+    """A unit from bar 2's fill; bar 2's entry places another order, which bar 3's exit
+    cancels while it sells half the unit at bar 4's open."""
+    from engine.orders import ORDER_STATUSES
+
+    entries, exits = np.zeros(8, dtype=bool), np.zeros(8, dtype=bool)
+    entries[[0, 2]], exits[3] = True, True
+    closes = np.array([row[3] for row in ORDER_BARS])
+    params = TradingParams(
+        fee_rate=0.0,
+        position_size=1000,
+        max_entries=3,
+        exit_fraction=0.5,
+        entry_type="limit",
+        valid_bars=3,
+    )
+    result = run(_ohlc_bars(ORDER_BARS), entries, exits, params, limit=closes * 0.98)
+    assert [ORDER_STATUSES[code] for code in result.orders.status.tolist()] == [
+        "filled",
+        "cancelled",
+    ]
+    got = [(t.entry_bar, t.exit_bar, t.size) for t in result.trades]
+    assert got == [(2, 4, 51), (2, 7, 51)]
+
+
+@pytest.mark.parametrize("kind", ["limit", "stop", "stop_limit"])
+def test_batch_rows_with_entry_orders_equal_their_runs_alone(kind):
+    """Many rows (enough for the compiled order walk, which knows one position): each row's
+    units and orders are its run's alone."""
+    rng = np.random.default_rng(5)
+    n_bars = 60
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, n_bars)))
+    low, high = close * 0.99, close * 1.01
+    bars = Bars(np.arange(n_bars).astype("datetime64[D]"), close, high, low, close, np.ones(n_bars))
+    entries, exits = rng.random((40, n_bars)) < 0.3, rng.random((40, n_bars)) < 0.1
+    params = TradingParams(
+        position_size=5000, max_entries=3, exit_fraction=0.5, entry_type=kind, valid_bars=2,
+        stop_loss_pct=3.0,
+    )  # fmt: skip
+    prices = {"limit": close * 0.995, "stop": close * 1.002}
+    batch = run_batch(bars, entries, exits, params, keep_equity=True, **prices)
+    for row in (0, 17, 39):
+        alone = run(bars, entries[row], exits[row], params, **prices)
+        assert batch.equity[row].tobytes() == alone.equity.tobytes()
+        assert alone.metrics["num_trades"] > 2

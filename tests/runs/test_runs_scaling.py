@@ -129,6 +129,16 @@ def test_a_position_aware_exit_reads_the_whole_scaled_long():
     assert any(min(held) < 9 for held in nine)
 
 
+def test_limit_entry_orders_open_the_units_and_are_listed():
+    order = {"type": "limit", "limit": "close * 0.99", "valid_bars": 2}
+    body = {**BODY, "max_entries": 3, "entry_order": order}
+    result = execute(parse_request(body))
+    statuses = {o["status"] for o in result.orders}
+    assert {"filled", "expired"} <= statuses, statuses
+    filled = [o for o in result.orders if o["status"] == "filled"]
+    assert len(filled) == len({t["entry_timestamp"] for t in result.trades}) > 3
+
+
 def test_stops_with_units_reach_the_engine_and_stop_units():
     stops = {"stop_loss_pct": 3, "take_profit_pct": 8, "trailing_stop_pct": 5}
     request = parse_request({**BODY, "max_entries": 3, "exit_fraction": 0.5, **stops})

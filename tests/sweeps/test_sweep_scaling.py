@@ -139,3 +139,16 @@ def test_a_swept_position_exit_on_units_equals_its_run_alone():
         run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         metrics = execute(parse_request({**run_body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
+
+
+def test_a_swept_entry_order_on_units_equals_its_run_alone():
+    order = {"type": "limit", "limit": "close * (1 - $k / 100)", "valid_bars": 2}
+    body = {**BODY, "max_entries": 3, "entry_order": order}
+    sweep = parse_sweep_request({**body, "grid": {"fast": [5, 10], "entry_order.k": [0.5, 2]}})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
