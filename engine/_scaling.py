@@ -10,7 +10,8 @@ whole (a take-profit: ``take_profit_fraction`` of it). A size series sizes each 
 own signal bar, a position-aware exit reads the whole long (its units' share-weighted
 entry), and corporate actions act on each unit (``engine.corporate``'s arithmetic). Long
 only; a unit is bought at the next open, or by its own limit, stop or stop-limit entry order
-(``engine.orders``' fill rules, one pending at a time). The walk returns
+(``engine.orders``' fill rules, one pending at a time), or at its signal bar's close
+(``on_close``, which sells at the close too). The walk returns
 ``engine._simulate.Events`` (a fill row per order group: ``shares`` is the whole position
 after it) and each run's units as trade records.
 """
@@ -54,6 +55,8 @@ from engine.orders import (
     EXPIRED,
     FILLED,
     LIMIT,
+    MARKET,
+    ON_CLOSE,
     PENDING,
     STOP,
     STOP_LIMIT,
@@ -225,16 +228,11 @@ class _Walk:
             if pending > 0:
                 self._buy(bar, opens[bar], self.size)
             elif pending < 0:
-                self._sell_part(bar)
+                self._sell_part(bar, opens[bar])
             pending = 0
             fresh = self._fill_order(bar) if self.order is not None else None
             if self.stopped and held:
                 self._check_stops(bar, fresh)
-            if acts is not None:
-                if bar == last and acts.delisting is not None and held:
-                    self._delist(bar, acts)
-                acts.cash_path.append(self.cash)
-                acts.shares_path.append(self.shares)
             exit_now = exits[bar]
             if self.exit_of is not None:
                 exit_now = self._position_exit(bar, exit_now)
@@ -243,15 +241,24 @@ class _Walk:
                     if self.sizer is not None:
                         equity = self.cash + self.shares * self.closes[bar]
                         self.size = self.sizer(bar, equity)
-                    if self.order_prices is None:
+                    if self.kind == MARKET:
                         pending = 1
+                    elif self.kind == ON_CLOSE:
+                        self._buy_on_close(bar)
                     elif self.order is None:
                         self._place(bar)
                 elif exit_now:
                     if self.order is not None:  # an exit cancels the entry order pending
                         self.order[5], self.order = CANCELLED, None
-                    if held:
+                    if held and self.kind == ON_CLOSE:  # sold at this close
+                        self._sell_part(bar, self.closes[bar])
+                    elif held:
                         pending = -1
+            if acts is not None:
+                if bar == last and acts.delisting is not None and held:
+                    self._delist(bar, acts)
+                acts.cash_path.append(self.cash)
+                acts.shares_path.append(self.shares)
         if c.close_at_end and held and last >= 0:
             price = opens[last] * (1.0 - c.slip)
             sold, fees = 0.0, 0.0
@@ -342,6 +349,13 @@ class _Walk:
         if not usable(kind, limit, stop) or (self.sizer is not None and not self.size > 0.0):
             order[5], self.order = CANCELLED, None
 
+    def _buy_on_close(self, bar: int) -> None:
+        """An ``on_close`` order's unit, filled at ``bar``'s close (its signal bar) and
+        recorded as an order: ``cancelled`` when it buys no share."""
+        unit = self._buy(bar, self.closes[bar], self.size)
+        done = [FILLED, bar, unit.entry_price] if unit else [CANCELLED, -1, math.nan]
+        self.orders.append([bar, 1, math.nan, math.nan, bar, *done])
+
     def _fill_order(self, bar: int) -> Unit | None:
         """The pending entry order against ``bar``'s range (``engine.orders.order_price``):
         the unit it opens (None: it did not fill, expired at its last bar, or was cancelled
@@ -387,10 +401,11 @@ class _Walk:
         )
         return unit
 
-    def _sell_part(self, bar: int) -> None:
-        """An exit signal's sale at ``bar``'s open: max(1, round(n × ``exit_fraction``))
+    def _sell_part(self, bar: int, at: float) -> None:
+        """An exit signal's sale at price ``at`` (``bar``'s open, or its close with
+        ``on_close`` orders; slippage taken off): max(1, round(n × ``exit_fraction``))
         shares of each unit of n, each its own order."""
-        price = self.opens[bar] * (1.0 - self.c.slip)
+        price = at * (1.0 - self.c.slip)
         fraction = self.params.exit_fraction
         sold = fees = 0.0
         for unit in list(self.held):

@@ -342,13 +342,12 @@ class RunRequestBody(BaseModel):
 
     @model_validator(mode="after")
     def _scaling_alone(self) -> RunRequestBody:
-        """Scaling in and out takes longonly entries by other than an on_close order
-        (docs/execution.md, "Scaling in and out")."""
+        """Scaling in and out takes direction longonly (docs/execution.md, "Scaling in and
+        out")."""
         field = scaling_field(self.max_entries, self.exit_fraction, self.take_profit_fraction)
         if not field:
             return self
-        order = self.entry_order
-        if self.direction != "longonly" or (order is not None and order.type == "on_close"):
+        if self.direction != "longonly":
             raise PydanticCustomError(f"scaling_refused_{field}", SCALING_REFUSED)
         return self
 

@@ -109,7 +109,6 @@ def test_default_fields_leave_a_run_unchanged():
         ({"exit_fraction": math.nan}, "exit_fraction"),
         ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
         ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
-        ({"max_entries": 2, "entry_type": "on_close"}, "max_entries"),
     ],
 )
 def test_bad_values_and_refused_combinations_name_the_field(values, field):
@@ -459,3 +458,32 @@ def test_batch_rows_with_entry_orders_equal_their_runs_alone(kind):
         alone = run(bars, entries[row], exits[row], params, **prices)
         assert batch.equity[row].tobytes() == alone.equity.tobytes()
         assert alone.metrics["num_trades"] > 2
+
+
+def test_on_close_orders_buy_units_and_sell_parts_at_their_signal_bar_s_close():
+    """Units of 1,000 at the closes of bars 0 (10.5: 95 shares) and 1 (11: 90); the exits
+    on bars 2 and 4 sell half of each at those closes (48 and 45 at 11.2; 24 and 22 at
+    11.5), the rest held to the end."""
+    from engine.orders import ORDER_STATUSES
+
+    rows = [(10.0, 10.0, 10.0, 10.5), (10.6, 11.0, 10.5, 11.0), (11.0, 11.5, 10.8, 11.2)]
+    rows += [(11.3, 11.5, 11.2, 11.4), (11.4, 11.6, 11.3, 11.5), (11.5,) * 4]
+    entries, exits = np.zeros(6, dtype=bool), np.zeros(6, dtype=bool)
+    entries[[0, 1]], exits[[2, 4]] = True, True
+    params = TradingParams(
+        fee_rate=0.0, position_size=1000, max_entries=2, exit_fraction=0.5, entry_type="on_close"
+    )
+    result = run(_ohlc_bars(rows), entries, exits, params)
+    got = [(t.entry_bar, t.exit_bar, t.size, t.entry_price, t.exit_price) for t in result.trades]
+    assert got == [
+        (0, 2, 48, 10.5, 11.2),
+        (0, 4, 24, 10.5, 11.5),
+        (0, 5, 23, 10.5, 11.5),
+        (1, 2, 45, 11.0, 11.2),
+        (1, 4, 22, 11.0, 11.5),
+        (1, 5, 23, 11.0, 11.5),
+    ]
+    assert result.position.tolist() == [95, 185, 92, 92, 46, 46]
+    assert result.equity[0] == 100_000
+    assert result.orders.fill_bar.tolist() == [0, 1]
+    assert [ORDER_STATUSES[c] for c in result.orders.status.tolist()] == ["filled", "filled"]

@@ -67,11 +67,7 @@ def test_a_request_without_them_stores_what_it_always_did():
             "take_profit_fraction",
             SCALING_REFUSED,
         ),
-        (
-            {"max_entries": 2, "entry_order": {"type": "on_close"}},
-            "max_entries",
-            SCALING_REFUSED,
-        ),
+        ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction", SCALING_REFUSED),
     ],
 )
 def test_bad_values_and_refused_combinations_are_400s_naming_the_field(fields, field, message):

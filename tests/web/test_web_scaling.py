@@ -26,6 +26,7 @@ def data_dir(tmp_path: Path) -> Path:
         {"max_entries": 3, "exit_fraction": 0.5},
         {"max_entries": 3, "stop_loss_pct": 3, "take_profit_pct": 8, "trailing_stop_pct": 5},
         {"take_profit_pct": 8, "take_profit_fraction": 0.5},
+        {"max_entries": 2, "entry_order": {"type": "on_close"}},
     ],
 )
 def test_a_scaling_request_is_taken(client, fields):
@@ -40,7 +41,7 @@ def test_a_scaling_request_is_taken(client, fields):
         ({"max_entries": 1.5}, "max_entries"),
         ({"exit_fraction": -0.5}, "exit_fraction"),
         ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
-        ({"exit_fraction": 0.5, "entry_order": {"type": "on_close"}}, "exit_fraction"),
+        ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
         ({"max_entries": 2, "exit_fraction": 0.5, "direction": "longshort"}, "max_entries"),
         ({"take_profit_fraction": 0.5}, "take_profit_fraction"),
         ({"take_profit_fraction": 1.5, "take_profit_pct": 5}, "take_profit_fraction"),
