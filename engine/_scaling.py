@@ -1,4 +1,4 @@
-"""Scaling in and out: a long built of units (pyramiding) and closed in parts, bar by bar.
+"""Scaling in and out: a position built of units (pyramiding) and closed in parts, bar by bar.
 
 docs/execution.md, "Scaling in and out": long with k < ``max_entries`` units, every bar whose
 entry signal holds adds a unit at the next open, sized as the first from the cash then; an
@@ -8,10 +8,12 @@ unit has its own levels from its own fill price (``engine._simulate._Position``,
 after the open's fills as the single-position walk checks them) and a stopped unit is sold
 whole (a take-profit: ``take_profit_fraction`` of it). A size series sizes each unit on its
 own signal bar, a position-aware exit reads the whole long (its units' share-weighted
-entry), and corporate actions act on each unit (``engine.corporate``'s arithmetic). Long
-only; a unit is bought at the next open, or by its own limit, stop or stop-limit entry order
+entry), and corporate actions act on each unit (``engine.corporate``'s arithmetic). A unit
+is bought at the next open, or by its own limit, stop or stop-limit entry order
 (``engine.orders``' fill rules, one pending at a time), or at its signal bar's close
-(``on_close``, which sells at the close too). The walk returns
+(``on_close``, which sells at the close too). In ``longshort`` (market entries) exits pile
+up short units, a signal against the units held closes a part of each and reverses once
+none is left, shorts pay their borrow fee, and a bust liquidates them. The walk returns
 ``engine._simulate.Events`` (a fill row per order group: ``shares`` is the whole position
 after it) and each run's units as trade records.
 """
@@ -73,6 +75,9 @@ from engine.result import EXIT_REASONS, Trades
 CLOSED_AT_END = "closed_at_end"
 """The reason of a unit closed at the last bar's open (``close_at_end``)."""
 
+LIQUIDATION = EXIT_REASONS.index("liquidation")
+"""The exit-reason code of the units closed when the equity reaches zero."""
+
 
 @dataclass(eq=False)
 class Unit:
@@ -92,6 +97,10 @@ class Unit:
     in_lieu: float = 0.0
     """The PnL of the fractions of its shares a split settled in cash: (the ex-bar's open −
     the entry price after the split) × the fraction (``engine.corporate.adjust_trades``)."""
+    side: float = 1.0
+    """+1 a long unit, -1 a short one (``longshort``)."""
+    borrow: float = 0.0
+    """The borrow fee a short unit paid at the closes it was held."""
     stop: _Position | None = dataclasses.field(default=None, repr=False)
     """The unit's stop levels (``engine._simulate._Position``) while it is held; None:
     no stop is set, or the unit is a closed part."""
@@ -138,14 +147,15 @@ def scale_events(
         walk.exit_of = None if position_exits is None else position_exits[i]
         if actions is not None and applied is not None:
             walk.actions = _Actions(actions, applied)
+        walk.paths = ([], []) if actions is not None or costs.borrow else None
         if order_prices is not None:
             walk.order_prices = (order_prices[0][i].tolist(), order_prices[1][i].tolist())
         units.append(walk.run(entries[i].tolist(), exits[i].tolist()))
         counts[i] = len(rows) - before
         orders.extend(walk.orders)
         order_counts[i] = len(walk.orders)
-        if walk.actions is not None:
-            paths.append((walk.actions.cash_path, walk.actions.shares_path))
+        if walk.paths is not None:
+            paths.append(walk.paths)
     placed = None if order_prices is None else orders_of(orders, order_counts)
     if not paths:
         return dataclasses.replace(events_of_rows(rows, counts), units=units), placed
@@ -159,15 +169,12 @@ def scale_events(
 
 
 class _Actions:
-    """One run's corporate actions during its units walk, with the cash and shares at each
-    close they make it keep."""
+    """One run's corporate actions during its units walk."""
 
     def __init__(self, actions: CorporateActions, applied: Applied) -> None:
         self.split, self.dividend = actions.columns
         self.delisting = actions.delisting
         self.applied = applied
-        self.cash_path: list[float] = []
-        self.shares_path: list[float] = []
 
 
 class _Walk:
@@ -211,6 +218,12 @@ class _Walk:
         """The entry order pending (one at a time), or None."""
         self.triggered = False
         """Whether the pending stop-limit order's stop was touched on an earlier bar."""
+        self.paths: tuple[list[float], list[float]] | None = None
+        """The cash and shares at every close, kept when they move between fills (corporate
+        actions, a borrow fee); None: not kept."""
+        self.longshort = params.direction == "longshort"
+        self.bust = False
+        """Whether the run's equity reached zero (its units liquidated; no more trading)."""
 
     def run(self, entries: list[bool], exits: list[bool]) -> list[Unit]:
         """Walk the bars; return the run's units."""
@@ -219,54 +232,110 @@ class _Walk:
         pending = 0
         acts = self.actions
         for bar in range(last + 1):
+            if self.bust:  # liquidated: nothing more trades
+                self._keep(bar)
+                continue
             if acts is not None:
                 if held:
                     self._events_at_open(bar, acts)
                 ratio = acts.split[bar]
                 if self.order is not None and ratio != 1.0:  # prices in new shares
                     self.order[2], self.order[3] = self.order[2] / ratio, self.order[3] / ratio
-            if pending > 0:
-                self._buy(bar, opens[bar], self.size)
-            elif pending < 0:
-                self._sell_part(bar, opens[bar])
+            if pending:
+                self._at_open(bar, pending)
             pending = 0
             fresh = self._fill_order(bar) if self.order is not None else None
             if self.stopped and held:
                 self._check_stops(bar, fresh)
+            if c.borrow and self.shares < 0.0:
+                self._charge_borrow(bar)
             exit_now = exits[bar]
             if self.exit_of is not None:
                 exit_now = self._position_exit(bar, exit_now)
             if bar < last and entries[bar] != exit_now:
-                if entries[bar] and len(held) < self.params.max_entries:
-                    if self.sizer is not None:
-                        equity = self.cash + self.shares * self.closes[bar]
-                        self.size = self.sizer(bar, equity)
-                    if self.kind == MARKET:
-                        pending = 1
-                    elif self.kind == ON_CLOSE:
-                        self._buy_on_close(bar)
-                    elif self.order is None:
-                        self._place(bar)
-                elif exit_now:
-                    if self.order is not None:  # an exit cancels the entry order pending
-                        self.order[5], self.order = CANCELLED, None
-                    if held and self.kind == ON_CLOSE:  # sold at this close
-                        self._sell_part(bar, self.closes[bar])
-                    elif held:
-                        pending = -1
-            if acts is not None:
-                if bar == last and acts.delisting is not None and held:
-                    self._delist(bar, acts)
-                acts.cash_path.append(self.cash)
-                acts.shares_path.append(self.shares)
+                pending = self._signal(bar, 1 if entries[bar] else -1)
+            if acts is not None and bar == last and acts.delisting is not None and held:
+                self._delist(bar, acts)
+            if self.shares < 0.0 and self.cash + self.shares * self.closes[bar] <= 0.0:
+                self._liquidate(bar)
+            self._keep(bar)
         if c.close_at_end and held and last >= 0:
-            price = opens[last] * (1.0 - c.slip)
+            side = held[0].side
+            price = opens[last] * (1.0 - side * c.slip)
             sold, fees = 0.0, 0.0
             for unit in list(held):
-                sold += unit.size
+                sold += side * unit.size
                 fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
             self._record(last, sold, price, fees, SIGNAL)
         return self.done + held
+
+    def _signal(self, bar: int, side: int) -> int:
+        """What the signal for ``side`` (+1 an entry, -1 an exit) on ``bar``'s close asks
+        for: against the units held, a sale of ``exit_fraction`` of each (and, in
+        ``longshort``, a unit of ``side`` once none is left); else a unit of ``side`` while
+        fewer than ``max_entries`` are held (a short only in ``longshort``). Returns the
+        side of the market order at the next open (0: none; ``on_close`` and the other
+        entry orders act here)."""
+        held = self.held
+        opens_side = side > 0 or self.longshort
+        if held and held[0].side == -side:
+            if self.order is not None:  # an exit cancels the entry order pending
+                self.order[5], self.order = CANCELLED, None
+            if self.kind == ON_CLOSE:  # sold at this close
+                self._sell_part(bar, self.closes[bar])
+                return 0
+            if opens_side and self.sizer is not None:
+                self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
+            return side
+        if opens_side and len(held) < self.params.max_entries:
+            if self.sizer is not None:
+                self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
+            if self.kind == MARKET:
+                return side
+            if self.kind == ON_CLOSE:
+                self._buy_on_close(bar)
+            elif self.order is None:
+                self._place(bar)
+        elif side < 0 and self.order is not None:  # an exit cancels the entry order pending
+            self.order[5], self.order = CANCELLED, None
+        return 0
+
+    def _at_open(self, bar: int, side: int) -> None:
+        """The market order a signal for ``side`` asked for, at ``bar``'s open: the sale
+        of part of each unit of the other side, then a unit of ``side`` when none of the
+        other is left (a short only in ``longshort``) and fewer than ``max_entries`` are
+        held."""
+        held, at = self.held, self.opens[bar]
+        if held and held[0].side == -side:
+            self._sell_part(bar, at)
+        if held and held[0].side != side:
+            return
+        if (side > 0 or self.longshort) and len(held) < self.params.max_entries:
+            self._buy(bar, at, self.size, float(side))
+
+    def _charge_borrow(self, bar: int) -> None:
+        """The short units' borrow fee at ``bar``'s close (docs/execution.md, "Short borrow
+        fee"): |shares| × close × rate / bars a year from the cash, each unit's share kept
+        with it."""
+        close, rate = self.closes[bar], self.c.borrow
+        self.cash -= abs(self.shares) * close * rate
+        for unit in self.held:
+            unit.borrow += unit.size * close * rate
+
+    def _liquidate(self, bar: int) -> None:
+        """The equity reached zero at ``bar``'s close (only shorts can): every unit closed
+        at that close paying its fee, no slippage (``liquidation``); the run trades no more."""
+        price, before, fees = self.closes[bar], self.shares, 0.0
+        for unit in list(self.held):
+            fees += self._close(unit, unit.size, bar, price, "liquidation")
+        self._record(bar, before, price, fees, LIQUIDATION)
+        self.bust = True
+
+    def _keep(self, bar: int) -> None:
+        """Keep the cash and shares at ``bar``'s close (when they are kept)."""
+        if self.paths is not None:
+            self.paths[0].append(self.cash)
+            self.paths[1].append(self.shares)
 
     def _events_at_open(self, bar: int, acts: _Actions) -> None:
         """The split then the dividend of ``bar`` acting on the units held over the previous
@@ -278,11 +347,12 @@ class _Walk:
         if ratio != 1.0:
             price, before, paid = self.opens[bar], self.shares, 0.0
             for unit in list(self.held):
-                after, in_lieu = split_holding(unit.size, ratio, price)
+                after, in_lieu = split_holding(unit.side * unit.size, ratio, price)
+                after = abs(after)
                 paid += in_lieu
                 fraction = max(unit.size * ratio - after, 0.0)
                 unit.entry_price /= ratio
-                unit.in_lieu += fraction * (price - unit.entry_price)
+                unit.in_lieu += unit.side * fraction * (price - unit.entry_price)
                 unit.size = after
                 if unit.stop is not None:
                     _divide_levels(unit.stop, ratio)
@@ -291,11 +361,11 @@ class _Walk:
                     unit.exit_bar, unit.exit_price = bar, price
                     self.done.append(unit)
             self.cash += paid
-            self.shares = sum(unit.size for unit in self.held)
+            self.shares = sum(unit.side * unit.size for unit in self.held)
             acts.applied.add(self.run_index, bar, SPLIT, ratio, before, self.shares, paid, price)
         if amount and self.shares:
             for unit in self.held:
-                unit.dividends += unit.size * amount
+                unit.dividends += unit.side * unit.size * amount
             paid = self.shares * amount
             self.cash += paid
             acts.applied.add(
@@ -320,7 +390,7 @@ class _Walk:
         opened by the first of them, priced at their share-weighted average entry; else
         ``outside`` (the exit outside a long)."""
         held = self.held
-        if not held:
+        if not held or held[0].side < 0:  # the names describe a long
             self.exit_at = None
             return outside
         if len(held) == 1:
@@ -375,29 +445,33 @@ class _Walk:
             order[5], self.order = EXPIRED, None
         return None
 
-    def _buy(self, bar: int, at: float, size: float) -> Unit | None:
-        """Open a unit at price ``at`` (slippage added), sized from the cash then, or by the
-        size series' value on its signal bar ``size`` (a fraction of the equity at that
-        price, held units marked there, at most the cash; or shares); none when it cannot
-        buy one share."""
+    def _buy(self, bar: int, at: float, size: float, side: float = 1.0) -> Unit | None:
+        """Open a unit of ``side`` (a short: sold) at price ``at`` (slippage against it),
+        sized from the free cash then, or by the size series' value on its signal bar
+        ``size`` (a fraction of the equity at that price, held units marked there, at most
+        the free cash; or shares); none when it cannot buy one share. The free cash is the
+        cash, less twice the shorts' value at ``at`` (what a short sale's proceeds and the
+        margin it ties up take: the equity less the shorts' value)."""
         c = self.c
-        price = at * (1.0 + c.slip)
+        price = at * (1.0 + side * c.slip)
+        free = self.cash if self.shares >= 0.0 else self.cash + 2.0 * self.shares * at
         if self.sizer is not None:
             equity = self.cash + self.shares * at
-            qty = _sized(size, self.cash, price, c, equity)
+            qty = _sized(size, free, price, c, equity)
         else:
-            budget = min(c.position_size, self.cash) if c.by_value else self.cash * c.fraction
-            qty = _shares(budget, price, c, _FloatMath) if self.cash > 0.0 else 0.0
+            budget = min(c.position_size, free) if c.by_value else free * c.fraction
+            qty = _shares(budget, price, c, _FloatMath) if free > 0.0 else 0.0
         if qty <= 0:
             return None
         fee = _order_fee(qty, price, c, _FloatMath)
-        self.cash = self.cash - qty * price - fee
-        self.shares += qty
-        stop = _Position(1.0, price, self.stops) if self.stopped else None
-        unit = Unit(bar, price, qty, fee, stop=stop)
+        self.cash = self.cash - side * qty * price - fee
+        self.shares += side * qty
+        stop = _Position(side, price, self.stops) if self.stopped else None
+        unit = Unit(bar, price, qty, fee, side=side, stop=stop)
         self.held.append(unit)
+        opened = side * qty
         self.rows.append(
-            (self.run_index, bar, 0.0, 0.0, 0.0, qty, price, fee, self.cash, self.shares, SIGNAL)
+            (self.run_index, bar, 0.0, 0.0, 0.0, opened, price, fee, self.cash, self.shares, SIGNAL)
         )
         return unit
 
@@ -405,12 +479,13 @@ class _Walk:
         """An exit signal's sale at price ``at`` (``bar``'s open, or its close with
         ``on_close`` orders; slippage taken off): max(1, round(n × ``exit_fraction``))
         shares of each unit of n, each its own order."""
-        price = at * (1.0 - self.c.slip)
+        side = self.held[0].side
+        price = at * (1.0 - side * self.c.slip)
         fraction = self.params.exit_fraction
         sold = fees = 0.0
         for unit in list(self.held):
             qty = unit.size if fraction == 1.0 else _part(unit.size, fraction)
-            sold += qty
+            sold += side * qty
             fees += self._close(unit, qty, bar, price, "signal")
         self._record(bar, sold, price, fees, SIGNAL)
 
@@ -434,13 +509,13 @@ class _Walk:
             if hit is None:
                 continue
             level, code = hit
-            price = level * (1.0 - self.c.slip)
+            price = level * (1.0 - unit.side * self.c.slip)
             qty = unit.size
             if code == TAKE_PROFIT and fraction != 1.0:
                 qty = _part(unit.size, fraction)
             rest = qty < unit.size
             fee = self._close(unit, qty, bar, price, EXIT_REASONS[code])
-            self._record(bar, qty, price, fee, code)
+            self._record(bar, unit.side * qty, price, fee, code)
             if rest:
                 stop.profit = math.inf
                 if unit is not fresh:
@@ -449,24 +524,27 @@ class _Walk:
     def _close(
         self, unit: Unit, qty: float, bar: int, price: float, reason: str, fee: bool = True
     ) -> float:
-        """Sell ``qty`` shares of ``unit`` at ``price`` (all of it: the unit is closed;
-        fewer: the sold part becomes a closed unit with its share of the entry fee, the
-        dividends and the cash in lieu); returns the order's fee (none without ``fee``)."""
+        """Close ``qty`` shares of ``unit`` at ``price`` (sold, or bought back for a short;
+        all of it: the unit is closed; fewer: the closed part becomes a closed unit with its
+        share of the entry fee, the dividends, the cash in lieu and the borrow fee); returns
+        the order's fee (none without ``fee``)."""
         paid = _order_fee(qty, price, self.c, _FloatMath) if fee else 0.0
-        self.cash = self.cash + qty * price - paid
-        self.shares -= qty
+        self.cash = self.cash + unit.side * qty * price - paid
+        self.shares -= unit.side * qty
         if qty == unit.size:
             self.held.remove(unit)
             closed = unit
         else:
             share = qty / unit.size
             part = unit.entry_fee * share
-            closed = Unit(unit.entry_bar, unit.entry_price, qty, part)
+            closed = Unit(unit.entry_bar, unit.entry_price, qty, part, side=unit.side)
             closed.dividends, closed.in_lieu = unit.dividends * share, unit.in_lieu * share
+            closed.borrow = unit.borrow * share
             unit.size -= qty
             unit.entry_fee -= part
             unit.dividends -= closed.dividends
             unit.in_lieu -= closed.in_lieu
+            unit.borrow -= closed.borrow
         closed.exit_bar, closed.exit_price, closed.exit_fee = bar, price, paid
         closed.exit_reason = reason
         self.done.append(closed)
@@ -505,15 +583,21 @@ def unit_trades(
     entry_fee = np.array([u.entry_fee for u in ordered], dtype=np.float64)
     exit_fee = np.array([u.exit_fee for u in ordered], dtype=np.float64)
     exits = np.array(exit_price, dtype=np.float64)
-    pnl = size * (exits - entry_price) - entry_fee - exit_fee
+    direction = np.array([u.side for u in ordered], dtype=np.float64)
+    pnl = direction * size * (exits - entry_price) - entry_fee - exit_fee
     dividends = None
     if events:
         dividends = np.array([u.dividends for u in ordered], dtype=np.float64)
         pnl = pnl + dividends + np.array([u.in_lieu for u in ordered], dtype=np.float64)
+    borrow = None
+    if params.has_costs:
+        borrow = np.array([u.borrow for u in ordered], dtype=np.float64)
+        if params.borrows:
+            pnl = pnl - borrow
     return Trades(
         entry_bar=np.array([u.entry_bar for u in ordered], dtype=np.int64),
         exit_bar=np.array(exit_bar, dtype=np.int64),
-        direction=np.ones(len(ordered), dtype=np.int64),
+        direction=direction.astype(np.int64),
         size=size.astype(np.int64),
         entry_price=entry_price,
         exit_price=exits,
@@ -521,6 +605,6 @@ def unit_trades(
         exit_fee=exit_fee,
         pnl=pnl,
         reason=np.array(reason, dtype=np.int8),
-        borrow_fee=np.zeros(len(ordered)) if params.has_costs else None,
+        borrow_fee=borrow,
         dividends=dividends,
     )

@@ -103,7 +103,7 @@ TAKE_PROFIT_FRACTION_ALONE = "needs take_profit_pct (the take-profit it sells a 
 """What a ``take_profit_fraction`` below 1 without a take-profit gets (on that field)."""
 SCALING_REFUSED = (
     "scaling in and out (max_entries above 1, exit_fraction or take_profit_fraction below 1) "
-    "takes direction longonly"
+    "takes direction longshort only with market entries"
 )
 """What a refused combination gets (docs/execution.md, "Scaling in and out")."""
 

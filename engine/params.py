@@ -201,7 +201,7 @@ class TradingParams:
     def _check_scaling(self) -> None:
         """``max_entries`` a whole number in its domain, ``exit_fraction`` and
         ``take_profit_fraction`` in (0, 1], the latter below 1 only with a take-profit; when
-        any is not its default: long only."""
+        any is not its default: no ``longshort`` with an entry order."""
         count = self.max_entries
         if isinstance(count, bool) or not isinstance(count, int) or not MAX_ENTRIES.contains(count):
             raise EngineParamError(MAX_ENTRIES.name, MAX_ENTRIES.message)
@@ -214,7 +214,7 @@ class TradingParams:
             object.__setattr__(self, spec.name, float(fraction))
         if self.take_profit_fraction != 1.0 and self.take_profit_pct is None:
             raise EngineParamError(TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE)
-        refused = self.direction != "longonly"
+        refused = self.direction == "longshort" and self.has_orders
         if self.scales and refused:
             raise EngineParamError(self.scaling_field(), SCALING_REFUSED)
 

@@ -297,8 +297,8 @@ class RunRequestBody(BaseModel):
     )
     max_entries: Annotated[int, Field(strict=True, **MAX_ENTRIES.bounds())] = Field(
         MAX_ENTRIES.default,
-        description="the most units a long holds at once: each entry signal bar while long "
-        "adds one at the next open, with its own stops (longonly, market entries)",
+        description="the most units a position holds at once: each entry signal bar while "
+        "long (exit bar while short) adds one, with its own stops (longshort: market entries)",
     )
     exit_fraction: bounded(EXIT_FRACTION) = Field(  # type: ignore[valid-type]
         EXIT_FRACTION.default,
@@ -342,12 +342,13 @@ class RunRequestBody(BaseModel):
 
     @model_validator(mode="after")
     def _scaling_alone(self) -> RunRequestBody:
-        """Scaling in and out takes direction longonly (docs/execution.md, "Scaling in and
-        out")."""
+        """Scaling in and out takes direction longshort only with market entries
+        (docs/execution.md, "Scaling in and out")."""
         field = scaling_field(self.max_entries, self.exit_fraction, self.take_profit_fraction)
         if not field:
             return self
-        if self.direction != "longonly":
+        order = self.entry_order
+        if self.direction == "longshort" and order is not None and order.type != "market":
             raise PydanticCustomError(f"scaling_refused_{field}", SCALING_REFUSED)
         return self
 

@@ -107,8 +107,11 @@ def test_default_fields_leave_a_run_unchanged():
         ({"exit_fraction": 0.0}, "exit_fraction"),
         ({"exit_fraction": 1.5}, "exit_fraction"),
         ({"exit_fraction": math.nan}, "exit_fraction"),
-        ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
-        ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
+        ({"max_entries": 2, "direction": "longshort", "entry_type": "limit"}, "max_entries"),
+        (
+            {"exit_fraction": 0.5, "direction": "longshort", "entry_type": "on_close"},
+            "exit_fraction",
+        ),
     ],
 )
 def test_bad_values_and_refused_combinations_name_the_field(values, field):
@@ -246,7 +249,12 @@ def test_the_rest_after_a_partial_take_profit_trails_from_that_bar_s_high():
         ({"take_profit_fraction": 1.2, "take_profit_pct": 5.0}, "take_profit_fraction"),
         ({"take_profit_fraction": "0.5", "take_profit_pct": 5.0}, "take_profit_fraction"),
         (
-            {"take_profit_fraction": 0.5, "take_profit_pct": 5.0, "direction": "longshort"},
+            {
+                "take_profit_fraction": 0.5,
+                "take_profit_pct": 5.0,
+                "direction": "longshort",
+                "entry_type": "stop",
+            },
             "take_profit_fraction",
         ),
     ],
@@ -487,3 +495,76 @@ def test_on_close_orders_buy_units_and_sell_parts_at_their_signal_bar_s_close():
     assert result.equity[0] == 100_000
     assert result.orders.fill_bar.tolist() == [0, 1]
     assert [ORDER_STATUSES[c] for c in result.orders.status.tolist()] == ["filled", "filled"]
+
+
+def _flat_bars(prices: list[float]) -> Bars:
+    values = np.array(prices)
+    n = len(values)
+    return Bars(np.arange(n).astype("datetime64[D]"), values, values, values, values, np.ones(n))
+
+
+def test_longshort_pyramids_shorts_pays_their_borrow_and_reverses_once_they_are_covered():
+    """Exits on bars 0-2, 1,000 a unit, two at most: shorts of 50 at 20 and 52 at 19 (the
+    free cash is 100,999 − 2 × 50 × 19); the entry on bar 4 covers both at 16 and, flat,
+    buys 62 at 16. A borrow fee of 0.1 % a bar charges each short unit on its own shares:
+    50 × (20 + 19 + 18 + 17) × 0.001 = 3.70 and 52 × (19 + 18 + 17) × 0.001 = 2.808."""
+    entries, exits = np.zeros(10, dtype=bool), np.zeros(10, dtype=bool)
+    exits[[0, 1, 2]], entries[4] = True, True
+    params = TradingParams(
+        fee_rate=0.0,
+        position_size=1000,
+        direction="longshort",
+        max_entries=2,
+        borrow_rate=0.252,
+        bars_per_year=252,
+    )
+    bars = _flat_bars([20.0, 20.0, 19.0, 18.0, 17.0, 16.0, 15.0, 14.0, 13.0, 12.0])
+    result = run(bars, entries, exits, params)
+    got = [
+        (t.entry_bar, t.exit_bar, t.direction, t.size, t.exit_price, t.exit_reason)
+        for t in result.trades
+    ]
+    assert got == [
+        (1, 5, -1, 50, 16.0, "signal"),
+        (2, 5, -1, 52, 16.0, "signal"),
+        (5, 9, 1, 62, 12.0, "end"),
+    ]
+    assert result.trades.borrow_fee.tolist() == pytest.approx([3.7, 2.808, 0.0])
+    assert [round(t.pnl, 6) for t in result.trades] == [196.3, 153.192, -248.0]
+    assert result.position.tolist() == [0, -50, -102, -102, -102, 62, 62, 62, 62, 62]
+    assert result.equity[-1] == pytest.approx(100_108 - 6.508, abs=1e-9)
+
+
+def test_a_short_unit_whose_equity_reaches_zero_is_liquidated_and_the_run_stops():
+    """All-in short of 10,000 at 10; at the close of 20.5 the equity is 200,000 − 205,000 <
+    0: the unit is bought back at that close (liquidation), nothing trades after."""
+    entries, exits = np.zeros(6, dtype=bool), np.zeros(6, dtype=bool)
+    exits[:5] = True
+    params = TradingParams(
+        fee_rate=0.0, position_size=100, size_type="percent", direction="longshort",
+        max_entries=2,
+    )  # fmt: skip
+    result = run(_flat_bars([10.0, 10.0, 12.0, 20.5, 21.0, 22.0]), entries, exits, params)
+    got = [(t.entry_bar, t.exit_bar, t.size, t.exit_reason, t.pnl) for t in result.trades]
+    assert got == [(1, 3, 10_000, "liquidation", -105_000.0)]
+    assert result.bust_bar == 3
+    assert result.equity.tolist() == [100_000, 100_000, 80_000, 0, 0, 0]
+
+
+def test_a_short_unit_is_charged_its_split_fraction_and_dividends():
+    """A short of 51 at 20; a 3:2 split at an open of 12.6 makes 76 (entry 20 / 1.5), the
+    half share charged 6.30; a dividend of 0.2 charges 15.20; covered at 12: PnL 76 ×
+    (13.333 − 12) − 15.20 + 0.5 × (13.333 − 12.6) = 86.50, then a long of 85 at 12."""
+    from engine import CorporateActions
+
+    split, dividend = np.ones(7), np.zeros(7)
+    split[3], dividend[4] = 1.5, 0.2
+    entries, exits = np.zeros(7, dtype=bool), np.zeros(7, dtype=bool)
+    exits[0], entries[4] = True, True
+    params = TradingParams(fee_rate=0.0, position_size=1020, direction="longshort", max_entries=2)
+    bars = _flat_bars([20.0, 20.0, 19.0, 12.6, 12.4, 12.0, 12.0])
+    result = run(bars, entries, exits, params, actions=CorporateActions(split, dividend))
+    got = [(t.entry_bar, t.exit_bar, t.direction, t.size, round(t.pnl, 6)) for t in result.trades]
+    assert got == [(1, 5, -1, 76, 86.5), (5, 6, 1, 85, 0.0)]
+    assert result.trades.dividends.tolist() == pytest.approx([-15.2, 0.0])
+    assert result.equity[-1] == pytest.approx(100_086.5, abs=1e-9)

@@ -63,3 +63,20 @@ def test_a_position_exit_on_units_matches_backtesting_py_on_random_series(seed):
     exit_ = f"volume == 1 or volume == 3 or {text}"
     result, entries, exits = ours(bars, "volume >= 2", exit_, values, params)
     assert_same_as_peer(result, peer(df, entries, exits, params, rule))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("seed", range(30))
+def test_a_position_exit_on_longshort_units_matches_backtesting_py(seed):
+    """longshort: the rule reads the long units only; while short the exit is the signal's
+    (it adds short units), as the peer's is."""
+    rng = np.random.default_rng(49_000 + seed)
+    df = _random_frame(rng, int(rng.integers(80, 300)))
+    text, values, rule = CASES[list(CASES)[seed % len(CASES)]]
+    fraction = float(rng.choice([1.0, 0.5]))
+    stops = tuple(float(rng.choice([0.0, value])) or None for value in (3.0, 7.0, 4.0))
+    params = _params(int(rng.integers(1, 4)), fraction, "value", 20_000.0, stops,
+                     direction="longshort")  # fmt: skip
+    exit_ = f"volume == 1 or volume == 3 or {text}"
+    result, entries, exits = ours(Bars.from_dataframe(df), "volume >= 2", exit_, values, params)
+    assert_same_as_peer(result, peer(df, entries, exits, params, rule))

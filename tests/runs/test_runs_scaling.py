@@ -26,6 +26,9 @@ BODY = {
 }
 
 
+LIMIT = {"type": "limit", "limit": "close * 0.99"}
+
+
 def _error(**fields) -> RequestError:
     with pytest.raises(RequestError) as caught:
         parse_request({**BODY, **fields})
@@ -59,15 +62,28 @@ def test_a_request_without_them_stores_what_it_always_did():
         ({"max_entries": "3"}, "max_entries", MAX_ENTRIES.message),
         ({"exit_fraction": 0}, "exit_fraction", EXIT_FRACTION.message),
         ({"exit_fraction": 1.01}, "exit_fraction", EXIT_FRACTION.message),
-        ({"max_entries": 2, "direction": "longshort"}, "max_entries", SCALING_REFUSED),
+        (
+            {"max_entries": 2, "direction": "longshort", "entry_order": {"type": "on_close"}},
+            "max_entries",
+            SCALING_REFUSED,
+        ),
         ({"take_profit_fraction": 0}, "take_profit_fraction", TAKE_PROFIT_FRACTION.message),
         ({"take_profit_fraction": 0.5}, "take_profit_fraction", TAKE_PROFIT_FRACTION_ALONE),
         (
-            {"take_profit_fraction": 0.5, "take_profit_pct": 5, "direction": "longshort"},
+            {
+                "take_profit_fraction": 0.5,
+                "take_profit_pct": 5,
+                "direction": "longshort",
+                "entry_order": {"type": "stop", "stop": "high"},
+            },
             "take_profit_fraction",
             SCALING_REFUSED,
         ),
-        ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction", SCALING_REFUSED),
+        (
+            {"exit_fraction": 0.5, "direction": "longshort", "entry_order": LIMIT},
+            "exit_fraction",
+            SCALING_REFUSED,
+        ),
     ],
 )
 def test_bad_values_and_refused_combinations_are_400s_naming_the_field(fields, field, message):
@@ -133,6 +149,15 @@ def test_limit_entry_orders_open_the_units_and_are_listed():
     assert {"filled", "expired"} <= statuses, statuses
     filled = [o for o in result.orders if o["status"] == "filled"]
     assert len(filled) == len({t["entry_timestamp"] for t in result.trades}) > 3
+
+
+def test_longshort_units_go_short_on_exits_and_take_the_market_entry():
+    body = {**BODY, "direction": "longshort", "max_entries": 2, "stop_loss_pct": 5}
+    trades = execute(parse_request(body)).trades
+    sides = {trade["side"] for trade in trades}
+    assert sides == {"BUY", "SELL"}, sides
+    market = parse_request({**body, "entry_order": {"type": "market"}})
+    assert market.trading_params().scales
 
 
 def test_stops_with_units_reach_the_engine_and_stop_units():

@@ -152,3 +152,15 @@ def test_a_swept_entry_order_on_units_equals_its_run_alone():
         run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         metrics = execute(parse_request({**run_body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
+
+
+def test_a_longshort_sweep_with_units_and_a_borrow_fee_equals_its_runs_alone():
+    body = {**BODY, "direction": "longshort", "max_entries": 3, "borrow_rate": 0.05}
+    sweep = parse_sweep_request({**body, "grid": {"fast": [5, 10], "stop_loss_pct": [None, 4]}})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row

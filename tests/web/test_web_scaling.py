@@ -13,6 +13,8 @@ from tests.runs.test_runs_corporate_actions import BODY as EVENTS_BODY
 from tests.runs.test_runs_corporate_actions import _with_events
 from tests.web.support import valid_request, write_data_dir
 
+LIMIT = {"type": "limit", "limit": "close * 0.99"}
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
@@ -27,6 +29,7 @@ def data_dir(tmp_path: Path) -> Path:
         {"max_entries": 3, "stop_loss_pct": 3, "take_profit_pct": 8, "trailing_stop_pct": 5},
         {"take_profit_pct": 8, "take_profit_fraction": 0.5},
         {"max_entries": 2, "entry_order": {"type": "on_close"}},
+        {"max_entries": 3, "exit_fraction": 0.5, "direction": "longshort", "borrow_rate": 0.03},
     ],
 )
 def test_a_scaling_request_is_taken(client, fields):
@@ -40,9 +43,8 @@ def test_a_scaling_request_is_taken(client, fields):
         ({"max_entries": 0}, "max_entries"),
         ({"max_entries": 1.5}, "max_entries"),
         ({"exit_fraction": -0.5}, "exit_fraction"),
-        ({"max_entries": 2, "direction": "longshort"}, "max_entries"),
-        ({"exit_fraction": 0.5, "direction": "longshort"}, "exit_fraction"),
-        ({"max_entries": 2, "exit_fraction": 0.5, "direction": "longshort"}, "max_entries"),
+        ({"max_entries": 2, "direction": "longshort", "entry_order": LIMIT}, "max_entries"),
+        ({"exit_fraction": 0.5, "direction": "longshort", "entry_order": LIMIT}, "exit_fraction"),
         ({"take_profit_fraction": 0.5}, "take_profit_fraction"),
         ({"take_profit_fraction": 1.5, "take_profit_pct": 5}, "take_profit_fraction"),
     ],

@@ -139,8 +139,8 @@ TRADING_FIELDS = (
     _number(
         MAX_ENTRIES,
         "Max entries",
-        "Units a long holds at once: each entry bar while long adds one, with its own "
-        "stops (1 to 100; long only, market entries).",
+        "Units a position holds at once: each entry bar while long (exit bar while short) "
+        "adds one, with its own stops (1 to 100; longshort with market entries only).",
         step="1",
     ),
     _number(
