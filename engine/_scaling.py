@@ -267,6 +267,8 @@ class _Walk:
                 sold += side * unit.size
                 fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
             self._record(last, sold, price, fees, SIGNAL)
+            if self.paths is not None:  # the last close holds the cash after these orders
+                self.paths[0][-1], self.paths[1][-1] = self.cash, self.shares
         return self.done + held
 
     def _signal(self, bar: int, side: int) -> int:
@@ -288,13 +290,15 @@ class _Walk:
                 self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
             return side
         if opens_side and len(held) < self.params.max_entries:
+            if self.kind not in (MARKET, ON_CLOSE) and self.order is not None:
+                return 0  # one order pending at a time, with its signal bar's size
             if self.sizer is not None:
                 self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
             if self.kind == MARKET:
                 return side
             if self.kind == ON_CLOSE:
                 self._buy_on_close(bar)
-            elif self.order is None:
+            else:
                 self._place(bar)
         elif side < 0 and self.order is not None:  # an exit cancels the entry order pending
             self.order[5], self.order = CANCELLED, None

@@ -568,3 +568,36 @@ def test_a_short_unit_is_charged_its_split_fraction_and_dividends():
     assert got == [(1, 5, -1, 76, 86.5), (5, 6, 1, 85, 0.0)]
     assert result.trades.dividends.tolist() == pytest.approx([-15.2, 0.0])
     assert result.equity[-1] == pytest.approx(100_086.5, abs=1e-9)
+
+
+def test_close_at_end_with_kept_paths_ends_on_each_unit_s_own_order():
+    """A dividend in the window keeps the cash at every close; the close at the end is
+    still one order a unit (each paying the fixed fee of 1), as the trades say."""
+    from engine import CorporateActions
+
+    entries, exits = _signals([0, 1], [])
+    dividend = np.zeros(10)
+    dividend[5] = 0.1
+    params = TradingParams(
+        fee_rate=0.0, fee_fixed=1.0, position_size=1001, max_entries=2, close_at_end=True
+    )
+    result = run(_bars(), entries, exits, params, actions=CorporateActions(np.ones(10), dividend))
+    assert [t.exit_reason for t in result.trades] == ["closed_at_end"] * 2
+    assert sum(t.pnl for t in result.trades) == pytest.approx(result.equity[-1] - 100_000)
+    assert result.position[-1] == 0
+
+
+def test_a_pending_order_keeps_the_size_read_on_its_own_signal_bar():
+    """A buy limit placed on bar 0 with a size of 0.1 stays pending while bar 1 (size 0.5)
+    holds the entry too: it fills at 9.8 for 0.1 of the equity (1,020 shares), not 0.5."""
+    entries, exits = np.zeros(8, dtype=bool), np.zeros(8, dtype=bool)
+    entries[[0, 1]] = True
+    closes = np.array([row[3] for row in ORDER_BARS])
+    params = TradingParams(
+        fee_rate=0.0, max_entries=2, entry_type="limit", valid_bars=2, size_unit="fraction"
+    )
+    result = run(
+        _ohlc_bars(ORDER_BARS), entries, exits, params, limit=closes * 0.98,
+        size=lambda bar, equity: 0.1 if bar == 0 else 0.5,
+    )  # fmt: skip
+    assert [(t.entry_bar, t.size) for t in result.trades] == [(2, 1020)]
