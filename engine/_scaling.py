@@ -11,9 +11,9 @@ own signal bar, a position-aware exit reads the whole long (its units' share-wei
 entry), and corporate actions act on each unit (``engine.corporate``'s arithmetic). A unit
 is bought at the next open, or by its own limit, stop or stop-limit entry order
 (``engine.orders``' fill rules, one pending at a time), or at its signal bar's close
-(``on_close``, which sells at the close too). In ``longshort`` (market entries) exits pile
-up short units, a signal against the units held closes a part of each and reverses once
-none is left, shorts pay their borrow fee, and a bust liquidates them. The walk returns
+(``on_close``, which sells at the close too). In ``longshort`` exits pile up short units,
+a signal against the units held closes a part of each and reverses once none is left,
+shorts pay their borrow fee, and a bust liquidates them. The walk returns
 ``engine._simulate.Events`` (a fill row per order group: ``shares`` is the whole position
 after it) and each run's units as trade records.
 """
@@ -273,46 +273,63 @@ class _Walk:
 
     def _signal(self, bar: int, side: int) -> int:
         """What the signal for ``side`` (+1 an entry, -1 an exit) on ``bar``'s close asks
-        for: against the units held, a sale of ``exit_fraction`` of each (and, in
-        ``longshort``, a unit of ``side`` once none is left); else a unit of ``side`` while
-        fewer than ``max_entries`` are held (a short only in ``longshort``). Returns the
-        side of the market order at the next open (0: none; ``on_close`` and the other
-        entry orders act here)."""
-        held = self.held
+        for: it cancels an entry order pending for the other side; against the units held,
+        a sale of ``exit_fraction`` of each (``_against``); else a unit of ``side`` while
+        fewer than ``max_entries`` are held (a short only in ``longshort``), by a market
+        order, at this close (``on_close``) or by an entry order when none is pending.
+        Returns the side of the market order at the next open (0: none)."""
+        held, order = self.held, self.order
         opens_side = side > 0 or self.longshort
+        if order is not None and order[1] != side:
+            order[5], self.order = CANCELLED, None
         if held and held[0].side == -side:
-            if self.order is not None:  # an exit cancels the entry order pending
-                self.order[5], self.order = CANCELLED, None
-            if self.kind == ON_CLOSE:  # sold at this close
-                self._sell_part(bar, self.closes[bar])
-                return 0
-            if opens_side and self.sizer is not None:
-                self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
+            return self._against(bar, side, opens_side)
+        if not opens_side or len(held) >= self.params.max_entries:
+            return 0
+        if self.kind not in (MARKET, ON_CLOSE) and self.order is not None:
+            return 0  # one order pending at a time, with its signal bar's size
+        self._read_size(bar)
+        if self.kind == MARKET:
             return side
-        if opens_side and len(held) < self.params.max_entries:
-            if self.kind not in (MARKET, ON_CLOSE) and self.order is not None:
-                return 0  # one order pending at a time, with its signal bar's size
-            if self.sizer is not None:
-                self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
-            if self.kind == MARKET:
-                return side
-            if self.kind == ON_CLOSE:
-                self._buy_on_close(bar)
-            else:
-                self._place(bar)
-        elif side < 0 and self.order is not None:  # an exit cancels the entry order pending
-            self.order[5], self.order = CANCELLED, None
+        if self.kind == ON_CLOSE:
+            self._buy_on_close(bar, side)
+        else:
+            self._place(bar, side)
         return 0
+
+    def _against(self, bar: int, side: int, opens_side: bool) -> int:
+        """A signal for ``side`` against the units held: ``exit_fraction`` of each closed
+        at the next open (at this close with ``on_close``) and, in ``longshort``, a unit of
+        ``side`` once none is left: at that open by a market order, at this close with
+        ``on_close``, else by an entry order placed now when the sale will leave none."""
+        if opens_side:
+            self._read_size(bar)
+        if self.kind == ON_CLOSE:
+            self._sell_part(bar, self.closes[bar])
+            if not self.held and opens_side:
+                self._buy_on_close(bar, side)
+            return 0
+        if self.kind != MARKET and opens_side:
+            fraction = self.params.exit_fraction
+            if all(_part(unit.size, fraction) >= unit.size for unit in self.held):
+                self._place(bar, side)
+        return side
+
+    def _read_size(self, bar: int) -> None:
+        """The size series' value on ``bar``'s close (with the equity then), for the unit
+        its signal opens."""
+        if self.sizer is not None:
+            self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
 
     def _at_open(self, bar: int, side: int) -> None:
         """The market order a signal for ``side`` asked for, at ``bar``'s open: the sale
-        of part of each unit of the other side, then a unit of ``side`` when none of the
-        other is left (a short only in ``longshort``) and fewer than ``max_entries`` are
-        held."""
+        of part of each unit of the other side, then (market entries) a unit of ``side``
+        when none of the other is left (a short only in ``longshort``) and fewer than
+        ``max_entries`` are held."""
         held, at = self.held, self.opens[bar]
         if held and held[0].side == -side:
             self._sell_part(bar, at)
-        if held and held[0].side != side:
+        if self.kind != MARKET or (held and held[0].side != side):
             return
         if (side > 0 or self.longshort) and len(held) < self.params.max_entries:
             self._buy(bar, at, self.size, float(side))
@@ -409,26 +426,26 @@ class _Walk:
         self.entry = entry
         return bool(self.exit_at(bar))
 
-    def _place(self, bar: int) -> None:
-        """Place the entry order of a unit at ``bar``'s close, priced from that bar's
-        limit and stop series and good for ``valid_bars`` bars; cancelled at once when a
-        price it needs (or the size series' value) is undefined or not above 0."""
+    def _place(self, bar: int, side: int) -> None:
+        """Place the entry order of a unit of ``side`` at ``bar``'s close, priced from that
+        bar's limit and stop series and good for ``valid_bars`` bars; cancelled at once when
+        a price it needs (or the size series' value) is undefined or not above 0."""
         assert self.order_prices is not None
         kind = self.kind
         limit = self.order_prices[0][bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
         stop = self.order_prices[1][bar] if kind in (STOP, STOP_LIMIT) else math.nan
-        order = [bar, 1, limit, stop, bar + self.params.valid_bars, PENDING, -1, math.nan]
+        order = [bar, side, limit, stop, bar + self.params.valid_bars, PENDING, -1, math.nan]
         self.orders.append(order)
         self.order, self.triggered = order, False
         if not usable(kind, limit, stop) or (self.sizer is not None and not self.size > 0.0):
             order[5], self.order = CANCELLED, None
 
-    def _buy_on_close(self, bar: int) -> None:
-        """An ``on_close`` order's unit, filled at ``bar``'s close (its signal bar) and
-        recorded as an order: ``cancelled`` when it buys no share."""
-        unit = self._buy(bar, self.closes[bar], self.size)
+    def _buy_on_close(self, bar: int, side: int) -> None:
+        """An ``on_close`` order's unit of ``side``, filled at ``bar``'s close (its signal
+        bar) and recorded as an order: ``cancelled`` when it buys no share."""
+        unit = self._buy(bar, self.closes[bar], self.size, float(side))
         done = [FILLED, bar, unit.entry_price] if unit else [CANCELLED, -1, math.nan]
-        self.orders.append([bar, 1, math.nan, math.nan, bar, *done])
+        self.orders.append([bar, side, math.nan, math.nan, bar, *done])
 
     def _fill_order(self, bar: int) -> Unit | None:
         """The pending entry order against ``bar``'s range (``engine.orders.order_price``):
@@ -436,12 +453,16 @@ class _Walk:
         because the cash buys no share)."""
         order = self.order
         assert order is not None
+        side = float(order[1])
+        if self.held and self.held[0].side != side:  # the other side still held
+            order[5], self.order = CANCELLED, None
+            return None
         o, h, lo = self.opens[bar], self.highs[bar], self.lows[bar]
         price, self.triggered = order_price(
-            self.kind, 1.0, order[2], order[3], self.triggered, o, h, lo
+            self.kind, side, order[2], order[3], self.triggered, o, h, lo
         )
         if price == price:  # not NaN: the order fills
-            unit = self._buy(bar, price, self.size)
+            unit = self._buy(bar, price, self.size, side)
             order[5:] = [FILLED, bar, unit.entry_price] if unit else [CANCELLED, -1, math.nan]
             self.order = None
             return unit

@@ -101,27 +101,6 @@ TAKE_PROFIT_FRACTION = NumberSpec(
 )
 TAKE_PROFIT_FRACTION_ALONE = "needs take_profit_pct (the take-profit it sells a part at)"
 """What a ``take_profit_fraction`` below 1 without a take-profit gets (on that field)."""
-SCALING_REFUSED = (
-    "scaling in and out (max_entries above 1, exit_fraction or take_profit_fraction below 1) "
-    "takes direction longshort only with market entries"
-)
-"""What a refused combination gets (docs/execution.md, "Scaling in and out")."""
-
-
-def scaling_field(max_entries: int, exit_fraction: float, take_profit_fraction: float) -> str:
-    """The field a run that scales in or out is named by when its combination is refused:
-    ``max_entries`` when it is above 1, else ``exit_fraction`` when it is below 1, else
-    ``take_profit_fraction``; "" when the run does not scale (all three at their
-    defaults)."""
-    if max_entries != MAX_ENTRIES.default:
-        return MAX_ENTRIES.name
-    if exit_fraction != EXIT_FRACTION.default:
-        return EXIT_FRACTION.name
-    if take_profit_fraction != TAKE_PROFIT_FRACTION.default:
-        return TAKE_PROFIT_FRACTION.name
-    return ""
-
-
 BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0)
 """Not a request field: the ticker's catalog entry gives it (``TradingParams.bars_per_year``)."""
 

@@ -22,7 +22,6 @@ from engine.param_specs import (
     MAX_ENTRIES,
     PERCENT_MESSAGE,
     POSITION_SIZE,
-    SCALING_REFUSED,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
@@ -35,7 +34,6 @@ from engine.param_specs import (
     VALID_BARS_MAX,
     NumberSpec,
     percent_size_too_large,
-    scaling_field,
 )
 
 STOP_FIELDS = tuple(spec.name for spec in STOP_SPECS)
@@ -107,7 +105,11 @@ class TradingParams:
     @property
     def scales(self) -> bool:
         """Whether the run scales in or out (the units walk, ``engine._scaling``)."""
-        return self.scaling_field() != ""
+        return (
+            self.max_entries != MAX_ENTRIES.default
+            or self.exit_fraction != EXIT_FRACTION.default
+            or self.take_profit_fraction != TAKE_PROFIT_FRACTION.default
+        )
 
     @property
     def annual_bars(self) -> float:
@@ -193,15 +195,9 @@ class TradingParams:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))
 
-    def scaling_field(self) -> str:
-        """The field a refused scaling combination is reported on
-        (``engine.param_specs.scaling_field``); "" when the run does not scale."""
-        return scaling_field(self.max_entries, self.exit_fraction, self.take_profit_fraction)
-
     def _check_scaling(self) -> None:
         """``max_entries`` a whole number in its domain, ``exit_fraction`` and
-        ``take_profit_fraction`` in (0, 1], the latter below 1 only with a take-profit; when
-        any is not its default: no ``longshort`` with an entry order."""
+        ``take_profit_fraction`` in (0, 1], the latter below 1 only with a take-profit."""
         count = self.max_entries
         if isinstance(count, bool) or not isinstance(count, int) or not MAX_ENTRIES.contains(count):
             raise EngineParamError(MAX_ENTRIES.name, MAX_ENTRIES.message)
@@ -214,9 +210,6 @@ class TradingParams:
             object.__setattr__(self, spec.name, float(fraction))
         if self.take_profit_fraction != 1.0 and self.take_profit_pct is None:
             raise EngineParamError(TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE)
-        refused = self.direction == "longshort" and self.has_orders
-        if self.scales and refused:
-            raise EngineParamError(self.scaling_field(), SCALING_REFUSED)
 
     def _check_size(self) -> None:
         """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a

@@ -47,7 +47,6 @@ from engine.param_specs import (
     PERCENT_MESSAGE,
     POSITION_SIZE,
     REQUEST_NUMBERS,
-    SCALING_REFUSED,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
@@ -59,7 +58,6 @@ from engine.param_specs import (
     VALID_BARS_MAX,
     NumberSpec,
     percent_size_too_large,
-    scaling_field,
 )
 from kinds.runs.fields import (
     NAME_MAX,
@@ -298,7 +296,7 @@ class RunRequestBody(BaseModel):
     max_entries: Annotated[int, Field(strict=True, **MAX_ENTRIES.bounds())] = Field(
         MAX_ENTRIES.default,
         description="the most units a position holds at once: each entry signal bar while "
-        "long (exit bar while short) adds one, with its own stops (longshort: market entries)",
+        "long (exit bar while short) adds one, with its own stops",
     )
     exit_fraction: bounded(EXIT_FRACTION) = Field(  # type: ignore[valid-type]
         EXIT_FRACTION.default,
@@ -338,18 +336,6 @@ class RunRequestBody(BaseModel):
     def _take_profit_fraction_with_take_profit(self) -> RunRequestBody:
         if self.take_profit_fraction != 1 and self.take_profit_pct is None:
             raise PydanticCustomError("take_profit_fraction_alone", TAKE_PROFIT_FRACTION_ALONE)
-        return self
-
-    @model_validator(mode="after")
-    def _scaling_alone(self) -> RunRequestBody:
-        """Scaling in and out takes direction longshort only with market entries
-        (docs/execution.md, "Scaling in and out")."""
-        field = scaling_field(self.max_entries, self.exit_fraction, self.take_profit_fraction)
-        if not field:
-            return self
-        order = self.entry_order
-        if self.direction == "longshort" and order is not None and order.type != "market":
-            raise PydanticCustomError(f"scaling_refused_{field}", SCALING_REFUSED)
         return self
 
     @model_validator(mode="after")
@@ -440,8 +426,6 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return "size_expr.max_size", SIZE_FRACTION_CAP
     if kind == "take_profit_fraction_alone":
         return TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE
-    if kind.startswith("scaling_refused_"):
-        return kind.removeprefix("scaling_refused_"), SCALING_REFUSED
     field = str(error["loc"][0])
     if field == "entry_order" and kind != "extra_forbidden":
         return _entry_order_error(error)

@@ -1,5 +1,6 @@
 """Scaling in and out (docs/execution.md, "Scaling in and out"): hand-computed units and
-partial closes, the refused combinations, and a batch row equal to its run alone."""
+partial closes with every order and position feature, bad values, and batch rows equal to
+their runs alone."""
 
 from __future__ import annotations
 
@@ -107,14 +108,9 @@ def test_default_fields_leave_a_run_unchanged():
         ({"exit_fraction": 0.0}, "exit_fraction"),
         ({"exit_fraction": 1.5}, "exit_fraction"),
         ({"exit_fraction": math.nan}, "exit_fraction"),
-        ({"max_entries": 2, "direction": "longshort", "entry_type": "limit"}, "max_entries"),
-        (
-            {"exit_fraction": 0.5, "direction": "longshort", "entry_type": "on_close"},
-            "exit_fraction",
-        ),
     ],
 )
-def test_bad_values_and_refused_combinations_name_the_field(values, field):
+def test_bad_values_name_the_field(values, field):
     with pytest.raises(EngineParamError) as raised:
         TradingParams(**values)
     assert raised.value.field == field
@@ -248,15 +244,6 @@ def test_the_rest_after_a_partial_take_profit_trails_from_that_bar_s_high():
         ({"take_profit_fraction": 0.0, "take_profit_pct": 5.0}, "take_profit_fraction"),
         ({"take_profit_fraction": 1.2, "take_profit_pct": 5.0}, "take_profit_fraction"),
         ({"take_profit_fraction": "0.5", "take_profit_pct": 5.0}, "take_profit_fraction"),
-        (
-            {
-                "take_profit_fraction": 0.5,
-                "take_profit_pct": 5.0,
-                "direction": "longshort",
-                "entry_type": "stop",
-            },
-            "take_profit_fraction",
-        ),
     ],
 )
 def test_a_take_profit_fraction_needs_a_take_profit_and_its_domain(values, field):
@@ -601,3 +588,48 @@ def test_a_pending_order_keeps_the_size_read_on_its_own_signal_bar():
         size=lambda bar, equity: 0.1 if bar == 0 else 0.5,
     )  # fmt: skip
     assert [(t.entry_bar, t.size) for t in result.trades] == [(2, 1020)]
+
+
+def test_longshort_limit_orders_sell_short_units_and_reverse_by_a_buy_limit():
+    """Sell limits at 1.02 × the close open shorts of 98 at 10.2 and 97 at 10.302 (1,000
+    each from the free cash); bar 2's entry covers both at bar 3's open (10.3) and places a
+    buy limit at 0.98 × 10.4 = 10.192, which fills on bar 4 (98 shares)."""
+    rows = [(10.0, 10.0, 10.0, 10.0), (10.0, 10.3, 9.9, 10.1), (10.1, 10.5, 10.0, 10.4)]
+    rows += [(10.3, 10.35, 10.25, 10.3), (10.2, 10.25, 10.1, 10.15), (10.5,) * 4]
+    entries, exits = np.zeros(6, dtype=bool), np.zeros(6, dtype=bool)
+    exits[[0, 1]], entries[2] = True, True
+    close = np.array([row[3] for row in rows])
+    params = TradingParams(
+        fee_rate=0.0, position_size=1000, direction="longshort", max_entries=2,
+        entry_type="limit", valid_bars=2,
+    )  # fmt: skip
+    result = run(
+        _ohlc_bars(rows), entries, exits, params, limit=close * np.where(entries, 0.98, 1.02)
+    )
+    got = [
+        (t.entry_bar, t.exit_bar, t.direction, t.size, round(t.entry_price, 6), round(t.pnl, 6))
+        for t in result.trades
+    ]
+    assert got == [
+        (1, 3, -1, 98, 10.2, -9.8),
+        (2, 3, -1, 97, 10.302, 0.194),
+        (4, 5, 1, 98, 10.192, 30.184),
+    ]
+    orders = result.orders
+    assert orders.side.tolist() == [-1, -1, 1]
+    assert orders.fill_bar.tolist() == [1, 2, 4]
+
+
+def test_longshort_on_close_shorts_at_the_close_and_reverses_at_the_same_close():
+    """Shorts of 100 at 10 and 99 at 10.1 at their signal bars' closes; bar 2's entry
+    covers both at its close (10.4) and buys 96 there."""
+    entries, exits = np.zeros(5, dtype=bool), np.zeros(5, dtype=bool)
+    exits[[0, 1]], entries[2] = True, True
+    params = TradingParams(
+        fee_rate=0.0, position_size=1000, direction="longshort", max_entries=2,
+        entry_type="on_close",
+    )  # fmt: skip
+    result = run(_flat_bars([10.0, 10.1, 10.4, 10.6, 10.6]), entries, exits, params)
+    got = [(t.entry_bar, t.exit_bar, t.direction, t.size, round(t.pnl, 6)) for t in result.trades]
+    assert got == [(0, 2, -1, 100, -40.0), (1, 2, -1, 99, -29.7), (2, 4, 1, 96, 19.2)]
+    assert result.position.tolist() == [-100, -199, 96, 96, 96]

@@ -1,6 +1,7 @@
 """A run request that scales in and out (docs/execution.md, "Scaling in and out"): its
-fields reach the engine and the stored request, bad values and refused combinations are
-400s naming the field, and a request without them stores the bytes it always did."""
+fields reach the engine and the stored request with every order and position feature, bad
+values are 400s naming the field, and a request without them stores the bytes it always
+did."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 from engine.param_specs import (
     EXIT_FRACTION,
     MAX_ENTRIES,
-    SCALING_REFUSED,
     TAKE_PROFIT_FRACTION,
     TAKE_PROFIT_FRACTION_ALONE,
 )
@@ -62,31 +62,11 @@ def test_a_request_without_them_stores_what_it_always_did():
         ({"max_entries": "3"}, "max_entries", MAX_ENTRIES.message),
         ({"exit_fraction": 0}, "exit_fraction", EXIT_FRACTION.message),
         ({"exit_fraction": 1.01}, "exit_fraction", EXIT_FRACTION.message),
-        (
-            {"max_entries": 2, "direction": "longshort", "entry_order": {"type": "on_close"}},
-            "max_entries",
-            SCALING_REFUSED,
-        ),
         ({"take_profit_fraction": 0}, "take_profit_fraction", TAKE_PROFIT_FRACTION.message),
         ({"take_profit_fraction": 0.5}, "take_profit_fraction", TAKE_PROFIT_FRACTION_ALONE),
-        (
-            {
-                "take_profit_fraction": 0.5,
-                "take_profit_pct": 5,
-                "direction": "longshort",
-                "entry_order": {"type": "stop", "stop": "high"},
-            },
-            "take_profit_fraction",
-            SCALING_REFUSED,
-        ),
-        (
-            {"exit_fraction": 0.5, "direction": "longshort", "entry_order": LIMIT},
-            "exit_fraction",
-            SCALING_REFUSED,
-        ),
     ],
 )
-def test_bad_values_and_refused_combinations_are_400s_naming_the_field(fields, field, message):
+def test_bad_values_are_400s_naming_the_field(fields, field, message):
     error = _error(**fields)
     assert (error.field, error.message) == (field, message)
 

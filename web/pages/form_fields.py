@@ -140,7 +140,7 @@ TRADING_FIELDS = (
         MAX_ENTRIES,
         "Max entries",
         "Units a position holds at once: each entry bar while long (exit bar while short) "
-        "adds one, with its own stops (1 to 100; longshort with market entries only).",
+        "adds one, with its own stops (1 to 100).",
         step="1",
     ),
     _number(
