@@ -300,8 +300,8 @@ class RunRequestBody(BaseModel):
     )
     exit_fraction: bounded(EXIT_FRACTION) = Field(  # type: ignore[valid-type]
         EXIT_FRACTION.default,
-        description="the part of each unit an exit signal sells, max(1, round(shares x f)); "
-        "1 = the whole position",
+        description="the part of each unit a signal against the units closes, "
+        "max(1, round(shares x f)); 1 = the whole position",
     )
     take_profit_fraction: bounded(TAKE_PROFIT_FRACTION) = Field(  # type: ignore[valid-type]
         TAKE_PROFIT_FRACTION.default,

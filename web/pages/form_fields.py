@@ -146,7 +146,8 @@ TRADING_FIELDS = (
     _number(
         EXIT_FRACTION,
         "Exit fraction",
-        "Part of each unit an exit sells: 1 = all, 0.5 = half (0 exclusive to 1).",
+        "Part of each unit a signal against the units closes: 1 = all, 0.5 = half (0 "
+        "exclusive to 1).",
     ),
     _number(
         TAKE_PROFIT_FRACTION,
