@@ -303,16 +303,22 @@ def _fill(cash, shares, price, side, c: _Costs, xp, size: float | None = None):
     return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
 
 
-def _sized(size: float, cash_flat: float, price: float, c: _Costs) -> float:
+def _sized(
+    size: float, cash_flat: float, price: float, c: _Costs, equity: float | None = None
+) -> float:
     """The shares of an opening order sized by a size series' value ``size`` on the signal
     bar (docs/execution.md, "Position size as an expression"): a fraction f buys what the
-    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent); a
-    share count n buys floor(min(n, cap)) shares, fewer when cash cannot pay for them with
-    their fee. An undefined (NaN) or non-positive size opens nothing."""
+    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent),
+    or, given the ``equity`` (a unit added to a long, ``engine._scaling``), min(cash,
+    equity × min(f, cap)); a share count n buys floor(min(n, cap)) shares, fewer when cash
+    cannot pay for them with their fee. An undefined (NaN) or non-positive size opens
+    nothing."""
     if not (size > 0.0 and cash_flat > 0.0):
         return 0.0
     if c.size_unit == "fraction":
-        return _shares(cash_flat * min(size, c.max_size), price, c, _FloatMath)
+        part = min(size, c.max_size)
+        budget = cash_flat * part if equity is None else min(cash_flat, equity * part)
+        return _shares(budget, price, c, _FloatMath)
     wanted = math.floor(min(size, c.max_size))
     return float(min(wanted, _shares(cash_flat, price, c, _FloatMath)))
 
@@ -510,9 +516,7 @@ class _Position:
                 return min(open_, adverse), reason
             if high >= self.profit:
                 return max(open_, self.profit), TAKE_PROFIT
-            if self.trail is not None and high > self.extreme:
-                self.extreme = high
-                self.trail_level = high * (1.0 - self.trail)
+            self.ratchet(high, low)
             return None
         adverse = min(self.loss, self.trail_level)
         if high >= adverse:
@@ -520,10 +524,20 @@ class _Position:
             return max(open_, adverse), reason
         if low <= self.profit:
             return min(open_, self.profit), TAKE_PROFIT
-        if self.trail is not None and low < self.extreme:
+        self.ratchet(high, low)
+        return None
+
+    def ratchet(self, high: float, low: float) -> None:
+        """Move the trailing level with the bar's extreme (a long's high, a short's low),
+        never back."""
+        if self.trail is None:
+            return
+        if self.side > 0 and high > self.extreme:
+            self.extreme = high
+            self.trail_level = high * (1.0 - self.trail)
+        elif self.side < 0 and low < self.extreme:
             self.extreme = low
             self.trail_level = low * (1.0 + self.trail)
-        return None
 
 
 def stop_events(

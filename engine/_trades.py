@@ -47,7 +47,7 @@ def trade_table(
     if events.units is not None:  # scaling in and out: a trade per unit (engine._scaling)
         from engine._scaling import unit_trades
 
-        return unit_trades(events.units[0], close, params)
+        return unit_trades(events.units[0], close, params, events.applied is not None)
     costs = _simulate._Costs.of(params)
     first, last = int(events.offsets[0]), int(events.offsets[1])
     bar = events.bar[first:last]

@@ -19,8 +19,7 @@ from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
 from engine.corporate import CorporateActions
-from engine.param_specs import SCALING_REFUSED
-from engine.params import EngineParamError, TradingParams
+from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
 BATCH_ROWS = 64
@@ -67,6 +66,10 @@ def _order_events(
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
     limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
+    if params.scales:  # a unit per order (docs/execution.md, "Scaling in and out")
+        return _scaling.scale_events(
+            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop)
+        )
     return order_events(
         entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
     )
@@ -101,9 +104,11 @@ def _events(
     actions: CorporateActions | None = None,
 ):
     if params.scales:
-        if position_exits is not None or sizes is not None or actions is not None:
-            raise EngineParamError(params.scaling_field(), SCALING_REFUSED)
-        return _scaling.scale_events(entries, exits, bars.open, params)
+        _one_per_run(entries, position_exits, sizes)
+        ohlc = (bars.open, bars.high, bars.low, bars.close)
+        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits, actions)[
+            0
+        ]
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -177,10 +182,10 @@ def run(
     acting on the position (docs/execution.md, "Corporate actions on a position"); the
     result then lists those that met it (``EngineResult.applied``).
 
-    With ``params.max_entries`` above 1 or ``params.exit_fraction`` below 1 the long is
-    built of units, each its own trade (docs/execution.md, "Scaling in and out"); a
-    ``position_exit``, ``size`` or ``actions`` that can meet the position is then refused
-    (``EngineParamError`` naming the field).
+    With ``params.max_entries`` above 1, or ``params.exit_fraction`` or
+    ``params.take_profit_fraction`` below 1, the long is built of units, each its own trade
+    with its own stops, size and corporate actions (docs/execution.md, "Scaling in and
+    out"), and a ``position_exit`` reads the whole long.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
@@ -263,6 +268,7 @@ def run_batch(
         if one_pass:
             raise ValueError("one_pass takes no entry orders")
         walked = position_exits is not None or sizes is not None or actions is not None
+        walked = walked or params.scales
         if not walked and _orders_compiled(bars, entries, params):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:

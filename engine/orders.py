@@ -189,14 +189,6 @@ def order_events(
         walk.run(i, sides, prices, limit[i].tolist(), stop[i].tolist(), held, size_of)
         counts[i] = len(walk.rows) - before
         order_counts[i] = len(walk.orders) - placed
-    offsets = np.zeros(order_counts.size + 1, dtype=np.int64)
-    np.cumsum(order_counts, out=offsets[1:])
-    columns = list(zip(*walk.orders, strict=True)) if walk.orders else [()] * 8
-    kinds = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
-    fields = {
-        name: np.array(col, dtype=kind)
-        for name, col, kind in zip(_ORDER_FIELDS, columns, kinds, strict=True)
-    }
     paths = None
     if walk.cash_paths:  # a borrow fee: the cash at every close and each charge (N × T)
         paths = {
@@ -207,7 +199,21 @@ def order_events(
     if walk.applied is not None:
         positions = np.array(walk.positions, dtype=np.float64).reshape(signal.shape)
         events = replace(events, position_path=positions, applied=walk.applied)
-    return events, Orders(offsets=offsets, **fields)
+    return events, orders_of(walk.orders, order_counts)
+
+
+def orders_of(orders: list[list], counts: np.ndarray) -> Orders:
+    """``Orders`` of orders walked as ``_ORDER_FIELDS`` lists, run-major; ``counts`` holds
+    each run's number of orders."""
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    columns = list(zip(*orders, strict=True)) if orders else [()] * 8
+    kinds = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
+    fields = {
+        name: np.array(col, dtype=kind)
+        for name, col, kind in zip(_ORDER_FIELDS, columns, kinds, strict=True)
+    }
+    return Orders(offsets=offsets, **fields)
 
 
 class _Walk:

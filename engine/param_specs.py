@@ -92,11 +92,15 @@ EXIT_FRACTION = NumberSpec(
     gt=0,
     le=1,
 )
-SCALING_REFUSED = (
-    "scaling in and out (max_entries above 1, exit_fraction below 1) takes direction "
-    "longonly, market entries and no stops, position-aware exit, size_expr or corporate actions"
+TAKE_PROFIT_FRACTION = NumberSpec(
+    "take_profit_fraction",
+    1.0,
+    "must be greater than 0 and at most 1 (the part of a unit its take-profit sells)",
+    gt=0,
+    le=1,
 )
-"""What a refused combination gets (docs/execution.md, "Scaling in and out")."""
+TAKE_PROFIT_FRACTION_ALONE = "needs take_profit_pct (the take-profit it sells a part at)"
+"""What a ``take_profit_fraction`` below 1 without a take-profit gets (on that field)."""
 BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0)
 """Not a request field: the ticker's catalog entry gives it (``TradingParams.bars_per_year``)."""
 
@@ -119,6 +123,7 @@ REQUEST_NUMBERS = (
     *COST_SPECS,
     MAX_ENTRIES,
     EXIT_FRACTION,
+    TAKE_PROFIT_FRACTION,
 )
 """The numeric fields of a run request, in the request's order."""
 

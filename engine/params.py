@@ -22,12 +22,13 @@ from engine.param_specs import (
     MAX_ENTRIES,
     PERCENT_MESSAGE,
     POSITION_SIZE,
-    SCALING_REFUSED,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
     STOP_LOSS_PCT,
     STOP_SPECS,
+    TAKE_PROFIT_FRACTION,
+    TAKE_PROFIT_FRACTION_ALONE,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     VALID_BARS_MAX,
@@ -97,11 +98,18 @@ class TradingParams:
     """The most units a long holds at once (docs/execution.md, "Scaling in and out")."""
     exit_fraction: float = 1.0
     """The part of each unit an exit signal sells (1: the whole position)."""
+    take_profit_fraction: float = 1.0
+    """The part of a unit its take-profit sells (1: all of it; below 1 with
+    ``take_profit_pct`` only)."""
 
     @property
     def scales(self) -> bool:
         """Whether the run scales in or out (the units walk, ``engine._scaling``)."""
-        return self.max_entries != 1 or self.exit_fraction != 1.0
+        return (
+            self.max_entries != MAX_ENTRIES.default
+            or self.exit_fraction != EXIT_FRACTION.default
+            or self.take_profit_fraction != TAKE_PROFIT_FRACTION.default
+        )
 
     @property
     def annual_bars(self) -> float:
@@ -187,31 +195,21 @@ class TradingParams:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))
 
-    def scaling_field(self) -> str:
-        """The field a refused scaling combination is reported on: ``max_entries`` when it
-        is above 1, else ``exit_fraction``."""
-        return "max_entries" if self.max_entries != 1 else "exit_fraction"
-
     def _check_scaling(self) -> None:
-        """``max_entries`` a whole number in its domain, ``exit_fraction`` in (0, 1]; when
-        either is not its default: long only, market entries, no stops, no size series."""
+        """``max_entries`` a whole number in its domain, ``exit_fraction`` and
+        ``take_profit_fraction`` in (0, 1], the latter below 1 only with a take-profit."""
         count = self.max_entries
         if isinstance(count, bool) or not isinstance(count, int) or not MAX_ENTRIES.contains(count):
             raise EngineParamError(MAX_ENTRIES.name, MAX_ENTRIES.message)
-        fraction = self.exit_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-            raise EngineParamError(EXIT_FRACTION.name, "must be a number")
-        if not (math.isfinite(fraction) and EXIT_FRACTION.contains(fraction)):
-            raise EngineParamError(EXIT_FRACTION.name, EXIT_FRACTION.message)
-        object.__setattr__(self, "exit_fraction", float(fraction))
-        refused = (
-            self.direction != "longonly"
-            or self.has_orders
-            or self.has_stops
-            or self.size_unit is not None
-        )
-        if self.scales and refused:
-            raise EngineParamError(self.scaling_field(), SCALING_REFUSED)
+        for spec in (EXIT_FRACTION, TAKE_PROFIT_FRACTION):
+            fraction = getattr(self, spec.name)
+            if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+                raise EngineParamError(spec.name, "must be a number")
+            if not (math.isfinite(fraction) and spec.contains(fraction)):
+                raise EngineParamError(spec.name, spec.message)
+            object.__setattr__(self, spec.name, float(fraction))
+        if self.take_profit_fraction != 1.0 and self.take_profit_pct is None:
+            raise EngineParamError(TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE)
 
     def _check_size(self) -> None:
         """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a

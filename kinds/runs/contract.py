@@ -72,6 +72,8 @@ class RunRequest:
     """The most units a long holds at once (docs/execution.md, "Scaling in and out")."""
     exit_fraction: float = _ENGINE_DEFAULTS.exit_fraction
     """The part of each unit an exit signal sells (1: the whole position)."""
+    take_profit_fraction: float = _ENGINE_DEFAULTS.take_profit_fraction
+    """The part of a unit its take-profit sells (1: all of it)."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -105,11 +107,11 @@ class RunRequest:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
         that are off (``None``), costs not charged (``None``), a market entry (no
         ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr`` and
-        ``close_open_trades_at_end`` false, ``max_entries`` 1 and ``exit_fraction`` 1 are left
-        out, so a request without them stores and queues the same bytes as before they
-        existed."""
+        ``close_open_trades_at_end`` false, ``max_entries`` 1, ``exit_fraction`` 1 and
+        ``take_profit_fraction`` 1 are left out, so a request without them stores and queues
+        the same bytes as before they existed."""
         data = asdict(self)
-        for name in ("max_entries", "exit_fraction"):
+        for name in ("max_entries", "exit_fraction", "take_profit_fraction"):
             if data[name] == getattr(_ENGINE_DEFAULTS, name):
                 del data[name]
         for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order", "price_adjustment", "size_expr"):
@@ -217,7 +219,6 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         raise RequestError(exc.field, exc.message) from None
     if body is None:
         raise RequestError(*error_field_message(late[0]))
-    _check_scaling_exit(body, rule_type, params)
     check_daily_dates(body.timeframe, body.start_date, body.end_date)
     entry_order = _entry_order(body.entry_order)
     return RunRequest(
@@ -244,23 +245,8 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         size_expr=_size_expr(body.size_expr),
         max_entries=body.max_entries,
         exit_fraction=float(body.exit_fraction),
+        take_profit_fraction=float(body.take_profit_fraction),
     )
-
-
-def _check_scaling_exit(body: Any, rule_type: str, params: dict[str, Any]) -> None:
-    """Scaling in and out takes no position-aware exit (docs/execution.md, "Scaling in and
-    out").
-
-    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
-    """
-    if body.max_entries == 1 and body.exit_fraction == 1:
-        return
-    from engine.param_specs import SCALING_REFUSED
-    from rules.library.expr import uses_position
-
-    if rule_type == "EXPR" and uses_position(params):
-        field_name = "max_entries" if body.max_entries != 1 else "exit_fraction"
-        raise RequestError(field_name, SCALING_REFUSED)
 
 
 def _size_expr(body: Any) -> dict[str, Any] | None:

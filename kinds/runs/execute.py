@@ -22,7 +22,7 @@ import numpy as np
 
 import data
 from config import process
-from engine import ENGINE_VERSION, TRADING_DAYS, Bars, CorporateActions, EngineResult, TradingParams
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, CorporateActions, EngineResult
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
 from kinds.runs.references import attach_references
@@ -155,29 +155,6 @@ def market_window(market: data.History, signal_start: int = 0) -> MarketWindow:
     )
 
 
-def check_scaling_actions(params: TradingParams, actions: CorporateActions | None) -> None:
-    """A run that scales in or out takes a window without corporate actions meeting the
-    position (docs/execution.md, "Scaling in and out").
-
-    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
-    """
-    if params.scales and actions is not None and actions.acts:
-        from engine.param_specs import SCALING_REFUSED
-
-        raise RequestError(params.scaling_field(), SCALING_REFUSED)
-
-
-def check_scaling_data(request: RunRequest, market: data.History) -> None:
-    """``check_scaling_actions`` on the request's data, before a Job is queued (the web's
-    check: a 400 rather than a failed run).
-
-    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
-    """
-    params = request.trading_params(market.bars_per_year)
-    if params.scales:
-        check_scaling_actions(params, _actions(market))
-
-
 def signals_in_window(
     frame: MarketWindow, rule_type: str, params_list: list[dict], cache: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -296,7 +273,6 @@ def execute(
     held = position_exits_in_window(frame, request.rule_type, [request.params], cache)
     limit, stop = entry_prices_in_window(frame, request.entry_order)
     params = request.trading_params(frame.bars_per_year)
-    check_scaling_actions(params, frame.actions)
     result = run_engine(
         frame.bars,
         entries,

@@ -47,11 +47,12 @@ from engine.param_specs import (
     PERCENT_MESSAGE,
     POSITION_SIZE,
     REQUEST_NUMBERS,
-    SCALING_REFUSED,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
     STOP_LOSS_PCT,
+    TAKE_PROFIT_FRACTION,
+    TAKE_PROFIT_FRACTION_ALONE,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     VALID_BARS_MAX,
@@ -294,13 +295,18 @@ class RunRequestBody(BaseModel):
     )
     max_entries: Annotated[int, Field(strict=True, **MAX_ENTRIES.bounds())] = Field(
         MAX_ENTRIES.default,
-        description="the most units a long holds at once: each entry signal bar while long "
-        "adds one at the next open (longonly, market entries, no stops)",
+        description="the most units a position holds at once: each entry signal bar while "
+        "long (exit bar while short) adds one, with its own stops",
     )
     exit_fraction: bounded(EXIT_FRACTION) = Field(  # type: ignore[valid-type]
         EXIT_FRACTION.default,
-        description="the part of each unit an exit signal sells, max(1, round(shares x f)); "
-        "1 = the whole position",
+        description="the part of each unit a signal against the units closes, "
+        "max(1, round(shares x f)); 1 = the whole position",
+    )
+    take_profit_fraction: bounded(TAKE_PROFIT_FRACTION) = Field(  # type: ignore[valid-type]
+        TAKE_PROFIT_FRACTION.default,
+        description="the part of a unit its take-profit sells, max(1, round(shares x f)), "
+        "the rest kept with its stop-loss and trailing stop; 1 = all; needs take_profit_pct",
     )
     name: Name = None
     tags: Tags = []
@@ -327,21 +333,9 @@ class RunRequestBody(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _scaling_alone(self) -> RunRequestBody:
-        """Scaling in and out takes longonly market entries without stops or size_expr
-        (docs/execution.md, "Scaling in and out")."""
-        if self.max_entries == 1 and self.exit_fraction == 1:
-            return self
-        order = self.entry_order
-        stops = (self.stop_loss_pct, self.take_profit_pct, self.trailing_stop_pct)
-        if (
-            self.direction != "longonly"
-            or (order is not None and order.type != "market")
-            or any(stop is not None for stop in stops)
-            or self.size_expr is not None
-        ):
-            field = "max_entries" if self.max_entries != 1 else "exit_fraction"
-            raise PydanticCustomError(f"scaling_refused_{field}", SCALING_REFUSED)
+    def _take_profit_fraction_with_take_profit(self) -> RunRequestBody:
+        if self.take_profit_fraction != 1 and self.take_profit_pct is None:
+            raise PydanticCustomError("take_profit_fraction_alone", TAKE_PROFIT_FRACTION_ALONE)
         return self
 
     @model_validator(mode="after")
@@ -430,8 +424,8 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
     if kind == "size_fraction_cap":
         return "size_expr.max_size", SIZE_FRACTION_CAP
-    if kind.startswith("scaling_refused_"):
-        return kind.removeprefix("scaling_refused_"), SCALING_REFUSED
+    if kind == "take_profit_fraction_alone":
+        return TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE
     field = str(error["loc"][0])
     if field == "entry_order" and kind != "extra_forbidden":
         return _entry_order_error(error)

@@ -23,8 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine import STOP_FIELDS
-from engine.param_specs import SCALING_REFUSED
+from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_FRACTION_ALONE, TAKE_PROFIT_PCT
 from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.sweeps.fields import (
@@ -201,15 +200,20 @@ def _fill_swept(base: dict[str, Any], grid: Grid) -> dict[str, Any]:
             for name, value in base.items()}  # fmt: skip
 
 
-def _check_swept_stops_with_scaling(base: RunRequest, grid: Grid) -> None:
-    """A sweep that scales in or out sweeps no stop, as a run takes none with it
-    (docs/execution.md, "Scaling in and out").
+def _with_swept_take_profit(shared: dict[str, Any], grid: Grid) -> dict[str, Any]:
+    """The run fields ``shared`` with the first combination's take-profit when the grid
+    sweeps ``take_profit_pct`` beside a ``take_profit_fraction`` below 1, which needs one at
+    every point (docs/execution.md, "Scaling in and out"): the base request is checked,
+    and stored, with it; each point overrides it as any swept stop.
 
-    :raise RequestError: naming ``max_entries`` (above 1) or ``exit_fraction``.
+    :raise RequestError: naming ``take_profit_fraction`` when a swept take-profit is null.
     """
-    trading = base.trading_params()
-    if trading.scales and any(name in STOP_FIELDS for name in grid.names):
-        raise RequestError(trading.scaling_field(), SCALING_REFUSED)
+    if shared.get(TAKE_PROFIT_FRACTION.name, 1) == 1 or TAKE_PROFIT_PCT.name not in grid.names:
+        return shared
+    if any(value is None for value in grid.values[TAKE_PROFIT_PCT.name]):
+        raise RequestError(TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE)
+    first = grid.trading(grid.combos[0])[TAKE_PROFIT_PCT.name]
+    return {**shared, TAKE_PROFIT_PCT.name: first}
 
 
 def parse_sweep_request(
@@ -268,6 +272,7 @@ def parse_sweep_request(
     if first_size is not None:  # and the size expression
         shared["size_expr"] = first_size
     first_params = grid.params(base, grid.combos[0])
+    shared = _with_swept_take_profit(shared, grid)
     requests = []
     for index, ticker in enumerate(tickers):
         run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}
@@ -277,7 +282,6 @@ def parse_sweep_request(
             if exc.field == "ticker" and body.tickers is not None:
                 raise RequestError(f"tickers[{index}]", exc.message) from None
             raise
-    _check_swept_stops_with_scaling(requests[0], grid)
     return SweepRequest(
         sweep_id=new_run_id(),
         tickers=tuple(request.ticker for request in requests),

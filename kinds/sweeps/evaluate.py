@@ -46,7 +46,6 @@ from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
 from kinds.runs.execute import (
     MarketWindow,
-    check_scaling_actions,
     entry_prices_in_window,
     position_exits_in_window,
     signals_in_window,
@@ -79,7 +78,6 @@ def evaluate(
     returns (when the window has at least 2 returns per block)."""
     cache = {} if cache is None else cache
     base = request.trading_params(frame.bars_per_year)
-    check_scaling_actions(base, frame.actions)
     if blocks and len(frame.bars) - 1 < MIN_BARS_PER_BLOCK * blocks:
         blocks = 0
     size = size_in_window(frame, request.size_expr)

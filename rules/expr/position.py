@@ -54,6 +54,10 @@ class _Held:
         self.owner, self.side, self.first, self.price = owner, side, first, price
         self.start = self.stop = first
         self.best = -np.inf
+        self.anchor = first
+        """The bar from which ``price`` holds (``reprice``)."""
+        self.settled = -np.inf
+        """The best open return on the closes before ``anchor``."""
         self.values: list[bool] = []
         self.size = FIRST_STRETCH
 
@@ -69,6 +73,19 @@ class _Held:
         before = self._open_return(self.first, bar)  # at the price before the split
         self.best = float(np.max(before)) if before.size else -np.inf
         self.price /= ratio
+        self.start = self.stop = bar
+        self.values = []
+
+    def reprice(self, bar: int, price: float) -> None:
+        """The entry price becomes ``price`` from ``bar``'s close on (a scaled long whose
+        units changed at that bar: their share-weighted average entry, ``engine._scaling``):
+        the returns read on the closes before it, each at the price then, keep their best,
+        and the exit is computed again from ``bar``."""
+        before = self._open_return(self.anchor, bar)
+        self.settled = float(np.max(np.append(before, self.settled)))
+        self.best = self.settled
+        self.anchor = bar
+        self.price = price
         self.start = self.stop = bar
         self.values = []
 

@@ -205,9 +205,10 @@ def _inputs_hash(case: Case, bars: Bars, entries: np.ndarray, exits: np.ndarray)
 def params_document(params: TradingParams) -> dict[str, Any]:
     """The case's trading parameters as recorded: unset stops (``None``) and a market entry
     (the default ``entry_type`` and ``valid_bars``) and no scaling (``max_entries`` 1,
-    ``exit_fraction`` 1) are left out, so the cases made before stops, entry orders and
-    scaling existed keep their recorded inputs and hash."""
+    ``exit_fraction`` 1, ``take_profit_fraction`` 1) are left out, so the cases made before
+    stops, entry orders and scaling existed keep their recorded inputs and hash."""
     market = {"entry_type": "market", "valid_bars": 1, "max_entries": 1, "exit_fraction": 1.0}
+    market["take_profit_fraction"] = 1.0
     return {
         name: value
         for name, value in dataclasses.asdict(params).items()

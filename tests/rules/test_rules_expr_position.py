@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
-from rules import RULES, validate_rule
+from engine import Bars
+from rules import RULES, position_exits, validate_rule
 from rules.entry_prices import check_prices
 from rules.expr import compile_program
 from rules.expr.check import POSITION_NAMES
@@ -134,3 +136,33 @@ def test_the_reference_lists_the_position_series():
     listed = [entry["name"] for entry in reference()["position_series"]["names"]]
     assert listed == list(POSITION_NAMES)
     assert [entry["name"] for entry in reference()["size_series"]["names"]] == ["equity"]
+
+
+def _held_exit(text: str, closes: list[float], first: int, price: float):
+    """The exit ``text`` of a long filled at ``first`` for ``price`` over bars closing at
+    ``closes`` (the language path a run takes)."""
+    close = np.array(closes)
+    bars = Bars(np.arange(len(close)).astype("datetime64[D]"), close, close, close, close,
+                np.ones(len(close)))  # fmt: skip
+    _, checked = validate_rule("EXPR", {"entry": "close > 1", "exit": text})
+    (exit_of,) = position_exits("EXPR", [checked], bars, slice(0, len(close)), {})
+    return exit_of(1.0, first, price)
+
+
+def test_a_repriced_long_keeps_its_best_return_and_reads_the_new_price_after():
+    """A long at 10 (a scaled long whose average entry moves, engine._scaling): repriced at
+    12 on bar 2 its best stays 10 % (bar 1), so ``max_open_return >= 15`` does not hold
+    where 12 / 10 would give 20 %; repriced at 9 on bar 4, 13 / 9 does; ``bars_held`` still
+    counts from the first fill."""
+    closes = [10.0, 11.0, 12.0, 9.0, 13.0, 13.0]
+    assert _held_exit("max_open_return >= 15", closes, 0, 10.0)(2)
+    held = _held_exit("max_open_return >= 15", closes, 0, 10.0)
+    assert [held(t) for t in (0, 1)] == [False, False]
+    held.reprice(2, 12.0)
+    assert [held(t) for t in (2, 3)] == [False, False]
+    held.reprice(4, 9.0)
+    assert [held(t) for t in (4, 5)] == [True, True]
+    bars_held = _held_exit("bars_held >= 3 and entry_price > 11", closes, 0, 10.0)
+    assert not bars_held(1)
+    bars_held.reprice(2, 12.0)
+    assert [bars_held(t) for t in (2, 3)] == [False, True]

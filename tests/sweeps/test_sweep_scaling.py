@@ -1,12 +1,13 @@
 """A sweep that scales in and out (docs/execution.md, "Scaling in and out"): its points are
 walked as their runs are (never the one-pass kernel), so every stored combination equals
-the same run alone; a swept stop with scaling is refused naming the field."""
+the same run alone, swept stops included; a take_profit_fraction needs a take-profit at
+every point."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.param_specs import SCALING_REFUSED
+from engine.param_specs import TAKE_PROFIT_FRACTION_ALONE
 from kinds.runs.contract import RequestError, parse_request
 from kinds.runs.execute import execute
 from kinds.sweeps.contract import (
@@ -54,10 +55,21 @@ def test_a_scaled_point_differs_from_the_same_point_without_scaling():
     assert rows[True]["num_trades"] != rows[False]["num_trades"]
 
 
-def test_a_swept_stop_with_scaling_is_refused_naming_the_field():
-    with pytest.raises(RequestError) as caught:
-        parse_sweep_request({**BODY, "max_entries": 2, "grid": {"stop_loss_pct": [2, 5]}})
-    assert (caught.value.field, caught.value.message) == ("max_entries", SCALING_REFUSED)
+def test_a_swept_stop_with_scaling_equals_its_run_alone():
+    """Stops swept beside a rule parameter, with units and partial closes: each point's
+    units are stopped as its run's are."""
+    grid = {"fast": [5, 10], "stop_loss_pct": [None, 3], "trailing_stop_pct": [None, 4]}
+    body = {**BODY, "max_entries": 3, "exit_fraction": 0.5, "take_profit_pct": 8, "grid": grid}
+    sweep = parse_sweep_request(body)
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len(rows) == 8
+    assert len({row["total_return_pct"] for row in rows}) > 4
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert (body["max_entries"], body["exit_fraction"]) == (3, 0.5)
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
 
 
 def test_a_sweep_large_enough_for_the_one_pass_kernel_still_walks_a_scaling_request():
@@ -71,3 +83,84 @@ def test_a_sweep_large_enough_for_the_one_pass_kernel_still_walks_a_scaling_requ
     huge = 10**12
     assert not _one_pass(frame, request.trading_params(), huge)
     assert _one_pass(frame, parse_request(BODY).trading_params(), huge)
+
+
+def test_a_partial_take_profit_beside_a_swept_take_profit_equals_its_run_alone():
+    """take_profit_fraction 0.5 with take_profit_pct swept: the base is checked with the
+    first point's take-profit and every point equals its run alone."""
+    grid = {"fast": [5, 10], "take_profit_pct": [4, 8]}
+    sweep = parse_sweep_request({**BODY, "take_profit_fraction": 0.5, "grid": grid})
+    assert sweep.base.take_profit_fraction == 0.5
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert body["take_profit_fraction"] == 0.5
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
+
+
+def test_a_partial_take_profit_beside_a_swept_take_profit_that_may_be_off_is_refused():
+    grid = {"take_profit_pct": [5, None]}
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BODY, "take_profit_fraction": 0.5, "grid": grid})
+    assert (caught.value.field, caught.value.message) == (
+        "take_profit_fraction",
+        TAKE_PROFIT_FRACTION_ALONE,
+    )
+
+
+def test_a_swept_size_expression_with_units_equals_its_run_alone():
+    """Units sized by a fraction of equity whose $part is swept: each point as its run."""
+    size = {"expr": "$part", "unit": "fraction"}
+    grid = {"fast": [5, 10], "size_expr.part": [0.2, 0.4]}
+    sweep = parse_sweep_request({**BODY, "max_entries": 3, "size_expr": size, "grid": grid})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        assert body["max_entries"] == 3
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
+
+
+def test_a_swept_position_exit_on_units_equals_its_run_alone():
+    """A time exit whose $n is swept, on a long pyramided on crossings: each point as its
+    run alone."""
+    params = {"entry": "crossover(close, sma(close, 5))", "exit": "bars_held >= $n"}
+    body = {**BODY, "rule_type": "EXPR", "params": params, "max_entries": 3}
+    sweep = parse_sweep_request({**body, "exit_fraction": 0.5, "grid": {"n": [3, 6, 12]}})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 3
+    for row in rows:
+        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
+
+
+def test_a_swept_entry_order_on_units_equals_its_run_alone():
+    order = {"type": "limit", "limit": "close * (1 - $k / 100)", "valid_bars": 2}
+    body = {**BODY, "max_entries": 3, "entry_order": order}
+    sweep = parse_sweep_request({**body, "grid": {"fast": [5, 10], "entry_order.k": [0.5, 2]}})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
+
+
+def test_a_longshort_sweep_with_units_and_a_borrow_fee_equals_its_runs_alone():
+    body = {**BODY, "direction": "longshort", "max_entries": 3, "borrow_rate": 0.05}
+    sweep = parse_sweep_request({**body, "grid": {"fast": [5, 10], "stop_loss_pct": [None, 4]}})
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row

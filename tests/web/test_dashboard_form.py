@@ -27,20 +27,43 @@ NUMERIC = [f for f in TRADING_FIELDS if not f.choices]
 CHOICES = [f for f in TRADING_FIELDS if f.choices]
 
 
+COMPANIONS = {"take_profit_pct": 5.0}
+"""A value for each field another one ``needs`` (``FormField.needs``)."""
+
+
+def _with_needs(fields: dict) -> dict:
+    """``fields`` with a value for each field one of them needs and they do not set."""
+    needs = {f.needs for f in TRADING_FIELDS if f.name in fields and f.needs}
+    return {**{name: COMPANIONS[name] for name in needs}, **fields}
+
+
 def accepted(**fields) -> bool:
-    """Whether the server's validation takes BASE with ``fields``."""
+    """Whether the server's validation takes BASE with ``fields`` (and what they need)."""
     try:
-        parse_request({**BASE, **fields})
+        parse_request({**BASE, **_with_needs(fields)})
     except RequestError:
         return False
     return True
 
 
 def refused_field(**fields) -> str:
-    """The field the server's validation names for BASE with ``fields``."""
+    """The field the server's validation names for BASE with ``fields`` (and what they
+    need)."""
     with pytest.raises(RequestError) as caught:
-        parse_request({**BASE, **fields})
+        parse_request({**BASE, **_with_needs(fields)})
     return caught.value.field
+
+
+def test_a_field_off_its_default_without_the_field_it_needs_is_refused_naming_it():
+    """take_profit_fraction below 1 needs take_profit_pct: refused naming it without."""
+    needing = [f for f in TRADING_FIELDS if f.needs]
+    assert [f.name for f in needing] == ["take_profit_fraction"]
+    for field in needing:
+        value = math.nextafter(field.max, 0)
+        with pytest.raises(RequestError) as caught:
+            parse_request({**BASE, field.name: value})
+        assert caught.value.field == field.name
+        assert accepted(**{field.name: value})
 
 
 @pytest.mark.parametrize("field", TRADING_FIELDS, ids=lambda f: f.name)

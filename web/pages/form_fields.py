@@ -47,6 +47,9 @@ class FormField:
     percent_max: float | None = None
     optional: bool = False
     """May be left empty: the field is then not sent (a stop that is off)."""
+    needs: str | None = None
+    """Another field that must be set for this one to leave its default (the server
+    refuses it, naming this one, otherwise)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the template and the form's script."""
@@ -118,14 +121,22 @@ TRADING_FIELDS = (
     _number(
         specs.MAX_ENTRIES,
         "Max entries",
-        "Units a long holds at once: each entry bar while long adds one (1 to 100; long "
-        "only, market entries, no stops).",
+        "Units a position holds at once: each entry bar while long (exit bar while short) "
+        "adds one, with its own stops (1 to 100).",
         step="1",
     ),
     _number(
         specs.EXIT_FRACTION,
         "Exit fraction",
-        "Part of each unit an exit sells: 1 = all, 0.5 = half (0 exclusive to 1).",
+        "Part of each unit a signal against the units closes: 1 = all, 0.5 = half (0 "
+        "exclusive to 1).",
+    ),
+    _number(
+        specs.TAKE_PROFIT_FRACTION,
+        "Take-profit fraction",
+        "Part of a unit its take-profit sells, the rest kept with its stops: 1 = all "
+        "(0 exclusive to 1; needs a take-profit %).",
+        needs=specs.TAKE_PROFIT_PCT.name,
     ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
     FormField(

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from config.process import RUN_MAX_MEMORY_MB
 from kinds.runs.cache import cache_key
 from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_labels, parse_request
-from kinds.runs.execute import check_scaling_data, load_market_data
+from kinds.runs.execute import load_market_data
 from kinds.runs.kind import RUN, RUN_CACHE, RUNS_SUBMITTED
 from kinds.runs.run_memory import check_run_memory
 from kinds.runs.signal_cost import check_signal_cost, cost_limits
@@ -108,7 +108,6 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:
         labels = parse_labels(payload)
         config = current_app.config
         history = load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
-        check_scaling_data(run_request, history)
         start = check_signal_cost(run_request, history, *cost_limits(config))
         check_run_memory(run_request, history, start, config[RUN_MAX_MEMORY_MB.name])
     except RequestError as exc:
