@@ -69,12 +69,9 @@ class _Held:
     def split(self, bar: int, ratio: float) -> None:
         """A split of ``ratio`` at ``bar``'s open (``engine.corporate``): the entry price is
         divided by it, so the returns read on the closes after it go on from those before
-        (their best kept), and the exit is computed again from ``bar``."""
-        before = self._open_return(self.first, bar)  # at the price before the split
-        self.best = float(np.max(before)) if before.size else -np.inf
-        self.price /= ratio
-        self.start = self.stop = bar
-        self.values = []
+        (each read at the entry price of its own bar, their best kept), and the exit is
+        computed again from ``bar``."""
+        self.reprice(bar, self.price / ratio)
 
     def reprice(self, bar: int, price: float) -> None:
         """The entry price becomes ``price`` from ``bar``'s close on (a scaled long whose

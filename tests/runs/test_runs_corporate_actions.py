@@ -189,3 +189,50 @@ def test_a_size_in_shares_on_adjusted_prices_buys_the_traded_shares_of_its_day(f
     assert before and all(b["size"] == 50 for b in before)
     sizes = [(t["entry_timestamp"], t["exit_timestamp"], t["size"]) for t in with_split.trades]
     assert sizes == [(t["entry_timestamp"], t["exit_timestamp"], t["size"]) for t in plain.trades]
+
+
+TWO_SPLITS_TICKER = "EVT2"
+TWO_SPLITS_AT = (50, 55)
+"""Two 2:1 splits inside one up-leg of TESTCO's zig-zag, so one trade holds through both."""
+
+
+def _with_two_splits(folder: Path) -> list[str]:
+    """``folder`` with EVT2: TESTCO's bars, prices ×4 before the first split's bar and ×2
+    before the second's, and its events file; the two split days."""
+    lines = (folder / f"{TICKER}.csv").read_text(encoding="utf-8").splitlines()
+    out, days = [lines[0]], []
+    for i, line in enumerate(lines[1:]):
+        day, *prices, volume = line.split(",")
+        factor = 2.0 ** sum(i < at for at in TWO_SPLITS_AT)
+        out.append(",".join([day, *(f"{float(p) * factor:.2f}" for p in prices), volume]))
+        if i in TWO_SPLITS_AT:
+            days.append(day)
+    events = "date,type,value\n" + "".join(f"{day},split,2\n" for day in days)
+    data.register_csv(
+        ("\n".join(out) + "\n").encode(), TWO_SPLITS_TICKER, data_dir=folder, events=events.encode()
+    )
+    return days
+
+
+def test_a_position_aware_exit_reads_its_best_return_across_two_splits(folder, monkeypatch):
+    """A trade held through two splits reads its best return on every bar at the entry
+    price of that bar's units, so EVT2 split-adjusted (TESTCO) closes its trades on TESTCO's
+    bars: the bars before the first split are not read again at the twice-divided price."""
+    monkeypatch.setenv("DATA_DIR", str(folder))
+    first, second = _with_two_splits(folder)
+    body = {
+        **BODY,
+        "ticker": TWO_SPLITS_TICKER,
+        "rule_type": "EXPR",
+        "params": {
+            "entry": "crossover(close, sma(close, 5))",
+            "exit": "max_open_return - open_return >= 8 or bars_held >= 30",
+        },
+        "fee_rate": 0.0,
+    }
+    with_splits = execute(parse_request(body))
+    plain = execute(parse_request({**body, "ticker": TICKER, "price_adjustment": None}))
+    assert [e["type"] for e in with_splits.events_applied] == ["split", "split"]
+    exits = [(t["entry_timestamp"], t["exit_timestamp"]) for t in with_splits.trades]
+    assert exits == [(t["entry_timestamp"], t["exit_timestamp"]) for t in plain.trades]
+    assert any(entry < first and second < exit_ for entry, exit_ in exits)
