@@ -14,8 +14,10 @@
     of an EXPR SMA cross on the demo ticker ACME with every entry of ``FEATURES`` applied
     (entry order, fees, borrow, close at the end, ``ref`` and ``tf`` in the expression, a
     time exit naming ``bars_held``, an ATR size in shares)
-    against the plain expression run of the same rule. Median of ``--repeat`` × 10,
-    alternating. Goal: every feature / plain <= 1.5.
+    against the plain expression run of the same rule, and the same every-feature run with
+    scaling in and out added (``SCALING``: pyramiding, partial exits, a partial
+    take-profit), which the units walk runs. Median of ``--repeat`` × 10, alternating.
+    Goal: every feature / plain <= 1.5.
 """
 
 from __future__ import annotations
@@ -113,6 +115,17 @@ FEATURES = (
 )
 """What (b)'s every-feature run adds to the plain run, one line a feature."""
 
+SCALING = (
+    Feature("pyramiding", {"max_entries": 3}),
+    Feature("partial exits", {"exit_fraction": 0.5}),
+    Feature(
+        "partial take-profit",
+        {"stop_loss_pct": 5.0, "take_profit_pct": 8.0, "take_profit_fraction": 0.5},
+    ),
+)
+"""What (b)'s third run adds to the every-feature run: scaling in and out, which the units
+walk (``engine._scaling``, Python) runs instead of the order walk."""
+
 PLAIN = {
     "ticker": "ACME",
     "rule_type": "EXPR",
@@ -151,23 +164,27 @@ def part_b(repeat: int) -> None:
     requests = {
         "plain": parse_request(PLAIN),
         "every feature": parse_request(with_features(PLAIN, FEATURES)),
+        "with scaling": parse_request(with_features(PLAIN, FEATURES + SCALING)),
     }
     results = {name: execute(request) for name, request in requests.items()}  # warm caches
     times: dict[str, list[float]] = {name: [] for name in requests}
     for _ in range(repeat * 10):
         for name, request in requests.items():
             times[name].append(_timed(lambda request=request: execute(request)))
-    plain, every = (statistics.median(times[name]) for name in requests)
+    plain, every, scaled = (statistics.median(times[name]) for name in requests)
     bars = len(results["plain"].equity_curve["equity"])
     trades = {name: len(result.trades) for name, result in results.items()}
     print(f"(b) one EXPR run on ACME ({bars:,} bars), charts off, median of {repeat * 10}")
     features = ", ".join(f.label for f in FEATURES)
+    scaling = ", ".join(f.label for f in SCALING)
     for label, seconds, note in (
         ("plain expression run", plain, f"{trades['plain']} trades"),
         ("every new feature", every, f"{trades['every feature']} trades: {features}"),
+        ("every new feature and scaling", scaled, f"{trades['with scaling']} trades: + {scaling}"),
     ):
         print(f"   {label:<34} {seconds * 1000:8.1f} ms   ({note})")
     print(f"   ratio every feature / plain        {every / plain:8.2f}   goal <= 1.5")
+    print(f"   ratio with scaling / plain         {scaled / plain:8.2f}   (the units walk)")
 
 
 def main() -> None:
