@@ -183,8 +183,11 @@ def part_b(repeat: int) -> None:
         ("every new feature and scaling", scaled, f"{trades['with scaling']} trades: + {scaling}"),
     ):
         print(f"   {label:<34} {seconds * 1000:8.1f} ms   ({note})")
-    print(f"   ratio every feature / plain        {every / plain:8.2f}   goal <= 1.5")
-    print(f"   ratio with scaling / plain         {scaled / plain:8.2f}   (the units walk)")
+    for label, ratio, note in (
+        ("every feature / plain", every / plain, "goal <= 1.5"),
+        ("with scaling / plain", scaled / plain, "(the units walk)"),
+    ):
+        print(f"   ratio {label:<28} {ratio:8.2f}   {note}")
 
 
 def main() -> None:

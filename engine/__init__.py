@@ -20,14 +20,8 @@ from engine._stats import TRADING_DAYS, bar_returns, core_metrics
 from engine.backtest import run, run_batch, run_crossings
 from engine.bars import Bars
 from engine.corporate import CorporateActions
-from engine.params import (
-    COST_FIELDS,
-    DIRECTIONS,
-    SIZE_TYPES,
-    STOP_FIELDS,
-    EngineParamError,
-    TradingParams,
-)
+from engine.param_specs import DIRECTIONS, SIZE_TYPES
+from engine.params import COST_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
 from engine.result import CURVE_STATS, EXIT_REASONS, BatchResult, EngineResult, Trade, Trades
 from engine.version import ENGINE_VERSION
 

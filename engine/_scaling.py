@@ -27,21 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine._simulate import (
-    SIGNAL,
-    TAKE_PROFIT,
-    Events,
-    PositionExit,
-    Sizer,
-    _Costs,
-    _FloatMath,
-    _order_fee,
-    _Position,
-    _shares,
-    _sized,
-    _Stops,
-    events_of_rows,
-)
+from engine import _simulate as sim
 from engine.corporate import (
     DELISTED,
     DELISTING,
@@ -101,7 +87,7 @@ class Unit:
     """+1 a long unit, -1 a short one (``longshort``)."""
     borrow: float = 0.0
     """The borrow fee a short unit paid at the closes it was held."""
-    stop: _Position | None = dataclasses.field(default=None, repr=False)
+    stop: sim._Position | None = dataclasses.field(default=None, repr=False)
     """The unit's stop levels (``engine._simulate._Position``) while it is held; None:
     no stop is set, or the unit is a closed part."""
 
@@ -111,11 +97,11 @@ def scale_events(
     exits: np.ndarray,
     ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: TradingParams,
-    sizes: Sequence[Sizer] | None = None,
-    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[sim.Sizer] | None = None,
+    position_exits: Sequence[sim.PositionExit | None] | None = None,
     actions: CorporateActions | None = None,
     order_prices: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[Events, Orders | None]:
+) -> tuple[sim.Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
     hold, per run, its units (closed parts, then the open rests). ``sizes[i]``
@@ -131,7 +117,7 @@ def scale_events(
     entry order (``engine.orders``), and the orders are returned too (else None)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
-    costs, stops = _Costs.of(params), _Stops.of(params)
+    costs, stops = sim._Costs.of(params), sim._Stops.of(params)
     prices = tuple(column.tolist() for column in ohlc)
     rows: list[tuple] = []
     units: list[list[Unit]] = []
@@ -158,12 +144,12 @@ def scale_events(
             paths.append(walk.paths)
     placed = None if order_prices is None else orders_of(orders, order_counts)
     if not paths:
-        return dataclasses.replace(events_of_rows(rows, counts), units=units), placed
+        return dataclasses.replace(sim.events_of_rows(rows, counts), units=units), placed
 
     def per_bar(part: int) -> np.ndarray:
         return np.array([path[part] for path in paths], dtype=np.float64)
 
-    events = events_of_rows(rows, counts, cash_path=per_bar(0))
+    events = sim.events_of_rows(rows, counts, cash_path=per_bar(0))
     events = dataclasses.replace(events, position_path=per_bar(1), applied=applied, units=units)
     return events, placed
 
@@ -186,8 +172,8 @@ class _Walk:
         run: int,
         prices: tuple[list[float], list[float], list[float], list[float]],
         params: TradingParams,
-        costs: _Costs,
-        stops: _Stops,
+        costs: sim._Costs,
+        stops: sim._Stops,
         rows: list,
     ) -> None:
         self.run_index = run
@@ -197,11 +183,11 @@ class _Walk:
         self.cash, self.shares = costs.initial_capital, 0.0
         self.held: list[Unit] = []
         self.done: list[Unit] = []
-        self.sizer: Sizer | None = None
+        self.sizer: sim.Sizer | None = None
         """The run's size series (None: ``position_size`` and ``size_type``)."""
         self.size = math.nan
         """The size series' value on the signal bar of the unit pending."""
-        self.exit_of: PositionExit | None = None
+        self.exit_of: sim.PositionExit | None = None
         """The run's position-aware exit (None: its exits are signals only)."""
         self.exit_at: Callable[[int], bool] | None = None
         """The exit of the long held, from its first unit's fill (``exit_of``)."""
@@ -266,7 +252,7 @@ class _Walk:
             for unit in list(held):
                 sold += side * unit.size
                 fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
-            self._record(last, sold, price, fees, SIGNAL)
+            self._record(last, sold, price, fees, sim.SIGNAL)
             if self.paths is not None:  # the last close holds the cash after these orders
                 self.paths[0][-1], self.paths[1][-1] = self.cash, self.shares
         return self.done + held
@@ -482,21 +468,33 @@ class _Walk:
         free = self.cash if self.shares >= 0.0 else self.cash + 2.0 * self.shares * at
         if self.sizer is not None:
             equity = self.cash + self.shares * at
-            qty = _sized(size, free, price, c, equity)
+            qty = sim._sized(size, free, price, c, equity)
         else:
             budget = min(c.position_size, free) if c.by_value else free * c.fraction
-            qty = _shares(budget, price, c, _FloatMath) if free > 0.0 else 0.0
+            qty = sim._shares(budget, price, c, sim._FloatMath) if free > 0.0 else 0.0
         if qty <= 0:
             return None
-        fee = _order_fee(qty, price, c, _FloatMath)
+        fee = sim._order_fee(qty, price, c, sim._FloatMath)
         self.cash = self.cash - side * qty * price - fee
         self.shares += side * qty
-        stop = _Position(side, price, self.stops) if self.stopped else None
+        stop = sim._Position(side, price, self.stops) if self.stopped else None
         unit = Unit(bar, price, qty, fee, side=side, stop=stop)
         self.held.append(unit)
         opened = side * qty
         self.rows.append(
-            (self.run_index, bar, 0.0, 0.0, 0.0, opened, price, fee, self.cash, self.shares, SIGNAL)
+            (
+                self.run_index,
+                bar,
+                0.0,
+                0.0,
+                0.0,
+                opened,
+                price,
+                fee,
+                self.cash,
+                self.shares,
+                sim.SIGNAL,
+            )
         )
         return unit
 
@@ -512,7 +510,7 @@ class _Walk:
             qty = unit.size if fraction == 1.0 else _part(unit.size, fraction)
             sold += side * qty
             fees += self._close(unit, qty, bar, price, "signal")
-        self._record(bar, sold, price, fees, SIGNAL)
+        self._record(bar, sold, price, fees, sim.SIGNAL)
 
     def _check_stops(self, bar: int, fresh: Unit | None = None) -> None:
         """Each unit's stops against the bar's range (docs/execution.md, "Stops"): a unit
@@ -536,7 +534,7 @@ class _Walk:
             level, code = hit
             price = level * (1.0 - unit.side * self.c.slip)
             qty = unit.size
-            if code == TAKE_PROFIT and fraction != 1.0:
+            if code == sim.TAKE_PROFIT and fraction != 1.0:
                 qty = _part(unit.size, fraction)
             rest = qty < unit.size
             fee = self._close(unit, qty, bar, price, EXIT_REASONS[code])
@@ -553,7 +551,7 @@ class _Walk:
         all of it: the unit is closed; fewer: the closed part becomes a closed unit with its
         share of the entry fee, the dividends, the cash in lieu and the borrow fee); returns
         the order's fee (none without ``fee``)."""
-        paid = _order_fee(qty, price, self.c, _FloatMath) if fee else 0.0
+        paid = sim._order_fee(qty, price, self.c, sim._FloatMath) if fee else 0.0
         self.cash = self.cash + unit.side * qty * price - paid
         self.shares -= unit.side * qty
         if qty == unit.size:

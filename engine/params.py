@@ -6,40 +6,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from engine import param_specs as specs
 from engine._stats import TRADING_DAYS
-from engine.param_specs import (
-    BARS_PER_YEAR,
-    COST_SPECS,
-    DEFAULT_DIRECTION,
-    DEFAULT_SIZE_TYPE,
-    DIRECTIONS,
-    ENTRY_ORDER_TYPES,
-    EXIT_FRACTION,
-    FEE_MAX,
-    FEE_MAX_BELOW_MIN,
-    FEE_RATE,
-    INITIAL_CAPITAL,
-    MAX_ENTRIES,
-    PERCENT_MESSAGE,
-    POSITION_SIZE,
-    SIZE_TYPES,
-    SIZE_UNITS,
-    SLIPPAGE_BPS,
-    STOP_LOSS_PCT,
-    STOP_SPECS,
-    TAKE_PROFIT_FRACTION,
-    TAKE_PROFIT_FRACTION_ALONE,
-    TAKE_PROFIT_PCT,
-    TRAILING_STOP_PCT,
-    VALID_BARS_MAX,
-    NumberSpec,
-    percent_size_too_large,
-)
 
-STOP_FIELDS = tuple(spec.name for spec in STOP_SPECS)
+STOP_FIELDS = tuple(spec.name for spec in specs.STOP_SPECS)
 """The optional stop parameters, percent of the entry fill price (``None`` = off)."""
 
-COST_FIELDS = tuple(spec.name for spec in COST_SPECS)
+COST_FIELDS = tuple(spec.name for spec in specs.COST_SPECS)
 """The optional costs beyond ``fee_rate`` (``None`` = not charged; ``fee_max``: no maximum)."""
 
 
@@ -57,12 +30,12 @@ class TradingParams:
     """How orders are sized and filled. Defaults are the platform's documented defaults;
     defaults, domains and messages come from ``engine.param_specs``."""
 
-    initial_capital: float = INITIAL_CAPITAL.default
-    fee_rate: float = FEE_RATE.default
-    slippage_bps: float = SLIPPAGE_BPS.default
-    position_size: float = POSITION_SIZE.default
-    size_type: str = DEFAULT_SIZE_TYPE
-    direction: str = DEFAULT_DIRECTION
+    initial_capital: float = specs.INITIAL_CAPITAL.default
+    fee_rate: float = specs.FEE_RATE.default
+    slippage_bps: float = specs.SLIPPAGE_BPS.default
+    position_size: float = specs.POSITION_SIZE.default
+    size_type: str = specs.DEFAULT_SIZE_TYPE
+    direction: str = specs.DEFAULT_DIRECTION
     stop_loss_pct: float | None = None
     take_profit_pct: float | None = None
     trailing_stop_pct: float | None = None
@@ -106,9 +79,9 @@ class TradingParams:
     def scales(self) -> bool:
         """Whether the run scales in or out (the units walk, ``engine._scaling``)."""
         return (
-            self.max_entries != MAX_ENTRIES.default
-            or self.exit_fraction != EXIT_FRACTION.default
-            or self.take_profit_fraction != TAKE_PROFIT_FRACTION.default
+            self.max_entries != specs.MAX_ENTRIES.default
+            or self.exit_fraction != specs.EXIT_FRACTION.default
+            or self.take_profit_fraction != specs.TAKE_PROFIT_FRACTION.default
         )
 
     @property
@@ -152,44 +125,56 @@ class TradingParams:
                 raise EngineParamError(name, "must be finite")
             return float(value)
 
-        def check(spec: NumberSpec) -> None:
+        def check(spec: specs.NumberSpec) -> None:
             if not spec.contains(finite(spec.name)):
                 raise EngineParamError(spec.name, spec.message)
 
-        check(INITIAL_CAPITAL)
-        check(FEE_RATE)
+        check(specs.INITIAL_CAPITAL)
+        check(specs.FEE_RATE)
         if self.bars_per_year is not None:
-            check(BARS_PER_YEAR)
-        check(SLIPPAGE_BPS)
-        check(POSITION_SIZE)
-        if self.size_type not in SIZE_TYPES:
-            raise EngineParamError("size_type", f"must be one of {', '.join(SIZE_TYPES)}")
-        if percent_size_too_large(self.size_type, self.position_size):
-            raise EngineParamError("position_size", PERCENT_MESSAGE)
-        if self.direction not in DIRECTIONS:
-            raise EngineParamError("direction", f"must be one of {', '.join(DIRECTIONS)}")
-        if self.entry_type not in ENTRY_ORDER_TYPES:
-            raise EngineParamError("entry_type", f"must be one of {', '.join(ENTRY_ORDER_TYPES)}")
+            check(specs.BARS_PER_YEAR)
+        check(specs.SLIPPAGE_BPS)
+        check(specs.POSITION_SIZE)
+        if self.size_type not in specs.SIZE_TYPES:
+            raise EngineParamError("size_type", f"must be one of {', '.join(specs.SIZE_TYPES)}")
+        if specs.percent_size_too_large(self.size_type, self.position_size):
+            raise EngineParamError("position_size", specs.PERCENT_MESSAGE)
+        if self.direction not in specs.DIRECTIONS:
+            raise EngineParamError("direction", f"must be one of {', '.join(specs.DIRECTIONS)}")
+        if self.entry_type not in specs.ENTRY_ORDER_TYPES:
+            raise EngineParamError(
+                "entry_type", f"must be one of {', '.join(specs.ENTRY_ORDER_TYPES)}"
+            )
         valid = self.valid_bars
         if (
             isinstance(valid, bool)
             or not isinstance(valid, int)
-            or not 1 <= valid <= VALID_BARS_MAX
+            or not 1 <= valid <= specs.VALID_BARS_MAX
         ):
             raise EngineParamError(
-                "valid_bars", f"must be a whole number from 1 to {VALID_BARS_MAX}"
+                "valid_bars", f"must be a whole number from 1 to {specs.VALID_BARS_MAX}"
             )
-        for spec in (STOP_LOSS_PCT, TRAILING_STOP_PCT, TAKE_PROFIT_PCT, *COST_SPECS):
+        for spec in (
+            specs.STOP_LOSS_PCT,
+            specs.TRAILING_STOP_PCT,
+            specs.TAKE_PROFIT_PCT,
+            *specs.COST_SPECS,
+        ):
             if getattr(self, spec.name) is not None:
                 check(spec)
         self._check_size()
         self._check_scaling()
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
-            raise EngineParamError(FEE_MAX.name, FEE_MAX_BELOW_MIN)
+            raise EngineParamError(specs.FEE_MAX.name, specs.FEE_MAX_BELOW_MIN)
         if self.close_at_end not in (None, True, False):
             raise EngineParamError("close_at_end", "must be true or false")
         object.__setattr__(self, "close_at_end", True if self.close_at_end else None)
-        for spec in (INITIAL_CAPITAL, FEE_RATE, SLIPPAGE_BPS, POSITION_SIZE):
+        for spec in (
+            specs.INITIAL_CAPITAL,
+            specs.FEE_RATE,
+            specs.SLIPPAGE_BPS,
+            specs.POSITION_SIZE,
+        ):
             object.__setattr__(self, spec.name, float(getattr(self, spec.name)))
         for name in (*STOP_FIELDS, *COST_FIELDS, "bars_per_year"):
             if getattr(self, name) is not None:
@@ -199,9 +184,13 @@ class TradingParams:
         """``max_entries`` a whole number in its domain, ``exit_fraction`` and
         ``take_profit_fraction`` in (0, 1], the latter below 1 only with a take-profit."""
         count = self.max_entries
-        if isinstance(count, bool) or not isinstance(count, int) or not MAX_ENTRIES.contains(count):
-            raise EngineParamError(MAX_ENTRIES.name, MAX_ENTRIES.message)
-        for spec in (EXIT_FRACTION, TAKE_PROFIT_FRACTION):
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int)
+            or not specs.MAX_ENTRIES.contains(count)
+        ):
+            raise EngineParamError(specs.MAX_ENTRIES.name, specs.MAX_ENTRIES.message)
+        for spec in (specs.EXIT_FRACTION, specs.TAKE_PROFIT_FRACTION):
             fraction = getattr(self, spec.name)
             if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
                 raise EngineParamError(spec.name, "must be a number")
@@ -209,7 +198,9 @@ class TradingParams:
                 raise EngineParamError(spec.name, spec.message)
             object.__setattr__(self, spec.name, float(fraction))
         if self.take_profit_fraction != 1.0 and self.take_profit_pct is None:
-            raise EngineParamError(TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE)
+            raise EngineParamError(
+                specs.TAKE_PROFIT_FRACTION.name, specs.TAKE_PROFIT_FRACTION_ALONE
+            )
 
     def _check_size(self) -> None:
         """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a
@@ -218,8 +209,8 @@ class TradingParams:
             if self.max_size is not None:
                 raise EngineParamError("max_size", "is a cap of a size series: set size_unit")
             return
-        if self.size_unit not in SIZE_UNITS:
-            raise EngineParamError("size_unit", f"must be one of {', '.join(SIZE_UNITS)}")
+        if self.size_unit not in specs.SIZE_UNITS:
+            raise EngineParamError("size_unit", f"must be one of {', '.join(specs.SIZE_UNITS)}")
         cap = self.max_size
         if cap is None:
             return
