@@ -1,17 +1,22 @@
 """``POST /run_backtest`` with ``max_entries``, ``exit_fraction`` and
 ``take_profit_fraction`` (docs/execution.md,
 "Scaling in and out"): taken alone, with stops or on a ticker whose window holds corporate
-actions, in longshort and with any entry order; a 400 naming the field for a bad value."""
+actions, in longshort and with any entry order; a 400 naming the field for a bad value,
+hostile values (hypothesis) included, never a 5xx."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from engine.param_specs import EXIT_FRACTION, MAX_ENTRIES, TAKE_PROFIT_FRACTION
 from tests.runs.test_runs_corporate_actions import BODY as EVENTS_BODY
 from tests.runs.test_runs_corporate_actions import _with_events
 from tests.web.support import valid_request, write_data_dir
+from tests.web.test_web_costs import VALUES, _post
 
 LIMIT = {"type": "limit", "limit": "close * 0.99"}
 
@@ -58,3 +63,43 @@ def test_a_ticker_with_events_in_the_window_is_taken(client):
     """Units walk through the splits and dividends of EVTS: the request is queued."""
     response = client.post("/run_backtest", json={**EVENTS_BODY, "exit_fraction": 0.5})
     assert response.status_code == 202, response.get_json()
+
+
+SCALING = {spec.name: spec for spec in (MAX_ENTRIES, EXIT_FRACTION, TAKE_PROFIT_FRACTION)}
+
+
+def _in_domain(name: str, value: object) -> bool:
+    """Whether ``value`` is in ``name``'s domain as the API reads JSON: a whole number for
+    ``max_entries`` (not a bool, not 2.0), a finite number (not a bool) for a fraction."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if name == MAX_ENTRIES.name and not isinstance(value, int):
+        return False
+    return math.isfinite(value) and SCALING[name].contains(value)
+
+
+@pytest.mark.slow  # a few hundred requests
+@pytest.mark.parametrize("name", list(SCALING))
+def test_a_hostile_scaling_value_gets_a_400_naming_it_and_never_a_5xx(app, name):
+    """Whatever value a scaling field holds (with a take-profit set, so a fraction below 1
+    is valid): outside its domain a 400 whose ``field`` is that field; inside it, 202."""
+    client = app.test_client()
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(value=VALUES)
+    def check(value):
+        response = _post(client, valid_request(take_profit_pct=8, **{name: value}))
+        answer = response.get_json()
+        assert response.status_code < 500, (value, answer)
+        if _in_domain(name, value):
+            assert response.status_code == 202, (value, answer)
+        else:
+            assert response.status_code == 400, (value, answer)
+            assert answer["field"] == name, (value, answer)
+
+    check()
