@@ -23,6 +23,7 @@ from engine.corporate import CorporateActions
 from engine.params import (
     COST_FIELDS,
     DIRECTIONS,
+    SCALING_FIELDS,
     SIZE_TYPES,
     STOP_FIELDS,
     EngineParamError,
@@ -37,6 +38,7 @@ __all__ = [
     "DIRECTIONS",
     "ENGINE_VERSION",
     "EXIT_REASONS",
+    "SCALING_FIELDS",
     "SIZE_TYPES",
     "STOP_FIELDS",
     "TRADING_DAYS",

@@ -22,6 +22,7 @@ from engine.param_specs import (
     MAX_ENTRIES,
     PERCENT_MESSAGE,
     POSITION_SIZE,
+    SCALING_SPECS,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
@@ -38,6 +39,9 @@ from engine.param_specs import (
 
 STOP_FIELDS = tuple(spec.name for spec in STOP_SPECS)
 """The optional stop parameters, percent of the entry fill price (``None`` = off)."""
+
+SCALING_FIELDS = tuple(spec.name for spec in SCALING_SPECS)
+"""The scaling parameters: ``max_entries``, ``exit_fraction``, ``take_profit_fraction``."""
 
 COST_FIELDS = tuple(spec.name for spec in COST_SPECS)
 """The optional costs beyond ``fee_rate`` (``None`` = not charged; ``fee_max``: no maximum)."""
