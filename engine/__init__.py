@@ -21,7 +21,7 @@ from engine.backtest import run, run_batch, run_crossings
 from engine.bars import Bars
 from engine.corporate import CorporateActions
 from engine.param_specs import DIRECTIONS, SIZE_TYPES
-from engine.params import COST_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
+from engine.params import COST_FIELDS, SCALING_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
 from engine.result import CURVE_STATS, EXIT_REASONS, BatchResult, EngineResult, Trade, Trades
 from engine.version import ENGINE_VERSION
 
@@ -31,6 +31,7 @@ __all__ = [
     "DIRECTIONS",
     "ENGINE_VERSION",
     "EXIT_REASONS",
+    "SCALING_FIELDS",
     "SIZE_TYPES",
     "STOP_FIELDS",
     "TRADING_DAYS",

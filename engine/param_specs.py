@@ -107,6 +107,10 @@ BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0
 STOP_SPECS = (STOP_LOSS_PCT, TAKE_PROFIT_PCT, TRAILING_STOP_PCT)
 """The optional stops, percent of the entry fill price (``None`` = off)."""
 
+SCALING_SPECS = (MAX_ENTRIES, EXIT_FRACTION, TAKE_PROFIT_FRACTION)
+"""Scaling in and out (docs/execution.md, "Scaling in and out"): at their defaults a run
+holds one unit and sells all of it."""
+
 COST_SPECS = (FEE_FIXED, FEE_PER_SHARE, FEE_MIN, FEE_MAX, BORROW_RATE)
 """The broker's costs beyond ``fee_rate`` (engine 1.2.0; docs/execution.md, "Commissions and
 fees", "Short borrow fee"): ``None`` (the default) = not charged, the same as 0 except

@@ -12,6 +12,9 @@ from engine._stats import TRADING_DAYS
 STOP_FIELDS = tuple(spec.name for spec in specs.STOP_SPECS)
 """The optional stop parameters, percent of the entry fill price (``None`` = off)."""
 
+SCALING_FIELDS = tuple(spec.name for spec in specs.SCALING_SPECS)
+"""The scaling parameters: ``max_entries``, ``exit_fraction``, ``take_profit_fraction``."""
+
 COST_FIELDS = tuple(spec.name for spec in specs.COST_SPECS)
 """The optional costs beyond ``fee_rate`` (``None`` = not charged; ``fee_max``: no maximum)."""
 

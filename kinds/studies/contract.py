@@ -4,12 +4,15 @@ the budgets; the stored request; the batch message a consumer executes; and the 
 request of one trial.
 
 A space entry names a parameter of the rule (an EXPR ``$name`` included: its resolved
-spec's parameters) or a stop (``stop_loss_pct``, ``take_profit_pct``,
-``trailing_stop_pct``); its bounds are checked like a sweep's grid values (the registry's
-type and range; the engine's domain for a stop). An int parameter's space is an int range
-(step an integer, default 1). A parameter in the space overrides the same name in
-``params``. The rule's constraints ("oversold < overbought") are kept with the request: a
-trial that breaks one is PRUNED, never run.
+spec's parameters), a stop (``stop_loss_pct``, ``take_profit_pct``,
+``trailing_stop_pct``) or a scaling field (``max_entries``, an int; ``exit_fraction``,
+``take_profit_fraction``); its bounds are checked like a sweep's grid values (the
+registry's type and range; the engine's domain for a stop or a scaling field). An int
+parameter's space is an int range (step an integer, default 1). A searched
+``take_profit_fraction`` below 1 needs a take-profit (the request's or a searched one). A
+parameter in the space overrides the same name in ``params``. The rule's constraints
+("oversold < overbought") are kept with the request: a trial that breaks one is PRUNED,
+never run.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from engine import STOP_FIELDS
+from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_FRACTION_ALONE, TAKE_PROFIT_PCT
 from kinds.runs.contract import RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.studies.fields import (
@@ -29,6 +32,8 @@ from kinds.studies.fields import (
 )
 from kinds.sweeps.contract import TRADING_FIELDS, _base_params
 from kinds.sweeps.grid import (
+    STOP_SPECS,
+    SWEPT_TRADING,
     check_value,
     entry_param_specs,
     expand_stop_values,
@@ -83,8 +88,8 @@ def _space_entry(
         ``space.<name>.low``/``.high``/``.step``.
     """
     path = f"space.{name[:40]}"
-    if name in STOP_FIELDS:
-        kind = "float"
+    if name in SWEPT_TRADING:
+        kind = STOP_SPECS[name].type
         low = expand_stop_values(entry.low, name, f"{path}.low")[0]
         high = expand_stop_values(entry.high, name, f"{path}.high")[0]
     elif name in orders:
@@ -107,6 +112,21 @@ def _space_entry(
             raise RequestError(f"{path}.step", f"{path}.step must be an integer")
         step = None if step is None else int(step)
     return {"type": kind, "low": low, "high": high, "step": step, "log": entry.log}
+
+
+def _check_take_profit_fraction(space: dict[str, dict[str, Any]], payload: dict) -> None:
+    """A searched ``take_profit_fraction`` that may go below 1 needs a take-profit at every
+    trial: the request's or a searched one (docs/execution.md, "Scaling in and out").
+
+    :raise RequestError: naming ``space.take_profit_fraction``, worded as a run's.
+    """
+    entry = space.get(TAKE_PROFIT_FRACTION.name)
+    if entry is None or entry["low"] == 1:
+        return
+    if TAKE_PROFIT_PCT.name in space or payload.get(TAKE_PROFIT_PCT.name) is not None:
+        return
+    path = f"space.{TAKE_PROFIT_FRACTION.name}"
+    raise RequestError(path, f"{path} below 1 {TAKE_PROFIT_FRACTION_ALONE}")
 
 
 def _objectives(body: Any) -> list[dict[str, str]]:
@@ -149,6 +169,7 @@ def parse_study_request(payload: object) -> StudyRequest:
         **size_param_specs(payload.get("size_expr")),
     }
     space = {name: _space_entry(spec, name, entry, orders) for name, entry in body.space.items()}
+    _check_take_profit_fraction(space, payload)
     lows, trading = split_swept({name: entry["low"] for name, entry in space.items()})
     base = {name: lows.get(name, value) if value is None else value for name, value in base.items()}
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}

@@ -11,7 +11,8 @@ once its data are known (``sized_chunk_size``): a large sweep gets fewer, larger
 The sweep's own fields are modelled by ``kinds.sweeps.request_model``, which also gives the
 request's JSON Schema.
 A grid parameter overrides the same name in ``params``; a swept stop (``stop_loss_pct``,
-``take_profit_pct``, ``trailing_stop_pct``; ``null`` = off) overrides the request's own.
+``take_profit_pct``, ``trailing_stop_pct``; ``null`` = off) or scaling field
+(``max_entries``, ``exit_fraction``, ``take_profit_fraction``) overrides the request's own.
 
 Combinations are numbered ``combo_no`` 0..N-1: ticker by ticker (in the order given), then
 the grid's order. A chunk holds consecutive combinations of one ticker.
@@ -23,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from engine import SCALING_FIELDS
 from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_FRACTION_ALONE, TAKE_PROFIT_PCT
 from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
@@ -200,20 +202,30 @@ def _fill_swept(base: dict[str, Any], grid: Grid) -> dict[str, Any]:
             for name, value in base.items()}  # fmt: skip
 
 
-def _with_swept_take_profit(shared: dict[str, Any], grid: Grid) -> dict[str, Any]:
-    """The run fields ``shared`` with the first combination's take-profit when the grid
-    sweeps ``take_profit_pct`` beside a ``take_profit_fraction`` below 1, which needs one at
-    every point (docs/execution.md, "Scaling in and out"): the base request is checked,
-    and stored, with it; each point overrides it as any swept stop.
+def _with_swept_trading(shared: dict[str, Any], grid: Grid) -> dict[str, Any]:
+    """The run fields ``shared`` with the first combination's swept scaling fields, and its
+    take-profit when the grid sweeps ``take_profit_pct`` beside a ``take_profit_fraction``
+    below 1, which needs one at every point (docs/execution.md, "Scaling in and out"): the
+    base request is checked, and stored, with them; each point overrides them as any
+    swept stop.
 
-    :raise RequestError: naming ``take_profit_fraction`` when a swept take-profit is null.
+    :raise RequestError: when a point has a ``take_profit_fraction`` below 1 and no
+        take-profit: naming ``grid.take_profit_fraction`` when the fraction is swept,
+        ``take_profit_fraction`` when it is the request's.
     """
-    if shared.get(TAKE_PROFIT_FRACTION.name, 1) == 1 or TAKE_PROFIT_PCT.name not in grid.names:
-        return shared
-    if any(value is None for value in grid.values[TAKE_PROFIT_PCT.name]):
-        raise RequestError(TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE)
-    first = grid.trading(grid.combos[0])[TAKE_PROFIT_PCT.name]
-    return {**shared, TAKE_PROFIT_PCT.name: first}
+    fraction, percent = TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_PCT.name
+    fractions = grid.values.get(fraction, [shared.get(fraction, 1)])
+    percents = grid.values.get(percent, [shared.get(percent)])
+    if any(value != 1 for value in fractions) and None in percents:
+        if fraction in grid.values:
+            path = f"grid.{fraction}"
+            raise RequestError(path, f"{path} below 1 {TAKE_PROFIT_FRACTION_ALONE}")
+        raise RequestError(fraction, TAKE_PROFIT_FRACTION_ALONE)
+    first = grid.trading(grid.combos[0])
+    out = {**shared, **{name: first[name] for name in SCALING_FIELDS if name in first}}
+    if out.get(fraction, 1) != 1 and percent in first:
+        out[percent] = first[percent]
+    return out
 
 
 def parse_sweep_request(
@@ -272,7 +284,7 @@ def parse_sweep_request(
     if first_size is not None:  # and the size expression
         shared["size_expr"] = first_size
     first_params = grid.params(base, grid.combos[0])
-    shared = _with_swept_take_profit(shared, grid)
+    shared = _with_swept_trading(shared, grid)
     requests = []
     for index, ticker in enumerate(tickers):
         run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}

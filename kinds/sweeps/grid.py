@@ -1,8 +1,10 @@
 """A sweep's grid: per rule parameter, a list of values or a ``"start:stop:step"`` range,
 checked against the rule registry and expanded into the numbered combinations that run.
-The stop parameters (``engine.STOP_FIELDS``: ``stop_loss_pct``…) may be swept the same
-way, after the rule's parameters; their values are checked by the engine's own domain
-(``TradingParams``) and ``null`` in a list means the stop is off for those combinations.
+The stop parameters (``engine.STOP_FIELDS``: ``stop_loss_pct``…) and the scaling ones
+(``engine.SCALING_FIELDS``: ``max_entries``, ``exit_fraction``, ``take_profit_fraction``)
+may be swept the same way, after the rule's parameters; their values are checked by the
+engine's own domain (``TradingParams``) and ``null`` in a stop's list means the stop is
+off for those combinations.
 
 Each value is checked like a run's parameter (type and range from the registry's
 ``ParamSpec``); a combination that breaks one of the rule's constraints ("fast < slow") is
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine import STOP_FIELDS, EngineParamError, TradingParams
+from engine import SCALING_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
+from engine.param_specs import MAX_ENTRIES, SCALING_SPECS, TAKE_PROFIT_FRACTION, TAKE_PROFIT_PCT
 from kinds.runs.contract import RequestError
 from rules import RuleSpec, RuleValidationError, format_number, parse_constraint, validate_rule
 from rules.spec import ParamSpec
@@ -48,6 +51,10 @@ before anything is divided, expanded or checked, so a hostile range ("1:99:1e-30
 
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 
+SWEPT_TRADING = (*STOP_FIELDS, *SCALING_FIELDS)
+"""The run's trading fields a grid may sweep, in the grid's order: the stops, then the
+scaling fields (docs/execution.md, "Scaling in and out")."""
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -63,13 +70,14 @@ class Grid:
 
     def params(self, base: dict, combo: tuple) -> dict:
         """The full rule parameter dict of one combination: ``base`` with the swept rule
-        values (swept stops and entry-order values are not rule parameters: ``trading``)."""
+        values (swept stops, scaling and entry-order values are not rule parameters:
+        ``trading``)."""
         swept = zip(self.names, combo, strict=True)
         return {**base, **{name: value for name, value in swept if not is_trading(name)}}
 
     def trading(self, combo: tuple) -> dict:
-        """The swept stop parameters and entry-order ``$name`` values of one combination
-        (empty when none is swept)."""
+        """The swept stop and scaling parameters and entry-order ``$name`` values of one
+        combination (empty when none is swept)."""
         swept = zip(self.names, combo, strict=True)
         return {name: value for name, value in swept if is_trading(name)}
 
@@ -85,22 +93,23 @@ SIZE_PREFIX = "size_expr."
 
 
 def is_trading(name: str) -> bool:
-    """Whether a swept name is a trading parameter (a stop, an entry order's or a size
-    expression's ``$name``) rather than a rule parameter."""
-    return name in STOP_FIELDS or name.startswith((ENTRY_PREFIX, SIZE_PREFIX))
+    """Whether a swept name is a trading parameter (a stop, a scaling field, an entry
+    order's or a size expression's ``$name``) rather than a rule parameter."""
+    return name in SWEPT_TRADING or name.startswith((ENTRY_PREFIX, SIZE_PREFIX))
 
 
 def split_swept(swept: dict) -> tuple[dict, dict]:
-    """A combination's swept values as (rule parameters, trading parameters: stops and
-    ``entry_order.<name>`` values)."""
+    """A combination's swept values as (rule parameters, trading parameters: stops, scaling
+    fields and ``$name`` values)."""
     rule = {name: value for name, value in swept.items() if not is_trading(name)}
     return rule, {name: value for name, value in swept.items() if is_trading(name)}
 
 
 def split_entry_values(trading: dict, entry_order: dict | None) -> tuple[dict, dict | None]:
-    """A combination's trading values as (stops, its entry order): the request's
-    ``entry_order`` with the swept ``entry_order.<name>`` values in its ``params``."""
-    stops = {name: value for name, value in trading.items() if name in STOP_FIELDS}
+    """A combination's trading values as (stops and scaling fields, its entry order): the
+    request's ``entry_order`` with the swept ``entry_order.<name>`` values in its
+    ``params``."""
+    stops = {name: value for name, value in trading.items() if name in SWEPT_TRADING}
     values = {
         name.removeprefix(ENTRY_PREFIX): value
         for name, value in trading.items()
@@ -130,8 +139,8 @@ def split_size_values(trading: dict, size_expr: dict | None) -> dict | None:
 
 
 def trading_fields(trading: dict, entry_order: dict | None, size_expr: dict | None = None) -> dict:
-    """A combination's trading values as run request fields: its stops, its
-    ``entry_order`` and its ``size_expr`` with the swept ``$name`` values (when it has
+    """A combination's trading values as run request fields: its stops and scaling fields,
+    its ``entry_order`` and its ``size_expr`` with the swept ``$name`` values (when it has
     them)."""
     stops, order = split_entry_values(trading, entry_order)
     out = stops if order is None else {**stops, "entry_order": order}
@@ -190,11 +199,19 @@ def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
 
 
 STOP_SPECS = {
-    name: ParamSpec(name, "float", None, None, None, "percent of the entry fill price")
-    for name in STOP_FIELDS
+    **{
+        name: ParamSpec(name, "float", None, None, None, "percent of the entry fill price")
+        for name in STOP_FIELDS
+    },
+    **{
+        spec.name: ParamSpec(
+            spec.name, "int" if spec is MAX_ENTRIES else "float", None, None, None, spec.message
+        )
+        for spec in SCALING_SPECS
+    },
 }
-"""The stop parameters as grid entries: any finite number here, the engine's domain next
-(``expand_stop_values``)."""
+"""The swept trading fields (``SWEPT_TRADING``) as grid entries: any finite number here (a
+whole one for ``max_entries``), the engine's domain next (``expand_stop_values``)."""
 
 
 def _fail(path: str, message: str) -> RequestError:
@@ -430,8 +447,11 @@ def expand_values(spec: object, param, path: str) -> list:
 
 
 def expand_stop_values(spec: object, name: str, path: str) -> list:
-    """The values of a swept stop: a range, a list (``null`` = off) or one value, each in
-    the engine's domain (``TradingParams``: 0 < stop_loss_pct < 100 …)."""
+    """The values of a swept stop or scaling field (``SWEPT_TRADING``): a range, a list
+    (``null`` = off, for a stop) or one value, each in the engine's domain
+    (``TradingParams``: 0 < stop_loss_pct < 100, max_entries a whole number from 1 to 100
+    …). Whether a ``take_profit_fraction`` below 1 has a take-profit at every point is the
+    sweep's check (``kinds.sweeps.contract``)."""
     param = STOP_SPECS[name]
     if is_range_text(spec):
         values = expand_range(spec, param, path)
@@ -439,15 +459,18 @@ def expand_stop_values(spec: object, name: str, path: str) -> list:
         raw = spec if isinstance(spec, list) else [spec]
         if not raw:
             raise _fail(path, "must hold at least one value")
+        if name in SCALING_FIELDS and None in raw:
+            raise _fail(path, "values must be numbers (got null)")
         values = [None if value is None else check_value(param, value, path) for value in raw]
         if len(set(values)) != len(values):
             twice = next(v for v in values if values.count(v) > 1)
             raise _fail(path, f"holds {'null' if twice is None else _number_text(twice)} twice")
+    needs = {TAKE_PROFIT_PCT.name: 1.0} if name == TAKE_PROFIT_FRACTION.name else {}
     for value in values:
         if value is None:
             continue
         try:
-            TradingParams(**{name: value})
+            TradingParams(**{name: value}, **needs)
         except EngineParamError as exc:
             raise _fail(path, f"values {exc.message} (got {_number_text(value)})") from None
     return values
@@ -496,25 +519,26 @@ def expand_grid(
     known = [p.name for p in spec.params]
     entry = entry or {}
     for key in grid:
-        if key not in known and key not in STOP_FIELDS and key not in entry:
+        if key not in known and key not in SWEPT_TRADING and key not in entry:
             path = f"grid.{str(key)[:40]}"
             names = ", ".join(entry)
             offered = f" nor a $name of entry_order or size_expr ({names})" if entry else ""
             raise _fail(
                 path,
                 f"is not a parameter of {spec.rule_type} ({', '.join(known)}) nor a stop "
-                f"({', '.join(STOP_FIELDS)}){offered}",
+                f"({', '.join(STOP_FIELDS)}) nor a scaling field ({', '.join(SCALING_FIELDS)})"
+                f"{offered}",
             )
-    names = tuple(name for name in (*known, *STOP_FIELDS, *entry) if name in grid)
+    names = tuple(name for name in (*known, *SWEPT_TRADING, *entry) if name in grid)
 
     def param_of(name: str) -> ParamSpec:
         if name in entry:
             return entry[name]
-        return STOP_SPECS[name] if name in STOP_FIELDS else spec.param(name)
+        return STOP_SPECS[name] if name in SWEPT_TRADING else spec.param(name)
 
     def values_of(name: str) -> list:
         path = f"grid.{name}"
-        if name in STOP_FIELDS:
+        if name in SWEPT_TRADING:
             return expand_stop_values(grid[name], name, path)
         return expand_values(grid[name], param_of(name), path)
 

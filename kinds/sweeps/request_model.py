@@ -41,7 +41,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from engine import STOP_FIELDS
 from kinds.runs.contract import RequestError
 from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
@@ -53,7 +52,7 @@ from kinds.sweeps.fields import (
     SUBMISSION_FIELDS,
     SWEEP_FIELDS,
 )
-from kinds.sweeps.grid import GRID_MESSAGE, MAX_COMBOS, RANGE_PATTERN
+from kinds.sweeps.grid import GRID_MESSAGE, MAX_COMBOS, RANGE_PATTERN, SWEPT_TRADING
 
 STAGES = ("tickers", "params", "grid", "chunk_size", "cscv_blocks")
 """The order ``parse_sweep_request`` reports this model's problems in. The registry's checks
@@ -313,7 +312,7 @@ def sweep_json_schema(chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[str, Any]:
         oneOf=own["oneOf"],
     )
     percent_cap, *run_rules = schema["allOf"]
-    stops = {name: _stop_entry(schema["properties"][name]) for name in STOP_FIELDS}
+    stops = {name: _stop_entry(schema["properties"][name]) for name in SWEPT_TRADING}
     schema["allOf"] = [
         percent_cap,
         *(_rule_part(schema["$defs"], part, stops) for part in run_rules),
@@ -322,8 +321,15 @@ def sweep_json_schema(chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[str, Any]:
 
 
 def _stop_entry(run_property: dict[str, Any]) -> dict[str, Any]:
-    """A swept stop's grid entry: a list of its values (``null`` = off) or a range."""
-    entry = {"type": "array", "minItems": 1, "items": {"anyOf": run_property["anyOf"]}}
+    """A swept stop's or scaling field's grid entry: a list of its values (``null`` = off,
+    for a stop) or a range."""
+    keys = ("type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+    item = (
+        {"anyOf": run_property["anyOf"]}
+        if "anyOf" in run_property
+        else {key: run_property[key] for key in keys if key in run_property}
+    )
+    entry = {"type": "array", "minItems": 1, "items": item}
     return {"anyOf": [entry, _RANGE_SCHEMA]}
 
 

@@ -1,12 +1,14 @@
 """What a run contributes to searches (``work.search``): its parameter space (the rule's
-numeric and choice parameters, then the stops, ``engine.STOP_FIELDS``), the request of one
+numeric and choice parameters, then the stops, ``engine.STOP_FIELDS``, and the scaling fields,
+``engine.SCALING_FIELDS``), the request of one
 point (``kinds.sweeps.contract.combo_run_request``, checked by ``parse_request``) and its
 evaluators: point by point the run's own computation (``kinds.runs.execute``), in a batch
 the sweeps' vectorised one (``kinds.sweeps.evaluate``).
 
 ``evaluate_points`` is what every search over runs evaluates with (``Search.score``: a run
 sweep's chunks, a run study's batches, a run walk-forward's training sweeps): the points of
-one base run request (the swept rule parameters and stops, ``kinds.sweeps.grid.split_swept``)
+one base run request (the swept rule parameters, stops and scaling fields,
+``kinds.sweeps.grid.split_swept``)
 in one vectorised pass with the sweeps' indicator cache, their block statistics when asked;
 row i bit for bit the metrics ``evaluate_one`` gives for ``apply(base, points[i])``.
 ``evaluate_batch`` evaluates requests of several bases so, grouped by their shared base;
@@ -24,9 +26,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine import STOP_FIELDS
+from engine.param_specs import SCALING_SPECS
 from kinds.runs.contract import RequestError, RunRequest, parse_request
 from kinds.sweeps.contract import combo_run_request
-from kinds.sweeps.grid import split_swept
+from kinds.sweeps.grid import SWEPT_TRADING, split_swept
 from metrics import SWEEP_METRIC_KEYS
 from rules import RuleValidationError
 from rules.registry import spec_for
@@ -36,7 +39,7 @@ SEARCHABLE_TYPES = ("int", "float", "choice")
 """Rule parameter types a search may vary (``rules.spec.PARAM_TYPES``)."""
 
 
-STOPS_AND_PARAMS = ("params", *STOP_FIELDS, "run_id", "charts")
+STOPS_AND_PARAMS = ("params", *SWEPT_TRADING, "run_id", "charts")
 """What the points of one batch may differ in (the rest is their shared base)."""
 
 
@@ -48,7 +51,8 @@ class RunSearch(Search):
     kind = "run"
 
     def space(self, base: dict[str, Any]) -> dict[str, Domain]:
-        """The searchable names of a run request: its rule's parameters, then the stops.
+        """The searchable names of a run request: its rule's parameters, then the stops and
+        the scaling fields (``max_entries`` whole, the fractions above 0: ``apply`` checks).
 
         :raise RequestError: the base names an unknown rule or bad parameter texts.
         """
@@ -70,6 +74,10 @@ class RunSearch(Search):
                 out[param.name] = Domain(param.type, param.min, param.max, default=default)
         for name in STOP_FIELDS:
             out[name] = Domain("float", 0, None, default=base.get(name))
+        for spec in SCALING_SPECS:
+            kind = "int" if isinstance(spec.default, int) else "float"
+            low = spec.ge if spec.ge is not None else spec.gt
+            out[spec.name] = Domain(kind, low, spec.le, default=base.get(spec.name, spec.default))
         return out
 
     def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,7 +132,8 @@ class RunSearch(Search):
     ) -> Scored:
         """The metrics of every point of one base run request in one vectorised pass
         (``kinds.sweeps.evaluate.evaluate``): a point's rule values override the base's
-        ``params``, its stops the base's; ``blocks`` = S > 0 adds their block statistics.
+        ``params``, its stops and scaling fields the base's; ``blocks`` = S > 0 adds their
+        block statistics.
         ``label`` is the pass's run id (a chunk's or a batch's id).
 
         :raise RequestError: the data cannot serve the base.
@@ -158,11 +167,17 @@ class RunSearch(Search):
             first = RunRequest.from_stored(requests[rows[0]])
             frame = market_window(load_market_data(first))
             params = [requests[i]["params"] for i in rows]
-            trading = [{name: requests[i].get(name) for name in STOP_FIELDS} for i in rows]
+            trading = [_trading(requests[i]) for i in rows]
             metrics = metric_rows(evaluate(frame, first, params, trading=trading))
             for i, row in zip(rows, metrics, strict=True):
                 out[i] = Outcome(requests[i], {"metrics": row}, "", row)
         return [outcome for outcome in out if outcome is not None]
+
+
+def _trading(request: dict[str, Any]) -> dict[str, Any]:
+    """A stored run request's stops (``None``: off) and the scaling fields it holds."""
+    stops = {name: request.get(name) for name in STOP_FIELDS}
+    return stops | {spec.name: request[spec.name] for spec in SCALING_SPECS if spec.name in request}
 
 
 SEARCH = RunSearch()

@@ -213,3 +213,24 @@ def test_a_study_whose_batches_cannot_be_queued_is_failed(sqlite_url):
     status = client.get(f"/api/studies/{response.json['study_id']}").json
     assert (status["status"], status["error_message"]) == ("FAILED", "queue unavailable")
     assert status["batches"] == {"FAILED": 2}
+
+
+def test_a_walkforward_prefilled_from_a_scaling_space_grids_the_scaling_fields(
+    app, client, redis_url
+):
+    """A space over max_entries and exit_fraction prefills a walk-forward grid over them
+    (max_entries as whole numbers) that the walk-forward accepts; no trial need run."""
+    space = {
+        "period": {"low": 5, "high": 20},
+        "max_entries": {"low": 1, "high": 4},
+        "exit_fraction": {"low": 0.5, "high": 1},
+    }
+    answer = client.post("/api/studies", json=valid_study(n_trials=10, space=space))
+    assert answer.status_code == 202, answer.json
+    prefill = client.get(f"/api/studies/{answer.json['study_id']}/walkforward").json["request"]
+    assert prefill["grid"]["max_entries"] == "1:4:1"
+    assert "max_entries" not in prefill and "exit_fraction" not in prefill
+    walkforward = client.post(
+        "/api/walkforward", json={**prefill, "train_bars": 500, "test_bars": 250}
+    )
+    assert walkforward.status_code == 202, walkforward.json

@@ -259,3 +259,36 @@ def _portfolio_sweep_from_the_dashboard(stack, browser, shots, made: list[str]) 
     page.wait_for_url(re.compile(r"/portfolios/[0-9a-f-]{36}$"), timeout=30_000)
     made.append(page.url.rsplit("/", 1)[1])
     assert errors == []
+
+
+def test_the_sweep_form_offers_the_scaling_fields_as_grid_entries(stack, browser):
+    """max_entries and exit_fraction take a list or a range like a stop: the count follows
+    them, the page sends them as grid entries, and a value outside the engine's domain is
+    shown in the server's words before anything is submitted."""
+    page = browser.new_page()
+    page.goto(f"{stack.base_url}/sweeps")
+    page.wait_for_load_state("networkidle")
+    page.select_option("#s-rule", "SMA_CROSS")
+    expect(page.locator("#s-f-max_entries")).to_have_value("1")
+    page.fill("#s-p-fast", "5,10")
+    page.fill("#s-p-slow", "40")
+    page.fill("#s-f-max_entries", "1:3:1")
+    page.fill("#s-f-exit_fraction", "0.5,1")
+    expect(page.locator("#s-count")).to_contain_text("12 combinations")
+    sent: list[dict] = []
+
+    def stub(route) -> None:
+        sent.append(route.request.post_data_json)
+        route.fulfill(status=400, json={"error": "stub", "field": "stub"})
+
+    page.route("**/api/sweeps", stub)
+    page.click("#submit-sweep")
+    expect(page.locator("#sweep-error")).to_have_text("stub: stub")
+    grid = sent[0]["grid"]
+    assert (grid["max_entries"], grid["exit_fraction"]) == ("1:3:1", [0.5, 1])
+    page.fill("#s-f-max_entries", "0,2")
+    page.click("#submit-sweep")
+    expect(page.locator("#sweep-error")).to_have_text(
+        "grid.max_entries values must be a whole number from 1 to 100 (units held at once) (got 0)"
+    )
+    assert len(sent) == 1

@@ -154,6 +154,8 @@ def test_the_schema_carries_the_callers_default_chunk_size():
         {**BASE, "size_type": "percent", "position_size": 100, "direction": "longshort"},
         {**BASE, "stop_loss_pct": 5, "grid": {"fast": [5], "stop_loss_pct": [None, 2.5]}},
         {**BASE, "grid": {"take_profit_pct": "5:20:5", "trailing_stop_pct": [3]}},
+        {**BASE, "grid": {"max_entries": "1:4:1", "exit_fraction": [0.25, 1]}},
+        {**BASE, "take_profit_pct": 5, "grid": {"take_profit_fraction": [0.5, 1]}},
     ],
 )
 def test_a_request_the_api_accepts_is_valid_under_the_schema(validator, body):
@@ -191,6 +193,11 @@ def test_a_request_the_api_accepts_is_valid_under_the_schema(validator, body):
         {"grid": {"stop_loss_pct": [0]}},
         {"grid": {"take_profit_pct": []}},
         {"grid": {"trailing_stop_pct": ["3"]}},
+        {"grid": {"max_entries": [0]}},
+        {"grid": {"max_entries": [1.5]}},
+        {"grid": {"max_entries": [None]}},
+        {"grid": {"exit_fraction": [0]}},
+        {"grid": {"take_profit_fraction": [1.5]}},
     ],
 )
 def test_a_request_the_schema_refuses_is_refused_by_the_api(validator, changes):

@@ -164,3 +164,84 @@ def test_a_longshort_sweep_with_units_and_a_borrow_fee_equals_its_runs_alone():
         run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
         metrics = execute(parse_request({**run_body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
+
+
+def _rows_and_runs(sweep):
+    """Every evaluated row of a one-chunk sweep beside its run request alone."""
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
+    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    return [(row, combo_run_request(sweep.to_dict(), "ACME", row["params"])) for row in rows]
+
+
+def test_a_grid_over_max_entries_and_exit_fraction_holds_each_run_alone():
+    """How many units and how much each exit takes off, swept: every point carries its
+    values into its run request and equals that run alone, byte for byte."""
+    grid = {"fast": [5, 10], "max_entries": "1:3:1", "exit_fraction": [0.5, 1]}
+    sweep = parse_sweep_request({**BODY, "grid": grid})
+    assert sweep.grid.names == ("fast", "max_entries", "exit_fraction")
+    pairs = _rows_and_runs(sweep)
+    assert len(pairs) == 12
+    assert len({row["total_return_pct"] for row, _ in pairs}) >= 6
+    for row, body in pairs:
+        swept = (row["params"]["max_entries"], row["params"]["exit_fraction"])
+        assert (body["max_entries"], body["exit_fraction"]) == swept
+        metrics = execute(parse_request({**body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
+
+
+@pytest.mark.parametrize(
+    "fixed, grid",
+    [
+        ({"take_profit_pct": 5}, {"take_profit_fraction": [0.25, 0.5, 1]}),
+        ({}, {"take_profit_pct": [4, 8], "take_profit_fraction": [0.5, 1]}),
+    ],
+)
+def test_a_grid_over_take_profit_fraction_with_a_take_profit_holds_each_run_alone(fixed, grid):
+    body = {**BODY, **fixed, "max_entries": 3, "grid": {"fast": [5, 10], **grid}}
+    sweep = parse_sweep_request(body)
+    pairs = _rows_and_runs(sweep)
+    assert len({row["total_return_pct"] for row, _ in pairs}) == len(pairs)
+    for row, run_body in pairs:
+        assert run_body["take_profit_fraction"] == row["params"]["take_profit_fraction"]
+        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        assert holds_its_run(row, metrics), row
+
+
+@pytest.mark.parametrize(
+    "grid, field, words",
+    [
+        ({"max_entries": [0]}, "max_entries", "whole number from 1 to 100"),
+        ({"max_entries": [2, 101]}, "max_entries", "whole number from 1 to 100"),
+        ({"max_entries": [1.5]}, "max_entries", "integers"),
+        ({"max_entries": "1:3:0.5"}, "max_entries", "integers"),
+        ({"max_entries": [None]}, "max_entries", "numbers"),
+        ({"exit_fraction": [0]}, "exit_fraction", "greater than 0 and at most 1"),
+        ({"exit_fraction": [0.5, 1.5]}, "exit_fraction", "greater than 0 and at most 1"),
+        ({"take_profit_fraction": "0:1:0.5"}, "take_profit_fraction", "greater than 0"),
+    ],
+)
+def test_a_scaling_grid_value_outside_the_engines_domain_is_refused_naming_it(grid, field, words):
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BODY, "take_profit_pct": 5, "grid": {"fast": [5], **grid}})
+    assert caught.value.field == f"grid.{field}"
+    assert words in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "fixed, grid",
+    [
+        ({}, {"take_profit_fraction": [1, 0.5]}),
+        ({}, {"take_profit_pct": [None, 5], "take_profit_fraction": [0.5]}),
+    ],
+)
+def test_a_swept_take_profit_fraction_at_a_point_without_a_take_profit_is_refused(fixed, grid):
+    """The same refusal a run gets, on the grid entry."""
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BODY, **fixed, "grid": grid})
+    assert caught.value.field == "grid.take_profit_fraction"
+    assert caught.value.message.endswith(TAKE_PROFIT_FRACTION_ALONE)
+
+
+def test_a_swept_take_profit_fraction_of_one_needs_no_take_profit():
+    sweep = parse_sweep_request({**BODY, "grid": {"take_profit_fraction": [1], "fast": [5]}})
+    assert sweep.base.take_profit_fraction == 1 and sweep.base.take_profit_pct is None

@@ -243,3 +243,39 @@ def test_the_reaper_lists_a_pending_fold_only_once_its_sweep_has_finished(app, c
         sweeps = session.scalars(select(WalkForwardFold.sweep_id)).all()
         assert len(sweeps) == 3 and session.scalars(select(Sweep)).all()
     assert [fold_id.rsplit("-f", 1)[1] for fold_id in fold_ids] == ["0", "1"]
+
+
+def test_a_walkforward_grid_may_sweep_the_scaling_fields(app, client, redis_url):
+    """max_entries × exit_fraction beside the rule's parameters: each fold's training sweep
+    carries them, and every stored combination holds its own values."""
+    grid = {**BODY["grid"], "max_entries": [1, 3], "exit_fraction": [0.5, 1]}
+    response = client.post("/api/walkforward", json={**BODY, "grid": grid})
+    assert response.status_code == 202, response.json
+    assert response.json["combos_per_fold"] == 16
+    payloads = queued_chunks(redis_url)
+    assert payloads[0]["grid_params"] == ["fast", "slow", "max_entries", "exit_fraction"]
+    sessions = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
+    store_chunk(sessions, payloads[0])
+    sweep = client.get(f"/api/sweeps/{payloads[0]['sweep_id']}/results?limit=100").json
+    swept = {(r["params"]["max_entries"], r["params"]["exit_fraction"]) for r in sweep["results"]}
+    assert swept == {(1, 0.5), (1, 1.0), (3, 0.5), (3, 1.0)}
+
+
+@pytest.mark.parametrize(
+    ("grid", "field"),
+    [
+        ({"max_entries": [0]}, "grid.max_entries"),
+        ({"max_entries": [101]}, "grid.max_entries"),
+        ({"max_entries": [1.5]}, "grid.max_entries"),
+        ({"exit_fraction": [0]}, "grid.exit_fraction"),
+        ({"exit_fraction": [1.5]}, "grid.exit_fraction"),
+        ({"take_profit_fraction": [0.5]}, "grid.take_profit_fraction"),
+    ],
+)
+def test_a_walkforward_grid_with_a_bad_scaling_value_is_a_400_naming_it(
+    client, redis_url, grid, field
+):
+    response = client.post("/api/walkforward", json={**BODY, "grid": {**BODY["grid"], **grid}})
+    assert response.status_code == 400, response.json
+    assert response.json["field"] == field
+    assert queued_chunks(redis_url) == []

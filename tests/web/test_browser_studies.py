@@ -225,3 +225,30 @@ def test_pause_extend_and_resume_steer_a_running_study(stack, page):
     )
     expect(page.locator("#study-done")).to_have_text("200 / 200 trials done")
     expect(page.locator("#study-controls button:visible")).to_have_count(0)
+
+
+def test_the_study_form_searches_units_and_the_exit_fraction(stack, page):
+    """The scaling fields are space rows beside the stops, fixed at their defaults (sent as
+    run fields) until set to search (sent as int and float space entries)."""
+    _form(page, stack.base_url)
+    expect(page.locator("#st-max_entries-value")).to_have_value("1")
+    page.select_option("#st-max_entries-mode", "search")
+    page.fill("#st-max_entries-low", "1")
+    page.fill("#st-max_entries-high", "3")
+    page.select_option("#st-exit_fraction-mode", "search")
+    page.fill("#st-exit_fraction-low", "0.5")
+    page.fill("#st-exit_fraction-high", "1")
+    sent: list[dict] = []
+
+    def stub(route) -> None:
+        sent.append(route.request.post_data_json)
+        route.fulfill(status=400, json={"error": "stub", "field": "stub"})
+
+    page.route("**/api/studies", stub)
+    page.click("#submit-study")
+    expect(page.locator("#study-error")).to_have_text("stub: stub")
+    (body,) = sent
+    assert body["space"]["max_entries"] == {"low": 1, "high": 3}
+    assert body["space"]["exit_fraction"] == {"low": 0.5, "high": 1}
+    assert "max_entries" not in body and body["take_profit_fraction"] == 1
+    assert "fee_fixed" not in body  # an optional cost left empty is not sent

@@ -142,6 +142,16 @@ def test_the_optional_fields_are_the_stops_and_the_costs_and_are_off_when_left_o
     assert not params.has_stops and not params.has_costs
 
 
+def test_the_sweepable_fields_are_the_ones_a_grid_and_a_space_take():
+    """The sweep, walk-forward and study forms offer exactly the trading fields the server
+    sweeps and searches: the stops and the scaling fields, never a cost."""
+    from kinds.sweeps.grid import SWEPT_TRADING
+
+    sweepable = tuple(f.name for f in TRADING_FIELDS if f.sweepable)
+    assert sweepable == SWEPT_TRADING
+    assert {"max_entries", "exit_fraction", "take_profit_fraction"} <= set(sweepable)
+
+
 NOT_FORM_INPUTS = {
     "run_id": "a new one per submission",
     "rule_id": "derived from the rule and its params",

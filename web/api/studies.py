@@ -26,7 +26,6 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy.orm import Session
 
 from config.process import combination_max_bars
-from engine import STOP_FIELDS
 from kinds.runs.contract import RequestError
 from kinds.studies.bases import is_base_study
 from kinds.studies.contract import STUDY_ID, trial_run_request
@@ -50,6 +49,7 @@ from kinds.studies.store import (
     trials_of,
 )
 from kinds.studies.view import detail, summary, trial_dict, trials_csv
+from kinds.sweeps.grid import SWEPT_TRADING
 from kinds.sweeps.search_sweep import searchable_kind
 from store.models import Study, StudyTrial
 from web.api.kind import check_base
@@ -313,7 +313,7 @@ def walkforward_request(study_id: str) -> ResponseReturnValue:
     body = trial_run_request(stored, {})
     body.pop("charts")
     params = {k: v for k, v in body.pop("params").items() if k not in grid}
-    fixed = {k: v for k, v in body.items() if k not in STOP_FIELDS or k not in grid}
+    fixed = {k: v for k, v in body.items() if k not in SWEPT_TRADING or k not in grid}
     return {"study_id": study_id, "request": {**fixed, "params": params, "grid": grid,
             "metric": stored["objectives"][0]["metric"]}}  # fmt: skip
 

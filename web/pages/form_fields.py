@@ -23,6 +23,7 @@ from engine import DIRECTIONS, SIZE_TYPES
 from engine import param_specs as specs
 from kinds.runs.contract import RunRequest
 from kinds.runs.request_model import EntryOrderBody, RunRequestBody, SizeExprBody
+from kinds.sweeps.grid import SWEPT_TRADING
 from rules.entry_prices import NEEDS
 
 _DEFAULTS = RunRequest(run_id="", ticker="", rule_type="", start_date="", end_date="")
@@ -50,6 +51,10 @@ class FormField:
     needs: str | None = None
     """Another field that must be set for this one to leave its default (the server
     refuses it, naming this one, otherwise)."""
+    sweepable: bool = False
+    """May be a sweep's grid entry and a study's space entry (a stop or a scaling field,
+    ``kinds.sweeps.grid.SWEPT_TRADING``): the sweep, walk-forward and study forms offer it
+    as one."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the template and the form's script."""
@@ -63,7 +68,16 @@ def _number(spec: specs.NumberSpec, label: str, help: str, **extra: Any) -> Form
     names = {"ge": "min", "le": "max", "gt": "gt", "lt": "lt"}
     hints = {names[key]: value for key, value in spec.bounds().items()}
     default = getattr(_DEFAULTS, spec.name)
-    return FormField(spec.name, label, default, help, optional=default is None, **extra, **hints)
+    return FormField(
+        spec.name,
+        label,
+        default,
+        help,
+        optional=default is None,
+        sweepable=spec.name in SWEPT_TRADING,
+        **extra,
+        **hints,
+    )
 
 
 TRADING_FIELDS = (

@@ -129,12 +129,18 @@
       followObjective(n);
     }
 
-    /* The stops are searchable like a rule's parameters (fixed and empty: off). */
-    const stopFields = data.trading_fields.filter((f) => f.optional);
-    SweepForm.tradingInputs(tradingBox, data.trading_fields.filter((f) => !f.optional), "st-f-");
-    for (const field of stopFields) {
-      // searched, a stop starts on 1% … 20% (inside every stop's bounds)
-      stopsBox.append(spaceRow(field.name, "float", "", STOP_RANGE[0], STOP_RANGE[1], { search: false, optional: true }));
+    /* The stops and the scaling fields are searchable like a rule's parameters (a stop
+       fixed and empty: off; a scaling field fixed at its default). */
+    SweepForm.tradingInputs(tradingBox, data.trading_fields.filter((f) => !f.sweepable), "st-f-");
+    for (const field of data.trading_fields.filter((f) => f.sweepable)) {
+      if (field.optional) {
+        // searched, a stop starts on 1% … 20% (inside every stop's bounds)
+        stopsBox.append(spaceRow(field.name, "float", "", STOP_RANGE[0], STOP_RANGE[1], { search: false, optional: true }));
+      } else {
+        // searched, units from 1 to 5, a fraction from 0.25 to 1
+        const whole = field.step === "1";
+        stopsBox.append(spaceRow(field.name, whole ? "int" : "float", field.default, whole ? 1 : 0.25, whole ? 5 : 1, { search: false }));
+      }
     }
 
     /* EXPR: its texts; each $name in them gets a space row (an example's range fills it). */

@@ -53,7 +53,7 @@ const SweepRange = (() => {
 
 /* The inputs a grid form is made of, shared by the sweep form and the walk-forward form
    (walkforward.js): one input per rule parameter (one value, a comma list or a range), the
-   trading fields (a stop may be swept too), and reading them back as a request's
+   trading fields (a stop or a scaling field may be swept too), and reading them back as a request's
    ``params``, ``grid``, stops and trading values; and what the one-ticker forms (walk-forward
    and study, studies.js, which also takes its trading inputs and text errors) share: dates
    and timeframe following the ticker, integer inputs, a message under an input, the
@@ -183,11 +183,14 @@ const SweepForm = (() => {
       if (field.choices.length) {
         input = BT.el("select", { class: "form-select form-select-sm", id, "data-field": field.name });
         for (const choice of field.choices) input.append(BT.el("option", { value: choice, selected: choice === field.default }, choice));
-      } else if (field.optional) {
-        // a stop: empty = off, one value, or swept like a parameter (a range or a comma list; "off" in a list)
-        input = BT.el("input", { class: "form-control form-control-sm", id, "data-stop": field.name, placeholder: "off, 5, 2:10:2 or off,2,5" });
+      } else if (field.sweepable) {
+        // a stop (empty = off) or a scaling field (empty = its default): one value, or swept
+        // like a parameter (a range or a comma list; "off" in a stop's list)
+        const placeholder = field.optional ? "off, 5, 2:10:2 or off,2,5" : field.step === "1" ? "1, 1:4:1 or 1,2,4" : "1, 0.25:1:0.25 or 0.5,1";
+        input = BT.el("input", { class: "form-control form-control-sm", id, "data-stop": field.name, value: field.optional ? "" : field.default, placeholder });
       } else {
-        input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default });
+        // empty: not sent (an optional cost: none; any other field: the server's default)
+        input = BT.el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, "data-field": field.name, value: field.default ?? "", placeholder: field.optional ? "none" : "" });
       }
       col.append(input);
       box.append(col);
@@ -237,10 +240,12 @@ const SweepForm = (() => {
     return { grid, params, stops };
   }
 
-  /* The non-stop trading fields' values: {name: value}, numbers as numbers. */
+  /* The other trading fields' values: {name: value}, numbers as numbers (an empty input: not
+     sent). */
   function tradingValues(tradingBox) {
     const values = {};
     for (const input of tradingBox.querySelectorAll("[data-field]")) {
+      if (input.tagName !== "SELECT" && input.value.trim() === "") continue;
       values[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
     }
     return values;
