@@ -82,6 +82,52 @@ def test_runs_that_differ_in_params_sizing_fees_and_stops_are_marked_on_those_ro
     assert rows["Stop-loss"].values == ("off", "5.00%")
 
 
+def test_runs_that_differ_only_in_how_they_scale_are_marked_on_the_scaling_rows():
+    """Settings stored as no field at their default get a row when a compared run sets one,
+    the others written as that default: two runs differing in units and fractions only."""
+    scaled = {**BASE, "max_entries": 3, "exit_fraction": 0.5, "take_profit_pct": 8.0}
+    scaled["take_profit_fraction"] = 0.5
+    rows = rows_by_label([BASE, scaled])
+    assert rows["Max entries"].values == ("1", "3")
+    assert rows["Exit fraction"].values == ("1", "0.5")
+    assert rows["Take-profit fraction"].values == ("1", "0.5")
+    assert {label for label, row in rows.items() if row.differs} == {
+        "Take-profit",
+        "Max entries",
+        "Exit fraction",
+        "Take-profit fraction",
+    }
+    assert "Entry order" not in rows and "Fixed fee" not in rows  # neither run sets them
+
+
+def test_an_entry_order_a_size_expression_and_costs_are_written_in_words():
+    ordered = {
+        **BASE,
+        "entry_order": {
+            "type": "limit",
+            "limit": "close * (1 - $k/100)",
+            "params": {"k": 1.5},
+            "valid_bars": 3,
+        },
+        "size_expr": {"expr": "0.01 * equity / atr(14)", "unit": "shares", "max_size": 1000.0},
+        "fee_per_share": 0.005,
+        "borrow_rate": 0.03,
+        "close_open_trades_at_end": True,
+        "price_adjustment": "split",
+    }
+    rows = rows_by_label([BASE, ordered])
+    assert rows["Entry order"].values == ("market", "limit close * (1 - $k/100) (k=1.5), 3 bars")
+    assert rows["Size expression"].values == (
+        "none",
+        "0.01 * equity / atr(14) shares, at most 1000",
+    )
+    assert rows["Fee per share"].values == ("none", "0.0050")
+    assert rows["Borrow rate"].values == ("none", "3%")
+    assert rows["Close at end"].values == ("no", "yes")
+    assert rows["Price adjustment"].values == ("raw", "split")
+    assert all(rows[label].differs for label in ("Entry order", "Size expression", "Close at end"))
+
+
 def test_a_parameter_one_rule_lacks_is_a_dash_and_counts_as_a_difference():
     rsi = {**BASE, "rule_type": "RSI", "params": {"period": 14, "oversold": 30.5}}
     rows = rows_by_label([BASE, rsi])

@@ -1,6 +1,8 @@
 """The compare page's setup rows: what each compared run was asked to do (ticker, rule, every
-rule parameter, window, timeframe, capital, sizing, direction, fees, slippage and stops), one
-row per setting, each value as the page writes it, and whether the runs differ on it.
+rule parameter, window, timeframe, capital, sizing, direction, fees, slippage and stops, and
+the optional settings any of them sets: price adjustment, entry order, size expression,
+scaling, further costs, the close at the end), one row per setting, each value as the page
+writes it, and whether the runs differ on it.
 
 Pure: takes the runs' stored requests (``request_json``, parsed), returns rows for the
 template. A setting a request lacks (an older run, another rule's parameter) is written as
@@ -98,6 +100,60 @@ _TRADING_ROWS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
 """The rows after the rule parameters."""
 
 
+def _or(default: str, write: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``write`` for a value, ``default`` (what the engine does without it) for None."""
+    return lambda value: default if value is None else write(value)
+
+
+def _given(params: Any) -> str:
+    """A text's ``$name`` values, " (k=1.5, n=3)"; "" for none."""
+    if not isinstance(params, dict) or not params:
+        return ""
+    return " (" + ", ".join(f"{name}={_value(params[name])}" for name in sorted(params)) + ")"
+
+
+def _entry_order(order: Any) -> str:
+    """An entry order as "limit close * 0.99 (k=1.5), 3 bars"."""
+    if not isinstance(order, dict):
+        return _value(order)
+    prices = " / ".join(str(order[key]) for key in ("limit", "stop") if order.get(key))
+    text = " ".join(part for part in (str(order.get("type", MISSING)), prices) if part)
+    bars = order.get("valid_bars")
+    return text + _given(order.get("params")) + ("" if bars is None else f", {bars} bars")
+
+
+def _size_expr(size: Any) -> str:
+    """A size expression as "0.01 * equity / atr(14) shares, at most 1000"."""
+    if not isinstance(size, dict):
+        return _value(size)
+    text = f"{size.get('expr', MISSING)} {size.get('unit', 'fraction')}"
+    cap = size.get("max_size")
+    return text + _given(size.get("params")) + ("" if cap is None else f", at most {cap:g}")
+
+
+_OPTIONAL_ROWS: tuple[tuple[str, str, str, Callable[[Any], str]], ...] = (
+    ("Price adjustment", "market", "price_adjustment", _or("raw", str)),
+    ("Entry order", "orders", "entry_order", _or("market", _entry_order)),
+    ("Size expression", "sizing", "size_expr", _or("none", _size_expr)),
+    ("Max entries", "scaling", "max_entries", _or("1", _value)),
+    ("Exit fraction", "scaling", "exit_fraction", _or("1", _value)),
+    ("Take-profit fraction", "scaling", "take_profit_fraction", _or("1", _value)),
+    ("Fixed fee", "costs", "fee_fixed", _or("none", _number(2))),
+    ("Fee per share", "costs", "fee_per_share", _or("none", _number(4))),
+    ("Min per-share fee", "costs", "fee_min", _or("none", _number(2))),
+    ("Max per-share fee", "costs", "fee_max", _or("none", _number(2))),
+    ("Borrow rate", "costs", "borrow_rate", _or("none", _percent_of)),
+    (
+        "Close at end",
+        "orders",
+        "close_open_trades_at_end",
+        _or("no", lambda on: "yes" if on else "no"),
+    ),
+)
+"""The rows of settings a run may leave out (stored as no field at their default): shown
+when any compared run sets one, each other run written as its default."""
+
+
 def _param_names(requests: Sequence[dict[str, Any]]) -> list[str]:
     """Every rule parameter any run has, in the order they first appear."""
     names: dict[str, None] = {}
@@ -110,7 +166,8 @@ def _param_names(requests: Sequence[dict[str, Any]]) -> list[str]:
 
 def setup_rows(requests: Sequence[dict[str, Any]]) -> list[SetupRow]:
     """The setup rows of runs with these stored requests, in the page's order: market, rule,
-    one row per rule parameter (``param.<name>``), sizing, costs, stops."""
+    one row per rule parameter (``param.<name>``), sizing, costs, stops, then the optional
+    settings any of them sets (entry order, size expression, scaling, further costs)."""
 
     def row(label: str, group: str, write: Callable[[dict[str, Any]], str]) -> SetupRow:
         return SetupRow(label, tuple(write(request) for request in requests), group)
@@ -125,4 +182,7 @@ def setup_rows(requests: Sequence[dict[str, Any]]) -> list[SetupRow]:
             )
         )
     rows.extend(row(*spec) for spec in _TRADING_ROWS)
+    for label, group, key, write in _OPTIONAL_ROWS:
+        if any(request.get(key) is not None for request in requests):
+            rows.append(row(label, group, _field(key, write)))
     return rows
