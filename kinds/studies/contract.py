@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_FRACTION_ALONE, TAKE_PROFIT_PCT
+from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_PCT
 from kinds.runs.contract import RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.studies.fields import (
@@ -32,11 +32,12 @@ from kinds.studies.fields import (
 )
 from kinds.sweeps.contract import TRADING_FIELDS, _base_params
 from kinds.sweeps.grid import (
-    STOP_SPECS,
     SWEPT_TRADING,
+    SWEPT_TRADING_SPECS,
     check_value,
     entry_param_specs,
     expand_stop_values,
+    fraction_without_take_profit,
     size_param_specs,
     split_swept,
     trading_fields,
@@ -89,7 +90,7 @@ def _space_entry(
     """
     path = f"space.{name[:40]}"
     if name in SWEPT_TRADING:
-        kind = STOP_SPECS[name].type
+        kind = SWEPT_TRADING_SPECS[name].type
         low = expand_stop_values(entry.low, name, f"{path}.low")[0]
         high = expand_stop_values(entry.high, name, f"{path}.high")[0]
     elif name in orders:
@@ -125,8 +126,7 @@ def _check_take_profit_fraction(space: dict[str, dict[str, Any]], payload: dict)
         return
     if TAKE_PROFIT_PCT.name in space or payload.get(TAKE_PROFIT_PCT.name) is not None:
         return
-    path = f"space.{TAKE_PROFIT_FRACTION.name}"
-    raise RequestError(path, f"{path} below 1 {TAKE_PROFIT_FRACTION_ALONE}")
+    raise fraction_without_take_profit(f"space.{TAKE_PROFIT_FRACTION.name}")
 
 
 def _objectives(body: Any) -> list[dict[str, str]]:

@@ -43,6 +43,7 @@ from kinds.sweeps.grid import (
     combos_between,
     entry_param_specs,
     expand_grid,
+    fraction_without_take_profit,
     size_param_specs,
     split_entry_values,
     split_size_values,
@@ -218,8 +219,7 @@ def _with_swept_trading(shared: dict[str, Any], grid: Grid) -> dict[str, Any]:
     percents = grid.values.get(percent, [shared.get(percent)])
     if any(value != 1 for value in fractions) and None in percents:
         if fraction in grid.values:
-            path = f"grid.{fraction}"
-            raise RequestError(path, f"{path} below 1 {TAKE_PROFIT_FRACTION_ALONE}")
+            raise fraction_without_take_profit(f"grid.{fraction}")
         raise RequestError(fraction, TAKE_PROFIT_FRACTION_ALONE)
     first = grid.trading(grid.combos[0])
     out = {**shared, **{name: first[name] for name in SCALING_FIELDS if name in first}}

@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine import SCALING_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
-from engine.param_specs import MAX_ENTRIES, SCALING_SPECS, TAKE_PROFIT_FRACTION, TAKE_PROFIT_PCT
+from engine.param_specs import (
+    MAX_ENTRIES,
+    SCALING_SPECS,
+    TAKE_PROFIT_FRACTION,
+    TAKE_PROFIT_FRACTION_ALONE,
+    TAKE_PROFIT_PCT,
+)
 from kinds.runs.contract import RequestError
 from rules import RuleSpec, RuleValidationError, format_number, parse_constraint, validate_rule
 from rules.spec import ParamSpec
@@ -198,7 +204,7 @@ def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
     return _dollar_specs(uses, ENTRY_PREFIX)
 
 
-STOP_SPECS = {
+SWEPT_TRADING_SPECS = {
     **{
         name: ParamSpec(name, "float", None, None, None, "percent of the entry fill price")
         for name in STOP_FIELDS
@@ -216,6 +222,12 @@ whole one for ``max_entries``), the engine's domain next (``expand_stop_values``
 
 def _fail(path: str, message: str) -> RequestError:
     return RequestError(path, f"{path} {message}")
+
+
+def fraction_without_take_profit(path: str) -> RequestError:
+    """The 400 of a searched ``take_profit_fraction`` (at ``path``: ``grid.…``, ``space.…``)
+    that goes below 1 where no take-profit is set, worded as a run's."""
+    return _fail(path, f"below 1 {TAKE_PROFIT_FRACTION_ALONE}")
 
 
 def _number_text(value: Any) -> str:
@@ -452,7 +464,7 @@ def expand_stop_values(spec: object, name: str, path: str) -> list:
     (``TradingParams``: 0 < stop_loss_pct < 100, max_entries a whole number from 1 to 100
     …). Whether a ``take_profit_fraction`` below 1 has a take-profit at every point is the
     sweep's check (``kinds.sweeps.contract``)."""
-    param = STOP_SPECS[name]
+    param = SWEPT_TRADING_SPECS[name]
     if is_range_text(spec):
         values = expand_range(spec, param, path)
     else:
@@ -534,7 +546,7 @@ def expand_grid(
     def param_of(name: str) -> ParamSpec:
         if name in entry:
             return entry[name]
-        return STOP_SPECS[name] if name in SWEPT_TRADING else spec.param(name)
+        return SWEPT_TRADING_SPECS[name] if name in SWEPT_TRADING else spec.param(name)
 
     def values_of(name: str) -> list:
         path = f"grid.{name}"
