@@ -30,6 +30,15 @@ def _run(bars: Bars, entries, exits, params: TradingParams):
     return run(bars, entries, exits, params, limit=bars.close * 0.98, stop=bars.close * 1.02)
 
 
+def runs_with_another_future(bars: Bars, entries, exits, params: TradingParams, t: int, rng):
+    """(the run of ``entries``/``exits`` on ``bars``, the same run with the bars, signals
+    and order prices after ``t`` drawn again from ``rng``)."""
+    future = _after(bars, t, rng)
+    changed_entries = np.r_[entries[: t + 1], rng.random(N_BARS - t - 1) < 0.3]
+    changed_exits = np.r_[exits[: t + 1], rng.random(N_BARS - t - 1) < 0.3]
+    return _run(bars, entries, exits, params), _run(future, changed_entries, changed_exits, params)
+
+
 def _fills_up_to(result, t: int) -> list[tuple]:
     """What the trades say happened on bars up to ``t``."""
     out = []
@@ -82,12 +91,7 @@ def test_the_future_never_changes_orders_fills_or_equity_up_to_t(
         slippage_bps=5,
         close_at_end=close_at_end,
     )
-    future = _after(bars, t, rng)
-    changed_entries = np.r_[entries[: t + 1], rng.random(N_BARS - t - 1) < 0.3]
-    changed_exits = np.r_[exits[: t + 1], rng.random(N_BARS - t - 1) < 0.3]
-
-    base = _run(bars, entries, exits, params)
-    other = _run(future, changed_entries, changed_exits, params)
+    base, other = runs_with_another_future(bars, entries, exits, params, t, rng)
 
     np.testing.assert_array_equal(base.equity[: t + 1], other.equity[: t + 1])
     assert _fills_up_to(base, t) == _fills_up_to(other, t)

@@ -17,7 +17,11 @@ from hypothesis import strategies as st
 
 from engine import TradingParams
 from tests.engine.test_engine_orders import _random_bars
-from tests.engine.test_engine_orders_causality import N_BARS, _after, _orders_up_to, _run
+from tests.engine.test_engine_orders_causality import (
+    N_BARS,
+    _orders_up_to,
+    runs_with_another_future,
+)
 
 
 def _bought_up_to(result, t: int) -> Counter:
@@ -72,12 +76,7 @@ def test_the_future_never_changes_what_the_units_did_up_to_t(
         slippage_bps=5,
         close_at_end=close_at_end,
     )
-    future = _after(bars, t, rng)
-    changed_entries = np.r_[entries[: t + 1], rng.random(N_BARS - t - 1) < 0.3]
-    changed_exits = np.r_[exits[: t + 1], rng.random(N_BARS - t - 1) < 0.3]
-
-    base = _run(bars, entries, exits, params)
-    other = _run(future, changed_entries, changed_exits, params)
+    base, other = runs_with_another_future(bars, entries, exits, params, t, rng)
 
     np.testing.assert_array_equal(base.equity[: t + 1], other.equity[: t + 1])
     assert _bought_up_to(base, t) == _bought_up_to(other, t)
