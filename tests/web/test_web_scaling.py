@@ -10,13 +10,12 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
-from engine.param_specs import EXIT_FRACTION, MAX_ENTRIES, TAKE_PROFIT_FRACTION
+from engine.param_specs import MAX_ENTRIES, SCALING_SPECS
 from tests.runs.test_runs_corporate_actions import BODY as EVENTS_BODY
 from tests.runs.test_runs_corporate_actions import _with_events
 from tests.web.support import valid_request, write_data_dir
-from tests.web.test_web_costs import VALUES, _post
+from tests.web.test_web_costs import check_hostile_values
 
 LIMIT = {"type": "limit", "limit": "close * 0.99"}
 
@@ -65,7 +64,7 @@ def test_a_ticker_with_events_in_the_window_is_taken(client):
     assert response.status_code == 202, response.get_json()
 
 
-SCALING = {spec.name: spec for spec in (MAX_ENTRIES, EXIT_FRACTION, TAKE_PROFIT_FRACTION)}
+SCALING = {spec.name: spec for spec in SCALING_SPECS}
 
 
 def _in_domain(name: str, value: object) -> bool:
@@ -83,23 +82,4 @@ def _in_domain(name: str, value: object) -> bool:
 def test_a_hostile_scaling_value_gets_a_400_naming_it_and_never_a_5xx(app, name):
     """Whatever value a scaling field holds (with a take-profit set, so a fraction below 1
     is valid): outside its domain a 400 whose ``field`` is that field; inside it, 202."""
-    client = app.test_client()
-
-    @settings(
-        max_examples=60,
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
-    @given(value=VALUES)
-    def check(value):
-        response = _post(client, valid_request(take_profit_pct=8, **{name: value}))
-        answer = response.get_json()
-        assert response.status_code < 500, (value, answer)
-        if _in_domain(name, value):
-            assert response.status_code == 202, (value, answer)
-        else:
-            assert response.status_code == 400, (value, answer)
-            assert answer["field"] == name, (value, answer)
-
-    check()
+    check_hostile_values(app.test_client(), name, _in_domain, take_profit_pct=8)
