@@ -1,7 +1,7 @@
 """Helpers shared by the sweep and walk-forward tests (no tests here): an app on a fresh SQLite
 schema with its own queue, the chunk messages waiting on that app's sweep queue, a chunk
-evaluated and stored in-process the way a consumer does it, and the check that a stored row
-holds its combination's run alone."""
+evaluated and stored in-process the way a consumer does it, a one-chunk sweep's rows beside
+their runs alone, and the check that a stored row holds its combination's run alone."""
 
 from __future__ import annotations
 
@@ -74,6 +74,26 @@ def compute_queued_chunks(app: Flask) -> int:
             assert execution.store(session)
     queue.empty()
     return len(payloads)
+
+
+def chunk_rows(sweep: Any, size: int = 50) -> list[dict]:
+    """The rows of a sweep planned as one chunk (``size`` combinations at most), evaluated
+    in-process as a consumer evaluates it."""
+    from kinds.sweeps.contract import chunk_payload, plan_chunks
+
+    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, size)
+    return evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+
+
+def alone(sweep: Any, row: dict, ticker: str = "ACME") -> tuple[dict, dict]:
+    """(the run request of ``row``'s combination on ``ticker``, that run's metrics when it
+    runs alone, charts off)."""
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import execute
+    from kinds.sweeps.contract import combo_run_request
+
+    body = combo_run_request(sweep.to_dict(), ticker, row["params"])
+    return body, execute(parse_request({**body, "charts": False})).metrics
 
 
 def holds_its_run(row: dict, metrics: dict) -> bool:

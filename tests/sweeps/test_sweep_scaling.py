@@ -9,16 +9,10 @@ import pytest
 
 from engine.param_specs import TAKE_PROFIT_FRACTION_ALONE
 from kinds.runs.contract import RequestError, parse_request
-from kinds.runs.execute import execute
 from kinds.sweeps.contract import (
-    chunk_payload,
-    combo_run_request,
-    parse_chunk,
     parse_sweep_request,
-    plan_chunks,
 )
-from kinds.sweeps.search_sweep import evaluate_chunk
-from tests.sweeps.support import holds_its_run
+from tests.sweeps.support import alone, chunk_rows, holds_its_run
 
 BODY = {
     "ticker": "ACME",
@@ -36,13 +30,11 @@ BODY = {
 def test_each_swept_point_equals_its_run_alone(scaling):
     sweep = parse_sweep_request({**BODY, **scaling, "grid": {"fast": [3, 5, 10, 20]}})
     assert sweep.base.trading_params().scales
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len({row["total_return_pct"] for row in rows}) == 4
     for row in rows:
-        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        body, metrics = alone(sweep, row)
         assert {name: body[name] for name in scaling} == scaling
-        metrics = execute(parse_request({**body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
 
 
@@ -50,8 +42,7 @@ def test_a_scaled_point_differs_from_the_same_point_without_scaling():
     rows = {}
     for extra in ({}, {"max_entries": 3, "exit_fraction": 0.5}):
         sweep = parse_sweep_request({**BODY, **extra, "grid": {"fast": [5]}})
-        (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-        (rows[bool(extra)],) = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+        (rows[bool(extra)],) = chunk_rows(sweep)
     assert rows[True]["num_trades"] != rows[False]["num_trades"]
 
 
@@ -61,14 +52,12 @@ def test_a_swept_stop_with_scaling_equals_its_run_alone():
     grid = {"fast": [5, 10], "stop_loss_pct": [None, 3], "trailing_stop_pct": [None, 4]}
     body = {**BODY, "max_entries": 3, "exit_fraction": 0.5, "take_profit_pct": 8, "grid": grid}
     sweep = parse_sweep_request(body)
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len(rows) == 8
     assert len({row["total_return_pct"] for row in rows}) > 4
     for row in rows:
-        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        body, metrics = alone(sweep, row)
         assert (body["max_entries"], body["exit_fraction"]) == (3, 0.5)
-        metrics = execute(parse_request({**body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
 
 
@@ -91,13 +80,11 @@ def test_a_partial_take_profit_beside_a_swept_take_profit_equals_its_run_alone()
     grid = {"fast": [5, 10], "take_profit_pct": [4, 8]}
     sweep = parse_sweep_request({**BODY, "take_profit_fraction": 0.5, "grid": grid})
     assert sweep.base.take_profit_fraction == 0.5
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len({row["total_return_pct"] for row in rows}) == 4
     for row in rows:
-        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        body, metrics = alone(sweep, row)
         assert body["take_profit_fraction"] == 0.5
-        metrics = execute(parse_request({**body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
 
 
@@ -116,13 +103,11 @@ def test_a_swept_size_expression_with_units_equals_its_run_alone():
     size = {"expr": "$part", "unit": "fraction"}
     grid = {"fast": [5, 10], "size_expr.part": [0.2, 0.4]}
     sweep = parse_sweep_request({**BODY, "max_entries": 3, "size_expr": size, "grid": grid})
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len({row["total_return_pct"] for row in rows}) == 4
     for row in rows:
-        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        body, metrics = alone(sweep, row)
         assert body["max_entries"] == 3
-        metrics = execute(parse_request({**body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
 
 
@@ -132,12 +117,10 @@ def test_a_swept_position_exit_on_units_equals_its_run_alone():
     params = {"entry": "crossover(close, sma(close, 5))", "exit": "bars_held >= $n"}
     body = {**BODY, "rule_type": "EXPR", "params": params, "max_entries": 3}
     sweep = parse_sweep_request({**body, "exit_fraction": 0.5, "grid": {"n": [3, 6, 12]}})
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len({row["total_return_pct"] for row in rows}) == 3
     for row in rows:
-        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
-        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        _, metrics = alone(sweep, row)
         assert holds_its_run(row, metrics), row
 
 
@@ -145,32 +128,21 @@ def test_a_swept_entry_order_on_units_equals_its_run_alone():
     order = {"type": "limit", "limit": "close * (1 - $k / 100)", "valid_bars": 2}
     body = {**BODY, "max_entries": 3, "entry_order": order}
     sweep = parse_sweep_request({**body, "grid": {"fast": [5, 10], "entry_order.k": [0.5, 2]}})
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len({row["total_return_pct"] for row in rows}) == 4
     for row in rows:
-        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
-        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        _, metrics = alone(sweep, row)
         assert holds_its_run(row, metrics), row
 
 
 def test_a_longshort_sweep_with_units_and_a_borrow_fee_equals_its_runs_alone():
     body = {**BODY, "direction": "longshort", "max_entries": 3, "borrow_rate": 0.05}
     sweep = parse_sweep_request({**body, "grid": {"fast": [5, 10], "stop_loss_pct": [None, 4]}})
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len({row["total_return_pct"] for row in rows}) == 4
     for row in rows:
-        run_body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
-        metrics = execute(parse_request({**run_body, "charts": False})).metrics
+        _, metrics = alone(sweep, row)
         assert holds_its_run(row, metrics), row
-
-
-def _rows_and_runs(sweep):
-    """Every evaluated row of a one-chunk sweep beside its run request alone."""
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
-    return [(row, combo_run_request(sweep.to_dict(), "ACME", row["params"])) for row in rows]
 
 
 def test_a_grid_over_max_entries_and_exit_fraction_holds_each_run_alone():
@@ -179,13 +151,13 @@ def test_a_grid_over_max_entries_and_exit_fraction_holds_each_run_alone():
     grid = {"fast": [5, 10], "max_entries": "1:3:1", "exit_fraction": [0.5, 1]}
     sweep = parse_sweep_request({**BODY, "grid": grid})
     assert sweep.grid.names == ("fast", "max_entries", "exit_fraction")
-    pairs = _rows_and_runs(sweep)
-    assert len(pairs) == 12
-    assert len({row["total_return_pct"] for row, _ in pairs}) >= 6
-    for row, body in pairs:
+    rows = chunk_rows(sweep)
+    assert len(rows) == 12
+    assert len({row["total_return_pct"] for row in rows}) >= 6
+    for row in rows:
+        body, metrics = alone(sweep, row)
         swept = (row["params"]["max_entries"], row["params"]["exit_fraction"])
         assert (body["max_entries"], body["exit_fraction"]) == swept
-        metrics = execute(parse_request({**body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
 
 
@@ -199,11 +171,11 @@ def test_a_grid_over_max_entries_and_exit_fraction_holds_each_run_alone():
 def test_a_grid_over_take_profit_fraction_with_a_take_profit_holds_each_run_alone(fixed, grid):
     body = {**BODY, **fixed, "max_entries": 3, "grid": {"fast": [5, 10], **grid}}
     sweep = parse_sweep_request(body)
-    pairs = _rows_and_runs(sweep)
-    assert len({row["total_return_pct"] for row, _ in pairs}) == len(pairs)
-    for row, run_body in pairs:
+    rows = chunk_rows(sweep)
+    assert len({row["total_return_pct"] for row in rows}) == len(rows)
+    for row in rows:
+        run_body, metrics = alone(sweep, row)
         assert run_body["take_profit_fraction"] == row["params"]["take_profit_fraction"]
-        metrics = execute(parse_request({**run_body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
 
 

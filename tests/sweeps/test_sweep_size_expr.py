@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from kinds.runs.contract import RequestError, parse_request
-from kinds.runs.execute import execute
+from kinds.runs.contract import RequestError
 from kinds.sweeps.contract import (
-    chunk_payload,
-    combo_run_request,
-    parse_chunk,
     parse_sweep_request,
-    plan_chunks,
 )
-from kinds.sweeps.search_sweep import evaluate_chunk
-from tests.sweeps.support import holds_its_run
+from tests.sweeps.support import alone, chunk_rows, holds_its_run
 
 BODY = {
     "ticker": "ACME",
@@ -39,23 +33,19 @@ def test_each_combination_of_a_swept_risk_equals_its_run_alone(extra):
         {**BODY, **extra, "grid": {"fast": [5, 10], "size_expr.risk": [0.005, 0.01, 0.03]}}
     )
     assert sweep.grid.names == ("fast", "size_expr.risk")
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    rows = evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    rows = chunk_rows(sweep)
     assert len({row["total_return_pct"] for row in rows}) == 6
     for row in rows:
-        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
+        body, metrics = alone(sweep, row)
         assert body["size_expr"]["params"] == {"risk": row["params"]["size_expr.risk"]}
-        metrics = execute(parse_request({**body, "charts": False})).metrics
         assert holds_its_run(row, metrics), row
 
 
 def test_a_fixed_size_expr_applies_to_every_combination():
     fixed = {**BODY, "size_expr": {**BODY["size_expr"], "params": {"risk": 0.01}}}
     sweep = parse_sweep_request({**fixed, "grid": {"fast": [5, 10, 20]}})
-    (chunk,) = plan_chunks(sweep.grid.combos, sweep.tickers, 50)
-    for row in evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows:
-        body = combo_run_request(sweep.to_dict(), "ACME", row["params"])
-        metrics = execute(parse_request({**body, "charts": False})).metrics
+    for row in chunk_rows(sweep):
+        _, metrics = alone(sweep, row)
         assert holds_its_run(row, metrics)
 
 
