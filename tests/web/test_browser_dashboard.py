@@ -115,6 +115,18 @@ def open_form(page, stack) -> None:
     page.wait_for_selector("#run-form[data-ready='1']")
 
 
+def submit_form(page, stack) -> tuple[str, dict]:
+    """Submit the run form, follow it to the run's page until its result has loaded; (the
+    run's id, its ``/status`` answer), which says SUCCEEDED."""
+    page.click("#submit-run")
+    page.wait_for_url("**/runs/*", timeout=TIMEOUT_MS)
+    run_id = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("body[data-result='loaded']")
+    status = requests.get(f"{stack.base_url}/status/{run_id}", timeout=30).json()
+    assert status["status"] == "SUCCEEDED"
+    return run_id, status
+
+
 def fill_run(page, *, rule: str, params: dict[str, str], **fields: str) -> None:
     """Set ticker, dates, rule, its params and trading fields on the form."""
     page.select_option("#f-ticker", fields.pop("ticker", "ACME"))

@@ -131,12 +131,7 @@ def test_a_limit_entry_strategy_typed_in_the_form_shows_its_orders_and_how_trade
     assert body["params"]["hold"] == HOLD
     shoot(page.locator("#run-form"), shots / "dashboard-form-entry-order.png")
 
-    page.click("#submit-run")
-    page.wait_for_url("**/runs/*", timeout=dashboard.TIMEOUT_MS)
-    run_id = page.url.rsplit("/", 1)[1]
-    page.wait_for_selector("body[data-result='loaded']")
-    status = requests.get(f"{stack.base_url}/status/{run_id}", timeout=30).json()
-    assert status["status"] == "SUCCEEDED"
+    run_id, status = dashboard.submit_form(page, stack)
     assert {name: status["request"].get(name) for name in REQUEST} == REQUEST
     result = status["result"]
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import requests
 
 from tests.web import test_browser_dashboard as dashboard
 from tests.web.test_browser_entry_orders import type_into
@@ -68,12 +67,7 @@ def test_a_strategy_that_scales_in_and_out_typed_in_the_form_lists_its_units(wat
     body = page.evaluate("RunForm.collect()")
     assert {name: body.get(name) for name in REQUEST} == REQUEST
 
-    page.click("#submit-run")
-    page.wait_for_url("**/runs/*", timeout=dashboard.TIMEOUT_MS)
-    run_id = page.url.rsplit("/", 1)[1]
-    page.wait_for_selector("body[data-result='loaded']")
-    status = requests.get(f"{stack.base_url}/status/{run_id}", timeout=30).json()
-    assert status["status"] == "SUCCEEDED"
+    _, status = dashboard.submit_form(page, stack)
     assert {name: status["request"].get(name) for name in REQUEST} == REQUEST
     trades = status["result"]["trades"]
     header = page.locator("main span.small").first.text_content()
