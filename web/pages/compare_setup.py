@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.param_specs import EXIT_FRACTION, MAX_ENTRIES, TAKE_PROFIT_FRACTION
 from web.pages.format import MISSING, format_number, is_number
 
 
@@ -135,9 +136,14 @@ _OPTIONAL_ROWS: tuple[tuple[str, str, str, Callable[[Any], str]], ...] = (
     ("Price adjustment", "market", "price_adjustment", _or("raw", str)),
     ("Entry order", "orders", "entry_order", _or("market", _entry_order)),
     ("Size expression", "sizing", "size_expr", _or("none", _size_expr)),
-    ("Max entries", "scaling", "max_entries", _or("1", _value)),
-    ("Exit fraction", "scaling", "exit_fraction", _or("1", _value)),
-    ("Take-profit fraction", "scaling", "take_profit_fraction", _or("1", _value)),
+    ("Max entries", "scaling", MAX_ENTRIES.name, _or(_value(MAX_ENTRIES.default), _value)),
+    ("Exit fraction", "scaling", EXIT_FRACTION.name, _or(_value(EXIT_FRACTION.default), _value)),
+    (
+        "Take-profit fraction",
+        "scaling",
+        TAKE_PROFIT_FRACTION.name,
+        _or(_value(TAKE_PROFIT_FRACTION.default), _value),
+    ),
     ("Fixed fee", "costs", "fee_fixed", _or("none", _number(2))),
     ("Fee per share", "costs", "fee_per_share", _or("none", _number(4))),
     ("Min per-share fee", "costs", "fee_min", _or("none", _number(2))),
