@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.web.support import on_loopback
 from tests.web.support_auth import bearer, new_token, token_app
@@ -103,7 +104,9 @@ def test_the_share_switch_shares_a_run_read_only(
             alice.goto(url)
             assert not alice.is_checked("#run-shared")
             alice.click("#run-shared")
-            alice.wait_for_function("!document.getElementById('run-shared').disabled")
+            # a locator's wait, not wait_for_function: the page's CSP refuses the eval a string
+            # predicate is polled with once its first check fails (a slow PATCH)
+            expect(alice.locator("#run-shared")).to_be_enabled()
             alice.screenshot(path=str(tmp_path / "share-owner.png"))
             assert alice.is_checked("#run-shared")
             assert bob.goto(url).status == 200
