@@ -10,6 +10,8 @@ Public surface::
     from data import load_range, load_catalog, load_bars, data_dir, file_sha256
 """
 
+from typing import TYPE_CHECKING, Any
+
 from data.catalog import (
     CATALOG_FILE,
     TICKER_PATTERN,
@@ -41,7 +43,21 @@ from data.errors import (
 from data.files import file_sha256
 from data.loader import load_bars, parse_bars
 from data.location import DATA_DIR_ENV, data_dir
-from data.register import Registered, register_csv
+
+if TYPE_CHECKING:
+    from data.register import Registered, register_csv
+
+
+def __getattr__(name: str) -> Any:
+    """``register_csv`` and ``Registered`` (``data.register``), imported on first use: a
+    consumer Job reads files and never registers one, so its ``import data`` leaves the
+    registration code (``data.register``, ``data.derive_events``, ``data.split_gaps``) out."""
+    if name in ("Registered", "register_csv"):
+        from data import register
+
+        return getattr(register, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CATALOG_FILE",

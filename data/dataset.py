@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -29,9 +29,11 @@ from data.errors import DataQualityError, EmptyRangeError
 from data.events import NO_EVENTS, Events, combined_hash, parse_events
 from data.files import bytes_sha256
 from data.loader import parse_series
-from data.membership import Membership, parse_membership
 from data.timeframe import DAILY
 from engine import TRADING_DAYS, Bars
+
+if TYPE_CHECKING:  # a run's Job reads no membership file: data.membership loads on first use
+    from data.membership import Membership
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,6 +200,8 @@ def load_membership(
     path = catalog.resolve_members(index)
     if path is None:
         return None
+    from data.membership import parse_membership
+
     return _once(_MEMBERS, path, lambda raw: (parse_membership(raw, path.name), bytes_sha256(raw)))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine import _scaling, _simulate, compiled
+from engine import _simulate, compiled
 from engine._simulate import PositionExit, Sizer
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
@@ -67,6 +67,8 @@ def _order_events(
     shape = entries.shape
     limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
     if params.scales:  # a unit per order (docs/execution.md, "Scaling in and out")
+        from engine import _scaling
+
         return _scaling.scale_events(
             entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop)
         )
@@ -103,7 +105,9 @@ def _events(
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
 ):
-    if params.scales:
+    if params.scales:  # the units walk loads only for a run that scales (a Job's imports)
+        from engine import _scaling
+
         _one_per_run(entries, position_exits, sizes)
         ohlc = (bars.open, bars.high, bars.low, bars.close)
         return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits, actions)[
