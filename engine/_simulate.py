@@ -516,7 +516,10 @@ class _Position:
                 return min(open_, adverse), reason
             if high >= self.profit:
                 return max(open_, self.profit), TAKE_PROFIT
-            self.ratchet(high, low)
+            # ``ratchet`` inlined: this runs on every bar of every position of a sweep
+            if self.trail is not None and high > self.extreme:
+                self.extreme = high
+                self.trail_level = high * (1.0 - self.trail)
             return None
         adverse = min(self.loss, self.trail_level)
         if high >= adverse:
@@ -524,7 +527,9 @@ class _Position:
             return max(open_, adverse), reason
         if low <= self.profit:
             return min(open_, self.profit), TAKE_PROFIT
-        self.ratchet(high, low)
+        if self.trail is not None and low < self.extreme:
+            self.extreme = low
+            self.trail_level = low * (1.0 + self.trail)
         return None
 
     def ratchet(self, high: float, low: float) -> None:
