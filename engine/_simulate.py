@@ -668,6 +668,76 @@ def events_of_rows(
     )
 
 
+def _open_at(
+    run: int,
+    bar: int,
+    cash: float,
+    shares: float,
+    price: float,
+    pending: int,
+    c: _Costs,
+    rows: list,
+    size: float | None = None,
+) -> tuple[float, float, float]:
+    """The fill of a pending signal change (``pending`` - 2: the side to hold) at ``price``,
+    ``bar``'s open: ``shares`` closed, the new side opened (sized by ``size`` when given),
+    its row appended; returns (the cash, the shares held, their fill price) after it."""
+    new_side = float(pending - 2)
+    close_price, close_fee, open_price, qty, open_fee, cash = _fill(
+        cash, shares, price, new_side, c, _FloatMath, size
+    )
+    opened = new_side * qty
+    rows.append(
+        (run, bar, shares, close_price, close_fee, opened, open_price, open_fee, cash, opened,
+         SIGNAL)
+    )  # fmt: skip
+    return cash, opened, open_price
+
+
+def _stopped_at(
+    run: int, bar: int, cash: float, shares: float, hit: tuple[float, int], c: _Costs, rows: list
+) -> float:
+    """The close of ``shares`` at a stop's fill ``hit`` (price, reason) on ``bar``, its row
+    appended; returns the cash after it."""
+    close_price, close_fee, _, _, _, cash = _fill(cash, shares, hit[0], 0.0, c, _FloatMath)
+    rows.append((run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1]))
+    return cash
+
+
+def _walk_plain_stops(
+    run: int,
+    signals: list[int],
+    longonly: bool,
+    prices: tuple[list, list, list, list | None],
+    c: _Costs,
+    s: _Stops,
+    rows: list,
+) -> None:
+    """``_walk_stops`` of a run with stops and none of its other features (no borrow fee,
+    position-aware exit, size series or corporate action): the same steps without their
+    checks. This loop runs for every bar of every run of a swept or studied stop, and those
+    checks cost such a run 5-8 %."""
+    opens, highs, lows, _ = prices
+    last = len(signals) - 1
+    cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
+    position: _Position | None = None
+    for bar in range(last + 1):
+        if pending:
+            cash, shares, price = _open_at(run, bar, cash, shares, opens[bar], pending, c, rows)
+            position = _Position(float(pending - 2), price, s) if shares else None
+            pending = 0
+        if position is not None:
+            hit = position.exit(opens[bar], highs[bar], lows[bar])
+            if hit is not None:
+                cash = _stopped_at(run, bar, cash, shares, hit, c, rows)
+                shares, position, previous = 0.0, None, 0
+        signal = signals[bar]
+        if signal and bar < last:
+            side = max(signal, 0) if longonly else signal
+            if side != previous:
+                pending, previous = side + 2, side  # +2: 0 means no pending change
+
+
 def _walk_stops(
     run: int,
     signals: list[int],
@@ -689,6 +759,9 @@ def _walk_stops(
     closes): the size of a position is the series' value on its signal bar's close, with
     the equity then. ``ledger`` (``engine.corporate.Ledger``): the run's corporate actions,
     acting at each open and close; the shares at every close are returned too."""
+    if held is None and sizing is None and ledger is None and prices[3] is None:
+        _walk_plain_stops(run, signals, longonly, prices, c, s, rows)
+        return None
     opens, highs, lows, closes = prices
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
@@ -705,38 +778,17 @@ def _walk_stops(
                 exit_at.split(bar, ledger.split[bar])  # type: ignore[attr-defined]
         if pending:
             new_side = float(pending - 2)
-            close_price, close_fee, open_price, qty, open_fee, cash = _fill(
-                cash, shares, opens[bar], new_side, c, _FloatMath, size
+            cash, shares, price = _open_at(
+                run, bar, cash, shares, opens[bar], pending, c, rows, size
             )
-            opened = new_side * qty
-            rows.append(
-                (
-                    run,
-                    bar,
-                    shares,
-                    close_price,
-                    close_fee,
-                    opened,
-                    open_price,
-                    open_fee,
-                    cash,
-                    opened,
-                    SIGNAL,
-                )
-            )
-            shares, pending = opened, 0
-            position = _Position(new_side, open_price, s) if opened else None
+            position = _Position(new_side, price, s) if shares else None
+            pending = 0
             if held is not None:  # a long only: an exit never closes a short
-                exit_at = held[0](new_side, bar, open_price) if opened > 0 else None
+                exit_at = held[0](new_side, bar, price) if shares > 0 else None
         if position is not None:
             hit = position.exit(opens[bar], highs[bar], lows[bar])
             if hit is not None:
-                close_price, close_fee, _, _, _, cash = _fill(
-                    cash, shares, hit[0], 0.0, c, _FloatMath
-                )
-                rows.append(
-                    (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
-                )
+                cash = _stopped_at(run, bar, cash, shares, hit, c, rows)
                 shares, position, previous, exit_at = 0.0, None, 0, None
         if closes is not None:
             charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
