@@ -708,7 +708,9 @@ def _walk_plain_stops(
     run: int,
     signals: list[int],
     longonly: bool,
-    prices: tuple[list, list, list, list | None],
+    opens: list[float],
+    highs: list[float],
+    lows: list[float],
     c: _Costs,
     s: _Stops,
     rows: list,
@@ -716,8 +718,7 @@ def _walk_plain_stops(
     """``_walk_stops`` of a run with stops and none of its other features (no borrow fee,
     position-aware exit, size series or corporate action): the same steps without their
     checks. This loop runs for every bar of every run of a swept or studied stop, and those
-    checks cost such a run 5-8 %."""
-    opens, highs, lows, _ = prices
+    checks cost such a run 5-8 %. It reads the opens, highs and lows only."""
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
     position: _Position | None = None
@@ -760,7 +761,7 @@ def _walk_stops(
     the equity then. ``ledger`` (``engine.corporate.Ledger``): the run's corporate actions,
     acting at each open and close; the shares at every close are returned too."""
     if held is None and sizing is None and ledger is None and prices[3] is None:
-        _walk_plain_stops(run, signals, longonly, prices, c, s, rows)
+        _walk_plain_stops(run, signals, longonly, *prices[:3], c, s, rows)
         return None
     opens, highs, lows, closes = prices
     last = len(signals) - 1
