@@ -107,8 +107,11 @@ def is_trading(name: str) -> bool:
 def split_swept(swept: dict) -> tuple[dict, dict]:
     """A combination's swept values as (rule parameters, trading parameters: stops, scaling
     fields and ``$name`` values)."""
-    rule = {name: value for name, value in swept.items() if not is_trading(name)}
-    return rule, {name: value for name, value in swept.items() if is_trading(name)}
+    rule: dict = {}
+    trading: dict = {}
+    for name, value in swept.items():  # one test a name: a study's points call this per point
+        (trading if is_trading(name) else rule)[name] = value
+    return rule, trading
 
 
 def split_entry_values(trading: dict, entry_order: dict | None) -> tuple[dict, dict | None]:
