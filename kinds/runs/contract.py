@@ -276,14 +276,15 @@ def _entry_order(body: Any) -> dict[str, Any] | None:
     :raise RequestError: naming ``entry_order.limit``, ``entry_order.stop`` or
         ``entry_order.params.<name>``.
     """
+    if body is None:
+        return None  # before the import below, which most requests (no entry order) never need
     from rules.entry_prices import PRICE_FIELDS, check_prices
     from rules.spec import RuleValidationError
 
-    if body is None or body.type == "market":
-        if body is not None:
-            for name in (*PRICE_FIELDS, "params"):
-                if getattr(body, name) is not None:
-                    raise RequestError(f"entry_order.{name}", "is not used by a market order")
+    if body.type == "market":
+        for name in (*PRICE_FIELDS, "params"):
+            if getattr(body, name) is not None:
+                raise RequestError(f"entry_order.{name}", "is not used by a market order")
         return None
     texts = {name: getattr(body, name) for name in PRICE_FIELDS}
     try:

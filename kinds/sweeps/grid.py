@@ -160,12 +160,12 @@ def trading_fields(trading: dict, entry_order: dict | None, size_expr: dict | No
 def size_param_specs(size_expr: object) -> dict[str, ParamSpec]:
     """The grid entries a size expression offers, ``size_expr.<name>`` per ``$name`` of its
     text (as ``entry_param_specs``); none without one or when it does not parse."""
-    from rules.expr import ExprError
-    from rules.size_expr import compile_size
-
     text = size_expr.get("expr") if isinstance(size_expr, dict) else None
     if not isinstance(text, str):
         return {}
+    from rules.expr import ExprError
+    from rules.size_expr import compile_size  # only here: most sweeps size no expression
+
     try:
         uses = compile_size(text).params
     except ExprError:
@@ -192,14 +192,14 @@ def entry_param_specs(entry_order: object) -> dict[str, ParamSpec]:
     price texts (whole numbers for a window or lag, floats otherwise, in the strategy
     language's bounds); none when there is no entry order or its texts do not parse (the
     run request's check names the problem then)."""
-    from rules.entry_prices import compile_prices
-    from rules.expr import ExprError
-
     if not isinstance(entry_order, dict):
         return {}
     texts = [entry_order.get(side) for side in ("limit", "stop")]
     if not all(text is None or isinstance(text, str) for text in texts):
         return {}
+    from rules.entry_prices import compile_prices  # only here: most sweeps enter at market
+    from rules.expr import ExprError
+
     try:
         uses = compile_prices(*texts).params
     except ExprError:
