@@ -31,13 +31,12 @@ import timeit
 import warnings
 from pathlib import Path
 
-import backtesting
 import numpy as np
 
-from bench.peers import time_in_process
+from bench.peers import goog_csv, time_in_process
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-GOOG = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
+GOOG = goog_csv()
 
 PEER_ONESHOT = f"""
 import warnings; warnings.simplefilter("ignore")

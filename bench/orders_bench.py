@@ -26,15 +26,14 @@ import argparse
 import statistics
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import backtesting
 import numpy as np
 import pandas as pd
 
+from bench.peers import goog_csv
 from engine import Bars, TradingParams, run_batch
 
-GOOG = Path(backtesting.__file__).parent / "test" / "GOOG.csv"
+GOOG = goog_csv()
 
 
 def _sweep_signals(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,6 @@
-"""Where the peer engines live (the interpreter that has vectorbt, not in the test venv),
-how a benchmark measures a child process, and how it readies its own to time the engine.
+"""Where the peer engines live (the interpreter that has vectorbt, not in the test venv;
+backtesting.py's GOOG.csv), how a benchmark measures a child process, and how it readies its
+own to time the engine.
 
 vectorbt is installed into ``.venv-bench`` from ``requirements-bench.txt`` (scripts/test.sh
 does it, so the portfolio parity test always has it); VECTORBT_PYTHON names another
@@ -24,6 +25,18 @@ def time_in_process() -> None:
 
     sys.path.insert(0, str(PROJECT_ROOT))
     np.seterr(all="ignore")
+
+
+def goog_csv() -> Path:
+    """backtesting.py's bundled GOOG.csv (real daily data, 2004-08-19 .. 2013-03-01), found
+    without importing backtesting.py: its pandas and bokeh would count in the peak RSS of a
+    process that measures ours."""
+    from importlib.util import find_spec
+
+    spec = find_spec("backtesting")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("backtesting.py is not installed (requirements-dev.txt)")
+    return Path(spec.origin).parent / "test" / "GOOG.csv"
 
 
 def vectorbt_python() -> str | None:

@@ -55,7 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from bench.peers import measured, vectorbt_python
+from bench.peers import goog_csv, measured, vectorbt_python
 from kinds.sweeps.status import SWEEP_FINISHED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -63,17 +63,6 @@ FAST = list(range(2, 102))
 SLOW = list(range(110, 310, 2))
 SMALL_FAST = list(range(5, 55, 5))
 SMALL_SLOW = list(range(60, 160, 10))
-
-
-def goog_csv() -> Path:
-    """backtesting.py's GOOG.csv, found without importing backtesting.py: importing it loads
-    pandas and bokeh, which a child measuring our peak RSS would count as ours."""
-    from importlib.util import find_spec
-
-    spec = find_spec("backtesting")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("backtesting.py is not installed (requirements-dev.txt)")
-    return Path(spec.origin).parent / "test" / "GOOG.csv"
 
 
 def goog_data_dir() -> Path:

@@ -42,7 +42,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.sweep_bench import bench_stack, goog_csv, post_and_wait, server_url
+from bench.peers import goog_csv
+from bench.sweep_bench import bench_stack, post_and_wait, server_url
 from kinds.sweeps.status import SWEEP_FINISHED
 
 SIZES = {"1m": (135, 3), "10m": (200, 20)}

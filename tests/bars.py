@@ -10,15 +10,14 @@ without importing backtesting.py), ``goog_frame`` the file as pandas reads it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.util import find_spec
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bench.peers import goog_csv
 from engine import Bars
 
-GOOG_CSV = Path(find_spec("backtesting").origin).parent / "test" / "GOOG.csv"
+GOOG_CSV = goog_csv()
 """backtesting.py's bundled GOOG.csv: real daily data, 2004-08-19 .. 2013-03-01."""
 
 
