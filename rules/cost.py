@@ -21,40 +21,16 @@ signals on the window are the same bit for bit when computed from ``window start
 Anything else — a moving average summed from the history's first bar, a recursive EMA or
 Wilder average, a cumulative OBV or VWAP — depends on every earlier bar, so its reach is
 None: the whole history up to the window's end is computed, as it always was.
+
+An EXPR rule's figures come from its tree (``rules.expr.cost``), loaded only for EXPR.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Unary, Walked, walk
-
-SCANS = {"stdev": 1, "zscore": 1, "highest": 1, "lowest": 1, "stoch_k": 2, "stoch_d": 2}
-"""Functions that read their whole window on every bar: window multiplier of their work."""
-
-INDICATOR_VALUES = 6
-"""Series an indicator node keeps or allocates at once (its line, the evaluator's stacked
-copy, the temporaries of its formula)."""
-
 BUILT_IN_VALUES = 16
 """Series a built-in rule holds at once (a handful of indicators and their temporaries)."""
-
-_LOCAL = {
-    "highest": lambda w: w[0] - 1,
-    "lowest": lambda w: w[0] - 1,
-    "roc": lambda w: w[0],
-    "lag": lambda w: w[0],
-    "stoch_k": lambda w: w[0] - 1,
-    "crossover": lambda w: 1,
-    "crossunder": lambda w: 1,
-    "abs": lambda w: 0,
-    "log": lambda w: 0,
-    "sqrt": lambda w: 0,
-    "min": lambda w: 0,
-    "max": lambda w: 0,
-}
-"""Functions whose value on bar t reads bars t − extra(windows) … t only, with float
-operations that do not depend on where the history starts: extra bars beyond their inputs'."""
 
 
 @dataclass(frozen=True)
@@ -72,47 +48,12 @@ class SignalCost:
         return self.work // self.bars if self.bars else 0
 
 
-def _whole(node: Node, params: dict) -> int:
-    return int(node.value) if isinstance(node, Number) else int(params[node.name])
-
-
-def _windows(node: Call, params: dict) -> list[int]:
-    from rules.expr.functions import FUNCTIONS
-
-    kinds = FUNCTIONS[node.function].args
-    return [
-        _whole(arg, params)
-        for arg, kind in zip(node.args, kinds, strict=False)
-        if kind in ("window", "lag")
-    ]
-
-
-def _program_nodes(params: dict) -> set[Node]:
-    """The distinct nodes of an EXPR rule's entry and exit (what the evaluator computes once
-    each)."""
-    from rules.library.expr import program_of
-
-    program = program_of(params)
-    return {*walk(program.entry), *walk(program.exit)}
-
-
-def _expr_per_bar(params: dict) -> tuple[int, int]:
-    work = values = 0
-    for node in _program_nodes(params):
-        if isinstance(node, Number | Param):
-            continue
-        work += 1
-        if isinstance(node, Call) and node.function in SCANS:
-            work += SCANS[node.function] * _windows(node, params)[0]
-        is_indicator = isinstance(node, Call) and node.function not in _LOCAL
-        values += INDICATOR_VALUES if is_indicator else 1
-    return work, values
-
-
 def _per_bar(rule_type: str, params: dict) -> tuple[int, int]:
     """(work, values) per bar of one validated rule."""
     if rule_type == "EXPR":
-        return _expr_per_bar(params)
+        from rules.expr import cost
+
+        return cost.per_bar(params)
     if rule_type == "COMPOSITE":
         parts = [_per_bar(sub["rule_type"], sub["params"]) for sub in params["rules"]]
         return sum(w for w, _ in parts), sum(v for _, v in parts)
@@ -131,21 +72,6 @@ def signal_cost(rule_type: str, params: dict, bars: int) -> SignalCost:
     return SignalCost(bars=bars, work=bars * work, values=bars * values)
 
 
-def _reach(node: Node, params: dict, known: dict[Node, int | None]) -> int | None:
-    if node in known:
-        return known[node]
-    if isinstance(node, Number | Param | Column | Walked):
-        found: int | None = 0
-    elif isinstance(node, Unary | Binary) or (isinstance(node, Call) and node.function in _LOCAL):
-        inputs = [_reach(child, params, known) for child in node.children()]
-        extra = _LOCAL[node.function](_windows(node, params)) if isinstance(node, Call) else 0
-        found = None if None in inputs else max(inputs, default=0) + extra
-    else:
-        found = None
-    known[node] = found
-    return found
-
-
 def reach(rule_type: str, params: dict) -> int | None:
     """Bars before bar t that a validated rule's signal on bar t reads, when the signal is
     the same bit for bit from any history holding them; None when it depends on the whole
@@ -159,12 +85,9 @@ def reach(rule_type: str, params: dict) -> int | None:
     """
     if rule_type != "EXPR":
         return None
-    from rules.library.expr import program_of
+    from rules.expr import cost
 
-    program = program_of(params)
-    known: dict[Node, int | None] = {}
-    sides = [_reach(program.entry, params, known), _reach(program.exit, params, known)]
-    return None if None in sides else max(sides)  # type: ignore[type-var]
+    return cost.reach(params)
 
 
-__all__ = ["SCANS", "SignalCost", "reach", "signal_cost"]
+__all__ = ["SignalCost", "reach", "signal_cost"]

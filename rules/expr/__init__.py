@@ -18,9 +18,35 @@ Public surface::
     from rules.expr.evaluate import evaluate_batch
     from rules.expr.lookback import warmup
     from rules.expr.market import attach
+
+The three names load their modules on first use (as ``data``'s lazy names do): every
+process imports the rule library, and most runs never parse an expression, so a Job that
+runs a built-in rule does not pay for the parser, checker and tree.
 """
 
-from rules.expr.check import Program, compile_program
-from rules.expr.errors import ExprError
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rules.expr.check import Program, compile_program
+    from rules.expr.errors import ExprError
+
+_HOMES = {
+    "ExprError": "rules.expr.errors",
+    "Program": "rules.expr.check",
+    "compile_program": "rules.expr.check",
+}
+"""The module each public name lives in."""
 
 __all__ = ["ExprError", "Program", "compile_program"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value

@@ -18,12 +18,12 @@ import numpy as np
 
 from rules._validate import _kind
 from rules._validate import format_number as _fmt
-from rules.expr import ExprError, Program, compile_program
 from rules.expr.grammar import MAX_NUMBER, MAX_WINDOW
 from rules.spec import ParamSpec, RuleSpec, RuleValidationError, Warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
+    from rules.expr import Program
 
 DEFAULT_ENTRY = "crossover(sma(close, 10), sma(close, 20))"
 DEFAULT_EXIT = "crossunder(sma(close, 10), sma(close, 20))"
@@ -45,9 +45,18 @@ _USE_TEXT = {
 }
 
 
+def compiled(entry: str, exit_text: str) -> Program:
+    """The compiled program of an entry and an exit text (``rules.expr.compile_program``,
+    cached by text). The language's parser and checker load on first use, so a process that
+    runs only built-in rules never imports them (a Job's start-up is part of every run)."""
+    from rules.expr import compile_program
+
+    return compile_program(entry, exit_text)
+
+
 def program_of(params: dict) -> Program:
     """The compiled program of validated params (cached by text)."""
-    return compile_program(params["entry"], params["exit"])
+    return compiled(params["entry"], params["exit"])
 
 
 def _fail(field: str, text: str) -> RuleValidationError:
@@ -61,8 +70,10 @@ def _texts(params: dict, at: str) -> tuple[str, str, Program]:
         if side not in params:
             raise _fail(f"{at}{side}", f"is required (a condition such as {DEFAULT_ENTRY})")
         texts.append(text)
+    from rules.expr import ExprError
+
     try:
-        program = compile_program(*texts) if all(isinstance(t, str) for t in texts) else None
+        program = compiled(*texts) if all(isinstance(t, str) for t in texts) else None
     except ExprError as exc:
         field = f"{at}{exc.side}"
         raise RuleValidationError(field, f"{field} at {exc.where}: {exc.message}") from None
@@ -298,7 +309,7 @@ def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray,
     if len(groups) == 1:
         return evaluate_batch(program_of(params_list[0]), bars, params_list, cache)
     for texts, rows in groups.items():
-        program = compile_program(*texts)
+        program = compiled(*texts)
         entry_rows, exit_rows = evaluate_batch(program, bars, [params_list[r] for r in rows], cache)
         entries[rows], exits[rows] = entry_rows, exit_rows
     return entries, exits
@@ -314,13 +325,13 @@ def position_exits(
     groups: dict[tuple[str, str], list[int]] = {}
     for row, params in enumerate(params_list):
         groups.setdefault((params["entry"], params["exit"]), []).append(row)
-    if not any(compile_program(*texts).position_exit for texts in groups):
+    if not any(compiled(*texts).position_exit for texts in groups):
         return None
     from rules.expr.position import position_exits as exits_of
 
     out: list = [None] * len(params_list)
     for texts, rows in groups.items():
-        program = compile_program(*texts)
+        program = compiled(*texts)
         if program.position_exit:
             chosen = [params_list[r] for r in rows]
             held = exits_of(program, bars, chosen, cache, window, close=close)
