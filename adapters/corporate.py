@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from adapters.timestamps import iso_utc
 from engine import Bars, EngineResult
-from engine.corporate import KINDS
 
 APPLIED_FIELDS = ("date", "type", "value", "shares_before", "shares_after", "cash")
 """Keys of an ``events_applied`` record: the date of the bar it acted on (ISO-8601 UTC),
@@ -36,6 +35,8 @@ def events_applied(bars: Bars, result: EngineResult) -> list[dict] | None:
     applied = result.applied
     if applied is None or not len(applied):
         return None
+    from engine.corporate import KINDS
+
     dates = iso_utc(bars.timestamps[applied.bar])
     return [
         dict(

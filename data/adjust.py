@@ -23,10 +23,15 @@ them to the position: docs/execution.md, "Corporate actions on a position").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from data.events import DELISTING, DIVIDEND, SPLIT, Events, EventsError
-from engine import Bars, CorporateActions
+from engine import Bars
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import CorporateActions
 
 
 def _days(bars: Bars) -> np.ndarray:
@@ -157,6 +162,10 @@ def window_actions(bars: Bars, events: Events, start: int, stop: int) -> Corpora
     >>> window_actions(traded, split, 1, 3) is None
     True
     """
+    if not len(events):
+        return None
+    from engine.corporate import CorporateActions
+
     n = stop - start
     split, dividend = np.ones(n), np.zeros(n)
     delisting = None

@@ -16,14 +16,29 @@ metrics of a curve no single run produced (a walk-forward's stitched curve), ins
 copy.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from engine._stats import TRADING_DAYS, bar_returns, core_metrics
 from engine.backtest import run, run_batch, run_crossings
 from engine.bars import Bars
-from engine.corporate import CorporateActions
 from engine.param_specs import DIRECTIONS, SIZE_TYPES
 from engine.params import COST_FIELDS, SCALING_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
 from engine.result import CURVE_STATS, EXIT_REASONS, BatchResult, EngineResult, Trade, Trades
 from engine.version import ENGINE_VERSION
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import CorporateActions
+
+
+def __getattr__(name: str) -> Any:
+    """``CorporateActions`` (``engine.corporate``), imported on first use: a run whose bars
+    hold no split, dividend or delisting never loads the corporate-action code."""
+    if name == "CorporateActions":
+        from engine.corporate import CorporateActions
+
+        return CorporateActions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "COST_FIELDS",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,9 +19,11 @@ from engine._simulate import PositionExit, Sizer
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
-from engine.corporate import CorporateActions
 from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import CorporateActions
 
 BATCH_ROWS = 64
 """Runs whose paths and metrics are built together (64 × T floats stay in cache)."""

@@ -22,12 +22,13 @@ import numpy as np
 
 import data
 from config import process
-from engine import ENGINE_VERSION, TRADING_DAYS, Bars, CorporateActions, EngineResult
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
 from kinds.runs.references import attach_references
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine.corporate import CorporateActions
     from rules.spec import Panel
 
 SUCCEEDED = "SUCCEEDED"
