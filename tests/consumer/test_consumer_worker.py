@@ -168,6 +168,30 @@ def test_a_job_that_runs_a_queued_run_loads_no_sqlalchemy_pydantic_or_matplotlib
     assert not imported.exists(), imported.read_text()
 
 
+GC_PROBE = """
+import gc
+from consumer.__main__ import main
+code = main([])
+print(code, gc.isenabled(), gc.get_freeze_count() > 0)
+"""
+
+
+def test_the_garbage_collector_is_back_on_after_the_start_up_and_the_imports_are_frozen(
+    env, sessions, queue
+):
+    """The consumer pauses cyclic garbage collection while it imports, then freezes what the
+    imports made (no later collection walks it) and collects again: after a run, collection
+    is on and the start-up's objects are frozen; on an empty queue it is on again too."""
+    run_id = submit(sessions, queue)
+    probe = [sys.executable, "-c", GC_PROBE]
+    options = {"env": {**os.environ, **env}, "cwd": PROJECT_ROOT, "capture_output": True}
+    out = subprocess.run(probe, text=True, timeout=120, **options)
+    assert out.stdout.strip() == "0 True True", out.stdout + out.stderr
+    assert stored_run(sessions, run_id).status == RunStatus.SUCCEEDED, out.stderr
+    out = subprocess.run(probe, text=True, timeout=60, **options)
+    assert out.stdout.strip() == "0 True False", out.stdout + out.stderr
+
+
 def test_a_run_that_fails_as_a_backtest_is_failed_with_a_clear_message_and_exit_zero(
     env, sessions, queue, tmp_path
 ):
