@@ -52,8 +52,9 @@ def _per_bar(rule_type: str, params: dict) -> tuple[int, int]:
     """(work, values) per bar of one validated rule."""
     if rule_type == "EXPR":
         from rules.expr import cost
+        from rules.library.expr import program_of
 
-        return cost.per_bar(params)
+        return cost.per_bar(program_of(params), params)
     if rule_type == "COMPOSITE":
         parts = [_per_bar(sub["rule_type"], sub["params"]) for sub in params["rules"]]
         return sum(w for w, _ in parts), sum(v for _, v in parts)
@@ -86,8 +87,9 @@ def reach(rule_type: str, params: dict) -> int | None:
     if rule_type != "EXPR":
         return None
     from rules.expr import cost
+    from rules.library.expr import program_of
 
-    return cost.reach(params)
+    return cost.reach(program_of(params), params)
 
 
 __all__ = ["SignalCost", "reach", "signal_cost"]

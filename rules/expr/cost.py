@@ -2,14 +2,18 @@
 work and values of the distinct nodes the evaluator computes once each, and the exact reach
 of a program whose every node reads a bounded stretch of bars (docs/rules.md#what-a-rule-costs).
 
-Pure arithmetic on the validated params; ``rules.cost`` calls it for EXPR only, so a process
-that costs built-in rules never loads the language.
+Pure arithmetic on a compiled program and its validated params; ``rules.cost`` calls it for
+EXPR only, so a process that costs built-in rules never loads the language.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Unary, Walked, walk
-from rules.library.expr import program_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rules.expr.check import Program
 
 SCANS = {"stdev": 1, "zscore": 1, "highest": 1, "lowest": 1, "stoch_k": 2, "stoch_d": 2}
 """Functions that read their whole window on every bar: window multiplier of their work."""
@@ -51,17 +55,11 @@ def _windows(node: Call, params: dict) -> list[int]:
     ]
 
 
-def _program_nodes(params: dict) -> set[Node]:
-    """The distinct nodes of an EXPR rule's entry and exit (what the evaluator computes once
-    each)."""
-    program = program_of(params)
-    return {*walk(program.entry), *walk(program.exit)}
-
-
-def per_bar(params: dict) -> tuple[int, int]:
-    """(work, values) per bar of one validated EXPR rule."""
+def per_bar(program: Program, params: dict) -> tuple[int, int]:
+    """(work, values) per bar of one validated EXPR rule: its ``program``'s distinct nodes
+    (what the evaluator computes once each) at ``params``."""
     work = values = 0
-    for node in _program_nodes(params):
+    for node in {*walk(program.entry), *walk(program.exit)}:
         if isinstance(node, Number | Param):
             continue
         work += 1
@@ -87,10 +85,9 @@ def _reach(node: Node, params: dict, known: dict[Node, int | None]) -> int | Non
     return found
 
 
-def reach(params: dict) -> int | None:
+def reach(program: Program, params: dict) -> int | None:
     """Bars before bar t that a validated EXPR rule's signal on bar t reads (``rules.cost.
     reach``), None when a node depends on the whole history."""
-    program = program_of(params)
     known: dict[Node, int | None] = {}
     sides = [_reach(program.entry, params, known), _reach(program.exit, params, known)]
     return None if None in sides else max(sides)  # type: ignore[type-var]
