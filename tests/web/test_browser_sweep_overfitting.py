@@ -30,10 +30,24 @@ BODY = {
     "end_date": "2022-12-31",
 }
 
+HEATMAP_TOP = "document.getElementById('heatmap').getBoundingClientRect().top + window.scrollY"
+
+FIRST_PAINT = f"""document.addEventListener("DOMContentLoaded", () => setTimeout(() => {{
+  window.firstPaint = {{
+    heatmap: {HEATMAP_TOP},
+    verdict: document.getElementById("overfit-verdict").textContent,
+    rows: document.querySelectorAll("#overfit-table tbody tr").length,
+  }};
+}}));"""
+"""What the page shows once its scripts started, before any answer of the API: where the
+heatmap is, and the statistics card's pending line and rows."""
+
 
 def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, browser, tmp_path):
     """POST a sweep → its page → SUCCEEDED → the statistics card: the verdict starts with
-    the PBO the API answers, the table holds the DSR, the histogram canvas is drawn. The
+    the PBO the API answers, the table holds the DSR, the histogram canvas is drawn, and the
+    card held its place from the first paint (its rows pending), so the heatmap below it
+    did not move when the figures came. The
     same POST again is served from the result cache: its page shows the same verdict (from
     the copied block statistics) and links its source."""
     accepted = requests.post(f"{stack.base_url}/api/sweeps", json=BODY, timeout=30).json()
@@ -42,6 +56,7 @@ def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, b
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.add_init_script(FIRST_PAINT)
     page.goto(f"{stack.base_url}/sweeps/{accepted['sweep_id']}")
     expect(page.locator("body")).to_have_attribute("data-overfitting", "shown", timeout=180_000)
     stats = requests.get(f"{stack.base_url}{accepted['status_url']}/overfitting", timeout=30).json()
@@ -59,6 +74,10 @@ def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, b
         }"""
     )
     assert drawn > 500, "the logit histogram has no bars"
+    first = page.evaluate("window.firstPaint")
+    assert first["verdict"] == "Computed once every combination has run."
+    assert first["rows"] == page.locator("#overfit-table tbody tr").count() == 11
+    assert page.evaluate(HEATMAP_TOP) == first["heatmap"], "the statistics moved the heatmap"
     folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     shoot(page, folder / "sweep-overfitting.png")

@@ -305,7 +305,7 @@ const LuckCard = (() => {
     return [
       ["deflated Sharpe ratio (DSR)", BT.fmt(dsr.dsr, 3)],
       ["probabilistic Sharpe ratio (PSR, vs 0)", BT.fmt(dsr.psr, 3)],
-      ["trials · expected max Sharpe of luck", `${(dsr.n_trials || 0).toLocaleString("en-US")} · ${BT.fmt(dsr.expected_max_sharpe_annual, 2)}`],
+      ["trials · expected max Sharpe of luck", `${BT.fmt(dsr.n_trials, 0)} · ${BT.fmt(dsr.expected_max_sharpe_annual, 2)}`],
       ["trials' Sharpe variance (annualised)", BT.fmt(dsr.trials_variance_annual, 3)],
       ["best's skewness · kurtosis", `${BT.fmt(dsr.skewness, 2)} · ${BT.fmt(dsr.kurtosis, 2)}`],
     ];
@@ -314,7 +314,19 @@ const LuckCard = (() => {
   /* Show the card ``prefix`` with ``verdict`` over ``rows``. */
   function draw(prefix, verdict, rows) {
     document.getElementById(`${prefix}-card`).hidden = false;
+    say(prefix, verdict);
+    fill(prefix, rows);
+  }
+
+  /* Set the card's verdict only (the line it shows while its statistics are pending). */
+  function say(prefix, verdict) {
     document.getElementById(`${prefix}-verdict`).textContent = verdict || "";
+  }
+
+  /* Set the card's table only: a card pending from the first paint (the luck_card macro's
+     ``pending``) holds its rows with their values not yet known, so the figures arriving
+     later change no height. */
+  function fill(prefix, rows) {
     document.querySelector(`#${prefix}-table tbody`).replaceChildren(...rows.map(([label, value]) => {
       const tr = BT.el("tr", { "data-row": label });
       tr.append(BT.el("td", {}, label), BT.el("td", { class: "text-end font-monospace" }, value));
@@ -322,7 +334,7 @@ const LuckCard = (() => {
     }));
   }
 
-  return { dsrRows, draw };
+  return { dsrRows, draw, say, fill };
 })();
 
 (() => {
@@ -528,6 +540,8 @@ const LuckCard = (() => {
       if (finished && s.status === "SUCCEEDED" && s.overfitting_url && !state.overfit) {
         state.overfit = true;
         loadOverfitting(s.overfitting_url);
+      } else if (finished && s.status !== "SUCCEEDED") {
+        LuckCard.say("overfit", `No statistics: they need every combination, and this sweep ended ${s.status}.`);
       }
       if (s.progress.done !== state.done || finished !== state.finished) {
         state.done = s.progress.done;
@@ -748,25 +762,30 @@ const LuckCard = (() => {
       ctx.fillText(view.x.name, W / 2, H - 2);
     }
 
+    /* The statistics card's rows for the best ticker's figures (``{}``: none known yet,
+       every value a dash: the rows the card holds from the first paint). */
+    function overfitRows(ticker) {
+      const pbo = ticker.pbo || {}, st = ticker.stability || {};
+      return [
+        ["ticker", ticker.ticker || BT.MISSING],
+        ["PBO (probability of backtest overfitting)", BT.fmt(pbo.pbo, 3)],
+        ["CSCV splits", pbo.splits === undefined ? BT.MISSING : pbo.splits.toLocaleString("en-US") + ` of ${ticker.blocks} blocks`],
+        ["performance degradation (OOS on IS slope)", BT.fmt(pbo.degradation_slope, 3)],
+        ["probability of out-of-sample loss", BT.fmt(pbo.prob_oos_loss, 3)],
+        ...LuckCard.dsrRows(ticker.dsr || {}),
+        ["neighbours' median Sharpe / best's", `${BT.fmt(st.neighbour_median, 3)} / ${BT.fmt(st.best, 3)}`],
+      ];
+    }
+
     /* overfitting statistics: the verdict, their figures and the logit histogram */
     async function loadOverfitting(url) {
       const result = await BT.fetchJSON(url);
       if (!result.ok) return;
       const stats = result.body;
       const ticker = (stats.tickers || []).find((t) => t.best) || null;
-      const pbo = (ticker && ticker.pbo) || {}, st = (ticker && ticker.stability) || {};
-      const rows = !ticker ? [] : [
-        ["ticker", ticker.ticker],
-        ["PBO (probability of backtest overfitting)", BT.fmt(pbo.pbo, 3)],
-        ["CSCV splits", pbo.splits === undefined ? "–" : pbo.splits.toLocaleString("en-US") + ` of ${ticker.blocks} blocks`],
-        ["performance degradation (OOS on IS slope)", BT.fmt(pbo.degradation_slope, 3)],
-        ["probability of out-of-sample loss", BT.fmt(pbo.prob_oos_loss, 3)],
-        ...LuckCard.dsrRows(ticker.dsr || {}),
-        ["neighbours' median Sharpe / best's", `${BT.fmt(st.neighbour_median, 3)} / ${BT.fmt(st.best, 3)}`],
-      ];
-      LuckCard.draw("overfit", stats.verdict || stats.unavailable, rows);
+      LuckCard.draw("overfit", stats.verdict || stats.unavailable, overfitRows(ticker || {}));
       if (!ticker) return;
-      if (pbo.logit_histogram) drawLogits(pbo.logit_histogram);
+      if (ticker.pbo && ticker.pbo.logit_histogram) drawLogits(ticker.pbo.logit_histogram);
       document.body.dataset.overfitting = "shown";
     }
     function drawLogits(hist) {
@@ -789,6 +808,7 @@ const LuckCard = (() => {
       ctx.textAlign = "right"; ctx.fillText(String(hi), left - 4, top + 10); ctx.fillText("0", left - 4, H - bottom);
     }
 
+    LuckCard.fill("overfit", overfitRows({}));
     headers();
     BT.every(1000, async () => {
       if (state.stopped) return;  // finished: the last poll drew the final views
