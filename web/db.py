@@ -1,5 +1,6 @@
 """Database access for the web tier: one engine and sessionmaker per app, one session per
-request (kept on ``g``, closed at teardown), and the ``init-db`` command.
+request (kept on ``g``, closed at teardown), a session of its own for a streamed body (which
+runs after that teardown), and the ``init-db`` command.
 
 Schema changes are an explicit operator step (``python -m web init-db``,
 ``flask --app web init-db`` or ``alembic upgrade head``: the same Alembic migrations,
@@ -8,7 +9,9 @@ Schema changes are an explicit operator step (``python -m web init-db``,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import click
 from flask import Flask, current_app, g
@@ -17,6 +20,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import make_engine, make_sessionmaker
+
+T = TypeVar("T")
 
 EXTENSION = "web.db"
 """Key of this app's ``Database`` in ``app.extensions``."""
@@ -55,6 +60,19 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = get_database().sessionmaker()
     return g.db_session
+
+
+def streamed_with_session(stream: Callable[[Session], Iterator[T]]) -> Iterator[T]:
+    """``stream(session)`` on a session of its own, closed when the stream ends or the client
+    leaves it (the WSGI server closes the body). A streamed body runs after its view has
+    returned and the request's session was closed at teardown: read through that session it
+    would check a connection out again that nothing gives back. Wrap in Flask's
+    ``stream_with_context`` (the app's context is then pushed while the body runs)."""
+    session = get_database().sessionmaker()
+    try:
+        yield from stream(session)
+    finally:
+        session.close()
 
 
 def close_session(_error: BaseException | None = None) -> None:

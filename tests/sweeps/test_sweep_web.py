@@ -17,6 +17,7 @@ from store.db import make_engine, make_sessionmaker
 from tests.adapters.support import decimals
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
 from tests.web.support import CLOSED_REDIS, TICKER, write_data_dir
+from web.db import get_engine
 from work.queue import backtest_queue
 
 pytestmark = pytest.mark.redis
@@ -251,6 +252,23 @@ def test_results_are_sorted_paginated_and_exported(app, client, redis_url):
     assert line["x"]["values"] == ["ACME", "GLOBEX"] and line["y"] is None
     bad = client.get(f"/api/sweeps/{sweep_id}/heatmap?fix.fast=3")
     assert bad.status_code == 400 and bad.json["field"] == "fix.fast"
+
+
+def test_a_streamed_csv_gives_its_database_connection_back_when_it_ends(app, client, redis_url):
+    """The CSV is streamed after the view has returned and the request's session was closed:
+    the stream reads on a session of its own and closes it when it ends, whether read to the
+    end or left by the client after its first rows, so no download keeps a connection of the
+    pool checked out (which, download after download, would exhaust it)."""
+    sweep_id = client.post("/api/sweeps", json=BODY).json["sweep_id"]
+    _run_all_chunks(app, redis_url)
+    pool = get_engine(app).pool
+    whole = client.get(f"/api/sweeps/{sweep_id}/results.csv", buffered=True)
+    assert whole.status_code == 200 and whole.text.count("\n") == 19
+    assert pool.checkedout() == 0
+    left = client.get(f"/api/sweeps/{sweep_id}/results.csv")  # streamed, not read
+    next(left.response)
+    left.close()  # the client went away
+    assert pool.checkedout() == 0
 
 
 def test_the_pages_render_with_a_content_security_policy(client):

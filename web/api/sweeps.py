@@ -81,7 +81,7 @@ from store.models import Sweep
 from web.api.kind import check_base
 from web.auth import current_user
 from web.body import json_object
-from web.db import get_session, image_tag
+from web.db import get_session, image_tag, streamed_with_session
 from web.errors import DATABASE_ERRORS, ApiError, bad_request
 from web.ownership import ItemLookup, readable_keys, set_sharing, visible
 from web.query import count
@@ -458,7 +458,8 @@ def results(sweep_id: str) -> ResponseReturnValue:
 def results_csv(sweep_id: str) -> ResponseReturnValue:
     """Every stored combo as CSV: combo_no, ticker, the swept params, the metrics."""
     row = SWEEPS.one(sweep_id)
-    response = Response(stream_with_context(csv_chunks(get_session(), row)), mimetype="text/csv")
+    rows = streamed_with_session(lambda session: csv_chunks(session, row))
+    response = Response(stream_with_context(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.csv"'
     return response
 
