@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import click
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, stream_with_context
 from flask.cli import with_appcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,12 +62,13 @@ def get_session() -> Session:
     return g.db_session
 
 
+@stream_with_context
 def streamed_with_session(stream: Callable[[Session], Iterator[T]]) -> Iterator[T]:
-    """``stream(session)`` on a session of its own, closed when the stream ends or the client
+    """A response body: ``stream(session)`` on a session of its own, run in the request's
+    contexts (Flask's ``stream_with_context``) and closed when the stream ends or the client
     leaves it (the WSGI server closes the body). A streamed body runs after its view has
     returned and the request's session was closed at teardown: read through that session it
-    would check a connection out again that nothing gives back. Wrap in Flask's
-    ``stream_with_context`` (the app's context is then pushed while the body runs)."""
+    would check a connection out again that nothing gives back. Call it in a view."""
     session = get_database().sessionmaker()
     try:
         yield from stream(session)

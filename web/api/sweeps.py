@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection
 from functools import cache
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
 from config.process import combination_max_bars
@@ -459,7 +459,7 @@ def results_csv(sweep_id: str) -> ResponseReturnValue:
     """Every stored combo as CSV: combo_no, ticker, the swept params, the metrics."""
     row = SWEEPS.one(sweep_id)
     rows = streamed_with_session(lambda session: csv_chunks(session, row))
-    response = Response(stream_with_context(rows), mimetype="text/csv")
+    response = Response(rows, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.csv"'
     return response
 
