@@ -92,3 +92,31 @@ def test_a_finished_sweep_shows_its_verdict_figures_and_logit_histogram(stack, b
     )
     assert errors == []
     context.close()
+
+
+def test_statistics_the_server_cannot_answer_replace_the_pending_line(stack, browser):
+    """A finished sweep whose statistics answer 503 (the database unreachable): the card
+    says so with the server's message instead of keeping "Computed once every combination
+    has run." after every combination ran, and its rows keep their place."""
+    accepted = requests.post(f"{stack.base_url}/api/sweeps", json=BODY, timeout=30).json()
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.route(
+        "**/overfitting",
+        lambda route: route.fulfill(
+            status=503, content_type="application/json", body='{"error": "database unavailable"}'
+        ),
+    )
+    page.goto(f"{stack.base_url}/sweeps/{accepted['sweep_id']}")
+    expect(page.locator("body")).to_have_attribute(
+        "data-sweep-status", "SUCCEEDED", timeout=180_000
+    )
+    expect(page.locator("#overfit-verdict")).to_have_text(
+        "No statistics: database unavailable (HTTP 503). Reload the page to ask again."
+    )
+    expect(page.locator("#overfit-table tbody tr")).to_have_count(11)
+    assert page.locator("body").get_attribute("data-overfitting") is None
+    assert errors == []
+    context.close()

@@ -780,7 +780,11 @@ const LuckCard = (() => {
     /* overfitting statistics: the verdict, their figures and the logit histogram */
     async function loadOverfitting(url) {
       const result = await BT.fetchJSON(url);
-      if (!result.ok) return;
+      if (!result.ok) {  // the pending line would otherwise stay, after every combination ran
+        const why = (result.body && result.body.error) || "the server did not answer them";
+        LuckCard.say("overfit", `No statistics: ${why} (HTTP ${result.status}). Reload the page to ask again.`);
+        return;
+      }
       const stats = result.body;
       const ticker = (stats.tickers || []).find((t) => t.best) || null;
       LuckCard.draw("overfit", stats.verdict || stats.unavailable, overfitRows(ticker || {}));
