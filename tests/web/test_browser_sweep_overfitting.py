@@ -18,7 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.web.support_browser import shoot
+from tests.web.support_browser import recording_page, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -99,10 +99,11 @@ def test_statistics_the_server_cannot_answer_replace_the_pending_line(stack, bro
     says so with the server's message instead of keeping "Computed once every combination
     has run." after every combination ran, and its rows keep their place."""
     accepted = requests.post(f"{stack.base_url}/api/sweeps", json=BODY, timeout=30).json()
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, reduced_motion="reduce")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page = recording_page(
+        browser,
+        {"width": 1280, "height": 1000},
+        expected="Failed to load resource: the server responded with a status of 503",
+    )
     page.route(
         "**/overfitting",
         lambda route: route.fulfill(
@@ -118,5 +119,5 @@ def test_statistics_the_server_cannot_answer_replace_the_pending_line(stack, bro
     )
     expect(page.locator("#overfit-table tbody tr")).to_have_count(11)
     assert page.locator("body").get_attribute("data-overfitting") is None
-    assert errors == []
-    context.close()
+    page.context.close()
+    assert page.errors == []
