@@ -16,7 +16,8 @@ convention:
 ``split_adjusted`` applies the splits, ``total_return_adjusted`` the splits and dividends
 (its close is Yahoo's ``Adj Close`` for a file of traded closes); ``adjusted`` picks one by
 a run request's ``price_adjustment`` name (``ADJUSTMENTS``) and returns the factors with it.
-``check_events`` refuses events no adjustment can use, naming the events file's line.
+``check_events`` refuses events no adjustment can use, naming the events file's line: among
+them splits whose product over consecutive splits passes ``MAX_SPLIT_PRODUCT``.
 ``window_actions`` gives the engine the events acting on a run's window (the engine applies
 them to the position: docs/execution.md, "Corporate actions on a position").
 """
@@ -32,6 +33,13 @@ from engine import Bars
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.corporate import CorporateActions
+
+
+MAX_SPLIT_PRODUCT = 1_000_000.0
+"""The largest product of a file's consecutive split ratios, either way (1,000,000:1 ..
+1:1,000,000): every price factor of a file, and every change of a position's shares over a
+window, stays within it. A century of a real share's splits multiplies to a few thousand;
+repeated reverse splits of a penny stock to 1:100,000 at the very most."""
 
 
 def _days(bars: Bars) -> np.ndarray:
@@ -120,12 +128,38 @@ def adjusted(bars: Bars, events: Events, adjustment: str) -> tuple[Bars, np.ndar
     return _scaled(bars, factor, 1.0 / splits), factor
 
 
+def _check_split_product(events: Events) -> None:
+    """Refuse splits whose ratios, over any run of consecutive splits, multiply beyond
+    ``MAX_SPLIT_PRODUCT`` either way, naming the line of the split that passes it.
+
+    :raise EventsError: naming the events file, that split's line and the run's first line.
+    """
+    splits = events.of_type(SPLIT)
+    product = 1.0
+    low, high = (1.0, 0), (1.0, 0)  # the smallest and largest product before a split, at
+    for k, split in enumerate(splits):  # the index of the split after it
+        product *= split.value
+        for (_, first), beyond in ((low, product / low[0]), (high, product / high[0])):
+            if not 1 / MAX_SPLIT_PRODUCT <= beyond <= MAX_SPLIT_PRODUCT:
+                raise EventsError(
+                    events.file,
+                    split.line,
+                    f"the splits of lines {splits[first].line} to {split.line} multiply to "
+                    f"{beyond:g}, beyond what a real share has: consecutive splits multiply "
+                    f"to between 1:{MAX_SPLIT_PRODUCT:,.0f} and {MAX_SPLIT_PRODUCT:,.0f}:1",
+                )
+        low = min(low, (product, k + 1))
+        high = max(high, (product, k + 1))
+
+
 def check_events(bars: Bars, events: Events) -> None:
     """Refuse events that do not fit ``bars``: a split or dividend dated after the last bar,
-    a dividend of at least the close before its ex-bar, bars after a delisting.
+    a dividend of at least the close before its ex-bar, bars after a delisting, and splits
+    multiplying beyond ``MAX_SPLIT_PRODUCT``.
 
     :raise EventsError: naming the events file and the event's line.
     """
+    _check_split_product(events)
     n = len(bars)
     last = _days(bars)[-1] if n else None
     for event, at in zip(events, ex_bars(bars, events), strict=True):
@@ -183,6 +217,7 @@ def window_actions(bars: Bars, events: Events, start: int, stop: int) -> Corpora
 
 __all__ = [
     "ADJUSTMENTS",
+    "MAX_SPLIT_PRODUCT",
     "RAW",
     "SPLIT_ADJUSTED",
     "TOTAL_RETURN",

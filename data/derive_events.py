@@ -42,6 +42,17 @@ def noise_bound(close: np.ndarray, adjusted: np.ndarray) -> np.ndarray:
     return 2.0 * (inverse[1:] + inverse[:-1]) + 1e-12
 
 
+def first_difference(close: np.ndarray, adjusted: np.ndarray) -> int | None:
+    """The index of the first bar whose ``adjusted`` (``Adj Close``) differs from its
+    ``close`` by more than the rounding of the two cells (a non-number differs); None when
+    none does: the file's ``Adj Close`` holds no event."""
+    positive = np.where(adjusted > 0, adjusted, 1.0)
+    tolerance = 2.0 * (CELL_ROUNDING / close + CELL_ROUNDING / positive) + 1e-12
+    same = (adjusted > 0) & (np.abs(positive / close - 1.0) <= tolerance)
+    differs = np.flatnonzero(~same)
+    return int(differs[0]) if len(differs) else None
+
+
 def _split_of(m: float, noise: float) -> float | None:
     """The common split ratio ``r`` whose ``m * r`` lies in ``(1 - MAX_DIVIDEND_YIELD, 1]``
     (1 within ``noise``) nearest 1 (None when none does)."""
@@ -99,4 +110,10 @@ def events_from_adjusted(
     return Events(tuple(events), file)
 
 
-__all__ = ["CELL_ROUNDING", "MAX_DIVIDEND_YIELD", "events_from_adjusted", "noise_bound"]
+__all__ = [
+    "CELL_ROUNDING",
+    "MAX_DIVIDEND_YIELD",
+    "events_from_adjusted",
+    "first_difference",
+    "noise_bound",
+]

@@ -12,8 +12,9 @@ events file per ticker (``<TICKER>.events.csv`` in the catalog's folder, named b
     2023-05-01,delisting,12.5
 
 * ``split``: ``value`` is the ratio of new shares to old ones (``4`` for 4:1, ``0.1`` for a
-  1:10 reverse split); ``value,value2`` gives it as two whole counts (``3,2`` for 3:2). The
-  date is the ex-date: the first bar traded at the new price.
+  1:10 reverse split); ``value,value2`` gives it as two whole counts (``3,2`` for 3:2),
+  within ``MAX_SPLIT_RATIO`` either way. The date is the ex-date: the first bar traded at
+  the new price.
 * ``dividend``: ``value`` is the cash paid per share, in the file's price units (as traded,
   not adjusted), on its ex-date.
 * ``delisting``: the date the ticker stopped trading; ``value`` (optional) is the cash paid
@@ -47,6 +48,11 @@ HEADER = ("date", "type", "value", "value2")
 
 EVENTS_SUFFIX = ".events.csv"
 """An imported events file's name: ``<TICKER>.events.csv`` beside ``<TICKER>.csv``."""
+
+MAX_SPLIT_RATIO = 10_000.0
+"""The largest split ratio, either way (10,000:1 .. 1:10,000). Real splits stay well inside:
+forward splits rarely pass 100:1, reverse splits of penny stocks reach 1:1,000 and, very
+rarely, a few times that. A ratio beyond is a typo or a unit error, not a share."""
 
 
 class EventsError(SideFileError):
@@ -131,6 +137,12 @@ def _event(cells: list[str], fail: Callable[[str], None]) -> Event:
             ratio /= old
         if ratio <= 0 or ratio == 1:
             fail(f"split ratio {ratio:g} must be greater than 0 and not 1")
+        if not 1 / MAX_SPLIT_RATIO <= ratio <= MAX_SPLIT_RATIO:
+            fail(
+                f"split ratio {ratio:g} is beyond what a real split is: a ratio lies between "
+                f"1:{MAX_SPLIT_RATIO:,.0f} ({1 / MAX_SPLIT_RATIO:g}) and "
+                f"{MAX_SPLIT_RATIO:,.0f}:1 ({MAX_SPLIT_RATIO:g})"
+            )
         return Event(day, SPLIT, ratio)
     if kind == DIVIDEND:
         if len(values) != 1:
@@ -224,6 +236,7 @@ __all__ = [
     "EVENTS_SUFFIX",
     "EVENT_TYPES",
     "HEADER",
+    "MAX_SPLIT_RATIO",
     "NO_EVENTS",
     "SPLIT",
     "Event",

@@ -1,6 +1,6 @@
 """``python -m data.import_csv FILE --ticker XYZ [--name "..."] [--data-dir DIR]
 [--timeframe 1d|1h|5m] [--market equity|fx|crypto] [--bars-per-year N] [--sort]
-[--events EVENTS.csv | --events-from-adjusted] [--strict]``.
+[--events EVENTS.csv | --events-from-adjusted] [--splits-without-jump] [--strict]``.
 
 A file separated by ``;`` (decimal commas allowed), tabs or ``|`` is read as such; ``--sort``
 takes a newest-first file (rows put in ascending date order). Either way the file is stored
@@ -18,9 +18,13 @@ check, an invalid ticker, a ticker of the shipped data or an unreadable file.
 ``--events EVENTS.csv`` stores the ticker's corporate actions beside the bars (format:
 ``data.events``; a bad line exits 2 naming the events file and line); ``--events-from-adjusted``
 derives splits and dividends from the file's ``Close`` and ``Adj Close`` instead (best
-effort: ``data.derive_events``). A one-bar jump like a split (``data.split_gaps``) that no
-split event explains prints a ``warning:`` line naming its date and likely ratio;
-``--strict`` makes it an error (exit 2, nothing stored).
+effort: ``data.derive_events``); a file with an ``Adj Close`` that differs from its
+``Close``, imported with neither, prints a ``warning:`` line naming ``--events-from-adjusted``.
+A split event whose bars show no jump at it (bars already split-adjusted) exits 2 naming the
+events file and line; ``--splits-without-jump`` imports it with a ``warning:`` line. A
+one-bar jump like a split (``data.split_gaps``) that no split event explains prints a
+``warning:`` line naming its date and likely ratio; ``--strict`` makes it an error (exit 2,
+nothing stored).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ def import_file(
     events: str | Path | None = None,
     events_from_adjusted: bool = False,
     strict: bool = False,
+    splits_without_jump: bool = False,
 ) -> Registered:
     """Register the CSV file ``source`` under ``ticker`` with the events file ``events``, if
     any (see ``register.register_csv``)."""
@@ -67,6 +72,7 @@ def import_file(
         events_name=str(events),
         events_from_adjusted_close=events_from_adjusted,
         strict=strict,
+        splits_without_jump=splits_without_jump,
     )
 
 
@@ -121,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="derive split and dividend events from the file's Close and Adj Close (best effort)",
     )
     parser.add_argument(
+        "--splits-without-jump",
+        action="store_true",
+        help="import split events even where the bars show no jump at them (bars as traded)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="refuse the file if a one-bar jump looks like a split no event explains",
@@ -144,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             events=args.events,
             events_from_adjusted=args.events_from_adjusted,
             strict=args.strict,
+            splits_without_jump=args.splits_without_jump,
         ),
         done="imported",
         bad_data=str(args.file),

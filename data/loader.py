@@ -216,7 +216,10 @@ def parse_adjusted_close(raw: bytes | str) -> tuple[np.ndarray, list[int]] | Non
 
     :raise DataQualityError: naming the line of a cell that is not a number.
     """
-    header, cells, lines = _table(_decode(raw))
+    text = _decode(raw)
+    if "adj" not in text.lstrip().partition("\n")[0].lower():
+        return None  # no Adj Close in the header: the rows need no second reading
+    header, cells, lines = _table(text)
     index = _columns(header)
     if "Adj Close" not in index:
         return None

@@ -13,10 +13,14 @@ registrations running at the same moment may lose one catalog update (last write
 **Events.** The ticker's corporate actions (``data.events``) come as an events file's bytes
 (stored unchanged as ``<TICKER>.events.csv``) or are derived from the file's ``Adj Close``
 (``data.derive_events``, stored in the events format); either way they are checked against
-the bars (``data.adjust.check_events``) and named by the entry's ``events`` field. A
-registration without events stores none (and removes the entry's old events file). Then the
-bars are searched for split-like gaps no split event explains (``data.split_gaps``): each
-is a warning of the result, or with ``strict`` an error and nothing is stored.
+the bars (``data.adjust.check_events``) and named by the entry's ``events`` field. A split
+event whose bars show no jump at it (``data.split_gaps.find_unmoved_splits``: bars already
+split-adjusted) is refused naming its line, or with ``splits_without_jump`` a warning. A
+registration without events stores none (and removes the entry's old events file); when
+the file's ``Adj Close`` differs from its ``Close`` it warns that the adjustments there are
+not imported, naming ``--events-from-adjusted``. Then the bars are searched for split-like
+gaps no split event explains (``data.split_gaps``): each is a warning of the result, or
+with ``strict`` an error and nothing is stored.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from data.catalog import (
     validate_ticker,
 )
 from data.csv_layout import delimiter_of, to_canonical
-from data.derive_events import events_from_adjusted
+from data.derive_events import events_from_adjusted, first_difference
 from data.errors import CatalogError, DataQualityError, UnknownTickerError
 from data.events import (
     DELISTING,
@@ -53,7 +57,7 @@ from data.events import (
 )
 from data.files import atomic_write, bytes_sha256
 from data.loader import parse_adjusted_close, parse_series
-from data.split_gaps import find_split_gaps
+from data.split_gaps import find_split_gaps, find_unmoved_splits
 from data.timeframe import DAILY, bars_per_day, bars_per_year, infer_market
 from engine import Bars
 
@@ -62,8 +66,9 @@ from engine import Bars
 class Registered:
     """What a registration stored: the catalog entry, the file, the ticker's ``data_hash``,
     the bars, ``note`` (what the import changed of the file's layout; empty: stored
-    unchanged), the events stored beside the bars and the ``warnings`` (one line each: the
-    split-like gaps no event explains)."""
+    unchanged), the events stored beside the bars and the ``warnings`` (one line each: split
+    events accepted without a jump, an ``Adj Close`` left unused, the split-like gaps no
+    event explains)."""
 
     info: TickerInfo
     path: Path
@@ -89,6 +94,7 @@ def register_csv(
     events_name: str = "events file",
     events_from_adjusted_close: bool = False,
     strict: bool = False,
+    splits_without_jump: bool = False,
 ) -> Registered:
     """Check ``raw`` (CSV bytes, brought into the loader's layout first: ``sort`` puts its
     rows in ascending date order, ``data.csv_layout.to_canonical``) with the loader, write
@@ -104,12 +110,14 @@ def register_csv(
 
     ``events`` (an events file's bytes, ``events_name`` its name for errors) or
     ``events_from_adjusted_close`` (derive them from the ``Adj Close`` column) give the
-    ticker's events (the module docstring); ``strict`` makes a split-like gap an error.
+    ticker's events (the module docstring); ``strict`` makes a split-like gap an error;
+    ``splits_without_jump`` makes a split event without a jump in the bars a warning.
 
     :raise UnknownTickerError: ``ticker`` does not match ``TICKER_PATTERN``.
     :raise DataQualityError: the file fails a loader check (``row`` names the line), or its
         spacing is not the ``timeframe`` asked for, or (``strict``) it has a split-like gap;
-        ``EventsError`` when the events fail a check, naming the events file and line.
+        ``EventsError`` when the events fail a check, naming the events file and line (a
+        split event without a jump in the bars too, unless ``splits_without_jump``).
     :raise CatalogError: ``ticker`` is a ticker of the shipped data (into the user catalog).
     """
     validate_ticker(ticker)
@@ -131,6 +139,7 @@ def register_csv(
         )
     if events is not None and events_from_adjusted_close:
         raise ValueError("give events or derive them from Adj Close, not both")
+    warnings: list[str] = []
     if events is not None:
         found = parse_events(events, events_name)
     elif events_from_adjusted_close:
@@ -138,7 +147,18 @@ def register_csv(
         events = format_events(found).encode() if len(found) else None
     else:
         found = NO_EVENTS
+        warnings += _unused_adjusted_close(raw, bars)
     check_events(bars, found)
+    for unmoved in find_unmoved_splits(bars, found):
+        line, message = unmoved.event.line, unmoved.message()
+        if not splits_without_jump:
+            raise EventsError(
+                found.file,
+                line,
+                f"{message}: leave the split out of the events, or give --splits-without-jump "
+                "if the bars are as traded",
+            )
+        warnings.append(f"{found.file} line {line}: {message}; imported (--splits-without-jump)")
     gaps = find_split_gaps(bars, found)
     if strict and gaps:
         raise DataQualityError(gaps[0].index + 2, f"{gaps[0].message()} (--strict)")
@@ -177,7 +197,7 @@ def register_csv(
         bars=bars,
         note=rewritten,
         events=found,
-        warnings=tuple(gap.message() for gap in gaps),
+        warnings=(*warnings, *(gap.message() for gap in gaps)),
     )
 
 
@@ -192,6 +212,24 @@ def _derived(raw: bytes, bars: Bars) -> Events:
         raise DataQualityError(1, "no Adj Close column to derive events from")
     column, lines = adjusted
     return events_from_adjusted(bars, column, lines, "the events derived from Adj Close")
+
+
+def _unused_adjusted_close(raw: bytes, bars: Bars) -> list[str]:
+    """The warning (a list of one line, or none) for a file imported without events whose
+    ``Adj Close`` differs from its ``Close``: the adjustments it holds are not imported."""
+    adjusted = parse_adjusted_close(raw)
+    if adjusted is None:
+        return []
+    column, lines = adjusted
+    at = first_difference(bars.close, column)
+    if at is None:
+        return []
+    return [
+        f"line {lines[at]}: the Adj Close ({column[at]:g}) differs from the Close "
+        f"({bars.close[at]:g}): the dividends (and splits) it adjusts for are not imported, "
+        "and runs see the Close as traded only; give --events-from-adjusted to import them "
+        "as events (or give them with --events)"
+    ]
 
 
 def describe_events(events: Events) -> str:
@@ -239,8 +277,8 @@ def command_exit(
     refused: tuple[type[Exception], ...] = (),
 ) -> int:
     """The exit status of a registering command (``data.import_csv``, ``data.download``):
-    0 after printing ``<done> <summary>`` (and on stderr a ``warning: <gap>`` line per
-    split-like gap); 2 after printing on stderr ``error: <bad_data> <message>`` for data
+    0 after printing ``<done> <summary>`` (and on stderr a ``warning: <line>`` line per
+    warning of the result); 2 after printing on stderr ``error: <bad_data> <message>`` for data
     that fail the loader's checks, or ``error: <message>`` for an events file that fails
     its checks (the message names it), an invalid ticker, a catalog problem, an unreadable
     file or one of ``refused``."""

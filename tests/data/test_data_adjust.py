@@ -3,6 +3,7 @@ checks of events against bars."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -76,6 +77,35 @@ def test_events_before_the_first_bar_change_nothing() -> None:
 def test_events_that_do_not_fit_the_bars_name_their_line(event: Event, message: str) -> None:
     with pytest.raises(EventsError, match=rf"^e\.csv line 7: {message}"):
         check_events(BARS, Events((event,), "e.csv"))
+
+
+def splits(*ratios: float) -> Events:
+    """Splits of ``ratios`` on bars 1, 2, ... of ``BARS``, on lines 2, 3, ... of e.csv."""
+    return Events(tuple(Event(on(k + 1), SPLIT, r, k + 2) for k, r in enumerate(ratios)), "e.csv")
+
+
+@pytest.mark.parametrize(
+    ("ratios", "message"),
+    [
+        ((1000.0, 1000.0, 10.0), "line 4: the splits of lines 2 to 4 multiply to 1e+07"),
+        ((1e-3, 1e-3, 0.5), "line 4: the splits of lines 2 to 4 multiply to 5e-07"),
+        ((100.0, 1e-4, 1e-2, 0.1), "line 5: the splits of lines 3 to 5 multiply to 1e-07"),
+        ((1e-4, 1e4, 1e3), "line 4: the splits of lines 3 to 4 multiply to 1e+07"),
+    ],
+)
+def test_splits_multiplying_beyond_a_million_either_way_name_the_line_passing_it(
+    ratios: tuple[float, ...], message: str
+) -> None:
+    """Any run of consecutive splits is bounded, not only the whole file's product (1e-5
+    and 1,000 in the last two cases)."""
+    with pytest.raises(EventsError, match="^" + re.escape(f"e.csv {message}, beyond what a")):
+        check_events(BARS, splits(*ratios))
+
+
+def test_splits_multiplying_to_a_million_either_way_fit() -> None:
+    check_events(BARS, splits(1000.0, 1000.0))
+    check_events(BARS, splits(1e-3, 1e-3, 2.0, 0.5))
+    check_events(BARS, splits(1e4, 1e-2, 1e-4, 1e2))
 
 
 def test_a_delisting_on_or_after_the_last_bar_fits() -> None:

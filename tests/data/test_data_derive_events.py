@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from data.adjust import total_return_adjusted
-from data.derive_events import events_from_adjusted
+from data.derive_events import events_from_adjusted, first_difference
 from data.errors import DataQualityError
 from data.events import DIVIDEND, SPLIT, Event, Events
 from data.loader import parse_adjusted_close, parse_series
@@ -73,3 +73,13 @@ def test_events_are_dated_at_their_ex_bar() -> None:
     bars = daily_bars([100.0, 50.0, 51.0])
     derived = events_from_adjusted(bars, np.array([50.0, 50.0, 51.0]))
     assert list(derived) == [Event(date(1970, 1, 2), SPLIT, 2.0)]
+
+
+def test_the_first_difference_of_adj_close_from_close_is_past_the_cells_rounding() -> None:
+    """Six-decimal rounding is no difference; a dividend's factor, or a cell that is no
+    positive number, is."""
+    close = np.array([12.3456785, 20.0, 30.0, 40.0])
+    assert first_difference(close, np.round(close, 6)) is None
+    assert first_difference(close, np.array([12.345678, 19.999, 30.0, 40.0])) == 1
+    assert first_difference(close, np.array([12.345678, 20.0, 0.0, 40.0])) == 2
+    assert first_difference(close, np.array([12.345678, 20.0, 30.0, np.nan])) == 3

@@ -62,6 +62,10 @@ def test_a_delisting_without_cash_and_a_three_column_header() -> None:
         ("date,type,value\n2020-01-02,split,1\n", 2, "split ratio 1 must be greater than 0"),
         ("date,type,value\n2020-01-02,split,-2\n", 2, "must be greater than 0 and not 1"),
         ("date,type,value\n2020-01-02,split,3,0\n", 2, "split value2 '0' must be greater"),
+        ("date,type,value\n2020-01-02,split,1e300\n", 2, "split ratio 1e+300 is beyond"),
+        ("date,type,value\n2020-01-02,split,1e-300\n", 2, "split ratio 1e-300 is beyond"),
+        ("date,type,value\n2020-01-02,split,1,100000\n", 2, "split ratio 1e-05 is beyond"),
+        ("date,type,value\n2020-01-02,split,10001\n", 2, "between 1:10,000 (0.0001) and"),
         ("date,type,value\n2020-01-02,dividend,x\n", 2, "dividend 'x' is not a number"),
         ("date,type,value\n2020-01-02,dividend,0\n", 2, "dividend '0' must be greater than 0"),
         ("date,type,value\n2020-01-02,dividend,nan\n", 2, "is not a finite number"),
@@ -88,6 +92,14 @@ def test_every_error_names_the_file_and_line(text: str, line: int, message: str)
     assert (caught.value.file, caught.value.row) == ("ACME.events.csv", line)
     assert str(caught.value).startswith(f"ACME.events.csv line {line}: ")
     assert message in str(caught.value)
+
+
+def test_a_split_of_ten_thousand_either_way_is_read() -> None:
+    """The bound on one split's ratio includes 10,000:1 and 1:10,000."""
+    events = parse_events(
+        "date,type,value\n2020-01-02,split,10000\n2020-02-03,split,1,10000\n", "e"
+    )
+    assert [e.value for e in events] == [10_000.0, 1e-4]
 
 
 def test_a_non_utf8_file_names_the_line_of_the_bad_byte() -> None:

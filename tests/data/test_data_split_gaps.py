@@ -16,9 +16,9 @@ from data.dataset import load_events
 from data.demo_universe import PAYER
 from data.events import NO_EVENTS, SPLIT, Event, Events
 from data.loader import load_bars
-from data.split_gaps import COMMON_RATIOS, find_split_gaps
+from data.split_gaps import COMMON_RATIOS, find_split_gaps, find_unmoved_splits
 from engine import Bars
-from tests.bars import GOOG_CSV
+from tests.bars import GOOG_CSV, daily_bars
 
 
 def planted(bars: Bars, at: int, ratio: float) -> Bars:
@@ -74,3 +74,36 @@ def test_a_crash_of_twenty_percent_is_not_a_split() -> None:
         np.ones(4),
     )
     assert find_split_gaps(bars, NO_EVENTS) == []
+
+
+def test_a_split_event_on_bars_already_adjusted_for_it_is_found() -> None:
+    """GOOG's file holds no split on 2008-08-08: a 2:1 split event there shows no jump."""
+    goog = load_bars(GOOG_CSV)
+    event = Event(date(2008, 8, 8), SPLIT, 2.0, 3)
+    (found,) = find_unmoved_splits(goog, Events((event,), "e.csv"))
+    assert (found.event, found.index) == (event, 1000)
+    assert found.message().startswith("the 2:1 split on 2008-08-08 shows no jump in the bars:")
+
+
+@pytest.mark.parametrize("ratio", COMMON_RATIOS, ids=str)
+def test_a_split_event_on_its_jump_is_not_found(ratio: Fraction) -> None:
+    goog = planted(load_bars(GOOG_CSV), 1000, float(ratio))
+    events = Events((Event(date(2008, 8, 8), SPLIT, float(ratio)),))
+    assert find_unmoved_splits(goog, events) == []
+
+
+def test_a_split_is_told_by_the_nearer_of_one_and_its_ratio() -> None:
+    """Across a 2:1 split the ex-bar may rise up to 41 % (the geometric middle of 1 and 2)
+    and still show the split, across a 1:2 one fall up to 29 %; open and close must both
+    look unsplit to be found, and a split nearer 1 than 3:2 is not checked."""
+
+    def found(ratio: float, open_: float, close: float) -> int:
+        bars = daily_bars([100.0, close], open_=[100.0, open_])
+        return len(find_unmoved_splits(bars, Events((Event(date(1970, 1, 2), SPLIT, ratio),))))
+
+    assert found(2.0, 70.0, 70.0) == 0
+    assert found(2.0, 100.0, 70.0) == found(2.0, 70.0, 100.0) == 0
+    assert found(2.0, 100.0, 72.0) == found(2.0, 72.0, 100.0) == 1
+    assert found(0.5, 145.0, 145.0) == 0
+    assert found(0.5, 138.0, 138.0) == 1
+    assert found(1.25, 100.0, 100.0) == 0
