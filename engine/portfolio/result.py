@@ -9,6 +9,10 @@ import numpy as np
 
 from engine.portfolio.corporate import ActionTable
 
+MAX_LEVERAGE = 16.0
+"""The highest ``PortfolioConfig.max_leverage``: holdings worth 16 times the portfolio
+value (a gross exposure of 4 levered 4 times)."""
+
 
 @dataclass(frozen=True)
 class PortfolioConfig:
@@ -52,8 +56,8 @@ class PortfolioConfig:
             raise ValueError("drift_threshold: must be > 0 and <= 1 (or None)")
         if not (math.isfinite(self.min_trade) and 0 <= self.min_trade < 1):
             raise ValueError("min_trade: must be >= 0 and < 1")
-        if not (math.isfinite(self.max_leverage) and 1 <= self.max_leverage <= 10):
-            raise ValueError("max_leverage: must be >= 1 and <= 10")
+        if not (math.isfinite(self.max_leverage) and 1 <= self.max_leverage <= MAX_LEVERAGE):
+            raise ValueError(f"max_leverage: must be >= 1 and <= {MAX_LEVERAGE:g}")
         if not (math.isfinite(self.cash_rate) and -0.5 < self.cash_rate <= 1):
             raise ValueError("cash_rate: must be > -0.5 and <= 1")
         if not (math.isfinite(self.borrow_rate) and 0 <= self.borrow_rate <= 1):

@@ -160,6 +160,15 @@ def _leverage(request: dict) -> float:
     return float(allocation.get("max_leverage") or 1.0)
 
 
+def _book_leverage(request: dict) -> float:
+    """The most the book may hold per unit of value (``PortfolioConfig.max_leverage``): a
+    long-short book's ``gross_exposure`` times ``_leverage``, and never below 1 — the cap
+    says how far buys may borrow, and a book below 1 (a gross exposure under 1) holds the
+    rest in cash, borrowing nothing."""
+    gross = request["allocation"].get("gross_exposure") or 1.0
+    return max(1.0, _leverage(request) * gross)
+
+
 def _sector_codes(universe: Universe) -> np.ndarray:
     """(N,) a code per distinct catalog sector, ``NO_SECTOR`` where unknown."""
     names = universe.sectors or (None,) * len(universe.tickers)
@@ -213,7 +222,7 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         slippage_bps=request["slippage_bps"],
         drift_threshold=rebalance["drift_threshold"],
         min_trade=rebalance.get("min_trade") or 0.0,
-        max_leverage=_leverage(request) * (allocation.get("gross_exposure") or 1.0),
+        max_leverage=_book_leverage(request),
         cash_rate=request.get("cash_rate") or 0.0,
         allow_short=allocation.get("short_n") is not None,
         borrow_rate=request.get("borrow_rate") or 0.0,

@@ -1,6 +1,8 @@
 """A portfolio's universe: every ticker's file loaded through the catalog, checked against the
-request (known ticker, daily bars, a bar in the window), aligned on the union of their
-calendars, and hashed together.
+request (known ticker, daily bars), aligned on the union of the calendars of those with a bar
+in the window, and hashed together. A ticker without a bar in the window (listed after it,
+delisted before it: a point-in-time universe's names over a part of its history) is left out
+of the universe, as if not requested; its file is hashed all the same.
 
 ``load_universe`` is the only I/O of a portfolio Job (and of the web's submission check, which
 reads the catalog and counts the files' lines: ``check_universe``). ``Universe.data_hash`` is
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -102,15 +104,20 @@ class Universe:
 def _load(
     ticker: str, at: int, start: date, end: date, data_dir: Path | None, catalog: data.Catalog
 ) -> data.History:
+    """``ticker``'s history with its window ``start``..``end``, an empty one (``start ==
+    stop``, the bars before the window's end kept) when no bar of its file falls there."""
     field = f"tickers[{at}]"
     try:
-        history = data.load_history(ticker, start, end, data_dir, catalog)
+        try:
+            history = data.load_history(ticker, start, end, data_dir, catalog)
+        except data.EmptyRangeError:
+            history = data.load_file(ticker, data_dir, catalog)
+            first = data.bar_window(history.bars, start, end)[0]
+            history = replace(history, start=first, stop=first)
     except data.UnknownTickerError as exc:
         raise RequestError(field, str(exc)) from None
     except data.DataQualityError as exc:
         raise RequestError(field, f"data file for {ticker} is invalid: {exc}") from None
-    except data.EmptyRangeError:
-        raise RequestError(field, f"{ticker} has no bar from {start} to {end}") from None
     if history.timeframe != "1d":
         raise RequestError(field, f"{ticker} has {history.timeframe} bars; portfolios take 1d")
     return history
@@ -152,23 +159,30 @@ def _membership(index: str, data_dir: Path | None, catalog: data.Catalog) -> tup
 
 
 def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
-    """Load and align the request's universe (module docstring).
+    """Load and align the request's universe (module docstring): its tickers are those of
+    the request with a bar in the window, in the request's order.
 
-    :raise RequestError: naming ``tickers[i]`` (unknown, invalid file, not daily, no bar in
-        the window) or ``membership`` (``_membership``).
+    :raise RequestError: naming ``tickers[i]`` (unknown, invalid file, not daily),
+        ``tickers`` (no ticker has a bar in the window) or ``membership`` (``_membership``).
     """
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
     catalog = data.load_catalog(data_dir, skip_invalid=True)  # once: not once per ticker
-    loaded = [
+    every = [
         _load(ticker, at, start, end, data_dir, catalog)
         for at, ticker in enumerate(request["tickers"])
     ]
+    digest = hashlib.sha256()
+    for history in every:
+        digest.update(f"{history.ticker}:{history.data_hash}\n".encode())
+    tickers = tuple(t for t, h in zip(request["tickers"], every, strict=True) if h.stop > h.start)
+    loaded = [history for history in every if history.stop > history.start]
+    if not loaded:
+        raise RequestError("tickers", f"no ticker has a bar from {start} to {end}")
     stamps = [h.bars.timestamps[h.start : h.stop].astype("datetime64[D]") for h in loaded]
     days, rows_of = union_calendar(stamps)
     shape = (days.size, len(loaded))
     open_, close = np.full(shape, np.nan), np.full(shape, np.nan)
     histories, rows = [], []
-    digest = hashlib.sha256()
     for column, (history, at) in enumerate(zip(loaded, rows_of, strict=True)):
         open_[at, column] = history.bars.open[history.start : history.stop]
         close[at, column] = history.bars.close[history.start : history.stop]
@@ -176,16 +190,15 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         index[history.start :] = at
         histories.append(history.bars.slice(0, history.stop))
         rows.append(index)
-        digest.update(f"{history.ticker}:{history.data_hash}\n".encode())
     adjustment = request.get("price_adjustment")
     signals = tuple(h.with_adjustment(adjustment).signal_bars for h in loaded) if adjustment else ()
     members = None
     if request.get("membership"):
         membership, members_hash = _membership(request["membership"], data_dir, catalog)
-        members = membership.mask(request["tickers"], days)
+        members = membership.mask(tickers, days)
         digest.update(f"members {request['membership']}:{members_hash}\n".encode())
     return Universe(
-        tickers=tuple(request["tickers"]),
+        tickers=tickers,
         days=days,
         open=open_,
         close=close,
@@ -193,7 +206,7 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         rows=tuple(rows),
         data_hash=digest.hexdigest(),
         bars_per_year=loaded[0].bars_per_year,
-        sectors=tuple(catalog.info(ticker).sector for ticker in request["tickers"]),
+        sectors=tuple(catalog.info(ticker).sector for ticker in tickers),
         delistings=tuple(history.events.delisting for history in loaded),
         members=members,
         actions=_actions(loaded, rows_of, shape),

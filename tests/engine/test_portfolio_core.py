@@ -201,12 +201,20 @@ def test_contributions_add_up_to_the_profit_on_a_random_universe():
         ("fee_rate", {"initial_capital": 1.0, "fee_rate": -0.1}),
         ("slippage_bps", {"initial_capital": 1.0, "slippage_bps": float("nan")}),
         ("drift_threshold", {"initial_capital": 1.0, "drift_threshold": 0.0}),
+        ("max_leverage", {"initial_capital": 1.0, "max_leverage": 0.5}),
+        ("max_leverage", {"initial_capital": 1.0, "max_leverage": 16.5}),
     ],
 )
 def test_a_config_out_of_its_domain_names_the_field(field, kwargs):
     """ValueError starting with the field's name."""
     with pytest.raises(ValueError, match=f"^{field}"):
         PortfolioConfig(**kwargs)
+
+
+def test_a_book_may_hold_up_to_16_times_its_value():
+    """A gross exposure of 4 levered 4 times by a volatility target (the most a portfolio
+    request asks for) is within the cap."""
+    assert PortfolioConfig(1.0, max_leverage=16.0).max_leverage == 16.0
 
 
 def test_targets_summing_over_one_on_a_decision_bar_are_refused():

@@ -1,6 +1,7 @@
 """Delistings in a portfolio: the universe reads each ticker's events file, a held ticker is
 closed at its delisting's cash (or its last close), and the result says so (docs/portfolios.md,
-"Delistings")."""
+"Delistings"); a ticker without a bar in the window (delisted before it, listed after it) is
+left out of the universe, as if not requested."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import data
 from kinds.portfolios.compute import build_result, simulate, survivors
 from kinds.portfolios.request_model import parse_portfolio
 from kinds.portfolios.universe import check_universe, estimated_mb, load_universe
-from tests.portfolios.support import valid_portfolio
+from tests.portfolios.support import DEMO, valid_portfolio
 from work.errors import RequestError
 
 DAYS = ("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08")
@@ -147,3 +148,41 @@ def test_the_audit_counts_the_windows_cells_twice_against_the_memory_cap(demo_da
             parse_portfolio(valid_portfolio(survivorship_audit=True)), demo_data_dir, cap
         )
     assert caught.value.field == "tickers"
+
+
+def test_a_ticker_delisted_before_the_window_is_left_out_of_it(tmp_path: Path):
+    """BBB's last bar is 2024-01-04: over the two days after it the universe is AAA's, with
+    no delisting to report, and the data hash still covers BBB's files."""
+    folder = write_universe(tmp_path, "delisting,12.5")
+    result = _result(folder, start_date=DAYS[3])
+    assert result["tickers"] == ["AAA"]
+    assert result["timestamps"] == list(DAYS[3:])
+    assert "delistings" not in result
+    assert result["data_hash"] == _result(folder)["data_hash"]
+
+
+def test_a_ticker_listed_after_the_window_is_left_out_as_if_not_requested(demo_data_dir):
+    """BRWN's first bar is 2020-01-02: a 2019 portfolio with it computes what the same
+    portfolio without it computes, its request and data hash aside."""
+    window = {"start_date": "2019-01-01", "end_date": "2019-12-31"}
+    results = []
+    for tickers in ([*DEMO, "BRWN"], list(DEMO)):
+        request = parse_portfolio(valid_portfolio(tickers=tickers, **window))
+        universe = load_universe(request)
+        results.append(build_result("p", request, universe, simulate(request, universe), 100))
+    with_brwn, without = (
+        {k: v for k, v in r.items() if k not in ("request", "data_hash")} for r in results
+    )
+    assert with_brwn == without
+    assert with_brwn["tickers"] == list(DEMO)
+
+
+def test_a_window_where_no_ticker_has_a_bar_is_refused_naming_tickers(tmp_path: Path):
+    folder = write_universe(tmp_path, None)
+    request = _request(start_date="2024-02-01", end_date="2024-02-29")
+    with pytest.raises(RequestError) as caught:
+        load_universe(request, folder)
+    assert (caught.value.field, caught.value.message) == (
+        "tickers",
+        "no ticker has a bar from 2024-02-01 to 2024-02-29",
+    )
