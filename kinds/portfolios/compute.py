@@ -1,5 +1,6 @@
 """A portfolio's result from its normalised request and its loaded universe: eligibility and
-scores per ticker (``rules.ranking`` on each ticker's own bars, then aligned), the schedule,
+scores per ticker (``rules.ranking`` on each ticker's own bars and the tickers its ``ref``
+calls read, then aligned), the schedule,
 the target weights and the simulation (``engine.portfolio``), then the derived outputs (run
 metrics of the equity and of the benchmark, drawdowns, sampled weights, contributions,
 turnover, orders) as one JSON-ready dict.
@@ -62,7 +63,7 @@ def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndar
     scores = np.full(universe.close.shape, np.nan)
     passes = np.zeros(universe.close.shape, dtype=bool)
     for column, (bars, rows) in enumerate(zip(universe.ranked_bars(), universe.rows, strict=True)):
-        score, ok = evaluate(ranking, bars, request["params"])
+        score, ok = evaluate(ranking, bars, request["params"], universe.references)
         inside = rows >= 0
         scores[rows[inside], column] = score[inside]
         passes[rows[inside], column] = ok[inside]
@@ -477,6 +478,7 @@ def survivors(request: dict, universe: Universe) -> tuple[dict, Universe] | None
         members=members,
         actions=actions,
         signals=tuple(universe.signals[j] for j in keep) if universe.signals else (),
+        references=universe.references,
     )
     allocation = dict(request["allocation"])
     if allocation.get("weights") is not None:

@@ -3,16 +3,18 @@ request (known ticker, daily bars, a bar in the window), aligned on the union of
 calendars, and hashed together.
 
 ``load_universe`` is the only I/O of a portfolio Job (and of the web's submission check, which
-reads the catalog and counts the files' lines: ``check_universe``). ``Universe.data_hash`` is
-the SHA-256 of every file's own hash in ticker order, so a result records exactly the files
-it read.
+reads the catalog and counts the files' lines: ``check_universe``). It also loads every other
+ticker the ranking's ``ref`` calls read (``Universe.references``, through the run's
+``kinds.runs.references``). ``Universe.data_hash`` is the SHA-256 of every file's own hash
+in ticker order (then each referenced ticker's, in sorted order, and the membership file's),
+so a result records exactly the files it read.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from data.events import Event
 from data.membership import Membership, MembershipError
 from engine import Bars
 from engine.portfolio import PortfolioActions
+from kinds.runs.references import adjusted_until, load_references, not_in_catalog
+from rules.ranking import compile_ranking
 from work.errors import RequestError
 
 BYTES_PER_CELL = 160
@@ -81,6 +85,10 @@ class Universe:
     """With a ``price_adjustment``: each history's bars as the ranking sees them (adjusted
     by its own events as of the window's last bar, ``data.History.with_adjustment``);
     empty = the histories as traded."""
+    references: Mapping[str, Bars] = field(default_factory=dict)
+    """The bars of every other ticker the ranking's ``ref`` calls read, by ticker (whole
+    files; with a ``price_adjustment`` up to the window's end, adjusted as the ranked bars
+    are); empty without a ``ref``."""
 
     def ranked_bars(self) -> tuple[Bars, ...]:
         """Each ticker's bars up to the window's end as the score, the filter and the risk
@@ -151,11 +159,40 @@ def _membership(index: str, data_dir: Path | None, catalog: data.Catalog) -> tup
     return found
 
 
+def referenced(request: dict) -> list[tuple[str, str]]:
+    """(field, ticker) of every other ticker the request's ranking ``ref``s, in order of
+    first appearance; the field is ``allocation.score`` or ``allocation.filter``, the first
+    text naming it (empty without a ranking)."""
+    allocation = request["allocation"]
+    if allocation["method"] != "rank":
+        return []
+    ranking = compile_ranking(allocation["score"], allocation["filter"])
+    return [(f"allocation.{side}", ticker) for side, ticker in ranking.tickers]
+
+
+def _references(
+    request: dict, loaded: Sequence[data.History], data_dir: Path | None, catalog: data.Catalog
+) -> tuple[dict[str, Bars], list[str]]:
+    """(the referenced tickers' bars, their lines of the data hash: ``ref <TICKER>:<its
+    hash>`` in sorted order); as traded, or up to the window's end and adjusted with a
+    ``price_adjustment`` (``kinds.runs.references.adjusted_until``)."""
+    others = load_references(referenced(request), data_dir, catalog)
+    adjustment = request.get("price_adjustment")
+    if adjustment and others:
+        end = max(h.bars.timestamps[h.stop - 1] for h in loaded)
+        bars = {t: adjusted_until(other, end, adjustment) for t, other in others.items()}
+    else:
+        bars = {t: other.bars for t, other in others.items()}
+    return bars, [f"ref {t}:{others[t].data_hash}\n" for t in sorted(others)]
+
+
 def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
     """Load and align the request's universe (module docstring).
 
     :raise RequestError: naming ``tickers[i]`` (unknown, invalid file, not daily, no bar in
-        the window) or ``membership`` (``_membership``).
+        the window), ``membership`` (``_membership``) or ``allocation.score`` /
+        ``allocation.filter`` (a ``ref`` to a ticker the catalog lacks, or to an invalid
+        file).
     """
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
     catalog = data.load_catalog(data_dir, skip_invalid=True)  # once: not once per ticker
@@ -163,20 +200,14 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         _load(ticker, at, start, end, data_dir, catalog)
         for at, ticker in enumerate(request["tickers"])
     ]
-    stamps = [h.bars.timestamps[h.start : h.stop].astype("datetime64[D]") for h in loaded]
-    days, rows_of = union_calendar(stamps)
-    shape = (days.size, len(loaded))
-    open_, close = np.full(shape, np.nan), np.full(shape, np.nan)
-    histories, rows = [], []
+    universe, rows_of = aligned(loaded)
+    days, shape = universe.days, universe.close.shape
     digest = hashlib.sha256()
-    for column, (history, at) in enumerate(zip(loaded, rows_of, strict=True)):
-        open_[at, column] = history.bars.open[history.start : history.stop]
-        close[at, column] = history.bars.close[history.start : history.stop]
-        index = np.full(history.stop, -1, dtype=np.intp)
-        index[history.start :] = at
-        histories.append(history.bars.slice(0, history.stop))
-        rows.append(index)
+    for history in loaded:
         digest.update(f"{history.ticker}:{history.data_hash}\n".encode())
+    references, lines = _references(request, loaded, data_dir, catalog)
+    for line in lines:
+        digest.update(line.encode())
     adjustment = request.get("price_adjustment")
     signals = tuple(h.with_adjustment(adjustment).signal_bars for h in loaded) if adjustment else ()
     members = None
@@ -184,21 +215,46 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         membership, members_hash = _membership(request["membership"], data_dir, catalog)
         members = membership.mask(request["tickers"], days)
         digest.update(f"members {request['membership']}:{members_hash}\n".encode())
-    return Universe(
-        tickers=tuple(request["tickers"]),
-        days=days,
-        open=open_,
-        close=close,
-        histories=tuple(histories),
-        rows=tuple(rows),
+    return replace(
+        universe,
         data_hash=digest.hexdigest(),
-        bars_per_year=loaded[0].bars_per_year,
         sectors=tuple(catalog.info(ticker).sector for ticker in request["tickers"]),
         delistings=tuple(history.events.delisting for history in loaded),
         members=members,
         actions=_actions(loaded, rows_of, shape),
         signals=signals,
+        references=references,
     )
+
+
+def aligned(loaded: Sequence[data.History]) -> tuple[Universe, list[np.ndarray]]:
+    """(the universe of the ``loaded`` histories, each ticker's window ``[start, stop)``
+    on the union calendar of those windows, its ``data_hash`` empty and none of the optional
+    fields set; each window's index on that calendar): the alignment ``load_universe``
+    completes, pure."""
+    stamps = [h.bars.timestamps[h.start : h.stop].astype("datetime64[D]") for h in loaded]
+    days, rows_of = union_calendar(stamps)
+    shape = (days.size, len(loaded))
+    open_, close = np.full(shape, np.nan), np.full(shape, np.nan)
+    histories, rows = [], []
+    for column, (history, at) in enumerate(zip(loaded, rows_of, strict=True)):
+        open_[at, column] = history.bars.open[history.start : history.stop]
+        close[at, column] = history.bars.close[history.start : history.stop]
+        index = np.full(history.stop, -1, dtype=np.intp)
+        index[history.start :] = at
+        histories.append(history.bars.slice(0, history.stop))
+        rows.append(index)
+    universe = Universe(
+        tickers=tuple(history.ticker for history in loaded),
+        days=days,
+        open=open_,
+        close=close,
+        histories=tuple(histories),
+        rows=tuple(rows),
+        data_hash="",
+        bars_per_year=loaded[0].bars_per_year,
+    )
+    return universe, rows_of
 
 
 def _actions(
@@ -250,7 +306,9 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
     cells twice with ``survivorship_audit`` (its second run is held beside the first).
 
     :raise RequestError: naming ``tickers[i]``, ``tickers`` (too large for
-        PORTFOLIO_MAX_MEMORY_MB) or ``membership`` (no index with a valid membership file).
+        PORTFOLIO_MAX_MEMORY_MB), ``membership`` (no index with a valid membership file) or
+        ``allocation.score`` / ``allocation.filter`` (a ``ref`` to a ticker the catalog
+        lacks; its bars count against the memory too).
     """
     try:
         catalog = data.load_catalog(data_dir, skip_invalid=True)
@@ -273,6 +331,16 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
             raise RequestError(
                 f"tickers[{at}]", f"the data file of {ticker} cannot be read"
             ) from None
+    for field_name, ticker in referenced(request):
+        try:
+            path = catalog.resolve(ticker)
+        except data.UnknownTickerError:
+            raise not_in_catalog(field_name, ticker) from None
+        try:
+            loaded_bars.append(data.file_bars(path))
+        except OSError:
+            problem = f"{field_name} refs {ticker}, whose data file cannot be read"
+            raise RequestError(field_name, problem) from None
     if request.get("membership"):
         _membership(request["membership"], data_dir, catalog)
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
