@@ -308,7 +308,8 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
     :raise RequestError: naming ``tickers[i]``, ``tickers`` (too large for
         PORTFOLIO_MAX_MEMORY_MB), ``membership`` (no index with a valid membership file) or
         ``allocation.score`` / ``allocation.filter`` (a ``ref`` to a ticker the catalog
-        lacks; its bars count against the memory too).
+        lacks; its bars count against the memory too) or ``allocation.top_groups`` (no
+        ticker has a sector).
     """
     try:
         catalog = data.load_catalog(data_dir, skip_invalid=True)
@@ -331,6 +332,12 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
             raise RequestError(
                 f"tickers[{at}]", f"the data file of {ticker} cannot be read"
             ) from None
+    allocation = request["allocation"]
+    if allocation.get("top_groups") and all(
+        catalog.info(ticker).sector is None for ticker in request["tickers"]
+    ):
+        problem = "ranks sectors, but no ticker has a sector in the data catalog"
+        raise RequestError("allocation.top_groups", problem)
     for field_name, ticker in referenced(request):
         try:
             path = catalog.resolve(ticker)

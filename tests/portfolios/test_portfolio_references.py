@@ -83,19 +83,22 @@ def _decisions(request: dict, universe) -> tuple[np.ndarray, np.ndarray]:
     at=st.floats(0.0, 0.98),
     changed=st.sampled_from(["IDX", "AAA", "BBB", "CCC", "DDD"]),
     weighting=st.sampled_from(["equal", "score", "inverse_volatility"]),
+    groups=st.booleans(),
 )
 def test_no_decision_moves_when_a_later_bar_of_a_held_or_referenced_ticker_changes(
-    seed, at, changed, weighting
+    seed, at, changed, weighting, groups
 ):
     """The weights decided at bar t, and those held at its close, are the same whatever
     any bar stamped after t holds, of a universe ticker or of the ticker the score and the
-    filter ``ref``."""
+    filter ``ref`` (with and without a group ranking)."""
     rng = np.random.default_rng(seed)
     own = {t: _bars(rng, "2020-01-01", 160, skip=0.05) for t in ("AAA", "BBB", "CCC", "DDD")}
     index = _bars(rng, "2019-11-04", 180, skip=0.1)
     sectors = ("Energy", "Energy", "Technology", "Technology")
     allocation = {"method": "rank", "score": SCORE, "filter": FILTER, "top_n": 2}
     allocation["weighting"] = weighting
+    if groups:
+        allocation.update(top_groups=1, per_group=1 if weighting == "equal" else None)
     request = parse_portfolio(
         valid_portfolio(
             tickers=list(own),
