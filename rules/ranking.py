@@ -6,11 +6,14 @@ Pure: texts are checked by ``rules.expr`` (the same grammar, whitelist and bound
 EXPR rule; nothing is ever executed), parameter values by the EXPR rule's own value check
 (``rules.library.expr.param_value``: windows and lags whole and in range, numbers finite),
 and ``evaluate`` computes one ticker's score and filter over its bars (bars <= t decide bar
-t, as everywhere in the language). docs/portfolios.md describes the request.
+t, as everywhere in the language). ``ref("TICKER", x)`` reads another catalog ticker's bars,
+which the edge loads (``Ranking.tickers``) and passes to ``evaluate``; ``tf`` resamples the
+ticker's own. docs/portfolios.md describes the request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -34,12 +37,15 @@ DEFAULT_SCORE = "roc(close, 126)"
 @dataclass(frozen=True)
 class Ranking:
     """Checked score and filter trees (``filter`` None: every listed ticker may be
-    chosen); ``params`` maps each ``$name`` to its use, in order of first appearance."""
+    chosen); ``params`` maps each ``$name`` to its use, in order of first appearance;
+    ``tickers`` the (side, ticker) of every other ticker a ``ref`` reads, in order of first
+    appearance (side "score" or "filter", the first text naming it)."""
 
     score: Node
     filter: Node | None
     params: dict[str, str] = field(hash=False)
     constraints: tuple[str, ...] = ()
+    tickers: tuple[tuple[str, str], ...] = ()
 
 
 @lru_cache(maxsize=64)
@@ -51,17 +57,20 @@ def compile_ranking(score: str, filter_text: str | None) -> Ranking:
     params: dict[str, str] = {}
     constraints: list[str] = []
     trees: list[Node | None] = []
+    read: list[str] = []
+    tickers: list[tuple[str, str]] = []
     for side, text, want in (("score", score, SERIES), ("filter", filter_text, CONDITION)):
         if text is None:
             trees.append(None)
             continue
         try:
-            trees.append(check_text(text, params, constraints, want))
+            trees.append(check_text(text, params, constraints, want, tickers=read))
         except ExprError as exc:
             exc.side = side  # type: ignore[attr-defined]
             raise
+        tickers += [(side, ticker) for ticker in read[len(tickers) :]]
     assert trees[0] is not None
-    return Ranking(trees[0], trees[1], params, tuple(dict.fromkeys(constraints)))
+    return Ranking(trees[0], trees[1], params, tuple(dict.fromkeys(constraints)), tuple(tickers))
 
 
 def check_ranking(
@@ -87,20 +96,30 @@ def check_ranking(
     return ranking, given_values(uses, constraints, values, "params", "score or filter")
 
 
-def evaluate(ranking: Ranking, bars: Bars, values: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def evaluate(
+    ranking: Ranking,
+    bars: Bars,
+    values: dict[str, Any],
+    others: Mapping[str, Bars] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(score, passes) of one ticker over its ``bars``: float64 and bool arrays of its
     length; a score is NaN where its indicators are still warming up, ``passes`` is False
-    there (and everywhere the filter does not hold)."""
+    there (and everywhere the filter does not hold). ``others`` ({ticker: bars}): what the
+    ranking's ``ref`` calls read (every ticker of ``ranking.tickers``), each aligned to
+    ``bars`` as of each bar."""
     cache: dict = {}
     n = len(bars)
+    others = {} if others is None else others
     score = np.broadcast_to(
-        np.asarray(evaluate_series(ranking.score, bars, values, cache), dtype=np.float64), (n,)
+        np.asarray(evaluate_series(ranking.score, bars, values, cache, others), dtype=np.float64),
+        (n,),
     ).copy()
     score[~np.isfinite(score)] = np.nan
     if ranking.filter is None:
         passes = np.ones(n, dtype=bool)
     else:
         passes = np.broadcast_to(
-            np.asarray(evaluate_series(ranking.filter, bars, values, cache), dtype=bool), (n,)
+            np.asarray(evaluate_series(ranking.filter, bars, values, cache, others), dtype=bool),
+            (n,),
         ).copy()
     return score, passes

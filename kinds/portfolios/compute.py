@@ -1,5 +1,6 @@
 """A portfolio's result from its normalised request and its loaded universe: eligibility and
-scores per ticker (``rules.ranking`` on each ticker's own bars, then aligned), the schedule,
+scores per ticker (``rules.ranking`` on each ticker's own bars and the tickers its ``ref``
+calls read, then aligned), the schedule,
 the target weights and the simulation (``engine.portfolio``), then the derived outputs (run
 metrics of the equity and of the benchmark, drawdowns, sampled weights, contributions,
 turnover, orders) as one JSON-ready dict.
@@ -35,6 +36,7 @@ from engine.portfolio import (
     target_weights,
 )
 from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
+from kinds.portfolios.groups import group_selection
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
 
@@ -50,7 +52,9 @@ stacked area of 500 tickers stays a few hundred kilobytes."""
 
 def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndarray | None]:
     """(eligible (T, N), scores (T, N) or None): a ticker is eligible on the bars it has;
-    a ranking also needs its score defined and its filter holding there."""
+    a ranking also needs its score defined and its filter holding there, and with
+    ``top_groups`` its sector among the best and itself among its sector's ``per_group``
+    best (``kinds.portfolios.groups``)."""
     eligible = np.isfinite(universe.close)
     if universe.members is not None:  # index changes are announced: the fill bar counts too
         members = universe.members
@@ -62,11 +66,23 @@ def _eligibility(request: dict, universe: Universe) -> tuple[np.ndarray, np.ndar
     scores = np.full(universe.close.shape, np.nan)
     passes = np.zeros(universe.close.shape, dtype=bool)
     for column, (bars, rows) in enumerate(zip(universe.ranked_bars(), universe.rows, strict=True)):
-        score, ok = evaluate(ranking, bars, request["params"])
+        score, ok = evaluate(ranking, bars, request["params"], universe.references)
         inside = rows >= 0
         scores[rows[inside], column] = score[inside]
         passes[rows[inside], column] = ok[inside]
-    return eligible & passes & np.isfinite(scores), scores
+    scored = eligible & np.isfinite(scores)
+    if allocation.get("top_groups"):
+        narrowed = group_selection(
+            scored & passes,
+            scores,
+            scored,
+            _sector_codes(universe),
+            top_groups=allocation["top_groups"],
+            per_group=allocation.get("per_group"),
+            how=allocation["group_score"],
+        )
+        return narrowed, scores
+    return scored & passes, scores
 
 
 def _warm_close(universe: Universe, lookback: int) -> np.ndarray:
@@ -486,6 +502,7 @@ def survivors(request: dict, universe: Universe) -> tuple[dict, Universe] | None
         members=members,
         actions=actions,
         signals=tuple(universe.signals[j] for j in keep) if universe.signals else (),
+        references=universe.references,
     )
     allocation = dict(request["allocation"])
     if allocation.get("weights") is not None:

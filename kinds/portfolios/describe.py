@@ -49,7 +49,8 @@ def _percent(value: float) -> str:
 
 def construction(request: dict[str, Any]) -> list[str]:
     """The construction settings a normalised request sets, each a short phrase, in the
-    form's order: a weighting other than equal, a long-short book, the risk lookback, the
+    form's order: a weighting other than equal, a long-short book, a group ranking, the
+    risk lookback, the
     caps, the volatility target, the minimum trade, the cash and borrow rates, the
     point-in-time index and the survivorship audit."""
     allocation = request.get("allocation") or {}
@@ -59,6 +60,11 @@ def construction(request: dict[str, Any]) -> list[str]:
     if allocation.get("short_n"):
         gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
         out.append(f"short {allocation['short_n']} (gross {gross:g}, net {net:g})")
+    if allocation.get("top_groups"):
+        per = allocation.get("per_group")
+        limit = f", {per} a sector" if per else ""
+        scored = allocation.get("group_score") or "mean"
+        out.append(f"top {allocation['top_groups']} sectors by {scored} score{limit}")
     if allocation.get("risk_lookback"):
         out.append(f"{allocation['risk_lookback']}-day risk lookback")
     if allocation.get("max_weight") is not None:

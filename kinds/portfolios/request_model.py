@@ -21,6 +21,7 @@ from data.adjust import ADJUSTMENTS, RAW
 from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
+from kinds.portfolios.groups import GROUP_SCORES
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.runs.request_model import (
     Capital,
@@ -95,6 +96,14 @@ class Allocation(BaseModel):
     """A long-short book's long + |short| weight (default 2: 100 % a side)."""
     net_exposure: Annotated[float, Field(ge=-MAX_LEVERAGE, le=MAX_LEVERAGE)] | None = None
     """A long-short book's long - |short| weight (default 0: dollar neutral)."""
+    top_groups: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] | None = None
+    """A ranking's group ranking: hold only members of the ``top_groups`` catalog sectors
+    whose members score best (``group_score``); None = off (``kinds.portfolios.groups``)."""
+    per_group: Annotated[int, Field(strict=True, ge=1, le=MAX_TICKERS)] | None = None
+    """With ``top_groups``: at most this many names of each kept group (None: no limit)."""
+    group_score: Literal[GROUP_SCORES] | None = None  # type: ignore[valid-type]
+    """With ``top_groups``: a group's score, the ``mean`` (default) or ``median`` of its
+    members' scores."""
     """``top_n`` and ``weighting`` may be null (what a normalised ``equal`` or ``fixed``
     request holds, so a stored request parses again unchanged); ``rank`` needs a top_n."""
 
@@ -273,6 +282,7 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
     allocation["risk_lookback"] = lookback if risk or targeted else None
     allocation["max_leverage"] = allocation["max_leverage"] if targeted else 1.0
     _long_short(allocation)
+    _groups(allocation)
     if method != "rank":
         if allocation["score"] is not None or allocation["filter"] is not None:
             raise RequestError("allocation.score", "is used with method 'rank' only")
@@ -291,6 +301,30 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
     return checked
+
+
+GROUP_FIELDS = ("top_groups", "per_group", "group_score")
+"""The group ranking's fields: left out of a normalised request without ``top_groups``, so a
+request without them reads as it did before they existed."""
+
+
+def _groups(allocation: dict) -> None:
+    """Check a group ranking's fields (``kinds.portfolios.groups``); ``group_score`` is
+    ``mean`` unless given; without ``top_groups`` the three are left out."""
+    if allocation["top_groups"] is None:
+        for name in GROUP_FIELDS[1:]:
+            if allocation[name] is not None:
+                raise RequestError(f"allocation.{name}", "is used with allocation.top_groups")
+        for name in GROUP_FIELDS:
+            del allocation[name]
+        return
+    if allocation["method"] != "rank":
+        raise RequestError("allocation.top_groups", "is used with method 'rank' only")
+    if allocation["short_n"] is not None:
+        raise RequestError(
+            "allocation.top_groups", "ranks a long-only book (not with allocation.short_n)"
+        )
+    allocation["group_score"] = allocation["group_score"] or GROUP_SCORES[0]
 
 
 def _long_short(allocation: dict) -> None:

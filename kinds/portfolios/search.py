@@ -10,7 +10,8 @@ whole number, anything else a number, within the strategy language's bounds), ``
 (a ranking), ``weighting`` (a ranking: any; ``equal``: equal or a risk weighting),
 ``risk_lookback`` (a risk weighting or a volatility target), ``max_weight``,
 ``max_sector_weight``, ``target_volatility``, ``max_leverage`` (a volatility target),
-``short_n``, ``gross_exposure``, ``net_exposure`` (a ranking's long-short book), ``schedule``,
+``short_n``, ``gross_exposure``, ``net_exposure`` (a ranking's long-short book),
+``top_groups``, ``per_group``, ``group_score`` (a ranking's group ranking), ``schedule``,
 ``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade``, ``cash_rate`` and
 ``borrow_rate`` (a long-short book).
 """
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
+from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.request_model import (
     MAX_BORROW_RATE,
     MAX_CASH_RATE,
@@ -59,9 +61,19 @@ ALLOCATION_NAMES = (
     "short_n",
     "gross_exposure",
     "net_exposure",
+    "top_groups",
+    "per_group",
+    "group_score",
 )
 """Searchable names that live in the request's ``allocation``."""
-UNSET_HIDDEN = ("risk_lookback", "short_n", "gross_exposure", "net_exposure")
+UNSET_HIDDEN = (
+    "risk_lookback",
+    "short_n",
+    "gross_exposure",
+    "net_exposure",
+    "top_groups",
+    "per_group",
+)
 """Names a study is not offered while its base leaves them unset (they would change nothing)."""
 WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
@@ -215,6 +227,10 @@ class PortfolioSearch(Search):
             gross, net = allocation.get("gross_exposure"), allocation.get("net_exposure")
             out["gross_exposure"] = Domain("float", 0, MAX_LEVERAGE, default=gross)
             out["net_exposure"] = Domain("float", -MAX_LEVERAGE, MAX_LEVERAGE, default=net)
+            for name in ("top_groups", "per_group"):
+                out[name] = Domain("int", 1, MAX_TICKERS, default=allocation.get(name))
+            scored = allocation.get("group_score")
+            out["group_score"] = Domain("choice", choices=GROUP_SCORES, default=scored)
             borrow = base.get("borrow_rate", 0.0)
             out["borrow_rate"] = Domain("float", 0, MAX_BORROW_RATE, default=borrow)
         elif allocation["method"] == "equal":

@@ -5,16 +5,18 @@ delisted before it: a point-in-time universe's names over a part of its history)
 of the universe, as if not requested; its file is hashed all the same.
 
 ``load_universe`` is the only I/O of a portfolio Job (and of the web's submission check, which
-reads the catalog and counts the files' lines: ``check_universe``). ``Universe.data_hash`` is
-the SHA-256 of every file's own hash in ticker order, so a result records exactly the files
-it read.
+reads the catalog and counts the files' lines: ``check_universe``). It also loads every other
+ticker the ranking's ``ref`` calls read (``Universe.references``, through the run's
+``kinds.runs.references``). ``Universe.data_hash`` is the SHA-256 of every file's own hash
+in ticker order (then each referenced ticker's, in sorted order, and the membership file's),
+so a result records exactly the files it read.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +29,8 @@ from data.events import Event
 from data.membership import Membership, MembershipError
 from engine import Bars
 from engine.portfolio import PortfolioActions
+from kinds.runs.references import adjusted_until, load_references, not_in_catalog
+from rules.ranking import compile_ranking
 from work.errors import RequestError
 
 BYTES_PER_CELL = 160
@@ -83,6 +87,10 @@ class Universe:
     """With a ``price_adjustment``: each history's bars as the ranking sees them (adjusted
     by its own events as of the window's last bar, ``data.History.with_adjustment``);
     empty = the histories as traded."""
+    references: Mapping[str, Bars] = field(default_factory=dict)
+    """The bars of every other ticker the ranking's ``ref`` calls read, by ticker (whole
+    files; with a ``price_adjustment`` up to the window's end, adjusted as the ranked bars
+    are); empty without a ``ref``."""
 
     def ranked_bars(self) -> tuple[Bars, ...]:
         """Each ticker's bars up to the window's end as the score, the filter and the risk
@@ -158,12 +166,41 @@ def _membership(index: str, data_dir: Path | None, catalog: data.Catalog) -> tup
     return found
 
 
+def referenced(request: dict) -> list[tuple[str, str]]:
+    """(field, ticker) of every other ticker the request's ranking ``ref``s, in order of
+    first appearance; the field is ``allocation.score`` or ``allocation.filter``, the first
+    text naming it (empty without a ranking)."""
+    allocation = request["allocation"]
+    if allocation["method"] != "rank":
+        return []
+    ranking = compile_ranking(allocation["score"], allocation["filter"])
+    return [(f"allocation.{side}", ticker) for side, ticker in ranking.tickers]
+
+
+def _references(
+    request: dict, loaded: Sequence[data.History], data_dir: Path | None, catalog: data.Catalog
+) -> tuple[dict[str, Bars], list[str]]:
+    """(the referenced tickers' bars, their lines of the data hash: ``ref <TICKER>:<its
+    hash>`` in sorted order); as traded, or up to the window's end and adjusted with a
+    ``price_adjustment`` (``kinds.runs.references.adjusted_until``)."""
+    others = load_references(referenced(request), data_dir, catalog)
+    adjustment = request.get("price_adjustment")
+    if adjustment and others:
+        end = max(h.bars.timestamps[h.stop - 1] for h in loaded)
+        bars = {t: adjusted_until(other, end, adjustment) for t, other in others.items()}
+    else:
+        bars = {t: other.bars for t, other in others.items()}
+    return bars, [f"ref {t}:{others[t].data_hash}\n" for t in sorted(others)]
+
+
 def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
     """Load and align the request's universe (module docstring): its tickers are those of
     the request with a bar in the window, in the request's order.
 
     :raise RequestError: naming ``tickers[i]`` (unknown, invalid file, not daily),
-        ``tickers`` (no ticker has a bar in the window) or ``membership`` (``_membership``).
+        ``tickers`` (no ticker has a bar in the window), ``membership`` (``_membership``) or
+        ``allocation.score`` / ``allocation.filter`` (a ``ref`` to a ticker the catalog
+        lacks, or to an invalid file).
     """
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])
     catalog = data.load_catalog(data_dir, skip_invalid=True)  # once: not once per ticker
@@ -174,10 +211,38 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
     digest = hashlib.sha256()
     for history in every:
         digest.update(f"{history.ticker}:{history.data_hash}\n".encode())
-    tickers = tuple(t for t, h in zip(request["tickers"], every, strict=True) if h.stop > h.start)
     loaded = [history for history in every if history.stop > history.start]
     if not loaded:
         raise RequestError("tickers", f"no ticker has a bar from {start} to {end}")
+    universe, rows_of = aligned(loaded)
+    tickers, days, shape = universe.tickers, universe.days, universe.close.shape
+    references, lines = _references(request, loaded, data_dir, catalog)
+    for line in lines:
+        digest.update(line.encode())
+    adjustment = request.get("price_adjustment")
+    signals = tuple(h.with_adjustment(adjustment).signal_bars for h in loaded) if adjustment else ()
+    members = None
+    if request.get("membership"):
+        membership, members_hash = _membership(request["membership"], data_dir, catalog)
+        members = membership.mask(tickers, days)
+        digest.update(f"members {request['membership']}:{members_hash}\n".encode())
+    return replace(
+        universe,
+        data_hash=digest.hexdigest(),
+        sectors=tuple(catalog.info(ticker).sector for ticker in tickers),
+        delistings=tuple(history.events.delisting for history in loaded),
+        members=members,
+        actions=_actions(loaded, rows_of, shape),
+        signals=signals,
+        references=references,
+    )
+
+
+def aligned(loaded: Sequence[data.History]) -> tuple[Universe, list[np.ndarray]]:
+    """(the universe of the ``loaded`` histories, each ticker's window ``[start, stop)``
+    on the union calendar of those windows, its ``data_hash`` empty and none of the optional
+    fields set; each window's index on that calendar): the alignment ``load_universe``
+    completes, pure."""
     stamps = [h.bars.timestamps[h.start : h.stop].astype("datetime64[D]") for h in loaded]
     days, rows_of = union_calendar(stamps)
     shape = (days.size, len(loaded))
@@ -190,28 +255,17 @@ def load_universe(request: dict, data_dir: Path | None = None) -> Universe:
         index[history.start :] = at
         histories.append(history.bars.slice(0, history.stop))
         rows.append(index)
-    adjustment = request.get("price_adjustment")
-    signals = tuple(h.with_adjustment(adjustment).signal_bars for h in loaded) if adjustment else ()
-    members = None
-    if request.get("membership"):
-        membership, members_hash = _membership(request["membership"], data_dir, catalog)
-        members = membership.mask(tickers, days)
-        digest.update(f"members {request['membership']}:{members_hash}\n".encode())
-    return Universe(
-        tickers=tickers,
+    universe = Universe(
+        tickers=tuple(history.ticker for history in loaded),
         days=days,
         open=open_,
         close=close,
         histories=tuple(histories),
         rows=tuple(rows),
-        data_hash=digest.hexdigest(),
+        data_hash="",
         bars_per_year=loaded[0].bars_per_year,
-        sectors=tuple(catalog.info(ticker).sector for ticker in tickers),
-        delistings=tuple(history.events.delisting for history in loaded),
-        members=members,
-        actions=_actions(loaded, rows_of, shape),
-        signals=signals,
     )
+    return universe, rows_of
 
 
 def _actions(
@@ -263,7 +317,10 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
     cells twice with ``survivorship_audit`` (its second run is held beside the first).
 
     :raise RequestError: naming ``tickers[i]``, ``tickers`` (too large for
-        PORTFOLIO_MAX_MEMORY_MB) or ``membership`` (no index with a valid membership file).
+        PORTFOLIO_MAX_MEMORY_MB), ``membership`` (no index with a valid membership file) or
+        ``allocation.score`` / ``allocation.filter`` (a ``ref`` to a ticker the catalog
+        lacks; its bars count against the memory too) or ``allocation.top_groups`` (no
+        ticker has a sector).
     """
     try:
         catalog = data.load_catalog(data_dir, skip_invalid=True)
@@ -286,6 +343,22 @@ def check_universe(request: dict, data_dir: Path | None, memory_mb: int) -> None
             raise RequestError(
                 f"tickers[{at}]", f"the data file of {ticker} cannot be read"
             ) from None
+    allocation = request["allocation"]
+    if allocation.get("top_groups") and all(
+        catalog.info(ticker).sector is None for ticker in request["tickers"]
+    ):
+        problem = "ranks sectors, but no ticker has a sector in the data catalog"
+        raise RequestError("allocation.top_groups", problem)
+    for field_name, ticker in referenced(request):
+        try:
+            path = catalog.resolve(ticker)
+        except data.UnknownTickerError:
+            raise not_in_catalog(field_name, ticker) from None
+        try:
+            loaded_bars.append(data.file_bars(path))
+        except OSError:
+            problem = f"{field_name} refs {ticker}, whose data file cannot be read"
+            raise RequestError(field_name, problem) from None
     if request.get("membership"):
         _membership(request["membership"], data_dir, catalog)
     start, end = date.fromisoformat(request["start_date"]), date.fromisoformat(request["end_date"])

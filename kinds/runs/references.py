@@ -7,11 +7,15 @@ the run's are. A run that refs no ticker keeps its file's own hash. One that doe
 SHA-256 of ``"bars <own hash>\\nref <TICKER> <its hash>\\n…"``, the tickers in sorted
 order, so the hash changes when any file the run read changes, and a stored result or the
 result cache never serves signals computed from other bytes.
+
+``load_references`` and ``adjusted_until`` are what a portfolio's ranking reads its
+``ref`` tickers with too (``kinds.portfolios.universe``).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,35 +67,54 @@ def attach_references(
         return history
     from rules.expr.market import attach
 
-    if catalog is None:
-        catalog = data.load_catalog(data_dir, skip_invalid=True)
-    loaded: dict[str, data.History] = {}
-    for side, ticker in wanted:
-        field = f"params.{side}"
-        try:
-            loaded[ticker] = data.load_file(ticker, data_dir, catalog)
-        except data.UnknownTickerError:
-            raise RequestError(
-                field, f"{field} refs {ticker[:32]!r}, which is not in the data catalog"
-            ) from None
-        except data.DataQualityError as exc:
-            raise RequestError(
-                field, f"{field} refs {ticker}, whose data file is invalid: {exc}"
-            ) from None
+    fields = [(f"params.{side}", ticker) for side, ticker in wanted]
+    loaded = load_references(fields, data_dir, catalog)
     others = {ticker: other.bars for ticker, other in loaded.items()}
     if request.price_adjustment is not None:
+        end = history.bars.timestamps[history.stop - 1]
         others = {
-            t: _adjusted(other, history, request.price_adjustment) for t, other in loaded.items()
+            t: adjusted_until(other, end, request.price_adjustment) for t, other in loaded.items()
         }
     attach(history.bars, others)
     hashes = {ticker: other.data_hash for ticker, other in loaded.items()}
     return replace(history, data_hash=run_data_hash(history.data_hash, hashes))
 
 
-def _adjusted(other: data.History, history: data.History, adjustment: str) -> Bars:
-    """``other``'s bars up to the run's window end, adjusted by its own events as the run's
-    are, as of that bar (``data.History.with_adjustment``): a ``ref`` reads no later bar."""
-    end = history.bars.timestamps[history.stop - 1]
+def not_in_catalog(field: str, ticker: str) -> RequestError:
+    """The 400 of a text ``field`` that refs ``ticker``, which the catalog does not list."""
+    return RequestError(field, f"{field} refs {ticker[:32]!r}, which is not in the data catalog")
+
+
+def load_references(
+    wanted: Sequence[tuple[str, str]], data_dir: Path | None, catalog: data.Catalog | None = None
+) -> dict[str, data.History]:
+    """Every file of the (field, ticker) pairs ``wanted`` (the text ``field`` refs
+    ``ticker``), whole, by ticker: what a run's and a portfolio's ``ref`` calls read;
+    ``catalog``: the one ``data_dir`` holds, already loaded.
+
+    :raise RequestError: naming the field of a ticker that is unknown or whose file fails its
+        checks.
+    """
+    if catalog is None:
+        catalog = data.load_catalog(data_dir, skip_invalid=True)
+    loaded: dict[str, data.History] = {}
+    for field, ticker in wanted:
+        if ticker in loaded:
+            continue
+        try:
+            loaded[ticker] = data.load_file(ticker, data_dir, catalog)
+        except data.UnknownTickerError:
+            raise not_in_catalog(field, ticker) from None
+        except data.DataQualityError as exc:
+            raise RequestError(
+                field, f"{field} refs {ticker}, whose data file is invalid: {exc}"
+            ) from None
+    return loaded
+
+
+def adjusted_until(other: data.History, end: np.datetime64, adjustment: str) -> Bars:
+    """``other``'s bars up to ``end`` (the window's last bar), adjusted by its own events as
+    of that bar (``data.History.with_adjustment``): a ``ref`` reads no later bar."""
     stop = int(np.searchsorted(other.bars.timestamps, end, side="right"))
     adjusted = replace(other, start=0, stop=stop).with_adjustment(adjustment).signal_bars
     assert adjusted is not None  # adjustment is split or total_return

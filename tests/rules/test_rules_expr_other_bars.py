@@ -210,13 +210,22 @@ def test_a_hostile_ref_or_tf_text_is_refused_naming_its_field_quickly(text, mess
     assert message in str(caught.value)
 
 
-def test_a_portfolio_score_cannot_ref_another_ticker():
-    """A portfolio's texts read their own ticker's bars only: ref is refused there."""
-    from rules.ranking import compile_ranking
+def test_a_portfolio_ranking_names_the_tickers_its_ref_calls_read():
+    """A portfolio's score and filter may ref other tickers: the ranking lists each (side,
+    ticker) once, in order of first appearance, for the edge to load; 5 is one too many."""
+    from rules.ranking import check_ranking, compile_ranking
 
-    with pytest.raises(Exception, match="ref is not available here"):
-        compile_ranking('ref("DEMOIX", close)', None)
-    assert compile_ranking('tf("1w", roc(close, 4))', None) is not None
+    ranking = compile_ranking(
+        'roc(close, 20) - ref("DEMOIX", roc(close, 20))',
+        'ref("DEMOIX", close) > ref("DEMOIX", sma(close, 200)) and ref("ACME", close) > 0'
+        ' and tf("1w", close) > 0',
+    )
+    assert ranking.tickers == (("score", "DEMOIX"), ("filter", "ACME"))
+    five = " + ".join(f'ref("T{i}", close)' for i in range(5))
+    with pytest.raises(RuleValidationError) as caught:
+        check_ranking("roc(close, 5)", f"{five} > 0", {})
+    assert caught.value.field == "allocation.filter"
+    assert "at most 4 other tickers" in str(caught.value)
 
 
 def test_the_charts_draw_only_what_is_computed_on_the_runs_own_bars():

@@ -1,7 +1,7 @@
 /* Portfolio list page (/portfolios): the form that starts a portfolio backtest (universe
    picker with whole-sector buttons, allocation equal / fixed / rank with score and filter
    expressions and the strategy language's help panel, a long-short book with its borrow
-   rate, risk lookback, caps per ticker and sector, volatility target, rebalance schedule,
+   rate, a sector ranking, risk lookback, caps per ticker and sector, volatility target, rebalance schedule,
    drift and minimum trade, capital, costs and cash rate) POSTing JSON to /api/portfolios, and the list of recent portfolios
    (GET /api/portfolios). A 400 names a field (dotted path): its message is shown under that
    input. The presets card (presets.js) saves the form's request as a portfolio preset and
@@ -53,6 +53,11 @@ const PortfolioForm = (() => {
       if (allocation.short_n !== undefined) {
         optional(allocation, "gross_exposure", "pf-gross");
         optional(allocation, "net_exposure", "pf-net");
+      }
+      optional(allocation, "top_groups", "pf-top_groups");
+      if (allocation.top_groups !== undefined) {
+        optional(allocation, "per_group", "pf-per_group");
+        allocation.group_score = byId("pf-group_score").value;
       }
       params = pairs(byId("pf-params").value);
     } else if (method === "fixed") {
@@ -117,6 +122,9 @@ const PortfolioForm = (() => {
     set("pf-short_n", allocation.short_n);
     set("pf-gross", allocation.gross_exposure);
     set("pf-net", allocation.net_exposure);
+    set("pf-top_groups", allocation.top_groups);
+    set("pf-per_group", allocation.per_group);
+    set("pf-group_score", allocation.group_score || "mean");
     set("pf-vol", allocation.target_volatility);
     set("pf-leverage", allocation.target_volatility ? allocation.max_leverage : null);
     set("pf-max_weight", allocation.max_weight);
