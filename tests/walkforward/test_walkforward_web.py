@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kinds.sweeps.kind import ON_COMPLETE
 from kinds.walkforward.kind import FOLD
 from store.db import make_engine, make_sessionmaker
-from store.models import Sweep, WalkForwardFold, utcnow
+from store.models import Sweep, SweepChunk, WalkForwardFold, utcnow
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
 from tests.web.support import CLOSED_REDIS
 
@@ -222,6 +222,27 @@ def test_redis_down_fails_the_chunks_and_the_folds_and_answers_503(sqlite_url):
     assert {(f["status"], f["error_message"]) for f in status["folds"]} == {
         ("FAILED", "queue unavailable")
     }
+
+
+def test_each_listed_walkforward_shows_its_own_finish_time_as_its_detail_does(sqlite_url):
+    """Two walk-forwards FAILED "queue unavailable" (no Redis), the second's training sweeps
+    finished an hour later: the list gives each its own ``finished_at``, the detail's."""
+    client = sweep_app(sqlite_url, CLOSED_REDIS).test_client()
+    first, later = (client.post("/api/walkforward", json=BODY).json["walkforward_id"] for _ in "ab")
+    sessions = make_sessionmaker(make_engine(sqlite_url))
+    with sessions.begin() as session:
+        sweeps = select(WalkForwardFold.sweep_id).where(WalkForwardFold.walkforward_id == later)
+        session.execute(
+            update(SweepChunk)
+            .where(SweepChunk.sweep_id.in_(sweeps))
+            .values(completed_at=utcnow() + timedelta(hours=1))
+        )
+    listed = {w["walkforward_id"]: w for w in client.get("/api/walkforward").json["walkforwards"]}
+    for wf_id in (first, later):
+        detail = client.get(f"/api/walkforward/{wf_id}").json
+        assert detail["status"] == listed[wf_id]["status"] == "FAILED"
+        assert listed[wf_id]["finished_at"] == detail["finished_at"] is not None
+    assert listed[first]["finished_at"] < listed[later]["finished_at"]
 
 
 def test_an_unknown_walkforward_is_a_404(client):
