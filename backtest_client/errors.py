@@ -62,30 +62,68 @@ class BacktestUnavailable(BacktestError):
     retry."""
 
 
-class RunFailed(BacktestError):
+class ItemFailed(BacktestError):
+    """``wait()`` (a run's ``result()`` too) of something that finished without succeeding:
+    FAILED, or CANCELLED, or a sweep's PARTIAL — the same for every kind. ``item`` is its
+    handle (None only when raised without one), whose ``last`` is the final status document
+    and whose readers still work (a FAILED walk-forward's ``folds``, a PARTIAL sweep's
+    ``results``); ``ended`` is the status it ended in; ``message`` its error message (else
+    ``ended``)."""
+
+    def __init__(
+        self,
+        what: str,
+        ended: str,
+        error: str | None = None,
+        *,
+        item: Any = None,
+        run_id: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        said = description or (f"{what} {ended}: {error}" if error else f"{what} ended {ended}")
+        super().__init__(said, message=error or ended, run_id=run_id)
+        self.item = item
+        self.ended = ended
+
+
+class RunFailed(ItemFailed):
     """The run ended FAILED; ``message`` is its ``error_message``."""
 
-    def __init__(self, run_id: str, error_message: str | None) -> None:
+    def __init__(self, run_id: str, error_message: str | None, run: Any = None) -> None:
         super().__init__(
-            f"run {run_id} FAILED: {error_message}",
-            message=error_message or "",
+            f"run {run_id}",
+            "FAILED",
+            item=run,
             run_id=run_id,
+            description=f"run {run_id} FAILED: {error_message}",
+        )
+        self.message = error_message or ""
+
+
+class RunCancelled(ItemFailed):
+    """The run was cancelled while it waited in the queue: it never ran, so it has no result."""
+
+    def __init__(self, run_id: str, run: Any = None) -> None:
+        super().__init__(
+            f"run {run_id}",
+            "CANCELLED",
+            item=run,
+            run_id=run_id,
+            description=f"run {run_id} was CANCELLED",
         )
 
 
-class RunCancelled(BacktestError):
-    """The run was cancelled while it waited in the queue: it never ran, so it has no result."""
-
-    def __init__(self, run_id: str) -> None:
-        super().__init__(f"run {run_id} was CANCELLED", message="CANCELLED", run_id=run_id)
-
-
-class SweepFailed(BacktestError):
+class SweepFailed(ItemFailed):
     """The sweep ended FAILED or PARTIAL; a PARTIAL sweep's stored combos stay readable
-    through ``sweep.results``."""
+    through ``sweep.results`` (``err.sweep`` is ``err.item``)."""
 
     def __init__(self, sweep: Any, status: str) -> None:
-        super().__init__(f"sweep {sweep.sweep_id} ended {status}", message=status)
+        super().__init__(
+            f"sweep {sweep.sweep_id}",
+            status,
+            item=sweep,
+            description=f"sweep {sweep.sweep_id} ended {status}",
+        )
         self.sweep = sweep
 
 

@@ -5,9 +5,8 @@ and needs no code of its own for a new one (docs/client.md)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from backtest_client.errors import BacktestError
 from backtest_client.polling import Handle
 
 if TYPE_CHECKING:
@@ -19,7 +18,7 @@ FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 class Item(Handle):
     """One item of ``resource`` on the platform, by ``item_id``. ``wait`` polls until it
-    has finished; ``last`` is its latest status document."""
+    has finished; ``last`` is its latest status document (``item["status"]`` reads it)."""
 
     FINISHED = FINISHED
     NOUN = "item"
@@ -33,14 +32,16 @@ class Item(Handle):
     def status_url(self) -> str:
         return f"/api/{self.resource}/{self.item_id}"
 
-    def wait(self, timeout: float | None = None, poll: float = 1.0) -> dict[str, Any]:
-        """Poll until SUCCEEDED; its status document.
+    @property
+    def what(self) -> str:
+        return f"{self.resource} {self.item_id}"
 
-        :raise BacktestError: it FAILED or was CANCELLED (its error message).
+    def wait(self, timeout: float | None = None, poll: float = 1.0) -> Item:
+        """Poll until SUCCEEDED; this handle (``item["status"]``, ``item.last``: its final
+        status document).
+
+        :raise ItemFailed: it FAILED or was CANCELLED (its error message).
         :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
         """
-        document = self._wait_finished(timeout, poll)
-        if document["status"] != "SUCCEEDED":
-            what = f"{self.resource} {self.item_id} {document['status']}"
-            raise BacktestError(f"{what}: {document.get('error')}")
-        return document
+        self._wait_succeeded(timeout, poll)
+        return self

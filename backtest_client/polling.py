@@ -1,7 +1,7 @@
-"""Waiting for a run, a sweep or a walk-forward: ask, sleep, ask again, with a start of
-quick polls that slows down to ``poll`` seconds, until it is finished or ``timeout`` has
-passed; and ``Handle``, what the three handles share (their status document, its URL,
-their ``repr`` and the wait)."""
+"""Waiting for anything submitted: ask, sleep, ask again, with a start of quick polls that
+slows down to ``poll`` seconds, until it is finished or ``timeout`` has passed; and
+``Handle``, what every handle shares (its status document, read dict-style too, its URL,
+its ``repr``, and the wait: finished and SUCCEEDED, else ``ItemFailed``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from backtest_client.errors import WaitTimeout
+from backtest_client.errors import ItemFailed, WaitTimeout
 
 if TYPE_CHECKING:
     from backtest_client.transport import Transport
@@ -49,10 +49,15 @@ def poll_until(
 class Handle:
     """One submitted thing on the platform, by its id (``_ident``): ``last`` is its latest
     status document, ``refresh`` asks for it once at ``status_url``; ``accepted`` is the
-    submission's answer when this handle made it (else empty). A subclass names its
+    submission's answer when this handle made it (else empty). ``handle["status"]`` (and
+    ``handle.get(key, default)``) read ``last`` as a dict. A subclass names its
     ``FINISHED`` statuses, the ``STATUS_PATH`` of its status document (``{}`` for the id),
     its ``NOUN`` in messages and its ``ID_FIELD``: the attribute holding its id, and the
-    acceptance answer's field naming it."""
+    acceptance answer's field naming it.
+
+    Every kind waits alike (docs/client.md, "Waiting"): ``wait`` returns the handle once its
+    item SUCCEEDED (a run: its ``Result``), and raises ``ItemFailed`` (a subclass for runs and
+    sweeps) when it ended otherwise."""
 
     FINISHED: ClassVar[tuple[str, ...]]
     STATUS_PATH: ClassVar[str]
@@ -68,9 +73,22 @@ class Handle:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._ident} {self.last.get('status', '?')}>"
 
+    def __getitem__(self, key: str) -> Any:
+        """``last[key]``: the latest status document's field, as ``wait``'s dict gave it."""
+        return self.last[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``last.get(key, default)``."""
+        return self.last.get(key, default)
+
     @property
     def status_url(self) -> str:
         return self.STATUS_PATH.format(self._ident)
+
+    @property
+    def what(self) -> str:
+        """How messages name it: its noun and id."""
+        return f"{self.NOUN} {self._ident}"
 
     def refresh(self) -> dict[str, Any]:
         """Ask the platform once; the status document (``last``)."""
@@ -85,9 +103,21 @@ class Handle:
         return poll_until(
             self.refresh,
             lambda doc: doc["status"] in self.FINISHED,
-            what=f"{self.NOUN} {self._ident}",
+            what=self.what,
             timeout=timeout,
             poll=poll,
             sleep=self.http.sleep,
             clock=self.http.clock,
         )
+
+    def _wait_succeeded(self, timeout: float | None, poll: float) -> dict[str, Any]:
+        """``_wait_finished``, then the final status document if it SUCCEEDED.
+
+        :raise ItemFailed: it ended otherwise (its ``error_message``, else ``error``).
+        :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
+        """
+        document = self._wait_finished(timeout, poll)
+        if document["status"] != "SUCCEEDED":
+            error = document.get("error_message") or document.get("error")
+            raise ItemFailed(self.what, document["status"], error, item=self)
+        return document

@@ -42,12 +42,10 @@ class Portfolio(Handle):
     def wait(self, timeout: float | None = None, poll: float = 1.0) -> Portfolio:
         """Poll until SUCCEEDED; this handle, its result ready.
 
-        :raise BacktestError: the portfolio FAILED (its error message).
+        :raise ItemFailed: the portfolio FAILED (its error message).
         :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
         """
-        document = self._wait_finished(timeout, poll)
-        if document["status"] != "SUCCEEDED":
-            raise BacktestError(f"portfolio {self.portfolio_id} FAILED: {document.get('error')}")
+        self._wait_succeeded(timeout, poll)
         return self
 
     @property

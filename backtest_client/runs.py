@@ -69,9 +69,9 @@ class Run(Handle):
         status = self.last.get("status") if self.last.get("status") in FINISHED else None
         status = status or self.status()
         if status == "FAILED":
-            raise RunFailed(self.run_id, self.last.get("error_message"))
+            raise RunFailed(self.run_id, self.last.get("error_message"), run=self)
         if status == "CANCELLED":
-            raise RunCancelled(self.run_id)
+            raise RunCancelled(self.run_id, run=self)
         if status != "SUCCEEDED":
             raise BacktestError(f"run {self.run_id} is {status}: no result yet", message=status)
         raw = self.last.get("result")  # a server that ignores result=false sent it already
@@ -100,9 +100,10 @@ class Run(Handle):
         )
 
     def wait(self, timeout: float | None = None, poll: float = 1.0) -> Result:
-        """Poll until the run finished; its result.
+        """Poll until the run finished; its result (a run is read from its ``Result``, as
+        every other kind from its handle).
 
-        :raise RunFailed: it ended FAILED.
+        :raise RunFailed: it ended FAILED (an ``ItemFailed``); ``RunCancelled`` likewise.
         :raise WaitTimeout: still running after ``timeout`` seconds (None: no limit).
         """
         self._wait_finished(timeout, poll)

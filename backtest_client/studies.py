@@ -35,12 +35,15 @@ class Study(Handle):
         super().__init__(http, study_id, accepted)
         self.study_id = study_id
 
-    def wait(self, timeout: float | None = None, poll: float = 1.0) -> dict[str, Any]:
-        """Poll until SUCCEEDED or FAILED; the final status document.
+    def wait(self, timeout: float | None = None, poll: float = 1.0) -> Study:
+        """Poll until SUCCEEDED; this handle (``study.last``, ``study["best"]``: its final
+        status document).
 
+        :raise ItemFailed: it FAILED (its error; ``err.item.trials`` reads its trials).
         :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
         """
-        return self._wait_finished(timeout, poll)
+        self._wait_succeeded(timeout, poll)
+        return self
 
     @property
     def trials(self) -> Any:

@@ -33,12 +33,15 @@ class WalkForward(Handle):
         super().__init__(http, walkforward_id, accepted)
         self.walkforward_id = walkforward_id
 
-    def wait(self, timeout: float | None = None, poll: float = 1.0) -> dict[str, Any]:
-        """Poll until SUCCEEDED or FAILED; the final status document (check its ``status``).
+    def wait(self, timeout: float | None = None, poll: float = 1.0) -> WalkForward:
+        """Poll until SUCCEEDED; this handle (``wf.last``, ``wf["folds"]``: its final status
+        document).
 
+        :raise ItemFailed: a fold FAILED (its error; ``err.item.folds`` reads the folds).
         :raise WaitTimeout: not finished after ``timeout`` seconds (None: no limit).
         """
-        return self._wait_finished(timeout, poll)
+        self._wait_succeeded(timeout, poll)
+        return self
 
     def folds_csv(self) -> str:
         """``…/folds.csv``: one row per fold (windows, chosen params, metrics)."""

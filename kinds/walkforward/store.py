@@ -1,5 +1,6 @@
 """Walk-forward rows read with the ORM (the web, the reaper): a walk-forward, its folds,
-the list, and the reaper's list of stuck folds. Writes at submission are
+the list, the reaper's list of stuck folds, and the sweeps list with or without the sweeps
+that train a fold. Writes at submission are
 ``kinds.walkforward.service``'s; the fold transitions are ``kinds.walkforward.state``'s
 (re-exported).
 Nothing here commits.
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, select, true, update
+from sqlalchemy import ColumnElement, and_, exists, not_, select, true, update
 from sqlalchemy.orm import Session, defer, load_only
 
-from kinds.sweeps.store import SweepState, sweep_states
+from kinds.sweeps.store import SweepState, list_sweeps, sweep_states
 from store.models import Sweep, SweepChunk, WalkForward, WalkForwardFold
 from work.status import RunStatus
 
@@ -129,3 +130,19 @@ def folds_by_sweep(session: Session, sweep_ids: list[str]) -> dict[str, tuple[st
         ).where(WalkForwardFold.sweep_id.in_(sweep_ids))
     ).all()
     return {sweep_id: (walkforward_id, fold_no) for sweep_id, walkforward_id, fold_no in rows}
+
+
+def listed_sweeps(
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    visible: ColumnElement[bool] | None = None,
+    folds: bool = False,
+) -> tuple[list[Sweep], int]:
+    """``kinds.sweeps.store.list_sweeps`` without the sweeps that train a walk-forward fold
+    (they belong to their walk-forward, whose page links them); ``folds``: with them."""
+    if not folds:
+        trains_a_fold = exists().where(WalkForwardFold.sweep_id == Sweep.sweep_id)
+        visible = and_(true() if visible is None else visible, not_(trains_a_fold))
+    return list_sweeps(session, page=page, per_page=per_page, visible=visible)

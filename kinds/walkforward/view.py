@@ -61,14 +61,18 @@ def _result(row: WalkForwardFold) -> dict[str, Any] | None:
 
 class Folded:
     """A walk-forward's folds read once: shown statuses, progress, finish time; the folds'
-    results (``results``) and the outcome (``outcome``) are read when asked for."""
+    results (``results``) and the outcome (``outcome``) are read when asked for.
+
+    ``sweeps`` may hold other walk-forwards' sweeps too (a list reads every listed one's in
+    one query): only its own folds' are kept, so its progress and finish time are its own.
+    """
 
     def __init__(
         self, row: WalkForward, folds: Sequence[WalkForwardFold], sweeps: dict[str, SweepState]
     ) -> None:
         self.row = row
         self.folds = list(folds)
-        self.sweeps = sweeps
+        self.sweeps = {f.sweep_id: sweeps[f.sweep_id] for f in self.folds if f.sweep_id in sweeps}
         self.shown = [fold_status(f, sweeps.get(f.sweep_id)) for f in self.folds]
         self.status = overall([status for status, _ in self.shown])
 

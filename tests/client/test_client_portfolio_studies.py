@@ -27,8 +27,7 @@ def test_a_portfolio_study_is_waited_for_and_its_trials_are_a_frame(
     client = Client(demo_api_url)
     study = client.portfolio_study(BASE, SPACE, n_trials=5, batch_size=5, sampler="random")
     drain(demo_portfolio_app, study.study_id)
-    final = study.wait(timeout=10)
-    assert final["status"] == "SUCCEEDED"
+    assert study.wait(timeout=10) is study and study["status"] == "SUCCEEDED"
     trials = study.trials
     assert list(trials.index) == list(range(5))
     assert {"state", "n", "top_n", "value_sharpe_ratio", "total_return_pct"} <= set(trials)

@@ -19,7 +19,7 @@ from web.db import get_database
 pytestmark = pytest.mark.redis
 
 
-def _submit(client: Client):
+def submit_portfolio(client: Client):
     body = valid_portfolio()
     return client.portfolio(
         body["tickers"],
@@ -38,7 +38,7 @@ def test_a_portfolio_is_submitted_waited_for_and_read_as_dataframes(
     """equity (with the benchmark) per bar, weights per sampled close summing with cash
     to 1, contributions per ticker summing to the P&L, orders with dates."""
     client = Client(demo_api_url)
-    portfolio = _submit(client)
+    portfolio = submit_portfolio(client)
     assert portfolio.refresh()["status"] == "PENDING"
     execute_item(demo_portfolio_app, portfolio.portfolio_id)
     assert portfolio.wait(timeout=10, poll=0.1) is portfolio
@@ -73,7 +73,7 @@ def test_a_portfolios_daily_equity_joins_a_runs_on_the_same_days(demo_portfolio_
     (stored as dates) read as each day's close at 21:00 UTC, as a run's daily equity is
     stamped, so the two series align on every shared day; its orders' dates alike."""
     client = Client(demo_api_url)
-    portfolio = _submit(client)
+    portfolio = submit_portfolio(client)
     execute_item(demo_portfolio_app, portfolio.portfolio_id)
     equity = portfolio.wait(timeout=10, poll=0.1).equity()
     body = valid_portfolio()
@@ -104,7 +104,7 @@ def test_a_bad_portfolio_is_a_request_error_naming_the_field(demo_api_url):
 
 def test_a_failed_portfolio_raises_its_error(demo_portfolio_app, demo_api_url):
     """A portfolio stored FAILED ends the wait with its error message."""
-    portfolio = _submit(Client(demo_api_url))
+    portfolio = submit_portfolio(Client(demo_api_url))
     with get_database(demo_portfolio_app).sessionmaker.begin() as session:
         assert PORTFOLIO.mark_failed(session, portfolio.portfolio_id, "ACME has no bar")
     with pytest.raises(BacktestError, match="ACME has no bar"):

@@ -59,7 +59,7 @@ def test_a_study_is_waited_for_and_its_trials_are_a_frame(app, api_url):
     assert study.resume()["paused"] is False
     drain(app, study.study_id)
     final = study.wait(timeout=10)
-    assert final["status"] == "SUCCEEDED"
+    assert final is study and final["status"] == "SUCCEEDED"
     trials = study.trials
     assert list(trials.index) == list(range(12))
     assert {"state", "period", "oversold", "overbought", "value_sharpe_ratio"} <= set(trials)

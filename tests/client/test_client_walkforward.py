@@ -27,8 +27,9 @@ def jobs_here(demo_portfolio_app, sqlite_url, monkeypatch):
 
 
 def _frames_match_the_document(walkforward, grid_names: list[str]) -> None:
-    document = walkforward.wait(timeout=10)
-    assert document["status"] == "SUCCEEDED", document
+    assert walkforward.wait(timeout=10) is walkforward
+    document = walkforward.last
+    assert document["status"] == walkforward["status"] == "SUCCEEDED", document
     folds = walkforward.folds
     assert list(folds.index) == [fold["fold"] for fold in document["folds"]]
     for fold in document["folds"]:

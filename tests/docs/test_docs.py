@@ -478,3 +478,20 @@ def test_the_work_kinds_doc_lists_every_field_a_kinds_search_declares():
     listed = [name for row in table for name in _names(row[1])]
     assert all(hasattr(Search, hook) or hook in Search.__annotations__ for hook in Search.HOOKS)
     assert sorted(listed) == sorted(Search.HOOKS)
+
+
+def test_the_portfolio_doc_says_once_what_a_short_pays_on_a_dividend():
+    """The portfolio core charges a short its dividends at the ex-bar's open (``at_open``:
+    100 shares short of a 0.40 dividend pay 40): docs/portfolios.md says so in its "Splits
+    and dividends" section, and the long-short section, which once said "no dividends yet",
+    links there instead of saying it again."""
+    from engine.portfolio.corporate import at_open
+
+    assert at_open(-100, 1.0, 0.4, 50.0) == (-100, 0.0, -40.0)
+    text = _prose((DOCS / "portfolios.md").read_text(encoding="utf-8"))
+    section = text.split("## Splits and dividends", 1)[1].split("\n## ", 1)[0]
+    assert "a dividend is paid to a long and charged to a short" in " ".join(section.split())
+    assert not re.search(r"\bno dividends?\b", text, re.I)
+    long_short = text.split("## Long-short", 1)[1].split("\n## ", 1)[0]
+    assert "](#splits-and-dividends)" in long_short  # it points there, and says no more:
+    assert "dividend" not in re.sub(r"\[[^\]]*\]\([^)]*\)", "", long_short).lower()

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kinds.sweeps.kind import ON_COMPLETE
 from kinds.walkforward.kind import FOLD
 from store.db import make_engine, make_sessionmaker
-from store.models import Sweep, WalkForwardFold, utcnow
+from store.models import Sweep, SweepChunk, WalkForwardFold, utcnow
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
 from tests.web.support import CLOSED_REDIS
 
@@ -193,22 +193,58 @@ def test_the_caps_configured_lower_refuse_a_walkforward_they_held_at_their_value
     assert accepted.status_code == 202, accepted.json
 
 
+def _sweep_ids(answer) -> list[str]:
+    return [s["sweep_id"] for s in answer.json["sweeps"]]
+
+
 def test_the_sweeps_list_marks_the_sweeps_that_train_a_fold(client):
-    """/api/sweeps and /api/sweeps/<id> name the fold a sweep trains; the /sweeps page says
-    "walk-forward <id8> fold k" under it; an ordinary sweep names none."""
+    """/api/sweeps?folds=true and /api/sweeps/<id> name the fold a sweep trains; the
+    /sweeps?folds=true page says "walk-forward <id8> fold k" under it; an ordinary sweep
+    names none."""
     wf_id = client.post("/api/walkforward", json=BODY).json["walkforward_id"]
     plain = client.post("/api/sweeps", json={**BODY, "train_bars": None, "test_bars": None})
     assert plain.status_code == 400  # a sweep refuses walk-forward fields
     body = {k: v for k, v in BODY.items() if k not in ("train_bars", "test_bars")}
     plain_id = client.post("/api/sweeps", json=body).json["sweep_id"]
-    listed = {s["sweep_id"]: s["walkforward"] for s in client.get("/api/sweeps").json["sweeps"]}
+    answer = client.get("/api/sweeps?folds=true").json
+    listed = {s["sweep_id"]: s["walkforward"] for s in answer["sweeps"]}
     assert listed.pop(plain_id) is None
     assert sorted(mark["fold"] for mark in listed.values()) == [0, 1, 2]
     assert {mark["url"] for mark in listed.values()} == {f"/walkforward/{wf_id}"}
     fold_sweep = next(k for k, mark in listed.items() if mark["fold"] == 1)
     assert client.get(f"/api/sweeps/{fold_sweep}").json["walkforward"]["fold"] == 1
-    page = client.get("/sweeps").get_data(as_text=True)
+    page = client.get("/sweeps?folds=true").get_data(as_text=True)
     assert f"walk-forward {wf_id[:8]} fold 2" in page
+
+
+def test_the_sweeps_list_leaves_out_the_sweeps_of_walkforward_folds_unless_asked(client):
+    """A fold's training sweep belongs to its walk-forward: /api/sweeps and the /sweeps page
+    list the user's own sweeps only (their ``total`` too); ``folds=true`` adds the folds'
+    (``1`` too; ``false`` is the default); a value that is no yes/no is a 400 naming
+    ``folds`` (the page then shows the default list)."""
+    body = {k: v for k, v in BODY.items() if k not in ("train_bars", "test_bars")}
+    plain_id = client.post("/api/sweeps", json=body).json["sweep_id"]
+    wf_id = client.post("/api/walkforward", json=BODY).json["walkforward_id"]
+    folds = [f["sweep_id"] for f in client.get(f"/api/walkforward/{wf_id}").json["folds"]]
+    own = client.get("/api/sweeps")
+    assert _sweep_ids(own) == [plain_id] and own.json["total"] == 1
+    assert _sweep_ids(client.get("/api/sweeps?folds=false")) == [plain_id]
+    for value in ("true", "1"):
+        every = client.get(f"/api/sweeps?folds={value}")
+        assert sorted(_sweep_ids(every)) == sorted([plain_id, *folds])
+        assert every.json["total"] == 4
+    bad = client.get("/api/sweeps?folds=yes")
+    assert bad.status_code == 400 and bad.json["field"] == "folds"
+    page = client.get("/sweeps").get_data(as_text=True)
+    assert f'data-sweep-id="{plain_id}"' in page and "1 total" in page
+    assert not any(f'data-sweep-id="{sweep_id}"' in page for sweep_id in folds)
+    assert "show walk-forward folds' sweeps" in page and "/sweeps?folds=true" in page
+    shown = client.get("/sweeps?folds=true").get_data(as_text=True)
+    assert all(f'data-sweep-id="{sweep_id}"' in shown for sweep_id in folds)
+    assert "hide walk-forward folds' sweeps" in shown and "4 total" in shown
+    assert f'data-sweep-id="{folds[0]}"' not in client.get("/sweeps?folds=yes").get_data(
+        as_text=True
+    )
 
 
 def test_redis_down_fails_the_chunks_and_the_folds_and_answers_503(sqlite_url):
@@ -222,6 +258,27 @@ def test_redis_down_fails_the_chunks_and_the_folds_and_answers_503(sqlite_url):
     assert {(f["status"], f["error_message"]) for f in status["folds"]} == {
         ("FAILED", "queue unavailable")
     }
+
+
+def test_each_listed_walkforward_shows_its_own_finish_time_as_its_detail_does(sqlite_url):
+    """Two walk-forwards FAILED "queue unavailable" (no Redis), the second's training sweeps
+    finished an hour later: the list gives each its own ``finished_at``, the detail's."""
+    client = sweep_app(sqlite_url, CLOSED_REDIS).test_client()
+    first, later = (client.post("/api/walkforward", json=BODY).json["walkforward_id"] for _ in "ab")
+    sessions = make_sessionmaker(make_engine(sqlite_url))
+    with sessions.begin() as session:
+        sweeps = select(WalkForwardFold.sweep_id).where(WalkForwardFold.walkforward_id == later)
+        session.execute(
+            update(SweepChunk)
+            .where(SweepChunk.sweep_id.in_(sweeps))
+            .values(completed_at=utcnow() + timedelta(hours=1))
+        )
+    listed = {w["walkforward_id"]: w for w in client.get("/api/walkforward").json["walkforwards"]}
+    for wf_id in (first, later):
+        detail = client.get(f"/api/walkforward/{wf_id}").json
+        assert detail["status"] == listed[wf_id]["status"] == "FAILED"
+        assert listed[wf_id]["finished_at"] == detail["finished_at"] is not None
+    assert listed[first]["finished_at"] < listed[later]["finished_at"]
 
 
 def test_an_unknown_walkforward_is_a_404(client):

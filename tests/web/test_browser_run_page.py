@@ -2,6 +2,7 @@
 against the app served on loopback (SQLite, the test Redis, the repository's demo data):
 what issue 24 found misleading or broken there.
 
+- a low-exposure run's Overview draws the strategy on an axis of its own, readable;
 - a default-sized run (10,000 a trade of 100,000) shows its average exposure beside its
   return and both benchmarks, 100 % invested and at its exposure, labelled, on the Stats
   and Equity tabs and in the report;
@@ -115,6 +116,49 @@ def test_a_run_page_opens_on_its_equity_chart_with_the_key_figures_beside_it(
     assert table["x"] >= chart["x"] + chart["width"] - 1, "the figures stand beside the chart"
     assert abs(table["y"] - chart["y"]) < 40
     shoot(page, shots / "dashboard-run-overview.png")
+
+
+HEIGHT_SHARE = """(el, i) => {
+  const u = el.btChart, scale = u.series[i].scale;
+  const ys = u.data[i].filter((v) => v !== null && v !== undefined);
+  const top = u.valToPos(Math.max(...ys), scale), bottom = u.valToPos(Math.min(...ys), scale);
+  return (bottom - top) / (u.bbox.height / devicePixelRatio);
+}"""
+"""The share of a chart's plot height that series ``i``'s curve spans, lowest to highest
+value, as uPlot placed it on its scale."""
+
+
+def test_a_low_exposure_runs_overview_draws_the_strategy_on_an_axis_of_its_own(served, page):
+    """A run ~5 % invested on average moves a twentieth as much as buy and hold 100 %
+    invested: the Overview opens with the strategy and buy and hold at its exposure on a
+    right axis of their own, the strategy's curve spanning over half the plot's height
+    (one line of the chart, checked on the drawn scales). Its switch puts every line on
+    one axis, where the strategy is the flat line it was (under a fifth of the height),
+    and back."""
+    app, base_url = served
+    request, result = add_succeeded(app, **DEFAULT_RUN)
+    assert result["metrics"]["avg_exposure_pct"] < 10
+    open_run(page, base_url, request.run_id)
+    chart, switch = page.locator("#chart-overview"), page.locator("#overview-own-axis")
+    page.wait_for_selector("#chart-overview[data-ready='1'] canvas")
+    assert chart.evaluate(HEIGHT_SHARE, 1) > 0.5
+    expect(chart).to_have_attribute("data-axes", "own")
+    expect(switch).to_be_checked()
+    scales = "el => el.btChart.series.slice(1).map((s) => s.scale)"
+    assert page.eval_on_selector("#chart-overview", scales) == ["right", "y", "right"]
+    axes = "el => el.btChart.axes.map((a) => [a.scale || 'x', a.side, a.label || null])"
+    assert page.eval_on_selector("#chart-overview", axes)[1:] == [
+        ["y", 3, "buy & hold 100%"],
+        ["right", 1, "strategy · buy & hold at its exposure"],
+    ]
+    assert legend_labels(page, "#chart-overview")[1] == "strategy"
+    switch.uncheck()
+    expect(chart).to_have_attribute("data-axes", "shared")
+    assert page.eval_on_selector("#chart-overview", scales) == ["y", "y", "y"]
+    assert chart.evaluate(HEIGHT_SHARE, 1) < 0.2
+    switch.check()
+    expect(chart).to_have_attribute("data-axes", "own")
+    assert chart.evaluate(HEIGHT_SHARE, 1) > 0.5
 
 
 def test_the_return_is_shown_with_its_exposure_and_both_benchmarks_labelled(

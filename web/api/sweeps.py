@@ -4,7 +4,8 @@ API (errors are ``{"error", "field"?}``; a bad input is a 400 naming it):
 ``POST /api/sweeps`` (202 ``{sweep_id, status, combos, skipped, chunks, status_url}``; an
 identical finished sweep the viewer may read answers it from the result cache unless it says
 ``cache: false``: SUCCEEDED at once with ``cached_from``, no chunk queued),
-``GET /api/sweeps`` (newest first, paginated), ``GET /api/sweeps/<id>`` (status derived
+``GET /api/sweeps`` (newest first, paginated; a walk-forward fold's training sweep only
+with ``folds=true``), ``GET /api/sweeps/<id>`` (status derived
 from the chunks, progress, timings, the best 10 combos by ``?metric=``),
 ``GET /api/sweeps/<id>/results`` (sorted, paginated, ``top``), ``…/results.csv``,
 ``…/heatmap`` and ``…/line`` (``kinds.sweeps.view``), ``…/combos/<combo_no>`` (one combo
@@ -67,7 +68,6 @@ from kinds.sweeps.store import (
     get_result,
     get_sweep,
     list_chunks,
-    list_sweeps,
     results_page,
     set_sweep_shared,
     sort_keys,
@@ -75,7 +75,7 @@ from kinds.sweeps.store import (
 )
 from kinds.sweeps.summary import sweep_summary
 from kinds.sweeps.view import aggregate, dimensions, parse_fixed
-from kinds.walkforward.store import folds_by_sweep
+from kinds.walkforward.store import folds_by_sweep, listed_sweeps
 from metrics import lower_is_better, sweep_metric_keys
 from store.models import Sweep
 from web.api.kind import check_base
@@ -84,7 +84,7 @@ from web.body import json_object
 from web.db import get_session, image_tag, streamed_with_session
 from web.errors import DATABASE_ERRORS, ApiError, bad_request
 from web.ownership import ItemLookup, readable_keys, set_sharing, visible
-from web.query import count
+from web.query import count, flag
 from web.queue import get_run_queue
 from web.submit import submit_work
 from web.telemetry import add_telemetry
@@ -339,10 +339,17 @@ def _bounds() -> Bounds:
 
 @bp.get("/api/sweeps")
 def list_all() -> ResponseReturnValue:
-    """One page of sweeps, newest first, each with its derived status and progress."""
+    """One page of sweeps, newest first, each with its derived status and progress; the
+    sweeps that train a walk-forward fold only with ``folds=true``."""
     page = count("page", 1, 1, 10**9 - 1)
     per_page = count("per_page", PER_PAGE_DEFAULT, 1, 200)
-    rows, total = list_sweeps(get_session(), page=page, per_page=per_page, visible=visible(Sweep))
+    rows, total = listed_sweeps(
+        get_session(),
+        page=page,
+        per_page=per_page,
+        visible=visible(Sweep),
+        folds=flag("folds", default=False),
+    )
     states = sweep_states(get_session(), rows)
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     readable = readable_keys(get_session(), Sweep, cache_sources(rows))

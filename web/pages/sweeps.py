@@ -18,17 +18,19 @@ from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, default_chunk_size
 from kinds.sweeps.fields import CHUNK_SIZE_MAX, CHUNK_SIZE_MIN
 from kinds.sweeps.search_sweep import is_search_request, searchable_kind
-from kinds.sweeps.store import get_sweep, list_sweeps, sweep_states
+from kinds.sweeps.store import get_sweep, sweep_states
 from kinds.sweeps.summary import sweep_summary
 from kinds.sweeps.view import AGGREGATES, dimensions
-from kinds.walkforward.store import folds_by_sweep
+from kinds.walkforward.store import folds_by_sweep, listed_sweeps
 from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Sweep
 from web.db import get_session
+from web.errors import ApiError
 from web.ownership import ItemLookup, readable_keys, visible
 from web.pages.form_fields import TRADING_FIELDS
 from web.pages.layout import NavLink, item_page, nav, register_unavailable, tickers
+from web.query import flag
 
 bp = Blueprint("sweep_pages", __name__)
 NAV = NavLink("Sweeps", "sweep_pages.sweeps_page", ("sweep_pages.sweep_page",))
@@ -40,8 +42,15 @@ SWEEPS = ItemLookup(Sweep, get_sweep, SWEEP_ID, "sweep")
 
 @bp.get("/sweeps")
 def sweeps_page() -> ResponseReturnValue:
-    """Recent sweeps and the form that starts one."""
-    rows, total = list_sweeps(get_session(), per_page=50, visible=visible(Sweep))
+    """Recent sweeps and the form that starts one; the sweeps that train a walk-forward
+    fold only with ``?folds=true``."""
+    try:
+        folds_shown = flag("folds", default=False)
+    except ApiError:  # a value that is no yes/no: the default list
+        folds_shown = False
+    rows, total = listed_sweeps(
+        get_session(), per_page=50, visible=visible(Sweep), folds=folds_shown
+    )
     states = sweep_states(get_session(), rows)
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     readable = readable_keys(get_session(), Sweep, cache_sources(rows))
@@ -71,6 +80,7 @@ def sweeps_page() -> ResponseReturnValue:
             for row in rows
         ],
         total=total,
+        folds_shown=folds_shown,
         tickers=tickers(),
         page_data=page_data,
         **nav(),

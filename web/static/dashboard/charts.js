@@ -195,15 +195,18 @@ const Charts = (() => {
     return { label, stroke: color, paths: hidden, points: { show: false }, value: number(2) };
   }
 
-  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width, dash}]; a null
-     value is a gap (never joined across: a rolling Sharpe of a flat stretch has no value);
-     options.log: a logarithmic y scale; options.xLabel / yLabel name the axes (with their unit). */
+  /* Line chart: x (unix seconds), lines [{label, values, color, fill, width, dash, right}];
+     a null value is a gap (never joined across: a rolling Sharpe of a flat stretch has no
+     value); options.log: a logarithmic y scale; options.xLabel / yLabel name the axes (with
+     their unit). The lines marked right are scaled on a y axis of their own on the right
+     (scale "right", ranged on them alone), titled options.rightLabel, in options.rightColor. */
   function line(el, x, lines, options) {
-    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, log: false, xLabel: null, yLabel: null }, options || {});
+    const o = Object.assign({ height: 320, digits: 2, unit: "", yFormat: null, ySize: 70, log: false, xLabel: null, yLabel: null, rightLabel: null, rightColor: COLORS.accent }, options || {});
     const series = [timeSeries(x)];
     for (const l of lines) {
       series.push({
         label: l.label,
+        scale: l.right ? "right" : "y",
         stroke: l.color,
         width: l.width || 1.5,
         fill: l.fill || undefined,
@@ -213,12 +216,14 @@ const Charts = (() => {
         value: number(o.digits, o.unit),
       });
     }
-    const opts = {
-      ...barChart(o.height, yScale(o.log)),
-      axes: [labelled(axis(), o.xLabel), labelled(axis(o.yFormat || compact, o.ySize), o.yLabel)],
-      series,
-      legend: { live: true },
-    };
+    const base = barChart(o.height, yScale(o.log));
+    const axes = [labelled(axis(), o.xLabel), labelled(axis(o.yFormat || compact, o.ySize), o.yLabel)];
+    if (lines.some((l) => l.right)) {
+      base.scales = Object.assign({ y: yScale(o.log) }, base.scales, { right: yScale(o.log) });
+      const right = labelled(axis(o.yFormat || compact, o.ySize), o.rightLabel);
+      axes.push(Object.assign(right, { scale: "right", side: 1, stroke: o.rightColor, grid: { show: false } }));
+    }
+    const opts = { ...base, axes, series, legend: { live: true } };
     return mount(el, opts, [x, ...lines.map((l) => positive(l.values, o.log))]);
   }
 

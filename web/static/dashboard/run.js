@@ -118,12 +118,44 @@
     return lines;
   }
 
+  /* The highest value less the lowest of some lines (nulls left out). */
+  function span(lines) {
+    let low = Infinity, high = -Infinity;
+    for (const l of lines) {
+      for (const v of l.values) {
+        if (!BT.isNumber(v)) continue;
+        low = Math.min(low, v);
+        high = Math.max(high, v);
+      }
+    }
+    return high >= low ? high - low : 0;
+  }
+
+  /* A line chart whose switch puts some lines (own) on a y axis of their own, on the right;
+     the switch starts on when those lines move in under a third of the range of them all
+     (on one axis they would be a flat line). The chart says which it draws: data-axes
+     "own" or "shared". */
+  function ownAxisChart(el, toggle, x, lines, own, options) {
+    toggle.checked = span(lines.filter((l) => own.includes(l))) < span(lines) / 3;
+    const draw = () => {
+      const right = toggle.checked;
+      Charts.line(el, x, lines.map((l) => Object.assign({}, l, { right: right && own.includes(l) })), options);
+      el.dataset.axes = right ? "own" : "shared";
+    };
+    toggle.addEventListener("change", draw);
+    draw();
+  }
+
   const DRAW = {
-    overview(r) {  // the first thing a report shows: the curve against buy and hold
-      Charts.line(document.getElementById("chart-overview"), r.equity_curve.timestamps.map(BT.seconds), [
-        { label: "strategy", values: r.equity_curve.equity, color: Charts.COLORS.accent, width: 1.8 },
-        ...benchmarkLines(r, (values) => values),
-      ], { height: 360 });
+    /* The first thing a report shows: the curve against buy and hold. A run of 5 % average
+       exposure moves a twentieth as much as buy and hold 100 % invested, so it gets its own
+       axis (right), with buy and hold at its exposure, the fair yardstick, on the same. */
+    overview(r) {
+      const strategy = { label: "strategy", values: r.equity_curve.equity, color: Charts.COLORS.accent, width: 1.8 };
+      const [full, ...exposed] = benchmarkLines(r, (values) => values);
+      ownAxisChart(document.getElementById("chart-overview"), document.getElementById("overview-own-axis"),
+        r.equity_curve.timestamps.map(BT.seconds), [strategy, full, ...exposed], [strategy, ...exposed],
+        { height: 360, yLabel: "buy & hold 100%", rightLabel: "strategy · buy & hold at its exposure" });
     },
     equity(r) {
       const x = r.equity_curve.timestamps.map(BT.seconds);
