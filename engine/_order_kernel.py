@@ -57,9 +57,10 @@ def _usable(kind, limit, stop):
 @njit(cache=True, nogil=True)
 def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> int:
     """One run: fills ``equity`` (T) and returns the trades opened up to bankruptcy;
-    ``bars`` = (open, high, low, close), ``setup`` = (order type, valid bars, long only)."""
+    ``bars`` = (open, high, low, close), ``setup`` = (order type, valid bars, long only,
+    exit priority)."""
     open_, high, low, close = bars
-    kind, valid, longonly = setup
+    kind, valid, longonly, exit_first = setup
     n_bars = close.size
     last = n_bars - 1
     cash, shares, previous = costs[0], 0.0, 0
@@ -112,6 +113,8 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
                 _, _, _, _, _, cash = fill(cash, shares, hit_price, 0.0, costs)
                 shares, held, previous = 0.0, False, 0
         signal = (1 if enter[bar] else 0) - (1 if leave[bar] else 0)
+        if exit_first and enter[bar] and leave[bar]:  # ``engine._simulate.resolved``
+            signal = -1 if previous > 0 else 1
         if signal != 0 and bar != last:
             side = max(signal, 0) if longonly else signal
             if side != previous:
@@ -201,13 +204,15 @@ def evaluate_orders(
     kind,
     valid,
     longonly,
+    exit_first,
     costs,
     stops,
     keep_equity,
 ):
     """N runs (``entries``/``exits`` N × T) with entry orders of type ``kind``: run i's
     order prices are ``limits[limit_row[i]]`` and ``stops_at[stop_row[i]]`` (K × T each, so
-    a sweep's runs share the rows of equal prices). Returns (N × ``N_STATS``: final equity,
+    a sweep's runs share the rows of equal prices); ``exit_first``: ``exit_priority``.
+    Returns (N × ``N_STATS``: final equity,
     mean and sample std of the bar returns, the largest fraction fallen from a running peak
     (as ``core_metrics`` reduces a curve, T >= 3) and the trades; the N × T equity when
     ``keep_equity``, else 0 × T: each run's curve then lives in its own buffer)."""
@@ -223,7 +228,7 @@ def evaluate_orders(
             limits[limit_row[i]],
             stops_at[stop_row[i]],
             (open_, high, low, close),
-            (kind, valid, longonly),
+            (kind, valid, longonly, exit_first),
             costs,
             stops,
             equity,

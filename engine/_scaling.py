@@ -208,6 +208,9 @@ class _Walk:
         """The cash and shares at every close, kept when they move between fills (corporate
         actions, a borrow fee); None: not kept."""
         self.longshort = params.direction == "longshort"
+        self.exit_first = params.exit_priority
+        """A bar whose entry and exit both hold: the exit while long units are held, the
+        entry otherwise (False: ignored)."""
         self.bust = False
         """Whether the run's equity reached zero (its units liquidated; no more trading)."""
 
@@ -240,6 +243,8 @@ class _Walk:
                 exit_now = self._position_exit(bar, exit_now)
             if bar < last and entries[bar] != exit_now:
                 pending = self._signal(bar, 1 if entries[bar] else -1)
+            elif bar < last and entries[bar] and self.exit_first:  # both hold
+                pending = self._signal(bar, -1 if held and held[0].side > 0 else 1)
             if acts is not None and bar == last and acts.delisting is not None and held:
                 self._delist(bar, acts)
             if self.shares < 0.0 and self.cash + self.shares * self.closes[bar] <= 0.0:

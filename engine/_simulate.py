@@ -8,7 +8,8 @@ Execution convention (docs/execution.md, "Execution convention"):
 
 * The desired position after bar t follows the most recent signal up to t: an entry means
   long; an exit means flat (``longonly``) or short (``longshort``). A bar where entry and
-  exit are both true is conflicting and ignored.
+  exit are both true is conflicting and ignored; with ``exit_priority`` it is the exit
+  while the desired position is long and the entry otherwise (``resolve_conflicts``).
 * A change of the desired position on bar t's close fills at bar t+1's open: first the
   open position is closed, then the new one is opened. A change on the last bar never fills.
 * Fill prices carry slippage against the trader: a buy at open × (1 + bps/10000), a sell at
@@ -106,6 +107,77 @@ class Paths:
     position: np.ndarray
     equity: np.ndarray
     bust_bar: np.ndarray
+
+
+BOTH = 2
+"""The signal code of a bar whose entry and exit both hold, with ``exit_priority`` (+1 an
+entry, -1 an exit, 0 neither or, without ``exit_priority``, both): the walks resolve it
+against the side they hold (``resolved``)."""
+
+
+def signal_codes(entries: np.ndarray, exits: np.ndarray, params: TradingParams) -> np.ndarray:
+    """Each bar's signal as an int8 code: entry minus exit, ``BOTH`` where both hold when
+    ``params.exit_priority`` is set."""
+    signal = entries.astype(np.int8)
+    signal -= exits
+    if params.exit_priority:
+        signal[entries & exits] = BOTH
+    return signal
+
+
+def signal_code(entry: bool, leave: bool, exit_priority: bool) -> int:
+    """``signal_codes`` of one bar (a position-aware exit's, read in the walk)."""
+    if entry and leave and exit_priority:
+        return BOTH
+    return entry - leave
+
+
+def resolved(signal: int, previous: int) -> int:
+    """A signal code as the side it asks for, ``previous`` being the side the walk holds
+    (or asked for last): ``BOTH`` is the exit while long, the entry otherwise."""
+    if signal == BOTH:
+        return -1 if previous > 0 else 1
+    return signal
+
+
+def resolve_conflicts(
+    entries: np.ndarray, exits: np.ndarray, direction: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """N × T signals with every bar where both hold turned into the exit or the entry as
+    ``exit_priority`` resolves it for the paths that walk no stop (``transitions`` and the
+    one-pass kernel, whose desired side follows the signals alone): the exit when the side
+    asked for before is long, the entry otherwise. The side before a run of such bars is
+    the last other signal's (none: not long); each of them then flips it, so the k-th is
+    that side's opposite for odd k and that side for even k. Without such a bar the inputs
+    are returned as they are."""
+    both = entries & exits
+    if not both.any():
+        return entries, exits
+    signal = entries.astype(np.int8)
+    signal -= exits
+    signal[both] = BOTH
+    runs, cols = np.nonzero(signal)
+    side = signal[runs, cols].astype(np.int64)
+    at = np.arange(side.size)
+    conflict = side == BOTH
+    first = np.ones(side.size, dtype=bool)
+    first[1:] = runs[1:] != runs[:-1]
+    start = np.maximum.accumulate(np.where(first, at, 0))
+    last = np.maximum.accumulate(np.where(conflict, -1, at))
+    known = last >= start
+    longonly = direction == "longonly"
+    flat = 0 if longonly else -1  # the side that is not long
+    before = side[np.maximum(last, 0)]
+    if longonly:
+        before = np.maximum(before, 0)
+    base = np.where(known, before, flat)
+    count = at - np.where(known, last, start - 1)
+    flipped = 1 - base if longonly else -base
+    side = np.where(count % 2 == 1, flipped, base)
+    rows, bars, long = runs[conflict], cols[conflict], side[conflict] > 0
+    entries, exits = entries.copy(), exits.copy()
+    entries[rows, bars], exits[rows, bars] = long, ~long
+    return entries, exits
 
 
 def transitions(
@@ -596,8 +668,7 @@ def stop_events(
     act on the position (``engine.corporate.Ledger``) and the shares at every close are
     kept too (``Events.position_path``).
     """
-    signal = entries.astype(np.int8)
-    signal -= exits
+    signal = signal_codes(entries, exits, params)
     costs, stops = _Costs.of(params), _Stops.of(params)
     closes = close.tolist() if close is not None and (costs.borrow or actions is not None) else None
     prices = (open_.tolist(), high.tolist(), low.tolist(), closes)
@@ -621,7 +692,7 @@ def stop_events(
         before = len(rows)
         held = None
         if position_exits is not None and position_exits[i] is not None:
-            held = (position_exits[i], entries[i].tolist())
+            held = (position_exits[i], entries[i].tolist(), params.exit_priority)
         sizing = None if sizes is None else (sizes[i], closes_all)
         ledger = None if applied is None else Ledger(i, actions, prices[0], applied)
         path = _walk_stops(i, sides, longonly, prices, costs, stops, rows, held, sizing, ledger)
@@ -734,6 +805,8 @@ def _walk_plain_stops(
                 shares, position, previous = 0.0, None, 0
         signal = signals[bar]
         if signal and bar < last:
+            if signal == BOTH:  # ``resolved`` inlined
+                signal = -1 if previous > 0 else 1
             side = max(signal, 0) if longonly else signal
             if side != previous:
                 pending, previous = side + 2, side  # +2: 0 means no pending change
@@ -747,16 +820,17 @@ def _walk_stops(
     c: _Costs,
     s: _Stops,
     rows: list,
-    held: tuple[PositionExit, list] | None = None,
+    held: tuple[PositionExit, list, bool] | None = None,
     sizing: tuple[Sizer, list[float]] | None = None,
     ledger: Ledger | None = None,
 ) -> tuple[list, ...] | None:
     """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
-    ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With closes (a borrow fee) a
-    short pays it at each close; returns the cash at every close and each charge then.
-    ``held`` (a position-aware exit and the run's entries): while a long is open, a bar's
-    signal is its entry minus that exit on the bar's close (a short is closed by an entry
-    only, so its bars keep the exit outside a position). ``sizing`` (a size series and the
+    ``signals`` holds +1 (entry), -1 (exit), ``BOTH`` or 0 per bar (``signal_codes``).
+    With closes (a borrow fee) a short pays it at each close; returns the cash at every
+    close and each charge then. ``held`` (a position-aware exit, the run's entries and
+    ``exit_priority``): while a long is open, a bar's signal is its entry against that exit
+    on the bar's close (``signal_code``; a short is closed by an entry only, so its bars
+    keep the exit outside a position). ``sizing`` (a size series and the
     closes): the size of a position is the series' value on its signal bar's close, with
     the equity then. ``ledger`` (``engine.corporate.Ledger``): the run's corporate actions,
     acting at each open and close; the shares at every close are returned too."""
@@ -801,8 +875,9 @@ def _walk_stops(
             charges.append(charge)
         signal = signals[bar]
         if exit_at is not None:
-            signal = held[1][bar] - exit_at(bar)  # type: ignore[index]
+            signal = signal_code(held[1][bar], exit_at(bar), held[2])  # type: ignore[index]
         if signal and bar < last:
+            signal = resolved(signal, previous)
             side = max(signal, 0) if longonly else signal
             if side != previous:
                 pending, previous = side + 2, side  # +2: 0 means no pending change

@@ -132,8 +132,18 @@ def _events(
         )
     if sizes is not None:
         raise ValueError("a size series goes with params.size_unit, and only with it")
+    entries, exits = _unwalked(entries, exits, params)
     runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
     return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
+
+
+def _unwalked(entries: np.ndarray, exits: np.ndarray, params: TradingParams) -> tuple:
+    """The signals of runs that walk no stop (the vectorised path, the one-pass kernel),
+    with ``exit_priority`` their conflicting bars resolved
+    (``engine._simulate.resolve_conflicts``); the walks resolve them bar by bar."""
+    if not params.exit_priority:
+        return entries, exits
+    return _simulate.resolve_conflicts(entries, exits, params.direction)
 
 
 def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
@@ -344,6 +354,7 @@ def _compiled_orders(
         order_code(params.entry_type),
         params.valid_bars,
         params.direction == "longonly",
+        params.exit_priority,
         _simulate._Costs.of(params).as_array(),
         np.array(fractions, dtype=np.float64),
     )
@@ -370,6 +381,7 @@ def _one_pass(
     """``run_batch`` with ``one_pass``: the compiled kernel's reductions, finished as the
     numpy path finishes its own (``finish_core``)."""
     kernel = compiled.kernels()
+    entries, exits = _unwalked(entries, exits, params)
     stats, blocks = kernel.evaluate_runs(
         np.ascontiguousarray(entries),
         np.ascontiguousarray(exits),

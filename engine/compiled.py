@@ -109,4 +109,5 @@ def warm() -> None:
     orders = (entries, exits, lines, rows, lines, rows, prices, prices, prices, prices)
     for kind in range(1, 5):
         for keep in (False, True):
-            _order_kernel.evaluate_orders(*orders, kind, 1, True, costs, np.full(3, np.nan), keep)
+            setup = (kind, 1, True, False)
+            _order_kernel.evaluate_orders(*orders, *setup, costs, np.full(3, np.nan), keep)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine._simulate import (
+    BOTH,
     SIGNAL,
     TAKE_PROFIT,
     Events,
@@ -49,6 +50,8 @@ from engine._simulate import (
     _Position,
     _Stops,
     events_of_rows,
+    signal_code,
+    signal_codes,
 )
 from engine.param_specs import ENTRY_ORDER_TYPES
 from engine.params import TradingParams
@@ -174,8 +177,7 @@ def order_events(
     ``engine._simulate.stop_events``."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
-    signal = entries.astype(np.int8)
-    signal -= exits
+    signal = signal_codes(entries, exits, params)
     prices = tuple(column.tolist() for column in ohlc)
     walk = _Walk(params, actions)
     counts = np.zeros(signal.shape[0], dtype=np.int64)
@@ -184,7 +186,7 @@ def order_events(
         before, placed = len(walk.rows), len(walk.orders)
         held = None
         if position_exits is not None and position_exits[i] is not None:
-            held = (position_exits[i], entries[i].tolist())
+            held = (position_exits[i], entries[i].tolist(), params.exit_priority)
         size_of = None if sizes is None else sizes[i]
         walk.run(i, sides, prices, limit[i].tolist(), stop[i].tolist(), held, size_of)
         counts[i] = len(walk.rows) - before
@@ -266,15 +268,18 @@ class _Walk:
         prices: tuple,
         limits: list,
         stops: list,
-        held: tuple[PositionExit, list] | None = None,
+        held: tuple[PositionExit, list, bool] | None = None,
         size_of: Sizer | None = None,
     ) -> None:
-        """Walk run ``run``: ``signals`` holds +1 (entry), -1 (exit) or 0 per bar. With a
+        """Walk run ``run``: ``signals`` holds +1 (entry), -1 (exit), 0 or
+        ``engine._simulate.BOTH`` per bar (``signal_codes``, resolved against the side
+        asked for last as ``engine._simulate.resolved`` does). With a
         borrow fee, the short held at each close (after that close's ``on_close`` fill) pays
         it, and the cash at every close and the charges are kept. ``held`` (a position-aware
-        exit and the run's entries): while a long is open, a bar's signal is its entry
-        minus that exit on the bar's close. ``size_of``: the size of an order, read on its
-        signal bar's close with the equity then and applied when it fills."""
+        exit, the run's entries and ``exit_priority``): while a long is open, a bar's signal
+        is its entry against that exit on the bar's close (``signal_code``). ``size_of``:
+        the size of an order, read on its signal bar's close with the equity then and
+        applied when it fills."""
         opens, highs, lows, closes = prices
         kind, c = self.kind, self.costs
         borrow = c.borrow
@@ -340,7 +345,9 @@ class _Walk:
                     shares, position, previous, exit_at = 0.0, None, 0, None
             signal = signals[bar]
             if exit_at is not None:
-                signal = held[1][bar] - exit_at(bar)  # type: ignore[index]
+                signal = signal_code(held[1][bar], exit_at(bar), held[2])  # type: ignore[index]
+            if signal == BOTH:  # ``engine._simulate.resolved`` inlined: a call every bar
+                signal = -1 if previous > 0 else 1
             side = max(signal, 0) if self.longonly else signal
             if signal and bar != last and side != previous:
                 previous = side

@@ -77,6 +77,11 @@ class TradingParams:
     take_profit_fraction: float = 1.0
     """The part of a unit its take-profit sells (1: all of it; below 1 with
     ``take_profit_pct`` only)."""
+    exit_priority: bool = False
+    """How a bar whose entry and exit signals both hold resolves: False ignores it (the
+    position held stays); True lets the exit close a long held and the entry act otherwise
+    (flat, or short in ``longshort``), as backtesting.py's ``if self.position and exit:
+    close() elif entry: buy()`` (docs/execution.md, "Execution convention")."""
 
     @property
     def scales(self) -> bool:
@@ -169,6 +174,8 @@ class TradingParams:
         self._check_scaling()
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise EngineParamError(specs.FEE_MAX.name, specs.FEE_MAX_BELOW_MIN)
+        if not isinstance(self.exit_priority, bool):
+            raise EngineParamError("exit_priority", "must be true or false")
         if self.close_at_end not in (None, True, False):
             raise EngineParamError("close_at_end", "must be true or false")
         object.__setattr__(self, "close_at_end", True if self.close_at_end else None)

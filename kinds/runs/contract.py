@@ -74,6 +74,9 @@ class RunRequest:
     """The part of each unit an exit signal sells (1: the whole position)."""
     take_profit_fraction: float = _ENGINE_DEFAULTS.take_profit_fraction
     """The part of a unit its take-profit sells (1: all of it)."""
+    exit_priority: bool = _ENGINE_DEFAULTS.exit_priority
+    """A bar whose entry and exit both hold: True, the exit while long and the entry
+    otherwise; False, ignored (docs/execution.md, "Execution convention")."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -106,10 +109,10 @@ class RunRequest:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, in field order (the queue payload and ``request_json``). Stops
         that are off (``None``), costs not charged (``None``), a market entry (no
-        ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr`` and
-        ``close_open_trades_at_end`` false, ``max_entries`` 1, ``exit_fraction`` 1 and
-        ``take_profit_fraction`` 1 are left out, so a request without them stores and queues
-        the same bytes as before they existed."""
+        ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr``,
+        ``close_open_trades_at_end`` and ``exit_priority`` false, ``max_entries`` 1,
+        ``exit_fraction`` 1 and ``take_profit_fraction`` 1 are left out, so a request
+        without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
         for name in ("max_entries", "exit_fraction", "take_profit_fraction"):
             if data[name] == getattr(_ENGINE_DEFAULTS, name):
@@ -117,8 +120,9 @@ class RunRequest:
         for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order", "price_adjustment", "size_expr"):
             if data[name] is None:
                 del data[name]
-        if not data["close_open_trades_at_end"]:
-            del data["close_open_trades_at_end"]
+        for name in ("close_open_trades_at_end", "exit_priority"):
+            if not data[name]:
+                del data[name]
         return data
 
     @classmethod
@@ -246,6 +250,7 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         max_entries=body.max_entries,
         exit_fraction=float(body.exit_fraction),
         take_profit_fraction=float(body.take_profit_fraction),
+        exit_priority=body.exit_priority,
     )
 
 

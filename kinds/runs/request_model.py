@@ -308,6 +308,12 @@ class RunRequestBody(BaseModel):
         description="the part of a unit its take-profit sells, max(1, round(shares x f)), "
         "the rest kept with its stop-loss and trailing stop; 1 = all; needs take_profit_pct",
     )
+    exit_priority: StrictBool = Field(
+        False,
+        description="a bar whose entry and exit both hold: true = the exit closes a long "
+        "held, the entry acts otherwise (backtesting.py's `if position and exit: close() "
+        "elif entry: buy()`); false = the bar is ignored",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -369,6 +375,7 @@ _TYPE_MESSAGES = {
     "charts": "must be true or false",
     "cache": "must be true or false",
     "close_open_trades_at_end": "must be true or false",
+    "exit_priority": "must be true or false",
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
     "price_adjustment": f"must be one of: {', '.join(ADJUSTMENTS)}, or null",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",

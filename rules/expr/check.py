@@ -35,9 +35,14 @@ from rules.expr.tree import (
 NUMBER, SERIES, CONDITION = "number", "series", "condition"
 """The three types of the language."""
 
-USES = ("window", "lag", "number")
+USES = ("window", "lag", "bars", "number")
 """How a ``$parameter`` is used, strictest first: a window (whole, >= 1), a lag (whole,
->= 0) or a plain number."""
+>= 0), a count of bars (compared with ``bars_held``, whose values are whole: searched as
+an integer) or a plain number."""
+
+WHOLE_POSITION = ("bars_held",)
+"""The position series whose values are whole numbers: a ``$parameter`` compared with one
+is a count of bars (``bars``)."""
 
 RESERVED = ("entry", "exit", "bounds")
 """Names of EXPR's own params: no ``$parameter`` may take them."""
@@ -265,9 +270,19 @@ def _binary(node: Binary, scope: _Scope) -> tuple[Node, str]:
     _expect(node.left, lk, (NUMBER, SERIES), scope, f"{what} numbers or series")
     _expect(node.right, rk, (NUMBER, SERIES), scope, f"{what} numbers or series")
     if node.op in COMPARISONS:
+        _counts_bars(left, right, scope)
+        _counts_bars(right, left, scope)
         return out, CONDITION
     assert node.op in ARITHMETIC
     return out, SERIES if SERIES in (lk, rk) else NUMBER
+
+
+def _counts_bars(side: Node, other: Node, scope: _Scope) -> None:
+    """A ``$parameter`` compared with a whole-valued position series (``bars_held >=
+    $hold``) is a count of bars: its use becomes ``bars`` (an integer in sweeps and
+    studies)."""
+    if isinstance(side, Param) and isinstance(other, Position) and other.name in WHOLE_POSITION:
+        _use(side, "bars", scope)
 
 
 def _call(node: Call, scope: _Scope) -> tuple[Node, str]:

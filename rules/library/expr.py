@@ -34,6 +34,7 @@ OWN = ("entry", "exit", "bounds")
 DEFAULT_BOUNDS = {
     "window": (1, MAX_WINDOW),
     "lag": (0, MAX_WINDOW),
+    "bars": (-int(MAX_NUMBER), int(MAX_NUMBER)),
     "number": (-MAX_NUMBER, MAX_NUMBER),
 }
 """The range of an undeclared parameter, by its use (``rules.expr.check.USES``)."""
@@ -41,6 +42,7 @@ DEFAULT_BOUNDS = {
 _USE_TEXT = {
     "window": "a whole number of bars",
     "lag": "a whole number of bars",
+    "bars": "a number of bars",
     "number": "a number",
 }
 
@@ -87,6 +89,19 @@ def _whole(use: str) -> bool:
     return use in ("window", "lag")
 
 
+def _integral(value: object) -> bool:
+    """Whether a number is a whole one (5, 5.0)."""
+    return isinstance(value, numbers.Integral) or float(value) == int(value)
+
+
+def _searched_as_int(use: str, bounds: list) -> bool:
+    """Whether a ``$name`` is an int parameter of the resolved spec (a sweep's grid and a
+    study's space take integers for it): a window or a lag, or a count of bars (compared
+    with ``bars_held``) whose bounds are whole numbers. A count of bars still takes any
+    number in a run (``param_value``), as it did when it was a plain number."""
+    return _whole(use) or (use == "bars" and all(_integral(b) for b in bounds))
+
+
 def _bounds(program: Program, raw: object, at: str) -> dict[str, list]:
     """Every parameter's [low, high]: declared in ``raw`` (checked against its use) or the
     default of its use."""
@@ -106,7 +121,10 @@ def _bounds(program: Program, raw: object, at: str) -> dict[str, list]:
         low, high = DEFAULT_BOUNDS[use]
         if name in raw:
             low, high = _declared(raw[name], use, f"{field}.{name}", low, high)
-        out[name] = [int(low), int(high)] if _whole(use) else [float(low), float(high)]
+        if _whole(use) or (use == "bars" and _integral(low) and _integral(high)):
+            out[name] = [int(low), int(high)]
+        else:
+            out[name] = [float(low), float(high)]
     return out
 
 
@@ -142,6 +160,8 @@ def param_value(name: str, use: str, value: object, bounds: list, field: str) ->
         if not isinstance(value, numbers.Integral):
             raise _fail(field, f"must be an integer, not {float(value)!r:.40}")
         value = int(value)
+    elif use == "bars" and isinstance(value, numbers.Integral):
+        value = int(value)  # a count of bars given whole stays an int (a fraction: a float)
     else:
         if not np.isfinite(float(value)):
             raise _fail(field, "must be a finite number")
@@ -258,7 +278,8 @@ def defaults() -> dict:
 
 def resolve(params: object) -> RuleSpec:
     """The RuleSpec of the texts in ``params`` (missing texts: the defaults): EXPR's own
-    params, then one int (window, lag) or float ParamSpec per ``$name`` with its bounds and
+    params, then one int (window, lag, a count of bars compared with ``bars_held`` in whole
+    bounds) or float ParamSpec per ``$name`` with its bounds and
     no default (a run must give it; a sweep may grid it), and the program's constraints.
 
     :raise RuleValidationError: for a bad text or bounds.
@@ -275,7 +296,7 @@ def resolve(params: object) -> RuleSpec:
     values = tuple(
         ParamSpec(
             name,
-            "int" if _whole(use) else "float",
+            "int" if _searched_as_int(use, bounds[name]) else "float",
             None,
             bounds[name][0],
             bounds[name][1],

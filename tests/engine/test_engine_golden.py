@@ -204,11 +204,13 @@ def _inputs_hash(case: Case, bars: Bars, entries: np.ndarray, exits: np.ndarray)
 
 def params_document(params: TradingParams) -> dict[str, Any]:
     """The case's trading parameters as recorded: unset stops (``None``) and a market entry
-    (the default ``entry_type`` and ``valid_bars``) and no scaling (``max_entries`` 1,
-    ``exit_fraction`` 1, ``take_profit_fraction`` 1) are left out, so the cases made before
-    stops, entry orders and scaling existed keep their recorded inputs and hash."""
+    (the default ``entry_type`` and ``valid_bars``), no scaling (``max_entries`` 1,
+    ``exit_fraction`` 1, ``take_profit_fraction`` 1) and ``exit_priority`` off are left out,
+    so the cases made before stops, entry orders, scaling and ``exit_priority`` existed keep
+    their recorded inputs and hash."""
     market = {"entry_type": "market", "valid_bars": 1, "max_entries": 1, "exit_fraction": 1.0}
     market["take_profit_fraction"] = 1.0
+    market["exit_priority"] = False
     return {
         name: value
         for name, value in dataclasses.asdict(params).items()

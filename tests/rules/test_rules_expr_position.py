@@ -166,3 +166,25 @@ def test_a_repriced_long_keeps_its_best_return_and_reads_the_new_price_after():
     assert not bars_held(1)
     bars_held.reprice(2, 12.0)
     assert [bars_held(t) for t in (2, 3)] == [False, True]
+
+
+def test_a_parameter_compared_with_bars_held_is_a_whole_count_of_bars():
+    """``$hold`` compared with ``bars_held`` (either side) is an int parameter of the
+    resolved spec, so sweeps and studies search integers; in arithmetic, or with declared
+    fractional bounds, it stays a float. A run still takes a fraction for it (as when it
+    was a plain number) and keeps a whole value an int."""
+    from rules.library.expr import check, resolve
+
+    def kind(exit_: str, bounds: dict | None = None) -> str:
+        spec = resolve({"entry": "close > 1", "exit": exit_, "bounds": bounds or {}})
+        return spec.param("hold").type
+
+    assert kind("bars_held >= $hold") == "int"
+    assert kind("$hold < bars_held or open_return > 5") == "int"
+    assert kind("bars_held >= 2 * $hold") == "float"
+    assert kind("open_return >= $hold") == "float"
+    assert kind("bars_held >= $hold", {"hold": [1.5, 9]}) == "float"
+    given = {"entry": "close > 1", "exit": "bars_held >= $hold"}
+    assert check({**given, "hold": 5})["hold"] == 5
+    assert type(check({**given, "hold": 5})["hold"]) is int
+    assert check({**given, "hold": 2.07})["hold"] == 2.07

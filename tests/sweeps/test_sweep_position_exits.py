@@ -19,6 +19,7 @@ from kinds.sweeps.contract import (
 )
 from kinds.sweeps.search_sweep import evaluate_chunk
 from tests.sweeps.support import holds_its_run
+from work.errors import RequestError
 
 PARAMS = {
     "entry": "crossover(close, sma(close, 20))",
@@ -93,3 +94,29 @@ def test_a_swept_point_of_a_limit_entry_with_a_time_exit_and_an_atr_size_equals_
         assert holds_its_run(row, metrics), row
         returns.add(row["total_return_pct"])
     assert len(returns) == 6
+
+
+def test_a_swept_hold_compared_with_bars_held_is_stored_as_integers():
+    """``$n`` compared with ``bars_held`` is a count of bars: a range of it expands to
+    ints, stored and shown as 2, 4, 6 (not 2.0), and a fraction in its grid is refused
+    naming it."""
+    request = {
+        "tickers": ["ACME"],
+        "rule_type": "EXPR",
+        "params": {"entry": "rsi(close, 14) < 40", "exit": "bars_held >= $n"},
+        "grid": {"n": "2:6:2"},
+        "start_date": "2016-01-01",
+        "end_date": "2019-06-30",
+    }
+    sweep = parse_sweep_request(request)
+    stored = sweep.to_dict()
+    rows = []
+    for chunk in plan_chunks(sweep.grid.combos, sweep.tickers, 4):
+        rows += evaluate_chunk(parse_chunk(chunk_payload(sweep, chunk))).rows
+    assert [row["params"]["n"] for row in rows] == [2, 4, 6]
+    assert all(type(row["params"]["n"]) is int for row in rows)
+    body = combo_run_request(stored, "ACME", rows[0]["params"])
+    assert type(parse_request({**body, "charts": False}).params["n"]) is int
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**request, "grid": {"n": [2.5, 4]}})
+    assert caught.value.field == "grid.n"

@@ -128,6 +128,12 @@ def test_an_entry_order_a_size_expression_and_costs_are_written_in_words():
     assert all(rows[label].differs for label in ("Entry order", "Size expression", "Close at end"))
 
 
+def test_runs_that_differ_only_in_exit_priority_are_marked_on_its_row():
+    rows = rows_by_label([BASE, {**BASE, "exit_priority": True}])
+    assert rows["Exit priority"].values == ("no", "yes")
+    assert {label for label, row in rows.items() if row.differs} == {"Exit priority"}
+
+
 def test_a_parameter_one_rule_lacks_is_a_dash_and_counts_as_a_difference():
     rsi = {**BASE, "rule_type": "RSI", "params": {"period": 14, "oversold": 30.5}}
     rows = rows_by_label([BASE, rsi])

@@ -155,6 +155,12 @@ _OPTIONAL_ROWS: tuple[tuple[str, str, str, Callable[[Any], str]], ...] = (
         "close_open_trades_at_end",
         _or("no", lambda on: "yes" if on else "no"),
     ),
+    (
+        "Exit priority",
+        "orders",
+        "exit_priority",
+        _or("no", lambda on: "yes" if on else "no"),
+    ),
 )
 """The rows of settings a run may leave out (stored as no field at their default): shown
 when any compared run sets one, each other run written as its default."""
