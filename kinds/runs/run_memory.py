@@ -77,12 +77,22 @@ def run_estimate_mb(request: RunRequest, market: History, signal_start: int = 0)
     parses it whole) and of the files its ``ref`` calls read, the window traded, the
     signals computed from ``signal_start`` up to the window's end (and their ``ref`` and
     ``tf`` series on the bars those read: ``kinds.runs.signal_cost.request_cost``)."""
-    from rules.expr.market import others_of
-
     cost = request_cost(request, market, signal_start)
-    others = [len(bars) for bars in others_of(market.bars).values()]
+    others = list(_referenced(request, market).values())
     read = len(market.bars)
     return estimated_mb(read, market.stop - market.start, cost.values, request.charts, others)
+
+
+def _referenced(request: RunRequest, market: History) -> dict[str, int]:
+    """{ticker: its bars} of the files the request's ``ref`` calls read, as loaded
+    (``kinds.runs.references``; the bars attached to a file's cached bars may hold other
+    requests' tickers too, which are not counted)."""
+    from kinds.runs.references import referenced
+    from rules.expr.market import others_of
+
+    attached = others_of(market.bars)
+    tickers = dict.fromkeys(ticker for _, ticker in referenced(request))
+    return {ticker: len(attached[ticker]) for ticker in tickers if ticker in attached}
 
 
 def check_run_memory(
@@ -97,24 +107,17 @@ def check_run_memory(
     need = run_estimate_mb(request, market, signal_start)
     if need > limit:
         bars = market.stop - market.start
+        others = _referenced(request, market).items()
+        files = (
+            ", and it refs " + ", ".join(f"{t} ({n:,} bars)" for t, n in others) if others else ""
+        )
         raise RequestError(
             FIELD,
             f"the range holds {bars:,} bars of the {len(market.bars):,} its file has"
-            f"{_referenced(market)}; "
+            f"{files}; "
             f"the run would need about {need:,.0f} MB, more than a run may use ({limit:,} MB, "
             "RUN_MAX_MEMORY_MB): a shorter range, or charts: false",
         )
-
-
-def _referenced(market: History) -> str:
-    """ ", and it refs T (N bars)…" for the files its ``ref`` calls read, "" without."""
-    from rules.expr.market import others_of
-
-    others = others_of(market.bars)
-    if not others:
-        return ""
-    files = ", ".join(f"{ticker} ({len(bars):,} bars)" for ticker, bars in others.items())
-    return f", and it refs {files}"
 
 
 __all__ = ["FIELD", "check_run_memory", "estimated_mb", "run_estimate_mb"]

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rules.cost import Part
+from rules.expr import stretch
 from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary, Walked
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -131,8 +132,6 @@ def parts(
             key: tuple = (call.function, label.value)
             stretch_of: Bars | int = on
             if not isinstance(on, int):
-                from rules.expr import stretch
-
                 whole, at = stretch.seen(call.function, label.value, on, others or {})
                 stretch_of, _, first, stop = stretch.cut(
                     call.function, whole, at, series_reach(series, params)

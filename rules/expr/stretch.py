@@ -56,9 +56,9 @@ def cut(
     ``whole``) for a series of reach ``reach`` (None: it depends on every earlier bar).
     ``tf`` keeps every period; ``ref`` keeps ``[first, stop)`` as the module says (an
     empty stretch when no calling bar sees any bar)."""
-    if function == "tf" or len(at) == 0:
+    if function == "tf":
         return whole, at, 0, len(whole)
-    stop = int(at[-1]) + 1  # ``at`` never decreases: bars and the ticker's are both sorted
+    stop = int(at[-1]) + 1 if len(at) else 0  # ``at`` never decreases: both are sorted
     if stop <= 0:
         return whole.slice(0, 0), at, 0, 0
     first = 0

@@ -1,6 +1,7 @@
 """The signal cost estimate and exact reach (rules.cost): the figures of the documented
-formula, and signals computed from ``window start − reach`` equal to those computed on the
-whole history, bit for bit, for every function counted as local."""
+formula (a series inside ref or tf on the bars it is computed on), and signals computed from
+``window start − reach`` equal to those computed on the whole history, bit for bit, for
+every function counted as local."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 from engine import Bars
 from rules import generate_signals, validate_rule
 from rules.cost import reach, signal_cost
+from rules.expr.check import checked
+from rules.expr.evaluate import evaluate_series
+from rules.expr.parse import parse
 from tests.bars import daily_bars
 
 
@@ -168,3 +172,14 @@ def test_refs_of_one_ticker_share_the_stretch_they_read_as_they_are_computed_onc
     )
     parts = signal_cost("EXPR", expr(text), own, others).others
     assert sorted((p.bars, p.work) for p in parts) == [(308, 10 + 10 + 1), (1_300, 1 + 1 + 1)]
+
+
+def test_a_ref_to_a_ticker_starting_after_the_run_reads_none_of_its_bars():
+    """No run bar sees any of X's bars: its series is undefined everywhere, computed on none."""
+    own = daily_bars(np.linspace(1, 2, 50))
+    others = {"X": _shifted(daily_bars(np.linspace(1, 2, 100)), 1_000)}
+    text = 'ref("X", sma(close, 5))'
+    cost = signal_cost("EXPR", expr(f"{text} > 0"), own, others)
+    assert [part.bars for part in cost.others] == [0]
+    values = evaluate_series(checked(parse(text)), own, {}, {}, others)
+    assert values.shape == (50,) and np.isnan(values).all()

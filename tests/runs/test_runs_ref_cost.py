@@ -18,6 +18,7 @@ from data.generate_intraday import five_minute_csv
 from kinds.runs import signal_cost
 from kinds.runs.contract import RequestError, parse_request
 from kinds.runs.execute import execute, load_market_data, market_window, signals_in_window
+from kinds.runs.run_memory import BYTES_PER_PARSED_BAR, run_estimate_mb
 from kinds.runs.serialize import to_json
 from kinds.runs.signal_cost import check_signal_cost, request_cost
 from kinds.runs.signal_report import report_for
@@ -43,11 +44,11 @@ def smas(terms: int) -> str:
 
 
 OVER_WORK = {"entry": f'ref("{OTHER}", {zscores(44)}) > 0', "exit": "close < 0"}
-"""44 zscore windows of about 2,000 bars on about 98,000 bars of FIVEMIN: 8.6e9 operations,
-1.1e7 on ACME's own bars (what the cost counted when it counted ref on the run's bars)."""
+"""44 zscore windows of about 2,000 bars on the 99,762 bars of FIVEMIN it reads: 8.7e9
+operations; 1.3e8 on ACME's 1,531 bars (what was counted when ref counted on the run's)."""
 
 OVER_VALUES = {"entry": f'ref("{OTHER}", {smas(48)}) > 0', "exit": "close < 0"}
-"""48 sma lines on about 98,000 bars of FIVEMIN: 2.9e7 values held (6 per line)."""
+"""48 sma lines on the 99,762 bars of FIVEMIN it reads: 3.4e7 values held (6 per line)."""
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +105,17 @@ def test_the_same_series_on_the_runs_own_bars_is_refused_as_inside_ref(folder):
     with pytest.raises(RequestError, match="SIGNAL_MAX_WORK") as refused:
         check_signal_cost(run, load_market_data(run, folder))
     assert refused.value.field == "params"
+
+
+def test_a_jobs_memory_estimate_counts_the_files_its_rule_refs_and_no_other(folder):
+    """FIVEMIN's parse (100,000 bars, 1 KB each) is the largest a Job does for a run that
+    refs it; a run that refs nothing is estimated on ACME alone, though FIVEMIN is still
+    attached to ACME's cached bars by the run before."""
+    reffing = parse_request(request({"entry": f'ref("{OTHER}", close) > 0', "exit": "close < 0"}))
+    with_ref = run_estimate_mb(reffing, load_market_data(reffing, folder))
+    plain = parse_request(request({"entry": "close > 0", "exit": "close < 0"}))
+    without = run_estimate_mb(plain, load_market_data(plain, folder))
+    assert with_ref - without == pytest.approx((BARS - 2_768) * BYTES_PER_PARSED_BAR / 2**20)
 
 
 def _positions(run_request, folder) -> tuple[np.ndarray, int]:
