@@ -87,7 +87,7 @@ def _parts(
         from rules.expr import cost
         from rules.library.expr import program_of
 
-        return cost.parts(program_of(params), params, bars, others)
+        return [Part(*part) for part in cost.parts(program_of(params), params, bars, others)]
     if rule_type == "COMPOSITE":
         subs = [_parts(sub["rule_type"], sub["params"], bars, others) for sub in params["rules"]]
         own = Part("", count, sum(p[0].work for p in subs), sum(p[0].values for p in subs))

@@ -45,12 +45,11 @@ def signal_start(request: RunRequest, market: History) -> int:
 
 def request_cost(request: RunRequest, market: History, start: int) -> SignalCost:
     """``rules.cost.signal_cost`` of the request's rule on the very bars it is computed on:
-    the signal history from ``start`` (``market_window``) and the tickers attached to it
-    (``kinds.runs.references``)."""
-    from kinds.runs.execute import market_window
+    the signal history from ``start`` (``data.History.signal_history``) and the tickers
+    attached to it (``kinds.runs.references``)."""
     from rules.expr.market import others_of
 
-    history, _ = market_window(market, start).signal_history()
+    history = market.signal_history(start)
     return signal_cost(request.rule_type, request.params, history, others_of(history))
 
 

@@ -5,8 +5,8 @@ bars (docs/rules.md#what-a-rule-costs).
 
 The nodes under a ``ref`` or a ``tf`` are computed on other bars (another ticker's stretch,
 the periods of a higher timeframe: ``rules.expr.stretch``, the evaluator's own choice), so
-they are counted on those bars: a ``Part`` per stretch, its bar count found from the bars
-themselves when they are at hand, else taken to be the run's.
+they are counted on those bars: a part per stretch (``rules.cost.Part``), its bar count
+found from the bars themselves when they are at hand, else taken to be the run's.
 
 Pure arithmetic on a compiled program and its validated params (and numpy on the bars'
 timestamps); ``rules.cost`` calls it for EXPR only, so a process that costs built-in rules
@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from rules.cost import Part
 from rules.expr import stretch
 from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary, Walked
 
@@ -111,20 +110,21 @@ def parts(
     params: dict,
     bars: Bars | int,
     others: Mapping[str, Bars] | None = None,
-) -> list[Part]:
-    """The cost of one validated EXPR rule at ``params`` computed on ``bars``, one ``Part``
-    per set of bars its nodes are computed on (the run's own first), as the evaluator
+) -> list[tuple[str, int, int, int]]:
+    """The cost of one validated EXPR rule at ``params`` computed on ``bars``: (where, bars,
+    work, values per bar) of each set of bars its nodes are computed on (``rules.cost.Part``;
+    the run's own first), as the evaluator
     computes them (``rules.expr.evaluate``): equal nodes on the same bars once, each
     ``ref``/``tf`` series on its stretch (``rules.expr.stretch``; ``others``: what ``ref``
     reads). With a bar count instead of bars, every stretch is counted as that many bars."""
-    found: list[Part] = []
+    found: list[tuple[str, int, int, int]] = []
     pending: list[tuple[str, Bars | int, list[Node]]] = [("", bars, [program.entry, program.exit])]
     while pending:
         where, on, roots = pending.pop(0)
         nodes, calls = _scope(roots)
         costs = [_node_cost(node, params) for node in nodes]
         count = on if isinstance(on, int) else len(on)
-        found.append(Part(where, count, sum(w for w, _ in costs), sum(v for _, v in costs)))
+        found.append((where, count, sum(w for w, _ in costs), sum(v for _, v in costs)))
         inner: dict[tuple, tuple[str, Bars | int, list[Node]]] = {}
         for call in calls:
             label, series = call.args
