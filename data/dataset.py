@@ -99,6 +99,12 @@ class History:
         bars, factor = adjusted(self.bars.slice(0, self.stop), self.events, adjustment)
         return replace(self, signal_bars=bars, price_factor=factor)
 
+    def signal_history(self, start: int = 0) -> Bars:
+        """The bars a run's signals are computed on, from bar ``start`` up to the window's
+        end: ``signal_bars`` when it adjusts its prices, else the bars as traded."""
+        bars = self.bars.slice(0, self.stop) if self.signal_bars is None else self.signal_bars
+        return bars if start == 0 else bars.slice(start, len(bars))
+
     @property
     def timeframe(self) -> str:
         """The ticker's timeframe ("1d" without a catalog entry)."""

@@ -143,17 +143,32 @@ class Watch:
             thread.join(timeout=35)
 
 
-def _gunicorn(stack: LocalStack, port: int, log: Path) -> subprocess.Popen:
-    """The image's web command (Dockerfile CMD) on ``port``, with the stack's environment."""
+def _gunicorn(
+    stack: LocalStack, port: int, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """The image's web command (Dockerfile CMD) on ``port``, with the stack's environment
+    (and ``env`` over it)."""
     command = [
         sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--no-control-socket",
         "--bind", f"127.0.0.1:{port}", "--workers", "2", "web.startup:served_app()",
     ]  # fmt: skip
     with log.open("wb") as out:
         return subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env={**stack.env, "PORT": str(port)}, stdout=out,
-            stderr=subprocess.STDOUT,
+            command, cwd=PROJECT_ROOT, env={**stack.env, **(env or {}), "PORT": str(port)},
+            stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    """Stop a server this scenario started (SIGTERM, then SIGKILL after 30 s)."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _post(url: str, body: dict) -> tuple[int, float, dict]:
@@ -234,13 +249,7 @@ def run(args: argparse.Namespace) -> ScenarioReport:
         finally:
             if watch is not None:
                 watch.close()
-            if gunicorn is not None:
-                gunicorn.terminate()
-                try:
-                    gunicorn.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    gunicorn.kill()
-                    gunicorn.wait()
+            _stop(gunicorn)
             stack.stop()
             redis.stop()
             db.drop()

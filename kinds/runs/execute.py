@@ -145,7 +145,7 @@ def market_window(market: data.History, signal_start: int = 0) -> MarketWindow:
     ``signal_start``: ``check_signal_cost``'s answer (0: every bar of the file)."""
     history = market.bars.slice(0, market.stop)
     return MarketWindow(
-        history=history if market.signal_bars is None else market.signal_bars,
+        history=market.signal_history(),
         bars=history.slice(market.start, market.stop),
         window=slice(market.start, market.stop),
         data_hash=market.data_hash,

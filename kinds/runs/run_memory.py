@@ -11,10 +11,12 @@ the same variable from its environment. Figures: docs/execution.md#long-runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from config import process
 from data import History
 from kinds.runs.contract import RequestError, RunRequest
-from rules.cost import signal_cost
+from kinds.runs.signal_cost import request_cost
 
 FIELD = "end_date"
 """The field a refusal names: the window's length (and the history before it) sets the cost."""
@@ -47,27 +49,50 @@ BYTES_PER_SIGNAL_VALUE = 8
 """A float64 value of the rule's series (``rules.cost.SignalCost.values``)."""
 
 
-def estimated_mb(read_bars: int, window_bars: int, signal_values: int, charts: bool) -> float:
-    """The memory (MB) a run Job needs at its peak: ``BASE_MB`` and the larger of the file's
-    parse (``read_bars`` × ``BYTES_PER_PARSED_BAR``) and the computation after it (the bars
-    read kept, the window's bars, the rule's series and, with ``charts``, ``CHARTS_MB``).
+def estimated_mb(
+    read_bars: int,
+    window_bars: int,
+    signal_values: int,
+    charts: bool,
+    other_bars: Sequence[int] = (),
+) -> float:
+    """The memory (MB) a run Job needs at its peak: ``BASE_MB`` and the larger of a file's
+    parse (the largest of its own file's ``read_bars`` and the files its ``ref`` calls read,
+    ``other_bars``, × ``BYTES_PER_PARSED_BAR``: one is parsed at a time) and the computation
+    after it (every file's bars kept, the window's bars, the rule's series and, with
+    ``charts``, ``CHARTS_MB``).
 
     >>> round(estimated_mb(491_400, 491_400, 16 * 491_400, charts=True))
     600
     """
-    parse = read_bars * BYTES_PER_PARSED_BAR
-    compute = read_bars * BYTES_PER_LOADED_BAR + window_bars * BYTES_PER_WINDOW_BAR
+    parse = max([read_bars, *other_bars]) * BYTES_PER_PARSED_BAR
+    compute = (read_bars + sum(other_bars)) * BYTES_PER_LOADED_BAR
+    compute += window_bars * BYTES_PER_WINDOW_BAR
     compute += signal_values * BYTES_PER_SIGNAL_VALUE + (CHARTS_MB * 2**20 if charts else 0)
     return BASE_MB + max(parse, compute) / 2**20
 
 
 def run_estimate_mb(request: RunRequest, market: History, signal_start: int = 0) -> float:
     """``estimated_mb`` of ``request`` on its loaded data: every bar of the file read (a Job
-    parses it whole), the window traded, the signals computed from ``signal_start`` up to
-    the window's end."""
-    cost = signal_cost(request.rule_type, request.params, market.stop - signal_start)
+    parses it whole) and of the files its ``ref`` calls read, the window traded, the
+    signals computed from ``signal_start`` up to the window's end (and their ``ref`` and
+    ``tf`` series on the bars those read: ``kinds.runs.signal_cost.request_cost``)."""
+    cost = request_cost(request, market, signal_start)
+    others = list(_referenced(request, market).values())
     read = len(market.bars)
-    return estimated_mb(read, market.stop - market.start, cost.values, request.charts)
+    return estimated_mb(read, market.stop - market.start, cost.values, request.charts, others)
+
+
+def _referenced(request: RunRequest, market: History) -> dict[str, int]:
+    """{ticker: its bars} of the files the request's ``ref`` calls read, as loaded
+    (``kinds.runs.references``; the bars attached to a file's cached bars may hold other
+    requests' tickers too, which are not counted)."""
+    from kinds.runs.references import referenced
+    from rules.expr.market import others_of
+
+    attached = others_of(market.bars)
+    tickers = dict.fromkeys(ticker for _, ticker in referenced(request))
+    return {ticker: len(attached[ticker]) for ticker in tickers if ticker in attached}
 
 
 def check_run_memory(
@@ -82,9 +107,14 @@ def check_run_memory(
     need = run_estimate_mb(request, market, signal_start)
     if need > limit:
         bars = market.stop - market.start
+        others = _referenced(request, market).items()
+        files = (
+            ", and it refs " + ", ".join(f"{t} ({n:,} bars)" for t, n in others) if others else ""
+        )
         raise RequestError(
             FIELD,
-            f"the range holds {bars:,} bars of the {len(market.bars):,} its file has; "
+            f"the range holds {bars:,} bars of the {len(market.bars):,} its file has"
+            f"{files}; "
             f"the run would need about {need:,.0f} MB, more than a run may use ({limit:,} MB, "
             "RUN_MAX_MEMORY_MB): a shorter range, or charts: false",
         )

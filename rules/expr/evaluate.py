@@ -10,8 +10,9 @@ operators and the vectorised functions run on (K, T) stacks. Dispatch is on node
 the whitelist table; no text is ever executed.
 
 ``ref`` and ``tf`` evaluate their series on other bars (another ticker's, attached by the
-edge: ``rules.expr.market``; the run's bars resampled: ``rules.expr.frames``) with a batch of
-their own over the same rows, then align its values to the run's bars without look-ahead.
+edge: ``rules.expr.market``, only the stretch the run's bars can see; the run's bars
+resampled: ``rules.expr.frames``; both ``rules.expr.stretch``) with a batch of their own
+over the same rows, then align its values to the run's bars without look-ahead.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules.expr import frames
+from rules.expr import frames, stretch
 from rules.expr.check import Program
+from rules.expr.cost import series_reach
 from rules.expr.functions import ELEMENTWISE, FUNCTIONS
 from rules.expr.market import others_of
 from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary, Walked
@@ -73,7 +75,8 @@ class _Batch:
     ) -> None:
         self.bars, self.rows, self.cache = bars, rows, cache
         self.others, self.scope = others, scope
-        self.inner: dict[tuple[str, str], tuple[_Batch, np.ndarray]] = {}
+        self.inner: dict[tuple[str, str, int, int], _Batch] = {}
+        self.positions: dict[tuple[str, str], tuple[Bars, np.ndarray]] = {}
         self.n_rows, self.n_bars = len(rows), len(bars)
         self.memo: dict[Node, tuple[np.ndarray, np.ndarray]] = {}
         self.free: dict[Node, tuple[str, ...]] = {}
@@ -172,24 +175,39 @@ class _Batch:
     def aligned(self, node: Call) -> np.ndarray:
         """``ref(ticker, x)`` or ``tf(frame, x)``: x on the other bars, one row per value
         tuple of x's parameters (the node's own), taken at the positions this batch's bars
-        may see: the ticker's last bar at or before each bar, or the last ended period."""
+        may see: the ticker's last bar at or before each bar, or the last ended period.
+        A ``ref`` computes x only on the stretch of the ticker's bars these bars can see
+        (``rules.expr.stretch``), one inner batch per stretch."""
         label, series = node.args
         assert isinstance(label, Text)
-        known = self.inner.get((node.function, label.value))
-        if known is None:
-            if node.function == "ref":
-                bars = self.others.get(label.value)
-                if bars is None:  # the edge loads every ticker a text refs, or refuses it
-                    raise LookupError(f"no bars of {label.value} were loaded with this run's")
-                at = frames.as_of(self.bars.timestamps, bars.timestamps)
-                scope = (*self.scope, "ref", label.value, id(bars))
-            else:
-                bars, period = frames.resample(self.bars, label.value)
-                at, scope = period - 1, (*self.scope, "tf", label.value)
-            inner = _Batch(bars, self.rows, self.cache, self.others, scope)
-            known = self.inner[(node.function, label.value)] = (inner, at)
-        inner, at = known
+        whole, at = self.seen(node.function, label.value)
+        bars, at, first, stop = stretch.cut(node.function, whole, at, self.reach(series))
+        if len(bars) == 0:  # no calling bar sees any of the ticker's bars
+            return np.full((len(self.group(self.names(node))[0]), self.n_bars), np.nan)
+        key = (node.function, label.value, first, stop)
+        inner = self.inner.get(key)
+        if inner is None:
+            where = ("ref", label.value, id(whole), first, stop)
+            scope = (*self.scope, *(where if node.function == "ref" else ("tf", label.value)))
+            inner = self.inner[key] = _Batch(bars, self.rows, self.cache, self.others, scope)
         return frames.take(inner.value(series)[0], at)
+
+    def seen(self, function: str, label: str) -> tuple[Bars, np.ndarray]:
+        """``rules.expr.stretch.seen`` on this batch's bars, once per ticker or frame."""
+        known = self.positions.get((function, label))
+        if known is None:
+            known = self.positions[(function, label)] = stretch.seen(
+                function, label, self.bars, self.others
+            )
+        return known
+
+    def reach(self, series: Node) -> int | None:
+        """The series' reach under every row's parameters (the largest; None when any row's
+        is unbounded: ``rules.expr.cost.series_reach``)."""
+        found = [
+            series_reach(series, self.rows[int(row)]) for row in self.group(self.names(series))[2]
+        ]
+        return None if None in found else max(found, default=0)  # type: ignore[type-var]
 
     def whole(self, arg: Node, key: dict) -> int:
         """A window or lag argument's value for one parameter set."""

@@ -1,14 +1,19 @@
 """The signal cost estimate and exact reach (rules.cost): the figures of the documented
-formula, and signals computed from ``window start − reach`` equal to those computed on the
-whole history, bit for bit, for every function counted as local."""
+formula (a series inside ref or tf on the bars it is computed on), and signals computed from
+``window start − reach`` equal to those computed on the whole history, bit for bit, for
+every function counted as local."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from engine import Bars
 from rules import generate_signals, validate_rule
 from rules.cost import reach, signal_cost
+from rules.expr.check import checked
+from rules.expr.evaluate import evaluate_series
+from rules.expr.parse import parse
 from tests.bars import daily_bars
 
 
@@ -76,6 +81,9 @@ def test_held_values_count_bars_times_series():
         ("obv() > 0", "close < 0", None),
         ("vwap(20) > close", "close < 0", None),
         ("highest(close, 5) > 0", "rsi(close, 14) > 70", None),
+        ('ref("X", lag(highest(close, 5), 2)) > lag(close, 3)', "close < 0", 3),
+        ('ref("X", sma(close, 5)) > close', "close < 0", None),
+        ('tf("1w", highest(close, 5)) > close', "close < 0", None),
     ],
 )
 def test_reach_is_finite_only_for_local_functions(entry, exit, expected):
@@ -122,3 +130,56 @@ def test_signals_from_the_window_start_minus_reach_equal_the_whole_history(entry
         entries, exits = generate_signals("EXPR", params, cut)
         np.testing.assert_array_equal(entries[bars_back:], whole_entries[start:])
         np.testing.assert_array_equal(exits[bars_back:], whole_exits[start:])
+
+
+def _shifted(bars: Bars, days: int) -> Bars:
+    """``bars`` stamped ``days`` later."""
+    stamps = bars.timestamps + np.timedelta64(days, "D")
+    return Bars(stamps, bars.open, bars.high, bars.low, bars.close, bars.volume)
+
+
+def test_a_series_inside_ref_costs_on_the_stretch_of_the_tickers_bars_it_reads():
+    """The run's 300 days (days 1,000..1,299) ref a 5,000-day file (days 0..4,999): an
+    unbounded series is computed on days 0..1,299, a bounded one from its reach before day
+    1,000; counted there, not on the run's 300 bars."""
+    own = _shifted(daily_bars(np.linspace(1, 2, 300)), 1_000)
+    others = {"X": daily_bars(np.linspace(1, 2, 5_000))}
+    unbounded = signal_cost("EXPR", expr('ref("X", zscore(close, 200)) > 0'), own, others)
+    assert [(p.where, p.bars, p.work) for p in unbounded.others] == [
+        ('ref("X", …)', 1_300, 201 + 1)  # zscore and close
+    ]
+    assert unbounded.work == 300 * 4 + 1_300 * 202  # own: ref, >, the exit's close and <
+    bounded = signal_cost("EXPR", expr('ref("X", highest(close, 200)) > 0'), own, others)
+    assert [p.bars for p in bounded.others] == [300 + 199]
+
+
+def test_a_series_inside_tf_costs_on_its_periods_and_a_ref_inside_on_its_own_stretch():
+    own = daily_bars(np.linspace(1, 2, 700))  # 100 weeks, 1970-01-01 a Thursday: 101 periods
+    others = {"X": daily_bars(np.linspace(1, 2, 2_000))}
+    cost = signal_cost("EXPR", expr('tf("1w", ref("X", sma(close, 5))) > 0'), own, others)
+    assert [(p.where, p.bars) for p in cost.others] == [
+        ('tf("1w", …)', 101),
+        ('ref("X", …) inside tf("1w", …)', 700),  # up to the last week's last day
+    ]
+
+
+def test_refs_of_one_ticker_share_the_stretch_they_read_as_they_are_computed_once():
+    own = _shifted(daily_bars(np.linspace(1, 2, 300)), 1_000)
+    others = {"X": daily_bars(np.linspace(1, 2, 5_000))}
+    text = (
+        'ref("X", sma(close, 20)) > ref("X", ema(close, 5))'
+        ' and ref("X", highest(close, 9)) > ref("X", lowest(close, 9))'
+    )
+    parts = signal_cost("EXPR", expr(text), own, others).others
+    assert sorted((p.bars, p.work) for p in parts) == [(308, 10 + 10 + 1), (1_300, 1 + 1 + 1)]
+
+
+def test_a_ref_to_a_ticker_starting_after_the_run_reads_none_of_its_bars():
+    """No run bar sees any of X's bars: its series is undefined everywhere, computed on none."""
+    own = daily_bars(np.linspace(1, 2, 50))
+    others = {"X": _shifted(daily_bars(np.linspace(1, 2, 100)), 1_000)}
+    text = 'ref("X", sma(close, 5))'
+    cost = signal_cost("EXPR", expr(f"{text} > 0"), own, others)
+    assert [part.bars for part in cost.others] == [0]
+    values = evaluate_series(checked(parse(text)), own, {}, {}, others)
+    assert values.shape == (50,) and np.isnan(values).all()
