@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.orm import Session
 
+from kinds.studies.sampling import COMPLETE
 from kinds.studies.state import json_column
 from store.models import Study, StudyBatch, StudyTrial
 
@@ -48,34 +49,38 @@ def trials_of(session: Session, study_id: str) -> list[StudyTrial]:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What the status document reads of one trial: its number, state, objective values
-    (None unless COMPLETE) and whether it copied another trial's metrics."""
+class TrialSummary:
+    """What the status document reads of a study's trials: how many are in each state, how
+    many copied another trial's metrics, and the COMPLETE trials' numbers and objective
+    values (in number order; never a trial's params or metrics, the bulk of its row)."""
 
-    number: int
-    state: str
-    values: list[float] | None
-    reused: bool
+    states: dict[str, int]
+    reused: int
+    numbers: list[int]
+    values: list[list[float]]
 
 
-def trial_outcomes(session: Session, study_id: str) -> list[Outcome]:
-    """Every trial's outcome in number order: four short columns, the values decoded by
-    one ``json.loads`` (never a trial's params or metrics, the bulk of its row)."""
+def trial_summary(session: Session, study_id: str) -> TrialSummary:
+    """The study's ``TrialSummary``: one counting query (per state: the trials, and those
+    that copied another's metrics) and one of two short columns of the COMPLETE trials,
+    their values decoded by one ``json.loads``."""
+    mine = StudyTrial.study_id == study_id
+    counted = session.execute(
+        select(StudyTrial.state, func.count(), func.count(StudyTrial.reused_from))
+        .where(mine)
+        .group_by(StudyTrial.state)
+    ).all()
     rows = session.execute(
-        select(
-            StudyTrial.number,
-            StudyTrial.state,
-            StudyTrial.values_json,
-            StudyTrial.reused_from.is_not(None),
-        )
-        .where(StudyTrial.study_id == study_id)
+        select(StudyTrial.number, StudyTrial.values_json)
+        .where(mine, StudyTrial.state == COMPLETE, StudyTrial.values_json.is_not(None))
         .order_by(StudyTrial.number)
     ).all()
-    values = json_column(row[2] for row in rows)
-    return [
-        Outcome(int(row[0]), row[1], found, bool(row[3]))
-        for row, found in zip(rows, values, strict=True)
-    ]
+    return TrialSummary(
+        {state: int(n) for state, n, _ in counted},
+        sum(int(reused) for _, _, reused in counted),
+        [row[0] for row in rows],
+        json_column(row[1] for row in rows),
+    )
 
 
 def trials_numbered(session: Session, study_id: str, numbers: list[int]) -> list[StudyTrial]:

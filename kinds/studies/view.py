@@ -15,16 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from adapters.cells import csv_row
-from kinds.studies.sampling import (
-    COMPLETE,
-    COUNTED,
-    FAIL,
-    PRUNED,
-    RUNNING,
-    TrialRow,
-    best_trials,
-)
-from kinds.studies.store import Outcome
+from kinds.studies.sampling import COMPLETE, COUNTED, FAIL, PRUNED, RUNNING, best_of
+from kinds.studies.store import TrialSummary
 from metrics import sweep_metric_keys
 from store.models import Study, StudyTrial
 
@@ -96,36 +88,43 @@ BEST_TRIALS_SHOWN = 50
 
 
 def history(
-    stored: dict[str, Any], trials: list[Outcome], keep: Collection[int] = ()
+    stored: dict[str, Any],
+    numbers: list[int],
+    values: list[list[float]],
+    keep: Collection[int] = (),
 ) -> list[dict[str, Any]]:
-    """The optimisation history: each complete trial in number order with its values and,
-    per objective, the best value so far; at most ``HISTORY_POINTS`` of them. A longer one
-    is sampled: the trials ``keep`` (the best ones shown), the trials that improved the best
-    so far (the stepped line stays exact; when they are too many, an even share of them),
-    and trials spread evenly over the others (the first and the last among them)."""
+    """The optimisation history of the COMPLETE trials ``numbers`` with their ``values`` (in
+    number order): each one's values and, per objective, the best value so far; at most
+    ``HISTORY_POINTS`` of them. A longer one is sampled: the trials ``keep`` (the best ones
+    shown), the trials that improved the best so far (the stepped line stays exact; when
+    they are too many, an even share of them), and trials spread evenly over the others (the
+    first and the last among them)."""
     signs = [1 if o["direction"] == "maximize" else -1 for o in stored["objectives"]]
     best: list[float | None] = [None] * len(signs)
-    out = []
+    so_far = []  # the best so far after each trial: one list per improvement, shared
     improved = []
-    for trial in trials:
-        values = trial.values
-        if trial.state != COMPLETE or values is None:
-            continue
-        better = False
-        for i, (sign, value) in enumerate(zip(signs, values, strict=True)):
-            if best[i] is None or sign * value > sign * best[i]:
-                best[i] = value
-                better = True
+    for k, found in enumerate(values):
+        better = [
+            i
+            for i, (sign, value) in enumerate(zip(signs, found, strict=True))
+            if best[i] is None or sign * value > sign * best[i]
+        ]
         if better:
-            improved.append(len(out))
-        out.append({"number": trial.number, "values": values, "best_so_far": list(best)})
-    if len(out) <= HISTORY_POINTS:
-        return out
-    chosen = {k for k, point in enumerate(out) if point["number"] in keep}
-    chosen.update(_spread(improved, (HISTORY_POINTS - len(chosen)) // 2))
-    rest = [k for k in range(len(out)) if k not in chosen]
-    chosen.update(_spread(rest, HISTORY_POINTS - len(chosen)))
-    return [out[k] for k in sorted(chosen)]
+            best = list(best)
+            for i in better:
+                best[i] = found[i]
+            improved.append(k)
+        so_far.append(best)
+    chosen: Collection[int] = range(len(numbers))
+    if len(numbers) > HISTORY_POINTS:
+        picked = {k for k, number in enumerate(numbers) if number in keep}
+        picked.update(_spread(improved, (HISTORY_POINTS - len(picked)) // 2))
+        rest = [k for k in range(len(numbers)) if k not in picked]
+        picked.update(_spread(rest, HISTORY_POINTS - len(picked)))
+        chosen = sorted(picked)
+    return [
+        {"number": numbers[k], "values": values[k], "best_so_far": list(so_far[k])} for k in chosen
+    ]
 
 
 def _spread(items: Sequence[int], most: int) -> list[int]:
@@ -138,23 +137,22 @@ def _spread(items: Sequence[int], most: int) -> list[int]:
     return [items[round(k * last / (most - 1))] for k in range(most)]
 
 
-def shown_best(stored: dict[str, Any], trials: list[Outcome]) -> tuple[list[int], int]:
-    """The numbers of the best trial or of the Pareto front (``sampling.best_trials``), at
+def shown_best(stored: dict[str, Any], trials: TrialSummary) -> tuple[list[int], int]:
+    """The numbers of the best trial or of the Pareto front (``sampling.best_of``), at
     most ``BEST_TRIALS_SHOWN`` of a front (spread evenly along its first objective, both
     ends included), and how many trials the front has."""
-    rows = [TrialRow(t.number, t.state, {}, t.values, {}) for t in trials]
-    front = best_trials(stored, rows)
+    front = best_of(stored, trials.numbers, trials.values)
     if len(front) <= BEST_TRIALS_SHOWN:
         return front, len(front)
     on_front = set(front)
-    first = {t.number: t.values[0] for t in trials if t.number in on_front and t.values}
+    first = {n: v[0] for n, v in zip(trials.numbers, trials.values, strict=True) if n in on_front}
     along = sorted(front, key=lambda n: (first[n], n))
     return sorted(_spread(along, BEST_TRIALS_SHOWN)), len(front)
 
 
 def detail(
     study: Study,
-    trials: list[Outcome],
+    trials: TrialSummary,
     best: list[StudyTrial],
     front_size: int,
     batches: dict[str, int],
@@ -162,13 +160,10 @@ def detail(
     urls: dict[str, str],
 ) -> dict[str, Any]:
     """A study as ``GET /api/studies/<id>`` shows it (docs/api.md): its size does not grow
-    with its trials: ``trials`` every trial's outcome (``store.trial_outcomes``), ``best``
-    the best trials shown (``shown_best``) of the ``front_size`` there are; the trials
-    themselves are paged by ``GET …/trials``."""
+    with its trials: ``trials`` their summary (``store.trial_summary``), ``best`` the best
+    trials shown (``shown_best``) of the ``front_size`` there are; the trials themselves
+    are paged by ``GET …/trials``."""
     stored = json.loads(study.request_json)
-    states: dict[str, int] = {}
-    for trial in trials:
-        states[trial.state] = states.get(trial.state, 0) + 1
     shown = [trial_dict(trial, iso) for trial in best]
     two = len(stored["objectives"]) > 1
     return {
@@ -182,14 +177,14 @@ def detail(
         "deadline_at": iso(study.deadline_at),
         "sampler": study.sampler,
         "objectives": stored["objectives"],
-        "counts": counts(study, states),
-        "trials_reused": sum(1 for t in trials if t.reused),
+        "counts": counts(study, trials.states),
+        "trials_reused": trials.reused,
         "batches": batches,
         "best": None if two or not shown else shown[0],
         "best_trials": shown,
         "best_trials_total": front_size,
         "pareto_front": shown if two else None,
-        "history": history(stored, trials, {t.number for t in best}),
+        "history": history(stored, trials.numbers, trials.values, {t.number for t in best}),
         "history_limit": HISTORY_POINTS,
         "importances": _loads(study.importances_json),
         "deflated": _loads(study.deflated_json),

@@ -49,7 +49,7 @@ from kinds.studies.store import (
     list_studies,
     set_study_shared,
     trial_counts,
-    trial_outcomes,
+    trial_summary,
     trials_numbered,
     trials_page,
 )
@@ -155,16 +155,17 @@ def list_all() -> ResponseReturnValue:
 @bp.get("/api/studies/<study_id>")
 def status(study_id: str) -> ResponseReturnValue:
     """Status, counts, best trial(s), history, importances, the request: read from the
-    trials' outcomes, with the whole rows of the best trials shown only."""
+    trials' counts and the COMPLETE trials' values, with the whole rows of the best trials
+    shown only."""
     row = STUDIES.one(study_id)
     session = get_session()
     if row.status in ENDED and row.deflated_json is None:
         _deflate_once(session, row)
-    outcomes = trial_outcomes(session, study_id)
-    numbers, front = shown_best(json.loads(row.request_json), outcomes)
+    trials = trial_summary(session, study_id)
+    numbers, front = shown_best(json.loads(row.request_json), trials)
     shown = trials_numbered(session, study_id, numbers)
     batches = batch_counts(session, study_id)
-    return detail(row, outcomes, shown, front, batches, iso_utc, _urls(study_id))
+    return detail(row, trials, shown, front, batches, iso_utc, _urls(study_id))
 
 
 def _deflate_once(session: Session, row: Study) -> None:
