@@ -14,8 +14,8 @@ in a failure (a lock conflict that was tried again and committed is counted in t
 no status read during the study failed (a read that times out is counted, never a crash);
 each of the six concurrent status reads within ``STATUS_BUDGET_S`` and its document within
 ``DOCUMENT_MAX_BYTES``; each trials page within ``PAGE_BUDGET_S``; ``/health`` within
-``HEALTH_BUDGET_S`` throughout the reads. The wall time is printed: the machine is shared,
-so the deadline is generous.
+``HEALTH_BUDGET_S`` throughout (while the study runs and is polled, and during the
+reads). The wall time is printed: the machine is shared, so the deadline is generous.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ PAGE_BUDGET_S = 2.0
 """Most seconds one page of ``GET …/trials`` may take (1,000 trials, or 25 sorted)."""
 
 HEALTH_BUDGET_S = 1.0
-"""Most seconds ``/health`` may take while the study is read."""
+"""Most seconds ``/health`` may take, while the study runs and while it is read."""
 
 HEALTH_EVERY_S = 0.25
 """How often the probe asks ``/health``."""
@@ -209,7 +209,7 @@ def _reads(stack: LocalStack, study_id: str) -> dict[str, Any]:
         with ThreadPoolExecutor(READERS) as pool:
             status = list(pool.map(lambda _: _timed_get(status_url)[:2], range(READERS)))
         first = _timed_get(trials_url, page=1)
-        pages = first[2]["pages"] if first[2] else 1
+        pages = (first[2] or {}).get("pages", 1)  # an answer without pages: one page
         last = _timed_get(trials_url, page=pages)
         best = _timed_get(trials_url, sort="values.0", order="desc", per_page=25)
         time.sleep(1.0)
@@ -217,7 +217,7 @@ def _reads(stack: LocalStack, study_id: str) -> dict[str, Any]:
         "status": status,
         "pages": [(name, seconds) for name, (seconds, _, _) in
                   (("first 1,000", first), ("last", last), ("best 25", best))],
-        "total": first[2]["total"] if first[2] else None,
+        "total": (first[2] or {}).get("total"),
         "health": probe.slowest,
     }  # fmt: skip
 
@@ -272,7 +272,6 @@ def run(args: argparse.Namespace) -> ScenarioReport:
     seconds = [round(t, 2) for t, _ in reads["status"]]
     sizes = [size for _, size in reads["status"]]
     report.notes += [
-        f"slowest /health while the study ran: {figures['health_running']:.2f} s",
         f"{READERS} status reads at once: {seconds} s, {max(sizes):,} bytes each at most",
         f"trials pages (of {reads['total']} trials): "
         + ", ".join(f"{name} {t:.2f} s" for name, t in reads["pages"]),
@@ -282,6 +281,8 @@ def run(args: argparse.Namespace) -> ScenarioReport:
         Goal("largest status document", max(sizes), DOCUMENT_MAX_BYTES, " B"),
         Goal("slowest trials page", round(max(t for _, t in reads["pages"]), 2), PAGE_BUDGET_S,
              " s"),
+        Goal("slowest /health while the study ran", round(figures["health_running"], 2),
+             HEALTH_BUDGET_S, " s"),
         Goal("slowest /health during the reads", round(reads["health"], 2), HEALTH_BUDGET_S, " s"),
     ]  # fmt: skip
     return report
