@@ -1,9 +1,11 @@
 """``Study``: a handle on one optimisation study (docs/studies.md): its status document,
-``wait``, its trials as a DataFrame, pause / resume / extend, running a trial as a
-backtest, and the study as an Optuna study (``to_optuna``) for Optuna's own tools."""
+``wait``, its trials as a DataFrame or page by page (``iter_trials``), pause / resume /
+extend, running a trial as a backtest, and the study as an Optuna study (``to_optuna``) for
+Optuna's own tools."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from backtest_client import frames
@@ -15,6 +17,9 @@ if TYPE_CHECKING:
 
 FINISHED = ("SUCCEEDED", "FAILED")
 """The statuses a study stops changing in."""
+
+TRIALS_PER_PAGE = 1000
+"""Trials one ``GET …/trials`` page holds at most (docs/api.md)."""
 
 OPTUNA_STATES = ("COMPLETE", "PRUNED", "FAIL")
 """The trial states ``to_optuna`` copies: the finished ones (a RUNNING trial has no outcome
@@ -53,6 +58,22 @@ class Study(Handle):
         when evaluated) — the ``trials.csv`` columns."""
         text = self.http.call("GET", f"{self.status_url}/trials.csv").text
         return frames.csv_frame(text, index="number")
+
+    def iter_trials(
+        self, sort: str = "number", order: str = "asc", per_page: int = TRIALS_PER_PAGE
+    ) -> Iterator[dict[str, Any]]:
+        """Every trial as ``GET …/trials`` shows it (``number``, ``state``, ``params``,
+        ``values``, ``metrics``…), read a page of ``per_page`` at a time, in number order or
+        by ``sort`` (``values.0``, ``params.<name>``, ``metrics.<key>``, ``state``; ``order``
+        asc or desc). A trial stored while the pages are read may be missed or shown twice
+        in an order other than ``number``."""
+        page, pages = 1, 1
+        while page <= pages:
+            params = {"page": page, "per_page": per_page, "sort": sort, "order": order}
+            body = self.http.get_json(f"{self.status_url}/trials", params)
+            yield from body["trials"]
+            pages = body["pages"]
+            page += 1
 
     @property
     def best(self) -> dict[str, Any] | None:
@@ -107,9 +128,12 @@ class Study(Handle):
             study_name=study_name or self.study_id,
             directions=[objective["direction"] for objective in document["objectives"]],
         )
-        trials = self.http.call("GET", f"{self.status_url}/trials").json()["trials"]
         target.add_trials(
-            [_frozen_trial(optuna, t, space) for t in trials if t["state"] in OPTUNA_STATES]
+            [
+                _frozen_trial(optuna, t, space)
+                for t in self.iter_trials()
+                if t["state"] in OPTUNA_STATES
+            ]
         )
         return target
 

@@ -2,13 +2,20 @@
 2,000, eight batches at once (RSI on ACME 2014–2024, four parameters), submitted to a
 LocalStack (web + local scaler on a scratch MariaDB database and a private redis-server)
 and waited for. The attack it replays ended FAILED with half its trials: concurrent batches
-lost InnoDB deadlocks storing trials and the computed ones were thrown away.
+lost InnoDB deadlocks storing trials and the computed ones were thrown away. Then the ended
+study is read as its adversary read it: six status documents at once (each was 1.37 MB and
+took 5.6–13.4 s, ``/health`` up to 3.2 s beside them) and its trials a page at a time (the
+whole list was 12.5 MB in 3.6 s), with ``/health`` polled in a thread throughout.
 
 Goals: the study SUCCEEDED; 20,000 trials stored (COMPLETE or PRUNED), none past the
 budget; every batch SUCCEEDED; no trial computed twice (a FAIL trial asked again, or a
 batch delivered more than once); no log line of a deadlock or lock-wait timeout that ended
-in a failure (a lock conflict that was tried again and committed is counted in the notes).
-The wall time is printed: the machine is shared, so the deadline is generous.
+in a failure (a lock conflict that was tried again and committed is counted in the notes);
+no status read during the study failed (a read that times out is counted, never a crash);
+each of the six concurrent status reads within ``STATUS_BUDGET_S`` and its document within
+``DOCUMENT_MAX_BYTES``; each trials page within ``PAGE_BUDGET_S``; ``/health`` within
+``HEALTH_BUDGET_S`` throughout (while the study runs and is polled, and during the
+reads). The wall time is printed: the machine is shared, so the deadline is generous.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ import contextlib
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +38,7 @@ from sqlalchemy import text
 from bench.adversary.report import Goal, ScenarioReport
 from bench.fault_campaign import CampaignDatabase, PrivateRedis
 from kinds.studies.fields import MAX_BATCH_SIZE, MAX_PARALLELISM, MAX_TRIALS
-from tests.stack import LocalStack, ended, wait_until
+from tests.stack import ENDED, LocalStack, wait_until
 
 BODY: dict[str, Any] = {
     "ticker": "ACME",
@@ -50,6 +59,27 @@ BODY: dict[str, Any] = {
 
 DEADLINE_S = 30 * 60
 """How long the study may take on a shared two-core machine."""
+
+READERS = 6
+"""Status documents read at once, as the adversary read them."""
+
+STATUS_BUDGET_S = 2.0
+"""Most seconds one of the six concurrent status reads may take."""
+
+DOCUMENT_MAX_BYTES = 64_000
+"""Most bytes of the status document (its size does not grow with the trials)."""
+
+PAGE_BUDGET_S = 2.0
+"""Most seconds one page of ``GET …/trials`` may take (1,000 trials, or 25 sorted)."""
+
+HEALTH_BUDGET_S = 1.0
+"""Most seconds ``/health`` may take, while the study runs and while it is read."""
+
+HEALTH_EVERY_S = 0.25
+"""How often the probe asks ``/health``."""
+
+READ_TIMEOUT_S = 60.0
+"""A read slower than this is counted as failed (never a crash of the scenario)."""
 
 LOCK_ERRORS = re.compile(r"Deadlock found|Lock wait timeout|\(1213|\(1205")
 RETRIED = "lost a lock conflict"
@@ -101,16 +131,95 @@ def _lock_failures(log: str) -> tuple[int, int]:
     return failed, retried
 
 
+class HealthProbe:
+    """``/health`` asked every ``HEALTH_EVERY_S`` in a thread while in a ``with`` block: the
+    slowest answer (a failed or timed-out one counts as ``READ_TIMEOUT_S``)."""
+
+    def __init__(self, base_url: str):
+        self.url = f"{base_url}/health"
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            began = time.monotonic()
+            try:
+                ok = requests.get(self.url, timeout=READ_TIMEOUT_S).status_code == 200
+            except requests.RequestException:
+                ok = False
+            self.times.append(time.monotonic() - began if ok else READ_TIMEOUT_S)
+            self._stop.wait(HEALTH_EVERY_S)
+
+    def __enter__(self) -> HealthProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def slowest(self) -> float:
+        return max(self.times, default=0.0)
+
+
+def _timed_get(url: str, **params: Any) -> tuple[float, int, dict[str, Any] | None]:
+    """(seconds, bytes, the JSON body or None when the read failed or timed out)."""
+    began = time.monotonic()
+    try:
+        answer = requests.get(url, params=params, timeout=READ_TIMEOUT_S)
+        answer.raise_for_status()
+        return time.monotonic() - began, len(answer.content), answer.json()
+    except (requests.RequestException, ValueError):
+        return READ_TIMEOUT_S, 0, None
+
+
 def _study(stack: LocalStack, database: CampaignDatabase) -> tuple[dict[str, Any], float]:
-    """Submit BODY, wait for it to end: (figures, wall seconds)."""
+    """Submit BODY, wait for it to end: (figures with the failed status reads and the
+    slowest ``/health`` meanwhile, wall seconds)."""
     began = time.monotonic()
     answer = requests.post(f"{stack.base_url}/api/studies", json=BODY, timeout=60)
     answer.raise_for_status()
     study_id = answer.json()["study_id"]
     status_url = stack.base_url + answer.json()["status_url"]
-    with contextlib.suppress(TimeoutError):  # reported as not SUCCEEDED
-        wait_until(lambda: ended(status_url), DEADLINE_S, 2.0, what="the largest study")
-    return _figures(database, study_id), time.monotonic() - began
+    failed = 0
+
+    def ended() -> bool:
+        nonlocal failed
+        _, _, body = _timed_get(status_url)
+        failed += body is None
+        return body is not None and body["status"] in ENDED
+
+    with contextlib.suppress(TimeoutError), HealthProbe(stack.base_url) as probe:
+        wait_until(ended, DEADLINE_S, 2.0, what="the largest study")  # not ended: reported
+    figures = _figures(database, study_id)
+    figures.update(study_id=study_id, failed_reads=failed, health_running=probe.slowest)
+    return figures, time.monotonic() - began
+
+
+def _reads(stack: LocalStack, study_id: str) -> dict[str, Any]:
+    """The ended study read as its adversary read it, ``/health`` polled meanwhile: six
+    status documents at once ((seconds, bytes) each), then the first page of its trials,
+    the last, and the best 25 by the objective (seconds each; ``READ_TIMEOUT_S`` failed)."""
+    status_url = f"{stack.base_url}/api/studies/{study_id}"
+    trials_url = f"{status_url}/trials"
+    with HealthProbe(stack.base_url) as probe:
+        time.sleep(1.0)  # /health answered before the reads begin
+        with ThreadPoolExecutor(READERS) as pool:
+            status = list(pool.map(lambda _: _timed_get(status_url)[:2], range(READERS)))
+        first = _timed_get(trials_url, page=1)
+        pages = (first[2] or {}).get("pages", 1)  # an answer without pages: one page
+        last = _timed_get(trials_url, page=pages)
+        best = _timed_get(trials_url, sort="values.0", order="desc", per_page=25)
+        time.sleep(1.0)
+    return {
+        "status": status,
+        "pages": [(name, seconds) for name, (seconds, _, _) in
+                  (("first 1,000", first), ("last", last), ("best 25", best))],
+        "total": (first[2] or {}).get("total"),
+        "health": probe.slowest,
+    }  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> ScenarioReport:
@@ -130,6 +239,7 @@ def run(args: argparse.Namespace) -> ScenarioReport:
             ).start()
             try:
                 figures, wall = _study(stack, database)
+                reads = _reads(stack, figures["study_id"])
                 log = stack.log("scaler") + stack.log("web")
             finally:
                 stack.stop()
@@ -157,5 +267,22 @@ def run(args: argparse.Namespace) -> ScenarioReport:
         Goal("trials computed twice", twice, 0),
         Goal("deadlock / lock-wait lines that ended in failure", failed_lines, 0),
         Goal("study wall time", round(wall), DEADLINE_S, " s"),
+        Goal("status reads failed while the study ran", figures["failed_reads"], 0),
     ]
+    seconds = [round(t, 2) for t, _ in reads["status"]]
+    sizes = [size for _, size in reads["status"]]
+    report.notes += [
+        f"{READERS} status reads at once: {seconds} s, {max(sizes):,} bytes each at most",
+        f"trials pages (of {reads['total']} trials): "
+        + ", ".join(f"{name} {t:.2f} s" for name, t in reads["pages"]),
+    ]
+    report.goals += [
+        Goal(f"slowest of {READERS} concurrent status reads", max(seconds), STATUS_BUDGET_S, " s"),
+        Goal("largest status document", max(sizes), DOCUMENT_MAX_BYTES, " B"),
+        Goal("slowest trials page", round(max(t for _, t in reads["pages"]), 2), PAGE_BUDGET_S,
+             " s"),
+        Goal("slowest /health while the study ran", round(figures["health_running"], 2),
+             HEALTH_BUDGET_S, " s"),
+        Goal("slowest /health during the reads", round(reads["health"], 2), HEALTH_BUDGET_S, " s"),
+    ]  # fmt: skip
     return report

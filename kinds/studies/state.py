@@ -27,6 +27,7 @@ trials are inserted. Nothing here commits.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,6 +127,12 @@ def due_rows(handle: Any, study_id: str) -> list[TrialRow]:
     return _trial_rows(handle, study_id, _DUE, (FAIL,))
 
 
+def json_column(texts: Iterable[str | None]) -> list[Any]:
+    """A column of JSON texts (None: null) decoded by one ``json.loads`` of the texts
+    joined into a JSON array: many short documents decode far faster at once."""
+    return json.loads("[" + ",".join(text or "null" for text in texts) + "]")
+
+
 def finished_trials(
     handle: Any, study_id: str
 ) -> list[tuple[bool, dict[str, Any], list[float] | None]]:
@@ -137,8 +144,8 @@ def finished_trials(
         "WHERE study_id = ? AND state IN (?, ?) ORDER BY number",
         (study_id, COMPLETE, PRUNED),
     )
-    params = json.loads("[" + ",".join(row[1] for row in rows) + "]")
-    values = json.loads("[" + ",".join(row[2] or "null" for row in rows) + "]")
+    params = json_column(row[1] for row in rows)
+    values = json_column(row[2] for row in rows)
     return [(row[0] == COMPLETE, p, v) for row, p, v in zip(rows, params, values, strict=True)]
 
 

@@ -114,3 +114,17 @@ def test_a_study_becomes_an_optuna_study_in_an_rdb_storage(app, api_url, tmp_pat
     assert copied.best_value == final["best"]["values"][0]
     loaded = optuna.load_study(study_name=study.study_id, storage=url)
     assert len(loaded.trials) == len(copied.trials)
+
+
+def test_a_studys_trials_are_read_page_by_page(app, api_url):
+    """iter_trials reads every trial a page at a time, in number order or by an objective's
+    value (best first, trials without a value last)."""
+    client = Client(api_url)
+    study = client.study("RSI", SPACE, TICKER, n_trials=12, batch_size=6, **WINDOW)
+    drain(app, study.study_id)
+    study.wait(timeout=10)
+    assert [t["number"] for t in study.iter_trials(per_page=5)] == list(range(12))
+    ranked = list(study.iter_trials(sort="values.0", order="desc", per_page=5))
+    values = [t["values"][0] for t in ranked if t["values"] is not None]
+    assert values == sorted(values, reverse=True) and len(ranked) == 12
+    assert ranked[: len(values)] == [t for t in ranked if t["values"] is not None]

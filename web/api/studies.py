@@ -3,7 +3,9 @@
 ``POST /api/studies`` (202 ``{study_id, status, status_url, trials_url}``; a bad input is a
 400 naming the field by its dotted path), ``GET /api/studies`` (newest first, at most 100),
 ``GET /api/studies/<id>`` (status, counts, best trial or Pareto front, history, importances,
-request), ``GET /api/studies/<id>/trials`` (JSON; ``?format=csv`` or ``/trials.csv``: CSV),
+request: a document whose size does not grow with the trials), ``GET
+/api/studies/<id>/trials`` (JSON, one page in a chosen order; ``?format=csv`` or
+``/trials.csv``: every trial as CSV, streamed),
 ``POST /api/studies/<id>/pause|resume|extend``, ``POST /api/studies/<id>/trials/<n>/run``
 (202: the trial as a normal run), ``GET /api/studies/<id>/walkforward`` (a walk-forward
 request prefilled from the study's space), ``PATCH /api/studies/<id>`` (``{"shared"}``).
@@ -43,12 +45,15 @@ from kinds.studies.state import ENDED, trial_rows
 from kinds.studies.store import (
     batch_counts,
     get_study,
+    iter_trials,
     list_studies,
     set_study_shared,
     trial_counts,
-    trials_of,
+    trial_summary,
+    trials_numbered,
+    trials_page,
 )
-from kinds.studies.view import detail, summary, trial_dict, trials_csv
+from kinds.studies.view import detail, shown_best, sort_keys, summary, trial_dict, trials_csv
 from kinds.sweeps.grid import SWEPT_TRADING
 from kinds.sweeps.search_sweep import searchable_kind
 from store.models import Study, StudyTrial
@@ -56,10 +61,11 @@ from web.api.kind import check_base
 from web.api.runs.submit import submit_run
 from web.auth import current_user
 from web.body import json_object
-from web.db import get_session, image_tag
+from web.db import get_session, image_tag, streamed_with_session
 from web.errors import ApiError, bad_request
 from web.ownership import ItemLookup, require_manage, set_sharing, visible
 from web.present import iso_utc
+from web.query import count
 from web.queue import get_run_queue
 from web.submit import submit_work
 from web.telemetry import add_telemetry
@@ -71,6 +77,10 @@ bp = Blueprint("studies", __name__)
 
 EXTEND_MAX = 10_000
 """Most trials one ``extend`` adds."""
+
+PER_PAGE_DEFAULT = PER_PAGE_MAX = 1000
+"""Trials one ``GET …/trials`` page holds unless ``per_page`` asks fewer: a study of the
+default budget is one page."""
 
 WALKFORWARD_VALUES = 5
 """Values per parameter of the walk-forward grid prefilled from a study's space."""
@@ -144,15 +154,18 @@ def list_all() -> ResponseReturnValue:
 
 @bp.get("/api/studies/<study_id>")
 def status(study_id: str) -> ResponseReturnValue:
-    """Status, counts, best trial(s), history, importances, the request."""
+    """Status, counts, best trial(s), history, importances, the request: read from the
+    trials' counts and the COMPLETE trials' values, with the whole rows of the best trials
+    shown only."""
     row = STUDIES.one(study_id)
     session = get_session()
     if row.status in ENDED and row.deflated_json is None:
         _deflate_once(session, row)
-    return detail(
-        row, trials_of(session, study_id), batch_counts(session, study_id), iso_utc,
-        _urls(study_id),
-    )  # fmt: skip
+    trials = trial_summary(session, study_id)
+    numbers, front = shown_best(json.loads(row.request_json), trials)
+    shown = trials_numbered(session, study_id, numbers)
+    batches = batch_counts(session, study_id)
+    return detail(row, trials, shown, front, batches, iso_utc, _urls(study_id))
 
 
 def _deflate_once(session: Session, row: Study) -> None:
@@ -169,30 +182,66 @@ def _deflate_once(session: Session, row: Study) -> None:
     session.refresh(row)
 
 
-def _csv(row: Study, trials: list[StudyTrial]) -> Response:
-    response = Response(trials_csv(row, trials), mimetype="text/csv")
+def _csv(row: Study) -> Response:
+    """Every trial as CSV, streamed a thousand rows at a time (a large study's download
+    holds neither its rows nor the web worker at once)."""
+    rows = streamed_with_session(
+        lambda session: trials_csv(row, iter_trials(session, row.study_id))
+    )
+    response = Response(rows, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="study-{row.study_id}.csv"'
     return response
 
 
+def _sort(stored: dict) -> tuple[str, bool]:
+    """The query's ``sort`` (one of ``sort_keys``, default ``number``) and whether
+    ``order`` (asc, the default, or desc) is descending.
+
+    :raise ApiError 400: naming ``sort`` or ``order``.
+    """
+    sort = request.args.get("sort", "").strip() or "number"
+    allowed = sort_keys(stored)
+    if sort not in allowed:
+        raise ApiError(400, f"must be one of: {', '.join(allowed)}", field="sort")
+    order = request.args.get("order", "").strip().lower() or "asc"
+    if order not in ("asc", "desc"):
+        raise ApiError(400, "must be asc or desc", field="order")
+    return sort, order == "desc"
+
+
 @bp.get("/api/studies/<study_id>/trials")
 def trials(study_id: str) -> ResponseReturnValue:
-    """Every trial in number order: JSON, or CSV with ``?format=csv``."""
+    """One page of the trials, in number order or by ``sort`` (``order`` asc|desc),
+    ``page`` (from 1) of ``per_page`` (1 to 1,000, default 1,000), with the total; CSV of
+    every trial with ``?format=csv``."""
     row = STUDIES.one(study_id)
-    found = trials_of(get_session(), study_id)
     wanted = request.args.get("format", "json")
     if wanted == "csv":
-        return _csv(row, found)
+        return _csv(row)
     if wanted != "json":
         raise ApiError(400, "must be json or csv", field="format")
-    return {"study_id": study_id, "trials": [trial_dict(t, iso_utc) for t in found]}
+    sort, descending = _sort(json.loads(row.request_json))
+    page = count("page", 1, 1, 10**9 - 1)
+    per_page = count("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    found, total = trials_page(
+        get_session(), study_id, sort=sort, descending=descending, page=page, per_page=per_page
+    )
+    return {
+        "study_id": study_id,
+        "trials": [trial_dict(t, iso_utc) for t in found],
+        "sort": sort,
+        "order": "desc" if descending else "asc",
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": math.ceil(total / per_page),
+    }
 
 
 @bp.get("/api/studies/<study_id>/trials.csv")
 def trials_csv_file(study_id: str) -> ResponseReturnValue:
     """Every trial as CSV (docs/studies.md)."""
-    row = STUDIES.one(study_id)
-    return _csv(row, trials_of(get_session(), study_id))
+    return _csv(STUDIES.one(study_id))
 
 
 def _queue_batches(messages: list[dict]) -> None:

@@ -355,7 +355,8 @@
   const whole = (v) => (Number.isInteger(v) ? String(v) : "");
 
   /* The optimisation history (the API's: each complete trial's values and the best so far
-     per objective) of objective ``k``, by trial number. */
+     per objective, at most its history_limit points: a sample of a long one) of objective
+     ``k``, by trial number. */
   function drawHistory(el, history, objective, k, metrics) {
     const m = metricOf(metrics, objective.metric);
     const value = (u, v) => BT.fmt(v, m.digits, m.unit);
@@ -375,8 +376,9 @@
     return named(el, Charts.mount(el, opts, data));
   }
 
-  /* Every complete trial's two objectives (muted dots) and the Pareto front (the API's:
-     the trials no other beats on both), joined in the order of the first objective. */
+  /* The complete trials' two objectives (muted dots: the history's, a sample of a long
+     study's) and the Pareto front (the API's: the trials no other beats on both), joined in
+     the order of the first objective. */
   function drawPareto(el, history, objectives, front, metrics) {
     const onFront = new Set(front.map((t) => t.number));
     const done = [...history].sort((a, b) => a.values[0] - b.values[0] || a.number - b.number);
@@ -436,7 +438,7 @@
   }
 
   function startDetail(data) {
-    const state = { trials: [], page: 0, sort: "number", order: "asc", key: "", objective: 0, stopped: false, study: null };
+    const state = { trials: [], total: 0, page: 0, sort: "number", order: "asc", key: "", objective: 0, stopped: false, study: null };
     const message = byId("study-message");
     const note = byId("study-note");
     const say = (text) => {
@@ -456,8 +458,37 @@
       window.location.assign(data.run_url.replace("RUN_ID", body.run_id));
     }
 
-    /* The trial table, sorted by a header's column, 25 trials a page. */
+    /* The trial table: one page of GET …/trials (25 trials, sorted by the server by a
+       header's column: the page never holds a large study's every trial). */
     const PER_PAGE = 25;
+    /* A column's key as the API's ``sort`` names it. */
+    const apiSort = (key) => {
+      if (key.startsWith("value")) return `values.${key.slice(5)}`;
+      if (key.startsWith("param:")) return `params.${key.slice(6)}`;
+      if (key === "trades") return "metrics.num_trades";
+      return key;
+    };
+
+    /* The table's page in its order (false when the API did not answer it). */
+    async function loadTrials() {
+      const query = new URLSearchParams({ page: String(state.page + 1), per_page: String(PER_PAGE), sort: apiSort(state.sort), order: state.order });
+      const answer = await BT.fetchJSON(`${data.trials_url}?${query}`).catch(() => ({ ok: false, body: null }));
+      if (!answer.ok || !answer.body) return false;
+      state.trials = answer.body.trials;
+      state.total = answer.body.total;
+      if (!state.trials.length && state.page > 0 && answer.body.total) {
+        state.page = Math.max(0, answer.body.pages - 1); // past the end (fewer trials now): the last page
+        return loadTrials();
+      }
+      return true;
+    }
+
+    /* Another page or order: read it, then draw it. */
+    async function turn(change) {
+      change();
+      if (await loadTrials()) drawTable(state.study);
+    }
+
     function drawTable(study) {
       const table = byId("study-trials");
       const objectives = study.objectives;
@@ -470,33 +501,17 @@
         if (key) {
           th.dataset.sort = key;
           if (key === state.sort) th.setAttribute("aria-sort", state.order === "asc" ? "ascending" : "descending");
-          th.addEventListener("click", () => {
+          th.addEventListener("click", () => turn(() => {
             state.order = state.sort === key && state.order === "asc" ? "desc" : "asc";
             state.sort = key;
             state.page = 0; // a new order starts on its first page
-            drawTable(study);
-          });
+          }));
         }
         return th;
       }));
-      const valueOf = (t, key) => {
-        if (key.startsWith("value")) return t.values ? t.values[Number(key.slice(5))] : null;
-        if (key.startsWith("param:")) return (t.params || {})[key.slice(6)];
-        if (key === "trades") return t.metrics ? t.metrics.num_trades : null;
-        return t[key];
-      };
-      const rows = [...state.trials].sort((a, b) => {
-        const va = valueOf(a, state.sort);
-        const vb = valueOf(b, state.sort);
-        const missing = (v) => v === null || v === undefined;
-        if (missing(va) || missing(vb)) return missing(va) - missing(vb) || a.number - b.number;
-        const order = va < vb ? -1 : va > vb ? 1 : a.number - b.number;
-        return state.order === "asc" ? order : -order;
-      });
-      const pages = Math.max(1, Math.ceil(rows.length / PER_PAGE));
-      state.page = Math.min(state.page, pages - 1);
+      const pages = Math.max(1, Math.ceil(state.total / PER_PAGE));
       const best = new Set((study.best_trials || []).map((b) => b.number));
-      table.querySelector("tbody").replaceChildren(...rows.slice(state.page * PER_PAGE, (state.page + 1) * PER_PAGE).map((t) => {
+      table.querySelector("tbody").replaceChildren(...state.trials.map((t) => {
         const tr = BT.el("tr", { "data-trial": t.number, class: best.has(t.number) ? "bt-best" : "" });
         const run = BT.el("td", { class: "text-end" });
         if (t.state === "COMPLETE" && !BT.overBase(study.request)) {
@@ -515,12 +530,12 @@
         );
         return tr;
       }));
-      byId("trials-page").textContent = `page ${state.page + 1} / ${pages} · ${rows.length} trials`;
+      byId("trials-page").textContent = `page ${state.page + 1} / ${pages} · ${state.total} trials`;
       byId("trials-prev").disabled = state.page === 0;
       byId("trials-next").disabled = state.page >= pages - 1;
     }
-    byId("trials-prev").addEventListener("click", () => { state.page -= 1; drawTable(state.study); });
-    byId("trials-next").addEventListener("click", () => { state.page += 1; drawTable(state.study); });
+    byId("trials-prev").addEventListener("click", () => turn(() => { state.page -= 1; }));
+    byId("trials-next").addEventListener("click", () => turn(() => { state.page += 1; }));
 
     function drawHeader(study) {
       BT.setBadge(byId("study-status"), study.status);
@@ -613,13 +628,6 @@
       const study = state.study;
       drawHistory(byId("study-history"), study.history, study.objectives[state.objective], state.objective, data.metrics);
     });
-
-    async function loadTrials() {
-      const answer = await BT.fetchJSON(data.trials_url);
-      if (!answer.ok || !answer.body) return false;
-      state.trials = answer.body.trials;
-      return true;
-    }
 
     async function refresh() {
       const result = await BT.fetchJSON(data.status_url);
