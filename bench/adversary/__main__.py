@@ -10,7 +10,13 @@ import time
 
 from bench.adversary.report import ScenarioReport
 
-SCENARIOS = ("pickled_meta", "intraday_memory", "large_study", "redis_restart_portfolios")
+SCENARIOS = (
+    "pickled_meta",
+    "intraday_memory",
+    "large_study",
+    "redis_restart_portfolios",
+    "sweep_csv",
+)
 """Module names under bench.adversary, in the order the issue listed the attacks."""
 
 
