@@ -145,7 +145,7 @@ def gunicorn_web(database_url: str, redis_url: str, log: Path, data: Path):
     port = free_port()
     env = {
         **os.environ,
-        "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.defpath}",  # gunicorn
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "DATABASE_URL": database_url,
