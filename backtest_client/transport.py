@@ -5,6 +5,11 @@ A connection error, a timeout or a 502/503/504 is tried again after an exponenti
 (0.5 s, 1 s, 2 s… at most 10 s), or after the answer's ``Retry-After`` when it says longer
 (at most ``MAX_RETRY_AFTER_S``); after the last try ``BacktestUnavailable`` is raised.
 
+An answer whose body ends before its ``Content-Length`` (the connection closed mid-body: a
+download cut short) is never returned: it is a failure like a connection error, tried again,
+then ``BacktestUnavailable`` saying how many bytes came of how many (``cut_body``: urllib3 2
+raises on it, urllib3 1 would hand the short body over silently).
+
 A 429 (the client's fair share of the queue is full, or a rate limit: nothing was recorded)
 is waited out, after its ``Retry-After``, for at most ``room_wait`` seconds in all (0, the
 default, hands the 429 to the caller at once); those waits take no retry.
@@ -102,6 +107,21 @@ def _why(exc: requests.RequestException) -> str:
     return f"{exc.__class__.__name__}: {found.group(0)}" if found else exc.__class__.__name__
 
 
+def cut_body(response: requests.Response) -> str | None:
+    """Why ``response``'s body is incomplete — fewer bytes arrived than its
+    ``Content-Length`` says (counted as sent: compressed, when it was) — or None (complete,
+    or a length it does not state)."""
+    stated = response.headers.get("Content-Length", "")
+    if response.request.method == "HEAD" or response.status_code in (204, 304):
+        return None
+    if not stated.isdigit() or response.raw is None:
+        return None
+    got = response.raw.tell()
+    if got >= int(stated):
+        return None
+    return f"the answer's body was cut: {got:,} of its {int(stated):,} bytes arrived"
+
+
 class Transport:
     """The API at ``base_url``; every call carries the token, waits for its slot (at most
     ``rate`` calls per second overall, when given) and is retried as the module says."""
@@ -170,6 +190,13 @@ class Transport:
                 last = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem, last = _why(exc), None
+                continue
+            except requests.exceptions.ChunkedEncodingError:
+                problem, last = "the answer's body was cut before its end", None
+                continue
+            cut = None if kwargs.get("stream") else cut_body(last)
+            if cut is not None:
+                problem, last = cut, None
                 continue
             if last.status_code == NO_ROOM and waited < self.room_wait:
                 pause = min(_retry_after(last) or NO_ROOM_PAUSE_S, self.room_wait - waited)

@@ -26,9 +26,9 @@ combinations; ``10m``: period 2..200 on 20 tickers, 9,946,020 (a sweep may run a
   after ``ANALYZE TABLE``; the database holds this one sweep) and the blobs' exact bytes
   (``SUM(LENGTH(...))``), against 485 B a combination stored row by row;
 - what a user reads at that size: the top table (best 50 by Sharpe), the Sharpe heatmap
-  (period × oversold, max over overbought and the tickers), the statistics, and the
-  streamed CSV (time to its first bytes, and for ``1m`` the whole file, which evaluates
-  every chunk again in the web process).
+  (period × oversold, max over overbought and the tickers), the statistics, and the CSV
+  served from the chunks' stored parts (time to its first bytes, and for ``1m`` the whole
+  file).
 """
 
 from __future__ import annotations
@@ -283,7 +283,8 @@ def reads(base_url: str, status_path: str, size: str) -> None:
 
 
 def chunk_cpu(size: str) -> None:
-    """One chunk of the sweep evaluated in this process (``--cpu``): its CPU seconds (steady
+    """One chunk of the sweep evaluated and its CSV part written in this process (``--cpu``),
+    as its Job does: its CPU seconds (steady
     on a shared machine, where the stack's walls are not), and what the sweep's chunks cost
     in all with a consumer's start-up (``STARTUP_CPU_S``): the wall the sweep would take on
     two free cores."""
@@ -291,8 +292,10 @@ def chunk_cpu(size: str) -> None:
 
     from kinds.sweeps.caps import CompactForm, RequestCaps
     from kinds.sweeps.contract import chunk_payloads, sized_chunk_size
+    from kinds.sweeps.export import part_of
     from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
     from kinds.sweeps.service import check_sweep_data
+    from metrics import sweep_metric_keys
 
     period_max, n_tickers = SIZES[size]
     folder, tickers = data_dir(n_tickers)
@@ -307,12 +310,18 @@ def chunk_cpu(size: str) -> None:
     submit = time.process_time() - started
     started = time.process_time()
     evaluated = evaluate_sweep_chunk(read_chunk(payloads[1]))
-    cpu = time.process_time() - started
+    evaluating = time.process_time() - started
+    started = time.process_time()
+    part = part_of(evaluated.csv_rows, payloads[1]["grid_params"], sweep_metric_keys())
+    writing = time.process_time() - started
+    cpu = evaluating + writing
     combos = payloads[1]["combo_count"]
     total = len(payloads) * (cpu * sweep.chunk_size / combos + STARTUP_CPU_S)
     print(
         f"  one chunk of {combos:,} combinations on {bars} bars: {cpu:.1f} CPU-s "
-        f"({len(evaluated.rows):,} rows kept); the request checked and cut into "
+        f"(evaluation {evaluating:.1f}, its CSV part {writing:.1f}: {part.size / 1e6:.1f} MB "
+        f"stored in {len(part.data) / 1e6:.2f} MB; {len(evaluated.rows):,} rows kept); "
+        f"the request checked and cut into "
         f"{len(payloads)} chunk messages in {submit:.1f} CPU-s; all {len(payloads)} chunks with "
         f"a {STARTUP_CPU_S:.0f} CPU-s start-up each: {total:.0f} CPU-s, {total / 2:.0f} s on two "
         f"free cores ({load()})"

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Double,
     ForeignKey,
@@ -328,6 +329,29 @@ class SweepResult(SweepMetricColumns, Base):
 
     def __repr__(self) -> str:
         return f"SweepResult(sweep_id={self.sweep_id!r}, combo_no={self.combo_no!r})"
+
+
+class SweepCsvPart(Base):
+    """One finished chunk's rows as ``results.csv`` lines, compressed (``kinds.sweeps.export``):
+    written by the chunk's Job with its results, so the web serves a sweep's CSV as stored
+    bytes and never evaluates a chunk again. ``header_sha`` is the digest of the header line it
+    was written under (the grid's names and the metric registry then); a part whose digest is
+    not the current header's is written again (docs/sweeps.md, "CSV")."""
+
+    __tablename__ = "sweep_csv_parts"
+
+    sweep_id: Mapped[str] = parent_id("sweeps.sweep_id", "fk_csv_parts_sweep", primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    header_sha: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    """The lines' length, uncompressed."""
+    crc: Mapped[int] = mapped_column(BigInteger)
+    """The lines' CRC-32, uncompressed."""
+    data: Mapped[bytes] = mapped_column(LongBlob)
+    """The lines as one raw-deflate segment ended by a sync flush."""
+
+    def __repr__(self) -> str:
+        return f"SweepCsvPart(sweep_id={self.sweep_id!r}, chunk_no={self.chunk_no!r})"
 
 
 class SweepMetricValue(Base):

@@ -9,6 +9,7 @@ Schema changes are an explicit operator step (``python -m web init-db``,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -68,10 +69,16 @@ def streamed_with_session(stream: Callable[[Session], Iterator[T]]) -> Iterator[
     contexts (Flask's ``stream_with_context``) and closed when the stream ends or the client
     leaves it (the WSGI server closes the body). A streamed body runs after its view has
     returned and the request's session was closed at teardown: read through that session it
-    would check a connection out again that nothing gives back. Call it in a view."""
+    would check a connection out again that nothing gives back. Call it in a view.
+
+    After each piece the stream gives way (``time.sleep(0)``, which gevent's patching makes
+    a switch to its hub): a long body never keeps the worker's other connections, nor
+    gunicorn's heartbeat, waiting while a client reads fast."""
     session = get_database().sessionmaker()
     try:
-        yield from stream(session)
+        for piece in stream(session):
+            yield piece
+            time.sleep(0)
     finally:
         session.close()
 

@@ -16,6 +16,7 @@ SCENARIOS = (
     "large_study",
     "redis_restart_portfolios",
     "ref_cost",
+    "sweep_csv",
 )
 """Module names under bench.adversary, in the order the issue listed the attacks."""
 

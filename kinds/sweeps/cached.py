@@ -1,9 +1,9 @@
 """Serving a sweep from the result cache (docs/execution.md "The result cache"): finding a
 finished sweep with the same key (``kinds.sweeps.cache``) and copying it — the sweep row,
-its chunks (SUCCEEDED, with their block statistics) and every combination's result — as a
-new sweep, in the caller's transaction, with INSERT … SELECT: the results never leave the
-database. A copy stores no key (only sweeps whose chunks ran are sources) and names its
-source in ``cached_from``.
+its chunks (SUCCEEDED, with their block statistics), every combination's result and the
+chunks' CSV parts — as a new sweep, in the caller's transaction, with INSERT … SELECT: the
+results never leave the database. A copy stores no key (only sweeps whose chunks ran are
+sources) and names its source in ``cached_from``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, exists, func, insert, literal, select, tru
 from sqlalchemy.orm import Session
 
 from kinds.sweeps.contract import SweepRequest
-from store.models import Sweep, SweepChunk, SweepMetricValue, SweepResult, utcnow
+from store.models import Sweep, SweepChunk, SweepCsvPart, SweepMetricValue, SweepResult, utcnow
 from work.status import RunStatus
 
 
@@ -55,8 +55,8 @@ def insert_cached_sweep(
     """Add ``sweep`` as a copy of the finished sweep ``source_id`` (module docstring) in the
     caller's transaction: its own id, request, owner and times; the source's chunks with
     its id replaced by the new one in their ids and messages, SUCCEEDED now, no timings;
-    every result and its metrics without a column. False when the source is gone or no
-    longer finished: nothing added."""
+    every result and its metrics without a column, and every CSV part. False when the
+    source is gone or no longer finished: nothing added."""
     now = utcnow()
     new_id = sweep.sweep_id
     own_sweep = {
@@ -103,7 +103,7 @@ def insert_cached_sweep(
     source_chunks = session.scalar(select(Sweep.chunks).where(Sweep.sweep_id == source_id))
     if chunks.rowcount != source_chunks:
         return False  # a chunk is no longer SUCCEEDED: the caller rolls back
-    for model in (SweepResult, SweepMetricValue):
+    for model in (SweepResult, SweepMetricValue, SweepCsvPart):
         columns = {"sweep_id": literal(new_id), **_others(model, {"sweep_id"})}
         session.execute(
             insert(model).from_select(

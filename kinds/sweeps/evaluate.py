@@ -287,6 +287,14 @@ class EvaluatedChunk:
     rows: list[dict]
     block_stats: bytes | None = None
     sharpe_grid: bytes | None = None
+    every_row: list[dict] | None = None
+    """Every combination's row when ``rows`` keeps only the best (a chunk stored compactly,
+    ``kinds.sweeps.compact``): what its CSV part is written from; None: ``rows`` are all."""
+
+    @property
+    def csv_rows(self) -> list[dict]:
+        """The rows of the chunk's CSV part: every combination's."""
+        return self.rows if self.every_row is None else self.every_row
 
 
 def pack_blocks(stats: np.ndarray) -> bytes:

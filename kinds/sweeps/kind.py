@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kinds.sweeps.export import CsvPart, part_of
 from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
 from kinds.sweeps.settings import SETTINGS, SWEEP_MAX_PENDING_CHUNKS_PER_CLIENT
 from kinds.sweeps.state import (
@@ -27,6 +28,7 @@ from kinds.sweeps.state import (
     record_write_ms,
     store_chunk_results,
 )
+from metrics import sweep_metric_keys
 from store.dbapi import Database, Tx
 from work.kind import Claim, WorkKind
 from work.transitions import ItemTable
@@ -83,6 +85,7 @@ class ChunkExecution:
     write_ms: float | None = None
     block_stats: bytes | None = None
     sharpe_grid: bytes | None = None
+    csv_part: CsvPart | None = None
 
     def store(self, tx: Tx) -> bool:
         """Results, SUCCEEDED and ``write_ms`` (the time of the statements before it), in
@@ -95,6 +98,7 @@ class ChunkExecution:
             self.compute_ms,
             block_stats=self.block_stats,
             sharpe_grid=self.sharpe_grid,
+            csv_part=self.csv_part,
         ):
             return False
         self.write_ms = (time.perf_counter() - writing) * 1000
@@ -111,12 +115,14 @@ class ChunkExecution:
 
 def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
     """Evaluate every combination of the chunk with its kind's search
-    (``kinds.sweeps.search_sweep.evaluate_sweep_chunk``).
+    (``kinds.sweeps.search_sweep.evaluate_sweep_chunk``) and write its part of the sweep's
+    CSV from every combination's row (``kinds.sweeps.export``; counted in ``compute_ms``).
 
     :raise RequestError: the message or its data cannot serve the chunk.
     """
     started = time.perf_counter()
     chunk = evaluate_sweep_chunk(read_chunk(payload))
+    part = part_of(chunk.csv_rows, payload["grid_params"], sweep_metric_keys())
     compute_ms = (time.perf_counter() - started) * 1000
     return ChunkExecution(
         claim.item_id,
@@ -125,6 +131,7 @@ def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
         startup_ms(claim.claimed_at),
         block_stats=chunk.block_stats,
         sharpe_grid=chunk.sharpe_grid,
+        csv_part=part,
     )
 
 

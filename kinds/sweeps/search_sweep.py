@@ -425,14 +425,17 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
                            for row in rows], dtype=np.float64)  # fmt: skip
         sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(chunk.swept, chunk.grid))
     blocks = scored.blocks
+    every_row = None
     if chunk.top_k is not None:
         from kinds.sweeps.compact import sampled, top_rows
         from metrics import sweep_metric_keys
 
         if blocks is not None:
             blocks = blocks[sampled(first, len(rows), chunk.pbo_stride)]
-        rows = [rows[at] for at in top_rows(rows, chunk.top_k, sweep_metric_keys())]
-    return EvaluatedChunk(rows, None if blocks is None else pack_blocks(blocks), sharpe_grid)
+        kept = top_rows(rows, chunk.top_k, sweep_metric_keys())
+        every_row, rows = rows, [rows[at] for at in kept]
+    packed = None if blocks is None else pack_blocks(blocks)
+    return EvaluatedChunk(rows, packed, sharpe_grid, every_row)
 
 
 def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:

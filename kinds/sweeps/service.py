@@ -10,8 +10,6 @@ chunks not enqueued yet are FAILED ``QUEUE_UNAVAILABLE`` (their own transaction)
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -23,7 +21,6 @@ from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.cells import csv_row
 from kinds.runs.contract import RequestError
 from kinds.runs.execute import load_market_data
 from kinds.sweeps.caps import RequestCaps
@@ -261,36 +258,6 @@ def stored_metrics(row: SweepResult) -> dict[str, Any]:
     }
 
 
-def csv_chunks(session: Session, sweep: Sweep, every: int = 1000) -> Iterator[str]:
-    """Every combination as CSV text (combo_no, ticker, the swept params, the metrics;
-    floats as ``adapters.cells`` writes them), yielded ``every`` rows at a time: the stored
-    rows, or, for a sweep stored compactly, each finished chunk evaluated again
-    (``evaluated_rows``)."""
-    names = list(json.loads(sweep.request_json)["grid"])
-    keys = sweep_metric_keys()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["combo_no", "ticker", *names, *keys])
-    if sweep.top_k is None:
-        columns = ("combo_no", "ticker", "params_json", *keys)
-        rows: Iterable[tuple] = (
-            (combo_no, ticker, json.loads(params), *metrics)
-            for combo_no, ticker, params, *metrics in iter_results(session, sweep.sweep_id, columns)
-        )
-    else:
-        rows = (
-            (row["combo_no"], row["ticker"], row["params"], *(row.get(k) for k in keys))
-            for row in evaluated_rows(session, sweep.sweep_id)
-        )
-    for count, (combo_no, ticker, swept, *metrics) in enumerate(rows):
-        writer.writerow(csv_row([combo_no, ticker, *(swept.get(n) for n in names), *metrics]))
-        if count % every == every - 1:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 def _finished_chunks(session: Session, sweep_id: str, *columns) -> Iterator[tuple]:
     """``columns`` of each SUCCEEDED chunk of the sweep in chunk order, one chunk read at
     a time (a large sweep's blobs and messages are never held at once)."""
@@ -303,19 +270,6 @@ def _finished_chunks(session: Session, sweep_id: str, *columns) -> Iterator[tupl
         yield session.execute(
             select(*columns).where(SweepChunk.sweep_id == sweep_id, SweepChunk.chunk_no == chunk_no)
         ).one()
-
-
-def evaluated_rows(session: Session, sweep_id: str) -> Iterator[dict]:
-    """Every combination of a sweep's finished chunks evaluated again from their stored
-    messages, in combo order, without block statistics or pruning: the rows a chunk
-    computed before it kept its best (``kinds.sweeps.compact``), value for value, as the
-    same code computes them from the same message."""
-    from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
-
-    for (payload_json,) in _finished_chunks(session, sweep_id, SweepChunk.payload_json):
-        payload = {**json.loads(payload_json), "cscv_blocks": 0}
-        payload.pop("top_k", None)
-        yield from evaluate_sweep_chunk(read_chunk(payload)).rows
 
 
 def sharpe_rows(session: Session, sweep: Sweep) -> Iterator[tuple]:

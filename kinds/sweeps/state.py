@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from kinds.sweeps.export import CsvPart
 from metrics import SWEEP_METRIC_KEYS
 from store.dbapi import as_tx
 from work.status import RunStatus
@@ -34,6 +35,10 @@ INSERT_RESULTS = (
     f"VALUES ({', '.join('?' * len(RESULT_COLUMNS))})"
 )
 """One result row per combination; PyMySQL sends a chunk's rows as multi-row INSERTs."""
+
+CSV_PARTS = "sweep_csv_parts"
+"""Per finished chunk, its rows as the sweep's CSV lines, compressed
+(``store.models.SweepCsvPart``)."""
 
 METRIC_VALUES = "sweep_metric_values"
 """Per combination, its metrics without a column, one row each (``store.models.SweepMetricValue``):
@@ -59,11 +64,13 @@ def store_chunk_results(
     *,
     block_stats: bytes | None = None,
     sharpe_grid: bytes | None = None,
+    csv_part: CsvPart | None = None,
 ) -> bool:
     """RUNNING → SUCCEEDED, the chunk's result rows (with their metrics without a column
     in ``sweep_metric_values`` too), its combinations' packed block
     statistics (``kinds.sweeps.evaluate.pack_blocks``) and their packed Sharpe ratios and
-    grid positions (``pack_sharpe_grid``; None: not computed), in the caller's transaction
+    grid positions (``pack_sharpe_grid``; None: not computed) and its part of the sweep's CSV
+    (``kinds.sweeps.export``; None: none written), in the caller's transaction
     (the guarded UPDATE first); False, with nothing written, when the chunk was not
     RUNNING. ``rows`` are ``kinds.sweeps.search_sweep.evaluate_sweep_chunk`` rows. Wrap the
     transaction in ``work.retry.retry_transaction``: it can lose an InnoDB deadlock or its
@@ -111,7 +118,21 @@ def store_chunk_results(
     ]
     if values:
         tx.executemany(INSERT_METRIC_VALUES, values)
+    if csv_part is not None:
+        write_csv_part(tx, sweep_id, chunk["chunk_no"], csv_part)
     return True
+
+
+def write_csv_part(handle: Any, sweep_id: str, chunk_no: int, part: CsvPart) -> None:
+    """Store ``part`` as the chunk's CSV part, in place of any it had (one written under
+    other columns), in the caller's transaction."""
+    tx = as_tx(handle)
+    tx.execute(f"DELETE FROM {CSV_PARTS} WHERE sweep_id = ? AND chunk_no = ?", (sweep_id, chunk_no))
+    tx.execute(
+        f"INSERT INTO {CSV_PARTS} (sweep_id, chunk_no, header_sha, size, crc, data) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (sweep_id, chunk_no, part.header_sha, part.size, part.crc, part.data),
+    )
 
 
 _NOT_EXTRA = frozenset(("combo_no", "ticker", "params", *SWEEP_METRIC_KEYS))

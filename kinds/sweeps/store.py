@@ -438,17 +438,24 @@ def results_page(
 
 
 def iter_results(
-    session: Session, sweep_id: str, columns: Sequence[str], batch: int = 5000
+    session: Session,
+    sweep_id: str,
+    columns: Sequence[str],
+    batch: int = 5000,
+    *,
+    within: tuple[int, int] | None = None,
 ) -> Iterator[tuple]:
-    """Every stored result of the sweep in combo order, as tuples of ``columns`` (keyset
-    pages of ``batch`` rows, so a 100,000-row sweep is never held at once); a metric without
-    a column is read from ``extra_metrics`` (``result_value``)."""
+    """Every stored result of the sweep in combo order (``within``: only the combo_nos from
+    its first to its last, both included), as tuples of ``columns`` (keyset pages of
+    ``batch`` rows, so a 100,000-row sweep is never held at once); a metric without a
+    column is read from ``extra_metrics`` (``result_value``)."""
     selected = [result_value(session, name) for name in ("combo_no", *columns)]
-    after = -1
+    after = -1 if within is None else within[0] - 1
+    last = [] if within is None else [SweepResult.combo_no <= within[1]]
     while True:
         rows = session.execute(
             select(*selected)
-            .where(SweepResult.sweep_id == sweep_id, SweepResult.combo_no > after)
+            .where(SweepResult.sweep_id == sweep_id, SweepResult.combo_no > after, *last)
             .order_by(SweepResult.combo_no)
             .limit(batch)
         ).all()

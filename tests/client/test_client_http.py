@@ -1,8 +1,9 @@
 """The client's HTTP conduct against a stand-in of the platform on loopback (answers the
 real server gives only under faults or in newer versions): a 503's Retry-After is waited
 out, an overload that lasts ends in one clear exception, nothing listening is a clear
-exception, the token is sent, an unchanged status (304) is not downloaded again, and a
-result sent with the status is not fetched twice."""
+exception, the token is sent, an unchanged status (304) is not downloaded again, a
+result sent with the status is not fetched twice, and a body cut short is never taken for
+the whole."""
 
 from __future__ import annotations
 
@@ -42,13 +43,25 @@ def stand_in(state: StandIn) -> Iterator[str]:
             prefix = next(p for p in state.answers if self.path.startswith(p))
             queue = state.answers[prefix]
             status, body, headers = queue.pop(0) if len(queue) > 1 else queue[0]
-            data = b"" if status == 304 else json.dumps(body).encode()
+            data = (
+                body
+                if isinstance(body, bytes)
+                else b""
+                if status == 304
+                else json.dumps(body).encode()
+            )
+            headers = {
+                "Content-Type": "application/json",
+                "Content-Length": str(len(data)),
+                **headers,
+            }
             self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **headers}.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+            if len(data) < int(headers["Content-Length"]):  # a body cut short: hang up
+                self.close_connection = True
 
         def seen_request(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -153,3 +166,35 @@ def test_a_result_sent_with_the_status_is_not_fetched_again():
         result = Client(url).get_run(RUN_ID).wait()
     assert result.raw == RESULT
     assert [path for _, path, _ in state.seen] == [f"/status/{RUN_ID}?result=false"]
+
+
+CSV = b"combo_no,ticker,fast,sharpe_ratio\n0,ACME,2,1.5\n1,ACME,3,0.5\n"
+SWEEP_ID = "5b0b7b9e-5a4e-4c7a-9b1e-000000000002"
+
+
+def _cut(data: bytes) -> tuple[int, bytes, dict]:
+    """A 200 whose Content-Length is ``data``'s but whose body stops half way."""
+    return (
+        200,
+        data[: len(data) // 2],
+        {"Content-Length": str(len(data)), "Content-Type": "text/csv"},
+    )
+
+
+def test_a_download_cut_short_is_tried_again_and_read_whole():
+    """The first answer's connection closes mid-body: the client asks again and reads the
+    whole CSV, never the half it got."""
+    state = StandIn({f"/api/sweeps/{SWEEP_ID}/results.csv": [_cut(CSV), (200, CSV, {})]})
+    with stand_in(state) as url:
+        client, sleeps = fake_sleep_client(url)
+        frame = client.get_sweep(SWEEP_ID).results
+    assert list(frame.index) == [0, 1] and len(state.seen) == 2 and sleeps == [0.5]
+
+
+def test_a_download_cut_short_every_time_is_one_clear_exception():
+    state = StandIn({f"/api/sweeps/{SWEEP_ID}/results.csv": [_cut(CSV)]})
+    with stand_in(state) as url:
+        client, _ = fake_sleep_client(url, retries=1)
+        with pytest.raises(BacktestUnavailable) as cut:
+            _ = client.get_sweep(SWEEP_ID).results
+    assert "failed after 2 tries" in str(cut.value) and "cut" in str(cut.value)

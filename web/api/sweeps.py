@@ -40,6 +40,8 @@ from kinds.sweeps.cache import sweep_cache_key
 from kinds.sweeps.cached import find_sweep_source, insert_cached_sweep
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, combo_run_request, default_chunk_size
+from kinds.sweeps.csv_parts import csv_state, read_part, stored_rows, write_parts
+from kinds.sweeps.export import StoredCsv
 from kinds.sweeps.fields import SUBMISSION_FIELDS
 from kinds.sweeps.grid import MAX_COMBOS
 from kinds.sweeps.kind import CHUNK, CHUNKS_SUBMITTED, SWEEP_CACHE, SWEEPS_SUBMITTED
@@ -53,7 +55,6 @@ from kinds.sweeps.search_sweep import (
 from kinds.sweeps.service import (
     QueueFull,
     check_room,
-    csv_chunks,
     data_hashes,
     metric_rows,
     result_dict,
@@ -461,14 +462,57 @@ def results(sweep_id: str) -> ResponseReturnValue:
     }
 
 
+CSV_NOT_STORED = (
+    "this sweep's CSV is not stored: its chunks ran before the CSV was kept with them (or "
+    "under other metrics) and it is stored compactly, so writing it means evaluating it again; "
+    "an operator writes it with `python -m kinds.sweeps.csv_backfill {sweep_id}` "
+    "(docs/sweeps.md, CSV)"
+)
+"""The 409 of a compactly stored sweep whose finished chunks lack a current CSV part."""
+
+
+def _stored_csv(row: Sweep) -> StoredCsv:
+    """The sweep's CSV as stored; a chunk of a sweep stored row by row that lacks its part
+    gets it written from its rows first (bounded by the sweep's rows: at most
+    SWEEP_COMPACT_ABOVE; no evaluation).
+
+    :raise ApiError 409: a compactly stored sweep lacks a part (``CSV_NOT_STORED``).
+    """
+    session = get_session()
+    state = csv_state(session, row)
+    if not state.missing:
+        return state.stored
+    if row.top_k is not None:
+        raise ApiError(409, CSV_NOT_STORED.format(sweep_id=row.sweep_id))
+    written = write_parts(session, row, state, stored_rows)
+    logger.info("sweep %s: %d CSV parts written from its rows", row.sweep_id, written)
+    return csv_state(session, row).stored
+
+
 @bp.get("/api/sweeps/<sweep_id>/results.csv")
 def results_csv(sweep_id: str) -> ResponseReturnValue:
-    """Every stored combo as CSV: combo_no, ticker, the swept params, the metrics."""
+    """Every finished combo as CSV (combo_no, ticker, the swept params, the metrics), served
+    from the parts its chunks' Jobs stored (``kinds.sweeps.export``): ``Content-Length``
+    always, gzip when the client accepts it, an ``ETag`` (``If-None-Match`` → 304)."""
     row = SWEEPS.one(sweep_id)
-    rows = streamed_with_session(lambda session: csv_chunks(session, row))
-    response = Response(rows, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.csv"'
-    return response
+    stored = _stored_csv(row)
+    gzip = request.accept_encodings.quality("gzip") > 0
+    etag = stored.etag() + ("-gzip" if gzip else "")
+    headers = {
+        "Content-Disposition": f'attachment; filename="sweep-{sweep_id}.csv"',
+        "ETag": f'"{etag}"',
+        "Vary": "Accept-Encoding",
+    }
+    if etag in request.if_none_match:
+        return Response(status=304, headers=headers)
+    if gzip:
+        headers["Content-Encoding"] = "gzip"
+    headers["Content-Length"] = str(stored.gzip_size if gzip else stored.size)
+
+    def body(session):
+        return stored.body(lambda chunk_no: read_part(session, sweep_id, chunk_no), gzip=gzip)
+
+    return Response(streamed_with_session(body), mimetype="text/csv", headers=headers)
 
 
 def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
