@@ -370,7 +370,8 @@ def orders_run(n: int, repeat: int) -> Line:
         )  # fmt: skip
 
     ours_s = cpu_best(ours, repeat)
-    costs = np.array([params.fee_rate, params.fee_per_share, params.fee_min, params.fee_max])
+    fee_max = math.inf if params.fee_max is None else params.fee_max
+    costs = np.array([params.fee_rate, params.fee_per_share or 0.0, params.fee_min or 0.0, fee_max])
     equity = np.empty(n)
     arguments = (
         bars.open, bars.high, bars.low, bars.close, entries[0], exits[0], limit,
