@@ -43,8 +43,8 @@ from web.ownership import (
 from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import (
-    CLOSE_AT_END,
     ENTRY_ORDER,
+    FLAGS,
     NUMBER_FIELDS,
     SIZE_EXPR,
     TRADING_FIELDS,
@@ -101,7 +101,7 @@ def form() -> ResponseReturnValue:
         number_fields=NUMBER_FIELDS,
         entry_order=ENTRY_ORDER,
         size_expr=SIZE_EXPR,
-        close_at_end=CLOSE_AT_END,
+        flags=FLAGS,
         initial=initial,
         preset_viewer=preset_viewer(),
         **nav(),

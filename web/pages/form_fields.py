@@ -7,9 +7,10 @@ registry's types, defaults, min and max). A hint is only a hint: the server vali
 and its 400 message is shown next to the field it names.
 
 The entry order (``entry_order``: its type, price expressions, their ``$name`` values and
-``valid_bars``) and ``close_open_trades_at_end`` are described by ``ENTRY_ORDER`` and
-``CLOSE_AT_END``, the size expression (``size_expr``) by ``SIZE_EXPR``, all read from the
-request model (``kinds.runs.request_model``).
+``valid_bars``) is described by ``ENTRY_ORDER``, the size expression (``size_expr``) by
+``SIZE_EXPR``, both read from the request model (``kinds.runs.request_model``); the
+request's booleans (``close_open_trades_at_end``, ``exit_priority``) are the checkboxes of
+``FLAGS``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class FormField:
     """May be a sweep's grid entry and a study's space entry (a stop or a scaling field,
     ``kinds.sweeps.grid.SWEPT_TRADING``): the sweep, walk-forward and study forms offer it
     as one."""
+    title: str = ""
+    """A longer description, shown on hover (a checkbox's: the request model's)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the template and the form's script."""
@@ -206,10 +209,30 @@ def _size_expr() -> dict[str, Any]:
 SIZE_EXPR = _size_expr()
 """The run form's size expression inputs (``size_expr``): its text, unit, cap, $values."""
 
-CLOSE_AT_END = FormField(
+
+def _flag(name: str, label: str, help: str) -> FormField:
+    """The checkbox of the request's boolean ``name``, sent only when ticked: ``help`` says
+    what ticking it does, in a line; the request model's description is its tooltip."""
+    description = RunRequestBody.model_fields[name].description or ""
+    return FormField(name, label, getattr(_DEFAULTS, name), help, title=description)
+
+
+CLOSE_AT_END = _flag(
     "close_open_trades_at_end",
     "Close open trades at the end",
-    _DEFAULTS.close_open_trades_at_end,
-    RunRequestBody.model_fields["close_open_trades_at_end"].description or "",
+    "Close a position still open after the last bar at that bar's open (backtesting.py's "
+    "finalize_trades); unticked, it stays open, marked at the last close.",
 )
-"""The checkbox of ``close_open_trades_at_end`` (sent only when ticked)."""
+"""The checkbox of ``close_open_trades_at_end``."""
+
+EXIT_PRIORITY = _flag(
+    "exit_priority",
+    "Exit priority",
+    "A bar whose entry and exit both hold is the exit while long, the entry otherwise "
+    "(backtesting.py's order: a time exit ends a trade when due); unticked, it is ignored.",
+)
+"""The checkbox of ``exit_priority``."""
+
+FLAGS = (CLOSE_AT_END, EXIT_PRIORITY)
+"""The run form's checkboxes, in display order (entry_order.js sends each ticked one as
+``true``)."""

@@ -4,8 +4,8 @@
    each $name a text uses gets a number input (entry_order.params.<name>,
    size_expr.params.<name>). ``collect(body)`` adds what the inputs describe to a request
    body (a market order sends no entry_order, an empty size text no size_expr, an unticked
-   box no close_open_trades_at_end: the request is then the one the form sent before these
-   inputs existed); ``apply(values)`` shows a request's. The server checks everything (its
+   box of #flags — close_open_trades_at_end, exit_priority — nothing: the request is then
+   the one the form sent before these inputs existed); ``apply(values)`` shows a request's. The server checks everything (its
    messages are shown by form.js next to the field named). Text only: no innerHTML. */
 "use strict";
 
@@ -65,11 +65,12 @@ const EntryOrderForm = (() => {
   const formData = BT.readJSON("form-data");
   const spec = formData.entry_order;
   const sizeSpec = formData.size_expr;
-  const { box, type, validBars, closeAtEnd, valuesBox, sizeText, sizeUnit, sizeMax, sizeValuesBox } = BT.byIds({
+  const { box, type, validBars, flagsBox, valuesBox, sizeText, sizeUnit, sizeMax, sizeValuesBox } = BT.byIds({
     box: "entry-order", type: "f-entry-type", validBars: "f-entry-valid-bars",
-    closeAtEnd: "f-close-at-end", valuesBox: "entry-order-values",
+    flagsBox: "flags", valuesBox: "entry-order-values",
     sizeText: "f-size-expr", sizeUnit: "f-size-unit", sizeMax: "f-size-max", sizeValuesBox: "size-expr-values",
   });
+  const flags = [...flagsBox.querySelectorAll("input[type=checkbox][data-field]")];
   const texts = { limit: document.getElementById("f-entry-limit"), stop: document.getElementById("f-entry-stop") };
 
   const needs = () => spec.needs[type.value] || [];
@@ -84,8 +85,8 @@ const EntryOrderForm = (() => {
     orderValues.refresh();
   }
 
-  /* ``body`` with the entry order, the size expression and close_open_trades_at_end the
-     inputs describe. */
+  /* ``body`` with the entry order, the size expression and the ticked flags the inputs
+     describe. */
   function collect(body) {
     if (type.value !== spec.default) {
       const order = { type: type.value };
@@ -103,12 +104,12 @@ const EntryOrderForm = (() => {
       if (params) size.params = params;
       body.size_expr = size;
     }
-    if (closeAtEnd.checked) body.close_open_trades_at_end = true;
+    for (const flag of flags) if (flag.checked) body[flag.dataset.field] = true;
     return body;
   }
 
-  /* Show a request's entry order, size expression and close_open_trades_at_end (absent:
-     market, position_size, unticked). */
+  /* Show a request's entry order, size expression and flags (absent: market,
+     position_size, unticked). */
   function apply(request) {
     const order = request.entry_order && typeof request.entry_order === "object" ? request.entry_order : {};
     type.value = spec.types.includes(order.type) ? order.type : spec.default;
@@ -120,7 +121,7 @@ const EntryOrderForm = (() => {
     sizeUnit.value = sizeSpec.units.includes(size.unit) ? size.unit : sizeSpec.default_unit;
     sizeMax.value = BT.isNumber(size.max_size) ? String(size.max_size) : "";
     sizeValues.apply(size.params);
-    closeAtEnd.checked = request.close_open_trades_at_end === true;
+    for (const flag of flags) flag.checked = request[flag.dataset.field] === true;
     show();
   }
 

@@ -285,7 +285,7 @@
         body[field.name] = node.value;
       }
     }
-    return EntryOrderForm.collect(body); // entry_order, size_expr, close_open_trades_at_end
+    return EntryOrderForm.collect(body); // entry_order, size_expr, the ticked flags
   }
   window.RunForm = Object.freeze({ collect }); // read by signals_form.js (the validator)
 
