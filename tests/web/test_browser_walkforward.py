@@ -4,22 +4,26 @@ the whole platform (the ``stack`` fixture: web and local scaler on MariaDB and R
 From /walkforward: a window too long for the data is refused under its input (the API's
 400), then a small walk-forward (ACME, SMA_CROSS, a 4 × 4 grid, four rolling folds) is
 submitted through the form; its page is followed to SUCCEEDED and every chart and table
-is checked drawn, with no script error; folds.csv and a fold's sweep page open.
+is checked drawn, with no script error; folds.csv and a fold's sweep page open. The
+sweeps list shows the user's own sweeps without the folds' training sweeps, until its
+"show walk-forward folds' sweeps" link adds them, each naming its walk-forward and fold.
 
 The screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
 (``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/dashboard.md's ``walkforward.png``
-and ``walkforward-form.png``).
+and ``walkforward-form.png`` and docs/sweeps.md's ``sweeps-list.png``).
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.stack import ended, wait_until
 from tests.web.support_browser import screenshots_dir, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
@@ -32,6 +36,24 @@ EXPECTED_CONSOLE = "Failed to load resource: the server responded with a status 
 
 FOLDS = 4
 
+OWN_SWEEPS = (
+    {
+        "tickers": ["ACME", "GLOBEX", "INITECH"],
+        "rule_type": "SMA_CROSS",
+        "grid": {"fast": "5:25:5", "slow": "40:120:20"},
+        "start_date": "2016-01-01",
+        "end_date": "2020-12-31",
+    },
+    {
+        "ticker": "ACME",
+        "rule_type": "RSI",
+        "grid": {"period": "7:21:7", "oversold": "20:40:10", "overbought": "60:80:10"},
+        "start_date": "2016-01-01",
+        "end_date": "2020-12-31",
+    },
+)
+"""The user's own sweeps, listed beside the walk-forward's folds' sweeps."""
+
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
@@ -41,7 +63,12 @@ def shots(tmp_path) -> Path:
 
 def test_a_walkforward_from_the_form_is_drawn_once_every_fold_succeeded(stack, browser, shots):
     """Form (a 400 under train_bars first) → /walkforward/<id> → SUCCEEDED → timeline,
-    equity, fold table, stability charts and KPIs drawn; folds.csv and a fold's sweep open."""
+    equity, fold table, stability charts and KPIs drawn; folds.csv and a fold's sweep open;
+    /sweeps lists two sweeps of the user's but none of the folds' until its link asks."""
+    own = [
+        requests.post(f"{stack.base_url}/api/sweeps", json=body, timeout=30).json()
+        for body in OWN_SWEEPS
+    ]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
     page = context.new_page()
     errors: list[str] = []
@@ -106,5 +133,26 @@ def test_a_walkforward_from_the_form_is_drawn_once_every_fold_succeeded(stack, b
     row = page.locator(f'#wf-table tr[data-walkforward-id="{walkforward_id}"]')
     expect(row).to_contain_text("SUCCEEDED")
     expect(row).to_contain_text(f"{FOLDS} / {FOLDS}")
+
+    for accepted in own:
+        wait_until(partial(ended, f"{stack.base_url}{accepted['status_url']}"), 120, 0.5)
+    status = requests.get(f"{stack.base_url}/api/walkforward/{walkforward_id}", timeout=10)
+    folds = {f["fold"]: f["sweep_id"] for f in status.json()["folds"]}
+    page.goto(f"{stack.base_url}/sweeps")
+    for accepted in own:
+        expect(
+            page.locator(f'#sweeps-table tr[data-sweep-id="{accepted["sweep_id"]}"]')
+        ).to_contain_text("SUCCEEDED")
+    for sweep_id in folds.values():
+        expect(page.locator(f'#sweeps-table tr[data-sweep-id="{sweep_id}"]')).to_have_count(0)
+    expect(page.locator("#sweeps-table")).not_to_contain_text("walk-forward")
+    shoot(page.locator(".card", has=page.locator("#sweeps-table")), shots / "sweeps-list.png")
+    page.click("#sweeps-folds")
+    page.wait_for_url(re.compile(r"/sweeps\?folds=true$"))
+    for fold, sweep_id in folds.items():
+        expect(page.locator(f'#sweeps-table tr[data-sweep-id="{sweep_id}"]')).to_contain_text(
+            f"walk-forward {walkforward_id[:8]} fold {fold}"
+        )
+    expect(page.locator("#sweeps-folds")).to_have_text("hide walk-forward folds' sweeps")
     context.close()
     assert errors == []
