@@ -312,7 +312,7 @@ def chunk_cpu(size: str) -> None:
     evaluated = evaluate_sweep_chunk(read_chunk(payloads[1]))
     evaluating = time.process_time() - started
     started = time.process_time()
-    part = part_of(evaluated.csv_rows, payloads[1]["grid_params"], sweep_metric_keys())
+    part = part_of(evaluated.cells, payloads[1]["grid_params"], sweep_metric_keys())
     writing = time.process_time() - started
     cpu = evaluating + writing
     combos = payloads[1]["combo_count"]
