@@ -27,8 +27,11 @@ def poll_until(
     poll: float,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    wait_of: Callable[[Any], float] | None = None,
 ) -> Any:
-    """``ask()`` until ``finished`` holds for its answer; returns that answer.
+    """``ask()`` until ``finished`` holds for its answer; returns that answer. ``wait_of``
+    (optional): the pause an answer names itself (its ``Retry-After``; 0: none), taken
+    instead of the next quick poll.
 
     :raise WaitTimeout: ``timeout`` seconds passed first (None waits for ever).
     """
@@ -40,6 +43,7 @@ def poll_until(
         answer = ask()
         if finished(answer):
             return answer
+        pause = (wait_of(answer) if wait_of is not None else 0) or pause
         if deadline is not None and clock() + pause > deadline:
             raise WaitTimeout(f"{what} is not finished after {timeout:g} s; it goes on")
         sleep(pause)

@@ -7,13 +7,26 @@ from typing import TYPE_CHECKING, Any
 
 from backtest_client import frames
 from backtest_client.errors import SweepFailed
-from backtest_client.polling import Handle
+from backtest_client.polling import Handle, poll_until
+from backtest_client.transport import retry_after
 
 if TYPE_CHECKING:
+    import requests
+
     from backtest_client.transport import Transport
 
 FINISHED = ("SUCCEEDED", "FAILED", "PARTIAL")
 """The statuses a sweep stops changing in; stored combos of a PARTIAL one stay readable."""
+
+PREPARING = 202
+"""The answer to ``results.csv`` while the platform writes the CSV of a sweep stored before
+its chunks kept it (docs/api.md, "Downloads"): asked again after its ``Retry-After``."""
+
+CSV_WAIT_S = 600.0
+"""How long ``results`` waits, at most, while the platform prepares the CSV."""
+
+CSV_POLL_S = 5.0
+"""The pause between asks when a 202 names no ``Retry-After``."""
 
 
 class Sweep(Handle):
@@ -82,15 +95,34 @@ class Sweep(Handle):
         chunk has finished."""
         return self.http.get_json(f"{self.status_url}/overfitting")
 
+    def results_csv(self, timeout: float | None = CSV_WAIT_S) -> str:
+        """The sweep's ``results.csv`` as text. While the platform prepares it (a sweep stored
+        before its chunks kept their CSV: 202), asks again after each answer's
+        ``Retry-After``, for at most ``timeout`` seconds (None: no limit).
+
+        :raise WaitTimeout: still being prepared after ``timeout`` seconds (it goes on).
+        """
+        answer: requests.Response = poll_until(
+            lambda: self.http.call("GET", f"{self.status_url}/results.csv"),
+            lambda response: response.status_code != PREPARING,
+            what=f"the CSV of {self.what}",
+            timeout=timeout,
+            poll=CSV_POLL_S,
+            sleep=self.http.sleep,
+            clock=self.http.clock,
+            wait_of=retry_after,
+        )
+        return answer.text
+
     @property
     def results(self) -> Any:
         """Every stored combo, one row each, indexed by ``combo_no``: ``ticker``, one column
-        per swept parameter, then one per metric (the ``results.csv`` columns). Read once the
-        sweep has finished, then kept."""
+        per swept parameter, then one per metric (the ``results.csv`` columns, waited for
+        while the platform prepares them: ``results_csv``). Read once the sweep has
+        finished, then kept."""
         if self._results is not None:
             return self._results
-        text = self.http.call("GET", f"{self.status_url}/results.csv").text
-        frame = frames.csv_frame(text, index="combo_no")
+        frame = frames.csv_frame(self.results_csv(), index="combo_no")
         if self.last.get("status") in FINISHED:
             self._results = frame
         return frame

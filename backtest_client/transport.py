@@ -95,7 +95,7 @@ def answer_error(response: requests.Response, what: str) -> BacktestError:
     )
 
 
-def _retry_after(response: requests.Response | None) -> float:
+def retry_after(response: requests.Response | None) -> float:
     """The answer's ``Retry-After`` in seconds (0 when absent or a date)."""
     value = (response.headers.get("Retry-After", "") if response is not None else "").strip()
     return min(float(value), MAX_RETRY_AFTER_S) if value.isdigit() else 0.0
@@ -182,7 +182,7 @@ class Transport:
         while attempt < tries:
             if after_failure:
                 backoff = min(self.backoff * 2 ** (attempt - 1), MAX_BACKOFF_S)
-                self.sleep(max(backoff, _retry_after(last)))
+                self.sleep(max(backoff, retry_after(last)))
             self._throttle()
             self.calls += 1
             attempt, after_failure = attempt + 1, True
@@ -199,7 +199,7 @@ class Transport:
                 problem, last = cut, None
                 continue
             if last.status_code == NO_ROOM and waited < self.room_wait:
-                pause = min(_retry_after(last) or NO_ROOM_PAUSE_S, self.room_wait - waited)
+                pause = min(retry_after(last) or NO_ROOM_PAUSE_S, self.room_wait - waited)
                 self.sleep(pause)
                 waited += pause
                 attempt, after_failure = attempt - 1, False  # waiting for room is no failed try

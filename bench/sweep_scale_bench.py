@@ -312,14 +312,14 @@ def chunk_cpu(size: str) -> None:
     evaluated = evaluate_sweep_chunk(read_chunk(payloads[1]))
     evaluating = time.process_time() - started
     started = time.process_time()
-    part = part_of(evaluated.csv_rows, payloads[1]["grid_params"], sweep_metric_keys())
+    part = part_of(evaluated.cells, payloads[1]["grid_params"], sweep_metric_keys())
     writing = time.process_time() - started
     cpu = evaluating + writing
     combos = payloads[1]["combo_count"]
     total = len(payloads) * (cpu * sweep.chunk_size / combos + STARTUP_CPU_S)
     print(
-        f"  one chunk of {combos:,} combinations on {bars} bars: {cpu:.1f} CPU-s "
-        f"(evaluation {evaluating:.1f}, its CSV part {writing:.1f}: {part.size / 1e6:.1f} MB "
+        f"  one chunk of {combos:,} combinations on {bars} bars: {cpu:.2f} CPU-s "
+        f"(evaluation {evaluating:.2f}, its CSV part {writing:.2f}: {part.size / 1e6:.1f} MB "
         f"stored in {len(part.data) / 1e6:.2f} MB; {len(evaluated.rows):,} rows kept); "
         f"the request checked and cut into "
         f"{len(payloads)} chunk messages in {submit:.1f} CPU-s; all {len(payloads)} chunks with "

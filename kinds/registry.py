@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "walkforward.kind.run_fold": "kinds.walkforward.kind:FOLD",
     "kinds.portfolios.kind.run_portfolio": "kinds.portfolios.kind:PORTFOLIO",
     "kinds.studies.kind.run_batch": "kinds.studies.kind:BATCH",
+    "kinds.sweeps.backfill_kind.run_csv_backfill": "kinds.sweeps.backfill_kind:CSV_BACKFILL",
 }
 """Every job name a queued message may carry (a kind's ``function`` and its ``aliases``) →
 the ``module:attribute`` of its ``WorkKind``, in the order the reaper reconciles them. A

@@ -354,6 +354,23 @@ class SweepCsvPart(Base):
         return f"SweepCsvPart(sweep_id={self.sweep_id!r}, chunk_no={self.chunk_no!r})"
 
 
+class SweepCsvBackfill(WorkItemColumns, Base):
+    """One queued Job writing the CSV parts a compactly stored sweep's finished chunks lack
+    (``kinds.sweeps.backfill_kind``), asked for by a download of its ``results.csv``:
+    ``backfill_id`` is ``<sweep_id>-csv<n>`` (the sweep's n-th), also its RQ job id;
+    ``payload_json`` its queue message."""
+
+    __tablename__ = "sweep_csv_backfills"
+    __table_args__ = (Index("ix_csv_backfills_sweep", "sweep_id"),)
+
+    backfill_id: Mapped[work_unit_id]
+    sweep_id: Mapped[str] = parent_id("sweeps.sweep_id", "fk_csv_backfills_sweep")
+    payload_json: Mapped[str] = mapped_column(LongText)
+
+    def __repr__(self) -> str:
+        return f"SweepCsvBackfill(backfill_id={self.backfill_id!r}, status={self.status!r})"
+
+
 class SweepMetricValue(Base):
     """One combination's value of a metric without a ``sweep_results`` column (a registry
     row with a ``function``): what sorting and filtering a sweep's results by such a metric

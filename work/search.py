@@ -160,6 +160,9 @@ class Scored:
     metrics: list[dict[str, float | int | None] | None]
     blocks: Any = None
     data_hash: str | None = None
+    columns: Mapping[str, Any] | None = None
+    """The same metrics as one array per metric, row i for point i (NaN where ``metrics``
+    holds None), when the kind computed them in one pass; None otherwise."""
 
 
 class Search(ABC):

@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import math
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from kinds.runs.execute import (
     signals_in_window,
     size_in_window,
 )
+from kinds.sweeps.export import ChunkCells
 from kinds.sweeps.grid import split_entry_values, split_size_values
 from metrics import curve_functions, sweep_metric_keys
 
@@ -260,21 +260,32 @@ def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> 
     )
 
 
-def _plain(name: str, value: np.generic) -> float | int | None:
-    """A stored metric: an int for ``num_trades``, a float, or None when not finite (as
-    ``execute`` reports it)."""
-    if name == "num_trades":
-        return int(value)
-    value = float(value)
-    return value if math.isfinite(value) else None
+def metric_columns(metrics: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``evaluate``'s arrays of ``metrics.sweep_metric_keys()`` as stored: ``num_trades``
+    as int64, every other metric as float64 (NaN or infinite: undefined)."""
+    return {
+        name: np.asarray(metrics[name]).astype(
+            np.int64 if name == "num_trades" else np.float64, copy=False
+        )
+        for name in sweep_metric_keys()
+    }
 
 
-def metric_rows(metrics: dict[str, np.ndarray]) -> list[dict[str, float | int | None]]:
-    """Per combination, ``{metric: value}`` with plain Python values."""
-    keys = sweep_metric_keys()
-    columns = {name: metrics[name].tolist() for name in keys}
-    count = len(columns[keys[0]])
-    return [{name: _plain(name, columns[name][i]) for name in keys} for i in range(count)]
+def _plain(column: np.ndarray) -> list[float | int | None]:
+    """A ``metric_columns`` array as plain Python values: ints, or floats with None where
+    not finite (as ``execute`` reports a metric)."""
+    if column.dtype.kind != "f":
+        return column.tolist()
+    values = column.astype(object)
+    values[~np.isfinite(column)] = None
+    return values.tolist()
+
+
+def metric_rows(metrics: Mapping[str, np.ndarray]) -> list[dict[str, float | int | None]]:
+    """Per combination, ``{metric: value}`` with plain Python values (``metric_columns``)."""
+    columns = metric_columns(metrics)
+    values = zip(*map(_plain, columns.values()), strict=True)
+    return [dict(zip(columns, row, strict=True)) for row in values]
 
 
 @dataclass(frozen=True)
@@ -287,14 +298,9 @@ class EvaluatedChunk:
     rows: list[dict]
     block_stats: bytes | None = None
     sharpe_grid: bytes | None = None
-    every_row: list[dict] | None = None
-    """Every combination's row when ``rows`` keeps only the best (a chunk stored compactly,
-    ``kinds.sweeps.compact``): what its CSV part is written from; None: ``rows`` are all."""
-
-    @property
-    def csv_rows(self) -> list[dict]:
-        """The rows of the chunk's CSV part: every combination's."""
-        return self.rows if self.every_row is None else self.every_row
+    cells: ChunkCells | None = None
+    """Every combination's values by column (``rows`` may keep only the best: a chunk
+    stored compactly, ``kinds.sweeps.compact``): what its CSV part is written from."""
 
 
 def pack_blocks(stats: np.ndarray) -> bytes:

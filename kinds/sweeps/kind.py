@@ -122,7 +122,11 @@ def compute(claim: Claim, payload: dict[str, Any]) -> ChunkExecution:
     """
     started = time.perf_counter()
     chunk = evaluate_sweep_chunk(read_chunk(payload))
-    part = part_of(chunk.csv_rows, payload["grid_params"], sweep_metric_keys())
+    part = (
+        None
+        if chunk.cells is None
+        else part_of(chunk.cells, payload["grid_params"], sweep_metric_keys())
+    )
     compute_ms = (time.perf_counter() - started) * 1000
     return ChunkExecution(
         claim.item_id,

@@ -139,7 +139,7 @@ class RunSearch(Search):
         :raise RequestError: the data cannot serve the base.
         """
         from kinds.runs.execute import load_market_data, market_window
-        from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, metric_rows
+        from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, metric_columns, metric_rows
 
         parts = [split_swept(dict(point)) for point in points]
         params_list = [{**base["params"], **rule} for rule, _ in parts]
@@ -148,7 +148,8 @@ class RunSearch(Search):
         frame = market_window(load_market_data(request))
         trading = [stops for _, stops in parts]
         metrics = evaluate(frame, request, params_list, trading=trading, blocks=blocks)
-        return Scored(metric_rows(metrics), metrics.get(BLOCK_KEY), frame.data_hash)
+        columns = metric_columns(metrics)
+        return Scored(metric_rows(columns), metrics.get(BLOCK_KEY), frame.data_hash, columns)
 
     def evaluate_batch(self, requests: Sequence[dict[str, Any]]) -> list[Outcome]:
         """Every request's metrics, the points sharing a base evaluated in one vectorised pass.

@@ -408,6 +408,8 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
     :raise RequestError: a point or its data cannot be computed.
     """
     from kinds.sweeps.evaluate import EvaluatedChunk, grid_positions, pack_blocks, pack_sharpe_grid
+    from kinds.sweeps.export import ChunkCells
+    from metrics import sweep_metric_keys
 
     scored = chunk.search.score(
         chunk.base, chunk.swept, chunk.blocks, chunk.label, identify=chunk.identify
@@ -417,25 +419,27 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
         {"combo_no": first + k, "ticker": chunk.ticker, "params": point, **(metrics or {})}
         for k, (point, metrics) in enumerate(zip(chunk.swept, scored.metrics, strict=True))
     ]
+    columns = scored.columns
+    if columns is None:
+        columns = {key: [None if found is None else found.get(key) for found in scored.metrics]
+                   for key in sweep_metric_keys()}  # fmt: skip
+    cells = ChunkCells(first, chunk.ticker, chunk.swept, columns)
     if scored.blocks is None and chunk.top_k is None:
-        return EvaluatedChunk(rows)
+        return EvaluatedChunk(rows, cells=cells)
     sharpe_grid = None
     if chunk.grid is not None:
         sharpe = np.array([np.nan if row["sharpe_ratio"] is None else row["sharpe_ratio"]
                            for row in rows], dtype=np.float64)  # fmt: skip
         sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(chunk.swept, chunk.grid))
     blocks = scored.blocks
-    every_row = None
     if chunk.top_k is not None:
         from kinds.sweeps.compact import sampled, top_rows
-        from metrics import sweep_metric_keys
 
         if blocks is not None:
             blocks = blocks[sampled(first, len(rows), chunk.pbo_stride)]
-        kept = top_rows(rows, chunk.top_k, sweep_metric_keys())
-        every_row, rows = rows, [rows[at] for at in kept]
+        rows = [rows[at] for at in top_rows(rows, chunk.top_k, sweep_metric_keys())]
     packed = None if blocks is None else pack_blocks(blocks)
-    return EvaluatedChunk(rows, packed, sharpe_grid, every_row)
+    return EvaluatedChunk(rows, packed, sharpe_grid, cells)
 
 
 def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:

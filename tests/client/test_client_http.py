@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from backtest_client import BacktestUnavailable, Client
+from backtest_client import BacktestUnavailable, Client, WaitTimeout
 from backtest_client.transport import Transport
 from tests import loopback
 from tests.stack import free_port
@@ -198,3 +198,32 @@ def test_a_download_cut_short_every_time_is_one_clear_exception():
         with pytest.raises(BacktestUnavailable) as cut:
             _ = client.get_sweep(SWEEP_ID).results
     assert "failed after 2 tries" in str(cut.value) and "cut" in str(cut.value)
+
+
+PREPARING = {"sweep_id": SWEEP_ID, "status": "preparing", "message": "being prepared"}
+
+
+def test_a_csv_being_prepared_is_asked_for_again_after_each_retry_after():
+    """202 while the platform writes a sweep's CSV: the client waits the answer's
+    Retry-After and asks again, then reads the 200's CSV."""
+    waiting = (202, PREPARING, {"Retry-After": "3"})
+    state = StandIn({f"/api/sweeps/{SWEEP_ID}/results.csv": [waiting, waiting, (200, CSV, {})]})
+    with stand_in(state) as url:
+        client, sleeps = fake_sleep_client(url)
+        frame = client.get_sweep(SWEEP_ID).results
+    assert list(frame.index) == [0, 1] and len(state.seen) == 3 and sleeps == [3.0, 3.0]
+
+
+def test_a_csv_still_being_prepared_after_the_timeout_is_a_wait_timeout():
+    """Every answer a 202: after ``timeout`` seconds of waiting, WaitTimeout (the platform
+    goes on preparing it), not the 202's JSON read as a CSV."""
+    state = StandIn(
+        {f"/api/sweeps/{SWEEP_ID}/results.csv": [(202, PREPARING, {"Retry-After": "5"})]}
+    )
+    slept: list[float] = []
+    transport = Transport("", sleep=slept.append, clock=lambda: sum(slept))
+    with stand_in(state) as url:
+        transport.base_url = url
+        with pytest.raises(WaitTimeout, match="CSV of sweep"):
+            Client(transport=transport).get_sweep(SWEEP_ID).results_csv(timeout=12)
+    assert slept == [5.0, 5.0] and len(state.seen) == 3

@@ -2,7 +2,8 @@
 kinds.sweeps.csv_parts), on MariaDB and Redis: the bytes are the rows each chunk evaluated,
 exactly as formatting them from the sweep's stored rows or from its chunks evaluated again
 gives them; the answer says its length (Content-Length) whether identity or gzip; the web
-never evaluates a chunk for it; and sweeps stored before the parts still download."""
+never evaluates a chunk for it; and sweeps stored before the parts still download (a compact
+one once a backfill wrote them: tests/sweeps/test_sweep_csv_backfill.py)."""
 
 from __future__ import annotations
 
@@ -145,18 +146,14 @@ def test_a_row_by_row_sweep_stored_before_its_parts_gets_them_from_its_rows(mysq
     assert parts == 4
 
 
-def test_a_compact_sweep_stored_before_its_parts_is_a_409_until_the_backfill_writes_them(
-    compact,
-):
-    """The web does not evaluate it: 409 naming the backfill command; once
-    kinds.sweeps.csv_backfill has run, the same bytes as before."""
+def test_the_operators_backfill_writes_a_compact_sweeps_missing_parts(compact):
+    """kinds.sweeps.csv_backfill (what the command and the backfill Job run) writes the
+    parts of a compact sweep stored before them: the download is the same bytes as before,
+    at once (no backfill queued: tests/sweeps/test_sweep_csv_backfill.py)."""
     app, sweep_id = compact
     client = app.test_client()
     before = client.get(f"/api/sweeps/{sweep_id}/results.csv").get_data()
     _drop_parts(app, sweep_id)
-    refused = client.get(f"/api/sweeps/{sweep_id}/results.csv")
-    assert refused.status_code == 409
-    assert f"python -m kinds.sweeps.csv_backfill {sweep_id}" in refused.json["error"]
     with _sessions(app)() as session:
         assert backfill(session, session.get(Sweep, sweep_id)) == 4
     after = client.get(f"/api/sweeps/{sweep_id}/results.csv")

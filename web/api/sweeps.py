@@ -36,11 +36,13 @@ from flask.typing import ResponseReturnValue
 from config.process import combination_max_bars
 from kinds.runs.contract import RequestError
 from kinds.runs.view import cache_sources, source_shown
+from kinds.sweeps.backfill_kind import CSV_BACKFILL
 from kinds.sweeps.cache import sweep_cache_key
 from kinds.sweeps.cached import find_sweep_source, insert_cached_sweep
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, combo_run_request, default_chunk_size
-from kinds.sweeps.csv_parts import csv_state, read_part, stored_rows, write_parts
+from kinds.sweeps.csv_parts import CsvState, csv_state, read_part, stored_rows, write_parts
+from kinds.sweeps.csv_preparing import BackfillFailed, prepare_csv
 from kinds.sweeps.export import StoredCsv
 from kinds.sweeps.fields import SUBMISSION_FIELDS
 from kinds.sweeps.grid import MAX_COMBOS
@@ -89,6 +91,8 @@ from web.query import count, flag
 from web.queue import get_run_queue
 from web.submit import submit_work
 from web.telemetry import add_telemetry
+from work.retry import DatabaseUnavailable
+from work.submit import AlreadyQueued, QueueUnavailable
 from work.telemetry import field
 
 logger = logging.getLogger("web.sweeps")
@@ -462,28 +466,59 @@ def results(sweep_id: str) -> ResponseReturnValue:
     }
 
 
-CSV_NOT_STORED = (
-    "this sweep's CSV is not stored: its chunks ran before the CSV was kept with them (or "
-    "under other metrics) and it is stored compactly, so writing it means evaluating it again; "
-    "an operator writes it with `python -m kinds.sweeps.csv_backfill {sweep_id}` "
-    "(docs/sweeps.md, CSV)"
+CSV_PREPARING = (
+    "this sweep's CSV is being prepared: {missing} of its chunks ran before the CSV was kept "
+    "with them (or under other metrics), so a Job evaluates them again; ask again after "
+    "Retry-After seconds"
 )
-"""The 409 of a compactly stored sweep whose finished chunks lack a current CSV part."""
+"""The 202's message while a backfill writes a compactly stored sweep's missing CSV parts."""
+
+CSV_RETRY_S = 5
+"""The ``Retry-After`` of that 202 and of a 503 that could not queue the backfill."""
+
+CSV_NOT_PREPARED = (
+    "this sweep's CSV could not be prepared: {error}; an operator writes it with "
+    "`python -m kinds.sweeps.csv_backfill {sweep_id}` (docs/sweeps.md, CSV)"
+)
+"""The 409 once ``MAX_FAILED`` backfills of the sweep failed."""
 
 
-def _stored_csv(row: Sweep) -> StoredCsv:
+def _csv_preparing(row: Sweep, missing: int) -> ResponseReturnValue:
+    """The 202 of a compactly stored sweep whose finished chunks lack their CSV parts,
+    naming the backfill that writes them (queued by this download if none waits or runs:
+    ``kinds.sweeps.csv_preparing``).
+
+    :raise ApiError 409: its backfills failed ``MAX_FAILED`` times (the last one's error).
+    :raise ApiError 503: the database or Redis is away (with ``Retry-After``).
+    """
+    retry = {"Retry-After": str(CSV_RETRY_S)}
+    try:
+        preparing = prepare_csv(get_session(), get_run_queue().of(CSV_BACKFILL), row)
+    except BackfillFailed as exc:
+        message = CSV_NOT_PREPARED.format(error=exc.error, sweep_id=row.sweep_id)
+        raise ApiError(409, message, backfill_id=exc.backfill_id) from None
+    except (QueueUnavailable, AlreadyQueued, DatabaseUnavailable, *DATABASE_ERRORS) as exc:
+        logger.error("sweep %s: CSV backfill not queued: %s", row.sweep_id, exc)
+        raise ApiError(503, "the CSV backfill could not be queued", headers=retry) from None
+    logger.info("sweep %s: CSV prepared by %s", row.sweep_id, preparing.backfill_id)
+    body = {
+        "sweep_id": row.sweep_id,
+        "status": "preparing",
+        "message": CSV_PREPARING.format(missing=missing),
+        "backfill_id": preparing.backfill_id,
+        "backfill_status": preparing.status,
+        "chunks_missing": missing,
+    }
+    return body, 202, retry
+
+
+def _stored_csv(row: Sweep, state: CsvState) -> StoredCsv:
     """The sweep's CSV as stored; a chunk of a sweep stored row by row that lacks its part
     gets it written from its rows first (bounded by the sweep's rows: at most
-    SWEEP_COMPACT_ABOVE; no evaluation).
-
-    :raise ApiError 409: a compactly stored sweep lacks a part (``CSV_NOT_STORED``).
-    """
-    session = get_session()
-    state = csv_state(session, row)
+    SWEEP_COMPACT_ABOVE; no evaluation)."""
     if not state.missing:
         return state.stored
-    if row.top_k is not None:
-        raise ApiError(409, CSV_NOT_STORED.format(sweep_id=row.sweep_id))
+    session = get_session()
     written = write_parts(session, row, state, stored_rows)
     logger.info("sweep %s: %d CSV parts written from its rows", row.sweep_id, written)
     return csv_state(session, row).stored
@@ -493,9 +528,13 @@ def _stored_csv(row: Sweep) -> StoredCsv:
 def results_csv(sweep_id: str) -> ResponseReturnValue:
     """Every finished combo as CSV (combo_no, ticker, the swept params, the metrics), served
     from the parts its chunks' Jobs stored (``kinds.sweeps.export``): ``Content-Length``
-    always, gzip when the client accepts it, an ``ETag`` (``If-None-Match`` → 304)."""
+    always, gzip when the client accepts it, an ``ETag`` (``If-None-Match`` → 304); a 202
+    with ``Retry-After`` while a Job writes the parts a compactly stored sweep lacks."""
     row = SWEEPS.one(sweep_id)
-    stored = _stored_csv(row)
+    state = csv_state(get_session(), row)
+    if state.missing and row.top_k is not None:
+        return _csv_preparing(row, len(state.missing))
+    stored = _stored_csv(row, state)
     gzip = request.accept_encodings.quality("gzip") > 0
     etag = stored.etag() + ("-gzip" if gzip else "")
     headers = {
