@@ -100,8 +100,11 @@ def warm() -> None:
     kernel.walk_one(prices, np.array([1.0, 0.0] * 4), priced)
     for edges in (np.array([0], dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)):
         common = (prices, prices, seconds, 86_400.0, costs, True, edges)
-        kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *common)
-        kernel.evaluate_runs(no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *common)
+        for kept in (0, 2):  # no curves kept, and two kept
+            into = (np.empty((kept, 8)), np.empty((kept, 7)))
+            kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *into, *common)
+            crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
+            kernel.evaluate_runs(*crossings, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
     from engine import _order_kernel
 

@@ -13,6 +13,11 @@ priced once); a sweep without them is one group, as before. An entry order (the 
 ``entry_order``) prices its orders on the signal history as a single run does
 (``entry_prices_in_window``).
 
+Metrics a function defines (``metrics.curve_functions``) are computed per block of
+``BLOCK_ROWS`` combinations from their curves (``kinds.runs.curve_metrics``), on either
+path: the compiled one pass keeps each block's equity and bar returns for them, written into
+one space every block reuses (``run_batch``'s ``keep_equity`` and ``into``).
+
 Trade-level metrics (win rate, profit factor, average/best/worst trade) and
 ``exposure_pct`` need each run's trades or positions, which a batch does not keep: they are
 single-run only.
@@ -132,12 +137,27 @@ def _evaluate_rows(
     held = _position_exits(rule_type, params_list)
     one_pass = not held and _one_pass(frame, trading, len(params_list) * len(frame.bars))
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
+    keep = one_pass and bool(curve_functions())  # the pass keeps curves for their functions
+    into = _curve_space(min(block, len(params_list)), len(frame.bars)) if keep else None
     parts: list[dict[str, np.ndarray]] = []
-    if crossing is not None:  # every combination at once, without N × T signals
+    if crossing is not None:  # without N × T signals; all at once unless curves are kept
         _, window = frame.signal_history()
-        edges = _edges(frame, blocks)
-        batch = run_crossings(frame.bars, *crossing, window.start, trading, block_edges=edges)
-        parts.append(_finish_one_pass(frame, batch, trading, blocks))
+        lines, line, other = crossing
+        step = block if keep else max(len(params_list), 1)
+        for first in range(0, len(params_list), step):
+            picked = slice(first, first + step)
+            batch = run_crossings(
+                frame.bars,
+                lines,
+                line[picked],
+                other[picked],
+                window.start,
+                trading,
+                block_edges=_edges(frame, blocks),
+                keep_equity=keep,
+                into=into,
+            )
+            parts.append(_finish_one_pass(frame, batch, trading, blocks))
     else:
         for first in range(0, len(params_list), block):
             rows = params_list[first : first + block]
@@ -146,13 +166,28 @@ def _evaluate_rows(
             sizes = None if size is None else [size] * len(rows)
             parts.append(
                 _evaluate_block(
-                    frame, entries, exits, trading, blocks, one_pass, prices, exits_held, sizes
+                    frame,
+                    entries,
+                    exits,
+                    trading,
+                    blocks,
+                    one_pass,
+                    prices,
+                    exits_held,
+                    sizes,
+                    into,
                 )
             )
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
     return {name: np.concatenate([part[name] for part in parts]) for name in keys}
+
+
+def _curve_space(rows: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """The equity (rows × T) and bar returns (rows × max(T - 1, 1)) a block's one pass
+    keeps, allocated once for every block of the combinations (``run_batch``'s ``into``)."""
+    return np.empty((rows, n_bars)), np.empty((rows, max(n_bars - 1, 1)))
 
 
 def _position_exits(rule_type: str, params_list: list[dict]) -> bool:
@@ -180,14 +215,23 @@ def _evaluate_block(
     prices: tuple = (None, None),
     position_exits: list | None = None,
     sizes: list | None = None,
+    into: tuple | None = None,
 ) -> dict[str, np.ndarray]:
     """The stored metrics of a block of combinations: each in one compiled pass
-    (``one_pass``), or from their equity curves (N × T); ``prices``: their entry orders'
-    limit and stop prices; ``position_exits``: their position-aware exits; ``sizes``: their
-    size series."""
+    (``one_pass``; keeping the curves in ``into`` when registered metrics take them), or
+    from their equity curves (N × T); ``prices``: their entry orders' limit and stop
+    prices; ``position_exits``: their position-aware exits; ``sizes``: their size series."""
     if one_pass:
-        edges = _edges(frame, blocks)
-        batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
+        batch = run_batch(
+            frame.bars,
+            entries,
+            exits,
+            trading,
+            one_pass=True,
+            block_edges=_edges(frame, blocks),
+            keep_equity=into is not None,
+            into=into,
+        )
         return _finish_one_pass(frame, batch, trading, blocks)
     limit, stop = prices
     batch = run_batch(
@@ -221,11 +265,15 @@ def _evaluate_block(
 def _finish_one_pass(
     frame: MarketWindow, batch: BatchResult, trading: TradingParams, blocks: int
 ) -> dict[str, np.ndarray]:
-    """The stored metrics of one-pass results: the engine's, and those of its reductions."""
+    """The stored metrics of one-pass results: the engine's, those of its reductions and,
+    from the curves it kept (``batch.equity``), the registered metrics."""
     part = {**batch.metrics}
     part |= curve_stats_metrics(
         frame.bars.timestamps, batch.curve, part["max_drawdown_pct"], trading.annual_bars
     )
+    if batch.equity is not None:
+        stamps, equity, returns = frame.bars.timestamps, batch.equity, batch.returns
+        part |= named_metrics(stamps, equity, returns, trading.annual_bars, part)
     if blocks:
         part[BLOCK_KEY] = batch.block_stats
     return part
@@ -244,17 +292,15 @@ def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> 
     """Whether the combinations run as the engine's compiled one-pass evaluation: the same
     numbers bit for bit, and chosen when the work pays for loading the kernels, without
     swept or set stops, entry orders, scaling or corporate actions in the window (walked bar by
-    bar) and
-    without registered curve metrics
-    (they take each combination's whole equity curve, which one pass does not keep), on
-    finite prices (the numpy path carries a NaN through; the kernel takes none)."""
+    bar), on finite prices (the numpy path carries a NaN through; the kernel takes none).
+    Registered curve metrics take each combination's curve: the pass keeps them, a block of
+    combinations at a time."""
     return (
         not trading.has_stops
         and trading.size_unit is None
         and not trading.scales
         and not trading.has_orders
         and frame.actions is None
-        and not curve_functions()
         and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)
         and bool(np.isfinite(frame.bars.open).all() and np.isfinite(frame.bars.close).all())
     )
