@@ -245,6 +245,7 @@ def run_batch(
     one_pass: bool = False,
     block_edges: np.ndarray | None = None,
     into: tuple[np.ndarray, np.ndarray] | None = None,
+    work: int | None = None,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
     position_exits: Sequence[PositionExit | None] | None = None,
@@ -268,7 +269,9 @@ def run_batch(
     With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
     ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
     are walked compiled when the work pays for it (``engine._order_kernel``, the same
-    numbers and equity as the Python walk bit for bit).
+    numbers and equity as the Python walk bit for bit): ``work`` bar-updates against
+    ``compiled.MIN_ORDER_BAR_UPDATES``, by default this batch's N × T; a caller running a
+    sweep in blocks passes the sweep's, which pays for loading the kernel once.
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
     ``position_exit``): the runs are walked bar by bar (not with ``one_pass``; with entry
@@ -290,7 +293,8 @@ def run_batch(
             raise ValueError("one_pass takes no entry orders")
         walked = position_exits is not None or sizes is not None or actions is not None
         walked = walked or params.scales
-        if not walked and _orders_compiled(bars, entries, params):
+        work = entries.size if work is None else work
+        if not walked and _orders_compiled(bars, params, work):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or params.size_unit is not None or params.scales:
@@ -317,15 +321,15 @@ def run_batch(
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
 
-def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
-    """Whether a batch with entry orders is walked compiled: enough work, T >= 3 (the
+def _orders_compiled(bars: Bars, params: TradingParams, work: int) -> bool:
+    """Whether a batch with entry orders is walked compiled: enough ``work``, T >= 3 (the
     curve reduction's domain), finite prices, and no close at the end (the Python walk's
     paths add it, as for market entries). Runs with position-aware exits or size series
     are never (``run_batch`` keeps them in the Python walk, which calls them per bar)."""
     return (
         not params.close_at_end
         and len(bars) >= 3
-        and compiled.pays(entries.size, compiled.MIN_BAR_UPDATES)
+        and compiled.pays(work, compiled.MIN_ORDER_BAR_UPDATES)
         and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
     )
 

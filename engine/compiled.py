@@ -24,6 +24,12 @@ MIN_BAR_UPDATES = 5_000_000
 """Runs × bars of one batch from which it runs as one compiled pass (the numpy path does
 ~35 M bar-updates a second: 5 M take ~0.15 s, about the import)."""
 
+MIN_ORDER_BAR_UPDATES = 1_500_000
+"""Runs × bars with entry orders from which they are walked compiled
+(``engine._order_kernel``): the Python order walk does ~4 M bar-updates a CPU-second, the
+kernel ~100 M, and importing numba and loading the kernel from the cache costs ~0.3 CPU-s
+(a sweep's chunk of 1,000 combinations over 1,500 bars)."""
+
 
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""

@@ -86,10 +86,11 @@ def evaluate(
     if blocks and len(frame.bars) - 1 < MIN_BARS_PER_BLOCK * blocks:
         blocks = 0
     size = size_in_window(frame, request.size_expr)
+    work = len(params_list) * len(frame.bars)  # what a compiled kernel's loading pays for
     if not trading or not any(trading):
         prices = entry_prices_in_window(frame, request.entry_order)
         return _evaluate_rows(
-            frame, request.rule_type, base, params_list, cache, block, blocks, prices, size
+            frame, request.rule_type, base, params_list, cache, block, blocks, prices, size, work
         )
     groups: dict[tuple, list[int]] = {}
     for i, stops in enumerate(trading):
@@ -111,6 +112,7 @@ def evaluate(
             blocks,
             entry_prices_in_window(frame, entry_order),
             size if size_expr is request.size_expr else size_in_window(frame, size_expr),
+            work,
         )
         for name in out:
             out[name][rows] = part[name]
@@ -131,11 +133,15 @@ def _evaluate_rows(
     blocks: int = 0,
     prices: tuple = (None, None),
     size=None,
+    work: int = 0,
 ) -> dict[str, np.ndarray]:
     """``evaluate`` for parameter sets that share their trading parameters (and entry
-    order ``prices``: limit, stop; ``size``: the request's size series)."""
+    order ``prices``: limit, stop; ``size``: the request's size series). ``work``: the
+    bar-updates of the whole ``evaluate`` call (at least these rows'), on which the compiled
+    kernels are chosen: numba is loaded once for all of its blocks and groups."""
+    work = max(work, len(params_list) * len(frame.bars))
     held = _position_exits(rule_type, params_list)
-    one_pass = not held and _one_pass(frame, trading, len(params_list) * len(frame.bars))
+    one_pass = not held and _one_pass(frame, trading, work)
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
     keep = one_pass and bool(curve_functions())  # the pass keeps curves for their functions
     into = _curve_space(min(block, len(params_list)), len(frame.bars)) if keep else None
@@ -176,6 +182,7 @@ def _evaluate_rows(
                     exits_held,
                     sizes,
                     into,
+                    work,
                 )
             )
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
@@ -216,11 +223,13 @@ def _evaluate_block(
     position_exits: list | None = None,
     sizes: list | None = None,
     into: tuple | None = None,
+    work: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The stored metrics of a block of combinations: each in one compiled pass
     (``one_pass``; keeping the curves in ``into`` when registered metrics take them), or
     from their equity curves (N × T); ``prices``: their entry orders' limit and stop
-    prices; ``position_exits``: their position-aware exits; ``sizes``: their size series."""
+    prices; ``position_exits``: their position-aware exits; ``sizes``: their size series;
+    ``work``: the sweep's bar-updates, on which the entry orders' kernel is chosen."""
     if one_pass:
         batch = run_batch(
             frame.bars,
@@ -245,6 +254,7 @@ def _evaluate_block(
         position_exits=position_exits,
         sizes=sizes,
         actions=frame.actions,
+        work=work,
     )
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
