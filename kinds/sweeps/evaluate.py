@@ -14,9 +14,9 @@ priced once); a sweep without them is one group, as before. An entry order (the 
 (``entry_prices_in_window``).
 
 Metrics a function defines (``metrics.curve_functions``) are computed per block of
-``BLOCK_ROWS`` combinations from their curves (``kinds.runs.curve_metrics``), on either
-path: the compiled one pass keeps each block's equity and bar returns for them, written into
-one space every block reuses (``run_batch``'s ``keep_equity`` and ``into``).
+combinations from their curves (``kinds.runs.curve_metrics``), on either path: the compiled
+one pass keeps each block's equity and bar returns for them, written into one space every
+block reuses (``run_batch``'s ``keep_equity`` and ``into``; blocks of ``curve_rows``).
 
 Trade-level metrics (win rate, profit factor, average/best/worst trade) and
 ``exposure_pct`` need each run's trades or positions, which a batch does not keep: they are
@@ -63,6 +63,23 @@ BLOCK_ROWS = 500
 """Combinations whose signals and paths are built together: (N × T) arrays of 500 rows over
 a few thousand bars stay within a few tens of MB, so a big sweep never needs more."""
 
+CURVE_VALUES = 4_000_000
+"""Equity values per block of combinations whose curves the compiled one pass keeps for the
+registered metrics (``curve_rows``): with their bar returns 64 MB, allocated once and reused
+by every block. Each block is one parallel kernel call whose threads wait for the next one
+while the functions run, so the blocks are as large as that memory allows: a chunk of 1,000
+combinations over 2,000 bars is one call, as without a registered metric."""
+
+
+def curve_rows(n_bars: int) -> int:
+    """Combinations per block whose curves the one pass keeps: ``CURVE_VALUES`` over the
+    bars, at least 1.
+
+    >>> curve_rows(2_148), curve_rows(100_000), curve_rows(10_000_000)
+    (1862, 40, 1)
+    """
+    return max(1, CURVE_VALUES // max(n_bars, 1))
+
 
 def evaluate(
     frame: MarketWindow,
@@ -70,14 +87,15 @@ def evaluate(
     params_list: list[dict],
     *,
     cache: dict | None = None,
-    block: int = BLOCK_ROWS,
+    block: int | None = None,
     trading: list[dict] | None = None,
     blocks: int = 0,
 ) -> dict[str, np.ndarray]:
     """``metrics.sweep_metric_keys()`` of every parameter set of ``request``'s rule over
     ``frame``: one array per metric (NaN where undefined), row i for ``params_list[i]``.
     ``cache`` (a dict the caller owns) keeps indicator arrays between calls on the same
-    ``frame``.
+    ``frame``. ``block``: combinations computed together (default ``BLOCK_ROWS``, or
+    ``curve_rows`` when the compiled one pass keeps curves for registered metrics).
     ``trading[i]`` (optional) holds row i's swept stops, overriding ``request``'s.
     ``blocks`` = S > 0 adds ``BLOCK_KEY``: N × 2S block sums and sums of squares of the bar
     returns (when the window has at least 2 returns per block)."""
@@ -129,7 +147,7 @@ def _evaluate_rows(
     trading: TradingParams,
     params_list: list[dict],
     cache: dict,
-    block: int,
+    block: int | None,
     blocks: int = 0,
     prices: tuple = (None, None),
     size=None,
@@ -144,6 +162,8 @@ def _evaluate_rows(
     one_pass = not held and _one_pass(frame, trading, work)
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
     keep = one_pass and bool(curve_functions())  # the pass keeps curves for their functions
+    if block is None:
+        block = curve_rows(len(frame.bars)) if keep else BLOCK_ROWS
     into = _curve_space(min(block, len(params_list)), len(frame.bars)) if keep else None
     parts: list[dict[str, np.ndarray]] = []
     if crossing is not None:  # without N × T signals; all at once unless curves are kept

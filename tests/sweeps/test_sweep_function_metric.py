@@ -13,7 +13,7 @@ from adapters.metrics import Curves
 from engine import _kernel, compiled
 from kinds.runs.execute import load_market_data, market_window
 from kinds.sweeps.contract import parse_sweep_request
-from kinds.sweeps.evaluate import BLOCK_KEY, evaluate
+from kinds.sweeps.evaluate import BLOCK_KEY, curve_rows, evaluate
 from metrics import MetricDef, register, sweep_metric_keys, unregister
 
 MIX = MetricDef(
@@ -85,6 +85,10 @@ def test_a_function_metric_keeps_the_compiled_one_pass_and_its_values(
     one_pass = evaluate(frame, sweep.base, params, block=7, blocks=4)
 
     assert sum(passes) == len(params) > 7  # every combination, in blocks of 7
+    passes.clear()
+    whole = evaluate(frame, sweep.base, params, blocks=4)
+    assert passes == [len(params)] and len(params) <= curve_rows(len(frame.bars))
+    np.testing.assert_array_equal(whole[mix_metric.key], one_pass[mix_metric.key])
     assert mix_metric.key in sweep_metric_keys()
     for key in (*sweep_metric_keys(), BLOCK_KEY):
         np.testing.assert_array_equal(one_pass[key], numpy[key], err_msg=key)
