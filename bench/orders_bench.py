@@ -18,6 +18,10 @@
     scaling in and out added (``SCALING``: pyramiding, partial exits, a partial
     take-profit), which the units walk runs. Median of ``--repeat`` × 10, alternating.
     Goal: every feature / plain <= 1.5.
+(c) Entry orders in a sweep as a chunk evaluates it: ``kinds.sweeps.evaluate`` over 3,000
+    SMA_CROSS combinations on GOOG (blocks of 500, each below the order kernel's threshold,
+    the sweep above it: ``compiled.MIN_ORDER_BAR_UPDATES``), limit entries against market
+    entries, kernels loaded first; CPU seconds, best of ``--repeat``, alternating.
 """
 
 from __future__ import annotations
@@ -189,12 +193,48 @@ def part_b(repeat: int) -> None:
         print(f"   ratio {label:<28} {ratio:8.2f}   {note}")
 
 
+def part_c(repeat: int) -> None:
+    """(c): a limit-entry sweep through ``evaluate`` against the same sweep with market
+    entries."""
+    from bench.sweep_bench import goog_data_dir, request_body
+    from engine import compiled
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.sweeps.contract import parse_sweep_request
+    from kinds.sweeps.evaluate import evaluate
+
+    folder = goog_data_dir()
+    fast, slow = list(range(2, 62)), list(range(110, 310, 4))
+    limit = {"entry_order": {"type": "limit", "limit": "close * 0.99", "valid_bars": 3}}
+    sweeps = {
+        "market": parse_sweep_request(request_body(fast, slow)),
+        "limit": parse_sweep_request(request_body(fast, slow, **limit)),
+    }
+    frame = market_window(load_market_data(sweeps["market"].base, folder))
+    combos = [sweeps["market"].grid.params(sweeps["market"].params, c) for c in
+              sweeps["market"].grid.combos]  # fmt: skip
+    compiled.kernels()
+    from engine import _order_kernel  # noqa: F401  (loaded, not timed)
+
+    cpu: dict[str, list[float]] = {name: [] for name in sweeps}
+    for _ in range(repeat + 1):
+        for name, sweep in sweeps.items():
+            started = time.process_time()
+            evaluate(frame, sweep.base, combos)
+            cpu[name].append(time.process_time() - started)
+    market, limited = (min(cpu[name][1:]) for name in sweeps)
+    print(f"(c) {len(combos):,}-combination SMA_CROSS sweep on GOOG through evaluate, CPU-s")
+    print(f"   market entries (one-pass kernel)   {market:8.3f} CPU-s")
+    print(f"   limit entries (order kernel)       {limited:8.3f} CPU-s")
+    print(f"   ratio limit / market               {limited / market:8.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     part_a(args.repeat)
     part_b(args.repeat)
+    part_c(args.repeat)
 
 
 if __name__ == "__main__":

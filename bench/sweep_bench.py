@@ -38,8 +38,13 @@
     the bench (``bench.sweep_kernel_ref``: one compiled loop per combination with running
     sums; its compilation not counted).
     ``--only-sma-100k`` runs this alone.
+(f) A metric defined by a function: (a)'s 10,000 combos through ``evaluate`` without and
+    with a registered metric (``bench.sweep_bench:final_over_first``, each curve's final
+    over its first equity), alternating in one process with the kernels loaded, CPU
+    seconds of the work (best of ``--repeat``): the compiled one pass keeps each block's
+    curves for the function. ``--only-function-metric`` runs this alone.
 Targets: (a) ours <= 0.65 s and < 1 GB; (c) < 15 s; (d) <= 20 s, with statistics <= 1.1×;
-(e) ours >= 200 M bar-updates/s.
+(e) ours >= 200 M bar-updates/s; (f) with / without <= 1.2 (CPU).
 """
 
 from __future__ import annotations
@@ -205,6 +210,56 @@ def child_sma_100k(repeat: int, side: str) -> dict:
         times.append((time.perf_counter() - started, time.process_time() - cpu))
     wall, cpu = min(times)
     return {"combos": len(params), "bars": len(frame.bars), "s": wall, "cpu_s": cpu}
+
+
+def final_over_first(curves):
+    """(f)'s registered metric: each curve's final equity over its first."""
+    return curves.equity[:, -1] / curves.equity[:, 0]
+
+
+def child_function_metric(repeat: int) -> dict:
+    """Part (f) in this process: CPU-s of (a)'s sweep without and with a registered metric."""
+    from engine import compiled
+    from kinds.runs.execute import load_market_data, market_window
+    from kinds.sweeps.contract import parse_sweep_request
+    from kinds.sweeps.evaluate import evaluate
+    from metrics import MetricDef, register, unregister
+
+    folder = goog_data_dir()
+    sweep = parse_sweep_request(request_body(FAST, SLOW))
+    params_list = [sweep.grid.params(sweep.params, combo) for combo in sweep.grid.combos]
+    frame = market_window(load_market_data(sweep.base, folder))
+    metric = MetricDef(
+        "bench_final_over_first", "Final/first", function="bench.sweep_bench:final_over_first"
+    )
+    compiled.kernels()  # numba imported and the cached kernels loaded: not timed
+    cpu: dict[str, list[float]] = {"without": [], "with": []}
+    for _ in range(repeat + 1):  # the first round warms the caches
+        for side in cpu:
+            if side == "with":
+                register(metric)
+            try:
+                started = time.process_time()
+                out = evaluate(frame, sweep.base, params_list)
+                cpu[side].append(time.process_time() - started)
+            finally:
+                unregister(metric.key)
+    assert metric.key in out
+    return {
+        "combos": len(params_list),
+        "bars": len(frame.bars),
+        **{side: min(times[1:]) for side, times in cpu.items()},
+    }
+
+
+def part_f(repeat: int) -> None:
+    print("(f) a metric defined by a function: (a)'s 10,000 combos without and with it")
+    warm_kernels()
+    child = [sys.executable, "-m", "bench.sweep_bench", "--repeat", str(repeat), "--child"]
+    out, _ = measured([*child, "function-metric"])
+    print(f"  without a registered metric              {out['without']:7.3f} CPU-s")
+    print(f"  with one (final / first equity)          {out['with']:7.3f} CPU-s")
+    print(f"  ratio with/without {out['with'] / out['without']:.2f} (goal <= 1.2)")
 
 
 def part_e(repeat: int) -> None:
@@ -603,14 +658,18 @@ def main(argv: list[str] | None = None) -> int:
         "--redis-url", default=DEFAULT_REDIS_URL, help="(c) and (d)'s Redis (default db 11)"
     )
     parser.add_argument("--only-sma-100k", action="store_true", help="run (e) only")
+    parser.add_argument("--only-function-metric", action="store_true", help="run (f) only")
     parser.add_argument(
         "--child",
-        choices=("ours", "sma-ours", "sma-numpy", "sma-reference"),
+        choices=("ours", "sma-ours", "sma-numpy", "sma-reference", "function-metric"),
         help=argparse.SUPPRESS,
     )
     args = parser.parse_args(argv)
     if args.child == "ours":
         print(json.dumps(child_ours(args.repeat)))
+        return 0
+    if args.child == "function-metric":
+        print(json.dumps(child_function_metric(args.repeat)))
         return 0
     if args.child:
         print(json.dumps(child_sma_100k(args.repeat, args.child.removeprefix("sma-"))))
@@ -622,9 +681,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.only_sma_100k:
         part_e(args.repeat)
         return 0
+    if args.only_function_metric:
+        part_f(args.repeat)
+        return 0
     part_a(args.repeat)
     part_b()
     part_e(args.repeat)
+    part_f(args.repeat)
     if not args.skip_queue:
         part_c(args.redis_url)
         part_d(args.redis_url)

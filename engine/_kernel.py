@@ -224,8 +224,10 @@ def _one_run(
     stats: np.ndarray,
     blocks: np.ndarray,
     returns: np.ndarray,
+    curve: np.ndarray,
 ) -> None:
-    """One run of ``evaluate_runs`` (``shared`` its inputs from ``open_`` to ``edges``):
+    """One run of ``evaluate_runs`` (``shared`` its inputs from ``open_`` to ``edges``;
+    ``returns`` takes its bar returns, ``curve`` its equity per bar unless empty):
     signals from ``entries``/``exits`` (``line`` empty) or
     from ``line`` crossing ``other`` (at history index
     ``offset`` + t, as ``rules.signals.cross_above``/``cross_below``: above now, at or
@@ -247,6 +249,7 @@ def _one_run(
     peak, trough, drawdown = first, first, 0.0
     longest, start = 0.0, -1
     value = first
+    keep = curve.size > 0
     for t in range(n_bars):
         if crossing:
             now, now_other = line[offset + t], other[offset + t]
@@ -282,6 +285,8 @@ def _one_run(
                 if side_now != previous and t < n_bars - 1:
                     pending = side_now + 2  # +2: 0 means no pending change
                 previous = side_now
+        if keep:
+            curve[t] = value
         if t > 0:
             # x / x is exactly 1: an unchanged equity needs no division
             returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
@@ -338,6 +343,8 @@ def evaluate_runs(
     line: np.ndarray,
     other: np.ndarray,
     offset: int,
+    curves: np.ndarray,
+    kept_returns: np.ndarray,
     *shared: Any,
 ) -> tuple:
     """N runs without stops, one pass each, their signals either the rows of ``entries``/
@@ -346,7 +353,9 @@ def evaluate_runs(
     ``lines[other[i]]`` and exits when it crosses below, the bars being history indices
     ``offset`` to ``offset + T - 1`` (no N × T signal arrays). Returns (N × ``N_STATS``
     statistics, N × 2S block sums then sums of squares of the bar returns over the S blocks
-    ``edges`` bounds; S = 0 when ``edges`` has one element).
+    ``edges`` bounds; S = 0 when ``edges`` has one element). With ``curves`` N × T and
+    ``kept_returns`` N × max(T - 1, 1) (0 rows: none kept), each run's equity and bar returns
+    are written there too: ``run_batch``'s ``equity`` and its ``bar_returns``, bit for bit.
 
     The statistics per run, the numpy path's values bit for bit: final and first equity,
     mean, sample std (ddof 1) and downside deviation of the bar returns, the largest
@@ -362,6 +371,7 @@ def evaluate_runs(
     stats = np.empty((n_runs, N_STATS))
     n_blocks = edges.size - 1
     blocks = np.empty((n_runs, 2 * n_blocks))
+    keep = curves.shape[0] > 0
     no_signal, no_line = np.empty(0, dtype=np.bool_), np.empty(0)
     order = np.arange(n_runs)
     if crossing:
@@ -374,18 +384,9 @@ def evaluate_runs(
             enter, leave, a, b = no_signal, no_signal, lines[line[i]], lines[other[i]]
         else:
             enter, leave, a, b = entries[i], exits[i], no_line, no_line
-        returns = np.empty(max(n_bars - 1, 1))
-        _one_run(
-            enter,
-            leave,
-            a,
-            b,
-            offset,
-            shared,
-            stats[i],
-            blocks[i],
-            returns,
-        )
+        returns = kept_returns[i] if keep else np.empty(max(n_bars - 1, 1))
+        curve = curves[i] if keep else no_line
+        _one_run(enter, leave, a, b, offset, shared, stats[i], blocks[i], returns, curve)
     return stats, blocks
 
 

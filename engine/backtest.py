@@ -244,6 +244,8 @@ def run_batch(
     keep_equity: bool = False,
     one_pass: bool = False,
     block_edges: np.ndarray | None = None,
+    into: tuple[np.ndarray, np.ndarray] | None = None,
+    work: int | None = None,
     limit: np.ndarray | None = None,
     stop: np.ndarray | None = None,
     position_exits: Sequence[PositionExit | None] | None = None,
@@ -256,15 +258,20 @@ def run_batch(
     ``BATCH_ROWS`` runs (cache-sized). Returns the core metrics per row; equity (N × T) only
     with ``keep_equity``.
 
-    ``one_pass`` (no stops, no ``keep_equity``): each run in one compiled pass over its
-    bars instead (``engine._kernel.evaluate_runs``, the same numbers bit for bit), which
-    also fills ``BatchResult.curve`` and, with ``block_edges`` (S + 1 bounds over the T - 1
-    bar returns), ``BatchResult.block_stats``.
+    ``one_pass`` (no stops): each run in one compiled pass over its bars instead
+    (``engine._kernel.evaluate_runs``, the same numbers bit for bit), which also fills
+    ``BatchResult.curve`` and, with ``block_edges`` (S + 1 bounds over the T - 1 bar
+    returns), ``BatchResult.block_stats``; with ``keep_equity`` the pass writes each run's
+    equity and bar returns as it goes (``BatchResult.equity`` and ``returns``): into new
+    arrays, or into the first N rows of ``into`` (equity, returns: ≥ N × T and
+    ≥ N × max(T - 1, 1) float64, C order), which a sweep's blocks reuse.
 
     With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
     ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
     are walked compiled when the work pays for it (``engine._order_kernel``, the same
-    numbers and equity as the Python walk bit for bit).
+    numbers and equity as the Python walk bit for bit): ``work`` bar-updates against
+    ``compiled.MIN_ORDER_BAR_UPDATES``, by default this batch's N × T; a caller running a
+    sweep in blocks passes the sweep's, which pays for loading the kernel once.
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
     ``position_exit``): the runs are walked bar by bar (not with ``one_pass``; with entry
@@ -286,12 +293,14 @@ def run_batch(
             raise ValueError("one_pass takes no entry orders")
         walked = position_exits is not None or sizes is not None or actions is not None
         walked = walked or params.scales
-        if not walked and _orders_compiled(bars, entries, params):
+        work = entries.size if work is None else work
+        if not walked and _orders_compiled(bars, params, work):
             return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
-        if params.has_stops or params.size_unit is not None or params.scales or keep_equity:
-            raise ValueError("one_pass takes no stops, size series nor scaling and keeps no equity")
-        return _one_pass(bars, entries, exits, params, block_edges)
+        if params.has_stops or params.size_unit is not None or params.scales:
+            raise ValueError("one_pass takes no stops, size series nor scaling")
+        kept = _kept(len(entries), len(bars), keep_equity, into)
+        return _one_pass(bars, entries, exits, params, block_edges, kept)
     n_runs = entries.shape[0]
     if params.has_orders:
         events, _ = _order_events(
@@ -312,15 +321,15 @@ def run_batch(
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
 
-def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
-    """Whether a batch with entry orders is walked compiled: enough work, T >= 3 (the
+def _orders_compiled(bars: Bars, params: TradingParams, work: int) -> bool:
+    """Whether a batch with entry orders is walked compiled: enough ``work``, T >= 3 (the
     curve reduction's domain), finite prices, and no close at the end (the Python walk's
     paths add it, as for market entries). Runs with position-aware exits or size series
     are never (``run_batch`` keeps them in the Python walk, which calls them per bar)."""
     return (
         not params.close_at_end
         and len(bars) >= 3
-        and compiled.pays(entries.size, compiled.MIN_BAR_UPDATES)
+        and compiled.pays(work, compiled.MIN_ORDER_BAR_UPDATES)
         and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
     )
 
@@ -377,21 +386,23 @@ def _one_pass(
     exits: np.ndarray,
     params: TradingParams,
     block_edges: np.ndarray | None,
+    kept: tuple[np.ndarray, np.ndarray],
 ) -> BatchResult:
     """``run_batch`` with ``one_pass``: the compiled kernel's reductions, finished as the
-    numpy path finishes its own (``finish_core``)."""
+    numpy path finishes its own (``finish_core``); the curves written to ``kept``."""
     kernel = compiled.kernels()
     entries, exits = _unwalked(entries, exits, params)
-    stats, blocks = kernel.evaluate_runs(
+    out = kernel.evaluate_runs(
         np.ascontiguousarray(entries),
         np.ascontiguousarray(exits),
         np.empty((0, 0)),
         np.empty(0, dtype=np.int64),
         np.empty(0, dtype=np.int64),
         0,
+        *kept,
         *_pass_inputs(bars, params, block_edges),
     )
-    return _finished(kernel, stats, blocks, bars, params, block_edges)
+    return _finished(kernel, out, bars, params, block_edges, kept)
 
 
 def run_crossings(
@@ -403,12 +414,15 @@ def run_crossings(
     params: TradingParams | None = None,
     *,
     block_edges: np.ndarray | None = None,
+    keep_equity: bool = False,
+    into: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> BatchResult:
     """``run_batch(one_pass=True)`` for N runs whose signals are crossings of two lines:
     run i enters where ``lines[line[i]]`` crosses above ``lines[other[i]]`` and exits where
     it crosses below (``rules.signals.cross_above``/``cross_below``). ``lines`` (K × H) cover
     the signal history, ``bars`` being its indices ``offset`` to ``offset + T - 1``. The
-    same numbers as ``run_batch`` on those crossings, bit for bit, without N × T signals.
+    same numbers as ``run_batch`` on those crossings, bit for bit, without N × T signals
+    (and, with ``keep_equity``, the same equity and bar returns, ``into`` as there).
     """
     params = params or TradingParams()
     if params.has_stops or params.size_unit is not None:
@@ -418,16 +432,18 @@ def run_crossings(
         raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")
     kernel = compiled.kernels()
     no_signals = np.empty((0, len(bars)), dtype=bool)
-    stats, blocks = kernel.evaluate_runs(
+    kept = _kept(len(line), len(bars), keep_equity, into)
+    out = kernel.evaluate_runs(
         no_signals,
         no_signals,
         lines,
         np.ascontiguousarray(line, dtype=np.int64),
         np.ascontiguousarray(other, dtype=np.int64),
         int(offset),
+        *kept,
         *_pass_inputs(bars, params, block_edges),
     )
-    return _finished(kernel, stats, blocks, bars, params, block_edges)
+    return _finished(kernel, out, bars, params, block_edges, kept)
 
 
 _DAY_SECONDS = 86_400.0
@@ -453,8 +469,34 @@ def _pass_inputs(bars: Bars, params: TradingParams, block_edges: np.ndarray | No
     )
 
 
-def _finished(kernel, stats, blocks, bars: Bars, params: TradingParams, block_edges) -> BatchResult:
-    """A one-pass kernel's reductions (N × ``N_STATS``) as a ``BatchResult``."""
+def _kept(
+    n_runs: int, n_bars: int, keep: bool, into: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a one pass writes the equity and bar returns it keeps: arrays of 0 rows (none
+    kept) unless ``keep``, else the first ``n_runs`` rows of ``into`` or new arrays.
+
+    :raise ValueError: ``into`` too small, of another width, type or order.
+    """
+    width = max(n_bars - 1, 1)
+    if not keep:
+        return np.empty((0, n_bars)), np.empty((0, width))
+    if into is None:
+        return np.empty((n_runs, n_bars)), np.empty((n_runs, width))
+    equity, returns = into
+    for array, columns in ((equity, n_bars), (returns, width)):
+        fits = array.ndim == 2 and array.shape[0] >= n_runs and array.shape[1] == columns
+        if not (fits and array.dtype == np.float64 and array.flags.c_contiguous):
+            raise ValueError(f"into must hold >= {n_runs} × {columns} float64 rows, C order")
+    return equity[:n_runs], returns[:n_runs]
+
+
+def _finished(
+    kernel, out: tuple, bars: Bars, params: TradingParams, block_edges, kept: tuple
+) -> BatchResult:
+    """A one-pass kernel's outputs (N × ``N_STATS`` reductions, block statistics) and the
+    curves it ``kept`` (``_kept``) as a ``BatchResult``."""
+    stats, blocks = out
+    equity, returns = kept if kept[0].shape[0] == stats.shape[0] > 0 else (None, None)
     n_bars = len(bars)
     mean, std = stats[:, kernel.MEAN], stats[:, kernel.STD]
     metrics = finish_core(
@@ -476,7 +518,11 @@ def _finished(kernel, stats, blocks, bars: Bars, params: TradingParams, block_ed
     )
     curve = {name: stats[:, c].copy() for name, c in zip(CURVE_STATS, columns, strict=True)}
     return BatchResult(
-        metrics=metrics, curve=curve, block_stats=blocks if block_edges is not None else None
+        metrics=metrics,
+        equity=equity,
+        curve=curve,
+        block_stats=blocks if block_edges is not None else None,
+        returns=None if returns is None else returns[:, : n_bars - 1],
     )
 
 

@@ -24,6 +24,12 @@ MIN_BAR_UPDATES = 5_000_000
 """Runs × bars of one batch from which it runs as one compiled pass (the numpy path does
 ~35 M bar-updates a second: 5 M take ~0.15 s, about the import)."""
 
+MIN_ORDER_BAR_UPDATES = 1_500_000
+"""Runs × bars with entry orders from which they are walked compiled
+(``engine._order_kernel``): the Python order walk does ~4 M bar-updates a CPU-second, the
+kernel ~100 M, and importing numba and loading the kernel from the cache costs ~0.3 CPU-s
+(a sweep's chunk of 1,000 combinations over 1,500 bars)."""
+
 
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
@@ -100,8 +106,11 @@ def warm() -> None:
     kernel.walk_one(prices, np.array([1.0, 0.0] * 4), priced)
     for edges in (np.array([0], dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)):
         common = (prices, prices, seconds, 86_400.0, costs, True, edges)
-        kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *common)
-        kernel.evaluate_runs(no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *common)
+        for kept in (0, 2):  # no curves kept, and two kept
+            into = (np.empty((kept, 8)), np.empty((kept, 7)))
+            kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *into, *common)
+            crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
+            kernel.evaluate_runs(*crossings, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
     from engine import _order_kernel
 

@@ -188,12 +188,14 @@ class BatchResult:
     From the one-pass evaluation (``run_batch(one_pass=True)``) also ``curve``: per run
     the reductions of its equity curve that further metrics derive from (``CURVE_STATS``,
     one array of length N each), and ``block_stats``: N × 2S sums then sums of squares of
-    the bar returns over S blocks (when blocks were asked for)."""
+    the bar returns over S blocks (when blocks were asked for); with ``equity`` kept, also
+    ``returns``: its ``bar_returns`` (N × T-1), which the pass computed anyway."""
 
     metrics: dict[str, np.ndarray]
     equity: np.ndarray | None = None
     curve: dict[str, np.ndarray] | None = None
     block_stats: np.ndarray | None = None
+    returns: np.ndarray | None = None
 
 
 CURVE_STATS = ("start", "final", "mean", "std", "downside", "drawdown_days")

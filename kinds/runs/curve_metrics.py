@@ -1,8 +1,10 @@
 """The metrics beyond the built-in ones, computed: each registry row that names a function
 (``metrics.MetricDef.function``, ``"module:name"``) is called with the curves
 (``adapters.metrics.Curves``) and gives N values. A single run calls ``named_metrics`` with
-N = 1 (``kinds.runs.execute``), a sweep with a block of combinations
-(``kinds.sweeps.evaluate``): the same code, so a combination's value equals the run's.
+N = 1 (``kinds.runs.execute``, through ``one_curve_metrics``), a sweep with a block of
+combinations (``kinds.sweeps.evaluate``), a walk-forward with its stitched out-of-sample
+curve (``kinds.walkforward.outcome``, through ``one_curve_metrics``): the same code, so a
+combination's value equals the run's.
 
 The names come from the registry (code), never from a request.
 """
@@ -10,12 +12,13 @@ The names come from the registry (code), never from a request.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from adapters.metrics import Curves
+from engine import bar_returns
 from metrics import curve_functions
 
 
@@ -45,3 +48,21 @@ def named_metrics(
             raise ValueError(f"metric {definition.key} gave {values.shape}, not N values")
         out[definition.key] = values
     return out
+
+
+def one_curve_metrics(
+    timestamps: np.ndarray, equity: np.ndarray, metrics: Mapping[str, Any], bars_per_year: float
+) -> dict[str, float | None]:
+    """``named_metrics`` of ONE equity curve (T): a run's, or a walk-forward's stitched one,
+    given the metrics already computed for it (``metrics``: plain values, None where
+    undefined); None where a value is undefined, empty when no metric names a function."""
+    if not curve_functions():
+        return {}
+    curve = np.asarray(equity, dtype=np.float64)[None, :]
+    known = {
+        key: np.array([np.nan if v is None else v], dtype=np.float64)
+        for key, v in metrics.items()
+        if isinstance(v, int | float | None)
+    }
+    values = named_metrics(timestamps, curve, bar_returns(curve), bars_per_year, known)
+    return {key: float(v[0]) if np.isfinite(v[0]) else None for key, v in values.items()}

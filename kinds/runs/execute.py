@@ -302,27 +302,6 @@ def execute(
     )
 
 
-def _named_metrics(
-    bars: Bars, result: EngineResult, metrics: dict, bars_per_year: float
-) -> dict[str, float | None]:
-    """The registry's metrics computed by a named function (``kinds.runs.curve_metrics``)
-    for this one run (N = 1), None where undefined; empty when there is none."""
-    from engine import bar_returns
-    from kinds.runs.curve_metrics import named_metrics
-    from metrics import curve_functions
-
-    if not curve_functions():
-        return {}
-    equity = result.equity[None, :]
-    known = {
-        key: np.array([np.nan if v is None else v], dtype=np.float64)
-        for key, v in metrics.items()
-        if isinstance(v, int | float | None)
-    }
-    values = named_metrics(bars.timestamps, equity, bar_returns(equity), bars_per_year, known)
-    return {key: float(v[0]) if np.isfinite(v[0]) else None for key, v in values.items()}
-
-
 def assemble(
     request: RunRequest,
     bars: Bars,
@@ -342,6 +321,7 @@ def assemble(
     from adapters.corporate import events_applied
     from adapters.curves import curve_points as points_of
     from adapters.run_robustness import METRIC_KEYS, sharpe_probability
+    from kinds.runs.curve_metrics import one_curve_metrics
 
     points = None if every_bar else points_of(len(bars), curve_points())
     records = adapters.trade_records(bars, result)
@@ -358,7 +338,7 @@ def assemble(
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
     psr = sharpe_probability(result.equity)
     metrics = {**result.metrics, **enhanced, **{key: psr[key] for key in METRIC_KEYS}}
-    metrics |= _named_metrics(bars, result, metrics, bars_per_year)
+    metrics |= one_curve_metrics(bars.timestamps, result.equity, metrics, bars_per_year)
     chart_base64, charts = None, {}
     if request.charts:
         from kinds.runs.font_cache import seed_font_cache

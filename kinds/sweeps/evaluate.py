@@ -13,6 +13,11 @@ priced once); a sweep without them is one group, as before. An entry order (the 
 ``entry_order``) prices its orders on the signal history as a single run does
 (``entry_prices_in_window``).
 
+Metrics a function defines (``metrics.curve_functions``) are computed per block of
+combinations from their curves (``kinds.runs.curve_metrics``), on either path: the compiled
+one pass keeps each block's equity and bar returns for them, written into one space every
+block reuses (``run_batch``'s ``keep_equity`` and ``into``; blocks of ``curve_rows``).
+
 Trade-level metrics (win rate, profit factor, average/best/worst trade) and
 ``exposure_pct`` need each run's trades or positions, which a batch does not keep: they are
 single-run only.
@@ -58,6 +63,23 @@ BLOCK_ROWS = 500
 """Combinations whose signals and paths are built together: (N × T) arrays of 500 rows over
 a few thousand bars stay within a few tens of MB, so a big sweep never needs more."""
 
+CURVE_VALUES = 4_000_000
+"""Equity values per block of combinations whose curves the compiled one pass keeps for the
+registered metrics (``curve_rows``): with their bar returns 64 MB, allocated once and reused
+by every block. Each block is one parallel kernel call whose threads wait for the next one
+while the functions run, so the blocks are as large as that memory allows: a chunk of 1,000
+combinations over 2,000 bars is one call, as without a registered metric."""
+
+
+def curve_rows(n_bars: int) -> int:
+    """Combinations per block whose curves the one pass keeps: ``CURVE_VALUES`` over the
+    bars, at least 1.
+
+    >>> curve_rows(2_148), curve_rows(100_000), curve_rows(10_000_000)
+    (1862, 40, 1)
+    """
+    return max(1, CURVE_VALUES // max(n_bars, 1))
+
 
 def evaluate(
     frame: MarketWindow,
@@ -65,14 +87,15 @@ def evaluate(
     params_list: list[dict],
     *,
     cache: dict | None = None,
-    block: int = BLOCK_ROWS,
+    block: int | None = None,
     trading: list[dict] | None = None,
     blocks: int = 0,
 ) -> dict[str, np.ndarray]:
     """``metrics.sweep_metric_keys()`` of every parameter set of ``request``'s rule over
     ``frame``: one array per metric (NaN where undefined), row i for ``params_list[i]``.
     ``cache`` (a dict the caller owns) keeps indicator arrays between calls on the same
-    ``frame``.
+    ``frame``. ``block``: combinations computed together (default ``BLOCK_ROWS``, or
+    ``curve_rows`` when the compiled one pass keeps curves for registered metrics).
     ``trading[i]`` (optional) holds row i's swept stops, overriding ``request``'s.
     ``blocks`` = S > 0 adds ``BLOCK_KEY``: N × 2S block sums and sums of squares of the bar
     returns (when the window has at least 2 returns per block)."""
@@ -81,10 +104,11 @@ def evaluate(
     if blocks and len(frame.bars) - 1 < MIN_BARS_PER_BLOCK * blocks:
         blocks = 0
     size = size_in_window(frame, request.size_expr)
+    work = len(params_list) * len(frame.bars)  # what a compiled kernel's loading pays for
     if not trading or not any(trading):
         prices = entry_prices_in_window(frame, request.entry_order)
         return _evaluate_rows(
-            frame, request.rule_type, base, params_list, cache, block, blocks, prices, size
+            frame, request.rule_type, base, params_list, cache, block, blocks, prices, size, work
         )
     groups: dict[tuple, list[int]] = {}
     for i, stops in enumerate(trading):
@@ -106,6 +130,7 @@ def evaluate(
             blocks,
             entry_prices_in_window(frame, entry_order),
             size if size_expr is request.size_expr else size_in_window(frame, size_expr),
+            work,
         )
         for name in out:
             out[name][rows] = part[name]
@@ -122,22 +147,43 @@ def _evaluate_rows(
     trading: TradingParams,
     params_list: list[dict],
     cache: dict,
-    block: int,
+    block: int | None,
     blocks: int = 0,
     prices: tuple = (None, None),
     size=None,
+    work: int = 0,
 ) -> dict[str, np.ndarray]:
     """``evaluate`` for parameter sets that share their trading parameters (and entry
-    order ``prices``: limit, stop; ``size``: the request's size series)."""
+    order ``prices``: limit, stop; ``size``: the request's size series). ``work``: the
+    bar-updates of the whole ``evaluate`` call (at least these rows'), on which the compiled
+    kernels are chosen: numba is loaded once for all of its blocks and groups."""
+    work = max(work, len(params_list) * len(frame.bars))
     held = _position_exits(rule_type, params_list)
-    one_pass = not held and _one_pass(frame, trading, len(params_list) * len(frame.bars))
+    one_pass = not held and _one_pass(frame, trading, work)
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
+    keep = one_pass and bool(curve_functions())  # the pass keeps curves for their functions
+    if block is None:
+        block = curve_rows(len(frame.bars)) if keep else BLOCK_ROWS
+    into = _curve_space(min(block, len(params_list)), len(frame.bars)) if keep else None
     parts: list[dict[str, np.ndarray]] = []
-    if crossing is not None:  # every combination at once, without N × T signals
+    if crossing is not None:  # without N × T signals; all at once unless curves are kept
         _, window = frame.signal_history()
-        edges = _edges(frame, blocks)
-        batch = run_crossings(frame.bars, *crossing, window.start, trading, block_edges=edges)
-        parts.append(_finish_one_pass(frame, batch, trading, blocks))
+        lines, line, other = crossing
+        step = block if keep else max(len(params_list), 1)
+        for first in range(0, len(params_list), step):
+            picked = slice(first, first + step)
+            batch = run_crossings(
+                frame.bars,
+                lines,
+                line[picked],
+                other[picked],
+                window.start,
+                trading,
+                block_edges=_edges(frame, blocks),
+                keep_equity=keep,
+                into=into,
+            )
+            parts.append(_finish_one_pass(frame, batch, trading, blocks))
     else:
         for first in range(0, len(params_list), block):
             rows = params_list[first : first + block]
@@ -146,13 +192,29 @@ def _evaluate_rows(
             sizes = None if size is None else [size] * len(rows)
             parts.append(
                 _evaluate_block(
-                    frame, entries, exits, trading, blocks, one_pass, prices, exits_held, sizes
+                    frame,
+                    entries,
+                    exits,
+                    trading,
+                    blocks,
+                    one_pass,
+                    prices,
+                    exits_held,
+                    sizes,
+                    into,
+                    work,
                 )
             )
     keys = (*sweep_metric_keys(), BLOCK_KEY) if blocks else sweep_metric_keys()
     if not parts:
         return {name: np.empty((0, 2 * blocks) if name == BLOCK_KEY else 0) for name in keys}
     return {name: np.concatenate([part[name] for part in parts]) for name in keys}
+
+
+def _curve_space(rows: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """The equity (rows × T) and bar returns (rows × max(T - 1, 1)) a block's one pass
+    keeps, allocated once for every block of the combinations (``run_batch``'s ``into``)."""
+    return np.empty((rows, n_bars)), np.empty((rows, max(n_bars - 1, 1)))
 
 
 def _position_exits(rule_type: str, params_list: list[dict]) -> bool:
@@ -180,14 +242,25 @@ def _evaluate_block(
     prices: tuple = (None, None),
     position_exits: list | None = None,
     sizes: list | None = None,
+    into: tuple | None = None,
+    work: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The stored metrics of a block of combinations: each in one compiled pass
-    (``one_pass``), or from their equity curves (N × T); ``prices``: their entry orders'
-    limit and stop prices; ``position_exits``: their position-aware exits; ``sizes``: their
-    size series."""
+    (``one_pass``; keeping the curves in ``into`` when registered metrics take them), or
+    from their equity curves (N × T); ``prices``: their entry orders' limit and stop
+    prices; ``position_exits``: their position-aware exits; ``sizes``: their size series;
+    ``work``: the sweep's bar-updates, on which the entry orders' kernel is chosen."""
     if one_pass:
-        edges = _edges(frame, blocks)
-        batch = run_batch(frame.bars, entries, exits, trading, one_pass=True, block_edges=edges)
+        batch = run_batch(
+            frame.bars,
+            entries,
+            exits,
+            trading,
+            one_pass=True,
+            block_edges=_edges(frame, blocks),
+            keep_equity=into is not None,
+            into=into,
+        )
         return _finish_one_pass(frame, batch, trading, blocks)
     limit, stop = prices
     batch = run_batch(
@@ -201,6 +274,7 @@ def _evaluate_block(
         position_exits=position_exits,
         sizes=sizes,
         actions=frame.actions,
+        work=work,
     )
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
@@ -221,11 +295,15 @@ def _evaluate_block(
 def _finish_one_pass(
     frame: MarketWindow, batch: BatchResult, trading: TradingParams, blocks: int
 ) -> dict[str, np.ndarray]:
-    """The stored metrics of one-pass results: the engine's, and those of its reductions."""
+    """The stored metrics of one-pass results: the engine's, those of its reductions and,
+    from the curves it kept (``batch.equity``), the registered metrics."""
     part = {**batch.metrics}
     part |= curve_stats_metrics(
         frame.bars.timestamps, batch.curve, part["max_drawdown_pct"], trading.annual_bars
     )
+    if batch.equity is not None:
+        stamps, equity, returns = frame.bars.timestamps, batch.equity, batch.returns
+        part |= named_metrics(stamps, equity, returns, trading.annual_bars, part)
     if blocks:
         part[BLOCK_KEY] = batch.block_stats
     return part
@@ -244,17 +322,15 @@ def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> 
     """Whether the combinations run as the engine's compiled one-pass evaluation: the same
     numbers bit for bit, and chosen when the work pays for loading the kernels, without
     swept or set stops, entry orders, scaling or corporate actions in the window (walked bar by
-    bar) and
-    without registered curve metrics
-    (they take each combination's whole equity curve, which one pass does not keep), on
-    finite prices (the numpy path carries a NaN through; the kernel takes none)."""
+    bar), on finite prices (the numpy path carries a NaN through; the kernel takes none).
+    Registered curve metrics take each combination's curve: the pass keeps them, a block of
+    combinations at a time."""
     return (
         not trading.has_stops
         and trading.size_unit is None
         and not trading.scales
         and not trading.has_orders
         and frame.actions is None
-        and not curve_functions()
         and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)
         and bool(np.isfinite(frame.bars.open).all() and np.isfinite(frame.bars.close).all())
     )

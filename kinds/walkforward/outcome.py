@@ -1,6 +1,7 @@
 """A walk-forward's outcome from its SUCCEEDED folds' stored messages and results (no I/O):
-the stitched out-of-sample result (``adapters.walkforward.stitch``) and walk-forward
-efficiency. The fold Job that completes a walk-forward stores it on the walk-forward's row
+the stitched out-of-sample result (``adapters.walkforward.stitch``, with every metric a
+sweep stores, the registry's function-defined ones too) and walk-forward efficiency. The
+fold Job that completes a walk-forward stores it on the walk-forward's row
 (``kinds.walkforward.kind``); the view computes it the same way when it is not stored yet."""
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Any
 import numpy as np
 
 from adapters.deflated import deflated_sharpe_ratio, return_moments
+from adapters.timestamps import from_iso_utc
 from adapters.walkforward import Segment, efficiency, stitch
 from engine import TRADING_DAYS, bar_returns
 from engine.param_specs import INITIAL_CAPITAL
+from kinds.runs.curve_metrics import one_curve_metrics
 
 DEFAULT_CAPITAL = INITIAL_CAPITAL.default
 """The run contract's default initial capital (a request that did not name one)."""
@@ -44,6 +47,10 @@ def outcome(
     capital = request.get("initial_capital", DEFAULT_CAPITAL)
     per_year = folds[0][1].get("bars_per_year", TRADING_DAYS) if folds else TRADING_DAYS
     oos = stitch([segment(*fold) for fold in folds], capital, per_year)
+    if oos["metrics"] is not None:  # and the metrics a function defines (the registry's)
+        curve = oos["equity_curve"]
+        stamps, equity = from_iso_utc(curve["timestamps"]), np.asarray(curve["equity"])
+        oos["metrics"] |= one_curve_metrics(stamps, equity, oos["metrics"], per_year)
     oos["deflated_sharpe"] = deflated_oos(oos["equity_curve"]["equity"], folds, per_year)
     metrics = oos["metrics"] or {}
     train = [result["train_metrics"].get("cagr_pct") for _, _, result in folds]

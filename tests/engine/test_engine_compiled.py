@@ -7,6 +7,7 @@ the compiled fill walk of one run against the Python walk."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +51,8 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 )
 def test_one_pass_equals_the_numpy_path_bit_for_bit(n, seed, density, rows, crash, params):
     """Every core metric, curve reduction and block statistic of ``run_batch(one_pass)``
-    equals what the equity curves give through numpy."""
+    equals what the equity curves give through numpy; the curves and bar returns it keeps
+    are the numpy path's, in new arrays or in the first rows of larger ones."""
     bars, entries, exits = _market(n, seed, density, rows, crash)
     blocks = 4 if n - 1 >= 8 else 0
     edges = block_edges(n - 1, blocks) if blocks else None
@@ -58,7 +60,13 @@ def test_one_pass_equals_the_numpy_path_bit_for_bit(n, seed, density, rows, cras
     slow = run_batch(bars, entries, exits, params, keep_equity=True)
     for name, values in slow.metrics.items():
         assert _same(fast.metrics[name], values), name
+    assert fast.equity is None and fast.returns is None
     returns = bar_returns(slow.equity)
+    into = (np.full((rows + 2, n), -1.0), np.full((rows + 2, max(n - 1, 1)), -1.0))
+    for space in (None, into):
+        kept = run_batch(bars, entries, exits, params, one_pass=True, keep_equity=True, into=space)
+        assert _same(kept.equity, slow.equity) and _same(kept.returns, returns)
+        assert all(_same(kept.metrics[name], values) for name, values in fast.metrics.items())
     expected = equity_metrics(
         bars.timestamps, slow.equity, slow.metrics["max_drawdown_pct"], returns=returns
     )
@@ -106,15 +114,18 @@ def test_pairwise_sum_adds_in_numpys_order():
     assert plain_differs
 
 
-def test_one_pass_refuses_stops_and_kept_equity():
-    """Stops are walked bar by bar in Python; one pass keeps no curve."""
+def test_one_pass_refuses_stops_and_curve_space_that_does_not_fit():
+    """Stops are walked bar by bar in Python; kept curves need room for every run and bar."""
     bars, entries, exits = _market(20, 1, 0.2, 2)
-    for params, keep in ((TradingParams(stop_loss_pct=5.0), False), (TradingParams(), True)):
-        try:
-            run_batch(bars, entries, exits, params, keep_equity=keep, one_pass=True)
-        except ValueError:
-            continue
-        raise AssertionError("one_pass accepted stops or keep_equity")
+    cases = (
+        (TradingParams(stop_loss_pct=5.0), None),
+        (TradingParams(), (np.empty((1, 20)), np.empty((2, 19)))),  # one run short
+        (TradingParams(), (np.empty((2, 20)), np.empty((2, 20)))),  # returns one bar long
+        (TradingParams(), (np.empty((2, 20), dtype=np.float32), np.empty((2, 19)))),
+    )
+    for params, into in cases:
+        with pytest.raises(ValueError):
+            run_batch(bars, entries, exits, params, keep_equity=True, one_pass=True, into=into)
 
 
 @settings(max_examples=100, deadline=None)
@@ -139,10 +150,14 @@ def test_crossing_lines_run_as_their_crossing_signals(n, offset, seed, crash, pa
     other = rng.integers(0, 5, 7)
     blocks = 2 if n - 1 >= 4 else 0
     edges = block_edges(n - 1, blocks) if blocks else None
-    fast = run_crossings(bars, lines, line, other, offset, params, block_edges=edges)
+    fast = run_crossings(
+        bars, lines, line, other, offset, params, block_edges=edges, keep_equity=True
+    )
     entries = cross_above(lines[line], lines[other])[:, offset:]
     exits = cross_below(lines[line], lines[other])[:, offset:]
     slow = run_batch(bars, entries, exits, params, one_pass=True, block_edges=edges)
+    numpy = run_batch(bars, entries, exits, params, keep_equity=True)
+    assert _same(fast.equity, numpy.equity) and _same(fast.returns, bar_returns(numpy.equity))
     for name, values in slow.metrics.items():
         assert _same(fast.metrics[name], values), name
     for name, values in slow.curve.items():

@@ -18,7 +18,7 @@ from kinds.sweeps.contract import (
     parse_sweep_request,
     plan_chunks,
 )
-from kinds.sweeps.evaluate import evaluate
+from kinds.sweeps.evaluate import BLOCK_KEY, evaluate
 from kinds.sweeps.search_sweep import evaluate_chunk
 from metrics import SWEEP_METRIC_KEYS as SWEEP_METRICS
 from tests.sweeps.support import holds_its_run
@@ -315,3 +315,48 @@ def test_a_grid_entry_of_an_entry_order_must_name_one_of_its_names():
     with pytest.raises(RequestError) as err:
         parse_sweep_request(body)
     assert err.value.field == "grid.entry_order.k"
+
+
+def test_a_limit_entry_sweep_under_10000_bars_runs_the_compiled_order_kernel_alike(
+    monkeypatch,
+):
+    """880 bars × 2,100 combinations, blocks of 500: each block is under the kernel's
+    threshold, the sweep over it, so every block runs the compiled order walk (loaded once
+    for the whole sweep) and gives what the Python walk gives, bit for bit."""
+    sweep = parse_sweep_request(
+        {
+            "ticker": "ACME",
+            "rule_type": "SMA_CROSS",
+            "grid": {"fast": "2:43:1", "slow": "45:195:3"},
+            "entry_order": {"type": "limit", "limit": "close * 0.99", "valid_bars": 3},
+            "fee_per_share": 0.005,
+            "fee_min": 1,
+            "start_date": "2016-01-01",
+            "end_date": "2019-06-30",
+        }
+    )
+    params = [sweep.grid.params(sweep.params, c) for c in sweep.grid.combos]
+    frame = market_window(load_market_data(sweep.base))
+    bar_updates = len(params) * len(frame.bars)
+    assert len(frame.bars) < 10_000 and 500 * len(frame.bars) < compiled.MIN_ORDER_BAR_UPDATES
+    assert bar_updates >= compiled.MIN_ORDER_BAR_UPDATES
+
+    from engine import _order_kernel
+
+    walked = []
+    evaluate_orders = _order_kernel.evaluate_orders
+
+    def counted(*args):
+        walked.append(len(args[0]))
+        return evaluate_orders(*args)
+
+    monkeypatch.setattr(_order_kernel, "evaluate_orders", counted)
+    kernel = evaluate(frame, sweep.base, params, blocks=4)
+    assert walked == [500, 500, 500, 500, len(params) - 2000]
+    with monkeypatch.context() as python_walk:
+        python_walk.setattr(compiled, "pays", lambda work, threshold: False)
+        python = evaluate(frame, sweep.base, params, blocks=4)
+    assert len(walked) == 5
+    for key in (*SWEEP_METRICS, BLOCK_KEY):
+        np.testing.assert_array_equal(kernel[key], python[key], err_msg=key)
+    assert kernel["num_trades"].sum() > len(params)

@@ -1,17 +1,20 @@
 """The pure parts of a walk-forward: the fold plan (rolling, anchored, step ≠ test, not
 fitting), the selection and its tie-break, stitching hand-made curves, WFE and parameter
-stability, and the stitched curve's metrics against the engine's own."""
+stability, and the stitched curve's metrics against the engine's own and with a registered
+metric."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from adapters.metrics import curve_metrics
+from adapters.metrics import Curves, curve_metrics
 from adapters.walkforward import Segment, efficiency, stability, stitch
 from engine import Bars, TradingParams, run
+from kinds.walkforward.outcome import outcome
 from kinds.walkforward.plan import MAX_FOLDS, plan_folds
 from kinds.walkforward.select import select_best
+from metrics import MetricDef, register, unregister
 from work.errors import RequestError
 
 
@@ -140,6 +143,54 @@ def test_the_stitched_metrics_of_one_run_equal_the_engines():
     metrics = curve_metrics(bars.timestamps, result.equity, 100_000.0, 3)
     for name in ("total_return_pct", "sharpe_ratio", "max_drawdown_pct"):
         assert metrics[name] == result.metrics[name], name
+
+
+WALK_METRIC = MetricDef(
+    "toy_stitched_mix",
+    "Toy stitched mix",
+    function="tests.walkforward.test_walkforward_plan:stitched_mix",
+)
+"""A registered metric reading the curve, its returns and a metric computed before it."""
+
+
+def stitched_mix(curves: Curves) -> np.ndarray:
+    """``WALK_METRIC``'s function: final over first equity, plus the bar returns' sum, plus
+    the total return (known) as a fraction; NaN for a curve under 3 bars."""
+    value = curves.equity[:, -1] / curves.equity[:, 0] + curves.returns.sum(axis=1)
+    value = value + curves.metrics["total_return_pct"] / 100.0
+    return np.where(curves.equity.shape[1] >= 3, value, np.nan)
+
+
+def _fold(fold: int, start: int, equity: list[float]) -> tuple[int, dict, dict]:
+    """A SUCCEEDED fold as ``kinds.walkforward.outcome`` reads it."""
+    curve = {"timestamps": _stamps(start, len(equity)), "equity": equity}
+    train = {"timestamps": _stamps(start - 2, 2), "equity": [100.0, 110.0]}
+    result = {
+        "test_curve": {**curve, "close": [10.0] * len(equity)},
+        "train_curve": train,
+        "test_trades": 1,
+        "train_metrics": {"cagr_pct": 5.0},
+    }
+    return fold, {"test": {"first": start}, "bars_per_year": 252.0}, result
+
+
+def test_the_stitched_curve_gets_every_registered_metric():
+    """With a metric registered (a row and its function), the stitched out-of-sample
+    metrics hold it, computed on the stitched curve as for a run's; without, they do not."""
+    folds = [_fold(0, 10, [100.0, 105.0, 110.0]), _fold(1, 13, [100.0, 120.0])]
+    request = {"initial_capital": 100.0}
+    assert WALK_METRIC.key not in outcome(request, folds)[0]["metrics"]
+    register(WALK_METRIC)
+    try:
+        oos, _ = outcome(request, folds)
+    finally:
+        unregister(WALK_METRIC.key)
+    metrics = oos["metrics"]
+    assert oos["equity_curve"]["equity"] == [100.0, 105.0, 110.0, 110.0, 132.0]
+    returns = (0.05, 110.0 / 105.0 - 1.0, 0.0, 0.2)
+    expected = 132.0 / 100.0 + sum(returns) + metrics["total_return_pct"] / 100.0
+    assert metrics[WALK_METRIC.key] == pytest.approx(expected, rel=1e-15)
+    assert list(metrics)[-1] == WALK_METRIC.key  # after the stored metrics, in registry order
 
 
 def test_efficiency_is_oos_cagr_over_the_mean_in_sample_cagr():

@@ -13,9 +13,11 @@ from sqlalchemy import select, update
 
 from kinds.sweeps.kind import ON_COMPLETE
 from kinds.walkforward.kind import FOLD
+from metrics import register, unregister
 from store.db import make_engine, make_sessionmaker
 from store.models import Sweep, SweepChunk, WalkForwardFold, utcnow
 from tests.sweeps.support import SWEEP_QUEUE, queued_chunks, store_chunk, sweep_app
+from tests.walkforward.test_walkforward_plan import WALK_METRIC
 from tests.web.support import CLOSED_REDIS
 
 pytestmark = pytest.mark.redis
@@ -336,3 +338,18 @@ def test_a_walkforward_grid_with_a_bad_scaling_value_is_a_400_naming_it(
     assert response.status_code == 400, response.json
     assert response.json["field"] == field
     assert queued_chunks(redis_url) == []
+
+
+def test_the_detail_page_labels_a_registered_metric_and_the_form_does_not_offer_it(client):
+    """The stitched curve holds every registered metric, so the detail page's metrics (its
+    OOS cards) list it; the form selects by a stored sweep column only, so it is no choice."""
+    wf_id = client.post("/api/walkforward", json=BODY).json["walkforward_id"]
+    register(WALK_METRIC)
+    try:
+        detail = client.get(f"/walkforward/{wf_id}").text
+        form = client.get("/walkforward").text
+    finally:
+        unregister(WALK_METRIC.key)
+    assert WALK_METRIC.key in detail and WALK_METRIC.label in detail
+    assert WALK_METRIC.key not in form
+    assert WALK_METRIC.key not in client.get(f"/walkforward/{wf_id}").text

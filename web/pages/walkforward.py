@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from kinds.sweeps.contract import SWEEP_ID
 from kinds.walkforward.contract import DEFAULT_METRIC, DEFAULT_MIN_TRADES, TRAIN_BARS_MIN
 from kinds.walkforward.store import get_walkforward
-from metrics import SWEEP_METRICS, metrics_json
+from metrics import SWEEP_METRICS, metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import WalkForward
 from web.ownership import ItemLookup
@@ -46,6 +46,7 @@ WINDOW_MINIMUMS = {"train_bars": TRAIN_BARS_MIN, "test_bars": 1, "step_bars": 1,
 
 
 def _metrics() -> list[dict]:
+    """The metrics a walk-forward selects by (the form's choices)."""
     return metrics_json(SWEEP_METRICS)
 
 
@@ -79,7 +80,7 @@ def walkforward_page(row: WalkForward) -> ResponseReturnValue:
         "walkforward_id": row.walkforward_id,
         "status_url": url_for("walkforward.status", walkforward_id=row.walkforward_id),
         "sweep_url": url_for("sweep_pages.sweep_page", sweep_id="SWEEP_ID"),
-        "metrics": _metrics(),
+        "metrics": metrics_json(sweep_metrics()),  # the stitched curve has every one
     }
     return render_template(
         "walkforward/detail.html",
