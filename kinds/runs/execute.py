@@ -22,7 +22,7 @@ import numpy as np
 
 import data
 from config import process
-from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult, bar_returns
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
 from kinds.runs.references import attach_references
@@ -303,11 +303,11 @@ def execute(
 
 
 def _named_metrics(
-    bars: Bars, result: EngineResult, metrics: dict, bars_per_year: float
+    bars: Bars, result: EngineResult, metrics: dict, bars_per_year: float, returns: np.ndarray
 ) -> dict[str, float | None]:
     """The registry's metrics computed by a named function (``kinds.runs.curve_metrics``)
-    for this one run (N = 1), None where undefined; empty when there is none."""
-    from engine import bar_returns
+    for this one run (N = 1), None where undefined; empty when there is none. ``returns``:
+    the run's ``engine.bar_returns`` (1 × bars − 1)."""
     from kinds.runs.curve_metrics import named_metrics
     from metrics import curve_functions
 
@@ -319,7 +319,7 @@ def _named_metrics(
         for key, v in metrics.items()
         if isinstance(v, int | float | None)
     }
-    values = named_metrics(bars.timestamps, equity, bar_returns(equity), bars_per_year, known)
+    values = named_metrics(bars.timestamps, equity, returns, bars_per_year, known)
     return {key: float(v[0]) if np.isfinite(v[0]) else None for key, v in values.items()}
 
 
@@ -355,12 +355,13 @@ def assemble(
         orders = order_records(bars, result, request.entry_order["type"])
         records = with_entry_order(records, request.entry_order["type"])
     benchmark = adapters.buy_and_hold(bars, request.initial_capital, points, columnar=True)
-    enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
+    returns = bar_returns(result.equity[None, :])  # once, for every statistic below
+    enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year, returns)
     exposure = enhanced["avg_exposure_pct"]
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
-    psr = sharpe_probability(result.equity)
+    psr = sharpe_probability(result.equity, returns[0])
     metrics = {**result.metrics, **enhanced, **{key: psr[key] for key in METRIC_KEYS}}
-    metrics |= _named_metrics(bars, result, metrics, bars_per_year)
+    metrics |= _named_metrics(bars, result, metrics, bars_per_year, returns)
     chart_base64, charts = None, {}
     if request.charts:
         from kinds.runs.font_cache import seed_font_cache
