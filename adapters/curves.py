@@ -3,7 +3,8 @@
 Every curve is aligned with the bars: one value per bar, stamped with ``iso_utc``. A long
 run's stored curves keep evenly spaced points instead (``curve_points``: every k-th bar and
 the last); such a curve has one more column, ``bar``, the index of each point's bar in the
-run (absent when every bar is kept, so the curves of shorter runs are as they were).
+run (absent when every bar is kept, so the curves of shorter runs are as they were). A curve
+is ``adapters.columnar.Columns``: its columns stay arrays until read or written.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters._plain import float_list
-from adapters.timestamps import iso_utc
+from adapters.columnar import Column, Columns, FloatColumn, TimeColumn, held
 from engine import Bars, EngineResult
 
 
@@ -63,41 +63,51 @@ def bar_step(curve: Mapping[str, Any]) -> int:
 
 
 def columns(
-    timestamps: np.ndarray, series: dict[str, np.ndarray], points: np.ndarray | None = None
-) -> dict[str, list]:
+    timestamps: np.ndarray,
+    series: dict[str, np.ndarray],
+    points: np.ndarray | None = None,
+    *,
+    columnar: bool = False,
+) -> dict[str, list] | Columns:
     """A curve's JSON columns: ``timestamps`` and each series at ``points`` (every bar when
-    None), then the points' bar indices as ``bar`` when thinned."""
-    if points is None:
-        return {"timestamps": iso_utc(timestamps)} | {k: float_list(v) for k, v in series.items()}
-    curve = {"timestamps": iso_utc(timestamps[points])}
-    curve |= {name: float_list(np.asarray(values)[points]) for name, values in series.items()}
-    return curve | {"bar": points.tolist()}
+    None), then the points' bar indices as ``bar`` when thinned. A plain dict of lists, or
+    with ``columnar`` the same as ``Columns`` (arrays until read or written: what a run's
+    result holds, ``kinds.runs.execute.assemble``)."""
+    curve: dict[str, Column] = {"timestamps": TimeColumn(timestamps, points)}
+    curve |= {name: FloatColumn(values, points) for name, values in series.items()}
+    if points is not None:
+        curve["bar"] = Column(points)
+    return held(Columns(curve), columnar)
 
 
 def equity_curve(
-    bars: Bars, result: EngineResult, points: np.ndarray | None = None
-) -> dict[str, list]:
-    """Equity (cash + position marked at the close) on every bar (at ``points``)."""
-    return columns(bars.timestamps, {"equity": result.equity}, points)
+    bars: Bars, result: EngineResult, points: np.ndarray | None = None, *, columnar: bool = False
+) -> dict[str, list] | Columns:
+    """Equity (cash + position marked at the close) on every bar (at ``points``);
+    ``columnar``: as ``columns``."""
+    return columns(bars.timestamps, {"equity": result.equity}, points, columnar=columnar)
 
 
 def drawdown_curve(
-    bars: Bars, result: EngineResult, points: np.ndarray | None = None
-) -> dict[str, list]:
+    bars: Bars, result: EngineResult, points: np.ndarray | None = None, *, columnar: bool = False
+) -> dict[str, list] | Columns:
     """Drawdown in percent below the running peak of equity on every bar (<= 0; at
-    ``points``: the drawdown of every bar, sampled)."""
-    return columns(bars.timestamps, {"drawdown_pct": drawdown_pct(result.equity)}, points)
+    ``points``: the drawdown of every bar, sampled); ``columnar``: as ``columns``."""
+    return columns(
+        bars.timestamps, {"drawdown_pct": drawdown_pct(result.equity)}, points, columnar=columnar
+    )
 
 
 def portfolio_curve(
-    bars: Bars, result: EngineResult, points: np.ndarray | None = None
-) -> dict[str, list]:
+    bars: Bars, result: EngineResult, points: np.ndarray | None = None, *, columnar: bool = False
+) -> dict[str, list] | Columns:
     """Cash, shares held (signed: negative when short), the position's market value
-    (shares × close) and the total (= equity) on every bar (at ``points``)."""
+    (shares × close) and the total (= equity) on every bar (at ``points``); ``columnar``: as
+    ``columns``."""
     series = {
         "cash": result.cash,
         "shares": result.position,
         "position": result.position * bars.close,
         "total": result.equity,
     }
-    return columns(bars.timestamps, series, points)
+    return columns(bars.timestamps, series, points, columnar=columnar)

@@ -6,27 +6,29 @@ from operator import itemgetter
 
 import numpy as np
 
+from adapters.columnar import Columns, TimeColumn, held
 from adapters.curves import columns
-from adapters.timestamps import iso_utc
 from engine import Bars
 
 
-def price_candles(bars: Bars, points: np.ndarray | None = None) -> dict[str, list]:
+def price_candles(
+    bars: Bars, points: np.ndarray | None = None, *, columnar: bool = False
+) -> dict[str, list] | Columns:
     """The bars as columns: timestamps, open, high, low, close, volume (the bars at
-    ``points`` and their ``bar`` indices when given: ``adapters.curve_points``)."""
+    ``points`` and their ``bar`` indices when given: ``adapters.curve_points``);
+    ``columnar``: as ``adapters.curves.columns``."""
     series = {name: getattr(bars, name) for name in ("open", "high", "low", "close", "volume")}
-    return columns(bars.timestamps, series, points)
+    return columns(bars.timestamps, series, points, columnar=columnar)
 
 
 def _opening_fill(record: dict, applied: list[dict]) -> dict:
     """``record``'s opening fill: its entry as the record shows it, or, for a trade held
-    over splits (``events_applied`` records, in time order), the price and shares it filled
-    at: its entry price times their ratios, the shares before the first."""
+    over splits (the ``events_applied`` records of splits, in time order), the price and
+    shares it filled at: its entry price times their ratios, the shares before the first."""
     splits = [
         event
         for event in applied
-        if event["type"] == "split"
-        and event["date"] > record["entry_timestamp"]
+        if event["date"] > record["entry_timestamp"]
         and (record["is_open"] or event["date"] <= record["exit_timestamp"])
     ]
     price, size = record["entry_price"], record["size"]
@@ -43,7 +45,9 @@ def signal_markers(
     exits: np.ndarray,
     records: list[dict],
     applied: list[dict] | None = None,
-) -> dict[str, list]:
+    *,
+    columnar: bool = False,
+) -> dict[str, list] | Columns:
     """Where the rule signalled and where orders actually filled.
 
     ``entries``/``exits``: timestamps of the bars whose entry/exit signal is true (the
@@ -53,22 +57,35 @@ def signal_markers(
     buys; a short's entry and a long's exit are sells. An open trade's exit is only a
     mark at the last close, not a fill, so it is left out. ``applied``: the run's
     ``events_applied``; a trade record shows its entry after the splits it was held over,
-    so its opening fill is put back at the price and size it filled at.
+    so its opening fill is put back at the price and size it filled at. ``columnar``: as
+    ``adapters.curves.columns``.
     """
-    timestamps = bars.timestamps
     buys: list[dict] = []
     sells: list[dict] = []
+    splits = [event for event in applied or () if event["type"] == "split"]
     for record in records:
         long = record["side"] == "BUY"
-        size = record["size"]
-        (buys if long else sells).append(_opening_fill(record, applied or []))
+        if splits:
+            opening = _opening_fill(record, splits)
+        else:
+            opening = {
+                "timestamp": record["entry_timestamp"],
+                "price": record["entry_price"],
+                "size": record["size"],
+            }
+        (buys if long else sells).append(opening)
         if not record["is_open"]:
-            closing = {"timestamp": record["exit_timestamp"], "price": record["exit_price"]}
-            (sells if long else buys).append({**closing, "size": size})
+            closing = {
+                "timestamp": record["exit_timestamp"],
+                "price": record["exit_price"],
+                "size": record["size"],
+            }
+            (sells if long else buys).append(closing)
     by_time = itemgetter("timestamp")  # ISO-8601 strings of one format sort in time order
-    return {
-        "entries": iso_utc(timestamps[np.asarray(entries, dtype=bool)]),
-        "exits": iso_utc(timestamps[np.asarray(exits, dtype=bool)]),
+    markers = {
+        "entries": TimeColumn(bars.timestamps, np.flatnonzero(entries)),
+        "exits": TimeColumn(bars.timestamps, np.flatnonzero(exits)),
         "buys": sorted(buys, key=by_time),
         "sells": sorted(sells, key=by_time),
     }
+    return held(Columns(markers), columnar)

@@ -47,6 +47,7 @@ liquidated on bankruptcy is closed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,10 +183,12 @@ def enhanced_metrics(
     bars: Bars,
     result: EngineResult,
     records: list[dict],
-    benchmark: dict,
+    benchmark: Mapping,
     bars_per_year: float = TRADING_DAYS,
+    returns: np.ndarray | None = None,
 ) -> dict[str, float | None]:
-    """The enhanced metrics (``METRIC_KEYS``) of one run; see the module docstring."""
+    """The enhanced metrics (``METRIC_KEYS``) of one run; see the module docstring.
+    ``returns``: the run's ``bar_returns`` (1 × bars − 1) when the caller has them."""
     max_drawdown = result.metrics.get("max_drawdown_pct")
     curve = equity_metrics(
         bars.timestamps,
@@ -193,6 +196,7 @@ def enhanced_metrics(
         np.array([np.nan if max_drawdown is None else max_drawdown]),
         result.position[None, :],
         bars_per_year,
+        returns,
     )
     curve = {name: number(values[0]) for name, values in curve.items()}
     closed = [record for record in records if not record["is_open"]]

@@ -51,12 +51,15 @@ def equity_returns(equity: Sequence[float | None] | np.ndarray) -> np.ndarray:
     return bar_returns(np.array(equity, dtype=np.float64, ndmin=2))[0]
 
 
-def sharpe_probability(equity: Sequence[float | None] | np.ndarray) -> dict[str, Any]:
+def sharpe_probability(
+    equity: Sequence[float | None] | np.ndarray, returns: np.ndarray | None = None
+) -> dict[str, Any]:
     """The PSR of a run's equity curve against ``PSR_BENCHMARK`` and its inputs, JSON-ready:
     ``psr``, ``benchmark_sharpe``, ``sharpe_per_bar`` (mean / sample std of the bar returns),
     ``skewness``, ``kurtosis`` (non-excess) and ``n_returns``; None where undefined (fewer
-    than 2 returns, or returns without variance)."""
-    moments = return_moments(equity_returns(equity))
+    than 2 returns, or returns without variance). ``returns``: the curve's
+    ``equity_returns`` when the caller has them."""
+    moments = return_moments(equity_returns(equity) if returns is None else returns)
     psr = probabilistic_sharpe_ratio(
         moments.sharpe, moments.n, moments.skewness, moments.kurtosis, PSR_BENCHMARK
     )

@@ -14,6 +14,7 @@ pydantic's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -343,25 +344,26 @@ class RunResult:
     """The outcome of one run, as stored (``result_json``) and served by /status.
 
     Curves are columnar: ``{"timestamps": [...], "<series>": [...]}``; timestamps are
-    ISO-8601 UTC. ``request`` is the normalised request (params included) that produced it.
-    A FAILED result carries ``error_message`` and empty outputs. ``probabilistic_sharpe``
-    (result schema 1.3.0, the last field: additive) is the PSR of the bar
-    returns with its inputs (``adapters.run_robustness.sharpe_probability``).
+    ISO-8601 UTC. An executed run holds them as ``adapters.columnar.Columns`` (arrays that
+    read as those dicts of lists). ``request`` is the normalised request (params included)
+    that produced it. A FAILED result carries ``error_message`` and empty outputs.
+    ``probabilistic_sharpe`` (result schema 1.3.0, the last field: additive) is the PSR of
+    the bar returns with its inputs (``adapters.run_robustness.sharpe_probability``).
     """
 
     run_id: str
     status: str
     error_message: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
-    equity_curve: dict[str, list] = field(default_factory=dict)
-    drawdown_curve: dict[str, list] = field(default_factory=dict)
-    portfolio_curve: dict[str, list] = field(default_factory=dict)
+    equity_curve: Mapping[str, list] = field(default_factory=dict)
+    drawdown_curve: Mapping[str, list] = field(default_factory=dict)
+    portfolio_curve: Mapping[str, list] = field(default_factory=dict)
     trades: list[dict[str, Any]] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
     chart_base64: str | None = None
-    price_candles: dict[str, list] = field(default_factory=dict)
-    signals: dict[str, list] = field(default_factory=dict)
-    benchmark: dict[str, Any] = field(default_factory=dict)
+    price_candles: Mapping[str, list] = field(default_factory=dict)
+    signals: Mapping[str, list] = field(default_factory=dict)
+    benchmark: Mapping[str, Any] = field(default_factory=dict)
     data_hash: str | None = None
     engine_version: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
@@ -374,9 +376,17 @@ class RunResult:
     left out of the document, when none did (additive)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict in field order (shallow: the values already are plain types);
-        ``orders`` only when there are entry orders and ``events_applied`` only when an
-        event met the position, so other runs' documents keep the bytes of before."""
+        """JSON-ready dict in field order, its curves plain dicts of lists; ``orders`` only
+        when there are entry orders and ``events_applied`` only when an event met the
+        position, so other runs' documents keep the bytes of before."""
+        from adapters.columnar import plain
+
+        return {name: plain(value) for name, value in self.document().items()}
+
+    def document(self) -> dict[str, Any]:
+        """``to_dict`` with its curves as they are held (``adapters.columnar.Columns``:
+        arrays, read as dicts of lists), what ``kinds.runs.serialize.to_json`` writes in one
+        pass."""
         data = {name: getattr(self, name) for name in RESULT_FIELDS}
         for name in ("orders", "events_applied"):
             if data[name] is None:

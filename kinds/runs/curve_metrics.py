@@ -51,11 +51,16 @@ def named_metrics(
 
 
 def one_curve_metrics(
-    timestamps: np.ndarray, equity: np.ndarray, metrics: Mapping[str, Any], bars_per_year: float
+    timestamps: np.ndarray,
+    equity: np.ndarray,
+    metrics: Mapping[str, Any],
+    bars_per_year: float,
+    returns: np.ndarray | None = None,
 ) -> dict[str, float | None]:
     """``named_metrics`` of ONE equity curve (T): a run's, or a walk-forward's stitched one,
     given the metrics already computed for it (``metrics``: plain values, None where
-    undefined); None where a value is undefined, empty when no metric names a function."""
+    undefined); None where a value is undefined, empty when no metric names a function.
+    ``returns``: the curve's ``bar_returns`` (1 × T − 1) when the caller has them already."""
     if not curve_functions():
         return {}
     curve = np.asarray(equity, dtype=np.float64)[None, :]
@@ -64,5 +69,7 @@ def one_curve_metrics(
         for key, v in metrics.items()
         if isinstance(v, int | float | None)
     }
-    values = named_metrics(timestamps, curve, bar_returns(curve), bars_per_year, known)
+    if returns is None:
+        returns = bar_returns(curve)
+    values = named_metrics(timestamps, curve, returns, bars_per_year, known)
     return {key: float(v[0]) if np.isfinite(v[0]) else None for key, v in values.items()}

@@ -22,7 +22,7 @@ import numpy as np
 
 import data
 from config import process
-from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult
+from engine import ENGINE_VERSION, TRADING_DAYS, Bars, EngineResult, bar_returns
 from engine import run as run_engine
 from kinds.runs.contract import RequestError, RunRequest, RunResult
 from kinds.runs.references import attach_references
@@ -316,7 +316,9 @@ def assemble(
 ) -> RunResult:
     """Turn an engine result into the stored/served ``RunResult`` (adapters only). A run of
     more bars than ``curve_points()`` stores its curves, candles and charts at evenly spaced
-    points (``adapters.curve_points``); metrics and trades always cover every bar."""
+    points (``adapters.curve_points``); metrics and trades always cover every bar. Its curves,
+    candles and signal times are held as arrays (``adapters.columnar.Columns``), which
+    ``kinds.runs.serialize.to_json`` writes in one pass."""
     import adapters
     from adapters.corporate import events_applied
     from adapters.curves import curve_points as points_of
@@ -332,13 +334,14 @@ def assemble(
 
         orders = order_records(bars, result, request.entry_order["type"])
         records = with_entry_order(records, request.entry_order["type"])
-    benchmark = adapters.buy_and_hold(bars, request.initial_capital, points)
-    enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year)
+    benchmark = adapters.buy_and_hold(bars, request.initial_capital, points, columnar=True)
+    returns = bar_returns(result.equity[None, :])  # once, for every statistic below
+    enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year, returns)
     exposure = enhanced["avg_exposure_pct"]
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
-    psr = sharpe_probability(result.equity)
+    psr = sharpe_probability(result.equity, returns[0])
     metrics = {**result.metrics, **enhanced, **{key: psr[key] for key in METRIC_KEYS}}
-    metrics |= one_curve_metrics(bars.timestamps, result.equity, metrics, bars_per_year)
+    metrics |= one_curve_metrics(bars.timestamps, result.equity, metrics, bars_per_year, returns)
     chart_base64, charts = None, {}
     if request.charts:
         from kinds.runs.font_cache import seed_font_cache
@@ -359,14 +362,14 @@ def assemble(
         run_id=request.run_id,
         status=SUCCEEDED,
         metrics=metrics,
-        equity_curve=adapters.equity_curve(bars, result, points),
-        drawdown_curve=adapters.drawdown_curve(bars, result, points),
-        portfolio_curve=adapters.portfolio_curve(bars, result, points),
+        equity_curve=adapters.equity_curve(bars, result, points, columnar=True),
+        drawdown_curve=adapters.drawdown_curve(bars, result, points, columnar=True),
+        portfolio_curve=adapters.portfolio_curve(bars, result, points, columnar=True),
         trades=records,
         charts=charts,
         chart_base64=chart_base64,
-        price_candles=adapters.price_candles(bars, points),
-        signals=adapters.signal_markers(bars, entries, exits, records, applied),
+        price_candles=adapters.price_candles(bars, points, columnar=True),
+        signals=adapters.signal_markers(bars, entries, exits, records, applied, columnar=True),
         benchmark=benchmark,
         data_hash=data_hash,
         engine_version=ENGINE_VERSION,

@@ -9,7 +9,11 @@ from kinds.runs.contract import RunResult
 
 
 def to_json(value: RunResult | dict[str, Any]) -> str:
-    """Compact JSON in field order; NaN/inf are refused (results carry None instead)."""
+    """Compact JSON in field order; NaN/inf are refused (results carry None instead). A
+    result is written from its columns in one pass (``adapters.columnar.object_json``):
+    the bytes ``json.dumps`` gives its ``to_dict()``."""
     if isinstance(value, RunResult):
-        value = value.to_dict()
+        from adapters.columnar import object_json
+
+        return object_json(value.document())
     return json.dumps(value, separators=(",", ":"), allow_nan=False)

@@ -1,0 +1,98 @@
+"""A run's stored bytes, written from its columns in one pass (``kinds.runs.serialize``,
+``adapters.columnar``), are the bytes the plain document gives ``json.dumps`` and the bytes
+the code wrote before it held them as columns: digests pinned from that code on varied
+requests (daily and thinned intraday curves, charts, entry orders, costs and stops, splits
+held by a position, no trade)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+import data
+from data.generate_intraday import session_csv
+from engine import ENGINE_VERSION
+from kinds.runs.contract import parse_request
+from kinds.runs.execute import execute
+from kinds.runs.result_version import RESULT_SCHEMA_VERSION
+from kinds.runs.serialize import to_json
+
+PINNED_VERSIONS = {"engine": "1.4.0", "result_schema": "1.3.0"}
+"""The versions the digests were made with: a bump changes results on purpose, and the
+digests are then made again (from the code before the bump's change to serialisation, if
+any)."""
+
+BASE = {
+    "run_id": "00000000-0000-4000-8000-000000000001",
+    "ticker": "ACME",
+    "rule_type": "SMA_CROSS",
+    "params": {"fast": 10, "slow": 30},
+    "start_date": "2016-01-01",
+    "end_date": "2017-12-31",
+    "charts": False,
+}
+MINUTES = {"ticker": "MINUTES", "timeframe": "1m", "start_date": "2015-01-02"}
+SPLITS = {"ticker": "SPLITCO", "params": {"fast": 50, "slow": 200}, "start_date": "2015-01-01"}
+LIMIT = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}, "valid_bars": 3}
+CASES = {
+    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "a8c40799ba7abdda"),
+    "rsi_charts": (
+        {"rule_type": "RSI", "params": {}, "charts": True, "start_date": "2015-01-01"},
+        "3e8b9bbe1983075c",
+    ),
+    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "cf61d3635d0b73fc"),
+    "minutes_thinned_charts": (
+        {**MINUTES, "end_date": "2016-01-01", "charts": True},
+        "51d3b7aca7a4facb",
+    ),
+    "limit_order": ({"entry_order": LIMIT}, "6440895eb2fed2aa"),
+    "stops_and_costs": (
+        {
+            "stop_loss_pct": 2,
+            "take_profit_pct": 5,
+            "fee_fixed": 1,
+            "borrow_rate": 0.03,
+            "direction": "longshort",
+            "close_open_trades_at_end": True,
+        },
+        "8200026eb582393c",
+    ),
+    "splits_held": (SPLITS, "29db4304f7346684"),
+    "splits_held_charts": (
+        {**SPLITS, "charts": True, "direction": "longshort"},
+        "42273c9f5bbd5758",
+    ),
+    "no_trade": ({"end_date": "2016-01-20"}, "a04a12498d5bd11d"),
+    "every_bar": (
+        {"ticker": "GLOBEX", "start_date": "2000-01-01", "end_date": "2030-01-01"},
+        "13e41a80bd4ee664",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
+    """The demo data with MINUTES (60,000 one-minute bars: curves thinned to 20,000
+    points) and SPLITCO (ACME's bars with two splits and a dividend)."""
+    out = tmp_path_factory.mktemp("result-bytes")
+    for path in demo_data_dir.glob("*.csv"):
+        (out / path.name).write_bytes(path.read_bytes())
+    (out / "catalog.json").write_bytes((demo_data_dir / "catalog.json").read_bytes())
+    data.register_csv(session_csv(60_000, 1), "MINUTES", data_dir=out)
+    events = b"date,type,value\n2016-03-01,split,2\n2016-09-01,dividend,0.5\n2017-02-01,split,3\n"
+    acme = (demo_data_dir / "ACME.csv").read_bytes()
+    data.register_csv(acme, "SPLITCO", data_dir=out, events=events, splits_without_jump=True)
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_run_stores_the_bytes_of_its_plain_document_and_of_the_code_before(case, folder):
+    assert {"engine": ENGINE_VERSION, "result_schema": RESULT_SCHEMA_VERSION} == PINNED_VERSIONS
+    fields, digest = CASES[case]
+    result = execute(parse_request({**BASE, **fields}), folder)
+    text = to_json(result)
+    assert text == json.dumps(result.to_dict(), separators=(",", ":"), allow_nan=False)
+    assert hashlib.sha256(text.encode()).hexdigest()[:16] == digest
