@@ -100,6 +100,7 @@ class RunSearch(Search):
         the close a fold or a statistic reads are then those of every bar."""
         import numpy as np
 
+        from adapters.columnar import plain
         from engine import bar_returns
         from kinds.runs.execute import execute, load_market_data
         from kinds.runs.serialize import to_json
@@ -117,7 +118,7 @@ class RunSearch(Search):
             metrics,
             returns=bar_returns(equity[None, :])[0],
             bars_per_year=load_market_data(run).bars_per_year,
-            curve=lambda: every.equity_curve,
+            curve=lambda: plain(every.equity_curve),  # stored as JSON by a fold
             benchmark=every.price_candles.get("close"),
             data_hash=result.data_hash,
             engine_version=result.engine_version,
