@@ -4,10 +4,10 @@ the cores, reduced to the core metrics' inputs.
 
 The same walk as ``engine.orders`` (docs/execution.md, "Entry orders"), operation by
 operation with ``fastmath`` off: fills through the market walk's compiled fill step
-(``engine._kernel.fill``), the stop check of ``engine._simulate._Position``, equity marked
+(``engine._kernel.fill``), the stop check of ``engine.broker.stops.Position``, equity marked
 on every close (less the short's borrow fee, charged after the close's fills as the Python
 walk charges it) with the bust rule of ``engine._simulate.paths``, and its curve reduced by
-``engine._kernel._reduce_curve`` (numpy's order). So its metrics equal the Python walk's
+``engine._kernel.reduce_curve`` (numpy's order). So its metrics equal the Python walk's
 bit for bit; the tests compare both on many random cases. Imported only when the work pays
 for numba (``engine.compiled``).
 """
@@ -17,41 +17,24 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine._kernel import BORROW, _reduce_curve, fill
+from engine import _kernel
+from engine.broker import orders
+from engine.broker.costs import BORROW
+from engine.broker.orders import LIMIT, ON_CLOSE, STOP, STOP_LIMIT
 
-MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)  # engine.orders' codes
+fill = _kernel.fill
+_reduce_curve = _kernel.reduce_curve
 LOSS, PROFIT, TRAIL = range(3)  # the stops array: fractions of the entry, NaN = off
 FINAL, MEAN, STD, DRAWDOWN, TRADES = range(5)
 N_STATS = 5
 """Columns of ``evaluate_orders``' statistics, per run."""
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _order_price(kind, side, limit, stop, triggered, o, h, lo):
-    """``engine.orders.order_price``: (fill price or NaN, stop touched)."""
-    if side > 0:
-        if kind == STOP:
-            return (max(o, stop), True) if h >= stop else (np.nan, False)
-        if kind == STOP_LIMIT and not triggered:
-            if h < stop:
-                return np.nan, False
-            return (stop, True) if lo <= limit and limit > stop else (np.nan, True)
-        return (min(o, limit), triggered) if lo <= limit else (np.nan, triggered)
-    if kind == STOP:
-        return (min(o, stop), True) if lo <= stop else (np.nan, False)
-    if kind == STOP_LIMIT and not triggered:
-        if lo > stop:
-            return np.nan, False
-        return (stop, True) if h >= limit and limit < stop else (np.nan, True)
-    return (max(o, limit), triggered) if h >= limit else (np.nan, triggered)
+_order_price = njit(cache=True, nogil=True, inline="always")(orders.order_price)
+"""``engine.broker.orders.order_price`` compiled: (fill price or NaN, stop touched)."""
 
-
-@njit(cache=True, nogil=True, inline="always")
-def _usable(kind, limit, stop):
-    """``engine.orders.usable``."""
-    if kind in (LIMIT, STOP_LIMIT) and not (np.isfinite(limit) and limit > 0.0):
-        return False
-    return not (kind in (STOP, STOP_LIMIT) and not (np.isfinite(stop) and stop > 0.0))
+_usable = njit(cache=True, nogil=True, inline="always")(orders.usable)
+"""``engine.broker.orders.usable`` compiled."""
 
 
 @njit(cache=True, nogil=True)

@@ -4,7 +4,7 @@ docs/execution.md, "Scaling in and out": long with k < ``max_entries`` units, ev
 entry signal holds adds a unit at the next open, sized as the first from the cash then; an
 exit signal sells max(1, round(n × ``exit_fraction``)) shares of each open unit of n shares
 (backtesting.py's ``position.close(portion)``), each sale its own order. With stops each
-unit has its own levels from its own fill price (``engine._simulate._Position``, checked
+unit has its own levels from its own fill price (``engine.broker.stops.Position``, checked
 after the open's fills as the single-position walk checks them) and a stopped unit is sold
 whole (a take-profit: ``take_profit_fraction`` of it). A size series sizes each unit on its
 own signal bar, a position-aware exit reads the whole long (its units' share-weighted
@@ -28,17 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import _simulate as sim
-from engine.corporate import (
-    DELISTED,
-    DELISTING,
-    DIVIDEND,
-    SPLIT,
-    Applied,
-    CorporateActions,
-    _divide_levels,
-    split_holding,
-)
-from engine.orders import (
+from engine.broker.costs import Costs, FloatMath, affordable, borrow_charge, order_fee, sized
+from engine.broker.orders import (
     CANCELLED,
     EXPIRED,
     FILLED,
@@ -54,6 +45,16 @@ from engine.orders import (
     order_price,
     orders_of,
     usable,
+)
+from engine.broker.stops import SIGNAL, TAKE_PROFIT, Position, Stops
+from engine.corporate import (
+    DELISTED,
+    DELISTING,
+    DIVIDEND,
+    SPLIT,
+    Applied,
+    CorporateActions,
+    split_holding,
 )
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
@@ -87,8 +88,8 @@ class Unit:
     """+1 a long unit, -1 a short one (``longshort``)."""
     borrow: float = 0.0
     """The borrow fee a short unit paid at the closes it was held."""
-    stop: sim._Position | None = dataclasses.field(default=None, repr=False)
-    """The unit's stop levels (``engine._simulate._Position``) while it is held; None:
+    stop: Position | None = dataclasses.field(default=None, repr=False)
+    """The unit's stop levels (``engine.broker.stops.Position``) while it is held; None:
     no stop is set, or the unit is a closed part."""
 
 
@@ -117,7 +118,7 @@ def scale_events(
     entry order (``engine.orders``), and the orders are returned too (else None)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
-    costs, stops = sim._Costs.of(params), sim._Stops.of(params)
+    costs, stops = Costs.of(params), Stops.of(params)
     prices = tuple(column.tolist() for column in ohlc)
     rows: list[tuple] = []
     units: list[list[Unit]] = []
@@ -172,8 +173,8 @@ class _Walk:
         run: int,
         prices: tuple[list[float], list[float], list[float], list[float]],
         params: TradingParams,
-        costs: sim._Costs,
-        stops: sim._Stops,
+        costs: Costs,
+        stops: Stops,
         rows: list,
     ) -> None:
         self.run_index = run
@@ -257,7 +258,7 @@ class _Walk:
             for unit in list(held):
                 sold += side * unit.size
                 fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
-            self._record(last, sold, price, fees, sim.SIGNAL)
+            self._record(last, sold, price, fees, SIGNAL)
             if self.paths is not None:  # the last close holds the cash after these orders
                 self.paths[0][-1], self.paths[1][-1] = self.cash, self.shares
         return self.done + held
@@ -330,7 +331,7 @@ class _Walk:
         fee"): |shares| × close × rate / bars a year from the cash, each unit's share kept
         with it."""
         close, rate = self.closes[bar], self.c.borrow
-        self.cash -= abs(self.shares) * close * rate
+        self.cash -= borrow_charge(self.shares, close, rate)
         for unit in self.held:
             unit.borrow += unit.size * close * rate
 
@@ -367,7 +368,7 @@ class _Walk:
                 unit.in_lieu += unit.side * fraction * (price - unit.entry_price)
                 unit.size = after
                 if unit.stop is not None:
-                    _divide_levels(unit.stop, ratio)
+                    unit.stop.split(ratio)
                 if not after:  # settled whole in cash: a trade of no shares left
                     self.held.remove(unit)
                     unit.exit_bar, unit.exit_price = bar, price
@@ -473,16 +474,16 @@ class _Walk:
         free = self.cash if self.shares >= 0.0 else self.cash + 2.0 * self.shares * at
         if self.sizer is not None:
             equity = self.cash + self.shares * at
-            qty = sim._sized(size, free, price, c, equity)
+            qty = sized(size, free, price, c, equity)
         else:
             budget = min(c.position_size, free) if c.by_value else free * c.fraction
-            qty = sim._shares(budget, price, c, sim._FloatMath) if free > 0.0 else 0.0
+            qty = affordable(budget, price, c, FloatMath) if free > 0.0 else 0.0
         if qty <= 0:
             return None
-        fee = sim._order_fee(qty, price, c, sim._FloatMath)
+        fee = order_fee(qty, price, c, FloatMath)
         self.cash = self.cash - side * qty * price - fee
         self.shares += side * qty
-        stop = sim._Position(side, price, self.stops) if self.stopped else None
+        stop = Position(side, price, self.stops) if self.stopped else None
         unit = Unit(bar, price, qty, fee, side=side, stop=stop)
         self.held.append(unit)
         opened = side * qty
@@ -498,7 +499,7 @@ class _Walk:
                 fee,
                 self.cash,
                 self.shares,
-                sim.SIGNAL,
+                SIGNAL,
             )
         )
         return unit
@@ -515,7 +516,7 @@ class _Walk:
             qty = unit.size if fraction == 1.0 else _part(unit.size, fraction)
             sold += side * qty
             fees += self._close(unit, qty, bar, price, "signal")
-        self._record(bar, sold, price, fees, sim.SIGNAL)
+        self._record(bar, sold, price, fees, SIGNAL)
 
     def _check_stops(self, bar: int, fresh: Unit | None = None) -> None:
         """Each unit's stops against the bar's range (docs/execution.md, "Stops"): a unit
@@ -539,7 +540,7 @@ class _Walk:
             level, code = hit
             price = level * (1.0 - unit.side * self.c.slip)
             qty = unit.size
-            if code == sim.TAKE_PROFIT and fraction != 1.0:
+            if code == TAKE_PROFIT and fraction != 1.0:
                 qty = _part(unit.size, fraction)
             rest = qty < unit.size
             fee = self._close(unit, qty, bar, price, EXIT_REASONS[code])
@@ -556,7 +557,7 @@ class _Walk:
         all of it: the unit is closed; fewer: the closed part becomes a closed unit with its
         share of the entry fee, the dividends, the cash in lieu and the borrow fee); returns
         the order's fee (none without ``fee``)."""
-        paid = sim._order_fee(qty, price, self.c, sim._FloatMath) if fee else 0.0
+        paid = order_fee(qty, price, self.c, FloatMath) if fee else 0.0
         self.cash = self.cash + unit.side * qty * price - paid
         self.shares -= unit.side * qty
         if qty == unit.size:

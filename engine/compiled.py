@@ -11,7 +11,6 @@ Job's root filesystem is read-only; ``consumer.kernel_cache`` seeds a writable c
 
 from __future__ import annotations
 
-import math
 from types import ModuleType
 
 import numpy as np
@@ -37,52 +36,10 @@ def kernels() -> ModuleType:
     return _kernel
 
 
-def extra_fees(fee_fixed: float, fee_per_share: float, fee_min: float, fee_max: float) -> bool:
-    """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee, or
-    a maximum on the latter): without, the fill step is the 1.1.0 arithmetic unchanged."""
-    return bool(fee_fixed or fee_per_share or fee_min or fee_max != math.inf)
-
-
-def costs_array(
-    initial_capital: float,
-    slip: float,
-    fee_rate: float,
-    fee_factor: float,
-    by_value: bool,
-    position_size: float,
-    fraction: float,
-    *,
-    fee_fixed: float = 0.0,
-    fee_per_share: float = 0.0,
-    fee_min: float = 0.0,
-    fee_max: float = math.inf,
-    borrow: float = 0.0,
-    close_at_end: bool = False,
-) -> np.ndarray:
-    """The fill step's parameters as the kernels take them (``_kernel.INITIAL`` ...)."""
-    extra = extra_fees(fee_fixed, fee_per_share, fee_min, fee_max)
-    return np.array(
-        [
-            initial_capital,
-            slip,
-            fee_rate,
-            fee_factor,
-            float(by_value),
-            position_size,
-            fraction,
-            fee_fixed,
-            fee_per_share,
-            fee_min,
-            fee_max,
-            float(extra),
-            borrow,
-            float(close_at_end),
-        ]
-    )
-
-
 def warm() -> None:
     """Compile every kernel for the argument types the engine passes, into the cache."""
+    from engine.broker.costs import costs_array
+
     kernel = kernels()
     costs = costs_array(100_000.0, 0.0, 0.001, 1.001, False, 100.0, 1.0)
     prices = np.linspace(10.0, 20.0, 8)
