@@ -28,7 +28,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import _simulate as sim
-from engine.broker.costs import Costs, FloatMath, affordable, borrow_charge, order_fee, sized
+from engine.broker.costs import (
+    Costs,
+    FloatMath,
+    affordable,
+    borrow_charge,
+    order_fee,
+    signal_equity,
+    sized,
+)
 from engine.broker.orders import (
     CANCELLED,
     EXPIRED,
@@ -237,8 +245,6 @@ class _Walk:
             fresh = self._fill_order(bar) if self.order is not None else None
             if self.stopped and held:
                 self._check_stops(bar, fresh)
-            if c.borrow and self.shares < 0.0:
-                self._charge_borrow(bar)
             exit_now = exits[bar]
             if self.exit_of is not None:
                 exit_now = self._position_exit(bar, exit_now)
@@ -246,6 +252,8 @@ class _Walk:
                 pending = self._signal(bar, 1 if entries[bar] else -1)
             elif bar < last and entries[bar] and self.exit_first:  # both hold
                 pending = self._signal(bar, -1 if held and held[0].side > 0 else 1)
+            if c.borrow and self.shares < 0.0:  # after the close's fills (``on_close``)
+                self._charge_borrow(bar)
             if acts is not None and bar == last and acts.delisting is not None and held:
                 self._delist(bar, acts)
             if self.shares < 0.0 and self.cash + self.shares * self.closes[bar] <= 0.0:
@@ -308,10 +316,14 @@ class _Walk:
         return side
 
     def _read_size(self, bar: int) -> None:
-        """The size series' value on ``bar``'s close (with the equity then), for the unit
-        its signal opens."""
+        """The size series' value on ``bar``'s close (with the equity then, less the borrow
+        fee the shorts held pay at that close: ``engine.broker.costs.signal_equity``), for
+        the unit its signal opens."""
         if self.sizer is not None:
-            self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
+            equity = signal_equity(
+                self.cash, self.shares, self.closes[bar], self.c.borrow, self.kind == ON_CLOSE
+            )
+            self.size = self.sizer(bar, equity)
 
     def _at_open(self, bar: int, side: int) -> None:
         """The market order a signal for ``side`` asked for, at ``bar``'s open: the sale

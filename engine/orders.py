@@ -46,7 +46,7 @@ from engine._simulate import (
     signal_code,
     signal_codes,
 )
-from engine.broker.costs import Costs, FloatMath, borrow_charge, fill
+from engine.broker.costs import Costs, FloatMath, borrow_charge, fill, signal_equity
 from engine.broker.orders import (
     CANCELLED,
     EXPIRED,
@@ -310,7 +310,4 @@ class _Walk:
         """The equity at a signal bar's close, what its size series reads: cash + position
         × close, less the borrow fee the short held pays at that close (not on an
         ``on_close`` bar: the position is closed at that close, before the fee)."""
-        charge = 0.0
-        if self.costs.borrow and kind != ON_CLOSE:
-            charge = borrow_charge(shares, close, self.costs.borrow)
-        return cash - charge + shares * close
+        return signal_equity(cash, shares, close, self.costs.borrow, kind == ON_CLOSE)

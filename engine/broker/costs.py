@@ -244,7 +244,19 @@ def sized(
 
 
 def borrow_charge(shares: float, close: float, rate: float) -> float:
-    """The borrow fee a position of ``shares`` pays at a close it is held into: a short pays
-    ``rate`` (``borrow_rate`` / bars per year) of its value at that close; a long pays none
-    (docs/execution.md, "Short borrow fee")."""
+    """The borrow fee of ``shares`` held at a close after that close's fills (carried into
+    the next bar): a short pays ``rate`` (``borrow_rate`` / bars per year) of its value at
+    that close; a long pays none (docs/execution.md, "Short borrow fee"). Every walk charges
+    it after the close's fills: an ``on_close`` short pays at the close it is sold at, not at
+    the one it is bought back at."""
     return abs(shares) * close * rate if shares < 0.0 else 0.0
+
+
+def signal_equity(cash: float, shares: float, close: float, rate: float, on_close: bool) -> float:
+    """The equity a size series reads at its signal bar's close: cash + position × close,
+    less the borrow fee the short held pays at that close (``borrow_charge``), except with
+    ``on_close`` orders, whose fills at that close come before the fee."""
+    charge = 0.0
+    if rate and not on_close:
+        charge = borrow_charge(shares, close, rate)
+    return cash - charge + shares * close

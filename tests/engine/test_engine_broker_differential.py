@@ -8,7 +8,8 @@ and every metric are equal bit for bit, single runs and batches alike, whichever
 The one intended difference is the borrow fee of a short opened or closed at a close
 (``on_close`` entries in ``longshort``): docs/execution.md, "Short borrow fee", says on
 which closes it pays; those cases are checked against that rule
-(``test_an_on_close_short_pays_the_closes_it_was_held_into``) instead of the old code.
+(``test_the_units_walk_with_one_unit_equals_the_single_position_walk`` and the hand case
+in test_engine_costs.py) instead of the old code.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import compiled
+from engine import _scaling, _simulate, compiled
 from engine.param_specs import ENTRY_ORDER_TYPES
 from tests.engine import legacy_engine as legacy
 from tests.engine.legacy_engine import compiled as legacy_compiled
@@ -205,12 +206,16 @@ def _same_batch(new, old) -> None:
 
 
 def _borrow_moves(fields: dict) -> bool:
-    """Whether the borrow convention settled in engine 2.0.0 applies: a short that pays
-    a borrow fee opened or closed at a close (docs/execution.md, "Short borrow fee")."""
+    """Whether the borrow convention settled in engine 2.0.0 applies: short units that pay
+    a borrow fee sold or bought back at a close (docs/execution.md, "Short borrow fee"),
+    which the units walk charged before that close's fills and now, as every other walk,
+    after them."""
+    scales = (fields["max_entries"], fields["exit_fraction"], fields["take_profit_fraction"])
     return (
         fields["entry_type"] == "on_close"
         and fields["direction"] == "longshort"
         and bool(fields["borrow_rate"])
+        and scales != (1, 1.0, 1.0)
     )
 
 
@@ -297,3 +302,77 @@ def test_the_frozen_copy_is_the_engine_before_the_broker():
     """The oracle is engine 1.4.0 and takes every entry type but the ones added since."""
     assert legacy.ENGINE_VERSION == "1.4.0"
     assert set(LEGACY_ORDER_TYPES) <= set(ENTRY_ORDER_TYPES)
+
+
+@_SETTINGS
+@given(
+    requests(),
+    st.sampled_from(["longshort", None]),
+    st.sampled_from([None, 0.3]),
+    st.sampled_from(["on_close", None]),
+)
+def test_the_units_walk_with_one_unit_equals_the_single_position_walk(
+    case, direction, borrow, entry_type
+):
+    """Every walk charges the borrow fee on the same closes: a request walked as one
+    position and the same request walked by the units walk with one unit at most give the
+    same cash, position and equity on every bar (``on_close`` shorts paying a borrow fee
+    included, where engine 1.4.0's two walks charged different closes).
+
+    Left out, where the two walks still differ by design or not settled yet: an order that
+    buys no share (it leaves one position asking for its side, so a repeated signal
+    changes nothing, and the units walk free to try again: a size series' NaN, a budget
+    below a share), corporate
+    actions on a short, and ``exit_priority`` while an entry order is pending (one position
+    resolves a bar where both signals hold against the side asked for last, units against
+    the units held: docs/execution.md, "Execution convention")."""
+    fields = dict(case["fields"], max_entries=1, exit_fraction=1.0, take_profit_fraction=1.0)
+    fields.update(size_unit=None, max_size=None)
+    # every order buys a share: one position waits for the next change after an order that
+    # buys none, a unit is tried again by a repeated signal
+    fields["initial_capital"] = max(fields["initial_capital"], 50_000.0)
+    fields["position_size"] = max(
+        fields["position_size"], 20.0 if fields["size_type"] == "percent" else 2_000.0
+    )
+    if direction is not None:
+        fields["direction"] = direction
+    if borrow is not None:
+        fields["borrow_rate"] = borrow
+    if entry_type is not None:
+        fields["entry_type"] = entry_type
+    if fields["entry_type"] in ("limit", "stop", "stop_limit"):
+        fields["exit_priority"] = False
+    case = dict(case, fields=fields, sizes=None)
+    if fields["direction"] == "longshort":
+        case["actions"] = None
+    bars, _, actions = _inputs(case, engine)
+    params = engine.TradingParams(**fields)
+    sizer = _sizer(case)
+    single = engine.run(
+        bars,
+        case["entries"][0],
+        case["exits"][0],
+        params,
+        limit=case["limit"][0],
+        stop=case["stop"][0],
+        position_exit=case["held"],
+        size=sizer,
+        actions=actions,
+    )
+    ohlc = (bars.open, bars.high, bars.low, bars.close)
+    order_prices = None
+    if params.has_orders:
+        order_prices = (case["limit"][:1], case["stop"][:1])
+    units, _ = _scaling.scale_events(
+        case["entries"][:1],
+        case["exits"][:1],
+        ohlc,
+        params,
+        None if sizer is None else [sizer],
+        None if case["held"] is None else [case["held"]],
+        actions if actions is not None and actions.acts else None,
+        order_prices,
+    )
+    unit_paths = _simulate.paths(units, 0, 1, bars.close, params.initial_capital)
+    for name in ("cash", "position", "equity"):
+        _equal(getattr(unit_paths, name)[0], getattr(single, name), name)
