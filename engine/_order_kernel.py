@@ -20,7 +20,7 @@ from numba import njit, prange
 from engine import _kernel
 from engine.broker import orders
 from engine.broker.costs import BORROW
-from engine.broker.orders import LIMIT, ON_CLOSE, STOP, STOP_LIMIT
+from engine.broker.orders import ON_CLOSE, STOP
 
 fill = _kernel.fill
 _reduce_curve = _kernel.reduce_curve
@@ -35,6 +35,9 @@ _order_price = njit(cache=True, nogil=True, inline="always")(orders.order_price)
 
 _usable = njit(cache=True, nogil=True, inline="always")(orders.usable)
 """``engine.broker.orders.usable`` compiled."""
+
+_order_prices = njit(cache=True, nogil=True, inline="always")(orders.order_prices)
+"""``engine.broker.orders.order_prices`` compiled."""
 
 
 @njit(cache=True, nogil=True)
@@ -64,7 +67,15 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
         filled_now = False
         if pending:
             price, triggered = _order_price(
-                kind, o_side, o_limit, o_stop, triggered, open_[bar], high[bar], low[bar]
+                kind,
+                o_side,
+                o_limit,
+                o_stop,
+                triggered,
+                open_[bar],
+                high[bar],
+                low[bar],
+                close[bar],
             )
             if price == price:
                 _, _, entry, qty, _, cash_after = fill(cash, 0.0, price, o_side, costs)
@@ -114,8 +125,7 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
                     close_next = shares != 0.0
                     if side != 0:
                         o_side = float(side)
-                        o_limit = limits[bar] if kind in (LIMIT, STOP_LIMIT) else np.nan
-                        o_stop = stops_at[bar] if kind in (STOP, STOP_LIMIT) else np.nan
+                        o_limit, o_stop = _order_prices(kind, limits[bar], stops_at[bar])
                         o_last, triggered, pending = bar + valid, False, True
                         if not _usable(kind, o_limit, o_stop):
                             pending, previous = False, 0

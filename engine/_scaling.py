@@ -41,16 +41,14 @@ from engine.broker.orders import (
     CANCELLED,
     EXPIRED,
     FILLED,
-    LIMIT,
     MARKET,
     ON_CLOSE,
     PENDING,
-    STOP,
-    STOP_LIMIT,
     Orders,
     fill_bar_exit,
     order_code,
     order_price,
+    order_prices,
     orders_of,
     usable,
 )
@@ -436,8 +434,7 @@ class _Walk:
         a price it needs (or the size series' value) is undefined or not above 0."""
         assert self.order_prices is not None
         kind = self.kind
-        limit = self.order_prices[0][bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
-        stop = self.order_prices[1][bar] if kind in (STOP, STOP_LIMIT) else math.nan
+        limit, stop = order_prices(kind, self.order_prices[0][bar], self.order_prices[1][bar])
         order = [bar, side, limit, stop, bar + self.params.valid_bars, PENDING, -1, math.nan]
         self.orders.append(order)
         self.order, self.triggered = order, False
@@ -461,9 +458,9 @@ class _Walk:
         if self.held and self.held[0].side != side:  # the other side still held
             order[5], self.order = CANCELLED, None
             return None
-        o, h, lo = self.opens[bar], self.highs[bar], self.lows[bar]
+        o, h, lo, c = self.opens[bar], self.highs[bar], self.lows[bar], self.closes[bar]
         price, self.triggered = order_price(
-            self.kind, side, order[2], order[3], self.triggered, o, h, lo
+            self.kind, side, order[2], order[3], self.triggered, o, h, lo, c
         )
         if price == price:  # not NaN: the order fills
             unit = self._buy(bar, price, self.size, side)

@@ -51,16 +51,14 @@ from engine.broker.orders import (
     CANCELLED,
     EXPIRED,
     FILLED,
-    LIMIT,
     ON_CLOSE,
     ORDER_STATUSES,
     PENDING,
-    STOP,
-    STOP_LIMIT,
     Orders,
     fill_bar_exit,
     order_code,
     order_price,
+    order_prices,
     orders_of,
     usable,
 )
@@ -219,7 +217,15 @@ class _Walk:
             if order is not None:
                 side = float(order[1])
                 price, triggered = order_price(
-                    kind, side, order[2], order[3], triggered, opens[bar], highs[bar], lows[bar]
+                    kind,
+                    side,
+                    order[2],
+                    order[3],
+                    triggered,
+                    opens[bar],
+                    highs[bar],
+                    lows[bar],
+                    closes[bar],
                 )
                 if price == price:  # not NaN: the order fills
                     cash, shares, entry = self.fill(run, bar, cash, 0.0, price, side, order_size)
@@ -286,8 +292,7 @@ class _Walk:
                 else:
                     close_next = shares != 0.0
                     if side:
-                        limit = limits[bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
-                        stop = stops[bar] if kind in (STOP, STOP_LIMIT) else math.nan
+                        limit, stop = order_prices(kind, limits[bar], stops[bar])
                         order = [bar, side, limit, stop, bar + self.valid, PENDING, -1, math.nan]
                         self.orders.append(order)
                         triggered, order_size = False, size

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.broker.stops import TAKE_PROFIT, Position
-from engine.param_specs import ENTRY_ORDER_TYPES
+from engine.param_specs import ENTRY_ORDER_PRICES, ENTRY_ORDER_TYPES
 
 MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)
 """Codes of ``ENTRY_ORDER_TYPES``, in its order."""
@@ -55,6 +55,26 @@ def order_code(entry_type: str) -> int:
     return ENTRY_ORDER_TYPES.index(entry_type)
 
 
+READS_LIMIT = tuple(
+    code for code, name in enumerate(ENTRY_ORDER_TYPES) if "limit" in ENTRY_ORDER_PRICES[name]
+)
+"""Codes of the order types that read the ``limit`` series (``ENTRY_ORDER_PRICES``)."""
+
+READS_STOP = tuple(
+    code for code, name in enumerate(ENTRY_ORDER_TYPES) if "stop" in ENTRY_ORDER_PRICES[name]
+)
+"""Codes of the order types that read the ``stop`` series."""
+
+
+def order_prices(kind: int, limit: float, stop: float) -> tuple[float, float]:
+    """The (limit, stop) prices an order of type ``kind`` placed on a bar whose series hold
+    ``limit`` and ``stop`` takes: those its type reads, NaN for the others."""
+    return (
+        limit if kind in READS_LIMIT else math.nan,
+        stop if kind in READS_STOP else math.nan,
+    )
+
+
 def order_price(
     kind: int,
     side: float,
@@ -64,10 +84,11 @@ def order_price(
     o: float,
     h: float,
     lo: float,
+    c: float,
 ) -> tuple[float, bool]:
     """(fill price or NaN, stop touched) of a pending order of type ``kind`` on a bar
-    (open ``o``, high ``h``, low ``lo``); ``triggered``: its stop was touched on an earlier bar
-    (a stop-limit that is a limit order now)."""
+    (open ``o``, high ``h``, low ``lo``, close ``c``); ``triggered``: its stop was touched on
+    an earlier bar (a stop-limit that is a limit order now)."""
     if side > 0:
         if kind == STOP:
             return (max(o, stop), True) if h >= stop else (math.nan, False)
@@ -104,11 +125,11 @@ def fill_bar_exit(
 
 
 def usable(kind: int, limit: float, stop: float) -> bool:
-    """Whether an order's prices on its signal bar can be used: the ones its type needs
+    """Whether an order's prices on its signal bar can be used: the ones its type reads
     are finite and above 0."""
-    if kind in (LIMIT, STOP_LIMIT) and not (math.isfinite(limit) and limit > 0.0):
+    if kind in READS_LIMIT and not (math.isfinite(limit) and limit > 0.0):
         return False
-    return not (kind in (STOP, STOP_LIMIT) and not (math.isfinite(stop) and stop > 0.0))
+    return not (kind in READS_STOP and not (math.isfinite(stop) and stop > 0.0))
 
 
 def orders_of(orders: list[list], counts: np.ndarray) -> Orders:
