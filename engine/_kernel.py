@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from engine import compiled
 from engine.broker.costs import (
     BORROW,
     BY_VALUE,
@@ -437,3 +438,6 @@ def reduce_curves(equity: np.ndarray) -> np.ndarray:
     for i in range(n_runs):
         out[i, 0], out[i, 1], out[i, 2] = reduce_curve(equity[i], returns)
     return out
+
+
+compiled.forget_stale(__name__, globals())

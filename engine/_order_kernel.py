@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine import _kernel
+from engine import _kernel, compiled
 from engine.broker import orders
 from engine.broker.costs import BORROW
 from engine.broker.orders import ON_CLOSE, STOP
@@ -233,3 +233,6 @@ def evaluate_orders(
         out[i, DRAWDOWN] = drawdown
         out[i, TRADES] = trades
     return out, kept
+
+
+compiled.forget_stale(__name__, globals())
