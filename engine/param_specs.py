@@ -160,6 +160,7 @@ ENTRY_ORDER_PRICES = {
     "stop": ("stop",),
     "stop_limit": ("stop", "limit"),
     "on_close": (),
+    "market_if_touched": ("limit",),
 }
 """Each entry order type and the price series it reads (and the only ones it accepts): the
 ``limit`` and ``stop`` inputs of ``run``/``run_batch``, a request's price expressions."""
@@ -167,7 +168,9 @@ ENTRY_ORDER_PRICES = {
 ENTRY_ORDER_TYPES = tuple(ENTRY_ORDER_PRICES)
 """How a signal opens its position (docs/execution.md, "Entry orders"): ``market`` at the
 next open (the default), a ``limit``, ``stop`` or ``stop_limit`` order good for
-``valid_bars`` bars after the signal bar, or ``on_close`` at the signal bar's close. Their
+``valid_bars`` bars after the signal bar, ``on_close`` at the signal bar's close, or a
+``market_if_touched`` order good for ``valid_bars`` bars that becomes a market order when a
+bar touches its price and fills at that bar's close. Their
 codes (``engine.broker.orders``) are their indices here."""
 
 SIZE_UNITS = ("fraction", "shares")

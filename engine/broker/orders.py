@@ -1,8 +1,8 @@
 """The broker's order module: the entry-order types, the rule by which a pending order fills
 against a bar, and the book of orders a walk returns. docs/execution.md, "Entry orders".
 
-A new entry-order type is added here (its code, its touch rule in ``order_price``, the prices
-it needs in ``usable``), in ``engine.param_specs.ENTRY_ORDER_TYPES`` and in the docs: every
+A new entry-order type is added here (its code and its touch rule in ``order_price``) and
+in ``engine.param_specs.ENTRY_ORDER_PRICES`` (its name and the prices it reads): every
 walk, Python and compiled (``engine._order_kernel`` compiles these very functions), fills it
 through these rules. ``fill_bar_exit`` is the stop check on the bar an entry order filled in.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from engine.broker.stops import TAKE_PROFIT, Position
 from engine.param_specs import ENTRY_ORDER_PRICES, ENTRY_ORDER_TYPES
 
-MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)
+MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE, MARKET_IF_TOUCHED = range(6)
 """Codes of ``ENTRY_ORDER_TYPES``, in its order."""
 
 ORDER_STATUSES = ("pending", "filled", "expired", "cancelled")
@@ -88,7 +88,12 @@ def order_price(
 ) -> tuple[float, bool]:
     """(fill price or NaN, stop touched) of a pending order of type ``kind`` on a bar
     (open ``o``, high ``h``, low ``lo``, close ``c``); ``triggered``: its stop was touched on
-    an earlier bar (a stop-limit that is a limit order now)."""
+    an earlier bar (a stop-limit that is a limit order now). A market-if-touched order at
+    ``limit`` becomes a market order on the bar that touches it (a buy: low <= limit; a
+    sell: high >= limit) and fills at that bar's close."""
+    if kind == MARKET_IF_TOUCHED:
+        touched = lo <= limit if side > 0 else h >= limit
+        return (c, triggered) if touched else (math.nan, triggered)
     if side > 0:
         if kind == STOP:
             return (max(o, stop), True) if h >= stop else (math.nan, False)
