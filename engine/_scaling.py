@@ -172,7 +172,7 @@ class _Actions:
 
 class _Walk:
     """One run's units walked bar by bar, appending its fills to ``rows`` as (run, bar,
-    *``engine._simulate._EVENT_FIELDS``, reason) tuples."""
+    *``engine._simulate`` event fields, reason) tuples."""
 
     def __init__(
         self,
@@ -206,7 +206,7 @@ class _Walk:
         self.order_prices: tuple[list[float], list[float]] | None = None
         """Each bar's limit and stop prices of an entry order (None: market entries)."""
         self.orders: list[list] = []
-        """The run's entry orders, as ``engine.orders._ORDER_FIELDS`` lists."""
+        """The run's entry orders, as ``engine.broker.orders.ORDER_FIELDS`` lists."""
         self.order: list | None = None
         """The entry order pending (one at a time), or None."""
         self.triggered = False

@@ -124,7 +124,7 @@ def order_events(
 
 class _Walk:
     """The walk's fixed inputs and what it has recorded: fills as ``events_of_rows`` rows,
-    orders as ``_ORDER_FIELDS`` lists."""
+    orders as ``engine.broker.orders.ORDER_FIELDS`` lists."""
 
     def __init__(self, params: TradingParams, actions: CorporateActions | None = None) -> None:
         self.actions = actions
