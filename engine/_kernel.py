@@ -20,13 +20,26 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from engine import compiled
+from engine.broker.costs import (
+    BORROW,
+    BY_VALUE,
+    CLOSE_AT_END,
+    EXTRA,
+    FEE_FACTOR,
+    FEE_FIXED,
+    FEE_MAX,
+    FEE_MIN,
+    FEE_PER_SHARE,
+    FEE_RATE,
+    FRACTION,
+    INITIAL,
+    POSITION_SIZE,
+    SLIP,
+)
+
 _PAIRWISE_BLOCK = 128
 """numpy's ``PW_BLOCKSIZE``: the largest run summed with eight accumulators."""
-
-# The costs array ``costs`` holds the fill step's parameters, in this order
-# (``engine.compiled.costs_array``).
-INITIAL, SLIP, FEE_RATE, FEE_FACTOR, BY_VALUE, POSITION_SIZE, FRACTION = range(7)
-FEE_FIXED, FEE_PER_SHARE, FEE_MIN, FEE_MAX, EXTRA, BORROW, CLOSE_AT_END = range(7, 14)
 
 
 PLAIN, SQUARED_DEVIATION, DOWNSIDE_SQUARE, SQUARE = range(4)
@@ -144,7 +157,7 @@ def _pairwise(
 
 @njit(cache=True, nogil=True, inline="always")
 def order_fee(n: float, price: float, costs: np.ndarray) -> float:
-    """``engine._simulate._order_fee`` compiled: the fee of an order of ``n`` >= 0 shares."""
+    """``engine.broker.costs.order_fee`` compiled: the fee of an order of ``n`` >= 0 shares."""
     fee = n * price * costs[FEE_RATE]
     if costs[EXTRA] == 0.0:
         return fee
@@ -154,7 +167,7 @@ def order_fee(n: float, price: float, costs: np.ndarray) -> float:
 
 @njit(cache=True, nogil=True, inline="always")
 def fill(cash: float, shares: float, price: float, side: float, costs: np.ndarray) -> tuple:
-    """``engine._simulate._fill`` compiled: close ``shares`` at ``price``, then open
+    """``engine.broker.costs.fill`` compiled: close ``shares`` at ``price``, then open
     ``side``. Returns (close_price, close_fee, open_price, qty, open_fee, cash after)."""
     close_price = price * (1.0 - np.sign(shares) * costs[SLIP])
     close_fee = order_fee(abs(shares), close_price, costs)
@@ -391,7 +404,7 @@ def evaluate_runs(
 
 
 @njit(cache=True, nogil=True)
-def _reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
+def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
     """(mean, sample std, largest fall from a running peak) of one equity curve, as
     ``engine._stats.core_metrics`` reduces it with numpy (bar returns as ``bar_returns``)."""
     n_bars = equity.size
@@ -424,5 +437,8 @@ def reduce_curves(equity: np.ndarray) -> np.ndarray:
     out = np.empty((n_runs, 3))
     returns = np.empty(n_bars - 1)
     for i in range(n_runs):
-        out[i, 0], out[i, 1], out[i, 2] = _reduce_curve(equity[i], returns)
+        out[i, 0], out[i, 1], out[i, 2] = reduce_curve(equity[i], returns)
     return out
+
+
+compiled.forget_stale(__name__, globals())

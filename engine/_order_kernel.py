@@ -4,10 +4,10 @@ the cores, reduced to the core metrics' inputs.
 
 The same walk as ``engine.orders`` (docs/execution.md, "Entry orders"), operation by
 operation with ``fastmath`` off: fills through the market walk's compiled fill step
-(``engine._kernel.fill``), the stop check of ``engine._simulate._Position``, equity marked
+(``engine._kernel.fill``), the stop check of ``engine.broker.stops.Position``, equity marked
 on every close (less the short's borrow fee, charged after the close's fills as the Python
 walk charges it) with the bust rule of ``engine._simulate.paths``, and its curve reduced by
-``engine._kernel._reduce_curve`` (numpy's order). So its metrics equal the Python walk's
+``engine._kernel.reduce_curve`` (numpy's order). So its metrics equal the Python walk's
 bit for bit; the tests compare both on many random cases. Imported only when the work pays
 for numba (``engine.compiled``).
 """
@@ -17,41 +17,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine._kernel import BORROW, _reduce_curve, fill
+from engine import _kernel, compiled
+from engine.broker import orders
+from engine.broker.costs import BORROW
+from engine.broker.orders import ON_CLOSE, STOP
 
-MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)  # engine.orders' codes
+fill = _kernel.fill
+_reduce_curve = _kernel.reduce_curve
 LOSS, PROFIT, TRAIL = range(3)  # the stops array: fractions of the entry, NaN = off
 FINAL, MEAN, STD, DRAWDOWN, TRADES = range(5)
 N_STATS = 5
 """Columns of ``evaluate_orders``' statistics, per run."""
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _order_price(kind, side, limit, stop, triggered, o, h, lo):
-    """``engine.orders.order_price``: (fill price or NaN, stop touched)."""
-    if side > 0:
-        if kind == STOP:
-            return (max(o, stop), True) if h >= stop else (np.nan, False)
-        if kind == STOP_LIMIT and not triggered:
-            if h < stop:
-                return np.nan, False
-            return (stop, True) if lo <= limit and limit > stop else (np.nan, True)
-        return (min(o, limit), triggered) if lo <= limit else (np.nan, triggered)
-    if kind == STOP:
-        return (min(o, stop), True) if lo <= stop else (np.nan, False)
-    if kind == STOP_LIMIT and not triggered:
-        if lo > stop:
-            return np.nan, False
-        return (stop, True) if h >= limit and limit < stop else (np.nan, True)
-    return (max(o, limit), triggered) if h >= limit else (np.nan, triggered)
+_order_price = njit(cache=True, nogil=True, inline="always")(orders.order_price)
+"""``engine.broker.orders.order_price`` compiled: (fill price or NaN, stop touched)."""
 
+_usable = njit(cache=True, nogil=True, inline="always")(orders.usable)
+"""``engine.broker.orders.usable`` compiled."""
 
-@njit(cache=True, nogil=True, inline="always")
-def _usable(kind, limit, stop):
-    """``engine.orders.usable``."""
-    if kind in (LIMIT, STOP_LIMIT) and not (np.isfinite(limit) and limit > 0.0):
-        return False
-    return not (kind in (STOP, STOP_LIMIT) and not (np.isfinite(stop) and stop > 0.0))
+_order_prices = njit(cache=True, nogil=True, inline="always")(orders.order_prices)
+"""``engine.broker.orders.order_prices`` compiled."""
 
 
 @njit(cache=True, nogil=True)
@@ -81,7 +67,15 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
         filled_now = False
         if pending:
             price, triggered = _order_price(
-                kind, o_side, o_limit, o_stop, triggered, open_[bar], high[bar], low[bar]
+                kind,
+                o_side,
+                o_limit,
+                o_stop,
+                triggered,
+                open_[bar],
+                high[bar],
+                low[bar],
+                close[bar],
             )
             if price == price:
                 _, _, entry, qty, _, cash_after = fill(cash, 0.0, price, o_side, costs)
@@ -131,8 +125,7 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
                     close_next = shares != 0.0
                     if side != 0:
                         o_side = float(side)
-                        o_limit = limits[bar] if kind in (LIMIT, STOP_LIMIT) else np.nan
-                        o_stop = stops_at[bar] if kind in (STOP, STOP_LIMIT) else np.nan
+                        o_limit, o_stop = _order_prices(kind, limits[bar], stops_at[bar])
                         o_last, triggered, pending = bar + valid, False, True
                         if not _usable(kind, o_limit, o_stop):
                             pending, previous = False, 0
@@ -240,3 +233,6 @@ def evaluate_orders(
         out[i, DRAWDOWN] = drawdown
         out[i, TRADES] = trades
     return out, kept
+
+
+compiled.forget_stale(__name__, globals())

@@ -4,7 +4,7 @@ docs/execution.md, "Scaling in and out": long with k < ``max_entries`` units, ev
 entry signal holds adds a unit at the next open, sized as the first from the cash then; an
 exit signal sells max(1, round(n × ``exit_fraction``)) shares of each open unit of n shares
 (backtesting.py's ``position.close(portion)``), each sale its own order. With stops each
-unit has its own levels from its own fill price (``engine._simulate._Position``, checked
+unit has its own levels from its own fill price (``engine.broker.stops.Position``, checked
 after the open's fills as the single-position walk checks them) and a stopped unit is sold
 whole (a take-profit: ``take_profit_fraction`` of it). A size series sizes each unit on its
 own signal bar, a position-aware exit reads the whole long (its units' share-weighted
@@ -28,6 +28,31 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import _simulate as sim
+from engine.broker.costs import (
+    Costs,
+    FloatMath,
+    affordable,
+    borrow_charge,
+    order_fee,
+    signal_equity,
+    sized,
+)
+from engine.broker.orders import (
+    CANCELLED,
+    EXPIRED,
+    FILLED,
+    MARKET,
+    ON_CLOSE,
+    PENDING,
+    Orders,
+    fill_bar_exit,
+    order_code,
+    order_price,
+    order_prices,
+    orders_of,
+    usable,
+)
+from engine.broker.stops import SIGNAL, TAKE_PROFIT, Position, Stops
 from engine.corporate import (
     DELISTED,
     DELISTING,
@@ -35,25 +60,7 @@ from engine.corporate import (
     SPLIT,
     Applied,
     CorporateActions,
-    _divide_levels,
     split_holding,
-)
-from engine.orders import (
-    CANCELLED,
-    EXPIRED,
-    FILLED,
-    LIMIT,
-    MARKET,
-    ON_CLOSE,
-    PENDING,
-    STOP,
-    STOP_LIMIT,
-    Orders,
-    fill_bar_exit,
-    order_code,
-    order_price,
-    orders_of,
-    usable,
 )
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
@@ -87,8 +94,8 @@ class Unit:
     """+1 a long unit, -1 a short one (``longshort``)."""
     borrow: float = 0.0
     """The borrow fee a short unit paid at the closes it was held."""
-    stop: sim._Position | None = dataclasses.field(default=None, repr=False)
-    """The unit's stop levels (``engine._simulate._Position``) while it is held; None:
+    stop: Position | None = dataclasses.field(default=None, repr=False)
+    """The unit's stop levels (``engine.broker.stops.Position``) while it is held; None:
     no stop is set, or the unit is a closed part."""
 
 
@@ -117,7 +124,7 @@ def scale_events(
     entry order (``engine.orders``), and the orders are returned too (else None)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
-    costs, stops = sim._Costs.of(params), sim._Stops.of(params)
+    costs, stops = Costs.of(params), Stops.of(params)
     prices = tuple(column.tolist() for column in ohlc)
     rows: list[tuple] = []
     units: list[list[Unit]] = []
@@ -165,15 +172,15 @@ class _Actions:
 
 class _Walk:
     """One run's units walked bar by bar, appending its fills to ``rows`` as (run, bar,
-    *``engine._simulate._EVENT_FIELDS``, reason) tuples."""
+    *``engine._simulate`` event fields, reason) tuples."""
 
     def __init__(
         self,
         run: int,
         prices: tuple[list[float], list[float], list[float], list[float]],
         params: TradingParams,
-        costs: sim._Costs,
-        stops: sim._Stops,
+        costs: Costs,
+        stops: Stops,
         rows: list,
     ) -> None:
         self.run_index = run
@@ -199,7 +206,7 @@ class _Walk:
         self.order_prices: tuple[list[float], list[float]] | None = None
         """Each bar's limit and stop prices of an entry order (None: market entries)."""
         self.orders: list[list] = []
-        """The run's entry orders, as ``engine.orders._ORDER_FIELDS`` lists."""
+        """The run's entry orders, as ``engine.broker.orders.ORDER_FIELDS`` lists."""
         self.order: list | None = None
         """The entry order pending (one at a time), or None."""
         self.triggered = False
@@ -236,8 +243,6 @@ class _Walk:
             fresh = self._fill_order(bar) if self.order is not None else None
             if self.stopped and held:
                 self._check_stops(bar, fresh)
-            if c.borrow and self.shares < 0.0:
-                self._charge_borrow(bar)
             exit_now = exits[bar]
             if self.exit_of is not None:
                 exit_now = self._position_exit(bar, exit_now)
@@ -245,6 +250,8 @@ class _Walk:
                 pending = self._signal(bar, 1 if entries[bar] else -1)
             elif bar < last and entries[bar] and self.exit_first:  # both hold
                 pending = self._signal(bar, -1 if held and held[0].side > 0 else 1)
+            if c.borrow and self.shares < 0.0:  # after the close's fills (``on_close``)
+                self._charge_borrow(bar)
             if acts is not None and bar == last and acts.delisting is not None and held:
                 self._delist(bar, acts)
             if self.shares < 0.0 and self.cash + self.shares * self.closes[bar] <= 0.0:
@@ -257,7 +264,7 @@ class _Walk:
             for unit in list(held):
                 sold += side * unit.size
                 fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
-            self._record(last, sold, price, fees, sim.SIGNAL)
+            self._record(last, sold, price, fees, SIGNAL)
             if self.paths is not None:  # the last close holds the cash after these orders
                 self.paths[0][-1], self.paths[1][-1] = self.cash, self.shares
         return self.done + held
@@ -307,10 +314,14 @@ class _Walk:
         return side
 
     def _read_size(self, bar: int) -> None:
-        """The size series' value on ``bar``'s close (with the equity then), for the unit
-        its signal opens."""
+        """The size series' value on ``bar``'s close (with the equity then, less the borrow
+        fee the shorts held pay at that close: ``engine.broker.costs.signal_equity``), for
+        the unit its signal opens."""
         if self.sizer is not None:
-            self.size = self.sizer(bar, self.cash + self.shares * self.closes[bar])
+            equity = signal_equity(
+                self.cash, self.shares, self.closes[bar], self.c.borrow, self.kind == ON_CLOSE
+            )
+            self.size = self.sizer(bar, equity)
 
     def _at_open(self, bar: int, side: int) -> None:
         """The market order a signal for ``side`` asked for, at ``bar``'s open: the sale
@@ -330,7 +341,7 @@ class _Walk:
         fee"): |shares| × close × rate / bars a year from the cash, each unit's share kept
         with it."""
         close, rate = self.closes[bar], self.c.borrow
-        self.cash -= abs(self.shares) * close * rate
+        self.cash -= borrow_charge(self.shares, close, rate)
         for unit in self.held:
             unit.borrow += unit.size * close * rate
 
@@ -367,7 +378,7 @@ class _Walk:
                 unit.in_lieu += unit.side * fraction * (price - unit.entry_price)
                 unit.size = after
                 if unit.stop is not None:
-                    _divide_levels(unit.stop, ratio)
+                    unit.stop.split(ratio)
                 if not after:  # settled whole in cash: a trade of no shares left
                     self.held.remove(unit)
                     unit.exit_bar, unit.exit_price = bar, price
@@ -423,8 +434,7 @@ class _Walk:
         a price it needs (or the size series' value) is undefined or not above 0."""
         assert self.order_prices is not None
         kind = self.kind
-        limit = self.order_prices[0][bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
-        stop = self.order_prices[1][bar] if kind in (STOP, STOP_LIMIT) else math.nan
+        limit, stop = order_prices(kind, self.order_prices[0][bar], self.order_prices[1][bar])
         order = [bar, side, limit, stop, bar + self.params.valid_bars, PENDING, -1, math.nan]
         self.orders.append(order)
         self.order, self.triggered = order, False
@@ -448,9 +458,9 @@ class _Walk:
         if self.held and self.held[0].side != side:  # the other side still held
             order[5], self.order = CANCELLED, None
             return None
-        o, h, lo = self.opens[bar], self.highs[bar], self.lows[bar]
+        o, h, lo, c = self.opens[bar], self.highs[bar], self.lows[bar], self.closes[bar]
         price, self.triggered = order_price(
-            self.kind, side, order[2], order[3], self.triggered, o, h, lo
+            self.kind, side, order[2], order[3], self.triggered, o, h, lo, c
         )
         if price == price:  # not NaN: the order fills
             unit = self._buy(bar, price, self.size, side)
@@ -473,16 +483,16 @@ class _Walk:
         free = self.cash if self.shares >= 0.0 else self.cash + 2.0 * self.shares * at
         if self.sizer is not None:
             equity = self.cash + self.shares * at
-            qty = sim._sized(size, free, price, c, equity)
+            qty = sized(size, free, price, c, equity)
         else:
             budget = min(c.position_size, free) if c.by_value else free * c.fraction
-            qty = sim._shares(budget, price, c, sim._FloatMath) if free > 0.0 else 0.0
+            qty = affordable(budget, price, c, FloatMath) if free > 0.0 else 0.0
         if qty <= 0:
             return None
-        fee = sim._order_fee(qty, price, c, sim._FloatMath)
+        fee = order_fee(qty, price, c, FloatMath)
         self.cash = self.cash - side * qty * price - fee
         self.shares += side * qty
-        stop = sim._Position(side, price, self.stops) if self.stopped else None
+        stop = Position(side, price, self.stops) if self.stopped else None
         unit = Unit(bar, price, qty, fee, side=side, stop=stop)
         self.held.append(unit)
         opened = side * qty
@@ -498,7 +508,7 @@ class _Walk:
                 fee,
                 self.cash,
                 self.shares,
-                sim.SIGNAL,
+                SIGNAL,
             )
         )
         return unit
@@ -515,7 +525,7 @@ class _Walk:
             qty = unit.size if fraction == 1.0 else _part(unit.size, fraction)
             sold += side * qty
             fees += self._close(unit, qty, bar, price, "signal")
-        self._record(bar, sold, price, fees, sim.SIGNAL)
+        self._record(bar, sold, price, fees, SIGNAL)
 
     def _check_stops(self, bar: int, fresh: Unit | None = None) -> None:
         """Each unit's stops against the bar's range (docs/execution.md, "Stops"): a unit
@@ -539,7 +549,7 @@ class _Walk:
             level, code = hit
             price = level * (1.0 - unit.side * self.c.slip)
             qty = unit.size
-            if code == sim.TAKE_PROFIT and fraction != 1.0:
+            if code == TAKE_PROFIT and fraction != 1.0:
                 qty = _part(unit.size, fraction)
             rest = qty < unit.size
             fee = self._close(unit, qty, bar, price, EXIT_REASONS[code])
@@ -556,7 +566,7 @@ class _Walk:
         all of it: the unit is closed; fewer: the closed part becomes a closed unit with its
         share of the entry fee, the dividends, the cash in lieu and the borrow fee); returns
         the order's fee (none without ``fee``)."""
-        paid = sim._order_fee(qty, price, self.c, sim._FloatMath) if fee else 0.0
+        paid = order_fee(qty, price, self.c, FloatMath) if fee else 0.0
         self.cash = self.cash + unit.side * qty * price - paid
         self.shares -= unit.side * qty
         if qty == unit.size:

@@ -42,8 +42,6 @@ Execution convention (docs/execution.md, "Execution convention"):
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,7 +49,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine import compiled
+from engine.broker.costs import Costs, FloatMath, borrow_charge, fill
+from engine.broker.stops import SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, Position, Stops
 from engine.params import TradingParams
+
+__all__ = ["SIGNAL", "STOP_LOSS", "TAKE_PROFIT", "TRAILING_STOP"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.corporate import Applied, CorporateActions, Ledger
@@ -217,7 +219,7 @@ def fill_events(
     offsets = np.zeros(n_runs + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     out = {name: np.zeros(runs.size) for name in _EVENT_FIELDS}
-    costs = _Costs.of(params)
+    costs = Costs.of(params)
     prices = open_[bars]
     if n_runs == 1 and compiled.pays(runs.size, compiled.MIN_FILLS):
         walked = compiled.kernels().walk_one(prices, sides, costs.as_array())
@@ -241,180 +243,6 @@ _EVENT_FIELDS = (
 )
 
 
-_KERNEL_COSTS = tuple(inspect.signature(compiled.costs_array).parameters)
-"""The fill costs the compiled kernels take (``_Costs.as_array``)."""
-
-
-@dataclass(frozen=True)
-class _Costs:
-    initial_capital: float
-    slip: float
-    fee_rate: float
-    fee_factor: float
-    by_value: bool
-    position_size: float
-    fraction: float
-    fee_fixed: float = 0.0
-    fee_per_share: float = 0.0
-    fee_min: float = 0.0
-    fee_max: float = math.inf
-    borrow: float = 0.0
-    """The borrow fee per bar: ``borrow_rate`` / bars per year (0 when shorts pay none)."""
-    close_at_end: bool = False
-    size_unit: str | None = None
-    """How a size series sizes the orders (``TradingParams.size_unit``); None: none does."""
-    max_size: float = math.inf
-    """The size series' cap: ``max_size``, or 1 for a fraction and none for shares."""
-    extra: bool = False
-    """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee):
-    without, the fill step is 1.1.0's arithmetic, operation for operation."""
-
-    @classmethod
-    def of(cls, params: TradingParams) -> _Costs:
-        fees = {
-            "fee_fixed": params.fee_fixed or 0.0,
-            "fee_per_share": params.fee_per_share or 0.0,
-            "fee_min": params.fee_min or 0.0,
-            "fee_max": math.inf if params.fee_max is None else params.fee_max,
-        }
-        return cls(
-            initial_capital=params.initial_capital,
-            slip=params.slippage_bps / 10_000.0,
-            fee_rate=params.fee_rate,
-            fee_factor=1.0 + params.fee_rate,
-            by_value=params.size_type == "value",
-            position_size=params.position_size,
-            fraction=params.position_size / 100.0,
-            borrow=(params.borrow_rate or 0.0) / params.annual_bars if params.borrows else 0.0,
-            close_at_end=bool(params.close_at_end),
-            size_unit=params.size_unit,
-            max_size=_size_cap(params),
-            extra=compiled.extra_fees(**fees),
-            **fees,
-        )
-
-    def as_array(self) -> np.ndarray:
-        """These costs as the compiled kernels take them: the fields ``compiled.costs_array``
-        names (it derives ``extra``; a size series never reaches a kernel)."""
-        return compiled.costs_array(**{name: getattr(self, name) for name in _KERNEL_COSTS})
-
-
-def _size_cap(params: TradingParams) -> float:
-    if params.max_size is not None:
-        return params.max_size
-    return 1.0 if params.size_unit == "fraction" else math.inf
-
-
-class _FloatMath:
-    """The few numpy functions the fill step uses, for Python floats (same IEEE results)."""
-
-    @staticmethod
-    def sign(x: float) -> float:
-        return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-    abs = abs
-    minimum = min
-    maximum = max
-
-    @staticmethod
-    def floor(x: float) -> float:
-        return float(math.floor(x))
-
-    @staticmethod
-    def where(condition: bool, a: float, b: float) -> float:
-        return a if condition else b
-
-
-def _order_fee(n, price, c: _Costs, xp):
-    """The fee of an order of ``n`` >= 0 shares at ``price`` (docs/execution.md,
-    "Commissions and fees"): ``fee_rate`` × notional, plus, when the order trades, the fixed
-    fee and the per-share fee bounded by ``fee_min`` and ``fee_max``."""
-    fee = n * price * c.fee_rate
-    if not c.extra:
-        return fee
-    per_share = xp.minimum(xp.maximum(n * c.fee_per_share, c.fee_min), c.fee_max)
-    return fee + xp.where(n > 0, c.fee_fixed + per_share, 0.0)
-
-
-def _shares(budget, price, c: _Costs, xp):
-    """The most whole shares whose cost and fee fit ``budget``: fee(n) grows with n, so it
-    is the larger of the count with the per-share fee at least its minimum and the count
-    with it at its maximum; lowered by one when rounding would overspend."""
-    rate_price = price * c.fee_factor
-    if not c.extra:
-        qty = xp.floor(budget / rate_price)
-    else:
-        base = budget - c.fee_fixed
-        qty = xp.minimum(
-            xp.floor(base / (rate_price + c.fee_per_share)),
-            xp.floor((base - c.fee_min) / rate_price),
-        )
-        if c.fee_max < math.inf:
-            qty = xp.maximum(qty, xp.floor((base - c.fee_max) / rate_price))
-    notional = qty * price
-    return qty - (notional + _order_fee(qty, price, c, xp) > budget)
-
-
-def _fill(cash, shares, price, side, c: _Costs, xp, size: float | None = None):
-    """One fill, written once for floats (xp=_FloatMath) and arrays (xp=numpy): close
-    ``shares`` at ``price``, then open ``side``. Returns (close_price, close_fee,
-    open_price, qty, open_fee, cash after). ``size`` (floats only): the value of a size
-    series for the opening order (``_sized``), instead of ``position_size``."""
-    if xp is _FloatMath and size is None and not c.extra:
-        return _fill_at_rate(cash, shares, price, side, c)
-    close_price = price * (1.0 - xp.sign(shares) * c.slip)
-    close_fee = _order_fee(xp.abs(shares), close_price, c, xp)
-    cash_flat = cash + shares * close_price - close_fee
-    open_price = price * (1.0 + side * c.slip)
-    if size is not None:
-        qty = _sized(size, cash_flat, open_price, c)
-    else:
-        budget = xp.minimum(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
-        qty = _shares(budget, open_price, c, xp)
-    qty = xp.where((side != 0) & (qty > 0), qty, 0.0)
-    notional = qty * open_price
-    open_fee = _order_fee(qty, open_price, c, xp)
-    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
-
-
-def _fill_at_rate(cash: float, shares: float, price: float, side: float, c: _Costs) -> tuple:
-    """``_fill`` in floats for a fee of ``fee_rate`` alone and ``position_size`` (the fill of
-    every Python walk without further costs): ``_order_fee`` and ``_shares`` inlined, the
-    same operations in the same order (bit for bit), without their five calls a fill."""
-    close_price = price * (1.0 - (1.0 if shares > 0 else (-1.0 if shares < 0 else 0.0)) * c.slip)
-    close_fee = abs(shares) * close_price * c.fee_rate
-    cash_flat = cash + shares * close_price - close_fee
-    open_price = price * (1.0 + side * c.slip)
-    budget = min(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
-    qty = float(math.floor(budget / (open_price * c.fee_factor)))
-    qty -= qty * open_price + qty * open_price * c.fee_rate > budget
-    if not (side != 0 and qty > 0):
-        qty = 0.0
-    notional = qty * open_price
-    open_fee = notional * c.fee_rate
-    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
-
-
-def _sized(
-    size: float, cash_flat: float, price: float, c: _Costs, equity: float | None = None
-) -> float:
-    """The shares of an opening order sized by a size series' value ``size`` on the signal
-    bar (docs/execution.md, "Position size as an expression"): a fraction f buys what the
-    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent),
-    or, given the ``equity`` (a unit added to a long, ``engine._scaling``), min(cash,
-    equity × min(f, cap)); a share count n buys floor(min(n, cap)) shares, fewer when cash
-    cannot pay for them with their fee. An undefined (NaN) or non-positive size opens
-    nothing."""
-    if not (size > 0.0 and cash_flat > 0.0):
-        return 0.0
-    if c.size_unit == "fraction":
-        part = min(size, c.max_size)
-        budget = cash_flat * part if equity is None else min(cash_flat, equity * part)
-        return _shares(budget, price, c, _FloatMath)
-    wanted = math.floor(min(size, c.max_size))
-    return float(min(wanted, _shares(cash_flat, price, c, _FloatMath)))
-
-
 def _record(out: dict, at, closed, close_price, close_fee, opened, open_price, open_fee, cash):
     """Store fills ``at`` (an index or an index array) in the event arrays."""
     values = (closed, close_price, close_fee, opened, open_price, open_fee, cash, opened)
@@ -422,12 +250,12 @@ def _record(out: dict, at, closed, close_price, close_fee, opened, open_price, o
         out[name][at] = value
 
 
-def _walk_one(prices: np.ndarray, sides: np.ndarray, c: _Costs, out: dict) -> None:
+def _walk_one(prices: np.ndarray, sides: np.ndarray, c: Costs, out: dict) -> None:
     """The fills of one run, in Python floats (a single backtest: ~50x fewer calls)."""
     cash, shares = c.initial_capital, 0.0
     for k, (price, side) in enumerate(zip(prices.tolist(), sides.tolist(), strict=True)):
-        close_price, close_fee, open_price, qty, open_fee, cash = _fill(
-            cash, shares, price, side, c, _FloatMath
+        close_price, close_fee, open_price, qty, open_fee, cash = fill(
+            cash, shares, price, side, c, FloatMath
         )
         opened = side * qty
         _record(out, k, shares, close_price, close_fee, opened, open_price, open_fee, cash)
@@ -440,7 +268,7 @@ def _walk_waves(
     counts: np.ndarray,
     prices: np.ndarray,
     sides: np.ndarray,
-    c: _Costs,
+    c: Costs,
     out: dict,
 ) -> None:
     """The fills of N runs in waves: wave k is the k-th fill of every run that has one."""
@@ -455,7 +283,7 @@ def _walk_waves(
         who = runs[fills]
         held = shares[who]
         side = sides[fills]
-        close_price, close_fee, open_price, qty, open_fee, cash_after = _fill(
+        close_price, close_fee, open_price, qty, open_fee, cash_after = fill(
             cash[who], held, prices[fills], side, c, np
         )
         opened = side * qty
@@ -470,7 +298,7 @@ def paths(
     last: int,
     close: np.ndarray,
     initial_capital: float,
-    end_close: tuple[float, _Costs] | None = None,
+    end_close: tuple[float, Costs] | None = None,
 ) -> Paths:
     """Cash, position and equity on every bar for runs ``first:last``, bankruptcy applied.
 
@@ -526,7 +354,7 @@ def _close_at_end(
     equity: np.ndarray,
     close: np.ndarray,
     last_open: float,
-    c: _Costs,
+    c: Costs,
 ) -> None:
     """Close the positions still held on the last bar at its open, in place (a bust run
     holds none): ``_fill`` with no new side, as backtesting.py's ``finalize_trades`` fills
@@ -536,7 +364,7 @@ def _close_at_end(
         return
     held = position[rows, -1]
     price = np.full(rows.size, last_open)
-    *_, cash_flat = _fill(cash[rows, -1], held, price, np.zeros(rows.size), c, np)
+    *_, cash_flat = fill(cash[rows, -1], held, price, np.zeros(rows.size), c, np)
     cash[rows, -1] = cash_flat
     position[rows, -1] = 0.0
     equity[rows, -1] = cash_flat + position[rows, -1] * close[-1]
@@ -561,80 +389,6 @@ Sizer = Callable[[int, float], float]
 """A run's size series (docs/execution.md, "Position size as an expression"): called with a
 signal bar and the run's equity at its close, it returns the size of the position that
 signal opens (a fraction of equity or shares, ``TradingParams.size_unit``; NaN: none)."""
-
-SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
-"""Exit-reason codes of fills (indices into ``engine.result.EXIT_REASONS``)."""
-
-
-@dataclass(frozen=True)
-class _Stops:
-    """Stop distances as fractions of the entry fill price (``None`` = off)."""
-
-    loss: float | None
-    profit: float | None
-    trail: float | None
-
-    @classmethod
-    def of(cls, params: TradingParams) -> _Stops:
-        def fraction(value: float | None) -> float | None:
-            return None if value is None else value / 100.0
-
-        return cls(
-            fraction(params.stop_loss_pct),
-            fraction(params.take_profit_pct),
-            fraction(params.trailing_stop_pct),
-        )
-
-
-class _Position:
-    """The stop levels of one open position (long when ``side`` > 0), checked bar by bar."""
-
-    def __init__(self, side: float, entry: float, s: _Stops) -> None:
-        self.side = side
-        self.trail = s.trail
-        self.extreme = entry
-        inf = math.inf * side
-        self.loss = entry * (1.0 - side * s.loss) if s.loss is not None else -inf
-        self.profit = entry * (1.0 + side * s.profit) if s.profit is not None else inf
-        self.trail_level = entry * (1.0 - side * s.trail) if s.trail is not None else -inf
-
-    def exit(self, open_: float, high: float, low: float) -> tuple[float, int] | None:
-        """(fill price, reason) when a stop is hit within the bar, else None; then ratchets
-        the trailing level with the bar's extreme."""
-        if self.side > 0:
-            adverse = max(self.loss, self.trail_level)
-            if low <= adverse:
-                reason = STOP_LOSS if self.loss >= self.trail_level else TRAILING_STOP
-                return min(open_, adverse), reason
-            if high >= self.profit:
-                return max(open_, self.profit), TAKE_PROFIT
-            # ``ratchet`` inlined: this runs on every bar of every position of a sweep
-            if self.trail is not None and high > self.extreme:
-                self.extreme = high
-                self.trail_level = high * (1.0 - self.trail)
-            return None
-        adverse = min(self.loss, self.trail_level)
-        if high >= adverse:
-            reason = STOP_LOSS if self.loss <= self.trail_level else TRAILING_STOP
-            return max(open_, adverse), reason
-        if low <= self.profit:
-            return min(open_, self.profit), TAKE_PROFIT
-        if self.trail is not None and low < self.extreme:
-            self.extreme = low
-            self.trail_level = low * (1.0 + self.trail)
-        return None
-
-    def ratchet(self, high: float, low: float) -> None:
-        """Move the trailing level with the bar's extreme (a long's high, a short's low),
-        never back."""
-        if self.trail is None:
-            return
-        if self.side > 0 and high > self.extreme:
-            self.extreme = high
-            self.trail_level = high * (1.0 - self.trail)
-        elif self.side < 0 and low < self.extreme:
-            self.extreme = low
-            self.trail_level = low * (1.0 + self.trail)
 
 
 def stop_events(
@@ -669,7 +423,7 @@ def stop_events(
     kept too (``Events.position_path``).
     """
     signal = signal_codes(entries, exits, params)
-    costs, stops = _Costs.of(params), _Stops.of(params)
+    costs, stops = Costs.of(params), Stops.of(params)
     closes = close.tolist() if close is not None and (costs.borrow or actions is not None) else None
     prices = (open_.tolist(), high.tolist(), low.tolist(), closes)
     applied = None
@@ -746,7 +500,7 @@ def _open_at(
     shares: float,
     price: float,
     pending: int,
-    c: _Costs,
+    c: Costs,
     rows: list,
     size: float | None = None,
 ) -> tuple[float, float, float]:
@@ -754,8 +508,8 @@ def _open_at(
     ``bar``'s open: ``shares`` closed, the new side opened (sized by ``size`` when given),
     its row appended; returns (the cash, the shares held, their fill price) after it."""
     new_side = float(pending - 2)
-    close_price, close_fee, open_price, qty, open_fee, cash = _fill(
-        cash, shares, price, new_side, c, _FloatMath, size
+    close_price, close_fee, open_price, qty, open_fee, cash = fill(
+        cash, shares, price, new_side, c, FloatMath, size
     )
     opened = new_side * qty
     rows.append(
@@ -766,11 +520,11 @@ def _open_at(
 
 
 def _stopped_at(
-    run: int, bar: int, cash: float, shares: float, hit: tuple[float, int], c: _Costs, rows: list
+    run: int, bar: int, cash: float, shares: float, hit: tuple[float, int], c: Costs, rows: list
 ) -> float:
     """The close of ``shares`` at a stop's fill ``hit`` (price, reason) on ``bar``, its row
     appended; returns the cash after it."""
-    close_price, close_fee, _, _, _, cash = _fill(cash, shares, hit[0], 0.0, c, _FloatMath)
+    close_price, close_fee, _, _, _, cash = fill(cash, shares, hit[0], 0.0, c, FloatMath)
     rows.append((run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1]))
     return cash
 
@@ -782,8 +536,8 @@ def _walk_plain_stops(
     opens: list[float],
     highs: list[float],
     lows: list[float],
-    c: _Costs,
-    s: _Stops,
+    c: Costs,
+    s: Stops,
     rows: list,
 ) -> None:
     """``_walk_stops`` of a run with stops and none of its other features (no borrow fee,
@@ -792,11 +546,11 @@ def _walk_plain_stops(
     checks cost such a run 5-8 %. It reads the opens, highs and lows only."""
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
-    position: _Position | None = None
+    position: Position | None = None
     for bar in range(last + 1):
         if pending:
             cash, shares, price = _open_at(run, bar, cash, shares, opens[bar], pending, c, rows)
-            position = _Position(float(pending - 2), price, s) if shares else None
+            position = Position(float(pending - 2), price, s) if shares else None
             pending = 0
         if position is not None:
             hit = position.exit(opens[bar], highs[bar], lows[bar])
@@ -817,8 +571,8 @@ def _walk_stops(
     signals: list[int],
     longonly: bool,
     prices: tuple[list, list, list, list | None],
-    c: _Costs,
-    s: _Stops,
+    c: Costs,
+    s: Stops,
     rows: list,
     held: tuple[PositionExit, list, bool] | None = None,
     sizing: tuple[Sizer, list[float]] | None = None,
@@ -840,7 +594,7 @@ def _walk_stops(
     opens, highs, lows, closes = prices
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
-    position: _Position | None = None
+    position: Position | None = None
     exit_at: Callable[[int], bool] | None = None
     size: float | None = None
     cash_path: list[float] = []
@@ -856,7 +610,7 @@ def _walk_stops(
             cash, shares, price = _open_at(
                 run, bar, cash, shares, opens[bar], pending, c, rows, size
             )
-            position = _Position(new_side, price, s) if shares else None
+            position = Position(new_side, price, s) if shares else None
             pending = 0
             if held is not None:  # a long only: an exit never closes a short
                 exit_at = held[0](new_side, bar, price) if shares > 0 else None
@@ -866,7 +620,7 @@ def _walk_stops(
                 cash = _stopped_at(run, bar, cash, shares, hit, c, rows)
                 shares, position, previous, exit_at = 0.0, None, 0, None
         if closes is not None:
-            charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
+            charge = borrow_charge(shares, closes[bar], c.borrow)
             cash -= charge
             if ledger is not None:
                 cash, shares = ledger.at_close(bar, cash, shares, rows)

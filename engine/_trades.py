@@ -13,6 +13,7 @@ import numpy as np
 
 from engine import _simulate
 from engine.bars import Bars
+from engine.broker.costs import Costs, FloatMath, order_fee
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
 
@@ -48,7 +49,7 @@ def trade_table(
         from engine._scaling import unit_trades
 
         return unit_trades(events.units[0], close, params, events.applied is not None)
-    costs = _simulate._Costs.of(params)
+    costs = Costs.of(params)
     first, last = int(events.offsets[0]), int(events.offsets[1])
     bar = events.bar[first:last]
     if bust_bar >= 0:
@@ -92,10 +93,10 @@ def trade_table(
         price, fee, code = float(close[at]), 0.0, _END
         held = float(size[-1])
         if bust_bar >= 0:
-            fee, code = _simulate._order_fee(held, price, costs, _simulate._FloatMath), _LIQUIDATION
+            fee, code = order_fee(held, price, costs, FloatMath), _LIQUIDATION
         elif costs.close_at_end:
             price = float(bars.open[at]) * (1.0 - float(direction[-1]) * costs.slip)
-            fee = _simulate._order_fee(held, price, costs, _simulate._FloatMath)
+            fee = order_fee(held, price, costs, FloatMath)
             code = _CLOSED_AT_END
         exit_bar = np.append(exit_bar, at)
         exit_price = np.append(exit_price, price)

@@ -19,6 +19,8 @@ from engine._simulate import PositionExit, Sizer
 from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
+from engine.broker.costs import Costs
+from engine.broker.stops import Stops
 from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
@@ -150,7 +152,7 @@ def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
     """Paths and core metrics of runs ``first:last``."""
     end_close = None
     if params.close_at_end and len(bars):
-        end_close = (float(bars.open[-1]), _simulate._Costs.of(params))
+        end_close = (float(bars.open[-1]), Costs.of(params))
     state_paths = _simulate.paths(
         events, first, last, bars.close, params.initial_capital, end_close
     )
@@ -341,7 +343,7 @@ def _compiled_orders(
     (each curve reduced in the kernel as ``core_metrics`` reduces it; kept with
     ``keep_equity``)."""
     from engine import _order_kernel as kernel
-    from engine.orders import order_code
+    from engine.broker.orders import order_code
 
     def rows(prices: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if prices is None:
@@ -351,7 +353,7 @@ def _compiled_orders(
             return prices[None], np.zeros(len(entries), dtype=np.int64)
         return np.ascontiguousarray(prices), np.arange(len(entries), dtype=np.int64)
 
-    stops = _simulate._Stops.of(params)
+    stops = Stops.of(params)
     fractions = [np.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)]
     inputs = (
         np.ascontiguousarray(entries),
@@ -364,7 +366,7 @@ def _compiled_orders(
         params.valid_bars,
         params.direction == "longonly",
         params.exit_priority,
-        _simulate._Costs.of(params).as_array(),
+        Costs.of(params).as_array(),
         np.array(fractions, dtype=np.float64),
     )
     stats, equity = kernel.evaluate_orders(*inputs, keep_equity)
@@ -463,7 +465,7 @@ def _pass_inputs(bars: Bars, params: TradingParams, block_edges: np.ndarray | No
         np.ascontiguousarray(bars.close, dtype=np.float64),
         np.ascontiguousarray(bars.timestamps.astype("datetime64[s]").view(np.int64)),
         _DAY_SECONDS,
-        _simulate._Costs.of(params).as_array(),
+        Costs.of(params).as_array(),
         params.direction == "longonly",
         np.ascontiguousarray(edges, dtype=np.int64),
     )

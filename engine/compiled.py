@@ -11,7 +11,6 @@ Job's root filesystem is read-only; ``consumer.kernel_cache`` seeds a writable c
 
 from __future__ import annotations
 
-import math
 from types import ModuleType
 
 import numpy as np
@@ -43,52 +42,50 @@ def kernels() -> ModuleType:
     return _kernel
 
 
-def extra_fees(fee_fixed: float, fee_per_share: float, fee_min: float, fee_max: float) -> bool:
-    """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee, or
-    a maximum on the latter): without, the fill step is the 1.1.0 arithmetic unchanged."""
-    return bool(fee_fixed or fee_per_share or fee_min or fee_max != math.inf)
+_SOURCES = ("broker/costs.py", "broker/orders.py", "broker/stops.py", "_kernel.py")
+"""The files whose functions the kernels compile in from outside their own module."""
 
 
-def costs_array(
-    initial_capital: float,
-    slip: float,
-    fee_rate: float,
-    fee_factor: float,
-    by_value: bool,
-    position_size: float,
-    fraction: float,
-    *,
-    fee_fixed: float = 0.0,
-    fee_per_share: float = 0.0,
-    fee_min: float = 0.0,
-    fee_max: float = math.inf,
-    borrow: float = 0.0,
-    close_at_end: bool = False,
-) -> np.ndarray:
-    """The fill step's parameters as the kernels take them (``_kernel.INITIAL`` ...)."""
-    extra = extra_fees(fee_fixed, fee_per_share, fee_min, fee_max)
-    return np.array(
-        [
-            initial_capital,
-            slip,
-            fee_rate,
-            fee_factor,
-            float(by_value),
-            position_size,
-            fraction,
-            fee_fixed,
-            fee_per_share,
-            fee_min,
-            fee_max,
-            float(extra),
-            borrow,
-            float(close_at_end),
-        ]
-    )
+def forget_stale(module: str, namespace: dict) -> None:
+    """Forget the cached machine code of ``module``'s kernels (``namespace``: its globals)
+    when the broker's sources changed since it was written. numba keys a cached kernel by
+    its own file only, not by the broker functions it compiles in (``engine.broker``):
+    without this, a changed order rule would run its old code from a warm cache. A stamp
+    of those sources beside the cache says what the cache was built from; an image warms
+    its cache from its own sources (``warm``), so a read-only cache always matches."""
+    import hashlib
+    from pathlib import Path
+
+    from numba.core.dispatcher import Dispatcher
+
+    here = Path(__file__).parent
+    digest = hashlib.sha256(b"".join((here / name).read_bytes() for name in _SOURCES))
+    stamp = digest.hexdigest()
+    kernels = [
+        value
+        for value in namespace.values()
+        if isinstance(value, Dispatcher) and value.py_func.__module__ == module
+    ]
+    if not kernels or not hasattr(kernels[0]._cache, "cache_path"):
+        return
+    path = Path(kernels[0]._cache.cache_path) / f"{module}.broker-stamp"
+    try:
+        if path.read_text() == stamp:
+            return
+    except OSError:
+        pass
+    try:
+        for kernel in kernels:
+            kernel._cache.flush()
+        path.write_text(stamp)
+    except OSError:  # a read-only cache: the image's, built from these very sources
+        pass
 
 
 def warm() -> None:
     """Compile every kernel for the argument types the engine passes, into the cache."""
+    from engine.broker.costs import costs_array
+
     kernel = kernels()
     costs = costs_array(100_000.0, 0.0, 0.001, 1.001, False, 100.0, 1.0)
     prices = np.linspace(10.0, 20.0, 8)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine._simulate import _Position
+    from engine.broker.stops import Position
 
 SPLIT, DIVIDEND, DELISTING = 0, 1, 2
 """Codes of ``EventLog.kind`` (``KINDS`` holds their names)."""
@@ -167,7 +167,7 @@ class Ledger:
         self.log = log
 
     def at_open(
-        self, bar: int, cash: float, shares: float, position: _Position | None
+        self, bar: int, cash: float, shares: float, position: Position | None
     ) -> tuple[float, float]:
         """Apply the split then the dividend of ``bar`` to ``shares`` held over the previous
         close; ``position`` (the stop levels, or None) is divided by a split's ratio."""
@@ -180,7 +180,7 @@ class Ledger:
             self.log.add(self.run, bar, SPLIT, ratio, shares, after, in_lieu, self.opens[bar])
             shares = after
             if position is not None:
-                _divide_levels(position, ratio)
+                position.split(ratio)
         amount = self.dividend[bar]
         if amount and shares:
             paid = shares * amount
@@ -200,15 +200,6 @@ class Ledger:
             (self.run, bar, shares, self.delisting, 0.0, 0.0, 0.0, 0.0, cash, 0.0, DELISTED)
         )
         return cash, 0.0
-
-
-def _divide_levels(position: _Position, ratio: float) -> None:
-    """A split's effect on an open position's stop levels (``engine._simulate._Position``):
-    every price it holds is in the old shares' units."""
-    position.loss /= ratio
-    position.profit /= ratio
-    position.trail_level /= ratio
-    position.extreme /= ratio
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ on); a size series (``engine._simulate.Sizer``) is read on the signal bar's clos
 equity then, and sizes the order when it fills (docs/execution.md, "Entry orders with
 position-aware exits and sizes"). Such runs are walked here only, never compiled.
 
-Fills go through the fill step of the market walk (``engine._simulate._fill``) and stops
-through its ``_Position``, so costs and stop levels are the same arithmetic. This module is
+Fills go through the broker's fill step (``engine.broker.costs.fill``) and stops
+through its ``Position``, so costs and stop levels are the same arithmetic. This module is
 the Python walk (one run, or a few); ``engine._order_kernel`` is the same walk compiled for
 many runs, equal bit for bit.
 """
@@ -32,125 +32,43 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine._simulate import (
     BOTH,
-    SIGNAL,
-    TAKE_PROFIT,
     Events,
     PositionExit,
     Sizer,
-    _Costs,
-    _fill,
-    _FloatMath,
-    _Position,
-    _Stops,
     events_of_rows,
     signal_code,
     signal_codes,
 )
-from engine.param_specs import ENTRY_ORDER_TYPES
+from engine.broker.costs import Costs, FloatMath, borrow_charge, fill, signal_equity
+from engine.broker.orders import (
+    CANCELLED,
+    EXPIRED,
+    FILLED,
+    ON_CLOSE,
+    ORDER_STATUSES,
+    PENDING,
+    Orders,
+    fill_bar_exit,
+    order_code,
+    order_price,
+    order_prices,
+    orders_of,
+    usable,
+)
+from engine.broker.stops import SIGNAL, Position, Stops
 from engine.params import TradingParams
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.corporate import Applied, CorporateActions
 
-MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE = range(5)
-"""Codes of ``ENTRY_ORDER_TYPES``, in its order."""
-
-ORDER_STATUSES = ("pending", "filled", "expired", "cancelled")
-"""An order's status at the end of the walk, in the order of their codes."""
-PENDING, FILLED, EXPIRED, CANCELLED = range(4)
-
-_ORDER_FIELDS = ("signal_bar", "side", "limit", "stop", "last_bar", "status", "fill_bar", "price")
-
-
-@dataclass(frozen=True, eq=False)
-class Orders:
-    """The entry orders of N runs as flat arrays, run-major and in signal order; run i's
-    are ``offsets[i]:offsets[i + 1]``. Order k was placed at ``signal_bar[k]``'s close to
-    open ``side[k]`` (+1 buy, -1 sell) with ``limit``/``stop`` prices (NaN: none), good up to
-    ``last_bar``; ``status`` is a code of ``ORDER_STATUSES``; ``fill_bar`` (-1: none) and
-    ``price`` (the fill price with slippage; NaN: none) say where it filled."""
-
-    offsets: np.ndarray
-    signal_bar: np.ndarray
-    side: np.ndarray
-    limit: np.ndarray
-    stop: np.ndarray
-    last_bar: np.ndarray
-    status: np.ndarray
-    fill_bar: np.ndarray
-    price: np.ndarray
-
-    def of_run(self, i: int) -> range:
-        """Indices of run i's orders."""
-        return range(int(self.offsets[i]), int(self.offsets[i + 1]))
-
-
-def order_code(entry_type: str) -> int:
-    """The code of an entry order type (``ENTRY_ORDER_TYPES``)."""
-    return ENTRY_ORDER_TYPES.index(entry_type)
-
-
-def order_price(
-    kind: int,
-    side: float,
-    limit: float,
-    stop: float,
-    triggered: bool,
-    o: float,
-    h: float,
-    lo: float,
-) -> tuple[float, bool]:
-    """(fill price or NaN, stop touched) of a pending order of type ``kind`` on a bar
-    (open ``o``, high ``h``, low ``lo``); ``triggered``: its stop was touched on an earlier bar
-    (a stop-limit that is a limit order now)."""
-    if side > 0:
-        if kind == STOP:
-            return (max(o, stop), True) if h >= stop else (math.nan, False)
-        if kind == STOP_LIMIT and not triggered:
-            if h < stop:
-                return math.nan, False
-            return (stop, True) if lo <= limit and limit > stop else (math.nan, True)
-        return (min(o, limit), triggered) if lo <= limit else (math.nan, triggered)
-    if kind == STOP:
-        return (min(o, stop), True) if lo <= stop else (math.nan, False)
-    if kind == STOP_LIMIT and not triggered:
-        if lo > stop:
-            return math.nan, False
-        return (stop, True) if h >= limit and limit < stop else (math.nan, True)
-    return (max(o, limit), triggered) if h >= limit else (math.nan, triggered)
-
-
-def fill_bar_exit(
-    kind: int, position: _Position, o: float, h: float, lo: float
-) -> tuple[float, int] | None:
-    """The stop exit on the bar a limit, stop or stop-limit order filled in: none, as the
-    order of the bar's high and low around the fill is unknown, except a stop entry whose
-    take-profit is within the bar while its stop-loss and trailing level are not (the bar
-    went one way: backtesting.py's one unambiguous case), at the take-profit."""
-    if kind != STOP or math.isinf(position.profit):
-        return None
-    if position.side > 0:
-        if h >= position.profit and max(position.loss, position.trail_level) < lo:
-            return max(o, position.profit), TAKE_PROFIT
-        return None
-    if lo <= position.profit and min(position.loss, position.trail_level) > h:
-        return min(o, position.profit), TAKE_PROFIT
-    return None
-
-
-def usable(kind: int, limit: float, stop: float) -> bool:
-    """Whether an order's prices on its signal bar can be used: the ones its type needs
-    are finite and above 0."""
-    if kind in (LIMIT, STOP_LIMIT) and not (math.isfinite(limit) and limit > 0.0):
-        return False
-    return not (kind in (STOP, STOP_LIMIT) and not (math.isfinite(stop) and stop > 0.0))
+__all__ = ["ORDER_STATUSES", "Orders", "order_events"]
 
 
 def order_events(
@@ -204,23 +122,9 @@ def order_events(
     return events, orders_of(walk.orders, order_counts)
 
 
-def orders_of(orders: list[list], counts: np.ndarray) -> Orders:
-    """``Orders`` of orders walked as ``_ORDER_FIELDS`` lists, run-major; ``counts`` holds
-    each run's number of orders."""
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    columns = list(zip(*orders, strict=True)) if orders else [()] * 8
-    kinds = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
-    fields = {
-        name: np.array(col, dtype=kind)
-        for name, col, kind in zip(_ORDER_FIELDS, columns, kinds, strict=True)
-    }
-    return Orders(offsets=offsets, **fields)
-
-
 class _Walk:
     """The walk's fixed inputs and what it has recorded: fills as ``events_of_rows`` rows,
-    orders as ``_ORDER_FIELDS`` lists."""
+    orders as ``engine.broker.orders.ORDER_FIELDS`` lists."""
 
     def __init__(self, params: TradingParams, actions: CorporateActions | None = None) -> None:
         self.actions = actions
@@ -230,7 +134,7 @@ class _Walk:
             from engine.corporate import Applied
 
             self.applied = Applied()
-        self.costs, self.stops = _Costs.of(params), _Stops.of(params)
+        self.costs, self.stops = Costs.of(params), Stops.of(params)
         self.checks_stops = params.has_stops
         self.kind = order_code(params.entry_type)
         self.valid = params.valid_bars
@@ -253,8 +157,8 @@ class _Walk:
         """Close ``shares`` and open ``side`` at ``price`` (the market walk's fill step;
         ``size``: a size series' value for the opening order); records the fill and returns
         (cash, opened shares, entry fill price)."""
-        close_price, close_fee, open_price, qty, open_fee, cash = _fill(
-            cash, shares, price, side, self.costs, _FloatMath, size
+        close_price, close_fee, open_price, qty, open_fee, cash = fill(
+            cash, shares, price, side, self.costs, FloatMath, size
         )
         opened = side * qty
         closing = (run, bar, shares, close_price, close_fee)
@@ -296,7 +200,7 @@ class _Walk:
         close_next, triggered = False, False
         order: list | None = None
         order_size: float | None = None
-        position: _Position | None = None
+        position: Position | None = None
         exit_at: Callable[[int], bool] | None = None
         for bar in range(last + 1):
             if ledger is not None:
@@ -313,14 +217,22 @@ class _Walk:
             if order is not None:
                 side = float(order[1])
                 price, triggered = order_price(
-                    kind, side, order[2], order[3], triggered, opens[bar], highs[bar], lows[bar]
+                    kind,
+                    side,
+                    order[2],
+                    order[3],
+                    triggered,
+                    opens[bar],
+                    highs[bar],
+                    lows[bar],
+                    closes[bar],
                 )
                 if price == price:  # not NaN: the order fills
                     cash, shares, entry = self.fill(run, bar, cash, 0.0, price, side, order_size)
                     if shares:
                         order[5:] = [FILLED, bar, entry]
                         filled_now = True
-                        position = _Position(side, entry, self.stops)
+                        position = Position(side, entry, self.stops)
                         if held is not None and side > 0:  # a long: an exit closes longs
                             exit_at = held[0](side, bar, entry)
                     else:  # cash buys no share: like a broker, cancel it
@@ -336,8 +248,8 @@ class _Walk:
                 else:
                     hit = position.exit(opens[bar], highs[bar], lows[bar])
                 if hit is not None:
-                    close_price, close_fee, _, _, _, cash = _fill(
-                        cash, shares, hit[0], 0.0, c, _FloatMath
+                    close_price, close_fee, _, _, _, cash = fill(
+                        cash, shares, hit[0], 0.0, c, FloatMath
                     )
                     self.rows.append(
                         (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
@@ -370,7 +282,7 @@ class _Walk:
                     cash, shares, entry = self.fill(
                         run, bar, cash, shares, closes[bar], float(side), size
                     )
-                    position = _Position(float(side), entry, self.stops) if shares else None
+                    position = Position(float(side), entry, self.stops) if shares else None
                     exit_at = None
                     if held is not None and shares > 0.0:  # read from the next close on
                         exit_at = held[0](float(side), bar, entry)
@@ -380,15 +292,14 @@ class _Walk:
                 else:
                     close_next = shares != 0.0
                     if side:
-                        limit = limits[bar] if kind in (LIMIT, STOP_LIMIT) else math.nan
-                        stop = stops[bar] if kind in (STOP, STOP_LIMIT) else math.nan
+                        limit, stop = order_prices(kind, limits[bar], stops[bar])
                         order = [bar, side, limit, stop, bar + self.valid, PENDING, -1, math.nan]
                         self.orders.append(order)
                         triggered, order_size = False, size
                         if not usable(kind, limit, stop) or not (size is None or size > 0.0):
                             order[5], order, previous = CANCELLED, None, 0
             if borrow or ledger is not None:  # the short held at this close pays its fee
-                charge = abs(shares) * closes[bar] * borrow if shares < 0.0 else 0.0
+                charge = borrow_charge(shares, closes[bar], borrow)
                 cash -= charge
                 if ledger is not None:
                     cash, shares = ledger.at_close(bar, cash, shares, self.rows)
@@ -404,7 +315,4 @@ class _Walk:
         """The equity at a signal bar's close, what its size series reads: cash + position
         × close, less the borrow fee the short held pays at that close (not on an
         ``on_close`` bar: the position is closed at that close, before the fee)."""
-        charge = 0.0
-        if self.costs.borrow and shares < 0.0 and kind != ON_CLOSE:
-            charge = abs(shares) * close * self.costs.borrow
-        return cash - charge + shares * close
+        return signal_equity(cash, shares, close, self.costs.borrow, kind == ON_CLOSE)

@@ -154,10 +154,24 @@ an entry closes the short and opens a long."""
 DEFAULT_SIZE_TYPE = "value"
 DEFAULT_DIRECTION = "longonly"
 
-ENTRY_ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "on_close")
+ENTRY_ORDER_PRICES = {
+    "market": (),
+    "limit": ("limit",),
+    "stop": ("stop",),
+    "stop_limit": ("stop", "limit"),
+    "on_close": (),
+    "market_if_touched": ("limit",),
+}
+"""Each entry order type and the price series it reads (and the only ones it accepts): the
+``limit`` and ``stop`` inputs of ``run``/``run_batch``, a request's price expressions."""
+
+ENTRY_ORDER_TYPES = tuple(ENTRY_ORDER_PRICES)
 """How a signal opens its position (docs/execution.md, "Entry orders"): ``market`` at the
 next open (the default), a ``limit``, ``stop`` or ``stop_limit`` order good for
-``valid_bars`` bars after the signal bar, or ``on_close`` at the signal bar's close."""
+``valid_bars`` bars after the signal bar, ``on_close`` at the signal bar's close, or a
+``market_if_touched`` order good for ``valid_bars`` bars that becomes a market order when a
+bar touches its price and fills at that bar's close. Their
+codes (``engine.broker.orders``) are their indices here."""
 
 SIZE_UNITS = ("fraction", "shares")
 """What a position size expression gives (docs/execution.md, "Position size as an

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.param_specs import ENTRY_ORDER_PRICES
 from rules.expr import ExprError
 from rules.expr.check import SERIES, check_text
 from rules.expr.evaluate import evaluate_series
@@ -30,14 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 PRICE_FIELDS = ("limit", "stop")
 """The price texts of an entry order, in order."""
 
-NEEDS = {
-    "market": (),
-    "on_close": (),
-    "limit": ("limit",),
-    "stop": ("stop",),
-    "stop_limit": ("stop", "limit"),
-}
-"""The price texts each entry order type requires (and the only ones it accepts)."""
+NEEDS = ENTRY_ORDER_PRICES
+"""The price texts each entry order type requires (and the only ones it accepts): the
+engine's spec (``engine.param_specs.ENTRY_ORDER_PRICES``)."""
 
 
 @dataclass(frozen=True)

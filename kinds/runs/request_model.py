@@ -171,7 +171,7 @@ class EntryOrderBody(BaseModel):
     model_config = ConfigDict(extra="forbid", title="EntryOrder")
 
     type: Literal[ENTRY_ORDER_TYPES] = Field(  # type: ignore[valid-type]
-        "market", description="market | limit | stop | stop_limit | on_close"
+        "market", description=" | ".join(ENTRY_ORDER_TYPES)
     )
     limit: Annotated[str, Field(strict=True, max_length=PRICE_TEXT_MAX)] | None = Field(
         None, description="limit price expression, evaluated on the signal bar's close"

@@ -15,6 +15,7 @@ from adapters.cscv import block_edges, block_stats
 from adapters.metrics import curve_stats_metrics, equity_metrics
 from engine import Bars, TradingParams, bar_returns, compiled, run, run_batch, run_crossings
 from engine._kernel import pairwise_sum
+from engine.broker.costs import Costs
 from tests.engine.test_engine_properties import trading_params
 
 
@@ -182,3 +183,31 @@ def test_sma_cross_lines_give_its_batch_signals():
         cross_below(crossing.lines[crossing.line], crossing.lines[crossing.other]), exits
     )
     assert crossing_lines("RSI", [{"period": 14}], bars) is None
+
+
+def test_a_kernel_cached_from_other_broker_sources_is_compiled_again():
+    """numba keys a cached kernel by its own file: the order kernel compiles in the
+    broker's order rules, so a cache written from other broker sources is forgotten at
+    import (its index emptied, the stamp rewritten) and a kept one is not."""
+    from pathlib import Path
+
+    from engine import _order_kernel
+
+    kernel = _order_kernel.evaluate_orders
+    stamp = Path(kernel._cache.cache_path) / "engine._order_kernel.broker-stamp"
+    compiled.forget_stale("engine._order_kernel", vars(_order_kernel))
+    current = stamp.read_text()
+    entries = np.zeros((1, 8), dtype=bool)
+    entries[0, 1] = True
+    prices = np.linspace(10.0, 12.0, 8)
+    rows = np.zeros(1, dtype=np.int64)
+    costs = Costs.of(TradingParams()).as_array()
+    orders = (entries, ~entries, prices[None], rows, prices[None], rows, *(prices,) * 4)
+    kernel(*orders, 1, 1, True, False, costs, np.full(3, np.nan), False)
+    assert kernel._cache._cache_file._load_index()
+    compiled.forget_stale("engine._order_kernel", vars(_order_kernel))
+    assert kernel._cache._cache_file._load_index()  # the same sources: kept
+    stamp.write_text("other broker sources")
+    compiled.forget_stale("engine._order_kernel", vars(_order_kernel))
+    assert not kernel._cache._cache_file._load_index()
+    assert stamp.read_text() == current

@@ -115,6 +115,39 @@ def test_a_short_pays_its_borrow_fee_at_each_close_it_is_held():
     assert _cents(result.trades.fees.sum()) == 1.90
 
 
+@pytest.mark.parametrize("max_entries", [1, 2], ids=["one position", "units"])
+def test_an_on_close_short_pays_the_closes_it_is_held_into(max_entries):
+    """docs/execution.md, "Short borrow fee": closes 10, 10, 8, 9, 9, 0.1 % a close,
+    ``on_close`` entries. The exit on bar 1 sells 100 short at 10 (cash 101,000); it pays
+    1.00 at close 1 (100 × 10 × 0.001, the close it is sold at) and 0.80 at close 2, none at
+    close 3, where the entry buys it back at 9 and buys 111 long (999): borrow 1.80, PnL
+    100 × 1 − 1.80 = 98.20, equity at close 3 = 101,000 − 1.80 − 900 = 100,098.20 (cash
+    99,099.20 + 999). The same with one position and with units (``max_entries`` 2)."""
+    bars = _bars([10.0, 10.0, 10.0, 8.0, 9.0], [10.0, 10.0, 8.0, 9.0, 9.0])
+    params = TradingParams(
+        initial_capital=100_000,
+        fee_rate=0.0,
+        position_size=1_000,
+        direction="longshort",
+        borrow_rate=0.252,
+        entry_type="on_close",
+        max_entries=max_entries,
+    )
+    result = run(bars, *_signals(5, (3,), (1,)), params)
+    short, long_ = result.trades
+    assert (short.direction, short.size, short.entry_bar, short.exit_bar) == (-1, 100, 1, 3)
+    assert (long_.direction, long_.size) == (1, 111)
+    assert _cents(result.trades.borrow_fee[0]) == 1.80
+    assert _cents(short.pnl) == 98.20
+    assert [_cents(v) for v in result.equity] == [
+        100_000.00,
+        99_999.00,
+        100_198.20,
+        100_098.20,
+        100_098.20,
+    ]
+
+
 def test_the_borrow_fee_follows_the_run_s_bars_per_year():
     """The same short on hourly bars (1,764 a year) pays 252 / 1,764 of the daily charge."""
     bars = _bars([100.0, 100.0, 100.0, 90.0, 90.0], [100.0, 100.0, 90.0, 90.0, 90.0])

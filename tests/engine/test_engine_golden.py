@@ -32,6 +32,8 @@ import numpy as np
 import pytest
 
 from engine import ENGINE_VERSION, Bars, TradingParams, _simulate, run, run_batch
+from engine.broker.costs import Costs
+from engine.broker.stops import Stops
 from tests.bars import GOOG_CSV
 from tests.golden import case_problem, dumps
 
@@ -359,22 +361,22 @@ def _mutated(monkeypatch: pytest.MonkeyPatch, mutation: str) -> None:
 
         monkeypatch.setattr(_simulate, "transitions", shifted)
     elif mutation == "stops 1% wider":
-        of_stops: Callable = _simulate._Stops.of
+        of_stops: Callable = Stops.of
 
-        def wider(cls: type, params: TradingParams) -> _simulate._Stops:
+        def wider(cls: type, params: TradingParams) -> Stops:
             stops = of_stops(params)
             return dataclasses.replace(
                 stops, **{k: v * 1.01 for k, v in dataclasses.asdict(stops).items() if v}
             )
 
-        monkeypatch.setattr(_simulate._Stops, "of", classmethod(wider))
+        monkeypatch.setattr(Stops, "of", classmethod(wider))
     else:
-        of: Callable = _simulate._Costs.of
+        of: Callable = Costs.of
 
-        def higher_fee(cls: type, params: TradingParams) -> _simulate._Costs:
+        def higher_fee(cls: type, params: TradingParams) -> Costs:
             return of(dataclasses.replace(params, fee_rate=params.fee_rate + 0.0001))
 
-        monkeypatch.setattr(_simulate._Costs, "of", classmethod(higher_fee))
+        monkeypatch.setattr(Costs, "of", classmethod(higher_fee))
 
 
 @pytest.mark.parametrize(

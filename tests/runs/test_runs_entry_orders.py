@@ -75,6 +75,8 @@ def test_hostile_price_texts_are_400s_naming_the_field_within_200_ms(text, field
     ("order", "field"),
     [
         ({"type": "limit"}, "entry_order.limit"),
+        ({"type": "market_if_touched"}, "entry_order.limit"),
+        ({"type": "market_if_touched", "limit": "close", "stop": "low"}, "entry_order.stop"),
         ({"type": "stop", "limit": "close"}, "entry_order.limit"),
         ({"type": "stop_limit", "limit": "close"}, "entry_order.stop"),
         ({"type": "stop", "stop": "close * $k"}, "entry_order.params.k"),
@@ -140,7 +142,12 @@ def test_a_limit_order_fills_at_the_open_on_a_gap_and_expires_after_valid_bars()
 
 @pytest.mark.parametrize(
     "order",
-    [LIMIT, {"type": "on_close"}, {"type": "stop", "stop": "high"}],
+    [
+        LIMIT,
+        {"type": "on_close"},
+        {"type": "stop", "stop": "high"},
+        {"type": "market_if_touched", "limit": "close * 0.99"},
+    ],
     ids=lambda o: o["type"],
 )
 def test_a_long_short_run_with_entry_orders_pays_the_borrow_fee_on_its_shorts(order):

@@ -109,14 +109,15 @@ def test_a_trial_breaking_a_constraint_has_no_key_and_a_batch_evaluates_each_key
     assert copies == {2: source_of("s", 0), 3: "old#9"}
 
 
-def test_a_study_searches_an_entry_order_s_name_and_each_trial_equals_its_own_run():
+@pytest.mark.parametrize("kind", ["limit", "market_if_touched"])
+def test_a_study_searches_an_entry_order_s_name_and_each_trial_equals_its_own_run(kind):
     """``space`` may hold ``entry_order.k`` (a $name of the entry order's prices): each
     trial's metrics equal the backtest its run request gives (``trial_run_request``)."""
     from kinds.runs.contract import parse_request
     from kinds.runs.execute import execute
     from kinds.studies.contract import trial_run_request
 
-    order = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}}
+    order = {"type": kind, "limit": "close * (1 - $k/100)", "params": {"k": 1}}
     space = {"period": {"low": 7, "high": 14}, "entry_order.k": {"low": 0.5, "high": 4.0}}
     stored = parse_study_request(valid_study(space=space, entry_order=order)).stored
     assert stored["space"]["entry_order.k"]["type"] == "float"

@@ -272,17 +272,18 @@ def test_a_sweep_over_stop_loss_pct_changes_the_results_and_matches_single_runs(
         assert holds_its_run(row, metrics)
 
 
-def test_a_sweep_over_an_entry_order_s_name_changes_the_results_and_matches_single_runs():
-    """``entry_order.k`` swept over 0.5, 2 and 5 (a buy limit k % under the signal close):
-    three different results, each equal to its own run, whose request carries the value
-    in ``entry_order.params``."""
+@pytest.mark.parametrize("kind", ["limit", "market_if_touched"])
+def test_a_sweep_over_an_entry_order_s_name_changes_the_results_and_matches_single_runs(kind):
+    """``entry_order.k`` swept over 0.5, 2 and 5 (a buy limit, or a market-if-touched
+    order, k % under the signal close): three different results, each equal to its own
+    run, whose request carries the value in ``entry_order.params``."""
     sweep = parse_sweep_request(
         {
             "ticker": "ACME",
             "rule_type": "SMA_CROSS",
             "params": {"fast": 10},
             "grid": {"slow": [50], "entry_order.k": [0.5, 2, 5]},
-            "entry_order": {"type": "limit", "limit": "close * (1 - $k/100)", "valid_bars": 5},
+            "entry_order": {"type": kind, "limit": "close * (1 - $k/100)", "valid_bars": 5},
             "start_date": "2016-01-01",
             "end_date": "2019-06-30",
         }

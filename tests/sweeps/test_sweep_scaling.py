@@ -124,8 +124,9 @@ def test_a_swept_position_exit_on_units_equals_its_run_alone():
         assert holds_its_run(row, metrics), row
 
 
-def test_a_swept_entry_order_on_units_equals_its_run_alone():
-    order = {"type": "limit", "limit": "close * (1 - $k / 100)", "valid_bars": 2}
+@pytest.mark.parametrize("kind", ["limit", "market_if_touched"])
+def test_a_swept_entry_order_on_units_equals_its_run_alone(kind):
+    order = {"type": kind, "limit": "close * (1 - $k / 100)", "valid_bars": 2}
     body = {**BODY, "max_entries": 3, "entry_order": order}
     sweep = parse_sweep_request({**body, "grid": {"fast": [5, 10], "entry_order.k": [0.5, 2]}})
     rows = chunk_rows(sweep)

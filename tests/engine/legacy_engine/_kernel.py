@@ -1,0 +1,427 @@
+"""The compiled kernels (numba): the fill step, one run's fill walk, and the one-pass
+evaluation of N runs (signals → fills → equity → the statistics every stored metric
+derives from), each combination in constant memory, rows spread over the cores.
+
+Imported only when a caller has enough work for the compilation cache to pay
+(``engine.kernels``): ``import numba`` costs ~0.2 CPU-s, more than a small run's whole
+engine. Every kernel repeats the numpy path's arithmetic operation by operation
+(``fastmath`` off), and its reductions follow numpy's pairwise summation order
+(``pairwise_sum``), so a kernel's numbers equal the numpy path's bit for bit; the tests
+compare both on many random cases.
+
+Compiled code is cached on disk (``cache=True``) under ``NUMBA_CACHE_DIR``
+(``config.process``); the image warms it at build time (``engine.compiled.warm``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+_PAIRWISE_BLOCK = 128
+"""numpy's ``PW_BLOCKSIZE``: the largest run summed with eight accumulators."""
+
+# The costs array ``costs`` holds the fill step's parameters, in this order
+# (``engine.compiled.costs_array``).
+INITIAL, SLIP, FEE_RATE, FEE_FACTOR, BY_VALUE, POSITION_SIZE, FRACTION = range(7)
+FEE_FIXED, FEE_PER_SHARE, FEE_MIN, FEE_MAX, EXTRA, BORROW, CLOSE_AT_END = range(7, 14)
+
+
+PLAIN, SQUARED_DEVIATION, DOWNSIDE_SQUARE, SQUARE = range(4)
+"""What ``pairwise_sum`` adds up of each value x: x, (x - center)², min(x, 0)², x² (the
+arrays numpy would build first, ``np.square(x - mean)`` ..., made on the fly: the same
+values, added in the same order)."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _term(x: float, mode: int, center: float) -> float:
+    if mode == SQUARED_DEVIATION:
+        x = x - center
+        return x * x
+    if mode == DOWNSIDE_SQUARE:
+        x = min(x, 0.0)
+        return x * x
+    if mode == SQUARE:
+        return x * x
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _leaf_sum(a: np.ndarray, lo: int, n: int, mode: int, center: float) -> float:
+    """numpy's sum of at most ``_PAIRWISE_BLOCK`` values: a plain loop under 8, else eight
+    accumulators combined pairwise and the rest added in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += _term(a[i], mode, center)
+        return res
+    r0, r1 = _term(a[lo], mode, center), _term(a[lo + 1], mode, center)
+    r2, r3 = _term(a[lo + 2], mode, center), _term(a[lo + 3], mode, center)
+    r4, r5 = _term(a[lo + 4], mode, center), _term(a[lo + 5], mode, center)
+    r6, r7 = _term(a[lo + 6], mode, center), _term(a[lo + 7], mode, center)
+    i = 8
+    whole = n - n % 8
+    while i < whole:
+        at = lo + i
+        r0 += _term(a[at], mode, center)
+        r1 += _term(a[at + 1], mode, center)
+        r2 += _term(a[at + 2], mode, center)
+        r3 += _term(a[at + 3], mode, center)
+        r4 += _term(a[at + 4], mode, center)
+        r5 += _term(a[at + 5], mode, center)
+        r6 += _term(a[at + 6], mode, center)
+        r7 += _term(a[at + 7], mode, center)
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += _term(a[lo + i], mode, center)
+        i += 1
+    return res
+
+
+@njit(cache=True, nogil=True)
+def _split(n: int) -> int:
+    """Where numpy's pairwise sum cuts ``n`` values: half, rounded down to a multiple of 8."""
+    half = n // 2
+    return half - half % 8
+
+
+@njit(cache=True, nogil=True)
+def pairwise_sum(a: np.ndarray, lo: int, n: int, mode: int = PLAIN, center: float = 0.0) -> float:
+    """``a[lo:lo + n].sum()`` in numpy's order (its ``pairwise_sum`` of float64: halves
+    summed apart down to blocks of ``_PAIRWISE_BLOCK``), so
+    ``pairwise_sum(a, 0, a.size) + 0.0 == a.sum()`` bit for bit; ``mode`` adds a function
+    of each value instead (``SQUARED_DEVIATION`` from ``center`` ...)."""
+    return _pairwise(a, lo, n, mode, center, np.empty((3, 64), dtype=np.int64), np.empty(64))
+
+
+@njit(cache=True, nogil=True)
+def _pairwise(
+    a: np.ndarray,
+    lo: int,
+    n: int,
+    mode: int,
+    center: float,
+    nodes: np.ndarray,
+    left: np.ndarray,
+) -> float:
+    """``pairwise_sum`` on the caller's stack: ``nodes`` (3 × 64 int64: start, count and
+    state of each pending half) and ``left`` (64: the left halves' sums), so a kernel
+    summing many rows allocates them once. The recursion runs on this explicit stack:
+    numba's cache cannot reload a recursive function called from another cached one."""
+    if n <= _PAIRWISE_BLOCK:
+        return _leaf_sum(a, lo, n, mode, center)
+    starts, counts, state = nodes[0], nodes[1], nodes[2]  # state 1: left pending, 2: right
+    starts[0], counts[0], state[0] = lo, n, 0
+    depth = 1
+    while True:
+        top = depth - 1
+        if counts[top] > _PAIRWISE_BLOCK:
+            state[top] = 1
+            starts[depth], counts[depth], state[depth] = starts[top], _split(counts[top]), 0
+            depth += 1
+            continue
+        value = _leaf_sum(a, starts[top], counts[top], mode, center)
+        depth -= 1
+        while depth > 0:
+            parent = depth - 1
+            if state[parent] == 1:
+                left[parent] = value
+                state[parent] = 2
+                half = _split(counts[parent])
+                starts[depth] = starts[parent] + half
+                counts[depth] = counts[parent] - half
+                state[depth] = 0
+                depth += 1
+                break
+            value = left[parent] + value
+            depth -= 1
+        if depth == 0:
+            return value
+
+
+@njit(cache=True, nogil=True, inline="always")
+def order_fee(n: float, price: float, costs: np.ndarray) -> float:
+    """``engine._simulate._order_fee`` compiled: the fee of an order of ``n`` >= 0 shares."""
+    fee = n * price * costs[FEE_RATE]
+    if costs[EXTRA] == 0.0:
+        return fee
+    per_share = min(max(n * costs[FEE_PER_SHARE], costs[FEE_MIN]), costs[FEE_MAX])
+    return fee + (costs[FEE_FIXED] + per_share if n > 0 else 0.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def fill(cash: float, shares: float, price: float, side: float, costs: np.ndarray) -> tuple:
+    """``engine._simulate._fill`` compiled: close ``shares`` at ``price``, then open
+    ``side``. Returns (close_price, close_fee, open_price, qty, open_fee, cash after)."""
+    close_price = price * (1.0 - np.sign(shares) * costs[SLIP])
+    close_fee = order_fee(abs(shares), close_price, costs)
+    cash_flat = cash + shares * close_price - close_fee
+    open_price = price * (1.0 + side * costs[SLIP])
+    if costs[BY_VALUE] != 0.0:
+        budget = min(costs[POSITION_SIZE], cash_flat)
+    else:
+        budget = cash_flat * costs[FRACTION]
+    rate_price = open_price * costs[FEE_FACTOR]
+    if costs[EXTRA] == 0.0:
+        qty = np.floor(budget / rate_price)
+    else:
+        base = budget - costs[FEE_FIXED]
+        qty = min(
+            np.floor(base / (rate_price + costs[FEE_PER_SHARE])),
+            np.floor((base - costs[FEE_MIN]) / rate_price),
+        )
+        if costs[FEE_MAX] < np.inf:
+            qty = max(qty, np.floor((base - costs[FEE_MAX]) / rate_price))
+    if qty * open_price + order_fee(qty, open_price, costs) > budget:
+        qty = qty - 1.0
+    if not (side != 0.0 and qty > 0.0):
+        qty = 0.0
+    notional = qty * open_price
+    open_fee = order_fee(qty, open_price, costs)
+    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
+
+
+@njit(cache=True, nogil=True)
+def walk_one(prices: np.ndarray, sides: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """The fills of one run (``engine._simulate._walk_one`` compiled): 8 × E, the rows in
+    ``_simulate._EVENT_FIELDS`` order."""
+    out = np.empty((8, prices.size))
+    cash, shares = costs[INITIAL], 0.0
+    for k in range(prices.size):
+        side = sides[k]
+        close_price, close_fee, open_price, qty, open_fee, cash = fill(
+            cash, shares, prices[k], side, costs
+        )
+        opened = side * qty
+        out[0, k] = shares
+        out[1, k] = close_price
+        out[2, k] = close_fee
+        out[3, k] = opened
+        out[4, k] = open_price
+        out[5, k] = open_fee
+        out[6, k] = cash
+        out[7, k] = opened
+        shares = opened
+    return out
+
+
+# Columns of ``evaluate_runs``' statistics, per run.
+FINAL, START, MEAN, STD, DOWNSIDE, DRAWDOWN, DRAWDOWN_DAYS, TRADES = range(8)
+N_STATS = 8
+
+
+@njit(cache=True, nogil=True)
+def _one_run(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    line: np.ndarray,
+    other: np.ndarray,
+    offset: int,
+    shared: tuple,
+    stats: np.ndarray,
+    blocks: np.ndarray,
+    returns: np.ndarray,
+) -> None:
+    """One run of ``evaluate_runs`` (``shared`` its inputs from ``open_`` to ``edges``):
+    signals from ``entries``/``exits`` (``line`` empty) or
+    from ``line`` crossing ``other`` (at history index
+    ``offset`` + t, as ``rules.signals.cross_above``/``cross_below``: above now, at or
+    below on the bar before; a comparison with NaN is false; history bar 0 never crosses).
+    The bars in one loop (signals, fills, equity, bar returns, drawdown, spans under
+    water), then the pairwise sums of the returns."""
+    open_, close, seconds, day, costs, longonly, edges = shared
+    n_bars = close.size
+    crossing = line.size > 0
+    was_at_most = was_at_least = False
+    if crossing and offset > 0:
+        was_at_most = line[offset - 1] <= other[offset - 1]
+        was_at_least = line[offset - 1] >= other[offset - 1]
+    cash, shares = costs[INITIAL], 0.0
+    borrow, close_at_end = costs[BORROW], costs[CLOSE_AT_END] != 0.0
+    previous, pending, trades, bust = 0, 0, 0, False
+    first = cash  # bar 0 never fills: the initial capital
+    before = first
+    peak, trough, drawdown = first, first, 0.0
+    longest, start = 0.0, -1
+    value = first
+    for t in range(n_bars):
+        if crossing:
+            now, now_other = line[offset + t], other[offset + t]
+            enter = (now > now_other) & was_at_most  # & not and: no branch per bar
+            leave = (now < now_other) & was_at_least
+            was_at_most = now <= now_other
+            was_at_least = now >= now_other
+        else:
+            enter, leave = entries[t], exits[t]
+        if bust:
+            value = 0.0
+        else:
+            if pending != 0:
+                side = float(pending - 2)
+                _, _, _, qty, _, cash = fill(cash, shares, open_[t], side, costs)
+                shares = side * qty
+                if shares != 0.0:
+                    trades += 1
+                pending = 0
+            if shares < 0.0 and borrow > 0.0:  # the short's borrow fee at this close
+                cash -= abs(shares) * close[t] * borrow
+            value = cash + shares * close[t]
+            if value <= 0.0:
+                bust = True
+                value = 0.0
+            elif t == n_bars - 1 and close_at_end and shares != 0.0:
+                _, _, _, _, _, cash = fill(cash, shares, open_[t], 0.0, costs)
+                shares = 0.0
+                value = cash + shares * close[t]
+            if enter != leave:  # an entry and an exit on one bar conflict: ignored
+                signal = 1 if enter else -1
+                side_now = max(signal, 0) if longonly else signal
+                if side_now != previous and t < n_bars - 1:
+                    pending = side_now + 2  # +2: 0 means no pending change
+                previous = side_now
+        if t > 0:
+            # x / x is exactly 1: an unchanged equity needs no division
+            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
+        before = value
+        # The largest fall from a peak is at the lowest value before the next peak: the
+        # division (peak - value) / peak is made once per peak, not once per bar.
+        if value > peak:
+            drawdown = max(drawdown, (peak - trough) / peak)
+            peak, trough = value, value
+        elif value < trough:
+            trough = value
+        if value < peak:
+            if start < 0:
+                start = t
+        elif start >= 0:
+            longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
+            start = -1
+    drawdown = max(drawdown, (peak - trough) / peak)
+    if start >= 0:
+        longest = max(longest, (seconds[n_bars - 1] - seconds[start - 1]) / day)
+
+    n_returns = n_bars - 1
+    nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)  # the sums' stack
+    mean = std = downside = np.nan
+    if n_returns >= 1:
+        mean = _pairwise(returns, 0, n_returns, PLAIN, 0.0, nodes, left) / n_returns
+        squares = _pairwise(returns, 0, n_returns, DOWNSIDE_SQUARE, 0.0, nodes, left)
+        downside = np.sqrt(squares / n_returns)
+    if n_returns >= 2:
+        deviations = _pairwise(returns, 0, n_returns, SQUARED_DEVIATION, mean, nodes, left)
+        std = np.sqrt(deviations / (n_returns - 1))
+    stats[FINAL] = value
+    stats[START] = first
+    stats[MEAN] = mean
+    stats[STD] = std
+    stats[DOWNSIDE] = downside
+    stats[DRAWDOWN] = drawdown
+    stats[DRAWDOWN_DAYS] = longest
+    stats[TRADES] = trades
+    n_blocks = edges.size - 1
+    for b in range(n_blocks):  # np.add.reduceat's order: the first value, then the rest
+        lo, count = edges[b], edges[b + 1] - edges[b]
+        blocks[b] = returns[lo] + _pairwise(returns, lo + 1, count - 1, PLAIN, 0.0, nodes, left)
+        first_square = returns[lo] * returns[lo]
+        rest = _pairwise(returns, lo + 1, count - 1, SQUARE, 0.0, nodes, left)
+        blocks[n_blocks + b] = first_square + rest
+
+
+@njit(cache=True, parallel=True)
+def evaluate_runs(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    lines: np.ndarray,
+    line: np.ndarray,
+    other: np.ndarray,
+    offset: int,
+    *shared: Any,
+) -> tuple:
+    """N runs without stops, one pass each, their signals either the rows of ``entries``/
+    ``exits`` (N × T bool; ``line`` empty) or crossings of two of ``lines`` (K × H, over the
+    signal history; ``entries`` N × 0): run i enters when ``lines[line[i]]`` crosses above
+    ``lines[other[i]]`` and exits when it crosses below, the bars being history indices
+    ``offset`` to ``offset + T - 1`` (no N × T signal arrays). Returns (N × ``N_STATS``
+    statistics, N × 2S block sums then sums of squares of the bar returns over the S blocks
+    ``edges`` bounds; S = 0 when ``edges`` has one element).
+
+    The statistics per run, the numpy path's values bit for bit: final and first equity,
+    mean, sample std (ddof 1) and downside deviation of the bar returns, the largest
+    fraction fallen from a running peak, the longest span under water (``seconds`` are the
+    bars' times, ``day`` a day in the same unit), and the trades opened up to bankruptcy.
+
+    ``shared`` are the inputs every run reads: ``open_``, ``close``, ``seconds``, ``day``,
+    ``costs`` (``costs_array``), ``longonly`` and the block ``edges``.
+    """
+    close, edges = shared[1], shared[6]
+    crossing = line.size > 0
+    n_runs, n_bars = (line.size if crossing else entries.shape[0]), close.size
+    stats = np.empty((n_runs, N_STATS))
+    n_blocks = edges.size - 1
+    blocks = np.empty((n_runs, 2 * n_blocks))
+    no_signal, no_line = np.empty(0, dtype=np.bool_), np.empty(0)
+    order = np.arange(n_runs)
+    if crossing:
+        # Runs in an order that reuses lines while they are in cache: by groups of 16
+        # ``other`` lines (16 rows of a few thousand bars stay in L2), then by ``line``.
+        order = np.argsort(other // 16 * lines.shape[0] + line, kind="mergesort")
+    for k in prange(n_runs):
+        i = order[k]
+        if crossing:
+            enter, leave, a, b = no_signal, no_signal, lines[line[i]], lines[other[i]]
+        else:
+            enter, leave, a, b = entries[i], exits[i], no_line, no_line
+        returns = np.empty(max(n_bars - 1, 1))
+        _one_run(
+            enter,
+            leave,
+            a,
+            b,
+            offset,
+            shared,
+            stats[i],
+            blocks[i],
+            returns,
+        )
+    return stats, blocks
+
+
+@njit(cache=True, nogil=True)
+def _reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
+    """(mean, sample std, largest fall from a running peak) of one equity curve, as
+    ``engine._stats.core_metrics`` reduces it with numpy (bar returns as ``bar_returns``)."""
+    n_bars = equity.size
+    peak = trough = equity[0]
+    drawdown = 0.0
+    for t in range(n_bars):
+        value = equity[t]
+        if t > 0:
+            before = equity[t - 1]
+            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
+        if value > peak:
+            drawdown = max(drawdown, (peak - trough) / peak)
+            peak, trough = value, value
+        elif value < trough:
+            trough = value
+    drawdown = max(drawdown, (peak - trough) / peak)
+    n_returns = n_bars - 1
+    mean = pairwise_sum(returns, 0, n_returns, PLAIN, 0.0) / n_returns
+    deviations = pairwise_sum(returns, 0, n_returns, SQUARED_DEVIATION, mean)
+    return mean, np.sqrt(deviations / (n_returns - 1)), drawdown
+
+
+@njit(cache=True, nogil=True)
+def reduce_curves(equity: np.ndarray) -> np.ndarray:
+    """N × 3: per equity curve (N × T, T >= 3, finite, first value above 0) the mean and
+    sample std of its bar returns and its largest fall from a running peak, bit for bit
+    numpy's (``core_metrics``), in one pass per curve (on one thread: a long single run's
+    curve, or a batch of long ones)."""
+    n_runs, n_bars = equity.shape
+    out = np.empty((n_runs, 3))
+    returns = np.empty(n_bars - 1)
+    for i in range(n_runs):
+        out[i, 0], out[i, 1], out[i, 2] = _reduce_curve(equity[i], returns)
+    return out

@@ -1,0 +1,888 @@
+"""The simulation core: signals → fills → cash/position/equity paths, for N runs at once.
+
+All N runs share the bars and trading parameters and differ by their signals (one row per
+parameter set), so a parameter sweep is one vectorised pass and a single run is the same
+code with N = 1: a sweep's numbers equal a single run's bit for bit.
+
+Execution convention (docs/execution.md, "Execution convention"):
+
+* The desired position after bar t follows the most recent signal up to t: an entry means
+  long; an exit means flat (``longonly``) or short (``longshort``). A bar where entry and
+  exit are both true is conflicting and ignored; with ``exit_priority`` it is the exit
+  while the desired position is long and the entry otherwise (``resolve_conflicts``).
+* A change of the desired position on bar t's close fills at bar t+1's open: first the
+  open position is closed, then the new one is opened. A change on the last bar never fills.
+* Fill prices carry slippage against the trader: a buy at open × (1 + bps/10000), a sell at
+  open × (1 − bps/10000). Fees are ``fee_rate`` × traded notional, on each side, plus the
+  fixed and the bounded per-share fee when set (``_order_fee``).
+* Whole shares. Budget: ``value`` → min(position_size, cash); ``percent`` → cash ×
+  position_size / 100 (the position is flat then, so cash is the equity). Shares = the
+  largest n with n × price + fee(n) ≤ budget: floor(budget / (price × (1 + fee_rate))) with
+  ``fee_rate`` alone, lowered by one if rounding would overspend (``_shares``).
+  A change that cannot buy one share opens nothing; the run waits for the next change.
+* A short pays ``borrow_rate`` / bars per year of its value at each close it is held
+  (a bar-by-bar walk, ``stop_events``, records the cash path). With ``close_at_end`` a
+  position still open after the last bar is closed at the last bar's open (``paths``).
+* Equity = cash + position × close, on every bar. If equity reaches zero or below (only a
+  short can do that), the position is liquidated at that close (paying the fee on its
+  notional, as backtesting.py does), the deficit is absorbed (cash 0) and the run stops
+  trading: equity stays 0.
+* Stops (``stop_events``, only when a stop is set): levels are percent of the entry fill
+  price; after the open's fills, the position held is checked against the bar's low/high. A
+  stop fills at its level, or at the open when the bar gaps through it; the stop-loss (or
+  the tighter of stop-loss and trailing stop) wins over the take-profit when both are in
+  the bar's range (backtesting.py's SL-first order). A trailing stop is checked against the
+  level of the previous bars, then ratchets with this bar's high (long) or low (short). A
+  stopped-out run stays flat until the next signal that opens a position.
+* Position-aware exits (``stop_events`` with ``position_exits``): while a long is open, the
+  exit on each close is a function of the long's fill bar and entry price (an EXPR exit
+  naming ``bars_held``, ``open_return``…), evaluated after the bar's fills and stops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tests.engine.legacy_engine import compiled
+from tests.engine.legacy_engine.params import TradingParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tests.engine.legacy_engine.corporate import Applied, CorporateActions, Ledger
+
+
+@dataclass(frozen=True, eq=False)
+class Events:
+    """The fills of N runs as flat arrays, grouped by run and in time order within a run.
+
+    Fill e belongs to run ``run[e]`` at bar ``bar[e]``: ``closed[e]`` signed shares were
+    closed at ``close_price`` paying ``close_fee``; then ``opened`` signed shares were opened
+    at ``open_price`` paying ``open_fee``; ``cash`` and ``shares`` are the state after it.
+    Run i's fills are ``offsets[i]:offsets[i + 1]``.
+    """
+
+    offsets: np.ndarray
+    run: np.ndarray
+    bar: np.ndarray
+    closed: np.ndarray
+    close_price: np.ndarray
+    close_fee: np.ndarray
+    opened: np.ndarray
+    open_price: np.ndarray
+    open_fee: np.ndarray
+    cash: np.ndarray
+    shares: np.ndarray
+    reason: np.ndarray | None = None
+    """Why ``closed`` was closed (codes of ``engine.result.EXIT_REASONS``); None: all by signal."""
+    cash_path: np.ndarray | None = None
+    """N × T cash at every close when it moves between fills (a borrow fee); None: it does not."""
+    borrow: np.ndarray | None = None
+    """N × T borrow fee charged at each close (with ``cash_path``); None: none."""
+    position_path: np.ndarray | None = None
+    """N × T shares at every close when they move between fills (a split, a delisting:
+    ``engine.corporate``); None: they do not."""
+    applied: Applied | None = None
+    """The corporate actions that met a position (``engine.corporate.Applied``); None: the
+    run's bars held none."""
+    units: list | None = None
+    """Per run, its units (``engine._scaling.Unit``) when it scales in or out
+    (``max_entries``, ``exit_fraction``); None: one position at a time."""
+
+    def of_run(self, i: int) -> range:
+        """Indices of run i's fills."""
+        return range(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+
+@dataclass(frozen=True, eq=False)
+class Paths:
+    """Per-bar state of a block of runs (n × T) and, per run, the bust bar (-1 when none)."""
+
+    cash: np.ndarray
+    position: np.ndarray
+    equity: np.ndarray
+    bust_bar: np.ndarray
+
+
+BOTH = 2
+"""The signal code of a bar whose entry and exit both hold, with ``exit_priority`` (+1 an
+entry, -1 an exit, 0 neither or, without ``exit_priority``, both): the walks resolve it
+against the side they hold (``resolved``)."""
+
+
+def signal_codes(entries: np.ndarray, exits: np.ndarray, params: TradingParams) -> np.ndarray:
+    """Each bar's signal as an int8 code: entry minus exit, ``BOTH`` where both hold when
+    ``params.exit_priority`` is set."""
+    signal = entries.astype(np.int8)
+    signal -= exits
+    if params.exit_priority:
+        signal[entries & exits] = BOTH
+    return signal
+
+
+def signal_code(entry: bool, leave: bool, exit_priority: bool) -> int:
+    """``signal_codes`` of one bar (a position-aware exit's, read in the walk)."""
+    if entry and leave and exit_priority:
+        return BOTH
+    return entry - leave
+
+
+def resolved(signal: int, previous: int) -> int:
+    """A signal code as the side it asks for, ``previous`` being the side the walk holds
+    (or asked for last): ``BOTH`` is the exit while long, the entry otherwise."""
+    if signal == BOTH:
+        return -1 if previous > 0 else 1
+    return signal
+
+
+def resolve_conflicts(
+    entries: np.ndarray, exits: np.ndarray, direction: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """N × T signals with every bar where both hold turned into the exit or the entry as
+    ``exit_priority`` resolves it for the paths that walk no stop (``transitions`` and the
+    one-pass kernel, whose desired side follows the signals alone): the exit when the side
+    asked for before is long, the entry otherwise. The side before a run of such bars is
+    the last other signal's (none: not long); each of them then flips it, so the k-th is
+    that side's opposite for odd k and that side for even k. Without such a bar the inputs
+    are returned as they are."""
+    both = entries & exits
+    if not both.any():
+        return entries, exits
+    signal = entries.astype(np.int8)
+    signal -= exits
+    signal[both] = BOTH
+    runs, cols = np.nonzero(signal)
+    side = signal[runs, cols].astype(np.int64)
+    at = np.arange(side.size)
+    conflict = side == BOTH
+    first = np.ones(side.size, dtype=bool)
+    first[1:] = runs[1:] != runs[:-1]
+    start = np.maximum.accumulate(np.where(first, at, 0))
+    last = np.maximum.accumulate(np.where(conflict, -1, at))
+    known = last >= start
+    longonly = direction == "longonly"
+    flat = 0 if longonly else -1  # the side that is not long
+    before = side[np.maximum(last, 0)]
+    if longonly:
+        before = np.maximum(before, 0)
+    base = np.where(known, before, flat)
+    count = at - np.where(known, last, start - 1)
+    flipped = 1 - base if longonly else -base
+    side = np.where(count % 2 == 1, flipped, base)
+    rows, bars, long = runs[conflict], cols[conflict], side[conflict] > 0
+    entries, exits = entries.copy(), exits.copy()
+    entries[rows, bars], exits[rows, bars] = long, ~long
+    return entries, exits
+
+
+def transitions(
+    entries: np.ndarray, exits: np.ndarray, direction: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each run's desired position changes: (run, fill bar, new side), run-major.
+
+    Works on the sparse non-zero signals only: a signal changes the desired position when
+    its side differs from the previous signal's side in the same run (0 before the first).
+    A change on the last bar has no next open and is dropped.
+    """
+    signal = entries.astype(np.int8)
+    signal -= exits
+    runs, cols = np.nonzero(signal)
+    side = signal[runs, cols]
+    if direction == "longonly":
+        np.maximum(side, 0, out=side)
+    previous = np.zeros_like(side)
+    previous[1:] = side[:-1]
+    previous[np.flatnonzero(np.diff(runs)) + 1] = 0
+    if runs.size:
+        previous[0] = 0
+    keep = (side != previous) & (cols < signal.shape[1] - 1)
+    return runs[keep], cols[keep] + 1, side[keep].astype(np.float64)
+
+
+def fill_events(
+    n_runs: int,
+    runs: np.ndarray,
+    bars: np.ndarray,
+    sides: np.ndarray,
+    open_: np.ndarray,
+    params: TradingParams,
+) -> Events:
+    """Size and price every fill, in time order within each run."""
+    counts = np.bincount(runs, minlength=n_runs)
+    offsets = np.zeros(n_runs + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    out = {name: np.zeros(runs.size) for name in _EVENT_FIELDS}
+    costs = _Costs.of(params)
+    prices = open_[bars]
+    if n_runs == 1 and compiled.pays(runs.size, compiled.MIN_FILLS):
+        walked = compiled.kernels().walk_one(prices, sides, costs.as_array())
+        out = dict(zip(_EVENT_FIELDS, walked, strict=True))
+    elif n_runs == 1:
+        _walk_one(prices, sides, costs, out)
+    else:
+        _walk_waves(runs, offsets, counts, prices, sides, costs, out)
+    return Events(offsets=offsets, run=runs, bar=bars, **out)
+
+
+_EVENT_FIELDS = (
+    "closed",
+    "close_price",
+    "close_fee",
+    "opened",
+    "open_price",
+    "open_fee",
+    "cash",
+    "shares",
+)
+
+
+_KERNEL_COSTS = tuple(inspect.signature(compiled.costs_array).parameters)
+"""The fill costs the compiled kernels take (``_Costs.as_array``)."""
+
+
+@dataclass(frozen=True)
+class _Costs:
+    initial_capital: float
+    slip: float
+    fee_rate: float
+    fee_factor: float
+    by_value: bool
+    position_size: float
+    fraction: float
+    fee_fixed: float = 0.0
+    fee_per_share: float = 0.0
+    fee_min: float = 0.0
+    fee_max: float = math.inf
+    borrow: float = 0.0
+    """The borrow fee per bar: ``borrow_rate`` / bars per year (0 when shorts pay none)."""
+    close_at_end: bool = False
+    size_unit: str | None = None
+    """How a size series sizes the orders (``TradingParams.size_unit``); None: none does."""
+    max_size: float = math.inf
+    """The size series' cap: ``max_size``, or 1 for a fraction and none for shares."""
+    extra: bool = False
+    """Whether an order pays more than ``fee_rate`` × notional (a fixed or per-share fee):
+    without, the fill step is 1.1.0's arithmetic, operation for operation."""
+
+    @classmethod
+    def of(cls, params: TradingParams) -> _Costs:
+        fees = {
+            "fee_fixed": params.fee_fixed or 0.0,
+            "fee_per_share": params.fee_per_share or 0.0,
+            "fee_min": params.fee_min or 0.0,
+            "fee_max": math.inf if params.fee_max is None else params.fee_max,
+        }
+        return cls(
+            initial_capital=params.initial_capital,
+            slip=params.slippage_bps / 10_000.0,
+            fee_rate=params.fee_rate,
+            fee_factor=1.0 + params.fee_rate,
+            by_value=params.size_type == "value",
+            position_size=params.position_size,
+            fraction=params.position_size / 100.0,
+            borrow=(params.borrow_rate or 0.0) / params.annual_bars if params.borrows else 0.0,
+            close_at_end=bool(params.close_at_end),
+            size_unit=params.size_unit,
+            max_size=_size_cap(params),
+            extra=compiled.extra_fees(**fees),
+            **fees,
+        )
+
+    def as_array(self) -> np.ndarray:
+        """These costs as the compiled kernels take them: the fields ``compiled.costs_array``
+        names (it derives ``extra``; a size series never reaches a kernel)."""
+        return compiled.costs_array(**{name: getattr(self, name) for name in _KERNEL_COSTS})
+
+
+def _size_cap(params: TradingParams) -> float:
+    if params.max_size is not None:
+        return params.max_size
+    return 1.0 if params.size_unit == "fraction" else math.inf
+
+
+class _FloatMath:
+    """The few numpy functions the fill step uses, for Python floats (same IEEE results)."""
+
+    @staticmethod
+    def sign(x: float) -> float:
+        return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+    abs = abs
+    minimum = min
+    maximum = max
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x))
+
+    @staticmethod
+    def where(condition: bool, a: float, b: float) -> float:
+        return a if condition else b
+
+
+def _order_fee(n, price, c: _Costs, xp):
+    """The fee of an order of ``n`` >= 0 shares at ``price`` (docs/execution.md,
+    "Commissions and fees"): ``fee_rate`` × notional, plus, when the order trades, the fixed
+    fee and the per-share fee bounded by ``fee_min`` and ``fee_max``."""
+    fee = n * price * c.fee_rate
+    if not c.extra:
+        return fee
+    per_share = xp.minimum(xp.maximum(n * c.fee_per_share, c.fee_min), c.fee_max)
+    return fee + xp.where(n > 0, c.fee_fixed + per_share, 0.0)
+
+
+def _shares(budget, price, c: _Costs, xp):
+    """The most whole shares whose cost and fee fit ``budget``: fee(n) grows with n, so it
+    is the larger of the count with the per-share fee at least its minimum and the count
+    with it at its maximum; lowered by one when rounding would overspend."""
+    rate_price = price * c.fee_factor
+    if not c.extra:
+        qty = xp.floor(budget / rate_price)
+    else:
+        base = budget - c.fee_fixed
+        qty = xp.minimum(
+            xp.floor(base / (rate_price + c.fee_per_share)),
+            xp.floor((base - c.fee_min) / rate_price),
+        )
+        if c.fee_max < math.inf:
+            qty = xp.maximum(qty, xp.floor((base - c.fee_max) / rate_price))
+    notional = qty * price
+    return qty - (notional + _order_fee(qty, price, c, xp) > budget)
+
+
+def _fill(cash, shares, price, side, c: _Costs, xp, size: float | None = None):
+    """One fill, written once for floats (xp=_FloatMath) and arrays (xp=numpy): close
+    ``shares`` at ``price``, then open ``side``. Returns (close_price, close_fee,
+    open_price, qty, open_fee, cash after). ``size`` (floats only): the value of a size
+    series for the opening order (``_sized``), instead of ``position_size``."""
+    if xp is _FloatMath and size is None and not c.extra:
+        return _fill_at_rate(cash, shares, price, side, c)
+    close_price = price * (1.0 - xp.sign(shares) * c.slip)
+    close_fee = _order_fee(xp.abs(shares), close_price, c, xp)
+    cash_flat = cash + shares * close_price - close_fee
+    open_price = price * (1.0 + side * c.slip)
+    if size is not None:
+        qty = _sized(size, cash_flat, open_price, c)
+    else:
+        budget = xp.minimum(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
+        qty = _shares(budget, open_price, c, xp)
+    qty = xp.where((side != 0) & (qty > 0), qty, 0.0)
+    notional = qty * open_price
+    open_fee = _order_fee(qty, open_price, c, xp)
+    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
+
+
+def _fill_at_rate(cash: float, shares: float, price: float, side: float, c: _Costs) -> tuple:
+    """``_fill`` in floats for a fee of ``fee_rate`` alone and ``position_size`` (the fill of
+    every Python walk without further costs): ``_order_fee`` and ``_shares`` inlined, the
+    same operations in the same order (bit for bit), without their five calls a fill."""
+    close_price = price * (1.0 - (1.0 if shares > 0 else (-1.0 if shares < 0 else 0.0)) * c.slip)
+    close_fee = abs(shares) * close_price * c.fee_rate
+    cash_flat = cash + shares * close_price - close_fee
+    open_price = price * (1.0 + side * c.slip)
+    budget = min(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
+    qty = float(math.floor(budget / (open_price * c.fee_factor)))
+    qty -= qty * open_price + qty * open_price * c.fee_rate > budget
+    if not (side != 0 and qty > 0):
+        qty = 0.0
+    notional = qty * open_price
+    open_fee = notional * c.fee_rate
+    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
+
+
+def _sized(
+    size: float, cash_flat: float, price: float, c: _Costs, equity: float | None = None
+) -> float:
+    """The shares of an opening order sized by a size series' value ``size`` on the signal
+    bar (docs/execution.md, "Position size as an expression"): a fraction f buys what the
+    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent),
+    or, given the ``equity`` (a unit added to a long, ``engine._scaling``), min(cash,
+    equity × min(f, cap)); a share count n buys floor(min(n, cap)) shares, fewer when cash
+    cannot pay for them with their fee. An undefined (NaN) or non-positive size opens
+    nothing."""
+    if not (size > 0.0 and cash_flat > 0.0):
+        return 0.0
+    if c.size_unit == "fraction":
+        part = min(size, c.max_size)
+        budget = cash_flat * part if equity is None else min(cash_flat, equity * part)
+        return _shares(budget, price, c, _FloatMath)
+    wanted = math.floor(min(size, c.max_size))
+    return float(min(wanted, _shares(cash_flat, price, c, _FloatMath)))
+
+
+def _record(out: dict, at, closed, close_price, close_fee, opened, open_price, open_fee, cash):
+    """Store fills ``at`` (an index or an index array) in the event arrays."""
+    values = (closed, close_price, close_fee, opened, open_price, open_fee, cash, opened)
+    for name, value in zip(_EVENT_FIELDS, values, strict=True):
+        out[name][at] = value
+
+
+def _walk_one(prices: np.ndarray, sides: np.ndarray, c: _Costs, out: dict) -> None:
+    """The fills of one run, in Python floats (a single backtest: ~50x fewer calls)."""
+    cash, shares = c.initial_capital, 0.0
+    for k, (price, side) in enumerate(zip(prices.tolist(), sides.tolist(), strict=True)):
+        close_price, close_fee, open_price, qty, open_fee, cash = _fill(
+            cash, shares, price, side, c, _FloatMath
+        )
+        opened = side * qty
+        _record(out, k, shares, close_price, close_fee, opened, open_price, open_fee, cash)
+        shares = opened
+
+
+def _walk_waves(
+    runs: np.ndarray,
+    offsets: np.ndarray,
+    counts: np.ndarray,
+    prices: np.ndarray,
+    sides: np.ndarray,
+    c: _Costs,
+    out: dict,
+) -> None:
+    """The fills of N runs in waves: wave k is the k-th fill of every run that has one."""
+    cash = np.full(counts.size, c.initial_capital)
+    shares = np.zeros(counts.size)
+    rank = np.arange(runs.size) - offsets[runs]
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(int(counts.max(initial=0)) + 1))
+    bounds = np.append(bounds, runs.size)
+    for k in range(bounds.size - 1):
+        fills = order[bounds[k] : bounds[k + 1]]
+        who = runs[fills]
+        held = shares[who]
+        side = sides[fills]
+        close_price, close_fee, open_price, qty, open_fee, cash_after = _fill(
+            cash[who], held, prices[fills], side, c, np
+        )
+        opened = side * qty
+        _record(out, fills, held, close_price, close_fee, opened, open_price, open_fee, cash_after)
+        cash[who] = cash_after
+        shares[who] = opened
+
+
+def paths(
+    events: Events,
+    first: int,
+    last: int,
+    close: np.ndarray,
+    initial_capital: float,
+    end_close: tuple[float, _Costs] | None = None,
+) -> Paths:
+    """Cash, position and equity on every bar for runs ``first:last``, bankruptcy applied.
+
+    Each run's bars are segments between fills; a segment's cash and shares are repeated
+    over its bars (``np.repeat``), so no N × T index arrays are built (the cash of a run
+    that pays a borrow fee is the walk's ``cash_path``). ``end_close`` (the last bar's
+    open and the costs, when ``close_at_end``): a position held after the last bar by a
+    run that did not go bust is closed at that open, as a fill (``close_at_end``).
+    """
+    n_runs, n_bars = last - first, close.shape[0]
+    lo, hi = int(events.offsets[first]), int(events.offsets[last])
+    runs = events.run[lo:hi] - first
+    bars = events.bar[lo:hi]
+    slot = np.arange(lo, hi) - lo + runs + 1  # segment index: each run has one extra, first
+    starts = np.arange(n_runs) + events.offsets[first:last] - lo
+    cash_seg = np.empty(hi - lo + n_runs)
+    share_seg = np.zeros(hi - lo + n_runs)
+    cash_seg[starts] = initial_capital
+    cash_seg[slot] = events.cash[lo:hi]
+    share_seg[slot] = events.shares[lo:hi]
+    begin = np.zeros(hi - lo + n_runs, dtype=np.int64)
+    begin[slot] = bars
+    end = np.empty_like(begin)
+    end[:-1] = begin[1:]
+    end[np.append(starts[1:], begin.size) - 1] = n_bars
+    lengths = end - begin
+    if events.cash_path is not None:
+        cash = events.cash_path[first:last].copy()
+    else:
+        cash = np.repeat(cash_seg, lengths).reshape(n_runs, n_bars)
+    if events.position_path is not None:
+        position = events.position_path[first:last].copy()
+    else:
+        position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
+    equity = cash + position * close
+
+    bust = equity <= 0.0
+    bust_bar = np.full(n_runs, -1)
+    for row in np.flatnonzero(bust.any(axis=1)):
+        start = int(bust[row].argmax())
+        bust_bar[row] = start
+        cash[row, start:] = 0.0
+        position[row, start:] = 0.0
+        equity[row, start:] = 0.0
+    if end_close is not None and end_close[1].close_at_end and n_bars:
+        _close_at_end(cash, position, equity, close, *end_close)
+    return Paths(cash=cash, position=position, equity=equity, bust_bar=bust_bar)
+
+
+def _close_at_end(
+    cash: np.ndarray,
+    position: np.ndarray,
+    equity: np.ndarray,
+    close: np.ndarray,
+    last_open: float,
+    c: _Costs,
+) -> None:
+    """Close the positions still held on the last bar at its open, in place (a bust run
+    holds none): ``_fill`` with no new side, as backtesting.py's ``finalize_trades`` fills
+    its closing orders at the last bar's open."""
+    rows = np.flatnonzero(position[:, -1] != 0.0)
+    if not rows.size:
+        return
+    held = position[rows, -1]
+    price = np.full(rows.size, last_open)
+    *_, cash_flat = _fill(cash[rows, -1], held, price, np.zeros(rows.size), c, np)
+    cash[rows, -1] = cash_flat
+    position[rows, -1] = 0.0
+    equity[rows, -1] = cash_flat + position[rows, -1] * close[-1]
+
+
+def trade_counts(events: Events, first: int, last: int, bust_bar: np.ndarray) -> np.ndarray:
+    """Trades opened per run of ``first:last`` (closed or still open), up to the bust bar."""
+    lo, hi = int(events.offsets[first]), int(events.offsets[last])
+    runs = events.run[lo:hi] - first
+    limit = np.where(bust_bar >= 0, bust_bar, np.iinfo(np.int64).max)
+    counted = (events.opened[lo:hi] != 0) & (events.bar[lo:hi] <= limit[runs])
+    return np.bincount(runs[counted], minlength=last - first)
+
+
+PositionExit = Callable[[float, int, float], Callable[[int], bool]]
+"""A run's position-aware exit (docs/execution.md, "Position-aware exits"): called with the
+side (+1: the walk calls it for longs, the side an exit closes), the fill bar and the entry
+fill price of a position the walk opens, it returns whether the exit holds on a bar's close
+while that position is open (bars from the fill bar on, in increasing order)."""
+
+Sizer = Callable[[int, float], float]
+"""A run's size series (docs/execution.md, "Position size as an expression"): called with a
+signal bar and the run's equity at its close, it returns the size of the position that
+signal opens (a fraction of equity or shares, ``TradingParams.size_unit``; NaN: none)."""
+
+SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
+"""Exit-reason codes of fills (indices into ``engine.result.EXIT_REASONS``)."""
+
+
+@dataclass(frozen=True)
+class _Stops:
+    """Stop distances as fractions of the entry fill price (``None`` = off)."""
+
+    loss: float | None
+    profit: float | None
+    trail: float | None
+
+    @classmethod
+    def of(cls, params: TradingParams) -> _Stops:
+        def fraction(value: float | None) -> float | None:
+            return None if value is None else value / 100.0
+
+        return cls(
+            fraction(params.stop_loss_pct),
+            fraction(params.take_profit_pct),
+            fraction(params.trailing_stop_pct),
+        )
+
+
+class _Position:
+    """The stop levels of one open position (long when ``side`` > 0), checked bar by bar."""
+
+    def __init__(self, side: float, entry: float, s: _Stops) -> None:
+        self.side = side
+        self.trail = s.trail
+        self.extreme = entry
+        inf = math.inf * side
+        self.loss = entry * (1.0 - side * s.loss) if s.loss is not None else -inf
+        self.profit = entry * (1.0 + side * s.profit) if s.profit is not None else inf
+        self.trail_level = entry * (1.0 - side * s.trail) if s.trail is not None else -inf
+
+    def exit(self, open_: float, high: float, low: float) -> tuple[float, int] | None:
+        """(fill price, reason) when a stop is hit within the bar, else None; then ratchets
+        the trailing level with the bar's extreme."""
+        if self.side > 0:
+            adverse = max(self.loss, self.trail_level)
+            if low <= adverse:
+                reason = STOP_LOSS if self.loss >= self.trail_level else TRAILING_STOP
+                return min(open_, adverse), reason
+            if high >= self.profit:
+                return max(open_, self.profit), TAKE_PROFIT
+            # ``ratchet`` inlined: this runs on every bar of every position of a sweep
+            if self.trail is not None and high > self.extreme:
+                self.extreme = high
+                self.trail_level = high * (1.0 - self.trail)
+            return None
+        adverse = min(self.loss, self.trail_level)
+        if high >= adverse:
+            reason = STOP_LOSS if self.loss <= self.trail_level else TRAILING_STOP
+            return max(open_, adverse), reason
+        if low <= self.profit:
+            return min(open_, self.profit), TAKE_PROFIT
+        if self.trail is not None and low < self.extreme:
+            self.extreme = low
+            self.trail_level = low * (1.0 + self.trail)
+        return None
+
+    def ratchet(self, high: float, low: float) -> None:
+        """Move the trailing level with the bar's extreme (a long's high, a short's low),
+        never back."""
+        if self.trail is None:
+            return
+        if self.side > 0 and high > self.extreme:
+            self.extreme = high
+            self.trail_level = high * (1.0 - self.trail)
+        elif self.side < 0 and low < self.extreme:
+            self.extreme = low
+            self.trail_level = low * (1.0 + self.trail)
+
+
+def stop_events(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    params: TradingParams,
+    close: np.ndarray | None = None,
+    *,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
+) -> Events:
+    """The fills of N runs with stops, a borrow fee or position-aware exits, walking each
+    run bar by bar (Python floats). With a borrow fee (``close`` given) a short pays it at
+    each close, and the cash at every close and each charge are kept (``Events.cash_path``,
+    ``Events.borrow``). ``position_exits[i]`` (``PositionExit``, or None): run i's exit
+    while a long is open, in place of its row of ``exits`` (which hold the exit outside
+    one, and while short: an exit never closes a short). ``sizes[i]`` (``Sizer``): run i's
+    size series, read on the close of each bar whose signal opens a position (with
+    ``params.size_unit``).
+
+    Per bar: the fill of the previous close's signal change at the open (close, then open,
+    as without stops), then the stop check of the position held, then the bar's signal. A
+    stop resets the signal side to flat, so the next entry (or, in ``longshort``, exit)
+    signal opens a position again; a repeated signal otherwise changes nothing. Without a
+    stop ever hit, the fills equal ``transitions`` + ``fill_events`` bit for bit. With
+    ``actions`` (``engine.corporate.CorporateActions``, ``close`` given) each bar's events
+    act on the position (``engine.corporate.Ledger``) and the shares at every close are
+    kept too (``Events.position_path``).
+    """
+    signal = signal_codes(entries, exits, params)
+    costs, stops = _Costs.of(params), _Stops.of(params)
+    closes = close.tolist() if close is not None and (costs.borrow or actions is not None) else None
+    prices = (open_.tolist(), high.tolist(), low.tolist(), closes)
+    applied = None
+    if actions is not None:
+        from tests.engine.legacy_engine.corporate import Applied, Ledger
+
+        applied = Applied()
+    rows: list[tuple] = []
+    carry: list[tuple[list, list]] = []
+    counts = np.zeros(signal.shape[0], dtype=np.int64)
+    longonly = params.direction == "longonly"
+    if (sizes is None) != (params.size_unit is None):
+        raise ValueError("a size series goes with params.size_unit, and only with it")
+    if sizes is not None and close is None:
+        raise ValueError("a size series needs the closes (its equity)")
+    closes_all: list[float] = []  # what a size series reads its equity at
+    if sizes is not None:
+        closes_all = closes if closes is not None else close.tolist()
+    for i, sides in enumerate(signal.tolist()):
+        before = len(rows)
+        held = None
+        if position_exits is not None and position_exits[i] is not None:
+            held = (position_exits[i], entries[i].tolist(), params.exit_priority)
+        sizing = None if sizes is None else (sizes[i], closes_all)
+        ledger = None if applied is None else Ledger(i, actions, prices[0], applied)
+        path = _walk_stops(i, sides, longonly, prices, costs, stops, rows, held, sizing, ledger)
+        if path is not None:
+            carry.append(path)
+        counts[i] = len(rows) - before
+
+    def per_bar(part: int) -> np.ndarray | None:
+        values = [path[part] for path in carry]
+        return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
+
+    events = events_of_rows(
+        rows, counts, cash_path=per_bar(0), borrow=per_bar(1) if costs.borrow else None
+    )
+    if applied is None:
+        return events
+    return dataclasses.replace(events, position_path=per_bar(2), applied=applied)
+
+
+def events_of_rows(
+    rows: list[tuple],
+    counts: np.ndarray,
+    cash_path: np.ndarray | None = None,
+    borrow: np.ndarray | None = None,
+) -> Events:
+    """``Events`` of fills walked as (run, bar, *``_EVENT_FIELDS``, reason) tuples, run-major;
+    ``counts`` holds each run's number of fills; ``cash_path`` and ``borrow`` the cash at
+    every close and each borrow charge (N × T) of a walk that charged a borrow fee."""
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 11
+    fields = {
+        name: np.array(col, dtype=np.float64)
+        for name, col in zip(_EVENT_FIELDS, columns[2:10], strict=True)
+    }
+    return Events(
+        offsets=offsets,
+        run=np.array(columns[0], dtype=np.int64),
+        bar=np.array(columns[1], dtype=np.int64),
+        reason=np.array(columns[10], dtype=np.int8),
+        cash_path=cash_path,
+        borrow=borrow,
+        **fields,
+    )
+
+
+def _open_at(
+    run: int,
+    bar: int,
+    cash: float,
+    shares: float,
+    price: float,
+    pending: int,
+    c: _Costs,
+    rows: list,
+    size: float | None = None,
+) -> tuple[float, float, float]:
+    """The fill of a pending signal change (``pending`` - 2: the side to hold) at ``price``,
+    ``bar``'s open: ``shares`` closed, the new side opened (sized by ``size`` when given),
+    its row appended; returns (the cash, the shares held, their fill price) after it."""
+    new_side = float(pending - 2)
+    close_price, close_fee, open_price, qty, open_fee, cash = _fill(
+        cash, shares, price, new_side, c, _FloatMath, size
+    )
+    opened = new_side * qty
+    rows.append(
+        (run, bar, shares, close_price, close_fee, opened, open_price, open_fee, cash, opened,
+         SIGNAL)
+    )  # fmt: skip
+    return cash, opened, open_price
+
+
+def _stopped_at(
+    run: int, bar: int, cash: float, shares: float, hit: tuple[float, int], c: _Costs, rows: list
+) -> float:
+    """The close of ``shares`` at a stop's fill ``hit`` (price, reason) on ``bar``, its row
+    appended; returns the cash after it."""
+    close_price, close_fee, _, _, _, cash = _fill(cash, shares, hit[0], 0.0, c, _FloatMath)
+    rows.append((run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1]))
+    return cash
+
+
+def _walk_plain_stops(
+    run: int,
+    signals: list[int],
+    longonly: bool,
+    opens: list[float],
+    highs: list[float],
+    lows: list[float],
+    c: _Costs,
+    s: _Stops,
+    rows: list,
+) -> None:
+    """``_walk_stops`` of a run with stops and none of its other features (no borrow fee,
+    position-aware exit, size series or corporate action): the same steps without their
+    checks. This loop runs for every bar of every run of a swept or studied stop, and those
+    checks cost such a run 5-8 %. It reads the opens, highs and lows only."""
+    last = len(signals) - 1
+    cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
+    position: _Position | None = None
+    for bar in range(last + 1):
+        if pending:
+            cash, shares, price = _open_at(run, bar, cash, shares, opens[bar], pending, c, rows)
+            position = _Position(float(pending - 2), price, s) if shares else None
+            pending = 0
+        if position is not None:
+            hit = position.exit(opens[bar], highs[bar], lows[bar])
+            if hit is not None:
+                cash = _stopped_at(run, bar, cash, shares, hit, c, rows)
+                shares, position, previous = 0.0, None, 0
+        signal = signals[bar]
+        if signal and bar < last:
+            if signal == BOTH:  # ``resolved`` inlined
+                signal = -1 if previous > 0 else 1
+            side = max(signal, 0) if longonly else signal
+            if side != previous:
+                pending, previous = side + 2, side  # +2: 0 means no pending change
+
+
+def _walk_stops(
+    run: int,
+    signals: list[int],
+    longonly: bool,
+    prices: tuple[list, list, list, list | None],
+    c: _Costs,
+    s: _Stops,
+    rows: list,
+    held: tuple[PositionExit, list, bool] | None = None,
+    sizing: tuple[Sizer, list[float]] | None = None,
+    ledger: Ledger | None = None,
+) -> tuple[list, ...] | None:
+    """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
+    ``signals`` holds +1 (entry), -1 (exit), ``BOTH`` or 0 per bar (``signal_codes``).
+    With closes (a borrow fee) a short pays it at each close; returns the cash at every
+    close and each charge then. ``held`` (a position-aware exit, the run's entries and
+    ``exit_priority``): while a long is open, a bar's signal is its entry against that exit
+    on the bar's close (``signal_code``; a short is closed by an entry only, so its bars
+    keep the exit outside a position). ``sizing`` (a size series and the
+    closes): the size of a position is the series' value on its signal bar's close, with
+    the equity then. ``ledger`` (``engine.corporate.Ledger``): the run's corporate actions,
+    acting at each open and close; the shares at every close are returned too."""
+    if held is None and sizing is None and ledger is None and prices[3] is None:
+        _walk_plain_stops(run, signals, longonly, *prices[:3], c, s, rows)
+        return None
+    opens, highs, lows, closes = prices
+    last = len(signals) - 1
+    cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
+    position: _Position | None = None
+    exit_at: Callable[[int], bool] | None = None
+    size: float | None = None
+    cash_path: list[float] = []
+    charges: list[float] = []
+    shares_path: list[float] = []
+    for bar in range(last + 1):
+        if ledger is not None:
+            cash, shares = ledger.at_open(bar, cash, shares, position)
+            if exit_at is not None and ledger.split[bar] != 1.0:
+                exit_at.split(bar, ledger.split[bar])  # type: ignore[attr-defined]
+        if pending:
+            new_side = float(pending - 2)
+            cash, shares, price = _open_at(
+                run, bar, cash, shares, opens[bar], pending, c, rows, size
+            )
+            position = _Position(new_side, price, s) if shares else None
+            pending = 0
+            if held is not None:  # a long only: an exit never closes a short
+                exit_at = held[0](new_side, bar, price) if shares > 0 else None
+        if position is not None:
+            hit = position.exit(opens[bar], highs[bar], lows[bar])
+            if hit is not None:
+                cash = _stopped_at(run, bar, cash, shares, hit, c, rows)
+                shares, position, previous, exit_at = 0.0, None, 0, None
+        if closes is not None:
+            charge = abs(shares) * closes[bar] * c.borrow if shares < 0.0 else 0.0
+            cash -= charge
+            if ledger is not None:
+                cash, shares = ledger.at_close(bar, cash, shares, rows)
+                shares_path.append(shares)
+            cash_path.append(cash)
+            charges.append(charge)
+        signal = signals[bar]
+        if exit_at is not None:
+            signal = signal_code(held[1][bar], exit_at(bar), held[2])  # type: ignore[index]
+        if signal and bar < last:
+            signal = resolved(signal, previous)
+            side = max(signal, 0) if longonly else signal
+            if side != previous:
+                pending, previous = side + 2, side  # +2: 0 means no pending change
+                if sizing is not None:
+                    size = sizing[0](bar, cash + shares * sizing[1][bar]) if side else 0.0
+    if closes is None:
+        return None
+    return (cash_path, charges, shares_path) if ledger is not None else (cash_path, charges)

@@ -1,0 +1,487 @@
+"""The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
+
+Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
+walk per run with stops, a borrow fee, position-aware exits or corporate actions; the units
+walk of ``engine._scaling`` when ``max_entries`` or ``exit_fraction`` is set), so a run inside
+a sweep and the same run on its own give bit-for-bit equal numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tests.engine.legacy_engine import _simulate, compiled
+from tests.engine.legacy_engine._simulate import PositionExit, Sizer
+from tests.engine.legacy_engine._stats import core_metrics, finish_core
+from tests.engine.legacy_engine._trades import trade_table
+from tests.engine.legacy_engine.bars import Bars
+from tests.engine.legacy_engine.params import TradingParams
+from tests.engine.legacy_engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tests.engine.legacy_engine.corporate import CorporateActions
+
+BATCH_ROWS = 64
+"""Runs whose paths and metrics are built together (64 × T floats stay in cache)."""
+
+
+def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -> tuple:
+    entries = np.asarray(entries, dtype=bool)
+    exits = np.asarray(exits, dtype=bool)
+    if entries.ndim != ndim or entries.shape != exits.shape or entries.shape[-1] != len(bars):
+        raise ValueError(
+            f"signals must have shape {'(N, T)' if ndim == 2 else '(T,)'} with T = {len(bars)}; "
+            f"got entries {entries.shape}, exits {exits.shape}"
+        )
+    return entries, exits
+
+
+def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.ndarray:
+    """An entry order's price series as N × T floats (NaN when not given)."""
+    if prices is None:
+        return np.full(shape, np.nan)
+    prices = np.asarray(prices, dtype=np.float64)
+    if prices.shape not in (shape, shape[1:]):
+        raise ValueError(f"{name} prices must have shape (T,) or (N, T); got {prices.shape}")
+    return np.broadcast_to(prices, shape)
+
+
+def _order_events(
+    bars: Bars,
+    entries,
+    exits,
+    params: TradingParams,
+    limit,
+    stop,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
+):
+    """Fills and entry orders of N runs whose signals open positions with entry orders
+    (with their position-aware exits, size series and corporate actions, when given)."""
+    from tests.engine.legacy_engine.orders import order_events
+
+    _one_per_run(entries, position_exits, sizes)
+    ohlc = (bars.open, bars.high, bars.low, bars.close)
+    shape = entries.shape
+    limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
+    if params.scales:  # a unit per order (docs/execution.md, "Scaling in and out")
+        from tests.engine.legacy_engine import _scaling
+
+        return _scaling.scale_events(
+            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop)
+        )
+    return order_events(
+        entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
+    )
+
+
+def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
+    """:raise ValueError: ``position_exits`` or ``sizes`` not one per run."""
+    for name, given in (("position_exits", position_exits), ("sizes", sizes)):
+        if given is not None and len(given) != entries.shape[0]:
+            raise ValueError(f"{name} must hold one per run")
+
+
+def _acting(
+    actions: CorporateActions | None, bars: Bars, params: TradingParams
+) -> CorporateActions | None:
+    """``actions`` when one of them can meet a position (else None: the usual paths, bit
+    for bit)."""
+    if actions is None or not actions.acts:
+        return None
+    if len(actions.split) != len(bars) or len(actions.dividend) != len(bars):
+        raise ValueError(f"corporate actions must cover the {len(bars)} bars")
+    return actions
+
+
+def _events(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
+):
+    if params.scales:  # the units walk loads only for a run that scales (a Job's imports)
+        from tests.engine.legacy_engine import _scaling
+
+        _one_per_run(entries, position_exits, sizes)
+        ohlc = (bars.open, bars.high, bars.low, bars.close)
+        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits, actions)[
+            0
+        ]
+    if params.walks_bars or position_exits is not None or actions is not None:
+        _one_per_run(entries, position_exits, sizes)
+        return _simulate.stop_events(
+            entries,
+            exits,
+            bars.open,
+            bars.high,
+            bars.low,
+            params,
+            bars.close,
+            position_exits=position_exits,
+            sizes=sizes,
+            actions=actions,
+        )
+    if sizes is not None:
+        raise ValueError("a size series goes with params.size_unit, and only with it")
+    entries, exits = _unwalked(entries, exits, params)
+    runs, fill_bars, sides = _simulate.transitions(entries, exits, params.direction)
+    return _simulate.fill_events(entries.shape[0], runs, fill_bars, sides, bars.open, params)
+
+
+def _unwalked(entries: np.ndarray, exits: np.ndarray, params: TradingParams) -> tuple:
+    """The signals of runs that walk no stop (the vectorised path, the one-pass kernel),
+    with ``exit_priority`` their conflicting bars resolved
+    (``engine._simulate.resolve_conflicts``); the walks resolve them bar by bar."""
+    if not params.exit_priority:
+        return entries, exits
+    return _simulate.resolve_conflicts(entries, exits, params.direction)
+
+
+def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
+    """Paths and core metrics of runs ``first:last``."""
+    end_close = None
+    if params.close_at_end and len(bars):
+        end_close = (float(bars.open[-1]), _simulate._Costs.of(params))
+    state_paths = _simulate.paths(
+        events, first, last, bars.close, params.initial_capital, end_close
+    )
+    counts = _simulate.trade_counts(events, first, last, state_paths.bust_bar)
+    return state_paths, core_metrics(
+        state_paths.equity, params.initial_capital, counts, params.annual_bars
+    )
+
+
+def run(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams | None = None,
+    *,
+    limit: np.ndarray | None = None,
+    stop: np.ndarray | None = None,
+    position_exit: PositionExit | None = None,
+    size: Sizer | None = None,
+    actions: CorporateActions | None = None,
+) -> EngineResult:
+    """Backtest one signal pair over ``bars``.
+
+    >>> import numpy as np
+    >>> bars = Bars(np.arange(4).astype("datetime64[D]"), [10, 10, 12, 12], [10, 10, 12, 12],
+    ...             [10, 10, 12, 12], [10, 11, 12, 13], [1, 1, 1, 1])
+    >>> res = run(bars, [True, False, False, False], [False, False, True, False],
+    ...           TradingParams(fee_rate=0.0, position_size=1000))
+    >>> [(t.entry_bar, t.exit_bar, t.size, t.pnl) for t in res.trades]
+    [(1, 3, 100, 200.0)]
+
+    With an entry order (``params.entry_type`` other than market), ``limit`` and ``stop``
+    are the order prices each bar's signal would use (T floats; docs/execution.md, "Entry
+    orders") and the result holds the orders.
+
+    ``position_exit`` (``engine._simulate.PositionExit``): the exit while a long is open,
+    evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
+    outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
+    bar.
+
+    ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
+    position, read on its signal bar's close with the equity then (docs/execution.md,
+    "Position size as an expression"); with an entry order, applied when it fills.
+
+    ``actions`` (``engine.corporate.CorporateActions``): the splits, dividends and delisting
+    acting on the position (docs/execution.md, "Corporate actions on a position"); the
+    result then lists those that met it (``EngineResult.applied``).
+
+    With ``params.max_entries`` above 1, or ``params.exit_fraction`` or
+    ``params.take_profit_fraction`` below 1, the long is built of units, each its own trade
+    with its own stops, size and corporate actions (docs/execution.md, "Scaling in and
+    out"), and a ``position_exit`` reads the whole long.
+    """
+    params = params or TradingParams()
+    entries, exits = _as_signals(bars, entries, exits, ndim=1)
+    actions = _acting(actions, bars, params)
+    held = None if position_exit is None else [position_exit]
+    sizes = None if size is None else [size]
+    orders = None
+    if params.has_orders:
+        events, orders = _order_events(
+            bars, entries[None], exits[None], params, limit, stop, held, sizes, actions
+        )
+    else:
+        events = _events(bars, entries[None], exits[None], params, held, sizes, actions)
+    state_paths, metrics = _block(events, 0, 1, bars, params)
+    bust = int(state_paths.bust_bar[0])
+    return EngineResult(
+        cash=state_paths.cash[0],
+        position=state_paths.position[0],
+        equity=state_paths.equity[0],
+        trades=trade_table(events, bust, bars, params),
+        metrics={name: _scalar(values[0]) for name, values in metrics.items()},
+        bust_bar=bust if bust >= 0 else None,
+        orders=orders,
+        applied=None if events.applied is None else events.applied.of_run(0, _last(bust)),
+    )
+
+
+def _last(bust: int) -> int | None:
+    """The last bar whose events happened: the bust bar, or None (every bar)."""
+    return bust if bust >= 0 else None
+
+
+def run_batch(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams | None = None,
+    *,
+    keep_equity: bool = False,
+    one_pass: bool = False,
+    block_edges: np.ndarray | None = None,
+    limit: np.ndarray | None = None,
+    stop: np.ndarray | None = None,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
+) -> BatchResult:
+    """Backtest N signal pairs (rows of ``entries``/``exits``, N × T) over the same bars.
+
+    Fills are walked for all N runs at once; paths and metrics are then built in blocks of
+    ``BATCH_ROWS`` runs (cache-sized). Returns the core metrics per row; equity (N × T) only
+    with ``keep_equity``.
+
+    ``one_pass`` (no stops, no ``keep_equity``): each run in one compiled pass over its
+    bars instead (``engine._kernel.evaluate_runs``, the same numbers bit for bit), which
+    also fills ``BatchResult.curve`` and, with ``block_edges`` (S + 1 bounds over the T - 1
+    bar returns), ``BatchResult.block_stats``.
+
+    With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
+    ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
+    are walked compiled when the work pays for it (``engine._order_kernel``, the same
+    numbers and equity as the Python walk bit for bit).
+
+    ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
+    ``position_exit``): the runs are walked bar by bar (not with ``one_pass``; with entry
+    orders, by the Python walk); so are runs with ``sizes`` (one ``engine._simulate.Sizer``
+    per run, with ``params.size_unit``).
+
+    With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
+    is walked bar by bar, as ``run`` walks it.
+    """
+    params = params or TradingParams()
+    entries, exits = _as_signals(bars, entries, exits, ndim=2)
+    actions = _acting(actions, bars, params)
+    if actions is not None and one_pass:
+        raise ValueError("one_pass takes no corporate actions")
+    if position_exits is not None and one_pass:
+        raise ValueError("one_pass takes no position exits")
+    if params.has_orders:
+        if one_pass:
+            raise ValueError("one_pass takes no entry orders")
+        walked = position_exits is not None or sizes is not None or actions is not None
+        walked = walked or params.scales
+        if not walked and _orders_compiled(bars, entries, params):
+            return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
+    if one_pass:
+        if params.has_stops or params.size_unit is not None or params.scales or keep_equity:
+            raise ValueError("one_pass takes no stops, size series nor scaling and keeps no equity")
+        return _one_pass(bars, entries, exits, params, block_edges)
+    n_runs = entries.shape[0]
+    if params.has_orders:
+        events, _ = _order_events(
+            bars, entries, exits, params, limit, stop, position_exits, sizes, actions
+        )
+    else:
+        events = _events(bars, entries, exits, params, position_exits, sizes, actions)
+    parts: list[dict[str, np.ndarray]] = []
+    equities: list[np.ndarray] = []
+    for first in range(0, n_runs, BATCH_ROWS):
+        state_paths, metrics = _block(events, first, min(first + BATCH_ROWS, n_runs), bars, params)
+        parts.append(metrics)
+        if keep_equity:
+            equities.append(state_paths.equity)
+    if not parts:
+        return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
+    merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _orders_compiled(bars: Bars, entries: np.ndarray, params: TradingParams) -> bool:
+    """Whether a batch with entry orders is walked compiled: enough work, T >= 3 (the
+    curve reduction's domain), finite prices, and no close at the end (the Python walk's
+    paths add it, as for market entries). Runs with position-aware exits or size series
+    are never (``run_batch`` keeps them in the Python walk, which calls them per bar)."""
+    return (
+        not params.close_at_end
+        and len(bars) >= 3
+        and compiled.pays(entries.size, compiled.MIN_BAR_UPDATES)
+        and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
+    )
+
+
+def _compiled_orders(
+    bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool = False
+):
+    """``run_batch`` with entry orders through ``engine._order_kernel.evaluate_orders``
+    (each curve reduced in the kernel as ``core_metrics`` reduces it; kept with
+    ``keep_equity``)."""
+    from tests.engine.legacy_engine import _order_kernel as kernel
+    from tests.engine.legacy_engine.orders import order_code
+
+    def rows(prices: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if prices is None:
+            return np.full((1, len(bars)), np.nan), np.zeros(len(entries), dtype=np.int64)
+        prices = np.asarray(prices, dtype=np.float64)
+        if prices.ndim == 1:
+            return prices[None], np.zeros(len(entries), dtype=np.int64)
+        return np.ascontiguousarray(prices), np.arange(len(entries), dtype=np.int64)
+
+    stops = _simulate._Stops.of(params)
+    fractions = [np.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)]
+    inputs = (
+        np.ascontiguousarray(entries),
+        np.ascontiguousarray(exits),
+        *rows(limit),
+        *rows(stop),
+        *(np.ascontiguousarray(c, dtype=np.float64) for c in (bars.open, bars.high, bars.low)),
+        np.ascontiguousarray(bars.close, dtype=np.float64),
+        order_code(params.entry_type),
+        params.valid_bars,
+        params.direction == "longonly",
+        params.exit_priority,
+        _simulate._Costs.of(params).as_array(),
+        np.array(fractions, dtype=np.float64),
+    )
+    stats, equity = kernel.evaluate_orders(*inputs, keep_equity)
+    metrics = finish_core(
+        stats[:, kernel.FINAL],
+        stats[:, kernel.MEAN],
+        stats[:, kernel.STD],
+        stats[:, kernel.DRAWDOWN],
+        stats[:, kernel.TRADES],
+        params.initial_capital,
+        params.annual_bars,
+    )
+    return BatchResult(metrics=metrics, equity=equity if keep_equity else None)
+
+
+def _one_pass(
+    bars: Bars,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    params: TradingParams,
+    block_edges: np.ndarray | None,
+) -> BatchResult:
+    """``run_batch`` with ``one_pass``: the compiled kernel's reductions, finished as the
+    numpy path finishes its own (``finish_core``)."""
+    kernel = compiled.kernels()
+    entries, exits = _unwalked(entries, exits, params)
+    stats, blocks = kernel.evaluate_runs(
+        np.ascontiguousarray(entries),
+        np.ascontiguousarray(exits),
+        np.empty((0, 0)),
+        np.empty(0, dtype=np.int64),
+        np.empty(0, dtype=np.int64),
+        0,
+        *_pass_inputs(bars, params, block_edges),
+    )
+    return _finished(kernel, stats, blocks, bars, params, block_edges)
+
+
+def run_crossings(
+    bars: Bars,
+    lines: np.ndarray,
+    line: np.ndarray,
+    other: np.ndarray,
+    offset: int,
+    params: TradingParams | None = None,
+    *,
+    block_edges: np.ndarray | None = None,
+) -> BatchResult:
+    """``run_batch(one_pass=True)`` for N runs whose signals are crossings of two lines:
+    run i enters where ``lines[line[i]]`` crosses above ``lines[other[i]]`` and exits where
+    it crosses below (``rules.signals.cross_above``/``cross_below``). ``lines`` (K × H) cover
+    the signal history, ``bars`` being its indices ``offset`` to ``offset + T - 1``. The
+    same numbers as ``run_batch`` on those crossings, bit for bit, without N × T signals.
+    """
+    params = params or TradingParams()
+    if params.has_stops or params.size_unit is not None:
+        raise ValueError("run_crossings takes no stops nor size series")
+    lines = np.ascontiguousarray(lines, dtype=np.float64)
+    if lines.ndim != 2 or offset < 0 or lines.shape[1] < offset + len(bars):
+        raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")
+    kernel = compiled.kernels()
+    no_signals = np.empty((0, len(bars)), dtype=bool)
+    stats, blocks = kernel.evaluate_runs(
+        no_signals,
+        no_signals,
+        lines,
+        np.ascontiguousarray(line, dtype=np.int64),
+        np.ascontiguousarray(other, dtype=np.int64),
+        int(offset),
+        *_pass_inputs(bars, params, block_edges),
+    )
+    return _finished(kernel, stats, blocks, bars, params, block_edges)
+
+
+_DAY_SECONDS = 86_400.0
+
+
+def _pass_inputs(bars: Bars, params: TradingParams, block_edges: np.ndarray | None) -> tuple:
+    """The bars and trading parameters as the one-pass kernels take them.
+
+    :raise ValueError: a price not finite (the numpy path carries a NaN through its
+        running peak; the kernel's once-per-peak drawdown does not).
+    """
+    if not (np.isfinite(bars.open).all() and np.isfinite(bars.close).all()):
+        raise ValueError("the one-pass evaluation needs finite open and close prices")
+    edges = np.zeros(1, dtype=np.int64) if block_edges is None else block_edges
+    return (
+        np.ascontiguousarray(bars.open, dtype=np.float64),
+        np.ascontiguousarray(bars.close, dtype=np.float64),
+        np.ascontiguousarray(bars.timestamps.astype("datetime64[s]").view(np.int64)),
+        _DAY_SECONDS,
+        _simulate._Costs.of(params).as_array(),
+        params.direction == "longonly",
+        np.ascontiguousarray(edges, dtype=np.int64),
+    )
+
+
+def _finished(kernel, stats, blocks, bars: Bars, params: TradingParams, block_edges) -> BatchResult:
+    """A one-pass kernel's reductions (N × ``N_STATS``) as a ``BatchResult``."""
+    n_bars = len(bars)
+    mean, std = stats[:, kernel.MEAN], stats[:, kernel.STD]
+    metrics = finish_core(
+        stats[:, kernel.FINAL],
+        mean if n_bars >= 3 else None,
+        std if n_bars >= 3 else None,
+        stats[:, kernel.DRAWDOWN],
+        stats[:, kernel.TRADES],
+        params.initial_capital,
+        params.annual_bars,
+    )
+    columns = (
+        kernel.START,
+        kernel.FINAL,
+        kernel.MEAN,
+        kernel.STD,
+        kernel.DOWNSIDE,
+        kernel.DRAWDOWN_DAYS,
+    )
+    curve = {name: stats[:, c].copy() for name, c in zip(CURVE_STATS, columns, strict=True)}
+    return BatchResult(
+        metrics=metrics, curve=curve, block_stats=blocks if block_edges is not None else None
+    )
+
+
+def _scalar(value: np.generic) -> float | int | None:
+    if isinstance(value, np.integer):
+        return int(value)
+    value = float(value)
+    return None if math.isnan(value) else value

@@ -1,0 +1,378 @@
+"""The broker against the engine it replaced: random requests over every ``TradingParams``
+field, entry-order type, position-aware exit, size series and corporate action, run by the
+engine and by its frozen copy as of engine 1.4.0 (``tests.engine.legacy_engine``): the
+cash, position and equity on every bar, every trade, order and applied corporate action
+and every metric are equal bit for bit, single runs and batches alike, whichever path
+(Python walk, compiled kernel) a batch takes.
+
+The one intended difference is the borrow fee of a short opened or closed at a close
+(``on_close`` entries in ``longshort``): docs/execution.md, "Short borrow fee", says on
+which closes it pays; those cases are checked against that rule
+(``test_the_units_walk_with_one_unit_equals_the_single_position_walk`` and the hand case
+in test_engine_costs.py) instead of the old code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine import _scaling, _simulate, compiled
+from engine.param_specs import ENTRY_ORDER_TYPES
+from tests.engine import legacy_engine as legacy
+from tests.engine.legacy_engine import compiled as legacy_compiled
+from tests.engine.legacy_engine.param_specs import ENTRY_ORDER_TYPES as LEGACY_ORDER_TYPES
+
+
+class _HeldExit:
+    """A position-aware exit (``engine._simulate.PositionExit``): a long exits on the close
+    that is ``gain`` above or ``loss`` below its entry, or ``bars`` after its fill bar."""
+
+    def __init__(self, close: np.ndarray, gain: float, loss: float, bars: int) -> None:
+        self.close, self.gain, self.loss, self.bars = close, gain, loss, bars
+
+    def __call__(self, side: float, fill_bar: int, price: float):
+        return _Open(self, fill_bar, price)
+
+
+class _Open:
+    def __init__(self, rule: _HeldExit, fill_bar: int, price: float) -> None:
+        self.rule, self.fill_bar, self.price, self.ratio = rule, fill_bar, price, 1.0
+
+    def __call__(self, bar: int) -> bool:
+        close = self.rule.close[bar] * self.ratio
+        return bool(
+            close >= self.price * (1.0 + self.rule.gain)
+            or close <= self.price * (1.0 - self.rule.loss)
+            or bar - self.fill_bar >= self.rule.bars
+        )
+
+    def split(self, bar: int, ratio: float) -> None:
+        self.price /= ratio
+
+    def reprice(self, bar: int, entry: float) -> None:
+        self.price = entry
+
+
+def _maybe(draw, low: float, high: float) -> float | None:
+    return draw(st.one_of(st.none(), st.floats(min_value=low, max_value=high)))
+
+
+@st.composite
+def requests(draw, entry_types=LEGACY_ORDER_TYPES):
+    """A market, signals and a request of every feature the engine takes."""
+    n = draw(st.integers(min_value=3, max_value=60))
+    rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**32 - 1)))
+    vol = draw(st.sampled_from([0.005, 0.03, 0.12]))
+    close = 50.0 * np.exp(np.cumsum(rng.normal(0, vol, n)))
+    open_ = close * np.exp(rng.normal(0, vol / 2, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, vol, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, vol, n))
+    days = np.datetime64("2020-01-01", "s") + np.arange(n) * np.timedelta64(1, "D")
+    ohlcv = (days, open_, high, low, close, rng.uniform(1e3, 1e6, n))
+    density = draw(st.sampled_from([0.1, 0.3, 0.6]))
+    entries = rng.random((3, n)) < density
+    exits = rng.random((3, n)) < density
+    size_type = draw(st.sampled_from(["value", "percent"]))
+    fee_min, fee_max = _maybe(draw, 0, 20), _maybe(draw, 0, 50)
+    if fee_min is not None and fee_max is not None and fee_max < fee_min:
+        fee_max = fee_min
+    scaling = draw(st.booleans())
+    take_profit = _maybe(draw, 0.5, 30)
+    size_unit = draw(st.sampled_from([None, "fraction", "shares"]))
+    fields = {
+        "initial_capital": draw(st.floats(min_value=1_000, max_value=1e6)),
+        "fee_rate": draw(st.sampled_from([0.0, 0.001, 0.01])),
+        "slippage_bps": draw(st.sampled_from([0.0, 5.0, 50.0])),
+        "position_size": (
+            draw(st.floats(min_value=5, max_value=100))
+            if size_type == "percent"
+            else draw(st.floats(min_value=100, max_value=200_000))
+        ),
+        "size_type": size_type,
+        "direction": draw(st.sampled_from(["longonly", "longshort"])),
+        "stop_loss_pct": _maybe(draw, 0.5, 30),
+        "take_profit_pct": take_profit,
+        "trailing_stop_pct": _maybe(draw, 0.5, 30),
+        "bars_per_year": draw(st.sampled_from([None, 52.0])),
+        "fee_fixed": _maybe(draw, 0, 10),
+        "fee_per_share": _maybe(draw, 0, 0.05),
+        "fee_min": fee_min,
+        "fee_max": fee_max,
+        "borrow_rate": _maybe(draw, 0, 0.9),
+        "close_at_end": draw(st.sampled_from([None, True])),
+        "entry_type": draw(st.sampled_from(entry_types)),
+        "valid_bars": draw(st.integers(min_value=1, max_value=4)),
+        "size_unit": size_unit,
+        "max_size": None if size_unit is None else _maybe(draw, 0.2, 1.0),
+        "max_entries": draw(st.integers(min_value=1, max_value=4)) if scaling else 1,
+        "exit_fraction": draw(st.sampled_from([1.0, 0.5, 0.3])) if scaling else 1.0,
+        "take_profit_fraction": (
+            draw(st.sampled_from([1.0, 0.5])) if scaling and take_profit else 1.0
+        ),
+        "exit_priority": draw(st.booleans()),
+    }
+    if size_unit == "shares" and fields["max_size"] is not None:
+        fields["max_size"] = fields["max_size"] * 500
+    offset = rng.uniform(0.0, 2 * vol, (3, n))
+    limit, stop = close * (1 - offset), close * (1 + offset)
+    if draw(st.booleans()):
+        limit[rng.random((3, n)) < 0.1] = np.nan
+    held = None
+    if draw(st.booleans()):
+        held = _HeldExit(close, rng.uniform(0.01, 0.2), rng.uniform(0.01, 0.2), 1 + n // 5)
+    sizes = None
+    if size_unit == "fraction":
+        sizes = rng.uniform(0.05, 1.3, n)
+        sizes[rng.random(n) < 0.1] = np.nan
+    elif size_unit == "shares":
+        sizes = rng.integers(0, 400, n).astype(np.float64)
+    actions = None
+    if draw(st.booleans()):
+        split = np.where(rng.random(n) < 0.05, rng.choice([2.0, 3.0, 0.5], n), 1.0)
+        dividend = np.where(rng.random(n) < 0.1, rng.uniform(0.1, 2.0, n), 0.0)
+        delisting = draw(st.sampled_from([None, 0.0, 12.5]))
+        actions = (split, dividend, delisting)
+    return {
+        "ohlcv": ohlcv,
+        "entries": entries,
+        "exits": exits,
+        "fields": fields,
+        "limit": limit,
+        "stop": stop,
+        "held": held,
+        "sizes": sizes,
+        "actions": actions,
+    }
+
+
+def _inputs(case: dict, module):
+    """The request in ``module``'s types (the engine's, or its frozen copy's)."""
+    from importlib import import_module
+
+    bars = module.Bars(*case["ohlcv"])
+    params = module.TradingParams(**case["fields"])
+    actions = None
+    if case["actions"] is not None:
+        corporate = import_module(module.__name__ + ".corporate")
+        actions = corporate.CorporateActions(*case["actions"])
+    return bars, params, actions
+
+
+def _sizer(case: dict):
+    sizes = case["sizes"]
+    if sizes is None:
+        return None
+    return lambda bar, equity: float(sizes[bar])
+
+
+def _equal(a, b, what: str) -> None:
+    if a is None or b is None:
+        assert a is None and b is None, what
+        return
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, what
+    assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), what
+
+
+def _same_run(new, old) -> None:
+    for name in ("cash", "position", "equity"):
+        _equal(getattr(new, name), getattr(old, name), name)
+    assert new.bust_bar == old.bust_bar
+    for field in dataclasses.fields(old.trades):
+        _equal(getattr(new.trades, field.name), getattr(old.trades, field.name), field.name)
+    assert new.metrics.keys() == old.metrics.keys()
+    for name, value in old.metrics.items():
+        assert new.metrics[name] == value or (value is None and new.metrics[name] is None), name
+    assert (new.orders is None) == (old.orders is None)
+    if old.orders is not None:
+        for field in dataclasses.fields(old.orders):
+            _equal(getattr(new.orders, field.name), getattr(old.orders, field.name), field.name)
+    assert (new.applied is None) == (old.applied is None)
+    if old.applied is not None:
+        assert new.applied._columns() == old.applied._columns()
+
+
+def _same_batch(new, old) -> None:
+    assert new.metrics.keys() == old.metrics.keys()
+    for name in old.metrics:
+        _equal(new.metrics[name], old.metrics[name], name)
+    _equal(new.equity, old.equity, "equity")
+
+
+def _borrow_moves(fields: dict) -> bool:
+    """Whether the borrow convention settled in engine 2.0.0 applies: short units that pay
+    a borrow fee sold or bought back at a close (docs/execution.md, "Short borrow fee"),
+    which the units walk charged before that close's fills and now, as every other walk,
+    after them."""
+    scales = (fields["max_entries"], fields["exit_fraction"], fields["take_profit_fraction"])
+    return (
+        fields["entry_type"] == "on_close"
+        and fields["direction"] == "longshort"
+        and bool(fields["borrow_rate"])
+        and scales != (1, 1.0, 1.0)
+    )
+
+
+def _run_both(case: dict, row: int):
+    out = []
+    for module in (engine, legacy):
+        bars, params, actions = _inputs(case, module)
+        out.append(
+            module.run(
+                bars,
+                case["entries"][row],
+                case["exits"][row],
+                params,
+                limit=case["limit"][row],
+                stop=case["stop"][row],
+                position_exit=case["held"],
+                size=_sizer(case),
+                actions=actions,
+            )
+        )
+    return out
+
+
+_SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_SETTINGS
+@given(requests())
+def test_a_run_equals_the_engine_it_replaced_bit_for_bit(case):
+    assume(not _borrow_moves(case["fields"]))
+    new, old = _run_both(case, 0)
+    _same_run(new, old)
+
+
+@_SETTINGS
+@given(requests(), st.booleans())
+def test_a_batch_equals_the_engine_it_replaced_on_every_path(case, compiled_path):
+    """Each batch path: the walks, and with ``compiled_path`` the compiled kernels forced
+    (a batch too small to pay for them otherwise)."""
+    assume(not _borrow_moves(case["fields"]))
+    n = len(case["ohlcv"][0])
+    held = None if case["held"] is None else [case["held"]] * 3
+    sizer = _sizer(case)
+    sizes = None if sizer is None else [sizer] * 3
+    results = []
+    with pytest.MonkeyPatch.context() as patch:
+        if compiled_path:
+            patch.setattr(compiled, "MIN_BAR_UPDATES", 0)
+            patch.setattr(legacy_compiled, "MIN_BAR_UPDATES", 0)
+        for module in (engine, legacy):
+            bars, params, actions = _inputs(case, module)
+            results.append(
+                module.run_batch(
+                    bars,
+                    case["entries"],
+                    case["exits"],
+                    params,
+                    keep_equity=True,
+                    limit=case["limit"],
+                    stop=case["stop"],
+                    position_exits=held,
+                    sizes=sizes,
+                    actions=actions,
+                )
+            )
+    _same_batch(*results)
+    fields = case["fields"]
+    plain = fields["size_unit"] is None and not params.has_stops and not params.scales
+    if plain and fields["entry_type"] == "market" and n >= 3 and actions is None:
+        one_pass = [
+            module.run_batch(
+                module.Bars(*case["ohlcv"]),
+                case["entries"],
+                case["exits"],
+                module.TradingParams(**fields),
+                one_pass=True,
+            )
+            for module in (engine, legacy)
+        ]
+        _same_batch(*one_pass)
+
+
+def test_the_frozen_copy_is_the_engine_before_the_broker():
+    """The oracle is engine 1.4.0 and takes every entry type but the ones added since."""
+    assert legacy.ENGINE_VERSION == "1.4.0"
+    assert set(LEGACY_ORDER_TYPES) <= set(ENTRY_ORDER_TYPES)
+
+
+@_SETTINGS
+@given(
+    requests(),
+    st.sampled_from(["longshort", None]),
+    st.sampled_from([None, 0.3]),
+    st.sampled_from(["on_close", None]),
+)
+def test_the_units_walk_with_one_unit_equals_the_single_position_walk(
+    case, direction, borrow, entry_type
+):
+    """Every walk charges the borrow fee on the same closes: a request walked as one
+    position and the same request walked by the units walk with one unit at most give the
+    same cash, position and equity on every bar (``on_close`` shorts paying a borrow fee
+    included, where engine 1.4.0's two walks charged different closes).
+
+    Left out, where the two walks still differ by design or not settled yet: an order that
+    buys no share (it leaves one position asking for its side, so a repeated signal
+    changes nothing, and the units walk free to try again: a size series' NaN, a budget
+    below a share), corporate
+    actions on a short, and ``exit_priority`` while an entry order is pending (one position
+    resolves a bar where both signals hold against the side asked for last, units against
+    the units held: docs/execution.md, "Execution convention")."""
+    fields = dict(case["fields"], max_entries=1, exit_fraction=1.0, take_profit_fraction=1.0)
+    fields.update(size_unit=None, max_size=None)
+    # every order buys a share: one position waits for the next change after an order that
+    # buys none, a unit is tried again by a repeated signal
+    fields["initial_capital"] = max(fields["initial_capital"], 50_000.0)
+    fields["position_size"] = max(
+        fields["position_size"], 20.0 if fields["size_type"] == "percent" else 2_000.0
+    )
+    if direction is not None:
+        fields["direction"] = direction
+    if borrow is not None:
+        fields["borrow_rate"] = borrow
+    if entry_type is not None:
+        fields["entry_type"] = entry_type
+    if fields["entry_type"] in ("limit", "stop", "stop_limit"):
+        fields["exit_priority"] = False
+    case = dict(case, fields=fields, sizes=None)
+    if fields["direction"] == "longshort":
+        case["actions"] = None
+    bars, _, actions = _inputs(case, engine)
+    params = engine.TradingParams(**fields)
+    sizer = _sizer(case)
+    single = engine.run(
+        bars,
+        case["entries"][0],
+        case["exits"][0],
+        params,
+        limit=case["limit"][0],
+        stop=case["stop"][0],
+        position_exit=case["held"],
+        size=sizer,
+        actions=actions,
+    )
+    ohlc = (bars.open, bars.high, bars.low, bars.close)
+    order_prices = None
+    if params.has_orders:
+        order_prices = (case["limit"][:1], case["stop"][:1])
+    units, _ = _scaling.scale_events(
+        case["entries"][:1],
+        case["exits"][:1],
+        ohlc,
+        params,
+        None if sizer is None else [sizer],
+        None if case["held"] is None else [case["held"]],
+        actions if actions is not None and actions.acts else None,
+        order_prices,
+    )
+    unit_paths = _simulate.paths(units, 0, 1, bars.close, params.initial_capital)
+    for name in ("cash", "position", "equity"):
+        _equal(getattr(unit_paths, name)[0], getattr(single, name), name)
