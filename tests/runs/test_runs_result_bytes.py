@@ -20,7 +20,7 @@ from kinds.runs.execute import execute
 from kinds.runs.result_version import RESULT_SCHEMA_VERSION
 from kinds.runs.serialize import to_json
 
-PINNED_VERSIONS = {"engine": "1.4.0", "result_schema": "1.3.0"}
+PINNED_VERSIONS = {"engine": "2.0.0", "result_schema": "1.3.0"}
 """The versions the digests were made with: a bump changes results on purpose, and the
 digests are then made again (from the code before the bump's change to serialisation, if
 any)."""
@@ -38,17 +38,17 @@ MINUTES = {"ticker": "MINUTES", "timeframe": "1m", "start_date": "2015-01-02"}
 SPLITS = {"ticker": "SPLITCO", "params": {"fast": 50, "slow": 200}, "start_date": "2015-01-01"}
 LIMIT = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}, "valid_bars": 3}
 CASES = {
-    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "a8c40799ba7abdda"),
+    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "20a6a090cde9b3d8"),
     "rsi_charts": (
         {"rule_type": "RSI", "params": {}, "charts": True, "start_date": "2015-01-01"},
-        "3e8b9bbe1983075c",
+        "5aed42feb47888a2",
     ),
-    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "cf61d3635d0b73fc"),
+    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "f6bc84e913ee8e26"),
     "minutes_thinned_charts": (
         {**MINUTES, "end_date": "2016-01-01", "charts": True},
-        "51d3b7aca7a4facb",
+        "433f58dfabb24504",
     ),
-    "limit_order": ({"entry_order": LIMIT}, "6440895eb2fed2aa"),
+    "limit_order": ({"entry_order": LIMIT}, "c598d6e9b4227e33"),
     "stops_and_costs": (
         {
             "stop_loss_pct": 2,
@@ -58,17 +58,17 @@ CASES = {
             "direction": "longshort",
             "close_open_trades_at_end": True,
         },
-        "8200026eb582393c",
+        "9323ec0f4915591e",
     ),
-    "splits_held": (SPLITS, "29db4304f7346684"),
+    "splits_held": (SPLITS, "d74d44750a71c546"),
     "splits_held_charts": (
         {**SPLITS, "charts": True, "direction": "longshort"},
-        "42273c9f5bbd5758",
+        "87c7dc2d84a5d0f2",
     ),
-    "no_trade": ({"end_date": "2016-01-20"}, "a04a12498d5bd11d"),
+    "no_trade": ({"end_date": "2016-01-20"}, "d2023f2389b217ef"),
     "every_bar": (
         {"ticker": "GLOBEX", "start_date": "2000-01-01", "end_date": "2030-01-01"},
-        "13e41a80bd4ee664",
+        "41f3655c5e71b1c9",
     ),
 }
 
