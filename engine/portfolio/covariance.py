@@ -99,7 +99,9 @@ def _woodbury(x: np.ndarray, d: np.ndarray, b: float, r: np.ndarray) -> np.ndarr
     r / d - b d^-1/2 Y' (I + b YY')⁻¹ Y d^-1/2 r (YY' a symmetric product)."""
     root = 1.0 / np.sqrt(d)
     y = x * root
-    inner = np.eye(x.shape[0]) + b * (y @ y.T)
+    inner = y @ y.T
+    inner *= b
+    inner.flat[:: x.shape[0] + 1] += 1.0
     return r / d - b * root * (y.T @ np.linalg.solve(inner, y @ (root * r)))
 
 
