@@ -1,6 +1,6 @@
 """Portfolio backtest speed: our core against vectorbt's warm ``from_orders``, same run.
 
-    .venv/bin/python -m bench.portfolio_bench [--repeat 5] [--skip-queue]
+    .venv/bin/python -m bench.portfolio_bench [--repeat 5] [--skip-queue] [--skip-job]
 
 (a) 100 tickers x 10 years of synthetic daily bars (2,520 weekdays, a fixed seed, a fifth of
     the tickers listed late; ``tests.engine.portfolio_universe``), monthly rebalancing,
@@ -20,6 +20,14 @@
 (b) 500 tickers x 10 years end to end through the queue on MariaDB: measured by
     ``bench.portfolio_queue_bench.measure(n_tickers, years)`` when that module exists (goals
     <= 0.8 s, the Job <= 0.5 s); otherwise the bench says it is not there.
+(c) A 500-ticker equal-risk-contribution portfolio's Job against the equal-weight one: 500
+    tickers x 10 years (``bench.portfolio_queue_bench.write_universe``, a fifth listed
+    late), monthly, method ``equal`` over the listed tickers weighted ``equal`` or
+    ``equal_risk_contribution`` (the default 63 returns), through the Job's own path
+    (``kinds.portfolios.kind.run_locally``: the files, the targets, the simulation, the
+    result and its JSON). Both in one fresh process with one math thread: a warm-up of each
+    (it writes the files' binary copies), then ``--repeat`` rounds calling them one after
+    the other, the best CPU time of each. Goal: erc <= 1.5x equal.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 import time
@@ -59,6 +68,11 @@ CONFIG = PortfolioConfig(initial_capital=1_000_000.0, fee_rate=0.001, slippage_b
 METHODS = ("equal", "rank", "erc")
 """``erc``: equal risk contribution over the listed tickers from 63 returns (an addition)."""
 QUEUE_MODULE = "bench.portfolio_queue_bench"
+JOB_TICKERS = 500
+JOB_YEARS = 10
+JOB_GOAL = 1.5
+"""(c): the erc Job's CPU time at most this multiple of the equal-weight Job's."""
+JOB_WEIGHTINGS = {"equal": "equal", "erc": "equal_risk_contribution"}
 
 
 def universe() -> Universe:
@@ -174,6 +188,64 @@ def part_a(repeat: int) -> None:
             )
 
 
+def job_request(tickers: list[str], weighting: str) -> dict:
+    """(c)'s portfolio: ``weighting`` over every listed ticker, rebalanced monthly."""
+    from bench.portfolio_queue_bench import BARS_PER_YEAR, FIRST_DAY
+
+    last = np.busday_offset(FIRST_DAY, JOB_YEARS * BARS_PER_YEAR - 1, roll="forward")
+    return {
+        "tickers": tickers,
+        "start_date": str(FIRST_DAY),
+        "end_date": str(last),
+        "fee_rate": 0.001,
+        "slippage_bps": 5,
+        "allocation": {"method": "equal", "weighting": weighting},
+        "rebalance": {"schedule": "monthly"},
+    }
+
+
+def child_job(repeat: int, folder: str) -> None:
+    """(c)'s two Jobs in this process (DATA_DIR = ``folder``): a warm-up of each, then
+    ``repeat`` rounds calling one after the other (so a change in the machine's load meets
+    both), the best CPU time of each; prints one JSON line."""
+    from kinds.portfolios.kind import run_locally
+
+    tickers = sorted(json.loads(Path(folder, "catalog.json").read_text()))
+    requests = {case: job_request(tickers, weighting) for case, weighting in JOB_WEIGHTINGS.items()}
+    for request in requests.values():
+        run_locally(request)  # writes the binary copies, as an imported file has them
+    best = dict.fromkeys(requests, float("inf"))
+    for _ in range(repeat):
+        for case, request in requests.items():
+            started = time.process_time()
+            run_locally(request)
+            best[case] = min(best[case], time.process_time() - started)
+    print(json.dumps(best))
+
+
+def part_c(repeat: int) -> None:
+    print(
+        f"(c) {JOB_TICKERS} tickers x {JOB_YEARS} years, monthly: the Job's CPU time, "
+        f"equal risk contribution against equal weight, best of {repeat} "
+        f"(goal <= {JOB_GOAL}x)"
+    )
+    from bench.portfolio_queue_bench import write_universe
+
+    with tempfile.TemporaryDirectory(prefix="portfolio-job-bench-") as work:
+        folder = Path(work, "data")
+        folder.mkdir()
+        write_universe(folder, JOB_TICKERS, JOB_YEARS)
+        env = {**ONE_MATH_THREAD, "DATA_DIR": str(folder), "BARS_CACHE_DIR": f"{work}/bars"}
+        env["LOG_LEVEL"] = os.environ.get("LOG_LEVEL", "WARNING")
+        command = [sys.executable, "-m", "bench.portfolio_bench", "--job-child"]
+        seconds, _ = measured([*command, "--repeat", str(repeat), str(folder)], env)
+    for case, cpu in seconds.items():
+        print(f"  {case:5}  the Job  {cpu * 1000:8.1f} CPU-ms")
+    ratio = seconds["erc"] / seconds["equal"]
+    met = "met" if ratio <= JOB_GOAL else "NOT met"
+    print(f"  erc/equal: {ratio:.2f} (goal <= {JOB_GOAL}: {met})")
+
+
 def part_b() -> None:
     print(
         "(b) 500 tickers x 10 years end to end through the queue on MariaDB "
@@ -191,15 +263,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.portfolio_bench", description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="timed calls a side (best taken)")
     parser.add_argument("--skip-queue", action="store_true", help="leave out (b)")
+    parser.add_argument("--skip-job", action="store_true", help="leave out (c)")
     parser.add_argument("--child", choices=METHODS, help=argparse.SUPPRESS)
-    parser.add_argument("equity", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("--job-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("path", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child_ours(args.child, args.repeat, args.equity)
+        child_ours(args.child, args.repeat, args.path)
+        return
+    if args.job_child:
+        child_job(args.repeat, args.path)
         return
     part_a(args.repeat)
     if not args.skip_queue:
         part_b()
+    if not args.skip_job:
+        part_c(args.repeat)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,22 @@ def check_prices(open_: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def last_close(close: np.ndarray) -> np.ndarray:
-    """(T, N): each ticker's most recent close up to each bar (NaN before its first bar)."""
+    """(T, N): each ticker's most recent close up to each bar (NaN before its first bar).
+    Only the tickers missing a bar after their first are filled; the others' closes are
+    their last closes already."""
     if not close.size:
         return close.copy()
+    finite = np.isfinite(close)
+    first = np.where(finite.any(axis=0), finite.argmax(axis=0), close.shape[0])
+    gappy = np.flatnonzero(close.shape[0] - finite.sum(axis=0) > first)
+    mark = close.copy()
+    if gappy.size:
+        mark[:, gappy] = _filled(close[:, gappy])
+    return mark
+
+
+def _filled(close: np.ndarray) -> np.ndarray:
+    """``last_close`` of tickers with gaps: each bar's latest finite close carried forward."""
     rows = np.arange(close.shape[0])[:, None]
     latest = np.maximum.accumulate(np.where(np.isfinite(close), rows, -1), axis=0)
     filled = close[np.maximum(latest, 0), np.arange(close.shape[1])[None, :]]

@@ -4,9 +4,11 @@ solutions over it (``risk_weights``, used by ``target_weights``).
 
 Pure numpy, deterministic, no solver library: the covariance is Ledoit-Wolf's shrinkage
 towards a scaled identity (the estimator of scikit-learn's ``LedoitWolf``, stable when a
-lookback has fewer returns than tickers); equal risk contribution is Newton's method on its
-convex form; minimum variance is a primal active-set method (exact, finite). skfolio is the
-test oracle (tests/engine/test_portfolio_risk.py, docs/portfolios.md).
+lookback has fewer returns than tickers; ``engine.portfolio.covariance``, factored when the
+window has fewer returns than tickers); equal risk contribution is Newton's method on its
+convex form; minimum variance is a primal active-set method (exact, finite). Each decision
+is solved from its own window alone. skfolio is the test oracle
+(tests/engine/test_portfolio_risk.py, docs/portfolios.md).
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from engine.portfolio.covariance import (
+    Covariance,
+    DenseCovariance,
+    factored_ledoit_wolf,
+    ledoit_wolf,
+)
 from engine.portfolio.prices import last_close
 
 RISK_METHODS = ("inverse_volatility", "equal_risk_contribution", "min_variance")
@@ -36,51 +44,26 @@ MAX_ITERATIONS = 500
 covariance (a few tens are typical)."""
 
 
-def ledoit_wolf(returns: np.ndarray) -> np.ndarray:
-    """(p, p) Ledoit-Wolf shrunk covariance of ``returns`` (n observations x p assets,
-    n >= 1): (1 - d) S + d mu I, S the (biased, 1/n) sample covariance, mu its mean
-    variance, d the Ledoit-Wolf (2004) optimal intensity, as scikit-learn's ``LedoitWolf``
-    computes it."""
-    x = np.asarray(returns, dtype=np.float64)
-    n, p = x.shape
-    x = x - x.mean(axis=0)
-    if p == 1:
-        return np.atleast_2d((x**2).mean())
-    x2 = x**2
-    trace = x2.sum(axis=0) / n
-    mu = trace.sum() / p
-    cross = x.T @ x
-    delta_ = float(np.sum(cross**2)) / n**2
-    beta_ = float(np.sum(x2.T @ x2))
-    beta = (beta_ / n - delta_) / (p * n)
-    delta = (delta_ - 2.0 * mu * trace.sum() + p * mu**2) / p
-    beta = min(beta, delta)
-    shrinkage = 0.0 if beta == 0 else beta / delta
-    shrunk = (1.0 - shrinkage) * (cross / n)
-    shrunk.flat[:: p + 1] += shrinkage * mu
-    return shrunk
-
-
-def inverse_volatility(cov: np.ndarray) -> np.ndarray:
+def inverse_volatility(cov: np.ndarray | Covariance) -> np.ndarray:
     """Weights proportional to 1 / each asset's volatility, summing to 1."""
-    inverse = 1.0 / np.sqrt(np.diag(cov))
+    inverse = 1.0 / np.sqrt(_operator(cov).diagonal())
     return inverse / inverse.sum()
 
 
-def equal_risk_contribution(cov: np.ndarray) -> np.ndarray:
+def equal_risk_contribution(cov: np.ndarray | Covariance) -> np.ndarray:
     """Long-only weights summing to 1 whose risk contributions w_i (cov w)_i are equal:
     y minimising y'Σy / 2 - Σ log(y_i) / p by damped Newton steps from the inverse-volatility
     point (y stays > 0), then w = y / Σy."""
-    p = cov.shape[0]
+    cov = _operator(cov)
+    p = cov.diagonal().size
     budget = np.full(p, 1.0 / p)
     y = inverse_volatility(cov)
-    y *= np.sqrt(1.0 / float(y @ cov @ y))  # the optimum has y'Σy = 1
+    y *= np.sqrt(1.0 / cov.quadratic(y))  # the optimum has y'Σy = 1
     for _ in range(MAX_ITERATIONS):
-        gradient = cov @ y - budget / y
+        gradient = cov.times(y) - budget / y
         if np.abs(gradient * y).max() < NEWTON_TOLERANCE:
             break
-        hessian = cov + np.diag(budget / y**2)
-        step = -np.linalg.solve(hessian, gradient)
+        step = -cov.solve_shifted(budget / y**2, gradient)
         shrink = step < 0
         room = float((-y[shrink] / step[shrink]).min()) if shrink.any() else np.inf
         alpha = min(1.0, 0.95 * room)
@@ -92,27 +75,28 @@ def equal_risk_contribution(cov: np.ndarray) -> np.ndarray:
     return y / y.sum()
 
 
-def _erc_objective(cov: np.ndarray, budget: np.ndarray, y: np.ndarray) -> float:
-    return 0.5 * float(y @ cov @ y) - float(budget @ np.log(y))
+def _erc_objective(cov: Covariance, budget: np.ndarray, y: np.ndarray) -> float:
+    return 0.5 * cov.quadratic(y) - float(budget @ np.log(y))
 
 
-def min_variance(cov: np.ndarray) -> np.ndarray:
+def min_variance(cov: np.ndarray | Covariance) -> np.ndarray:
     """Long-only weights summing to 1 of least variance w'Σw: a primal active-set method
     from equal weights (a weight at its bound 0 is active; each step solves the equality-
     constrained problem on the free weights and stops at the first bound it would cross)."""
-    p = cov.shape[0]
+    cov = _operator(cov)
+    p = cov.diagonal().size
     w = np.full(p, 1.0 / p)
     free = np.ones(p, dtype=bool)
-    scale = float(np.abs(np.diag(cov)).max())
+    scale = float(np.abs(cov.diagonal()).max())
     for _ in range(MAX_ITERATIONS):
         idx = np.flatnonzero(free)
         ones = np.ones(idx.size)
-        solved = np.linalg.solve(cov[np.ix_(idx, idx)], ones)
+        solved = cov.solve_block(idx, ones)
         target = np.zeros(p)
         target[idx] = solved / solved.sum()
         step = target - w
         if np.abs(step).max() <= 1e-15:
-            gradient = cov @ w
+            gradient = cov.times(w)
             level = float(gradient[idx].mean())
             slack = gradient - level  # the bound multipliers of the active weights
             slack[free] = np.inf
@@ -134,8 +118,9 @@ def min_variance(cov: np.ndarray) -> np.ndarray:
     return w
 
 
-def solve(method: str, cov: np.ndarray) -> np.ndarray:
-    """The ``method`` weights (one of ``RISK_METHODS``) of a positive-definite ``cov``."""
+def solve(method: str, cov: np.ndarray | Covariance) -> np.ndarray:
+    """The ``method`` weights (one of ``RISK_METHODS``) of a positive-definite ``cov`` (a
+    matrix or a ``Covariance``)."""
     if method == "inverse_volatility":
         return inverse_volatility(cov)
     if method == "equal_risk_contribution":
@@ -143,6 +128,10 @@ def solve(method: str, cov: np.ndarray) -> np.ndarray:
     if method == "min_variance":
         return min_variance(cov)
     raise ValueError(f"weighting: one of {', '.join(RISK_METHODS)}")
+
+
+def _operator(cov: np.ndarray | Covariance) -> Covariance:
+    return DenseCovariance(cov) if isinstance(cov, np.ndarray) else cov
 
 
 def risk_weights(
@@ -187,11 +176,23 @@ def trailing_returns(
 
 
 def _one(returns: np.ndarray, method: str) -> np.ndarray:
-    """One decision's weights of its chosen tickers (equal when the data cannot say)."""
+    """One decision's weights of its chosen tickers (equal when the data cannot say). A
+    window of fewer returns than tickers is solved on the factored covariance
+    (``covariance.FactoredCovariance``) when it is clearly positive definite."""
     n, p = returns.shape
     equal = np.full(p, 1.0 / p)
     if p == 1 or n < MIN_RETURNS:
         return equal
+    factored = factored_ledoit_wolf(returns) if n < p else None
+    weights = dense_weights(returns, method) if factored is None else solve(method, factored)
+    return weights if np.all(np.isfinite(weights)) else equal
+
+
+def dense_weights(returns: np.ndarray, method: str) -> np.ndarray:
+    """``method``'s weights of a returns window (n >= 2, p >= 2) from its dense Ledoit-Wolf
+    matrix; equal when its Cholesky factorisation finds it singular (``SINGULAR``)."""
+    p = returns.shape[1]
+    equal = np.full(p, 1.0 / p)
     cov = ledoit_wolf(returns)
     try:
         pivots = np.diag(np.linalg.cholesky(cov)) ** 2
@@ -199,5 +200,4 @@ def _one(returns: np.ndarray, method: str) -> np.ndarray:
         return equal
     if not pivots.min() > SINGULAR * np.diag(cov).max():
         return equal
-    weights = solve(method, cov)
-    return weights if np.all(np.isfinite(weights)) else equal
+    return solve(method, cov)

@@ -152,6 +152,31 @@ def test_a_ticker_without_a_bar_at_the_fill_is_not_traded_and_is_valued_at_its_l
     assert result.equity.tolist() == [1000.0, 1000.0, 1100.0, 1100.0, 1000.0]
 
 
+def test_last_close_carries_each_tickers_close_over_its_missing_bars_only():
+    """Columns: no gap, listed late, a gap inside, gone at the end, never listed. Before a
+    ticker's first bar it stays NaN; after it, a missing bar reads the latest close."""
+    nan = np.nan
+    close = np.array(
+        [
+            [1.0, nan, 3.0, 4.0, nan],
+            [1.5, nan, nan, 4.5, nan],
+            [2.0, 2.0, nan, nan, nan],
+            [2.5, 2.5, 3.5, nan, nan],
+        ]
+    )
+    expected = np.array(
+        [
+            [1.0, nan, 3.0, 4.0, nan],
+            [1.5, nan, 3.0, 4.5, nan],
+            [2.0, 2.0, 3.0, 4.5, nan],
+            [2.5, 2.5, 3.5, 4.5, nan],
+        ]
+    )
+    np.testing.assert_array_equal(last_close(close), expected)
+    np.testing.assert_array_equal(last_close(close[:, :2]), close[:, :2])
+    assert last_close(np.empty((0, 3))).shape == (0, 3)
+
+
 def test_drift_beyond_the_threshold_rebalances_to_the_last_scheduled_targets():
     """50/50 at 10 and 10; A doubles on bar 3, its weight reaches 2/3 (drift 0.167 > 0.1):
     bar 3's close decides, bar 4's open sells 12 A and buys the 24 B the cash allows."""
