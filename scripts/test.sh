@@ -36,7 +36,12 @@ export TEST_DATABASE_URL=${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:330
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 export PATH="$PWD/.venv/bin:$PWD/.tools/bin:$PATH"
 
+# The engine's kernels compiled into numba's cache (engine.compiled.warm, as the image does)
+# on the core the lint leaves idle, so the pytest workers load them instead of each compiling.
+.venv/bin/python -c "from engine.compiled import warm; warm()" &
+warming=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # the layer contracts ([tool.importlinter] in pyproject.toml)
+wait "$warming"
 .venv/bin/python -m pytest -n auto --dist loadfile "$@"
