@@ -4,10 +4,9 @@
 # vectorbt of the portfolio parity test), Debian's chromium for the browser tests, Debian's
 # promtool (package prometheus) for the alert rules and the offline validators; then lint and
 # pytest. CI runs exactly this (.ci/run).
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`. pytest runs the test
-# files in parallel (pytest-xdist), one worker per core, each file whole on one worker; each
-# worker has a Redis server of its own (tests/servers.py) and its own MySQL databases.
-# `bash scripts/test.sh -n 0` runs them in this one process instead.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`;
+# `bash scripts/test.sh -n auto --dist loadfile` runs the test files in parallel (pytest-xdist),
+# one worker per core, each with a Redis server of its own (tests/servers.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -44,4 +43,4 @@ warming=$!
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # the layer contracts ([tool.importlinter] in pyproject.toml)
 wait "$warming"
-.venv/bin/python -m pytest -n auto --dist loadfile "$@"
+.venv/bin/python -m pytest "$@"
