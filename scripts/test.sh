@@ -4,7 +4,9 @@
 # vectorbt of the portfolio parity test), Debian's chromium for the browser tests, Debian's
 # promtool (package prometheus) for the alert rules and the offline validators; then lint and
 # pytest. CI runs exactly this (.ci/run).
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`;
+# `bash scripts/test.sh -n auto --dist loadfile` runs the test files in parallel (pytest-xdist),
+# one worker per core, each with a Redis server of its own (tests/servers.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -33,7 +35,12 @@ export TEST_DATABASE_URL=${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:330
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 export PATH="$PWD/.venv/bin:$PWD/.tools/bin:$PATH"
 
+# The engine's kernels compiled into numba's cache (engine.compiled.warm, as the image does)
+# on the core the lint leaves idle, so the pytest workers load them instead of each compiling.
+.venv/bin/python -c "from engine.compiled import warm; warm()" &
+warming=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # the layer contracts ([tool.importlinter] in pyproject.toml)
+wait "$warming"
 .venv/bin/python -m pytest "$@"

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -63,6 +64,19 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     copy = copy_demo_data(tmp_path_factory.mktemp("demo-data"))
     with _session_env("DATA_DIR", copy) as folder:
         yield folder
+
+
+RANDOM_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
+"""A UUID as text: a parameter drawn at random (``uuid.uuid4()``) when the module loads."""
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """A random UUID parameter's test id is ``<argname>-uuid`` (pytest numbers repeats), not
+    the value, so every collection of the suite names the same tests: pytest-xdist's
+    workers each collect it and must agree (``scripts/test.sh`` runs them)."""
+    if isinstance(val, str) and RANDOM_ID.fullmatch(val):
+        return f"{argname}-uuid"
+    return None
 
 
 def _require(what: str, reason: str) -> None:

@@ -25,6 +25,7 @@ from store import dbapi
 from store.db import create_schema
 from store.models import BacktestRun, StrategyPreset
 from tests import loopback
+from tests.databases import seed_sqlite_schema
 from web import create_app
 from web.db import get_engine
 from web.queue import get_run_queue
@@ -86,7 +87,9 @@ def build_app(database_url: str, redis_url: str, data_dir: Path, **overrides: An
 
 def app_with_schema(database_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> Flask:
     """``build_app`` with the schema created and both tables emptied (a session-scoped MySQL
-    database is shared by the tests that use it)."""
+    database is shared by the tests that use it). A new SQLite file starts as a copy of the
+    schema made once (``seed_sqlite_schema``); ``create_schema`` then finds it complete."""
+    seed_sqlite_schema(database_url)
     app = build_app(database_url, redis_url, data_dir, **overrides)
     engine = get_engine(app)
     create_schema(engine)

@@ -5,8 +5,10 @@ subprocess on a SQLite database made by ``init-db``."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,13 +17,23 @@ from tests.web.test_web_main import run
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory) -> Path:
+    """A SQLite file ``init-db`` made, once for the module (each test takes a copy)."""
+    path = tmp_path_factory.mktemp("init-db") / "db.sqlite3"
+    assert (
+        run([sys.executable, "-m", "web", "init-db"], DATABASE_URL=f"sqlite:///{path}").returncode
+        == 0
+    )
+    return path
+
+
 @pytest.fixture
-def database(tmp_path):
-    """(URL, path) of a SQLite database with the schema."""
+def database(initialised: Path, tmp_path):
+    """(URL, path) of a SQLite database with the schema: a copy of ``initialised``."""
     path = tmp_path / "db.sqlite3"
-    url = f"sqlite:///{path}"
-    assert run([sys.executable, "-m", "web", "init-db"], DATABASE_URL=url).returncode == 0
-    return url, path
+    shutil.copyfile(initialised, path)
+    return f"sqlite:///{path}", path
 
 
 def tokens(url: str, *args: str):
