@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from engine import compiled
+from engine import kernel_stamp
 from engine.broker.costs import (
     BORROW,
     BY_VALUE,
@@ -441,4 +441,4 @@ def reduce_curves(equity: np.ndarray) -> np.ndarray:
     return out
 
 
-compiled.forget_stale(__name__, globals())
+kernel_stamp.forget_stale(__name__, globals())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine import _kernel, compiled
+from engine import _kernel, kernel_stamp
 from engine.broker import orders
 from engine.broker.costs import BORROW
 from engine.broker.orders import ON_CLOSE, STOP
@@ -235,4 +235,4 @@ def evaluate_orders(
     return out, kept
 
 
-compiled.forget_stale(__name__, globals())
+kernel_stamp.forget_stale(__name__, globals())

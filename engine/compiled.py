@@ -42,46 +42,6 @@ def kernels() -> ModuleType:
     return _kernel
 
 
-_SOURCES = ("broker/costs.py", "broker/orders.py", "broker/stops.py", "_kernel.py")
-"""The files whose functions the kernels compile in from outside their own module."""
-
-
-def forget_stale(module: str, namespace: dict) -> None:
-    """Forget the cached machine code of ``module``'s kernels (``namespace``: its globals)
-    when the broker's sources changed since it was written. numba keys a cached kernel by
-    its own file only, not by the broker functions it compiles in (``engine.broker``):
-    without this, a changed order rule would run its old code from a warm cache. A stamp
-    of those sources beside the cache says what the cache was built from; an image warms
-    its cache from its own sources (``warm``), so a read-only cache always matches."""
-    import hashlib
-    from pathlib import Path
-
-    from numba.core.dispatcher import Dispatcher
-
-    here = Path(__file__).parent
-    digest = hashlib.sha256(b"".join((here / name).read_bytes() for name in _SOURCES))
-    stamp = digest.hexdigest()
-    kernels = [
-        value
-        for value in namespace.values()
-        if isinstance(value, Dispatcher) and value.py_func.__module__ == module
-    ]
-    if not kernels or not hasattr(kernels[0]._cache, "cache_path"):
-        return
-    path = Path(kernels[0]._cache.cache_path) / f"{module}.broker-stamp"
-    try:
-        if path.read_text() == stamp:
-            return
-    except OSError:
-        pass
-    try:
-        for kernel in kernels:
-            kernel._cache.flush()
-        path.write_text(stamp)
-    except OSError:  # a read-only cache: the image's, built from these very sources
-        pass
-
-
 def warm() -> None:
     """Compile every kernel for the argument types the engine passes, into the cache."""
     from engine.broker.costs import costs_array

@@ -15,10 +15,13 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.params import TradingParams
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.params import TradingParams
+
 
 # The costs array ``costs`` holds the fill step's parameters, in this order (``costs_array``).
 INITIAL, SLIP, FEE_RATE, FEE_FACTOR, BY_VALUE, POSITION_SIZE, FRACTION = range(7)

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from engine.params import TradingParams
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.params import TradingParams
+
 
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
 """Exit-reason codes of fills (indices into ``engine.result.EXIT_REASONS``)."""

@@ -23,11 +23,15 @@ def scaledjob() -> dict:
     return load_doc(KEDA_DIR / "scaledjob.yaml")
 
 
-def test_architecture_has_the_three_diagrams() -> None:
-    """Run flow (sequence), Kubernetes topology and CI/CD + GitOps (flowcharts), in mermaid."""
+def test_architecture_has_its_four_diagrams() -> None:
+    """Run flow (sequence), Kubernetes topology, CI/CD + GitOps and the broker's signal →
+    order → book → fill → position → ledger (flowcharts), in mermaid."""
     blocks = re.findall(r"```mermaid\n(.*?)```", ARCHITECTURE.read_text(encoding="utf-8"), re.S)
     kinds = [block.split(maxsplit=1)[0] for block in blocks]
-    assert kinds == ["sequenceDiagram", "flowchart", "flowchart"]
+    assert kinds == ["sequenceDiagram", "flowchart", "flowchart", "flowchart"]
+    broker = blocks[3]
+    for step in ("signal", "order", "book", "fill", "position", "ledger"):
+        assert f'["{step}' in broker, step
 
 
 def test_ops_guide_triage_uses_the_real_names(scaledjob: dict) -> None:

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 
 from adapters.cscv import block_edges, block_stats
 from adapters.metrics import curve_stats_metrics, equity_metrics
-from engine import Bars, TradingParams, bar_returns, compiled, run, run_batch, run_crossings
+from engine import (
+    Bars,
+    TradingParams,
+    bar_returns,
+    compiled,
+    kernel_stamp,
+    run,
+    run_batch,
+    run_crossings,
+)
 from engine._kernel import pairwise_sum
 from engine.broker.costs import Costs
 from tests.engine.test_engine_properties import trading_params
@@ -185,7 +194,7 @@ def test_sma_cross_lines_give_its_batch_signals():
     assert crossing_lines("RSI", [{"period": 14}], bars) is None
 
 
-def test_a_kernel_cached_from_other_broker_sources_is_compiled_again():
+def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
     """numba keys a cached kernel by its own file: the order kernel compiles in the
     broker's order rules, so a cache written from other broker sources is forgotten at
     import (its index emptied, the stamp rewritten) and a kept one is not."""
@@ -195,7 +204,7 @@ def test_a_kernel_cached_from_other_broker_sources_is_compiled_again():
 
     kernel = _order_kernel.evaluate_orders
     stamp = Path(kernel._cache.cache_path) / "engine._order_kernel.broker-stamp"
-    compiled.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
     current = stamp.read_text()
     entries = np.zeros((1, 8), dtype=bool)
     entries[0, 1] = True
@@ -205,9 +214,9 @@ def test_a_kernel_cached_from_other_broker_sources_is_compiled_again():
     orders = (entries, ~entries, prices[None], rows, prices[None], rows, *(prices,) * 4)
     kernel(*orders, 1, 1, True, False, costs, np.full(3, np.nan), False)
     assert kernel._cache._cache_file._load_index()
-    compiled.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
     assert kernel._cache._cache_file._load_index()  # the same sources: kept
     stamp.write_text("other broker sources")
-    compiled.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
     assert not kernel._cache._cache_file._load_index()
     assert stamp.read_text() == current

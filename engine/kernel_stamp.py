@@ -1,0 +1,48 @@
+"""The guard that keeps numba's cached kernels in step with the broker's sources: numba
+keys a cached kernel by its own file only, while the kernels (``engine._kernel``,
+``engine._order_kernel``) compile in the broker's functions (``engine.broker``). Each kernel
+module calls ``forget_stale`` when it is imported. It imports no other module of the engine,
+so the kernels depend on it and on nothing that leads back to them.
+"""
+
+from __future__ import annotations
+
+_SOURCES = ("broker/costs.py", "broker/orders.py", "broker/stops.py", "_kernel.py")
+"""The files whose functions the kernels compile in from outside their own module."""
+
+
+def forget_stale(module: str, namespace: dict) -> None:
+    """Forget the cached machine code of ``module``'s kernels (``namespace``: its globals)
+    when the broker's sources changed since it was written. numba keys a cached kernel by
+    its own file only, not by the broker functions it compiles in (``engine.broker``):
+    without this, a changed order rule would run its old code from a warm cache. A stamp
+    of those sources beside the cache says what the cache was built from; an image warms
+    its cache from its own sources (``engine.compiled.warm``), so a read-only cache always
+    matches."""
+    import hashlib
+    from pathlib import Path
+
+    from numba.core.dispatcher import Dispatcher
+
+    here = Path(__file__).parent
+    digest = hashlib.sha256(b"".join((here / name).read_bytes() for name in _SOURCES))
+    stamp = digest.hexdigest()
+    kernels = [
+        value
+        for value in namespace.values()
+        if isinstance(value, Dispatcher) and value.py_func.__module__ == module
+    ]
+    if not kernels or not hasattr(kernels[0]._cache, "cache_path"):
+        return
+    path = Path(kernels[0]._cache.cache_path) / f"{module}.broker-stamp"
+    try:
+        if path.read_text() == stamp:
+            return
+    except OSError:
+        pass
+    try:
+        for kernel in kernels:
+            kernel._cache.flush()
+        path.write_text(stamp)
+    except OSError:  # a read-only cache: the image's, built from these very sources
+        pass
