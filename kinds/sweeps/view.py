@@ -169,16 +169,9 @@ def aggregate(
     heatmap); ``z`` is None where no defined value fell in a cell, ``best`` the combo_no of
     the cell's best combination.
     """
-    _check(dims, x, y, agg)
     return aggregate_batches(
         dims, rows_batches(dims, rows), metric=metric, x=x, y=y, agg=agg, fixed=fixed
     )
-
-
-def _check(dims: dict[str, list], x: str, y: str | None, agg: str) -> None:
-    if agg not in AGGREGATES:
-        raise RequestError("agg", f"must be one of {', '.join(AGGREGATES)}")
-    check_axes(dims, x, y)
 
 
 def aggregate_batches(
@@ -195,7 +188,9 @@ def aggregate_batches(
     batch at a time with numpy (``kinds.sweeps.view_cells``): the same answer, value for
     value, as ``aggregate`` of the same rows one by one. A row whose x or y value is not
     one of the dimension's is left out."""
-    _check(dims, x, y, agg)
+    if agg not in AGGREGATES:
+        raise RequestError("agg", f"must be one of {', '.join(AGGREGATES)}")
+    check_axes(dims, x, y)
     fixed = fixed or {}
     wanted = {
         name: _Dimension(dims[name], _key(value), fixed=True)
