@@ -28,7 +28,8 @@ combinations; ``10m``: period 2..200 on 20 tickers, 9,946,020 (a sweep may run a
 - what a user reads at that size: the top table (best 50 by Sharpe), the Sharpe heatmap
   (period × oversold, max over overbought and the tickers), the statistics, and the CSV
   served from the chunks' stored parts (time to its first bytes, and for ``1m`` the whole
-  file).
+  file). The heatmap and line alone, against the former row-by-row aggregation in the same
+  run: ``bench.sweep_heatmap_bench``.
 """
 
 from __future__ import annotations

@@ -11,11 +11,12 @@ chunks not enqueued yet are FAILED ``QUEUE_UNAVAILABLE`` (their own transaction)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from kinds.sweeps.contract import (
 from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.search_sweep import SearchSweep, search_chunk_payloads
 from kinds.sweeps.store import fail_pending_chunks, insert_sweep, iter_results
+from kinds.sweeps.view import Batch, rows_batches
 from metrics import SWEEP_METRIC_KEYS, sweep_metric_keys
 from store.models import Sweep, SweepChunk, SweepResult
 from work.status import RunStatus
@@ -258,7 +260,7 @@ def stored_metrics(row: SweepResult) -> dict[str, Any]:
     }
 
 
-def _finished_chunks(session: Session, sweep_id: str, *columns) -> Iterator[tuple]:
+def finished_chunks(session: Session, sweep_id: str, *columns) -> Iterator[tuple]:
     """``columns`` of each SUCCEEDED chunk of the sweep in chunk order, one chunk read at
     a time (a large sweep's blobs and messages are never held at once)."""
     numbers = session.scalars(
@@ -272,30 +274,39 @@ def _finished_chunks(session: Session, sweep_id: str, *columns) -> Iterator[tupl
         ).one()
 
 
-def sharpe_rows(session: Session, sweep: Sweep) -> Iterator[tuple]:
-    """(combo_no, ticker, swept params, Sharpe ratio or None) of every combination of the
-    sweep's finished chunks, in combo order, read from their ``sharpe_grid`` blobs: what a
-    compactly stored sweep's heatmap and line read (``kinds.sweeps.view.aggregate``)."""
-    from kinds.sweeps.evaluate import unpack_sharpe_grid
-
-    grid = json.loads(sweep.request_json)["grid"]
-    names = list(grid)
-    chunks = _finished_chunks(
+def sharpe_batches(session: Session, sweep: Sweep) -> Iterator[Batch]:
+    """Every combination of the sweep's finished chunks, in combo order, a chunk at a time
+    in column form (``kinds.sweeps.view.Batch``): its Sharpe ratios and grid positions
+    straight from the chunk's ``sharpe_grid`` blob, the chunk's ticker. What a compactly
+    stored sweep's heatmap and line read (``kinds.sweeps.view.aggregate_batches``)."""
+    names = list(json.loads(sweep.request_json)["grid"])
+    chunks = finished_chunks(
         session, sweep.sweep_id, SweepChunk.ticker, SweepChunk.combo_first, SweepChunk.sharpe_grid
     )
     for ticker, first, blob in chunks:
-        if blob is None:
-            continue
-        sharpe, positions = unpack_sharpe_grid(bytes(blob))
-        for at, (value, place) in enumerate(zip(sharpe.tolist(), positions.tolist(), strict=True)):
-            swept = {name: grid[name][i] for name, i in zip(names, place, strict=True)}
-            yield first + at, ticker, swept, None if value != value else value
+        if blob is not None:
+            yield sharpe_batch(names, ticker, first, bytes(blob))
 
 
-def metric_rows(session: Session, sweep: Sweep, metric: str) -> Iterable[tuple]:
-    """(combo_no, ticker, swept params, metric value) of every combination, in combo order:
-    the rows ``kinds.sweeps.view.aggregate`` reads; a compactly stored sweep's Sharpe ratios
-    from its chunks' blobs (``sharpe_rows``).
+def sharpe_batch(names: list[str], ticker: str, combo_first: int, blob: bytes) -> Batch:
+    """One chunk's combinations in column form from its ``sharpe_grid`` blob (the Sharpe
+    ratios and the positions of the grid's parameters ``names`` as stored, no copy): the
+    chunk's ``ticker`` its ``ticker`` dimension."""
+    from kinds.sweeps.evaluate import unpack_sharpe_grid
+
+    sharpe, positions = unpack_sharpe_grid(blob)
+    places = {name: positions[:, j] for j, name in enumerate(names) if name != "ticker"}
+    combo_no = np.arange(combo_first, combo_first + sharpe.size, dtype=np.int64)
+    return Batch(combo_no, sharpe, places, {"ticker": ticker})
+
+
+def metric_batches(
+    session: Session, sweep: Sweep, metric: str, dims: dict[str, list]
+) -> Iterator[Batch]:
+    """Every combination's value of ``metric``, in combo order, in column form: what
+    ``kinds.sweeps.view.aggregate_batches`` reads over the sweep's dimensions ``dims``
+    (``kinds.sweeps.view.dimensions``); a compactly stored sweep's Sharpe ratios from its
+    chunks' blobs (``sharpe_batches``), a sweep stored row by row's from its rows.
 
     :raise RequestError: naming ``metric`` for another metric of a compactly stored sweep,
         which keeps only its best combinations' values.
@@ -308,11 +319,10 @@ def metric_rows(session: Session, sweep: Sweep, metric: str) -> Iterable[tuple]:
                 f"{COMPACT_VIEW_METRIC} only: view {COMPACT_VIEW_METRIC}, or read the best of "
                 "the others in its results",
             )
-        yield from sharpe_rows(session, sweep)
+        yield from sharpe_batches(session, sweep)
         return
     rows = iter_results(session, sweep.sweep_id, ("combo_no", "ticker", "params_json", metric))
-    for combo_no, ticker, params, value in rows:
-        yield combo_no, ticker, json.loads(params), value
+    yield from rows_batches(dims, ((n, t, json.loads(p), v) for n, t, p, v in rows))
 
 
 COMPACT_VIEW_METRIC = "sharpe_ratio"

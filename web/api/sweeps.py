@@ -58,7 +58,7 @@ from kinds.sweeps.service import (
     QueueFull,
     check_room,
     data_hashes,
-    metric_rows,
+    metric_batches,
     result_dict,
     sweep_submission,
     timings,
@@ -77,7 +77,7 @@ from kinds.sweeps.store import (
     sweep_states,
 )
 from kinds.sweeps.summary import sweep_summary
-from kinds.sweeps.view import aggregate, dimensions, parse_fixed
+from kinds.sweeps.view import aggregate_batches, dimensions, parse_fixed
 from kinds.walkforward.store import folds_by_sweep, listed_sweeps
 from metrics import lower_is_better, sweep_metric_keys
 from store.models import Sweep
@@ -555,7 +555,7 @@ def results_csv(sweep_id: str) -> ResponseReturnValue:
 
 
 def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
-    """A line or heatmap of the request's ``metric`` (``kinds.sweeps.view.aggregate``)."""
+    """A line or heatmap of the request's ``metric`` (``kinds.sweeps.view.aggregate_batches``)."""
     row = SWEEPS.one(sweep_id)
     stored = json.loads(row.request_json)
     dims = dimensions(stored)
@@ -570,9 +570,9 @@ def _view(sweep_id: str, two_d: bool) -> dict[str, Any]:
     raw_fixed = {key[4:]: value for key, value in request.args.items() if key.startswith("fix.")}
     try:
         fixed = parse_fixed(dims, raw_fixed)
-        view = aggregate(
+        view = aggregate_batches(
             dims,
-            metric_rows(get_session(), row, metric),
+            metric_batches(get_session(), row, metric, dims),
             metric=metric,
             x=x,
             y=y,
