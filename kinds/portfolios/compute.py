@@ -234,7 +234,9 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
     """The core's simulation of ``request`` over ``universe``."""
     rebalance, allocation = request["rebalance"], request["allocation"]
     if allocation["method"] == RULES_METHOD:
-        return simulate_rules(request, universe, _config(request, universe), forced_closes(universe))
+        return simulate_rules(
+            request, universe, _config(request, universe), forced_closes(universe)
+        )
     decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
     targets = _targets(request, universe, decide)
     closes = forced_closes(universe)

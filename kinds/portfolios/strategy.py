@@ -38,8 +38,10 @@ STRATEGY_FIELDS = (
 StrategyBody = create_model(
     "Strategy",
     __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
-    **{name: (RunRequestBody.model_fields[name].annotation, RunRequestBody.model_fields[name])
-       for name in STRATEGY_FIELDS},
+    **{
+        name: (RunRequestBody.model_fields[name].annotation, RunRequestBody.model_fields[name])
+        for name in STRATEGY_FIELDS
+    },
 )
 """The strategy block as users send it: the run request's fields of ``STRATEGY_FIELDS``."""
 
