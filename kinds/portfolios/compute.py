@@ -20,7 +20,6 @@ import numpy as np
 from adapters.curves import drawdown_pct
 from adapters.metrics import curve_metrics
 from engine import ENGINE_VERSION
-from engine.result import EXIT_REASONS
 from engine.portfolio import (
     NO_SECTOR,
     PORTFOLIO_ENGINE_VERSION,
@@ -37,6 +36,7 @@ from engine.portfolio import (
     target_weights,
 )
 from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
+from engine.result import EXIT_REASONS
 from kinds.portfolios.groups import group_selection
 from kinds.portfolios.rule_signals import simulate_rules
 from kinds.portfolios.strategy import RULES_METHOD

@@ -28,7 +28,6 @@ from kinds.portfolios.rule_signals import aligned_range, aligned_signals
 from kinds.portfolios.universe import load_universe
 from tests.engine.portfolio_peer import run_vectorbt
 
-
 RELATIVE = 1e-9
 CHILD = Path(__file__).with_name("portfolio_signals_vectorbt.py")
 TICKERS = [member.ticker for member in UNIVERSE]
