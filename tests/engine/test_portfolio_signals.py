@@ -128,7 +128,7 @@ def _market(seed: int, n_bars: int, n_assets: int):
 def test_no_bar_after_t_changes_anything_up_to_t(seed, cut, stops):
     """Bars (prices and the signals of their closes) after ``cut`` redrawn: equity, cash,
     holdings and every order up to ``cut`` unchanged, bit for bit."""
-    arrays, rng = _market(seed, 60, 6)
+    arrays, _ = _market(seed, 60, 6)
     config = PortfolioConfig(initial_capital=50_000.0, fee_rate=0.001, slippage_bps=5.0)
     costs = rule_costs(config, position_size=30.0, fee_fixed=1.0)
     first = simulate_signals(*arrays, config, costs, stops)
