@@ -22,7 +22,7 @@ from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
-from kinds.portfolios.strategy import RULES_METHOD, parse_strategy
+from kinds.portfolios.strategy import RULES_METHOD, StrategyBody, parse_strategy
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.runs.request_model import (
     Capital,
@@ -154,7 +154,7 @@ class PortfolioRequestBody(BaseModel):
     members then are ranked and held (a point-in-time universe); None = every ticker."""
     survivorship_audit: Annotated[bool, Field(strict=True)] = False
     """Also compute the same request on the tickers never delisted, side by side."""
-    strategy: dict[str, Any] | None = None
+    strategy: StrategyBody | None = None  # type: ignore[valid-type]
     """With ``allocation.method`` ``rules``: the run request's rule, stop, size and fee
     fields applied to every ticker (``kinds.portfolios.strategy``); left out otherwise."""
     price_adjustment: Literal[ADJUSTMENTS] | None = None  # type: ignore[valid-type]
@@ -226,7 +226,7 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
         rebalance["every_n_bars"] = None
     request = body.model_dump()
     request.update(tickers=tickers, allocation=allocation, rebalance=rebalance, params=params)
-    _strategy(request)
+    _strategy(request, body.strategy)
     _borrow(request)
     _point_in_time(request)
     _adjustment(request)
@@ -244,7 +244,7 @@ RULES_UNUSED = (
 """Allocation fields a portfolio of rules does not use: refused with it."""
 
 
-def _strategy(request: dict[str, Any]) -> None:
+def _strategy(request: dict[str, Any], strategy: Any) -> None:
     """A portfolio of rules' ``strategy`` checked and normalised; without method ``rules``
     it is refused, and left out when unset so a request reads as before it existed."""
     allocation = request["allocation"]
@@ -261,7 +261,7 @@ def _strategy(request: dict[str, Any]) -> None:
         raise RequestError("rebalance.min_trade", "is not used with method 'rules'")
     if request["cash_rate"]:
         raise RequestError("cash_rate", "is not used with method 'rules'")
-    request["strategy"] = parse_strategy(request["strategy"], len(request["tickers"]))
+    request["strategy"] = parse_strategy(strategy, len(request["tickers"]))
 
 
 def _point_in_time(request: dict[str, Any]) -> None:

@@ -57,18 +57,23 @@ def _error(error: dict) -> RequestError:
 
 
 def parse_strategy(payload: Any, n_tickers: int) -> dict[str, Any]:
-    """The strategy block checked and normalised: the rule validated, every field present;
-    without a ``position_size`` an entry spends 100 / N percent of the cash at its fill
-    (unless ``size_type`` is ``value``: then the run's default value).
+    """The strategy block (a dict as sent, or the ``StrategyBody`` the request model
+    validated) checked and normalised: the rule validated, every field present; without a
+    ``position_size`` an entry spends 100 / N percent of the cash at its fill (unless
+    ``size_type`` is ``value``: then the run's default value).
 
     :raise RequestError: naming ``strategy.<field>``.
     """
-    if not isinstance(payload, dict):
+    if isinstance(payload, StrategyBody):
+        body = payload
+    elif not isinstance(payload, dict):
         raise RequestError("strategy", "must be a JSON object with a rule_type")
-    try:
-        body = StrategyBody.model_validate(payload)
-    except ValidationError as exc:
-        raise _error(exc.errors(include_url=False, include_context=False)[0]) from None
+    else:
+        try:
+            body = StrategyBody.model_validate(payload)
+        except ValidationError as exc:
+            raise _error(exc.errors(include_url=False, include_context=False)[0]) from None
+    given = body.model_fields_set
     strategy = body.model_dump()
     try:
         rule_type, params = validate_rule(strategy["rule_type"], strategy["params"])
@@ -76,7 +81,7 @@ def parse_strategy(payload: Any, n_tickers: int) -> dict[str, Any]:
         raise RequestError(f"strategy.{exc.field}", exc.message) from None
     _check_rule(rule_type, params, "strategy.params")
     strategy.update(rule_type=rule_type, params=params)
-    if "position_size" not in payload and payload.get("size_type", "percent") == "percent":
+    if "position_size" not in given and ("size_type" not in given or body.size_type == "percent"):
         strategy.update(size_type="percent", position_size=PERCENT_MAX / n_tickers)
     if strategy["size_type"] == "percent" and strategy["position_size"] > PERCENT_MAX:
         raise RequestError("strategy.position_size", "a percent size must be at most 100")
