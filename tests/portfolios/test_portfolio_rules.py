@@ -144,3 +144,21 @@ def test_no_later_bar_of_a_ticker_changes_its_signals_up_to_t(cut, seed):
     assert np.array_equal(entries[: cut + 1], entries2[: cut + 1])
     assert np.array_equal(exits[: cut + 1], exits2[: cut + 1])
     assert not np.array_equal(entries, entries2) or not np.array_equal(exits, exits2)
+
+
+def test_a_portfolio_of_rules_is_described_by_its_rule_size_and_stops():
+    """The page's line and a list label name the rule, not a rebalance schedule."""
+    from kinds.portfolios.describe import default_label, summary
+
+    request = parse_portfolio(_rules(stop_loss_pct=8))
+    line = summary(request)
+    assert "each ticker by SMA_CROSS(fast=10, slow=30)" in line
+    assert "stop-loss 8%" in line and "rebalance" not in line
+    assert default_label(request) == f"rules SMA_CROSS(fast=10, slow=30) · {len(TICKERS)} tickers"
+    expr = parse_portfolio(
+        _rules(
+            rule_type="EXPR",
+            params={"entry": "close > sma(close, 20)", "exit": "close < sma(close, 20)"},
+        )
+    )
+    assert "entry close > sma(close, 20) / exit close < sma(close, 20)" in summary(expr)
