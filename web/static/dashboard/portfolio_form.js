@@ -65,15 +65,17 @@ const PortfolioForm = (() => {
       allocation.weights = pairs(byId("pf-weights").value);
     }
     const strategy = method === "rules" ? rules() : null;
-    optional(allocation, "target_volatility", "pf-vol");
-    if (allocation.target_volatility !== undefined) optional(allocation, "max_leverage", "pf-leverage");
-    optional(allocation, "max_weight", "pf-max_weight");
-    optional(allocation, "max_sector_weight", "pf-max_sector_weight");
-    optional(allocation, "risk_lookback", "pf-risk_lookback");
     const rebalance = { schedule: byId("pf-schedule").value };
-    if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
-    optional(rebalance, "drift_threshold", "pf-drift");
-    optional(rebalance, "min_trade", "pf-min_trade");
+    if (method !== "rules") { // a portfolio of rules has no weights to cap or rebalance
+      optional(allocation, "target_volatility", "pf-vol");
+      if (allocation.target_volatility !== undefined) optional(allocation, "max_leverage", "pf-leverage");
+      optional(allocation, "max_weight", "pf-max_weight");
+      optional(allocation, "max_sector_weight", "pf-max_sector_weight");
+      optional(allocation, "risk_lookback", "pf-risk_lookback");
+      if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
+      optional(rebalance, "drift_threshold", "pf-drift");
+      optional(rebalance, "min_trade", "pf-min_trade");
+    }
     const request = {
       tickers: chosen(),
       start_date: byId("pf-start").value,
@@ -219,6 +221,10 @@ const PortfolioForm = (() => {
       const when = node.dataset.when;
       node.classList.toggle("d-none", when !== method && when !== schedule);
     }
+    for (const node of document.querySelectorAll("[data-unless]")) {
+      node.classList.toggle("d-none", node.dataset.unless === method);
+    }
+    byId("pf-schedule").parentElement.classList.toggle("d-none", method === "rules");
   }
 
   function inputFor(field) {
