@@ -2,12 +2,13 @@
 one shared cash ledger, as a script (run by tests/engine/portfolio_peer.py's ``run_vectorbt``
 with ``child=`` this file, in the interpreter that has vectorbt)::
 
-    python portfolio_signals_vectorbt.py IN.npz OUT.npz [IN.npz OUT.npz ...]
+    python portfolio_signals_vectorbt.py [--repeat N] IN.npz OUT.npz [IN.npz OUT.npz ...]
 
 Each IN holds ``open``, ``close``, ``entries`` and ``exits`` (already on their fill bars),
 ``val_price``, ``size`` (a fraction of the cash), ``init_cash``, ``fees``, ``fixed_fees``
 and ``slippage``; its OUT gets the group's ``value`` on every bar and the order records
-(``bar``, ``asset``, ``shares`` signed, ``price``, ``fee``) in vectorbt's order.
+(``bar``, ``asset``, ``shares`` signed, ``price``, ``fee``) in vectorbt's order, written
+by portfolio_vectorbt.py's ``run_case`` (and, with ``--repeat N``, its timing).
 Imports numpy, pandas and vectorbt only.
 """
 
@@ -44,28 +45,7 @@ def from_signals(inputs: dict[str, np.ndarray]) -> vbt.Portfolio:
     )
 
 
-def run_case(source: str, target: str) -> None:
-    with np.load(source) as data:
-        inputs = {key: data[key] for key in data.files}
-    portfolio = from_signals(inputs)
-    records = portfolio.orders.values
-    sign = np.where(records["side"] == 0, 1.0, -1.0)
-    np.savez(
-        target,
-        value=np.asarray(portfolio.value(), dtype=np.float64),
-        bar=records["idx"].astype(np.int64),
-        asset=records["col"].astype(np.int64),
-        shares=records["size"] * sign,
-        price=records["price"],
-        fee=records["fees"],
-        version=np.array(vbt.__version__),
-    )
-
-
-def main(argv: list[str]) -> None:
-    for source, target in zip(argv[::2], argv[1::2], strict=True):
-        run_case(source, target)
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    from portfolio_vectorbt import main  # beside this file: the same outputs, timing
+
+    main(sys.argv[1:], from_signals)
