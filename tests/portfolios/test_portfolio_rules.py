@@ -162,3 +162,38 @@ def test_a_portfolio_of_rules_is_described_by_its_rule_size_and_stops():
         )
     )
     assert "entry close > sma(close, 20) / exit close < sma(close, 20)" in summary(expr)
+
+
+def test_a_portfolio_of_rules_searches_its_rules_parameters_size_and_stops():
+    """Its space is the rule's numeric parameters (the rule's bounds), the entry size and
+    the stops set; a point lands in ``strategy``, a weights-only or schedule name is a 400
+    naming the grid's field, and the point is computed as a submitted portfolio."""
+    from kinds.portfolios.search import SEARCH, suggested_grid, suggested_space
+
+    base = parse_portfolio(_rules(stop_loss_pct=8))
+    space = SEARCH.space(base)
+    assert list(space) == [
+        "fast",
+        "slow",
+        "position_size",
+        "stop_loss_pct",
+        "take_profit_pct",
+        "trailing_stop_pct",
+    ]
+    assert (space["fast"].low, space["fast"].default) == (2, 10)
+    assert suggested_grid(base) == {"fast": "5:20:3", "slow": "15:60:9"}
+    offered = [entry["name"] for entry in suggested_space(base)]
+    assert offered == ["fast", "slow", "position_size", "stop_loss_pct"]
+    point = SEARCH.apply(base, {"fast": 5, "stop_loss_pct": 5.0})
+    assert point["strategy"]["params"] == {"fast": 5, "slow": 30}
+    assert point["strategy"]["stop_loss_pct"] == 5.0
+    for bad, field in (
+        ({"max_weight": 0.2}, "grid.max_weight"),
+        ({"schedule": "weekly"}, "grid.schedule"),
+    ):
+        with pytest.raises(RequestError) as caught:
+            SEARCH.apply(base, bad)
+        assert caught.value.field == field
+    outcome = SEARCH.evaluate_one(point)
+    assert outcome.metrics["num_trades"] > 0
+    assert SEARCH.label(base) == "rules SMA_CROSS"
