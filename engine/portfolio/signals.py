@@ -6,8 +6,11 @@ Every fill is the broker's (``engine.broker.costs.fill``: slippage, the fee mode
 size model and the cash limit) and every stop its contingent orders
 (``engine.broker.stops.Position``): the portfolio only says which orders each bar sends, in
 which order, against which cash. Semantics in docs/execution.md, "A portfolio of rules".
-The walk is per bar in Python, touching only the tickers with an order or an open stop:
-a bar's work is a few numpy masks and one broker call per order.
+The walk is per bar in Python, touching only the tickers with an order or an open stop
+(a bar's work is a few numpy masks and one broker call per order); from
+``engine.compiled.MIN_SIGNAL_BAR_UPDATES`` bars x tickers, and without forced closes or
+corporate actions, its compiled twin (``engine._signals_kernel``, the broker's compiled
+fill and stop check) walks instead, bit for bit the same (a Hypothesis differential test).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from engine.broker.costs import Costs, FloatMath, fill, order_fee
 from engine.broker.stops import SIGNAL, Position, Stops
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
-from engine.portfolio.corporate import Corporate, PortfolioActions, check_actions
+from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
 from engine.portfolio.simulate import contribution
@@ -132,6 +135,12 @@ def simulate_signals(
     stopping = stops is not None and any(
         level is not None for level in (stops.loss, stops.profit, stops.trail)
     )
+    if _compiled_pays(closes, corporate, n_bars * n_assets):
+        walked = _compiled_walk(open_, high, low, has_bar, buy, sell, mark, costs, stops)
+        shares_out, cash_out, turnover, decisions, orders = walked
+        return _result(
+            shares_out, cash_out, turnover, decisions, orders, mark, None, open_, close, config
+        )
     held = np.zeros(n_assets, dtype=np.int64)
     cash = float(config.initial_capital)
     shares_out = np.zeros(shape, dtype=np.int64)
@@ -179,7 +188,7 @@ def simulate_signals(
                     if stopping:
                         positions[asset] = Position(1.0, fill_price, stops)
         if stopping and positions:
-            for asset in list(positions):
+            for asset in sorted(positions):  # the universe's order
                 if not has_bar[bar, asset]:
                     continue
                 hit = positions[asset].exit(open_[bar, asset], high[bar, asset], low[bar, asset])
@@ -192,14 +201,42 @@ def simulate_signals(
             turnover[bar] = traded / value
         shares_out[bar] = held
         cash_out[bar] = cash
+    log = None if corporate is None or not len(corporate.log) else corporate.log
+    return _result(
+        shares_out,
+        cash_out,
+        turnover,
+        decisions,
+        book.table(),
+        mark,
+        log,
+        open_,
+        close,
+        config,
+        corporate,
+    )
+
+
+def _result(
+    shares_out: np.ndarray,
+    cash_out: np.ndarray,
+    turnover: np.ndarray,
+    decisions: np.ndarray,
+    orders: OrderTable,
+    mark: np.ndarray,
+    log: ActionTable | None,
+    open_: np.ndarray,
+    close: np.ndarray,
+    config: PortfolioConfig,
+    corporate: Corporate | None = None,
+) -> PortfolioResult:
+    """The result of a walk's per-bar record."""
     values = shares_out * mark
     equity = cash_out + values.sum(axis=1)
     weights = np.divide(
         values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
     )
-    orders = book.table()
-    log = None if corporate is None or not len(corporate.log) else corporate.log
-    final = shares_out[-1] if n_bars else held
+    final = shares_out[-1] if shares_out.shape[0] else np.zeros(shares_out.shape[1], np.int64)
     return PortfolioResult(
         equity=equity,
         cash=cash_out,
@@ -212,6 +249,48 @@ def simulate_signals(
         decisions=decisions,
         events=log,
     )
+
+
+def _compiled_pays(closes: ForcedCloses | None, corporate: Corporate | None, work: int) -> bool:
+    """Whether the compiled walk (``engine._signals_kernel``) runs: without forced closes or
+    corporate actions (the Python walk keeps those), for enough bars x tickers."""
+    from engine import compiled
+
+    if closes is not None or corporate is not None or not work:
+        return False
+    return compiled.pays(work, compiled.MIN_SIGNAL_BAR_UPDATES)
+
+
+def _compiled_walk(open_, high, low, has_bar, buy, sell, mark, costs: Costs, stops):
+    """The compiled walk's per-bar record and orders, as the Python walk gives them."""
+    from engine._signals_kernel import walk_signals
+
+    levels = np.full(3, np.nan)
+    if stops is not None:
+        for at, level in enumerate((stops.loss, stops.profit, stops.trail)):
+            if level is not None:
+                levels[at] = level
+    arrays = (np.ascontiguousarray(a) for a in (open_, high, low, has_bar, buy, sell, mark))
+    shares_out, cash_out, traded, value, decisions, rows = walk_signals(
+        *arrays, costs.as_array(), levels, float(costs.initial_capital)
+    )
+    turnover = np.zeros(traded.size)
+    moved = (traded != 0) & (value > 0)
+    turnover[moved] = traded[moved] / value[moved]
+    signed = rows[:, 2].astype(np.int64)
+    price = rows[:, 3].copy()
+    reason = rows[:, 5].astype(np.int64)
+    orders = OrderTable(
+        bar=rows[:, 0].astype(np.int64),
+        asset=rows[:, 1].astype(np.int64),
+        shares=signed,
+        price=price,
+        fee=rows[:, 4].copy(),
+        value=signed * price,
+        forced=reason == FORCED,
+        reason=reason,
+    )
+    return shares_out, cash_out, turnover, decisions, orders
 
 
 def _sell(
