@@ -1,9 +1,9 @@
 """A portfolio of rules in a real browser (Debian's chromium driven by Playwright): the form's
 "rules" allocation shows its own inputs (rule, parameters, EXPR texts, entry size, stops,
 fees) and hides the ranking's, the caps' and the rebalance's, builds the request's
-``strategy`` block, shows a bad rule parameter under its input (the API's 400), and the accepted portfolio, computed as a Job
-computes it, is drawn on its page with its rule in the summary and its stop exits in the
-orders.
+``strategy`` block, shows a bad rule parameter under its input (the API's 400), and the
+accepted portfolio, computed as a Job computes it, is drawn on its page with its rule in
+the summary and its stop exits in the orders.
 
 Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set
 (``DASHBOARD_SCREENSHOTS_DIR=docs/images`` refreshes docs/portfolios.md's
