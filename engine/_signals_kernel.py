@@ -21,6 +21,18 @@ SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
 """``engine.broker.stops``' reason codes."""
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record(orders, count, bar, asset, shares, price, fee, reason) -> int:
+    """Write order ``count`` (bar, asset, signed shares, price, fee, reason); the next's."""
+    orders[count, 0] = bar
+    orders[count, 1] = asset
+    orders[count, 2] = shares
+    orders[count, 3] = price
+    orders[count, 4] = fee
+    orders[count, 5] = reason
+    return count + 1
+
+
 @njit(cache=True, nogil=True)
 def walk_signals(open_, high, low, has_bar, buy, sell, mark, costs, stops, capital):
     """The walk: (shares (T, N), cash (T,), traded value (T,), value at each open (T,),
@@ -86,13 +98,7 @@ def walk_signals(open_, high, low, has_bar, buy, sell, mark, costs, stops, capit
                 close_price, close_fee, _, _, _, cash = fill(
                     cash, shares, open_[bar, j], 0.0, costs
                 )
-                orders[count, 0] = bar
-                orders[count, 1] = j
-                orders[count, 2] = -shares
-                orders[count, 3] = close_price
-                orders[count, 4] = close_fee
-                orders[count, 5] = SIGNAL
-                count += 1
+                count = _record(orders, count, bar, j, -shares, close_price, close_fee, SIGNAL)
                 held[j] = 0
                 open_pos[j] = False
                 traded += shares * close_price
@@ -103,13 +109,7 @@ def walk_signals(open_, high, low, has_bar, buy, sell, mark, costs, stops, capit
                 if qty > 0:
                     cash = after
                     held[j] = int(qty)
-                    orders[count, 0] = bar
-                    orders[count, 1] = j
-                    orders[count, 2] = qty
-                    orders[count, 3] = fill_price
-                    orders[count, 4] = fee
-                    orders[count, 5] = SIGNAL
-                    count += 1
+                    count = _record(orders, count, bar, j, qty, fill_price, fee, SIGNAL)
                     traded += qty * fill_price
                     if stopping:
                         loss[j], profit[j], trail_level[j], extreme[j] = _levels(
@@ -143,13 +143,7 @@ def walk_signals(open_, high, low, has_bar, buy, sell, mark, costs, stops, capit
                     reason = TAKE_PROFIT
                 shares = float(held[j])
                 close_price, close_fee, _, _, _, cash = fill(cash, shares, hit, 0.0, costs)
-                orders[count, 0] = bar
-                orders[count, 1] = j
-                orders[count, 2] = -shares
-                orders[count, 3] = close_price
-                orders[count, 4] = close_fee
-                orders[count, 5] = reason
-                count += 1
+                count = _record(orders, count, bar, j, -shares, close_price, close_fee, reason)
                 held[j] = 0
                 open_pos[j] = False
                 traded += shares * close_price
