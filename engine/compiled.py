@@ -30,6 +30,12 @@ kernel ~100 M, and importing numba and loading the kernel from the cache costs ~
 (a sweep's chunk of 1,000 combinations over 1,500 bars)."""
 
 
+MIN_SIGNAL_BAR_UPDATES = 250_000
+"""Bars x tickers of a portfolio of rules from which its walk runs compiled
+(``engine._signals_kernel``): the Python walk takes ~0.6-0.8 us a bar-ticker (100 tickers
+x 2,520 bars ~0.2 s), about numba's import and the kernel's load."""
+
+
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
     return work >= threshold
@@ -77,3 +83,12 @@ def warm() -> None:
         for keep in (False, True):
             setup = (kind, 1, True, False)
             _order_kernel.evaluate_orders(*orders, *setup, costs, np.full(3, np.nan), keep)
+    from engine import _signals_kernel
+
+    grid = np.ascontiguousarray(np.vstack([prices, prices]).T)
+    bars = np.ones(grid.shape, dtype=bool)
+    buy = np.zeros(grid.shape, dtype=bool)
+    buy[1] = True
+    sell = np.ascontiguousarray(buy[::-1])
+    for levels in (np.full(3, np.nan), np.array([0.05, 0.1, 0.05])):
+        _signals_kernel.walk_signals(grid, grid, grid, bars, buy, sell, grid, costs, levels, 1e5)

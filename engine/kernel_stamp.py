@@ -7,7 +7,13 @@ so the kernels depend on it and on nothing that leads back to them.
 
 from __future__ import annotations
 
-_SOURCES = ("broker/costs.py", "broker/orders.py", "broker/stops.py", "_kernel.py")
+_SOURCES = (
+    "broker/costs.py",
+    "broker/orders.py",
+    "broker/stops.py",
+    "_kernel.py",
+    "_order_kernel.py",
+)
 """The files whose functions the kernels compile in from outside their own module."""
 
 

@@ -163,9 +163,10 @@ def regenerate_engine() -> None:
 
 def regenerate_portfolio() -> None:
     """Rewrite every portfolio golden case."""
-    from tests.engine import test_portfolio_golden
+    from tests.engine import test_portfolio_golden, test_portfolio_signals_golden
 
     regenerate_cases(test_portfolio_golden)
+    regenerate_cases(test_portfolio_signals_golden)
 
 
 def regenerate_runs() -> None:

@@ -8,7 +8,9 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
                                   PortfolioConfig, PORTFOLIO_ENGINE_VERSION)
 
 ``simulate_portfolio`` takes two optional inputs: ``ForcedCloses`` (delistings, a
-point-in-time index) and ``PortfolioActions`` (splits and dividends on the holdings)."""
+point-in-time index) and ``PortfolioActions`` (splits and dividends on the holdings).
+``simulate_signals`` is the portfolio of rules: each ticker traded by its own entry and
+exit signals and stops on the same one ledger (the broker's fills)."""
 
 from engine.portfolio.benchmark import equal_weight_buy_and_hold
 from engine.portfolio.caps import NO_SECTOR, cap_weights
@@ -19,6 +21,7 @@ from engine.portfolio.memory import estimated_peak_bytes
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
 from engine.portfolio.risk import RISK_METHODS, risk_weights
 from engine.portfolio.schedule import SCHEDULES, rebalance_schedule
+from engine.portfolio.signals import rule_costs, simulate_signals
 from engine.portfolio.simulate import simulate_portfolio
 from engine.portfolio.version import PORTFOLIO_ENGINE_VERSION
 from engine.portfolio.volatility import target_volatility
@@ -43,7 +46,9 @@ __all__ = [
     "long_short_weights",
     "rebalance_schedule",
     "risk_weights",
+    "rule_costs",
     "simulate_portfolio",
+    "simulate_signals",
     "target_volatility",
     "target_weights",
 ]

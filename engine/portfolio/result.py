@@ -73,7 +73,10 @@ class OrderTable:
     ``bar`` is the fill bar, ``asset`` the column, ``shares`` signed (+ buy, - sell),
     ``price`` the fill price with slippage, ``fee`` the fee paid, ``value`` = shares x price
     (signed like shares; cash moves by -value - fee); ``forced`` (an addition) True for a
-    forced close (``ForcedCloses``), None when the table was built without that column.
+    forced close (``ForcedCloses``), None when the table was built without that column;
+    ``reason`` (an addition, a portfolio of rules only) why each order was sent: an index
+    into ``engine.result.EXIT_REASONS`` (0 = a signal, then the stops) or -1 for a forced
+    close; None for a rebalancing portfolio.
     """
 
     bar: np.ndarray
@@ -83,6 +86,7 @@ class OrderTable:
     fee: np.ndarray
     value: np.ndarray
     forced: np.ndarray | None = None
+    reason: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.bar.size)

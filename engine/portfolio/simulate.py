@@ -390,12 +390,21 @@ def _check_targets(
 def _contribution(
     orders: OrderTable, ledger: _Ledger, mark: np.ndarray, events: ActionTable | None = None
 ) -> np.ndarray:
-    """Each ticker's P&L: its final holding at the last close minus what was paid for it
+    """``contribution`` of the ledger's final holdings."""
+    if not mark.shape[0]:
+        return np.zeros(mark.shape[1])
+    return contribution(orders, ledger.shares[-1], mark, events)
+
+
+def contribution(
+    orders: OrderTable, final: np.ndarray, mark: np.ndarray, events: ActionTable | None = None
+) -> np.ndarray:
+    """Each ticker's P&L: its ``final`` holding at the last close minus what was paid for it
     (net of sales) and its fees, plus the cash its ``events`` moved (dividends, cash in
     lieu)."""
     n_assets = mark.shape[1]
     if not mark.shape[0]:
         return np.zeros(n_assets)
     flows = np.bincount(orders.asset, weights=orders.value + orders.fee, minlength=n_assets)
-    pnl = ledger.shares[-1] * mark[-1] - flows
+    pnl = final * mark[-1] - flows
     return pnl if events is None else pnl + events.cash_by_asset(n_assets)

@@ -7,7 +7,7 @@ files (``python -m tests.golden --only portfolio``), review the diff and commit 
 the golden tests fail when output changes while this stays the same.
 """
 
-PORTFOLIO_ENGINE_VERSION = "1.3.1"
+PORTFOLIO_ENGINE_VERSION = "1.4.0"
 """1.1.0: the first bar of the window is a decision on every schedule (invested from the
 start, like the benchmark); risk weightings, caps, a minimum trade, a volatility target and
 leverage added (their defaults leave ``equal``/``score``/``fixed`` outputs unchanged).
@@ -23,4 +23,7 @@ meeting a holding every output is unchanged, byte for byte.
 1.3.1: a risk weighting's window with fewer returns than tickers is solved on the factored
 Ledoit-Wolf covariance (``engine.portfolio.covariance``): its target weights move by
 rounding only (equal to 1.3.0's to 1e-12, about 3e-16 measured); the definitions and every
-other output are unchanged, byte for byte."""
+other output are unchanged, byte for byte.
+1.4.0: a portfolio of rules (``simulate_signals``): each ticker traded by its own entry and
+exit signals and stops on the one ledger, through the broker's fills; an addition, every
+output of ``simulate_portfolio`` is unchanged, byte for byte."""

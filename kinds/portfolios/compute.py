@@ -36,7 +36,10 @@ from engine.portfolio import (
     target_weights,
 )
 from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
+from engine.result import EXIT_REASONS
 from kinds.portfolios.groups import group_selection
+from kinds.portfolios.rule_signals import simulate_rules
+from kinds.portfolios.strategy import RULES_METHOD
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
 
@@ -230,9 +233,28 @@ def forced_closes(universe: Universe) -> ForcedCloses | None:
 def simulate(request: dict, universe: Universe) -> PortfolioResult:
     """The core's simulation of ``request`` over ``universe``."""
     rebalance, allocation = request["rebalance"], request["allocation"]
+    if allocation["method"] == RULES_METHOD:
+        return simulate_rules(
+            request, universe, _config(request, universe), forced_closes(universe)
+        )
     decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
     targets = _targets(request, universe, decide)
-    config = PortfolioConfig(
+    closes = forced_closes(universe)
+    return simulate_portfolio(
+        universe.open,
+        universe.close,
+        targets,
+        decide,
+        _config(request, universe),
+        closes,
+        universe.actions,
+    )
+
+
+def _config(request: dict, universe: Universe) -> PortfolioConfig:
+    """The core's configuration of ``request``."""
+    rebalance, allocation = request["rebalance"], request["allocation"]
+    return PortfolioConfig(
         initial_capital=request["initial_capital"],
         fee_rate=request["fee_rate"],
         slippage_bps=request["slippage_bps"],
@@ -243,10 +265,6 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
         allow_short=allocation.get("short_n") is not None,
         borrow_rate=request.get("borrow_rate") or 0.0,
         bars_per_year=universe.bars_per_year,
-    )
-    closes = forced_closes(universe)
-    return simulate_portfolio(
-        universe.open, universe.close, targets, decide, config, closes, universe.actions
     )
 
 
@@ -289,6 +307,7 @@ def _orders(result: PortfolioResult, universe: Universe, dates: list[str], limit
     count = min(len(orders), limit)
     forced = np.zeros(len(orders), bool) if orders.forced is None else orders.forced
     delisted = {(bar, column) for column, bar, _ in delisting_bars(universe)}
+    reasons = None if orders.reason is None else orders.reason[:count].tolist()
     rows = []
     for bar, asset, shares, price, fee, value, closed in zip(
         orders.bar[:count].tolist(),
@@ -311,6 +330,8 @@ def _orders(result: PortfolioResult, universe: Universe, dates: list[str], limit
         }
         if closed:
             row["reason"] = DELISTING if (bar, asset) in delisted else LEFT_INDEX
+        elif reasons is not None and reasons[len(rows)] > 0:
+            row["reason"] = EXIT_REASONS[reasons[len(rows)]]
         rows.append(row)
     return rows
 

@@ -101,12 +101,46 @@ def summary(request: dict[str, Any]) -> str:
             what += f" where {allocation['filter']}"
         values = ", ".join(f"${k}={v}" for k, v in (request.get("params") or {}).items())
         what += f" ({values})" if values else ""
+    elif method == "rules":
+        what = f"each ticker by {rule_text(request.get('strategy') or {}, None)}"
     else:
         what = {"equal": "equal weight", "fixed": "fixed weights"}.get(method, "portfolio")
     window = f"{request.get('start_date')} … {request.get('end_date')}"
     shown = parameters(request)
     parts = [f"{shown['tickers']} tickers", window, what, *shown["construction"]]
+    if method == "rules":
+        return " · ".join([*parts, *_strategy_terms(request.get("strategy") or {})])
     return " · ".join([*parts, f"rebalance {_schedule(shown)}"])
+
+
+def rule_text(strategy: dict[str, Any], limit: int | None = TEXT_SHOWN) -> str:
+    """A portfolio of rules' rule in a few words: ``SMA_CROSS(fast=10, slow=40)``, or an
+    EXPR's ``entry … / exit …`` (each shortened to ``limit``; None: whole)."""
+    params = dict(strategy.get("params") or {})
+    if strategy.get("rule_type") == "EXPR":
+        entry, exit_ = params.get("entry"), params.get("exit")
+        if limit is not None:
+            entry, exit_ = shorten(entry, limit), shorten(exit_, limit)
+        return f"entry {entry} / exit {exit_}"
+    values = ", ".join(f"{k}={v}" for k, v in params.items() if not isinstance(v, list))
+    return f"{strategy.get('rule_type')}({values})"
+
+
+def _strategy_terms(strategy: dict[str, Any]) -> list[str]:
+    """A portfolio of rules' entry size and stops, each a short phrase."""
+    size = strategy.get("position_size")
+    if strategy.get("size_type") == "percent":
+        terms = [f"{size:.3g}% of cash an entry"]
+    else:
+        terms = [f"{size:g} an entry"]
+    for name, label in (
+        ("stop_loss_pct", "stop-loss"),
+        ("take_profit_pct", "take-profit"),
+        ("trailing_stop_pct", "trailing stop"),
+    ):
+        if strategy.get(name) is not None:
+            terms.append(f"{label} {strategy[name]:g}%")
+    return terms
 
 
 def _allocation(shown: dict[str, Any], allocation: dict[str, Any]) -> str:
@@ -118,6 +152,8 @@ def _allocation(shown: dict[str, Any], allocation: dict[str, Any]) -> str:
         return f"rank top {shown['top_n']}{short}{weighting} by {shorten(shown['score'], 40)}"
     if shown["method"] == "equal" and risk:
         return risk
+    if shown["method"] == "rules":
+        return f"rules {rule_text(allocation.get('strategy') or {}, 40)}"
     return {"equal": "equal weight", "fixed": "fixed weights"}.get(shown["method"], "portfolio")
 
 
@@ -144,8 +180,19 @@ def default_label(request: dict[str, Any]) -> str:
     allocation = request.get("allocation") or {}
     volatility = allocation.get("target_volatility")
     target = f" · {volatility:.0%} volatility" if volatility else ""
+    if allocation.get("method") == "rules":
+        what = f"rules {rule_text(request.get('strategy') or {}, 40)}"
+        return f"{what} · {shown['tickers']} tickers"
     what = _allocation(shown, allocation) + target
     return f"{what} · {_schedule(shown)} · {shown['tickers']} tickers"
 
 
-__all__ = ["TEXT_SHOWN", "construction", "default_label", "parameters", "shorten", "summary"]
+__all__ = [
+    "TEXT_SHOWN",
+    "construction",
+    "default_label",
+    "parameters",
+    "rule_text",
+    "shorten",
+    "summary",
+]

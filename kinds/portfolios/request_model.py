@@ -22,6 +22,7 @@ from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
+from kinds.portfolios.strategy import RULES_METHOD, StrategyBody, parse_strategy
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.runs.request_model import (
     Capital,
@@ -72,7 +73,8 @@ class Allocation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    method: Literal[METHODS] = "equal"  # type: ignore[valid-type]
+    method: Literal[(*METHODS, RULES_METHOD)] = "equal"  # type: ignore[valid-type]
+    """``rules``: each ticker traded by the ``strategy`` block's rule on the one ledger."""
     weights: dict[str, Annotated[float, Field(strict=False, ge=0, le=1)]] | None = None
     score: Annotated[str, Field(strict=True, max_length=2000)] | None = None
     filter: Annotated[str, Field(strict=True, max_length=2000)] | None = None
@@ -152,6 +154,9 @@ class PortfolioRequestBody(BaseModel):
     members then are ranked and held (a point-in-time universe); None = every ticker."""
     survivorship_audit: Annotated[bool, Field(strict=True)] = False
     """Also compute the same request on the tickers never delisted, side by side."""
+    strategy: StrategyBody | None = None  # type: ignore[valid-type]
+    """With ``allocation.method`` ``rules``: the run request's rule, stop, size and fee
+    fields applied to every ticker (``kinds.portfolios.strategy``); left out otherwise."""
     price_adjustment: Literal[ADJUSTMENTS] | None = None  # type: ignore[valid-type]
     """The prices the score, the filter and the risk estimates read: ``raw`` (as traded,
     the default, then left out of the normalised request), ``split`` or ``total_return``
@@ -221,10 +226,42 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
         rebalance["every_n_bars"] = None
     request = body.model_dump()
     request.update(tickers=tickers, allocation=allocation, rebalance=rebalance, params=params)
+    _strategy(request, body.strategy)
     _borrow(request)
     _point_in_time(request)
     _adjustment(request)
     return request
+
+
+RULES_UNUSED = (
+    "max_weight",
+    "max_sector_weight",
+    "target_volatility",
+    "short_n",
+    "top_groups",
+    "risk_lookback",
+)
+"""Allocation fields a portfolio of rules does not use: refused with it."""
+
+
+def _strategy(request: dict[str, Any], strategy: Any) -> None:
+    """A portfolio of rules' ``strategy`` checked and normalised; without method ``rules``
+    it is refused, and left out when unset so a request reads as before it existed."""
+    allocation = request["allocation"]
+    if allocation["method"] != RULES_METHOD:
+        if request["strategy"] is not None:
+            raise RequestError("strategy", "is used with allocation.method 'rules' only")
+        del request["strategy"]
+        return
+    if request["strategy"] is None:
+        raise RequestError("strategy", "is required with allocation.method 'rules'")
+    if request["rebalance"]["drift_threshold"] is not None:
+        raise RequestError("rebalance.drift_threshold", "is not used with method 'rules'")
+    if request["rebalance"]["min_trade"]:
+        raise RequestError("rebalance.min_trade", "is not used with method 'rules'")
+    if request["cash_rate"]:
+        raise RequestError("cash_rate", "is not used with method 'rules'")
+    request["strategy"] = parse_strategy(strategy, len(request["tickers"]))
 
 
 def _point_in_time(request: dict[str, Any]) -> None:
@@ -261,6 +298,12 @@ def _allocation(allocation: dict, tickers: list[str], values: dict) -> dict[str,
     """Check the allocation against the universe and return the ``$name`` values; keeps
     only the fields the method uses (the others are None) so equal requests read equal."""
     method = allocation["method"]
+    if method == RULES_METHOD:
+        for name in RULES_UNUSED:
+            if allocation.get(name) is not None:
+                raise RequestError(f"allocation.{name}", "is not used with method 'rules'")
+        if allocation["weighting"] not in (None, "equal"):
+            raise RequestError("allocation.weighting", "is not used with method 'rules'")
     if method == "fixed":
         weights = allocation["weights"]
         if not weights:

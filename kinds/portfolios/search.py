@@ -13,7 +13,10 @@ whole number, anything else a number, within the strategy language's bounds), ``
 ``short_n``, ``gross_exposure``, ``net_exposure`` (a ranking's long-short book),
 ``top_groups``, ``per_group``, ``group_score`` (a ranking's group ranking), ``schedule``,
 ``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade``, ``cash_rate`` and
-``borrow_rate`` (a long-short book).
+``borrow_rate`` (a long-short book). A portfolio of rules (``allocation.method`` ``rules``):
+its rule's numeric parameters (``fast``, ``period``...; not an EXPR's), ``position_size``
+and its stops (``stop_loss_pct``, ``take_profit_pct``, ``trailing_stop_pct``), all in its
+``strategy``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.param_specs import PERCENT_MAX
 from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
@@ -37,6 +41,7 @@ from kinds.portfolios.request_model import (
     MAX_TICKERS,
     parse_portfolio,
 )
+from kinds.portfolios.strategy import RULES_METHOD
 from metrics import SWEEP_METRIC_KEYS
 from rules.library.expr import DEFAULT_BOUNDS
 from rules.ranking import compile_ranking
@@ -75,6 +80,9 @@ UNSET_HIDDEN = (
     "per_group",
 )
 """Names a study is not offered while its base leaves them unset (they would change nothing)."""
+STRATEGY_NAMES = ("position_size", "stop_loss_pct", "take_profit_pct", "trailing_stop_pct")
+"""A portfolio of rules' searchable names that live in its ``strategy`` (its rule's numeric
+parameters live in ``strategy.params``)."""
 WHOLE_USES = ("window", "lag")
 """Uses of a ``$name`` whose values are whole numbers (``rules.library.expr``)."""
 
@@ -136,6 +144,7 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
             or (name in UNSET_HIDDEN and domain.default is None)
             or (name == "max_leverage" and base["allocation"].get("target_volatility") is None)
             or (name == "borrow_rate" and base["allocation"].get("short_n") is None)
+            or (name in STRATEGY_NAMES and domain.default is None)
         ):
             continue
         around = _around(domain)
@@ -164,6 +173,9 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _held(request: dict[str, Any], name: str) -> Any:
     """The value a normalised request holds for a searchable name."""
+    strategy = request.get("strategy")
+    if strategy is not None and name not in (*REBALANCE_NAMES, *REQUEST_NAMES, *ALLOCATION_NAMES):
+        return strategy[name] if name in STRATEGY_NAMES else strategy["params"].get(name)
     if name in REBALANCE_NAMES:
         return request["rebalance"][name]
     if name == "weighting":
@@ -214,6 +226,8 @@ class PortfolioSearch(Search):
     def space(self, base: dict[str, Any]) -> dict[str, Domain]:
         """The searchable names of a normalised portfolio request and their domains."""
         allocation, rebalance = base["allocation"], base["rebalance"]
+        if allocation["method"] == RULES_METHOD:
+            return _rules_space(base["strategy"])
         out: dict[str, Domain] = {}
         if allocation["method"] == "rank":
             ranking = compile_ranking(allocation["score"], allocation["filter"])
@@ -261,12 +275,17 @@ class PortfolioSearch(Search):
         """
         request = copy.deepcopy(base)
         for name, value in point.items():
+            if name in ("schedule", "every_n_bars") and request.get("strategy") is not None:
+                raise RequestError(f"grid.{name}", "changes nothing for a portfolio of rules")
             if name in REBALANCE_NAMES:
                 request["rebalance"][name] = value
             elif name in REQUEST_NAMES:
                 request[name] = value
             elif name in ALLOCATION_NAMES:
                 request["allocation"][name] = value
+            elif request.get("strategy") is not None:
+                strategy = request["strategy"]
+                (strategy if name in STRATEGY_NAMES else strategy["params"])[name] = value
             else:
                 request["params"][name] = value
         try:
@@ -315,8 +334,34 @@ class PortfolioSearch(Search):
         return load_universe(base, data_dir)
 
     def label(self, base: dict[str, Any]) -> str:
-        """A portfolio in a few words: its ranking's score, or its allocation method."""
+        """A portfolio in a few words: its ranking's score, its rule, or its allocation
+        method."""
+        if base["allocation"]["method"] == RULES_METHOD:
+            return f"rules {base['strategy']['rule_type']}"
         return str(base["allocation"].get("score") or base["allocation"]["method"])
+
+
+def _rules_space(strategy: dict[str, Any]) -> dict[str, Domain]:
+    """A portfolio of rules' searchable names (module docstring) and their domains: the
+    rule's own bounds (``rules.RULES``) and the run request's."""
+    from rules import RULES
+
+    out: dict[str, Domain] = {}
+    if strategy["rule_type"] not in ("EXPR", "COMPOSITE"):
+        for spec in RULES[strategy["rule_type"]].params:
+            if spec.type in ("int", "float"):
+                default = strategy["params"].get(spec.name)
+                out[spec.name] = Domain(spec.type, spec.min, spec.max, default=default)
+    percent = strategy["size_type"] == "percent"
+    size = strategy["position_size"]
+    out["position_size"] = Domain("float", 0, PERCENT_MAX if percent else None, default=size)
+    for name, high in (
+        ("stop_loss_pct", 100),
+        ("take_profit_pct", None),
+        ("trailing_stop_pct", 100),
+    ):
+        out[name] = Domain("float", 0, high, default=strategy.get(name))
+    return out
 
 
 SEARCH = PortfolioSearch()

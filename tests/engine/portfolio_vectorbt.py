@@ -46,23 +46,25 @@ def from_orders(inputs: dict[str, np.ndarray]) -> vbt.Portfolio:
     )
 
 
-def run_case(source: str, target: str, repeat: int) -> None:
-    """One universe: simulate, optionally time, write the outputs."""
+def run_case(source: str, target: str, repeat: int, simulate=None) -> None:
+    """One universe: simulate (``simulate``: inputs -> portfolio, ``from_orders`` unless
+    given), optionally time, write the outputs."""
+    build = simulate or from_orders
     with np.load(source) as data:
         inputs = {key: data[key] for key in data.files}
     timing = {}
     if repeat:
         started = time.perf_counter()
-        from_orders(inputs).value()
+        build(inputs).value()
         timing["warmup_seconds"] = time.perf_counter() - started
         best = float("inf")
         for _ in range(repeat):
             started = time.perf_counter()
-            from_orders(inputs).value()
+            build(inputs).value()
             best = min(best, time.perf_counter() - started)
         timing["seconds"] = best
         print(json.dumps(timing), flush=True)
-    portfolio = from_orders(inputs)
+    portfolio = build(inputs)
     records = portfolio.orders.values
     sign = np.where(records["side"] == 0, 1.0, -1.0)
     np.savez(
@@ -78,12 +80,14 @@ def run_case(source: str, target: str, repeat: int) -> None:
     )
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str], simulate=None) -> None:
+    """Run every IN OUT pair of ``argv`` (after ``--repeat N``) with ``simulate``
+    (``run_case``; the portfolio of rules' peer passes ``from_signals``)."""
     repeat = 0
     if argv[:1] == ["--repeat"]:
         repeat, argv = int(argv[1]), argv[2:]
     for source, target in zip(argv[::2], argv[1::2], strict=True):
-        run_case(source, target, repeat)
+        run_case(source, target, repeat, simulate)
 
 
 if __name__ == "__main__":

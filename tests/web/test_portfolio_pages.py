@@ -82,14 +82,16 @@ with its score)."""
 
 def _request_settings() -> dict[str, dict]:
     """Every field of the portfolio request model, by dotted path, with its JSON schema
-    (its bounds): the nested models (allocation, rebalance) walked into."""
+    (its bounds): the nested models (allocation, rebalance, an optional strategy) walked
+    into."""
     schema = PortfolioRequestBody.model_json_schema()
     models = schema["$defs"]
 
     def walk(properties: dict, prefix: str) -> dict[str, dict]:
         out: dict[str, dict] = {}
         for name, field in properties.items():
-            ref = field.get("$ref", "").rsplit("/", 1)[-1]
+            refs = [o.get("$ref", "") for o in field.get("anyOf", [field])]
+            ref = next((r for r in refs if r), "").rsplit("/", 1)[-1]
             if ref in models:
                 out |= walk(models[ref]["properties"], f"{prefix}{name}.")
             else:

@@ -2,7 +2,8 @@
    picker with whole-sector buttons, allocation equal / fixed / rank with score and filter
    expressions and the strategy language's help panel, a long-short book with its borrow
    rate, a sector ranking, risk lookback, caps per ticker and sector, volatility target, rebalance schedule,
-   drift and minimum trade, capital, costs and cash rate) POSTing JSON to /api/portfolios, and the list of recent portfolios
+   drift and minimum trade, capital, costs and cash rate; or a portfolio of rules: a rule,
+   its parameters or EXPR texts, the entry size and the stops) POSTing JSON to /api/portfolios, and the list of recent portfolios
    (GET /api/portfolios). A 400 names a field (dotted path): its message is shown under that
    input. The presets card (presets.js) saves the form's request as a portfolio preset and
    fills the form from one (``fill``). Uses BT (common.js), ExprHelp (expr_help.js) and
@@ -63,15 +64,18 @@ const PortfolioForm = (() => {
     } else if (method === "fixed") {
       allocation.weights = pairs(byId("pf-weights").value);
     }
-    optional(allocation, "target_volatility", "pf-vol");
-    if (allocation.target_volatility !== undefined) optional(allocation, "max_leverage", "pf-leverage");
-    optional(allocation, "max_weight", "pf-max_weight");
-    optional(allocation, "max_sector_weight", "pf-max_sector_weight");
-    optional(allocation, "risk_lookback", "pf-risk_lookback");
+    const strategy = method === "rules" ? rules() : null;
     const rebalance = { schedule: byId("pf-schedule").value };
-    if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
-    optional(rebalance, "drift_threshold", "pf-drift");
-    optional(rebalance, "min_trade", "pf-min_trade");
+    if (method !== "rules") { // a portfolio of rules has no weights to cap or rebalance
+      optional(allocation, "target_volatility", "pf-vol");
+      if (allocation.target_volatility !== undefined) optional(allocation, "max_leverage", "pf-leverage");
+      optional(allocation, "max_weight", "pf-max_weight");
+      optional(allocation, "max_sector_weight", "pf-max_sector_weight");
+      optional(allocation, "risk_lookback", "pf-risk_lookback");
+      if (rebalance.schedule === "bars") rebalance.every_n_bars = number("pf-every");
+      optional(rebalance, "drift_threshold", "pf-drift");
+      optional(rebalance, "min_trade", "pf-min_trade");
+    }
     const request = {
       tickers: chosen(),
       start_date: byId("pf-start").value,
@@ -85,6 +89,7 @@ const PortfolioForm = (() => {
     optional(request, "cash_rate", "pf-cash_rate");
     if (allocation.short_n !== undefined) optional(request, "borrow_rate", "pf-borrow");
     if (Object.keys(params).length) request.params = params;
+    if (strategy) request.strategy = strategy;
     const membership = byId("pf-membership").value;
     if (membership) request.membership = membership;
     if (byId("pf-survivorship").checked) request.survivorship_audit = true;
@@ -93,6 +98,27 @@ const PortfolioForm = (() => {
     const name = byId("pf-name").value.trim();
     if (name) request.name = name;
     return request;
+  }
+
+  /* A portfolio of rules' strategy block (docs/portfolios.md, "A portfolio of rules"): the
+     rule, its parameters (an EXPR's entry and exit texts), the entry size and the stops. */
+  function rules() {
+    const strategy = { rule_type: byId("pf-rule_type").value.trim() };
+    const entry = byId("pf-rule_entry").value.trim();
+    const exit = byId("pf-rule_exit").value.trim();
+    const params = pairs(byId("pf-rule_params").value);
+    if (entry || exit) Object.assign(params, { entry, exit });
+    if (Object.keys(params).length) strategy.params = params;
+    strategy.size_type = byId("pf-rule_size_type").value;
+    optional(strategy, "position_size", "pf-rule_size");
+    optional(strategy, "stop_loss_pct", "pf-rule_sl");
+    optional(strategy, "take_profit_pct", "pf-rule_tp");
+    optional(strategy, "trailing_stop_pct", "pf-rule_trail");
+    optional(strategy, "fee_fixed", "pf-rule_fixed");
+    optional(strategy, "fee_per_share", "pf-rule_per_share");
+    optional(strategy, "fee_min", "pf-rule_fee_min");
+    optional(strategy, "fee_max", "pf-rule_fee_max");
+    return strategy;
   }
 
   /* "a=1, b=2" from {a: 1, b: 2}: the inverse of ``pairs``. */
@@ -142,6 +168,21 @@ const PortfolioForm = (() => {
     set("pf-membership", request.membership);
     byId("pf-survivorship").checked = Boolean(request.survivorship_audit);
     set("pf-adjustment", request.price_adjustment === "raw" ? null : request.price_adjustment);
+    const strategy = request.strategy || {};
+    const { entry, exit, ...ruleParams } = strategy.params || {};
+    set("pf-rule_type", strategy.rule_type || "SMA_CROSS");
+    set("pf-rule_params", request.strategy ? unpairs(ruleParams) : "fast=10, slow=40");
+    set("pf-rule_entry", entry);
+    set("pf-rule_exit", exit);
+    set("pf-rule_size_type", strategy.size_type || "percent");
+    set("pf-rule_size", strategy.position_size);
+    set("pf-rule_sl", strategy.stop_loss_pct);
+    set("pf-rule_tp", strategy.take_profit_pct);
+    set("pf-rule_trail", strategy.trailing_stop_pct);
+    set("pf-rule_fixed", strategy.fee_fixed);
+    set("pf-rule_per_share", strategy.fee_per_share);
+    set("pf-rule_fee_min", strategy.fee_min);
+    set("pf-rule_fee_max", strategy.fee_max);
     showUniverse();
     showMode();
     return problems;
@@ -180,6 +221,10 @@ const PortfolioForm = (() => {
       const when = node.dataset.when;
       node.classList.toggle("d-none", when !== method && when !== schedule);
     }
+    for (const node of document.querySelectorAll("[data-unless]")) {
+      node.classList.toggle("d-none", node.dataset.unless === method);
+    }
+    byId("pf-schedule").parentElement.classList.toggle("d-none", method === "rules");
   }
 
   function inputFor(field) {
