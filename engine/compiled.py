@@ -29,6 +29,11 @@ MIN_ORDER_BAR_UPDATES = 1_500_000
 kernel ~100 M, and importing numba and loading the kernel from the cache costs ~0.3 CPU-s
 (a sweep's chunk of 1,000 combinations over 1,500 bars)."""
 
+MIN_UNIT_BAR_UPDATES = 300_000
+"""Runs × bars that scale in or out (``max_entries``, ``exit_fraction``) from which they are
+walked by the broker's compiled step (``engine.broker.step``): the Python units walk does
+~1-2 M bar-updates a CPU-second, so 300,000 take about the import of numba and the step."""
+
 
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
@@ -77,3 +82,17 @@ def warm() -> None:
         for keep in (False, True):
             setup = (kind, 1, True, False)
             _order_kernel.evaluate_orders(*orders, *setup, costs, np.full(3, np.nan), keep)
+    from engine.broker import step
+
+    grid = np.full((2, 8), np.nan)
+    setup = np.array([0, 1, 2, 1, 0, 1, 0], dtype=np.int64)
+    fractions = np.array([0.5, 1.0, 0.05, np.nan, np.nan])
+    for keep in (False, True):
+        step.walk_runs(entries, exits, grid, grid, *[prices] * 4, priced, fractions, setup, keep)
+    state = step.new_state(2, 4)  # the step driven bar by bar from Python
+    step.start_run(state, 1e5)
+    state = step.make_room(state)
+    step.step(
+        state, 0, 0, 1, True, False, (10.0, 11.0, 9.0, 10.5), 1.0, 1.0, priced, fractions, setup
+    )
+    step.finish(state, 0, 1, 10.0, priced, setup)
