@@ -110,6 +110,7 @@ def scale_events(
     position_exits: Sequence[sim.PositionExit | None] | None = None,
     actions: CorporateActions | None = None,
     order_prices: tuple[np.ndarray, np.ndarray] | None = None,
+    work: int | None = None,
 ) -> tuple[sim.Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
@@ -123,11 +124,17 @@ def scale_events(
     are kept then (``Events.cash_path``, ``Events.position_path``) with the events that met
     a long (``Events.applied``). ``order_prices`` (the ``limit`` and ``stop`` series, N ×
     T, of ``params.entry_type`` limit, stop or stop_limit): each unit is opened by an
-    entry order (``engine.orders``), and the orders are returned too (else None)."""
+    entry order (``engine.orders``), and the orders are returned too (else None).
+
+    Without a size series, position-aware exits or corporate actions, the runs go through
+    the broker's compiled step (``engine.broker.step``, the same numbers bit for bit) when
+    ``work`` bar-updates (by default N × T; a sweep's block passes the sweep's) pay for
+    loading it, or it is loaded already (``compiled.steps_units``)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
     plain = sizes is None and position_exits is None and actions is None
-    if plain and compiled.pays(entries.size, compiled.MIN_UNIT_BAR_UPDATES):
+    work = entries.size if work is None else work
+    if plain and compiled.steps_units(work):
         return _stepped(entries, exits, ohlc, params, order_prices)
     costs, stops = Costs.of(params), Stops.of(params)
     prices = tuple(column.tolist() for column in ohlc)

@@ -40,6 +40,16 @@ def pays(work: int, threshold: int) -> bool:
     return work >= threshold
 
 
+def steps_units(work: int) -> bool:
+    """Whether runs that scale in or out go through the broker's compiled step
+    (``engine.broker.step``) for ``work`` bar-updates: enough to pay for loading it
+    (``MIN_UNIT_BAR_UPDATES``), or it is loaded in this process already (a warm process, a
+    sweep's later blocks: a compiled call then costs microseconds)."""
+    import sys
+
+    return pays(work, MIN_UNIT_BAR_UPDATES) or "engine.broker.step" in sys.modules
+
+
 def kernels() -> ModuleType:
     """``engine._kernel``, imported (and numba with it) on first use."""
     from engine import _kernel

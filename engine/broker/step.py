@@ -62,6 +62,10 @@ LIQUIDATION_CODE = EXIT_REASONS.index("liquidation")
 CLOSED_AT_END_CODE = EXIT_REASONS.index("closed_at_end")
 
 _jit = njit(cache=True, nogil=True, inline="always")
+_bare = njit(cache=True, nogil=True, _nrt=False)
+"""The step's functions: they allocate nothing, so they run without numba's reference
+counting (whose atomic counts on every call cost more than a quiet bar's whole step)."""
+_inlined = njit(cache=True, nogil=True, _nrt=False, inline="always")
 _order_price = _jit(orders.order_price)
 _order_prices = _jit(orders.order_prices)
 _usable = _jit(orders.usable)
@@ -96,7 +100,7 @@ def new_state(max_entries: int, capacity: int) -> tuple:
     return fs, ns, held, done, rows, book
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def start_run(state: tuple, initial_capital: float) -> None:
     """Start a run on ``state``: its cash, no unit, no order (the tables keep the earlier
     runs' rows)."""
@@ -133,7 +137,7 @@ def make_room(state: tuple) -> tuple:
     )
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _row(state, run, bar, closed, close_price, close_fee, opened, open_price, open_fee, reason):
     fs, ns, rows = state[0], state[1], state[4]
     r = rows[ns[N_ROWS]]
@@ -144,7 +148,7 @@ def _row(state, run, bar, closed, close_price, close_fee, opened, open_price, op
     ns[N_ROWS] += 1
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
     """Close ``qty`` shares of held unit ``j`` at ``price`` (``engine._scaling._Walk._close``):
     the whole unit leaves ``held``; a part becomes a closed unit with its share of the entry
@@ -158,15 +162,18 @@ def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
     out = done[ns[N_DONE]]
     ns[N_DONE] += 1
     if qty == unit[SIZE]:
-        out[:] = unit
+        for k in range(UNIT_FIELDS):
+            out[k] = unit[k]
         n = ns[N_HELD]
         for k in range(j, n - 1):
-            held[k] = held[k + 1]
+            for f in range(UNIT_FIELDS):
+                held[k, f] = held[k + 1, f]
         ns[N_HELD] = n - 1
     else:
         share = qty / unit[SIZE]
         part = unit[ENTRY_FEE] * share
-        out[:] = unit
+        for k in range(UNIT_FIELDS):
+            out[k] = unit[k]
         out[SIZE], out[ENTRY_FEE] = qty, part
         out[UNIT_BORROW] = unit[UNIT_BORROW] * share
         unit[SIZE] -= qty
@@ -176,14 +183,14 @@ def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
     return paid
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _part(size: float, fraction: float) -> float:
     """max(1, round(size × fraction)) shares (halves to even, as Python's ``round``), at
     most ``size`` (``engine._scaling._part``)."""
     return min(size, max(1.0, np.rint(size * fraction)))
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
     """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash
     (``engine._scaling._Walk._buy``); False when it cannot buy one share."""
@@ -201,7 +208,8 @@ def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
     fs[SHARES] = shares + side * qty
     unit = held[ns[N_HELD]]
     ns[N_HELD] += 1
-    unit[:] = 0.0
+    for k in range(UNIT_FIELDS):
+        unit[k] = 0.0
     unit[ENTRY_BAR], unit[ENTRY_PRICE], unit[SIZE], unit[ENTRY_FEE] = bar, price, qty, fee
     unit[EXIT_BAR], unit[SIDE], unit[UID] = -1.0, side, ns[NEXT_ID]
     ns[NEXT_ID] += 1
@@ -219,7 +227,7 @@ def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _sell_part(state, run, bar, at, costs, fractions) -> None:
     """An exit signal's sale at ``at`` of ``exit_fraction`` of each unit, each its own
     order, one fill row for them all."""
@@ -239,7 +247,7 @@ def _sell_part(state, run, bar, at, costs, fractions) -> None:
     _row(state, run, bar, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _place(state, bar, side, limit, stop, setup) -> None:
     """Place the entry order of a unit of ``side`` at ``bar``'s close, good for
     ``valid_bars`` bars; cancelled at once when a price it needs is unusable."""
@@ -257,7 +265,7 @@ def _place(state, bar, side, limit, stop, setup) -> None:
         o[5], ns[ORDER] = CANCELLED, -1
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None:
     """An ``on_close`` order's unit filled at its signal bar's close, recorded as an order."""
     ns, held, book = state[1], state[2], state[5]
@@ -272,7 +280,7 @@ def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None
         o[5], o[6], o[7] = CANCELLED, -1.0, np.nan
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) -> int:
     """What a signal for ``side`` on ``bar``'s close asks for (``engine._scaling._Walk.
     _signal`` and ``_against``); returns the side of the market order at the next open."""
@@ -308,7 +316,7 @@ def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) 
     return 0
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
     """The pending entry order against the bar; the unit it opens is marked ``FRESH``."""
     fs, ns, held, book = state[0], state[1], state[2], state[5]
@@ -335,56 +343,66 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
         order[5], ns[ORDER] = EXPIRED, -1
 
 
-@njit(cache=True, nogil=True)
-def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
-    """Each unit's contingent stops against the bar (``engine._scaling._Walk._check_stops``):
-    a unit hit is sold whole at the stop's fill, a take-profit sells
-    ``take_profit_fraction`` of it, the rest keeping its other stops."""
-    ns, held = state[1], state[2]
+@_bare
+def _stopped(state, run, bar, j, level, code, fresh, h, lo, costs, fractions) -> bool:
+    """Held unit ``j`` hit a stop at ``level`` (reason ``code``): sold whole at the stop's
+    fill, or ``take_profit_fraction`` of it at a take-profit, the rest keeping its
+    stop-loss and trailing level (ratcheted by this bar) without a take-profit. Returns
+    whether a rest is held."""
+    held = state[2]
+    side = held[j, SIDE]
+    price = level * (1.0 - side * costs[SLIP])
+    size = held[j, SIZE]
+    qty = size
     fraction = fractions[TP_FRACTION]
+    if code == TAKE_PROFIT_CODE and fraction != 1.0:
+        qty = _part(size, fraction)
+    rest = qty < size
+    fee = _close(state, costs, j, qty, bar, price, code, True)
+    _row(state, run, bar, side * qty, price, fee, 0.0, 0.0, 0.0, code)
+    if rest:
+        held[j, PROFIT] = np.inf
+        if not fresh:
+            held[j, TRAIL_LEVEL], held[j, EXTREME] = _ratchet(
+                side, fractions[TRAIL_AT], held[j, TRAIL_LEVEL], held[j, EXTREME], h, lo
+            )
+    return rest
+
+
+@_inlined
+def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
+    """Each unit's contingent stops against the bar (``engine._scaling._Walk._check_stops``),
+    in the order the units were opened (``_stopped`` for a unit hit)."""
+    ns, held = state[1], state[2]
     fresh_id = ns[FRESH]
+    trail = fractions[TRAIL_AT]
     j = 0
     while j < ns[N_HELD]:
-        unit = held[j]
-        side = unit[SIDE]
-        fresh = unit[UID] == fresh_id
+        side = held[j, SIDE]
+        fresh = held[j, UID] == fresh_id
         if fresh:
             level, code = _fill_bar_stop(
-                setup[KIND], side, unit[LOSS], unit[PROFIT], unit[TRAIL_LEVEL], o, h, lo
+                setup[KIND], side, held[j, LOSS], held[j, PROFIT], held[j, TRAIL_LEVEL], o, h, lo
             )
         else:
-            level, code, unit[TRAIL_LEVEL], unit[EXTREME] = _stop_exit(
+            level, code, held[j, TRAIL_LEVEL], held[j, EXTREME] = _stop_exit(
                 side,
-                unit[LOSS],
-                unit[PROFIT],
-                unit[TRAIL_LEVEL],
-                unit[EXTREME],
-                fractions[TRAIL_AT],
+                held[j, LOSS],
+                held[j, PROFIT],
+                held[j, TRAIL_LEVEL],
+                held[j, EXTREME],
+                trail,
                 o,
                 h,
                 lo,
             )
-        if level != level:
-            j += 1
-            continue
-        price = level * (1.0 - side * costs[SLIP])
-        size = unit[SIZE]
-        qty = size
-        if code == TAKE_PROFIT_CODE and fraction != 1.0:
-            qty = _part(size, fraction)
-        rest = qty < size
-        fee = _close(state, costs, j, qty, bar, price, code, True)
-        _row(state, run, bar, side * qty, price, fee, 0.0, 0.0, 0.0, code)
-        if rest:
-            unit[PROFIT] = np.inf
-            if not fresh:
-                unit[TRAIL_LEVEL], unit[EXTREME] = _ratchet(
-                    side, fractions[TRAIL_AT], unit[TRAIL_LEVEL], unit[EXTREME], h, lo
-                )
+        if level != level or _stopped(
+            state, run, bar, j, level, code, fresh, h, lo, costs, fractions
+        ):
             j += 1
 
 
-@njit(cache=True, nogil=True)
+@_inlined
 def step(
     state: tuple,
     run: int,
@@ -443,7 +461,7 @@ def step(
         ns[BUST] = 1
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def finish(state: tuple, run: int, last: int, open_last: float, costs, setup) -> None:
     """The run's end: with ``close_at_end`` every unit held sold at the last bar's open."""
     ns, held = state[1], state[2]
@@ -457,6 +475,40 @@ def finish(state: tuple, run: int, last: int, open_last: float, costs, setup) ->
         sold += side * size
         fees += _close(state, costs, 0, size, last, price, CLOSED_AT_END_CODE, True)
     _row(state, run, last, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
+
+
+@_bare
+def _walk_bars(state, i, first, signals, bars, costs, fractions, setup, cash_path, shares_path):
+    """Run ``i``'s bars from ``first`` through ``step`` while its tables have room for one
+    more bar; returns the next bar to walk. Writes the cash and shares at each close into
+    ``cash_path`` and ``shares_path`` when they are not empty."""
+    enter, leave, limits, stops_at = signals
+    open_, high, low, close = bars
+    n_bars = close.size
+    fs, ns, held, done, rows, book = state
+    wanted = 3 * held.shape[0] + 4
+    keep = cash_path.size > 0
+    for bar in range(first, n_bars):
+        short = ns[N_DONE] + wanted > done.shape[0] or ns[N_ROWS] + wanted > rows.shape[0]
+        if short or ns[N_ORDERS] + 2 > book.shape[0]:
+            return bar
+        step(
+            state,
+            i,
+            bar,
+            n_bars - 1,
+            enter[bar],
+            leave[bar],
+            (open_[bar], high[bar], low[bar], close[bar]),
+            limits[bar],
+            stops_at[bar],
+            costs,
+            fractions,
+            setup,
+        )
+        if keep:
+            cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
+    return n_bars
 
 
 @njit(cache=True, nogil=True)
@@ -491,25 +543,21 @@ def walk_runs(
         ns = state[1]
         rows_before, done_before, orders_before = ns[N_ROWS], ns[N_DONE], ns[N_ORDERS]
         start_run(state, costs[0])
-        for bar in range(n_bars):
+        bar = 0
+        while bar < n_bars:  # the bars until the tables are short of room, then grown
             state = make_room(state)
-            ohlc = (open_[bar], high[bar], low[bar], close[bar])
-            step(
+            bar = _walk_bars(
                 state,
                 i,
                 bar,
-                last,
-                entries[i, bar],
-                exits[i, bar],
-                ohlc,
-                limits[i, bar],
-                stops_at[i, bar],
+                (entries[i], exits[i], limits[i], stops_at[i]),
+                (open_, high, low, close),
                 costs,
                 fractions,
                 setup,
+                cash_path[i] if keep_paths else cash_path[:0, 0],
+                shares_path[i] if keep_paths else shares_path[:0, 0],
             )
-            if keep_paths:
-                cash_path[i, bar], shares_path[i, bar] = state[0][CASH], state[0][SHARES]
         state = make_room(state)
         finish(state, i, last, open_[last] if n_bars else 0.0, costs, setup)
         if keep_paths and n_bars:

@@ -21,8 +21,8 @@ from tests.engine.test_engine_broker_differential import _equal, _inputs, _same_
 
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-_PYTHON, _STEP = 10**18, 0
-"""``compiled.MIN_UNIT_BAR_UPDATES`` that keeps a request on the Python walk, and that sends
+_PYTHON, _STEP = False, True
+"""``compiled.steps_units``' answer that keeps a request on the Python walk, and that sends
 it through the compiled step."""
 
 
@@ -35,12 +35,12 @@ def _plain(case: dict, scaling: bool) -> dict:
     return dict(case, fields=fields, held=None, sizes=None, actions=None)
 
 
-def _walked(case: dict, threshold: int):
+def _walked(case: dict, stepped: bool):
     bars, params, _ = _inputs(case, engine)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     prices = (case["limit"], case["stop"]) if params.has_orders else None
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compiled, "MIN_UNIT_BAR_UPDATES", threshold)
+        patch.setattr(compiled, "steps_units", lambda work: stepped)
         return (
             _scaling.scale_events(
                 case["entries"], case["exits"], ohlc, params, order_prices=prices
@@ -78,9 +78,9 @@ def test_the_compiled_step_gives_the_units_walks_fills_units_and_orders(case, sc
 
 def _both(case: dict, call):
     out = []
-    for threshold in (_STEP, _PYTHON):
+    for stepped in (_STEP, _PYTHON):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(compiled, "MIN_UNIT_BAR_UPDATES", threshold)
+            patch.setattr(compiled, "steps_units", lambda work, stepped=stepped: stepped)
             out.append(call(*_inputs(case, engine)[:2]))
     return out
 
@@ -125,13 +125,13 @@ def test_a_scaling_run_and_batch_through_the_step_equal_the_units_walk(case):
 
 
 def test_a_scaling_request_large_enough_is_walked_by_the_compiled_step(monkeypatch):
-    """Routing: a plain scaling request over the threshold never enters the Python walk."""
+    """Routing: a plain scaling request over the stepped never enters the Python walk."""
 
     def refuse(*args, **kwargs):
         raise AssertionError("the Python units walk ran")
 
     monkeypatch.setattr(_scaling._Walk, "run", refuse)
-    monkeypatch.setattr(compiled, "MIN_UNIT_BAR_UPDATES", 0)
+    monkeypatch.setattr(compiled, "steps_units", lambda work: True)
     n = 40
     close = np.linspace(10.0, 20.0, n) + np.sin(np.arange(n))
     bars = engine.Bars(
