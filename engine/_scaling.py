@@ -15,7 +15,9 @@ is bought at the next open, or by its own limit, stop or stop-limit entry order
 a signal against the units held closes a part of each and reverses once none is left,
 shorts pay their borrow fee, and a bust liquidates them. The walk returns
 ``engine._simulate.Events`` (a fill row per order group: ``shares`` is the whole position
-after it) and each run's units as trade records.
+after it) and each run's units as trade records. Requests without a size series, a
+position-aware exit or corporate actions go through the broker's compiled step instead
+(``engine.broker.step``, the same numbers bit for bit) when it pays.
 """
 
 from __future__ import annotations
