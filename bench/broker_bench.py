@@ -23,7 +23,9 @@ prints our figure, the floor's or peer's, the ratio and the goal, PASS or MISS.
 (2) A scaling run: ``engine.run`` with ``max_entries`` 3, ``exit_fraction`` 0.5, a 5 %
     stop-loss and an 8 % take-profit on each unit, 10,000 a unit, ``fee_rate`` 0.0002,
     random entries and exits on 2 % of the bars each, at the same sizes; the floor
-    (``scaling_floor``) holds the units in three slots. Goal ours / floor <= 5.
+    (``scaling_floor``) holds the units in three slots. Goal ours / floor <= 5. The run
+    goes through the broker's compiled step (``engine.broker.step``, loaded as in a warm
+    worker); the line after it is the Python units walk it replaces, for the record.
 (3) Sweeps (``kinds.sweeps.evaluate.evaluate``, as a chunk calls it) of SMA_CROSS over
     fast 5..44 × slow 50..248 step 2 (4,000 combinations) on 2,520 daily bars, 10,000 a
     trade, ``fee_rate`` 0.001, in CPU microseconds per combination: with (1)'s limit
@@ -44,6 +46,7 @@ figures are not the goals' sizes).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -543,8 +546,18 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         say(orders_run(n, repeat))
     print("(2) scaling in and out with stops: engine.run against its floor")
+    from engine import compiled
+    from engine.broker import step  # noqa: F401  (loaded: a warm process)
+
     for n in sizes:
         say(scaling_run(n, repeat))
+        stepping = compiled.steps_units
+        compiled.steps_units = lambda work: False
+        try:
+            line = scaling_run(n, 1)
+        finally:
+            compiled.steps_units = stepping
+        say(dataclasses.replace(line, label=f"  the Python units walk, {n:,} bars"))
     print("(3) and (4) sweeps (kinds.sweeps.evaluate) against the plain sweep, per combination")
     for line in sweeps(args.quick, repeat):
         say(line)

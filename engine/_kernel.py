@@ -166,6 +166,26 @@ def order_fee(n: float, price: float, costs: np.ndarray) -> float:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def affordable(budget: float, price: float, costs: np.ndarray) -> float:
+    """``engine.broker.costs.affordable`` compiled: the most whole shares whose cost and
+    fee fit ``budget``."""
+    rate_price = price * costs[FEE_FACTOR]
+    if costs[EXTRA] == 0.0:
+        qty = np.floor(budget / rate_price)
+    else:
+        base = budget - costs[FEE_FIXED]
+        qty = min(
+            np.floor(base / (rate_price + costs[FEE_PER_SHARE])),
+            np.floor((base - costs[FEE_MIN]) / rate_price),
+        )
+        if costs[FEE_MAX] < np.inf:
+            qty = max(qty, np.floor((base - costs[FEE_MAX]) / rate_price))
+    if qty * price + order_fee(qty, price, costs) > budget:
+        qty = qty - 1.0
+    return qty
+
+
+@njit(cache=True, nogil=True, inline="always")
 def fill(cash: float, shares: float, price: float, side: float, costs: np.ndarray) -> tuple:
     """``engine.broker.costs.fill`` compiled: close ``shares`` at ``price``, then open
     ``side``. Returns (close_price, close_fee, open_price, qty, open_fee, cash after)."""
@@ -177,19 +197,7 @@ def fill(cash: float, shares: float, price: float, side: float, costs: np.ndarra
         budget = min(costs[POSITION_SIZE], cash_flat)
     else:
         budget = cash_flat * costs[FRACTION]
-    rate_price = open_price * costs[FEE_FACTOR]
-    if costs[EXTRA] == 0.0:
-        qty = np.floor(budget / rate_price)
-    else:
-        base = budget - costs[FEE_FIXED]
-        qty = min(
-            np.floor(base / (rate_price + costs[FEE_PER_SHARE])),
-            np.floor((base - costs[FEE_MIN]) / rate_price),
-        )
-        if costs[FEE_MAX] < np.inf:
-            qty = max(qty, np.floor((base - costs[FEE_MAX]) / rate_price))
-    if qty * open_price + order_fee(qty, open_price, costs) > budget:
-        qty = qty - 1.0
+    qty = affordable(budget, open_price, costs)
     if not (side != 0.0 and qty > 0.0):
         qty = 0.0
     notional = qty * open_price
@@ -200,7 +208,7 @@ def fill(cash: float, shares: float, price: float, side: float, costs: np.ndarra
 @njit(cache=True, nogil=True)
 def walk_one(prices: np.ndarray, sides: np.ndarray, costs: np.ndarray) -> np.ndarray:
     """The fills of one run (``engine._simulate._walk_one`` compiled): 8 × E, the rows in
-    ``_simulate._EVENT_FIELDS`` order."""
+    ``_simulate.EVENT_FIELDS`` order."""
     out = np.empty((8, prices.size))
     cash, shares = costs[INITIAL], 0.0
     for k in range(prices.size):

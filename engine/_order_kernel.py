@@ -19,8 +19,9 @@ from numba import njit, prange
 
 from engine import _kernel, kernel_stamp
 from engine.broker import orders
+from engine.broker import stops as stops_rules
 from engine.broker.costs import BORROW
-from engine.broker.orders import ON_CLOSE, STOP
+from engine.broker.orders import ON_CLOSE
 
 fill = _kernel.fill
 _reduce_curve = _kernel.reduce_curve
@@ -139,47 +140,30 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
     return trades
 
 
+_broker_levels = njit(cache=True, nogil=True, inline="always")(stops_rules.levels)
+_stop_exit = njit(cache=True, nogil=True, inline="always")(stops_rules.stop_exit)
+_fill_bar_stop = njit(cache=True, nogil=True, inline="always")(orders.fill_bar_stop)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _levels(side, entry, stops):
-    """``_Position.__init__``: (loss, profit, trailing level, extreme) of a new position."""
-    inf = np.inf * side
-    loss = entry * (1.0 - side * stops[LOSS]) if not np.isnan(stops[LOSS]) else -inf
-    profit = entry * (1.0 + side * stops[PROFIT]) if not np.isnan(stops[PROFIT]) else inf
-    trail = entry * (1.0 - side * stops[TRAIL]) if not np.isnan(stops[TRAIL]) else -inf
-    return loss, profit, trail, entry
+    """``engine.broker.stops.levels`` of a new position: (loss, profit, trailing level,
+    extreme)."""
+    return _broker_levels(side, entry, stops[LOSS], stops[PROFIT], stops[TRAIL])
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _stop_hit(fresh, kind, side, loss, profit, trail_level, extreme, trail, o, h, lo):
-    """(exit price or NaN, trailing level, extreme): ``_Position.exit``, or on the fill bar
-    of a limit, stop or stop-limit entry ``engine.orders.fill_bar_exit``."""
+    """(exit price or NaN, trailing level, extreme): ``engine.broker.stops.stop_exit``, or
+    on the fill bar of a limit, stop or stop-limit entry ``engine.broker.orders.
+    fill_bar_stop``."""
     if fresh:
-        if kind != STOP or np.isinf(profit):
-            return np.nan, trail_level, extreme
-        if side > 0:
-            if h >= profit and max(loss, trail_level) < lo:
-                return max(o, profit), trail_level, extreme
-            return np.nan, trail_level, extreme
-        if lo <= profit and min(loss, trail_level) > h:
-            return min(o, profit), trail_level, extreme
-        return np.nan, trail_level, extreme
-    if side > 0:
-        adverse = max(loss, trail_level)
-        if lo <= adverse:
-            return min(o, adverse), trail_level, extreme
-        if h >= profit:
-            return max(o, profit), trail_level, extreme
-        if not np.isnan(trail) and h > extreme:
-            return np.nan, h * (1.0 - trail), h
-        return np.nan, trail_level, extreme
-    adverse = min(loss, trail_level)
-    if h >= adverse:
-        return max(o, adverse), trail_level, extreme
-    if lo <= profit:
-        return min(o, profit), trail_level, extreme
-    if not np.isnan(trail) and lo < extreme:
-        return np.nan, lo * (1.0 + trail), lo
-    return np.nan, trail_level, extreme
+        price, _ = _fill_bar_stop(kind, side, loss, profit, trail_level, o, h, lo)
+        return price, trail_level, extreme
+    price, _, trail_level, extreme = _stop_exit(
+        side, loss, profit, trail_level, extreme, trail, o, h, lo
+    )
+    return price, trail_level, extreme
 
 
 @njit(cache=True, parallel=True)

@@ -15,7 +15,9 @@ is bought at the next open, or by its own limit, stop or stop-limit entry order
 a signal against the units held closes a part of each and reverses once none is left,
 shorts pay their borrow fee, and a bust liquidates them. The walk returns
 ``engine._simulate.Events`` (a fill row per order group: ``shares`` is the whole position
-after it) and each run's units as trade records.
+after it) and each run's units as trade records. Requests without a size series, a
+position-aware exit or corporate actions go through the broker's compiled step instead
+(``engine.broker.step``, the same numbers bit for bit) when it pays.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import _simulate as sim
+from engine import compiled
 from engine.broker.costs import (
     Costs,
     FloatMath,
@@ -43,6 +46,7 @@ from engine.broker.orders import (
     FILLED,
     MARKET,
     ON_CLOSE,
+    ORDER_FIELDS,
     PENDING,
     Orders,
     fill_bar_exit,
@@ -108,6 +112,7 @@ def scale_events(
     position_exits: Sequence[sim.PositionExit | None] | None = None,
     actions: CorporateActions | None = None,
     order_prices: tuple[np.ndarray, np.ndarray] | None = None,
+    work: int | None = None,
 ) -> tuple[sim.Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
@@ -121,9 +126,18 @@ def scale_events(
     are kept then (``Events.cash_path``, ``Events.position_path``) with the events that met
     a long (``Events.applied``). ``order_prices`` (the ``limit`` and ``stop`` series, N ×
     T, of ``params.entry_type`` limit, stop or stop_limit): each unit is opened by an
-    entry order (``engine.orders``), and the orders are returned too (else None)."""
+    entry order (``engine.orders``), and the orders are returned too (else None).
+
+    Without a size series, position-aware exits or corporate actions, the runs go through
+    the broker's compiled step (``engine.broker.step``, the same numbers bit for bit) when
+    ``work`` bar-updates (by default N × T; a sweep's block passes the sweep's) pay for
+    loading it, or it is loaded already (``compiled.steps_units``)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
+    plain = sizes is None and position_exits is None and actions is None
+    work = entries.size if work is None else work
+    if plain and compiled.steps_units(work):
+        return _stepped(entries, exits, ohlc, params, order_prices)
     costs, stops = Costs.of(params), Stops.of(params)
     prices = tuple(column.tolist() for column in ohlc)
     rows: list[tuple] = []
@@ -159,6 +173,93 @@ def scale_events(
     events = sim.events_of_rows(rows, counts, cash_path=per_bar(0))
     events = dataclasses.replace(events, position_path=per_bar(1), applied=applied, units=units)
     return events, placed
+
+
+def _stepped(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    params: TradingParams,
+    order_prices: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[sim.Events, Orders | None]:
+    """``scale_events`` without a size series, position-aware exits or corporate actions:
+    the runs through the broker's compiled step (``engine.broker.step.walk_runs``), the
+    same fills, units and orders as the walk below bit for bit. Each run's ``units`` is
+    then a table of ``engine.broker.step``'s unit columns (``unit_trades`` reads both)."""
+    from engine.broker import step
+
+    costs = Costs.of(params)
+    costs_array, setup, fractions = step_inputs(params)
+    if order_prices is None:
+        limits = stop_prices = np.full(entries.shape, math.nan)
+    else:
+        limits, stop_prices = (np.ascontiguousarray(a, dtype=np.float64) for a in order_prices)
+    columns = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
+    rows, counts, units, unit_counts, book, order_counts, cash, shares = step.walk_runs(
+        np.ascontiguousarray(entries, dtype=np.bool_),
+        np.ascontiguousarray(exits, dtype=np.bool_),
+        limits,
+        stop_prices,
+        *columns,
+        costs_array,
+        fractions,
+        setup,
+        bool(costs.borrow),
+    )
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    fields = dict(zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True))
+    ends = np.cumsum(unit_counts)
+    table = np.zeros((units.shape[0], IN_LIEU + 1))  # no dividends nor cash in lieu here
+    table[:, : UNIT_BORROW + 1] = units[:, : step.UNIT_BORROW + 1]
+    events = sim.Events(
+        offsets=offsets,
+        run=rows[:, step.ROW_RUN].astype(np.int64),
+        bar=rows[:, step.ROW_BAR].astype(np.int64),
+        reason=rows[:, step.ROW_REASON].astype(np.int8),
+        cash_path=cash if costs.borrow else None,
+        position_path=shares if costs.borrow else None,
+        units=[table[end - n : end] for n, end in zip(unit_counts, ends, strict=True)],
+        **{name: np.ascontiguousarray(values) for name, values in fields.items()},
+    )
+    if order_prices is None:
+        return events, None
+    order_offsets = np.zeros(order_counts.size + 1, dtype=np.int64)
+    np.cumsum(order_counts, out=order_offsets[1:])
+    types = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
+    return events, Orders(
+        offsets=order_offsets,
+        **{
+            name: book[:, k].astype(kind)
+            for k, (name, kind) in enumerate(zip(ORDER_FIELDS, types, strict=True))
+        },
+    )
+
+
+def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``params`` as the broker's compiled step takes them (``engine.broker.step``): the
+    costs (``Costs.as_array``), the setup (ints) and the fractions (floats)."""
+    costs, stops = Costs.of(params), Stops.of(params)
+    setup = np.array(
+        [
+            order_code(params.entry_type),
+            params.valid_bars,
+            params.max_entries,
+            params.direction == "longshort",
+            params.exit_priority,
+            params.has_stops,
+            costs.close_at_end,
+        ],
+        dtype=np.int64,
+    )
+    fractions = np.array(
+        [
+            params.exit_fraction,
+            params.take_profit_fraction,
+            *(math.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)),
+        ]
+    )
+    return costs.as_array(), setup, fractions
 
 
 class _Actions:
@@ -603,46 +704,84 @@ def _part(size: float, fraction: float) -> float:
 
 
 def unit_trades(
-    units: list[Unit], close: np.ndarray, params: TradingParams, events: bool = False
+    units: list[Unit] | np.ndarray, close: np.ndarray, params: TradingParams, events: bool = False
 ) -> Trades:
-    """The trade table of one run's units, by entry bar then exit bar (a unit still held
-    last, marked at the last close with reason ``end``). With ``events`` (the run met
-    corporate actions) each PnL includes the unit's dividends and cash in lieu, and the
-    table has their ``dividends``."""
+    """The trade table of one run's units (``Unit`` objects, or the compiled step's unit
+    table, ``engine.broker.step``), by entry bar then exit bar (a unit still held last,
+    marked at the last close with reason ``end``). With ``events`` (the run met corporate
+    actions) each PnL includes the unit's dividends and cash in lieu, and the table has
+    their ``dividends``."""
+    table = units if isinstance(units, np.ndarray) else _unit_table(units)
     n = len(close) - 1
-    ordered = sorted(
-        units, key=lambda u: (u.entry_bar, n + 1 if u.exit_bar is None else u.exit_bar)
-    )
-    exit_bar = [n if u.exit_bar is None else u.exit_bar for u in ordered]
-    exit_price = [float(close[n]) if u.exit_bar is None else u.exit_price for u in ordered]
-    reason = [EXIT_REASONS.index("end" if u.exit_bar is None else u.exit_reason) for u in ordered]
-    size = np.array([u.size for u in ordered], dtype=np.float64)
-    entry_price = np.array([u.entry_price for u in ordered], dtype=np.float64)
-    entry_fee = np.array([u.entry_fee for u in ordered], dtype=np.float64)
-    exit_fee = np.array([u.exit_fee for u in ordered], dtype=np.float64)
-    exits = np.array(exit_price, dtype=np.float64)
-    direction = np.array([u.side for u in ordered], dtype=np.float64)
+    held = table[:, EXIT_BAR] < 0
+    order = np.lexsort((np.where(held, n + 1, table[:, EXIT_BAR]), table[:, ENTRY_BAR]))
+    table, held = table[order], held[order]
+    size = table[:, SIZE]
+    entry_price = table[:, ENTRY_PRICE]
+    entry_fee, exit_fee = table[:, ENTRY_FEE], table[:, EXIT_FEE]
+    exits = np.where(held, float(close[n]) if n >= 0 else 0.0, table[:, EXIT_PRICE])
+    reason = np.where(held, EXIT_REASONS.index("end"), table[:, REASON]).astype(np.int8)
+    direction = table[:, SIDE]
     pnl = direction * size * (exits - entry_price) - entry_fee - exit_fee
     dividends = None
     if events:
-        dividends = np.array([u.dividends for u in ordered], dtype=np.float64)
-        pnl = pnl + dividends + np.array([u.in_lieu for u in ordered], dtype=np.float64)
+        dividends = table[:, DIVIDENDS]
+        pnl = pnl + dividends + table[:, IN_LIEU]
     borrow = None
     if params.has_costs:
-        borrow = np.array([u.borrow for u in ordered], dtype=np.float64)
+        borrow = table[:, UNIT_BORROW]
         if params.borrows:
             pnl = pnl - borrow
     return Trades(
-        entry_bar=np.array([u.entry_bar for u in ordered], dtype=np.int64),
-        exit_bar=np.array(exit_bar, dtype=np.int64),
+        entry_bar=table[:, ENTRY_BAR].astype(np.int64),
+        exit_bar=np.where(held, n, table[:, EXIT_BAR]).astype(np.int64),
         direction=direction.astype(np.int64),
         size=size.astype(np.int64),
-        entry_price=entry_price,
+        entry_price=np.ascontiguousarray(entry_price),
         exit_price=exits,
-        entry_fee=entry_fee,
-        exit_fee=exit_fee,
+        entry_fee=np.ascontiguousarray(entry_fee),
+        exit_fee=np.ascontiguousarray(exit_fee),
         pnl=pnl,
-        reason=np.array(reason, dtype=np.int8),
-        borrow_fee=borrow,
-        dividends=dividends,
+        reason=reason,
+        borrow_fee=None if borrow is None else np.ascontiguousarray(borrow),
+        dividends=None if dividends is None else np.ascontiguousarray(dividends),
     )
+
+
+(
+    ENTRY_BAR,
+    ENTRY_PRICE,
+    SIZE,
+    ENTRY_FEE,
+    EXIT_BAR,
+    EXIT_PRICE,
+    EXIT_FEE,
+    REASON,
+    SIDE,
+    UNIT_BORROW,
+    DIVIDENDS,
+    IN_LIEU,
+) = range(12)
+"""Columns of a unit table: the compiled step's first ten (``engine.broker.step``), then
+the dividends and cash in lieu of the Python walk's units."""
+
+
+def _unit_table(units: list[Unit]) -> np.ndarray:
+    """The Python walk's units as a unit table (an open unit's exit bar -1)."""
+    table = np.zeros((len(units), 12))
+    for k, u in enumerate(units):
+        table[k] = (
+            u.entry_bar,
+            u.entry_price,
+            u.size,
+            u.entry_fee,
+            -1 if u.exit_bar is None else u.exit_bar,
+            u.exit_price,
+            u.exit_fee,
+            EXIT_REASONS.index(u.exit_reason),
+            u.side,
+            u.borrow,
+            u.dividends,
+            u.in_lieu,
+        )
+    return table

@@ -2,10 +2,10 @@
 walk without corporate actions or forced closes, operation for operation, so its numbers
 equal the Python walk's bit for bit (tests/engine/test_portfolio_signals_compiled.py).
 
-Fills are the broker's compiled ``fill`` (``engine._kernel``), stops the compiled levels and
-check of ``engine.broker.stops.Position`` (``engine._order_kernel``). Imported only when a
-walk is large enough to pay for numba (``engine.compiled``); cached on disk like the other
-kernels and warmed with them (``engine.compiled.warm``).
+Fills are the broker's compiled ``fill`` (``engine._kernel``), stops the broker's own rules
+(``engine.broker.stops.levels`` and ``stop_exit``, which ``Position`` calls) compiled in.
+Imported only when a walk is large enough to pay for numba (``engine.compiled``); cached
+on disk like the other kernels and warmed with them (``engine.compiled.warm``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from numba import njit
 
 from engine import kernel_stamp
 from engine._kernel import fill, pairwise_sum
-from engine._order_kernel import LOSS, PROFIT, TRAIL, _levels, _stop_hit
+from engine._order_kernel import LOSS, PROFIT, TRAIL
+from engine.broker import stops as stops_rules
+from engine.broker.stops import SIGNAL
 
-SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP = 0, 1, 2, 3
-"""``engine.broker.stops``' reason codes."""
+_levels = njit(cache=True, nogil=True, inline="always")(stops_rules.levels)
+_stop_exit = njit(cache=True, nogil=True, inline="always")(stops_rules.stop_exit)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -113,34 +115,26 @@ def walk_signals(open_, high, low, has_bar, buy, sell, mark, costs, stops, capit
                     traded += qty * fill_price
                     if stopping:
                         loss[j], profit[j], trail_level[j], extreme[j] = _levels(
-                            1.0, fill_price, stops
+                            1.0, fill_price, stops[LOSS], stops[PROFIT], stops[TRAIL]
                         )
                         open_pos[j] = True
         if stopping:
             for j in range(n_assets):
                 if not (open_pos[j] and has_bar[bar, j]):
                     continue
-                o, h, lo = open_[bar, j], high[bar, j], low[bar, j]
-                adverse = max(loss[j], trail_level[j])
-                hit, trail_level[j], extreme[j] = _stop_hit(
-                    False,
-                    0,
+                hit, reason, trail_level[j], extreme[j] = _stop_exit(
                     1.0,
                     loss[j],
                     profit[j],
                     trail_level[j],
                     extreme[j],
                     stops[TRAIL],
-                    o,
-                    h,
-                    lo,
+                    open_[bar, j],
+                    high[bar, j],
+                    low[bar, j],
                 )
                 if np.isnan(hit):
                     continue
-                if lo <= adverse:
-                    reason = STOP_LOSS if loss[j] >= trail_level[j] else TRAILING_STOP
-                else:
-                    reason = TAKE_PROFIT
                 shares = float(held[j])
                 close_price, close_fee, _, _, _, cash = fill(cash, shares, hit, 0.0, costs)
                 count = _record(orders, count, bar, j, -shares, close_price, close_fee, reason)

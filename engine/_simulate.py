@@ -218,12 +218,12 @@ def fill_events(
     counts = np.bincount(runs, minlength=n_runs)
     offsets = np.zeros(n_runs + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    out = {name: np.zeros(runs.size) for name in _EVENT_FIELDS}
+    out = {name: np.zeros(runs.size) for name in EVENT_FIELDS}
     costs = Costs.of(params)
     prices = open_[bars]
     if n_runs == 1 and compiled.pays(runs.size, compiled.MIN_FILLS):
         walked = compiled.kernels().walk_one(prices, sides, costs.as_array())
-        out = dict(zip(_EVENT_FIELDS, walked, strict=True))
+        out = dict(zip(EVENT_FIELDS, walked, strict=True))
     elif n_runs == 1:
         _walk_one(prices, sides, costs, out)
     else:
@@ -231,7 +231,7 @@ def fill_events(
     return Events(offsets=offsets, run=runs, bar=bars, **out)
 
 
-_EVENT_FIELDS = (
+EVENT_FIELDS = (
     "closed",
     "close_price",
     "close_fee",
@@ -246,7 +246,7 @@ _EVENT_FIELDS = (
 def _record(out: dict, at, closed, close_price, close_fee, opened, open_price, open_fee, cash):
     """Store fills ``at`` (an index or an index array) in the event arrays."""
     values = (closed, close_price, close_fee, opened, open_price, open_fee, cash, opened)
-    for name, value in zip(_EVENT_FIELDS, values, strict=True):
+    for name, value in zip(EVENT_FIELDS, values, strict=True):
         out[name][at] = value
 
 
@@ -472,7 +472,7 @@ def events_of_rows(
     cash_path: np.ndarray | None = None,
     borrow: np.ndarray | None = None,
 ) -> Events:
-    """``Events`` of fills walked as (run, bar, *``_EVENT_FIELDS``, reason) tuples, run-major;
+    """``Events`` of fills walked as (run, bar, *``EVENT_FIELDS``, reason) tuples, run-major;
     ``counts`` holds each run's number of fills; ``cash_path`` and ``borrow`` the cash at
     every close and each borrow charge (N × T) of a walk that charged a borrow fee."""
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
@@ -480,7 +480,7 @@ def events_of_rows(
     columns = list(zip(*rows, strict=True)) if rows else [()] * 11
     fields = {
         name: np.array(col, dtype=np.float64)
-        for name, col in zip(_EVENT_FIELDS, columns[2:10], strict=True)
+        for name, col in zip(EVENT_FIELDS, columns[2:10], strict=True)
     }
     return Events(
         offsets=offsets,
@@ -578,7 +578,7 @@ def _walk_stops(
     sizing: tuple[Sizer, list[float]] | None = None,
     ledger: Ledger | None = None,
 ) -> tuple[list, ...] | None:
-    """Append run ``run``'s fills as (run, bar, *``_EVENT_FIELDS``, reason) tuples;
+    """Append run ``run``'s fills as (run, bar, *``EVENT_FIELDS``, reason) tuples;
     ``signals`` holds +1 (entry), -1 (exit), ``BOTH`` or 0 per bar (``signal_codes``).
     With closes (a borrow fee) a short pays it at each close; returns the cash at every
     close and each charge then. ``held`` (a position-aware exit, the run's entries and

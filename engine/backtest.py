@@ -2,7 +2,8 @@
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
 walk per run with stops, a borrow fee, position-aware exits or corporate actions; the units
-walk of ``engine._scaling`` when ``max_entries`` or ``exit_fraction`` is set), so a run inside
+walk of ``engine._scaling`` when ``max_entries`` or ``exit_fraction`` is set, through the
+broker's compiled step ``engine.broker.step`` when the work pays), so a run inside
 a sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
@@ -62,6 +63,7 @@ def _order_events(
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
+    work: int | None = None,
 ):
     """Fills and entry orders of N runs whose signals open positions with entry orders
     (with their position-aware exits, size series and corporate actions, when given)."""
@@ -75,7 +77,7 @@ def _order_events(
         from engine import _scaling
 
         return _scaling.scale_events(
-            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop)
+            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work
         )
     return order_events(
         entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
@@ -109,15 +111,17 @@ def _events(
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
+    work: int | None = None,
 ):
     if params.scales:  # the units walk loads only for a run that scales (a Job's imports)
         from engine import _scaling
 
         _one_per_run(entries, position_exits, sizes)
         ohlc = (bars.open, bars.high, bars.low, bars.close)
-        return _scaling.scale_events(entries, exits, ohlc, params, sizes, position_exits, actions)[
-            0
-        ]
+        scaled = _scaling.scale_events(
+            entries, exits, ohlc, params, sizes, position_exits, actions, work=work
+        )
+        return scaled[0]
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -282,6 +286,11 @@ def run_batch(
 
     With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
     is walked bar by bar, as ``run`` walks it.
+
+    Runs that scale in or out (``params.scales``) without ``sizes``, ``position_exits`` or
+    ``actions`` go through the broker's compiled step (``engine.broker.step``, the same
+    numbers bit for bit) when ``work`` (as above) pays for it
+    (``compiled.steps_units``).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
@@ -306,10 +315,10 @@ def run_batch(
     n_runs = entries.shape[0]
     if params.has_orders:
         events, _ = _order_events(
-            bars, entries, exits, params, limit, stop, position_exits, sizes, actions
+            bars, entries, exits, params, limit, stop, position_exits, sizes, actions, work
         )
     else:
-        events = _events(bars, entries, exits, params, position_exits, sizes, actions)
+        events = _events(bars, entries, exits, params, position_exits, sizes, actions, work)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):

@@ -9,10 +9,15 @@ broker fills them:
 * ``engine.broker.stops`` — stop-loss, take-profit and trailing stop as contingent orders
   of their trade;
 * ``engine.broker.costs`` — ``fill`` (the one execute: slippage, the fee model, the size
-  model and the cash limit) and the borrow fee.
+  model and the cash limit) and the borrow fee;
+* ``engine.broker.step`` — the book's per-bar step compiled (numba): units as the general
+  case, a single position as one unit, driven by its compiled loop ``walk_runs`` or bar by
+  bar from Python (imported only when the work pays for numba: this package's
+  ``__init__`` does not import it).
 
 Corporate actions act on the position through ``engine.corporate``. The walks that drive
 the broker bar by bar are ``engine._simulate`` (market entries), ``engine.orders`` (entry
-orders), ``engine._scaling`` (units) and their compiled forms ``engine._kernel`` and
-``engine._order_kernel``.
+orders), ``engine._scaling`` (units with a size series, position-aware exits or corporate
+actions; the others go through ``engine.broker.step``) and the compiled ``engine._kernel``
+and ``engine._order_kernel``.
 """

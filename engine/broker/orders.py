@@ -111,22 +111,40 @@ def order_price(
     return (max(o, limit), triggered) if h >= limit else (math.nan, triggered)
 
 
+def fill_bar_stop(
+    kind: int,
+    side: float,
+    loss: float,
+    profit: float,
+    trail_level: float,
+    o: float,
+    h: float,
+    lo: float,
+) -> tuple[float, int]:
+    """(fill price or NaN, reason) of the stops on the bar a limit, stop or stop-limit order
+    filled in: none, as the order of the bar's high and low around the fill is unknown,
+    except a stop entry whose take-profit is within the bar while its stop-loss and
+    trailing level are not (the bar went one way: backtesting.py's one unambiguous case),
+    at the take-profit. Plain arithmetic on floats (``engine.broker.step`` compiles it)."""
+    if kind != STOP or math.isinf(profit):
+        return math.nan, TAKE_PROFIT
+    if side > 0:
+        if h >= profit and max(loss, trail_level) < lo:
+            return max(o, profit), TAKE_PROFIT
+        return math.nan, TAKE_PROFIT
+    if lo <= profit and min(loss, trail_level) > h:
+        return min(o, profit), TAKE_PROFIT
+    return math.nan, TAKE_PROFIT
+
+
 def fill_bar_exit(
     kind: int, position: Position, o: float, h: float, lo: float
 ) -> tuple[float, int] | None:
-    """The stop exit on the bar a limit, stop or stop-limit order filled in: none, as the
-    order of the bar's high and low around the fill is unknown, except a stop entry whose
-    take-profit is within the bar while its stop-loss and trailing level are not (the bar
-    went one way: backtesting.py's one unambiguous case), at the take-profit."""
-    if kind != STOP or math.isinf(position.profit):
-        return None
-    if position.side > 0:
-        if h >= position.profit and max(position.loss, position.trail_level) < lo:
-            return max(o, position.profit), TAKE_PROFIT
-        return None
-    if lo <= position.profit and min(position.loss, position.trail_level) > h:
-        return min(o, position.profit), TAKE_PROFIT
-    return None
+    """``fill_bar_stop`` of a ``Position``: (fill price, reason), or None."""
+    price, reason = fill_bar_stop(
+        kind, position.side, position.loss, position.profit, position.trail_level, o, h, lo
+    )
+    return None if price != price else (price, reason)
 
 
 def usable(kind: int, limit: float, stop: float) -> bool:

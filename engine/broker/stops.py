@@ -42,55 +42,109 @@ class Stops:
         )
 
 
+def levels(
+    side: float, entry: float, loss: float, profit: float, trail: float
+) -> tuple[float, float, float, float]:
+    """(stop-loss, take-profit, trailing level, extreme) of a trade of ``side`` filled at
+    ``entry``, its stops at the fractions ``loss``, ``profit``, ``trail`` of it (NaN: off,
+    its level then never reached). Plain arithmetic on floats: ``Position`` calls it and
+    the compiled broker step (``engine.broker.step``) compiles it."""
+    inf = math.inf * side
+    loss_level = entry * (1.0 - side * loss) if loss == loss else -inf
+    profit_level = entry * (1.0 + side * profit) if profit == profit else inf
+    trail_level = entry * (1.0 - side * trail) if trail == trail else -inf
+    return loss_level, profit_level, trail_level, entry
+
+
+def stop_exit(
+    side: float,
+    loss: float,
+    profit: float,
+    trail_level: float,
+    extreme: float,
+    trail: float,
+    o: float,
+    h: float,
+    lo: float,
+) -> tuple[float, int, float, float]:
+    """The contingent orders of a trade of ``side`` against a bar (open ``o``, high ``h``,
+    low ``lo``): (fill price or NaN, reason, trailing level, extreme). The adverse stop
+    (the stop-loss or the trailing level, whichever is nearer) comes first, at the open
+    when the bar gaps through it; then the take-profit; else the trailing level ratchets
+    with the bar's extreme (``trail``: its fraction, NaN: none)."""
+    if side > 0:
+        adverse = max(loss, trail_level)
+        if lo <= adverse:
+            reason = STOP_LOSS if loss >= trail_level else TRAILING_STOP
+            return min(o, adverse), reason, trail_level, extreme
+        if h >= profit:
+            return max(o, profit), TAKE_PROFIT, trail_level, extreme
+        if trail == trail and h > extreme:
+            return math.nan, SIGNAL, h * (1.0 - trail), h
+        return math.nan, SIGNAL, trail_level, extreme
+    adverse = min(loss, trail_level)
+    if h >= adverse:
+        reason = STOP_LOSS if loss <= trail_level else TRAILING_STOP
+        return max(o, adverse), reason, trail_level, extreme
+    if lo <= profit:
+        return min(o, profit), TAKE_PROFIT, trail_level, extreme
+    if trail == trail and lo < extreme:
+        return math.nan, SIGNAL, lo * (1.0 + trail), lo
+    return math.nan, SIGNAL, trail_level, extreme
+
+
+def ratchet(
+    side: float, trail: float, trail_level: float, extreme: float, h: float, lo: float
+) -> tuple[float, float]:
+    """(trailing level, extreme) moved with a bar's extreme (a long's high, a short's low),
+    never back; ``trail`` NaN: no trailing stop."""
+    if trail != trail:
+        return trail_level, extreme
+    if side > 0 and h > extreme:
+        return h * (1.0 - trail), h
+    if side < 0 and lo < extreme:
+        return lo * (1.0 + trail), lo
+    return trail_level, extreme
+
+
+def _fraction(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
 class Position:
-    """The stop levels of one open position (long when ``side`` > 0), checked bar by bar."""
+    """The stop levels of one open position (long when ``side`` > 0), checked bar by bar
+    (``levels``, ``stop_exit``, ``ratchet``)."""
 
     def __init__(self, side: float, entry: float, s: Stops) -> None:
         self.side = side
         self.trail = s.trail
-        self.extreme = entry
-        inf = math.inf * side
-        self.loss = entry * (1.0 - side * s.loss) if s.loss is not None else -inf
-        self.profit = entry * (1.0 + side * s.profit) if s.profit is not None else inf
-        self.trail_level = entry * (1.0 - side * s.trail) if s.trail is not None else -inf
+        self._trail = _fraction(s.trail)
+        self.loss, self.profit, self.trail_level, self.extreme = levels(
+            side, entry, _fraction(s.loss), _fraction(s.profit), self._trail
+        )
 
     def exit(self, open_: float, high: float, low: float) -> tuple[float, int] | None:
         """(fill price, reason) when a stop is hit within the bar, else None; then ratchets
         the trailing level with the bar's extreme."""
-        if self.side > 0:
-            adverse = max(self.loss, self.trail_level)
-            if low <= adverse:
-                reason = STOP_LOSS if self.loss >= self.trail_level else TRAILING_STOP
-                return min(open_, adverse), reason
-            if high >= self.profit:
-                return max(open_, self.profit), TAKE_PROFIT
-            # ``ratchet`` inlined: this runs on every bar of every position of a sweep
-            if self.trail is not None and high > self.extreme:
-                self.extreme = high
-                self.trail_level = high * (1.0 - self.trail)
-            return None
-        adverse = min(self.loss, self.trail_level)
-        if high >= adverse:
-            reason = STOP_LOSS if self.loss <= self.trail_level else TRAILING_STOP
-            return max(open_, adverse), reason
-        if low <= self.profit:
-            return min(open_, self.profit), TAKE_PROFIT
-        if self.trail is not None and low < self.extreme:
-            self.extreme = low
-            self.trail_level = low * (1.0 + self.trail)
-        return None
+        price, reason, self.trail_level, self.extreme = stop_exit(
+            self.side,
+            self.loss,
+            self.profit,
+            self.trail_level,
+            self.extreme,
+            self._trail,
+            open_,
+            high,
+            low,
+        )
+        return None if price != price else (price, reason)
 
     def ratchet(self, high: float, low: float) -> None:
         """Move the trailing level with the bar's extreme (a long's high, a short's low),
         never back."""
-        if self.trail is None:
-            return
-        if self.side > 0 and high > self.extreme:
-            self.extreme = high
-            self.trail_level = high * (1.0 - self.trail)
-        elif self.side < 0 and low < self.extreme:
-            self.extreme = low
-            self.trail_level = low * (1.0 + self.trail)
+        self.trail_level, self.extreme = ratchet(
+            self.side, self._trail, self.trail_level, self.extreme, high, low
+        )
 
     def split(self, ratio: float) -> None:
         """A split's effect on the levels: every price held is in the old shares' units."""

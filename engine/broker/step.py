@@ -1,0 +1,589 @@
+"""The broker's per-bar step, compiled (numba): units (``max_entries``) as the general case, a
+single position as one unit. docs/execution.md, "The broker".
+
+``step`` moves one run's book by one bar: the market order a signal asked for at the open,
+the pending entry order against the bar (``engine.broker.orders.order_price``), each unit's
+contingent stops (``engine.broker.stops``), the bar's signal (an entry order, a market order
+for the next open, an ``on_close`` fill, a sale of ``exit_fraction`` of each unit), the
+borrow fee and the bust rule at the close. Its state is a tuple of numpy arrays (``new_state``:
+scalars, the units held, and the growing tables of fills, closed units and orders), so the
+same compiled step runs from the compiled driver ``walk_runs`` (N runs, a sweep's rows) and
+bar by bar from Python (``step`` called per bar, ``make_room`` before it, ``finish`` at the
+end). It is the units walk of ``engine._scaling`` for requests without a size series, a
+position-aware exit or corporate actions, operation for operation (``fastmath`` off): the
+differential test holds their fills, units and orders bit-equal
+(tests/engine/test_engine_broker_step.py).
+
+Every rule comes from the broker's modules, compiled here, not rewritten: the order rules
+of ``engine.broker.orders``, the stop rules of ``engine.broker.stops``, and the fee and size
+arithmetic of ``engine.broker.costs`` in its compiled form (``engine._kernel.order_fee``,
+``engine._kernel.affordable``, on ``Costs.as_array``'s layout).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from engine import _kernel, kernel_stamp
+from engine.broker import orders, stops
+from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
+from engine.result import EXIT_REASONS
+
+# The state's scalars: floats ``fs`` ...
+CASH, SHARES, O_LIMIT, O_STOP = range(4)
+N_FLOATS = 4
+# ... and integers ``ns``.
+N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
+N_INTS = 10
+
+# A unit's columns (``held`` and ``done``): its trade, and while held its stop levels.
+ENTRY_BAR, ENTRY_PRICE, SIZE, ENTRY_FEE, EXIT_BAR, EXIT_PRICE, EXIT_FEE, REASON = range(8)
+SIDE, UNIT_BORROW, LOSS, PROFIT, TRAIL_LEVEL, EXTREME, UID = range(8, 15)
+UNIT_FIELDS = 15
+
+# A fill row's columns (``engine._simulate.Events``' fields in order).
+ROW_RUN, ROW_BAR, CLOSED, CLOSE_PRICE, CLOSE_FEE, OPENED, OPEN_PRICE, OPEN_FEE = range(8)
+ROW_CASH, ROW_SHARES, ROW_REASON = range(8, 11)
+ROW_FIELDS = 11
+
+# An order's columns: ``engine.broker.orders.ORDER_FIELDS`` in order.
+ORDER_COLUMNS = 8
+
+# The setup (ints): entry order type, valid bars, max entries, longshort, exit priority,
+# whether stops are set, close at end.
+KIND, VALID, MAX_ENTRIES, LONGSHORT, EXIT_FIRST, STOPPED, CLOSE_AT_END = range(7)
+# The fractions (floats): exit_fraction, take_profit_fraction, the stops' fractions of the
+# entry (NaN: off).
+EXIT_FRACTION, TP_FRACTION, STOP_LOSS_AT, TAKE_PROFIT_AT, TRAIL_AT = range(5)
+
+SIGNAL_CODE, TAKE_PROFIT_CODE = stops.SIGNAL, stops.TAKE_PROFIT
+LIQUIDATION_CODE = EXIT_REASONS.index("liquidation")
+CLOSED_AT_END_CODE = EXIT_REASONS.index("closed_at_end")
+
+_jit = njit(cache=True, nogil=True, inline="always")
+_bare = njit(cache=True, nogil=True, _nrt=False)
+"""The step's functions: they allocate nothing, so they run without numba's reference
+counting (whose atomic counts on every call cost more than a quiet bar's whole step)."""
+_inlined = njit(cache=True, nogil=True, _nrt=False, inline="always")
+_order_price = _jit(orders.order_price)
+_order_prices = _jit(orders.order_prices)
+_usable = _jit(orders.usable)
+_fill_bar_stop = _jit(orders.fill_bar_stop)
+_levels = _jit(stops.levels)
+_stop_exit = _jit(stops.stop_exit)
+_ratchet = _jit(stops.ratchet)
+_order_fee = _kernel.order_fee
+_affordable = _kernel.affordable
+MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
+PENDING_STATUS, FILLED, EXPIRED, CANCELLED = (
+    orders.PENDING,
+    orders.FILLED,
+    orders.EXPIRED,
+    orders.CANCELLED,
+)
+
+
+@njit(cache=True, nogil=True)
+def new_state(max_entries: int, capacity: int) -> tuple:
+    """A book with no run started: (scalars ``fs``, ``ns``, the units ``held``
+    (``max_entries`` rows), the tables ``done``, ``rows``, ``orders`` of ``capacity`` rows
+    to start with, grown by ``make_room``)."""
+    fs = np.zeros(N_FLOATS)
+    ns = np.zeros(N_INTS, dtype=np.int64)
+    ns[ORDER] = -1
+    ns[FRESH] = -1
+    held = np.zeros((max(max_entries, 1), UNIT_FIELDS))
+    done = np.zeros((capacity, UNIT_FIELDS))
+    rows = np.zeros((capacity, ROW_FIELDS))
+    book = np.zeros((capacity, ORDER_COLUMNS))
+    return fs, ns, held, done, rows, book
+
+
+@_bare
+def start_run(state: tuple, initial_capital: float) -> None:
+    """Start a run on ``state``: its cash, no unit, no order (the tables keep the earlier
+    runs' rows)."""
+    fs, ns = state[0], state[1]
+    fs[CASH], fs[SHARES] = initial_capital, 0.0
+    ns[N_HELD], ns[ORDER], ns[TRIGGERED], ns[PENDING], ns[BUST], ns[FRESH] = 0, -1, 0, 0, 0, -1
+    ns[NEXT_ID] = 0
+
+
+def _grown(table: np.ndarray, used: int, wanted: int) -> np.ndarray:
+    if used + wanted <= table.shape[0]:
+        return table
+    bigger = np.zeros((max(2 * table.shape[0], used + wanted), table.shape[1]))
+    bigger[:used] = table[:used]
+    return bigger
+
+
+_grown_jit = njit(cache=True, nogil=True)(_grown)
+
+
+@njit(cache=True, nogil=True)
+def make_room(state: tuple) -> tuple:
+    """``state`` with room in its tables for one more bar (a bar closes each unit at most
+    three times and places at most two orders); the same arrays while they have it."""
+    fs, ns, held, done, rows, book = state
+    wanted = 3 * held.shape[0] + 4
+    return (
+        fs,
+        ns,
+        held,
+        _grown_jit(done, ns[N_DONE], wanted),
+        _grown_jit(rows, ns[N_ROWS], wanted),
+        _grown_jit(book, ns[N_ORDERS], 2),
+    )
+
+
+@_bare
+def _row(state, run, bar, closed, close_price, close_fee, opened, open_price, open_fee, reason):
+    fs, ns, rows = state[0], state[1], state[4]
+    r = rows[ns[N_ROWS]]
+    r[ROW_RUN], r[ROW_BAR] = run, bar
+    r[CLOSED], r[CLOSE_PRICE], r[CLOSE_FEE] = closed, close_price, close_fee
+    r[OPENED], r[OPEN_PRICE], r[OPEN_FEE] = opened, open_price, open_fee
+    r[ROW_CASH], r[ROW_SHARES], r[ROW_REASON] = fs[CASH], fs[SHARES], reason
+    ns[N_ROWS] += 1
+
+
+@_bare
+def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
+    """Close ``qty`` shares of held unit ``j`` at ``price`` (``engine._scaling._Walk._close``):
+    the whole unit leaves ``held``; a part becomes a closed unit with its share of the entry
+    and borrow fees. Returns the order's fee (none without ``pay``)."""
+    fs, ns, held, done = state[0], state[1], state[2], state[3]
+    unit = held[j]
+    side = unit[SIDE]
+    paid = _order_fee(qty, price, costs) if pay else 0.0
+    fs[CASH] = fs[CASH] + side * qty * price - paid
+    fs[SHARES] -= side * qty
+    out = done[ns[N_DONE]]
+    ns[N_DONE] += 1
+    if qty == unit[SIZE]:
+        for k in range(UNIT_FIELDS):
+            out[k] = unit[k]
+        n = ns[N_HELD]
+        for k in range(j, n - 1):
+            for f in range(UNIT_FIELDS):
+                held[k, f] = held[k + 1, f]
+        ns[N_HELD] = n - 1
+    else:
+        share = qty / unit[SIZE]
+        part = unit[ENTRY_FEE] * share
+        for k in range(UNIT_FIELDS):
+            out[k] = unit[k]
+        out[SIZE], out[ENTRY_FEE] = qty, part
+        out[UNIT_BORROW] = unit[UNIT_BORROW] * share
+        unit[SIZE] -= qty
+        unit[ENTRY_FEE] -= part
+        unit[UNIT_BORROW] -= out[UNIT_BORROW]
+    out[EXIT_BAR], out[EXIT_PRICE], out[EXIT_FEE], out[REASON] = bar, price, paid, reason
+    return paid
+
+
+@_bare
+def _part(size: float, fraction: float) -> float:
+    """max(1, round(size × fraction)) shares (halves to even, as Python's ``round``), at
+    most ``size`` (``engine._scaling._part``)."""
+    return min(size, max(1.0, np.rint(size * fraction)))
+
+
+@_bare
+def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
+    """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash
+    (``engine._scaling._Walk._buy``); False when it cannot buy one share."""
+    fs, ns, held = state[0], state[1], state[2]
+    price = at * (1.0 + side * costs[SLIP])
+    cash, shares = fs[CASH], fs[SHARES]
+    free = cash if shares >= 0.0 else cash + 2.0 * shares * at
+    by_value = costs[BY_VALUE] != 0.0
+    budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
+    qty = _affordable(budget, price, costs) if free > 0.0 else 0.0
+    if qty <= 0:
+        return False
+    fee = _order_fee(qty, price, costs)
+    fs[CASH] = cash - side * qty * price - fee
+    fs[SHARES] = shares + side * qty
+    unit = held[ns[N_HELD]]
+    ns[N_HELD] += 1
+    for k in range(UNIT_FIELDS):
+        unit[k] = 0.0
+    unit[ENTRY_BAR], unit[ENTRY_PRICE], unit[SIZE], unit[ENTRY_FEE] = bar, price, qty, fee
+    unit[EXIT_BAR], unit[SIDE], unit[UID] = -1.0, side, ns[NEXT_ID]
+    ns[NEXT_ID] += 1
+    if setup[STOPPED]:
+        loss, profit, trail_level, extreme = _levels(
+            side, price, fractions[STOP_LOSS_AT], fractions[TAKE_PROFIT_AT], fractions[TRAIL_AT]
+        )
+        unit[LOSS], unit[PROFIT], unit[TRAIL_LEVEL], unit[EXTREME] = (
+            loss,
+            profit,
+            trail_level,
+            extreme,
+        )
+    _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, SIGNAL_CODE)
+    return True
+
+
+@_bare
+def _sell_part(state, run, bar, at, costs, fractions) -> None:
+    """An exit signal's sale at ``at`` of ``exit_fraction`` of each unit, each its own
+    order, one fill row for them all."""
+    ns, held = state[1], state[2]
+    side = held[0, SIDE]
+    price = at * (1.0 - side * costs[SLIP])
+    fraction = fractions[EXIT_FRACTION]
+    sold = fees = 0.0
+    j = 0
+    while j < ns[N_HELD]:
+        size = held[j, SIZE]
+        qty = size if fraction == 1.0 else _part(size, fraction)
+        sold += side * qty
+        fees += _close(state, costs, j, qty, bar, price, SIGNAL_CODE, True)
+        if qty != size:
+            j += 1
+    _row(state, run, bar, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
+
+
+@_bare
+def _place(state, bar, side, limit, stop, setup) -> None:
+    """Place the entry order of a unit of ``side`` at ``bar``'s close, good for
+    ``valid_bars`` bars; cancelled at once when a price it needs is unusable."""
+    fs, ns, book = state[0], state[1], state[5]
+    kind = setup[KIND]
+    lim, stp = _order_prices(kind, limit, stop)
+    k = ns[N_ORDERS]
+    ns[N_ORDERS] += 1
+    o = book[k]
+    o[0], o[1], o[2], o[3], o[4] = bar, side, lim, stp, bar + setup[VALID]
+    o[5], o[6], o[7] = PENDING_STATUS, -1.0, np.nan
+    fs[O_LIMIT], fs[O_STOP] = lim, stp
+    ns[ORDER], ns[TRIGGERED] = k, 0
+    if not _usable(kind, lim, stp):
+        o[5], ns[ORDER] = CANCELLED, -1
+
+
+@_bare
+def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None:
+    """An ``on_close`` order's unit filled at its signal bar's close, recorded as an order."""
+    ns, held, book = state[1], state[2], state[5]
+    bought = _buy(state, run, bar, close, side, costs, fractions, setup)
+    k = ns[N_ORDERS]
+    ns[N_ORDERS] += 1
+    o = book[k]
+    o[0], o[1], o[2], o[3], o[4] = bar, side, np.nan, np.nan, bar
+    if bought:
+        o[5], o[6], o[7] = FILLED, bar, held[ns[N_HELD] - 1, ENTRY_PRICE]
+    else:
+        o[5], o[6], o[7] = CANCELLED, -1.0, np.nan
+
+
+@_bare
+def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) -> int:
+    """What a signal for ``side`` on ``bar``'s close asks for (``engine._scaling._Walk.
+    _signal`` and ``_against``); returns the side of the market order at the next open."""
+    ns, held, book = state[1], state[2], state[5]
+    kind = setup[KIND]
+    opens_side = side > 0 or setup[LONGSHORT] != 0
+    if ns[ORDER] >= 0 and book[ns[ORDER], 1] != side:
+        book[ns[ORDER], 5], ns[ORDER] = CANCELLED, -1
+    if ns[N_HELD] > 0 and held[0, SIDE] == -side:  # against the units held
+        if kind == ON_CLOSE:
+            _sell_part(state, run, bar, close, costs, fractions)
+            if ns[N_HELD] == 0 and opens_side:
+                _buy_on_close(state, run, bar, close, float(side), costs, fractions, setup)
+            return 0
+        if kind != MARKET and opens_side:
+            leaves_none = True
+            for j in range(ns[N_HELD]):
+                if _part(held[j, SIZE], fractions[EXIT_FRACTION]) < held[j, SIZE]:
+                    leaves_none = False
+            if leaves_none:
+                _place(state, bar, float(side), limit, stop, setup)
+        return side
+    if not opens_side or ns[N_HELD] >= setup[MAX_ENTRIES]:
+        return 0
+    if kind != MARKET and kind != ON_CLOSE and ns[ORDER] >= 0:
+        return 0  # one order pending at a time
+    if kind == MARKET:
+        return side
+    if kind == ON_CLOSE:
+        _buy_on_close(state, run, bar, close, float(side), costs, fractions, setup)
+    else:
+        _place(state, bar, float(side), limit, stop, setup)
+    return 0
+
+
+@_bare
+def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
+    """The pending entry order against the bar; the unit it opens is marked ``FRESH``."""
+    fs, ns, held, book = state[0], state[1], state[2], state[5]
+    k = ns[ORDER]
+    order = book[k]
+    side = order[1]
+    if ns[N_HELD] > 0 and held[0, SIDE] != side:  # the other side still held
+        order[5], ns[ORDER] = CANCELLED, -1
+        return
+    price, triggered = _order_price(
+        setup[KIND], side, fs[O_LIMIT], fs[O_STOP], ns[TRIGGERED] != 0, o, h, lo, c
+    )
+    ns[TRIGGERED] = 1 if triggered else 0
+    if price == price:
+        if _buy(state, run, bar, price, side, costs, fractions, setup):
+            j = ns[N_HELD] - 1
+            order[5], order[6], order[7] = FILLED, bar, held[j, ENTRY_PRICE]
+            ns[FRESH] = np.int64(held[j, UID])
+        else:
+            order[5], order[6], order[7] = CANCELLED, -1.0, np.nan
+        ns[ORDER] = -1
+        return
+    if bar == order[4]:
+        order[5], ns[ORDER] = EXPIRED, -1
+
+
+@_bare
+def _stopped(state, run, bar, j, level, code, fresh, h, lo, costs, fractions) -> bool:
+    """Held unit ``j`` hit a stop at ``level`` (reason ``code``): sold whole at the stop's
+    fill, or ``take_profit_fraction`` of it at a take-profit, the rest keeping its
+    stop-loss and trailing level (ratcheted by this bar) without a take-profit. Returns
+    whether a rest is held."""
+    held = state[2]
+    side = held[j, SIDE]
+    price = level * (1.0 - side * costs[SLIP])
+    size = held[j, SIZE]
+    qty = size
+    fraction = fractions[TP_FRACTION]
+    if code == TAKE_PROFIT_CODE and fraction != 1.0:
+        qty = _part(size, fraction)
+    rest = qty < size
+    fee = _close(state, costs, j, qty, bar, price, code, True)
+    _row(state, run, bar, side * qty, price, fee, 0.0, 0.0, 0.0, code)
+    if rest:
+        held[j, PROFIT] = np.inf
+        if not fresh:
+            held[j, TRAIL_LEVEL], held[j, EXTREME] = _ratchet(
+                side, fractions[TRAIL_AT], held[j, TRAIL_LEVEL], held[j, EXTREME], h, lo
+            )
+    return rest
+
+
+@_inlined
+def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
+    """Each unit's contingent stops against the bar (``engine._scaling._Walk._check_stops``),
+    in the order the units were opened (``_stopped`` for a unit hit)."""
+    ns, held = state[1], state[2]
+    fresh_id = ns[FRESH]
+    trail = fractions[TRAIL_AT]
+    j = 0
+    while j < ns[N_HELD]:
+        side = held[j, SIDE]
+        fresh = held[j, UID] == fresh_id
+        if fresh:
+            level, code = _fill_bar_stop(
+                setup[KIND], side, held[j, LOSS], held[j, PROFIT], held[j, TRAIL_LEVEL], o, h, lo
+            )
+        else:
+            level, code, held[j, TRAIL_LEVEL], held[j, EXTREME] = _stop_exit(
+                side,
+                held[j, LOSS],
+                held[j, PROFIT],
+                held[j, TRAIL_LEVEL],
+                held[j, EXTREME],
+                trail,
+                o,
+                h,
+                lo,
+            )
+        if level != level or _stopped(
+            state, run, bar, j, level, code, fresh, h, lo, costs, fractions
+        ):
+            j += 1
+
+
+@_inlined
+def step(
+    state: tuple,
+    run: int,
+    bar: int,
+    last: int,
+    entry: bool,
+    leave: bool,
+    ohlc: tuple,
+    limit: float,
+    stop: float,
+    costs: np.ndarray,
+    fractions: np.ndarray,
+    setup: np.ndarray,
+) -> None:
+    """Move run ``run``'s book through ``bar`` (``last``: the run's last bar) whose
+    signals are ``entry`` and ``leave`` and whose entry-order prices are ``limit`` and
+    ``stop``; ``ohlc`` = (open, high, low, close) of the bar. The order of a bar
+    (docs/execution.md, "Scaling in and out"): the open's market order, the pending entry
+    order, the units' stops, the close's signal, the borrow fee, the bust rule."""
+    fs, ns = state[0], state[1]
+    if ns[BUST]:
+        return
+    o, h, lo, c = ohlc
+    pending = ns[PENDING]
+    if pending != 0:  # the market order a signal asked for, at this open
+        side = float(pending)
+        if ns[N_HELD] > 0 and state[2][0, SIDE] == -side:
+            _sell_part(state, run, bar, o, costs, fractions)
+        same = not (ns[N_HELD] > 0 and state[2][0, SIDE] != side)
+        opens = (side > 0 or setup[LONGSHORT] != 0) and ns[N_HELD] < setup[MAX_ENTRIES]
+        if setup[KIND] == MARKET and same and opens:
+            _buy(state, run, bar, o, side, costs, fractions, setup)
+    ns[PENDING] = 0
+    ns[FRESH] = -1
+    if ns[ORDER] >= 0:
+        _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup)
+    if setup[STOPPED] and ns[N_HELD] > 0:
+        _check_stops(state, run, bar, o, h, lo, costs, fractions, setup)
+    if bar < last and entry != leave:
+        side = 1 if entry else -1
+        ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
+    elif bar < last and entry and setup[EXIT_FIRST]:  # both hold
+        side = -1 if ns[N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
+        ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
+    rate = costs[BORROW]
+    if rate != 0.0 and fs[SHARES] < 0.0:  # after the close's fills
+        fs[CASH] -= abs(fs[SHARES]) * c * rate
+        held = state[2]
+        for j in range(ns[N_HELD]):
+            held[j, UNIT_BORROW] += held[j, SIZE] * c * rate
+    if fs[SHARES] < 0.0 and fs[CASH] + fs[SHARES] * c <= 0.0:
+        before, fees = fs[SHARES], 0.0
+        while ns[N_HELD] > 0:
+            fees += _close(state, costs, 0, state[2][0, SIZE], bar, c, LIQUIDATION_CODE, True)
+        _row(state, run, bar, before, c, fees, 0.0, 0.0, 0.0, LIQUIDATION_CODE)
+        ns[BUST] = 1
+
+
+@_bare
+def finish(state: tuple, run: int, last: int, open_last: float, costs, setup) -> None:
+    """The run's end: with ``close_at_end`` every unit held sold at the last bar's open."""
+    ns, held = state[1], state[2]
+    if not (setup[CLOSE_AT_END] and ns[N_HELD] > 0 and last >= 0):
+        return
+    side = held[0, SIDE]
+    price = open_last * (1.0 - side * costs[SLIP])
+    sold = fees = 0.0
+    while ns[N_HELD] > 0:
+        size = held[0, SIZE]
+        sold += side * size
+        fees += _close(state, costs, 0, size, last, price, CLOSED_AT_END_CODE, True)
+    _row(state, run, last, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
+
+
+@_bare
+def _walk_bars(state, i, first, signals, bars, costs, fractions, setup, cash_path, shares_path):
+    """Run ``i``'s bars from ``first`` through ``step`` while its tables have room for one
+    more bar; returns the next bar to walk. Writes the cash and shares at each close into
+    ``cash_path`` and ``shares_path`` when they are not empty."""
+    enter, leave, limits, stops_at = signals
+    open_, high, low, close = bars
+    n_bars = close.size
+    fs, ns, held, done, rows, book = state
+    wanted = 3 * held.shape[0] + 4
+    keep = cash_path.size > 0
+    for bar in range(first, n_bars):
+        short = ns[N_DONE] + wanted > done.shape[0] or ns[N_ROWS] + wanted > rows.shape[0]
+        if short or ns[N_ORDERS] + 2 > book.shape[0]:
+            return bar
+        step(
+            state,
+            i,
+            bar,
+            n_bars - 1,
+            enter[bar],
+            leave[bar],
+            (open_[bar], high[bar], low[bar], close[bar]),
+            limits[bar],
+            stops_at[bar],
+            costs,
+            fractions,
+            setup,
+        )
+        if keep:
+            cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
+    return n_bars
+
+
+@njit(cache=True, nogil=True)
+def walk_runs(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    limits: np.ndarray,
+    stops_at: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    costs: np.ndarray,
+    fractions: np.ndarray,
+    setup: np.ndarray,
+    keep_paths: bool,
+) -> tuple:
+    """N runs (``entries``/``exits`` N × T; entry-order prices ``limits``/``stops_at``,
+    N × T) through ``step``, run-major. Returns (fill rows, their count per run; units
+    (closed ones, then the ones held at the end), their count per run; orders, their count
+    per run; the cash and shares at every close, N × T, when ``keep_paths``, else 0 × T)."""
+    n_runs, n_bars = entries.shape
+    last = n_bars - 1
+    state = new_state(setup[MAX_ENTRIES], 64)
+    row_counts = np.zeros(n_runs, dtype=np.int64)
+    unit_counts = np.zeros(n_runs, dtype=np.int64)
+    order_counts = np.zeros(n_runs, dtype=np.int64)
+    kept = n_runs if keep_paths else 0
+    cash_path = np.empty((kept, n_bars))
+    shares_path = np.empty((kept, n_bars))
+    for i in range(n_runs):
+        ns = state[1]
+        rows_before, done_before, orders_before = ns[N_ROWS], ns[N_DONE], ns[N_ORDERS]
+        start_run(state, costs[0])
+        bar = 0
+        while bar < n_bars:  # the bars until the tables are short of room, then grown
+            state = make_room(state)
+            bar = _walk_bars(
+                state,
+                i,
+                bar,
+                (entries[i], exits[i], limits[i], stops_at[i]),
+                (open_, high, low, close),
+                costs,
+                fractions,
+                setup,
+                cash_path[i] if keep_paths else cash_path[:0, 0],
+                shares_path[i] if keep_paths else shares_path[:0, 0],
+            )
+        state = make_room(state)
+        finish(state, i, last, open_[last] if n_bars else 0.0, costs, setup)
+        if keep_paths and n_bars:
+            cash_path[i, last], shares_path[i, last] = state[0][CASH], state[0][SHARES]
+        ns = state[1]
+        # the units still held follow the closed ones
+        done, held = state[3], state[2]
+        for j in range(ns[N_HELD]):
+            state = make_room(state)
+            done = state[3]
+            done[ns[N_DONE]] = held[j]
+            ns[N_DONE] += 1
+        row_counts[i] = ns[N_ROWS] - rows_before
+        unit_counts[i] = ns[N_DONE] - done_before
+        order_counts[i] = ns[N_ORDERS] - orders_before
+    ns = state[1]
+    return (
+        state[4][: ns[N_ROWS]],
+        row_counts,
+        state[3][: ns[N_DONE]],
+        unit_counts,
+        state[5][: ns[N_ORDERS]],
+        order_counts,
+        cash_path,
+        shares_path,
+    )
+
+
+kernel_stamp.forget_stale(__name__, globals())
