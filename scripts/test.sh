@@ -4,9 +4,11 @@
 # vectorbt of the portfolio parity test), Debian's chromium for the browser tests, Debian's
 # promtool (package prometheus) for the alert rules and the offline validators; then lint and
 # pytest. CI runs exactly this (.ci/run).
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`;
-# `bash scripts/test.sh -n auto --dist loadfile` runs the test files in parallel (pytest-xdist),
-# one worker per core, each with a Redis server of its own (tests/servers.py).
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`. pytest runs the test
+# files in parallel (pytest-xdist), one worker per core, each file whole on one worker (the
+# slowest files first, tests/conftest.py); each worker has a Redis server of its own
+# (tests/servers.py), its own MySQL databases and its own SQLite files.
+# `bash scripts/test.sh -n 0` runs them in this one process instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -43,4 +45,4 @@ warming=$!
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # the layer contracts ([tool.importlinter] in pyproject.toml)
 wait "$warming"
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@"

@@ -79,6 +79,15 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
     return None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In pytest-xdist's workers, the slowest files first (``tests.schedule``), so no long
+    file is left to run alone at the end; a run in one process keeps the collection order."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests.schedule import slowest_first
+
+        slowest_first(items, config.rootpath)
+
+
 def _require(what: str, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is required in CI: {reason}")

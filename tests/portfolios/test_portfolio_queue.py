@@ -11,6 +11,7 @@ import pytest
 
 from data import file_sha256, load_catalog
 from kinds.portfolios.kind import run_locally
+from kinds.portfolios.store import LIST_LIMIT
 from store.models import Portfolio
 from tests.consumer.support import consumer, finish
 from tests.portfolios.support import DEMO, valid_portfolio
@@ -29,6 +30,11 @@ def _consume(env: dict) -> None:
     assert code == 0, log
 
 
+def _listed(client) -> list[str]:
+    """The ids ``GET /api/portfolios`` lists."""
+    return [item["portfolio_id"] for item in client.get("/api/portfolios").get_json()["portfolios"]]
+
+
 def _rows(sessions) -> dict[str, Portfolio]:
     with sessions() as session:
         return {row.portfolio_id: row for row in session.query(Portfolio)}
@@ -37,8 +43,11 @@ def _rows(sessions) -> dict[str, Portfolio]:
 def test_a_portfolio_runs_through_the_queue_and_stores_its_result(env, sessions):
     """submit → queue → consumer → SUCCEEDED: the result has its documented parts (curves
     per bar, the benchmark, weights, contributions summing to the P&L, orders) and the
-    list shows it."""
+    list shows it, once, beside what the database held before (the session's database is
+    shared with the other tests of this process, which leave portfolios in it)."""
     client = create_app({"TESTING": True, **env}).test_client()
+    before = _listed(client)
+    assert len(before) < LIST_LIMIT  # room in the newest-first page for the one added
     portfolio_id = _submit(client, valid_portfolio())
     assert client.get(f"/api/portfolios/{portfolio_id}").get_json()["status"] == "PENDING"
     _consume(env)
@@ -62,8 +71,7 @@ def test_a_portfolio_runs_through_the_queue_and_stores_its_result(env, sessions)
     assert (
         client.get(f"/api/portfolios/{portfolio_id}?result=false").get_json().get("result") is None
     )
-    listed = client.get("/api/portfolios").get_json()["portfolios"]
-    assert [item["portfolio_id"] for item in listed] == [portfolio_id]
+    assert sorted(_listed(client)) == sorted([*before, portfolio_id])
 
 
 def test_the_data_hash_covers_every_file_read_in_ticker_order(env, sessions):

@@ -7,7 +7,12 @@ CPU (the slow rejections the fuzzed corpus found took 6–8 s).
 
 Then the largest bodies of those kinds a client can send (issue 23 §2: 62,000 unknown keys
 took over 30 s to refuse, a 100,000-digit number 1–2 s): each route refuses every one with a
-400 naming a field in under 200 ms.
+400 naming a field in under 200 ms of CPU.
+
+Both limits are CPU time of this process (``time.process_time``: the request is handled in the
+test's own thread, so that is the web's cost of it), not wall time: the suite runs files in
+parallel on a shared machine, where a request's wall time is mostly the wait for a core. The
+limit is the same 200 ms; a slow path (the 1–30 s ones above) still costs seconds of CPU.
 """
 
 from __future__ import annotations
@@ -165,6 +170,11 @@ def _send(client, method: str, path: str, body: object):
         data = json.dumps(body, allow_nan=True)
     except (ValueError, RecursionError):  # not expressible as JSON text: send it broken
         data = "{"
+    return _send_bytes(client, method, path, data)
+
+
+def _send_bytes(client, method: str, path: str, data: str | bytes):
+    """The response to ``data`` and the CPU seconds this process spent answering it."""
     started = time.process_time()
     response = client.open(path, method=method, data=data, content_type="application/json")
     return response, time.process_time() - started
@@ -215,7 +225,7 @@ HUGE_KEYS = 60_000
 HUGE_DIGITS = 100_000
 """Digits of the longest number refused."""
 REFUSAL_SECONDS = 0.2
-"""Wall time to refuse one huge body (the median of a few tries, for a loaded machine)."""
+"""CPU time to refuse one huge body (the median of a few tries)."""
 
 
 def _holder(body: dict) -> str | None:
@@ -284,9 +294,8 @@ def test_the_largest_hostile_bodies_are_refused_with_a_400_in_under_200_ms(app, 
     assert len(data) < 1024 * 1024
     times = []
     for _ in range(3):
-        started = time.perf_counter()
-        response = client.open(path, method=method, data=data, content_type="application/json")
-        times.append(time.perf_counter() - started)
+        response, cpu = _send_bytes(client, method, path, data)
+        times.append(cpu)
         assert response.status_code == 400, response.get_data(as_text=True)[:300]
         assert response.get_json()["field"]
-    assert sorted(times)[1] < REFUSAL_SECONDS, f"{sorted(times)[1]:.3f} s to refuse it"
+    assert sorted(times)[1] < REFUSAL_SECONDS, f"{sorted(times)[1]:.3f} s of CPU to refuse it"

@@ -110,14 +110,19 @@ def test_init_db_with_wait_retries_until_the_database_answers(empty_mysql_url):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(5)
+        # its first refused attempt (however long its start-up takes on a loaded machine)
+        waited = []
+        while not waited or "database not reachable yet" not in waited[-1]:
+            line = process.stderr.readline()  # "" once it exits: it did not wait
+            assert line, "".join(waited)
+            waited.append(line)
         assert process.poll() is None  # still waiting, not failed
         proxy.restore()
         out, err = process.communicate(timeout=60)
     finally:
         proxy.close()
     assert process.returncode == 0, err
-    assert "database not reachable yet" in err
+    assert "database not reachable yet" in waited[-1]
     assert "created tables" in out or "already present" in out
 
 
