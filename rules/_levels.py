@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules._batch import column, indicator_rows
+from rules._batch import coded, column, indicator_rows
 from rules.spec import Warmup, same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,8 +43,14 @@ class Levels:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``signals`` for N parameter sets: one indicator row per distinct period, (N, T)
         comparisons with each set's levels."""
-        periods = [(p["period"],) for p in params_list]
-        value = indicator_rows(cache, bars, self.indicator, ("close",), periods)
+        found = coded(params_list, "period")
+        if found is not None:  # by column: one row per distinct period, then taken
+            levels, codes = found
+            rows = indicator_rows(cache, bars, self.indicator, ("close",), [(p,) for p in levels])
+            value = rows[codes]
+        else:
+            periods = [(p["period"],) for p in params_list]
+            value = indicator_rows(cache, bars, self.indicator, ("close",), periods)
         entry_level = column(params_list, self.entry_level)
         return self._compare(value, entry_level, column(params_list, self.exit_level))
 
