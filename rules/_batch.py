@@ -80,9 +80,13 @@ def by_column(params_list: object) -> bool:
 
 
 def coded(params_list: Sequence[dict], name: str) -> tuple[list, np.ndarray] | None:
-    """One parameter's distinct values and each set's index into them, when the sets are
-    held by column (``by_column``); None otherwise."""
-    return params_list.coded(name) if by_column(params_list) else None  # type: ignore[attr-defined]
+    """One parameter's distinct values among the sets and each set's index into them, when
+    the sets are held by column (``by_column``); None otherwise."""
+    if not by_column(params_list):
+        return None
+    levels, codes = params_list.coded(name)  # type: ignore[attr-defined]
+    used, inverse = np.unique(codes, return_inverse=True)  # only the values these sets hold
+    return [levels[i] for i in used.tolist()], inverse.reshape(-1)
 
 
 def column(params_list: Sequence[dict], name: str) -> np.ndarray:

@@ -44,13 +44,15 @@ class Levels:
         """``signals`` for N parameter sets: one indicator row per distinct period, (N, T)
         comparisons with each set's levels."""
         found = coded(params_list, "period")
-        if found is not None:  # by column: one row per distinct period, then taken
+        if found is not None:  # by column: each distinct comparison once, then taken
             levels, codes = found
             rows = indicator_rows(cache, bars, self.indicator, ("close",), [(p,) for p in levels])
-            value = rows[codes]
-        else:
-            periods = [(p["period"],) for p in params_list]
-            value = indicator_rows(cache, bars, self.indicator, ("close",), periods)
+            return (
+                _taken(self.entry, rows, codes, coded(params_list, self.entry_level)),
+                _taken(self.exit, rows, codes, coded(params_list, self.exit_level)),
+            )
+        periods = [(p["period"],) for p in params_list]
+        value = indicator_rows(cache, bars, self.indicator, ("close",), periods)
         entry_level = column(params_list, self.entry_level)
         return self._compare(value, entry_level, column(params_list, self.exit_level))
 
@@ -62,3 +64,17 @@ class Levels:
         self, value: np.ndarray, entry_level: float | np.ndarray, exit_level: float | np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         return self.entry(value, entry_level), self.exit(value, exit_level)
+
+
+def _taken(
+    compare: Compare, rows: np.ndarray, periods: np.ndarray, levels: tuple[list, np.ndarray] | None
+) -> np.ndarray:
+    """(N, T) ``compare(rows[periods[i]], level of set i)`` computed once for each distinct
+    (period, level) pair among the N sets and taken row by row: the same comparisons, on
+    the same values, as comparing every set's row."""
+    assert levels is not None  # the sets are held by column
+    values, codes = levels
+    pairs = periods * len(values) + codes
+    used, inverse = np.unique(pairs, return_inverse=True)
+    row, level = np.divmod(used, len(values))
+    return compare(rows[row], np.asarray(values, dtype=np.float64)[level][:, None])[inverse.ravel()]

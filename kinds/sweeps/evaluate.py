@@ -442,6 +442,13 @@ class MetricRows(Sequence):
             raise IndexError(at)
         return {name: _plain_value(column[at].item()) for name, column in self.columns.items()}
 
+    def at(self, positions: Sequence[int]) -> list[dict[str, float | int | None]]:
+        """The rows at ``positions``, built together (``metric_rows`` of those rows)."""
+        taken = np.asarray(positions, dtype=np.int64)
+        columns = {name: column[taken] for name, column in self.columns.items()}
+        values = zip(*map(_plain, columns.values()), strict=True)
+        return [dict(zip(columns, row, strict=True)) for row in values]
+
 
 def _plain_value(value: float | int) -> float | int | None:
     """One ``_plain`` value: None for a float that is not finite."""

@@ -421,7 +421,13 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
 
     :raise RequestError: a point or its data cannot be computed.
     """
-    from kinds.sweeps.evaluate import EvaluatedChunk, grid_positions, pack_blocks, pack_sharpe_grid
+    from kinds.sweeps.evaluate import (
+        EvaluatedChunk,
+        MetricRows,
+        grid_positions,
+        pack_blocks,
+        pack_sharpe_grid,
+    )
     from kinds.sweeps.export import ChunkCells
     from metrics import sweep_metric_keys
 
@@ -438,11 +444,15 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
                    for key in keys}  # fmt: skip
 
     def rows_at(kept: Sequence[int]) -> list[dict]:  # only the rows stored are built
+        found = (
+            scored.metrics.at(kept)
+            if isinstance(scored.metrics, MetricRows)
+            else [scored.metrics[k] for k in kept]
+        )
         return [
-            {"combo_no": first + k, "ticker": chunk.ticker, "params": points[k],
-             **(scored.metrics[k] or {})}
-            for k in kept
-        ]  # fmt: skip
+            {"combo_no": first + k, "ticker": chunk.ticker, "params": points[k], **(row or {})}
+            for k, row in zip(kept, found, strict=True)
+        ]
 
     cells = ChunkCells(first, chunk.ticker, points, columns)
     if scored.blocks is None and chunk.top_k is None:
