@@ -711,15 +711,11 @@ class Points(Sequence):
 
 
 def _level_key(value: Any) -> Any:
-    """What tells two point values apart: their type and their value (a float's text, a
-    list or an object's JSON)."""
-    if isinstance(value, float):
-        return (float, repr(value))
-    if isinstance(value, list | dict):
-        import json
-
-        return (type(value), json.dumps(value, sort_keys=True))
-    return (type(value), value)
+    """What tells two point values apart: their type and their value (a float's, a list's or
+    an object's text: -0.0 is not 0.0, nor [1] [1.0], nor {"a", "b"} {"b", "a"})."""
+    if isinstance(value, int | str | bool) or value is None:
+        return (type(value), value)
+    return (type(value), repr(value))
 
 
 BLOCK = 1 << 20
