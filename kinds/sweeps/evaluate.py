@@ -170,6 +170,7 @@ class ParamRows(Sequence):
     def __init__(self, base: Mapping[str, Any], points: Points) -> None:
         self.base = dict(base)
         self.points = points
+        self.built: list[dict] | None = None
 
     def __len__(self) -> int:
         return len(self.points)
@@ -177,11 +178,16 @@ class ParamRows(Sequence):
     def __getitem__(self, at):  # type: ignore[override]
         if isinstance(at, slice):
             return ParamRows(self.base, self.points[at])
+        if self.built is not None:
+            return self.built[at]
         return {**self.base, **self.points[at]}
 
     def __iter__(self):
-        for point in self.points:
-            yield {**self.base, **point}
+        """Every row as a dict, built once (a rule that reads its sets a dict at a time,
+        EXPR's or a crossing's, may walk them several times)."""
+        if self.built is None:
+            self.built = [{**self.base, **point} for point in self.points]
+        return iter(self.built)
 
     def take(self, rows: np.ndarray) -> ParamRows:
         """The rows at ``rows`` (positions)."""
