@@ -1,6 +1,13 @@
 """Sweeps of 1 M and 10 M combinations end to end through the queue, stored compactly.
 
     .venv/bin/python -m bench.sweep_scale_bench [--size 1m|10m] [--no-kill] [--redis-url URL]
+    .venv/bin/python -m bench.sweep_scale_bench --cpu [--size 1m|10m]
+
+``--cpu`` evaluates one chunk in this process only, by column as its Job does and a
+combination at a time (``tests.sweeps.chunk_reference``, the code before) in alternated
+rounds: their CPU seconds and the kernel's share of them (``chunk_cpu``), the stored bytes
+checked equal. ``NUMBA_NUM_THREADS=1`` gives the kernel the thread a Job granted one core
+runs it on.
 
 One local stack (``tests.stack.LocalStack``: the web and the local scaler, which starts one
 consumer process per queued chunk as the sweep ScaledJob does, with the committed
