@@ -16,7 +16,9 @@ laid side by side with the commas and newlines, and the NULs are deleted at once
   names the same float: DBL_DIG is 15). Any other finite value is ``csv_cell``'s own
   ``repr``, one at a time; a NaN, an infinity or ``None`` is an empty cell;
 - integers (an integer array, or Python ints within int64): their decimal digits;
-- anything else: each distinct value once through ``csv.writer`` (its quoting included).
+- anything else: each distinct value once through ``csv.writer`` (its quoting included);
+- a ``Coded`` column (its distinct values and, per row, an index into them): its values
+  formatted once each as a column of their own, then taken row by row.
 
 Pure functions: no I/O.
 """
@@ -27,6 +29,7 @@ import csv
 import functools
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -62,6 +65,26 @@ COMMA, NEWLINE, MINUS, POINT, ZERO = (ord(c) for c in ",\n-.0")
 PLAIN = (str, int, float, bool, type(None))
 """Types whose equal values (of one type) have the same cell: a column of them is written
 one distinct value at a time."""
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A column given as its distinct values (``levels``) and each row's index into them
+    (``codes``): written as the column of ``levels[codes[i]]``, each level formatted once."""
+
+    levels: Sequence[Any]
+    codes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def tolist(self) -> list:
+        """The column's values, row by row."""
+        return [self.levels[i] for i in self.codes.tolist()]
+
+
+Column = Sequence[Any] | np.ndarray | Coded
+"""A column ``column_lines`` writes."""
 
 
 @functools.cache
@@ -184,9 +207,14 @@ def _text_words(values: Sequence[Any], separator: int) -> Words | None:
     return list(_packed([sep + text for text in texts])[index].T)
 
 
-def _words(column: Sequence[Any] | np.ndarray, separator: int) -> Words | None:
+def _words(column: Column, separator: int) -> Words | None:
     """A column's fields, each led by ``separator``, or None when only ``csv.writer`` can
     write it."""
+    if isinstance(column, Coded):
+        levels = _words(list(column.levels), separator) if len(column.levels) else []
+        if levels is None:
+            return None
+        return [word[column.codes] for word in levels] or [np.zeros(len(column), WORD)]
     if isinstance(column, np.ndarray):
         if column.dtype.kind == "f":
             return _float_words(column, separator)
@@ -204,9 +232,9 @@ def _words(column: Sequence[Any] | np.ndarray, separator: int) -> Words | None:
     return _text_words(column, separator)
 
 
-def _written(columns: Sequence[Sequence[Any] | np.ndarray]) -> bytes:
+def _written(columns: Sequence[Column]) -> bytes:
     """The rows through ``csv.writer`` itself."""
-    plain = [c.tolist() if isinstance(c, np.ndarray) else c for c in columns]
+    plain = [c.tolist() if isinstance(c, np.ndarray | Coded) else c for c in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for row in zip(*plain, strict=True):
@@ -214,10 +242,10 @@ def _written(columns: Sequence[Sequence[Any] | np.ndarray]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def column_lines(columns: Sequence[Sequence[Any] | np.ndarray]) -> bytes:
-    """Rows given as equal-length ``columns`` (row i: each column's i-th value; a numpy array
-    or any sequence) as CSV lines, ``\\n``-terminated, UTF-8: the bytes ``csv.writer`` writes
-    for ``adapters.cells.csv_row`` of each row."""
+def column_lines(columns: Sequence[Column]) -> bytes:
+    """Rows given as equal-length ``columns`` (row i: each column's i-th value; a numpy array,
+    a ``Coded`` column or any sequence) as CSV lines, ``\\n``-terminated, UTF-8: the bytes
+    ``csv.writer`` writes for ``adapters.cells.csv_row`` of each row."""
     count = len(columns[0]) if columns else 0
     if any(len(column) != count for column in columns):
         raise ValueError("the columns differ in length")
@@ -242,4 +270,4 @@ def column_lines(columns: Sequence[Sequence[Any] | np.ndarray]) -> bytes:
     return b"".join(pieces)
 
 
-__all__ = ["column_lines"]
+__all__ = ["Coded", "column_lines"]

@@ -47,6 +47,7 @@ liquidated on bankruptcy is closed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -255,13 +256,23 @@ def _cagr_pct(timestamps: np.ndarray, start: np.ndarray, final: np.ndarray) -> n
     if days <= 0:
         return cagr
     exponent = 365.25 / days
-    # One scalar power per row (C pow): numpy's array power may take a SIMD path whose last
-    # bit differs, and the value must not depend on how many curves are computed together.
-    with np.errstate(over="ignore"):
-        for row in np.flatnonzero(start > 0):
-            growth = np.float64(final[row] / start[row]) ** exponent
-            cagr[row] = (growth - 1.0) * 100.0
+    # One scalar power per row (C pow, ``math.pow``): numpy's array power may take a SIMD
+    # path whose last bit differs, and the value must not depend on how many curves are
+    # computed together. A power math refuses (a negative growth, an overflow) is numpy's
+    # scalar one, as before: NaN, or infinity.
+    rows = np.flatnonzero(start > 0)
+    powers = [_power(growth, exponent) for growth in (final[rows] / start[rows]).tolist()]
+    cagr[rows] = (np.array(powers, dtype=np.float64) - 1.0) * 100.0
     return cagr
+
+
+def _power(base: float, exponent: float) -> float:
+    """``base ** exponent`` by C's pow, as numpy's float64 scalar power gives it."""
+    try:
+        return math.pow(base, exponent)
+    except (OverflowError, ValueError):
+        with np.errstate(over="ignore"):
+            return float(np.float64(base) ** exponent)
 
 
 def _max_drawdown_duration_days(timestamps: np.ndarray, equity: np.ndarray) -> np.ndarray:

@@ -1,6 +1,13 @@
 """Sweeps of 1 M and 10 M combinations end to end through the queue, stored compactly.
 
     .venv/bin/python -m bench.sweep_scale_bench [--size 1m|10m] [--no-kill] [--redis-url URL]
+    .venv/bin/python -m bench.sweep_scale_bench --cpu [--size 1m|10m]
+
+``--cpu`` evaluates one chunk in this process only, by column as its Job does and a
+combination at a time (``tests.sweeps.chunk_reference``, the code before) in alternated
+rounds: their CPU seconds and the kernel's share of them (``chunk_cpu``), the stored bytes
+checked equal. ``NUMBA_NUM_THREADS=1`` gives the kernel the thread a Job granted one core
+runs it on.
 
 One local stack (``tests.stack.LocalStack``: the web and the local scaler, which starts one
 consumer process per queued chunk as the sweep ScaledJob does, with the committed
@@ -283,20 +290,88 @@ def reads(base_url: str, status_path: str, size: str) -> None:
     )
 
 
+class KernelClock:
+    """CPU seconds spent in the engine's batch calls (``run_batch``, ``run_crossings``: the
+    compiled one pass and the arrays it is handed), counted while it is installed."""
+
+    NAMES = ("run_batch", "run_crossings")
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __enter__(self) -> KernelClock:
+        from kinds.sweeps import evaluate
+
+        self.saved = {name: getattr(evaluate, name) for name in self.NAMES}
+        for name, function in self.saved.items():
+            setattr(evaluate, name, self._timed(function))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from kinds.sweeps import evaluate
+
+        for name, function in self.saved.items():
+            setattr(evaluate, name, function)
+
+    def _timed(self, function):
+        def timed(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.process_time() - started
+
+        return timed
+
+
+def _columns_chunk(payload: dict) -> tuple[float, float, float, object]:
+    """The chunk as its Job handles it (by column): (evaluation CPU-s, CSV part CPU-s,
+    kernel CPU-s, (rows, block statistics, Sharpe grid, part))."""
+    from kinds.sweeps.export import part_of
+    from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
+    from metrics import sweep_metric_keys
+
+    with KernelClock() as kernel:
+        started = time.process_time()
+        evaluated = evaluate_sweep_chunk(read_chunk(payload))
+        evaluating = time.process_time() - started
+    started = time.process_time()
+    assert evaluated.cells is not None
+    part = part_of(evaluated.cells, payload["grid_params"], sweep_metric_keys())
+    writing = time.process_time() - started
+    stored = (evaluated.rows, evaluated.block_stats, evaluated.sharpe_grid, part)
+    return evaluating, writing, kernel.seconds, stored
+
+
+def _reference_chunk(payload: dict) -> tuple[float, float, float, object]:
+    """The chunk a combination at a time (``tests.sweeps.chunk_reference``): (its CPU-s
+    with its CSV part, 0, kernel CPU-s, what it stores)."""
+    from tests.sweeps.chunk_reference import reference_chunk
+
+    with KernelClock() as kernel:
+        started = time.process_time()
+        done = reference_chunk(payload)
+        cpu = time.process_time() - started
+    return cpu, 0.0, kernel.seconds, (done.rows, done.block_stats, done.sharpe_grid, done.csv_part)
+
+
+CPU_ROUNDS = 3
+"""Rounds of ``--cpu``: each evaluates the chunk by column and a combination at a time
+(alternating which goes first), so both see the same machine."""
+
+
 def chunk_cpu(size: str) -> None:
     """One chunk of the sweep evaluated and its CSV part written in this process (``--cpu``),
-    as its Job does: its CPU seconds (steady
-    on a shared machine, where the stack's walls are not), and what the sweep's chunks cost
-    in all with a consumer's start-up (``STARTUP_CPU_S``): the wall the sweep would take on
-    two free cores."""
+    as its Job does, by column and (the reference) a combination at a time, alternately:
+    their CPU seconds (steady on a shared machine, where the stack's walls are not), the
+    kernel's share of them (the engine's batch calls, ``KernelClock``), that both store
+    the same bytes, and what the sweep's chunks cost in all with a consumer's start-up
+    (``STARTUP_CPU_S``): the wall the sweep would take on two free cores."""
     from dataclasses import replace
 
     from kinds.sweeps.caps import CompactForm, RequestCaps
     from kinds.sweeps.contract import chunk_payloads, sized_chunk_size
-    from kinds.sweeps.export import part_of
-    from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
     from kinds.sweeps.service import check_sweep_data
-    from metrics import sweep_metric_keys
 
     period_max, n_tickers = SIZES[size]
     folder, tickers = data_dir(n_tickers)
@@ -309,24 +384,62 @@ def chunk_cpu(size: str) -> None:
     sweep = replace(sweep, top_k=100, pbo_stride=-(-sweep.combos // 50_000))
     payloads = chunk_payloads(sweep)
     submit = time.process_time() - started
-    started = time.process_time()
-    evaluated = evaluate_sweep_chunk(read_chunk(payloads[1]))
-    evaluating = time.process_time() - started
-    started = time.process_time()
-    part = part_of(evaluated.cells, payloads[1]["grid_params"], sweep_metric_keys())
-    writing = time.process_time() - started
-    cpu = evaluating + writing
-    combos = payloads[1]["combo_count"]
+    payload = payloads[1]
+    _columns_chunk(payloads[0])  # numba and the caches loaded before anything is timed
+    ours: list[tuple[float, float, float]] = []
+    theirs: list[tuple[float, float, float]] = []
+    for round_no in range(CPU_ROUNDS):
+        order = (_columns_chunk, _reference_chunk)[:: 1 if round_no % 2 == 0 else -1]
+        for path in order:
+            evaluating, writing, kernel, stored = path(payload)
+            (ours if path is _columns_chunk else theirs).append((evaluating, writing, kernel))
+            if path is _columns_chunk:
+                by_column = stored
+            else:
+                reference = stored
+        if by_column != reference:
+            raise SystemExit("the chunk by column stores other bytes than the reference")
+    combos = payload["combo_count"]
+    rows, _, _, part = by_column
+    print(
+        f"  one chunk of {combos:,} combinations on {bars} bars ({CPU_ROUNDS} rounds, "
+        f"numba {_numba_threads()} threads; rows, blobs and CSV part equal to the "
+        f"reference's every round: {len(rows):,} rows kept, CSV {part.size / 1e6:.1f} MB "
+        f"stored in {len(part.data) / 1e6:.2f} MB):"
+    )
+    for name, runs in (("by column", ours), ("a combination at a time (reference)", theirs)):
+        cpus = [e + w for e, w, _ in runs]
+        shares = [k / (e + w) for e, w, k in runs]
+        kernels = [k for _, _, k in runs]
+        detail = (
+            f"; evaluation {_range([e for e, _, _ in runs])}, its CSV part "
+            f"{_range([w for _, w, _ in runs])}"
+            if runs is ours
+            else ""
+        )
+        print(
+            f"    {name:36s} {_range(cpus)} CPU-s, kernel {_range(kernels)} CPU-s = "
+            f"{_range([100 * s for s in shares], '%')} of it{detail}"
+        )
+    cpu = min(e + w for e, w, _ in ours)
     total = len(payloads) * (cpu * sweep.chunk_size / combos + STARTUP_CPU_S)
     print(
-        f"  one chunk of {combos:,} combinations on {bars} bars: {cpu:.2f} CPU-s "
-        f"(evaluation {evaluating:.2f}, its CSV part {writing:.2f}: {part.size / 1e6:.1f} MB "
-        f"stored in {len(part.data) / 1e6:.2f} MB; {len(evaluated.rows):,} rows kept); "
-        f"the request checked and cut into "
-        f"{len(payloads)} chunk messages in {submit:.1f} CPU-s; all {len(payloads)} chunks with "
-        f"a {STARTUP_CPU_S:.0f} CPU-s start-up each: {total:.0f} CPU-s, {total / 2:.0f} s on two "
-        f"free cores ({load()})"
+        f"  the request checked and cut into {len(payloads)} chunk messages in {submit:.1f} "
+        f"CPU-s; all {len(payloads)} chunks by column with a {STARTUP_CPU_S:.0f} CPU-s "
+        f"start-up each: {total:.0f} CPU-s, {total / 2:.0f} s on two free cores ({load()})"
     )
+
+
+def _range(values: list[float], unit: str = "") -> str:
+    low, high = min(values), max(values)
+    digits = 0 if unit == "%" else 2
+    return f"{low:.{digits}f}{unit}" if high == low else f"{low:.{digits}f}-{high:.{digits}f}{unit}"
+
+
+def _numba_threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
 
 
 STARTUP_CPU_S = 1.0

@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TextIO, TypeVar
 
 T = TypeVar("T")
@@ -237,9 +238,95 @@ NUMBA_CACHE_SEED = optional_text(
 NUMBA_CPU_NAME = optional_text(
     "NUMBA_CPU_NAME", "the CPU numba compiles for (numba reads it; generic: any node)"
 )
+NUMBA_NUM_THREADS = Variable(
+    "NUMBA_NUM_THREADS",
+    positive_int,
+    None,
+    "threads of numba's parallel kernels (numba reads it); unset: a consumer Job sets its "
+    "CPU share (cpu_share)",
+)
 RESULT_RETENTION_DAYS = Variable(
     "RESULT_RETENTION_DAYS", whole_days, 0, "days a finished run is kept; 0 keeps them"
 )
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+"""Where the cgroup filesystem is mounted (a container sees its own cgroup there)."""
+
+
+def cpu_quota(cpu_max: str) -> float | None:
+    """The CPUs a cgroup v2 ``cpu.max`` grants ("150000 100000": 1.5), or None for no quota
+    ("max 100000") or a text that is none.
+
+    >>> cpu_quota("100000 100000"), cpu_quota("max 100000"), cpu_quota("50000")
+    (1.0, None, 0.5)
+    """
+    parts = cpu_max.split()
+    if not 1 <= len(parts) <= 2 or not all(part.isdigit() for part in parts):
+        return None
+    quota, period = int(parts[0]), int(parts[1]) if len(parts) == 2 else 100_000
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def _v1_quota(root: Path) -> float | None:
+    """The CPUs a cgroup v1 CFS quota grants (``cpu.cfs_quota_us`` -1: none)."""
+    for folder in (root / "cpu", root / "cpu,cpuacct"):
+        try:
+            quota = int((folder / "cpu.cfs_quota_us").read_text())
+            period = int((folder / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        return quota / period if quota > 0 and period > 0 else None
+    return None
+
+
+def _cgroup_quota(root: Path, own: str) -> float | None:
+    """The smallest quota of the process's cgroup (``own``, its path under ``root``) and its
+    ancestors (cgroup v2 ``cpu.max``), else the cgroup v1 one; None: no quota."""
+    found: list[float] = []
+    folder = root / own.strip("/") if own.strip("/") else root
+    while True:
+        try:
+            quota = cpu_quota((folder / "cpu.max").read_text())
+        except OSError:
+            quota = None
+        if quota is not None:
+            found.append(quota)
+        if folder == root or root not in folder.parents:
+            break
+        folder = folder.parent
+    if found:
+        return min(found)
+    return _v1_quota(root)
+
+
+def _own_cgroup() -> str:
+    """The process's cgroup v2 path ("0::/kubepods/…" in /proc/self/cgroup), "" if none."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return ""
+    return next((line[3:] for line in lines if line.startswith("0::")), "")
+
+
+def cpu_share(root: Path = CGROUP_ROOT, own: str | None = None, cpus: int | None = None) -> int:
+    """The CPUs a Job can keep busy: those it may run on (``os.sched_getaffinity``, or
+    ``cpus``), no more than its cgroup's CPU quota (``cpu.max``, rounded down; a Job
+    granted one core: 1), at least 1."""
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = _cgroup_quota(root, _own_cgroup() if own is None else own)
+    share = cpus or 1
+    if quota is not None:
+        share = min(share, int(quota))
+    return max(1, share)
+
+
+def numba_threads(environ: Mapping[str, str] | None = None) -> int:
+    """The threads numba's parallel kernels run on in a Job: NUMBA_NUM_THREADS when set,
+    else its CPU share (``cpu_share``)."""
+    configured = NUMBA_NUM_THREADS.value(environ)
+    return cpu_share() if configured is None else configured
+
 
 # -- logs, the web's fallbacks ---------------------------------------------------------------
 
@@ -316,9 +403,12 @@ __all__ = [
     "Variable",
     "checked",
     "combination_max_bars",
+    "cpu_quota",
+    "cpu_share",
     "exit_code",
     "max_client_connections",
     "named",
+    "numba_threads",
     "optional_text",
     "positive_int",
     "positive_seconds",

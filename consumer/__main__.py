@@ -1,7 +1,8 @@
 """``python -m consumer``: take at most one run from the queue, record it, exit.
 
 A Job's CPU is the price of a run on a cluster, so this entry point keeps it small: numpy's
-math libraries on one thread (``use_one_math_thread``), the queue checked before the worker
+math libraries on one thread (``use_one_math_thread``), numba's kernels on the Job's CPU
+share (``use_job_threads``), the queue checked before the worker
 is imported (``consumer.idle``), no SQLAlchemy (``store.dbapi``), no garbage collection
 over the start-up's imports (``main``), and no interpreter finalisation at exit
 (``exit_at_once``).
@@ -32,6 +33,22 @@ def use_one_math_thread(environ: MutableMapping[str, str] = os.environ) -> None:
         environ.setdefault(name, value)
 
 
+def use_job_threads(environ: MutableMapping[str, str] = os.environ) -> int:
+    """numba's parallel kernels on the Job's CPU share (``config.process.numba_threads``: a
+    Job granted one core runs them on one thread, not one per core of its node, whose
+    waiting threads cost CPU): NUMBA_NUM_THREADS where ``environ`` has no value, before
+    numba is imported; numba's ``set_num_threads`` when it is imported already. The
+    threads, returned."""
+    from config import process
+
+    threads = process.numba_threads(environ)
+    environ.setdefault(process.NUMBA_NUM_THREADS.name, str(threads))
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return threads
+
+
 def collect_from_here() -> None:
     """End the start-up's pause of the cyclic garbage collector (``main``), leaving out every
     object made so far: ``gc.freeze`` keeps later collections from walking the imports
@@ -56,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     use_one_math_thread()
+    use_job_threads()
     parser = argparse.ArgumentParser(prog="python -m consumer", description=__doc__)
     parser.add_argument(
         "--request",

@@ -72,6 +72,27 @@ def indicator_rows(
     return rows(cache, [(name, inputs, *a) for a in args], compute)
 
 
+def by_column(params_list: object) -> bool:
+    """Whether N parameter sets are held by column (a sweep chunk's: they offer
+    ``coded(name)``, each parameter's distinct values and every set's index into them)
+    rather than as a dict each."""
+    return callable(getattr(params_list, "coded", None))
+
+
+def coded(params_list: Sequence[dict], name: str) -> tuple[list, np.ndarray] | None:
+    """One parameter's distinct values among the sets and each set's index into them, when
+    the sets are held by column (``by_column``); None otherwise."""
+    if not by_column(params_list):
+        return None
+    levels, codes = params_list.coded(name)  # type: ignore[attr-defined]
+    used, inverse = np.unique(codes, return_inverse=True)  # only the values these sets hold
+    return [levels[i] for i in used.tolist()], inverse.reshape(-1)
+
+
 def column(params_list: Sequence[dict], name: str) -> np.ndarray:
     """The values of one parameter across N parameter sets, as an (N, 1) float column."""
+    found = coded(params_list, name)
+    if found is not None:
+        levels, codes = found
+        return np.asarray(levels, dtype=np.float64)[codes][:, None]
     return np.array([p[name] for p in params_list], dtype=np.float64)[:, None]

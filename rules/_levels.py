@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules._batch import column, indicator_rows
+from rules._batch import coded, column, indicator_rows
 from rules.spec import Warmup, same_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,6 +43,14 @@ class Levels:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``signals`` for N parameter sets: one indicator row per distinct period, (N, T)
         comparisons with each set's levels."""
+        found = coded(params_list, "period")
+        if found is not None:  # by column: each distinct comparison once, then taken
+            levels, codes = found
+            rows = indicator_rows(cache, bars, self.indicator, ("close",), [(p,) for p in levels])
+            return (
+                _taken(self.entry, rows, codes, coded(params_list, self.entry_level)),
+                _taken(self.exit, rows, codes, coded(params_list, self.exit_level)),
+            )
         periods = [(p["period"],) for p in params_list]
         value = indicator_rows(cache, bars, self.indicator, ("close",), periods)
         entry_level = column(params_list, self.entry_level)
@@ -56,3 +64,17 @@ class Levels:
         self, value: np.ndarray, entry_level: float | np.ndarray, exit_level: float | np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         return self.entry(value, entry_level), self.exit(value, exit_level)
+
+
+def _taken(
+    compare: Compare, rows: np.ndarray, periods: np.ndarray, levels: tuple[list, np.ndarray] | None
+) -> np.ndarray:
+    """(N, T) ``compare(rows[periods[i]], level of set i)`` computed once for each distinct
+    (period, level) pair among the N sets and taken row by row: the same comparisons, on
+    the same values, as comparing every set's row."""
+    assert levels is not None  # the sets are held by column
+    values, codes = levels
+    pairs = periods * len(values) + codes
+    used, inverse = np.unique(pairs, return_inverse=True)
+    row, level = np.divmod(used, len(values))
+    return compare(rows[row], np.asarray(values, dtype=np.float64)[level][:, None])[inverse.ravel()]

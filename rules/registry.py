@@ -5,7 +5,7 @@ for one parameter set or a batch, slug, describe)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -95,7 +95,7 @@ def generate_signals(
 
 def generate_signals_batch(
     rule_type: str,
-    params_list: list[dict | None],
+    params_list: Sequence[dict | None],
     bars: Bars,
     cache: dict | None = None,
     *,
@@ -110,15 +110,19 @@ def generate_signals_batch(
     indicator arrays between calls, so a sweep can go in chunks without recomputing them;
     it is bound to ``bars`` and emptied when called with other bars. ``validated=True``
     skips the check for parameter sets ``validate_rule`` normalised before (a stored
-    request): the consumer then never loads the validation models.
+    request): the consumer then never loads the validation models. ``params_list`` may hold
+    its rows by column (``_batch.by_column``: a sweep chunk's): read so, a rule that can
+    takes each parameter as a column rather than a dict a row.
     """
+    n_bars = len(bars)
+    if not len(params_list):
+        return np.zeros((0, n_bars), dtype=bool), np.zeros((0, n_bars), dtype=bool)
+    if validated and _batch.by_column(params_list):  # a sweep chunk's rows, kept by column
+        return _BATCH[rule_type](bars, params_list, _batch.bind_cache(cache, bars))
     if validated:
         checked = [(rule_type, params) for params in params_list]
     else:
         checked = [validate_rule(rule_type, params) for params in params_list]
-    n_bars = len(bars)
-    if not checked:
-        return np.zeros((0, n_bars), dtype=bool), np.zeros((0, n_bars), dtype=bool)
     canonical = checked[0][0]
     cache = _batch.bind_cache(cache, bars)
     return _BATCH[canonical](bars, [params for _, params in checked], cache)

@@ -18,7 +18,7 @@ values). Pure functions: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -56,15 +56,31 @@ def top_rows(rows: Sequence[dict], top_k: int, keys: Sequence[str]) -> list[int]
     >>> top_rows(rows, 2, ["a"])
     [1, 3]
     """
-    kept: set[int] = set()
-    order = np.arange(len(rows))
+    columns = {key: [row.get(key) for row in rows] for key in keys}
+    return top_positions(columns, len(rows), top_k, keys)
+
+
+def top_positions(
+    columns: Mapping[str, Sequence | np.ndarray], count: int, top_k: int, keys: Sequence[str]
+) -> list[int]:
+    """``top_rows`` of ``count`` rows given by column (``columns[key][i]``: row i's value,
+    None or NaN where undefined; a key without a column: undefined everywhere).
+
+    >>> top_positions({"a": np.array([1.0, 3.0, np.nan, 2.0])}, 4, 2, ["a"])
+    [1, 3]
+    """
+    kept = np.zeros(count, dtype=bool)
+    order = np.arange(count)
     for key in keys:
-        values = np.array([row.get(key) for row in rows], dtype=np.float64)
+        column = columns.get(key)
+        if column is None:
+            continue
+        values = np.array(column, dtype=np.float64)
         defined = np.isfinite(values)
         ranked = values if lower_is_better(key) else -values
         best = np.lexsort((order[defined], ranked[defined]))[:top_k]
-        kept.update(order[defined][best].tolist())
-    return sorted(kept)
+        kept[order[defined][best]] = True
+    return np.flatnonzero(kept).tolist()
 
 
-__all__ = ["pbo_stride", "sampled", "top_rows"]
+__all__ = ["pbo_stride", "sampled", "top_positions", "top_rows"]

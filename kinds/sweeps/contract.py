@@ -39,11 +39,12 @@ from kinds.sweeps.fields import (
 from kinds.sweeps.grid import (
     Grid,
     KeptCombos,
+    Points,
     check_value,
-    combos_between,
     entry_param_specs,
     expand_grid,
     fraction_without_take_profit,
+    points_between,
     size_param_specs,
     split_entry_values,
     split_size_values,
@@ -405,6 +406,17 @@ def range_combos(payload: dict[str, Any]) -> list[list] | None:
 
     :raise RequestError: a range that does not hold ``combo_count`` combinations.
     """
+    points = range_points(payload)
+    return None if points is None else [list(point.values()) for point in points]
+
+
+def range_points(payload: dict[str, Any]) -> Points | None:
+    """``range_combos`` as ``Points`` (each point's indices into the grid's value lists,
+    no row a combination); None for a message that lists its combinations or does not
+    describe a range.
+
+    :raise RequestError: a range that does not hold ``combo_count`` combinations.
+    """
     grid_range, request = payload.get("grid_range"), payload.get("request")
     names, values = payload.get("grid_params"), payload.get("grid_values")
     by_name = grid_values(names, values) if isinstance(names, list) else None
@@ -413,10 +425,10 @@ def range_combos(payload: dict[str, Any]) -> list[list] | None:
     spec = _spec_for(request.get("rule_type"), request.get("params"))
     first, stop = (int(bound) for bound in grid_range)
     base = {**spec.defaults(), **request.get("params", {})}
-    combos = combos_between(spec, tuple(names), by_name, base, first, stop)
-    if len(combos) != payload.get("combo_count"):
+    points = points_between(spec, tuple(names), by_name, base, first, stop)
+    if len(points) != payload.get("combo_count"):
         raise RequestError("grid_range", "the chunk's grid range does not hold its combinations")
-    return [list(combo) for combo in combos]
+    return points
 
 
 def compact_fields(top_k: int | None, pbo_stride: int) -> dict[str, int]:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ from kinds.runs.execute import (
     size_in_window,
 )
 from kinds.sweeps.export import ChunkCells
-from kinds.sweeps.grid import split_entry_values, split_size_values
+from kinds.sweeps.grid import Points, split_entry_values, split_size_values
 from metrics import curve_functions, sweep_metric_keys
 
 BLOCK_ROWS = 500
@@ -84,11 +85,11 @@ def curve_rows(n_bars: int) -> int:
 def evaluate(
     frame: MarketWindow,
     request: RunRequest,
-    params_list: list[dict],
+    params_list: Sequence[dict],
     *,
     cache: dict | None = None,
     block: int | None = None,
-    trading: list[dict] | None = None,
+    trading: Sequence[Mapping[str, Any]] | None = None,
     blocks: int = 0,
 ) -> dict[str, np.ndarray]:
     """``metrics.sweep_metric_keys()`` of every parameter set of ``request``'s rule over
@@ -97,6 +98,8 @@ def evaluate(
     ``frame``. ``block``: combinations computed together (default ``BLOCK_ROWS``, or
     ``curve_rows`` when the compiled one pass keeps curves for registered metrics).
     ``trading[i]`` (optional) holds row i's swept stops, overriding ``request``'s.
+    ``params_list`` may be ``ParamRows`` and ``trading`` ``Points``: a chunk's points by
+    column, never one dict a row.
     ``blocks`` = S > 0 adds ``BLOCK_KEY``: N × 2S block sums and sums of squares of the bar
     returns (when the window has at least 2 returns per block)."""
     cache = {} if cache is None else cache
@@ -105,26 +108,26 @@ def evaluate(
         blocks = 0
     size = size_in_window(frame, request.size_expr)
     work = len(params_list) * len(frame.bars)  # what a compiled kernel's loading pays for
-    if not trading or not any(trading):
+    if not trading or (not trading.names if isinstance(trading, Points) else not any(trading)):
         prices = entry_prices_in_window(frame, request.entry_order)
         return _evaluate_rows(
             frame, request.rule_type, base, params_list, cache, block, blocks, prices, size, work
         )
-    groups: dict[tuple, list[int]] = {}
-    for i, stops in enumerate(trading):
-        groups.setdefault(tuple(sorted(stops.items())), []).append(i)
+    groups = trading_groups(trading)
     out = {name: np.empty(len(params_list)) for name in sweep_metric_keys()}
     out["num_trades"] = np.empty(len(params_list), dtype=np.int64)
     if blocks:
         out[BLOCK_KEY] = np.empty((len(params_list), 2 * blocks))
-    for key, rows in groups.items():
+    for key, rows in groups:
         stops, entry_order = split_entry_values(dict(key), request.entry_order)
         size_expr = split_size_values(dict(key), request.size_expr)
         part = _evaluate_rows(
             frame,
             request.rule_type,
             dataclasses.replace(base, **stops),
-            [params_list[i] for i in rows],
+            params_list.take(rows)
+            if isinstance(params_list, ParamRows)
+            else [params_list[i] for i in rows],
             cache,
             block,
             blocks,
@@ -135,6 +138,68 @@ def evaluate(
         for name in out:
             out[name][rows] = part[name]
     return out
+
+
+def trading_groups(trading: Sequence[Mapping[str, Any]]) -> list[tuple[tuple, Any]]:
+    """The rows of ``evaluate``'s ``trading`` grouped by their values: per distinct set
+    (its items sorted by name), the rows that have it, in order of first appearance. A
+    ``Points``' rows are grouped by their codes, never one dict a row."""
+    if not isinstance(trading, Points):
+        groups: dict[tuple, list[int]] = {}
+        for i, stops in enumerate(trading):
+            groups.setdefault(tuple(sorted(stops.items())), []).append(i)
+        return list(groups.items())
+    distinct, first, inverse = np.unique(
+        trading.codes, axis=0, return_index=True, return_inverse=True
+    )
+    group_of = np.empty(len(distinct), dtype=np.int64)
+    numbers: dict[tuple, int] = {}
+    for at in np.argsort(first, kind="stable").tolist():
+        codes = distinct[at].tolist()
+        point = {name: trading.levels[j][codes[j]] for j, name in enumerate(trading.names)}
+        group_of[at] = numbers.setdefault(tuple(sorted(point.items())), len(numbers))
+    labels = group_of[inverse.reshape(-1)]
+    return [(key, np.flatnonzero(labels == number)) for key, number in numbers.items()]
+
+
+class ParamRows(Sequence):
+    """Every point's full rule parameters (``base`` with the point's swept rule values)
+    without a dict a point: row k is built only when read; ``column`` gives one parameter
+    of every row as numbers."""
+
+    def __init__(self, base: Mapping[str, Any], points: Points) -> None:
+        self.base = dict(base)
+        self.points = points
+        self.built: list[dict] | None = None
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, at):  # type: ignore[override]
+        if isinstance(at, slice):
+            return ParamRows(self.base, self.points[at])
+        if self.built is not None:
+            return self.built[at]
+        return {**self.base, **self.points[at]}
+
+    def __iter__(self):
+        """Every row as a dict, built once (a rule that reads its sets a dict at a time,
+        EXPR's or a crossing's, may walk them several times)."""
+        if self.built is None:
+            self.built = [{**self.base, **point} for point in self.points]
+        return iter(self.built)
+
+    def take(self, rows: np.ndarray) -> ParamRows:
+        """The rows at ``rows`` (positions)."""
+        points = self.points
+        return ParamRows(self.base, Points(points.names, points.levels, points.codes[rows]))
+
+    def coded(self, name: str) -> tuple[list, np.ndarray]:
+        """One parameter's distinct values and each row's index into them (what the rules
+        read a chunk's parameters by, ``rules._batch.by_column``)."""
+        if name in self.points.names:
+            return self.points.coded(name)
+        return [self.base[name]], np.zeros(len(self), dtype=np.int64)
 
 
 BLOCK_KEY = "block_stats"
@@ -364,6 +429,38 @@ def metric_rows(metrics: Mapping[str, np.ndarray]) -> list[dict[str, float | int
     return [dict(zip(columns, row, strict=True)) for row in values]
 
 
+class MetricRows(Sequence):
+    """``metric_rows`` of ``metric_columns`` built a row at a time, when read: what a chunk
+    evaluated by column hands on (``work.search.Scored.metrics``), whose rows are read only
+    for the combinations it stores."""
+
+    def __init__(self, columns: Mapping[str, np.ndarray]) -> None:
+        self.columns = columns
+        self.count = len(next(iter(columns.values()))) if columns else 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, at):  # type: ignore[override]
+        if isinstance(at, slice):
+            return [self[k] for k in range(*at.indices(self.count))]
+        if not -self.count <= at < self.count:
+            raise IndexError(at)
+        return {name: _plain_value(column[at].item()) for name, column in self.columns.items()}
+
+    def at(self, positions: Sequence[int]) -> list[dict[str, float | int | None]]:
+        """The rows at ``positions``, built together (``metric_rows`` of those rows)."""
+        taken = np.asarray(positions, dtype=np.int64)
+        columns = {name: column[taken] for name, column in self.columns.items()}
+        values = zip(*map(_plain, columns.values()), strict=True)
+        return [dict(zip(columns, row, strict=True)) for row in values]
+
+
+def _plain_value(value: float | int) -> float | int | None:
+    """One ``_plain`` value: None for a float that is not finite."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 @dataclass(frozen=True)
 class EvaluatedChunk:
     """A chunk's result rows and, when its message asked for them and its window is long
@@ -401,7 +498,7 @@ def _grid_key(value: Any) -> Any:
 def grid_positions(swept: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence]) -> np.ndarray:
     """Each combination's position on the grid: K × n int64, column j the index of its value
     of the grid's j-th parameter in that parameter's value list (0 for a value the list
-    lacks; a list or object value matched by its JSON).
+    lacks; a list or object value matched by its JSON). ``swept`` may be ``Points``.
 
     >>> grid_positions([{"fast": 10, "slow": 40}, {"fast": 5, "slow": 60}],
     ...                {"fast": [5, 10], "slow": [40, 60]}).tolist()
@@ -410,6 +507,14 @@ def grid_positions(swept: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequen
     out = np.zeros((len(swept), len(grid)), dtype=np.int64)
     for column, (name, values) in enumerate(grid.items()):
         position = {_grid_key(v): i for i, v in enumerate(values)}
+        if isinstance(swept, Points):  # each distinct value looked up once
+            if name not in swept.names:
+                out[:, column] = position.get(None, 0)
+                continue
+            levels, codes = swept.coded(name)
+            found = [position.get(_grid_key(v), 0) for v in levels]
+            out[:, column] = np.asarray(found, dtype=np.int64)[codes]
+            continue
         column_values = [combo.get(name) for combo in swept]
         if any(isinstance(v, list | dict) for v in values):
             column_values = [_grid_key(v) for v in column_values]

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from adapters.csv_columns import column_lines
+from adapters.csv_columns import Coded, column_lines
+from kinds.sweeps.grid import Points
 
 LEVEL = 5
 """zlib's compression level of a stored part: on a 50,251-combination chunk of the 1 M RSI
@@ -99,12 +100,24 @@ class ChunkCells:
         """The columns of ``header(names, keys)``: combo_no, ticker, the swept ``names``,
         the metric ``keys`` (a point or metric without one: empty cells)."""
         count = len(self.points)
+        points = self.points
+        if isinstance(points, Points):  # by column: each distinct value formatted once
+            swept = [
+                Coded(*points.coded(name)) if name in points.names else Coded([None], _zeros(count))
+                for name in names
+            ]
+        else:
+            swept = [[point.get(name) for point in points] for name in names]
         return [
             np.arange(self.combo_first, self.combo_first + count),
-            [self.ticker] * count,
-            *([point.get(name) for point in self.points] for name in names),
-            *(self.metrics.get(key, [None] * count) for key in keys),
+            Coded([self.ticker], _zeros(count)),
+            *swept,
+            *(self.metrics.get(key, Coded([None], _zeros(count))) for key in keys),
         ]
+
+
+def _zeros(count: int) -> np.ndarray:
+    return np.zeros(count, dtype=np.int64)
 
 
 def deflated(text: bytes) -> bytes:

@@ -114,6 +114,14 @@ def split_swept(swept: dict) -> tuple[dict, dict]:
     return rule, trading
 
 
+def split_points(points: Points) -> tuple[Points, Points]:
+    """``split_swept`` of every point at once: (their rule parameters, their trading
+    parameters)."""
+    names = points.names
+    rule = [name for name in names if not is_trading(name)]
+    return points.only(rule), points.only([name for name in names if is_trading(name)])
+
+
 def split_entry_values(trading: dict, entry_order: dict | None) -> tuple[dict, dict | None]:
     """A combination's trading values as (stops and scaling fields, its entry order): the
     request's ``entry_order`` with the swept ``entry_order.<name>`` values in its
@@ -614,6 +622,102 @@ class KeptCombos(Sequence):
         return tuple(self.columns[k][int(i)] for k, i in enumerate(place))
 
 
+class Points(Sequence):
+    """A chunk's points (combinations) by column, never one object a point: per swept name
+    (``names``), its distinct values (``levels``) and, per point, the index of its value
+    there (``codes``: K × n int64, column j for ``names[j]``). A large sweep's chunk reads
+    its points straight from the grid (``from_flat``: the levels are the grid's value lists,
+    the codes its flat indices unravelled), a listed chunk from its value rows
+    (``from_rows``). Reads like the list of ``{name: value}`` dicts it replaces (a dict is
+    built only for the point asked for: a search over another kind's few points, a stored
+    row)."""
+
+    def __init__(self, names: Sequence[str], levels: Sequence[list], codes: np.ndarray) -> None:
+        self.names = tuple(names)
+        self.levels = tuple(levels)
+        self.codes = codes
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    def __getitem__(self, at):  # type: ignore[override]
+        if isinstance(at, slice):
+            return Points(self.names, self.levels, self.codes[at])
+        row = self.codes[at].tolist()
+        return {name: self.levels[j][row[j]] for j, name in enumerate(self.names)}
+
+    def __iter__(self):
+        if not self.names:
+            yield from ({} for _ in range(len(self)))
+            return
+        columns = [self.column(name) for name in self.names]
+        for row in zip(*columns, strict=True):
+            yield dict(zip(self.names, row, strict=True))
+
+    def coded(self, name: str) -> tuple[list, np.ndarray]:
+        """The distinct values of ``name`` and each point's index into them."""
+        j = self.names.index(name)
+        return self.levels[j], self.codes[:, j]
+
+    def column(self, name: str) -> list:
+        """Each point's value of ``name``, as a list."""
+        levels, codes = self.coded(name)
+        return [levels[i] for i in codes.tolist()]
+
+    def numbers(self, name: str) -> np.ndarray:
+        """Each point's value of a numeric ``name`` as float64 (the values' own floats)."""
+        levels, codes = self.coded(name)
+        return np.asarray(levels, dtype=np.float64)[codes]
+
+    def only(self, names: Sequence[str]) -> Points:
+        """The points' values of ``names`` alone (in that order)."""
+        at = [self.names.index(name) for name in names]
+        return Points(names, [self.levels[j] for j in at], self.codes[:, at])
+
+    @classmethod
+    def from_flat(
+        cls, names: Sequence[str], values: Sequence[list], shape: tuple[int, ...], flat: np.ndarray
+    ) -> Points:
+        """The grid points at flat indices ``flat`` (``itertools.product`` order of
+        ``values``, one list per name, of ``shape``)."""
+        codes = np.stack(np.unravel_index(flat, shape), axis=1) if len(names) else None
+        if codes is None:
+            codes = np.zeros((flat.size, 0), dtype=np.int64)
+        return cls(names, [list(v) for v in values], codes.astype(np.int64, copy=False))
+
+    @classmethod
+    def from_rows(cls, names: Sequence[str], rows: Sequence[Sequence]) -> Points:
+        """Points given as value rows (``rows[k][j]``: point k's value of ``names[j]``);
+        values that differ in type or in their text (1 and 1.0, 0.0 and -0.0) stay apart."""
+        codes = np.zeros((len(rows), len(names)), dtype=np.int64)
+        levels: list[list] = []
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        if len(columns) != len(names):
+            raise ValueError("a point's values do not match its names")
+        for j, column in enumerate(columns):
+            seen: dict = {}
+            values: list = []
+            at_of = []
+            for value in column:
+                key = _level_key(value)
+                at = seen.get(key)
+                if at is None:
+                    at = seen[key] = len(values)
+                    values.append(value)
+                at_of.append(at)
+            codes[:, j] = at_of
+            levels.append(values)
+        return cls(names, levels, codes)
+
+
+def _level_key(value: Any) -> Any:
+    """What tells two point values apart: their type and their value (a float's, a list's or
+    an object's text: -0.0 is not 0.0, nor [1] [1.0], nor {"a", "b"} {"b", "a"})."""
+    if isinstance(value, int | str | bool) or value is None:
+        return (type(value), value)
+    return (type(value), repr(value))
+
+
 BLOCK = 1 << 20
 """Grid points whose constraints one step of ``kept_between`` checks at once."""
 
@@ -642,6 +746,16 @@ def combos_between(
     shape = tuple(len(values[name]) for name in names)
     flat = kept_between(spec, names, values, base, first, stop)
     return list(KeptCombos([values[name] for name in names], shape, flat))
+
+
+def points_between(
+    spec: RuleSpec, names: tuple[str, ...], values: dict, base: dict, first: int, stop: int
+) -> Points:
+    """``combos_between`` as ``Points``: the grid's value lists and each kept point's
+    indices into them, without a tuple a combination."""
+    shape = tuple(len(values[name]) for name in names)
+    flat = kept_between(spec, names, values, base, first, stop)
+    return Points.from_flat(names, [values[name] for name in names], shape, flat)
 
 
 def _expand_large(

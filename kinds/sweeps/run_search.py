@@ -29,7 +29,7 @@ from engine import STOP_FIELDS
 from engine.param_specs import SCALING_SPECS
 from kinds.runs.contract import RequestError, RunRequest, parse_request
 from kinds.sweeps.contract import combo_run_request
-from kinds.sweeps.grid import SWEPT_TRADING, split_swept
+from kinds.sweeps.grid import SWEPT_TRADING, Points, split_points, split_swept
 from metrics import SWEEP_METRIC_KEYS
 from rules import RuleValidationError
 from rules.registry import spec_for
@@ -140,17 +140,32 @@ class RunSearch(Search):
         :raise RequestError: the data cannot serve the base.
         """
         from kinds.runs.execute import load_market_data, market_window
-        from kinds.sweeps.evaluate import BLOCK_KEY, evaluate, metric_columns, metric_rows
+        from kinds.sweeps.evaluate import (
+            BLOCK_KEY,
+            MetricRows,
+            ParamRows,
+            evaluate,
+            metric_columns,
+            metric_rows,
+        )
 
-        parts = [split_swept(dict(point)) for point in points]
-        params_list = [{**base["params"], **rule} for rule, _ in parts]
-        first = params_list[0] if params_list else base["params"]
+        params_list: Sequence[dict]
+        trading: Sequence[Mapping[str, Any]] | None
+        if isinstance(points, Points):  # a sweep chunk's points, by column
+            rule, stops = split_points(points)
+            params_list = ParamRows(base["params"], rule)
+            trading = stops if stops.names else None
+        else:
+            parts = [split_swept(dict(point)) for point in points]
+            params_list = [{**base["params"], **rule} for rule, _ in parts]
+            trading = [stops for _, stops in parts]
+        first = params_list[0] if len(params_list) else base["params"]
         request = RunRequest.from_stored({**base, "run_id": label, "params": first})
         frame = market_window(load_market_data(request))
-        trading = [stops for _, stops in parts]
         metrics = evaluate(frame, request, params_list, trading=trading, blocks=blocks)
         columns = metric_columns(metrics)
-        return Scored(metric_rows(columns), metrics.get(BLOCK_KEY), frame.data_hash, columns)
+        rows = MetricRows(columns) if isinstance(points, Points) else metric_rows(columns)
+        return Scored(rows, metrics.get(BLOCK_KEY), frame.data_hash, columns)
 
     def evaluate_batch(self, requests: Sequence[dict[str, Any]]) -> list[Outcome]:
         """Every request's metrics, the points sharing a base evaluated in one vectorised pass.

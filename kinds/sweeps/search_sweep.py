@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,15 @@ import numpy as np
 from kinds.runs.contract import RequestError, new_run_id
 from kinds.sweeps.contract import chunk_id
 from kinds.sweeps.fields import CHUNK_SIZE_MAX, CSCV_BLOCKS, CSCV_BLOCKS_MAX
-from kinds.sweeps.grid import MAX_COMBOS, MAX_VALUES, Grid, RangeError, is_range_text, parse_range
+from kinds.sweeps.grid import (
+    MAX_COMBOS,
+    MAX_VALUES,
+    Grid,
+    Points,
+    RangeError,
+    is_range_text,
+    parse_range,
+)
 from work.search import Domain, Search, search_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -341,7 +350,9 @@ class SweepChunk:
     base: dict[str, Any]
     ticker: str
     combo_first: int
-    swept: list[dict[str, Any]]
+    swept: Sequence[Mapping[str, Any]]
+    """The points: ``Points`` (by column) as a message is read; any sequence of
+    ``{name: value}`` works."""
     grid: dict[str, list] | None
     blocks: int
     label: str
@@ -365,17 +376,20 @@ def read_chunk(payload: object) -> SweepChunk:
 
     :raise RequestError: a message its Job could not evaluate, naming what is missing.
     """
-    from kinds.sweeps.contract import grid_values, range_combos
+    from kinds.sweeps.contract import grid_values, range_points
 
     if not isinstance(payload, dict):
         raise RequestError("body", "a chunk message must be a JSON object")
     kind, search = searchable_kind(payload.get("kind"))
     names, combos = payload.get("grid_params"), payload.get("combos")
+    points = None
     if combos is None and "grid_range" in payload:  # a large sweep's compact message
-        combos = range_combos(payload)
+        points = range_points(payload)
     request = payload.get("request")
-    if not (isinstance(names, list) and isinstance(combos, list) and combos):
-        raise RequestError("combos", "a chunk message needs grid_params and combos")
+    if points is None or not len(points):
+        if not (isinstance(names, list) and isinstance(combos, list) and combos):
+            raise RequestError("combos", "a chunk message needs grid_params and combos")
+        points = Points.from_rows(names, combos)
     if not isinstance(request, dict) or not isinstance(request.get("params"), dict):
         raise RequestError("request", "a chunk message needs its base request")
     base = payload.get("base", request)
@@ -386,7 +400,7 @@ def read_chunk(payload: object) -> SweepChunk:
         base=base,
         ticker=str(request.get("ticker")),
         combo_first=int(payload.get("combo_first", 0)),
-        swept=[dict(zip(names, combo, strict=True)) for combo in combos],
+        swept=points,
         grid=grid_values(names, payload.get("grid_values")),
         blocks=int(payload.get("cscv_blocks") or 0),
         label=str(payload.get("chunk_id", "")),
@@ -407,39 +421,56 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
 
     :raise RequestError: a point or its data cannot be computed.
     """
-    from kinds.sweeps.evaluate import EvaluatedChunk, grid_positions, pack_blocks, pack_sharpe_grid
+    from kinds.sweeps.evaluate import (
+        EvaluatedChunk,
+        MetricRows,
+        grid_positions,
+        pack_blocks,
+        pack_sharpe_grid,
+    )
     from kinds.sweeps.export import ChunkCells
     from metrics import sweep_metric_keys
 
     scored = chunk.search.score(
         chunk.base, chunk.swept, chunk.blocks, chunk.label, identify=chunk.identify
     )
-    first = chunk.combo_first
-    rows = [
-        {"combo_no": first + k, "ticker": chunk.ticker, "params": point, **(metrics or {})}
-        for k, (point, metrics) in enumerate(zip(chunk.swept, scored.metrics, strict=True))
-    ]
+    first, count, points = chunk.combo_first, len(chunk.swept), chunk.swept
+    if len(scored.metrics) != count:
+        raise ValueError("a kind scored another number of points than it was given")
+    keys = sweep_metric_keys()
     columns = scored.columns
     if columns is None:
         columns = {key: [None if found is None else found.get(key) for found in scored.metrics]
-                   for key in sweep_metric_keys()}  # fmt: skip
-    cells = ChunkCells(first, chunk.ticker, chunk.swept, columns)
+                   for key in keys}  # fmt: skip
+
+    def rows_at(kept: Sequence[int]) -> list[dict]:  # only the rows stored are built
+        found = (
+            scored.metrics.at(kept)
+            if isinstance(scored.metrics, MetricRows)
+            else [scored.metrics[k] for k in kept]
+        )
+        return [
+            {"combo_no": first + k, "ticker": chunk.ticker, "params": points[k], **(row or {})}
+            for k, row in zip(kept, found, strict=True)
+        ]
+
+    cells = ChunkCells(first, chunk.ticker, points, columns)
     if scored.blocks is None and chunk.top_k is None:
-        return EvaluatedChunk(rows, cells=cells)
+        return EvaluatedChunk(rows_at(range(count)), cells=cells)
     sharpe_grid = None
     if chunk.grid is not None:
-        sharpe = np.array([np.nan if row["sharpe_ratio"] is None else row["sharpe_ratio"]
-                           for row in rows], dtype=np.float64)  # fmt: skip
-        sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(chunk.swept, chunk.grid))
+        sharpe = np.array(columns["sharpe_ratio"], dtype=np.float64)
+        sharpe_grid = pack_sharpe_grid(sharpe, grid_positions(points, chunk.grid))
     blocks = scored.blocks
+    kept: Sequence[int] = range(count)
     if chunk.top_k is not None:
-        from kinds.sweeps.compact import sampled, top_rows
+        from kinds.sweeps.compact import sampled, top_positions
 
         if blocks is not None:
-            blocks = blocks[sampled(first, len(rows), chunk.pbo_stride)]
-        rows = [rows[at] for at in top_rows(rows, chunk.top_k, sweep_metric_keys())]
+            blocks = blocks[sampled(first, count, chunk.pbo_stride)]
+        kept = top_positions(columns, count, chunk.top_k, keys)
     packed = None if blocks is None else pack_blocks(blocks)
-    return EvaluatedChunk(rows, packed, sharpe_grid, cells)
+    return EvaluatedChunk(rows_at(kept), packed, sharpe_grid, cells)
 
 
 def evaluate_chunk(spec: ChunkSpec) -> EvaluatedChunk:
