@@ -60,9 +60,35 @@ def signal_markers(
     so its opening fill is put back at the price and size it filled at. ``columnar``: as
     ``adapters.curves.columns``.
     """
+    splits = [event for event in applied or () if event["type"] == "split"]
+    sides = {record["side"] for record in records}
+    if splits or len(sides) > 1:
+        buys, sells = _fills(records, splits)
+    else:  # one side: its openings and its closings, each in record order
+        openings = [
+            {"timestamp": r["entry_timestamp"], "price": r["entry_price"], "size": r["size"]}
+            for r in records
+        ]
+        closings = [
+            {"timestamp": r["exit_timestamp"], "price": r["exit_price"], "size": r["size"]}
+            for r in records
+            if not r["is_open"]
+        ]
+        buys, sells = (openings, closings) if sides == {"BUY"} else (closings, openings)
+    by_time = itemgetter("timestamp")  # ISO-8601 strings of one format sort in time order
+    markers = {
+        "entries": TimeColumn(bars.timestamps, np.flatnonzero(entries)),
+        "exits": TimeColumn(bars.timestamps, np.flatnonzero(exits)),
+        "buys": sorted(buys, key=by_time),
+        "sells": sorted(sells, key=by_time),
+    }
+    return held(Columns(markers), columnar)
+
+
+def _fills(records: list[dict], splits: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(buys, sells) in record order: each record's opening fill, then its closing one."""
     buys: list[dict] = []
     sells: list[dict] = []
-    splits = [event for event in applied or () if event["type"] == "split"]
     for record in records:
         long = record["side"] == "BUY"
         if splits:
@@ -81,11 +107,4 @@ def signal_markers(
                 "size": record["size"],
             }
             (sells if long else buys).append(closing)
-    by_time = itemgetter("timestamp")  # ISO-8601 strings of one format sort in time order
-    markers = {
-        "entries": TimeColumn(bars.timestamps, np.flatnonzero(entries)),
-        "exits": TimeColumn(bars.timestamps, np.flatnonzero(exits)),
-        "buys": sorted(buys, key=by_time),
-        "sells": sorted(sells, key=by_time),
-    }
-    return held(Columns(markers), columnar)
+    return buys, sells

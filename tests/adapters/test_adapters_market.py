@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import operator
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.market import price_candles, signal_markers
 from adapters.trades import trade_records
@@ -98,3 +103,54 @@ def test_a_fill_held_over_splits_is_marked_at_the_price_and_shares_it_filled_at(
     assert markers["sells"] == [{"timestamp": _stamp(5), "price": 22.0, "size": 7}]
     plain = signal_markers(bars, no_signal, no_signal, [record])
     assert plain["buys"] == [{"timestamp": _stamp(2), "price": 20.0, "size": 7}]
+
+
+def _fills_one_at_a_time(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The reference: each record's opening fill, then its closing one, appended in record
+    order to the buys or the sells, then each list sorted by time (stable)."""
+    buys: list[dict] = []
+    sells: list[dict] = []
+    for record in records:
+        long = record["side"] == "BUY"
+        opening = {
+            "timestamp": record["entry_timestamp"],
+            "price": record["entry_price"],
+            "size": record["size"],
+        }
+        (buys if long else sells).append(opening)
+        if not record["is_open"]:
+            closing = {
+                "timestamp": record["exit_timestamp"],
+                "price": record["exit_price"],
+                "size": record["size"],
+            }
+            (sells if long else buys).append(closing)
+    by_time = operator.itemgetter("timestamp")
+    return sorted(buys, key=by_time), sorted(sells, key=by_time)
+
+
+_RECORD = st.fixed_dictionaries(
+    {
+        "side": st.sampled_from(["BUY", "SELL"]),
+        "size": st.integers(1, 10**6),
+        "entry_timestamp": st.integers(1, 9).map(_stamp),
+        "exit_timestamp": st.integers(1, 9).map(_stamp),
+        "entry_price": st.floats(allow_nan=True),
+        "exit_price": st.one_of(st.none(), st.floats(allow_nan=True)),
+        "is_open": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_RECORD, max_size=30), st.sampled_from([None, "BUY", "SELL"]))
+def test_fills_are_the_records_openings_and_closings_in_time_order(records, one_side):
+    """Any records (one side, or both; open or closed; equal timestamps): the buys and
+    sells are those the record-by-record reference gives, in the same order."""
+    if one_side is not None:
+        records = [{**record, "side": one_side} for record in records]
+    bars = make_bars(CLOSE, open_=OPEN)
+    no = np.zeros(len(CLOSE), dtype=bool)
+    markers = signal_markers(bars, no, no, records)
+    buys, sells = _fills_one_at_a_time(records)
+    assert markers["buys"] == buys and markers["sells"] == sells
