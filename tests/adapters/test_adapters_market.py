@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.market import price_candles, signal_markers
+from adapters.market import _fills, price_candles, signal_markers
 from adapters.trades import trade_records
 from engine import TradingParams, run
 from tests.adapters.support import make_bars, signals
@@ -106,25 +106,9 @@ def test_a_fill_held_over_splits_is_marked_at_the_price_and_shares_it_filled_at(
 
 
 def _fills_one_at_a_time(records: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The reference: each record's opening fill, then its closing one, appended in record
-    order to the buys or the sells, then each list sorted by time (stable)."""
-    buys: list[dict] = []
-    sells: list[dict] = []
-    for record in records:
-        long = record["side"] == "BUY"
-        opening = {
-            "timestamp": record["entry_timestamp"],
-            "price": record["entry_price"],
-            "size": record["size"],
-        }
-        (buys if long else sells).append(opening)
-        if not record["is_open"]:
-            closing = {
-                "timestamp": record["exit_timestamp"],
-                "price": record["exit_price"],
-                "size": record["size"],
-            }
-            (sells if long else buys).append(closing)
+    """The reference: the record-by-record loop (``_fills``, the code every run took
+    before one-sided runs were built by comprehensions), each list sorted by time."""
+    buys, sells = _fills(records, [])
     by_time = operator.itemgetter("timestamp")
     return sorted(buys, key=by_time), sorted(sells, key=by_time)
 
