@@ -6,10 +6,11 @@ For each bar count: synthetic one-minute bars (``data.generate_intraday.session_
 temporary data folder, and one run of SMA_CROSS(10, 30) over all of them, charts off, as a
 consumer Job computes it: ``kinds.runs.execute.execute`` (the data read from its binary
 copy, the signals, the engine, the result's curves, trades, markers and statistics) and the
-result's JSON (``kinds.runs.serialize.to_json``). Its share spent in the engine
-(``engine.run``) is printed beside it. Peer: vectorbt's ``Portfolio.from_signals`` on the
-same closes and signals plus ``stats()``, in a child of the interpreter that has vectorbt
-(``bench.peers.vectorbt_python``), its signals given (not timed). Median CPU seconds of
+result's JSON (``kinds.runs.serialize.to_json``). The shares spent in the engine
+(``engine.run``) and in writing the JSON are printed beside it. Peer: vectorbt's
+``Portfolio.from_signals`` on the same closes and signals plus ``stats()``, in a child of
+the interpreter that has vectorbt (``bench.peers.vectorbt_python``), its signals given (not
+timed). Median CPU seconds of
 ``--repeat`` after one warm-up each (numba compiled and loaded). Goal: ours / vectorbt <= 0.25.
 RUN_MAX_MEMORY_MB is raised for the 1 M-bar run: this measures the cost, not the limit.
 """
@@ -84,12 +85,14 @@ def ours(bars: int, folder: Path, repeat: int) -> dict:
     try:
         size = len(to_json(execute_module.execute(request, folder)))  # warm: binary copy, numba
         engine_cpu.clear()
-        times = []
+        times, writing = [], []
         for _ in range(repeat):
             started = time.process_time()
             result = execute_module.execute(request, folder)
+            written = time.process_time()
             to_json(result)
             times.append(time.process_time() - started)
+            writing.append(time.process_time() - written)
     finally:
         execute_module.run_engine = engine_run
     market = execute_module.load_market_data(request, folder)
@@ -103,6 +106,7 @@ def ours(bars: int, folder: Path, repeat: int) -> dict:
     return {
         "cpu_s": cpu,
         "engine_share": statistics.median(engine_cpu) / cpu,
+        "json_share": statistics.median(writing) / cpu,
         "trades": len(result.trades),
         "mib": size / 2**20,
     }
@@ -127,7 +131,8 @@ def main() -> None:
             mine = ours(bars, folder, args.repeat)
             line = (
                 f"  {bars:>9,} bars  ours {mine['cpu_s'] * 1000:7.0f} ms CPU "
-                f"(engine {mine['engine_share']:4.0%}, {mine['trades']:,} trades, "
+                f"(engine {mine['engine_share']:4.0%}, JSON {mine['json_share']:4.0%}, "
+                f"{mine['trades']:,} trades, "
                 f"result {mine['mib']:4.1f} MiB)"
             )
             if python is None:
