@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from engine.broker.costs import Costs, FloatMath, fill, order_fee
+from engine.broker.costs import Costs, FloatMath, extra_fees, fill, order_fee
 from engine.broker.stops import SIGNAL, Position, Stops
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
@@ -45,8 +45,12 @@ def rule_costs(
     """The broker's costs of a portfolio of rules: ``config``'s capital, fee rate and
     slippage, an entry's size (``position_size`` percent of the cash at its fill, or, with
     ``by_value``, that much cash) and the fixed and per-share fees of the run request."""
-    fees = {"fee_fixed": fee_fixed, "fee_per_share": fee_per_share, "fee_min": fee_min}
-    extra = bool(fee_fixed or fee_per_share or fee_min or fee_max != math.inf)
+    fees = {
+        "fee_fixed": fee_fixed,
+        "fee_per_share": fee_per_share,
+        "fee_min": fee_min,
+        "fee_max": fee_max,
+    }
     return Costs(
         initial_capital=float(config.initial_capital),
         slip=float(config.slippage_bps) / 10_000.0,
@@ -55,8 +59,7 @@ def rule_costs(
         by_value=bool(by_value),
         position_size=float(position_size),
         fraction=float(position_size) / 100.0,
-        fee_max=fee_max,
-        extra=extra,
+        extra=extra_fees(**fees),
         **fees,
     )
 
