@@ -18,8 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from engine import _kernel, kernel_stamp
-from engine.broker import orders
-from engine.broker import stops as stops_rules
+from engine.broker import jitted
 from engine.broker.costs import BORROW
 from engine.broker.orders import ON_CLOSE
 
@@ -31,14 +30,8 @@ N_STATS = 5
 """Columns of ``evaluate_orders``' statistics, per run."""
 
 
-_order_price = njit(cache=True, nogil=True, inline="always")(orders.order_price)
-"""``engine.broker.orders.order_price`` compiled: (fill price or NaN, stop touched)."""
-
-_usable = njit(cache=True, nogil=True, inline="always")(orders.usable)
-"""``engine.broker.orders.usable`` compiled."""
-
-_order_prices = njit(cache=True, nogil=True, inline="always")(orders.order_prices)
-"""``engine.broker.orders.order_prices`` compiled."""
+_order_price, _usable, _order_prices = jitted.order_price, jitted.usable, jitted.order_prices
+"""The broker's entry-order rules compiled (``engine.broker.jitted``)."""
 
 
 @njit(cache=True, nogil=True)
@@ -140,9 +133,8 @@ def _walk(enter, leave, limits, stops_at, bars, setup, costs, stops, equity) -> 
     return trades
 
 
-_broker_levels = njit(cache=True, nogil=True, inline="always")(stops_rules.levels)
-_stop_exit = njit(cache=True, nogil=True, inline="always")(stops_rules.stop_exit)
-_fill_bar_stop = njit(cache=True, nogil=True, inline="always")(orders.fill_bar_stop)
+_broker_levels, _stop_exit = jitted.levels, jitted.stop_exit
+_fill_bar_stop = jitted.fill_bar_stop
 
 
 @njit(cache=True, nogil=True, inline="always")

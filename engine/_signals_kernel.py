@@ -16,11 +16,10 @@ from numba import njit
 from engine import kernel_stamp
 from engine._kernel import fill, pairwise_sum
 from engine._order_kernel import LOSS, PROFIT, TRAIL
-from engine.broker import stops as stops_rules
+from engine.broker import jitted
 from engine.broker.stops import SIGNAL
 
-_levels = njit(cache=True, nogil=True, inline="always")(stops_rules.levels)
-_stop_exit = njit(cache=True, nogil=True, inline="always")(stops_rules.stop_exit)
+_levels, _stop_exit = jitted.levels, jitted.stop_exit
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -11,6 +11,7 @@ _SOURCES = (
     "broker/costs.py",
     "broker/orders.py",
     "broker/stops.py",
+    "broker/jitted.py",
     "_kernel.py",
     "_order_kernel.py",
 )

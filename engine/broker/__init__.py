@@ -10,6 +10,8 @@ broker fills them:
   of their trade;
 * ``engine.broker.costs`` — ``fill`` (the one execute: slippage, the fee model, the size
   model and the cash limit) and the borrow fee;
+* ``engine.broker.jitted`` — the order and stop rules compiled once (numba), which every
+  compiled walk inlines;
 * ``engine.broker.step`` — the book's per-bar step compiled (numba): units as the general
   case, a single position as one unit, driven by its compiled loop ``walk_runs`` or bar by
   bar from Python (imported only when the work pays for numba: this package's

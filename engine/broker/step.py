@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from engine import _kernel, kernel_stamp
-from engine.broker import orders, stops
+from engine.broker import jitted, orders, stops
 from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
 from engine.result import EXIT_REASONS
 
@@ -61,18 +61,17 @@ SIGNAL_CODE, TAKE_PROFIT_CODE = stops.SIGNAL, stops.TAKE_PROFIT
 LIQUIDATION_CODE = EXIT_REASONS.index("liquidation")
 CLOSED_AT_END_CODE = EXIT_REASONS.index("closed_at_end")
 
-_jit = njit(cache=True, nogil=True, inline="always")
 _bare = njit(cache=True, nogil=True, _nrt=False)
 """The step's functions: they allocate nothing, so they run without numba's reference
 counting (whose atomic counts on every call cost more than a quiet bar's whole step)."""
 _inlined = njit(cache=True, nogil=True, _nrt=False, inline="always")
-_order_price = _jit(orders.order_price)
-_order_prices = _jit(orders.order_prices)
-_usable = _jit(orders.usable)
-_fill_bar_stop = _jit(orders.fill_bar_stop)
-_levels = _jit(stops.levels)
-_stop_exit = _jit(stops.stop_exit)
-_ratchet = _jit(stops.ratchet)
+_order_price = jitted.order_price
+_order_prices = jitted.order_prices
+_usable = jitted.usable
+_fill_bar_stop = jitted.fill_bar_stop
+_levels = jitted.levels
+_stop_exit = jitted.stop_exit
+_ratchet = jitted.ratchet
 _order_fee = _kernel.order_fee
 _affordable = _kernel.affordable
 MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
