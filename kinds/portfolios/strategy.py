@@ -12,7 +12,12 @@ from typing import Any
 
 from pydantic import ConfigDict, ValidationError, create_model
 
-from engine.param_specs import PERCENT_MAX
+from engine.param_specs import (
+    FEE_MAX_BELOW_MIN,
+    PERCENT_MAX,
+    PERCENT_MESSAGE,
+    percent_size_too_large,
+)
 from kinds.runs.request_model import RunRequestBody
 from rules import RuleValidationError, validate_rule
 from work.errors import RequestError
@@ -83,11 +88,10 @@ def parse_strategy(payload: Any, n_tickers: int) -> dict[str, Any]:
     strategy.update(rule_type=rule_type, params=params)
     if "position_size" not in given and ("size_type" not in given or body.size_type == "percent"):
         strategy.update(size_type="percent", position_size=PERCENT_MAX / n_tickers)
-    if strategy["size_type"] == "percent" and strategy["position_size"] > PERCENT_MAX:
-        raise RequestError("strategy.position_size", "a percent size must be at most 100")
-    low, high = strategy["fee_min"] or 0.0, strategy["fee_max"]
-    if high is not None and high < low:
-        raise RequestError("strategy.fee_max", "must be at least fee_min")
+    if percent_size_too_large(strategy["size_type"], strategy["position_size"]):
+        raise RequestError("strategy.position_size", PERCENT_MESSAGE)
+    if strategy["fee_max"] is not None and strategy["fee_max"] < (strategy["fee_min"] or 0.0):
+        raise RequestError("strategy.fee_max", FEE_MAX_BELOW_MIN)
     return {name: strategy[name] for name in STRATEGY_FIELDS}
 
 
