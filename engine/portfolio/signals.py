@@ -19,8 +19,9 @@ import math
 
 import numpy as np
 
-from engine.broker.costs import Costs, FloatMath, extra_fees, fill, order_fee
+from engine.broker.costs import Costs, FloatMath, fill, order_fee
 from engine.broker.stops import SIGNAL, Position, Stops
+from engine.params import TradingParams
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
 from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
@@ -44,23 +45,20 @@ def rule_costs(
 ) -> Costs:
     """The broker's costs of a portfolio of rules: ``config``'s capital, fee rate and
     slippage, an entry's size (``position_size`` percent of the cash at its fill, or, with
-    ``by_value``, that much cash) and the fixed and per-share fees of the run request."""
-    fees = {
-        "fee_fixed": fee_fixed,
-        "fee_per_share": fee_per_share,
-        "fee_min": fee_min,
-        "fee_max": fee_max,
-    }
-    return Costs(
-        initial_capital=float(config.initial_capital),
-        slip=float(config.slippage_bps) / 10_000.0,
-        fee_rate=float(config.fee_rate),
-        fee_factor=1.0 + float(config.fee_rate),
-        by_value=bool(by_value),
-        position_size=float(position_size),
-        fraction=float(position_size) / 100.0,
-        extra=extra_fees(**fees),
-        **fees,
+    ``by_value``, that much cash) and the fixed and per-share fees of the run request, as
+    ``Costs.of`` derives a run's from its ``TradingParams`` (checked by them alike)."""
+    return Costs.of(
+        TradingParams(
+            initial_capital=float(config.initial_capital),
+            fee_rate=float(config.fee_rate),
+            slippage_bps=float(config.slippage_bps),
+            size_type="value" if by_value else "percent",
+            position_size=float(position_size),
+            fee_fixed=fee_fixed,
+            fee_per_share=fee_per_share,
+            fee_min=fee_min,
+            fee_max=None if fee_max == math.inf else fee_max,
+        )
     )
 
 
