@@ -18,13 +18,8 @@ own); no ``WORKER TIMEOUT`` in gunicorn's log.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -40,9 +35,8 @@ from bench.fault_campaign import CampaignDatabase, PrivateRedis
 from bench.sweep_bench import post_and_wait
 from bench.sweep_scale_bench import SIZES, data_dir, sweep_body
 from kinds.sweeps.status import SWEEP_FINISHED
-from tests.deploy.support import ROOT
-from tests.deploy.test_deploy_slow_clients import image_command
-from tests.stack import LocalStack, answers_200, free_port, wait_until
+from tests.deploy.test_deploy_slow_clients import image_web
+from tests.stack import LocalStack
 
 DOWNLOADS = 4
 """Concurrent downloads, as the adversary made them."""
@@ -139,41 +133,6 @@ def download(url: str, packed: bool) -> dict[str, Any]:
     return outcome
 
 
-@contextlib.contextmanager
-def gunicorn_web(database_url: str, redis_url: str, log: Path, data: Path):
-    """The web under the image's gunicorn command (loopback), its output in ``log``."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.defpath}",  # gunicorn
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "DATA_DIR": str(data),
-        "RQ_QUEUE": f"adv-csv-web-{uuid.uuid4().hex[:6]}",
-        "LOG_LEVEL": "WARNING",
-        "SWEEP_MAX_COMBINATIONS": "10000000",
-    }
-    env.pop("GUNICORN_CMD_ARGS", None)
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            image_command(), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until(lambda: answers_200(f"{base}/health"), 30, what="gunicorn /health")
-            yield base
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=5)
-
-
 def _sweep(stack: LocalStack) -> tuple[str, int, float]:
     """Run the 1 M sweep to its end: (sweep id, combinations, POST → last chunk stored)."""
     period, tickers = SIZES["1m"]
@@ -209,7 +168,14 @@ def run(args: argparse.Namespace) -> ScenarioReport:
                 stack.stop()
             expected = stored_csv(database.url, sweep_id)
             log = workdir / "gunicorn.log"
-            with gunicorn_web(database.url, redis.url, log, folder) as base:
+            with image_web(
+                database.url,
+                redis.url,
+                log=log,
+                DATA_DIR=str(folder),
+                RQ_QUEUE=f"adv-csv-web-{uuid.uuid4().hex[:6]}",
+                SWEEP_MAX_COMBINATIONS="10000000",
+            ) as base:
                 probe = HealthProbe(base)
                 probe.start()
                 url = f"{base}/api/sweeps/{sweep_id}/results.csv"

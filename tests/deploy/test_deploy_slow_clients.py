@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
+from pathlib import Path
 
 import pytest
 import requests
@@ -46,9 +47,12 @@ def image_command() -> list[str]:
 
 
 @contextmanager
-def image_web(mysql_url: str, redis_url: str, **settings: str) -> Iterator[str]:
+def image_web(
+    mysql_url: str, redis_url: str, *, log: Path | None = None, **settings: str
+) -> Iterator[str]:
     """The web under the image's gunicorn command on a free loopback port, with ``settings``
-    added to its environment; its base URL."""
+    added to its environment (over its own queue name), its output in ``log`` (else
+    dropped); its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -62,25 +66,27 @@ def image_web(mysql_url: str, redis_url: str, **settings: str) -> Iterator[str]:
         **settings,
     }
     env.pop("GUNICORN_CMD_ARGS", None)
-    server = subprocess.Popen(
-        image_command(),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: answers_200(f"{base}/health"), 30, what="gunicorn to answer /health")
-        yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
+    with ExitStack() as files:
+        out = subprocess.DEVNULL if log is None else files.enter_context(log.open("wb"))
+        server = subprocess.Popen(
+            image_command(),
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
+            wait_until(lambda: answers_200(f"{base}/health"), 30, what="gunicorn to answer /health")
+            yield base
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=5)
 
 
 @pytest.fixture
