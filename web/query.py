@@ -1,11 +1,12 @@
 """Query-string inputs shared by the API and the pages, whatever the kind: bounded counts
-(page, per_page, top), yes/no flags, and ``parsed``, which reads a kind's own inputs
-(``kinds.<kind>.query``: functions of the query parameters) with its ``RequestError`` as
-the API's 400. A bad value is an ``ApiError`` 400 naming the parameter; the pages turn it
-into a message on the page."""
+(page, per_page, top) and a listed page's place in the whole (``paging``), yes/no flags,
+and ``parsed``, which reads a kind's own inputs (``kinds.<kind>.query``: functions of the
+query parameters) with its ``RequestError`` as the API's 400. A bad value is an
+``ApiError`` 400 naming the parameter; the pages turn it into a message on the page."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -30,6 +31,13 @@ def count(name: str, default: int, low: int, high: int) -> int:
         bound = f"between {low} and {high}" if high < 10**9 else f"at least {low}"
         raise ApiError(400, f"must be an integer {bound}", field=name)
     return int(raw)
+
+
+def paging(page: int, per_page: int, total: int) -> dict[str, int]:
+    """A listed page's place in the whole, as every paged answer gives it: ``page``,
+    ``per_page``, ``total`` (rows in all) and ``pages``."""
+    pages = math.ceil(total / per_page)
+    return {"page": page, "per_page": per_page, "total": total, "pages": pages}
 
 
 _FLAGS = {"true": True, "1": True, "false": False, "0": False}

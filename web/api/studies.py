@@ -65,7 +65,7 @@ from web.db import get_session, image_tag, streamed_with_session
 from web.errors import ApiError, bad_request
 from web.ownership import ItemLookup, require_manage, set_sharing, visible
 from web.present import iso_utc
-from web.query import count
+from web.query import count, paging
 from web.queue import get_run_queue
 from web.submit import submit_work
 from web.telemetry import add_telemetry
@@ -231,10 +231,7 @@ def trials(study_id: str) -> ResponseReturnValue:
         "trials": [trial_dict(t, iso_utc) for t in found],
         "sort": sort,
         "order": "desc" if descending else "asc",
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": math.ceil(total / per_page),
+        **paging(page, per_page, total),
     }
 
 

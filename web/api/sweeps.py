@@ -87,7 +87,7 @@ from web.body import json_object
 from web.db import get_session, image_tag, streamed_with_session
 from web.errors import DATABASE_ERRORS, ApiError, bad_request
 from web.ownership import ItemLookup, readable_keys, set_sharing, visible
-from web.query import count, flag
+from web.query import count, flag, paging
 from web.queue import get_run_queue
 from web.submit import submit_work
 from web.telemetry import add_telemetry
@@ -362,10 +362,7 @@ def list_all() -> ResponseReturnValue:
         "sweeps": [
             _summary(row, states[row.sweep_id], folds.get(row.sweep_id), readable) for row in rows
         ],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": math.ceil(total / per_page),
+        **paging(page, per_page, total),
     }
 
 
@@ -459,10 +456,7 @@ def results(sweep_id: str) -> ResponseReturnValue:
         "results": [result_dict(result) for result in rows],
         "sort": sort,
         "order": "desc" if descending else "asc",
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": math.ceil(total / per_page),
+        **paging(page, per_page, total),
     }
 
 

@@ -10,15 +10,13 @@ created_at or ticker, or a metric key) and ``order`` (desc or asc). An invalid v
 
 from __future__ import annotations
 
-import math
-
 from flask.typing import ResponseReturnValue
 
 from kinds.runs.query import run_filter, run_sort
 from kinds.runs.view import LISTING
 from web.api.runs.blueprint import bp
 from web.ownership import viewer_page
-from web.query import count, parsed
+from web.query import count, paging, parsed
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
@@ -35,10 +33,7 @@ def list_history() -> ResponseReturnValue:
     runs, total = viewer_page(*LISTING, filters=filters, sort=sort, page=page, per_page=per_page)
     return {
         "runs": runs,
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": math.ceil(total / per_page),
+        **paging(page, per_page, total),
         "sort": sort.key,
         "order": "desc" if sort.descending else "asc",
     }
