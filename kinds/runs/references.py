@@ -75,9 +75,23 @@ def attach_references(
         others = {
             t: adjusted_until(other, end, request.price_adjustment) for t, other in loaded.items()
         }
+    history = _own_timestamps(history)
     attach(history.bars, others)
     hashes = {ticker: other.data_hash for ticker, other in loaded.items()}
     return replace(history, data_hash=run_data_hash(history.data_hash, hashes))
+
+
+def _own_timestamps(history: data.History) -> data.History:
+    """``history`` whose bars (and signal bars) stamp a copy of their timestamps: the
+    ``ref`` bars attach to the array that owns them (``rules.expr.market``), and the parsed
+    file's array is shared by every request of the process (``data.dataset``), so two
+    requests of one web worker with other windows or adjustments would otherwise read each
+    other's attachments."""
+    stamps = history.bars.timestamps.copy()
+    signal_bars = history.signal_bars
+    if signal_bars is not None:
+        signal_bars = replace(signal_bars, timestamps=stamps[: len(signal_bars)])
+    return replace(history, bars=replace(history.bars, timestamps=stamps), signal_bars=signal_bars)
 
 
 def not_in_catalog(field: str, ticker: str) -> RequestError:

@@ -219,3 +219,27 @@ def test_a_swept_point_with_price_adjustment_equals_its_run_alone(folder, monkey
             assert all(
                 row[k] == metrics[k] or row[k] is metrics[k] is None for k in SWEEP_METRIC_KEYS
             )
+
+
+def test_two_requests_loaded_in_one_process_each_read_their_own_ref_bars(folder):
+    """A web worker loads many requests on one parsed file: a request that refs SPLT
+    split-adjusted keeps reading its own SPLT bars after another request refs SPLT as
+    traded, on a shorter window (the ``ref`` bars are attached per request)."""
+
+    def body(adjustment: str | None, end: str) -> dict:
+        entry = 'crossover(sma(close, 10), sma(close, 30)) and ref("SPLT", close) < 60'
+        exit_ = "crossunder(sma(close, 10), sma(close, 30))"
+        params = {"entry": entry, "exit": exit_}
+        fields = {"ticker": "ACME", "rule_type": "EXPR", "params": params, "end_date": end}
+        return {**BASE, **fields, "price_adjustment": adjustment}
+
+    request = parse_request(body("split", "2022-12-31"))
+
+    def signals(history) -> list:
+        entries, exits = signals_in_window(market_window(history), "EXPR", [request.params])
+        return [entries.tolist(), exits.tolist()]
+
+    first = load_market_data(request, folder)
+    alone = signals(first)
+    load_market_data(parse_request(body(None, "2019-12-31")), folder)
+    assert signals(first) == alone
