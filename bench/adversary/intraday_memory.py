@@ -143,7 +143,7 @@ class Watch:
             thread.join(timeout=35)
 
 
-def _gunicorn(
+def start_gunicorn(
     stack: LocalStack, port: int, log: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen:
     """The image's web command (Dockerfile CMD) on ``port``, with the stack's environment
@@ -159,7 +159,7 @@ def _gunicorn(
         )  # fmt: skip
 
 
-def _stop(process: subprocess.Popen | None) -> None:
+def stop_server(process: subprocess.Popen | None) -> None:
     """Stop a server this scenario started (SIGTERM, then SIGKILL after 30 s)."""
     if process is None:
         return
@@ -171,7 +171,7 @@ def _stop(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
-def _post(url: str, body: dict) -> tuple[int, float, dict]:
+def post_json(url: str, body: dict) -> tuple[int, float, dict]:
     began = time.monotonic()
     response = requests.post(url, json=body, timeout=120)
     try:
@@ -184,7 +184,7 @@ def _post(url: str, body: dict) -> tuple[int, float, dict]:
 def _attack(web: str, stack: LocalStack, notes: list[str]) -> tuple[list[int], str]:
     """Every request of the scenario; the HTTP statuses and the run's final status."""
     statuses = []
-    code, took, answer = _post(f"{web}/api/analyze_signals", _request(ZSCORE))
+    code, took, answer = post_json(f"{web}/api/analyze_signals", _request(ZSCORE))
     statuses.append(code)
     notes.append(
         f"analyze_signals zscore(close, 2000) on {DAY}: {code} in {took:.2f} s "
@@ -193,14 +193,14 @@ def _attack(web: str, stack: LocalStack, notes: list[str]) -> tuple[list[int], s
     for label, params in (("literal 120-nested stdev", LITERAL), ("heaviest admissible", HEAVIEST)):
         body = _request(params)
         with ThreadPoolExecutor(2) as pool:
-            answers = list(pool.map(_post, [f"{web}/api/analyze_signals"] * 2, [body] * 2))
+            answers = list(pool.map(post_json, [f"{web}/api/analyze_signals"] * 2, [body] * 2))
         for code, took, answer in answers:
             statuses.append(code)
             notes.append(
                 f"{label} (x2 concurrent): {code} in {took:.3f} s, field "
                 f"{answer.get('field')}: {str(answer.get('error'))[:110]}"
             )
-    code, took, answer = _post(f"{web}/api/runs", _request(ZSCORE, *WEEK, charts=True))
+    code, took, answer = post_json(f"{web}/api/runs", _request(ZSCORE, *WEEK, charts=True))
     statuses.append(code)
     run_id = answer.get("run_id")
     notes.append(f"run submitted on {WEEK[0]}..{WEEK[1]}: {code} in {took:.2f} s, run_id {run_id}")
@@ -235,7 +235,7 @@ def run(args: argparse.Namespace) -> ScenarioReport:
         try:
             stack.start()
             port = free_port()
-            gunicorn = _gunicorn(stack, port, workdir / "gunicorn.log")
+            gunicorn = start_gunicorn(stack, port, workdir / "gunicorn.log")
             web = f"http://127.0.0.1:{port}"
             wait_until(lambda: answers_200(f"{web}/health", 1), 60, what="gunicorn /health")
             report.notes.append(
@@ -249,7 +249,7 @@ def run(args: argparse.Namespace) -> ScenarioReport:
         finally:
             if watch is not None:
                 watch.close()
-            _stop(gunicorn)
+            stop_server(gunicorn)
             stack.stop()
             redis.stop()
             db.drop()

@@ -41,7 +41,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.adversary.intraday_memory import Watch, _gunicorn, _post, _stop
+from bench.adversary.intraday_memory import Watch, post_json, start_gunicorn, stop_server
 from bench.adversary.report import Goal, ScenarioReport
 from bench.fault_campaign import CampaignDatabase, PrivateRedis
 from config.process import RUN_MAX_MEMORY_MB
@@ -100,10 +100,10 @@ def _attack(web: str, lenient: str, stack: LocalStack, notes: list[str]) -> dict
         for label, params in OVER_CAPS.items():
             with ThreadPoolExecutor(CONCURRENT) as pool:
                 answers = list(
-                    pool.map(_post, [f"{web}/api/analyze_signals"] * CONCURRENT,
+                    pool.map(post_json, [f"{web}/api/analyze_signals"] * CONCURRENT,
                              [_request(params)] * CONCURRENT)
                 )  # fmt: skip
-            answers.append(_post(f"{web}/api/runs", _request(params, charts=False)))
+            answers.append(post_json(f"{web}/api/runs", _request(params, charts=False)))
             for code, took, answer in answers:
                 refusals[round_].append((code, took, str(answer.get("field"))))
             slowest = max(took for _, took, _ in answers)
@@ -114,14 +114,14 @@ def _attack(web: str, lenient: str, stack: LocalStack, notes: list[str]) -> dict
                 f"{str(answers[-1][2].get('error'))[:220]}"
             )
     for label, params in (("bounded", BOUNDED), ("unbounded", UNBOUNDED)):
-        code, took, answer = _post(f"{web}/api/analyze_signals", _request(params))
+        code, took, answer = post_json(f"{web}/api/analyze_signals", _request(params))
         statuses.append(code)
         notes.append(
             f"analyze {label} ref({BIG}) on {MONTH[0]}..{MONTH[1]}: {code} in {took:.2f} s "
             f"({answer.get('bars')} bars, {answer.get('entries', {}).get('count')} entries"
             f"{'' if code == 200 else ', ' + str(answer.get('error'))[:120]})"
         )
-    code, took, answer = _post(f"{web}/api/runs", _request(BOUNDED, charts=False))
+    code, took, answer = post_json(f"{web}/api/runs", _request(BOUNDED, charts=False))
     statuses.append(code)
     notes.append(
         f"run of the bounded ref({BIG}) through the strict web: {code} in {took:.2f} s, "
@@ -132,7 +132,7 @@ def _attack(web: str, lenient: str, stack: LocalStack, notes: list[str]) -> dict
         ("bounded ref(FIVEMIN), strict web", web, JOB_RUN),
         ("48 smas in ref(BIG), lenient web", lenient, OVER_CAPS["48 smas in ref(BIG)"]),
     ):
-        code, took, answer = _post(f"{url}/api/runs", _request(params, charts=True))
+        code, took, answer = post_json(f"{url}/api/runs", _request(params, charts=True))
         statuses.append(code)
         notes.append(
             f"run of the {label}: {code} in {took:.2f} s, run_id {answer.get('run_id')}"
@@ -185,10 +185,10 @@ def run(args: argparse.Namespace) -> ScenarioReport:
         try:
             stack.start()
             port, lenient_port = free_port(), free_port()
-            strict = _gunicorn(stack, port, workdir / "gunicorn.log")
+            strict = start_gunicorn(stack, port, workdir / "gunicorn.log")
             raised = {"SIGNAL_MAX_WORK": str(10**15), "SIGNAL_MAX_VALUES": str(10**15)}
             raised["RUN_MAX_MEMORY_MB"] = "100000"
-            lenient = _gunicorn(stack, lenient_port, workdir / "lenient.log", raised)
+            lenient = start_gunicorn(stack, lenient_port, workdir / "lenient.log", raised)
             web, lenient_web = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{lenient_port}"
             for url in (web, lenient_web):
                 wait_until(lambda url=url: answers_200(f"{url}/health", 1), 60, what="gunicorn")
@@ -203,8 +203,8 @@ def run(args: argparse.Namespace) -> ScenarioReport:
         finally:
             if watch is not None:
                 watch.close()
-            _stop(strict)
-            _stop(lenient)
+            stop_server(strict)
+            stop_server(lenient)
             stack.stop()
             redis.stop()
             db.drop()
