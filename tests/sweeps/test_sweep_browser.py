@@ -292,3 +292,29 @@ def test_the_sweep_form_offers_the_scaling_fields_as_grid_entries(stack, browser
         "grid.max_entries values must be a whole number from 1 to 100 (units held at once) (got 0)"
     )
     assert len(sent) == 1
+
+
+def test_the_sweep_form_sends_exit_priority_when_ticked_and_the_sweep_stores_it(stack, browser):
+    """The sweep form has the run form's checkboxes (close open trades at the end, exit
+    priority) below its trading fields, unticked: unticked they send nothing (the request
+    the form sent before they existed); Exit priority ticked sends ``exit_priority: true``,
+    which the sweep stores and passes to its combinations."""
+    page = browser.new_page()
+    page.goto(f"{stack.base_url}/sweeps")
+    page.wait_for_load_state("networkidle")
+    page.select_option("#s-rule", "SMA_CROSS")
+    for name in ("close_open_trades_at_end", "exit_priority"):
+        expect(page.locator(f"#s-f-{name}")).not_to_be_checked()
+    page.fill("#s-p-fast", "5,10")
+    page.fill("#s-p-slow", "40")
+    unticked = page.evaluate("SweepForm.tradingValues(document.getElementById('s-trading'))")
+    assert "exit_priority" not in unticked and "close_open_trades_at_end" not in unticked
+    page.check("#s-f-exit_priority")
+    with page.expect_request(lambda r: r.method == "POST" and "/api/sweeps" in r.url) as sent:
+        page.click("#submit-sweep")
+    assert sent.value.post_data_json["exit_priority"] is True
+    assert "close_open_trades_at_end" not in sent.value.post_data_json
+    page.wait_for_url(re.compile(r"/sweeps/[0-9a-f-]{36}$"), timeout=30_000)
+    sweep_id = page.url.rsplit("/", 1)[1]
+    status = requests.get(f"{stack.base_url}/api/sweeps/{sweep_id}", timeout=30).json()
+    assert status["request"]["exit_priority"] is True

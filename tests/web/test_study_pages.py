@@ -179,3 +179,19 @@ def test_another_users_study_is_missing_until_shared_and_then_read_only(token_ap
     sign_in(owner, alice)
     html = owner.get(f"/studies/{study_id}").get_data(as_text=True)
     assert 'id="study-controls"' in html and 'id="study-readonly"' not in html
+
+
+@pytest.mark.parametrize("path", ["/studies", "/sweeps", "/walkforward"])
+def test_the_launch_forms_offer_the_requests_booleans_as_checkboxes(client, path):
+    """The study, sweep and walk-forward forms draw the run form's checkboxes (each a field
+    whose default is a bool, ``SweepForm.tradingInputs``) after their trading fields."""
+    html = client.get(path).get_data(as_text=True)
+    data = next(
+        json.loads(m.group(2))
+        for m in re.finditer(
+            r'<script type="application/json" id="([^"]+)">(.*?)</script>', html, re.S
+        )
+        if "trading_fields" in m.group(2)
+    )
+    flags = [f["name"] for f in data["trading_fields"] if isinstance(f["default"], bool)]
+    assert flags == ["close_open_trades_at_end", "exit_priority"]

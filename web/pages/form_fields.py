@@ -236,3 +236,8 @@ EXIT_PRIORITY = _flag(
 FLAGS = (CLOSE_AT_END, EXIT_PRIORITY)
 """The run form's checkboxes, in display order (entry_order.js sends each ticked one as
 ``true``)."""
+
+LAUNCH_FIELDS = (*TRADING_FIELDS, *FLAGS)
+"""What the sweep, walk-forward and study forms draw below their parameters: the trading
+fields, then the request's booleans as checkboxes (a field whose default is a bool;
+``SweepForm.tradingInputs``), each sent only when ticked."""

@@ -20,7 +20,7 @@ from metrics import metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import Study
 from web.ownership import ItemLookup, may_manage
-from web.pages.form_fields import TRADING_FIELDS
+from web.pages.form_fields import LAUNCH_FIELDS
 from web.pages.layout import NavLink, item_page, nav, register_unavailable, tickers
 
 bp = Blueprint("study_pages", __name__)
@@ -52,7 +52,7 @@ def studies_page() -> ResponseReturnValue:
     """Recent studies and the form that starts one."""
     page_data = {
         "rules": describe_rules(),
-        "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
+        "trading_fields": [f.to_dict() for f in LAUNCH_FIELDS],
         "submit_url": url_for("studies.submit"),
         "list_url": url_for("studies.list_all"),
         "page_url": url_for("study_pages.study_page", study_id="STUDY_ID"),

@@ -28,7 +28,7 @@ from store.models import Sweep
 from web.db import get_session
 from web.errors import ApiError
 from web.ownership import ItemLookup, readable_keys, visible
-from web.pages.form_fields import TRADING_FIELDS
+from web.pages.form_fields import LAUNCH_FIELDS
 from web.pages.layout import NavLink, item_page, nav, register_unavailable, tickers
 from web.query import flag
 
@@ -56,7 +56,7 @@ def sweeps_page() -> ResponseReturnValue:
     readable = readable_keys(get_session(), Sweep, cache_sources(rows))
     page_data = {
         "rules": describe_rules(),
-        "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
+        "trading_fields": [f.to_dict() for f in LAUNCH_FIELDS],
         "submit_url": url_for("sweeps.submit"),
         "schema_url": url_for("schema.sweep"),
         "list_url": url_for("sweeps.list_all"),

@@ -18,7 +18,7 @@ from metrics import SWEEP_METRICS, metrics_json, sweep_metrics
 from rules import describe_rules
 from store.models import WalkForward
 from web.ownership import ItemLookup
-from web.pages.form_fields import TRADING_FIELDS
+from web.pages.form_fields import LAUNCH_FIELDS
 from web.pages.layout import NavLink, item_page, nav, register_unavailable, tickers
 
 bp = Blueprint("walkforward_pages", __name__)
@@ -55,7 +55,7 @@ def walkforward_list_page() -> ResponseReturnValue:
     """Recent walk-forwards and the form that starts one."""
     page_data = {
         "rules": describe_rules(),
-        "trading_fields": [f.to_dict() for f in TRADING_FIELDS],
+        "trading_fields": [f.to_dict() for f in LAUNCH_FIELDS],
         "submit_url": url_for("walkforward.submit"),
         "list_url": url_for("walkforward.list_all"),
         "page_url": url_for("walkforward_pages.walkforward_page", walkforward_id="WF_ID"),

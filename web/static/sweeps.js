@@ -173,13 +173,24 @@ const SweepForm = (() => {
     }
   }
 
-  /* One input per trading field in ``box`` (ids ``prefix`` + name). */
+  /* One input per trading field in ``box`` (ids ``prefix`` + name); a boolean field is a
+     checkbox (``data-flag``), sent by ``tradingValues`` only when ticked. */
   function tradingInputs(box, fields, prefix) {
     for (const field of fields) {
       const col = BT.el("div", { class: "col-md-4" });
       const id = prefix + field.name;
       col.append(BT.el("label", { class: "form-label", for: id }, field.label));
       let input;
+      if (typeof field.default === "boolean") {
+        // a request's boolean (close_open_trades_at_end, exit_priority): sent only when ticked
+        // (the run form's help line is its tooltip here, as the other inputs show none)
+        const check = BT.el("div", { class: "form-check small mt-md-4", title: field.help });
+        input = BT.el("input", { class: "form-check-input", type: "checkbox", id, "data-flag": field.name, checked: field.default });
+        check.append(input, BT.el("label", { class: "form-check-label", for: id }, field.label));
+        col.replaceChildren(check);
+        box.append(col);
+        continue;
+      }
       if (field.choices.length) {
         input = BT.el("select", { class: "form-select form-select-sm", id, "data-field": field.name });
         for (const choice of field.choices) input.append(BT.el("option", { value: choice, selected: choice === field.default }, choice));
@@ -248,6 +259,7 @@ const SweepForm = (() => {
       if (input.tagName !== "SELECT" && input.value.trim() === "") continue;
       values[input.dataset.field] = input.tagName === "SELECT" ? input.value : Number(input.value);
     }
+    for (const flag of tradingBox.querySelectorAll("input[data-flag]")) if (flag.checked) values[flag.dataset.flag] = true;
     return values;
   }
 

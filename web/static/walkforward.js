@@ -147,6 +147,7 @@
         const name = input.dataset.field || input.dataset.stop;
         if (request[name] !== undefined && request[name] !== null) input.value = String(request[name]);
       }
+      for (const flag of tradingBox.querySelectorAll("input[data-flag]")) flag.checked = request[flag.dataset.flag] === true;
       for (const name of ["train_bars", "test_bars", "step_bars", "min_trades", "metric"]) {
         const input = byId(`w-${name}`);
         if (request[name] !== undefined && request[name] !== null) input.value = String(request[name]);
