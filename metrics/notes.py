@@ -167,7 +167,8 @@ PORTFOLIO_NOTES: dict[str, str] = {
     ),
     "num_rebalances": (
         "Closes that decided a rebalance: the scheduled ones (the window's first included) "
-        "and those a drift threshold triggered."
+        "and those a drift threshold triggered. A portfolio of rules: the closes whose "
+        "entries or exits gave at least one order."
     ),
     "fees_paid": "The fees of every order, in the capital's currency (fee rate x traded value).",
     "turnover_pct": (

@@ -97,6 +97,12 @@ def test_the_form_builds_a_portfolio_of_rules_and_its_page_draws_it(served_app, 
     expect(page.locator("#pf-setup")).to_contain_text("stop-loss 8%")
     assert page.locator("#pf-orders tbody tr").count() > 20
     expect(page.locator("#pf-orders")).to_contain_text("stop_loss")
+    # a portfolio of rules has no rebalances: its signals decide on the closes with orders
+    expect(page.locator("#pf-kpis")).to_contain_text("closes with orders")
+    expect(page.locator("#pf-kpis")).not_to_contain_text("rebalances")
+    expect(page.locator("#pf-turnover-card, .card:has(#pf-turnover)").first).to_contain_text(
+        "on each of its closes with orders"
+    )
     shoot(page, shots / "portfolio-rules.png", full_page=True)
     context.close()
     assert errors == []

@@ -16,9 +16,7 @@ from adapters.svg import line_chart
 from adapters.tearsheet import report_series, report_values
 from metrics import METRICS, metric, metrics_json, note, report_metrics
 
-NOT_TRADES = (
-    "Kelly and SQN read closed round-trip trades; a portfolio rebalances weights and has none."
-)
+NOT_TRADES = "Kelly and SQN read closed round-trip trades; a portfolio reports orders, not trades."
 """Why a portfolio's trade-based report metrics are empty (the page and the export say it)."""
 
 

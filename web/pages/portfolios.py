@@ -120,9 +120,12 @@ def portfolio_page(row: Portfolio) -> ResponseReturnValue:
         "metrics": metrics_json(PORTFOLIO_PAGE_METRICS, notes=True),
     }
     request = json.loads(row.payload_json)
+    decisions = DECISIONS[(request.get("allocation") or {}).get("method") == "rules"]
+    page_data["decisions"] = decisions
     return render_template(
         "portfolios/detail.html",
         portfolio_id=row.portfolio_id,
+        decisions=decisions,
         summary=summary(request),
         page_data=page_data,
         research_data=research_data(request),
@@ -132,6 +135,12 @@ def portfolio_page(row: Portfolio) -> ResponseReturnValue:
         defaults=RESEARCH_DEFAULTS,
         **nav(),
     )
+
+
+DECISIONS = {False: "rebalances", True: "closes with orders"}
+"""What the page calls the closes that decided orders (``num_rebalances``, the turnover's
+points): a rebalancing portfolio's rebalances; a portfolio of rules has none, its signals
+decide on the closes whose entries or exits gave an order."""
 
 
 RESEARCH_DEFAULTS = {

@@ -31,7 +31,9 @@
     return card;
   }
 
-  function drawKpis(metrics, benchmark) {
+  /* ``decisions``: what the page data calls the closes that decided orders (rebalances, or a
+     portfolio of rules' closes with orders: web.pages.portfolios.DECISIONS). */
+  function drawKpis(metrics, benchmark, decisions) {
     const m = metrics || {};
     const b = (benchmark && benchmark.metrics) || {};
     const excess = BT.isNumber(m.total_return_pct) && BT.isNumber(b.total_return_pct) ? m.total_return_pct - b.total_return_pct : null;
@@ -41,7 +43,7 @@
       BT.kpi("Excess", shown("total_return_pct", excess), BT.tone(excess), "return − benchmark"),
       metricKpi("sharpe_ratio", m.sharpe_ratio, "", `benchmark ${shown("sharpe_ratio", b.sharpe_ratio)}`),
       metricKpi("max_drawdown_pct", m.max_drawdown_pct, "neg", `benchmark ${shown("max_drawdown_pct", b.max_drawdown_pct)}`),
-      metricKpi("num_orders", m.num_orders, "", `${shown("num_rebalances", m.num_rebalances)} rebalances · ${shown("annual_turnover_pct", m.annual_turnover_pct)}/yr turnover`),
+      metricKpi("num_orders", m.num_orders, "", `${shown("num_rebalances", m.num_rebalances)} ${decisions} · ${shown("annual_turnover_pct", m.annual_turnover_pct)}/yr turnover`),
     );
   }
 
@@ -242,7 +244,7 @@
     card.dataset.ready = "1";
   }
 
-  function drawResult(result) {
+  function drawResult(result, decisions) {
     const x = result.timestamps.map(stamp);
     const benchmark = result.benchmark || {};
     Charts.line(byId("pf-equity"), x, [
@@ -261,7 +263,7 @@
     drawSurvivorship(result.survivorship);
     drawEvents(result.events_applied);
     drawReport();
-    drawKpis(result.metrics, benchmark);
+    drawKpis(result.metrics, benchmark, decisions);
     byId("pf-provenance").textContent = `data ${String(result.data_hash).slice(0, 12)} · engine ${result.engine_version} · portfolio ${result.portfolio_engine_version}`;
   }
 
@@ -284,7 +286,7 @@
       if (p.request) byId("pf-request").textContent = JSON.stringify(p.request, null, 2);
       if (!FINISHED.includes(p.status)) return;
       stopped = true;
-      if (p.status === BT.STATUS.SUCCEEDED && p.result) drawResult(p.result);
+      if (p.status === BT.STATUS.SUCCEEDED && p.result) drawResult(p.result, data.decisions);
       else if (p.error) {
         message.textContent = p.error;
         message.classList.remove("d-none");
