@@ -1,0 +1,46 @@
+"""The strategy sandbox: user Python runs in a child process that cannot get out.
+
+The child confines itself before any user code (rlimits, Landlock, no_new_privs, seccomp:
+``sandbox/child.py``, ``confine``, ``landlock``, ``seccomp``, ``runner``; standard library
+only) and talks to its parent over one pipe pair in length-prefixed JSON (``protocol``).
+The parent (``launcher``) starts it with an empty environment in a scratch directory,
+enforces the wall clock and the message cap, checks every answer and never executes one;
+``Limits`` come from ``config.process``; ``syntax_failure`` finds a syntax error without
+running anything (the web's 400). docs/security.md#the-strategy-sandbox has the threat
+model and what each layer blocks.
+
+The parent's names are loaded on first use, so that the child importing ``sandbox.protocol``
+loads nothing else of the project.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.launcher import Sandbox, run
+    from sandbox.limits import Limits
+    from sandbox.outcome import Failure, Outcome, SandboxFailed
+    from sandbox.syntax import syntax_failure
+
+_NAMES = {
+    "Sandbox": "sandbox.launcher",
+    "run": "sandbox.launcher",
+    "Limits": "sandbox.limits",
+    "Failure": "sandbox.outcome",
+    "Outcome": "sandbox.outcome",
+    "SandboxFailed": "sandbox.outcome",
+    "syntax_failure": "sandbox.syntax",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The parent's names, imported when first asked for."""
+    if name in _NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+
+
+__all__ = ["Failure", "Limits", "Outcome", "Sandbox", "SandboxFailed", "run", "syntax_failure"]

@@ -1,0 +1,119 @@
+"""The child's service loop: seed, load the user's module, answer the parent's calls.
+
+Runs inside the confined child (``sandbox/child.py``). The module is compiled from the
+start message's source under its own file name, so a traceback shows the user's frames
+with their lines; only those frames are reported. An exception is answered as ``raise``
+with what the parent needs to tell the user (type, message, their traceback, the line and
+column of a syntax error, and which limit a MemoryError, EMFILE or EFBIG means).
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import linecache
+import random
+import sys
+import traceback
+import types
+from typing import Any
+
+from sandbox import protocol
+
+CALL_MAX_BYTES = 64 << 20
+"""The largest call read (from the trusted parent)."""
+
+LIMIT_ERRNOS = {errno.EMFILE: "open_files", errno.ENFILE: "open_files", errno.EFBIG: "disk"}
+
+
+def seed(value: int) -> None:
+    """Seed ``random`` and, when numpy is installed, numpy's global generator."""
+    random.seed(value)
+    if importlib.util.find_spec("numpy") is not None:
+        import numpy
+
+        numpy.random.seed(value % 2**32)
+
+
+def load(source: str, filename: str) -> types.ModuleType:
+    """Execute ``source`` as a module named after ``filename`` (without ``.py``)."""
+    name = filename.removesuffix(".py")
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    sys.modules[name] = module
+    code = compile(source, filename, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
+    return module
+
+
+def failure(exc: BaseException, call_id: int, filename: str) -> dict[str, Any]:
+    """The ``raise`` answer describing ``exc``: the user's frames only."""
+    frames = [
+        frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == filename
+    ]
+    shown = "".join(traceback.format_list(frames)) if frames else ""
+    text = "".join(traceback.format_exception_only(type(exc), exc))
+    limit = None
+    if isinstance(exc, MemoryError):
+        limit = "memory"
+    elif isinstance(exc, OSError) and exc.errno in LIMIT_ERRNOS:
+        limit = LIMIT_ERRNOS[exc.errno]
+    line = column = None
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        line, column = exc.lineno, exc.offset
+    return {
+        "type": "raise",
+        "id": call_id,
+        "error": type(exc).__name__,
+        "message": exc.msg if isinstance(exc, SyntaxError) else str(exc),
+        "traceback": ("Traceback (most recent call last):\n" + shown if shown else "") + text,
+        "limit": limit,
+        "line": line,
+        "column": column,
+    }
+
+
+def answer(write_fd: int, call_id: int, filename: str, work: Any, *args: Any) -> None:
+    """Run ``work(*args)`` and send its value as ``return``, or its exception as ``raise``."""
+    try:
+        value = work(*args)
+        message = protocol.encode({"type": "return", "id": call_id, "value": value})
+    except BaseException as exc:  # the user's code may raise anything, SystemExit included
+        message = protocol.encode(failure(exc, call_id, filename))
+    protocol.write_all(write_fd, message)
+
+
+def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
+    """Answer the load (call 0), then each call, until ``exit`` or the end of the pipe."""
+    filename = start["filename"]
+    seed(start["seed"])
+    holder: dict[str, types.ModuleType] = {}
+
+    def load_module() -> None:
+        holder["module"] = load(start["source"], filename)
+
+    answer(write_fd, 0, filename, load_module)
+    while True:
+        message = protocol.read_frame(read_fd, CALL_MAX_BYTES)
+        if message is None or message["type"] == "exit":
+            return 0
+        module = holder.get("module")
+        answer(
+            write_fd,
+            message["id"],
+            filename,
+            _call,
+            module,
+            message["function"],
+            message["payload"],
+        )
+
+
+def _call(module: types.ModuleType | None, function: str, payload: Any) -> Any:
+    if module is None:
+        raise RuntimeError("the module did not load")
+    target = getattr(module, function, None)
+    if not callable(target):
+        raise AttributeError(f"the module has no function {function!r}")
+    return target(payload)
