@@ -18,6 +18,7 @@ the child's process group is killed. The scratch directory is removed at the end
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import shutil
@@ -34,7 +35,8 @@ from typing import Any
 from sandbox import confine, landlock, protocol
 from sandbox.limits import Limits
 from sandbox.outcome import FAILED, LIMIT_NAMES, SUCCEEDED, Failure, Outcome, SandboxFailed
-from sandbox.syntax import FILENAME, message as syntax_message
+from sandbox.syntax import FILENAME
+from sandbox.syntax import message as syntax_message
 
 CHILD = Path(__file__).with_name("child.py")
 ROOT = CHILD.parent.parent
@@ -182,17 +184,13 @@ class Sandbox:
         """End the child (asked to exit, killed if it does not), remove its scratch."""
         process = self._process
         if process is not None and process.returncode is None:
-            try:
+            with contextlib.suppress(OSError):
                 os.write(process.stdin.fileno(), protocol.encode({"type": "exit"}))
-            except OSError:
-                pass
             self._reap(EXIT_GRACE_SECONDS)
         if process is not None:
             for stream in (process.stdin, process.stdout):
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         if self._output_fd is not None:
             os.close(self._output_fd)
             self._output_fd = None
@@ -302,7 +300,7 @@ class Sandbox:
         elif limit is not None:
             failure = Failure(
                 "limit",
-                f"{self.limits.describe(limit)}: {error}: {text}",
+                f"{self.limits.describe(limit)}: {error}" + (f": {text}" if text else ""),
                 limit=limit,
                 traceback=shown,
             )
@@ -345,7 +343,9 @@ class Sandbox:
             self._stop_with(Failure("limit", self.limits.describe("disk"), limit="disk"))
         last = self.output().strip().splitlines()[-1:] or [""]
         said = f": {last[0][:300]}" if last[0] else ""
-        if code is not None and code < 0:
+        if self._killed_for == "lingered":
+            reason = "the strategy's process closed its pipe without exiting and was stopped"
+        elif code is not None and code < 0:
             name = (
                 signal.Signals(-code).name
                 if -code in signal.Signals._value2member_map_
@@ -361,12 +361,8 @@ class Sandbox:
     def _kill(self) -> None:
         process = self._process
         if process is not None and process.returncode is None:
-            try:
-                os.killpg(
-                    process.pid, signal.SIGKILL
-                )  # its session: the child and anything it made
-            except ProcessLookupError:
-                pass
+            with contextlib.suppress(ProcessLookupError):  # its session: all it made
+                os.killpg(process.pid, signal.SIGKILL)
 
     def _reap(self, grace: float) -> float:
         """Wait up to ``grace`` seconds for the child to end, then kill and wait; returns
@@ -381,6 +377,7 @@ class Sandbox:
                 process.returncode = os.waitstatus_to_exitcode(status)
                 return usage.ru_utime + usage.ru_stime
             if time.monotonic() >= give_up:
+                self._killed_for = self._killed_for or "lingered"
                 self._kill()
                 pid, status, usage = os.wait4(process.pid, 0)
                 process.returncode = os.waitstatus_to_exitcode(status)
@@ -392,14 +389,10 @@ def _unlock_and_retry(function: Any, path: str, _: Any) -> None:
     """rmtree's error handler: a directory the child made unreadable is opened up once."""
     parent = os.path.dirname(path)
     for folder in (parent, path):
-        try:
+        with contextlib.suppress(OSError):
             os.chmod(folder, 0o700)
-        except OSError:
-            pass
-    try:
+    with contextlib.suppress(OSError):
         function(path)
-    except OSError:
-        pass
 
 
 def run(

@@ -54,8 +54,8 @@ class Limits:
         return {
             "memory": f"the strategy ran out of memory (limit {self.memory_mb} MB)",
             "cpu": f"the strategy used its {self.cpu_seconds} s of CPU time and was stopped",
-            "wall": f"the strategy ran for {self.wall_seconds:g} s, its time limit, and was stopped",
-            "output": f"the strategy sent more than {self.output_bytes} bytes at once and was stopped",
+            "wall": f"the strategy ran {self.wall_seconds:g} s, its time limit, and was stopped",
+            "output": f"the strategy sent over {self.output_bytes} bytes at once and was stopped",
             "open_files": f"the strategy opened more than {self.open_files} files at once",
             "disk": f"the strategy wrote a file larger than {self.disk_bytes} bytes",
         }[limit]
