@@ -15,8 +15,7 @@ loads nothing else of the project.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: the child imports this package, and typing costs ~10 ms
 if TYPE_CHECKING:
     from sandbox.launcher import Sandbox, run
     from sandbox.limits import Limits
@@ -34,7 +33,7 @@ _NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """The parent's names, imported when first asked for."""
     if name in _NAMES:
         import importlib

@@ -10,9 +10,12 @@ Standard library only: the child imports this before it is confined.
 from __future__ import annotations
 
 import resource
-from typing import Any
 
 from sandbox import landlock, seccomp
+
+TYPE_CHECKING = False  # not typing's: the child imports this module, and typing costs ~10 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 LAYERS = ("environment", "rlimits", "landlock", "seccomp")
 """Every protection, in the order they are set up (the environment by the parent)."""

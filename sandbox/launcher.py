@@ -51,6 +51,9 @@ SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64", "/lib", "/lib64")
 EXIT_GRACE_SECONDS = 1.0
 """How long a child that closed its pipe gets to exit before it is killed."""
 
+TEXT_MAX_CHARS = 20_000
+"""The most characters of an exception's type, message and traceback kept in a failure."""
+
 _RAISE_KEYS = {"type", "id", "error", "message", "traceback", "limit", "line", "column"}
 
 
@@ -92,6 +95,8 @@ class Sandbox:
         if unknown:
             raise ValueError(f"unknown layers {sorted(unknown)}; known: {confine.LAYERS}")
         self.landlock_abi: int | None = None
+        self.ready_seconds: float | None = None
+        """Seconds from spawning the child to its "ready" (confined, before user code)."""
         self._process: subprocess.Popen[bytes] | None = None
         self._scratch: str | None = None
         self._output_fd: int | None = None
@@ -131,7 +136,8 @@ class Sandbox:
         self._output_fd = os.open(output, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         layers = [layer for layer in confine.LAYERS if layer not in self.without]
         environment = ENVIRONMENT if "environment" in layers else dict(os.environ, **ENVIRONMENT)
-        self._deadline = time.monotonic() + self.limits.wall_seconds
+        spawned = time.monotonic()
+        self._deadline = spawned + self.limits.wall_seconds
         self._process = subprocess.Popen(
             [sys.executable, "-s", "-P", os.fspath(CHILD), os.fspath(ROOT)],
             stdin=subprocess.PIPE,
@@ -156,6 +162,7 @@ class Sandbox:
         }
         ready = self._exchange(protocol.encode(start), expect="ready")
         self.landlock_abi = ready["landlock_abi"]
+        self.ready_seconds = time.monotonic() - spawned
         self._exchange(b"", expect="answer", call_id=0)
 
     def call(self, function: str, payload: Any) -> Any:
@@ -288,7 +295,7 @@ class Sandbox:
         limit = message["limit"]
         if limit is not None and limit not in LIMIT_NAMES:
             self._violation(f"it named an unknown limit {limit!r}")
-        error, text, shown = texts
+        error, text, shown = (value[:TEXT_MAX_CHARS] for value in texts)
         if error == "SyntaxError" and numbers[0] is not None:
             failure = Failure(
                 "syntax",

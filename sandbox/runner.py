@@ -10,15 +10,16 @@ column of a syntax error, and which limit a MemoryError, EMFILE or EFBIG means).
 from __future__ import annotations
 
 import errno
-import importlib.util
-import linecache
+import importlib.machinery
 import random
 import sys
-import traceback
 import types
-from typing import Any
 
 from sandbox import protocol
+
+TYPE_CHECKING = False  # not typing's: the child imports this module, and typing costs ~10 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 CALL_MAX_BYTES = 64 << 20
 """The largest call read (from the trusted parent)."""
@@ -27,12 +28,35 @@ LIMIT_ERRNOS = {errno.EMFILE: "open_files", errno.ENFILE: "open_files", errno.EF
 
 
 def seed(value: int) -> None:
-    """Seed ``random`` and, when numpy is installed, numpy's global generator."""
+    """Seed ``random`` now, and numpy's global generator as soon as numpy is imported (by
+    the user's code or a library it imports): a run that never imports numpy never pays
+    for it."""
     random.seed(value)
-    if importlib.util.find_spec("numpy") is not None:
-        import numpy
+    sys.meta_path.insert(0, _SeedNumpyOnImport(value % 2**32))
 
-        numpy.random.seed(value % 2**32)
+
+class _SeedNumpyOnImport:
+    """A finder that, once, lets numpy load as usual, then seeds ``numpy.random``."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != "numpy":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+        value = self.value
+
+        def exec_module(module: types.ModuleType) -> None:
+            load(module)
+            module.random.seed(value)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def load(source: str, filename: str) -> types.ModuleType:
@@ -40,15 +64,20 @@ def load(source: str, filename: str) -> types.ModuleType:
     name = filename.removesuffix(".py")
     module = types.ModuleType(name)
     module.__file__ = filename
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     sys.modules[name] = module
     code = compile(source, filename, "exec", dont_inherit=True)
     exec(code, module.__dict__)
     return module
 
 
-def failure(exc: BaseException, call_id: int, filename: str) -> dict[str, Any]:
-    """The ``raise`` answer describing ``exc``: the user's frames only."""
+def failure(exc: BaseException, call_id: int, filename: str, source: str) -> dict[str, Any]:
+    """The ``raise`` answer describing ``exc``: the user's frames only (the source is
+    registered with linecache here, where tracebacks are formatted: a run that raises
+    nothing never imports them)."""
+    import linecache
+    import traceback
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     frames = [
         frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == filename
     ]
@@ -74,13 +103,15 @@ def failure(exc: BaseException, call_id: int, filename: str) -> dict[str, Any]:
     }
 
 
-def answer(write_fd: int, call_id: int, filename: str, work: Any, *args: Any) -> None:
+def answer(write_fd: int, call_id: int, start: dict[str, Any], work: Any, *args: Any) -> None:
     """Run ``work(*args)`` and send its value as ``return``, or its exception as ``raise``."""
     try:
         value = work(*args)
+        sys.stdout.flush()  # what it printed is in the output file before the answer
+        sys.stderr.flush()
         message = protocol.encode({"type": "return", "id": call_id, "value": value})
     except BaseException as exc:  # the user's code may raise anything, SystemExit included
-        message = protocol.encode(failure(exc, call_id, filename))
+        message = protocol.encode(failure(exc, call_id, start["filename"], start["source"]))
     protocol.write_all(write_fd, message)
 
 
@@ -93,7 +124,7 @@ def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
     def load_module() -> None:
         holder["module"] = load(start["source"], filename)
 
-    answer(write_fd, 0, filename, load_module)
+    answer(write_fd, 0, start, load_module)
     while True:
         message = protocol.read_frame(read_fd, CALL_MAX_BYTES)
         if message is None or message["type"] == "exit":
@@ -102,7 +133,7 @@ def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
         answer(
             write_fd,
             message["id"],
-            filename,
+            start,
             _call,
             module,
             message["function"],

@@ -251,6 +251,20 @@ ATTACKS = [
         kind="limit",
     ),
     attack(
+        "answer_json_cannot_parse",
+        """
+        body = b'{"type": "return", "id": 1, "value": ' + b'9' * 5000 + b'}'
+        for fd in range(3, 8):
+            try:
+                os.write(fd, len(body).to_bytes(4, 'big') + body)
+            except OSError:
+                pass
+        time.sleep(5)
+    """,
+        r"the frame is not JSON: ValueError",
+        kind="protocol",
+    ),
+    attack(
         "answer_too_large",
         "return 'x' * (2 << 20)",
         r"sent over 1048576 bytes at once",
