@@ -136,6 +136,17 @@ class Sandbox:
         self._output_fd = os.open(output, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         layers = [layer for layer in confine.LAYERS if layer not in self.without]
         environment = ENVIRONMENT if "environment" in layers else dict(os.environ, **ENVIRONMENT)
+        start = {
+            "layers": layers,
+            "limits": self.limits.for_child(),
+            "read_only": read_only_paths(self.data_files),
+            "scratch": self._scratch,
+            "landlock_abi_needed": landlock.ABI_NEEDED,
+            "seed": self.seed,
+            "filename": FILENAME,
+            "source": self.source,
+        }
+        frame = protocol.encode(start)  # before the child exists: its start is what is timed
         spawned = time.monotonic()
         self._deadline = spawned + self.limits.wall_seconds
         self._process = subprocess.Popen(
@@ -150,17 +161,7 @@ class Sandbox:
         )
         os.set_blocking(self._process.stdin.fileno(), False)
         os.set_blocking(self._process.stdout.fileno(), False)
-        start = {
-            "layers": layers,
-            "limits": self.limits.for_child(),
-            "read_only": read_only_paths(self.data_files),
-            "scratch": self._scratch,
-            "landlock_abi_needed": landlock.ABI_NEEDED,
-            "seed": self.seed,
-            "filename": FILENAME,
-            "source": self.source,
-        }
-        ready = self._exchange(protocol.encode(start), expect="ready")
+        ready = self._exchange(frame, expect="ready")
         self.landlock_abi = ready["landlock_abi"]
         self.ready_seconds = time.monotonic() - spawned
         self._exchange(b"", expect="answer", call_id=0)
