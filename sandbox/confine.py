@@ -1,5 +1,5 @@
-"""The child's confinement, in its one order: rlimits, libseccomp loaded, Landlock (with
-no_new_privs), the seccomp filter.
+"""The child's confinement, in its one order: rlimits (and the OOM killer's preference),
+capabilities dropped, libseccomp loaded, Landlock (with no_new_privs), the seccomp filter.
 
 ``confine(start)`` applies the layers the parent's start message names (all of them, unless
 a test switched one off to show that its check fails without it) with the start message's
@@ -9,6 +9,8 @@ Standard library only: the child imports this before it is confined.
 
 from __future__ import annotations
 
+import ctypes
+import os
 import resource
 
 from sandbox import landlock, seccomp
@@ -17,7 +19,7 @@ TYPE_CHECKING = False  # not typing's: the child imports this module, and typing
 if TYPE_CHECKING:
     from typing import Any
 
-LAYERS = ("environment", "rlimits", "landlock", "seccomp")
+LAYERS = ("environment", "rlimits", "capabilities", "landlock", "seccomp")
 """Every protection, in the order they are set up (the environment by the parent)."""
 
 CPU_GRACE_SECONDS = 1
@@ -34,6 +36,41 @@ def rlimits(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["disk_bytes"], limits["disk_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:  # the kernel's OOM killer picks the child first, never the consumer beside it
+        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as stream:
+            stream.write("1000")
+    except OSError:
+        pass  # a /proc mounted read-only: the address-space limit still holds
+
+
+CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_capabilities() -> None:
+    """Empty the effective, permitted and inheritable sets (the ambient set follows): a
+    consumer run as root (a developer's container) leaves its child no privilege, such as
+    raising its own hard limits back (CAP_SYS_RESOURCE).
+
+    :raise OSError: capset refused.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = _CapHeader(CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"capset: {os.strerror(errno)}")
 
 
 def confine(start: dict[str, Any]) -> int | None:
@@ -45,6 +82,8 @@ def confine(start: dict[str, Any]) -> int | None:
     layers = set(start["layers"])
     if "rlimits" in layers:
         rlimits(start["limits"])
+    if "capabilities" in layers:
+        drop_capabilities()
     library = seccomp.load_library() if "seccomp" in layers else None
     abi = None
     if "landlock" in layers:

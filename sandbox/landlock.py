@@ -33,10 +33,10 @@ FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
 """The rights a rule on a file (not a directory) may carry."""
 
 READ_ONLY = READ_FILE | READ_DIR
-SCRATCH = WRITE_FILE | READ_FILE | READ_DIR | REMOVE_DIR | REMOVE_FILE | MAKE_DIR | MAKE_REG
-SCRATCH |= MAKE_SYM | REFER | TRUNCATE
-"""Scratch: read, write, make and remove files, directories and links; no EXECUTE and no
-device, socket or FIFO nodes."""
+SCRATCH = WRITE_FILE | READ_FILE | READ_DIR | REMOVE_FILE | MAKE_REG | TRUNCATE
+"""Scratch: read, write, make and remove regular files; no EXECUTE, no directories, links,
+devices, sockets or FIFOs. A flat folder of plain files is one the parent can measure in one
+listing (its size and file count are limits) and remove whole."""
 
 NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1

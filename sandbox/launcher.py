@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import confine, landlock, protocol
-from sandbox.limits import Limits
+from sandbox.limits import SCRATCH_MAX_FILES, Limits
 from sandbox.outcome import FAILED, LIMIT_NAMES, SUCCEEDED, Failure, Outcome, SandboxFailed
 from sandbox.syntax import FILENAME
 from sandbox.syntax import message as syntax_message
@@ -54,6 +54,10 @@ EXIT_GRACE_SECONDS = 1.0
 TEXT_MAX_CHARS = 20_000
 """The most characters of an exception's type, message and traceback kept in a failure."""
 
+DISK_CHECK_SECONDS = 0.2
+"""How often the parent measures the child's scratch directory while it waits, and how old
+a measurement may be when an answer is taken."""
+
 _RAISE_KEYS = {"type", "id", "error", "message", "traceback", "limit", "line", "column"}
 
 
@@ -69,6 +73,23 @@ def read_only_paths(data_files: Iterable[Path] = ()) -> list[str]:
         if os.path.exists(real) and real not in found:
             found.append(real)
     return found
+
+
+def scratch_usage(folder: str) -> tuple[int, int]:
+    """(bytes on disk, files) of a child's scratch directory: one flat listing (Landlock
+    lets the child make no directory), allocated blocks (a sparse file counts what it
+    holds), links not followed; counting stops past ``SCRATCH_MAX_FILES``."""
+    used = files = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            files += 1
+            if files > SCRATCH_MAX_FILES:
+                break
+            try:
+                used += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
+    return used, files
 
 
 class Sandbox:
@@ -105,6 +126,7 @@ class Sandbox:
         self._next_id = 1
         self._failure: Failure | None = None
         self._killed_for: str | None = None
+        self._disk_checked = 0.0
 
     # -- life --------------------------------------------------------------------------------
 
@@ -180,6 +202,19 @@ class Sandbox:
         )
         return self._exchange(data, expect="answer", call_id=call_id)["value"]
 
+    def check_disk(self) -> None:
+        """Measure the scratch directory now (``scratch_usage``).
+
+        :raise SandboxFailed: it holds more than ``Limits.disk_bytes`` or
+            ``SCRATCH_MAX_FILES`` files; the child is stopped.
+        """
+        self._disk_checked = time.monotonic()
+        if self._scratch is None:
+            return
+        used, files = scratch_usage(self._scratch)
+        if used > self.limits.disk_bytes or files > SCRATCH_MAX_FILES:
+            self._stop("disk")
+
     def output(self) -> str:
         """What the code printed so far (its first ``Limits.output_bytes``), read through the
         parent's own descriptor (the child may replace the file, not what is read)."""
@@ -219,10 +254,14 @@ class Sandbox:
             selector.register(process.stdin.fileno(), selectors.EVENT_WRITE)
         try:
             while True:
-                remaining = self._deadline - time.monotonic()
+                now = time.monotonic()
+                remaining = self._deadline - now
                 if remaining <= 0:
                     self._stop("wall")
-                for key, _ in selector.select(max(0.0, remaining)):
+                if now - self._disk_checked >= DISK_CHECK_SECONDS:
+                    self.check_disk()
+                wait = min(remaining, self._disk_checked + DISK_CHECK_SECONDS - now)
+                for key, _ in selector.select(max(0.0, wait)):
                     if key.fd == process.stdin.fileno():
                         try:
                             pending = pending[os.write(key.fd, pending[: 1 << 16]) :]
@@ -249,6 +288,8 @@ class Sandbox:
                     if messages:
                         if len(messages) > 1 or pending:
                             self._violation("it sent a message nobody asked for")
+                        if time.monotonic() - self._disk_checked >= DISK_CHECK_SECONDS:
+                            self.check_disk()
                         return self._checked(messages[0], expect, call_id)
         finally:
             selector.close()
@@ -419,6 +460,7 @@ def run(
     try:
         sandbox.start()
         value = sandbox.call(entry, payload)
+        sandbox.check_disk()  # what it wrote just before answering counts too
     except SandboxFailed as exc:
         output = sandbox.output()
         sandbox.close()

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from config import process
 
+SCRATCH_MAX_FILES = 1000
+"""The most files a child's scratch directory may hold (it cannot make directories)."""
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -57,5 +60,6 @@ class Limits:
             "wall": f"the strategy ran {self.wall_seconds:g} s, its time limit, and was stopped",
             "output": f"the strategy sent over {self.output_bytes} bytes at once and was stopped",
             "open_files": f"the strategy opened more than {self.open_files} files at once",
-            "disk": f"the strategy wrote a file larger than {self.disk_bytes} bytes",
+            "disk": f"the strategy wrote more than {self.disk_bytes} bytes, or {SCRATCH_MAX_FILES} "
+            "files, in its scratch directory",
         }[limit]

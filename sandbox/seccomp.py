@@ -121,11 +121,37 @@ DENIED = (
     "fremovexattr",
     # a socket pair would be a channel the parent does not read
     "socketpair",
+    # memory outside the address-space limit, and legacy interfaces
+    "memfd_create",
+    "ioprio_set",
+    "modify_ldt",
+    "uselib",
 )
 """System calls refused with EPERM whatever their arguments."""
 
 DENIED_TO_OTHERS = ("kill", "tgkill", "rt_tgsigqueueinfo")
 """Signal calls refused (EPERM) unless their first argument is this process."""
+
+DENIED_UNLESS_SELF = (
+    "prlimit64",
+    "sched_setaffinity",
+    "sched_setscheduler",
+    "sched_setparam",
+    "sched_setattr",
+)
+"""Calls refused (EPERM) unless their first argument is 0 (this process): another process
+of the same user id would otherwise have its limits, CPUs or scheduling changed."""
+
+CLONE_NAMESPACES = (
+    0x00020000,
+    0x02000000,
+    0x04000000,
+    0x08000000,
+    0x10000000,
+    0x20000000,
+    0x40000000,
+)
+"""CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET: refused on a thread too."""
 
 
 class SeccompError(RuntimeError):
@@ -188,9 +214,14 @@ def install(lib: ctypes.CDLL) -> None:
             _add(lib, context, eperm, _number(lib, name))
         _add(lib, context, eacces, _number(lib, "socket"))
         _add(lib, context, _errno_action(errno.ENOSYS), _number(lib, "clone3"))
-        _add(lib, context, eperm, _number(lib, "clone"), _ArgCmp(0, CMP_MASKED_EQ, CLONE_THREAD, 0))
+        clone = _number(lib, "clone")
+        _add(lib, context, eperm, clone, _ArgCmp(0, CMP_MASKED_EQ, CLONE_THREAD, 0))
+        for flag in CLONE_NAMESPACES:
+            _add(lib, context, eperm, clone, _ArgCmp(0, CMP_MASKED_EQ, flag, flag))
         for name in DENIED_TO_OTHERS:
             _add(lib, context, eperm, _number(lib, name), _ArgCmp(0, CMP_NE, me, 0))
+        for name in DENIED_UNLESS_SELF:
+            _add(lib, context, eperm, _number(lib, name), _ArgCmp(0, CMP_NE, 0, 0))
         status = lib.seccomp_load(context)
         if status != 0:
             raise SeccompError(f"seccomp_load: {os.strerror(-status)}")

@@ -276,7 +276,7 @@ ATTACKS = [
         for _ in range(100_000):
             print('x' * 100)
     """,
-        r"wrote a file larger than 1048576 bytes",
+        r"wrote more than 1048576 bytes, or 1000 files, in its scratch directory",
         kind="limit",
     ),
     # -- resources ------------------------------------------------------------------------------
@@ -287,8 +287,59 @@ ATTACKS = [
             for _ in range(64):
                 f.write(b'\\0' * (1 << 20))
     """,
-        r"wrote a file larger than 1048576 bytes",
+        r"wrote more than 1048576 bytes, or 1000 files, in its scratch directory",
         kind="limit",
+    ),
+    attack(
+        "many_files_fill_the_disk",
+        """
+        for index in range(40):
+            with open(f'part{index}.bin', 'wb') as f:
+                f.write(b'1' * (512 << 10))
+        time.sleep(5)
+    """,
+        r"wrote more than 1048576 bytes, or 1000 files, in its scratch directory",
+        kind="limit",
+    ),
+    attack(
+        "many_files_then_answer_at_once",
+        """
+        for index in range(4):
+            with open(f'part{index}.bin', 'wb') as f:
+                f.write(b'1' * (512 << 10))
+        return 'written'
+    """,
+        r"wrote more than 1048576 bytes, or 1000 files, in its scratch directory",
+        kind="limit",
+    ),
+    attack(
+        "too_many_files",
+        """
+        for index in range(2000):
+            open(f'empty{index}', 'w').close()
+        time.sleep(5)
+    """,
+        r"wrote more than 1048576 bytes, or 1000 files, in its scratch directory",
+        kind="limit",
+    ),
+    attack("make_a_directory", "os.mkdir('deep')", re.escape(DENIED)),
+    attack("memory_outside_the_limit", "os.memfd_create('x')", re.escape(EPERM)),
+    attack(
+        "limit_the_consumer",
+        """
+        import resource
+        resource.prlimit(p['consumer'], resource.RLIMIT_NOFILE, (1, 1))
+    """,
+        re.escape(EPERM),
+    ),
+    attack("pin_the_consumer", "os.sched_setaffinity(p['consumer'], {0})", re.escape(EPERM)),
+    attack(
+        "raise_its_own_limits",
+        """
+        import resource
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1 << 16, 1 << 16))
+    """,
+        r"not allowed to raise maximum limit",
     ),
     attack(
         "memory_bomb",

@@ -34,18 +34,19 @@ def test_without_the_empty_environment_the_consumers_variables_are_read(target: 
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "without"),
     [
-        "return open(p['secret_file']).read()",
-        "return open(f\"/proc/{p['consumer']}/environ\").read()",
-        "return open(p['other_data']).read()",
+        ("return open(p['secret_file']).read()", ("landlock",)),
+        # a root consumer's environment is also out of reach of a child without capabilities
+        ("return open(f\"/proc/{p['consumer']}/environ\").read()", ("landlock", "capabilities")),
+        ("return open(p['other_data']).read()", ("landlock",)),
     ],
     ids=["secret_file", "consumer_environ", "another_items_data"],
 )
-def test_without_landlock_secrets_and_other_data_are_read(target: Target, body: str):
+def test_without_landlock_secrets_and_other_data_are_read(target: Target, body: str, without):
     confined = attempt(target, body)
     assert confined.status == "FAILED" and SECRET not in repr(confined)
-    opened = attempt(target, body, without=("landlock",))
+    opened = attempt(target, body, without=without)
     assert opened.status == "SUCCEEDED", opened.failure
     assert SECRET in opened.value or "another item" in opened.value
 
@@ -105,7 +106,7 @@ def test_without_rlimits_descriptors_and_file_size_are_unbounded(target: Target)
     files = "return len([open(p['data']) for _ in range(200)])"
     assert attempt(target, files).failure.limit == "open_files"
     assert attempt(target, files, without=("rlimits",)).value == 200
-    disk = "open('big.bin', 'wb').write(b'0' * (4 << 20))\nreturn 'written'"
+    disk = "open('big.bin', 'wb').write(b'0' * (4 << 20))\nos.remove('big.bin')\nreturn 'written'"
     assert attempt(target, disk).failure.limit == "disk"
     assert attempt(target, disk, without=("rlimits",)).value == "written"
 
@@ -114,6 +115,27 @@ def test_without_rlimits_the_cpu_limit_does_not_stop_a_spin(target: Target):
     body = "t = time.process_time()\nwhile time.process_time() - t < 3: pass\nreturn 'spun'"
     assert attempt(target, body, cpu_seconds=1).failure.limit == "cpu"
     assert attempt(target, body, without=("rlimits",), cpu_seconds=1).value == "spun"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a consumer without capabilities has none to drop")
+def test_without_dropping_capabilities_a_root_child_reads_a_root_consumers_environment(
+    target: Target,
+):
+    """Landlock off in both runs, to see the capabilities alone: the kernel lets a process
+    read another's environ only with all of that process's capabilities."""
+    body = "return open(f\"/proc/{p['consumer']}/environ\").read()"
+    assert attempt(target, body, without=("landlock",)).failure.message.startswith(
+        "PermissionError: [Errno 13] Permission denied"
+    )
+    assert SECRET in attempt(target, body, without=("landlock", "capabilities")).value
+
+
+def test_without_landlock_the_scratch_directory_holds_folders_the_parent_does_not_measure(
+    target: Target,
+):
+    body = "os.mkdir('deep')\nreturn os.listdir('.')"
+    assert attempt(target, body).status == "FAILED"
+    assert "deep" in attempt(target, body, without=("landlock",)).value
 
 
 def test_a_kernel_below_the_landlock_abi_needed_is_refused(target: Target, monkeypatch):

@@ -205,3 +205,10 @@ def test_frames_refuse_what_json_cannot_hold():
     for body in (b" {}", b"{} ", b"{}{}", b"", b'{"x": Infinity}', b"[" * 100_000):
         with pytest.raises(ProtocolError):
             FrameReader(1 << 20).feed(struct.pack(">I", len(body)) + body)
+
+
+def test_the_child_is_the_oom_killers_first_choice_and_its_scratch_is_flat():
+    with Sandbox("def main(p):\n    return 1\n", LIMITS) as child:
+        with open(f"/proc/{child.pid}/oom_score_adj", encoding="ascii") as stream:
+            assert stream.read().strip() == "1000"
+        assert os.listdir(child.scratch) == ["output.txt"]
