@@ -403,6 +403,8 @@ class Sandbox:
             reason = f"the strategy's process was killed by {name}"
             if code == -signal.SIGKILL:
                 reason += " (the container's memory limit, or a kill from outside)"
+            if code == -signal.SIGSYS:
+                reason += " (a system call of another ABI, which the sandbox refuses)"
         else:
             reason = f"the strategy's process exited with code {code} before answering"
         self._stop_with(Failure("exit", reason + said))

@@ -212,3 +212,21 @@ def test_the_child_is_the_oom_killers_first_choice_and_its_scratch_is_flat():
         with open(f"/proc/{child.pid}/oom_score_adj", encoding="ascii") as stream:
             assert stream.read().strip() == "1000"
         assert os.listdir(child.scratch) == ["output.txt"]
+
+
+def test_the_child_holds_no_descriptor_but_its_pipe_pair_its_output_and_dev_null():
+    source = (
+        "import os, stat\n"
+        "def main(p):\n"
+        "    found = {}\n"
+        "    for fd in range(1024):\n"
+        "        try:\n"
+        "            mode = os.fstat(fd).st_mode\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        kind = 'file' if stat.S_ISREG(mode) else 'char'\n"
+        "        found[fd] = 'fifo' if stat.S_ISFIFO(mode) else kind\n"
+        "    return found\n"
+    )
+    outcome = run(source, "main", None, LIMITS)
+    assert outcome.value == {"0": "char", "1": "file", "2": "file", "3": "fifo", "4": "fifo"}
