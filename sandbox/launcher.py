@@ -188,8 +188,10 @@ class Sandbox:
         self.ready_seconds = time.monotonic() - spawned
         self._exchange(b"", expect="answer", call_id=0)
 
-    def call(self, function: str, payload: Any) -> Any:
+    def call(self, function: str, payload: Any, seed: int | None = None) -> Any:
         """Call ``function(payload)`` in the module; its value, as JSON gives it back.
+        ``seed`` seeds ``random`` and ``numpy.random`` again first (one combination of a
+        sweep drawing the same numbers whatever ran before it in the same child).
 
         :raise SandboxFailed: the call raised, hit a limit, or the child broke the protocol
             or died (the child is then stopped and every later call fails the same way).
@@ -197,9 +199,10 @@ class Sandbox:
         if self._failure is not None and self._failure.kind not in ("exception", "syntax"):
             raise SandboxFailed(self._failure)
         call_id, self._next_id = self._next_id, self._next_id + 1
-        data = protocol.encode(
-            {"type": "call", "id": call_id, "function": function, "payload": payload}
-        )
+        message = {"type": "call", "id": call_id, "function": function, "payload": payload}
+        if seed is not None:
+            message["seed"] = seed
+        data = protocol.encode(message)
         return self._exchange(data, expect="answer", call_id=call_id)["value"]
 
     def check_disk(self) -> None:

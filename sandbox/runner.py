@@ -28,11 +28,20 @@ LIMIT_ERRNOS = {errno.EMFILE: "open_files", errno.ENFILE: "open_files", errno.EF
 
 
 def seed(value: int) -> None:
-    """Seed ``random`` now, and numpy's global generator as soon as numpy is imported (by
-    the user's code or a library it imports): a run that never imports numpy never pays
-    for it."""
+    """Seed ``random`` now, and numpy's global generator now if numpy is loaded, else as
+    soon as it is imported (by the user's code or a library it imports): code that never
+    imports numpy never pays for it."""
     random.seed(value)
-    sys.meta_path.insert(0, _SeedNumpyOnImport(value % 2**32))
+    value %= 2**32
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and hasattr(numpy, "random"):
+        numpy.random.seed(value)
+        return
+    for finder in sys.meta_path:
+        if isinstance(finder, _SeedNumpyOnImport):
+            finder.value = value
+            return
+    sys.meta_path.insert(0, _SeedNumpyOnImport(value))
 
 
 class _SeedNumpyOnImport:
@@ -49,11 +58,10 @@ class _SeedNumpyOnImport:
         if spec is None or spec.loader is None:
             return spec
         load = spec.loader.exec_module
-        value = self.value
 
         def exec_module(module: types.ModuleType) -> None:
             load(module)
-            module.random.seed(value)
+            module.random.seed(self.value)
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
@@ -138,12 +146,15 @@ def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
             module,
             message["function"],
             message["payload"],
+            message.get("seed"),
         )
 
 
-def _call(module: types.ModuleType | None, function: str, payload: Any) -> Any:
+def _call(module: types.ModuleType | None, function: str, payload: Any, reseed: Any) -> Any:
     if module is None:
         raise RuntimeError("the module did not load")
+    if reseed is not None:
+        seed(reseed)
     target = getattr(module, function, None)
     if not callable(target):
         raise AttributeError(f"the module has no function {function!r}")

@@ -230,3 +230,23 @@ def test_the_child_holds_no_descriptor_but_its_pipe_pair_its_output_and_dev_null
     )
     outcome = run(source, "main", None, LIMITS)
     assert outcome.value == {"0": "char", "1": "file", "2": "file", "3": "fifo", "4": "fifo"}
+
+
+def test_a_call_with_a_seed_draws_the_same_numbers_whatever_ran_before_it():
+    """A sweep's combinations share one child: each seeded call is its own, numpy loaded
+    before it or not."""
+    source = (
+        "import random\n"
+        "def draw(p):\n"
+        "    if p:\n"
+        "        import numpy\n"
+        "        return [random.random(), float(numpy.random.random())]\n"
+        "    return [random.random()]\n"
+    )
+    with Sandbox(source, LIMITS, seed=1) as child:
+        first = child.call("draw", True, seed=5)
+        child.call("draw", False)
+        again = child.call("draw", True, seed=5)
+        unseeded = child.call("draw", True)
+    assert first == again != unseeded
+    assert first == [random.Random(5).random(), float(numpy.random.RandomState(5).random_sample())]
