@@ -3,7 +3,8 @@
 Started by ``sandbox.launcher`` as ``python -s -P <this file> <project root>`` with an
 empty environment, in a scratch directory, as the leader of a new session. Descriptor 0 is
 the parent's pipe in, 1 the pipe out, 2 the output file in scratch. Before any user code:
-read the parent's start message, set the rlimits, load libseccomp, apply Landlock (which
+read the parent's start message, ask for SIGKILL when the parent dies (its wall
+clock dies with it), set the rlimits, load libseccomp, apply Landlock (which
 sets no_new_privs), load the seccomp filter, seed ``random`` (and ``numpy.random`` when
 numpy is installed), then execute the user's source as the module ``strategy.py`` and
 answer ``call`` messages with ``return`` or ``raise`` until ``exit`` or the end of the pipe.
@@ -36,11 +37,11 @@ def main() -> int:
     start = protocol.read_frame(read_fd, START_MAX_BYTES)
     if start is None:
         return 0
+    if not confine.die_with_parent(start["parent"]):
+        return 0  # the parent is gone already: nobody waits for an answer
     try:
         abi = confine.confine(start)
-    except (
-        Exception
-    ) as exc:  # every refusal is reported; the child then exits unconfined work undone
+    except Exception as exc:  # reported, and nothing of the user's runs
         protocol.write_frame(write_fd, {"type": "refused", "message": str(exc)})
         return 3
     protocol.write_frame(write_fd, {"type": "ready", "landlock_abi": abi})

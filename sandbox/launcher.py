@@ -97,6 +97,9 @@ class Sandbox:
 
     ``without`` is for tests only: the protections named (``confine.LAYERS``) are left
     off, to show that each one's check fails without it.
+
+    The child is killed when the thread that started it ends (PR_SET_PDEATHSIG): start a
+    sandbox from a thread that outlives it (the consumer's main thread).
     """
 
     def __init__(
@@ -159,6 +162,7 @@ class Sandbox:
         layers = [layer for layer in confine.LAYERS if layer not in self.without]
         environment = ENVIRONMENT if "environment" in layers else dict(os.environ, **ENVIRONMENT)
         start = {
+            "parent": os.getpid(),
             "layers": layers,
             "limits": self.limits.for_child(),
             "read_only": read_only_paths(self.data_files),

@@ -8,6 +8,10 @@ import json
 import os
 import random
 import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy
 import pytest
@@ -16,6 +20,8 @@ from config.process import ConfigurationError
 from sandbox import Limits, Sandbox, SandboxFailed, run, syntax_failure
 from sandbox.protocol import FrameReader, FrameTooLong, ProtocolError, encode
 from tests.sandbox.conftest import LIMITS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_value_comes_back_as_json_and_the_printed_output_beside_it():
@@ -250,3 +256,35 @@ def test_a_call_with_a_seed_draws_the_same_numbers_whatever_ran_before_it():
         unseeded = child.call("draw", True)
     assert first == again != unseeded
     assert first == [random.Random(5).random(), float(numpy.random.RandomState(5).random_sample())]
+
+
+def test_a_child_dies_with_the_process_that_started_it():
+    """A consumer killed mid-run (its wall clock gone with it) leaves no sleeping child."""
+    helper = (
+        "import threading, time\n"
+        "from sandbox import Limits, Sandbox\n"
+        "child = Sandbox('import time\\ndef main(p):\\n    time.sleep(120)\\n', Limits())\n"
+        "child.start()\n"
+        "threading.Thread(target=child.call, args=('main', None), daemon=True).start()\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(0.5)\n"
+        "import os\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", helper], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    pid = int(done.stdout)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
