@@ -435,7 +435,8 @@ class Sandbox:
                 process.returncode = os.waitstatus_to_exitcode(status)
                 return usage.ru_utime + usage.ru_stime
             if time.monotonic() >= give_up:
-                self._killed_for = self._killed_for or "lingered"
+                if self._killed_for is None and grace > 0:
+                    self._killed_for = "lingered"  # it outlived its grace: killed here
                 self._kill()
                 pid, status, usage = os.wait4(process.pid, 0)
                 process.returncode = os.waitstatus_to_exitcode(status)
