@@ -1,10 +1,11 @@
 """The strategy sandbox: user Python runs in a child process that cannot get out.
 
-The child confines itself before any user code (rlimits, Landlock, no_new_privs, seccomp:
-``sandbox/child.py``, ``confine``, ``landlock``, ``seccomp``, ``runner``; standard library
-only) and talks to its parent over one pipe pair in length-prefixed JSON (``protocol``).
-The parent (``launcher``) starts it with an empty environment in a scratch directory,
-enforces the wall clock and the message cap, checks every answer and never executes one;
+The child confines itself before any user code (rlimits, no capabilities, Landlock,
+no_new_privs, seccomp: ``sandbox/child.py``, ``confine``, ``landlock``, ``seccomp``,
+``runner``; standard library only) and talks to its parent over one pipe pair in
+length-prefixed JSON (``protocol``). The parent (``launcher``) starts it with an empty
+environment in a scratch directory, enforces the wall clock, the message cap and the
+scratch directory's size, checks every answer and never executes one;
 ``Limits`` come from ``config.process``; ``syntax_failure`` finds a syntax error without
 running anything (the web's 400). docs/security.md#the-strategy-sandbox has the threat
 model and what each layer blocks.

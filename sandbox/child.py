@@ -3,14 +3,15 @@
 Started by ``sandbox.launcher`` as ``python -s -P <this file> <project root>`` with an
 empty environment, in a scratch directory, as the leader of a new session. Descriptor 0 is
 the parent's pipe in, 1 the pipe out, 2 the output file in scratch. Before any user code:
-read the parent's start message, ask for SIGKILL when the parent dies (its wall
-clock dies with it), set the rlimits, load libseccomp, apply Landlock (which
-sets no_new_privs), load the seccomp filter, seed ``random`` (and ``numpy.random`` when
-numpy is installed), then execute the user's source as the module ``strategy.py`` and
+read the parent's start message, ask for SIGKILL when the parent dies (its wall clock
+dies with it), set the rlimits, drop capabilities, load libseccomp, apply Landlock (which
+sets no_new_privs), load the seccomp filter, seed ``random`` (and ``numpy.random`` once
+numpy is imported), then execute the user's source as the module ``strategy.py`` and
 answer ``call`` messages with ``return`` or ``raise`` until ``exit`` or the end of the pipe.
 
 Nothing here is a wall against the user's code, which shares this process: the walls are
-the kernel's (rlimits, Landlock, seccomp) and the parent's checks of every message.
+the kernel's (rlimits, capabilities, Landlock, seccomp) and the parent's checks of every
+message.
 """
 
 from __future__ import annotations
