@@ -82,11 +82,17 @@ def test_a_syntax_error_names_its_line_and_column_in_the_sandbox_and_without_run
     assert syntax_failure("def main(p):\n    return p\n") is None
 
 
-def test_the_syntax_check_runs_nothing_and_refuses_nul_bytes(tmp_path):
+def test_the_syntax_check_runs_nothing_and_refuses_nul_bytes_and_deep_nesting(tmp_path):
     marker = tmp_path / "ran"
     assert syntax_failure(f"open({str(marker)!r}, 'w')\n") is None
     assert not marker.exists()
     assert syntax_failure("x = 1\0\n").kind == "syntax"
+    assert syntax_failure("x = " + "[" * 100_000 + "]" * 100_000).message == (
+        "syntax error at line 1, column 205: too many nested parentheses"
+    )
+    assert syntax_failure("x = 1" + " + 1" * 200_000).message.startswith(
+        "syntax error: maximum recursion depth exceeded"
+    )
 
 
 def test_a_missing_function_or_a_value_json_cannot_hold_is_the_users_error():
