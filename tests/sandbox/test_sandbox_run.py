@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -272,7 +273,7 @@ def test_a_child_dies_with_the_process_that_started_it():
         "child = Sandbox('import time\\ndef main(p):\\n    time.sleep(120)\\n', Limits())\n"
         "child.start()\n"
         "threading.Thread(target=child.call, args=('main', None), daemon=True).start()\n"
-        "print(child.pid, flush=True)\n"
+        "print(child.pid, child.scratch, flush=True)\n"
         "time.sleep(0.5)\n"
         "import os\n"
         "os._exit(0)\n"
@@ -280,7 +281,9 @@ def test_a_child_dies_with_the_process_that_started_it():
     done = subprocess.run(
         [sys.executable, "-c", helper], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
-    pid = int(done.stdout)
+    pid, scratch = done.stdout.split()
+    pid = int(pid)
+    shutil.rmtree(scratch)  # a killed consumer leaves it (a Job's /tmp goes with its pod)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.05)
