@@ -249,6 +249,48 @@ RESULT_RETENTION_DAYS = Variable(
     "RESULT_RETENTION_DAYS", whole_days, 0, "days a finished run is kept; 0 keeps them"
 )
 
+# -- the strategy sandbox (sandbox/): the limits of one sandboxed child process ------------
+
+SANDBOX_MEMORY_MB = Variable(
+    "SANDBOX_MEMORY_MB",
+    positive_int,
+    512,
+    "address space (MB, RLIMIT_AS) of a strategy's sandboxed process; numpy and pandas "
+    "take 160 of it; keep it and the consumer under the Job's memory limit",
+)
+SANDBOX_CPU_SECONDS = Variable(
+    "SANDBOX_CPU_SECONDS",
+    positive_int,
+    300,
+    "CPU seconds (RLIMIT_CPU) a strategy's sandboxed process may use",
+)
+SANDBOX_WALL_SECONDS = Variable(
+    "SANDBOX_WALL_SECONDS",
+    positive_seconds,
+    600.0,
+    "seconds a strategy's sandboxed process may live, waiting included; the consumer then "
+    "kills its process group",
+)
+SANDBOX_OPEN_FILES = Variable(
+    "SANDBOX_OPEN_FILES",
+    positive_int,
+    64,
+    "descriptors (RLIMIT_NOFILE) a strategy's sandboxed process may hold open",
+)
+SANDBOX_OUTPUT_BYTES = Variable(
+    "SANDBOX_OUTPUT_BYTES",
+    positive_int,
+    8 * 2**20,
+    "largest message a strategy's sandboxed process may send, and most of its printed output kept",
+)
+SANDBOX_DISK_BYTES = Variable(
+    "SANDBOX_DISK_BYTES",
+    positive_int,
+    64 * 2**20,
+    "largest file (RLIMIT_FSIZE) a strategy's sandboxed process may write in its scratch "
+    "directory, its printed output included",
+)
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 """Where the cgroup filesystem is mounted (a container sees its own cgroup there)."""
 

@@ -1,0 +1,161 @@
+"""The child's service loop: seed, load the user's module, answer the parent's calls.
+
+Runs inside the confined child (``sandbox/child.py``). The module is compiled from the
+start message's source under its own file name, so a traceback shows the user's frames
+with their lines; only those frames are reported. An exception is answered as ``raise``
+with what the parent needs to tell the user (type, message, their traceback, the line and
+column of a syntax error, and which limit a MemoryError, EMFILE or EFBIG means).
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib.machinery
+import random
+import sys
+import types
+
+from sandbox import protocol
+
+TYPE_CHECKING = False  # not typing's: the child imports this module, and typing costs ~10 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+CALL_MAX_BYTES = 64 << 20
+"""The largest call read (from the trusted parent)."""
+
+LIMIT_ERRNOS = {errno.EMFILE: "open_files", errno.ENFILE: "open_files", errno.EFBIG: "disk"}
+
+
+def seed(value: int) -> None:
+    """Seed ``random`` now, and numpy's global generator now if numpy is loaded, else as
+    soon as it is imported (by the user's code or a library it imports): code that never
+    imports numpy never pays for it."""
+    random.seed(value)
+    value %= 2**32
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and hasattr(numpy, "random"):
+        numpy.random.seed(value)
+        return
+    for finder in sys.meta_path:
+        if isinstance(finder, _SeedNumpyOnImport):
+            finder.value = value
+            return
+    sys.meta_path.insert(0, _SeedNumpyOnImport(value))
+
+
+class _SeedNumpyOnImport:
+    """A finder that, once, lets numpy load as usual, then seeds ``numpy.random``."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != "numpy":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            load(module)
+            module.random.seed(self.value)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def load(source: str, filename: str) -> types.ModuleType:
+    """Execute ``source`` as a module named after ``filename`` (without ``.py``)."""
+    name = filename.removesuffix(".py")
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    sys.modules[name] = module
+    code = compile(source, filename, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
+    return module
+
+
+def failure(exc: BaseException, call_id: int, filename: str, source: str) -> dict[str, Any]:
+    """The ``raise`` answer describing ``exc``: the user's frames only (the source is
+    registered with linecache here, where tracebacks are formatted: a run that raises
+    nothing never imports them)."""
+    import linecache
+    import traceback
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    frames = [
+        frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == filename
+    ]
+    shown = "".join(traceback.format_list(frames)) if frames else ""
+    text = "".join(traceback.format_exception_only(type(exc), exc))
+    limit = None
+    if isinstance(exc, MemoryError):
+        limit = "memory"
+    elif isinstance(exc, OSError) and exc.errno in LIMIT_ERRNOS:
+        limit = LIMIT_ERRNOS[exc.errno]
+    line = column = None
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        line, column = exc.lineno, exc.offset
+    return {
+        "type": "raise",
+        "id": call_id,
+        "error": type(exc).__name__,
+        "message": exc.msg if isinstance(exc, SyntaxError) else str(exc),
+        "traceback": ("Traceback (most recent call last):\n" + shown if shown else "") + text,
+        "limit": limit,
+        "line": line,
+        "column": column,
+    }
+
+
+def answer(write_fd: int, call_id: int, start: dict[str, Any], work: Any, *args: Any) -> None:
+    """Run ``work(*args)`` and send its value as ``return``, or its exception as ``raise``."""
+    try:
+        value = work(*args)
+        sys.stdout.flush()  # what it printed is in the output file before the answer
+        sys.stderr.flush()
+        message = protocol.encode({"type": "return", "id": call_id, "value": value})
+    except BaseException as exc:  # the user's code may raise anything, SystemExit included
+        message = protocol.encode(failure(exc, call_id, start["filename"], start["source"]))
+    protocol.write_all(write_fd, message)
+
+
+def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
+    """Answer the load (call 0), then each call, until ``exit`` or the end of the pipe."""
+    filename = start["filename"]
+    seed(start["seed"])
+    holder: dict[str, types.ModuleType] = {}
+
+    def load_module() -> None:
+        holder["module"] = load(start["source"], filename)
+
+    answer(write_fd, 0, start, load_module)
+    while True:
+        message = protocol.read_frame(read_fd, CALL_MAX_BYTES)
+        if message is None or message["type"] == "exit":
+            return 0
+        module = holder.get("module")
+        answer(
+            write_fd,
+            message["id"],
+            start,
+            _call,
+            module,
+            message["function"],
+            message["payload"],
+            message.get("seed"),
+        )
+
+
+def _call(module: types.ModuleType | None, function: str, payload: Any, reseed: Any) -> Any:
+    if module is None:
+        raise RuntimeError("the module did not load")
+    if reseed is not None:
+        seed(reseed)
+    target = getattr(module, function, None)
+    if not callable(target):
+        raise AttributeError(f"the module has no function {function!r}")
+    return target(payload)
