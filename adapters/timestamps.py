@@ -1,9 +1,10 @@
 """Bar timestamps as ISO-8601 strings with an explicit UTC offset (the JSON time format).
 
 The strings are computed in bulk from epoch seconds (the civil date by integer arithmetic,
-every digit a numpy column), not one ``datetime`` at a time: ``iso_utc`` lists them and
-``iso_json`` writes them as a JSON array in one pass, with the same characters
-``numpy.datetime_as_string`` gives (years 1..9999; any other moment takes that path).
+every digit a numpy column), not one ``datetime`` at a time: ``iso_utc`` lists them, with
+the same characters ``numpy.datetime_as_string`` gives (years 1..9999; any other moment
+takes that path). ``iso_json`` writes them as a JSON array in one pass: by orjson from the
+array (``adapters.json_text.time_array``) for years 1 to 9998, the texts above otherwise.
 """
 
 from __future__ import annotations
@@ -79,12 +80,22 @@ def iso_json(timestamps: np.ndarray) -> str:
     >>> iso_json(np.array(["2004-08-19T21:00", "2004-08-20"], dtype="datetime64[s]"))
     '["2004-08-19T21:00:00+00:00","2004-08-20T00:00:00+00:00"]'
     """
+    return iso_json_bytes(timestamps).decode("ascii")
+
+
+def iso_json_bytes(timestamps: np.ndarray) -> bytes:
+    """``iso_json`` as ASCII bytes."""
+    from adapters.json_text import time_array
+
+    text = time_array(timestamps)
+    if text is not None:
+        return text
     rows = _iso_bytes(timestamps, b'"', b'",')
     if rows is None:
         import json
 
-        return json.dumps(iso_utc(timestamps), separators=(",", ":"))
-    return "[" + rows.tobytes()[:-1].decode("ascii") + "]"
+        return json.dumps(iso_utc(timestamps), separators=(",", ":")).encode("ascii")
+    return b"[" + rows.tobytes()[:-1] + b"]"
 
 
 def from_iso_utc(texts: list[str]) -> np.ndarray:
