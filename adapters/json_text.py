@@ -13,7 +13,9 @@ digits, ``1e+16`` above 1e16, ``-0.0``), but for:
   told to refuse them), ints past 64 bits, non-str keys, datetimes and dataclasses.
 
 ``dumps`` keeps orjson's text only when it shows none of these (no ``null``, only ASCII
-below DEL, no ``0.0000`` or ``e-``) and asks ``json`` otherwise; the array writers, whose
+below DEL, no ``0.0000`` or ``e-``) and asks ``json`` otherwise, for a long list (a run's
+trades, a few of which have a tiny float) only about the parts that show one; the array
+writers, whose
 values are floats by construction, write non-finite values as ``null`` (the ``float_list``
 convention: results carry None) and the few tiny values by ``repr``. Texts are ASCII bytes.
 """
@@ -50,9 +52,9 @@ def _plain_text(text: bytes) -> bool:
     return (
         text.isascii()
         and b"\x7f" not in text
+        and b"0.0000" not in text
         and b"null" not in text
         and b"e-" not in text
-        and b"0.0000" not in text
     )
 
 
@@ -63,7 +65,31 @@ def dumps_bytes(value: Any) -> bytes:
         text = orjson.dumps(value, option=_PLAIN)
     except TypeError:  # orjson.JSONEncodeError too: json decides
         return _json(value)
-    return text if _plain_text(text) else _json(value)
+    if _plain_text(text):
+        return text
+    if type(value) in (list, tuple) and len(value) >= _PARTS_FROM:
+        return _by_parts(value)
+    return _json(value)
+
+
+_PARTS_FROM = 16
+"""A list of at least this many items whose orjson text cannot be kept is written in parts
+(about the square root of its length each), each kept or written item by item."""
+
+
+def _by_parts(items: list | tuple) -> bytes:
+    """``dumps_bytes(items)`` for a list whose orjson text shows something json writes
+    otherwise: its parts' texts, a part that shows it written item by item."""
+    size = max(1, int(len(items) ** 0.5))
+    texts = []
+    for first in range(0, len(items), size):
+        part = items[first : first + size]
+        text = orjson.dumps(part, option=_PLAIN)  # its items were written above
+        if _plain_text(text):
+            texts.append(text[1:-1])
+        else:
+            texts.append(b",".join(dumps_bytes(item) for item in part))
+    return b"[" + b",".join(texts) + b"]"
 
 
 def dumps(value: Any) -> str:
