@@ -17,7 +17,7 @@ below DEL, no ``0.0000`` or ``e-``) and asks ``json`` otherwise, for a long list
 trades, a few of which have a tiny float) only about the parts that show one; the array
 writers, whose
 values are floats by construction, write non-finite values as ``null`` (the ``float_list``
-convention: results carry None) and the few tiny values by ``repr``. Texts are ASCII bytes.
+convention: results carry None) and the few tiny values by ``repr`` (orjson's ``Fragment``). Texts are ASCII bytes.
 """
 
 from __future__ import annotations
@@ -105,10 +105,12 @@ def float_array(values: np.ndarray) -> bytes:
     if b"e-" not in text and b"0.0000" not in text:
         return text
     tiny = np.flatnonzero((array != 0) & (np.abs(array) < 1e-4))
-    items = text[1:-1].split(b",")
+    if not tiny.size:
+        return text
+    items = array.tolist()
     for at in tiny.tolist():
-        items[at] = repr(float(array[at])).encode("ascii")
-    return b"[" + b",".join(items) + b"]"
+        items[at] = orjson.Fragment(repr(items[at]))
+    return orjson.dumps(items)
 
 
 def int_array(values: np.ndarray) -> bytes:
