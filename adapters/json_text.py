@@ -14,10 +14,10 @@ digits, ``1e+16`` above 1e16, ``-0.0``), but for:
 
 ``dumps`` keeps orjson's text only when it shows none of these (no ``null``, only ASCII
 below DEL, no ``0.0000`` or ``e-``) and asks ``json`` otherwise, for a long list (a run's
-trades, a few of which have a tiny float) only about the parts that show one; the array
-writers, whose
-values are floats by construction, write non-finite values as ``null`` (the ``float_list``
-convention: results carry None) and the few tiny values by ``repr`` (orjson's ``Fragment``). Texts are ASCII bytes.
+trades, a few of which have a tiny float) only about the parts that show one. The array
+writers, whose values are floats by construction, write non-finite values as ``null`` (the
+``float_list`` convention: results carry None) and tiny values by ``repr`` (as orjson
+``Fragment``s). Texts are ASCII bytes.
 """
 
 from __future__ import annotations
