@@ -61,30 +61,32 @@ def _plain_text(text: bytes) -> bool:
 def dumps_bytes(value: Any) -> bytes:
     """``json.dumps(value, separators=(",", ":"), allow_nan=False)`` as ASCII bytes; raises
     as it does (ValueError for NaN, TypeError for what JSON cannot hold)."""
+    if type(value) in (list, tuple) and len(value) >= _PARTS_FROM:
+        return _by_parts(value)
     try:
         text = orjson.dumps(value, option=_PLAIN)
     except TypeError:  # orjson.JSONEncodeError too: json decides
         return _json(value)
-    if _plain_text(text):
-        return text
-    if type(value) in (list, tuple) and len(value) >= _PARTS_FROM:
-        return _by_parts(value)
-    return _json(value)
+    return text if _plain_text(text) else _json(value)
 
 
 _PARTS_FROM = 16
-"""A list of at least this many items whose orjson text cannot be kept is written in parts
-(about the square root of its length each), each kept or written item by item."""
+"""A list of at least this many items is written in parts (about the square root of its
+length each): a part whose orjson text cannot be kept is written item by item, so a few odd
+values (a run's trades often hold a pnl of 0.00004) cost json only their own items."""
 
 
 def _by_parts(items: list | tuple) -> bytes:
-    """``dumps_bytes(items)`` for a list whose orjson text shows something json writes
-    otherwise: its parts' texts, a part that shows it written item by item."""
+    """``dumps_bytes(items)`` for a long list: its parts' orjson texts, a part that shows
+    something json writes otherwise written item by item."""
     size = max(1, int(len(items) ** 0.5))
     texts = []
     for first in range(0, len(items), size):
         part = items[first : first + size]
-        text = orjson.dumps(part, option=_PLAIN)  # its items were written above
+        try:
+            text = orjson.dumps(part, option=_PLAIN)
+        except TypeError:
+            return _json(items)  # json decides (what to refuse first, and how)
         if _plain_text(text):
             texts.append(text[1:-1])
         else:

@@ -93,14 +93,22 @@ def test_an_integer_or_boolean_array_writes_json_dumps_of_its_list(values, as_bo
 
 FIRST, END = np.datetime64("0001-01-01", "s"), np.datetime64("10000-01-01", "s")
 SPAN = int((END - FIRST).astype(np.int64))
+INSIDE = int((np.datetime64("9999-01-01", "s") - FIRST).astype(np.int64))
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(-SPAN, 2 * SPAN), max_size=60))
+@given(
+    st.one_of(
+        st.lists(st.integers(0, INSIDE - 1), max_size=60),  # all of them orjson's
+        st.lists(st.integers(-SPAN, 2 * SPAN), max_size=60),
+    )
+)
 def test_timestamps_write_json_dumps_of_their_iso_texts_in_any_year(offsets):
     """Years 1 to 9998 by orjson, the rest (9999, five-digit years, before year 1) as
-    ``iso_utc`` writes them."""
+    numpy writes them; listed (``iso_utc``) or written (``iso_json``)."""
     moments = FIRST + np.array(offsets, dtype="timedelta64[s]")
+    texts = [f"{text}+00:00" for text in np.datetime_as_string(moments, unit="s")]
+    assert iso_utc(moments) == texts
     assert iso_json(moments) == json.dumps(iso_utc(moments), separators=(",", ":"))
     inside = (moments >= FIRST) & (moments < np.datetime64("9999-01-01", "s"))
     assert (time_array(moments) is None) == (not inside.all())
