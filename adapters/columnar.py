@@ -117,8 +117,9 @@ class Columns(Mapping[str, Any]):
 
     def json(self, memo: dict | None = None) -> bytes:
         """The object's JSON text (ASCII bytes); ``memo`` keeps the columns written so far."""
-        memo = {} if memo is None else memo
-        return _object(self._items, memo)
+        parts: list[bytes] = []
+        _object(self._items, {} if memo is None else memo, parts)
+        return b"".join(parts)
 
 
 def held(columns: Columns, columnar: bool) -> dict[str, Any] | Columns:
@@ -137,28 +138,33 @@ def plain(value: Any) -> Any:
 
 
 def object_json(document: Mapping[str, Any]) -> str:
-    """``dumps(plain(document))``, written in one pass: each column's text once."""
-    return _object(document, {}).decode("ascii")
+    """``dumps(plain(document))``, written in one pass: each column's text once, every text
+    joined once."""
+    parts: list[bytes] = []
+    _object(document, {}, parts)
+    return b"".join(parts).decode("ascii")
 
 
-def _object(items: Mapping[str, Any], memo: dict) -> bytes:
-    parts = [b"{"]
+def _object(items: Mapping[str, Any], memo: dict, parts: list[bytes]) -> None:
+    """Append the JSON text of the object ``items`` to ``parts``."""
+    separator = b"{"
     for key, value in items.items():
-        if len(parts) > 1:
-            parts.append(b",")
-        parts += (dumps_bytes(key), b":", _value(value, memo))
-    parts.append(b"}")
-    return b"".join(parts)
+        parts += (separator, dumps_bytes(key), b":")
+        separator = b","
+        _value(value, memo, parts)
+    parts.append(b"}" if separator == b"," else b"{}")
 
 
-def _value(value: Any, memo: dict) -> bytes:
+def _value(value: Any, memo: dict, parts: list[bytes]) -> None:
+    """Append the JSON text of ``value`` to ``parts``."""
     if isinstance(value, Column):
         key = value.key()
         if key not in memo:
             memo[key] = (value, value.json())  # the value kept: its arrays' ids stay unique
-        return memo[key][1]
-    if isinstance(value, Columns):
-        return value.json(memo)
-    if isinstance(value, dict) and any(isinstance(v, Columns | Column) for v in value.values()):
-        return _object(value, memo)
-    return dumps_bytes(value)
+        parts.append(memo[key][1])
+    elif isinstance(value, Columns):
+        _object(value._items, memo, parts)  # the columns as held, not their lists
+    elif isinstance(value, dict) and any(isinstance(v, Columns | Column) for v in value.values()):
+        _object(value, memo, parts)
+    else:
+        parts.append(dumps_bytes(value))
