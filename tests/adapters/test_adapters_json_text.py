@@ -31,8 +31,10 @@ any_text = st.one_of(
     st.text(max_size=8),
     st.sampled_from(["\x7f", "é", "\u2028", "\ud800", "a,0.00001", "e-5", "null", '"\\/\n\t']),
 )
+numpy_scalar = any_float.map(np.float64) | st.integers(-(2**63), 2**63 - 1).map(np.int64)
+"""json writes a float64 as the float it is and refuses an int64; orjson refuses both here."""
 plain = st.recursive(
-    st.none() | st.booleans() | st.integers() | any_float | any_text,
+    st.none() | st.booleans() | st.integers() | any_float | any_text | numpy_scalar,
     lambda inner: st.lists(inner, max_size=24) | st.dictionaries(any_text, inner, max_size=6),
     max_leaves=60,
 )
