@@ -6,31 +6,22 @@ backtest. Here a column stays an array (``Column``: the values at the curve's po
 ``Columns``, a curve, reads as the dict of lists it stands for (each list made on its first
 read; an adapter returns that dict unless asked for the columns, ``held``), while
 ``object_json`` writes a document holding them in one pass: each column's JSON text once,
-in bulk (timestamps from epoch seconds, ``adapters.timestamps.iso_json``; a float column's
-distinct values once), and a column two curves share (the points' timestamps and bar
-indices, the equity) once for both. The text is byte for byte ``json.dumps`` of the plain
-document (compact, ``allow_nan=False``).
+in bulk by orjson (``adapters.json_text``: floats, integers and timestamps from the arrays),
+the other values through the same module, and a column two curves share (the points'
+timestamps and bar indices, the equity) once for both. The text is byte for byte
+``json.dumps`` of the plain document (compact, ``allow_nan=False``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from adapters._plain import float_list
-from adapters.timestamps import iso_json, iso_utc
-
-_DISTINCT_SHARE = 0.8
-"""A float column with more distinct values than this share of its length is written value
-by value (placing texts by index would cost more than it saves)."""
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON of plain values; NaN and infinities are refused (results carry None)."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+from adapters.json_text import dumps_bytes, float_array, int_array
+from adapters.timestamps import iso_json_bytes, iso_utc
 
 
 class Column:
@@ -56,31 +47,25 @@ class Column:
         """The column as the list a plain document holds."""
         return self.values().tolist()
 
-    def json(self) -> str:
-        """The column's JSON array text."""
-        return dumps(self.tolist())
+    def json(self) -> bytes:
+        """The column's JSON array text (ASCII bytes)."""
+        values = self.values()
+        if values.dtype.kind in "biu":
+            return int_array(values)
+        return dumps_bytes(self.tolist())
 
 
 class FloatColumn(Column):
-    """Numbers as floats, None where not finite (``adapters._plain.float_list``). Its JSON
-    writes each distinct value once (a curve repeats its values: cash between trades,
-    prices in cents) and places the texts by index; a column of mostly distinct values
-    is written as it is."""
+    """Numbers as floats, None where not finite (``adapters._plain.float_list``), written
+    from the array in one call (``adapters.json_text.float_array``)."""
 
     __slots__ = ()
 
     def tolist(self) -> list:
         return float_list(self.values())
 
-    def json(self) -> str:
-        values = np.ascontiguousarray(self.values(), dtype=np.float64)
-        if values.size < 2:
-            return dumps(float_list(values))
-        distinct, at = np.unique(values.view(np.int64), return_inverse=True)  # bits: -0.0 apart
-        if distinct.size > _DISTINCT_SHARE * values.size:
-            return dumps(float_list(values))
-        texts = dumps(float_list(distinct.view(np.float64)))[1:-1].split(",")
-        return "[" + ",".join(np.array(texts, dtype=object)[at].tolist()) + "]"
+    def json(self) -> bytes:
+        return float_array(self.values())
 
 
 class TimeColumn(Column):
@@ -91,8 +76,8 @@ class TimeColumn(Column):
     def tolist(self) -> list:
         return iso_utc(self.values())
 
-    def json(self) -> str:
-        return iso_json(self.values())
+    def json(self) -> bytes:
+        return iso_json_bytes(self.values())
 
 
 class Columns(Mapping[str, Any]):
@@ -130,10 +115,11 @@ class Columns(Mapping[str, Any]):
         """The dict of lists (a new dict, its lists the ones reads return)."""
         return {key: self[key] for key in self._items}
 
-    def json(self, memo: dict | None = None) -> str:
-        """The object's JSON text; ``memo`` keeps the columns written so far."""
-        memo = {} if memo is None else memo
-        return _object(self._items, memo)
+    def json(self, memo: dict | None = None) -> bytes:
+        """The object's JSON text (ASCII bytes); ``memo`` keeps the columns written so far."""
+        parts: list[bytes] = []
+        _object(self._items, {} if memo is None else memo, parts)
+        return b"".join(parts)
 
 
 def held(columns: Columns, columnar: bool) -> dict[str, Any] | Columns:
@@ -152,24 +138,33 @@ def plain(value: Any) -> Any:
 
 
 def object_json(document: Mapping[str, Any]) -> str:
-    """``dumps(plain(document))``, written in one pass: each column's text once."""
-    return _object(document, {})
+    """``dumps(plain(document))``, written in one pass: each column's text once, every text
+    joined once."""
+    parts: list[bytes] = []
+    _object(document, {}, parts)
+    return b"".join(parts).decode("ascii")
 
 
-def _object(items: Mapping[str, Any], memo: dict) -> str:
-    return (
-        "{" + ",".join(f"{dumps(key)}:{_value(value, memo)}" for key, value in items.items()) + "}"
-    )
+def _object(items: Mapping[str, Any], memo: dict, parts: list[bytes]) -> None:
+    """Append the JSON text of the object ``items`` to ``parts``."""
+    separator = b"{"
+    for key, value in items.items():
+        parts += (separator, dumps_bytes(key), b":")
+        separator = b","
+        _value(value, memo, parts)
+    parts.append(b"}" if separator == b"," else b"{}")
 
 
-def _value(value: Any, memo: dict) -> str:
+def _value(value: Any, memo: dict, parts: list[bytes]) -> None:
+    """Append the JSON text of ``value`` to ``parts``."""
     if isinstance(value, Column):
         key = value.key()
         if key not in memo:
             memo[key] = (value, value.json())  # the value kept: its arrays' ids stay unique
-        return memo[key][1]
-    if isinstance(value, Columns):
-        return value.json(memo)
-    if isinstance(value, dict) and any(isinstance(v, Columns | Column) for v in value.values()):
-        return _object(value, memo)
-    return dumps(value)
+        parts.append(memo[key][1])
+    elif isinstance(value, Columns):
+        _object(value._items, memo, parts)  # the columns as held, not their lists
+    elif isinstance(value, dict) and any(isinstance(v, Columns | Column) for v in value.values()):
+        _object(value, memo, parts)
+    else:
+        parts.append(dumps_bytes(value))

@@ -42,7 +42,8 @@ def curve_points(bars: int, max_points: int) -> np.ndarray | None:
     if bars <= max_points:
         return None
     step = -(-(bars - 1) // (max_points - 1))
-    return np.unique(np.append(np.arange(0, bars, step), bars - 1))
+    points = np.arange(0, bars, step)
+    return points if points[-1] == bars - 1 else np.append(points, bars - 1)  # sorted, distinct
 
 
 def bars_at(bars: Bars, points: np.ndarray) -> Bars:

@@ -1,14 +1,19 @@
 """Bar timestamps as ISO-8601 strings with an explicit UTC offset (the JSON time format).
 
 The strings are computed in bulk from epoch seconds (the civil date by integer arithmetic,
-every digit a numpy column), not one ``datetime`` at a time: ``iso_utc`` lists them and
-``iso_json`` writes them as a JSON array in one pass, with the same characters
-``numpy.datetime_as_string`` gives (years 1..9999; any other moment takes that path).
+every digit a numpy column), not one ``datetime`` at a time: ``iso_utc`` lists them, with
+the same characters ``numpy.datetime_as_string`` gives (years 1..9999; any other moment
+takes that path; years 1 to 9998 are orjson's texts read back). ``iso_json`` writes them as
+a JSON array in one pass: by orjson from the array (``adapters.json_text.time_array``) for
+years 1 to 9998, the texts above otherwise.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import orjson
+
+from adapters.json_text import time_array
 
 UTC_SUFFIX = "+00:00"
 """Offset appended to every timestamp: bars are stored as UTC-naive ``datetime64[s]``."""
@@ -66,6 +71,9 @@ def iso_utc(timestamps: np.ndarray) -> list[str]:
     ['2004-08-19T21:00:00+00:00']
     """
     seconds = np.asarray(timestamps, dtype="datetime64[s]")
+    text = time_array(seconds)
+    if text is not None:
+        return orjson.loads(text)  # the texts orjson wrote, as str objects: C, in bulk
     rows = _iso_bytes(seconds)
     if rows is None:
         return np.strings.add(np.datetime_as_string(seconds, unit="s"), UTC_SUFFIX).tolist()
@@ -79,12 +87,20 @@ def iso_json(timestamps: np.ndarray) -> str:
     >>> iso_json(np.array(["2004-08-19T21:00", "2004-08-20"], dtype="datetime64[s]"))
     '["2004-08-19T21:00:00+00:00","2004-08-20T00:00:00+00:00"]'
     """
+    return iso_json_bytes(timestamps).decode("ascii")
+
+
+def iso_json_bytes(timestamps: np.ndarray) -> bytes:
+    """``iso_json`` as ASCII bytes."""
+    text = time_array(timestamps)
+    if text is not None:
+        return text
     rows = _iso_bytes(timestamps, b'"', b'",')
     if rows is None:
         import json
 
-        return json.dumps(iso_utc(timestamps), separators=(",", ":"))
-    return "[" + rows.tobytes()[:-1].decode("ascii") + "]"
+        return json.dumps(iso_utc(timestamps), separators=(",", ":")).encode("ascii")
+    return b"[" + rows.tobytes()[:-1] + b"]"
 
 
 def from_iso_utc(texts: list[str]) -> np.ndarray:

@@ -62,7 +62,7 @@ def test_a_float_column_writes_the_text_of_its_plain_list(values):
     every value."""
     column = FloatColumn(np.array(values, dtype=np.float64))
     assert column.tolist() == float_list(np.array(values))
-    assert column.json() == _dumps(float_list(np.array(values)))
+    assert column.json() == _dumps(float_list(np.array(values))).encode()
 
 
 def test_columns_read_and_write_as_the_dict_of_lists_they_stand_for():

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.curves import drawdown_curve, drawdown_pct, equity_curve, portfolio_curve
 from adapters.timestamps import iso_utc
@@ -95,3 +97,20 @@ def test_curve_points_never_exceed_the_limit():
         points = curve_points(bars, 20_000)
         assert len(points) <= 20_000 and points[0] == 0 and points[-1] == bars - 1
         assert np.all(np.diff(points) > 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 3_000_000), st.integers(2, 30_000))
+def test_curve_points_are_every_kth_bar_and_the_last_sorted_and_distinct(bars, max_points):
+    """The points as ``np.unique`` of every k-th bar and the last gave them (the same
+    int64 array), without sorting them again."""
+    from adapters.curves import curve_points
+
+    points = curve_points(bars, max_points)
+    if bars <= max_points:
+        assert points is None
+        return
+    step = -(-(bars - 1) // (max_points - 1))
+    expected = np.unique(np.append(np.arange(0, bars, step), bars - 1))
+    assert points.dtype == expected.dtype and np.array_equal(points, expected)
+    assert len(points) <= max_points
