@@ -59,12 +59,21 @@ class _Held:
         self.settled = -np.inf
         """The best open return on the closes before ``anchor``."""
         self.values: list[bool] = []
+        self.row = np.zeros(0, dtype=bool)
+        """``values`` as an array."""
         self.size = FIRST_STRETCH
 
     def __call__(self, bar: int) -> bool:
         while bar >= self.stop:
             self._extend()
         return self.values[bar - self.start]
+
+    def stretch(self, bar: int) -> np.ndarray:
+        """The exit on the closes from ``bar`` to the end of the stretch evaluated there,
+        at once (the engine's compiled walk reads it so, ``engine._scaling``)."""
+        while bar >= self.stop:
+            self._extend()
+        return self.row[bar - self.start :]
 
     def split(self, bar: int, ratio: float) -> None:
         """A split of ``ratio`` at ``bar``'s open (``engine.corporate``): the entry price is
@@ -85,6 +94,7 @@ class _Held:
         self.price = price
         self.start = self.stop = bar
         self.values = []
+        self.row = self.row[:0]
 
     def _extend(self) -> None:
         start = self.stop
@@ -96,6 +106,7 @@ class _Held:
         stretch = np.asarray(values, dtype=bool)
         if stretch.shape != (stop - start,):  # a number: the same on every bar
             stretch = np.broadcast_to(stretch, (stop - start,))
+        self.row = stretch
         self.values = stretch.tolist()  # read a bar at a time: list items, not numpy scalars
 
     def _open_return(self, start: int, stop: int) -> np.ndarray:
