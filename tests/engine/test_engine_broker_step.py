@@ -96,7 +96,7 @@ class _Counted:
 def test_a_size_series_and_a_position_exit_are_called_per_unit_not_per_bar():
     """The resumable walk returns to Python for a unit's size on its signal bar and for the
     exit of a long when it opens or its entry changes, never once a bar."""
-    _TimeExit.made.clear()
+    _MADE.clear()
     n = 2_000
     rng = np.random.default_rng(5)
     close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))
@@ -118,17 +118,18 @@ def test_a_size_series_and_a_position_exit_are_called_per_unit_not_per_bar():
     assert units > 20
     assert sizer.calls <= 2 * (n // 50)
     assert 0 < len(calls) <= units
-    assert sum(row.asked for row in _TimeExit.made) < n // 4
+    assert sum(row.asked for row in _MADE) < n // 4
+
+
+_MADE: list[_TimeExit] = []
 
 
 class _TimeExit:
     """A long's exit 7 bars after its first fill, answered a stretch at a time."""
 
-    made: list[_TimeExit] = []
-
     def __init__(self, fill_bar: int) -> None:
         self.fill_bar, self.asked = fill_bar, 0
-        _TimeExit.made.append(self)
+        _MADE.append(self)
 
     def __call__(self, bar: int) -> bool:
         return bar - self.fill_bar >= 7
