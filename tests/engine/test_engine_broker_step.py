@@ -205,3 +205,62 @@ def test_the_step_driven_bar_by_bar_from_python_equals_the_compiled_loop(case):
     _equal(mine[0], rows[first[0] : first[0] + counts[i]], "fill rows")
     _equal(mine[1], units[first[1] : first[1] + unit_counts[i]], "units")
     _equal(mine[2], book[first[2] : first[2] + order_counts[i]], "orders")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(entry_types=ENTRY_ORDER_TYPES), st.booleans())
+def test_one_position_through_the_step_as_one_unit_equals_the_single_position_walks(case, positive):
+    """A request without scaling walked by the step as one unit (``max_entries`` 1) gives
+    the single-position walks' (``engine._simulate._walk_stops``, ``engine.orders.
+    order_events``) cash, position and equity on every bar, with its size series,
+    position-aware exit and corporate actions.
+
+    Left out, where one position and one unit differ by design (as in
+    ``test_the_units_walk_with_one_unit_equals_the_single_position_walk``): an order that
+    buys no share (a size series' NaN or 0, a budget below a share: one position waits for
+    the next change of side, a unit is tried again by a repeated signal), corporate
+    actions on a short, and ``exit_priority`` while an entry order is pending."""
+    fields = dict(case["fields"], max_entries=1, exit_fraction=1.0, take_profit_fraction=1.0)
+    fields["initial_capital"] = max(fields["initial_capital"], 50_000.0)
+    fields["position_size"] = max(
+        fields["position_size"], 20.0 if fields["size_type"] == "percent" else 2_000.0
+    )
+    if fields["entry_type"] not in ("market", "on_close"):
+        fields["exit_priority"] = False
+    sizes = case["sizes"]
+    if sizes is not None:  # every size buys a share
+        sizes = np.where(np.isfinite(sizes) & (sizes > 0), sizes, 0.5)
+        if fields["size_unit"] == "shares":
+            sizes = np.clip(sizes, 1.0, 200.0)
+            fields["max_size"] = None
+        elif not positive:
+            sizes = np.minimum(sizes, 0.9)
+    case = dict(case, fields=fields, sizes=sizes)
+    if fields["direction"] == "longshort":
+        case["actions"] = None
+    bars, params, actions = _inputs(case, engine)
+    sizer = _sizer(case)
+    single = engine.run(
+        bars,
+        case["entries"][0],
+        case["exits"][0],
+        params,
+        limit=case["limit"][0],
+        stop=case["stop"][0],
+        position_exit=case["held"],
+        size=sizer,
+        actions=actions,
+    )
+    units, _ = _scaling.scale_events(
+        case["entries"][:1],
+        case["exits"][:1],
+        (bars.open, bars.high, bars.low, bars.close),
+        params,
+        None if sizer is None else [sizer],
+        None if case["held"] is None else [case["held"]],
+        actions if actions is not None and actions.acts else None,
+        (case["limit"][:1], case["stop"][:1]) if params.has_orders else None,
+    )
+    unit_paths = _simulate.paths(units, 0, 1, bars.close, params.initial_capital)
+    for name in ("cash", "position", "equity"):
+        _equal(getattr(unit_paths, name)[0], getattr(single, name), name)
