@@ -130,20 +130,22 @@ def _called(
         row = no_row if held is None else held.row
         sizer = None if sizes is None else sizes[i]
         bar, need = 0, step.ROOM
-        while need != step.DONE:
-            state = step.make_room(state)
-            fs, ns = state[0], state[1]
-            bar, need = step.walk_run(
-                state, i, bar, run_signals, bars, events_in, row, costs_array, fractions,
-                setup, paths,
-            )  # fmt: skip
-            if need == step.SIZE:
+        walk, size_need, room, done = step.walk_run, step.SIZE, step.ROOM, step.DONE
+        while need != done:
+            if need == room:
+                state = step.make_room(state)
+                fs, ns = state[0], state[1]
+            elif need == size_need:
                 assert sizer is not None
                 fs[step.SIZE_NOW] = sizer(bar, float(fs[step.SIZE_EQUITY]))
                 ns[step.SIZE_BAR] = bar
-            elif need != step.DONE and need != step.ROOM:
+            else:
                 assert held is not None
                 held.answer(need, bar, state)
+            bar, need = walk(
+                state, i, bar, run_signals, bars, events_in, row, costs_array, fractions,
+                setup, paths,
+            )  # fmt: skip
         state = step.end_run(state, i, bars[0], costs_array, setup, paths)
         ns = state[1]
         counts[:, i] = (ns[step.N_ROWS], ns[step.N_DONE], ns[step.N_ORDERS])
