@@ -185,6 +185,7 @@ class _HeldExit:
         if need == step.EXIT_NEW:
             self.exit_at = self.exit_of(1.0, int(ns[step.EXIT_FROM]), entry)
             ns[step.EXIT_ON] = 1
+            ns[step.EXIT_PRICED] = bool(getattr(self.exit_at, "reads_price", True))
             self.stretch = FIRST_STRETCH
         elif need == step.EXIT_REPRICE:
             assert self.exit_at is not None

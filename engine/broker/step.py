@@ -41,8 +41,8 @@ N_FLOATS = 7
 N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
 # the resumable walk's: the bar whose size was read, whether a position exit is on (its
 # first bar, the bars its row covers), the events logged, the bar's open done
-SIZE_BAR, EXIT_ON, EXIT_FROM, EXIT_HI, N_APPLIED, AT_CLOSE = range(10, 16)
-N_INTS = 16
+SIZE_BAR, EXIT_ON, EXIT_FROM, EXIT_HI, N_APPLIED, AT_CLOSE, EXIT_PRICED = range(10, 17)
+N_INTS = 17
 
 # A unit's columns (``held`` and ``done``): its trade, and while held its stop levels.
 ENTRY_BAR, ENTRY_PRICE, SIZE, ENTRY_FEE, EXIT_BAR, EXIT_PRICE, EXIT_FEE, REASON = range(8)
@@ -700,7 +700,8 @@ def _position_exit(state, bar, outside, exit_row) -> tuple:
         return EXIT_NEW, False
     if entry != fs[EXIT_ENTRY]:
         fs[EXIT_ENTRY] = entry
-        return EXIT_REPRICE, False
+        if ns[EXIT_PRICED]:  # else the exit reads no entry price: it stays as it is
+            return EXIT_REPRICE, False
     if bar >= ns[EXIT_HI]:
         return EXIT_MORE, False
     return DONE, exit_row[bar]
@@ -753,7 +754,8 @@ def walk_run(
     (bar, ``DONE``, ``ROOM``, ``SIZE``, ``EXIT_NEW``, ``EXIT_REPRICE`` or ``EXIT_MORE``).
     The caller grows the tables (``make_room``), or writes what was asked for into the
     state (``fs[SIZE_NOW]`` and ``ns[SIZE_BAR]``; the exit on the closes from the bar into
-    ``exit_row`` and its end into ``ns[EXIT_HI]``, ``ns[EXIT_ON]`` set), then calls again
+    ``exit_row`` and its end into ``ns[EXIT_HI]``, ``ns[EXIT_ON]`` set, ``ns[EXIT_PRICED]``
+    whether it reads the entry price), then calls again
     from the bar returned: the walk resumes where it stopped (``ns[AT_CLOSE]``: the bar's
     open is done). So a size series or a position-aware exit costs a call per unit, not
     per bar.
