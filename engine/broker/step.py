@@ -6,18 +6,22 @@ the pending entry order against the bar (``engine.broker.orders.order_price``), 
 contingent stops (``engine.broker.stops``), the bar's signal (an entry order, a market order
 for the next open, an ``on_close`` fill, a sale of ``exit_fraction`` of each unit), the
 borrow fee and the bust rule at the close. Its state is a tuple of numpy arrays (``new_state``:
-scalars, the units held, and the growing tables of fills, closed units and orders), so the
-same compiled step runs from the compiled driver ``walk_runs`` (N runs, a sweep's rows) and
-bar by bar from Python (``step`` called per bar, ``make_room`` before it, ``finish`` at the
-end). It is the units walk of ``engine._scaling`` for requests without a size series, a
-position-aware exit or corporate actions, operation for operation (``fastmath`` off): the
-differential test holds their fills, units and orders bit-equal
+scalars, the units held, and the growing tables of fills, closed units, orders and corporate
+actions applied), so the same compiled step runs from the compiled drivers (``walk_runs``,
+``walk_acting``: N runs, a sweep's rows) and bar by bar from Python (``step`` called per
+bar, ``make_room`` before it, ``finish`` at the end). Corporate actions act inside it, from
+per-bar arrays (``_events_at_open``, ``_delist``); a size series and a position-aware exit,
+Python callables, are asked for by the resumable ``walk_run``, which returns to its caller
+(``engine._scaling``) at the bar that needs one and resumes there. Every units run goes
+through it (``fastmath`` off); the differential test holds its fills, units, orders,
+corporate actions and paths bit-equal to the Python units walk it replaced
 (tests/engine/test_engine_broker_step.py).
 
 Every rule comes from the broker's modules, compiled here, not rewritten: the order rules
 of ``engine.broker.orders``, the stop rules of ``engine.broker.stops``, and the fee and size
 arithmetic of ``engine.broker.costs`` in its compiled form (``engine._kernel.order_fee``,
-``engine._kernel.affordable``, on ``Costs.as_array``'s layout).
+``engine._kernel.affordable``, on ``Costs.as_array``'s layout), the split of
+``engine.corporate.split_holding``.
 """
 
 from __future__ import annotations
