@@ -118,7 +118,8 @@ def test_a_size_series_and_a_position_exit_are_called_per_unit_not_per_bar():
     assert units > 20
     assert sizer.calls <= 2 * (n // 50)
     assert 0 < len(calls) <= units
-    assert sum(row.asked for row in _MADE) < n // 4
+    assert 0 < sum(row.asked for row in _MADE) < n // 4  # a stretch at a time
+    assert sum(row.called for row in _MADE) == 0  # never a bar at a time
 
 
 _MADE: list[_TimeExit] = []
@@ -128,10 +129,11 @@ class _TimeExit:
     """A long's exit 7 bars after its first fill, answered a stretch at a time."""
 
     def __init__(self, fill_bar: int) -> None:
-        self.fill_bar, self.asked = fill_bar, 0
+        self.fill_bar, self.asked, self.called = fill_bar, 0, 0
         _MADE.append(self)
 
     def __call__(self, bar: int) -> bool:
+        self.called += 1
         return bar - self.fill_bar >= 7
 
     def stretch(self, bar: int) -> np.ndarray:
