@@ -193,6 +193,9 @@ class _HeldExit:
             self.stretch = FIRST_STRETCH
         assert self.exit_at is not None
         values = _stretch(self.exit_at, bar, min(self.stretch, self.row.size - bar))
+        values = values[: self.row.size - bar]
+        if not len(values):
+            raise ValueError(f"a position-aware exit gave no value from bar {bar} on")
         self.stretch *= 2
         self.row[bar : bar + len(values)] = values
         ns[step.EXIT_HI] = bar + len(values)
