@@ -562,7 +562,7 @@ def called_run(n: int, repeat: int) -> Line:
     units, final = called_floor(*arguments)
     assert result is not None
     return run_line(
-        f"size+exit+fee+scaling+stops, {n:,}",
+        f"scaling run, size + exit, {n:,} bars",
         n,
         (ours_s, floor_s),
         f"{result.metrics['num_trades']:,} units, floor {units:,}",
