@@ -740,7 +740,7 @@ def _signal_equity(state, c, costs, setup) -> float:
     return cash - charge + shares * c
 
 
-@njit(cache=True, nogil=True)
+@_bare
 def walk_run(
     state: tuple,
     run: int,
