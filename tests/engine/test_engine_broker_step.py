@@ -266,3 +266,46 @@ def test_one_position_through_the_step_as_one_unit_equals_the_single_position_wa
     unit_paths = _simulate.paths(units, 0, 1, bars.close, params.initial_capital)
     for name in ("cash", "position", "equity"):
         _equal(getattr(unit_paths, name)[0], getattr(single, name), name)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    requests(entry_types=ENTRY_ORDER_TYPES),
+    st.sampled_from(["time", "profit", "give_back", "breakeven"]),
+)
+def test_the_languages_position_exits_read_a_stretch_at_a_time_as_the_units_walk_read_them(
+    case, name
+):
+    """The strategy language's exits (``rules.expr.position.PositionExit``): read by the
+    step a stretch at a time, and not recomputed when an exit naming no entry price
+    (``bars_held``) sees the units' entry move, they give the Python units walk's fills
+    and paths bit for bit."""
+    from rules import position_exits, validate_rule
+    from tests.engine.test_engine_position_exits_parity import CASES
+
+    text, values, _ = CASES[name]
+    fields = dict(case["fields"], size_unit=None, max_size=None)
+    case = _scaled(dict(case, fields=fields), scaling=True)
+    bars, params, _ = _inputs(case, engine)
+    _, checked = validate_rule("EXPR", {"entry": "close > sma(close, 3)", "exit": text, **values})
+    (held,) = position_exits("EXPR", [checked], bars, slice(0, len(bars)), {})
+    walked = []
+    for walk in (_scaling.scale_events, reference.scale_events):
+        walked.append(
+            walk(
+                case["entries"][:1],
+                case["exits"][:1],
+                (bars.open, bars.high, bars.low, bars.close),
+                params,
+                None,
+                [held],
+                None,
+                (case["limit"][:1], case["stop"][:1]) if params.has_orders else None,
+            )[0]
+        )
+    new, old = walked
+    for field in ("offsets", "bar", "closed", "opened", "close_price", "open_price", "cash"):
+        _equal(getattr(new, field), getattr(old, field), field)
+    a = _simulate.paths(new, 0, 1, bars.close, params.initial_capital)
+    b = _simulate.paths(old, 0, 1, bars.close, params.initial_capital)
+    _equal(a.equity, b.equity, "equity")
