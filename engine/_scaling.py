@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from engine import _simulate as sim
+from engine import param_specs
 from engine.broker.costs import Costs
 from engine.broker.orders import ORDER_FIELDS, Orders, order_code
 from engine.broker.stops import Stops
@@ -282,8 +283,9 @@ def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return costs.as_array(), setup, fractions
 
 
-SIZE_UNITS = (None, "fraction", "shares")
-"""``TradingParams.size_unit`` by the step's code (``engine.broker.step.UNSIZED`` …)."""
+SIZE_UNITS = (None, *param_specs.SIZE_UNITS)
+"""``TradingParams.size_unit`` by the step's code (``engine.broker.step.UNSIZED``,
+``BY_FRACTION``, ``BY_SHARES``)."""
 
 
 def unit_trades(
