@@ -25,7 +25,17 @@ prints our figure, the floor's or peer's, the ratio and the goal, PASS or MISS.
     random entries and exits on 2 % of the bars each, at the same sizes; the floor
     (``scaling_floor``) holds the units in three slots. Goal ours / floor <= 5. The run
     goes through the broker's compiled step (``engine.broker.step``, loaded as in a warm
-    worker); the line after it is the Python units walk it replaces, for the record.
+    worker).
+(2b) A scaling run with every feature that calls Python: an EXPR pullback in an uptrend
+    (entry ``close > sma(close, $slow) and close < sma(close, $fast)``, each bar of it adding
+    a unit up to ``max_entries`` 3), an ATR size series in shares (``0.01 * equity / (2 *
+    atr(14))``, read on each unit's signal bar), a position-aware exit (``crossunder(
+    sma(close, $fast), sma(close, $slow)) or bars_held >= $hold``, 10, 30, 20 bars) selling
+    half of each unit (``exit_fraction`` 0.5), a 5 % stop-loss and 8 % take-profit on each
+    unit, a per-share fee (as (1)'s), on one-minute bars at the same sizes. The step's
+    resumable walk returns to Python for each unit's size and each change of the long's
+    exit. The floor (``called_floor``) walks the same rules in one compiled loop from the
+    same signals and ATR. Goal ours / floor <= 5.
 (3) Sweeps (``kinds.sweeps.evaluate.evaluate``, as a chunk calls it) of SMA_CROSS over
     fast 5..44 × slow 50..248 step 2 (4,000 combinations) on 2,520 daily bars, 10,000 a
     trade, ``fee_rate`` 0.001, in CPU microseconds per combination: with (1)'s limit
@@ -46,7 +56,6 @@ figures are not the goals' sizes).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import sys
 import time
@@ -79,6 +88,22 @@ ORDERS_RUN = {
     "fee_max": 20.0,
 }
 """(1)'s run request (its ticker is never read: the bench makes the bars)."""
+
+CALLED_RUN = {
+    **{k: v for k, v in ORDERS_RUN.items() if k != "entry_order"},
+    "params": {
+        "entry": "close > sma(close, $slow) and close < sma(close, $fast)",
+        "exit": "crossunder(sma(close, $fast), sma(close, $slow)) or bars_held >= $hold",
+        "fast": 10,
+        "slow": 30,
+        "hold": 20,
+    },
+    "max_entries": 3,
+    "exit_fraction": 0.5,
+    "stop_loss_pct": 5.0,
+    "take_profit_pct": 8.0,
+}
+"""(2b)'s run request."""
 
 SCALING = {"max_entries": 3, "exit_fraction": 0.5}
 """Scaling in and out, in (2)'s run and (3)'s scaling sweep."""
@@ -278,6 +303,80 @@ def scaling_floor(
     return units, equity[last]
 
 
+@njit(cache=True)
+def called_floor(
+    open_, high, low, close, entries, exits, atr, hold, max_units, fraction, loss, profit,
+    capital, costs, equity,
+):  # fmt: skip
+    """(2b)'s run in one pass: a bar whose entry holds (and whose exit does not) adds a unit
+    at the next open while fewer than ``max_units`` are held, of 0.01 × equity / (2 × ATR)
+    shares read on the signal bar, at most what the cash pays for; a bar whose exit holds
+    (the signal exit, or ``bars_held`` >= ``hold`` from the long's first fill; not with
+    the entry) sells max(1, round(n × ``fraction``)) of each unit of n at the next open;
+    each unit has its own stop-loss and take-profit. Per-share fee. Writes ``equity``;
+    returns the units opened and the final equity."""
+    rate, per_share, fee_min, fee_max = costs[0], costs[1], costs[2], costs[3]
+    size = np.zeros(max_units)
+    stop_at = np.zeros(max_units)
+    take_at = np.zeros(max_units)
+    held, cash, shares, units, pending, wanted = 0, capital, 0.0, 0, 0, 0.0
+    first = -1
+    last = close.size - 1
+    for t in range(close.size):
+        o = open_[t]
+        if pending < 0:
+            for k in range(held):
+                part = (
+                    size[k]
+                    if fraction == 1.0
+                    else min(size[k], max(1.0, _half_even(size[k] * fraction)))
+                )
+                cash += part * o - _fee(part, o, rate, per_share, fee_min, fee_max)
+                shares -= part
+                size[k] -= part
+            kept = 0
+            for k in range(held):
+                if size[k] > 0.0:
+                    size[kept], stop_at[kept], take_at[kept] = size[k], stop_at[k], take_at[k]
+                    kept += 1
+            held = kept
+        elif pending > 0 and held < max_units:
+            n = min(np.floor(wanted), _affordable(cash, o, rate, per_share, fee_min, fee_max))
+            if n > 0.0:
+                cash -= n * o + _fee(n, o, rate, per_share, fee_min, fee_max)
+                shares += n
+                size[held], stop_at[held], take_at[held] = n, o * (1.0 - loss), o * (1.0 + profit)
+                if held == 0:
+                    first = t
+                held += 1
+                units += 1
+        pending = 0
+        kept = 0
+        for k in range(held):
+            price = -1.0
+            if low[t] <= stop_at[k]:
+                price = min(o, stop_at[k])
+            elif high[t] >= take_at[k]:
+                price = max(o, take_at[k])
+            if price > 0.0:
+                cash += size[k] * price - _fee(size[k], price, rate, per_share, fee_min, fee_max)
+                shares -= size[k]
+            else:
+                size[kept], stop_at[kept], take_at[kept] = size[k], stop_at[k], take_at[k]
+                kept += 1
+        held = kept
+        value = cash + shares * close[t]
+        equity[t] = value
+        leave = exits[t] or (held > 0 and t - first >= hold)
+        if t < last and entries[t] != leave:
+            if leave:
+                pending = -1 if held > 0 else 0
+            elif held < max_units:
+                pending = 1
+                wanted = 0.01 * value / (2.0 * atr[t])
+    return units, equity[last]
+
+
 # -- measuring ------------------------------------------------------------------------------
 
 
@@ -429,6 +528,48 @@ def scaling_run(n: int, repeat: int) -> Line:
     )
 
 
+def called_run(n: int, repeat: int) -> Line:
+    """(2b) at ``n`` bars."""
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import position_exits_in_window, signals_in_window, size_in_window
+    from rules.indicators import atr
+
+    request = parse_request(CALLED_RUN)
+    bars = random_walk_bars(n, step=np.timedelta64(60, "s"))
+    frame = _frame(bars)
+    cache: dict = {}
+    entries, exits = signals_in_window(frame, "EXPR", [request.params], cache)
+    held = position_exits_in_window(frame, "EXPR", [request.params], cache)
+    size = size_in_window(frame, request.size_expr)
+    params = request.trading_params(frame.bars_per_year)
+    result = None
+
+    def ours():
+        nonlocal result
+        result = run(bars, entries[0], exits[0], params, position_exit=held[0], size=size)
+
+    ours_s = cpu_best(ours, repeat)
+    fee_max = math.inf if params.fee_max is None else params.fee_max
+    costs = np.array([params.fee_rate, params.fee_per_share or 0.0, params.fee_min or 0.0, fee_max])
+    equity = np.empty(n)
+    arguments = (
+        bars.open, bars.high, bars.low, bars.close, entries[0], exits[0],
+        atr(bars.high, bars.low, bars.close, 14), request.params["hold"], params.max_entries,
+        params.exit_fraction, STOPS["stop_loss_pct"] / 100, STOPS["take_profit_pct"] / 100,
+        params.initial_capital, costs, equity,
+    )  # fmt: skip
+    floor_s = cpu_best(lambda: called_floor(*arguments), repeat)
+    units, final = called_floor(*arguments)
+    assert result is not None
+    return run_line(
+        f"scaling run, size + exit, {n:,} bars",
+        n,
+        (ours_s, floor_s),
+        f"{result.metrics['num_trades']:,} units, floor {units:,}",
+        (result.metrics["total_return_pct"], final),
+    )
+
+
 # -- (3) and (4): sweeps ----------------------------------------------------------------------
 
 
@@ -546,18 +687,13 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         say(orders_run(n, repeat))
     print("(2) scaling in and out with stops: engine.run against its floor")
-    from engine import compiled
     from engine.broker import step  # noqa: F401  (loaded: a warm process)
 
     for n in sizes:
         say(scaling_run(n, repeat))
-        stepping = compiled.steps_units
-        compiled.steps_units = lambda work: False
-        try:
-            line = scaling_run(n, 1)
-        finally:
-            compiled.steps_units = stepping
-        say(dataclasses.replace(line, label=f"  the Python units walk, {n:,} bars"))
+    print("(2b) size series, position-aware exit, per-share fee, scaling, stops: against its floor")
+    for n in sizes:
+        say(called_run(n, repeat))
     print("(3) and (4) sweeps (kinds.sweeps.evaluate) against the plain sweep, per combination")
     for line in sweeps(args.quick, repeat):
         say(line)

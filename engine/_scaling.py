@@ -1,106 +1,38 @@
-"""Scaling in and out: a position built of units (pyramiding) and closed in parts, bar by bar.
+"""Scaling in and out: a position built of units (pyramiding) and closed in parts, through
+the broker's compiled step (``engine.broker.step``), and each run's units as its trades.
 
 docs/execution.md, "Scaling in and out": long with k < ``max_entries`` units, every bar whose
 entry signal holds adds a unit at the next open, sized as the first from the cash then; an
 exit signal sells max(1, round(n × ``exit_fraction``)) shares of each open unit of n shares
-(backtesting.py's ``position.close(portion)``), each sale its own order. With stops each
-unit has its own levels from its own fill price (``engine.broker.stops.Position``, checked
-after the open's fills as the single-position walk checks them) and a stopped unit is sold
-whole (a take-profit: ``take_profit_fraction`` of it). A size series sizes each unit on its
-own signal bar, a position-aware exit reads the whole long (its units' share-weighted
-entry), and corporate actions act on each unit (``engine.corporate``'s arithmetic). A unit
-is bought at the next open, or by its own limit, stop or stop-limit entry order
-(``engine.orders``' fill rules, one pending at a time), or at its signal bar's close
-(``on_close``, which sells at the close too). In ``longshort`` exits pile up short units,
-a signal against the units held closes a part of each and reverses once none is left,
-shorts pay their borrow fee, and a bust liquidates them. The walk returns
-``engine._simulate.Events`` (a fill row per order group: ``shares`` is the whole position
-after it) and each run's units as trade records. Requests without a size series, a
-position-aware exit or corporate actions go through the broker's compiled step instead
-(``engine.broker.step``, the same numbers bit for bit) when it pays.
+(backtesting.py's ``position.close(portion)``), each sale its own order. Each unit has its
+own stops from its own fill price, its own size (a size series read on its signal bar) and
+its own corporate actions; a position-aware exit reads the whole long (its units'
+share-weighted entry). The step walks the runs compiled (``step.walk_acting``); a run with
+a size series or a position-aware exit is walked by ``step.walk_run``, which returns here
+when it needs one of those Python callables (a unit's size on its signal bar, the exit of
+a long from the close it opens or its entry changes), so they cost a call per unit, not
+per bar. The walk returns ``engine._simulate.Events`` (a fill row per order group:
+``shares`` is the whole position after it) and each run's units as a unit table.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from engine import _simulate as sim
-from engine import compiled
-from engine.broker.costs import (
-    Costs,
-    FloatMath,
-    affordable,
-    borrow_charge,
-    order_fee,
-    signal_equity,
-    sized,
-)
-from engine.broker.orders import (
-    CANCELLED,
-    EXPIRED,
-    FILLED,
-    MARKET,
-    ON_CLOSE,
-    ORDER_FIELDS,
-    PENDING,
-    Orders,
-    fill_bar_exit,
-    order_code,
-    order_price,
-    order_prices,
-    orders_of,
-    usable,
-)
-from engine.broker.stops import SIGNAL, TAKE_PROFIT, Position, Stops
-from engine.corporate import (
-    DELISTED,
-    DELISTING,
-    DIVIDEND,
-    SPLIT,
-    Applied,
-    CorporateActions,
-    split_holding,
-)
+from engine import param_specs
+from engine.broker.costs import Costs
+from engine.broker.orders import ORDER_FIELDS, Orders, order_code
+from engine.broker.stops import Stops
+from engine.corporate import Applied, CorporateActions
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
 
-CLOSED_AT_END = "closed_at_end"
-"""The reason of a unit closed at the last bar's open (``close_at_end``)."""
-
-LIQUIDATION = EXIT_REASONS.index("liquidation")
-"""The exit-reason code of the units closed when the equity reaches zero."""
-
-
-@dataclass(eq=False)
-class Unit:
-    """One unit of a run: ``size`` shares bought at ``entry_price`` on ``entry_bar`` paying
-    ``entry_fee`` for them; closed when ``exit_bar`` is set (``exit_reason`` then)."""
-
-    entry_bar: int
-    entry_price: float
-    size: float
-    entry_fee: float
-    exit_bar: int | None = None
-    exit_price: float = 0.0
-    exit_fee: float = 0.0
-    exit_reason: str = "signal"
-    dividends: float = 0.0
-    """The dividends the unit's shares received while held."""
-    in_lieu: float = 0.0
-    """The PnL of the fractions of its shares a split settled in cash: (the ex-bar's open −
-    the entry price after the split) × the fraction (``engine.corporate.adjust_trades``)."""
-    side: float = 1.0
-    """+1 a long unit, -1 a short one (``longshort``)."""
-    borrow: float = 0.0
-    """The borrow fee a short unit paid at the closes it was held."""
-    stop: Position | None = dataclasses.field(default=None, repr=False)
-    """The unit's stop levels (``engine.broker.stops.Position``) while it is held; None:
-    no stop is set, or the unit is a closed part."""
+FIRST_STRETCH = 16
+"""Bars of a position-aware exit read at once when it cannot say more (then 32, 64, …)."""
 
 
 def scale_events(
@@ -116,7 +48,7 @@ def scale_events(
 ) -> tuple[sim.Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
-    hold, per run, its units (closed parts, then the open rests). ``sizes[i]``
+    hold, per run, its unit table (closed parts, then the open rests). ``sizes[i]``
     (``engine._simulate.Sizer``, with ``params.size_unit``): run i's size series, read on
     each signal bar that adds a unit. ``position_exits[i]`` (``engine._simulate.
     PositionExit``, or None): run i's exit while its long is open, in place of its row of
@@ -125,67 +57,11 @@ def scale_events(
     splits, dividends and delisting acting on every unit; the cash and shares at every close
     are kept then (``Events.cash_path``, ``Events.position_path``) with the events that met
     a long (``Events.applied``). ``order_prices`` (the ``limit`` and ``stop`` series, N ×
-    T, of ``params.entry_type`` limit, stop or stop_limit): each unit is opened by an
-    entry order (``engine.orders``), and the orders are returned too (else None).
-
-    Without a size series, position-aware exits or corporate actions, the runs go through
-    the broker's compiled step (``engine.broker.step``, the same numbers bit for bit) when
-    ``work`` bar-updates (by default N × T; a sweep's block passes the sweep's) pay for
-    loading it, or it is loaded already (``compiled.steps_units``)."""
+    T, of ``params.entry_type``): each unit is opened by an entry order
+    (``engine.broker.orders``), and the orders are returned too (else None). ``work`` is
+    taken for the callers' sake (every run goes through the step)."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
-    plain = sizes is None and position_exits is None and actions is None
-    work = entries.size if work is None else work
-    if plain and compiled.steps_units(work):
-        return _stepped(entries, exits, ohlc, params, order_prices)
-    costs, stops = Costs.of(params), Stops.of(params)
-    prices = tuple(column.tolist() for column in ohlc)
-    rows: list[tuple] = []
-    units: list[list[Unit]] = []
-    counts = np.zeros(entries.shape[0], dtype=np.int64)
-    applied = None if actions is None else Applied()
-    paths: list[tuple[list[float], list[float]]] = []
-    orders: list[list] = []
-    order_counts = np.zeros(entries.shape[0], dtype=np.int64)
-    for i in range(entries.shape[0]):
-        before = len(rows)
-        walk = _Walk(i, prices, params, costs, stops, rows)
-        walk.sizer = None if sizes is None else sizes[i]
-        walk.exit_of = None if position_exits is None else position_exits[i]
-        if actions is not None and applied is not None:
-            walk.actions = _Actions(actions, applied)
-        walk.paths = ([], []) if actions is not None or costs.borrow else None
-        if order_prices is not None:
-            walk.order_prices = (order_prices[0][i].tolist(), order_prices[1][i].tolist())
-        units.append(walk.run(entries[i].tolist(), exits[i].tolist()))
-        counts[i] = len(rows) - before
-        orders.extend(walk.orders)
-        order_counts[i] = len(walk.orders)
-        if walk.paths is not None:
-            paths.append(walk.paths)
-    placed = None if order_prices is None else orders_of(orders, order_counts)
-    if not paths:
-        return dataclasses.replace(sim.events_of_rows(rows, counts), units=units), placed
-
-    def per_bar(part: int) -> np.ndarray:
-        return np.array([path[part] for path in paths], dtype=np.float64)
-
-    events = sim.events_of_rows(rows, counts, cash_path=per_bar(0))
-    events = dataclasses.replace(events, position_path=per_bar(1), applied=applied, units=units)
-    return events, placed
-
-
-def _stepped(
-    entries: np.ndarray,
-    exits: np.ndarray,
-    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    params: TradingParams,
-    order_prices: tuple[np.ndarray, np.ndarray] | None,
-) -> tuple[sim.Events, Orders | None]:
-    """``scale_events`` without a size series, position-aware exits or corporate actions:
-    the runs through the broker's compiled step (``engine.broker.step.walk_runs``), the
-    same fills, units and orders as the walk below bit for bit. Each run's ``units`` is
-    then a table of ``engine.broker.step``'s unit columns (``unit_trades`` reads both)."""
     from engine.broker import step
 
     costs = Costs.of(params)
@@ -194,40 +70,183 @@ def _stepped(
         limits = stop_prices = np.full(entries.shape, math.nan)
     else:
         limits, stop_prices = (np.ascontiguousarray(a, dtype=np.float64) for a in order_prices)
-    columns = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
-    rows, counts, units, unit_counts, book, order_counts, cash, shares = step.walk_runs(
+    bars = tuple(np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
+    none = np.empty(0)
+    events_in = (none, none, math.nan)
+    if actions is not None:
+        delisting = math.nan if actions.delisting is None else float(actions.delisting)
+        events_in = (
+            np.ascontiguousarray(actions.split, dtype=np.float64),
+            np.ascontiguousarray(actions.dividend, dtype=np.float64),
+            delisting,
+        )
+    keep = actions is not None or bool(costs.borrow)
+    signals = (
         np.ascontiguousarray(entries, dtype=np.bool_),
         np.ascontiguousarray(exits, dtype=np.bool_),
         limits,
         stop_prices,
-        *columns,
-        costs_array,
-        fractions,
-        setup,
-        bool(costs.borrow),
     )
+    inputs = (bars, events_in, costs_array, fractions, setup)
+    called = sizes is not None or (
+        position_exits is not None and any(e is not None for e in position_exits)
+    )
+    if called:
+        out = _called(signals, inputs, keep, sizes, position_exits)
+    else:
+        out = step.walk_acting(*signals, *inputs, keep)
+    return _events_of(out, keep, actions is not None), (
+        None if order_prices is None else _orders_of(out[4], out[5])
+    )
+
+
+def _called(
+    signals: tuple,
+    inputs: tuple,
+    keep: bool,
+    sizes: Sequence[sim.Sizer] | None,
+    position_exits: Sequence[sim.PositionExit | None] | None,
+) -> tuple:
+    """``engine.broker.step.walk_acting``'s outputs for runs with a size series or a
+    position-aware exit: each run walked by ``step.walk_run``, which returns here for what
+    those callables give (``step.SIZE``, ``step.EXIT_NEW`` …) and resumes."""
+    from engine.broker import step
+
+    bars, events_in, costs_array, fractions, setup = inputs
+    entries = signals[0]
+    n_runs, n_bars = entries.shape
+    state = step.new_state(int(setup[step.MAX_ENTRIES]), 64)
+    counts = np.zeros((3, n_runs), dtype=np.int64)
+    kept = n_runs if keep else 0
+    cash_path, shares_path = np.empty((kept, n_bars)), np.empty((kept, n_bars))
+    no_row = np.empty(0, dtype=np.bool_)
+    for i in range(n_runs):
+        fs, ns = state[0], state[1]
+        before = (ns[step.N_ROWS], ns[step.N_DONE], ns[step.N_ORDERS])
+        step.start_run(state, float(costs_array[0]))
+        paths = (cash_path[i], shares_path[i]) if keep else (np.empty(0), np.empty(0))
+        run_signals = tuple(column[i] for column in signals)
+        exit_of = None if position_exits is None else position_exits[i]
+        held = None if exit_of is None else _HeldExit(exit_of, n_bars)
+        row = no_row if held is None else held.row
+        sizer = None if sizes is None else sizes[i]
+        bar, need = 0, step.ROOM
+        walk, size_need, room, done = step.walk_run, step.SIZE, step.ROOM, step.DONE
+        while need != done:
+            if need == room:
+                state = step.make_room(state)
+                fs, ns = state[0], state[1]
+            elif need == size_need:
+                assert sizer is not None
+                fs[step.SIZE_NOW] = sizer(bar, float(fs[step.SIZE_EQUITY]))
+                ns[step.SIZE_BAR] = bar
+            else:
+                assert held is not None
+                held.answer(need, bar, state)
+            bar, need = walk(
+                state, i, bar, run_signals, bars, events_in, row, costs_array, fractions,
+                setup, paths,
+            )  # fmt: skip
+        state = step.end_run(state, i, bars[0], costs_array, setup, paths)
+        ns = state[1]
+        counts[:, i] = (ns[step.N_ROWS], ns[step.N_DONE], ns[step.N_ORDERS])
+        counts[:, i] -= before
+    ns = state[1]
+    return (
+        state[4][: ns[step.N_ROWS]],
+        counts[0],
+        state[3][: ns[step.N_DONE]],
+        counts[1],
+        state[5][: ns[step.N_ORDERS]],
+        counts[2],
+        cash_path,
+        shares_path,
+        state[6][: ns[step.N_APPLIED]],
+    )
+
+
+class _HeldExit:
+    """One run's position-aware exit as the step reads it: ``row`` holds the exit of the
+    long held on the closes ``walk_run`` was told of (``ns[EXIT_HI]`` their end)."""
+
+    def __init__(self, exit_of: sim.PositionExit, n_bars: int) -> None:
+        self.exit_of = exit_of
+        self.row = np.zeros(n_bars, dtype=np.bool_)
+        self.exit_at: Callable[[int], bool] | None = None
+        self.stretch = FIRST_STRETCH
+
+    def answer(self, need: int, bar: int, state: tuple) -> None:
+        """What ``walk_run`` asked for at ``bar`` (``step.EXIT_NEW``: the exit of the long
+        opened, from its first unit's fill bar and entry; ``EXIT_REPRICE``: its units'
+        average entry changed; ``EXIT_MORE``: the closes after those written), written."""
+        from engine.broker import step
+
+        fs, ns = state[0], state[1]
+        entry = float(fs[step.EXIT_ENTRY])
+        if need == step.EXIT_NEW:
+            self.exit_at = self.exit_of(1.0, int(ns[step.EXIT_FROM]), entry)
+            ns[step.EXIT_ON] = 1
+            ns[step.EXIT_PRICED] = bool(getattr(self.exit_at, "reads_price", True))
+            self.stretch = FIRST_STRETCH
+        elif need == step.EXIT_REPRICE:
+            assert self.exit_at is not None
+            self.exit_at.reprice(bar, entry)  # type: ignore[attr-defined]
+            self.stretch = FIRST_STRETCH
+        assert self.exit_at is not None
+        values = _stretch(self.exit_at, bar, min(self.stretch, self.row.size - bar))
+        values = values[: self.row.size - bar]
+        if not len(values):
+            raise ValueError(f"a position-aware exit gave no value from bar {bar} on")
+        self.stretch *= 2
+        self.row[bar : bar + len(values)] = values
+        ns[step.EXIT_HI] = bar + len(values)
+
+
+def _stretch(exit_at: Callable[[int], bool], bar: int, n: int) -> np.ndarray | list[bool]:
+    """The exit on the closes from ``bar``: what the exit holds evaluated from there at once
+    (``stretch``: ``rules.expr.position``'s), else its value on the next ``n`` bars."""
+    at_once = getattr(exit_at, "stretch", None)
+    if at_once is not None:
+        return at_once(bar)
+    return [bool(exit_at(t)) for t in range(bar, bar + n)]
+
+
+def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
+    """``sim.Events`` of the step's outputs (``walk_acting``'s tuple)."""
+    from engine.broker import step
+
+    rows, counts, units, unit_counts, _, _, cash, shares, log = out
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     fields = dict(zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True))
     ends = np.cumsum(unit_counts)
-    table = np.zeros((units.shape[0], IN_LIEU + 1))  # no dividends nor cash in lieu here
+    table = np.zeros((units.shape[0], UNIT_COLUMNS))
     table[:, : UNIT_BORROW + 1] = units[:, : step.UNIT_BORROW + 1]
-    events = sim.Events(
+    table[:, DIVIDENDS], table[:, IN_LIEU] = units[:, step.DIVIDENDS], units[:, step.IN_LIEU]
+    applied = None
+    if acting:
+        applied = Applied()
+        for r in log.tolist():
+            applied.add(int(r[0]), int(r[1]), int(r[2]), *r[3:])
+    return sim.Events(
         offsets=offsets,
         run=rows[:, step.ROW_RUN].astype(np.int64),
         bar=rows[:, step.ROW_BAR].astype(np.int64),
         reason=rows[:, step.ROW_REASON].astype(np.int8),
-        cash_path=cash if costs.borrow else None,
-        position_path=shares if costs.borrow else None,
+        cash_path=cash if keep else None,
+        position_path=shares if keep else None,
+        applied=applied,
         units=[table[end - n : end] for n, end in zip(unit_counts, ends, strict=True)],
         **{name: np.ascontiguousarray(values) for name, values in fields.items()},
     )
-    if order_prices is None:
-        return events, None
+
+
+def _orders_of(book: np.ndarray, order_counts: np.ndarray) -> Orders:
+    """``Orders`` of the step's order table and each run's count."""
     order_offsets = np.zeros(order_counts.size + 1, dtype=np.int64)
     np.cumsum(order_counts, out=order_offsets[1:])
     types = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
-    return events, Orders(
+    return Orders(
         offsets=order_offsets,
         **{
             name: book[:, k].astype(kind)
@@ -249,6 +268,7 @@ def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarr
             params.exit_priority,
             params.has_stops,
             costs.close_at_end,
+            SIZE_UNITS.index(params.size_unit),
         ],
         dtype=np.int64,
     )
@@ -257,461 +277,24 @@ def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarr
             params.exit_fraction,
             params.take_profit_fraction,
             *(math.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)),
+            costs.max_size,
         ]
     )
     return costs.as_array(), setup, fractions
 
 
-class _Actions:
-    """One run's corporate actions during its units walk."""
-
-    def __init__(self, actions: CorporateActions, applied: Applied) -> None:
-        self.split, self.dividend = actions.columns
-        self.delisting = actions.delisting
-        self.applied = applied
-
-
-class _Walk:
-    """One run's units walked bar by bar, appending its fills to ``rows`` as (run, bar,
-    *``engine._simulate`` event fields, reason) tuples."""
-
-    def __init__(
-        self,
-        run: int,
-        prices: tuple[list[float], list[float], list[float], list[float]],
-        params: TradingParams,
-        costs: Costs,
-        stops: Stops,
-        rows: list,
-    ) -> None:
-        self.run_index = run
-        self.opens, self.highs, self.lows, self.closes = prices
-        self.params, self.c, self.stops, self.rows = params, costs, stops, rows
-        self.stopped = params.has_stops
-        self.cash, self.shares = costs.initial_capital, 0.0
-        self.held: list[Unit] = []
-        self.done: list[Unit] = []
-        self.sizer: sim.Sizer | None = None
-        """The run's size series (None: ``position_size`` and ``size_type``)."""
-        self.size = math.nan
-        """The size series' value on the signal bar of the unit pending."""
-        self.exit_of: sim.PositionExit | None = None
-        """The run's position-aware exit (None: its exits are signals only)."""
-        self.exit_at: Callable[[int], bool] | None = None
-        """The exit of the long held, from its first unit's fill (``exit_of``)."""
-        self.entry = math.nan
-        """The units' share-weighted average entry price the exit was last told of."""
-        self.actions: _Actions | None = None
-        """The run's corporate actions (None: its window holds none that meet a long)."""
-        self.kind = order_code(params.entry_type)
-        self.order_prices: tuple[list[float], list[float]] | None = None
-        """Each bar's limit and stop prices of an entry order (None: market entries)."""
-        self.orders: list[list] = []
-        """The run's entry orders, as ``engine.broker.orders.ORDER_FIELDS`` lists."""
-        self.order: list | None = None
-        """The entry order pending (one at a time), or None."""
-        self.triggered = False
-        """Whether the pending stop-limit order's stop was touched on an earlier bar."""
-        self.paths: tuple[list[float], list[float]] | None = None
-        """The cash and shares at every close, kept when they move between fills (corporate
-        actions, a borrow fee); None: not kept."""
-        self.longshort = params.direction == "longshort"
-        self.exit_first = params.exit_priority
-        """A bar whose entry and exit both hold: the exit while long units are held, the
-        entry otherwise (False: ignored)."""
-        self.bust = False
-        """Whether the run's equity reached zero (its units liquidated; no more trading)."""
-
-    def run(self, entries: list[bool], exits: list[bool]) -> list[Unit]:
-        """Walk the bars; return the run's units."""
-        opens, c, held = self.opens, self.c, self.held
-        last = len(opens) - 1
-        pending = 0
-        acts = self.actions
-        for bar in range(last + 1):
-            if self.bust:  # liquidated: nothing more trades
-                self._keep(bar)
-                continue
-            if acts is not None:
-                if held:
-                    self._events_at_open(bar, acts)
-                ratio = acts.split[bar]
-                if self.order is not None and ratio != 1.0:  # prices in new shares
-                    self.order[2], self.order[3] = self.order[2] / ratio, self.order[3] / ratio
-            if pending:
-                self._at_open(bar, pending)
-            pending = 0
-            fresh = self._fill_order(bar) if self.order is not None else None
-            if self.stopped and held:
-                self._check_stops(bar, fresh)
-            exit_now = exits[bar]
-            if self.exit_of is not None:
-                exit_now = self._position_exit(bar, exit_now)
-            if bar < last and entries[bar] != exit_now:
-                pending = self._signal(bar, 1 if entries[bar] else -1)
-            elif bar < last and entries[bar] and self.exit_first:  # both hold
-                pending = self._signal(bar, -1 if held and held[0].side > 0 else 1)
-            if c.borrow and self.shares < 0.0:  # after the close's fills (``on_close``)
-                self._charge_borrow(bar)
-            if acts is not None and bar == last and acts.delisting is not None and held:
-                self._delist(bar, acts)
-            if self.shares < 0.0 and self.cash + self.shares * self.closes[bar] <= 0.0:
-                self._liquidate(bar)
-            self._keep(bar)
-        if c.close_at_end and held and last >= 0:
-            side = held[0].side
-            price = opens[last] * (1.0 - side * c.slip)
-            sold, fees = 0.0, 0.0
-            for unit in list(held):
-                sold += side * unit.size
-                fees += self._close(unit, unit.size, last, price, CLOSED_AT_END)
-            self._record(last, sold, price, fees, SIGNAL)
-            if self.paths is not None:  # the last close holds the cash after these orders
-                self.paths[0][-1], self.paths[1][-1] = self.cash, self.shares
-        return self.done + held
-
-    def _signal(self, bar: int, side: int) -> int:
-        """What the signal for ``side`` (+1 an entry, -1 an exit) on ``bar``'s close asks
-        for: it cancels an entry order pending for the other side; against the units held,
-        a sale of ``exit_fraction`` of each (``_against``); else a unit of ``side`` while
-        fewer than ``max_entries`` are held (a short only in ``longshort``), by a market
-        order, at this close (``on_close``) or by an entry order when none is pending.
-        Returns the side of the market order at the next open (0: none)."""
-        held, order = self.held, self.order
-        opens_side = side > 0 or self.longshort
-        if order is not None and order[1] != side:
-            order[5], self.order = CANCELLED, None
-        if held and held[0].side == -side:
-            return self._against(bar, side, opens_side)
-        if not opens_side or len(held) >= self.params.max_entries:
-            return 0
-        if self.kind not in (MARKET, ON_CLOSE) and self.order is not None:
-            return 0  # one order pending at a time, with its signal bar's size
-        self._read_size(bar)
-        if self.kind == MARKET:
-            return side
-        if self.kind == ON_CLOSE:
-            self._buy_on_close(bar, side)
-        else:
-            self._place(bar, side)
-        return 0
-
-    def _against(self, bar: int, side: int, opens_side: bool) -> int:
-        """A signal for ``side`` against the units held: ``exit_fraction`` of each closed
-        at the next open (at this close with ``on_close``) and, in ``longshort``, a unit of
-        ``side`` once none is left: at that open by a market order, at this close with
-        ``on_close``, else by an entry order placed now when the sale will leave none."""
-        if opens_side:
-            self._read_size(bar)
-        if self.kind == ON_CLOSE:
-            self._sell_part(bar, self.closes[bar])
-            if not self.held and opens_side:
-                self._buy_on_close(bar, side)
-            return 0
-        if self.kind != MARKET and opens_side:
-            fraction = self.params.exit_fraction
-            if all(_part(unit.size, fraction) >= unit.size for unit in self.held):
-                self._place(bar, side)
-        return side
-
-    def _read_size(self, bar: int) -> None:
-        """The size series' value on ``bar``'s close (with the equity then, less the borrow
-        fee the shorts held pay at that close: ``engine.broker.costs.signal_equity``), for
-        the unit its signal opens."""
-        if self.sizer is not None:
-            equity = signal_equity(
-                self.cash, self.shares, self.closes[bar], self.c.borrow, self.kind == ON_CLOSE
-            )
-            self.size = self.sizer(bar, equity)
-
-    def _at_open(self, bar: int, side: int) -> None:
-        """The market order a signal for ``side`` asked for, at ``bar``'s open: the sale
-        of part of each unit of the other side, then (market entries) a unit of ``side``
-        when none of the other is left (a short only in ``longshort``) and fewer than
-        ``max_entries`` are held."""
-        held, at = self.held, self.opens[bar]
-        if held and held[0].side == -side:
-            self._sell_part(bar, at)
-        if self.kind != MARKET or (held and held[0].side != side):
-            return
-        if (side > 0 or self.longshort) and len(held) < self.params.max_entries:
-            self._buy(bar, at, self.size, float(side))
-
-    def _charge_borrow(self, bar: int) -> None:
-        """The short units' borrow fee at ``bar``'s close (docs/execution.md, "Short borrow
-        fee"): |shares| × close × rate / bars a year from the cash, each unit's share kept
-        with it."""
-        close, rate = self.closes[bar], self.c.borrow
-        self.cash -= borrow_charge(self.shares, close, rate)
-        for unit in self.held:
-            unit.borrow += unit.size * close * rate
-
-    def _liquidate(self, bar: int) -> None:
-        """The equity reached zero at ``bar``'s close (only shorts can): every unit closed
-        at that close paying its fee, no slippage (``liquidation``); the run trades no more."""
-        price, before, fees = self.closes[bar], self.shares, 0.0
-        for unit in list(self.held):
-            fees += self._close(unit, unit.size, bar, price, "liquidation")
-        self._record(bar, before, price, fees, LIQUIDATION)
-        self.bust = True
-
-    def _keep(self, bar: int) -> None:
-        """Keep the cash and shares at ``bar``'s close (when they are kept)."""
-        if self.paths is not None:
-            self.paths[0].append(self.cash)
-            self.paths[1].append(self.shares)
-
-    def _events_at_open(self, bar: int, acts: _Actions) -> None:
-        """The split then the dividend of ``bar`` acting on the units held over the previous
-        close (docs/execution.md, "Scaling in and out"): each unit of n shares becomes
-        floor(n × r), its fraction paid in cash at the open (``engine.corporate.
-        split_holding``), its entry price and stop levels divided by r; a unit left without
-        a whole share is closed by that cash; a dividend d pays every share held d."""
-        ratio, amount = acts.split[bar], acts.dividend[bar]
-        if ratio != 1.0:
-            price, before, paid = self.opens[bar], self.shares, 0.0
-            for unit in list(self.held):
-                after, in_lieu = split_holding(unit.side * unit.size, ratio, price)
-                after = abs(after)
-                paid += in_lieu
-                fraction = max(unit.size * ratio - after, 0.0)
-                unit.entry_price /= ratio
-                unit.in_lieu += unit.side * fraction * (price - unit.entry_price)
-                unit.size = after
-                if unit.stop is not None:
-                    unit.stop.split(ratio)
-                if not after:  # settled whole in cash: a trade of no shares left
-                    self.held.remove(unit)
-                    unit.exit_bar, unit.exit_price = bar, price
-                    self.done.append(unit)
-            self.cash += paid
-            self.shares = sum(unit.side * unit.size for unit in self.held)
-            acts.applied.add(self.run_index, bar, SPLIT, ratio, before, self.shares, paid, price)
-        if amount and self.shares:
-            for unit in self.held:
-                unit.dividends += unit.side * unit.size * amount
-            paid = self.shares * amount
-            self.cash += paid
-            acts.applied.add(
-                self.run_index, bar, DIVIDEND, amount, self.shares, self.shares, paid, 0.0
-            )
-
-    def _delist(self, bar: int, acts: _Actions) -> None:
-        """A delisting at the last bar's close: every unit closed at its cash per share,
-        without slippage or fee (exit reason ``delisted``)."""
-        price = acts.delisting
-        assert price is not None
-        before = self.shares
-        for unit in list(self.held):
-            self._close(unit, unit.size, bar, price, EXIT_REASONS[DELISTED], fee=False)
-        proceeds = before * price
-        acts.applied.add(self.run_index, bar, DELISTING, price, before, 0.0, proceeds, 0.0)
-        self._record(bar, before, price, 0.0, DELISTED)
-
-    def _position_exit(self, bar: int, outside: bool) -> bool:
-        """The exit on ``bar``'s close, after its fills and stops (docs/execution.md,
-        "Scaling in and out"): while units are held, the position-aware exit of the long
-        opened by the first of them, priced at their share-weighted average entry; else
-        ``outside`` (the exit outside a long)."""
-        held = self.held
-        if not held or held[0].side < 0:  # the names describe a long
-            self.exit_at = None
-            return outside
-        if len(held) == 1:
-            entry = held[0].entry_price
-        else:
-            entry = sum(u.size * u.entry_price for u in held) / sum(u.size for u in held)
-        if self.exit_at is None:
-            assert self.exit_of is not None
-            self.exit_at = self.exit_of(1.0, min(u.entry_bar for u in held), entry)
-        elif entry != self.entry:
-            self.exit_at.reprice(bar, entry)  # type: ignore[attr-defined]
-        self.entry = entry
-        return bool(self.exit_at(bar))
-
-    def _place(self, bar: int, side: int) -> None:
-        """Place the entry order of a unit of ``side`` at ``bar``'s close, priced from that
-        bar's limit and stop series and good for ``valid_bars`` bars; cancelled at once when
-        a price it needs (or the size series' value) is undefined or not above 0."""
-        assert self.order_prices is not None
-        kind = self.kind
-        limit, stop = order_prices(kind, self.order_prices[0][bar], self.order_prices[1][bar])
-        order = [bar, side, limit, stop, bar + self.params.valid_bars, PENDING, -1, math.nan]
-        self.orders.append(order)
-        self.order, self.triggered = order, False
-        if not usable(kind, limit, stop) or (self.sizer is not None and not self.size > 0.0):
-            order[5], self.order = CANCELLED, None
-
-    def _buy_on_close(self, bar: int, side: int) -> None:
-        """An ``on_close`` order's unit of ``side``, filled at ``bar``'s close (its signal
-        bar) and recorded as an order: ``cancelled`` when it buys no share."""
-        unit = self._buy(bar, self.closes[bar], self.size, float(side))
-        done = [FILLED, bar, unit.entry_price] if unit else [CANCELLED, -1, math.nan]
-        self.orders.append([bar, side, math.nan, math.nan, bar, *done])
-
-    def _fill_order(self, bar: int) -> Unit | None:
-        """The pending entry order against ``bar``'s range (``engine.orders.order_price``):
-        the unit it opens (None: it did not fill, expired at its last bar, or was cancelled
-        because the cash buys no share)."""
-        order = self.order
-        assert order is not None
-        side = float(order[1])
-        if self.held and self.held[0].side != side:  # the other side still held
-            order[5], self.order = CANCELLED, None
-            return None
-        o, h, lo, c = self.opens[bar], self.highs[bar], self.lows[bar], self.closes[bar]
-        price, self.triggered = order_price(
-            self.kind, side, order[2], order[3], self.triggered, o, h, lo, c
-        )
-        if price == price:  # not NaN: the order fills
-            unit = self._buy(bar, price, self.size, side)
-            order[5:] = [FILLED, bar, unit.entry_price] if unit else [CANCELLED, -1, math.nan]
-            self.order = None
-            return unit
-        if bar == order[4]:
-            order[5], self.order = EXPIRED, None
-        return None
-
-    def _buy(self, bar: int, at: float, size: float, side: float = 1.0) -> Unit | None:
-        """Open a unit of ``side`` (a short: sold) at price ``at`` (slippage against it),
-        sized from the free cash then, or by the size series' value on its signal bar
-        ``size`` (a fraction of the equity at that price, held units marked there, at most
-        the free cash; or shares); none when it cannot buy one share. The free cash is the
-        cash, less twice the shorts' value at ``at`` (what a short sale's proceeds and the
-        margin it ties up take: the equity less the shorts' value)."""
-        c = self.c
-        price = at * (1.0 + side * c.slip)
-        free = self.cash if self.shares >= 0.0 else self.cash + 2.0 * self.shares * at
-        if self.sizer is not None:
-            equity = self.cash + self.shares * at
-            qty = sized(size, free, price, c, equity)
-        else:
-            budget = min(c.position_size, free) if c.by_value else free * c.fraction
-            qty = affordable(budget, price, c, FloatMath) if free > 0.0 else 0.0
-        if qty <= 0:
-            return None
-        fee = order_fee(qty, price, c, FloatMath)
-        self.cash = self.cash - side * qty * price - fee
-        self.shares += side * qty
-        stop = Position(side, price, self.stops) if self.stopped else None
-        unit = Unit(bar, price, qty, fee, side=side, stop=stop)
-        self.held.append(unit)
-        opened = side * qty
-        self.rows.append(
-            (
-                self.run_index,
-                bar,
-                0.0,
-                0.0,
-                0.0,
-                opened,
-                price,
-                fee,
-                self.cash,
-                self.shares,
-                SIGNAL,
-            )
-        )
-        return unit
-
-    def _sell_part(self, bar: int, at: float) -> None:
-        """An exit signal's sale at price ``at`` (``bar``'s open, or its close with
-        ``on_close`` orders; slippage taken off): max(1, round(n × ``exit_fraction``))
-        shares of each unit of n, each its own order."""
-        side = self.held[0].side
-        price = at * (1.0 - side * self.c.slip)
-        fraction = self.params.exit_fraction
-        sold = fees = 0.0
-        for unit in list(self.held):
-            qty = unit.size if fraction == 1.0 else _part(unit.size, fraction)
-            sold += side * qty
-            fees += self._close(unit, qty, bar, price, "signal")
-        self._record(bar, sold, price, fees, SIGNAL)
-
-    def _check_stops(self, bar: int, fresh: Unit | None = None) -> None:
-        """Each unit's stops against the bar's range (docs/execution.md, "Stops"): a unit
-        whose stop is hit is sold whole at the stop's fill, its own order; with
-        ``take_profit_fraction`` f below 1 a take-profit sells max(1, round(n × f)) of its n
-        shares, and the rest keeps its stop-loss and trailing level (ratcheted by this
-        bar) without a take-profit. ``fresh``: the unit an entry order opened within this
-        bar, checked as ``engine.orders.fill_bar_exit`` checks it (its stops start with the
-        next bar, but a stop entry's take-profit when the bar went one way)."""
-        opens, highs, lows = self.opens, self.highs, self.lows
-        fraction = self.params.take_profit_fraction
-        for unit in list(self.held):
-            stop = unit.stop
-            assert stop is not None
-            if unit is fresh:
-                hit = fill_bar_exit(self.kind, stop, opens[bar], highs[bar], lows[bar])
-            else:
-                hit = stop.exit(opens[bar], highs[bar], lows[bar])
-            if hit is None:
-                continue
-            level, code = hit
-            price = level * (1.0 - unit.side * self.c.slip)
-            qty = unit.size
-            if code == TAKE_PROFIT and fraction != 1.0:
-                qty = _part(unit.size, fraction)
-            rest = qty < unit.size
-            fee = self._close(unit, qty, bar, price, EXIT_REASONS[code])
-            self._record(bar, unit.side * qty, price, fee, code)
-            if rest:
-                stop.profit = math.inf
-                if unit is not fresh:
-                    stop.ratchet(highs[bar], lows[bar])
-
-    def _close(
-        self, unit: Unit, qty: float, bar: int, price: float, reason: str, fee: bool = True
-    ) -> float:
-        """Close ``qty`` shares of ``unit`` at ``price`` (sold, or bought back for a short;
-        all of it: the unit is closed; fewer: the closed part becomes a closed unit with its
-        share of the entry fee, the dividends, the cash in lieu and the borrow fee); returns
-        the order's fee (none without ``fee``)."""
-        paid = order_fee(qty, price, self.c, FloatMath) if fee else 0.0
-        self.cash = self.cash + unit.side * qty * price - paid
-        self.shares -= unit.side * qty
-        if qty == unit.size:
-            self.held.remove(unit)
-            closed = unit
-        else:
-            share = qty / unit.size
-            part = unit.entry_fee * share
-            closed = Unit(unit.entry_bar, unit.entry_price, qty, part, side=unit.side)
-            closed.dividends, closed.in_lieu = unit.dividends * share, unit.in_lieu * share
-            closed.borrow = unit.borrow * share
-            unit.size -= qty
-            unit.entry_fee -= part
-            unit.dividends -= closed.dividends
-            unit.in_lieu -= closed.in_lieu
-            unit.borrow -= closed.borrow
-        closed.exit_bar, closed.exit_price, closed.exit_fee = bar, price, paid
-        closed.exit_reason = reason
-        self.done.append(closed)
-        return paid
-
-    def _record(self, bar: int, sold: float, price: float, fees: float, reason: int) -> None:
-        """One fill row for the sales of a bar's order (the position after it)."""
-        self.rows.append(
-            (self.run_index, bar, sold, price, fees, 0.0, 0.0, 0.0, self.cash, self.shares, reason)
-        )
-
-
-def _part(size: float, fraction: float) -> float:
-    """The shares a fraction of a unit of ``size`` sells: max(1, round(size × fraction))
-    (Python's round, halves to even: backtesting.py's ``trade.close(portion)``), at most
-    the unit."""
-    return float(min(size, max(1, round(size * fraction))))
+SIZE_UNITS = (None, *param_specs.SIZE_UNITS)
+"""``TradingParams.size_unit`` by the step's code (``engine.broker.step.UNSIZED``,
+``BY_FRACTION``, ``BY_SHARES``)."""
 
 
 def unit_trades(
-    units: list[Unit] | np.ndarray, close: np.ndarray, params: TradingParams, events: bool = False
+    table: np.ndarray, close: np.ndarray, params: TradingParams, events: bool = False
 ) -> Trades:
-    """The trade table of one run's units (``Unit`` objects, or the compiled step's unit
-    table, ``engine.broker.step``), by entry bar then exit bar (a unit still held last,
-    marked at the last close with reason ``end``). With ``events`` (the run met corporate
-    actions) each PnL includes the unit's dividends and cash in lieu, and the table has
-    their ``dividends``."""
-    table = units if isinstance(units, np.ndarray) else _unit_table(units)
+    """The trade table of one run's units (a unit table, ``UNIT_COLUMNS``), by entry bar
+    then exit bar (a unit still held last, marked at the last close with reason ``end``).
+    With ``events`` (the run met corporate actions) each PnL includes the unit's dividends
+    and cash in lieu, and the table has their ``dividends``."""
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
     order = np.lexsort((np.where(held, n + 1, table[:, EXIT_BAR]), table[:, ENTRY_BAR]))
@@ -763,25 +346,5 @@ def unit_trades(
     IN_LIEU,
 ) = range(12)
 """Columns of a unit table: the compiled step's first ten (``engine.broker.step``), then
-the dividends and cash in lieu of the Python walk's units."""
-
-
-def _unit_table(units: list[Unit]) -> np.ndarray:
-    """The Python walk's units as a unit table (an open unit's exit bar -1)."""
-    table = np.zeros((len(units), 12))
-    for k, u in enumerate(units):
-        table[k] = (
-            u.entry_bar,
-            u.entry_price,
-            u.size,
-            u.entry_fee,
-            -1 if u.exit_bar is None else u.exit_bar,
-            u.exit_price,
-            u.exit_fee,
-            EXIT_REASONS.index(u.exit_reason),
-            u.side,
-            u.borrow,
-            u.dividends,
-            u.in_lieu,
-        )
-    return table
+the dividends and cash in lieu."""
+UNIT_COLUMNS = IN_LIEU + 1

@@ -93,7 +93,7 @@ class Events:
     """The corporate actions that met a position (``engine.corporate.Applied``); None: the
     run's bars held none."""
     units: list | None = None
-    """Per run, its units (``engine._scaling.Unit``) when it scales in or out
+    """Per run, its unit table (``engine._scaling.unit_trades``) when it scales in or out
     (``max_entries``, ``exit_fraction``); None: one position at a time."""
 
     def of_run(self, i: int) -> range:

@@ -1,9 +1,9 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops, a borrow fee, position-aware exits or corporate actions; the units
-walk of ``engine._scaling`` when ``max_entries`` or ``exit_fraction`` is set, through the
-broker's compiled step ``engine.broker.step`` when the work pays), so a run inside
+walk per run with stops, a borrow fee, position-aware exits or corporate actions; the
+broker's compiled step ``engine.broker.step`` when ``max_entries`` or ``exit_fraction`` is
+set, driven by ``engine._scaling``), so a run inside
 a sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
@@ -287,10 +287,8 @@ def run_batch(
     With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
     is walked bar by bar, as ``run`` walks it.
 
-    Runs that scale in or out (``params.scales``) without ``sizes``, ``position_exits`` or
-    ``actions`` go through the broker's compiled step (``engine.broker.step``, the same
-    numbers bit for bit) when ``work`` (as above) pays for it
-    (``compiled.steps_units``).
+    Runs that scale in or out (``params.scales``) go through the broker's compiled step
+    (``engine.broker.step``), with any feature.
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)

@@ -29,12 +29,6 @@ MIN_ORDER_BAR_UPDATES = 1_500_000
 kernel ~100 M, and importing numba and loading the kernel from the cache costs ~0.3 CPU-s
 (a sweep's chunk of 1,000 combinations over 1,500 bars)."""
 
-MIN_UNIT_BAR_UPDATES = 300_000
-"""Runs × bars that scale in or out (``max_entries``, ``exit_fraction``) from which they are
-walked by the broker's compiled step (``engine.broker.step``): the Python units walk does
-~1-2 M bar-updates a CPU-second, so 300,000 take about the import of numba and the step."""
-
-
 MIN_SIGNAL_BAR_UPDATES = 250_000
 """Bars x tickers of a portfolio of rules from which its walk runs compiled
 (``engine._signals_kernel``): the Python walk takes ~0.6-0.8 us a bar-ticker (100 tickers
@@ -44,16 +38,6 @@ x 2,520 bars ~0.2 s), about numba's import and the kernel's load."""
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
     return work >= threshold
-
-
-def steps_units(work: int) -> bool:
-    """Whether runs that scale in or out go through the broker's compiled step
-    (``engine.broker.step``) for ``work`` bar-updates: enough to pay for loading it
-    (``MIN_UNIT_BAR_UPDATES``), or it is loaded in this process already (a warm process, a
-    sweep's later blocks: a compiled call then costs microseconds)."""
-    import sys
-
-    return pays(work, MIN_UNIT_BAR_UPDATES) or "engine.broker.step" in sys.modules
 
 
 def kernels() -> ModuleType:
@@ -110,10 +94,25 @@ def warm() -> None:
     from engine.broker import step
 
     grid = np.full((2, 8), np.nan)
-    setup = np.array([0, 1, 2, 1, 0, 1, 0], dtype=np.int64)
-    fractions = np.array([0.5, 1.0, 0.05, np.nan, np.nan])
+    setup = np.array([0, 1, 2, 1, 0, 1, 0, step.UNSIZED], dtype=np.int64)
+    fractions = np.array([0.5, 1.0, 0.05, np.nan, np.nan, np.inf])
+    ohlc = (prices, prices, prices, prices)
+    events = (np.ones(8), np.full(8, 0.5), 12.0)
     for keep in (False, True):
-        step.walk_runs(entries, exits, grid, grid, *[prices] * 4, priced, fractions, setup, keep)
+        step.walk_runs(entries, exits, grid, grid, *ohlc, priced, fractions, setup, keep)
+        step.walk_acting(entries, exits, grid, grid, ohlc, events, priced, fractions, setup, keep)
+    sized = setup.copy()
+    sized[step.SIZED] = step.BY_FRACTION
+    signals = (entries[0], exits[0], grid[0], grid[0])
+    for paths in ((np.empty(8), np.empty(8)), (np.empty(0), np.empty(0))):
+        state = step.new_state(2, 4)  # a run walked from Python (size series, position exit)
+        step.start_run(state, 1e5)
+        state = step.make_room(state)
+        step.walk_run(
+            state, 0, 0, signals, ohlc, events, np.zeros(8, dtype=np.bool_), priced, fractions,
+            sized, paths,
+        )  # fmt: skip
+        step.end_run(state, 0, prices, priced, sized, paths)
     state = step.new_state(2, 4)  # the step driven bar by bar from Python
     step.start_run(state, 1e5)
     state = step.make_room(state)

@@ -12,6 +12,7 @@ _SOURCES = (
     "broker/orders.py",
     "broker/stops.py",
     "broker/jitted.py",
+    "corporate.py",
     "_kernel.py",
     "_order_kernel.py",
 )

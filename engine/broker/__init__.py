@@ -19,7 +19,7 @@ broker fills them:
 
 Corporate actions act on the position through ``engine.corporate``. The walks that drive
 the broker bar by bar are ``engine._simulate`` (market entries), ``engine.orders`` (entry
-orders), ``engine._scaling`` (units with a size series, position-aware exits or corporate
-actions; the others go through ``engine.broker.step``) and the compiled ``engine._kernel``
+orders), ``engine._scaling`` (every units run, through ``engine.broker.step``, answering
+its calls for a size series or a position-aware exit) and the compiled ``engine._kernel``
 and ``engine._order_kernel``.
 """

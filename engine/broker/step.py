@@ -6,18 +6,22 @@ the pending entry order against the bar (``engine.broker.orders.order_price``), 
 contingent stops (``engine.broker.stops``), the bar's signal (an entry order, a market order
 for the next open, an ``on_close`` fill, a sale of ``exit_fraction`` of each unit), the
 borrow fee and the bust rule at the close. Its state is a tuple of numpy arrays (``new_state``:
-scalars, the units held, and the growing tables of fills, closed units and orders), so the
-same compiled step runs from the compiled driver ``walk_runs`` (N runs, a sweep's rows) and
-bar by bar from Python (``step`` called per bar, ``make_room`` before it, ``finish`` at the
-end). It is the units walk of ``engine._scaling`` for requests without a size series, a
-position-aware exit or corporate actions, operation for operation (``fastmath`` off): the
-differential test holds their fills, units and orders bit-equal
+scalars, the units held, and the growing tables of fills, closed units, orders and corporate
+actions applied), so the same compiled step runs from the compiled drivers (``walk_runs``,
+``walk_acting``: N runs, a sweep's rows) and bar by bar from Python (``step`` called per
+bar, ``make_room`` before it, ``finish`` at the end). Corporate actions act inside it, from
+per-bar arrays (``_events_at_open``, ``_delist``); a size series and a position-aware exit,
+Python callables, are asked for by the resumable ``walk_run``, which returns to its caller
+(``engine._scaling``) at the bar that needs one and resumes there. Every units run goes
+through it (``fastmath`` off); the differential test holds its fills, units, orders,
+corporate actions and paths bit-equal to the Python units walk it replaced
 (tests/engine/test_engine_broker_step.py).
 
 Every rule comes from the broker's modules, compiled here, not rewritten: the order rules
 of ``engine.broker.orders``, the stop rules of ``engine.broker.stops``, and the fee and size
 arithmetic of ``engine.broker.costs`` in its compiled form (``engine._kernel.order_fee``,
-``engine._kernel.affordable``, on ``Costs.as_array``'s layout).
+``engine._kernel.affordable``, on ``Costs.as_array``'s layout), the split of
+``engine.corporate.split_holding``.
 """
 
 from __future__ import annotations
@@ -28,19 +32,27 @@ from numba import njit
 from engine import _kernel, kernel_stamp
 from engine.broker import jitted, orders, stops
 from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
+from engine.corporate import DELISTING as DELISTING_CODE
+from engine.corporate import DIVIDEND as DIVIDEND_CODE
+from engine.corporate import SPLIT as SPLIT_CODE
 from engine.result import EXIT_REASONS
 
 # The state's scalars: floats ``fs`` ...
 CASH, SHARES, O_LIMIT, O_STOP = range(4)
-N_FLOATS = 4
+SIZE_NOW, SIZE_EQUITY, EXIT_ENTRY = range(4, 7)  # the size series' value, its equity; exit's entry
+N_FLOATS = 7
 # ... and integers ``ns``.
 N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
-N_INTS = 10
+# the resumable walk's: the bar whose size was read, whether a position exit is on (its
+# first bar, the bars its row covers), the events logged, the bar's open done
+SIZE_BAR, EXIT_ON, EXIT_FROM, EXIT_HI, N_APPLIED, AT_CLOSE, EXIT_PRICED = range(10, 17)
+N_INTS = 17
 
 # A unit's columns (``held`` and ``done``): its trade, and while held its stop levels.
 ENTRY_BAR, ENTRY_PRICE, SIZE, ENTRY_FEE, EXIT_BAR, EXIT_PRICE, EXIT_FEE, REASON = range(8)
 SIDE, UNIT_BORROW, LOSS, PROFIT, TRAIL_LEVEL, EXTREME, UID = range(8, 15)
-UNIT_FIELDS = 15
+DIVIDENDS, IN_LIEU = 15, 16  # what corporate actions paid the unit
+UNIT_FIELDS = 17
 
 # A fill row's columns (``engine._simulate.Events``' fields in order).
 ROW_RUN, ROW_BAR, CLOSED, CLOSE_PRICE, CLOSE_FEE, OPENED, OPEN_PRICE, OPEN_FEE = range(8)
@@ -51,14 +63,28 @@ ROW_FIELDS = 11
 ORDER_COLUMNS = 8
 
 # The setup (ints): entry order type, valid bars, max entries, longshort, exit priority,
-# whether stops are set, close at end.
-KIND, VALID, MAX_ENTRIES, LONGSHORT, EXIT_FIRST, STOPPED, CLOSE_AT_END = range(7)
+# whether stops are set, close at end, the size series' unit (``SIZE_UNITS``).
+KIND, VALID, MAX_ENTRIES, LONGSHORT, EXIT_FIRST, STOPPED, CLOSE_AT_END, SIZED = range(8)
 # The fractions (floats): exit_fraction, take_profit_fraction, the stops' fractions of the
-# entry (NaN: off).
-EXIT_FRACTION, TP_FRACTION, STOP_LOSS_AT, TAKE_PROFIT_AT, TRAIL_AT = range(5)
+# entry (NaN: off), the size series' cap.
+EXIT_FRACTION, TP_FRACTION, STOP_LOSS_AT, TAKE_PROFIT_AT, TRAIL_AT, MAX_SIZE = range(6)
+
+UNSIZED, BY_FRACTION, BY_SHARES = range(3)
+"""``setup[SIZED]``: no size series, one in fractions of equity, one in shares
+(``TradingParams.size_unit``)."""
+
+# The event log's columns (``engine.corporate.EventLog``'s fields in order).
+LOG_FIELDS = 8
+
+DONE, ROOM, SIZE, EXIT_NEW, EXIT_REPRICE, EXIT_MORE = range(6)
+"""What ``walk_run`` returns for: the run walked; its tables short of room; the size series'
+value on the bar (``fs[SIZE_EQUITY]`` the equity it reads); a position exit for the long
+held (first bar ``ns[EXIT_FROM]``, entry ``fs[EXIT_ENTRY]``), the long's entry changed
+(``reprice``), or the exit's row read to its end (``ns[EXIT_HI]``)."""
 
 SIGNAL_CODE, TAKE_PROFIT_CODE = stops.SIGNAL, stops.TAKE_PROFIT
 LIQUIDATION_CODE = EXIT_REASONS.index("liquidation")
+DELISTED_CODE = EXIT_REASONS.index("delisted")
 CLOSED_AT_END_CODE = EXIT_REASONS.index("closed_at_end")
 
 _bare = njit(cache=True, nogil=True, _nrt=False)
@@ -72,6 +98,7 @@ _fill_bar_stop = jitted.fill_bar_stop
 _levels = jitted.levels
 _stop_exit = jitted.stop_exit
 _ratchet = jitted.ratchet
+_split_holding = jitted.split_holding
 _order_fee = _kernel.order_fee
 _affordable = _kernel.affordable
 MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
@@ -86,8 +113,8 @@ PENDING_STATUS, FILLED, EXPIRED, CANCELLED = (
 @njit(cache=True, nogil=True)
 def new_state(max_entries: int, capacity: int) -> tuple:
     """A book with no run started: (scalars ``fs``, ``ns``, the units ``held``
-    (``max_entries`` rows), the tables ``done``, ``rows``, ``orders`` of ``capacity`` rows
-    to start with, grown by ``make_room``)."""
+    (``max_entries`` rows), the tables ``done``, ``rows``, ``orders`` and the corporate
+    actions' ``log`` of ``capacity`` rows to start with, grown by ``make_room``)."""
     fs = np.zeros(N_FLOATS)
     ns = np.zeros(N_INTS, dtype=np.int64)
     ns[ORDER] = -1
@@ -96,7 +123,8 @@ def new_state(max_entries: int, capacity: int) -> tuple:
     done = np.zeros((capacity, UNIT_FIELDS))
     rows = np.zeros((capacity, ROW_FIELDS))
     book = np.zeros((capacity, ORDER_COLUMNS))
-    return fs, ns, held, done, rows, book
+    log = np.zeros((capacity, LOG_FIELDS))
+    return fs, ns, held, done, rows, book, log
 
 
 @_bare
@@ -104,9 +132,9 @@ def start_run(state: tuple, initial_capital: float) -> None:
     """Start a run on ``state``: its cash, no unit, no order (the tables keep the earlier
     runs' rows)."""
     fs, ns = state[0], state[1]
-    fs[CASH], fs[SHARES] = initial_capital, 0.0
+    fs[CASH], fs[SHARES], fs[SIZE_NOW] = initial_capital, 0.0, np.nan
     ns[N_HELD], ns[ORDER], ns[TRIGGERED], ns[PENDING], ns[BUST], ns[FRESH] = 0, -1, 0, 0, 0, -1
-    ns[NEXT_ID] = 0
+    ns[NEXT_ID], ns[SIZE_BAR], ns[EXIT_ON], ns[AT_CLOSE] = 0, -1, 0, 0
 
 
 def _grown(table: np.ndarray, used: int, wanted: int) -> np.ndarray:
@@ -123,9 +151,10 @@ _grown_jit = njit(cache=True, nogil=True)(_grown)
 @njit(cache=True, nogil=True)
 def make_room(state: tuple) -> tuple:
     """``state`` with room in its tables for one more bar (a bar closes each unit at most
-    three times and places at most two orders); the same arrays while they have it."""
-    fs, ns, held, done, rows, book = state
-    wanted = 3 * held.shape[0] + 4
+    four times, places at most two orders and logs at most three corporate actions); the
+    same arrays while they have it."""
+    fs, ns, held, done, rows, book, log = state
+    wanted = _wanted(held)
     return (
         fs,
         ns,
@@ -133,7 +162,21 @@ def make_room(state: tuple) -> tuple:
         _grown_jit(done, ns[N_DONE], wanted),
         _grown_jit(rows, ns[N_ROWS], wanted),
         _grown_jit(book, ns[N_ORDERS], 2),
+        _grown_jit(log, ns[N_APPLIED], 3),
     )
+
+
+@_inlined
+def _wanted(held: np.ndarray) -> int:
+    return 4 * held.shape[0] + 6
+
+
+@_inlined
+def _short_of_room(state: tuple) -> bool:
+    ns, held, done, rows, book, log = state[1], state[2], state[3], state[4], state[5], state[6]
+    wanted = _wanted(held)
+    short = ns[N_DONE] + wanted > done.shape[0] or ns[N_ROWS] + wanted > rows.shape[0]
+    return short or ns[N_ORDERS] + 2 > book.shape[0] or ns[N_APPLIED] + 3 > log.shape[0]
 
 
 @_bare
@@ -149,9 +192,9 @@ def _row(state, run, bar, closed, close_price, close_fee, opened, open_price, op
 
 @_bare
 def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
-    """Close ``qty`` shares of held unit ``j`` at ``price`` (``engine._scaling._Walk._close``):
-    the whole unit leaves ``held``; a part becomes a closed unit with its share of the entry
-    and borrow fees. Returns the order's fee (none without ``pay``)."""
+    """Close ``qty`` shares of held unit ``j`` at ``price``: the whole unit leaves ``held``;
+    a part becomes a closed unit with its share of the entry and borrow fees, the dividends
+    and the cash in lieu. Returns the order's fee (none without ``pay``)."""
     fs, ns, held, done = state[0], state[1], state[2], state[3]
     unit = held[j]
     side = unit[SIDE]
@@ -175,31 +218,40 @@ def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
             out[k] = unit[k]
         out[SIZE], out[ENTRY_FEE] = qty, part
         out[UNIT_BORROW] = unit[UNIT_BORROW] * share
+        out[DIVIDENDS], out[IN_LIEU] = unit[DIVIDENDS] * share, unit[IN_LIEU] * share
         unit[SIZE] -= qty
         unit[ENTRY_FEE] -= part
         unit[UNIT_BORROW] -= out[UNIT_BORROW]
+        unit[DIVIDENDS] -= out[DIVIDENDS]
+        unit[IN_LIEU] -= out[IN_LIEU]
     out[EXIT_BAR], out[EXIT_PRICE], out[EXIT_FEE], out[REASON] = bar, price, paid, reason
     return paid
 
 
 @_bare
 def _part(size: float, fraction: float) -> float:
-    """max(1, round(size × fraction)) shares (halves to even, as Python's ``round``), at
-    most ``size`` (``engine._scaling._part``)."""
+    """max(1, round(size × fraction)) shares (halves to even, as Python's ``round``:
+    backtesting.py's ``trade.close(portion)``), at most ``size``."""
     return min(size, max(1.0, np.rint(size * fraction)))
 
 
 @_bare
 def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
-    """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash
-    (``engine._scaling._Walk._buy``); False when it cannot buy one share."""
+    """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash, or
+    by the size series' value read on its signal bar (``_sized``); False when it cannot buy
+    one share. The free cash is the cash, less twice the shorts' value at ``at`` (what a
+    short sale's proceeds and the margin it ties up take: the equity less the shorts'
+    value)."""
     fs, ns, held = state[0], state[1], state[2]
     price = at * (1.0 + side * costs[SLIP])
     cash, shares = fs[CASH], fs[SHARES]
     free = cash if shares >= 0.0 else cash + 2.0 * shares * at
-    by_value = costs[BY_VALUE] != 0.0
-    budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
-    qty = _affordable(budget, price, costs) if free > 0.0 else 0.0
+    if setup[SIZED] != UNSIZED:
+        qty = _sized(fs[SIZE_NOW], free, price, cash + shares * at, costs, fractions, setup)
+    else:
+        by_value = costs[BY_VALUE] != 0.0
+        budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
+        qty = _affordable(budget, price, costs) if free > 0.0 else 0.0
     if qty <= 0:
         return False
     fee = _order_fee(qty, price, costs)
@@ -249,7 +301,8 @@ def _sell_part(state, run, bar, at, costs, fractions) -> None:
 @_bare
 def _place(state, bar, side, limit, stop, setup) -> None:
     """Place the entry order of a unit of ``side`` at ``bar``'s close, good for
-    ``valid_bars`` bars; cancelled at once when a price it needs is unusable."""
+    ``valid_bars`` bars; cancelled at once when a price it needs (or the size series'
+    value) is undefined or not above 0."""
     fs, ns, book = state[0], state[1], state[5]
     kind = setup[KIND]
     lim, stp = _order_prices(kind, limit, stop)
@@ -260,7 +313,8 @@ def _place(state, bar, side, limit, stop, setup) -> None:
     o[5], o[6], o[7] = PENDING_STATUS, -1.0, np.nan
     fs[O_LIMIT], fs[O_STOP] = lim, stp
     ns[ORDER], ns[TRIGGERED] = k, 0
-    if not _usable(kind, lim, stp):
+    unsized = setup[SIZED] != UNSIZED and not fs[SIZE_NOW] > 0.0
+    if not _usable(kind, lim, stp) or unsized:
         o[5], ns[ORDER] = CANCELLED, -1
 
 
@@ -281,8 +335,12 @@ def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None
 
 @_bare
 def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) -> int:
-    """What a signal for ``side`` on ``bar``'s close asks for (``engine._scaling._Walk.
-    _signal`` and ``_against``); returns the side of the market order at the next open."""
+    """What a signal for ``side`` on ``bar``'s close asks for: it cancels an entry order
+    pending for the other side; against the units held, a sale of ``exit_fraction`` of each
+    at the next open (at this close with ``on_close``) and, in ``longshort``, a unit of
+    ``side`` once none is left; else a unit of ``side`` while fewer than ``max_entries`` are
+    held, by a market order, at this close (``on_close``) or by an entry order when none is
+    pending. Returns the side of the market order at the next open (0: none)."""
     ns, held, book = state[1], state[2], state[5]
     kind = setup[KIND]
     opens_side = side > 0 or setup[LONGSHORT] != 0
@@ -370,8 +428,9 @@ def _stopped(state, run, bar, j, level, code, fresh, h, lo, costs, fractions) ->
 
 @_inlined
 def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
-    """Each unit's contingent stops against the bar (``engine._scaling._Walk._check_stops``),
-    in the order the units were opened (``_stopped`` for a unit hit)."""
+    """Each unit's contingent stops against the bar, in the order the units were opened
+    (``_stopped`` for a unit hit); a unit an entry order opened within this bar is checked
+    as ``engine.broker.orders.fill_bar_stop`` checks it."""
     ns, held = state[1], state[2]
     fresh_id = ns[FRESH]
     trail = fractions[TRAIL_AT]
@@ -401,6 +460,86 @@ def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
             j += 1
 
 
+@_bare
+def _sized(size, cash_flat, price, equity, costs, fractions, setup) -> float:
+    """``engine.broker.costs.sized`` compiled, for a unit (given the ``equity``): the shares
+    the size series' value ``size`` buys at ``price`` from the free cash ``cash_flat``."""
+    if not (size > 0.0 and cash_flat > 0.0):
+        return 0.0
+    if setup[SIZED] == BY_FRACTION:
+        part = min(size, fractions[MAX_SIZE])
+        return _affordable(min(cash_flat, equity * part), price, costs)
+    wanted = np.floor(min(size, fractions[MAX_SIZE]))
+    return min(wanted, _affordable(cash_flat, price, costs))
+
+
+@_inlined
+def _at_open(state, run, bar, ohlc, costs, fractions, setup) -> None:
+    """A bar up to its close: the market order a signal asked for at this open (the sale of
+    part of each unit of the other side, then with market entries a unit of its side when
+    none of the other is left and fewer than ``max_entries`` are held), the pending entry
+    order, the units' stops."""
+    ns = state[1]
+    o, h, lo, c = ohlc
+    pending = ns[PENDING]
+    if pending != 0:
+        side = float(pending)
+        if ns[N_HELD] > 0 and state[2][0, SIDE] == -side:
+            _sell_part(state, run, bar, o, costs, fractions)
+        same = not (ns[N_HELD] > 0 and state[2][0, SIDE] != side)
+        opens = (side > 0 or setup[LONGSHORT] != 0) and ns[N_HELD] < setup[MAX_ENTRIES]
+        if setup[KIND] == MARKET and same and opens:
+            _buy(state, run, bar, o, side, costs, fractions, setup)
+    ns[PENDING] = 0
+    ns[FRESH] = -1
+    if ns[ORDER] >= 0:
+        _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup)
+    if setup[STOPPED] and ns[N_HELD] > 0:
+        _check_stops(state, run, bar, o, h, lo, costs, fractions, setup)
+
+
+@_inlined
+def _signal_side(state, bar, last, entry, leave, setup) -> int:
+    """The side a bar's signals ask for on its close (0: none): the entry or the exit, and
+    with ``exit_priority`` a bar where both hold the exit while long units are held."""
+    if bar >= last:
+        return 0
+    if entry != leave:
+        return 1 if entry else -1
+    if entry and setup[EXIT_FIRST]:
+        return -1 if state[1][N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
+    return 0
+
+
+@_inlined
+def _at_close(state, run, bar, side, c, limit, stop, costs, fractions, setup) -> None:
+    """A bar's close: the signal for ``side`` (``_signal``), then the short units' borrow
+    fee (docs/execution.md, "Short borrow fee": after the close's fills), each unit's share
+    kept with it."""
+    fs, ns = state[0], state[1]
+    if side != 0:
+        ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
+    rate = costs[BORROW]
+    if rate != 0.0 and fs[SHARES] < 0.0:
+        fs[CASH] -= abs(fs[SHARES]) * c * rate
+        held = state[2]
+        for j in range(ns[N_HELD]):
+            held[j, UNIT_BORROW] += held[j, SIZE] * c * rate
+
+
+@_bare
+def _bust(state, run, bar, c, costs) -> None:
+    """The equity reached zero at the close (only shorts can): every unit closed at that
+    close paying its fee, no slippage (``liquidation``); the run trades no more."""
+    fs, ns = state[0], state[1]
+    if fs[SHARES] < 0.0 and fs[CASH] + fs[SHARES] * c <= 0.0:
+        before, fees = fs[SHARES], 0.0
+        while ns[N_HELD] > 0:
+            fees += _close(state, costs, 0, state[2][0, SIZE], bar, c, LIQUIDATION_CODE, True)
+        _row(state, run, bar, before, c, fees, 0.0, 0.0, 0.0, LIQUIDATION_CODE)
+        ns[BUST] = 1
+
+
 @_inlined
 def step(
     state: tuple,
@@ -420,44 +559,15 @@ def step(
     signals are ``entry`` and ``leave`` and whose entry-order prices are ``limit`` and
     ``stop``; ``ohlc`` = (open, high, low, close) of the bar. The order of a bar
     (docs/execution.md, "Scaling in and out"): the open's market order, the pending entry
-    order, the units' stops, the close's signal, the borrow fee, the bust rule."""
-    fs, ns = state[0], state[1]
-    if ns[BUST]:
+    order, the units' stops, the close's signal, the borrow fee, the bust rule. A bar
+    without a size series, position-aware exit or corporate action (``walk_run`` walks
+    those)."""
+    if state[1][BUST]:
         return
-    o, h, lo, c = ohlc
-    pending = ns[PENDING]
-    if pending != 0:  # the market order a signal asked for, at this open
-        side = float(pending)
-        if ns[N_HELD] > 0 and state[2][0, SIDE] == -side:
-            _sell_part(state, run, bar, o, costs, fractions)
-        same = not (ns[N_HELD] > 0 and state[2][0, SIDE] != side)
-        opens = (side > 0 or setup[LONGSHORT] != 0) and ns[N_HELD] < setup[MAX_ENTRIES]
-        if setup[KIND] == MARKET and same and opens:
-            _buy(state, run, bar, o, side, costs, fractions, setup)
-    ns[PENDING] = 0
-    ns[FRESH] = -1
-    if ns[ORDER] >= 0:
-        _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup)
-    if setup[STOPPED] and ns[N_HELD] > 0:
-        _check_stops(state, run, bar, o, h, lo, costs, fractions, setup)
-    if bar < last and entry != leave:
-        side = 1 if entry else -1
-        ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
-    elif bar < last and entry and setup[EXIT_FIRST]:  # both hold
-        side = -1 if ns[N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
-        ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
-    rate = costs[BORROW]
-    if rate != 0.0 and fs[SHARES] < 0.0:  # after the close's fills
-        fs[CASH] -= abs(fs[SHARES]) * c * rate
-        held = state[2]
-        for j in range(ns[N_HELD]):
-            held[j, UNIT_BORROW] += held[j, SIZE] * c * rate
-    if fs[SHARES] < 0.0 and fs[CASH] + fs[SHARES] * c <= 0.0:
-        before, fees = fs[SHARES], 0.0
-        while ns[N_HELD] > 0:
-            fees += _close(state, costs, 0, state[2][0, SIZE], bar, c, LIQUIDATION_CODE, True)
-        _row(state, run, bar, before, c, fees, 0.0, 0.0, 0.0, LIQUIDATION_CODE)
-        ns[BUST] = 1
+    _at_open(state, run, bar, ohlc, costs, fractions, setup)
+    side = _signal_side(state, bar, last, entry, leave, setup)
+    _at_close(state, run, bar, side, ohlc[3], limit, stop, costs, fractions, setup)
+    _bust(state, run, bar, ohlc[3], costs)
 
 
 @_bare
@@ -476,38 +586,308 @@ def finish(state: tuple, run: int, last: int, open_last: float, costs, setup) ->
     _row(state, run, last, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
 
 
+# -- corporate actions, size series and position-aware exits: the resumable walk ----------
+
+
 @_bare
-def _walk_bars(state, i, first, signals, bars, costs, fractions, setup, cash_path, shares_path):
-    """Run ``i``'s bars from ``first`` through ``step`` while its tables have room for one
-    more bar; returns the next bar to walk. Writes the cash and shares at each close into
-    ``cash_path`` and ``shares_path`` when they are not empty."""
+def _log(state, run, bar, kind, value, before, after, cash, price) -> None:
+    """One corporate action that met the units (``engine.corporate.EventLog.add``)."""
+    ns, log = state[1], state[6]
+    r = log[ns[N_APPLIED]]
+    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] = (
+        run,
+        bar,
+        kind,
+        value,
+        before,
+        after,
+        cash,
+        price,
+    )
+    ns[N_APPLIED] += 1
+
+
+@_bare
+def _events_at_open(state, run, bar, o, ratio, amount, setup) -> None:
+    """The split then the dividend of ``bar`` at its open, before its fills
+    (docs/execution.md, "Corporate actions on a position"): each unit of n shares becomes
+    floor(n × r) (``engine.corporate.split_holding``), its fraction paid in cash at the
+    open, its entry price and stop levels divided by r; a unit left without a whole share is
+    closed by that cash; a dividend d pays every share held d (a short pays it). A pending
+    entry order's prices are divided by r too (they are in the old shares' units)."""
+    fs, ns, held, done, book = state[0], state[1], state[2], state[3], state[5]
+    if ns[N_HELD] > 0 and ratio != 1.0:
+        before, paid = fs[SHARES], 0.0
+        j = 0
+        while j < ns[N_HELD]:
+            unit = held[j]
+            side = unit[SIDE]
+            after, in_lieu = _split_holding(side * unit[SIZE], ratio, o)
+            after = abs(after)
+            paid += in_lieu
+            fraction = max(unit[SIZE] * ratio - after, 0.0)
+            unit[ENTRY_PRICE] /= ratio
+            unit[IN_LIEU] += side * fraction * (o - unit[ENTRY_PRICE])
+            unit[SIZE] = after
+            if setup[STOPPED]:
+                unit[LOSS] /= ratio
+                unit[PROFIT] /= ratio
+                unit[TRAIL_LEVEL] /= ratio
+                unit[EXTREME] /= ratio
+            if after != 0.0:
+                j += 1
+                continue
+            out = done[ns[N_DONE]]  # settled whole in cash: a trade of no shares left
+            ns[N_DONE] += 1
+            for k in range(UNIT_FIELDS):
+                out[k] = unit[k]
+            out[EXIT_BAR], out[EXIT_PRICE] = bar, o
+            n = ns[N_HELD]
+            for k in range(j, n - 1):
+                for f in range(UNIT_FIELDS):
+                    held[k, f] = held[k + 1, f]
+            ns[N_HELD] = n - 1
+        fs[CASH] += paid
+        shares = 0.0
+        for j in range(ns[N_HELD]):
+            shares += held[j, SIDE] * held[j, SIZE]
+        fs[SHARES] = shares
+        _log(state, run, bar, SPLIT_CODE, ratio, before, shares, paid, o)
+    if ns[N_HELD] > 0 and amount != 0.0 and fs[SHARES] != 0.0:
+        for j in range(ns[N_HELD]):
+            held[j, DIVIDENDS] += held[j, SIDE] * held[j, SIZE] * amount
+        paid = fs[SHARES] * amount
+        fs[CASH] += paid
+        _log(state, run, bar, DIVIDEND_CODE, amount, fs[SHARES], fs[SHARES], paid, 0.0)
+    if ns[ORDER] >= 0 and ratio != 1.0:
+        k = ns[ORDER]
+        book[k, 2], book[k, 3] = book[k, 2] / ratio, book[k, 3] / ratio
+        fs[O_LIMIT], fs[O_STOP] = book[k, 2], book[k, 3]
+
+
+@_bare
+def _delist(state, run, bar, price, costs) -> None:
+    """A delisting at the last bar's close (after its borrow fee): every unit closed at its
+    cash per share ``price``, without slippage or fee (exit reason ``delisted``)."""
+    fs, ns = state[0], state[1]
+    before = fs[SHARES]
+    while ns[N_HELD] > 0:
+        _close(state, costs, 0, state[2][0, SIZE], bar, price, DELISTED_CODE, False)
+    _log(state, run, bar, DELISTING_CODE, price, before, 0.0, before * price, 0.0)
+    _row(state, run, bar, before, price, 0.0, 0.0, 0.0, 0.0, DELISTED_CODE)
+
+
+@_bare
+def _position_exit(state, bar, outside, exit_row) -> tuple:
+    """(what the walk needs from Python first, or ``DONE``; the exit on ``bar``'s close):
+    while long units are held, the position-aware exit of the long their first opened,
+    priced at their share-weighted average entry, read from ``exit_row``; else
+    ``outside`` (the exit outside a long)."""
+    fs, ns, held = state[0], state[1], state[2]
+    n = ns[N_HELD]
+    if n == 0 or held[0, SIDE] < 0.0:  # the names describe a long
+        ns[EXIT_ON] = 0
+        return DONE, outside
+    if n == 1:
+        entry = held[0, ENTRY_PRICE]
+    else:
+        value = size = 0.0
+        for j in range(n):
+            value += held[j, SIZE] * held[j, ENTRY_PRICE]
+            size += held[j, SIZE]
+        entry = value / size
+    if ns[EXIT_ON] == 0:
+        first = held[0, ENTRY_BAR]
+        for j in range(1, n):
+            first = min(first, held[j, ENTRY_BAR])
+        ns[EXIT_FROM], fs[EXIT_ENTRY] = np.int64(first), entry
+        return EXIT_NEW, False
+    if entry != fs[EXIT_ENTRY]:
+        fs[EXIT_ENTRY] = entry
+        if ns[EXIT_PRICED]:  # else the exit reads no entry price: it stays as it is
+            return EXIT_REPRICE, False
+    if bar >= ns[EXIT_HI]:
+        return EXIT_MORE, False
+    return DONE, exit_row[bar]
+
+
+@_bare
+def _reads_size(state, side, setup) -> bool:
+    """Whether the signal for ``side`` opens a unit, so reads the size series: against the
+    units held when it may open its side; else while fewer than ``max_entries`` are held
+    and no entry order for its side is pending."""
+    ns, held, book = state[1], state[2], state[5]
+    opens_side = side > 0 or setup[LONGSHORT] != 0
+    if ns[N_HELD] > 0 and held[0, SIDE] == -side:
+        return opens_side
+    if not opens_side or ns[N_HELD] >= setup[MAX_ENTRIES]:
+        return False
+    kind = setup[KIND]
+    pending = ns[ORDER] >= 0 and book[ns[ORDER], 1] == side
+    return not (kind != MARKET and kind != ON_CLOSE and pending)
+
+
+@_bare
+def _signal_equity(state, c, costs, setup) -> float:
+    """``engine.broker.costs.signal_equity`` compiled: the equity a size series reads on
+    the close, less the borrow fee the shorts held pay at it (not with ``on_close``
+    orders, whose fills at that close come first)."""
+    fs = state[0]
+    cash, shares, rate = fs[CASH], fs[SHARES], costs[BORROW]
+    charge = 0.0
+    if rate != 0.0 and setup[KIND] != ON_CLOSE:
+        charge = abs(shares) * c * rate if shares < 0.0 else 0.0
+    return cash - charge + shares * c
+
+
+@_bare
+def walk_run(
+    state: tuple,
+    run: int,
+    first: int,
+    signals: tuple,
+    bars: tuple,
+    events: tuple,
+    exit_row: np.ndarray,
+    costs: np.ndarray,
+    fractions: np.ndarray,
+    setup: np.ndarray,
+    paths: tuple,
+) -> tuple:
+    """Walk run ``run`` from bar ``first`` until it is done or needs Python: returns
+    (bar, ``DONE``, ``ROOM``, ``SIZE``, ``EXIT_NEW``, ``EXIT_REPRICE`` or ``EXIT_MORE``).
+    The caller grows the tables (``make_room``), or writes what was asked for into the
+    state (``fs[SIZE_NOW]`` and ``ns[SIZE_BAR]``; the exit on the closes from the bar into
+    ``exit_row`` and its end into ``ns[EXIT_HI]``, ``ns[EXIT_ON]`` set, ``ns[EXIT_PRICED]``
+    whether it reads the entry price), then calls again
+    from the bar returned: the walk resumes where it stopped (``ns[AT_CLOSE]``: the bar's
+    open is done). So a size series or a position-aware exit costs a call per unit, not
+    per bar.
+
+    ``signals`` = (entries, exits, limit prices, stop prices) of the run's T bars; ``bars``
+    = (open, high, low, close); ``events`` = (split ratios, dividends: T each or empty for
+    none; the delisting's cash per share, NaN for none); ``exit_row`` (T bools, or empty:
+    the run has no position-aware exit); ``paths`` = (cash, shares) arrays written at every
+    close, or empty."""
     enter, leave, limits, stops_at = signals
     open_, high, low, close = bars
-    n_bars = close.size
-    fs, ns, held, done, rows, book = state
-    wanted = 3 * held.shape[0] + 4
+    split, dividend, delisting = events
+    cash_path, shares_path = paths
+    acting = split.size > 0
+    held_exit = exit_row.size > 0
     keep = cash_path.size > 0
+    sized = setup[SIZED] != UNSIZED
+    n_bars = close.size
+    last = n_bars - 1
+    fs, ns = state[0], state[1]
     for bar in range(first, n_bars):
-        short = ns[N_DONE] + wanted > done.shape[0] or ns[N_ROWS] + wanted > rows.shape[0]
-        if short or ns[N_ORDERS] + 2 > book.shape[0]:
-            return bar
-        step(
-            state,
-            i,
-            bar,
-            n_bars - 1,
-            enter[bar],
-            leave[bar],
-            (open_[bar], high[bar], low[bar], close[bar]),
-            limits[bar],
-            stops_at[bar],
-            costs,
-            fractions,
-            setup,
-        )
+        c = close[bar]
+        if ns[AT_CLOSE] == 0:
+            if _short_of_room(state):
+                return bar, ROOM
+            if not ns[BUST]:
+                if acting:
+                    _events_at_open(state, run, bar, open_[bar], split[bar], dividend[bar], setup)
+                ohlc = (open_[bar], high[bar], low[bar], c)
+                _at_open(state, run, bar, ohlc, costs, fractions, setup)
+            ns[AT_CLOSE] = 1
+        if not ns[BUST]:
+            exit_now = leave[bar]
+            if held_exit:
+                need, exit_now = _position_exit(state, bar, exit_now, exit_row)
+                if need != DONE:
+                    return bar, need
+            side = _signal_side(state, bar, last, enter[bar], exit_now, setup)
+            if sized and side != 0 and ns[SIZE_BAR] != bar and _reads_size(state, side, setup):
+                fs[SIZE_EQUITY] = _signal_equity(state, c, costs, setup)
+                return bar, SIZE
+            _at_close(state, run, bar, side, c, limits[bar], stops_at[bar], costs, fractions, setup)
+            if acting and bar == last and delisting == delisting and ns[N_HELD] > 0:
+                _delist(state, run, bar, delisting, costs)
+            _bust(state, run, bar, c, costs)
+        ns[AT_CLOSE] = 0
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
-    return n_bars
+    return n_bars, DONE
+
+
+@njit(cache=True, nogil=True)
+def end_run(state: tuple, run: int, open_: np.ndarray, costs, setup, paths: tuple) -> tuple:
+    """After ``walk_run`` is done: ``finish`` (the last close's cash and shares then written
+    into ``paths`` when kept), and the units still held appended to the closed ones.
+    Returns the state (its tables grown when short)."""
+    last = open_.size - 1
+    state = make_room(state)
+    finish(state, run, last, open_[last] if last >= 0 else 0.0, costs, setup)
+    cash_path, shares_path = paths
+    if cash_path.size > 0 and last >= 0:
+        cash_path[last], shares_path[last] = state[0][CASH], state[0][SHARES]
+    ns = state[1]
+    for j in range(ns[N_HELD]):  # the units still held follow the closed ones
+        state = make_room(state)
+        state[3][ns[N_DONE]] = state[2][j]
+        ns[N_DONE] += 1
+    return state
+
+
+@njit(cache=True, nogil=True)
+def walk_acting(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    limits: np.ndarray,
+    stops_at: np.ndarray,
+    bars: tuple,
+    events: tuple,
+    costs: np.ndarray,
+    fractions: np.ndarray,
+    setup: np.ndarray,
+    keep_paths: bool,
+) -> tuple:
+    """``walk_runs`` with corporate actions (``events`` as ``walk_run`` takes them; no size
+    series nor position-aware exit: their runs are walked by ``walk_run`` from Python, which
+    calls them). Returns ``walk_runs``' tuple and the corporate actions' log (rows of
+    ``engine.corporate.EventLog``'s fields, run-major)."""
+    n_runs, n_bars = entries.shape
+    state = new_state(setup[MAX_ENTRIES], 64)
+    row_counts = np.zeros(n_runs, dtype=np.int64)
+    unit_counts = np.zeros(n_runs, dtype=np.int64)
+    order_counts = np.zeros(n_runs, dtype=np.int64)
+    kept = n_runs if keep_paths else 0
+    cash_path = np.empty((kept, n_bars))
+    shares_path = np.empty((kept, n_bars))
+    no_exit = np.empty(0, dtype=np.bool_)
+    no_path = np.empty(0)
+    for i in range(n_runs):
+        ns = state[1]
+        rows_before, done_before, orders_before = ns[N_ROWS], ns[N_DONE], ns[N_ORDERS]
+        start_run(state, costs[0])
+        paths = (cash_path[i], shares_path[i]) if keep_paths else (no_path, no_path)
+        signals = (entries[i], exits[i], limits[i], stops_at[i])
+        bar, need = 0, ROOM
+        while need == ROOM:  # the bars until the tables are short of room, then grown
+            state = make_room(state)
+            bar, need = walk_run(
+                state, i, bar, signals, bars, events, no_exit, costs, fractions, setup, paths
+            )
+        if need != DONE:
+            raise ValueError("a size series or position exit needs walk_run's caller")
+        state = end_run(state, i, bars[0], costs, setup, paths)
+        ns = state[1]
+        row_counts[i] = ns[N_ROWS] - rows_before
+        unit_counts[i] = ns[N_DONE] - done_before
+        order_counts[i] = ns[N_ORDERS] - orders_before
+    ns = state[1]
+    return (
+        state[4][: ns[N_ROWS]],
+        row_counts,
+        state[3][: ns[N_DONE]],
+        unit_counts,
+        state[5][: ns[N_ORDERS]],
+        order_counts,
+        cash_path,
+        shares_path,
+        state[6][: ns[N_APPLIED]],
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -529,60 +909,20 @@ def walk_runs(
     N × T) through ``step``, run-major. Returns (fill rows, their count per run; units
     (closed ones, then the ones held at the end), their count per run; orders, their count
     per run; the cash and shares at every close, N × T, when ``keep_paths``, else 0 × T)."""
-    n_runs, n_bars = entries.shape
-    last = n_bars - 1
-    state = new_state(setup[MAX_ENTRIES], 64)
-    row_counts = np.zeros(n_runs, dtype=np.int64)
-    unit_counts = np.zeros(n_runs, dtype=np.int64)
-    order_counts = np.zeros(n_runs, dtype=np.int64)
-    kept = n_runs if keep_paths else 0
-    cash_path = np.empty((kept, n_bars))
-    shares_path = np.empty((kept, n_bars))
-    for i in range(n_runs):
-        ns = state[1]
-        rows_before, done_before, orders_before = ns[N_ROWS], ns[N_DONE], ns[N_ORDERS]
-        start_run(state, costs[0])
-        bar = 0
-        while bar < n_bars:  # the bars until the tables are short of room, then grown
-            state = make_room(state)
-            bar = _walk_bars(
-                state,
-                i,
-                bar,
-                (entries[i], exits[i], limits[i], stops_at[i]),
-                (open_, high, low, close),
-                costs,
-                fractions,
-                setup,
-                cash_path[i] if keep_paths else cash_path[:0, 0],
-                shares_path[i] if keep_paths else shares_path[:0, 0],
-            )
-        state = make_room(state)
-        finish(state, i, last, open_[last] if n_bars else 0.0, costs, setup)
-        if keep_paths and n_bars:
-            cash_path[i, last], shares_path[i, last] = state[0][CASH], state[0][SHARES]
-        ns = state[1]
-        # the units still held follow the closed ones
-        done, held = state[3], state[2]
-        for j in range(ns[N_HELD]):
-            state = make_room(state)
-            done = state[3]
-            done[ns[N_DONE]] = held[j]
-            ns[N_DONE] += 1
-        row_counts[i] = ns[N_ROWS] - rows_before
-        unit_counts[i] = ns[N_DONE] - done_before
-        order_counts[i] = ns[N_ORDERS] - orders_before
-    ns = state[1]
-    return (
-        state[4][: ns[N_ROWS]],
-        row_counts,
-        state[3][: ns[N_DONE]],
-        unit_counts,
-        state[5][: ns[N_ORDERS]],
-        order_counts,
-        cash_path,
-        shares_path,
+    none = np.empty(0)
+    out = walk_acting(
+        entries,
+        exits,
+        limits,
+        stops_at,
+        (open_, high, low, close),
+        (none, none, np.nan),
+        costs,
+        fractions,
+        setup,
+        keep_paths,
     )
+    return out[:8]
 
 
 kernel_stamp.forget_stale(__name__, globals())

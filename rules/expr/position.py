@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rules.expr.check import Program, uses_walked
+from rules.expr.check import Program, uses_walked, walk
 from rules.expr.evaluate import _Batch, _binary
 from rules.expr.functions import ELEMENTWISE
 from rules.expr.market import others_of
@@ -30,6 +30,9 @@ from rules.expr.tree import Binary, Call, Node, Unary, Walked
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine import Bars
+
+PRICED = ("entry_price", "open_return", "max_open_return")
+"""The position series that read the entry price (``bars_held`` does not)."""
 
 FIRST_STRETCH = 16
 """Bars of the first stretch a position's exit is evaluated on (then 32, 64, …)."""
@@ -59,12 +62,26 @@ class _Held:
         self.settled = -np.inf
         """The best open return on the closes before ``anchor``."""
         self.values: list[bool] = []
+        self.row = np.zeros(0, dtype=bool)
+        """``values`` as an array."""
         self.size = FIRST_STRETCH
 
     def __call__(self, bar: int) -> bool:
         while bar >= self.stop:
             self._extend()
         return self.values[bar - self.start]
+
+    @property
+    def reads_price(self) -> bool:
+        """Whether ``reprice`` can change the exit (else the engine need not call it)."""
+        return self.owner.reads_price
+
+    def stretch(self, bar: int) -> np.ndarray:
+        """The exit on the closes from ``bar`` to the end of the stretch evaluated there,
+        at once (the engine's compiled walk reads it so, ``engine._scaling``)."""
+        while bar >= self.stop:
+            self._extend()
+        return self.row[bar - self.start :]
 
     def split(self, bar: int, ratio: float) -> None:
         """A split of ``ratio`` at ``bar``'s open (``engine.corporate``): the entry price is
@@ -85,6 +102,7 @@ class _Held:
         self.price = price
         self.start = self.stop = bar
         self.values = []
+        self.row = self.row[:0]
 
     def _extend(self) -> None:
         start = self.stop
@@ -96,6 +114,7 @@ class _Held:
         stretch = np.asarray(values, dtype=bool)
         if stretch.shape != (stop - start,):  # a number: the same on every bar
             stretch = np.broadcast_to(stretch, (stop - start,))
+        self.row = stretch
         self.values = stretch.tolist()  # read a bar at a time: list items, not numpy scalars
 
     def _open_return(self, start: int, stop: int) -> np.ndarray:
@@ -180,6 +199,8 @@ class PositionExit:
         self.value = residual(tree, self.leaves)
         self.close = np.asarray(close, dtype=np.float64)
         self.n_bars = len(self.close)
+        self.reads_price = any(isinstance(n, Walked) and n.name in PRICED for n in walk(tree))
+        """Whether the exit reads the entry price (a ``reprice`` can change it)."""
 
     def __call__(self, side: float, fill_bar: int, entry_price: float) -> Callable[[int], bool]:
         return _Held(self, side, fill_bar, entry_price)
