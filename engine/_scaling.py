@@ -137,7 +137,7 @@ def scale_events(
     plain = sizes is None and position_exits is None and actions is None
     work = entries.size if work is None else work
     if plain and compiled.steps_units(work):
-        return _stepped(entries, exits, ohlc, params, order_prices)
+        return stepped_events(entries, exits, ohlc, params, order_prices)
     costs, stops = Costs.of(params), Stops.of(params)
     prices = tuple(column.tolist() for column in ohlc)
     rows: list[tuple] = []
@@ -175,21 +175,29 @@ def scale_events(
     return events, placed
 
 
-def _stepped(
+def stepped_events(
     entries: np.ndarray,
     exits: np.ndarray,
     ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: TradingParams,
     order_prices: tuple[np.ndarray, np.ndarray] | None,
 ) -> tuple[sim.Events, Orders | None]:
-    """``scale_events`` without a size series, position-aware exits or corporate actions:
-    the runs through the broker's compiled step (``engine.broker.step.walk_runs``), the
-    same fills, units and orders as the walk below bit for bit. Each run's ``units`` is
-    then a table of ``engine.broker.step``'s unit columns (``unit_trades`` reads both)."""
+    """N runs without a size series, position-aware exits or corporate actions through the
+    broker's compiled step (``engine.broker.step.walk_runs``): their fills and, with entry
+    orders (``order_prices``: the limit and stop series, N × T), their orders. A run that
+    scales in or out gets the walk's fills, units and orders below bit for bit; each run's
+    ``units`` is then a table of ``engine.broker.step``'s unit columns (``unit_trades``
+    reads both). A single position (``params.scales`` false) is one unit: its fills are
+    those of the single-position walks, with their borrow charges per close
+    (``Events.borrow``), and its close at the end is left to ``engine._simulate.paths``
+    and the trade table, as for market fills."""
     from engine.broker import step
 
     costs = Costs.of(params)
+    single = not params.scales
     costs_array, setup, fractions = step_inputs(params)
+    if single:
+        setup[step.CLOSE_AT_END] = 0
     if order_prices is None:
         limits = stop_prices = np.full(entries.shape, math.nan)
     else:
@@ -209,17 +217,28 @@ def _stepped(
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     fields = dict(zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True))
-    ends = np.cumsum(unit_counts)
-    table = np.zeros((units.shape[0], IN_LIEU + 1))  # no dividends nor cash in lieu here
-    table[:, : UNIT_BORROW + 1] = units[:, : step.UNIT_BORROW + 1]
+    run = rows[:, step.ROW_RUN].astype(np.int64)
+    bar = rows[:, step.ROW_BAR].astype(np.int64)
+    reason = rows[:, step.ROW_REASON].astype(np.int8)
+    if single:
+        kept = {"units": None, "position_path": None, "borrow": None}
+        if costs.borrow:
+            kept["borrow"] = _charges(shares, run, bar, reason, rows, ohlc[3], costs.borrow)
+    else:
+        ends = np.cumsum(unit_counts)
+        table = np.zeros((units.shape[0], IN_LIEU + 1))  # no dividends nor cash in lieu here
+        table[:, : UNIT_BORROW + 1] = units[:, : step.UNIT_BORROW + 1]
+        kept = {
+            "units": [table[end - n : end] for n, end in zip(unit_counts, ends, strict=True)],
+            "position_path": shares if costs.borrow else None,
+        }
     events = sim.Events(
         offsets=offsets,
-        run=rows[:, step.ROW_RUN].astype(np.int64),
-        bar=rows[:, step.ROW_BAR].astype(np.int64),
-        reason=rows[:, step.ROW_REASON].astype(np.int8),
+        run=run,
+        bar=bar,
+        reason=reason,
         cash_path=cash if costs.borrow else None,
-        position_path=shares if costs.borrow else None,
-        units=[table[end - n : end] for n, end in zip(unit_counts, ends, strict=True)],
+        **kept,
         **{name: np.ascontiguousarray(values) for name, values in fields.items()},
     )
     if order_prices is None:
@@ -234,6 +253,18 @@ def _stepped(
             for k, (name, kind) in enumerate(zip(ORDER_FIELDS, types, strict=True))
         },
     )
+
+
+def _charges(shares, run, bar, reason, rows, close, rate: float) -> np.ndarray:
+    """The borrow fee charged at each close (N × T) from the shares held at every close
+    (``walk_runs``' path, after the bust bar's liquidation: the shares it closed were held
+    at that close), as ``engine.broker.costs.borrow_charge`` computes it."""
+    from engine.broker import step
+
+    held = shares.copy()
+    bust = reason == LIQUIDATION
+    held[run[bust], bar[bust]] = rows[bust, step.CLOSED]
+    return np.where(held < 0.0, np.abs(held) * close * rate, 0.0)
 
 
 def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -21,7 +21,6 @@ from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
 from engine.broker.costs import Costs
-from engine.broker.stops import Stops
 from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
@@ -79,9 +78,20 @@ def _order_events(
         return _scaling.scale_events(
             entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work
         )
+    if _stepped(params, position_exits, sizes, actions):
+        from engine import _scaling
+
+        return _scaling.stepped_events(entries, exits, ohlc, params, (limit, stop))
     return order_events(
         entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
     )
+
+
+def _stepped(params: TradingParams, position_exits, sizes, actions) -> bool:
+    """Whether a single-position run is walked by the broker's compiled step
+    (``engine.broker.step``, one unit): every walked one without a position-aware exit, a
+    size series or corporate actions."""
+    return position_exits is None and sizes is None and actions is None and not params.size_unit
 
 
 def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
@@ -122,6 +132,11 @@ def _events(
             entries, exits, ohlc, params, sizes, position_exits, actions, work=work
         )
         return scaled[0]
+    if params.walks_bars and _stepped(params, position_exits, sizes, actions):
+        from engine import _scaling
+
+        ohlc = (bars.open, bars.high, bars.low, bars.close)
+        return _scaling.stepped_events(entries, exits, ohlc, params, None)[0]
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -299,14 +314,8 @@ def run_batch(
         raise ValueError("one_pass takes no corporate actions")
     if position_exits is not None and one_pass:
         raise ValueError("one_pass takes no position exits")
-    if params.has_orders:
-        if one_pass:
-            raise ValueError("one_pass takes no entry orders")
-        walked = position_exits is not None or sizes is not None or actions is not None
-        walked = walked or params.scales
-        work = entries.size if work is None else work
-        if not walked and _orders_compiled(bars, params, work):
-            return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
+    if params.has_orders and one_pass:
+        raise ValueError("one_pass takes no entry orders")
     if one_pass:
         if params.has_stops or params.size_unit is not None or params.scales:
             raise ValueError("one_pass takes no stops, size series nor scaling")
@@ -330,65 +339,6 @@ def run_batch(
         return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
-
-
-def _orders_compiled(bars: Bars, params: TradingParams, work: int) -> bool:
-    """Whether a batch with entry orders is walked compiled: enough ``work``, T >= 3 (the
-    curve reduction's domain), finite prices, and no close at the end (the Python walk's
-    paths add it, as for market entries). Runs with position-aware exits or size series
-    are never (``run_batch`` keeps them in the Python walk, which calls them per bar)."""
-    return (
-        not params.close_at_end
-        and len(bars) >= 3
-        and compiled.pays(work, compiled.MIN_ORDER_BAR_UPDATES)
-        and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
-    )
-
-
-def _compiled_orders(
-    bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool = False
-):
-    """``run_batch`` with entry orders through ``engine._order_kernel.evaluate_orders``
-    (each curve reduced in the kernel as ``core_metrics`` reduces it; kept with
-    ``keep_equity``)."""
-    from engine import _order_kernel as kernel
-    from engine.broker.orders import order_code
-
-    def rows(prices: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        if prices is None:
-            return np.full((1, len(bars)), np.nan), np.zeros(len(entries), dtype=np.int64)
-        prices = np.asarray(prices, dtype=np.float64)
-        if prices.ndim == 1:
-            return prices[None], np.zeros(len(entries), dtype=np.int64)
-        return np.ascontiguousarray(prices), np.arange(len(entries), dtype=np.int64)
-
-    stops = Stops.of(params)
-    fractions = [np.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)]
-    inputs = (
-        np.ascontiguousarray(entries),
-        np.ascontiguousarray(exits),
-        *rows(limit),
-        *rows(stop),
-        *(np.ascontiguousarray(c, dtype=np.float64) for c in (bars.open, bars.high, bars.low)),
-        np.ascontiguousarray(bars.close, dtype=np.float64),
-        order_code(params.entry_type),
-        params.valid_bars,
-        params.direction == "longonly",
-        params.exit_priority,
-        Costs.of(params).as_array(),
-        np.array(fractions, dtype=np.float64),
-    )
-    stats, equity = kernel.evaluate_orders(*inputs, keep_equity)
-    metrics = finish_core(
-        stats[:, kernel.FINAL],
-        stats[:, kernel.MEAN],
-        stats[:, kernel.STD],
-        stats[:, kernel.DRAWDOWN],
-        stats[:, kernel.TRADES],
-        params.initial_capital,
-        params.annual_bars,
-    )
-    return BatchResult(metrics=metrics, equity=equity if keep_equity else None)
 
 
 def _one_pass(

@@ -35,7 +35,8 @@ CASH, SHARES, O_LIMIT, O_STOP = range(4)
 N_FLOATS = 4
 # ... and integers ``ns``.
 N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
-N_INTS = 10
+ASKED = 10  # a single position: the side its signals asked for last (``_asks``)
+N_INTS = 11
 
 # A unit's columns (``held`` and ``done``): its trade, and while held its stop levels.
 ENTRY_BAR, ENTRY_PRICE, SIZE, ENTRY_FEE, EXIT_BAR, EXIT_PRICE, EXIT_FEE, REASON = range(8)
@@ -106,7 +107,7 @@ def start_run(state: tuple, initial_capital: float) -> None:
     fs, ns = state[0], state[1]
     fs[CASH], fs[SHARES] = initial_capital, 0.0
     ns[N_HELD], ns[ORDER], ns[TRIGGERED], ns[PENDING], ns[BUST], ns[FRESH] = 0, -1, 0, 0, 0, -1
-    ns[NEXT_ID] = 0
+    ns[NEXT_ID], ns[ASKED] = 0, 0
 
 
 def _grown(table: np.ndarray, used: int, wanted: int) -> np.ndarray:
@@ -261,7 +262,7 @@ def _place(state, bar, side, limit, stop, setup) -> None:
     fs[O_LIMIT], fs[O_STOP] = lim, stp
     ns[ORDER], ns[TRIGGERED] = k, 0
     if not _usable(kind, lim, stp):
-        o[5], ns[ORDER] = CANCELLED, -1
+        o[5], ns[ORDER], ns[ASKED] = CANCELLED, -1, 0
 
 
 @_bare
@@ -336,10 +337,11 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
             ns[FRESH] = np.int64(held[j, UID])
         else:
             order[5], order[6], order[7] = CANCELLED, -1.0, np.nan
+            ns[ASKED] = 0
         ns[ORDER] = -1
         return
     if bar == order[4]:
-        order[5], ns[ORDER] = EXPIRED, -1
+        order[5], ns[ORDER], ns[ASKED] = EXPIRED, -1, 0
 
 
 @_bare
@@ -402,6 +404,33 @@ def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
 
 
 @_inlined
+def _asks(state, entry, leave, fractions, setup) -> int:
+    """The side a bar's signals ask for (+1, -1), or 0 for nothing; a bar where both hold
+    (with ``exit_priority``) is the exit while long, the entry otherwise. Units resolve it
+    against the units held and ask for a unit at every signal. A single position
+    (``max_entries`` 1, whole exits and take-profits) follows the execution convention: it
+    resolves against the side asked for last, and a signal asks only when it changes that
+    side (flat in ``longonly`` for an exit); a stop, an order expired or cancelled unfilled
+    resets it to flat, an order that buys no share at the open or close does not."""
+    ns = state[1]
+    single = setup[MAX_ENTRIES] == 1 and fractions[EXIT_FRACTION] == 1.0
+    single = single and fractions[TP_FRACTION] == 1.0
+    if not single:
+        if entry != leave:
+            return 1 if entry else -1
+        return -1 if ns[N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
+    if entry != leave:
+        side = 1 if entry else -1
+    else:
+        side = -1 if ns[ASKED] > 0 else 1
+    asked = side if setup[LONGSHORT] != 0 else max(side, 0)
+    if asked == ns[ASKED]:
+        return 0
+    ns[ASKED] = asked
+    return side
+
+
+@_inlined
 def step(
     state: tuple,
     run: int,
@@ -440,12 +469,12 @@ def step(
         _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup)
     if setup[STOPPED] and ns[N_HELD] > 0:
         _check_stops(state, run, bar, o, h, lo, costs, fractions, setup)
-    if bar < last and entry != leave:
-        side = 1 if entry else -1
-        ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
-    elif bar < last and entry and setup[EXIT_FIRST]:  # both hold
-        side = -1 if ns[N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
-        ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
+        if ns[N_HELD] == 0:  # stopped out: a single position asks for no side
+            ns[ASKED] = 0
+    if bar < last and (entry != leave or (entry and setup[EXIT_FIRST])):
+        side = _asks(state, entry, leave, fractions, setup)
+        if side != 0:
+            ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
     rate = costs[BORROW]
     if rate != 0.0 and fs[SHARES] < 0.0:  # after the close's fills
         fs[CASH] -= abs(fs[SHARES]) * c * rate
