@@ -51,9 +51,11 @@ def _walked(case: dict, stepped: bool):
 
 
 @_SETTINGS
-@given(requests(entry_types=ENTRY_ORDER_TYPES), st.booleans())
-def test_the_compiled_step_gives_the_units_walks_fills_units_and_orders(case, scaling):
-    case = _plain(case, scaling)
+@given(requests(entry_types=ENTRY_ORDER_TYPES))
+def test_the_compiled_step_gives_the_units_walks_fills_units_and_orders(case):
+    """Units only: one unit is a single position, which follows the execution convention
+    (test_engine_broker_differential.py holds it to the engine it replaced)."""
+    case = _plain(case, scaling=True)
     (new, new_orders), bars, params = _walked(case, _STEP)
     (old, old_orders), _, _ = _walked(case, _PYTHON)
     for field in dataclasses.fields(old):
