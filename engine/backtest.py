@@ -1,10 +1,12 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
-Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops, a borrow fee, position-aware exits or corporate actions; the units
-walk of ``engine._scaling`` when ``max_entries`` or ``exit_fraction`` is set, through the
-broker's compiled step ``engine.broker.step`` when the work pays), so a run inside
-a sweep and the same run on its own give bit-for-bit equal numbers.
+Both go through the same core: market entries without stops or a borrow fee fill
+vectorised (``engine._simulate``) or in ``engine._kernel``'s one pass; every other run is
+walked bar by bar by the broker's compiled step (``engine.broker.step``: a single position
+as one unit, units when ``max_entries`` or ``exit_fraction`` is set), except runs with a
+position-aware exit, a size series or corporate actions, which the Python walks
+(``engine._simulate``, ``engine.orders``, ``engine._scaling``) take. So a run inside a
+sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
@@ -288,24 +290,22 @@ def run_batch(
     ≥ N × max(T - 1, 1) float64, C order), which a sweep's blocks reuse.
 
     With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
-    ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
-    are walked compiled when the work pays for it (``engine._order_kernel``, the same
-    numbers and equity as the Python walk bit for bit): ``work`` bar-updates against
-    ``compiled.MIN_ORDER_BAR_UPDATES``, by default this batch's N × T; a caller running a
-    sweep in blocks passes the sweep's, which pays for loading the kernel once.
+    ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run). Runs with
+    entry orders, stops or a borrow fee are walked by the broker's compiled step
+    (``engine.broker.step``, a single position as one unit).
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
-    ``position_exit``): the runs are walked bar by bar (not with ``one_pass``; with entry
-    orders, by the Python walk); so are runs with ``sizes`` (one ``engine._simulate.Sizer``
-    per run, with ``params.size_unit``).
+    ``position_exit``): the runs are walked bar by bar in Python (not with ``one_pass``);
+    so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
+    ``params.size_unit``).
 
     With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
     is walked bar by bar, as ``run`` walks it.
 
     Runs that scale in or out (``params.scales``) without ``sizes``, ``position_exits`` or
-    ``actions`` go through the broker's compiled step (``engine.broker.step``, the same
-    numbers bit for bit) when ``work`` (as above) pays for it
-    (``compiled.steps_units``).
+    ``actions`` go through the broker's compiled step too (the same numbers as the Python
+    units walk bit for bit) when ``work`` bar-updates (by default N × T; a sweep's blocks
+    pass the sweep's) pay for it (``compiled.steps_units``).
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)

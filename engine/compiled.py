@@ -23,12 +23,6 @@ MIN_BAR_UPDATES = 5_000_000
 """Runs × bars of one batch from which it runs as one compiled pass (the numpy path does
 ~35 M bar-updates a second: 5 M take ~0.15 s, about the import)."""
 
-MIN_ORDER_BAR_UPDATES = 1_500_000
-"""Runs × bars with entry orders from which they are walked compiled
-(``engine._order_kernel``): the Python order walk does ~4 M bar-updates a CPU-second, the
-kernel ~100 M, and importing numba and loading the kernel from the cache costs ~0.3 CPU-s
-(a sweep's chunk of 1,000 combinations over 1,500 bars)."""
-
 MIN_UNIT_BAR_UPDATES = 300_000
 """Runs × bars that scale in or out (``max_entries``, ``exit_fraction``) from which they are
 walked by the broker's compiled step (``engine.broker.step``): the Python units walk does
@@ -90,14 +84,6 @@ def warm() -> None:
             crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
             kernel.evaluate_runs(*crossings, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
-    from engine import _order_kernel
-
-    rows = np.zeros(2, dtype=np.int64)
-    orders = (entries, exits, lines, rows, lines, rows, prices, prices, prices, prices)
-    for kind in range(1, 5):
-        for keep in (False, True):
-            setup = (kind, 1, True, False)
-            _order_kernel.evaluate_orders(*orders, *setup, costs, np.full(3, np.nan), keep)
     from engine import _signals_kernel
 
     grid = np.ascontiguousarray(np.vstack([prices, prices]).T)

@@ -17,9 +17,10 @@ broker fills them:
   bar from Python (imported only when the work pays for numba: this package's
   ``__init__`` does not import it).
 
-Corporate actions act on the position through ``engine.corporate``. The walks that drive
-the broker bar by bar are ``engine._simulate`` (market entries), ``engine.orders`` (entry
-orders), ``engine._scaling`` (units with a size series, position-aware exits or corporate
-actions; the others go through ``engine.broker.step``) and the compiled ``engine._kernel``
-and ``engine._order_kernel``.
+Corporate actions act on the position through ``engine.corporate``. Every walked run
+without a size series, a position-aware exit or corporate actions goes through
+``engine.broker.step`` (a single position as one unit); those with one are walked in
+Python by ``engine._simulate`` (market entries), ``engine.orders`` (entry orders) and
+``engine._scaling`` (units). Runs that walk nothing (market entries without stops or a
+borrow fee) fill vectorised or through ``engine._kernel``'s one pass.
 """

@@ -419,10 +419,7 @@ def _asks(state, entry, leave, fractions, setup) -> int:
         if entry != leave:
             return 1 if entry else -1
         return -1 if ns[N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
-    if entry != leave:
-        side = 1 if entry else -1
-    else:
-        side = -1 if ns[ASKED] > 0 else 1
+    side = (1 if entry else -1) if entry != leave else (-1 if ns[ASKED] > 0 else 1)
     asked = side if setup[LONGSHORT] != 0 else max(side, 0)
     if asked == ns[ASKED]:
         return 0

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import _scaling, _simulate, compiled
+from engine import _simulate, compiled
 from engine.param_specs import ENTRY_ORDER_TYPES
 from tests.engine import legacy_engine as legacy
 from tests.engine.legacy_engine import compiled as legacy_compiled

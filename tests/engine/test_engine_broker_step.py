@@ -12,7 +12,6 @@ import dataclasses
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import engine
 from engine import _scaling, _simulate, compiled

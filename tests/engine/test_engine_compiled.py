@@ -24,7 +24,6 @@ from engine import (
     run_crossings,
 )
 from engine._kernel import pairwise_sum
-from engine.broker.costs import Costs
 from tests.engine.test_engine_properties import trading_params
 
 
@@ -195,28 +194,29 @@ def test_sma_cross_lines_give_its_batch_signals():
 
 
 def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
-    """numba keys a cached kernel by its own file: the order kernel compiles in the
+    """numba keys a cached kernel by its own file: the broker's step compiles in the
     broker's order rules, so a cache written from other broker sources is forgotten at
     import (its index emptied, the stamp rewritten) and a kept one is not."""
     from pathlib import Path
 
-    from engine import _order_kernel
+    from engine import _scaling
+    from engine.broker import step
 
-    kernel = _order_kernel.evaluate_orders
-    stamp = Path(kernel._cache.cache_path) / "engine._order_kernel.broker-stamp"
-    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel = step.walk_runs
+    stamp = Path(kernel._cache.cache_path) / "engine.broker.step.broker-stamp"
+    kernel_stamp.forget_stale("engine.broker.step", vars(step))
     current = stamp.read_text()
     entries = np.zeros((1, 8), dtype=bool)
     entries[0, 1] = True
     prices = np.linspace(10.0, 12.0, 8)
-    rows = np.zeros(1, dtype=np.int64)
-    costs = Costs.of(TradingParams()).as_array()
-    orders = (entries, ~entries, prices[None], rows, prices[None], rows, *(prices,) * 4)
-    kernel(*orders, 1, 1, True, False, costs, np.full(3, np.nan), False)
+    params = TradingParams(entry_type="limit")
+    costs, setup, fractions = _scaling.step_inputs(params)
+    orders = (entries, ~entries, prices[None], prices[None], *(prices,) * 4)
+    kernel(*orders, costs, fractions, setup, False)
     assert kernel._cache._cache_file._load_index()
-    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel_stamp.forget_stale("engine.broker.step", vars(step))
     assert kernel._cache._cache_file._load_index()  # the same sources: kept
     stamp.write_text("other broker sources")
-    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel_stamp.forget_stale("engine.broker.step", vars(step))
     assert not kernel._cache._cache_file._load_index()
     assert stamp.read_text() == current
