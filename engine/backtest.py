@@ -316,6 +316,8 @@ def run_batch(
         raise ValueError("one_pass takes no position exits")
     if params.has_orders and one_pass:
         raise ValueError("one_pass takes no entry orders")
+    if not one_pass and _curves(bars, params, position_exits, sizes, actions):
+        return _stepped_batch(bars, entries, exits, params, limit, stop, keep_equity)
     if one_pass:
         if params.has_stops or params.size_unit is not None or params.scales:
             raise ValueError("one_pass takes no stops, size series nor scaling")
@@ -339,6 +341,70 @@ def run_batch(
         return BatchResult(metrics={name: np.empty(0) for name in CORE_METRICS})
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
+
+
+def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions) -> bool:
+    """Whether a batch of single positions is reduced in the broker's step
+    (``engine.broker.curves``): walked runs (stops, a borrow fee, entry orders) without
+    the Python walks' features, T >= 3 (the curve reduction's domain) and finite prices."""
+    walked = params.walks_bars or params.has_orders
+    return (
+        walked
+        and not params.scales
+        and _stepped(params, position_exits, sizes, actions)
+        and len(bars) >= 3
+        and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
+    )
+
+
+def _stepped_batch(
+    bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool
+) -> BatchResult:
+    """``run_batch`` of single positions through ``engine.broker.curves.evaluate_runs``:
+    each curve reduced in the pass as ``core_metrics`` reduces it (kept with
+    ``keep_equity``)."""
+    from engine import _scaling
+    from engine.broker import curves
+
+    def rows(prices: np.ndarray | None) -> np.ndarray:
+        if prices is None or not params.has_orders:
+            return np.full((1, len(bars)), np.nan)
+        prices = np.asarray(prices, dtype=np.float64)
+        return np.ascontiguousarray(prices if prices.ndim == 2 else prices[None])
+
+    limits, stops_at = rows(limit), rows(stop)
+    if limits.shape[0] != stops_at.shape[0]:  # one of them per run, the other shared
+        limits, stops_at = (
+            np.ascontiguousarray(np.broadcast_to(a, entries.shape)) for a in (limits, stops_at)
+        )
+    price_row = (
+        np.arange(len(entries)) if limits.shape[0] > 1 else np.zeros(len(entries), dtype=np.int64)
+    )
+
+    costs, setup, fractions = _scaling.step_inputs(params)
+    columns = (bars.open, bars.high, bars.low, bars.close)
+    stats, equity = curves.evaluate_runs(
+        np.ascontiguousarray(entries),
+        np.ascontiguousarray(exits),
+        limits,
+        stops_at,
+        price_row,
+        *(np.ascontiguousarray(c, dtype=np.float64) for c in columns),
+        costs,
+        fractions,
+        setup,
+        keep_equity,
+    )
+    metrics = finish_core(
+        stats[:, curves.FINAL],
+        stats[:, curves.MEAN],
+        stats[:, curves.STD],
+        stats[:, curves.DRAWDOWN],
+        stats[:, curves.TRADES],
+        params.initial_capital,
+        params.annual_bars,
+    )
+    return BatchResult(metrics=metrics, equity=equity if keep_equity else None)
 
 
 def _one_pass(
