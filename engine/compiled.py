@@ -40,6 +40,14 @@ def pays(work: int, threshold: int) -> bool:
     return work >= threshold
 
 
+def loaded() -> bool:
+    """Whether the compiled kernels are loaded in this process already (a walked run, a warm
+    worker): a call into them then costs microseconds, whatever the work."""
+    import sys
+
+    return "engine._kernel" in sys.modules
+
+
 def steps_units(work: int) -> bool:
     """Whether runs that scale in or out go through the broker's compiled step
     (``engine.broker.step``) for ``work`` bar-updates: enough to pay for loading it
