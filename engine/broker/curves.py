@@ -45,18 +45,25 @@ CLOSE_AT_END = broker_step.CLOSE_AT_END
 @njit(cache=True, nogil=True)
 def _walk(i, enter, leave, limits, stops_at, bars, costs, fractions, setup, equity) -> int:
     """Run ``i``: fills ``equity`` (T) and returns the units it bought up to its bust."""
+    state = _new_state(setup[MAX_ENTRIES], 3 * max(setup[MAX_ENTRIES], 1) + 6)
+    _start_run(state, costs[0])
+    return _bars(state, i, enter, leave, limits, stops_at, bars, costs, fractions, setup, equity)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _bars(state, i, enter, leave, limits, stops_at, bars, costs, fractions, setup, equity):
+    """``_walk``'s bars, allocating nothing: without numba's reference counting, whose
+    atomic counts on the state's arrays every bar would cost more than the step."""
     open_, high, low, close = bars
     n_bars = close.size
     last = n_bars - 1
-    wanted = 3 * max(setup[MAX_ENTRIES], 1) + 6
-    state = _new_state(setup[MAX_ENTRIES], wanted)
     fs, ns, book = state[0], state[1], state[5]
-    _start_run(state, costs[0])
     for bar in range(n_bars):
         ns[N_ROWS], ns[N_DONE] = 0, 0
         k = ns[ORDER]
         if k > 0:  # the pending order moves to the book's first row
-            book[0, :] = book[k, :]
+            for f in range(book.shape[1]):
+                book[0, f] = book[k, f]
             ns[ORDER] = 0
         ns[N_ORDERS] = 1 if ns[ORDER] == 0 else 0
         _step(
