@@ -115,3 +115,9 @@ def warm() -> None:
         state, 0, 0, 1, True, False, (10.0, 11.0, 9.0, 10.5), 1.0, 1.0, priced, fractions, setup
     )
     step.finish(state, 0, 1, 10.0, priced, setup)
+    from engine.broker import curves
+
+    rows = np.zeros(2, dtype=np.int64)
+    for keep in (False, True):  # a batch's single positions, reduced in the step's pass
+        curves.evaluate_runs(entries, exits, grid, grid, rows, *[prices] * 4, priced, fractions,
+                             setup, keep)  # fmt: skip

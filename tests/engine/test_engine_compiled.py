@@ -24,6 +24,7 @@ from engine import (
     run_crossings,
 )
 from engine._kernel import pairwise_sum
+from engine.broker.costs import Costs
 from tests.engine.test_engine_properties import trading_params
 
 
@@ -194,29 +195,32 @@ def test_sma_cross_lines_give_its_batch_signals():
 
 
 def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
-    """numba keys a cached kernel by its own file: the broker's step compiles in the
-    broker's order rules, so a cache written from other broker sources is forgotten at
-    import (its index emptied, the stamp rewritten) and a kept one is not."""
+    """numba keys a cached kernel by its own file: a portfolio of rules' kernel compiles in
+    the broker's stop rules, so a cache written from other broker sources is forgotten at
+    import (its index emptied, the stamp rewritten) and a kept one is not. (That kernel,
+    not the broker's step every walked run loads, so that no other test's processes
+    compile the step again.)"""
     from pathlib import Path
 
-    from engine import _scaling
-    from engine.broker import step
+    from engine import _signals_kernel
 
-    kernel = step.walk_runs
-    stamp = Path(kernel._cache.cache_path) / "engine.broker.step.broker-stamp"
-    kernel_stamp.forget_stale("engine.broker.step", vars(step))
+    kernel = _signals_kernel.walk_signals
+    module = "engine._signals_kernel"
+    stamp = Path(kernel._cache.cache_path) / f"{module}.broker-stamp"
+    kernel_stamp.forget_stale(module, vars(_signals_kernel))
     current = stamp.read_text()
-    entries = np.zeros((1, 8), dtype=bool)
-    entries[0, 1] = True
     prices = np.linspace(10.0, 12.0, 8)
-    params = TradingParams(entry_type="limit")
-    costs, setup, fractions = _scaling.step_inputs(params)
-    orders = (entries, ~entries, prices[None], prices[None], *(prices,) * 4)
-    kernel(*orders, costs, fractions, setup, False)
+    grid = np.ascontiguousarray(np.vstack([prices, prices]).T)
+    bars = np.ones(grid.shape, dtype=bool)
+    buy = np.zeros(grid.shape, dtype=bool)
+    buy[1] = True
+    sell = np.ascontiguousarray(buy[::-1])
+    costs = Costs.of(TradingParams()).as_array()
+    kernel(grid, grid, grid, bars, buy, sell, grid, costs, np.full(3, np.nan), 1e5)
     assert kernel._cache._cache_file._load_index()
-    kernel_stamp.forget_stale("engine.broker.step", vars(step))
+    kernel_stamp.forget_stale(module, vars(_signals_kernel))
     assert kernel._cache._cache_file._load_index()  # the same sources: kept
     stamp.write_text("other broker sources")
-    kernel_stamp.forget_stale("engine.broker.step", vars(step))
+    kernel_stamp.forget_stale(module, vars(_signals_kernel))
     assert not kernel._cache._cache_file._load_index()
     assert stamp.read_text() == current

@@ -337,16 +337,16 @@ def test_a_limit_entry_sweep_walks_every_block_through_the_broker_step_alike(mon
     params = [sweep.grid.params(sweep.params, c) for c in sweep.grid.combos]
     frame = market_window(load_market_data(sweep.base))
     from engine import backtest
-    from engine.broker import step
+    from engine.broker import curves
 
     walked = []
-    walk_runs = step.walk_runs
+    evaluate_runs = curves.evaluate_runs
 
     def counted(*args):
         walked.append(len(args[0]))
-        return walk_runs(*args)
+        return evaluate_runs(*args)
 
-    monkeypatch.setattr(step, "walk_runs", counted)
+    monkeypatch.setattr(curves, "evaluate_runs", counted)
     kernel = evaluate(frame, sweep.base, params, blocks=4)
     assert walked == [500, 500, 500, 500, len(params) - 2000]
     with monkeypatch.context() as python_walk:
