@@ -317,7 +317,9 @@ def run_batch(
     if params.has_orders and one_pass:
         raise ValueError("one_pass takes no entry orders")
     if not one_pass and _curves(bars, params, position_exits, sizes, actions):
-        return _stepped_batch(bars, entries, exits, params, limit, stop, keep_equity)
+        work = entries.size if work is None else work
+        parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
+        return _stepped_batch(bars, entries, exits, params, (limit, stop), keep_equity, parallel)
     if one_pass:
         if params.has_stops or params.size_unit is not None or params.scales:
             raise ValueError("one_pass takes no stops, size series nor scaling")
@@ -358,11 +360,12 @@ def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions) -
 
 
 def _stepped_batch(
-    bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool
+    bars: Bars, entries, exits, params: TradingParams, prices, keep_equity: bool, parallel: bool
 ) -> BatchResult:
-    """``run_batch`` of single positions through ``engine.broker.curves.evaluate_runs``:
-    each curve reduced in the pass as ``core_metrics`` reduces it (kept with
-    ``keep_equity``)."""
+    """``run_batch`` of single positions through ``engine.broker.curves.evaluate``: each
+    curve reduced in the pass as ``core_metrics`` reduces it (kept with ``keep_equity``),
+    the rows over the cores when ``parallel`` (the work pays for it, as for the one pass)."""
+    limit, stop = prices
     from engine import _scaling
     from engine.broker import curves
 
@@ -383,7 +386,7 @@ def _stepped_batch(
 
     costs, setup, fractions = _scaling.step_inputs(params)
     columns = (bars.open, bars.high, bars.low, bars.close)
-    stats, equity = curves.evaluate_runs(
+    stats, equity = curves.evaluate(
         np.ascontiguousarray(entries),
         np.ascontiguousarray(exits),
         limits,
@@ -394,6 +397,7 @@ def _stepped_batch(
         fractions,
         setup,
         keep_equity,
+        parallel=parallel,
     )
     metrics = finish_core(
         stats[:, curves.FINAL],

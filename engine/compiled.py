@@ -119,5 +119,6 @@ def warm() -> None:
 
     rows = np.zeros(2, dtype=np.int64)
     for keep in (False, True):  # a batch's single positions, reduced in the step's pass
-        curves.evaluate_runs(entries, exits, grid, grid, rows, *[prices] * 4, priced, fractions,
-                             setup, keep)  # fmt: skip
+        for parallel in (False, True):
+            arguments = (entries, exits, grid, grid, rows, *[prices] * 4, priced, fractions)
+            curves.evaluate(*arguments, setup, keep, parallel=parallel)

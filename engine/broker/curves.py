@@ -93,8 +93,7 @@ def _bars(state, i, enter, leave, limits, stops_at, bars, costs, fractions, setu
     return ns[NEXT_ID]
 
 
-@njit(cache=True, parallel=True)
-def evaluate_runs(
+def _evaluate_runs(
     entries,
     exits,
     limits,
@@ -140,6 +139,18 @@ def evaluate_runs(
         out[i, DRAWDOWN] = drawdown
         out[i, TRADES] = trades
     return out, kept
+
+
+evaluate_runs = njit(cache=True, parallel=True)(_evaluate_runs)
+"""``_evaluate_runs`` with the rows spread over the cores."""
+evaluate_serial = njit(cache=True)(_evaluate_runs)
+"""``_evaluate_runs`` on one thread: a batch too small to pay for waking the threads (and
+a process that may fork after it: GNU OpenMP's threads do not survive a fork)."""
+
+
+def evaluate(*args, parallel: bool) -> tuple:
+    """``evaluate_runs`` (``parallel``) or ``evaluate_serial`` of ``args``."""
+    return (evaluate_runs if parallel else evaluate_serial)(*args)
 
 
 kernel_stamp.forget_stale(__name__, globals())

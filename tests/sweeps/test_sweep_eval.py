@@ -340,13 +340,13 @@ def test_a_limit_entry_sweep_walks_every_block_through_the_broker_step_alike(mon
     from engine.broker import curves
 
     walked = []
-    evaluate_runs = curves.evaluate_runs
+    evaluate_runs = curves.evaluate
 
-    def counted(*args):
+    def counted(*args, parallel):
         walked.append(len(args[0]))
-        return evaluate_runs(*args)
+        return evaluate_runs(*args, parallel=parallel)
 
-    monkeypatch.setattr(curves, "evaluate_runs", counted)
+    monkeypatch.setattr(curves, "evaluate", counted)
     kernel = evaluate(frame, sweep.base, params, blocks=4)
     assert walked == [500, 500, 500, 500, len(params) - 2000]
     with monkeypatch.context() as python_walk:
