@@ -20,6 +20,11 @@ prints our figure, the floor's or peer's, the ratio and the goal, PASS or MISS.
     the same rules in one compiled loop, writing the equity of every bar, from the same
     signals, prices and ATR (the bench prints both trade counts and final equities: they
     agree). In bars per CPU-second; goal ours / floor <= 5.
+(1b) A stops run: (1) without its size series and time exit (the cross alone exits; the
+    runs the other features leave on the Python walks are not in it), with a 3 %
+    stop-loss and a 6 % take-profit and ``position_size`` 10,000 a trade: a single
+    position through the broker's step. The floor (``stops_floor``) walks the same rules in
+    one compiled loop. Goal ours / floor <= 5.
 (2) A scaling run: ``engine.run`` with ``max_entries`` 3, ``exit_fraction`` 0.5, a 5 %
     stop-loss and an 8 % take-profit on each unit, 10,000 a unit, ``fee_rate`` 0.0002,
     random entries and exits on 2 % of the bars each, at the same sizes; the floor
@@ -223,6 +228,66 @@ def orders_floor(
                     order_price, order_size = limit[t], size
                 else:
                     wanted = 0
+    return trades, equity[last]
+
+
+@njit(cache=True)
+def stops_floor(
+    open_, high, low, close, entries, exits, limit, valid, capital, size, costs, stops, equity
+):
+    """(1b)'s run in one pass: a signal change places a buy limit at the signal bar's
+    ``limit`` (good for ``valid`` bars, filled at min(open, L) when the low reaches it),
+    min(``size``, cash) a trade; from the bar after its fill the long exits at its
+    stop-loss or take-profit (``stops``: fractions of the entry; the open when the bar gaps
+    through, the stop-loss first) or at the next open on a signal exit. Writes ``equity``;
+    returns the trades opened and the final equity."""
+    rate, per_share, fee_min, fee_max = costs[0], costs[1], costs[2], costs[3]
+    cash, shares, trades = capital, 0.0, 0
+    wanted, close_next = 0, False
+    order_at, order_last, order_price = -1, -1, 0.0
+    loss = profit = 0.0
+    last = close.size - 1
+    for t in range(close.size):
+        if close_next:
+            cash += shares * open_[t] - _fee(shares, open_[t], rate, per_share, fee_min, fee_max)
+            shares, close_next = 0.0, False
+        fresh = False
+        if order_at >= 0:
+            if low[t] <= order_price:
+                price = min(open_[t], order_price)
+                n = _affordable(min(size, cash), price, rate, per_share, fee_min, fee_max)
+                if n > 0.0:
+                    cash -= n * price + _fee(n, price, rate, per_share, fee_min, fee_max)
+                    shares, fresh = n, True
+                    loss, profit = price * (1.0 - stops[0]), price * (1.0 + stops[1])
+                    trades += 1
+                else:
+                    wanted = 0
+                order_at = -1
+            elif t == order_last:
+                order_at, wanted = -1, 0
+        if shares > 0.0 and not fresh:
+            hit = np.nan
+            if open_[t] <= loss or open_[t] >= profit:
+                hit = open_[t]
+            elif low[t] <= loss:
+                hit = loss
+            elif high[t] >= profit:
+                hit = profit
+            if hit == hit:
+                cash += shares * hit - _fee(shares, hit, rate, per_share, fee_min, fee_max)
+                shares, wanted = 0.0, 0
+        equity[t] = cash + shares * close[t]
+        signal = (1 if entries[t] else 0) - (1 if exits[t] else 0)
+        side = max(signal, 0)
+        if signal != 0 and t != last and side != wanted:
+            wanted, order_at = side, -1
+            if side == 0:
+                close_next = shares != 0.0
+            elif limit[t] > 0.0:
+                order_at, order_last, order_price = t, t + valid, limit[t]
+            else:
+                wanted = 0
     return trades, equity[last]
 
 
@@ -492,6 +557,59 @@ def orders_run(n: int, repeat: int) -> Line:
     )
 
 
+STOPS_RUN = {
+    **{k: v for k, v in ORDERS_RUN.items() if k != "size_expr"},
+    "params": {
+        "entry": "crossover(sma(close, $fast), sma(close, $slow))",
+        "exit": "crossunder(sma(close, $fast), sma(close, $slow))",
+        "fast": 10,
+        "slow": 30,
+    },
+    "stop_loss_pct": 3.0,
+    "take_profit_pct": 6.0,
+    "position_size": 10_000.0,
+}
+"""(1b)'s run: (1) without its size series and time exit, with stops."""
+
+
+def stops_run(n: int, repeat: int) -> Line:
+    """(1b) at ``n`` bars."""
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import entry_prices_in_window, signals_in_window
+
+    request = parse_request(STOPS_RUN)
+    bars = random_walk_bars(n, step=np.timedelta64(60, "s"))
+    frame = _frame(bars)
+    entries, exits = signals_in_window(frame, "EXPR", [request.params], {})
+    limit, stop = entry_prices_in_window(frame, request.entry_order)
+    params = request.trading_params(frame.bars_per_year)
+    result = None
+
+    def ours():
+        nonlocal result
+        result = run(bars, entries[0], exits[0], params, limit=limit, stop=stop)
+
+    ours_s = cpu_best(ours, repeat)
+    fee_max = math.inf if params.fee_max is None else params.fee_max
+    costs = np.array([params.fee_rate, params.fee_per_share or 0.0, params.fee_min or 0.0, fee_max])
+    stops = np.array([params.stop_loss_pct / 100.0, params.take_profit_pct / 100.0])
+    arguments = (
+        bars.open, bars.high, bars.low, bars.close, entries[0], exits[0], limit,
+        params.valid_bars, params.initial_capital, params.position_size, costs, stops,
+        np.empty(n),
+    )  # fmt: skip
+    floor_s = cpu_best(lambda: stops_floor(*arguments), repeat)
+    trades, final = stops_floor(*arguments)
+    assert result is not None
+    return run_line(
+        f"stops run, {n:,} bars",
+        n,
+        (ours_s, floor_s),
+        f"{len(result.trades):,} trades, floor {trades:,}",
+        (result.metrics["total_return_pct"], final),
+    )
+
+
 def scaling_run(n: int, repeat: int) -> Line:
     """(2) at ``n`` bars."""
     rng = np.random.default_rng(2)
@@ -686,6 +804,9 @@ def main(argv: list[str] | None = None) -> int:
     print("(1) limit entry, ATR size, time exit, per-share fee: engine.run against its floor")
     for n in sizes:
         say(orders_run(n, repeat))
+    print("(1b) limit entry, stops, per-share fee: engine.run against its floor")
+    for n in sizes:
+        say(stops_run(n, repeat))
     print("(2) scaling in and out with stops: engine.run against its floor")
     from engine.broker import step  # noqa: F401  (loaded: a warm process)
 

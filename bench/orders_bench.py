@@ -6,8 +6,8 @@
     with market entries, on GOOG.csv. SMA_CROSS over 100 fast × 100 slow windows (10,000
     combinations, 2,148 bars), all-in, ``fee_rate`` 0.001, signals precomputed (N × T).
     Market entries run the sweep's one-pass kernel (``run_batch(one_pass=True)``); limit
-    entries (a buy limit 1 % below the signal close, good for 3 bars) run the compiled order
-    walk (``engine._order_kernel``, through ``run_batch``). Both kernels are compiled and
+    entries (a buy limit 1 % below the signal close, good for 3 bars) run the broker's
+    step (``engine.broker.curves``, through ``run_batch``). Both kernels are compiled and
     loaded before timing (as in a consumer). Median wall time of ``--repeat``, alternating.
     Goal: limit / market <= 2.
 (b) Every new feature in one run: one backtest (``kinds.runs.execute.execute``, charts off)
@@ -19,8 +19,8 @@
     take-profit), which the units walk runs. Median of ``--repeat`` × 10, alternating.
     Goal: every feature / plain <= 1.5.
 (c) Entry orders in a sweep as a chunk evaluates it: ``kinds.sweeps.evaluate`` over 3,000
-    SMA_CROSS combinations on GOOG (blocks of 500, each below the order kernel's threshold,
-    the sweep above it: ``compiled.MIN_ORDER_BAR_UPDATES``), limit entries against market
+    SMA_CROSS combinations on GOOG (blocks of 500, each through the broker's step), limit
+    entries against market
     entries, kernels loaded first; CPU seconds, best of ``--repeat``, alternating.
 """
 
@@ -89,7 +89,7 @@ def part_a(repeat: int) -> None:
         f"(a) 10,000-combination SMA_CROSS sweep on GOOG ({len(bars):,} bars), median of {repeat}"
     )
     print(f"   market entries (one-pass kernel)   {m:8.3f} s")
-    print(f"   limit entries (order kernel)       {lim:8.3f} s   ({trades:,} trades)")
+    print(f"   limit entries (broker step)        {lim:8.3f} s   ({trades:,} trades)")
     print(f"   ratio limit / market               {lim / m:8.2f}   goal <= 2")
 
 
@@ -213,7 +213,7 @@ def part_c(repeat: int) -> None:
     combos = [sweeps["market"].grid.params(sweeps["market"].params, c) for c in
               sweeps["market"].grid.combos]  # fmt: skip
     compiled.kernels()
-    from engine import _order_kernel  # noqa: F401  (loaded, not timed)
+    from engine.broker import curves  # noqa: F401  (loaded, not timed)
 
     cpu: dict[str, list[float]] = {name: [] for name in sweeps}
     for _ in range(repeat + 1):
@@ -224,7 +224,7 @@ def part_c(repeat: int) -> None:
     market, limited = (min(cpu[name][1:]) for name in sweeps)
     print(f"(c) {len(combos):,}-combination SMA_CROSS sweep on GOOG through evaluate, CPU-s")
     print(f"   market entries (one-pass kernel)   {market:8.3f} CPU-s")
-    print(f"   limit entries (order kernel)       {limited:8.3f} CPU-s")
+    print(f"   limit entries (broker step)        {limited:8.3f} CPU-s")
     print(f"   ratio limit / market               {limited / market:8.2f}")
 
 

@@ -255,6 +255,78 @@ def _orders_of(book: np.ndarray, order_counts: np.ndarray) -> Orders:
     )
 
 
+def stepped_events(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    params: TradingParams,
+    order_prices: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[sim.Events, Orders | None]:
+    """N single-position runs (``params.scales`` false) without a size series,
+    position-aware exits or corporate actions through the broker's compiled step
+    (``engine.broker.step.walk_runs``), each one unit: their fills, with their borrow charges
+    per close (``Events.borrow``), and with entry orders (``order_prices``: the limit and
+    stop series, N × T) their orders; the close at the end is left to
+    ``engine._simulate.paths`` and the trade table, as for market fills."""
+    from engine.broker import step
+
+    if params.scales:
+        raise ValueError("stepped_events walks single positions; scale_events walks units")
+    costs = Costs.of(params)
+    costs_array, setup, fractions = step_inputs(params)
+    setup[step.CLOSE_AT_END] = 0
+    if order_prices is None:
+        limits = stop_prices = np.full(entries.shape, math.nan)
+    else:
+        limits, stop_prices = (np.ascontiguousarray(a, dtype=np.float64) for a in order_prices)
+    columns = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
+    rows, counts, _, _, book, order_counts, cash, shares = step.walk_runs(
+        np.ascontiguousarray(entries, dtype=np.bool_),
+        np.ascontiguousarray(exits, dtype=np.bool_),
+        limits,
+        stop_prices,
+        *columns,
+        costs_array,
+        fractions,
+        setup,
+        bool(costs.borrow),
+    )
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    fields = dict(zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True))
+    run = rows[:, step.ROW_RUN].astype(np.int64)
+    bar = rows[:, step.ROW_BAR].astype(np.int64)
+    reason = rows[:, step.ROW_REASON].astype(np.int8)
+    borrow = None
+    if costs.borrow:
+        borrow = _charges(shares, run, bar, reason, rows, ohlc[3], costs.borrow)
+    events = sim.Events(
+        offsets=offsets,
+        run=run,
+        bar=bar,
+        reason=reason,
+        cash_path=cash if costs.borrow else None,
+        borrow=borrow,
+        **{name: np.ascontiguousarray(values) for name, values in fields.items()},
+    )
+    return events, None if order_prices is None else _orders_of(book, order_counts)
+
+
+LIQUIDATION = EXIT_REASONS.index("liquidation")
+
+
+def _charges(shares, run, bar, reason, rows, close, rate: float) -> np.ndarray:
+    """The borrow fee charged at each close (N × T) from the shares held at every close
+    (``walk_runs``' path, after the bust bar's liquidation: the shares it closed were held
+    at that close), as ``engine.broker.costs.borrow_charge`` computes it."""
+    from engine.broker import step
+
+    held = shares.copy()
+    bust = reason == LIQUIDATION
+    held[run[bust], bar[bust]] = rows[bust, step.CLOSED]
+    return np.where(held < 0.0, np.abs(held) * close * rate, 0.0)
+
+
 def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``params`` as the broker's compiled step takes them (``engine.broker.step``): the
     costs (``Costs.as_array``), the setup (ints) and the fractions (floats)."""

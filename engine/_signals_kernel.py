@@ -15,10 +15,10 @@ from numba import njit
 
 from engine import kernel_stamp
 from engine._kernel import fill, pairwise_sum
-from engine._order_kernel import LOSS, PROFIT, TRAIL
 from engine.broker import jitted
 from engine.broker.stops import SIGNAL
 
+LOSS, PROFIT, TRAIL = range(3)  # the stops array: fractions of the entry, NaN = off
 _levels, _stop_exit = jitted.levels, jitted.stop_exit
 
 

@@ -21,13 +21,14 @@ Execution convention (docs/execution.md, "Execution convention"):
   ``fee_rate`` alone, lowered by one if rounding would overspend (``_shares``).
   A change that cannot buy one share opens nothing; the run waits for the next change.
 * A short pays ``borrow_rate`` / bars per year of its value at each close it is held
-  (a bar-by-bar walk, ``stop_events``, records the cash path). With ``close_at_end`` a
-  position still open after the last bar is closed at the last bar's open (``paths``).
+  (a bar-by-bar walk records the cash path: the broker's step, or ``stop_events``). With
+  ``close_at_end`` a position still open after the last bar is closed at the last bar's
+  open (``paths``).
 * Equity = cash + position × close, on every bar. If equity reaches zero or below (only a
   short can do that), the position is liquidated at that close (paying the fee on its
   notional, as backtesting.py does), the deficit is absorbed (cash 0) and the run stops
   trading: equity stays 0.
-* Stops (``stop_events``, only when a stop is set): levels are percent of the entry fill
+* Stops (walked bar by bar, only when a stop is set): levels are percent of the entry fill
   price; after the open's fills, the position held is checked against the bar's low/high. A
   stop fills at its level, or at the open when the bar gaps through it; the stop-loss (or
   the tighter of stop-loss and trailing stop) wins over the take-profit when both are in
@@ -404,14 +405,16 @@ def stop_events(
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
 ) -> Events:
-    """The fills of N runs with stops, a borrow fee or position-aware exits, walking each
-    run bar by bar (Python floats). With a borrow fee (``close`` given) a short pays it at
-    each close, and the cash at every close and each charge are kept (``Events.cash_path``,
-    ``Events.borrow``). ``position_exits[i]`` (``PositionExit``, or None): run i's exit
-    while a long is open, in place of its row of ``exits`` (which hold the exit outside
-    one, and while short: an exit never closes a short). ``sizes[i]`` (``Sizer``): run i's
-    size series, read on the close of each bar whose signal opens a position (with
-    ``params.size_unit``).
+    """The fills of N runs with a position-aware exit, a size series or corporate actions
+    (with their stops and borrow fee), walking each run bar by bar (Python floats); the
+    other walked runs go through the broker's compiled step
+    (``engine._scaling.stepped_events``), with the same numbers. With a borrow fee
+    (``close`` given) a short pays it at each close, and the cash at every close and each
+    charge are kept (``Events.cash_path``, ``Events.borrow``). ``position_exits[i]``
+    (``PositionExit``, or None): run i's exit while a long is open, in place of its row of
+    ``exits`` (which hold the exit outside one, and while short: an exit never closes a
+    short). ``sizes[i]`` (``Sizer``): run i's size series, read on the close of each bar
+    whose signal opens a position (with ``params.size_unit``).
 
     Per bar: the fill of the previous close's signal change at the open (close, then open,
     as without stops), then the stop check of the position held, then the bar's signal. A
@@ -529,43 +532,6 @@ def _stopped_at(
     return cash
 
 
-def _walk_plain_stops(
-    run: int,
-    signals: list[int],
-    longonly: bool,
-    opens: list[float],
-    highs: list[float],
-    lows: list[float],
-    c: Costs,
-    s: Stops,
-    rows: list,
-) -> None:
-    """``_walk_stops`` of a run with stops and none of its other features (no borrow fee,
-    position-aware exit, size series or corporate action): the same steps without their
-    checks. This loop runs for every bar of every run of a swept or studied stop, and those
-    checks cost such a run 5-8 %. It reads the opens, highs and lows only."""
-    last = len(signals) - 1
-    cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
-    position: Position | None = None
-    for bar in range(last + 1):
-        if pending:
-            cash, shares, price = _open_at(run, bar, cash, shares, opens[bar], pending, c, rows)
-            position = Position(float(pending - 2), price, s) if shares else None
-            pending = 0
-        if position is not None:
-            hit = position.exit(opens[bar], highs[bar], lows[bar])
-            if hit is not None:
-                cash = _stopped_at(run, bar, cash, shares, hit, c, rows)
-                shares, position, previous = 0.0, None, 0
-        signal = signals[bar]
-        if signal and bar < last:
-            if signal == BOTH:  # ``resolved`` inlined
-                signal = -1 if previous > 0 else 1
-            side = max(signal, 0) if longonly else signal
-            if side != previous:
-                pending, previous = side + 2, side  # +2: 0 means no pending change
-
-
 def _walk_stops(
     run: int,
     signals: list[int],
@@ -588,9 +554,6 @@ def _walk_stops(
     closes): the size of a position is the series' value on its signal bar's close, with
     the equity then. ``ledger`` (``engine.corporate.Ledger``): the run's corporate actions,
     acting at each open and close; the shares at every close are returned too."""
-    if held is None and sizing is None and ledger is None and prices[3] is None:
-        _walk_plain_stops(run, signals, longonly, *prices[:3], c, s, rows)
-        return None
     opens, highs, lows, closes = prices
     last = len(signals) - 1
     cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0

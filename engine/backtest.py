@@ -1,10 +1,12 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
-Both go through the same core (``engine._simulate``: vectorised without stops, a bar-by-bar
-walk per run with stops, a borrow fee, position-aware exits or corporate actions; the
-broker's compiled step ``engine.broker.step`` when ``max_entries`` or ``exit_fraction`` is
-set, driven by ``engine._scaling``), so a run inside
-a sweep and the same run on its own give bit-for-bit equal numbers.
+Both go through the same core: market entries without stops or a borrow fee fill
+vectorised (``engine._simulate``) or in ``engine._kernel``'s one pass; every other run is
+walked bar by bar by the broker's compiled step (``engine.broker.step``: a single position
+as one unit, units when ``max_entries`` or ``exit_fraction`` is set, with any feature),
+except single positions with a position-aware exit, a size series or corporate actions,
+which the Python walks (``engine._simulate``, ``engine.orders``) take. So a run inside a
+sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
 from engine.broker.costs import Costs
-from engine.broker.stops import Stops
 from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
@@ -79,9 +80,20 @@ def _order_events(
         return _scaling.scale_events(
             entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work
         )
+    if _stepped(params, position_exits, sizes, actions):
+        from engine import _scaling
+
+        return _scaling.stepped_events(entries, exits, ohlc, params, (limit, stop))
     return order_events(
         entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
     )
+
+
+def _stepped(params: TradingParams, position_exits, sizes, actions) -> bool:
+    """Whether a single-position run is walked by the broker's compiled step
+    (``engine.broker.step``, one unit): every walked one without a position-aware exit, a
+    size series or corporate actions."""
+    return position_exits is None and sizes is None and actions is None and not params.size_unit
 
 
 def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
@@ -122,6 +134,11 @@ def _events(
             entries, exits, ohlc, params, sizes, position_exits, actions, work=work
         )
         return scaled[0]
+    if params.walks_bars and _stepped(params, position_exits, sizes, actions):
+        from engine import _scaling
+
+        ohlc = (bars.open, bars.high, bars.low, bars.close)
+        return _scaling.stepped_events(entries, exits, ohlc, params, None)[0]
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
         return _simulate.stop_events(
@@ -273,16 +290,14 @@ def run_batch(
     ≥ N × max(T - 1, 1) float64, C order), which a sweep's blocks reuse.
 
     With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
-    ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run), and the runs
-    are walked compiled when the work pays for it (``engine._order_kernel``, the same
-    numbers and equity as the Python walk bit for bit): ``work`` bar-updates against
-    ``compiled.MIN_ORDER_BAR_UPDATES``, by default this batch's N × T; a caller running a
-    sweep in blocks passes the sweep's, which pays for loading the kernel once.
+    ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run). Runs with
+    entry orders, stops or a borrow fee are walked by the broker's compiled step
+    (``engine.broker.step``, a single position as one unit).
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
-    ``position_exit``): the runs are walked bar by bar (not with ``one_pass``; with entry
-    orders, by the Python walk); so are runs with ``sizes`` (one ``engine._simulate.Sizer``
-    per run, with ``params.size_unit``).
+    ``position_exit``): the runs are walked bar by bar in Python (not with ``one_pass``);
+    so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
+    ``params.size_unit``).
 
     With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
     is walked bar by bar, as ``run`` walks it.
@@ -297,14 +312,12 @@ def run_batch(
         raise ValueError("one_pass takes no corporate actions")
     if position_exits is not None and one_pass:
         raise ValueError("one_pass takes no position exits")
-    if params.has_orders:
-        if one_pass:
-            raise ValueError("one_pass takes no entry orders")
-        walked = position_exits is not None or sizes is not None or actions is not None
-        walked = walked or params.scales
+    if params.has_orders and one_pass:
+        raise ValueError("one_pass takes no entry orders")
+    if not one_pass and _curves(bars, params, position_exits, sizes, actions):
         work = entries.size if work is None else work
-        if not walked and _orders_compiled(bars, params, work):
-            return _compiled_orders(bars, entries, exits, params, limit, stop, keep_equity)
+        parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
+        return _stepped_batch(bars, entries, exits, params, (limit, stop), keep_equity, parallel)
     if one_pass:
         if params.has_stops or params.size_unit is not None or params.scales:
             raise ValueError("one_pass takes no stops, size series nor scaling")
@@ -330,59 +343,66 @@ def run_batch(
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
 
-def _orders_compiled(bars: Bars, params: TradingParams, work: int) -> bool:
-    """Whether a batch with entry orders is walked compiled: enough ``work``, T >= 3 (the
-    curve reduction's domain), finite prices, and no close at the end (the Python walk's
-    paths add it, as for market entries). Runs with position-aware exits or size series
-    are never (``run_batch`` keeps them in the Python walk, which calls them per bar)."""
+def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions) -> bool:
+    """Whether a batch of single positions is reduced in the broker's step
+    (``engine.broker.curves``): walked runs (stops, a borrow fee, entry orders) without
+    the Python walks' features, T >= 3 (the curve reduction's domain) and finite prices."""
+    walked = params.walks_bars or params.has_orders
     return (
-        not params.close_at_end
+        walked
+        and not params.scales
+        and _stepped(params, position_exits, sizes, actions)
         and len(bars) >= 3
-        and compiled.pays(work, compiled.MIN_ORDER_BAR_UPDATES)
         and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
     )
 
 
-def _compiled_orders(
-    bars: Bars, entries, exits, params: TradingParams, limit, stop, keep_equity: bool = False
-):
-    """``run_batch`` with entry orders through ``engine._order_kernel.evaluate_orders``
-    (each curve reduced in the kernel as ``core_metrics`` reduces it; kept with
-    ``keep_equity``)."""
-    from engine import _order_kernel as kernel
-    from engine.broker.orders import order_code
+def _stepped_batch(
+    bars: Bars, entries, exits, params: TradingParams, prices, keep_equity: bool, parallel: bool
+) -> BatchResult:
+    """``run_batch`` of single positions through ``engine.broker.curves.evaluate``: each
+    curve reduced in the pass as ``core_metrics`` reduces it (kept with ``keep_equity``),
+    the rows over the cores when ``parallel`` (the work pays for it, as for the one pass)."""
+    limit, stop = prices
+    from engine import _scaling
+    from engine.broker import curves
 
-    def rows(prices: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        if prices is None:
-            return np.full((1, len(bars)), np.nan), np.zeros(len(entries), dtype=np.int64)
+    def rows(prices: np.ndarray | None) -> np.ndarray:
+        if prices is None or not params.has_orders:
+            return np.full((1, len(bars)), np.nan)
         prices = np.asarray(prices, dtype=np.float64)
-        if prices.ndim == 1:
-            return prices[None], np.zeros(len(entries), dtype=np.int64)
-        return np.ascontiguousarray(prices), np.arange(len(entries), dtype=np.int64)
+        return np.ascontiguousarray(prices if prices.ndim == 2 else prices[None])
 
-    stops = Stops.of(params)
-    fractions = [np.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)]
-    inputs = (
+    limits, stops_at = rows(limit), rows(stop)
+    if limits.shape[0] != stops_at.shape[0]:  # one of them per run, the other shared
+        limits, stops_at = (
+            np.ascontiguousarray(np.broadcast_to(a, entries.shape)) for a in (limits, stops_at)
+        )
+    price_row = (
+        np.arange(len(entries)) if limits.shape[0] > 1 else np.zeros(len(entries), dtype=np.int64)
+    )
+
+    costs, setup, fractions = _scaling.step_inputs(params)
+    columns = (bars.open, bars.high, bars.low, bars.close)
+    stats, equity = curves.evaluate(
         np.ascontiguousarray(entries),
         np.ascontiguousarray(exits),
-        *rows(limit),
-        *rows(stop),
-        *(np.ascontiguousarray(c, dtype=np.float64) for c in (bars.open, bars.high, bars.low)),
-        np.ascontiguousarray(bars.close, dtype=np.float64),
-        order_code(params.entry_type),
-        params.valid_bars,
-        params.direction == "longonly",
-        params.exit_priority,
-        Costs.of(params).as_array(),
-        np.array(fractions, dtype=np.float64),
+        limits,
+        stops_at,
+        price_row,
+        *(np.ascontiguousarray(c, dtype=np.float64) for c in columns),
+        costs,
+        fractions,
+        setup,
+        keep_equity,
+        parallel=parallel,
     )
-    stats, equity = kernel.evaluate_orders(*inputs, keep_equity)
     metrics = finish_core(
-        stats[:, kernel.FINAL],
-        stats[:, kernel.MEAN],
-        stats[:, kernel.STD],
-        stats[:, kernel.DRAWDOWN],
-        stats[:, kernel.TRADES],
+        stats[:, curves.FINAL],
+        stats[:, curves.MEAN],
+        stats[:, curves.STD],
+        stats[:, curves.DRAWDOWN],
+        stats[:, curves.TRADES],
         params.initial_capital,
         params.annual_bars,
     )

@@ -23,11 +23,6 @@ MIN_BAR_UPDATES = 5_000_000
 """Runs × bars of one batch from which it runs as one compiled pass (the numpy path does
 ~35 M bar-updates a second: 5 M take ~0.15 s, about the import)."""
 
-MIN_ORDER_BAR_UPDATES = 1_500_000
-"""Runs × bars with entry orders from which they are walked compiled
-(``engine._order_kernel``): the Python order walk does ~4 M bar-updates a CPU-second, the
-kernel ~100 M, and importing numba and loading the kernel from the cache costs ~0.3 CPU-s
-(a sweep's chunk of 1,000 combinations over 1,500 bars)."""
 
 MIN_SIGNAL_BAR_UPDATES = 250_000
 """Bars x tickers of a portfolio of rules from which its walk runs compiled
@@ -38,6 +33,14 @@ x 2,520 bars ~0.2 s), about numba's import and the kernel's load."""
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
     return work >= threshold
+
+
+def loaded() -> bool:
+    """Whether the compiled kernels are loaded in this process already (a walked run, a warm
+    worker): a call into them then costs microseconds, whatever the work."""
+    import sys
+
+    return "engine._kernel" in sys.modules
 
 
 def kernels() -> ModuleType:
@@ -74,14 +77,6 @@ def warm() -> None:
             crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
             kernel.evaluate_runs(*crossings, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
-    from engine import _order_kernel
-
-    rows = np.zeros(2, dtype=np.int64)
-    orders = (entries, exits, lines, rows, lines, rows, prices, prices, prices, prices)
-    for kind in range(1, 5):
-        for keep in (False, True):
-            setup = (kind, 1, True, False)
-            _order_kernel.evaluate_orders(*orders, *setup, costs, np.full(3, np.nan), keep)
     from engine import _signals_kernel
 
     grid = np.ascontiguousarray(np.vstack([prices, prices]).T)
@@ -120,3 +115,10 @@ def warm() -> None:
         state, 0, 0, 1, True, False, (10.0, 11.0, 9.0, 10.5), 1.0, 1.0, priced, fractions, setup
     )
     step.finish(state, 0, 1, 10.0, priced, setup)
+    from engine.broker import curves
+
+    rows = np.zeros(2, dtype=np.int64)
+    for keep in (False, True):  # a batch's single positions, reduced in the step's pass
+        for parallel in (False, True):
+            arguments = (entries, exits, grid, grid, rows, *[prices] * 4, priced, fractions)
+            curves.evaluate(*arguments, setup, keep, parallel=parallel)

@@ -1,6 +1,7 @@
 """The guard that keeps numba's cached kernels in step with the broker's sources: numba
 keys a cached kernel by its own file only, while the kernels (``engine._kernel``,
-``engine._order_kernel``) compile in the broker's functions (``engine.broker``). Each kernel
+``engine.broker.step``, ``engine.broker.curves``) compile in the broker's functions
+(``engine.broker``). Each kernel
 module calls ``forget_stale`` when it is imported. It imports no other module of the engine,
 so the kernels depend on it and on nothing that leads back to them.
 """
@@ -13,8 +14,8 @@ _SOURCES = (
     "broker/stops.py",
     "broker/jitted.py",
     "corporate.py",
+    "broker/step.py",
     "_kernel.py",
-    "_order_kernel.py",
 )
 """The files whose functions the kernels compile in from outside their own module."""
 

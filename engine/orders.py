@@ -23,9 +23,10 @@ equity then, and sizes the order when it fills (docs/execution.md, "Entry orders
 position-aware exits and sizes"). Such runs are walked here only, never compiled.
 
 Fills go through the broker's fill step (``engine.broker.costs.fill``) and stops
-through its ``Position``, so costs and stop levels are the same arithmetic. This module is
-the Python walk (one run, or a few); ``engine._order_kernel`` is the same walk compiled for
-many runs, equal bit for bit.
+through its ``Position``, so costs and stop levels are the same arithmetic. This walk
+serves the runs with a position-aware exit, a size series or corporate actions; the others
+go through the broker's compiled step (``engine._scaling.stepped_events``), with the same
+numbers bit for bit (tests/engine/test_engine_broker_differential.py).
 """
 
 from __future__ import annotations

@@ -17,9 +17,11 @@ broker fills them:
   bar from Python (imported only when the work pays for numba: this package's
   ``__init__`` does not import it).
 
-Corporate actions act on the position through ``engine.corporate``. The walks that drive
-the broker bar by bar are ``engine._simulate`` (market entries), ``engine.orders`` (entry
-orders), ``engine._scaling`` (every units run, through ``engine.broker.step``, answering
-its calls for a size series or a position-aware exit) and the compiled ``engine._kernel``
-and ``engine._order_kernel``.
+Corporate actions act on the position through ``engine.corporate``. Every units run, and
+every walked single position without a size series, a position-aware exit or corporate
+actions, goes through ``engine.broker.step`` (a single position as one unit; the step
+returns to ``engine._scaling`` for a size series' or a position-aware exit's values); a
+single position with one of those is walked in Python by ``engine._simulate`` (market
+entries) and ``engine.orders`` (entry orders). Runs that walk nothing (market entries
+without stops or a borrow fee) fill vectorised or through ``engine._kernel``'s one pass.
 """

@@ -2,10 +2,9 @@
 
 ``engine.broker.orders``, ``engine.broker.stops`` and ``engine.corporate`` write each rule
 as plain arithmetic on floats, which the Python walks call as it is; the compiled walks
-(the broker's step ``engine.broker.step``, the entry-order kernel ``engine._order_kernel``,
-a portfolio of rules' kernel ``engine._signals_kernel``) call these compiled forms, inlined
-into their loops. Compilation is lazy (on a kernel's first call) and cached on disk like
-the kernels.
+(the broker's step ``engine.broker.step``, a portfolio of rules' kernel
+``engine._signals_kernel``) call these compiled forms, inlined into their loops.
+Compilation is lazy (on a kernel's first call) and cached on disk like the kernels.
 """
 
 from __future__ import annotations

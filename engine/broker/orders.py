@@ -3,7 +3,7 @@ against a bar, and the book of orders a walk returns. docs/execution.md, "Entry 
 
 A new entry-order type is added here (its code and its touch rule in ``order_price``) and
 in ``engine.param_specs.ENTRY_ORDER_PRICES`` (its name and the prices it reads): every
-walk, Python and compiled (``engine._order_kernel`` compiles these very functions), fills it
+walk, Python and compiled (``engine.broker.step`` compiles these very functions), fills it
 through these rules. ``fill_bar_exit`` is the stop check on the bar an entry order filled in.
 """
 

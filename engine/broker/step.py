@@ -46,7 +46,8 @@ N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_I
 # the resumable walk's: the bar whose size was read, whether a position exit is on (its
 # first bar, the bars its row covers), the events logged, the bar's open done
 SIZE_BAR, EXIT_ON, EXIT_FROM, EXIT_HI, N_APPLIED, AT_CLOSE, EXIT_PRICED = range(10, 17)
-N_INTS = 17
+ASKED = 17  # a single position: the side its signals asked for last (``_asks``)
+N_INTS = 18
 
 # A unit's columns (``held`` and ``done``): its trade, and while held its stop levels.
 ENTRY_BAR, ENTRY_PRICE, SIZE, ENTRY_FEE, EXIT_BAR, EXIT_PRICE, EXIT_FEE, REASON = range(8)
@@ -134,7 +135,7 @@ def start_run(state: tuple, initial_capital: float) -> None:
     fs, ns = state[0], state[1]
     fs[CASH], fs[SHARES], fs[SIZE_NOW] = initial_capital, 0.0, np.nan
     ns[N_HELD], ns[ORDER], ns[TRIGGERED], ns[PENDING], ns[BUST], ns[FRESH] = 0, -1, 0, 0, 0, -1
-    ns[NEXT_ID], ns[SIZE_BAR], ns[EXIT_ON], ns[AT_CLOSE] = 0, -1, 0, 0
+    ns[NEXT_ID], ns[SIZE_BAR], ns[EXIT_ON], ns[AT_CLOSE], ns[ASKED] = 0, -1, 0, 0, 0
 
 
 def _grown(table: np.ndarray, used: int, wanted: int) -> np.ndarray:
@@ -313,8 +314,9 @@ def _place(state, bar, side, limit, stop, setup) -> None:
     o[5], o[6], o[7] = PENDING_STATUS, -1.0, np.nan
     fs[O_LIMIT], fs[O_STOP] = lim, stp
     ns[ORDER], ns[TRIGGERED] = k, 0
-    unsized = setup[SIZED] != UNSIZED and not fs[SIZE_NOW] > 0.0
-    if not _usable(kind, lim, stp) or unsized:
+    if not _usable(kind, lim, stp):
+        o[5], ns[ORDER], ns[ASKED] = CANCELLED, -1, 0
+    elif setup[SIZED] != UNSIZED and not fs[SIZE_NOW] > 0.0:
         o[5], ns[ORDER] = CANCELLED, -1
 
 
@@ -394,10 +396,11 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
             ns[FRESH] = np.int64(held[j, UID])
         else:
             order[5], order[6], order[7] = CANCELLED, -1.0, np.nan
+            ns[ASKED] = 0
         ns[ORDER] = -1
         return
     if bar == order[4]:
-        order[5], ns[ORDER] = EXPIRED, -1
+        order[5], ns[ORDER], ns[ASKED] = EXPIRED, -1, 0
 
 
 @_bare
@@ -496,18 +499,20 @@ def _at_open(state, run, bar, ohlc, costs, fractions, setup) -> None:
         _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup)
     if setup[STOPPED] and ns[N_HELD] > 0:
         _check_stops(state, run, bar, o, h, lo, costs, fractions, setup)
+        if ns[N_HELD] == 0:  # stopped out: a single position asks for no side
+            ns[ASKED] = 0
 
 
 @_inlined
-def _signal_side(state, bar, last, entry, leave, setup) -> int:
+def _signal_side(state, bar, last, entry, leave, fractions, setup) -> int:
     """The side a bar's signals ask for on its close (0: none): the entry or the exit, and
-    with ``exit_priority`` a bar where both hold the exit while long units are held."""
+    with ``exit_priority`` a bar where both hold the exit while long (``_asks``, which for a
+    single position also keeps the side asked for: ``walk_run`` puts it back when it
+    returns for a size, so that the close resumed asks again)."""
     if bar >= last:
         return 0
-    if entry != leave:
-        return 1 if entry else -1
-    if entry and setup[EXIT_FIRST]:
-        return -1 if state[1][N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
+    if entry != leave or (entry and setup[EXIT_FIRST]):
+        return _asks(state, entry, leave, fractions, setup)
     return 0
 
 
@@ -541,6 +546,30 @@ def _bust(state, run, bar, c, costs) -> None:
 
 
 @_inlined
+def _asks(state, entry, leave, fractions, setup) -> int:
+    """The side a bar's signals ask for (+1, -1), or 0 for nothing; a bar where both hold
+    (with ``exit_priority``) is the exit while long, the entry otherwise. Units resolve it
+    against the units held and ask for a unit at every signal. A single position
+    (``max_entries`` 1, whole exits and take-profits) follows the execution convention: it
+    resolves against the side asked for last, and a signal asks only when it changes that
+    side (flat in ``longonly`` for an exit); a stop, an order expired or cancelled unfilled
+    resets it to flat, an order that buys no share at the open or close does not."""
+    ns = state[1]
+    single = setup[MAX_ENTRIES] == 1 and fractions[EXIT_FRACTION] == 1.0
+    single = single and fractions[TP_FRACTION] == 1.0
+    if not single:
+        if entry != leave:
+            return 1 if entry else -1
+        return -1 if ns[N_HELD] > 0 and state[2][0, SIDE] > 0 else 1
+    side = (1 if entry else -1) if entry != leave else (-1 if ns[ASKED] > 0 else 1)
+    asked = side if setup[LONGSHORT] != 0 else max(side, 0)
+    if asked == ns[ASKED]:
+        return 0
+    ns[ASKED] = asked
+    return side
+
+
+@_inlined
 def step(
     state: tuple,
     run: int,
@@ -565,7 +594,7 @@ def step(
     if state[1][BUST]:
         return
     _at_open(state, run, bar, ohlc, costs, fractions, setup)
-    side = _signal_side(state, bar, last, entry, leave, setup)
+    side = _signal_side(state, bar, last, entry, leave, fractions, setup)
     _at_close(state, run, bar, side, ohlc[3], limit, stop, costs, fractions, setup)
     _bust(state, run, bar, ohlc[3], costs)
 
@@ -797,8 +826,10 @@ def walk_run(
                 need, exit_now = _position_exit(state, bar, exit_now, exit_row)
                 if need != DONE:
                     return bar, need
-            side = _signal_side(state, bar, last, enter[bar], exit_now, setup)
+            asked = ns[ASKED]
+            side = _signal_side(state, bar, last, enter[bar], exit_now, fractions, setup)
             if sized and side != 0 and ns[SIZE_BAR] != bar and _reads_size(state, side, setup):
+                ns[ASKED] = asked  # the side is asked again when the walk resumes here
                 fs[SIZE_EQUITY] = _signal_equity(state, c, costs, setup)
                 return bar, SIZE
             _at_close(state, run, bar, side, c, limits[bar], stops_at[bar], costs, fractions, setup)

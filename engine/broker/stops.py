@@ -4,8 +4,8 @@ bar's range (backtesting.py's ``_Broker._process_orders`` treats SL and TP as or
 parent is the trade). docs/execution.md, "Stops".
 
 ``Position`` is one trade's contingent orders; ``fill_bar_exit`` the one check made on the
-bar an entry order filled in. The compiled kernels check the same levels
-(``engine._order_kernel``), held bit-equal by the differential tests.
+bar an entry order filled in. The compiled walks check the same levels
+(``engine.broker.jitted``), held bit-equal by the differential tests.
 """
 
 from __future__ import annotations

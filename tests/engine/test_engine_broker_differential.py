@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import _scaling, _simulate, compiled
+from engine import _simulate, compiled
 from engine.param_specs import ENTRY_ORDER_TYPES
 from tests.engine import legacy_engine as legacy
 from tests.engine.legacy_engine import compiled as legacy_compiled
@@ -304,75 +304,101 @@ def test_the_frozen_copy_is_the_engine_before_the_broker():
     assert set(LEGACY_ORDER_TYPES) <= set(ENTRY_ORDER_TYPES)
 
 
-@_SETTINGS
-@given(
-    requests(),
-    st.sampled_from(["longshort", None]),
-    st.sampled_from([None, 0.3]),
-    st.sampled_from(["on_close", None]),
-)
-def test_the_units_walk_with_one_unit_equals_the_single_position_walk(
-    case, direction, borrow, entry_type
-):
-    """Every walk charges the borrow fee on the same closes: a request walked as one
-    position and the same request walked by the units walk with one unit at most give the
-    same cash, position and equity on every bar (``on_close`` shorts paying a borrow fee
-    included, where engine 1.4.0's two walks charged different closes).
-
-    Left out, where the two walks still differ by design or not settled yet: an order that
-    buys no share (it leaves one position asking for its side, so a repeated signal
-    changes nothing, and the units walk free to try again: a size series' NaN, a budget
-    below a share), corporate
-    actions on a short, and ``exit_priority`` while an entry order is pending (one position
-    resolves a bar where both signals hold against the side asked for last, units against
-    the units held: docs/execution.md, "Execution convention")."""
+@st.composite
+def single_requests(draw, entry_types=LEGACY_ORDER_TYPES):
+    """``requests`` of a single position (no scaling) without a size series, position-aware
+    exit or corporate actions: the runs the broker's step walks as one unit. Half of them
+    budget about one share, so orders that buy none come often."""
+    case = draw(requests(entry_types))
     fields = dict(case["fields"], max_entries=1, exit_fraction=1.0, take_profit_fraction=1.0)
     fields.update(size_unit=None, max_size=None)
-    # every order buys a share: one position waits for the next change after an order that
-    # buys none, a unit is tried again by a repeated signal
-    fields["initial_capital"] = max(fields["initial_capital"], 50_000.0)
-    fields["position_size"] = max(
-        fields["position_size"], 20.0 if fields["size_type"] == "percent" else 2_000.0
+    if draw(st.booleans()):
+        fields.update(size_type="value", position_size=draw(st.floats(10.0, 120.0)))
+    return dict(case, fields=fields, held=None, sizes=None, actions=None)
+
+
+def _batches(case: dict) -> list:
+    out = []
+    for module in (engine, legacy):
+        bars, params, _ = _inputs(case, module)
+        out.append(
+            module.run_batch(
+                bars,
+                case["entries"],
+                case["exits"],
+                params,
+                keep_equity=True,
+                limit=case["limit"],
+                stop=case["stop"],
+            )
+        )
+    return out
+
+
+@_SETTINGS
+@given(single_requests())
+def test_a_single_position_through_the_broker_step_equals_the_engine_it_replaced(case):
+    """Every walked single-position run (stops, borrow fee, ``exit_priority``, both
+    directions, ``close_at_end``, every fee model and entry-order type) goes through the
+    broker's step as one unit: its cash, position, equity, trades, orders and metrics, and
+    a batch's equity and metrics, are engine 1.4.0's bit for bit, orders that buy no share
+    and ``exit_priority`` bars while an entry order is pending included."""
+    new, old = _run_both(case, 0)
+    _same_run(new, old)
+    _same_batch(*_batches(case))
+
+
+@_SETTINGS
+@given(single_requests(entry_types=ENTRY_ORDER_TYPES))
+def test_a_single_position_through_the_broker_step_equals_the_single_position_walks(case):
+    """Entry types newer than the frozen copy (``market_if_touched``) too: the step against
+    the engine's own single-position walks (``engine._simulate.stop_events``,
+    ``engine.orders.order_events``, kept for the runs with a position-aware exit, a size
+    series or corporate actions), which a run reaches with the step's routing turned off."""
+    from engine import backtest
+
+    bars, params, _ = _inputs(case, engine)
+    results = []
+    for stepped in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            if not stepped:
+                patch.setattr(backtest, "_stepped", lambda *args: False)
+            results.append(
+                engine.run(
+                    bars,
+                    case["entries"][0],
+                    case["exits"][0],
+                    params,
+                    limit=case["limit"][0],
+                    stop=case["stop"][0],
+                )
+            )
+    _same_run(*results)
+
+
+def test_a_walked_single_position_run_never_enters_the_python_walks(monkeypatch):
+    """Routing: stops, a borrow fee and entry orders go through the broker's step."""
+    from engine import orders
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a Python single-position walk ran")
+
+    monkeypatch.setattr(_simulate, "stop_events", refuse)
+    monkeypatch.setattr(orders, "order_events", refuse)
+    n = 60
+    close = 50.0 + 5.0 * np.sin(np.arange(n) / 3.0)
+    bars = engine.Bars(
+        np.arange(n).astype("datetime64[D]"), close, close + 1, close - 1, close, close
     )
-    if direction is not None:
-        fields["direction"] = direction
-    if borrow is not None:
-        fields["borrow_rate"] = borrow
-    if entry_type is not None:
-        fields["entry_type"] = entry_type
-    if fields["entry_type"] in ("limit", "stop", "stop_limit"):
-        fields["exit_priority"] = False
-    case = dict(case, fields=fields, sizes=None)
-    if fields["direction"] == "longshort":
-        case["actions"] = None
-    bars, _, actions = _inputs(case, engine)
-    params = engine.TradingParams(**fields)
-    sizer = _sizer(case)
-    single = engine.run(
-        bars,
-        case["entries"][0],
-        case["exits"][0],
-        params,
-        limit=case["limit"][0],
-        stop=case["stop"][0],
-        position_exit=case["held"],
-        size=sizer,
-        actions=actions,
-    )
-    ohlc = (bars.open, bars.high, bars.low, bars.close)
-    order_prices = None
-    if params.has_orders:
-        order_prices = (case["limit"][:1], case["stop"][:1])
-    units, _ = _scaling.scale_events(
-        case["entries"][:1],
-        case["exits"][:1],
-        ohlc,
-        params,
-        None if sizer is None else [sizer],
-        None if case["held"] is None else [case["held"]],
-        actions if actions is not None and actions.acts else None,
-        order_prices,
-    )
-    unit_paths = _simulate.paths(units, 0, 1, bars.close, params.initial_capital)
-    for name in ("cash", "position", "equity"):
-        _equal(getattr(unit_paths, name)[0], getattr(single, name), name)
+    entries, exits = np.arange(n) % 6 == 0, np.arange(n) % 6 == 3
+    for fields in (
+        {"stop_loss_pct": 2.0},
+        {"direction": "longshort", "borrow_rate": 0.2},
+        {"entry_type": "limit", "valid_bars": 2, "take_profit_pct": 3.0},
+    ):
+        params = engine.TradingParams(**fields)
+        prices = {"limit": close * 0.99, "stop": close * 1.01}
+        assert len(engine.run(bars, entries, exits, params, **prices).trades) > 0
+        signals = np.vstack([entries] * 2), np.vstack([exits] * 2)
+        batch = engine.run_batch(bars, *signals, params, **prices)
+        assert (batch.metrics["num_trades"] > 0).all()

@@ -54,9 +54,11 @@ def _walked(case: dict, walk):
 
 
 @_SETTINGS
-@given(requests(entry_types=ENTRY_ORDER_TYPES), st.booleans())
-def test_the_compiled_step_gives_the_units_walks_fills_units_orders_and_actions(case, scaling):
-    case = _scaled(case, scaling)
+@given(requests(entry_types=ENTRY_ORDER_TYPES))
+def test_the_compiled_step_gives_the_units_walks_fills_units_orders_and_actions(case):
+    """Units only: one unit is a single position, which follows the execution convention
+    (test_engine_broker_differential.py holds it to the engine it replaced)."""
+    case = _scaled(case, True)
     (new, new_orders), bars, params = _walked(case, _scaling.scale_events)
     (old, old_orders), _, _ = _walked(case, reference.scale_events)
     for field in dataclasses.fields(old):

@@ -195,28 +195,32 @@ def test_sma_cross_lines_give_its_batch_signals():
 
 
 def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
-    """numba keys a cached kernel by its own file: the order kernel compiles in the
-    broker's order rules, so a cache written from other broker sources is forgotten at
-    import (its index emptied, the stamp rewritten) and a kept one is not."""
+    """numba keys a cached kernel by its own file: a portfolio of rules' kernel compiles in
+    the broker's stop rules, so a cache written from other broker sources is forgotten at
+    import (its index emptied, the stamp rewritten) and a kept one is not. (That kernel,
+    not the broker's step every walked run loads, so that no other test's processes
+    compile the step again.)"""
     from pathlib import Path
 
-    from engine import _order_kernel
+    from engine import _signals_kernel
 
-    kernel = _order_kernel.evaluate_orders
-    stamp = Path(kernel._cache.cache_path) / "engine._order_kernel.broker-stamp"
-    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel = _signals_kernel.walk_signals
+    module = "engine._signals_kernel"
+    stamp = Path(kernel._cache.cache_path) / f"{module}.broker-stamp"
+    kernel_stamp.forget_stale(module, vars(_signals_kernel))
     current = stamp.read_text()
-    entries = np.zeros((1, 8), dtype=bool)
-    entries[0, 1] = True
     prices = np.linspace(10.0, 12.0, 8)
-    rows = np.zeros(1, dtype=np.int64)
+    grid = np.ascontiguousarray(np.vstack([prices, prices]).T)
+    bars = np.ones(grid.shape, dtype=bool)
+    buy = np.zeros(grid.shape, dtype=bool)
+    buy[1] = True
+    sell = np.ascontiguousarray(buy[::-1])
     costs = Costs.of(TradingParams()).as_array()
-    orders = (entries, ~entries, prices[None], rows, prices[None], rows, *(prices,) * 4)
-    kernel(*orders, 1, 1, True, False, costs, np.full(3, np.nan), False)
+    kernel(grid, grid, grid, bars, buy, sell, grid, costs, np.full(3, np.nan), 1e5)
     assert kernel._cache._cache_file._load_index()
-    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel_stamp.forget_stale(module, vars(_signals_kernel))
     assert kernel._cache._cache_file._load_index()  # the same sources: kept
     stamp.write_text("other broker sources")
-    kernel_stamp.forget_stale("engine._order_kernel", vars(_order_kernel))
+    kernel_stamp.forget_stale(module, vars(_signals_kernel))
     assert not kernel._cache._cache_file._load_index()
     assert stamp.read_text() == current

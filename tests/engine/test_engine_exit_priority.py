@@ -4,8 +4,8 @@ otherwise, the same in every path the engine routes a run through.
 docs/execution.md, "Execution convention". The default (False) keeps today's rule, pinned by
 the golden files; here a hand-computed case, and random signals full of such bars run
 through the vectorised path, the one-pass kernel, the stop walk, the position-aware exit's
-walk, the units walk and a single ``run``, which must give the same equity, and the entry
-order walk in Python and compiled, which must agree with each other.
+walk, the units walk and a single ``run``, which must give the same equity, and entry
+orders through the broker's step and through the Python order walk, which must agree.
 """
 
 from __future__ import annotations
@@ -107,9 +107,12 @@ def test_every_market_path_resolves_conflicts_alike(direction):
 
 @pytest.mark.parametrize("kind", ["limit", "stop", "stop_limit", "on_close"])
 @pytest.mark.parametrize("direction", ["longonly", "longshort"])
-def test_the_compiled_order_walk_resolves_conflicts_as_the_python_walk(kind, direction):
-    """Entry orders with stops and conflicting bars: the compiled walk's equity equals the
-    Python walk's bit for bit, and differs from the default's."""
+def test_the_step_resolves_conflicts_with_entry_orders_as_the_python_walk(
+    kind, direction, monkeypatch
+):
+    """Entry orders with stops and conflicting bars: the broker step's equity equals the
+    Python order walk's bit for bit (pending orders included: a single position resolves
+    against the side asked for last), and differs from the default's."""
     bars, entries, exits = _random(23, n_runs=32)
     limit = bars.close * 0.99
     stop = bars.close * (1.02 if kind == "stop_limit" else 1.01)
@@ -123,12 +126,13 @@ def test_the_compiled_order_walk_resolves_conflicts_as_the_python_walk(kind, dir
         take_profit_pct=6.0,
         exit_priority=True,
     )
-    python = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
-    compiled = backtest_module._compiled_orders(bars, entries, exits, params, limit, stop, True)
-    np.testing.assert_array_equal(compiled.equity, python.equity)
+    stepped = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
     default = dataclasses.replace(params, exit_priority=False)
-    before = backtest_module._compiled_orders(bars, entries, exits, default, limit, stop, True)
-    assert (before.equity != python.equity).any(axis=1).all()
+    before = run_batch(bars, entries, exits, default, limit=limit, stop=stop, keep_equity=True)
+    monkeypatch.setattr(backtest_module, "_stepped", lambda *args: False)
+    python = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
+    np.testing.assert_array_equal(stepped.equity, python.equity)
+    assert (before.equity != stepped.equity).any(axis=1).all()
 
 
 def test_resolving_conflicts_flips_the_side_asked_for_before():

@@ -1,5 +1,6 @@
-"""The entry-order walk: its compiled path equals the Python walk bit for bit, and a market
-entry type leaves runs as they were (docs/execution.md, "Entry orders")."""
+"""Entry orders: batches through the broker's step equal the engine before the broker (its
+Python order walk, ``tests.engine.legacy_engine``) bit for bit, and a market entry type
+leaves runs as they were (docs/execution.md, "Entry orders")."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ import numpy as np
 import pytest
 
 from engine import Bars, TradingParams, run, run_batch
-from engine import backtest as backtest_module
+from tests.engine import legacy_engine as legacy
+
+
+def _legacy_batch(bars: Bars, entries, exits, params: TradingParams, limit, stop, keep=False):
+    """The batch through the frozen engine before the broker (its Python order walk)."""
+    old_bars = legacy.Bars(bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    old_params = legacy.TradingParams(**dataclasses.asdict(params))
+    return legacy.run_batch(
+        old_bars, entries, exits, old_params, limit=limit, stop=stop, keep_equity=keep
+    )
 
 
 def _random_bars(rng: np.random.Generator, n_bars: int) -> Bars:
@@ -27,9 +37,9 @@ STOPS = [(None, None, None), (3.0, 5.0, None), (None, None, 4.0), (2.0, 6.0, 3.0
 @pytest.mark.parametrize("kind", ["limit", "stop", "stop_limit", "on_close"])
 @pytest.mark.parametrize("direction", ["longonly", "longshort"])
 @pytest.mark.parametrize(("sl", "tp", "trail"), STOPS)
-def test_the_compiled_order_walk_equals_the_python_walk_bit_for_bit(kind, direction, sl, tp, trail):
+def test_a_batch_with_entry_orders_equals_the_python_order_walk(kind, direction, sl, tp, trail):
     """64 random runs, per-run order prices, fees, slippage and value sizing: every core
-    metric of the compiled walk equals the Python walk's exactly."""
+    metric and the equity through the broker's step equal the Python order walk's."""
     rng = np.random.default_rng(len(kind) * 7 + len(direction))
     bars = _random_bars(rng, 300)
     entries = rng.random((64, 300)) < 0.05
@@ -50,16 +60,12 @@ def test_the_compiled_order_walk_equals_the_python_walk_bit_for_bit(kind, direct
         take_profit_pct=tp,
         trailing_stop_pct=trail,
     )
-    python = run_batch(bars, entries, exits, params, limit=limit, stop=stop)
-    compiled = backtest_module._compiled_orders(bars, entries, exits, params, limit, stop)
+    python = _legacy_batch(bars, entries, exits, params, limit, stop, keep=True)
+    stepped = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
+    np.testing.assert_array_equal(stepped.equity, python.equity)
     for name, values in python.metrics.items():
-        np.testing.assert_array_equal(compiled.metrics[name], values, err_msg=name)
+        np.testing.assert_array_equal(stepped.metrics[name], values, err_msg=name)
     assert python.metrics["num_trades"].sum() > 0
-    kept = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
-    curves = backtest_module._compiled_orders(bars, entries, exits, params, limit, stop, True)
-    np.testing.assert_array_equal(curves.equity, kept.equity)
-    for name, values in kept.metrics.items():
-        np.testing.assert_array_equal(curves.metrics[name], values, err_msg=name)
 
 
 def test_a_run_equals_its_row_in_a_batch_with_entry_orders():
@@ -152,10 +158,10 @@ def test_an_on_close_short_pays_at_the_close_it_opens_on_and_not_at_the_one_it_c
 
 @pytest.mark.parametrize("kind", ["limit", "stop", "stop_limit", "on_close"])
 @pytest.mark.parametrize(("sl", "tp", "trail"), STOPS[:2])
-def test_the_compiled_order_walk_charges_the_borrow_fee_as_the_python_walk(kind, sl, tp, trail):
+def test_a_batch_with_entry_orders_charges_the_borrow_fee_as_the_python_walk(kind, sl, tp, trail):
     """A longshort batch paying a borrow fee (high enough to move every short's numbers):
-    every core metric and the equity of the compiled walk equal the Python walk's exactly,
-    and the fee lowers the total return of most runs."""
+    every core metric and the equity through the broker's step equal the Python order
+    walk's exactly, and the fee lowers the total return of most runs."""
     rng = np.random.default_rng(len(kind) + 11)
     bars = _random_bars(rng, 300)
     entries = rng.random((64, 300)) < 0.05
@@ -175,14 +181,14 @@ def test_the_compiled_order_walk_charges_the_borrow_fee_as_the_python_walk(kind,
         trailing_stop_pct=trail,
         borrow_rate=0.2,
     )
-    python = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
-    compiled = backtest_module._compiled_orders(bars, entries, exits, params, limit, stop, True)
-    np.testing.assert_array_equal(compiled.equity, python.equity)
+    stepped = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
+    python = _legacy_batch(bars, entries, exits, params, limit, stop, keep=True)
+    np.testing.assert_array_equal(stepped.equity, python.equity)
     for name, values in python.metrics.items():
-        np.testing.assert_array_equal(compiled.metrics[name], values, err_msg=name)
+        np.testing.assert_array_equal(stepped.metrics[name], values, err_msg=name)
     free = dataclasses.replace(params, borrow_rate=None)
     unpaid = run_batch(bars, entries, exits, free, limit=limit, stop=stop)
-    assert (python.metrics["total_return_pct"] < unpaid.metrics["total_return_pct"]).sum() > 32
+    assert (stepped.metrics["total_return_pct"] < unpaid.metrics["total_return_pct"]).sum() > 32
 
 
 def test_a_market_entry_type_with_a_borrow_fee_is_the_market_walk_byte_for_byte():

@@ -318,12 +318,10 @@ def test_a_grid_entry_of_an_entry_order_must_name_one_of_its_names():
     assert err.value.field == "grid.entry_order.k"
 
 
-def test_a_limit_entry_sweep_under_10000_bars_runs_the_compiled_order_kernel_alike(
-    monkeypatch,
-):
-    """880 bars × 2,100 combinations, blocks of 500: each block is under the kernel's
-    threshold, the sweep over it, so every block runs the compiled order walk (loaded once
-    for the whole sweep) and gives what the Python walk gives, bit for bit."""
+def test_a_limit_entry_sweep_walks_every_block_through_the_broker_step_alike(monkeypatch):
+    """880 bars × 2,100 combinations, blocks of 500: every block, however small, goes
+    through the broker's compiled step and gives what the Python order walk gives, bit
+    for bit."""
     sweep = parse_sweep_request(
         {
             "ticker": "ACME",
@@ -338,24 +336,21 @@ def test_a_limit_entry_sweep_under_10000_bars_runs_the_compiled_order_kernel_ali
     )
     params = [sweep.grid.params(sweep.params, c) for c in sweep.grid.combos]
     frame = market_window(load_market_data(sweep.base))
-    bar_updates = len(params) * len(frame.bars)
-    assert len(frame.bars) < 10_000 and 500 * len(frame.bars) < compiled.MIN_ORDER_BAR_UPDATES
-    assert bar_updates >= compiled.MIN_ORDER_BAR_UPDATES
-
-    from engine import _order_kernel
+    from engine import backtest
+    from engine.broker import curves
 
     walked = []
-    evaluate_orders = _order_kernel.evaluate_orders
+    evaluate_runs = curves.evaluate
 
-    def counted(*args):
+    def counted(*args, parallel):
         walked.append(len(args[0]))
-        return evaluate_orders(*args)
+        return evaluate_runs(*args, parallel=parallel)
 
-    monkeypatch.setattr(_order_kernel, "evaluate_orders", counted)
+    monkeypatch.setattr(curves, "evaluate", counted)
     kernel = evaluate(frame, sweep.base, params, blocks=4)
     assert walked == [500, 500, 500, 500, len(params) - 2000]
     with monkeypatch.context() as python_walk:
-        python_walk.setattr(compiled, "pays", lambda work, threshold: False)
+        python_walk.setattr(backtest, "_stepped", lambda *args: False)
         python = evaluate(frame, sweep.base, params, blocks=4)
     assert len(walked) == 5
     for key in (*SWEEP_METRICS, BLOCK_KEY):
