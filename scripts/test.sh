@@ -43,19 +43,20 @@ export PATH="$PWD/.venv/bin:$PWD/.tools/bin:$PATH"
 # instead of 4.5 s). The project's packages are compiled once below, beside the kernels.
 unset PYTHONDONTWRITEBYTECODE
 
-# The engine's kernels compiled into numba's cache (engine.compiled.warm, as the image does)
-# on the core the lint leaves idle, so the pytest workers load them instead of each compiling.
+# The engine's kernels compiled into numba's cache (engine.compiled.warm, as the image does),
+# so the pytest workers load them instead of each compiling: its two halves on the two cores,
+# the longer one (46 CPU-s cold) beside the lint, the shorter (24 CPU-s) and one
+# collection after it, which leaves every test module's assertion-rewritten bytecode in
+# __pycache__ so each xdist worker's own collection loads it instead of rewriting them all.
 (
   .venv/bin/python -m compileall -q -x '/[.](venv|venv-bench|tools)/' . >/dev/null
-  .venv/bin/python -c "from engine.compiled import warm; warm()"
+  .venv/bin/python -c "from engine.compiled import warm_orders_and_steps; warm_orders_and_steps()"
 ) &
 warming=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # the layer contracts ([tool.importlinter] in pyproject.toml)
-# While the kernels compile (the longer of the two): one collection, which leaves every test
-# module's assertion-rewritten bytecode in __pycache__, so each xdist worker's own
-# collection loads it instead of rewriting all of them again.
-.venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null || true  # pytest below reports errors
+.venv/bin/python -c "from engine.compiled import warm_runs; warm_runs()"
+.venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null || true  # errors: below
 wait "$warming"
 .venv/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@"
