@@ -14,11 +14,11 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
 bash scripts/services.sh
-if ! command -v chromium >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
-if ! command -v promtool >/dev/null; then  # checks and unit-tests the alert rules (tests/deploy)
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+missing=()  # Debian packages the tests need, installed in one apt-get run
+command -v chromium >/dev/null || missing+=(chromium)  # the browser tests
+command -v promtool >/dev/null || missing+=(prometheus)  # checks the alert rules (tests/deploy)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
