@@ -52,6 +52,13 @@ def kernels() -> ModuleType:
 
 def warm() -> None:
     """Compile every kernel for the argument types the engine passes, into the cache."""
+    warm_runs()
+    warm_signals_and_steps()
+
+
+def warm_runs() -> None:
+    """``warm``'s first half, which a second process can run beside the other: the run
+    kernels of ``engine._kernel`` (one run's fill walk, batches of runs, their curves)."""
     from engine.broker.costs import costs_array
 
     kernel = kernels()
@@ -77,6 +84,21 @@ def warm() -> None:
             crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
             kernel.evaluate_runs(*crossings, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
+
+
+def warm_signals_and_steps() -> None:
+    """``warm``'s second half: the portfolio-of-rules kernel (``engine._signals_kernel``),
+    the broker's step (``engine.broker.step``, its compiled drivers and the batch pass
+    ``engine.broker.curves``)."""
+    from engine.broker.costs import costs_array
+
+    costs = costs_array(100_000.0, 0.0, 0.001, 1.001, False, 100.0, 1.0)
+    prices = np.linspace(10.0, 20.0, 8)
+    entries = np.zeros((2, 8), dtype=bool)
+    entries[:, 1] = True
+    exits = np.zeros((2, 8), dtype=bool)
+    exits[:, 5] = True
+    priced = costs_array(1e5, 0.0, 0.001, 1.001, False, 100.0, 1.0, fee_fixed=1.0, borrow=1e-4)
     from engine import _signals_kernel
 
     grid = np.ascontiguousarray(np.vstack([prices, prices]).T)

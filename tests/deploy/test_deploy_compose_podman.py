@@ -90,9 +90,18 @@ class ComposeProject:
         return (result.stdout + result.stderr)[-12000:]
 
 
-@pytest.fixture
-def project(engine_env: dict[str, str], image: str) -> Iterator[ComposeProject]:
+@pytest.fixture(scope="session")
+def datastore_images(engine_env: dict[str, str]) -> None:
+    """The compose file's ``mysql`` and ``redis`` images, made before the app image is asked
+    for: while another worker builds that (``image``), this one makes the stand-ins instead
+    of waiting."""
     ensure_datastore_images(engine_env)
+
+
+@pytest.fixture
+def project(
+    engine_env: dict[str, str], datastore_images: None, image: str
+) -> Iterator[ComposeProject]:
     compose = ComposeProject(engine_env, image.split(":", 1)[1], free_port())
     try:
         yield compose

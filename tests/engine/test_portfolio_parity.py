@@ -88,13 +88,85 @@ def _peer_case(inputs: tuple, ours: PortfolioResult) -> dict[str, np.ndarray]:
     return peer_inputs(open_, close, targets[used], ours.decisions, config)
 
 
+def _equal_weight_monthly() -> tuple[PortfolioResult, dict[str, np.ndarray]]:
+    """8 tickers, equal weight, monthly: our result, and vectorbt's inputs with the first
+    allocation at the first bar's close (filled at the second bar's open) and each month's
+    last close, computed here from the dates alone."""
+    rng = np.random.default_rng(42)
+    universe = random_universe(rng, 520, 8)
+    config = PortfolioConfig(initial_capital=100_000.0, fee_rate=0.001, slippage_bps=5.0)
+    targets = target_weights(universe.has_bar, method="equal")
+    months = universe.days.astype("datetime64[M]")
+    reference = np.zeros(universe.days.size, dtype=bool)
+    reference[0] = True
+    reference[:-1] |= months[1:] != months[:-1]
+    ours = simulate_portfolio(
+        universe.open_,
+        universe.close,
+        targets,
+        rebalance_schedule(universe.days, "monthly"),
+        config,
+    )
+    return ours, peer_inputs(universe.open_, universe.close, targets, reference, config)
+
+
+WEIGHTINGS = ("inverse_volatility", "equal_risk_contribution", "min_variance")
+
+
+def _risk_weighted(weighting: str) -> tuple[PortfolioResult, np.ndarray, dict[str, np.ndarray]]:
+    """12 tickers (some listed late), weekly, a 40-bar Ledoit-Wolf ``weighting``: our result,
+    the target weights of the decision bars, and vectorbt's inputs fed the same targets."""
+    rng = np.random.default_rng(7)
+    universe = random_universe(rng, 400, 12, late_share=0.3, missing_rate=0.01)
+    config = PortfolioConfig(initial_capital=250_000.0, fee_rate=0.0005, slippage_bps=5.0)
+    decide = rebalance_schedule(universe.days, "weekly")
+    targets = target_weights(
+        universe.has_bar,
+        method="equal",
+        weighting=weighting,
+        close=universe.close,
+        lookback=40,
+        rows=decide,
+    )
+    ours = simulate_portfolio(universe.open_, universe.close, targets, decide, config)
+    peer = peer_inputs(universe.open_, universe.close, targets, decide, config)
+    return ours, targets[decide], peer
+
+
 @pytest.fixture(scope="module")
-def compared() -> list[tuple[dict, PortfolioResult, dict]]:
-    """Each case with our result and vectorbt's (one vectorbt process for all)."""
+def peers() -> dict:
+    """Every case of this module with our result and vectorbt's, all from ONE vectorbt
+    process (its import and numba compilation cost more than the cases): the random cases
+    (``"random"``: case, ours, peer), the equal-weight monthly one (``"monthly"``: ours,
+    peer) and the risk-weighted ones (``"risk"``: weighting -> ours, decision targets,
+    peer)."""
     cases = [_case(seed) for seed in range(N_CASES)]
     ours = [simulate_portfolio(*case["inputs"]) for case in cases]
-    peers = run_vectorbt([_peer_case(c["inputs"], r) for c, r in zip(cases, ours, strict=True)])
-    return list(zip(cases, ours, peers, strict=True))
+    monthly = _equal_weight_monthly()
+    risk = {weighting: _risk_weighted(weighting) for weighting in WEIGHTINGS}
+    inputs = [_peer_case(c["inputs"], r) for c, r in zip(cases, ours, strict=True)]
+    answers = run_vectorbt([*inputs, monthly[1], *(peer for *_, peer in risk.values())])
+    random_answers, monthly_answer, risk_answers = (
+        answers[:N_CASES],
+        answers[N_CASES],
+        answers[N_CASES + 1 :],
+    )
+    return {
+        "random": list(zip(cases, ours, random_answers, strict=True)),
+        "monthly": (monthly[0], monthly_answer),
+        "risk": {
+            weighting: (ours_risk, decided, answer)
+            for (weighting, (ours_risk, decided, _)), answer in zip(
+                risk.items(), risk_answers, strict=True
+            )
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def compared(peers: dict) -> list[tuple[dict, PortfolioResult, dict]]:
+    """Each random case with our result and vectorbt's."""
+    return peers["random"]
 
 
 @pytest.mark.parametrize("index", range(N_CASES))
@@ -128,53 +200,21 @@ def test_orders_equal_vectorbts_bar_ticker_shares_price_and_fee(compared, index)
     np.testing.assert_allclose(ours.orders.fee, peer["fee"][filled], rtol=RELATIVE, atol=1e-12)
 
 
-def test_an_equal_weight_monthly_portfolio_is_invested_from_the_first_bar_like_vectorbt():
+def test_an_equal_weight_monthly_portfolio_is_invested_from_the_first_bar_like_vectorbt(peers):
     """8 tickers, equal weight, monthly: vectorbt is given the first allocation at the
     first bar's close (filled at the second bar's open) and each month's last close,
     computed here from the dates alone; our schedule must agree on every bar to 1e-9."""
-    rng = np.random.default_rng(42)
-    universe = random_universe(rng, 520, 8)
-    config = PortfolioConfig(initial_capital=100_000.0, fee_rate=0.001, slippage_bps=5.0)
-    targets = target_weights(universe.has_bar, method="equal")
-    months = universe.days.astype("datetime64[M]")
-    reference = np.zeros(universe.days.size, dtype=bool)
-    reference[0] = True
-    reference[:-1] |= months[1:] != months[:-1]
-    ours = simulate_portfolio(
-        universe.open_,
-        universe.close,
-        targets,
-        rebalance_schedule(universe.days, "monthly"),
-        config,
-    )
-    (peer,) = run_vectorbt(
-        [peer_inputs(universe.open_, universe.close, targets, reference, config)]
-    )
+    ours, peer = peers["monthly"]
     assert ours.orders.bar[0] == 1
     deviation = np.abs(ours.equity - peer["value"]) / np.abs(peer["value"])
     assert deviation.max() <= RELATIVE, f"bar {int(deviation.argmax())}"
 
 
-@pytest.mark.parametrize(
-    "weighting", ["inverse_volatility", "equal_risk_contribution", "min_variance"]
-)
-def test_a_risk_weighted_portfolio_equals_vectorbt_fed_the_same_target_weights(weighting):
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+def test_a_risk_weighted_portfolio_equals_vectorbt_fed_the_same_target_weights(peers, weighting):
     """12 tickers (some listed late), weekly, a 40-bar Ledoit-Wolf risk weighting: vectorbt
     fed our target weights agrees on every bar to 1e-9."""
-    rng = np.random.default_rng(7)
-    universe = random_universe(rng, 400, 12, late_share=0.3, missing_rate=0.01)
-    config = PortfolioConfig(initial_capital=250_000.0, fee_rate=0.0005, slippage_bps=5.0)
-    decide = rebalance_schedule(universe.days, "weekly")
-    targets = target_weights(
-        universe.has_bar,
-        method="equal",
-        weighting=weighting,
-        close=universe.close,
-        lookback=40,
-        rows=decide,
-    )
-    ours = simulate_portfolio(universe.open_, universe.close, targets, decide, config)
-    (peer,) = run_vectorbt([peer_inputs(universe.open_, universe.close, targets, decide, config)])
+    ours, decided, peer = peers["risk"][weighting]
     deviation = np.abs(ours.equity - peer["value"]) / np.abs(peer["value"])
     assert deviation.max() <= RELATIVE, f"bar {int(deviation.argmax())}"
-    assert np.ptp(targets[decide][-1][targets[decide][-1] > 0]) > 0.01  # not equal weights
+    assert np.ptp(decided[-1][decided[-1] > 0]) > 0.01  # not equal weights
