@@ -80,7 +80,7 @@ def _order_events(
         return _scaling.scale_events(
             entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work
         )
-    if _stepped(params, position_exits, sizes, actions):
+    if _stepped(params, position_exits, sizes, actions, entries.size if work is None else work):
         from engine import _scaling
 
         return _scaling.stepped_events(entries, exits, ohlc, params, (limit, stop))
@@ -89,11 +89,14 @@ def _order_events(
     )
 
 
-def _stepped(params: TradingParams, position_exits, sizes, actions) -> bool:
-    """Whether a single-position run is walked by the broker's compiled step
-    (``engine.broker.step``, one unit): every walked one without a position-aware exit, a
-    size series or corporate actions."""
-    return position_exits is None and sizes is None and actions is None and not params.size_unit
+def _stepped(params: TradingParams, position_exits, sizes, actions, work: int) -> bool:
+    """Whether single-position runs are walked by the broker's compiled step
+    (``engine.broker.step``, one unit): walked ones without a position-aware exit, a size
+    series or corporate actions, when their ``work`` (runs × bars) pays for loading numba
+    and the step or they are loaded already (``compiled.steps_single``); below, the Python
+    walks, which the differential holds equal to the step, spare a small Job the import."""
+    plain = position_exits is None and sizes is None and actions is None and not params.size_unit
+    return plain and compiled.steps_single(work)
 
 
 def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
@@ -134,7 +137,8 @@ def _events(
             entries, exits, ohlc, params, sizes, position_exits, actions, work=work
         )
         return scaled[0]
-    if params.walks_bars and _stepped(params, position_exits, sizes, actions):
+    steps = _stepped(params, position_exits, sizes, actions, entries.size if work is None else work)
+    if params.walks_bars and steps:
         from engine import _scaling
 
         ohlc = (bars.open, bars.high, bars.low, bars.close)
@@ -314,8 +318,8 @@ def run_batch(
         raise ValueError("one_pass takes no position exits")
     if params.has_orders and one_pass:
         raise ValueError("one_pass takes no entry orders")
-    if not one_pass and _curves(bars, params, position_exits, sizes, actions):
-        work = entries.size if work is None else work
+    work = entries.size if work is None else work
+    if not one_pass and _curves(bars, params, position_exits, sizes, actions, work):
         parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
         return _stepped_batch(bars, entries, exits, params, (limit, stop), keep_equity, parallel)
     if one_pass:
@@ -343,15 +347,15 @@ def run_batch(
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
 
-def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions) -> bool:
+def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions, work: int) -> bool:
     """Whether a batch of single positions is reduced in the broker's step
-    (``engine.broker.curves``): walked runs (stops, a borrow fee, entry orders) without
-    the Python walks' features, T >= 3 (the curve reduction's domain) and finite prices."""
+    (``engine.broker.curves``): walked runs (stops, a borrow fee, entry orders) that the
+    step walks (``_stepped``), T >= 3 (the curve reduction's domain) and finite prices."""
     walked = params.walks_bars or params.has_orders
     return (
         walked
         and not params.scales
-        and _stepped(params, position_exits, sizes, actions)
+        and _stepped(params, position_exits, sizes, actions, work)
         and len(bars) >= 3
         and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
     )
