@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import orjson
 
-from adapters.json_text import time_array
+from adapters.json_text import dumps_bytes, time_array
 
 UTC_SUFFIX = "+00:00"
 """Offset appended to every timestamp: bars are stored as UTC-naive ``datetime64[s]``."""
@@ -97,9 +97,7 @@ def iso_json_bytes(timestamps: np.ndarray) -> bytes:
         return text
     rows = _iso_bytes(timestamps, b'"', b'",')
     if rows is None:
-        import json
-
-        return json.dumps(iso_utc(timestamps), separators=(",", ":")).encode("ascii")
+        return dumps_bytes(iso_utc(timestamps))
     return b"[" + rows.tobytes()[:-1] + b"]"
 
 

@@ -66,10 +66,7 @@ def scale_events(
 
     costs = Costs.of(params)
     costs_array, setup, fractions = step_inputs(params)
-    if order_prices is None:
-        limits = stop_prices = np.full(entries.shape, math.nan)
-    else:
-        limits, stop_prices = (np.ascontiguousarray(a, dtype=np.float64) for a in order_prices)
+    limits, stop_prices = _order_series(order_prices, entries.shape)
     bars = tuple(np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
     none = np.empty(0)
     events_in = (none, none, math.nan)
@@ -216,9 +213,6 @@ def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
     from engine.broker import step
 
     rows, counts, units, unit_counts, _, _, cash, shares, log = out
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    fields = dict(zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True))
     ends = np.cumsum(unit_counts)
     table = np.zeros((units.shape[0], UNIT_COLUMNS))
     table[:, : UNIT_BORROW + 1] = units[:, : step.UNIT_BORROW + 1]
@@ -229,16 +223,40 @@ def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
         for r in log.tolist():
             applied.add(int(r[0]), int(r[1]), int(r[2]), *r[3:])
     return sim.Events(
-        offsets=offsets,
-        run=rows[:, step.ROW_RUN].astype(np.int64),
-        bar=rows[:, step.ROW_BAR].astype(np.int64),
-        reason=rows[:, step.ROW_REASON].astype(np.int8),
+        **_fill_columns(rows, counts),
         cash_path=cash if keep else None,
         position_path=shares if keep else None,
         applied=applied,
         units=[table[end - n : end] for n, end in zip(unit_counts, ends, strict=True)],
-        **{name: np.ascontiguousarray(values) for name, values in fields.items()},
     )
+
+
+def _fill_columns(rows: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
+    """``sim.Events``' fill fields of the step's fill table and each run's count."""
+    from engine.broker import step
+
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    fields = zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True)
+    return {
+        "offsets": offsets,
+        "run": rows[:, step.ROW_RUN].astype(np.int64),
+        "bar": rows[:, step.ROW_BAR].astype(np.int64),
+        "reason": rows[:, step.ROW_REASON].astype(np.int8),
+        **{name: np.ascontiguousarray(values) for name, values in fields},
+    }
+
+
+def _order_series(
+    order_prices: tuple[np.ndarray, np.ndarray] | None, shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The entry orders' limit and stop series as the step reads them (N × T floats; NaN
+    everywhere without entry orders)."""
+    if order_prices is None:
+        none = np.full(shape, math.nan)
+        return none, none
+    limit, stop = (np.ascontiguousarray(a, dtype=np.float64) for a in order_prices)
+    return limit, stop
 
 
 def _orders_of(book: np.ndarray, order_counts: np.ndarray) -> Orders:
@@ -275,40 +293,25 @@ def stepped_events(
     costs = Costs.of(params)
     costs_array, setup, fractions = step_inputs(params)
     setup[step.CLOSE_AT_END] = 0
-    if order_prices is None:
-        limits = stop_prices = np.full(entries.shape, math.nan)
-    else:
-        limits, stop_prices = (np.ascontiguousarray(a, dtype=np.float64) for a in order_prices)
-    columns = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
+    limits, stop_prices = _order_series(order_prices, entries.shape)
+    prices = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
     rows, counts, _, _, book, order_counts, cash, shares = step.walk_runs(
         np.ascontiguousarray(entries, dtype=np.bool_),
         np.ascontiguousarray(exits, dtype=np.bool_),
         limits,
         stop_prices,
-        *columns,
+        *prices,
         costs_array,
         fractions,
         setup,
         bool(costs.borrow),
     )
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    fields = dict(zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True))
-    run = rows[:, step.ROW_RUN].astype(np.int64)
-    bar = rows[:, step.ROW_BAR].astype(np.int64)
-    reason = rows[:, step.ROW_REASON].astype(np.int8)
+    fills = _fill_columns(rows, counts)
     borrow = None
     if costs.borrow:
-        borrow = _charges(shares, run, bar, reason, rows, ohlc[3], costs.borrow)
-    events = sim.Events(
-        offsets=offsets,
-        run=run,
-        bar=bar,
-        reason=reason,
-        cash_path=cash if costs.borrow else None,
-        borrow=borrow,
-        **{name: np.ascontiguousarray(values) for name, values in fields.items()},
-    )
+        where = (fills["run"], fills["bar"], fills["reason"])
+        borrow = _charges(shares, *where, rows, ohlc[3], costs.borrow)
+    events = sim.Events(**fills, cash_path=cash if costs.borrow else None, borrow=borrow)
     return events, None if order_prices is None else _orders_of(book, order_counts)
 
 

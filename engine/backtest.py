@@ -80,7 +80,8 @@ def _order_events(
         return _scaling.scale_events(
             entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work
         )
-    if _stepped(params, position_exits, sizes, actions, entries.size if work is None else work):
+    work = entries.size if work is None else work
+    if _stepped(params, position_exits, sizes, actions, work):
         from engine import _scaling
 
         return _scaling.stepped_events(entries, exits, ohlc, params, (limit, stop))
@@ -137,8 +138,8 @@ def _events(
             entries, exits, ohlc, params, sizes, position_exits, actions, work=work
         )
         return scaled[0]
-    steps = _stepped(params, position_exits, sizes, actions, entries.size if work is None else work)
-    if params.walks_bars and steps:
+    work = entries.size if work is None else work
+    if params.walks_bars and _stepped(params, position_exits, sizes, actions, work):
         from engine import _scaling
 
         ohlc = (bars.open, bars.high, bars.low, bars.close)
