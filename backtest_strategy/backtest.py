@@ -1,0 +1,177 @@
+"""Notebook mode: ``Backtest(df, StrategyClass, cash=, commission=, ...).run(**params)`` runs
+a strategy in process on the platform's broker (``engine.broker.book``) and returns its
+statistics with backtesting.py's names, ``_equity_curve`` and ``_trades``. The figures are
+the platform's (``engine.core_metrics``, ``adapters.metrics.equity_metrics``): where
+backtesting.py defines a statistic differently (Sharpe, Sortino, Calmar), the platform's
+definition is the one given (docs/execution.md, "Metric definitions").
+
+This module is the one part of the package that needs the platform's engine (run it from
+a checkout of the repository); the strategy side does not import it."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adapters.benchmark import buy_and_hold
+from adapters.metrics import equity_metrics
+from backtest_strategy.host import Host
+from backtest_strategy.strategy import Strategy
+from engine import Bars, core_metrics
+from engine.broker.book import Book, book_costs, drive
+
+COLUMNS = ("Open", "High", "Low", "Close")
+
+
+def _wired(host: Host) -> Any:
+    """``host.next`` with its state and decisions passed through JSON, as the sandbox's
+    pipe passes them: proof that the boundary carries plain data only."""
+
+    def decide(state: dict) -> list[dict]:
+        return json.loads(json.dumps(host.next(json.loads(json.dumps(state)))))
+
+    return decide
+
+
+class Backtest:
+    """A strategy class on one frame of bars (``Open``, ``High``, ``Low``, ``Close``, and
+    optionally ``Volume`` and other columns the strategy reads), with backtesting.py's
+    settings and the platform's further fee fields.
+
+    ``commission``: a rate, or ``(fixed, rate)``; ``fee_per_share`` with ``fee_min`` and
+    ``fee_max``: the per-share fee every run has; ``spread``: the entry's slippage
+    (a fraction of the price). ``wire``: pass the state and decisions through JSON.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        strategy: type[Strategy],
+        *,
+        cash: float = 10_000,
+        spread: float = 0.0,
+        commission: float | tuple[float, float] = 0.0,
+        margin: float = 1.0,
+        trade_on_close: bool = False,
+        hedging: bool = False,
+        exclusive_orders: bool = False,
+        finalize_trades: bool = False,
+        fee_per_share: float = 0.0,
+        fee_min: float = 0.0,
+        fee_max: float = math.inf,
+        wire: bool = False,
+    ) -> None:
+        if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+            raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
+        if not isinstance(data, pd.DataFrame) or not set(COLUMNS) <= set(data.columns):
+            raise TypeError("data: a pandas DataFrame with Open, High, Low and Close columns")
+        if len(data) == 0:
+            raise ValueError("data: empty")
+        if data[list(COLUMNS)].isnull().values.any():
+            raise ValueError("data: some Open/High/Low/Close values are missing (NaN)")
+        fixed, rate = commission if isinstance(commission, tuple) else (0.0, commission)
+        data = data.copy(deep=False)
+        if "Volume" not in data:
+            data["Volume"] = np.nan
+        self._data = data.sort_index() if not data.index.is_monotonic_increasing else data
+        self._strategy = strategy
+        self._costs = book_costs(
+            cash,
+            spread,
+            rate,
+            fee_fixed=fixed,
+            fee_per_share=fee_per_share,
+            fee_min=fee_min,
+            fee_max=fee_max,
+        )
+        self._settings = {
+            "margin": margin,
+            "trade_on_close": trade_on_close,
+            "hedging": hedging,
+            "exclusive_orders": exclusive_orders,
+        }
+        self._finalize = bool(finalize_trades)
+        self._wire = wire
+
+    def run(self, **params: Any) -> pd.Series:
+        """Run the strategy with ``params`` set as its class attributes; the statistics,
+        with ``_equity_curve``, ``_trades`` and ``_strategy``."""
+        df = self._data
+        host = Host(self._strategy, df, params)
+        book = Book(
+            *(df[column].to_numpy(dtype=np.float64) for column in COLUMNS),
+            costs=self._costs,
+            **self._settings,
+        )
+        start = host.init()
+        decide = _wired(host) if self._wire else host.next
+        with np.errstate(invalid="ignore"):
+            drive(book, start, decide, self._finalize)
+        return _stats(df, book, host)
+
+
+def _stats(df: pd.DataFrame, book: Book, host: Host) -> pd.Series:
+    equity = book.final_equity()
+    index = df.index
+    trades = book.trade_columns()
+    initial = book.costs.initial_capital
+    core = core_metrics(equity[None, :], initial, np.array([len(book.closed)]))
+    timestamps = _timestamps(index)
+    more = equity_metrics(timestamps, equity[None, :], core["max_drawdown_pct"])
+    bars = Bars(timestamps, *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume")))
+    peak = np.maximum.accumulate(equity)
+    stats: dict[str, Any] = {
+        "Start": index[0],
+        "End": index[-1],
+        "Duration": index[-1] - index[0],
+        "Equity Final [$]": equity[-1],
+        "Equity Peak [$]": equity.max(),
+        "Commissions [$]": float(trades["commissions"].sum()),
+        "Return [%]": core["total_return_pct"][0],
+        "Buy & Hold Return [%]": buy_and_hold(bars, initial)["return_pct"],
+        "CAGR [%]": more["cagr_pct"][0],
+        "Volatility (Ann.) [%]": more["volatility_pct"][0],
+        "Sharpe Ratio": core["sharpe_ratio"][0],
+        "Sortino Ratio": more["sortino_ratio"][0],
+        "Calmar Ratio": more["calmar_ratio"][0],
+        "Max. Drawdown [%]": -core["max_drawdown_pct"][0],
+        "Max. Drawdown Duration [days]": more["max_drawdown_duration_days"][0],
+        "# Trades": len(book.closed),
+    }
+    stats["_strategy"] = host.strategy
+    stats["_equity_curve"] = pd.DataFrame(
+        {"Equity": equity, "DrawdownPct": 1 - equity / peak}, index=index
+    )
+    entry_time = index[trades["entry_bar"]]
+    exit_time = index[trades["exit_bar"]]
+    stats["_trades"] = pd.DataFrame(
+        {
+            "Size": trades["size"],
+            "EntryBar": trades["entry_bar"],
+            "ExitBar": trades["exit_bar"],
+            "EntryPrice": trades["entry_price"],
+            "ExitPrice": trades["exit_price"],
+            "SL": trades["sl"],
+            "TP": trades["tp"],
+            "PnL": trades["pnl"],
+            "Commission": trades["commissions"],
+            "ReturnPct": trades["return_pct"],
+            "EntryTime": entry_time,
+            "ExitTime": exit_time,
+            "Duration": exit_time - entry_time,
+            "Tag": trades["tag"],
+        }
+    )
+    return pd.Series(stats, dtype=object)
+
+
+def _timestamps(index: pd.Index) -> np.ndarray:
+    """The bars' times as the platform's ``datetime64[s]`` (a plain range index: one day
+    a bar from 1970-01-01)."""
+    if isinstance(index, pd.DatetimeIndex):
+        return index.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    return np.arange(len(index)).astype("datetime64[D]").astype("datetime64[s]")
