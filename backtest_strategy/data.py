@@ -120,23 +120,23 @@ class _Data:
         return self.__arrays[key][self.__len - 1]
 
     @property
-    def Open(self) -> _Array:  # noqa: N802 - backtesting.py's names
+    def Open(self) -> _Array:
         return self.__get_array("Open")
 
     @property
-    def High(self) -> _Array:  # noqa: N802
+    def High(self) -> _Array:
         return self.__get_array("High")
 
     @property
-    def Low(self) -> _Array:  # noqa: N802
+    def Low(self) -> _Array:
         return self.__get_array("Low")
 
     @property
-    def Close(self) -> _Array:  # noqa: N802
+    def Close(self) -> _Array:
         return self.__get_array("Close")
 
     @property
-    def Volume(self) -> _Array:  # noqa: N802
+    def Volume(self) -> _Array:
         return self.__get_array("Volume")
 
     @property

@@ -58,7 +58,9 @@ class Order:
         self._host.decide({"op": "cancel", "order": self._fields["id"]})
         self._host.forget_order(self)
 
-    size = property(lambda self: self._fields["size"], doc="Units (negative: short), or a fraction of equity.")
+    size = property(
+        lambda self: self._fields["size"], doc="Units (negative: short), or a fraction of equity."
+    )
     limit = property(lambda self: self._fields.get("limit"), doc="Limit price, or None.")
     stop = property(lambda self: self._fields.get("stop"), doc="Stop price (None once touched).")
     sl = property(lambda self: self._fields.get("sl"), doc="Stop-loss of the trade it opens.")

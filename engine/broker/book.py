@@ -445,7 +445,7 @@ class Book:
     def _close_order(self, trade: Trade, portion: float) -> None:
         """backtesting.py's ``Trade.close``: an order for ``portion`` of the trade, first in
         the book, at the next market price."""
-        size = copysign(max(1, int(round(abs(trade.size) * portion))), -trade.size)
+        size = copysign(max(1, round(abs(trade.size) * portion)), -trade.size)
         self.orders.insert(0, Order(self._own_id(), size, trade=trade, tag=trade.tag))
 
     def _sl(self, n: int, d: dict) -> None:

@@ -15,9 +15,7 @@ from tests.strategy.peer import assert_same, random_frame, run_both
 
 FULL = 1 - sys.float_info.epsilon
 
-_size = st.one_of(
-    st.sampled_from([0.1, 0.25, 0.5, 0.9, FULL]), st.integers(1, 60).map(float)
-)
+_size = st.one_of(st.sampled_from([0.1, 0.25, 0.5, 0.9, FULL]), st.integers(1, 60).map(float))
 _pct = st.floats(0.002, 0.06)
 _order = st.tuples(
     st.just("order"),
