@@ -11,34 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.bars import goog_frame
-from tests.strategy.peer import assert_same, random_frame, run_both
-
-
-def sma(values, n):
-    """The simple moving average the quick start declares."""
-    return pd.Series(values).rolling(n).mean()
-
-
-def sma_cross(base, crossover, n1=10, n2=20):
-    """backtesting.py's quick-start strategy, on either API."""
-
-    class SmaCross(base):
-        fast = n1
-        slow = n2
-
-        def init(self):
-            self.sma1 = self.I(sma, self.data.Close, self.fast)
-            self.sma2 = self.I(sma, self.data.Close, self.slow)
-
-        def next(self):
-            if crossover(self.sma1, self.sma2):
-                self.position.close()
-                self.buy()
-            elif crossover(self.sma2, self.sma1):
-                self.position.close()
-                self.sell()
-
-    return SmaCross
+from tests.strategy.peer import assert_same, random_frame, run_both, sma, sma_cross
 
 
 @pytest.fixture(scope="module")
