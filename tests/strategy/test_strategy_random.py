@@ -109,8 +109,10 @@ def planned(plan: dict, spread: float):
     seed=st.integers(0, 2**16),
     plan=st.dictionaries(st.integers(1, 79), _bar, max_size=40),
     options=_settings,
+    wire=st.booleans(),
 )
-def test_random_strategies_match_backtesting_py(seed, plan, options):
+def test_random_strategies_match_backtesting_py(seed, plan, options, wire):
+    """``wire``: the state and decisions pass through JSON each bar."""
     make = planned(plan, options["spread"])
-    peer, ours = run_both(make, random_frame(seed, 80), cash=100_000, **options)
+    peer, ours = run_both(make, random_frame(seed, 80), wire=wire, cash=100_000, **options)
     assert_same(peer, ours)
