@@ -106,6 +106,7 @@ class Host:
 
     def place(
         self,
+        side: int,
         size: float,
         limit: Any,
         stop: Any,
@@ -113,12 +114,16 @@ class Host:
         tp: Any,
         tag: object,
     ) -> Order:
-        """Record a new order (ids the strategy places are positive, the broker's own
-        negative) and show it among ``orders`` at once."""
+        """Record a new order of ``side`` (1 buy, -1 sell) for ``size`` > 0 (ids the strategy
+        places are positive, the broker's own negative) and show it among ``orders`` at
+        once."""
+        assert 0 < size < 1 or round(size) == size >= 1, (
+            "size must be a positive fraction of equity, or a positive whole number of units"
+        )
         self._placed += 1
         fields = {
             "id": self._placed,
-            "size": float(size),
+            "size": float(side * size),
             "limit": _price(limit),
             "stop": _price(stop),
             "sl": _price(sl),

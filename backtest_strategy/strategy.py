@@ -298,10 +298,7 @@ class Strategy:
         """Place a long order: ``size`` a fraction of the available margin in (0, 1) or
         whole units; ``limit``/``stop`` make it a limit, stop or stop-limit order;
         ``sl``/``tp`` become contingent orders of the trade it opens."""
-        assert 0 < size < 1 or round(size) == size >= 1, (
-            "size must be a positive fraction of equity, or a positive whole number of units"
-        )
-        return self._host.place(size, limit, stop, sl, tp, tag)
+        return self._host.place(1, size, limit, stop, sl, tp, tag)
 
     def sell(
         self,
@@ -315,10 +312,7 @@ class Strategy:
     ) -> Order:
         """Place a short order (see ``buy``); it closes long trades first (FIFO) unless the
         run hedges."""
-        assert 0 < size < 1 or round(size) == size >= 1, (
-            "size must be a positive fraction of equity, or a positive whole number of units"
-        )
-        return self._host.place(-size, limit, stop, sl, tp, tag)
+        return self._host.place(-1, size, limit, stop, sl, tp, tag)
 
     @property
     def equity(self) -> float:

@@ -26,17 +26,22 @@ import pandas as pd
 from bench.peers import goog_csv
 
 
-def _sma(values, n):
+def sma(values, n):
+    """The simple moving average backtesting.py's quick start declares."""
     return pd.Series(values).rolling(n).mean()
 
 
-def sma_cross(base, crossover):
+def sma_cross(base, crossover, n1=10, n2=20):
+    """backtesting.py's quick-start strategy built on either API's ``Strategy`` (``base``)
+    and ``crossover``; ``n1``/``n2`` its class attributes ``fast`` and ``slow``."""
+
     class SmaCross(base):
-        n1, n2 = 10, 20
+        fast = n1
+        slow = n2
 
         def init(self):
-            self.sma1 = self.I(_sma, self.data.Close, self.n1)
-            self.sma2 = self.I(_sma, self.data.Close, self.n2)
+            self.sma1 = self.I(sma, self.data.Close, self.fast)
+            self.sma2 = self.I(sma, self.data.Close, self.slow)
 
         def next(self):
             if crossover(self.sma1, self.sma2):
@@ -52,8 +57,8 @@ def sma_cross(base, crossover):
 def brackets(base, crossover):
     class Brackets(base):
         def init(self):
-            self.sma1 = self.I(_sma, self.data.Close, 5)
-            self.sma2 = self.I(_sma, self.data.Close, 20)
+            self.sma1 = self.I(sma, self.data.Close, 5)
+            self.sma2 = self.I(sma, self.data.Close, 20)
 
         def next(self):
             close = self.data.Close[-1]

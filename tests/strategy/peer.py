@@ -2,7 +2,7 @@
 built on backtesting.py's ``Strategy`` and on ours, run on the same frame with the same
 settings, and compared bar by bar and trade by trade.
 
-``sma_cross`` is backtesting.py's quick-start strategy on either API;
+``sma_cross`` is backtesting.py's quick-start strategy on either API (the bench's);
 ``random_frame`` builds random OHLC bars (a seeded random walk, dated daily);
 ``run_both`` runs a strategy factory ``make(Strategy, crossover)`` through backtesting.py
 0.6.6 and through ``backtest_strategy.Backtest``; ``assert_same`` holds the equity on every
@@ -21,6 +21,9 @@ import pandas as pd
 
 import backtest_strategy
 from backtest_strategy import lib
+from bench.strategy_bench import sma, sma_cross
+
+__all__ = ["assert_same", "random_frame", "run_both", "sma", "sma_cross"]
 
 TRADE_COLUMNS = ("Size", "EntryBar", "ExitBar", "EntryPrice", "ExitPrice", "SL", "TP")
 """The trade columns that must be bit-equal."""
@@ -80,30 +83,3 @@ def assert_same(peer: pd.Series, ours: pd.Series) -> int:
     assert mine["Tag"].tolist() == theirs["Tag"].tolist()
     assert (mine["EntryTime"] == theirs["EntryTime"]).all()
     return len(mine)
-
-
-def sma(values, n):
-    """The simple moving average the quick start declares."""
-    return pd.Series(values).rolling(n).mean()
-
-
-def sma_cross(base, crossover, n1=10, n2=20):
-    """backtesting.py's quick-start strategy, on either API."""
-
-    class SmaCross(base):
-        fast = n1
-        slow = n2
-
-        def init(self):
-            self.sma1 = self.I(sma, self.data.Close, self.fast)
-            self.sma2 = self.I(sma, self.data.Close, self.slow)
-
-        def next(self):
-            if crossover(self.sma1, self.sma2):
-                self.position.close()
-                self.buy()
-            elif crossover(self.sma2, self.sma1):
-                self.position.close()
-                self.sell()
-
-    return SmaCross
