@@ -1,8 +1,9 @@
 """Notebook mode: ``Backtest(df, StrategyClass, cash=, commission=, ...).run(**params)`` runs
 a strategy in process on the platform's broker (``engine.broker.book``) and returns its
 statistics with backtesting.py's names, ``_equity_curve`` and ``_trades``. The figures are
-the platform's (``engine.core_metrics``, ``adapters.metrics.equity_metrics``): where
-backtesting.py defines a statistic differently (Sharpe, Sortino, Calmar), the platform's
+the platform's (``engine.core_metrics``, ``adapters.metrics.enhanced_metrics``): where
+backtesting.py defines a statistic differently (Sharpe, Sortino, Calmar, the average
+trade, the profit factor, exposure), the platform's
 definition is the one given (docs/execution.md, "Metric definitions").
 
 This module is the one part of the package that needs the platform's engine (run it from
@@ -18,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from adapters.benchmark import buy_and_hold
-from adapters.metrics import equity_metrics
+from adapters.metrics import enhanced_metrics
 from backtest_strategy.host import Host
 from backtest_strategy.strategy import Strategy
-from engine import Bars, core_metrics
+from engine import Bars, EngineResult, core_metrics
 from engine.broker.book import Book, book_costs, drive
 
 COLUMNS = ("Open", "High", "Low", "Close")
@@ -120,29 +121,49 @@ def _stats(df: pd.DataFrame, book: Book, host: Host) -> pd.Series:
     trades = book.trade_columns()
     initial = book.costs.initial_capital
     core = core_metrics(equity[None, :], initial, np.array([len(book.closed)]))
-    timestamps = _timestamps(index)
-    more = equity_metrics(timestamps, equity[None, :], core["max_drawdown_pct"])
-    bars = Bars(timestamps, *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume")))
-    peak = np.maximum.accumulate(equity)
+    metrics = {name: values[0] for name, values in core.items()}
+    bars = Bars(
+        _timestamps(index), *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume"))
+    )
+    result = EngineResult(
+        cash=equity - book.position * bars.close,
+        position=book.position,
+        equity=equity,
+        trades=(),
+        metrics=metrics,
+        bust_bar=None,
+    )
+    records = [
+        {"is_open": False, "pnl_abs": pnl, "pnl_pct": pct * 100.0}
+        for pnl, pct in zip(trades["pnl"], trades["return_pct"], strict=True)
+    ]
+    more = enhanced_metrics(bars, result, records, buy_and_hold(bars, initial))
     stats: dict[str, Any] = {
         "Start": index[0],
         "End": index[-1],
         "Duration": index[-1] - index[0],
+        "Exposure Time [%]": more["exposure_pct"],
         "Equity Final [$]": equity[-1],
         "Equity Peak [$]": equity.max(),
         "Commissions [$]": float(trades["commissions"].sum()),
-        "Return [%]": core["total_return_pct"][0],
-        "Buy & Hold Return [%]": buy_and_hold(bars, initial)["return_pct"],
-        "CAGR [%]": more["cagr_pct"][0],
-        "Volatility (Ann.) [%]": more["volatility_pct"][0],
-        "Sharpe Ratio": core["sharpe_ratio"][0],
-        "Sortino Ratio": more["sortino_ratio"][0],
-        "Calmar Ratio": more["calmar_ratio"][0],
-        "Max. Drawdown [%]": -core["max_drawdown_pct"][0],
-        "Max. Drawdown Duration [days]": more["max_drawdown_duration_days"][0],
+        "Return [%]": metrics["total_return_pct"],
+        "Buy & Hold Return [%]": more["benchmark_return_pct"],
+        "CAGR [%]": more["cagr_pct"],
+        "Volatility (Ann.) [%]": more["volatility_pct"],
+        "Sharpe Ratio": metrics["sharpe_ratio"],
+        "Sortino Ratio": more["sortino_ratio"],
+        "Calmar Ratio": more["calmar_ratio"],
+        "Max. Drawdown [%]": -metrics["max_drawdown_pct"],
+        "Max. Drawdown Duration [days]": more["max_drawdown_duration_days"],
         "# Trades": len(book.closed),
+        "Win Rate [%]": more["win_rate_pct"],
+        "Best Trade [%]": more["best_trade_pct"],
+        "Worst Trade [%]": more["worst_trade_pct"],
+        "Avg. Trade [%]": more["avg_trade_return_pct"],
+        "Profit Factor": more["profit_factor"],
     }
     stats["_strategy"] = host.strategy
+    peak = np.maximum.accumulate(equity)
     stats["_equity_curve"] = pd.DataFrame(
         {"Equity": equity, "DrawdownPct": 1 - equity / peak}, index=index
     )

@@ -147,6 +147,8 @@ class Book:
     trades: list[Trade] = field(init=False, default_factory=list)
     closed: list[Trade] = field(init=False, default_factory=list)
     equity: np.ndarray = field(init=False)
+    position: np.ndarray = field(init=False)
+    """Units held after each bar's fills (0 before the strategy's first bar)."""
     bar: int = field(init=False, default=0)
     broke: bool = field(init=False, default=False)
     """Equity fell to 0 or below: every trade was closed and the run stops."""
@@ -162,6 +164,7 @@ class Book:
         self.cash = self.costs.initial_capital
         self.leverage = 1.0 / self.margin
         self.equity = np.full(len(self.close), np.nan)
+        self.position = np.zeros(len(self.close))
 
     # --- the account -------------------------------------------------------------------
 
@@ -208,6 +211,7 @@ class Book:
             self.cash = 0.0
             self.equity[bar:] = 0.0
             self.broke = True
+        self.position[bar] = self.position_size()
         return self.state()
 
     def state(self) -> dict:

@@ -175,3 +175,26 @@ def test_out_of_money_stops_the_run():
     peer, ours = run_both(short, df, cash=10_000, margin=0.1)
     assert_same(peer, ours)
     assert ours["_equity_curve"]["Equity"].iloc[-1] == 0
+
+
+SAME_DEFINITION = (
+    "Equity Final [$]",
+    "Equity Peak [$]",
+    "Commissions [$]",
+    "Return [%]",
+    "CAGR [%]",
+    "Max. Drawdown [%]",
+    "# Trades",
+    "Win Rate [%]",
+    "Best Trade [%]",
+    "Worst Trade [%]",
+)
+"""The statistics the platform defines as backtesting.py does (docs/strategies.md)."""
+
+
+def test_statistics_equal_backtesting_pys_where_defined_alike(goog):
+    peer, ours = run_both(sma_cross, goog, cash=10_000, commission=0.002)
+    for name in SAME_DEFINITION:
+        assert ours[name] == pytest.approx(peer[name], rel=1e-9), name
+    assert ours["Max. Drawdown Duration [days]"] == peer["Max. Drawdown Duration"].days
+    assert ours["Start"] == peer["Start"] and ours["Duration"] == peer["Duration"]
