@@ -198,3 +198,39 @@ def test_statistics_equal_backtesting_pys_where_defined_alike(goog):
         assert ours[name] == pytest.approx(peer[name], rel=1e-9), name
     assert ours["Max. Drawdown Duration [days]"] == peer["Max. Drawdown Duration"].days
     assert ours["Start"] == peer["Start"] and ours["Duration"] == peer["Duration"]
+
+
+def bands(values, n, k):
+    """Bollinger-like bands as a 2-d indicator (upper, lower)."""
+    mean = pd.Series(values).rolling(n).mean()
+    std = pd.Series(values).rolling(n).std()
+    return mean + k * std, mean - k * std
+
+
+def band_reversion(base, crossover):
+    """A 2-d indicator, ``.s`` and ``.df`` accessors and a limit exit at the upper band."""
+
+    class BandReversion(base):
+        n = 15
+
+        def init(self):
+            self.bands = self.I(bands, self.data.Close, self.n, 1.5)
+
+        def next(self):
+            upper = self.bands[0][-1]
+            assert self.data.Close.s.index[-1] == self.data.index[-1]
+            assert len(self.data.df) == len(self.data)
+            if not self.position and crossover(self.bands[1], self.data.Close):
+                self.buy(size=0.5, sl=self.data.Close[-1] * 0.9)
+            elif self.position and not self.orders:
+                self.sell(size=abs(self.position.size), limit=upper)
+
+    return BandReversion
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_two_dimensional_indicator_and_accessors(seed):
+    peer, ours = run_both(
+        band_reversion, random_frame(seed, 250), cash=50_000, commission=0.001, finalize_trades=True
+    )
+    assert assert_same(peer, ours) > 0
