@@ -102,6 +102,7 @@ class Host:
     # --- what the strategy's calls record ----------------------------------------------
 
     def decide(self, decision: dict) -> None:
+        """Record one decision (``engine.broker.book.OPS``) for the broker."""
         self._decisions.append(decision)
 
     def place(
@@ -136,9 +137,22 @@ class Host:
         self.orders.append(order)
         return order
 
-    def forget_order(self, order: Order) -> None:
+    def cancel(self, order: Order) -> None:
+        """Record the cancel of ``order`` and drop it from ``orders`` at once."""
+        self.decide({"op": "cancel", "order": order._fields["id"]})
         if order in self.orders:
             self.orders.remove(order)
+
+    def close_trade(self, trade: Trade, portion: float) -> None:
+        """Record the close of ``portion`` of ``trade``."""
+        self.decide({"op": "close", "trade": trade._fields["id"], "portion": float(portion)})
+
+    def set_contingent(self, trade: Trade, kind: str, price: Any) -> None:
+        """Record a new stop-loss (``kind`` "sl") or take-profit ("tp") price of ``trade``,
+        None to cancel it; the trade reads it back at once."""
+        price = _price(price)
+        self.decide({"op": kind, "trade": trade._fields["id"], "price": price})
+        trade._fields[kind] = price
 
     def trade_by_id(self, ident: int | None) -> Trade | None:
         return None if ident is None else self._trade_ids.get(ident)

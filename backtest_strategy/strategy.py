@@ -55,8 +55,7 @@ class Order:
 
     def cancel(self) -> None:
         """Cancel the order."""
-        self._host.decide({"op": "cancel", "order": self._fields["id"]})
-        self._host.forget_order(self)
+        self._host.cancel(self)
 
     size = property(
         lambda self: self._fields["size"], doc="Units (negative: short), or a fraction of equity."
@@ -94,7 +93,7 @@ class Trade:
     def close(self, portion: float = 1.0) -> None:
         """Close ``portion`` of the trade at the next market price."""
         assert 0 < portion <= 1, "portion must be a fraction between 0 and 1"
-        self._host.decide({"op": "close", "trade": self._fields["id"], "portion": portion})
+        self._host.close_trade(self, portion)
 
     size = property(lambda self: self._fields["size"], doc="Units (negative: short).")
     entry_price = property(lambda self: self._fields["entry_price"])
@@ -141,8 +140,7 @@ class Trade:
 
     @sl.setter
     def sl(self, price: float | None) -> None:
-        self._host.decide({"op": "sl", "trade": self._fields["id"], "price": price})
-        self._fields["sl"] = price
+        self._host.set_contingent(self, "sl", price)
 
     @property
     def tp(self) -> float | None:
@@ -151,8 +149,7 @@ class Trade:
 
     @tp.setter
     def tp(self, price: float | None) -> None:
-        self._host.decide({"op": "tp", "trade": self._fields["id"], "price": price})
-        self._fields["tp"] = price
+        self._host.set_contingent(self, "tp", price)
 
 
 class Position:

@@ -99,11 +99,11 @@ def partial_closes(base, crossover):
             if i % 5 == 2 and self.position:
                 self.position.close(0.3)
             if i % 9 == 3 and self.trades:
-                self.trades[0].close(0.5)
+                self.trades[0].close(np.float32(0.5))
             if i % 6 == 1:
                 for trade in self.trades:
                     if trade.is_long:
-                        trade.sl = close * 0.98
+                        trade.sl = self.data.Close * 0.98  # an array: its last value
                         trade.tp = None if trade.tp else close * 1.03
             if i % 11 == 10:
                 self.sell(size=45)
