@@ -1,10 +1,11 @@
 """Notebook mode: ``Backtest(df, StrategyClass, cash=, commission=, ...).run(**params)`` runs
 a strategy in process on the platform's broker (``engine.broker.book``) and returns its
-statistics with backtesting.py's names, ``_equity_curve`` and ``_trades``. The figures are
-the platform's (``engine.core_metrics``, ``adapters.metrics.enhanced_metrics``): where
-backtesting.py defines a statistic differently (Sharpe, Sortino, Calmar, the average
-trade, the profit factor, exposure), the platform's
-definition is the one given (docs/execution.md, "Metric definitions").
+statistics with backtesting.py's names, ``_equity_curve`` and ``_trades``; ``.optimize``
+searches a grid of the strategy's parameters. The figures are the platform's
+(``engine.core_metrics``, ``adapters.metrics.enhanced_metrics``): where backtesting.py
+defines a statistic differently (Sharpe, Sortino, Calmar, the average trade, the profit
+factor, exposure), the platform's definition is the one given (docs/execution.md, "Metric
+definitions").
 
 This module is the one part of the package that needs the platform's engine (run it from
 a checkout of the repository); the strategy side does not import it."""
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
+from itertools import product
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -113,6 +117,53 @@ class Backtest:
         with np.errstate(invalid="ignore"):
             drive(book, start, decide, self._finalize)
         return _stats(df, book, host)
+
+    def optimize(
+        self,
+        *,
+        maximize: str | Callable[[pd.Series], float] = "Equity Final [$]",
+        constraint: Callable[[Any], bool] | None = None,
+        return_heatmap: bool = False,
+        **params: Any,
+    ) -> pd.Series | tuple[pd.Series, pd.Series]:
+        """Run every combination of ``params`` (each a value or a list of values) that
+        ``constraint`` admits (it reads them as attributes: ``lambda p: p.fast < p.slow``)
+        and return the statistics of the one scoring highest by ``maximize`` (a statistic's
+        name or a function of the statistics); runs without a trade score NaN, as in
+        backtesting.py. ``return_heatmap``: also every combination's score."""
+        if not params:
+            raise ValueError("params: name the parameters to search, each with its values")
+        if isinstance(maximize, str):
+            key = maximize
+
+            def maximize(stats: pd.Series) -> float:
+                if key not in stats.index:
+                    raise ValueError(f"maximize: {key!r} is not a statistic of run()")
+                return stats[key]
+
+        else:
+            key = None
+        names = list(params)
+        values = [
+            v if isinstance(v, Sequence) and not isinstance(v, str) else (v,)
+            for v in params.values()
+        ]
+        combos = [
+            combo
+            for combo in product(*values)
+            if constraint is None
+            or constraint(SimpleNamespace(**dict(zip(names, combo, strict=True))))
+        ]
+        if not combos:
+            raise ValueError("constraint: admits no combination of the parameters")
+        heatmap = pd.Series(np.nan, name=key, index=pd.MultiIndex.from_tuples(combos, names=names))
+        for combo in combos:
+            stats = self.run(**dict(zip(names, combo, strict=True)))
+            if stats["# Trades"]:
+                heatmap[combo] = maximize(stats)
+        best = combos[0] if heatmap.isna().all() else heatmap.idxmax(skipna=True)
+        stats = self.run(**dict(zip(names, best, strict=True)))
+        return (stats, heatmap) if return_heatmap else stats
 
 
 def _stats(df: pd.DataFrame, book: Book, host: Host) -> pd.Series:

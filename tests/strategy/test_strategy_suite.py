@@ -5,6 +5,10 @@ the literal figures its tests assert (``test_spread_commission``, ``test_commiss
 
 from __future__ import annotations
 
+import warnings
+
+import backtesting
+import backtesting.lib
 import numpy as np
 import pandas as pd
 import pytest
@@ -238,3 +242,36 @@ def test_params_are_class_attributes():
     stats = backtest_strategy.Backtest(GOOG.iloc[:100], sma_cross(Strategy, crossover)).run(fast=11)
     assert str(stats["_strategy"]) == "SmaCross(fast=11)"
     assert stats["_strategy"].fast == 11
+
+
+PeerSmaCross = suite_sma_cross(backtesting.Strategy, backtesting.lib.crossover)
+PeerSmaCross.__qualname__ = "PeerSmaCross"  # backtesting.py's optimize pickles the class
+PeerSmaCross.__module__ = __name__
+
+
+def test_optimize_finds_backtesting_pys_best_and_heatmap():
+    """A grid of the quick start's windows (fast < slow), maximising the final equity: the
+    same best combination and the same score for every combination."""
+    grid = {"fast": [5, 10, 15], "slow": [20, 30, 40]}
+
+    def admissible(p):
+        return p.fast < p.slow
+
+    data = GOOG.iloc[:600]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer, peer_map = backtesting.Backtest(data, PeerSmaCross).optimize(
+            maximize="Equity Final [$]", constraint=admissible, return_heatmap=True, **grid
+        )
+    ours, our_map = backtest_strategy.Backtest(data, suite_sma_cross(Strategy, crossover)).optimize(
+        maximize="Equity Final [$]", constraint=admissible, return_heatmap=True, **grid
+    )
+    assert (ours["_strategy"].fast, ours["_strategy"].slow) == (
+        peer["_strategy"].fast,
+        peer["_strategy"].slow,
+    )
+    np.testing.assert_allclose(our_map.sort_index(), peer_map.sort_index(), rtol=1e-9)
+    with pytest.raises(ValueError, match="maximize"):
+        backtest_strategy.Backtest(data, suite_sma_cross(Strategy, crossover)).optimize(
+            maximize="SQN", fast=[5]
+        )
