@@ -144,21 +144,14 @@ class SignalStrategy(Strategy):
         plot: bool = True,
     ) -> None:
         """The entry sizes (``Order.size``'s meaning, 0: none) and exit portions per bar."""
-        self.__entry_signal = self.I(
-            lambda: pd.Series(entry_size, dtype=float).replace(0, np.nan),
-            name="entry size",
-            plot=plot,
-            overlay=False,
-            scatter=True,
-        )
+        self.__entry_signal = self.__signal(entry_size, "entry size", plot)
         if exit_portion is not None:
-            self.__exit_signal = self.I(
-                lambda: pd.Series(exit_portion, dtype=float).replace(0, np.nan),
-                name="exit portion",
-                plot=plot,
-                overlay=False,
-                scatter=True,
-            )
+            self.__exit_signal = self.__signal(exit_portion, "exit portion", plot)
+
+    def __signal(self, values: Sequence[float], name: str, plot: bool) -> Any:
+        """``values`` as a ``scatter`` indicator (it does not delay the start), 0 as NaN."""
+        series = pd.Series(values, dtype=float).replace(0, np.nan)
+        return self.I(lambda: series, name=name, plot=plot, overlay=False, scatter=True)
 
     def next(self) -> None:
         super().next()

@@ -44,7 +44,10 @@ def book_costs(
     fee_max: float = math.inf,
 ) -> Costs:
     """The broker's ``Costs`` of a book: ``spread`` is the slippage of an entry, and the fee
-    model (rate, fixed, per share bounded by min and max) is the one every run has."""
+    model (rate, fixed, per share bounded by min and max) is the one every run has. Built
+    field by field rather than through ``Costs.of(TradingParams(...))``: a spread given as
+    a fraction would pass through basis points and back, which need not give the same float
+    (and backtesting.py's rebates, a negative rate, are not a request's)."""
     return Costs(
         initial_capital=cash,
         slip=spread,

@@ -135,3 +135,30 @@ def test_drive_stops_at_the_last_bar_and_finalizes():
 
     drive(b, 1, decide, finalize=True)
     assert [(t.entry_bar, t.exit_bar, t.exit_price) for t in b.closed] == [(2, 3, 120.0)]
+
+
+def test_orders_show_the_brokers_answer_from_the_next_bar():
+    """The documented difference (docs/strategies.md, "The API"): within one ``next`` the
+    strategy sees the orders it placed at once, but the broker's answer to a decision (here
+    the close order of ``position.close()``) only from the next bar; backtesting.py shows
+    it at once. The run itself is the same."""
+    close = [10.0, 10.0, 11.0, 12.0, 13.0]
+    df = pd.DataFrame(
+        {"Open": close, "High": close, "Low": close, "Close": close},
+        index=pd.date_range("2024-01-01", periods=5, freq="D"),
+    )
+    seen = []
+
+    class CloseAndLook(backtest_strategy.Strategy):
+        def next(self):
+            if len(self.data) == 2:
+                self.buy(size=1)
+                seen.append(("after buy", len(self.orders)))
+            elif len(self.data) == 3:
+                self.position.close()
+                seen.append(("after close", len(self.orders)))
+            elif len(self.data) == 4:
+                seen.append(("next bar", len(self.closed_trades), len(self.orders)))
+
+    backtest_strategy.Backtest(df, CloseAndLook, cash=100).run()
+    assert seen == [("after buy", 1), ("after close", 0), ("next bar", 1, 0)]
