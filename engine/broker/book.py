@@ -218,13 +218,14 @@ class Book:
         return self.state()
 
     def state(self) -> dict:
-        """What the strategy may read: its equity, open trades, trades closed since the
-        last state, and pending orders (plain data)."""
+        """What the strategy may read at the close of the bar ``step`` last worked: its
+        equity, open trades, trades closed since the last state, and pending orders (plain
+        data)."""
         closed = self.closed[self._reported :]
         self._reported = len(self.closed)
         return {
             "bar": self.bar,
-            "equity": self.account_equity(),
+            "equity": float(self.equity[self.bar]),  # recorded by ``step`` a moment ago
             "trades": [trade.as_dict() for trade in self.trades],
             "closed": [trade.as_dict() for trade in closed],
             "orders": [order.as_dict() for order in self.orders],
