@@ -1,0 +1,249 @@
+"""Notebook mode: ``Backtest(df, StrategyClass, cash=, commission=, ...).run(**params)`` runs
+a strategy in process on the platform's broker (``engine.broker.book``) and returns its
+statistics with backtesting.py's names, ``_equity_curve`` and ``_trades``; ``.optimize``
+searches a grid of the strategy's parameters. The figures are the platform's
+(``engine.core_metrics``, ``adapters.metrics.enhanced_metrics``): where backtesting.py
+defines a statistic differently (Sharpe, Sortino, Calmar, the average trade, the profit
+factor, exposure), the platform's definition is the one given (docs/execution.md, "Metric
+definitions").
+
+This module is the one part of the package that needs the platform's engine (run it from
+a checkout of the repository); the strategy side does not import it."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from itertools import product
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adapters.benchmark import buy_and_hold
+from adapters.metrics import enhanced_metrics
+from backtest_strategy.host import Host
+from backtest_strategy.strategy import Strategy
+from engine import Bars, EngineResult, core_metrics
+from engine.broker.book import Book, book_costs, drive
+
+COLUMNS = ("Open", "High", "Low", "Close")
+
+
+def _wired(host: Host) -> Any:
+    """``host.next`` with its state and decisions passed through JSON, as the sandbox's
+    pipe passes them: proof that the boundary carries plain data only."""
+
+    def decide(state: dict) -> list[dict]:
+        return json.loads(json.dumps(host.next(json.loads(json.dumps(state)))))
+
+    return decide
+
+
+class Backtest:
+    """A strategy class on one frame of bars (``Open``, ``High``, ``Low``, ``Close``, and
+    optionally ``Volume`` and other columns the strategy reads), with backtesting.py's
+    settings and the platform's further fee fields.
+
+    ``commission``: a rate, or ``(fixed, rate)``; ``fee_per_share`` with ``fee_min`` and
+    ``fee_max``: the per-share fee every run has; ``spread``: the entry's slippage
+    (a fraction of the price). ``wire``: pass the state and decisions through JSON.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        strategy: type[Strategy],
+        *,
+        cash: float = 10_000,
+        spread: float = 0.0,
+        commission: float | tuple[float, float] = 0.0,
+        margin: float = 1.0,
+        trade_on_close: bool = False,
+        hedging: bool = False,
+        exclusive_orders: bool = False,
+        finalize_trades: bool = False,
+        fee_per_share: float = 0.0,
+        fee_min: float = 0.0,
+        fee_max: float = math.inf,
+        wire: bool = False,
+    ) -> None:
+        if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+            raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
+        if not isinstance(data, pd.DataFrame) or not set(COLUMNS) <= set(data.columns):
+            raise TypeError("data: a pandas DataFrame with Open, High, Low and Close columns")
+        if len(data) == 0:
+            raise ValueError("data: empty")
+        if data[list(COLUMNS)].isnull().values.any():
+            raise ValueError("data: some Open/High/Low/Close values are missing (NaN)")
+        fixed, rate = commission if isinstance(commission, tuple) else (0.0, commission)
+        data = data.copy(deep=False)
+        if "Volume" not in data:
+            data["Volume"] = np.nan
+        self._data = data.sort_index() if not data.index.is_monotonic_increasing else data
+        self._strategy = strategy
+        self._costs = book_costs(
+            cash,
+            spread,
+            rate,
+            fee_fixed=fixed,
+            fee_per_share=fee_per_share,
+            fee_min=fee_min,
+            fee_max=fee_max,
+        )
+        self._settings = {
+            "margin": margin,
+            "trade_on_close": trade_on_close,
+            "hedging": hedging,
+            "exclusive_orders": exclusive_orders,
+        }
+        self._finalize = bool(finalize_trades)
+        self._wire = wire
+
+    def run(self, **params: Any) -> pd.Series:
+        """Run the strategy with ``params`` set as its class attributes; the statistics,
+        with ``_equity_curve``, ``_trades`` and ``_strategy``."""
+        df = self._data
+        host = Host(self._strategy, df, params)
+        book = Book(
+            *(df[column].to_numpy(dtype=np.float64) for column in COLUMNS),
+            costs=self._costs,
+            **self._settings,
+        )
+        start = host.init()
+        decide = _wired(host) if self._wire else host.next
+        with np.errstate(invalid="ignore"):
+            drive(book, start, decide, self._finalize)
+        return _stats(df, book, host)
+
+    def optimize(
+        self,
+        *,
+        maximize: str | Callable[[pd.Series], float] = "Equity Final [$]",
+        constraint: Callable[[Any], bool] | None = None,
+        return_heatmap: bool = False,
+        **params: Any,
+    ) -> pd.Series | tuple[pd.Series, pd.Series]:
+        """Run every combination of ``params`` (each a value or a list of values) that
+        ``constraint`` admits (it reads them as attributes: ``lambda p: p.fast < p.slow``)
+        and return the statistics of the one scoring highest by ``maximize`` (a statistic's
+        name or a function of the statistics); runs without a trade score NaN, as in
+        backtesting.py. ``return_heatmap``: also every combination's score."""
+        if not params:
+            raise ValueError("params: name the parameters to search, each with its values")
+        if isinstance(maximize, str):
+            key = maximize
+
+            def maximize(stats: pd.Series) -> float:
+                if key not in stats.index:
+                    raise ValueError(f"maximize: {key!r} is not a statistic of run()")
+                return stats[key]
+
+        else:
+            key = None
+        names = list(params)
+        values = [
+            v if isinstance(v, Sequence) and not isinstance(v, str) else (v,)
+            for v in params.values()
+        ]
+        combos = [
+            combo
+            for combo in product(*values)
+            if constraint is None
+            or constraint(SimpleNamespace(**dict(zip(names, combo, strict=True))))
+        ]
+        if not combos:
+            raise ValueError("constraint: admits no combination of the parameters")
+        heatmap = pd.Series(np.nan, name=key, index=pd.MultiIndex.from_tuples(combos, names=names))
+        for combo in combos:
+            stats = self.run(**dict(zip(names, combo, strict=True)))
+            if stats["# Trades"]:
+                heatmap[combo] = maximize(stats)
+        best = combos[0] if heatmap.isna().all() else heatmap.idxmax(skipna=True)
+        stats = self.run(**dict(zip(names, best, strict=True)))
+        return (stats, heatmap) if return_heatmap else stats
+
+
+def _stats(df: pd.DataFrame, book: Book, host: Host) -> pd.Series:
+    equity = book.final_equity()
+    index = df.index
+    trades = book.trade_columns()
+    initial = book.costs.initial_capital
+    core = core_metrics(equity[None, :], initial, np.array([len(book.closed)]))
+    metrics = {name: values[0] for name, values in core.items()}
+    bars = Bars(
+        _timestamps(index), *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume"))
+    )
+    result = EngineResult(
+        cash=equity - book.position * bars.close,
+        position=book.position,
+        equity=equity,
+        trades=(),
+        metrics=metrics,
+        bust_bar=None,
+    )
+    records = [
+        {"is_open": False, "pnl_abs": pnl, "pnl_pct": pct * 100.0}
+        for pnl, pct in zip(trades["pnl"], trades["return_pct"], strict=True)
+    ]
+    more = enhanced_metrics(bars, result, records, buy_and_hold(bars, initial))
+    stats: dict[str, Any] = {
+        "Start": index[0],
+        "End": index[-1],
+        "Duration": index[-1] - index[0],
+        "Exposure Time [%]": more["exposure_pct"],
+        "Equity Final [$]": equity[-1],
+        "Equity Peak [$]": equity.max(),
+        "Commissions [$]": float(trades["commissions"].sum()),
+        "Return [%]": metrics["total_return_pct"],
+        "Buy & Hold Return [%]": more["benchmark_return_pct"],
+        "CAGR [%]": more["cagr_pct"],
+        "Volatility (Ann.) [%]": more["volatility_pct"],
+        "Sharpe Ratio": metrics["sharpe_ratio"],
+        "Sortino Ratio": more["sortino_ratio"],
+        "Calmar Ratio": more["calmar_ratio"],
+        "Max. Drawdown [%]": -metrics["max_drawdown_pct"],
+        "Max. Drawdown Duration [days]": more["max_drawdown_duration_days"],
+        "# Trades": len(book.closed),
+        "Win Rate [%]": more["win_rate_pct"],
+        "Best Trade [%]": more["best_trade_pct"],
+        "Worst Trade [%]": more["worst_trade_pct"],
+        "Avg. Trade [%]": more["avg_trade_return_pct"],
+        "Profit Factor": more["profit_factor"],
+    }
+    stats["_strategy"] = host.strategy
+    peak = np.maximum.accumulate(equity)
+    stats["_equity_curve"] = pd.DataFrame(
+        {"Equity": equity, "DrawdownPct": 1 - equity / peak}, index=index
+    )
+    entry_time = index[trades["entry_bar"]]
+    exit_time = index[trades["exit_bar"]]
+    stats["_trades"] = pd.DataFrame(
+        {
+            "Size": trades["size"],
+            "EntryBar": trades["entry_bar"],
+            "ExitBar": trades["exit_bar"],
+            "EntryPrice": trades["entry_price"],
+            "ExitPrice": trades["exit_price"],
+            "SL": trades["sl"],
+            "TP": trades["tp"],
+            "PnL": trades["pnl"],
+            "Commission": trades["commissions"],
+            "ReturnPct": trades["return_pct"],
+            "EntryTime": entry_time,
+            "ExitTime": exit_time,
+            "Duration": exit_time - entry_time,
+            "Tag": trades["tag"],
+        }
+    )
+    return pd.Series(stats, dtype=object)
+
+
+def _timestamps(index: pd.Index) -> np.ndarray:
+    """The bars' times as the platform's ``datetime64[s]`` (a plain range index: one day
+    a bar from 1970-01-01)."""
+    if isinstance(index, pd.DatetimeIndex):
+        return index.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    return np.arange(len(index)).astype("datetime64[D]").astype("datetime64[s]")

@@ -1,0 +1,158 @@
+"""The strategy's side of the one boundary with the broker: ``Host`` runs a ``Strategy``
+class over the bars, takes the broker's state at each bar's close (plain data: equity, open
+trades, trades closed since the last bar, pending orders) and returns the strategy's
+decisions as plain data (``engine.broker.book.OPS``: new orders, cancels, closes, SL/TP
+changes). In a notebook the broker calls it in process; inside the sandbox the same calls
+cross its pipe. numpy, pandas and the standard library only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backtest_strategy.data import _Data, _Indicator
+from backtest_strategy.strategy import Order, Position, Strategy, Trade
+
+
+def _price(value: Any) -> float | None:
+    """A price the strategy gave, as a float (None or 0: none, as backtesting.py reads it)."""
+    return float(value) if value else None
+
+
+def warmup_bars(indicators: list[_Indicator]) -> int:
+    """The bars before every indicator (but a ``scatter`` one) has a value: the largest
+    index of a first non-NaN value (backtesting.py's rule, an all-NaN row counting 0)."""
+    return max(
+        (
+            int(np.isnan(ind.astype(float)).argmin(axis=-1).max())
+            for ind in indicators
+            if not ind._opts["scatter"]
+        ),
+        default=0,
+    )
+
+
+class Host:
+    """One strategy instance over ``df`` (Open, High, Low, Close, Volume and any other
+    column) with ``params`` set on it."""
+
+    def __init__(self, strategy: type[Strategy], df: pd.DataFrame, params: dict) -> None:
+        if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+            raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
+        self.data = _Data(df.copy(deep=False))
+        self._close = df["Close"].to_numpy(dtype=np.float64)
+        self.equity = float("nan")
+        self.last_price = float("nan")
+        self.trades: list[Trade] = []
+        self.closed_trades: list[Trade] = []
+        self.orders: list[Order] = []
+        self.position = Position(self)
+        self._trade_ids: dict[int, Trade] = {}
+        self._order_ids: dict[int, Order] = {}
+        self._decisions: list[dict] = []
+        self._placed = 0
+        self.strategy = strategy(self, self.data, params)
+
+    def init(self) -> int:
+        """Run the strategy's ``init``; return the first bar ``next`` is called on (one past
+        the indicators' warm-up, and at least 1)."""
+        self.strategy.init()
+        self.data._update()
+        self._indicators = [
+            (attr, value)
+            for attr, value in self.strategy.__dict__.items()
+            if isinstance(value, _Indicator)
+        ]
+        return 1 + warmup_bars([value for _, value in self._indicators])
+
+    def next(self, state: dict) -> list[dict]:
+        """The strategy's decisions on the bar of ``state`` (``engine.broker.book``'s
+        ``Book.state``), after reading it."""
+        bar = state["bar"]
+        self.data._set_length(bar + 1)
+        for attr, indicator in self._indicators:
+            setattr(self.strategy, attr, indicator[..., : bar + 1])
+        self._read(state)
+        self._decisions = []
+        self.strategy.next()
+        return self._decisions
+
+    def _read(self, state: dict) -> None:
+        self.equity = state["equity"]
+        self.last_price = float(self._close[state["bar"]])
+        for fields in state["closed"]:
+            trade = self._trade_ids.pop(fields["id"], None) or Trade(self, fields)
+            trade._fields = fields
+            self.closed_trades.append(trade)
+        known, self._trade_ids = self._trade_ids, {}
+        for fields in state["trades"]:
+            trade = known.get(fields["id"]) or Trade(self, fields)
+            trade._fields = fields
+            self._trade_ids[fields["id"]] = trade
+        self.trades = list(self._trade_ids.values())
+        known_orders, self._order_ids = self._order_ids, {}
+        for fields in state["orders"]:
+            order = known_orders.get(fields["id"]) or Order(self, fields)
+            order._fields = fields
+            self._order_ids[fields["id"]] = order
+        self.orders = list(self._order_ids.values())
+
+    # --- what the strategy's calls record ----------------------------------------------
+
+    def decide(self, decision: dict) -> None:
+        """Record one decision (``engine.broker.book.OPS``) for the broker."""
+        self._decisions.append(decision)
+
+    def place(
+        self,
+        side: int,
+        size: float,
+        limit: Any,
+        stop: Any,
+        sl: Any,
+        tp: Any,
+        tag: object,
+    ) -> Order:
+        """Record a new order of ``side`` (1 buy, -1 sell) for ``size`` > 0 (ids the strategy
+        places are positive, the broker's own negative) and show it among ``orders`` at
+        once."""
+        assert 0 < size < 1 or round(size) == size >= 1, (
+            "size must be a positive fraction of equity, or a positive whole number of units"
+        )
+        self._placed += 1
+        fields = {
+            "id": self._placed,
+            "size": float(side * size),
+            "limit": _price(limit),
+            "stop": _price(stop),
+            "sl": _price(sl),
+            "tp": _price(tp),
+            "tag": tag,
+        }
+        self.decide({"op": "order", **fields})
+        order = Order(self, {**fields, "trade": None, "contingent": False})
+        self._order_ids[self._placed] = order
+        self.orders.append(order)
+        return order
+
+    def cancel(self, order: Order) -> None:
+        """Record the cancel of ``order`` and drop it from ``orders`` at once."""
+        self.decide({"op": "cancel", "order": order._fields["id"]})
+        if order in self.orders:
+            self.orders.remove(order)
+
+    def close_trade(self, trade: Trade, portion: float) -> None:
+        """Record the close of ``portion`` of ``trade``."""
+        self.decide({"op": "close", "trade": trade._fields["id"], "portion": float(portion)})
+
+    def set_contingent(self, trade: Trade, kind: str, price: Any) -> None:
+        """Record a new stop-loss (``kind`` "sl") or take-profit ("tp") price of ``trade``,
+        None to cancel it; the trade reads it back at once."""
+        price = _price(price)
+        self.decide({"op": kind, "trade": trade._fields["id"], "price": price})
+        trade._fields[kind] = price
+
+    def trade_by_id(self, ident: int | None) -> Trade | None:
+        return None if ident is None else self._trade_ids.get(ident)
