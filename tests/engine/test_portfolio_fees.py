@@ -1,4 +1,4 @@
-"""Every fee model in the rebalancing portfolio (docs/execution.md, "Portfolios", "Fees"):
+"""Every fee model in the rebalancing portfolio (docs/execution.md, "Portfolios", "Fills"):
 a hand-computed case per model (fixed, per share with a minimum, per share with a maximum),
 the benchmark's slices and a forced close under them, and a Hypothesis property that the
 books balance, order by order, on random universes with random fee models, shorts,
