@@ -46,7 +46,26 @@ def simulate_portfolio(
     When the equity at a close is <= 0 (a short book, or a levered one), every holding is
     sold or bought back at that close (no slippage, the fee model's fee), the deficit left
     is written off (``written_off``) and the book trades no more: cash, shares and equity
-    are 0 from that close on (``bust_bar``)."""
+    are 0 from that close on (``bust_bar``). A book that never reaches 0 is walked once;
+    one that does is walked again to its first close at 0 (the bars before it are the
+    same), so the bust costs nothing to the books that never go bust."""
+    args = (open_, close, targets, decide, config, closes, actions)
+    result = _simulate(*args)
+    broke = np.flatnonzero(result.equity <= 0.0)
+    return _simulate(*args, bust_at=int(broke[0])) if broke.size else result
+
+
+def _simulate(
+    open_: np.ndarray,
+    close: np.ndarray,
+    targets: np.ndarray,
+    decide: np.ndarray,
+    config: PortfolioConfig,
+    closes: ForcedCloses | None,
+    actions: PortfolioActions | None,
+    bust_at: int | None = None,
+) -> PortfolioResult:
+    """``simulate_portfolio``'s walk; ``bust_at``: the close where the book goes bust."""
     open_, close = check_prices(open_, close)
     n_bars, n_assets = close.shape
     decide = np.asarray(decide, dtype=bool)
@@ -57,6 +76,7 @@ def simulate_portfolio(
     growth = (1.0 + config.cash_rate) ** (1.0 / config.bars_per_year) if config.cash_rate else 1.0
     borrow = config.borrow_rate / config.bars_per_year
     ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth, borrow, mark)
+    ledger.bust_at = bust_at
     book = _Fills(config, n_bars)
     forced = None if closes is None else _Forced(check_closes(closes, close.shape))
     corporate = None if actions is None else Corporate(check_actions(actions, close), open_)
@@ -187,13 +207,14 @@ class _Ledger:
         self.shares = np.zeros((n_bars, n_assets), dtype=np.int64)
         self.cash = np.zeros(n_bars, dtype=np.float64)
         self.decisions = np.zeros(n_bars, dtype=bool)
+        self.bust_at: int | None = None  # the close whose equity is <= 0 first, when known
         self.bust_bar: int | None = None
         self.written_off = 0.0
 
     def hold(self, start: int, end: int) -> int | None:
         """Bars start..end-1 keep the current holdings and cash (with its interest, less the
-        borrow fees); returns the first of their closes whose equity is <= 0 (the bust:
-        the bars from it on are left for ``bust``), else None."""
+        borrow fees); returns ``bust_at`` when it is one of them (the bust: the bars from
+        it on are left for ``bust``), else None."""
         self.shares[start:end] = self.now_shares
         if end <= start:
             return None
@@ -201,13 +222,9 @@ class _Ledger:
         self.cash[start:end] = cash
         if not isinstance(cash, float):  # interest or fees moved it
             self.now_cash = float(self.cash[end - 1])
-        if self.now_cash >= 0.0 and self.cash[start] >= 0.0 and (self.now_shares >= 0).all():
-            return None  # cash and holdings >= 0: the equity cannot be <= 0
-        equity = self.cash[start:end] + (self.mark[start:end] * self.now_shares).sum(axis=1)
-        broke = np.flatnonzero(equity <= 0.0)
-        if not broke.size:
+        bust = self.bust_at
+        if bust is None or not start <= bust < end:
             return None
-        bust = start + int(broke[0])
         self.now_cash = float(self.cash[bust])
         return bust
 
@@ -337,8 +354,8 @@ class _Fills:
         sell_px = price[sells] * (1.0 - self.slippage)
         sell_value = sell_n * sell_px
         sell_fee = order_fee(sell_n, sell_px, self.costs, np)
-        sold = sell_value >= sell_fee  # a sale whose fee exceeds its proceeds is not sent
-        if not sold.all():
+        if self.costs.extra:  # a sale whose fee exceeds its proceeds is not sent
+            sold = sell_value >= sell_fee  # (with fee_rate < 1 alone every sale covers it)
             sells, sell_n, sell_px = sells[sold], sell_n[sold], sell_px[sold]
             sell_value, sell_fee = sell_value[sold], sell_fee[sold]
         for proceeds in sell_value - sell_fee:
@@ -349,22 +366,22 @@ class _Fills:
         buy_px = price[buys] * (1.0 + self.slippage)
         buy_n = np.floor(delta[buys]).astype(np.int64)
         cost = buy_n * buy_px
-        spent = np.cumsum(cost + order_fee(buy_n, buy_px, self.costs, np))
+        buy_fee = order_fee(buy_n, buy_px, self.costs, np)
+        spent = np.cumsum(cost + buy_fee)
         covered = int(np.searchsorted(spent > cash - floor, True))  # the buys before it fit
         if covered:
             cash -= float(spent[covered - 1])
         for k in range(covered, buys.size):
-            price_k = float(buy_px[k])
-            total = float(buy_n[k] * price_k + order_fee(buy_n[k], price_k, self.costs, np))
+            total = float(cost[k] + buy_fee[k])
             if total > cash - floor:
-                budget = cash - floor
-                n = affordable(budget, price_k, self.costs, FloatMath) if budget > 0 else 0.0
-                buy_n[k] = max(int(n), 0)
-                if buy_n[k] * price_k < self.min_trade * value:  # cut below the minimum
-                    buy_n[k] = 0
-                total = float(buy_n[k] * price_k + order_fee(buy_n[k], price_k, self.costs, np))
+                price_k, budget = float(buy_px[k]), cash - floor
+                n = int(affordable(budget, price_k, self.costs, FloatMath)) if budget > 0 else 0
+                if n <= 0 or n * price_k < self.min_trade * value:  # none, or below the minimum
+                    n = 0
+                buy_n[k] = n
+                buy_fee[k] = order_fee(n, price_k, self.costs, FloatMath)
+                total = n * price_k + float(buy_fee[k])
             cash -= total
-        buy_fee = order_fee(buy_n, buy_px, self.costs, np)
         keep = buy_n > 0
         assets = np.concatenate([sells, buys[keep]])
         signed = np.concatenate([-sell_n, buy_n[keep]])
