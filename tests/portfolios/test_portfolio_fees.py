@@ -2,14 +2,17 @@
 ``fee_fixed``, ``fee_per_share``, ``fee_min`` and ``fee_max`` as a run request takes them,
 left out of the normalised request when they charge nothing (a request without them reads
 as before), refused outside their domain naming the field, given in ``strategy`` by a
-portfolio of rules, and charged on every order of the demo book."""
+portfolio of rules, and charged on every order of the demo book; and a bust's orders as a
+stored result reads them."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from data.demo_universe import UNIVERSE
-from kinds.portfolios.compute import simulate
+from engine.portfolio import PortfolioConfig, simulate_portfolio
+from kinds.portfolios.compute import build_result, simulate
 from kinds.portfolios.describe import parameters
 from kinds.portfolios.request_model import parse_portfolio
 from kinds.portfolios.universe import load_universe
@@ -75,3 +78,23 @@ def test_the_demo_book_pays_every_fee_model_on_every_order():
     expected = abs(orders.value) * 0.001 + 2.0 + per_share
     assert orders.fee == pytest.approx(expected, rel=1e-12)
     assert result.equity[-1] < without.equity[-1]
+
+
+def test_a_stored_result_marks_a_bust_books_orders_liquidation():
+    """The demo universe's first ticker shorted 16 times the value (the most the core
+    allows) busts at the first close it rises past 1/16: the stored result's orders there
+    read ``"reason": "liquidation"``, and its equity is 0 from that close on."""
+    request = _request()
+    universe = load_universe(request)
+    shape = universe.close.shape
+    targets = np.zeros(shape)
+    targets[:, 0] = -16.0
+    decide = np.zeros(shape[0], dtype=bool)
+    decide[0] = True
+    config = PortfolioConfig(100_000.0, allow_short=True, max_leverage=16.0)
+    result = simulate_portfolio(universe.open, universe.close, targets, decide, config)
+    assert result.bust_bar is not None
+    stored = build_result("p", request, universe, result, 100)
+    reasons = [order.get("reason") for order in stored["orders"]]
+    assert reasons == [None, "liquidation"]
+    assert stored["equity"][result.bust_bar :] == [0.0] * (shape[0] - result.bust_bar)
