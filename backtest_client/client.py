@@ -337,7 +337,8 @@ class Client:
 
         ``allocation`` (method, weights, score, filter, top_n, weighting), ``rebalance``
         (schedule, every_n_bars, drift_threshold), ``params`` (a value per ``$name``) and
-        ``fields`` (initial_capital, fee_rate, slippage_bps, name, portfolio_id; with
+        ``fields`` (initial_capital, fee_rate, fee_fixed, fee_per_share, fee_min, fee_max,
+        slippage_bps, name, portfolio_id; with
         ``allocation={"method": "rules"}`` a ``strategy``: a run request's rule_type,
         params, stops and size, each ticker traded by that rule) as docs/portfolios.md
         says; left out, the platform's defaults. Never retried.

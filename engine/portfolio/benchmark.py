@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.broker.costs import affordable, order_fee
 from engine.portfolio.corporate import at_open
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import PortfolioConfig
@@ -19,7 +20,8 @@ def equal_weight_buy_and_hold(
 ) -> np.ndarray:
     """(T,) equity of the initial capital split equally over the N tickers, each slice
     bought once at the open of the ticker's second bar (its first close decides, the next
-    bar fills) in whole shares with the fee and slippage, then held; a slice stays cash
+    bar fills) in the most whole shares the slice pays for with the fee model's fee
+    (``engine.broker.costs.affordable``) and slippage, then held; a slice stays cash
     until then and its remainder for good (docs/execution.md, "Portfolios")."""
     open_, close = check_prices(open_, close)
     return buy_and_hold(open_, close, np.nan_to_num(last_close(close), nan=0.0), config)
@@ -46,13 +48,14 @@ def buy_and_hold(
     bought = later.any(axis=0)
     fill_bar = np.where(bought, later.argmax(axis=0), n_bars)
     assets = np.flatnonzero(bought)
-    price = open_[fill_bar[assets], assets] * (1.0 + config.slippage_bps / 10_000.0)
+    costs = config.broker_costs()
+    price = open_[fill_bar[assets], assets] * (1.0 + costs.slip)
     budget = capital / n_assets
     shares = np.zeros(n_assets)
-    shares[assets] = np.floor((budget / (1.0 + config.fee_rate)) / price)
+    shares[assets] = np.maximum(affordable(budget, price, costs, np), 0.0)
     cost = shares[assets] * price
     spent = np.zeros(n_bars)
-    np.add.at(spent, fill_bar[assets], cost + cost * config.fee_rate)
+    np.add.at(spent, fill_bar[assets], cost + order_fee(shares[assets], price, costs, np))
     held = np.where(rows >= fill_bar, mark, 0.0)
     if corporate is not None:
         paths = _with_events(corporate, shares, fill_bar)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.broker.costs import Costs, extra_fees
 from engine.portfolio.corporate import ActionTable
 
 MAX_LEVERAGE = 16.0
@@ -30,7 +31,10 @@ class PortfolioConfig:
     ``allow_short`` (an addition) accepts negative target weights (a long-short book; the
     absolute weights then sum to at most ``max_leverage``); ``borrow_rate`` (an addition;
     annual, 0 = none) charges the short holdings' value at each close times
-    ``borrow_rate / bars_per_year`` to cash at that close (docs/execution.md, "Portfolios").
+    ``borrow_rate / bars_per_year`` to cash at that close; ``fee_fixed``, ``fee_per_share``,
+    ``fee_min`` and ``fee_max`` (additions; 0, 0, 0 and no maximum = none) are the run's
+    fee model beyond ``fee_rate``, charged on each order by the broker (``broker_costs``;
+    docs/execution.md, "Portfolios").
     """
 
     initial_capital: float
@@ -43,6 +47,10 @@ class PortfolioConfig:
     bars_per_year: float = 252.0
     allow_short: bool = False
     borrow_rate: float = 0.0
+    fee_fixed: float = 0.0
+    fee_per_share: float = 0.0
+    fee_min: float = 0.0
+    fee_max: float = math.inf
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
@@ -64,6 +72,34 @@ class PortfolioConfig:
             raise ValueError("borrow_rate: must be >= 0 and <= 1")
         if not (math.isfinite(self.bars_per_year) and self.bars_per_year > 0):
             raise ValueError("bars_per_year: must be > 0")
+        for name in ("fee_fixed", "fee_per_share", "fee_min"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}: must be a finite number >= 0")
+        if math.isnan(self.fee_max) or self.fee_max < self.fee_min:
+            raise ValueError("fee_max: must be >= fee_min (inf = no maximum)")
+
+    def broker_costs(self) -> Costs:
+        """The broker's costs of these settings (``engine.broker.costs``): the fee model
+        and slippage every order of a rebalancing portfolio pays (its sizing is the
+        portfolio's own, so the size fields are the broker's neutral 100 %)."""
+        fees = {
+            "fee_fixed": float(self.fee_fixed),
+            "fee_per_share": float(self.fee_per_share),
+            "fee_min": float(self.fee_min),
+            "fee_max": float(self.fee_max),
+        }
+        return Costs(
+            initial_capital=float(self.initial_capital),
+            slip=float(self.slippage_bps) / 10_000.0,
+            fee_rate=float(self.fee_rate),
+            fee_factor=1.0 + float(self.fee_rate),
+            by_value=False,
+            position_size=100.0,
+            fraction=1.0,
+            extra=extra_fees(**fees),
+            **fees,
+        )
 
 
 @dataclass(frozen=True)
@@ -76,7 +112,8 @@ class OrderTable:
     forced close (``ForcedCloses``), None when the table was built without that column;
     ``reason`` (an addition, a portfolio of rules only) why each order was sent: an index
     into ``engine.result.EXIT_REASONS`` (0 = a signal, then the stops) or -1 for a forced
-    close; None for a rebalancing portfolio.
+    close; None for a rebalancing portfolio, unless it went bust: then 0 for a rebalance's
+    order, -1 for a forced close and ``liquidation`` for the bust's.
     """
 
     bar: np.ndarray
@@ -103,7 +140,10 @@ class PortfolioResult:
     fill bar (0 elsewhere); ``benchmark`` = the equal-weight buy-and-hold of the universe;
     ``decisions`` (addition) = True on the bars whose close decided a rebalance (scheduled
     or by drift); ``events`` (addition) = the splits and dividends that met a holding
-    (``ActionTable``), None when none did.
+    (``ActionTable``), None when none did; ``bust_bar`` (addition) = the close at which
+    the equity reached 0 and everything was sold (the book trades no more; None: never);
+    ``written_off`` (addition) = the deficit that bust absorbed, the cash below 0 after its
+    liquidation (0 without one): the contributions then sum to the P&L minus it.
     """
 
     equity: np.ndarray
@@ -116,3 +156,5 @@ class PortfolioResult:
     benchmark: np.ndarray
     decisions: np.ndarray
     events: ActionTable | None = None
+    bust_bar: int | None = None
+    written_off: float = 0.0

@@ -27,10 +27,7 @@ from engine.portfolio.closes import ForcedCloses, check_closes
 from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
-from engine.portfolio.simulate import contribution
-
-FORCED = -1
-"""An order's ``reason`` code for a forced close (a delisting, leaving the index)."""
+from engine.portfolio.simulate import FORCED, contribution
 
 
 def rule_costs(

@@ -2,18 +2,28 @@
 
 Semantics in docs/execution.md, "Portfolios". Only fill bars need per-bar work: between
 two fills the holdings are constant, so cash, equity and weights of a whole segment are
-computed at once; the drift check looks at a segment's weights in one pass too.
+computed at once; the drift check looks at a segment's weights in one pass too. Every
+order's fee and a cut buy's whole shares are the broker's (``engine.broker.costs``:
+``order_fee``, ``affordable``); a book whose equity reaches 0 at a close is liquidated
+there and trades no more (the bust rule, as a run's).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from engine.broker.costs import Costs, FloatMath, affordable, order_fee
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
 from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
+from engine.result import EXIT_REASONS
+
+LIQUIDATION = EXIT_REASONS.index("liquidation")
+FORCED = -1
+"""An order's ``reason`` (``OrderTable.reason``): a bust's sale; a forced close (a
+delisting, leaving the index)."""
 
 
 def simulate_portfolio(
@@ -32,7 +42,30 @@ def simulate_portfolio(
     holding is closed where such a run begins, and never bought inside it).
     ``actions`` (optional): splits and dividends on each ticker's ex-bars
     (``PortfolioActions``: at such an open, before its fill, a holding's shares split and
-    its dividend is paid, or charged to a short)."""
+    its dividend is paid, or charged to a short).
+    When the equity at a close is <= 0 (a short book, or a levered one), every holding is
+    sold or bought back at that close (no slippage, the fee model's fee), the deficit left
+    is written off (``written_off``) and the book trades no more: cash, shares and equity
+    are 0 from that close on (``bust_bar``). A book that never reaches 0 is walked once;
+    one that does is walked again to its first close at 0 (the bars before it are the
+    same), so the bust costs nothing to the books that never go bust."""
+    args = (open_, close, targets, decide, config, closes, actions)
+    result = _simulate(*args)
+    broke = np.flatnonzero(result.equity <= 0.0)
+    return _simulate(*args, bust_at=int(broke[0])) if broke.size else result
+
+
+def _simulate(
+    open_: np.ndarray,
+    close: np.ndarray,
+    targets: np.ndarray,
+    decide: np.ndarray,
+    config: PortfolioConfig,
+    closes: ForcedCloses | None,
+    actions: PortfolioActions | None,
+    bust_at: int | None = None,
+) -> PortfolioResult:
+    """``simulate_portfolio``'s walk; ``bust_at``: the close where the book goes bust."""
     open_, close = check_prices(open_, close)
     n_bars, n_assets = close.shape
     decide = np.asarray(decide, dtype=bool)
@@ -43,6 +76,7 @@ def simulate_portfolio(
     growth = (1.0 + config.cash_rate) ** (1.0 / config.bars_per_year) if config.cash_rate else 1.0
     borrow = config.borrow_rate / config.bars_per_year
     ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth, borrow, mark)
+    ledger.bust_at = bust_at
     book = _Fills(config, n_bars)
     forced = None if closes is None else _Forced(check_closes(closes, close.shape))
     corporate = None if actions is None else Corporate(check_actions(actions, close), open_)
@@ -75,13 +109,16 @@ def simulate_portfolio(
             bar, weights = nxt, targets[nxt]
             last_target = weights
         elif event is not None:
-            ledger.hold(start, event)
+            if _hold(ledger, book, start, event):
+                break
             _at_open(ledger, book, event, forced, corporate, open_, close, mark)
             start = event
             continue
         else:
+            _hold(ledger, book, start, n_bars)
             break
-        ledger.hold(start, bar + 1)
+        if _hold(ledger, book, start, bar + 1):
+            break
         if event == bar + 1:
             _at_open(ledger, book, event, forced, corporate, open_, close, mark)
         if forced is not None:
@@ -89,7 +126,6 @@ def simulate_portfolio(
         ledger.decisions[bar] = True
         book.rebalance(ledger, bar + 1, weights, open_, close, mark)
         start = bar + 1
-    ledger.hold(start, n_bars)
     values = ledger.shares * mark
     equity = ledger.cash + values.sum(axis=1)
     weights_out = np.divide(
@@ -108,7 +144,19 @@ def simulate_portfolio(
         benchmark=buy_and_hold(open_, close, mark, config, corporate),
         decisions=ledger.decisions,
         events=log,
+        bust_bar=ledger.bust_bar,
+        written_off=ledger.written_off,
     )
+
+
+def _hold(ledger: _Ledger, book: _Fills, start: int, end: int) -> bool:
+    """Hold bars start..end-1 (``_Ledger.hold``); True when the book went bust at one of
+    their closes (then liquidated there, and every later bar written)."""
+    bust = ledger.hold(start, end)
+    if bust is None:
+        return False
+    book.liquidate(ledger, bust)
+    return True
 
 
 def _earliest(first: int | None, second: int | None) -> int | None:
@@ -159,16 +207,36 @@ class _Ledger:
         self.shares = np.zeros((n_bars, n_assets), dtype=np.int64)
         self.cash = np.zeros(n_bars, dtype=np.float64)
         self.decisions = np.zeros(n_bars, dtype=bool)
+        self.bust_at: int | None = None  # the close whose equity is <= 0 first, when known
+        self.bust_bar: int | None = None
+        self.written_off = 0.0
 
-    def hold(self, start: int, end: int) -> None:
+    def hold(self, start: int, end: int) -> int | None:
         """Bars start..end-1 keep the current holdings and cash (with its interest, less the
-        borrow fees)."""
+        borrow fees); returns ``bust_at`` when it is one of them (the bust: the bars from
+        it on are left for ``bust``), else None."""
         self.shares[start:end] = self.now_shares
-        if end > start:
-            cash = self.cash_ahead(start, end)
-            self.cash[start:end] = cash
-            if not isinstance(cash, float):  # interest or fees moved it
-                self.now_cash = float(self.cash[end - 1])
+        if end <= start:
+            return None
+        cash = self.cash_ahead(start, end)
+        self.cash[start:end] = cash
+        if not isinstance(cash, float):  # interest or fees moved it
+            self.now_cash = float(self.cash[end - 1])
+        bust = self.bust_at
+        if bust is None or not start <= bust < end:
+            return None
+        self.now_cash = float(self.cash[bust])
+        return bust
+
+    def bust(self, bar: int) -> None:
+        """After ``bar``'s liquidation (``now_cash`` the cash it left, <= 0): the deficit
+        is written off and the book holds nothing from that close on."""
+        self.written_off = -self.now_cash
+        self.now_cash = 0.0
+        self.now_shares[:] = 0
+        self.shares[bar:] = 0
+        self.cash[bar:] = 0.0
+        self.bust_bar = bar
 
     def cash_ahead(self, start: int, end: int) -> np.ndarray | float:
         """The cash at closes start..end-1 without a trade: grown by the cash rate, less
@@ -240,13 +308,14 @@ class _Fills:
     """Executes the orders of each fill bar and keeps them."""
 
     def __init__(self, config: PortfolioConfig, n_bars: int) -> None:
-        self.fee_rate = float(config.fee_rate)
-        self.slippage = float(config.slippage_bps) / 10_000.0
+        self.costs: Costs = config.broker_costs()
+        self.slippage = self.costs.slip
         self.min_trade = float(config.min_trade)
         self.max_leverage = float(config.max_leverage)
         self.turnover = np.zeros(n_bars, dtype=np.float64)
         self._rows: list[tuple[np.ndarray, ...]] = []
         self._forced: list[int] = []  # the indices in _rows of forced closes
+        self._liquidated: int | None = None  # the index in _rows of a bust's orders
 
     def rebalance(
         self,
@@ -260,7 +329,10 @@ class _Fills:
         """Trade towards ``weights`` at ``bar``'s open: sized from the portfolio value at
         this open (last close for a ticker without a bar), sells before buys, each group in
         ascending order of its order value, buys cut to the cash left; an order worth less
-        than ``min_trade`` of the value is skipped, and so is a buy cut below it."""
+        than ``min_trade`` of the value is skipped, and so is a buy cut below it. Each
+        order pays the broker's ``order_fee``; a sale whose fee exceeds its proceeds is not
+        sent (vectorbt's ``CantCoverFees``); a cut buy gets the broker's ``affordable``
+        whole shares of the cash above the floor (none when there is none)."""
         tradable = np.isfinite(close[bar])
         price = np.where(tradable, open_[bar], mark[bar - 1])
         held = ledger.now_shares
@@ -281,7 +353,11 @@ class _Fills:
         sell_n = np.floor(-delta[sells]).astype(np.int64)
         sell_px = price[sells] * (1.0 - self.slippage)
         sell_value = sell_n * sell_px
-        sell_fee = sell_value * self.fee_rate
+        sell_fee = order_fee(sell_n, sell_px, self.costs, np)
+        if self.costs.extra:  # a sale whose fee exceeds its proceeds is not sent
+            sold = sell_value >= sell_fee  # (with fee_rate < 1 alone every sale covers it)
+            sells, sell_n, sell_px = sells[sold], sell_n[sold], sell_px[sold]
+            sell_value, sell_fee = sell_value[sold], sell_fee[sold]
         for proceeds in sell_value - sell_fee:
             cash += proceeds
         # Buys: in order; one that cash cannot cover is cut to what cash allows (cash may
@@ -290,22 +366,22 @@ class _Fills:
         buy_px = price[buys] * (1.0 + self.slippage)
         buy_n = np.floor(delta[buys]).astype(np.int64)
         cost = buy_n * buy_px
-        spent = np.cumsum(cost + cost * self.fee_rate)
+        buy_fee = order_fee(buy_n, buy_px, self.costs, np)
+        spent = np.cumsum(cost + buy_fee)
         covered = int(np.searchsorted(spent > cash - floor, True))  # the buys before it fit
         if covered:
             cash -= float(spent[covered - 1])
         for k in range(covered, buys.size):
-            cost_k = buy_n[k] * buy_px[k]
-            total = cost_k + cost_k * self.fee_rate
+            total = float(cost[k] + buy_fee[k])
             if total > cash - floor:
-                buy_n[k] = int(((cash - floor) / (1.0 + self.fee_rate)) // buy_px[k])
-                if buy_n[k] * buy_px[k] < self.min_trade * value:  # cut below the minimum
-                    buy_n[k] = 0
-                cost_k = buy_n[k] * buy_px[k]
-                total = cost_k + cost_k * self.fee_rate
-            cash = max(cash - total, floor)  # a cut buy may overshoot by a rounding
-        buy_value = buy_n * buy_px
-        buy_fee = buy_value * self.fee_rate
+                price_k, budget = float(buy_px[k]), cash - floor
+                n = int(affordable(budget, price_k, self.costs, FloatMath)) if budget > 0 else 0
+                if n <= 0 or n * price_k < self.min_trade * value:  # none, or below the minimum
+                    n = 0
+                buy_n[k] = n
+                buy_fee[k] = order_fee(n, price_k, self.costs, FloatMath)
+                total = n * price_k + float(buy_fee[k])
+            cash -= total
         keep = buy_n > 0
         assets = np.concatenate([sells, buys[keep]])
         signed = np.concatenate([-sell_n, buy_n[keep]])
@@ -342,7 +418,7 @@ class _Fills:
             market = open_[bar, asset] if np.isfinite(close[bar, asset]) else mark[bar - 1, asset]
             prices[k] = market * (1.0 + self.slippage if signed[k] > 0 else 1.0 - self.slippage)
         values = signed * prices
-        fees = np.abs(values) * self.fee_rate
+        fees = order_fee(np.abs(signed), prices, self.costs, np)
         for value, fee in zip(values.tolist(), fees.tolist(), strict=True):
             ledger.now_cash -= value + fee
         ledger.now_shares[assets] = 0
@@ -351,8 +427,24 @@ class _Fills:
             self._rows.append(rows)
             self._forced.append(len(self._rows) - 1)
 
+    def liquidate(self, ledger: _Ledger, bar: int) -> None:
+        """The bust at ``bar``'s close: every holding closed at its last close (no
+        slippage), paying the fee model's fee; then the ledger writes off what is left
+        below 0 (``_Ledger.bust``)."""
+        assets = np.flatnonzero(ledger.now_shares)
+        signed = -ledger.now_shares[assets]
+        prices = ledger.mark[bar, assets]
+        values = signed * prices
+        fees = order_fee(np.abs(signed), prices, self.costs, np)
+        for value, fee in zip(values.tolist(), fees.tolist(), strict=True):
+            ledger.now_cash -= value + fee
+        if assets.size:
+            self._rows.append((np.full(assets.size, bar), assets, signed, prices, fees, values))
+            self._liquidated = len(self._rows) - 1
+        ledger.bust(bar)
+
     def table(self) -> OrderTable:
-        """Every order so far, in execution order."""
+        """Every order so far, in execution order (with ``reason`` after a bust)."""
         columns = list(zip(*self._rows, strict=True)) if self._rows else [()] * 6
         dtypes = (np.int64, np.int64, np.int64, np.float64, np.float64, np.float64)
         bar, asset, shares, price, fee, value = (
@@ -364,8 +456,19 @@ class _Fills:
             ends = np.cumsum([rows[0].size for rows in self._rows])
             for at in self._forced:
                 forced[ends[at] - self._rows[at][0].size : ends[at]] = True
+        reason = None
+        if self._liquidated is not None:
+            reason = np.where(forced, FORCED, 0)
+            reason[bar.size - self._rows[self._liquidated][0].size :] = LIQUIDATION
         return OrderTable(
-            bar=bar, asset=asset, shares=shares, price=price, fee=fee, value=value, forced=forced
+            bar=bar,
+            asset=asset,
+            shares=shares,
+            price=price,
+            fee=fee,
+            value=value,
+            forced=forced,
+            reason=reason,
         )
 
 

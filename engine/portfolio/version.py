@@ -7,7 +7,7 @@ files (``python -m tests.golden --only portfolio``), review the diff and commit 
 the golden tests fail when output changes while this stays the same.
 """
 
-PORTFOLIO_ENGINE_VERSION = "1.4.0"
+PORTFOLIO_ENGINE_VERSION = "1.5.0"
 """1.1.0: the first bar of the window is a decision on every schedule (invested from the
 start, like the benchmark); risk weightings, caps, a minimum trade, a volatility target and
 leverage added (their defaults leave ``equal``/``score``/``fixed`` outputs unchanged).
@@ -26,4 +26,13 @@ rounding only (equal to 1.3.0's to 1e-12, about 3e-16 measured); the definitions
 other output are unchanged, byte for byte.
 1.4.0: a portfolio of rules (``simulate_signals``): each ticker traded by its own entry and
 exit signals and stops on the one ledger, through the broker's fills; an addition, every
-output of ``simulate_portfolio`` is unchanged, byte for byte."""
+output of ``simulate_portfolio`` is unchanged, byte for byte.
+1.5.0: the bust rule of a rebalancing portfolio (``simulate_portfolio``): when the equity
+at a close is <= 0 every holding is closed at that close (no slippage, the fee), the
+deficit written off (``written_off``) and the book trades no more (``bust_bar``); a buy is
+never cut against cash already below its floor, and cash moves by the logged orders alone
+(1.4.0 kept cash at the floor with ``max``, so a short book past 0 moved less cash than
+its orders logged). Every fee model (``fee_fixed``, ``fee_per_share``, ``fee_min``,
+``fee_max``) charged through the broker (``order_fee``, ``affordable``); a sale whose fee
+exceeds its proceeds is not sent. A book that never reaches 0 with the fee fields at their
+defaults is unchanged, byte for byte."""

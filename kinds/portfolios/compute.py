@@ -265,6 +265,10 @@ def _config(request: dict, universe: Universe) -> PortfolioConfig:
         allow_short=allocation.get("short_n") is not None,
         borrow_rate=request.get("borrow_rate") or 0.0,
         bars_per_year=universe.bars_per_year,
+        fee_fixed=request.get("fee_fixed", 0.0),
+        fee_per_share=request.get("fee_per_share", 0.0),
+        fee_min=request.get("fee_min", 0.0),
+        fee_max=request.get("fee_max", math.inf),
     )
 
 

@@ -1,8 +1,8 @@
 """What a portfolio's list row and page say of its request (pure): the parameters a reader
 compares portfolios by (universe size, allocation, schedule, drift threshold, the ranking's
 texts shortened and its ``$name`` values, and its construction: the weighting, a long-short
-book, caps, volatility target, minimum trade, rates, a point-in-time index and the
-survivorship audit, each a short phrase such as
+book, caps, volatility target, minimum trade, rates, the fees beyond the rate, a
+point-in-time index and the survivorship audit, each a short phrase such as
 ``short 3 (gross 2, net 0)``), a readable label for a portfolio without a name
 (``rank top 5 by roc(close, $n) · monthly · 30 tickers``, ``risk parity · 10% volatility ·
 monthly · 12 tickers``) and the page's one-line summary of the whole request."""
@@ -10,6 +10,8 @@ monthly · 12 tickers``) and the page's one-line summary of the whole request.""
 from __future__ import annotations
 
 from typing import Any
+
+from kinds.portfolios.request_model import FEE_FIELDS
 
 TEXT_SHOWN = 60
 """Longest score or filter expression a list row shows; a longer one ends in ``…``."""
@@ -81,6 +83,9 @@ def construction(request: dict[str, Any]) -> list[str]:
     for name in ("cash_rate", "borrow_rate"):
         if request.get(name):
             out.append(f"{name.replace('_', ' ')} {_percent(request[name])}")
+    for name in FEE_FIELDS:  # left out of the request when they charge nothing
+        if name in request:
+            out.append(f"{name.replace('_', ' ')} {request[name]:g}")
     if request.get("membership"):
         out.append(f"members of {request['membership']}")
     if request.get("survivorship_audit"):

@@ -3,7 +3,9 @@ which checks a body and returns it normalised, every error a ``RequestError`` na
 field by dotted path (``allocation.top_n``, ``tickers[3]``, ``params.n``).
 
 The trading fields (dates, capital, fees, slippage) are the run request's own types
-(``kinds.runs.request_model``) with the same defaults (``engine.param_specs``); the
+(``kinds.runs.request_model``) with the same defaults (``engine.param_specs``); the fee
+model beyond ``fee_rate`` (``fee_fixed``, ``fee_per_share``, ``fee_min``, ``fee_max``) is
+left out of a normalised request that charges none, so it reads as before them; the
 ranking's texts are the strategy language (``rules.ranking``). What the data say (unknown
 tickers, timeframes, empty windows, the memory a universe needs) is checked against the
 catalog by ``kinds.portfolios.universe``.
@@ -18,7 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from data.adjust import ADJUSTMENTS, RAW
-from engine.param_specs import FEE_RATE, INITIAL_CAPITAL, SLIPPAGE_BPS
+from engine.param_specs import (
+    FEE_FIXED,
+    FEE_MAX,
+    FEE_MAX_BELOW_MIN,
+    FEE_MIN,
+    FEE_PER_SHARE,
+    FEE_RATE,
+    INITIAL_CAPITAL,
+    SLIPPAGE_BPS,
+)
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
@@ -30,6 +41,7 @@ from kinds.runs.request_model import (
     FeeRate,
     Name,
     SlippageBps,
+    bounded,
     error_field_message,
 )
 from rules import RuleValidationError
@@ -140,6 +152,14 @@ class PortfolioRequestBody(BaseModel):
     initial_capital: Capital = INITIAL_CAPITAL.default
     fee_rate: FeeRate = FEE_RATE.default
     slippage_bps: SlippageBps = SLIPPAGE_BPS.default
+    fee_fixed: bounded(FEE_FIXED) | None = None  # type: ignore[valid-type]
+    """A fixed fee per order (currency), on top of ``fee_rate``; None or 0 = none."""
+    fee_per_share: bounded(FEE_PER_SHARE) | None = None  # type: ignore[valid-type]
+    """A fee per share of each order (currency), within ``fee_min`` and ``fee_max``."""
+    fee_min: bounded(FEE_MIN) | None = None  # type: ignore[valid-type]
+    """The least per-share fee of an order (currency)."""
+    fee_max: bounded(FEE_MAX) | None = None  # type: ignore[valid-type]
+    """The most per-share fee of an order (currency); None = no maximum."""
     cash_rate: Annotated[float, Field(ge=0, le=MAX_CASH_RATE)] = 0.0
     """The annual rate cash earns (and borrowed cash pays) at each close; 0 = none."""
     borrow_rate: Annotated[float, Field(ge=0, le=MAX_BORROW_RATE)] = 0.0
@@ -166,10 +186,18 @@ class PortfolioRequestBody(BaseModel):
     def _dates_in_order(self) -> PortfolioRequestBody:
         if self.end_date < self.start_date:
             raise PydanticCustomError("date_order", "must be on or after start_date")
+        if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
+            raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
         return self
 
 
-_SHARED = frozenset({"start_date", "end_date", "initial_capital", "fee_rate", "slippage_bps"})
+FEE_FIELDS = ("fee_fixed", "fee_per_share", "fee_min", "fee_max")
+"""The fee model beyond ``fee_rate``: the run request's fields (a portfolio of rules gives
+them in its ``strategy`` block instead)."""
+
+_SHARED = frozenset(
+    {"start_date", "end_date", "initial_capital", "fee_rate", "slippage_bps", *FEE_FIELDS}
+)
 """Fields whose errors read as a run request's (``error_field_message``)."""
 
 
@@ -184,6 +212,8 @@ def _error(error: dict) -> RequestError:
     loc = error["loc"]
     if error["type"] == "date_order":
         return RequestError("end_date", "must be on or after start_date")
+    if error["type"] == "fee_max_below_min":
+        return RequestError(*error_field_message(error))
     if len(loc) == 1 and loc[0] in _SHARED:
         return RequestError(*error_field_message(error))
     field = _loc(loc) or "body"
@@ -227,6 +257,7 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
     request = body.model_dump()
     request.update(tickers=tickers, allocation=allocation, rebalance=rebalance, params=params)
     _strategy(request, body.strategy)
+    _fees(request)
     _borrow(request)
     _point_in_time(request)
     _adjustment(request)
@@ -262,6 +293,21 @@ def _strategy(request: dict[str, Any], strategy: Any) -> None:
     if request["cash_rate"]:
         raise RequestError("cash_rate", "is not used with method 'rules'")
     request["strategy"] = parse_strategy(strategy, len(request["tickers"]))
+
+
+def _fees(request: dict[str, Any]) -> None:
+    """The fee model beyond ``fee_rate``: a fee that charges nothing (None, or 0 but for a
+    ``fee_max`` of 0) is left out, so a request without one reads as it did before the
+    fields existed; a portfolio of rules takes them in ``strategy`` (refused here)."""
+    rules = request["allocation"]["method"] == RULES_METHOD
+    for name in FEE_FIELDS:
+        value = request[name]
+        if value is None or (value == 0 and name != "fee_max"):
+            del request[name]
+        elif rules:
+            raise RequestError(name, f"is given as strategy.{name} with method 'rules'")
+        else:
+            request[name] = float(value)
 
 
 def _point_in_time(request: dict[str, Any]) -> None:

@@ -43,6 +43,7 @@ def peer_inputs(
         "val_price": np.where(np.isfinite(close), open_, previous),
         "init_cash": np.array(config.initial_capital),
         "fees": np.array(config.fee_rate),
+        "fixed_fees": np.array(config.fee_fixed),
         "slippage": np.array(config.slippage_bps / 10_000.0),
     }
 

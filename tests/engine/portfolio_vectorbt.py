@@ -6,7 +6,8 @@ with the interpreter that has vectorbt (``.venv-bench``; it is not in the test v
     python portfolio_vectorbt.py [--repeat N] IN.npz OUT.npz [IN.npz OUT.npz ...]
 
 Each IN holds ``open``, ``close``, ``size`` (target percent per fill bar and ticker, NaN =
-no order), ``val_price``, ``init_cash``, ``fees`` and ``slippage``; its OUT gets the
+no order), ``val_price``, ``init_cash``, ``fees``, ``fixed_fees`` (optional) and
+``slippage``; its OUT gets the
 group's ``value`` on every bar and the order records (``bar``, ``asset``, ``shares``
 signed, ``price``, ``fee``) in vectorbt's order. With ``--repeat N`` (N >= 1) a case is
 first run once to compile numba, then timed N times (``from_orders`` and ``value()``);
@@ -36,6 +37,7 @@ def from_orders(inputs: dict[str, np.ndarray]) -> vbt.Portfolio:
         price=inputs["open"],
         val_price=inputs["val_price"],
         fees=float(inputs["fees"]),
+        fixed_fees=float(inputs["fixed_fees"]) if "fixed_fees" in inputs else 0.0,
         slippage=float(inputs["slippage"]),
         size_granularity=1.0,
         init_cash=float(inputs["init_cash"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine.portfolio import (
@@ -246,11 +246,13 @@ def test_a_book_over_split_adjusted_prices_holds_the_raw_books_value(seed, ratio
     drift=st.sampled_from([None, 0.05]),
     short=st.booleans(),
 )
+@example(seed=530, schedule="weekly", drift=0.05, short=True)  # a short book busts at bar 6
 def test_random_events_keep_the_books_accounts(seed, schedule, drift, short):
     """Random splits (1:4 to 4:1) and dividends on random universes, with delistings, a
     drift threshold and shorts: the equity is cash + shares x last close on every bar, the
-    contributions sum to the P&L, each split turns n shares into floor(|n| x r) (signed)
-    and each logged event met a holding."""
+    cash moves by the logged orders and events (and a bust's write-off) alone, the
+    contributions sum to the P&L (less the write-off), each split turns n shares into
+    floor(|n| x r) (signed) and each logged event met a holding."""
     rng = np.random.default_rng(seed)
     n_bars, n_tickers = 80, 6
     u = random_universe(rng, n_bars, n_tickers, late_share=0.3, missing_rate=0.03)
@@ -281,8 +283,14 @@ def test_random_events_keep_the_books_accounts(seed, schedule, drift, short):
     marked = result.cash + (result.shares * mark).sum(axis=1)
     assert np.allclose(result.equity, marked, rtol=1e-12, atol=1e-9)
     pnl = result.equity[-1] - 100_000.0
-    assert result.contribution.sum() == pytest.approx(pnl, rel=1e-9, abs=1e-6)
+    assert result.contribution.sum() + result.written_off == pytest.approx(pnl, rel=1e-9, abs=1e-6)
     log = result.events
+    orders = result.orders
+    moved = (0.0 if log is None else sum(log.cash)) - (orders.value + orders.fee).sum()
+    assert result.cash[-1] == pytest.approx(100_000.0 + moved + result.written_off, abs=1e-6)
+    if result.bust_bar is not None:  # sold at its close; nothing held or traded after it
+        assert result.equity[result.bust_bar :].tolist() == [0.0] * (80 - result.bust_bar)
+        assert orders.bar.max() == result.bust_bar and result.written_off >= 0.0
     for k in range(0 if log is None else len(log)):
         assert log.before[k] != 0
         if log.kind_names()[k] == "split":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,13 @@ def output_document(result: PortfolioResult) -> dict[str, Any]:
     }
 
 
-RECORDED_WHEN_SET = {"borrow_rate": 0.0}
+RECORDED_WHEN_SET = {
+    "borrow_rate": 0.0,
+    "fee_fixed": 0.0,
+    "fee_per_share": 0.0,
+    "fee_min": 0.0,
+    "fee_max": math.inf,
+}
 """Config fields added after the cases were pinned, with their defaults: a case records one
 only when it sets it, so the pinned cases' inputs read as they were made."""
 

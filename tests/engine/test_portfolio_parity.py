@@ -1,6 +1,7 @@
 """Parity of the portfolio core with vectorbt 1.2.0's ``Portfolio.from_orders``
 (docs/execution.md, "Portfolios"): random universes, equity on every bar within 1e-9
-relative and the same orders.
+relative and the same orders, with a fixed fee per order in four cases (vectorbt's
+``fixed_fees``; it has no per-share fee).
 
 vectorbt runs from ``.venv-bench`` (scripts/test.sh installs it): these tests never skip;
 without it they fail saying how to install it. vectorbt's options: ``targetpercent`` sizes,
@@ -31,8 +32,10 @@ from engine.portfolio import (
 from tests.engine.portfolio_peer import peer_inputs, run_vectorbt
 from tests.engine.portfolio_universe import random_universe
 
-N_CASES = 18
+N_CASES = 22
 DRIFT_CASES = (16, 17)
+FIXED_FEE_CASES = (18, 19, 20, 21)
+"""Cases with a fixed fee per order as well (vectorbt's ``fixed_fees``)."""
 RELATIVE = 1e-9
 
 
@@ -71,6 +74,7 @@ def _case(seed: int) -> dict:
         fee_rate=float(rng.choice([0.0, 0.0005, 0.001, 0.003])),
         slippage_bps=float(rng.choice([0.0, 5.0, 25.0])),
         drift_threshold=0.03 if seed in DRIFT_CASES else None,
+        fee_fixed=float(rng.choice([1.0, 5.0, 20.0])) if seed in FIXED_FEE_CASES else 0.0,
     )
     decide = rebalance_schedule(universe.days, schedule)
     inputs = (universe.open_, universe.close, targets, decide, config)

@@ -131,7 +131,11 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
     page.select_option("#pf-schedule", "bars")
     expect(page.locator("#pf-every")).to_be_visible()
     page.fill("#pf-name", "two names")
+    page.fill("#pf-fee_fixed", "1.5")
+    page.fill("#pf-fee_per_share", "0.005")
     body = page.evaluate("PortfolioForm.body()")
+    assert (body["fee_fixed"], body["fee_per_share"]) == (1.5, 0.005)
+    assert "fee_min" not in body and "fee_max" not in body
     assert body["allocation"] == {"method": "fixed", "weights": {"ACME": 0.4, "PTRX": 0.35}}
     assert "params" not in body and body["name"] == "two names"
     assert body["rebalance"] == {"schedule": "bars", "every_n_bars": 21, "drift_threshold": 0.05}

@@ -2,7 +2,8 @@
    picker with whole-sector buttons, allocation equal / fixed / rank with score and filter
    expressions and the strategy language's help panel, a long-short book with its borrow
    rate, a sector ranking, risk lookback, caps per ticker and sector, volatility target, rebalance schedule,
-   drift and minimum trade, capital, costs and cash rate; or a portfolio of rules: a rule,
+   drift and minimum trade, the fee model (fixed, per share with its min and max), capital,
+   costs and cash rate; or a portfolio of rules: a rule,
    its parameters or EXPR texts, the entry size and the stops) POSTing JSON to /api/portfolios, and the list of recent portfolios
    (GET /api/portfolios). A 400 names a field (dotted path): its message is shown under that
    input. The presets card (presets.js) saves the form's request as a portfolio preset and
@@ -27,6 +28,9 @@ const PortfolioForm = (() => {
     }
     return out;
   }
+
+  /* The fee model beyond the fee rate, top-level fields of a rebalancing portfolio. */
+  const FEES = ["fee_fixed", "fee_per_share", "fee_min", "fee_max"];
 
   const number = (id) => {
     const text = byId(id).value.trim();
@@ -87,6 +91,9 @@ const PortfolioForm = (() => {
       rebalance,
     };
     optional(request, "cash_rate", "pf-cash_rate");
+    if (method !== "rules") { // a portfolio of rules takes its fees in the strategy block
+      for (const name of FEES) optional(request, name, `pf-${name}`);
+    }
     if (allocation.short_n !== undefined) optional(request, "borrow_rate", "pf-borrow");
     if (Object.keys(params).length) request.params = params;
     if (strategy) request.strategy = strategy;
@@ -159,6 +166,7 @@ const PortfolioForm = (() => {
     set("pf-min_trade", rebalance.min_trade || null);
     set("pf-cash_rate", request.cash_rate || null);
     set("pf-borrow", request.borrow_rate);
+    for (const name of FEES) set(`pf-${name}`, request[name]);
     set("pf-params", unpairs(request.params));
     set("pf-weights", unpairs(allocation.weights));
     set("pf-schedule", rebalance.schedule || "monthly");
