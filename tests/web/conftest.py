@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -27,12 +28,21 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def module_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The platform's app with its schema, on a SQLite file of the module's own and the
-    test Redis, shared by the module's tests through ``app``."""
+def app_settings() -> dict[str, Any]:
+    """Settings of ``module_app`` besides the tests' own (``build_app``): none here; a module
+    whose app needs others (AUTH_MODE=token, rq-dashboard mounted) overrides this."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def module_app(
+    tmp_path_factory: pytest.TempPathFactory, app_settings: dict[str, Any]
+) -> Iterator[Flask]:
+    """The platform's app with its schema and ``app_settings``, on a SQLite file of the
+    module's own and the test Redis, shared by the module's tests through ``app``."""
     folder = tmp_path_factory.mktemp("module-app")
     database_url = f"sqlite:///{folder / 'db.sqlite3'}"
-    yield from serve(app_with_schema(database_url, given_redis_url(), folder))
+    yield from serve(app_with_schema(database_url, given_redis_url(), folder, **app_settings))
 
 
 @pytest.fixture
