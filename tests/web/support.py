@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from data import Catalog, TickerInfo, save_catalog
 from store import dbapi
 from store.db import create_schema
-from store.models import BacktestRun, StrategyPreset
+from store.models import BacktestRun, Base, StrategyPreset
 from tests import loopback
 from tests.databases import seed_sqlite_schema
 from web import create_app
@@ -97,6 +97,24 @@ def app_with_schema(database_url: str, redis_url: str, data_dir: Path, **overrid
         connection.execute(delete(BacktestRun))
         connection.execute(delete(StrategyPreset))
     return app
+
+
+@contextmanager
+def as_new(app: Flask, data_dir: Path) -> Iterator[Flask]:
+    """``app`` for the block as a new one would be, reading ``data_dir``: no row in any table
+    of the models (as ``app_with_schema`` leaves a new SQLite file); its configuration as it
+    was before the block again after it. For an app a test module shares
+    (``tests/web/conftest.py``); Redis is ``redis_url``'s to empty."""
+    with get_engine(app).begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):  # children before their parents
+            connection.execute(table.delete())
+    built = dict(app.config)
+    app.config["DATA_DIR"] = str(data_dir)
+    try:
+        yield app
+    finally:
+        app.config.clear()
+        app.config.update(built)
 
 
 def app_with_data(database_url: str, redis_url: str, tmp_path: Path) -> Flask:

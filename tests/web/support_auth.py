@@ -20,11 +20,13 @@ SECRET_KEY = "test-secret-key-" + "x" * 32
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+TOKEN_MODE = {"AUTH_MODE": "token", "SECRET_KEY": SECRET_KEY}
+"""The settings of an app in AUTH_MODE=token."""
+
+
 def token_app(database_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> Flask:
     """The platform's app in AUTH_MODE=token with its schema (``app_with_schema``)."""
-    return app_with_schema(
-        database_url, redis_url, data_dir, AUTH_MODE="token", SECRET_KEY=SECRET_KEY, **overrides
-    )
+    return app_with_schema(database_url, redis_url, data_dir, **TOKEN_MODE, **overrides)
 
 
 def new_token(app: Flask, name: str, scope: str = "user") -> str:

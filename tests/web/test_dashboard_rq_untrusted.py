@@ -54,10 +54,16 @@ def no_calls():
     CALLS.clear()
 
 
+@pytest.fixture(scope="module")
+def app_settings() -> dict[str, str]:
+    """The module's app (``app``) with rq-dashboard mounted."""
+    return {"RQ_DASHBOARD_ENABLED": "1"}
+
+
 @pytest.fixture
-def dashboard(sqlite_url, redis_url, data_dir):
+def dashboard(app):
     """The app with rq-dashboard mounted (AUTH_MODE=none: every request is the admin's)."""
-    yield from serve(app_with_schema(sqlite_url, redis_url, data_dir, RQ_DASHBOARD_ENABLED="1"))
+    return app
 
 
 def hostile_failed_job(app, field: str, value: bytes) -> str:

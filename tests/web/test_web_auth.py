@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -28,6 +26,7 @@ from tests.web.support import (
 )
 from tests.web.support_auth import (
     SECRET_KEY,
+    TOKEN_MODE,
     bearer,
     form_csrf,
     new_token,
@@ -42,10 +41,11 @@ PRESET = {"name": "fast cross", "payload": {"fast": 5}}
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
 
-@pytest.fixture
-def app(sqlite_url: str, redis_url: str, data_dir: Path) -> Iterator[Flask]:
-    """The app in AUTH_MODE=token, rq-dashboard mounted (its routes must be guarded too)."""
-    yield from serve(token_app(sqlite_url, redis_url, data_dir, RQ_DASHBOARD_ENABLED="1"))
+@pytest.fixture(scope="module")
+def app_settings() -> dict[str, str]:
+    """The module's app (``app``) in AUTH_MODE=token, rq-dashboard mounted (its routes must
+    be guarded too)."""
+    return {**TOKEN_MODE, "RQ_DASHBOARD_ENABLED": "1"}
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from flask.testing import FlaskClient
 
 from tests.web.support import CLOSED_REDIS, close_app, serve, valid_request
 from tests.web.support_auth import (
+    TOKEN_MODE,
     bearer,
     form_csrf,
     new_token,
@@ -45,10 +45,10 @@ def _one_throttle_window() -> None:
         time.sleep(left + 0.05)
 
 
-@pytest.fixture
-def app(sqlite_url: str, redis_url: str, data_dir: Path) -> Iterator[Flask]:
-    """The app in AUTH_MODE=token."""
-    yield from serve(token_app(sqlite_url, redis_url, data_dir))
+@pytest.fixture(scope="module")
+def app_settings() -> dict[str, str]:
+    """The module's app (``app``) in AUTH_MODE=token."""
+    return TOKEN_MODE
 
 
 @pytest.fixture
@@ -110,13 +110,13 @@ def test_revoking_the_token_deletes_its_session_record(app, token, redis):
     assert redis.keys(f"{SESSION_KEY_PREFIX}*") == []
 
 
-def test_sessions_fail_closed_while_redis_is_away(app, token, sqlite_url, data_dir, caplog):
+def test_sessions_fail_closed_while_redis_is_away(app, token, data_dir, caplog):
     """A replica without Redis cannot check a session: its requests are 503 (never let
     through), signing in and out are 503 with the form (the session is kept, to sign out
     again); a bearer token still works there."""
     browser = app.test_client()
     csrf = sign_in(browser, token)
-    for down in serve(token_app(sqlite_url, CLOSED_REDIS, data_dir)):
+    for down in serve(token_app(app.config["DATABASE_URL"], CLOSED_REDIS, data_dir)):
         stranded = down.test_client()
         _copy_cookie(browser, stranded)
         with caplog.at_level(logging.ERROR, logger="web.auth"):

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +30,8 @@ from store.tokens import ADMIN, set_scope
 from tests.portfolios.support import execute_item
 from tests.studies.support import execute_batch, valid_study
 from tests.sweeps.support import store_chunk
-from tests.web.support import TICKER, close_app, serve, valid_sweep, valid_walkforward
-from tests.web.support_auth import bearer, new_token, sign_in, token_app
+from tests.web.support import TICKER, close_app, valid_sweep, valid_walkforward
+from tests.web.support_auth import TOKEN_MODE, bearer, new_token, sign_in, token_app
 from tests.web.support_dashboard import add_succeeded, registered_worker
 from web.auth import OPEN_ENDPOINTS
 from web.db import get_database
@@ -129,10 +127,10 @@ MISSING = {
 """Ids of no item: a refusal must be indistinguishable from their answer."""
 
 
-@pytest.fixture
-def app(sqlite_url: str, redis_url: str, data_dir: Path) -> Iterator[Flask]:
-    """The app in AUTH_MODE=token with rq-dashboard mounted."""
-    yield from serve(token_app(sqlite_url, redis_url, data_dir, RQ_DASHBOARD_ENABLED="1"))
+@pytest.fixture(scope="module")
+def app_settings() -> dict[str, str]:
+    """The module's app (``app``) in AUTH_MODE=token with rq-dashboard mounted."""
+    return {**TOKEN_MODE, "RQ_DASHBOARD_ENABLED": "1"}
 
 
 @pytest.fixture
