@@ -95,18 +95,18 @@ class _Data:
     """The frame's columns (``data.Close``, ``data["Close"]``, ``data.index``, any other
     column by its name) as arrays of the bars seen so far; ``len(data)`` is their count."""
 
-    Open: _Array = _Column()  # type: ignore[assignment]
-    High: _Array = _Column()  # type: ignore[assignment]
-    Low: _Array = _Column()  # type: ignore[assignment]
-    Close: _Array = _Column()  # type: ignore[assignment]
-    Volume: _Array = _Column()  # type: ignore[assignment]
-    index: pd.Index = _Column()  # type: ignore[assignment]
+    Open = _Column()
+    High = _Column()
+    Low = _Column()
+    Close = _Column()
+    Volume = _Column()
+    index = _Column()
 
     def __init__(self, df: pd.DataFrame) -> None:
         self._frame = df
         self._length = len(df)
         self._pip: float | None = None
-        self._full: dict[str, Any] = {}
+        self._full: dict[Any, Any] = {}
         self._shown: list[str] = []
         self._update()
 
@@ -115,7 +115,7 @@ class _Data:
         self._set_length(self._length)
         index = self._frame.index.copy()
         self._full = {
-            str(name): _Array(column.to_numpy(), name=name, index=index)
+            name: _Array(column.to_numpy(), name=name, index=index)
             for name, column in self._frame.items()
         }
         self._full["index"] = index
@@ -132,16 +132,19 @@ class _Data:
 
     def _show(self, name: str) -> Any:
         """The view of column ``name`` for the current length, kept until the length moves."""
-        view = self._full[name][: self._length]
-        self.__dict__[name] = view
+        try:
+            column = self._full[name]
+        except KeyError:
+            raise AttributeError(f"Column '{name}' not in data") from None
+        view = self.__dict__[name] = column[: self._length]
         self._shown.append(name)
         return view
 
     def __getattr__(self, name: str) -> Any:
-        # only reached for a column without a descriptor, not yet read on this bar
-        full = self.__dict__.get("_full")
-        if full is None or name not in full:
-            raise AttributeError(f"Column '{name}' not in data")
+        # only reached for a column without a descriptor, not yet read on this bar (or
+        # before ``__init__`` has set the columns up: unpickling, copying)
+        if "_full" not in self.__dict__:
+            raise AttributeError(name)
         return self._show(name)
 
     def __getitem__(self, name: str) -> _Array:
