@@ -175,3 +175,11 @@ def test_arrays_of_a_bar_are_views_kept_until_the_bar_moves(frame):
     assert data.Close[-1] == frame["Close"].iloc[10] and len(data.Extra) == 11
     data._set_length(len(frame))
     assert data.df is frame
+
+
+def test_an_absent_ohlcv_column_raises_attribute_error_naming_it(frame):
+    data = backtest_strategy.data._Data(frame.drop(columns="Volume"))
+    with pytest.raises(AttributeError, match="Column 'Volume' not in data"):
+        data.Volume  # noqa: B018 - the read is the test
+    with pytest.raises(KeyError, match="Volume"):
+        data["Volume"]
