@@ -26,18 +26,45 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Order", "Position", "Strategy", "Trade"]
 
 
+_INITIALS = {"Open": "O", "High": "H", "Low": "L", "Close": "C", "Volume": "V"}
+"""The label of an OHLCV column among an indicator's arguments."""
+_LABEL_WIDTH = 10
+"""The longest label; a longer one is cut to one less and an ellipsis."""
+
+
 def _as_str(value: Any) -> str:
-    """A short name of an indicator's argument (backtesting.py's labels)."""
-    if isinstance(value, Number | str):
+    """The short label of an indicator's argument (or function) in its default name, as
+    backtesting.py writes them: a number or string as written, a DataFrame "df", an OHLCV
+    column by its initial, a function by its name (a lambda "λ"), anything else by its
+    ``name`` ("" without one), cut to ``_LABEL_WIDTH``."""
+    if isinstance(value, str | Number):
         return str(value)
     if isinstance(value, pd.DataFrame):
         return "df"
-    name = str(getattr(value, "name", "") or "")
-    if name in ("Open", "High", "Low", "Close", "Volume"):
-        return name[:1]
+    label = str(getattr(value, "name", None) or "")
+    if label in _INITIALS:
+        return _INITIALS[label]
     if callable(value):
-        name = getattr(value, "__name__", value.__class__.__name__).replace("<lambda>", "λ")
-    return name[:9] + "…" if len(name) > 10 else name
+        label = getattr(value, "__name__", type(value).__name__)
+        label = "λ" if label == "<lambda>" else label
+    return label if len(label) <= _LABEL_WIDTH else label[: _LABEL_WIDTH - 1] + "…"
+
+
+def _indicator_rows(result: Any, bars: int) -> np.ndarray | None:
+    """What an indicator's function returned as a C-ordered array of one row per series and
+    one column per bar: a DataFrame's columns or a tuple's items become rows, an array of
+    ``bars`` rows is turned; None when it is not 1 or 2 rows deep with ``bars`` columns."""
+    if isinstance(result, pd.DataFrame):
+        result = result.to_numpy().T
+    try:
+        rows = np.asarray(result)
+    except Exception:  # anything numpy cannot take as an array is not an indicator
+        return None
+    if rows.ndim and rows.shape[0] == bars:
+        rows = rows.T
+    if rows.ndim not in (1, 2) or rows.shape[-1] != bars:
+        return None
+    return np.ascontiguousarray(rows)
 
 
 class Order:
@@ -242,39 +269,32 @@ class Strategy:
            where every declared indicator (but a ``scatter`` one) has a value.
         """
         if name is None:
-            params = ",".join(filter(None, map(_as_str, chain(args, kwargs.values()))))
-            name = f"{_as_str(func)}({params})" if params else _as_str(func)
+            labels = (_as_str(arg) for arg in chain(args, kwargs.values()))
+            inside = ",".join(label for label in labels if label)
+            name = f"{_as_str(func)}({inside})" if inside else _as_str(func)
         try:
-            value = func(*args, **kwargs)
-        except Exception as e:
-            raise RuntimeError(f'Indicator "{name}" error. See traceback above.') from e
-        if isinstance(value, pd.DataFrame):
-            value = value.values.T
-        if value is not None:
-            try:
-                value = np.asarray(value, order="C")
-            except Exception:
-                value = None
-        is_arraylike = bool(value is not None and value.shape)
-        if is_arraylike and value.shape[0] == len(self._data):
-            value = value.T
-        if not is_arraylike or not 1 <= value.ndim <= 2 or value.shape[-1] != len(self._data):
+            result = func(*args, **kwargs)
+        except Exception as error:
+            raise RuntimeError(f'Indicator "{name}" error. See traceback above.') from error
+        bars = len(self._data)
+        rows = _indicator_rows(result, bars)
+        if rows is None:
             raise ValueError(
                 "Indicators must return (optionally a tuple of) numpy.arrays of same length "
-                f'as `data` (data shape: {self._data.Close.shape}; indicator "{name}" shape: '
-                f"{getattr(value, 'shape', '')}, returned value: {value})"
+                f'as `data` (data shape: {(bars,)}; indicator "{name}" shape: '
+                f"{getattr(result, 'shape', '')}, returned value: {result})"
             )
-        value = _Indicator(
-            value,
+        indicator = _Indicator(
+            rows,
             name=name,
+            index=self._data.index,
             plot=plot,
             overlay=overlay,
             color=color,
             scatter=scatter,
-            index=self.data.index,
         )
-        self._indicators.append(value)
-        return value
+        self._indicators.append(indicator)
+        return indicator
 
     def init(self) -> None:
         """Declare indicators and precompute what can be computed on the full arrays."""
