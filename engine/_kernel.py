@@ -266,10 +266,8 @@ def _one_run(
     borrow, close_at_end = costs[BORROW], costs[CLOSE_AT_END] != 0.0
     previous, pending, trades, bust = 0, 0, 0, False
     first = cash  # bar 0 never fills: the initial capital
-    before = first
-    peak, trough, drawdown = first, first, 0.0
-    longest, start = 0.0, -1
-    value = first
+    before = value = first
+    track = start_track(first)
     keep = curve.size > 0
     for t in range(n_bars):
         if crossing:
@@ -308,27 +306,74 @@ def _one_run(
                 previous = side_now
         if keep:
             curve[t] = value
-        if t > 0:
-            # x / x is exactly 1: an unchanged equity needs no division
-            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
+        track = mark(track, t, value, before, seconds, day, returns)
         before = value
-        # The largest fall from a peak is at the lowest value before the next peak: the
-        # division (peak - value) / peak is made once per peak, not once per bar.
-        if value > peak:
-            drawdown = max(drawdown, (peak - trough) / peak)
-            peak, trough = value, value
-        elif value < trough:
-            trough = value
-        if value < peak:
-            if start < 0:
-                start = t
-        elif start >= 0:
-            longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
-            start = -1
+    reduce_run(track, first, value, trades, returns, seconds, day, edges, stats, blocks)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def start_track(first: float) -> tuple:
+    """The curve statistics ``mark`` keeps, before the bar whose equity is ``first``:
+    (running peak, lowest value since it, largest fall found, first bar under water or -1,
+    longest span under water in days)."""
+    return first, first, 0.0, -1, 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def mark(
+    track: tuple,
+    t: int,
+    value: float,
+    before: float,
+    seconds: np.ndarray,
+    day: float,
+    returns: np.ndarray,
+) -> tuple:
+    """Bar ``t``'s equity ``value`` (``before`` the bar before's) into ``track``
+    (``start_track``) and its bar return into ``returns[t - 1]``, as the numpy path makes
+    them. Returns the track."""
+    peak, trough, drawdown, start, longest = track
+    if t > 0:
+        # x / x is exactly 1: an unchanged equity needs no division
+        returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
+    # The largest fall from a peak is at the lowest value before the next peak: the
+    # division (peak - value) / peak is made once per peak, not once per bar.
+    if value > peak:
+        drawdown = max(drawdown, (peak - trough) / peak)
+        peak, trough = value, value
+    elif value < trough:
+        trough = value
+    if value < peak:
+        if start < 0:
+            start = t
+    elif start >= 0:
+        longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
+        start = -1
+    return peak, trough, drawdown, start, longest
+
+
+@njit(cache=True, nogil=True)
+def reduce_run(
+    track: tuple,
+    first: float,
+    final: float,
+    trades: int,
+    returns: np.ndarray,
+    seconds: np.ndarray,
+    day: float,
+    edges: np.ndarray,
+    stats: np.ndarray,
+    blocks: np.ndarray,
+) -> None:
+    """A run's statistics (``N_STATS``, into ``stats``) and block sums (into ``blocks``)
+    after ``mark`` has seen its last bar: ``returns`` holds its T - 1 bar returns (T =
+    ``seconds.size``), ``first`` and ``final`` its first and last equity, ``trades`` the
+    trades it opened. The pairwise sums follow numpy's order."""
+    peak, trough, drawdown, start, longest = track
+    n_bars = seconds.size
     drawdown = max(drawdown, (peak - trough) / peak)
     if start >= 0:
         longest = max(longest, (seconds[n_bars - 1] - seconds[start - 1]) / day)
-
     n_returns = n_bars - 1
     nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)  # the sums' stack
     mean = std = downside = np.nan
@@ -339,7 +384,7 @@ def _one_run(
     if n_returns >= 2:
         deviations = _pairwise(returns, 0, n_returns, SQUARED_DEVIATION, mean, nodes, left)
         std = np.sqrt(deviations / (n_returns - 1))
-    stats[FINAL] = value
+    stats[FINAL] = final
     stats[START] = first
     stats[MEAN] = mean
     stats[STD] = std
