@@ -267,7 +267,8 @@ def _one_run(
     previous, pending, trades, bust = 0, 0, 0, False
     first = cash  # bar 0 never fills: the initial capital
     before = value = first
-    track = start_track(first)
+    peak, trough, drawdown = first, first, 0.0
+    longest, start = 0.0, -1
     keep = curve.size > 0
     for t in range(n_bars):
         if crossing:
@@ -306,49 +307,50 @@ def _one_run(
                 previous = side_now
         if keep:
             curve[t] = value
-        track = mark(track, t, value, before, seconds, day, returns)
+        if t > 0:
+            # x / x is exactly 1: an unchanged equity needs no division
+            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
         before = value
+        # The largest fall from a peak is at the lowest value before the next peak: the
+        # division (peak - value) / peak is made once per peak, not once per bar.
+        if value > peak:
+            drawdown = max(drawdown, (peak - trough) / peak)
+            peak, trough = value, value
+        elif value < trough:
+            trough = value
+        if value < peak:
+            if start < 0:
+                start = t
+        elif start >= 0:
+            longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
+            start = -1
+    track = (peak, trough, drawdown, start, longest)
     reduce_run(track, first, value, trades, returns, seconds, day, edges, stats, blocks)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def start_track(first: float) -> tuple:
-    """The curve statistics ``mark`` keeps, before the bar whose equity is ``first``:
-    (running peak, lowest value since it, largest fall found, first bar under water or -1,
-    longest span under water in days)."""
-    return first, first, 0.0, -1, 0.0
-
-
-@njit(cache=True, nogil=True, inline="always")
-def mark(
-    track: tuple,
-    t: int,
-    value: float,
-    before: float,
-    seconds: np.ndarray,
-    day: float,
-    returns: np.ndarray,
-) -> tuple:
-    """Bar ``t``'s equity ``value`` (``before`` the bar before's) into ``track``
-    (``start_track``) and its bar return into ``returns[t - 1]``, as the numpy path makes
-    them. Returns the track."""
-    peak, trough, drawdown, start, longest = track
-    if t > 0:
-        # x / x is exactly 1: an unchanged equity needs no division
-        returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
-    # The largest fall from a peak is at the lowest value before the next peak: the
-    # division (peak - value) / peak is made once per peak, not once per bar.
-    if value > peak:
-        drawdown = max(drawdown, (peak - trough) / peak)
-        peak, trough = value, value
-    elif value < trough:
-        trough = value
-    if value < peak:
-        if start < 0:
-            start = t
-    elif start >= 0:
-        longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
-        start = -1
+@njit(cache=True, nogil=True)
+def track_curve(equity: np.ndarray, returns: np.ndarray, seconds: np.ndarray, day: float) -> tuple:
+    """An equity curve's bar returns (into ``returns``, T - 1) and what ``reduce_run`` reads
+    of it, as ``_one_run`` tracks them bar by bar: (running peak, lowest value since it,
+    largest fall found, first bar under water or -1, longest span under water in days)."""
+    peak = trough = before = equity[0]
+    drawdown, start, longest = 0.0, -1, 0.0
+    for t in range(equity.size):
+        value = equity[t]
+        if t > 0:
+            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
+        before = value
+        if value > peak:
+            drawdown = max(drawdown, (peak - trough) / peak)
+            peak, trough = value, value
+        elif value < trough:
+            trough = value
+        if value < peak:
+            if start < 0:
+                start = t
+        elif start >= 0:
+            longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
+            start = -1
     return peak, trough, drawdown, start, longest
 
 
@@ -366,9 +368,10 @@ def reduce_run(
     blocks: np.ndarray,
 ) -> None:
     """A run's statistics (``N_STATS``, into ``stats``) and block sums (into ``blocks``)
-    after ``mark`` has seen its last bar: ``returns`` holds its T - 1 bar returns (T =
-    ``seconds.size``), ``first`` and ``final`` its first and last equity, ``trades`` the
-    trades it opened. The pairwise sums follow numpy's order."""
+    from what its bars tracked (``track``, as ``track_curve`` returns it): ``returns``
+    holds its T - 1 bar returns (T = ``seconds.size``), ``first`` and ``final`` its first
+    and last equity, ``trades`` the trades it opened. The pairwise sums follow numpy's
+    order."""
     peak, trough, drawdown, start, longest = track
     n_bars = seconds.size
     drawdown = max(drawdown, (peak - trough) / peak)

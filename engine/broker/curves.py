@@ -7,8 +7,8 @@ fills.
 ``walk_runs`` and a Python driver call) on every bar where it can act, marks the equity on
 every close as ``engine._simulate.paths`` does (cash + shares × close; from a close where
 it is 0 or less, 0: the bust rule), closes what is held at the last open with
-``close_at_end`` (``engine.broker.step.finish``) and reduces the curve as it goes with the
-one-pass kernel's own reductions (``engine._kernel.mark``, ``engine._kernel.reduce_run``:
+``close_at_end`` (``engine.broker.step.finish``) and reduces the curve with the one-pass
+kernel's reductions (``engine._kernel.track_curve``, ``engine._kernel.reduce_run``:
 numpy's order), so its statistics equal those built from the step's fills bit for bit and
 take the one pass's columns (``engine._kernel.N_STATS``, block sums and squares). The
 step's tables of fills, closed units and orders are emptied every bar (a pending order
@@ -31,7 +31,7 @@ N_STATS = _kernel.N_STATS
 RUNS_PER_BOOK = 32
 """Runs walked one after the other on one book (``engine.broker.step.new_state``)."""
 
-_mark, _start_track, _reduce_run = _kernel.mark, _kernel.start_track, _kernel.reduce_run
+_track_curve, _reduce_run = _kernel.track_curve, _kernel.reduce_run
 _step, _finish, _new_state, _start_run = (
     broker_step.step,
     broker_step.finish,
@@ -51,13 +51,12 @@ PENDING, N_HELD = broker_step.PENDING, broker_step.N_HELD
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _bars(state, i, signals, bars, clock, costs, fractions, setup, returns, curve) -> tuple:
+def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
     """Run ``i`` on a started book ``state``, allocating nothing (without numba's reference
     counting, whose atomic counts on the state's arrays every bar would cost more than the
     step): ``signals`` = (entries, exits, limit prices, stop prices), ``bars`` = (open,
-    high, low, close), ``clock`` = (the bars' seconds, a day's). Writes the bar returns into
-    ``returns`` and the equity into ``curve`` unless it is empty. Returns (``mark``'s
-    track, first and final equity, units bought up to the bust).
+    high, low, close). Writes the equity of every close into ``curve`` (T); returns the
+    units bought up to the bust.
 
     The step is called on every bar where it can act (``_acts``); on the others (no signal,
     no market order for the open, no entry order pending, no stop to check, no borrow fee
@@ -65,14 +64,10 @@ def _bars(state, i, signals, bars, clock, costs, fractions, setup, returns, curv
     and shares it left, kept in registers."""
     enter, leave, limits, stops_at = signals
     open_, high, low, close = bars
-    seconds, day = clock
     n_bars = close.size
     last = n_bars - 1
-    keep = curve.size > 0
     fs, ns, book = state[0], state[1], state[5]
     cash, shares, acts = fs[CASH], fs[SHARES], True
-    first = before = value = 0.0
-    track = _start_track(0.0)
     bar = 0
     while bar < n_bars:
         if not acts:
@@ -80,10 +75,7 @@ def _bars(state, i, signals, bars, clock, costs, fractions, setup, returns, curv
                 value = cash + shares * close[bar]
                 if value <= 0.0:  # the step's bust rule, then this driver's below
                     break
-                if keep:
-                    curve[bar] = value
-                track = _mark(track, bar, value, before, seconds, day, returns)
-                before = value
+                curve[bar] = value
                 bar += 1
         ns[N_ROWS], ns[N_DONE] = 0, 0
         k = ns[ORDER]
@@ -108,26 +100,18 @@ def _bars(state, i, signals, bars, clock, costs, fractions, setup, returns, curv
         )
         cash, shares = fs[CASH], fs[SHARES]
         value = cash + shares * close[bar]
-        bust = value <= 0.0
-        if bust:  # 0 from this close on
-            value = 0.0
-        elif bar == last and setup[CLOSE_AT_END]:
+        if value <= 0.0:  # bust: 0 from this close on
+            for t in range(bar, n_bars):
+                curve[t] = 0.0
+            break
+        if bar == last and setup[CLOSE_AT_END]:
             ns[N_ROWS], ns[N_DONE], ns[N_ORDERS] = 0, 0, 0
             _finish(state, i, last, open_[last], costs, setup)
             value = fs[CASH] + fs[SHARES] * close[bar]
-        if bar == 0:
-            first = before = value
-            track = _start_track(value)
-        for t in range(bar, n_bars if bust else bar + 1):
-            if keep:
-                curve[t] = value
-            track = _mark(track, t, value, before, seconds, day, returns)
-            before = value
-        if bust:
-            break
+        curve[bar] = value
         acts = _acts(state, costs, setup)
         bar += 1
-    return track, first, value, ns[NEXT_ID]
+    return ns[NEXT_ID]
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
@@ -176,21 +160,19 @@ def _evaluate_runs(
     stats = np.empty((n_runs, N_STATS))
     blocks = np.empty((n_runs, 2 * (edges.size - 1)))
     keep = curves.shape[0] > 0
-    no_curve = np.empty(0)
-    clock = (seconds, day)
     bars = (open_, high, low, close)
     for b in prange((n_runs + RUNS_PER_BOOK - 1) // RUNS_PER_BOOK):
         state = _new_state(setup[MAX_ENTRIES], 3 * max(setup[MAX_ENTRIES], 1) + 6)
-        own_returns = np.empty(n_bars - 1)
+        own_returns, own_curve = np.empty(n_bars - 1), np.empty(n_bars)
         for i in range(b * RUNS_PER_BOOK, min((b + 1) * RUNS_PER_BOOK, n_runs)):
             _start_run(state, costs[0])
             row = price_row[i]
             signals = (entries[i], exits[i], limits[row], stops_at[row])
             returns = kept_returns[i] if keep else own_returns
-            curve = curves[i] if keep else no_curve
-            track, first, final, trades = _bars(
-                state, i, signals, bars, clock, costs, fractions, setup, returns, curve
-            )
+            curve = curves[i] if keep else own_curve
+            trades = _bars(state, i, signals, bars, costs, fractions, setup, curve)
+            track = _track_curve(curve, returns, seconds, day)
+            first, final = curve[0], curve[n_bars - 1]
             _reduce_run(
                 track, first, final, trades, returns, seconds, day, edges, stats[i], blocks[i]
             )
