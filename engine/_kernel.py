@@ -266,10 +266,9 @@ def _one_run(
     borrow, close_at_end = costs[BORROW], costs[CLOSE_AT_END] != 0.0
     previous, pending, trades, bust = 0, 0, 0, False
     first = cash  # bar 0 never fills: the initial capital
-    before = first
+    before = value = first
     peak, trough, drawdown = first, first, 0.0
     longest, start = 0.0, -1
-    value = first
     keep = curve.size > 0
     for t in range(n_bars):
         if crossing:
@@ -325,10 +324,59 @@ def _one_run(
         elif start >= 0:
             longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
             start = -1
+    track = (peak, trough, drawdown, start, longest)
+    reduce_run(track, first, value, trades, returns, seconds, day, edges, stats, blocks)
+
+
+@njit(cache=True, nogil=True)
+def track_curve(equity: np.ndarray, returns: np.ndarray, seconds: np.ndarray, day: float) -> tuple:
+    """An equity curve's bar returns (into ``returns``, T - 1) and what ``reduce_run`` reads
+    of it, as ``_one_run`` tracks them bar by bar: (running peak, lowest value since it,
+    largest fall found, first bar under water or -1, longest span under water in days)."""
+    peak = trough = before = equity[0]
+    drawdown, start, longest = 0.0, -1, 0.0
+    for t in range(equity.size):
+        value = equity[t]
+        if t > 0:
+            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
+        before = value
+        if value > peak:
+            drawdown = max(drawdown, (peak - trough) / peak)
+            peak, trough = value, value
+        elif value < trough:
+            trough = value
+        if value < peak:
+            if start < 0:
+                start = t
+        elif start >= 0:
+            longest = max(longest, (seconds[t] - seconds[start - 1]) / day)
+            start = -1
+    return peak, trough, drawdown, start, longest
+
+
+@njit(cache=True, nogil=True)
+def reduce_run(
+    track: tuple,
+    first: float,
+    final: float,
+    trades: int,
+    returns: np.ndarray,
+    seconds: np.ndarray,
+    day: float,
+    edges: np.ndarray,
+    stats: np.ndarray,
+    blocks: np.ndarray,
+) -> None:
+    """A run's statistics (``N_STATS``, into ``stats``) and block sums (into ``blocks``)
+    from what its bars tracked (``track``, as ``track_curve`` returns it): ``returns``
+    holds its T - 1 bar returns (T = ``seconds.size``), ``first`` and ``final`` its first
+    and last equity, ``trades`` the trades it opened. The pairwise sums follow numpy's
+    order."""
+    peak, trough, drawdown, start, longest = track
+    n_bars = seconds.size
     drawdown = max(drawdown, (peak - trough) / peak)
     if start >= 0:
         longest = max(longest, (seconds[n_bars - 1] - seconds[start - 1]) / day)
-
     n_returns = n_bars - 1
     nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)  # the sums' stack
     mean = std = downside = np.nan
@@ -339,7 +387,7 @@ def _one_run(
     if n_returns >= 2:
         deviations = _pairwise(returns, 0, n_returns, SQUARED_DEVIATION, mean, nodes, left)
         std = np.sqrt(deviations / (n_returns - 1))
-    stats[FINAL] = value
+    stats[FINAL] = final
     stats[START] = first
     stats[MEAN] = mean
     stats[STD] = std

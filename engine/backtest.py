@@ -297,7 +297,9 @@ def run_batch(
     With entry orders (``params.entry_type`` other than market; not with ``one_pass``):
     ``limit`` and ``stop`` are the order prices (T, or N × T: a row per run). Runs with
     entry orders, stops or a borrow fee are walked by the broker's compiled step
-    (``engine.broker.step``, a single position as one unit).
+    (``engine.broker.step``, a single position as one unit); when ``reduced_in_step``,
+    in its pass (``engine.broker.curves``), which fills ``curve``, ``block_stats`` and the
+    kept curves (``keep_equity``, ``into``) as the one pass does.
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
     ``position_exit``): the runs are walked bar by bar in Python (not with ``one_pass``);
@@ -322,7 +324,9 @@ def run_batch(
     work = entries.size if work is None else work
     if not one_pass and _curves(bars, params, position_exits, sizes, actions, work):
         parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
-        return _stepped_batch(bars, entries, exits, params, (limit, stop), keep_equity, parallel)
+        kept = _kept(len(entries), len(bars), keep_equity, into)
+        prices = (limit, stop)
+        return _stepped_batch(bars, entries, exits, params, prices, block_edges, kept, parallel)
     if one_pass:
         if params.has_stops or params.size_unit is not None or params.scales:
             raise ValueError("one_pass takes no stops, size series nor scaling")
@@ -362,12 +366,38 @@ def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions, w
     )
 
 
+def reduced_in_step(
+    bars: Bars,
+    params: TradingParams,
+    work: int,
+    *,
+    position_exits: Sequence[PositionExit | None] | None = None,
+    sizes: Sequence[Sizer] | None = None,
+    actions: CorporateActions | None = None,
+) -> bool:
+    """Whether ``run_batch`` (without ``one_pass``) of these runs reduces them in the broker's
+    step pass (``engine.broker.curves``): its ``BatchResult`` then has ``curve`` and, with
+    ``block_edges``, ``block_stats``, as the one pass's has, and its equity only when kept.
+    ``work``: the bar-updates ``run_batch`` is given (by default its N × T)."""
+    actions = _acting(actions, bars, params)
+    return _curves(bars, params, position_exits, sizes, actions, work)
+
+
 def _stepped_batch(
-    bars: Bars, entries, exits, params: TradingParams, prices, keep_equity: bool, parallel: bool
+    bars: Bars,
+    entries,
+    exits,
+    params: TradingParams,
+    prices,
+    block_edges: np.ndarray | None,
+    kept: tuple[np.ndarray, np.ndarray],
+    parallel: bool,
 ) -> BatchResult:
     """``run_batch`` of single positions through ``engine.broker.curves.evaluate``: each
-    curve reduced in the pass as ``core_metrics`` reduces it (kept with ``keep_equity``),
-    the rows over the cores when ``parallel`` (the work pays for it, as for the one pass)."""
+    curve reduced in the pass as the one pass reduces it (``_finished``: the core metrics,
+    ``curve`` and, with ``block_edges``, ``block_stats``; the equity and bar returns written
+    into ``kept``), the rows over the cores when ``parallel`` (the work pays for it, as for
+    the one pass)."""
     limit, stop = prices
     from engine import _scaling
     from engine.broker import curves
@@ -388,30 +418,30 @@ def _stepped_batch(
     )
 
     costs, setup, fractions = _scaling.step_inputs(params)
-    columns = (bars.open, bars.high, bars.low, bars.close)
-    stats, equity = curves.evaluate(
+    open_, close, seconds, day, _, _, edges = _pass_inputs(bars, params, block_edges)
+    high, low = (np.ascontiguousarray(c, dtype=np.float64) for c in (bars.high, bars.low))
+    equity, returns = kept
+    out = curves.evaluate(
         np.ascontiguousarray(entries),
         np.ascontiguousarray(exits),
         limits,
         stops_at,
         price_row,
-        *(np.ascontiguousarray(c, dtype=np.float64) for c in columns),
+        open_,
+        high,
+        low,
+        close,
+        seconds,
+        day,
         costs,
         fractions,
         setup,
-        keep_equity,
+        edges,
+        equity,
+        returns,  # T - 1 wide: the pass takes T >= 3
         parallel=parallel,
     )
-    metrics = finish_core(
-        stats[:, curves.FINAL],
-        stats[:, curves.MEAN],
-        stats[:, curves.STD],
-        stats[:, curves.DRAWDOWN],
-        stats[:, curves.TRADES],
-        params.initial_capital,
-        params.annual_bars,
-    )
-    return BatchResult(metrics=metrics, equity=equity if keep_equity else None)
+    return _finished(compiled.kernels(), out, bars, params, block_edges, kept)
 
 
 def _one_pass(

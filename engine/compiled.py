@@ -154,7 +154,9 @@ def warm_signals_and_steps() -> None:
     from engine.broker import curves
 
     rows = np.zeros(2, dtype=np.int64)
-    for keep in (False, True):  # a batch's single positions, reduced in the step's pass
+    seconds, edges = np.arange(8, dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)
+    for kept in (0, 2):  # a batch's single positions, reduced in the step's pass
+        into = (np.empty((kept, 8)), np.empty((kept, 7)))
         for parallel in (False, True):
-            arguments = (entries, exits, grid, grid, rows, *[prices] * 4, priced, fractions)
-            curves.evaluate(*arguments, setup, keep, parallel=parallel)
+            arguments = (entries, exits, grid, grid, rows, *[prices] * 4, seconds, 1.0, priced)
+            curves.evaluate(*arguments, fractions, setup, edges, *into, parallel=parallel)

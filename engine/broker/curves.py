@@ -1,15 +1,19 @@
-"""N runs through the broker's step, each reduced to its core metrics' inputs in the same
-pass (numba, rows spread over the cores): a batch's or a sweep's walked runs when only
-their metrics and equity are wanted, not their fills.
+"""N runs through the broker's step, each reduced to the statistics every stored metric
+derives from in the same pass (numba, rows spread over the cores): a batch's or a sweep's
+walked runs when only their metrics, equity and block statistics are wanted, not their
+fills.
 
 ``evaluate_runs`` steps each run with ``engine.broker.step.step`` (the very function
-``walk_runs`` and a Python driver call), marks the equity on every close as
-``engine._simulate.paths`` does (cash + shares × close; from a close where it is 0 or less,
-0: the bust rule), closes what is held at the last open with ``close_at_end``
-(``engine.broker.step.finish``) and reduces the curve with ``engine._kernel.reduce_curve``
-(numpy's order), so its metrics equal those built from the step's fills bit for bit. The
+``walk_runs`` and a Python driver call) on every bar where it can act, marks the equity on
+every close as ``engine._simulate.paths`` does (cash + shares × close; from a close where
+it is 0 or less, 0: the bust rule), closes what is held at the last open with
+``close_at_end`` (``engine.broker.step.finish``) and reduces the curve with the one-pass
+kernel's reductions (``engine._kernel.track_curve``, ``engine._kernel.reduce_run``:
+numpy's order), so its statistics equal those built from the step's fills bit for bit and
+take the one pass's columns (``engine._kernel.N_STATS``, block sums and squares). The
 step's tables of fills, closed units and orders are emptied every bar (a pending order
-kept): only the book's state is read.
+kept): only the book's state is read. A book and a buffer of bar returns are allocated once
+per ``RUNS_PER_BOOK`` runs, not per run.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from numba import njit, prange
 
 from engine import _kernel, kernel_stamp
 from engine.broker import step as broker_step
+from engine.broker.costs import BORROW
 
-FINAL, MEAN, STD, DRAWDOWN, TRADES = range(5)
-N_STATS = 5
-"""Columns of ``evaluate_runs``' statistics, per run."""
+N_STATS = _kernel.N_STATS
+"""Columns of ``evaluate_runs``' statistics, per run: ``engine._kernel``'s (``FINAL`` ...
+``TRADES``)."""
+RUNS_PER_BOOK = 32
+"""Runs walked one after the other on one book (``engine.broker.step.new_state``)."""
 
-_reduce_curve = _kernel.reduce_curve
+_track_curve, _reduce_run = _kernel.track_curve, _kernel.reduce_run
 _step, _finish, _new_state, _start_run = (
     broker_step.step,
     broker_step.finish,
@@ -39,26 +46,37 @@ N_ROWS, N_DONE, N_ORDERS, ORDER = (
     broker_step.ORDER,
 )
 NEXT_ID, MAX_ENTRIES = broker_step.NEXT_ID, broker_step.MAX_ENTRIES
-CLOSE_AT_END = broker_step.CLOSE_AT_END
-
-
-@njit(cache=True, nogil=True)
-def _walk(i, enter, leave, limits, stops_at, bars, costs, fractions, setup, equity) -> int:
-    """Run ``i``: fills ``equity`` (T) and returns the units it bought up to its bust."""
-    state = _new_state(setup[MAX_ENTRIES], 3 * max(setup[MAX_ENTRIES], 1) + 6)
-    _start_run(state, costs[0])
-    return _bars(state, i, enter, leave, limits, stops_at, bars, costs, fractions, setup, equity)
+CLOSE_AT_END, STOPPED = broker_step.CLOSE_AT_END, broker_step.STOPPED
+PENDING, N_HELD = broker_step.PENDING, broker_step.N_HELD
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _bars(state, i, enter, leave, limits, stops_at, bars, costs, fractions, setup, equity):
-    """``_walk``'s bars, allocating nothing: without numba's reference counting, whose
-    atomic counts on the state's arrays every bar would cost more than the step."""
+def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
+    """Run ``i`` on a started book ``state``, allocating nothing (without numba's reference
+    counting, whose atomic counts on the state's arrays every bar would cost more than the
+    step): ``signals`` = (entries, exits, limit prices, stop prices), ``bars`` = (open,
+    high, low, close). Writes the equity of every close into ``curve`` (T); returns the
+    units bought up to the bust.
+
+    The step is called on every bar where it can act (``_acts``); on the others (no signal,
+    no market order for the open, no entry order pending, no stop to check, no borrow fee
+    to charge, not the last bar) it changes nothing, so the equity is marked from the cash
+    and shares it left, kept in registers."""
+    enter, leave, limits, stops_at = signals
     open_, high, low, close = bars
     n_bars = close.size
     last = n_bars - 1
     fs, ns, book = state[0], state[1], state[5]
-    for bar in range(n_bars):
+    cash, shares, acts = fs[CASH], fs[SHARES], True
+    bar = 0
+    while bar < n_bars:
+        if not acts:
+            while bar < last and not (enter[bar] or leave[bar]):
+                value = cash + shares * close[bar]
+                if value <= 0.0:  # the step's bust rule, then this driver's below
+                    break
+                curve[bar] = value
+                bar += 1
         ns[N_ROWS], ns[N_DONE] = 0, 0
         k = ns[ORDER]
         if k > 0:  # the pending order moves to the book's first row
@@ -80,17 +98,33 @@ def _bars(state, i, enter, leave, limits, stops_at, bars, costs, fractions, setu
             fractions,
             setup,
         )
-        value = fs[CASH] + fs[SHARES] * close[bar]
+        cash, shares = fs[CASH], fs[SHARES]
+        value = cash + shares * close[bar]
         if value <= 0.0:  # bust: 0 from this close on
             for t in range(bar, n_bars):
-                equity[t] = 0.0
+                curve[t] = 0.0
             break
         if bar == last and setup[CLOSE_AT_END]:
             ns[N_ROWS], ns[N_DONE], ns[N_ORDERS] = 0, 0, 0
             _finish(state, i, last, open_[last], costs, setup)
             value = fs[CASH] + fs[SHARES] * close[bar]
-        equity[bar] = value
+        curve[bar] = value
+        acts = _acts(state, costs, setup)
+        bar += 1
     return ns[NEXT_ID]
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _acts(state, costs, setup) -> bool:
+    """Whether the step can act on the next bar without a signal: a market order for its
+    open or an entry order pending, units held whose stops it checks, or a short paying
+    the borrow fee at its close."""
+    fs, ns = state[0], state[1]
+    if ns[PENDING] != 0 or ns[ORDER] >= 0:
+        return True
+    if setup[STOPPED] and ns[N_HELD] > 0:
+        return True
+    return costs[BORROW] != 0.0 and fs[SHARES] < 0.0
 
 
 def _evaluate_runs(
@@ -103,42 +137,46 @@ def _evaluate_runs(
     high,
     low,
     close,
+    seconds,
+    day,
     costs,
     fractions,
     setup,
-    keep_equity,
+    edges,
+    curves,
+    kept_returns,
 ):
-    """N runs (``entries``/``exits`` N × T; run i's entry-order prices are
+    """N runs (``entries``/``exits`` N × T, T >= 3; run i's entry-order prices are
     ``limits[price_row[i]]`` and ``stops_at[price_row[i]]``, K × T each, so runs share equal
-    rows; the costs, fractions and setup of ``engine._scaling.step_inputs``). Returns (N ×
-    ``N_STATS``: final equity, mean and sample std of the bar returns, the largest fraction
-    fallen from a running peak (T >= 3) and the units bought; the N × T equity when
-    ``keep_equity``, else 0 × T)."""
+    rows; the costs, fractions and setup of ``engine._scaling.step_inputs``; ``seconds`` the
+    bars' times, ``day`` a day in their unit). Returns (N × ``N_STATS`` statistics, as
+    ``engine._kernel.evaluate_runs`` returns them: final and first equity, mean, sample std
+    and downside deviation of the bar returns, the largest fraction fallen from a running
+    peak, the longest span under water, the units bought; N × 2S block sums then sums of
+    squares of the bar returns over the S blocks ``edges`` bounds). With ``curves`` N × T
+    and ``kept_returns`` N × (T - 1) (0 rows: none kept) each run's equity and bar returns
+    are written there too."""
     n_runs, n_bars = entries.shape
-    out = np.empty((n_runs, N_STATS))
-    kept = np.empty((n_runs if keep_equity else 0, n_bars))
-    for i in prange(n_runs):
-        equity = kept[i] if keep_equity else np.empty(n_bars)
-        returns = np.empty(n_bars - 1)
-        trades = _walk(
-            i,
-            entries[i],
-            exits[i],
-            limits[price_row[i]],
-            stops_at[price_row[i]],
-            (open_, high, low, close),
-            costs,
-            fractions,
-            setup,
-            equity,
-        )
-        mean, std, drawdown = _reduce_curve(equity, returns)
-        out[i, FINAL] = equity[n_bars - 1]
-        out[i, MEAN] = mean
-        out[i, STD] = std
-        out[i, DRAWDOWN] = drawdown
-        out[i, TRADES] = trades
-    return out, kept
+    stats = np.empty((n_runs, N_STATS))
+    blocks = np.empty((n_runs, 2 * (edges.size - 1)))
+    keep = curves.shape[0] > 0
+    bars = (open_, high, low, close)
+    for b in prange((n_runs + RUNS_PER_BOOK - 1) // RUNS_PER_BOOK):
+        state = _new_state(setup[MAX_ENTRIES], 3 * max(setup[MAX_ENTRIES], 1) + 6)
+        own_returns, own_curve = np.empty(n_bars - 1), np.empty(n_bars)
+        for i in range(b * RUNS_PER_BOOK, min((b + 1) * RUNS_PER_BOOK, n_runs)):
+            _start_run(state, costs[0])
+            row = price_row[i]
+            signals = (entries[i], exits[i], limits[row], stops_at[row])
+            returns = kept_returns[i] if keep else own_returns
+            curve = curves[i] if keep else own_curve
+            trades = _bars(state, i, signals, bars, costs, fractions, setup, curve)
+            track = _track_curve(curve, returns, seconds, day)
+            first, final = curve[0], curve[n_bars - 1]
+            _reduce_run(
+                track, first, final, trades, returns, seconds, day, edges, stats[i], blocks[i]
+            )
+    return stats, blocks
 
 
 evaluate_runs = njit(cache=True, parallel=True)(_evaluate_runs)

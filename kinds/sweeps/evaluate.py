@@ -47,6 +47,7 @@ import numpy as np
 from adapters.cscv import MIN_BARS_PER_BLOCK, block_edges, block_stats
 from adapters.metrics import curve_stats_metrics, equity_metrics
 from engine import BatchResult, TradingParams, bar_returns, compiled, run_batch, run_crossings
+from engine.backtest import reduced_in_step
 from kinds.runs.contract import RunRequest
 from kinds.runs.curve_metrics import named_metrics
 from kinds.runs.execute import (
@@ -311,8 +312,10 @@ def _evaluate_block(
     work: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The stored metrics of a block of combinations: each in one compiled pass
-    (``one_pass``; keeping the curves in ``into`` when registered metrics take them), or
-    from their equity curves (N × T); ``prices``: their entry orders' limit and stop
+    (``one_pass``; keeping the curves in ``into`` when registered metrics take them), in
+    the broker step's pass (walked single positions, ``reduced_in_step``: the same
+    reductions, the curves kept only for registered metrics), or from their equity curves
+    (N × T); ``prices``: their entry orders' limit and stop
     prices; ``position_exits``: their position-aware exits; ``sizes``: their size series;
     ``work``: the sweep's bar-updates, on which the entry orders' kernel is chosen."""
     if one_pass:
@@ -328,19 +331,23 @@ def _evaluate_block(
         )
         return _finish_one_pass(frame, batch, trading, blocks)
     limit, stop = prices
+    work = entries.size if work is None else work
+    routes = {"position_exits": position_exits, "sizes": sizes, "actions": frame.actions}
+    stepped = reduced_in_step(frame.bars, trading, work, **routes)
     batch = run_batch(
         frame.bars,
         entries,
         exits,
         trading,
-        keep_equity=True,
+        keep_equity=not stepped or bool(curve_functions()),
+        block_edges=_edges(frame, blocks) if stepped else None,
         limit=limit,
         stop=stop,
-        position_exits=position_exits,
-        sizes=sizes,
-        actions=frame.actions,
         work=work,
+        **routes,
     )
+    if stepped:  # reduced in the broker step's pass, as the one pass reduces
+        return _finish_one_pass(frame, batch, trading, blocks)
     returns = bar_returns(batch.equity)  # once, for the curve metrics and the blocks
     curve = equity_metrics(
         frame.bars.timestamps,

@@ -1,0 +1,80 @@
+"""The broker's batch pass (``engine.broker.curves``) against the step walked on every bar:
+the pass calls the step only on the bars where it can act and marks the others' equity
+from the cash and shares it left, so on long runs with sparse signals (most bars quiet)
+every run's equity on every bar and its core metrics must equal ``engine.run``'s (which
+walks the step on every bar, ``engine.broker.step.walk_runs``) bit for bit: every entry-order
+type, stops, the borrow fee, both directions, ``close_at_end`` and the bust rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine import backtest, compiled
+from engine.param_specs import ENTRY_ORDER_TYPES
+from tests.engine.test_engine_broker_differential import _equal, _inputs, single_requests
+
+
+@st.composite
+def sparse_requests(draw):
+    """``single_requests``' fields over a longer market whose signals are sparse: long
+    stretches where no order, stop or borrow fee acts, and some where they do."""
+    case = draw(single_requests(entry_types=ENTRY_ORDER_TYPES))
+    n = draw(st.integers(min_value=3, max_value=400))
+    rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**32 - 1)))
+    vol = draw(st.sampled_from([0.005, 0.03, 0.12]))
+    close = 50.0 * np.exp(np.cumsum(rng.normal(0, vol, n)))
+    open_ = close * np.exp(rng.normal(0, vol / 2, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, vol, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, vol, n))
+    days = np.datetime64("2020-01-01", "s") + np.arange(n) * np.timedelta64(1, "D")
+    density = draw(st.sampled_from([0.003, 0.02, 0.1]))
+    offset = rng.uniform(0.0, 2 * vol, (4, n))
+    return dict(
+        case,
+        ohlcv=(days, open_, high, low, close, rng.uniform(1e3, 1e6, n)),
+        entries=rng.random((4, n)) < density,
+        exits=rng.random((4, n)) < density,
+        limit=close * (1 - offset),
+        stop=close * (1 + offset),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sparse_requests())
+def test_the_batch_pass_equals_the_step_walked_on_every_bar(case):
+    bars, params, _ = _inputs(case, engine)
+    assume(params.walks_bars or params.has_orders)  # the runs the broker's step walks
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
+        work = case["entries"].size
+        assert backtest._curves(bars, params, None, None, None, work) == (
+            len(bars) >= 3
+        )  # the pass's route
+        batch = engine.run_batch(
+            bars,
+            case["entries"],
+            case["exits"],
+            params,
+            keep_equity=True,
+            limit=case["limit"],
+            stop=case["stop"],
+        )
+        for i in range(len(case["entries"])):
+            single = engine.run(
+                bars,
+                case["entries"][i],
+                case["exits"][i],
+                params,
+                limit=case["limit"][i],
+                stop=case["stop"][i],
+            )
+            _equal(batch.equity[i], single.equity, f"equity of run {i}")
+            for name, values in batch.metrics.items():
+                value = single.metrics[name]
+                same = values[i] == value or (value is None and np.isnan(values[i]))
+                assert same, (name, i, values[i], value)
