@@ -48,12 +48,13 @@ liquidated on bankruptcy is closed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from adapters._plain import number
+from adapters.columnar import field_array
 from adapters.exposure import average_exposure_pct, exposed_return_pct
 from engine import TRADING_DAYS, Bars, EngineResult, bar_returns, core_metrics
 
@@ -183,13 +184,14 @@ class Curves:
 def enhanced_metrics(
     bars: Bars,
     result: EngineResult,
-    records: list[dict],
+    records: Sequence[dict],
     benchmark: Mapping,
     bars_per_year: float = TRADING_DAYS,
     returns: np.ndarray | None = None,
 ) -> dict[str, float | None]:
     """The enhanced metrics (``METRIC_KEYS``) of one run; see the module docstring.
-    ``returns``: the run's ``bar_returns`` (1 × bars − 1) when the caller has them."""
+    ``records``: its trade records (``adapters.trade_records``, a list or ``Rows``, read by
+    column); ``returns``: the run's ``bar_returns`` (1 × bars − 1) when the caller has them."""
     max_drawdown = result.metrics.get("max_drawdown_pct")
     curve = equity_metrics(
         bars.timestamps,
@@ -200,16 +202,16 @@ def enhanced_metrics(
         returns,
     )
     curve = {name: number(values[0]) for name, values in curve.items()}
-    closed = [record for record in records if not record["is_open"]]
-    pnl_abs = np.array([record["pnl_abs"] for record in closed], dtype=np.float64)
-    pnl_pct = np.array([record["pnl_pct"] for record in closed], dtype=np.float64)
+    closed = ~field_array(records, "is_open", bool)
+    pnl_abs = field_array(records, "pnl_abs")[closed]
+    pnl_pct = field_array(records, "pnl_pct")[closed]
     pnl_pct = pnl_pct[np.isfinite(pnl_pct)]
     gross_loss = -pnl_abs[pnl_abs < 0].sum()
     exposure = average_exposure_pct(result.position * bars.close, result.equity)
     return {
         "cagr_pct": curve["cagr_pct"],
         "volatility_pct": curve["volatility_pct"],
-        "win_rate_pct": number((pnl_abs > 0).mean() * 100.0) if closed else None,
+        "win_rate_pct": number((pnl_abs > 0).mean() * 100.0) if pnl_abs.size else None,
         "avg_trade_return_pct": number(pnl_pct.mean()) if pnl_pct.size else None,
         "exposure_pct": curve["exposure_pct"],
         "profit_factor": (

@@ -326,7 +326,7 @@ def assemble(
     from kinds.runs.curve_metrics import one_curve_metrics
 
     points = None if every_bar else points_of(len(bars), curve_points())
-    records = adapters.trade_records(bars, result)
+    records = adapters.trade_records(bars, result, columnar=True)
     applied = events_applied(bars, result)
     orders = None
     if request.entry_order is not None:
