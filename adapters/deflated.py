@@ -78,25 +78,27 @@ def return_moments(returns: np.ndarray) -> ReturnMoments:
         return ReturnMoments(math.nan, math.nan, math.nan, n)
     mean = r.mean()
     centred = r - mean
-    squared = np.add.reduce(centred * centred)  # what std(ddof=1) and mean(centred**2) sum
+    powers = centred * centred  # one buffer for every power: no new pages to fault in
+    squared = np.add.reduce(powers)  # what std(ddof=1) and mean(centred**2) sum
     m2 = float(squared / n)
     sharpe = float(mean / np.sqrt(squared / (n - 1)))
     moving = r != 0.0
     still = np.zeros(1) - mean  # a return of 0 centred, as ``centred`` holds it
-    skewness = float(_mean_power(centred, moving, still, 3) / m2**1.5)
-    kurtosis = float(_mean_power(centred, moving, still, 4) / m2**2)
+    skewness = float(_mean_power(centred, moving, still, 3, powers) / m2**1.5)
+    kurtosis = float(_mean_power(centred, moving, still, 4, powers) / m2**2)
     return ReturnMoments(sharpe, skewness, kurtosis, n)
 
 
 def _mean_power(
-    centred: np.ndarray, moving: np.ndarray, still: np.ndarray, exponent: int
+    centred: np.ndarray, moving: np.ndarray, still: np.ndarray, exponent: int, out: np.ndarray
 ) -> np.float64:
     """``np.mean(centred ** exponent)`` where ``centred`` is ``still`` (one value) off the
     ``moving`` mask: its power taken once, the others' each (``power`` is per value, so
-    neither depends on the array it is taken in), summed in the series' order."""
-    powers = np.full_like(centred, (still**exponent)[0])
-    np.power(centred, exponent, out=powers, where=moving)
-    return np.mean(powers)
+    neither depends on the array it is taken in), summed in the series' order; ``out``:
+    a buffer of ``centred``'s shape to take them in."""
+    out.fill((still**exponent)[0])
+    np.power(centred, exponent, out=out, where=moving)
+    return np.mean(out)
 
 
 def probabilistic_sharpe_ratio(
