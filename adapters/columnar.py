@@ -137,7 +137,8 @@ class Rows(Sequence[dict]):
         self._list: list[dict] | None = None
 
     def __len__(self) -> int:
-        return len(_listed(next(iter(self._columns.values()), [])))
+        column = next(iter(self._columns.values()), [])
+        return column.values().size if isinstance(column, Column) else len(column)
 
     @overload
     def __getitem__(self, index: int) -> dict: ...
