@@ -18,8 +18,12 @@ from adapters.columnar import Column, Columns, FloatColumn, TimeColumn, held
 from engine import Bars, EngineResult
 
 
-def drawdown_pct(equity: np.ndarray) -> np.ndarray:
-    """Percent below the running peak of ``equity`` on each bar (values <= 0).
+def drawdown_pct(
+    equity: np.ndarray, points: np.ndarray | None = None, peak: np.ndarray | None = None
+) -> np.ndarray:
+    """Percent below the running peak of ``equity`` on each bar (values <= 0): at
+    ``points`` only when given (``curve_points``: the peak runs over every bar, the rest is
+    computed where kept); ``peak``: ``np.maximum.accumulate(equity)`` when the caller has it.
 
     The same definition as the engine's ``max_drawdown_pct``, with the sign flipped:
     ``-drawdown_pct(equity).min() == max_drawdown_pct``.
@@ -27,7 +31,9 @@ def drawdown_pct(equity: np.ndarray) -> np.ndarray:
     >>> drawdown_pct(np.array([100.0, 120.0, 90.0, 130.0])).tolist()
     [0.0, 0.0, -25.0, 0.0]
     """
-    peak = np.maximum.accumulate(equity)
+    peak = np.maximum.accumulate(equity) if peak is None else peak
+    if points is not None:
+        equity, peak = equity[points], peak[points]
     return (equity - peak) / peak * 100.0
 
 
@@ -65,17 +71,21 @@ def bar_step(curve: Mapping[str, Any]) -> int:
 
 def columns(
     timestamps: np.ndarray,
-    series: dict[str, np.ndarray],
+    series: Mapping[str, np.ndarray | Column],
     points: np.ndarray | None = None,
     *,
     columnar: bool = False,
 ) -> dict[str, list] | Columns:
     """A curve's JSON columns: ``timestamps`` and each series at ``points`` (every bar when
-    None), then the points' bar indices as ``bar`` when thinned. A plain dict of lists, or
-    with ``columnar`` the same as ``Columns`` (arrays until read or written: what a run's
-    result holds, ``kinds.runs.execute.assemble``)."""
+    None; a series given as a ``Column`` is at the points already, computed there only),
+    then the points' bar indices as ``bar`` when thinned. A plain dict of lists, or with
+    ``columnar`` the same as ``Columns`` (arrays until read or written: what a run's result
+    holds, ``kinds.runs.execute.assemble``)."""
     curve: dict[str, Column] = {"timestamps": TimeColumn(timestamps, points)}
-    curve |= {name: FloatColumn(values, points) for name, values in series.items()}
+    curve |= {
+        name: values if isinstance(values, Column) else FloatColumn(values, points)
+        for name, values in series.items()
+    }
     if points is not None:
         curve["bar"] = Column(points)
     return held(Columns(curve), columnar)
@@ -90,13 +100,18 @@ def equity_curve(
 
 
 def drawdown_curve(
-    bars: Bars, result: EngineResult, points: np.ndarray | None = None, *, columnar: bool = False
+    bars: Bars,
+    result: EngineResult,
+    points: np.ndarray | None = None,
+    *,
+    columnar: bool = False,
+    peak: np.ndarray | None = None,
 ) -> dict[str, list] | Columns:
     """Drawdown in percent below the running peak of equity on every bar (<= 0; at
-    ``points``: the drawdown of every bar, sampled); ``columnar``: as ``columns``."""
-    return columns(
-        bars.timestamps, {"drawdown_pct": drawdown_pct(result.equity)}, points, columnar=columnar
-    )
+    ``points``: the drawdown of every bar, sampled); ``columnar``: as ``columns``;
+    ``peak``: the equity's running peak when the caller has it (``drawdown_pct``)."""
+    drawdown = FloatColumn(drawdown_pct(result.equity, points, peak))
+    return columns(bars.timestamps, {"drawdown_pct": drawdown}, points, columnar=columnar)
 
 
 def portfolio_curve(
@@ -105,10 +120,14 @@ def portfolio_curve(
     """Cash, shares held (signed: negative when short), the position's market value
     (shares × close) and the total (= equity) on every bar (at ``points``); ``columnar``: as
     ``columns``."""
+
+    def at(values: np.ndarray) -> np.ndarray:
+        return values if points is None else values[points]
+
     series = {
         "cash": result.cash,
         "shares": result.position,
-        "position": result.position * bars.close,
+        "position": FloatColumn(at(result.position) * at(bars.close)),  # where kept only
         "total": result.equity,
     }
     return columns(bars.timestamps, series, points, columnar=columnar)

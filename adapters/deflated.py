@@ -64,17 +64,41 @@ class ReturnMoments:
 
 
 def return_moments(returns: np.ndarray) -> ReturnMoments:
-    """The ``ReturnMoments`` of one return series (NaN moments where the std is 0 or n < 2)."""
+    """The ``ReturnMoments`` of one return series (NaN moments where the std is 0 or n < 2).
+
+    The values are numpy's ``mean``, ``std(ddof=1)`` and means of the centred powers, bit
+    for bit, in fewer passes: the sum of squares is summed once for the variance and the
+    std, and the third and fourth powers (numpy's ``power``: 15-110 ms a million values,
+    a negative base the dear case, where a square costs 1) are taken once for the returns
+    of exactly 0 (the bars without a position, most of a long run's) and once each for the
+    others (``_mean_power``)."""
     r = np.asarray(returns, dtype=np.float64).ravel()
     n = r.size
     if n < 2 or np.ptp(r) == 0.0:  # a constant series: its std is 0 (or rounding noise)
         return ReturnMoments(math.nan, math.nan, math.nan, n)
-    centred = r - r.mean()
-    m2 = float(np.mean(centred**2))
-    sharpe = float(r.mean() / r.std(ddof=1))
-    skewness = float(np.mean(centred**3) / m2**1.5)
-    kurtosis = float(np.mean(centred**4) / m2**2)
+    mean = r.mean()
+    centred = r - mean
+    powers = centred * centred  # one buffer for every power: no new pages to fault in
+    squared = np.add.reduce(powers)  # what std(ddof=1) and mean(centred**2) sum
+    m2 = float(squared / n)
+    sharpe = float(mean / np.sqrt(squared / (n - 1)))
+    moving = r != 0.0
+    still = np.zeros(1) - mean  # a return of 0 centred, as ``centred`` holds it
+    skewness = float(_mean_power(centred, moving, still, 3, powers) / m2**1.5)
+    kurtosis = float(_mean_power(centred, moving, still, 4, powers) / m2**2)
     return ReturnMoments(sharpe, skewness, kurtosis, n)
+
+
+def _mean_power(
+    centred: np.ndarray, moving: np.ndarray, still: np.ndarray, exponent: int, out: np.ndarray
+) -> np.float64:
+    """``np.mean(centred ** exponent)`` where ``centred`` is ``still`` (one value) off the
+    ``moving`` mask: its power taken once, the others' each (``power`` is per value, so
+    neither depends on the array it is taken in), summed in the series' order; ``out``:
+    a buffer of ``centred``'s shape to take them in."""
+    out.fill((still**exponent)[0])
+    np.power(centred, exponent, out=out, where=moving)
+    return np.mean(out)
 
 
 def probabilistic_sharpe_ratio(

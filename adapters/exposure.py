@@ -32,10 +32,11 @@ def invested_fraction(position_value: np.ndarray, equity: np.ndarray) -> np.ndar
     >>> invested_fraction(np.array([0.0, 50.0, -25.0, 10.0]), np.array([100.0, 100.0, 50.0, 0.0]))
     array([0. , 0.5, 0.5, 0. ])
     """
-    value = np.abs(np.asarray(position_value, dtype=np.float64))
+    fraction = np.abs(np.asarray(position_value, dtype=np.float64))  # a new array: divided in place
     equity = np.asarray(equity, dtype=np.float64)
-    fraction = np.zeros_like(value)
-    np.divide(value, equity, out=fraction, where=equity > 0)
+    positive = equity > 0
+    np.divide(fraction, equity, out=fraction, where=positive)
+    fraction[~positive] = 0.0
     return fraction
 
 

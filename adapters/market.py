@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import itemgetter
 
 import numpy as np
 
-from adapters.columnar import Columns, TimeColumn, held
+from adapters.columnar import Column, Columns, Rows, TimeColumn, field_array, held
 from adapters.curves import columns
 from engine import Bars
 
@@ -43,7 +44,7 @@ def signal_markers(
     bars: Bars,
     entries: np.ndarray,
     exits: np.ndarray,
-    records: list[dict],
+    records: Sequence[dict],
     applied: list[dict] | None = None,
     *,
     columnar: bool = False,
@@ -58,34 +59,70 @@ def signal_markers(
     mark at the last close, not a fill, so it is left out. ``applied``: the run's
     ``events_applied``; a trade record shows its entry after the splits it was held over,
     so its opening fill is put back at the price and size it filled at. ``columnar``: as
-    ``adapters.curves.columns``.
+    ``adapters.curves.columns``. ``records``: ``adapters.trade_records``, a list or
+    ``Rows``; of one side and no split, ``Rows`` give their fills as ``Rows`` too.
     """
     splits = [event for event in applied or () if event["type"] == "split"]
-    sides = {record["side"] for record in records}
+    held_sides = records.column("side") if isinstance(records, Rows) else None
+    sides = set(held_sides if held_sides is not None else (r["side"] for r in records))
+    buys: list[dict] | Rows
+    sells: list[dict] | Rows
     if splits or len(sides) > 1:
         buys, sells = _fills(records, splits)
     else:  # one side: its openings and its closings, each in record order
-        openings = [
-            {"timestamp": r["entry_timestamp"], "price": r["entry_price"], "size": r["size"]}
-            for r in records
-        ]
-        closings = [
-            {"timestamp": r["exit_timestamp"], "price": r["exit_price"], "size": r["size"]}
-            for r in records
-            if not r["is_open"]
-        ]
+        openings, closings = (
+            _one_side_columns(records) if isinstance(records, Rows) else _one_side(records)
+        )
         buys, sells = (openings, closings) if sides == {"BUY"} else (closings, openings)
     by_time = itemgetter("timestamp")  # ISO-8601 strings of one format sort in time order
     markers = {
         "entries": TimeColumn(bars.timestamps, np.flatnonzero(entries)),
         "exits": TimeColumn(bars.timestamps, np.flatnonzero(exits)),
-        "buys": sorted(buys, key=by_time),
-        "sells": sorted(sells, key=by_time),
+        "buys": buys if isinstance(buys, Rows) else sorted(buys, key=by_time),
+        "sells": sells if isinstance(sells, Rows) else sorted(sells, key=by_time),
     }
     return held(Columns(markers), columnar)
 
 
-def _fills(records: list[dict], splits: list[dict]) -> tuple[list[dict], list[dict]]:
+def _one_side(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(openings, closings) of records of one side, in record order."""
+    openings = [
+        {"timestamp": r["entry_timestamp"], "price": r["entry_price"], "size": r["size"]}
+        for r in records
+    ]
+    closings = [
+        {"timestamp": r["exit_timestamp"], "price": r["exit_price"], "size": r["size"]}
+        for r in records
+        if not r["is_open"]
+    ]
+    return openings, closings
+
+
+def _one_side_columns(records: Rows) -> tuple[Rows, Rows]:
+    """``_one_side`` of records held as columns, each sorted by time as ``signal_markers``
+    sorts the listed ones (a stable sort of the moments: the same order as of their
+    ISO-8601 texts), as columns: no dict per fill."""
+    closed = np.flatnonzero(~field_array(records, "is_open", bool))
+    fills = []
+    for end, rows in (("entry", None), ("exit", closed)):
+        times = records.column(f"{end}_timestamp").values()
+        order = np.argsort(times if rows is None else times[rows], kind="stable")
+        order = order if rows is None else rows[order]
+        held_at = {
+            "timestamp": records.column(f"{end}_timestamp"),
+            "price": records.column(f"{end}_price"),
+            "size": records.column("size"),
+        }
+        fills.append(Rows({key: _at(column, order) for key, column in held_at.items()}))
+    return fills[0], fills[1]
+
+
+def _at(column: Column, order: np.ndarray) -> Column:
+    """``column``'s values at ``order``, a column of its kind."""
+    return type(column)(column.values(), order)
+
+
+def _fills(records: Sequence[dict], splits: list[dict]) -> tuple[list[dict], list[dict]]:
     """(buys, sells) in record order: each record's opening fill, then its closing one."""
     buys: list[dict] = []
     sells: list[dict] = []

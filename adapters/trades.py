@@ -1,8 +1,9 @@
 """The engine's trades as records in the platform's trade schema, and as CSV.
 
 Records are built column by column from the engine's trade columns (``engine.result.Trades``):
-numpy per field, then one dict per trade, so a run's 100,000 trades cost no per-trade
-arithmetic in Python."""
+numpy per field, held as ``adapters.columnar.Rows`` (a run's result writes them from the
+columns, no dict per trade) or listed as one dict per trade, so a run's 100,000 trades cost
+no per-trade arithmetic in Python."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import io
 
 import numpy as np
 
-from adapters._plain import float_list
 from adapters.cells import csv_row
-from adapters.timestamps import iso_utc
+from adapters.columnar import Column, FloatColumn, Rows, TimeColumn
 from engine import Bars, EngineResult, Trades
 
 TRADE_FIELDS = (
@@ -48,8 +48,9 @@ short: negative), which ``pnl_abs`` includes. Other runs store their records wit
 _DAY = np.timedelta64(1, "D")
 
 
-def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
-    """One record per trade, in entry order, with the keys of ``TRADE_FIELDS``.
+def trade_records(bars: Bars, result: EngineResult, *, columnar: bool = False) -> list[dict] | Rows:
+    """One record per trade, in entry order, with the keys of ``TRADE_FIELDS``: a list of
+    dicts, or with ``columnar`` the same held as ``adapters.columnar.Rows``.
 
     * ``side``: "BUY" for a long trade (opened by a buy), "SELL" for a short one.
     * ``pnl_abs``: profit net of both fees; ``pnl_pct``: ``pnl_abs`` / (size × entry_price)
@@ -75,30 +76,30 @@ def trade_records(bars: Bars, result: EngineResult) -> list[dict]:
     notional = trades.size * trades.entry_price
     with np.errstate(divide="ignore", invalid="ignore"):
         pnl_pct = np.where(notional > 0, trades.pnl / notional * 100.0, np.nan)
-    columns = (
-        range(1, len(trades) + 1),
+    values = (
+        Column(np.arange(1, len(trades) + 1)),
         np.where(trades.direction > 0, "BUY", "SELL").tolist(),
-        trades.size.tolist(),
-        iso_utc(entry_ts),
-        iso_utc(exit_ts),
-        float_list(trades.entry_price),
-        float_list(trades.exit_price),
-        float_list(trades.entry_fee),
-        float_list(trades.exit_fee),
-        float_list(trades.pnl),
-        float_list(pnl_pct),
-        ((exit_ts - entry_ts) // _DAY).astype(np.int64).tolist(),
-        trades.is_open.tolist(),
+        Column(trades.size),
+        TimeColumn(entry_ts),
+        TimeColumn(exit_ts),
+        FloatColumn(trades.entry_price),
+        FloatColumn(trades.exit_price),
+        FloatColumn(trades.entry_fee),
+        FloatColumn(trades.exit_fee),
+        FloatColumn(trades.pnl),
+        FloatColumn(pnl_pct),
+        Column(((exit_ts - entry_ts) // _DAY).astype(np.int64)),
+        Column(trades.is_open),
         trades.exit_reason,
     )
-    keys = TRADE_FIELDS
+    columns: dict[str, Column | list] = dict(zip(TRADE_FIELDS, values, strict=True))
     if trades.borrow_fee is not None:
-        columns = (*columns, float_list(trades.borrow_fee), float_list(trades.fees))
-        keys = (*TRADE_FIELDS, *FEE_FIELDS)
+        fees = (FloatColumn(trades.borrow_fee), FloatColumn(trades.fees))
+        columns |= dict(zip(FEE_FIELDS, fees, strict=True))
     if trades.dividends is not None:
-        columns = (*columns, float_list(trades.dividends))
-        keys = (*keys, *EVENT_FIELDS)
-    return [dict(zip(keys, row, strict=False)) for row in zip(*columns, strict=False)]
+        columns |= dict(zip(EVENT_FIELDS, (FloatColumn(trades.dividends),), strict=True))
+    records = Rows(columns)
+    return records if columnar else records.tolist()
 
 
 def trades_csv(records: list[dict]) -> str:

@@ -10,16 +10,20 @@ result's JSON (``kinds.runs.serialize.to_json``). The shares spent in the engine
 (``engine.run``) and in writing the JSON are printed beside it. Peer: vectorbt's
 ``Portfolio.from_signals`` on the same closes and signals plus ``stats()``, in a child of
 the interpreter that has vectorbt (``bench.peers.vectorbt_python``), its signals given (not
-timed). Median CPU seconds of
-``--repeat`` after one warm-up each (numba compiled and loaded). Goal: ours / vectorbt <= 0.25.
-RUN_MAX_MEMORY_MB is raised for the 1 M-bar run: this measures the cost, not the limit.
+timed). After one warm-up each (numba compiled and loaded), ``--repeat`` rounds, each one
+run of ours then one of vectorbt's (the child waits for its turn), so both are measured
+under the same load on a shared machine; the median CPU seconds of each. Goal: ours /
+vectorbt <= 0.25. RUN_MAX_MEMORY_MB is raised for the 1 M-bar run: this measures the cost,
+not the limit.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.peers import measured, time_in_process, vectorbt_python
+from bench.peers import PROJECT_ROOT, time_in_process, vectorbt_python
 
 GOAL = 0.25
 RULE = {"rule_type": "SMA_CROSS", "params": {"fast": 10, "slow": 30}}
@@ -37,7 +41,7 @@ import json, statistics, sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np, pandas as pd
 import vectorbt as vbt
-folder, repeat = sys.argv[1], int(sys.argv[2])
+folder = sys.argv[1]
 index = pd.DatetimeIndex(np.load(folder + "/timestamps.npy"))
 close = pd.Series(np.load(folder + "/close.npy"), index=index)
 entries = pd.Series(np.load(folder + "/entries.npy"), index=index)
@@ -48,20 +52,49 @@ def run():
                                     freq="1min")
     return pf.stats()
 
-run()
-times = []
-for _ in range(repeat):
+stats = run()
+print(json.dumps({"version": vbt.__version__, "trades": int(stats["Total Trades"])}), flush=True)
+for _ in sys.stdin:  # one timed run a line, when the parent's turn is over
     started = time.process_time()
-    stats = run()
-    times.append(time.process_time() - started)
-print(json.dumps({"cpu_s": statistics.median(times), "version": vbt.__version__,
-                  "trades": int(stats["Total Trades"])}))
+    run()
+    print(json.dumps({"cpu_s": time.process_time() - started}), flush=True)
 """
 
 
-def ours(bars: int, folder: Path, repeat: int) -> dict:
-    """Median CPU seconds of a whole run and its JSON, the engine's share, and the signals
-    and closes saved for the peer."""
+class Peer:
+    """The vectorbt child over one data folder: warmed up on start, one timed run per
+    ``cpu_s()``; None of it when no interpreter has vectorbt."""
+
+    def __init__(self, python: str, folder: str) -> None:
+        self.process = subprocess.Popen(
+            [python, "-c", VECTORBT_CHILD, folder],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=PROJECT_ROOT,
+            text=True,
+        )
+        self.about = self._answer()
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the vectorbt child exited {self.process.wait()}")
+        return json.loads(line)
+
+    def cpu_s(self) -> float:
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        return self._answer()["cpu_s"]
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def ours(bars: int, folder: Path, repeat: int, python: str | None) -> dict:
+    """Median CPU seconds of a whole run and its JSON, the engine's share, and, when
+    ``python`` has vectorbt, the peer's median CPU over the same rounds (on the closes and
+    signals saved for it)."""
     import data
     import kinds.runs.execute as execute_module
     from data.generate_intraday import session_csv
@@ -71,6 +104,14 @@ def ours(bars: int, folder: Path, repeat: int) -> dict:
     data.register_csv(session_csv(bars, 1), "MINUTES", data_dir=folder)
     body = {"ticker": "MINUTES", "timeframe": "1m", "charts": False, **RULE}
     request = parse_request({**body, "start_date": "2015-01-02", "end_date": "2100-01-01"})
+    market = execute_module.load_market_data(request, folder)
+    frame = execute_module.market_window(market)
+    entries, exits = execute_module.signals_in_window(frame, request.rule_type, [request.params])
+    np.save(folder / "timestamps.npy", frame.bars.timestamps)
+    np.save(folder / "close.npy", frame.bars.close)
+    np.save(folder / "entries.npy", entries[0])
+    np.save(folder / "exits.npy", exits[0])
+    peer = None if python is None else Peer(python, str(folder))
     engine_cpu: list[float] = []
     engine_run = execute_module.run_engine
 
@@ -85,7 +126,7 @@ def ours(bars: int, folder: Path, repeat: int) -> dict:
     try:
         size = len(to_json(execute_module.execute(request, folder)))  # warm: binary copy, numba
         engine_cpu.clear()
-        times, writing = [], []
+        times, writing, theirs = [], [], []
         for _ in range(repeat):
             started = time.process_time()
             result = execute_module.execute(request, folder)
@@ -93,15 +134,12 @@ def ours(bars: int, folder: Path, repeat: int) -> dict:
             to_json(result)
             times.append(time.process_time() - started)
             writing.append(time.process_time() - written)
+            if peer is not None:
+                theirs.append(peer.cpu_s())
     finally:
         execute_module.run_engine = engine_run
-    market = execute_module.load_market_data(request, folder)
-    frame = execute_module.market_window(market)
-    entries, exits = execute_module.signals_in_window(frame, request.rule_type, [request.params])
-    np.save(folder / "timestamps.npy", frame.bars.timestamps)
-    np.save(folder / "close.npy", frame.bars.close)
-    np.save(folder / "entries.npy", entries[0])
-    np.save(folder / "exits.npy", exits[0])
+        if peer is not None:
+            peer.close()
     cpu = statistics.median(times)
     return {
         "cpu_s": cpu,
@@ -109,6 +147,7 @@ def ours(bars: int, folder: Path, repeat: int) -> dict:
         "json_share": statistics.median(writing) / cpu,
         "trades": len(result.trades),
         "mib": size / 2**20,
+        "peer": None if peer is None else {**peer.about, "cpu_s": statistics.median(theirs)},
     }
 
 
@@ -122,23 +161,24 @@ def main() -> None:
     python = vectorbt_python()
     print(
         "a whole in-process run (execute + to_json, charts off) vs vectorbt from_signals + "
-        f"stats(), SMA_CROSS(10, 30) on one-minute bars, median CPU of {args.repeat}"
+        f"stats(), SMA_CROSS(10, 30) on one-minute bars, median CPU of {args.repeat} "
+        "interleaved rounds"
     )
     for bars in args.bars:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             os.environ["BARS_CACHE_DIR"] = f"{tmp}/cache"
-            mine = ours(bars, folder, args.repeat)
+            mine = ours(bars, folder, args.repeat, python)
             line = (
                 f"  {bars:>9,} bars  ours {mine['cpu_s'] * 1000:7.0f} ms CPU "
                 f"(engine {mine['engine_share']:4.0%}, JSON {mine['json_share']:4.0%}, "
                 f"{mine['trades']:,} trades, "
                 f"result {mine['mib']:4.1f} MiB)"
             )
-            if python is None:
+            peer = mine["peer"]
+            if peer is None:
                 print(f"{line}   vectorbt: UNAVAILABLE (install requirements-bench.txt)")
                 continue
-            peer, _ = measured([python, "-c", VECTORBT_CHILD, tmp, str(args.repeat)])
             print(
                 f"{line}   vectorbt {peer['version']} {peer['cpu_s'] * 1000:7.0f} ms CPU "
                 f"({peer['trades']:,} trades)   ratio {mine['cpu_s'] / peer['cpu_s']:5.2f} "

@@ -326,7 +326,7 @@ def assemble(
     from kinds.runs.curve_metrics import one_curve_metrics
 
     points = None if every_bar else points_of(len(bars), curve_points())
-    records = adapters.trade_records(bars, result)
+    records = adapters.trade_records(bars, result, columnar=True)
     applied = events_applied(bars, result)
     orders = None
     if request.entry_order is not None:
@@ -336,7 +336,10 @@ def assemble(
         records = with_entry_order(records, request.entry_order["type"])
     benchmark = adapters.buy_and_hold(bars, request.initial_capital, points, columnar=True)
     returns = bar_returns(result.equity[None, :])  # once, for every statistic below
-    enhanced = adapters.enhanced_metrics(bars, result, records, benchmark, bars_per_year, returns)
+    peak = np.maximum.accumulate(result.equity)  # once, for the drawdowns' length and curve
+    enhanced = adapters.enhanced_metrics(
+        bars, result, records, benchmark, bars_per_year, returns, peak
+    )
     exposure = enhanced["avg_exposure_pct"]
     benchmark |= adapters.at_exposure(benchmark, request.initial_capital, exposure)
     psr = sharpe_probability(result.equity, returns[0])
@@ -363,7 +366,7 @@ def assemble(
         status=SUCCEEDED,
         metrics=metrics,
         equity_curve=adapters.equity_curve(bars, result, points, columnar=True),
-        drawdown_curve=adapters.drawdown_curve(bars, result, points, columnar=True),
+        drawdown_curve=adapters.drawdown_curve(bars, result, points, columnar=True, peak=peak),
         portfolio_curve=adapters.portfolio_curve(bars, result, points, columnar=True),
         trades=records,
         charts=charts,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -114,3 +115,29 @@ def test_curve_points_are_every_kth_bar_and_the_last_sorted_and_distinct(bars, m
     expected = np.unique(np.append(np.arange(0, bars, step), bars - 1))
     assert points.dtype == expected.dtype and np.array_equal(points, expected)
     assert len(points) <= max_points
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    moves=st.lists(st.floats(-0.5, 0.5), min_size=2, max_size=400),
+    max_points=st.integers(2, 50),
+)
+def test_curves_computed_at_their_points_are_every_bars_values_sampled_bit_for_bit(
+    moves, max_points
+):
+    """The drawdown and the position value computed where a long run keeps its points (and
+    the drawdown from a peak the caller hands) are those computed on every bar, sampled."""
+    from adapters.curves import curve_points
+
+    equity = 100.0 * np.cumprod(1.0 + np.array(moves))
+    points = curve_points(equity.size, max_points)
+    peak = np.maximum.accumulate(equity)
+    whole = drawdown_pct(equity)
+    at = slice(None) if points is None else points
+    assert drawdown_pct(equity, points).tobytes() == whole[at].tobytes()
+    assert drawdown_pct(equity, points, peak).tobytes() == whole[at].tobytes()
+    bars = make_bars((equity / 7.0).tolist())
+    result = hand_result(equity.tolist())
+    result = replace(result, position=np.round(equity / 3.0))
+    curve = portfolio_curve(bars, result, points)
+    assert curve["position"] == (result.position * bars.close)[at].tolist()

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.deflated import (
     deflated_sharpe_of_best,
@@ -115,3 +117,40 @@ def test_the_verdict_says_how_many_tried_have_no_sharpe_ratio() -> None:
         "Sharpe ratio (no trade or a flat equity curve) and are not counted"
     )
     assert dsr_verdict(0.9712, 420, 420) == "deflated Sharpe 0.97 after 420 trials (likely skill)"
+
+
+def _numpy_moments(r: np.ndarray) -> tuple[float, float, float]:
+    """The moments by their numpy definitions, one pass each (as ``return_moments`` once
+    computed them): what its fewer passes must give bit for bit."""
+    centred = r - r.mean()
+    m2 = float(np.mean(centred**2))
+    return (
+        float(r.mean() / r.std(ddof=1)),
+        float(np.mean(centred**3) / m2**1.5),
+        float(np.mean(centred**4) / m2**2),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(-0.5, 0.5).filter(lambda x: abs(x) >= 1e-9) | st.just(0.0),
+        min_size=2,
+        max_size=600,
+    ),
+    flat=st.floats(0.0, 0.95),
+    seed=st.integers(0, 2**16),
+)
+def test_return_moments_are_the_numpy_definitions_bit_for_bit(values, flat, seed):
+    """Series of any values with a share of exact zeros (a run's bars without a position)
+    and either sign of mean (a negative centred zero is numpy's dear power): the moments
+    equal the one-pass-each numpy definitions exactly, not approximately."""
+    r = np.array(values)
+    r[np.random.default_rng(seed).random(r.size) < flat] = 0.0
+    if np.ptp(r) == 0.0:
+        assert math.isnan(return_moments(r).sharpe)
+        return
+    for series in (r, -r):
+        moments = return_moments(series)
+        got = np.array([moments.sharpe, moments.skewness, moments.kurtosis])
+        assert got.tobytes() == np.array(_numpy_moments(series)).tobytes()
