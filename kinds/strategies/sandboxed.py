@@ -31,7 +31,7 @@ SETTINGS = ("margin", "trade_on_close", "hedging", "exclusive_orders")
 
 def bars_payload(bars: pd.DataFrame) -> dict[str, Any]:
     """The bars as ``backtest_strategy.host.frame_from_columns`` rebuilds them: the index
-    (a DatetimeIndex as integer nanoseconds and its zone) and every column with its dtype
+    (a DatetimeIndex as integers in its unit, the unit and its zone) and every column with its dtype
     (a missing float as null: JSON has no NaN).
 
     :raise ValueError: a column that is not numbers or booleans, named.
@@ -40,11 +40,12 @@ def bars_payload(bars: pd.DataFrame) -> dict[str, Any]:
     if isinstance(index, pd.DatetimeIndex):
         shown = {
             "datetime": True,
-            "values": index.as_unit("ns").asi8.tolist(),
+            "values": index.asi8.tolist(),
+            "unit": index.unit,
             "tz": str(index.tz) if index.tz is not None else None,
         }
     else:
-        shown = {"datetime": False, "values": index.tolist(), "tz": None}
+        shown = {"datetime": False, "values": index.tolist(), "unit": None, "tz": None}
     columns = {}
     for name, column in bars.items():
         kind = column.dtype.kind
