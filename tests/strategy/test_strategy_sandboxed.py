@@ -130,7 +130,7 @@ def test_the_bars_cross_with_their_dtypes_index_and_zone():
     pd.testing.assert_frame_equal(rebuilt, frame, check_exact=True, check_freq=False)
     plain = frame.reset_index(drop=True)
     pd.testing.assert_frame_equal(frame_from_columns(bars_payload(plain)), plain)
-    with pytest.raises(ValueError, match="bars.Name"):
+    with pytest.raises(ValueError, match=r"bars\.Name"):
         bars_payload(frame.assign(Name="x"))
 
 
