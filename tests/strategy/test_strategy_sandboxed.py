@@ -5,47 +5,25 @@ missing class, a refused decision naming its field), and the same numbers on eve
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import pandas as pd
 import pytest
 
 import backtest_strategy
-from backtest_strategy import Strategy, lib
 from bench.peers import goog_csv
+from bench.strategy_bench import STRATEGY_IMPORTS, strategy_module
 from engine.broker.book import book_costs
 from kinds.strategies.sandboxed import bars_payload, run_strategy
 from sandbox import Limits
 from tests.sandbox.conftest import LIMITS
-from tests.strategy.peer import random_frame, sma, sma_cross
+from tests.strategy.peer import random_frame, sma_cross
 from tests.strategy.test_strategy_parity import brackets, entry_orders, partial_closes
-
-HEADER = (
-    "import numpy as np\n"
-    "import pandas as pd\n"
-    "from backtest_strategy import Strategy\n"
-    "from backtest_strategy.lib import crossover\n\n\n"
-)
-
-
-def module_of(make) -> tuple[str, str]:
-    """(the source of a module defining the class the factory ``make`` builds, its name):
-    the tests' own strategies, as a user would send them."""
-    name = make(Strategy, lib.crossover).__name__
-    source = (
-        HEADER
-        + inspect.getsource(sma)
-        + "\n\n"
-        + inspect.getsource(make)
-        + f"\n\n{name} = {make.__name__}(Strategy, crossover)\n"
-    )
-    return source, name
 
 
 def both(make, df, params=None, cash=10_000, commission=0.0, spread=0.0, seed=0, **settings):
     """(notebook mode's stats, the sandboxed run's outcome) of one strategy and data."""
-    source, name = module_of(make)
+    source, name = strategy_module(make)
     namespace: dict = {}
     exec(compile(source, "strategy.py", "exec"), namespace)
     params = params or {}
@@ -137,7 +115,7 @@ def test_the_bars_cross_with_their_dtypes_index_and_zone():
 def sandboxed(body: str, df=None, seed=0, limits=LIMITS, name="Mine"):
     """The outcome of a strategy class ``Mine`` whose ``next`` is ``body``."""
     source = (
-        HEADER
+        STRATEGY_IMPORTS
         + "import random\n\n\n"
         + "class Mine(Strategy):\n"
         + "    def init(self):\n"
@@ -163,7 +141,7 @@ def test_an_exception_in_next_fails_with_the_users_own_frames_and_lines():
 
 
 def test_an_exception_in_init_names_its_line():
-    source = HEADER + "class Mine(Strategy):\n    def init(self):\n        1 / 0\n"
+    source = STRATEGY_IMPORTS + "class Mine(Strategy):\n    def init(self):\n        1 / 0\n"
     outcome = run_strategy(source, "Mine", {}, random_frame(0, 10), book_costs(10_000))
     assert outcome.failure.message == "ZeroDivisionError: division by zero"
     assert '  File "strategy.py", line 9, in init' in outcome.failure.traceback
@@ -219,7 +197,7 @@ def test_a_malformed_decision_fails_with_the_books_message_naming_the_field(forg
 def test_decisions_that_are_not_a_list_are_refused():
     body = "pass"
     source = (
-        HEADER + "from backtest_strategy import host\n"
+        STRATEGY_IMPORTS + "from backtest_strategy import host\n"
         "host.Host.next = lambda self, state: {'op': 'order'}\n\n"
         "class Mine(Strategy):\n    def init(self):\n        pass\n\n"
         f"    def next(self):\n        {body}\n"
@@ -247,6 +225,6 @@ def test_a_strategy_drawing_random_numbers_gives_the_same_result_for_one_seed():
 
 
 def test_the_module_cannot_call_its_own_functions_in_host_mode():
-    source = HEADER + "def init(payload):\n    return 1\n"
+    source = STRATEGY_IMPORTS + "def init(payload):\n    return 1\n"
     outcome = run_strategy(source, "Mine", {}, random_frame(0, 10), book_costs(10_000))
     assert outcome.failure.message.startswith("LookupError: strategy_class: the code defines no")
