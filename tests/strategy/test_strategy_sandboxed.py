@@ -84,7 +84,8 @@ CASES = {
     "partial closes, on close": (partial_closes, {"trade_on_close": True}),
     "partial closes, fixed fee": (partial_closes, {"commission": (3.0, 0.001)}),
     "exclusive orders": (brackets, {"exclusive_orders": True}),
-    "finalized trades, margin": (brackets, {"finalize_trades": True, "margin": 0.5}),
+    "margin": (brackets, {"margin": 0.5}),
+    "always in the market, finalized": (sma_cross, {"finalize_trades": True}),
 }
 
 
