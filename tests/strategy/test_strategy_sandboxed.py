@@ -148,23 +148,22 @@ def test_an_exception_in_init_names_its_line():
     assert '  File "strategy.py", line 9, in init' in outcome.failure.traceback
 
 
-def test_an_endless_loop_is_stopped_at_the_cpu_limit():
-    outcome = sandboxed("while True:\n    pass")
-    assert (outcome.failure.kind, outcome.failure.limit) == ("limit", "cpu")
-    assert "2 s of CPU time" in outcome.failure.message
+WAITING = Limits(memory_mb=512, cpu_seconds=30, wall_seconds=3, open_files=32)
 
 
-def test_a_strategy_waiting_forever_is_stopped_at_the_wall_limit():
-    limits = Limits(memory_mb=512, cpu_seconds=30, wall_seconds=3, open_files=32)
-    outcome = sandboxed("import time\ntime.sleep(600)", limits=limits)
-    assert (outcome.failure.kind, outcome.failure.limit) == ("limit", "wall")
-    assert "ran 3 s, its time limit" in outcome.failure.message
-
-
-def test_a_memory_bomb_is_stopped_at_the_memory_limit():
-    outcome = sandboxed("self.values.append(bytearray(1 << 30))")
-    assert (outcome.failure.kind, outcome.failure.limit) == ("limit", "memory")
-    assert "out of memory (limit 512 MB)" in outcome.failure.message
+@pytest.mark.parametrize(
+    ("body", "limits", "limit", "said"),
+    [
+        ("while True:\n    pass", LIMITS, "cpu", "used its 2 s of CPU time"),
+        ("import time\ntime.sleep(600)", WAITING, "wall", "ran 3 s, its time limit"),
+        ("self.values.append(bytearray(1 << 30))", LIMITS, "memory", "(limit 512 MB)"),
+    ],
+    ids=["endless loop", "waiting forever", "memory bomb"],
+)
+def test_a_strategy_is_stopped_at_the_limit_it_hit_and_told_which(body, limits, limit, said):
+    outcome = sandboxed(body, limits=limits)
+    assert (outcome.failure.kind, outcome.failure.limit) == ("limit", limit)
+    assert said in outcome.failure.message
 
 
 def test_a_missing_class_is_named_with_the_classes_the_code_defines():
