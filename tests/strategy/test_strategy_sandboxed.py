@@ -5,7 +5,9 @@ missing class, a refused decision naming its field), and the same numbers on eve
 
 from __future__ import annotations
 
+import ast
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -228,3 +230,51 @@ def test_the_module_cannot_call_its_own_functions_in_host_mode():
     source = STRATEGY_IMPORTS + "def init(payload):\n    return 1\n"
     outcome = run_strategy(source, "Mine", {}, random_frame(0, 10), book_costs(10_000))
     assert outcome.failure.message.startswith("LookupError: strategy_class: the code defines no")
+
+
+PEEK = """
+import os
+
+
+def peek(path):
+    try:
+        with open(path, "rb") as stream:
+            stream.read(1)
+        return "read"
+    except OSError as exc:
+        return type(exc).__name__
+
+
+class Mine(Strategy):
+    root = ""
+
+    def init(self):
+        root = self.root
+        seen = {
+            name: peek(os.path.join(root, name))
+            for name in ("backtest_strategy/host.py", "config/process.py", "sandbox/launcher.py")
+        }
+        try:
+            os.listdir(root)
+            seen["root"] = "listed"
+        except OSError as exc:
+            seen["root"] = type(exc).__name__
+        raise RuntimeError(repr(sorted(seen.items())))
+
+    def next(self):
+        pass
+"""
+
+
+def test_host_mode_reads_the_strategy_package_and_nothing_else_of_the_project():
+    root = str(Path(__file__).resolve().parents[2])
+    outcome = run_strategy(
+        STRATEGY_IMPORTS + PEEK, "Mine", {"root": root}, random_frame(0, 10), book_costs(10_000)
+    )
+    seen = dict(ast.literal_eval(outcome.failure.message.removeprefix("RuntimeError: ")))
+    assert seen == {
+        "backtest_strategy/host.py": "read",
+        "config/process.py": "PermissionError",
+        "sandbox/launcher.py": "PermissionError",
+        "root": "PermissionError",
+    }
