@@ -22,7 +22,7 @@ import pandas as pd
 from adapters.strategy_stats import COLUMNS, strategy_stats
 from engine.broker.book import Book, drive
 from engine.broker.costs import Costs
-from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed
+from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed, protocol
 from sandbox.outcome import FAILED, SUCCEEDED
 
 SETTINGS = ("margin", "trade_on_close", "hedging", "exclusive_orders")
@@ -78,7 +78,7 @@ def run_strategy(
     ``_trades`` (``_strategy`` is the class name); FAILED: ``failure`` says why in the
     user's words. ``seed`` seeds ``random`` and ``numpy.random``; ``without`` is for tests.
 
-    :raise ValueError: bars or settings the caller should have refused, named.
+    :raise ValueError: bars, params or settings the caller should have refused, named.
     """
     unknown = set(settings) - set(SETTINGS)
     if unknown:
@@ -91,6 +91,10 @@ def run_strategy(
         costs=costs,
         **settings,
     )
+    try:
+        protocol.encode({"params": dict(params)})
+    except (TypeError, ValueError) as exc:  # a numpy number, NaN, a set, ...
+        raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
     payload = {"class": class_name, "params": dict(params), "bars": bars_payload(bars)}
     sandbox = Sandbox(code, limits, seed=seed, without=without, host=True)
     try:

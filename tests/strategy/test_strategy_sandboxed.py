@@ -9,6 +9,7 @@ import ast
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -278,3 +279,10 @@ def test_host_mode_reads_the_strategy_package_and_nothing_else_of_the_project():
         "sandbox/launcher.py": "PermissionError",
         "root": "PermissionError",
     }
+
+
+@pytest.mark.parametrize("value", [np.int64(3), math.nan, {1, 2}])
+def test_params_json_cannot_hold_are_refused_naming_the_field_before_any_child(value):
+    source, name = strategy_module(sma_cross)
+    with pytest.raises(ValueError, match=r"^params: values JSON can hold"):
+        run_strategy(source, name, {"fast": value}, random_frame(0, 30), book_costs(10_000))
