@@ -40,6 +40,9 @@ from sandbox.syntax import message as syntax_message
 
 CHILD = Path(__file__).with_name("child.py")
 ROOT = CHILD.parent.parent
+STRATEGY_PACKAGE = ROOT / "backtest_strategy"
+"""The one directory of the project a child in host mode may read: the strategy API its
+harness runs (``sandbox.runner.Harness``)."""
 
 ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 """The child's whole environment: one math thread (RLIMIT_AS counts every thread's stack),
@@ -95,6 +98,9 @@ def scratch_usage(folder: str) -> tuple[int, int]:
 class Sandbox:
     """One confined child holding the module ``source``; see the module's docstring.
 
+    ``host``: host mode, where the calls are ``init`` and ``next`` of a strategy class
+    (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE`` is readable.
+
     ``without`` is for tests only: the protections named (``confine.LAYERS``) are left
     off, to show that each one's check fails without it.
 
@@ -109,10 +115,14 @@ class Sandbox:
         data_files: Iterable[Path] = (),
         seed: int = 0,
         without: Iterable[str] = (),
+        host: bool = False,
     ) -> None:
         self.source = source
         self.limits = limits or Limits.from_environment()
         self.data_files = [Path(path) for path in data_files]
+        self.host = host
+        if host:
+            self.data_files.append(STRATEGY_PACKAGE)
         self.seed = seed
         self.without = frozenset(without)
         unknown = self.without - set(confine.LAYERS)
@@ -130,6 +140,7 @@ class Sandbox:
         self._failure: Failure | None = None
         self._killed_for: str | None = None
         self._disk_checked = 0.0
+        self._selector: selectors.BaseSelector | None = None
 
     # -- life --------------------------------------------------------------------------------
 
@@ -171,6 +182,7 @@ class Sandbox:
             "seed": self.seed,
             "filename": FILENAME,
             "source": self.source,
+            "host": os.fspath(STRATEGY_PACKAGE) if self.host else None,
         }
         frame = protocol.encode(start)  # before the child exists: its start is what is timed
         spawned = time.monotonic()
@@ -237,6 +249,9 @@ class Sandbox:
             with contextlib.suppress(OSError):
                 os.write(process.stdin.fileno(), protocol.encode({"type": "exit"}))
             self._reap(EXIT_GRACE_SECONDS)
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
         if process is not None:
             for stream in (process.stdin, process.stdout):
                 with contextlib.suppress(OSError):
@@ -251,14 +266,20 @@ class Sandbox:
     # -- the exchange ------------------------------------------------------------------------
 
     def _exchange(self, data: bytes, expect: str, call_id: int | None = None) -> dict[str, Any]:
-        """Send ``data``, then read exactly the one answer expected, before the deadline."""
+        """Send ``data``, then read exactly the one answer expected, before the deadline.
+
+        A call that fits the pipe (a bar's state) is written at once, and only the answer
+        is waited for: one poll on the child's selector, kept for its life, per call."""
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
-        pending = memoryview(data)
-        selector = selectors.DefaultSelector()
-        selector.register(process.stdout.fileno(), selectors.EVENT_READ)
+        selector = self._selector
+        if selector is None:
+            selector = self._selector = selectors.DefaultSelector()
+            selector.register(process.stdout.fileno(), selectors.EVENT_READ)
+        stdin = process.stdin.fileno()
+        pending = self._write(stdin, memoryview(data))
         if pending:
-            selector.register(process.stdin.fileno(), selectors.EVENT_WRITE)
+            selector.register(stdin, selectors.EVENT_WRITE)
         try:
             while True:
                 now = time.monotonic()
@@ -269,16 +290,10 @@ class Sandbox:
                     self.check_disk()
                 wait = min(remaining, self._disk_checked + DISK_CHECK_SECONDS - now)
                 for key, _ in selector.select(max(0.0, wait)):
-                    if key.fd == process.stdin.fileno():
-                        try:
-                            pending = pending[os.write(key.fd, pending[: 1 << 16]) :]
-                        except BlockingIOError:
-                            continue
-                        except BrokenPipeError:
-                            selector.unregister(key.fd)
-                            continue
+                    if key.fd == stdin:
+                        pending = self._write(stdin, pending)
                         if not pending:
-                            selector.unregister(key.fd)
+                            selector.unregister(stdin)
                         continue
                     try:
                         chunk = os.read(key.fd, min(self._reader.wanted(), 1 << 20))
@@ -299,7 +314,21 @@ class Sandbox:
                             self.check_disk()
                         return self._checked(messages[0], expect, call_id)
         finally:
-            selector.close()
+            if stdin in selector.get_map():
+                selector.unregister(stdin)
+
+    @staticmethod
+    def _write(fd: int, pending: memoryview) -> memoryview:
+        """Write what the pipe takes of ``pending`` now; what is left (nothing once the
+        child closed its end: its answer, or its end, is read next)."""
+        if not pending:
+            return pending
+        try:
+            return pending[os.write(fd, pending[: 1 << 16]) :]
+        except BlockingIOError:
+            return pending
+        except BrokenPipeError:
+            return pending[len(pending) :]
 
     def _checked(self, message: dict[str, Any], expect: str, call_id: int | None) -> dict[str, Any]:
         """``message`` if it is the answer expected, else the child is stopped."""
