@@ -2,10 +2,7 @@
 a strategy in process on the platform's broker (``engine.broker.book``) and returns its
 statistics with backtesting.py's names, ``_equity_curve`` and ``_trades``; ``.optimize``
 searches a grid of the strategy's parameters. The figures are the platform's
-(``engine.core_metrics``, ``adapters.metrics.enhanced_metrics``): where backtesting.py
-defines a statistic differently (Sharpe, Sortino, Calmar, the average trade, the profit
-factor, exposure), the platform's definition is the one given (docs/execution.md, "Metric
-definitions").
+(``adapters.strategy_stats``, shared with the sandboxed run).
 
 This module is the one part of the package that needs the platform's engine (run it from
 a checkout of the repository); the strategy side does not import it."""
@@ -22,14 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adapters.benchmark import buy_and_hold
-from adapters.metrics import enhanced_metrics
+from adapters.strategy_stats import COLUMNS, strategy_stats
 from backtest_strategy.host import Host
 from backtest_strategy.strategy import Strategy
-from engine import Bars, EngineResult, core_metrics
 from engine.broker.book import Book, book_costs, drive
-
-COLUMNS = ("Open", "High", "Low", "Close")
 
 
 def _wired(host: Host) -> Any:
@@ -116,7 +109,7 @@ class Backtest:
         decide = _wired(host) if self._wire else host.next
         with np.errstate(invalid="ignore"):
             drive(book, start, decide, self._finalize)
-        return _stats(df, book, host)
+        return strategy_stats(df, book, host.strategy)
 
     def optimize(
         self,
@@ -164,86 +157,3 @@ class Backtest:
         best = combos[0] if heatmap.isna().all() else heatmap.idxmax(skipna=True)
         stats = self.run(**dict(zip(names, best, strict=True)))
         return (stats, heatmap) if return_heatmap else stats
-
-
-def _stats(df: pd.DataFrame, book: Book, host: Host) -> pd.Series:
-    equity = book.final_equity()
-    index = df.index
-    trades = book.trade_columns()
-    initial = book.costs.initial_capital
-    core = core_metrics(equity[None, :], initial, np.array([len(book.closed)]))
-    metrics = {name: values[0] for name, values in core.items()}
-    bars = Bars(
-        _timestamps(index), *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume"))
-    )
-    result = EngineResult(
-        cash=equity - book.position * bars.close,
-        position=book.position,
-        equity=equity,
-        trades=(),
-        metrics=metrics,
-        bust_bar=None,
-    )
-    records = [
-        {"is_open": False, "pnl_abs": pnl, "pnl_pct": pct * 100.0}
-        for pnl, pct in zip(trades["pnl"], trades["return_pct"], strict=True)
-    ]
-    more = enhanced_metrics(bars, result, records, buy_and_hold(bars, initial))
-    stats: dict[str, Any] = {
-        "Start": index[0],
-        "End": index[-1],
-        "Duration": index[-1] - index[0],
-        "Exposure Time [%]": more["exposure_pct"],
-        "Equity Final [$]": equity[-1],
-        "Equity Peak [$]": equity.max(),
-        "Commissions [$]": float(trades["commissions"].sum()),
-        "Return [%]": metrics["total_return_pct"],
-        "Buy & Hold Return [%]": more["benchmark_return_pct"],
-        "CAGR [%]": more["cagr_pct"],
-        "Volatility (Ann.) [%]": more["volatility_pct"],
-        "Sharpe Ratio": metrics["sharpe_ratio"],
-        "Sortino Ratio": more["sortino_ratio"],
-        "Calmar Ratio": more["calmar_ratio"],
-        "Max. Drawdown [%]": -metrics["max_drawdown_pct"],
-        "Max. Drawdown Duration [days]": more["max_drawdown_duration_days"],
-        "# Trades": len(book.closed),
-        "Win Rate [%]": more["win_rate_pct"],
-        "Best Trade [%]": more["best_trade_pct"],
-        "Worst Trade [%]": more["worst_trade_pct"],
-        "Avg. Trade [%]": more["avg_trade_return_pct"],
-        "Profit Factor": more["profit_factor"],
-    }
-    stats["_strategy"] = host.strategy
-    peak = np.maximum.accumulate(equity)
-    stats["_equity_curve"] = pd.DataFrame(
-        {"Equity": equity, "DrawdownPct": 1 - equity / peak}, index=index
-    )
-    entry_time = index[trades["entry_bar"]]
-    exit_time = index[trades["exit_bar"]]
-    stats["_trades"] = pd.DataFrame(
-        {
-            "Size": trades["size"],
-            "EntryBar": trades["entry_bar"],
-            "ExitBar": trades["exit_bar"],
-            "EntryPrice": trades["entry_price"],
-            "ExitPrice": trades["exit_price"],
-            "SL": trades["sl"],
-            "TP": trades["tp"],
-            "PnL": trades["pnl"],
-            "Commission": trades["commissions"],
-            "ReturnPct": trades["return_pct"],
-            "EntryTime": entry_time,
-            "ExitTime": exit_time,
-            "Duration": exit_time - entry_time,
-            "Tag": trades["tag"],
-        }
-    )
-    return pd.Series(stats, dtype=object)
-
-
-def _timestamps(index: pd.Index) -> np.ndarray:
-    """The bars' times as the platform's ``datetime64[s]`` (a plain range index: one day
-    a bar from 1970-01-01)."""
-    if isinstance(index, pd.DatetimeIndex):
-        return index.tz_localize(None).to_numpy(dtype="datetime64[s]")
-    return np.arange(len(index)).astype("datetime64[D]").astype("datetime64[s]")

@@ -156,3 +156,52 @@ class Host:
 
     def trade_by_id(self, ident: int | None) -> Trade | None:
         return None if ident is None else self._trade_ids.get(ident)
+
+
+# --- the sandbox's side: the bars and the class arrive as plain data ------------------------
+
+
+def frame_from_columns(bars: dict) -> pd.DataFrame:
+    """The frame of bars a sandboxed run was sent: ``{"index": {"values", "datetime",
+    "tz", "name"}, "columns": {name: {"dtype", "values"}}}`` (null for a missing float),
+    rebuilt with its dtypes so that the strategy reads what a notebook would."""
+    index = bars["index"]
+    if index["datetime"]:
+        values = pd.DatetimeIndex(np.array(index["values"], dtype="datetime64[ns]"))
+        frame_index = values.tz_localize("UTC").tz_convert(index["tz"]) if index["tz"] else values
+    else:
+        frame_index = pd.Index(index["values"])
+    frame_index.name = index["name"]
+    columns = {
+        name: np.array(
+            [np.nan if v is None else v for v in column["values"]]
+            if column["dtype"] == "float64"
+            else column["values"],
+            dtype=column["dtype"],
+        )
+        for name, column in bars["columns"].items()
+    }
+    return pd.DataFrame(columns, index=frame_index)
+
+
+def hosted(namespace: dict, payload: dict) -> Host:
+    """The ``Host`` of the class ``payload["class"]`` that the user's module (its
+    ``namespace``) defines, over ``payload["bars"]`` with ``payload["params"]``.
+
+    :raise LookupError: the module defines no such name; TypeError: not a Strategy class.
+    """
+    name = payload["class"]
+    strategy = namespace.get(name)
+    if strategy is None:
+        defined = sorted(
+            key
+            for key, value in namespace.items()
+            if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy
+        )
+        raise LookupError(
+            f"strategy_class: the code defines no class {name!r}"
+            + (f" (its Strategy classes: {', '.join(defined)})" if defined else "")
+        )
+    if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+        raise TypeError(f"strategy_class: {name!r} is not a backtest_strategy.Strategy subclass")
+    return Host(strategy, frame_from_columns(payload["bars"]), payload["params"])

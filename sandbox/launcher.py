@@ -40,6 +40,9 @@ from sandbox.syntax import message as syntax_message
 
 CHILD = Path(__file__).with_name("child.py")
 ROOT = CHILD.parent.parent
+STRATEGY_PACKAGE = ROOT / "backtest_strategy"
+"""The one directory of the project a child in host mode may read: the strategy API its
+harness runs (``sandbox.runner.Harness``)."""
 
 ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 """The child's whole environment: one math thread (RLIMIT_AS counts every thread's stack),
@@ -95,6 +98,9 @@ def scratch_usage(folder: str) -> tuple[int, int]:
 class Sandbox:
     """One confined child holding the module ``source``; see the module's docstring.
 
+    ``host``: host mode, where the calls are ``init`` and ``next`` of a strategy class
+    (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE`` is readable.
+
     ``without`` is for tests only: the protections named (``confine.LAYERS``) are left
     off, to show that each one's check fails without it.
 
@@ -109,10 +115,14 @@ class Sandbox:
         data_files: Iterable[Path] = (),
         seed: int = 0,
         without: Iterable[str] = (),
+        host: bool = False,
     ) -> None:
         self.source = source
         self.limits = limits or Limits.from_environment()
         self.data_files = [Path(path) for path in data_files]
+        self.host = host
+        if host:
+            self.data_files.append(STRATEGY_PACKAGE)
         self.seed = seed
         self.without = frozenset(without)
         unknown = self.without - set(confine.LAYERS)
@@ -171,6 +181,7 @@ class Sandbox:
             "seed": self.seed,
             "filename": FILENAME,
             "source": self.source,
+            "host": os.fspath(STRATEGY_PACKAGE) if self.host else None,
         }
         frame = protocol.encode(start)  # before the child exists: its start is what is timed
         spawned = time.monotonic()

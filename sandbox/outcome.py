@@ -4,7 +4,8 @@
 holds their frames only), ``syntax`` (``line`` and ``column``), ``limit`` (``limit`` names
 which: memory, cpu, wall, output, open_files, disk), ``protocol`` (the child sent what the
 parent does not accept; it was stopped), ``exit`` (the child ended or died before
-answering) and ``sandbox`` (the sandbox could not confine the child and refused to run it).
+answering), ``sandbox`` (the sandbox could not confine the child and refused to run it) and
+``decision`` (the parent refused what a strategy decided: its message names the field).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FailureKind = Literal["exception", "syntax", "limit", "protocol", "exit", "sandbox"]
+FailureKind = Literal["exception", "syntax", "limit", "protocol", "exit", "sandbox", "decision"]
 LimitName = Literal["memory", "cpu", "wall", "output", "open_files", "disk"]
 LIMIT_NAMES: tuple[str, ...] = ("memory", "cpu", "wall", "output", "open_files", "disk")
 

@@ -5,6 +5,12 @@ start message's source under its own file name, so a traceback shows the user's 
 with their lines; only those frames are reported. An exception is answered as ``raise``
 with what the parent needs to tell the user (type, message, their traceback, the line and
 column of a syntax error, and which limit a MemoryError, EMFILE or EFBIG means).
+
+In host mode (the start message names the strategy package's directory as ``host``) the
+calls are not the module's functions but the fixed harness's: ``init`` (the bars as
+columns, the class name, its params: the first bar to decide on) and ``next`` (the
+broker's state: the strategy's decisions), run by ``backtest_strategy.host``, loaded from
+that directory alone before the user's module so that it can import it.
 """
 
 from __future__ import annotations
@@ -123,13 +129,53 @@ def answer(write_fd: int, call_id: int, start: dict[str, Any], work: Any, *args:
     protocol.write_all(write_fd, message)
 
 
+def load_package(name: str, folder: str) -> types.ModuleType:
+    """Import the package ``name`` from ``folder`` (its own directory: its parent need not
+    be readable, as under Landlock it is not)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        name, folder + "/__init__.py", submodule_search_locations=[folder]
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no package {name!r} in {folder}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Harness:
+    """Host mode's two calls, on the strategy package's ``host`` module: ``init`` builds
+    the host of the user's class and runs its ``init``, ``next`` answers one bar's state."""
+
+    FUNCTIONS = ("init", "next")
+
+    def __init__(self, folder: str) -> None:
+        load_package("backtest_strategy", folder)
+        import importlib
+
+        self.module = importlib.import_module("backtest_strategy.host")
+        self.host: Any = None
+
+    def __call__(self, user: types.ModuleType, function: str, payload: Any) -> Any:
+        if function == "init":
+            self.host = self.module.hosted(vars(user), payload)
+            return self.host.init()
+        if function == "next" and self.host is not None:
+            return self.host.next(payload)
+        raise RuntimeError(f"host mode answers init, then next; not {function!r}")
+
+
 def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
     """Answer the load (call 0), then each call, until ``exit`` or the end of the pipe."""
     filename = start["filename"]
     seed(start["seed"])
-    holder: dict[str, types.ModuleType] = {}
+    holder: dict[str, Any] = {}
 
     def load_module() -> None:
+        if start.get("host"):
+            holder["harness"] = Harness(start["host"])
         holder["module"] = load(start["source"], filename)
 
     answer(write_fd, 0, start, load_module)
@@ -144,17 +190,26 @@ def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
             start,
             _call,
             module,
+            holder.get("harness"),
             message["function"],
             message["payload"],
             message.get("seed"),
         )
 
 
-def _call(module: types.ModuleType | None, function: str, payload: Any, reseed: Any) -> Any:
+def _call(
+    module: types.ModuleType | None,
+    harness: Harness | None,
+    function: str,
+    payload: Any,
+    reseed: Any,
+) -> Any:
     if module is None:
         raise RuntimeError("the module did not load")
     if reseed is not None:
         seed(reseed)
+    if harness is not None:
+        return harness(module, function, payload)
     target = getattr(module, function, None)
     if not callable(target):
         raise AttributeError(f"the module has no function {function!r}")

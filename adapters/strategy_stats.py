@@ -1,0 +1,109 @@
+"""The statistics of a Python strategy's run on the order book (``engine.broker.book``),
+with backtesting.py's names: figures, ``_equity_curve`` and ``_trades`` as pandas objects.
+
+One function for both ways a strategy runs: notebook mode (``backtest_strategy.Backtest``)
+and the sandboxed run (``kinds.strategies.sandboxed``), so the two give the same bytes. The
+figures are the platform's (``engine.core_metrics``, ``adapters.metrics.enhanced_metrics``):
+where backtesting.py defines a statistic differently (Sharpe, Sortino, Calmar, the average
+trade, the profit factor, exposure), the platform's definition is the one given
+(docs/execution.md, "Metric definitions")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adapters.benchmark import buy_and_hold
+from adapters.metrics import enhanced_metrics
+from engine import Bars, EngineResult, core_metrics
+from engine.broker.book import Book
+
+COLUMNS = ("Open", "High", "Low", "Close")
+"""The price columns a book is built from, in ``Book``'s order."""
+
+
+def strategy_stats(df: pd.DataFrame, book: Book, strategy: object) -> pd.Series:
+    """The statistics of ``book``'s run over the bars ``df`` (its index and OHLCV columns);
+    ``strategy`` is shown as ``_strategy`` (the instance in a notebook)."""
+    equity = book.final_equity()
+    index = df.index
+    trades = book.trade_columns()
+    initial = book.costs.initial_capital
+    core = core_metrics(equity[None, :], initial, np.array([len(book.closed)]))
+    metrics = {name: values[0] for name, values in core.items()}
+    bars = Bars(
+        _timestamps(index), *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume"))
+    )
+    result = EngineResult(
+        cash=equity - book.position * bars.close,
+        position=book.position,
+        equity=equity,
+        trades=(),
+        metrics=metrics,
+        bust_bar=None,
+    )
+    records = [
+        {"is_open": False, "pnl_abs": pnl, "pnl_pct": pct * 100.0}
+        for pnl, pct in zip(trades["pnl"], trades["return_pct"], strict=True)
+    ]
+    more = enhanced_metrics(bars, result, records, buy_and_hold(bars, initial))
+    stats: dict[str, Any] = {
+        "Start": index[0],
+        "End": index[-1],
+        "Duration": index[-1] - index[0],
+        "Exposure Time [%]": more["exposure_pct"],
+        "Equity Final [$]": equity[-1],
+        "Equity Peak [$]": equity.max(),
+        "Commissions [$]": float(trades["commissions"].sum()),
+        "Return [%]": metrics["total_return_pct"],
+        "Buy & Hold Return [%]": more["benchmark_return_pct"],
+        "CAGR [%]": more["cagr_pct"],
+        "Volatility (Ann.) [%]": more["volatility_pct"],
+        "Sharpe Ratio": metrics["sharpe_ratio"],
+        "Sortino Ratio": more["sortino_ratio"],
+        "Calmar Ratio": more["calmar_ratio"],
+        "Max. Drawdown [%]": -metrics["max_drawdown_pct"],
+        "Max. Drawdown Duration [days]": more["max_drawdown_duration_days"],
+        "# Trades": len(book.closed),
+        "Win Rate [%]": more["win_rate_pct"],
+        "Best Trade [%]": more["best_trade_pct"],
+        "Worst Trade [%]": more["worst_trade_pct"],
+        "Avg. Trade [%]": more["avg_trade_return_pct"],
+        "Profit Factor": more["profit_factor"],
+    }
+    stats["_strategy"] = strategy
+    peak = np.maximum.accumulate(equity)
+    stats["_equity_curve"] = pd.DataFrame(
+        {"Equity": equity, "DrawdownPct": 1 - equity / peak}, index=index
+    )
+    entry_time = index[trades["entry_bar"]]
+    exit_time = index[trades["exit_bar"]]
+    stats["_trades"] = pd.DataFrame(
+        {
+            "Size": trades["size"],
+            "EntryBar": trades["entry_bar"],
+            "ExitBar": trades["exit_bar"],
+            "EntryPrice": trades["entry_price"],
+            "ExitPrice": trades["exit_price"],
+            "SL": trades["sl"],
+            "TP": trades["tp"],
+            "PnL": trades["pnl"],
+            "Commission": trades["commissions"],
+            "ReturnPct": trades["return_pct"],
+            "EntryTime": entry_time,
+            "ExitTime": exit_time,
+            "Duration": exit_time - entry_time,
+            "Tag": trades["tag"],
+        }
+    )
+    return pd.Series(stats, dtype=object)
+
+
+def _timestamps(index: pd.Index) -> np.ndarray:
+    """The bars' times as the platform's ``datetime64[s]`` (a plain range index: one day
+    a bar from 1970-01-01)."""
+    if isinstance(index, pd.DatetimeIndex):
+        return index.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    return np.arange(len(index)).astype("datetime64[D]").astype("datetime64[s]")
