@@ -212,12 +212,6 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
     """
     from pydantic import ValidationError
 
-    from kinds.runs.request_model import (
-        LenientRunRequestBody,
-        RunRequestBody,
-        error_field_message,
-        ordered_errors,
-    )
     from kinds.runs.python_request import (
         RULE_TYPE,
         check_applies,
@@ -228,6 +222,12 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         refuse_strategy_fields,
     )
     from kinds.runs.python_request import rule_id as python_rule_id
+    from kinds.runs.request_model import (
+        LenientRunRequestBody,
+        RunRequestBody,
+        error_field_message,
+        ordered_errors,
+    )
     from rules import RuleValidationError, validate_rule
     from rules.registry import slug_of
 
@@ -419,7 +419,8 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in field order, its curves plain dicts of lists; ``orders`` only
         when there are entry orders, ``events_applied`` only when an event met the
-        position and ``strategy_hash`` only for a Python strategy, so other runs' documents keep the bytes of before."""
+        position and ``strategy_hash`` only for a Python strategy, so other runs' documents
+        keep the bytes of before."""
         from adapters.columnar import plain
 
         return {name: plain(value) for name, value in self.document().items()}
