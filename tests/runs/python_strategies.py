@@ -1,0 +1,70 @@
+"""Strategy modules the PYTHON run tests send as ``strategy_code`` (source text: the
+platform runs them in its sandbox; a test runs them in process only to compute expected
+values)."""
+
+from __future__ import annotations
+
+SMA_CROSS = """\
+from backtest_strategy import Strategy
+from backtest_strategy.lib import crossover
+import pandas as pd
+
+
+def SMA(values, n):
+    return pd.Series(values).rolling(n).mean()
+
+
+class SmaCross(Strategy):
+    n1 = 10
+    n2 = 20
+
+    def init(self):
+        close = self.data.Close
+        self.sma1 = self.I(SMA, close, self.n1)
+        self.sma2 = self.I(SMA, close, self.n2)
+
+    def next(self):
+        if crossover(self.sma1, self.sma2):
+            self.position.close()
+            self.buy()
+        elif crossover(self.sma2, self.sma1):
+            self.position.close()
+            self.sell()
+"""
+
+RAISES = """\
+from backtest_strategy import Strategy
+
+
+def helper(bar):
+    raise RuntimeError(f"my strategy gave up on bar {bar}")
+
+
+class Raises(Strategy):
+    def init(self):
+        pass
+
+    def next(self):
+        if len(self.data) > 30:
+            helper(len(self.data))
+"""
+
+ENDLESS = """\
+from backtest_strategy import Strategy
+
+
+class Endless(Strategy):
+    def init(self):
+        pass
+
+    def next(self):
+        while True:
+            pass
+"""
+
+
+def module_of(source: str, name: str = "user_strategy") -> dict:
+    """The namespace of ``source`` executed in process (expected values only)."""
+    namespace: dict = {"__name__": name}
+    exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102 - the test's own code
+    return namespace
