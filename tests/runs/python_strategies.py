@@ -66,5 +66,7 @@ class Endless(Strategy):
 def module_of(source: str, name: str = "user_strategy") -> dict:
     """The namespace of ``source`` executed in process (expected values only)."""
     namespace: dict = {"__name__": name}
-    exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102 - the test's own code
+    exec(
+        compile(source, f"<{name}>", "exec"), namespace
+    )  # the test's own code, for expected values
     return namespace
