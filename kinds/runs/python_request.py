@@ -133,9 +133,14 @@ def check_applies(body: Any) -> None:
 
     :raise RequestError: naming the field.
     """
+    from data.adjust import RAW
+
     defaults = type(body).model_fields
     for name in NOT_APPLIED:
-        if getattr(body, name) != defaults[name].default:
+        value = getattr(body, name)
+        if name == "price_adjustment" and value == RAW:
+            continue  # the prices as traded: what the book trades
+        if value != defaults[name].default:
             raise RequestError(
                 name, "does not apply to rule_type PYTHON: the strategy's own orders decide it"
             )
@@ -160,3 +165,53 @@ def code_hash(code: str) -> str:
 def rule_id(class_name: str, code: str) -> str:
     """The default ``rule_id`` of a Python strategy: its class and its code's hash."""
     return f"python-{class_name.lower()}-{code_hash(code)[:12]}"
+
+
+EXAMPLE_CLASS = "SmaCross"
+EXAMPLE_CODE = """\
+from backtest_strategy import Strategy
+from backtest_strategy.lib import crossover
+import pandas as pd
+
+
+def SMA(values, n):
+    return pd.Series(values).rolling(n).mean()
+
+
+class SmaCross(Strategy):
+    n1 = 10
+    n2 = 20
+
+    def init(self):
+        close = self.data.Close
+        self.sma1 = self.I(SMA, close, self.n1)
+        self.sma2 = self.I(SMA, close, self.n2)
+
+    def next(self):
+        if crossover(self.sma1, self.sma2):
+            self.position.close()
+            self.buy()
+        elif crossover(self.sma2, self.sma1):
+            self.position.close()
+            self.sell()
+"""
+"""The strategy the run form's editor starts with (backtesting.py's quick start)."""
+
+
+def describe() -> dict[str, Any]:
+    """PYTHON as the run form lists a rule (``rules.registry.describe_rules``' keys), with
+    ``python``: the editor's example, the code's cap and the fields it refuses."""
+    return {
+        "rule_type": RULE_TYPE,
+        "description": "Your own strategy in Python: a backtest_strategy.Strategy subclass "
+        "(backtesting.py's init/next API), run in a sandbox; params set its class attributes.",
+        "params": [],
+        "constraints": [],
+        "language": None,
+        "python": {
+            "example_code": EXAMPLE_CODE,
+            "example_class": EXAMPLE_CLASS,
+            "code_max": STRATEGY_CODE_MAX,
+            "not_applied": list(NOT_APPLIED),
+        },
+    }

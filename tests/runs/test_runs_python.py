@@ -37,7 +37,9 @@ def refused(**fields) -> RequestError:
 
 
 def test_a_python_request_is_normalised_with_its_code_and_class():
-    request = parse_request({**BASE, "rule_type": "python", "params": {"n2": 15, "n1": 5}})
+    request = parse_request(
+        {**BASE, "rule_type": "python", "params": {"n2": 15, "n1": 5}, "price_adjustment": "raw"}
+    )
     stored = request.to_dict()
     assert stored["rule_type"] == "PYTHON"
     assert stored["strategy_code"] == SMA_CROSS and stored["strategy_class"] == "SmaCross"
