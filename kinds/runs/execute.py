@@ -258,13 +258,9 @@ def execute(
     Raises ``RequestError`` for a request the data cannot serve, whose signals would cost
     more than ``SIGNAL_MAX_WORK``/``SIGNAL_MAX_VALUES`` or whose Job would need more than
     ``RUN_MAX_MEMORY_MB`` (checked before computing them); any other exception is a system
-    fault for the caller to record. A PYTHON request runs its strategy in the sandbox
-    (``kinds.runs.python_run``), whose failure is a ``WorkFailed`` with the user's message.
+    fault for the caller to record. A PYTHON request is ``kinds.runs.python_run``'s
+    (``kinds.runs.kind.execute_request`` chooses).
     """
-    if request.rule_type == "PYTHON":
-        from kinds.runs.python_run import execute_python
-
-        return execute_python(request, data_dir)
     from kinds.runs.run_memory import check_run_memory
     from kinds.runs.signal_cost import check_signal_cost
     from rules import RULES

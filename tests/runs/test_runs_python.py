@@ -11,7 +11,8 @@ import pytest
 from backtest_strategy import Backtest
 from kinds.runs.cache import cache_key
 from kinds.runs.contract import RequestError, parse_request
-from kinds.runs.execute import execute, load_market_data, market_window
+from kinds.runs.execute import load_market_data, market_window
+from kinds.runs.kind import execute_request
 from kinds.runs.python_request import STRATEGY_CODE_MAX, code_hash
 from kinds.runs.python_run import request_seed, strategy_frame
 from kinds.runs.serialize import to_json
@@ -97,7 +98,7 @@ def test_the_cache_key_changes_with_one_character_of_the_code():
 
 def test_the_sandboxed_run_gives_notebook_modes_equity_and_trades_on_the_same_bars():
     request = parse_request(BASE)
-    result = execute(request)
+    result = execute_request(request)
     frame = market_window(load_market_data(request))
     cls = module_of(SMA_CROSS)["SmaCross"]
     stats = Backtest(strategy_frame(frame.bars), cls, cash=100_000, commission=0.001).run(
@@ -111,13 +112,13 @@ def test_the_sandboxed_run_gives_notebook_modes_equity_and_trades_on_the_same_ba
     assert [t["entry_price"] for t in result.trades] == stats["_trades"]["EntryPrice"].tolist()
     document = json.loads(to_json(result))
     assert document["strategy_hash"] == code_hash(SMA_CROSS)
-    assert to_json(execute(request)) == to_json(result), "byte-identical on a second run"
+    assert to_json(execute_request(request)) == to_json(result), "byte-identical on a second run"
 
 
 def test_a_strategy_that_raises_fails_with_its_own_traceback():
     code = SMA_CROSS.replace("    def next(self):\n", "    def next(self):\n        1 / 0\n")
     with pytest.raises(WorkFailed) as caught:
-        execute(parse_request({**BASE, "strategy_code": code}))
+        execute_request(parse_request({**BASE, "strategy_code": code}))
     message = caught.value.message
     assert "ZeroDivisionError" in message and "strategy.py" in message
     assert "kinds/" not in message and "sandbox/" not in message
