@@ -70,3 +70,22 @@ def module_of(source: str, name: str = "user_strategy") -> dict:
         compile(source, f"<{name}>", "exec"), namespace
     )  # the test's own code, for expected values
     return namespace
+
+
+RANDOM = """\
+import random
+
+import numpy as np
+from backtest_strategy import Strategy
+
+
+class Coin(Strategy):
+    def init(self):
+        pass
+
+    def next(self):
+        if not self.position and random.random() < 0.1:
+            self.buy(size=int(1 + np.random.randint(0, 50)))
+        elif self.position and random.random() < 0.1:
+            self.position.close()
+"""

@@ -16,7 +16,7 @@ from kinds.runs.kind import execute_request
 from kinds.runs.python_request import STRATEGY_CODE_MAX, code_hash
 from kinds.runs.python_run import request_seed, strategy_frame
 from kinds.runs.serialize import to_json
-from tests.runs.python_strategies import SMA_CROSS, module_of
+from tests.runs.python_strategies import RANDOM, SMA_CROSS, module_of
 from work.kind import WorkFailed
 
 BASE = {
@@ -93,6 +93,9 @@ def test_the_cache_key_changes_with_one_character_of_the_code():
     same = parse_request(BASE)
     other = parse_request({**BASE, "strategy_code": SMA_CROSS.replace("n1 = 10", "n1 = 11")})
     assert cache_key(one, "h") == cache_key(same, "h") != cache_key(other, "h")
+    named = {**BASE, "rule_id": "my-strategy"}  # the same rule_id: the code itself differs
+    changed = {**named, "strategy_code": SMA_CROSS.replace("n1 = 10", "n1 = 11")}
+    assert cache_key(parse_request(named), "h") != cache_key(parse_request(changed), "h")
     assert request_seed(one) == request_seed(same)
 
 
@@ -122,3 +125,12 @@ def test_a_strategy_that_raises_fails_with_its_own_traceback():
     message = caught.value.message
     assert "ZeroDivisionError" in message and "strategy.py" in message
     assert "kinds/" not in message and "sandbox/" not in message
+
+
+def test_a_strategy_drawing_random_numbers_gives_the_same_bytes_on_every_run():
+    body = {**BASE, "strategy_code": RANDOM, "strategy_class": "Coin", "params": None}
+    first = execute_request(parse_request(body))
+    second = execute_request(parse_request(body))  # another run_id: the same seed
+    assert first.metrics["num_trades"] > 5
+    assert first.equity_curve["equity"] == second.equity_curve["equity"]
+    assert first.trades == second.trades
