@@ -4,33 +4,10 @@ values)."""
 
 from __future__ import annotations
 
-SMA_CROSS = """\
-from backtest_strategy import Strategy
-from backtest_strategy.lib import crossover
-import pandas as pd
+from kinds.runs.python_request import EXAMPLE_CODE
 
-
-def SMA(values, n):
-    return pd.Series(values).rolling(n).mean()
-
-
-class SmaCross(Strategy):
-    n1 = 10
-    n2 = 20
-
-    def init(self):
-        close = self.data.Close
-        self.sma1 = self.I(SMA, close, self.n1)
-        self.sma2 = self.I(SMA, close, self.n2)
-
-    def next(self):
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
-"""
+SMA_CROSS = EXAMPLE_CODE
+"""backtesting.py's quick start SmaCross (the run form's example)."""
 
 RAISES = """\
 from backtest_strategy import Strategy
