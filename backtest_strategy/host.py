@@ -163,11 +163,11 @@ class Host:
 
 def frame_from_columns(bars: dict) -> pd.DataFrame:
     """The frame of bars a sandboxed run was sent: ``{"index": {"values", "datetime",
-    "tz", "name"}, "columns": {name: {"dtype", "values"}}}`` (null for a missing float),
+    "unit", "tz", "name"}, "columns": {name: {"dtype", "values"}}}`` (null for a missing float),
     rebuilt with its dtypes so that the strategy reads what a notebook would."""
     index = bars["index"]
     if index["datetime"]:
-        values = pd.DatetimeIndex(np.array(index["values"], dtype="datetime64[ns]"))
+        values = pd.DatetimeIndex(np.array(index["values"], dtype=f"datetime64[{index['unit']}]"))
         frame_index = values.tz_localize("UTC").tz_convert(index["tz"]) if index["tz"] else values
     else:
         frame_index = pd.Index(index["values"])

@@ -11,12 +11,20 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
     the sandbox's pipe will pass them: what serialising the boundary costs in process.
 (c) A bracket strategy (stop-loss and take-profit on every entry, 5/20 SMA cross) on the
     same data: contingent orders worked every bar.
+(d) The SmaCross of (a) sandboxed (``kinds.strategies.sandboxed.run_strategy``: the class
+    in the sandbox's child, the book here, one pipe round trip a bar) against the same run
+    in process: wall and CPU (this process's plus the child's), the median of ``--repeat``
+    runs. The whole run, its fixed part (a run on the first 30 bars: spawning and
+    confining the child, importing numpy and pandas there, ``init``) and the cost of one
+    bar's round trip (the difference over the bars between).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import resource
 import statistics
 import time
 import warnings
@@ -70,6 +78,87 @@ def brackets(base, crossover):
     return Brackets
 
 
+STRATEGY_IMPORTS = (
+    "import numpy as np\n"
+    "import pandas as pd\n"
+    "from backtest_strategy import Strategy\n"
+    "from backtest_strategy.lib import crossover\n\n\n"
+)
+
+
+def strategy_module(make) -> tuple[str, str]:
+    """(the source of a module defining the class that the factory ``make(Strategy,
+    crossover)`` builds, that class's name): a strategy as a user sends it to the platform.
+    The factory may use ``sma``, ``np`` and ``pd``."""
+    from backtest_strategy import Strategy, lib
+
+    name = make(Strategy, lib.crossover).__name__
+    source = (
+        STRATEGY_IMPORTS
+        + inspect.getsource(sma)
+        + "\n\n"
+        + inspect.getsource(make)
+        + f"\n\n{name} = {make.__name__}(Strategy, crossover)\n"
+    )
+    return source, name
+
+
+def _costs(run) -> tuple[float, float]:
+    """(wall, CPU of this process and its children) seconds of ``run()``."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, started = time.process_time(), time.perf_counter()
+    run()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    return wall, time.process_time() - cpu + child
+
+
+def sandboxed_part(goog: pd.DataFrame, repeat: int) -> None:
+    """Part (d): see the module's docstring."""
+    import backtest_strategy
+    from backtest_strategy import Strategy, lib
+    from engine.broker.book import book_costs
+    from kinds.strategies.sandboxed import run_strategy
+
+    source, name = strategy_module(sma_cross)
+    costs = book_costs(10_000, 0.0, 0.002)
+    short = goog.iloc[:30]
+
+    def sandboxed(bars: pd.DataFrame):
+        def run():
+            outcome = run_strategy(source, name, {}, bars, costs)
+            assert outcome.status == "SUCCEEDED", outcome.failure
+
+        return run
+
+    notebook = backtest_strategy.Backtest(
+        goog, sma_cross(Strategy, lib.crossover), commission=0.002
+    )
+    runs = {"in process": notebook.run, "sandboxed": sandboxed(goog), "fixed": sandboxed(short)}
+    for run in runs.values():
+        run()
+    figures: dict[str, list[tuple[float, float]]] = {label: [] for label in runs}
+    for _ in range(repeat):
+        for label, run in runs.items():
+            figures[label].append(_costs(run))
+    wall = {label: statistics.median(w for w, _ in got) for label, got in figures.items()}
+    cpu = {label: statistics.median(c for _, c in got) for label, got in figures.items()}
+    bars = len(goog) - len(short)
+    print(
+        f"{'(d) SmaCross sandboxed':36s} wall {wall['sandboxed'] * 1000:7.1f} ms "
+        f"(cpu {cpu['sandboxed'] * 1000:.1f})   in process {wall['in process'] * 1000:.1f} ms "
+        f"(cpu {cpu['in process'] * 1000:.1f})   ratio {wall['sandboxed'] / wall['in process']:.1f}"
+    )
+    print(
+        f"{'    fixed part, per bar':36s} fixed {wall['fixed'] * 1000:7.1f} ms "
+        f"(cpu {cpu['fixed'] * 1000:.1f})   per bar "
+        f"{(wall['sandboxed'] - wall['fixed']) / bars * 1e6:.0f} us "
+        f"(cpu {(cpu['sandboxed'] - cpu['fixed']) / bars * 1e6:.0f}) against "
+        f"{wall['in process'] / len(goog) * 1e6:.0f} us in process"
+    )
+
+
 def _median(run, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -115,6 +204,7 @@ def main() -> None:
             f"{label:36s} ours {o * 1000:7.1f} ms   backtesting.py {p * 1000:7.1f} ms   "
             f"ratio {o / p:.2f} (goal <= 1.0)"
         )
+    sandboxed_part(goog, repeat)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ length-prefixed JSON (``protocol``). The parent (``launcher``) starts it with an
 environment in a scratch directory, enforces the wall clock, the message cap and the
 scratch directory's size, checks every answer and never executes one;
 ``Limits`` come from ``config.process``; ``syntax_failure`` finds a syntax error without
-running anything (the web's 400). docs/security.md#the-strategy-sandbox has the threat
+running anything (the web's 400). In host mode (``Sandbox(..., host=True)``) the child runs
+a strategy class through a fixed harness (``runner.Harness``) and may read the strategy
+package's directory besides. docs/security.md#the-strategy-sandbox has the threat
 model and what each layer blocks.
 
 The parent's names are loaded on first use, so that the child importing ``sandbox.protocol``

@@ -140,6 +140,7 @@ class Sandbox:
         self._failure: Failure | None = None
         self._killed_for: str | None = None
         self._disk_checked = 0.0
+        self._selector: selectors.BaseSelector | None = None
 
     # -- life --------------------------------------------------------------------------------
 
@@ -248,6 +249,9 @@ class Sandbox:
             with contextlib.suppress(OSError):
                 os.write(process.stdin.fileno(), protocol.encode({"type": "exit"}))
             self._reap(EXIT_GRACE_SECONDS)
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
         if process is not None:
             for stream in (process.stdin, process.stdout):
                 with contextlib.suppress(OSError):
@@ -262,14 +266,20 @@ class Sandbox:
     # -- the exchange ------------------------------------------------------------------------
 
     def _exchange(self, data: bytes, expect: str, call_id: int | None = None) -> dict[str, Any]:
-        """Send ``data``, then read exactly the one answer expected, before the deadline."""
+        """Send ``data``, then read exactly the one answer expected, before the deadline.
+
+        A call that fits the pipe (a bar's state) is written at once, and only the answer
+        is waited for: one poll on the child's selector, kept for its life, per call."""
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
-        pending = memoryview(data)
-        selector = selectors.DefaultSelector()
-        selector.register(process.stdout.fileno(), selectors.EVENT_READ)
+        selector = self._selector
+        if selector is None:
+            selector = self._selector = selectors.DefaultSelector()
+            selector.register(process.stdout.fileno(), selectors.EVENT_READ)
+        stdin = process.stdin.fileno()
+        pending = self._write(stdin, memoryview(data))
         if pending:
-            selector.register(process.stdin.fileno(), selectors.EVENT_WRITE)
+            selector.register(stdin, selectors.EVENT_WRITE)
         try:
             while True:
                 now = time.monotonic()
@@ -280,16 +290,10 @@ class Sandbox:
                     self.check_disk()
                 wait = min(remaining, self._disk_checked + DISK_CHECK_SECONDS - now)
                 for key, _ in selector.select(max(0.0, wait)):
-                    if key.fd == process.stdin.fileno():
-                        try:
-                            pending = pending[os.write(key.fd, pending[: 1 << 16]) :]
-                        except BlockingIOError:
-                            continue
-                        except BrokenPipeError:
-                            selector.unregister(key.fd)
-                            continue
+                    if key.fd == stdin:
+                        pending = self._write(stdin, pending)
                         if not pending:
-                            selector.unregister(key.fd)
+                            selector.unregister(stdin)
                         continue
                     try:
                         chunk = os.read(key.fd, min(self._reader.wanted(), 1 << 20))
@@ -310,7 +314,21 @@ class Sandbox:
                             self.check_disk()
                         return self._checked(messages[0], expect, call_id)
         finally:
-            selector.close()
+            if stdin in selector.get_map():
+                selector.unregister(stdin)
+
+    @staticmethod
+    def _write(fd: int, pending: memoryview) -> memoryview:
+        """Write what the pipe takes of ``pending`` now; what is left (nothing once the
+        child closed its end: its answer, or its end, is read next)."""
+        if not pending:
+            return pending
+        try:
+            return pending[os.write(fd, pending[: 1 << 16]) :]
+        except BlockingIOError:
+            return pending
+        except BrokenPipeError:
+            return pending[len(pending) :]
 
     def _checked(self, message: dict[str, Any], expect: str, call_id: int | None) -> dict[str, Any]:
         """``message`` if it is the answer expected, else the child is stopped."""

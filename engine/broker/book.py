@@ -524,9 +524,14 @@ def _number(n: int, d: dict, name: str) -> float | None:
     value = d.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"decisions[{n}].{name}: must be a finite number or null")
-    return float(value) or None
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        try:
+            number = float(value)  # an int of 400 digits is too large for a float
+        except OverflowError:
+            number = math.inf
+        if math.isfinite(number):
+            return number or None
+    raise ValueError(f"decisions[{n}].{name}: must be a finite number or null")
 
 
 def drive(book: Book, start: int, decide: Callable[[dict], Sequence[dict]], finalize: bool) -> None:

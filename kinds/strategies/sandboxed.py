@@ -22,7 +22,7 @@ import pandas as pd
 from adapters.strategy_stats import COLUMNS, strategy_stats
 from engine.broker.book import Book, drive
 from engine.broker.costs import Costs
-from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed
+from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed, protocol
 from sandbox.outcome import FAILED, SUCCEEDED
 
 SETTINGS = ("margin", "trade_on_close", "hedging", "exclusive_orders")
@@ -31,7 +31,7 @@ SETTINGS = ("margin", "trade_on_close", "hedging", "exclusive_orders")
 
 def bars_payload(bars: pd.DataFrame) -> dict[str, Any]:
     """The bars as ``backtest_strategy.host.frame_from_columns`` rebuilds them: the index
-    (a DatetimeIndex as integer nanoseconds and its zone) and every column with its dtype
+    (a DatetimeIndex as integers in its unit, the unit and its zone) and every column with its dtype
     (a missing float as null: JSON has no NaN).
 
     :raise ValueError: a column that is not numbers or booleans, named.
@@ -40,11 +40,12 @@ def bars_payload(bars: pd.DataFrame) -> dict[str, Any]:
     if isinstance(index, pd.DatetimeIndex):
         shown = {
             "datetime": True,
-            "values": index.as_unit("ns").asi8.tolist(),
+            "values": index.asi8.tolist(),
+            "unit": index.unit,
             "tz": str(index.tz) if index.tz is not None else None,
         }
     else:
-        shown = {"datetime": False, "values": index.tolist(), "tz": None}
+        shown = {"datetime": False, "values": index.tolist(), "unit": None, "tz": None}
     columns = {}
     for name, column in bars.items():
         kind = column.dtype.kind
@@ -77,7 +78,7 @@ def run_strategy(
     ``_trades`` (``_strategy`` is the class name); FAILED: ``failure`` says why in the
     user's words. ``seed`` seeds ``random`` and ``numpy.random``; ``without`` is for tests.
 
-    :raise ValueError: bars or settings the caller should have refused, named.
+    :raise ValueError: bars, params or settings the caller should have refused, named.
     """
     unknown = set(settings) - set(SETTINGS)
     if unknown:
@@ -90,6 +91,10 @@ def run_strategy(
         costs=costs,
         **settings,
     )
+    try:
+        protocol.encode({"params": dict(params)})
+    except (TypeError, ValueError) as exc:  # a numpy number, NaN, a set, ...
+        raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
     payload = {"class": class_name, "params": dict(params), "bars": bars_payload(bars)}
     sandbox = Sandbox(code, limits, seed=seed, without=without, host=True)
     try:
