@@ -32,6 +32,27 @@ def _body(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
+def strategy_fields(strategy: type, rule_type: str | None = None) -> dict[str, str]:
+    """``strategy_code`` (the source of the module defining ``strategy``, read by
+    ``inspect.getsource``) and ``strategy_class`` (its name) of a rule_type PYTHON request.
+
+    :raise ValueError: ``rule_type`` names another rule, or the class's module has no
+        source file (a class typed at an interactive prompt).
+    """
+    import inspect
+
+    if rule_type is not None and rule_type.upper() != "PYTHON":
+        raise ValueError(f"strategy: runs as rule_type PYTHON, not {rule_type}")
+    module = inspect.getmodule(strategy)
+    try:
+        code = inspect.getsource(module) if module is not None else None
+    except (OSError, TypeError):
+        code = None
+    if not code:
+        raise ValueError(f"strategy: the source of {strategy.__name__}'s module is not found")
+    return {"strategy_code": code, "strategy_class": strategy.__name__}
+
+
 def _window(start_date: str | None, end_date: str | None, params: Any) -> dict[str, Any]:
     """The fields every request of a rule over a date window has: the window and the rule's
     (fixed) parameters."""
@@ -82,23 +103,30 @@ class Client:
     def run(
         self,
         ticker: str,
-        rule_type: str,
+        rule_type: str | None = None,
         params: dict[str, Any] | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
+        *,
+        strategy: type | None = None,
         **fields: Any,
     ) -> Run:
         """Submit one backtest (``POST /run_backtest``); its ``Run`` handle.
 
         ``fields`` are the request's other fields (``initial_capital``, ``fee_rate``,
         ``slippage_bps``, ``position_size``, ``size_type``, ``direction``, ``charts``…; see
-        docs/api.md); ``run_id`` may be one of them.
+        docs/api.md); ``run_id`` may be one of them. ``strategy``: a ``backtest_strategy``
+        Strategy class, run as rule_type PYTHON (its module's source is sent as
+        ``strategy_code``, its name as ``strategy_class``; ``params`` set its attributes).
 
         :raise BacktestRequestError: refused, ``field`` naming the input at fault.
         :raise BacktestUnavailable: the platform could not take it (nothing was recorded,
             or the run is FAILED "queue unavailable": ``run_id`` names it).
         """
         window = _window(start_date, end_date, params)
+        if strategy is not None:
+            fields = {**strategy_fields(strategy, rule_type), **fields}
+            rule_type = "PYTHON"
         return self.submit(_body(ticker=ticker, rule_type=rule_type, **window, **fields))
 
     def submit(self, body: dict[str, Any]) -> Run:

@@ -78,6 +78,11 @@ class RunRequest:
     exit_priority: bool = _ENGINE_DEFAULTS.exit_priority
     """A bar whose entry and exit both hold: True, the exit while long and the entry
     otherwise; False, ignored (docs/execution.md, "Execution convention")."""
+    strategy_code: str | None = None
+    """rule_type PYTHON: the strategy module's source text (``params`` are its class
+    attributes); None for every other rule."""
+    strategy_class: str | None = None
+    """rule_type PYTHON: the name of the class of ``strategy_code`` to run."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -112,13 +117,22 @@ class RunRequest:
         that are off (``None``), costs not charged (``None``), a market entry (no
         ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr``,
         ``close_open_trades_at_end`` and ``exit_priority`` false, ``max_entries`` 1,
-        ``exit_fraction`` 1 and ``take_profit_fraction`` 1 are left out, so a request
+        ``exit_fraction`` 1, ``take_profit_fraction`` 1 and the strategy fields of a rule
+        other than PYTHON are left out, so a request
         without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
         for name in ("max_entries", "exit_fraction", "take_profit_fraction"):
             if data[name] == getattr(_ENGINE_DEFAULTS, name):
                 del data[name]
-        for name in (*STOP_FIELDS, *COST_FIELDS, "entry_order", "price_adjustment", "size_expr"):
+        for name in (
+            *STOP_FIELDS,
+            *COST_FIELDS,
+            "entry_order",
+            "price_adjustment",
+            "size_expr",
+            "strategy_code",
+            "strategy_class",
+        ):
             if data[name] is None:
                 del data[name]
         for name in ("close_open_trades_at_end", "exit_priority"):
@@ -198,6 +212,16 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
     """
     from pydantic import ValidationError
 
+    from kinds.runs.python_request import (
+        RULE_TYPE,
+        check_applies,
+        check_class,
+        check_code,
+        check_params,
+        is_python,
+        refuse_strategy_fields,
+    )
+    from kinds.runs.python_request import rule_id as python_rule_id
     from kinds.runs.request_model import (
         LenientRunRequestBody,
         RunRequestBody,
@@ -218,12 +242,22 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         if early:
             raise RequestError(*error_field_message(early[0])) from None
         body = None
+    python = is_python(payload["rule_type"])
     try:
-        rule_type, params = validate_rule(payload["rule_type"], payload.get("params"))
+        if python:
+            rule_type, params = RULE_TYPE, check_params(payload.get("params"))
+            code = check_code(payload.get("strategy_code"))
+            class_name = check_class(payload.get("strategy_class"))
+        else:
+            rule_type, params = validate_rule(payload["rule_type"], payload.get("params"))
+            refuse_strategy_fields(payload)
+            code = class_name = None
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
     if body is None:
         raise RequestError(*error_field_message(late[0]))
+    if python:
+        check_applies(body)
     check_daily_dates(body.timeframe, body.start_date, body.end_date)
     entry_order = _entry_order(body.entry_order)
     return RunRequest(
@@ -233,7 +267,8 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         start_date=body.start_date,
         end_date=body.end_date,
         params=params,
-        rule_id=body.rule_id or slug_of(rule_type, params),
+        rule_id=body.rule_id
+        or (python_rule_id(class_name, code) if python else slug_of(rule_type, params)),
         initial_capital=float(body.initial_capital),
         fee_rate=float(body.fee_rate),
         slippage_bps=float(body.slippage_bps),
@@ -252,6 +287,8 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         exit_fraction=float(body.exit_fraction),
         take_profit_fraction=float(body.take_profit_fraction),
         exit_priority=body.exit_priority,
+        strategy_code=code,
+        strategy_class=class_name,
     )
 
 
@@ -374,11 +411,16 @@ class RunResult:
     events_applied: list[dict[str, Any]] | None = None
     """The corporate actions that met the position (``adapters.events_applied``); None, and
     left out of the document, when none did (additive)."""
+    strategy_hash: str | None = None
+    """rule_type PYTHON: the sha256 of the strategy's source text
+    (``kinds.runs.python_request.code_hash``); None, and left out of the document, for
+    every other rule (additive)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in field order, its curves plain dicts of lists; ``orders`` only
-        when there are entry orders and ``events_applied`` only when an event met the
-        position, so other runs' documents keep the bytes of before."""
+        when there are entry orders, ``events_applied`` only when an event met the
+        position and ``strategy_hash`` only for a Python strategy, so other runs' documents
+        keep the bytes of before."""
         from adapters.columnar import plain
 
         return {name: plain(value) for name, value in self.document().items()}
@@ -388,7 +430,7 @@ class RunResult:
         arrays, read as dicts of lists), what ``kinds.runs.serialize.to_json`` writes in one
         pass."""
         data = {name: getattr(self, name) for name in RESULT_FIELDS}
-        for name in ("orders", "events_applied"):
+        for name in ("orders", "events_applied", "strategy_hash"):
             if data[name] is None:
                 del data[name]
         return data

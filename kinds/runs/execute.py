@@ -258,7 +258,8 @@ def execute(
     Raises ``RequestError`` for a request the data cannot serve, whose signals would cost
     more than ``SIGNAL_MAX_WORK``/``SIGNAL_MAX_VALUES`` or whose Job would need more than
     ``RUN_MAX_MEMORY_MB`` (checked before computing them); any other exception is a system
-    fault for the caller to record.
+    fault for the caller to record. A PYTHON request is ``kinds.runs.python_run``'s
+    (``kinds.runs.kind.execute_request`` chooses).
     """
     from kinds.runs.run_memory import check_run_memory
     from kinds.runs.signal_cost import check_signal_cost

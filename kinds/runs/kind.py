@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from config import process
 from engine import ENGINE_VERSION
 from kinds.runs.cache import cache_key
-from kinds.runs.contract import RunRequest, parse_request
+from kinds.runs.contract import RunRequest, RunResult, parse_request
 from kinds.runs.execute import execute
 from kinds.runs.serialize import to_json
 from kinds.runs.settings import RUN_MAX_PENDING_PER_CLIENT, SETTINGS
@@ -94,7 +94,7 @@ def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
     :raise WorkFailed: the result is over ``max_result_bytes``.
     """
     request = RunRequest.from_stored(payload)
-    result = execute(request)
+    result = execute_request(request)
     result_json = to_json(result)
     if len(result_json) > max_result_bytes():
         raise WorkFailed(
@@ -105,6 +105,17 @@ def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
     return RunExecution(
         claim.item_id, result_json, result.metrics, result.data_hash, result.engine_version, key
     )
+
+
+def execute_request(request: RunRequest) -> RunResult:
+    """A run request's result: a PYTHON strategy run in the sandbox
+    (``kinds.runs.python_run``; its failure is a ``WorkFailed`` with the user's message and
+    traceback), any other rule through ``kinds.runs.execute``."""
+    if request.rule_type == "PYTHON":
+        from kinds.runs.python_run import execute_python
+
+        return execute_python(request)
+    return execute(request)
 
 
 def _fail_execution(tx: Tx, run_id: str, message: str) -> bool:
@@ -129,7 +140,7 @@ def run_locally(message: dict[str, Any]) -> str:
     request = parse_request(message)
     with run_context(request.run_id):
         started = time.perf_counter()
-        result = execute(request)
+        result = execute_request(request)
         logger.info("executed in %.1f ms", (time.perf_counter() - started) * 1000)
     return to_json(result)
 

@@ -314,6 +314,13 @@ class RunRequestBody(BaseModel):
         "held, the entry acts otherwise (backtesting.py's `if position and exit: close() "
         "elif entry: buy()`); false = the bar is ignored",
     )
+    strategy_code: Any = Field(
+        None,
+        description="rule_type PYTHON: the strategy module's source text (at most 64 KiB)",
+    )
+    strategy_class: Any = Field(
+        None, description="rule_type PYTHON: the name of the strategy class to run"
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None

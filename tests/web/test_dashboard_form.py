@@ -159,8 +159,10 @@ NOT_FORM_INPUTS = {
     "name": "a label, set on the run's page",
     "tags": "a label, set on the run's page",
     "notes": "a label, set on the run's page",
+    "strategy_code": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
+    "strategy_class": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
 }
-"""Run request fields the form has no input for, and why."""
+"""Run request fields the form has no input for in its served HTML, and why."""
 
 
 def _request_settings() -> dict[str, dict]:

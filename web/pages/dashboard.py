@@ -17,6 +17,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from adapters.metrics import run_warnings
+from kinds.runs.python_request import describe as describe_python
 from kinds.runs.query import COMPARE_MAX, is_run_id, run_filter, run_ids, run_sort, sort_keys
 from kinds.runs.store import RunFilter, RunSort, get_run_header, get_run_summaries
 from kinds.runs.view import (
@@ -96,7 +97,7 @@ def form() -> ResponseReturnValue:
     return render_template(
         "dashboard/form.html",
         tickers=tickers(),
-        rules=describe_rules(),
+        rules=[*describe_rules(), describe_python()],
         trading_fields=[f.to_dict() for f in TRADING_FIELDS],
         number_fields=NUMBER_FIELDS,
         entry_order=ENTRY_ORDER,

@@ -27,6 +27,20 @@
     return out;
   }
 
+  /* A rule's model with its defaults; PYTHON's holds its code and class too (its editor
+     starts with the example strategy). */
+  function freshModel(ruleType, values = {}) {
+    const python = RULES[ruleType].python;
+    if (!python) return { rule_type: ruleType, params: defaults(ruleType) };
+    const params = values.params && typeof values.params === "object" && !Array.isArray(values.params) ? copy(values.params) : {};
+    return {
+      rule_type: ruleType,
+      params,
+      strategy_code: typeof values.strategy_code === "string" ? values.strategy_code : python.example_code,
+      strategy_class: typeof values.strategy_class === "string" ? values.strategy_class : python.example_class,
+    };
+  }
+
   /* ["params", "rules", 1, "params", "fast"] -> "params.rules[1].params.fast" */
   function pathText(path) {
     return path.reduce((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${key}` : key), "");
@@ -156,7 +170,64 @@
     return col;
   }
 
+  /* PYTHON's editor: the strategy module in a monospace textarea with line numbers (a
+     syntax error from the server is drawn under it, a caret at its line and column), the
+     class to run and its class attributes as a JSON object. */
+  function pythonEditor() {
+    const grid = BT.el("div", { class: "row g-2" });
+    const classCol = BT.el("div", { class: "col-6 col-md-4 col-lg-3" });
+    const classInput = BT.el("input", { class: "form-control form-control-sm font-monospace", id: "p-strategy-class", type: "text", spellcheck: "false" });
+    classInput.value = model.strategy_class;
+    classInput.dataset.field = "strategy_class";
+    classInput.addEventListener("input", () => (model.strategy_class = classInput.value));
+    classCol.append(BT.el("label", { class: "form-label", for: "p-strategy-class" }, "strategy_class"), classInput, feedback());
+
+    const paramsCol = BT.el("div", { class: "col-6 col-md-8 col-lg-9" });
+    const paramsInput = BT.el("input", { class: "form-control form-control-sm font-monospace", id: "p-strategy-params", type: "text", placeholder: '{"n1": 10, "n2": 20}' });
+    paramsInput.value = Object.keys(model.params).length ? JSON.stringify(model.params) : "";
+    paramsInput.addEventListener("input", () => {
+      const text = paramsInput.value.trim();
+      try {
+        model.params = text === "" ? {} : JSON.parse(text);
+      } catch (error) {
+        model.params = text; // sent as it is: the server names params
+      }
+    });
+    paramsCol.append(BT.el("label", { class: "form-label", for: "p-strategy-params" }, "params (class attributes)"), paramsInput, feedback());
+
+    const codeCol = BT.el("div", { class: "col-12" });
+    const box = BT.el("div", { class: "bt-code" });
+    const gutter = BT.el("pre", { class: "bt-code-lines font-monospace", "aria-hidden": "true" });
+    const code = BT.el("textarea", { class: "form-control form-control-sm font-monospace bt-code-text", id: "p-strategy-code", rows: 18, spellcheck: "false", wrap: "off", maxlength: RULES.PYTHON.python.code_max });
+    code.value = model.strategy_code;
+    code.dataset.field = "strategy_code";
+    const numbers = () => {
+      const count = code.value.split("\n").length;
+      gutter.textContent = Array.from({ length: count }, (_, i) => String(i + 1)).join("\n");
+      gutter.scrollTop = code.scrollTop;
+    };
+    code.addEventListener("input", () => {
+      model.strategy_code = code.value;
+      numbers();
+    });
+    code.addEventListener("scroll", () => (gutter.scrollTop = code.scrollTop));
+    code.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab" || event.shiftKey) return;
+      event.preventDefault(); // a tab indents by four spaces instead of leaving the editor
+      code.setRangeText("    ", code.selectionStart, code.selectionEnd, "end");
+      code.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    numbers();
+    box.append(gutter, code, feedback(), BT.el("pre", { class: "bt-expr-caret small text-danger mb-0" }));
+    codeCol.append(BT.el("label", { class: "form-label", for: "p-strategy-code" }, "strategy_code"), box);
+    const ignored = RULES.PYTHON.python.not_applied.join(", ");
+    codeCol.append(BT.el("div", { class: "form-text" }, `Runs in a sandbox on the window's bars with the capital and fees below; the strategy sizes and stops its own orders, so ${ignored} keep their defaults.`));
+    grid.append(classCol, paramsCol, codeCol);
+    return grid;
+  }
+
   function paramsGrid(ruleType, path, values) {
+    if (RULES[ruleType].python) return pythonEditor();
     const grid = BT.el("div", { class: "row g-2" });
     for (const spec of RULES[ruleType].params) {
       grid.append(paramControl(spec, [...path, spec.name], values[spec.name]));
@@ -275,6 +346,10 @@
       rule_type: model.rule_type,
       params: copy(model.params),
     };
+    if (RULES[model.rule_type].python) {
+      body.strategy_code = model.strategy_code;
+      body.strategy_class = model.strategy_class;
+    }
     for (const field of data.trading_fields) {
       const node = input(field.name);
       if (field.optional && node.value.trim() === "") {
@@ -355,7 +430,9 @@
       problems.push(`rule_type ${JSON.stringify(values.rule_type)} is not a known rule (${ruleType} is shown)`);
     }
     ruleSelect.value = ruleType;
-    model = { rule_type: ruleType, params: usableParams(ruleType, values.params, "params", problems) };
+    model = RULES[ruleType].python
+      ? freshModel(ruleType, values)
+      : { rule_type: ruleType, params: usableParams(ruleType, values.params, "params", problems) };
     clearErrors();
     render();
     return problems;
@@ -488,7 +565,7 @@
   });
 
   ruleSelect.addEventListener("change", () => {
-    model = { rule_type: ruleSelect.value, params: defaults(ruleSelect.value) };
+    model = freshModel(ruleSelect.value);
     clearErrors();
     render();
   });

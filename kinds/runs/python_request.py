@@ -1,0 +1,217 @@
+"""The PYTHON rule of a run request: a user's strategy module (``strategy_code``), the class
+to run (``strategy_class``) and its class attributes (``params``), checked without running
+anything (docs/strategies.md, "Running a strategy on the platform").
+
+The code is only parsed (``sandbox.syntax_failure``: a syntax error is a 400 naming
+``strategy_code`` with its line and column); it runs in the consumer's sandbox alone. The
+fields a Python strategy decides itself (its sizes, stops, entry orders) or that its book
+does not apply are refused when set, naming the field, rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import Any
+
+from work.errors import RequestError
+
+RULE_TYPE = "PYTHON"
+
+STRATEGY_CODE_MAX = 64 * 1024
+"""The most characters of a strategy module's source text (a request is stored and queued)."""
+
+PARAMS_MAX = 64
+"""The most class attributes one request sets."""
+
+TEXT_PARAM_MAX = 200
+"""The longest string value of one class attribute."""
+
+CLASS_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+"""A strategy class name (an ASCII identifier, at most 100 characters)."""
+
+NOT_APPLIED = (
+    "position_size",
+    "size_type",
+    "direction",
+    "stop_loss_pct",
+    "take_profit_pct",
+    "trailing_stop_pct",
+    "borrow_rate",
+    "entry_order",
+    "price_adjustment",
+    "size_expr",
+    "max_entries",
+    "exit_fraction",
+    "take_profit_fraction",
+    "exit_priority",
+)
+"""Request fields a Python strategy cannot take: it sizes, directs and stops its own orders
+(``self.buy(size=, sl=, tp=, limit=, stop=)``), and its book charges no borrow fee and
+trades the prices as traded. Set to anything but their default, they are a 400."""
+
+
+def is_python(rule_type: object) -> bool:
+    """Whether a request's ``rule_type`` names the PYTHON rule (any case)."""
+    return isinstance(rule_type, str) and rule_type.strip().upper() == RULE_TYPE
+
+
+def check_code(code: object) -> str:
+    """``strategy_code`` checked: a string within ``STRATEGY_CODE_MAX`` that parses.
+
+    :raise RequestError: naming ``strategy_code`` (a syntax error with its line and column).
+    """
+    from sandbox import syntax_failure
+
+    if code is None or code == "":
+        raise RequestError("strategy_code", "is required for rule_type PYTHON")
+    if not isinstance(code, str):
+        raise RequestError("strategy_code", "must be the strategy module's source text")
+    if len(code) > STRATEGY_CODE_MAX:
+        raise RequestError(
+            "strategy_code", f"is {len(code):,} characters; at most {STRATEGY_CODE_MAX:,}"
+        )
+    failure = syntax_failure(code)
+    if failure is not None:
+        raise RequestError("strategy_code", failure.message)
+    return code
+
+
+def check_class(name: object) -> str:
+    """``strategy_class`` checked: an identifier.
+
+    :raise RequestError: naming ``strategy_class``.
+    """
+    if name is None or name == "":
+        raise RequestError("strategy_class", "is required for rule_type PYTHON")
+    if not isinstance(name, str) or not CLASS_PATTERN.fullmatch(name):
+        raise RequestError(
+            "strategy_class", "must be a class name (A-Z a-z 0-9 _, not a digit first)"
+        )
+    return name
+
+
+def check_params(params: object) -> dict[str, Any]:
+    """``params`` checked: null or an object of class attribute names (identifiers, not
+    starting with ``_``) to JSON scalars (finite numbers, booleans, strings, null); in
+    name order, so the same attributes always store the same bytes.
+
+    :raise RequestError: naming ``params`` or ``params.<name>``.
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise RequestError("params", "must be an object of the strategy's class attributes")
+    if len(params) > PARAMS_MAX:
+        raise RequestError("params", f"sets {len(params)} attributes; at most {PARAMS_MAX}")
+    checked = {}
+    for name in sorted(params):
+        value = params[name]
+        if not (isinstance(name, str) and name.isidentifier() and name.isascii()) or name[0] == "_":
+            raise RequestError("params", f"{str(name)[:40]!r} is not a class attribute name")
+        checked[name] = _scalar(f"params.{name}", value)
+    return checked
+
+
+def _scalar(field: str, value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RequestError(field, "must be a finite number")
+        return value
+    if isinstance(value, str) and len(value) <= TEXT_PARAM_MAX:
+        return value
+    raise RequestError(
+        field, f"must be a number, true/false, null or a string of at most {TEXT_PARAM_MAX}"
+    )
+
+
+def check_applies(body: Any) -> None:
+    """Refuse a field of ``NOT_APPLIED`` set to anything but its default.
+
+    :raise RequestError: naming the field.
+    """
+    from data.adjust import RAW
+
+    defaults = type(body).model_fields
+    for name in NOT_APPLIED:
+        value = getattr(body, name)
+        if name == "price_adjustment" and value == RAW:
+            continue  # the prices as traded: what the book trades
+        if value != defaults[name].default:
+            raise RequestError(
+                name, "does not apply to rule_type PYTHON: the strategy's own orders decide it"
+            )
+
+
+def refuse_strategy_fields(payload: dict[str, Any]) -> None:
+    """A request of another rule may not carry a strategy's fields.
+
+    :raise RequestError: naming ``strategy_code`` or ``strategy_class``.
+    """
+    for name in ("strategy_code", "strategy_class"):
+        if payload.get(name) is not None:
+            raise RequestError(name, "applies only to rule_type PYTHON")
+
+
+def code_hash(code: str) -> str:
+    """The sha256 (hex) of a strategy module's source text (UTF-8): a result's
+    ``strategy_hash``."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def rule_id(class_name: str, code: str) -> str:
+    """The default ``rule_id`` of a Python strategy: its class and its code's hash."""
+    return f"python-{class_name.lower()}-{code_hash(code)[:12]}"
+
+
+EXAMPLE_CLASS = "SmaCross"
+EXAMPLE_CODE = """\
+from backtest_strategy import Strategy
+from backtest_strategy.lib import crossover
+import pandas as pd
+
+
+def SMA(values, n):
+    return pd.Series(values).rolling(n).mean()
+
+
+class SmaCross(Strategy):
+    n1 = 10
+    n2 = 20
+
+    def init(self):
+        close = self.data.Close
+        self.sma1 = self.I(SMA, close, self.n1)
+        self.sma2 = self.I(SMA, close, self.n2)
+
+    def next(self):
+        if crossover(self.sma1, self.sma2):
+            self.position.close()
+            self.buy()
+        elif crossover(self.sma2, self.sma1):
+            self.position.close()
+            self.sell()
+"""
+"""The strategy the run form's editor starts with (backtesting.py's quick start)."""
+
+
+def describe() -> dict[str, Any]:
+    """PYTHON as the run form lists a rule (``rules.registry.describe_rules``' keys), with
+    ``python``: the editor's example, the code's cap and the fields it refuses."""
+    return {
+        "rule_type": RULE_TYPE,
+        "description": "Your own strategy in Python: a backtest_strategy.Strategy subclass "
+        "(backtesting.py's init/next API), run in a sandbox; params set its class attributes.",
+        "params": [],
+        "constraints": [],
+        "language": None,
+        "python": {
+            "example_code": EXAMPLE_CODE,
+            "example_class": EXAMPLE_CLASS,
+            "code_max": STRATEGY_CODE_MAX,
+            "not_applied": list(NOT_APPLIED),
+        },
+    }
