@@ -25,7 +25,7 @@ SLOWEST_FILES = (
     "tests/deploy/test_deploy_container.py",  # 512
     "tests/sweeps/test_sweep_eval.py",  # 94
     "tests/engine/test_engine_broker_differential.py",  # 65
-    # 62 alone (-n 0, load 8), 232 before its kill tests' heartbeat margin was cut to 5 s
+    # 48 alone (-n 0, load 8), 232 before its kill tests' heartbeat margin was cut to 5 s
     "tests/consumer/test_consumer_worker.py",
     "tests/web/test_web_main.py",  # 60 (here since the token CLI file, 68, runs mostly in-process)
     "tests/bulk/test_bulk_submit.py",  # 53
