@@ -151,6 +151,12 @@ RQ_FAILURE_TTL = Variable("RQ_FAILURE_TTL", int, 7 * 24 * 3600, "seconds a faile
 RQ_JOB_MONITORING_INTERVAL = Variable(
     "RQ_JOB_MONITORING_INTERVAL", int, 10, "seconds between a consumer's heartbeats"
 )
+RQ_HEARTBEAT_MARGIN = Variable(
+    "RQ_HEARTBEAT_MARGIN",
+    positive_int,
+    60,
+    "seconds past a missed heartbeat before RQ calls a consumer's item abandoned",
+)
 CLAIM_FILE = Variable(
     "CLAIM_FILE", str, "/tmp/consumer-claimed", "touched once a consumer took its item"
 )

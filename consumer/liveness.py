@@ -29,9 +29,18 @@ one or two; a dead consumer misses them all)."""
 def monitoring_interval() -> int:
     """RQ_JOB_MONITORING_INTERVAL (s, default 10): how often the parent heartbeats (to
     Redis and to the database) while the work-horse runs. A pod that dies is detected as
-    abandoned by RQ ~this + 60 s later, by the database heartbeat ``heartbeat_stale()``
-    later."""
+    abandoned by RQ ~this + ``heartbeat_margin()`` later, by the database heartbeat
+    ``heartbeat_stale()`` later."""
     return process.RQ_JOB_MONITORING_INTERVAL.value()
+
+
+def heartbeat_margin() -> int:
+    """RQ_HEARTBEAT_MARGIN (s, default 60, RQ's own): how long past its next beat's due time
+    a started item stays in RQ's started registry before RQ's cleanup calls it abandoned
+    (retried once, else failed). A live consumer is never late by that much (its parent
+    only waits on the work-horse between beats); a dead one's item is recovered that much
+    sooner with a smaller value."""
+    return process.RQ_HEARTBEAT_MARGIN.value()
 
 
 def heartbeat_stale() -> timedelta:

@@ -50,7 +50,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumer.liveness import heartbeat_stale, monitoring_interval
+from consumer.liveness import heartbeat_margin, heartbeat_stale, monitoring_interval
 from consumer.maintenance import MAINTENANCE_LOCK_TTL, clean_queue_registries
 from kinds.registry import all_kinds
 from store.models import utcnow
@@ -83,9 +83,6 @@ MAX_DB_REQUEUES = 3
 INTERMEDIATE_WAIT = timedelta(seconds=60)
 """RQ's wait before an id left in the intermediate list is handled: one cleanup notes it,
 the first cleanup this much later retries or fails it (``rq.intermediate_queue``)."""
-RQ_HEARTBEAT_MARGIN = timedelta(seconds=60)
-"""RQ's margin over RQ_JOB_MONITORING_INTERVAL before a started job whose consumer stopped
-beating counts as abandoned (its started-registry deadline)."""
 
 LOST = "the queue lost this run (its job no longer exists in Redis)"
 CRASHED = "the run's process died before it finished (out of memory or killed), twice"
@@ -100,7 +97,7 @@ def recovery_time(reaper_interval: timedelta) -> timedelta:
     ``reaper_interval``, has queued it again (or failed it) — the worst of:
 
     * its job abandoned in RQ's started registry: the last beat's deadline
-      (RQ_JOB_MONITORING_INTERVAL + ``RQ_HEARTBEAT_MARGIN``), then a pass;
+      (RQ_JOB_MONITORING_INTERVAL + RQ_HEARTBEAT_MARGIN, ``heartbeat_margin``), then a pass;
     * its job lost with Redis: the database heartbeat gone stale (``heartbeat_stale``, one
       interval after the last beat at most), then a pass;
     * its id stranded in the intermediate list while the dead consumer's maintenance lock
@@ -111,7 +108,7 @@ def recovery_time(reaper_interval: timedelta) -> timedelta:
     consumer's start and the item's compute come on top)."""
     interval = timedelta(seconds=monitoring_interval())
     return max(
-        interval + RQ_HEARTBEAT_MARGIN + reaper_interval,
+        interval + timedelta(seconds=heartbeat_margin()) + reaper_interval,
         heartbeat_stale() + interval + reaper_interval,
         timedelta(seconds=MAINTENANCE_LOCK_TTL) + INTERMEDIATE_WAIT + 2 * reaper_interval,
     )

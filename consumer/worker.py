@@ -41,7 +41,7 @@ from rq.job import Job, JobStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from consumer.liveness import beat, monitoring_interval
+from consumer.liveness import beat, heartbeat_margin, monitoring_interval
 from consumer.maintenance import clean_queue_registries
 from consumer.quarantine import problem_of_job, quarantine, requeue_named_item
 from kinds.registry import kind_of
@@ -144,6 +144,15 @@ class OneShotWorker(Worker):
             super().maintain_heartbeats(job)
         except RedisError:
             logger.warning("could not write RQ's heartbeats; next beat", exc_info=True)
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        """Seconds until the job's started-registry entry expires unless the next beat renews
+        it: RQ's (the time to the next beat, or to the job's timeout if sooner) with
+        RQ_HEARTBEAT_MARGIN on top instead of RQ's fixed 60 s (``heartbeat_margin``)."""
+        until_next_beat = self.job_monitoring_interval
+        if job.timeout and job.timeout > 0:
+            until_next_beat = min(job.timeout - self.current_job_working_time, until_next_beat)
+        return int(until_next_beat) + heartbeat_margin()
 
     def set_current_job_working_time(self, current_job_working_time: float, pipeline=None):
         """RQ's note of the work-horse's time so far, written before each beat; a Redis

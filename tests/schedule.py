@@ -23,21 +23,22 @@ SLOWEST_FILES = (
     # seconds of one full two-worker run from a fresh clone on the shared 2-core machine
     # (load 3-14; podman, its base image and the compose stand-ins made for the first time):
     "tests/deploy/test_deploy_container.py",  # 512
-    "tests/consumer/test_consumer_worker.py",  # 227
     "tests/sweeps/test_sweep_eval.py",  # 94
+    "tests/engine/test_engine_broker_differential.py",  # 65
+    # 48 alone (-n 0, load 8), 232 before its kill tests' heartbeat margin was cut to 5 s
+    "tests/consumer/test_consumer_worker.py",
     "tests/web/test_web_main.py",  # 60 (here since the token CLI file, 68, runs mostly in-process)
+    "tests/bulk/test_bulk_submit.py",  # 53
+    "tests/runs/test_runs_scaling.py",  # 49
     # after ~390 s of other files, so the container file has built the image by then (it waits
     # for that build otherwise: tests/deploy/conftest.py)
     "tests/deploy/test_deploy_compose_podman.py",  # 167
-    "tests/work/test_toy_kind.py",  # 67
-    "tests/engine/test_engine_broker_differential.py",  # 65
-    "tests/bulk/test_bulk_submit.py",  # 53
-    "tests/runs/test_runs_scaling.py",  # 49
     "tests/engine/test_portfolio_parity.py",  # 49
     "tests/web/test_web_fuzz.py",  # 48
     "tests/engine/test_engine_events_parity.py",  # 47
     "tests/engine/test_engine_broker_step.py",  # 46
     "tests/web/test_browser_dashboard.py",  # 46
+    "tests/work/test_toy_kind.py",  # 67 before its kill test's heartbeat margin: ~41
     "tests/web/test_browser_portfolios.py",  # 40
     "tests/portfolios/test_portfolio_memory.py",  # 40
     "tests/engine/test_portfolio_long_short.py",  # 39

@@ -36,6 +36,13 @@ QUICK_RUN = {
 """A run request that executes in a fraction of a second."""
 
 
+SHORT_MARGIN = {"RQ_HEARTBEAT_MARGIN": "5"}
+"""The environment of a consumer a test kills mid-item and waits to see recovered: RQ calls
+its item abandoned 5 s after its next beat was due (RQ_JOB_MONITORING_INTERVAL 2 s + 5 s)
+instead of the default 60 s (``consumer.liveness.heartbeat_margin``), so the reaper's
+retry comes ~55 s sooner; a live consumer's parent beats every 2 s, well within it."""
+
+
 def consumer_env(mysql_url: str, redis_url: str, tmp_path: Path, monkeypatch) -> dict:
     """A fresh schema, a queue of its own, a claim file and a 2 s heartbeat, exported to
     this process too (the test enqueues and reaps in-process)."""

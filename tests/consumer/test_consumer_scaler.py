@@ -9,6 +9,8 @@ import logging
 
 import pytest
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from consumer.scaler import DEFAULT_MANIFESTS, LocalScaler, manifest_paths
 from consumer.scaling import load_scaled_job
@@ -47,7 +49,11 @@ def test_an_idle_scaler_logs_its_counts_once_and_again_only_when_they_change(
 def test_a_failing_poll_is_logged_once_and_its_recovery_once(scaler, caplog):
     caplog.set_level(logging.INFO, logger="consumer.scaler")
     working = scaler.connection
-    scaler.connection = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    # a closed port, refused at once: without retries (redis-py's default retries each
+    # command ten times with a backoff, ~4 s a poll) a failing poll costs no wait
+    scaler.connection = Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
     for _ in range(4):
         scaler._poll_logging_failures()
     failures = [r for r in caplog.records if r.getMessage().startswith("poll failed")]

@@ -4,7 +4,8 @@ Kill tests freeze the consumer and its work-horse (SIGSTOP; RQ puts the horse in
 process group) the moment the run is RUNNING, so the kill lands mid-run without a race. A
 killed work-horse (what an out-of-memory kill does) is seen by the parent at once and RQ
 retries the run; a killed consumer (pod lost) is found by the reaper after RQ's heartbeat
-expires (monitoring interval + 60 s), retried once, and FAILED if the retry dies too.
+expires (monitoring interval + RQ_HEARTBEAT_MARGIN, 5 s here: ``SHORT_MARGIN``), retried once,
+and FAILED if the retry dies too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,11 +24,13 @@ from redis import Redis
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from consumer import reaper
 from consumer.reaper import CRASHED, reap
 from kinds.runs.contract import parse_request
 from kinds.runs.kind import enqueue_run
 from kinds.runs.store import insert_pending
 from tests.consumer.support import (
+    SHORT_MARGIN,
     children,
     consumer,
     finish,
@@ -244,7 +248,7 @@ def _start_and_freeze(env, sessions, queue, slow_data, claim: Path):
     run_id = submit(
         sessions, queue, ticker="SLOW", start_date="1940-01-01", end_date="2000-01-01", charts=True
     )
-    proc = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(claim))
+    proc = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(claim), **SHORT_MARGIN)
     wait_until(
         lambda: stored_run(sessions, run_id).status == RunStatus.RUNNING, 30, 0.01, what="RUNNING"
     )
@@ -287,22 +291,26 @@ def _reap_until(env, sessions, predicate, what: str):
         reap(connection, sessions, env["RQ_QUEUE"])
         return predicate()
 
-    return wait_until(step, 150, interval=3, what=what)
+    return wait_until(step, 150, interval=0.5, what=what)
 
 
 @pytest.mark.slow
 def test_a_killed_consumer_is_retried_once_by_the_reaper_then_failed_if_killed_again(
-    env, sessions, queue, slow_data, tmp_path
+    env, sessions, queue, slow_data, tmp_path, monkeypatch
 ):
     """Pod lost mid-run: the reaper re-queues it once (never stuck RUNNING); lost again, the
-    reaper fails it with a clear message. ~2.5 minutes: RQ's heartbeat expiry is +60 s."""
+    reaper fails it with a clear message. The reaper's waits are RQ's heartbeat expiry
+    (2 s + ``SHORT_MARGIN``'s 5 s), twice."""
+    # The reaper's grace for a run that just started (its job being registered) is not what
+    # this test is about: the retry that dies is FAILED as soon as RQ fails its job.
+    monkeypatch.setattr(reaper, "RUNNING_GRACE", timedelta(0))
     run_id, proc = _start_and_freeze(env, sessions, queue, slow_data, tmp_path / "c1")
     _kill_pod(proc)
     key = f"rq:queue:{env['RQ_QUEUE']}"
     _reap_until(env, sessions, lambda: queue.connection.llen(key) == 1, "the retry")
     assert stored_run(sessions, run_id).status == RunStatus.RUNNING
 
-    retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"))
+    retry = consumer(env, DATA_DIR=str(slow_data), CLAIM_FILE=str(tmp_path / "c2"), **SHORT_MARGIN)
     wait_until(lambda: stored_run(sessions, run_id).attempts == 2, 30, 0.01, what="attempt 2")
     signal_pod(retry, signal.SIGSTOP)
     _kill_pod(retry)
@@ -336,3 +344,30 @@ def test_an_operators_math_thread_setting_wins_over_the_jobs_default():
     environ = {"OPENBLAS_NUM_THREADS": "4"}
     use_one_math_thread(environ)
     assert environ == {"OPENBLAS_NUM_THREADS": "4", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@pytest.mark.parametrize(
+    ("margin", "timeout", "worked", "ttl"),
+    [
+        (None, 900, 0.0, 2 + 60),  # RQ's own margin unless set
+        ("5", 900, 0.0, 2 + 5),
+        ("5", 900, 899.5, 0 + 5),  # the item's timeout comes before the next beat
+        ("5", -1, 5000.0, 2 + 5),  # no timeout
+    ],
+)
+def test_rq_calls_an_item_abandoned_the_heartbeat_margin_after_its_next_beat_was_due(
+    monkeypatch, margin, timeout, worked, ttl
+):
+    """Each beat sets the item's started-registry deadline to the time until the next beat
+    (RQ_JOB_MONITORING_INTERVAL, or the item's timeout if sooner) plus RQ_HEARTBEAT_MARGIN:
+    the reaper recovers a dead consumer's item that long after its last beat."""
+    from consumer.worker import OneShotWorker
+
+    if margin is None:
+        monkeypatch.delenv("RQ_HEARTBEAT_MARGIN", raising=False)
+    else:
+        monkeypatch.setenv("RQ_HEARTBEAT_MARGIN", margin)
+    worker = OneShotWorker(["q"], connection=Redis(), job_monitoring_interval=2)
+    worker.current_job_working_time = worked
+    job = Job.create("consumer.jobs.run_backtest", connection=worker.connection, timeout=timeout)
+    assert worker.get_heartbeat_ttl(job) == ttl

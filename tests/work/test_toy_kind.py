@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from consumer.reaper import queues_to_reap, reap
 from kinds.registry import all_kinds, kind_of, register, unregister
-from tests.consumer.support import children
+from tests.consumer.support import SHORT_MARGIN, children
 from tests.stack import wait_until
 from tests.work.toy_kind import METADATA, TOY, TOY_ITEMS
 from web import blueprints, create_app
@@ -97,10 +97,14 @@ def test_a_registered_kinds_page_joins_the_navigation_bar_after_the_built_in_kin
 
 
 @pytest.mark.slow
-def test_a_toy_kind_survives_a_killed_consumer_and_ends_succeeded(env, sessions, toy, tmp_path):
+def test_a_toy_kind_survives_a_killed_consumer_and_ends_succeeded(
+    env, sessions, toy, tmp_path, monkeypatch
+):
     """submit → queue → consumer killed mid-item → reaper queues it again → a second
-    consumer stores the result: SUCCEEDED after two attempts. ~80 s: RQ's heartbeat
-    expiry is +60 s."""
+    consumer stores the result: SUCCEEDED after two attempts. The reaper's wait is RQ's
+    heartbeat expiry: 2 s + ``SHORT_MARGIN``'s 5 s (the forked consumers inherit it)."""
+    for name, value in SHORT_MARGIN.items():
+        monkeypatch.setenv(name, value)
     app = create_app({"TESTING": True, **env})
     client = app.test_client()
     block = tmp_path / "first-delivery"
@@ -121,7 +125,7 @@ def test_a_toy_kind_survives_a_killed_consumer_and_ends_succeeded(env, sessions,
         reap(connection, sessions, env["RQ_QUEUE"])
         return connection.llen(f"rq:queue:{env['RQ_QUEUE']}") == 1
 
-    wait_until(requeued, 150, 3, what="the reaper's retry")
+    wait_until(requeued, 150, 0.5, what="the reaper's retry")
     assert _row(sessions, toy_id).status == "RUNNING"
 
     second = _consume_in_a_fork()
