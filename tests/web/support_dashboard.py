@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 from kinds.runs.contract import RunRequest, parse_request
 from kinds.runs.execute import execute
+from kinds.runs.python_run import execute_python
 from kinds.runs.serialize import to_json
 from kinds.runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
 from store.models import BacktestRun
@@ -56,9 +57,11 @@ def add_failed(app: Flask, message: str, **fields: Any) -> RunRequest:
 
 
 def add_succeeded(app: Flask, **fields: Any) -> tuple[RunRequest, dict[str, Any]]:
-    """Run a real backtest on the app's data, store it SUCCEEDED; (request, result dict)."""
+    """Run a real backtest on the app's data (a PYTHON strategy in the sandbox), store it
+    SUCCEEDED; (request, result dict)."""
     request = add_running(app, **fields)
-    result = execute(request, app.config["DATA_DIR"])
+    compute = execute_python if request.rule_type == "PYTHON" else execute
+    result = compute(request, app.config["DATA_DIR"])
     with get_database(app).sessionmaker.begin() as session:
         mark_succeeded(
             session,

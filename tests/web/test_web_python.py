@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from kinds.runs.python_request import EXAMPLE_CLASS, EXAMPLE_CODE
 from tests.web.support import valid_request
+from tests.web.support_dashboard import add_succeeded
 
 
 def _python_run(**fields) -> dict:
@@ -41,3 +42,14 @@ def test_a_bad_class_or_an_inapplicable_field_is_a_400_naming_it(client):
         response = client.post("/run_backtest", json=_python_run(**fields))
         assert response.status_code == 400, fields
         assert response.get_json()["field"] == field
+
+
+def test_a_python_runs_indicators_are_a_409_saying_it_has_no_rule_indicators(app, client):
+    """The candles tab's rule lines come from the rules; a strategy's indicators live in its
+    own code, which the web never runs: a 409 that says so, not the rules' refusal."""
+    fields = {"strategy_code": EXAMPLE_CODE, "strategy_class": EXAMPLE_CLASS}
+    request, result = add_succeeded(app, rule_type="PYTHON", params={"n1": 3, "n2": 8}, **fields)
+    assert result["strategy_hash"]
+    response = client.get(f"/api/runs/{request.run_id}/indicators")
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "a Python strategy's run has no rule indicators to draw"

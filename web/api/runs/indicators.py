@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from kinds.runs.contract import RequestError, RunRequest
 from kinds.runs.indicators import DataChangedError, run_indicators
+from kinds.runs.python_request import is_python
 from kinds.runs.query import is_run_id
 from kinds.runs.store import get_run_header
 from rules import RuleValidationError, validate_rule
@@ -29,7 +30,8 @@ def indicators(run_id: str) -> ResponseReturnValue:
 
     :raise ApiError 404: no such run; 409: the run is not SUCCEEDED, or its data file
         changed since it ran (its SHA-256 is not the run's ``data_hash``), or its rule or
-        parameters are no longer valid.
+        parameters are no longer valid, or it ran a Python strategy (whose indicators live in
+        its own code, not in the rules).
     """
     row = None
     if is_run_id(run_id):
@@ -42,6 +44,8 @@ def indicators(run_id: str) -> ResponseReturnValue:
         request = RunRequest.from_stored(json.loads(row.request_json))
     except RequestError as exc:
         raise ApiError(409, f"the stored request cannot be read: {exc}") from None
+    if is_python(request.rule_type):
+        raise ApiError(409, "a Python strategy's run has no rule indicators to draw")
     try:  # the rules may have changed since the run was validated
         validate_rule(request.rule_type, request.params)
     except RuleValidationError as exc:
