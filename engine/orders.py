@@ -47,7 +47,7 @@ from engine._simulate import (
     signal_code,
     signal_codes,
 )
-from engine.broker.costs import Costs, FloatMath, borrow_charge, fill, signal_equity
+from engine.broker.costs import Costs, borrow_charge, fill, fill_sized, signal_equity
 from engine.broker.orders import (
     CANCELLED,
     EXPIRED,
@@ -158,9 +158,14 @@ class _Walk:
         """Close ``shares`` and open ``side`` at ``price`` (the market walk's fill step;
         ``size``: a size series' value for the opening order); records the fill and returns
         (cash, opened shares, entry fill price)."""
-        close_price, close_fee, open_price, qty, open_fee, cash = fill(
-            cash, shares, price, side, self.costs, FloatMath, size
-        )
+        if size is None:
+            close_price, close_fee, open_price, qty, open_fee, cash = fill(
+                cash, shares, price, side, self.costs.floats
+            )
+        else:
+            close_price, close_fee, open_price, qty, open_fee, cash = fill_sized(
+                cash, shares, price, side, self.costs, size
+            )
         opened = side * qty
         closing = (run, bar, shares, close_price, close_fee)
         self.rows.append((*closing, opened, open_price, open_fee, cash, opened, SIGNAL))
@@ -250,7 +255,7 @@ class _Walk:
                     hit = position.exit(opens[bar], highs[bar], lows[bar])
                 if hit is not None:
                     close_price, close_fee, _, _, _, cash = fill(
-                        cash, shares, hit[0], 0.0, c, FloatMath
+                        cash, shares, hit[0], 0.0, c.floats
                     )
                     self.rows.append(
                         (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])
