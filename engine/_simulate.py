@@ -14,11 +14,12 @@ Execution convention (docs/execution.md, "Execution convention"):
   open position is closed, then the new one is opened. A change on the last bar never fills.
 * Fill prices carry slippage against the trader: a buy at open × (1 + bps/10000), a sell at
   open × (1 − bps/10000). Fees are ``fee_rate`` × traded notional, on each side, plus the
-  fixed and the bounded per-share fee when set (``_order_fee``).
+  fixed and the bounded per-share fee when set (``engine.broker.costs.order_fee``).
 * Whole shares. Budget: ``value`` → min(position_size, cash); ``percent`` → cash ×
   position_size / 100 (the position is flat then, so cash is the equity). Shares = the
   largest n with n × price + fee(n) ≤ budget: floor(budget / (price × (1 + fee_rate))) with
-  ``fee_rate`` alone, lowered by one if rounding would overspend (``_shares``).
+  ``fee_rate`` alone, lowered by one if rounding would overspend
+  (``engine.broker.costs.affordable``).
   A change that cannot buy one share opens nothing; the run waits for the next change.
 * A short pays ``borrow_rate`` / bars per year of its value at each close it is held
   (a bar-by-bar walk records the cash path: the broker's step, or ``stop_events``). With
@@ -405,10 +406,11 @@ def stop_events(
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
 ) -> Events:
-    """The fills of N runs with a position-aware exit, a size series or corporate actions
-    (with their stops and borrow fee), walking each run bar by bar (Python floats); the
-    other walked runs go through the broker's compiled step
-    (``engine._scaling.stepped_events``), with the same numbers. With a borrow fee
+    """The fills of N walked single-position runs (stops, a borrow fee, a position-aware
+    exit, a size series, corporate actions), walking each run bar by bar (Python floats):
+    the runs with corporate actions and those too small to pay for numba; the others go
+    through the broker's compiled step (``engine._scaling.stepped_events``), with the same
+    numbers. With a borrow fee
     (``close`` given) a short pays it at each close, and the cash at every close and each
     charge are kept (``Events.cash_path``, ``Events.borrow``). ``position_exits[i]``
     (``PositionExit``, or None): run i's exit while a long is open, in place of its row of

@@ -20,13 +20,14 @@ A position-aware exit (``engine._simulate.PositionExit``) is read on each close 
 long is open, from its fill bar and fill price (an ``on_close`` long from the next close
 on); a size series (``engine._simulate.Sizer``) is read on the signal bar's close with the
 equity then, and sizes the order when it fills (docs/execution.md, "Entry orders with
-position-aware exits and sizes"). Such runs are walked here only, never compiled.
+position-aware exits and sizes").
 
 Fills go through the broker's fill step (``engine.broker.costs.fill``) and stops
 through its ``Position``, so costs and stop levels are the same arithmetic. This walk
-serves the runs with a position-aware exit, a size series or corporate actions; the others
-go through the broker's compiled step (``engine._scaling.stepped_events``), with the same
-numbers bit for bit (tests/engine/test_engine_broker_differential.py).
+serves the runs with corporate actions and the small runs that do not pay for numba
+(``engine.backtest._stepped``); the others go through the broker's compiled step
+(``engine._scaling.stepped_events``), with the same numbers bit for bit
+(tests/engine/test_engine_broker_differential.py).
 """
 
 from __future__ import annotations
