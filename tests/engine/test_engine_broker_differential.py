@@ -357,22 +357,12 @@ def test_a_single_position_through_the_broker_step_equals_the_single_position_wa
     series or corporate actions), which a run reaches with the step's routing turned off."""
     from engine import backtest
 
-    bars, params, _ = _inputs(case, engine)
     results = []
     for stepped in (True, False):
         with pytest.MonkeyPatch.context() as patch:
             if not stepped:
                 patch.setattr(backtest, "_stepped", lambda *args: False)
-            results.append(
-                engine.run(
-                    bars,
-                    case["entries"][0],
-                    case["exits"][0],
-                    params,
-                    limit=case["limit"][0],
-                    stop=case["stop"][0],
-                )
-            )
+            results.append(_run_one(case))
     _same_run(*results)
 
 
