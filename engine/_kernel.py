@@ -1,4 +1,4 @@
-"""The compiled kernels (numba): the fill step, one run's fill walk, and the one-pass
+"""The compiled kernels (numba): one run's fill walk, and the one-pass
 evaluation of N runs (signals → fills → equity → the statistics every stored metric
 derives from), each combination in constant memory, rows spread over the cores.
 
@@ -21,22 +21,8 @@ import numpy as np
 from numba import njit, prange
 
 from engine import kernel_stamp
-from engine.broker.costs import (
-    BORROW,
-    BY_VALUE,
-    CLOSE_AT_END,
-    EXTRA,
-    FEE_FACTOR,
-    FEE_FIXED,
-    FEE_MAX,
-    FEE_MIN,
-    FEE_PER_SHARE,
-    FEE_RATE,
-    FRACTION,
-    INITIAL,
-    POSITION_SIZE,
-    SLIP,
-)
+from engine.broker.costs import BORROW, CLOSE_AT_END, INITIAL
+from engine.broker.jitted import borrow_charge, fill
 
 _PAIRWISE_BLOCK = 128
 """numpy's ``PW_BLOCKSIZE``: the largest run summed with eight accumulators."""
@@ -155,56 +141,6 @@ def _pairwise(
             return value
 
 
-@njit(cache=True, nogil=True, inline="always")
-def order_fee(n: float, price: float, costs: np.ndarray) -> float:
-    """``engine.broker.costs.order_fee`` compiled: the fee of an order of ``n`` >= 0 shares."""
-    fee = n * price * costs[FEE_RATE]
-    if costs[EXTRA] == 0.0:
-        return fee
-    per_share = min(max(n * costs[FEE_PER_SHARE], costs[FEE_MIN]), costs[FEE_MAX])
-    return fee + (costs[FEE_FIXED] + per_share if n > 0 else 0.0)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def affordable(budget: float, price: float, costs: np.ndarray) -> float:
-    """``engine.broker.costs.affordable`` compiled: the most whole shares whose cost and
-    fee fit ``budget``."""
-    rate_price = price * costs[FEE_FACTOR]
-    if costs[EXTRA] == 0.0:
-        qty = np.floor(budget / rate_price)
-    else:
-        base = budget - costs[FEE_FIXED]
-        qty = min(
-            np.floor(base / (rate_price + costs[FEE_PER_SHARE])),
-            np.floor((base - costs[FEE_MIN]) / rate_price),
-        )
-        if costs[FEE_MAX] < np.inf:
-            qty = max(qty, np.floor((base - costs[FEE_MAX]) / rate_price))
-    if qty * price + order_fee(qty, price, costs) > budget:
-        qty = qty - 1.0
-    return qty
-
-
-@njit(cache=True, nogil=True, inline="always")
-def fill(cash: float, shares: float, price: float, side: float, costs: np.ndarray) -> tuple:
-    """``engine.broker.costs.fill`` compiled: close ``shares`` at ``price``, then open
-    ``side``. Returns (close_price, close_fee, open_price, qty, open_fee, cash after)."""
-    close_price = price * (1.0 - np.sign(shares) * costs[SLIP])
-    close_fee = order_fee(abs(shares), close_price, costs)
-    cash_flat = cash + shares * close_price - close_fee
-    open_price = price * (1.0 + side * costs[SLIP])
-    if costs[BY_VALUE] != 0.0:
-        budget = min(costs[POSITION_SIZE], cash_flat)
-    else:
-        budget = cash_flat * costs[FRACTION]
-    qty = affordable(budget, open_price, costs)
-    if not (side != 0.0 and qty > 0.0):
-        qty = 0.0
-    notional = qty * open_price
-    open_fee = order_fee(qty, open_price, costs)
-    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
-
-
 @njit(cache=True, nogil=True)
 def walk_one(prices: np.ndarray, sides: np.ndarray, costs: np.ndarray) -> np.ndarray:
     """The fills of one run (``engine._simulate._walk_one`` compiled): 8 × E, the rows in
@@ -290,7 +226,7 @@ def _one_run(
                     trades += 1
                 pending = 0
             if shares < 0.0 and borrow > 0.0:  # the short's borrow fee at this close
-                cash -= abs(shares) * close[t] * borrow
+                cash -= borrow_charge(shares, close[t], borrow)
             value = cash + shares * close[t]
             if value <= 0.0:
                 bust = True

@@ -17,6 +17,7 @@ per bar. The walk returns ``engine._simulate.Events`` (a fill row per order grou
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
@@ -60,12 +61,36 @@ def scale_events(
     T, of ``params.entry_type``): each unit is opened by an entry order
     (``engine.broker.orders``), and the orders are returned too (else None). ``work`` is
     taken for the callers' sake (every run goes through the step)."""
+    keep = actions is not None or bool(Costs.of(params).borrow)
+    out = _walked(entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep)
+    return _events_of(out, keep, actions is not None), (
+        None if order_prices is None else _orders_of(out[4], out[5])
+    )
+
+
+def _walked(
+    entries: np.ndarray,
+    exits: np.ndarray,
+    ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    params: TradingParams,
+    sizes: Sequence[sim.Sizer] | None,
+    position_exits: Sequence[sim.PositionExit | None] | None,
+    actions: CorporateActions | None,
+    order_prices: tuple[np.ndarray, np.ndarray] | None,
+    keep: bool,
+    close_at_end: bool = True,
+) -> tuple:
+    """N runs through the broker's step (``step.walk_acting``, or ``_called`` for a size
+    series or a position-aware exit): ``walk_acting``'s outputs, the cash and shares at
+    every close kept when ``keep``; the close at the end left to the caller unless
+    ``close_at_end``."""
     if (sizes is None) != (params.size_unit is None):
         raise ValueError("a size series goes with params.size_unit, and only with it")
     from engine.broker import step
 
-    costs = Costs.of(params)
     costs_array, setup, fractions = step_inputs(params)
+    if not close_at_end:
+        setup[step.CLOSE_AT_END] = 0
     limits, stop_prices = _order_series(order_prices, entries.shape)
     bars = tuple(np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
     none = np.empty(0)
@@ -77,7 +102,6 @@ def scale_events(
             np.ascontiguousarray(actions.dividend, dtype=np.float64),
             delisting,
         )
-    keep = actions is not None or bool(costs.borrow)
     signals = (
         np.ascontiguousarray(entries, dtype=np.bool_),
         np.ascontiguousarray(exits, dtype=np.bool_),
@@ -89,12 +113,8 @@ def scale_events(
         position_exits is not None and any(e is not None for e in position_exits)
     )
     if called:
-        out = _called(signals, inputs, keep, sizes, position_exits)
-    else:
-        out = step.walk_acting(*signals, *inputs, keep)
-    return _events_of(out, keep, actions is not None), (
-        None if order_prices is None else _orders_of(out[4], out[5])
-    )
+        return _called(signals, inputs, keep, sizes, position_exits)
+    return step.walk_acting(*signals, *inputs, keep)
 
 
 def _called(
@@ -279,43 +299,57 @@ def stepped_events(
     ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: TradingParams,
     order_prices: tuple[np.ndarray, np.ndarray] | None,
+    sizes: Sequence[sim.Sizer] | None = None,
+    position_exits: Sequence[sim.PositionExit | None] | None = None,
+    actions: CorporateActions | None = None,
 ) -> tuple[sim.Events, Orders | None]:
-    """N single-position runs (``params.scales`` false) without a size series,
-    position-aware exits or corporate actions through the broker's compiled step
-    (``engine.broker.step.walk_runs``), each one unit: their fills, with their borrow charges
-    per close (``Events.borrow``), and with entry orders (``order_prices``: the limit and
-    stop series, N × T) their orders; the close at the end is left to
-    ``engine._simulate.paths`` and the trade table, as for market fills."""
+    """N single-position runs (``params.scales`` false) through the broker's compiled step,
+    each one unit (``engine.broker.step.walk_runs``; with a size series, position-aware
+    exits or corporate actions, ``scale_events``' walk): their fills, with their borrow
+    charges per close (``Events.borrow``), with corporate actions the shares at every close
+    and the actions that met a position (``Events.position_path``, ``Events.applied``), and
+    with entry orders (``order_prices``: the limit and stop series, N × T) their orders;
+    the close at the end is left to ``engine._simulate.paths`` and the trade table, as for
+    market fills."""
     from engine.broker import step
 
     if params.scales:
         raise ValueError("stepped_events walks single positions; scale_events walks units")
     costs = Costs.of(params)
-    costs_array, setup, fractions = step_inputs(params)
-    setup[step.CLOSE_AT_END] = 0
-    limits, stop_prices = _order_series(order_prices, entries.shape)
-    prices = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
-    rows, counts, _, _, book, order_counts, cash, shares = step.walk_runs(
-        np.ascontiguousarray(entries, dtype=np.bool_),
-        np.ascontiguousarray(exits, dtype=np.bool_),
-        limits,
-        stop_prices,
-        *prices,
-        costs_array,
-        fractions,
-        setup,
-        bool(costs.borrow),
-    )
+    keep = bool(costs.borrow) or actions is not None
+    if sizes is None and position_exits is None and actions is None and not params.size_unit:
+        costs_array, setup, fractions = step_inputs(params)
+        setup[step.CLOSE_AT_END] = 0
+        limits, stop_prices = _order_series(order_prices, entries.shape)
+        prices = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
+        out = step.walk_runs(
+            np.ascontiguousarray(entries, dtype=np.bool_),
+            np.ascontiguousarray(exits, dtype=np.bool_),
+            limits,
+            stop_prices,
+            *prices,
+            costs_array,
+            fractions,
+            setup,
+            keep,
+        )
+    else:
+        walked = (sizes, position_exits, actions, order_prices, keep, False)
+        out = _walked(entries, exits, ohlc, params, *walked)
+    rows, counts, _, _, book, order_counts, cash, shares = out[:8]
     fills = _fill_columns(rows, counts)
     borrow = None
     if costs.borrow:
         where = (fills["run"], fills["bar"], fills["reason"])
         borrow = _charges(shares, *where, rows, ohlc[3], costs.borrow)
-    events = sim.Events(**fills, cash_path=cash if costs.borrow else None, borrow=borrow)
+    events = sim.Events(**fills, cash_path=cash if keep else None, borrow=borrow)
+    if actions is not None:
+        applied = _events_of(out, keep, True).applied
+        events = dataclasses.replace(events, position_path=shares, applied=applied)
     return events, None if order_prices is None else _orders_of(book, order_counts)
 
 
-LIQUIDATION = EXIT_REASONS.index("liquidation")
+LIQUIDATION, DELISTED = EXIT_REASONS.index("liquidation"), EXIT_REASONS.index("delisted")
 
 
 def _charges(shares, run, bar, reason, rows, close, rate: float) -> np.ndarray:
@@ -325,7 +359,7 @@ def _charges(shares, run, bar, reason, rows, close, rate: float) -> np.ndarray:
     from engine.broker import step
 
     held = shares.copy()
-    bust = reason == LIQUIDATION
+    bust = (reason == LIQUIDATION) | (reason == DELISTED)
     held[run[bust], bar[bust]] = rows[bust, step.CLOSED]
     return np.where(held < 0.0, np.abs(held) * close * rate, 0.0)
 

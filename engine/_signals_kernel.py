@@ -2,7 +2,7 @@
 walk without corporate actions or forced closes, operation for operation, so its numbers
 equal the Python walk's bit for bit (tests/engine/test_portfolio_signals_compiled.py).
 
-Fills are the broker's compiled ``fill`` (``engine._kernel``), stops the broker's own rules
+Fills are the broker's compiled ``fill`` (``engine.broker.jitted``), stops the broker's own rules
 (``engine.broker.stops.levels`` and ``stop_exit``, which ``Position`` calls) compiled in.
 Imported only when a walk is large enough to pay for numba (``engine.compiled``); cached
 on disk like the other kernels and warmed with them (``engine.compiled.warm``).
@@ -14,12 +14,12 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine._kernel import fill, pairwise_sum
+from engine._kernel import pairwise_sum
 from engine.broker import jitted
 from engine.broker.stops import SIGNAL
 
 LOSS, PROFIT, TRAIL = range(3)  # the stops array: fractions of the entry, NaN = off
-_levels, _stop_exit = jitted.levels, jitted.stop_exit
+_levels, _stop_exit, fill = jitted.levels, jitted.stop_exit, jitted.fill
 
 
 @njit(cache=True, nogil=True, inline="always")

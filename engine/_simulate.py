@@ -14,11 +14,12 @@ Execution convention (docs/execution.md, "Execution convention"):
   open position is closed, then the new one is opened. A change on the last bar never fills.
 * Fill prices carry slippage against the trader: a buy at open × (1 + bps/10000), a sell at
   open × (1 − bps/10000). Fees are ``fee_rate`` × traded notional, on each side, plus the
-  fixed and the bounded per-share fee when set (``_order_fee``).
+  fixed and the bounded per-share fee when set (``engine.broker.costs.order_fee``).
 * Whole shares. Budget: ``value`` → min(position_size, cash); ``percent`` → cash ×
   position_size / 100 (the position is flat then, so cash is the equity). Shares = the
   largest n with n × price + fee(n) ≤ budget: floor(budget / (price × (1 + fee_rate))) with
-  ``fee_rate`` alone, lowered by one if rounding would overspend (``_shares``).
+  ``fee_rate`` alone, lowered by one if rounding would overspend
+  (``engine.broker.costs.affordable``).
   A change that cannot buy one share opens nothing; the run waits for the next change.
 * A short pays ``borrow_rate`` / bars per year of its value at each close it is held
   (a bar-by-bar walk records the cash path: the broker's step, or ``stop_events``). With
@@ -50,7 +51,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine import compiled
-from engine.broker.costs import Costs, FloatMath, borrow_charge, fill
+from engine.broker.costs import ARRAYS, Costs, borrow_charge, fill, fill_sized
 from engine.broker.stops import SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, Position, Stops
 from engine.params import TradingParams
 
@@ -253,10 +254,10 @@ def _record(out: dict, at, closed, close_price, close_fee, opened, open_price, o
 
 def _walk_one(prices: np.ndarray, sides: np.ndarray, c: Costs, out: dict) -> None:
     """The fills of one run, in Python floats (a single backtest: ~50x fewer calls)."""
-    cash, shares = c.initial_capital, 0.0
+    cash, shares, costs = c.initial_capital, 0.0, c.floats
     for k, (price, side) in enumerate(zip(prices.tolist(), sides.tolist(), strict=True)):
         close_price, close_fee, open_price, qty, open_fee, cash = fill(
-            cash, shares, price, side, c, FloatMath
+            cash, shares, price, side, costs
         )
         opened = side * qty
         _record(out, k, shares, close_price, close_fee, opened, open_price, open_fee, cash)
@@ -284,8 +285,8 @@ def _walk_waves(
         who = runs[fills]
         held = shares[who]
         side = sides[fills]
-        close_price, close_fee, open_price, qty, open_fee, cash_after = fill(
-            cash[who], held, prices[fills], side, c, np
+        close_price, close_fee, open_price, qty, open_fee, cash_after = ARRAYS["fill"](
+            cash[who], held, prices[fills], side, c.floats
         )
         opened = side * qty
         _record(out, fills, held, close_price, close_fee, opened, open_price, open_fee, cash_after)
@@ -365,7 +366,7 @@ def _close_at_end(
         return
     held = position[rows, -1]
     price = np.full(rows.size, last_open)
-    *_, cash_flat = fill(cash[rows, -1], held, price, np.zeros(rows.size), c, np)
+    *_, cash_flat = ARRAYS["fill"](cash[rows, -1], held, price, np.zeros(rows.size), c.floats)
     cash[rows, -1] = cash_flat
     position[rows, -1] = 0.0
     equity[rows, -1] = cash_flat + position[rows, -1] * close[-1]
@@ -405,10 +406,11 @@ def stop_events(
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
 ) -> Events:
-    """The fills of N runs with a position-aware exit, a size series or corporate actions
-    (with their stops and borrow fee), walking each run bar by bar (Python floats); the
-    other walked runs go through the broker's compiled step
-    (``engine._scaling.stepped_events``), with the same numbers. With a borrow fee
+    """The fills of N walked single-position runs (stops, a borrow fee, a position-aware
+    exit, a size series, corporate actions), walking each run bar by bar (Python floats):
+    the runs with corporate actions and those too small to pay for numba; the others go
+    through the broker's compiled step (``engine._scaling.stepped_events``), with the same
+    numbers. With a borrow fee
     (``close`` given) a short pays it at each close, and the cash at every close and each
     charge are kept (``Events.cash_path``, ``Events.borrow``). ``position_exits[i]``
     (``PositionExit``, or None): run i's exit while a long is open, in place of its row of
@@ -511,9 +513,14 @@ def _open_at(
     ``bar``'s open: ``shares`` closed, the new side opened (sized by ``size`` when given),
     its row appended; returns (the cash, the shares held, their fill price) after it."""
     new_side = float(pending - 2)
-    close_price, close_fee, open_price, qty, open_fee, cash = fill(
-        cash, shares, price, new_side, c, FloatMath, size
-    )
+    if size is None:
+        close_price, close_fee, open_price, qty, open_fee, cash = fill(
+            cash, shares, price, new_side, c.floats
+        )
+    else:
+        close_price, close_fee, open_price, qty, open_fee, cash = fill_sized(
+            cash, shares, price, new_side, c, size
+        )
     opened = new_side * qty
     rows.append(
         (run, bar, shares, close_price, close_fee, opened, open_price, open_fee, cash, opened,
@@ -527,7 +534,7 @@ def _stopped_at(
 ) -> float:
     """The close of ``shares`` at a stop's fill ``hit`` (price, reason) on ``bar``, its row
     appended; returns the cash after it."""
-    close_price, close_fee, _, _, _, cash = fill(cash, shares, hit[0], 0.0, c, FloatMath)
+    close_price, close_fee, _, _, _, cash = fill(cash, shares, hit[0], 0.0, c.floats)
     rows.append((run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1]))
     return cash
 

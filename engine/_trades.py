@@ -13,7 +13,7 @@ import numpy as np
 
 from engine import _simulate
 from engine.bars import Bars
-from engine.broker.costs import Costs, FloatMath, order_fee
+from engine.broker.costs import Costs, order_fee
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
 
@@ -93,10 +93,10 @@ def trade_table(
         price, fee, code = float(close[at]), 0.0, _END
         held = float(size[-1])
         if bust_bar >= 0:
-            fee, code = order_fee(held, price, costs, FloatMath), _LIQUIDATION
+            fee, code = order_fee(held, price, costs.floats), _LIQUIDATION
         elif costs.close_at_end:
             price = float(bars.open[at]) * (1.0 - float(direction[-1]) * costs.slip)
-            fee = order_fee(held, price, costs, FloatMath)
+            fee = order_fee(held, price, costs.floats)
             code = _CLOSED_AT_END
         exit_bar = np.append(exit_bar, at)
         exit_price = np.append(exit_price, price)

@@ -81,23 +81,27 @@ def _order_events(
             entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work
         )
     work = entries.size if work is None else work
-    if _stepped(params, position_exits, sizes, actions, work):
+    if _stepped(work, actions):
         from engine import _scaling
 
-        return _scaling.stepped_events(entries, exits, ohlc, params, (limit, stop))
+        walked = (sizes, position_exits, actions)
+        return _scaling.stepped_events(entries, exits, ohlc, params, (limit, stop), *walked)
     return order_events(
         entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
     )
 
 
-def _stepped(params: TradingParams, position_exits, sizes, actions, work: int) -> bool:
-    """Whether single-position runs are walked by the broker's compiled step
-    (``engine.broker.step``, one unit): walked ones without a position-aware exit, a size
-    series or corporate actions, when their ``work`` (runs × bars) pays for loading numba
-    and the step or they are loaded already (``compiled.steps_single``); below, the Python
-    walks, which the differential holds equal to the step, spare a small Job the import."""
-    plain = position_exits is None and sizes is None and actions is None and not params.size_unit
-    return plain and compiled.steps_single(work)
+def _stepped(work: int, actions: CorporateActions | None) -> bool:
+    """Whether walked single-position runs (a size series and a position-aware exit
+    included) go through the broker's compiled step (``engine.broker.step``, one unit):
+    without corporate actions, when their ``work`` (runs × bars) pays for loading numba and
+    the step, or they are loaded already (``compiled.steps_single``); below, the Python
+    walks, which the differential holds equal to the step, spare a small Job the import.
+    With corporate actions the Python walks keep them: a position a split leaves without a
+    whole share stays open there at no shares (its stops and position-aware exit still
+    read), where the step closes the unit (docs/execution.md, "Corporate actions on a
+    position")."""
+    return actions is None and compiled.steps_single(work)
 
 
 def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
@@ -139,13 +143,14 @@ def _events(
         )
         return scaled[0]
     work = entries.size if work is None else work
-    if params.walks_bars and _stepped(params, position_exits, sizes, actions, work):
-        from engine import _scaling
-
-        ohlc = (bars.open, bars.high, bars.low, bars.close)
-        return _scaling.stepped_events(entries, exits, ohlc, params, None)[0]
     if params.walks_bars or position_exits is not None or actions is not None:
         _one_per_run(entries, position_exits, sizes)
+        if _stepped(work, actions):
+            from engine import _scaling
+
+            ohlc = (bars.open, bars.high, bars.low, bars.close)
+            walked = (sizes, position_exits, actions)
+            return _scaling.stepped_events(entries, exits, ohlc, params, None, *walked)[0]
         return _simulate.stop_events(
             entries,
             exits,
@@ -355,12 +360,15 @@ def run_batch(
 def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions, work: int) -> bool:
     """Whether a batch of single positions is reduced in the broker's step
     (``engine.broker.curves``): walked runs (stops, a borrow fee, entry orders) that the
-    step walks (``_stepped``), T >= 3 (the curve reduction's domain) and finite prices."""
+    step walks (``_stepped``) without a size series, a position-aware exit or corporate
+    actions, T >= 3 (the curve reduction's domain) and finite prices."""
     walked = params.walks_bars or params.has_orders
+    plain = position_exits is None and sizes is None and actions is None and not params.size_unit
     return (
         walked
+        and plain
         and not params.scales
-        and _stepped(params, position_exits, sizes, actions, work)
+        and _stepped(work, actions)
         and len(bars) >= 3
         and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
     )

@@ -13,6 +13,7 @@ _SOURCES = (
     "broker/orders.py",
     "broker/stops.py",
     "broker/jitted.py",
+    "broker/rebind.py",
     "corporate.py",
     "broker/step.py",
     "_kernel.py",

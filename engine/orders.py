@@ -20,13 +20,14 @@ A position-aware exit (``engine._simulate.PositionExit``) is read on each close 
 long is open, from its fill bar and fill price (an ``on_close`` long from the next close
 on); a size series (``engine._simulate.Sizer``) is read on the signal bar's close with the
 equity then, and sizes the order when it fills (docs/execution.md, "Entry orders with
-position-aware exits and sizes"). Such runs are walked here only, never compiled.
+position-aware exits and sizes").
 
 Fills go through the broker's fill step (``engine.broker.costs.fill``) and stops
 through its ``Position``, so costs and stop levels are the same arithmetic. This walk
-serves the runs with a position-aware exit, a size series or corporate actions; the others
-go through the broker's compiled step (``engine._scaling.stepped_events``), with the same
-numbers bit for bit (tests/engine/test_engine_broker_differential.py).
+serves the runs with corporate actions and the small runs that do not pay for numba
+(``engine.backtest._stepped``); the others go through the broker's compiled step
+(``engine._scaling.stepped_events``), with the same numbers bit for bit
+(tests/engine/test_engine_broker_differential.py).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from engine._simulate import (
     signal_code,
     signal_codes,
 )
-from engine.broker.costs import Costs, FloatMath, borrow_charge, fill, signal_equity
+from engine.broker.costs import Costs, borrow_charge, fill, fill_sized, signal_equity
 from engine.broker.orders import (
     CANCELLED,
     EXPIRED,
@@ -158,9 +159,14 @@ class _Walk:
         """Close ``shares`` and open ``side`` at ``price`` (the market walk's fill step;
         ``size``: a size series' value for the opening order); records the fill and returns
         (cash, opened shares, entry fill price)."""
-        close_price, close_fee, open_price, qty, open_fee, cash = fill(
-            cash, shares, price, side, self.costs, FloatMath, size
-        )
+        if size is None:
+            close_price, close_fee, open_price, qty, open_fee, cash = fill(
+                cash, shares, price, side, self.costs.floats
+            )
+        else:
+            close_price, close_fee, open_price, qty, open_fee, cash = fill_sized(
+                cash, shares, price, side, self.costs, size
+            )
         opened = side * qty
         closing = (run, bar, shares, close_price, close_fee)
         self.rows.append((*closing, opened, open_price, open_fee, cash, opened, SIGNAL))
@@ -250,7 +256,7 @@ class _Walk:
                     hit = position.exit(opens[bar], highs[bar], lows[bar])
                 if hit is not None:
                     close_price, close_fee, _, _, _, cash = fill(
-                        cash, shares, hit[0], 0.0, c, FloatMath
+                        cash, shares, hit[0], 0.0, c.floats
                     )
                     self.rows.append(
                         (run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1])

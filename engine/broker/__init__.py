@@ -10,18 +10,19 @@ broker fills them:
   of their trade;
 * ``engine.broker.costs`` — ``fill`` (the one execute: slippage, the fee model, the size
   model and the cash limit) and the borrow fee;
-* ``engine.broker.jitted`` — the order and stop rules compiled once (numba), which every
-  compiled walk inlines;
+* ``engine.broker.jitted`` — the costs, order and stop rules compiled once (numba) from
+  their one source (``engine.broker.rebind``), which every compiled walk inlines;
 * ``engine.broker.step`` — the book's per-bar step compiled (numba): units as the general
   case, a single position as one unit, driven by its compiled loop ``walk_runs`` or bar by
   bar from Python (imported only when the work pays for numba: this package's
   ``__init__`` does not import it).
 
 Corporate actions act on the position through ``engine.corporate``. Every units run, and
-every walked single position without a size series, a position-aware exit or corporate
-actions, goes through ``engine.broker.step`` (a single position as one unit; the step
-returns to ``engine._scaling`` for a size series' or a position-aware exit's values); a
-single position with one of those is walked in Python by ``engine._simulate`` (market
-entries) and ``engine.orders`` (entry orders). Runs that walk nothing (market entries
-without stops or a borrow fee) fill vectorised or through ``engine._kernel``'s one pass.
+every walked single position without corporate actions that pays for numba, goes through
+``engine.broker.step`` (a single position as one unit; the step returns to
+``engine._scaling`` for a size series' or a position-aware exit's values); a single
+position with corporate actions, or too small to pay for numba, is walked in Python by
+``engine._simulate`` (market entries) and ``engine.orders`` (entry orders). Runs that walk
+nothing (market entries without stops or a borrow fee) fill vectorised or through
+``engine._kernel``'s one pass.
 """

@@ -3,21 +3,26 @@
 or a size series), the cash limit, and the short's borrow fee, each written once.
 
 ``fill`` is the broker's one ``execute``: close what is held at a price, then open a side,
-paying slippage and the fee model, sized within the cash. It is written once for Python floats
-(``xp=FloatMath``: the walks) and numpy arrays (``xp=numpy``: the vectorised paths), and the
-compiled kernels take the same parameters as ``Costs.as_array`` lays them out (``INITIAL`` ...);
-``engine._kernel.fill`` is its compiled form, held bit-equal to it by the differential tests
-(tests/engine/test_engine_broker_differential.py). docs/execution.md, "The broker".
+paying slippage and the fee model, sized within the cash. The arithmetic (``ARITHMETIC``:
+the fee, the affordable shares, the size series' shares, the fill) is written once, as plain
+Python on floats and on the parameters as ``Costs.as_array`` lays them out (``INITIAL`` ...):
+the Python walks call it as it is, the vectorised paths on numpy arrays (``ARRAYS``), and
+every compiled kernel its compiled form (``engine.broker.jitted``), all built from this one
+source (``engine.broker.rebind``). docs/execution.md, "The broker".
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from engine.broker.rebind import rebind
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.params import TradingParams
@@ -129,6 +134,16 @@ class Costs:
         names (it derives ``extra``; a size series never reaches a kernel)."""
         return costs_array(**{name: getattr(self, name) for name in _KERNEL_COSTS})
 
+    @cached_property
+    def floats(self) -> tuple[float, ...]:
+        """``as_array`` as a tuple of Python floats: the ``costs`` of the arithmetic below."""
+        return tuple(self.as_array().tolist())
+
+    @property
+    def by_fraction(self) -> bool:
+        """Whether a size series sizes in fractions of equity (else in shares)."""
+        return self.size_unit == "fraction"
+
 
 def size_cap(params: TradingParams) -> float:
     if params.max_size is not None:
@@ -136,114 +151,131 @@ def size_cap(params: TradingParams) -> float:
     return 1.0 if params.size_unit == "fraction" else math.inf
 
 
-class FloatMath:
-    """The few numpy functions the fill step uses, for Python floats (same IEEE results)."""
-
-    @staticmethod
-    def sign(x: float) -> float:
-        return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-    abs = abs
-    minimum = min
-    maximum = max
-
-    @staticmethod
-    def floor(x: float) -> float:
-        return float(math.floor(x))
-
-    @staticmethod
-    def where(condition: bool, a: float, b: float) -> float:
-        return a if condition else b
+def sign(x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
-def order_fee(n, price, c: Costs, xp):
+def floor(x: float) -> float:
+    return float(math.floor(x))
+
+
+def where(condition: bool, a: float, b: float) -> float:
+    return a if condition else b
+
+
+minimum, maximum = min, max
+"""The few numpy functions the arithmetic below calls, for Python floats (the same IEEE
+results); ``ARRAYS`` and ``engine.broker.jitted`` bind numpy's and numba's instead."""
+
+
+def order_fee(n: float, price: float, costs: Sequence[float]) -> float:
     """The fee of an order of ``n`` >= 0 shares at ``price`` (docs/execution.md,
     "Commissions and fees"): ``fee_rate`` × notional, plus, when the order trades, the fixed
-    fee and the per-share fee bounded by ``fee_min`` and ``fee_max``."""
-    fee = n * price * c.fee_rate
-    if not c.extra:
+    fee and the per-share fee bounded by ``fee_min`` and ``fee_max``. ``costs``: the
+    ``costs_array`` layout (``Costs.floats``)."""
+    fee = n * price * costs[FEE_RATE]
+    if costs[EXTRA] == 0.0:
         return fee
-    per_share = xp.minimum(xp.maximum(n * c.fee_per_share, c.fee_min), c.fee_max)
-    return fee + xp.where(n > 0, c.fee_fixed + per_share, 0.0)
+    per_share = minimum(maximum(n * costs[FEE_PER_SHARE], costs[FEE_MIN]), costs[FEE_MAX])
+    return fee + where(n > 0, costs[FEE_FIXED] + per_share, 0.0)
 
 
-def affordable(budget, price, c: Costs, xp):
+def affordable(budget: float, price: float, costs: Sequence[float]) -> float:
     """The most whole shares whose cost and fee fit ``budget``: fee(n) grows with n, so it
     is the larger of the count with the per-share fee at least its minimum and the count
     with it at its maximum; lowered by one when rounding would overspend."""
-    rate_price = price * c.fee_factor
-    if not c.extra:
-        qty = xp.floor(budget / rate_price)
+    rate_price = price * costs[FEE_FACTOR]
+    if costs[EXTRA] == 0.0:
+        qty = floor(budget / rate_price)
     else:
-        base = budget - c.fee_fixed
-        qty = xp.minimum(
-            xp.floor(base / (rate_price + c.fee_per_share)),
-            xp.floor((base - c.fee_min) / rate_price),
+        base = budget - costs[FEE_FIXED]
+        qty = minimum(
+            floor(base / (rate_price + costs[FEE_PER_SHARE])),
+            floor((base - costs[FEE_MIN]) / rate_price),
         )
-        if c.fee_max < math.inf:
-            qty = xp.maximum(qty, xp.floor((base - c.fee_max) / rate_price))
-    notional = qty * price
-    return qty - (notional + order_fee(qty, price, c, xp) > budget)
+        if costs[FEE_MAX] < math.inf:
+            qty = maximum(qty, floor((base - costs[FEE_MAX]) / rate_price))
+    return qty - where(qty * price + order_fee(qty, price, costs) > budget, 1.0, 0.0)
 
 
-def fill(cash, shares, price, side, c: Costs, xp, size: float | None = None):
-    """One fill, written once for floats (xp=FloatMath) and arrays (xp=numpy): close
-    ``shares`` at ``price``, then open ``side``. Returns (close_price, close_fee,
-    open_price, qty, open_fee, cash after). ``size`` (floats only): the value of a size
-    series for the opening order (``sized``), instead of ``position_size``."""
-    if xp is FloatMath and size is None and not c.extra:
-        return fill_at_rate(cash, shares, price, side, c)
-    close_price = price * (1.0 - xp.sign(shares) * c.slip)
-    close_fee = order_fee(xp.abs(shares), close_price, c, xp)
-    cash_flat = cash + shares * close_price - close_fee
-    open_price = price * (1.0 + side * c.slip)
-    if size is not None:
-        qty = sized(size, cash_flat, open_price, c)
+def close_out(cash: float, shares: float, price: float, costs: Sequence[float]) -> tuple:
+    """Close ``shares`` at ``price`` (slippage against them, the fee model): (fill price,
+    fee, cash after)."""
+    close_price = price * (1.0 - sign(shares) * costs[SLIP])
+    close_fee = order_fee(abs(shares), close_price, costs)
+    return close_price, close_fee, cash + shares * close_price - close_fee
+
+
+def open_side(cash: float, qty: float, price: float, side: float, costs) -> tuple:
+    """Open ``qty`` shares of ``side`` at the fill ``price`` (none unless ``side`` and
+    ``qty`` are): (shares, fee, cash after)."""
+    qty = where((side != 0) & (qty > 0), qty, 0.0)
+    open_fee = order_fee(qty, price, costs)
+    return qty, open_fee, cash - side * (qty * price) - open_fee
+
+
+def fill(cash: float, shares: float, price: float, side: float, costs: Sequence[float]) -> tuple:
+    """The broker's one execute: close ``shares`` at ``price``, then open ``side`` sized by
+    ``position_size`` (by value: min(position_size, cash); in percent: that share of the
+    cash) within the cash. Returns (close_price, close_fee, open_price, qty, open_fee, cash
+    after). Floats here; numpy arrays through ``ARRAYS``; compiled through
+    ``engine.broker.jitted``."""
+    close_price, close_fee, cash_flat = close_out(cash, shares, price, costs)
+    open_price = price * (1.0 + side * costs[SLIP])
+    if costs[BY_VALUE] != 0.0:
+        budget = minimum(costs[POSITION_SIZE], cash_flat)
     else:
-        budget = xp.minimum(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
-        qty = affordable(budget, open_price, c, xp)
-    qty = xp.where((side != 0) & (qty > 0), qty, 0.0)
-    notional = qty * open_price
-    open_fee = order_fee(qty, open_price, c, xp)
-    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
-
-
-def fill_at_rate(cash: float, shares: float, price: float, side: float, c: Costs) -> tuple:
-    """``_fill`` in floats for a fee of ``fee_rate`` alone and ``position_size`` (the fill of
-    every Python walk without further costs): ``order_fee`` and ``_shares`` inlined, the
-    same operations in the same order (bit for bit), without their five calls a fill."""
-    close_price = price * (1.0 - (1.0 if shares > 0 else (-1.0 if shares < 0 else 0.0)) * c.slip)
-    close_fee = abs(shares) * close_price * c.fee_rate
-    cash_flat = cash + shares * close_price - close_fee
-    open_price = price * (1.0 + side * c.slip)
-    budget = min(c.position_size, cash_flat) if c.by_value else cash_flat * c.fraction
-    qty = float(math.floor(budget / (open_price * c.fee_factor)))
-    qty -= qty * open_price + qty * open_price * c.fee_rate > budget
-    if not (side != 0 and qty > 0):
-        qty = 0.0
-    notional = qty * open_price
-    open_fee = notional * c.fee_rate
-    return close_price, close_fee, open_price, qty, open_fee, cash_flat - side * notional - open_fee
+        budget = cash_flat * costs[FRACTION]
+    qty = affordable(budget, open_price, costs)
+    qty, open_fee, after = open_side(cash_flat, qty, open_price, side, costs)
+    return close_price, close_fee, open_price, qty, open_fee, after
 
 
 def sized(
-    size: float, cash_flat: float, price: float, c: Costs, equity: float | None = None
+    size: float,
+    cash_flat: float,
+    price: float,
+    equity: float,
+    by_fraction: bool,
+    cap: float,
+    costs: Sequence[float],
 ) -> float:
     """The shares of an opening order sized by a size series' value ``size`` on the signal
-    bar (docs/execution.md, "Position size as an expression"): a fraction f buys what the
-    budget cash × min(f, cap) pays for (fees included, as ``position_size`` in percent),
-    or, given the ``equity`` (a unit added to a long, ``engine._scaling``), min(cash,
-    equity × min(f, cap)); a share count n buys floor(min(n, cap)) shares, fewer when cash
-    cannot pay for them with their fee. An undefined (NaN) or non-positive size opens
-    nothing."""
+    bar (docs/execution.md, "Position size as an expression"): a fraction f
+    (``by_fraction``) buys what the budget cash × min(f, ``cap``) pays for (fees included,
+    as ``position_size`` in percent), or, given the ``equity`` (not NaN: a unit added to a
+    long), min(cash, equity × min(f, cap)); a share count n buys floor(min(n, cap)) shares,
+    fewer when cash cannot pay for them with their fee. An undefined (NaN) or non-positive
+    size opens nothing."""
     if not (size > 0.0 and cash_flat > 0.0):
         return 0.0
-    if c.size_unit == "fraction":
-        part = min(size, c.max_size)
-        budget = cash_flat * part if equity is None else min(cash_flat, equity * part)
-        return affordable(budget, price, c, FloatMath)
-    wanted = math.floor(min(size, c.max_size))
-    return float(min(wanted, affordable(cash_flat, price, c, FloatMath)))
+    if by_fraction:
+        part = minimum(size, cap)
+        budget = cash_flat * part if equity != equity else minimum(cash_flat, equity * part)
+        return affordable(budget, price, costs)
+    return minimum(floor(minimum(size, cap)), affordable(cash_flat, price, costs))
+
+
+def fill_sized(cash: float, shares: float, price: float, side: float, c: Costs, size: float):
+    """``fill`` with the opening order sized by a size series' value ``size`` (``sized``)."""
+    costs = c.floats
+    close_price, close_fee, cash_flat = close_out(cash, shares, price, costs)
+    open_price = price * (1.0 + side * c.slip)
+    qty = sized(size, cash_flat, open_price, math.nan, c.by_fraction, c.max_size, costs)
+    qty, open_fee, after = open_side(cash_flat, qty, open_price, side, costs)
+    return close_price, close_fee, open_price, qty, open_fee, after
+
+
+ARITHMETIC = (order_fee, affordable, close_out, open_side, fill, sized)
+"""The arithmetic above, which ``ARRAYS`` and ``engine.broker.jitted`` rebuild with other
+names for ``sign`` ... (``engine.broker.rebind``): one source."""
+
+ARRAYS = rebind(
+    ARITHMETIC,
+    {"sign": np.sign, "floor": np.floor, "where": np.where, "minimum": np.minimum,
+     "maximum": np.maximum},
+)  # fmt: skip
+"""The arithmetic on numpy arrays (many runs' fills at once): ``ARRAYS["fill"]`` ..."""
 
 
 def borrow_charge(shares: float, close: float, rate: float) -> float:
@@ -260,6 +292,6 @@ def signal_equity(cash: float, shares: float, close: float, rate: float, on_clos
     less the borrow fee the short held pays at that close (``borrow_charge``), except with
     ``on_close`` orders, whose fills at that close come before the fee."""
     charge = 0.0
-    if rate and not on_close:
+    if rate != 0.0 and not on_close:
         charge = borrow_charge(shares, close, rate)
     return cash - charge + shares * close

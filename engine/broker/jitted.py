@@ -1,20 +1,40 @@
-"""The broker's order and stop rules compiled (numba), once, for every compiled walk.
+"""The broker's rules compiled (numba), once, for every compiled walk.
 
-``engine.broker.orders``, ``engine.broker.stops`` and ``engine.corporate`` write each rule
-as plain arithmetic on floats, which the Python walks call as it is; the compiled walks
-(the broker's step ``engine.broker.step``, a portfolio of rules' kernel
-``engine._signals_kernel``) call these compiled forms, inlined into their loops.
+``engine.broker.costs``, ``engine.broker.orders``, ``engine.broker.stops`` and
+``engine.corporate`` write each rule as plain arithmetic on floats, which the Python walks
+call as it is; the compiled kernels (the one-pass sweep kernel ``engine._kernel``, the
+broker's step ``engine.broker.step``, a portfolio of rules' kernel
+``engine._signals_kernel``) call these compiled forms, inlined into their loops. The costs'
+arithmetic is rebuilt with numba's ``floor``, ``sign`` ... in place of its Python ones
+(``engine.broker.rebind``).
 Compilation is lazy (on a kernel's first call) and cached on disk like the kernels.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from engine import corporate
-from engine.broker import orders, stops
+from engine.broker import costs, orders, stops
+from engine.broker.rebind import rebind
 
 _rule = njit(cache=True, nogil=True, inline="always")
+
+_costs = rebind(
+    (*costs.ARITHMETIC, costs.borrow_charge, costs.signal_equity),
+    {"sign": np.sign, "floor": np.floor, "where": _rule(costs.where), "minimum": min,
+     "maximum": max},
+    _rule,
+)  # fmt: skip
+order_fee = _costs["order_fee"]
+"""``engine.broker.costs.order_fee``: the fee of an order (on ``Costs.as_array``'s layout)."""
+affordable = _costs["affordable"]
+fill = _costs["fill"]
+"""``engine.broker.costs.fill``: (close_price, close_fee, open_price, qty, open_fee, cash)."""
+sized = _costs["sized"]
+borrow_charge = _costs["borrow_charge"]
+signal_equity = _costs["signal_equity"]
 
 order_price = _rule(orders.order_price)
 """``engine.broker.orders.order_price``: (fill price or NaN, stop touched)."""
@@ -28,11 +48,17 @@ split_holding = _rule(corporate.split_holding)
 """``engine.corporate.split_holding``: (shares after a split, the cash in lieu)."""
 
 __all__ = [
+    "affordable",
+    "borrow_charge",
+    "fill",
     "fill_bar_stop",
     "levels",
+    "order_fee",
     "order_price",
     "order_prices",
     "ratchet",
+    "signal_equity",
+    "sized",
     "split_holding",
     "stop_exit",
     "usable",

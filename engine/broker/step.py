@@ -19,9 +19,9 @@ corporate actions and paths bit-equal to the Python units walk it replaced
 
 Every rule comes from the broker's modules, compiled here, not rewritten: the order rules
 of ``engine.broker.orders``, the stop rules of ``engine.broker.stops``, and the fee and size
-arithmetic of ``engine.broker.costs`` in its compiled form (``engine._kernel.order_fee``,
-``engine._kernel.affordable``, on ``Costs.as_array``'s layout), the split of
-``engine.corporate.split_holding``.
+arithmetic of ``engine.broker.costs`` (the fee, the affordable and the size series' shares,
+the borrow fee, the equity a size series reads, on ``Costs.as_array``'s layout), the split
+of ``engine.corporate.split_holding``, all compiled in ``engine.broker.jitted``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine import _kernel, kernel_stamp
+from engine import kernel_stamp
 from engine.broker import jitted, orders, stops
 from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
 from engine.corporate import DELISTING as DELISTING_CODE
@@ -100,8 +100,11 @@ _levels = jitted.levels
 _stop_exit = jitted.stop_exit
 _ratchet = jitted.ratchet
 _split_holding = jitted.split_holding
-_order_fee = _kernel.order_fee
-_affordable = _kernel.affordable
+_order_fee = jitted.order_fee
+_affordable = jitted.affordable
+_sized = jitted.sized
+_borrow_charge = jitted.borrow_charge
+_signal_equity = jitted.signal_equity
 MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
 PENDING_STATUS, FILLED, EXPIRED, CANCELLED = (
     orders.PENDING,
@@ -239,7 +242,7 @@ def _part(size: float, fraction: float) -> float:
 @_bare
 def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
     """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash, or
-    by the size series' value read on its signal bar (``_sized``); False when it cannot buy
+    by the size series' value read on its signal bar (``costs.sized``); False when it cannot buy
     one share. The free cash is the cash, less twice the shorts' value at ``at`` (what a
     short sale's proceeds and the margin it ties up take: the equity less the shorts'
     value)."""
@@ -248,7 +251,9 @@ def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
     cash, shares = fs[CASH], fs[SHARES]
     free = cash if shares >= 0.0 else cash + 2.0 * shares * at
     if setup[SIZED] != UNSIZED:
-        qty = _sized(fs[SIZE_NOW], free, price, cash + shares * at, costs, fractions, setup)
+        by_fraction = setup[SIZED] == BY_FRACTION
+        equity = cash + shares * at
+        qty = _sized(fs[SIZE_NOW], free, price, equity, by_fraction, fractions[MAX_SIZE], costs)
     else:
         by_value = costs[BY_VALUE] != 0.0
         budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
@@ -314,15 +319,16 @@ def _place(state, bar, side, limit, stop, setup) -> None:
     o[5], o[6], o[7] = PENDING_STATUS, -1.0, np.nan
     fs[O_LIMIT], fs[O_STOP] = lim, stp
     ns[ORDER], ns[TRIGGERED] = k, 0
-    if not _usable(kind, lim, stp):
+    unsized = setup[SIZED] != UNSIZED and not fs[SIZE_NOW] > 0.0
+    if unsized or not _usable(kind, lim, stp):  # a single position asks for no side then
         o[5], ns[ORDER], ns[ASKED] = CANCELLED, -1, 0
-    elif setup[SIZED] != UNSIZED and not fs[SIZE_NOW] > 0.0:
-        o[5], ns[ORDER] = CANCELLED, -1
 
 
 @_bare
 def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None:
-    """An ``on_close`` order's unit filled at its signal bar's close, recorded as an order."""
+    """An ``on_close`` order's unit filled at its signal bar's close, recorded as an order
+    (cancelled when it buys none; with an undefined size it was never placed, so a single
+    position asks for no side then, as after ``_place``'s cancel)."""
     ns, held, book = state[1], state[2], state[5]
     bought = _buy(state, run, bar, close, side, costs, fractions, setup)
     k = ns[N_ORDERS]
@@ -333,6 +339,8 @@ def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None
         o[5], o[6], o[7] = FILLED, bar, held[ns[N_HELD] - 1, ENTRY_PRICE]
     else:
         o[5], o[6], o[7] = CANCELLED, -1.0, np.nan
+        if setup[SIZED] != UNSIZED and not state[0][SIZE_NOW] > 0.0:
+            ns[ASKED] = 0  # cancelled when placed (an undefined size), as ``_place`` does
 
 
 @_bare
@@ -463,19 +471,6 @@ def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
             j += 1
 
 
-@_bare
-def _sized(size, cash_flat, price, equity, costs, fractions, setup) -> float:
-    """``engine.broker.costs.sized`` compiled, for a unit (given the ``equity``): the shares
-    the size series' value ``size`` buys at ``price`` from the free cash ``cash_flat``."""
-    if not (size > 0.0 and cash_flat > 0.0):
-        return 0.0
-    if setup[SIZED] == BY_FRACTION:
-        part = min(size, fractions[MAX_SIZE])
-        return _affordable(min(cash_flat, equity * part), price, costs)
-    wanted = np.floor(min(size, fractions[MAX_SIZE]))
-    return min(wanted, _affordable(cash_flat, price, costs))
-
-
 @_inlined
 def _at_open(state, run, bar, ohlc, costs, fractions, setup) -> None:
     """A bar up to its close: the market order a signal asked for at this open (the sale of
@@ -526,7 +521,7 @@ def _at_close(state, run, bar, side, c, limit, stop, costs, fractions, setup) ->
         ns[PENDING] = _signal(state, run, bar, side, c, limit, stop, costs, fractions, setup)
     rate = costs[BORROW]
     if rate != 0.0 and fs[SHARES] < 0.0:
-        fs[CASH] -= abs(fs[SHARES]) * c * rate
+        fs[CASH] -= _borrow_charge(fs[SHARES], c, rate)
         held = state[2]
         for j in range(ns[N_HELD]):
             held[j, UNIT_BORROW] += held[j, SIZE] * c * rate
@@ -757,19 +752,6 @@ def _reads_size(state, side, setup) -> bool:
 
 
 @_bare
-def _signal_equity(state, c, costs, setup) -> float:
-    """``engine.broker.costs.signal_equity`` compiled: the equity a size series reads on
-    the close, less the borrow fee the shorts held pay at it (not with ``on_close``
-    orders, whose fills at that close come first)."""
-    fs = state[0]
-    cash, shares, rate = fs[CASH], fs[SHARES], costs[BORROW]
-    charge = 0.0
-    if rate != 0.0 and setup[KIND] != ON_CLOSE:
-        charge = abs(shares) * c * rate if shares < 0.0 else 0.0
-    return cash - charge + shares * c
-
-
-@_bare
 def walk_run(
     state: tuple,
     run: int,
@@ -830,7 +812,8 @@ def walk_run(
             side = _signal_side(state, bar, last, enter[bar], exit_now, fractions, setup)
             if sized and side != 0 and ns[SIZE_BAR] != bar and _reads_size(state, side, setup):
                 ns[ASKED] = asked  # the side is asked again when the walk resumes here
-                fs[SIZE_EQUITY] = _signal_equity(state, c, costs, setup)
+                on_close = setup[KIND] == ON_CLOSE
+                fs[SIZE_EQUITY] = _signal_equity(fs[CASH], fs[SHARES], c, costs[BORROW], on_close)
                 return bar, SIZE
             _at_close(state, run, bar, side, c, limits[bar], stops_at[bar], costs, fractions, setup)
             if acting and bar == last and delisting == delisting and ns[N_HELD] > 0:

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from engine.broker.costs import Costs, FloatMath, fill, order_fee
+from engine.broker.costs import Costs, fill, order_fee
 from engine.broker.stops import SIGNAL, Position, Stops
 from engine.params import TradingParams
 from engine.portfolio.benchmark import buy_and_hold
@@ -176,7 +176,7 @@ def simulate_signals(
                 positions.pop(asset, None)
                 traded += amount
             for asset in into.tolist():
-                result = fill(cash, 0.0, float(open_[bar, asset]), 1.0, costs, FloatMath)
+                result = fill(cash, 0.0, float(open_[bar, asset]), 1.0, costs.floats)
                 _, _, fill_price, qty, fee, after = result
                 if qty > 0:
                     cash = after
@@ -304,7 +304,7 @@ def _sell(
     """Close ``asset``'s holding at ``price`` through the broker (slippage, fee); returns
     the cash after and the value traded."""
     shares = float(held[asset])
-    close_price, close_fee, _, _, _, after = fill(cash, shares, float(price), 0.0, costs, FloatMath)
+    close_price, close_fee, _, _, _, after = fill(cash, shares, float(price), 0.0, costs.floats)
     book.add(bar, asset, -int(shares), close_price, close_fee, reason)
     held[asset] = 0
     return after, shares * close_price
@@ -326,7 +326,7 @@ def _forced_close(
     if not np.isfinite(cash_price):
         return _sell(book, bar, asset, held, cash, float(price[asset]), costs, FORCED)
     shares = int(held[asset])
-    fee = float(order_fee(float(abs(shares)), cash_price, costs, FloatMath))
+    fee = float(order_fee(float(abs(shares)), cash_price, costs.floats))
     book.add(bar, asset, -shares, cash_price, fee, FORCED)
     held[asset] = 0
     return cash + shares * cash_price - fee, shares * cash_price

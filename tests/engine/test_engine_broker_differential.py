@@ -357,23 +357,84 @@ def test_a_single_position_through_the_broker_step_equals_the_single_position_wa
     series or corporate actions), which a run reaches with the step's routing turned off."""
     from engine import backtest
 
-    bars, params, _ = _inputs(case, engine)
     results = []
     for stepped in (True, False):
         with pytest.MonkeyPatch.context() as patch:
             if not stepped:
                 patch.setattr(backtest, "_stepped", lambda *args: False)
-            results.append(
-                engine.run(
-                    bars,
-                    case["entries"][0],
-                    case["exits"][0],
-                    params,
-                    limit=case["limit"][0],
-                    stop=case["stop"][0],
-                )
-            )
+            results.append(_run_one(case))
     _same_run(*results)
+
+
+def _one_unit(case: dict) -> dict:
+    """``case`` as a single position (no scaling), its size series and position-aware exit
+    kept, without corporate actions (which the Python walks keep: ``backtest._stepped``)."""
+    fields = dict(case["fields"], max_entries=1, exit_fraction=1.0, take_profit_fraction=1.0)
+    return dict(case, fields=fields, actions=None)
+
+
+def _refuse_python_walks(patch: pytest.MonkeyPatch) -> None:
+    from engine import orders
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a Python single-position walk ran")
+
+    patch.setattr(_simulate, "stop_events", refuse)
+    patch.setattr(orders, "order_events", refuse)
+
+
+@_SETTINGS
+@given(requests())
+def test_a_sized_or_position_exit_single_position_through_the_step_equals_the_engine_it_replaced(
+    case,
+):
+    """A single position with a size series or a position-aware exit (every other field and
+    legacy entry type too) goes through the broker's step as one unit once the step pays or
+    is loaded (forced here, the Python walks refused): its cash, position, equity, trades,
+    orders and metrics are engine 1.4.0's bit for bit, sizes that are undefined (orders
+    cancelled when placed) included."""
+    case = _one_unit(case)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
+        _refuse_python_walks(patch)
+        new, old = _run_both(case, 0)
+    _same_run(new, old)
+
+
+@_SETTINGS
+@given(requests(entry_types=ENTRY_ORDER_TYPES))
+def test_a_sized_or_position_exit_single_position_through_the_step_equals_the_python_walks(case):
+    """Entry types newer than the frozen copy (``market_if_touched``) too: a single position
+    with a size series or a position-aware exit through the step against the engine's own
+    single-position walks (``engine._simulate.stop_events``, ``engine.orders``)."""
+    from engine import backtest
+
+    case = _one_unit(case)
+    results = []
+    for stepped in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
+            if stepped:
+                _refuse_python_walks(patch)
+            else:
+                patch.setattr(backtest, "_stepped", lambda *args: False)
+            results.append(_run_one(case))
+    _same_run(*results)
+
+
+def _run_one(case: dict):
+    bars, params, actions = _inputs(case, engine)
+    return engine.run(
+        bars,
+        case["entries"][0],
+        case["exits"][0],
+        params,
+        limit=case["limit"][0],
+        stop=case["stop"][0],
+        position_exit=case["held"],
+        size=_sizer(case),
+        actions=actions,
+    )
 
 
 def test_a_walked_single_position_run_never_enters_the_python_walks(monkeypatch):

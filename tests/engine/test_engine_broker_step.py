@@ -19,7 +19,13 @@ import engine
 from engine import _scaling, _simulate
 from engine.param_specs import ENTRY_ORDER_TYPES
 from tests.engine import units_walk_reference as reference
-from tests.engine.test_engine_broker_differential import _equal, _inputs, _sizer, requests
+from tests.engine.test_engine_broker_differential import (
+    _equal,
+    _inputs,
+    _run_one,
+    _sizer,
+    requests,
+)
 
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -244,17 +250,7 @@ def test_one_position_through_the_step_as_one_unit_equals_the_single_position_wa
         case["actions"] = None
     bars, params, actions = _inputs(case, engine)
     sizer = _sizer(case)
-    single = engine.run(
-        bars,
-        case["entries"][0],
-        case["exits"][0],
-        params,
-        limit=case["limit"][0],
-        stop=case["stop"][0],
-        position_exit=case["held"],
-        size=sizer,
-        actions=actions,
-    )
+    single = _run_one(case)
     units, _ = _scaling.scale_events(
         case["entries"][:1],
         case["exits"][:1],

@@ -19,7 +19,6 @@ import numpy as np
 from engine import _simulate as sim
 from engine.broker.costs import (
     Costs,
-    FloatMath,
     affordable,
     borrow_charge,
     order_fee,
@@ -472,13 +471,13 @@ class _Walk:
         free = self.cash if self.shares >= 0.0 else self.cash + 2.0 * self.shares * at
         if self.sizer is not None:
             equity = self.cash + self.shares * at
-            qty = sized(size, free, price, c, equity)
+            qty = sized(size, free, price, equity, c.by_fraction, c.max_size, c.floats)
         else:
             budget = min(c.position_size, free) if c.by_value else free * c.fraction
-            qty = affordable(budget, price, c, FloatMath) if free > 0.0 else 0.0
+            qty = affordable(budget, price, c.floats) if free > 0.0 else 0.0
         if qty <= 0:
             return None
-        fee = order_fee(qty, price, c, FloatMath)
+        fee = order_fee(qty, price, c.floats)
         self.cash = self.cash - side * qty * price - fee
         self.shares += side * qty
         stop = Position(side, price, self.stops) if self.stopped else None
@@ -555,7 +554,7 @@ class _Walk:
         all of it: the unit is closed; fewer: the closed part becomes a closed unit with its
         share of the entry fee, the dividends, the cash in lieu and the borrow fee); returns
         the order's fee (none without ``fee``)."""
-        paid = order_fee(qty, price, self.c, FloatMath) if fee else 0.0
+        paid = order_fee(qty, price, self.c.floats) if fee else 0.0
         self.cash = self.cash + unit.side * qty * price - paid
         self.shares -= unit.side * qty
         if qty == unit.size:
