@@ -26,7 +26,7 @@ from math import copysign
 
 import numpy as np
 
-from engine.broker.costs import Costs, FloatMath, extra_fees, fill, order_fee
+from engine.broker.costs import Costs, extra_fees, opening_price, order_fee
 from engine.broker.orders import LIMIT, STOP, STOP_LIMIT, order_price
 
 OPS = ("order", "cancel", "close", "sl", "tp")
@@ -173,7 +173,7 @@ class Book:
 
     def fee(self, size: float, price: float) -> float:
         """The fee of an order of ``size`` units (either sign) at ``price``."""
-        return order_fee(abs(size), price, self.costs, FloatMath)
+        return order_fee(abs(size), price, self.costs.floats)
 
     @property
     def last_price(self) -> float:
@@ -197,7 +197,7 @@ class Book:
     def entry_price(self, price: float, size: float) -> float:
         """``price`` slipped against an order of ``size``: the open side of ``costs.fill``."""
         side = 1.0 if size > 0 else -1.0
-        return fill(0.0, 0.0, price, side, self.costs, FloatMath)[2]
+        return opening_price(price, side, self.costs.floats)
 
     # --- one bar -----------------------------------------------------------------------
 

@@ -214,6 +214,11 @@ def open_side(cash: float, qty: float, price: float, side: float, costs) -> tupl
     return qty, open_fee, cash - side * (qty * price) - open_fee
 
 
+def opening_price(price: float, side: float, costs: Sequence[float]) -> float:
+    """The fill price of an order opening ``side`` at ``price``: slippage against it."""
+    return price * (1.0 + side * costs[SLIP])
+
+
 def fill(cash: float, shares: float, price: float, side: float, costs: Sequence[float]) -> tuple:
     """The broker's one execute: close ``shares`` at ``price``, then open ``side`` sized by
     ``position_size`` (by value: min(position_size, cash); in percent: that share of the
@@ -221,7 +226,7 @@ def fill(cash: float, shares: float, price: float, side: float, costs: Sequence[
     after). Floats here; numpy arrays through ``ARRAYS``; compiled through
     ``engine.broker.jitted``."""
     close_price, close_fee, cash_flat = close_out(cash, shares, price, costs)
-    open_price = price * (1.0 + side * costs[SLIP])
+    open_price = opening_price(price, side, costs)
     if costs[BY_VALUE] != 0.0:
         budget = minimum(costs[POSITION_SIZE], cash_flat)
     else:
@@ -266,7 +271,7 @@ def fill_sized(cash: float, shares: float, price: float, side: float, c: Costs, 
     return close_price, close_fee, open_price, qty, open_fee, after
 
 
-ARITHMETIC = (order_fee, affordable, close_out, open_side, fill, sized)
+ARITHMETIC = (order_fee, affordable, close_out, open_side, opening_price, fill, sized)
 """The arithmetic above, which ``ARRAYS`` and ``engine.broker.jitted`` rebuild with other
 names for ``sign`` ... (``engine.broker.rebind``): one source."""
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.broker.costs import affordable, order_fee
+from engine.broker.costs import ARRAYS
 from engine.portfolio.corporate import at_open
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import PortfolioConfig
@@ -49,13 +49,15 @@ def buy_and_hold(
     fill_bar = np.where(bought, later.argmax(axis=0), n_bars)
     assets = np.flatnonzero(bought)
     costs = config.broker_costs()
-    price = open_[fill_bar[assets], assets] * (1.0 + costs.slip)
+    price = ARRAYS["opening_price"](open_[fill_bar[assets], assets], 1.0, costs.floats)
     budget = capital / n_assets
     shares = np.zeros(n_assets)
-    shares[assets] = np.maximum(affordable(budget, price, costs, np), 0.0)
+    shares[assets] = np.maximum(ARRAYS["affordable"](budget, price, costs.floats), 0.0)
     cost = shares[assets] * price
     spent = np.zeros(n_bars)
-    np.add.at(spent, fill_bar[assets], cost + order_fee(shares[assets], price, costs, np))
+    np.add.at(
+        spent, fill_bar[assets], cost + ARRAYS["order_fee"](shares[assets], price, costs.floats)
+    )
     held = np.where(rows >= fill_bar, mark, 0.0)
     if corporate is not None:
         paths = _with_events(corporate, shares, fill_bar)

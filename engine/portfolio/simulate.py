@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.broker.costs import Costs, FloatMath, affordable, order_fee
+from engine.broker.costs import ARRAYS, Costs, affordable, order_fee
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
 from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
@@ -353,7 +353,7 @@ class _Fills:
         sell_n = np.floor(-delta[sells]).astype(np.int64)
         sell_px = price[sells] * (1.0 - self.slippage)
         sell_value = sell_n * sell_px
-        sell_fee = order_fee(sell_n, sell_px, self.costs, np)
+        sell_fee = ARRAYS["order_fee"](sell_n, sell_px, self.costs.floats)
         if self.costs.extra:  # a sale whose fee exceeds its proceeds is not sent
             sold = sell_value >= sell_fee  # (with fee_rate < 1 alone every sale covers it)
             sells, sell_n, sell_px = sells[sold], sell_n[sold], sell_px[sold]
@@ -366,7 +366,7 @@ class _Fills:
         buy_px = price[buys] * (1.0 + self.slippage)
         buy_n = np.floor(delta[buys]).astype(np.int64)
         cost = buy_n * buy_px
-        buy_fee = order_fee(buy_n, buy_px, self.costs, np)
+        buy_fee = ARRAYS["order_fee"](buy_n, buy_px, self.costs.floats)
         spent = np.cumsum(cost + buy_fee)
         covered = int(np.searchsorted(spent > cash - floor, True))  # the buys before it fit
         if covered:
@@ -375,11 +375,11 @@ class _Fills:
             total = float(cost[k] + buy_fee[k])
             if total > cash - floor:
                 price_k, budget = float(buy_px[k]), cash - floor
-                n = int(affordable(budget, price_k, self.costs, FloatMath)) if budget > 0 else 0
+                n = int(affordable(budget, price_k, self.costs.floats)) if budget > 0 else 0
                 if n <= 0 or n * price_k < self.min_trade * value:  # none, or below the minimum
                     n = 0
                 buy_n[k] = n
-                buy_fee[k] = order_fee(n, price_k, self.costs, FloatMath)
+                buy_fee[k] = order_fee(n, price_k, self.costs.floats)
                 total = n * price_k + float(buy_fee[k])
             cash -= total
         keep = buy_n > 0
@@ -418,7 +418,7 @@ class _Fills:
             market = open_[bar, asset] if np.isfinite(close[bar, asset]) else mark[bar - 1, asset]
             prices[k] = market * (1.0 + self.slippage if signed[k] > 0 else 1.0 - self.slippage)
         values = signed * prices
-        fees = order_fee(np.abs(signed), prices, self.costs, np)
+        fees = ARRAYS["order_fee"](np.abs(signed), prices, self.costs.floats)
         for value, fee in zip(values.tolist(), fees.tolist(), strict=True):
             ledger.now_cash -= value + fee
         ledger.now_shares[assets] = 0
@@ -435,7 +435,7 @@ class _Fills:
         signed = -ledger.now_shares[assets]
         prices = ledger.mark[bar, assets]
         values = signed * prices
-        fees = order_fee(np.abs(signed), prices, self.costs, np)
+        fees = ARRAYS["order_fee"](np.abs(signed), prices, self.costs.floats)
         for value, fee in zip(values.tolist(), fees.tolist(), strict=True):
             ledger.now_cash -= value + fee
         if assets.size:
