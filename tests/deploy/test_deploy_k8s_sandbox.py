@@ -26,9 +26,9 @@ from tests.deploy.support import (
     by_kind,
     crd_errors,
     is_crd_kind,
+    kubernetes_errors,
     kustomize,
     kustomize_raw,
-    kubernetes_errors,
     one,
 )
 from tests.deploy.test_deploy_k8s import OVERLAY_DIRS
@@ -122,7 +122,7 @@ def test_the_gvisor_component_runs_every_consumer_job_and_nothing_else_under_run
     names = set()
     for doc in sandboxed:
         spec = doc.get("spec") or {}
-        template = (spec.get("jobTargetRef") or spec.get("jobTemplate", {}).get("spec") or spec)
+        template = spec.get("jobTargetRef") or spec.get("jobTemplate", {}).get("spec") or spec
         pod = (template.get("template") or {}).get("spec") or {}
         if "runtimeClassName" in pod:
             assert pod["runtimeClassName"] == "gvisor"

@@ -111,8 +111,7 @@ def test_the_escape_battery_fails_every_attack_inside_the_consumers_container(
         ending = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
         outcomes[case.get("name")] = ending[0] if ending else "passed"
     battery = {
-        attack.name: outcomes.get(f"{BATTERY_TEST}[{attack.name}]", "not run")
-        for attack in ATTACKS
+        attack.name: outcomes.get(f"{BATTERY_TEST}[{attack.name}]", "not run") for attack in ATTACKS
     }
     expected = {
         attack.name: "passed" if X86_64 or "raw(" not in attack.body else "skipped"
