@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.pods import Exited, Pods, consumer_settings
-from tests.sandbox.test_sandbox_escape import ATTACKS, X86_64
+from tests.sandbox.test_sandbox_escape import ATTACKS, X86_64, Attack
 
 pytestmark = [pytest.mark.slow, pytest.mark.container]
 
@@ -33,8 +33,12 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 BATTERY_TEST = "test_an_attack_fails_inside_the_sandbox_and_the_parent_sees_nothing"
 POD_SECRET = "pod-secret-a7f3c1"
 """The Secret's database password in the container's environment (and /proc/1/environ)."""
-TEST_LIBRARIES = ("pytest", "pluggy", "iniconfig", "packaging")
+TEST_LIBRARIES = ("pytest", "pluggy", "iniconfig", "packaging", "pygments")
 """pytest and what it imports: pure Python, copied from this interpreter's environment."""
+READ_ONLY_ROOT = {"write_into_the_venv": "OSError: [Errno 30] Read-only file system"}
+"""Attacks the pod's read-only root refuses before Landlock does: the write fails with EROFS
+where the battery, written for a writable root, expects Landlock's EACCES. Counted as refused
+when the battery's only complaint is that message."""
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +95,7 @@ def test_the_escape_battery_fails_every_attack_inside_the_consumers_container(
         "-q",
         "-p",
         "no:cacheprovider",
+        "--confcutdir=tests/sandbox",  # not tests/conftest.py: its demo-data copy needs git
         f"--junitxml={report}",
         "tests/sandbox/test_sandbox_escape.py",
     )
@@ -102,23 +107,35 @@ def test_the_escape_battery_fails_every_attack_inside_the_consumers_container(
         PYTHONPATH="/opt/test-libraries",
     )
     print(f"\nescape battery in the consumer's container: {job.seconds:.1f} s")
-    assert job.code == 0, job.logs
+    assert job.code in (0, 1), job.logs  # 1: a test failed, judged below
     assert POD_SECRET not in job.logs
 
     suite = ET.parse(next(iter(job.empty_dirs.values())) / Path(report).name).getroot()
-    outcomes = {}
+    outcomes: dict[str, str] = {}
     for case in suite.iter("testcase"):
-        ending = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
-        outcomes[case.get("name")] = ending[0] if ending else "passed"
-    battery = {
-        attack.name: outcomes.get(f"{BATTERY_TEST}[{attack.name}]", "not run") for attack in ATTACKS
-    }
+        ending = [child for child in case if child.tag in ("failure", "error", "skipped")]
+        outcomes[case.get("name", "")] = (
+            f"{ending[0].tag}: {ending[0].get('message', '')} {ending[0].text or ''}"
+            if ending
+            else "passed"
+        )
+
+    def judged(attack: Attack) -> str:
+        found = outcomes.get(f"{BATTERY_TEST}[{attack.name}]", "not run")
+        allowed = READ_ONLY_ROOT.get(attack.name)
+        if allowed and found.startswith("failure: ") and allowed in found:
+            return "passed"
+        return found if found.startswith(("passed", "skipped")) else found[:2000]
+
+    battery = {attack.name: judged(attack) for attack in ATTACKS}
     expected = {
         attack.name: "passed" if X86_64 or "raw(" not in attack.body else "skipped"
         for attack in ATTACKS
     }
-    assert battery == expected
+    assert {name: state for name, state in battery.items() if state != expected[name]} == {}
     assert sum(state == "passed" for state in battery.values()) >= 40
+    others = {name: state for name, state in outcomes.items() if not name.startswith(BATTERY_TEST)}
+    assert len(others) >= 4 and set(others.values()) == {"passed"}, others
 
 
 PLAIN_STRATEGY = textwrap.dedent(
