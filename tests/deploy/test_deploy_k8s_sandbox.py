@@ -12,24 +12,21 @@ nowhere else; every object passes the schemas.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from config import process
 from consumer.pod_template import memory_bytes
 from tests.deploy.support import (
     K8S_DIR,
-    KEDA_DIR,
     by_kind,
     crd_errors,
     is_crd_kind,
     kubernetes_errors,
     kustomize,
-    kustomize_raw,
     one,
+    prod_with_component,
 )
 from tests.deploy.test_deploy_k8s import OVERLAY_DIRS
 
@@ -56,24 +53,8 @@ def prod() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def sandboxed(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    """The prod overlay with the gVisor component, rendered from a copy of the tree."""
-    tree = tmp_path_factory.mktemp("tree")
-    shutil.copytree(K8S_DIR, tree / "k8s")
-    shutil.copytree(KEDA_DIR, tree / "keda")
-    overlay = tree / "k8s" / "overlays" / "gvisor"
-    overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": ["../prod"],
-                "components": ["../../components/gvisor"],
-            }
-        ),
-        encoding="utf-8",
-    )
-    return list(yaml.safe_load_all(kustomize_raw(overlay)))
+    """The prod overlay with the gVisor component."""
+    return prod_with_component(tmp_path_factory.mktemp("tree"), "gvisor")
 
 
 def test_every_consumer_pod_lets_the_sandbox_confine_itself(prod: list[dict]) -> None:
