@@ -180,13 +180,15 @@ PLAIN_RUN = textwrap.dedent(
 """The consumer's side of a sandboxed run: the strategy's value and what the child was given."""
 
 
-def test_a_plain_strategy_runs_in_the_images_sandbox_and_answers_as_it_does_here(pods: Pods):
+def test_a_plain_strategy_runs_in_the_images_sandbox_and_answers_as_it_does_here(
+    pods: Pods, demo_data_dir: Path
+):
     job = in_consumer_pod(pods, ("python", "-c", PLAIN_RUN, PLAIN_STRATEGY, "/app/data/ACME.csv"))
     assert job.code == 0, job.logs
     found = json.loads(job.logs.strip().splitlines()[-1])
     print(f"\nsandbox start to ready in the consumer's container: {found['ready_ms']} ms")
 
-    here = Path(__file__).resolve().parents[2] / "data" / "ACME.csv"
+    here = demo_data_dir / "ACME.csv"  # the tracked file the image ships
     from sandbox import Limits, Sandbox
 
     with Sandbox(PLAIN_STRATEGY, Limits.from_environment(), [here]) as box:
