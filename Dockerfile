@@ -58,7 +58,11 @@ COPY . /app
 # The engine's compiled kernels (engine/_kernel.py), compiled once here for a generic CPU into
 # NUMBA_CACHE_SEED: numba loads a cache only from a writable directory, so a Job copies it into
 # NUMBA_CACHE_DIR (/tmp) before a large run or sweep imports numba (consumer/kernel_cache.py).
+# The strategy sandbox (sandbox/) needs libseccomp.so.2 (Debian libseccomp2, which the base has as
+# a dependency of apt) for its seccomp layer, and Landlock from the node's kernel (ABI 6, Linux 6.12)
+# at run time; the build fails here, not a strategy in a Job, if a new base drops the library.
 RUN python -m compileall -q /app \
+    && python -c "from sandbox.seccomp import load_library; load_library()" \
     && python -m data.build_bars \
     && NUMBA_CACHE_DIR=/opt/numba-cache python -c "from engine.compiled import warm; warm()" \
     && chmod -R a+rX,go-w /app /opt/numba-cache

@@ -117,6 +117,27 @@ def kustomize_raw(directory: Path) -> str:
     return result.stdout
 
 
+def prod_with_component(tree: Path, component: str) -> list[dict]:
+    """The prod overlay with ``k8s/components/<component>``, rendered from a copy of k8s/ and
+    keda/ in the empty folder ``tree`` (kustomize wants relative paths inside one tree)."""
+    shutil.copytree(K8S_DIR, tree / "k8s")
+    shutil.copytree(KEDA_DIR, tree / "keda")
+    overlay = tree / "k8s" / "overlays" / f"with-{component}"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": ["../prod"],
+                "components": [f"../../components/{component}"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    return list(yaml.safe_load_all(kustomize_raw(overlay)))
+
+
 def by_kind(docs: list[dict], kind: str) -> list[dict]:
     """Objects of one kind."""
     return [doc for doc in docs if doc.get("kind") == kind]

@@ -19,13 +19,12 @@ import yaml
 
 from tests.deploy.support import (
     K8S_DIR,
-    KEDA_DIR,
     ROOT,
     by_kind,
     find_tool,
     kustomize,
-    kustomize_raw,
     one,
+    prod_with_component,
     run,
 )
 from web.api.telemetry import QUEUE_DEPTH, REDIS_UP, help_texts
@@ -54,25 +53,8 @@ def rule_spec(keep_annotations: bool = True) -> dict:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> list[dict]:
-    """The prod overlay with the component, rendered from a copy (kustomize wants relative
-    paths inside one tree)."""
-    tree = tmp_path_factory.mktemp("tree")
-    shutil.copytree(K8S_DIR, tree / "k8s")
-    shutil.copytree(KEDA_DIR, tree / "keda")
-    overlay = tree / "k8s" / "overlays" / "monitored"
-    overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": ["../prod"],
-                "components": ["../../components/monitoring"],
-            }
-        ),
-        encoding="utf-8",
-    )
-    return list(yaml.safe_load_all(kustomize_raw(overlay)))
+    """The prod overlay with the component (``prod_with_component``)."""
+    return prod_with_component(tmp_path_factory.mktemp("tree"), "monitoring")
 
 
 def test_the_alert_rules_pass_promtool_check(tmp_path: Path) -> None:
