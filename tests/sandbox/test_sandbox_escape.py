@@ -107,7 +107,7 @@ ATTACKS = [
     attack(
         "write_into_the_venv",
         "open(os.path.dirname(os.__file__) + '/evil.py', 'w')",
-        re.escape(DENIED),
+        re.escape(DENIED) + r"|\[Errno 30\] Read-only file system",  # a pod's read-only root
     ),
     attack("move_the_data_away", "os.rename(p['data'], 'stolen.csv')", r"\[Errno (1|13|18)\]"),
     attack("chmod_the_data_file", "os.chmod(p['data'], 0)", re.escape(EPERM)),
