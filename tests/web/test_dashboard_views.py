@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 import data
 from adapters.metrics import FEW_TRADES
+from kinds.runs.python_request import describe as describe_python
 from kinds.sweeps.status import SWEEP_FINISHED
 from rules import describe_rules
 from store.models import BacktestRun
@@ -75,10 +76,12 @@ def test_form_lists_catalog_tickers_marked_synthetic(client):
 
 
 def test_form_carries_the_rule_registry(client):
-    """The form's data holds every rule with its params exactly as /api/rules serves them."""
+    """The form's data holds every rule with its params exactly as /api/rules serves them,
+    then the PYTHON rule (a strategy in code, which has no parameter specs to serve)."""
     data = script_json(text(client.get("/")), "form-data")
-    assert data["rules"] == describe_rules()
-    assert data["rules"] == client.get("/api/rules").get_json()
+    assert data["rules"][:-1] == describe_rules()
+    assert data["rules"][:-1] == client.get("/api/rules").get_json()
+    assert data["rules"][-1] == describe_python()
     assert data["initial"] is None
 
 
