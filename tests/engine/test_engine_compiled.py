@@ -6,6 +6,10 @@ the compiled fill walk of one run against the Python walk."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -224,3 +228,22 @@ def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
     kernel_stamp.forget_stale(module, vars(_signals_kernel))
     assert not kernel._cache._cache_file._load_index()
     assert stamp.read_text() == current
+
+
+def test_a_walked_single_position_takes_the_step_when_it_pays_or_the_step_is_loaded():
+    """In a fresh process (nothing compiled loaded): below ``MIN_STEP_BAR_UPDATES`` the
+    Python walks (a small Job imports no numba), from it the step; once the step is loaded,
+    any work takes it."""
+    code = (
+        "import sys\n"
+        "from engine import compiled\n"
+        "at = compiled.MIN_STEP_BAR_UPDATES\n"
+        "print(compiled.steps_single(at - 1), compiled.steps_single(at), 'numba' in sys.modules)\n"
+        "import engine.broker.step\n"
+        "print(compiled.steps_single(1))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[:2] == ["False True False", "True"]
