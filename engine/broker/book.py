@@ -26,7 +26,7 @@ from math import copysign
 
 import numpy as np
 
-from engine.broker.costs import Costs, extra_fees, opening_price, order_fee
+from engine.broker.costs import Costs, opening_price, order_fee
 from engine.broker.orders import LIMIT, STOP, STOP_LIMIT, order_price
 
 OPS = ("order", "cancel", "close", "sl", "tp")
@@ -44,24 +44,13 @@ def book_costs(
     fee_max: float = math.inf,
 ) -> Costs:
     """The broker's ``Costs`` of a book: ``spread`` is the slippage of an entry, and the fee
-    model (rate, fixed, per share bounded by min and max) is the one every run has. Built
-    field by field rather than through ``Costs.of(TradingParams(...))``: a spread given as
+    model (rate, fixed, per share bounded by min and max) is the one every run has, its
+    orders sized by the strategy (``Costs.sized_elsewhere``), not through
+    ``Costs.of(TradingParams(...))``: a spread given as
     a fraction would pass through basis points and back, which need not give the same float
     (and backtesting.py's rebates, a negative rate, are not a request's)."""
-    return Costs(
-        initial_capital=cash,
-        slip=spread,
-        fee_rate=fee_rate,
-        fee_factor=1.0 + fee_rate,
-        by_value=False,
-        position_size=100.0,
-        fraction=1.0,
-        fee_fixed=fee_fixed,
-        fee_per_share=fee_per_share,
-        fee_min=fee_min,
-        fee_max=fee_max,
-        extra=extra_fees(fee_fixed, fee_per_share, fee_min, fee_max),
-    )
+    fees = {"fee_fixed": fee_fixed, "fee_per_share": fee_per_share, "fee_min": fee_min}
+    return Costs.sized_elsewhere(cash, spread, fee_rate, fee_max=fee_max, **fees)
 
 
 @dataclass(eq=False)

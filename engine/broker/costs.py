@@ -39,6 +39,22 @@ def extra_fees(fee_fixed: float, fee_per_share: float, fee_min: float, fee_max: 
     return bool(fee_fixed or fee_per_share or fee_min or fee_max != math.inf)
 
 
+def fee_model(
+    fee_fixed: float | None,
+    fee_per_share: float | None,
+    fee_min: float | None,
+    fee_max: float | None,
+) -> dict[str, float]:
+    """A request's fee fields as ``Costs`` takes them: an unset (None) field charges nothing
+    (``fee_max``: no maximum)."""
+    return {
+        "fee_fixed": fee_fixed or 0.0,
+        "fee_per_share": fee_per_share or 0.0,
+        "fee_min": fee_min or 0.0,
+        "fee_max": math.inf if fee_max is None else fee_max,
+    }
+
+
 def costs_array(
     initial_capital: float,
     slip: float,
@@ -107,12 +123,7 @@ class Costs:
 
     @classmethod
     def of(cls, params: TradingParams) -> Costs:
-        fees = {
-            "fee_fixed": params.fee_fixed or 0.0,
-            "fee_per_share": params.fee_per_share or 0.0,
-            "fee_min": params.fee_min or 0.0,
-            "fee_max": math.inf if params.fee_max is None else params.fee_max,
-        }
+        fees = fee_model(params.fee_fixed, params.fee_per_share, params.fee_min, params.fee_max)
         return cls(
             initial_capital=params.initial_capital,
             slip=params.slippage_bps / 10_000.0,
@@ -125,6 +136,25 @@ class Costs:
             close_at_end=bool(params.close_at_end),
             size_unit=params.size_unit,
             max_size=size_cap(params),
+            extra=extra_fees(**fees),
+            **fees,
+        )
+
+    @classmethod
+    def sized_elsewhere(
+        cls, initial_capital: float, slip: float, fee_rate: float, **fees: float
+    ) -> Costs:
+        """The costs of orders whose size is decided elsewhere (a portfolio's weights, a
+        Python strategy's own ``size``): slippage (a fraction) and the fee model
+        (``fee_model``'s fields), the size fields the broker's neutral 100 %."""
+        return cls(
+            initial_capital=initial_capital,
+            slip=slip,
+            fee_rate=fee_rate,
+            fee_factor=1.0 + fee_rate,
+            by_value=False,
+            position_size=100.0,
+            fraction=1.0,
             extra=extra_fees(**fees),
             **fees,
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.broker.costs import Costs, extra_fees
+from engine.broker.costs import Costs
 from engine.portfolio.corporate import ActionTable
 
 MAX_LEVERAGE = 16.0
@@ -89,16 +89,9 @@ class PortfolioConfig:
             "fee_min": float(self.fee_min),
             "fee_max": float(self.fee_max),
         }
-        return Costs(
-            initial_capital=float(self.initial_capital),
-            slip=float(self.slippage_bps) / 10_000.0,
-            fee_rate=float(self.fee_rate),
-            fee_factor=1.0 + float(self.fee_rate),
-            by_value=False,
-            position_size=100.0,
-            fraction=1.0,
-            extra=extra_fees(**fees),
-            **fees,
+        slip = float(self.slippage_bps) / 10_000.0
+        return Costs.sized_elsewhere(
+            float(self.initial_capital), slip, float(self.fee_rate), **fees
         )
 
 

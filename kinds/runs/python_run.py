@@ -70,15 +70,11 @@ def strategy_frame(bars: Bars) -> pd.DataFrame:
 def request_costs(request: RunRequest) -> Any:
     """The book's costs of a request (``engine.broker.book.book_costs``)."""
     from engine.broker.book import book_costs
+    from engine.broker.costs import fee_model
 
+    fees = fee_model(request.fee_fixed, request.fee_per_share, request.fee_min, request.fee_max)
     return book_costs(
-        request.initial_capital,
-        request.slippage_bps / 10_000.0,
-        request.fee_rate,
-        fee_fixed=request.fee_fixed or 0.0,
-        fee_per_share=request.fee_per_share or 0.0,
-        fee_min=request.fee_min or 0.0,
-        fee_max=math.inf if request.fee_max is None else request.fee_max,
+        request.initial_capital, request.slippage_bps / 10_000.0, request.fee_rate, **fees
     )
 
 
