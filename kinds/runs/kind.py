@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config import process
@@ -107,15 +108,15 @@ def compute(claim: Claim, payload: dict[str, Any]) -> RunExecution:
     )
 
 
-def execute_request(request: RunRequest) -> RunResult:
+def execute_request(request: RunRequest, data_dir: Path | None = None) -> RunResult:
     """A run request's result: a PYTHON strategy run in the sandbox
     (``kinds.runs.python_run``; its failure is a ``WorkFailed`` with the user's message and
     traceback), any other rule through ``kinds.runs.execute``."""
     if request.rule_type == "PYTHON":
         from kinds.runs.python_run import execute_python
 
-        return execute_python(request)
-    return execute(request)
+        return execute_python(request, data_dir)
+    return execute(request, data_dir)
 
 
 def _fail_execution(tx: Tx, run_id: str, message: str) -> bool:

@@ -18,8 +18,7 @@ from rq import Queue, Worker
 from sqlalchemy import update
 
 from kinds.runs.contract import RunRequest, parse_request
-from kinds.runs.execute import execute
-from kinds.runs.python_run import execute_python
+from kinds.runs.kind import execute_request
 from kinds.runs.serialize import to_json
 from kinds.runs.store import insert_pending, mark_failed, mark_running, mark_succeeded
 from store.models import BacktestRun
@@ -60,8 +59,7 @@ def add_succeeded(app: Flask, **fields: Any) -> tuple[RunRequest, dict[str, Any]
     """Run a real backtest on the app's data (a PYTHON strategy in the sandbox), store it
     SUCCEEDED; (request, result dict)."""
     request = add_running(app, **fields)
-    compute = execute_python if request.rule_type == "PYTHON" else execute
-    result = compute(request, app.config["DATA_DIR"])
+    result = execute_request(request, app.config["DATA_DIR"])
     with get_database(app).sessionmaker.begin() as session:
         mark_succeeded(
             session,
