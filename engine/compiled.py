@@ -43,9 +43,7 @@ def steps_single(work: int) -> bool:
     """Whether walked single positions go through the broker's compiled step for ``work``
     bar-updates: enough to pay for loading it (``MIN_STEP_BAR_UPDATES``), or the kernels or
     the step are loaded in this process already (a warm process, a sweep's later blocks)."""
-    import sys
-
-    return pays(work, MIN_STEP_BAR_UPDATES) or loaded() or "engine.broker.step" in sys.modules
+    return pays(work, MIN_STEP_BAR_UPDATES) or loaded()
 
 
 def pays(work: int, threshold: int) -> bool:
@@ -54,11 +52,13 @@ def pays(work: int, threshold: int) -> bool:
 
 
 def loaded() -> bool:
-    """Whether the compiled kernels are loaded in this process already (a walked run, a warm
-    worker): a call into them then costs microseconds, whatever the work."""
+    """Whether numba and compiled machine code are loaded in this process already (a walked
+    run, a warm worker): the kernels (``engine._kernel``) or the broker's step
+    (``engine.broker.step``). A call into a kernel then costs microseconds, or ~10 ms for
+    the first call of one whose code is not loaded yet, whatever the work."""
     import sys
 
-    return "engine._kernel" in sys.modules
+    return "engine._kernel" in sys.modules or "engine.broker.step" in sys.modules
 
 
 def kernels() -> ModuleType:

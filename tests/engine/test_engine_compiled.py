@@ -107,6 +107,7 @@ def test_the_compiled_fill_walk_equals_the_python_walk(monkeypatch, n, seed, den
     bars, entries, exits = _market(n, seed, density, 1)
     with monkeypatch.context() as patch:
         patch.setattr(compiled, "pays", lambda work, threshold: False)
+        patch.setattr(compiled, "loaded", lambda: False)
         python = run(bars, entries[0], exits[0], params)
     with monkeypatch.context() as patch:
         patch.setattr(compiled, "pays", lambda work, threshold: True)
@@ -233,17 +234,19 @@ def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
 def test_a_walked_single_position_takes_the_step_when_it_pays_or_the_step_is_loaded():
     """In a fresh process (nothing compiled loaded): below ``MIN_STEP_BAR_UPDATES`` the
     Python walks (a small Job imports no numba), from it the step; once the step is loaded,
-    any work takes it."""
+    any work takes it, and the kernels count as loaded too (a run's core metrics and fill
+    walk then take them: numba's code is in the process already)."""
     code = (
         "import sys\n"
         "from engine import compiled\n"
         "at = compiled.MIN_STEP_BAR_UPDATES\n"
         "print(compiled.steps_single(at - 1), compiled.steps_single(at), 'numba' in sys.modules)\n"
+        "print(compiled.loaded())\n"
         "import engine.broker.step\n"
-        "print(compiled.steps_single(1))\n"
+        "print(compiled.steps_single(1), compiled.loaded())\n"
     )
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     ).stdout.split("\n")
-    assert out[:2] == ["False True False", "True"]
+    assert out[:3] == ["False True False", "False", "True True"]
