@@ -358,16 +358,15 @@ def run_batch(
 
 
 def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions, work: int) -> bool:
-    """Whether a batch of single positions is reduced in the broker's step
-    (``engine.broker.curves``): walked runs (stops, a borrow fee, entry orders) that the
-    step walks (``_stepped``) without a size series, a position-aware exit or corporate
-    actions, T >= 3 (the curve reduction's domain) and finite prices."""
-    walked = params.walks_bars or params.has_orders
+    """Whether a batch is reduced in the broker's step (``engine.broker.curves``): walked
+    runs (stops, a borrow fee, entry orders, scaling in or out) that the step walks
+    (``_stepped``) without a size series, a position-aware exit or corporate actions,
+    T >= 3 (the curve reduction's domain) and finite prices."""
+    walked = params.walks_bars or params.has_orders or params.scales
     plain = position_exits is None and sizes is None and actions is None and not params.size_unit
     return (
         walked
         and plain
-        and not params.scales
         and _stepped(work, actions)
         and len(bars) >= 3
         and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
@@ -401,7 +400,7 @@ def _stepped_batch(
     kept: tuple[np.ndarray, np.ndarray],
     parallel: bool,
 ) -> BatchResult:
-    """``run_batch`` of single positions through ``engine.broker.curves.evaluate``: each
+    """``run_batch`` of walked runs through ``engine.broker.curves.evaluate``: each
     curve reduced in the pass as the one pass reduces it (``_finished``: the core metrics,
     ``curve`` and, with ``block_edges``, ``block_stats``; the equity and bar returns written
     into ``kept``), the rows over the cores when ``parallel`` (the work pays for it, as for

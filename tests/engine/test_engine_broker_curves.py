@@ -16,14 +16,33 @@ from hypothesis import strategies as st
 import engine
 from engine import backtest, compiled
 from engine.param_specs import ENTRY_ORDER_TYPES
-from tests.engine.test_engine_broker_differential import _equal, _inputs, single_requests
+from tests.engine.test_engine_broker_differential import _equal, _inputs, requests, single_requests
+
+
+@st.composite
+def scaling_requests(draw, entry_types):
+    """``requests`` that scale in or out (``max_entries`` above 1 or a fraction sold below 1)
+    without a size series, position-aware exit or corporate actions."""
+    case = draw(requests(entry_types))
+    fields = dict(case["fields"], size_unit=None, max_size=None)
+    fields["max_entries"] = draw(st.integers(min_value=1, max_value=4))
+    fields["exit_fraction"] = draw(st.sampled_from([1.0, 0.5, 0.3]))
+    if fields["take_profit_pct"] is not None:
+        fields["take_profit_fraction"] = draw(st.sampled_from([1.0, 0.5]))
+    assume(
+        (fields["max_entries"], fields["exit_fraction"], fields["take_profit_fraction"])
+        != (1, 1.0, 1.0)
+    )
+    return dict(case, fields=fields, held=None, sizes=None, actions=None)
 
 
 @st.composite
 def sparse_requests(draw):
-    """``single_requests``' fields over a longer market whose signals are sparse: long
-    stretches where no order, stop or borrow fee acts, and some where they do."""
-    case = draw(single_requests(entry_types=ENTRY_ORDER_TYPES))
+    """``single_requests``' or ``scaling_requests``' fields over a longer market whose
+    signals are sparse: long stretches where no order, stop or borrow fee acts, and some
+    where they do."""
+    made = draw(st.sampled_from([single_requests, scaling_requests]))
+    case = draw(made(entry_types=ENTRY_ORDER_TYPES))
     n = draw(st.integers(min_value=3, max_value=400))
     rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**32 - 1)))
     vol = draw(st.sampled_from([0.005, 0.03, 0.12]))
@@ -48,7 +67,7 @@ def sparse_requests(draw):
 @given(sparse_requests())
 def test_the_batch_pass_equals_the_step_walked_on_every_bar(case):
     bars, params, _ = _inputs(case, engine)
-    assume(params.walks_bars or params.has_orders)  # the runs the broker's step walks
+    assume(params.walks_bars or params.has_orders or params.scales)  # the step walks these
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
         work = case["entries"].size
