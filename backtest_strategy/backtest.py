@@ -22,6 +22,7 @@ import pandas as pd
 
 from adapters.strategy_stats import COLUMNS, strategy_stats
 from backtest_strategy.host import Host
+from backtest_strategy.refs import Refs, ticker_of
 from backtest_strategy.request import fee_fields, unsupported_settings, window
 from backtest_strategy.strategy import Strategy
 from engine.broker.book import Book, book_costs, drive
@@ -47,6 +48,9 @@ class Backtest:
     ``commission``: a rate, or ``(fixed, rate)``; ``fee_per_share`` with ``fee_min`` and
     ``fee_max``: the per-share fee every run has; ``spread``: the entry's slippage
     (a fraction of the price). ``wire``: pass the state and decisions through JSON.
+    ``refs``: the other tickers ``Strategy.ref`` reads, as frames by ticker or a function
+    of a ticker to its frame (each loaded once); a ``Backtest`` made from a catalog ticker
+    reads them from the catalog by default.
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class Backtest:
         hedging: bool = False,
         exclusive_orders: bool = False,
         finalize_trades: bool = False,
+        refs: Refs | None = None,
         fee_per_share: float = 0.0,
         fee_min: float = 0.0,
         fee_max: float = math.inf,
@@ -78,6 +83,10 @@ class Backtest:
 
             self.ticker = data.strip().upper()
             data = catalog_frame(self.ticker, start_date, end_date, data_dir)
+            if refs is None:
+                from backtest_strategy.catalog import catalog_loader
+
+                refs = catalog_loader(data_dir)
         elif start_date is not None or end_date is not None:
             raise ValueError("start_date, end_date: only with a catalog ticker as data")
         if not isinstance(data, pd.DataFrame) or not set(COLUMNS) <= set(data.columns):
@@ -111,12 +120,27 @@ class Backtest:
         self._wire = wire
         self._dates = (start_date, end_date) if start_date is not None else None
         self._fee_fields = (cash, spread, rate, fixed, fee_per_share, fee_min, fee_max)
+        self._refs: dict[str, pd.DataFrame] = {}
+        self._load = None
+        if callable(refs):
+            self._load = refs
+        elif refs is not None:
+            self._refs = {ticker_of(ticker): frame for ticker, frame in refs.items()}
+
+    def _ref(self, ticker: str) -> pd.DataFrame:
+        """A ref's frame: given, or loaded once (a ``KeyError`` names a ticker not given)."""
+        if ticker not in self._refs:
+            if self._load is None:
+                known = ", ".join(sorted(self._refs)) or "none"
+                raise KeyError(f"ref: {ticker!r} is not among the refs given ({known})")
+            self._refs[ticker] = self._load(ticker)
+        return self._refs[ticker]
 
     def run(self, **params: Any) -> pd.Series:
         """Run the strategy with ``params`` set as its class attributes; the statistics,
         with ``_equity_curve``, ``_trades`` and ``_strategy``."""
         df = self._data
-        host = Host(self._strategy, df, params)
+        host = Host(self._strategy, df, params, self._ref)
         book = Book(
             *(df[column].to_numpy(dtype=np.float64) for column in COLUMNS),
             costs=self._costs,
@@ -141,8 +165,10 @@ class Backtest:
         strategy=, **fields)``) as a rule_type PYTHON run of the strategy class's module
         with ``params``: the same bars (``ticker``, default the catalog ticker this was made
         from, over this run's window), cash and fees, so that its result holds ``run()``'s
-        statistics, trades and equity. ``fields``: further request fields (``charts``,
-        ``name``, ``tags``...). Returns what ``client.run`` returns (a ``Run``).
+        statistics, trades and equity. The request's ``refs`` are the tickers given as
+        frames, or the ones a loader has loaded (by a ``run`` before). ``fields``: further
+        request fields (``charts``, ``name``, ``tags``...). Returns what ``client.run``
+        returns (a ``Run``).
 
         :raise ValueError: no ticker, a book setting the request has no field for, or a
             spread that basis points do not carry exactly, named.
@@ -159,6 +185,7 @@ class Backtest:
         start_date, end_date = self._dates or window(self._data.index)
         request = {
             **fee_fields(*self._fee_fields, finalize_trades=self._finalize),
+            **({"refs": sorted(self._refs)} if self._refs else {}),
             **(fields or {}),
         }
         return client.run(

@@ -28,6 +28,9 @@ PARAMS_MAX = 64
 TEXT_PARAM_MAX = 200
 """The longest string value of one class attribute."""
 
+REFS_MAX = 16
+"""The most other tickers one strategy may ``ref``."""
+
 CLASS_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 """A strategy class name (an ASCII identifier, at most 100 characters)."""
 
@@ -92,6 +95,23 @@ def check_class(name: object) -> str:
     return name
 
 
+def check_refs(refs: object) -> list[str] | None:
+    """``refs`` checked: null or a list of at most ``REFS_MAX`` ticker names (strings),
+    stripped, upper-cased, without repeats, sorted; None when empty. Whether the catalog
+    holds them is checked when the run's data loads (``kinds.runs.references``).
+
+    :raise RequestError: naming ``refs``.
+    """
+    if refs is None:
+        return None
+    if not isinstance(refs, list) or not all(isinstance(t, str) and t.strip() for t in refs):
+        raise RequestError("refs", "must be a list of catalog tickers")
+    tickers = sorted({ticker.strip().upper() for ticker in refs})
+    if len(tickers) > REFS_MAX:
+        raise RequestError("refs", f"names {len(tickers)} tickers; at most {REFS_MAX}")
+    return tickers or None
+
+
 def check_params(params: object) -> dict[str, Any]:
     """``params`` checked: null or an object of class attribute names (identifiers, not
     starting with ``_``) to JSON scalars (finite numbers, booleans, strings, null); in
@@ -149,9 +169,9 @@ def check_applies(body: Any) -> None:
 def refuse_strategy_fields(payload: dict[str, Any]) -> None:
     """A request of another rule may not carry a strategy's fields.
 
-    :raise RequestError: naming ``strategy_code`` or ``strategy_class``.
+    :raise RequestError: naming ``strategy_code``, ``strategy_class`` or ``refs``.
     """
-    for name in ("strategy_code", "strategy_class"):
+    for name in ("strategy_code", "strategy_class", "refs"):
         if payload.get(name) is not None:
             raise RequestError(name, "applies only to rule_type PYTHON")
 

@@ -321,6 +321,11 @@ class RunRequestBody(BaseModel):
     strategy_class: Any = Field(
         None, description="rule_type PYTHON: the name of the strategy class to run"
     )
+    refs: Any = Field(
+        None,
+        description="rule_type PYTHON: the other catalog tickers the strategy may read with "
+        "self.ref (at most 16)",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
