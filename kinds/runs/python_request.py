@@ -218,6 +218,44 @@ class SmaCross(Strategy):
 """The strategy the run form's editor starts with (backtesting.py's quick start)."""
 
 
+def json_schema_parts() -> tuple[dict[str, Any], dict[str, Any]]:
+    """PYTHON in a run request's JSON Schema: (``PYTHONParams``, the class attributes as
+    ``check_params`` takes them; the ``if``/``then`` requiring ``strategy_code`` and
+    ``strategy_class`` when ``rule_type`` is PYTHON)."""
+    scalar = [
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "string", "maxLength": TEXT_PARAM_MAX},
+        {"type": "null"},
+    ]
+    params = {
+        "title": f"{RULE_TYPE}Params",
+        "description": "the strategy class's attributes, as Backtest.run(**params) sets them",
+        "type": "object",
+        "maxProperties": PARAMS_MAX,
+        "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+        "additionalProperties": {"anyOf": scalar},
+    }
+    part = {
+        "if": {"properties": {"rule_type": {"const": RULE_TYPE}}, "required": ["rule_type"]},
+        "then": {
+            "required": ["strategy_code", "strategy_class"],
+            "properties": {
+                "params": {"anyOf": [{"$ref": f"#/$defs/{RULE_TYPE}Params"}, {"type": "null"}]},
+                "strategy_code": {"type": "string", "minLength": 1, "maxLength": STRATEGY_CODE_MAX},
+                "strategy_class": {"type": "string", "pattern": f"^{CLASS_PATTERN.pattern}$"},
+                "refs": {
+                    "anyOf": [
+                        {"type": "array", "items": {"type": "string", "minLength": 1}},
+                        {"type": "null"},
+                    ]
+                },
+            },
+        },
+    }
+    return params, part
+
+
 def describe() -> dict[str, Any]:
     """PYTHON as the run form lists a rule (``rules.registry.describe_rules``' keys), with
     ``python``: the editor's example, the code's cap and the fields it refuses."""
