@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backtest_strategy import Backtest, Strategy
+from backtest_strategy.catalog import catalog_frame
 from backtest_strategy.refs import aligned
 from engine.broker.book import book_costs
 from kinds.runs.contract import RequestError, parse_request
@@ -190,3 +191,29 @@ def test_a_ticker_the_catalog_does_not_hold_is_a_400_naming_refs():
 def test_a_run_refing_a_ticker_it_did_not_name_fails_with_the_users_message():
     with pytest.raises(WorkFailed, match="refs"):
         execute_request(parse_request({**BASE, "refs": None}))
+
+
+def test_a_submission_names_the_tickers_its_notebook_run_refd(tmp_path, monkeypatch):
+    import importlib.util
+    import sys
+
+    from tests.strategy.test_strategy_submit import submitted
+
+    path = tmp_path / "ratio_module.py"
+    path.write_text(RATIO)
+    spec = importlib.util.spec_from_file_location("ratio_module", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "ratio_module", module)
+    spec.loader.exec_module(module)
+    backtest = Backtest("ACME", module.Ratio, start_date="2016-01-01", end_date="2018-12-31")
+    backtest.run()  # the catalog loader reads DEMOIX
+    body = submitted(backtest, fields={"charts": False})
+    assert body["refs"] == ["DEMOIX"]
+    stats = backtest.run()
+    assert execute_request(parse_request(body)).metrics["final_equity"] == stats["Equity Final [$]"]
+    given = Backtest(
+        catalog_frame("ACME", "2016-01-01", "2016-06-30"),
+        module.Ratio,
+        refs={"demoix": random_frame(1)},
+    )
+    assert submitted(given, ticker="ACME")["refs"] == ["DEMOIX"]
