@@ -1,7 +1,8 @@
 """Notebook mode: ``Backtest(df, StrategyClass, cash=, commission=, ...).run(**params)`` runs
 a strategy in process on the platform's broker (``engine.broker.book``) and returns its
 statistics with backtesting.py's names, ``_equity_curve`` and ``_trades``; ``.optimize``
-searches a grid of the strategy's parameters. The figures are the platform's
+searches a grid of the strategy's parameters; ``.submit(client)`` sends the same backtest
+to the platform as a rule_type PYTHON run. The figures are the platform's
 (``adapters.strategy_stats``, shared with the sandboxed run).
 
 This module is the one part of the package that needs the platform's engine (run it from
@@ -21,6 +22,8 @@ import pandas as pd
 
 from adapters.strategy_stats import COLUMNS, strategy_stats
 from backtest_strategy.host import Host
+from backtest_strategy.refs import Refs, ticker_of
+from backtest_strategy.request import fee_fields, unsupported_settings, window
 from backtest_strategy.strategy import Strategy
 from engine.broker.book import Book, book_costs, drive
 
@@ -37,19 +40,27 @@ def _wired(host: Host) -> Any:
 
 class Backtest:
     """A strategy class on one frame of bars (``Open``, ``High``, ``Low``, ``Close``, and
-    optionally ``Volume`` and other columns the strategy reads), with backtesting.py's
-    settings and the platform's further fee fields.
+    optionally ``Volume`` and other columns the strategy reads), or on a catalog ticker's
+    bars (``data`` the ticker, ``start_date`` .. ``end_date`` its window, else its whole
+    file, read from ``data_dir``, default the platform's), with backtesting.py's settings
+    and the platform's further fee fields.
 
     ``commission``: a rate, or ``(fixed, rate)``; ``fee_per_share`` with ``fee_min`` and
     ``fee_max``: the per-share fee every run has; ``spread``: the entry's slippage
     (a fraction of the price). ``wire``: pass the state and decisions through JSON.
+    ``refs``: the other tickers ``Strategy.ref`` reads, as frames by ticker or a function
+    of a ticker to its frame (each loaded once); a ``Backtest`` made from a catalog ticker
+    reads them from the catalog by default.
     """
 
     def __init__(
         self,
-        data: pd.DataFrame,
+        data: pd.DataFrame | str,
         strategy: type[Strategy],
         *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        data_dir: str | None = None,
         cash: float = 10_000,
         spread: float = 0.0,
         commission: float | tuple[float, float] = 0.0,
@@ -58,6 +69,7 @@ class Backtest:
         hedging: bool = False,
         exclusive_orders: bool = False,
         finalize_trades: bool = False,
+        refs: Refs | None = None,
         fee_per_share: float = 0.0,
         fee_min: float = 0.0,
         fee_max: float = math.inf,
@@ -65,6 +77,18 @@ class Backtest:
     ) -> None:
         if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
             raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
+        self.ticker: str | None = None
+        if isinstance(data, str):
+            from backtest_strategy.catalog import catalog_frame
+
+            self.ticker = data.strip().upper()
+            data = catalog_frame(self.ticker, start_date, end_date, data_dir)
+            if refs is None:
+                from backtest_strategy.catalog import catalog_loader
+
+                refs = catalog_loader(data_dir)
+        elif start_date is not None or end_date is not None:
+            raise ValueError("start_date, end_date: only with a catalog ticker as data")
         if not isinstance(data, pd.DataFrame) or not set(COLUMNS) <= set(data.columns):
             raise TypeError("data: a pandas DataFrame with Open, High, Low and Close columns")
         if len(data) == 0:
@@ -94,12 +118,29 @@ class Backtest:
         }
         self._finalize = bool(finalize_trades)
         self._wire = wire
+        self._dates = (start_date, end_date) if start_date is not None else None
+        self._fee_fields = (cash, spread, rate, fixed, fee_per_share, fee_min, fee_max)
+        self._refs: dict[str, pd.DataFrame] = {}
+        self._load = None
+        if callable(refs):
+            self._load = refs
+        elif refs is not None:
+            self._refs = {ticker_of(ticker): frame for ticker, frame in refs.items()}
+
+    def _ref(self, ticker: str) -> pd.DataFrame:
+        """A ref's frame: given, or loaded once (a ``KeyError`` names a ticker not given)."""
+        if ticker not in self._refs:
+            if self._load is None:
+                known = ", ".join(sorted(self._refs)) or "none"
+                raise KeyError(f"ref: {ticker!r} is not among the refs given ({known})")
+            self._refs[ticker] = self._load(ticker)
+        return self._refs[ticker]
 
     def run(self, **params: Any) -> pd.Series:
         """Run the strategy with ``params`` set as its class attributes; the statistics,
         with ``_equity_curve``, ``_trades`` and ``_strategy``."""
         df = self._data
-        host = Host(self._strategy, df, params)
+        host = Host(self._strategy, df, params, self._ref)
         book = Book(
             *(df[column].to_numpy(dtype=np.float64) for column in COLUMNS),
             costs=self._costs,
@@ -110,6 +151,51 @@ class Backtest:
         with np.errstate(invalid="ignore"):
             drive(book, start, decide, self._finalize)
         return strategy_stats(df, book, host.strategy)
+
+    def submit(
+        self,
+        client: Any,
+        *,
+        ticker: str | None = None,
+        fields: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> Any:
+        """Send this backtest to the platform through ``client`` (a ``backtest_client``
+        ``Client``, or any object with its ``run(ticker, params=, start_date=, end_date=,
+        strategy=, **fields)``) as a rule_type PYTHON run of the strategy class's module
+        with ``params``: the same bars (``ticker``, default the catalog ticker this was made
+        from, over this run's window), cash and fees, so that its result holds ``run()``'s
+        statistics, trades and equity. The request's ``refs`` are the tickers given as
+        frames, or the ones a loader has loaded (by a ``run`` before). ``fields``: further
+        request fields (``charts``, ``name``, ``tags``...). Returns what ``client.run``
+        returns (a ``Run``).
+
+        :raise ValueError: no ticker, a book setting the request has no field for, or a
+            spread that basis points do not carry exactly, named.
+        """
+        ticker = ticker or self.ticker
+        if not ticker:
+            raise ValueError("ticker: name the catalog ticker whose bars this frame holds")
+        unsupported = unsupported_settings(self._settings)
+        if unsupported:
+            raise ValueError(
+                f"{', '.join(unsupported)}: a platform run has no such setting yet; "
+                "submit with backtesting.py's default"
+            )
+        start_date, end_date = self._dates or window(self._data.index)
+        request = {
+            **fee_fields(*self._fee_fields, finalize_trades=self._finalize),
+            **({"refs": sorted(self._refs)} if self._refs else {}),
+            **(fields or {}),
+        }
+        return client.run(
+            ticker,
+            params=params or None,
+            start_date=start_date,
+            end_date=end_date,
+            strategy=self._strategy,
+            **request,
+        )
 
     def optimize(
         self,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from backtest_strategy.data import _Data, _Indicator
+from backtest_strategy.refs import Refs, aligned, loaded, ticker_of
 from backtest_strategy.strategy import Order, Position, Strategy, Trade
 
 
@@ -36,9 +37,16 @@ def warmup_bars(indicators: list[_Indicator]) -> int:
 
 class Host:
     """One strategy instance over ``df`` (Open, High, Low, Close, Volume and any other
-    column) with ``params`` set on it."""
+    column) with ``params`` set on it; ``refs``: the other tickers it may ``ref``
+    (``backtest_strategy.refs``)."""
 
-    def __init__(self, strategy: type[Strategy], df: pd.DataFrame, params: dict) -> None:
+    def __init__(
+        self,
+        strategy: type[Strategy],
+        df: pd.DataFrame,
+        params: dict,
+        refs: Refs | None = None,
+    ) -> None:
         if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
             raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
         self.data = _Data(df.copy(deep=False))
@@ -53,6 +61,8 @@ class Host:
         self._order_ids: dict[int, Order] = {}
         self._decisions: list[dict] = []
         self._placed = 0
+        self._refs = refs
+        self._ref_data: dict[str, _Data] = {}
         self.strategy = strategy(self, self.data, params)
 
     def init(self) -> int:
@@ -72,6 +82,8 @@ class Host:
         ``Book.state``), after reading it."""
         bar = state["bar"]
         self.data._set_length(bar + 1)
+        for other in self._ref_data.values():
+            other._set_length(bar + 1)
         for attr, indicator in self._indicators:
             setattr(self.strategy, attr, indicator[..., : bar + 1])
         self._read(state)
@@ -98,6 +110,17 @@ class Host:
             order._fields = fields
             self._order_ids[fields["id"]] = order
         self.orders = list(self._order_ids.values())
+
+    def ref(self, name: object) -> _Data:
+        """The bars of ticker ``name`` on this run's calendar, as long as ``data`` now
+        (``backtest_strategy.refs.aligned``), made once per run."""
+        ticker = ticker_of(name)
+        other = self._ref_data.get(ticker)
+        if other is None:
+            frame = aligned(self.data._frame.index, loaded(self._refs, ticker))
+            other = self._ref_data[ticker] = _Data(frame)
+            other._set_length(len(self.data))
+        return other
 
     # --- what the strategy's calls record ----------------------------------------------
 
@@ -186,7 +209,8 @@ def frame_from_columns(bars: dict) -> pd.DataFrame:
 
 def hosted(namespace: dict, payload: dict) -> Host:
     """The ``Host`` of the class ``payload["class"]`` that the user's module (its
-    ``namespace``) defines, over ``payload["bars"]`` with ``payload["params"]``.
+    ``namespace``) defines, over ``payload["bars"]`` with ``payload["params"]`` and the
+    other tickers' bars ``payload["refs"]`` ({ticker: bars as columns}) it may ``ref``.
 
     :raise LookupError: the module defines no such name; TypeError: not a Strategy class.
     """
@@ -204,4 +228,5 @@ def hosted(namespace: dict, payload: dict) -> Host:
         )
     if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
         raise TypeError(f"strategy_class: {name!r} is not a backtest_strategy.Strategy subclass")
-    return Host(strategy, frame_from_columns(payload["bars"]), payload["params"])
+    refs = {ticker: frame_from_columns(bars) for ticker, bars in payload.get("refs", {}).items()}
+    return Host(strategy, frame_from_columns(payload["bars"]), payload["params"], refs)

@@ -1,7 +1,8 @@
 """Helpers for strategies, as backtesting.py's ``lib``: pure functions of arrays
 (``crossover``, ``cross``, ``barssince``), ``resample_apply`` for an indicator on a coarser
-time frame, and the composable ``SignalStrategy`` and ``TrailingStrategy``. numpy, pandas
-and the standard library only (this runs inside the strategy sandbox)."""
+time frame, and the composable ``SignalStrategy`` and ``TrailingStrategy``; ``indicator``
+names the platform's indicators (``backtest_strategy.indicators``). numpy, pandas and the
+standard library only (this runs inside the strategy sandbox)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtest_strategy.indicators import indicator
 from backtest_strategy.strategy import Strategy, _as_str
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "barssince",
     "cross",
     "crossover",
+    "indicator",
     "resample_apply",
 ]
 

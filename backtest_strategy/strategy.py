@@ -331,6 +331,15 @@ class Strategy:
         run hedges."""
         return self._host.place(-1, size, limit, stop, sl, tp, tag)
 
+    def ref(self, ticker: str) -> _Data:
+        """Another catalog ticker's bars on this run's calendar, read like ``self.data``
+        (``self.ref("DEMOIX").Close[-1]``): on each bar, that ticker's last bar at or before
+        it (NaN before its first), growing bar by bar, so it never shows a later bar. In
+        ``init`` it is whole, as ``self.data`` is, for ``self.I``. On the platform the
+        request names the tickers a strategy may ref (``refs``); in a notebook
+        ``Backtest(..., refs=)`` gives them."""
+        return self._host.ref(ticker)
+
     @property
     def equity(self) -> float:
         """Cash plus the open trades' profit at the current close."""

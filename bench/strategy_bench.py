@@ -1,7 +1,7 @@
 """A Python strategy in process (notebook mode, ``backtest_strategy.Backtest``) against
 backtesting.py 0.6.6 on the same strategy and data, in one process.
 
-    .venv/bin/python -m bench.strategy_bench [--repeat 7]
+    .venv/bin/python -m bench.strategy_bench [--repeat 7] [--parts abcde] [--queue-runs 5]
 
 (a) backtesting.py's quick-start ``SmaCross`` (10/20 SMA cross, always in the market,
     commission 0.2 %) on GOOG.csv (2,148 daily bars), written once and built on either
@@ -17,6 +17,15 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
     runs. The whole run, its fixed part (a run on the first 30 bars: spawning and
     confining the child, importing numpy and pandas there, ``init``) and the cost of one
     bar's round trip (the difference over the bars between).
+(e) An expression strategy (EXPR: a 10/20 SMA cross, commission 0.2 %, on ACME
+    2014-2024) run in the notebook's process (``kinds.runs.kind.execute_request`` of the
+    request, what a notebook in a checkout calls; median of ``--repeat`` after a warm-up)
+    against the same request through the queue: ``--queue-runs`` submissions with
+    ``cache: false`` to the real web app and local scaler (one consumer Job per run) on
+    MariaDB and Redis, submit to SUCCEEDED, one after the other; the first is reported
+    apart (a cold web process). The two results' equity and metrics are checked equal.
+    Needs the MySQL server of BENCH_DATABASE_URL and the Redis of BENCH_REDIS_URL (its
+    database flushed before and after), as ``bench.cache_bench``.
 """
 
 from __future__ import annotations
@@ -159,6 +168,77 @@ def sandboxed_part(goog: pd.DataFrame, repeat: int) -> None:
     )
 
 
+EXPR_REQUEST = {
+    "ticker": "ACME",
+    "rule_type": "EXPR",
+    "start_date": "2014-01-01",
+    "end_date": "2024-12-31",
+    "params": {
+        "entry": "crossover(sma(close, 10), sma(close, 20))",
+        "exit": "crossunder(sma(close, 10), sma(close, 20))",
+    },
+    "fee_rate": 0.002,
+    "charts": False,
+}
+"""Part (e)'s request: the quick start's SMA cross written in the expression language."""
+
+
+def queue_part(repeat: int, queue_runs: int) -> None:
+    """Part (e): see the module's docstring."""
+    import tempfile
+    from pathlib import Path
+
+    import requests
+    from redis import Redis
+
+    from bench.job_cost_bench import REDIS_URL, SERVER_URL
+    from bench.lifecycle_bench import percentile
+    from kinds.runs.contract import parse_request
+    from kinds.runs.kind import execute_request
+    from tests.databases import scratch_database
+    from tests.stack import LocalStack, wait_until
+    from work.status import RunStatus
+
+    request = parse_request(EXPR_REQUEST)
+    local = execute_request(request)  # warm-up: numba's compiled kernels, the data's parse
+    in_process = _median(lambda: execute_request(request), repeat)
+    times: list[float] = []
+    Redis.from_url(REDIS_URL).flushdb()
+    work = Path(tempfile.mkdtemp(prefix="strategy-bench-"))
+    try:
+        with scratch_database(SERVER_URL, "bench") as database_url:
+            stack = LocalStack(database_url, REDIS_URL, work / "stack").start()
+            try:
+                for _ in range(queue_runs):
+                    started = time.perf_counter()
+                    run_id = stack.submit({**EXPR_REQUEST, "cache": False}).json()["run_id"]
+                    wait_until(
+                        lambda run_id=run_id: (
+                            stack.status(run_id)["status"]
+                            in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+                        ),
+                        300,
+                        interval=0.02,
+                    )
+                    times.append(time.perf_counter() - started)
+                    assert stack.status(run_id)["status"] == RunStatus.SUCCEEDED, run_id
+                stored = requests.get(f"{stack.base_url}/runs/{run_id}/result.json", timeout=30)
+            finally:
+                stack.stop()
+    finally:
+        Redis.from_url(REDIS_URL).flushdb()
+    queued = stored.json()
+    assert queued["equity_curve"]["equity"] == local.equity_curve["equity"]
+    assert queued["metrics"] == local.metrics
+    warm = times[1:] or times
+    print(
+        f"{'(e) EXPR SMA cross, ACME 11 years':36s} notebook {in_process * 1000:7.1f} ms   "
+        f"through the queue p50 {percentile(warm, 0.5) * 1000:.0f} ms "
+        f"(first {times[0] * 1000:.0f} ms, n={len(times)})   "
+        f"ratio {percentile(warm, 0.5) / in_process:.0f}x   same equity and metrics"
+    )
+
+
 def _median(run, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -171,7 +251,10 @@ def _median(run, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--parts", default="abcde", help="which parts to run (default abcde)")
+    parser.add_argument("--queue-runs", type=int, default=5, help="part (e)'s submissions")
+    args = parser.parse_args()
+    repeat, parts = args.repeat, args.parts
     warnings.simplefilter("ignore")
     os.environ.setdefault("TQDM_DISABLE", "1")
     import backtesting
@@ -188,6 +271,8 @@ def main() -> None:
         "(c) brackets": (brackets, {}),
     }
     for label, (make, ours_only) in cases.items():
+        if label[1] not in parts:
+            continue
         peer = backtesting.Backtest(
             goog, make(backtesting.Strategy, backtesting.lib.crossover), commission=0.002
         )
@@ -204,7 +289,10 @@ def main() -> None:
             f"{label:36s} ours {o * 1000:7.1f} ms   backtesting.py {p * 1000:7.1f} ms   "
             f"ratio {o / p:.2f} (goal <= 1.0)"
         )
-    sandboxed_part(goog, repeat)
+    if "d" in parts:
+        sandboxed_part(goog, repeat)
+    if "e" in parts:
+        queue_part(repeat, args.queue_runs)
 
 
 if __name__ == "__main__":

@@ -41,8 +41,11 @@ from sandbox.syntax import message as syntax_message
 CHILD = Path(__file__).with_name("child.py")
 ROOT = CHILD.parent.parent
 STRATEGY_PACKAGE = ROOT / "backtest_strategy"
-"""The one directory of the project a child in host mode may read: the strategy API its
-harness runs (``sandbox.runner.Harness``)."""
+"""A directory of the project a child in host mode may read: the strategy API its harness
+runs (``sandbox.runner.Harness``)."""
+RULES_PACKAGE = ROOT / "rules"
+"""The other one: the platform's rules, of which the harness makes only the numpy-only
+indicator modules importable (``backtest_strategy.lib.indicator``). Code, no data."""
 
 ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 """The child's whole environment: one math thread (RLIMIT_AS counts every thread's stack),
@@ -99,7 +102,8 @@ class Sandbox:
     """One confined child holding the module ``source``; see the module's docstring.
 
     ``host``: host mode, where the calls are ``init`` and ``next`` of a strategy class
-    (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE`` is readable.
+    (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE`` and ``RULES_PACKAGE`` are
+    readable.
 
     ``without`` is for tests only: the protections named (``confine.LAYERS``) are left
     off, to show that each one's check fails without it.
@@ -122,7 +126,7 @@ class Sandbox:
         self.data_files = [Path(path) for path in data_files]
         self.host = host
         if host:
-            self.data_files.append(STRATEGY_PACKAGE)
+            self.data_files += [STRATEGY_PACKAGE, RULES_PACKAGE]
         self.seed = seed
         self.without = frozenset(without)
         unknown = self.without - set(confine.LAYERS)
@@ -183,6 +187,7 @@ class Sandbox:
             "filename": FILENAME,
             "source": self.source,
             "host": os.fspath(STRATEGY_PACKAGE) if self.host else None,
+            "rules": os.fspath(RULES_PACKAGE) if self.host else None,
         }
         frame = protocol.encode(start)  # before the child exists: its start is what is timed
         spawned = time.monotonic()

@@ -10,7 +10,9 @@ In host mode (the start message names the strategy package's directory as ``host
 calls are not the module's functions but the fixed harness's: ``init`` (the bars as
 columns, the class name, its params: the first bar to decide on) and ``next`` (the
 broker's state: the strategy's decisions), run by ``backtest_strategy.host``, loaded from
-that directory alone before the user's module so that it can import it.
+that directory alone before the user's module so that it can import it; the platform's
+``rules`` directory (the start message's ``rules``) becomes a package whose ``__init__`` is
+not run, so that ``rules.indicators`` (numpy only) imports without the rest of the rules.
 """
 
 from __future__ import annotations
@@ -145,13 +147,25 @@ def load_package(name: str, folder: str) -> types.ModuleType:
     return module
 
 
+def bare_package(name: str, folder: str) -> types.ModuleType:
+    """Register the package ``name`` whose submodules import from ``folder``, without
+    running its ``__init__`` (which may import what the sandbox does not need)."""
+    module = types.ModuleType(name)
+    module.__path__ = [folder]
+    sys.modules[name] = module
+    return module
+
+
 class Harness:
     """Host mode's two calls, on the strategy package's ``host`` module: ``init`` builds
-    the host of the user's class and runs its ``init``, ``next`` answers one bar's state."""
+    the host of the user's class and runs its ``init``, ``next`` answers one bar's state.
+    ``rules``: the folder of the platform's rules, for their indicators."""
 
     FUNCTIONS = ("init", "next")
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, rules: str | None = None) -> None:
+        if rules:
+            bare_package("rules", rules)
         load_package("backtest_strategy", folder)
         import importlib
 
@@ -175,7 +189,7 @@ def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
 
     def load_module() -> None:
         if start.get("host"):
-            holder["harness"] = Harness(start["host"])
+            holder["harness"] = Harness(start["host"], start.get("rules"))
         holder["module"] = load(start["source"], filename)
 
     answer(write_fd, 0, start, load_module)

@@ -83,6 +83,9 @@ class RunRequest:
     attributes); None for every other rule."""
     strategy_class: str | None = None
     """rule_type PYTHON: the name of the class of ``strategy_code`` to run."""
+    refs: list[str] | None = None
+    """rule_type PYTHON: the other catalog tickers the strategy may ``ref`` (sorted, upper
+    case); None: none."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -132,6 +135,7 @@ class RunRequest:
             "size_expr",
             "strategy_code",
             "strategy_class",
+            "refs",
         ):
             if data[name] is None:
                 del data[name]
@@ -218,6 +222,7 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         check_class,
         check_code,
         check_params,
+        check_refs,
         is_python,
         refuse_strategy_fields,
     )
@@ -248,10 +253,11 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
             rule_type, params = RULE_TYPE, check_params(payload.get("params"))
             code = check_code(payload.get("strategy_code"))
             class_name = check_class(payload.get("strategy_class"))
+            refs = check_refs(payload.get("refs"))
         else:
             rule_type, params = validate_rule(payload["rule_type"], payload.get("params"))
             refuse_strategy_fields(payload)
-            code = class_name = None
+            code = class_name = refs = None
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
     if body is None:
@@ -289,6 +295,7 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         exit_priority=body.exit_priority,
         strategy_code=code,
         strategy_class=class_name,
+        refs=refs,
     )
 
 

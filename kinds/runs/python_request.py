@@ -28,6 +28,9 @@ PARAMS_MAX = 64
 TEXT_PARAM_MAX = 200
 """The longest string value of one class attribute."""
 
+REFS_MAX = 16
+"""The most other tickers one strategy may ``ref``."""
+
 CLASS_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 """A strategy class name (an ASCII identifier, at most 100 characters)."""
 
@@ -92,6 +95,23 @@ def check_class(name: object) -> str:
     return name
 
 
+def check_refs(refs: object) -> list[str] | None:
+    """``refs`` checked: null or a list of at most ``REFS_MAX`` ticker names (strings),
+    stripped, upper-cased, without repeats, sorted; None when empty. Whether the catalog
+    holds them is checked when the run's data loads (``kinds.runs.references``).
+
+    :raise RequestError: naming ``refs``.
+    """
+    if refs is None:
+        return None
+    if not isinstance(refs, list) or not all(isinstance(t, str) and t.strip() for t in refs):
+        raise RequestError("refs", "must be a list of catalog tickers")
+    tickers = sorted({ticker.strip().upper() for ticker in refs})
+    if len(tickers) > REFS_MAX:
+        raise RequestError("refs", f"names {len(tickers)} tickers; at most {REFS_MAX}")
+    return tickers or None
+
+
 def check_params(params: object) -> dict[str, Any]:
     """``params`` checked: null or an object of class attribute names (identifiers, not
     starting with ``_``) to JSON scalars (finite numbers, booleans, strings, null); in
@@ -149,9 +169,9 @@ def check_applies(body: Any) -> None:
 def refuse_strategy_fields(payload: dict[str, Any]) -> None:
     """A request of another rule may not carry a strategy's fields.
 
-    :raise RequestError: naming ``strategy_code`` or ``strategy_class``.
+    :raise RequestError: naming ``strategy_code``, ``strategy_class`` or ``refs``.
     """
-    for name in ("strategy_code", "strategy_class"):
+    for name in ("strategy_code", "strategy_class", "refs"):
         if payload.get(name) is not None:
             raise RequestError(name, "applies only to rule_type PYTHON")
 
@@ -196,6 +216,44 @@ class SmaCross(Strategy):
             self.sell()
 """
 """The strategy the run form's editor starts with (backtesting.py's quick start)."""
+
+
+def json_schema_parts() -> tuple[dict[str, Any], dict[str, Any]]:
+    """PYTHON in a run request's JSON Schema: (``PYTHONParams``, the class attributes as
+    ``check_params`` takes them; the ``if``/``then`` requiring ``strategy_code`` and
+    ``strategy_class`` when ``rule_type`` is PYTHON)."""
+    scalar = [
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "string", "maxLength": TEXT_PARAM_MAX},
+        {"type": "null"},
+    ]
+    params = {
+        "title": f"{RULE_TYPE}Params",
+        "description": "the strategy class's attributes, as Backtest.run(**params) sets them",
+        "type": "object",
+        "maxProperties": PARAMS_MAX,
+        "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+        "additionalProperties": {"anyOf": scalar},
+    }
+    part = {
+        "if": {"properties": {"rule_type": {"const": RULE_TYPE}}, "required": ["rule_type"]},
+        "then": {
+            "required": ["strategy_code", "strategy_class"],
+            "properties": {
+                "params": {"anyOf": [{"$ref": f"#/$defs/{RULE_TYPE}Params"}, {"type": "null"}]},
+                "strategy_code": {"type": "string", "minLength": 1, "maxLength": STRATEGY_CODE_MAX},
+                "strategy_class": {"type": "string", "pattern": f"^{CLASS_PATTERN.pattern}$"},
+                "refs": {
+                    "anyOf": [
+                        {"type": "array", "items": {"type": "string", "minLength": 1}},
+                        {"type": "null"},
+                    ]
+                },
+            },
+        },
+    }
+    return params, part
 
 
 def describe() -> dict[str, Any]:

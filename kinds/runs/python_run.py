@@ -6,7 +6,9 @@ The strategy sees the window's bars as traded (``start_date`` to ``end_date``: n
 bars before it, as in notebook mode), starts with ``initial_capital`` and pays the
 request's fee model (``fee_rate``, ``fee_fixed``, ``fee_per_share`` within ``fee_min`` and
 ``fee_max``); ``slippage_bps`` is the book's spread. ``random`` and ``numpy.random`` are
-seeded from the normalised request, so the same request gives the same bytes. A failure
+seeded from the normalised request, so the same request gives the same bytes. The
+tickers of its ``refs`` (loaded and hashed with the run's data: ``kinds.runs.references``)
+cross into the sandbox up to the window's last bar, for ``self.ref``. A failure
 of the user's code (an exception, a limit, a refused order) raises ``WorkFailed`` with
 their message and traceback: the item FAILS with it.
 """
@@ -67,6 +69,25 @@ def strategy_frame(bars: Bars) -> pd.DataFrame:
     )
 
 
+def ref_frames(request: RunRequest, attached: Bars, window: Bars) -> dict[str, pd.DataFrame]:
+    """The frames of the request's ``refs`` (attached to the ``attached`` bars when its data
+    loaded), from the last bar at or before the ``window``'s first to the last at or before
+    its last: every bar an as-of join on the window can show, and no later one."""
+    if not request.refs:
+        return {}
+    from rules.expr.market import others_of
+
+    others = others_of(attached)
+    first, last = window.timestamps[0], window.timestamps[-1]
+    frames = {}
+    for ticker in request.refs:
+        stamps = others[ticker].timestamps
+        start = max(int(np.searchsorted(stamps, first, side="right")) - 1, 0)
+        stop = int(np.searchsorted(stamps, last, side="right"))
+        frames[ticker] = strategy_frame(others[ticker].slice(start, stop))
+    return frames
+
+
 def request_costs(request: RunRequest) -> Any:
     """The book's costs of a request (``engine.broker.book.book_costs``)."""
     from engine.broker.book import book_costs
@@ -108,6 +129,7 @@ def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResu
         request_costs(request),
         finalize_trades=request.close_open_trades_at_end,
         seed=request_seed(request),
+        refs=ref_frames(request, market.bars, frame.bars),
     )
     if outcome.status != "SUCCEEDED":
         raise WorkFailed(failure_message(outcome.failure))

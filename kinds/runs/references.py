@@ -1,6 +1,7 @@
-"""The other tickers a run's rule reads (``ref("DEMOIX", close)`` in an EXPR text): loaded
-whole from the catalog, attached to the run's bars for the evaluator
-(``rules.expr.market``), and covered by the run's ``data_hash``.
+"""The other tickers a run's rule reads (``ref("DEMOIX", close)`` in an EXPR text, a PYTHON
+strategy's ``refs`` for its ``self.ref``): loaded whole from the catalog, attached to the
+run's bars for the evaluator (``rules.expr.market``), and covered by the run's
+``data_hash``.
 
 With a ``price_adjustment`` each other ticker's bars are adjusted by its own events, as
 the run's are. A run that refs no ticker keeps its file's own hash. One that does gets the
@@ -40,6 +41,14 @@ def referenced(request: RunRequest) -> tuple[tuple[str, str], ...]:
     return program_of(request.params).tickers
 
 
+def reference_fields(request: RunRequest) -> list[tuple[str, str]]:
+    """(the request field naming it, ticker) of every other ticker a run reads: an EXPR
+    text's ``ref`` calls (``params.entry``, ``params.exit``), a PYTHON strategy's ``refs``."""
+    if request.rule_type == "PYTHON":
+        return [("refs", ticker) for ticker in request.refs or ()]
+    return [(f"params.{side}", ticker) for side, ticker in referenced(request)]
+
+
 def run_data_hash(own: str, others: dict[str, str]) -> str:
     """The ``data_hash`` of a run reading its own file (``own``) and ``others`` ({ticker:
     its data_hash}): ``own`` itself when there are none."""
@@ -59,15 +68,14 @@ def attach_references(
     into its ``data_hash`` (``history`` itself when the rule reads no other ticker);
     ``catalog``: the one ``data_dir`` holds, already loaded.
 
-    :raise RequestError: naming ``params.entry`` or ``params.exit`` for a ticker that is
-        unknown or whose file fails its checks.
+    :raise RequestError: naming ``params.entry``, ``params.exit`` or ``refs`` for a ticker
+        that is unknown or whose file fails its checks.
     """
-    wanted = referenced(request)
-    if not wanted:
+    fields = reference_fields(request)
+    if not fields:
         return history
     from rules.expr.market import attach
 
-    fields = [(f"params.{side}", ticker) for side, ticker in wanted]
     loaded = load_references(fields, data_dir, catalog)
     others = {ticker: other.bars for ticker, other in loaded.items()}
     if request.price_adjustment is not None:

@@ -321,6 +321,11 @@ class RunRequestBody(BaseModel):
     strategy_class: Any = Field(
         None, description="rule_type PYTHON: the name of the strategy class to run"
     )
+    refs: Any = Field(
+        None,
+        description="rule_type PYTHON: the other catalog tickers the strategy may read with "
+        "self.ref (at most 16)",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
@@ -531,16 +536,25 @@ def label_values(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, A
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a run request: this model's fields, ``rule_type`` as the
-    registry's rule names and ``params`` as the generated params model of the rule named
-    (``if``/``then`` per rule; ``x-constraints`` lists a rule's cross-field constraints)."""
+    registry's rule names and PYTHON, and ``params`` as the generated params model of the
+    rule named (``if``/``then`` per rule; ``x-constraints`` lists a rule's cross-field
+    constraints), or a PYTHON strategy's class attributes
+    (``kinds.runs.python_request.json_schema_parts``)."""
+    from kinds.runs.python_request import RULE_TYPE, json_schema_parts
     from rules import RULES
     from rules.registry import rule_schema
 
     schema = RunRequestBody.model_json_schema()
     rules = rule_schema()
+    python_params, python_part = json_schema_parts()
     schema.setdefault("$defs", {}).update(rules.get("$defs", {}))
+    schema["$defs"][python_params["title"]] = python_params
     properties = schema["properties"]
-    properties["rule_type"] = {"title": "Rule Type", "type": "string", "enum": list(RULES)}
+    properties["rule_type"] = {
+        "title": "Rule Type",
+        "type": "string",
+        "enum": [*RULES, RULE_TYPE],
+    }
     properties["params"] = {
         "title": "Params",
         "anyOf": [{"type": "object"}, {"type": "null"}],
@@ -559,6 +573,7 @@ def json_schema() -> dict[str, Any]:
             }
             for name in RULES
         ),
+        python_part,
     ]
     return schema
 

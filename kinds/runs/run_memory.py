@@ -87,11 +87,11 @@ def _referenced(request: RunRequest, market: History) -> dict[str, int]:
     """{ticker: its bars} of the files the request's ``ref`` calls read, as loaded
     (``kinds.runs.references``; the bars attached to a file's cached bars may hold other
     requests' tickers too, which are not counted)."""
-    from kinds.runs.references import referenced
+    from kinds.runs.references import reference_fields
     from rules.expr.market import others_of
 
     attached = others_of(market.bars)
-    tickers = dict.fromkeys(ticker for _, ticker in referenced(request))
+    tickers = dict.fromkeys(ticker for _, ticker in reference_fields(request))
     return {ticker: len(attached[ticker]) for ticker in tickers if ticker in attached}
 
 

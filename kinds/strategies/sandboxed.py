@@ -69,6 +69,7 @@ def run_strategy(
     seed: int = 0,
     limits: Limits | None = None,
     without: Iterable[str] = (),
+    refs: Mapping[str, pd.DataFrame] | None = None,
     **settings: Any,
 ) -> Outcome:
     """Run the class ``class_name`` of the module ``code`` with ``params`` over ``bars``
@@ -76,7 +77,9 @@ def run_strategy(
     at ``costs`` (``engine.broker.book.book_costs``) and the book's ``settings``
     (``SETTINGS``). SUCCEEDED: ``value`` is the statistics with ``_equity_curve`` and
     ``_trades`` (``_strategy`` is the class name); FAILED: ``failure`` says why in the
-    user's words. ``seed`` seeds ``random`` and ``numpy.random``; ``without`` is for tests.
+    user's words. ``seed`` seeds ``random`` and ``numpy.random``; ``refs``: the other
+    tickers' bars (frames as ``bars``, by ticker) the strategy may ``ref``; ``without`` is
+    for tests.
 
     :raise ValueError: bars, params or settings the caller should have refused, named.
     """
@@ -95,7 +98,12 @@ def run_strategy(
         protocol.encode({"params": dict(params)})
     except (TypeError, ValueError) as exc:  # a numpy number, NaN, a set, ...
         raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
-    payload = {"class": class_name, "params": dict(params), "bars": bars_payload(bars)}
+    payload = {
+        "class": class_name,
+        "params": dict(params),
+        "bars": bars_payload(bars),
+        "refs": {ticker: bars_payload(frame) for ticker, frame in (refs or {}).items()},
+    }
     sandbox = Sandbox(code, limits, seed=seed, without=without, host=True)
     try:
         sandbox.start()

@@ -134,3 +134,33 @@ def test_a_strategy_drawing_random_numbers_gives_the_same_bytes_on_every_run():
     assert first.metrics["num_trades"] > 5
     assert first.equity_curve["equity"] == second.equity_curve["equity"]
     assert first.trades == second.trades
+
+
+@pytest.fixture(scope="module")
+def run_schema():
+    from jsonschema import Draft202012Validator
+
+    from kinds.runs.request_model import json_schema
+
+    schema = json_schema()
+    Draft202012Validator.check_schema(schema)
+    return schema, Draft202012Validator(schema)
+
+
+def test_the_run_schema_lists_python_and_what_its_request_needs(run_schema):
+    schema, validator = run_schema
+    assert "PYTHON" in schema["properties"]["rule_type"]["enum"]
+    body = {**BASE, "refs": ["DEMOIX"], "params": {"n1": 5, "label": "x", "on": True}}
+    assert not list(validator.iter_errors(body))
+    parse_request(body)  # the API takes what the schema admits
+    for fields in (
+        {"strategy_code": None},
+        {"strategy_class": "9lives"},
+        {"params": {"n1": [1, 2]}},
+        {"params": {"_private": 1}},
+        {"refs": "DEMOIX"},
+    ):
+        bad = {name: value for name, value in {**BASE, **fields}.items() if value is not None}
+        assert list(validator.iter_errors(bad)), fields
+        with pytest.raises(RequestError):
+            parse_request(bad)

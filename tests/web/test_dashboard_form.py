@@ -161,6 +161,7 @@ NOT_FORM_INPUTS = {
     "notes": "a label, set on the run's page",
     "strategy_code": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
     "strategy_class": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
+    "refs": "a PYTHON strategy's other tickers: sent through the API or the client for now",
 }
 """Run request fields the form has no input for in its served HTML, and why."""
 

@@ -24,7 +24,7 @@ def test_run_schema_lists_every_field_required_ones_and_no_extras(client):
     schema = client.get("/api/schema/run").get_json()
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"ticker", "rule_type", "start_date", "end_date"}
-    assert schema["properties"]["rule_type"]["enum"] == list(RULES)
+    assert schema["properties"]["rule_type"]["enum"] == [*RULES, "PYTHON"]
     assert schema["properties"]["direction"]["enum"] == ["longonly", "longshort"]
     fee = schema["properties"]["fee_rate"]
     assert (fee["type"], fee["minimum"], fee["exclusiveMaximum"]) == ("number", 0, 0.1)
@@ -42,7 +42,7 @@ def test_run_schema_has_the_generated_params_model_of_every_rule(client):
     assert rsi["x-constraints"] == ["oversold < overbought"]
     assert schema["$defs"]["COMPOSITEParams"]["properties"]["operator"]["enum"] == ["AND", "OR"]
     chosen = {part["if"]["properties"]["rule_type"]["const"] for part in schema["allOf"][1:]}
-    assert chosen == set(RULES)
+    assert chosen == {*RULES, "PYTHON"}
 
 
 def test_run_schema_describes_the_optional_labels(client):
