@@ -80,21 +80,8 @@ def run_strategy(
 
     :raise ValueError: bars, params or settings the caller should have refused, named.
     """
-    unknown = set(settings) - set(SETTINGS)
-    if unknown:
-        raise ValueError(f"settings: unknown {sorted(unknown)}; known: {SETTINGS}")
-    missing = [name for name in (*COLUMNS, "Volume") if name not in bars.columns]
-    if missing or len(bars) == 0 or not bars.index.is_monotonic_increasing:
-        raise ValueError(f"bars: {len(bars)} bars, increasing, with {missing or 'every'} column")
-    book = Book(
-        *(bars[column].to_numpy(dtype=np.float64) for column in COLUMNS),
-        costs=costs,
-        **settings,
-    )
-    try:
-        protocol.encode({"params": dict(params)})
-    except (TypeError, ValueError) as exc:  # a numpy number, NaN, a set, ...
-        raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
+    _check_inputs(bars, [params], settings)
+    book = _book(bars, costs, settings)
     payload = {"class": class_name, "params": dict(params), "bars": bars_payload(bars)}
     sandbox = Sandbox(code, limits, seed=seed, without=without, host=True)
     try:
@@ -114,6 +101,28 @@ def run_strategy(
     output = sandbox.output()
     sandbox.close()
     return Outcome(SUCCEEDED, value=strategy_stats(bars, book, class_name), output=output)
+
+
+def _check_inputs(bars: pd.DataFrame, params: Iterable[Mapping[str, Any]], settings: dict) -> None:
+    """:raise ValueError: bars, params or settings the caller should have refused, named."""
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"settings: unknown {sorted(unknown)}; known: {SETTINGS}")
+    missing = [name for name in (*COLUMNS, "Volume") if name not in bars.columns]
+    if missing or len(bars) == 0 or not bars.index.is_monotonic_increasing:
+        raise ValueError(f"bars: {len(bars)} bars, increasing, with {missing or 'every'} column")
+    try:
+        protocol.encode({"params": [dict(one) for one in params]})
+    except (TypeError, ValueError) as exc:  # a numpy number, NaN, a set, ...
+        raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
+
+
+def _book(bars: pd.DataFrame, costs: Costs, settings: dict) -> Book:
+    return Book(
+        *(bars[column].to_numpy(dtype=np.float64) for column in COLUMNS),
+        costs=costs,
+        **settings,
+    )
 
 
 def _decider(sandbox: Sandbox) -> Any:
