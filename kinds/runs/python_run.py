@@ -144,8 +144,7 @@ def strategy_result(
         bust_bar=None,
     )
     points = points_of(len(bars), curve_points())
-    metrics: dict[str, Any] = {key: _plain(stats[name]) for name, key in METRIC_NAMES.items()}
-    metrics["max_drawdown_pct"] = _plain(-stats["Max. Drawdown [%]"])
+    metrics = strategy_metrics(stats)
     return RunResult(
         run_id=request.run_id,
         status=SUCCEEDED,
@@ -160,6 +159,13 @@ def strategy_result(
         request=request.to_dict(),
         strategy_hash=strategy_hash,
     )
+
+
+def strategy_metrics(stats: pd.Series) -> dict[str, Any]:
+    """A strategy run's metrics as its ``RunResult`` holds them (``METRIC_NAMES``)."""
+    metrics: dict[str, Any] = {key: _plain(stats[name]) for name, key in METRIC_NAMES.items()}
+    metrics["max_drawdown_pct"] = _plain(-stats["Max. Drawdown [%]"])
+    return metrics
 
 
 def trade_records(trades: pd.DataFrame) -> list[dict[str, Any]]:

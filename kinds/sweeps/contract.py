@@ -28,6 +28,7 @@ from engine import SCALING_FIELDS
 from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_FRACTION_ALONE, TAKE_PROFIT_PCT
 from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
+from kinds.runs.python_request import is_python
 from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
@@ -122,6 +123,9 @@ class SweepRequest:
     pbo_stride: int = 1
     """Stored compactly: the combinations whose combo_no is a multiple of it keep their
     block statistics (what the PBO is computed on)."""
+    random: dict[str, int] | None = None
+    """A PYTHON sweep's sample of its grid (``{"points", "seed"}``); None: every
+    combination."""
 
     @property
     def rule_type(self) -> str:
@@ -149,6 +153,7 @@ class SweepRequest:
             **{name: fields[name] for name in TRADING_FIELDS if name in fields},
             "chunk_size": self.chunk_size,
             "cscv_blocks": self.cscv_blocks,
+            **({} if self.random is None else {"random": self.random}),
         }
 
 
@@ -256,6 +261,12 @@ def parse_sweep_request(
         raise RequestError(*unknown_field(unknown[0], "sweep request"))
     fields = check_sweep_fields(payload)
     fields.raise_for("tickers")
+    if is_python(payload.get("rule_type")):
+        from kinds.sweeps.python_sweep import parse_python_sweep
+
+        return parse_python_sweep(payload, fields, chunk_size, caps)
+    if payload.get("random") is not None:
+        raise RequestError("random", "applies only to rule_type PYTHON")
     try:
         rule_type = validate_rule(payload.get("rule_type"), None)[0]
     except RuleValidationError as exc:

@@ -28,6 +28,7 @@ from typing import Any
 from engine import STOP_FIELDS
 from engine.param_specs import SCALING_SPECS
 from kinds.runs.contract import RequestError, RunRequest, parse_request
+from kinds.runs.python_request import is_python
 from kinds.sweeps.contract import combo_run_request
 from kinds.sweeps.grid import SWEPT_TRADING, Points, split_points, split_swept
 from metrics import SWEEP_METRIC_KEYS
@@ -137,8 +138,14 @@ class RunSearch(Search):
         block statistics.
         ``label`` is the pass's run id (a chunk's or a batch's id).
 
+        A PYTHON base's points run in one sandbox (``kinds.sweeps.python_points``).
+
         :raise RequestError: the data cannot serve the base.
         """
+        if is_python(base.get("rule_type")):
+            from kinds.sweeps.python_points import evaluate_python_points
+
+            return evaluate_python_points(self.apply, base, points, blocks)
         from kinds.runs.execute import load_market_data, market_window
         from kinds.sweeps.evaluate import (
             BLOCK_KEY,

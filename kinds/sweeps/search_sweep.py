@@ -165,7 +165,12 @@ def _values(domain: Domain, spec: object, path: str) -> list:
     return list(dict.fromkeys(checked))
 
 
-def _random(spec: object, total: int) -> dict[str, int] | None:
+def check_random(spec: object, total: int) -> dict[str, int] | None:
+    """A request's ``random`` checked: ``{"points": n, "seed": s}`` (seed 0 when left out)
+    with n held to the ``total`` points of its grid; None when it sent none.
+
+    :raise RequestError: naming ``random``, ``random.points`` or ``random.seed``.
+    """
     if spec is None:
         return None
     if not isinstance(spec, dict) or set(spec) - {"points", "seed"} or "points" not in spec:
@@ -177,6 +182,17 @@ def _random(spec: object, total: int) -> dict[str, int] | None:
     if not 1 <= points <= MAX_RANDOM:
         raise RequestError("random.points", f"must be 1 to {MAX_RANDOM:,}")
     return {"points": min(points, total), "seed": seed}
+
+
+def sample(combos: list[tuple], random: dict[str, int] | None) -> list[tuple]:
+    """``random["points"]`` of ``combos`` drawn without replacement with its seed, in their
+    order (all of them when ``random`` is None)."""
+    if random is None:
+        return combos
+    picked = np.random.default_rng(random["seed"]).choice(
+        len(combos), random["points"], replace=False
+    )
+    return [combos[i] for i in sorted(picked.tolist())]
 
 
 def _check_points(
@@ -229,12 +245,8 @@ def parse_search_sweep(
     if total > MAX_COMBOS * 10:
         raise RequestError("grid", f"describes {total:,} points; at most {MAX_COMBOS:,} may run")
     combos = list(itertools.product(*(values[name] for name in names)))
-    random = _random(payload.get("random"), len(combos))
-    if random is not None:
-        picked = np.random.default_rng(random["seed"]).choice(
-            len(combos), random["points"], replace=False
-        )
-        combos = [combos[i] for i in sorted(picked.tolist())]
+    random = check_random(payload.get("random"), len(combos))
+    combos = sample(combos, random)
     if caps is not None:
         caps.check_combinations(len(combos))
     elif len(combos) > MAX_COMBOS:
@@ -414,7 +426,8 @@ def read_chunk(payload: object) -> SweepChunk:
 def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
     """Evaluate a chunk's points with their kind's own computation (``Search.score``: in
     one vectorised pass where the kind has one, point by point otherwise): one row per
-    point (``{"combo_no", "ticker", "params" (swept values), **metrics}``), their block
+    point (``{"combo_no", "ticker", "params" (swept values), **metrics}``, and ``error``
+    when the point failed alone: its metrics are None), their block
     statistics when the message asks and the window is long enough (``pack_blocks``) and,
     with them, their Sharpe ratios and grid positions (``pack_sharpe_grid``) when the
     message carries the grid's values.
@@ -438,6 +451,7 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
     if len(scored.metrics) != count:
         raise ValueError("a kind scored another number of points than it was given")
     keys = sweep_metric_keys()
+    errors = scored.errors
     columns = scored.columns
     if columns is None:
         columns = {key: [None if found is None else found.get(key) for found in scored.metrics]
@@ -450,7 +464,13 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
             else [scored.metrics[k] for k in kept]
         )
         return [
-            {"combo_no": first + k, "ticker": chunk.ticker, "params": points[k], **(row or {})}
+            {
+                "combo_no": first + k,
+                "ticker": chunk.ticker,
+                "params": points[k],
+                **(row or {}),
+                **({"error": errors[k]} if errors and errors[k] is not None else {}),
+            }
             for k, row in zip(kept, found, strict=True)
         ]
 

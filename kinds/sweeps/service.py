@@ -241,12 +241,15 @@ def timings(chunks: Sequence[SweepChunk]) -> dict[str, Any]:
 
 def result_dict(row: SweepResult) -> dict[str, Any]:
     """One stored combination as the API shows it."""
-    return {
+    shown = {
         "combo_no": row.combo_no,
         "ticker": row.ticker,
         "params": json.loads(row.params_json),
         "metrics": stored_metrics(row),
     }
+    if row.error is not None:  # a PYTHON sweep's combination that failed alone
+        shown["error"] = row.error
+    return shown
 
 
 def stored_metrics(row: SweepResult) -> dict[str, Any]:
