@@ -153,3 +153,42 @@ def test_combinations_drawing_random_numbers_draw_what_each_run_alone_draws():
     for row in rows:
         metrics = {key: row[key] for key in SWEEP_METRIC_KEYS}
         assert json.dumps(metrics) == json.dumps(alone(sweep, row))
+
+
+@pytest.mark.mysql
+@pytest.mark.redis
+@pytest.mark.slow  # a consumer process
+def test_a_python_sweep_chunk_through_the_queue_stores_each_combination_once(env, sessions, queue):
+    """One chunk queued as the web queues it: one consumer runs its three combinations in
+    one sandbox and stores them, SUCCEEDED; the one that raised has no metrics and its
+    run's message; the others the metrics the chunk computes in process; exit 0."""
+    from kinds.sweeps.kind import CHUNK
+    from kinds.sweeps.service import result_dict
+    from kinds.sweeps.store import get_chunk, insert_sweep
+    from store.models import SweepResult
+    from tests.consumer.support import consumer, finish
+    from work.status import RunStatus
+
+    sweep = parse_sweep_request({**BASE, "strategy_code": PICKY, "grid": {"n1": [5, 7, 10]}})
+    (payload,) = chunk_payloads(sweep)
+    with sessions.begin() as session:
+        insert_sweep(session, sweep, [payload], image_tag="test", queue=queue.name)
+    CHUNK.enqueue(queue, payload)
+    code, out = finish(consumer(env), timeout=120)
+    assert code == 0, out
+    with sessions() as session:
+        assert get_chunk(session, payload["chunk_id"]).status == RunStatus.SUCCEEDED, out
+        stored = [
+            result_dict(row)
+            for row in session.query(SweepResult)
+            .filter_by(sweep_id=sweep.sweep_id)
+            .order_by(SweepResult.combo_no)
+        ]
+    expected = chunk_rows(sweep)
+    assert [row["combo_no"] for row in stored] == [0, 1, 2]
+    assert stored[1]["error"] == expected[1]["error"] and "n1 of 7 gave up" in stored[1]["error"]
+    assert all(value is None for value in stored[1]["metrics"].values())
+    for got, want in ((stored[0], expected[0]), (stored[2], expected[2])):
+        assert "error" not in got
+        assert got["metrics"]["sharpe_ratio"] == want["sharpe_ratio"] is not None
+        assert got["metrics"]["num_trades"] == want["num_trades"] > 0
