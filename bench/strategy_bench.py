@@ -17,6 +17,14 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
     runs. The whole run, its fixed part (a run on the first 30 bars: spawning and
     confining the child, importing numpy and pandas there, ``init``) and the cost of one
     bar's round trip (the difference over the bars between).
+(e) A 500-combination sweep of that SmaCross (``fast`` 5..54 × ``slow`` 60..150 step 10,
+    commission 0.2 %) on GOOG: the platform's sweep chunk evaluation in process
+    (``kinds.strategies.lockstep.run_strategies``, what a chunk's consumer runs: one
+    sandbox per chunk, every combination's book here), as two chunks of 250 in two
+    processes at once (two consumers on the 2 cores), against backtesting.py's
+    ``Backtest.optimize`` over the same grid (its own process pool). Not through the
+    queue: no Redis, MySQL or consumer start-up counted. One run each (``--sweep-repeat``
+    more). Goal: ours / backtesting.py <= 0.5.
 """
 
 from __future__ import annotations
@@ -159,6 +167,54 @@ def sandboxed_part(goog: pd.DataFrame, repeat: int) -> None:
     )
 
 
+SWEEP_GRID = {"fast": list(range(5, 55)), "slow": list(range(60, 160, 10))}
+"""The 500 combinations of part (e)."""
+
+
+def _sweep_chunk(params: list[dict]) -> int:
+    """One chunk of part (e) in this process: the combinations that SUCCEEDED."""
+    from engine.broker.book import book_costs
+    from kinds.strategies.lockstep import run_strategies
+
+    goog = pd.read_csv(goog_csv(), index_col=0, parse_dates=True)
+    source, name = strategy_module(sma_cross)
+    outcomes = run_strategies(
+        source, name, params, goog, book_costs(10_000, 0.0, 0.002), seeds=[0] * len(params)
+    )
+    return sum(outcome.status == "SUCCEEDED" for outcome in outcomes)
+
+
+def sweep_part(goog: pd.DataFrame, repeat: int) -> None:
+    """Part (e): see the module's docstring."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import backtesting
+    import backtesting.lib
+
+    combos = [{"fast": f, "slow": s} for f in SWEEP_GRID["fast"] for s in SWEEP_GRID["slow"]]
+    half = len(combos) // 2
+    chunks = [combos[:half], combos[half:]]
+    strategy = sma_cross(backtesting.Strategy, backtesting.lib.crossover)
+    strategy.__qualname__ = strategy.__name__ = "PeerSmaCross"  # its pool pickles the class:
+    globals()["PeerSmaCross"] = strategy  # by name, from this module (forked workers have it)
+    peer = backtesting.Backtest(goog, strategy, commission=0.002)
+    ours_s, peer_s = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with ProcessPoolExecutor(2) as pool:
+            done = sum(pool.map(_sweep_chunk, chunks))
+        ours_s.append(time.perf_counter() - started)
+        assert done == len(combos), f"{len(combos) - done} combinations failed"
+        started = time.perf_counter()
+        peer.optimize(**SWEEP_GRID, maximize="Equity Final [$]")
+        peer_s.append(time.perf_counter() - started)
+    o, p = statistics.median(ours_s), statistics.median(peer_s)
+    print(
+        f"{'(e) 500-combo sweep, 2 chunks':36s} ours {o:7.2f} s    backtesting.py {p:7.2f} s    "
+        f"ratio {o / p:.2f} (goal <= 0.5; load {os.getloadavg()[0]:.2f})"
+    )
+
+
 def _median(run, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -171,7 +227,10 @@ def _median(run, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--sweep-repeat", type=int, default=1)
+    parser.add_argument("--only-sweep", action="store_true", help="part (e) alone")
+    args = parser.parse_args()
+    repeat = args.repeat
     warnings.simplefilter("ignore")
     os.environ.setdefault("TQDM_DISABLE", "1")
     import backtesting
@@ -182,6 +241,9 @@ def main() -> None:
 
     goog = pd.read_csv(goog_csv(), index_col=0, parse_dates=True)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, GOOG {len(goog)} bars")
+    if args.only_sweep:
+        sweep_part(goog, args.sweep_repeat)
+        return
     cases = {
         "(a) SmaCross": (sma_cross, {}),
         "(b) SmaCross, state through JSON": (sma_cross, {"wire": True}),
@@ -205,6 +267,7 @@ def main() -> None:
             f"ratio {o / p:.2f} (goal <= 1.0)"
         )
     sandboxed_part(goog, repeat)
+    sweep_part(goog, args.sweep_repeat)
 
 
 if __name__ == "__main__":
