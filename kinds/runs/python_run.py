@@ -87,8 +87,11 @@ def request_seed(request: RunRequest) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResult:
-    """Run a PYTHON request in the sandbox and build its result.
+def execute_python(
+    request: RunRequest, data_dir: Path | None = None, *, every_bar: bool = False
+) -> RunResult:
+    """Run a PYTHON request in the sandbox and build its result; ``every_bar`` keeps every
+    bar of its curves (as ``kinds.runs.execute.execute``'s).
 
     :raise RequestError: the data cannot serve the request (``load_market_data``).
     :raise WorkFailed: the strategy failed: its message and traceback.
@@ -111,7 +114,9 @@ def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResu
     )
     if outcome.status != "SUCCEEDED":
         raise WorkFailed(failure_message(outcome.failure))
-    return strategy_result(request, frame.bars, outcome.value, frame.data_hash, code_hash(code))
+    return strategy_result(
+        request, frame.bars, outcome.value, frame.data_hash, code_hash(code), every_bar=every_bar
+    )
 
 
 def failure_message(failure: Any) -> str:
@@ -124,7 +129,13 @@ def failure_message(failure: Any) -> str:
 
 
 def strategy_result(
-    request: RunRequest, bars: Bars, stats: pd.Series, data_hash: str, strategy_hash: str
+    request: RunRequest,
+    bars: Bars,
+    stats: pd.Series,
+    data_hash: str,
+    strategy_hash: str,
+    *,
+    every_bar: bool = False,
 ) -> RunResult:
     """The ``RunResult`` of a strategy's statistics on ``bars``: its equity and drawdown
     curves, price candles, trades, metrics and buy-and-hold benchmark. A strategy's run has
@@ -143,7 +154,7 @@ def strategy_result(
         metrics={},
         bust_bar=None,
     )
-    points = points_of(len(bars), curve_points())
+    points = None if every_bar else points_of(len(bars), curve_points())
     metrics = strategy_metrics(stats)
     return RunResult(
         run_id=request.run_id,

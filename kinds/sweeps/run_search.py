@@ -104,12 +104,14 @@ class RunSearch(Search):
         from adapters.columnar import plain
         from engine import bar_returns
         from kinds.runs.execute import execute, load_market_data
+        from kinds.runs.python_run import execute_python
         from kinds.runs.serialize import to_json
 
         run = RunRequest.from_stored(request)
-        result = execute(run)
+        computed = execute_python if is_python(run.rule_type) else execute  # its WorkFailed
+        result = computed(run)
         text = to_json(result)
-        every = result if "bar" not in result.equity_curve else execute(run, every_bar=True)
+        every = result if "bar" not in result.equity_curve else computed(run, every_bar=True)
         metrics = {key: result.metrics.get(key) for key in SWEEP_METRIC_KEYS}
         equity = np.asarray(every.equity_curve["equity"], dtype=np.float64)
         return Outcome(
