@@ -297,15 +297,7 @@ def parse_sweep_request(
         shared["size_expr"] = first_size
     first_params = grid.params(base, grid.combos[0])
     shared = _with_swept_trading(shared, grid)
-    requests = []
-    for index, ticker in enumerate(tickers):
-        run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}
-        try:
-            requests.append(parse_request(run, strict=True))
-        except RequestError as exc:
-            if exc.field == "ticker" and body.tickers is not None:
-                raise RequestError(f"tickers[{index}]", exc.message) from None
-            raise
+    requests = ticker_requests(shared, tickers, rule_type, first_params, body.tickers is not None)
     return SweepRequest(
         sweep_id=new_run_id(),
         tickers=tuple(request.ticker for request in requests),
@@ -315,6 +307,26 @@ def parse_sweep_request(
         chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
         cscv_blocks=body.cscv_blocks,
     )
+
+
+def ticker_requests(
+    shared: dict[str, Any], tickers: list[str], rule_type: str, params: dict, listed: bool
+) -> list[RunRequest]:
+    """The run request of the first combination on each ticker: the sweep's run fields
+    checked as a run's (``parse_request``).
+
+    :raise RequestError: naming the field; ``tickers[i]`` for a ticker of a ``listed`` list.
+    """
+    requests = []
+    for index, ticker in enumerate(tickers):
+        run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": params}
+        try:
+            requests.append(parse_request(run, strict=True))
+        except RequestError as exc:
+            if exc.field == "ticker" and listed:
+                raise RequestError(f"tickers[{index}]", exc.message) from None
+            raise
+    return requests
 
 
 def window_request(payload: dict) -> RunRequest | None:

@@ -22,7 +22,7 @@ import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
-from kinds.runs.contract import RequestError, new_run_id, parse_request
+from kinds.runs.contract import RequestError, new_run_id
 from kinds.runs.python_request import (
     RULE_TYPE,
     check_attributes,
@@ -80,7 +80,12 @@ def parse_python_sweep(
     :raise RequestError: naming the field: ``strategy_code``, ``params.n1``, ``grid.n1``,
         ``grid.n1[2]``, ``random.points``…
     """
-    from kinds.sweeps.contract import TRADING_FIELDS, SweepRequest, default_chunk_size
+    from kinds.sweeps.contract import (
+        TRADING_FIELDS,
+        SweepRequest,
+        default_chunk_size,
+        ticker_requests,
+    )
     from kinds.sweeps.search_sweep import check_random, sample
 
     code = check_code(payload.get("strategy_code"))
@@ -114,15 +119,7 @@ def parse_python_sweep(
     tickers = body.tickers if body.tickers is not None else [body.ticker]
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
     first = {**base, **dict(zip(names, combos[0], strict=True))}
-    requests = []
-    for index, ticker in enumerate(tickers):
-        run = {**shared, "ticker": ticker, "rule_type": RULE_TYPE, "params": first}
-        try:
-            requests.append(parse_request(run, strict=True))
-        except RequestError as exc:
-            if exc.field == "ticker" and body.tickers is not None:
-                raise RequestError(f"tickers[{index}]", exc.message) from None
-            raise
+    requests = ticker_requests(shared, tickers, RULE_TYPE, first, body.tickers is not None)
     sweep = SweepRequest(
         sweep_id=new_run_id(),
         tickers=tuple(request.ticker for request in requests),
