@@ -262,9 +262,7 @@ def parse_sweep_request(
     fields = check_sweep_fields(payload)
     fields.raise_for("tickers")
     if is_python(payload.get("rule_type")):
-        from kinds.sweeps.python_sweep import parse_python_sweep
-
-        return parse_python_sweep(payload, fields, chunk_size, caps)
+        return _python_sweep(payload, fields, chunk_size, caps)
     if payload.get("random") is not None:
         raise RequestError("random", "applies only to rule_type PYTHON")
     try:
@@ -306,6 +304,34 @@ def parse_sweep_request(
         grid=grid,
         chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
         cscv_blocks=body.cscv_blocks,
+    )
+
+
+def _python_sweep(
+    payload: dict[str, Any], fields: Any, chunk_size: int | None, caps: RequestCaps | None
+) -> SweepRequest:
+    """``parse_sweep_request`` of a PYTHON sweep: its class attributes' grid
+    (``kinds.sweeps.python_sweep``), then the run fields of each ticker as a rule sweep's."""
+    from kinds.runs.python_request import RULE_TYPE
+    from kinds.sweeps.python_sweep import python_grid
+
+    base, grid, random = python_grid(payload, fields, caps)
+    fields.raise_for("chunk_size")
+    fields.raise_for("cscv_blocks")
+    body = fields.body
+    tickers = body.tickers if body.tickers is not None else [body.ticker]
+    shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    first = {**base, **dict(zip(grid.names, grid.combos[0], strict=True))}
+    requests = ticker_requests(shared, tickers, RULE_TYPE, first, body.tickers is not None)
+    return SweepRequest(
+        sweep_id=new_run_id(),
+        tickers=tuple(request.ticker for request in requests),
+        base=requests[0],
+        params=base,
+        grid=grid,
+        chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
+        cscv_blocks=body.cscv_blocks,
+        random=random,
     )
 
 

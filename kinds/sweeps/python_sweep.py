@@ -22,9 +22,7 @@ import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
-from kinds.runs.contract import RequestError, new_run_id
 from kinds.runs.python_request import (
-    RULE_TYPE,
     check_attributes,
     check_class,
     check_code,
@@ -32,10 +30,11 @@ from kinds.runs.python_request import (
     check_scalar,
 )
 from kinds.sweeps.grid import MAX_COMBOS, MAX_VALUES, Grid, is_range_text, range_count
+from kinds.sweeps.sampling import check_random, sample
+from work.errors import RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
     from kinds.sweeps.caps import RequestCaps
-    from kinds.sweeps.contract import SweepRequest
     from kinds.sweeps.request_model import SweepFields
 
 _WHOLE = re.compile(r"\s*[+-]?\d+\s*")
@@ -68,26 +67,16 @@ def grid_values(spec: object, path: str) -> list:
     return list(dict.fromkeys(checked))
 
 
-def parse_python_sweep(
-    payload: dict[str, Any],
-    fields: SweepFields,
-    chunk_size: int | None,
-    caps: RequestCaps | None,
-) -> SweepRequest:
-    """A PYTHON sweep request checked (module docstring), after its unknown fields and its
-    tickers (``parse_sweep_request``).
+def python_grid(
+    payload: dict[str, Any], fields: SweepFields, caps: RequestCaps | None
+) -> tuple[dict[str, Any], Grid, dict[str, int] | None]:
+    """A PYTHON sweep's (base params, grid, random) checked (module docstring), after its
+    unknown fields and its tickers; ``kinds.sweeps.contract.parse_sweep_request`` checks the
+    rest as a rule sweep's.
 
     :raise RequestError: naming the field: ``strategy_code``, ``params.n1``, ``grid.n1``,
         ``grid.n1[2]``, ``random.points``…
     """
-    from kinds.sweeps.contract import (
-        TRADING_FIELDS,
-        SweepRequest,
-        default_chunk_size,
-        ticker_requests,
-    )
-    from kinds.sweeps.search_sweep import check_random, sample
-
     code = check_code(payload.get("strategy_code"))
     class_name = check_class(payload.get("strategy_class"))
     fields.raise_for("params")
@@ -104,32 +93,11 @@ def parse_python_sweep(
         total *= len(values[name])
     if total > MAX_COMBOS * 10:
         raise RequestError("grid", f"describes {total:,} combinations; at most {MAX_COMBOS:,}")
-    combos = list(itertools.product(*(values[name] for name in names)))
-    random = check_random(payload.get("random"), len(combos))
-    combos = sample(combos, random)
+    random = check_random(payload.get("random"), total)
+    combos = sample(list(itertools.product(*(values[name] for name in names))), random)
     n_tickers = len(payload["tickers"]) if "tickers" in payload else 1
     if caps is not None:
         caps.check_combinations(len(combos), n_tickers)
     elif len(combos) * n_tickers > MAX_COMBOS:
         raise RequestError("grid", f"has {len(combos):,} combinations; at most {MAX_COMBOS:,}")
-    fields.raise_for("chunk_size")
-    fields.raise_for("cscv_blocks")
-    body = fields.body
-    assert body is not None  # every problem belongs to a stage raised above
-    tickers = body.tickers if body.tickers is not None else [body.ticker]
-    shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
-    first = {**base, **dict(zip(names, combos[0], strict=True))}
-    requests = ticker_requests(shared, tickers, RULE_TYPE, first, body.tickers is not None)
-    sweep = SweepRequest(
-        sweep_id=new_run_id(),
-        tickers=tuple(request.ticker for request in requests),
-        base=requests[0],
-        params=base,
-        grid=Grid(names, values, combos, 0),
-        chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
-        cscv_blocks=body.cscv_blocks,
-        random=random,
-    )
-    if caps is not None:
-        caps.check_chunks(sweep.chunk_count)
-    return sweep
+    return base, Grid(names, values, combos, 0), random

@@ -40,6 +40,7 @@ from kinds.sweeps.grid import (
     is_range_text,
     parse_range,
 )
+from kinds.sweeps.sampling import check_random, sample
 from work.search import Domain, Search, search_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,9 +59,6 @@ SEARCH_FIELDS = ("kind", "base", "grid", "random", "chunk_size", "cscv_blocks")
 SEARCH_CHUNK_SIZE = 20
 """Points per chunk when the request names none: a point costs its kind's whole computation
 (a portfolio's: tens of milliseconds to seconds), not a vectorised row."""
-
-MAX_RANDOM = 10_000
-"""Most points ``random`` may sample."""
 
 
 RUN = "run"
@@ -163,36 +161,6 @@ def _values(domain: Domain, spec: object, path: str) -> list:
         raise RequestError(path, f"holds more than {MAX_VALUES:,} values")
     checked = [domain.check(value, f"{path}[{at}]") for at, value in enumerate(values)]
     return list(dict.fromkeys(checked))
-
-
-def check_random(spec: object, total: int) -> dict[str, int] | None:
-    """A request's ``random`` checked: ``{"points": n, "seed": s}`` (seed 0 when left out)
-    with n held to the ``total`` points of its grid; None when it sent none.
-
-    :raise RequestError: naming ``random``, ``random.points`` or ``random.seed``.
-    """
-    if spec is None:
-        return None
-    if not isinstance(spec, dict) or set(spec) - {"points", "seed"} or "points" not in spec:
-        raise RequestError("random", 'must be {"points": n, "seed": s} (seed optional)')
-    points, seed = spec["points"], spec.get("seed", 0)
-    for name, value in (("points", points), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise RequestError(f"random.{name}", "must be a whole number >= 0")
-    if not 1 <= points <= MAX_RANDOM:
-        raise RequestError("random.points", f"must be 1 to {MAX_RANDOM:,}")
-    return {"points": min(points, total), "seed": seed}
-
-
-def sample(combos: list[tuple], random: dict[str, int] | None) -> list[tuple]:
-    """``random["points"]`` of ``combos`` drawn without replacement with its seed, in their
-    order (all of them when ``random`` is None)."""
-    if random is None:
-        return combos
-    picked = np.random.default_rng(random["seed"]).choice(
-        len(combos), random["points"], replace=False
-    )
-    return [combos[i] for i in sorted(picked.tolist())]
 
 
 def _check_points(
