@@ -96,6 +96,20 @@ def sized_chunk_size(configured: int | None, combinations: int, bars: int) -> in
     return max(base, min(wanted, ceiling))
 
 
+PYTHON_CHUNK_CELLS = 1_000_000
+"""Combinations × bars one sized chunk of a PYTHON sweep runs in its one sandbox: its
+strategy runs bar by bar at some 35 µs of CPU a combination and bar (bench.strategy_bench
+(e)), so about 35 CPU-s a chunk, well inside one run's SANDBOX_CPU_SECONDS; a
+500-combination sweep on 2,148 bars is two chunks of 250, one per core."""
+
+
+def sized_python_chunk_size(combinations: int, bars: int) -> int:
+    """The chunk size of a PYTHON sweep that names none: its combinations × ``bars`` cut
+    into the fewest chunks of at most ``PYTHON_CHUNK_CELLS``, of equal size."""
+    chunks = max(1, -(-(combinations * max(bars, 1)) // PYTHON_CHUNK_CELLS))
+    return min(CHUNK_SIZE_MAX, max(1, -(-combinations // chunks)))
+
+
 def default_chunk_size(configured: int | None = None) -> int:
     """The chunk size of a request that names none: ``configured`` (the web's
     SWEEP_CHUNK_SIZE setting, ``config.Settings``) held to the allowed range, else

@@ -192,3 +192,11 @@ def test_a_python_sweep_chunk_through_the_queue_stores_each_combination_once(env
         assert "error" not in got
         assert got["metrics"]["sharpe_ratio"] == want["sharpe_ratio"] is not None
         assert got["metrics"]["num_trades"] == want["num_trades"] > 0
+
+
+def test_a_python_sweep_naming_no_chunk_size_is_cut_by_its_combinations_times_bars():
+    from kinds.sweeps.contract import sized_python_chunk_size
+
+    assert sized_python_chunk_size(500, 2_148) == 250  # two chunks: one per core
+    assert sized_python_chunk_size(40, 2_148) == 40
+    assert sized_python_chunk_size(5_000, 100_000) == 10
