@@ -28,7 +28,7 @@ import pandas as pd
 from adapters.strategy_stats import strategy_stats
 from engine.broker.book import Book
 from engine.broker.costs import Costs
-from kinds.strategies.sandboxed import _book, _check_inputs, _refused, bars_payload
+from kinds.strategies.sandboxed import bars_payload, check_inputs, new_book, refused_failure
 from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed
 from sandbox.outcome import FAILED, SUCCEEDED
 
@@ -53,8 +53,8 @@ def run_strategies(
     """
     if len(seeds) != len(params_list) or not params_list:
         raise ValueError(f"seeds: one per parameter set ({len(params_list)}), at least one")
-    _check_inputs(bars, params_list, settings)
-    books = [_book(bars, costs, settings) for _ in params_list]
+    check_inputs(bars, params_list, settings)
+    books = [new_book(bars, costs, settings) for _ in params_list]
     combos = [
         {"params": dict(params), "seed": int(seed)}
         for params, seed in zip(params_list, seeds, strict=True)
@@ -112,7 +112,7 @@ def _lockstep(
             try:
                 state = book.step(bar)
             except (ValueError, TypeError, ArithmeticError) as exc:
-                failures[at] = _refused(book, index, exc)
+                failures[at] = refused_failure(book, index, exc)
                 del running[at]
                 continue
             if book.broke:
@@ -135,7 +135,7 @@ def _lockstep(
                     raise ValueError(f"decisions: must be a list, is a {type(answer).__name__}")
                 book.apply(answer)
             except (ValueError, TypeError, ArithmeticError) as exc:  # the book refused them
-                failures[at] = _refused(book, index, exc)
+                failures[at] = refused_failure(book, index, exc)
                 del running[at]
     if finalize:
         for at in running:

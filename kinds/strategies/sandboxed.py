@@ -80,8 +80,8 @@ def run_strategy(
 
     :raise ValueError: bars, params or settings the caller should have refused, named.
     """
-    _check_inputs(bars, [params], settings)
-    book = _book(bars, costs, settings)
+    check_inputs(bars, [params], settings)
+    book = new_book(bars, costs, settings)
     payload = {"class": class_name, "params": dict(params), "bars": bars_payload(bars)}
     sandbox = Sandbox(code, limits, seed=seed, without=without, host=True)
     try:
@@ -94,7 +94,7 @@ def run_strategy(
     except SandboxFailed as exc:
         return _failed(sandbox, exc.failure)
     except (ValueError, TypeError, ArithmeticError) as exc:  # the book refused a decision
-        return _failed(sandbox, _refused(book, bars.index, exc))
+        return _failed(sandbox, refused_failure(book, bars.index, exc))
     except BaseException:
         sandbox.close()
         raise
@@ -103,7 +103,7 @@ def run_strategy(
     return Outcome(SUCCEEDED, value=strategy_stats(bars, book, class_name), output=output)
 
 
-def _check_inputs(bars: pd.DataFrame, params: Iterable[Mapping[str, Any]], settings: dict) -> None:
+def check_inputs(bars: pd.DataFrame, params: Iterable[Mapping[str, Any]], settings: dict) -> None:
     """:raise ValueError: bars, params or settings the caller should have refused, named."""
     unknown = set(settings) - set(SETTINGS)
     if unknown:
@@ -117,7 +117,8 @@ def _check_inputs(bars: pd.DataFrame, params: Iterable[Mapping[str, Any]], setti
         raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
 
 
-def _book(bars: pd.DataFrame, costs: Costs, settings: dict) -> Book:
+def new_book(bars: pd.DataFrame, costs: Costs, settings: dict) -> Book:
+    """An empty book over ``bars``' prices at ``costs`` with the book's ``settings``."""
     return Book(
         *(bars[column].to_numpy(dtype=np.float64) for column in COLUMNS),
         costs=costs,
@@ -137,7 +138,8 @@ def _decider(sandbox: Sandbox) -> Any:
     return decide
 
 
-def _refused(book: Book, index: pd.Index, exc: BaseException) -> Failure:
+def refused_failure(book: Book, index: pd.Index, exc: BaseException) -> Failure:
+    """The failure of a run whose decision ``book`` refused with ``exc`` on its bar."""
     return Failure(
         "decision",
         f"the strategy's decisions on bar {book.bar} ({index[book.bar]}) were refused: {exc}",
