@@ -108,8 +108,11 @@ def request_seed(request: RunRequest) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResult:
-    """Run a PYTHON request in the sandbox and build its result.
+def execute_python(
+    request: RunRequest, data_dir: Path | None = None, *, every_bar: bool = False
+) -> RunResult:
+    """Run a PYTHON request in the sandbox and build its result; ``every_bar`` keeps every
+    bar of its curves (as ``kinds.runs.execute.execute``'s).
 
     :raise RequestError: the data cannot serve the request (``load_market_data``).
     :raise WorkFailed: the strategy failed: its message and traceback.
@@ -133,7 +136,9 @@ def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResu
     )
     if outcome.status != "SUCCEEDED":
         raise WorkFailed(failure_message(outcome.failure))
-    return strategy_result(request, frame.bars, outcome.value, frame.data_hash, code_hash(code))
+    return strategy_result(
+        request, frame.bars, outcome.value, frame.data_hash, code_hash(code), every_bar=every_bar
+    )
 
 
 def failure_message(failure: Any) -> str:
@@ -146,7 +151,13 @@ def failure_message(failure: Any) -> str:
 
 
 def strategy_result(
-    request: RunRequest, bars: Bars, stats: pd.Series, data_hash: str, strategy_hash: str
+    request: RunRequest,
+    bars: Bars,
+    stats: pd.Series,
+    data_hash: str,
+    strategy_hash: str,
+    *,
+    every_bar: bool = False,
 ) -> RunResult:
     """The ``RunResult`` of a strategy's statistics on ``bars``: its equity and drawdown
     curves, price candles, trades, metrics and buy-and-hold benchmark. A strategy's run has
@@ -165,9 +176,8 @@ def strategy_result(
         metrics={},
         bust_bar=None,
     )
-    points = points_of(len(bars), curve_points())
-    metrics: dict[str, Any] = {key: _plain(stats[name]) for name, key in METRIC_NAMES.items()}
-    metrics["max_drawdown_pct"] = _plain(-stats["Max. Drawdown [%]"])
+    points = None if every_bar else points_of(len(bars), curve_points())
+    metrics = strategy_metrics(stats)
     return RunResult(
         run_id=request.run_id,
         status=SUCCEEDED,
@@ -182,6 +192,13 @@ def strategy_result(
         request=request.to_dict(),
         strategy_hash=strategy_hash,
     )
+
+
+def strategy_metrics(stats: pd.Series) -> dict[str, Any]:
+    """A strategy run's metrics as its ``RunResult`` holds them (``METRIC_NAMES``)."""
+    metrics: dict[str, Any] = {key: _plain(stats[name]) for name, key in METRIC_NAMES.items()}
+    metrics["max_drawdown_pct"] = _plain(-stats["Max. Drawdown [%]"])
+    return metrics
 
 
 def trade_records(trades: pd.DataFrame) -> list[dict[str, Any]]:
