@@ -33,15 +33,34 @@ def _first_valid(x: np.ndarray) -> int:
     return int(valid.argmax()) if valid.any() else len(x)
 
 
-def _window_sums(x: np.ndarray, n: int) -> np.ndarray:
-    """Sums of the windows x[t-n+1 : t+1] for t = n-1 … T-1; NaN for windows holding a NaN."""
-    valid = ~np.isnan(x)
-    totals = np.zeros(len(x) + 1)
-    np.cumsum(np.where(valid, x, 0.0), out=totals[1:])
-    sums = totals[n:] - totals[:-n]
-    if not valid.all():
-        bad = np.zeros(len(x) + 1, dtype=np.int64)
-        np.cumsum(~valid, out=bad[1:])
+def _counts(flags: np.ndarray) -> np.ndarray:
+    """Running counts of ``flags`` (bool), one more than their number, starting at 0: the
+    count before each position and after the last. Counted in int32 when they fit (numpy's
+    accumulation of booleans into int64 is several times slower), to compare only."""
+    dtype = np.int32 if flags.size < 2**31 else np.int64
+    counts = np.zeros(flags.size + 1, dtype=dtype)
+    np.cumsum(flags, dtype=dtype, out=counts[1:])
+    return counts
+
+
+def _window_sums(
+    x: np.ndarray, n: int, ref: float = 0.0, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Sums of the windows (x - ref)[t-n+1 : t+1] for t = n-1 … T-1 (``out``, when given,
+    receives them); NaN for windows holding a NaN. The offsets and their running sums share
+    one buffer: a fresh megabyte costs about as much as a pass over it."""
+    totals = np.empty(len(x) + 1)
+    totals[0] = 0.0
+    shifted = totals[1:]
+    np.subtract(x, ref, out=shifted)
+    missing = np.isnan(shifted)
+    holes = bool(missing.any())
+    if holes:
+        shifted[missing] = 0.0
+    np.cumsum(shifted, out=shifted)
+    sums = np.subtract(totals[n:], totals[:-n], out=out)
+    if holes:
+        bad = _counts(missing)
         sums[bad[n:] - bad[:-n] > 0] = NAN
     return sums
 
@@ -90,14 +109,17 @@ def sma(x: np.ndarray, n: int) -> np.ndarray:
     """
     x = _series(x)
     n = _period(n)
-    out = np.full(len(x), NAN)
     first = _first_valid(x)
     if len(x) - first < n:
-        return out
+        return np.full(len(x), NAN)
+    out = np.empty(len(x))
+    out[: n - 1] = NAN
+    means = out[n - 1 :]
     ref = x[first]  # summing offsets from a reference value keeps the running sums small
-    out[n - 1 :] = ref + _window_sums(x - ref, n) / n
-    changes = np.zeros(len(x), dtype=np.int64)
-    np.cumsum(x[1:] != x[:-1], out=changes[1:])
+    _window_sums(x, n, ref, out=means)
+    means /= n
+    means += ref  # ref + sum / n, in place
+    changes = _counts(x[1:] != x[:-1])  # changes[t]: the changes up to bar t
     flat = np.flatnonzero(changes[n - 1 :] == changes[: len(x) - n + 1]) + n - 1
     out[flat] = x[flat]
     return out
