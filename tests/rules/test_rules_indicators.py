@@ -28,6 +28,7 @@ from rules.indicators import (
     rolling_min,
     rsi,
     sma,
+    sma_rows,
     stddev,
     stochastic,
     true_range,
@@ -465,10 +466,15 @@ series = st.lists(
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_sma_and_rolling_vwap_are_their_plain_arithmetic_bit_for_bit(values, n):
     """The in-place SMA (one buffer for the offsets and their running sums, the means
-    divided and shifted where they lie) and the rolling VWAP's window sums give the plain
-    arithmetic's numbers bit for bit, NaN holes and flat stretches included."""
+    divided and shifted where they lie), the SMAs of several windows from one running sum
+    and the rolling VWAP's window sums give the plain arithmetic's numbers bit for bit,
+    NaN holes and flat stretches included."""
     x = np.array(values, dtype=np.float64)
     assert sma(x, n).tobytes() == plain_sma(x, n).tobytes()
+    windows = [n, n + 3, 1, n]  # the running sums taken once for all of them
+    assert [line.tobytes() for line in sma_rows(x, windows)] == [
+        plain_sma(x, w).tobytes() for w in windows
+    ]
     volume = np.abs(x)
     expected = np.full(len(x), NAN)
     if len(x) >= n:
