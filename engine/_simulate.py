@@ -338,7 +338,8 @@ def paths(
         position = events.position_path[first:last].copy()
     else:
         position = np.repeat(share_seg, lengths).reshape(n_runs, n_bars)
-    equity = cash + position * close
+    equity = position * close
+    equity += cash  # cash + position × close, in the product's buffer
 
     bust = equity <= 0.0
     bust_bar = np.full(n_runs, -1)
