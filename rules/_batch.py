@@ -53,8 +53,10 @@ def rows(
     if missing:
         for key, array in zip(missing, compute(missing), strict=True):
             cache[key] = array
-    position = {key: i for i, key in enumerate(distinct)}
     table = np.stack([cache[key] for key in distinct])
+    if len(distinct) == len(keys):  # each key once, in order: the table is the rows
+        return table
+    position = {key: i for i, key in enumerate(distinct)}
     return table[[position[key] for key in keys]]
 
 

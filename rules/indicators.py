@@ -11,7 +11,7 @@ give bit-for-bit the same numbers as the one-row functions.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -33,17 +33,48 @@ def _first_valid(x: np.ndarray) -> int:
     return int(valid.argmax()) if valid.any() else len(x)
 
 
+def _counts(flags: np.ndarray) -> np.ndarray:
+    """Running counts of ``flags`` (bool), one more than their number, starting at 0: the
+    count before each position and after the last. Counted in int32 when they fit (numpy's
+    accumulation of booleans into int64 is several times slower), to compare only."""
+    dtype = np.int32 if flags.size < 2**31 else np.int64
+    counts = np.zeros(flags.size + 1, dtype=dtype)
+    np.cumsum(flags, dtype=dtype, out=counts[1:])
+    return counts
+
+
+def _running_sums(x: np.ndarray, ref: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
+    """The running sums of x - ref from 0 (T + 1; a NaN read as 0) and the running counts of
+    NaN (``_counts``; None without one). The offsets and their sums share one buffer: a
+    fresh megabyte costs about as much as a pass over it."""
+    totals = np.empty(len(x) + 1)
+    totals[0] = 0.0
+    shifted = totals[1:]
+    np.subtract(x, ref, out=shifted)
+    missing = np.isnan(shifted)
+    holes = None
+    if missing.any():
+        shifted[missing] = 0.0
+        holes = _counts(missing)
+    np.cumsum(shifted, out=shifted)
+    return totals, holes
+
+
+def _windows(
+    running: tuple[np.ndarray, np.ndarray | None], n: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """The sums of the windows of n for t = n-1 … T-1 from ``_running_sums`` (into ``out``
+    when given); NaN for windows holding a NaN."""
+    totals, holes = running
+    sums = np.subtract(totals[n:], totals[:-n], out=out)
+    if holes is not None:
+        sums[holes[n:] - holes[:-n] > 0] = NAN
+    return sums
+
+
 def _window_sums(x: np.ndarray, n: int) -> np.ndarray:
     """Sums of the windows x[t-n+1 : t+1] for t = n-1 … T-1; NaN for windows holding a NaN."""
-    valid = ~np.isnan(x)
-    totals = np.zeros(len(x) + 1)
-    np.cumsum(np.where(valid, x, 0.0), out=totals[1:])
-    sums = totals[n:] - totals[:-n]
-    if not valid.all():
-        bad = np.zeros(len(x) + 1, dtype=np.int64)
-        np.cumsum(~valid, out=bad[1:])
-        sums[bad[n:] - bad[:-n] > 0] = NAN
-    return sums
+    return _windows(_running_sums(x), n)
 
 
 def _ema_from(values: list[float], n: int, seed_end: int) -> np.ndarray:
@@ -88,19 +119,35 @@ def sma(x: np.ndarray, n: int) -> np.ndarray:
     >>> sma(np.array([1.0, 2, 3, 4, 5]), 3)
     array([nan, nan,  2.,  3.,  4.])
     """
+    return sma_rows(x, [n])[0]
+
+
+def sma_rows(x: np.ndarray, windows: Sequence[int]) -> list[np.ndarray]:
+    """``sma(x, n)`` for each n of ``windows``, bit for bit, the running sums of x and its
+    count of changes taken once for all of them (a rule's fast and slow average, a sweep's
+    windows)."""
     x = _series(x)
-    n = _period(n)
-    out = np.full(len(x), NAN)
+    windows = [_period(n) for n in windows]
     first = _first_valid(x)
-    if len(x) - first < n:
-        return out
-    ref = x[first]  # summing offsets from a reference value keeps the running sums small
-    out[n - 1 :] = ref + _window_sums(x - ref, n) / n
-    changes = np.zeros(len(x), dtype=np.int64)
-    np.cumsum(x[1:] != x[:-1], out=changes[1:])
-    flat = np.flatnonzero(changes[n - 1 :] == changes[: len(x) - n + 1]) + n - 1
-    out[flat] = x[flat]
-    return out
+    ref = x[first] if first < len(x) else NAN
+    running = changes = None
+    lines = []
+    for n in windows:
+        if len(x) - first < n:
+            lines.append(np.full(len(x), NAN))
+            continue
+        if running is None:  # summing offsets from a reference value keeps the sums small
+            running = _running_sums(x, ref)
+            changes = _counts(x[1:] != x[:-1])  # changes[t]: the changes up to bar t
+        out = np.empty(len(x))
+        out[: n - 1] = NAN
+        means = _windows(running, n, out=out[n - 1 :])
+        means /= n
+        means += ref  # ref + sum / n, in place
+        flat = np.flatnonzero(changes[n - 1 :] == changes[: len(x) - n + 1]) + n - 1
+        out[flat] = x[flat]
+        lines.append(out)
+    return lines
 
 
 def stddev(x: np.ndarray, n: int) -> np.ndarray:
@@ -512,6 +559,7 @@ __all__ = [
     "rolling_min",
     "rsi",
     "sma",
+    "sma_rows",
     "stddev",
     "stochastic",
     "true_range",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rules import _batch
-from rules.indicators import sma
+from rules.indicators import sma, sma_rows
 from rules.signals import cross_above, cross_below
 from rules.spec import ParamSpec, RuleSpec, same_warmup
 
@@ -30,10 +30,17 @@ def overlays(bars: Bars, params: dict) -> dict[str, np.ndarray]:
     }
 
 
+def _sma_lines(cache: dict, bars: Bars, windows: list[int]) -> np.ndarray:
+    """(N, T) SMAs of the close, one per window, cached as ``_batch.indicator_rows`` caches
+    ``sma`` (other rules find them): those not cached computed in one ``sma_rows`` call."""
+    keys = [(sma.__name__, ("close",), window) for window in windows]
+    return _batch.rows(cache, keys, lambda missing: sma_rows(bars.close, [k[2] for k in missing]))
+
+
 def batch(bars: Bars, params_list: list[dict], cache: dict) -> tuple[np.ndarray, np.ndarray]:
     """``signals`` for N parameter sets: one SMA per distinct window, (N, T) crossings."""
-    windows = [(p["fast"],) for p in params_list] + [(p["slow"],) for p in params_list]
-    both = _batch.indicator_rows(cache, bars, sma, ("close",), windows)
+    windows = [p["fast"] for p in params_list] + [p["slow"] for p in params_list]
+    both = _sma_lines(cache, bars, windows)
     fast, slow = both[: len(params_list)], both[len(params_list) :]
     return cross_above(fast, slow), cross_below(fast, slow)
 
@@ -43,7 +50,7 @@ def crossing(bars: Bars, params_list: list[dict], cache: dict) -> _batch.Crossin
     per parameter set the rows of its fast and slow SMA (``cross_above`` of fast over slow
     enters, ``cross_below`` exits)."""
     windows = sorted({p["fast"] for p in params_list} | {p["slow"] for p in params_list})
-    lines = _batch.indicator_rows(cache, bars, sma, ("close",), [(w,) for w in windows])
+    lines = _sma_lines(cache, bars, windows)
     row = {window: i for i, window in enumerate(windows)}
     return _batch.Crossing(
         lines,

@@ -9,6 +9,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules import indicators
 from rules.indicators import (
@@ -26,6 +28,7 @@ from rules.indicators import (
     rolling_min,
     rsi,
     sma,
+    sma_rows,
     stddev,
     stochastic,
     true_range,
@@ -421,3 +424,60 @@ def test_talib_reference_fractions_agree_with_hand_values():
 
 
 # --- speed ------------------------------------------------------------------------------------
+
+
+def plain_window_sums(x: np.ndarray, n: int) -> np.ndarray:
+    """Window sums written plainly, a new array at each step: the running sums of x (NaN
+    read as 0) differenced n apart, NaN on windows holding a NaN."""
+    valid = ~np.isnan(x)
+    totals = np.concatenate([[0.0], np.cumsum(np.where(valid, x, 0.0))])
+    sums = totals[n:] - totals[:-n]
+    holes = np.concatenate([[0], np.cumsum(~valid)])
+    sums[holes[n:] - holes[:-n] > 0] = NAN
+    return sums
+
+
+def plain_sma(x: np.ndarray, n: int) -> np.ndarray:
+    """``sma``'s arithmetic written plainly: the window sums of the offsets from the first
+    valid value, divided by n, plus that value; a flat window's value its own."""
+    out = np.full(len(x), NAN)
+    valid = ~np.isnan(x)
+    first = int(valid.argmax()) if valid.any() else len(x)
+    if len(x) - first < n:
+        return out
+    out[n - 1 :] = x[first] + plain_window_sums(x - x[first], n) / n
+    for t in range(n - 1, len(x)):
+        if np.all(x[t - n + 1 : t + 1] == x[t]):
+            out[t] = x[t]
+    return out
+
+
+series = st.lists(
+    st.one_of(
+        st.sampled_from([NAN, 0.0, -0.0, 1.5, 100.25]),  # repeats: flat windows
+        st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(series, st.integers(1, 12))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_sma_and_rolling_vwap_are_their_plain_arithmetic_bit_for_bit(values, n):
+    """The in-place SMA (one buffer for the offsets and their running sums, the means
+    divided and shifted where they lie), the SMAs of several windows from one running sum
+    and the rolling VWAP's window sums give the plain arithmetic's numbers bit for bit,
+    NaN holes and flat stretches included."""
+    x = np.array(values, dtype=np.float64)
+    assert sma(x, n).tobytes() == plain_sma(x, n).tobytes()
+    windows = [n, n + 3, 1, n]  # the running sums taken once for all of them
+    assert [line.tobytes() for line in sma_rows(x, windows)] == [
+        plain_sma(x, w).tobytes() for w in windows
+    ]
+    volume = np.abs(x)
+    expected = np.full(len(x), NAN)
+    if len(x) >= n:
+        num, den = plain_window_sums((x + x + x) / 3.0 * volume, n), plain_window_sums(volume, n)
+        np.divide(num, den, out=expected[n - 1 :], where=den != 0)
+    assert vwap(x, x, x, volume, n).tobytes() == expected.tobytes()
