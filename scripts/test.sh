@@ -20,18 +20,33 @@ command -v promtool >/dev/null || missing+=(prometheus)  # checks the alert rule
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The parity tests' peers (vectorbt, quantstats, skfolio) live in their own .venv-bench so
+# .venv stays exactly requirements-dev.txt; reinstalled only when requirements-bench.txt
+# changed since the last install (a copy of it is kept as a stamp). The install runs in the
+# background, beside .venv's, the lint, the kernels' warm-up and the first test files, holding
+# an exclusive lock on .venv-bench/install.lock until it ends: the tests that need a peer take
+# that lock shared first (tests/peer_venv.py), so they wait for it and nothing else does.
+# pip compiles no bytecode there (--no-compile: 43 CPU-s instead of 81): the peers' first
+# process compiles and writes what it imports (16 CPU-s more than a compiled venv's). .venv keeps
+# pip's compiling: the strategy sandbox's children import from it where they cannot write.
+mkdir -p .venv-bench
+exec 9>.venv-bench/install.lock
+flock -x 9
+(
+  [ -x .venv-bench/bin/python ] || "$PYTHON" -m venv .venv-bench
+  if ! cmp -s requirements-bench.txt .venv-bench/requirements-bench.installed; then
+    .venv-bench/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
+      -r requirements-bench.txt
+    cp requirements-bench.txt .venv-bench/requirements-bench.installed
+  fi
+) >.venv-bench/install.log 2>&1 &
+installing_peers=$!
+exec 9>&-  # the lock is now the background install's alone
+export VECTORBT_PYTHON="$PWD/.venv-bench/bin/python"
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 if [ -f scripts/install-validators.sh ]; then bash scripts/install-validators.sh; fi
-# The portfolio parity test's peer (vectorbt, tests/engine/test_portfolio_parity.py) lives in its
-# own .venv-bench so .venv stays exactly requirements-dev.txt; reinstalled only when
-# requirements-bench.txt changed since the last install (a copy of it is kept as a stamp).
-[ -x .venv-bench/bin/python ] || "$PYTHON" -m venv .venv-bench
-if ! cmp -s requirements-bench.txt .venv-bench/requirements-bench.installed; then
-  .venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-  cp requirements-bench.txt .venv-bench/requirements-bench.installed
-fi
-export VECTORBT_PYTHON="$PWD/.venv-bench/bin/python"
 
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:3306/test}
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
@@ -59,4 +74,11 @@ warming=$!
 .venv/bin/python -c "from engine.compiled import warm_runs; warm_runs()"
 .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null || true  # errors: below
 wait "$warming"
-.venv/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@"
+status=0
+.venv/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@" || status=$?
+if ! wait "$installing_peers"; then
+  echo "installing .venv-bench (requirements-bench.txt) failed; the end of .venv-bench/install.log:" >&2
+  tail -n 20 .venv-bench/install.log >&2
+  status=1
+fi
+exit "$status"

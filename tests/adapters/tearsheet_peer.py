@@ -1,5 +1,5 @@
 """The child of the tearsheet parity test (tests/adapters/test_adapters_tearsheet_parity.py):
-run by the peer venv's interpreter (``bench.peers.vectorbt_python``, .venv-bench, where
+run by the peer venv's interpreter (``tests.peer_venv.peer_python``, .venv-bench, where
 requirements-bench.txt installs quantstats and empyrical-reloaded), it reads cases as JSON
 on stdin — ``{"timestamps": [ISO], "returns": [...], "pnl": [...]}``, bar t's return at
 timestamps[t] — and prints each case's peer figures as JSON, NaN as null."""

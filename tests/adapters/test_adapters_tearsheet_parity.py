@@ -22,7 +22,7 @@ import pytest
 
 from adapters import tearsheet
 from adapters.tearsheet import report_series
-from bench.peers import vectorbt_python
+from tests.peer_venv import MISSING, peer_python
 
 RELATIVE = 1e-9
 PEER = Path(__file__).with_name("tearsheet_peer.py")
@@ -65,8 +65,8 @@ def _case(seed: int) -> dict:
 
 @pytest.fixture(scope="module")
 def compared() -> list[tuple[tearsheet.ReportSeries, dict]]:
-    python = vectorbt_python()
-    assert python, "the peer venv is missing: scripts/test.sh installs requirements-bench.txt"
+    python = peer_python()
+    assert python, MISSING
     cases = [_case(seed)["series"] for seed in range(8)]
     payload = [
         {

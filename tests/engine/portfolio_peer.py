@@ -1,6 +1,6 @@
 """Run vectorbt on our portfolio inputs (in its own interpreter) and read its answer back.
 
-vectorbt is not in the test venv: ``bench.peers.vectorbt_python()`` finds ``.venv-bench``
+vectorbt is not in the test venv: ``tests.peer_venv.peer_python()`` finds ``.venv-bench``
 (scripts/test.sh installs it). The arrays go through temporary .npz files to
 tests/engine/portfolio_vectorbt.py, all cases of one call in one child (vectorbt's import
 and numba load once).
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.peers import vectorbt_python
 from engine.portfolio import PortfolioConfig
 from engine.portfolio.prices import last_close
+from tests.peer_venv import MISSING, peer_python
 
 CHILD = Path(__file__).with_name("portfolio_vectorbt.py")
 
@@ -53,12 +53,9 @@ def run_vectorbt(
 ) -> list[dict]:
     """vectorbt's outputs for each case of ``peer_inputs`` (see portfolio_vectorbt.py), or
     of another peer script ``child`` taking the same IN.npz OUT.npz pairs."""
-    python = vectorbt_python()
+    python = peer_python()
     if python is None:
-        raise RuntimeError(
-            "vectorbt is not installed: `python3 -m venv .venv-bench && "
-            ".venv-bench/bin/pip install -r requirements-bench.txt` (scripts/test.sh does it)"
-        )
+        raise RuntimeError(MISSING)
     with tempfile.TemporaryDirectory(prefix="portfolio-peer-") as folder:
         paths = []
         for i, case in enumerate(cases):

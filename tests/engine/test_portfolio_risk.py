@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.peers import vectorbt_python
 from engine.portfolio import target_weights
 from engine.portfolio.risk import RISK_METHODS, ledoit_wolf, solve
+from tests.peer_venv import MISSING, peer_python
 
 N_WINDOWS = 100
 TOLERANCE = 1e-6
@@ -44,8 +44,8 @@ def _windows() -> list[np.ndarray]:
 @pytest.fixture(scope="module")
 def oracle() -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
     """The windows and skfolio's / scikit-learn's answers for them (one child process)."""
-    python = vectorbt_python()
-    assert python is not None, "install .venv-bench: pip install -r requirements-bench.txt"
+    python = peer_python()
+    assert python is not None, MISSING
     windows = _windows()
     with tempfile.TemporaryDirectory(prefix="portfolio-risk-") as folder:
         source, target = Path(folder, "in.npz"), Path(folder, "out.npz")
