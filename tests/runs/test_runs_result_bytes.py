@@ -10,9 +10,11 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import data
+from data.generate import HEADER
 from data.generate_intraday import session_csv
 from engine import ENGINE_VERSION
 from kinds.runs.contract import parse_request
@@ -43,10 +45,10 @@ CASES = {
         {"rule_type": "RSI", "params": {}, "charts": True, "start_date": "2015-01-01"},
         "5aed42feb47888a2",
     ),
-    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "f6bc84e913ee8e26"),
+    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "4cef02a385de0ac1"),
     "minutes_thinned_charts": (
         {**MINUTES, "end_date": "2016-01-01", "charts": True},
-        "433f58dfabb24504",
+        "be242096ac9659cf",
     ),
     "limit_order": ({"entry_order": LIMIT}, "c598d6e9b4227e33"),
     "stops_and_costs": (
@@ -73,15 +75,38 @@ CASES = {
 }
 
 
+def minute_bars(n_bars: int) -> bytes:
+    """CSV bytes of ``n_bars`` one-minute bars on ``session_csv``'s session calendar, their
+    prices a seeded walk in whole cents: integers alone, so the same bytes on every CPU
+    (``session_csv``'s model goes through ``np.exp``, whose last bits differ where numpy has
+    AVX-512 code for it, and a last bit moves a price across a cent)."""
+    stamps = [line.split(b",", 1)[0] for line in session_csv(n_bars, 1).splitlines()[1:]]
+    rng = np.random.default_rng(7)
+    close = np.maximum(10_000 + np.cumsum(rng.integers(-4, 5, n_bars)), 500)
+    open_ = np.concatenate([[close[0]], close[:-1]])
+    high = np.maximum(open_, close) + rng.integers(0, 4, n_bars)
+    low = np.minimum(open_, close) - rng.integers(0, 4, n_bars)
+    volume = rng.integers(100, 5_000, n_bars)
+
+    def cents(value: int) -> str:
+        return f"{value // 100}.{value % 100:02d}"
+
+    lines = [HEADER.encode()]
+    for stamp, o, h, lo, c, v in zip(stamps, open_, high, low, close, volume, strict=True):
+        prices = ",".join(cents(int(x)) for x in (o, h, lo, c, c))
+        lines.append(stamp + f",{prices},{v}".encode())
+    return b"\n".join(lines) + b"\n"
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
-    """The demo data with MINUTES (60,000 one-minute bars: curves thinned to 20,000
-    points) and SPLITCO (ACME's bars with two splits and a dividend)."""
+    """The demo data with MINUTES (60,000 one-minute bars, ``minute_bars``: curves
+    thinned) and SPLITCO (ACME's bars with two splits and a dividend)."""
     out = tmp_path_factory.mktemp("result-bytes")
     for path in demo_data_dir.glob("*.csv"):
         (out / path.name).write_bytes(path.read_bytes())
     (out / "catalog.json").write_bytes((demo_data_dir / "catalog.json").read_bytes())
-    data.register_csv(session_csv(60_000, 1), "MINUTES", data_dir=out)
+    data.register_csv(minute_bars(60_000), "MINUTES", data_dir=out)
     events = b"date,type,value\n2016-03-01,split,2\n2016-09-01,dividend,0.5\n2017-02-01,split,3\n"
     acme = (demo_data_dir / "ACME.csv").read_bytes()
     data.register_csv(acme, "SPLITCO", data_dir=out, events=events, splits_without_jump=True)
