@@ -6,6 +6,8 @@ byte for byte."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -189,42 +191,40 @@ def test_the_platforms_run_with_events_is_the_notebooks_byte_for_byte(
     assert to_json(got) == to_json(expected)
 
 
+class BuyAndHold(Strategy):
+    """Buys ``units`` once; then records (position size, entry price) each bar in ``seen``."""
+
+    units = 100
+    seen: ClassVar[list] = []
+
+    def init(self):
+        self.seen.clear()
+
+    def next(self):
+        if not self.position:
+            self.buy(size=self.units)
+        else:
+            self.seen.append((self.position.size, self.trades[0].entry_price))
+
+
+VRDN_SPLIT = {"start_date": "2020-08-20", "end_date": "2020-09-10", "cash": 500_000}
+"""A window around VRDN's 4:1 split of 2020-08-31."""
+
+
 def test_a_raw_run_across_a_split_shows_no_fake_loss():
-    class Hold(Strategy):
-        def init(self):
-            pass
-
-        def next(self):
-            if not self.position:
-                self.buy(size=100)
-
-    window = {"start_date": "2020-08-20", "end_date": "2020-09-10", "cash": 200_000}
-    stats = Backtest("VRDN", Hold, **window).run()
+    stats = Backtest("VRDN", BuyAndHold, **VRDN_SPLIT).run()
     equity = stats["_equity_curve"]["Equity"]
-    # the 4:1 split on 2020-08-31: the day's move is the price's, not a 75% loss
-    assert equity.pct_change().abs().max() < 0.2
+    # the split's day moves the equity by the price's move, not by a 75% loss on the shares
+    assert equity.pct_change().abs().max() < 0.02
     assert stats["_events_applied"][0]["shares_after"] == 400
 
 
 def test_with_split_adjustment_the_strategy_reads_adjusted_prices_and_shares():
-    seen = []
-
-    class Hold(Strategy):
-        def init(self):
-            pass
-
-        def next(self):
-            if not self.position:
-                self.buy(size=400)
-            else:
-                seen.append((self.position.size, self.trades[0].entry_price))
-
-    window = {"start_date": "2020-08-20", "end_date": "2020-09-10", "cash": 500_000}
-    raw = Backtest("VRDN", Hold, **window).run()
+    seen = BuyAndHold.seen
+    raw = Backtest("VRDN", BuyAndHold, **VRDN_SPLIT).run(units=400)
     assert {size for size, _ in seen} == {400, 1600}, "raw: 400 traded shares, then 1,600"
     assert len({entry for _, entry in seen}) == 2, "raw: the entry price divided by 4"
-    seen.clear()
-    split = Backtest("VRDN", Hold, price_adjustment="split", **window).run()
+    split = Backtest("VRDN", BuyAndHold, price_adjustment="split", **VRDN_SPLIT).run(units=400)
     assert {size for size, _ in seen} == {400}, "split: 400 adjusted shares throughout"
     assert len({round(entry, 9) for _, entry in seen}) == 1, "split: one entry price"
     assert raw["_events_applied"][0]["shares_before"] == 400
