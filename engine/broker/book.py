@@ -208,7 +208,7 @@ class Book:
         the strategy reads at its close."""
         first = bar != self._acted  # ``finish`` works the last bar again: once only
         self.bar = self._acted = bar
-        if first and self.actions is not None and self.trades:
+        if first and self.actions is not None and (self.trades or self.orders):
             self._at_open(bar)
         self._process_orders()
         if first and self.borrow:

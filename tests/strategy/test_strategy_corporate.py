@@ -112,6 +112,14 @@ def test_a_delisting_closes_the_trade_at_its_cash_without_an_exit_fee():
     assert not book.trades and book.applied.kind_names() == ["delisting"]
 
 
+def test_a_split_divides_a_pending_orders_limit_as_a_broker_adjusts_an_open_order():
+    book = book_of([10.0, 10.0, 5.0, 5.0], split=[1, 1, 2.0, 1])
+    drive(book, 0, scripted({0: [{"size": 1, "limit": 9.0}]}), finalize=False)
+    assert not book.trades and not book.closed, "a limit of 9 is 4.50 after the split: unfilled"
+    (order,) = book.orders
+    assert order.limit == 4.5
+
+
 def test_what_the_strategy_reads_after_a_split_is_the_split_trade():
     seen = []
 
