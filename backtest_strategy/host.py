@@ -207,10 +207,11 @@ def frame_from_columns(bars: dict) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame_index)
 
 
-def hosted(namespace: dict, payload: dict) -> Host:
+def hosted(namespace: dict, payload: dict, frame: pd.DataFrame | None = None) -> Host:
     """The ``Host`` of the class ``payload["class"]`` that the user's module (its
-    ``namespace``) defines, over ``payload["bars"]`` with ``payload["params"]`` and the
-    other tickers' bars ``payload["refs"]`` ({ticker: bars as columns}) it may ``ref``.
+    ``namespace``) defines, over ``payload["bars"]`` (or ``frame``, those bars rebuilt
+    once for many hosts) with ``payload["params"]`` and the other tickers' bars
+    ``payload["refs"]`` ({ticker: bars as columns}) it may ``ref``.
 
     :raise LookupError: the module defines no such name; TypeError: not a Strategy class.
     """
@@ -229,4 +230,5 @@ def hosted(namespace: dict, payload: dict) -> Host:
     if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
         raise TypeError(f"strategy_class: {name!r} is not a backtest_strategy.Strategy subclass")
     refs = {ticker: frame_from_columns(bars) for ticker, bars in payload.get("refs", {}).items()}
-    return Host(strategy, frame_from_columns(payload["bars"]), payload["params"], refs)
+    bars = frame_from_columns(payload["bars"]) if frame is None else frame
+    return Host(strategy, bars, payload["params"], refs)

@@ -1,7 +1,8 @@
 """A Python strategy in process (notebook mode, ``backtest_strategy.Backtest``) against
 backtesting.py 0.6.6 on the same strategy and data, in one process.
 
-    .venv/bin/python -m bench.strategy_bench [--repeat 7] [--parts abcde] [--queue-runs 5]
+    .venv/bin/python -m bench.strategy_bench [--repeat 7] [--parts abcdef] [--queue-runs 5]
+        [--sweep-repeat 1]
 
 (a) backtesting.py's quick-start ``SmaCross`` (10/20 SMA cross, always in the market,
     commission 0.2 %) on GOOG.csv (2,148 daily bars), written once and built on either
@@ -26,6 +27,14 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
     apart (a cold web process). The two results' equity and metrics are checked equal.
     Needs the MySQL server of BENCH_DATABASE_URL and the Redis of BENCH_REDIS_URL (its
     database flushed before and after), as ``bench.cache_bench``.
+(f) A 500-combination sweep of that SmaCross (``fast`` 5..54 × ``slow`` 60..150 step 10,
+    commission 0.2 %) on GOOG: the platform's sweep chunk evaluation in process
+    (``kinds.strategies.lockstep.run_strategies``, what a chunk's consumer runs: one
+    sandbox per chunk, every combination's book here), as two chunks of 250 in two
+    processes at once (two consumers on the 2 cores), against backtesting.py's
+    ``Backtest.optimize`` over the same grid (its own process pool). Not through the
+    queue: no Redis, MySQL or consumer start-up counted. One run each (``--sweep-repeat``
+    more). Goal: ours / backtesting.py <= 0.5.
 """
 
 from __future__ import annotations
@@ -239,6 +248,54 @@ def queue_part(repeat: int, queue_runs: int) -> None:
     )
 
 
+SWEEP_GRID = {"fast": list(range(5, 55)), "slow": list(range(60, 160, 10))}
+"""The 500 combinations of part (f)."""
+
+
+def _sweep_chunk(params: list[dict]) -> int:
+    """One chunk of part (f) in this process: the combinations that SUCCEEDED."""
+    from engine.broker.book import book_costs
+    from kinds.strategies.lockstep import run_strategies
+
+    goog = pd.read_csv(goog_csv(), index_col=0, parse_dates=True)
+    source, name = strategy_module(sma_cross)
+    outcomes = run_strategies(
+        source, name, params, goog, book_costs(10_000, 0.0, 0.002), seeds=[0] * len(params)
+    )
+    return sum(outcome.status == "SUCCEEDED" for outcome in outcomes)
+
+
+def sweep_part(goog: pd.DataFrame, repeat: int) -> None:
+    """Part (f): see the module's docstring."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import backtesting
+    import backtesting.lib
+
+    combos = [{"fast": f, "slow": s} for f in SWEEP_GRID["fast"] for s in SWEEP_GRID["slow"]]
+    half = len(combos) // 2
+    chunks = [combos[:half], combos[half:]]
+    strategy = sma_cross(backtesting.Strategy, backtesting.lib.crossover)
+    strategy.__qualname__ = strategy.__name__ = "PeerSmaCross"  # its pool pickles the class:
+    globals()["PeerSmaCross"] = strategy  # by name, from this module (forked workers have it)
+    peer = backtesting.Backtest(goog, strategy, commission=0.002)
+    ours_s, peer_s = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with ProcessPoolExecutor(2) as pool:
+            done = sum(pool.map(_sweep_chunk, chunks))
+        ours_s.append(time.perf_counter() - started)
+        assert done == len(combos), f"{len(combos) - done} combinations failed"
+        started = time.perf_counter()
+        peer.optimize(**SWEEP_GRID, maximize="Equity Final [$]")
+        peer_s.append(time.perf_counter() - started)
+    o, p = statistics.median(ours_s), statistics.median(peer_s)
+    print(
+        f"{'(f) 500-combo sweep, 2 chunks':36s} ours {o:7.2f} s    backtesting.py {p:7.2f} s    "
+        f"ratio {o / p:.2f} (goal <= 0.5; load {os.getloadavg()[0]:.2f})"
+    )
+
+
 def _median(run, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -251,8 +308,9 @@ def _median(run, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--parts", default="abcde", help="which parts to run (default abcde)")
+    parser.add_argument("--parts", default="abcdef", help="which parts to run (default abcdef)")
     parser.add_argument("--queue-runs", type=int, default=5, help="part (e)'s submissions")
+    parser.add_argument("--sweep-repeat", type=int, default=1, help="part (f)'s runs")
     args = parser.parse_args()
     repeat, parts = args.repeat, args.parts
     warnings.simplefilter("ignore")
@@ -293,6 +351,8 @@ def main() -> None:
         sandboxed_part(goog, repeat)
     if "e" in parts:
         queue_part(repeat, args.queue_runs)
+    if "f" in parts:
+        sweep_part(goog, args.sweep_repeat)
 
 
 if __name__ == "__main__":

@@ -367,6 +367,17 @@ class Sandbox:
         self._violation("its answer is not one the sandbox sends")
         raise AssertionError("unreachable")
 
+    def reported_failure(self, report: object) -> Failure:
+        """The failure one ``raise`` report inside an answered value means (a sweep chunk's
+        combination whose code raised, ``runner.Harness.next_many``), checked as an
+        answered exception is; the child is stopped when it is malformed."""
+        if not (isinstance(report, dict) and set(report) == _RAISE_KEYS):
+            self._violation("its exception report is malformed")
+        assert isinstance(report, dict)
+        failure = self._user_failure(report)
+        self._failure = None  # one combination's: the child goes on
+        return failure
+
     def _user_failure(self, message: dict[str, Any]) -> Failure:
         """The failure an answered exception means (checked field by field)."""
         texts = [message[key] for key in ("error", "message", "traceback")]

@@ -12,7 +12,11 @@ columns, the class name, its params: the first bar to decide on) and ``next`` (t
 broker's state: the strategy's decisions), run by ``backtest_strategy.host``, loaded from
 that directory alone before the user's module so that it can import it; the platform's
 ``rules`` directory (the start message's ``rules``) becomes a package whose ``__init__`` is
-not run, so that ``rules.indicators`` (numpy only) imports without the rest of the rules.
+not run, so that ``rules.indicators`` (numpy only) imports without the rest of the rules. A
+sweep chunk's child holds many instances of the class at once, in lockstep: ``init_many``
+(the bars once, then each combination's params and seed: the first bar of each) and
+``next_many`` (the state of each combination still running: the decisions of each), where
+one combination's exception is its answer's, not the call's (``Harness``).
 """
 
 from __future__ import annotations
@@ -157,20 +161,31 @@ def bare_package(name: str, folder: str) -> types.ModuleType:
 
 
 class Harness:
-    """Host mode's two calls, on the strategy package's ``host`` module: ``init`` builds
-    the host of the user's class and runs its ``init``, ``next`` answers one bar's state.
-    ``rules``: the folder of the platform's rules, for their indicators."""
+    """Host mode's calls, on the strategy package's ``host`` module: ``init`` builds the
+    host of the user's class and runs its ``init``, ``next`` answers one bar's state. The
+    start message's ``rules``: the folder of the platform's rules, for their indicators.
 
-    FUNCTIONS = ("init", "next")
+    ``init_many`` and ``next_many`` run one host per combination of a sweep chunk, each as
+    a run of its own would: its own copy of the user's module, executed after seeding
+    with its own seed, and, when the source mentions ``random``, its own ``random`` and
+    ``numpy.random`` states, restored before and kept after each of its calls. Each
+    combination's answer is its value or, when its code raised, its ``raise`` report
+    (``failure``): that combination stops, the others go on."""
 
-    def __init__(self, folder: str, rules: str | None = None) -> None:
-        if rules:
-            bare_package("rules", rules)
+    FUNCTIONS = ("init", "next", "init_many", "next_many")
+
+    def __init__(self, folder: str, start: dict[str, Any] | None = None) -> None:
+        if start and start.get("rules"):
+            bare_package("rules", start["rules"])
         load_package("backtest_strategy", folder)
         import importlib
 
         self.module = importlib.import_module("backtest_strategy.host")
         self.host: Any = None
+        self.start = start or {}
+        self.hosts: list[Any] = []
+        self.states: list[Any] = []
+        self.own_random = "random" in self.start.get("source", "")
 
     def __call__(self, user: types.ModuleType, function: str, payload: Any) -> Any:
         if function == "init":
@@ -178,7 +193,63 @@ class Harness:
             return self.host.init()
         if function == "next" and self.host is not None:
             return self.host.next(payload)
+        if function == "init_many" and not self.hosts:
+            return self.init_many(payload)
+        if function == "next_many" and self.hosts:
+            return self.next_many(payload)
         raise RuntimeError(f"host mode answers init, then next; not {function!r}")
+
+    def init_many(self, payload: dict[str, Any]) -> list[Any]:
+        """Each combination's first bar (or its ``raise`` report), in order."""
+        frame = self.module.frame_from_columns(payload["bars"])  # each host gets a copy
+        source, filename = self.start["source"], self.start["filename"]
+        answers = []
+        for combo in payload["combos"]:
+            seed(combo["seed"])
+            host = None
+            try:
+                user = load(source, filename)
+                host = self.module.hosted(vars(user), {**payload, **combo}, frame.copy())
+                answers.append(host.init())
+            except BaseException as exc:  # that combination's failure, as its own run's
+                host = None
+                answers.append(failure(exc, 0, filename, source))
+            self.hosts.append(host)
+            self.states.append(_random_state() if self.own_random else None)
+        return answers
+
+    def next_many(self, payload: list[Any]) -> list[Any]:
+        """Each ``[combination, state]``'s decisions (or its ``raise`` report), in order."""
+        answers = []
+        for at, state in payload:
+            host = self.hosts[at]
+            if host is None:
+                raise RuntimeError(f"combination {at} has stopped")
+            if self.own_random:
+                _set_random_state(self.states[at])
+            try:
+                answers.append(host.next(state))
+            except BaseException as exc:
+                self.hosts[at] = None
+                answers.append(failure(exc, 0, self.start["filename"], self.start["source"]))
+            if self.own_random:
+                self.states[at] = _random_state()
+        return answers
+
+
+def _random_state() -> tuple[Any, Any]:
+    numpy = sys.modules.get("numpy")
+    held = numpy.random.get_state() if numpy is not None and hasattr(numpy, "random") else None
+    return random.getstate(), held
+
+
+def _set_random_state(state: tuple[Any, Any]) -> None:
+    random.setstate(state[0])
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and hasattr(numpy, "random"):
+        if state[1] is None:  # numpy arrived after: as the hook seeded it, from the start seed
+            return
+        numpy.random.set_state(state[1])
 
 
 def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
@@ -189,7 +260,7 @@ def serve(start: dict[str, Any], read_fd: int, write_fd: int) -> int:
 
     def load_module() -> None:
         if start.get("host"):
-            holder["harness"] = Harness(start["host"], start.get("rules"))
+            holder["harness"] = Harness(start["host"], start)
         holder["module"] = load(start["source"], filename)
 
     answer(write_fd, 0, start, load_module)

@@ -325,6 +325,10 @@ class SweepResult(SweepMetricColumns, Base):
     ``{key: number}``, undefined ones left out; NULL when the sweep stored none (every sweep
     before migration 0018, and every sweep while the registry has none)."""
 
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why the combination failed alone (a PYTHON sweep's: its run alone's message), its
+    metrics NULL; NULL when it ran."""
+
     sweep: Mapped[Sweep] = relationship(back_populates="results")
 
     def __repr__(self) -> str:

@@ -163,6 +163,9 @@ class Scored:
     columns: Mapping[str, Any] | None = None
     """The same metrics as one array per metric, row i for point i (NaN where ``metrics``
     holds None), when the kind computed them in one pass; None otherwise."""
+    errors: Sequence[str | None] | None = None
+    """Per point, why it failed alone (its metrics are then None) or None; None when no
+    point can fail alone (a PYTHON run's can: ``kinds.sweeps.python_points``)."""
 
 
 class Search(ABC):
@@ -281,7 +284,7 @@ class Search(ABC):
         evaluated = [outcome for outcome in done if outcome is not None]
         found = evaluated[0].data_hash if evaluated else None
         metrics = [None if outcome is None else outcome.metrics for outcome in done]
-        return Scored(metrics, _block_stats(evaluated, blocks), found)
+        return Scored(metrics, block_stats_of(evaluated, blocks), found)
 
     def check_point(
         self, space: Mapping[str, Domain], point: Mapping[str, Any], prefix: str = "grid"
@@ -302,8 +305,9 @@ class Search(ABC):
         return checked
 
 
-def _block_stats(outcomes: Sequence[Outcome], blocks: int) -> Any:
-    """The N × 2S block statistics of the outcomes' returns (``Scored.blocks``), or None."""
+def block_stats_of(outcomes: Sequence[Outcome], blocks: int) -> Any:
+    """The N × 2S block statistics of the outcomes' returns (``Scored.blocks``), or None
+    (none asked, or an outcome without returns)."""
     if not blocks or not outcomes or any(outcome.returns is None for outcome in outcomes):
         return None
     import numpy as np

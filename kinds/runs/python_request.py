@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from work.errors import RequestError
@@ -129,11 +130,16 @@ def check_params(params: object) -> dict[str, Any]:
         value = params[name]
         if not (isinstance(name, str) and name.isidentifier() and name.isascii()) or name[0] == "_":
             raise RequestError("params", f"{str(name)[:40]!r} is not a class attribute name")
-        checked[name] = _scalar(f"params.{name}", value)
+        checked[name] = check_scalar(f"params.{name}", value)
     return checked
 
 
-def _scalar(field: str, value: Any) -> Any:
+def check_scalar(field: str, value: Any) -> Any:
+    """One class attribute's value checked: a finite number, a boolean, null or a string
+    of at most ``TEXT_PARAM_MAX`` characters.
+
+    :raise RequestError: naming ``field``.
+    """
     if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
@@ -145,6 +151,61 @@ def _scalar(field: str, value: Any) -> Any:
     raise RequestError(
         field, f"must be a number, true/false, null or a string of at most {TEXT_PARAM_MAX}"
     )
+
+
+def unknown_attribute(code: str, class_name: str, names: Iterable[str]) -> str | None:
+    """The first of ``names`` (in order) that the class ``class_name`` of ``code`` does not
+    define, read from its source without running it: the names its class body, and those
+    of the module's own classes it derives from, assign; None when every name is defined,
+    or when the source does not say (the class is not a plain top-level ``class``, or it
+    derives from a class the module imports other than ``Strategy``), left to the run
+    (backtesting.py's "Strategy ... is missing parameter")."""
+    import ast
+
+    classes = {node.name: node for node in ast.parse(code).body if isinstance(node, ast.ClassDef)}
+    defined: set[str] = set()
+    seen: set[str] = set()
+    pending = [class_name]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node = classes.get(name)
+        if node is None:
+            if name == "Strategy" and name != class_name:
+                continue
+            return None
+        for base in node.bases:
+            if not isinstance(base, ast.Name):
+                return None
+            pending.append(base.id)
+        for item in node.body:
+            targets = (
+                item.targets
+                if isinstance(item, ast.Assign)
+                else [item.target]
+                if isinstance(item, (ast.AnnAssign, ast.AugAssign))
+                else []
+            )
+            defined.update(t.id for t in targets if isinstance(t, ast.Name))
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.add(item.name)
+    return next((name for name in names if name not in defined), None)
+
+
+def check_attributes(code: str, class_name: str, names: Iterable[str], prefix: str) -> None:
+    """Refuse a name ``unknown_attribute`` finds.
+
+    :raise RequestError: naming ``<prefix>.<name>``.
+    """
+    unknown = unknown_attribute(code, class_name, names)
+    if unknown is not None:
+        raise RequestError(
+            f"{prefix}.{unknown}",
+            f"is not a class attribute of {class_name}: a strategy's parameters are the "
+            "class attributes its class body assigns",
+        )
 
 
 def check_applies(body: Any) -> None:

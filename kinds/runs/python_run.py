@@ -103,6 +103,19 @@ def adjusted_view(history: data.History) -> AdjustedView | None:
     )
 
 
+def book_inputs(request: RunRequest, market: data.History, frame: Any) -> dict[str, Any]:
+    """What a strategy's run takes beside its bars and costs (``run_strategy``'s
+    ``actions``, ``borrow`` and ``adjusted``): the ticker's corporate actions in the window
+    (``frame``: ``kinds.runs.execute.market_window(market)``), the borrow fee per bar, and
+    the adjusted bars with their factors (None: as traded)."""
+    view = adjusted_view(market)
+    return {
+        "actions": frame.actions,
+        "borrow": (request.borrow_rate or 0.0) / frame.bars_per_year,
+        "adjusted": None if view is None else (strategy_frame(view.bars), view.price, view.shares),
+    }
+
+
 def ref_frames(request: RunRequest, attached: Bars, window: Bars) -> dict[str, pd.DataFrame]:
     """The frames of the request's ``refs`` (attached to the ``attached`` bars when its data
     loaded), from the last bar at or before the ``window``'s first to the last at or before
@@ -142,8 +155,11 @@ def request_seed(request: RunRequest) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResult:
-    """Run a PYTHON request in the sandbox and build its result.
+def execute_python(
+    request: RunRequest, data_dir: Path | None = None, *, every_bar: bool = False
+) -> RunResult:
+    """Run a PYTHON request in the sandbox and build its result; ``every_bar`` keeps every
+    bar of its curves (as ``kinds.runs.execute.execute``'s).
 
     :raise RequestError: the data cannot serve the request (``load_market_data``).
     :raise WorkFailed: the strategy failed: its message and traceback.
@@ -155,7 +171,6 @@ def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResu
     market = load_market_data(request, data_dir)
     frame = market_window(market)
     code = request.strategy_code or ""
-    view = adjusted_view(market)
     outcome = run_strategy(
         code,
         request.strategy_class or "",
@@ -165,13 +180,13 @@ def execute_python(request: RunRequest, data_dir: Path | None = None) -> RunResu
         finalize_trades=request.close_open_trades_at_end,
         seed=request_seed(request),
         refs=ref_frames(request, market.bars, frame.bars),
-        actions=frame.actions,
-        borrow=(request.borrow_rate or 0.0) / frame.bars_per_year,
-        adjusted=None if view is None else (strategy_frame(view.bars), view.price, view.shares),
+        **book_inputs(request, market, frame),
     )
     if outcome.status != "SUCCEEDED":
         raise WorkFailed(failure_message(outcome.failure))
-    return strategy_result(request, frame.bars, outcome.value, frame.data_hash, code_hash(code))
+    return strategy_result(
+        request, frame.bars, outcome.value, frame.data_hash, code_hash(code), every_bar=every_bar
+    )
 
 
 def failure_message(failure: Any) -> str:
@@ -184,7 +199,13 @@ def failure_message(failure: Any) -> str:
 
 
 def strategy_result(
-    request: RunRequest, bars: Bars, stats: pd.Series, data_hash: str, strategy_hash: str
+    request: RunRequest,
+    bars: Bars,
+    stats: pd.Series,
+    data_hash: str,
+    strategy_hash: str,
+    *,
+    every_bar: bool = False,
 ) -> RunResult:
     """The ``RunResult`` of a strategy's statistics on ``bars``: its equity and drawdown
     curves, price candles, trades, metrics and buy-and-hold benchmark. A strategy's run has
@@ -203,9 +224,8 @@ def strategy_result(
         metrics={},
         bust_bar=None,
     )
-    points = points_of(len(bars), curve_points())
-    metrics: dict[str, Any] = {key: _plain(stats[name]) for name, key in METRIC_NAMES.items()}
-    metrics["max_drawdown_pct"] = _plain(-stats["Max. Drawdown [%]"])
+    points = None if every_bar else points_of(len(bars), curve_points())
+    metrics = strategy_metrics(stats)
     return RunResult(
         run_id=request.run_id,
         status=SUCCEEDED,
@@ -221,6 +241,13 @@ def strategy_result(
         strategy_hash=strategy_hash,
         events_applied=stats.get("_events_applied"),
     )
+
+
+def strategy_metrics(stats: pd.Series) -> dict[str, Any]:
+    """A strategy run's metrics as its ``RunResult`` holds them (``METRIC_NAMES``)."""
+    metrics: dict[str, Any] = {key: _plain(stats[name]) for name, key in METRIC_NAMES.items()}
+    metrics["max_drawdown_pct"] = _plain(-stats["Max. Drawdown [%]"])
+    return metrics
 
 
 def trade_records(trades: pd.DataFrame) -> list[dict[str, Any]]:

@@ -91,23 +91,8 @@ def run_strategy(
 
     :raise ValueError: bars, params or settings the caller should have refused, named.
     """
-    unknown = set(settings) - set(SETTINGS)
-    if unknown:
-        raise ValueError(f"settings: unknown {sorted(unknown)}; known: {SETTINGS}")
-    missing = [name for name in (*COLUMNS, "Volume") if name not in bars.columns]
-    if missing or len(bars) == 0 or not bars.index.is_monotonic_increasing:
-        raise ValueError(f"bars: {len(bars)} bars, increasing, with {missing or 'every'} column")
-    book = Book(
-        *(bars[column].to_numpy(dtype=np.float64) for column in COLUMNS),
-        costs=costs,
-        actions=actions,
-        borrow=borrow,
-        **settings,
-    )
-    try:
-        protocol.encode({"params": dict(params)})
-    except (TypeError, ValueError) as exc:  # a numpy number, NaN, a set, ...
-        raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
+    check_inputs(bars, [params], settings)
+    book = new_book(bars, costs, settings, actions=actions, borrow=borrow)
     payload = {
         "class": class_name,
         "params": dict(params),
@@ -128,13 +113,46 @@ def run_strategy(
     except SandboxFailed as exc:
         return _failed(sandbox, exc.failure)
     except (ValueError, TypeError, ArithmeticError) as exc:  # the book refused a decision
-        return _failed(sandbox, _refused(book, bars.index, exc))
+        return _failed(sandbox, refused_failure(book, bars.index, exc))
     except BaseException:
         sandbox.close()
         raise
     output = sandbox.output()
     sandbox.close()
     return Outcome(SUCCEEDED, value=strategy_stats(bars, book, class_name), output=output)
+
+
+def check_inputs(bars: pd.DataFrame, params: Iterable[Mapping[str, Any]], settings: dict) -> None:
+    """:raise ValueError: bars, params or settings the caller should have refused, named."""
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"settings: unknown {sorted(unknown)}; known: {SETTINGS}")
+    missing = [name for name in (*COLUMNS, "Volume") if name not in bars.columns]
+    if missing or len(bars) == 0 or not bars.index.is_monotonic_increasing:
+        raise ValueError(f"bars: {len(bars)} bars, increasing, with {missing or 'every'} column")
+    try:
+        protocol.encode({"params": [dict(one) for one in params]})
+    except (TypeError, ValueError) as exc:  # a numpy number, NaN, a set, ...
+        raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
+
+
+def new_book(
+    bars: pd.DataFrame,
+    costs: Costs,
+    settings: dict,
+    *,
+    actions: CorporateActions | None = None,
+    borrow: float = 0.0,
+) -> Book:
+    """An empty book over ``bars``' prices at ``costs`` with the book's ``settings``, the
+    ticker's corporate ``actions`` and the short ``borrow`` fee per bar."""
+    return Book(
+        *(bars[column].to_numpy(dtype=np.float64) for column in COLUMNS),
+        costs=costs,
+        actions=actions,
+        borrow=borrow,
+        **settings,
+    )
 
 
 def _decider(sandbox: Sandbox) -> Any:
@@ -149,7 +167,8 @@ def _decider(sandbox: Sandbox) -> Any:
     return decide
 
 
-def _refused(book: Book, index: pd.Index, exc: BaseException) -> Failure:
+def refused_failure(book: Book, index: pd.Index, exc: BaseException) -> Failure:
+    """The failure of a run whose decision ``book`` refused with ``exc`` on its bar."""
     return Failure(
         "decision",
         f"the strategy's decisions on bar {book.bar} ({index[book.bar]}) were refused: {exc}",

@@ -24,6 +24,7 @@ from typing import Any
 from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_PCT
 from kinds.runs.contract import RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
+from kinds.runs.python_request import is_python
 from kinds.studies.fields import (
     DEFAULT_SAMPLER,
     MULTI_SAMPLER,
@@ -115,6 +116,54 @@ def _space_entry(
     return {"type": kind, "low": low, "high": high, "step": step, "log": entry.log}
 
 
+def _python_space(
+    payload: dict[str, Any], entries: dict[str, Any]
+) -> tuple[str, dict[str, Any], dict[str, dict[str, Any]]]:
+    """(rule type, base params, space) of a PYTHON study: the strategy's code, class and
+    ``params`` checked as a PYTHON run's, each space entry naming a class attribute
+    (``kinds.runs.python_request.check_attributes``), an int range when ``low``, ``high``
+    and ``step`` are whole numbers, else a float one.
+
+    :raise RequestError: naming ``strategy_code``, ``params.<name>`` or ``space.<name>``.
+    """
+    from kinds.runs.python_request import (
+        RULE_TYPE,
+        check_attributes,
+        check_class,
+        check_code,
+        check_params,
+    )
+
+    code = check_code(payload.get("strategy_code"))
+    class_name = check_class(payload.get("strategy_class"))
+    base = check_params(payload.get("params"))
+    check_attributes(code, class_name, base, "params")
+    try:
+        check_params(dict.fromkeys(entries))
+    except RequestError as exc:
+        raise RequestError("space", exc.message) from None
+    check_attributes(code, class_name, sorted(entries), "space")
+    space = {}
+    for name, entry in entries.items():
+        whole = (
+            all(
+                isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+                for value in (entry.low, entry.high, entry.step if entry.step is not None else 1)
+            )
+            and isinstance(entry.low, int)
+            and isinstance(entry.high, int)
+        )
+        step = entry.step if not whole or entry.step is None else int(entry.step)
+        space[name] = {
+            "type": "int" if whole else "float",
+            "low": entry.low if whole else float(entry.low),
+            "high": entry.high if whole else float(entry.high),
+            "step": step,
+            "log": entry.log,
+        }
+    return RULE_TYPE, base, space
+
+
 def _check_take_profit_fraction(space: dict[str, dict[str, Any]], payload: dict) -> None:
     """A searched ``take_profit_fraction`` that may go below 1 needs a take-profit at every
     trial: the request's or a searched one (docs/execution.md, "Scaling in and out").
@@ -156,19 +205,24 @@ def parse_study_request(payload: object) -> StudyRequest:
     if unknown:
         raise RequestError(*unknown_field(unknown[0], "study request"))
     body = check_study_fields(payload)
-    try:
-        rule_type = validate_rule(payload.get("rule_type"), None)[0]
-    except RuleValidationError as exc:
-        raise RequestError(exc.field, exc.message) from None
-    if payload.get("params") is not None and not isinstance(payload["params"], dict):
-        raise RequestError("params", "must be an object of parameter values")
-    spec = _spec(rule_type, payload.get("params"))
-    base = _base_params(spec, payload.get("params"), body.space)
-    orders = {
-        **entry_param_specs(payload.get("entry_order")),
-        **size_param_specs(payload.get("size_expr")),
-    }
-    space = {name: _space_entry(spec, name, entry, orders) for name, entry in body.space.items()}
+    if is_python(payload.get("rule_type")):
+        rule_type, base, space = _python_space(payload, body.space)
+        constraints: list[str] = []
+    else:
+        try:
+            rule_type = validate_rule(payload.get("rule_type"), None)[0]
+        except RuleValidationError as exc:
+            raise RequestError(exc.field, exc.message) from None
+        if payload.get("params") is not None and not isinstance(payload["params"], dict):
+            raise RequestError("params", "must be an object of parameter values")
+        spec = _spec(rule_type, payload.get("params"))
+        base = _base_params(spec, payload.get("params"), body.space)
+        orders = {
+            **entry_param_specs(payload.get("entry_order")),
+            **size_param_specs(payload.get("size_expr")),
+        }
+        space = {name: _space_entry(spec, name, e, orders) for name, e in body.space.items()}
+        constraints = list(spec.constraints)
     _check_take_profit_fraction(space, payload)
     lows, trading = split_swept({name: entry["low"] for name, entry in space.items()})
     base = {name: lows.get(name, value) if value is None else value for name, value in base.items()}
@@ -187,7 +241,7 @@ def parse_study_request(payload: object) -> StudyRequest:
         },
         **{name: shared[name] for name in searched if name in shared},
         "space": space,
-        "constraints": list(spec.constraints),
+        "constraints": constraints,
         **own_stored(body),
     }
     return StudyRequest(new_run_id(), base_request, stored)

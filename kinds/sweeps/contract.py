@@ -28,6 +28,7 @@ from engine import SCALING_FIELDS
 from engine.param_specs import TAKE_PROFIT_FRACTION, TAKE_PROFIT_FRACTION_ALONE, TAKE_PROFIT_PCT
 from kinds.runs.contract import REQUEST_FIELDS, RequestError, RunRequest, new_run_id, parse_request
 from kinds.runs.fields import RUN_ID_PATTERN
+from kinds.runs.python_request import is_python
 from kinds.sweeps.fields import (
     CHUNK_SIZE_MAX,
     CHUNK_SIZE_MIN,
@@ -95,6 +96,20 @@ def sized_chunk_size(configured: int | None, combinations: int, bars: int) -> in
     return max(base, min(wanted, ceiling))
 
 
+PYTHON_CHUNK_CELLS = 1_000_000
+"""Combinations × bars one sized chunk of a PYTHON sweep runs in its one sandbox: its
+strategy runs bar by bar at some 35 µs of CPU a combination and bar (bench.strategy_bench
+(e)), so about 35 CPU-s a chunk, well inside one run's SANDBOX_CPU_SECONDS; a
+500-combination sweep on 2,148 bars is two chunks of 250, one per core."""
+
+
+def sized_python_chunk_size(combinations: int, bars: int) -> int:
+    """The chunk size of a PYTHON sweep that names none: its combinations × ``bars`` cut
+    into the fewest chunks of at most ``PYTHON_CHUNK_CELLS``, of equal size."""
+    chunks = max(1, -(-(combinations * max(bars, 1)) // PYTHON_CHUNK_CELLS))
+    return min(CHUNK_SIZE_MAX, max(1, -(-combinations // chunks)))
+
+
 def default_chunk_size(configured: int | None = None) -> int:
     """The chunk size of a request that names none: ``configured`` (the web's
     SWEEP_CHUNK_SIZE setting, ``config.Settings``) held to the allowed range, else
@@ -122,6 +137,9 @@ class SweepRequest:
     pbo_stride: int = 1
     """Stored compactly: the combinations whose combo_no is a multiple of it keep their
     block statistics (what the PBO is computed on)."""
+    random: dict[str, int] | None = None
+    """A PYTHON sweep's sample of its grid (``{"points", "seed"}``); None: every
+    combination."""
 
     @property
     def rule_type(self) -> str:
@@ -149,6 +167,7 @@ class SweepRequest:
             **{name: fields[name] for name in TRADING_FIELDS if name in fields},
             "chunk_size": self.chunk_size,
             "cscv_blocks": self.cscv_blocks,
+            **({} if self.random is None else {"random": self.random}),
         }
 
 
@@ -256,6 +275,10 @@ def parse_sweep_request(
         raise RequestError(*unknown_field(unknown[0], "sweep request"))
     fields = check_sweep_fields(payload)
     fields.raise_for("tickers")
+    if is_python(payload.get("rule_type")):
+        return _python_sweep(payload, fields, chunk_size, caps)
+    if payload.get("random") is not None:
+        raise RequestError("random", "applies only to rule_type PYTHON")
     try:
         rule_type = validate_rule(payload.get("rule_type"), None)[0]
     except RuleValidationError as exc:
@@ -286,15 +309,7 @@ def parse_sweep_request(
         shared["size_expr"] = first_size
     first_params = grid.params(base, grid.combos[0])
     shared = _with_swept_trading(shared, grid)
-    requests = []
-    for index, ticker in enumerate(tickers):
-        run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": first_params}
-        try:
-            requests.append(parse_request(run, strict=True))
-        except RequestError as exc:
-            if exc.field == "ticker" and body.tickers is not None:
-                raise RequestError(f"tickers[{index}]", exc.message) from None
-            raise
+    requests = ticker_requests(shared, tickers, rule_type, first_params, body.tickers is not None)
     return SweepRequest(
         sweep_id=new_run_id(),
         tickers=tuple(request.ticker for request in requests),
@@ -304,6 +319,54 @@ def parse_sweep_request(
         chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
         cscv_blocks=body.cscv_blocks,
     )
+
+
+def _python_sweep(
+    payload: dict[str, Any], fields: Any, chunk_size: int | None, caps: RequestCaps | None
+) -> SweepRequest:
+    """``parse_sweep_request`` of a PYTHON sweep: its class attributes' grid
+    (``kinds.sweeps.python_sweep``), then the run fields of each ticker as a rule sweep's."""
+    from kinds.runs.python_request import RULE_TYPE
+    from kinds.sweeps.python_sweep import python_grid
+
+    base, grid, random = python_grid(payload, fields, caps)
+    fields.raise_for("chunk_size")
+    fields.raise_for("cscv_blocks")
+    body = fields.body
+    tickers = body.tickers if body.tickers is not None else [body.ticker]
+    shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
+    first = {**base, **dict(zip(grid.names, grid.combos[0], strict=True))}
+    requests = ticker_requests(shared, tickers, RULE_TYPE, first, body.tickers is not None)
+    return SweepRequest(
+        sweep_id=new_run_id(),
+        tickers=tuple(request.ticker for request in requests),
+        base=requests[0],
+        params=base,
+        grid=grid,
+        chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
+        cscv_blocks=body.cscv_blocks,
+        random=random,
+    )
+
+
+def ticker_requests(
+    shared: dict[str, Any], tickers: list[str], rule_type: str, params: dict, listed: bool
+) -> list[RunRequest]:
+    """The run request of the first combination on each ticker: the sweep's run fields
+    checked as a run's (``parse_request``).
+
+    :raise RequestError: naming the field; ``tickers[i]`` for a ticker of a ``listed`` list.
+    """
+    requests = []
+    for index, ticker in enumerate(tickers):
+        run = {**shared, "ticker": ticker, "rule_type": rule_type, "params": params}
+        try:
+            requests.append(parse_request(run, strict=True))
+        except RequestError as exc:
+            if exc.field == "ticker" and listed:
+                raise RequestError(f"tickers[{index}]", exc.message) from None
+            raise
+    return requests
 
 
 def window_request(payload: dict) -> RunRequest | None:

@@ -37,8 +37,9 @@ SWEEP_FIELDS = (
     "grid",
     "chunk_size",
     "cscv_blocks",
+    "random",
 )
-"""Every field a sweep request may carry."""
+"""Every field a sweep request may carry (``random``: a PYTHON sweep's only)."""
 
 SUBMISSION_FIELDS = ("cache",)
 """Fields ``POST /api/sweeps`` takes besides the sweep request: how to submit it, not what

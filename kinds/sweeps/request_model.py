@@ -181,6 +181,23 @@ class SweepRequestBody(BaseModel):
         ),
         WrapValidator(_none_is_unset),
     ] = None  # type: ignore[assignment]  # absent or null: the caller's default
+    random: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": ["object", "null"],
+                "properties": {
+                    "points": {"type": "integer", "minimum": 1},
+                    "seed": {"type": "integer", "minimum": 0},
+                },
+                "required": ["points"],
+            }
+        ),
+        Field(
+            description='rule_type PYTHON: sample the grid, {"points": n, "seed": s} '
+            "(n combinations drawn without replacement; seed 0 when left out)"
+        ),
+    ] = None
     cscv_blocks: Annotated[
         int,
         Field(

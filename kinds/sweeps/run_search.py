@@ -28,6 +28,7 @@ from typing import Any
 from engine import STOP_FIELDS
 from engine.param_specs import SCALING_SPECS
 from kinds.runs.contract import RequestError, RunRequest, parse_request
+from kinds.runs.python_request import is_python
 from kinds.sweeps.contract import combo_run_request
 from kinds.sweeps.grid import SWEPT_TRADING, Points, split_points, split_swept
 from metrics import SWEEP_METRIC_KEYS
@@ -103,12 +104,14 @@ class RunSearch(Search):
         from adapters.columnar import plain
         from engine import bar_returns
         from kinds.runs.execute import execute, load_market_data
+        from kinds.runs.python_run import execute_python
         from kinds.runs.serialize import to_json
 
         run = RunRequest.from_stored(request)
-        result = execute(run)
+        computed = execute_python if is_python(run.rule_type) else execute  # its WorkFailed
+        result = computed(run)
         text = to_json(result)
-        every = result if "bar" not in result.equity_curve else execute(run, every_bar=True)
+        every = result if "bar" not in result.equity_curve else computed(run, every_bar=True)
         metrics = {key: result.metrics.get(key) for key in SWEEP_METRIC_KEYS}
         equity = np.asarray(every.equity_curve["equity"], dtype=np.float64)
         return Outcome(
@@ -137,8 +140,14 @@ class RunSearch(Search):
         block statistics.
         ``label`` is the pass's run id (a chunk's or a batch's id).
 
+        A PYTHON base's points run in one sandbox (``kinds.sweeps.python_points``).
+
         :raise RequestError: the data cannot serve the base.
         """
+        if is_python(base.get("rule_type")):
+            from kinds.sweeps.python_points import evaluate_python_points
+
+            return evaluate_python_points(self.apply, base, points, blocks)
         from kinds.runs.execute import load_market_data, market_window
         from kinds.sweeps.evaluate import (
             BLOCK_KEY,

@@ -40,6 +40,7 @@ from kinds.sweeps.grid import (
     is_range_text,
     parse_range,
 )
+from kinds.sweeps.sampling import check_random, sample
 from work.search import Domain, Search, search_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,9 +59,6 @@ SEARCH_FIELDS = ("kind", "base", "grid", "random", "chunk_size", "cscv_blocks")
 SEARCH_CHUNK_SIZE = 20
 """Points per chunk when the request names none: a point costs its kind's whole computation
 (a portfolio's: tens of milliseconds to seconds), not a vectorised row."""
-
-MAX_RANDOM = 10_000
-"""Most points ``random`` may sample."""
 
 
 RUN = "run"
@@ -165,20 +163,6 @@ def _values(domain: Domain, spec: object, path: str) -> list:
     return list(dict.fromkeys(checked))
 
 
-def _random(spec: object, total: int) -> dict[str, int] | None:
-    if spec is None:
-        return None
-    if not isinstance(spec, dict) or set(spec) - {"points", "seed"} or "points" not in spec:
-        raise RequestError("random", 'must be {"points": n, "seed": s} (seed optional)')
-    points, seed = spec["points"], spec.get("seed", 0)
-    for name, value in (("points", points), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise RequestError(f"random.{name}", "must be a whole number >= 0")
-    if not 1 <= points <= MAX_RANDOM:
-        raise RequestError("random.points", f"must be 1 to {MAX_RANDOM:,}")
-    return {"points": min(points, total), "seed": seed}
-
-
 def _check_points(
     search: Search, base: dict[str, Any], names: tuple[str, ...], values: dict[str, list]
 ) -> None:
@@ -229,12 +213,8 @@ def parse_search_sweep(
     if total > MAX_COMBOS * 10:
         raise RequestError("grid", f"describes {total:,} points; at most {MAX_COMBOS:,} may run")
     combos = list(itertools.product(*(values[name] for name in names)))
-    random = _random(payload.get("random"), len(combos))
-    if random is not None:
-        picked = np.random.default_rng(random["seed"]).choice(
-            len(combos), random["points"], replace=False
-        )
-        combos = [combos[i] for i in sorted(picked.tolist())]
+    random = check_random(payload.get("random"), len(combos))
+    combos = sample(combos, random)
     if caps is not None:
         caps.check_combinations(len(combos))
     elif len(combos) > MAX_COMBOS:
@@ -414,7 +394,8 @@ def read_chunk(payload: object) -> SweepChunk:
 def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
     """Evaluate a chunk's points with their kind's own computation (``Search.score``: in
     one vectorised pass where the kind has one, point by point otherwise): one row per
-    point (``{"combo_no", "ticker", "params" (swept values), **metrics}``), their block
+    point (``{"combo_no", "ticker", "params" (swept values), **metrics}``, and ``error``
+    when the point failed alone: its metrics are None), their block
     statistics when the message asks and the window is long enough (``pack_blocks``) and,
     with them, their Sharpe ratios and grid positions (``pack_sharpe_grid``) when the
     message carries the grid's values.
@@ -438,6 +419,7 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
     if len(scored.metrics) != count:
         raise ValueError("a kind scored another number of points than it was given")
     keys = sweep_metric_keys()
+    errors = scored.errors
     columns = scored.columns
     if columns is None:
         columns = {key: [None if found is None else found.get(key) for found in scored.metrics]
@@ -450,7 +432,13 @@ def evaluate_sweep_chunk(chunk: SweepChunk) -> EvaluatedChunk:
             else [scored.metrics[k] for k in kept]
         )
         return [
-            {"combo_no": first + k, "ticker": chunk.ticker, "params": points[k], **(row or {})}
+            {
+                "combo_no": first + k,
+                "ticker": chunk.ticker,
+                "params": points[k],
+                **(row or {}),
+                **({"error": errors[k]} if errors and errors[k] is not None else {}),
+            }
             for k, row in zip(kept, found, strict=True)
         ]
 

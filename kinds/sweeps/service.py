@@ -31,6 +31,7 @@ from kinds.sweeps.contract import (
     chunk_payloads,
     parse_sweep_request,
     sized_chunk_size,
+    sized_python_chunk_size,
 )
 from kinds.sweeps.kind import CHUNK
 from kinds.sweeps.search_sweep import SearchSweep, search_chunk_payloads
@@ -143,7 +144,9 @@ def validate_sweep(
     sweep, bars = check_sweep_data(
         payload, data_dir, chunk_size=chunk_size, bar_limit=bar_limit, caps=caps
     )
-    if payload.get("chunk_size") is None:
+    if payload.get("chunk_size") is None and sweep.rule_type == "PYTHON":
+        sweep = replace(sweep, chunk_size=sized_python_chunk_size(len(sweep.grid.combos), bars))
+    elif payload.get("chunk_size") is None:
         sized = sized_chunk_size(chunk_size, sweep.combos, bars)
         sweep = replace(sweep, chunk_size=sized)
     caps.check_chunks(sweep.chunk_count)
@@ -241,12 +244,15 @@ def timings(chunks: Sequence[SweepChunk]) -> dict[str, Any]:
 
 def result_dict(row: SweepResult) -> dict[str, Any]:
     """One stored combination as the API shows it."""
-    return {
+    shown = {
         "combo_no": row.combo_no,
         "ticker": row.ticker,
         "params": json.loads(row.params_json),
         "metrics": stored_metrics(row),
     }
+    if row.error is not None:  # a PYTHON sweep's combination that failed alone
+        shown["error"] = row.error
+    return shown
 
 
 def stored_metrics(row: SweepResult) -> dict[str, Any]:

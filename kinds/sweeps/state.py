@@ -28,7 +28,7 @@ RESULTS = "sweep_results"
 
 RESULT_COLUMNS = (
     "sweep_id", "combo_no", "chunk_no", "ticker", "params_json", *SWEEP_METRIC_KEYS,
-    "extra_metrics",
+    "extra_metrics", "error",
 )  # fmt: skip
 INSERT_RESULTS = (
     f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) "
@@ -107,6 +107,7 @@ def store_chunk_results(
                 json.dumps(row["params"], separators=(",", ":")),
                 *(row[name] for name in SWEEP_METRIC_KEYS),
                 extra_json(extra),
+                row.get("error"),
             )
             for row, extra in zip(rows, extras, strict=True)
         ],
@@ -135,7 +136,7 @@ def write_csv_part(handle: Any, sweep_id: str, chunk_no: int, part: CsvPart) -> 
     )
 
 
-_NOT_EXTRA = frozenset(("combo_no", "ticker", "params", *SWEEP_METRIC_KEYS))
+_NOT_EXTRA = frozenset(("combo_no", "ticker", "params", "error", *SWEEP_METRIC_KEYS))
 
 
 def extra_values(row: dict) -> dict[str, float]:

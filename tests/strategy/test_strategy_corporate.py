@@ -6,6 +6,7 @@ byte for byte."""
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 import numpy as np
@@ -20,6 +21,7 @@ from kinds.runs.kind import execute_request
 from kinds.runs.python_request import code_hash
 from kinds.runs.python_run import strategy_result
 from kinds.runs.serialize import to_json
+from metrics import SWEEP_METRIC_KEYS
 from tests.runs.python_strategies import module_of
 
 
@@ -237,3 +239,32 @@ def test_with_split_adjustment_the_strategy_reads_adjusted_prices_and_shares():
     assert len({round(entry, 9) for _, entry in seen}) == 1, "split: one entry price"
     assert raw["_events_applied"][0]["shares_before"] == 400
     assert split["_events_applied"][0]["shares_before"] == 100, "400 adjusted = 100 traded"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"borrow_rate": 0.2}, {"price_adjustment": "split"}],
+)
+def test_a_sweeps_combinations_over_events_equal_their_runs_alone(fields):
+    from kinds.sweeps.contract import parse_sweep_request
+    from tests.sweeps.test_sweep_python import alone, chunk_rows
+
+    sweep = parse_sweep_request(
+        {
+            "ticker": "VRDN",
+            "rule_type": "PYTHON",
+            "start_date": "2019-06-01",
+            "end_date": "2020-12-31",
+            "strategy_code": HOLD,
+            "strategy_class": "Hold",
+            "initial_capital": 100_000,
+            "grid": {"side": [1, -1], "units": [0, 40]},
+            **fields,
+        }
+    )
+    rows = chunk_rows(sweep)
+    assert len({row["total_return_pct"] for row in rows}) == 4
+    for row in rows:
+        assert "error" not in row, row.get("error")
+        metrics = {key: row[key] for key in SWEEP_METRIC_KEYS}
+        assert json.dumps(metrics) == json.dumps(alone(sweep, row))

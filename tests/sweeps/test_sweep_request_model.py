@@ -214,7 +214,7 @@ def test_trading_fields_are_every_run_field_a_sweep_passes_on():
     varied = {"ticker", "rule_type", "params", *NOT_SWEEP_FIELDS}
     assert set(TRADING_FIELDS) == set(REQUEST_FIELDS) - varied
     assert set(SWEEP_FIELDS) == {*TRADING_FIELDS, *varied - set(NOT_SWEEP_FIELDS), "tickers",
-                                 "grid", "chunk_size", "cscv_blocks"}  # fmt: skip
+                                 "grid", "chunk_size", "cscv_blocks", "random"}  # fmt: skip
 
 
 def test_importing_the_sweep_contract_loads_no_pydantic():

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from kinds.runs.contract import RequestError
+from kinds.runs.python_request import describe as describe_python
 from kinds.runs.view import cache_sources, source_shown
 from kinds.sweeps.caps import RequestCaps
 from kinds.sweeps.contract import SWEEP_ID, default_chunk_size
@@ -55,7 +56,7 @@ def sweeps_page() -> ResponseReturnValue:
     folds = folds_by_sweep(get_session(), [row.sweep_id for row in rows])
     readable = readable_keys(get_session(), Sweep, cache_sources(rows))
     page_data = {
-        "rules": describe_rules(),
+        "rules": [*describe_rules(), describe_python()],
         "trading_fields": [f.to_dict() for f in LAUNCH_FIELDS],
         "submit_url": url_for("sweeps.submit"),
         "schema_url": url_for("schema.sweep"),

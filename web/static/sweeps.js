@@ -77,6 +77,10 @@ const SweepForm = (() => {
   /* One input per parameter of ``rule`` in ``box`` (ids ``prefix`` + name), with its range. */
   function paramInputs(box, rule, prefix) {
     box.replaceChildren();
+    if (rule.python) {
+      pythonInputs(box, rule.python, prefix);
+      return;
+    }
     for (const param of rule.params) {
       const col = BT.el("div", { class: "col-md-4" });
       const id = prefix + param.name;
@@ -133,12 +137,52 @@ const SweepForm = (() => {
     }
   }
 
+  /* PYTHON: the strategy module in the run form's code editor (BT.codeBox), the class to run
+     and its class attributes as JSON, each a value (fixed: ``params``) or a list or a
+     "start:stop:step" range (swept: ``grid``), read back by ``readValues`` and
+     ``pythonFields``. */
+  function pythonInputs(box, python, prefix) {
+    const classCol = BT.el("div", { class: "col-md-4" });
+    const classId = prefix + "strategy-class";
+    classCol.append(
+      BT.el("label", { class: "form-label", for: classId }, "strategy_class"),
+      BT.el("input", { class: "form-control form-control-sm font-monospace", id: classId, "data-strategy": "class", value: python.example_class, spellcheck: "false" }),
+    );
+    const valuesCol = BT.el("div", { class: "col-md-8" });
+    const valuesId = prefix + "values";
+    valuesCol.append(
+      BT.el("label", { class: "form-label", for: valuesId }, "class attributes (JSON)"),
+      BT.el("input", {
+        class: "form-control form-control-sm font-monospace", id: valuesId, "data-param": "$values", "data-type": "values",
+        value: '{"n1": "5:20:5", "n2": [30, 60]}',
+      }),
+      BT.el("div", { class: "form-text" }, "A value is fixed; a list or a range is swept."),
+    );
+    const codeCol = BT.el("div", { class: "col-12" });
+    const { box: editor } = BT.codeBox(
+      { id: prefix + "strategy-code", maxlength: python.code_max, "data-strategy": "code" },
+      python.example_code,
+      () => box.dispatchEvent(new Event("input", { bubbles: true })),
+    );
+    codeCol.append(BT.el("label", { class: "form-label", for: prefix + "strategy-code" }, "strategy_code"), editor);
+    box.append(classCol, valuesCol, codeCol);
+  }
+
+  /* A PYTHON form's ``strategy_code`` and ``strategy_class`` ({} for another rule). */
+  function pythonFields(box) {
+    const code = box.querySelector('[data-strategy="code"]');
+    const name = box.querySelector('[data-strategy="class"]');
+    return code && name ? { strategy_code: code.value, strategy_class: name.value.trim() } : {};
+  }
+
   /* A server's error about an expression text ("params.entry …"): its message under the
      text and a caret under the column it names (BT.drawCaret, as the run form). Returns
      whether ``field`` named a text of ``box``; ``clearTextErrors`` undoes it. */
   function textError(box, field, message) {
     const match = /^params\.(entry|exit)$/.exec(String(field || ""));
-    const input = match && box.querySelector(`[data-param="${match[1]}"][data-expr-text]`);
+    const input = field === "strategy_code"
+      ? box.querySelector('[data-strategy="code"]')
+      : match && box.querySelector(`[data-param="${match[1]}"][data-expr-text]`);
     if (!input) return false;
     input.classList.add("is-invalid");
     input.parentElement.querySelector(":scope > .invalid-feedback").textContent = message;
@@ -147,7 +191,7 @@ const SweepForm = (() => {
   }
 
   function clearTextErrors(box) {
-    for (const input of box.querySelectorAll("[data-expr-text]")) {
+    for (const input of box.querySelectorAll('[data-expr-text], [data-strategy="code"]')) {
       input.classList.remove("is-invalid");
       input.parentElement.querySelector(":scope > .invalid-feedback").textContent = "";
       input.parentElement.querySelector(":scope > .bt-expr-caret").textContent = "";
@@ -303,8 +347,8 @@ const SweepForm = (() => {
   }
 
   return {
-    paramInputs, tradingInputs, readGrid, tradingValues, valueCount, textError, clearTextErrors,
-    followTicker, integer,
+    paramInputs, pythonFields, tradingInputs, readGrid, tradingValues, valueCount, textError,
+    clearTextErrors, followTicker, integer,
   };
 })();
 
@@ -399,7 +443,7 @@ const LuckCard = (() => {
       };
       const chunk = document.getElementById("s-chunk").value.trim();
       if (chunk !== "") payload.chunk_size = Number(chunk); // empty: the server sizes the chunks
-      return Object.assign(payload, SweepForm.tradingValues(tradingBox), stops);
+      return Object.assign(payload, SweepForm.pythonFields(paramsBox), SweepForm.tradingValues(tradingBox), stops);
     }
 
     /* -------------------------------------------------------------- server checks */

@@ -158,6 +158,39 @@ const BT = (() => {
     box.textContent = `${line}\n${" ".repeat(Math.max(0, Number(at[2]) - 1))}^`;
   }
 
+  /* A code editor: a monospace textarea (``attrs``: its id, data-field, maxlength…) holding
+     ``value``, its line numbers beside it, a tab indenting by four spaces, then a place for a
+     server's message under it and one for the caret drawCaret draws at its line and column;
+     ``onInput(text)`` on every edit. The run form's and the sweep form's PYTHON editors.
+     Returns {box, code}. */
+  function codeBox(attrs, value, onInput) {
+    const box = el("div", { class: "bt-code" });
+    const gutter = el("pre", { class: "bt-code-lines font-monospace", "aria-hidden": "true" });
+    const code = el("textarea", {
+      class: "form-control form-control-sm font-monospace bt-code-text", rows: 18, spellcheck: "false", wrap: "off", ...attrs,
+    });
+    code.value = value;
+    const numbers = () => {
+      const count = code.value.split("\n").length;
+      gutter.textContent = Array.from({ length: count }, (_, i) => String(i + 1)).join("\n");
+      gutter.scrollTop = code.scrollTop;
+    };
+    code.addEventListener("input", () => {
+      onInput(code.value);
+      numbers();
+    });
+    code.addEventListener("scroll", () => (gutter.scrollTop = code.scrollTop));
+    code.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab" || event.shiftKey) return;
+      event.preventDefault(); // a tab indents by four spaces instead of leaving the editor
+      code.setRangeText("    ", code.selectionStart, code.selectionEnd, "end");
+      code.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    numbers();
+    box.append(gutter, code, el("div", { class: "invalid-feedback" }), el("pre", { class: "bt-expr-caret small text-danger mb-0" }));
+    return { box, code };
+  }
+
   /* A form's live check: ``schedule()`` (on every change of the form) sends ``collect()`` to
      serverCheck ``ms`` after the last change and calls ``show(problem)`` (null: accepted).
      An answer overtaken by a later change or by ``cancel()`` (a submission, whose own
@@ -352,5 +385,5 @@ const BT = (() => {
     }));
   }
 
-  return { el, readJSON, byIds, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, barSeconds, overBase, baseText, MISSING, STATUS, reportMetrics };
+  return { el, readJSON, byIds, fetchJSON, postJSON, fmt, tone, isNumber, serverCheck, liveCheck, fieldMessage, markInvalid, kpi, pollTable, drawCaret, codeBox, dateWindow, commonRange, setBadge, seconds, intraday, when, elapsed, every, barSeconds, overBase, baseText, MISSING, STATUS, reportMetrics };
 })();

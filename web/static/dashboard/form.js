@@ -196,29 +196,11 @@
     paramsCol.append(BT.el("label", { class: "form-label", for: "p-strategy-params" }, "params (class attributes)"), paramsInput, feedback());
 
     const codeCol = BT.el("div", { class: "col-12" });
-    const box = BT.el("div", { class: "bt-code" });
-    const gutter = BT.el("pre", { class: "bt-code-lines font-monospace", "aria-hidden": "true" });
-    const code = BT.el("textarea", { class: "form-control form-control-sm font-monospace bt-code-text", id: "p-strategy-code", rows: 18, spellcheck: "false", wrap: "off", maxlength: RULES.PYTHON.python.code_max });
-    code.value = model.strategy_code;
-    code.dataset.field = "strategy_code";
-    const numbers = () => {
-      const count = code.value.split("\n").length;
-      gutter.textContent = Array.from({ length: count }, (_, i) => String(i + 1)).join("\n");
-      gutter.scrollTop = code.scrollTop;
-    };
-    code.addEventListener("input", () => {
-      model.strategy_code = code.value;
-      numbers();
-    });
-    code.addEventListener("scroll", () => (gutter.scrollTop = code.scrollTop));
-    code.addEventListener("keydown", (event) => {
-      if (event.key !== "Tab" || event.shiftKey) return;
-      event.preventDefault(); // a tab indents by four spaces instead of leaving the editor
-      code.setRangeText("    ", code.selectionStart, code.selectionEnd, "end");
-      code.dispatchEvent(new Event("input", { bubbles: true }));
-    });
-    numbers();
-    box.append(gutter, code, feedback(), BT.el("pre", { class: "bt-expr-caret small text-danger mb-0" }));
+    const { box } = BT.codeBox(
+      { id: "p-strategy-code", maxlength: RULES.PYTHON.python.code_max, "data-field": "strategy_code" },
+      model.strategy_code,
+      (text) => (model.strategy_code = text),
+    );
     codeCol.append(BT.el("label", { class: "form-label", for: "p-strategy-code" }, "strategy_code"), box);
     const ignored = RULES.PYTHON.python.not_applied.join(", ");
     codeCol.append(BT.el("div", { class: "form-text" }, `Runs in a sandbox on the window's bars with the capital, fees, borrow rate and price adjustment below and the ticker's corporate actions; the strategy sizes and stops its own orders, so ${ignored} keep their defaults.`));
