@@ -26,7 +26,8 @@ COLUMNS = ("Open", "High", "Low", "Close")
 
 def strategy_stats(df: pd.DataFrame, book: Book, strategy: object) -> pd.Series:
     """The statistics of ``book``'s run over the bars ``df`` (its index and OHLCV columns);
-    ``strategy`` is shown as ``_strategy`` (the instance in a notebook)."""
+    ``strategy`` is shown as ``_strategy`` (the instance in a notebook). A run whose trades
+    met a corporate action also has ``_events_applied`` (the result's ``events_applied``)."""
     equity = book.final_equity()
     index = df.index
     trades = book.trade_columns()
@@ -98,7 +99,26 @@ def strategy_stats(df: pd.DataFrame, book: Book, strategy: object) -> pd.Series:
             "Tag": trades["tag"],
         }
     )
+    if len(book.applied):
+        stats["_events_applied"] = _events_applied(bars, book)
     return pd.Series(stats, dtype=object)
+
+
+def _events_applied(bars: Bars, book: Book) -> list[dict]:
+    """The corporate actions that met the book's trades, as a rule run's result lists them
+    (``adapters.corporate.events_applied``: one record a trade an event met)."""
+    from adapters.corporate import events_applied
+
+    shown = EngineResult(
+        cash=np.zeros(0),
+        position=np.zeros(0),
+        equity=np.zeros(0),
+        trades=(),
+        metrics={},
+        bust_bar=None,
+        applied=book.applied,
+    )
+    return events_applied(bars, shown) or []
 
 
 def _timestamps(index: pd.Index) -> np.ndarray:

@@ -25,7 +25,12 @@ from backtest_strategy.host import Host
 from backtest_strategy.refs import Refs, ticker_of
 from backtest_strategy.request import fee_fields, unsupported_settings, window
 from backtest_strategy.strategy import Strategy
+from data.adjust import RAW
 from engine.broker.book import Book, book_costs, drive
+from engine.broker.shown import adjusted_decider
+from engine.corporate import CorporateActions
+from engine.params import TRADING_DAYS
+from kinds.runs.python_run import AdjustedView, strategy_frame
 
 
 def _wired(host: Host) -> Any:
@@ -51,6 +56,12 @@ class Backtest:
     ``refs``: the other tickers ``Strategy.ref`` reads, as frames by ticker or a function
     of a ticker to its frame (each loaded once); a ``Backtest`` made from a catalog ticker
     reads them from the catalog by default.
+
+    ``borrow_rate``: the annual short borrow fee, charged per bar over ``bars_per_year``
+    (default: the catalog ticker's, else 252). A ``Backtest`` made from a catalog ticker
+    applies that ticker's splits, dividends and delisting in its window to the open trades,
+    as the platform's run does (docs/strategies.md, "Corporate actions"), and takes a
+    ``price_adjustment`` (``raw``, ``split``, ``total_return``: the bars the strategy reads).
     """
 
     def __init__(
@@ -73,22 +84,33 @@ class Backtest:
         fee_per_share: float = 0.0,
         fee_min: float = 0.0,
         fee_max: float = math.inf,
+        borrow_rate: float = 0.0,
+        bars_per_year: float | None = None,
+        price_adjustment: str | None = None,
         wire: bool = False,
     ) -> None:
         if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
             raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
         self.ticker: str | None = None
+        self._actions: CorporateActions | None = None
+        self._view: AdjustedView | None = None
+        self._adjustment = None if price_adjustment in (None, RAW) else price_adjustment
+        annual = float(TRADING_DAYS)
         if isinstance(data, str):
-            from backtest_strategy.catalog import catalog_frame
+            from backtest_strategy.catalog import catalog_market
 
             self.ticker = data.strip().upper()
-            data = catalog_frame(self.ticker, start_date, end_date, data_dir)
+            data, self._actions, annual, self._view = catalog_market(
+                self.ticker, start_date, end_date, data_dir, price_adjustment
+            )
             if refs is None:
                 from backtest_strategy.catalog import catalog_loader
 
                 refs = catalog_loader(data_dir)
         elif start_date is not None or end_date is not None:
             raise ValueError("start_date, end_date: only with a catalog ticker as data")
+        elif self._adjustment is not None:
+            raise ValueError("price_adjustment: only with a catalog ticker as data")
         if not isinstance(data, pd.DataFrame) or not set(COLUMNS) <= set(data.columns):
             raise TypeError("data: a pandas DataFrame with Open, High, Low and Close columns")
         if len(data) == 0:
@@ -116,6 +138,10 @@ class Backtest:
             "hedging": hedging,
             "exclusive_orders": exclusive_orders,
         }
+        if not 0 <= borrow_rate < 1:
+            raise ValueError("borrow_rate: an annual fraction from 0 to 1 (0.03 = 3% a year)")
+        self._borrow_rate = float(borrow_rate)
+        self._borrow = self._borrow_rate / (bars_per_year or annual)
         self._finalize = bool(finalize_trades)
         self._wire = wire
         self._dates = (start_date, end_date) if start_date is not None else None
@@ -140,14 +166,20 @@ class Backtest:
         """Run the strategy with ``params`` set as its class attributes; the statistics,
         with ``_equity_curve``, ``_trades`` and ``_strategy``."""
         df = self._data
-        host = Host(self._strategy, df, params, self._ref)
+        view = self._view
+        shown = df if view is None else strategy_frame(view.bars)
+        host = Host(self._strategy, shown, params, self._ref)
         book = Book(
             *(df[column].to_numpy(dtype=np.float64) for column in COLUMNS),
             costs=self._costs,
+            actions=self._actions,
+            borrow=self._borrow,
             **self._settings,
         )
         start = host.init()
         decide = _wired(host) if self._wire else host.next
+        if view is not None:
+            decide = adjusted_decider(decide, view.price, view.shares)
         with np.errstate(invalid="ignore"):
             drive(book, start, decide, self._finalize)
         return strategy_stats(df, book, host.strategy)
@@ -185,6 +217,8 @@ class Backtest:
         start_date, end_date = self._dates or window(self._data.index)
         request = {
             **fee_fields(*self._fee_fields, finalize_trades=self._finalize),
+            **({"borrow_rate": self._borrow_rate} if self._borrow_rate else {}),
+            **({"price_adjustment": self._adjustment} if self._adjustment else {}),
             **({"refs": sorted(self._refs)} if self._refs else {}),
             **(fields or {}),
         }

@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 import data
+from engine import Bars
+from engine.corporate import CorporateActions
 from kinds.runs.contract import request_moment
-from kinds.runs.python_run import strategy_frame
+from kinds.runs.python_run import AdjustedView, adjusted_view, strategy_frame
 
 
 def catalog_frame(
@@ -27,6 +29,41 @@ def catalog_frame(
     :raise ValueError: an unknown ticker, a file failing its checks, or no bar in the range;
         naming ``ticker`` or ``start_date``.
     """
+    return strategy_frame(_window(_history(ticker, start_date, end_date, data_dir)))
+
+
+def catalog_market(
+    ticker: str,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    data_dir: str | Path | None = None,
+    price_adjustment: str | None = None,
+) -> tuple[pd.DataFrame, CorporateActions | None, float, AdjustedView | None]:
+    """(``catalog_frame``, the ticker's corporate actions acting on that window as a platform
+    run applies them (``data.adjust.window_actions``), its bars per year, the window as a
+    strategy reads it with ``price_adjustment`` (None: as traded)).
+
+    :raise ValueError: as ``catalog_frame``, or naming ``price_adjustment``.
+    """
+    from data.adjust import ADJUSTMENTS, window_actions
+
+    history = _history(ticker, start_date, end_date, data_dir)
+    actions = window_actions(history.bars, history.events, history.start, history.stop)
+    view = None
+    if price_adjustment is not None:
+        if price_adjustment not in ADJUSTMENTS:
+            raise ValueError(f"price_adjustment: one of {', '.join(ADJUSTMENTS)}")
+        view = adjusted_view(history.with_adjustment(price_adjustment))
+    return strategy_frame(_window(history)), actions, history.bars_per_year, view
+
+
+def _window(history: data.History) -> Bars:
+    return history.bars.slice(history.start, history.stop)
+
+
+def _history(
+    ticker: str, start_date: str | None, end_date: str | None, data_dir: str | Path | None
+) -> data.History:
     if (start_date is None) != (end_date is None):
         raise ValueError("start_date, end_date: give both, or neither for the whole file")
     try:
@@ -40,7 +77,7 @@ def catalog_frame(
         raise ValueError(f"ticker: {exc}") from None
     except data.EmptyRangeError as exc:
         raise ValueError(f"start_date: {exc}") from None
-    return strategy_frame(history.bars.slice(history.start, history.stop))
+    return history
 
 
 def catalog_loader(data_dir: str | Path | None = None) -> Callable[[str], pd.DataFrame]:

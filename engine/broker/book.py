@@ -26,8 +26,9 @@ from math import copysign
 
 import numpy as np
 
-from engine.broker.costs import Costs, opening_price, order_fee
+from engine.broker.costs import Costs, borrow_charge, opening_price, order_fee
 from engine.broker.orders import LIMIT, STOP, STOP_LIMIT, order_price
+from engine.corporate import DELISTING, DIVIDEND, SPLIT, Applied, CorporateActions, split_holding
 
 OPS = ("order", "cancel", "close", "sl", "tp")
 """The decisions a strategy may return, by their ``op``."""
@@ -70,6 +71,9 @@ class Trade:
     sl: float | None = None
     """The stop-loss level a closed trade had (its stats' ``SL``)."""
     tp: float | None = None
+    carried: float = 0.0
+    """What the trade's holding was paid (+) or charged (-) beside its price move: dividends,
+    the short borrow fee and the PnL of a split's fraction settled in cash."""
 
     def as_dict(self) -> dict:
         """The trade as the strategy reads it."""
@@ -84,6 +88,7 @@ class Trade:
             "tp": self.tp_order.limit if self.tp_order else self.tp,
             "tag": self.tag,
             "commissions": self.commissions,
+            "carried": self.carried,
         }
 
 
@@ -134,6 +139,11 @@ class Book:
     trade_on_close: bool = False
     hedging: bool = False
     exclusive_orders: bool = False
+    actions: CorporateActions | None = None
+    """The ticker's splits, dividends and delisting acting on these bars
+    (``data.adjust.window_actions``), applied to the open trades by ``engine.corporate``."""
+    borrow: float = 0.0
+    """The short borrow fee per bar (``borrow_rate`` / bars per year)."""
     cash: float = field(init=False)
     orders: list[Order] = field(init=False, default_factory=list)
     trades: list[Trade] = field(init=False, default_factory=list)
@@ -147,6 +157,9 @@ class Book:
     _next_trade: int = field(init=False, default=1)
     _next_own: int = field(init=False, default=-1)
     _reported: int = field(init=False, default=0)
+    _acted: int = field(init=False, default=-1)
+    applied: Applied = field(init=False, default_factory=Applied)
+    """The corporate actions that met a trade, one row a trade (``owner``: its id)."""
 
     def __post_init__(self) -> None:
         if not self.costs.initial_capital > 0:
@@ -193,8 +206,15 @@ class Book:
     def step(self, bar: int) -> dict:
         """Work the pending orders against ``bar``, record its equity and return the state
         the strategy reads at its close."""
-        self.bar = bar
+        first = bar != self._acted  # ``finish`` works the last bar again: once only
+        self.bar = self._acted = bar
+        if first and self.actions is not None and (self.trades or self.orders):
+            self._at_open(bar)
         self._process_orders()
+        if first and self.borrow:
+            self._charge_borrow()
+        if first and self.actions is not None and bar == len(self.close) - 1:
+            self._delist(bar)
         equity = self.account_equity()
         self.equity[bar] = equity
         if equity <= 0:
@@ -226,6 +246,68 @@ class Book:
         for trade in reversed(self.trades):
             self._close_order(trade, 1.0)
         self.step(self.bar)
+
+    # --- corporate actions and the borrow fee ------------------------------------------
+
+    def _at_open(self, bar: int) -> None:
+        """The split then the dividend of ``bar`` on each trade held over the previous close
+        (docs/execution.md, "Corporate actions on a position"), trade by trade as the step
+        splits units: ``engine.corporate.split_holding`` gives the shares and the cash in
+        lieu; in this margin account the fraction sold at the open books its profit over
+        the split entry price. A split divides the entry price, the trade's SL/TP and a
+        pending order's limit and stop by its ratio."""
+        assert self.actions is not None
+        split, dividend = self.actions.columns
+        ratio, amount, price = split[bar], dividend[bar], float(self.open[bar])
+        if ratio != 1.0:
+            for trade in self.trades:
+                before = trade.size
+                after, in_lieu = split_holding(before, ratio, price)
+                trade.entry_price /= ratio
+                fraction = copysign(max(abs(before) * ratio - abs(after), 0.0), before)
+                profit = fraction * (price - trade.entry_price)  # the fraction sold at the open
+                self.cash += profit
+                trade.carried += profit
+                trade.size = int(after)
+                self.applied.add(trade.id, bar, SPLIT, ratio, before, after, in_lieu, price)
+            for order in self.orders:
+                order.limit = order.limit / ratio if order.limit else order.limit
+                order.stop = order.stop / ratio if order.stop else order.stop
+                if order.contingent:
+                    order.size = -order.trade.size  # type: ignore[union-attr]
+                elif order.trade is not None:  # a close of part of a trade, in its shares
+                    order.size = copysign(max(1, round(abs(order.size) * ratio)), order.size)
+                else:
+                    order.sl = order.sl / ratio if order.sl else order.sl
+                    order.tp = order.tp / ratio if order.tp else order.tp
+            for trade in [t for t in self.trades if not t.size]:
+                self._close_trade(trade, price, bar, fee=False)  # split to less than a share
+        if amount:
+            for trade in self.trades:
+                paid = trade.size * amount
+                self.cash += paid
+                trade.carried += paid
+                self.applied.add(trade.id, bar, DIVIDEND, amount, trade.size, trade.size, paid, 0.0)
+
+    def _charge_borrow(self) -> None:
+        """Each short trade held at this close pays ``engine.broker.costs.borrow_charge``."""
+        close = self.last_price
+        for trade in self.trades:
+            charge = borrow_charge(trade.size, close, self.borrow)
+            self.cash -= charge
+            trade.carried -= charge
+
+    def _delist(self, bar: int) -> None:
+        """A delisting closes every trade at the last close at its cash per share, without
+        slippage or fee."""
+        assert self.actions is not None
+        price = self.actions.delisting
+        if price is None:
+            return
+        for trade in list(self.trades):
+            size = trade.size
+            self._close_trade(trade, price, bar, fee=False)
+            self.applied.add(trade.id, bar, DELISTING, price, size, 0.0, size * price, 0.0)
 
     def _process_orders(self) -> None:
         i = self.bar
@@ -323,7 +405,7 @@ class Book:
             self.trades.append(closing)
         self._close_trade(closing, price, when)
 
-    def _close_trade(self, trade: Trade, price: float, when: int) -> None:
+    def _close_trade(self, trade: Trade, price: float, when: int, fee: bool = True) -> None:
         self.trades.remove(trade)
         for order in (trade.sl_order, trade.tp_order):
             if order:
@@ -333,9 +415,9 @@ class Book:
         trade.sl_order = trade.tp_order = None
         trade.exit_price, trade.exit_bar = price, when
         self.closed.append(trade)
-        fee = self.fee(trade.size, price)
-        self.cash += trade.size * (price - trade.entry_price) - fee
-        trade.commissions = fee + self.fee(trade.size, trade.entry_price)
+        paid = self.fee(trade.size, price) if fee else 0.0
+        self.cash += trade.size * (price - trade.entry_price) - paid
+        trade.commissions = paid + self.fee(trade.size, trade.entry_price)
 
     def _open_trade(
         self,
@@ -500,9 +582,13 @@ class Book:
                 dtype=np.float64,
             )
         size, entry, exit_ = column["size"], column["entry_price"], column["exit_price"]
-        column["pnl"] = size * (exit_ - entry) - column["commissions"]
+        costs = column["commissions"]
+        carried = np.array([t.carried for t in closed], dtype=np.float64)
+        if carried.any():  # dividends, borrow, cash in lieu: net of the commissions
+            costs = costs - carried
+        column["pnl"] = size * (exit_ - entry) - costs
         gross = np.sign(size) * (exit_ / entry - 1)
-        column["return_pct"] = gross - column["commissions"] / (np.abs(size) * entry)
+        column["return_pct"] = gross - costs / (np.abs(size) * entry)
         column["tag"] = [t.tag for t in closed]
         return column
 

@@ -42,9 +42,7 @@ NOT_APPLIED = (
     "stop_loss_pct",
     "take_profit_pct",
     "trailing_stop_pct",
-    "borrow_rate",
     "entry_order",
-    "price_adjustment",
     "size_expr",
     "max_entries",
     "exit_fraction",
@@ -52,8 +50,9 @@ NOT_APPLIED = (
     "exit_priority",
 )
 """Request fields a Python strategy cannot take: it sizes, directs and stops its own orders
-(``self.buy(size=, sl=, tp=, limit=, stop=)``), and its book charges no borrow fee and
-trades the prices as traded. Set to anything but their default, they are a 400."""
+(``self.buy(size=, sl=, tp=, limit=, stop=)``). Set to anything but their default, they are
+a 400. The costs, ``borrow_rate``, ``price_adjustment`` and the ticker's corporate actions
+are the book's, as for any rule."""
 
 
 def is_python(rule_type: object) -> bool:
@@ -214,13 +213,9 @@ def check_applies(body: Any) -> None:
 
     :raise RequestError: naming the field.
     """
-    from data.adjust import RAW
-
     defaults = type(body).model_fields
     for name in NOT_APPLIED:
         value = getattr(body, name)
-        if name == "price_adjustment" and value == RAW:
-            continue  # the prices as traded: what the book trades
         if value != defaults[name].default:
             raise RequestError(
                 name, "does not apply to rule_type PYTHON: the strategy's own orders decide it"

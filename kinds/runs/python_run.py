@@ -5,7 +5,12 @@ statistics, trades and equity as the platform's ``RunResult``.
 The strategy sees the window's bars as traded (``start_date`` to ``end_date``: no warm-up
 bars before it, as in notebook mode), starts with ``initial_capital`` and pays the
 request's fee model (``fee_rate``, ``fee_fixed``, ``fee_per_share`` within ``fee_min`` and
-``fee_max``); ``slippage_bps`` is the book's spread. ``random`` and ``numpy.random`` are
+``fee_max``); ``slippage_bps`` is the book's spread; shorts pay ``borrow_rate`` per bar
+held at a close, and the ticker's splits, dividends and delisting in the window act on the
+open trades (``engine.broker.book.Book``), listed in ``events_applied``. With a ``price_adjustment``
+the strategy reads the window's bars back-adjusted, its orders' prices and sizes turned
+into traded ones (``engine.broker.shown``), while the book trades the bars as traded.
+``random`` and ``numpy.random`` are
 seeded from the normalised request, so the same request gives the same bytes. The
 tickers of its ``refs`` (loaded and hashed with the run's data: ``kinds.runs.references``)
 cross into the sandbox up to the window's last bar, for ``self.ref``. A failure
@@ -17,12 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+import data
 from engine import ENGINE_VERSION, Bars, EngineResult
 from kinds.runs.contract import RunRequest, RunResult
 from work.kind import WorkFailed
@@ -67,6 +74,46 @@ def strategy_frame(bars: Bars) -> pd.DataFrame:
         },
         index=pd.DatetimeIndex(bars.timestamps.astype("datetime64[ns]")),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class AdjustedView:
+    """What a strategy reads with a ``price_adjustment``: the window's ``bars`` back-adjusted
+    (``data.History.with_adjustment``), and per window bar the ``price`` factor (adjusted =
+    traded × factor) and the ``shares`` factor (the splits': shares shown = traded /
+    factor), which ``engine.broker.shown`` turns the book's units into and back."""
+
+    bars: Bars
+    price: np.ndarray
+    shares: np.ndarray
+
+
+def adjusted_view(history: data.History) -> AdjustedView | None:
+    """The adjusted view of ``history``'s window (None: it is as traded)."""
+    if history.signal_bars is None or history.price_factor is None:
+        return None
+    from data.adjust import price_factors
+
+    window = slice(history.start, history.stop)
+    splits = price_factors(history.bars.slice(0, history.stop), history.events, dividends=False)
+    return AdjustedView(
+        history.signal_bars.slice(history.start, history.stop),
+        history.price_factor[window],
+        splits[window],
+    )
+
+
+def book_inputs(request: RunRequest, market: data.History, frame: Any) -> dict[str, Any]:
+    """What a strategy's run takes beside its bars and costs (``run_strategy``'s
+    ``actions``, ``borrow`` and ``adjusted``): the ticker's corporate actions in the window
+    (``frame``: ``kinds.runs.execute.market_window(market)``), the borrow fee per bar, and
+    the adjusted bars with their factors (None: as traded)."""
+    view = adjusted_view(market)
+    return {
+        "actions": frame.actions,
+        "borrow": (request.borrow_rate or 0.0) / frame.bars_per_year,
+        "adjusted": None if view is None else (strategy_frame(view.bars), view.price, view.shares),
+    }
 
 
 def ref_frames(request: RunRequest, attached: Bars, window: Bars) -> dict[str, pd.DataFrame]:
@@ -133,6 +180,7 @@ def execute_python(
         finalize_trades=request.close_open_trades_at_end,
         seed=request_seed(request),
         refs=ref_frames(request, market.bars, frame.bars),
+        **book_inputs(request, market, frame),
     )
     if outcome.status != "SUCCEEDED":
         raise WorkFailed(failure_message(outcome.failure))
@@ -191,6 +239,7 @@ def strategy_result(
         engine_version=ENGINE_VERSION,
         request=request.to_dict(),
         strategy_hash=strategy_hash,
+        events_applied=stats.get("_events_applied"),
     )
 
 

@@ -28,6 +28,8 @@ import pandas as pd
 from adapters.strategy_stats import strategy_stats
 from engine.broker.book import Book
 from engine.broker.costs import Costs
+from engine.broker.shown import shown_state, traded_decisions
+from engine.corporate import CorporateActions
 from kinds.strategies.sandboxed import bars_payload, check_inputs, new_book, refused_failure
 from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed
 from sandbox.outcome import FAILED, SUCCEEDED
@@ -44,22 +46,27 @@ def run_strategies(
     finalize_trades: bool = False,
     limits: Limits | None = None,
     without: Iterable[str] = (),
+    actions: CorporateActions | None = None,
+    borrow: float = 0.0,
+    adjusted: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = None,
     **settings: Any,
 ) -> list[Outcome]:
     """``run_strategy`` of every ``params_list[i]`` with ``seeds[i]``, in one sandbox: one
-    ``Outcome`` per parameter set, in order (see the module's docstring).
+    ``Outcome`` per parameter set, in order (see the module's docstring); ``actions``,
+    ``borrow`` and ``adjusted`` as ``run_strategy`` takes them.
 
     :raise ValueError: bars, params, seeds or settings the caller should have refused.
     """
     if len(seeds) != len(params_list) or not params_list:
         raise ValueError(f"seeds: one per parameter set ({len(params_list)}), at least one")
     check_inputs(bars, params_list, settings)
-    books = [new_book(bars, costs, settings) for _ in params_list]
+    books = [new_book(bars, costs, settings, actions=actions, borrow=borrow) for _ in params_list]
     combos = [
         {"params": dict(params), "seed": int(seed)}
         for params, seed in zip(params_list, seeds, strict=True)
     ]
-    payload = {"class": class_name, "bars": bars_payload(bars), "combos": combos}
+    shown = bars if adjusted is None else adjusted[0]
+    payload = {"class": class_name, "bars": bars_payload(shown), "combos": combos}
     failures: dict[int, Failure] = {}
     running: dict[int, int] = {at: 0 for at in range(len(books))}  # not started: all
     sandbox = Sandbox(code, limits, seed=int(seeds[0]), without=without, host=True)
@@ -75,7 +82,7 @@ def run_strategies(
             else:
                 sandbox.reported_failure(None)  # not a bar: the child is stopped
         with np.errstate(invalid="ignore"):
-            _lockstep(sandbox, books, running, failures, bars.index, finalize_trades)
+            _lockstep(sandbox, books, running, failures, bars.index, finalize_trades, adjusted)
     except SandboxFailed as exc:
         for at in running:
             failures[at] = exc.failure
@@ -99,10 +106,12 @@ def _lockstep(
     failures: dict[int, Failure],
     index: pd.Index,
     finalize: bool,
+    adjusted: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """Every running book over its bars from its first (``running``: combination → first
     bar), as ``engine.broker.book.drive`` runs one: a book that goes broke stops without
-    finishing; the others finish (``finalize``) after the last bar."""
+    finishing; the others finish (``finalize``) after the last bar. With ``adjusted`` the
+    states and decisions cross in adjusted units (``engine.broker.shown``)."""
     started = dict(running)
     n_bars = len(index)
     for bar in range(min(running.values(), default=n_bars), n_bars):
@@ -118,6 +127,8 @@ def _lockstep(
             if book.broke:
                 del running[at]
                 continue
+            if adjusted is not None:
+                state = shown_state(state, adjusted[1], adjusted[2])
             states.append([at, state])
         if not states:
             if not running:
@@ -133,6 +144,8 @@ def _lockstep(
                     continue
                 if not isinstance(answer, list):
                     raise ValueError(f"decisions: must be a list, is a {type(answer).__name__}")
+                if adjusted is not None:
+                    answer = traded_decisions(answer, bar, adjusted[1], adjusted[2])
                 book.apply(answer)
             except (ValueError, TypeError, ArithmeticError) as exc:  # the book refused them
                 failures[at] = refused_failure(book, index, exc)

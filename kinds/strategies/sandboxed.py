@@ -22,6 +22,8 @@ import pandas as pd
 from adapters.strategy_stats import COLUMNS, strategy_stats
 from engine.broker.book import Book, drive
 from engine.broker.costs import Costs
+from engine.broker.shown import adjusted_decider
+from engine.corporate import CorporateActions
 from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed, protocol
 from sandbox.outcome import FAILED, SUCCEEDED
 
@@ -70,6 +72,9 @@ def run_strategy(
     limits: Limits | None = None,
     without: Iterable[str] = (),
     refs: Mapping[str, pd.DataFrame] | None = None,
+    actions: CorporateActions | None = None,
+    borrow: float = 0.0,
+    adjusted: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = None,
     **settings: Any,
 ) -> Outcome:
     """Run the class ``class_name`` of the module ``code`` with ``params`` over ``bars``
@@ -78,17 +83,20 @@ def run_strategy(
     (``SETTINGS``). SUCCEEDED: ``value`` is the statistics with ``_equity_curve`` and
     ``_trades`` (``_strategy`` is the class name); FAILED: ``failure`` says why in the
     user's words. ``seed`` seeds ``random`` and ``numpy.random``; ``refs``: the other
-    tickers' bars (frames as ``bars``, by ticker) the strategy may ``ref``; ``without`` is
+    tickers' bars (frames as ``bars``, by ticker) the strategy may ``ref``; ``actions``
+    and ``borrow`` (the fee per bar) are the book's corporate actions and short borrow fee
+    (``engine.broker.book.Book``); ``adjusted``: (the bars the strategy reads instead,
+    back-adjusted, their price and share factors: ``engine.broker.shown``); ``without`` is
     for tests.
 
     :raise ValueError: bars, params or settings the caller should have refused, named.
     """
     check_inputs(bars, [params], settings)
-    book = new_book(bars, costs, settings)
+    book = new_book(bars, costs, settings, actions=actions, borrow=borrow)
     payload = {
         "class": class_name,
         "params": dict(params),
-        "bars": bars_payload(bars),
+        "bars": bars_payload(bars if adjusted is None else adjusted[0]),
         "refs": {ticker: bars_payload(frame) for ticker, frame in (refs or {}).items()},
     }
     sandbox = Sandbox(code, limits, seed=seed, without=without, host=True)
@@ -98,7 +106,10 @@ def run_strategy(
         if type(start) is not int or start < 1:
             raise SandboxFailed(Failure("protocol", f"init answered {start!r}, not a bar"))
         with np.errstate(invalid="ignore"):
-            drive(book, start, _decider(sandbox), finalize_trades)
+            decide = _decider(sandbox)
+            if adjusted is not None:
+                decide = adjusted_decider(decide, adjusted[1], adjusted[2])
+            drive(book, start, decide, finalize_trades)
     except SandboxFailed as exc:
         return _failed(sandbox, exc.failure)
     except (ValueError, TypeError, ArithmeticError) as exc:  # the book refused a decision
@@ -125,11 +136,21 @@ def check_inputs(bars: pd.DataFrame, params: Iterable[Mapping[str, Any]], settin
         raise ValueError(f"params: values JSON can hold (numbers, text, lists), {exc}") from None
 
 
-def new_book(bars: pd.DataFrame, costs: Costs, settings: dict) -> Book:
-    """An empty book over ``bars``' prices at ``costs`` with the book's ``settings``."""
+def new_book(
+    bars: pd.DataFrame,
+    costs: Costs,
+    settings: dict,
+    *,
+    actions: CorporateActions | None = None,
+    borrow: float = 0.0,
+) -> Book:
+    """An empty book over ``bars``' prices at ``costs`` with the book's ``settings``, the
+    ticker's corporate ``actions`` and the short ``borrow`` fee per bar."""
     return Book(
         *(bars[column].to_numpy(dtype=np.float64) for column in COLUMNS),
         costs=costs,
+        actions=actions,
+        borrow=borrow,
         **settings,
     )
 

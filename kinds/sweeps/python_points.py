@@ -34,6 +34,7 @@ def evaluate_python_points(
     from kinds.runs.contract import RunRequest
     from kinds.runs.execute import load_market_data, market_window
     from kinds.runs.python_run import (
+        book_inputs,
         failure_message,
         request_costs,
         request_seed,
@@ -44,7 +45,8 @@ def evaluate_python_points(
 
     requests = [RunRequest.from_stored(apply(base, dict(point))) for point in points]
     first = requests[0]
-    frame = market_window(load_market_data(first))
+    market = load_market_data(first)
+    frame = market_window(market)
     outcomes = run_strategies(
         first.strategy_code or "",
         first.strategy_class or "",
@@ -53,6 +55,7 @@ def evaluate_python_points(
         request_costs(first),
         seeds=[request_seed(request) for request in requests],
         finalize_trades=first.close_open_trades_at_end,
+        **book_inputs(first, market, frame),
     )
     rows: list[dict[str, Any]] = []
     errors: list[str | None] = []

@@ -80,8 +80,10 @@ def test_a_syntax_error_is_a_400_naming_strategy_code_with_its_line_and_column()
         ({"position_size": 50}, "position_size"),
         ({"direction": "longshort"}, "direction"),
         ({"entry_order": {"type": "limit", "limit": "close * 0.99"}}, "entry_order"),
-        ({"price_adjustment": "split"}, "price_adjustment"),
-        ({"borrow_rate": 0.05}, "borrow_rate"),
+        ({"price_adjustment": "adjusted"}, "price_adjustment"),
+        ({"borrow_rate": 2}, "borrow_rate"),
+        ({"size_expr": {"expr": "1", "unit": "shares"}}, "size_expr"),
+        ({"trailing_stop_pct": 5}, "trailing_stop_pct"),
     ],
 )
 def test_a_bad_or_inapplicable_field_is_a_400_naming_it(fields, field):

@@ -22,7 +22,7 @@ from kinds.runs.execute import execute
 from kinds.runs.result_version import RESULT_SCHEMA_VERSION
 from kinds.runs.serialize import to_json
 
-PINNED_VERSIONS = {"engine": "2.0.0", "result_schema": "1.3.0"}
+PINNED_VERSIONS = {"engine": "2.0.1", "result_schema": "1.3.0"}
 """The versions the digests were made with: a bump changes results on purpose, and the
 digests are then made again (from the code before the bump's change to serialisation, if
 any)."""
@@ -40,17 +40,17 @@ MINUTES = {"ticker": "MINUTES", "timeframe": "1m", "start_date": "2015-01-02"}
 SPLITS = {"ticker": "SPLITCO", "params": {"fast": 50, "slow": 200}, "start_date": "2015-01-01"}
 LIMIT = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}, "valid_bars": 3}
 CASES = {
-    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "20a6a090cde9b3d8"),
+    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "8a09c0f2c085d6dc"),
     "rsi_charts": (
         {"rule_type": "RSI", "params": {}, "charts": True, "start_date": "2015-01-01"},
-        "5aed42feb47888a2",
+        "0e8e7315bc2252b5",
     ),
-    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "4cef02a385de0ac1"),
+    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "2b746c9e5875d864"),
     "minutes_thinned_charts": (
         {**MINUTES, "end_date": "2016-01-01", "charts": True},
-        "be242096ac9659cf",
+        "53f5a388fe1c478b",
     ),
-    "limit_order": ({"entry_order": LIMIT}, "c598d6e9b4227e33"),
+    "limit_order": ({"entry_order": LIMIT}, "da7f6cc503eea09c"),
     "stops_and_costs": (
         {
             "stop_loss_pct": 2,
@@ -60,17 +60,17 @@ CASES = {
             "direction": "longshort",
             "close_open_trades_at_end": True,
         },
-        "9323ec0f4915591e",
+        "b9133a904f0f6d00",
     ),
-    "splits_held": (SPLITS, "d74d44750a71c546"),
+    "splits_held": (SPLITS, "d2072131a74e313f"),
     "splits_held_charts": (
         {**SPLITS, "charts": True, "direction": "longshort"},
-        "87c7dc2d84a5d0f2",
+        "873c86e9a44c54ac",
     ),
-    "no_trade": ({"end_date": "2016-01-20"}, "d2023f2389b217ef"),
+    "no_trade": ({"end_date": "2016-01-20"}, "01941dc086dd97d5"),
     "every_bar": (
         {"ticker": "GLOBEX", "start_date": "2000-01-01", "end_date": "2030-01-01"},
-        "41f3655c5e71b1c9",
+        "178ab9cb3c9ca199",
     ),
 }
 

@@ -203,7 +203,7 @@
     );
     codeCol.append(BT.el("label", { class: "form-label", for: "p-strategy-code" }, "strategy_code"), box);
     const ignored = RULES.PYTHON.python.not_applied.join(", ");
-    codeCol.append(BT.el("div", { class: "form-text" }, `Runs in a sandbox on the window's bars with the capital and fees below; the strategy sizes and stops its own orders, so ${ignored} keep their defaults.`));
+    codeCol.append(BT.el("div", { class: "form-text" }, `Runs in a sandbox on the window's bars with the capital, fees, borrow rate and price adjustment below and the ticker's corporate actions; the strategy sizes and stops its own orders, so ${ignored} keep their defaults.`));
     grid.append(classCol, paramsCol, codeCol);
     return grid;
   }
