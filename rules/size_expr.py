@@ -8,7 +8,9 @@ sqrt(252))`` (volatility targeting, a fraction) or ``0.01 * equity / (2 * atr(14
 Pure: the text is checked by ``rules.expr`` (with ``equity`` allowed, outside functions that
 read past bars) and values by the EXPR rule's value check; ``size_at`` evaluates its
 ``equity``-free parts over the bars at once and the rest per signal bar from the equity the
-engine's walk passes (``rules.expr.position.residual``).
+engine's walk passes (``rules.expr.position.residual``), which the engine's step evaluates
+compiled when it has a program (``rules.expr.flat``: arithmetic, comparisons, ``abs``,
+``sqrt``, ``min``, ``max``).
 docs/execution.md, "Position size as an expression", says how the engine applies it.
 """
 
@@ -21,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.broker.program import SizeProgram
 from rules.expr import ExprError
 from rules.expr.check import SERIES, check_text
 from rules.expr.evaluate import _Batch
+from rules.expr.flat import flat
 from rules.expr.position import leaves, residual
 from rules.expr.tree import Node
 from rules.library.expr import given_values
@@ -78,7 +82,8 @@ class SizeAt:
     """One run's size expression, what ``engine.run``'s ``size`` takes: ``self(bar,
     equity)`` is its value on ``bar``'s close with the run's equity then (NaN when
     undefined), times ``scale[bar]`` when given (a share count read on adjusted prices,
-    turned into the shares traded that day)."""
+    turned into the shares traded that day). ``program``: the same as the engine's step
+    evaluates it (``engine.broker.program.SizeProgram``), None when it has none."""
 
     def __init__(
         self, tree: Node, parts: dict[Node, np.ndarray], scale: np.ndarray | None = None
@@ -86,6 +91,13 @@ class SizeAt:
         self.tree, self.parts = tree, parts
         self._value = residual(tree, parts)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64).tolist()
+        lengths = [len(part) for part in parts.values() if len(part) != 1]
+        n_bars = max(lengths, default=0 if scale is None else len(self.scale))
+        flattened = flat(tree, parts, n_bars)
+        self.program = None
+        if flattened is not None:
+            scaled = np.zeros(0) if scale is None else np.asarray(scale, dtype=np.float64)
+            self.program = SizeProgram(*flattened, scale=scaled)
 
     def __call__(self, bar: int, equity: float) -> float:
         def series(name: str) -> np.ndarray:

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.broker.program import ExitProgram
 from rules.expr.check import Program, uses_walked, walk
 from rules.expr.evaluate import _Batch, _binary
+from rules.expr.flat import flat
 from rules.expr.functions import ELEMENTWISE
 from rules.expr.market import others_of
 from rules.expr.tree import Binary, Call, Node, Unary, Walked
@@ -190,7 +192,9 @@ class PositionExit:
     function of a bar (>= fill_bar) giving whether the exit holds on its close.
 
     ``leaves`` maps each position-free sub-tree of the exit (``leaves``) to its values on
-    the run's bars (T, or 1 for a number); ``close`` holds the run's closes.
+    the run's bars (T, or 1 for a number); ``close`` holds the run's closes. ``program``:
+    the same exit as the engine's step evaluates it, reading the long's series from its own
+    state (``engine.broker.program.ExitProgram``), None when it has none.
     """
 
     def __init__(self, tree: Node, leaves: Mapping[Node, np.ndarray], close: np.ndarray) -> None:
@@ -201,6 +205,8 @@ class PositionExit:
         self.n_bars = len(self.close)
         self.reads_price = any(isinstance(n, Walked) and n.name in PRICED for n in walk(tree))
         """Whether the exit reads the entry price (a ``reprice`` can change it)."""
+        flattened = flat(tree, self.leaves, self.n_bars)
+        self.program = None if flattened is None else ExitProgram(*flattened, close=self.close)
 
     def __call__(self, side: float, fill_bar: int, entry_price: float) -> Callable[[int], bool]:
         return _Held(self, side, fill_bar, entry_price)
