@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.broker.program import SizeProgram
 from rules.expr import ExprError
 from rules.expr.check import SERIES, check_text
 from rules.expr.evaluate import _Batch
-from rules.expr.flat import flat
 from rules.expr.position import leaves, residual
 from rules.expr.tree import Node
 from rules.library.expr import given_values
@@ -91,13 +89,9 @@ class SizeAt:
         self.tree, self.parts = tree, parts
         self._value = residual(tree, parts)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64).tolist()
-        lengths = [len(part) for part in parts.values() if len(part) != 1]
-        n_bars = max(lengths, default=0 if scale is None else len(self.scale))
-        flattened = flat(tree, parts, n_bars)
-        self.program = None
-        if flattened is not None:
-            scaled = np.zeros(0) if scale is None else np.asarray(scale, dtype=np.float64)
-            self.program = SizeProgram(*flattened, scale=scaled)
+        from rules.expr.flat import size_program  # loads the engine: a run's, not a check's
+
+        self.program = size_program(tree, parts, scale)
 
     def __call__(self, bar: int, equity: float) -> float:
         def series(name: str) -> np.ndarray:

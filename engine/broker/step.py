@@ -710,7 +710,7 @@ def _delist(state, run, bar, price, costs) -> None:
     _row(state, run, bar, before, price, 0.0, 0.0, 0.0, 0.0, DELISTED_CODE)
 
 
-@_bare
+@_inlined
 def _long_held(state) -> bool:
     """Whether long units are held (what the position series describe); else the exit is
     off (``ns[EXIT_ON]`` 0) until one is."""
@@ -721,7 +721,7 @@ def _long_held(state) -> bool:
     return True
 
 
-@_bare
+@_inlined
 def _long_entry(state) -> float:
     """The long units' share-weighted average entry price (the first's when one)."""
     ns, held = state[1], state[2]
@@ -768,7 +768,7 @@ def _position_exit(state, bar, outside, exit_row) -> tuple:
     return DONE, exit_row[bar]
 
 
-@_bare
+@_inlined
 def _program_exit(state, bar, outside, programs) -> bool:
     """The exit on ``bar``'s close of a position-aware exit given as a program
     (``programs``' exit part, ``walk_run``): while long units are held, its value with the
@@ -813,7 +813,7 @@ def _reads_size(state, side, setup) -> bool:
     return not (kind != MARKET and kind != ON_CLOSE and pending)
 
 
-@_bare
+@_inlined
 def _program_size_at(state, bar, programs) -> None:
     """The size program's value on signal bar ``bar`` with the equity it reads
     (``fs[SIZE_EQUITY]``), as the walk's caller writes a size series' (``SIZE``)."""

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from engine.broker import program as op
+from engine.broker.program import ExitProgram, SizeProgram
 from rules.expr.tree import Binary, Call, Node, Unary, Walked
 
 BINARY = {
@@ -93,3 +94,26 @@ def _pushed(node: Node, part: np.ndarray, n_bars: int, out: tuple) -> tuple[int,
     else:
         raise _Unflat
     return seen[node]
+
+
+def size_program(
+    tree: Node, parts: Mapping[Node, np.ndarray], scale: np.ndarray | None
+) -> SizeProgram | None:
+    """The program of a size expression's residual ``tree`` (``rules.size_expr.SizeAt``),
+    times ``scale`` on each bar when given; None when it has none."""
+    lengths = [len(part) for part in parts.values() if len(part) != 1]
+    n_bars = max(lengths, default=0 if scale is None else len(scale))
+    flattened = flat(tree, parts, n_bars)
+    if flattened is None:
+        return None
+    scaled = np.zeros(0) if scale is None else np.asarray(scale, dtype=np.float64)
+    return SizeProgram(*flattened, scale=scaled)
+
+
+def exit_program(
+    tree: Node, parts: Mapping[Node, np.ndarray], close: np.ndarray
+) -> ExitProgram | None:
+    """The program of a position-aware exit's residual ``tree``
+    (``rules.expr.position.PositionExit``) on the run's ``close``; None when it has none."""
+    flattened = flat(tree, parts, len(close))
+    return None if flattened is None else ExitProgram(*flattened, close=close)

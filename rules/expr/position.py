@@ -22,10 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.broker.program import ExitProgram
 from rules.expr.check import Program, uses_walked, walk
 from rules.expr.evaluate import _Batch, _binary
-from rules.expr.flat import flat
 from rules.expr.functions import ELEMENTWISE
 from rules.expr.market import others_of
 from rules.expr.tree import Binary, Call, Node, Unary, Walked
@@ -205,8 +203,9 @@ class PositionExit:
         self.n_bars = len(self.close)
         self.reads_price = any(isinstance(n, Walked) and n.name in PRICED for n in walk(tree))
         """Whether the exit reads the entry price (a ``reprice`` can change it)."""
-        flattened = flat(tree, self.leaves, self.n_bars)
-        self.program = None if flattened is None else ExitProgram(*flattened, close=self.close)
+        from rules.expr.flat import exit_program  # loads the engine: a run's, not a check's
+
+        self.program = exit_program(tree, self.leaves, self.close)
 
     def __call__(self, side: float, fill_bar: int, entry_price: float) -> Callable[[int], bool]:
         return _Held(self, side, fill_bar, entry_price)
