@@ -8,10 +8,11 @@ exit signal sells max(1, round(n × ``exit_fraction``)) shares of each open unit
 own stops from its own fill price, its own size (a size series read on its signal bar) and
 its own corporate actions; a position-aware exit reads the whole long (its units'
 share-weighted entry). The step walks the runs compiled (``step.walk_acting``); a run with
-a size series or a position-aware exit is walked by ``step.walk_run``, which returns here
-when it needs one of those Python callables (a unit's size on its signal bar, the exit of
-a long from the close it opens or its entry changes), so they cost a call per unit, not
-per bar. The walk returns ``engine._simulate.Events`` (a fill row per order group:
+a size series or a position-aware exit is walked by ``step.walk_run``: one that carries a
+program (``engine.broker.program``) is evaluated inside it, bar by bar, compiled; for a
+Python callable without one it returns here (a unit's size on its signal bar, the exit of a
+long from the close it opens or its entry changes), so that costs a call per unit, not per
+bar. The walk returns ``engine._simulate.Events`` (a fill row per order group:
 ``shares`` is the whole position after it) and each run's units as a unit table.
 """
 
@@ -27,6 +28,7 @@ from engine import _simulate as sim
 from engine import param_specs
 from engine.broker.costs import Costs
 from engine.broker.orders import ORDER_FIELDS, Orders, order_code
+from engine.broker.program import ExitProgram, Program, SizeProgram
 from engine.broker.stops import Stops
 from engine.corporate import Applied, CorporateActions
 from engine.params import TradingParams
@@ -125,8 +127,9 @@ def _called(
     position_exits: Sequence[sim.PositionExit | None] | None,
 ) -> tuple:
     """``engine.broker.step.walk_acting``'s outputs for runs with a size series or a
-    position-aware exit: each run walked by ``step.walk_run``, which returns here for what
-    those callables give (``step.SIZE``, ``step.EXIT_NEW`` …) and resumes."""
+    position-aware exit: each run walked by ``step.walk_run``, given the programs they
+    carry (``programs_of``), and for a callable without one returning here for what it
+    gives (``step.SIZE``, ``step.EXIT_NEW`` …) and resuming."""
     from engine.broker import step
 
     bars, events_in, costs_array, fractions, setup = inputs
@@ -144,9 +147,10 @@ def _called(
         paths = (cash_path[i], shares_path[i]) if keep else (np.empty(0), np.empty(0))
         run_signals = tuple(column[i] for column in signals)
         exit_of = None if position_exits is None else position_exits[i]
-        held = None if exit_of is None else _HeldExit(exit_of, n_bars)
-        row = no_row if held is None else held.row
         sizer = None if sizes is None else sizes[i]
+        programs, size_program, exit_program = programs_of(sizer, exit_of, n_bars)
+        held = None if exit_of is None or exit_program else _HeldExit(exit_of, n_bars)
+        row = no_row if held is None else held.row
         bar, need = 0, step.ROOM
         walk, size_need, room, done = step.walk_run, step.SIZE, step.ROOM, step.DONE
         while need != done:
@@ -154,7 +158,7 @@ def _called(
                 state = step.make_room(state)
                 fs, ns = state[0], state[1]
             elif need == size_need:
-                assert sizer is not None
+                assert sizer is not None and not size_program
                 fs[step.SIZE_NOW] = sizer(bar, float(fs[step.SIZE_EQUITY]))
                 ns[step.SIZE_BAR] = bar
             else:
@@ -162,7 +166,7 @@ def _called(
                 held.answer(need, bar, state)
             bar, need = walk(
                 state, i, bar, run_signals, bars, events_in, row, costs_array, fractions,
-                setup, paths,
+                setup, paths, programs,
             )  # fmt: skip
         state = step.end_run(state, i, bars[0], costs_array, setup, paths)
         ns = state[1]
@@ -180,6 +184,36 @@ def _called(
         shares_path,
         state[6][: ns[step.N_APPLIED]],
     )
+
+
+def programs_of(sizer: object, exit_of: object, n_bars: int) -> tuple[tuple, bool, bool]:
+    """(``step.walk_run``'s ``programs``, whether the size is a program, whether the exit
+    is one) of a run's size series and position-aware exit: the program each carries
+    (``program_in``) when it covers the run's ``n_bars`` bars; else the step calls it."""
+    from engine.broker import step
+
+    size = program_in(sizer, SizeProgram, n_bars)
+    held = program_in(exit_of, ExitProgram, n_bars)
+    if size is None and held is None:
+        return step.no_programs(), False, False
+    none = np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty((0, 0)), np.empty(0)
+    size_part = none if size is None else (size.code, size.constants, size.leaves, size.scale)
+    exit_part = none if held is None else (held.code, held.constants, held.leaves, held.close)
+    return step.programs_of(*size_part, *exit_part), size is not None, held is not None
+
+
+def program_in(given: object, kind: type[Program], n_bars: int):
+    """The program of ``kind`` a size series or position-aware exit is, or carries as its
+    ``program`` (``rules.size_expr.SizeAt``, ``rules.expr.position.PositionExit``), when it
+    covers ``n_bars`` bars (an exit's closes too); else None."""
+    program = given if isinstance(given, kind) else getattr(given, "program", None)
+    if not isinstance(program, kind) or not program.covers(n_bars):
+        return None
+    if isinstance(program, ExitProgram) and program.close.shape != (n_bars,):
+        return None
+    if isinstance(program, SizeProgram) and program.scale.size not in (0, n_bars):
+        return None
+    return program
 
 
 class _HeldExit:

@@ -389,12 +389,16 @@ PositionExit = Callable[[float, int, float], Callable[[int], bool]]
 """A run's position-aware exit (docs/execution.md, "Position-aware exits"): called with the
 side (+1: the walk calls it for longs, the side an exit closes), the fill bar and the entry
 fill price of a position the walk opens, it returns whether the exit holds on a bar's close
-while that position is open (bars from the fill bar on, in increasing order)."""
+while that position is open (bars from the fill bar on, in increasing order). One that
+carries a ``program`` (``engine.broker.program.ExitProgram``) is evaluated by the broker's
+compiled step itself."""
 
 Sizer = Callable[[int, float], float]
 """A run's size series (docs/execution.md, "Position size as an expression"): called with a
 signal bar and the run's equity at its close, it returns the size of the position that
-signal opens (a fraction of equity or shares, ``TradingParams.size_unit``; NaN: none)."""
+signal opens (a fraction of equity or shares, ``TradingParams.size_unit``; NaN: none). One
+that carries a ``program`` (``engine.broker.program.SizeProgram``) is evaluated by the
+broker's compiled step itself."""
 
 
 def stop_events(

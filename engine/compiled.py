@@ -139,13 +139,19 @@ def warm_signals_and_steps() -> None:
     sized = setup.copy()
     sized[step.SIZED] = step.BY_FRACTION
     signals = (entries[0], exits[0], grid[0], grid[0])
-    for paths in ((np.empty(8), np.empty(8)), (np.empty(0), np.empty(0))):
+    from engine.broker import program
+
+    code = np.array([[program.PUSH_SERIES, program.BARS_HELD], [program.PUSH_CONST, 0],
+                     [program.GE, 0]])  # fmt: skip
+    size = (np.array([[program.PUSH_SERIES, program.EQUITY]]), np.zeros(0), np.zeros((0, 0)))
+    programs = step.programs_of(*size, np.zeros(0), code, np.ones(1), np.zeros((0, 0)), prices)
+    for paths, given in (((np.empty(8), np.empty(8)), programs), ((np.empty(0),) * 2, None)):
         state = step.new_state(2, 4)  # a run walked from Python (size series, position exit)
         step.start_run(state, 1e5)
         state = step.make_room(state)
         step.walk_run(
             state, 0, 0, signals, ohlc, events, np.zeros(8, dtype=np.bool_), priced, fractions,
-            sized, paths,
+            sized, paths, step.no_programs() if given is None else given,
         )  # fmt: skip
         step.end_run(state, 0, prices, priced, sized, paths)
     state = step.new_state(2, 4)  # the step driven bar by bar from Python

@@ -8,7 +8,9 @@ sqrt(252))`` (volatility targeting, a fraction) or ``0.01 * equity / (2 * atr(14
 Pure: the text is checked by ``rules.expr`` (with ``equity`` allowed, outside functions that
 read past bars) and values by the EXPR rule's value check; ``size_at`` evaluates its
 ``equity``-free parts over the bars at once and the rest per signal bar from the equity the
-engine's walk passes (``rules.expr.position.residual``).
+engine's walk passes (``rules.expr.position.residual``), which the engine's step evaluates
+compiled when it has a program (``rules.expr.flat``: arithmetic, comparisons, ``abs``,
+``sqrt``, ``min``, ``max``).
 docs/execution.md, "Position size as an expression", says how the engine applies it.
 """
 
@@ -78,7 +80,8 @@ class SizeAt:
     """One run's size expression, what ``engine.run``'s ``size`` takes: ``self(bar,
     equity)`` is its value on ``bar``'s close with the run's equity then (NaN when
     undefined), times ``scale[bar]`` when given (a share count read on adjusted prices,
-    turned into the shares traded that day)."""
+    turned into the shares traded that day). ``program``: the same as the engine's step
+    evaluates it (``engine.broker.program.SizeProgram``), None when it has none."""
 
     def __init__(
         self, tree: Node, parts: dict[Node, np.ndarray], scale: np.ndarray | None = None
@@ -86,6 +89,9 @@ class SizeAt:
         self.tree, self.parts = tree, parts
         self._value = residual(tree, parts)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64).tolist()
+        from rules.expr.flat import size_program  # loads the engine: a run's, not a check's
+
+        self.program = size_program(tree, parts, scale)
 
     def __call__(self, bar: int, equity: float) -> float:
         def series(name: str) -> np.ndarray:

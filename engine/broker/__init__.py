@@ -19,8 +19,9 @@ broker fills them:
 
 Corporate actions act on the position through ``engine.corporate``. Every units run, and
 every walked single position without corporate actions that pays for numba, goes through
-``engine.broker.step`` (a single position as one unit; the step returns to
-``engine._scaling`` for a size series' or a position-aware exit's values); a single
+``engine.broker.step`` (a single position as one unit; a size series or a position-aware
+exit that carries a program, ``engine.broker.program``, is evaluated inside the step, and
+for any other the step returns to ``engine._scaling`` for its values); a single
 position with corporate actions, or too small to pay for numba, is walked in Python by
 ``engine._simulate`` (market entries) and ``engine.orders`` (entry orders). Runs that walk
 nothing (market entries without stops or a borrow fee) fill vectorised or through

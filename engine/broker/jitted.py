@@ -7,6 +7,9 @@ broker's step ``engine.broker.step``, a portfolio of rules' kernel
 ``engine._signals_kernel``) call these compiled forms, inlined into their loops. The costs'
 arithmetic is rebuilt with numba's ``floor``, ``sign`` ... in place of its Python ones
 (``engine.broker.rebind``).
+A size series' or a position-aware exit's program (``engine.broker.program``) is compiled
+with numpy's error model (a division by zero gives ±inf or NaN, as numpy's), and called,
+not inlined, so the step's own arithmetic keeps its model.
 Compilation is lazy (on a kernel's first call) and cached on disk like the kernels.
 """
 
@@ -16,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from engine import corporate
-from engine.broker import costs, orders, stops
+from engine.broker import costs, orders, program, stops
 from engine.broker.rebind import rebind
 
 _rule = njit(cache=True, nogil=True, inline="always")
@@ -47,16 +50,32 @@ ratchet = _rule(stops.ratchet)
 split_holding = _rule(corporate.split_holding)
 """``engine.corporate.split_holding``: (shares after a split, the cash in lieu)."""
 
+_programs = rebind(
+    program.ARITHMETIC,
+    {},
+    lambda f: njit(cache=True, nogil=True, _nrt=False, error_model="numpy")(f),
+)
+evaluate = _programs["evaluate"]
+"""``engine.broker.program.evaluate``: a program's value on a bar."""
+open_return = _programs["open_return"]
+running_max = _programs["running_max"]
+program_size = _programs["sized"]
+"""``engine.broker.program.sized``: a size program's value as the size series gives it."""
+
 __all__ = [
     "affordable",
     "borrow_charge",
+    "evaluate",
     "fill",
     "fill_bar_stop",
     "levels",
+    "open_return",
     "order_fee",
     "order_price",
     "order_prices",
+    "program_size",
     "ratchet",
+    "running_max",
     "signal_equity",
     "sized",
     "split_holding",

@@ -10,9 +10,11 @@ scalars, the units held, and the growing tables of fills, closed units, orders a
 actions applied), so the same compiled step runs from the compiled drivers (``walk_runs``,
 ``walk_acting``: N runs, a sweep's rows) and bar by bar from Python (``step`` called per
 bar, ``make_room`` before it, ``finish`` at the end). Corporate actions act inside it, from
-per-bar arrays (``_events_at_open``, ``_delist``); a size series and a position-aware exit,
-Python callables, are asked for by the resumable ``walk_run``, which returns to its caller
-(``engine._scaling``) at the bar that needs one and resumes there. Every units run goes
+per-bar arrays (``_events_at_open``, ``_delist``). A size series and a position-aware exit
+given as programs (``engine.broker.program``) are evaluated in the walk (``_program_exit``,
+``_program_size``); given as Python callables, they are asked for by the resumable
+``walk_run``, which returns to its caller (``engine._scaling``) at the bar that needs one
+and resumes there. Every units run goes
 through it (``fastmath`` off); the differential test holds its fills, units, orders,
 corporate actions and paths bit-equal to the Python units walk it replaced
 (tests/engine/test_engine_broker_step.py).
@@ -30,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine.broker import jitted, orders, stops
+from engine.broker import jitted, orders, program, stops
 from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
 from engine.corporate import DELISTING as DELISTING_CODE
 from engine.corporate import DIVIDEND as DIVIDEND_CODE
@@ -40,7 +42,8 @@ from engine.result import EXIT_REASONS
 # The state's scalars: floats ``fs`` ...
 CASH, SHARES, O_LIMIT, O_STOP = range(4)
 SIZE_NOW, SIZE_EQUITY, EXIT_ENTRY = range(4, 7)  # the size series' value, its equity; exit's entry
-N_FLOATS = 7
+EXIT_BEST = 7  # an exit program's best open return on the closes read so far
+N_FLOATS = 8
 # ... and integers ``ns``.
 N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
 # the resumable walk's: the bar whose size was read, whether a position exit is on (its
@@ -69,6 +72,8 @@ KIND, VALID, MAX_ENTRIES, LONGSHORT, EXIT_FIRST, STOPPED, CLOSE_AT_END, SIZED = 
 # The fractions (floats): exit_fraction, take_profit_fraction, the stops' fractions of the
 # entry (NaN: off), the size series' cap.
 EXIT_FRACTION, TP_FRACTION, STOP_LOSS_AT, TAKE_PROFIT_AT, TRAIL_AT, MAX_SIZE = range(6)
+
+N_SERIES = len(program.SERIES)
 
 UNSIZED, BY_FRACTION, BY_SHARES = range(3)
 """``setup[SIZED]``: no size series, one in fractions of equity, one in shares
@@ -105,6 +110,10 @@ _affordable = jitted.affordable
 _sized = jitted.sized
 _borrow_charge = jitted.borrow_charge
 _signal_equity = jitted.signal_equity
+_evaluate = jitted.evaluate
+_open_return = jitted.open_return
+_running_max = jitted.running_max
+_program_size = jitted.program_size
 MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
 PENDING_STATUS, FILLED, EXPIRED, CANCELLED = (
     orders.PENDING,
@@ -701,30 +710,54 @@ def _delist(state, run, bar, price, costs) -> None:
     _row(state, run, bar, before, price, 0.0, 0.0, 0.0, 0.0, DELISTED_CODE)
 
 
+@_inlined
+def _long_held(state) -> bool:
+    """Whether long units are held (what the position series describe); else the exit is
+    off (``ns[EXIT_ON]`` 0) until one is."""
+    ns, held = state[1], state[2]
+    if ns[N_HELD] == 0 or held[0, SIDE] < 0.0:
+        ns[EXIT_ON] = 0
+        return False
+    return True
+
+
+@_inlined
+def _long_entry(state) -> float:
+    """The long units' share-weighted average entry price (the first's when one)."""
+    ns, held = state[1], state[2]
+    n = ns[N_HELD]
+    if n == 1:
+        return held[0, ENTRY_PRICE]
+    value = size = 0.0
+    for j in range(n):
+        value += held[j, SIZE] * held[j, ENTRY_PRICE]
+        size += held[j, SIZE]
+    return value / size
+
+
+@_bare
+def _long_opened(state, entry: float) -> None:
+    """A long's exit starts: from its units' first fill bar (``ns[EXIT_FROM]``), at
+    ``entry``."""
+    fs, ns, held = state[0], state[1], state[2]
+    first = held[0, ENTRY_BAR]
+    for j in range(1, ns[N_HELD]):
+        first = min(first, held[j, ENTRY_BAR])
+    ns[EXIT_FROM], fs[EXIT_ENTRY] = np.int64(first), entry
+
+
 @_bare
 def _position_exit(state, bar, outside, exit_row) -> tuple:
     """(what the walk needs from Python first, or ``DONE``; the exit on ``bar``'s close):
     while long units are held, the position-aware exit of the long their first opened,
     priced at their share-weighted average entry, read from ``exit_row``; else
     ``outside`` (the exit outside a long)."""
-    fs, ns, held = state[0], state[1], state[2]
-    n = ns[N_HELD]
-    if n == 0 or held[0, SIDE] < 0.0:  # the names describe a long
-        ns[EXIT_ON] = 0
+    fs, ns = state[0], state[1]
+    if not _long_held(state):  # the names describe a long
         return DONE, outside
-    if n == 1:
-        entry = held[0, ENTRY_PRICE]
-    else:
-        value = size = 0.0
-        for j in range(n):
-            value += held[j, SIZE] * held[j, ENTRY_PRICE]
-            size += held[j, SIZE]
-        entry = value / size
+    entry = _long_entry(state)
     if ns[EXIT_ON] == 0:
-        first = held[0, ENTRY_BAR]
-        for j in range(1, n):
-            first = min(first, held[j, ENTRY_BAR])
-        ns[EXIT_FROM], fs[EXIT_ENTRY] = np.int64(first), entry
+        _long_opened(state, entry)
         return EXIT_NEW, False
     if entry != fs[EXIT_ENTRY]:
         fs[EXIT_ENTRY] = entry
@@ -733,6 +766,35 @@ def _position_exit(state, bar, outside, exit_row) -> tuple:
     if bar >= ns[EXIT_HI]:
         return EXIT_MORE, False
     return DONE, exit_row[bar]
+
+
+@_inlined
+def _program_exit(state, bar, outside, programs) -> bool:
+    """The exit on ``bar``'s close of a position-aware exit given as a program
+    (``programs``' exit part, ``walk_run``): while long units are held, its value with the
+    long's series read from the state as ``rules.expr.position`` computes them — the bars
+    since the first unit's fill bar, their share-weighted average entry (a split or a unit
+    added or sold changes it from that close on), the return at this close from it, and the
+    best such return on the closes from the fill bar on, each read at the entry of its own
+    close; else ``outside``."""
+    fs, ns = state[0], state[1]
+    if not _long_held(state):
+        return outside
+    code, constants, leaves, close, series, stack = programs[4:]
+    entry = _long_entry(state)
+    if ns[EXIT_ON] == 0:
+        _long_opened(state, entry)
+        ns[EXIT_ON] = 1
+        best = -np.inf
+        for t in range(ns[EXIT_FROM], bar):  # the closes held before this one's (on_close)
+            best = _running_max(best, _open_return(close[t], entry))
+        fs[EXIT_BEST] = best
+    fs[EXIT_ENTRY] = entry
+    now = _open_return(close[bar], entry)
+    fs[EXIT_BEST] = _running_max(fs[EXIT_BEST], now)
+    series[program.BARS_HELD], series[program.ENTRY_PRICE] = bar - ns[EXIT_FROM], entry
+    series[program.OPEN_RETURN], series[program.MAX_OPEN_RETURN] = now, fs[EXIT_BEST]
+    return _evaluate(code, constants, leaves, bar, series, stack) != 0.0
 
 
 @_bare
@@ -751,6 +813,17 @@ def _reads_size(state, side, setup) -> bool:
     return not (kind != MARKET and kind != ON_CLOSE and pending)
 
 
+@_inlined
+def _program_size_at(state, bar, programs) -> None:
+    """The size program's value on signal bar ``bar`` with the equity it reads
+    (``fs[SIZE_EQUITY]``), as the walk's caller writes a size series' (``SIZE``)."""
+    fs, ns = state[0], state[1]
+    code, constants, leaves, scale, series, stack = programs[:4] + programs[8:]
+    series[program.EQUITY] = fs[SIZE_EQUITY]
+    value = _evaluate(code, constants, leaves, bar, series, stack)
+    fs[SIZE_NOW], ns[SIZE_BAR] = _program_size(value, scale, bar), bar
+
+
 @_bare
 def walk_run(
     state: tuple,
@@ -764,6 +837,7 @@ def walk_run(
     fractions: np.ndarray,
     setup: np.ndarray,
     paths: tuple,
+    programs: tuple,
 ) -> tuple:
     """Walk run ``run`` from bar ``first`` until it is done or needs Python: returns
     (bar, ``DONE``, ``ROOM``, ``SIZE``, ``EXIT_NEW``, ``EXIT_REPRICE`` or ``EXIT_MORE``).
@@ -778,14 +852,19 @@ def walk_run(
     ``signals`` = (entries, exits, limit prices, stop prices) of the run's T bars; ``bars``
     = (open, high, low, close); ``events`` = (split ratios, dividends: T each or empty for
     none; the delisting's cash per share, NaN for none); ``exit_row`` (T bools, or empty:
-    the run has no position-aware exit); ``paths`` = (cash, shares) arrays written at every
-    close, or empty."""
+    the run has no position-aware exit, or it is a program); ``paths`` = (cash, shares)
+    arrays written at every close, or empty. ``programs`` = (the size program's code,
+    constants, leaves and scale; the exit program's code, constants, leaves and closes;
+    the series and stack they are evaluated on, ``engine.broker.program``): a program given
+    (its code not empty) is evaluated here, so the walk never returns for it."""
     enter, leave, limits, stops_at = signals
     open_, high, low, close = bars
     split, dividend, delisting = events
     cash_path, shares_path = paths
     acting = split.size > 0
     held_exit = exit_row.size > 0
+    exit_program = programs[4].shape[0] > 0
+    size_program = programs[0].shape[0] > 0
     keep = cash_path.size > 0
     sized = setup[SIZED] != UNSIZED
     n_bars = close.size
@@ -804,17 +883,21 @@ def walk_run(
             ns[AT_CLOSE] = 1
         if not ns[BUST]:
             exit_now = leave[bar]
-            if held_exit:
+            if exit_program:
+                exit_now = _program_exit(state, bar, exit_now, programs)
+            elif held_exit:
                 need, exit_now = _position_exit(state, bar, exit_now, exit_row)
                 if need != DONE:
                     return bar, need
             asked = ns[ASKED]
             side = _signal_side(state, bar, last, enter[bar], exit_now, fractions, setup)
             if sized and side != 0 and ns[SIZE_BAR] != bar and _reads_size(state, side, setup):
-                ns[ASKED] = asked  # the side is asked again when the walk resumes here
                 on_close = setup[KIND] == ON_CLOSE
                 fs[SIZE_EQUITY] = _signal_equity(fs[CASH], fs[SHARES], c, costs[BORROW], on_close)
-                return bar, SIZE
+                if not size_program:
+                    ns[ASKED] = asked  # the side is asked again when the walk resumes here
+                    return bar, SIZE
+                _program_size_at(state, bar, programs)
             _at_close(state, run, bar, side, c, limits[bar], stops_at[bar], costs, fractions, setup)
             if acting and bar == last and delisting == delisting and ns[N_HELD] > 0:
                 _delist(state, run, bar, delisting, costs)
@@ -823,6 +906,26 @@ def walk_run(
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
     return n_bars, DONE
+
+
+@njit(cache=True, nogil=True)
+def no_programs() -> tuple:
+    """``walk_run``'s ``programs`` without a size or exit program."""
+    return programs_of(
+        np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty((0, 0)), np.empty(0),
+        np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty((0, 0)), np.empty(0),
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def programs_of(size_code, size_constants, size_leaves, scale, code, constants, leaves, close):
+    """``walk_run``'s ``programs``: the size program's arrays, the exit program's, and the
+    series and stack both are evaluated on (one float an instruction)."""
+    depth = max(size_code.shape[0], code.shape[0], 1)
+    return (
+        size_code, size_constants, size_leaves, scale, code, constants, leaves, close,
+        np.zeros(N_SERIES), np.zeros(depth),
+    )  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -871,6 +974,7 @@ def walk_acting(
     shares_path = np.empty((kept, n_bars))
     no_exit = np.empty(0, dtype=np.bool_)
     no_path = np.empty(0)
+    programs = no_programs()
     for i in range(n_runs):
         ns = state[1]
         rows_before, done_before, orders_before = ns[N_ROWS], ns[N_DONE], ns[N_ORDERS]
@@ -881,8 +985,9 @@ def walk_acting(
         while need == ROOM:  # the bars until the tables are short of room, then grown
             state = make_room(state)
             bar, need = walk_run(
-                state, i, bar, signals, bars, events, no_exit, costs, fractions, setup, paths
-            )
+                state, i, bar, signals, bars, events, no_exit, costs, fractions, setup, paths,
+                programs,
+            )  # fmt: skip
         if need != DONE:
             raise ValueError("a size series or position exit needs walk_run's caller")
         state = end_run(state, i, bars[0], costs, setup, paths)

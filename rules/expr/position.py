@@ -190,7 +190,9 @@ class PositionExit:
     function of a bar (>= fill_bar) giving whether the exit holds on its close.
 
     ``leaves`` maps each position-free sub-tree of the exit (``leaves``) to its values on
-    the run's bars (T, or 1 for a number); ``close`` holds the run's closes.
+    the run's bars (T, or 1 for a number); ``close`` holds the run's closes. ``program``:
+    the same exit as the engine's step evaluates it, reading the long's series from its own
+    state (``engine.broker.program.ExitProgram``), None when it has none.
     """
 
     def __init__(self, tree: Node, leaves: Mapping[Node, np.ndarray], close: np.ndarray) -> None:
@@ -201,6 +203,9 @@ class PositionExit:
         self.n_bars = len(self.close)
         self.reads_price = any(isinstance(n, Walked) and n.name in PRICED for n in walk(tree))
         """Whether the exit reads the entry price (a ``reprice`` can change it)."""
+        from rules.expr.flat import exit_program  # loads the engine: a run's, not a check's
+
+        self.program = exit_program(tree, self.leaves, self.close)
 
     def __call__(self, side: float, fill_bar: int, entry_price: float) -> Callable[[int], bool]:
         return _Held(self, side, fill_bar, entry_price)
