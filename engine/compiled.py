@@ -94,13 +94,18 @@ def warm_runs() -> None:
     no_signals = np.empty((0, 8), dtype=bool)
     priced = costs_array(1e5, 0.0, 0.001, 1.001, False, 100.0, 1.0, fee_fixed=1.0, borrow=1e-4)
     kernel.walk_one(prices, np.array([1.0, 0.0] * 4), priced)
+    frozen = prices.copy()
+    frozen.flags.writeable = False  # bars read from a file's buffer, as a sweep's may be
     for edges in (np.array([0], dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)):
-        common = (prices, prices, seconds, 86_400.0, costs, True, edges)
-        for kept in (0, 2):  # no curves kept, and two kept
-            into = (np.empty((kept, 8)), np.empty((kept, 7)))
-            kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *into, *common)
-            crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
-            kernel.evaluate_runs(*crossings, *common)
+        for bars in (prices, frozen):
+            common = (bars, bars, seconds, 86_400.0, costs, True, edges)
+            for kept in (0, 2):  # no curves kept, and two kept
+                into = (np.empty((kept, 8)), np.empty((kept, 7)))
+                kernel.evaluate_runs(
+                    entries, exits, np.empty((0, 0)), none, none, 0, *into, *common
+                )
+                crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
+                kernel.evaluate_runs(*crossings, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
 
 
