@@ -310,6 +310,14 @@ def parse_sweep_request(
     first_params = grid.params(base, grid.combos[0])
     shared = _with_swept_trading(shared, grid)
     requests = ticker_requests(shared, tickers, rule_type, first_params, body.tickers is not None)
+    return _sweep(requests, base, grid, body, chunk_size)
+
+
+def _sweep(
+    requests: list, base: dict, grid: Any, body: Any, chunk_size: int | None, random: Any = None
+) -> SweepRequest:
+    """A new sweep of ``requests`` (one per ticker) over ``grid`` from ``base``: its chunk
+    size the request's, else the default for ``chunk_size`` (the web's cap)."""
     return SweepRequest(
         sweep_id=new_run_id(),
         tickers=tuple(request.ticker for request in requests),
@@ -318,6 +326,7 @@ def parse_sweep_request(
         grid=grid,
         chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
         cscv_blocks=body.cscv_blocks,
+        random=random,
     )
 
 
@@ -337,16 +346,7 @@ def _python_sweep(
     shared = {name: payload[name] for name in TRADING_FIELDS if name in payload}
     first = {**base, **dict(zip(grid.names, grid.combos[0], strict=True))}
     requests = ticker_requests(shared, tickers, RULE_TYPE, first, body.tickers is not None)
-    return SweepRequest(
-        sweep_id=new_run_id(),
-        tickers=tuple(request.ticker for request in requests),
-        base=requests[0],
-        params=base,
-        grid=grid,
-        chunk_size=default_chunk_size(chunk_size) if body.chunk_size is None else body.chunk_size,
-        cscv_blocks=body.cscv_blocks,
-        random=random,
-    )
+    return _sweep(requests, base, grid, body, chunk_size, random)
 
 
 def ticker_requests(

@@ -9,6 +9,17 @@ from kinds.runs.python_request import EXAMPLE_CODE
 SMA_CROSS = EXAMPLE_CODE
 """backtesting.py's quick start SmaCross (the run form's example)."""
 
+ACME_SMA_CROSS = {
+    "ticker": "ACME",
+    "rule_type": "PYTHON",
+    "strategy_code": SMA_CROSS,
+    "strategy_class": "SmaCross",
+    "start_date": "2016-01-01",
+    "end_date": "2017-12-31",
+}
+"""The request fields of ``SMA_CROSS`` on ACME's 2016-2017 bars, which the PYTHON run,
+sweep, study and walk-forward tests add their own to."""
+
 RAISES = """\
 from backtest_strategy import Strategy
 

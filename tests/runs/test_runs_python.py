@@ -16,16 +16,11 @@ from kinds.runs.kind import execute_request
 from kinds.runs.python_request import STRATEGY_CODE_MAX, code_hash
 from kinds.runs.python_run import request_seed, strategy_frame
 from kinds.runs.serialize import to_json
-from tests.runs.python_strategies import RANDOM, SMA_CROSS, module_of
+from tests.runs.python_strategies import ACME_SMA_CROSS, RANDOM, SMA_CROSS, module_of
 from work.kind import WorkFailed
 
 BASE = {
-    "ticker": "ACME",
-    "rule_type": "PYTHON",
-    "start_date": "2016-01-01",
-    "end_date": "2017-12-31",
-    "strategy_code": SMA_CROSS,
-    "strategy_class": "SmaCross",
+    **ACME_SMA_CROSS,
     "params": {"n1": 5, "n2": 15},
     "charts": False,
 }

@@ -194,17 +194,9 @@ def test_a_run_refing_a_ticker_it_did_not_name_fails_with_the_users_message():
 
 
 def test_a_submission_names_the_tickers_its_notebook_run_refd(tmp_path, monkeypatch):
-    import importlib.util
-    import sys
+    from tests.strategy.test_strategy_submit import module_file, submitted
 
-    from tests.strategy.test_strategy_submit import submitted
-
-    path = tmp_path / "ratio_module.py"
-    path.write_text(RATIO)
-    spec = importlib.util.spec_from_file_location("ratio_module", path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "ratio_module", module)
-    spec.loader.exec_module(module)
+    module = module_file(RATIO, "ratio_module", tmp_path, monkeypatch)
     backtest = Backtest("ACME", module.Ratio, start_date="2016-01-01", end_date="2018-12-31")
     backtest.run()  # the catalog loader reads DEMOIX
     body = submitted(backtest, fields={"charts": False})

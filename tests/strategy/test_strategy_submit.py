@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import types
 
 import pytest
 
@@ -30,17 +31,23 @@ COSTS = {
 }
 
 
+def module_file(source: str, name: str, folder, monkeypatch) -> types.ModuleType:
+    """``source`` imported as the module ``name`` from a file in ``folder`` (a submission
+    sends the source of the file its class was defined in)."""
+    path = folder / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def sma_cross(tmp_path, monkeypatch):
     """The run form's example SmaCross, imported from a module file (its source is what a
     submission sends)."""
-    path = tmp_path / "my_sma_cross.py"
-    path.write_text(EXAMPLE_CODE)
-    spec = importlib.util.spec_from_file_location("my_sma_cross", path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "my_sma_cross", module)
-    spec.loader.exec_module(module)
-    return getattr(module, EXAMPLE_CLASS)
+    return getattr(module_file(EXAMPLE_CODE, "my_sma_cross", tmp_path, monkeypatch), EXAMPLE_CLASS)
 
 
 def submitted(backtest: Backtest, **kwargs) -> dict:

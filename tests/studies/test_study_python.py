@@ -11,18 +11,13 @@ from kinds.runs.contract import parse_request
 from kinds.runs.kind import execute_request
 from kinds.studies.contract import parse_study_request
 from metrics import SWEEP_METRIC_KEYS
-from tests.runs.python_strategies import SMA_CROSS
+from tests.runs.python_strategies import ACME_SMA_CROSS, SMA_CROSS
 from tests.studies.test_study_web import drain
 
 pytestmark = pytest.mark.redis
 
 BODY = {
-    "ticker": "ACME",
-    "rule_type": "PYTHON",
-    "strategy_code": SMA_CROSS,
-    "strategy_class": "SmaCross",
-    "start_date": "2016-01-01",
-    "end_date": "2017-12-31",
+    **ACME_SMA_CROSS,
     "space": {"n1": {"low": 3, "high": 15}, "n2": {"low": 20, "high": 60, "step": 5}},
     "n_trials": 6,
     "batch_size": 3,

@@ -17,16 +17,11 @@ from kinds.sweeps.cache import sweep_cache_key
 from kinds.sweeps.contract import chunk_payloads, combo_run_request, parse_sweep_request
 from kinds.sweeps.search_sweep import evaluate_sweep_chunk, read_chunk
 from metrics import SWEEP_METRIC_KEYS
-from tests.runs.python_strategies import SMA_CROSS
+from tests.runs.python_strategies import ACME_SMA_CROSS, SMA_CROSS
 from work.kind import WorkFailed
 
 BASE = {
-    "ticker": "ACME",
-    "rule_type": "PYTHON",
-    "start_date": "2016-01-01",
-    "end_date": "2017-12-31",
-    "strategy_code": SMA_CROSS,
-    "strategy_class": "SmaCross",
+    **ACME_SMA_CROSS,
     "grid": {"n1": [5, 10], "n2": "15:30:15"},
 }
 

@@ -13,18 +13,14 @@ from redis import Redis
 from kinds.runs.contract import parse_request
 from kinds.runs.python_run import execute_python
 from store import dbapi
-from tests.runs.python_strategies import SMA_CROSS
+from tests.runs.python_strategies import ACME_SMA_CROSS, SMA_CROSS
 from tests.sweeps.support import SWEEP_QUEUE, sweep_app
 from tests.walkforward.support import execute_walkforward_jobs
 
 pytestmark = pytest.mark.redis
 
 BODY = {
-    "ticker": "ACME",
-    "rule_type": "PYTHON",
-    "strategy_code": SMA_CROSS,
-    "strategy_class": "SmaCross",
-    "start_date": "2016-01-01",
+    **ACME_SMA_CROSS,
     "end_date": "2018-12-31",
     "grid": {"n1": [5, 10], "n2": [20, 40]},
     "train_bars": 250,
