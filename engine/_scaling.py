@@ -30,6 +30,7 @@ from engine.broker.costs import Costs
 from engine.broker.orders import ORDER_FIELDS, Orders, order_code
 from engine.broker.program import ExitProgram, Program, SizeProgram
 from engine.broker.stops import Stops
+from engine.compiled import kernel_array
 from engine.corporate import Applied, CorporateActions
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
@@ -94,19 +95,19 @@ def _walked(
     if not close_at_end:
         setup[step.CLOSE_AT_END] = 0
     limits, stop_prices = _order_series(order_prices, entries.shape)
-    bars = tuple(np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
+    bars = tuple(kernel_array(c) for c in ohlc)
     none = np.empty(0)
     events_in = (none, none, math.nan)
     if actions is not None:
         delisting = math.nan if actions.delisting is None else float(actions.delisting)
         events_in = (
-            np.ascontiguousarray(actions.split, dtype=np.float64),
-            np.ascontiguousarray(actions.dividend, dtype=np.float64),
+            kernel_array(actions.split),
+            kernel_array(actions.dividend),
             delisting,
         )
     signals = (
-        np.ascontiguousarray(entries, dtype=np.bool_),
-        np.ascontiguousarray(exits, dtype=np.bool_),
+        kernel_array(entries, np.bool_),
+        kernel_array(exits, np.bool_),
         limits,
         stop_prices,
     )
@@ -165,7 +166,7 @@ def _called(
                 assert held is not None
                 held.answer(need, bar, state)
             bar, need = walk(
-                state, i, bar, run_signals, bars, events_in, row, costs_array, fractions,
+                state, i, np.int64(bar), run_signals, bars, events_in, row, costs_array, fractions,
                 setup, paths, programs,
             )  # fmt: skip
         state = step.end_run(state, i, bars[0], costs_array, setup, paths)
@@ -199,7 +200,8 @@ def programs_of(sizer: object, exit_of: object, n_bars: int) -> tuple[tuple, boo
     none = np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty((0, 0)), np.empty(0)
     size_part = none if size is None else (size.code, size.constants, size.leaves, size.scale)
     exit_part = none if held is None else (held.code, held.constants, held.leaves, held.close)
-    return step.programs_of(*size_part, *exit_part), size is not None, held is not None
+    parts = [kernel_array(a, a.dtype) for a in (*size_part, *exit_part)]
+    return step.programs_of(*parts), size is not None, held is not None
 
 
 def program_in(given: object, kind: type[Program], n_bars: int):
@@ -309,7 +311,7 @@ def _order_series(
     if order_prices is None:
         none = np.full(shape, math.nan)
         return none, none
-    limit, stop = (np.ascontiguousarray(a, dtype=np.float64) for a in order_prices)
+    limit, stop = (kernel_array(a) for a in order_prices)
     return limit, stop
 
 
@@ -355,10 +357,10 @@ def stepped_events(
         costs_array, setup, fractions = step_inputs(params)
         setup[step.CLOSE_AT_END] = 0
         limits, stop_prices = _order_series(order_prices, entries.shape)
-        prices = (np.ascontiguousarray(c, dtype=np.float64) for c in ohlc)
+        prices = (kernel_array(c) for c in ohlc)
         out = step.walk_runs(
-            np.ascontiguousarray(entries, dtype=np.bool_),
-            np.ascontiguousarray(exits, dtype=np.bool_),
+            kernel_array(entries, np.bool_),
+            kernel_array(exits, np.bool_),
             limits,
             stop_prices,
             *prices,

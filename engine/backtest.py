@@ -413,7 +413,7 @@ def _stepped_batch(
         if prices is None or not params.has_orders:
             return np.full((1, len(bars)), np.nan)
         prices = np.asarray(prices, dtype=np.float64)
-        return np.ascontiguousarray(prices if prices.ndim == 2 else prices[None])
+        return compiled.kernel_array(prices if prices.ndim == 2 else prices[None])
 
     limits, stops_at = rows(limit), rows(stop)
     if limits.shape[0] != stops_at.shape[0]:  # one of them per run, the other shared
@@ -426,11 +426,11 @@ def _stepped_batch(
 
     costs, setup, fractions = _scaling.step_inputs(params)
     open_, close, seconds, day, _, _, edges = _pass_inputs(bars, params, block_edges)
-    high, low = (np.ascontiguousarray(c, dtype=np.float64) for c in (bars.high, bars.low))
+    high, low = (compiled.kernel_array(c) for c in (bars.high, bars.low))
     equity, returns = kept
     out = curves.evaluate(
-        np.ascontiguousarray(entries),
-        np.ascontiguousarray(exits),
+        compiled.kernel_array(entries, np.bool_),
+        compiled.kernel_array(exits, np.bool_),
         limits,
         stops_at,
         price_row,
@@ -530,8 +530,8 @@ def _pass_inputs(bars: Bars, params: TradingParams, block_edges: np.ndarray | No
         raise ValueError("the one-pass evaluation needs finite open and close prices")
     edges = np.zeros(1, dtype=np.int64) if block_edges is None else block_edges
     return (
-        np.ascontiguousarray(bars.open, dtype=np.float64),
-        np.ascontiguousarray(bars.close, dtype=np.float64),
+        compiled.kernel_array(bars.open),
+        compiled.kernel_array(bars.close),
         np.ascontiguousarray(bars.timestamps.astype("datetime64[s]").view(np.int64)),
         _DAY_SECONDS,
         Costs.of(params).as_array(),

@@ -46,6 +46,14 @@ def steps_single(work: int) -> bool:
     return pays(work, MIN_STEP_BAR_UPDATES) or loaded()
 
 
+def kernel_array(values: object, dtype: type = np.float64) -> np.ndarray:
+    """``values`` as the one array type the kernels are compiled for (``warm``): C order,
+    ``dtype``, writable. A read-only array (pandas' copy-on-write columns, a file's
+    buffer) is copied: numba types it apart, so a call with one would compile a variant of
+    the kernel, tens of CPU-seconds in a Job, whose copy of the cache is thrown away."""
+    return np.require(values, dtype=dtype, requirements=("C", "W"))
+
+
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
     return work >= threshold
@@ -94,18 +102,13 @@ def warm_runs() -> None:
     no_signals = np.empty((0, 8), dtype=bool)
     priced = costs_array(1e5, 0.0, 0.001, 1.001, False, 100.0, 1.0, fee_fixed=1.0, borrow=1e-4)
     kernel.walk_one(prices, np.array([1.0, 0.0] * 4), priced)
-    frozen = prices.copy()
-    frozen.flags.writeable = False  # bars read from a file's buffer, as a sweep's may be
     for edges in (np.array([0], dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)):
-        for bars in (prices, frozen):
-            common = (bars, bars, seconds, 86_400.0, costs, True, edges)
-            for kept in (0, 2):  # no curves kept, and two kept
-                into = (np.empty((kept, 8)), np.empty((kept, 7)))
-                kernel.evaluate_runs(
-                    entries, exits, np.empty((0, 0)), none, none, 0, *into, *common
-                )
-                crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
-                kernel.evaluate_runs(*crossings, *common)
+        common = (prices, prices, seconds, 86_400.0, costs, True, edges)
+        for kept in (0, 2):  # no curves kept, and two kept
+            into = (np.empty((kept, 8)), np.empty((kept, 7)))
+            kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *into, *common)
+            crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
+            kernel.evaluate_runs(*crossings, *common)
     kernel.reduce_curves(np.vstack([prices, prices]))
 
 
@@ -155,8 +158,8 @@ def warm_signals_and_steps() -> None:
         step.start_run(state, 1e5)
         state = step.make_room(state)
         step.walk_run(
-            state, 0, 0, signals, ohlc, events, np.zeros(8, dtype=np.bool_), priced, fractions,
-            sized, paths, step.no_programs() if given is None else given,
+            state, 0, np.int64(0), signals, ohlc, events, np.zeros(8, dtype=np.bool_), priced,
+            fractions, sized, paths, step.no_programs() if given is None else given,
         )  # fmt: skip
         step.end_run(state, 0, prices, priced, sized, paths)
     state = step.new_state(2, 4)  # the step driven bar by bar from Python
