@@ -197,7 +197,7 @@ def programs_of(sizer: object, exit_of: object, n_bars: int) -> tuple[tuple, boo
     held = program_in(exit_of, ExitProgram, n_bars)
     if size is None and held is None:
         return step.no_programs(), False, False
-    none = np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty((0, 0)), np.empty(0)
+    none = step.no_programs()[:4]  # a program's arrays, empty: the side not given
     size_part = none if size is None else (size.code, size.constants, size.leaves, size.scale)
     exit_part = none if held is None else (held.code, held.constants, held.leaves, held.close)
     parts = [kernel_array(a, a.dtype) for a in (*size_part, *exit_part)]
