@@ -295,7 +295,8 @@ def _liquid_price(state, bar, price, side, qty, fractions, limit) -> float:
 def _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit) -> tuple:
     """(shares, price) of a fill of up to ``qty`` shares at ``slipped`` on ``bar``: at most
     the shares its volume still allows (``fs[AVAIL]``), at most what ``free`` cash buys at
-    the price they move to (a buy), taken from the bar's allowance."""
+    the price they move to (a buy; ``free`` inf for a sale or a short's cover, which cash
+    does not limit), taken from the bar's allowance."""
     fs = state[0]
     qty = min(qty, fs[AVAIL])
     price = _liquid_price(state, bar, slipped, side, qty, fractions, limit)
@@ -431,7 +432,9 @@ def _leave(state, run, bar, o, costs, fractions) -> None:
         if not left > 0.0:
             j += 1
             continue
-        qty, price = _within_volume(state, bar, left, -side, slipped, 0.0, costs, fractions, np.nan)
+        qty, price = _within_volume(
+            state, bar, left, -side, slipped, np.inf, costs, fractions, np.nan
+        )
         reason = np.int64(held[j, LEAVE_REASON])
         held[j, LEAVE] = left - qty
         fs[LEAVING] -= qty
@@ -451,7 +454,7 @@ def _sell_within(state, run, bar, j, qty, slipped, reason, costs, fractions) -> 
     Returns (shares sold, their price, the fee paid); a unit sold whole leaves ``held``."""
     fs, held = state[0], state[2]
     side = held[j, SIDE]
-    sold, price = _within_volume(state, bar, qty, -side, slipped, 0.0, costs, fractions, np.nan)
+    sold, price = _within_volume(state, bar, qty, -side, slipped, np.inf, costs, fractions, np.nan)
     left = qty - sold
     if left > 0.0:
         held[j, LEAVE] += left
