@@ -145,7 +145,7 @@ def test_fills_units_and_orders_conserve_the_shares(drawn):
     corporate actions: a split changes the shares held.)"""
     case, fields, volume = drawn
     case = dict(case, actions=None)
-    events, orders, params = _walked(case, fields, volume)
+    events, orders, _ = _walked(case, fields, volume)
     for i in range(case["entries"].shape[0]):
         rows = slice(int(events.offsets[i]), int(events.offsets[i + 1]))
         opened, closed = events.opened[rows], events.closed[rows]
