@@ -27,6 +27,7 @@ import numpy as np
 from engine import _simulate as sim
 from engine import param_specs
 from engine.broker.costs import Costs
+from engine.broker.impact import MODELS
 from engine.broker.orders import ORDER_FIELDS, Orders, order_code
 from engine.broker.program import ExitProgram, Program, SizeProgram
 from engine.broker.stops import Stops
@@ -457,7 +458,7 @@ def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarr
             params.take_profit_fraction,
             *(math.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)),
             costs.max_size,
-            param_specs.SLIPPAGE_MODELS.index(params.slippage_model),
+            MODELS[params.slippage_model],
             params.price_impact,
             params.impact_k,
         ]

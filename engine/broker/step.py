@@ -46,7 +46,8 @@ EXIT_BEST = 7  # an exit program's best open return on the closes read so far
 # liquidity: the shares the bar's volume still allows, an entry's remainder (its shares,
 # side, limit and stop prices), the shares the units have left to sell
 AVAIL, REMAINING, REM_SIDE, REM_LIMIT, REM_STOP, LEAVING = range(8, 14)
-N_FLOATS = 14
+TAKEN = 14  # liquidity: the shares the bar's fills took so far (the impact's ``filled``)
+N_FLOATS = 15
 # ... and integers ``ns``.
 N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
 # the resumable walk's: the bar whose size was read, whether a position exit is on (its
@@ -82,7 +83,7 @@ N_SETUP = 9
 # The fractions (floats): exit_fraction, take_profit_fraction, the stops' fractions of the
 # entry (NaN: off), the size series' cap.
 EXIT_FRACTION, TP_FRACTION, STOP_LOSS_AT, TAKE_PROFIT_AT, TRAIL_AT, MAX_SIZE = range(6)
-# liquidity: the impact model's code (``engine.broker.impact``) and its coefficients
+# liquidity: the impact model's code (``engine.broker.impact.MODELS``) and its coefficients
 IMPACT_MODEL, PRICE_IMPACT, IMPACT_K = range(6, 9)
 N_FRACTIONS = 9
 
@@ -133,6 +134,8 @@ _evaluate = jitted.evaluate
 _open_return = jitted.open_return
 _running_max = jitted.running_max
 _program_size = jitted.program_size
+_impact_fraction = jitted.impact_fraction
+_liquidity_price = jitted.liquidity_price
 MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
 PENDING_STATUS, FILLED, EXPIRED, CANCELLED = (
     orders.PENDING,
@@ -280,12 +283,22 @@ def _part(size: float, fraction: float) -> float:
 
 @_inlined
 def _liquid_price(state, bar, price, side, qty, fractions, limit) -> float:
-    """A fill's ``price`` (slipped by ``slippage_bps``) with the bar's half spread and the
-    impact of ``qty`` shares against it (docs/execution.md, "Liquidity"), never worse than
-    ``limit`` when the slipped price is not (NaN: no limit)."""
-    half = state[7][HALF_SPREAD, bar]
-    moved = price * (1.0 + side * half)
-    if limit == limit:
+    """A fill's ``price`` (slipped by ``slippage_bps``) paying the bar's half spread and the
+    impact of the bar's shares with these ``qty`` (``engine.broker.impact``), never worse
+    than ``limit`` when the slipped price is not (NaN: no limit); NaN when the impact
+    cannot be computed (no fill on this bar)."""
+    liquidity = state[7]
+    impact = _impact_fraction(
+        np.int64(fractions[IMPACT_MODEL]),
+        fractions[PRICE_IMPACT],
+        fractions[IMPACT_K],
+        state[0][TAKEN] + qty,
+        liquidity[VOLUME, bar],
+        liquidity[SIGMA, bar],
+        liquidity[ADV, bar],
+    )
+    moved = _liquidity_price(price, side, impact, liquidity[HALF_SPREAD, bar])
+    if limit == limit and moved == moved:
         bound = max(limit, price) if side > 0.0 else min(limit, price)
         moved = min(moved, bound) if side > 0.0 else max(moved, bound)
     return moved
@@ -296,15 +309,19 @@ def _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit
     """(shares, price) of a fill of up to ``qty`` shares at ``slipped`` on ``bar``: at most
     the shares its volume still allows (``fs[AVAIL]``), at most what ``free`` cash buys at
     the price they move to (a buy; ``free`` inf for a sale or a short's cover, which cash
-    does not limit), taken from the bar's allowance."""
+    does not limit), none when the impact cannot be computed; taken from the bar's
+    allowance."""
     fs = state[0]
     qty = min(qty, fs[AVAIL])
     price = _liquid_price(state, bar, slipped, side, qty, fractions, limit)
+    if price != price:
+        return 0.0, price
     if qty > 0.0 and side > 0.0 and qty * price + _order_fee(qty, price, costs) > free:
         qty = min(qty, _affordable(free, price, costs)) if free > 0.0 else 0.0
         price = _liquid_price(state, bar, slipped, side, qty, fractions, limit)
     if qty > 0.0:
         fs[AVAIL] -= qty
+        fs[TAKEN] += qty
     return qty, price
 
 
@@ -351,9 +368,14 @@ def _carry(state, bar, side, left, kind, limit, stop, order, setup) -> None:
 
 
 @_bare
-def _drop_remainder(state) -> None:
-    """The entry remainder cancelled: its shares are no longer ordered."""
-    fs, ns = state[0], state[1]
+def _drop_remainder(state, status) -> None:
+    """The entry remainder cancelled, or expired past its order's last bar (``status``):
+    its shares are no longer ordered; an entry order that filled none of them takes that
+    status."""
+    fs, ns, book = state[0], state[1], state[5]
+    k = ns[REM_ORDER]
+    if k >= 0 and book[k, 5] == PENDING_STATUS:
+        book[k, 5] = status
     fs[REMAINING], ns[REM_UID], ns[REM_ORDER] = 0.0, -1, -1
 
 
@@ -366,7 +388,7 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
     the other side is held."""
     fs, ns, held, book = state[0], state[1], state[2], state[5]
     if bar > ns[REM_UNTIL]:
-        _drop_remainder(state)
+        _drop_remainder(state, EXPIRED)
         return
     side = fs[REM_SIDE]
     j = -1
@@ -375,10 +397,10 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
             if held[k, UID] == ns[REM_UID]:
                 j = k
         if j < 0:
-            _drop_remainder(state)
+            _drop_remainder(state, CANCELLED)
             return
     elif (ns[N_HELD] > 0 and held[0, SIDE] != side) or ns[N_HELD] >= setup[MAX_ENTRIES]:
-        _drop_remainder(state)
+        _drop_remainder(state, CANCELLED)
         return
     kind = ns[REM_KIND]
     limit = np.nan
@@ -401,6 +423,8 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
     k = ns[REM_ORDER]
     if k >= 0:
         book[k, FILLED_QTY] += qty
+        if book[k, 5] == PENDING_STATUS:  # its first fill (none on the bar it reached)
+            book[k, 5], book[k, 6], book[k, 7] = FILLED, bar, price
     if j < 0:
         _open_unit(state, run, bar, price, side, qty, fee, fractions, setup)
         ns[REM_UID] = np.int64(held[ns[N_HELD] - 1, UID])
@@ -413,7 +437,7 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
         fs[SHARES] = fs[SHARES] + side * qty
         _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, SIGNAL_CODE)
     if not fs[REMAINING] > 0.0:
-        _drop_remainder(state)
+        _drop_remainder(state, CANCELLED)
 
 
 @_bare
@@ -480,8 +504,8 @@ def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
     price = at * (1.0 + side * costs[SLIP])
     liquid = setup[LIQUID] != 0
     slipped = price
-    if liquid:
-        price = _liquid_price(state, bar, price, side, 0.0, fractions, limit)
+    if liquid:  # sized at the spread's price; the impact of its shares checked after
+        price = _liquidity_price(price, side, 0.0, state[7][HALF_SPREAD, bar])
     cash, shares = fs[CASH], fs[SHARES]
     free = cash if shares >= 0.0 else cash + 2.0 * shares * at
     if setup[SIZED] != UNSIZED:
@@ -620,7 +644,7 @@ def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) 
     if ns[ORDER] >= 0 and book[ns[ORDER], 1] != side:
         book[ns[ORDER], 5], ns[ORDER] = CANCELLED, -1
     if state[0][REMAINING] > 0.0 and state[0][REM_SIDE] != side:
-        _drop_remainder(state)  # a signal against an entry's remainder cancels it
+        _drop_remainder(state, CANCELLED)  # a signal against an entry's remainder cancels it
     if ns[N_HELD] > 0 and held[0, SIDE] == -side:  # against the units held
         if kind == ON_CLOSE:
             _sell_part(state, run, bar, close, costs, fractions, setup)
@@ -671,6 +695,8 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
             j = ns[N_HELD] - 1
             order[5], order[6], order[7] = FILLED, bar, held[j, ENTRY_PRICE]
             ns[FRESH] = np.int64(held[j, UID])
+        elif setup[LIQUID] != 0 and ns[REM_ORDER] == k and fs[REMAINING] > 0.0:
+            pass  # none filled on this bar (its impact undefined): its remainder waits
         else:
             order[5], order[6], order[7] = CANCELLED, -1.0, np.nan
             ns[ASKED] = 0
@@ -762,7 +788,7 @@ def _at_open(state, run, bar, ohlc, costs, fractions, setup) -> None:
     o, h, lo, c = ohlc
     liquid = setup[LIQUID] != 0
     if liquid:
-        fs[AVAIL] = state[7][CAP, bar]
+        fs[AVAIL], fs[TAKEN] = state[7][CAP, bar], 0.0
         if fs[LEAVING] > 0.0 and ns[N_HELD] > 0:
             _leave(state, run, bar, o, costs, fractions)
     pending = ns[PENDING]

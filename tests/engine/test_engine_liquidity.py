@@ -279,3 +279,63 @@ def test_a_spread_given_twice_is_refused_on_spread_model():
     with pytest.raises(EngineParamError) as caught:
         TradingParams(spread_bps=5.0, spread_model="corwin_schultz")
     assert caught.value.field == "spread_model"
+
+
+def test_volume_share_prices_each_fill_by_the_bar_s_share_squared():
+    """zipline's model: 500 shares wanted, 250 a bar (2.5% of 10,000); each part pays
+    0.1 × (250 / 10,000)² of its open."""
+    bars = _bars([10.0, 10.0, 11.0, 11.0], [1e4] * 4)
+    entries, exits = _signals(4, 0)
+    params = TradingParams(
+        volume_limit=0.025, slippage_model="volume_share", fee_rate=0.0, position_size=5_000.0
+    )
+    res = run(bars, entries, exits, params)
+    impact = 0.1 * (250 / 1e4) ** 2
+    first, second = 10.0 * (1 + impact), 11.0 * (1 + impact)
+    (trade,) = res.trades
+    assert trade.size == 500
+    assert trade.entry_price == (250 * first + 250 * second) / 500
+    assert res.cash[2] == 1e5 - 250 * first - 250 * second
+
+
+def test_square_root_waits_for_its_window_then_pays_k_sigma_sqrt_of_the_adv_share():
+    """impact_window 2: the volatility of bar t reads the returns of bars t-1 and t-2, so
+    bar 3 is the first that can fill; 500 shares pay impact_k × σ × √(500 / ADV)."""
+    open_ = np.array([10.0, 10.0, 10.0, 10.0, 10.0])
+    close = np.array([10.0, 10.5, 10.2, 10.4, 10.4])
+    volume = np.array([2e4, 4e4, 6e4, 8e4, 8e4])
+    days = np.arange(5).astype("datetime64[D]")
+    bars = Bars(days, open_, open_ + 1, open_ - 1, close, volume)
+    entries, exits = _signals(5, 0)
+    params = TradingParams(slippage_model="square_root", impact_k=0.5, impact_window=2, **_PLAIN)
+    res = run(bars, entries, exits, params)
+    sigma = np.std([10.5 / 10.0 - 1, 10.2 / 10.5 - 1], ddof=1)
+    adv = (4e4 + 6e4) / 2
+    (trade,) = res.trades
+    assert (trade.entry_bar, trade.size) == (3, 1000)
+    assert trade.entry_price == 10.0 * (1 + 0.5 * sigma * math.sqrt((0 + 1000) / adv))
+
+
+def test_a_limit_entry_pays_the_spread_but_never_more_than_its_limit():
+    """A buy limit at 10 with a 10% quoted spread: filled at an open of 9.5 it pays
+    9.5 × 1.05; at an open of 9.9, 9.9 × 1.05 would cross the limit, so it pays 10."""
+    for open_at, paid in ((9.5, 9.5 * 1.05), (9.9, 10.0)):
+        bars = _bars([10.0, open_at, 10.0], [1e9] * 3)
+        entries, exits = _signals(3, 0)
+        limit = np.full(3, 10.0)
+        params = TradingParams(entry_type="limit", spread_bps=1000.0, **_PLAIN)
+        res = run(bars, entries, exits, params, limit=limit)
+        assert res.trades[0].entry_price == paid
+        assert res.orders.filled[0] == res.orders.ordered[0] == res.trades[0].size
+
+
+def test_an_entry_order_s_remainder_expires_after_its_last_bar():
+    """A limit order good for 2 bars, 100 shares a bar: 200 of 1,000 filled, the order
+    reports it (ordered 1,000, filled 200); no share is bought after its last bar."""
+    bars = _bars([10.0] * 6, [1e3] * 6)
+    entries, exits = _signals(6, 0)
+    params = TradingParams(entry_type="limit", valid_bars=2, volume_limit=0.1, **_PLAIN)
+    res = run(bars, entries, exits, params, limit=np.full(6, 11.0))
+    assert res.position.tolist() == [0, 100, 200, 200, 200, 200]
+    assert (res.orders.ordered[0], res.orders.filled[0]) == (1000, 200)
+    assert res.orders.status[0] == 1  # filled (in part)
