@@ -339,3 +339,17 @@ def test_an_entry_order_s_remainder_expires_after_its_last_bar():
     assert res.position.tolist() == [0, 100, 200, 200, 200, 200]
     assert (res.orders.ordered[0], res.orders.filled[0]) == (1000, 200)
     assert res.orders.status[0] == 1  # filled (in part)
+
+
+def test_the_impact_of_a_second_fill_on_a_bar_counts_the_shares_before_it():
+    """A reversal at bar 2's open: the long's 1,000 shares sold first pay 0.1 × (1,000 /
+    100,000)²; the short's 1,000 after them pay 0.1 × (2,000 / 100,000)² (zipline's
+    share of the bar's total)."""
+    bars = _bars([10.0, 10.0, 10.0, 10.0], [1e9, 1e9, 1e5, 1e9])
+    entries, exits = _signals(4, 0, 1)
+    params = TradingParams(slippage_model="volume_share", direction="longshort", **_PLAIN)
+    res = run(bars, entries, exits, params)
+    long, short = res.trades
+    assert (long.exit_bar, short.entry_bar, short.size) == (2, 2, 1000)
+    assert long.exit_price == 10.0 * (1 - 0.1 * (1_000 / 1e5) ** 2)
+    assert short.entry_price == 10.0 * (1 - 0.1 * (2_000 / 1e5) ** 2)
