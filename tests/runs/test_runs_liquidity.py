@@ -5,6 +5,7 @@ the bytes it always did."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -133,3 +134,21 @@ def test_the_request_schema_describes_them():
     assert properties["slippage_model"]["enum"] == ["fixed", "volume_share", "square_root"]
     for name in ("volume_limit", "price_impact", "impact_k", "impact_window", "spread_bps"):
         assert name in properties
+
+
+def test_a_limit_entry_run_reports_each_order_s_ordered_filled_and_remaining_shares():
+    """With a volume limit each order record has its quantities; the shares the filled
+    orders filled are the shares their trades bought; a run without it has none of them."""
+    order = {"type": "limit", "limit": "close * 1.01", "valid_bars": 3}
+    body = {**BODY, "entry_order": order, "volume_limit": 0.001}
+    result = execute(parse_request(body)).to_dict()
+    orders, trades = result["orders"], result["trades"]
+    assert orders and all(
+        o["ordered_qty"] == o["filled_qty"] + o["remaining_qty"] and o["remaining_qty"] >= 0
+        for o in orders
+    )
+    assert any(o["remaining_qty"] > 0 and o["filled_qty"] > 0 for o in orders)
+    assert sum(o["filled_qty"] for o in orders) == sum(t["size"] for t in trades)
+    json.dumps(result, allow_nan=False)
+    plain = execute(parse_request({**BODY, "entry_order": order})).to_dict()
+    assert all("filled_qty" not in o for o in plain["orders"])
