@@ -982,6 +982,10 @@ def _events_at_open(state, run, bar, o, ratio, amount, setup) -> None:
             unit[ENTRY_PRICE] /= ratio
             unit[IN_LIEU] += side * fraction * (o - unit[ENTRY_PRICE])
             unit[SIZE] = after
+            if unit[LEAVE] > 0.0:  # liquidity: the shares still to sell, in the new shares
+                fs[LEAVING] -= unit[LEAVE]
+                unit[LEAVE] = min(np.floor(unit[LEAVE] * ratio), after)
+                fs[LEAVING] += unit[LEAVE]
             if setup[STOPPED]:
                 unit[LOSS] /= ratio
                 unit[PROFIT] /= ratio
@@ -1016,6 +1020,9 @@ def _events_at_open(state, run, bar, o, ratio, amount, setup) -> None:
         k = ns[ORDER]
         book[k, 2], book[k, 3] = book[k, 2] / ratio, book[k, 3] / ratio
         fs[O_LIMIT], fs[O_STOP] = book[k, 2], book[k, 3]
+    if fs[REMAINING] > 0.0 and ratio != 1.0:  # an entry's remainder, in the new shares
+        fs[REMAINING] = np.floor(fs[REMAINING] * ratio)
+        fs[REM_LIMIT], fs[REM_STOP] = fs[REM_LIMIT] / ratio, fs[REM_STOP] / ratio
 
 
 @_bare
