@@ -35,15 +35,20 @@ COLUMNS = (
 
 
 def unfilled_pct(result: EngineResult) -> float:
-    """The share of the shares the run's orders asked for that were never filled, in
-    percent: 0 when every order filled whole (no volume limit binds). Reads the result's
-    ``ordered_shares`` and ``filled_shares`` totals when the engine reports them (a volume
-    limit carries an order's remainder across bars, docs/execution.md "Liquidity")."""
-    ordered = getattr(result, "ordered_shares", None)
-    filled = getattr(result, "filled_shares", None)
-    if ordered is None or filled is None or not ordered:
+    """The share of the shares the run's orders were sized for that never filled, in
+    percent: 0 when every order filled whole. With a liquidity field the engine's orders
+    carry, per order, the shares it was sized for and those it filled over one bar or
+    several (``Orders.ordered``, ``Orders.filled``; docs/execution.md, "Liquidity"); a run
+    without them fills every order whole."""
+    orders = result.orders
+    ordered = getattr(orders, "ordered", None)
+    filled = getattr(orders, "filled", None)
+    if ordered is None or filled is None:
         return 0.0
-    return max(0.0, (1.0 - float(filled) / float(ordered)) * 100.0)
+    asked = float(np.sum(ordered))
+    if asked <= 0:
+        return 0.0
+    return max(0.0, (1.0 - float(np.sum(filled)) / asked) * 100.0)
 
 
 def half_sharpe_capital(capitals: Sequence[float], sharpes: Sequence[float | None]) -> float | None:

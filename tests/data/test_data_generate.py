@@ -264,9 +264,9 @@ def test_the_thin_demo_ticker_trades_hundreds_to_thousands_of_shares() -> None:
     """THIN_TICKER's committed bars trade a few hundred to a few thousand shares a day,
     a thousandth of the other demo companies' volume, at a plausible price."""
     thin = load_bars(PACKAGE_DIR / f"{THIN_TICKER}.csv")
-    assert 100 <= thin.volume.min() and thin.volume.max() <= 20_000
+    assert thin.volume.min() >= 100 and thin.volume.max() <= 20_000
     assert 500 <= float(np.median(thin.volume)) <= 5_000
-    assert 5.0 <= thin.close.min() and thin.close.max() <= 500.0
+    assert thin.close.min() >= 5.0 and thin.close.max() <= 500.0
     for ticker in DEMO:
         if ticker != THIN_TICKER:
             assert np.median(load_bars(PACKAGE_DIR / f"{ticker}.csv").volume) > 100_000, ticker
