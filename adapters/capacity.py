@@ -15,13 +15,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from adapters._plain import number
-from adapters.metrics import curve_metrics
-from engine import TRADING_DAYS, EngineResult
+from adapters.metrics import equity_metrics
+from engine import TRADING_DAYS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.broker.orders import Orders
+    from engine.capacity import CapacityRuns
 
 COLUMNS = (
     "capital",
@@ -34,13 +38,12 @@ COLUMNS = (
 """The table's columns, in order (``capacity_table``'s ``points``)."""
 
 
-def unfilled_pct(result: EngineResult) -> float:
-    """The share of the shares the run's orders were sized for that never filled, in
+def unfilled_pct(orders: Orders | None) -> float:
+    """The share of the shares a run's orders were sized for that never filled, in
     percent: 0 when every order filled whole. With a liquidity field the engine's orders
     carry, per order, the shares it was sized for and those it filled over one bar or
     several (``Orders.ordered``, ``Orders.filled``; docs/execution.md, "Liquidity"); a run
-    without them fills every order whole."""
-    orders = result.orders
+    without them (None, or orders without those columns) fills every order whole."""
     ordered = getattr(orders, "ordered", None)
     filled = getattr(orders, "filled", None)
     if ordered is None or filled is None:
@@ -68,26 +71,24 @@ def half_sharpe_capital(capitals: Sequence[float], sharpes: Sequence[float | Non
 
 
 def capacity_table(
-    capitals: Sequence[float],
-    results: Sequence[EngineResult],
-    timestamps: np.ndarray,
-    bars_per_year: float = TRADING_DAYS,
+    runs: CapacityRuns, timestamps: np.ndarray, bars_per_year: float = TRADING_DAYS
 ) -> dict[str, Any]:
-    """The capacity document of the runs ``results`` at ``capitals`` (ascending) over bars
-    stamped ``timestamps``: ``points`` (columns ``COLUMNS``, one value per capital; the
-    metrics as a run's own: ``adapters.metrics``), ``reference_sharpe`` (the smallest
-    capital's) and ``half_sharpe_capital`` (the module's rule)."""
-    points: dict[str, list] = {name: [] for name in COLUMNS}
-    for capital, result in zip(capitals, results, strict=True):
-        trades = int(result.metrics["num_trades"])
-        metrics = curve_metrics(timestamps, result.equity, capital, trades, bars_per_year)
-        points["capital"].append(float(capital))
-        points["sharpe_ratio"].append(number(metrics["sharpe_ratio"]))
-        points["cagr_pct"].append(number(metrics["cagr_pct"]))
-        points["total_return_pct"].append(number(metrics["total_return_pct"]))
-        points["num_trades"].append(trades)
-        points["unfilled_pct"].append(number(unfilled_pct(result)))
-    sharpes = points["sharpe_ratio"]
+    """The capacity document of ``runs`` (``engine.capacity.run_capacity``) over bars
+    stamped ``timestamps``: ``points`` (columns ``COLUMNS``, one value per capital: the
+    engine's Sharpe ratio, total return and trades, the CAGR of ``adapters.metrics``, as a
+    run's own), ``reference_sharpe`` (the smallest capital's) and ``half_sharpe_capital``
+    (the module's rule)."""
+    metrics = runs.metrics
+    more = equity_metrics(timestamps, runs.equity, metrics["max_drawdown_pct"], None, bars_per_year)
+    sharpes = [number(v) for v in metrics["sharpe_ratio"]]
+    points = {
+        "capital": list(runs.capitals),
+        "sharpe_ratio": sharpes,
+        "cagr_pct": [number(v) for v in more["cagr_pct"]],
+        "total_return_pct": [number(v) for v in metrics["total_return_pct"]],
+        "num_trades": [int(v) for v in metrics["num_trades"]],
+        "unfilled_pct": [number(unfilled_pct(orders)) for orders in runs.orders],
+    }
     return {
         "points": points,
         "reference_sharpe": sharpes[0] if sharpes else None,

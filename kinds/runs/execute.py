@@ -320,8 +320,8 @@ def capacity_curve(
 
     capitals = request.capacity_capitals or capital_grid()
     params = request.trading_params(frame.bars_per_year)
-    results = run_capacity(frame.bars, entries, exits, params, capitals, **inputs)
-    return capacity_table(capitals, results, frame.bars.timestamps, frame.bars_per_year)
+    runs = run_capacity(frame.bars, entries, exits, params, capitals, **inputs)
+    return capacity_table(runs, frame.bars.timestamps, frame.bars_per_year)
 
 
 def assemble(

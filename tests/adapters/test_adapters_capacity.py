@@ -19,8 +19,8 @@ from adapters.capacity import (
     unfilled_pct,
 )
 from adapters.metrics import curve_metrics
-from engine import Bars, TradingParams
-from engine.capacity import run_capacity
+from engine import Bars, TradingParams, run
+from engine.capacity import at_capital, run_capacity
 
 
 def test_the_half_sharpe_capital_is_interpolated_in_log_capital() -> None:
@@ -55,10 +55,9 @@ def test_the_unfilled_share_counts_the_orders_remainders() -> None:
     orders = SimpleNamespace(
         ordered=np.array([100.0, 50.0, 0.0]), filled=np.array([40.0, 50.0, 0.0])
     )
-    assert unfilled_pct(SimpleNamespace(orders=orders)) == pytest.approx(40.0)
-    assert unfilled_pct(SimpleNamespace(orders=None)) == 0.0
-    whole = SimpleNamespace(ordered=np.array([10.0]), filled=np.array([10.0]))
-    assert unfilled_pct(SimpleNamespace(orders=whole)) == 0.0
+    assert unfilled_pct(orders) == pytest.approx(40.0)
+    assert unfilled_pct(None) == 0.0
+    assert unfilled_pct(SimpleNamespace(ordered=np.array([10.0]), filled=np.array([10.0]))) == 0.0
 
 
 def _bars(n: int = 200) -> Bars:
@@ -68,18 +67,20 @@ def _bars(n: int = 200) -> Bars:
 
 
 def test_the_table_holds_each_capitals_metrics_as_a_run_computes_them() -> None:
+    """Sharpe, return and trades are the engine's, the CAGR the run's own adapter's."""
     bars = _bars()
     entries, exits = np.zeros(len(bars), bool), np.zeros(len(bars), bool)
     entries[3::40], exits[30::40] = True, True
     capitals = [1e4, 1e6, 1e8]
-    results = run_capacity(bars, entries, exits, TradingParams(), capitals)
-    table = capacity_table(capitals, results, bars.timestamps, 252.0)
+    runs = run_capacity(bars, entries, exits, TradingParams(), capitals)
+    table = capacity_table(runs, bars.timestamps, 252.0)
     points = table["points"]
     assert tuple(points) == COLUMNS and points["capital"] == capitals
-    for i, (capital, result) in enumerate(zip(capitals, results, strict=True)):
+    for i, capital in enumerate(capitals):
+        result = run(bars, entries, exits, at_capital(TradingParams(), capital))
         trades = result.metrics["num_trades"]
         own = curve_metrics(bars.timestamps, result.equity, capital, trades, 252.0)
-        assert points["sharpe_ratio"][i] == own["sharpe_ratio"]
+        assert points["sharpe_ratio"][i] == result.metrics["sharpe_ratio"] == own["sharpe_ratio"]
         assert points["cagr_pct"][i] == own["cagr_pct"]
         assert points["total_return_pct"][i] == result.metrics["total_return_pct"]
         assert points["num_trades"][i] == trades > 0
