@@ -38,16 +38,17 @@ COLUMNS = (
 """The table's columns, in order (``capacity_table``'s ``points``)."""
 
 
-def unfilled_pct(orders: Orders | None) -> float:
+def unfilled_pct(orders: Orders | None, liquid: bool = False) -> float | None:
     """The share of the shares a run's orders were sized for that never filled, in
-    percent: 0 when every order filled whole. With a liquidity field the engine's orders
-    carry, per order, the shares it was sized for and those it filled over one bar or
-    several (``Orders.ordered``, ``Orders.filled``; docs/execution.md, "Liquidity"); a run
-    without them (None, or orders without those columns) fills every order whole."""
+    percent. Without a liquidity field (``liquid`` false) every order fills whole: 0. With
+    one, the engine's entry orders carry the shares each was sized for and those it filled
+    over one bar or several (``Orders.ordered``, ``Orders.filled``; docs/execution.md,
+    "Liquidity"); a run whose orders carry no such record (market entries) answers None:
+    not recorded."""
     ordered = getattr(orders, "ordered", None)
     filled = getattr(orders, "filled", None)
     if ordered is None or filled is None:
-        return 0.0
+        return None if liquid else 0.0
     asked = float(np.sum(ordered))
     if asked <= 0:
         return 0.0
@@ -87,7 +88,7 @@ def capacity_table(
         "cagr_pct": [number(v) for v in more["cagr_pct"]],
         "total_return_pct": [number(v) for v in metrics["total_return_pct"]],
         "num_trades": [int(v) for v in metrics["num_trades"]],
-        "unfilled_pct": [number(unfilled_pct(orders)) for orders in runs.orders],
+        "unfilled_pct": [number(unfilled_pct(orders, runs.liquid)) for orders in runs.orders],
     }
     return {
         "points": points,

@@ -7,11 +7,10 @@ the data, the signals, the engine, the result's curves, trades and statistics) a
 result's JSON, once without ``capacity`` and once with it (the run re-simulated at the 12
 default capitals, ``engine.capacity``, and the table built, ``adapters.capacity``). Cases:
 the demo strategy on the thin demo ticker and on a liquid one, a run walked by the broker's
-step (a stop-loss), and, when the engine has them, the same with the liquidity models
-(``volume_limit`` and the square-root impact). After one warm-up of each (numba compiled and
-loaded), ``--repeat`` rounds alternate the two requests so both are measured under the same
-load on a shared machine; the median CPU seconds of each, their ratio and the load average
-are printed. Goal: with / without <= 2.
+step (a stop-loss), and, when the engine has it, the thin ticker with a ``volume_limit``.
+After one warm-up of each (numba compiled and loaded), ``--repeat`` rounds alternate the two
+requests so both are measured under the same load on a shared machine; the median CPU
+seconds of each, their ratio and the load average are printed. Goal: with / without <= 2.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ DEMO = {
     "start_date": "2014-01-02",
     "end_date": "2024-12-31",
 }
-LIQUIDITY = {"volume_limit": 0.1, "slippage_model": "square_root"}
+LIQUIDITY = {"volume_limit": 0.1}
 
 
 def cases() -> dict[str, dict]:
@@ -52,7 +51,7 @@ def cases() -> dict[str, dict]:
     }
     names = {field.name for field in dataclasses.fields(TradingParams)}
     if set(LIQUIDITY) <= names:
-        found["MOSS, volume limit + sqrt impact"] = {
+        found["MOSS, volume limit 0.1"] = {
             "ticker": "MOSS",
             **DEMO,
             "charts": False,

@@ -67,13 +67,15 @@ def at_capital(params: TradingParams, capital: float) -> TradingParams:
 class CapacityRuns:
     """The runs of one request at ``capitals`` (ascending as given): each one's equity
     (N × T), its core metrics (``engine.result.CORE_METRICS``, one value per capital, NaN
-    where undefined) and its entry orders (None: the batch pass, or a run without orders;
-    with a liquidity field they say how many shares each order asked for and filled)."""
+    where undefined), its entry orders (None: the batch pass, or a run without orders;
+    with a liquidity field they say how many shares each order asked for and filled) and
+    whether a liquidity field acts (``liquid``: without one every order fills whole)."""
 
     capitals: tuple[float, ...]
     equity: np.ndarray
     metrics: dict[str, np.ndarray]
     orders: tuple[Orders | None, ...]
+    liquid: bool = False
 
 
 def in_step_pass(
@@ -137,4 +139,5 @@ def run_capacity(
         for name in CORE_METRICS
     }
     equity = np.array([result.equity for result in results]).reshape(len(capitals), len(bars))
-    return CapacityRuns(capitals, equity, metrics, tuple(result.orders for result in results))
+    orders = tuple(result.orders for result in results)
+    return CapacityRuns(capitals, equity, metrics, orders, bool(getattr(params, "liquid", False)))

@@ -57,6 +57,8 @@ def test_the_unfilled_share_counts_the_orders_remainders() -> None:
     )
     assert unfilled_pct(orders) == pytest.approx(40.0)
     assert unfilled_pct(None) == 0.0
+    assert unfilled_pct(None, liquid=True) is None  # a volume limit, no record: unknown
+    assert unfilled_pct(orders, liquid=True) == pytest.approx(40.0)
     assert unfilled_pct(SimpleNamespace(ordered=np.array([10.0]), filled=np.array([10.0]))) == 0.0
 
 
