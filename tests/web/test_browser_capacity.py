@@ -5,13 +5,11 @@ table, one row per capital (docs/capacity.md)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import requests
 
-from engine import TradingParams
 from engine.capacity import capital_grid
+from tests.runs.test_runs_capacity import LIQUID
 from tests.web.support_browser import shoot
 from tests.web.test_browser_dashboard import (  # noqa: F401  (fixtures)
     TIMEOUT_MS,
@@ -57,10 +55,6 @@ def test_a_run_with_capacity_from_the_form_shows_its_curve(watched, stack, shots
     sharpe = rows.first.locator("td").nth(1).text_content()
     assert sharpe == f"{stored['points']['sharpe_ratio'][0]:.2f}"
     shoot(page.locator("#pane-capacity"), shots / "capacity.png")
-
-
-LIQUID = "volume_limit" in {f.name for f in dataclasses.fields(TradingParams)}
-"""Whether the engine has the liquidity field ``volume_limit`` (docs/execution.md)."""
 
 
 @pytest.mark.xfail(
