@@ -48,7 +48,7 @@ def test_a_run_with_capacity_from_the_form_shows_its_curve(watched, stack, shots
     assert rows.first.locator("td").first.text_content() == "10k"
     assert rows.last.locator("td").first.text_content() == "1B"
     chart = page.locator("#capacity-chart")
-    page.wait_for_function("document.getElementById('capacity-chart').naturalWidth > 0")
+    page.wait_for_selector("#pane-capacity[data-chart='loaded']")
     assert chart.get_attribute("src").endswith(f"/api/runs/{run_id}/capacity.svg")
     assert "Sharpe ratio" in page.locator("#capacity-verdict").text_content()
     stored = requests.get(f"{stack.base_url}/api/runs/{run_id}/capacity", timeout=30).json()
@@ -79,7 +79,7 @@ def test_the_thin_tickers_curve_falls_and_marks_the_half_sharpe_capital(watched,
     page.wait_for_selector("body[data-result='loaded']", timeout=TIMEOUT_MS)
     page.click("#tab-capacity")
     page.wait_for_selector("#pane-capacity[data-drawn='true']")
-    page.wait_for_function("document.getElementById('capacity-chart').naturalWidth > 0")
+    page.wait_for_selector("#pane-capacity[data-chart='loaded']")
     stored = requests.get(f"{stack.base_url}/api/runs/{run_id}/capacity", timeout=30).json()
     assert stored["half_sharpe_capital"] is not None
     assert "falls to half" in page.locator("#capacity-verdict").text_content()

@@ -1,7 +1,8 @@
 /* The run page's Capacity tab (a run submitted with capacity): on first showing, the chart
    (an SVG the server draws from the stored table) and the table of GET
    /api/runs/<id>/capacity, one row per starting capital, the half-Sharpe capital said in a
-   line (docs/capacity.md). */
+   line (docs/capacity.md). The pane says data-drawn once the table is, data-chart="loaded"
+   once the chart is. */
 "use strict";
 
 (() => {
@@ -37,7 +38,9 @@
     $("capacity-verdict").textContent = half === null
       ? "The Sharpe ratio does not fall to half of the smallest capital's within these capitals."
       : `The Sharpe ratio falls to half of the smallest capital's (${BT.fmt(doc.reference_sharpe, 2)}) at about ${money(half)}.`;
-    $("capacity-chart").src = pane.dataset.chartUrl;
+    const chart = $("capacity-chart");
+    chart.addEventListener("load", () => { pane.dataset.chart = "loaded"; }, { once: true });
+    chart.src = pane.dataset.chartUrl;
     pane.dataset.drawn = "true";
   }
 
