@@ -5,11 +5,8 @@ capital on the thin demo ticker, flat on a liquid one."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from engine import TradingParams
 from engine.capacity import capital_grid
 from kinds.runs.cache import cache_key
 from kinds.runs.contract import RequestError, parse_request
@@ -95,20 +92,11 @@ def test_the_curve_has_each_capital_and_the_runs_own_equals_its_metrics() -> Non
     assert without.metrics == metrics  # the curve changes nothing of the run itself
 
 
-LIQUID = "volume_limit" in {f.name for f in dataclasses.fields(TradingParams)}
-"""Whether the engine has the liquidity fields (docs/execution.md, "Liquidity")."""
 LIQUIDITY = {"volume_limit": 0.1}
 """Orders take at most a tenth of a bar's volume, the rest carried to later bars."""
 CAPITALS = [1e4, 1e5, 1e6, 1e7, 1e8, 1e9]
 
 
-@pytest.mark.xfail(
-    not LIQUID,
-    reason="the request's liquidity field volume_limit is not in this engine yet: the "
-    "request is refused",
-    raises=RequestError,
-    strict=True,
-)
 def test_the_demo_strategys_sharpe_falls_with_capital_on_the_thin_ticker_only() -> None:
     """With a volume limit, the demo strategy on MOSS (1,500 shares a day) loses half its
     Sharpe ratio within these capitals, and more at the largest; on GLOBEX (a million

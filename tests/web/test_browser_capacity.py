@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from engine.capacity import capital_grid
-from tests.runs.test_runs_capacity import LIQUID
 from tests.web.support_browser import shoot
 from tests.web.test_browser_dashboard import (  # noqa: F401  (fixtures)
     TIMEOUT_MS,
@@ -57,13 +56,6 @@ def test_a_run_with_capacity_from_the_form_shows_its_curve(watched, stack, shots
     shoot(page.locator("#pane-capacity"), shots / "capacity.png")
 
 
-@pytest.mark.xfail(
-    not LIQUID,
-    reason="the request's liquidity field volume_limit is not in this engine yet: the "
-    "request is refused",
-    raises=AssertionError,
-    strict=True,
-)
 def test_the_thin_tickers_curve_falls_and_marks_the_half_sharpe_capital(watched, stack, shots):  # noqa: F811
     """The demo strategy on MOSS with a volume limit, submitted through the API and opened
     in the browser: the Sharpe ratio falls to half within the 12 capitals, the chart marks
