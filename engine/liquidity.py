@@ -30,7 +30,7 @@ SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
 """The names ``spread_series`` dispatches on (``TradingParams.spread_model``)."""
 
 _CS_DENOMINATOR = 3.0 - 2.0 * math.sqrt(2.0)
-"""Corwin & Schultz (2012), eq. (18): the 3 - 2√2 of α."""
+"""Corwin & Schultz (2012): the 3 - 2√2 of α."""
 
 
 def _floats(values: np.ndarray | list[float]) -> np.ndarray:

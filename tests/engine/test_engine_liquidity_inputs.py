@@ -1,9 +1,9 @@
 """The liquidity models' inputs (engine.liquidity: the spread estimators, the trailing
 volatility and average volume) and the price of liquidity (engine.broker.impact): small
 cases computed by hand with the arithmetic written out, the estimators' defining property
-(with no price variance they return the quoted spread exactly: Corwin & Schultz 2012,
-section I; Abdi & Ranaldo 2017, section 1), no look-ahead (a bar's data never changes the
-values at or before it), and the compiled impact equal to the Python one bit for bit."""
+(with no price variance they return the quoted spread exactly: Corwin & Schultz 2012;
+Abdi & Ranaldo 2017), no look-ahead (a bar's data never changes the values at or before
+it), and the compiled impact equal to the Python one bit for bit."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ CLOSE = [99.2, 101.5, 103.5, 50.0]
 
 
 def test_corwin_schultz_by_hand():
-    """Corwin & Schultz (2012), eq. (14), (18) on the pairs (0, 1) and (1, 2):
+    """Corwin & Schultz (2012)'s two-day estimator on the pairs (0, 1) and (1, 2):
     pair (0, 1): β = ln(101/99)² + ln(102/99.5)² = 0.00101582,
                  γ = ln(102/99)² = 0.000891199,
                  α = (√(2β) − √β)/(3 − 2√2) − √(γ/(3 − 2√2)) = 0.00487419,
@@ -38,7 +38,7 @@ def test_corwin_schultz_by_hand():
 
 
 def test_corwin_schultz_overnight_adjustment_by_hand():
-    """With the closes, the paper's overnight adjustment (section II.A) first:
+    """With the closes, the paper's adjustment for overnight returns first:
     pair (0, 1): day 1's low 99.5 is above day 0's close 99.2 (the price rose overnight), so
                  day 1's high and low are lowered by 99.5/99.2: H = 102 × 99.2/99.5 =
                  101.692, L = 99.2; β = 0.00101582, γ = ln(101.692/99)² = 0.000720028,
