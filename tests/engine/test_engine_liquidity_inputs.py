@@ -8,6 +8,7 @@ it), and the compiled impact equal to the Python one bit for bit."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -102,13 +103,16 @@ def test_trailing_volatility_by_hand():
 
 def test_trailing_adv_by_hand():
     """Volumes 100, 200, 600, 50, 7: window 3 at bar 3: (100 + 200 + 600)/3 = 300; at bar
-    4: (200 + 600 + 50)/3 = 283.333; a NaN volume makes NaN the windows holding it."""
+    4: (200 + 600 + 50)/3 = 283.333; a NaN or negative volume makes NaN the windows holding
+    it."""
     adv = liquidity.trailing_adv(np.array([100.0, 200.0, 600.0, 50.0, 7.0]), 3)
     assert np.isnan(adv[:3]).all()
     assert adv[3] == 300.0
     assert adv[4] == pytest.approx(850 / 3, rel=1e-15)
     gap = liquidity.trailing_adv(np.array([100.0, np.nan, 600.0, 50.0, 7.0, 8.0]), 2)
     assert np.isnan(gap[:4]).all() and gap[4] == 325.0 and gap[5] == 28.5
+    short = liquidity.trailing_adv(np.array([100.0, -1.0, 600.0, 50.0]), 2)
+    assert np.isnan(short[:4]).all()  # a negative volume is no volume count: unknown
 
 
 @pytest.mark.parametrize(
@@ -275,3 +279,23 @@ def test_the_compiled_impact_is_the_python_one_bit_for_bit(
     python = impact.liquidity_price(price, side, python, half_spread)
     compiled = jitted.liquidity_price(price, side, compiled, half_spread)
     assert _bits(python) == _bits(compiled) or (math.isnan(python) and math.isnan(compiled))
+
+
+def test_hostile_prices_give_nan_where_they_reach_and_no_warning():
+    """A zero low (bar 3) and a negative close (bar 6) make NaN the windows holding them
+    (the spreads from bar 4 resp. 7 for the next W bars, σ for the returns they touch),
+    and nothing else; numpy raises no warning (none reaches a Job's log)."""
+    n, w = 14, 3
+    close = np.linspace(10.0, 12.0, n)
+    high, low = close * 1.02, close * 0.99
+    low[3], close[6] = 0.0, -1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cs = liquidity.spread_series("corwin_schultz", high, low, close, w)
+        ar = liquidity.spread_series("abdi_ranaldo", high, low, close, w)
+        sigma = liquidity.trailing_volatility(close, w)
+    # pairs touching bar 3 are (2, 3) and (3, 4): NaN in the windows of bars 4 .. 6
+    assert np.isnan(cs[4:7]).all() and np.isfinite(cs[[3, 11, 12, 13]]).all()
+    assert np.isnan(ar[4:7]).all() and np.isfinite(ar[[3, 11, 12, 13]]).all()
+    # returns 6 and 7 read close 6: σ NaN at bars 7 .. 10, finite again from 11
+    assert np.isnan(sigma[7:11]).all() and np.isfinite(sigma[[4, 5, 6, 11]]).all()
