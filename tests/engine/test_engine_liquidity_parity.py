@@ -22,23 +22,31 @@ Where the two differ, and how the test aligns them:
   the platform until it fills, an exit cancels it, or ``valid_bars`` pass: ``valid_bars``
   is set to its maximum.
 - Impact: zipline computes close + close × share² × price_impact; the platform close ×
-  (1 + price_impact × share²) (``engine.broker.impact``): equal within a few ulps.
+  (1 + price_impact × share²) (``engine.broker.impact``): equal within a few ulps. A sale
+  whose impact exceeds 100 % fills at 0 on the platform, at a negative price in zipline:
+  the cases keep price_impact × volume_limit² below 1.
+- Cash: zipline checks none; the platform's never binds here (``_capital``).
 - A bar whose ``volume_limit`` × volume is below one share fills nothing in both; a NaN
   volume fills nothing on the platform (zipline fails on one: none are given).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from engine.broker import impact, jitted
+from tests.bars import goog_frame
 from tests.peer_venv import ZIPLINE_MISSING, zipline_peer_python
 
 RELATIVE = 1e-9
 CHILD = Path(__file__).with_name("zipline_peer.py")
+RANDOM_SERIES = 50
 
 
 def _zipline(cases: list[dict]) -> list[dict]:
@@ -56,26 +64,64 @@ def _zipline(cases: list[dict]) -> list[dict]:
     return json.loads(done.stdout)
 
 
-def test_the_oracle_drives_zipline_s_own_volume_share_slippage():
+HAND_CASE = {
+    "close": [10.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0],
+    "volume": [1000.0, 1000.0, 400.0, 0.0, 800.0, 1000.0, 1000.0, 39.0, 1000.0],
+    "volume_limit": 0.025,
+    "price_impact": 0.1,
+    "actions": [
+        {"bar": 0, "exit": False, "amount": 50},
+        {"bar": 4, "exit": True, "amount": 0},
+        {"bar": 6, "exit": False, "amount": 30},
+    ],
+}
+
+
+def _impact_case(seed: int) -> dict:
+    """Two bars; 2-6 orders of either side placed on bar 0 fill one after another on bar 1,
+    each priced on the bar's shares filled so far, this fill included."""
+    rng = np.random.default_rng(1_000 + seed)
+    volume = float(np.floor(rng.lognormal(np.log(5_000), 1.5)))
+    limit = float(rng.choice([0.025, 0.1, 0.5, 1.0]))
+    amounts = rng.integers(1, max(2, int(volume * limit / 2)), int(rng.integers(2, 7)))
+    sides = rng.choice([-1, 1], len(amounts))
+    return {
+        "close": [50.0, float(rng.uniform(1.0, 500.0))],
+        "volume": [volume, volume],
+        "volume_limit": limit,
+        "price_impact": float(rng.uniform(0.0, 0.9)),
+        "actions": [
+            {"bar": 0, "exit": False, "amount": int(a * side)}
+            for a, side in zip(amounts, sides, strict=True)
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def peer() -> dict[str, list]:
+    """zipline's answers, one child for every test here (its import takes ~20 s): the hand
+    case, the impact cases and the parity cases (GOOG, then the random series)."""
+    impact_cases = [_impact_case(seed) for seed in range(40)]
+    parity = {"GOOG": _goog_case()} | {
+        f"random-{seed}": _random_case(seed) for seed in range(RANDOM_SERIES)
+    }
+    answers = _zipline([HAND_CASE, *impact_cases, *parity.values()])
+    return {
+        "hand": answers[0],
+        "impact": list(zip(impact_cases, answers[1 : 1 + len(impact_cases)], strict=True)),
+        "parity": list(zip(parity, parity.values(), answers[1 + len(impact_cases) :], strict=True)),
+    }
+
+
+def test_the_oracle_drives_zipline_s_own_volume_share_slippage(peer):
     """The harness itself, on a case computed by hand with zipline's defaults (2.5 % of a
     bar's volume, impact 0.1): 50 shares ordered on bar 0 fill 25 on bar 1 (1,000 × 2.5 %;
     10 × (1 + 0.1 × 0.025²) = 10.000625), 10 on bar 2 (400 × 2.5 %; 11 × (1 + 0.1 ×
     0.025²) = 11.0006875), none on bar 3 (no volume), the last 15 on bar 4 (share 15/800 =
     0.01875; 13 × (1 + 0.1 × 0.01875²) = 13.00045703125); the exit of bar 4 sells the 50
     over bars 5 and 6, 25 each, at 14 × (1 − 0.1 × 0.025²) and 15 × (1 − 0.1 × 0.025²); a
-    bar of 39 shares (0.975 < 1 share) fills nothing."""
-    case = {
-        "close": [10.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0],
-        "volume": [1000.0, 1000.0, 400.0, 0.0, 800.0, 1000.0, 1000.0, 39.0, 1000.0],
-        "volume_limit": 0.025,
-        "price_impact": 0.1,
-        "actions": [
-            {"bar": 0, "exit": False, "amount": 50},
-            {"bar": 4, "exit": True, "amount": 0},
-            {"bar": 6, "exit": False, "amount": 30},
-        ],
-    }
-    (got,) = _zipline([case])
+    bar of 39 shares (0.975 < 1 share) fills nothing; 30 ordered on bar 6 fill 25 on bar 8."""
+    got = peer["hand"]
     expected = [
         [1, 25, 10.000625],
         [2, 10, 11.0006875],
@@ -87,3 +133,99 @@ def test_the_oracle_drives_zipline_s_own_volume_share_slippage():
     assert [f[:2] for f in got["fills"]] == [f[:2] for f in expected]
     np.testing.assert_allclose([f[2] for f in got["fills"]], [f[2] for f in expected], rtol=1e-15)
     assert got["unfilled"] == [0, 0, 5] and got["held"] == 25
+
+
+def test_the_impact_prices_zipline_s_fills(peer):
+    """``engine.broker.impact`` (Python and compiled) prices each of zipline's fills on a
+    bar shared by several orders, buys and sells, from the bar's shares filled so far (this
+    fill included) and its volume: zipline's price within 1e-12 relative."""
+    fills = 0
+    for case, got in peer["impact"]:
+        close, volume, total = case["close"][1], case["volume"][1], 0.0
+        for bar, shares, price in got["fills"]:
+            assert bar == 1
+            total += abs(shares)
+            side = 1.0 if shares > 0 else -1.0
+            for impact_of, price_of in (
+                (impact.impact_fraction, impact.liquidity_price),
+                (jitted.impact_fraction, jitted.liquidity_price),
+            ):
+                fraction = impact_of(
+                    impact.VOLUME_SHARE, case["price_impact"], 0.0, total, volume, np.nan, np.nan
+                )
+                assert price_of(close, side, fraction, 0.0) == pytest.approx(price, rel=1e-12)
+            fills += 1
+    assert fills > 100
+
+
+# ---- the platform against zipline ----
+
+
+def _actions(rng: np.random.Generator, volume: np.ndarray, limit: float) -> list[dict]:
+    """Entries of whole shares worth 1-5 bars of the volume limit at the median volume,
+    each followed after 1-12 bars by an exit (often while the entry is still filling), the
+    next entry 40 bars after that exit so the position is flat again by then."""
+    typical = limit * float(np.median(volume[volume > 0]))
+    actions, bar = [], int(rng.integers(1, 10))
+    while bar < len(volume) - 2:
+        amount = max(1, int(typical * rng.uniform(0.5, 5.0)))
+        actions.append({"bar": bar, "exit": False, "amount": amount})
+        bar += int(rng.integers(1, 13))
+        if bar < len(volume) - 1:
+            actions.append({"bar": bar, "exit": True, "amount": 0})
+        bar += 40
+    return actions
+
+
+def _random_case(seed: int) -> dict:
+    """A random walk of 150-400 bars with lognormal volumes: some bars thin (below one
+    share of the limit) and some without volume."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(150, 400))
+    close = 20.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, n)))
+    volume = np.floor(rng.lognormal(np.log(rng.uniform(50, 20_000)), 1.0, n))
+    volume[rng.random(n) < 0.05] = 0.0
+    limit = float(rng.choice([0.01, 0.025, 0.1, 0.5, 1.0]))
+    impact = float(rng.choice([0.1, 0.05, 0.5, 2.0]))
+    if impact * limit**2 >= 1.0:  # zipline would sell at a negative price; ours at 0
+        limit = 0.5
+    return {
+        "close": close.tolist(),
+        "volume": volume.tolist(),
+        "spread": (close * rng.uniform(0.0, 0.03, n)).tolist(),
+        "volume_limit": limit,
+        "price_impact": impact,
+        "actions": _actions(rng, volume, limit),
+    }
+
+
+def _goog_case() -> dict:
+    frame = goog_frame()
+    volume = frame["Volume"].to_numpy(dtype=float)
+    return {
+        "close": frame["Close"].tolist(),
+        "volume": volume.tolist(),
+        "high": frame["High"].tolist(),
+        "low": frame["Low"].tolist(),
+        "volume_limit": 0.025,
+        "price_impact": 0.1,
+        "actions": _actions(np.random.default_rng(58), volume, 0.025),
+    }
+
+
+def test_the_cases_partially_fill_carry_remainders_and_meet_thin_bars(peer):
+    compared = peer["parity"]
+    """The cases exercise what the parity is about: orders left partly filled on a bar and
+    carried, exits cancelling a remainder, bars too thin to fill."""
+    carried = sum(
+        len(got["fills"]) > sum(not a["exit"] for a in case["actions"]) for _, case, got in compared
+    )
+    cancelled = sum(any(got["unfilled"]) for _, case, got in compared)
+    assert carried == len(compared) and cancelled > len(compared) // 2
+    waited = 0  # bars an order sat through for want of volume, between two of its fills
+    for _, case, got in compared:
+        thin = np.asarray(case["volume"]) * case["volume_limit"] < 1.0
+        for (before, shares, _), (after, next_shares, _) in itertools.pairwise(got["fills"]):
+            if (shares > 0) == (next_shares > 0):
+                waited += int(thin[before + 1 : after].sum())
+    assert waited > 20
