@@ -74,3 +74,34 @@ def test_a_bad_python_study_is_a_400_naming_its_field(client, change, field):
     answer = client.post("/api/studies", json={**BODY, **change})
     assert answer.status_code == 400, answer.json
     assert answer.json["field"] == field, answer.json
+
+
+def test_a_python_studys_trials_read_its_refs_as_their_runs_alone(app, client, redis_url):
+    from tests.strategy.test_strategy_refs import RATIO
+
+    body = {
+        **BODY,
+        "end_date": "2018-12-31",
+        "strategy_code": RATIO,
+        "strategy_class": "Ratio",
+        "refs": ["demoix"],
+        "space": {"n": {"low": 4, "high": 30}},
+        "n_trials": 3,
+    }
+    answer = client.post("/api/studies", json=body)
+    assert answer.status_code == 202, answer.json
+    study_id = answer.json["study_id"]
+    assert drain(app, redis_url) >= 1
+    status = client.get(f"/api/studies/{study_id}").json
+    assert status["status"] == "SUCCEEDED", status
+    trials = client.get(f"/api/studies/{study_id}/trials").json["trials"]
+    evaluated = [t for t in trials if not t["reused_from"]]
+    assert evaluated and {t["state"] for t in evaluated} == {"COMPLETE"}
+    for trial in evaluated:
+        fields = ["ticker", "rule_type", "start_date", "end_date"]
+        fields += ["strategy_code", "strategy_class", "refs"]
+        alone = execute_request(
+            parse_request({**{k: body[k] for k in fields}, "params": trial["params"]})
+        )
+        assert alone.metrics["num_trades"] > 3
+        assert trial["metrics"] == {key: alone.metrics.get(key) for key in SWEEP_METRIC_KEYS}
