@@ -12,9 +12,11 @@ makes for a run of its own, so every combination's statistics, trades and equity
 byte for byte, those ``kinds.strategies.sandboxed.run_strategy`` gives for it alone.
 
 A combination whose code raises, or whose decision its book refuses, fails alone (its
-``Outcome`` carries the same ``Failure`` its own run would); the others go on. What stops
-the child (a limit: the chunk's sandbox has one run's ``Limits``; a broken protocol; its
-death) fails every combination not finished by then with that failure.
+``Outcome`` carries the same ``Failure`` its own run would); the others go on. So does one
+that uses its own CPU budget (``Limits.combination_cpu_seconds``, counted in the child:
+``sandbox.runner.Budget``): it FAILS naming the ``combination_cpu`` limit. What stops the
+child (a limit of the chunk's sandbox, which has one run's ``Limits``; a broken protocol;
+its death) fails every combination not finished by then with that failure.
 """
 
 from __future__ import annotations
@@ -46,14 +48,16 @@ def run_strategies(
     finalize_trades: bool = False,
     limits: Limits | None = None,
     without: Iterable[str] = (),
+    refs: Mapping[str, pd.DataFrame] | None = None,
     actions: CorporateActions | None = None,
     borrow: float = 0.0,
     adjusted: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = None,
     **settings: Any,
 ) -> list[Outcome]:
     """``run_strategy`` of every ``params_list[i]`` with ``seeds[i]``, in one sandbox: one
-    ``Outcome`` per parameter set, in order (see the module's docstring); ``actions``,
-    ``borrow`` and ``adjusted`` as ``run_strategy`` takes them.
+    ``Outcome`` per parameter set, in order (see the module's docstring); ``refs``,
+    ``actions``, ``borrow`` and ``adjusted`` as ``run_strategy`` takes them (the other
+    tickers' bars cross once, for every combination).
 
     :raise ValueError: bars, params, seeds or settings the caller should have refused.
     """
@@ -66,10 +70,16 @@ def run_strategies(
         for params, seed in zip(params_list, seeds, strict=True)
     ]
     shown = bars if adjusted is None else adjusted[0]
-    payload = {"class": class_name, "bars": bars_payload(shown), "combos": combos}
+    sandbox = Sandbox(code, limits, seed=int(seeds[0]), without=without, host=True)
+    payload = {
+        "cpu_budget": sandbox.limits.combination_cpu_seconds,
+        "class": class_name,
+        "bars": bars_payload(shown),
+        "refs": {ticker: bars_payload(frame) for ticker, frame in (refs or {}).items()},
+        "combos": combos,
+    }
     failures: dict[int, Failure] = {}
     running: dict[int, int] = {at: 0 for at in range(len(books))}  # not started: all
-    sandbox = Sandbox(code, limits, seed=int(seeds[0]), without=without, host=True)
     try:
         sandbox.start()
         starts = _answers(sandbox.call("init_many", payload), len(books))
