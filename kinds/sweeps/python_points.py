@@ -35,6 +35,7 @@ def evaluate_python_points(
     from engine import bar_returns
     from kinds.runs.contract import RunRequest
     from kinds.runs.execute import load_market_data, market_window
+    from kinds.runs.python_request import book_settings
     from kinds.runs.python_run import (
         book_inputs,
         failure_message,
@@ -60,6 +61,7 @@ def evaluate_python_points(
         finalize_trades=first.close_open_trades_at_end,
         refs=ref_frames(first, market.bars, frame.bars),
         **book_inputs(first, market, frame),
+        **book_settings(first),
     )
     rows: list[dict[str, Any]] = []
     errors: list[str | None] = []

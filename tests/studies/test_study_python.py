@@ -68,6 +68,8 @@ def test_each_trial_of_a_python_study_equals_its_run_alone(app, client, redis_ur
         ({"strategy_code": "class S(:\n"}, "strategy_code"),
         ({"strategy_class": None}, "strategy_class"),
         ({"stop_loss_pct": 5}, "stop_loss_pct"),
+        ({"margin": 0}, "margin"),
+        ({"hedging": "yes"}, "hedging"),
     ],
 )
 def test_a_bad_python_study_is_a_400_naming_its_field(client, change, field):

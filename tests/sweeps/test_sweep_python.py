@@ -234,3 +234,21 @@ def test_a_sweep_refs_a_ticker_the_catalog_lacks_is_a_400_naming_refs():
     with pytest.raises(RequestError) as caught:
         validate_sweep({**BASE, "refs": ["DEMOIX", "NOSUCH"]}, None)
     assert caught.value.field == "refs" and "NOSUCH" in caught.value.message
+
+
+def test_a_sweep_runs_each_combination_with_the_books_settings_of_its_run_alone():
+    sweep = parse_sweep_request(
+        {**BASE, "grid": {"n1": [5, 10]}, "margin": 0.5, "exclusive_orders": True,
+         "trade_on_close": True, "hedging": True}
+    )  # fmt: skip
+    assert sweep.to_dict()["margin"] == 0.5 and sweep.to_dict()["hedging"] is True
+    plain = chunk_rows(parse_sweep_request({**BASE, "grid": {"n1": [5, 10]}}))
+    rows = chunk_rows(sweep)
+    for row, without in zip(rows, plain, strict=True):
+        assert "error" not in row and row["num_trades"] > 0
+        metrics = {key: row[key] for key in SWEEP_METRIC_KEYS}
+        assert json.dumps(metrics) == json.dumps(alone(sweep, row))
+        assert row["total_return_pct"] != without["total_return_pct"]
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BASE, "margin": 2})
+    assert caught.value.field == "margin"

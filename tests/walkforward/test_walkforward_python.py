@@ -73,6 +73,8 @@ def test_a_bad_python_walkforward_is_a_400_naming_the_field(app):
         ({"grid": {"n3": [1]}}, "grid.n3"),
         ({"strategy_code": "class S(:\n"}, "strategy_code"),
         ({"grid": {"n1": [5, float("inf")]}}, "grid.n1[1]"),
+        ({"trade_on_close": "no"}, "trade_on_close"),
+        ({"margin": -1}, "margin"),
     ):
         response = client.post("/api/walkforward", json={**BODY, **change})
         assert response.status_code == 400, response.json

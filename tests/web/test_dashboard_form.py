@@ -162,6 +162,10 @@ NOT_FORM_INPUTS = {
     "strategy_code": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
     "strategy_class": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
     "refs": "a PYTHON strategy's other tickers: sent through the API or the client for now",
+    **dict.fromkeys(
+        ("margin", "trade_on_close", "hedging", "exclusive_orders"),
+        "a PYTHON strategy's book setting: sent through the API or the client",
+    ),
 }
 """Run request fields the form has no input for in its served HTML, and why."""
 
