@@ -231,6 +231,7 @@ class Harness:
         self.states: list[Any] = []
         self.own_random = "random" in self.start.get("source", "")
         self.budget: Budget | None = None
+        self.shown: list[dict[str, Any]] = []  # each combination's last trades and orders
 
     def __call__(self, user: types.ModuleType, function: str, payload: Any) -> Any:
         if function == "init":
@@ -264,16 +265,25 @@ class Harness:
                 host = None
                 answers.append(failure(exc, 0, filename, source))
             self.hosts.append(host)
+            self.shown.append({})
             self.states.append(_random_state() if self.own_random else None)
         return answers
 
     def next_many(self, payload: list[Any]) -> list[Any]:
-        """Each ``[combination, state]``'s decisions (or its ``raise`` report), in order."""
+        """Each ``[combination, state]``'s decisions (or its ``raise`` report), in order. A
+        state without ``trades`` or ``orders`` has those of the combination's previous
+        state (they did not change): the host reads copies, as the host may write into the
+        records it reads (a trade's ``sl`` set in ``next``)."""
         answers = []
         for at, state in payload:
             host = self.hosts[at]
             if host is None:
                 raise RuntimeError(f"combination {at} has stopped")
+            shown = self.shown[at]
+            for key in ("trades", "orders"):
+                if key in state:
+                    shown[key] = state[key]
+                state[key] = [dict(record) for record in shown[key]]
             if self.own_random:
                 _set_random_state(self.states[at])
             try:

@@ -7,7 +7,10 @@ each from its own copy of the module, seeded with its own seed, its own ``random
 this process keeps one ``Book`` per combination. Each bar every book still running works
 its orders (``Book.step``), their states go to the child in one message
 (``next_many``), and each combination's decisions come back in one answer and are
-validated by its own book. Each book sees exactly the calls ``engine.broker.book.drive``
+validated by its own book; a state leaves out its ``trades`` or ``orders`` when every value of
+them is the very object the combination's previous state sent (``unchanged``), and the child
+reads them as that state's (``sandbox.runner.Harness``). Each book sees exactly the calls
+``engine.broker.book.drive``
 makes for a run of its own, so every combination's statistics, trades and equity are,
 byte for byte, those ``kinds.strategies.sandboxed.run_strategy`` gives for it alone.
 
@@ -22,6 +25,7 @@ its death) fails every combination not finished by then with that failure.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -123,6 +127,7 @@ def _lockstep(
     finishing; the others finish (``finalize``) after the last bar. With ``adjusted`` the
     states and decisions cross in adjusted units (``engine.broker.shown``)."""
     started = dict(running)
+    sent: dict[int, dict] = {}  # each combination's last state, as whole
     n_bars = len(index)
     for bar in range(min(running.values(), default=n_bars), n_bars):
         states = []
@@ -139,7 +144,8 @@ def _lockstep(
                 continue
             if adjusted is not None:
                 state = shown_state(state, adjusted[1], adjusted[2])
-            states.append([at, state])
+            last, sent[at] = sent.get(at), state
+            states.append([at, state if last is None else _changed(state, last)])
         if not states:
             if not running:
                 return
@@ -164,6 +170,27 @@ def _lockstep(
         for at in running:
             if started[at] < n_bars:
                 books[at].finish()
+
+
+def unchanged(new: list[dict], old: list[dict]) -> bool:
+    """Whether the records ``new`` are ``old``'s: the same keys, and every value the very
+    same object (so the same JSON: an equal value computed again, ``1`` for ``1.0`` or
+    ``-0.0`` for ``0.0`` included, is not)."""
+    return len(new) == len(old) and all(
+        a.keys() == b.keys() and all(map(is_, a.values(), b.values()))
+        for a, b in zip(new, old, strict=True)
+    )
+
+
+def _changed(state: dict, last: dict) -> dict:
+    """``state`` without its ``trades`` and ``orders`` that are ``unchanged`` since
+    ``last``, the previous state sent whole."""
+    kept = {
+        key: value
+        for key, value in state.items()
+        if key not in ("trades", "orders") or not unchanged(value, last[key])
+    }
+    return state if len(kept) == len(state) else kept
 
 
 def _answers(value: Any, count: int) -> list[Any]:

@@ -76,3 +76,37 @@ def test_the_budget_is_per_combination_not_per_chunk():
         SPINS, "SmaCross", params, bars, book_costs(10_000), seeds=range(10), limits=limits
     )
     assert [o.status for o in outcomes] == ["SUCCEEDED"] * 10, outcomes[0].failure
+
+
+@pytest.mark.parametrize("settings", [{}, {"hedging": True}, {"exclusive_orders": True}])
+def test_states_sent_without_their_unchanged_trades_give_each_run_alone(settings):
+    """The parity tests' feature strategies (brackets, entry orders, partial closes moving
+    SL and TP), whose trades and orders change on some bars only: a state leaves them out
+    when unchanged (``lockstep.unchanged``), and each combination still gives its run
+    alone's statistics bit for bit."""
+    from bench.strategy_bench import strategy_module
+    from tests.strategy.test_strategy_parity import brackets, entry_orders, partial_closes
+
+    bars = random_frame(13, 400)
+    for make in (brackets, entry_orders, partial_closes):
+        source, name = strategy_module(make)
+        costs = book_costs(100_000, 0.0, 0.001)
+        outcomes = run_strategies(
+            source, name, [{}, {}], bars, costs, seeds=[1, 2], limits=BUDGETED, **settings
+        )
+        alone = run_strategy(source, name, {}, bars, costs, seed=1, limits=BUDGETED, **settings)
+        assert alone.value["# Trades"] > 3, name
+        for outcome in outcomes:
+            assert outcome.status == "SUCCEEDED", outcome.failure
+            assert_identical(alone.value, outcome.value)
+
+
+def test_unchanged_means_the_same_objects():
+    from kinds.strategies.lockstep import unchanged
+
+    price, same = 101.5, {"id": 1, "sl": None}
+    assert unchanged([{"id": 1, "p": price}], [{"id": 1, "p": price}]) and unchanged([], [])
+    assert not unchanged([{"id": 1, "p": 1}], [{"id": 1, "p": 1.0}])  # equal, not the same JSON
+    assert not unchanged([{"id": 1, "p": -0.0}], [{"id": 1, "p": 0.0}])
+    assert not unchanged([same, same], [same])
+    assert not unchanged([{"id": 1}], [{"id": 1, "sl": None}])
