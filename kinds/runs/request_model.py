@@ -386,6 +386,24 @@ class RunRequestBody(BaseModel):
         f"{CAPACITY_MAX_POINTS}, each above 0 and at most {CAPACITY_CAPITAL_MAX:.0e}); "
         "needs capacity true",
     )
+    margin: Any = Field(
+        None,
+        description="rule_type PYTHON: the margin requirement in (0, 1], leverage 1/margin "
+        "(backtesting.py's Backtest margin); null = 1",
+    )
+    trade_on_close: Any = Field(
+        None,
+        description="rule_type PYTHON: market orders fill at the close of the bar they are "
+        "placed on, not the next open",
+    )
+    hedging: Any = Field(
+        None, description="rule_type PYTHON: long and short trades may be open at once"
+    )
+    exclusive_orders: Any = Field(
+        None,
+        description="rule_type PYTHON: each new order cancels the other orders and closes "
+        "every open trade",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
