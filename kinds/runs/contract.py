@@ -97,14 +97,12 @@ class RunRequest:
     refs: list[str] | None = None
     """rule_type PYTHON: the other catalog tickers the strategy may ``ref`` (sorted, upper
     case); None: none."""
-<<<<<<< HEAD
     capacity: bool = False
     """Also re-simulate the run at ``capacity_capitals`` and store its capacity curve
     (``RunResult.capacity``; docs/capacity.md)."""
     capacity_capitals: list[float] | None = None
     """The capacity curve's capitals, ascending and distinct; None: the 12 default ones
     (``engine.capacity.capital_grid``)."""
-=======
     margin: float | None = None
     """rule_type PYTHON: the book's margin requirement in (0, 1), leverage 1/margin
     (backtesting.py's ``Backtest(margin=)``); None: 1, no leverage."""
@@ -114,7 +112,6 @@ class RunRequest:
     """rule_type PYTHON: trades of both directions open at once (no FIFO netting)."""
     exclusive_orders: bool = False
     """rule_type PYTHON: each new order cancels the others and closes every trade."""
->>>>>>> wt-strat
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -149,16 +146,10 @@ class RunRequest:
         that are off (``None``), costs not charged (``None``), a market entry (no
         ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr``,
         ``close_open_trades_at_end`` and ``exit_priority`` false, ``max_entries`` 1,
-<<<<<<< HEAD
         ``exit_fraction`` 1, ``take_profit_fraction`` 1, the liquidity fields at their
-        defaults, the strategy fields of a rule other than PYTHON, ``capacity`` false and no
-        ``capacity_capitals`` are left out, so a request without them stores and queues the
-        same bytes as before they existed."""
-=======
-        ``exit_fraction`` 1, ``take_profit_fraction`` 1, the strategy fields of a rule
-        other than PYTHON and a PYTHON book's settings at their defaults are left out, so a request
-        without them stores and queues the same bytes as before they existed."""
->>>>>>> wt-strat
+        defaults, the strategy fields of a rule other than PYTHON, a PYTHON book's settings at
+        their defaults, ``capacity`` false and no ``capacity_capitals`` are left out, so a
+        request without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
         for name in ("max_entries", "exit_fraction", "take_profit_fraction", *LIQUIDITY_FIELDS):
             if data[name] == getattr(_ENGINE_DEFAULTS, name):
@@ -172,13 +163,7 @@ class RunRequest:
             "strategy_code",
             "strategy_class",
             "refs",
-<<<<<<< HEAD
             "capacity_capitals",
-        ):
-            if data[name] is None:
-                del data[name]
-        for name in ("close_open_trades_at_end", "exit_priority", "capacity"):
-=======
             "margin",
         ):
             if data[name] is None:
@@ -186,11 +171,11 @@ class RunRequest:
         for name in (
             "close_open_trades_at_end",
             "exit_priority",
+            "capacity",
             "trade_on_close",
             "hedging",
             "exclusive_orders",
         ):
->>>>>>> wt-strat
             if not data[name]:
                 del data[name]
         return data
@@ -353,12 +338,9 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         strategy_code=code,
         strategy_class=class_name,
         refs=refs,
-<<<<<<< HEAD
         capacity=body.capacity,
         capacity_capitals=_capitals(body.capacity_capitals),
-=======
         **settings,
->>>>>>> wt-strat
     )
 
 
