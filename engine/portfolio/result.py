@@ -10,6 +10,13 @@ import numpy as np
 from engine.broker.costs import Costs
 from engine.portfolio.corporate import ActionTable
 
+SLIPPAGE_MODELS = ("fixed", "volume_share", "square_root")
+"""The impact models of ``engine.broker.impact`` (``MODELS``), by name."""
+SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
+"""The spread estimators of ``engine.liquidity`` (``spread_series``), by name."""
+MAX_ADV_PARTICIPATION = 100.0
+"""The largest ``max_adv_participation``: a target of 100 days' average volume."""
+
 MAX_LEVERAGE = 16.0
 """The highest ``PortfolioConfig.max_leverage``: holdings worth 16 times the portfolio
 value (a gross exposure of 4 levered 4 times)."""
@@ -34,7 +41,13 @@ class PortfolioConfig:
     ``borrow_rate / bars_per_year`` to cash at that close; ``fee_fixed``, ``fee_per_share``,
     ``fee_min`` and ``fee_max`` (additions; 0, 0, 0 and no maximum = none) are the run's
     fee model beyond ``fee_rate``, charged on each order by the broker (``broker_costs``;
-    docs/execution.md, "Portfolios").
+    docs/execution.md, "Portfolios"). The liquidity fields (additions; their defaults act
+    not at all, ``liquid``) are the run's (``volume_limit``, ``slippage_model``,
+    ``price_impact``, ``impact_k``, ``impact_window``, ``spread_bps``, ``spread_model``,
+    ``spread_window``: each ticker's fills on a bar take at most ``volume_limit`` of its
+    volume and pay the impact and half the spread) and ``max_adv_participation``: no target
+    holding above that many times the ticker's average daily volume (of the
+    ``impact_window`` bars before the fill bar), in shares.
     """
 
     initial_capital: float
@@ -51,6 +64,15 @@ class PortfolioConfig:
     fee_per_share: float = 0.0
     fee_min: float = 0.0
     fee_max: float = math.inf
+    volume_limit: float | None = None
+    slippage_model: str = "fixed"
+    price_impact: float = 0.1
+    impact_k: float = 1.0
+    impact_window: int = 20
+    spread_bps: float | None = None
+    spread_model: str | None = None
+    spread_window: int = 20
+    max_adv_participation: float | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
@@ -78,6 +100,48 @@ class PortfolioConfig:
                 raise ValueError(f"{name}: must be a finite number >= 0")
         if math.isnan(self.fee_max) or self.fee_max < self.fee_min:
             raise ValueError("fee_max: must be >= fee_min (inf = no maximum)")
+        self._check_liquidity()
+
+    def _check_liquidity(self) -> None:
+        """The liquidity fields in their domains (docs/execution.md, "Liquidity")."""
+        for name, low, high in (
+            ("volume_limit", 0.0, 1.0),
+            ("max_adv_participation", 0.0, MAX_ADV_PARTICIPATION),
+        ):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and low < value <= high):
+                raise ValueError(f"{name}: must be > {low:g} and <= {high:g} (or None)")
+        for name, high in (("price_impact", 1.0), ("impact_k", 100.0)):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 <= value <= high):
+                raise ValueError(f"{name}: must be >= 0 and <= {high:g}")
+        spread = self.spread_bps
+        if spread is not None and not (math.isfinite(spread) and 0 <= spread <= 1000):
+            raise ValueError("spread_bps: must be >= 0 and <= 1000 (or None)")
+        for name in ("impact_window", "spread_window"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= 1000:
+                raise ValueError(f"{name}: must be a whole number from 2 to 1000")
+        if self.slippage_model not in SLIPPAGE_MODELS:
+            raise ValueError(f"slippage_model: must be one of {', '.join(SLIPPAGE_MODELS)}")
+        if self.spread_model is not None:
+            if self.spread_model not in SPREAD_MODELS:
+                raise ValueError(f"spread_model: must be one of {', '.join(SPREAD_MODELS)}")
+            if spread is not None:
+                raise ValueError("spread_model: is set with spread_bps: give one of them")
+
+    @property
+    def liquid(self) -> bool:
+        """Whether a liquidity field acts (a volume limit, an impact model, a spread, the
+        ADV cap): the fills then read ``PortfolioLiquidity`` inputs; else every order fills
+        whole at the open with ``slippage_bps`` alone, as before these fields."""
+        return (
+            self.volume_limit is not None
+            or self.slippage_model != "fixed"
+            or self.spread_bps is not None
+            or self.spread_model is not None
+            or self.max_adv_participation is not None
+        )
 
     def broker_costs(self) -> Costs:
         """The broker's costs of these settings (``engine.broker.costs``): the fee model
@@ -151,3 +215,24 @@ class PortfolioResult:
     events: ActionTable | None = None
     bust_bar: int | None = None
     written_off: float = 0.0
+    rebalance_orders: RebalanceOrders | None = None
+
+
+@dataclass(frozen=True)
+class RebalanceOrders:
+    """A liquid portfolio's rebalance orders (an addition, None without liquidity fields):
+    one row per order a rebalance sent, ``bar`` its fill bar (the rebalance's), ``asset``,
+    ``ordered`` its signed whole shares (after the ADV cap), ``filled`` the signed shares
+    its fills took on that bar and the bars its remainder was carried to, and ``last`` the
+    last bar it could fill on (the bar before the next rebalance's fill, the bust's, or the
+    window's last): ``ordered - filled`` was never filled (cut by cash, not sent, or left
+    when superseded, cancelled or at the end)."""
+
+    bar: np.ndarray
+    asset: np.ndarray
+    ordered: np.ndarray
+    filled: np.ndarray
+    last: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.bar.size)

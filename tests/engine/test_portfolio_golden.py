@@ -152,6 +152,15 @@ RECORDED_WHEN_SET = {
     "fee_per_share": 0.0,
     "fee_min": 0.0,
     "fee_max": math.inf,
+    "volume_limit": None,
+    "slippage_model": "fixed",
+    "price_impact": 0.1,
+    "impact_k": 1.0,
+    "impact_window": 20,
+    "spread_bps": None,
+    "spread_model": None,
+    "spread_window": 20,
+    "max_adv_participation": None,
 }
 """Config fields added after the cases were pinned, with their defaults: a case records one
 only when it sets it, so the pinned cases' inputs read as they were made."""
@@ -227,8 +236,8 @@ def test_a_mutated_core_fails_every_golden_case(monkeypatch: pytest.MonkeyPatch)
     """Slippage one basis point higher (in memory) is reported as an unbumped change."""
     original = simulate_module._Fills.__init__
 
-    def worse(self, config: PortfolioConfig, n_bars: int) -> None:
-        original(self, config, n_bars)
+    def worse(self, config: PortfolioConfig, n_bars: int, *inputs: Any) -> None:
+        original(self, config, n_bars, *inputs)
         self.slippage += 1e-4
 
     monkeypatch.setattr(simulate_module._Fills, "__init__", worse)
