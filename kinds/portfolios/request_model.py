@@ -31,6 +31,7 @@ from engine.param_specs import (
     SLIPPAGE_BPS,
 )
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio.result import SLIPPAGE_MODELS, SPREAD_MODELS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.strategy import RULES_METHOD, StrategyBody, parse_strategy
@@ -70,6 +71,41 @@ MAX_LEVERAGE = 4.0
 DEFAULT_GROSS = 2.0
 DEFAULT_NET = 0.0
 """A long-short book's default exposures: 100 % long, 100 % short."""
+
+MAX_ADV_PARTICIPATION = 100.0
+"""The largest ``max_adv_participation``: a holding of 100 days' average volume."""
+
+LIQUIDITY_DEFAULTS: dict[str, Any] = {
+    "volume_limit": None,
+    "slippage_model": "fixed",
+    "price_impact": 0.1,
+    "impact_k": 1.0,
+    "impact_window": 20,
+    "spread_bps": None,
+    "spread_model": None,
+    "spread_window": 20,
+    "max_adv_participation": None,
+}
+"""The liquidity fields (docs/portfolios.md, "Liquidity") and their defaults, which act not
+at all: a field at its default is left out of the normalised request, so a request without
+them reads, and computes, as it did before they existed."""
+
+LIQUIDITY_MESSAGES = {
+    "volume_limit": "must be greater than 0 and at most 1 (the part of a bar's volume its "
+    "fills may take), or null",
+    "slippage_model": f"must be one of: {', '.join(SLIPPAGE_MODELS)}",
+    "price_impact": "must be from 0 to 1 (the volume_share model's coefficient)",
+    "impact_k": "must be from 0 to 100 (the square_root model's coefficient)",
+    "impact_window": "must be a whole number from 2 to 1000 (bars)",
+    "spread_bps": "must be between 0 and 1000 basis points (the quoted spread), or null",
+    "spread_model": f"must be one of: {', '.join(SPREAD_MODELS)}, or null",
+    "spread_window": "must be a whole number from 2 to 1000 (bars)",
+    "max_adv_participation": f"must be greater than 0 and at most {MAX_ADV_PARTICIPATION:g} "
+    "(a holding's most shares, in days of average volume), or null",
+}
+"""The 400's message of each liquidity field out of its domain."""
+
+SPREAD_BOTH = "is set with spread_bps: give one of them"
 
 WEIGHT_TOLERANCE = 1e-9
 """Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
@@ -177,6 +213,27 @@ class PortfolioRequestBody(BaseModel):
     strategy: StrategyBody | None = None  # type: ignore[valid-type]
     """With ``allocation.method`` ``rules``: the run request's rule, stop, size and fee
     fields applied to every ticker (``kinds.portfolios.strategy``); left out otherwise."""
+    volume_limit: Annotated[float, Field(gt=0, le=1)] | None = None
+    """The part of a bar's volume each ticker's fills on that bar may take; the rest of a
+    rebalance's order is carried to the next bars' opens (None = no limit)."""
+    slippage_model: Literal[SLIPPAGE_MODELS] = "fixed"  # type: ignore[valid-type]
+    """The market impact of a fill beyond ``slippage_bps``: ``fixed`` (none),
+    ``volume_share`` or ``square_root`` (``engine.broker.impact``)."""
+    price_impact: Annotated[float, Field(ge=0, le=1)] = 0.1
+    """The ``volume_share`` model's coefficient (zipline's 0.1)."""
+    impact_k: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """The ``square_root`` model's coefficient."""
+    impact_window: Annotated[int, Field(strict=True, ge=2, le=1000)] = 20
+    """Bars before the fill bar the volatility and the ADV are taken over."""
+    spread_bps: Annotated[float, Field(ge=0, le=1000)] | None = None
+    """A fixed quoted spread in basis points, half paid on every fill (None = none)."""
+    spread_model: Literal[SPREAD_MODELS] | None = None  # type: ignore[valid-type]
+    """The spread estimated from the bars before the fill bar, half paid on every fill."""
+    spread_window: Annotated[int, Field(strict=True, ge=2, le=1000)] = 20
+    """Bars the ``spread_model`` reads."""
+    max_adv_participation: Annotated[float, Field(gt=0, le=MAX_ADV_PARTICIPATION)] | None = None
+    """No target holding above this many times the ticker's average daily volume (of the
+    ``impact_window`` bars before the fill), in shares; what it cuts stays cash."""
     price_adjustment: Literal[ADJUSTMENTS] | None = None  # type: ignore[valid-type]
     """The prices the score, the filter and the risk estimates read: ``raw`` (as traded,
     the default, then left out of the normalised request), ``split`` or ``total_return``
@@ -188,6 +245,8 @@ class PortfolioRequestBody(BaseModel):
             raise PydanticCustomError("date_order", "must be on or after start_date")
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
+        if self.spread_model is not None and self.spread_bps is not None:
+            raise PydanticCustomError("spread_both", SPREAD_BOTH)
         return self
 
 
@@ -214,6 +273,10 @@ def _error(error: dict) -> RequestError:
         return RequestError("end_date", "must be on or after start_date")
     if error["type"] == "fee_max_below_min":
         return RequestError(*error_field_message(error))
+    if error["type"] == "spread_both":
+        return RequestError("spread_model", SPREAD_BOTH)
+    if len(loc) == 1 and loc[0] in LIQUIDITY_MESSAGES:
+        return RequestError(loc[0], LIQUIDITY_MESSAGES[loc[0]])
     if len(loc) == 1 and loc[0] in _SHARED:
         return RequestError(*error_field_message(error))
     field = _loc(loc) or "body"
@@ -261,7 +324,22 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
     _borrow(request)
     _point_in_time(request)
     _adjustment(request)
+    _liquidity(request)
     return request
+
+
+def _liquidity(request: dict[str, Any]) -> None:
+    """The liquidity fields at their defaults are left out, so a request without them
+    reads as it did before they existed; a portfolio of rules takes none (its fills are
+    the broker's signal fills, whole)."""
+    for name, default in LIQUIDITY_DEFAULTS.items():
+        value = request[name]
+        if value == default and type(value) is type(default):
+            del request[name]
+        elif request["allocation"]["method"] == RULES_METHOD:
+            raise RequestError(name, "is not used with method 'rules'")
+        elif isinstance(value, float) or name in ("price_impact", "impact_k", "spread_bps"):
+            request[name] = float(value)
 
 
 RULES_UNUSED = (
