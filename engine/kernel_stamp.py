@@ -10,6 +10,7 @@ from __future__ import annotations
 
 _SOURCES = (
     "broker/costs.py",
+    "broker/impact.py",
     "broker/orders.py",
     "broker/stops.py",
     "broker/jitted.py",

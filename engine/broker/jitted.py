@@ -1,12 +1,12 @@
 """The broker's rules compiled (numba), once, for every compiled walk.
 
-``engine.broker.costs``, ``engine.broker.orders``, ``engine.broker.stops`` and
-``engine.corporate`` write each rule as plain arithmetic on floats, which the Python walks
-call as it is; the compiled kernels (the one-pass sweep kernel ``engine._kernel``, the
-broker's step ``engine.broker.step``, a portfolio of rules' kernel
-``engine._signals_kernel``) call these compiled forms, inlined into their loops. The costs'
-arithmetic is rebuilt with numba's ``floor``, ``sign`` ... in place of its Python ones
-(``engine.broker.rebind``).
+``engine.broker.costs``, ``engine.broker.impact``, ``engine.broker.orders``,
+``engine.broker.stops`` and ``engine.corporate`` write each rule as plain arithmetic on
+floats, which the Python walks call as it is; the compiled kernels (the one-pass sweep
+kernel ``engine._kernel``, the broker's step ``engine.broker.step``, a portfolio of rules'
+kernel ``engine._signals_kernel``) call these compiled forms, inlined into their loops.
+The costs' arithmetic is rebuilt with numba's ``floor``, ``sign`` ... in place of its
+Python ones (``engine.broker.rebind``).
 A size series' or a position-aware exit's program (``engine.broker.program``) is compiled
 with numpy's error model (a division by zero gives ±inf or NaN, as numpy's), and called,
 not inlined, so the step's own arithmetic keeps its model.
@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from engine import corporate
-from engine.broker import costs, orders, program, stops
+from engine.broker import costs, impact, orders, program, stops
 from engine.broker.rebind import rebind
 
 _rule = njit(cache=True, nogil=True, inline="always")
@@ -38,6 +38,11 @@ fill = _costs["fill"]
 sized = _costs["sized"]
 borrow_charge = _costs["borrow_charge"]
 signal_equity = _costs["signal_equity"]
+
+impact_fraction = _rule(impact.impact_fraction)
+"""``engine.broker.impact.impact_fraction``: a fill's market impact (NaN: no fill)."""
+liquidity_price = _rule(impact.liquidity_price)
+"""``engine.broker.impact.liquidity_price``: the fill price paying impact and half spread."""
 
 order_price = _rule(orders.order_price)
 """``engine.broker.orders.order_price``: (fill price or NaN, stop touched)."""
@@ -68,7 +73,9 @@ __all__ = [
     "evaluate",
     "fill",
     "fill_bar_stop",
+    "impact_fraction",
     "levels",
+    "liquidity_price",
     "open_return",
     "order_fee",
     "order_price",

@@ -1,0 +1,165 @@
+"""The liquidity models' per-bar inputs, each known before its bar opens: a value at bar t
+is computed from bars before t only (no look-ahead), NaN while the window is warming up
+(docs/execution.md, "Liquidity", "Spread and impact estimators").
+
+- ``corwin_schultz`` and ``abdi_ranaldo``: the quoted spread (a fraction of the price; 0.01
+  is a spread of 1 %) estimated from daily OHLC over the ``window`` bars t-window .. t-1.
+  Both papers estimate from two consecutive days: the ``window`` bars hold window - 1 such
+  pairs, whose estimates are averaged (negative two-day estimates set to zero first, as
+  both papers do in their main tests). So ``window`` >= 2.
+- ``trailing_volatility``: the daily volatility of the square-root impact model, the
+  sample standard deviation (ddof=1) of the ``window`` close-to-close simple returns of
+  bars t-window .. t-1 (each against the close before it, so it reads closes t-window-1 ..
+  t-1). ddof=1: the unbiased variance of a sample of returns, the estimate a quant computes
+  (pandas' ``rolling(window).std()``), and the one the square-root law's calibrations
+  (Almgren et al. 2005; Kissell) use; ``window`` >= 2.
+- ``trailing_adv``: the average daily volume, the mean volume of bars t-window .. t-1.
+
+A window that holds a NaN input (a missing high, low, close or volume) gives NaN at the
+bars it covers: the broker treats an input it cannot compute as it documents
+(``engine.broker.impact``). Pure numpy, vectorised; nothing here is compiled.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
+"""The names ``spread_series`` dispatches on (``TradingParams.spread_model``)."""
+
+_CS_DENOMINATOR = 3.0 - 2.0 * math.sqrt(2.0)
+"""Corwin & Schultz (2012), eq. (18): the 3 - 2√2 of α."""
+
+
+def _floats(values: np.ndarray | list[float]) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
+def _check_window(window: int, least: int, name: str) -> None:
+    if int(window) != window or window < least:
+        raise ValueError(f"{name} needs a whole window of at least {least} bars, got {window}")
+
+
+def _trailing_mean(per_bar: np.ndarray, count: int) -> np.ndarray:
+    """At bar t the mean of ``per_bar[t - count .. t - 1]`` (the ``count`` values before t),
+    NaN for t < count and wherever that span holds a NaN. A cumulative sum would carry one
+    bar's NaN, or its rounding, into every later bar: each window is summed on its own."""
+    n = per_bar.shape[0]
+    out = np.full(n, np.nan)
+    if n <= count:
+        return out
+    windows = np.lib.stride_tricks.sliding_window_view(per_bar, count)
+    # windows[k] = per_bar[k .. k + count - 1]: the window before bar t = k + count
+    out[count:] = windows[: n - count].mean(axis=1)
+    return out
+
+
+def corwin_schultz_two_day(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray | None = None
+) -> np.ndarray:
+    """Corwin & Schultz (2012)'s two-day spread estimate of each pair of consecutive bars
+    (j - 1, j), at index j (NaN at 0), negative estimates set to zero (their main tests):
+
+        β = ln(H_{j-1}/L_{j-1})² + ln(H_j/L_j)²
+        γ = ln(max(H_{j-1}, H_j) / min(L_{j-1}, L_j))²
+        α = (√(2β) − √β) / (3 − 2√2) − √(γ / (3 − 2√2))
+        S = 2 (e^α − 1) / (1 + e^α)
+
+    Given ``close``, the paper's overnight adjustment first: when day j's low is above day
+    j - 1's close the price rose overnight, and day j's high and low are lowered by the
+    difference; when day j's high is below that close, both are raised by it."""
+    out = np.full(len(high), np.nan)
+    if out.shape[0] < 2:
+        return out
+    with np.errstate(all="ignore"):  # a non-positive price: NaN (or inf) where it reaches
+        log_high, log_low = np.log(_floats(high)), np.log(_floats(low))
+        h0, l0, h1, l1 = log_high[:-1], log_low[:-1], log_high[1:], log_low[1:]
+        if close is not None:
+            c0 = np.log(_floats(close))[:-1]
+            gap = np.maximum(0.0, c0 - h1) + np.minimum(0.0, c0 - l1)
+            h1, l1 = h1 + gap, l1 + gap
+        beta = (h0 - l0) ** 2 + (h1 - l1) ** 2
+        gamma = (np.maximum(h0, h1) - np.minimum(l0, l1)) ** 2
+        alpha = (np.sqrt(2.0 * beta) - np.sqrt(beta)) / _CS_DENOMINATOR - np.sqrt(
+            gamma / _CS_DENOMINATOR
+        )
+        spread = 2.0 * (np.exp(alpha) - 1.0) / (1.0 + np.exp(alpha))
+    out[1:] = np.where(spread < 0.0, 0.0, spread)  # NaN stays NaN
+    return out
+
+
+def corwin_schultz(
+    high: np.ndarray, low: np.ndarray, window: int, close: np.ndarray | None = None
+) -> np.ndarray:
+    """The Corwin-Schultz spread at each bar t: the mean of the two-day estimates
+    (``corwin_schultz_two_day``) of the window - 1 pairs within bars t-window .. t-1; NaN
+    for t < window. ``close`` adds the paper's overnight adjustment."""
+    _check_window(window, 2, "corwin_schultz")
+    return _trailing_mean(corwin_schultz_two_day(high, low, close), window - 1)
+
+
+def abdi_ranaldo_two_day(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """Abdi & Ranaldo (2017)'s two-day spread estimate of each pair of consecutive bars
+    (j - 1, j), at index j (NaN at 0), from the log close c and the log mid-range
+    η = (ln H + ln L) / 2:
+
+        S = √max(4 (c_{j-1} − η_{j-1}) (c_{j-1} − η_j), 0)
+
+    (their two-day corrected estimator: a negative product set to zero before the root)."""
+    out = np.full(len(high), np.nan)
+    if out.shape[0] < 2:
+        return out
+    with np.errstate(all="ignore"):  # a non-positive price: NaN (or inf) where it reaches
+        mid = (np.log(_floats(high)) + np.log(_floats(low))) / 2.0
+        log_close = np.log(_floats(close))
+        squared = 4.0 * (log_close[:-1] - mid[:-1]) * (log_close[:-1] - mid[1:])
+    out[1:] = np.sqrt(np.where(squared < 0.0, 0.0, squared))  # NaN stays NaN
+    return out
+
+
+def abdi_ranaldo(high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int) -> np.ndarray:
+    """The Abdi-Ranaldo spread at each bar t: the mean of the two-day estimates
+    (``abdi_ranaldo_two_day``) of the window - 1 pairs within bars t-window .. t-1; NaN for
+    t < window."""
+    _check_window(window, 2, "abdi_ranaldo")
+    return _trailing_mean(abdi_ranaldo_two_day(high, low, close), window - 1)
+
+
+def spread_series(
+    model: str, high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int
+) -> np.ndarray:
+    """The estimated spread of ``model`` ("corwin_schultz", with the overnight adjustment
+    from ``close``, or "abdi_ranaldo") at each bar, from the ``window`` bars before it."""
+    if model == "corwin_schultz":
+        return corwin_schultz(high, low, window, close=close)
+    if model == "abdi_ranaldo":
+        return abdi_ranaldo(high, low, close, window)
+    raise ValueError(f"unknown spread model {model!r}: one of {', '.join(SPREAD_MODELS)}")
+
+
+def trailing_volatility(close: np.ndarray, window: int) -> np.ndarray:
+    """The sample standard deviation (ddof=1) of the ``window`` simple returns
+    close_j / close_{j-1} − 1 of bars j = t-window .. t-1, at each bar t; NaN for
+    t < window + 1 (the first return is bar 1's)."""
+    _check_window(window, 2, "trailing_volatility")
+    close = _floats(close)
+    returns = np.full(close.shape[0], np.nan)
+    with np.errstate(all="ignore"):  # a zero close: an infinite or NaN return
+        returns[1:] = close[1:] / close[:-1] - 1.0
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    if n <= window:
+        return out
+    windows = np.lib.stride_tricks.sliding_window_view(returns, window)
+    with np.errstate(all="ignore"):  # an infinite return: a NaN deviation
+        out[window:] = windows[: n - window].std(axis=1, ddof=1)
+    return out
+
+
+def trailing_adv(volume: np.ndarray, window: int) -> np.ndarray:
+    """The average daily volume at each bar t: the mean volume of bars t-window .. t-1; NaN
+    for t < window."""
+    _check_window(window, 1, "trailing_adv")
+    return _trailing_mean(_floats(volume), window)
