@@ -192,6 +192,54 @@ def test_an_unknown_adv_holds_nothing_of_that_name():
     assert result.shares[-1].tolist() == [0, 250]
 
 
+def _one_name(decisions, weights, liquidity, **config):
+    """B alone at 20 (with a placeholder A at 100 never held) over 6 bars, deciding
+    ``weights`` of B at each of ``decisions``."""
+    n_bars = 6
+    open_ = np.array([[100.0, 20.0]] * n_bars)
+    targets = np.zeros((n_bars, 2))
+    decide = np.zeros(n_bars, dtype=bool)
+    for bar, weight in zip(decisions, weights, strict=True):
+        targets[bar, 1], decide[bar] = weight, True
+    cfg = PortfolioConfig(initial_capital=10_000.0, **config)
+    return simulate_portfolio(open_, open_, targets, decide, cfg, liquidity=liquidity)
+
+
+def test_a_fill_pays_its_volume_share_impact_and_half_the_spread_after_slippage():
+    """10 % of 10,000 in B: 50 shares of a bar trading 1,000; zipline's impact 0.1 × (50 /
+    1,000)² = 0.00025 and half of a 10 bps spread, 0.0005, on top of 5 bps of slippage:
+    20 × 1.0005 × 1.00075 a share; the sale at bar 3 gets 20 × 0.9995 × 0.99925."""
+    volume = np.full((6, 2), 1000.0)
+    result = _one_name(
+        [0, 2],
+        [0.1, 0.0],
+        _liquidity(volume, half_spread=0.0005),
+        slippage_bps=5.0,
+        slippage_model="volume_share",
+        spread_bps=10.0,
+    )
+    assert result.orders.shares.tolist() == [50, -50]
+    assert result.orders.price.tolist() == [20.0 * 1.0005 * 1.00075, 20.0 * 0.9995 * 0.99925]
+    assert result.cash[1] == 10_000.0 - 50 * 20.0 * 1.0005 * 1.00075
+
+
+def test_a_square_root_fill_waits_for_its_volatility_and_pays_its_impact():
+    """sigma is unknown at bar 1 (the model's window warming up): no fill, the order
+    waits; at bar 2 sigma 0.02 and an ADV of 5,000: 50 shares pay 1.5 × 0.02 × √(50 /
+    5,000) = 0.003."""
+    shape = (6, 2)
+    liquidity = PortfolioLiquidity(
+        volume=np.full(shape, 1000.0),
+        sigma=np.where(np.arange(6)[:, None] < 2, np.nan, 0.02) * np.ones(shape),
+        adv=np.full(shape, 5000.0),
+        half_spread=np.zeros(shape),
+    )
+    result = _one_name([0], [0.1], liquidity, slippage_model="square_root", impact_k=1.5)
+    assert result.orders.bar.tolist() == [2]
+    assert result.orders.shares.tolist() == [50]
+    assert result.orders.price.tolist() == [20.0 * (1.0 + 1.5 * 0.02 * math.sqrt(0.01))]
+
+
 def test_a_liquid_config_without_its_inputs_is_refused():
     with pytest.raises(ValueError, match="liquidity"):
         simulate_portfolio(
