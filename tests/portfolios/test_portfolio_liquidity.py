@@ -19,6 +19,7 @@ import data
 from engine import Bars
 from kinds.portfolios.compute import build_result, result_json, simulate
 from kinds.portfolios.request_model import LIQUIDITY_DEFAULTS, parse_portfolio
+from kinds.portfolios.search import apply, space, suggested_space
 from kinds.portfolios.universe import aligned
 from tests.portfolios.support import valid_portfolio
 from work.errors import RequestError
@@ -166,3 +167,20 @@ def test_a_request_without_the_fields_has_no_liquidity_block_and_equals_its_defa
     ]
     assert texts[0] == texts[1]
     assert "liquidity" not in json.loads(texts[0])
+
+
+def test_the_liquidity_fields_are_searchable_and_offered_once_the_base_sets_them():
+    """A sweep may vary ``volume_limit`` from a base without it (each point a request of
+    its own); a study offers the fields its base sets, not the others."""
+    base = parse_portfolio(valid_portfolio())
+    assert space(base)["volume_limit"].default is None
+    point = apply(base, {"volume_limit": 0.05, "max_adv_participation": 0.5})
+    assert (point["volume_limit"], point["max_adv_participation"]) == (0.05, 0.5)
+    assert "volume_limit" not in {entry["name"] for entry in suggested_space(base)}
+    limited = parse_portfolio(valid_portfolio(volume_limit=0.1))
+    offered = {entry["name"]: entry for entry in suggested_space(limited)}
+    assert offered["volume_limit"]["default"] == 0.1
+    assert "price_impact" not in offered
+    with pytest.raises(RequestError) as caught:
+        apply(base, {"volume_limit": 2.0})
+    assert caught.value.field == "grid.volume_limit"
