@@ -18,6 +18,7 @@ import pytest
 import data
 from engine import Bars
 from kinds.portfolios.compute import build_result, result_json, simulate
+from kinds.portfolios.describe import construction
 from kinds.portfolios.request_model import LIQUIDITY_DEFAULTS, parse_portfolio
 from kinds.portfolios.search import apply, space, suggested_space
 from kinds.portfolios.universe import aligned
@@ -184,3 +185,21 @@ def test_the_liquidity_fields_are_searchable_and_offered_once_the_base_sets_them
     with pytest.raises(RequestError) as caught:
         apply(base, {"volume_limit": 2.0})
     assert caught.value.field == "grid.volume_limit"
+
+
+def test_the_list_and_the_page_say_the_liquidity_a_request_sets():
+    request = parse_portfolio(
+        valid_portfolio(
+            volume_limit=0.025,
+            max_adv_participation=0.5,
+            slippage_model="volume_share",
+            spread_bps=10,
+        )
+    )
+    assert construction(request)[-4:] == [
+        "volume limit 2.5%",
+        "max 0.5x ADV",
+        "volume_share impact 0.1",
+        "spread 10 bps",
+    ]
+    assert not any("ADV" in phrase for phrase in construction(parse_portfolio(valid_portfolio())))
