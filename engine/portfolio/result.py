@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -157,6 +158,27 @@ class PortfolioConfig:
         return Costs.sized_elsewhere(
             float(self.initial_capital), slip, float(self.fee_rate), **fees
         )
+
+
+LIQUIDITY_FIELDS = (
+    "volume_limit",
+    "slippage_model",
+    "price_impact",
+    "impact_k",
+    "impact_window",
+    "spread_bps",
+    "spread_model",
+    "spread_window",
+    "max_adv_participation",
+)
+"""``PortfolioConfig``'s liquidity fields, in the request's order."""
+
+LIQUIDITY_DEFAULTS = {
+    field.name: field.default
+    for field in dataclasses.fields(PortfolioConfig)
+    if field.name in LIQUIDITY_FIELDS
+}
+"""Each liquidity field's default, which acts not at all (``PortfolioConfig.liquid``)."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from engine.param_specs import (
     SLIPPAGE_BPS,
 )
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
-from engine.portfolio.result import SLIPPAGE_MODELS, SPREAD_MODELS
+from engine.portfolio.result import LIQUIDITY_DEFAULTS, SLIPPAGE_MODELS, SPREAD_MODELS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.strategy import RULES_METHOD, StrategyBody, parse_strategy
@@ -75,21 +75,6 @@ DEFAULT_NET = 0.0
 MAX_ADV_PARTICIPATION = 100.0
 """The largest ``max_adv_participation``: a holding of 100 days' average volume."""
 
-LIQUIDITY_DEFAULTS: dict[str, Any] = {
-    "volume_limit": None,
-    "slippage_model": "fixed",
-    "price_impact": 0.1,
-    "impact_k": 1.0,
-    "impact_window": 20,
-    "spread_bps": None,
-    "spread_model": None,
-    "spread_window": 20,
-    "max_adv_participation": None,
-}
-"""The liquidity fields (docs/portfolios.md, "Liquidity") and their defaults, which act not
-at all: a field at its default is left out of the normalised request, so a request without
-them reads, and computes, as it did before they existed."""
-
 LIQUIDITY_MESSAGES = {
     "volume_limit": "must be greater than 0 and at most 1 (the part of a bar's volume its "
     "fills may take), or null",
@@ -103,7 +88,9 @@ LIQUIDITY_MESSAGES = {
     "max_adv_participation": f"must be greater than 0 and at most {MAX_ADV_PARTICIPATION:g} "
     "(a holding's most shares, in days of average volume), or null",
 }
-"""The 400's message of each liquidity field out of its domain."""
+"""The 400's message of each liquidity field out of its domain. A field at its default
+(``LIQUIDITY_DEFAULTS``, acting not at all) is left out of the normalised request, so a
+request without them reads, and computes, as it did before they existed."""
 
 SPREAD_BOTH = "is set with spread_bps: give one of them"
 
@@ -509,6 +496,7 @@ def _long_short(allocation: dict) -> None:
 
 
 __all__ = [
+    "LIQUIDITY_DEFAULTS",
     "MAX_BORROW_RATE",
     "MAX_TICKERS",
     "MIN_TICKERS",

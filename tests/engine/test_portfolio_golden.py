@@ -32,6 +32,7 @@ from engine.portfolio import (
     target_weights,
 )
 from engine.portfolio import simulate as simulate_module
+from engine.portfolio.result import LIQUIDITY_DEFAULTS
 from tests.engine.portfolio_universe import weekdays
 from tests.golden import case_problem
 
@@ -152,15 +153,7 @@ RECORDED_WHEN_SET = {
     "fee_per_share": 0.0,
     "fee_min": 0.0,
     "fee_max": math.inf,
-    "volume_limit": None,
-    "slippage_model": "fixed",
-    "price_impact": 0.1,
-    "impact_k": 1.0,
-    "impact_window": 20,
-    "spread_bps": None,
-    "spread_model": None,
-    "spread_window": 20,
-    "max_adv_participation": None,
+    **LIQUIDITY_DEFAULTS,
 }
 """Config fields added after the cases were pinned, with their defaults: a case records one
 only when it sets it, so the pinned cases' inputs read as they were made."""

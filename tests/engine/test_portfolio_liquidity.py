@@ -35,30 +35,32 @@ def _liquidity(volume: np.ndarray, adv: np.ndarray | None = None, half_spread=0.
     )
 
 
-def _two_names(**config):
-    """A at 100 (flat), B at 20, 21, 22, 22...; half each decided at bar 0 only; 1,000
-    shares trade a bar in each."""
-    n_bars = 6
-    open_ = np.array(
-        [[100.0, 20.0], [100.0, 20.0], [100.0, 21.0], [100.0, 22.0]] + [[100.0, 22.0]] * 2
-    )
+def _book(prices, decisions, volume=1000.0, liquidity=None, n_bars=6, **config):
+    """Two tickers A and B at ``prices`` (one row for every bar, or a row per bar; opens
+    and closes alike), deciding ``decisions`` {bar: [A's weight, B's weight]}, each
+    trading ``volume`` shares a bar (a number or an array), 10,000 of capital."""
+    open_ = np.broadcast_to(np.asarray(prices, dtype=np.float64), (n_bars, 2)).copy()
     targets = np.zeros((n_bars, 2))
-    targets[0] = 0.5
     decide = np.zeros(n_bars, dtype=bool)
-    decide[0] = True
-    volume = np.full((n_bars, 2), 1000.0)
-    cfg = PortfolioConfig(initial_capital=10_000.0, fee_rate=0.001, **config)
-    return simulate_portfolio(
-        open_, open_.copy(), targets, decide, cfg, liquidity=_liquidity(volume)
-    )
+    for bar, weights in decisions.items():
+        targets[bar], decide[bar] = weights, True
+    if liquidity is None:
+        liquidity = _liquidity(np.broadcast_to(volume, (n_bars, 2)).astype(np.float64))
+    cfg = PortfolioConfig(initial_capital=10_000.0, **config)
+    return simulate_portfolio(open_, open_.copy(), targets, decide, cfg, liquidity=liquidity)
+
+
+B_RISES = [[100.0, 20.0], [100.0, 20.0], [100.0, 21.0]] + [[100.0, 22.0]] * 3
+"""A at 100 (flat), B at 20, 20, 21, 22, 22, 22."""
 
 
 def test_a_partial_fill_is_carried_to_the_next_opens_at_their_prices():
-    """10,000 at 0.001: bar 1 buys all 50 A (5,000 + 5) but only 100 of B's 250 (10 % of
-    its 1,000: 2,000 + 2; cash 2,993); bar 2 buys 100 more B at 21 (2,100 + 2.1, cash
-    890.9); bar 3's last 50 at 22 cost 1,101.1, more than the cash: cut to the 40 it pays
-    (floor(890.9 / 22.022); 880 + 0.88, cash 10.02); the 10 left are never bought."""
-    result = _two_names(volume_limit=0.1)
+    """10,000 at 0.001, half each: bar 1 buys all 50 A (5,000 + 5) but only 100 of B's
+    250 (10 % of its 1,000: 2,000 + 2; cash 2,993); bar 2 buys 100 more B at 21 (2,100 +
+    2.1, cash 890.9); bar 3's last 50 at 22 cost 1,101.1, more than the cash: cut to the 40
+    it pays (floor(890.9 / 22.022); 880 + 0.88, cash 10.02); the 10 left are never
+    bought."""
+    result = _book(B_RISES, {0: [0.5, 0.5]}, fee_rate=0.001, volume_limit=0.1)
     orders = result.orders
     assert orders.bar.tolist() == [1, 1, 2, 3]
     assert orders.asset.tolist() == [0, 1, 1, 1]
@@ -76,25 +78,17 @@ def test_a_partial_fill_is_carried_to_the_next_opens_at_their_prices():
 
 def test_without_a_limit_the_same_book_fills_whole_on_its_rebalance_bar():
     """The same book with the liquidity inputs but no limit buys 50 A and what the cash
-    pays of B at bar 1."""
-    result = _two_names(spread_bps=0.0)
-    assert result.orders.shares.tolist() == [50, 249]  # B cut by the cash (5,000 + 5 > 4,995)
+    pays of B at bar 1 (5,000 + 5 > 4,995: 249)."""
+    result = _book(B_RISES, {0: [0.5, 0.5]}, fee_rate=0.001, spread_bps=0.0)
+    assert result.orders.shares.tolist() == [50, 249]
     assert result.orders.bar.tolist() == [1, 1]
 
 
 def test_the_next_rebalance_supersedes_a_carried_remainder():
-    """Decisions at bars 0 and 1 (daily for two bars): bar 1's order of B is cut to 100 and
-    its remainder carried; bar 2's rebalance replaces it with an order sized from bar 2's
-    value, itself cut to 100; the first order's record ends at bar 1."""
-    n_bars = 5
-    open_ = np.array([[100.0, 20.0]] * n_bars)
-    targets = np.zeros((n_bars, 2))
-    targets[0] = targets[1] = [0.0, 1.0]
-    decide = np.zeros(n_bars, dtype=bool)
-    decide[[0, 1]] = True
-    volume = np.full((n_bars, 2), 1000.0)
-    cfg = PortfolioConfig(initial_capital=10_000.0, volume_limit=0.1)
-    result = simulate_portfolio(open_, open_, targets, decide, cfg, liquidity=_liquidity(volume))
+    """All in B decided at bars 0 and 1: bar 1's order of 500 is cut to 100 and its
+    remainder carried; bar 2's rebalance replaces it with an order sized from bar 2's
+    value (400), itself filled 100 a bar; the first order's record ends at bar 1."""
+    result = _book([100.0, 20.0], {0: [0.0, 1.0], 1: [0.0, 1.0]}, n_bars=5, volume_limit=0.1)
     assert result.orders.bar.tolist() == [1, 2, 3, 4]
     assert result.orders.shares.tolist() == [100, 100, 100, 100]
     log = result.rebalance_orders
@@ -108,15 +102,7 @@ def test_a_rebalance_that_orders_nothing_of_a_name_still_drops_its_remainder():
     """Bar 1 buys 100 of B's 500; the decision at bar 1's close wants B at 0.2 of the
     value, the 100 held: no order, and the 400 left of the first order are dropped (B
     stays at 100)."""
-    n_bars = 6
-    open_ = np.array([[100.0, 20.0]] * n_bars)
-    targets = np.zeros((n_bars, 2))
-    targets[0], targets[1] = [0.0, 1.0], [0.0, 0.2]
-    decide = np.zeros(n_bars, dtype=bool)
-    decide[[0, 1]] = True
-    volume = np.full((n_bars, 2), 1000.0)
-    cfg = PortfolioConfig(initial_capital=10_000.0, volume_limit=0.1)
-    result = simulate_portfolio(open_, open_, targets, decide, cfg, liquidity=_liquidity(volume))
+    result = _book([100.0, 20.0], {0: [0.0, 1.0], 1: [0.0, 0.2]}, volume_limit=0.1)
     assert result.shares[:, 1].tolist() == [0, 100, 100, 100, 100, 100]
     assert result.rebalance_orders.filled.tolist() == [100]
 
@@ -124,16 +110,9 @@ def test_a_rebalance_that_orders_nothing_of_a_name_still_drops_its_remainder():
 def test_a_bar_without_volume_fills_nothing_and_the_order_waits():
     """B trades nothing on bar 1 (volume 0) and has no volume figure on bar 2 (NaN): its
     whole order waits for bar 3, which fills 100 of it."""
-    n_bars = 5
-    open_ = np.array([[100.0, 20.0]] * n_bars)
-    targets = np.zeros((n_bars, 2))
-    targets[0] = [0.0, 1.0]
-    decide = np.zeros(n_bars, dtype=bool)
-    decide[0] = True
-    volume = np.full((n_bars, 2), 1000.0)
+    volume = np.full((5, 2), 1000.0)
     volume[1, 1], volume[2, 1] = 0.0, np.nan
-    cfg = PortfolioConfig(initial_capital=10_000.0, volume_limit=0.1)
-    result = simulate_portfolio(open_, open_, targets, decide, cfg, liquidity=_liquidity(volume))
+    result = _book([100.0, 20.0], {0: [0.0, 1.0]}, volume, n_bars=5, volume_limit=0.1)
     assert result.orders.bar.tolist() == [3, 4]
     assert result.orders.shares.tolist() == [100, 100]
 
@@ -141,79 +120,38 @@ def test_a_bar_without_volume_fills_nothing_and_the_order_waits():
 def test_a_sale_is_limited_and_carried_too():
     """Held 250 B (bar 1, no limit on bar 1's 10,000 volume), then all cash from bar 2's
     decision: the sale takes 100 a bar at bars 3, 4 and 50 at 5."""
-    n_bars = 7
-    open_ = np.array([[100.0, 20.0]] * n_bars)
-    targets = np.zeros((n_bars, 2))
-    targets[0] = [0.0, 0.5]
-    decide = np.zeros(n_bars, dtype=bool)
-    decide[[0, 2]] = True
-    volume = np.full((n_bars, 2), 1000.0)
+    volume = np.full((7, 2), 1000.0)
     volume[1] = 10_000.0
-    cfg = PortfolioConfig(initial_capital=10_000.0, volume_limit=0.1)
-    result = simulate_portfolio(open_, open_, targets, decide, cfg, liquidity=_liquidity(volume))
+    decisions = {0: [0.0, 0.5], 2: [0.0, 0.0]}
+    result = _book([100.0, 20.0], decisions, volume, n_bars=7, volume_limit=0.1)
     assert result.orders.bar.tolist() == [1, 3, 4, 5]
     assert result.orders.shares.tolist() == [250, -100, -100, -50]
     assert result.shares[:, 1].tolist() == [0, 250, 250, 150, 50, 0, 0]
 
 
-def test_max_adv_participation_caps_a_thin_name_and_leaves_the_rest_in_cash():
+@pytest.mark.parametrize(("adv", "held"), [(100.0, 50), (np.nan, 0)])
+def test_max_adv_participation_caps_a_thin_name_and_leaves_the_rest_in_cash(adv, held):
     """Half each of A (10, an ADV of 100 shares) and B (20, liquid): A's 500 shares are
     capped at 0.5 × 100 = 50; B still gets its 250, not the weight A could not take; the
-    cut 4,500 stays cash."""
-    n_bars = 4
-    open_ = np.array([[10.0, 20.0]] * n_bars)
-    targets = np.zeros((n_bars, 2))
-    targets[0] = 0.5
-    decide = np.zeros(n_bars, dtype=bool)
-    decide[0] = True
-    volume = np.full((n_bars, 2), 1e9)
-    adv = np.tile([100.0, 1e9], (n_bars, 1))
-    cfg = PortfolioConfig(initial_capital=10_000.0, max_adv_participation=0.5)
-    result = simulate_portfolio(
-        open_, open_, targets, decide, cfg, liquidity=_liquidity(volume, adv)
+    cut stays cash. A name whose ADV is not known yet (NaN) is capped at 0."""
+    liquidity = _liquidity(np.full((4, 2), 1e9), np.tile([adv, 1e9], (4, 1)))
+    decisions = {0: [0.5, 0.5]}
+    result = _book(
+        [10.0, 20.0], decisions, n_bars=4, liquidity=liquidity, max_adv_participation=0.5
     )
-    assert result.shares[-1].tolist() == [50, 250]
-    assert result.cash[-1] == pytest.approx(4_500.0)
-    assert result.rebalance_orders.ordered.tolist() == [50, 250]
-
-
-def test_an_unknown_adv_holds_nothing_of_that_name():
-    """A name whose ADV is not known yet (NaN) is capped at 0 shares."""
-    n_bars = 4
-    open_ = np.array([[10.0, 20.0]] * n_bars)
-    targets = np.zeros((n_bars, 2))
-    targets[0] = 0.5
-    decide = np.zeros(n_bars, dtype=bool)
-    decide[0] = True
-    adv = np.tile([np.nan, 1e9], (n_bars, 1))
-    cfg = PortfolioConfig(initial_capital=10_000.0, max_adv_participation=0.5)
-    liquidity = _liquidity(np.full((n_bars, 2), 1e9), adv)
-    result = simulate_portfolio(open_, open_, targets, decide, cfg, liquidity=liquidity)
-    assert result.shares[-1].tolist() == [0, 250]
-
-
-def _one_name(decisions, weights, liquidity, **config):
-    """B alone at 20 (with a placeholder A at 100 never held) over 6 bars, deciding
-    ``weights`` of B at each of ``decisions``."""
-    n_bars = 6
-    open_ = np.array([[100.0, 20.0]] * n_bars)
-    targets = np.zeros((n_bars, 2))
-    decide = np.zeros(n_bars, dtype=bool)
-    for bar, weight in zip(decisions, weights, strict=True):
-        targets[bar, 1], decide[bar] = weight, True
-    cfg = PortfolioConfig(initial_capital=10_000.0, **config)
-    return simulate_portfolio(open_, open_, targets, decide, cfg, liquidity=liquidity)
+    assert result.shares[-1].tolist() == [held, 250]
+    assert result.cash[-1] == pytest.approx(5_000.0 - 10.0 * held)
+    assert result.rebalance_orders.ordered.tolist() == ([held] if held else []) + [250]
 
 
 def test_a_fill_pays_its_volume_share_impact_and_half_the_spread_after_slippage():
     """10 % of 10,000 in B: 50 shares of a bar trading 1,000; zipline's impact 0.1 × (50 /
     1,000)² = 0.00025 and half of a 10 bps spread, 0.0005, on top of 5 bps of slippage:
     20 × 1.0005 × 1.00075 a share; the sale at bar 3 gets 20 × 0.9995 × 0.99925."""
-    volume = np.full((6, 2), 1000.0)
-    result = _one_name(
-        [0, 2],
-        [0.1, 0.0],
-        _liquidity(volume, half_spread=0.0005),
+    result = _book(
+        [100.0, 20.0],
+        {0: [0.0, 0.1], 2: [0.0, 0.0]},
+        liquidity=_liquidity(np.full((6, 2), 1000.0), half_spread=0.0005),
         slippage_bps=5.0,
         slippage_model="volume_share",
         spread_bps=10.0,
@@ -234,7 +172,8 @@ def test_a_square_root_fill_waits_for_its_volatility_and_pays_its_impact():
         adv=np.full(shape, 5000.0),
         half_spread=np.zeros(shape),
     )
-    result = _one_name([0], [0.1], liquidity, slippage_model="square_root", impact_k=1.5)
+    config = {"slippage_model": "square_root", "impact_k": 1.5}
+    result = _book([100.0, 20.0], {0: [0.0, 0.1]}, liquidity=liquidity, **config)
     assert result.orders.bar.tolist() == [2]
     assert result.orders.shares.tolist() == [50]
     assert result.orders.price.tolist() == [20.0 * (1.0 + 1.5 * 0.02 * math.sqrt(0.01))]
