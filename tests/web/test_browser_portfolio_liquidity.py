@@ -1,0 +1,75 @@
+"""A portfolio's liquidity fields in a real browser (Debian's chromium driven by Playwright):
+the form sends the volume limit, the ADV cap, the impact model and the spread estimate it is
+given (and none of them left blank), shows a value out of its domain under its input (the
+API's 400), hides them for a portfolio of rules, and a preset's request fills them back.
+
+Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+import data
+from tests.web.support import app_with_schema, on_loopback
+from tests.web.support_browser import screenshots_dir, shoot
+from tests.web.test_portfolio_pages import with_pages
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
+
+SHIPPED_DATA = Path(data.__file__).resolve().parent
+
+
+@pytest.fixture
+def served(sqlite_url: str, redis_url: str) -> Iterator[str]:
+    app = with_pages(app_with_schema(sqlite_url, redis_url, SHIPPED_DATA))
+    with on_loopback(app) as base_url:
+        yield base_url
+
+
+def test_the_form_sends_the_liquidity_fields_and_names_a_bad_one(served, browser, tmp_path):
+    shots = screenshots_dir(tmp_path)
+    context = browser.new_context(viewport={"width": 1280, "height": 1100}, reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{served}/portfolios")
+    plain = page.evaluate("PortfolioForm.body()")
+    assert not {"volume_limit", "slippage_model", "spread_model"} & set(plain)
+    page.fill("#pf-volume_limit", "0.025")
+    page.fill("#pf-max_adv_participation", "0.5")
+    page.select_option("#pf-slippage_model", "square_root")
+    page.fill("#pf-impact_k", "0.8")
+    page.select_option("#pf-spread_model", "corwin_schultz")
+    body = page.evaluate("PortfolioForm.body()")
+    assert {k: body.get(k) for k in ("volume_limit", "max_adv_participation", "impact_k")} == {
+        "volume_limit": 0.025,
+        "max_adv_participation": 0.5,
+        "impact_k": 0.8,
+    }
+    assert (body["slippage_model"], body["spread_model"]) == ("square_root", "corwin_schultz")
+    assert "spread_bps" not in body and "price_impact" not in body
+
+    page.fill("#pf-volume_limit", "2")  # checked by the server as it changes
+    expect(page.locator("#pf-volume_limit")).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator("#pf-volume_limit + .invalid-feedback")).to_contain_text("at most 1")
+    page.fill("#pf-volume_limit", "0.025")
+    expect(page.locator("#pf-volume_limit")).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    page.locator("#pf-volume_limit").scroll_into_view_if_needed()
+    shoot(page.locator("#pf-form"), shots / "portfolio-form-liquidity.png")
+
+    page.reload()  # a preset's request fills the fields back
+    page.evaluate("(request) => PortfolioForm.fill(request)", body)
+    again = page.evaluate("PortfolioForm.body()")
+    names = ("volume_limit", "max_adv_participation", "impact_k", "slippage_model", "spread_model")
+    assert {k: again.get(k) for k in names} == {k: body.get(k) for k in names}
+    page.select_option("#pf-method", "rules")
+    expect(page.locator("#pf-volume_limit")).to_be_hidden()
+    assert "volume_limit" not in page.evaluate("PortfolioForm.body()")
+    context.close()
+    assert errors == []
