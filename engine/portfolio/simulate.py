@@ -493,26 +493,22 @@ class _Fills:
         from engine.broker.impact import impact_fraction, liquidity_price
 
         liquidity = self.liquidity
-        price = base.copy()
-        for k, asset in enumerate(assets.tolist()):
-            if take[k] <= 0:
+        rows = (liquidity.volume, liquidity.sigma, liquidity.adv, liquidity.half_spread)
+        volume, sigma, adv, half = (row[bar, assets].tolist() for row in rows)
+        shares, paid = take.tolist(), base.tolist()
+        for k, n in enumerate(shares):
+            if n <= 0:
                 continue
             impact = 0.0
             if self.model is not None:
                 impact = impact_fraction(
-                    self.model,
-                    *self.impact,
-                    float(take[k]),
-                    float(liquidity.volume[bar, asset]),
-                    float(liquidity.sigma[bar, asset]),
-                    float(liquidity.adv[bar, asset]),
+                    self.model, *self.impact, float(n), volume[k], sigma[k], adv[k]
                 )
-            half = float(liquidity.half_spread[bar, asset])
-            paid = liquidity_price(float(base[k]), side, impact, half)
-            if paid != paid:  # NaN: no fill on this bar
-                take[k] = 0
-                continue
-            price[k] = paid
+            paid[k] = liquidity_price(paid[k], side, impact, half[k])
+            if paid[k] != paid[k]:  # NaN: no fill on this bar
+                shares[k], paid[k] = 0, base[k]
+        take = np.array(shares, dtype=np.int64)
+        price = np.array(paid, dtype=np.float64)
         return take, price
 
     def _trade(
