@@ -14,9 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import data
 from engine import Bars
+from engine.portfolio import PortfolioConfig
 from kinds.portfolios.compute import build_result, result_json, simulate
 from kinds.portfolios.describe import construction
 from kinds.portfolios.request_model import LIQUIDITY_DEFAULTS, parse_portfolio
@@ -203,3 +206,29 @@ def test_the_list_and_the_page_say_the_liquidity_a_request_sets():
         "spread 10 bps",
     ]
     assert not any("ADV" in phrase for phrase in construction(parse_portfolio(valid_portfolio())))
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["fixed", "volume_share", "square_root", "corwin_schultz", "abdi_ranaldo"]),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(LIQUIDITY_DEFAULTS)), VALUES, max_size=4))
+def test_any_liquidity_values_are_accepted_or_a_400_naming_one_of_them(fields):
+    """Whatever is sent in the liquidity fields, the request parses (and its config
+    builds) or is refused naming one of the fields sent."""
+    try:
+        request = parse_portfolio(valid_portfolio(**fields))
+    except RequestError as exc:
+        assert exc.field in fields
+        return
+    PortfolioConfig(
+        initial_capital=1.0, **{k: request[k] for k in LIQUIDITY_DEFAULTS if k in request}
+    )
