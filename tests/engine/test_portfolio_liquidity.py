@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.portfolio import (
+    ForcedCloses,
     PortfolioConfig,
     PortfolioLiquidity,
     rebalance_schedule,
@@ -297,3 +298,30 @@ def test_unlimited_volume_and_no_impact_is_todays_book_bit_for_bit(book, limit, 
     for name in ("bar", "asset", "shares", "price", "fee", "value"):
         assert np.array_equal(getattr(liquid.orders, name), getattr(today.orders, name)), name
     assert today.rebalance_orders is None
+
+
+def test_a_forced_close_drops_the_remainder_of_its_ticker():
+    """B's buy is carried 100 a bar from bar 1; B is delisted from bar 3 (its holding paid
+    20 a share at that open): the 200 held are closed there and the rest never bought."""
+    n_bars = 6
+    blocked = np.zeros((n_bars, 2), dtype=bool)
+    blocked[3:, 1] = True
+    price = np.full((n_bars, 2), np.nan)
+    price[3, 1] = 20.0
+    open_ = np.array([[100.0, 20.0]] * n_bars)
+    targets = np.zeros((n_bars, 2))
+    targets[0] = [0.0, 1.0]
+    decide = np.zeros(n_bars, dtype=bool)
+    decide[0] = True
+    cfg = PortfolioConfig(initial_capital=10_000.0, volume_limit=0.1)
+    result = simulate_portfolio(
+        open_,
+        open_,
+        targets,
+        decide,
+        cfg,
+        ForcedCloses(blocked, price),
+        liquidity=_liquidity(np.full((n_bars, 2), 1000.0)),
+    )
+    assert result.orders.shares.tolist() == [100, 100, -200]
+    assert result.shares[:, 1].tolist() == [0, 100, 200, 0, 0, 0]
