@@ -26,9 +26,10 @@ from kinds.portfolios.request_model import LIQUIDITY_DEFAULTS, parse_portfolio
 from kinds.portfolios.search import apply, space, suggested_space
 from kinds.portfolios.universe import aligned
 from tests.portfolios.support import valid_portfolio
+from tests.portfolios.test_portfolio_fuzz_point_in_time import HOSTILE
 from work.errors import RequestError
 
-HOSTILE = [
+BAD = [
     ("volume_limit", 0),
     ("volume_limit", -0.1),
     ("volume_limit", 1.01),
@@ -53,7 +54,7 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), HOSTILE)
+@pytest.mark.parametrize(("field", "value"), BAD)
 def test_a_hostile_liquidity_value_is_a_400_naming_its_field(field, value):
     with pytest.raises(RequestError) as caught:
         parse_portfolio(valid_portfolio(**{field: value}))
@@ -209,14 +210,10 @@ def test_the_list_and_the_page_say_the_liquidity_a_request_sets():
 
 
 VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(10**12), 10**12),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
+    HOSTILE,
     st.sampled_from(["fixed", "volume_share", "square_root", "corwin_schultz", "abdi_ranaldo"]),
-    st.lists(st.integers(), max_size=2),
 )
+"""The point-in-time fuzz's hostile JSON values, and the models' names."""
 
 
 @settings(max_examples=300, deadline=None)

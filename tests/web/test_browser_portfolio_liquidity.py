@@ -9,35 +9,24 @@ Screenshots go to a temporary directory, or to DASHBOARD_SCREENSHOTS_DIR when se
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-import data
-from tests.web.support import app_with_schema, on_loopback
-from tests.web.support_browser import screenshots_dir, shoot
-from tests.web.test_portfolio_pages import with_pages
+from tests.web import test_browser_portfolio_rules as rules_page
+from tests.web.support_browser import recording_page, screenshots_dir, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
-SHIPPED_DATA = Path(data.__file__).resolve().parent
+served_app = rules_page.served_app
+"""The app on the shipped data and its loopback URL (the portfolio of rules' fixture)."""
 
 
-@pytest.fixture
-def served(sqlite_url: str, redis_url: str) -> Iterator[str]:
-    app = with_pages(app_with_schema(sqlite_url, redis_url, SHIPPED_DATA))
-    with on_loopback(app) as base_url:
-        yield base_url
-
-
-def test_the_form_sends_the_liquidity_fields_and_names_a_bad_one(served, browser, tmp_path):
+def test_the_form_sends_the_liquidity_fields_and_names_a_bad_one(served_app, browser, tmp_path):
+    _, served = served_app
     shots = screenshots_dir(tmp_path)
-    context = browser.new_context(viewport={"width": 1280, "height": 1100}, reduced_motion="reduce")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    # the server's 400 for the bad value is expected in the console
+    page = recording_page(browser, {"width": 1280, "height": 1100}, "Failed to load resource")
     page.goto(f"{served}/portfolios")
     plain = page.evaluate("PortfolioForm.body()")
     assert not {"volume_limit", "slippage_model", "spread_model"} & set(plain)
@@ -71,5 +60,5 @@ def test_the_form_sends_the_liquidity_fields_and_names_a_bad_one(served, browser
     page.select_option("#pf-method", "rules")
     expect(page.locator("#pf-volume_limit")).to_be_hidden()
     assert "volume_limit" not in page.evaluate("PortfolioForm.body()")
-    context.close()
-    assert errors == []
+    page.context.close()
+    assert page.errors == []
