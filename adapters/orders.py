@@ -24,6 +24,11 @@ ORDER_FIELDS = (
 )
 """Keys of an order record, in order."""
 
+QUANTITY_FIELDS = ("ordered_qty", "filled_qty", "remaining_qty")
+"""Keys a record also has with a liquidity field (docs/execution.md, "Liquidity"): the
+shares the order was sized for, those it filled over one bar or several, and the rest
+(cancelled, expired, or still pending at the end)."""
+
 
 def order_records(bars: Bars, result: EngineResult, order_type: str) -> list[dict]:
     """One record per entry order of ``result``, in signal order, with ``ORDER_FIELDS``.
@@ -33,7 +38,9 @@ def order_records(bars: Bars, result: EngineResult, order_type: str) -> list[dic
       ``stop``: its prices (None: not used, or missing on that bar).
     * ``last_timestamp``: the last bar it was good for (None: after the data's end).
     * ``status``: ``filled``, ``expired``, ``cancelled`` or ``pending`` (still good at the
-      last bar); ``fill_timestamp`` and ``fill_price`` (slippage included) when filled.
+      last bar); ``fill_timestamp`` and ``fill_price`` (slippage included) when filled
+      (the first fill's, when it filled over several bars).
+    * With a liquidity field, ``QUANTITY_FIELDS`` too (whole shares).
     """
     orders = result.orders
     if orders is None or not len(orders.side):
@@ -55,7 +62,12 @@ def order_records(bars: Bars, result: EngineResult, order_type: str) -> list[dic
         [ts if ok else None for ts, ok in zip(fill_ts, filled.tolist(), strict=True)],
         float_list(orders.price),
     )
-    return [dict(zip(ORDER_FIELDS, row, strict=True)) for row in zip(*columns, strict=True)]
+    records = [dict(zip(ORDER_FIELDS, row, strict=True)) for row in zip(*columns, strict=True)]
+    if orders.ordered is not None and orders.filled is not None:
+        ordered, done = orders.ordered.astype(np.int64), orders.filled.astype(np.int64)
+        for record, wanted, got in zip(records, ordered.tolist(), done.tolist(), strict=True):
+            record.update(ordered_qty=wanted, filled_qty=got, remaining_qty=wanted - got)
+    return records
 
 
 def with_entry_order(records: list[dict], order_type: str) -> list[dict]:

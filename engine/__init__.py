@@ -22,7 +22,14 @@ from engine._stats import TRADING_DAYS, bar_returns, core_metrics
 from engine.backtest import run, run_batch, run_crossings
 from engine.bars import Bars
 from engine.param_specs import DIRECTIONS, SIZE_TYPES
-from engine.params import COST_FIELDS, SCALING_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
+from engine.params import (
+    COST_FIELDS,
+    LIQUIDITY_FIELDS,
+    SCALING_FIELDS,
+    STOP_FIELDS,
+    EngineParamError,
+    TradingParams,
+)
 from engine.result import CURVE_STATS, EXIT_REASONS, BatchResult, EngineResult, Trade, Trades
 from engine.version import ENGINE_VERSION
 
@@ -46,6 +53,7 @@ __all__ = [
     "DIRECTIONS",
     "ENGINE_VERSION",
     "EXIT_REASONS",
+    "LIQUIDITY_FIELDS",
     "SCALING_FIELDS",
     "SIZE_TYPES",
     "STOP_FIELDS",

@@ -27,6 +27,7 @@ import numpy as np
 from engine import _simulate as sim
 from engine import param_specs
 from engine.broker.costs import Costs
+from engine.broker.impact import MODELS
 from engine.broker.orders import ORDER_FIELDS, Orders, order_code
 from engine.broker.program import ExitProgram, Program, SizeProgram
 from engine.broker.stops import Stops
@@ -49,6 +50,7 @@ def scale_events(
     actions: CorporateActions | None = None,
     order_prices: tuple[np.ndarray, np.ndarray] | None = None,
     work: int | None = None,
+    volume: np.ndarray | None = None,
 ) -> tuple[sim.Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
@@ -63,12 +65,31 @@ def scale_events(
     a long (``Events.applied``). ``order_prices`` (the ``limit`` and ``stop`` series, N ×
     T, of ``params.entry_type``): each unit is opened by an entry order
     (``engine.broker.orders``), and the orders are returned too (else None). ``work`` is
-    taken for the callers' sake (every run goes through the step)."""
+    taken for the callers' sake (every run goes through the step). ``volume`` (T, with a
+    liquidity field: ``params.liquid``): the bars' volume the fills are limited by and
+    priced with (docs/execution.md, "Liquidity"); the orders then have the shares each
+    was sized for and filled."""
     keep = actions is not None or bool(Costs.of(params).borrow)
-    out = _walked(entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep)
+    liquidity = _liquidity(params, ohlc, volume)
+    out = _walked(
+        entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep,
+        liquidity=liquidity,
+    )  # fmt: skip
     return _events_of(out, keep, actions is not None), (
-        None if order_prices is None else _orders_of(out[4], out[5])
+        None if order_prices is None else _orders_of(out[4], out[5], params.liquid)
     )
+
+
+def _liquidity(params: TradingParams, ohlc: tuple, volume: np.ndarray | None) -> np.ndarray:
+    """The step's liquidity series of a run (``engine.broker.liquid.series``; 0 × 0 without
+    a liquidity field)."""
+    if not params.liquid:
+        return np.zeros((0, 0))
+    if volume is None or len(volume) != len(ohlc[3]):
+        raise ValueError("a liquidity field needs the bars' volume")
+    from engine.broker import liquid
+
+    return kernel_array(liquid.series(params, ohlc[1], ohlc[2], ohlc[3], volume))
 
 
 def _walked(
@@ -82,6 +103,7 @@ def _walked(
     order_prices: tuple[np.ndarray, np.ndarray] | None,
     keep: bool,
     close_at_end: bool = True,
+    liquidity: np.ndarray | None = None,
 ) -> tuple:
     """N runs through the broker's step (``step.walk_acting``, or ``_called`` for a size
     series or a position-aware exit): ``walk_acting``'s outputs, the cash and shares at
@@ -97,13 +119,15 @@ def _walked(
     limits, stop_prices = _order_series(order_prices, entries.shape)
     bars = tuple(kernel_array(c) for c in ohlc)
     none = np.empty(0)
-    events_in = (none, none, math.nan)
+    liquid = np.zeros((0, 0)) if liquidity is None else liquidity
+    events_in = (none, none, math.nan, liquid)
     if actions is not None:
         delisting = math.nan if actions.delisting is None else float(actions.delisting)
         events_in = (
             kernel_array(actions.split),
             kernel_array(actions.dividend),
             delisting,
+            liquid,
         )
     signals = (
         kernel_array(entries, np.bool_),
@@ -136,7 +160,7 @@ def _called(
     bars, events_in, costs_array, fractions, setup = inputs
     entries = signals[0]
     n_runs, n_bars = entries.shape
-    state = step.new_state(int(setup[step.MAX_ENTRIES]), 64)
+    state = step.with_liquidity(step.new_state(int(setup[step.MAX_ENTRIES]), 64), events_in[3])
     counts = np.zeros((3, n_runs), dtype=np.int64)
     kept = n_runs if keep else 0
     cash_path, shares_path = np.empty((kept, n_bars)), np.empty((kept, n_bars))
@@ -169,7 +193,7 @@ def _called(
                 state, i, np.int64(bar), run_signals, bars, events_in, row, costs_array, fractions,
                 setup, paths, programs,
             )  # fmt: skip
-        state = step.end_run(state, i, bars[0], costs_array, setup, paths)
+        state = step.end_run(state, i, bars[0], costs_array, fractions, setup, paths)
         ns = state[1]
         counts[:, i] = (ns[step.N_ROWS], ns[step.N_DONE], ns[step.N_ORDERS])
         counts[:, i] -= before
@@ -315,17 +339,27 @@ def _order_series(
     return limit, stop
 
 
-def _orders_of(book: np.ndarray, order_counts: np.ndarray) -> Orders:
-    """``Orders`` of the step's order table and each run's count."""
+def _orders_of(book: np.ndarray, order_counts: np.ndarray, liquid: bool = False) -> Orders:
+    """``Orders`` of the step's order table and each run's count; ``liquid``: with the
+    shares each order was sized for and those filled (``Orders.ordered``, ``filled``)."""
     order_offsets = np.zeros(order_counts.size + 1, dtype=np.int64)
     np.cumsum(order_counts, out=order_offsets[1:])
     types = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
+    quantities = {}
+    if liquid:
+        from engine.broker import step
+
+        quantities = {
+            "ordered": book[:, step.ORDERED].copy(),
+            "filled": book[:, step.FILLED_QTY].copy(),
+        }
     return Orders(
         offsets=order_offsets,
         **{
             name: book[:, k].astype(kind)
             for k, (name, kind) in enumerate(zip(ORDER_FIELDS, types, strict=True))
         },
+        **quantities,
     )
 
 
@@ -414,6 +448,7 @@ def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarr
             params.has_stops,
             costs.close_at_end,
             SIZE_UNITS.index(params.size_unit),
+            params.liquid,
         ],
         dtype=np.int64,
     )
@@ -423,6 +458,9 @@ def step_inputs(params: TradingParams) -> tuple[np.ndarray, np.ndarray, np.ndarr
             params.take_profit_fraction,
             *(math.nan if v is None else v for v in (stops.loss, stops.profit, stops.trail)),
             costs.max_size,
+            MODELS[params.slippage_model],
+            params.price_impact,
+            params.impact_k,
         ]
     )
     return costs.as_array(), setup, fractions

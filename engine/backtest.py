@@ -74,12 +74,13 @@ def _order_events(
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
     limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
-    if params.scales:  # a unit per order (docs/execution.md, "Scaling in and out")
+    if params.stepped_as_units:  # a unit per order (docs/execution.md, "Scaling in and out")
         from engine import _scaling
 
         return _scaling.scale_events(
-            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work
-        )
+            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work,
+            volume=bars.volume if params.liquid else None,
+        )  # fmt: skip
     work = entries.size if work is None else work
     if _stepped(work, actions):
         from engine import _scaling
@@ -133,13 +134,14 @@ def _events(
     actions: CorporateActions | None = None,
     work: int | None = None,
 ):
-    if params.scales:  # the units walk loads only for a run that scales (a Job's imports)
-        from engine import _scaling
+    if params.stepped_as_units:  # the units walk loads only for a run that scales or
+        from engine import _scaling  # has a liquidity field (a Job's imports)
 
         _one_per_run(entries, position_exits, sizes)
         ohlc = (bars.open, bars.high, bars.low, bars.close)
+        volume = bars.volume if params.liquid else None
         scaled = _scaling.scale_events(
-            entries, exits, ohlc, params, sizes, position_exits, actions, work=work
+            entries, exits, ohlc, params, sizes, position_exits, actions, work=work, volume=volume
         )
         return scaled[0]
     work = entries.size if work is None else work
@@ -182,7 +184,7 @@ def _unwalked(entries: np.ndarray, exits: np.ndarray, params: TradingParams) -> 
 def _block(events, first: int, last: int, bars: Bars, params: TradingParams):
     """Paths and core metrics of runs ``first:last``."""
     end_close = None
-    if params.close_at_end and len(bars):
+    if params.close_at_end and len(bars) and not params.liquid:  # the step closed it then
         end_close = (float(bars.open[-1]), Costs.of(params))
     state_paths = _simulate.paths(
         events, first, last, bars.close, params.initial_capital, end_close
@@ -333,8 +335,8 @@ def run_batch(
         prices = (limit, stop)
         return _stepped_batch(bars, entries, exits, params, prices, block_edges, kept, parallel)
     if one_pass:
-        if params.has_stops or params.size_unit is not None or params.scales:
-            raise ValueError("one_pass takes no stops, size series nor scaling")
+        if params.has_stops or params.size_unit is not None or params.stepped_as_units:
+            raise ValueError("one_pass takes no stops, size series, scaling nor liquidity")
         kept = _kept(len(entries), len(bars), keep_equity, into)
         return _one_pass(bars, entries, exits, params, block_edges, kept)
     n_runs = entries.shape[0]
@@ -362,7 +364,7 @@ def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions, w
     runs (stops, a borrow fee, entry orders, scaling in or out) that the step walks
     (``_stepped``) without a size series, a position-aware exit or corporate actions,
     T >= 3 (the curve reduction's domain) and finite prices."""
-    walked = params.walks_bars or params.has_orders or params.scales
+    walked = params.walks_bars or params.has_orders or params.stepped_as_units
     plain = position_exits is None and sizes is None and actions is None and not params.size_unit
     return (
         walked
@@ -425,6 +427,9 @@ def _stepped_batch(
     )
 
     costs, setup, fractions = _scaling.step_inputs(params)
+    ohlc = (bars.open, bars.high, bars.low, bars.close)
+    volume = bars.volume if params.liquid else None
+    liquidity = _scaling._liquidity(params, ohlc, volume)
     open_, close, seconds, day, _, _, edges = _pass_inputs(bars, params, block_edges)
     high, low = (compiled.kernel_array(c) for c in (bars.high, bars.low))
     equity, returns = kept
@@ -446,6 +451,7 @@ def _stepped_batch(
         edges,
         equity,
         returns,  # T - 1 wide: the pass takes T >= 3
+        liquidity,
         parallel=parallel,
     )
     return _finished(compiled.kernels(), out, bars, params, block_edges, kept)
@@ -496,8 +502,8 @@ def run_crossings(
     (and, with ``keep_equity``, the same equity and bar returns, ``into`` as there).
     """
     params = params or TradingParams()
-    if params.has_stops or params.size_unit is not None:
-        raise ValueError("run_crossings takes no stops nor size series")
+    if params.has_stops or params.size_unit is not None or params.liquid:
+        raise ValueError("run_crossings takes no stops, size series nor liquidity field")
     lines = np.ascontiguousarray(lines, dtype=np.float64)
     if lines.ndim != 2 or offset < 0 or lines.shape[1] < offset + len(bars):
         raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")

@@ -137,10 +137,11 @@ def warm_signals_and_steps() -> None:
     from engine.broker import step
 
     grid = np.full((2, 8), np.nan)
-    setup = np.array([0, 1, 2, 1, 0, 1, 0, step.UNSIZED], dtype=np.int64)
-    fractions = np.array([0.5, 1.0, 0.05, np.nan, np.nan, np.inf])
+    setup = np.array([0, 1, 2, 1, 0, 1, 0, step.UNSIZED, 0], dtype=np.int64)
+    fractions = np.array([0.5, 1.0, 0.05, np.nan, np.nan, np.inf, 0.0, 0.1, 1.0])
     ohlc = (prices, prices, prices, prices)
-    events = (np.ones(8), np.full(8, 0.5), 12.0)
+    no_liquidity = np.zeros((0, 0))
+    events = (np.ones(8), np.full(8, 0.5), 12.0, no_liquidity)
     for keep in (False, True):
         step.walk_runs(entries, exits, grid, grid, *ohlc, priced, fractions, setup, keep)
         step.walk_acting(entries, exits, grid, grid, ohlc, events, priced, fractions, setup, keep)
@@ -161,14 +162,14 @@ def warm_signals_and_steps() -> None:
             state, 0, np.int64(0), signals, ohlc, events, np.zeros(8, dtype=np.bool_), priced,
             fractions, sized, paths, step.no_programs() if given is None else given,
         )  # fmt: skip
-        step.end_run(state, 0, prices, priced, sized, paths)
+        step.end_run(state, 0, prices, priced, fractions, sized, paths)
     state = step.new_state(2, 4)  # the step driven bar by bar from Python
     step.start_run(state, 1e5)
     state = step.make_room(state)
     step.step(
         state, 0, 0, 1, True, False, (10.0, 11.0, 9.0, 10.5), 1.0, 1.0, priced, fractions, setup
     )
-    step.finish(state, 0, 1, 10.0, priced, setup)
+    step.finish(state, 0, 1, 10.0, priced, fractions, setup)
     from engine.broker import curves
 
     rows = np.zeros(2, dtype=np.int64)
@@ -177,4 +178,6 @@ def warm_signals_and_steps() -> None:
         into = (np.empty((kept, 8)), np.empty((kept, 7)))
         for parallel in (False, True):
             arguments = (entries, exits, grid, grid, rows, *[prices] * 4, seconds, 1.0, priced)
-            curves.evaluate(*arguments, fractions, setup, edges, *into, parallel=parallel)
+            curves.evaluate(
+                *arguments, fractions, setup, edges, *into, no_liquidity, parallel=parallel
+            )

@@ -104,6 +104,50 @@ TAKE_PROFIT_FRACTION_ALONE = "needs take_profit_pct (the take-profit it sells a 
 BARS_PER_YEAR = NumberSpec("bars_per_year", None, "must be greater than 0", gt=0)
 """Not a request field: the ticker's catalog entry gives it (``TradingParams.bars_per_year``)."""
 
+VOLUME_LIMIT = NumberSpec(
+    "volume_limit",
+    None,
+    "must be greater than 0 and at most 1 (the part of a bar's volume its fills may take)",
+    gt=0,
+    le=1,
+)
+PRICE_IMPACT = NumberSpec(
+    "price_impact", 0.1, "must be from 0 to 1 (the volume_share model's coefficient)", ge=0, le=1
+)
+IMPACT_K = NumberSpec(
+    "impact_k", 1.0, "must be from 0 to 100 (the square_root model's coefficient)", ge=0, le=100
+)
+IMPACT_WINDOW = NumberSpec(
+    "impact_window", 20, "must be a whole number from 2 to 1000 (bars)", ge=2, le=1000
+)
+SPREAD_BPS = NumberSpec(
+    "spread_bps", None, "must be between 0 and 1000 basis points (the quoted spread)", ge=0, le=1000
+)
+SPREAD_WINDOW = NumberSpec(
+    "spread_window", 20, "must be a whole number from 2 to 1000 (bars)", ge=2, le=1000
+)
+
+SLIPPAGE_MODELS = ("fixed", "volume_share", "square_root")
+"""How a fill's price moves against it beyond ``slippage_bps`` (docs/execution.md,
+"Liquidity"): ``fixed`` not at all, ``volume_share`` by ``price_impact`` × (shares filled /
+bar volume)², ``square_root`` by ``impact_k`` × daily volatility × sqrt(shares filled /
+average daily volume)."""
+
+DEFAULT_SLIPPAGE_MODEL = "fixed"
+
+SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
+"""The spread estimated from the bars before the fill bar (``engine.liquidity``)."""
+
+SPREAD_BOTH = "is set with spread_bps: give one of them"
+"""What a ``spread_model`` set beside a ``spread_bps`` gets (on ``spread_model``)."""
+
+LIQUIDITY_SPECS = (VOLUME_LIMIT, PRICE_IMPACT, IMPACT_K, IMPACT_WINDOW, SPREAD_BPS, SPREAD_WINDOW)
+"""The numeric liquidity fields (docs/execution.md, "Liquidity"): at their defaults (and
+``slippage_model`` fixed, no ``spread_model``) every fill is whole at today's price."""
+
+LIQUIDITY_WINDOWS = (IMPACT_WINDOW, SPREAD_WINDOW)
+"""The liquidity fields that are whole numbers of bars."""
+
 STOP_SPECS = (STOP_LOSS_PCT, TAKE_PROFIT_PCT, TRAILING_STOP_PCT)
 """The optional stops, percent of the entry fill price (``None`` = off)."""
 
@@ -128,6 +172,7 @@ REQUEST_NUMBERS = (
     MAX_ENTRIES,
     EXIT_FRACTION,
     TAKE_PROFIT_FRACTION,
+    *LIQUIDITY_SPECS,
 )
 """The numeric fields of a run request, in the request's order."""
 

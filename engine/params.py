@@ -18,6 +18,18 @@ SCALING_FIELDS = tuple(spec.name for spec in specs.SCALING_SPECS)
 COST_FIELDS = tuple(spec.name for spec in specs.COST_SPECS)
 """The optional costs beyond ``fee_rate`` (``None`` = not charged; ``fee_max``: no maximum)."""
 
+LIQUIDITY_FIELDS = (
+    "volume_limit",
+    "slippage_model",
+    "price_impact",
+    "impact_k",
+    "impact_window",
+    "spread_bps",
+    "spread_model",
+    "spread_window",
+)
+"""The liquidity fields (docs/execution.md, "Liquidity"), in the request's order."""
+
 
 class EngineParamError(ValueError):
     """A trading parameter is out of its domain; ``field`` names it."""
@@ -82,6 +94,23 @@ class TradingParams:
     position held stays); True lets the exit close a long held and the entry act otherwise
     (flat, or short in ``longshort``), as backtesting.py's ``if self.position and exit:
     close() elif entry: buy()`` (docs/execution.md, "Execution convention")."""
+    volume_limit: float | None = None
+    """The part (0, 1] of a bar's volume the run's fills on that bar may take in total;
+    ``None``: no limit (docs/execution.md, "Liquidity")."""
+    slippage_model: str = specs.DEFAULT_SLIPPAGE_MODEL
+    """The market impact of a fill beyond ``slippage_bps`` (``SLIPPAGE_MODELS``)."""
+    price_impact: float = specs.PRICE_IMPACT.default
+    """The ``volume_share`` model's coefficient (zipline's 0.1)."""
+    impact_k: float = specs.IMPACT_K.default
+    """The ``square_root`` model's coefficient."""
+    impact_window: int = specs.IMPACT_WINDOW.default
+    """Bars before the fill bar the ``square_root`` model's volatility and ADV read."""
+    spread_bps: float | None = None
+    """A fixed quoted spread in basis points, half paid on every fill; ``None``: none."""
+    spread_model: str | None = None
+    """The spread estimated from the bars before the fill bar (``SPREAD_MODELS``)."""
+    spread_window: int = specs.SPREAD_WINDOW.default
+    """Bars the ``spread_model`` reads."""
 
     @property
     def scales(self) -> bool:
@@ -91,6 +120,24 @@ class TradingParams:
             or self.exit_fraction != specs.EXIT_FRACTION.default
             or self.take_profit_fraction != specs.TAKE_PROFIT_FRACTION.default
         )
+
+    @property
+    def liquid(self) -> bool:
+        """Whether any liquidity field acts (a volume limit, an impact model, a spread): the
+        run then goes through the broker's compiled step as units (docs/execution.md,
+        "Liquidity"); else every fill is whole at today's price."""
+        return (
+            self.volume_limit is not None
+            or self.slippage_model != specs.DEFAULT_SLIPPAGE_MODEL
+            or self.spread_bps is not None
+            or self.spread_model is not None
+        )
+
+    @property
+    def stepped_as_units(self) -> bool:
+        """Whether the run is walked as units by the broker's step (``engine._scaling``):
+        it scales in or out, or a liquidity field acts."""
+        return self.scales or self.liquid
 
     @property
     def annual_bars(self) -> float:
@@ -172,6 +219,7 @@ class TradingParams:
                 check(spec)
         self._check_size()
         self._check_scaling()
+        self._check_liquidity()
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise EngineParamError(specs.FEE_MAX.name, specs.FEE_MAX_BELOW_MIN)
         if not isinstance(self.exit_priority, bool):
@@ -211,6 +259,34 @@ class TradingParams:
             raise EngineParamError(
                 specs.TAKE_PROFIT_FRACTION.name, specs.TAKE_PROFIT_FRACTION_ALONE
             )
+
+    def _check_liquidity(self) -> None:
+        """The liquidity fields in their domains: numbers finite and bounded, windows whole,
+        the models named, at most one of ``spread_bps`` and ``spread_model``."""
+        for spec in specs.LIQUIDITY_SPECS:
+            value = getattr(self, spec.name)
+            if value is None and spec.default is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise EngineParamError(spec.name, "must be a number")
+            whole = spec in specs.LIQUIDITY_WINDOWS
+            if whole and not isinstance(value, int):
+                raise EngineParamError(spec.name, spec.message)
+            if not (math.isfinite(value) and spec.contains(value)):
+                raise EngineParamError(spec.name, spec.message)
+            if not whole:
+                object.__setattr__(self, spec.name, float(value))
+        if self.slippage_model not in specs.SLIPPAGE_MODELS:
+            raise EngineParamError(
+                "slippage_model", f"must be one of {', '.join(specs.SLIPPAGE_MODELS)}"
+            )
+        if self.spread_model is not None:
+            if self.spread_model not in specs.SPREAD_MODELS:
+                raise EngineParamError(
+                    "spread_model", f"must be one of {', '.join(specs.SPREAD_MODELS)} or null"
+                )
+            if self.spread_bps is not None:
+                raise EngineParamError("spread_model", specs.SPREAD_BOTH)
 
     def _check_size(self) -> None:
         """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a

@@ -38,6 +38,7 @@ _step, _finish, _new_state, _start_run = (
     broker_step.new_state,
     broker_step.start_run,
 )
+_with_liquidity = broker_step.with_liquidity
 CASH, SHARES = broker_step.CASH, broker_step.SHARES
 N_ROWS, N_DONE, N_ORDERS, ORDER = (
     broker_step.N_ROWS,
@@ -48,6 +49,7 @@ N_ROWS, N_DONE, N_ORDERS, ORDER = (
 NEXT_ID, MAX_ENTRIES = broker_step.NEXT_ID, broker_step.MAX_ENTRIES
 CLOSE_AT_END, STOPPED = broker_step.CLOSE_AT_END, broker_step.STOPPED
 PENDING, N_HELD = broker_step.PENDING, broker_step.N_HELD
+REMAINING, LEAVING = broker_step.REMAINING, broker_step.LEAVING
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -106,7 +108,7 @@ def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
             break
         if bar == last and setup[CLOSE_AT_END]:
             ns[N_ROWS], ns[N_DONE], ns[N_ORDERS] = 0, 0, 0
-            _finish(state, i, last, open_[last], costs, setup)
+            _finish(state, i, last, open_[last], costs, fractions, setup)
             value = fs[CASH] + fs[SHARES] * close[bar]
         curve[bar] = value
         acts = _acts(state, costs, setup)
@@ -121,6 +123,8 @@ def _acts(state, costs, setup) -> bool:
     the borrow fee at its close."""
     fs, ns = state[0], state[1]
     if ns[PENDING] != 0 or ns[ORDER] >= 0:
+        return True
+    if fs[REMAINING] > 0.0 or fs[LEAVING] > 0.0:  # liquidity: an entry or a sale carried
         return True
     if setup[STOPPED] and ns[N_HELD] > 0:
         return True
@@ -145,6 +149,7 @@ def _evaluate_runs(
     edges,
     curves,
     kept_returns,
+    liquidity,
 ):
     """N runs (``entries``/``exits`` N × T, T >= 3; run i's entry-order prices are
     ``limits[price_row[i]]`` and ``stops_at[price_row[i]]``, K × T each, so runs share equal
@@ -155,14 +160,17 @@ def _evaluate_runs(
     peak, the longest span under water, the units bought; N × 2S block sums then sums of
     squares of the bar returns over the S blocks ``edges`` bounds). With ``curves`` N × T
     and ``kept_returns`` N × (T - 1) (0 rows: none kept) each run's equity and bar returns
-    are written there too."""
+    are written there too. ``liquidity``: the bars' liquidity series
+    (``engine.broker.step.with_liquidity``; 0 × 0: none)."""
     n_runs, n_bars = entries.shape
     stats = np.empty((n_runs, N_STATS))
     blocks = np.empty((n_runs, 2 * (edges.size - 1)))
     keep = curves.shape[0] > 0
     bars = (open_, high, low, close)
     for b in prange((n_runs + RUNS_PER_BOOK - 1) // RUNS_PER_BOOK):
-        state = _new_state(setup[MAX_ENTRIES], 3 * max(setup[MAX_ENTRIES], 1) + 6)
+        state = _with_liquidity(
+            _new_state(setup[MAX_ENTRIES], 5 * max(setup[MAX_ENTRIES], 1) + 8), liquidity
+        )
         own_returns, own_curve = np.empty(n_bars - 1), np.empty(n_bars)
         for i in range(b * RUNS_PER_BOOK, min((b + 1) * RUNS_PER_BOOK, n_runs)):
             _start_run(state, costs[0])

@@ -44,6 +44,12 @@ class Orders:
     status: np.ndarray
     fill_bar: np.ndarray
     price: np.ndarray
+    ordered: np.ndarray | None = None
+    """With a liquidity field (docs/execution.md, "Liquidity"): the shares each order was
+    sized for when it first filled (0: it never filled); None without."""
+    filled: np.ndarray | None = None
+    """With a liquidity field: the shares it filled, over one bar or several (the rest,
+    ``ordered - filled``, was cancelled or expired, or is still pending); None without."""
 
     def of_run(self, i: int) -> range:
         """Indices of run i's orders."""

@@ -43,35 +43,55 @@ from engine.result import EXIT_REASONS
 CASH, SHARES, O_LIMIT, O_STOP = range(4)
 SIZE_NOW, SIZE_EQUITY, EXIT_ENTRY = range(4, 7)  # the size series' value, its equity; exit's entry
 EXIT_BEST = 7  # an exit program's best open return on the closes read so far
-N_FLOATS = 8
+# liquidity: the shares the bar's volume still allows, an entry's remainder (its shares,
+# side, limit and stop prices), the shares the units have left to sell
+AVAIL, REMAINING, REM_SIDE, REM_LIMIT, REM_STOP, LEAVING = range(8, 14)
+TAKEN = 14  # liquidity: the shares the bar's fills took so far (the impact's ``filled``)
+N_FLOATS = 15
 # ... and integers ``ns``.
 N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
 # the resumable walk's: the bar whose size was read, whether a position exit is on (its
 # first bar, the bars its row covers), the events logged, the bar's open done
 SIZE_BAR, EXIT_ON, EXIT_FROM, EXIT_HI, N_APPLIED, AT_CLOSE, EXIT_PRICED = range(10, 17)
 ASKED = 17  # a single position: the side its signals asked for last (``_asks``)
-N_INTS = 18
+# liquidity: an entry remainder's unit (-1: none opened yet), last bar, order type, order row
+REM_UID, REM_UNTIL, REM_KIND, REM_ORDER = range(18, 22)
+N_INTS = 22
 
 # A unit's columns (``held`` and ``done``): its trade, and while held its stop levels.
 ENTRY_BAR, ENTRY_PRICE, SIZE, ENTRY_FEE, EXIT_BAR, EXIT_PRICE, EXIT_FEE, REASON = range(8)
 SIDE, UNIT_BORROW, LOSS, PROFIT, TRAIL_LEVEL, EXTREME, UID = range(8, 15)
 DIVIDENDS, IN_LIEU = 15, 16  # what corporate actions paid the unit
-UNIT_FIELDS = 17
+LEAVE, LEAVE_REASON = 17, 18  # liquidity: the unit's shares still to sell, and why
+UNIT_FIELDS = 19
 
 # A fill row's columns (``engine._simulate.Events``' fields in order).
 ROW_RUN, ROW_BAR, CLOSED, CLOSE_PRICE, CLOSE_FEE, OPENED, OPEN_PRICE, OPEN_FEE = range(8)
 ROW_CASH, ROW_SHARES, ROW_REASON = range(8, 11)
 ROW_FIELDS = 11
 
-# An order's columns: ``engine.broker.orders.ORDER_FIELDS`` in order.
-ORDER_COLUMNS = 8
+# An order's columns: ``engine.broker.orders.ORDER_FIELDS`` in order, then (liquidity) the
+# shares it was sized for and those filled.
+ORDERED, FILLED_QTY = 8, 9
+ORDER_COLUMNS = 10
 
 # The setup (ints): entry order type, valid bars, max entries, longshort, exit priority,
 # whether stops are set, close at end, the size series' unit (``SIZE_UNITS``).
 KIND, VALID, MAX_ENTRIES, LONGSHORT, EXIT_FIRST, STOPPED, CLOSE_AT_END, SIZED = range(8)
+LIQUID = 8  # whether a liquidity field acts (``TradingParams.liquid``)
+N_SETUP = 9
 # The fractions (floats): exit_fraction, take_profit_fraction, the stops' fractions of the
 # entry (NaN: off), the size series' cap.
 EXIT_FRACTION, TP_FRACTION, STOP_LOSS_AT, TAKE_PROFIT_AT, TRAIL_AT, MAX_SIZE = range(6)
+# liquidity: the impact model's code (``engine.broker.impact.MODELS``) and its coefficients
+IMPACT_MODEL, PRICE_IMPACT, IMPACT_K = range(6, 9)
+N_FRACTIONS = 9
+
+# The rows of the liquidity series (``liquidity``, rows × T; 0 × 0: no liquidity field):
+# the shares a bar's fills may take in total (inf: no limit), its volume, the volatility and
+# average volume before it, half the spread (a fraction of the price) paid on its fills.
+CAP, VOLUME, SIGMA, ADV, HALF_SPREAD = range(5)
+LIQUIDITY_ROWS = 5
 
 N_SERIES = len(program.SERIES)
 
@@ -114,6 +134,8 @@ _evaluate = jitted.evaluate
 _open_return = jitted.open_return
 _running_max = jitted.running_max
 _program_size = jitted.program_size
+_impact_fraction = jitted.impact_fraction
+_liquidity_price = jitted.liquidity_price
 MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
 PENDING_STATUS, FILLED, EXPIRED, CANCELLED = (
     orders.PENDING,
@@ -137,7 +159,14 @@ def new_state(max_entries: int, capacity: int) -> tuple:
     rows = np.zeros((capacity, ROW_FIELDS))
     book = np.zeros((capacity, ORDER_COLUMNS))
     log = np.zeros((capacity, LOG_FIELDS))
-    return fs, ns, held, done, rows, book, log
+    return fs, ns, held, done, rows, book, log, np.zeros((0, 0))
+
+
+@njit(cache=True, nogil=True)
+def with_liquidity(state: tuple, liquidity: np.ndarray) -> tuple:
+    """``state`` reading the liquidity series ``liquidity`` (``LIQUIDITY_ROWS`` × T; 0 × 0:
+    none) on every bar (docs/execution.md, "Liquidity")."""
+    return state[0], state[1], state[2], state[3], state[4], state[5], state[6], liquidity
 
 
 @_bare
@@ -146,6 +175,8 @@ def start_run(state: tuple, initial_capital: float) -> None:
     runs' rows)."""
     fs, ns = state[0], state[1]
     fs[CASH], fs[SHARES], fs[SIZE_NOW] = initial_capital, 0.0, np.nan
+    fs[AVAIL], fs[REMAINING], fs[LEAVING] = np.inf, 0.0, 0.0
+    ns[REM_UID], ns[REM_ORDER] = -1, -1
     ns[N_HELD], ns[ORDER], ns[TRIGGERED], ns[PENDING], ns[BUST], ns[FRESH] = 0, -1, 0, 0, 0, -1
     ns[NEXT_ID], ns[SIZE_BAR], ns[EXIT_ON], ns[AT_CLOSE], ns[ASKED] = 0, -1, 0, 0, 0
 
@@ -166,7 +197,7 @@ def make_room(state: tuple) -> tuple:
     """``state`` with room in its tables for one more bar (a bar closes each unit at most
     four times, places at most two orders and logs at most three corporate actions); the
     same arrays while they have it."""
-    fs, ns, held, done, rows, book, log = state
+    fs, ns, held, done, rows, book, log, liquidity = state
     wanted = _wanted(held)
     return (
         fs,
@@ -176,12 +207,13 @@ def make_room(state: tuple) -> tuple:
         _grown_jit(rows, ns[N_ROWS], wanted),
         _grown_jit(book, ns[N_ORDERS], 2),
         _grown_jit(log, ns[N_APPLIED], 3),
+        liquidity,
     )
 
 
 @_inlined
 def _wanted(held: np.ndarray) -> int:
-    return 4 * held.shape[0] + 6
+    return 5 * held.shape[0] + 8
 
 
 @_inlined
@@ -237,6 +269,7 @@ def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
         unit[UNIT_BORROW] -= out[UNIT_BORROW]
         unit[DIVIDENDS] -= out[DIVIDENDS]
         unit[IN_LIEU] -= out[IN_LIEU]
+        out[LEAVE] = 0.0
     out[EXIT_BAR], out[EXIT_PRICE], out[EXIT_FEE], out[REASON] = bar, price, paid, reason
     return paid
 
@@ -248,30 +281,57 @@ def _part(size: float, fraction: float) -> float:
     return min(size, max(1.0, np.rint(size * fraction)))
 
 
+@_inlined
+def _liquid_price(state, bar, price, side, qty, fractions, limit) -> float:
+    """A fill's ``price`` (slipped by ``slippage_bps``) paying the bar's half spread and the
+    impact of the bar's shares with these ``qty`` (``engine.broker.impact``), never worse
+    than ``limit`` when the slipped price is not (NaN: no limit); NaN when the impact
+    cannot be computed (no fill on this bar)."""
+    liquidity = state[7]
+    impact = _impact_fraction(
+        np.int64(fractions[IMPACT_MODEL]),
+        fractions[PRICE_IMPACT],
+        fractions[IMPACT_K],
+        state[0][TAKEN] + qty,
+        liquidity[VOLUME, bar],
+        liquidity[SIGMA, bar],
+        liquidity[ADV, bar],
+    )
+    moved = _liquidity_price(price, side, impact, liquidity[HALF_SPREAD, bar])
+    if limit == limit and moved == moved:
+        bound = max(limit, price) if side > 0.0 else min(limit, price)
+        moved = min(moved, bound) if side > 0.0 else max(moved, bound)
+    return moved
+
+
+@_inlined
+def _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit) -> tuple:
+    """(shares, price) of a fill of up to ``qty`` shares at ``slipped`` on ``bar``: at most
+    the shares its volume still allows (``fs[AVAIL]``), at most what ``free`` cash buys at
+    the price they move to (a buy; ``free`` inf for a sale or a short's cover, which cash
+    does not limit), none when the impact cannot be computed; taken from the bar's
+    allowance."""
+    fs = state[0]
+    qty = min(qty, fs[AVAIL])
+    price = _liquid_price(state, bar, slipped, side, qty, fractions, limit)
+    if price != price:
+        return 0.0, price
+    if qty > 0.0 and side > 0.0 and qty * price + _order_fee(qty, price, costs) > free:
+        qty = min(qty, _affordable(free, price, costs)) if free > 0.0 else 0.0
+        price = _liquid_price(state, bar, slipped, side, qty, fractions, limit)
+    if qty > 0.0:
+        fs[AVAIL] -= qty
+        fs[TAKEN] += qty
+    return qty, price
+
+
 @_bare
-def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
-    """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash, or
-    by the size series' value read on its signal bar (``costs.sized``); False when it cannot buy
-    one share. The free cash is the cash, less twice the shorts' value at ``at`` (what a
-    short sale's proceeds and the margin it ties up take: the equity less the shorts'
-    value)."""
+def _open_unit(state, run, bar, price, side, qty, fee, fractions, setup) -> None:
+    """A new unit of ``qty`` shares of ``side`` filled at ``price`` paying ``fee``: the cash,
+    the shares, its stop levels, its fill row."""
     fs, ns, held = state[0], state[1], state[2]
-    price = at * (1.0 + side * costs[SLIP])
-    cash, shares = fs[CASH], fs[SHARES]
-    free = cash if shares >= 0.0 else cash + 2.0 * shares * at
-    if setup[SIZED] != UNSIZED:
-        by_fraction = setup[SIZED] == BY_FRACTION
-        equity = cash + shares * at
-        qty = _sized(fs[SIZE_NOW], free, price, equity, by_fraction, fractions[MAX_SIZE], costs)
-    else:
-        by_value = costs[BY_VALUE] != 0.0
-        budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
-        qty = _affordable(budget, price, costs) if free > 0.0 else 0.0
-    if qty <= 0:
-        return False
-    fee = _order_fee(qty, price, costs)
-    fs[CASH] = cash - side * qty * price - fee
-    fs[SHARES] = shares + side * qty
+    fs[CASH] = fs[CASH] - side * qty * price - fee
+    fs[SHARES] = fs[SHARES] + side * qty
     unit = held[ns[N_HELD]]
     ns[N_HELD] += 1
     for k in range(UNIT_FIELDS):
@@ -290,13 +350,199 @@ def _buy(state, run, bar, at, side, costs, fractions, setup) -> bool:
             extreme,
         )
     _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, SIGNAL_CODE)
+
+
+@_bare
+def _carry(state, bar, side, left, kind, limit, stop, order, setup) -> None:
+    """An entry's ``left`` shares not filled on ``bar`` stay in the book: a market order's
+    until filled or cancelled by a signal against it, an entry order's (row ``order``) up
+    to its last bar (docs/execution.md, "Liquidity")."""
+    fs, ns = state[0], state[1]
+    fs[REMAINING], fs[REM_SIDE] = left, side
+    carried = MARKET
+    if kind == orders.LIMIT or kind == orders.STOP_LIMIT:
+        carried = kind
+    fs[REM_LIMIT], fs[REM_STOP] = limit, stop
+    ns[REM_KIND], ns[REM_UID], ns[REM_ORDER] = carried, -1, order
+    ns[REM_UNTIL] = np.int64(state[5][order, 4]) if order >= 0 else np.int64(2**62)
+
+
+@_bare
+def _drop_remainder(state, status) -> None:
+    """The entry remainder cancelled, or expired past its order's last bar (``status``):
+    its shares are no longer ordered; an entry order that filled none of them takes that
+    status."""
+    fs, ns, book = state[0], state[1], state[5]
+    k = ns[REM_ORDER]
+    if k >= 0 and book[k, 5] == PENDING_STATUS:
+        book[k, 5] = status
+    fs[REMAINING], ns[REM_UID], ns[REM_ORDER] = 0.0, -1, -1
+
+
+@_bare
+def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
+    """The entry remainder against the bar, after its open's market order: at the open (a
+    market order's), or at its limit order's price when the bar reaches it; the shares the
+    volume and the cash allow, added to its unit (the entry price their share-weighted
+    average) or opening it. Cancelled past its last bar, when its unit is gone, or when
+    the other side is held."""
+    fs, ns, held, book = state[0], state[1], state[2], state[5]
+    if bar > ns[REM_UNTIL]:
+        _drop_remainder(state, EXPIRED)
+        return
+    side = fs[REM_SIDE]
+    j = -1
+    if ns[REM_UID] >= 0:
+        for k in range(ns[N_HELD]):
+            if held[k, UID] == ns[REM_UID]:
+                j = k
+        if j < 0:
+            _drop_remainder(state, CANCELLED)
+            return
+    elif (ns[N_HELD] > 0 and held[0, SIDE] != side) or ns[N_HELD] >= setup[MAX_ENTRIES]:
+        _drop_remainder(state, CANCELLED)
+        return
+    kind = ns[REM_KIND]
+    limit = np.nan
+    at = o
+    if kind != MARKET:
+        limit = fs[REM_LIMIT]
+        at, _ = _order_price(kind, side, limit, fs[REM_STOP], True, o, h, lo, c)
+        if at != at:
+            return
+    slipped = at * (1.0 + side * costs[SLIP])
+    cash, shares = fs[CASH], fs[SHARES]
+    free = cash if shares >= 0.0 else cash + 2.0 * shares * at
+    qty, price = _within_volume(
+        state, bar, fs[REMAINING], side, slipped, free, costs, fractions, limit
+    )
+    if not qty > 0.0:
+        return
+    fee = _order_fee(qty, price, costs)
+    fs[REMAINING] -= qty
+    k = ns[REM_ORDER]
+    if k >= 0:
+        book[k, FILLED_QTY] += qty
+        if book[k, 5] == PENDING_STATUS:  # its first fill (none on the bar it reached)
+            book[k, 5], book[k, 6], book[k, 7] = FILLED, bar, price
+    if j < 0:
+        _open_unit(state, run, bar, price, side, qty, fee, fractions, setup)
+        ns[REM_UID] = np.int64(held[ns[N_HELD] - 1, UID])
+    else:
+        unit = held[j]
+        size = unit[SIZE]
+        unit[ENTRY_PRICE] = (size * unit[ENTRY_PRICE] + qty * price) / (size + qty)
+        unit[SIZE], unit[ENTRY_FEE] = size + qty, unit[ENTRY_FEE] + fee
+        fs[CASH] = fs[CASH] - side * qty * price - fee
+        fs[SHARES] = fs[SHARES] + side * qty
+        _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, SIGNAL_CODE)
+    if not fs[REMAINING] > 0.0:
+        _drop_remainder(state, CANCELLED)
+
+
+@_bare
+def _leave(state, run, bar, o, costs, fractions) -> None:
+    """The units' shares left to sell from earlier bars (``LEAVE``), at this open, in the
+    order the units were opened, as far as the bar's volume allows; one fill row."""
+    fs, ns, held = state[0], state[1], state[2]
+    side = held[0, SIDE]
+    slipped = o * (1.0 - side * costs[SLIP])
+    sold = fees = 0.0
+    price = slipped
+    reason = SIGNAL_CODE
+    j = 0
+    while j < ns[N_HELD] and fs[AVAIL] > 0.0:
+        left = held[j, LEAVE]
+        if not left > 0.0:
+            j += 1
+            continue
+        qty, price = _within_volume(
+            state, bar, left, -side, slipped, np.inf, costs, fractions, np.nan
+        )
+        reason = np.int64(held[j, LEAVE_REASON])
+        held[j, LEAVE] = left - qty
+        fs[LEAVING] -= qty
+        whole = qty == held[j, SIZE]
+        sold += side * qty
+        fees += _close(state, costs, j, qty, bar, price, reason, True)
+        if not whole:
+            j += 1
+    if sold != 0.0:
+        _row(state, run, bar, sold, price, fees, 0.0, 0.0, 0.0, reason)
+
+
+@_bare
+def _sell_within(state, run, bar, j, qty, slipped, reason, costs, fractions) -> tuple:
+    """Sell up to ``qty`` shares of unit ``j`` at ``slipped`` on ``bar`` as far as its
+    volume allows, the rest left to sell at the next opens (``LEAVE``, reason ``reason``).
+    Returns (shares sold, their price, the fee paid); a unit sold whole leaves ``held``."""
+    fs, held = state[0], state[2]
+    side = held[j, SIDE]
+    sold, price = _within_volume(state, bar, qty, -side, slipped, np.inf, costs, fractions, np.nan)
+    left = qty - sold
+    if left > 0.0:
+        held[j, LEAVE] += left
+        held[j, LEAVE_REASON] = reason
+        fs[LEAVING] += left
+    if not sold > 0.0:
+        return 0.0, price, 0.0
+    return sold, price, _close(state, costs, j, sold, bar, price, reason, True)
+
+
+@_bare
+def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop, order) -> bool:
+    """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash, or
+    by the size series' value read on its signal bar (``costs.sized``); False when it cannot buy
+    one share. The free cash is the cash, less twice the shorts' value at ``at`` (what a
+    short sale's proceeds and the margin it ties up take: the equity less the shorts'
+    value). With a liquidity field (``setup[LIQUID]``) the price pays the spread and the
+    impact (never worse than the order's ``limit``), the shares the bar's volume allows
+    fill and, unless ``carry`` is -1, the rest stays in the book as an order of type
+    ``carry`` (``_carry``; ``order``: its row, -1 for a market order); False when none
+    filled."""
+    fs = state[0]
+    price = at * (1.0 + side * costs[SLIP])
+    liquid = setup[LIQUID] != 0
+    slipped = price
+    if liquid:  # sized at the spread's price; the impact of its shares checked after
+        price = _liquidity_price(price, side, 0.0, state[7][HALF_SPREAD, bar])
+    cash, shares = fs[CASH], fs[SHARES]
+    free = cash if shares >= 0.0 else cash + 2.0 * shares * at
+    if setup[SIZED] != UNSIZED:
+        by_fraction = setup[SIZED] == BY_FRACTION
+        equity = cash + shares * at
+        qty = _sized(fs[SIZE_NOW], free, price, equity, by_fraction, fractions[MAX_SIZE], costs)
+    else:
+        by_value = costs[BY_VALUE] != 0.0
+        budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
+        qty = _affordable(budget, price, costs) if free > 0.0 else 0.0
+    if qty <= 0:
+        return False
+    carried = False
+    if liquid:
+        ordered = qty
+        qty, price = _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit)
+        if order >= 0:
+            state[5][order, ORDERED], state[5][order, FILLED_QTY] = ordered, qty
+        carried = carry >= 0 and qty < ordered
+        if carried:
+            _carry(state, bar, side, ordered - qty, carry, limit, stop, order, setup)
+        if not qty > 0.0:
+            return False
+    fee = _order_fee(qty, price, costs)
+    _open_unit(state, run, bar, price, side, qty, fee, fractions, setup)
+    if carried:
+        state[1][REM_UID] = np.int64(state[2][state[1][N_HELD] - 1, UID])
     return True
 
 
 @_bare
-def _sell_part(state, run, bar, at, costs, fractions) -> None:
+def _sell_part(state, run, bar, at, costs, fractions, setup) -> None:
     """An exit signal's sale at ``at`` of ``exit_fraction`` of each unit, each its own
-    order, one fill row for them all."""
+    order, one fill row for them all (``_sell_liquid`` with a liquidity field)."""
+    if setup[LIQUID] != 0:
+        _sell_liquid(state, run, bar, at, costs, fractions)
+        return
     ns, held = state[1], state[2]
     side = held[0, SIDE]
     price = at * (1.0 - side * costs[SLIP])
@@ -314,6 +560,37 @@ def _sell_part(state, run, bar, at, costs, fractions) -> None:
 
 
 @_bare
+def _sell_liquid(state, run, bar, at, costs, fractions) -> None:
+    """``_sell_part`` within the bar's volume: of each unit, ``exit_fraction`` of the
+    shares not already left to sell, as many as the volume allows now, the rest at the
+    next opens (``_leave``); one fill row when any sold."""
+    ns, held = state[1], state[2]
+    side = held[0, SIDE]
+    slipped = at * (1.0 - side * costs[SLIP])
+    fraction = fractions[EXIT_FRACTION]
+    sold = fees = 0.0
+    price = slipped
+    j = 0
+    while j < ns[N_HELD]:
+        size = held[j, SIZE]
+        free = size - held[j, LEAVE]
+        if not free > 0.0:
+            j += 1
+            continue
+        qty = free if fraction == 1.0 else _part(free, fraction)
+        got, at_price, fee = _sell_within(state, run, bar, j, qty, slipped, SIGNAL_CODE, costs,
+                                          fractions)  # fmt: skip
+        if got > 0.0:
+            sold += side * got
+            fees += fee
+            price = at_price
+        if got != size:
+            j += 1
+    if sold != 0.0:
+        _row(state, run, bar, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
+
+
+@_bare
 def _place(state, bar, side, limit, stop, setup) -> None:
     """Place the entry order of a unit of ``side`` at ``bar``'s close, good for
     ``valid_bars`` bars; cancelled at once when a price it needs (or the size series'
@@ -325,7 +602,7 @@ def _place(state, bar, side, limit, stop, setup) -> None:
     ns[N_ORDERS] += 1
     o = book[k]
     o[0], o[1], o[2], o[3], o[4] = bar, side, lim, stp, bar + setup[VALID]
-    o[5], o[6], o[7] = PENDING_STATUS, -1.0, np.nan
+    o[5], o[6], o[7], o[ORDERED], o[FILLED_QTY] = PENDING_STATUS, -1.0, np.nan, 0.0, 0.0
     fs[O_LIMIT], fs[O_STOP] = lim, stp
     ns[ORDER], ns[TRIGGERED] = k, 0
     unsized = setup[SIZED] != UNSIZED and not fs[SIZE_NOW] > 0.0
@@ -339,8 +616,9 @@ def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None
     (cancelled when it buys none; with an undefined size it was never placed, so a single
     position asks for no side then, as after ``_place``'s cancel)."""
     ns, held, book = state[1], state[2], state[5]
-    bought = _buy(state, run, bar, close, side, costs, fractions, setup)
     k = ns[N_ORDERS]
+    book[k, ORDERED], book[k, FILLED_QTY] = 0.0, 0.0
+    bought = _buy(state, run, bar, close, side, costs, fractions, setup, -1, np.nan, np.nan, k)
     ns[N_ORDERS] += 1
     o = book[k]
     o[0], o[1], o[2], o[3], o[4] = bar, side, np.nan, np.nan, bar
@@ -365,9 +643,11 @@ def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) 
     opens_side = side > 0 or setup[LONGSHORT] != 0
     if ns[ORDER] >= 0 and book[ns[ORDER], 1] != side:
         book[ns[ORDER], 5], ns[ORDER] = CANCELLED, -1
+    if state[0][REMAINING] > 0.0 and state[0][REM_SIDE] != side:
+        _drop_remainder(state, CANCELLED)  # a signal against an entry's remainder cancels it
     if ns[N_HELD] > 0 and held[0, SIDE] == -side:  # against the units held
         if kind == ON_CLOSE:
-            _sell_part(state, run, bar, close, costs, fractions)
+            _sell_part(state, run, bar, close, costs, fractions, setup)
             if ns[N_HELD] == 0 and opens_side:
                 _buy_on_close(state, run, bar, close, float(side), costs, fractions, setup)
             return 0
@@ -406,11 +686,17 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
         setup[KIND], side, fs[O_LIMIT], fs[O_STOP], ns[TRIGGERED] != 0, o, h, lo, c
     )
     ns[TRIGGERED] = 1 if triggered else 0
+    if price == price and setup[LIQUID] != 0 and not fs[AVAIL] > 0.0:
+        price = np.nan  # no volume left on the bar: the order stays pending
     if price == price:
-        if _buy(state, run, bar, price, side, costs, fractions, setup):
+        kind = setup[KIND]
+        if _buy(state, run, bar, price, side, costs, fractions, setup, kind, fs[O_LIMIT],
+                fs[O_STOP], k):  # fmt: skip
             j = ns[N_HELD] - 1
             order[5], order[6], order[7] = FILLED, bar, held[j, ENTRY_PRICE]
             ns[FRESH] = np.int64(held[j, UID])
+        elif setup[LIQUID] != 0 and ns[REM_ORDER] == k and fs[REMAINING] > 0.0:
+            pass  # none filled on this bar (its impact undefined): its remainder waits
         else:
             order[5], order[6], order[7] = CANCELLED, -1.0, np.nan
             ns[ASKED] = 0
@@ -421,7 +707,7 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
 
 
 @_bare
-def _stopped(state, run, bar, j, level, code, fresh, h, lo, costs, fractions) -> bool:
+def _stopped(state, run, bar, j, level, code, fresh, h, lo, costs, fractions, setup) -> bool:
     """Held unit ``j`` hit a stop at ``level`` (reason ``code``): sold whole at the stop's
     fill, or ``take_profit_fraction`` of it at a take-profit, the rest keeping its
     stop-loss and trailing level (ratcheted by this bar) without a take-profit. Returns
@@ -435,8 +721,17 @@ def _stopped(state, run, bar, j, level, code, fresh, h, lo, costs, fractions) ->
     if code == TAKE_PROFIT_CODE and fraction != 1.0:
         qty = _part(size, fraction)
     rest = qty < size
-    fee = _close(state, costs, j, qty, bar, price, code, True)
-    _row(state, run, bar, side * qty, price, fee, 0.0, 0.0, 0.0, code)
+    if setup[LIQUID] != 0:  # as far as the volume allows, the rest at the next opens
+        sold, price, fee = _sell_within(state, run, bar, j, qty, price, code, costs, fractions)
+        if sold > 0.0:
+            _row(state, run, bar, side * sold, price, fee, 0.0, 0.0, 0.0, code)
+        if sold == size:
+            return False
+        if not rest:
+            return True
+    else:
+        fee = _close(state, costs, j, qty, bar, price, code, True)
+        _row(state, run, bar, side * qty, price, fee, 0.0, 0.0, 0.0, code)
     if rest:
         held[j, PROFIT] = np.inf
         if not fresh:
@@ -456,6 +751,9 @@ def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
     trail = fractions[TRAIL_AT]
     j = 0
     while j < ns[N_HELD]:
+        if held[j, LEAVE] > 0.0:  # being sold (liquidity): no stop until that sale is done
+            j += 1
+            continue
         side = held[j, SIDE]
         fresh = held[j, UID] == fresh_id
         if fresh:
@@ -475,7 +773,7 @@ def _check_stops(state, run, bar, o, h, lo, costs, fractions, setup) -> None:
                 lo,
             )
         if level != level or _stopped(
-            state, run, bar, j, level, code, fresh, h, lo, costs, fractions
+            state, run, bar, j, level, code, fresh, h, lo, costs, fractions, setup
         ):
             j += 1
 
@@ -486,19 +784,26 @@ def _at_open(state, run, bar, ohlc, costs, fractions, setup) -> None:
     part of each unit of the other side, then with market entries a unit of its side when
     none of the other is left and fewer than ``max_entries`` are held), the pending entry
     order, the units' stops."""
-    ns = state[1]
+    fs, ns = state[0], state[1]
     o, h, lo, c = ohlc
+    liquid = setup[LIQUID] != 0
+    if liquid:
+        fs[AVAIL], fs[TAKEN] = state[7][CAP, bar], 0.0
+        if fs[LEAVING] > 0.0 and ns[N_HELD] > 0:
+            _leave(state, run, bar, o, costs, fractions)
     pending = ns[PENDING]
     if pending != 0:
         side = float(pending)
         if ns[N_HELD] > 0 and state[2][0, SIDE] == -side:
-            _sell_part(state, run, bar, o, costs, fractions)
+            _sell_part(state, run, bar, o, costs, fractions, setup)
         same = not (ns[N_HELD] > 0 and state[2][0, SIDE] != side)
         opens = (side > 0 or setup[LONGSHORT] != 0) and ns[N_HELD] < setup[MAX_ENTRIES]
         if setup[KIND] == MARKET and same and opens:
-            _buy(state, run, bar, o, side, costs, fractions, setup)
+            _buy(state, run, bar, o, side, costs, fractions, setup, MARKET, np.nan, np.nan, -1)
     ns[PENDING] = 0
     ns[FRESH] = -1
+    if liquid and fs[REMAINING] > 0.0:
+        _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup)
     if ns[ORDER] >= 0:
         _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup)
     if setup[STOPPED] and ns[N_HELD] > 0:
@@ -604,13 +909,27 @@ def step(
 
 
 @_bare
-def finish(state: tuple, run: int, last: int, open_last: float, costs, setup) -> None:
+def finish(state: tuple, run: int, last: int, open_last: float, costs, fractions, setup) -> None:
     """The run's end: with ``close_at_end`` every unit held sold at the last bar's open."""
     ns, held = state[1], state[2]
     if not (setup[CLOSE_AT_END] and ns[N_HELD] > 0 and last >= 0):
         return
     side = held[0, SIDE]
     price = open_last * (1.0 - side * costs[SLIP])
+    if setup[LIQUID] != 0:  # within what the last bar's volume still allows; the rest held
+        sold = fees = 0.0
+        at = price
+        j = 0
+        while j < ns[N_HELD]:
+            size = held[j, SIZE]
+            got, at, fee = _sell_within(state, run, last, j, size, price, CLOSED_AT_END_CODE,
+                                        costs, fractions)  # fmt: skip
+            sold, fees = sold + side * got, fees + fee
+            if got != size:
+                j += 1
+        if sold != 0.0:
+            _row(state, run, last, sold, at, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
+        return
     sold = fees = 0.0
     while ns[N_HELD] > 0:
         size = held[0, SIZE]
@@ -851,7 +1170,8 @@ def walk_run(
 
     ``signals`` = (entries, exits, limit prices, stop prices) of the run's T bars; ``bars``
     = (open, high, low, close); ``events`` = (split ratios, dividends: T each or empty for
-    none; the delisting's cash per share, NaN for none); ``exit_row`` (T bools, or empty:
+    none; the delisting's cash per share, NaN for none; the liquidity series, which
+    ``walk_acting`` puts in the state: ``with_liquidity``); ``exit_row`` (T bools, or empty:
     the run has no position-aware exit, or it is a program); ``paths`` = (cash, shares)
     arrays written at every close, or empty. ``programs`` = (the size program's code,
     constants, leaves and scale; the exit program's code, constants, leaves and closes;
@@ -859,7 +1179,7 @@ def walk_run(
     (its code not empty) is evaluated here, so the walk never returns for it."""
     enter, leave, limits, stops_at = signals
     open_, high, low, close = bars
-    split, dividend, delisting = events
+    split, dividend, delisting = events[0], events[1], events[2]
     cash_path, shares_path = paths
     acting = split.size > 0
     held_exit = exit_row.size > 0
@@ -929,13 +1249,15 @@ def programs_of(size_code, size_constants, size_leaves, scale, code, constants, 
 
 
 @njit(cache=True, nogil=True)
-def end_run(state: tuple, run: int, open_: np.ndarray, costs, setup, paths: tuple) -> tuple:
+def end_run(
+    state: tuple, run: int, open_: np.ndarray, costs, fractions, setup, paths: tuple
+) -> tuple:
     """After ``walk_run`` is done: ``finish`` (the last close's cash and shares then written
     into ``paths`` when kept), and the units still held appended to the closed ones.
     Returns the state (its tables grown when short)."""
     last = open_.size - 1
     state = make_room(state)
-    finish(state, run, last, open_[last] if last >= 0 else 0.0, costs, setup)
+    finish(state, run, last, open_[last] if last >= 0 else 0.0, costs, fractions, setup)
     cash_path, shares_path = paths
     if cash_path.size > 0 and last >= 0:
         cash_path[last], shares_path[last] = state[0][CASH], state[0][SHARES]
@@ -965,7 +1287,7 @@ def walk_acting(
     calls them). Returns ``walk_runs``' tuple and the corporate actions' log (rows of
     ``engine.corporate.EventLog``'s fields, run-major)."""
     n_runs, n_bars = entries.shape
-    state = new_state(setup[MAX_ENTRIES], 64)
+    state = with_liquidity(new_state(setup[MAX_ENTRIES], 64), events[3])
     row_counts = np.zeros(n_runs, dtype=np.int64)
     unit_counts = np.zeros(n_runs, dtype=np.int64)
     order_counts = np.zeros(n_runs, dtype=np.int64)
@@ -990,7 +1312,7 @@ def walk_acting(
             )  # fmt: skip
         if need != DONE:
             raise ValueError("a size series or position exit needs walk_run's caller")
-        state = end_run(state, i, bars[0], costs, setup, paths)
+        state = end_run(state, i, bars[0], costs, fractions, setup, paths)
         ns = state[1]
         row_counts[i] = ns[N_ROWS] - rows_before
         unit_counts[i] = ns[N_DONE] - done_before
@@ -1035,7 +1357,7 @@ def walk_runs(
         limits,
         stops_at,
         (open_, high, low, close),
-        (none, none, np.nan),
+        (none, none, np.nan, np.zeros((0, 0))),
         costs,
         fractions,
         setup,

@@ -21,7 +21,7 @@ from typing import Any
 
 from data.adjust import RAW
 from data.timeframe import DAILY
-from engine import COST_FIELDS, STOP_FIELDS, TradingParams
+from engine import COST_FIELDS, LIQUIDITY_FIELDS, STOP_FIELDS, TradingParams
 from kinds.runs.fields import LABEL_FIELDS
 from work.errors import RequestError
 
@@ -78,6 +78,17 @@ class RunRequest:
     exit_priority: bool = _ENGINE_DEFAULTS.exit_priority
     """A bar whose entry and exit both hold: True, the exit while long and the entry
     otherwise; False, ignored (docs/execution.md, "Execution convention")."""
+    volume_limit: float | None = None
+    """The part of a bar's volume the run's fills may take (docs/execution.md, "Liquidity");
+    None: no limit."""
+    slippage_model: str = _ENGINE_DEFAULTS.slippage_model
+    price_impact: float = _ENGINE_DEFAULTS.price_impact
+    impact_k: float = _ENGINE_DEFAULTS.impact_k
+    impact_window: int = _ENGINE_DEFAULTS.impact_window
+    spread_bps: float | None = None
+    spread_model: str | None = None
+    spread_window: int = _ENGINE_DEFAULTS.spread_window
+    """The impact model and its parameters, the spread (docs/execution.md, "Liquidity")."""
     strategy_code: str | None = None
     """rule_type PYTHON: the strategy module's source text (``params`` are its class
     attributes); None for every other rule."""
@@ -120,11 +131,12 @@ class RunRequest:
         that are off (``None``), costs not charged (``None``), a market entry (no
         ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr``,
         ``close_open_trades_at_end`` and ``exit_priority`` false, ``max_entries`` 1,
-        ``exit_fraction`` 1, ``take_profit_fraction`` 1 and the strategy fields of a rule
+        ``exit_fraction`` 1, ``take_profit_fraction`` 1, the liquidity fields at their defaults
+        and the strategy fields of a rule
         other than PYTHON are left out, so a request
         without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
-        for name in ("max_entries", "exit_fraction", "take_profit_fraction"):
+        for name in ("max_entries", "exit_fraction", "take_profit_fraction", *LIQUIDITY_FIELDS):
             if data[name] == getattr(_ENGINE_DEFAULTS, name):
                 del data[name]
         for name in (
@@ -293,10 +305,21 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         exit_fraction=float(body.exit_fraction),
         take_profit_fraction=float(body.take_profit_fraction),
         exit_priority=body.exit_priority,
+        **_liquidity(body),
         strategy_code=code,
         strategy_class=class_name,
         refs=refs,
     )
+
+
+def _liquidity(body: Any) -> dict[str, Any]:
+    """A request's liquidity fields as the engine takes them (numbers as floats, windows as
+    ints, the models as named)."""
+    out = {name: getattr(body, name) for name in LIQUIDITY_FIELDS}
+    for name in ("volume_limit", "price_impact", "impact_k", "spread_bps"):
+        if out[name] is not None:
+            out[name] = float(out[name])
+    return out
 
 
 def _size_expr(body: Any) -> dict[str, Any] | None:

@@ -41,21 +41,30 @@ from engine.param_specs import (
     FEE_MIN,
     FEE_PER_SHARE,
     FEE_RATE,
+    IMPACT_K,
+    IMPACT_WINDOW,
     INITIAL_CAPITAL,
     MAX_ENTRIES,
     PERCENT_MAX,
     PERCENT_MESSAGE,
     POSITION_SIZE,
+    PRICE_IMPACT,
     REQUEST_NUMBERS,
     SIZE_TYPES,
     SIZE_UNITS,
     SLIPPAGE_BPS,
+    SLIPPAGE_MODELS,
+    SPREAD_BOTH,
+    SPREAD_BPS,
+    SPREAD_MODELS,
+    SPREAD_WINDOW,
     STOP_LOSS_PCT,
     TAKE_PROFIT_FRACTION,
     TAKE_PROFIT_FRACTION_ALONE,
     TAKE_PROFIT_PCT,
     TRAILING_STOP_PCT,
     VALID_BARS_MAX,
+    VOLUME_LIMIT,
     NumberSpec,
     percent_size_too_large,
 )
@@ -314,6 +323,39 @@ class RunRequestBody(BaseModel):
         "held, the entry acts otherwise (backtesting.py's `if position and exit: close() "
         "elif entry: buy()`); false = the bar is ignored",
     )
+    volume_limit: bounded(VOLUME_LIMIT) | None = Field(  # type: ignore[valid-type]
+        VOLUME_LIMIT.default,
+        description="the part (0, 1] of a bar's volume the run's fills on it may take; the "
+        "rest of an order fills on later bars; null = no limit",
+    )
+    slippage_model: Literal[SLIPPAGE_MODELS] = Field(  # type: ignore[valid-type]
+        "fixed",
+        description="market impact beyond slippage_bps: fixed (none) | volume_share "
+        "(price_impact x (shares / bar volume)^2) | square_root (impact_k x daily volatility "
+        "x sqrt(shares / ADV))",
+    )
+    price_impact: bounded(PRICE_IMPACT) = Field(  # type: ignore[valid-type]
+        PRICE_IMPACT.default, description="the volume_share model's coefficient"
+    )
+    impact_k: bounded(IMPACT_K) = Field(  # type: ignore[valid-type]
+        IMPACT_K.default, description="the square_root model's coefficient"
+    )
+    impact_window: Annotated[int, Field(strict=True, **IMPACT_WINDOW.bounds())] = Field(
+        IMPACT_WINDOW.default,
+        description="bars before the fill bar the square_root model's volatility and ADV read",
+    )
+    spread_bps: bounded(SPREAD_BPS) | None = Field(  # type: ignore[valid-type]
+        SPREAD_BPS.default,
+        description="a fixed quoted spread (basis points), half paid on every fill; null = none",
+    )
+    spread_model: Literal[SPREAD_MODELS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="the spread estimated from the bars before the fill bar, half paid on "
+        "every fill: corwin_schultz | abdi_ranaldo; null = none",
+    )
+    spread_window: Annotated[int, Field(strict=True, **SPREAD_WINDOW.bounds())] = Field(
+        SPREAD_WINDOW.default, description="bars the spread_model reads"
+    )
     strategy_code: Any = Field(
         None,
         description="rule_type PYTHON: the strategy module's source text (at most 64 KiB)",
@@ -348,6 +390,12 @@ class RunRequestBody(BaseModel):
     def _fee_max_at_least_fee_min(self) -> RunRequestBody:
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
+        return self
+
+    @model_validator(mode="after")
+    def _one_spread(self) -> RunRequestBody:
+        if self.spread_model is not None and self.spread_bps is not None:
+            raise PydanticCustomError("spread_both", SPREAD_BOTH)
         return self
 
     @model_validator(mode="after")
@@ -388,6 +436,8 @@ _TYPE_MESSAGES = {
     "cache": "must be true or false",
     "close_open_trades_at_end": "must be true or false",
     "exit_priority": "must be true or false",
+    "slippage_model": f"must be one of: {', '.join(SLIPPAGE_MODELS)}",
+    "spread_model": f"must be one of: {', '.join(SPREAD_MODELS)}, or null",
     "size_type": f"must be one of: {', '.join(SIZE_TYPES)}",
     "price_adjustment": f"must be one of: {', '.join(ADJUSTMENTS)}, or null",
     "direction": f"must be one of: {', '.join(DIRECTIONS)}",
@@ -443,6 +493,8 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
     if kind == "size_fraction_cap":
         return "size_expr.max_size", SIZE_FRACTION_CAP
+    if kind == "spread_both":
+        return "spread_model", SPREAD_BOTH
     if kind == "take_profit_fraction_alone":
         return TAKE_PROFIT_FRACTION.name, TAKE_PROFIT_FRACTION_ALONE
     field = str(error["loc"][0])

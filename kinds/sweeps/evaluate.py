@@ -393,14 +393,14 @@ def _crossing(frame: MarketWindow, rule_type: str, params_list: list[dict], cach
 def _one_pass(frame: MarketWindow, trading: TradingParams, bar_updates: int) -> bool:
     """Whether the combinations run as the engine's compiled one-pass evaluation: the same
     numbers bit for bit, and chosen when the work pays for loading the kernels, without
-    swept or set stops, entry orders, scaling or corporate actions in the window (walked bar by
-    bar), on finite prices (the numpy path carries a NaN through; the kernel takes none).
-    Registered curve metrics take each combination's curve: the pass keeps them, a block of
-    combinations at a time."""
+    swept or set stops, entry orders, scaling, a liquidity field or corporate actions in the
+    window (walked bar by bar), on finite prices (the numpy path carries a NaN through; the
+    kernel takes none). Registered curve metrics take each combination's curve: the pass
+    keeps them, a block of combinations at a time."""
     return (
         not trading.has_stops
         and trading.size_unit is None
-        and not trading.scales
+        and not trading.stepped_as_units
         and not trading.has_orders
         and frame.actions is None
         and compiled.pays(bar_updates, compiled.MIN_BAR_UPDATES)

@@ -27,6 +27,8 @@ import numpy as np
 
 from engine import SCALING_FIELDS, STOP_FIELDS, EngineParamError, TradingParams
 from engine.param_specs import (
+    LIQUIDITY_SPECS,
+    LIQUIDITY_WINDOWS,
     MAX_ENTRIES,
     SCALING_SPECS,
     TAKE_PROFIT_FRACTION,
@@ -57,9 +59,16 @@ before anything is divided, expanded or checked, so a hostile range ("1:99:1e-30
 
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 
-SWEPT_TRADING = (*STOP_FIELDS, *SCALING_FIELDS)
+LIQUIDITY_SWEPT = tuple(spec.name for spec in LIQUIDITY_SPECS)
+"""The numeric liquidity fields (docs/execution.md, "Liquidity"): a grid may sweep them."""
+
+SWEPT_TRADING = (*STOP_FIELDS, *SCALING_FIELDS, *LIQUIDITY_SWEPT)
 """The run's trading fields a grid may sweep, in the grid's order: the stops, then the
-scaling fields (docs/execution.md, "Scaling in and out")."""
+scaling fields (docs/execution.md, "Scaling in and out"), then the numeric liquidity
+fields ("Liquidity")."""
+
+NEVER_NULL = (*SCALING_FIELDS, *(s.name for s in LIQUIDITY_SPECS if s.default is not None))
+"""Swept trading fields that have no "off" (``null``) value."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +234,17 @@ SWEPT_TRADING_SPECS = {
             spec.name, "int" if spec is MAX_ENTRIES else "float", None, None, None, spec.message
         )
         for spec in SCALING_SPECS
+    },
+    **{
+        spec.name: ParamSpec(
+            spec.name,
+            "int" if spec in LIQUIDITY_WINDOWS else "float",
+            None,
+            None,
+            None,
+            spec.message,
+        )
+        for spec in LIQUIDITY_SPECS
     },
 }
 """The swept trading fields (``SWEPT_TRADING``) as grid entries: any finite number here (a
@@ -482,7 +502,7 @@ def expand_stop_values(spec: object, name: str, path: str) -> list:
         raw = spec if isinstance(spec, list) else [spec]
         if not raw:
             raise _fail(path, "must hold at least one value")
-        if name in SCALING_FIELDS and None in raw:
+        if name in NEVER_NULL and None in raw:
             raise _fail(path, "values must be numbers (got null)")
         values = [None if value is None else check_value(param, value, path) for value in raw]
         if len(set(values)) != len(values):
@@ -550,6 +570,7 @@ def expand_grid(
                 path,
                 f"is not a parameter of {spec.rule_type} ({', '.join(known)}) nor a stop "
                 f"({', '.join(STOP_FIELDS)}) nor a scaling field ({', '.join(SCALING_FIELDS)})"
+                f" nor a liquidity field ({', '.join(LIQUIDITY_SWEPT)})"
                 f"{offered}",
             )
     names = tuple(name for name in (*known, *SWEPT_TRADING, *entry) if name in grid)

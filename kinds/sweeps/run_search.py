@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine import STOP_FIELDS
-from engine.param_specs import SCALING_SPECS
+from engine.param_specs import LIQUIDITY_SPECS, LIQUIDITY_WINDOWS, SCALING_SPECS
 from kinds.runs.contract import RequestError, RunRequest, parse_request
 from kinds.runs.python_request import is_python
 from kinds.sweeps.contract import combo_run_request
@@ -75,10 +75,12 @@ class RunSearch(Search):
                 out[param.name] = Domain(param.type, param.min, param.max, default=default)
         for name in STOP_FIELDS:
             out[name] = Domain("float", 0, None, default=base.get(name))
-        for spec in SCALING_SPECS:
-            kind = "int" if isinstance(spec.default, int) else "float"
+        for spec in (*SCALING_SPECS, *LIQUIDITY_SPECS):
+            whole = isinstance(spec.default, int) or spec in LIQUIDITY_WINDOWS
             low = spec.ge if spec.ge is not None else spec.gt
-            out[spec.name] = Domain(kind, low, spec.le, default=base.get(spec.name, spec.default))
+            out[spec.name] = Domain(
+                "int" if whole else "float", low, spec.le, default=base.get(spec.name, spec.default)
+            )
         return out
 
     def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,7 +205,8 @@ class RunSearch(Search):
 def _trading(request: dict[str, Any]) -> dict[str, Any]:
     """A stored run request's stops (``None``: off) and the scaling fields it holds."""
     stops = {name: request.get(name) for name in STOP_FIELDS}
-    return stops | {spec.name: request[spec.name] for spec in SCALING_SPECS if spec.name in request}
+    held = (*SCALING_SPECS, *LIQUIDITY_SPECS)
+    return stops | {spec.name: request[spec.name] for spec in held if spec.name in request}
 
 
 SEARCH = RunSearch()

@@ -180,7 +180,7 @@ def _bar_by_bar(case: dict, params, bars, i: int) -> tuple:
             setup,
         )
     state = step.make_room(state)
-    step.finish(state, i, last, float(bars.open[last]), costs, setup)
+    step.finish(state, i, last, float(bars.open[last]), costs, fractions, setup)
     ns = state[1]
     units = np.vstack([state[3][: ns[step.N_DONE]], state[2][: ns[step.N_HELD]]])
     return state[4][: ns[step.N_ROWS]], units, state[5][: ns[step.N_ORDERS]]

@@ -207,12 +207,14 @@ def _inputs_hash(case: Case, bars: Bars, entries: np.ndarray, exits: np.ndarray)
 def params_document(params: TradingParams) -> dict[str, Any]:
     """The case's trading parameters as recorded: unset stops (``None``) and a market entry
     (the default ``entry_type`` and ``valid_bars``), no scaling (``max_entries`` 1,
-    ``exit_fraction`` 1, ``take_profit_fraction`` 1) and ``exit_priority`` off are left out,
-    so the cases made before stops, entry orders, scaling and ``exit_priority`` existed keep
-    their recorded inputs and hash."""
+    ``exit_fraction`` 1, ``take_profit_fraction`` 1), ``exit_priority`` off and the liquidity
+    fields at their defaults are left out, so the cases made before stops, entry orders,
+    scaling, ``exit_priority`` and liquidity existed keep their recorded inputs and hash."""
     market = {"entry_type": "market", "valid_bars": 1, "max_entries": 1, "exit_fraction": 1.0}
     market["take_profit_fraction"] = 1.0
     market["exit_priority"] = False
+    market.update(slippage_model="fixed", price_impact=0.1, impact_k=1.0)  # no liquidity field
+    market.update(impact_window=20, spread_window=20)
     return {
         name: value
         for name, value in dataclasses.asdict(params).items()

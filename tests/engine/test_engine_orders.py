@@ -16,7 +16,9 @@ from tests.engine import legacy_engine as legacy
 def _legacy_batch(bars: Bars, entries, exits, params: TradingParams, limit, stop, keep=False):
     """The batch through the frozen engine before the broker (its Python order walk)."""
     old_bars = legacy.Bars(bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume)
-    old_params = legacy.TradingParams(**dataclasses.asdict(params))
+    known = {f.name for f in dataclasses.fields(legacy.TradingParams)}
+    fields = {k: v for k, v in dataclasses.asdict(params).items() if k in known}
+    old_params = legacy.TradingParams(**fields)
     return legacy.run_batch(
         old_bars, entries, exits, old_params, limit=limit, stop=stop, keep_equity=keep
     )

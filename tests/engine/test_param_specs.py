@@ -60,6 +60,7 @@ def test_the_request_numbers_are_the_engine_s_numeric_request_fields():
     """Every numeric trading field of a request has a spec (none is checked on its own)."""
     numeric = {f.name for f in fields(TradingParams)} & {f.name for f in fields(RunRequest)}
     numeric -= {"size_type", "direction", "exit_priority"}  # a choice and a switch
+    numeric -= {"slippage_model", "spread_model"}  # choices
     assert {spec.name for spec in REQUEST_NUMBERS} == numeric
 
 

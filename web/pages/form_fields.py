@@ -155,6 +155,38 @@ TRADING_FIELDS = (
         "(0 exclusive to 1; needs a take-profit %).",
         needs=specs.TAKE_PROFIT_PCT.name,
     ),
+    _number(
+        specs.VOLUME_LIMIT,
+        "Volume limit",
+        "Part of a bar's volume the run's fills may take: 0.025 = 2.5%; the rest fills on later "
+        "bars; empty = no limit (0 exclusive to 1).",
+    ),
+    FormField(
+        "slippage_model",
+        "Impact model",
+        _DEFAULTS.slippage_model,
+        "Market impact beyond the slippage: fixed (none), volume_share, square_root.",
+        choices=specs.SLIPPAGE_MODELS,
+    ),
+    _number(specs.PRICE_IMPACT, "Price impact", "The volume_share coefficient (0 to 1)."),
+    _number(specs.IMPACT_K, "Impact k", "The square_root coefficient (0 to 100)."),
+    _number(
+        specs.IMPACT_WINDOW,
+        "Impact window",
+        "Bars before the fill the square_root model's volatility and ADV read (2 to 1000).",
+        step="1",
+    ),
+    _number(
+        specs.SPREAD_BPS,
+        "Spread (bps)",
+        "A fixed quoted spread, half paid on every fill; empty = none (0 to 1000).",
+    ),
+    _number(
+        specs.SPREAD_WINDOW,
+        "Spread window",
+        "Bars the spread estimate reads (2 to 1000).",
+        step="1",
+    ),
     FormField("timeframe", "Timeframe", _DEFAULTS.timeframe, "", choices=TIMEFRAMES),
     FormField(
         "price_adjustment",
