@@ -4,9 +4,11 @@ pay, computed on the ticker's own bars (its whole history, so the window's first
 warmed up by the ones before it) by ``engine.liquidity``'s estimators, then aligned on the
 universe's calendar (docs/execution.md, "Portfolios", "Liquidity").
 
-What a fill does with them (the shares a bar allows, the impact, the price) is the
-broker's (``engine.broker.impact``) and the simulation's (``engine.portfolio.simulate``);
-this module only builds the (T, N) inputs. Pure numpy, no I/O.
+The series are a run's (``engine.broker.liquid``: the same half spread, volatility and
+ADV); what a fill does with them (the shares a bar allows, ``engine.broker.liquid``'s
+``shares_allowed``; the impact and the price, ``engine.broker.impact``) is the broker's and
+the simulation's (``engine.portfolio.simulate``); this module only builds the (T, N)
+inputs. Pure numpy, no I/O.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.broker.liquid import half_spread, impact_inputs
 from engine.portfolio.result import PortfolioConfig
 
 
@@ -54,37 +57,19 @@ def ticker_inputs(
     volume: np.ndarray,
 ) -> np.ndarray:
     """(4, n) rows ``volume``, ``sigma``, ``adv``, ``half_spread`` of one ticker's own ``n``
-    bars (``PortfolioLiquidity``'s order). ``sigma`` is computed for the ``square_root``
-    model only, ``adv`` for it and for ``max_adv_participation`` (NaN otherwise: not
-    read); the half spread is ``spread_bps`` / 2 / 10^4, or half the ``spread_model``'s
-    estimate, 0 where that is not defined (warming up)."""
+    bars (``PortfolioLiquidity``'s order). ``sigma`` and ``adv`` are a run's
+    (``engine.broker.liquid.impact_inputs``: the ``square_root`` model's, NaN otherwise:
+    not read), ``adv`` also for ``max_adv_participation``; the half spread is a run's
+    (``engine.broker.liquid.half_spread``)."""
     n = len(close)
     out = np.full((4, n), math.nan)
     out[0] = np.asarray(volume, dtype=np.float64)
-    window = config.impact_window
-    if config.slippage_model == "square_root" or config.max_adv_participation is not None:
+    out[1], out[2] = impact_inputs(config, close, out[0])
+    if config.max_adv_participation is not None and config.slippage_model != "square_root":
         from engine.liquidity import trailing_adv
 
-        out[2] = trailing_adv(out[0], window)
-    if config.slippage_model == "square_root":
-        from engine.liquidity import trailing_volatility
-
-        out[1] = trailing_volatility(np.asarray(close, dtype=np.float64), window)
-    if config.spread_bps is not None:
-        out[3] = config.spread_bps / 20_000.0
-    elif config.spread_model is not None:
-        from engine.liquidity import spread_series
-
-        spread = spread_series(
-            config.spread_model,
-            np.asarray(high, dtype=np.float64),
-            np.asarray(low, dtype=np.float64),
-            np.asarray(close, dtype=np.float64),
-            config.spread_window,
-        )
-        out[3] = np.where(np.isfinite(spread) & (spread > 0.0), spread / 2.0, 0.0)
-    else:
-        out[3] = 0.0
+        out[2] = trailing_adv(out[0], config.impact_window)
+    out[3] = half_spread(config, high, low, close)
     return out
 
 
@@ -106,16 +91,6 @@ def aligned_inputs(
         inside = at >= 0
         out[:, at[inside], column] = series[:, inside]
     return PortfolioLiquidity(volume=out[0], sigma=out[1], adv=out[2], half_spread=out[3])
-
-
-def shares_allowed(volume: np.ndarray, volume_limit: float | None) -> np.ndarray:
-    """The whole shares a bar's fills of a ticker may take: floor(``volume_limit`` ×
-    volume), none where the volume is not above 0 (0, negative or NaN: nothing is known
-    to have traded); inf everywhere without a limit."""
-    volume = np.asarray(volume, dtype=np.float64)
-    if volume_limit is None:
-        return np.full(volume.shape, math.inf)
-    return np.floor(volume_limit * np.where(volume > 0.0, volume, 0.0))
 
 
 def adv_cap(adv: np.ndarray, participation: float | None) -> np.ndarray:

@@ -8,15 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import param_specs as specs
 from engine.broker.costs import Costs
+from engine.params import LIQUIDITY_FIELDS as RUN_LIQUIDITY_FIELDS
+from engine.params import check_liquidity, liquidity_acts
 from engine.portfolio.corporate import ActionTable
-
-SLIPPAGE_MODELS = ("fixed", "volume_share", "square_root")
-"""The impact models of ``engine.broker.impact`` (``MODELS``), by name."""
-SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
-"""The spread estimators of ``engine.liquidity`` (``spread_series``), by name."""
-MAX_ADV_PARTICIPATION = 100.0
-"""The largest ``max_adv_participation``: a target of 100 days' average volume."""
 
 MAX_LEVERAGE = 16.0
 """The highest ``PortfolioConfig.max_leverage``: holdings worth 16 times the portfolio
@@ -65,15 +61,15 @@ class PortfolioConfig:
     fee_per_share: float = 0.0
     fee_min: float = 0.0
     fee_max: float = math.inf
-    volume_limit: float | None = None
-    slippage_model: str = "fixed"
-    price_impact: float = 0.1
-    impact_k: float = 1.0
-    impact_window: int = 20
-    spread_bps: float | None = None
+    volume_limit: float | None = specs.VOLUME_LIMIT.default
+    slippage_model: str = specs.DEFAULT_SLIPPAGE_MODEL
+    price_impact: float = specs.PRICE_IMPACT.default  # type: ignore[assignment]
+    impact_k: float = specs.IMPACT_K.default  # type: ignore[assignment]
+    impact_window: int = specs.IMPACT_WINDOW.default  # type: ignore[assignment]
+    spread_bps: float | None = specs.SPREAD_BPS.default
     spread_model: str | None = None
-    spread_window: int = 20
-    max_adv_participation: float | None = None
+    spread_window: int = specs.SPREAD_WINDOW.default  # type: ignore[assignment]
+    max_adv_participation: float | None = specs.ADV_PARTICIPATION.default
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
@@ -104,45 +100,19 @@ class PortfolioConfig:
         self._check_liquidity()
 
     def _check_liquidity(self) -> None:
-        """The liquidity fields in their domains (docs/execution.md, "Liquidity")."""
-        for name, low, high in (
-            ("volume_limit", 0.0, 1.0),
-            ("max_adv_participation", 0.0, MAX_ADV_PARTICIPATION),
-        ):
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and low < value <= high):
-                raise ValueError(f"{name}: must be > {low:g} and <= {high:g} (or None)")
-        for name, high in (("price_impact", 1.0), ("impact_k", 100.0)):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and 0 <= value <= high):
-                raise ValueError(f"{name}: must be >= 0 and <= {high:g}")
-        spread = self.spread_bps
-        if spread is not None and not (math.isfinite(spread) and 0 <= spread <= 1000):
-            raise ValueError("spread_bps: must be >= 0 and <= 1000 (or None)")
-        for name in ("impact_window", "spread_window"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= 1000:
-                raise ValueError(f"{name}: must be a whole number from 2 to 1000")
-        if self.slippage_model not in SLIPPAGE_MODELS:
-            raise ValueError(f"slippage_model: must be one of {', '.join(SLIPPAGE_MODELS)}")
-        if self.spread_model is not None:
-            if self.spread_model not in SPREAD_MODELS:
-                raise ValueError(f"spread_model: must be one of {', '.join(SPREAD_MODELS)}")
-            if spread is not None:
-                raise ValueError("spread_model: is set with spread_bps: give one of them")
+        """The run's liquidity fields in their domains (``engine.params.check_liquidity``:
+        docs/execution.md, "Liquidity") and ``max_adv_participation`` in its."""
+        check_liquidity(self)
+        cap, spec = self.max_adv_participation, specs.ADV_PARTICIPATION
+        if cap is not None and not (math.isfinite(cap) and spec.contains(cap)):
+            raise ValueError(f"{spec.name}: {spec.message} (or None)")
 
     @property
     def liquid(self) -> bool:
         """Whether a liquidity field acts (a volume limit, an impact model, a spread, the
         ADV cap): the fills then read ``PortfolioLiquidity`` inputs; else every order fills
         whole at the open with ``slippage_bps`` alone, as before these fields."""
-        return (
-            self.volume_limit is not None
-            or self.slippage_model != "fixed"
-            or self.spread_bps is not None
-            or self.spread_model is not None
-            or self.max_adv_participation is not None
-        )
+        return liquidity_acts(self) or self.max_adv_participation is not None
 
     def broker_costs(self) -> Costs:
         """The broker's costs of these settings (``engine.broker.costs``): the fee model
@@ -160,18 +130,9 @@ class PortfolioConfig:
         )
 
 
-LIQUIDITY_FIELDS = (
-    "volume_limit",
-    "slippage_model",
-    "price_impact",
-    "impact_k",
-    "impact_window",
-    "spread_bps",
-    "spread_model",
-    "spread_window",
-    "max_adv_participation",
-)
-"""``PortfolioConfig``'s liquidity fields, in the request's order."""
+LIQUIDITY_FIELDS = (*RUN_LIQUIDITY_FIELDS, specs.ADV_PARTICIPATION.name)
+"""``PortfolioConfig``'s liquidity fields, in the request's order: the run's and the ADV
+cap."""
 
 LIQUIDITY_DEFAULTS = {
     field.name: field.default

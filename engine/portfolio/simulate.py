@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from engine.broker.costs import ARRAYS, Costs, affordable, order_fee
+from engine.broker.liquid import shares_allowed
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
 from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
-from engine.portfolio.liquidity import PortfolioLiquidity, adv_cap, shares_allowed
+from engine.portfolio.liquidity import PortfolioLiquidity, adv_cap
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import (
     OrderTable,

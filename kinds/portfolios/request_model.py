@@ -21,17 +21,29 @@ from pydantic_core import PydanticCustomError
 
 from data.adjust import ADJUSTMENTS, RAW
 from engine.param_specs import (
+    ADV_PARTICIPATION,
+    DEFAULT_SLIPPAGE_MODEL,
     FEE_FIXED,
     FEE_MAX,
     FEE_MAX_BELOW_MIN,
     FEE_MIN,
     FEE_PER_SHARE,
     FEE_RATE,
+    IMPACT_K,
+    IMPACT_WINDOW,
     INITIAL_CAPITAL,
+    LIQUIDITY_SPECS,
+    PRICE_IMPACT,
     SLIPPAGE_BPS,
+    SLIPPAGE_MODELS,
+    SPREAD_BOTH,
+    SPREAD_BPS,
+    SPREAD_MODELS,
+    SPREAD_WINDOW,
+    VOLUME_LIMIT,
 )
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
-from engine.portfolio.result import LIQUIDITY_DEFAULTS, SLIPPAGE_MODELS, SPREAD_MODELS
+from engine.portfolio.result import LIQUIDITY_DEFAULTS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.strategy import RULES_METHOD, StrategyBody, parse_strategy
@@ -71,28 +83,6 @@ MAX_LEVERAGE = 4.0
 DEFAULT_GROSS = 2.0
 DEFAULT_NET = 0.0
 """A long-short book's default exposures: 100 % long, 100 % short."""
-
-MAX_ADV_PARTICIPATION = 100.0
-"""The largest ``max_adv_participation``: a holding of 100 days' average volume."""
-
-LIQUIDITY_MESSAGES = {
-    "volume_limit": "must be greater than 0 and at most 1 (the part of a bar's volume its "
-    "fills may take), or null",
-    "slippage_model": f"must be one of: {', '.join(SLIPPAGE_MODELS)}",
-    "price_impact": "must be from 0 to 1 (the volume_share model's coefficient)",
-    "impact_k": "must be from 0 to 100 (the square_root model's coefficient)",
-    "impact_window": "must be a whole number from 2 to 1000 (bars)",
-    "spread_bps": "must be between 0 and 1000 basis points (the quoted spread), or null",
-    "spread_model": f"must be one of: {', '.join(SPREAD_MODELS)}, or null",
-    "spread_window": "must be a whole number from 2 to 1000 (bars)",
-    "max_adv_participation": f"must be greater than 0 and at most {MAX_ADV_PARTICIPATION:g} "
-    "(a holding's most shares, in days of average volume), or null",
-}
-"""The 400's message of each liquidity field out of its domain. A field at its default
-(``LIQUIDITY_DEFAULTS``, acting not at all) is left out of the normalised request, so a
-request without them reads, and computes, as it did before they existed."""
-
-SPREAD_BOTH = "is set with spread_bps: give one of them"
 
 WEIGHT_TOLERANCE = 1e-9
 """Fixed weights may sum to 1 + this (decimal fractions such as 0.1 × 10)."""
@@ -200,25 +190,29 @@ class PortfolioRequestBody(BaseModel):
     strategy: StrategyBody | None = None  # type: ignore[valid-type]
     """With ``allocation.method`` ``rules``: the run request's rule, stop, size and fee
     fields applied to every ticker (``kinds.portfolios.strategy``); left out otherwise."""
-    volume_limit: Annotated[float, Field(gt=0, le=1)] | None = None
+    volume_limit: bounded(VOLUME_LIMIT) | None = VOLUME_LIMIT.default  # type: ignore[valid-type]
     """The part of a bar's volume each ticker's fills on that bar may take; the rest of a
     rebalance's order is carried to the next bars' opens (None = no limit)."""
-    slippage_model: Literal[SLIPPAGE_MODELS] = "fixed"  # type: ignore[valid-type]
+    slippage_model: Literal[SLIPPAGE_MODELS] = DEFAULT_SLIPPAGE_MODEL  # type: ignore[valid-type]
     """The market impact of a fill beyond ``slippage_bps``: ``fixed`` (none),
     ``volume_share`` or ``square_root`` (``engine.broker.impact``)."""
-    price_impact: Annotated[float, Field(ge=0, le=1)] = 0.1
+    price_impact: bounded(PRICE_IMPACT) = PRICE_IMPACT.default  # type: ignore[valid-type]
     """The ``volume_share`` model's coefficient (zipline's 0.1)."""
-    impact_k: Annotated[float, Field(ge=0, le=100)] = 1.0
+    impact_k: bounded(IMPACT_K) = IMPACT_K.default  # type: ignore[valid-type]
     """The ``square_root`` model's coefficient."""
-    impact_window: Annotated[int, Field(strict=True, ge=2, le=1000)] = 20
+    impact_window: Annotated[int, Field(strict=True, **IMPACT_WINDOW.bounds())] = (
+        IMPACT_WINDOW.default
+    )
     """Bars before the fill bar the volatility and the ADV are taken over."""
-    spread_bps: Annotated[float, Field(ge=0, le=1000)] | None = None
+    spread_bps: bounded(SPREAD_BPS) | None = SPREAD_BPS.default  # type: ignore[valid-type]
     """A fixed quoted spread in basis points, half paid on every fill (None = none)."""
     spread_model: Literal[SPREAD_MODELS] | None = None  # type: ignore[valid-type]
     """The spread estimated from the bars before the fill bar, half paid on every fill."""
-    spread_window: Annotated[int, Field(strict=True, ge=2, le=1000)] = 20
+    spread_window: Annotated[int, Field(strict=True, **SPREAD_WINDOW.bounds())] = (
+        SPREAD_WINDOW.default
+    )
     """Bars the ``spread_model`` reads."""
-    max_adv_participation: Annotated[float, Field(gt=0, le=MAX_ADV_PARTICIPATION)] | None = None
+    max_adv_participation: bounded(ADV_PARTICIPATION) | None = ADV_PARTICIPATION.default  # type: ignore[valid-type]
     """No target holding above this many times the ticker's average daily volume (of the
     ``impact_window`` bars before the fill), in shares; what it cuts stays cash."""
     price_adjustment: Literal[ADJUSTMENTS] | None = None  # type: ignore[valid-type]
@@ -242,7 +236,17 @@ FEE_FIELDS = ("fee_fixed", "fee_per_share", "fee_min", "fee_max")
 them in its ``strategy`` block instead)."""
 
 _SHARED = frozenset(
-    {"start_date", "end_date", "initial_capital", "fee_rate", "slippage_bps", *FEE_FIELDS}
+    {
+        "start_date",
+        "end_date",
+        "initial_capital",
+        "fee_rate",
+        "slippage_bps",
+        *FEE_FIELDS,
+        *(spec.name for spec in LIQUIDITY_SPECS),
+        "slippage_model",
+        "spread_model",
+    }
 )
 """Fields whose errors read as a run request's (``error_field_message``)."""
 
@@ -258,12 +262,10 @@ def _error(error: dict) -> RequestError:
     loc = error["loc"]
     if error["type"] == "date_order":
         return RequestError("end_date", "must be on or after start_date")
-    if error["type"] == "fee_max_below_min":
+    if error["type"] in ("fee_max_below_min", "spread_both"):
         return RequestError(*error_field_message(error))
-    if error["type"] == "spread_both":
-        return RequestError("spread_model", SPREAD_BOTH)
-    if len(loc) == 1 and loc[0] in LIQUIDITY_MESSAGES:
-        return RequestError(loc[0], LIQUIDITY_MESSAGES[loc[0]])
+    if len(loc) == 1 and loc[0] == ADV_PARTICIPATION.name:
+        return RequestError(loc[0], ADV_PARTICIPATION.message)
     if len(loc) == 1 and loc[0] in _SHARED:
         return RequestError(*error_field_message(error))
     field = _loc(loc) or "body"
@@ -316,9 +318,10 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
 
 
 def _liquidity(request: dict[str, Any]) -> None:
-    """The liquidity fields at their defaults are left out, so a request without them
-    reads as it did before they existed; a portfolio of rules takes none (its fills are
-    the broker's signal fills, whole)."""
+    """The liquidity fields (the run request's, with ``engine.param_specs``' bounds,
+    defaults and 400 messages, and ``max_adv_participation``) at their defaults are left
+    out, so a request without them reads, and computes, as it did before they existed; a
+    portfolio of rules takes none (its fills are the broker's signal fills, whole)."""
     for name, default in LIQUIDITY_DEFAULTS.items():
         value = request[name]
         if value == default and type(value) is type(default):

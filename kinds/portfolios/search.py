@@ -29,14 +29,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.param_specs import PERCENT_MAX
+from engine.param_specs import (
+    ADV_PARTICIPATION,
+    LIQUIDITY_SPECS,
+    LIQUIDITY_WINDOWS,
+    PERCENT_MAX,
+    SLIPPAGE_MODELS,
+)
 from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
-from engine.portfolio.result import SLIPPAGE_MODELS
 from engine.portfolio.risk import MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.request_model import (
     LIQUIDITY_DEFAULTS,
-    MAX_ADV_PARTICIPATION,
     MAX_BORROW_RATE,
     MAX_CASH_RATE,
     MAX_LEVERAGE,
@@ -363,21 +367,18 @@ class PortfolioSearch(Search):
 
 
 def _liquidity_space(base: dict[str, Any]) -> dict[str, Domain]:
-    """The liquidity fields' domains (the request's bounds), each with its value in
+    """The liquidity fields' domains (their bounds, ``engine.param_specs``), each with its value in
     ``base`` (its default when left out)."""
     held = {name: base.get(name, LIQUIDITY_DEFAULTS[name]) for name in LIQUIDITY_NAMES}
-    return {
-        "volume_limit": Domain("float", 0, 1, default=held["volume_limit"]),
-        "max_adv_participation": Domain(
-            "float", 0, MAX_ADV_PARTICIPATION, default=held["max_adv_participation"]
-        ),
-        "slippage_model": Domain("choice", choices=SLIPPAGE_MODELS, default=held["slippage_model"]),
-        "price_impact": Domain("float", 0, 1, default=held["price_impact"]),
-        "impact_k": Domain("float", 0, 100, default=held["impact_k"]),
-        "impact_window": Domain("int", 2, 1000, default=held["impact_window"]),
-        "spread_bps": Domain("float", 0, 1000, default=held["spread_bps"]),
-        "spread_window": Domain("int", 2, 1000, default=held["spread_window"]),
-    }
+    numbers = {spec.name: spec for spec in (ADV_PARTICIPATION, *LIQUIDITY_SPECS)}
+    out = {}
+    for name in LIQUIDITY_NAMES:
+        if name == "slippage_model":
+            out[name] = Domain("choice", choices=SLIPPAGE_MODELS, default=held[name])
+        else:
+            spec = numbers[name]
+            out[name] = Domain.of_spec(spec, held[name], spec in LIQUIDITY_WINDOWS)
+    return out
 
 
 def _rules_space(strategy: dict[str, Any]) -> dict[str, Domain]:
