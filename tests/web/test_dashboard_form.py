@@ -162,6 +162,8 @@ NOT_FORM_INPUTS = {
     "strategy_code": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
     "strategy_class": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
     "refs": "a PYTHON strategy's other tickers: sent through the API or the client for now",
+    "capacity_capitals": "the capacity checkbox takes the 12 default capitals; a list of "
+    "others is sent through the API or the client",
 }
 """Run request fields the form has no input for in its served HTML, and why."""
 
