@@ -5,7 +5,7 @@
 # promtool (package prometheus) for the alert rules and the offline validators; then lint and
 # pytest. CI runs exactly this (.ci/run).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`. pytest runs the test
-# files in parallel (pytest-xdist), one worker per core, each file whole on one worker (the
+# files in parallel (pytest-xdist), two workers per core, each file whole on one worker (the
 # slowest files first, tests/conftest.py); each worker has a Redis server of its own
 # (tests/servers.py), its own MySQL databases and its own SQLite files.
 # `bash scripts/test.sh -n 0` runs them in this one process instead.
@@ -20,6 +20,34 @@ command -v promtool >/dev/null || missing+=(prometheus)  # checks the alert rule
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The app image of the container tests (tests/deploy/conftest.py) builds in the background
+# from here on, beside the installs, the lint, the kernels' warm-up and the first test files,
+# holding an exclusive lock on .tools/image-build.lock until it ends (its output in
+# .tools/image-build.log); with it the compose file's mysql and redis stand-ins. Those tests
+# take that lock shared first (tests/background.py), then build the Dockerfile again and find
+# every layer built: the build's CPU (the code layer's bytecode, bars and kernels; on a new
+# machine podman's installation and the base image too) falls in the cores' idle time before
+# pytest instead of holding a worker. Its failure fails nothing here: the tests' own build
+# then fails and says why. A run given a selection of tests (a path, -k, -m) builds nothing
+# ahead.
+prebuild=1
+for arg in "$@"; do
+  case "$arg" in
+    -k* | -m* | --deselect* | --lf | --last-failed | tests* | *.py | *::*) prebuild=0 ;;
+  esac
+done
+if [ "$prebuild" = 1 ] && { [ "$(id -u)" = 0 ] || command -v podman >/dev/null; }; then
+  mkdir -p .tools
+  exec 8>.tools/image-build.lock
+  flock -x 8
+  (
+    "$PYTHON" -m scripts.container build "test-$(git rev-parse --short HEAD 2>/dev/null || echo dev)"
+    if "$PYTHON" -c "import yaml" 2>/dev/null; then "$PYTHON" -m scripts.container standins; fi
+  ) >.tools/image-build.log 2>&1 &
+  building_image=$!
+  exec 8>&-  # the lock is now the background build's alone
+fi
+
 # The parity tests' peers (vectorbt, quantstats, skfolio) live in their own .venv-bench so
 # .venv stays exactly requirements-dev.txt; reinstalled only when requirements-bench.txt
 # changed since the last install (a copy of it is kept as a stamp). The install runs in the
@@ -75,10 +103,15 @@ warming=$!
 .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null || true  # errors: below
 wait "$warming"
 status=0
-.venv/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@" || status=$?
+# Two workers per core: about half of a worker's wall is spent waiting (on the processes and
+# servers it starts, chromium, the consumers' heartbeats, podman), and a second worker on the
+# same core runs its files in that time (docs/testing.md, "Parallel files").
+workers=$((2 * $(nproc)))
+.venv/bin/python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@" || status=$?
 if ! wait "$installing_peers"; then
   echo "installing .venv-bench (requirements-bench.txt) failed; the end of .venv-bench/install.log:" >&2
   tail -n 20 .venv-bench/install.log >&2
   status=1
 fi
+if [ -n "${building_image:-}" ]; then wait "$building_image" || true; fi  # the tests said
 exit "$status"
