@@ -6,7 +6,7 @@
 # Debian's promtool (package prometheus) for the alert rules and the offline validators; then
 # lint and pytest. CI runs exactly this (.ci/run).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`. pytest runs the test
-# files in parallel (pytest-xdist), one worker per core, each file whole on one worker (the
+# files in parallel (pytest-xdist), two workers per core, each file whole on one worker (the
 # slowest files first, tests/conftest.py); each worker has a Redis server of its own
 # (tests/servers.py), its own MySQL databases and its own SQLite files.
 # `bash scripts/test.sh -n 0` runs them in this one process instead.
@@ -21,6 +21,34 @@ command -v promtool >/dev/null || missing+=(prometheus)  # checks the alert rule
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The app image of the container tests (tests/deploy/conftest.py) builds in the background
+# from here on, beside the installs, the lint, the kernels' warm-up and the first test files,
+# holding an exclusive lock on .tools/image-build.lock until it ends (its output in
+# .tools/image-build.log); with it the compose file's mysql and redis stand-ins. Those tests
+# take that lock shared first (tests/background.py), then build the Dockerfile again and find
+# every layer built: the build's CPU (the code layer's bytecode, bars and kernels; on a new
+# machine podman's installation and the base image too) falls in the cores' idle time before
+# pytest instead of holding a worker. Its failure fails nothing here: the tests' own build
+# then fails and says why. A run given a selection of tests (a path, -k, -m) builds nothing
+# ahead.
+prebuild=1
+for arg in "$@"; do
+  case "$arg" in
+    -k* | -m* | --deselect* | --lf | --last-failed | tests* | *.py | *::*) prebuild=0 ;;
+  esac
+done
+if [ "$prebuild" = 1 ] && { [ "$(id -u)" = 0 ] || command -v podman >/dev/null; }; then
+  mkdir -p .tools
+  exec 8>.tools/image-build.lock
+  flock -x 8
+  (
+    "$PYTHON" -m scripts.container build "test-$(git rev-parse --short HEAD 2>/dev/null || echo dev)"
+    if "$PYTHON" -c "import yaml" 2>/dev/null; then "$PYTHON" -m scripts.container standins; fi
+  ) >.tools/image-build.log 2>&1 &
+  building_image=$!
+  exec 8>&-  # the lock is now the background build's alone
+fi
+
 # The parity tests' peers live in venvs of their own so .venv stays exactly
 # requirements-dev.txt: .venv-bench (requirements-bench.txt: vectorbt, quantstats, skfolio) and
 # .venv-zipline (requirements-zipline.txt: zipline-reloaded, which needs pandas < 3); each is
@@ -74,7 +102,7 @@ unset PYTHONDONTWRITEBYTECODE
 # collection after it, which leaves every test module's assertion-rewritten bytecode in
 # __pycache__ so each xdist worker's own collection loads it instead of rewriting them all.
 (
-  .venv/bin/python -m compileall -q -x '/[.](venv|venv-bench|tools)/' . >/dev/null
+  .venv/bin/python -m compileall -q -x '/[.](venv|venv-bench|venv-zipline|tools)/' . >/dev/null
   .venv/bin/python -c "from engine.compiled import warm_signals_and_steps; warm_signals_and_steps()"
 ) &
 warming=$!
@@ -85,7 +113,11 @@ warming=$!
 .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null || true  # errors: below
 wait "$warming"
 status=0
-.venv/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@" || status=$?
+# Two workers per core: about half of a worker's wall is spent waiting (on the processes and
+# servers it starts, chromium, the consumers' heartbeats, podman), and a second worker on the
+# same core runs its files in that time (docs/testing.md, "Parallel files").
+workers=$((2 * $(nproc)))
+.venv/bin/python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@" || status=$?
 for peer in "${installing_peers[@]}"; do
   IFS=: read -r pid venv requirements <<<"$peer"
   if ! wait "$pid"; then
@@ -94,4 +126,5 @@ for peer in "${installing_peers[@]}"; do
     status=1
   fi
 done
+if [ -n "${building_image:-}" ]; then wait "$building_image" || true; fi  # the tests said
 exit "$status"

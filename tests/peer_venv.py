@@ -6,15 +6,15 @@ the background while ``.venv``, the lint, the kernels' warm-up and the first tes
 each install holding an exclusive lock on its venv's ``install.lock`` until it ends. A test
 that needs a peer takes that lock shared, so it waits for the install instead of finding a
 half-installed venv; outside such a run (no lock file, or nobody holding it) it goes
-straight on.
+straight on (``tests.background``).
 """
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
 from bench.peers import vectorbt_python, zipline_python
+from tests.background import wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,11 +27,7 @@ INSTALL_LOG = PROJECT_ROOT / ".venv-bench" / "install.log"
 
 def wait_for_peer_install(lock: Path = INSTALL_LOCK) -> None:
     """Return once no install of the peer venv holds ``lock`` (at once when there is none)."""
-    if not lock.exists():
-        return
-    with lock.open("rb") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH)
-        fcntl.flock(handle, fcntl.LOCK_UN)
+    wait_for(lock)
 
 
 def peer_python() -> str | None:
