@@ -44,6 +44,18 @@ ORDER_COLUMNS = (
 ``Result.orders``, also when the run has no order. A copy of ``adapters.orders.ORDER_FIELDS``
 (tests/client checks the two are equal)."""
 
+CAPACITY_COLUMNS = (
+    "capital",
+    "sharpe_ratio",
+    "cagr_pct",
+    "total_return_pct",
+    "num_trades",
+    "unfilled_pct",
+)
+"""A capacity curve's columns (docs/capacity.md): the columns of ``Run.capacity()``, the
+capital its index. A copy of ``adapters.capacity.COLUMNS`` (tests/client checks the two are
+equal)."""
+
 ORDER_TIMESTAMP_COLUMNS = ("signal_timestamp", "last_timestamp", "fill_timestamp")
 
 
@@ -112,6 +124,19 @@ def orders_frame(orders: list[dict[str, Any]]) -> Any:
         frame[column] = pd.to_datetime(frame[column], utc=True)
     for column in ("limit", "stop", "fill_price"):
         frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def capacity_frame(document: dict[str, Any]) -> Any:
+    """A capacity document (``GET /api/runs/<id>/capacity``) as a DataFrame: one row per
+    capital, indexed by ``capital`` (ascending), the other ``CAPACITY_COLUMNS`` as columns;
+    ``attrs`` holds ``half_sharpe_capital`` and ``reference_sharpe`` (None when undefined)."""
+    points = document.get("points") or {}
+    frame = pandas().DataFrame({name: points.get(name, []) for name in CAPACITY_COLUMNS})
+    frame = frame.astype({"capital": float, "sharpe_ratio": float, "cagr_pct": float})
+    frame = frame.set_index("capital")
+    frame.attrs["half_sharpe_capital"] = document.get("half_sharpe_capital")
+    frame.attrs["reference_sharpe"] = document.get("reference_sharpe")
     return frame
 
 

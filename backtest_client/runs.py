@@ -99,6 +99,20 @@ class Run(Handle):
             {name: value for name, value in params.items() if value is not None},
         )
 
+    def capacity(self) -> Any:
+        """The run's capacity curve (``GET /api/runs/<id>/capacity``, docs/capacity.md): a
+        pandas DataFrame indexed by starting capital with the Sharpe ratio, CAGR, total
+        return, trades and unfilled share of each (``frames.CAPACITY_COLUMNS``);
+        ``frame.attrs["half_sharpe_capital"]`` is the capital where the Sharpe ratio halves
+        (None: it does not within the capitals).
+
+        :raise BacktestNotFound: no such run; ``BacktestRequestError`` (409): no result, or
+            the run was not submitted with ``capacity``.
+        """
+        from backtest_client.frames import capacity_frame
+
+        return capacity_frame(self.http.get_json(f"/api/runs/{self.run_id}/capacity"))
+
     def wait(self, timeout: float | None = None, poll: float = 1.0) -> Result:
         """Poll until the run finished; its result (a run is read from its ``Result``, as
         every other kind from its handle).

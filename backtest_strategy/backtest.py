@@ -23,7 +23,7 @@ import pandas as pd
 from adapters.strategy_stats import COLUMNS, strategy_stats
 from backtest_strategy.host import Host
 from backtest_strategy.refs import Refs, ticker_of
-from backtest_strategy.request import fee_fields, unsupported_settings, window
+from backtest_strategy.request import fee_fields, setting_fields, window
 from backtest_strategy.strategy import Strategy
 from data.adjust import RAW
 from engine.broker.book import Book, book_costs, drive
@@ -202,21 +202,16 @@ class Backtest:
         request fields (``charts``, ``name``, ``tags``...). Returns what ``client.run``
         returns (a ``Run``).
 
-        :raise ValueError: no ticker, a book setting the request has no field for, or a
-            spread that basis points do not carry exactly, named.
+        :raise ValueError: no ticker, or a spread that basis points do not carry exactly,
+            named.
         """
         ticker = ticker or self.ticker
         if not ticker:
             raise ValueError("ticker: name the catalog ticker whose bars this frame holds")
-        unsupported = unsupported_settings(self._settings)
-        if unsupported:
-            raise ValueError(
-                f"{', '.join(unsupported)}: a platform run has no such setting yet; "
-                "submit with backtesting.py's default"
-            )
         start_date, end_date = self._dates or window(self._data.index)
         request = {
             **fee_fields(*self._fee_fields, finalize_trades=self._finalize),
+            **setting_fields(self._settings),
             **({"borrow_rate": self._borrow_rate} if self._borrow_rate else {}),
             **({"price_adjustment": self._adjustment} if self._adjustment else {}),
             **({"refs": sorted(self._refs)} if self._refs else {}),

@@ -7,8 +7,8 @@ notebook's, bit for bit. Plain Python only: it builds a dict, the client sends i
 names; ``spread`` is ``slippage_bps`` (when it is a whole float of basis points, so that
 the platform's ``slippage_bps / 10_000`` gives back the same spread); ``finalize_trades``
 is ``close_open_trades_at_end``. The book's ``margin``, ``trade_on_close``, ``hedging``
-and ``exclusive_orders`` have no request field yet: set to anything but backtesting.py's
-default they cannot be submitted."""
+and ``exclusive_orders`` keep their names, sent only when not at backtesting.py's default
+(``setting_fields``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ BOOK_DEFAULTS = {
     "hedging": False,
     "exclusive_orders": False,
 }
-"""The book settings a run request has no field for, at the value the platform runs with."""
+"""The book's settings at backtesting.py's defaults: a request leaves them out."""
 
 
 def fee_fields(
@@ -65,9 +65,15 @@ def fee_fields(
     return fields
 
 
-def unsupported_settings(settings: dict[str, Any]) -> list[str]:
-    """The book settings of ``settings`` a run request cannot carry (not at their default)."""
-    return [name for name, default in BOOK_DEFAULTS.items() if settings.get(name) != default]
+def setting_fields(settings: dict[str, Any]) -> dict[str, Any]:
+    """The request fields of the book ``settings`` not at their default (``margin`` a float,
+    the others booleans)."""
+    fields: dict[str, Any] = {}
+    for name, default in BOOK_DEFAULTS.items():
+        value = settings.get(name, default)
+        if value != default:
+            fields[name] = float(value) if name == "margin" else bool(value)
+    return fields
 
 
 def window(index: pd.Index) -> tuple[str, str]:

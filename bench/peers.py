@@ -1,10 +1,11 @@
-"""Where the peer engines live (the interpreter that has vectorbt, not in the test venv;
-backtesting.py's GOOG.csv), how a benchmark measures a child process, and how it readies its
-own to time the engine.
+"""Where the peer engines live (the interpreters that have vectorbt and zipline, not in the
+test venv; backtesting.py's GOOG.csv), how a benchmark measures a child process, and how it
+readies its own to time the engine.
 
-vectorbt is installed into ``.venv-bench`` from ``requirements-bench.txt`` (scripts/test.sh
-does it, so the portfolio parity test always has it); VECTORBT_PYTHON names another
-interpreter. Shared by the benchmarks and the parity tests.
+vectorbt is installed into ``.venv-bench`` from ``requirements-bench.txt``, zipline-reloaded
+into ``.venv-zipline`` from ``requirements-zipline.txt`` (scripts/test.sh does both, so the
+parity tests always have them); VECTORBT_PYTHON and ZIPLINE_PYTHON name other interpreters.
+Shared by the benchmarks and the parity tests.
 """
 
 from __future__ import annotations
@@ -39,19 +40,33 @@ def goog_csv() -> Path:
     return Path(spec.origin).parent / "test" / "GOOG.csv"
 
 
-def vectorbt_python() -> str | None:
-    """The interpreter that has vectorbt: VECTORBT_PYTHON, .venv-bench, or this one."""
-    candidates = [
-        os.environ.get("VECTORBT_PYTHON"),
-        str(PROJECT_ROOT / ".venv-bench/bin/python"),
-        sys.executable,
-    ]
+def _python_with(module: str, candidates: list[str | None]) -> str | None:
+    """The first of ``candidates`` (interpreters) that imports ``module``."""
     for python in candidates:
         if python and Path(python).exists():
-            probe = subprocess.run([python, "-c", "import vectorbt"], capture_output=True)
+            probe = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
             if probe.returncode == 0:
                 return python
     return None
+
+
+def vectorbt_python() -> str | None:
+    """The interpreter that has vectorbt: VECTORBT_PYTHON, .venv-bench, or this one."""
+    return _python_with(
+        "vectorbt",
+        [
+            os.environ.get("VECTORBT_PYTHON"),
+            str(PROJECT_ROOT / ".venv-bench/bin/python"),
+            sys.executable,
+        ],
+    )
+
+
+def zipline_python() -> str | None:
+    """The interpreter that has zipline-reloaded (the volume-share slippage parity test's
+    peer, requirements-zipline.txt): ZIPLINE_PYTHON, or .venv-zipline."""
+    venv = str(PROJECT_ROOT / ".venv-zipline/bin/python")
+    return _python_with("zipline", [os.environ.get("ZIPLINE_PYTHON"), venv])
 
 
 def measured(command: list[str], env: dict[str, str] | None = None) -> tuple[dict, float]:

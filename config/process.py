@@ -270,6 +270,14 @@ SANDBOX_CPU_SECONDS = Variable(
     300,
     "CPU seconds (RLIMIT_CPU) a strategy's sandboxed process may use",
 )
+SANDBOX_COMBINATION_CPU_SECONDS = Variable(
+    "SANDBOX_COMBINATION_CPU_SECONDS",
+    positive_int,
+    60,
+    "CPU seconds one combination of a sweep chunk may use in the chunk's sandboxed process "
+    "(its init and next calls together); below SANDBOX_CPU_SECONDS, so that an endless one "
+    "fails alone",
+)
 SANDBOX_WALL_SECONDS = Variable(
     "SANDBOX_WALL_SECONDS",
     positive_seconds,

@@ -1,6 +1,7 @@
 """``python -m data.generate [--out DIR]``: the seeded generator of the committed demo data.
 
-Five fictional companies, daily bars on NYSE trading days (weekdays minus the exchange's
+Six fictional companies (one of them, ``THIN_TICKER``, thinly traded: a few hundred to a few
+thousand shares a day), daily bars on NYSE trading days (weekdays minus the exchange's
 holidays and closures, ``data.trading_days``) from 2014-01-02 to 2024-12-31, in the Yahoo
 layout with prices rounded to cents (``Adj Close`` = ``Close``: no dividends). Prices follow
 a geometric Brownian motion whose drift and volatility switch between bull, sideways and
@@ -89,6 +90,11 @@ PAYER_DESCRIPTION = (
     f"file; data/generate.py, data/demo_universe.py, seed {SEED})."
 )
 
+THIN_DESCRIPTION = (
+    "Synthetic demo data for a thinly traded fictional company, not real market prices: "
+    "the demo model (data/generate.py, seed 20140102) with a typical volume of 1,500 shares "
+    "a day, for capacity curves and volume limits."
+)
 INDEX_DESCRIPTION = (
     "Synthetic demo data, not real market prices: an equal-weight index of the 30 fictional "
     "companies of the demo universe, for ref() market filters (data/demo_index.py)."
@@ -105,6 +111,7 @@ class DemoTicker:
     volatility: float
     drift: float
     volume: float
+    description: str = DESCRIPTION
 
 
 DEMO_TICKERS = (
@@ -113,8 +120,13 @@ DEMO_TICKERS = (
     DemoTicker("HOOLI", "Hooli", 310.0, 0.34, 0.09, 3_500_000),
     DemoTicker("INITECH", "Initech", 23.5, 0.30, 0.02, 800_000),
     DemoTicker("UMBRELLA", "Umbrella Corporation", 76.0, 0.38, 0.03, 1_700_000),
+    DemoTicker("MOSS", "Mossgrove Mills", 18.0, 0.32, 0.05, 1_500, THIN_DESCRIPTION),
 )
-"""The demo tickers, in seed order (their index is part of the seed: append, never reorder)."""
+"""The demo tickers, in seed order (their index is part of the seed: append, never reorder).
+MOSS is the thinly traded one (``THIN_TICKER``)."""
+THIN_TICKER = "MOSS"
+"""The demo ticker whose typical volume is 1,500 shares a day: a volume limit binds on it
+from a small capital on (docs/capacity.md)."""
 
 REGIME_DRIFT = np.array([0.25, 0.02, -0.30])
 """Annual drift added in the bull, sideways and bear regimes."""
@@ -242,7 +254,7 @@ def generate(out: str | Path | None = None) -> list[Path]:
         atomic_write(path, to_csv(days, simulate(spec, index, len(days))))
         written.append(path)
         catalog = catalog.with_entry(
-            TickerInfo(spec.ticker, spec.name, path.name, True, DESCRIPTION)
+            TickerInfo(spec.ticker, spec.name, path.name, True, spec.description)
         )
     factors = sector_factors(len(days))
     members = []

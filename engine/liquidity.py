@@ -11,13 +11,13 @@ is computed from bars before t only (no look-ahead), NaN while the window is war
   sample standard deviation (ddof=1) of the ``window`` close-to-close simple returns of
   bars t-window .. t-1 (each against the close before it, so it reads closes t-window-1 ..
   t-1). ddof=1: the unbiased variance of a sample of returns, the estimate a quant computes
-  (pandas' ``rolling(window).std()``), and the one the square-root law's calibrations
-  (Almgren et al. 2005; Kissell) use; ``window`` >= 2.
+  (pandas' ``rolling(window).std()`` default); ``window`` >= 2.
 - ``trailing_adv``: the average daily volume, the mean volume of bars t-window .. t-1.
 
-A window that holds a NaN input (a missing high, low, close or volume) gives NaN at the
-bars it covers: the broker treats an input it cannot compute as it documents
-(``engine.broker.impact``). Pure numpy, vectorised; nothing here is compiled.
+A window that holds an unusable input gives NaN at the bars it covers: a price that is not
+a positive finite number (missing, zero, negative), a volume that is NaN or negative (an
+infinite volume gives an infinite ADV); the broker treats an input it cannot compute as
+``engine.broker.impact`` documents. Pure numpy, vectorised; nothing here is compiled.
 """
 
 from __future__ import annotations
@@ -30,11 +30,22 @@ SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
 """The names ``spread_series`` dispatches on (``TradingParams.spread_model``)."""
 
 _CS_DENOMINATOR = 3.0 - 2.0 * math.sqrt(2.0)
-"""Corwin & Schultz (2012), eq. (18): the 3 - 2√2 of α."""
+"""Corwin & Schultz (2012): the 3 - 2√2 of α."""
 
 
 def _floats(values: np.ndarray | list[float]) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
+
+
+def _prices(values: np.ndarray | list[float] | None) -> np.ndarray | None:
+    """Prices as floats, a price that is not a positive finite number (zero, negative, inf,
+    NaN) made NaN: the estimators' logarithms and ratios would otherwise turn it into an
+    infinite term that a zero floor or a sign could hide as a plausible value."""
+    if values is None:
+        return None
+    prices = _floats(values)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(prices) & (prices > 0.0), prices, np.nan)
 
 
 def _check_window(window: int, least: int, name: str) -> None:
@@ -52,7 +63,8 @@ def _trailing_mean(per_bar: np.ndarray, count: int) -> np.ndarray:
         return out
     windows = np.lib.stride_tricks.sliding_window_view(per_bar, count)
     # windows[k] = per_bar[k .. k + count - 1]: the window before bar t = k + count
-    out[count:] = windows[: n - count].mean(axis=1)
+    with np.errstate(all="ignore"):  # an infinite volume: an infinite mean, no warning
+        out[count:] = windows[: n - count].mean(axis=1)
     return out
 
 
@@ -73,11 +85,11 @@ def corwin_schultz_two_day(
     out = np.full(len(high), np.nan)
     if out.shape[0] < 2:
         return out
-    with np.errstate(all="ignore"):  # a non-positive price: NaN (or inf) where it reaches
-        log_high, log_low = np.log(_floats(high)), np.log(_floats(low))
+    with np.errstate(all="ignore"):
+        log_high, log_low = np.log(_prices(high)), np.log(_prices(low))
         h0, l0, h1, l1 = log_high[:-1], log_low[:-1], log_high[1:], log_low[1:]
         if close is not None:
-            c0 = np.log(_floats(close))[:-1]
+            c0 = np.log(_prices(close))[:-1]
             gap = np.maximum(0.0, c0 - h1) + np.minimum(0.0, c0 - l1)
             h1, l1 = h1 + gap, l1 + gap
         beta = (h0 - l0) ** 2 + (h1 - l1) ** 2
@@ -111,9 +123,9 @@ def abdi_ranaldo_two_day(high: np.ndarray, low: np.ndarray, close: np.ndarray) -
     out = np.full(len(high), np.nan)
     if out.shape[0] < 2:
         return out
-    with np.errstate(all="ignore"):  # a non-positive price: NaN (or inf) where it reaches
-        mid = (np.log(_floats(high)) + np.log(_floats(low))) / 2.0
-        log_close = np.log(_floats(close))
+    with np.errstate(all="ignore"):
+        mid = (np.log(_prices(high)) + np.log(_prices(low))) / 2.0
+        log_close = np.log(_prices(close))
         squared = 4.0 * (log_close[:-1] - mid[:-1]) * (log_close[:-1] - mid[1:])
     out[1:] = np.sqrt(np.where(squared < 0.0, 0.0, squared))  # NaN stays NaN
     return out
@@ -144,17 +156,15 @@ def trailing_volatility(close: np.ndarray, window: int) -> np.ndarray:
     close_j / close_{j-1} − 1 of bars j = t-window .. t-1, at each bar t; NaN for
     t < window + 1 (the first return is bar 1's)."""
     _check_window(window, 2, "trailing_volatility")
-    close = _floats(close)
+    close = _prices(close)
     returns = np.full(close.shape[0], np.nan)
-    with np.errstate(all="ignore"):  # a zero close: an infinite or NaN return
-        returns[1:] = close[1:] / close[:-1] - 1.0
+    returns[1:] = close[1:] / close[:-1] - 1.0
     n = close.shape[0]
     out = np.full(n, np.nan)
     if n <= window:
         return out
     windows = np.lib.stride_tricks.sliding_window_view(returns, window)
-    with np.errstate(all="ignore"):  # an infinite return: a NaN deviation
-        out[window:] = windows[: n - window].std(axis=1, ddof=1)
+    out[window:] = windows[: n - window].std(axis=1, ddof=1)
     return out
 
 
@@ -162,4 +172,7 @@ def trailing_adv(volume: np.ndarray, window: int) -> np.ndarray:
     """The average daily volume at each bar t: the mean volume of bars t-window .. t-1; NaN
     for t < window."""
     _check_window(window, 1, "trailing_adv")
-    return _trailing_mean(_floats(volume), window)
+    volume = _floats(volume)
+    with np.errstate(invalid="ignore"):
+        volume = np.where(volume >= 0.0, volume, np.nan)  # a negative volume: unknown
+    return _trailing_mean(volume, window)

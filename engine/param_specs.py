@@ -127,6 +127,16 @@ SPREAD_WINDOW = NumberSpec(
     "spread_window", 20, "must be a whole number from 2 to 1000 (bars)", ge=2, le=1000
 )
 
+ADV_PARTICIPATION = NumberSpec(
+    "max_adv_participation",
+    None,
+    "must be greater than 0 and at most 100 (a holding's most shares, in days of average volume)",
+    gt=0,
+    le=100,
+)
+"""A rebalancing portfolio's cap on each target holding, a multiple of the ticker's
+average daily volume (``engine.portfolio``; not a run's field)."""
+
 SLIPPAGE_MODELS = ("fixed", "volume_share", "square_root")
 """How a fill's price moves against it beyond ``slippage_bps`` (docs/execution.md,
 "Liquidity"): ``fixed`` not at all, ``volume_share`` by ``price_impact`` × (shares filled /

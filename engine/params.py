@@ -126,12 +126,7 @@ class TradingParams:
         """Whether any liquidity field acts (a volume limit, an impact model, a spread): the
         run then goes through the broker's compiled step as units (docs/execution.md,
         "Liquidity"); else every fill is whole at today's price."""
-        return (
-            self.volume_limit is not None
-            or self.slippage_model != specs.DEFAULT_SLIPPAGE_MODEL
-            or self.spread_bps is not None
-            or self.spread_model is not None
-        )
+        return liquidity_acts(self)
 
     @property
     def stepped_as_units(self) -> bool:
@@ -219,7 +214,7 @@ class TradingParams:
                 check(spec)
         self._check_size()
         self._check_scaling()
-        self._check_liquidity()
+        check_liquidity(self)
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise EngineParamError(specs.FEE_MAX.name, specs.FEE_MAX_BELOW_MIN)
         if not isinstance(self.exit_priority, bool):
@@ -260,34 +255,6 @@ class TradingParams:
                 specs.TAKE_PROFIT_FRACTION.name, specs.TAKE_PROFIT_FRACTION_ALONE
             )
 
-    def _check_liquidity(self) -> None:
-        """The liquidity fields in their domains: numbers finite and bounded, windows whole,
-        the models named, at most one of ``spread_bps`` and ``spread_model``."""
-        for spec in specs.LIQUIDITY_SPECS:
-            value = getattr(self, spec.name)
-            if value is None and spec.default is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise EngineParamError(spec.name, "must be a number")
-            whole = spec in specs.LIQUIDITY_WINDOWS
-            if whole and not isinstance(value, int):
-                raise EngineParamError(spec.name, spec.message)
-            if not (math.isfinite(value) and spec.contains(value)):
-                raise EngineParamError(spec.name, spec.message)
-            if not whole:
-                object.__setattr__(self, spec.name, float(value))
-        if self.slippage_model not in specs.SLIPPAGE_MODELS:
-            raise EngineParamError(
-                "slippage_model", f"must be one of {', '.join(specs.SLIPPAGE_MODELS)}"
-            )
-        if self.spread_model is not None:
-            if self.spread_model not in specs.SPREAD_MODELS:
-                raise EngineParamError(
-                    "spread_model", f"must be one of {', '.join(specs.SPREAD_MODELS)} or null"
-                )
-            if self.spread_bps is not None:
-                raise EngineParamError("spread_model", specs.SPREAD_BOTH)
-
     def _check_size(self) -> None:
         """``size_unit`` one of ``SIZE_UNITS`` (or None), ``max_size`` > 0 (at most 1 for a
         fraction, set only with a unit)."""
@@ -305,3 +272,49 @@ class TradingParams:
         if not math.isfinite(cap) or (self.size_unit == "fraction" and cap > 1):
             raise EngineParamError("max_size", "must be at most 1 for a fraction of equity")
         object.__setattr__(self, "max_size", float(cap))
+
+
+def check_liquidity(settings: object) -> None:
+    """The liquidity fields of ``settings`` (a ``TradingParams`` or a portfolio's
+    ``PortfolioConfig``: frozen dataclasses with ``LIQUIDITY_FIELDS``) in their domains
+    (``engine.param_specs``): numbers finite and bounded (stored as floats), windows
+    whole, the models named, at most one of ``spread_bps`` and ``spread_model``.
+
+    :raise EngineParamError: naming the first field out of its domain."""
+    for spec in specs.LIQUIDITY_SPECS:
+        value = getattr(settings, spec.name)
+        if value is None and spec.default is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise EngineParamError(spec.name, "must be a number")
+        whole = spec in specs.LIQUIDITY_WINDOWS
+        if whole and not isinstance(value, int):
+            raise EngineParamError(spec.name, spec.message)
+        if not (math.isfinite(value) and spec.contains(value)):
+            raise EngineParamError(spec.name, spec.message)
+        if not whole:
+            object.__setattr__(settings, spec.name, float(value))
+    if settings.slippage_model not in specs.SLIPPAGE_MODELS:  # type: ignore[attr-defined]
+        raise EngineParamError(
+            "slippage_model", f"must be one of {', '.join(specs.SLIPPAGE_MODELS)}"
+        )
+    spread_model = settings.spread_model  # type: ignore[attr-defined]
+    if spread_model is not None:
+        if spread_model not in specs.SPREAD_MODELS:
+            raise EngineParamError(
+                "spread_model", f"must be one of {', '.join(specs.SPREAD_MODELS)} or null"
+            )
+        if settings.spread_bps is not None:  # type: ignore[attr-defined]
+            raise EngineParamError("spread_model", specs.SPREAD_BOTH)
+
+
+def liquidity_acts(settings: object) -> bool:
+    """Whether a liquidity field of ``settings`` (a ``TradingParams`` or a
+    ``PortfolioConfig``) acts: a volume limit, an impact model or a spread. At their
+    defaults none does and every fill is whole at today's price."""
+    return (
+        settings.volume_limit is not None  # type: ignore[attr-defined]
+        or settings.slippage_model != specs.DEFAULT_SLIPPAGE_MODEL  # type: ignore[attr-defined]
+        or settings.spread_bps is not None  # type: ignore[attr-defined]
+        or settings.spread_model is not None  # type: ignore[attr-defined]
+    )

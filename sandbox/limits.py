@@ -19,11 +19,13 @@ SCRATCH_MAX_FILES = 1000
 @dataclass(frozen=True)
 class Limits:
     """Memory (address space), CPU seconds, wall seconds, open files, message and output
-    bytes, and file size (disk) of one sandboxed child."""
+    bytes, and file size (disk) of one sandboxed child; ``combination_cpu_seconds``: the
+    CPU seconds of one combination in a sweep chunk's child (``runner.Harness``)."""
 
     memory_mb: int = process.SANDBOX_MEMORY_MB.default
     cpu_seconds: int = process.SANDBOX_CPU_SECONDS.default
     wall_seconds: float = process.SANDBOX_WALL_SECONDS.default
+    combination_cpu_seconds: float = process.SANDBOX_COMBINATION_CPU_SECONDS.default
     open_files: int = process.SANDBOX_OPEN_FILES.default
     output_bytes: int = process.SANDBOX_OUTPUT_BYTES.default
     disk_bytes: int = process.SANDBOX_DISK_BYTES.default
@@ -38,6 +40,7 @@ class Limits:
             memory_mb=process.SANDBOX_MEMORY_MB.value(environ),
             cpu_seconds=process.SANDBOX_CPU_SECONDS.value(environ),
             wall_seconds=process.SANDBOX_WALL_SECONDS.value(environ),
+            combination_cpu_seconds=process.SANDBOX_COMBINATION_CPU_SECONDS.value(environ),
             open_files=process.SANDBOX_OPEN_FILES.value(environ),
             output_bytes=process.SANDBOX_OUTPUT_BYTES.value(environ),
             disk_bytes=process.SANDBOX_DISK_BYTES.value(environ),
@@ -57,6 +60,8 @@ class Limits:
         return {
             "memory": f"the strategy ran out of memory (limit {self.memory_mb} MB)",
             "cpu": f"the strategy used its {self.cpu_seconds} s of CPU time and was stopped",
+            "combination_cpu": f"the strategy used its {self.combination_cpu_seconds:g} s of "
+            "CPU time for one combination of the sweep chunk and was stopped",
             "wall": f"the strategy ran {self.wall_seconds:g} s, its time limit, and was stopped",
             "output": f"the strategy sent over {self.output_bytes} bytes at once and was stopped",
             "open_files": f"the strategy opened more than {self.open_files} files at once",

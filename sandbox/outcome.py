@@ -2,7 +2,8 @@
 
 ``Failure.kind`` says whose it is: ``exception`` (the user's code raised; ``traceback``
 holds their frames only), ``syntax`` (``line`` and ``column``), ``limit`` (``limit`` names
-which: memory, cpu, wall, output, open_files, disk), ``protocol`` (the child sent what the
+which: memory, cpu, wall, output, open_files, disk, and combination_cpu: one combination
+of a sweep chunk past its own CPU budget), ``protocol`` (the child sent what the
 parent does not accept; it was stopped), ``exit`` (the child ended or died before
 answering), ``sandbox`` (the sandbox could not confine the child and refused to run it) and
 ``decision`` (the parent refused what a strategy decided: its message names the field).
@@ -14,8 +15,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 FailureKind = Literal["exception", "syntax", "limit", "protocol", "exit", "sandbox", "decision"]
-LimitName = Literal["memory", "cpu", "wall", "output", "open_files", "disk"]
-LIMIT_NAMES: tuple[str, ...] = ("memory", "cpu", "wall", "output", "open_files", "disk")
+LimitName = Literal["memory", "cpu", "wall", "output", "open_files", "disk", "combination_cpu"]
+LIMIT_NAMES: tuple[str, ...] = (
+    "memory",
+    "cpu",
+    "wall",
+    "output",
+    "open_files",
+    "disk",
+    "combination_cpu",
+)
 
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
 

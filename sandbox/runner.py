@@ -16,7 +16,8 @@ not run, so that ``rules.indicators`` (numpy only) imports without the rest of t
 sweep chunk's child holds many instances of the class at once, in lockstep: ``init_many``
 (the bars once, then each combination's params and seed: the first bar of each) and
 ``next_many`` (the state of each combination still running: the decisions of each), where
-one combination's exception is its answer's, not the call's (``Harness``).
+one combination's exception is its answer's, not the call's (``Harness``), and each
+combination has its own CPU budget (``Budget``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,45 @@ CALL_MAX_BYTES = 64 << 20
 """The largest call read (from the trusted parent)."""
 
 LIMIT_ERRNOS = {errno.EMFILE: "open_files", errno.ENFILE: "open_files", errno.EFBIG: "disk"}
+
+TICK_SECONDS = 0.01
+"""The CPU seconds between two ticks of a sweep chunk's profiling timer (``Budget``)."""
+
+
+class CombinationCPULimit(BaseException):
+    """One combination of a sweep chunk used its CPU budget (``Budget``): a BaseException,
+    so that the user's ``except Exception`` does not swallow it."""
+
+
+class Budget:
+    """Each combination's CPU seconds in a sweep chunk's child, counted by sampling: a
+    profiling timer (``ITIMER_PROF``: the process's CPU time, user and system) ticks every
+    ``TICK_SECONDS`` and charges the tick to the combination running then (``current``;
+    none between calls); the tick that takes a combination past ``seconds`` raises
+    ``CombinationCPULimit`` in its code, and so does every later tick while it still runs
+    (code that catches the first is interrupted again). The chunk's child keeps its own
+    RLIMIT_CPU above it, which stops the whole child if the code disarms the timer."""
+
+    def __init__(self, seconds: float, count: int) -> None:
+        import signal
+
+        self.seconds = seconds
+        self.used = [0.0] * count
+        self.current: int | None = None
+        signal.signal(signal.SIGPROF, self._tick)
+        signal.setitimer(signal.ITIMER_PROF, TICK_SECONDS, TICK_SECONDS)
+
+    def _tick(self, signum: int, frame: object) -> None:
+        at = self.current
+        if at is None:
+            return
+        self.used[at] += TICK_SECONDS
+        if self.used[at] >= self.seconds:
+            raise CombinationCPULimit
+
+    def spent(self, at: int) -> bool:
+        """Whether combination ``at`` has used its budget."""
+        return self.used[at] >= self.seconds
 
 
 def seed(value: int) -> None:
@@ -106,6 +146,8 @@ def failure(exc: BaseException, call_id: int, filename: str, source: str) -> dic
     limit = None
     if isinstance(exc, MemoryError):
         limit = "memory"
+    elif isinstance(exc, CombinationCPULimit):
+        limit = "combination_cpu"
     elif isinstance(exc, OSError) and exc.errno in LIMIT_ERRNOS:
         limit = LIMIT_ERRNOS[exc.errno]
     line = column = None
@@ -170,7 +212,9 @@ class Harness:
     with its own seed, and, when the source mentions ``random``, its own ``random`` and
     ``numpy.random`` states, restored before and kept after each of its calls. Each
     combination's answer is its value or, when its code raised, its ``raise`` report
-    (``failure``): that combination stops, the others go on."""
+    (``failure``): that combination stops, the others go on. With ``cpu_budget`` (seconds,
+    in ``init_many``'s payload) each combination's ``init`` and ``next`` calls share that
+    much CPU time (``Budget``): past it, it fails naming the ``combination_cpu`` limit."""
 
     FUNCTIONS = ("init", "next", "init_many", "next_many")
 
@@ -186,6 +230,8 @@ class Harness:
         self.hosts: list[Any] = []
         self.states: list[Any] = []
         self.own_random = "random" in self.start.get("source", "")
+        self.budget: Budget | None = None
+        self.shown: list[dict[str, Any]] = []  # each combination's last trades and orders
 
     def __call__(self, user: types.ModuleType, function: str, payload: Any) -> Any:
         if function == "init":
@@ -204,37 +250,67 @@ class Harness:
         frame = self.module.frame_from_columns(payload["bars"])  # each host gets a copy
         source, filename = self.start["source"], self.start["filename"]
         answers = []
-        for combo in payload["combos"]:
+        if payload.get("cpu_budget") is not None:
+            self.budget = Budget(float(payload["cpu_budget"]), len(payload["combos"]))
+        for at, combo in enumerate(payload["combos"]):
             seed(combo["seed"])
             host = None
             try:
+                self._running(at)
                 user = load(source, filename)
                 host = self.module.hosted(vars(user), {**payload, **combo}, frame.copy())
-                answers.append(host.init())
+                answers.append(self._checked(at, host.init()))
             except BaseException as exc:  # that combination's failure, as its own run's
+                self._running(None)
                 host = None
                 answers.append(failure(exc, 0, filename, source))
             self.hosts.append(host)
+            self.shown.append({})
             self.states.append(_random_state() if self.own_random else None)
         return answers
 
     def next_many(self, payload: list[Any]) -> list[Any]:
-        """Each ``[combination, state]``'s decisions (or its ``raise`` report), in order."""
+        """Each ``[combination, state]``'s decisions (or its ``raise`` report), in order. A
+        state without ``trades`` or ``orders`` has those of the combination's previous
+        state (they did not change): the host reads copies, as the host may write into the
+        records it reads (a trade's ``sl`` set in ``next``)."""
         answers = []
         for at, state in payload:
             host = self.hosts[at]
             if host is None:
                 raise RuntimeError(f"combination {at} has stopped")
+            shown = self.shown[at]
+            for key in ("trades", "orders"):
+                if key in state:
+                    shown[key] = state[key]
+                state[key] = [dict(record) for record in shown[key]]
             if self.own_random:
                 _set_random_state(self.states[at])
             try:
-                answers.append(host.next(state))
+                self._running(at)
+                answers.append(self._checked(at, host.next(state)))
             except BaseException as exc:
+                self._running(None)
                 self.hosts[at] = None
                 answers.append(failure(exc, 0, self.start["filename"], self.start["source"]))
             if self.own_random:
                 self.states[at] = _random_state()
         return answers
+
+    def _running(self, at: int | None) -> None:
+        """Charge the budget's ticks to combination ``at`` from now (None: to none)."""
+        if self.budget is not None:
+            self.budget.current = at
+
+    def _checked(self, at: int, value: Any) -> Any:
+        """``value``, answered by combination ``at``'s call: its ticks stop here.
+
+        :raise CombinationCPULimit: the call used the combination's budget (its code
+            caught the interrupt and returned)."""
+        self._running(None)
+        if self.budget is not None and self.budget.spent(at):
+            raise CombinationCPULimit
+        return value
 
 
 def _random_state() -> tuple[Any, Any]:

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run the whole suite: the real services (Redis,
 # MariaDB), a .venv with requirements-dev.txt, a .venv-bench with requirements-bench.txt (the
-# vectorbt of the portfolio parity test), Debian's chromium for the browser tests, Debian's
-# promtool (package prometheus) for the alert rules and the offline validators; then lint and
-# pytest. CI runs exactly this (.ci/run).
+# vectorbt of the portfolio parity test), a .venv-zipline with requirements-zipline.txt (the
+# zipline of the volume-share slippage parity test), Debian's chromium for the browser tests,
+# Debian's promtool (package prometheus) for the alert rules and the offline validators; then
+# lint and pytest. CI runs exactly this (.ci/run).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`. pytest runs the test
-# files in parallel (pytest-xdist), one worker per core, each file whole on one worker (the
+# files in parallel (pytest-xdist), two workers per core, each file whole on one worker (the
 # slowest files first, tests/conftest.py); each worker has a Redis server of its own
 # (tests/servers.py), its own MySQL databases and its own SQLite files.
 # `bash scripts/test.sh -n 0` runs them in this one process instead.
@@ -20,29 +21,66 @@ command -v promtool >/dev/null || missing+=(prometheus)  # checks the alert rule
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The parity tests' peers (vectorbt, quantstats, skfolio) live in their own .venv-bench so
-# .venv stays exactly requirements-dev.txt; reinstalled only when requirements-bench.txt
-# changed since the last install (a copy of it is kept as a stamp). The install runs in the
-# background, beside .venv's, the lint, the kernels' warm-up and the first test files, holding
-# an exclusive lock on .venv-bench/install.lock until it ends: the tests that need a peer take
-# that lock shared first (tests/peer_venv.py), so they wait for it and nothing else does.
+# The app image of the container tests (tests/deploy/conftest.py) builds in the background
+# from here on, beside the installs, the lint, the kernels' warm-up and the first test files,
+# holding an exclusive lock on .tools/image-build.lock until it ends (its output in
+# .tools/image-build.log); with it the compose file's mysql and redis stand-ins. Those tests
+# take that lock shared first (tests/background.py), then build the Dockerfile again and find
+# every layer built: the build's CPU (the code layer's bytecode, bars and kernels; on a new
+# machine podman's installation and the base image too) falls in the cores' idle time before
+# pytest instead of holding a worker. Its failure fails nothing here: the tests' own build
+# then fails and says why. A run given a selection of tests (a path, -k, -m) builds nothing
+# ahead.
+prebuild=1
+for arg in "$@"; do
+  case "$arg" in
+    -k* | -m* | --deselect* | --lf | --last-failed | tests* | *.py | *::*) prebuild=0 ;;
+  esac
+done
+if [ "$prebuild" = 1 ] && { [ "$(id -u)" = 0 ] || command -v podman >/dev/null; }; then
+  mkdir -p .tools
+  exec 8>.tools/image-build.lock
+  flock -x 8
+  (
+    "$PYTHON" -m scripts.container build "test-$(git rev-parse --short HEAD 2>/dev/null || echo dev)"
+    if "$PYTHON" -c "import yaml" 2>/dev/null; then "$PYTHON" -m scripts.container standins; fi
+  ) >.tools/image-build.log 2>&1 &
+  building_image=$!
+  exec 8>&-  # the lock is now the background build's alone
+fi
+
+# The parity tests' peers live in venvs of their own so .venv stays exactly
+# requirements-dev.txt: .venv-bench (requirements-bench.txt: vectorbt, quantstats, skfolio) and
+# .venv-zipline (requirements-zipline.txt: zipline-reloaded, which needs pandas < 3); each is
+# reinstalled only when its requirements changed since its last install (a copy of them is
+# kept as a stamp). The installs run in the background, beside .venv's, the lint, the
+# kernels' warm-up and the first test files, each holding an exclusive lock on its
+# install.lock until it ends: the tests that need a peer take that lock shared first
+# (tests/peer_venv.py), so they wait for it and nothing else does.
 # pip compiles no bytecode there (--no-compile: 43 CPU-s instead of 81): the peers' first
 # process compiles and writes what it imports (16 CPU-s more than a compiled venv's). .venv keeps
 # pip's compiling: the strategy sandbox's children import from it where they cannot write.
-mkdir -p .venv-bench
-exec 9>.venv-bench/install.lock
-flock -x 9
-(
-  [ -x .venv-bench/bin/python ] || "$PYTHON" -m venv .venv-bench
-  if ! cmp -s requirements-bench.txt .venv-bench/requirements-bench.installed; then
-    .venv-bench/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
-      -r requirements-bench.txt
-    cp requirements-bench.txt .venv-bench/requirements-bench.installed
-  fi
-) >.venv-bench/install.log 2>&1 &
-installing_peers=$!
-exec 9>&-  # the lock is now the background install's alone
+installing_peers=()
+install_peer() {  # install_peer VENV REQUIREMENTS
+  local venv=$1 requirements=$2
+  mkdir -p "$venv"
+  exec 9>"$venv/install.lock"
+  flock -x 9
+  (
+    [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
+    if ! cmp -s "$requirements" "$venv/${requirements%.txt}.installed"; then
+      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
+        -r "$requirements"
+      cp "$requirements" "$venv/${requirements%.txt}.installed"
+    fi
+  ) >"$venv/install.log" 2>&1 &
+  installing_peers+=("$!:$venv:$requirements")
+  exec 9>&-  # the lock is now the background install's alone
+}
+install_peer .venv-bench requirements-bench.txt
+install_peer .venv-zipline requirements-zipline.txt
 export VECTORBT_PYTHON="$PWD/.venv-bench/bin/python"
+export ZIPLINE_PYTHON="$PWD/.venv-zipline/bin/python"
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -64,7 +102,7 @@ unset PYTHONDONTWRITEBYTECODE
 # collection after it, which leaves every test module's assertion-rewritten bytecode in
 # __pycache__ so each xdist worker's own collection loads it instead of rewriting them all.
 (
-  .venv/bin/python -m compileall -q -x '/[.](venv|venv-bench|tools)/' . >/dev/null
+  .venv/bin/python -m compileall -q -x '/[.](venv|venv-bench|venv-zipline|tools)/' . >/dev/null
   .venv/bin/python -c "from engine.compiled import warm_signals_and_steps; warm_signals_and_steps()"
 ) &
 warming=$!
@@ -75,10 +113,18 @@ warming=$!
 .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null || true  # errors: below
 wait "$warming"
 status=0
-.venv/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@" || status=$?
-if ! wait "$installing_peers"; then
-  echo "installing .venv-bench (requirements-bench.txt) failed; the end of .venv-bench/install.log:" >&2
-  tail -n 20 .venv-bench/install.log >&2
-  status=1
-fi
+# Two workers per core: about half of a worker's wall is spent waiting (on the processes and
+# servers it starts, chromium, the consumers' heartbeats, podman), and a second worker on the
+# same core runs its files in that time (docs/testing.md, "Parallel files").
+workers=$((2 * $(nproc)))
+.venv/bin/python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@" || status=$?
+for peer in "${installing_peers[@]}"; do
+  IFS=: read -r pid venv requirements <<<"$peer"
+  if ! wait "$pid"; then
+    echo "installing $venv ($requirements) failed; the end of $venv/install.log:" >&2
+    tail -n 20 "$venv/install.log" >&2
+    status=1
+  fi
+done
+if [ -n "${building_image:-}" ]; then wait "$building_image" || true; fi  # the tests said
 exit "$status"

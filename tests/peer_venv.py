@@ -1,19 +1,20 @@
-"""The interpreter of the peer venv (``.venv-bench``: vectorbt, quantstats, skfolio), once
-``scripts/test.sh`` has finished installing it.
+"""The interpreters of the peer venvs (``.venv-bench``: vectorbt, quantstats, skfolio;
+``.venv-zipline``: zipline-reloaded), once ``scripts/test.sh`` has finished installing them.
 
-``scripts/test.sh`` installs ``requirements-bench.txt`` in the background while ``.venv``,
-the lint, the kernels' warm-up and the first test files run, holding an exclusive lock on
-``INSTALL_LOCK`` until the install ends. A test that needs a peer takes that lock shared,
-so it waits for the install instead of finding a half-installed venv; outside such a run
-(no lock file, or nobody holding it) it goes straight on.
+``scripts/test.sh`` installs ``requirements-bench.txt`` and ``requirements-zipline.txt`` in
+the background while ``.venv``, the lint, the kernels' warm-up and the first test files run,
+each install holding an exclusive lock on its venv's ``install.lock`` until it ends. A test
+that needs a peer takes that lock shared, so it waits for the install instead of finding a
+half-installed venv; outside such a run (no lock file, or nobody holding it) it goes
+straight on (``tests.background``).
 """
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
-from bench.peers import vectorbt_python
+from bench.peers import vectorbt_python, zipline_python
+from tests.background import wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,11 +27,7 @@ INSTALL_LOG = PROJECT_ROOT / ".venv-bench" / "install.log"
 
 def wait_for_peer_install(lock: Path = INSTALL_LOCK) -> None:
     """Return once no install of the peer venv holds ``lock`` (at once when there is none)."""
-    if not lock.exists():
-        return
-    with lock.open("rb") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH)
-        fcntl.flock(handle, fcntl.LOCK_UN)
+    wait_for(lock)
 
 
 def peer_python() -> str | None:
@@ -46,3 +43,22 @@ MISSING = (
     "`python3 -m venv .venv-bench && .venv-bench/bin/pip install -r requirements-bench.txt`"
 )
 """Why a test that needs the peer fails without it."""
+
+
+ZIPLINE_INSTALL_LOCK = PROJECT_ROOT / ".venv-zipline" / "install.lock"
+"""Held exclusively by ``scripts/test.sh``'s background install of ``.venv-zipline``."""
+
+
+def zipline_peer_python() -> str | None:
+    """The interpreter that has zipline-reloaded (``bench.peers.zipline_python``), after any
+    install of ``.venv-zipline`` under way has ended; None when there is none."""
+    wait_for_peer_install(ZIPLINE_INSTALL_LOCK)
+    return zipline_python()
+
+
+ZIPLINE_MISSING = (
+    "the zipline venv has no zipline-reloaded: scripts/test.sh installs requirements-zipline.txt "
+    "into .venv-zipline (its output: .venv-zipline/install.log), or by hand `python3 -m venv "
+    ".venv-zipline && .venv-zipline/bin/pip install -r requirements-zipline.txt`"
+)
+"""Why a test that needs zipline fails without it."""

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 from work.errors import RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine.param_specs import NumberSpec
     from work.kind import WorkKind
 
 DomainType = Literal["int", "float", "choice"]
@@ -83,6 +84,13 @@ class Domain:
     high: float | None = None
     choices: tuple[Any, ...] = ()
     default: Any = None
+
+    @classmethod
+    def of_spec(cls, spec: NumberSpec, default: Any, whole: bool = False) -> Domain:
+        """The domain of a trading parameter (``engine.param_specs``): its bounds
+        (an open bound is held inclusive), ``int`` when ``whole``."""
+        low = spec.ge if spec.ge is not None else spec.gt
+        return cls("int" if whole else "float", low, spec.le, default=default)
 
     def check(self, value: Any, path: str) -> Any:
         """``value`` as this domain holds it (an int stays int, a whole float of an ``int``

@@ -30,7 +30,8 @@ A negative or NaN ``filled`` is NaN too. An infinite volume or adv gives a zero 
 
 ``liquidity_price``: a buy (side > 0) pays price × (1 + impact + half_spread), a sell
 (side < 0) gets price × (1 − impact − half_spread), clamped at 0 (a sell never pays to
-deliver its shares); a NaN impact or spread gives a NaN price.
+deliver its shares); a NaN impact or spread gives a NaN price, a fill that does not happen
+on that bar.
 """
 
 from __future__ import annotations

@@ -9,24 +9,39 @@ without ``volume_limit``), its volume (the ``volume_share`` model's denominator)
 volatility and average volume of the ``impact_window`` bars before it (the ``square_root``
 model's) and half the spread paid on its fills (``spread_bps``, or the ``spread_model``
 estimated from the ``spread_window`` bars before it; 0 while that estimate warms up).
-Plain numpy, once per run request, never per bar.
+Plain numpy, once per run request, never per bar. A rebalancing portfolio's fills read
+the same rules per ticker (``engine.portfolio.liquidity``, ``engine.portfolio.simulate``).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 
 from engine.params import TradingParams
+
+
+class LiquiditySettings(Protocol):
+    """The liquidity fields the series read: a run's ``TradingParams`` or a portfolio's
+    ``PortfolioConfig``."""
+
+    slippage_model: str
+    impact_window: int
+    spread_bps: float | None
+    spread_model: str | None
+    spread_window: int
+
 
 ROWS = 5
 """Rows of the series, in ``engine.broker.step``'s order (``CAP`` ... ``HALF_SPREAD``)."""
 
 
 def shares_allowed(volume: np.ndarray, volume_limit: float | None) -> np.ndarray:
-    """The whole shares a run's fills may take on each bar: floor(``volume_limit`` ×
-    volume), 0 where the volume is not above 0 (or NaN); inf everywhere without a limit."""
+    """The whole shares a run's fills (or a portfolio's fills of one ticker) may take on
+    each bar: floor(``volume_limit`` × volume), 0 where the volume is not above 0 (0,
+    negative or NaN: nothing is known to have traded); inf everywhere without a limit."""
     volume = np.asarray(volume, dtype=np.float64)
     if volume_limit is None:
         return np.full(volume.shape, math.inf)
@@ -34,7 +49,7 @@ def shares_allowed(volume: np.ndarray, volume_limit: float | None) -> np.ndarray
     return np.floor(volume_limit * traded)
 
 
-def half_spread(params: TradingParams, high, low, close) -> np.ndarray:
+def half_spread(params: LiquiditySettings, high, low, close) -> np.ndarray:
     """Half the spread paid on a fill on each bar, a fraction of its price: ``spread_bps``
     / 2, or half the ``spread_model``'s estimate from the bars before it (0 while it warms
     up or where the estimate is undefined); 0 without either."""
@@ -55,7 +70,7 @@ def half_spread(params: TradingParams, high, low, close) -> np.ndarray:
     return np.where(np.isfinite(spread) & (spread > 0.0), spread / 2.0, 0.0)
 
 
-def impact_inputs(params: TradingParams, close, volume) -> tuple[np.ndarray, np.ndarray]:
+def impact_inputs(params: LiquiditySettings, close, volume) -> tuple[np.ndarray, np.ndarray]:
     """(daily volatility, average daily volume) of the ``impact_window`` bars before each
     bar, for the ``square_root`` model (NaN for the other models: not read)."""
     n = len(close)

@@ -7,8 +7,9 @@ tests, like the single-ticker engine. The semantics are written in docs/executio
     from engine.portfolio import (rebalance_schedule, target_weights, simulate_portfolio,
                                   PortfolioConfig, PORTFOLIO_ENGINE_VERSION)
 
-``simulate_portfolio`` takes two optional inputs: ``ForcedCloses`` (delistings, a
-point-in-time index) and ``PortfolioActions`` (splits and dividends on the holdings).
+``simulate_portfolio`` takes three optional inputs: ``ForcedCloses`` (delistings, a
+point-in-time index), ``PortfolioActions`` (splits and dividends on the holdings) and
+``PortfolioLiquidity`` (the per-bar volume, ADV, volatility and spread of liquid fills).
 ``simulate_signals`` is the portfolio of rules: each ticker traded by its own entry and
 exit signals and stops on the same one ledger (the broker's fills)."""
 
@@ -16,9 +17,15 @@ from engine.portfolio.benchmark import equal_weight_buy_and_hold
 from engine.portfolio.caps import NO_SECTOR, cap_weights
 from engine.portfolio.closes import ForcedCloses
 from engine.portfolio.corporate import ActionTable, PortfolioActions
+from engine.portfolio.liquidity import PortfolioLiquidity, aligned_inputs
 from engine.portfolio.long_short import long_short_weights
 from engine.portfolio.memory import estimated_peak_bytes
-from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
+from engine.portfolio.result import (
+    OrderTable,
+    PortfolioConfig,
+    PortfolioResult,
+    RebalanceOrders,
+)
 from engine.portfolio.risk import RISK_METHODS, risk_weights
 from engine.portfolio.schedule import SCHEDULES, rebalance_schedule
 from engine.portfolio.signals import rule_costs, simulate_signals
@@ -39,7 +46,10 @@ __all__ = [
     "OrderTable",
     "PortfolioActions",
     "PortfolioConfig",
+    "PortfolioLiquidity",
     "PortfolioResult",
+    "RebalanceOrders",
+    "aligned_inputs",
     "cap_weights",
     "equal_weight_buy_and_hold",
     "estimated_peak_bytes",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine import param_specs as specs
 from engine.broker.costs import Costs
+from engine.params import LIQUIDITY_FIELDS as RUN_LIQUIDITY_FIELDS
+from engine.params import check_liquidity, liquidity_acts
 from engine.portfolio.corporate import ActionTable
 
 MAX_LEVERAGE = 16.0
@@ -34,7 +38,13 @@ class PortfolioConfig:
     ``borrow_rate / bars_per_year`` to cash at that close; ``fee_fixed``, ``fee_per_share``,
     ``fee_min`` and ``fee_max`` (additions; 0, 0, 0 and no maximum = none) are the run's
     fee model beyond ``fee_rate``, charged on each order by the broker (``broker_costs``;
-    docs/execution.md, "Portfolios").
+    docs/execution.md, "Portfolios"). The liquidity fields (additions; their defaults act
+    not at all, ``liquid``) are the run's (``volume_limit``, ``slippage_model``,
+    ``price_impact``, ``impact_k``, ``impact_window``, ``spread_bps``, ``spread_model``,
+    ``spread_window``: each ticker's fills on a bar take at most ``volume_limit`` of its
+    volume and pay the impact and half the spread) and ``max_adv_participation``: no target
+    holding above that many times the ticker's average daily volume (of the
+    ``impact_window`` bars before the fill bar), in shares.
     """
 
     initial_capital: float
@@ -51,6 +61,15 @@ class PortfolioConfig:
     fee_per_share: float = 0.0
     fee_min: float = 0.0
     fee_max: float = math.inf
+    volume_limit: float | None = specs.VOLUME_LIMIT.default
+    slippage_model: str = specs.DEFAULT_SLIPPAGE_MODEL
+    price_impact: float = specs.PRICE_IMPACT.default  # type: ignore[assignment]
+    impact_k: float = specs.IMPACT_K.default  # type: ignore[assignment]
+    impact_window: int = specs.IMPACT_WINDOW.default  # type: ignore[assignment]
+    spread_bps: float | None = specs.SPREAD_BPS.default
+    spread_model: str | None = None
+    spread_window: int = specs.SPREAD_WINDOW.default  # type: ignore[assignment]
+    max_adv_participation: float | None = specs.ADV_PARTICIPATION.default
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.initial_capital) and self.initial_capital > 0):
@@ -78,6 +97,22 @@ class PortfolioConfig:
                 raise ValueError(f"{name}: must be a finite number >= 0")
         if math.isnan(self.fee_max) or self.fee_max < self.fee_min:
             raise ValueError("fee_max: must be >= fee_min (inf = no maximum)")
+        self._check_liquidity()
+
+    def _check_liquidity(self) -> None:
+        """The run's liquidity fields in their domains (``engine.params.check_liquidity``:
+        docs/execution.md, "Liquidity") and ``max_adv_participation`` in its."""
+        check_liquidity(self)
+        cap, spec = self.max_adv_participation, specs.ADV_PARTICIPATION
+        if cap is not None and not (math.isfinite(cap) and spec.contains(cap)):
+            raise ValueError(f"{spec.name}: {spec.message} (or None)")
+
+    @property
+    def liquid(self) -> bool:
+        """Whether a liquidity field acts (a volume limit, an impact model, a spread, the
+        ADV cap): the fills then read ``PortfolioLiquidity`` inputs; else every order fills
+        whole at the open with ``slippage_bps`` alone, as before these fields."""
+        return liquidity_acts(self) or self.max_adv_participation is not None
 
     def broker_costs(self) -> Costs:
         """The broker's costs of these settings (``engine.broker.costs``): the fee model
@@ -93,6 +128,18 @@ class PortfolioConfig:
         return Costs.sized_elsewhere(
             float(self.initial_capital), slip, float(self.fee_rate), **fees
         )
+
+
+LIQUIDITY_FIELDS = (*RUN_LIQUIDITY_FIELDS, specs.ADV_PARTICIPATION.name)
+"""``PortfolioConfig``'s liquidity fields, in the request's order: the run's and the ADV
+cap."""
+
+LIQUIDITY_DEFAULTS = {
+    field.name: field.default
+    for field in dataclasses.fields(PortfolioConfig)
+    if field.name in LIQUIDITY_FIELDS
+}
+"""Each liquidity field's default, which acts not at all (``PortfolioConfig.liquid``)."""
 
 
 @dataclass(frozen=True)
@@ -151,3 +198,24 @@ class PortfolioResult:
     events: ActionTable | None = None
     bust_bar: int | None = None
     written_off: float = 0.0
+    rebalance_orders: RebalanceOrders | None = None
+
+
+@dataclass(frozen=True)
+class RebalanceOrders:
+    """A liquid portfolio's rebalance orders (an addition, None without liquidity fields):
+    one row per order a rebalance sent, ``bar`` its fill bar (the rebalance's), ``asset``,
+    ``ordered`` its signed whole shares (after the ADV cap), ``filled`` the signed shares
+    its fills took on that bar and the bars its remainder was carried to, and ``last`` the
+    last bar it could fill on (the bar before the next rebalance's fill, the bust's, or the
+    window's last): ``ordered - filled`` was never filled (cut by cash, not sent, or left
+    when superseded, cancelled or at the end)."""
+
+    bar: np.ndarray
+    asset: np.ndarray
+    ordered: np.ndarray
+    filled: np.ndarray
+    last: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.bar.size)

@@ -13,11 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from engine.broker.costs import ARRAYS, Costs, affordable, order_fee
+from engine.broker.liquid import shares_allowed
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
 from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
+from engine.portfolio.liquidity import PortfolioLiquidity, adv_cap
 from engine.portfolio.prices import check_prices, last_close
-from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
+from engine.portfolio.result import (
+    OrderTable,
+    PortfolioConfig,
+    PortfolioResult,
+    RebalanceOrders,
+)
 from engine.result import EXIT_REASONS
 
 LIQUIDATION = EXIT_REASONS.index("liquidation")
@@ -34,6 +41,7 @@ def simulate_portfolio(
     config: PortfolioConfig,
     closes: ForcedCloses | None = None,
     actions: PortfolioActions | None = None,
+    liquidity: PortfolioLiquidity | None = None,
 ) -> PortfolioResult:
     """Simulate rebalancing to ``targets`` on the ``decide`` bars' closes, filling at the
     next bar's open. ``open_``/``close`` (T, N) are NaN where a ticker has no bar; ``targets``
@@ -43,13 +51,22 @@ def simulate_portfolio(
     ``actions`` (optional): splits and dividends on each ticker's ex-bars
     (``PortfolioActions``: at such an open, before its fill, a holding's shares split and
     its dividend is paid, or charged to a short).
+    ``liquidity`` (optional; read when ``config.liquid``): each ticker's per-bar volume,
+    trailing volatility, ADV and half spread (``PortfolioLiquidity``): a target is capped
+    at ``max_adv_participation`` × ADV shares, a fill on a bar takes at most
+    ``volume_limit`` × its volume and pays the broker's impact and half spread
+    (``engine.broker.impact``), and what a rebalance's order could not fill is carried to
+    the next bars' opens until filled or superseded by the next rebalance.
     When the equity at a close is <= 0 (a short book, or a levered one), every holding is
     sold or bought back at that close (no slippage, the fee model's fee), the deficit left
     is written off (``written_off``) and the book trades no more: cash, shares and equity
     are 0 from that close on (``bust_bar``). A book that never reaches 0 is walked once;
     one that does is walked again to its first close at 0 (the bars before it are the
     same), so the bust costs nothing to the books that never go bust."""
-    args = (open_, close, targets, decide, config, closes, actions)
+    if config.liquid and liquidity is None:
+        raise ValueError("liquidity: the config's liquidity fields need its inputs")
+    liquidity = liquidity.check(np.shape(close)) if config.liquid and liquidity else None
+    args = (open_, close, targets, decide, config, closes, actions, liquidity)
     result = _simulate(*args)
     broke = np.flatnonzero(result.equity <= 0.0)
     return _simulate(*args, bust_at=int(broke[0])) if broke.size else result
@@ -63,6 +80,7 @@ def _simulate(
     config: PortfolioConfig,
     closes: ForcedCloses | None,
     actions: PortfolioActions | None,
+    liquidity: PortfolioLiquidity | None,
     bust_at: int | None = None,
 ) -> PortfolioResult:
     """``simulate_portfolio``'s walk; ``bust_at``: the close where the book goes bust."""
@@ -77,7 +95,7 @@ def _simulate(
     borrow = config.borrow_rate / config.bars_per_year
     ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth, borrow, mark)
     ledger.bust_at = bust_at
-    book = _Fills(config, n_bars)
+    book = _Fills(config, n_bars, liquidity)
     forced = None if closes is None else _Forced(check_closes(closes, close.shape))
     corporate = None if actions is None else Corporate(check_actions(actions, close), open_)
     scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
@@ -90,18 +108,25 @@ def _simulate(
         event = None if forced is None else forced.next_bar(start, ledger.now_shares)
         if corporate is not None:  # the open of ``start`` has had its events
             event = _earliest(event, corporate.next_bar(start + 1, ledger.now_shares))
+        if book.pending is not None and book.pending.any() and start + 1 < n_bars:
+            event = _earliest(event, start + 1)  # a carried remainder fills at the next open
         if event is not None:
             stop = min(stop, event)  # the holdings change at the event's open
         drift = None
+        waiting = book.pending is not None and book.pending.any()  # on the way to targets
         if last_target is not None and config.drift_threshold is not None and stop > start:
-            drift = _first_drift(
-                ledger,
-                mark,
-                start,
-                stop,
-                last_target,
-                config.drift_threshold,
-                None if forced is None else forced.blocked,
+            drift = (
+                None
+                if waiting
+                else _first_drift(
+                    ledger,
+                    mark,
+                    start,
+                    stop,
+                    last_target,
+                    config.drift_threshold,
+                    None if forced is None else forced.blocked,
+                )
             )
         if drift is not None:
             bar, weights = drift, last_target
@@ -112,6 +137,7 @@ def _simulate(
             if _hold(ledger, book, start, event):
                 break
             _at_open(ledger, book, event, forced, corporate, open_, close, mark)
+            book.carry(ledger, event, open_, close, mark, forced, corporate)
             start = event
             continue
         else:
@@ -131,6 +157,7 @@ def _simulate(
     weights_out = np.divide(
         values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
     )
+    book.supersede(n_bars - 1 if ledger.bust_bar is None else ledger.bust_bar)
     orders = book.table()
     log = None if corporate is None or not len(corporate.log) else corporate.log
     return PortfolioResult(
@@ -146,6 +173,7 @@ def _simulate(
         events=log,
         bust_bar=ledger.bust_bar,
         written_off=ledger.written_off,
+        rebalance_orders=book.rebalance_orders(),
     )
 
 
@@ -305,9 +333,13 @@ class _Forced:
 
 
 class _Fills:
-    """Executes the orders of each fill bar and keeps them."""
+    """Executes the orders of each fill bar and keeps them; with liquidity inputs, also the
+    remainders a bar's volume left (``pending``, signed shares per ticker) and each
+    rebalance order's fate (``rebalance_orders``)."""
 
-    def __init__(self, config: PortfolioConfig, n_bars: int) -> None:
+    def __init__(
+        self, config: PortfolioConfig, n_bars: int, liquidity: PortfolioLiquidity | None = None
+    ) -> None:
         self.costs: Costs = config.broker_costs()
         self.slippage = self.costs.slip
         self.min_trade = float(config.min_trade)
@@ -316,6 +348,28 @@ class _Fills:
         self._rows: list[tuple[np.ndarray, ...]] = []
         self._forced: list[int] = []  # the indices in _rows of forced closes
         self._liquidated: int | None = None  # the index in _rows of a bust's orders
+        self.liquidity = liquidity
+        self.pending: np.ndarray | None = None
+        if liquidity is not None:
+            self._liquid_setup(config, liquidity)
+
+    def _liquid_setup(self, config: PortfolioConfig, liquidity: PortfolioLiquidity) -> None:
+        """The per-bar limits of a liquid book and its order records."""
+        self.allowed = shares_allowed(liquidity.volume, config.volume_limit)
+        self.cap = adv_cap(liquidity.adv, config.max_adv_participation)
+        self.model: int | None = None  # no impact (``fixed``)
+        if config.slippage_model != "fixed":
+            from engine.broker.impact import MODELS
+
+            self.model = MODELS[config.slippage_model]
+        self.priced = config.slippage_model != "fixed" or bool((liquidity.half_spread != 0.0).any())
+        self.impact = (float(config.price_impact), float(config.impact_k))
+        n_assets = liquidity.volume.shape[1]
+        self.pending = np.zeros(n_assets, dtype=np.int64)
+        self._open = np.full(n_assets, -1, dtype=np.int64)  # the fill bar of each open order
+        self._ordered = np.zeros(n_assets, dtype=np.int64)
+        self._filled = np.zeros(n_assets, dtype=np.int64)
+        self._records: list[tuple[int, int, int, int, int]] = []
 
     def rebalance(
         self,
@@ -332,7 +386,12 @@ class _Fills:
         than ``min_trade`` of the value is skipped, and so is a buy cut below it. Each
         order pays the broker's ``order_fee``; a sale whose fee exceeds its proceeds is not
         sent (vectorbt's ``CantCoverFees``); a cut buy gets the broker's ``affordable``
-        whole shares of the cash above the floor (none when there is none)."""
+        whole shares of the cash above the floor (none when there is none). A liquid book
+        first caps each target at ``max_adv_participation`` × ADV shares and supersedes
+        the remainders still carried; each order then takes what the bar's volume allows
+        (``_fill``) and carries the rest."""
+        if self.pending is not None:
+            self.supersede(bar - 1)
         tradable = np.isfinite(close[bar])
         price = np.where(tradable, open_[bar], mark[bar - 1])
         held = ledger.now_shares
@@ -340,6 +399,10 @@ class _Fills:
         if not value > 0:
             return
         wanted = weights * value
+        if self.pending is not None and np.isfinite(self.cap[bar]).any():
+            with np.errstate(invalid="ignore"):  # inf x 0 where a ticker has no price
+                most = self.cap[bar] * price  # the ADV cap: at most that many shares' worth
+                wanted = np.where(tradable, np.clip(wanted, -most, most), wanted)
         delta = wanted / np.where(tradable, price, 1.0) - held
         order_value = wanted - held * price
         sequence = np.argsort(np.where(tradable, order_value, np.nan), kind="stable")
@@ -348,14 +411,137 @@ class _Fills:
             sequence = sequence[np.abs(order_value[sequence]) >= self.min_trade * value]
         sells = sequence[delta[sequence] <= -1.0]
         buys = sequence[delta[sequence] >= 1.0]
-        cash = ledger.now_cash
-        # Sells: whole shares, the order rounded toward zero; cash only grows.
+        # Whole shares, each order rounded toward zero.
         sell_n = np.floor(-delta[sells]).astype(np.int64)
+        buy_n = np.floor(delta[buys]).astype(np.int64)
+        if self.pending is not None:
+            for assets, signed in ((sells, -sell_n), (buys, buy_n)):
+                self._open[assets] = bar
+                self._ordered[assets] = signed
+                self._filled[assets] = 0
+        self._trade(ledger, bar, price, value, (sells, sell_n), (buys, buy_n), self.min_trade)
+
+    def carry(
+        self,
+        ledger: _Ledger,
+        bar: int,
+        open_: np.ndarray,
+        close: np.ndarray,
+        mark: np.ndarray,
+        forced: _Forced | None,
+        corporate: Corporate | None,
+    ) -> None:
+        """Fill the carried remainders at ``bar``'s open (no rebalance there), as far as
+        its volume allows, sells before buys in ascending order of their value: a ticker
+        without a bar there waits; one blocked there (a forced close) or splitting there
+        has its remainder cancelled; no minimum trade (each is a part of an order sent)."""
+        pending = self.pending
+        if pending is None or not pending.any():
+            return
+        if forced is not None:
+            pending[forced.blocked[bar]] = 0
+        if corporate is not None:
+            pending[corporate.split[bar] != 1.0] = 0
+        tradable = np.isfinite(close[bar])
+        price = np.where(tradable, open_[bar], mark[bar - 1])
+        value = ledger.now_cash + float((ledger.now_shares * price).sum())
+        waiting = np.flatnonzero((pending != 0) & tradable)
+        if not value > 0 or not waiting.size:
+            return
+        sequence = waiting[np.argsort(pending[waiting] * price[waiting], kind="stable")]
+        sells = sequence[pending[sequence] < 0]
+        buys = sequence[pending[sequence] > 0]
+        self._trade(ledger, bar, price, value, (sells, -pending[sells]), (buys, pending[buys]), 0.0)
+
+    def supersede(self, last: int) -> None:
+        """Close the records of the rebalance orders still open, ``last`` the last bar
+        they could fill on; their remainders are dropped."""
+        if self.pending is None:
+            return
+        for asset in np.flatnonzero(self._open >= 0).tolist():
+            self._records.append(
+                (
+                    int(self._open[asset]),
+                    asset,
+                    int(self._ordered[asset]),
+                    int(self._filled[asset]),
+                    last,
+                )
+            )
+        self._open[:] = -1
+        self.pending[:] = 0
+
+    def rebalance_orders(self) -> RebalanceOrders | None:
+        """The closed records (``RebalanceOrders``), by fill bar then ticker; None for a
+        book without liquidity inputs."""
+        if self.pending is None:
+            return None
+        rows = sorted(self._records)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 5
+        bar, asset, ordered, filled, last = (np.array(c, dtype=np.int64) for c in columns)
+        return RebalanceOrders(bar=bar, asset=asset, ordered=ordered, filled=filled, last=last)
+
+    def _limit(
+        self, bar: int, assets: np.ndarray, n: np.ndarray, base: np.ndarray, side: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(shares, price) of each order of ``n`` shares at ``base`` (slipped) a liquid
+        bar fills: at most the shares its volume allows, none where the broker's impact
+        is undefined (NaN: no fill on this bar), priced with the impact of the shares it
+        takes and half the spread (``liquidity_price``)."""
+        take = np.minimum(n, self.allowed[bar, assets]).astype(np.int64)
+        if not self.priced:
+            return take, base
+        from engine.broker.impact import impact_fraction, liquidity_price
+
+        liquidity = self.liquidity
+        rows = (liquidity.volume, liquidity.sigma, liquidity.adv, liquidity.half_spread)
+        volume, sigma, adv, half = (row[bar, assets].tolist() for row in rows)
+        shares, paid = take.tolist(), base.tolist()
+        for k, n in enumerate(shares):
+            if n <= 0:
+                continue
+            impact = 0.0
+            if self.model is not None:
+                impact = impact_fraction(
+                    self.model, *self.impact, float(n), volume[k], sigma[k], adv[k]
+                )
+            paid[k] = liquidity_price(paid[k], side, impact, half[k])
+            if paid[k] != paid[k]:  # NaN: no fill on this bar
+                shares[k], paid[k] = 0, base[k]
+        take = np.array(shares, dtype=np.int64)
+        price = np.array(paid, dtype=np.float64)
+        return take, price
+
+    def _trade(
+        self,
+        ledger: _Ledger,
+        bar: int,
+        price: np.ndarray,
+        value: float,
+        sell_orders: tuple[np.ndarray, np.ndarray],
+        buy_orders: tuple[np.ndarray, np.ndarray],
+        min_trade: float,
+    ) -> None:
+        """Execute ``bar``'s sells then buys (assets in order, whole shares > 0 each) at
+        ``price`` with slippage (and a liquid book's limits: ``_limit``), buys cut to the
+        cash above the floor; record the fills and the turnover against ``value``."""
+        (sells, sell_n), (buys, buy_n) = sell_orders, buy_orders
+        liquid = self.pending is not None
+        wanted_sells, wanted_buys = sell_n, buy_n
+        cash = ledger.now_cash
         sell_px = price[sells] * (1.0 - self.slippage)
+        if liquid:
+            sell_n, sell_px = self._limit(bar, sells, sell_n, sell_px, -1.0)
+            sent = sell_n > 0
+            sells, sell_n, sell_px = sells[sent], sell_n[sent], sell_px[sent]
+            self.pending[sells] = -(wanted_sells[sent] - sell_n)
+            self.pending[sell_orders[0][~sent]] = -wanted_sells[~sent]
         sell_value = sell_n * sell_px
         sell_fee = ARRAYS["order_fee"](sell_n, sell_px, self.costs.floats)
         if self.costs.extra:  # a sale whose fee exceeds its proceeds is not sent
             sold = sell_value >= sell_fee  # (with fee_rate < 1 alone every sale covers it)
+            if liquid:  # and its order is cancelled
+                self.pending[sells[~sold]] = 0
             sells, sell_n, sell_px = sells[sold], sell_n[sold], sell_px[sold]
             sell_value, sell_fee = sell_value[sold], sell_fee[sold]
         for proceeds in sell_value - sell_fee:
@@ -364,7 +550,10 @@ class _Fills:
         # go down to ``floor``, below 0 only with leverage).
         floor = -(self.max_leverage - 1.0) * value if self.max_leverage > 1 else 0.0
         buy_px = price[buys] * (1.0 + self.slippage)
-        buy_n = np.floor(delta[buys]).astype(np.int64)
+        if liquid:
+            slipped = buy_px
+            buy_n, buy_px = self._limit(bar, buys, buy_n, buy_px, 1.0)
+            self.pending[buys] = wanted_buys - buy_n
         cost = buy_n * buy_px
         buy_fee = ARRAYS["order_fee"](buy_n, buy_px, self.costs.floats)
         spent = np.cumsum(cost + buy_fee)
@@ -376,8 +565,12 @@ class _Fills:
             if total > cash - floor:
                 price_k, budget = float(buy_px[k]), cash - floor
                 n = int(affordable(budget, price_k, self.costs.floats)) if budget > 0 else 0
-                if n <= 0 or n * price_k < self.min_trade * value:  # none, or below the minimum
+                if n <= 0 or n * price_k < min_trade * value:  # none, or below the minimum
                     n = 0
+                if liquid and self.priced and n > 0:  # the impact of the shares it buys
+                    one = slice(k, k + 1)
+                    _, paid = self._limit(bar, buys[one], np.array([n]), slipped[one], 1.0)
+                    price_k = buy_px[k] = float(paid[0])
                 buy_n[k] = n
                 buy_fee[k] = order_fee(n, price_k, self.costs.floats)
                 total = n * price_k + float(buy_fee[k])
@@ -391,6 +584,8 @@ class _Fills:
         np.add.at(ledger.now_shares, assets, signed)
         ledger.now_cash = cash
         self.turnover[bar] = float(np.abs(values).sum()) / value
+        if liquid:
+            np.add.at(self._filled, assets, signed)
         if assets.size:
             self._rows.append((np.full(assets.size, bar), assets, signed, prices, fees, values))
 

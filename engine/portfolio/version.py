@@ -7,7 +7,7 @@ files (``python -m tests.golden --only portfolio``), review the diff and commit 
 the golden tests fail when output changes while this stays the same.
 """
 
-PORTFOLIO_ENGINE_VERSION = "1.5.0"
+PORTFOLIO_ENGINE_VERSION = "1.6.0"
 """1.1.0: the first bar of the window is a decision on every schedule (invested from the
 start, like the benchmark); risk weightings, caps, a minimum trade, a volatility target and
 leverage added (their defaults leave ``equal``/``score``/``fixed`` outputs unchanged).
@@ -35,4 +35,11 @@ never cut against cash already below its floor, and cash moves by the logged ord
 its orders logged). Every fee model (``fee_fixed``, ``fee_per_share``, ``fee_min``,
 ``fee_max``) charged through the broker (``order_fee``, ``affordable``); a sale whose fee
 exceeds its proceeds is not sent. A book that never reaches 0 with the fee fields at their
-defaults is unchanged, byte for byte."""
+defaults is unchanged, byte for byte.
+1.6.0: liquidity (``PortfolioConfig`` ``volume_limit``, ``slippage_model``,
+``price_impact``, ``impact_k``, ``impact_window``, ``spread_bps``, ``spread_model``,
+``spread_window``, ``max_adv_participation`` with ``PortfolioLiquidity`` inputs): targets
+capped at a multiple of each ticker's ADV in shares, each fill on a bar limited to a share
+of its volume with the remainder carried to the next opens until superseded, and the
+broker's impact and half spread on the price; ``rebalance_orders`` records each order's
+fate. Without a liquidity field every output is unchanged, byte for byte."""

@@ -27,7 +27,9 @@ from engine.portfolio import (
     ForcedCloses,
     PortfolioActions,
     PortfolioConfig,
+    PortfolioLiquidity,
     PortfolioResult,
+    aligned_inputs,
     cap_weights,
     long_short_weights,
     rebalance_schedule,
@@ -38,15 +40,17 @@ from engine.portfolio import (
 from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
 from engine.result import EXIT_REASONS
 from kinds.portfolios.groups import group_selection
+from kinds.portfolios.request_model import LIQUIDITY_DEFAULTS
 from kinds.portfolios.rule_signals import simulate_rules
 from kinds.portfolios.strategy import RULES_METHOD
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
 
-RESULT_SCHEMA_VERSION = "1.1.0"
+RESULT_SCHEMA_VERSION = "1.2.0"
 """The version of a portfolio result's JSON shape (docs/api.md): a field added bumps the
 minor version; nothing is renamed or dropped. 1.1.0: ``delistings``, ``survivorship``, an
-order's ``reason`` and ``events_applied`` (each present only when it applies)."""
+order's ``reason`` and ``events_applied`` (each present only when it applies). 1.2.0:
+``liquidity`` (only with a liquidity field)."""
 
 WEIGHT_SAMPLES = 260
 """Most bars the stored weights are sampled at (evenly over the window, always the last): a
@@ -240,15 +244,27 @@ def simulate(request: dict, universe: Universe) -> PortfolioResult:
     decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
     targets = _targets(request, universe, decide)
     closes = forced_closes(universe)
+    config = _config(request, universe)
     return simulate_portfolio(
         universe.open,
         universe.close,
         targets,
         decide,
-        _config(request, universe),
+        config,
         closes,
         universe.actions,
+        liquidity_inputs(config, universe),
     )
+
+
+def liquidity_inputs(config: PortfolioConfig, universe: Universe) -> PortfolioLiquidity | None:
+    """The per-bar liquidity inputs of a liquid book (``engine.portfolio.liquidity``), each
+    ticker's computed on its own bars as traded (its whole history, so the window's first
+    bars are warmed up); None without a liquidity field."""
+    if not config.liquid:
+        return None
+    columns = [(bars.high, bars.low, bars.close, bars.volume) for bars in universe.histories]
+    return aligned_inputs(config, columns, universe.rows, universe.days.size)
 
 
 def _config(request: dict, universe: Universe) -> PortfolioConfig:
@@ -269,6 +285,7 @@ def _config(request: dict, universe: Universe) -> PortfolioConfig:
         fee_per_share=request.get("fee_per_share", 0.0),
         fee_min=request.get("fee_min", 0.0),
         fee_max=request.get("fee_max", math.inf),
+        **{name: request[name] for name in LIQUIDITY_DEFAULTS if name in request},
     )
 
 
@@ -446,7 +463,25 @@ def _optional(
         out["events_applied"] = _events_applied(result.events, universe, dates)
     if request.get("survivorship_audit"):
         out["survivorship"] = survivorship(request, universe, metrics)
+    if result.rebalance_orders is not None:
+        out["liquidity"] = liquidity_summary(result)
     return out
+
+
+def liquidity_summary(result: PortfolioResult) -> dict[str, Any]:
+    """A liquid book's rebalance orders in sum (``RebalanceOrders``): how many, the shares
+    they ordered and filled (over their bar and the bars their remainder was carried to),
+    how many were not filled whole, and the unfilled share of the ordered shares, %."""
+    log = result.rebalance_orders
+    ordered = int(np.abs(log.ordered).sum())
+    filled = int(np.abs(log.filled).sum())
+    return {
+        "rebalance_orders": len(log),
+        "partly_filled": int((log.filled != log.ordered).sum()),
+        "ordered_shares": ordered,
+        "filled_shares": filled,
+        "unfilled_pct": (ordered - filled) / ordered * 100.0 if ordered else 0.0,
+    }
 
 
 APPLIED_FIELDS = ("date", "ticker", "type", "value", "shares_before", "shares_after", "cash")

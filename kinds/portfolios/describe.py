@@ -53,8 +53,8 @@ def construction(request: dict[str, Any]) -> list[str]:
     """The construction settings a normalised request sets, each a short phrase, in the
     form's order: a weighting other than equal, a long-short book, a group ranking, the
     risk lookback, the
-    caps, the volatility target, the minimum trade, the cash and borrow rates, the
-    point-in-time index and the survivorship audit."""
+    caps, the volatility target, the minimum trade, the cash and borrow rates, the fees,
+    the liquidity fields, the point-in-time index and the survivorship audit."""
     allocation = request.get("allocation") or {}
     rebalance = request.get("rebalance") or {}
     weighting = allocation.get("weighting")
@@ -86,6 +86,7 @@ def construction(request: dict[str, Any]) -> list[str]:
     for name in FEE_FIELDS:  # left out of the request when they charge nothing
         if name in request:
             out.append(f"{name.replace('_', ' ')} {request[name]:g}")
+    out.extend(liquidity(request))
     if request.get("membership"):
         out.append(f"members of {request['membership']}")
     if request.get("survivorship_audit"):
@@ -93,6 +94,30 @@ def construction(request: dict[str, Any]) -> list[str]:
     if request.get("price_adjustment"):
         out.append(f"{request['price_adjustment'].replace('_', '-')}-adjusted ranking")
     return [phrase for phrase in out if phrase]
+
+
+def liquidity(request: dict[str, Any]) -> list[str]:
+    """The liquidity fields a normalised request sets (left out at their defaults), as
+    phrases: ``volume limit 2.5%``, ``max 0.5x ADV``, ``volume_share impact 0.1``,
+    ``square_root impact k 1 over 20 bars``, ``spread 10 bps``, ``corwin_schultz spread
+    over 20 bars``."""
+    out = []
+    if "volume_limit" in request:
+        out.append(f"volume limit {_percent(request['volume_limit'])}")
+    if "max_adv_participation" in request:
+        out.append(f"max {request['max_adv_participation']:g}x ADV")
+    model = request.get("slippage_model")
+    if model == "volume_share":
+        out.append(f"volume_share impact {request.get('price_impact', 0.1):g}")
+    elif model == "square_root":
+        window = request.get("impact_window", 20)
+        out.append(f"square_root impact k {request.get('impact_k', 1.0):g} over {window} bars")
+    if "spread_bps" in request:
+        out.append(f"spread {request['spread_bps']:g} bps")
+    if request.get("spread_model"):
+        window = request.get("spread_window", 20)
+        out.append(f"{request['spread_model']} spread over {window} bars")
+    return out
 
 
 def summary(request: dict[str, Any]) -> str:

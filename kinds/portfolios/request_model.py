@@ -21,16 +21,29 @@ from pydantic_core import PydanticCustomError
 
 from data.adjust import ADJUSTMENTS, RAW
 from engine.param_specs import (
+    ADV_PARTICIPATION,
+    DEFAULT_SLIPPAGE_MODEL,
     FEE_FIXED,
     FEE_MAX,
     FEE_MAX_BELOW_MIN,
     FEE_MIN,
     FEE_PER_SHARE,
     FEE_RATE,
+    IMPACT_K,
+    IMPACT_WINDOW,
     INITIAL_CAPITAL,
+    LIQUIDITY_SPECS,
+    PRICE_IMPACT,
     SLIPPAGE_BPS,
+    SLIPPAGE_MODELS,
+    SPREAD_BOTH,
+    SPREAD_BPS,
+    SPREAD_MODELS,
+    SPREAD_WINDOW,
+    VOLUME_LIMIT,
 )
 from engine.portfolio import METHODS, RISK_METHODS, SCHEDULES, WEIGHTINGS
+from engine.portfolio.result import LIQUIDITY_DEFAULTS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.strategy import RULES_METHOD, StrategyBody, parse_strategy
@@ -177,6 +190,31 @@ class PortfolioRequestBody(BaseModel):
     strategy: StrategyBody | None = None  # type: ignore[valid-type]
     """With ``allocation.method`` ``rules``: the run request's rule, stop, size and fee
     fields applied to every ticker (``kinds.portfolios.strategy``); left out otherwise."""
+    volume_limit: bounded(VOLUME_LIMIT) | None = VOLUME_LIMIT.default  # type: ignore[valid-type]
+    """The part of a bar's volume each ticker's fills on that bar may take; the rest of a
+    rebalance's order is carried to the next bars' opens (None = no limit)."""
+    slippage_model: Literal[SLIPPAGE_MODELS] = DEFAULT_SLIPPAGE_MODEL  # type: ignore[valid-type]
+    """The market impact of a fill beyond ``slippage_bps``: ``fixed`` (none),
+    ``volume_share`` or ``square_root`` (``engine.broker.impact``)."""
+    price_impact: bounded(PRICE_IMPACT) = PRICE_IMPACT.default  # type: ignore[valid-type]
+    """The ``volume_share`` model's coefficient (zipline's 0.1)."""
+    impact_k: bounded(IMPACT_K) = IMPACT_K.default  # type: ignore[valid-type]
+    """The ``square_root`` model's coefficient."""
+    impact_window: Annotated[int, Field(strict=True, **IMPACT_WINDOW.bounds())] = (
+        IMPACT_WINDOW.default
+    )
+    """Bars before the fill bar the volatility and the ADV are taken over."""
+    spread_bps: bounded(SPREAD_BPS) | None = SPREAD_BPS.default  # type: ignore[valid-type]
+    """A fixed quoted spread in basis points, half paid on every fill (None = none)."""
+    spread_model: Literal[SPREAD_MODELS] | None = None  # type: ignore[valid-type]
+    """The spread estimated from the bars before the fill bar, half paid on every fill."""
+    spread_window: Annotated[int, Field(strict=True, **SPREAD_WINDOW.bounds())] = (
+        SPREAD_WINDOW.default
+    )
+    """Bars the ``spread_model`` reads."""
+    max_adv_participation: bounded(ADV_PARTICIPATION) | None = ADV_PARTICIPATION.default  # type: ignore[valid-type]
+    """No target holding above this many times the ticker's average daily volume (of the
+    ``impact_window`` bars before the fill), in shares; what it cuts stays cash."""
     price_adjustment: Literal[ADJUSTMENTS] | None = None  # type: ignore[valid-type]
     """The prices the score, the filter and the risk estimates read: ``raw`` (as traded,
     the default, then left out of the normalised request), ``split`` or ``total_return``
@@ -188,6 +226,8 @@ class PortfolioRequestBody(BaseModel):
             raise PydanticCustomError("date_order", "must be on or after start_date")
         if self.fee_max is not None and self.fee_max < (self.fee_min or 0.0):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
+        if self.spread_model is not None and self.spread_bps is not None:
+            raise PydanticCustomError("spread_both", SPREAD_BOTH)
         return self
 
 
@@ -196,7 +236,17 @@ FEE_FIELDS = ("fee_fixed", "fee_per_share", "fee_min", "fee_max")
 them in its ``strategy`` block instead)."""
 
 _SHARED = frozenset(
-    {"start_date", "end_date", "initial_capital", "fee_rate", "slippage_bps", *FEE_FIELDS}
+    {
+        "start_date",
+        "end_date",
+        "initial_capital",
+        "fee_rate",
+        "slippage_bps",
+        *FEE_FIELDS,
+        *(spec.name for spec in LIQUIDITY_SPECS),
+        "slippage_model",
+        "spread_model",
+    }
 )
 """Fields whose errors read as a run request's (``error_field_message``)."""
 
@@ -212,8 +262,10 @@ def _error(error: dict) -> RequestError:
     loc = error["loc"]
     if error["type"] == "date_order":
         return RequestError("end_date", "must be on or after start_date")
-    if error["type"] == "fee_max_below_min":
+    if error["type"] in ("fee_max_below_min", "spread_both"):
         return RequestError(*error_field_message(error))
+    if len(loc) == 1 and loc[0] == ADV_PARTICIPATION.name:
+        return RequestError(loc[0], ADV_PARTICIPATION.message)
     if len(loc) == 1 and loc[0] in _SHARED:
         return RequestError(*error_field_message(error))
     field = _loc(loc) or "body"
@@ -261,7 +313,23 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
     _borrow(request)
     _point_in_time(request)
     _adjustment(request)
+    _liquidity(request)
     return request
+
+
+def _liquidity(request: dict[str, Any]) -> None:
+    """The liquidity fields (the run request's, with ``engine.param_specs``' bounds,
+    defaults and 400 messages, and ``max_adv_participation``) at their defaults are left
+    out, so a request without them reads, and computes, as it did before they existed; a
+    portfolio of rules takes none (its fills are the broker's signal fills, whole)."""
+    for name, default in LIQUIDITY_DEFAULTS.items():
+        value = request[name]
+        if value == default and type(value) is type(default):
+            del request[name]
+        elif request["allocation"]["method"] == RULES_METHOD:
+            raise RequestError(name, "is not used with method 'rules'")
+        elif isinstance(value, float) or name in ("price_impact", "impact_k", "spread_bps"):
+            request[name] = float(value)
 
 
 RULES_UNUSED = (
@@ -431,6 +499,7 @@ def _long_short(allocation: dict) -> None:
 
 
 __all__ = [
+    "LIQUIDITY_DEFAULTS",
     "MAX_BORROW_RATE",
     "MAX_TICKERS",
     "MIN_TICKERS",

@@ -13,10 +13,12 @@ whole number, anything else a number, within the strategy language's bounds), ``
 ``short_n``, ``gross_exposure``, ``net_exposure`` (a ranking's long-short book),
 ``top_groups``, ``per_group``, ``group_score`` (a ranking's group ranking), ``schedule``,
 ``every_n_bars`` (schedule ``bars``), ``drift_threshold``, ``min_trade``, ``cash_rate`` and
-``borrow_rate`` (a long-short book). A portfolio of rules (``allocation.method`` ``rules``):
-its rule's numeric parameters (``fast``, ``period``...; not an EXPR's), ``position_size``
-and its stops (``stop_loss_pct``, ``take_profit_pct``, ``trailing_stop_pct``), all in its
-``strategy``.
+``borrow_rate`` (a long-short book), and the liquidity fields (``volume_limit``,
+``max_adv_participation``, ``slippage_model``, ``price_impact``, ``impact_k``,
+``impact_window``, ``spread_bps``, ``spread_window``). A portfolio of rules
+(``allocation.method`` ``rules``): its rule's numeric parameters (``fast``, ``period``...;
+not an EXPR's), ``position_size`` and its stops (``stop_loss_pct``, ``take_profit_pct``,
+``trailing_stop_pct``), all in its ``strategy``.
 """
 
 from __future__ import annotations
@@ -27,11 +29,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.param_specs import PERCENT_MAX
+from engine.param_specs import (
+    ADV_PARTICIPATION,
+    LIQUIDITY_SPECS,
+    LIQUIDITY_WINDOWS,
+    PERCENT_MAX,
+    SLIPPAGE_MODELS,
+)
 from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.request_model import (
+    LIQUIDITY_DEFAULTS,
     MAX_BORROW_RATE,
     MAX_CASH_RATE,
     MAX_LEVERAGE,
@@ -53,7 +62,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REBALANCE_NAMES = ("schedule", "every_n_bars", "drift_threshold", "min_trade")
 """Searchable names that live in the request's ``rebalance``."""
-REQUEST_NAMES = ("cash_rate", "borrow_rate")
+LIQUIDITY_NAMES = (
+    "volume_limit",
+    "max_adv_participation",
+    "slippage_model",
+    "price_impact",
+    "impact_k",
+    "impact_window",
+    "spread_bps",
+    "spread_window",
+)
+"""The searchable liquidity fields (top level): a study offers them only when its base
+sets them (at their defaults they change nothing)."""
+REQUEST_NAMES = ("cash_rate", "borrow_rate", *LIQUIDITY_NAMES)
 """Searchable names at the request's top level."""
 ALLOCATION_NAMES = (
     "top_n",
@@ -145,6 +166,7 @@ def suggested_space(base: dict[str, Any]) -> list[dict[str, Any]]:
             or (name == "max_leverage" and base["allocation"].get("target_volatility") is None)
             or (name == "borrow_rate" and base["allocation"].get("short_n") is None)
             or (name in STRATEGY_NAMES and domain.default is None)
+            or (name in LIQUIDITY_NAMES and name not in base)
         ):
             continue
         around = _around(domain)
@@ -180,6 +202,8 @@ def _held(request: dict[str, Any], name: str) -> Any:
         return request["rebalance"][name]
     if name == "weighting":
         return _weighting(request)
+    if name in LIQUIDITY_NAMES:
+        return request.get(name, LIQUIDITY_DEFAULTS[name])  # left out at its default
     if name in REQUEST_NAMES:
         return request.get(name, 0.0)  # a borrow_rate of 0 is left out
     if name in ALLOCATION_NAMES:
@@ -265,6 +289,7 @@ class PortfolioSearch(Search):
             "float", 0, MAX_MIN_TRADE, default=rebalance.get("min_trade", 0.0)
         )
         out["cash_rate"] = Domain("float", 0, MAX_CASH_RATE, default=base.get("cash_rate", 0.0))
+        out.update(_liquidity_space(base))
         return out
 
     def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
@@ -339,6 +364,21 @@ class PortfolioSearch(Search):
         if base["allocation"]["method"] == RULES_METHOD:
             return f"rules {base['strategy']['rule_type']}"
         return str(base["allocation"].get("score") or base["allocation"]["method"])
+
+
+def _liquidity_space(base: dict[str, Any]) -> dict[str, Domain]:
+    """The liquidity fields' domains (their bounds, ``engine.param_specs``), each with its value in
+    ``base`` (its default when left out)."""
+    held = {name: base.get(name, LIQUIDITY_DEFAULTS[name]) for name in LIQUIDITY_NAMES}
+    numbers = {spec.name: spec for spec in (ADV_PARTICIPATION, *LIQUIDITY_SPECS)}
+    out = {}
+    for name in LIQUIDITY_NAMES:
+        if name == "slippage_model":
+            out[name] = Domain("choice", choices=SLIPPAGE_MODELS, default=held[name])
+        else:
+            spec = numbers[name]
+            out[name] = Domain.of_spec(spec, held[name], spec in LIQUIDITY_WINDOWS)
+    return out
 
 
 def _rules_space(strategy: dict[str, Any]) -> dict[str, Domain]:

@@ -97,6 +97,21 @@ class RunRequest:
     refs: list[str] | None = None
     """rule_type PYTHON: the other catalog tickers the strategy may ``ref`` (sorted, upper
     case); None: none."""
+    capacity: bool = False
+    """Also re-simulate the run at ``capacity_capitals`` and store its capacity curve
+    (``RunResult.capacity``; docs/capacity.md)."""
+    capacity_capitals: list[float] | None = None
+    """The capacity curve's capitals, ascending and distinct; None: the 12 default ones
+    (``engine.capacity.capital_grid``)."""
+    margin: float | None = None
+    """rule_type PYTHON: the book's margin requirement in (0, 1), leverage 1/margin
+    (backtesting.py's ``Backtest(margin=)``); None: 1, no leverage."""
+    trade_on_close: bool = False
+    """rule_type PYTHON: a market order fills at the close of the bar it was placed on."""
+    hedging: bool = False
+    """rule_type PYTHON: trades of both directions open at once (no FIFO netting)."""
+    exclusive_orders: bool = False
+    """rule_type PYTHON: each new order cancels the others and closes every trade."""
 
     def trading_params(self, bars_per_year: float | None = None) -> TradingParams:
         """The engine's view of this request; ``bars_per_year`` is the ticker's (catalog;
@@ -131,10 +146,10 @@ class RunRequest:
         that are off (``None``), costs not charged (``None``), a market entry (no
         ``entry_order``), raw prices (no ``price_adjustment``), no ``size_expr``,
         ``close_open_trades_at_end`` and ``exit_priority`` false, ``max_entries`` 1,
-        ``exit_fraction`` 1, ``take_profit_fraction`` 1, the liquidity fields at their defaults
-        and the strategy fields of a rule
-        other than PYTHON are left out, so a request
-        without them stores and queues the same bytes as before they existed."""
+        ``exit_fraction`` 1, ``take_profit_fraction`` 1, the liquidity fields at their
+        defaults, the strategy fields of a rule other than PYTHON, a PYTHON book's settings at
+        their defaults, ``capacity`` false and no ``capacity_capitals`` are left out, so a
+        request without them stores and queues the same bytes as before they existed."""
         data = asdict(self)
         for name in ("max_entries", "exit_fraction", "take_profit_fraction", *LIQUIDITY_FIELDS):
             if data[name] == getattr(_ENGINE_DEFAULTS, name):
@@ -148,10 +163,19 @@ class RunRequest:
             "strategy_code",
             "strategy_class",
             "refs",
+            "capacity_capitals",
+            "margin",
         ):
             if data[name] is None:
                 del data[name]
-        for name in ("close_open_trades_at_end", "exit_priority"):
+        for name in (
+            "close_open_trades_at_end",
+            "exit_priority",
+            "capacity",
+            "trade_on_close",
+            "hedging",
+            "exclusive_orders",
+        ):
             if not data[name]:
                 del data[name]
         return data
@@ -235,6 +259,7 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         check_code,
         check_params,
         check_refs,
+        check_settings,
         is_python,
         refuse_strategy_fields,
     )
@@ -266,16 +291,20 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
             code = check_code(payload.get("strategy_code"))
             class_name = check_class(payload.get("strategy_class"))
             refs = check_refs(payload.get("refs"))
+            settings = check_settings(payload)
         else:
             rule_type, params = validate_rule(payload["rule_type"], payload.get("params"))
             refuse_strategy_fields(payload)
             code = class_name = refs = None
+            settings = {}
     except RuleValidationError as exc:
         raise RequestError(exc.field, exc.message) from None
     if body is None:
         raise RequestError(*error_field_message(late[0]))
     if python:
         check_applies(body)
+        if body.capacity:
+            raise RequestError("capacity", "is not available for rule_type PYTHON")
     check_daily_dates(body.timeframe, body.start_date, body.end_date)
     entry_order = _entry_order(body.entry_order)
     return RunRequest(
@@ -309,7 +338,18 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         strategy_code=code,
         strategy_class=class_name,
         refs=refs,
+        capacity=body.capacity,
+        capacity_capitals=_capitals(body.capacity_capitals),
+        **settings,
     )
+
+
+def _capitals(capitals: list[float] | None) -> list[float] | None:
+    """A capacity curve's capitals as stored: floats, ascending, each once; None: the
+    default grid."""
+    if capitals is None:
+        return None
+    return sorted({float(capital) for capital in capitals})
 
 
 def _liquidity(body: Any) -> dict[str, Any]:
@@ -445,6 +485,10 @@ class RunResult:
     """rule_type PYTHON: the sha256 of the strategy's source text
     (``kinds.runs.python_request.code_hash``); None, and left out of the document, for
     every other rule (additive)."""
+    capacity: dict[str, Any] | None = None
+    """The capacity curve of a request with ``capacity`` (``adapters.capacity``:
+    ``points``, ``reference_sharpe``, ``half_sharpe_capital``); None, and left out of the
+    document, otherwise (additive)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in field order, its curves plain dicts of lists; ``orders`` only
@@ -460,7 +504,7 @@ class RunResult:
         arrays, read as dicts of lists), what ``kinds.runs.serialize.to_json`` writes in one
         pass."""
         data = {name: getattr(self, name) for name in RESULT_FIELDS}
-        for name in ("orders", "events_applied", "strategy_hash"):
+        for name in ("orders", "events_applied", "strategy_hash", "capacity"):
             if data[name] is None:
                 del data[name]
         return data

@@ -275,17 +275,17 @@ def execute(
     held = position_exits_in_window(frame, request.rule_type, [request.params], cache)
     limit, stop = entry_prices_in_window(frame, request.entry_order)
     params = request.trading_params(frame.bars_per_year)
-    result = run_engine(
-        frame.bars,
-        entries,
-        exits,
-        params,
-        limit=limit,
-        stop=stop,
-        position_exit=None if held is None else held[0],
-        size=size_in_window(frame, request.size_expr),
-        actions=frame.actions,
-    )
+    inputs = {
+        "limit": limit,
+        "stop": stop,
+        "position_exit": None if held is None else held[0],
+        "size": size_in_window(frame, request.size_expr),
+        "actions": frame.actions,
+    }
+    result = run_engine(frame.bars, entries, exits, params, **inputs)
+    capacity = None
+    if request.capacity:
+        capacity = capacity_curve(request, frame, entries, exits, inputs)
 
     overlays = None
     if request.charts and RULES[request.rule_type].overlays is not None:
@@ -300,7 +300,28 @@ def execute(
         overlays,
         frame.bars_per_year,
         every_bar=every_bar,
+        capacity=capacity,
     )
+
+
+def capacity_curve(
+    request: RunRequest,
+    frame: MarketWindow,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    inputs: dict,
+) -> dict:
+    """The request's capacity document (``adapters.capacity.capacity_table``): the run on
+    the window's bars with the same signals and engine ``inputs`` re-simulated at each of
+    its ``capacity_capitals`` (default ``engine.capacity.capital_grid()``) in this process
+    (``engine.capacity.run_capacity``)."""
+    from adapters.capacity import capacity_table
+    from engine.capacity import capital_grid, run_capacity
+
+    capitals = request.capacity_capitals or capital_grid()
+    params = request.trading_params(frame.bars_per_year)
+    runs = run_capacity(frame.bars, entries, exits, params, capitals, **inputs)
+    return capacity_table(runs, frame.bars.timestamps, frame.bars_per_year)
 
 
 def assemble(
@@ -314,8 +335,10 @@ def assemble(
     bars_per_year: float = TRADING_DAYS,
     *,
     every_bar: bool = False,
+    capacity: dict | None = None,
 ) -> RunResult:
-    """Turn an engine result into the stored/served ``RunResult`` (adapters only). A run of
+    """Turn an engine result into the stored/served ``RunResult`` (adapters only; its
+    ``capacity`` document, when the request asked for one, as computed). A run of
     more bars than ``curve_points()`` stores its curves, candles and charts at evenly spaced
     points (``adapters.curve_points``); metrics and trades always cover every bar. Its curves,
     candles and signal times are held as arrays (``adapters.columnar.Columns``), which
@@ -381,6 +404,7 @@ def assemble(
         probabilistic_sharpe=psr,
         orders=orders,
         events_applied=applied,
+        capacity=capacity,
     )
 
 

@@ -112,6 +112,47 @@ def check_refs(refs: object) -> list[str] | None:
     return tickers or None
 
 
+BOOK_SETTINGS = ("margin", "trade_on_close", "hedging", "exclusive_orders")
+"""The book's settings a PYTHON request may set: backtesting.py's ``Backtest`` keywords of
+those names (docs/strategies.md, "Order semantics"): ``margin`` in (0, 1] (leverage
+1/margin; null or 1: none), the others true or false (null or false: off)."""
+
+
+def check_settings(payload: dict[str, Any]) -> dict[str, Any]:
+    """The book settings of ``payload`` checked, as a ``RunRequest`` stores them: ``margin``
+    a float in (0, 1], None when it is 1 or absent (so that ``margin: 1`` stores, queues and
+    caches as a request without it); each other a boolean, False when absent.
+
+    :raise RequestError: naming the field.
+    """
+    margin = payload.get("margin")
+    if margin is not None:
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)):
+            raise RequestError("margin", "must be a number in (0, 1]")
+        if not (math.isfinite(margin) and 0 < margin <= 1):
+            raise RequestError("margin", f"must be in (0, 1] (leverage 1/margin), is {margin}")
+        margin = None if margin == 1 else float(margin)
+    checked: dict[str, Any] = {"margin": margin}
+    for name in BOOK_SETTINGS[1:]:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise RequestError(name, "must be true or false")
+        checked[name] = bool(value)
+    return checked
+
+
+def book_settings(request: Any) -> dict[str, Any]:
+    """The book keywords (``engine.broker.book.Book``) of a PYTHON ``RunRequest``: only
+    those it sets, so that a request without them runs the book as before they existed."""
+    settings: dict[str, Any] = {}
+    if request.margin is not None:
+        settings["margin"] = request.margin
+    for name in BOOK_SETTINGS[1:]:
+        if getattr(request, name):
+            settings[name] = True
+    return settings
+
+
 def check_params(params: object) -> dict[str, Any]:
     """``params`` checked: null or an object of class attribute names (identifiers, not
     starting with ``_``) to JSON scalars (finite numbers, booleans, strings, null); in
@@ -225,9 +266,10 @@ def check_applies(body: Any) -> None:
 def refuse_strategy_fields(payload: dict[str, Any]) -> None:
     """A request of another rule may not carry a strategy's fields.
 
-    :raise RequestError: naming ``strategy_code``, ``strategy_class`` or ``refs``.
+    :raise RequestError: naming ``strategy_code``, ``strategy_class``, ``refs`` or a book
+        setting (``BOOK_SETTINGS``).
     """
-    for name in ("strategy_code", "strategy_class", "refs"):
+    for name in ("strategy_code", "strategy_class", "refs", *BOOK_SETTINGS):
         if payload.get(name) is not None:
             raise RequestError(name, "applies only to rule_type PYTHON")
 
@@ -305,6 +347,16 @@ def json_schema_parts() -> tuple[dict[str, Any], dict[str, Any]]:
                         {"type": "array", "items": {"type": "string", "minLength": 1}},
                         {"type": "null"},
                     ]
+                },
+                "margin": {
+                    "anyOf": [
+                        {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                        {"type": "null"},
+                    ]
+                },
+                **{
+                    name: {"anyOf": [{"type": "boolean"}, {"type": "null"}]}
+                    for name in BOOK_SETTINGS[1:]
                 },
             },
         },

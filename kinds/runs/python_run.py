@@ -5,17 +5,18 @@ statistics, trades and equity as the platform's ``RunResult``.
 The strategy sees the window's bars as traded (``start_date`` to ``end_date``: no warm-up
 bars before it, as in notebook mode), starts with ``initial_capital`` and pays the
 request's fee model (``fee_rate``, ``fee_fixed``, ``fee_per_share`` within ``fee_min`` and
-``fee_max``); ``slippage_bps`` is the book's spread; shorts pay ``borrow_rate`` per bar
-held at a close, and the ticker's splits, dividends and delisting in the window act on the
-open trades (``engine.broker.book.Book``), listed in ``events_applied``. With a ``price_adjustment``
-the strategy reads the window's bars back-adjusted, its orders' prices and sizes turned
-into traded ones (``engine.broker.shown``), while the book trades the bars as traded.
-``random`` and ``numpy.random`` are
-seeded from the normalised request, so the same request gives the same bytes. The
-tickers of its ``refs`` (loaded and hashed with the run's data: ``kinds.runs.references``)
-cross into the sandbox up to the window's last bar, for ``self.ref``. A failure
-of the user's code (an exception, a limit, a refused order) raises ``WorkFailed`` with
-their message and traceback: the item FAILS with it.
+``fee_max``); ``slippage_bps`` is the book's spread; ``margin``, ``trade_on_close``,
+``hedging`` and ``exclusive_orders`` are the book's settings of those names; shorts pay
+``borrow_rate`` per bar held at a close, and the ticker's splits, dividends and delisting
+in the window act on the open trades (``engine.broker.book.Book``), listed in
+``events_applied``. With a ``price_adjustment`` the strategy reads the window's bars
+back-adjusted, its orders' prices and sizes turned into traded ones
+(``engine.broker.shown``), while the book trades the bars as traded. ``random`` and
+``numpy.random`` are seeded from the normalised request, so the same request gives the
+same bytes. The tickers of its ``refs`` (loaded and hashed with the run's data:
+``kinds.runs.references``) cross into the sandbox up to the window's last bar, for
+``self.ref``. A failure of the user's code (an exception, a limit, a refused order) raises
+``WorkFailed`` with their message and traceback: the item FAILS with it.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def execute_python(
     :raise WorkFailed: the strategy failed: its message and traceback.
     """
     from kinds.runs.execute import load_market_data, market_window
-    from kinds.runs.python_request import code_hash
+    from kinds.runs.python_request import book_settings, code_hash
     from kinds.strategies.sandboxed import run_strategy
 
     market = load_market_data(request, data_dir)
@@ -181,6 +182,7 @@ def execute_python(
         seed=request_seed(request),
         refs=ref_frames(request, market.bars, frame.bars),
         **book_inputs(request, market, frame),
+        **book_settings(request),
     )
     if outcome.status != "SUCCEEDED":
         raise WorkFailed(failure_message(outcome.failure))

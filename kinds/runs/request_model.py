@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from data.adjust import ADJUSTMENTS
 from data.timeframe import DAILY
+from engine.capacity import MAX_POINTS as CAPACITY_MAX_POINTS
 from engine.param_specs import (
     BORROW_RATE,
     DEFAULT_DIRECTION,
@@ -151,6 +152,12 @@ FeeRate = bounded(FEE_RATE)
 SlippageBps = bounded(SLIPPAGE_BPS)
 """Slippage in basis points against the trader (runs, portfolios)."""
 Date = Annotated[str, AfterValidator(_iso_date), Field(json_schema_extra=_DATE_SCHEMA)]
+CAPACITY_CAPITAL_MAX = 1e12
+"""The largest capital of a capacity curve (``capacity_capitals``)."""
+CapacityCapitals = Annotated[
+    list[Annotated[Number, Field(gt=0, le=CAPACITY_CAPITAL_MAX)]] | None,
+    Field(min_length=2, max_length=CAPACITY_MAX_POINTS),
+]
 Name = Annotated[
     Annotated[str, Field(strict=True, max_length=NAME_MAX)] | None,
     BeforeValidator(_blank_text),
@@ -368,9 +375,44 @@ class RunRequestBody(BaseModel):
         description="rule_type PYTHON: the other catalog tickers the strategy may read with "
         "self.ref (at most 16)",
     )
+    capacity: StrictBool = Field(
+        False,
+        description="also re-simulate the run at starting capitals from 10k to 1B (12 points, "
+        "log-spaced) and store its capacity curve (docs/capacity.md)",
+    )
+    capacity_capitals: CapacityCapitals = Field(
+        None,
+        description=f"the capacity curve's capitals instead of the 12 default ones (2 to "
+        f"{CAPACITY_MAX_POINTS}, each above 0 and at most {CAPACITY_CAPITAL_MAX:.0e}); "
+        "needs capacity true",
+    )
+    margin: Any = Field(
+        None,
+        description="rule_type PYTHON: the margin requirement in (0, 1], leverage 1/margin "
+        "(backtesting.py's Backtest margin); null = 1",
+    )
+    trade_on_close: Any = Field(
+        None,
+        description="rule_type PYTHON: market orders fill at the close of the bar they are "
+        "placed on, not the next open",
+    )
+    hedging: Any = Field(
+        None, description="rule_type PYTHON: long and short trades may be open at once"
+    )
+    exclusive_orders: Any = Field(
+        None,
+        description="rule_type PYTHON: each new order cancels the other orders and closes "
+        "every open trade",
+    )
     name: Name = None
     tags: Tags = []
     notes: Notes = None
+
+    @model_validator(mode="after")
+    def _capitals_with_capacity(self) -> RunRequestBody:
+        if self.capacity_capitals is not None and not self.capacity:
+            raise PydanticCustomError("capitals_without_capacity", CAPITALS_WITHOUT_CAPACITY)
+        return self
 
     @field_validator("end_date")
     @classmethod
@@ -435,6 +477,11 @@ _TYPE_MESSAGES = {
     "charts": "must be true or false",
     "cache": "must be true or false",
     "close_open_trades_at_end": "must be true or false",
+    "capacity": "must be true or false",
+    "capacity_capitals": (
+        f"must be a list of 2 to {CAPACITY_MAX_POINTS} capitals, each above 0 and at most "
+        f"{CAPACITY_CAPITAL_MAX:.0e}, or null"
+    ),
     "exit_priority": "must be true or false",
     "slippage_model": f"must be one of: {', '.join(SLIPPAGE_MODELS)}",
     "spread_model": f"must be one of: {', '.join(SPREAD_MODELS)}, or null",
@@ -493,6 +540,8 @@ def error_field_message(error: dict) -> tuple[str, str]:
         return FEE_MAX.name, FEE_MAX_BELOW_MIN
     if kind == "size_fraction_cap":
         return "size_expr.max_size", SIZE_FRACTION_CAP
+    if kind == "capitals_without_capacity":
+        return "capacity_capitals", CAPITALS_WITHOUT_CAPACITY
     if kind == "spread_both":
         return "spread_model", SPREAD_BOTH
     if kind == "take_profit_fraction_alone":
@@ -538,6 +587,7 @@ def _entry_order_error(error: dict) -> tuple[str, str]:
     return f"entry_order.{name}", _ENTRY_ORDER_MESSAGES[name]
 
 
+CAPITALS_WITHOUT_CAPACITY = "needs capacity true"
 SIZE_FRACTION_CAP = "must be at most 1 for a fraction of equity (a buy never spends more cash)"
 
 _SIZE_EXPR_MESSAGES = {

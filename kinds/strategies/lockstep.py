@@ -7,19 +7,25 @@ each from its own copy of the module, seeded with its own seed, its own ``random
 this process keeps one ``Book`` per combination. Each bar every book still running works
 its orders (``Book.step``), their states go to the child in one message
 (``next_many``), and each combination's decisions come back in one answer and are
-validated by its own book. Each book sees exactly the calls ``engine.broker.book.drive``
+validated by its own book; a state leaves out its ``trades`` or ``orders`` when every value of
+them is the very object the combination's previous state sent (``unchanged``), and the child
+reads them as that state's (``sandbox.runner.Harness``). Each book sees exactly the calls
+``engine.broker.book.drive``
 makes for a run of its own, so every combination's statistics, trades and equity are,
 byte for byte, those ``kinds.strategies.sandboxed.run_strategy`` gives for it alone.
 
 A combination whose code raises, or whose decision its book refuses, fails alone (its
-``Outcome`` carries the same ``Failure`` its own run would); the others go on. What stops
-the child (a limit: the chunk's sandbox has one run's ``Limits``; a broken protocol; its
-death) fails every combination not finished by then with that failure.
+``Outcome`` carries the same ``Failure`` its own run would); the others go on. So does one
+that uses its own CPU budget (``Limits.combination_cpu_seconds``, counted in the child:
+``sandbox.runner.Budget``): it FAILS naming the ``combination_cpu`` limit. What stops the
+child (a limit of the chunk's sandbox, which has one run's ``Limits``; a broken protocol;
+its death) fails every combination not finished by then with that failure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -46,14 +52,16 @@ def run_strategies(
     finalize_trades: bool = False,
     limits: Limits | None = None,
     without: Iterable[str] = (),
+    refs: Mapping[str, pd.DataFrame] | None = None,
     actions: CorporateActions | None = None,
     borrow: float = 0.0,
     adjusted: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = None,
     **settings: Any,
 ) -> list[Outcome]:
     """``run_strategy`` of every ``params_list[i]`` with ``seeds[i]``, in one sandbox: one
-    ``Outcome`` per parameter set, in order (see the module's docstring); ``actions``,
-    ``borrow`` and ``adjusted`` as ``run_strategy`` takes them.
+    ``Outcome`` per parameter set, in order (see the module's docstring); ``refs``,
+    ``actions``, ``borrow`` and ``adjusted`` as ``run_strategy`` takes them (the other
+    tickers' bars cross once, for every combination).
 
     :raise ValueError: bars, params, seeds or settings the caller should have refused.
     """
@@ -66,10 +74,16 @@ def run_strategies(
         for params, seed in zip(params_list, seeds, strict=True)
     ]
     shown = bars if adjusted is None else adjusted[0]
-    payload = {"class": class_name, "bars": bars_payload(shown), "combos": combos}
+    sandbox = Sandbox(code, limits, seed=int(seeds[0]), without=without, host=True)
+    payload = {
+        "cpu_budget": sandbox.limits.combination_cpu_seconds,
+        "class": class_name,
+        "bars": bars_payload(shown),
+        "refs": {ticker: bars_payload(frame) for ticker, frame in (refs or {}).items()},
+        "combos": combos,
+    }
     failures: dict[int, Failure] = {}
     running: dict[int, int] = {at: 0 for at in range(len(books))}  # not started: all
-    sandbox = Sandbox(code, limits, seed=int(seeds[0]), without=without, host=True)
     try:
         sandbox.start()
         starts = _answers(sandbox.call("init_many", payload), len(books))
@@ -113,6 +127,7 @@ def _lockstep(
     finishing; the others finish (``finalize``) after the last bar. With ``adjusted`` the
     states and decisions cross in adjusted units (``engine.broker.shown``)."""
     started = dict(running)
+    sent: dict[int, dict] = {}  # each combination's last state, as whole
     n_bars = len(index)
     for bar in range(min(running.values(), default=n_bars), n_bars):
         states = []
@@ -129,7 +144,8 @@ def _lockstep(
                 continue
             if adjusted is not None:
                 state = shown_state(state, adjusted[1], adjusted[2])
-            states.append([at, state])
+            last, sent[at] = sent.get(at), state
+            states.append([at, state if last is None else _changed(state, last)])
         if not states:
             if not running:
                 return
@@ -154,6 +170,27 @@ def _lockstep(
         for at in running:
             if started[at] < n_bars:
                 books[at].finish()
+
+
+def unchanged(new: list[dict], old: list[dict]) -> bool:
+    """Whether the records ``new`` are ``old``'s: the same keys, and every value the very
+    same object (so the same JSON: an equal value computed again, ``1`` for ``1.0`` or
+    ``-0.0`` for ``0.0`` included, is not)."""
+    return len(new) == len(old) and all(
+        a.keys() == b.keys() and all(map(is_, a.values(), b.values()))
+        for a, b in zip(new, old, strict=True)
+    )
+
+
+def _changed(state: dict, last: dict) -> dict:
+    """``state`` without its ``trades`` and ``orders`` that are ``unchanged`` since
+    ``last``, the previous state sent whole."""
+    kept = {
+        key: value
+        for key, value in state.items()
+        if key not in ("trades", "orders") or not unchanged(value, last[key])
+    }
+    return state if len(kept) == len(state) else kept
 
 
 def _answers(value: Any, count: int) -> list[Any]:

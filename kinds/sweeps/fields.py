@@ -27,9 +27,9 @@ CSCV budget, ``adapters.cscv.MAX_EVALUATIONS``)."""
 MAX_TICKERS = 20
 """Most tickers one sweep may cover."""
 
-NOT_SWEEP_FIELDS = ("run_id", "rule_id", "charts")
+NOT_SWEEP_FIELDS = ("run_id", "rule_id", "charts", "capacity", "capacity_capitals")
 """Run fields a sweep request may not carry (each combination gets its own run_id and slug;
-a sweep stores metrics only, never charts)."""
+a sweep stores metrics only, never charts nor a run's capacity curve)."""
 
 SWEEP_FIELDS = (
     *(name for name in REQUEST_FIELDS if name not in NOT_SWEEP_FIELDS),

@@ -4,11 +4,13 @@ gives a sweep chunk of a Python strategy (``kinds.sweeps.run_search.RunSearch``)
 Every point is the run request submitted alone would be (``RunSearch.apply``: the base
 with the point's class attributes in ``params``); all of them run in one sandbox
 (``kinds.strategies.lockstep.run_strategies``) on the base's bars, each with its own
-request's seed (``kinds.runs.python_run.request_seed``). A point's metrics are those its run
-alone stores (``strategy_metrics``, the registry's keys): the same bytes. A point whose
-strategy failed has every metric None and, as ``errors[i]``, the message its run alone
-FAILS with (``failure_message``); its chunk's other points are unaffected. Block statistics
-need every point's returns: a chunk with a failed point has none.
+request's seed (``kinds.runs.python_run.request_seed``) and the base's ``refs`` (the
+frames its run alone gets, ``ref_frames``; their files are in the base's data hash). A
+point's metrics are those its run alone stores (``strategy_metrics``, the registry's
+keys): the same bytes. A point whose strategy failed has every metric None and, as
+``errors[i]``, the message its run alone FAILS with (``failure_message``); its chunk's
+other points are unaffected. Block statistics need every point's returns: a chunk with a
+failed point has none.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ def evaluate_python_points(
     from engine import bar_returns
     from kinds.runs.contract import RunRequest
     from kinds.runs.execute import load_market_data, market_window
+    from kinds.runs.python_request import book_settings
     from kinds.runs.python_run import (
         book_inputs,
         failure_message,
+        ref_frames,
         request_costs,
         request_seed,
         strategy_frame,
@@ -55,7 +59,9 @@ def evaluate_python_points(
         request_costs(first),
         seeds=[request_seed(request) for request in requests],
         finalize_trades=first.close_open_trades_at_end,
+        refs=ref_frames(first, market.bars, frame.bars),
         **book_inputs(first, market, frame),
+        **book_settings(first),
     )
     rows: list[dict[str, Any]] = []
     errors: list[str | None] = []

@@ -77,10 +77,7 @@ class RunSearch(Search):
             out[name] = Domain("float", 0, None, default=base.get(name))
         for spec in (*SCALING_SPECS, *LIQUIDITY_SPECS):
             whole = isinstance(spec.default, int) or spec in LIQUIDITY_WINDOWS
-            low = spec.ge if spec.ge is not None else spec.gt
-            out[spec.name] = Domain(
-                "int" if whole else "float", low, spec.le, default=base.get(spec.name, spec.default)
-            )
+            out[spec.name] = Domain.of_spec(spec, base.get(spec.name, spec.default), whole)
         return out
 
     def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:

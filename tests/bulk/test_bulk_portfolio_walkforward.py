@@ -19,6 +19,7 @@ from scripts.bulk_submit import main as bulk_submit_main
 from store import dbapi
 from store.models import WalkForward
 from tests.bulk.support import when_recorded
+from tests.stack import wait_until
 from tests.walkforward.support import execute_walkforward_jobs, portfolio_walkforward
 
 pytestmark = pytest.mark.redis
@@ -36,13 +37,18 @@ def test_a_walkforward_file_is_submitted_waited_for_and_its_folds_printed(
     demo_portfolio_app, demo_api_url, sqlite_url, tmp_path, monkeypatch
 ):
     monkeypatch.setitem(dbapi._PROCESS_DATABASES, os.getpid(), dbapi.Database(sqlite_url))
-    worker = when_recorded(
-        demo_portfolio_app,
-        WalkForward.walkforward_id,
-        lambda _found: execute_walkforward_jobs(demo_portfolio_app),
-    )
     out = io.StringIO()
-    code = main(["--url", demo_api_url, "--poll", "0.1", str(_write(tmp_path, BODY))], out)
+
+    def execute_once_accepted(_found: str) -> None:
+        # The row is written before the chunks are queued: the jobs are executed once the
+        # command has printed the API's acceptance (every chunk queued by then), else a
+        # loaded machine finds an empty queue and the command waits out its --timeout.
+        wait_until(lambda: "folds ×" in out.getvalue(), 60, 0.05, what="the acceptance")
+        execute_walkforward_jobs(demo_portfolio_app)
+
+    worker = when_recorded(demo_portfolio_app, WalkForward.walkforward_id, execute_once_accepted)
+    arguments = ["--url", demo_api_url, "--poll", "0.1", "--timeout", "120"]
+    code = main([*arguments, str(_write(tmp_path, BODY))], out)
     worker.join(30)
     text = out.getvalue()
     assert code == EXIT_OK, text

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from adapters.capacity import COLUMNS as ADAPTER_COLUMNS
 from adapters.orders import ORDER_FIELDS
 from backtest_client import BacktestRequestError, Client, RunCancelled, RunFailed, WaitTimeout
-from backtest_client.frames import ORDER_COLUMNS
+from backtest_client.frames import CAPACITY_COLUMNS, ORDER_COLUMNS
 from kinds.runs.kind import RUN
 from kinds.runs.store import get_run, mark_failed
 from tests import loopback
@@ -138,6 +139,25 @@ def test_a_runs_monte_carlo_and_psr_are_the_platforms(app, api_url):
     result = run.wait(timeout=10)
     assert result.probabilistic_sharpe == stored["probabilistic_sharpe"]
     assert result.stats["psr"] == stored["probabilistic_sharpe"]["psr"]
+
+
+def test_a_runs_capacity_curve_is_a_frame_by_capital(app, api_url):
+    """run.capacity() reads GET /api/runs/<id>/capacity: one row per capital (its index),
+    the columns of adapters.capacity, the half-Sharpe capital in attrs; a run without a
+    curve raises the 409."""
+    capitals = [1e4, 1e5, 1e6]
+    request, stored = add_succeeded(app, capacity=True, capacity_capitals=capitals)
+    frame = Client(api_url).get_run(request.run_id).capacity()
+    points = stored["capacity"]["points"]
+    assert frame.index.tolist() == capitals and frame.index.name == "capital"
+    assert (frame.index.name, *frame.columns) == CAPACITY_COLUMNS == ADAPTER_COLUMNS
+    assert frame["sharpe_ratio"].tolist() == points["sharpe_ratio"]
+    assert frame["num_trades"].tolist() == points["num_trades"]
+    assert frame.attrs["half_sharpe_capital"] == stored["capacity"]["half_sharpe_capital"]
+    plain, _ = add_succeeded(app)
+    with pytest.raises(BacktestRequestError) as refused:
+        Client(api_url).get_run(plain.run_id).capacity()
+    assert refused.value.status == 409
 
 
 @pytest.fixture

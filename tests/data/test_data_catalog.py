@@ -246,12 +246,13 @@ def test_with_entry_replaces_and_does_not_mutate(data_root: Path) -> None:
 
 
 def test_committed_catalog_lists_the_synthetic_demo_tickers() -> None:
-    """The shipped catalog has the five daily demo tickers, the hourly one, the 30 of
+    """The shipped catalog has the six daily demo tickers (MOSS the thinly traded one),
+    the hourly one, the 30 of
     the demo universe, the delisted company, the dividend payer and the index, all
     synthetic, all resolvable."""
     catalog = load_catalog(Path(data.__file__).parent)
     infos = catalog.tickers()
-    demo = ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA", "VANDELAY", INDEX_TICKER]
+    demo = ["ACME", "GLOBEX", "HOOLI", "INITECH", "MOSS", "UMBRELLA", "VANDELAY", INDEX_TICKER]
     members = [member.ticker for member in UNIVERSE]
     assert [info.ticker for info in infos] == sorted(
         [*demo, *members, DELISTED.ticker, PAYER.ticker]

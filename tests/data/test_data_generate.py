@@ -16,7 +16,7 @@ import engine
 from data.catalog import load_catalog
 from data.demo_index import INDEX_TICKER, MEMBERS_FILE
 from data.demo_universe import DELISTED, PAYER, SECTORS, UNIVERSE
-from data.generate import DEMO_TICKERS, generate
+from data.generate import DEMO_TICKERS, THIN_TICKER, generate
 from data.loader import load_bars
 from data.trading_days import trading_days
 
@@ -258,3 +258,15 @@ def test_demo_index_moves_by_the_mean_member_return_of_the_day(generated: Path) 
     assert np.allclose(index.close, 1_000 * mean.cumprod().to_numpy(), atol=0.006)
     assert np.array_equal(index.volume, volumes.where(counted).sum(axis=1).to_numpy())
     assert load_catalog(generated).info(INDEX_TICKER).sector is None
+
+
+def test_the_thin_demo_ticker_trades_hundreds_to_thousands_of_shares() -> None:
+    """THIN_TICKER's committed bars trade a few hundred to a few thousand shares a day,
+    a thousandth of the other demo companies' volume, at a plausible price."""
+    thin = load_bars(PACKAGE_DIR / f"{THIN_TICKER}.csv")
+    assert thin.volume.min() >= 100 and thin.volume.max() <= 20_000
+    assert 500 <= float(np.median(thin.volume)) <= 5_000
+    assert thin.close.min() >= 5.0 and thin.close.max() <= 500.0
+    for ticker in DEMO:
+        if ticker != THIN_TICKER:
+            assert np.median(load_bars(PACKAGE_DIR / f"{ticker}.csv").volume) > 100_000, ticker

@@ -1,9 +1,13 @@
 """Fixtures of the container tests: podman prepared for this machine and the app image built
 once per run (tests/deploy/test_deploy_container.py, test_deploy_compose_podman.py).
 
-The two files may run on different pytest-xdist workers; the first to need the image builds
-it while the other waits on a lock the workers share, then finds every layer in podman's
-build cache, so the run builds the image once instead of twice at the same time.
+``scripts/test.sh`` builds the image in the background from the start of the command, beside
+the installs, the lint and the kernels' warm-up (``tests.background``): these fixtures first
+wait for that build, then build the same Dockerfile again, which finds every layer in podman's
+cache. Outside such a run, the files may run on different pytest-xdist workers; the first to
+need the image builds it while the other waits on a lock the workers share, then finds every
+layer in podman's build cache, so the run builds the image once instead of twice at the
+same time.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from scripts.container import build_image, ensure_engine, git_tag
+from tests.background import IMAGE_BUILD_LOCK, wait_for
 from tests.deploy.pods import image_size
 from tests.deploy.support import in_ci
 
@@ -43,7 +48,9 @@ def one_worker_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 def engine_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment podman runs with (``scripts.container.ensure_engine``), installing the
     engine when root (one worker at a time: two apt-get runs would contend for dpkg's lock);
-    skipped locally and failed in CI when podman cannot be had."""
+    skipped locally and failed in CI when podman cannot be had. It waits for the background
+    build of ``scripts/test.sh`` first, which installs the engine itself when missing."""
+    wait_for(IMAGE_BUILD_LOCK)
     if os.geteuid() != 0 and shutil.which("podman") is None:
         message = "podman is missing and only root can install it (apt-get)"
         if in_ci():

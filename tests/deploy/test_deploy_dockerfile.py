@@ -334,6 +334,7 @@ def test_build_context_keeps_what_the_image_needs(path: str) -> None:
         "k8s/secret.yaml",
         ".venv/bin/python",
         ".venv-bench/bin/python",
+        ".venv-zipline/bin/python",
         ".git/HEAD",
         ".tools/bin/actionlint",
         "tests/deploy/test_deploy_k8s.py",

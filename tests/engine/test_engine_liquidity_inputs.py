@@ -1,13 +1,14 @@
 """The liquidity models' inputs (engine.liquidity: the spread estimators, the trailing
 volatility and average volume) and the price of liquidity (engine.broker.impact): small
 cases computed by hand with the arithmetic written out, the estimators' defining property
-(with no price variance they return the quoted spread exactly: Corwin & Schultz 2012,
-section I; Abdi & Ranaldo 2017, section 1), no look-ahead (a bar's data never changes the
-values at or before it), and the compiled impact equal to the Python one bit for bit."""
+(with no price variance they return the quoted spread exactly: Corwin & Schultz 2012;
+Abdi & Ranaldo 2017), no look-ahead (a bar's data never changes the values at or before
+it), and the compiled impact equal to the Python one bit for bit."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ CLOSE = [99.2, 101.5, 103.5, 50.0]
 
 
 def test_corwin_schultz_by_hand():
-    """Corwin & Schultz (2012), eq. (14), (18) on the pairs (0, 1) and (1, 2):
+    """Corwin & Schultz (2012)'s two-day estimator on the pairs (0, 1) and (1, 2):
     pair (0, 1): β = ln(101/99)² + ln(102/99.5)² = 0.00101582,
                  γ = ln(102/99)² = 0.000891199,
                  α = (√(2β) − √β)/(3 − 2√2) − √(γ/(3 − 2√2)) = 0.00487419,
@@ -38,7 +39,7 @@ def test_corwin_schultz_by_hand():
 
 
 def test_corwin_schultz_overnight_adjustment_by_hand():
-    """With the closes, the paper's overnight adjustment (section II.A) first:
+    """With the closes, the paper's adjustment for overnight returns first:
     pair (0, 1): day 1's low 99.5 is above day 0's close 99.2 (the price rose overnight), so
                  day 1's high and low are lowered by 99.5/99.2: H = 102 × 99.2/99.5 =
                  101.692, L = 99.2; β = 0.00101582, γ = ln(101.692/99)² = 0.000720028,
@@ -102,13 +103,16 @@ def test_trailing_volatility_by_hand():
 
 def test_trailing_adv_by_hand():
     """Volumes 100, 200, 600, 50, 7: window 3 at bar 3: (100 + 200 + 600)/3 = 300; at bar
-    4: (200 + 600 + 50)/3 = 283.333; a NaN volume makes NaN the windows holding it."""
+    4: (200 + 600 + 50)/3 = 283.333; a NaN or negative volume makes NaN the windows holding
+    it."""
     adv = liquidity.trailing_adv(np.array([100.0, 200.0, 600.0, 50.0, 7.0]), 3)
     assert np.isnan(adv[:3]).all()
     assert adv[3] == 300.0
     assert adv[4] == pytest.approx(850 / 3, rel=1e-15)
     gap = liquidity.trailing_adv(np.array([100.0, np.nan, 600.0, 50.0, 7.0, 8.0]), 2)
     assert np.isnan(gap[:4]).all() and gap[4] == 325.0 and gap[5] == 28.5
+    short = liquidity.trailing_adv(np.array([100.0, -1.0, 600.0, 50.0]), 2)
+    assert np.isnan(short[:4]).all()  # a negative volume is no volume count: unknown
 
 
 @pytest.mark.parametrize(
@@ -275,3 +279,23 @@ def test_the_compiled_impact_is_the_python_one_bit_for_bit(
     python = impact.liquidity_price(price, side, python, half_spread)
     compiled = jitted.liquidity_price(price, side, compiled, half_spread)
     assert _bits(python) == _bits(compiled) or (math.isnan(python) and math.isnan(compiled))
+
+
+def test_hostile_prices_give_nan_where_they_reach_and_no_warning():
+    """A zero low (bar 3) and a negative close (bar 6) make NaN the windows holding them
+    (the spreads from bar 4 resp. 7 for the next W bars, σ for the returns they touch),
+    and nothing else; numpy raises no warning (none reaches a Job's log)."""
+    n, w = 14, 3
+    close = np.linspace(10.0, 12.0, n)
+    high, low = close * 1.02, close * 0.99
+    low[3], close[6] = 0.0, -1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cs = liquidity.spread_series("corwin_schultz", high, low, close, w)
+        ar = liquidity.spread_series("abdi_ranaldo", high, low, close, w)
+        sigma = liquidity.trailing_volatility(close, w)
+    # pairs touching bar 3 are (2, 3) and (3, 4): NaN in the windows of bars 4 .. 6
+    assert np.isnan(cs[4:7]).all() and np.isfinite(cs[[3, 11, 12, 13]]).all()
+    assert np.isnan(ar[4:7]).all() and np.isfinite(ar[[3, 11, 12, 13]]).all()
+    # returns 6 and 7 read close 6: σ NaN at bars 7 .. 10, finite again from 11
+    assert np.isnan(sigma[7:11]).all() and np.isfinite(sigma[[4, 5, 6, 11]]).all()

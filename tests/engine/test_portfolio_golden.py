@@ -32,6 +32,7 @@ from engine.portfolio import (
     target_weights,
 )
 from engine.portfolio import simulate as simulate_module
+from engine.portfolio.result import LIQUIDITY_DEFAULTS
 from tests.engine.portfolio_universe import weekdays
 from tests.golden import case_problem
 
@@ -152,6 +153,7 @@ RECORDED_WHEN_SET = {
     "fee_per_share": 0.0,
     "fee_min": 0.0,
     "fee_max": math.inf,
+    **LIQUIDITY_DEFAULTS,
 }
 """Config fields added after the cases were pinned, with their defaults: a case records one
 only when it sets it, so the pinned cases' inputs read as they were made."""
@@ -227,8 +229,8 @@ def test_a_mutated_core_fails_every_golden_case(monkeypatch: pytest.MonkeyPatch)
     """Slippage one basis point higher (in memory) is reported as an unbumped change."""
     original = simulate_module._Fills.__init__
 
-    def worse(self, config: PortfolioConfig, n_bars: int) -> None:
-        original(self, config, n_bars)
+    def worse(self, config: PortfolioConfig, n_bars: int, *inputs: Any) -> None:
+        original(self, config, n_bars, *inputs)
         self.slippage += 1e-4
 
     monkeypatch.setattr(simulate_module._Fills, "__init__", worse)

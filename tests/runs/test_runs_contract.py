@@ -87,10 +87,12 @@ def test_a_result_has_every_contract_field_in_order():
         "data_hash",
         "engine_version",
     )
-    optional = ("orders", "events_applied", "strategy_hash")
-    assert RESULT_FIELDS[-3:] == optional
-    assert list(RunResult("x", "FAILED").to_dict()) == list(RESULT_FIELDS[:-3])
-    given = RunResult("x", "FAILED", orders=[], events_applied=[], strategy_hash="0" * 64)
+    optional = ("orders", "events_applied", "strategy_hash", "capacity")
+    assert RESULT_FIELDS[-4:] == optional
+    assert list(RunResult("x", "FAILED").to_dict()) == list(RESULT_FIELDS[:-4])
+    given = RunResult(
+        "x", "FAILED", orders=[], events_applied=[], strategy_hash="0" * 64, capacity={}
+    )
     assert list(given.to_dict()) == list(RESULT_FIELDS)
     assert REQUEST_FIELDS[:5] == ("run_id", "ticker", "rule_type", "start_date", "end_date")
 

@@ -88,12 +88,25 @@ def test_a_frame_of_a_catalog_tickers_bars_submits_its_window(sma_cross):
     assert {**body, "run_id": None} == {**from_ticker, "run_id": None}
 
 
+def test_the_books_settings_submit_as_their_fields_and_run_as_in_the_notebook(sma_cross):
+    settings = {"margin": 0.5, "hedging": True, "trade_on_close": True, "exclusive_orders": True}
+    backtest = Backtest("ACME", sma_cross, start_date="2016-01-01", end_date="2017-12-31",
+                        **COSTS, **settings)  # fmt: skip
+    body = submitted(backtest, fields={"charts": False})
+    assert {name: body[name] for name in settings} == settings
+    request = parse_request(body)
+    frame = market_window(load_market_data(request))
+    stats = backtest.run()
+    expected = strategy_result(request, frame.bars, stats, frame.data_hash, code_hash(EXAMPLE_CODE))
+    assert to_json(execute_request(request)) == to_json(expected)
+    plain = submitted(Backtest("ACME", sma_cross, start_date="2016-01-01", end_date="2016-12-31"))
+    assert not set(settings) & set(plain)
+
+
 @pytest.mark.parametrize(
     ("settings", "submit", "field"),
     [
         ({}, {}, "ticker"),
-        ({"hedging": True}, {"ticker": "ACME"}, "hedging"),
-        ({"margin": 0.5}, {"ticker": "ACME"}, "margin"),
         ({"spread": 0.00651592972722763}, {"ticker": "ACME"}, "spread"),
     ],
 )

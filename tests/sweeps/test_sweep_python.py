@@ -195,3 +195,60 @@ def test_a_python_sweep_naming_no_chunk_size_is_cut_by_its_combinations_times_ba
     assert sized_python_chunk_size(500, 2_148) == 250  # two chunks: one per core
     assert sized_python_chunk_size(40, 2_148) == 40
     assert sized_python_chunk_size(5_000, 100_000) == 10
+
+
+@pytest.mark.parametrize("sampled", [None, {"points": 2, "seed": 3}])
+def test_a_sweep_passes_its_refs_to_each_combination_as_its_run_alone(sampled):
+    """A sweep of a strategy reading ``self.ref("DEMOIX")`` (grid and random): each
+    combination gets the ref's bars its run alone gets, and the ref's file is in the data
+    hash the sweep's cache keys on."""
+    from kinds.sweeps.service import data_hashes
+    from tests.strategy.test_strategy_refs import RATIO
+
+    body = {
+        **ACME_SMA_CROSS,
+        "end_date": "2018-12-31",
+        "strategy_code": RATIO,
+        "strategy_class": "Ratio",
+        "refs": ["demoix"],
+        "grid": {"n": [5, 10, 20]},
+        "random": sampled,
+    }
+    sweep = parse_sweep_request(body)
+    assert sweep.to_dict()["refs"] == ["DEMOIX"]
+    rows = chunk_rows(sweep)
+    assert len(rows) == (3 if sampled is None else 2)
+    assert len({row["total_return_pct"] for row in rows}) == len(rows)
+    for row in rows:
+        assert "error" not in row, row["error"]
+        assert row["num_trades"] > 3
+        metrics = {key: row[key] for key in SWEEP_METRIC_KEYS}
+        assert json.dumps(metrics) == json.dumps(alone(sweep, row))
+    unrefd = parse_sweep_request({**BASE, "end_date": "2018-12-31"})
+    assert data_hashes(sweep, None)["ACME"] != data_hashes(unrefd, None)["ACME"]
+
+
+def test_a_sweep_refs_a_ticker_the_catalog_lacks_is_a_400_naming_refs():
+    from kinds.sweeps.service import validate_sweep
+
+    with pytest.raises(RequestError) as caught:
+        validate_sweep({**BASE, "refs": ["DEMOIX", "NOSUCH"]}, None)
+    assert caught.value.field == "refs" and "NOSUCH" in caught.value.message
+
+
+def test_a_sweep_runs_each_combination_with_the_books_settings_of_its_run_alone():
+    sweep = parse_sweep_request(
+        {**BASE, "grid": {"n1": [5, 10]}, "margin": 0.5, "exclusive_orders": True,
+         "trade_on_close": True, "hedging": True}
+    )  # fmt: skip
+    assert sweep.to_dict()["margin"] == 0.5 and sweep.to_dict()["hedging"] is True
+    plain = chunk_rows(parse_sweep_request({**BASE, "grid": {"n1": [5, 10]}}))
+    rows = chunk_rows(sweep)
+    for row, without in zip(rows, plain, strict=True):
+        assert "error" not in row and row["num_trades"] > 0
+        metrics = {key: row[key] for key in SWEEP_METRIC_KEYS}
+        assert json.dumps(metrics) == json.dumps(alone(sweep, row))
+        assert row["total_return_pct"] != without["total_return_pct"]
+    with pytest.raises(RequestError) as caught:
+        parse_sweep_request({**BASE, "margin": 2})
+    assert caught.value.field == "margin"

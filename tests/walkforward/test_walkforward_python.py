@@ -73,7 +73,44 @@ def test_a_bad_python_walkforward_is_a_400_naming_the_field(app):
         ({"grid": {"n3": [1]}}, "grid.n3"),
         ({"strategy_code": "class S(:\n"}, "strategy_code"),
         ({"grid": {"n1": [5, float("inf")]}}, "grid.n1[1]"),
+        ({"trade_on_close": "no"}, "trade_on_close"),
+        ({"margin": -1}, "margin"),
     ):
         response = client.post("/api/walkforward", json={**BODY, **change})
         assert response.status_code == 400, response.json
         assert response.json["field"] == field, response.json
+
+
+def test_a_python_walkforward_passes_its_refs_to_the_folds_sweeps_and_test_runs(app):
+    from tests.strategy.test_strategy_refs import RATIO
+
+    named = ("ticker", "rule_type", "strategy_code", "strategy_class", "refs")
+    body = {
+        **BODY,
+        "strategy_code": RATIO,
+        "strategy_class": "Ratio",
+        "refs": ["demoix"],
+        "grid": {"n": [5, 20]},
+    }
+    client = app.test_client()
+    response = client.post("/api/walkforward", json=body)
+    assert response.status_code == 202, response.json
+    folds = execute_walkforward_jobs(app)
+    assert len(folds) == response.json["folds"] >= 3
+    for message, result in folds:
+        sweep = client.get(f"/api/sweeps/{message['sweep_id']}?metric=sharpe_ratio").json
+        assert sweep["status"] == "SUCCEEDED", sweep
+        assert result["params"] == sweep["best"][0]["params"]
+        alone = execute_python(
+            parse_request(
+                {
+                    **{k: body[k] for k in named},
+                    "params": result["params"],
+                    "start_date": message["test"]["start_date"],
+                    "end_date": message["test"]["end_date"],
+                }
+            )
+        )
+        assert result["test_metrics"] == alone.metrics
+    status = client.get(response.json["status_url"]).json
+    assert status["status"] == "SUCCEEDED", status

@@ -1,6 +1,7 @@
 """What the browser tests share: where screenshots go and a screenshot small enough to
 commit, a page that records its script errors, a page signed in with an API token
-(AUTH_MODE=token), and a finished sweep's heatmap."""
+(AUTH_MODE=token), a finished sweep's heatmap and a form input the server checks as it
+changes."""
 
 from __future__ import annotations
 
@@ -47,6 +48,23 @@ def finished_heatmap(page, timeout_ms: int) -> tuple[Any, dict, dict]:
     best = json.loads(canvas.get_attribute("data-best-cell"))
     dims = json.loads(page.locator("#sweep-data").text_content())["dimensions"]
     return canvas, best, dims
+
+
+INVALID = re.compile(r"\bis-invalid\b")
+"""The class of an input the server refused."""
+
+
+def server_refuses(page, typed: str, bad: str, good: str, shown: str, says: str) -> None:
+    """``bad`` typed in the input ``typed`` (checked by the server as it changes) marks the
+    input ``shown`` invalid with a message under it containing ``says``; ``good`` typed
+    in its place clears the mark. Leaves ``good`` in the input."""
+    from playwright.sync_api import expect
+
+    page.fill(typed, bad)
+    expect(page.locator(shown)).to_have_class(INVALID)
+    expect(page.locator(f"{shown} + .invalid-feedback")).to_contain_text(says)
+    page.fill(typed, good)
+    expect(page.locator(shown)).not_to_have_class(INVALID)
 
 
 def recording_page(browser, viewport: dict | None = None, expected: str | None = None):

@@ -36,7 +36,7 @@ from store.db import make_engine
 from store.models import Portfolio
 from tests.sweeps.test_sweep_browser import cell_position
 from tests.web.support import app_with_schema, on_loopback
-from tests.web.support_browser import finished_heatmap, recording_page, shoot
+from tests.web.support_browser import finished_heatmap, recording_page, server_refuses, shoot
 from tests.web.test_portfolio_pages import with_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
@@ -116,11 +116,8 @@ def test_the_universe_picker_takes_whole_sectors_and_the_form_describes_its_requ
     assert body["rebalance"] == {"schedule": "monthly", "drift_threshold": 0.05}
     assert (body["initial_capital"], body["fee_rate"], body["slippage_bps"]) == (100000, 0.001, 5)
 
-    page.fill("#pf-filter", "close > sma(close, )")  # checked by the server as it is typed
-    expect(page.locator("#pf-filter")).to_have_class(re.compile(r"\bis-invalid\b"))
-    expect(page.locator("#pf-filter + .invalid-feedback")).to_contain_text("allocation.filter")
-    page.fill("#pf-filter", "close > sma(close, 200)")
-    expect(page.locator("#pf-filter")).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    bad, good = "close > sma(close, )", "close > sma(close, 200)"
+    server_refuses(page, "#pf-filter", bad, good, "#pf-filter", "allocation.filter")
 
     expect(page.locator("#pf-weights")).to_be_hidden()
     page.select_option("#pf-method", "fixed")
@@ -325,11 +322,7 @@ def test_the_form_ranks_sectors_and_refuses_a_sector_ranking_with_shorts_under_i
     assert body["allocation"] == SECTOR_RANKING
     assert body["params"] == {"lookback": 63}
 
-    page.fill("#pf-short_n", "3")  # checked by the server as it changes
-    expect(page.locator("#pf-top_groups")).to_have_class(re.compile(r"\bis-invalid\b"))
-    expect(page.locator("#pf-top_groups + .invalid-feedback")).to_contain_text("long-only")
-    page.fill("#pf-short_n", "")
-    expect(page.locator("#pf-top_groups")).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    server_refuses(page, "#pf-short_n", "3", "", "#pf-top_groups", "long-only")
     page.locator("#pf-short_n").blur()
     shoot(page.locator("#pf-form"), shots / "portfolio-form-sector-ranking.png")
     answer = page.request.post(

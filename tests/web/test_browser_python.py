@@ -61,3 +61,25 @@ def test_a_python_strategy_shows_its_syntax_error_at_its_line_then_runs(watched,
     assert document["strategy_hash"] == code_hash(EXAMPLE_CODE)
     assert document["metrics"]["num_trades"] > 0
     shoot(page, shots / "dashboard-python-run.png")
+
+
+def test_a_python_strategy_reads_the_refs_picked_on_the_form(watched, stack, shots):
+    """The editor's ``refs`` lists the catalog's tickers; a pairs strategy reading
+    ``self.ref("DEMOIX")`` runs with DEMOIX picked there, its request naming it."""
+    from tests.strategy.test_strategy_refs import RATIO
+
+    page = watched.page
+    dashboard.open_form(page, stack)
+    dashboard.fill_run(page, rule="PYTHON", params={}, start_date="2016-01-01")
+    refs = page.locator("[data-field='refs']")
+    options = refs.locator("option")
+    assert {"ACME", "DEMOIX"} <= set(options.evaluate_all("os => os.map(o => o.value)"))
+    page.locator("[data-field='strategy_code']").fill(RATIO)
+    page.fill("#p-strategy-class", "Ratio")
+    refs.select_option(["DEMOIX"])
+    shoot(page.locator("#run-form"), shots / "dashboard-python-refs.png")
+    run_id, _ = dashboard.submit_form(page, stack)
+    result = requests.get(f"{stack.base_url}/status/{run_id}", timeout=30).json()
+    document = result.get("result") or result
+    assert document["request"]["refs"] == ["DEMOIX"]
+    assert document["metrics"]["num_trades"] > 3

@@ -162,7 +162,13 @@ NOT_FORM_INPUTS = {
     "notes": "a label, set on the run's page",
     "strategy_code": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
     "strategy_class": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
-    "refs": "a PYTHON strategy's other tickers: sent through the API or the client for now",
+    "capacity_capitals": "the capacity checkbox takes the 12 default capitals; a list of "
+    "others is sent through the API or the client",
+    "refs": "drawn by form.js only when the rule is PYTHON (test_browser_python)",
+    **dict.fromkeys(
+        ("margin", "trade_on_close", "hedging", "exclusive_orders"),
+        "a PYTHON strategy's book setting: sent through the API or the client",
+    ),
     "spread_model": "an estimated spread is sent through the API or the client; the form sets "
     "a fixed spread_bps",
 }

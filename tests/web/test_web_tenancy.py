@@ -158,12 +158,13 @@ def _as(client: FlaskClient, tokens: dict[str, str], who: str):
 def items(
     app: Flask, client: FlaskClient, tokens: dict[str, str], monkeypatch, demo_data_dir
 ) -> Items:
-    """Alice's run (SUCCEEDED with a real result), sweep (every combo stored, as a consumer
-    of the app's DATA_DIR would), walk-forward (and its first fold's sweep), preset, portfolio
-    (SUCCEEDED on two demo tickers, computed as its Job would) and study, none shared."""
+    """Alice's run (SUCCEEDED with a real result and its capacity curve), sweep (every combo
+    stored, as a consumer of the app's DATA_DIR would), walk-forward (and its first fold's
+    sweep), preset, portfolio (SUCCEEDED on two demo tickers, computed as its Job would) and
+    study, none shared."""
     monkeypatch.setenv("DATA_DIR", app.config["DATA_DIR"])
     alice = _as(client, tokens, ALICE)
-    run, _ = add_succeeded(app, created_by=ALICE, initial_capital=CAPITAL)
+    run, _ = add_succeeded(app, created_by=ALICE, initial_capital=CAPITAL, capacity=True)
     assert alice("PATCH", f"/api/runs/{run.run_id}", {"name": MARKER}).status_code == 200
     sweep = alice("POST", "/api/sweeps", valid_sweep())
     assert sweep.status_code == 202, sweep.get_json()

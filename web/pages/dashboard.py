@@ -45,8 +45,8 @@ from web.pages import format as page_format
 from web.pages.compare_setup import setup_rows
 from web.pages.form_fields import (
     ENTRY_ORDER,
-    FLAGS,
     NUMBER_FIELDS,
+    RUN_FLAGS,
     SIZE_EXPR,
     TRADING_FIELDS,
 )
@@ -102,7 +102,7 @@ def form() -> ResponseReturnValue:
         number_fields=NUMBER_FIELDS,
         entry_order=ENTRY_ORDER,
         size_expr=SIZE_EXPR,
-        flags=FLAGS,
+        flags=RUN_FLAGS,
         initial=initial,
         preset_viewer=preset_viewer(),
         **nav(),

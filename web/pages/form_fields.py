@@ -9,8 +9,8 @@ and its 400 message is shown next to the field it names.
 The entry order (``entry_order``: its type, price expressions, their ``$name`` values and
 ``valid_bars``) is described by ``ENTRY_ORDER``, the size expression (``size_expr``) by
 ``SIZE_EXPR``, both read from the request model (``kinds.runs.request_model``); the
-request's booleans (``close_open_trades_at_end``, ``exit_priority``) are the checkboxes of
-``FLAGS``.
+request's booleans (``close_open_trades_at_end``, ``exit_priority`` and the run form's
+``capacity``) are the checkboxes of ``RUN_FLAGS``.
 """
 
 from __future__ import annotations
@@ -266,8 +266,19 @@ EXIT_PRIORITY = _flag(
 """The checkbox of ``exit_priority``."""
 
 FLAGS = (CLOSE_AT_END, EXIT_PRIORITY)
-"""The run form's checkboxes, in display order (entry_order.js sends each ticked one as
-``true``)."""
+"""The request's trading checkboxes, in display order (entry_order.js sends each ticked one
+as ``true``)."""
+
+CAPACITY = _flag(
+    "capacity",
+    "Capacity curve",
+    "Also re-simulate the run at starting capitals from 10k to 1B (12 points) and show Sharpe, "
+    "CAGR and the unfilled share against capital on the run page (docs/capacity.md).",
+)
+"""The checkbox of ``capacity`` (the run form's only: a sweep takes no capacity curve)."""
+
+RUN_FLAGS = (*FLAGS, CAPACITY)
+"""The run form's checkboxes, in display order."""
 
 LAUNCH_FIELDS = (*TRADING_FIELDS, *FLAGS)
 """What the sweep, walk-forward and study forms draw below their parameters: the trading

@@ -9,7 +9,8 @@ its views to it:
   ``/api/runs/<run_id>/trades.csv`` and ``/api/runs/compare/curves.json``;
 - ``report``: ``GET /api/runs/<run_id>/report``;
 - ``montecarlo``: ``GET /api/runs/<run_id>/montecarlo`` and ``…/montecarlo.csv``;
-- ``indicators``: ``GET /api/runs/<run_id>/indicators``.
+- ``indicators``: ``GET /api/runs/<run_id>/indicators``;
+- ``capacity``: ``GET /api/runs/<run_id>/capacity`` and ``…/capacity.svg``.
 
 The older routes outside the prefix are contracts and keep answering: ``legacy_route`` adds
 each as one more URL rule of the same view under the same endpoint (``runs.<view>``), so the
@@ -21,12 +22,22 @@ links handed out so far (``status_url`` ``/status/<id>``, ``result_url``
 ``/compare/curves.json``.
 """
 
-from web.api.runs import data, history, indicators, manage, montecarlo, report, submit
+from web.api.runs import (
+    capacity,
+    data,
+    history,
+    indicators,
+    manage,
+    montecarlo,
+    report,
+    submit,
+)
 from web.api.runs.blueprint import LEGACY_RULES, bp, legacy_route
 
 __all__ = [
     "LEGACY_RULES",
     "bp",
+    "capacity",
     "data",
     "history",
     "indicators",

@@ -38,6 +38,7 @@
       params,
       strategy_code: typeof values.strategy_code === "string" ? values.strategy_code : python.example_code,
       strategy_class: typeof values.strategy_class === "string" ? values.strategy_class : python.example_class,
+      refs: Array.isArray(values.refs) ? values.refs.filter((t) => typeof t === "string") : [],
     };
   }
 
@@ -172,7 +173,8 @@
 
   /* PYTHON's editor: the strategy module in a monospace textarea with line numbers (a
      syntax error from the server is drawn under it, a caret at its line and column), the
-     class to run and its class attributes as a JSON object. */
+     class to run, its class attributes as a JSON object and the other catalog tickers it
+     may self.ref (``refs``: a multiple select of the ticker select's own options). */
   function pythonEditor() {
     const grid = BT.el("div", { class: "row g-2" });
     const classCol = BT.el("div", { class: "col-6 col-md-4 col-lg-3" });
@@ -204,8 +206,30 @@
     codeCol.append(BT.el("label", { class: "form-label", for: "p-strategy-code" }, "strategy_code"), box);
     const ignored = RULES.PYTHON.python.not_applied.join(", ");
     codeCol.append(BT.el("div", { class: "form-text" }, `Runs in a sandbox on the window's bars with the capital, fees, borrow rate and price adjustment below and the ticker's corporate actions; the strategy sizes and stops its own orders, so ${ignored} keep their defaults.`));
-    grid.append(classCol, paramsCol, codeCol);
+    grid.append(classCol, paramsCol, refsSelect(), codeCol);
     return grid;
+  }
+
+  /* ``refs``: every catalog ticker the ticker select lists, any number selected. */
+  function refsSelect() {
+    const col = BT.el("div", { class: "col-12 col-md-6" });
+    const select = BT.el("select", { class: "form-select form-select-sm", id: "p-strategy-refs", multiple: "", size: "4" });
+    select.dataset.field = "refs";
+    for (const option of input("ticker").options) {
+      const copied = BT.el("option", { value: option.value }, option.textContent);
+      copied.selected = model.refs.includes(option.value);
+      select.append(copied);
+    }
+    select.addEventListener("change", () => {
+      model.refs = [...select.selectedOptions].map((option) => option.value);
+    });
+    col.append(
+      BT.el("label", { class: "form-label", for: "p-strategy-refs" }, "refs (other tickers for self.ref)"),
+      select,
+      feedback(),
+      BT.el("div", { class: "form-text" }, "Ctrl- or Cmd-click to pick several; each is read on this run's calendar, last bar at or before each bar."),
+    );
+    return col;
   }
 
   function paramsGrid(ruleType, path, values) {
@@ -331,6 +355,7 @@
     if (RULES[model.rule_type].python) {
       body.strategy_code = model.strategy_code;
       body.strategy_class = model.strategy_class;
+      if (model.refs.length) body.refs = [...model.refs];
     }
     for (const field of data.trading_fields) {
       const node = input(field.name);

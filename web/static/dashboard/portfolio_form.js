@@ -3,7 +3,7 @@
    expressions and the strategy language's help panel, a long-short book with its borrow
    rate, a sector ranking, risk lookback, caps per ticker and sector, volatility target, rebalance schedule,
    drift and minimum trade, the fee model (fixed, per share with its min and max), capital,
-   costs and cash rate; or a portfolio of rules: a rule,
+   costs and cash rate, the liquidity (volume limit, ADV cap, impact model, spread); or a portfolio of rules: a rule,
    its parameters or EXPR texts, the entry size and the stops) POSTing JSON to /api/portfolios, and the list of recent portfolios
    (GET /api/portfolios). A 400 names a field (dotted path): its message is shown under that
    input. The presets card (presets.js) saves the form's request as a portfolio preset and
@@ -31,6 +31,11 @@ const PortfolioForm = (() => {
 
   /* The fee model beyond the fee rate, top-level fields of a rebalancing portfolio. */
   const FEES = ["fee_fixed", "fee_per_share", "fee_min", "fee_max"];
+
+  /* The liquidity fields of a rebalancing portfolio (numbers, then the two models). */
+  const LIQUIDITY = ["volume_limit", "max_adv_participation", "price_impact", "impact_k",
+    "impact_window", "spread_bps", "spread_window"];
+  const MODELS = { slippage_model: "fixed", spread_model: "" };
 
   const number = (id) => {
     const text = byId(id).value.trim();
@@ -93,6 +98,11 @@ const PortfolioForm = (() => {
     optional(request, "cash_rate", "pf-cash_rate");
     if (method !== "rules") { // a portfolio of rules takes its fees in the strategy block
       for (const name of FEES) optional(request, name, `pf-${name}`);
+      for (const name of LIQUIDITY) optional(request, name, `pf-${name}`);
+      for (const [name, none] of Object.entries(MODELS)) {
+        const model = byId(`pf-${name}`).value;
+        if (model !== none) request[name] = model;
+      }
     }
     if (allocation.short_n !== undefined) optional(request, "borrow_rate", "pf-borrow");
     if (Object.keys(params).length) request.params = params;
@@ -167,6 +177,8 @@ const PortfolioForm = (() => {
     set("pf-cash_rate", request.cash_rate || null);
     set("pf-borrow", request.borrow_rate);
     for (const name of FEES) set(`pf-${name}`, request[name]);
+    for (const name of LIQUIDITY) set(`pf-${name}`, request[name]);
+    for (const [name, none] of Object.entries(MODELS)) set(`pf-${name}`, request[name] || none);
     set("pf-params", unpairs(request.params));
     set("pf-weights", unpairs(allocation.weights));
     set("pf-schedule", rebalance.schedule || "monthly");

@@ -1,0 +1,97 @@
+"""A run with its 12-point capacity curve against the same run without, CPU time, in one run.
+
+    .venv/bin/python -m bench.capacity_bench [--repeat 7]
+
+Each case is one demo request as a consumer Job computes it (``kinds.runs.execute.execute``:
+the data, the signals, the engine, the result's curves, trades and statistics) and its
+result's JSON, once without ``capacity`` and once with it (the run re-simulated at the 12
+default capitals, ``engine.capacity``, and the table built, ``adapters.capacity``). Cases:
+the demo strategy on the thin demo ticker and on a liquid one, a run walked by the broker's
+step (a stop-loss), and, when the engine has it, the thin ticker with a ``volume_limit``.
+After one warm-up of each (numba compiled and loaded), ``--repeat`` rounds alternate the two
+requests so both are measured under the same load on a shared machine; the median CPU
+seconds of each, their ratio and the load average are printed. Goal: with / without <= 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import time
+
+from bench.peers import time_in_process
+
+GOAL = 2.0
+DEMO = {
+    "rule_type": "SMA_CROSS",
+    "params": {"fast": 10, "slow": 50},
+    "start_date": "2014-01-02",
+    "end_date": "2024-12-31",
+}
+LIQUIDITY = {"volume_limit": 0.1}
+
+
+def cases() -> dict[str, dict]:
+    """The requests measured, by name (the liquidity ones only when the engine has the
+    fields)."""
+    from engine import TradingParams
+
+    found = {
+        "MOSS (thin), charts off": {"ticker": "MOSS", **DEMO, "charts": False},
+        "GLOBEX (liquid), charts off": {"ticker": "GLOBEX", **DEMO, "charts": False},
+        "MOSS, stop-loss 5 % (step)": {
+            "ticker": "MOSS",
+            **DEMO,
+            "charts": False,
+            "stop_loss_pct": 5.0,
+        },
+        "MOSS, charts on": {"ticker": "MOSS", **DEMO, "charts": True},
+    }
+    names = {field.name for field in dataclasses.fields(TradingParams)}
+    if set(LIQUIDITY) <= names:
+        found["MOSS, volume limit 0.1"] = {
+            "ticker": "MOSS",
+            **DEMO,
+            "charts": False,
+            **LIQUIDITY,
+        }
+    return found
+
+
+def cpu_of(body: dict) -> float:
+    """CPU seconds of one Job's execution of ``body`` and its result's JSON."""
+    from kinds.runs.contract import parse_request
+    from kinds.runs.execute import execute
+    from kinds.runs.serialize import to_json
+
+    request = parse_request(body)
+    started = time.process_time()
+    to_json(execute(request))
+    return time.process_time() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    time_in_process()
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    for name, body in cases().items():
+        with_curve = {**body, "capacity": True}
+        cpu_of(body), cpu_of(with_curve)  # warm-up: numba loaded, fonts cached
+        plain, curve = [], []
+        for _ in range(args.repeat):
+            plain.append(cpu_of(body))
+            curve.append(cpu_of(with_curve))
+        one, both = statistics.median(plain), statistics.median(curve)
+        print(
+            f"capacity {name}: run {one * 1000:.1f} ms, run + 12-point curve "
+            f"{both * 1000:.1f} ms CPU, ratio {both / one:.2f} (goal <= {GOAL:.0f}; "
+            f"load {os.getloadavg()[0]:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()
