@@ -1,7 +1,6 @@
-"""A sweep with liquidity fields (docs/execution.md, "Liquidity"): the numeric fields are
-swept like the scaling fields, every point walks the broker's step (never the one-pass
-kernel) and each stored combination equals the same run alone; bad grid values are 400s
-naming the grid entry."""
+"""Sweeping the liquidity fields (docs/execution.md, "Liquidity") as the scaling fields
+are: every point walks the broker's step (never the one-pass kernel) and equals its run
+alone; a bad grid value is a 400 naming its grid entry."""
 
 from __future__ import annotations
 
@@ -10,17 +9,10 @@ import pytest
 from kinds.runs.contract import RequestError, parse_request
 from kinds.sweeps.contract import parse_sweep_request
 from tests.sweeps.support import alone, chunk_rows, holds_its_run
+from tests.sweeps.test_sweep_scaling import BODY as SCALING_BODY
 
-BODY = {
-    "ticker": "ACME",
-    "rule_type": "SMA_CROSS",
-    "params": {"slow": 40},
-    "start_date": "2016-01-01",
-    "end_date": "2019-06-30",
-    "initial_capital": 1e9,
-    "size_type": "percent",
-    "position_size": 100,
-}
+BODY = {**SCALING_BODY, "initial_capital": 1e9, "size_type": "percent", "position_size": 100}
+"""The scaling sweeps' request, all-in with a billion: large enough for the volume to bind."""
 
 
 def test_each_point_of_a_swept_volume_limit_and_impact_equals_its_run_alone():
