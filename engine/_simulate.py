@@ -54,6 +54,7 @@ from engine import compiled
 from engine.broker.costs import ARRAYS, Costs, borrow_charge, fill, fill_sized
 from engine.broker.stops import SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, Position, Stops
 from engine.params import TradingParams
+from engine.result import ADDED_FILL
 
 __all__ = ["SIGNAL", "STOP_LOSS", "TAKE_PROFIT", "TRAILING_STOP"]
 
@@ -377,11 +378,14 @@ def _close_at_end(
 
 
 def trade_counts(events: Events, first: int, last: int, bust_bar: np.ndarray) -> np.ndarray:
-    """Trades opened per run of ``first:last`` (closed or still open), up to the bust bar."""
+    """Trades opened per run of ``first:last`` (closed or still open), up to the bust bar;
+    a fill that adds to a unit opened earlier (``engine.result.ADDED_FILL``) opens none."""
     lo, hi = int(events.offsets[first]), int(events.offsets[last])
     runs = events.run[lo:hi] - first
     limit = np.where(bust_bar >= 0, bust_bar, np.iinfo(np.int64).max)
     counted = (events.opened[lo:hi] != 0) & (events.bar[lo:hi] <= limit[runs])
+    if events.reason is not None:
+        counted &= events.reason[lo:hi] != ADDED_FILL
     return np.bincount(runs[counted], minlength=last - first)
 
 

@@ -55,6 +55,10 @@ EXIT_REASONS = (
 """Why a trade closed, in the order of their codes in ``engine._simulate`` (0 = signal;
 ``delisted``: ``engine.corporate.DELISTED``)."""
 
+ADDED_FILL = -1
+"""The reason code of a fill row that adds shares to a unit an earlier fill opened (an
+entry filled over several bars, docs/execution.md, "Liquidity"): not a new trade."""
+
 
 @dataclass(frozen=True, eq=False)
 class Trades(Sequence[Trade]):

@@ -37,7 +37,7 @@ from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
 from engine.corporate import DELISTING as DELISTING_CODE
 from engine.corporate import DIVIDEND as DIVIDEND_CODE
 from engine.corporate import SPLIT as SPLIT_CODE
-from engine.result import EXIT_REASONS
+from engine.result import ADDED_FILL, EXIT_REASONS
 
 # The state's scalars: floats ``fs`` ...
 CASH, SHARES, O_LIMIT, O_STOP = range(4)
@@ -435,7 +435,7 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
         unit[SIZE], unit[ENTRY_FEE] = size + qty, unit[ENTRY_FEE] + fee
         fs[CASH] = fs[CASH] - side * qty * price - fee
         fs[SHARES] = fs[SHARES] + side * qty
-        _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, SIGNAL_CODE)
+        _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, ADDED_FILL)
     if not fs[REMAINING] > 0.0:
         _drop_remainder(state, CANCELLED)
 
@@ -456,9 +456,10 @@ def _leave(state, run, bar, o, costs, fractions) -> None:
         if not left > 0.0:
             j += 1
             continue
-        qty, price = _within_volume(
-            state, bar, left, -side, slipped, np.inf, costs, fractions, np.nan
-        )
+        qty, at = _within_volume(state, bar, left, -side, slipped, np.inf, costs, fractions, np.nan)
+        if not qty > 0.0:  # the impact undefined on this bar: none sold
+            break
+        price = at
         reason = np.int64(held[j, LEAVE_REASON])
         held[j, LEAVE] = left - qty
         fs[LEAVING] -= qty
@@ -981,6 +982,10 @@ def _events_at_open(state, run, bar, o, ratio, amount, setup) -> None:
             unit[ENTRY_PRICE] /= ratio
             unit[IN_LIEU] += side * fraction * (o - unit[ENTRY_PRICE])
             unit[SIZE] = after
+            if unit[LEAVE] > 0.0:  # liquidity: the shares still to sell, in the new shares
+                fs[LEAVING] -= unit[LEAVE]
+                unit[LEAVE] = min(np.floor(unit[LEAVE] * ratio), after)
+                fs[LEAVING] += unit[LEAVE]
             if setup[STOPPED]:
                 unit[LOSS] /= ratio
                 unit[PROFIT] /= ratio
@@ -1015,6 +1020,9 @@ def _events_at_open(state, run, bar, o, ratio, amount, setup) -> None:
         k = ns[ORDER]
         book[k, 2], book[k, 3] = book[k, 2] / ratio, book[k, 3] / ratio
         fs[O_LIMIT], fs[O_STOP] = book[k, 2], book[k, 3]
+    if fs[REMAINING] > 0.0 and ratio != 1.0:  # an entry's remainder, in the new shares
+        fs[REMAINING] = np.floor(fs[REMAINING] * ratio)
+        fs[REM_LIMIT], fs[REM_STOP] = fs[REM_LIMIT] / ratio, fs[REM_STOP] / ratio
 
 
 @_bare

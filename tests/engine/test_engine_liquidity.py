@@ -353,3 +353,32 @@ def test_the_impact_of_a_second_fill_on_a_bar_counts_the_shares_before_it():
     assert (long.exit_bar, short.entry_bar, short.size) == (2, 2, 1000)
     assert long.exit_price == 10.0 * (1 - 0.1 * (1_000 / 1e5) ** 2)
     assert short.entry_price == 10.0 * (1 - 0.1 * (2_000 / 1e5) ** 2)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(thin_requests(), st.sampled_from(["fixed", "volume_share", "square_root"]))
+def test_a_batch_through_the_step_s_pass_equals_each_run_on_its_own(drawn, model):
+    """A liquid batch (a sweep's) is reduced in the broker step's pass
+    (``engine.broker.curves``): its metrics are each run's, bit for bit."""
+    case, fields, volume = drawn
+    fields = dict(fields, slippage_model=model, impact_window=3, size_unit=None, max_size=None)
+    bars = Bars(*case["ohlcv"][:5], volume)
+    params = TradingParams(**fields)
+    if len(bars) < 3 or engine.backtest.reduced_in_step(bars, params, 10**9) is False:
+        return
+    prices = {"limit": case["limit"], "stop": case["stop"]} if params.has_orders else {}
+    batch = engine.run_batch(bars, case["entries"], case["exits"], params, work=10**9, **prices)
+    assert batch.curve is not None  # the step's pass
+    for i in range(case["entries"].shape[0]):
+        own = {"limit": case["limit"][i], "stop": case["stop"][i]} if params.has_orders else {}
+        alone = run(bars, case["entries"][i], case["exits"][i], params, **own)
+        for name, value in alone.metrics.items():
+            got = batch.metrics[name][i]
+            assert got == value or (value is None and math.isnan(got)), name
+
+
+def test_a_liquid_batch_never_takes_the_one_pass():
+    bars = _bars([10.0] * 5, [1e3] * 5)
+    entries, exits = (np.zeros((2, 5), dtype=bool) for _ in range(2))
+    with pytest.raises(ValueError, match="liquidity"):
+        engine.run_batch(bars, entries, exits, TradingParams(volume_limit=0.1), one_pass=True)

@@ -131,15 +131,16 @@ def test_number_fields_are_the_fields_without_choices():
 
 
 def test_the_optional_fields_are_the_stops_and_the_costs_and_are_off_when_left_out():
-    """Only the stops and the costs beyond fee_rate may be left empty; the form then sends
-    nothing and the run has no stop and charges no such cost."""
+    """Only the stops, the costs beyond fee_rate, the volume limit and the fixed spread may
+    be left empty; the form then sends nothing and the run has no stop, charges no such
+    cost and fills whole."""
     from engine import COST_FIELDS, STOP_FIELDS
 
     optional = tuple(f.name for f in TRADING_FIELDS if f.optional)
-    assert optional == (*STOP_FIELDS, *COST_FIELDS)
+    assert optional == (*STOP_FIELDS, *COST_FIELDS, "volume_limit", "spread_bps")
     assert all(f.default is None for f in TRADING_FIELDS if f.optional)
     params = parse_request(BASE).trading_params()
-    assert not params.has_stops and not params.has_costs
+    assert not params.has_stops and not params.has_costs and not params.liquid
 
 
 def test_the_sweepable_fields_are_the_ones_a_grid_and_a_space_take():
@@ -168,6 +169,8 @@ NOT_FORM_INPUTS = {
         ("margin", "trade_on_close", "hedging", "exclusive_orders"),
         "a PYTHON strategy's book setting: sent through the API or the client",
     ),
+    "spread_model": "an estimated spread is sent through the API or the client; the form sets "
+    "a fixed spread_bps",
 }
 """Run request fields the form has no input for in its served HTML, and why."""
 
