@@ -70,7 +70,7 @@ def scale_events(
     priced with (docs/execution.md, "Liquidity"); the orders then have the shares each
     was sized for and filled."""
     keep = actions is not None or bool(Costs.of(params).borrow)
-    liquidity = _liquidity(params, ohlc, volume)
+    liquidity = liquidity_series(params, ohlc, volume)
     out = _walked(
         entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep,
         liquidity=liquidity,
@@ -80,7 +80,7 @@ def scale_events(
     )
 
 
-def _liquidity(params: TradingParams, ohlc: tuple, volume: np.ndarray | None) -> np.ndarray:
+def liquidity_series(params: TradingParams, ohlc: tuple, volume: np.ndarray | None) -> np.ndarray:
     """The step's liquidity series of a run (``engine.broker.liquid.series``; 0 × 0 without
     a liquidity field)."""
     if not params.liquid:

@@ -112,7 +112,7 @@ def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
             raise ValueError(f"{name} must hold one per run")
 
 
-def _acting(
+def acting_actions(
     actions: CorporateActions | None, bars: Bars, params: TradingParams
 ) -> CorporateActions | None:
     """``actions`` when one of them can meet a position (else None: the usual paths, bit
@@ -241,7 +241,7 @@ def run(
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=1)
-    actions = _acting(actions, bars, params)
+    actions = acting_actions(actions, bars, params)
     held = None if position_exit is None else [position_exit]
     sizes = None if size is None else [size]
     orders = None
@@ -321,7 +321,7 @@ def run_batch(
     """
     params = params or TradingParams()
     entries, exits = _as_signals(bars, entries, exits, ndim=2)
-    actions = _acting(actions, bars, params)
+    actions = acting_actions(actions, bars, params)
     if actions is not None and one_pass:
         raise ValueError("one_pass takes no corporate actions")
     if position_exits is not None and one_pass:
@@ -333,7 +333,7 @@ def run_batch(
         parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
         kept = _kept(len(entries), len(bars), keep_equity, into)
         prices = (limit, stop)
-        return _stepped_batch(bars, entries, exits, params, prices, block_edges, kept, parallel)
+        return stepped_batch(bars, entries, exits, params, prices, block_edges, kept, parallel)
     if one_pass:
         if params.has_stops or params.size_unit is not None or params.stepped_as_units:
             raise ValueError("one_pass takes no stops, size series, scaling nor liquidity")
@@ -388,11 +388,11 @@ def reduced_in_step(
     step pass (``engine.broker.curves``): its ``BatchResult`` then has ``curve`` and, with
     ``block_edges``, ``block_stats``, as the one pass's has, and its equity only when kept.
     ``work``: the bar-updates ``run_batch`` is given (by default its N × T)."""
-    actions = _acting(actions, bars, params)
+    actions = acting_actions(actions, bars, params)
     return _curves(bars, params, position_exits, sizes, actions, work)
 
 
-def _stepped_batch(
+def stepped_batch(
     bars: Bars,
     entries,
     exits,
@@ -429,7 +429,7 @@ def _stepped_batch(
     costs, setup, fractions = _scaling.step_inputs(params)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     volume = bars.volume if params.liquid else None
-    liquidity = _scaling._liquidity(params, ohlc, volume)
+    liquidity = _scaling.liquidity_series(params, ohlc, volume)
     open_, close, seconds, day, _, _, edges = _pass_inputs(bars, params, block_edges)
     high, low = (compiled.kernel_array(c) for c in (bars.high, bars.low))
     equity, returns = kept

@@ -92,7 +92,7 @@ def in_step_pass(
     prices = (bars.open, bars.high, bars.low, bars.close)
     return (
         plain
-        and backtest._acting(actions, bars, params) is None
+        and backtest.acting_actions(actions, bars, params) is None
         and not getattr(params, "liquid", False)
         and len(bars) >= 3
         and all(np.isfinite(column).all() for column in prices)
@@ -124,7 +124,7 @@ def run_capacity(
         metrics = {name: np.empty(len(capitals)) for name in CORE_METRICS}
         for i, capital in enumerate(capitals):
             kept = equity[i : i + 1], returns[i : i + 1]
-            done = backtest._stepped_batch(
+            done = backtest.stepped_batch(
                 bars, *rows, at_capital(params, capital), (limit, stop), None, kept, False
             )
             for name in CORE_METRICS:
