@@ -75,9 +75,25 @@ def scale_events(
         entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep,
         liquidity=liquidity,
     )  # fmt: skip
-    return _events_of(out, keep, actions is not None), (
-        None if order_prices is None else _orders_of(out[4], out[5], params.liquid)
-    )
+    events = _events_of(out, keep, actions is not None)
+    rate = Costs.of(params).borrow
+    if rate and not params.scales:  # single positions: their trades' borrow from these
+        events = dataclasses.replace(events, borrow=_held_charges(out, events, ohlc[3], rate))
+    return events, (None if order_prices is None else _orders_of(out[4], out[5], params.liquid))
+
+
+def _held_charges(out: tuple, events: sim.Events, close: np.ndarray, rate: float) -> np.ndarray:
+    """The borrow fee charged at each close (N × T) of single-position runs walked as units
+    (``_charges`` of their shares at every close); at the last close the shares held there,
+    before ``close_at_end`` sold them (``step.finish``: the path has the shares after)."""
+    assert events.units is not None and events.position_path is not None
+    held = events.position_path.copy()
+    for i, units in enumerate(events.units):
+        sold = units[units[:, REASON] == EXIT_REASONS.index("closed_at_end")]
+        if held.shape[1] and sold.size:
+            held[i, -1] += float((sold[:, SIDE] * sold[:, SIZE]).sum())
+    where = (events.run, events.bar, events.reason)
+    return _charges(held, *where, out[0], close, rate)
 
 
 def liquidity_series(params: TradingParams, ohlc: tuple, volume: np.ndarray | None) -> np.ndarray:
@@ -472,12 +488,19 @@ SIZE_UNITS = (None, *param_specs.SIZE_UNITS)
 
 
 def unit_trades(
-    table: np.ndarray, close: np.ndarray, params: TradingParams, events: bool = False
+    table: np.ndarray,
+    close: np.ndarray,
+    params: TradingParams,
+    events: bool = False,
+    charges: np.ndarray | None = None,
 ) -> Trades:
     """The trade table of one run's units (a unit table, ``UNIT_COLUMNS``), by entry bar
     then exit bar (a unit still held last, marked at the last close with reason ``end``).
     With ``events`` (the run met corporate actions) each PnL includes the unit's dividends
-    and cash in lieu, and the table has their ``dividends``."""
+    and cash in lieu, and the table has their ``dividends``. A unit's borrow fee is the one
+    it kept; with ``charges`` (a single position's borrow fee at every close) a unit closed
+    whole is a trade of that position and its fee the single position's
+    (``engine._trades.held_borrow``), a unit sold in parts keeps each part's share."""
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
     order = np.lexsort((np.where(held, n + 1, table[:, EXIT_BAR]), table[:, ENTRY_BAR]))
@@ -496,6 +519,8 @@ def unit_trades(
     borrow = None
     if params.has_costs:
         borrow = table[:, UNIT_BORROW]
+        if charges is not None:
+            borrow = _whole_borrow(table, borrow, charges, n, held, reason)
         if params.borrows:
             pnl = pnl - borrow
     return Trades(
@@ -512,6 +537,19 @@ def unit_trades(
         borrow_fee=None if borrow is None else np.ascontiguousarray(borrow),
         dividends=None if dividends is None else np.ascontiguousarray(dividends),
     )
+
+
+def _whole_borrow(table, kept, charges, last: int, held, reason) -> np.ndarray:
+    """The borrow fee of a single position's units: ``engine._trades.held_borrow`` of the
+    closes each unit closed whole was held at (one held last: through the last close); a
+    unit sold in parts (its entry bar on several rows) keeps its parts' shares (``kept``)."""
+    from engine._trades import held_borrow
+
+    entry_bar = table[:, ENTRY_BAR].astype(np.int64)
+    exit_bar = np.where(held, last, table[:, EXIT_BAR]).astype(np.int64)
+    _, at, counts = np.unique(entry_bar, return_inverse=True, return_counts=True)
+    whole = counts[at] == 1
+    return np.where(whole, held_borrow(charges, entry_bar, exit_bar, reason), kept)
 
 
 (

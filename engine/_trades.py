@@ -30,6 +30,19 @@ def _next_at_or_after(flags: np.ndarray) -> np.ndarray:
     return np.minimum.accumulate(at[::-1])[::-1]
 
 
+def held_borrow(
+    charges: np.ndarray, entry_bar: np.ndarray, exit_bar: np.ndarray, reason: np.ndarray
+) -> np.ndarray:
+    """The borrow fee of each trade of a single position: the sum (numpy's, pairwise) of
+    the run's ``charges`` (its borrow fee at every close) at the closes it was held. A trade
+    is charged from its entry bar up to the bar before its exit fill; one held at the end,
+    closed at the end, liquidated or delisted, through its exit bar (that close was
+    charged)."""
+    through = np.isin(reason, (_LIQUIDATION, _END, _CLOSED_AT_END, _DELISTED))
+    spans = zip(entry_bar.tolist(), (exit_bar + through).tolist(), strict=True)
+    return np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
+
+
 def trade_table(
     events: _simulate.Events, bust_bar: int, bars: Bars, params: TradingParams
 ) -> Trades:
@@ -48,7 +61,8 @@ def trade_table(
     if events.units is not None:  # scaling in and out: a trade per unit (engine._scaling)
         from engine._scaling import unit_trades
 
-        return unit_trades(events.units[0], close, params, events.applied is not None)
+        charges = None if events.borrow is None else events.borrow[0]
+        return unit_trades(events.units[0], close, params, events.applied is not None, charges)
     costs = Costs.of(params)
     first, last = int(events.offsets[0]), int(events.offsets[1])
     bar = events.bar[first:last]
@@ -108,12 +122,7 @@ def trade_table(
         pnl = pnl + dividends + moved.in_lieu
     borrow = None
     if events.borrow is not None:
-        # a trade is charged from its entry bar up to the bar before its exit fill; one held
-        # at the end, or liquidated, through its exit bar (that close was charged)
-        through = np.isin(reason, (_LIQUIDATION, _END, _CLOSED_AT_END, _DELISTED))
-        spans = zip(entry_bar.tolist(), (exit_bar + through).tolist(), strict=True)
-        charges = events.borrow[0]
-        borrow = np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
+        borrow = held_borrow(events.borrow[0], entry_bar, exit_bar, reason)
         pnl = pnl - borrow
     elif params.has_costs:
         borrow = np.zeros(entry_bar.size)

@@ -382,3 +382,25 @@ def test_a_liquid_batch_never_takes_the_one_pass():
     entries, exits = (np.zeros((2, 5), dtype=bool) for _ in range(2))
     with pytest.raises(ValueError, match="liquidity"):
         engine.run_batch(bars, entries, exits, TradingParams(volume_limit=0.1), one_pass=True)
+
+
+@pytest.mark.parametrize("close_at_end", [False, True])
+def test_a_short_s_borrow_fee_is_the_single_position_s_when_the_volume_never_binds(close_at_end):
+    """Shorts from bar 2 to 15 and from bar 18 to the end (or closed there) paying a borrow
+    fee at 13 and 12 closes: with a volume limit that never binds and no spread, the trades
+    (their borrow fee and PnL) are those of the run without the fields, bit for bit; the
+    fee is the sum of the charges at the closes held, not their running total."""
+    n = 30
+    rng = np.random.default_rng(11)
+    bars = _bars(100.0 + np.cumsum(rng.normal(0.0, 1.3, n)), np.full(n, 1e18))
+    entries, exits = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    exits[[1, 17]], entries[14] = True, True
+    fields = dict(_PLAIN, direction="longshort", borrow_rate=0.5, close_at_end=close_at_end)
+    plain = run(bars, entries, exits, TradingParams(**fields))
+    liquid = run(bars, entries, exits, TradingParams(volume_limit=1.0, spread_bps=0.0, **fields))
+    shorts = [t for t in plain.trades if t.direction == -1]
+    assert [(t.entry_bar, t.exit_bar) for t in shorts] == [(2, 15), (18, n - 1)]
+    assert (plain.trades.borrow_fee[plain.trades.direction == -1] > 0).all()
+    for field in dataclasses.fields(plain.trades):
+        _equal(getattr(liquid.trades, field.name), getattr(plain.trades, field.name), field.name)
+    _equal(liquid.cash, plain.cash, "cash")
