@@ -20,14 +20,18 @@ import numpy as np
 
 from data.catalog import TickerInfo, load_catalog, save_catalog
 from data.files import atomic_write
-from data.generate import DEMO_TICKERS, SEED, DemoTicker, run_command, simulate, to_csv
+from data.generate import SEED, DemoTicker, run_command, simulate, to_csv
 from data.timeframe import bars_per_year
 from data.trading_days import trading_days
 
 TICKER = DemoTicker("VANDELAY", "Vandelay Industries (hourly)", 57.0, 0.30, 0.05, 150_000)
-"""The hourly demo ticker; its seed index follows the daily ones (``DEMO_TICKERS``)."""
+"""The hourly demo ticker (its seed index: ``SEED_INDEX``)."""
 
-SEED_INDEX = len(DEMO_TICKERS)
+SEED_INDEX = 5
+"""The hourly ticker's seed index: the one after the five daily tickers it was made with.
+Pinned, so appending a daily ticker (``DEMO_TICKERS``) never changes its committed bytes;
+the sixth daily ticker (MOSS) draws from the same index's stream, at another length and
+scale."""
 
 FIRST_DAY = "2023-01-03"
 LAST_DAY = "2024-12-31"
