@@ -23,6 +23,7 @@ from engine._stats import core_metrics, finish_core
 from engine._trades import trade_table
 from engine.bars import Bars
 from engine.broker.costs import Costs
+from engine.broker.orders import placed_until
 from engine.params import TradingParams
 from engine.result import CORE_METRICS, CURVE_STATS, BatchResult, EngineResult
 
@@ -253,6 +254,8 @@ def run(
         events = _events(bars, entries[None], exits[None], params, held, sizes, actions)
     state_paths, metrics = _block(events, 0, 1, bars, params)
     bust = int(state_paths.bust_bar[0])
+    if orders is not None and bust >= 0:
+        orders = placed_until(orders, bust)
     return EngineResult(
         cash=state_paths.cash[0],
         position=state_paths.position[0],

@@ -10,7 +10,7 @@ through these rules. ``fill_bar_exit`` is the stop check on the bar an entry ord
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -54,6 +54,20 @@ class Orders:
     def of_run(self, i: int) -> range:
         """Indices of run i's orders."""
         return range(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+
+def placed_until(orders: Orders, bar: int) -> Orders:
+    """A single run's ``orders`` (an ``Orders``) placed up to ``bar``'s close: a run that
+    went bust at ``bar`` places no order after it (docs/execution.md, "If equity reaches
+    zero"), the step stops there; a Python walk, which learns of the bust only from the
+    paths, logs each later entry signal as an order and is cut here."""
+    kept = np.asarray(orders.signal_bar) <= bar
+    fields = {
+        name: None if value is None else np.asarray(value)[kept]
+        for name, value in vars(orders).items()
+        if name != "offsets"
+    }
+    return replace(orders, offsets=np.array([0, int(kept.sum())], dtype=np.int64), **fields)
 
 
 def order_code(entry_type: str) -> int:

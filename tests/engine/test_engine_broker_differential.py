@@ -11,7 +11,10 @@ which closes it pays; those cases are checked against that rule
 (``test_the_units_walk_with_one_unit_equals_the_single_position_walk`` and the hand case
 in test_engine_costs.py) instead of the old code. And a run that went bust places no order
 after its bust bar, where engine 1.4.0 logged each later entry signal as an order cancelled
-when placed: those are left out of the old orders (``_placed_until``).
+when placed: those are left out of the old orders (``_placed_until``), and the engine
+places none whichever walk runs it, the Python walks of a run with corporate actions or
+of a small run in a cold process included
+(``test_a_bust_run_places_no_order_after_its_bust_bar_on_every_walk``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine import _simulate, compiled
+from engine.broker.orders import placed_until
 from engine.param_specs import ENTRY_ORDER_TYPES
 from tests.engine import legacy_engine as legacy
 from tests.engine.legacy_engine import compiled as legacy_compiled
@@ -203,17 +207,9 @@ def _same_run(new, old) -> None:
 
 def _placed_until(orders, bust_bar: int | None):
     """A single run's ``orders`` placed up to its bust bar: a run that went bust places no
-    order after it (the broker stops it there), where engine 1.4.0 logged each later entry
-    signal as an order cancelled when placed."""
-    if bust_bar is None:
-        return orders
-    kept = np.asarray(orders.signal_bar) <= bust_bar
-    fields = {
-        field.name: np.asarray(getattr(orders, field.name))[kept]
-        for field in dataclasses.fields(orders)
-        if field.name != "offsets"
-    }
-    return dataclasses.replace(orders, offsets=np.array([0, int(kept.sum())]), **fields)
+    order after it (``engine.broker.orders.placed_until``), where engine 1.4.0 logged each
+    later entry signal as an order cancelled when placed."""
+    return orders if bust_bar is None else placed_until(orders, bust_bar)
 
 
 def _same_batch(new, old) -> None:
@@ -481,3 +477,37 @@ def test_a_walked_single_position_run_never_enters_the_python_walks(monkeypatch)
         signals = np.vstack([entries] * 2), np.vstack([exits] * 2)
         batch = engine.run_batch(bars, *signals, params, **prices)
         assert (batch.metrics["num_trades"] > 0).all()
+
+
+def test_a_bust_run_places_no_order_after_its_bust_bar_on_every_walk():
+    """A short squeezed to a bust at bar 4, its later entry signals (bars 7 to 9) asking for
+    limit orders: no order after the bust bar (docs/execution.md, "If equity reaches
+    zero"), through the broker's step and through the Python walks alike (a small run in a
+    cold process, and every run with corporate actions, takes those), where engine 1.4.0
+    logged each as an order cancelled when placed."""
+    from engine import backtest, corporate
+
+    n = 12
+    close = np.array([50.0] * 4 + [200.0] + [400.0] * 7)
+    days = np.arange(n).astype("datetime64[D]")
+    bars = engine.Bars(days, close, close * 1.01, close * 0.99, close, np.full(n, 1e6))
+    entries, exits = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    exits[1], entries[[7, 9]], exits[8] = True, True, True
+    params = engine.TradingParams(
+        direction="longshort", entry_type="limit", initial_capital=1000, position_size=1000
+    )
+    dividend = np.zeros(n)
+    dividend[3] = 0.5  # paid by the short held then: the run acts on corporate actions
+    for actions in (None, corporate.CorporateActions(np.ones(n), dividend, None)):
+        for stepped in (True, False):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
+                if not stepped:
+                    patch.setattr(backtest, "_stepped", lambda *args: False)
+                result = engine.run(
+                    bars, entries, exits, params, limit=close * 1.001, actions=actions
+                )
+            assert result.bust_bar == 4
+            assert (actions is None) == (result.applied is None or not len(result.applied))
+            assert result.orders.signal_bar.tolist() == [1]
+            assert result.orders.offsets.tolist() == [0, 1]
