@@ -274,8 +274,8 @@ SANDBOX_COMBINATION_CPU_SECONDS = Variable(
     "SANDBOX_COMBINATION_CPU_SECONDS",
     positive_int,
     60,
-    "CPU seconds one combination of a sweep chunk may use in the chunk's sandboxed process "
-    "(its init and next calls together); below SANDBOX_CPU_SECONDS, so that an endless one "
+    "CPU seconds one parameter combination may use in a sandboxed process that runs several "
+    "together (its init and next calls); below SANDBOX_CPU_SECONDS, so that an endless one "
     "fails alone",
 )
 SANDBOX_WALL_SECONDS = Variable(
