@@ -500,7 +500,7 @@ def unit_trades(
     and cash in lieu, and the table has their ``dividends``. A unit's borrow fee is the one
     it kept; with ``charges`` (a single position's borrow fee at every close) a unit closed
     whole is a trade of that position and its fee the single position's
-    (``engine._trades.held_borrow``), a unit sold in parts keeps each part's share."""
+    (``engine.broker.costs.held_borrow``), a unit sold in parts keeps each part's share."""
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
     order = np.lexsort((np.where(held, n + 1, table[:, EXIT_BAR]), table[:, ENTRY_BAR]))
@@ -540,10 +540,10 @@ def unit_trades(
 
 
 def _whole_borrow(table, kept, charges, last: int, held, reason) -> np.ndarray:
-    """The borrow fee of a single position's units: ``engine._trades.held_borrow`` of the
+    """The borrow fee of a single position's units: ``engine.broker.costs.held_borrow`` of the
     closes each unit closed whole was held at (one held last: through the last close); a
     unit sold in parts (its entry bar on several rows) keeps its parts' shares (``kept``)."""
-    from engine._trades import held_borrow
+    from engine.broker.costs import held_borrow
 
     entry_bar = table[:, ENTRY_BAR].astype(np.int64)
     exit_bar = np.where(held, last, table[:, EXIT_BAR]).astype(np.int64)

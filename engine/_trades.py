@@ -13,14 +13,13 @@ import numpy as np
 
 from engine import _simulate
 from engine.bars import Bars
-from engine.broker.costs import Costs, order_fee
+from engine.broker.costs import Costs, held_borrow, order_fee
 from engine.params import TradingParams
 from engine.result import EXIT_REASONS, Trades
 
 _END = EXIT_REASONS.index("end")
 _LIQUIDATION = EXIT_REASONS.index("liquidation")
 _CLOSED_AT_END = EXIT_REASONS.index("closed_at_end")
-_DELISTED = EXIT_REASONS.index("delisted")
 
 
 def _next_at_or_after(flags: np.ndarray) -> np.ndarray:
@@ -28,19 +27,6 @@ def _next_at_or_after(flags: np.ndarray) -> np.ndarray:
     size = len(flags)
     at = np.where(flags, np.arange(size), size)
     return np.minimum.accumulate(at[::-1])[::-1]
-
-
-def held_borrow(
-    charges: np.ndarray, entry_bar: np.ndarray, exit_bar: np.ndarray, reason: np.ndarray
-) -> np.ndarray:
-    """The borrow fee of each trade of a single position: the sum (numpy's, pairwise) of
-    the run's ``charges`` (its borrow fee at every close) at the closes it was held. A trade
-    is charged from its entry bar up to the bar before its exit fill; one held at the end,
-    closed at the end, liquidated or delisted, through its exit bar (that close was
-    charged)."""
-    through = np.isin(reason, (_LIQUIDATION, _END, _CLOSED_AT_END, _DELISTED))
-    spans = zip(entry_bar.tolist(), (exit_bar + through).tolist(), strict=True)
-    return np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
 
 
 def trade_table(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.broker.rebind import rebind
+from engine.result import EXIT_REASONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.params import TradingParams
@@ -320,6 +321,25 @@ def borrow_charge(shares: float, close: float, rate: float) -> float:
     it after the close's fills: an ``on_close`` short pays at the close it is sold at, not at
     the one it is bought back at."""
     return abs(shares) * close * rate if shares < 0.0 else 0.0
+
+
+_CHARGED_AT_EXIT = tuple(
+    EXIT_REASONS.index(name) for name in ("liquidation", "end", "closed_at_end", "delisted")
+)
+"""Exit reasons whose exit bar's close was charged the borrow fee (``held_borrow``)."""
+
+
+def held_borrow(
+    charges: np.ndarray, entry_bar: np.ndarray, exit_bar: np.ndarray, reason: np.ndarray
+) -> np.ndarray:
+    """The borrow fee of each trade of a single position: the sum (numpy's, pairwise) of
+    the run's ``charges`` (its borrow fee at every close) at the closes it was held. A trade
+    is charged from its entry bar up to the bar before its exit fill; one held at the end,
+    closed at the end, liquidated or delisted, through its exit bar (that close was
+    charged)."""
+    through = np.isin(reason, _CHARGED_AT_EXIT)
+    spans = zip(entry_bar.tolist(), (exit_bar + through).tolist(), strict=True)
+    return np.array([float(charges[a:b].sum()) for a, b in spans], dtype=np.float64)
 
 
 def signal_equity(cash: float, shares: float, close: float, rate: float, on_close: bool) -> float:
