@@ -93,7 +93,7 @@ def in_step_pass(
     return (
         plain
         and backtest.acting_actions(actions, bars, params) is None
-        and not getattr(params, "liquid", False)
+        and not params.liquid
         and len(bars) >= 3
         and all(np.isfinite(column).all() for column in prices)
     )
@@ -140,4 +140,4 @@ def run_capacity(
     }
     equity = np.array([result.equity for result in results]).reshape(len(capitals), len(bars))
     orders = tuple(result.orders for result in results)
-    return CapacityRuns(capitals, equity, metrics, orders, bool(getattr(params, "liquid", False)))
+    return CapacityRuns(capitals, equity, metrics, orders, params.liquid)

@@ -325,13 +325,27 @@ def _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit
     return qty, price
 
 
+@_inlined
+def _pay_fill(fs, side, qty, price, fee) -> None:
+    """The cash and shares of a fill adding ``qty`` shares of ``side`` at ``price`` paying
+    ``fee``: a new unit's, or an entry remainder's added to its unit."""
+    fs[CASH] = fs[CASH] - side * qty * price - fee
+    fs[SHARES] = fs[SHARES] + side * qty
+
+
+@_inlined
+def _free_cash(cash, shares, at) -> float:
+    """The cash an entry may spend at ``at``: the cash, less twice the shorts' value there
+    (what a short sale's proceeds and the margin it ties up take)."""
+    return cash if shares >= 0.0 else cash + 2.0 * shares * at
+
+
 @_bare
 def _open_unit(state, run, bar, price, side, qty, fee, fractions, setup) -> None:
     """A new unit of ``qty`` shares of ``side`` filled at ``price`` paying ``fee``: the cash,
     the shares, its stop levels, its fill row."""
     fs, ns, held = state[0], state[1], state[2]
-    fs[CASH] = fs[CASH] - side * qty * price - fee
-    fs[SHARES] = fs[SHARES] + side * qty
+    _pay_fill(fs, side, qty, price, fee)
     unit = held[ns[N_HELD]]
     ns[N_HELD] += 1
     for k in range(UNIT_FIELDS):
@@ -412,7 +426,7 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
             return
     slipped = at * (1.0 + side * costs[SLIP])
     cash, shares = fs[CASH], fs[SHARES]
-    free = cash if shares >= 0.0 else cash + 2.0 * shares * at
+    free = _free_cash(cash, shares, at)
     qty, price = _within_volume(
         state, bar, fs[REMAINING], side, slipped, free, costs, fractions, limit
     )
@@ -433,8 +447,7 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
         size = unit[SIZE]
         unit[ENTRY_PRICE] = (size * unit[ENTRY_PRICE] + qty * price) / (size + qty)
         unit[SIZE], unit[ENTRY_FEE] = size + qty, unit[ENTRY_FEE] + fee
-        fs[CASH] = fs[CASH] - side * qty * price - fee
-        fs[SHARES] = fs[SHARES] + side * qty
+        _pay_fill(fs, side, qty, price, fee)
         _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, ADDED_FILL)
     if not fs[REMAINING] > 0.0:
         _drop_remainder(state, CANCELLED)
@@ -508,7 +521,7 @@ def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
     if liquid:  # sized at the spread's price; the impact of its shares checked after
         price = _liquidity_price(price, side, 0.0, state[7][HALF_SPREAD, bar])
     cash, shares = fs[CASH], fs[SHARES]
-    free = cash if shares >= 0.0 else cash + 2.0 * shares * at
+    free = _free_cash(cash, shares, at)
     if setup[SIZED] != UNSIZED:
         by_fraction = setup[SIZED] == BY_FRACTION
         equity = cash + shares * at
