@@ -17,6 +17,7 @@ limit is the same 200 ms; a slow path (the 1–30 s ones above) still costs seco
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -27,10 +28,12 @@ from hypothesis import strategies as st
 
 from kinds.runs.fields import LABEL_FIELDS
 from kinds.runs.signal_report import SIGNAL_FIELDS
+from kinds.studies.request_model import StudyBody
 from kinds.walkforward.contract import WALKFORWARD_FIELDS
 from tests.portfolios.support import valid_portfolio
 from tests.studies.support import valid_study
 from tests.web.support import valid_request, valid_sweep, valid_walkforward
+from web.api.portfolios import json_schema as portfolio_schema
 from web.api.runs.submit import json_schema as run_schema
 from web.api.schema import preset_schema
 from web.api.sweeps import sweep_schema
@@ -122,9 +125,15 @@ ROUTES = {
     ),
     "POST /api/analyze_signals": (_signals_schema, lambda: valid_request(horizons=[1, 5])),
     "POST /api/walkforward": (_walkforward_schema, valid_walkforward),
+    "POST /api/portfolios": (portfolio_schema, valid_portfolio),
+    "POST /api/studies": (StudyBody.model_json_schema, valid_study),
 }
-"""Every route that takes a JSON body, as "METHOD path"; ``{preset_id}`` and ``{run_id}``
-name a preset and a run the test creates first."""
+"""Every route that takes a JSON body (each kind's submission among them), as "METHOD
+path"; ``{preset_id}`` and ``{run_id}`` name a preset and a run the test creates first."""
+
+
+NESTED = ("params", "grid", "payload", "allocation", "rebalance", "space")
+"""The objects inside a body whose keys the fuzz replaces too (the first one a body has)."""
 
 
 def _fields(schema: dict) -> list[str]:
@@ -138,7 +147,7 @@ def bodies(draw, route: str) -> object:
     (top level, or inside params/grid/payload), removed, or joined by unknown keys; now and
     then no object at all."""
     schema_of, valid = ROUTES[route]
-    body = valid()
+    body = copy.deepcopy(valid())  # a nested replacement must not reach a shared constant
     if draw(st.integers(0, 19)) == 0:
         return draw(HOSTILE)
     fields = _fields(schema_of())
@@ -148,13 +157,11 @@ def bodies(draw, route: str) -> object:
         if action == "replace":
             body[name] = draw(HOSTILE)
         elif action == "nested":
-            holder = next(
-                (k for k in ("params", "grid", "payload") if isinstance(body.get(k), dict)), None
-            )
+            holder = next((k for k in NESTED if isinstance(body.get(k), dict)), None)
             if holder is None:
                 body[name] = draw(HOSTILE)
             else:
-                keys = [*body[holder], "period", "fast", "slow", "oversold", "rules"]
+                keys = [*body[holder], "period", "fast", "slow", "oversold", "rules", "top_n"]
                 body[holder][draw(st.sampled_from(keys))] = draw(HOSTILE)
         elif action == "drop":
             body.pop(name, None)
