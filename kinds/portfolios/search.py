@@ -48,6 +48,7 @@ from kinds.portfolios.request_model import (
     MAX_RISK_LOOKBACK,
     MAX_TARGET_VOLATILITY,
     MAX_TICKERS,
+    CAPACITY_FIELDS,
     parse_portfolio,
 )
 from kinds.portfolios.strategy import RULES_METHOD
@@ -293,7 +294,8 @@ class PortfolioSearch(Search):
         return out
 
     def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
-        """``base`` with ``point``'s values, normalised like a submitted portfolio.
+        """``base`` with ``point``'s values, normalised like a submitted portfolio, without
+        a capacity curve (a sweep, study or walk-forward computes none: docs/capacity.md).
 
         :raise RequestError: a value the portfolio request refuses, or one its normalisation
             drops (it would change nothing), named ``grid.<name>``.
@@ -325,6 +327,8 @@ class PortfolioSearch(Search):
                     f"grid.{name}",
                     "changes nothing for this base (e.g. every_n_bars needs schedule 'bars')",
                 )
+        for name in CAPACITY_FIELDS:  # a point is scored by its metrics: no curve
+            parsed.pop(name, None)
         return parsed
 
     def evaluate_one(self, request: dict[str, Any]) -> Outcome:

@@ -190,3 +190,14 @@ def test_the_route_the_chart_and_the_client_answer_the_stored_curve(
     assert refused.status_code == 409 and "capacity true" in refused.get_json()["error"]
     with pytest.raises(BacktestRequestError):
         client.get_portfolio(plain).capacity()
+
+
+def test_a_search_over_a_portfolio_with_a_curve_computes_none_at_its_points():
+    """A sweep, study or walk-forward scores its points by their metrics: the base's
+    ``capacity`` is not carried to them (a point would cost a curve of 12 portfolios)."""
+    from kinds.portfolios.search import SEARCH
+
+    base = parse_portfolio(valid_portfolio(capacity=True, capacity_capitals=[1e4, 1e6]))
+    point = SEARCH.apply(base, {"top_n": 1})
+    assert point["allocation"]["top_n"] == 1
+    assert "capacity" not in point and "capacity_capitals" not in point
