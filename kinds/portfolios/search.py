@@ -40,6 +40,7 @@ from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.request_model import (
+    CAPACITY_FIELDS,
     LIQUIDITY_DEFAULTS,
     MAX_BORROW_RATE,
     MAX_CASH_RATE,
@@ -48,7 +49,6 @@ from kinds.portfolios.request_model import (
     MAX_RISK_LOOKBACK,
     MAX_TARGET_VOLATILITY,
     MAX_TICKERS,
-    CAPACITY_FIELDS,
     parse_portfolio,
 )
 from kinds.portfolios.strategy import RULES_METHOD
