@@ -81,14 +81,36 @@ def capacity_table(
     (the module's rule)."""
     metrics = runs.metrics
     more = equity_metrics(timestamps, runs.equity, metrics["max_drawdown_pct"], None, bars_per_year)
-    sharpes = [number(v) for v in metrics["sharpe_ratio"]]
+    return capacity_document(
+        runs.capitals,
+        metrics["sharpe_ratio"],
+        more["cagr_pct"],
+        metrics["total_return_pct"],
+        metrics["num_trades"],
+        [unfilled_pct(orders, runs.liquid) for orders in runs.orders],
+    )
+
+
+def capacity_document(
+    capitals: Sequence[float],
+    sharpe_ratio: Sequence[float | None],
+    cagr_pct: Sequence[float | None],
+    total_return_pct: Sequence[float | None],
+    num_trades: Sequence[float],
+    unfilled: Sequence[float | None],
+) -> dict[str, Any]:
+    """The capacity document of one value per capital of each column (``COLUMNS``, in
+    capital order; NaN or None where undefined): ``points`` as JSON-ready lists,
+    ``reference_sharpe`` (the smallest capital's) and ``half_sharpe_capital`` (the
+    module's rule). What a run's (``capacity_table``) and a portfolio's curve both answer."""
+    sharpes = [number(v) for v in sharpe_ratio]
     points = {
-        "capital": list(runs.capitals),
+        "capital": [float(c) for c in capitals],
         "sharpe_ratio": sharpes,
-        "cagr_pct": [number(v) for v in more["cagr_pct"]],
-        "total_return_pct": [number(v) for v in metrics["total_return_pct"]],
-        "num_trades": [int(v) for v in metrics["num_trades"]],
-        "unfilled_pct": [number(unfilled_pct(orders, runs.liquid)) for orders in runs.orders],
+        "cagr_pct": [number(v) for v in cagr_pct],
+        "total_return_pct": [number(v) for v in total_return_pct],
+        "num_trades": [int(v) for v in num_trades],
+        "unfilled_pct": [number(v) for v in unfilled],
     }
     return {
         "points": points,

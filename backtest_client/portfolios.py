@@ -1,6 +1,6 @@
 """``Portfolio``: a handle on one submitted portfolio backtest (docs/portfolios.md): its
 status document, ``wait``, and its result as pandas objects (equity against the
-benchmark, weights over time, contributions, orders)."""
+benchmark, weights over time, contributions, orders, the capacity curve)."""
 
 from __future__ import annotations
 
@@ -104,3 +104,15 @@ class Portfolio(Handle):
     def metrics(self) -> Any:
         """The portfolio's metrics as a Series."""
         return frames.pandas().Series(self.result["metrics"], name=self.portfolio_id)
+
+    def capacity(self) -> Any:
+        """The portfolio's capacity curve (``GET /api/portfolios/<id>/capacity``,
+        docs/capacity.md): a run's ``capacity()`` DataFrame, indexed by starting capital,
+        ``frame.attrs["half_sharpe_capital"]`` where the Sharpe ratio halves (None: it does
+        not within the capitals).
+
+        :raise BacktestNotFound: no such portfolio; ``BacktestRequestError`` (409): no
+            result, or the portfolio was not submitted with ``capacity``.
+        """
+        path = f"/api/portfolios/{self.portfolio_id}/capacity"
+        return frames.capacity_frame(self.http.get_json(path))

@@ -7,10 +7,15 @@ the data, the signals, the engine, the result's curves, trades and statistics) a
 result's JSON, once without ``capacity`` and once with it (the run re-simulated at the 12
 default capitals, ``engine.capacity``, and the table built, ``adapters.capacity``). Cases:
 the demo strategy on the thin demo ticker and on a liquid one, a run walked by the broker's
-step (a stop-loss), and, when the engine has it, the thin ticker with a ``volume_limit``.
+step (a stop-loss), and, when the engine has it, the thin ticker with a ``volume_limit``;
+then two portfolios as their Job computes them (``kinds.portfolios.kind.computed``: the
+universe, the weights, the book and its result; with the curve, the book re-simulated at
+each capital): equal weight over MOSS and GLOBEX with a ``volume_limit``, and four liquid
+demo tickers ranked by momentum.
 After one warm-up of each (numba compiled and loaded), ``--repeat`` rounds alternate the two
 requests so both are measured under the same load on a shared machine; the median CPU
-seconds of each, their ratio and the load average are printed. Goal: with / without <= 2.
+seconds of each, their ratio and the load average are printed. Goal (runs): with / without
+<= 2.
 """
 
 from __future__ import annotations
@@ -57,11 +62,31 @@ def cases() -> dict[str, dict]:
             "charts": False,
             **LIQUIDITY,
         }
-    return found
+    return found | PORTFOLIOS
+
+
+PORTFOLIOS = {
+    "portfolio MOSS + GLOBEX, volume limit 0.1": {
+        "tickers": ["MOSS", "GLOBEX"],
+        "start_date": "2015-01-01",
+        "end_date": "2024-12-31",
+        **LIQUIDITY,
+    },
+    "portfolio 4 demo tickers, rank top 2": {
+        "tickers": ["ACME", "GLOBEX", "HOOLI", "INITECH"],
+        "start_date": "2015-01-01",
+        "end_date": "2024-12-31",
+        "allocation": {"method": "rank", "score": "roc(close, 126)", "top_n": 2},
+    },
+}
+"""The portfolio cases: a book with a thin name and a volume limit, and a liquid ranking."""
 
 
 def cpu_of(body: dict) -> float:
-    """CPU seconds of one Job's execution of ``body`` and its result's JSON."""
+    """CPU seconds of one Job's execution of ``body`` and its result's JSON (a portfolio's
+    when ``body`` has ``tickers``)."""
+    if "tickers" in body:
+        return _portfolio_cpu_of(body)
     from kinds.runs.contract import parse_request
     from kinds.runs.execute import execute
     from kinds.runs.serialize import to_json
@@ -69,6 +94,19 @@ def cpu_of(body: dict) -> float:
     request = parse_request(body)
     started = time.process_time()
     to_json(execute(request))
+    return time.process_time() - started
+
+
+def _portfolio_cpu_of(body: dict) -> float:
+    import uuid
+
+    from kinds.portfolios.kind import computed
+    from kinds.portfolios.request_model import parse_portfolio
+
+    request = parse_portfolio(body)
+    request["portfolio_id"] = str(uuid.uuid4())
+    started = time.process_time()
+    computed(request)
     return time.process_time() - started
 
 
@@ -87,7 +125,7 @@ def main() -> None:
             curve.append(cpu_of(with_curve))
         one, both = statistics.median(plain), statistics.median(curve)
         print(
-            f"capacity {name}: run {one * 1000:.1f} ms, run + 12-point curve "
+            f"capacity {name}: alone {one * 1000:.1f} ms, + 12-point curve "
             f"{both * 1000:.1f} ms CPU, ratio {both / one:.2f} (goal <= {GOAL:.0f}; "
             f"load {os.getloadavg()[0]:.2f})"
         )

@@ -58,9 +58,19 @@ def at_capital(params: TradingParams, capital: float) -> TradingParams:
     capital / ``initial_capital``; a percent of equity, a fraction of equity and a size in
     shares are kept as they are."""
     if params.size_type == "value" and params.size_unit is None:
-        size = params.position_size * capital / params.initial_capital
+        size = value_at_capital(params.position_size, capital, params.initial_capital)
         return replace(params, initial_capital=capital, position_size=size)
     return replace(params, initial_capital=capital)
+
+
+def value_at_capital(size: float, capital: float, initial_capital: float) -> float:
+    """A size by value at ``capital``: the same share of it as ``size`` is of
+    ``initial_capital`` (``size`` × capital / ``initial_capital``), ``size`` itself at
+    ``initial_capital`` (so the own capital's run is the run, bit for bit). The one rule of
+    a run's ``at_capital`` and a portfolio of rules' entries by value."""
+    if capital == initial_capital:
+        return size
+    return size * capital / initial_capital
 
 
 @dataclass(frozen=True, eq=False)

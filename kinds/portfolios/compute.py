@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,7 +43,7 @@ from engine.portfolio.risk import DEFAULT_LOOKBACK, RISK_METHODS
 from engine.result import EXIT_REASONS
 from kinds.portfolios.groups import group_selection
 from kinds.portfolios.request_model import LIQUIDITY_DEFAULTS
-from kinds.portfolios.rule_signals import simulate_rules
+from kinds.portfolios.rule_signals import rules_simulator
 from kinds.portfolios.strategy import RULES_METHOD
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
@@ -234,27 +236,42 @@ def forced_closes(universe: Universe) -> ForcedCloses | None:
     return ForcedCloses(blocked, price)
 
 
-def simulate(request: dict, universe: Universe) -> PortfolioResult:
-    """The core's simulation of ``request`` over ``universe``."""
-    rebalance, allocation = request["rebalance"], request["allocation"]
-    if allocation["method"] == RULES_METHOD:
-        return simulate_rules(
-            request, universe, _config(request, universe), forced_closes(universe)
-        )
+Simulation = Callable[[PortfolioConfig], PortfolioResult]
+"""A request's simulation as a function of its configuration (``simulator``)."""
+
+
+def simulator(request: dict, universe: Universe) -> Simulation:
+    """The core's simulation of ``request`` over ``universe`` as a function of its
+    configuration: what the capital does not change (the schedule, the target weights,
+    the forced closes, the liquidity inputs; a portfolio of rules' signals) is computed
+    once, and each call simulates the one ledger with its ``config`` (the capacity curve
+    calls it at each capital)."""
+    closes = forced_closes(universe)
+    if request["allocation"]["method"] == RULES_METHOD:
+        return rules_simulator(request, universe, closes)
+    rebalance = request["rebalance"]
     decide = rebalance_schedule(universe.days, rebalance["schedule"], rebalance["every_n_bars"])
     targets = _targets(request, universe, decide)
-    closes = forced_closes(universe)
-    config = _config(request, universe)
-    return simulate_portfolio(
-        universe.open,
-        universe.close,
-        targets,
-        decide,
-        config,
-        closes,
-        universe.actions,
-        liquidity_inputs(config, universe),
-    )
+    liquidity = liquidity_inputs(portfolio_config(request, universe), universe)
+
+    def at(config: PortfolioConfig) -> PortfolioResult:
+        return simulate_portfolio(
+            universe.open,
+            universe.close,
+            targets,
+            decide,
+            config,
+            closes,
+            universe.actions,
+            liquidity,
+        )
+
+    return at
+
+
+def simulate(request: dict, universe: Universe) -> PortfolioResult:
+    """The core's simulation of ``request`` over ``universe``."""
+    return simulator(request, universe)(portfolio_config(request, universe))
 
 
 def liquidity_inputs(config: PortfolioConfig, universe: Universe) -> PortfolioLiquidity | None:
@@ -267,7 +284,7 @@ def liquidity_inputs(config: PortfolioConfig, universe: Universe) -> PortfolioLi
     return aligned_inputs(config, columns, universe.rows, universe.days.size)
 
 
-def _config(request: dict, universe: Universe) -> PortfolioConfig:
+def portfolio_config(request: dict, universe: Universe) -> PortfolioConfig:
     """The core's configuration of ``request``."""
     rebalance, allocation = request["rebalance"], request["allocation"]
     return PortfolioConfig(
@@ -396,9 +413,16 @@ def _contributions(result: PortfolioResult, universe: Universe, capital: float) 
 
 
 def build_result(
-    portfolio_id: str, request: dict, universe: Universe, result: PortfolioResult, max_orders: int
+    portfolio_id: str,
+    request: dict,
+    universe: Universe,
+    result: PortfolioResult,
+    max_orders: int,
+    simulation: Simulation | None = None,
 ) -> dict[str, Any]:
-    """The stored result of one simulation (docs/api.md, "Portfolio result")."""
+    """The stored result of one simulation (docs/api.md, "Portfolio result");
+    ``simulation``: the request's ``simulator`` when the caller built one (a capacity curve
+    re-simulates with it rather than computing the weights again)."""
     dates = [str(d) for d in universe.days.astype("datetime64[D]").tolist()]
     stamps = universe.days.astype("datetime64[s]")
     capital = request["initial_capital"]
@@ -444,16 +468,22 @@ def build_result(
         "orders": _orders(result, universe, dates, max_orders),
         "orders_total": len(orders),
         "orders_truncated": len(orders) > max_orders,
-    } | _optional(request, result, universe, dates, metrics)
+    } | _optional(request, result, universe, dates, metrics, simulation)
 
 
 def _optional(
-    request: dict, result: PortfolioResult, universe: Universe, dates: list[str], metrics: dict
+    request: dict,
+    result: PortfolioResult,
+    universe: Universe,
+    dates: list[str],
+    metrics: dict,
+    simulation: Simulation | None = None,
 ) -> dict[str, Any]:
     """The fields a result has only when they apply (so a result without them keeps its
     bytes): ``delistings`` when a ticker was delisted inside the window, ``events_applied``
     when a split or dividend met a holding, ``survivorship`` when the request asks for the
-    audit."""
+    audit, ``liquidity`` with a liquidity field, ``capacity`` when the request asks for the
+    curve."""
 
     out: dict[str, Any] = {}
     delistings = _delistings(result, universe, dates)
@@ -465,7 +495,42 @@ def _optional(
         out["survivorship"] = survivorship(request, universe, metrics)
     if result.rebalance_orders is not None:
         out["liquidity"] = liquidity_summary(result)
+    if request.get("capacity"):
+        out["capacity"] = capacity_curve(request, universe, simulation)
     return out
+
+
+def capacity_curve(
+    request: dict, universe: Universe, simulation: Simulation | None = None
+) -> dict[str, Any]:
+    """The request's capacity document (``adapters.capacity.capacity_document``; its
+    columns, reference and half-Sharpe capital are a run's): the same portfolio
+    re-simulated (``simulation``, else ``simulator``: the weights computed once) at each of
+    its ``capacity_capitals`` (default ``engine.capacity.capital_grid()``), only the
+    capital changed; each capital's metrics are the result's own (``curve_metrics``: a
+    trade is an order), its unfilled share the ``liquidity`` block's (0 without a
+    liquidity field, docs/capacity.md)."""
+    from adapters.capacity import COLUMNS, capacity_document
+    from engine.capacity import capital_grid
+
+    run = simulation or simulator(request, universe)
+    base = portfolio_config(request, universe)
+    stamps = universe.days.astype("datetime64[s]")
+    capitals = request.get("capacity_capitals") or capital_grid()
+    columns: dict[str, list] = {name: [] for name in COLUMNS[1:]}
+    for capital in capitals:
+        config = base if capital == base.initial_capital else replace(base, initial_capital=capital)
+        result = run(config)
+        metrics = curve_metrics(
+            stamps, result.equity, capital, len(result.orders), universe.bars_per_year
+        )
+        for name in COLUMNS[1:-1]:
+            columns[name].append(metrics[name])
+        log = result.rebalance_orders
+        columns["unfilled_pct"].append(
+            0.0 if log is None else liquidity_summary(result)["unfilled_pct"]
+        )
+    return capacity_document(capitals, *columns.values())
 
 
 def liquidity_summary(result: PortfolioResult) -> dict[str, Any]:

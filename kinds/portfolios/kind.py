@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kinds.portfolios.compute import build_result, result_json, simulate
+from kinds.portfolios.compute import build_result, portfolio_config, result_json, simulator
 from kinds.portfolios.settings import PORTFOLIO_MAX_ORDERS, SETTINGS
 from kinds.portfolios.state import TABLE, store_result
 from kinds.portfolios.universe import load_universe
@@ -72,12 +72,14 @@ def computed(message: dict[str, Any]) -> tuple[dict[str, Any], str, float]:
     :raise RequestError: as ``result_of``.
     """
     universe = load_universe(message)
+    simulation = simulator(message, universe)
     result = build_result(
         message["portfolio_id"],
         message,
         universe,
-        simulate(message, universe),
+        simulation(portfolio_config(message, universe)),
         PORTFOLIO_MAX_ORDERS.value(),
+        simulation,
     )
     return result, result_json(result), universe.bars_per_year
 

@@ -47,8 +47,11 @@ from engine.portfolio.result import LIQUIDITY_DEFAULTS
 from engine.portfolio.risk import DEFAULT_LOOKBACK, MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.strategy import RULES_METHOD, StrategyBody, parse_strategy
+from kinds.runs.contract import stored_capitals
 from kinds.runs.fields import RUN_ID_PATTERN
 from kinds.runs.request_model import (
+    CAPITALS_WITHOUT_CAPACITY,
+    CapacityCapitals,
     Capital,
     Date,
     FeeRate,
@@ -219,6 +222,12 @@ class PortfolioRequestBody(BaseModel):
     """The prices the score, the filter and the risk estimates read: ``raw`` (as traded,
     the default, then left out of the normalised request), ``split`` or ``total_return``
     adjusted by each ticker's events; the portfolio trades the prices as traded."""
+    capacity: Annotated[bool, Field(strict=True)] = False
+    """Also re-simulate the portfolio at starting capitals from 10k to 1B and store its
+    capacity curve (docs/capacity.md); false is left out of the normalised request."""
+    capacity_capitals: CapacityCapitals = None
+    """The capacity curve's capitals instead of the 12 default ones (a run request's
+    field); stored ascending, each once; None is left out."""
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PortfolioRequestBody:
@@ -228,12 +237,17 @@ class PortfolioRequestBody(BaseModel):
             raise PydanticCustomError("fee_max_below_min", FEE_MAX_BELOW_MIN)
         if self.spread_model is not None and self.spread_bps is not None:
             raise PydanticCustomError("spread_both", SPREAD_BOTH)
+        if self.capacity_capitals is not None and not self.capacity:
+            raise PydanticCustomError("capitals_without_capacity", CAPITALS_WITHOUT_CAPACITY)
         return self
 
 
 FEE_FIELDS = ("fee_fixed", "fee_per_share", "fee_min", "fee_max")
 """The fee model beyond ``fee_rate``: the run request's fields (a portfolio of rules gives
 them in its ``strategy`` block instead)."""
+
+CAPACITY_FIELDS = ("capacity", "capacity_capitals")
+"""The capacity curve's fields: a run request's, with its 400s (docs/capacity.md)."""
 
 _SHARED = frozenset(
     {
@@ -246,6 +260,7 @@ _SHARED = frozenset(
         *(spec.name for spec in LIQUIDITY_SPECS),
         "slippage_model",
         "spread_model",
+        *CAPACITY_FIELDS,
     }
 )
 """Fields whose errors read as a run request's (``error_field_message``)."""
@@ -262,11 +277,11 @@ def _error(error: dict) -> RequestError:
     loc = error["loc"]
     if error["type"] == "date_order":
         return RequestError("end_date", "must be on or after start_date")
-    if error["type"] in ("fee_max_below_min", "spread_both"):
+    if error["type"] in ("fee_max_below_min", "spread_both", "capitals_without_capacity"):
         return RequestError(*error_field_message(error))
     if len(loc) == 1 and loc[0] == ADV_PARTICIPATION.name:
         return RequestError(loc[0], ADV_PARTICIPATION.message)
-    if len(loc) == 1 and loc[0] in _SHARED:
+    if (len(loc) == 1 and loc[0] in _SHARED) or (loc and loc[0] in CAPACITY_FIELDS):
         return RequestError(*error_field_message(error))
     field = _loc(loc) or "body"
     if error["type"] == "extra_forbidden":
@@ -314,7 +329,20 @@ def parse_portfolio(payload: Any) -> dict[str, Any]:
     _point_in_time(request)
     _adjustment(request)
     _liquidity(request)
+    _capacity(request)
     return request
+
+
+def _capacity(request: dict[str, Any]) -> None:
+    """A capacity curve's fields as a run request stores them (``capacity_capitals``
+    ascending, each once); ``capacity`` false and no ``capacity_capitals`` are left out, so
+    a request without them reads, and computes, as before they existed."""
+    if request["capacity"]:
+        request["capacity_capitals"] = stored_capitals(request["capacity_capitals"])
+    else:
+        del request["capacity"]
+    if request["capacity_capitals"] is None:
+        del request["capacity_capitals"]
 
 
 def _liquidity(request: dict[str, Any]) -> None:

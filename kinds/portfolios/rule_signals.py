@@ -9,12 +9,14 @@ Pure: no I/O (the universe is loaded by ``kinds.portfolios.universe``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.broker.stops import Stops
+from engine.capacity import value_at_capital
 from engine.portfolio import ForcedCloses, PortfolioConfig, PortfolioResult
 from engine.portfolio.signals import simulate_signals
 from kinds.portfolios.strategy import rule_costs_of
@@ -53,27 +55,47 @@ def aligned_range(universe: Universe) -> tuple[np.ndarray, np.ndarray]:
     return high, low
 
 
-def simulate_rules(
-    request: dict, universe: Universe, config: PortfolioConfig, closes: ForcedCloses | None
-) -> PortfolioResult:
-    """The core's simulation of a portfolio of rules (``allocation.method`` ``rules``)."""
+def rules_simulator(
+    request: dict, universe: Universe, closes: ForcedCloses | None
+) -> Callable[[PortfolioConfig], PortfolioResult]:
+    """The simulation of a portfolio of rules (``allocation.method`` ``rules``) as a
+    function of its configuration: the signals, the bars' ranges and the stops are computed
+    once, and each call simulates the one ledger with its ``config``. An entry by value
+    (``size_type`` ``value``) is the same share of ``config``'s capital as of the request's
+    (``engine.capacity.value_at_capital``); a percent of the cash is kept."""
     strategy = request["strategy"]
     entries, exits = aligned_signals(strategy, universe)
     high, low = aligned_range(universe)
     stops = Stops.of(SimpleNamespace(**strategy))  # the run's percents, as a run reads them
-    return simulate_signals(
-        universe.open,
-        high,
-        low,
-        universe.close,
-        entries,
-        exits,
-        config,
-        rule_costs_of(strategy, config),
-        stops,
-        closes,
-        universe.actions,
-    )
+    initial = request["initial_capital"]
+
+    def at(config: PortfolioConfig) -> PortfolioResult:
+        sized = strategy
+        if strategy["size_type"] == "value":
+            size = value_at_capital(strategy["position_size"], config.initial_capital, initial)
+            sized = {**strategy, "position_size": size}
+        return simulate_signals(
+            universe.open,
+            high,
+            low,
+            universe.close,
+            entries,
+            exits,
+            config,
+            rule_costs_of(sized, config),
+            stops,
+            closes,
+            universe.actions,
+        )
+
+    return at
 
 
-__all__ = ["aligned_range", "aligned_signals", "simulate_rules"]
+def simulate_rules(
+    request: dict, universe: Universe, config: PortfolioConfig, closes: ForcedCloses | None
+) -> PortfolioResult:
+    """The core's simulation of a portfolio of rules (``allocation.method`` ``rules``)."""
+    return rules_simulator(request, universe, closes)(config)
+
+
+__all__ = ["aligned_range", "aligned_signals", "rules_simulator", "simulate_rules"]

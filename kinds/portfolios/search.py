@@ -40,6 +40,7 @@ from engine.portfolio import RISK_METHODS, SCHEDULES, WEIGHTINGS
 from engine.portfolio.risk import MIN_RETURNS
 from kinds.portfolios.groups import GROUP_SCORES
 from kinds.portfolios.request_model import (
+    CAPACITY_FIELDS,
     LIQUIDITY_DEFAULTS,
     MAX_BORROW_RATE,
     MAX_CASH_RATE,
@@ -293,7 +294,8 @@ class PortfolioSearch(Search):
         return out
 
     def apply(self, base: dict[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
-        """``base`` with ``point``'s values, normalised like a submitted portfolio.
+        """``base`` with ``point``'s values, normalised like a submitted portfolio, without
+        a capacity curve (a sweep, study or walk-forward computes none: docs/capacity.md).
 
         :raise RequestError: a value the portfolio request refuses, or one its normalisation
             drops (it would change nothing), named ``grid.<name>``.
@@ -325,6 +327,8 @@ class PortfolioSearch(Search):
                     f"grid.{name}",
                     "changes nothing for this base (e.g. every_n_bars needs schedule 'bars')",
                 )
+        for name in CAPACITY_FIELDS:  # a point is scored by its metrics: no curve
+            parsed.pop(name, None)
         return parsed
 
     def evaluate_one(self, request: dict[str, Any]) -> Outcome:

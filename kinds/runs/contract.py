@@ -339,12 +339,12 @@ def parse_request(payload: object, *, strict: bool = True) -> RunRequest:
         strategy_class=class_name,
         refs=refs,
         capacity=body.capacity,
-        capacity_capitals=_capitals(body.capacity_capitals),
+        capacity_capitals=stored_capitals(body.capacity_capitals),
         **settings,
     )
 
 
-def _capitals(capitals: list[float] | None) -> list[float] | None:
+def stored_capitals(capitals: list[float] | None) -> list[float] | None:
     """A capacity curve's capitals as stored: floats, ascending, each once; None: the
     default grid."""
     if capitals is None:

@@ -73,7 +73,12 @@ def test_the_form_offers_the_daily_tickers_and_a_button_per_sector(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-NOT_FORM_INPUTS = {"portfolio_id": "a new one per submission", "timeframe": "daily only"}
+NOT_FORM_INPUTS = {
+    "portfolio_id": "a new one per submission",
+    "timeframe": "daily only",
+    "capacity_capitals": "the capacity checkbox takes the 12 default capitals; a list of "
+    "others is sent through the API or the client",
+}
 """Request fields the form leaves to their defaults, and why."""
 FORM_NAMES = {"params": "allocation.params"}
 """Request fields whose form input carries another ``data-name`` (the ranking's values sit

@@ -160,8 +160,8 @@ def items(
 ) -> Items:
     """Alice's run (SUCCEEDED with a real result and its capacity curve), sweep (every combo
     stored, as a consumer of the app's DATA_DIR would), walk-forward (and its first fold's
-    sweep), preset, portfolio (SUCCEEDED on two demo tickers, computed as its Job would) and
-    study, none shared."""
+    sweep), preset, portfolio (SUCCEEDED on two demo tickers with a capacity curve, computed
+    as its Job would) and study, none shared."""
     monkeypatch.setenv("DATA_DIR", app.config["DATA_DIR"])
     alice = _as(client, tokens, ALICE)
     run, _ = add_succeeded(app, created_by=ALICE, initial_capital=CAPITAL, capacity=True)
@@ -181,8 +181,9 @@ def items(
     folds = alice("GET", f"/api/walkforward/{walkforward_id}").get_json()["folds"]
     preset = alice("POST", "/api/strategies", {"name": MARKER, "payload": PAYLOAD})
     assert preset.status_code == 201
-    portfolio = parse_portfolio(
+    portfolio = parse_portfolio(  # with a capacity curve: its capacity routes answer 200
         {"tickers": ["ACME", "GLOBEX"], "start_date": "2021-01-04", "end_date": "2021-06-30"}
+        | {"capacity": True, "capacity_capitals": [1e4, 1e6]}
     )
     portfolio["portfolio_id"] = str(uuid.uuid4())
     with sessions.begin() as session:

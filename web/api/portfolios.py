@@ -7,7 +7,8 @@ readable default, ``label``, and its ``parameters``),
 ``GET /api/portfolios/<id>`` (status and, once SUCCEEDED, the result; ``?result=false``
 leaves it out), ``GET /api/portfolios/<id>/report`` (the report-depth metrics of it and of
 its benchmark), ``GET /api/portfolios/<id>/report.html`` (its report as one self-contained
-HTML file), ``PATCH /api/portfolios/<id>`` (``{"shared": bool}``). A portfolio the viewer
+HTML file), ``GET /api/portfolios/<id>/capacity`` (and ``.svg``: its capacity curve, as a
+run's), ``PATCH /api/portfolios/<id>`` (``{"shared": bool}``). A portfolio the viewer
 may not read is the 404 of a missing one; the list shows theirs and the shared ones
 (``web.ownership``).
 
@@ -30,6 +31,7 @@ from flask import Blueprint, Response, current_app, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from adapters.capacity import capacity_svg
 from adapters.drawdowns import worst_drawdowns
 from engine import TRADING_DAYS
 from kinds.portfolios.describe import default_label, parameters
@@ -45,6 +47,7 @@ from kinds.portfolios.universe import check_universe
 from kinds.runs.fields import RUN_ID_PATTERN
 from metrics import PORTFOLIO_LIST_METRIC_KEYS
 from store.models import Portfolio
+from web.api.runs.capacity import capacity_of
 from web.api.tearsheet import (
     NOT_TRADES,
     export,
@@ -266,6 +269,21 @@ def report_html(portfolio_id: str) -> ResponseReturnValue:
         drawdowns,
         NOT_TRADES,
     )
+
+
+@bp.get("/<portfolio_id>/capacity")
+def capacity(portfolio_id: str) -> ResponseReturnValue:
+    """The capacity curve a portfolio's Job stored (its request asked for ``capacity``;
+    docs/capacity.md): a run's document, 404 and 409 as ``_result`` and a 409 when it was
+    not asked for."""
+    return {"portfolio_id": portfolio_id, **capacity_of(_result(portfolio_id), "portfolio")}
+
+
+@bp.get("/<portfolio_id>/capacity.svg")
+def capacity_chart(portfolio_id: str) -> ResponseReturnValue:
+    """The portfolio's capacity curve as the run's SVG chart, drawn from the stored table."""
+    document = capacity_of(_result(portfolio_id), "portfolio")
+    return Response(capacity_svg(document), mimetype="image/svg+xml")
 
 
 @bp.patch("/<portfolio_id>")

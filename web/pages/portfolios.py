@@ -127,6 +127,7 @@ def portfolio_page(row: Portfolio) -> ResponseReturnValue:
         portfolio_id=row.portfolio_id,
         decisions=decisions,
         summary=summary(request),
+        capacity=bool(request.get("capacity")),
         page_data=page_data,
         research_data=research_data(request),
         sweep_grid=json.dumps(suggested_grid(request)),

@@ -1,7 +1,8 @@
 """``GET /api/runs/<run_id>/capacity``: the capacity curve a run stored (its request asked
 for ``capacity``; ``adapters.capacity``), and ``…/capacity.svg``: its chart drawn in memory
 from the stored table on each request (``adapters.capacity.capacity_svg``). Nothing is
-computed here: the run's Job simulated every capital (docs/capacity.md).
+computed here: the run's Job simulated every capital (docs/capacity.md). ``capacity_of``
+answers a portfolio's too (``web.api.portfolios``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,17 @@ def _stored_capacity(run_id: str) -> dict[str, Any]:
     :raise ApiError 404 / 409: as ``stored_result``; 409: the run has a result but was not
         asked for a capacity curve.
     """
-    capacity = json.loads(stored_result(run_id)).get("capacity")
+    return capacity_of(json.loads(stored_result(run_id)), "run")
+
+
+def capacity_of(result: dict[str, Any], noun: str) -> dict[str, Any]:
+    """The capacity document of a stored result (a run's or a portfolio's, ``noun``).
+
+    :raise ApiError 409: its request did not ask for a capacity curve.
+    """
+    capacity = result.get("capacity")
     if not capacity:
-        raise ApiError(409, "the run has no capacity curve: submit it with capacity true")
+        raise ApiError(409, f"the {noun} has no capacity curve: submit it with capacity true")
     return capacity
 
 

@@ -1,14 +1,16 @@
-/* The run page's Capacity tab (a run submitted with capacity): on first showing, the chart
-   (an SVG the server draws from the stored table) and the table of GET
-   /api/runs/<id>/capacity, one row per starting capital, the half-Sharpe capital said in a
-   line (docs/capacity.md). The pane says data-drawn once the table is, data-chart="loaded"
-   once the chart is. */
+/* The capacity curve of a run or a portfolio submitted with capacity (docs/capacity.md): the
+   chart (an SVG the server draws from the stored table) and the table of the pane's
+   data-capacity-url (GET /api/runs/<id>/capacity or /api/portfolios/<id>/capacity), one row
+   per starting capital, the half-Sharpe capital said in a line. Drawn on first showing of
+   the run page's Capacity tab, or, on the portfolio page (no tab), when portfolio.js sends
+   the pane "bt:capacity" once the result is in. The pane says data-drawn once the table
+   is, data-chart="loaded" once the chart is. */
 "use strict";
 
 (() => {
   const pane = document.getElementById("pane-capacity");
   const tab = document.getElementById("tab-capacity");
-  if (!pane || !tab) return;
+  if (!pane) return;
   const $ = (id) => document.getElementById(id);
 
   function money(value) {
@@ -44,7 +46,7 @@
     pane.dataset.drawn = "true";
   }
 
-  tab.addEventListener("shown.bs.tab", async () => {
+  async function load() {
     if (pane.dataset.drawn) return;
     const answer = await BT.fetchJSON(pane.dataset.capacityUrl).catch(() => null);
     if (!answer || !answer.ok) {
@@ -52,5 +54,8 @@
       return;
     }
     draw(answer.body);
-  });
+  }
+
+  if (tab) tab.addEventListener("shown.bs.tab", load);
+  else pane.addEventListener("bt:capacity", load);
 })();

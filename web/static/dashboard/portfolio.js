@@ -263,6 +263,8 @@
     drawSurvivorship(result.survivorship);
     drawEvents(result.events_applied);
     drawReport();
+    const capacity = byId("pane-capacity");  // capacity.js draws it (a request with capacity)
+    if (capacity && result.capacity) capacity.dispatchEvent(new Event("bt:capacity"));
     drawKpis(result.metrics, benchmark, decisions);
     byId("pf-provenance").textContent = `data ${String(result.data_hash).slice(0, 12)} · engine ${result.engine_version} · portfolio ${result.portfolio_engine_version}`;
   }

@@ -110,6 +110,7 @@ const PortfolioForm = (() => {
     const membership = byId("pf-membership").value;
     if (membership) request.membership = membership;
     if (byId("pf-survivorship").checked) request.survivorship_audit = true;
+    if (byId("pf-capacity").checked) request.capacity = true;
     const adjustment = byId("pf-adjustment").value;
     if (adjustment) request.price_adjustment = adjustment;
     const name = byId("pf-name").value.trim();
@@ -187,6 +188,7 @@ const PortfolioForm = (() => {
     set("pf-name", request.name);
     set("pf-membership", request.membership);
     byId("pf-survivorship").checked = Boolean(request.survivorship_audit);
+    byId("pf-capacity").checked = Boolean(request.capacity);
     set("pf-adjustment", request.price_adjustment === "raw" ? null : request.price_adjustment);
     const strategy = request.strategy || {};
     const { entry, exit, ...ruleParams } = strategy.params || {};
