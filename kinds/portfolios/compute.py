@@ -48,11 +48,11 @@ from kinds.portfolios.strategy import RULES_METHOD
 from kinds.portfolios.universe import Universe
 from rules.ranking import compile_ranking, evaluate
 
-RESULT_SCHEMA_VERSION = "1.2.0"
+RESULT_SCHEMA_VERSION = "1.3.0"
 """The version of a portfolio result's JSON shape (docs/api.md): a field added bumps the
 minor version; nothing is renamed or dropped. 1.1.0: ``delistings``, ``survivorship``, an
 order's ``reason`` and ``events_applied`` (each present only when it applies). 1.2.0:
-``liquidity`` (only with a liquidity field)."""
+``liquidity`` (only with a liquidity field). 1.3.0: ``capacity`` (only with ``capacity``)."""
 
 WEIGHT_SAMPLES = 260
 """Most bars the stored weights are sampled at (evenly over the window, always the last): a
