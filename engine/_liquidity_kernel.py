@@ -1,0 +1,149 @@
+"""The liquidity inputs' trailing windows compiled (numba): ``engine.liquidity``'s mean and
+sample standard deviation of the ``count`` values before each bar, each window summed in
+numpy's own order, so every value equals the numpy path's bit for bit
+(tests/engine/test_liquidity_compiled.py holds them equal over random series).
+
+numpy's ``windows.mean(axis=1)`` (``windows`` a sliding view, a row per bar) is each row's
+pairwise sum (``engine._kernel.pairwise_sum``: up to 128 values in eight accumulators
+r0 .. r7, rj = x[j] + x[j + 8] + … in order, combined ((r0 + r1) + (r2 + r3)) + ((r4 +
+r5) + (r6 + r7)), the rest added in order; longer rows in halves summed apart), added to
+the reduction's initial 0.0, divided by ``count``. ``windows.std(axis=1, ddof=1)`` is that
+mean, then the same sum of the squared deviations from it (numpy builds ``x - mean``, then
+``x * x``; here each is made on the fly: the same values, added in the same order), divided
+by ``count - 1``, then its square root.
+
+A row's order of additions depends on ``count`` only, so the rows are summed side by side:
+each addition is done for a block of rows at once (the machine's vector units), in each
+row numpy's order. The mean's accumulators are shared: rj of the row starting at s is the
+strided sum starting at s + j, the same for every row, so each is summed once
+(``window_sums``). Rows of more than 128 values go through ``engine._kernel``'s pairwise
+sum one by one.
+
+Called by ``engine.liquidity`` once numba is loaded (a run with a liquidity field walks
+the compiled step anyway); cached on disk like the other kernels and warmed with them
+(``engine.compiled.warm``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from engine import kernel_stamp
+from engine._kernel import _PAIRWISE_BLOCK, PLAIN, SQUARED_DEVIATION, _pairwise
+
+_ROWS = 512
+"""Rows whose squared deviations are summed side by side: their eight accumulators (8 ×
+512 floats) stay in the first-level cache."""
+
+
+@njit(cache=True, nogil=True)
+def window_sums(values: np.ndarray, count: int) -> np.ndarray:
+    """numpy's sum of each row ``values[s .. s + count - 1]``, s < ``values.size - count``
+    (``count`` >= 1), before the reduction's initial 0.0 is added."""
+    m = values.size - count
+    if count > _PAIRWISE_BLOCK:
+        sums = np.empty(m)
+        nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)
+        for s in range(m):
+            sums[s] = _pairwise(values, s, count, PLAIN, 0.0, nodes, left)
+        return sums
+    if count < 8:  # a plain loop from 0.0
+        sums = np.zeros(m)
+        for i in range(count):
+            for s in range(m):
+                sums[s] += values[s + i]
+        return sums
+    whole = count - count % 8
+    strided = values[: m + 7].copy()  # the sum of values[s], values[s + 8] … of a row
+    for i in range(8, whole, 8):
+        for s in range(m + 7):
+            strided[s] += values[s + i]
+    for step, span in ((1, m + 6), (2, m + 4), (4, m)):  # the accumulators' pairwise tree
+        for s in range(span):
+            strided[s] = strided[s] + strided[s + step]
+    for i in range(whole, count):
+        for s in range(m):
+            strided[s] += values[s + i]
+    return strided[:m]
+
+
+@njit(cache=True, nogil=True)
+def _squared_deviations(values, count, first, rows, means, acc, out) -> None:
+    """``out[b]``, b < ``rows``: numpy's sum of (x - ``means[b]``)² over the row
+    ``values[first + b ..][:count]`` (``count`` <= 128), 8 × ``_ROWS`` ``acc`` its
+    accumulators."""
+    if count < 8:
+        out[:rows] = 0.0
+        for i in range(count):
+            row = values[first + i : first + i + rows]
+            for b in range(rows):
+                d = row[b] - means[b]
+                out[b] += d * d
+        return
+    whole = count - count % 8
+    for i in range(whole):
+        into, row = acc[i % 8], values[first + i : first + i + rows]
+        if i < 8:
+            for b in range(rows):
+                d = row[b] - means[b]
+                into[b] = d * d
+        else:
+            for b in range(rows):
+                d = row[b] - means[b]
+                into[b] += d * d
+    for b in range(rows):
+        out[b] = ((acc[0, b] + acc[1, b]) + (acc[2, b] + acc[3, b])) + (
+            (acc[4, b] + acc[5, b]) + (acc[6, b] + acc[7, b])
+        )
+    for i in range(whole, count):
+        row = values[first + i : first + i + rows]
+        for b in range(rows):
+            d = row[b] - means[b]
+            out[b] += d * d
+
+
+@njit(cache=True, nogil=True)
+def trailing_mean(values: np.ndarray, count: int) -> np.ndarray:
+    """At bar t the mean of ``values[t - count .. t - 1]`` (``count`` >= 1), numpy's
+    ``sliding_window_view(values, count).mean(axis=1)``; NaN for t < count."""
+    n = values.size
+    out = np.full(n, np.nan)
+    if n <= count:
+        return out
+    sums = window_sums(values, count)
+    for s in range(n - count):
+        out[count + s] = (0.0 + sums[s]) / count
+    return out
+
+
+@njit(cache=True, nogil=True)
+def trailing_std(values: np.ndarray, count: int) -> np.ndarray:
+    """At bar t the sample standard deviation of ``values[t - count .. t - 1]`` (``count``
+    >= 2), numpy's ``sliding_window_view(values, count).std(axis=1, ddof=1)``; NaN for
+    t < count."""
+    n = values.size
+    out = np.full(n, np.nan)
+    if n <= count:
+        return out
+    m = n - count
+    means = window_sums(values, count)
+    for s in range(m):
+        means[s] = (0.0 + means[s]) / count
+    squares = np.empty(m)
+    if count > _PAIRWISE_BLOCK:
+        nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)
+        for s in range(m):
+            squares[s] = _pairwise(values, s, count, SQUARED_DEVIATION, means[s], nodes, left)
+    else:
+        acc = np.empty((8, _ROWS))
+        for first in range(0, m, _ROWS):
+            rows = min(_ROWS, m - first)
+            block = means[first : first + rows]
+            _squared_deviations(values, count, first, rows, block, acc, squares[first:])
+    for s in range(m):
+        out[count + s] = np.sqrt(squares[s] / (count - 1))  # + 0.0: squares are never -0.0
+    return out
+
+
+kernel_stamp.forget_stale(__name__, globals())
