@@ -107,13 +107,8 @@ def _squared_deviations(values, count, first, rows, means, acc, out) -> None:
 def trailing_mean(values: np.ndarray, count: int) -> np.ndarray:
     """At bar t the mean of ``values[t - count .. t - 1]`` (``count`` >= 1), numpy's
     ``sliding_window_view(values, count).mean(axis=1)``; NaN for t < count."""
-    n = values.size
-    out = np.full(n, np.nan)
-    if n <= count:
-        return out
-    sums = window_sums(values, count)
-    for s in range(n - count):
-        out[count + s] = (0.0 + sums[s]) / count
+    out = np.empty(values.size)
+    _mean_into(values, count, out)
     return out
 
 
@@ -122,10 +117,48 @@ def trailing_std(values: np.ndarray, count: int) -> np.ndarray:
     """At bar t the sample standard deviation of ``values[t - count .. t - 1]`` (``count``
     >= 2), numpy's ``sliding_window_view(values, count).std(axis=1, ddof=1)``; NaN for
     t < count."""
+    out = np.empty(values.size)
+    _std_into(values, count, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def volatility_and_adv(close: np.ndarray, volume: np.ndarray, window: int) -> tuple:
+    """``engine.liquidity``'s (``trailing_volatility``, ``trailing_adv``) of ``window`` in
+    one call: a price that is not a positive finite number and a volume that is not >= 0
+    made NaN, the simple returns, then their windows, as the numpy path does them."""
+    n = close.size
+    returns, clean = np.empty(n), np.empty(n)
+    before = np.nan
+    for j in range(n):
+        price = close[j]
+        price = price if np.isfinite(price) and price > 0.0 else np.nan
+        returns[j] = price / before - 1.0 if j > 0 else np.nan
+        before = price
+        clean[j] = volume[j] if volume[j] >= 0.0 else np.nan
+    sigma, adv = np.empty(n), np.empty(n)
+    _std_into(returns, window, sigma)
+    _mean_into(clean, window, adv)
+    return sigma, adv
+
+
+@njit(cache=True, nogil=True)
+def _mean_into(values: np.ndarray, count: int, out: np.ndarray) -> None:
     n = values.size
-    out = np.full(n, np.nan)
+    out[: min(count, n)] = np.nan
     if n <= count:
-        return out
+        return
+    sums = window_sums(values, count)
+    for s in range(n - count):
+        out[count + s] = (0.0 + sums[s]) / count
+
+
+@njit(cache=True, nogil=True)
+def _std_into(values: np.ndarray, count: int, out: np.ndarray) -> None:
+    n = values.size
+    out[: min(count, n)] = np.nan
+    if n <= count:
+        return
     m = n - count
     means = window_sums(values, count)
     for s in range(m):
@@ -143,7 +176,6 @@ def trailing_std(values: np.ndarray, count: int) -> np.ndarray:
             _squared_deviations(values, count, first, rows, block, acc, squares[first:])
     for s in range(m):
         out[count + s] = np.sqrt(squares[s] / (count - 1))  # + 0.0: squares are never -0.0
-    return out
 
 
 kernel_stamp.forget_stale(__name__, globals())

@@ -175,6 +175,7 @@ def warm_signals_and_steps() -> None:
 
     _liquidity_kernel.trailing_mean(prices, 2)  # the liquidity inputs' windows
     _liquidity_kernel.trailing_std(prices, 2)
+    _liquidity_kernel.volatility_and_adv(prices, prices, 2)
     from engine.broker import curves
 
     rows = np.zeros(2, dtype=np.int64)

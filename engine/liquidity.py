@@ -212,6 +212,19 @@ def trailing_volatility(close: np.ndarray, window: int) -> np.ndarray:
     return _trailing_std(returns, window)
 
 
+def volatility_and_adv(
+    close: np.ndarray, volume: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(``trailing_volatility(close, window)``, ``trailing_adv(volume, window)``), the
+    square-root model's inputs: compiled in one call once numba is loaded (no array
+    between the bars and the windows), the same values bit for bit."""
+    kernel = _kernel()
+    if kernel is None:
+        return trailing_volatility(close, window), trailing_adv(volume, window)
+    _check_window(window, 2, "trailing_volatility")
+    return kernel.volatility_and_adv(kernel_array(close), kernel_array(volume), window)
+
+
 def trailing_adv(volume: np.ndarray, window: int) -> np.ndarray:
     """The average daily volume at each bar t: the mean volume of bars t-window .. t-1; NaN
     for t < window."""

@@ -76,12 +76,9 @@ def impact_inputs(params: LiquiditySettings, close, volume) -> tuple[np.ndarray,
     n = len(close)
     if params.slippage_model != "square_root":
         return np.full(n, math.nan), np.full(n, math.nan)
-    from engine.liquidity import trailing_adv, trailing_volatility
+    from engine.liquidity import volatility_and_adv
 
-    close = np.asarray(close, dtype=np.float64)
-    volume = np.asarray(volume, dtype=np.float64)
-    window = params.impact_window
-    return trailing_volatility(close, window), trailing_adv(volume, window)
+    return volatility_and_adv(close, volume, params.impact_window)
 
 
 def series(params: TradingParams, high, low, close, volume) -> np.ndarray:

@@ -3,7 +3,8 @@
 and ``std(ddof=1)``) bit for bit: random series with NaNs, zeros, signed zeros, negatives
 and infinities, windows 1 .. 300 (both sides of numpy's 8-value and 128-value thresholds),
 lengths 0 .. 2,000 (Hypothesis), compared as bytes (every NaN one value); and every
-estimator (``trailing_adv``, ``trailing_volatility``, the two spreads) equal either way. A
+estimator (``trailing_adv``, ``trailing_volatility``, the two in one call
+``volatility_and_adv``, the two spreads) equal either way. A
 process without numba computes them with numpy and imports none."""
 
 from __future__ import annotations
@@ -128,6 +129,10 @@ def test_every_estimator_is_the_same_either_way(case, seed):
         (liquidity.abdi_ranaldo, (high, low, close, window)),
     ):
         assert _same(*_both(estimate, *args)), estimate.__name__
+    for volume_of in (volume, close):
+        by_numpy, compiled = _both(liquidity.volatility_and_adv, close, volume_of, window)
+        assert _same(compiled[0], liquidity.trailing_volatility(close, window))
+        assert all(_same(a, b) for a, b in zip(by_numpy, compiled, strict=True))
 
 
 def test_a_process_without_numba_estimates_with_numpy():
