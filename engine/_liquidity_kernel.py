@@ -155,14 +155,11 @@ def _mean_into(values: np.ndarray, count: int, out: np.ndarray) -> None:
 
 @njit(cache=True, nogil=True)
 def _std_into(values: np.ndarray, count: int, out: np.ndarray) -> None:
-    n = values.size
-    out[: min(count, n)] = np.nan
-    if n <= count:
+    _mean_into(values, count, out)  # the windows' means first, where their std goes
+    m = values.size - count
+    if m <= 0:
         return
-    m = n - count
-    means = window_sums(values, count)
-    for s in range(m):
-        means[s] = (0.0 + means[s]) / count
+    means = out[count:]
     squares = np.empty(m)
     if count > _PAIRWISE_BLOCK:
         nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)

@@ -21,7 +21,7 @@ infinite volume gives an infinite ADV); the broker treats an input it cannot com
 
 The trailing windows (the spreads' and ADV's mean, the volatility's standard deviation)
 are summed each on its own in numpy's order (a cumulative sum would carry one bar's NaN,
-or its rounding, into every later bar): by numpy (``_window_mean``, ``_window_std``) in a
+or its rounding, into every later bar): by numpy (``_numpy_windows``) in a
 process without numba, by the compiled ``engine._liquidity_kernel`` once numba is loaded
 (a run with a liquidity field walks the compiled step), equal bit for bit
 (tests/engine/test_liquidity_compiled.py). The rest is numpy, vectorised.
@@ -74,28 +74,17 @@ def _kernel() -> ModuleType | None:
     return _liquidity_kernel
 
 
-def _window_mean(per_bar: np.ndarray, count: int) -> np.ndarray:
-    """numpy's ``_trailing_mean``: each window's ``mean`` over a sliding view."""
+def _numpy_windows(per_bar: np.ndarray, count: int, std: bool = False) -> np.ndarray:
+    """numpy's trailing windows: at bar t the ``mean`` (``std``: the ``std(ddof=1)``) of
+    ``per_bar[t - count .. t - 1]`` over a sliding view; NaN for t < count."""
     n = per_bar.shape[0]
     out = np.full(n, np.nan)
     if n <= count:
         return out
-    windows = np.lib.stride_tricks.sliding_window_view(per_bar, count)
+    windows = np.lib.stride_tricks.sliding_window_view(per_bar, count)[: n - count]
     # windows[k] = per_bar[k .. k + count - 1]: the window before bar t = k + count
     with np.errstate(all="ignore"):  # an infinite volume: an infinite mean, no warning
-        out[count:] = windows[: n - count].mean(axis=1)
-    return out
-
-
-def _window_std(per_bar: np.ndarray, count: int) -> np.ndarray:
-    """numpy's ``_trailing_std``: each window's ``std(ddof=1)`` over a sliding view."""
-    n = per_bar.shape[0]
-    out = np.full(n, np.nan)
-    if n <= count:
-        return out
-    windows = np.lib.stride_tricks.sliding_window_view(per_bar, count)
-    with np.errstate(all="ignore"):
-        out[count:] = windows[: n - count].std(axis=1, ddof=1)
+        out[count:] = windows.std(axis=1, ddof=1) if std else windows.mean(axis=1)
     return out
 
 
@@ -104,7 +93,7 @@ def _trailing_mean(per_bar: np.ndarray, count: int) -> np.ndarray:
     NaN for t < count and wherever that span holds a NaN."""
     kernel = _kernel()
     if kernel is None:
-        return _window_mean(per_bar, count)
+        return _numpy_windows(per_bar, count)
     return kernel.trailing_mean(kernel_array(per_bar), count)
 
 
@@ -113,7 +102,7 @@ def _trailing_std(per_bar: np.ndarray, count: int) -> np.ndarray:
     NaN for t < count and wherever that span holds a NaN."""
     kernel = _kernel()
     if kernel is None:
-        return _window_std(per_bar, count)
+        return _numpy_windows(per_bar, count, std=True)
     return kernel.trailing_std(kernel_array(per_bar), count)
 
 

@@ -46,7 +46,7 @@ def shares_allowed(volume: np.ndarray, volume_limit: float | None) -> np.ndarray
     if volume_limit is None:
         return np.full(volume.shape, math.inf)
     traded = np.where(volume > 0.0, volume, 0.0)  # NaN and negative volumes: nothing traded
-    return np.floor(volume_limit * traded)
+    return np.floor(np.multiply(volume_limit, traded, out=traded), out=traded)
 
 
 def half_spread(params: LiquiditySettings, high, low, close) -> np.ndarray:

@@ -1,17 +1,14 @@
 """The liquidity inputs' compiled windows (``engine._liquidity_kernel``) equal numpy's
-(``engine.liquidity``'s ``_window_mean`` and ``_window_std``, the sliding views' ``mean``
-and ``std(ddof=1)``) bit for bit: random series with NaNs, zeros, signed zeros, negatives
-and infinities, windows 1 .. 300 (both sides of numpy's 8-value and 128-value thresholds),
-lengths 0 .. 2,000 (Hypothesis), compared as bytes (every NaN one value); and every
-estimator (``trailing_adv``, ``trailing_volatility``, the two in one call
-``volatility_and_adv``, the two spreads) equal either way. A
-process without numba computes them with numpy and imports none."""
+(``engine.liquidity._numpy_windows``, the sliding views' ``mean`` and ``std(ddof=1)``) bit
+for bit: random series with NaNs, zeros, signed zeros, negatives and infinities, windows
+1 .. 300 (both sides of numpy's 8-value and 128-value thresholds), lengths 0 .. 2,000
+(Hypothesis), compared as bytes (every NaN one value); and every estimator
+(``trailing_adv``, ``trailing_volatility``, the two in one call ``volatility_and_adv``, the
+two spreads) equal either way. A process without numba computes them with numpy and
+imports none."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -20,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from engine import _liquidity_kernel, liquidity
+from tests.fresh import loaded_by
 
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -54,10 +52,11 @@ def series(draw, least_window: int = 1) -> tuple[np.ndarray, int]:
 def _windows_equal(values: np.ndarray, window: int, std: bool = True) -> bool:
     """The compiled mean (and std) of ``window`` equal numpy's."""
     mean = _liquidity_kernel.trailing_mean(values, window)
-    if not _same(mean, liquidity._window_mean(values, window)):
+    if not _same(mean, liquidity._numpy_windows(values, window)):
         return False
     return not std or _same(
-        _liquidity_kernel.trailing_std(values, window), liquidity._window_std(values, window)
+        _liquidity_kernel.trailing_std(values, window),
+        liquidity._numpy_windows(values, window, std=True),
     )
 
 
@@ -75,18 +74,14 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 @given(series())
 def test_the_compiled_trailing_mean_is_numpys(case):
     values, window = case
-    assert _same(
-        _liquidity_kernel.trailing_mean(values, window), liquidity._window_mean(values, window)
-    )
+    assert _windows_equal(values, window, std=False)
 
 
 @_SETTINGS
 @given(series(least_window=2))
 def test_the_compiled_trailing_std_and_mean_are_numpys(case):
     values, window = case
-    assert _same(
-        _liquidity_kernel.trailing_std(values, window), liquidity._window_std(values, window)
-    )
+    assert _windows_equal(values, window)
 
 
 @settings(max_examples=300, deadline=None)
@@ -96,12 +91,7 @@ def test_the_compiled_trailing_std_and_mean_are_numpys(case):
 )
 def test_any_floats_give_numpys_windows(values, window):
     """Any float64 values (subnormals, the largest, infinities of both signs)."""
-    assert _same(
-        _liquidity_kernel.trailing_mean(values, window), liquidity._window_mean(values, window)
-    )
-    assert _same(
-        _liquidity_kernel.trailing_std(values, window), liquidity._window_std(values, window)
-    )
+    assert _windows_equal(values, window)
 
 
 def _both(estimate, *args) -> tuple[np.ndarray, np.ndarray]:
@@ -137,19 +127,12 @@ def test_every_estimator_is_the_same_either_way(case, seed):
 
 def test_a_process_without_numba_estimates_with_numpy():
     """Without numba loaded the estimators run numpy's windows and import none (a small
-    portfolio's Job); once the step is loaded, the compiled ones."""
-    code = (
-        "import sys\n"
+    portfolio's Job); once it is loaded (here: the kernel's import), the compiled ones."""
+    statement = (
         "import numpy as np\n"
         "from engine import liquidity\n"
-        "liquidity.trailing_volatility(np.linspace(1.0, 2.0, 50), 5)\n"
-        "liquidity.trailing_adv(np.ones(50), 5)\n"
-        "print('numba' in sys.modules, liquidity._kernel() is None)\n"
-        "import engine.broker.step\n"
-        "print(liquidity._kernel() is not None)\n"
+        "liquidity.volatility_and_adv(np.linspace(1.0, 2.0, 50), np.ones(50), 5)\n"
+        "assert liquidity._kernel() is None"
     )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
-    ).stdout.split("\n")
-    assert out[:2] == ["False True", "True"]
+    assert loaded_by(statement, ["numba", "engine._liquidity_kernel"]) == []
+    assert liquidity._kernel() is _liquidity_kernel
