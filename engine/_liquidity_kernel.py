@@ -16,8 +16,8 @@ A row's order of additions depends on ``count`` only, so the rows are summed sid
 each addition is done for a block of rows at once (the machine's vector units), in each
 row numpy's order. The mean's accumulators are shared: rj of the row starting at s is the
 strided sum starting at s + j, the same for every row, so each is summed once
-(``window_sums``). Rows of more than 128 values go through ``engine._kernel``'s pairwise
-sum one by one.
+(``window_sums``; over 128 values, by halves, as numpy does). The squared deviations of rows
+of more than 128 values go through ``engine._kernel``'s pairwise sum one by one.
 
 Called by ``engine.liquidity`` once numba is loaded (a run with a liquidity field walks
 the compiled step anyway); cached on disk like the other kernels and warmed with them
@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine._kernel import _PAIRWISE_BLOCK, PLAIN, SQUARED_DEVIATION, _pairwise
+from engine._kernel import _PAIRWISE_BLOCK, SQUARED_DEVIATION, _pairwise, _split
 
 _ROWS = 512
 """Rows whose squared deviations are summed side by side: their eight accumulators (8 ×
@@ -40,14 +40,51 @@ _ROWS = 512
 @njit(cache=True, nogil=True)
 def window_sums(values: np.ndarray, count: int) -> np.ndarray:
     """numpy's sum of each row ``values[s .. s + count - 1]``, s < ``values.size - count``
-    (``count`` >= 1), before the reduction's initial 0.0 is added."""
+    (``count`` >= 1), before the reduction's initial 0.0 is added. Over 128 values, the
+    rows' halves summed apart and added (``engine._kernel._pairwise``'s walk of the halves,
+    on whole columns of sums: ``nodes`` the pending halves, ``left`` their left sums)."""
     m = values.size - count
-    if count > _PAIRWISE_BLOCK:
-        sums = np.empty(m)
-        nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)
-        for s in range(m):
-            sums[s] = _pairwise(values, s, count, PLAIN, 0.0, nodes, left)
-        return sums
+    if count <= _PAIRWISE_BLOCK:
+        return _leaf_sums(values, count)
+    depth, right = 1, count  # the right halves are the larger: their spine is the deepest
+    while right > _PAIRWISE_BLOCK:
+        right, depth = right - _split(right), depth + 1
+    starts, counts, state = np.empty((3, depth), dtype=np.int64)  # state 1: left, 2: right
+    left = np.empty((depth, m))
+    starts[0], counts[0], state[0] = 0, count, 0
+    depth = 1
+    while True:
+        top = depth - 1
+        if counts[top] > _PAIRWISE_BLOCK:
+            state[top] = 1
+            starts[depth], counts[depth], state[depth] = starts[top], _split(counts[top]), 0
+            depth += 1
+            continue
+        value = _leaf_sums(values[starts[top] : starts[top] + m + counts[top]], counts[top])
+        depth -= 1
+        while depth > 0:
+            parent = depth - 1
+            if state[parent] == 1:
+                left[parent] = value
+                state[parent] = 2
+                half = _split(counts[parent])
+                starts[depth] = starts[parent] + half
+                counts[depth] = counts[parent] - half
+                state[depth] = 0
+                depth += 1
+                break
+            value = left[parent] + value
+            depth -= 1
+        if depth == 0:
+            return value
+
+
+@njit(cache=True, nogil=True)
+def _leaf_sums(values: np.ndarray, count: int) -> np.ndarray:
+    """``window_sums`` of ``count`` <= 128 values: a plain loop under 8, else the eight
+    strided accumulators (one column each, shared by every row) combined pairwise, the rest
+    added in order."""
+    m = values.size - count
     if count < 8:  # a plain loop from 0.0
         sums = np.zeros(m)
         for i in range(count):
