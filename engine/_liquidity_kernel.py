@@ -37,46 +37,38 @@ _ROWS = 512
 512 floats) stay in the first-level cache."""
 
 
-@njit(cache=True, nogil=True)
-def window_sums(values: np.ndarray, count: int) -> np.ndarray:
-    """numpy's sum of each row ``values[s .. s + count - 1]``, s < ``values.size - count``
-    (``count`` >= 1), before the reduction's initial 0.0 is added. Over 128 values, the
-    rows' halves summed apart and added (``engine._kernel._pairwise``'s walk of the halves,
-    on whole columns of sums: ``nodes`` the pending halves, ``left`` their left sums)."""
-    m = values.size - count
+def halves(count: int) -> np.ndarray:
+    """numpy's pairwise order of a sum of ``count`` values, as a program for
+    ``window_sums``: rows (offset, size) of its runs of at most 128 values, each summed in
+    one piece, and (-1, 0) where the last two sums are added (left + right), in the order
+    numpy adds them (its halves split at ``engine._kernel._split``)."""
     if count <= _PAIRWISE_BLOCK:
+        return np.array([[0, count]], dtype=np.int64)
+    half = int(_split(count))
+    right = halves(count - half)
+    right[right[:, 0] >= 0, 0] += half
+    return np.vstack([halves(half), right, np.array([[-1, 0]], dtype=np.int64)])
+
+
+@njit(cache=True, nogil=True)
+def window_sums(values: np.ndarray, count: int, plan: np.ndarray) -> np.ndarray:
+    """numpy's sum of each row ``values[s .. s + count - 1]``, s < ``values.size - count``
+    (``count`` >= 1), before the reduction's initial 0.0 is added; ``plan`` is
+    ``halves(count)``: each run summed for every row at once, the sums added as numpy
+    adds them."""
+    m = values.size - count
+    if plan.shape[0] == 1:
         return _leaf_sums(values, count)
-    depth, right = 1, count  # the right halves are the larger: their spine is the deepest
-    while right > _PAIRWISE_BLOCK:
-        right, depth = right - _split(right), depth + 1
-    starts, counts, state = np.empty((3, depth), dtype=np.int64)  # state 1: left, 2: right
-    left = np.empty((depth, m))
-    starts[0], counts[0], state[0] = 0, count, 0
-    depth = 1
-    while True:
-        top = depth - 1
-        if counts[top] > _PAIRWISE_BLOCK:
-            state[top] = 1
-            starts[depth], counts[depth], state[depth] = starts[top], _split(counts[top]), 0
-            depth += 1
-            continue
-        value = _leaf_sums(values[starts[top] : starts[top] + m + counts[top]], counts[top])
-        depth -= 1
-        while depth > 0:
-            parent = depth - 1
-            if state[parent] == 1:
-                left[parent] = value
-                state[parent] = 2
-                half = _split(counts[parent])
-                starts[depth] = starts[parent] + half
-                counts[depth] = counts[parent] - half
-                state[depth] = 0
-                depth += 1
-                break
-            value = left[parent] + value
-            depth -= 1
-        if depth == 0:
-            return value
+    sums, top = np.empty((plan.shape[0], m)), 0
+    for k in range(plan.shape[0]):
+        offset, size = plan[k, 0], plan[k, 1]
+        if offset >= 0:
+            sums[top] = _leaf_sums(values[offset : offset + m + size], size)
+            top += 1
+        else:
+            sums[top - 2] = sums[top - 2] + sums[top - 1]
+            top -= 1
+    return sums[0]
 
 
 @njit(cache=True, nogil=True)
@@ -141,26 +133,28 @@ def _squared_deviations(values, count, first, rows, means, acc, out) -> None:
 
 
 @njit(cache=True, nogil=True)
-def trailing_mean(values: np.ndarray, count: int) -> np.ndarray:
+def trailing_mean(values: np.ndarray, count: int, plan: np.ndarray) -> np.ndarray:
     """At bar t the mean of ``values[t - count .. t - 1]`` (``count`` >= 1), numpy's
     ``sliding_window_view(values, count).mean(axis=1)``; NaN for t < count."""
     out = np.empty(values.size)
-    _mean_into(values, count, out)
+    _mean_into(values, count, plan, out)
     return out
 
 
 @njit(cache=True, nogil=True)
-def trailing_std(values: np.ndarray, count: int) -> np.ndarray:
+def trailing_std(values: np.ndarray, count: int, plan: np.ndarray) -> np.ndarray:
     """At bar t the sample standard deviation of ``values[t - count .. t - 1]`` (``count``
     >= 2), numpy's ``sliding_window_view(values, count).std(axis=1, ddof=1)``; NaN for
     t < count."""
     out = np.empty(values.size)
-    _std_into(values, count, out)
+    _std_into(values, count, plan, out)
     return out
 
 
 @njit(cache=True, nogil=True)
-def volatility_and_adv(close: np.ndarray, volume: np.ndarray, window: int) -> tuple:
+def volatility_and_adv(
+    close: np.ndarray, volume: np.ndarray, window: int, plan: np.ndarray
+) -> tuple:
     """``engine.liquidity``'s (``trailing_volatility``, ``trailing_adv``) of ``window`` in
     one call: a price that is not a positive finite number and a volume that is not >= 0
     made NaN, the simple returns, then their windows, as the numpy path does them."""
@@ -174,25 +168,25 @@ def volatility_and_adv(close: np.ndarray, volume: np.ndarray, window: int) -> tu
         before = price
         clean[j] = volume[j] if volume[j] >= 0.0 else np.nan
     sigma, adv = np.empty(n), np.empty(n)
-    _std_into(returns, window, sigma)
-    _mean_into(clean, window, adv)
+    _std_into(returns, window, plan, sigma)
+    _mean_into(clean, window, plan, adv)
     return sigma, adv
 
 
 @njit(cache=True, nogil=True)
-def _mean_into(values: np.ndarray, count: int, out: np.ndarray) -> None:
+def _mean_into(values: np.ndarray, count: int, plan: np.ndarray, out: np.ndarray) -> None:
     n = values.size
     out[: min(count, n)] = np.nan
     if n <= count:
         return
-    sums = window_sums(values, count)
+    sums = window_sums(values, count, plan)
     for s in range(n - count):
         out[count + s] = (0.0 + sums[s]) / count
 
 
 @njit(cache=True, nogil=True)
-def _std_into(values: np.ndarray, count: int, out: np.ndarray) -> None:
-    _mean_into(values, count, out)  # the windows' means first, where their std goes
+def _std_into(values: np.ndarray, count: int, plan: np.ndarray, out: np.ndarray) -> None:
+    _mean_into(values, count, plan, out)  # the windows' means first, where their std goes
     m = values.size - count
     if m <= 0:
         return

@@ -173,9 +173,10 @@ def warm_signals_and_steps() -> None:
     step.finish(state, 0, 1, 10.0, priced, fractions, setup)
     from engine import _liquidity_kernel
 
-    _liquidity_kernel.trailing_mean(prices, 2)  # the liquidity inputs' windows
-    _liquidity_kernel.trailing_std(prices, 2)
-    _liquidity_kernel.volatility_and_adv(prices, prices, 2)
+    plan = _liquidity_kernel.halves(2)  # the liquidity inputs' windows
+    _liquidity_kernel.trailing_mean(prices, 2, plan)
+    _liquidity_kernel.trailing_std(prices, 2, plan)
+    _liquidity_kernel.volatility_and_adv(prices, prices, 2, plan)
     from engine.broker import curves
 
     rows = np.zeros(2, dtype=np.int64)

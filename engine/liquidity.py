@@ -94,7 +94,7 @@ def _trailing_mean(per_bar: np.ndarray, count: int) -> np.ndarray:
     kernel = _kernel()
     if kernel is None:
         return _numpy_windows(per_bar, count)
-    return kernel.trailing_mean(kernel_array(per_bar), count)
+    return kernel.trailing_mean(kernel_array(per_bar), count, kernel.halves(count))
 
 
 def _trailing_std(per_bar: np.ndarray, count: int) -> np.ndarray:
@@ -103,7 +103,7 @@ def _trailing_std(per_bar: np.ndarray, count: int) -> np.ndarray:
     kernel = _kernel()
     if kernel is None:
         return _numpy_windows(per_bar, count, std=True)
-    return kernel.trailing_std(kernel_array(per_bar), count)
+    return kernel.trailing_std(kernel_array(per_bar), count, kernel.halves(count))
 
 
 def corwin_schultz_two_day(
@@ -211,7 +211,8 @@ def volatility_and_adv(
     if kernel is None:
         return trailing_volatility(close, window), trailing_adv(volume, window)
     _check_window(window, 2, "trailing_volatility")
-    return kernel.volatility_and_adv(kernel_array(close), kernel_array(volume), window)
+    plan = kernel.halves(window)
+    return kernel.volatility_and_adv(kernel_array(close), kernel_array(volume), window, plan)
 
 
 def trailing_adv(volume: np.ndarray, window: int) -> np.ndarray:

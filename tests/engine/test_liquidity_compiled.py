@@ -51,11 +51,12 @@ def series(draw, least_window: int = 1) -> tuple[np.ndarray, int]:
 
 def _windows_equal(values: np.ndarray, window: int, std: bool = True) -> bool:
     """The compiled mean (and std) of ``window`` equal numpy's."""
-    mean = _liquidity_kernel.trailing_mean(values, window)
+    plan = _liquidity_kernel.halves(window)
+    mean = _liquidity_kernel.trailing_mean(values, window, plan)
     if not _same(mean, liquidity._numpy_windows(values, window)):
         return False
     return not std or _same(
-        _liquidity_kernel.trailing_std(values, window),
+        _liquidity_kernel.trailing_std(values, window, plan),
         liquidity._numpy_windows(values, window, std=True),
     )
 
