@@ -103,7 +103,8 @@ def liquidity_series(params: TradingParams, ohlc: tuple, volume: np.ndarray | No
         return np.zeros((0, 0))
     if volume is None or len(volume) != len(ohlc[3]):
         raise ValueError("a liquidity field needs the bars' volume")
-    from engine.broker import liquid
+    # the walk's step, imported first: numba loaded, the series' windows run compiled
+    from engine.broker import liquid, step  # noqa: F401
 
     return kernel_array(liquid.series(params, ohlc[1], ohlc[2], ohlc[3], volume))
 

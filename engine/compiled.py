@@ -115,7 +115,8 @@ def warm_runs() -> None:
 def warm_signals_and_steps() -> None:
     """``warm``'s second half: the portfolio-of-rules kernel (``engine._signals_kernel``),
     the broker's step (``engine.broker.step``, its compiled drivers and the batch pass
-    ``engine.broker.curves``)."""
+    ``engine.broker.curves``) and the liquidity inputs' windows
+    (``engine._liquidity_kernel``)."""
     from engine.broker.costs import costs_array
 
     costs = costs_array(100_000.0, 0.0, 0.001, 1.001, False, 100.0, 1.0)
@@ -170,6 +171,12 @@ def warm_signals_and_steps() -> None:
         state, 0, 0, 1, True, False, (10.0, 11.0, 9.0, 10.5), 1.0, 1.0, priced, fractions, setup
     )
     step.finish(state, 0, 1, 10.0, priced, fractions, setup)
+    from engine import _liquidity_kernel
+
+    plan = _liquidity_kernel.halves(2)  # the liquidity inputs' windows
+    _liquidity_kernel.trailing_mean(prices, 2, plan)
+    _liquidity_kernel.trailing_std(prices, 2, plan)
+    _liquidity_kernel.volatility_and_adv(prices, prices, 2, plan)
     from engine.broker import curves
 
     rows = np.zeros(2, dtype=np.int64)

@@ -17,14 +17,24 @@ is computed from bars before t only (no look-ahead), NaN while the window is war
 A window that holds an unusable input gives NaN at the bars it covers: a price that is not
 a positive finite number (missing, zero, negative), a volume that is NaN or negative (an
 infinite volume gives an infinite ADV); the broker treats an input it cannot compute as
-``engine.broker.impact`` documents. Pure numpy, vectorised; nothing here is compiled.
+``engine.broker.impact`` documents.
+
+The trailing windows (the spreads' and ADV's mean, the volatility's standard deviation)
+are summed each on its own in numpy's order (a cumulative sum would carry one bar's NaN,
+or its rounding, into every later bar): by numpy (``_numpy_windows``) in a
+process without numba, by the compiled ``engine._liquidity_kernel`` once numba is loaded
+(a run with a liquidity field walks the compiled step), equal bit for bit
+(tests/engine/test_liquidity_compiled.py). The rest is numpy, vectorised.
 """
 
 from __future__ import annotations
 
 import math
+from types import ModuleType
 
 import numpy as np
+
+from engine.compiled import kernel_array, loaded
 
 SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
 """The names ``spread_series`` dispatches on (``TradingParams.spread_model``)."""
@@ -53,19 +63,47 @@ def _check_window(window: int, least: int, name: str) -> None:
         raise ValueError(f"{name} needs a whole window of at least {least} bars, got {window}")
 
 
-def _trailing_mean(per_bar: np.ndarray, count: int) -> np.ndarray:
-    """At bar t the mean of ``per_bar[t - count .. t - 1]`` (the ``count`` values before t),
-    NaN for t < count and wherever that span holds a NaN. A cumulative sum would carry one
-    bar's NaN, or its rounding, into every later bar: each window is summed on its own."""
+def _kernel() -> ModuleType | None:
+    """``engine._liquidity_kernel`` when numba is loaded in this process already
+    (``engine.compiled.loaded``), else None: importing numba for the windows alone would
+    cost more than numpy's."""
+    if not loaded():
+        return None
+    from engine import _liquidity_kernel
+
+    return _liquidity_kernel
+
+
+def _numpy_windows(per_bar: np.ndarray, count: int, std: bool = False) -> np.ndarray:
+    """numpy's trailing windows: at bar t the ``mean`` (``std``: the ``std(ddof=1)``) of
+    ``per_bar[t - count .. t - 1]`` over a sliding view; NaN for t < count."""
     n = per_bar.shape[0]
     out = np.full(n, np.nan)
     if n <= count:
         return out
-    windows = np.lib.stride_tricks.sliding_window_view(per_bar, count)
+    windows = np.lib.stride_tricks.sliding_window_view(per_bar, count)[: n - count]
     # windows[k] = per_bar[k .. k + count - 1]: the window before bar t = k + count
     with np.errstate(all="ignore"):  # an infinite volume: an infinite mean, no warning
-        out[count:] = windows[: n - count].mean(axis=1)
+        out[count:] = windows.std(axis=1, ddof=1) if std else windows.mean(axis=1)
     return out
+
+
+def _trailing_mean(per_bar: np.ndarray, count: int) -> np.ndarray:
+    """At bar t the mean of ``per_bar[t - count .. t - 1]`` (the ``count`` values before t),
+    NaN for t < count and wherever that span holds a NaN."""
+    kernel = _kernel()
+    if kernel is None:
+        return _numpy_windows(per_bar, count)
+    return kernel.trailing_mean(kernel_array(per_bar), count, kernel.halves(count))
+
+
+def _trailing_std(per_bar: np.ndarray, count: int) -> np.ndarray:
+    """At bar t the sample standard deviation (ddof=1) of ``per_bar[t - count .. t - 1]``,
+    NaN for t < count and wherever that span holds a NaN."""
+    kernel = _kernel()
+    if kernel is None:
+        return _numpy_windows(per_bar, count, std=True)
+    return kernel.trailing_std(kernel_array(per_bar), count, kernel.halves(count))
 
 
 def corwin_schultz_two_day(
@@ -158,14 +196,23 @@ def trailing_volatility(close: np.ndarray, window: int) -> np.ndarray:
     _check_window(window, 2, "trailing_volatility")
     close = _prices(close)
     returns = np.full(close.shape[0], np.nan)
-    returns[1:] = close[1:] / close[:-1] - 1.0
-    n = close.shape[0]
-    out = np.full(n, np.nan)
-    if n <= window:
-        return out
-    windows = np.lib.stride_tricks.sliding_window_view(returns, window)
-    out[window:] = windows[: n - window].std(axis=1, ddof=1)
-    return out
+    with np.errstate(all="ignore"):  # a close of 5e-324: an infinite return, no warning
+        returns[1:] = close[1:] / close[:-1] - 1.0
+    return _trailing_std(returns, window)
+
+
+def volatility_and_adv(
+    close: np.ndarray, volume: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(``trailing_volatility(close, window)``, ``trailing_adv(volume, window)``), the
+    square-root model's inputs: compiled in one call once numba is loaded (no array
+    between the bars and the windows), the same values bit for bit."""
+    kernel = _kernel()
+    if kernel is None:
+        return trailing_volatility(close, window), trailing_adv(volume, window)
+    _check_window(window, 2, "trailing_volatility")
+    plan = kernel.halves(window)
+    return kernel.volatility_and_adv(kernel_array(close), kernel_array(volume), window, plan)
 
 
 def trailing_adv(volume: np.ndarray, window: int) -> np.ndarray:

@@ -46,7 +46,7 @@ def shares_allowed(volume: np.ndarray, volume_limit: float | None) -> np.ndarray
     if volume_limit is None:
         return np.full(volume.shape, math.inf)
     traded = np.where(volume > 0.0, volume, 0.0)  # NaN and negative volumes: nothing traded
-    return np.floor(volume_limit * traded)
+    return np.floor(np.multiply(volume_limit, traded, out=traded), out=traded)
 
 
 def half_spread(params: LiquiditySettings, high, low, close) -> np.ndarray:
@@ -76,12 +76,9 @@ def impact_inputs(params: LiquiditySettings, close, volume) -> tuple[np.ndarray,
     n = len(close)
     if params.slippage_model != "square_root":
         return np.full(n, math.nan), np.full(n, math.nan)
-    from engine.liquidity import trailing_adv, trailing_volatility
+    from engine.liquidity import volatility_and_adv
 
-    close = np.asarray(close, dtype=np.float64)
-    volume = np.asarray(volume, dtype=np.float64)
-    window = params.impact_window
-    return trailing_volatility(close, window), trailing_adv(volume, window)
+    return volatility_and_adv(close, volume, params.impact_window)
 
 
 def series(params: TradingParams, high, low, close, volume) -> np.ndarray:

@@ -1211,8 +1211,18 @@ def walk_run(
     n_bars = close.size
     last = n_bars - 1
     fs, ns = state[0], state[1]
+    skips = not (acting or held_exit or exit_program)
+    skip_to = first
     for bar in range(first, n_bars):
+        if bar < skip_to:
+            continue
         c = close[bar]
+        if skips and ns[AT_CLOSE] == 0 and not (enter[bar] or leave[bar]) and _idle(state, setup):
+            skip_to = bar + 1  # the bars up to the next signal leave the book as it is
+            while skip_to < n_bars and not (enter[skip_to] or leave[skip_to]):
+                skip_to += 1
+            _skip(state, bar, skip_to, setup, paths)
+            continue
         if ns[AT_CLOSE] == 0:
             if _short_of_room(state):
                 return bar, ROOM
@@ -1247,6 +1257,34 @@ def walk_run(
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
     return n_bars, DONE
+
+
+@_inlined
+def _idle(state, setup) -> bool:
+    """Whether a bar without a signal leaves the book as it is (``walk_run`` then skips to
+    the next signal): no order pending (a market order for the open, an entry order, a
+    remainder, a sale over several bars), no stop to check, no short (no borrow fee, no
+    bust), not bust. Its open only resets the bar's scalars (``_skip``)."""
+    fs, ns = state[0], state[1]
+    return (
+        ns[BUST] == 0 and ns[PENDING] == 0 and ns[ORDER] < 0 and not fs[REMAINING] > 0.0
+        and not (fs[LEAVING] > 0.0 and ns[N_HELD] > 0)
+        and not (setup[STOPPED] and ns[N_HELD] > 0) and fs[SHARES] >= 0.0
+    )  # fmt: skip
+
+
+@_inlined
+def _skip(state, bar, end, setup, paths) -> None:
+    """What bars ``bar`` .. ``end`` - 1, idle (``_idle``) and without signals, leave: the
+    scalars their opens reset (the last one's volume allowance), the cash and shares kept
+    at each close."""
+    fs, ns = state[0], state[1]
+    if setup[LIQUID] != 0:
+        fs[AVAIL], fs[TAKEN] = state[7][CAP, end - 1], 0.0
+    ns[FRESH] = -1
+    cash_path, shares_path = paths
+    if cash_path.size > 0:
+        cash_path[bar:end], shares_path[bar:end] = fs[CASH], fs[SHARES]
 
 
 @njit(cache=True, nogil=True)
