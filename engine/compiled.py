@@ -179,5 +179,12 @@ def warm_signals_and_steps() -> None:
         for parallel in (False, True):
             arguments = (entries, exits, grid, grid, rows, *[prices] * 4, seconds, 1.0, priced)
             curves.evaluate(
-                *arguments, fractions, setup, edges, *into, no_liquidity, parallel=parallel
+                *arguments,
+                fractions,
+                setup,
+                edges,
+                *into,
+                no_liquidity,
+                np.zeros((0, 2)),
+                parallel=parallel,
             )

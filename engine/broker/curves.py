@@ -13,7 +13,11 @@ numpy's order), so its statistics equal those built from the step's fills bit fo
 take the one pass's columns (``engine._kernel.N_STATS``, block sums and squares). The
 step's tables of fills, closed units and orders are emptied every bar (a pending order
 kept): only the book's state is read. A book and a buffer of bar returns are allocated once
-per ``RUNS_PER_BOOK`` runs, not per run.
+per ``RUNS_PER_BOOK`` runs, not per run. A sweep whose signals are crossings of two lines
+(``engine.backtest.run_crossings``) has each run's crossings written into a row of the book
+(``_crossed``), never N × T signal arrays; with a liquidity field each run's count of the
+shares its entries were sized for and filled is read from the book
+(``engine.broker.step.entered``: a capacity curve's unfilled share).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ _step, _finish, _new_state, _start_run = (
     broker_step.new_state,
     broker_step.start_run,
 )
-_with_liquidity = broker_step.with_liquidity
+_with_liquidity, _entered = broker_step.with_liquidity, broker_step.entered
 CASH, SHARES = broker_step.CASH, broker_step.SHARES
 N_ROWS, N_DONE, N_ORDERS, ORDER = (
     broker_step.N_ROWS,
@@ -131,9 +135,32 @@ def _acts(state, costs, setup) -> bool:
     return costs[BORROW] != 0.0 and fs[SHARES] < 0.0
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _crossed(a, b, offset, enter, leave) -> None:
+    """The crossings of line ``a`` over line ``b`` on the bars (history indices ``offset``
+    to ``offset`` + T - 1) into ``enter`` (above now, at or below on the bar before) and
+    ``leave`` (below now, at or above before), as ``engine._kernel``'s one pass reads them
+    (``rules.signals.cross_above``/``cross_below``: a comparison with NaN is false; history
+    bar 0 never crosses)."""
+    was_at_most = was_at_least = False
+    if offset > 0:
+        was_at_most = a[offset - 1] <= b[offset - 1]
+        was_at_least = a[offset - 1] >= b[offset - 1]
+    for t in range(enter.size):
+        now, now_other = a[offset + t], b[offset + t]
+        enter[t] = (now > now_other) & was_at_most
+        leave[t] = (now < now_other) & was_at_least
+        was_at_most = now <= now_other
+        was_at_least = now >= now_other
+
+
 def _evaluate_runs(
     entries,
     exits,
+    lines,
+    line,
+    other,
+    offset,
     limits,
     stops_at,
     price_row,
@@ -150,8 +177,13 @@ def _evaluate_runs(
     curves,
     kept_returns,
     liquidity,
+    entered,
 ):
-    """N runs (``entries``/``exits`` N × T, T >= 3; run i's entry-order prices are
+    """N runs (``entries``/``exits`` N × T, T >= 3, or with ``line`` not empty crossings
+    of two of ``lines``, as ``engine._kernel.evaluate_runs`` takes them: run i enters where
+    ``lines[line[i]]`` crosses above ``lines[other[i]]`` and exits where it crosses below,
+    the bars being history indices ``offset`` on, without N × T signals; run i's
+    entry-order prices are
     ``limits[price_row[i]]`` and ``stops_at[price_row[i]]``, K × T each, so runs share equal
     rows; the costs, fractions and setup of ``engine._scaling.step_inputs``; ``seconds`` the
     bars' times, ``day`` a day in their unit). Returns (N × ``N_STATS`` statistics, as
@@ -161,24 +193,34 @@ def _evaluate_runs(
     squares of the bar returns over the S blocks ``edges`` bounds). With ``curves`` N × T
     and ``kept_returns`` N × (T - 1) (0 rows: none kept) each run's equity and bar returns
     are written there too. ``liquidity``: the bars' liquidity series
-    (``engine.broker.step.with_liquidity``; 0 × 0: none)."""
-    n_runs, n_bars = entries.shape
+    (``engine.broker.step.with_liquidity``; 0 × 0: none). With ``entered`` N × 2 (0 rows:
+    not wanted) each run's shares its entries were sized for and filled are written there
+    (``engine.broker.step.entered``)."""
+    crossing = line.size > 0
+    n_runs, n_bars = (line.size if crossing else entries.shape[0]), close.size
     stats = np.empty((n_runs, N_STATS))
     blocks = np.empty((n_runs, 2 * (edges.size - 1)))
-    keep = curves.shape[0] > 0
+    keep, counted = curves.shape[0] > 0, entered.shape[0] > 0
     bars = (open_, high, low, close)
     for b in prange((n_runs + RUNS_PER_BOOK - 1) // RUNS_PER_BOOK):
         state = _with_liquidity(
             _new_state(setup[MAX_ENTRIES], 5 * max(setup[MAX_ENTRIES], 1) + 8), liquidity
         )
         own_returns, own_curve = np.empty(n_bars - 1), np.empty(n_bars)
+        enter, leave = np.empty(n_bars, dtype=np.bool_), np.empty(n_bars, dtype=np.bool_)
         for i in range(b * RUNS_PER_BOOK, min((b + 1) * RUNS_PER_BOOK, n_runs)):
             _start_run(state, costs[0])
             row = price_row[i]
-            signals = (entries[i], exits[i], limits[row], stops_at[row])
+            if crossing:
+                _crossed(lines[line[i]], lines[other[i]], offset, enter, leave)
+            else:
+                enter, leave = entries[i], exits[i]
+            signals = (enter, leave, limits[row], stops_at[row])
             returns = kept_returns[i] if keep else own_returns
             curve = curves[i] if keep else own_curve
             trades = _bars(state, i, signals, bars, costs, fractions, setup, curve)
+            if counted:
+                entered[i, 0], entered[i, 1] = _entered(state)
             track = _track_curve(curve, returns, seconds, day)
             first, final = curve[0], curve[n_bars - 1]
             _reduce_run(
