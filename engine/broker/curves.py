@@ -52,6 +52,8 @@ N_ROWS, N_DONE, N_ORDERS, ORDER = (
 )
 NEXT_ID, MAX_ENTRIES = broker_step.NEXT_ID, broker_step.MAX_ENTRIES
 CLOSE_AT_END, STOPPED = broker_step.CLOSE_AT_END, broker_step.STOPPED
+SIDE, LOSS, PROFIT = broker_step.SIDE, broker_step.LOSS, broker_step.PROFIT
+TRAIL_LEVEL, EXTREME, TRAIL_AT = broker_step.TRAIL_LEVEL, broker_step.EXTREME, broker_step.TRAIL_AT
 PENDING, N_HELD = broker_step.PENDING, broker_step.N_HELD
 REMAINING, LEAVING = broker_step.REMAINING, broker_step.LEAVING
 
@@ -65,19 +67,23 @@ def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
     units bought up to the bust.
 
     The step is called on every bar where it can act (``_acts``); on the others (no signal,
-    no market order for the open, no entry order pending, no stop to check, no borrow fee
-    to charge, not the last bar) it changes nothing, so the equity is marked from the cash
-    and shares it left, kept in registers."""
+    no market order for the open, no entry order pending, no stop the bar reaches nor
+    trailing level it moves (``_stops_act``), no borrow fee to charge, not the last bar) it
+    changes nothing, so the equity is marked from the cash and shares it left, kept in
+    registers."""
     enter, leave, limits, stops_at = signals
     open_, high, low, close = bars
     n_bars = close.size
     last = n_bars - 1
     fs, ns, book = state[0], state[1], state[5]
-    cash, shares, acts = fs[CASH], fs[SHARES], True
+    cash, shares, acts, watch = fs[CASH], fs[SHARES], True, False
+    trail = fractions[TRAIL_AT]
     bar = 0
     while bar < n_bars:
         if not acts:
             while bar < last and not (enter[bar] or leave[bar]):
+                if watch and _stops_act(state, trail, high[bar], low[bar]):
+                    break
                 value = cash + shares * close[bar]
                 if value <= 0.0:  # the step's bust rule, then this driver's below
                     break
@@ -115,24 +121,47 @@ def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
             _finish(state, i, last, open_[last], costs, fractions, setup)
             value = fs[CASH] + fs[SHARES] * close[bar]
         curve[bar] = value
-        acts = _acts(state, costs, setup)
+        acts = _acts(state, costs)
+        watch = setup[STOPPED] != 0 and ns[N_HELD] > 0
         bar += 1
     return ns[NEXT_ID]
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _acts(state, costs, setup) -> bool:
-    """Whether the step can act on the next bar without a signal: a market order for its
-    open or an entry order pending, units held whose stops it checks, or a short paying
-    the borrow fee at its close."""
+def _acts(state, costs) -> bool:
+    """Whether the step acts on every bar from the next on, with or without a signal: a
+    market order for its open or an entry order pending, an entry or a sale carried
+    (liquidity), or a short paying the borrow fee at its close. (Units held with stops act
+    on a bar only where ``_stops_act``.)"""
     fs, ns = state[0], state[1]
     if ns[PENDING] != 0 or ns[ORDER] >= 0:
         return True
     if fs[REMAINING] > 0.0 or fs[LEAVING] > 0.0:  # liquidity: an entry or a sale carried
         return True
-    if setup[STOPPED] and ns[N_HELD] > 0:
-        return True
     return costs[BORROW] != 0.0 and fs[SHARES] < 0.0
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _stops_act(state, trail, h, lo) -> bool:
+    """Whether a bar (high ``h``, low ``lo``) without a signal or order moves a held
+    unit's stops: reaches its adverse stop or its take-profit, or moves its trailing level
+    (``trail``: the trailing fraction, NaN: none) — the conditions of
+    ``engine.broker.stops.stop_exit``, NaN levels compared as there. On any other bar
+    ``_check_stops`` changes nothing (no unit is fresh: none filled on it)."""
+    ns, held = state[1], state[2]
+    for j in range(ns[N_HELD]):
+        unit = held[j]
+        if unit[SIDE] > 0:
+            if lo <= max(unit[LOSS], unit[TRAIL_LEVEL]) or h >= unit[PROFIT]:
+                return True
+            if trail == trail and h > unit[EXTREME]:
+                return True
+        else:
+            if h >= min(unit[LOSS], unit[TRAIL_LEVEL]) or lo <= unit[PROFIT]:
+                return True
+            if trail == trail and lo < unit[EXTREME]:
+                return True
+    return False
 
 
 @njit(cache=True, nogil=True, _nrt=False)
