@@ -416,6 +416,7 @@ def stepped_batch(
     parallel: bool,
     entered: np.ndarray | None = None,
     crossing: tuple | None = None,
+    shared: tuple | None = None,
 ) -> BatchResult:
     """``run_batch`` of walked runs through ``engine.broker.curves.evaluate``: each
     curve reduced in the pass as the one pass reduces it (``_finished``: the core metrics,
@@ -423,11 +424,46 @@ def stepped_batch(
     into ``kept``), the rows over the cores when ``parallel`` (the work pays for it, as for
     the one pass). ``entered`` (N × 2): each run's shares its entries were sized for and
     filled written there (``EngineResult.entered``). ``crossing`` (``run_crossings``' lines,
-    line, other and offset): the runs' signals, in place of ``entries`` and ``exits``."""
-    limit, stop = prices
-    n_runs = len(entries) if crossing is None else len(crossing[1])
+    line, other and offset): the runs' signals, in place of ``entries`` and ``exits``.
+    ``shared``: ``pass_arguments`` of these inputs made already (the same runs at another
+    capital: ``engine.capacity``)."""
     from engine import _scaling
     from engine.broker import curves
+
+    if shared is None:
+        shared = pass_arguments(bars, entries, exits, params, prices, block_edges, crossing)
+    signals_and_bars, edges, liquidity = shared
+    costs, setup, fractions = _scaling.step_inputs(params)
+    out = curves.evaluate(
+        *signals_and_bars,
+        costs,
+        fractions,
+        setup,
+        edges,
+        *kept,  # the returns T - 1 wide: the pass takes T >= 3
+        liquidity,
+        np.zeros((0, 2)) if entered is None else entered,
+        parallel=parallel,
+    )
+    return _finished(compiled.kernels(), out, bars, params, block_edges, kept)
+
+
+def pass_arguments(
+    bars: Bars,
+    entries,
+    exits,
+    params: TradingParams,
+    prices,
+    block_edges: np.ndarray | None,
+    crossing: tuple | None = None,
+) -> tuple:
+    """The arguments of ``stepped_batch``'s pass that its runs' capital does not change:
+    (their signals, entry-order prices and bars as ``engine.broker.curves.evaluate`` takes
+    them, the block edges, the liquidity series)."""
+    from engine import _scaling
+
+    limit, stop = prices
+    n_runs = len(entries) if crossing is None else len(crossing[1])
 
     def rows(prices: np.ndarray | None) -> np.ndarray:
         if prices is None or not params.has_orders:
@@ -442,47 +478,26 @@ def stepped_batch(
             for a in (limits, stops_at)
         )
     price_row = np.arange(n_runs) if limits.shape[0] > 1 else np.zeros(n_runs, dtype=np.int64)
-    no_signals = np.empty((0, len(bars)), dtype=np.bool_)
-    lines, line, other, offset = (
-        (np.empty((0, 0)), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), 0)
-        if crossing is None
-        else crossing
-    )
-
-    costs, setup, fractions = _scaling.step_inputs(params)
+    if crossing is None:
+        no_line = np.empty(0, dtype=np.int64)
+        signals = (
+            compiled.kernel_array(entries, np.bool_),
+            compiled.kernel_array(exits, np.bool_),
+            np.empty((0, 0)),
+            no_line,
+            no_line,
+            0,
+        )
+    else:
+        no_signals = np.empty((0, len(bars)), dtype=np.bool_)
+        signals = (no_signals, no_signals, *crossing)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     volume = bars.volume if params.liquid else None
     liquidity = _scaling.liquidity_series(params, ohlc, volume)
     open_, close, seconds, day, _, _, edges = _pass_inputs(bars, params, block_edges)
     high, low = (compiled.kernel_array(c) for c in (bars.high, bars.low))
-    equity, returns = kept
-    out = curves.evaluate(
-        no_signals if crossing else compiled.kernel_array(entries, np.bool_),
-        no_signals if crossing else compiled.kernel_array(exits, np.bool_),
-        lines,
-        line,
-        other,
-        offset,
-        limits,
-        stops_at,
-        price_row,
-        open_,
-        high,
-        low,
-        close,
-        seconds,
-        day,
-        costs,
-        fractions,
-        setup,
-        edges,
-        equity,
-        returns,  # T - 1 wide: the pass takes T >= 3
-        liquidity,
-        np.zeros((0, 2)) if entered is None else entered,
-        parallel=parallel,
-    )
-    return _finished(compiled.kernels(), out, bars, params, block_edges, kept)
+    bars_in = (open_, high, low, close, seconds, day)
+    return (*signals, limits, stops_at, price_row, *bars_in), edges, liquidity
 
 
 def _one_pass(

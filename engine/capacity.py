@@ -120,12 +120,14 @@ def run_capacity(
         returns = np.empty((len(capitals), len(bars) - 1))
         metrics = {name: np.empty(len(capitals)) for name in CORE_METRICS}
         entered = np.zeros((len(capitals), 2))
+        shared = backtest.pass_arguments(bars, *rows, params, (limit, stop), None)
         for i, capital in enumerate(capitals):
             kept = equity[i : i + 1], returns[i : i + 1]
             at = at_capital(params, capital)
             done = backtest.stepped_batch(
-                bars, *rows, at, (limit, stop), None, kept, False, entered[i : i + 1]
-            )
+                bars, *rows, at, (limit, stop), None, kept, False, entered[i : i + 1],
+                shared=shared,
+            )  # fmt: skip
             for name in CORE_METRICS:
                 metrics[name][i] = done.metrics[name][0]
         return CapacityRuns(capitals, equity, metrics, entered if params.liquid else None)
