@@ -431,7 +431,8 @@ def stepped_batch(
     from engine.broker import curves
 
     if shared is None:
-        shared = pass_arguments(bars, entries, exits, params, prices, block_edges, crossing)
+        signals = (entries, exits) if crossing is None else crossing
+        shared = pass_arguments(bars, params, signals, prices, block_edges)
     signals_and_bars, edges, liquidity = shared
     costs, setup, fractions = _scaling.step_inputs(params)
     out = curves.evaluate(
@@ -448,22 +449,16 @@ def stepped_batch(
     return _finished(compiled.kernels(), out, bars, params, block_edges, kept)
 
 
-def pass_arguments(
-    bars: Bars,
-    entries,
-    exits,
-    params: TradingParams,
-    prices,
-    block_edges: np.ndarray | None,
-    crossing: tuple | None = None,
-) -> tuple:
+def pass_arguments(bars: Bars, params: TradingParams, signals: tuple, prices, block_edges) -> tuple:
     """The arguments of ``stepped_batch``'s pass that its runs' capital does not change:
     (their signals, entry-order prices and bars as ``engine.broker.curves.evaluate`` takes
-    them, the block edges, the liquidity series)."""
+    them, the block edges, the liquidity series). ``signals``: (entries, exits), or
+    ``run_crossings``' (lines, line, other, offset)."""
     from engine import _scaling
 
     limit, stop = prices
-    n_runs = len(entries) if crossing is None else len(crossing[1])
+    crossing = signals if len(signals) == 4 else None
+    n_runs = len(signals[0]) if crossing is None else len(crossing[1])
 
     def rows(prices: np.ndarray | None) -> np.ndarray:
         if prices is None or not params.has_orders:
@@ -481,8 +476,8 @@ def pass_arguments(
     if crossing is None:
         no_line = np.empty(0, dtype=np.int64)
         signals = (
-            compiled.kernel_array(entries, np.bool_),
-            compiled.kernel_array(exits, np.bool_),
+            compiled.kernel_array(signals[0], np.bool_),
+            compiled.kernel_array(signals[1], np.bool_),
             np.empty((0, 0)),
             no_line,
             no_line,

@@ -120,7 +120,7 @@ def run_capacity(
         returns = np.empty((len(capitals), len(bars) - 1))
         metrics = {name: np.empty(len(capitals)) for name in CORE_METRICS}
         entered = np.zeros((len(capitals), 2))
-        shared = backtest.pass_arguments(bars, *rows, params, (limit, stop), None)
+        shared = backtest.pass_arguments(bars, params, rows, (limit, stop), None)
         for i, capital in enumerate(capitals):
             kept = equity[i : i + 1], returns[i : i + 1]
             at = at_capital(params, capital)
