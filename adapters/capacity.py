@@ -24,7 +24,6 @@ from adapters.metrics import equity_metrics
 from engine import TRADING_DAYS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.broker.orders import Orders
     from engine.capacity import CapacityRuns
 
 COLUMNS = (
@@ -38,21 +37,18 @@ COLUMNS = (
 """The table's columns, in order (``capacity_table``'s ``points``)."""
 
 
-def unfilled_pct(orders: Orders | None, liquid: bool = False) -> float | None:
-    """The share of the shares a run's orders were sized for that never filled, in
-    percent. Without a liquidity field (``liquid`` false) every order fills whole: 0. With
-    one, the engine's entry orders carry the shares each was sized for and those it filled
-    over one bar or several (``Orders.ordered``, ``Orders.filled``; docs/execution.md,
-    "Liquidity"); a run whose orders carry no such record (market entries) answers None:
-    not recorded."""
-    ordered = getattr(orders, "ordered", None)
-    filled = getattr(orders, "filled", None)
-    if ordered is None or filled is None:
-        return None if liquid else 0.0
-    asked = float(np.sum(ordered))
-    if asked <= 0:
+def unfilled_pct(entered: Sequence[float] | None) -> float:
+    """The share of the shares a run's entries were sized for that never filled, in
+    percent: 1 − filled ÷ ordered of ``entered`` (the engine's count of both over every
+    entry, a market one's too, filled over one bar or several: ``CapacityRuns.entered``,
+    docs/execution.md, "Liquidity"); 0 without a liquidity field (``entered`` None: every
+    order fills whole) or when no entry was sized."""
+    if entered is None:
         return 0.0
-    return max(0.0, (1.0 - float(np.sum(filled)) / asked) * 100.0)
+    ordered, filled = (float(value) for value in entered)
+    if ordered <= 0:
+        return 0.0
+    return max(0.0, (1.0 - filled / ordered) * 100.0)
 
 
 def half_sharpe_capital(capitals: Sequence[float], sharpes: Sequence[float | None]) -> float | None:
@@ -81,13 +77,14 @@ def capacity_table(
     (the module's rule)."""
     metrics = runs.metrics
     more = equity_metrics(timestamps, runs.equity, metrics["max_drawdown_pct"], None, bars_per_year)
+    entered = [None] * len(runs.capitals) if runs.entered is None else runs.entered
     return capacity_document(
         runs.capitals,
         metrics["sharpe_ratio"],
         more["cagr_pct"],
         metrics["total_return_pct"],
         metrics["num_trades"],
-        [unfilled_pct(orders, runs.liquid) for orders in runs.orders],
+        [unfilled_pct(row) for row in entered],
     )
 
 

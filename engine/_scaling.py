@@ -76,6 +76,8 @@ def scale_events(
         liquidity=liquidity,
     )  # fmt: skip
     events = _events_of(out, keep, actions is not None)
+    if params.liquid:  # the shares its entries were sized for and filled (a capacity curve)
+        events = dataclasses.replace(events, entered=out[9])
     rate = Costs.of(params).borrow
     if rate and not params.scales:  # single positions: their trades' borrow from these
         events = dataclasses.replace(events, borrow=_held_charges(out, events, ohlc[3], rate))
@@ -179,6 +181,7 @@ def _called(
     n_runs, n_bars = entries.shape
     state = step.with_liquidity(step.new_state(int(setup[step.MAX_ENTRIES]), 64), events_in[3])
     counts = np.zeros((3, n_runs), dtype=np.int64)
+    shares = np.zeros((n_runs, 2))
     kept = n_runs if keep else 0
     cash_path, shares_path = np.empty((kept, n_bars)), np.empty((kept, n_bars))
     no_row = np.empty(0, dtype=np.bool_)
@@ -214,6 +217,7 @@ def _called(
         ns = state[1]
         counts[:, i] = (ns[step.N_ROWS], ns[step.N_DONE], ns[step.N_ORDERS])
         counts[:, i] -= before
+        shares[i] = step.entered(state)
     ns = state[1]
     return (
         state[4][: ns[step.N_ROWS]],
@@ -225,6 +229,7 @@ def _called(
         cash_path,
         shares_path,
         state[6][: ns[step.N_APPLIED]],
+        shares,
     )
 
 
@@ -309,7 +314,7 @@ def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
     """``sim.Events`` of the step's outputs (``walk_acting``'s tuple)."""
     from engine.broker import step
 
-    rows, counts, units, unit_counts, _, _, cash, shares, log = out
+    rows, counts, units, unit_counts, _, _, cash, shares, log = out[:9]
     ends = np.cumsum(unit_counts)
     table = np.zeros((units.shape[0], UNIT_COLUMNS))
     table[:, : UNIT_BORROW + 1] = units[:, : step.UNIT_BORROW + 1]

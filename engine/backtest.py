@@ -265,7 +265,17 @@ def run(
         bust_bar=bust if bust >= 0 else None,
         orders=orders,
         applied=None if events.applied is None else events.applied.of_run(0, _last(bust)),
+        entered=_entered(events, params),
     )
+
+
+def _entered(events, params: TradingParams) -> tuple[float, float] | None:
+    """Run 0's (shares its entries were sized for, shares filled) with a liquidity field
+    (``engine._simulate.Events.entered``); None without one."""
+    if not params.liquid or events.entered is None:
+        return None
+    ordered, filled = events.entered[0]
+    return float(ordered), float(filled)
 
 
 def _last(bust: int) -> int | None:
@@ -404,15 +414,51 @@ def stepped_batch(
     block_edges: np.ndarray | None,
     kept: tuple[np.ndarray, np.ndarray],
     parallel: bool,
+    entered: np.ndarray | None = None,
+    crossing: tuple | None = None,
+    shared: tuple | None = None,
 ) -> BatchResult:
     """``run_batch`` of walked runs through ``engine.broker.curves.evaluate``: each
     curve reduced in the pass as the one pass reduces it (``_finished``: the core metrics,
     ``curve`` and, with ``block_edges``, ``block_stats``; the equity and bar returns written
     into ``kept``), the rows over the cores when ``parallel`` (the work pays for it, as for
-    the one pass)."""
-    limit, stop = prices
+    the one pass). ``entered`` (N × 2): each run's shares its entries were sized for and
+    filled written there (``EngineResult.entered``). ``crossing`` (``run_crossings``' lines,
+    line, other and offset): the runs' signals, in place of ``entries`` and ``exits``.
+    ``shared``: ``pass_arguments`` of these inputs made already (the same runs at another
+    capital: ``engine.capacity``)."""
     from engine import _scaling
     from engine.broker import curves
+
+    if shared is None:
+        signals = (entries, exits) if crossing is None else crossing
+        shared = pass_arguments(bars, params, signals, prices, block_edges)
+    signals_and_bars, edges, liquidity = shared
+    costs, setup, fractions = _scaling.step_inputs(params)
+    out = curves.evaluate(
+        *signals_and_bars,
+        costs,
+        fractions,
+        setup,
+        edges,
+        *kept,  # the returns T - 1 wide: the pass takes T >= 3
+        liquidity,
+        np.zeros((0, 2)) if entered is None else entered,
+        parallel=parallel,
+    )
+    return _finished(compiled.kernels(), out, bars, params, block_edges, kept)
+
+
+def pass_arguments(bars: Bars, params: TradingParams, signals: tuple, prices, block_edges) -> tuple:
+    """The arguments of ``stepped_batch``'s pass that its runs' capital does not change:
+    (their signals, entry-order prices and bars as ``engine.broker.curves.evaluate`` takes
+    them, the block edges, the liquidity series). ``signals``: (entries, exits), or
+    ``run_crossings``' (lines, line, other, offset)."""
+    from engine import _scaling
+
+    limit, stop = prices
+    crossing = signals if len(signals) == 4 else None
+    n_runs = len(signals[0]) if crossing is None else len(crossing[1])
 
     def rows(prices: np.ndarray | None) -> np.ndarray:
         if prices is None or not params.has_orders:
@@ -423,41 +469,30 @@ def stepped_batch(
     limits, stops_at = rows(limit), rows(stop)
     if limits.shape[0] != stops_at.shape[0]:  # one of them per run, the other shared
         limits, stops_at = (
-            np.ascontiguousarray(np.broadcast_to(a, entries.shape)) for a in (limits, stops_at)
+            np.ascontiguousarray(np.broadcast_to(a, (n_runs, len(bars))))
+            for a in (limits, stops_at)
         )
-    price_row = (
-        np.arange(len(entries)) if limits.shape[0] > 1 else np.zeros(len(entries), dtype=np.int64)
-    )
-
-    costs, setup, fractions = _scaling.step_inputs(params)
+    price_row = np.arange(n_runs) if limits.shape[0] > 1 else np.zeros(n_runs, dtype=np.int64)
+    if crossing is None:
+        no_line = np.empty(0, dtype=np.int64)
+        signals = (
+            compiled.kernel_array(signals[0], np.bool_),
+            compiled.kernel_array(signals[1], np.bool_),
+            np.empty((0, 0)),
+            no_line,
+            no_line,
+            0,
+        )
+    else:
+        no_signals = np.empty((0, len(bars)), dtype=np.bool_)
+        signals = (no_signals, no_signals, *crossing)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     volume = bars.volume if params.liquid else None
     liquidity = _scaling.liquidity_series(params, ohlc, volume)
     open_, close, seconds, day, _, _, edges = _pass_inputs(bars, params, block_edges)
     high, low = (compiled.kernel_array(c) for c in (bars.high, bars.low))
-    equity, returns = kept
-    out = curves.evaluate(
-        compiled.kernel_array(entries, np.bool_),
-        compiled.kernel_array(exits, np.bool_),
-        limits,
-        stops_at,
-        price_row,
-        open_,
-        high,
-        low,
-        close,
-        seconds,
-        day,
-        costs,
-        fractions,
-        setup,
-        edges,
-        equity,
-        returns,  # T - 1 wide: the pass takes T >= 3
-        liquidity,
-        parallel=parallel,
-    )
-    return _finished(compiled.kernels(), out, bars, params, block_edges, kept)
+    bars_in = (open_, high, low, close, seconds, day)
+    return (*signals, limits, stops_at, price_row, *bars_in), edges, liquidity
 
 
 def _one_pass(
@@ -496,6 +531,8 @@ def run_crossings(
     block_edges: np.ndarray | None = None,
     keep_equity: bool = False,
     into: tuple[np.ndarray, np.ndarray] | None = None,
+    prices: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+    work: int | None = None,
 ) -> BatchResult:
     """``run_batch(one_pass=True)`` for N runs whose signals are crossings of two lines:
     run i enters where ``lines[line[i]]`` crosses above ``lines[other[i]]`` and exits where
@@ -503,22 +540,38 @@ def run_crossings(
     the signal history, ``bars`` being its indices ``offset`` to ``offset + T - 1``. The
     same numbers as ``run_batch`` on those crossings, bit for bit, without N × T signals
     (and, with ``keep_equity``, the same equity and bar returns, ``into`` as there).
+
+    Walked runs (stops, a borrow fee, entry orders with ``prices``: the limit and stop
+    series, T each; scaling, a liquidity field) go through the broker step's pass
+    (``stepped_batch``, as ``run_batch`` reduces them when ``reduced_in_step`` of ``work``,
+    by default N × T), the crossings read there: no size series, on finite prices of at
+    least 3 bars.
     """
     params = params or TradingParams()
-    if params.has_stops or params.size_unit is not None or params.liquid:
-        raise ValueError("run_crossings takes no stops, size series nor liquidity field")
     lines = np.ascontiguousarray(lines, dtype=np.float64)
     if lines.ndim != 2 or offset < 0 or lines.shape[1] < offset + len(bars):
         raise ValueError(f"lines must be K × H with H >= offset + {len(bars)}")
+    line = np.ascontiguousarray(line, dtype=np.int64)
+    other = np.ascontiguousarray(other, dtype=np.int64)
+    kept = _kept(len(line), len(bars), keep_equity, into)
+    if params.walks_bars or params.has_orders or params.stepped_as_units:
+        work = len(line) * len(bars) if work is None else work
+        if params.size_unit is not None or not _curves(bars, params, None, None, None, work):
+            raise ValueError("walked crossings go through the step's pass (finite prices, T >= 3)")
+        parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
+        crossing = (lines, line, other, int(offset))
+        args = (params, prices, block_edges, kept, parallel)
+        return stepped_batch(bars, None, None, *args, crossing=crossing)
+    if params.has_stops or params.size_unit is not None:
+        raise ValueError("run_crossings takes no stops nor size series")
     kernel = compiled.kernels()
     no_signals = np.empty((0, len(bars)), dtype=bool)
-    kept = _kept(len(line), len(bars), keep_equity, into)
     out = kernel.evaluate_runs(
         no_signals,
         no_signals,
         lines,
-        np.ascontiguousarray(line, dtype=np.int64),
-        np.ascontiguousarray(other, dtype=np.int64),
+        line,
+        other,
         int(offset),
         *kept,
         *_pass_inputs(bars, params, block_edges),

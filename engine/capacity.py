@@ -10,10 +10,10 @@ limit or a market-impact model makes a large one trade less, later or dearer
 
 Each capital goes through the broker's compiled step in its batch pass
 (``engine.broker.curves``, the pass a sweep's walked runs take), which reduces the run to its
-core metrics and equity without building its trade table: a run without a size series, a
+core metrics and equity without building its trade table, and with a liquidity field counts
+the shares its entries were sized for and filled: a run without a size series, a
 position-aware exit or corporate actions on the position, on finite prices of at least 3
-bars, and without a liquidity field (whose orders' unfilled shares only the full run
-records). Every other run is ``engine.backtest.run`` at each capital. Both give, capital by
+bars. Every other run is ``engine.backtest.run`` at each capital. Both give, capital by
 capital, the numbers ``run`` gives bit for bit (tests/engine/test_engine_capacity.py).
 
 ``capital_grid`` is the default list: 12 capitals log-spaced from 10 k to 1 B.
@@ -35,7 +35,6 @@ from engine.result import CORE_METRICS
 if TYPE_CHECKING:  # pragma: no cover
     from engine._simulate import PositionExit, Sizer
     from engine.bars import Bars
-    from engine.broker.orders import Orders
     from engine.corporate import CorporateActions
 
 LOWEST, HIGHEST, POINTS = 10_000.0, 1_000_000_000.0, 12
@@ -77,15 +76,14 @@ def value_at_capital(size: float, capital: float, initial_capital: float) -> flo
 class CapacityRuns:
     """The runs of one request at ``capitals`` (ascending as given): each one's equity
     (N × T), its core metrics (``engine.result.CORE_METRICS``, one value per capital, NaN
-    where undefined), its entry orders (None: the batch pass, or a run without orders;
-    with a liquidity field they say how many shares each order asked for and filled) and
-    whether a liquidity field acts (``liquid``: without one every order fills whole)."""
+    where undefined) and, with a liquidity field, the shares its entries were sized for and
+    those they filled (``entered``, N × 2, every entry counted, a market one's too; None
+    without a liquidity field: every order fills whole)."""
 
     capitals: tuple[float, ...]
     equity: np.ndarray
     metrics: dict[str, np.ndarray]
-    orders: tuple[Orders | None, ...]
-    liquid: bool = False
+    entered: np.ndarray | None = None
 
 
 def in_step_pass(
@@ -103,7 +101,6 @@ def in_step_pass(
     return (
         plain
         and backtest.acting_actions(actions, bars, params) is None
-        and not params.liquid
         and len(bars) >= 3
         and all(np.isfinite(column).all() for column in prices)
     )
@@ -132,14 +129,18 @@ def run_capacity(
         equity = np.empty((len(capitals), len(bars)))
         returns = np.empty((len(capitals), len(bars) - 1))
         metrics = {name: np.empty(len(capitals)) for name in CORE_METRICS}
+        entered = np.zeros((len(capitals), 2))
+        shared = backtest.pass_arguments(bars, params, rows, (limit, stop), None)
         for i, capital in enumerate(capitals):
             kept = equity[i : i + 1], returns[i : i + 1]
+            at = at_capital(params, capital)
             done = backtest.stepped_batch(
-                bars, *rows, at_capital(params, capital), (limit, stop), None, kept, False
-            )
+                bars, *rows, at, (limit, stop), None, kept, False, entered[i : i + 1],
+                shared=shared,
+            )  # fmt: skip
             for name in CORE_METRICS:
                 metrics[name][i] = done.metrics[name][0]
-        return CapacityRuns(capitals, equity, metrics, (None,) * len(capitals))
+        return CapacityRuns(capitals, equity, metrics, entered if params.liquid else None)
     results = [
         run(bars, entries, exits, at_capital(params, capital), limit=limit, stop=stop, **inputs)
         for capital in capitals
@@ -149,5 +150,7 @@ def run_capacity(
         for name in CORE_METRICS
     }
     equity = np.array([result.equity for result in results]).reshape(len(capitals), len(bars))
-    orders = tuple(result.orders for result in results)
-    return CapacityRuns(capitals, equity, metrics, orders, params.liquid)
+    if not params.liquid:
+        return CapacityRuns(capitals, equity, metrics)
+    entered = np.array([result.entered for result in results], dtype=np.float64)
+    return CapacityRuns(capitals, equity, metrics, entered.reshape(len(capitals), 2))

@@ -182,6 +182,10 @@ class EngineResult:
     applied: Applied | None = None
     """The corporate actions that met the position, up to a bust (``engine.corporate``);
     None when the run was given none that could act."""
+    entered: tuple[float, float] | None = None
+    """With a liquidity field: (the shares the run's entries were sized for, those they
+    filled), every entry counted, a market one's too (docs/capacity.md); None without.
+    Not part of the stored result."""
 
 
 @dataclass(frozen=True, eq=False)

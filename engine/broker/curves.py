@@ -13,7 +13,11 @@ numpy's order), so its statistics equal those built from the step's fills bit fo
 take the one pass's columns (``engine._kernel.N_STATS``, block sums and squares). The
 step's tables of fills, closed units and orders are emptied every bar (a pending order
 kept): only the book's state is read. A book and a buffer of bar returns are allocated once
-per ``RUNS_PER_BOOK`` runs, not per run.
+per ``RUNS_PER_BOOK`` runs, not per run. A sweep whose signals are crossings of two lines
+(``engine.backtest.run_crossings``) has each run's crossings written into a row of the book
+(``_crossed``), never N × T signal arrays; with a liquidity field each run's count of the
+shares its entries were sized for and filled is read from the book
+(``engine.broker.step.entered``: a capacity curve's unfilled share).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ _step, _finish, _new_state, _start_run = (
     broker_step.new_state,
     broker_step.start_run,
 )
-_with_liquidity = broker_step.with_liquidity
+_with_liquidity, _entered = broker_step.with_liquidity, broker_step.entered
 CASH, SHARES = broker_step.CASH, broker_step.SHARES
 N_ROWS, N_DONE, N_ORDERS, ORDER = (
     broker_step.N_ROWS,
@@ -48,6 +52,8 @@ N_ROWS, N_DONE, N_ORDERS, ORDER = (
 )
 NEXT_ID, MAX_ENTRIES = broker_step.NEXT_ID, broker_step.MAX_ENTRIES
 CLOSE_AT_END, STOPPED = broker_step.CLOSE_AT_END, broker_step.STOPPED
+SIDE, LOSS, PROFIT = broker_step.SIDE, broker_step.LOSS, broker_step.PROFIT
+TRAIL_LEVEL, EXTREME, TRAIL_AT = broker_step.TRAIL_LEVEL, broker_step.EXTREME, broker_step.TRAIL_AT
 PENDING, N_HELD = broker_step.PENDING, broker_step.N_HELD
 REMAINING, LEAVING = broker_step.REMAINING, broker_step.LEAVING
 
@@ -61,19 +67,23 @@ def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
     units bought up to the bust.
 
     The step is called on every bar where it can act (``_acts``); on the others (no signal,
-    no market order for the open, no entry order pending, no stop to check, no borrow fee
-    to charge, not the last bar) it changes nothing, so the equity is marked from the cash
-    and shares it left, kept in registers."""
+    no market order for the open, no entry order pending, no stop the bar reaches nor
+    trailing level it moves (``_stops_act``), no borrow fee to charge, not the last bar) it
+    changes nothing, so the equity is marked from the cash and shares it left, kept in
+    registers."""
     enter, leave, limits, stops_at = signals
     open_, high, low, close = bars
     n_bars = close.size
     last = n_bars - 1
     fs, ns, book = state[0], state[1], state[5]
-    cash, shares, acts = fs[CASH], fs[SHARES], True
+    cash, shares, acts, watch = fs[CASH], fs[SHARES], True, False
+    trail = fractions[TRAIL_AT]
     bar = 0
     while bar < n_bars:
         if not acts:
             while bar < last and not (enter[bar] or leave[bar]):
+                if watch and _stops_act(state, trail, high[bar], low[bar]):
+                    break
                 value = cash + shares * close[bar]
                 if value <= 0.0:  # the step's bust rule, then this driver's below
                     break
@@ -111,29 +121,75 @@ def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
             _finish(state, i, last, open_[last], costs, fractions, setup)
             value = fs[CASH] + fs[SHARES] * close[bar]
         curve[bar] = value
-        acts = _acts(state, costs, setup)
+        acts = _acts(state, costs)
+        watch = setup[STOPPED] != 0 and ns[N_HELD] > 0
         bar += 1
     return ns[NEXT_ID]
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _acts(state, costs, setup) -> bool:
-    """Whether the step can act on the next bar without a signal: a market order for its
-    open or an entry order pending, units held whose stops it checks, or a short paying
-    the borrow fee at its close."""
+def _acts(state, costs) -> bool:
+    """Whether the step acts on every bar from the next on, with or without a signal: a
+    market order for its open or an entry order pending, an entry or a sale carried
+    (liquidity), or a short paying the borrow fee at its close. (Units held with stops act
+    on a bar only where ``_stops_act``.)"""
     fs, ns = state[0], state[1]
     if ns[PENDING] != 0 or ns[ORDER] >= 0:
         return True
     if fs[REMAINING] > 0.0 or fs[LEAVING] > 0.0:  # liquidity: an entry or a sale carried
         return True
-    if setup[STOPPED] and ns[N_HELD] > 0:
-        return True
     return costs[BORROW] != 0.0 and fs[SHARES] < 0.0
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _stops_act(state, trail, h, lo) -> bool:
+    """Whether a bar (high ``h``, low ``lo``) without a signal or order moves a held
+    unit's stops: reaches its adverse stop or its take-profit, or moves its trailing level
+    (``trail``: the trailing fraction, NaN: none) — the conditions of
+    ``engine.broker.stops.stop_exit``, NaN levels compared as there. On any other bar
+    ``_check_stops`` changes nothing (no unit is fresh: none filled on it)."""
+    ns, held = state[1], state[2]
+    for j in range(ns[N_HELD]):
+        unit = held[j]
+        if unit[SIDE] > 0:
+            if lo <= max(unit[LOSS], unit[TRAIL_LEVEL]) or h >= unit[PROFIT]:
+                return True
+            if trail == trail and h > unit[EXTREME]:
+                return True
+        else:
+            if h >= min(unit[LOSS], unit[TRAIL_LEVEL]) or lo <= unit[PROFIT]:
+                return True
+            if trail == trail and lo < unit[EXTREME]:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _crossed(a, b, offset, enter, leave) -> None:
+    """The crossings of line ``a`` over line ``b`` on the bars (history indices ``offset``
+    to ``offset`` + T - 1) into ``enter`` (above now, at or below on the bar before) and
+    ``leave`` (below now, at or above before), as ``engine._kernel``'s one pass reads them
+    (``rules.signals.cross_above``/``cross_below``: a comparison with NaN is false; history
+    bar 0 never crosses)."""
+    was_at_most = was_at_least = False
+    if offset > 0:
+        was_at_most = a[offset - 1] <= b[offset - 1]
+        was_at_least = a[offset - 1] >= b[offset - 1]
+    for t in range(enter.size):
+        now, now_other = a[offset + t], b[offset + t]
+        enter[t] = (now > now_other) & was_at_most
+        leave[t] = (now < now_other) & was_at_least
+        was_at_most = now <= now_other
+        was_at_least = now >= now_other
 
 
 def _evaluate_runs(
     entries,
     exits,
+    lines,
+    line,
+    other,
+    offset,
     limits,
     stops_at,
     price_row,
@@ -150,8 +206,13 @@ def _evaluate_runs(
     curves,
     kept_returns,
     liquidity,
+    entered,
 ):
-    """N runs (``entries``/``exits`` N × T, T >= 3; run i's entry-order prices are
+    """N runs (``entries``/``exits`` N × T, T >= 3, or with ``line`` not empty crossings
+    of two of ``lines``, as ``engine._kernel.evaluate_runs`` takes them: run i enters where
+    ``lines[line[i]]`` crosses above ``lines[other[i]]`` and exits where it crosses below,
+    the bars being history indices ``offset`` on, without N × T signals; run i's
+    entry-order prices are
     ``limits[price_row[i]]`` and ``stops_at[price_row[i]]``, K × T each, so runs share equal
     rows; the costs, fractions and setup of ``engine._scaling.step_inputs``; ``seconds`` the
     bars' times, ``day`` a day in their unit). Returns (N × ``N_STATS`` statistics, as
@@ -161,24 +222,34 @@ def _evaluate_runs(
     squares of the bar returns over the S blocks ``edges`` bounds). With ``curves`` N × T
     and ``kept_returns`` N × (T - 1) (0 rows: none kept) each run's equity and bar returns
     are written there too. ``liquidity``: the bars' liquidity series
-    (``engine.broker.step.with_liquidity``; 0 × 0: none)."""
-    n_runs, n_bars = entries.shape
+    (``engine.broker.step.with_liquidity``; 0 × 0: none). With ``entered`` N × 2 (0 rows:
+    not wanted) each run's shares its entries were sized for and filled are written there
+    (``engine.broker.step.entered``)."""
+    crossing = line.size > 0
+    n_runs, n_bars = (line.size if crossing else entries.shape[0]), close.size
     stats = np.empty((n_runs, N_STATS))
     blocks = np.empty((n_runs, 2 * (edges.size - 1)))
-    keep = curves.shape[0] > 0
+    keep, counted = curves.shape[0] > 0, entered.shape[0] > 0
     bars = (open_, high, low, close)
     for b in prange((n_runs + RUNS_PER_BOOK - 1) // RUNS_PER_BOOK):
         state = _with_liquidity(
             _new_state(setup[MAX_ENTRIES], 5 * max(setup[MAX_ENTRIES], 1) + 8), liquidity
         )
         own_returns, own_curve = np.empty(n_bars - 1), np.empty(n_bars)
+        enter, leave = np.empty(n_bars, dtype=np.bool_), np.empty(n_bars, dtype=np.bool_)
         for i in range(b * RUNS_PER_BOOK, min((b + 1) * RUNS_PER_BOOK, n_runs)):
             _start_run(state, costs[0])
             row = price_row[i]
-            signals = (entries[i], exits[i], limits[row], stops_at[row])
+            if crossing:
+                _crossed(lines[line[i]], lines[other[i]], offset, enter, leave)
+            else:
+                enter, leave = entries[i], exits[i]
+            signals = (enter, leave, limits[row], stops_at[row])
             returns = kept_returns[i] if keep else own_returns
             curve = curves[i] if keep else own_curve
             trades = _bars(state, i, signals, bars, costs, fractions, setup, curve)
+            if counted:
+                entered[i, 0], entered[i, 1] = _entered(state)
             track = _track_curve(curve, returns, seconds, day)
             first, final = curve[0], curve[n_bars - 1]
             _reduce_run(

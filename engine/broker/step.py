@@ -47,7 +47,10 @@ EXIT_BEST = 7  # an exit program's best open return on the closes read so far
 # side, limit and stop prices), the shares the units have left to sell
 AVAIL, REMAINING, REM_SIDE, REM_LIMIT, REM_STOP, LEAVING = range(8, 14)
 TAKEN = 14  # liquidity: the shares the bar's fills took so far (the impact's ``filled``)
-N_FLOATS = 15
+# liquidity: the shares the run's entries were sized for, and those they filled (every
+# entry, a market one's included: the unfilled share of a capacity curve)
+ENTERED, ENTRY_FILLED = 15, 16
+N_FLOATS = 17
 # ... and integers ``ns``.
 N_HELD, N_DONE, N_ROWS, N_ORDERS, ORDER, TRIGGERED, PENDING, BUST, FRESH, NEXT_ID = range(10)
 # the resumable walk's: the bar whose size was read, whether a position exit is on (its
@@ -176,6 +179,7 @@ def start_run(state: tuple, initial_capital: float) -> None:
     fs, ns = state[0], state[1]
     fs[CASH], fs[SHARES], fs[SIZE_NOW] = initial_capital, 0.0, np.nan
     fs[AVAIL], fs[REMAINING], fs[LEAVING] = np.inf, 0.0, 0.0
+    fs[ENTERED], fs[ENTRY_FILLED] = 0.0, 0.0
     ns[REM_UID], ns[REM_ORDER] = -1, -1
     ns[N_HELD], ns[ORDER], ns[TRIGGERED], ns[PENDING], ns[BUST], ns[FRESH] = 0, -1, 0, 0, 0, -1
     ns[NEXT_ID], ns[SIZE_BAR], ns[EXIT_ON], ns[AT_CLOSE], ns[ASKED] = 0, -1, 0, 0, 0
@@ -434,6 +438,7 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
         return
     fee = _order_fee(qty, price, costs)
     fs[REMAINING] -= qty
+    fs[ENTRY_FILLED] += qty
     k = ns[REM_ORDER]
     if k >= 0:
         book[k, FILLED_QTY] += qty
@@ -538,6 +543,8 @@ def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
         qty, price = _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit)
         if order >= 0:
             state[5][order, ORDERED], state[5][order, FILLED_QTY] = ordered, qty
+        fs[ENTERED] += ordered
+        fs[ENTRY_FILLED] += qty
         carried = carry >= 0 and qty < ordered
         if carried:
             _carry(state, bar, side, ordered - qty, carry, limit, stop, order, setup)
@@ -1343,13 +1350,16 @@ def walk_acting(
 ) -> tuple:
     """``walk_runs`` with corporate actions (``events`` as ``walk_run`` takes them; no size
     series nor position-aware exit: their runs are walked by ``walk_run`` from Python, which
-    calls them). Returns ``walk_runs``' tuple and the corporate actions' log (rows of
-    ``engine.corporate.EventLog``'s fields, run-major)."""
+    calls them). Returns ``walk_runs``' tuple, the corporate actions' log (rows of
+    ``engine.corporate.EventLog``'s fields, run-major) and, per run, the shares its entries
+    were sized for and those they filled (N × 2: ``entered``; 0 without a liquidity
+    field)."""
     n_runs, n_bars = entries.shape
     state = with_liquidity(new_state(setup[MAX_ENTRIES], 64), events[3])
     row_counts = np.zeros(n_runs, dtype=np.int64)
     unit_counts = np.zeros(n_runs, dtype=np.int64)
     order_counts = np.zeros(n_runs, dtype=np.int64)
+    shares = np.zeros((n_runs, 2))
     kept = n_runs if keep_paths else 0
     cash_path = np.empty((kept, n_bars))
     shares_path = np.empty((kept, n_bars))
@@ -1376,6 +1386,7 @@ def walk_acting(
         row_counts[i] = ns[N_ROWS] - rows_before
         unit_counts[i] = ns[N_DONE] - done_before
         order_counts[i] = ns[N_ORDERS] - orders_before
+        shares[i, 0], shares[i, 1] = entered(state)
     ns = state[1]
     return (
         state[4][: ns[N_ROWS]],
@@ -1387,7 +1398,16 @@ def walk_acting(
         cash_path,
         shares_path,
         state[6][: ns[N_APPLIED]],
+        shares,
     )
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def entered(state: tuple) -> tuple:
+    """(the shares the run's entries were sized for, those they filled) with a liquidity
+    field (``ENTERED``, ``ENTRY_FILLED``; 0, 0 without one)."""
+    fs = state[0]
+    return fs[ENTERED], fs[ENTRY_FILLED]
 
 
 @njit(cache=True, nogil=True)

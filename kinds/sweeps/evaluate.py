@@ -226,8 +226,10 @@ def _evaluate_rows(
     work = max(work, len(params_list) * len(frame.bars))
     held = _position_exits(rule_type, params_list)
     one_pass = not held and _one_pass(frame, trading, work)
-    crossing = _crossing(frame, rule_type, params_list, cache) if one_pass else None
-    keep = one_pass and bool(curve_functions())  # the pass keeps curves for their functions
+    stepped = not (one_pass or held) and size is None  # walked: the broker step's pass
+    stepped = stepped and reduced_in_step(frame.bars, trading, work, actions=frame.actions)
+    crossing = _crossing(frame, rule_type, params_list, cache) if one_pass or stepped else None
+    keep = (one_pass or crossing is not None) and bool(curve_functions())  # for the functions
     if block is None:
         block = curve_rows(len(frame.bars)) if keep else BLOCK_ROWS
     into = _curve_space(min(block, len(params_list)), len(frame.bars)) if keep else None
@@ -248,6 +250,8 @@ def _evaluate_rows(
                 block_edges=_edges(frame, blocks),
                 keep_equity=keep,
                 into=into,
+                prices=prices,
+                work=work,
             )
             parts.append(_finish_one_pass(frame, batch, trading, blocks))
     else:

@@ -5,7 +5,6 @@ the chart's marks."""
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -51,15 +50,23 @@ def test_an_undefined_sharpe_counts_as_zero() -> None:
     assert half_sharpe_capital([1e4, 1e6], [1.0, None]) == pytest.approx(1e5)
 
 
-def test_the_unfilled_share_counts_the_orders_remainders() -> None:
-    orders = SimpleNamespace(
-        ordered=np.array([100.0, 50.0, 0.0]), filled=np.array([40.0, 50.0, 0.0])
-    )
-    assert unfilled_pct(orders) == pytest.approx(40.0)
-    assert unfilled_pct(None) == 0.0
-    assert unfilled_pct(None, liquid=True) is None  # a volume limit, no record: unknown
-    assert unfilled_pct(orders, liquid=True) == pytest.approx(40.0)
-    assert unfilled_pct(SimpleNamespace(ordered=np.array([10.0]), filled=np.array([10.0]))) == 0.0
+def test_the_unfilled_share_is_one_less_filled_over_ordered() -> None:
+    assert unfilled_pct(np.array([150.0, 90.0])) == pytest.approx(40.0)
+    assert unfilled_pct(None) == 0.0  # no liquidity field: every order fills whole
+    assert unfilled_pct((0.0, 0.0)) == 0.0  # no entry sized
+    assert unfilled_pct((10.0, 10.0)) == 0.0
+
+
+def test_a_liquid_market_entry_run_has_its_unfilled_share() -> None:
+    """Market entries with a volume limit: the share is defined at every capital, 0 where
+    the volume takes every order, above 0 where it does not."""
+    bars = _bars()
+    entries, exits = np.zeros(len(bars), bool), np.zeros(len(bars), bool)
+    entries[3::40], exits[30::40] = True, True
+    params = TradingParams(volume_limit=0.01)
+    runs = run_capacity(bars, entries, exits, params, [1e4, 1e8])
+    small, large = capacity_table(runs, bars.timestamps, 252.0)["points"]["unfilled_pct"]
+    assert small == 0.0 and 0.0 < large < 100.0
 
 
 def _bars(n: int = 200) -> Bars:

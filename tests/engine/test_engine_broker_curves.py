@@ -97,3 +97,42 @@ def test_the_batch_pass_equals_the_step_walked_on_every_bar(case):
                 value = single.metrics[name]
                 same = values[i] == value or (value is None and np.isnan(values[i]))
                 assert same, (name, i, values[i], value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sparse_requests(), st.integers(min_value=0, max_value=30), st.booleans())
+def test_walked_crossings_run_as_their_crossing_signals(case, offset, liquid):
+    """``run_crossings`` of walked runs (stops, a borrow fee, entry orders, scaling, a
+    volume limit) reads the crossings of two lines inside the step's pass: the same
+    equity, metrics and curve statistics as the pass over ``cross_above``/``cross_below``
+    of those lines (NaN warm-ups, equal stretches, any offset into the history)."""
+    from rules import cross_above, cross_below
+
+    case = dict(case, fields=dict(case["fields"], size_unit=None, max_size=None))
+    if liquid:
+        case["fields"] = dict(case["fields"], volume_limit=0.01, spread_bps=10.0)
+    bars, params, _ = _inputs(case, engine)
+    assume(len(bars) >= 3 and (params.walks_bars or params.has_orders or params.scales or liquid))
+    n = len(bars)
+    rng = np.random.default_rng(offset + n)
+    lines = np.round(rng.normal(0, 1, (5, offset + n)).cumsum(axis=1), 1)
+    lines[:, : rng.integers(0, offset + n)] = np.nan
+    lines[3] = lines[2]
+    line, other = rng.integers(0, 5, 6), rng.integers(0, 5, 6)
+    prices = (case["limit"][0], case["stop"][0]) if params.has_orders else (None, None)
+    work = 10**9  # the pass, however small
+    crossed = engine.run_crossings(
+        bars, lines, line, other, offset, params, keep_equity=True, prices=prices, work=work
+    )
+    entries = cross_above(lines[line], lines[other])[:, offset:]
+    exits = cross_below(lines[line], lines[other])[:, offset:]
+    limit, stop = prices
+    batch = engine.run_batch(
+        bars, entries, exits, params, keep_equity=True, limit=limit, stop=stop, work=work
+    )
+    assert batch.curve is not None  # the step's pass
+    _equal(crossed.equity, batch.equity, "equity")
+    for name, values in batch.metrics.items():
+        _equal(crossed.metrics[name], values, name)
+    for name, values in batch.curve.items():
+        _equal(crossed.curve[name], values, name)

@@ -1,6 +1,8 @@
 """engine.capacity: the default grid, the parameters at a capital, and the runs at several
 capitals, through the step's batch pass or ``run``, equal bit for bit to ``run`` at each
-capital (the run's own capital gives its result)."""
+capital (the run's own capital gives its result); with a liquidity field (Hypothesis, over
+thin volume) their equity, metrics and the shares their entries were sized for and filled
+too, by either route."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from engine import Bars, TradingParams, run
+from engine import Bars, TradingParams, capacity, run
 from engine.capacity import at_capital, capital_grid, in_step_pass, run_capacity
 from engine.corporate import CorporateActions
 from engine.result import CORE_METRICS
+from tests.engine.test_engine_liquidity import thin_requests
 
 
 def _bars(n: int = 120) -> Bars:
@@ -108,3 +113,51 @@ def test_whole_shares_make_a_small_capital_differ() -> None:
     assert first.trades[0].size == 3
     assert small != pytest.approx(large, rel=1e-3)
     assert large == pytest.approx(larger, rel=1e-3)
+
+
+LIQUID_CAPITALS = (1_000.0, 100_000.0, 100_000_000.0)
+"""Capitals whose orders fill whole, in part and hardly at all on thin volume."""
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(thin_requests(), st.sampled_from(["fixed", "volume_share", "square_root"]))
+def test_a_liquid_run_at_each_capital_is_the_run_at_that_capital(drawn, model) -> None:
+    """A request with a volume limit (a spread, an impact model) over thin, gappy volume,
+    of every entry type, stops, directions and scaling, goes through the step's batch pass:
+    at each capital its equity, core metrics and the shares its entries were sized for and
+    filled (``CapacityRuns.entered``) are ``run``'s at that capital bit for bit
+    (``EngineResult.entered``), and ``run`` at each capital gives the same runs."""
+    case, fields, volume = drawn
+    fields = dict(fields, slippage_model=model, impact_window=3, size_unit=None, max_size=None)
+    bars = Bars(*case["ohlcv"][:5], volume)
+    params = TradingParams(**fields)
+    assume(in_step_pass(bars, params))
+    own = {"limit": case["limit"][0], "stop": case["stop"][0]} if params.has_orders else {}
+    entries, exits = case["entries"][0], case["exits"][0]
+    runs = run_capacity(bars, entries, exits, params, LIQUID_CAPITALS, **own)
+    assert runs.entered is not None and runs.entered.shape == (len(LIQUID_CAPITALS), 2)
+    for i, capital in enumerate(LIQUID_CAPITALS):
+        alone = run(bars, entries, exits, at_capital(params, capital), **own)
+        _same(runs, i, alone)
+        assert alone.entered is not None and tuple(runs.entered[i]) == alone.entered
+        assert 0.0 <= alone.entered[1] <= alone.entered[0]
+    with pytest.MonkeyPatch.context() as patch:  # the full run at each capital instead
+        patch.setattr(capacity, "in_step_pass", lambda *args, **kwargs: False)
+        full = run_capacity(bars, entries, exits, params, LIQUID_CAPITALS, **own)
+    assert np.array_equal(full.equity, runs.equity)
+    assert full.entered is not None and np.array_equal(full.entered, runs.entered)
+
+
+def test_a_market_entry_s_unfilled_shares_are_counted() -> None:
+    """Market entries on a thin stock: the entries' shares are counted in both routes, a
+    large capital's partly filled (its rest carried, then cancelled by the exit)."""
+    bars, (entries, exits) = _bars(), _signals()
+    thin = Bars(bars.timestamps, bars.open, bars.high, bars.low, bars.close, np.full(120, 500.0))
+    params = TradingParams(position_size=10_000.0, volume_limit=0.1)
+    runs = run_capacity(thin, entries, exits, params, (10_000.0, 100_000_000.0))
+    assert runs.entered is not None
+    (small_ordered, small_filled), (large_ordered, large_filled) = runs.entered
+    assert small_ordered == small_filled > 0
+    assert large_filled < large_ordered
+    unlimited = run_capacity(bars, entries, exits, TradingParams(position_size=10_000.0), (1e4,))
+    assert unlimited.entered is None

@@ -141,8 +141,10 @@ def test_no_bar_fills_more_than_the_volume_limit_of_its_volume(drawn):
 def test_fills_units_and_orders_conserve_the_shares(drawn):
     """Every share bought is in a unit (its entry parts summed), every share sold left a
     unit, what is held at the end is the rest; an entry order filled at most what it was
-    sized for, and the orders' filled shares are the shares their fills opened. (Without
-    corporate actions: a split changes the shares held.)"""
+    sized for, and the orders' filled shares are the shares their fills opened; the run's
+    count of its entries' shares (``Events.entered``, market entries too) has the shares
+    its fills opened as filled and its orders' as ordered. (Without corporate actions: a
+    split changes the shares held.)"""
     case, fields, volume = drawn
     case = dict(case, actions=None)
     events, orders, _ = _walked(case, fields, volume)
@@ -156,11 +158,14 @@ def test_fills_units_and_orders_conserve_the_shares(drawn):
         assert np.abs(closed).sum() == sold[:, SIZE].sum()
         shares = events.shares[rows][-1] if opened.size else 0.0
         assert abs(shares) == held[:, SIZE].sum()
+        entered, entry_filled = events.entered[i]
+        assert entry_filled == np.abs(opened).sum() and entry_filled <= entered
         if orders is not None:
             mine = slice(int(orders.offsets[i]), int(orders.offsets[i + 1]))
             filled, ordered = orders.filled[mine], orders.ordered[mine]
             assert (filled <= ordered).all() and (filled >= 0).all()
             assert filled.sum() == np.abs(opened).sum()
+            assert ordered.sum() == entered
 
 
 def _bars(open_, volume, spread: float = 0.5) -> Bars:
