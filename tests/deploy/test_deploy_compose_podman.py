@@ -120,12 +120,14 @@ def test_podman_compose_up_from_a_clean_state_takes_a_run_to_succeeded(project: 
         pytest.fail(f"the compose stack never became ready:\n{project.logs()}")
     ready_after = time.monotonic() - started
 
-    response = requests.post(f"{url}/run_backtest", json=RUN, timeout=10)
+    # The web's first POST imports the submission's modules in its worker: 10 s was too
+    # little on a loaded machine (two pytest workers per core beside the image build).
+    response = requests.post(f"{url}/run_backtest", json=RUN, timeout=60)
     assert response.status_code == 202, response.text
     run_id = response.json()["run_id"]
 
     def finished() -> dict | None:
-        body = requests.get(f"{url}/status/{run_id}", timeout=10).json()
+        body = requests.get(f"{url}/status/{run_id}", timeout=30).json()
         return body if body["status"] in {"SUCCEEDED", "FAILED"} else None
 
     try:

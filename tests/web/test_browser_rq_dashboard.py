@@ -18,6 +18,20 @@ from web.queue import get_run_queue
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
 
+def _ask(page, button: str) -> None:
+    """Click ``button`` and wait until its confirmation dialog has finished opening, as a
+    person reads it before answering: Bootstrap 4 ignores a ``hide`` while the dialog's
+    opening transition runs, so a Yes clicked in those ~300 ms on a loaded machine did its
+    action and left the dialog open."""
+    page.evaluate(
+        "() => { window.confirmationShown = false;"
+        " $('#confirmation-modal').one('shown.bs.modal',"
+        " () => { window.confirmationShown = true; }); }"
+    )
+    page.locator(button).click()
+    page.wait_for_function("window.confirmationShown === true")
+
+
 def test_rq_dashboards_buttons_work_and_a_get_requeues_nothing(
     browser, sqlite_url, redis_url, data_dir, tmp_path: Path
 ):
@@ -47,14 +61,14 @@ def test_rq_dashboards_buttons_work_and_a_get_requeues_nothing(
 
         enqueue_run(queue, make_request())
         page.goto(f"{base}/rq/0/view/jobs/{queue.name}/queued/8/asc/1")
-        page.locator("#empty-btn").click()
+        _ask(page, "#empty-btn")
         page.locator("#confirmation-modal-yes").click()
         page.wait_for_function("document.querySelectorAll('tr[data-job-id]').length === 0")
         shoot(page, tmp_path / "emptied.png")
         assert queue.job_ids == []
 
         page.locator("#confirmation-modal").wait_for(state="hidden")
-        page.locator("#compact-btn").click()
+        _ask(page, "#compact-btn")
         with page.expect_response(lambda response: response.url.endswith("/compact")) as sent:
             page.locator("#confirmation-modal-yes").click()
         assert sent.value.status == 200  # an empty queue: nothing to compact
