@@ -136,3 +136,36 @@ def test_walked_crossings_run_as_their_crossing_signals(case, offset, liquid):
         _equal(crossed.metrics[name], values, name)
     for name, values in batch.curve.items():
         _equal(crossed.curve[name], values, name)
+
+
+def test_read_only_arrays_reach_the_pass_without_compiling_a_variant_of_it():
+    """Read-only lines, prices and bars (a frozen indicator row, pandas' copy-on-write
+    columns) give the pass the numbers the writable ones give, through the signatures it
+    already has: numba types a read-only array apart, and each variant of the pass costs
+    tens of CPU-seconds to compile in a Job or a test worker."""
+    from bench.broker_bench import random_walk_bars
+    from engine.broker import curves
+
+    bars = random_walk_bars(400, seed=3)
+    close = bars.close
+    lines = np.vstack([close, np.convolve(close, np.ones(20) / 20, mode="same")])
+    limit = close * 0.99
+    params = engine.TradingParams(stop_loss_pct=5.0, entry_type="limit", valid_bars=3)
+    crossing = (np.array([0]), np.array([1]), 0)
+    writable = backtest.run_crossings(bars, lines, *crossing, params, prices=(limit, None))
+    kernels = (curves.evaluate_serial, curves.evaluate_runs)
+    compiled_before = {kernel: len(kernel.signatures) for kernel in kernels}
+
+    columns = (bars.open, bars.high, bars.low, bars.close, bars.volume)
+    frozen = [np.array(a) for a in (lines, limit, *columns)]
+    for array in frozen:
+        array.setflags(write=False)
+    lines_ro, limit_ro, *columns = frozen
+    bars_ro = engine.Bars(bars.timestamps, *columns)
+    read_only = backtest.run_crossings(
+        bars_ro, lines_ro, *crossing, params, prices=(limit_ro, None)
+    )
+
+    assert {kernel: len(kernel.signatures) for kernel in compiled_before} == compiled_before
+    for name, values in writable.metrics.items():
+        _equal(read_only.metrics[name], values, name)
