@@ -801,6 +801,11 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 1 if args.quick else args.repeat
     sizes = (10_000, 50_000) if args.quick else (100_000, 1_000_000)
     started = time.perf_counter()
+    # A warm worker throughout: the step loaded, as in a sweep's, study's or large run's
+    # process. Below 600 k bar-updates a cold process walks a single position in Python
+    # instead (a small Job spares numba's import: bench.job_cost_bench measures that).
+    from engine.broker import step  # noqa: F401
+
     print("(1) limit entry, ATR size, time exit, per-share fee: engine.run against its floor")
     for n in sizes:
         say(orders_run(n, repeat))
@@ -808,8 +813,6 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         say(stops_run(n, repeat))
     print("(2) scaling in and out with stops: engine.run against its floor")
-    from engine.broker import step  # noqa: F401  (loaded: a warm process)
-
     for n in sizes:
         say(scaling_run(n, repeat))
     print("(2b) size series, position-aware exit, per-share fee, scaling, stops: against its floor")
