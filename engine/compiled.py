@@ -15,6 +15,8 @@ from types import ModuleType
 
 import numpy as np
 
+from engine.kernel_stamp import kernel_array  # noqa: F401  (the kernels' one array type)
+
 MIN_FILLS = 20_000
 """Fills of one run from which its fill walk runs compiled (the Python walk takes ~3 µs a
 fill: 20,000 fills ~60 ms, a fifth of the import)."""
@@ -44,14 +46,6 @@ def steps_single(work: int) -> bool:
     bar-updates: enough to pay for loading it (``MIN_STEP_BAR_UPDATES``), or the kernels or
     the step are loaded in this process already (a warm process, a sweep's later blocks)."""
     return pays(work, MIN_STEP_BAR_UPDATES) or loaded()
-
-
-def kernel_array(values: object, dtype: type = np.float64) -> np.ndarray:
-    """``values`` as the one array type the kernels are compiled for (``warm``): C order,
-    ``dtype``, writable. A read-only array (pandas' copy-on-write columns, a file's
-    buffer) is copied: numba types it apart, so a call with one would compile a variant of
-    the kernel, tens of CPU-seconds in a Job, whose copy of the cache is thrown away."""
-    return np.require(values, dtype=dtype, requirements=("C", "W"))
 
 
 def pays(work: int, threshold: int) -> bool:

@@ -1,12 +1,15 @@
-"""The guard that keeps numba's cached kernels in step with the broker's sources: numba
-keys a cached kernel by its own file only, while the kernels (``engine._kernel``,
-``engine.broker.step``, ``engine.broker.curves``) compile in the broker's functions
-(``engine.broker``). Each kernel
-module calls ``forget_stale`` when it is imported. It imports no other module of the engine,
-so the kernels depend on it and on nothing that leads back to them.
+"""What keeps numba's cached kernels current and few. The guard that keeps them in step
+with the broker's sources: numba keys a cached kernel by its own file only, while the
+kernels (``engine._kernel``, ``engine.broker.step``, ``engine.broker.curves``) compile in
+the broker's functions (``engine.broker``); each kernel module calls ``forget_stale`` when
+it is imported. And the one array type they are compiled for (``kernel_array``), which
+every caller hands them. It imports no other module of the engine, so the kernels depend
+on it and on nothing that leads back to them.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 _SOURCES = (
     "broker/costs.py",
@@ -57,3 +60,12 @@ def forget_stale(module: str, namespace: dict) -> None:
         path.write_text(stamp)
     except OSError:  # a read-only cache: the image's, built from these very sources
         pass
+
+
+def kernel_array(values: object, dtype: type = np.float64) -> np.ndarray:
+    """``values`` as the one array type the kernels are compiled for
+    (``engine.compiled.warm``): C order, ``dtype``, writable. A read-only array (pandas'
+    copy-on-write columns, a file's buffer) is copied: numba types it apart, so a call with
+    one would compile a variant of the kernel, tens of CPU-seconds in a Job, whose copy of
+    the cache is thrown away."""
+    return np.require(values, dtype=dtype, requirements=("C", "W"))

@@ -28,7 +28,6 @@ from numba import njit, prange
 from engine import _kernel, kernel_stamp
 from engine.broker import step as broker_step
 from engine.broker.costs import BORROW
-from engine.compiled import kernel_array
 
 N_STATS = _kernel.N_STATS
 """Columns of ``evaluate_runs``' statistics, per run: ``engine._kernel``'s (``FINAL`` ...
@@ -268,11 +267,12 @@ a process that may fork after it: GNU OpenMP's threads do not survive a fork).""
 
 def evaluate(*args, parallel: bool) -> tuple:
     """``evaluate_runs`` (``parallel``) or ``evaluate_serial`` of ``args``, each array as
-    the one type the pass is compiled for (``engine.compiled.kernel_array``: C order,
+    the one type the pass is compiled for (``engine.kernel_stamp.kernel_array``: C order,
     writable, its own dtype; a read-only one copied): numba types a read-only array apart,
     and a read-only row of prices or lines compiled a variant of the whole pass, tens of
     CPU-seconds in a Job or a test worker."""
-    arrays = (kernel_array(a, a.dtype) if isinstance(a, np.ndarray) else a for a in args)
+    as_kernels_take = kernel_stamp.kernel_array
+    arrays = (as_kernels_take(a, a.dtype) if isinstance(a, np.ndarray) else a for a in args)
     return (evaluate_runs if parallel else evaluate_serial)(*arrays)
 
 
