@@ -88,6 +88,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         slowest_first(items, config.rootpath)
 
 
+STACK_LOG_LINES = 80
+"""Lines of each stack process's log a failed test's report ends with."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test that used the shared ``stack`` ends its report with the last lines of
+    the stack's web and scaler logs (the scaler's holds its consumers' lines too): CI keeps
+    the report, not the worker's temporary folders, and a queued item that never finished
+    is otherwise a bare timeout."""
+    report = yield
+    platform = getattr(item, "funcargs", {}).get("stack") if report.failed else None
+    if platform is not None and hasattr(platform, "log_tail"):
+        for name in ("web", "scaler"):
+            tail = platform.log_tail(name, STACK_LOG_LINES)
+            report.sections.append((f"stack {name}.log, last {STACK_LOG_LINES} lines", tail))
+    return report
+
+
 def _require(what: str, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is required in CI: {reason}")

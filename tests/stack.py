@@ -161,6 +161,13 @@ class LocalStack:
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
 
+    def log_tail(self, name: str, lines: int = 80) -> str:
+        """The last ``lines`` lines of a process's log (empty when it has none)."""
+        path = self.workdir / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
     def submit(self, payload: dict) -> requests.Response:
         return requests.post(f"{self.base_url}/run_backtest", json=payload, timeout=10)
 

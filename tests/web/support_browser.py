@@ -67,10 +67,26 @@ def server_refuses(page, typed: str, bad: str, good: str, shown: str, says: str)
     expect(page.locator(shown)).not_to_have_class(INVALID)
 
 
+NETWORK_CHANGED = "Failed to load resource: net::ERR_NETWORK_CHANGED"
+"""What chromium logs for a request it dropped because the machine's network interfaces
+changed while it was in flight: the container tests running beside the browser tests make
+and remove podman's networks. The pages poll again (``BT.every``), so it is no error of
+theirs; any other failed load still is."""
+
+
+def page_error(message, expected: str | None = None) -> bool:
+    """Whether a console message is an error of the page's: an error, but not one starting
+    with ``expected`` (a status a test provokes) nor ``NETWORK_CHANGED``."""
+    text = message.text
+    if message.type != "error" or text == NETWORK_CHANGED:
+        return False
+    return not (expected and text.startswith(expected))
+
+
 def recording_page(browser, viewport: dict | None = None, expected: str | None = None):
     """A page of a new browser context that records its script errors (uncaught errors and
-    console errors, but those starting with ``expected``: a 400 a test provokes) in
-    ``page.errors``; close it with ``page.context.close()``."""
+    console errors, but those starting with ``expected``, a 400 a test provokes, and
+    ``NETWORK_CHANGED``) in ``page.errors``; close it with ``page.context.close()``."""
     context = browser.new_context(viewport=viewport or VIEWPORT, reduced_motion="reduce")
     context.set_default_timeout(30_000)
     page = context.new_page()
@@ -78,7 +94,7 @@ def recording_page(browser, viewport: dict | None = None, expected: str | None =
     page.on("pageerror", lambda error: page.errors.append(f"pageerror: {error}"))
 
     def console(message) -> None:
-        if message.type == "error" and not (expected and message.text.startswith(expected)):
+        if page_error(message, expected):
             page.errors.append(f"console: {message.text}")
 
     page.on("console", console)

@@ -32,7 +32,7 @@ from kinds.runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
 from store.presets import create_preset
 from tests.stack import run_count
-from tests.web.support_browser import shoot
+from tests.web.support_browser import page_error, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -72,7 +72,7 @@ class Watched:
         page.on("console", self._console)
 
     def _console(self, message) -> None:
-        if message.type == "error" and not message.text.startswith(EXPECTED_CONSOLE):
+        if page_error(message, EXPECTED_CONSOLE):
             self.errors.append(f"console: {message.text}")
 
     def _dialog(self, dialog) -> None:

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.web.support import app_with_schema, on_loopback
 from tests.web.support_auth import bearer, new_token, token_app
-from tests.web.support_browser import VIEWPORT, shoot, signed_in
+from tests.web.support_browser import VIEWPORT, page_error, shoot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
@@ -45,7 +45,7 @@ def page(browser, sqlite_url, redis_url, data_dir) -> Iterator:
             "console",
             lambda message: (
                 problems.append(f"console: {message.text}")
-                if message.type == "error" and not message.text.startswith(EXPECTED_CONSOLE)
+                if page_error(message, EXPECTED_CONSOLE)
                 else None
             ),
         )

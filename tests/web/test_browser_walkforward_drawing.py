@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests import loopback
 from tests.web.support import valid_walkforward
+from tests.web.support_browser import page_error
 
 pytestmark = [pytest.mark.browser]
 
@@ -141,7 +142,7 @@ NOT_FOUND_LOG = "Failed to load resource: the server responded with a status of 
 
 
 def unexpected(message) -> bool:
-    return message.type == "error" and not message.text.startswith(NOT_FOUND_LOG)
+    return page_error(message, NOT_FOUND_LOG)
 
 
 @pytest.fixture
