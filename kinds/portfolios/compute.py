@@ -496,12 +496,15 @@ def _optional(
     if result.rebalance_orders is not None:
         out["liquidity"] = liquidity_summary(result)
     if request.get("capacity"):
-        out["capacity"] = capacity_curve(request, universe, simulation)
+        out["capacity"] = capacity_curve(request, universe, simulation, result)
     return out
 
 
 def capacity_curve(
-    request: dict, universe: Universe, simulation: Simulation | None = None
+    request: dict,
+    universe: Universe,
+    simulation: Simulation | None = None,
+    own: PortfolioResult | None = None,
 ) -> dict[str, Any]:
     """The request's capacity document (``adapters.capacity.capacity_document``; its
     columns, reference and half-Sharpe capital are a run's): the same portfolio
@@ -509,7 +512,8 @@ def capacity_curve(
     its ``capacity_capitals`` (default ``engine.capacity.capital_grid()``), only the
     capital changed; each capital's metrics are the result's own (``curve_metrics``: a
     trade is an order), its unfilled share the ``liquidity`` block's (0 without a
-    liquidity field, docs/capacity.md)."""
+    liquidity field, docs/capacity.md). ``own``, the request's result when the caller has
+    it, stands for the capital the request was submitted with (the same ledger run)."""
     from adapters.capacity import COLUMNS, capacity_document
     from engine.capacity import capital_grid
 
@@ -519,8 +523,10 @@ def capacity_curve(
     capitals = request.get("capacity_capitals") or capital_grid()
     columns: dict[str, list] = {name: [] for name in COLUMNS[1:]}
     for capital in capitals:
-        config = base if capital == base.initial_capital else replace(base, initial_capital=capital)
-        result = run(config)
+        if capital == base.initial_capital:
+            result = own if own is not None else run(base)
+        else:
+            result = run(replace(base, initial_capital=capital))
         metrics = curve_metrics(
             stamps, result.equity, capital, len(result.orders), universe.bars_per_year
         )
