@@ -51,29 +51,23 @@ fi
 
 # The parity tests' peers live in venvs of their own so .venv stays exactly
 # requirements-dev.txt: .venv-bench (requirements-bench.txt: vectorbt, quantstats, skfolio) and
-# .venv-zipline (requirements-zipline.txt: zipline-reloaded, which needs pandas < 3); each is
-# reinstalled only when its requirements changed since its last install (a copy of them is
-# kept as a stamp). The installs run in the background, beside .venv's, the lint, the
-# kernels' warm-up and the first test files, each holding an exclusive lock on its
-# install.lock until it ends: the tests that need a peer take that lock shared first
-# (tests/peer_venv.py), so they wait for it and nothing else does.
-# pip compiles no bytecode there (--no-compile: 43 CPU-s instead of 81): the peers' first
-# process compiles and writes what it imports (16 CPU-s more than a compiled venv's). .venv keeps
-# pip's compiling: the strategy sandbox's children import from it where they cannot write.
+# .venv-zipline (requirements-zipline.txt: zipline-reloaded, which needs pandas < 3). Every
+# venv is made and filled by uv (scripts/venv.sh). The peers' installs run in the background,
+# beside .venv's, the lint, the kernels' warm-up and the first test files, each holding an
+# exclusive lock on its install.lock until it ends: the tests that need a peer take that lock
+# shared first (tests/peer_venv.py), so they wait for it and nothing else does. Their bytecode
+# is not compiled at install: the peers' first process compiles and writes what it imports.
+# .venv's is (--compile-bytecode): the strategy sandbox's children import from it where they
+# cannot write.
+. scripts/venv.sh
+ensure_uv
 installing_peers=()
 install_peer() {  # install_peer VENV REQUIREMENTS
   local venv=$1 requirements=$2
   mkdir -p "$venv"
   exec 9>"$venv/install.lock"
   flock -x 9
-  (
-    [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
-    if ! cmp -s "$requirements" "$venv/${requirements%.txt}.installed"; then
-      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
-        -r "$requirements"
-      cp "$requirements" "$venv/${requirements%.txt}.installed"
-    fi
-  ) >"$venv/install.log" 2>&1 &
+  (install_venv "$venv" "$requirements") >"$venv/install.log" 2>&1 &
   installing_peers+=("$!:$venv:$requirements")
   exec 9>&-  # the lock is now the background install's alone
 }
@@ -82,8 +76,7 @@ install_peer .venv-zipline requirements-zipline.txt
 export VECTORBT_PYTHON="$PWD/.venv-bench/bin/python"
 export ZIPLINE_PYTHON="$PWD/.venv-zipline/bin/python"
 
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+install_venv .venv requirements-dev.txt --compile-bytecode
 if [ -f scripts/install-validators.sh ]; then bash scripts/install-validators.sh; fi
 
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:3306/test}
