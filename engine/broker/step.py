@@ -1218,18 +1218,26 @@ def walk_run(
     n_bars = close.size
     last = n_bars - 1
     fs, ns = state[0], state[1]
-    skips = not (acting or held_exit or exit_program)
+    reads_long = held_exit or exit_program  # a position exit: read on every bar long held
+    trail = fractions[TRAIL_AT]
     skip_to = first
     for bar in range(first, n_bars):
         if bar < skip_to:
             continue
         c = close[bar]
-        if skips and ns[AT_CLOSE] == 0 and not (enter[bar] or leave[bar]) and _idle(state, setup):
-            skip_to = bar + 1  # the bars up to the next signal leave the book as it is
-            while skip_to < n_bars and not (enter[skip_to] or leave[skip_to]):
-                skip_to += 1
-            _skip(state, bar, skip_to, setup, paths)
-            continue
+        if (
+            not acting and ns[AT_CLOSE] == 0 and not (enter[bar] or leave[bar])
+            and _idle(state, setup) and not (reads_long and _long_held(state))
+        ):  # fmt: skip
+            watch = setup[STOPPED] != 0 and ns[N_HELD] > 0
+            if not (watch and _stops_act(state, trail, high[bar], low[bar])):
+                skip_to = bar + 1  # the bars up to the next signal or stop leave the book
+                while skip_to < n_bars and not (enter[skip_to] or leave[skip_to]):
+                    if watch and _stops_act(state, trail, high[skip_to], low[skip_to]):
+                        break
+                    skip_to += 1
+                _skip(state, bar, skip_to, setup, paths)
+                continue
         if ns[AT_CLOSE] == 0:
             if _short_of_room(state):
                 return bar, ROOM
@@ -1268,16 +1276,41 @@ def walk_run(
 
 @_inlined
 def _idle(state, setup) -> bool:
-    """Whether a bar without a signal leaves the book as it is (``walk_run`` then skips to
-    the next signal): no order pending (a market order for the open, an entry order, a
-    remainder, a sale over several bars), no stop to check, no short (no borrow fee, no
-    bust), not bust. Its open only resets the bar's scalars (``_skip``)."""
+    """Whether a bar without a signal leaves the book as it is, but for the units' stops
+    (``walk_run`` then skips to the next signal, or the next bar whose high or low moves a
+    unit's stops: ``_stops_act``): no order pending (a market order for the open, an entry
+    order, a remainder, a sale over several bars), no short (no borrow fee, no bust), not
+    bust. Its open only resets the bar's scalars (``_skip``)."""
     fs, ns = state[0], state[1]
     return (
         ns[BUST] == 0 and ns[PENDING] == 0 and ns[ORDER] < 0 and not fs[REMAINING] > 0.0
-        and not (fs[LEAVING] > 0.0 and ns[N_HELD] > 0)
-        and not (setup[STOPPED] and ns[N_HELD] > 0) and fs[SHARES] >= 0.0
+        and not (fs[LEAVING] > 0.0 and ns[N_HELD] > 0) and fs[SHARES] >= 0.0
     )  # fmt: skip
+
+
+@_inlined
+def _stops_act(state, trail, h, lo) -> bool:
+    """Whether a bar (high ``h``, low ``lo``) without a signal or order moves a held
+    unit's stops: reaches its adverse stop or its take-profit, or moves its trailing level
+    (``trail``: the trailing fraction, NaN: none) — the conditions of
+    ``engine.broker.stops.stop_exit``, NaN levels compared as there. On any other bar
+    ``_check_stops`` changes nothing (no unit is fresh: none filled on it). The one
+    predicate of both skips: ``walk_run``'s and the batch pass's
+    (``engine.broker.curves``)."""
+    ns, held = state[1], state[2]
+    for j in range(ns[N_HELD]):
+        unit = held[j]
+        if unit[SIDE] > 0:
+            if lo <= max(unit[LOSS], unit[TRAIL_LEVEL]) or h >= unit[PROFIT]:
+                return True
+            if trail == trail and h > unit[EXTREME]:
+                return True
+        else:
+            if h >= min(unit[LOSS], unit[TRAIL_LEVEL]) or lo <= unit[PROFIT]:
+                return True
+            if trail == trail and lo < unit[EXTREME]:
+                return True
+    return False
 
 
 @_inlined
@@ -1354,8 +1387,31 @@ def walk_acting(
     ``engine.corporate.EventLog``'s fields, run-major) and, per run, the shares its entries
     were sized for and those they filled (N × 2: ``entered``; 0 without a liquidity
     field)."""
-    n_runs, n_bars = entries.shape
     state = with_liquidity(new_state(setup[MAX_ENTRIES], 64), events[3])
+    args = (entries, exits, limits, stops_at, bars, events, costs, fractions, setup)
+    return walk_on(state, *args, keep_paths)[0]
+
+
+@njit(cache=True, nogil=True)
+def walk_on(
+    state: tuple,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    limits: np.ndarray,
+    stops_at: np.ndarray,
+    bars: tuple,
+    events: tuple,
+    costs: np.ndarray,
+    fractions: np.ndarray,
+    setup: np.ndarray,
+    keep_paths: bool,
+) -> tuple:
+    """``walk_acting`` on a book ``state`` that has no run on it (``new_state``'s, or one
+    ``reset`` for another walk: a worker's book kept between runs, whose tables have the
+    room of its earlier runs, so a run neither grows nor touches new memory). Returns
+    (``walk_acting``'s tuple, whose tables are views of the book's: copied before the
+    book is reset; the book, its tables grown)."""
+    n_runs, n_bars = entries.shape
     row_counts = np.zeros(n_runs, dtype=np.int64)
     unit_counts = np.zeros(n_runs, dtype=np.int64)
     order_counts = np.zeros(n_runs, dtype=np.int64)
@@ -1388,7 +1444,7 @@ def walk_acting(
         order_counts[i] = ns[N_ORDERS] - orders_before
         shares[i, 0], shares[i, 1] = entered(state)
     ns = state[1]
-    return (
+    out = (
         state[4][: ns[N_ROWS]],
         row_counts,
         state[3][: ns[N_DONE]],
@@ -1400,6 +1456,16 @@ def walk_acting(
         state[6][: ns[N_APPLIED]],
         shares,
     )
+    return out, state
+
+
+@njit(cache=True, nogil=True)
+def reset(state: tuple, max_entries: int, liquidity: np.ndarray) -> tuple:
+    """``state``'s tables (their rows left as they are: every row a walk reads it writes
+    first) under new scalars and units, as ``new_state`` starts them, reading
+    ``liquidity`` (``with_liquidity``): a book kept between walks, ready for the next."""
+    fresh = new_state(max_entries, 0)
+    return fresh[0], fresh[1], fresh[2], state[3], state[4], state[5], state[6], liquidity
 
 
 @njit(cache=True, nogil=True, _nrt=False)
