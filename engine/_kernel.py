@@ -425,12 +425,72 @@ def reduce_curves(equity: np.ndarray) -> np.ndarray:
     sample std of its bar returns and its largest fall from a running peak, bit for bit
     numpy's (``core_metrics``), in one pass per curve (on one thread: a long single run's
     curve, or a batch of long ones)."""
-    n_runs, n_bars = equity.shape
+    return reduce_curves_into(equity, np.empty(equity.shape[1] - 1))
+
+
+@njit(cache=True, nogil=True)
+def reduce_curves_into(equity: np.ndarray, returns: np.ndarray) -> np.ndarray:
+    """``reduce_curves`` with the bar returns written into ``returns`` (at least T - 1
+    floats: a buffer its caller keeps, so a long curve's reduction touches no new
+    memory)."""
+    n_runs = equity.shape[0]
     out = np.empty((n_runs, 3))
-    returns = np.empty(n_bars - 1)
     for i in range(n_runs):
         out[i, 0], out[i, 1], out[i, 2] = reduce_curve(equity[i], returns)
     return out
+
+
+@njit(cache=True, nogil=True)
+def all_finite(values: np.ndarray) -> bool:
+    """``np.isfinite(values).all()`` of a C-order 2-D array, without its N × T mask."""
+    flat = values.reshape(values.size)
+    for k in range(flat.size):  # noqa: SIM110  (numba compiles no generator into all())
+        if not np.isfinite(flat[k]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def fill_paths(
+    offsets: np.ndarray,
+    bars: np.ndarray,
+    cash_after: np.ndarray,
+    shares_after: np.ndarray,
+    close: np.ndarray,
+    initial_capital: float,
+    cash: np.ndarray,
+    position: np.ndarray,
+    equity: np.ndarray,
+    bust_bar: np.ndarray,
+) -> None:
+    """``engine._simulate.paths`` of runs whose fills are rows ``offsets[i]`` to
+    ``offsets[i + 1]`` (``bars``: each fill's bar, in order; ``cash_after``,
+    ``shares_after``: the run's cash and shares after it), in one pass per run writing
+    ``cash``, ``position`` and ``equity`` (N × T) and ``bust_bar`` (N): on each bar the cash
+    and shares after its last fill up to it (the initial capital and none before the
+    first), the equity shares × close + cash, and from the first close where the equity is
+    0 or less (the bust bar, else -1) 0 in all three. The same floats as the numpy path
+    (which repeats each fill's cash and shares over its bars), in one pass and no
+    temporary array."""
+    n_runs, n_bars = equity.shape
+    for i in range(n_runs):
+        k, end = offsets[i], offsets[i + 1]
+        held_cash, held = initial_capital, 0.0
+        bust = -1
+        for t in range(n_bars):
+            while k < end and bars[k] <= t:
+                held_cash, held = cash_after[k], shares_after[k]
+                k += 1
+            value = held * close[t]
+            value += held_cash
+            if value <= 0.0:
+                bust = t
+                break
+            cash[i, t], position[i, t], equity[i, t] = held_cash, held, value
+        bust_bar[i] = bust
+        if bust >= 0:
+            for t in range(bust, n_bars):
+                cash[i, t], position[i, t], equity[i, t] = 0.0, 0.0, 0.0
 
 
 kernel_stamp.forget_stale(__name__, globals())

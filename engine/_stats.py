@@ -12,6 +12,8 @@ Conventions (docs/execution.md, "Metric definitions"):
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from engine import compiled
@@ -41,7 +43,9 @@ def core_metrics(
     n_bars = equity.shape[1]
     mean = std = None
     if _compiled_pays(equity):
-        reduced = compiled.kernels().reduce_curves(np.ascontiguousarray(equity, dtype=np.float64))
+        kernel = compiled.kernels()
+        curves = np.ascontiguousarray(equity, dtype=np.float64)
+        reduced = kernel.reduce_curves_into(curves, _returns_buffer(n_bars - 1))
         mean, std, drawdown = reduced[:, 0], reduced[:, 1], reduced[:, 2]
         return finish_core(
             equity[:, -1], mean, std, drawdown, num_trades, initial_capital, bars_per_year
@@ -68,8 +72,22 @@ def _compiled_pays(equity: np.ndarray) -> bool:
         equity.shape[1] >= 3
         and (compiled.pays(equity.size, compiled.MIN_BAR_UPDATES) or compiled.loaded())
         and bool((equity[:, 0] > 0).all())
-        and bool(np.isfinite(equity).all())
+        and compiled.kernels().all_finite(np.ascontiguousarray(equity, dtype=np.float64))
     )
+
+
+_buffers = threading.local()
+"""Each thread's buffer of bar returns for ``core_metrics``' compiled reduction."""
+
+
+def _returns_buffer(n: int) -> np.ndarray:
+    """A buffer of at least ``n`` floats this thread keeps for the bar returns of the
+    curves it reduces (a long run's curve then touches no new memory: at 100,000 bars
+    zeroing a fresh one cost about what the reduction does)."""
+    kept = getattr(_buffers, "returns", None)
+    if kept is None or kept.size < n:
+        kept = _buffers.returns = np.empty(max(n, 1))
+    return kept[:n]
 
 
 def finish_core(
