@@ -390,15 +390,16 @@ def _fill_columns(rows: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]
 
 
 def _order_series(
-    order_prices: tuple[np.ndarray, np.ndarray] | None, shape: tuple[int, ...]
+    order_prices: tuple[np.ndarray | None, np.ndarray | None] | None, shape: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The entry orders' limit and stop series as the step reads them (N × T floats; NaN
-    everywhere without entry orders)."""
+    """The entry orders' limit and stop series as the step reads them (N × T floats; a
+    series not given, or none without entry orders, N × 0: NaN on every bar to the step,
+    without an N × T array of NaN)."""
     if order_prices is None:
-        none = np.full(shape, math.nan)
-        return none, none
-    limit, stop = (kernel_array(a) for a in order_prices)
-    return limit, stop
+        order_prices = (None, None)
+    return tuple(  # type: ignore[return-value]
+        np.empty((shape[0], 0)) if a is None else kernel_array(a) for a in order_prices
+    )
 
 
 def _orders_of(book: np.ndarray, order_counts: np.ndarray, liquid: bool = False) -> Orders:

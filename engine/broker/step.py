@@ -1196,7 +1196,8 @@ def walk_run(
     open is done). So a size series or a position-aware exit costs a call per unit, not
     per bar.
 
-    ``signals`` = (entries, exits, limit prices, stop prices) of the run's T bars; ``bars``
+    ``signals`` = (entries, exits, limit prices, stop prices) of the run's T bars (a price
+    series empty: NaN on every bar, as without an entry order); ``bars``
     = (open, high, low, close); ``events`` = (split ratios, dividends: T each or empty for
     none; the delisting's cash per share, NaN for none; the liquidity series, which
     ``walk_acting`` puts in the state: ``with_liquidity``); ``exit_row`` (T bools, or empty:
@@ -1215,6 +1216,7 @@ def walk_run(
     size_program = programs[0].shape[0] > 0
     keep = cash_path.size > 0
     sized = setup[SIZED] != UNSIZED
+    priced_limit, priced_stop = limits.size > 0, stops_at.size > 0  # empty: NaN on every bar
     n_bars = close.size
     last = n_bars - 1
     fs, ns = state[0], state[1]
@@ -1264,7 +1266,9 @@ def walk_run(
                     ns[ASKED] = asked  # the side is asked again when the walk resumes here
                     return bar, SIZE
                 _program_size_at(state, bar, programs)
-            _at_close(state, run, bar, side, c, limits[bar], stops_at[bar], costs, fractions, setup)
+            limit = limits[bar] if priced_limit else np.nan
+            stop = stops_at[bar] if priced_stop else np.nan
+            _at_close(state, run, bar, side, c, limit, stop, costs, fractions, setup)
             if acting and bar == last and delisting == delisting and ns[N_HELD] > 0:
                 _delist(state, run, bar, delisting, costs)
             _bust(state, run, bar, c, costs)
