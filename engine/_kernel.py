@@ -397,13 +397,17 @@ def evaluate_runs(
 
 @njit(cache=True, nogil=True)
 def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
-    """(mean, sample std, largest fall from a running peak) of one equity curve, as
-    ``engine._stats.core_metrics`` reduces it with numpy (bar returns as ``bar_returns``)."""
+    """(mean, sample std, largest fall from a running peak, whether every value is
+    finite) of one equity curve, as ``engine._stats.core_metrics`` reduces it with numpy
+    (bar returns as ``bar_returns``; numpy's figures differ for a curve not finite)."""
     n_bars = equity.size
     peak = trough = equity[0]
     drawdown = 0.0
+    finite = True
     for t in range(n_bars):
         value = equity[t]
+        if value - value != 0.0:  # NaN or ±inf
+            finite = False
         if t > 0:
             before = equity[t - 1]
             returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
@@ -416,7 +420,7 @@ def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
     n_returns = n_bars - 1
     mean = pairwise_sum(returns, 0, n_returns, PLAIN, 0.0) / n_returns
     deviations = pairwise_sum(returns, 0, n_returns, SQUARED_DEVIATION, mean)
-    return mean, np.sqrt(deviations / (n_returns - 1)), drawdown
+    return mean, np.sqrt(deviations / (n_returns - 1)), drawdown, finite
 
 
 @njit(cache=True, nogil=True)
@@ -425,29 +429,21 @@ def reduce_curves(equity: np.ndarray) -> np.ndarray:
     sample std of its bar returns and its largest fall from a running peak, bit for bit
     numpy's (``core_metrics``), in one pass per curve (on one thread: a long single run's
     curve, or a batch of long ones)."""
-    return reduce_curves_into(equity, np.empty(equity.shape[1] - 1))
+    return reduce_curves_into(equity, np.empty(equity.shape[1] - 1))[:, :3].copy()
 
 
 @njit(cache=True, nogil=True)
 def reduce_curves_into(equity: np.ndarray, returns: np.ndarray) -> np.ndarray:
     """``reduce_curves`` with the bar returns written into ``returns`` (at least T - 1
     floats: a buffer its caller keeps, so a long curve's reduction touches no new
-    memory)."""
+    memory), and a fourth column: 1 where the curve is finite, else 0 (the first three
+    are numpy's then only where it is 1)."""
     n_runs = equity.shape[0]
-    out = np.empty((n_runs, 3))
+    out = np.empty((n_runs, 4))
     for i in range(n_runs):
-        out[i, 0], out[i, 1], out[i, 2] = reduce_curve(equity[i], returns)
+        mean, std, drawdown, finite = reduce_curve(equity[i], returns)
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = mean, std, drawdown, 1.0 if finite else 0.0
     return out
-
-
-@njit(cache=True, nogil=True)
-def all_finite(values: np.ndarray) -> bool:
-    """``np.isfinite(values).all()`` of a C-order 2-D array, without its N × T mask."""
-    flat = values.reshape(values.size)
-    for k in range(flat.size):  # noqa: SIM110  (numba compiles no generator into all())
-        if not np.isfinite(flat[k]):
-            return False
-    return True
 
 
 @njit(cache=True, nogil=True)

@@ -46,10 +46,11 @@ def core_metrics(
         kernel = compiled.kernels()
         curves = np.ascontiguousarray(equity, dtype=np.float64)
         reduced = kernel.reduce_curves_into(curves, _returns_buffer(n_bars - 1))
-        mean, std, drawdown = reduced[:, 0], reduced[:, 1], reduced[:, 2]
-        return finish_core(
-            equity[:, -1], mean, std, drawdown, num_trades, initial_capital, bars_per_year
-        )
+        if reduced[:, 3].all():  # every curve finite: numpy's figures (else numpy's own)
+            mean, std, drawdown = reduced[:, 0], reduced[:, 1], reduced[:, 2]
+            return finish_core(
+                equity[:, -1], mean, std, drawdown, num_trades, initial_capital, bars_per_year
+            )
     if n_bars >= 3:
         returns = bar_returns(equity)
         mean = returns.mean(axis=1)
@@ -66,13 +67,12 @@ def core_metrics(
 def _compiled_pays(equity: np.ndarray) -> bool:
     """Whether ``core_metrics`` reduces ``equity`` compiled (the same numbers): enough bars
     to pay for the kernels, or the kernels loaded already (a run the broker's step walked),
-    and curves the kernel takes (T >= 3, finite, starting above 0, as every engine curve
-    does)."""
+    and curves the kernel takes (T >= 3, starting above 0, as every engine curve does;
+    the kernel tells whether they are finite, as it must be for numpy's figures)."""
     return (
         equity.shape[1] >= 3
         and (compiled.pays(equity.size, compiled.MIN_BAR_UPDATES) or compiled.loaded())
         and bool((equity[:, 0] > 0).all())
-        and compiled.kernels().all_finite(np.ascontiguousarray(equity, dtype=np.float64))
     )
 
 

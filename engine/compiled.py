@@ -106,7 +106,6 @@ def warm_runs() -> None:
     curves = np.vstack([prices, prices])
     kernel.reduce_curves(curves)
     kernel.reduce_curves_into(curves, np.empty(7))
-    kernel.all_finite(curves)
     paths = (np.empty((2, 8)), np.empty((2, 8)), np.empty((2, 8)), np.empty(2, dtype=np.int64))
     fills = (np.array([1, 5], dtype=np.int64), np.array([1e5, 2e5]), np.array([1.0, 0.0]))
     kernel.fill_paths(np.array([0, 1, 2], dtype=np.int64), *fills, prices, 1e5, *paths)

@@ -1116,18 +1116,25 @@ def _position_exit(state, bar, outside, exit_row) -> tuple:
 
 
 @_inlined
-def _program_exit(state, bar, outside, programs) -> bool:
+def _program_exit(state, bar, outside, programs, reads) -> bool:
     """The exit on ``bar``'s close of a position-aware exit given as a program
     (``programs``' exit part, ``walk_run``): while long units are held, its value with the
     long's series read from the state as ``rules.expr.position`` computes them — the bars
     since the first unit's fill bar, their share-weighted average entry (a split or a unit
     added or sold changes it from that close on), the return at this close from it, and the
     best such return on the closes from the fill bar on, each read at the entry of its own
-    close; else ``outside``."""
+    close; else ``outside``. ``reads``: the last series the program reads
+    (``_series_read``)."""
     fs, ns = state[0], state[1]
     if not _long_held(state):
         return outside
     code, constants, leaves, close, series, stack = programs[4:]
+    if reads < program.ENTRY_PRICE:  # bars_held alone: no entry, no return to compute
+        if ns[EXIT_ON] == 0:
+            _long_opened(state, np.nan)
+            ns[EXIT_ON] = 1
+        series[program.BARS_HELD] = bar - ns[EXIT_FROM]
+        return _evaluate(code, constants, leaves, bar, series, stack) != 0.0
     entry = _long_entry(state)
     if ns[EXIT_ON] == 0:
         _long_opened(state, entry)
@@ -1142,6 +1149,18 @@ def _program_exit(state, bar, outside, programs) -> bool:
     series[program.BARS_HELD], series[program.ENTRY_PRICE] = bar - ns[EXIT_FROM], entry
     series[program.OPEN_RETURN], series[program.MAX_OPEN_RETURN] = now, fs[EXIT_BEST]
     return _evaluate(code, constants, leaves, bar, series, stack) != 0.0
+
+
+@_inlined
+def _series_read(code: np.ndarray) -> int:
+    """The last of the walk's series (``program.SERIES``' order) a program reads, -1 for
+    none: an exit program that reads no more than ``bars_held`` has its long's entry
+    and returns left uncomputed (``_program_exit``)."""
+    last = -1
+    for i in range(code.shape[0]):
+        if code[i, 0] == program.PUSH_SERIES:
+            last = max(last, code[i, 1])
+    return last
 
 
 @_bare
@@ -1213,6 +1232,7 @@ def walk_run(
     acting = split.size > 0
     held_exit = exit_row.size > 0
     exit_program = programs[4].shape[0] > 0
+    exit_reads = _series_read(programs[4])
     size_program = programs[0].shape[0] > 0
     keep = cash_path.size > 0
     sized = setup[SIZED] != UNSIZED
@@ -1252,7 +1272,7 @@ def walk_run(
         if not ns[BUST]:
             exit_now = leave[bar]
             if exit_program:
-                exit_now = _program_exit(state, bar, exit_now, programs)
+                exit_now = _program_exit(state, bar, exit_now, programs, exit_reads)
             elif held_exit:
                 need, exit_now = _position_exit(state, bar, exit_now, exit_row)
                 if need != DONE:
