@@ -555,38 +555,41 @@ def unit_trades(
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
     order = np.lexsort((np.where(held, n + 1, table[:, EXIT_BAR]), table[:, ENTRY_BAR]))
-    table, held = table[order], held[order]
-    size = table[:, SIZE]
-    entry_price = table[:, ENTRY_PRICE]
-    entry_fee, exit_fee = table[:, ENTRY_FEE], table[:, EXIT_FEE]
-    exits = np.where(held, float(close[n]) if n >= 0 else 0.0, table[:, EXIT_PRICE])
-    reason = np.where(held, EXIT_REASONS.index("end"), table[:, REASON]).astype(np.int8)
-    direction = table[:, SIDE]
+    held = held[order]
+
+    def column(k: int) -> np.ndarray:  # column k in that order, each gathered once
+        return table[order, k]
+
+    size, entry_price = column(SIZE), column(ENTRY_PRICE)
+    entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
+    exits = np.where(held, float(close[n]) if n >= 0 else 0.0, column(EXIT_PRICE))
+    reason = np.where(held, EXIT_REASONS.index("end"), column(REASON)).astype(np.int8)
+    direction = column(SIDE)
     pnl = direction * size * (exits - entry_price) - entry_fee - exit_fee
     dividends = None
     if events:
-        dividends = table[:, DIVIDENDS]
-        pnl = pnl + dividends + table[:, IN_LIEU]
+        dividends = column(DIVIDENDS)
+        pnl = pnl + dividends + column(IN_LIEU)
     borrow = None
     if params.has_costs:
-        borrow = table[:, UNIT_BORROW]
+        borrow = column(UNIT_BORROW)
         if charges is not None:
-            borrow = _whole_borrow(table, borrow, charges, n, held, reason)
+            borrow = _whole_borrow(table[order], borrow, charges, n, held, reason)
         if params.borrows:
             pnl = pnl - borrow
     return Trades(
-        entry_bar=table[:, ENTRY_BAR].astype(np.int64),
-        exit_bar=np.where(held, n, table[:, EXIT_BAR]).astype(np.int64),
+        entry_bar=column(ENTRY_BAR).astype(np.int64),
+        exit_bar=np.where(held, n, column(EXIT_BAR)).astype(np.int64),
         direction=direction.astype(np.int64),
         size=size.astype(np.int64),
-        entry_price=np.ascontiguousarray(entry_price),
+        entry_price=entry_price,
         exit_price=exits,
-        entry_fee=np.ascontiguousarray(entry_fee),
-        exit_fee=np.ascontiguousarray(exit_fee),
+        entry_fee=entry_fee,
+        exit_fee=exit_fee,
         pnl=pnl,
         reason=reason,
-        borrow_fee=None if borrow is None else np.ascontiguousarray(borrow),
-        dividends=None if dividends is None else np.ascontiguousarray(dividends),
+        borrow_fee=borrow,
+        dividends=dividends,
     )
 
 
