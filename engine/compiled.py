@@ -145,6 +145,10 @@ def warm_signals_and_steps() -> None:
     for keep in (False, True):
         step.walk_runs(entries, exits, grid, grid, *ohlc, priced, fractions, setup, keep)
         step.walk_acting(entries, exits, grid, grid, ohlc, events, priced, fractions, setup, keep)
+        kept = step.reset(step.new_state(2, 4), 2, no_liquidity)  # a thread's kept book
+        no_price = np.empty((2, 0))  # a price series not given
+        step.walk_on(kept, entries, exits, grid, no_price, ohlc, events, priced, fractions,
+                     setup, keep)  # fmt: skip
     sized = setup.copy()
     sized[step.SIZED] = step.BY_FRACTION
     signals = (entries[0], exits[0], grid[0], grid[0])
