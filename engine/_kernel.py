@@ -397,13 +397,17 @@ def evaluate_runs(
 
 @njit(cache=True, nogil=True)
 def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
-    """(mean, sample std, largest fall from a running peak) of one equity curve, as
-    ``engine._stats.core_metrics`` reduces it with numpy (bar returns as ``bar_returns``)."""
+    """(mean, sample std, largest fall from a running peak, whether every value is
+    finite) of one equity curve, as ``engine._stats.core_metrics`` reduces it with numpy
+    (bar returns as ``bar_returns``; numpy's figures differ for a curve not finite)."""
     n_bars = equity.size
     peak = trough = equity[0]
     drawdown = 0.0
+    finite = True
     for t in range(n_bars):
         value = equity[t]
+        if value - value != 0.0:  # NaN or ±inf
+            finite = False
         if t > 0:
             before = equity[t - 1]
             returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
@@ -416,7 +420,7 @@ def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
     n_returns = n_bars - 1
     mean = pairwise_sum(returns, 0, n_returns, PLAIN, 0.0) / n_returns
     deviations = pairwise_sum(returns, 0, n_returns, SQUARED_DEVIATION, mean)
-    return mean, np.sqrt(deviations / (n_returns - 1)), drawdown
+    return mean, np.sqrt(deviations / (n_returns - 1)), drawdown, finite
 
 
 @njit(cache=True, nogil=True)
@@ -425,12 +429,64 @@ def reduce_curves(equity: np.ndarray) -> np.ndarray:
     sample std of its bar returns and its largest fall from a running peak, bit for bit
     numpy's (``core_metrics``), in one pass per curve (on one thread: a long single run's
     curve, or a batch of long ones)."""
-    n_runs, n_bars = equity.shape
-    out = np.empty((n_runs, 3))
-    returns = np.empty(n_bars - 1)
+    return reduce_curves_into(equity, np.empty(equity.shape[1] - 1))[:, :3].copy()
+
+
+@njit(cache=True, nogil=True)
+def reduce_curves_into(equity: np.ndarray, returns: np.ndarray) -> np.ndarray:
+    """``reduce_curves`` with the bar returns written into ``returns`` (at least T - 1
+    floats: a buffer its caller keeps, so a long curve's reduction touches no new
+    memory), and a fourth column: 1 where the curve is finite, else 0 (the first three
+    are numpy's then only where it is 1)."""
+    n_runs = equity.shape[0]
+    out = np.empty((n_runs, 4))
     for i in range(n_runs):
-        out[i, 0], out[i, 1], out[i, 2] = reduce_curve(equity[i], returns)
+        mean, std, drawdown, finite = reduce_curve(equity[i], returns)
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = mean, std, drawdown, 1.0 if finite else 0.0
     return out
+
+
+@njit(cache=True, nogil=True)
+def fill_paths(
+    offsets: np.ndarray,
+    bars: np.ndarray,
+    cash_after: np.ndarray,
+    shares_after: np.ndarray,
+    close: np.ndarray,
+    initial_capital: float,
+    cash: np.ndarray,
+    position: np.ndarray,
+    equity: np.ndarray,
+    bust_bar: np.ndarray,
+) -> None:
+    """``engine._simulate.paths`` of runs whose fills are rows ``offsets[i]`` to
+    ``offsets[i + 1]`` (``bars``: each fill's bar, in order; ``cash_after``,
+    ``shares_after``: the run's cash and shares after it), in one pass per run writing
+    ``cash``, ``position`` and ``equity`` (N × T) and ``bust_bar`` (N): on each bar the cash
+    and shares after its last fill up to it (the initial capital and none before the
+    first), the equity shares × close + cash, and from the first close where the equity is
+    0 or less (the bust bar, else -1) 0 in all three. The same floats as the numpy path
+    (which repeats each fill's cash and shares over its bars), in one pass and no
+    temporary array."""
+    n_runs, n_bars = equity.shape
+    for i in range(n_runs):
+        k, end = offsets[i], offsets[i + 1]
+        held_cash, held = initial_capital, 0.0
+        bust = -1
+        for t in range(n_bars):
+            while k < end and bars[k] <= t:
+                held_cash, held = cash_after[k], shares_after[k]
+                k += 1
+            value = held * close[t]
+            value += held_cash
+            if value <= 0.0:
+                bust = t
+                break
+            cash[i, t], position[i, t], equity[i, t] = held_cash, held, value
+        bust_bar[i] = bust
+        if bust >= 0:
+            for t in range(bust, n_bars):
+                cash[i, t], position[i, t], equity[i, t] = 0.0, 0.0, 0.0
 
 
 kernel_stamp.forget_stale(__name__, globals())

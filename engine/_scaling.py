@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -38,6 +39,34 @@ from engine.result import EXIT_REASONS, Trades
 
 FIRST_STRETCH = 16
 """Bars of a position-aware exit read at once when it cannot say more (then 32, 64, …)."""
+
+BOOK_BYTES = 64 << 20
+"""The largest book (``engine.broker.step``'s tables) a thread keeps between walks."""
+
+_books = threading.local()
+"""Each thread's book kept between walks (``_book``, ``_keep``)."""
+
+
+def _book(max_entries: int, liquidity: np.ndarray) -> tuple:
+    """A book for a walk (``engine.broker.step.new_state``'s, reading ``liquidity``): the
+    one this thread kept from its last walk, reset, whose tables already have the room
+    its earlier runs took — a run of a warm worker then neither grows its tables nor
+    touches memory the kernel has to zero for it, which at 100,000 bars cost as much as
+    the walk — else a new one. Taken out of the thread's keeping until ``_keep``."""
+    from engine.broker import step
+
+    kept = getattr(_books, "state", None)
+    _books.state = None
+    if kept is None:
+        return step.with_liquidity(step.new_state(max_entries, 64), liquidity)
+    return step.reset(kept, max_entries, liquidity)
+
+
+def _keep(state: tuple) -> None:
+    """Keep ``state``'s tables for this thread's next walk (``_book``) once every output
+    read from them is copied, unless they are larger than ``BOOK_BYTES``."""
+    if sum(table.nbytes for table in state[3:7]) <= BOOK_BYTES:
+        _books.state = state
 
 
 def scale_events(
@@ -160,7 +189,17 @@ def _walked(
     )
     if called:
         return _called(signals, inputs, keep, sizes, position_exits)
-    return step.walk_acting(*signals, *inputs, keep)
+    out, state = step.walk_on(_book(int(setup[step.MAX_ENTRIES]), liquid), *signals, *inputs, keep)
+    return _copied(out, state)
+
+
+def _copied(out: tuple, state: tuple) -> tuple:
+    """``walk_on``'s outputs, the book ``state`` kept for this thread's next walk
+    (``_keep``): the tables in them are views of the book's, which every caller here reads
+    into arrays of its own (``_fill_columns``, ``_events_of``, ``_orders_of``, ``_charges``)
+    before it walks again."""
+    _keep(state)
+    return out
 
 
 def _called(
@@ -179,7 +218,7 @@ def _called(
     bars, events_in, costs_array, fractions, setup = inputs
     entries = signals[0]
     n_runs, n_bars = entries.shape
-    state = step.with_liquidity(step.new_state(int(setup[step.MAX_ENTRIES]), 64), events_in[3])
+    state = _book(int(setup[step.MAX_ENTRIES]), events_in[3])
     counts = np.zeros((3, n_runs), dtype=np.int64)
     shares = np.zeros((n_runs, 2))
     kept = n_runs if keep else 0
@@ -219,7 +258,7 @@ def _called(
         counts[:, i] -= before
         shares[i] = step.entered(state)
     ns = state[1]
-    return (
+    out = (
         state[4][: ns[step.N_ROWS]],
         counts[0],
         state[3][: ns[step.N_DONE]],
@@ -231,6 +270,7 @@ def _called(
         state[6][: ns[step.N_APPLIED]],
         shares,
     )
+    return _copied(out, state)
 
 
 def programs_of(sizer: object, exit_of: object, n_bars: int) -> tuple[tuple, bool, bool]:
@@ -345,20 +385,21 @@ def _fill_columns(rows: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]
         "run": rows[:, step.ROW_RUN].astype(np.int64),
         "bar": rows[:, step.ROW_BAR].astype(np.int64),
         "reason": rows[:, step.ROW_REASON].astype(np.int8),
-        **{name: np.ascontiguousarray(values) for name, values in fields},
+        **{name: values.copy() for name, values in fields},  # off the book (``_keep``)
     }
 
 
 def _order_series(
-    order_prices: tuple[np.ndarray, np.ndarray] | None, shape: tuple[int, ...]
+    order_prices: tuple[np.ndarray | None, np.ndarray | None] | None, shape: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The entry orders' limit and stop series as the step reads them (N × T floats; NaN
-    everywhere without entry orders)."""
+    """The entry orders' limit and stop series as the step reads them (N × T floats; a
+    series not given, or none without entry orders, N × 0: NaN on every bar to the step,
+    without an N × T array of NaN)."""
     if order_prices is None:
-        none = np.full(shape, math.nan)
-        return none, none
-    limit, stop = (kernel_array(a) for a in order_prices)
-    return limit, stop
+        order_prices = (None, None)
+    return tuple(  # type: ignore[return-value]
+        np.empty((shape[0], 0)) if a is None else kernel_array(a) for a in order_prices
+    )
 
 
 def _orders_of(book: np.ndarray, order_counts: np.ndarray, liquid: bool = False) -> Orders:
@@ -413,18 +454,22 @@ def stepped_events(
         costs_array, setup, fractions = step_inputs(params)
         setup[step.CLOSE_AT_END] = 0
         limits, stop_prices = _order_series(order_prices, entries.shape)
-        prices = (kernel_array(c) for c in ohlc)
-        out = step.walk_runs(
+        prices = tuple(kernel_array(c) for c in ohlc)
+        none, liquid = np.empty(0), np.zeros((0, 0))
+        out, state = step.walk_on(
+            _book(int(setup[step.MAX_ENTRIES]), liquid),
             kernel_array(entries, np.bool_),
             kernel_array(exits, np.bool_),
             limits,
             stop_prices,
-            *prices,
+            prices,
+            (none, none, math.nan, liquid),
             costs_array,
             fractions,
             setup,
             keep,
         )
+        out = _copied(out, state)
     else:
         walked = (sizes, position_exits, actions, order_prices, keep, False)
         out = _walked(entries, exits, ohlc, params, *walked)
@@ -510,38 +555,41 @@ def unit_trades(
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
     order = np.lexsort((np.where(held, n + 1, table[:, EXIT_BAR]), table[:, ENTRY_BAR]))
-    table, held = table[order], held[order]
-    size = table[:, SIZE]
-    entry_price = table[:, ENTRY_PRICE]
-    entry_fee, exit_fee = table[:, ENTRY_FEE], table[:, EXIT_FEE]
-    exits = np.where(held, float(close[n]) if n >= 0 else 0.0, table[:, EXIT_PRICE])
-    reason = np.where(held, EXIT_REASONS.index("end"), table[:, REASON]).astype(np.int8)
-    direction = table[:, SIDE]
+    held = held[order]
+
+    def column(k: int) -> np.ndarray:  # column k in that order, each gathered once
+        return table[order, k]
+
+    size, entry_price = column(SIZE), column(ENTRY_PRICE)
+    entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
+    exits = np.where(held, float(close[n]) if n >= 0 else 0.0, column(EXIT_PRICE))
+    reason = np.where(held, EXIT_REASONS.index("end"), column(REASON)).astype(np.int8)
+    direction = column(SIDE)
     pnl = direction * size * (exits - entry_price) - entry_fee - exit_fee
     dividends = None
     if events:
-        dividends = table[:, DIVIDENDS]
-        pnl = pnl + dividends + table[:, IN_LIEU]
+        dividends = column(DIVIDENDS)
+        pnl = pnl + dividends + column(IN_LIEU)
     borrow = None
     if params.has_costs:
-        borrow = table[:, UNIT_BORROW]
+        borrow = column(UNIT_BORROW)
         if charges is not None:
-            borrow = _whole_borrow(table, borrow, charges, n, held, reason)
+            borrow = _whole_borrow(table[order], borrow, charges, n, held, reason)
         if params.borrows:
             pnl = pnl - borrow
     return Trades(
-        entry_bar=table[:, ENTRY_BAR].astype(np.int64),
-        exit_bar=np.where(held, n, table[:, EXIT_BAR]).astype(np.int64),
+        entry_bar=column(ENTRY_BAR).astype(np.int64),
+        exit_bar=np.where(held, n, column(EXIT_BAR)).astype(np.int64),
         direction=direction.astype(np.int64),
         size=size.astype(np.int64),
-        entry_price=np.ascontiguousarray(entry_price),
+        entry_price=entry_price,
         exit_price=exits,
-        entry_fee=np.ascontiguousarray(entry_fee),
-        exit_fee=np.ascontiguousarray(exit_fee),
+        entry_fee=entry_fee,
+        exit_fee=exit_fee,
         pnl=pnl,
         reason=reason,
-        borrow_fee=None if borrow is None else np.ascontiguousarray(borrow),
-        dividends=None if dividends is None else np.ascontiguousarray(dividends),
+        borrow_fee=borrow,
+        dividends=dividends,
     )
 
 

@@ -313,10 +313,54 @@ def paths(
 
     Each run's bars are segments between fills; a segment's cash and shares are repeated
     over its bars (``np.repeat``), so no N × T index arrays are built (the cash of a run
-    that pays a borrow fee is the walk's ``cash_path``). ``end_close`` (the last bar's
-    open and the costs, when ``close_at_end``): a position held after the last bar by a
-    run that did not go bust is closed at that open, as a fill (``close_at_end``).
+    that pays a borrow fee is the walk's ``cash_path``); once the kernels or the step are
+    loaded, one compiled pass writes the same floats (``_compiled_paths``). ``end_close``
+    (the last bar's open and the costs, when ``close_at_end``): a position held after the
+    last bar by a run that did not go bust is closed at that open, as a fill
+    (``close_at_end``).
     """
+    n_bars = close.shape[0]
+    if events.cash_path is None and events.position_path is None and compiled.loaded():
+        state_paths = _compiled_paths(events, first, last, close, initial_capital)
+    else:
+        state_paths = _numpy_paths(events, first, last, close, initial_capital)
+    if end_close is not None and end_close[1].close_at_end and n_bars:
+        _close_at_end(state_paths.cash, state_paths.position, state_paths.equity, close, *end_close)
+    return state_paths
+
+
+def _compiled_paths(
+    events: Events, first: int, last: int, close: np.ndarray, initial_capital: float
+) -> Paths:
+    """``_numpy_paths`` in one compiled pass (``engine._kernel.fill_paths``: the same
+    floats, no temporary N × T array), when the kernels or the step are loaded."""
+    kernel_array = compiled.kernel_array
+    n_runs, n_bars = last - first, close.shape[0]
+    lo = int(events.offsets[first])
+    offsets = kernel_array(events.offsets[first : last + 1] - lo, np.int64)
+    hi = int(events.offsets[last])
+    cash, position = np.empty((n_runs, n_bars)), np.empty((n_runs, n_bars))
+    equity, bust_bar = np.empty((n_runs, n_bars)), np.empty(n_runs, dtype=np.int64)
+    compiled.kernels().fill_paths(
+        offsets,
+        kernel_array(events.bar[lo:hi], np.int64),
+        kernel_array(events.cash[lo:hi]),
+        kernel_array(events.shares[lo:hi]),
+        kernel_array(close),
+        float(initial_capital),
+        cash,
+        position,
+        equity,
+        bust_bar,
+    )
+    return Paths(cash=cash, position=position, equity=equity, bust_bar=bust_bar)
+
+
+def _numpy_paths(
+    events: Events, first: int, last: int, close: np.ndarray, initial_capital: float
+) -> Paths:
+    """``paths`` before the close at the end, in numpy (the cash of a run that pays a
+    borrow fee, or the shares of one corporate actions met, the walk's own paths)."""
     n_runs, n_bars = last - first, close.shape[0]
     lo, hi = int(events.offsets[first]), int(events.offsets[last])
     runs = events.run[lo:hi] - first
@@ -353,8 +397,6 @@ def paths(
         cash[row, start:] = 0.0
         position[row, start:] = 0.0
         equity[row, start:] = 0.0
-    if end_close is not None and end_close[1].close_at_end and n_bars:
-        _close_at_end(cash, position, equity, close, *end_close)
     return Paths(cash=cash, position=position, equity=equity, bust_bar=bust_bar)
 
 

@@ -12,6 +12,8 @@ Conventions (docs/execution.md, "Metric definitions"):
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from engine import compiled
@@ -41,11 +43,14 @@ def core_metrics(
     n_bars = equity.shape[1]
     mean = std = None
     if _compiled_pays(equity):
-        reduced = compiled.kernels().reduce_curves(np.ascontiguousarray(equity, dtype=np.float64))
-        mean, std, drawdown = reduced[:, 0], reduced[:, 1], reduced[:, 2]
-        return finish_core(
-            equity[:, -1], mean, std, drawdown, num_trades, initial_capital, bars_per_year
-        )
+        kernel = compiled.kernels()
+        curves = np.ascontiguousarray(equity, dtype=np.float64)
+        reduced = kernel.reduce_curves_into(curves, _returns_buffer(n_bars - 1))
+        if reduced[:, 3].all():  # every curve finite: numpy's figures (else numpy's own)
+            mean, std, drawdown = reduced[:, 0], reduced[:, 1], reduced[:, 2]
+            return finish_core(
+                equity[:, -1], mean, std, drawdown, num_trades, initial_capital, bars_per_year
+            )
     if n_bars >= 3:
         returns = bar_returns(equity)
         mean = returns.mean(axis=1)
@@ -62,14 +67,27 @@ def core_metrics(
 def _compiled_pays(equity: np.ndarray) -> bool:
     """Whether ``core_metrics`` reduces ``equity`` compiled (the same numbers): enough bars
     to pay for the kernels, or the kernels loaded already (a run the broker's step walked),
-    and curves the kernel takes (T >= 3, finite, starting above 0, as every engine curve
-    does)."""
+    and curves the kernel takes (T >= 3, starting above 0, as every engine curve does;
+    the kernel tells whether they are finite, as it must be for numpy's figures)."""
     return (
         equity.shape[1] >= 3
         and (compiled.pays(equity.size, compiled.MIN_BAR_UPDATES) or compiled.loaded())
         and bool((equity[:, 0] > 0).all())
-        and bool(np.isfinite(equity).all())
     )
+
+
+_buffers = threading.local()
+"""Each thread's buffer of bar returns for ``core_metrics``' compiled reduction."""
+
+
+def _returns_buffer(n: int) -> np.ndarray:
+    """A buffer of at least ``n`` floats this thread keeps for the bar returns of the
+    curves it reduces (a long run's curve then touches no new memory: at 100,000 bars
+    zeroing a fresh one cost about what the reduction does)."""
+    kept = getattr(_buffers, "returns", None)
+    if kept is None or kept.size < n:
+        kept = _buffers.returns = np.empty(max(n, 1))
+    return kept[:n]
 
 
 def finish_core(

@@ -47,12 +47,24 @@ def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -
 
 def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.ndarray:
     """An entry order's price series as N × T floats (NaN when not given)."""
+    given = _given_prices(prices, shape, name)
+    return np.full(shape, np.nan) if given is None else given
+
+
+def _given_prices(
+    prices: np.ndarray | None, shape: tuple[int, int], name: str
+) -> np.ndarray | None:
+    """An entry order's price series as N × T floats, None when not given: N × T prices
+    as they are, one run's T prices a view of them (no copy for the step to make of a
+    read-only broadcast); the engine writes into neither."""
     if prices is None:
-        return np.full(shape, np.nan)
+        return None
     prices = np.asarray(prices, dtype=np.float64)
     if prices.shape not in (shape, shape[1:]):
         raise ValueError(f"{name} prices must have shape (T,) or (N, T); got {prices.shape}")
-    return np.broadcast_to(prices, shape)
+    if prices.shape == shape:
+        return prices
+    return prices.reshape(shape) if shape[0] == 1 else np.broadcast_to(prices, shape)
 
 
 def _order_events(
@@ -74,7 +86,12 @@ def _order_events(
     _one_per_run(entries, position_exits, sizes)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
-    limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
+    work = entries.size if work is None else work
+    stepped = params.stepped_as_units or _stepped(work, actions)
+    if stepped:  # the step reads a series not given as NaN on every bar (``_order_series``)
+        limit, stop = _given_prices(limit, shape, "limit"), _given_prices(stop, shape, "stop")
+    else:
+        limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
     if params.stepped_as_units:  # a unit per order (docs/execution.md, "Scaling in and out")
         from engine import _scaling
 
@@ -82,8 +99,7 @@ def _order_events(
             entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work,
             volume=bars.volume if params.liquid else None,
         )  # fmt: skip
-    work = entries.size if work is None else work
-    if _stepped(work, actions):
+    if stepped:
         from engine import _scaling
 
         walked = (sizes, position_exits, actions)

@@ -103,7 +103,12 @@ def warm_runs() -> None:
             kernel.evaluate_runs(entries, exits, np.empty((0, 0)), none, none, 0, *into, *common)
             crossings = (no_signals, no_signals, lines, pair, pair[::-1].copy(), 0, *into)
             kernel.evaluate_runs(*crossings, *common)
-    kernel.reduce_curves(np.vstack([prices, prices]))
+    curves = np.vstack([prices, prices])
+    kernel.reduce_curves(curves)
+    kernel.reduce_curves_into(curves, np.empty(7))
+    paths = (np.empty((2, 8)), np.empty((2, 8)), np.empty((2, 8)), np.empty(2, dtype=np.int64))
+    fills = (np.array([1, 5], dtype=np.int64), np.array([1e5, 2e5]), np.array([1.0, 0.0]))
+    kernel.fill_paths(np.array([0, 1, 2], dtype=np.int64), *fills, prices, 1e5, *paths)
 
 
 def warm_signals_and_steps() -> None:
@@ -140,6 +145,10 @@ def warm_signals_and_steps() -> None:
     for keep in (False, True):
         step.walk_runs(entries, exits, grid, grid, *ohlc, priced, fractions, setup, keep)
         step.walk_acting(entries, exits, grid, grid, ohlc, events, priced, fractions, setup, keep)
+        kept = step.reset(step.new_state(2, 4), 2, no_liquidity)  # a thread's kept book
+        no_price = np.empty((2, 0))  # a price series not given
+        step.walk_on(kept, entries, exits, grid, no_price, ohlc, events, priced, fractions,
+                     setup, keep)  # fmt: skip
     sized = setup.copy()
     sized[step.SIZED] = step.BY_FRACTION
     signals = (entries[0], exits[0], grid[0], grid[0])

@@ -43,6 +43,7 @@ _step, _finish, _new_state, _start_run = (
     broker_step.start_run,
 )
 _with_liquidity, _entered = broker_step.with_liquidity, broker_step.entered
+_stops_act = broker_step._stops_act  # the one predicate of both skips
 CASH, SHARES = broker_step.CASH, broker_step.SHARES
 N_ROWS, N_DONE, N_ORDERS, ORDER = (
     broker_step.N_ROWS,
@@ -139,29 +140,6 @@ def _acts(state, costs) -> bool:
     if fs[REMAINING] > 0.0 or fs[LEAVING] > 0.0:  # liquidity: an entry or a sale carried
         return True
     return costs[BORROW] != 0.0 and fs[SHARES] < 0.0
-
-
-@njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _stops_act(state, trail, h, lo) -> bool:
-    """Whether a bar (high ``h``, low ``lo``) without a signal or order moves a held
-    unit's stops: reaches its adverse stop or its take-profit, or moves its trailing level
-    (``trail``: the trailing fraction, NaN: none) — the conditions of
-    ``engine.broker.stops.stop_exit``, NaN levels compared as there. On any other bar
-    ``_check_stops`` changes nothing (no unit is fresh: none filled on it)."""
-    ns, held = state[1], state[2]
-    for j in range(ns[N_HELD]):
-        unit = held[j]
-        if unit[SIDE] > 0:
-            if lo <= max(unit[LOSS], unit[TRAIL_LEVEL]) or h >= unit[PROFIT]:
-                return True
-            if trail == trail and h > unit[EXTREME]:
-                return True
-        else:
-            if h >= min(unit[LOSS], unit[TRAIL_LEVEL]) or lo <= unit[PROFIT]:
-                return True
-            if trail == trail and lo < unit[EXTREME]:
-                return True
-    return False
 
 
 @njit(cache=True, nogil=True, _nrt=False)

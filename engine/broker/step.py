@@ -1116,18 +1116,25 @@ def _position_exit(state, bar, outside, exit_row) -> tuple:
 
 
 @_inlined
-def _program_exit(state, bar, outside, programs) -> bool:
+def _program_exit(state, bar, outside, programs, reads) -> bool:
     """The exit on ``bar``'s close of a position-aware exit given as a program
     (``programs``' exit part, ``walk_run``): while long units are held, its value with the
     long's series read from the state as ``rules.expr.position`` computes them — the bars
     since the first unit's fill bar, their share-weighted average entry (a split or a unit
     added or sold changes it from that close on), the return at this close from it, and the
     best such return on the closes from the fill bar on, each read at the entry of its own
-    close; else ``outside``."""
+    close; else ``outside``. ``reads``: the last series the program reads
+    (``_series_read``)."""
     fs, ns = state[0], state[1]
     if not _long_held(state):
         return outside
     code, constants, leaves, close, series, stack = programs[4:]
+    if reads < program.ENTRY_PRICE:  # bars_held alone: no entry, no return to compute
+        if ns[EXIT_ON] == 0:
+            _long_opened(state, np.nan)
+            ns[EXIT_ON] = 1
+        series[program.BARS_HELD] = bar - ns[EXIT_FROM]
+        return _evaluate(code, constants, leaves, bar, series, stack) != 0.0
     entry = _long_entry(state)
     if ns[EXIT_ON] == 0:
         _long_opened(state, entry)
@@ -1142,6 +1149,18 @@ def _program_exit(state, bar, outside, programs) -> bool:
     series[program.BARS_HELD], series[program.ENTRY_PRICE] = bar - ns[EXIT_FROM], entry
     series[program.OPEN_RETURN], series[program.MAX_OPEN_RETURN] = now, fs[EXIT_BEST]
     return _evaluate(code, constants, leaves, bar, series, stack) != 0.0
+
+
+@_inlined
+def _series_read(code: np.ndarray) -> int:
+    """The last of the walk's series (``program.SERIES``' order) a program reads, -1 for
+    none: an exit program that reads no more than ``bars_held`` has its long's entry
+    and returns left uncomputed (``_program_exit``)."""
+    last = -1
+    for i in range(code.shape[0]):
+        if code[i, 0] == program.PUSH_SERIES:
+            last = max(last, code[i, 1])
+    return last
 
 
 @_bare
@@ -1196,7 +1215,8 @@ def walk_run(
     open is done). So a size series or a position-aware exit costs a call per unit, not
     per bar.
 
-    ``signals`` = (entries, exits, limit prices, stop prices) of the run's T bars; ``bars``
+    ``signals`` = (entries, exits, limit prices, stop prices) of the run's T bars (a price
+    series empty: NaN on every bar, as without an entry order); ``bars``
     = (open, high, low, close); ``events`` = (split ratios, dividends: T each or empty for
     none; the delisting's cash per share, NaN for none; the liquidity series, which
     ``walk_acting`` puts in the state: ``with_liquidity``); ``exit_row`` (T bools, or empty:
@@ -1212,24 +1232,36 @@ def walk_run(
     acting = split.size > 0
     held_exit = exit_row.size > 0
     exit_program = programs[4].shape[0] > 0
+    exit_reads = _series_read(programs[4])
     size_program = programs[0].shape[0] > 0
     keep = cash_path.size > 0
     sized = setup[SIZED] != UNSIZED
+    priced_limit, priced_stop = limits.size > 0, stops_at.size > 0  # empty: NaN on every bar
     n_bars = close.size
     last = n_bars - 1
     fs, ns = state[0], state[1]
-    skips = not (acting or held_exit or exit_program)
-    skip_to = first
-    for bar in range(first, n_bars):
-        if bar < skip_to:
-            continue
+    reads_long = held_exit or exit_program  # a position exit: read on every bar long held
+    trail = fractions[TRAIL_AT]
+    bar = first
+    while bar < n_bars:  # a while loop: a skip jumps, not a test on every bar it skips
         c = close[bar]
-        if skips and ns[AT_CLOSE] == 0 and not (enter[bar] or leave[bar]) and _idle(state, setup):
-            skip_to = bar + 1  # the bars up to the next signal leave the book as it is
-            while skip_to < n_bars and not (enter[skip_to] or leave[skip_to]):
-                skip_to += 1
-            _skip(state, bar, skip_to, setup, paths)
-            continue
+        if (
+            not acting and ns[AT_CLOSE] == 0 and not (enter[bar] | leave[bar])
+            and _idle(state, setup) and not (reads_long and _long_held(state))
+        ):  # fmt: skip
+            watch = setup[STOPPED] != 0 and ns[N_HELD] > 0
+            if not (watch and _stops_act(state, trail, high[bar], low[bar])):
+                skip_to = bar + 1  # the bars up to the next signal or stop leave the book
+                if watch:
+                    while skip_to < n_bars and not (enter[skip_to] | leave[skip_to]):
+                        if _stops_act(state, trail, high[skip_to], low[skip_to]):
+                            break
+                        skip_to += 1
+                else:
+                    skip_to = _next_signal(enter, leave, skip_to, n_bars)
+                _skip(state, bar, skip_to, setup, paths)
+                bar = skip_to
+                continue
         if ns[AT_CLOSE] == 0:
             if _short_of_room(state):
                 return bar, ROOM
@@ -1242,7 +1274,7 @@ def walk_run(
         if not ns[BUST]:
             exit_now = leave[bar]
             if exit_program:
-                exit_now = _program_exit(state, bar, exit_now, programs)
+                exit_now = _program_exit(state, bar, exit_now, programs, exit_reads)
             elif held_exit:
                 need, exit_now = _position_exit(state, bar, exit_now, exit_row)
                 if need != DONE:
@@ -1256,28 +1288,66 @@ def walk_run(
                     ns[ASKED] = asked  # the side is asked again when the walk resumes here
                     return bar, SIZE
                 _program_size_at(state, bar, programs)
-            _at_close(state, run, bar, side, c, limits[bar], stops_at[bar], costs, fractions, setup)
+            limit = limits[bar] if priced_limit else np.nan
+            stop = stops_at[bar] if priced_stop else np.nan
+            _at_close(state, run, bar, side, c, limit, stop, costs, fractions, setup)
             if acting and bar == last and delisting == delisting and ns[N_HELD] > 0:
                 _delist(state, run, bar, delisting, costs)
             _bust(state, run, bar, c, costs)
         ns[AT_CLOSE] = 0
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
+        bar += 1
     return n_bars, DONE
 
 
 @_inlined
+def _next_signal(enter, leave, start, n_bars) -> int:
+    """The first bar from ``start`` on with an entry or exit signal (``n_bars``: none): one
+    test a bar (``|``, not ``or``, which branches twice and more than doubles the scan)."""
+    t = start
+    while t < n_bars and not (enter[t] | leave[t]):
+        t += 1
+    return t
+
+
+@_inlined
 def _idle(state, setup) -> bool:
-    """Whether a bar without a signal leaves the book as it is (``walk_run`` then skips to
-    the next signal): no order pending (a market order for the open, an entry order, a
-    remainder, a sale over several bars), no stop to check, no short (no borrow fee, no
-    bust), not bust. Its open only resets the bar's scalars (``_skip``)."""
+    """Whether a bar without a signal leaves the book as it is, but for the units' stops
+    (``walk_run`` then skips to the next signal, or the next bar whose high or low moves a
+    unit's stops: ``_stops_act``): no order pending (a market order for the open, an entry
+    order, a remainder, a sale over several bars), no short (no borrow fee, no bust), not
+    bust. Its open only resets the bar's scalars (``_skip``)."""
     fs, ns = state[0], state[1]
     return (
         ns[BUST] == 0 and ns[PENDING] == 0 and ns[ORDER] < 0 and not fs[REMAINING] > 0.0
-        and not (fs[LEAVING] > 0.0 and ns[N_HELD] > 0)
-        and not (setup[STOPPED] and ns[N_HELD] > 0) and fs[SHARES] >= 0.0
+        and not (fs[LEAVING] > 0.0 and ns[N_HELD] > 0) and fs[SHARES] >= 0.0
     )  # fmt: skip
+
+
+@_inlined
+def _stops_act(state, trail, h, lo) -> bool:
+    """Whether a bar (high ``h``, low ``lo``) without a signal or order moves a held
+    unit's stops: reaches its adverse stop or its take-profit, or moves its trailing level
+    (``trail``: the trailing fraction, NaN: none) — the conditions of
+    ``engine.broker.stops.stop_exit``, NaN levels compared as there. On any other bar
+    ``_check_stops`` changes nothing (no unit is fresh: none filled on it). The one
+    predicate of both skips: ``walk_run``'s and the batch pass's
+    (``engine.broker.curves``)."""
+    ns, held = state[1], state[2]
+    for j in range(ns[N_HELD]):
+        unit = held[j]
+        if unit[SIDE] > 0:
+            if lo <= max(unit[LOSS], unit[TRAIL_LEVEL]) or h >= unit[PROFIT]:
+                return True
+            if trail == trail and h > unit[EXTREME]:
+                return True
+        else:
+            if h >= min(unit[LOSS], unit[TRAIL_LEVEL]) or lo <= unit[PROFIT]:
+                return True
+            if trail == trail and lo < unit[EXTREME]:
+                return True
+    return False
 
 
 @_inlined
@@ -1354,8 +1424,31 @@ def walk_acting(
     ``engine.corporate.EventLog``'s fields, run-major) and, per run, the shares its entries
     were sized for and those they filled (N × 2: ``entered``; 0 without a liquidity
     field)."""
-    n_runs, n_bars = entries.shape
     state = with_liquidity(new_state(setup[MAX_ENTRIES], 64), events[3])
+    args = (entries, exits, limits, stops_at, bars, events, costs, fractions, setup)
+    return walk_on(state, *args, keep_paths)[0]
+
+
+@njit(cache=True, nogil=True)
+def walk_on(
+    state: tuple,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    limits: np.ndarray,
+    stops_at: np.ndarray,
+    bars: tuple,
+    events: tuple,
+    costs: np.ndarray,
+    fractions: np.ndarray,
+    setup: np.ndarray,
+    keep_paths: bool,
+) -> tuple:
+    """``walk_acting`` on a book ``state`` that has no run on it (``new_state``'s, or one
+    ``reset`` for another walk: a worker's book kept between runs, whose tables have the
+    room of its earlier runs, so a run neither grows nor touches new memory). Returns
+    (``walk_acting``'s tuple, whose tables are views of the book's: copied before the
+    book is reset; the book, its tables grown)."""
+    n_runs, n_bars = entries.shape
     row_counts = np.zeros(n_runs, dtype=np.int64)
     unit_counts = np.zeros(n_runs, dtype=np.int64)
     order_counts = np.zeros(n_runs, dtype=np.int64)
@@ -1388,7 +1481,7 @@ def walk_acting(
         order_counts[i] = ns[N_ORDERS] - orders_before
         shares[i, 0], shares[i, 1] = entered(state)
     ns = state[1]
-    return (
+    out = (
         state[4][: ns[N_ROWS]],
         row_counts,
         state[3][: ns[N_DONE]],
@@ -1400,6 +1493,16 @@ def walk_acting(
         state[6][: ns[N_APPLIED]],
         shares,
     )
+    return out, state
+
+
+@njit(cache=True, nogil=True)
+def reset(state: tuple, max_entries: int, liquidity: np.ndarray) -> tuple:
+    """``state``'s tables (their rows left as they are: every row a walk reads it writes
+    first) under new scalars and units, as ``new_state`` starts them, reading
+    ``liquidity`` (``with_liquidity``): a book kept between walks, ready for the next."""
+    fresh = new_state(max_entries, 0)
+    return fresh[0], fresh[1], fresh[2], state[3], state[4], state[5], state[6], liquidity
 
 
 @njit(cache=True, nogil=True, _nrt=False)

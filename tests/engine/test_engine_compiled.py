@@ -117,6 +117,48 @@ def test_the_compiled_fill_walk_equals_the_python_walk(monkeypatch, n, seed, den
     assert kernel.metrics == python.metrics
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=60),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.sampled_from([0.0, 0.05, 0.5, 2.0]),
+    st.booleans(),
+)
+def test_compiled_paths_equal_the_numpy_paths_bit_for_bit(n, runs, seed, density, bust):
+    """``engine._simulate.paths``' compiled pass (``engine._kernel.fill_paths``) writes the
+    numpy path's cash, position, equity and bust bars bit for bit, on random fills (several
+    on one bar, none, a first on bar 0, shorts and cash that take the equity to 0 or below,
+    NaN closes), for a block of runs inside a larger batch."""
+    from engine import _simulate
+
+    rng = np.random.default_rng(seed)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.05, n)))
+    if n and rng.random() < 0.2:
+        close[rng.integers(n)] = np.nan
+    total = runs + 2  # the block is runs 1 .. runs of the batch
+    counts = rng.poisson(density * max(n, 1), total) if n else np.zeros(total, dtype=np.int64)
+    offsets = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    size = int(offsets[-1])
+    bars = np.concatenate([np.sort(rng.integers(0, max(n, 1), c)) for c in counts])
+    shares = rng.choice([0.0, 10.0, -10.0, 3.5], size)
+    cash = rng.normal(1e3 if not bust else -500.0, 800.0, size)
+    fills = {name: np.zeros(size) for name in _simulate.EVENT_FIELDS}
+    events = _simulate.Events(
+        offsets=offsets,
+        run=np.repeat(np.arange(total), counts),
+        bar=bars.astype(np.int64),
+        **{**fills, "cash": cash, "shares": shares},
+    )
+    first, last = 1, 1 + runs
+    ours = _simulate._compiled_paths(events, first, last, close, 1e3)
+    numpy = _simulate._numpy_paths(events, first, last, close, 1e3)
+    for name in ("cash", "position", "equity", "bust_bar"):
+        assert _same(getattr(ours, name), getattr(numpy, name)), name
+    assert ours.bust_bar.dtype == numpy.bust_bar.dtype
+
+
 def test_pairwise_sum_adds_in_numpys_order():
     """Sums over lengths around numpy's blocks (8, 128) and long ones equal ``ndarray.sum``
     to the last bit, where a plain loop does not."""
