@@ -1,11 +1,12 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core: market entries without stops or a borrow fee fill
-vectorised (``engine._simulate``) or in ``engine._kernel``'s one pass; every other run is
-walked bar by bar by the broker's compiled step (``engine.broker.step``: a single position
-as one unit, units when ``max_entries`` or ``exit_fraction`` is set, with any feature),
-except single positions with a position-aware exit, a size series or corporate actions,
-which the Python walks (``engine._simulate``, ``engine.orders``) take. So a run inside a
+vectorised (``engine._simulate``) or in ``engine._kernel``'s one pass; every other run
+(stops, a borrow fee, entry orders, a position-aware exit, a size series, corporate
+actions, scaling, liquidity) is walked bar by bar by the broker's compiled step
+(``engine.broker.step``, through ``engine._scaling``), whatever its size: a single position
+as one unit, units when ``max_entries`` or ``exit_fraction`` is set, and a single position
+with corporate actions with its unit table. There is no Python walk. So a run inside a
 sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
@@ -195,8 +196,8 @@ def run(
 
     ``position_exit`` (``engine._simulate.PositionExit``): the exit while a long is open,
     evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
-    outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
-    bar.
+    outside a long (docs/execution.md, "Position-aware exits"). The run is walked by the
+    broker's step.
 
     ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
     position, read on its signal bar's close with the equity then (docs/execution.md,
@@ -290,15 +291,17 @@ def run_batch(
     entry orders, stops or a borrow fee are walked by the broker's compiled step
     (``engine.broker.step``, a single position as one unit); when ``reduced_in_step``,
     in its pass (``engine.broker.curves``), which fills ``curve``, ``block_stats`` and the
-    kept curves (``keep_equity``, ``into``) as the one pass does.
+    kept curves (``keep_equity``, ``into``) as the one pass does. ``work`` (by default
+    N × T): the bar-updates on which a compiled pass decides to run over the cores (a
+    sweep's chunk passes its whole work for each block).
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
-    ``position_exit``): the runs are walked bar by bar in Python (not with ``one_pass``);
+    ``position_exit``): the runs are walked by the broker's step (not with ``one_pass``);
     so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
     ``params.size_unit``).
 
     With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
-    is walked bar by bar, as ``run`` walks it.
+    is walked by the step with its unit table, as ``run`` walks it.
 
     Runs that scale in or out (``params.scales``) go through the broker's compiled step
     (``engine.broker.step``), with any feature.
@@ -511,9 +514,9 @@ def run_crossings(
 
     Walked runs (stops, a borrow fee, entry orders with ``prices``: the limit and stop
     series, T each; scaling, a liquidity field) go through the broker step's pass
-    (``stepped_batch``, as ``run_batch`` reduces them when ``reduced_in_step`` of ``work``,
-    by default N × T), the crossings read there: no size series, on finite prices of at
-    least 3 bars.
+    (``stepped_batch``, as ``run_batch`` reduces them when ``reduced_in_step``; ``work``,
+    by default N × T, decides whether it runs over the cores), the crossings read there:
+    no size series, on finite prices of at least 3 bars.
     """
     params = params or TradingParams()
     lines = np.ascontiguousarray(lines, dtype=np.float64)

@@ -50,6 +50,16 @@ def loaded() -> bool:
     return "engine._kernel" in sys.modules or "engine.broker.step" in sys.modules
 
 
+def kernels_loaded() -> bool:
+    """Whether the run kernels' module (``engine._kernel``) is loaded in this process already:
+    a small run's core metrics take its reductions then, not merely because the broker's
+    step is loaded (a small walked run's Job would load their code, ~10 ms, for a reduction
+    numpy does in well under one)."""
+    import sys
+
+    return "engine._kernel" in sys.modules
+
+
 def kernels() -> ModuleType:
     """``engine._kernel``, imported (and numba with it) on first use."""
     from engine import _kernel
