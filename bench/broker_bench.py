@@ -801,9 +801,10 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 1 if args.quick else args.repeat
     sizes = (10_000, 50_000) if args.quick else (100_000, 1_000_000)
     started = time.perf_counter()
-    # A warm worker throughout: the step loaded, as in a sweep's, study's or large run's
-    # process. Below 600 k bar-updates a cold process walks a single position in Python
-    # instead (a small Job spares numba's import: bench.job_cost_bench measures that).
+    # A warm worker throughout: the step and the run kernels loaded, as in a sweep's or
+    # study's process (a one-run Job loads the step alone and builds its paths and metrics
+    # with numpy: bench.job_cost_bench measures that Job).
+    from engine import _kernel  # noqa: F401
     from engine.broker import step  # noqa: F401
 
     print("(1) limit entry, ATR size, time exit, per-share fee: engine.run against its floor")

@@ -12,7 +12,8 @@ machine noise falls on all of them alike:
 - a queue-mode Job (what the ScaledJob runs): take one run from Redis, record it in
   MariaDB, exit — with ``charts: false`` and with the charts;
 - a queue-mode Job that finds the queue empty (KEDA over-starts some);
-- ``python -m consumer --request`` (no Redis, no database), charts false;
+- ``python -m consumer --request`` (no Redis, no database), charts false; and the same
+  with a 5 % stop-loss (a walked run: numba and the broker's step load);
 - the peer: one process that imports backtesting.py and runs the same RSI(14, 30/70)
   backtest on backtesting.py's GOOG.csv (no plot).
 
@@ -159,6 +160,9 @@ def measure(samples: int) -> dict[str, list[float]]:
         data.register_csv(GOOG.read_bytes(), "GOOG", data_dir=tmp)
         request_file = Path(tmp) / "request.json"
         request_file.write_text(json.dumps({**REQUEST, "charts": False}), encoding="utf-8")
+        stopped_file = Path(tmp) / "stopped.json"
+        stopped = {**REQUEST, "charts": False, "stop_loss_pct": 5.0}
+        stopped_file.write_text(json.dumps(stopped), encoding="utf-8")
         jobs = QueueJobs(database_url, tmp, data_dir=tmp)
         consumer = [sys.executable, "-m", "consumer"]
         cases = {
@@ -167,6 +171,9 @@ def measure(samples: int) -> dict[str, list[float]]:
             "queue-mode Job, empty queue": lambda: cpu_seconds(consumer, jobs.env),
             "consumer --request, charts false": lambda: cpu_seconds(
                 [*consumer, "--request", str(request_file)], jobs.env
+            ),
+            "consumer --request, charts false, 5 % stop-loss": lambda: cpu_seconds(
+                [*consumer, "--request", str(stopped_file)], jobs.env
             ),
             PEER: lambda: cpu_seconds([sys.executable, "-c", PEER_ONESHOT], jobs.env),
         }

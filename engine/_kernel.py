@@ -24,7 +24,7 @@ from engine import kernel_stamp
 from engine.broker.costs import BORROW, CLOSE_AT_END, INITIAL
 from engine.broker.jitted import borrow_charge, fill
 
-_PAIRWISE_BLOCK = 128
+PAIRWISE_BLOCK = 128
 """numpy's ``PW_BLOCKSIZE``: the largest run summed with eight accumulators."""
 
 
@@ -49,7 +49,7 @@ def _term(x: float, mode: int, center: float) -> float:
 
 @njit(cache=True, nogil=True)
 def _leaf_sum(a: np.ndarray, lo: int, n: int, mode: int, center: float) -> float:
-    """numpy's sum of at most ``_PAIRWISE_BLOCK`` values: a plain loop under 8, else eight
+    """numpy's sum of at most ``PAIRWISE_BLOCK`` values: a plain loop under 8, else eight
     accumulators combined pairwise and the rest added in order."""
     if n < 8:
         res = 0.0
@@ -81,7 +81,7 @@ def _leaf_sum(a: np.ndarray, lo: int, n: int, mode: int, center: float) -> float
 
 
 @njit(cache=True, nogil=True)
-def _split(n: int) -> int:
+def pairwise_split(n: int) -> int:
     """Where numpy's pairwise sum cuts ``n`` values: half, rounded down to a multiple of 8."""
     half = n // 2
     return half - half % 8
@@ -90,14 +90,14 @@ def _split(n: int) -> int:
 @njit(cache=True, nogil=True)
 def pairwise_sum(a: np.ndarray, lo: int, n: int, mode: int = PLAIN, center: float = 0.0) -> float:
     """``a[lo:lo + n].sum()`` in numpy's order (its ``pairwise_sum`` of float64: halves
-    summed apart down to blocks of ``_PAIRWISE_BLOCK``), so
+    summed apart down to blocks of ``PAIRWISE_BLOCK``), so
     ``pairwise_sum(a, 0, a.size) + 0.0 == a.sum()`` bit for bit; ``mode`` adds a function
     of each value instead (``SQUARED_DEVIATION`` from ``center`` ...)."""
-    return _pairwise(a, lo, n, mode, center, np.empty((3, 64), dtype=np.int64), np.empty(64))
+    return pairwise(a, lo, n, mode, center, np.empty((3, 64), dtype=np.int64), np.empty(64))
 
 
 @njit(cache=True, nogil=True)
-def _pairwise(
+def pairwise(
     a: np.ndarray,
     lo: int,
     n: int,
@@ -110,16 +110,16 @@ def _pairwise(
     state of each pending half) and ``left`` (64: the left halves' sums), so a kernel
     summing many rows allocates them once. The recursion runs on this explicit stack:
     numba's cache cannot reload a recursive function called from another cached one."""
-    if n <= _PAIRWISE_BLOCK:
+    if n <= PAIRWISE_BLOCK:
         return _leaf_sum(a, lo, n, mode, center)
     starts, counts, state = nodes[0], nodes[1], nodes[2]  # state 1: left pending, 2: right
     starts[0], counts[0], state[0] = lo, n, 0
     depth = 1
     while True:
         top = depth - 1
-        if counts[top] > _PAIRWISE_BLOCK:
+        if counts[top] > PAIRWISE_BLOCK:
             state[top] = 1
-            starts[depth], counts[depth], state[depth] = starts[top], _split(counts[top]), 0
+            starts[depth], counts[depth], state[depth] = starts[top], pairwise_split(counts[top]), 0
             depth += 1
             continue
         value = _leaf_sum(a, starts[top], counts[top], mode, center)
@@ -129,7 +129,7 @@ def _pairwise(
             if state[parent] == 1:
                 left[parent] = value
                 state[parent] = 2
-                half = _split(counts[parent])
+                half = pairwise_split(counts[parent])
                 starts[depth] = starts[parent] + half
                 counts[depth] = counts[parent] - half
                 state[depth] = 0
@@ -317,11 +317,11 @@ def reduce_run(
     nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)  # the sums' stack
     mean = std = downside = np.nan
     if n_returns >= 1:
-        mean = _pairwise(returns, 0, n_returns, PLAIN, 0.0, nodes, left) / n_returns
-        squares = _pairwise(returns, 0, n_returns, DOWNSIDE_SQUARE, 0.0, nodes, left)
+        mean = pairwise(returns, 0, n_returns, PLAIN, 0.0, nodes, left) / n_returns
+        squares = pairwise(returns, 0, n_returns, DOWNSIDE_SQUARE, 0.0, nodes, left)
         downside = np.sqrt(squares / n_returns)
     if n_returns >= 2:
-        deviations = _pairwise(returns, 0, n_returns, SQUARED_DEVIATION, mean, nodes, left)
+        deviations = pairwise(returns, 0, n_returns, SQUARED_DEVIATION, mean, nodes, left)
         std = np.sqrt(deviations / (n_returns - 1))
     stats[FINAL] = final
     stats[START] = first
@@ -334,9 +334,9 @@ def reduce_run(
     n_blocks = edges.size - 1
     for b in range(n_blocks):  # np.add.reduceat's order: the first value, then the rest
         lo, count = edges[b], edges[b + 1] - edges[b]
-        blocks[b] = returns[lo] + _pairwise(returns, lo + 1, count - 1, PLAIN, 0.0, nodes, left)
+        blocks[b] = returns[lo] + pairwise(returns, lo + 1, count - 1, PLAIN, 0.0, nodes, left)
         first_square = returns[lo] * returns[lo]
-        rest = _pairwise(returns, lo + 1, count - 1, SQUARE, 0.0, nodes, left)
+        rest = pairwise(returns, lo + 1, count - 1, SQUARE, 0.0, nodes, left)
         blocks[n_blocks + b] = first_square + rest
 
 

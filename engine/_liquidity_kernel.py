@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine._kernel import _PAIRWISE_BLOCK, SQUARED_DEVIATION, _pairwise, _split
+from engine._kernel import PAIRWISE_BLOCK, SQUARED_DEVIATION, pairwise, pairwise_split
 
 _ROWS = 512
 """Rows whose squared deviations are summed side by side: their eight accumulators (8 ×
@@ -41,10 +41,10 @@ def halves(count: int) -> np.ndarray:
     """numpy's pairwise order of a sum of ``count`` values, as a program for
     ``window_sums``: rows (offset, size) of its runs of at most 128 values, each summed in
     one piece, and (-1, 0) where the last two sums are added (left + right), in the order
-    numpy adds them (its halves split at ``engine._kernel._split``)."""
-    if count <= _PAIRWISE_BLOCK:
+    numpy adds them (its halves split at ``engine._kernel.pairwise_split``)."""
+    if count <= PAIRWISE_BLOCK:
         return np.array([[0, count]], dtype=np.int64)
-    half = int(_split(count))
+    half = int(pairwise_split(count))
     right = halves(count - half)
     right[right[:, 0] >= 0, 0] += half
     return np.vstack([halves(half), right, np.array([[-1, 0]], dtype=np.int64)])
@@ -192,10 +192,10 @@ def _std_into(values: np.ndarray, count: int, plan: np.ndarray, out: np.ndarray)
         return
     means = out[count:]
     squares = np.empty(m)
-    if count > _PAIRWISE_BLOCK:
+    if count > PAIRWISE_BLOCK:
         nodes, left = np.empty((3, 64), dtype=np.int64), np.empty(64)
         for s in range(m):
-            squares[s] = _pairwise(values, s, count, SQUARED_DEVIATION, means[s], nodes, left)
+            squares[s] = pairwise(values, s, count, SQUARED_DEVIATION, means[s], nodes, left)
     else:
         acc = np.empty((8, _ROWS))
         for first in range(0, m, _ROWS):

@@ -78,7 +78,6 @@ def scale_events(
     position_exits: Sequence[sim.PositionExit | None] | None = None,
     actions: CorporateActions | None = None,
     order_prices: tuple[np.ndarray, np.ndarray] | None = None,
-    work: int | None = None,
     volume: np.ndarray | None = None,
 ) -> tuple[sim.Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
@@ -93,8 +92,7 @@ def scale_events(
     are kept then (``Events.cash_path``, ``Events.position_path``) with the events that met
     a long (``Events.applied``). ``order_prices`` (the ``limit`` and ``stop`` series, N ×
     T, of ``params.entry_type``): each unit is opened by an entry order
-    (``engine.broker.orders``), and the orders are returned too (else None). ``work`` is
-    taken for the callers' sake (every run goes through the step). ``volume`` (T, with a
+    (``engine.broker.orders``), and the orders are returned too (else None). ``volume`` (T, with a
     liquidity field: ``params.liquid``): the bars' volume the fills are limited by and
     priced with (docs/execution.md, "Liquidity"); the orders then have the shares each
     was sized for and filled."""
@@ -434,23 +432,22 @@ def stepped_events(
     order_prices: tuple[np.ndarray, np.ndarray] | None,
     sizes: Sequence[sim.Sizer] | None = None,
     position_exits: Sequence[sim.PositionExit | None] | None = None,
-    actions: CorporateActions | None = None,
 ) -> tuple[sim.Events, Orders | None]:
-    """N single-position runs (``params.scales`` false) through the broker's compiled step,
-    each one unit (``engine.broker.step.walk_runs``; with a size series, position-aware
-    exits or corporate actions, ``scale_events``' walk): their fills, with their borrow
-    charges per close (``Events.borrow``), with corporate actions the shares at every close
-    and the actions that met a position (``Events.position_path``, ``Events.applied``), and
-    with entry orders (``order_prices``: the limit and stop series, N × T) their orders;
-    the close at the end is left to ``engine._simulate.paths`` and the trade table, as for
-    market fills."""
+    """N single-position runs (``params.scales`` false) without corporate actions through
+    the broker's compiled step, each one unit (``engine.broker.step.walk_runs``; with a size
+    series or position-aware exits, ``scale_events``' walk): their fills, with their borrow
+    charges per close (``Events.borrow``), and with entry orders (``order_prices``: the
+    limit and stop series, N × T) their orders; the close at the end is left to
+    ``engine._simulate.paths`` and the trade table, as for market fills. With corporate
+    actions a single position goes through ``scale_events``, whose unit table has the trade
+    a split closes (docs/execution.md, "Corporate actions on a position")."""
     from engine.broker import step
 
     if params.scales:
         raise ValueError("stepped_events walks single positions; scale_events walks units")
     costs = Costs.of(params)
-    keep = bool(costs.borrow) or actions is not None
-    if sizes is None and position_exits is None and actions is None and not params.size_unit:
+    keep = bool(costs.borrow)
+    if sizes is None and position_exits is None and not params.size_unit:
         costs_array, setup, fractions = step_inputs(params)
         setup[step.CLOSE_AT_END] = 0
         limits, stop_prices = _order_series(order_prices, entries.shape)
@@ -471,7 +468,7 @@ def stepped_events(
         )
         out = _copied(out, state)
     else:
-        walked = (sizes, position_exits, actions, order_prices, keep, False)
+        walked = (sizes, position_exits, None, order_prices, keep, False)
         out = _walked(entries, exits, ohlc, params, *walked)
     rows, counts, _, _, book, order_counts, cash, shares = out[:8]
     fills = _fill_columns(rows, counts)
@@ -480,9 +477,6 @@ def stepped_events(
         where = (fills["run"], fills["bar"], fills["reason"])
         borrow = _charges(shares, *where, rows, ohlc[3], costs.borrow)
     events = sim.Events(**fills, cash_path=cash if keep else None, borrow=borrow)
-    if actions is not None:
-        applied = _events_of(out, keep, True).applied
-        events = dataclasses.replace(events, position_path=shares, applied=applied)
     return events, None if order_prices is None else _orders_of(book, order_counts)
 
 

@@ -21,45 +21,36 @@ Execution convention (docs/execution.md, "Execution convention"):
   ``fee_rate`` alone, lowered by one if rounding would overspend
   (``engine.broker.costs.affordable``).
   A change that cannot buy one share opens nothing; the run waits for the next change.
-* A short pays ``borrow_rate`` / bars per year of its value at each close it is held
-  (a bar-by-bar walk records the cash path: the broker's step, or ``stop_events``). With
-  ``close_at_end`` a position still open after the last bar is closed at the last bar's
-  open (``paths``).
 * Equity = cash + position × close, on every bar. If equity reaches zero or below (only a
   short can do that), the position is liquidated at that close (paying the fee on its
   notional, as backtesting.py does), the deficit is absorbed (cash 0) and the run stops
-  trading: equity stays 0.
-* Stops (walked bar by bar, only when a stop is set): levels are percent of the entry fill
-  price; after the open's fills, the position held is checked against the bar's low/high. A
-  stop fills at its level, or at the open when the bar gaps through it; the stop-loss (or
-  the tighter of stop-loss and trailing stop) wins over the take-profit when both are in
-  the bar's range (backtesting.py's SL-first order). A trailing stop is checked against the
-  level of the previous bars, then ratchets with this bar's high (long) or low (short). A
-  stopped-out run stays flat until the next signal that opens a position.
-* Position-aware exits (``stop_events`` with ``position_exits``): while a long is open, the
-  exit on each close is a function of the long's fill bar and entry price (an EXPR exit
-  naming ``bars_held``, ``open_return``…), evaluated after the bar's fills and stops.
+  trading: equity stays 0. With ``close_at_end`` a position still open after the last bar
+  is closed at the last bar's open (``paths``).
+
+Runs that walk bars (stops, a borrow fee, entry orders, position-aware exits, size series,
+corporate actions, scaling, liquidity) are walked by the broker's compiled step
+(``engine.broker.step``, through ``engine._scaling``), which returns ``Events`` too; this
+module builds every run's paths and trade counts from them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine import compiled
-from engine.broker.costs import ARRAYS, Costs, borrow_charge, fill, fill_sized
-from engine.broker.stops import SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, Position, Stops
+from engine.broker.costs import ARRAYS, Costs, fill
+from engine.broker.stops import SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP
 from engine.params import TradingParams
 from engine.result import ADDED_FILL
 
 __all__ = ["SIGNAL", "STOP_LOSS", "TAKE_PROFIT", "TRAILING_STOP"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.corporate import Applied, CorporateActions, Ledger
+    from engine.corporate import Applied
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,33 +110,8 @@ class Paths:
 
 BOTH = 2
 """The signal code of a bar whose entry and exit both hold, with ``exit_priority`` (+1 an
-entry, -1 an exit, 0 neither or, without ``exit_priority``, both): the walks resolve it
-against the side they hold (``resolved``)."""
-
-
-def signal_codes(entries: np.ndarray, exits: np.ndarray, params: TradingParams) -> np.ndarray:
-    """Each bar's signal as an int8 code: entry minus exit, ``BOTH`` where both hold when
-    ``params.exit_priority`` is set."""
-    signal = entries.astype(np.int8)
-    signal -= exits
-    if params.exit_priority:
-        signal[entries & exits] = BOTH
-    return signal
-
-
-def signal_code(entry: bool, leave: bool, exit_priority: bool) -> int:
-    """``signal_codes`` of one bar (a position-aware exit's, read in the walk)."""
-    if entry and leave and exit_priority:
-        return BOTH
-    return entry - leave
-
-
-def resolved(signal: int, previous: int) -> int:
-    """A signal code as the side it asks for, ``previous`` being the side the walk holds
-    (or asked for last): ``BOTH`` is the exit while long, the entry otherwise."""
-    if signal == BOTH:
-        return -1 if previous > 0 else 1
-    return signal
+entry, -1 an exit, 0 neither or, without ``exit_priority``, both), which
+``resolve_conflicts`` resolves against the side asked for before."""
 
 
 def resolve_conflicts(
@@ -313,14 +279,16 @@ def paths(
 
     Each run's bars are segments between fills; a segment's cash and shares are repeated
     over its bars (``np.repeat``), so no N × T index arrays are built (the cash of a run
-    that pays a borrow fee is the walk's ``cash_path``); once the kernels or the step are
-    loaded, one compiled pass writes the same floats (``_compiled_paths``). ``end_close``
+    that pays a borrow fee is the walk's ``cash_path``); once the run kernels are loaded
+    (``compiled.kernels_loaded``: a warm worker, not merely a run the step walked, whose Job
+    would load their code for paths numpy builds in well under the load), one compiled
+    pass writes the same floats (``_compiled_paths``). ``end_close``
     (the last bar's open and the costs, when ``close_at_end``): a position held after the
     last bar by a run that did not go bust is closed at that open, as a fill
     (``close_at_end``).
     """
     n_bars = close.shape[0]
-    if events.cash_path is None and events.position_path is None and compiled.loaded():
+    if events.cash_path is None and events.position_path is None and compiled.kernels_loaded():
         state_paths = _compiled_paths(events, first, last, close, initial_capital)
     else:
         state_paths = _numpy_paths(events, first, last, close, initial_capital)
@@ -448,222 +416,3 @@ signal bar and the run's equity at its close, it returns the size of the positio
 signal opens (a fraction of equity or shares, ``TradingParams.size_unit``; NaN: none). One
 that carries a ``program`` (``engine.broker.program.SizeProgram``) is evaluated by the
 broker's compiled step itself."""
-
-
-def stop_events(
-    entries: np.ndarray,
-    exits: np.ndarray,
-    open_: np.ndarray,
-    high: np.ndarray,
-    low: np.ndarray,
-    params: TradingParams,
-    close: np.ndarray | None = None,
-    *,
-    position_exits: Sequence[PositionExit | None] | None = None,
-    sizes: Sequence[Sizer] | None = None,
-    actions: CorporateActions | None = None,
-) -> Events:
-    """The fills of N walked single-position runs (stops, a borrow fee, a position-aware
-    exit, a size series, corporate actions), walking each run bar by bar (Python floats):
-    the runs with corporate actions and those too small to pay for numba; the others go
-    through the broker's compiled step (``engine._scaling.stepped_events``), with the same
-    numbers. With a borrow fee
-    (``close`` given) a short pays it at each close, and the cash at every close and each
-    charge are kept (``Events.cash_path``, ``Events.borrow``). ``position_exits[i]``
-    (``PositionExit``, or None): run i's exit while a long is open, in place of its row of
-    ``exits`` (which hold the exit outside one, and while short: an exit never closes a
-    short). ``sizes[i]`` (``Sizer``): run i's size series, read on the close of each bar
-    whose signal opens a position (with ``params.size_unit``).
-
-    Per bar: the fill of the previous close's signal change at the open (close, then open,
-    as without stops), then the stop check of the position held, then the bar's signal. A
-    stop resets the signal side to flat, so the next entry (or, in ``longshort``, exit)
-    signal opens a position again; a repeated signal otherwise changes nothing. Without a
-    stop ever hit, the fills equal ``transitions`` + ``fill_events`` bit for bit. With
-    ``actions`` (``engine.corporate.CorporateActions``, ``close`` given) each bar's events
-    act on the position (``engine.corporate.Ledger``) and the shares at every close are
-    kept too (``Events.position_path``).
-    """
-    signal = signal_codes(entries, exits, params)
-    costs, stops = Costs.of(params), Stops.of(params)
-    closes = close.tolist() if close is not None and (costs.borrow or actions is not None) else None
-    prices = (open_.tolist(), high.tolist(), low.tolist(), closes)
-    applied = None
-    if actions is not None:
-        from engine.corporate import Applied, Ledger
-
-        applied = Applied()
-    rows: list[tuple] = []
-    carry: list[tuple[list, list]] = []
-    counts = np.zeros(signal.shape[0], dtype=np.int64)
-    longonly = params.direction == "longonly"
-    if (sizes is None) != (params.size_unit is None):
-        raise ValueError("a size series goes with params.size_unit, and only with it")
-    if sizes is not None and close is None:
-        raise ValueError("a size series needs the closes (its equity)")
-    closes_all: list[float] = []  # what a size series reads its equity at
-    if sizes is not None:
-        closes_all = closes if closes is not None else close.tolist()
-    for i, sides in enumerate(signal.tolist()):
-        before = len(rows)
-        held = None
-        if position_exits is not None and position_exits[i] is not None:
-            held = (position_exits[i], entries[i].tolist(), params.exit_priority)
-        sizing = None if sizes is None else (sizes[i], closes_all)
-        ledger = None if applied is None else Ledger(i, actions, prices[0], applied)
-        path = _walk_stops(i, sides, longonly, prices, costs, stops, rows, held, sizing, ledger)
-        if path is not None:
-            carry.append(path)
-        counts[i] = len(rows) - before
-
-    def per_bar(part: int) -> np.ndarray | None:
-        values = [path[part] for path in carry]
-        return np.array(values, dtype=np.float64).reshape(signal.shape) if carry else None
-
-    events = events_of_rows(
-        rows, counts, cash_path=per_bar(0), borrow=per_bar(1) if costs.borrow else None
-    )
-    if applied is None:
-        return events
-    return dataclasses.replace(events, position_path=per_bar(2), applied=applied)
-
-
-def events_of_rows(
-    rows: list[tuple],
-    counts: np.ndarray,
-    cash_path: np.ndarray | None = None,
-    borrow: np.ndarray | None = None,
-) -> Events:
-    """``Events`` of fills walked as (run, bar, *``EVENT_FIELDS``, reason) tuples, run-major;
-    ``counts`` holds each run's number of fills; ``cash_path`` and ``borrow`` the cash at
-    every close and each borrow charge (N × T) of a walk that charged a borrow fee."""
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 11
-    fields = {
-        name: np.array(col, dtype=np.float64)
-        for name, col in zip(EVENT_FIELDS, columns[2:10], strict=True)
-    }
-    return Events(
-        offsets=offsets,
-        run=np.array(columns[0], dtype=np.int64),
-        bar=np.array(columns[1], dtype=np.int64),
-        reason=np.array(columns[10], dtype=np.int8),
-        cash_path=cash_path,
-        borrow=borrow,
-        **fields,
-    )
-
-
-def _open_at(
-    run: int,
-    bar: int,
-    cash: float,
-    shares: float,
-    price: float,
-    pending: int,
-    c: Costs,
-    rows: list,
-    size: float | None = None,
-) -> tuple[float, float, float]:
-    """The fill of a pending signal change (``pending`` - 2: the side to hold) at ``price``,
-    ``bar``'s open: ``shares`` closed, the new side opened (sized by ``size`` when given),
-    its row appended; returns (the cash, the shares held, their fill price) after it."""
-    new_side = float(pending - 2)
-    if size is None:
-        close_price, close_fee, open_price, qty, open_fee, cash = fill(
-            cash, shares, price, new_side, c.floats
-        )
-    else:
-        close_price, close_fee, open_price, qty, open_fee, cash = fill_sized(
-            cash, shares, price, new_side, c, size
-        )
-    opened = new_side * qty
-    rows.append(
-        (run, bar, shares, close_price, close_fee, opened, open_price, open_fee, cash, opened,
-         SIGNAL)
-    )  # fmt: skip
-    return cash, opened, open_price
-
-
-def _stopped_at(
-    run: int, bar: int, cash: float, shares: float, hit: tuple[float, int], c: Costs, rows: list
-) -> float:
-    """The close of ``shares`` at a stop's fill ``hit`` (price, reason) on ``bar``, its row
-    appended; returns the cash after it."""
-    close_price, close_fee, _, _, _, cash = fill(cash, shares, hit[0], 0.0, c.floats)
-    rows.append((run, bar, shares, close_price, close_fee, 0.0, 0.0, 0.0, cash, 0.0, hit[1]))
-    return cash
-
-
-def _walk_stops(
-    run: int,
-    signals: list[int],
-    longonly: bool,
-    prices: tuple[list, list, list, list | None],
-    c: Costs,
-    s: Stops,
-    rows: list,
-    held: tuple[PositionExit, list, bool] | None = None,
-    sizing: tuple[Sizer, list[float]] | None = None,
-    ledger: Ledger | None = None,
-) -> tuple[list, ...] | None:
-    """Append run ``run``'s fills as (run, bar, *``EVENT_FIELDS``, reason) tuples;
-    ``signals`` holds +1 (entry), -1 (exit), ``BOTH`` or 0 per bar (``signal_codes``).
-    With closes (a borrow fee) a short pays it at each close; returns the cash at every
-    close and each charge then. ``held`` (a position-aware exit, the run's entries and
-    ``exit_priority``): while a long is open, a bar's signal is its entry against that exit
-    on the bar's close (``signal_code``; a short is closed by an entry only, so its bars
-    keep the exit outside a position). ``sizing`` (a size series and the
-    closes): the size of a position is the series' value on its signal bar's close, with
-    the equity then. ``ledger`` (``engine.corporate.Ledger``): the run's corporate actions,
-    acting at each open and close; the shares at every close are returned too."""
-    opens, highs, lows, closes = prices
-    last = len(signals) - 1
-    cash, shares, previous, pending = c.initial_capital, 0.0, 0, 0
-    position: Position | None = None
-    exit_at: Callable[[int], bool] | None = None
-    size: float | None = None
-    cash_path: list[float] = []
-    charges: list[float] = []
-    shares_path: list[float] = []
-    for bar in range(last + 1):
-        if ledger is not None:
-            cash, shares = ledger.at_open(bar, cash, shares, position)
-            if exit_at is not None and ledger.split[bar] != 1.0:
-                exit_at.split(bar, ledger.split[bar])  # type: ignore[attr-defined]
-        if pending:
-            new_side = float(pending - 2)
-            cash, shares, price = _open_at(
-                run, bar, cash, shares, opens[bar], pending, c, rows, size
-            )
-            position = Position(new_side, price, s) if shares else None
-            pending = 0
-            if held is not None:  # a long only: an exit never closes a short
-                exit_at = held[0](new_side, bar, price) if shares > 0 else None
-        if position is not None:
-            hit = position.exit(opens[bar], highs[bar], lows[bar])
-            if hit is not None:
-                cash = _stopped_at(run, bar, cash, shares, hit, c, rows)
-                shares, position, previous, exit_at = 0.0, None, 0, None
-        if closes is not None:
-            charge = borrow_charge(shares, closes[bar], c.borrow)
-            cash -= charge
-            if ledger is not None:
-                cash, shares = ledger.at_close(bar, cash, shares, rows)
-                shares_path.append(shares)
-            cash_path.append(cash)
-            charges.append(charge)
-        signal = signals[bar]
-        if exit_at is not None:
-            signal = signal_code(held[1][bar], exit_at(bar), held[2])  # type: ignore[index]
-        if signal and bar < last:
-            signal = resolved(signal, previous)
-            side = max(signal, 0) if longonly else signal
-            if side != previous:
-                pending, previous = side + 2, side  # +2: 0 means no pending change
-                if sizing is not None:
-                    size = sizing[0](bar, cash + shares * sizing[1][bar]) if side else 0.0
-    if closes is None:
-        return None
-    return (cash_path, charges, shares_path) if ledger is not None else (cash_path, charges)

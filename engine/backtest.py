@@ -1,11 +1,12 @@
 """The engine's entry points: ``run`` (one backtest) and ``run_batch`` (N at once).
 
 Both go through the same core: market entries without stops or a borrow fee fill
-vectorised (``engine._simulate``) or in ``engine._kernel``'s one pass; every other run is
-walked bar by bar by the broker's compiled step (``engine.broker.step``: a single position
-as one unit, units when ``max_entries`` or ``exit_fraction`` is set, with any feature),
-except single positions with a position-aware exit, a size series or corporate actions,
-which the Python walks (``engine._simulate``, ``engine.orders``) take. So a run inside a
+vectorised (``engine._simulate``) or in ``engine._kernel``'s one pass; every other run
+(stops, a borrow fee, entry orders, a position-aware exit, a size series, corporate
+actions, scaling, liquidity) is walked bar by bar by the broker's compiled step
+(``engine.broker.step``, through ``engine._scaling``), whatever its size: a single position
+as one unit, units when ``max_entries`` or ``exit_fraction`` is set, and a single position
+with corporate actions with its unit table. There is no Python walk. So a run inside a
 sweep and the same run on its own give bit-for-bit equal numbers.
 """
 
@@ -45,12 +46,6 @@ def _as_signals(bars: Bars, entries: np.ndarray, exits: np.ndarray, ndim: int) -
     return entries, exits
 
 
-def _prices(prices: np.ndarray | None, shape: tuple[int, int], name: str) -> np.ndarray:
-    """An entry order's price series as N × T floats (NaN when not given)."""
-    given = _given_prices(prices, shape, name)
-    return np.full(shape, np.nan) if given is None else given
-
-
 def _given_prices(
     prices: np.ndarray | None, shape: tuple[int, int], name: str
 ) -> np.ndarray | None:
@@ -77,49 +72,32 @@ def _order_events(
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
-    work: int | None = None,
 ):
     """Fills and entry orders of N runs whose signals open positions with entry orders
-    (with their position-aware exits, size series and corporate actions, when given)."""
-    from engine.orders import order_events
+    (with their position-aware exits, size series and corporate actions, when given),
+    through the broker's compiled step: a unit per order when they scale in or out
+    (docs/execution.md, "Scaling in and out"), else a single position as one unit."""
+    from engine import _scaling
 
     _one_per_run(entries, position_exits, sizes)
     ohlc = (bars.open, bars.high, bars.low, bars.close)
     shape = entries.shape
-    work = entries.size if work is None else work
-    stepped = params.stepped_as_units or _stepped(work, actions)
-    if stepped:  # the step reads a series not given as NaN on every bar (``_order_series``)
-        limit, stop = _given_prices(limit, shape, "limit"), _given_prices(stop, shape, "stop")
-    else:
-        limit, stop = _prices(limit, shape, "limit"), _prices(stop, shape, "stop")
-    if params.stepped_as_units:  # a unit per order (docs/execution.md, "Scaling in and out")
-        from engine import _scaling
-
+    # the step reads a series not given as NaN on every bar (``_order_series``)
+    prices = (_given_prices(limit, shape, "limit"), _given_prices(stop, shape, "stop"))
+    if _as_units(params, actions):
         return _scaling.scale_events(
-            entries, exits, ohlc, params, sizes, position_exits, actions, (limit, stop), work,
+            entries, exits, ohlc, params, sizes, position_exits, actions, prices,
             volume=bars.volume if params.liquid else None,
         )  # fmt: skip
-    if stepped:
-        from engine import _scaling
-
-        walked = (sizes, position_exits, actions)
-        return _scaling.stepped_events(entries, exits, ohlc, params, (limit, stop), *walked)
-    return order_events(
-        entries, exits, ohlc, limit, stop, params, position_exits, sizes, actions=actions
-    )
+    return _scaling.stepped_events(entries, exits, ohlc, params, prices, sizes, position_exits)
 
 
-def _stepped(work: int, actions: CorporateActions | None) -> bool:
-    """Whether walked single-position runs (a size series and a position-aware exit
-    included) go through the broker's compiled step (``engine.broker.step``, one unit):
-    without corporate actions, when their ``work`` (runs × bars) pays for loading numba and
-    the step, or they are loaded already (``compiled.steps_single``); below, the Python
-    walks, which the differential holds equal to the step, spare a small Job the import.
-    With corporate actions the Python walks keep them: a position a split leaves without a
-    whole share stays open there at no shares (its stops and position-aware exit still
-    read), where the step closes the unit (docs/execution.md, "Corporate actions on a
-    position")."""
-    return actions is None and compiled.steps_single(work)
+def _as_units(params: TradingParams, actions: CorporateActions | None) -> bool:
+    """Whether runs go through the step as units with their unit table
+    (``engine._scaling.scale_events``): they scale in or out or have a liquidity field
+    (``params.stepped_as_units``), or corporate actions act on them (a split that leaves a
+    position without a whole share closes it there, a trade the table holds)."""
+    return params.stepped_as_units or actions is not None
 
 
 def _one_per_run(entries: np.ndarray, position_exits, sizes) -> None:
@@ -149,39 +127,24 @@ def _events(
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
     actions: CorporateActions | None = None,
-    work: int | None = None,
 ):
-    if params.stepped_as_units:  # the units walk loads only for a run that scales or
-        from engine import _scaling  # has a liquidity field (a Job's imports)
+    """Fills of N runs with market entries: walked by the broker's compiled step when they
+    walk bars (stops, a borrow fee, scaling, a liquidity field, a position-aware exit, a
+    size series, corporate actions), else vectorised (``engine._simulate.fill_events``)."""
+    walked = params.walks_bars or params.stepped_as_units
+    if walked or position_exits is not None or actions is not None:
+        from engine import _scaling  # the step loads only for a walked run (a Job's imports)
 
         _one_per_run(entries, position_exits, sizes)
         ohlc = (bars.open, bars.high, bars.low, bars.close)
-        volume = bars.volume if params.liquid else None
-        scaled = _scaling.scale_events(
-            entries, exits, ohlc, params, sizes, position_exits, actions, work=work, volume=volume
-        )
-        return scaled[0]
-    work = entries.size if work is None else work
-    if params.walks_bars or position_exits is not None or actions is not None:
-        _one_per_run(entries, position_exits, sizes)
-        if _stepped(work, actions):
-            from engine import _scaling
-
-            ohlc = (bars.open, bars.high, bars.low, bars.close)
-            walked = (sizes, position_exits, actions)
-            return _scaling.stepped_events(entries, exits, ohlc, params, None, *walked)[0]
-        return _simulate.stop_events(
-            entries,
-            exits,
-            bars.open,
-            bars.high,
-            bars.low,
-            params,
-            bars.close,
-            position_exits=position_exits,
-            sizes=sizes,
-            actions=actions,
-        )
+        if _as_units(params, actions):  # units (docs/execution.md, "Scaling in and out")
+            volume = bars.volume if params.liquid else None
+            scaled = _scaling.scale_events(
+                entries, exits, ohlc, params, sizes, position_exits, actions, volume=volume
+            )
+            return scaled[0]
+        walk = (sizes, position_exits)
+        return _scaling.stepped_events(entries, exits, ohlc, params, None, *walk)[0]
     if sizes is not None:
         raise ValueError("a size series goes with params.size_unit, and only with it")
     entries, exits = _unwalked(entries, exits, params)
@@ -240,8 +203,8 @@ def run(
 
     ``position_exit`` (``engine._simulate.PositionExit``): the exit while a long is open,
     evaluated on each close from its fill bar and entry price; ``exits`` then hold the exit
-    outside a long (docs/execution.md, "Position-aware exits"). The run is walked bar by
-    bar.
+    outside a long (docs/execution.md, "Position-aware exits"). The run is walked by the
+    broker's step.
 
     ``size`` (``engine._simulate.Sizer``, with ``params.size_unit``): the size of each
     position, read on its signal bar's close with the equity then (docs/execution.md,
@@ -335,15 +298,17 @@ def run_batch(
     entry orders, stops or a borrow fee are walked by the broker's compiled step
     (``engine.broker.step``, a single position as one unit); when ``reduced_in_step``,
     in its pass (``engine.broker.curves``), which fills ``curve``, ``block_stats`` and the
-    kept curves (``keep_equity``, ``into``) as the one pass does.
+    kept curves (``keep_equity``, ``into``) as the one pass does. ``work`` (by default
+    N × T): the bar-updates on which a compiled pass decides to run over the cores (a
+    sweep's chunk passes its whole work for each block).
 
     ``position_exits`` (one ``engine._simulate.PositionExit`` or None per run, as ``run``'s
-    ``position_exit``): the runs are walked bar by bar in Python (not with ``one_pass``);
+    ``position_exit``): the runs are walked by the broker's step (not with ``one_pass``);
     so are runs with ``sizes`` (one ``engine._simulate.Sizer`` per run, with
     ``params.size_unit``).
 
     With ``actions`` that can meet a position (as ``run``; not with ``one_pass``) every run
-    is walked bar by bar, as ``run`` walks it.
+    is walked by the step with its unit table, as ``run`` walks it.
 
     Runs that scale in or out (``params.scales``) go through the broker's compiled step
     (``engine.broker.step``), with any feature.
@@ -358,7 +323,7 @@ def run_batch(
     if params.has_orders and one_pass:
         raise ValueError("one_pass takes no entry orders")
     work = entries.size if work is None else work
-    if not one_pass and _curves(bars, params, position_exits, sizes, actions, work):
+    if not one_pass and _curves(bars, params, position_exits, sizes, actions):
         parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
         kept = _kept(len(entries), len(bars), keep_equity, into)
         prices = (limit, stop)
@@ -371,10 +336,10 @@ def run_batch(
     n_runs = entries.shape[0]
     if params.has_orders:
         events, _ = _order_events(
-            bars, entries, exits, params, limit, stop, position_exits, sizes, actions, work
+            bars, entries, exits, params, limit, stop, position_exits, sizes, actions
         )
     else:
-        events = _events(bars, entries, exits, params, position_exits, sizes, actions, work)
+        events = _events(bars, entries, exits, params, position_exits, sizes, actions)
     parts: list[dict[str, np.ndarray]] = []
     equities: list[np.ndarray] = []
     for first in range(0, n_runs, BATCH_ROWS):
@@ -388,17 +353,16 @@ def run_batch(
     return BatchResult(metrics=merged, equity=np.concatenate(equities) if keep_equity else None)
 
 
-def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions, work: int) -> bool:
+def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions) -> bool:
     """Whether a batch is reduced in the broker's step (``engine.broker.curves``): walked
-    runs (stops, a borrow fee, entry orders, scaling in or out) that the step walks
-    (``_stepped``) without a size series, a position-aware exit or corporate actions,
-    T >= 3 (the curve reduction's domain) and finite prices."""
+    runs (stops, a borrow fee, entry orders, scaling in or out) without a size series, a
+    position-aware exit or corporate actions, T >= 3 (the curve reduction's domain) and
+    finite prices."""
     walked = params.walks_bars or params.has_orders or params.stepped_as_units
     plain = position_exits is None and sizes is None and actions is None and not params.size_unit
     return (
         walked
         and plain
-        and _stepped(work, actions)
         and len(bars) >= 3
         and all(np.isfinite(col).all() for col in (bars.open, bars.high, bars.low, bars.close))
     )
@@ -407,7 +371,6 @@ def _curves(bars: Bars, params: TradingParams, position_exits, sizes, actions, w
 def reduced_in_step(
     bars: Bars,
     params: TradingParams,
-    work: int,
     *,
     position_exits: Sequence[PositionExit | None] | None = None,
     sizes: Sequence[Sizer] | None = None,
@@ -415,10 +378,9 @@ def reduced_in_step(
 ) -> bool:
     """Whether ``run_batch`` (without ``one_pass``) of these runs reduces them in the broker's
     step pass (``engine.broker.curves``): its ``BatchResult`` then has ``curve`` and, with
-    ``block_edges``, ``block_stats``, as the one pass's has, and its equity only when kept.
-    ``work``: the bar-updates ``run_batch`` is given (by default its N × T)."""
+    ``block_edges``, ``block_stats``, as the one pass's has, and its equity only when kept."""
     actions = acting_actions(actions, bars, params)
-    return _curves(bars, params, position_exits, sizes, actions, work)
+    return _curves(bars, params, position_exits, sizes, actions)
 
 
 def stepped_batch(
@@ -559,9 +521,9 @@ def run_crossings(
 
     Walked runs (stops, a borrow fee, entry orders with ``prices``: the limit and stop
     series, T each; scaling, a liquidity field) go through the broker step's pass
-    (``stepped_batch``, as ``run_batch`` reduces them when ``reduced_in_step`` of ``work``,
-    by default N × T), the crossings read there: no size series, on finite prices of at
-    least 3 bars.
+    (``stepped_batch``, as ``run_batch`` reduces them when ``reduced_in_step``; ``work``,
+    by default N × T, decides whether it runs over the cores), the crossings read there:
+    no size series, on finite prices of at least 3 bars.
     """
     params = params or TradingParams()
     lines = np.ascontiguousarray(lines, dtype=np.float64)
@@ -572,7 +534,7 @@ def run_crossings(
     kept = _kept(len(line), len(bars), keep_equity, into)
     if params.walks_bars or params.has_orders or params.stepped_as_units:
         work = len(line) * len(bars) if work is None else work
-        if params.size_unit is not None or not _curves(bars, params, None, None, None, work):
+        if params.size_unit is not None or not _curves(bars, params, None, None, None):
             raise ValueError("walked crossings go through the step's pass (finite prices, T >= 3)")
         parallel = compiled.pays(work, compiled.MIN_BAR_UPDATES)
         crossing = (lines, line, other, int(offset))

@@ -4,9 +4,12 @@ A kernel gives the numpy path's numbers bit for bit, so choosing one is a matter
 only: ``import numba`` and loading the cached machine code cost ~0.2-0.3 CPU-s, more than a
 small backtest's whole engine, so a process imports it only when the work is large enough
 to pay for it (``pays``; also when numba is loaded already: a compiled call has a fixed cost,
-a parallel one waits for its threads). ``warm`` compiles every kernel
-into the cache (``NUMBA_CACHE_DIR``): the image does it at build time, so no Job compiles (a
-Job's root filesystem is read-only; ``consumer.kernel_cache`` seeds a writable copy).
+a parallel one waits for its threads). Runs that walk bars (stops, a borrow fee, entry
+orders, position-aware exits, size series, corporate actions, scaling, liquidity) have no
+Python path: they always load the broker's compiled step (``engine.broker.step``), whatever
+their size. ``warm`` compiles every kernel into the cache (``NUMBA_CACHE_DIR``): the image
+does it at build time, so no Job compiles (a Job's root filesystem is read-only;
+``consumer.kernel_cache`` seeds a writable copy).
 """
 
 from __future__ import annotations
@@ -32,22 +35,6 @@ MIN_SIGNAL_BAR_UPDATES = 250_000
 x 2,520 bars ~0.2 s), about numba's import and the kernel's load."""
 
 
-MIN_STEP_BAR_UPDATES = 600_000
-"""Runs × bars of walked single positions from which the broker's compiled step walks them
-(``engine.broker.step``) instead of the Python walks (``engine._simulate.stop_events``,
-``engine.orders``), which the differential holds equal to it: those walk 1.3 M (entry
-orders) to 1.6 M (stops alone) bar-updates a CPU-second, and importing numba and loading
-the step costs a Job ~0.25 CPU-s; a 1 M-bar run then costs 0.28–0.29 CPU-s against
-0.61–0.75 in Python, a 500 k-bar one about the same either way."""
-
-
-def steps_single(work: int) -> bool:
-    """Whether walked single positions go through the broker's compiled step for ``work``
-    bar-updates: enough to pay for loading it (``MIN_STEP_BAR_UPDATES``), or the kernels or
-    the step are loaded in this process already (a warm process, a sweep's later blocks)."""
-    return pays(work, MIN_STEP_BAR_UPDATES) or loaded()
-
-
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
     return work >= threshold
@@ -61,6 +48,16 @@ def loaded() -> bool:
     import sys
 
     return "engine._kernel" in sys.modules or "engine.broker.step" in sys.modules
+
+
+def kernels_loaded() -> bool:
+    """Whether the run kernels' module (``engine._kernel``) is loaded in this process already:
+    a small run's core metrics take its reductions then, not merely because the broker's
+    step is loaded (a small walked run's Job would load their code, ~10 ms, for a reduction
+    numpy does in well under one)."""
+    import sys
+
+    return "engine._kernel" in sys.modules
 
 
 def kernels() -> ModuleType:

@@ -1,16 +1,17 @@
 """Corporate actions applied to a position: splits, cash dividends and a delisting.
 
 A run's bars stay as traded; ``CorporateActions`` says, per bar of the run, which events act
-there (docs/execution.md, "Corporate actions on a position"). The bar-by-bar walk
-(``engine._simulate.stop_events``) hands each run's bars to a ``Ledger``:
+there (docs/execution.md, "Corporate actions on a position"). The broker's compiled step
+(``engine.broker.step``) applies them to each unit it holds:
 
-* at an ex-bar's **open**, before its fills (``Ledger.at_open``): a split of ratio r turns n
-  shares into floor(n × r) (a short: −floor(|n| × r)), the fraction paid (a short: charged)
-  in cash at that open, without slippage or fee (cash in lieu), and the entry price and every
-  stop level divided by r; then a dividend d pays n × d to a long, charges |n| × d to a short;
-* at the **close** of the file's last bar, after the borrow fee (``Ledger.at_close``): a
-  delisting closes the position at its cash per share, without slippage or fee (exit reason
-  ``delisted``).
+* at an ex-bar's **open**, before its fills: a split of ratio r turns n shares into
+  floor(n × r) (a short: −floor(|n| × r); ``split_holding``), the fraction paid (a short:
+  charged) in cash at that open, without slippage or fee (cash in lieu), and the entry
+  price and every stop level divided by r; a position (a unit) left without a whole share
+  is closed there by that cash; then a dividend d pays n × d to a long, charges |n| × d to
+  a short;
+* at the **close** of the file's last bar, after the borrow fee: a delisting closes the
+  position at its cash per share, without slippage or fee (exit reason ``delisted``).
 
 Each event that met a position is logged (``Applied``), and ``adjust_trades`` turns a run's
 trades into what a broker shows: shares after the splits, the entry price divided by their
@@ -22,12 +23,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import numpy as np
-
-if TYPE_CHECKING:  # pragma: no cover
-    from engine.broker.stops import Position
 
 SPLIT, DIVIDEND, DELISTING = 0, 1, 2
 """Codes of ``EventLog.kind`` (``KINDS`` holds their names)."""
@@ -152,56 +150,6 @@ def split_holding(shares: float, ratio: float, price: float) -> tuple[float, flo
     return math.copysign(whole, shares), math.copysign(max(held - whole, 0.0), shares) * price
 
 
-class Ledger:
-    """One run's events during the walk: ``at_open`` and ``at_close`` are called at every
-    bar and return the cash and shares after the events acting there."""
-
-    def __init__(
-        self, run: int, actions: CorporateActions, opens: list[float], log: Applied
-    ) -> None:
-        self.run = run
-        self.split, self.dividend = actions.columns
-        self.delisting = actions.delisting
-        self.opens = opens
-        self.last = len(self.split) - 1
-        self.log = log
-
-    def at_open(
-        self, bar: int, cash: float, shares: float, position: Position | None
-    ) -> tuple[float, float]:
-        """Apply the split then the dividend of ``bar`` to ``shares`` held over the previous
-        close; ``position`` (the stop levels, or None) is divided by a split's ratio."""
-        if not shares:
-            return cash, shares
-        ratio = self.split[bar]
-        if ratio != 1.0:
-            after, in_lieu = split_holding(shares, ratio, self.opens[bar])
-            cash += in_lieu
-            self.log.add(self.run, bar, SPLIT, ratio, shares, after, in_lieu, self.opens[bar])
-            shares = after
-            if position is not None:
-                position.split(ratio)
-        amount = self.dividend[bar]
-        if amount and shares:
-            paid = shares * amount
-            cash += paid
-            self.log.add(self.run, bar, DIVIDEND, amount, shares, shares, paid, 0.0)
-        return cash, shares
-
-    def at_close(self, bar: int, cash: float, shares: float, rows: list) -> tuple[float, float]:
-        """At the last bar's close, a delisting closes ``shares`` at its cash per share
-        (a fill row with reason ``DELISTED``, appended to ``rows``)."""
-        if bar != self.last or self.delisting is None or not shares:
-            return cash, shares
-        proceeds = shares * self.delisting
-        cash += proceeds
-        self.log.add(self.run, bar, DELISTING, self.delisting, shares, 0.0, proceeds, 0.0)
-        rows.append(
-            (self.run, bar, shares, self.delisting, 0.0, 0.0, 0.0, 0.0, cash, 0.0, DELISTED)
-        )
-        return cash, 0.0
-
-
 @dataclass(frozen=True)
 class TradeEvents:
     """What the events did to each trade of a run (one entry a trade): ``size`` (the shares
@@ -252,7 +200,6 @@ __all__ = [
     "Applied",
     "CorporateActions",
     "EventLog",
-    "Ledger",
     "TradeEvents",
     "adjust_trades",
 ]

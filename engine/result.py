@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine.broker.orders import Orders
     from engine.corporate import Applied
-    from engine.orders import Orders
 
 
 @dataclass(frozen=True)

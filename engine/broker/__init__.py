@@ -14,16 +14,15 @@ broker fills them:
   their one source (``engine.broker.rebind``), which every compiled walk inlines;
 * ``engine.broker.step`` — the book's per-bar step compiled (numba): units as the general
   case, a single position as one unit, driven by its compiled loop ``walk_runs`` or bar by
-  bar from Python (imported only when the work pays for numba: this package's
-  ``__init__`` does not import it).
+  bar from Python (imported only by a run that walks bars: this package's ``__init__``
+  does not import it).
 
-Corporate actions act on the position through ``engine.corporate``. Every units run, and
-every walked single position without corporate actions that pays for numba, goes through
-``engine.broker.step`` (a single position as one unit; a size series or a position-aware
-exit that carries a program, ``engine.broker.program``, is evaluated inside the step, and
-for any other the step returns to ``engine._scaling`` for its values); a single
-position with corporate actions, or too small to pay for numba, is walked in Python by
-``engine._simulate`` (market entries) and ``engine.orders`` (entry orders). Runs that walk
-nothing (market entries without stops or a borrow fee) fill vectorised or through
-``engine._kernel``'s one pass.
+Corporate actions act on the position through ``engine.corporate``. Every run that walks
+bars (stops, a borrow fee, entry orders, a size series, a position-aware exit, corporate
+actions, scaling, liquidity), whatever its size, goes through ``engine.broker.step`` (a
+single position as one unit; a size series or a position-aware exit that carries a
+program, ``engine.broker.program``, is evaluated inside the step, and for any other the
+step returns to ``engine._scaling`` for its values). Runs that walk nothing (market
+entries without stops or a borrow fee) fill vectorised or through ``engine._kernel``'s
+one pass.
 """

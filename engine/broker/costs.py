@@ -292,16 +292,6 @@ def sized(
     return minimum(floor(minimum(size, cap)), affordable(cash_flat, price, costs))
 
 
-def fill_sized(cash: float, shares: float, price: float, side: float, c: Costs, size: float):
-    """``fill`` with the opening order sized by a size series' value ``size`` (``sized``)."""
-    costs = c.floats
-    close_price, close_fee, cash_flat = close_out(cash, shares, price, costs)
-    open_price = price * (1.0 + side * c.slip)
-    qty = sized(size, cash_flat, open_price, math.nan, c.by_fraction, c.max_size, costs)
-    qty, open_fee, after = open_side(cash_flat, qty, open_price, side, costs)
-    return close_price, close_fee, open_price, qty, open_fee, after
-
-
 ARITHMETIC = (order_fee, affordable, close_out, open_side, opening_price, fill, sized)
 """The arithmetic above, which ``ARRAYS`` and ``engine.broker.jitted`` rebuild with other
 names for ``sign`` ... (``engine.broker.rebind``): one source."""

@@ -4,7 +4,7 @@ against a bar, and the book of orders a walk returns. docs/execution.md, "Entry 
 A new entry-order type is added here (its code and its touch rule in ``order_price``) and
 in ``engine.param_specs.ENTRY_ORDER_PRICES`` (its name and the prices it reads): every
 walk, Python and compiled (``engine.broker.step`` compiles these very functions), fills it
-through these rules. ``fill_bar_exit`` is the stop check on the bar an entry order filled in.
+through these rules. ``fill_bar_stop`` is the stop check on the bar an entry order filled in.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.broker.stops import TAKE_PROFIT, Position
+from engine.broker.stops import TAKE_PROFIT
 from engine.param_specs import ENTRY_ORDER_PRICES, ENTRY_ORDER_TYPES
 
 MARKET, LIMIT, STOP, STOP_LIMIT, ON_CLOSE, MARKET_IF_TOUCHED = range(6)
@@ -157,33 +157,9 @@ def fill_bar_stop(
     return math.nan, TAKE_PROFIT
 
 
-def fill_bar_exit(
-    kind: int, position: Position, o: float, h: float, lo: float
-) -> tuple[float, int] | None:
-    """``fill_bar_stop`` of a ``Position``: (fill price, reason), or None."""
-    price, reason = fill_bar_stop(
-        kind, position.side, position.loss, position.profit, position.trail_level, o, h, lo
-    )
-    return None if price != price else (price, reason)
-
-
 def usable(kind: int, limit: float, stop: float) -> bool:
     """Whether an order's prices on its signal bar can be used: the ones its type reads
     are finite and above 0."""
     if kind in READS_LIMIT and not (math.isfinite(limit) and limit > 0.0):
         return False
     return not (kind in READS_STOP and not (math.isfinite(stop) and stop > 0.0))
-
-
-def orders_of(orders: list[list], counts: np.ndarray) -> Orders:
-    """``Orders`` of orders walked as ``ORDER_FIELDS`` lists, run-major; ``counts`` holds
-    each run's number of orders."""
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    columns = list(zip(*orders, strict=True)) if orders else [()] * 8
-    kinds = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
-    fields = {
-        name: np.array(col, dtype=kind)
-        for name, col, kind in zip(ORDER_FIELDS, columns, kinds, strict=True)
-    }
-    return Orders(offsets=offsets, **fields)

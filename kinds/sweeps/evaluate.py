@@ -227,7 +227,7 @@ def _evaluate_rows(
     held = _position_exits(rule_type, params_list)
     one_pass = not held and _one_pass(frame, trading, work)
     stepped = not (one_pass or held) and size is None  # walked: the broker step's pass
-    stepped = stepped and reduced_in_step(frame.bars, trading, work, actions=frame.actions)
+    stepped = stepped and reduced_in_step(frame.bars, trading, actions=frame.actions)
     crossing = _crossing(frame, rule_type, params_list, cache) if one_pass or stepped else None
     keep = (one_pass or crossing is not None) and bool(curve_functions())  # for the functions
     if block is None:
@@ -337,7 +337,7 @@ def _evaluate_block(
     limit, stop = prices
     work = entries.size if work is None else work
     routes = {"position_exits": position_exits, "sizes": sizes, "actions": frame.actions}
-    stepped = reduced_in_step(frame.bars, trading, work, **routes)
+    stepped = reduced_in_step(frame.bars, trading, **routes)
     batch = run_batch(
         frame.bars,
         entries,

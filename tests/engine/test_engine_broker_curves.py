@@ -9,12 +9,11 @@ type, stops, the borrow fee, both directions, ``close_at_end`` and the bust rule
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import backtest, compiled
+from engine import backtest
 from engine.param_specs import ENTRY_ORDER_TYPES
 from tests.engine.test_engine_broker_differential import _equal, _inputs, requests, single_requests
 
@@ -68,35 +67,30 @@ def sparse_requests(draw):
 def test_the_batch_pass_equals_the_step_walked_on_every_bar(case):
     bars, params, _ = _inputs(case, engine)
     assume(params.walks_bars or params.has_orders or params.scales)  # the step walks these
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
-        work = case["entries"].size
-        assert backtest._curves(bars, params, None, None, None, work) == (
-            len(bars) >= 3
-        )  # the pass's route
-        batch = engine.run_batch(
+    assert backtest._curves(bars, params, None, None, None) == (len(bars) >= 3)  # its route
+    batch = engine.run_batch(
+        bars,
+        case["entries"],
+        case["exits"],
+        params,
+        keep_equity=True,
+        limit=case["limit"],
+        stop=case["stop"],
+    )
+    for i in range(len(case["entries"])):
+        single = engine.run(
             bars,
-            case["entries"],
-            case["exits"],
+            case["entries"][i],
+            case["exits"][i],
             params,
-            keep_equity=True,
-            limit=case["limit"],
-            stop=case["stop"],
+            limit=case["limit"][i],
+            stop=case["stop"][i],
         )
-        for i in range(len(case["entries"])):
-            single = engine.run(
-                bars,
-                case["entries"][i],
-                case["exits"][i],
-                params,
-                limit=case["limit"][i],
-                stop=case["stop"][i],
-            )
-            _equal(batch.equity[i], single.equity, f"equity of run {i}")
-            for name, values in batch.metrics.items():
-                value = single.metrics[name]
-                same = values[i] == value or (value is None and np.isnan(values[i]))
-                assert same, (name, i, values[i], value)
+        _equal(batch.equity[i], single.equity, f"equity of run {i}")
+        for name, values in batch.metrics.items():
+            value = single.metrics[name]
+            same = values[i] == value or (value is None and np.isnan(values[i]))
+            assert same, (name, i, values[i], value)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

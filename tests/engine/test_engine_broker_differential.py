@@ -3,18 +3,24 @@ field, entry-order type, position-aware exit, size series and corporate action, 
 engine and by its frozen copy as of engine 1.4.0 (``tests.engine.legacy_engine``): the
 cash, position and equity on every bar, every trade, order and applied corporate action
 and every metric are equal bit for bit, single runs and batches alike, whichever path
-(Python walk, compiled kernel) a batch takes.
+(the step, its batch pass, the vectorised and compiled market paths) a batch takes.
 
-The one intended difference is the borrow fee of a short opened or closed at a close
-(``on_close`` entries in ``longshort``): docs/execution.md, "Short borrow fee", says on
-which closes it pays; those cases are checked against that rule
+The intended differences: a split that leaves a single position without a whole share
+closes it there by its cash in lieu, a trade of no shares (docs/execution.md, "Corporate
+actions on a position"), where engine 1.4.0 kept it open at no shares, its stops and
+position-aware exit still read: those cases are left out (``_split_to_no_share``) and the
+convention is pinned by hand in test_engine_events.py. And the borrow fee of a short
+opened or closed at a close (``on_close`` entries in ``longshort``): docs/execution.md,
+"Short borrow fee", says on which closes it pays; those cases are checked against that rule
 (``test_the_units_walk_with_one_unit_equals_the_single_position_walk`` and the hand case
 in test_engine_costs.py) instead of the old code. And a run that went bust places no order
 after its bust bar, where engine 1.4.0 logged each later entry signal as an order cancelled
-when placed: those are left out of the old orders (``_placed_until``), and the engine
-places none whichever walk runs it, the Python walks of a run with corporate actions or
-of a small run in a cold process included
-(``test_a_bust_run_places_no_order_after_its_bust_bar_on_every_walk``).
+when placed: those are left out of the old orders (``_same_orders``), and the engine
+places none, with corporate actions or without
+(``test_a_bust_run_places_no_order_after_its_bust_bar``); an order placed at the bust
+bar's close stays pending there, where engine 1.4.0 walked on and let it expire or fill.
+Entry types newer than the frozen copy (``market_if_touched``) are held to the units walk
+the step replaced (tests/engine/test_engine_broker_step.py).
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import _simulate, compiled
-from engine.broker.orders import placed_until
+from engine import compiled
+from engine.broker.orders import PENDING, placed_until
+from engine.corporate import SPLIT
 from engine.param_specs import ENTRY_ORDER_TYPES
 from tests.engine import legacy_engine as legacy
 from tests.engine.legacy_engine import compiled as legacy_compiled
@@ -197,9 +204,7 @@ def _same_run(new, old) -> None:
         assert new.metrics[name] == value or (value is None and new.metrics[name] is None), name
     assert (new.orders is None) == (old.orders is None)
     if old.orders is not None:
-        old_orders = _placed_until(old.orders, old.bust_bar)
-        for field in dataclasses.fields(old.orders):
-            _equal(getattr(new.orders, field.name), getattr(old_orders, field.name), field.name)
+        _same_orders(new.orders, old.orders, old.bust_bar)
     assert (new.applied is None) == (old.applied is None)
     if old.applied is not None:
         assert new.applied._columns() == old.applied._columns()
@@ -210,6 +215,33 @@ def _placed_until(orders, bust_bar: int | None):
     order after it (``engine.broker.orders.placed_until``), where engine 1.4.0 logged each
     later entry signal as an order cancelled when placed."""
     return orders if bust_bar is None else placed_until(orders, bust_bar)
+
+
+def _same_orders(new, old, bust_bar: int | None) -> None:
+    """``new`` orders equal ``old`` (placed up to the bust bar), but for an order placed at
+    the close where a short went bust: the step trades no more, so it stays pending, where
+    engine 1.4.0 walked on and let it expire, fill or be cancelled."""
+    old = _placed_until(old, bust_bar)
+    left = np.zeros(len(old.signal_bar), dtype=bool)
+    if bust_bar is not None:
+        left = np.asarray(old.signal_bar) == bust_bar
+        left &= (np.asarray(new.status) == PENDING) & (np.asarray(old.status) != PENDING)
+        assert (np.asarray(new.fill_bar)[left] == -1).all()
+    for field in dataclasses.fields(old):
+        a, b = getattr(new, field.name), getattr(old, field.name)
+        if field.name in ("status", "fill_bar", "price") and a is not None:
+            a, b = np.asarray(a)[~left], np.asarray(b)[~left]
+        _equal(a, b, field.name)
+
+
+def _split_to_no_share(applied, fields: dict) -> bool:
+    """Whether a split left a single position (no scaling) without a whole share, which the
+    step closes and engine 1.4.0 kept open at no shares (the module's docstring)."""
+    scales = (fields["max_entries"], fields["exit_fraction"], fields["take_profit_fraction"])
+    if applied is None or scales != (1, 1.0, 1.0):
+        return False
+    rows = zip(applied.kind, applied.before, applied.after, strict=True)
+    return any(kind == SPLIT and before != 0 and after == 0 for kind, before, after in rows)
 
 
 def _same_batch(new, old) -> None:
@@ -233,9 +265,9 @@ def _borrow_moves(fields: dict) -> bool:
     )
 
 
-def _run_both(case: dict, row: int):
+def _run_both(case: dict, row: int, modules: tuple = (engine, legacy)):
     out = []
-    for module in (engine, legacy):
+    for module in modules:
         bars, params, actions = _inputs(case, module)
         out.append(
             module.run(
@@ -261,6 +293,7 @@ _SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[Hea
 def test_a_run_equals_the_engine_it_replaced_bit_for_bit(case):
     assume(not _borrow_moves(case["fields"]))
     new, old = _run_both(case, 0)
+    assume(not _split_to_no_share(old.applied, case["fields"]))
     _same_run(new, old)
 
 
@@ -270,6 +303,9 @@ def test_a_batch_equals_the_engine_it_replaced_on_every_path(case, compiled_path
     """Each batch path: the walks, and with ``compiled_path`` the compiled kernels forced
     (a batch too small to pay for them otherwise)."""
     assume(not _borrow_moves(case["fields"]))
+    if case["actions"] is not None:
+        olds = (_run_both(case, row, (legacy,))[0] for row in range(3))
+        assume(not any(_split_to_no_share(old.applied, case["fields"]) for old in olds))
     n = len(case["ohlcv"][0])
     held = None if case["held"] is None else [case["held"]] * 3
     sizer = _sizer(case)
@@ -362,39 +398,11 @@ def test_a_single_position_through_the_broker_step_equals_the_engine_it_replaced
     _same_batch(*_batches(case))
 
 
-@_SETTINGS
-@given(single_requests(entry_types=ENTRY_ORDER_TYPES))
-def test_a_single_position_through_the_broker_step_equals_the_single_position_walks(case):
-    """Entry types newer than the frozen copy (``market_if_touched``) too: the step against
-    the engine's own single-position walks (``engine._simulate.stop_events``,
-    ``engine.orders.order_events``, kept for the runs with a position-aware exit, a size
-    series or corporate actions), which a run reaches with the step's routing turned off."""
-    from engine import backtest
-
-    results = []
-    for stepped in (True, False):
-        with pytest.MonkeyPatch.context() as patch:
-            if not stepped:
-                patch.setattr(backtest, "_stepped", lambda *args: False)
-            results.append(_run_one(case))
-    _same_run(*results)
-
-
 def _one_unit(case: dict) -> dict:
-    """``case`` as a single position (no scaling), its size series and position-aware exit
-    kept, without corporate actions (which the Python walks keep: ``backtest._stepped``)."""
+    """``case`` as a single position (no scaling), its size series, position-aware exit
+    and corporate actions kept."""
     fields = dict(case["fields"], max_entries=1, exit_fraction=1.0, take_profit_fraction=1.0)
-    return dict(case, fields=fields, actions=None)
-
-
-def _refuse_python_walks(patch: pytest.MonkeyPatch) -> None:
-    from engine import orders
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a Python single-position walk ran")
-
-    patch.setattr(_simulate, "stop_events", refuse)
-    patch.setattr(orders, "order_events", refuse)
+    return dict(case, fields=fields)
 
 
 @_SETTINGS
@@ -402,90 +410,68 @@ def _refuse_python_walks(patch: pytest.MonkeyPatch) -> None:
 def test_a_sized_or_position_exit_single_position_through_the_step_equals_the_engine_it_replaced(
     case,
 ):
-    """A single position with a size series or a position-aware exit (every other field and
-    legacy entry type too) goes through the broker's step as one unit once the step pays or
-    is loaded (forced here, the Python walks refused): its cash, position, equity, trades,
-    orders and metrics are engine 1.4.0's bit for bit, sizes that are undefined (orders
-    cancelled when placed) included."""
+    """A single position with a size series, a position-aware exit or corporate actions
+    (every other field and legacy entry type too) goes through the broker's step as one
+    unit: its cash, position, equity, trades, orders, corporate actions and metrics are
+    engine 1.4.0's bit for bit, sizes that are undefined (orders cancelled when placed)
+    included."""
     case = _one_unit(case)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
-        _refuse_python_walks(patch)
-        new, old = _run_both(case, 0)
+    assume(not _borrow_moves(case["fields"]))
+    new, old = _run_both(case, 0)
+    assume(not _split_to_no_share(old.applied, case["fields"]))
     _same_run(new, old)
 
 
 @_SETTINGS
 @given(requests(entry_types=ENTRY_ORDER_TYPES))
-def test_a_sized_or_position_exit_single_position_through_the_step_equals_the_python_walks(case):
-    """Entry types newer than the frozen copy (``market_if_touched``) too: a single position
-    with a size series or a position-aware exit through the step against the engine's own
-    single-position walks (``engine._simulate.stop_events``, ``engine.orders``)."""
-    from engine import backtest
+def test_a_run_of_any_entry_type_through_the_step_equals_it_alone_in_a_batch(case):
+    """Entry types newer than the frozen copy (``market_if_touched``) too: a run alone
+    (``engine.run``) and the same run as a batch's row (``engine.run_batch``, the step's
+    walk or its batch pass) have the same equity and metrics bit for bit."""
+    bars, params, actions = _inputs(case, engine)
+    held = None if case["held"] is None else [case["held"]] * 3
+    sizer = _sizer(case)
+    batch = engine.run_batch(
+        bars,
+        case["entries"],
+        case["exits"],
+        params,
+        keep_equity=True,
+        limit=case["limit"],
+        stop=case["stop"],
+        position_exits=held,
+        sizes=None if sizer is None else [sizer] * 3,
+        actions=actions,
+    )
+    for row in range(3):
+        alone = _run_one(case, row)
+        _equal(batch.equity[row], alone.equity, f"equity of run {row}")
+        for name, values in batch.metrics.items():
+            value = alone.metrics[name]
+            assert values[row] == value or (value is None and np.isnan(values[row])), name
 
-    case = _one_unit(case)
-    results = []
-    for stepped in (True, False):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
-            if stepped:
-                _refuse_python_walks(patch)
-            else:
-                patch.setattr(backtest, "_stepped", lambda *args: False)
-            results.append(_run_one(case))
-    _same_run(*results)
 
-
-def _run_one(case: dict):
+def _run_one(case: dict, row: int = 0):
     bars, params, actions = _inputs(case, engine)
     return engine.run(
         bars,
-        case["entries"][0],
-        case["exits"][0],
+        case["entries"][row],
+        case["exits"][row],
         params,
-        limit=case["limit"][0],
-        stop=case["stop"][0],
+        limit=case["limit"][row],
+        stop=case["stop"][row],
         position_exit=case["held"],
         size=_sizer(case),
         actions=actions,
     )
 
 
-def test_a_walked_single_position_run_never_enters_the_python_walks(monkeypatch):
-    """Routing: stops, a borrow fee and entry orders go through the broker's step."""
-    from engine import orders
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a Python single-position walk ran")
-
-    monkeypatch.setattr(_simulate, "stop_events", refuse)
-    monkeypatch.setattr(orders, "order_events", refuse)
-    n = 60
-    close = 50.0 + 5.0 * np.sin(np.arange(n) / 3.0)
-    bars = engine.Bars(
-        np.arange(n).astype("datetime64[D]"), close, close + 1, close - 1, close, close
-    )
-    entries, exits = np.arange(n) % 6 == 0, np.arange(n) % 6 == 3
-    for fields in (
-        {"stop_loss_pct": 2.0},
-        {"direction": "longshort", "borrow_rate": 0.2},
-        {"entry_type": "limit", "valid_bars": 2, "take_profit_pct": 3.0},
-    ):
-        params = engine.TradingParams(**fields)
-        prices = {"limit": close * 0.99, "stop": close * 1.01}
-        assert len(engine.run(bars, entries, exits, params, **prices).trades) > 0
-        signals = np.vstack([entries] * 2), np.vstack([exits] * 2)
-        batch = engine.run_batch(bars, *signals, params, **prices)
-        assert (batch.metrics["num_trades"] > 0).all()
-
-
-def test_a_bust_run_places_no_order_after_its_bust_bar_on_every_walk():
+def test_a_bust_run_places_no_order_after_its_bust_bar():
     """A short squeezed to a bust at bar 4, its later entry signals (bars 7 to 9) asking for
     limit orders: no order after the bust bar (docs/execution.md, "If equity reaches
-    zero"), through the broker's step and through the Python walks alike (a small run in a
-    cold process, and every run with corporate actions, takes those), where engine 1.4.0
-    logged each as an order cancelled when placed."""
-    from engine import backtest, corporate
+    zero"), with corporate actions (the step's units walk) and without (its single
+    position), where engine 1.4.0 logged each as an order cancelled when placed."""
+    from engine import corporate
 
     n = 12
     close = np.array([50.0] * 4 + [200.0] + [400.0] * 7)
@@ -499,15 +485,8 @@ def test_a_bust_run_places_no_order_after_its_bust_bar_on_every_walk():
     dividend = np.zeros(n)
     dividend[3] = 0.5  # paid by the short held then: the run acts on corporate actions
     for actions in (None, corporate.CorporateActions(np.ones(n), dividend, None)):
-        for stepped in (True, False):
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(compiled, "MIN_STEP_BAR_UPDATES", 0)
-                if not stepped:
-                    patch.setattr(backtest, "_stepped", lambda *args: False)
-                result = engine.run(
-                    bars, entries, exits, params, limit=close * 1.001, actions=actions
-                )
-            assert result.bust_bar == 4
-            assert (actions is None) == (result.applied is None or not len(result.applied))
-            assert result.orders.signal_bar.tolist() == [1]
-            assert result.orders.offsets.tolist() == [0, 1]
+        result = engine.run(bars, entries, exits, params, limit=close * 1.001, actions=actions)
+        assert result.bust_bar == 4
+        assert (actions is None) == (result.applied is None or not len(result.applied))
+        assert result.orders.signal_bar.tolist() == [1]
+        assert result.orders.offsets.tolist() == [0, 1]

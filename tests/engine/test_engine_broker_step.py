@@ -221,9 +221,9 @@ def test_the_step_driven_bar_by_bar_from_python_equals_the_compiled_loop(case):
 @given(requests(entry_types=ENTRY_ORDER_TYPES), st.booleans())
 def test_one_position_through_the_step_as_one_unit_equals_the_single_position_walks(case, positive):
     """A request without scaling walked by the step as one unit (``max_entries`` 1) gives
-    the single-position walks' (``engine._simulate._walk_stops``, ``engine.orders.
-    order_events``) cash, position and equity on every bar, with its size series,
-    position-aware exit and corporate actions.
+    the single-position path's (``engine.run``: ``engine._scaling.stepped_events``, or with
+    corporate actions the units walk itself) cash, position and equity on every bar, with
+    its size series, position-aware exit and corporate actions.
 
     Left out, where one position and one unit differ by design (as in
     ``test_the_units_walk_with_one_unit_equals_the_single_position_walk``): an order that

@@ -273,22 +273,28 @@ def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
     assert stamp.read_text() == current
 
 
-def test_a_walked_single_position_takes_the_step_when_it_pays_or_the_step_is_loaded():
-    """In a fresh process (nothing compiled loaded): below ``MIN_STEP_BAR_UPDATES`` the
-    Python walks (a small Job imports no numba), from it the step; once the step is loaded,
-    any work takes it, and the kernels count as loaded too (a run's core metrics and fill
-    walk then take them: numba's code is in the process already)."""
+def test_a_plain_run_loads_no_numba_and_a_walked_one_of_any_size_loads_the_step():
+    """In a fresh process (nothing compiled loaded): a small run with market entries and no
+    stop fills vectorised without numba (a plain Job's imports); a 6-bar run with a
+    stop-loss goes through the broker's step (no Python walk is left), after which numba
+    counts as loaded, but its core metrics load no run kernel (``engine._kernel``: numpy
+    reduces a small curve in far less than the kernel's code takes to load)."""
     code = (
         "import sys\n"
-        "from engine import compiled\n"
-        "at = compiled.MIN_STEP_BAR_UPDATES\n"
-        "print(compiled.steps_single(at - 1), compiled.steps_single(at), 'numba' in sys.modules)\n"
-        "print(compiled.loaded())\n"
-        "import engine.broker.step\n"
-        "print(compiled.steps_single(1), compiled.loaded())\n"
+        "import numpy as np\n"
+        "from engine import Bars, TradingParams, compiled, run\n"
+        "close = np.array([10.0, 10.0, 11.0, 9.0, 12.0, 12.0])\n"
+        "bars = Bars(np.arange(6).astype('datetime64[D]'), close, close, close, close, close)\n"
+        "entries, exits = close < 0, close < 0\n"
+        "entries[0], exits[3] = True, True\n"
+        "plain = run(bars, entries, exits, TradingParams())\n"
+        "print(len(plain.trades), 'numba' in sys.modules, compiled.loaded())\n"
+        "stopped = run(bars, entries, exits, TradingParams(stop_loss_pct=5.0))\n"
+        "print(stopped.trades[0].exit_reason, 'engine.broker.step' in sys.modules,"
+        " compiled.loaded(), compiled.kernels_loaded())\n"
     )
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     ).stdout.split("\n")
-    assert out[:3] == ["False True False", "False", "True True"]
+    assert out[:2] == ["1 False False", "stop_loss True True False"]

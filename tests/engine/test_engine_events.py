@@ -165,6 +165,40 @@ def test_a_reverse_split_keeps_whole_shares_the_float_ratio_would_floor_away():
         assert result.cash[3] == pytest.approx(in_lieu, abs=1e-9)
 
 
+def test_a_reverse_split_that_leaves_no_whole_share_closes_the_position_at_the_ex_bar_open():
+    """3 shares bought at 10 (a 35 budget, cash 970) in a 1:4 reverse split at an open of
+    48: 0.75 of a share, so no whole share is left and the position is closed there by its
+    cash in lieu, 0.75 × 48 = 36 (cash 1,006): a trade of size 0 at the entry price 10 × 4
+    = 40, exit price 48, PnL 0.75 × (48 − 40) = 6, exit reason ``signal``. Nothing is held
+    after it, so its 5 % stop-loss (38) does not act when bar 5 opens at 30 (engine 2.1.0
+    kept the position open at no shares, its stops and position-aware exit still read).
+    The side its signals asked for stays long, as after an order that buys no share: the
+    entries of bars 4 and 5 ask nothing new; the exit of bar 6 and the entry of bar 7 do,
+    and 1 share is bought at bar 8's open of 33 (cash 973)."""
+    open_ = [10.0, 10.0, 11.0, 48.0, 44.0, 30.0, 31.0, 33.0, 33.0, 34.0]
+    n = len(open_)
+    entries, exits = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    entries[[0, 4, 5]], exits[6], entries[7] = True, True, True
+    params = TradingParams(
+        initial_capital=1_000.0, fee_rate=0.0, position_size=35.0, stop_loss_pct=5.0
+    )
+    actions = _actions(n, splits={3: 0.25})
+    result = run(_bars(open_, open_), entries, exits, params, actions=actions)
+    assert result.position.tolist() == [0, 3, 3, 0, 0, 0, 0, 0, 1, 1]
+    assert result.cash.tolist() == [1_000.0, 970.0, 970.0] + [1_006.0] * 5 + [973.0] * 2
+    assert result.equity.tolist() == [1_000.0, 1_000.0, 1_003.0] + [1_006.0] * 6 + [1_007.0]
+    first, second = result.trades
+    assert (first.entry_bar, first.exit_bar, first.size, first.is_open) == (1, 3, 0, False)
+    assert (first.entry_price, first.exit_price, first.pnl) == (40.0, 48.0, 6.0)
+    assert first.exit_reason == "signal"
+    assert (second.entry_bar, second.size, second.entry_price, second.is_open) == (8, 1, 33.0, True)
+    applied = result.applied
+    assert (applied.bar, applied.before, applied.after, applied.cash) == ([3], [3.0], [0.0], [36.0])
+    signals = (entries[None], exits[None])
+    batch = run_batch(_bars(open_, open_), *signals, params, keep_equity=True, actions=actions)
+    assert batch.equity[0].tolist() == result.equity.tolist()
+
+
 def test_stop_levels_are_divided_by_the_split_ratio():
     """A long at 100 with a 10% stop-loss (90) across a 2:1 split: its level is 45, so a
     post-split low of 46 keeps it and a low of 44 exits at 45."""

@@ -38,7 +38,7 @@ import pytest
 
 from data.adjust import price_factors, total_return_adjusted, window_actions
 from data.events import DELISTING, DIVIDEND, SPLIT, Event, Events
-from engine import Bars, TradingParams, _simulate, run
+from engine import Bars, TradingParams, _simulate, backtest, run
 from engine.corporate import DELISTED
 from engine.corporate import DELISTING as DELISTED_KIND
 from engine.corporate import DIVIDEND as DIVIDEND_KIND
@@ -123,15 +123,8 @@ def _exact_inputs(case: dict, result, actions) -> dict[str, np.ndarray]:
     factor = price_factors(bars, events, dividends=True)
     n = len(bars)
     size, price, fixed = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
-    fills = _simulate.stop_events(
-        *(s[None] for s in case["signals"]),
-        bars.open,
-        bars.high,
-        bars.low,
-        case["params"],
-        bars.close,
-        actions=actions,
-    )
+    signals = (s[None] for s in case["signals"])
+    fills = backtest._events(bars, *signals, case["params"], actions=actions)  # the step's
     for k in fills.of_run(0):
         if fills.reason[k] == DELISTED:  # the delisting's order is its event's, below
             continue

@@ -5,7 +5,8 @@ docs/execution.md, "Execution convention". The default (False) keeps today's rul
 the golden files; here a hand-computed case, and random signals full of such bars run
 through the vectorised path, the one-pass kernel, the stop walk, the position-aware exit's
 walk, the units walk and a single ``run``, which must give the same equity, and entry
-orders through the broker's step and through the Python order walk, which must agree.
+orders through the broker's step and through the frozen engine 1.4.0
+(``tests.engine.legacy_engine``), which must agree.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 import pytest
 
 from engine import Bars, EngineParamError, TradingParams, _scaling, _simulate, run, run_batch
-from engine import backtest as backtest_module
 from tests.bars import daily_bars
+from tests.engine import legacy_engine as legacy
 
 
 def test_a_conflicting_bar_closes_the_long_and_the_entry_opens_it_again():
@@ -107,31 +108,33 @@ def test_every_market_path_resolves_conflicts_alike(direction):
 
 @pytest.mark.parametrize("kind", ["limit", "stop", "stop_limit", "on_close"])
 @pytest.mark.parametrize("direction", ["longonly", "longshort"])
-def test_the_step_resolves_conflicts_with_entry_orders_as_the_python_walk(
-    kind, direction, monkeypatch
-):
+def test_the_step_resolves_conflicts_with_entry_orders_as_the_engine_it_replaced(kind, direction):
     """Entry orders with stops and conflicting bars: the broker step's equity equals the
-    Python order walk's bit for bit (pending orders included: a single position resolves
+    frozen engine 1.4.0's bit for bit (pending orders included: a single position resolves
     against the side asked for last), and differs from the default's."""
     bars, entries, exits = _random(23, n_runs=32)
     limit = bars.close * 0.99
     stop = bars.close * (1.02 if kind == "stop_limit" else 1.01)
     if kind == "stop_limit":
         limit = stop * 1.01
-    params = TradingParams(
-        direction=direction,
-        entry_type=kind,
-        valid_bars=3,
-        stop_loss_pct=4.0,
-        take_profit_pct=6.0,
-        exit_priority=True,
-    )
+    fields = {
+        "direction": direction,
+        "entry_type": kind,
+        "valid_bars": 3,
+        "stop_loss_pct": 4.0,
+        "take_profit_pct": 6.0,
+        "exit_priority": True,
+    }
+    params = TradingParams(**fields)
     stepped = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
     default = dataclasses.replace(params, exit_priority=False)
     before = run_batch(bars, entries, exits, default, limit=limit, stop=stop, keep_equity=True)
-    monkeypatch.setattr(backtest_module, "_stepped", lambda *args: False)
-    python = run_batch(bars, entries, exits, params, limit=limit, stop=stop, keep_equity=True)
-    np.testing.assert_array_equal(stepped.equity, python.equity)
+    old_bars = legacy.Bars(bars.timestamps, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    old_params = legacy.TradingParams(**fields)
+    old = legacy.run_batch(
+        old_bars, entries, exits, old_params, limit=limit, stop=stop, keep_equity=True
+    )
+    np.testing.assert_array_equal(stepped.equity, old.equity)
     assert (before.equity != stepped.equity).any(axis=1).all()
 
 

@@ -12,13 +12,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
 from engine import Bars, EngineParamError, TradingParams, _scaling, run
 from engine._scaling import EXIT_BAR, SIZE
-from engine.corporate import SPLIT
 from engine.param_specs import ENTRY_ORDER_TYPES
 from engine.result import EXIT_REASONS
 from tests.engine.test_engine_broker_differential import _equal, _inputs, _sizer, requests
@@ -53,16 +52,6 @@ def _without_quantities(orders):
     return None if orders is None else dataclasses.replace(orders, ordered=None, filled=None)
 
 
-def _split_to_no_share(applied) -> bool:
-    """Whether a split left a held position without a whole share: a single position with
-    corporate actions walks in Python and keeps it open at no shares, where the step (every
-    liquid run) closes the unit by its cash in lieu (docs/execution.md, "The broker")."""
-    if applied is None:
-        return False
-    rows = zip(applied.kind, applied.before, applied.after, strict=True)
-    return any(kind == SPLIT and before != 0 and after == 0 for kind, before, after in rows)
-
-
 @_SETTINGS
 @given(requests(entry_types=ENTRY_ORDER_TYPES), st.sampled_from([1.0, 0.5, 1e-6]))
 def test_a_volume_limit_that_never_binds_without_a_spread_is_the_run_without_it(case, limit):
@@ -71,7 +60,6 @@ def test_a_volume_limit_that_never_binds_without_a_spread_is_the_run_without_it(
     the fields, bit for bit, though it went through the step as units."""
     huge = np.full(len(case["ohlcv"][0]), 1e18)
     old = _run(case, case["fields"], volume=huge)
-    assume(not _split_to_no_share(old.applied))
     liquid = dict(case["fields"], volume_limit=limit, spread_bps=0.0)
     new = _run(case, liquid, volume=huge)
     for name in ("cash", "position", "equity"):
@@ -381,7 +369,7 @@ def test_a_batch_through_the_step_s_pass_equals_each_run_on_its_own(drawn, model
     fields = dict(fields, slippage_model=model, impact_window=3, size_unit=None, max_size=None)
     bars = Bars(*case["ohlcv"][:5], volume)
     params = TradingParams(**fields)
-    if len(bars) < 3 or engine.backtest.reduced_in_step(bars, params, 10**9) is False:
+    if len(bars) < 3 or engine.backtest.reduced_in_step(bars, params) is False:
         return
     prices = {"limit": case["limit"], "stop": case["stop"]} if params.has_orders else {}
     batch = engine.run_batch(bars, case["entries"], case["exits"], params, work=10**9, **prices)

@@ -1,6 +1,7 @@
 """The market-if-touched entry order (docs/execution.md, "Entry orders"): an order at a touch
 price that becomes a market order on the bar whose range touches it and fills at that bar's
-close, by hand; in the Python walk, the compiled walk and the units walk alike."""
+close, by hand; in the broker step's batch pass on one core and over the cores, and the
+units walk alike."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_units_each_buy_at_the_close_of_their_touch_bar():
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from(["longonly", "longshort"]))
-def test_the_compiled_walk_equals_the_python_walk(seed, direction):
+def test_the_batch_pass_over_the_cores_equals_it_on_one_core(seed, direction):
     rng = np.random.default_rng(seed)
     n = 40
     close = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, n)))
@@ -87,10 +88,10 @@ def test_the_compiled_walk_equals_the_python_walk(seed, direction):
     entries, exits = rng.random((4, n)) < 0.2, rng.random((4, n)) < 0.2
     touch = close * (1 + rng.normal(0, 0.02, (4, n)))
     params = _params(direction=direction, valid_bars=3, stop_loss_pct=3.0, borrow_rate=0.1)
-    python = run_batch(bars, entries, exits, params, keep_equity=True, limit=touch)
+    one_core = run_batch(bars, entries, exits, params, keep_equity=True, limit=touch)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(compiled, "MIN_BAR_UPDATES", 0)
-        kernel = run_batch(bars, entries, exits, params, keep_equity=True, limit=touch)
-    np.testing.assert_array_equal(kernel.equity, python.equity)
-    for name, values in python.metrics.items():
-        np.testing.assert_array_equal(kernel.metrics[name], values, err_msg=name)
+        cores = run_batch(bars, entries, exits, params, keep_equity=True, limit=touch)
+    np.testing.assert_array_equal(cores.equity, one_core.equity)
+    for name, values in one_core.metrics.items():
+        np.testing.assert_array_equal(cores.metrics[name], values, err_msg=name)

@@ -179,8 +179,9 @@ def dataclass_row(trade) -> tuple:
 
 @pytest.mark.parametrize("kind", ["limit", "stop", "on_close"])
 def test_a_batch_of_order_runs_with_exits_and_sizes_equals_each_run_alone(kind, monkeypatch):
-    """Even where the work would pay for the compiled order walk, rows with position exits
-    or sizes take the Python walk, and each equals its run alone, bit for bit."""
+    """Even where the work would pay for the batch pass over the cores, rows with position
+    exits or sizes take the step's walk that calls them, and each equals its run alone, bit
+    for bit."""
     monkeypatch.setattr(compiled, "MIN_BAR_UPDATES", 0)
     rng = np.random.default_rng(11)
     bars = _random_bars(rng, 200)

@@ -31,13 +31,13 @@ from engine.broker.orders import (
     FILLED,
     MARKET,
     ON_CLOSE,
+    ORDER_FIELDS,
     PENDING,
     Orders,
-    fill_bar_exit,
+    fill_bar_stop,
     order_code,
     order_price,
     order_prices,
-    orders_of,
     usable,
 )
 from engine.broker.stops import SIGNAL, TAKE_PROFIT, Position, Stops
@@ -139,12 +139,12 @@ def scale_events(
             paths.append(walk.paths)
     placed = None if order_prices is None else orders_of(orders, order_counts)
     if not paths:
-        return dataclasses.replace(sim.events_of_rows(rows, counts), units=units), placed
+        return dataclasses.replace(events_of_rows(rows, counts), units=units), placed
 
     def per_bar(part: int) -> np.ndarray:
         return np.array([path[part] for path in paths], dtype=np.float64)
 
-    events = sim.events_of_rows(rows, counts, cash_path=per_bar(0))
+    events = events_of_rows(rows, counts, cash_path=per_bar(0))
     events = dataclasses.replace(events, position_path=per_bar(1), applied=applied, units=units)
     return events, placed
 
@@ -627,3 +627,57 @@ def _unit_table(units: list[Unit]) -> np.ndarray:
             u.in_lieu,
         )
     return table
+
+
+# The engine's Python walks' helpers as they were before every walk went through the step.
+
+
+def events_of_rows(
+    rows: list[tuple],
+    counts: np.ndarray,
+    cash_path: np.ndarray | None = None,
+    borrow: np.ndarray | None = None,
+) -> sim.Events:
+    """``sim.Events`` of fills walked as (run, bar, *``EVENT_FIELDS``, reason) tuples, run-major;
+    ``counts`` holds each run's number of fills; ``cash_path`` and ``borrow`` the cash at
+    every close and each borrow charge (N × T) of a walk that charged a borrow fee."""
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 11
+    fields = {
+        name: np.array(col, dtype=np.float64)
+        for name, col in zip(sim.EVENT_FIELDS, columns[2:10], strict=True)
+    }
+    return sim.Events(
+        offsets=offsets,
+        run=np.array(columns[0], dtype=np.int64),
+        bar=np.array(columns[1], dtype=np.int64),
+        reason=np.array(columns[10], dtype=np.int8),
+        cash_path=cash_path,
+        borrow=borrow,
+        **fields,
+    )
+
+
+def fill_bar_exit(
+    kind: int, position: Position, o: float, h: float, lo: float
+) -> tuple[float, int] | None:
+    """``fill_bar_stop`` of a ``Position``: (fill price, reason), or None."""
+    price, reason = fill_bar_stop(
+        kind, position.side, position.loss, position.profit, position.trail_level, o, h, lo
+    )
+    return None if price != price else (price, reason)
+
+
+def orders_of(orders: list[list], counts: np.ndarray) -> Orders:
+    """``Orders`` of orders walked as ``ORDER_FIELDS`` lists, run-major; ``counts`` holds
+    each run's number of orders."""
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    columns = list(zip(*orders, strict=True)) if orders else [()] * 8
+    kinds = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int8, np.int64, np.float64)
+    fields = {
+        name: np.array(col, dtype=kind)
+        for name, col, kind in zip(ORDER_FIELDS, columns, kinds, strict=True)
+    }
+    return Orders(offsets=offsets, **fields)

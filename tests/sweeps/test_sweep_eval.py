@@ -320,8 +320,9 @@ def test_a_grid_entry_of_an_entry_order_must_name_one_of_its_names():
 
 def test_a_limit_entry_sweep_walks_every_block_through_the_broker_step_alike(monkeypatch):
     """880 bars × 2,100 combinations: every combination goes through the broker's compiled
-    step (SMA_CROSS's crossings read in its pass, all at once) and gives what the Python
-    order walk gives (signals in blocks of 500), bit for bit."""
+    step (SMA_CROSS's crossings read in its pass, all at once) and gives what the step's
+    walk gives with the paths and metrics built after it (signals in blocks of 500), bit
+    for bit."""
     sweep = parse_sweep_request(
         {
             "ticker": "ACME",
@@ -349,10 +350,10 @@ def test_a_limit_entry_sweep_walks_every_block_through_the_broker_step_alike(mon
     monkeypatch.setattr(curves, "evaluate", counted)
     kernel = evaluate(frame, sweep.base, params, blocks=4)
     assert walked == [len(params)]
-    with monkeypatch.context() as python_walk:
-        python_walk.setattr(backtest, "_stepped", lambda *args: False)
+    with monkeypatch.context() as unreduced:
+        unreduced.setattr(backtest, "_curves", lambda *args: False)
         python = evaluate(frame, sweep.base, params, blocks=4)
-    assert len(walked) == 1  # the Python walk took none through the pass
+    assert len(walked) == 1  # the walk outside the pass took none through it
     for key in (*SWEEP_METRICS, BLOCK_KEY):
         np.testing.assert_array_equal(kernel[key], python[key], err_msg=key)
     assert kernel["num_trades"].sum() > len(params)
