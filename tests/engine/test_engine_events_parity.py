@@ -128,10 +128,10 @@ def _exact_inputs(case: dict, result, actions) -> dict[str, np.ndarray]:
     for k in fills.of_run(0):
         if fills.reason[k] == DELISTED:  # the delisting's order is its event's, below
             continue
-        at = int(fills.bar[k])
-        size[at] = (fills.opened[k] - fills.closed[k]) / factor[at]
+        at = int(fills.bar[k])  # a reversal is two rows on its bar (a close, an open): one order
+        size[at] = np.nan_to_num(size[at]) + (fills.opened[k] - fills.closed[k]) / factor[at]
         price[at] = bars.open[at] * factor[at]
-        fixed[at] = fills.close_fee[k] + fills.open_fee[k]
+        fixed[at] += fills.close_fee[k] + fills.open_fee[k]
     applied = result.applied
     for at, kind, value, cash in zip(
         applied.bar, applied.kind, applied.value, applied.cash, strict=True
