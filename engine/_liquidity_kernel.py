@@ -30,11 +30,48 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine._kernel import _PAIRWISE_BLOCK, SQUARED_DEVIATION, _pairwise, _split
+from engine._kernel import _PAIRWISE_BLOCK, PLAIN, SQUARED_DEVIATION, _pairwise, _split
 
 _ROWS = 512
 """Rows whose squared deviations are summed side by side: their eight accumulators (8 ×
 512 floats) stay in the first-level cache."""
+
+_value = njit(cache=True, nogil=True, inline="always")
+"""The definitions of a window's values, shared by the rows (``volatility_and_adv``) and
+the one bar (``volatility_and_adv_at``)."""
+_lazy = njit(cache=True, nogil=True, _nrt=False)
+
+
+@_value
+def _usable_price(price: float) -> float:
+    """A close that is a positive finite number, else NaN."""
+    return price if np.isfinite(price) and price > 0.0 else np.nan
+
+
+@_value
+def _usable_volume(volume: float) -> float:
+    """A volume that is >= 0, else NaN."""
+    return volume if volume >= 0.0 else np.nan
+
+
+@_value
+def _simple_return(before: float, price: float) -> float:
+    """The simple return of a close against the one before it."""
+    return price / before - 1.0
+
+
+@_value
+def _mean_of(total: float, count: int) -> float:
+    """A window's mean from numpy's sum of its ``count`` values (before the reduction's
+    initial 0.0, added here)."""
+    return (0.0 + total) / count
+
+
+@_value
+def _std_of(squares: float, count: int) -> float:
+    """A window's sample standard deviation (ddof=1) from numpy's sum of its ``count``
+    squared deviations from its mean (+ 0.0 left out: the squares are never -0.0)."""
+    return np.sqrt(squares / (count - 1))
 
 
 def halves(count: int) -> np.ndarray:
@@ -162,15 +199,43 @@ def volatility_and_adv(
     returns, clean = np.empty(n), np.empty(n)
     before = np.nan
     for j in range(n):
-        price = close[j]
-        price = price if np.isfinite(price) and price > 0.0 else np.nan
-        returns[j] = price / before - 1.0 if j > 0 else np.nan
+        price = _usable_price(close[j])
+        returns[j] = _simple_return(before, price) if j > 0 else np.nan
         before = price
-        clean[j] = volume[j] if volume[j] >= 0.0 else np.nan
+        clean[j] = _usable_volume(volume[j])
     sigma, adv = np.empty(n), np.empty(n)
     _std_into(returns, window, plan, sigma)
     _mean_into(clean, window, plan, adv)
     return sigma, adv
+
+
+@_lazy
+def volatility_and_adv_at(
+    close: np.ndarray, volume: np.ndarray, t: int, window: int, scratch: np.ndarray, nodes
+) -> tuple:
+    """``volatility_and_adv``'s (sigma, adv) at the one bar ``t`` (0 <= t < ``close.size``),
+    its two windows alone: the same values, bit for bit (each window summed in numpy's
+    order by ``engine._kernel``'s pairwise sum, the values made as above). ``scratch``
+    (64 + ``window`` floats) and ``nodes`` (3 × 64 int64) are the sums' room: nothing is
+    allocated, so the broker's step calls it at the bars it fills on
+    (``engine.broker.step``)."""
+    left, values = scratch[:64], scratch[64 : 64 + window]
+    adv = np.nan
+    if t >= window:
+        for k in range(window):
+            values[k] = _usable_volume(volume[t - window + k])
+        total = _pairwise(values, 0, window, PLAIN, 0.0, nodes, left)
+        adv = _mean_of(total, window)
+    if t <= window:  # the window holds bar 0's return (none) or starts before it
+        return np.nan, adv
+    before = _usable_price(close[t - window - 1])
+    for k in range(window):
+        price = _usable_price(close[t - window + k])
+        values[k] = _simple_return(before, price)
+        before = price
+    mean = _mean_of(_pairwise(values, 0, window, PLAIN, 0.0, nodes, left), window)
+    squares = _pairwise(values, 0, window, SQUARED_DEVIATION, mean, nodes, left)
+    return _std_of(squares, window), adv
 
 
 @njit(cache=True, nogil=True)
@@ -181,7 +246,7 @@ def _mean_into(values: np.ndarray, count: int, plan: np.ndarray, out: np.ndarray
         return
     sums = window_sums(values, count, plan)
     for s in range(n - count):
-        out[count + s] = (0.0 + sums[s]) / count
+        out[count + s] = _mean_of(sums[s], count)
 
 
 @njit(cache=True, nogil=True)
@@ -203,7 +268,7 @@ def _std_into(values: np.ndarray, count: int, plan: np.ndarray, out: np.ndarray)
             block = means[first : first + rows]
             _squared_deviations(values, count, first, rows, block, acc, squares[first:])
     for s in range(m):
-        out[count + s] = np.sqrt(squares[s] / (count - 1))  # + 0.0: squares are never -0.0
+        out[count + s] = _std_of(squares[s], count)
 
 
 kernel_stamp.forget_stale(__name__, globals())

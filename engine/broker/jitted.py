@@ -1,6 +1,6 @@
 """The broker's rules compiled (numba), once, for every compiled walk.
 
-``engine.broker.costs``, ``engine.broker.impact``, ``engine.broker.orders``,
+``engine.broker.costs``, ``engine.broker.impact``, ``engine.broker.liquid``, ``engine.broker.orders``,
 ``engine.broker.stops`` and ``engine.corporate`` write each rule as plain arithmetic on
 floats, which the Python walks call as it is; the compiled kernels (the one-pass sweep
 kernel ``engine._kernel``, the broker's step ``engine.broker.step``, a portfolio of rules'
@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from engine import corporate
-from engine.broker import costs, impact, orders, program, stops
+from engine.broker import costs, impact, liquid, orders, program, stops
 from engine.broker.rebind import rebind
 
 _rule = njit(cache=True, nogil=True, inline="always")
@@ -43,6 +43,10 @@ impact_fraction = _rule(impact.impact_fraction)
 """``engine.broker.impact.impact_fraction``: a fill's market impact (NaN: no fill)."""
 liquidity_price = _rule(impact.liquidity_price)
 """``engine.broker.impact.liquidity_price``: the fill price paying impact and half spread."""
+
+allowed = rebind((liquid.allowed,), {"where": _rule(costs.where), "floor": np.floor}, _rule)
+allowed = allowed["allowed"]
+"""``engine.broker.liquid.allowed``: the whole shares a bar's volume allows its fills."""
 
 order_price = _rule(orders.order_price)
 """``engine.broker.orders.order_price``: (fill price or NaN, stop touched)."""
@@ -69,6 +73,7 @@ program_size = _programs["sized"]
 
 __all__ = [
     "affordable",
+    "allowed",
     "borrow_charge",
     "evaluate",
     "fill",
