@@ -1273,16 +1273,15 @@ def walk_run(
     last = n_bars - 1
     fs, ns = state[0], state[1]
     skips = not (acting or held_exit or exit_program)
-    skip_to = first
-    for bar in range(first, n_bars):
-        if bar < skip_to:
-            continue
+    bar = first - 1
+    while bar < last:
+        bar += 1
         c = close[bar]
         if skips and ns[AT_CLOSE] == 0 and not (enter[bar] or leave[bar]) and _idle(state, setup):
-            skip_to = bar + 1  # the bars up to the next signal leave the book as it is
-            while skip_to < n_bars and not (enter[skip_to] or leave[skip_to]):
-                skip_to += 1
+            # the bars up to the next signal leave the book as it is
+            skip_to = _next_signal(enter, leave, bar + 1, n_bars)
             _skip(state, bar, skip_to, setup, paths)
+            bar = skip_to - 1
             continue
         if ns[AT_CLOSE] == 0:
             if _short_of_room(state):
@@ -1318,6 +1317,23 @@ def walk_run(
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
     return n_bars, DONE
+
+
+@_inlined
+def _next_signal(enter, leave, bar, n_bars) -> int:
+    """The first bar from ``bar`` on with a signal (``n_bars``: none): eight bars at a
+    time (a word of each signal row) while they hold none."""
+    words = (n_bars - bar) // 8
+    if words > 0:
+        entering = enter[bar : bar + 8 * words].view(np.uint64)
+        leaving = leave[bar : bar + 8 * words].view(np.uint64)
+        k = 0
+        while k < words and (entering[k] | leaving[k]) == 0:
+            k += 1
+        bar += 8 * k
+    while bar < n_bars and not (enter[bar] or leave[bar]):
+        bar += 1
+    return bar
 
 
 @_inlined
