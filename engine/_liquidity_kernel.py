@@ -19,6 +19,10 @@ strided sum starting at s + j, the same for every row, so each is summed once
 (``window_sums``; over 128 values, by halves, as numpy does). The squared deviations of rows
 of more than 128 values go through ``engine._kernel``'s pairwise sum one by one.
 
+One bar's two windows alone (``volatility_and_adv_at``) are summed by ``engine._kernel``'s
+pairwise sum, from the same values: the broker's step computes them where a run fills
+(``engine.broker.liquid.series`` with ``lazy``), not for every bar.
+
 Called by ``engine.liquidity`` once numba is loaded (a run with a liquidity field walks
 the compiled step anyway); cached on disk like the other kernels and warmed with them
 (``engine.compiled.warm``).
@@ -30,7 +34,14 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine._kernel import _PAIRWISE_BLOCK, PLAIN, SQUARED_DEVIATION, _pairwise, _split
+from engine._kernel import (
+    _PAIRWISE_BLOCK,
+    PLAIN,
+    SQUARED_DEVIATION,
+    _leaf_sum,
+    _pairwise,
+    _split,
+)
 
 _ROWS = 512
 """Rows whose squared deviations are summed side by side: their eight accumulators (8 ×
@@ -216,26 +227,36 @@ def volatility_and_adv_at(
     """``volatility_and_adv``'s (sigma, adv) at the one bar ``t`` (0 <= t < ``close.size``),
     its two windows alone: the same values, bit for bit (each window summed in numpy's
     order by ``engine._kernel``'s pairwise sum, the values made as above). ``scratch``
-    (64 + ``window`` floats) and ``nodes`` (3 × 64 int64) are the sums' room: nothing is
-    allocated, so the broker's step calls it at the bars it fills on
+    (64 + 2 × ``window`` floats) and ``nodes`` (3 × 64 int64) are the sums' room: nothing
+    is allocated, so the broker's step calls it at the bars it fills on
     (``engine.broker.step``)."""
-    left, values = scratch[:64], scratch[64 : 64 + window]
-    adv = np.nan
-    if t >= window:
-        for k in range(window):
-            values[k] = _usable_volume(volume[t - window + k])
-        total = _pairwise(values, 0, window, PLAIN, 0.0, nodes, left)
-        adv = _mean_of(total, window)
-    if t <= window:  # the window holds bar 0's return (none) or starts before it
-        return np.nan, adv
-    before = _usable_price(close[t - window - 1])
+    left = scratch[:64]
+    volumes, returns = scratch[64 : 64 + window], scratch[64 + window : 64 + 2 * window]
+    if t < window:
+        return np.nan, np.nan
+    start = t - window
+    before = _usable_price(close[start - 1]) if start > 0 else np.nan  # bar 0: no return
     for k in range(window):
-        price = _usable_price(close[t - window + k])
-        values[k] = _simple_return(before, price)
+        volumes[k] = _usable_volume(volume[start + k])
+        price = _usable_price(close[start + k])
+        returns[k] = _simple_return(before, price)
         before = price
-    mean = _mean_of(_pairwise(values, 0, window, PLAIN, 0.0, nodes, left), window)
-    squares = _pairwise(values, 0, window, SQUARED_DEVIATION, mean, nodes, left)
+    adv = _mean_of(_window_sum(volumes, window, PLAIN, 0.0, nodes, left), window)
+    mean = _mean_of(_window_sum(returns, window, PLAIN, 0.0, nodes, left), window)
+    squares = _window_sum(returns, window, SQUARED_DEVIATION, mean, nodes, left)
     return _std_of(squares, window), adv
+
+
+_leaf = njit(cache=True, nogil=True, inline="always")(_leaf_sum.py_func)
+"""``engine._kernel._leaf_sum`` inlined, its ``mode`` a constant where it is called."""
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _window_sum(values, count, mode, center, nodes, left) -> float:
+    """``engine._kernel``'s pairwise sum of ``values[:count]``."""
+    if count <= _PAIRWISE_BLOCK:
+        return _leaf(values, 0, count, mode, center)
+    return _pairwise(values, 0, count, mode, center, nodes, left)
 
 
 @njit(cache=True, nogil=True)

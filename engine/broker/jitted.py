@@ -1,10 +1,11 @@
 """The broker's rules compiled (numba), once, for every compiled walk.
 
-``engine.broker.costs``, ``engine.broker.impact``, ``engine.broker.liquid``, ``engine.broker.orders``,
-``engine.broker.stops`` and ``engine.corporate`` write each rule as plain arithmetic on
-floats, which the Python walks call as it is; the compiled kernels (the one-pass sweep
-kernel ``engine._kernel``, the broker's step ``engine.broker.step``, a portfolio of rules'
-kernel ``engine._signals_kernel``) call these compiled forms, inlined into their loops.
+``engine.broker.costs``, ``engine.broker.impact``, ``engine.broker.liquid`` (a bar's
+shares allowed), ``engine.broker.orders``, ``engine.broker.stops`` and ``engine.corporate``
+write each rule as plain arithmetic on floats, which the Python walks call as it is; the
+compiled kernels (the one-pass sweep kernel ``engine._kernel``, the broker's step
+``engine.broker.step``, a portfolio of rules' kernel ``engine._signals_kernel``) call these
+compiled forms, inlined into their loops.
 The costs' arithmetic is rebuilt with numba's ``floor``, ``sign`` ... in place of its
 Python ones (``engine.broker.rebind``).
 A size series' or a position-aware exit's program (``engine.broker.program``) is compiled

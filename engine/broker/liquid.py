@@ -48,8 +48,8 @@ ROWS = 5
 """Rows of the series, in ``engine.broker.step``'s order (``CAP`` ... ``HALF_SPREAD``)."""
 
 SCRATCH = 64
-"""Floats of a lazy series' scratch ahead of its window's values: the pairwise sums' stack
-(``engine._kernel._pairwise``'s ``left``)."""
+"""Floats of a lazy series' scratch ahead of its windows' values (2 × the window): the
+pairwise sums' stack (``engine._kernel._pairwise``'s ``left``)."""
 
 where, multiply, floor = costs.where, operator.mul, np.floor
 """The functions ``allowed`` calls, for one bar's floats (the compiled step's binding,
@@ -159,5 +159,5 @@ def series(params: TradingParams, high, low, close, volume, lazy: bool = False) 
         np.array([limit, window], dtype=np.float64),
         np.array([-1.0, math.nan, math.nan]),
         np.empty((3, 64), dtype=np.int64),
-        np.empty(SCRATCH + window),
+        np.empty(SCRATCH + 2 * window),
     )
