@@ -172,9 +172,14 @@ def new_state(max_entries: int, capacity: int) -> tuple:
     rows = np.zeros((capacity, ROW_FIELDS))
     book = np.zeros((capacity, ORDER_COLUMNS))
     log = np.zeros((capacity, LOG_FIELDS))
+    return fs, ns, held, done, rows, book, log, no_liquidity()
+
+
+@njit(cache=True, nogil=True)
+def no_liquidity() -> tuple:
+    """The liquidity of a run without a liquidity field (``engine.broker.liquid.none``)."""
     empty = np.empty(0)
-    none = (np.zeros((0, 0)), empty, empty, empty, empty, empty, np.empty((0, 0), np.int64), empty)
-    return fs, ns, held, done, rows, book, log, none
+    return np.zeros((0, 0)), empty, empty, empty, empty, empty, np.empty((0, 0), np.int64), empty
 
 
 @njit(cache=True, nogil=True)
@@ -1506,7 +1511,7 @@ def walk_runs(
         limits,
         stops_at,
         (open_, high, low, close),
-        (none, none, np.nan, np.zeros((0, 0))),
+        (none, none, np.nan, no_liquidity()),
         costs,
         fractions,
         setup,
