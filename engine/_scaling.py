@@ -162,9 +162,9 @@ def _walked(
     bars = tuple(kernel_array(c) for c in ohlc)
     none = np.empty(0)
     if liquidity is None:
-        from engine.broker.liquid import none
+        from engine.broker import liquid as liquid_inputs
 
-        liquidity = none()
+        liquidity = liquid_inputs.none()
     liquid = liquidity
     events_in = (none, none, math.nan, liquid)
     if actions is not None:
