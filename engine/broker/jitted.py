@@ -1,11 +1,10 @@
 """The broker's rules compiled (numba), once, for every compiled walk.
 
-``engine.broker.costs``, ``engine.broker.impact``, ``engine.broker.liquid`` (a bar's
-shares allowed), ``engine.broker.orders``, ``engine.broker.stops`` and ``engine.corporate``
-write each rule as plain arithmetic on floats, which the Python walks call as it is; the
-compiled kernels (the one-pass sweep kernel ``engine._kernel``, the broker's step
-``engine.broker.step``, a portfolio of rules' kernel ``engine._signals_kernel``) call these
-compiled forms, inlined into their loops.
+``engine.broker.costs``, ``engine.broker.impact``, ``engine.broker.orders``,
+``engine.broker.stops`` and ``engine.corporate`` write each rule as plain arithmetic on
+floats, which the Python walks call as it is; the compiled kernels (the one-pass sweep
+kernel ``engine._kernel``, the broker's step ``engine.broker.step``, a portfolio of rules'
+kernel ``engine._signals_kernel``) call these compiled forms, inlined into their loops.
 The costs' arithmetic is rebuilt with numba's ``floor``, ``sign`` ... in place of its
 Python ones (``engine.broker.rebind``).
 A size series' or a position-aware exit's program (``engine.broker.program``) is compiled
@@ -20,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from engine import corporate
-from engine.broker import costs, impact, liquid, orders, program, stops
+from engine.broker import costs, impact, orders, program, stops
 from engine.broker.rebind import rebind
 
 _rule = njit(cache=True, nogil=True, inline="always")
@@ -45,9 +44,9 @@ impact_fraction = _rule(impact.impact_fraction)
 liquidity_price = _rule(impact.liquidity_price)
 """``engine.broker.impact.liquidity_price``: the fill price paying impact and half spread."""
 
-allowed = rebind((liquid.allowed,), {"where": _rule(costs.where), "floor": np.floor}, _rule)
+allowed = rebind((impact.allowed,), {"where": _rule(costs.where), "floor": np.floor}, _rule)
 allowed = allowed["allowed"]
-"""``engine.broker.liquid.allowed``: the whole shares a bar's volume allows its fills."""
+"""``engine.broker.impact.allowed``: the whole shares a bar's volume allows its fills."""
 
 order_price = _rule(orders.order_price)
 """``engine.broker.orders.order_price``: (fill price or NaN, stop touched)."""

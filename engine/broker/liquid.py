@@ -15,22 +15,23 @@ A rebalancing portfolio's fills read the same rules per ticker
 Two forms (``series``): the rows, every bar's values up front (plain numpy and one
 compiled call, once per run request; a batch of runs shares them), or the inputs alone
 (``lazy``), from which the step computes a bar's values only where something fills
-(``engine._liquidity_kernel.volatility_and_adv_at``, ``allowed``): a run fills on a few
-thousand of its bars, and the trailing windows of the rest are never read. Both give the
-same values bit for bit (tests/engine/test_liquidity_lazy.py).
+(``engine._liquidity_kernel.volatility_and_adv_at``, ``engine.broker.impact.allowed``): a
+run fills on a few thousand of its bars, and the trailing windows of the rest are never
+read. Both give the same values bit for bit (tests/engine/test_liquidity_lazy.py).
 """
 
 from __future__ import annotations
 
 import math
-import operator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from engine.broker import costs
+from engine.broker import impact
 from engine.broker.rebind import rebind
-from engine.params import TradingParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.params import TradingParams
 
 
 class LiquiditySettings(Protocol):
@@ -51,34 +52,23 @@ SCRATCH = 64
 """Floats of a lazy series' scratch ahead of its windows' values (2 × the window): the
 pairwise sums' stack (``engine._kernel._pairwise``'s ``left``)."""
 
-where, multiply, floor = costs.where, operator.mul, np.floor
-"""The functions ``allowed`` calls, for one bar's floats (the compiled step's binding,
-``engine.broker.jitted``); ``_ARRAYS`` binds numpy's, in place, for every bar at once
-(``engine.broker.rebind``)."""
-
-
-def allowed(volume, volume_limit: float):
-    """The whole shares a bar's ``volume`` allows its fills: floor(``volume_limit`` ×
-    volume), 0 where the volume is not above 0 (0, negative or NaN: nothing is known to
-    have traded)."""
-    return floor(multiply(volume_limit, where(volume > 0.0, volume, 0.0)))
-
 
 def _in_place(ufunc):
-    """``ufunc`` writing into its last argument (a fresh array ``allowed`` made): one
+    """``ufunc`` writing into its last argument (the fresh array ``allowed`` made): one
     array allocated for T bars, not three."""
     return lambda *args: ufunc(*args, out=args[-1])
 
 
 _ARRAYS = rebind(
-    (allowed,),
+    (impact.allowed,),
     {"where": np.where, "multiply": _in_place(np.multiply), "floor": _in_place(np.floor)},
 )
 
 
 def shares_allowed(volume: np.ndarray, volume_limit: float | None) -> np.ndarray:
     """The whole shares a run's fills (or a portfolio's fills of one ticker) may take on
-    each bar (``allowed``); inf everywhere without a limit."""
+    each bar (``engine.broker.impact.allowed``, numpy's functions bound in place); inf
+    everywhere without a limit."""
     volume = np.asarray(volume, dtype=np.float64)
     if volume_limit is None:
         return np.full(volume.shape, math.inf)

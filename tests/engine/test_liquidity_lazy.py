@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Bars, TradingParams, _liquidity_kernel, _scaling, liquidity
-from engine.broker import jitted, liquid
+from engine.broker import impact, jitted, liquid
 from tests.engine.test_engine_liquidity import _walked, thin_requests
 from tests.engine.test_liquidity_compiled import _same, series
 
@@ -60,7 +60,7 @@ def test_one_bar_s_shares_allowed_are_shares_allowed_s(volumes, limit):
     rows = liquid.shares_allowed(volume, limit)
     for t, value in enumerate(volume):
         assert _bits(jitted.allowed(value, limit), rows[t])
-        assert _bits(liquid.allowed(float(value), limit), rows[t])
+        assert _bits(impact.allowed(float(value), limit), rows[t])
 
 
 def _either_way(case: dict, fields: dict, volume: np.ndarray) -> tuple:
