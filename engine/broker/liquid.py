@@ -48,6 +48,10 @@ class LiquiditySettings(Protocol):
 ROWS = 5
 """Rows of the series, in ``engine.broker.step``'s order (``CAP`` ... ``HALF_SPREAD``)."""
 
+SCRATCH = 64
+"""Floats of a lazy series' scratch ahead of its windows' values (2 × the window): the
+pairwise sums' stack (``engine._kernel._pairwise``'s ``left``)."""
+
 
 def _in_place(ufunc):
     """``ufunc`` writing into its last argument (the fresh array ``allowed`` made): one
@@ -106,42 +110,44 @@ def impact_inputs(params: LiquiditySettings, close, volume) -> tuple[np.ndarray,
 def none() -> tuple:
     """The liquidity of a run without a liquidity field (``series``' form, all empty)."""
     empty = np.empty(0)
-    return np.zeros((0, 0)), empty, empty, empty
+    return np.zeros((0, 0)), empty, empty, empty, empty, empty, np.empty((0, 0), np.int64), empty
 
 
 def series(params: TradingParams, high, low, close, volume, lazy: bool = False) -> tuple:
     """The step's liquidity (``engine.broker.step.with_liquidity``) of a run with a
-    liquidity field; ``none()`` without. A tuple (rows, volume, close, work), every array C
-    order and writable:
+    liquidity field; ``none()`` without. A tuple (rows, volume, close, half spread, given,
+    memo, nodes, scratch), every array C order and writable:
 
     - the rows (``ROWS`` × T): every bar's shares allowed, volume, volatility, ADV and half
       spread; then the rest is empty;
-    - ``lazy``: no rows (0 × 0); the bars' volume and close (T each), and the step's work
-      (``engine.broker.step``'s ``W_LIMIT`` ...): ``volume_limit`` (NaN for none), the
-      ``impact_window`` (0 without the square-root model), the memo of the last bar whose
-      volatility and ADV were computed (-1: none), room for the windows' sums
-      (``engine._liquidity_kernel.volatility_and_adv_at``), then the half spread (T, or 1:
-      the same on every bar)."""
+    - ``lazy``: no rows (0 × 0); the bars' volume and close (T each), the half spread (T,
+      or 1: the same on every bar), given (``volume_limit``, NaN for none; the
+      ``impact_window``, 0 without the square-root model), the memo of the last bar whose
+      volatility and ADV were computed (bar, -1 for none; sigma; ADV), and room for the
+      windows' sums (``engine._liquidity_kernel.volatility_and_adv_at``)."""
     if not params.liquid:
         return none()
     volume = np.require(volume, np.float64, ("C", "W"))
-    empty = np.empty(0)
     if not lazy:
         out = np.empty((ROWS, len(close)))
         out[0] = shares_allowed(volume, params.volume_limit)
         out[1] = volume
         out[2], out[3] = impact_inputs(params, close, volume)
         out[4] = half_spread(params, high, low, close)
-        return out, empty, empty, empty
-    from engine.broker import step
-
+        empty = np.empty(0)
+        return out, empty, empty, empty, empty, empty, np.empty((0, 0), np.int64), empty
     spread = half_spread(params, high[:1], low[:1], close[:1])
     if params.spread_model is not None:
         spread = half_spread(params, high, low, close)
     window = params.impact_window if params.slippage_model == "square_root" else 0
-    first = step.W_SCRATCH + step.SCRATCH + 2 * window
-    work = np.zeros(first + spread.size)
-    work[step.W_LIMIT] = math.nan if params.volume_limit is None else params.volume_limit
-    work[step.W_WINDOW], work[step.W_BAR] = window, -1.0
-    work[first:] = spread
-    return np.zeros((0, 0)), volume, np.require(close, np.float64, ("C", "W")), work
+    limit = math.nan if params.volume_limit is None else params.volume_limit
+    return (
+        np.zeros((0, 0)),
+        volume,
+        np.require(close, np.float64, ("C", "W")),
+        np.require(spread, np.float64, ("C", "W")),
+        np.array([limit, window], dtype=np.float64),
+        np.array([-1.0, math.nan, math.nan]),
+        np.empty((3, 64), dtype=np.int64),
+        np.empty(SCRATCH + 2 * window),
+    )

@@ -96,17 +96,13 @@ N_FRACTIONS = 9
 CAP, VOLUME, SIGMA, ADV, HALF_SPREAD = range(5)
 LIQUIDITY_ROWS = 5
 # Without rows, the arrays the step computes a bar's values from
-# (``engine.broker.liquid.series``, ``lazy``): the bars' volume and close, and ``work``:
-# what was given (``W_LIMIT``: ``volume_limit``, NaN for none; ``W_WINDOW``: the impact
-# window, 0 without the square-root model), the memo of the last bar computed (``W_BAR``,
-# -1 for none, its sigma and ADV), the sums' room (3 × 64 int64 ``nodes``, then 64 +
-# 2 × window floats), then the half spread (T floats, or 1 for every bar). Four arrays,
-# not more: every call of the step's functions passes the state's arrays.
-L_ROWS, L_VOLUME, L_CLOSE, L_WORK = range(4)
-W_LIMIT, W_WINDOW, W_BAR, W_SIGMA, W_ADV, W_NODES = range(6)
-W_SCRATCH = W_NODES + 3 * 64
-SCRATCH = 64
-"""Floats of the sums' stack ahead of the windows' values in the scratch."""
+# (``engine.broker.liquid.series``, ``lazy``): the bars' volume and close, the half spread
+# (T, or 1 for every bar), what was given (``GIVEN_LIMIT``: ``volume_limit``, NaN for none;
+# ``GIVEN_WINDOW``: the impact window, 0 without the square-root model), the memo of the
+# last bar computed (``MEMO_BAR``, -1 for none, its sigma and ADV), the sums' room.
+L_ROWS, L_VOLUME, L_CLOSE, L_SPREAD, L_GIVEN, L_MEMO, L_NODES, L_SCRATCH = range(8)
+GIVEN_LIMIT, GIVEN_WINDOW = 0, 1
+MEMO_BAR, MEMO_SIGMA, MEMO_ADV = 0, 1, 2
 
 N_SERIES = len(program.SERIES)
 
@@ -183,7 +179,7 @@ def new_state(max_entries: int, capacity: int) -> tuple:
 def no_liquidity() -> tuple:
     """The liquidity of a run without a liquidity field (``engine.broker.liquid.none``)."""
     empty = np.empty(0)
-    return np.zeros((0, 0)), empty, empty, empty
+    return np.zeros((0, 0)), empty, empty, empty, empty, empty, np.empty((0, 0), np.int64), empty
 
 
 @njit(cache=True, nogil=True)
@@ -200,7 +196,7 @@ def _allowance(state, bar) -> float:
     liquidity = state[7]
     if liquidity[L_ROWS].shape[0] > 0:
         return liquidity[L_ROWS][CAP, bar]
-    limit = liquidity[L_WORK][W_LIMIT]
+    limit = liquidity[L_GIVEN][GIVEN_LIMIT]
     return np.inf if limit != limit else _allowed(liquidity[L_VOLUME][bar], limit)
 
 
@@ -210,9 +206,8 @@ def _half_spread(state, bar) -> float:
     liquidity = state[7]
     if liquidity[L_ROWS].shape[0] > 0:
         return liquidity[L_ROWS][HALF_SPREAD, bar]
-    work = liquidity[L_WORK]
-    first = W_SCRATCH + SCRATCH + 2 * np.int64(work[W_WINDOW])
-    return work[first + min(bar, work.size - first - 1)]
+    spread = liquidity[L_SPREAD]
+    return spread[min(bar, spread.size - 1)]
 
 
 @_inlined
@@ -224,18 +219,16 @@ def _impact_inputs(state, bar) -> tuple:
     if liquidity[L_ROWS].shape[0] > 0:
         rows = liquidity[L_ROWS]
         return rows[VOLUME, bar], rows[SIGMA, bar], rows[ADV, bar]
-    volume, work = liquidity[L_VOLUME], liquidity[L_WORK]
-    window = np.int64(work[W_WINDOW])
+    volume, memo = liquidity[L_VOLUME], liquidity[L_MEMO]
+    window = np.int64(liquidity[L_GIVEN][GIVEN_WINDOW])
     if window == 0:
         return volume[bar], np.nan, np.nan
-    if work[W_BAR] != bar:
-        nodes = work[W_NODES:W_SCRATCH].view(np.int64).reshape((3, 64))
-        scratch = work[W_SCRATCH : W_SCRATCH + SCRATCH + 2 * window]
-        work[W_SIGMA], work[W_ADV] = _volatility_and_adv_at(
-            liquidity[L_CLOSE], volume, bar, window, scratch, nodes
+    if memo[MEMO_BAR] != bar:
+        memo[MEMO_SIGMA], memo[MEMO_ADV] = _volatility_and_adv_at(
+            liquidity[L_CLOSE], volume, bar, window, liquidity[L_SCRATCH], liquidity[L_NODES]
         )
-        work[W_BAR] = bar
-    return volume[bar], work[W_SIGMA], work[W_ADV]
+        memo[MEMO_BAR] = bar
+    return volume[bar], memo[MEMO_SIGMA], memo[MEMO_ADV]
 
 
 @_bare

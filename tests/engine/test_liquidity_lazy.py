@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Bars, TradingParams, _liquidity_kernel, _scaling, liquidity
-from engine.broker import impact, jitted, liquid, step
+from engine.broker import impact, jitted, liquid
 from tests.engine.test_engine_liquidity import _walked, thin_requests
 from tests.engine.test_liquidity_compiled import _same, series
 
@@ -43,7 +43,7 @@ def test_one_bar_s_volatility_and_adv_are_the_rows_and_numpys(case, seed):
     with mock.patch.object(liquidity, "_kernel", lambda: None):  # numpy's windows
         assert _same(adv, liquidity.trailing_adv(volume, window))
         assert _same(sigma, liquidity.trailing_volatility(close, window))
-    scratch = np.empty(step.SCRATCH + 2 * window)
+    scratch = np.empty(liquid.SCRATCH + 2 * window)
     nodes = np.empty((3, 64), dtype=np.int64)
     for t in range(close.size):
         one = _liquidity_kernel.volatility_and_adv_at(close, volume, t, window, scratch, nodes)
