@@ -4,7 +4,7 @@ numpy's own order, so every value equals the numpy path's bit for bit
 (tests/engine/test_liquidity_compiled.py holds them equal over random series).
 
 numpy's ``windows.mean(axis=1)`` (``windows`` a sliding view, a row per bar) is each row's
-pairwise sum (``engine._kernel.pairwise_sum``: up to 128 values in eight accumulators
+pairwise sum (``engine._pairwise.pairwise_sum``: up to 128 values in eight accumulators
 r0 .. r7, rj = x[j] + x[j + 8] + … in order, combined ((r0 + r1) + (r2 + r3)) + ((r4 +
 r5) + (r6 + r7)), the rest added in order; longer rows in halves summed apart), added to
 the reduction's initial 0.0, divided by ``count``. ``windows.std(axis=1, ddof=1)`` is that
@@ -19,6 +19,10 @@ strided sum starting at s + j, the same for every row, so each is summed once
 (``window_sums``; over 128 values, by halves, as numpy does). The squared deviations of rows
 of more than 128 values go through ``engine._kernel``'s pairwise sum one by one.
 
+One bar's two windows alone (``volatility_and_adv_at``) are summed by ``engine._kernel``'s
+pairwise sum, from the same values: the broker's step computes them where a run fills
+(``engine.broker.liquid.series`` with ``lazy``), not for every bar.
+
 Called by ``engine.liquidity`` once numba is loaded (a run with a liquidity field walks
 the compiled step anyway); cached on disk like the other kernels and warmed with them
 (``engine.compiled.warm``).
@@ -30,18 +34,62 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine._kernel import PAIRWISE_BLOCK, SQUARED_DEVIATION, pairwise, pairwise_split
+from engine._pairwise import (
+    PAIRWISE_BLOCK,
+    PLAIN,
+    SQUARED_DEVIATION,
+    leaf_sum,
+    pairwise,
+    pairwise_split,
+)
 
 _ROWS = 512
 """Rows whose squared deviations are summed side by side: their eight accumulators (8 ×
 512 floats) stay in the first-level cache."""
+
+_value = njit(cache=True, nogil=True, inline="always")
+"""The definitions of a window's values, shared by the rows (``volatility_and_adv``) and
+the one bar (``volatility_and_adv_at``)."""
+_lazy = njit(cache=True, nogil=True, _nrt=False)
+
+
+@_value
+def _usable_price(price: float) -> float:
+    """A close that is a positive finite number, else NaN."""
+    return price if np.isfinite(price) and price > 0.0 else np.nan
+
+
+@_value
+def _usable_volume(volume: float) -> float:
+    """A volume that is >= 0, else NaN."""
+    return volume if volume >= 0.0 else np.nan
+
+
+@_value
+def _simple_return(before: float, price: float) -> float:
+    """The simple return of a close against the one before it."""
+    return price / before - 1.0
+
+
+@_value
+def _mean_of(total: float, count: int) -> float:
+    """A window's mean from numpy's sum of its ``count`` values (before the reduction's
+    initial 0.0, added here)."""
+    return (0.0 + total) / count
+
+
+@_value
+def _std_of(squares: float, count: int) -> float:
+    """A window's sample standard deviation (ddof=1) from numpy's sum of its ``count``
+    squared deviations from its mean (+ 0.0 left out: the squares are never -0.0)."""
+    return np.sqrt(squares / (count - 1))
 
 
 def halves(count: int) -> np.ndarray:
     """numpy's pairwise order of a sum of ``count`` values, as a program for
     ``window_sums``: rows (offset, size) of its runs of at most 128 values, each summed in
     one piece, and (-1, 0) where the last two sums are added (left + right), in the order
-    numpy adds them (its halves split at ``engine._kernel.pairwise_split``)."""
+    numpy adds them (its halves split at ``engine._pairwise.pairwise_split``)."""
     if count <= PAIRWISE_BLOCK:
         return np.array([[0, count]], dtype=np.int64)
     half = int(pairwise_split(count))
@@ -162,15 +210,53 @@ def volatility_and_adv(
     returns, clean = np.empty(n), np.empty(n)
     before = np.nan
     for j in range(n):
-        price = close[j]
-        price = price if np.isfinite(price) and price > 0.0 else np.nan
-        returns[j] = price / before - 1.0 if j > 0 else np.nan
+        price = _usable_price(close[j])
+        returns[j] = _simple_return(before, price) if j > 0 else np.nan
         before = price
-        clean[j] = volume[j] if volume[j] >= 0.0 else np.nan
+        clean[j] = _usable_volume(volume[j])
     sigma, adv = np.empty(n), np.empty(n)
     _std_into(returns, window, plan, sigma)
     _mean_into(clean, window, plan, adv)
     return sigma, adv
+
+
+@_lazy
+def volatility_and_adv_at(
+    close: np.ndarray, volume: np.ndarray, t: int, window: int, scratch: np.ndarray, nodes
+) -> tuple:
+    """``volatility_and_adv``'s (sigma, adv) at the one bar ``t`` (0 <= t < ``close.size``),
+    its two windows alone: the same values, bit for bit (each window summed in numpy's
+    order by ``engine._kernel``'s pairwise sum, the values made as above). ``scratch``
+    (64 + 2 × ``window`` floats) and ``nodes`` (3 × 64 int64) are the sums' room: nothing
+    is allocated, so the broker's step calls it at the bars it fills on
+    (``engine.broker.step``)."""
+    left = scratch[:64]
+    volumes, returns = scratch[64 : 64 + window], scratch[64 + window : 64 + 2 * window]
+    if t < window:
+        return np.nan, np.nan
+    start = t - window
+    before = _usable_price(close[start - 1]) if start > 0 else np.nan  # bar 0: no return
+    for k in range(window):
+        volumes[k] = _usable_volume(volume[start + k])
+        price = _usable_price(close[start + k])
+        returns[k] = _simple_return(before, price)
+        before = price
+    adv = _mean_of(_window_sum(volumes, window, PLAIN, 0.0, nodes, left), window)
+    mean = _mean_of(_window_sum(returns, window, PLAIN, 0.0, nodes, left), window)
+    squares = _window_sum(returns, window, SQUARED_DEVIATION, mean, nodes, left)
+    return _std_of(squares, window), adv
+
+
+_leaf = njit(cache=True, nogil=True, inline="always")(leaf_sum.py_func)
+"""``engine._pairwise.leaf_sum`` inlined, its ``mode`` a constant where it is called."""
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _window_sum(values, count, mode, center, nodes, left) -> float:
+    """``engine._kernel``'s pairwise sum of ``values[:count]``."""
+    if count <= PAIRWISE_BLOCK:
+        return _leaf(values, 0, count, mode, center)
+    return pairwise(values, 0, count, mode, center, nodes, left)
 
 
 @njit(cache=True, nogil=True)
@@ -181,7 +267,7 @@ def _mean_into(values: np.ndarray, count: int, plan: np.ndarray, out: np.ndarray
         return
     sums = window_sums(values, count, plan)
     for s in range(n - count):
-        out[count + s] = (0.0 + sums[s]) / count
+        out[count + s] = _mean_of(sums[s], count)
 
 
 @njit(cache=True, nogil=True)
@@ -203,7 +289,7 @@ def _std_into(values: np.ndarray, count: int, plan: np.ndarray, out: np.ndarray)
             block = means[first : first + rows]
             _squared_deviations(values, count, first, rows, block, acc, squares[first:])
     for s in range(m):
-        out[count + s] = np.sqrt(squares[s] / (count - 1))  # + 0.0: squares are never -0.0
+        out[count + s] = _std_of(squares[s], count)
 
 
 kernel_stamp.forget_stale(__name__, globals())

@@ -97,7 +97,7 @@ def scale_events(
     priced with (docs/execution.md, "Liquidity"); the orders then have the shares each
     was sized for and filled."""
     keep = actions is not None or bool(Costs.of(params).borrow)
-    liquidity = liquidity_series(params, ohlc, volume)
+    liquidity = liquidity_series(params, ohlc, volume, lazy=_few_fills(entries, exits, params))
     out = _walked(
         entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep,
         liquidity=liquidity,
@@ -125,17 +125,40 @@ def _held_charges(out: tuple, events: sim.Events, close: np.ndarray, rate: float
     return _charges(held, *where, out[0], close, rate)
 
 
-def liquidity_series(params: TradingParams, ohlc: tuple, volume: np.ndarray | None) -> np.ndarray:
-    """The step's liquidity series of a run (``engine.broker.liquid.series``; 0 × 0 without
-    a liquidity field)."""
+LAZY_SPAN = 2
+"""A walk computes its bars' liquidity where it fills (``engine.broker.liquid.series``,
+``lazy``) when its runs' signals × (``impact_window`` + 8) are at most ``LAZY_SPAN`` × its
+bars: one bar's volatility and ADV cost about (window + 8) × 5 ns, the rows 7 ns a bar
+(docs/benchmarks.md, "Liquidity"), and a run fills on about one bar per signal (an entry
+and its remainder, an exit's sale, a stop; half a bar in bench/liquidity_bench.py)."""
+
+
+def _few_fills(entries: np.ndarray, exits: np.ndarray, params: TradingParams) -> bool:
+    """Whether the runs of ``entries`` and ``exits`` (N × T) fill on few enough bars that
+    their liquidity is computed where they fill (``LAZY_SPAN``)."""
     if not params.liquid:
-        return np.zeros((0, 0))
+        return False
+    window = params.impact_window + 8 if params.slippage_model == "square_root" else 0
+    signals = np.count_nonzero(entries) + np.count_nonzero(exits)
+    return signals * window <= LAZY_SPAN * entries.shape[-1]
+
+
+def liquidity_series(
+    params: TradingParams, ohlc: tuple, volume: np.ndarray | None, lazy: bool = False
+) -> tuple:
+    """The step's liquidity of a run (``engine.broker.liquid.series``: its rows, or with
+    ``lazy`` the arrays the step computes a bar's values from where it fills; empty without
+    a liquidity field)."""
+    from engine.broker import liquid
+
+    if not params.liquid:
+        return liquid.none()
     if volume is None or len(volume) != len(ohlc[3]):
         raise ValueError("a liquidity field needs the bars' volume")
     # the walk's step, imported first: numba loaded, the series' windows run compiled
-    from engine.broker import liquid, step  # noqa: F401
+    from engine.broker import step  # noqa: F401
 
-    return kernel_array(liquid.series(params, ohlc[1], ohlc[2], ohlc[3], volume))
+    return liquid.series(params, ohlc[1], ohlc[2], ohlc[3], volume, lazy)
 
 
 def _walked(
@@ -165,7 +188,11 @@ def _walked(
     limits, stop_prices = _order_series(order_prices, entries.shape)
     bars = tuple(kernel_array(c) for c in ohlc)
     none = np.empty(0)
-    liquid = np.zeros((0, 0)) if liquidity is None else liquidity
+    if liquidity is None:
+        from engine.broker import liquid as liquid_inputs
+
+        liquidity = liquid_inputs.none()
+    liquid = liquidity
     events_in = (none, none, math.nan, liquid)
     if actions is not None:
         delisting = math.nan if actions.delisting is None else float(actions.delisting)
@@ -452,7 +479,7 @@ def stepped_events(
         setup[step.CLOSE_AT_END] = 0
         limits, stop_prices = _order_series(order_prices, entries.shape)
         prices = tuple(kernel_array(c) for c in ohlc)
-        none, liquid = np.empty(0), np.zeros((0, 0))
+        none, liquid = np.empty(0), step.no_liquidity()
         out, state = step.walk_on(
             _book(int(setup[step.MAX_ENTRIES]), liquid),
             kernel_array(entries, np.bool_),

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from engine import kernel_stamp
-from engine._kernel import pairwise_sum
+from engine._pairwise import pairwise_sum
 from engine.broker import jitted
 from engine.broker.stops import SIGNAL
 

@@ -137,7 +137,7 @@ def warm_signals_and_steps() -> None:
     setup = np.array([0, 1, 2, 1, 0, 1, 0, step.UNSIZED, 0], dtype=np.int64)
     fractions = np.array([0.5, 1.0, 0.05, np.nan, np.nan, np.inf, 0.0, 0.1, 1.0])
     ohlc = (prices, prices, prices, prices)
-    no_liquidity = np.zeros((0, 0))
+    no_liquidity = step.no_liquidity()  # both forms of the liquidity have its types
     events = (np.ones(8), np.full(8, 0.5), 12.0, no_liquidity)
     for keep in (False, True):
         step.walk_runs(entries, exits, grid, grid, *ohlc, priced, fractions, setup, keep)

@@ -1,8 +1,9 @@
 """The broker's price of liquidity: the market impact of a fill and the half spread it
 pays, written once as plain arithmetic on floats, which the Python walks call as it is and
 ``engine.broker.jitted`` compiles (docs/execution.md, "Liquidity", "Spread and impact
-estimators"). The quantity a bar may fill (``volume_limit``) is the step's; this module
-prices what it fills.
+estimators"), and the shares a bar's volume allows its fills (``allowed``, ``volume_limit``
+× the volume, whole shares: the rows' rule for every bar, ``engine.broker.liquid``, and the
+step's for one). The step decides what fills within them; this module prices it.
 
 Models (``TradingParams.slippage_model``, by its int code ``MODELS``):
 
@@ -37,6 +38,11 @@ on that bar.
 from __future__ import annotations
 
 import math
+import operator
+
+import numpy as np
+
+from engine.broker.costs import where
 
 FIXED, VOLUME_SHARE, SQUARE_ROOT = 0, 1, 2
 """The slippage models' codes, as the compiled step takes them."""
@@ -76,6 +82,19 @@ def liquidity_price(price: float, side: float, impact: float, half_spread: float
     below 0."""
     paid = price * (1.0 + side * (impact + half_spread))
     return 0.0 if paid < 0.0 else paid
+
+
+multiply, floor = operator.mul, np.floor
+"""What ``allowed`` calls beside ``where`` (``engine.broker.costs``'), for one bar's floats;
+``engine.broker.liquid`` binds numpy's for every bar at once, ``engine.broker.jitted``
+numba's (``engine.broker.rebind``)."""
+
+
+def allowed(volume, volume_limit: float):
+    """The whole shares a bar's ``volume`` allows its fills: floor(``volume_limit`` ×
+    volume), 0 where the volume is not above 0 (0, negative or NaN: nothing is known to
+    have traded)."""
+    return floor(multiply(volume_limit, where(volume > 0.0, volume, 0.0)))
 
 
 ARITHMETIC = (impact_fraction, liquidity_price)

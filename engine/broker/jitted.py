@@ -44,6 +44,10 @@ impact_fraction = _rule(impact.impact_fraction)
 liquidity_price = _rule(impact.liquidity_price)
 """``engine.broker.impact.liquidity_price``: the fill price paying impact and half spread."""
 
+allowed = rebind((impact.allowed,), {"where": _rule(costs.where), "floor": np.floor}, _rule)
+allowed = allowed["allowed"]
+"""``engine.broker.impact.allowed``: the whole shares a bar's volume allows its fills."""
+
 order_price = _rule(orders.order_price)
 """``engine.broker.orders.order_price``: (fill price or NaN, stop touched)."""
 order_prices = _rule(orders.order_prices)
@@ -69,6 +73,7 @@ program_size = _programs["sized"]
 
 __all__ = [
     "affordable",
+    "allowed",
     "borrow_charge",
     "evaluate",
     "fill",

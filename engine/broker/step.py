@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine import kernel_stamp
+from engine import _liquidity_kernel, kernel_stamp
 from engine.broker import jitted, orders, program, stops
 from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
 from engine.corporate import DELISTING as DELISTING_CODE
@@ -90,11 +90,19 @@ EXIT_FRACTION, TP_FRACTION, STOP_LOSS_AT, TAKE_PROFIT_AT, TRAIL_AT, MAX_SIZE = r
 IMPACT_MODEL, PRICE_IMPACT, IMPACT_K = range(6, 9)
 N_FRACTIONS = 9
 
-# The rows of the liquidity series (``liquidity``, rows × T; 0 × 0: no liquidity field):
+# The rows of the liquidity series (``liquidity``'s first array, rows × T; 0 × 0: none):
 # the shares a bar's fills may take in total (inf: no limit), its volume, the volatility and
 # average volume before it, half the spread (a fraction of the price) paid on its fills.
 CAP, VOLUME, SIGMA, ADV, HALF_SPREAD = range(5)
 LIQUIDITY_ROWS = 5
+# Without rows, the arrays the step computes a bar's values from
+# (``engine.broker.liquid.series``, ``lazy``): the bars' volume and close, the half spread
+# (T, or 1 for every bar), what was given (``GIVEN_LIMIT``: ``volume_limit``, NaN for none;
+# ``GIVEN_WINDOW``: the impact window, 0 without the square-root model), the memo of the
+# last bar computed (``MEMO_BAR``, -1 for none, its sigma and ADV), the sums' room.
+L_ROWS, L_VOLUME, L_CLOSE, L_SPREAD, L_GIVEN, L_MEMO, L_NODES, L_SCRATCH = range(8)
+GIVEN_LIMIT, GIVEN_WINDOW = 0, 1
+MEMO_BAR, MEMO_SIGMA, MEMO_ADV = 0, 1, 2
 
 N_SERIES = len(program.SERIES)
 
@@ -139,6 +147,8 @@ _running_max = jitted.running_max
 _program_size = jitted.program_size
 _impact_fraction = jitted.impact_fraction
 _liquidity_price = jitted.liquidity_price
+_allowed = jitted.allowed
+_volatility_and_adv_at = _liquidity_kernel.volatility_and_adv_at
 MARKET, ON_CLOSE = orders.MARKET, orders.ON_CLOSE
 PENDING_STATUS, FILLED, EXPIRED, CANCELLED = (
     orders.PENDING,
@@ -162,14 +172,63 @@ def new_state(max_entries: int, capacity: int) -> tuple:
     rows = np.zeros((capacity, ROW_FIELDS))
     book = np.zeros((capacity, ORDER_COLUMNS))
     log = np.zeros((capacity, LOG_FIELDS))
-    return fs, ns, held, done, rows, book, log, np.zeros((0, 0))
+    return fs, ns, held, done, rows, book, log, no_liquidity()
 
 
 @njit(cache=True, nogil=True)
-def with_liquidity(state: tuple, liquidity: np.ndarray) -> tuple:
-    """``state`` reading the liquidity series ``liquidity`` (``LIQUIDITY_ROWS`` × T; 0 × 0:
+def no_liquidity() -> tuple:
+    """The liquidity of a run without a liquidity field (``engine.broker.liquid.none``)."""
+    empty = np.empty(0)
+    return np.zeros((0, 0)), empty, empty, empty, empty, empty, np.empty((0, 0), np.int64), empty
+
+
+@njit(cache=True, nogil=True)
+def with_liquidity(state: tuple, liquidity: tuple) -> tuple:
+    """``state`` reading the liquidity ``liquidity`` (``engine.broker.liquid.series``: its
+    rows, or the arrays a bar's values are computed from where something fills; all empty:
     none) on every bar (docs/execution.md, "Liquidity")."""
     return state[0], state[1], state[2], state[3], state[4], state[5], state[6], liquidity
+
+
+@_inlined
+def _allowance(state, bar) -> float:
+    """The shares the fills of ``bar`` may take in total (inf: no limit)."""
+    liquidity = state[7]
+    if liquidity[L_ROWS].shape[0] > 0:
+        return liquidity[L_ROWS][CAP, bar]
+    limit = liquidity[L_GIVEN][GIVEN_LIMIT]
+    return np.inf if limit != limit else _allowed(liquidity[L_VOLUME][bar], limit)
+
+
+@_inlined
+def _half_spread(state, bar) -> float:
+    """Half the spread paid on a fill on ``bar``, a fraction of its price."""
+    liquidity = state[7]
+    if liquidity[L_ROWS].shape[0] > 0:
+        return liquidity[L_ROWS][HALF_SPREAD, bar]
+    spread = liquidity[L_SPREAD]
+    return spread[min(bar, spread.size - 1)]
+
+
+@_inlined
+def _impact_inputs(state, bar) -> tuple:
+    """(volume, volatility, ADV) of ``bar`` for the impact of its fills: the rows', or
+    computed here (the volatility and ADV once a bar: the memo), NaN for the two without
+    the square-root model."""
+    liquidity = state[7]
+    if liquidity[L_ROWS].shape[0] > 0:
+        rows = liquidity[L_ROWS]
+        return rows[VOLUME, bar], rows[SIGMA, bar], rows[ADV, bar]
+    volume, memo = liquidity[L_VOLUME], liquidity[L_MEMO]
+    window = np.int64(liquidity[L_GIVEN][GIVEN_WINDOW])
+    if window == 0:
+        return volume[bar], np.nan, np.nan
+    if memo[MEMO_BAR] != bar:
+        memo[MEMO_SIGMA], memo[MEMO_ADV] = _volatility_and_adv_at(
+            liquidity[L_CLOSE], volume, bar, window, liquidity[L_SCRATCH], liquidity[L_NODES]
+        )
+        memo[MEMO_BAR] = bar
+    return volume[bar], memo[MEMO_SIGMA], memo[MEMO_ADV]
 
 
 @_bare
@@ -291,17 +350,17 @@ def _liquid_price(state, bar, price, side, qty, fractions, limit) -> float:
     impact of the bar's shares with these ``qty`` (``engine.broker.impact``), never worse
     than ``limit`` when the slipped price is not (NaN: no limit); NaN when the impact
     cannot be computed (no fill on this bar)."""
-    liquidity = state[7]
+    volume, sigma, adv = _impact_inputs(state, bar)
     impact = _impact_fraction(
         np.int64(fractions[IMPACT_MODEL]),
         fractions[PRICE_IMPACT],
         fractions[IMPACT_K],
         state[0][TAKEN] + qty,
-        liquidity[VOLUME, bar],
-        liquidity[SIGMA, bar],
-        liquidity[ADV, bar],
+        volume,
+        sigma,
+        adv,
     )
-    moved = _liquidity_price(price, side, impact, liquidity[HALF_SPREAD, bar])
+    moved = _liquidity_price(price, side, impact, _half_spread(state, bar))
     if limit == limit and moved == moved:
         bound = max(limit, price) if side > 0.0 else min(limit, price)
         moved = min(moved, bound) if side > 0.0 else max(moved, bound)
@@ -524,7 +583,7 @@ def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
     liquid = setup[LIQUID] != 0
     slipped = price
     if liquid:  # sized at the spread's price; the impact of its shares checked after
-        price = _liquidity_price(price, side, 0.0, state[7][HALF_SPREAD, bar])
+        price = _liquidity_price(price, side, 0.0, _half_spread(state, bar))
     cash, shares = fs[CASH], fs[SHARES]
     free = _free_cash(cash, shares, at)
     if setup[SIZED] != UNSIZED:
@@ -809,7 +868,7 @@ def _at_open(state, run, bar, ohlc, costs, fractions, setup) -> None:
     o, h, lo, c = ohlc
     liquid = setup[LIQUID] != 0
     if liquid:
-        fs[AVAIL], fs[TAKEN] = state[7][CAP, bar], 0.0
+        fs[AVAIL], fs[TAKEN] = _allowance(state, bar), 0.0
         if fs[LEAVING] > 0.0 and ns[N_HELD] > 0:
             _leave(state, run, bar, o, costs, fractions)
     pending = ns[PENDING]
@@ -1302,13 +1361,21 @@ def walk_run(
 
 
 @_inlined
-def _next_signal(enter, leave, start, n_bars) -> int:
-    """The first bar from ``start`` on with an entry or exit signal (``n_bars``: none): one
-    test a bar (``|``, not ``or``, which branches twice and more than doubles the scan)."""
-    t = start
-    while t < n_bars and not (enter[t] | leave[t]):
-        t += 1
-    return t
+def _next_signal(enter, leave, bar, n_bars) -> int:
+    """The first bar from ``bar`` on with an entry or exit signal (``n_bars``: none): eight
+    bars at a time (a word of each signal row) while they hold none, then one test a bar
+    (``|``, not ``or``, which branches twice and more than doubles the scan)."""
+    words = (n_bars - bar) // 8
+    if words > 0:
+        entering = enter[bar : bar + 8 * words].view(np.uint64)
+        leaving = leave[bar : bar + 8 * words].view(np.uint64)
+        k = 0
+        while k < words and (entering[k] | leaving[k]) == 0:
+            k += 1
+        bar += 8 * k
+    while bar < n_bars and not (enter[bar] | leave[bar]):
+        bar += 1
+    return bar
 
 
 @_inlined
@@ -1357,7 +1424,7 @@ def _skip(state, bar, end, setup, paths) -> None:
     at each close."""
     fs, ns = state[0], state[1]
     if setup[LIQUID] != 0:
-        fs[AVAIL], fs[TAKEN] = state[7][CAP, end - 1], 0.0
+        fs[AVAIL], fs[TAKEN] = _allowance(state, end - 1), 0.0
     ns[FRESH] = -1
     cash_path, shares_path = paths
     if cash_path.size > 0:
@@ -1539,7 +1606,7 @@ def walk_runs(
         limits,
         stops_at,
         (open_, high, low, close),
-        (none, none, np.nan, np.zeros((0, 0))),
+        (none, none, np.nan, no_liquidity()),
         costs,
         fractions,
         setup,

@@ -27,7 +27,7 @@ from engine import (
     run_batch,
     run_crossings,
 )
-from engine._kernel import pairwise_sum
+from engine._pairwise import pairwise_sum
 from engine.broker.costs import Costs
 from tests.engine.test_engine_properties import trading_params
 
