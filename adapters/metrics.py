@@ -269,7 +269,8 @@ def _cagr_pct(timestamps: np.ndarray, start: np.ndarray, final: np.ndarray) -> n
     # scalar one, as before: NaN, or infinity.
     rows = np.flatnonzero(start > 0)
     powers = [_power(growth, exponent) for growth in (final[rows] / start[rows]).tolist()]
-    cagr[rows] = (np.array(powers, dtype=np.float64) - 1.0) * 100.0
+    with np.errstate(over="ignore"):  # a power near the float's top: its percent is infinity
+        cagr[rows] = (np.array(powers, dtype=np.float64) - 1.0) * 100.0
     return cagr
 
 
