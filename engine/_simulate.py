@@ -279,16 +279,17 @@ def paths(
 
     Each run's bars are segments between fills; a segment's cash and shares are repeated
     over its bars (``np.repeat``), so no N × T index arrays are built (the cash of a run
-    that pays a borrow fee is the walk's ``cash_path``); once the run kernels are loaded
-    (``compiled.kernels_loaded``: a warm worker, not merely a run the step walked, whose Job
-    would load their code for paths numpy builds in well under the load), one compiled
+    that pays a borrow fee is the walk's ``cash_path``); once the run kernels are loaded, or
+    numba is and the runs are long enough to pay for loading them
+    (``compiled.walked_kernels``: a small walked Job's paths stay on numpy), one compiled
     pass writes the same floats (``_compiled_paths``). ``end_close``
     (the last bar's open and the costs, when ``close_at_end``): a position held after the
     last bar by a run that did not go bust is closed at that open, as a fill
     (``close_at_end``).
     """
     n_bars = close.shape[0]
-    if events.cash_path is None and events.position_path is None and compiled.kernels_loaded():
+    walked = compiled.walked_kernels(close.size * (last - first))
+    if events.cash_path is None and events.position_path is None and walked:
         state_paths = _compiled_paths(events, first, last, close, initial_capital)
     else:
         state_paths = _numpy_paths(events, first, last, close, initial_capital)

@@ -66,12 +66,16 @@ def core_metrics(
 
 def _compiled_pays(equity: np.ndarray) -> bool:
     """Whether ``core_metrics`` reduces ``equity`` compiled (the same numbers): enough bars
-    to pay for the kernels, or the kernels loaded already (``compiled.kernels_loaded``),
+    to pay for the kernels, or the kernels loaded already or paying for their load in a
+    walked run's process (``compiled.walked_kernels``),
     and curves the kernel takes (T >= 3, starting above 0, as every engine curve does;
     the kernel tells whether they are finite, as it must be for numpy's figures)."""
     return (
         equity.shape[1] >= 3
-        and (compiled.pays(equity.size, compiled.MIN_BAR_UPDATES) or compiled.kernels_loaded())
+        and (
+            compiled.pays(equity.size, compiled.MIN_BAR_UPDATES)
+            or compiled.walked_kernels(equity.size)
+        )
         and bool((equity[:, 0] > 0).all())
     )
 
