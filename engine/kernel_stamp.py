@@ -15,14 +15,22 @@ _SOURCES = (
     "broker/costs.py",
     "broker/impact.py",
     "broker/orders.py",
+    "broker/program.py",
     "broker/stops.py",
     "broker/jitted.py",
     "broker/rebind.py",
     "corporate.py",
+    "param_specs.py",
+    "result.py",
     "broker/step.py",
     "_kernel.py",
+    "_liquidity_kernel.py",
+    "_pairwise.py",
 )
-"""The files whose functions the kernels compile in from outside their own module."""
+"""The files whose functions and constants the kernels compile in from outside their own
+module: every engine module a kernel module imports, and what those import, at module
+level (tests/engine/test_engine_compiled.py derives that set from the sources and fails
+when one is missing here)."""
 
 
 def forget_stale(module: str, namespace: dict) -> None:

@@ -241,6 +241,42 @@ def test_sma_cross_lines_give_its_batch_signals():
     assert crossing_lines("RSI", [{"period": 14}], bars) is None
 
 
+def _engine_imports(path: Path, root: Path) -> set[Path]:
+    """The engine's source files ``path`` imports from at module level (``from engine.x
+    import y``: the module y, or x when y is a name in it)."""
+    import ast
+
+    found = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("engine"):
+            parts = node.module.split(".")[1:]
+            for alias in node.names:
+                module = root.joinpath(*parts, f"{alias.name}.py")
+                found.add(module if module.exists() else root.joinpath(*parts).with_suffix(".py"))
+    return {module for module in found if module.exists()}
+
+
+def test_the_stamp_covers_every_source_a_kernel_compiles_in():
+    """A kernel module's cache is forgotten when a file in ``kernel_stamp._SOURCES``
+    changes: every engine module the kernel modules import, directly or through each
+    other, at module level (their functions and constants are compiled in) is there."""
+    root = Path(kernel_stamp.__file__).parent
+    kernels = [
+        path
+        for path in root.rglob("*.py")
+        if "kernel_stamp.forget_stale(__name__" in path.read_text(encoding="utf-8")
+    ]
+    assert len(kernels) >= 5, kernels
+    reached, todo = set(), list(kernels)
+    while todo:
+        for module in _engine_imports(todo.pop(), root) - reached:
+            reached.add(module)
+            todo.append(module)
+    stamped = {root / name for name in kernel_stamp._SOURCES}
+    missing = reached - stamped - {Path(kernel_stamp.__file__)}
+    assert not missing, sorted(str(path.relative_to(root)) for path in missing)
+
+
 def test_a_kernel_stampd_from_other_broker_sources_is_compiled_again():
     """numba keys a cached kernel by its own file: a portfolio of rules' kernel compiles in
     the broker's stop rules, so a cache written from other broker sources is forgotten at
