@@ -17,9 +17,9 @@ each addition is done for a block of rows at once (the machine's vector units), 
 row numpy's order. The mean's accumulators are shared: rj of the row starting at s is the
 strided sum starting at s + j, the same for every row, so each is summed once
 (``window_sums``; over 128 values, by halves, as numpy does). The squared deviations of rows
-of more than 128 values go through ``engine._kernel``'s pairwise sum one by one.
+of more than 128 values go through ``engine._pairwise``'s pairwise sum one by one.
 
-One bar's two windows alone (``volatility_and_adv_at``) are summed by ``engine._kernel``'s
+One bar's two windows alone (``volatility_and_adv_at``) are summed by ``engine._pairwise``'s
 pairwise sum, from the same values: the broker's step computes them where a run fills
 (``engine.broker.liquid.series`` with ``lazy``), not for every bar.
 
@@ -226,7 +226,7 @@ def volatility_and_adv_at(
 ) -> tuple:
     """``volatility_and_adv``'s (sigma, adv) at the one bar ``t`` (0 <= t < ``close.size``),
     its two windows alone: the same values, bit for bit (each window summed in numpy's
-    order by ``engine._kernel``'s pairwise sum, the values made as above). ``scratch``
+    order by ``engine._pairwise``'s pairwise sum, the values made as above). ``scratch``
     (64 + 2 × ``window`` floats) and ``nodes`` (3 × 64 int64) are the sums' room: nothing
     is allocated, so the broker's step calls it at the bars it fills on
     (``engine.broker.step``)."""
@@ -253,7 +253,7 @@ _leaf = njit(cache=True, nogil=True, inline="always")(leaf_sum.py_func)
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _window_sum(values, count, mode, center, nodes, left) -> float:
-    """``engine._kernel``'s pairwise sum of ``values[:count]``."""
+    """``engine._pairwise``'s pairwise sum of ``values[:count]``."""
     if count <= PAIRWISE_BLOCK:
         return _leaf(values, 0, count, mode, center)
     return pairwise(values, 0, count, mode, center, nodes, left)

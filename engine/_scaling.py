@@ -47,7 +47,7 @@ _books = threading.local()
 """Each thread's book kept between walks (``_book``, ``_keep``)."""
 
 
-def _book(max_entries: int, liquidity: np.ndarray) -> tuple:
+def _book(max_entries: int, liquidity: tuple) -> tuple:
     """A book for a walk (``engine.broker.step.new_state``'s, reading ``liquidity``): the
     one this thread kept from its last walk, reset, whose tables already have the room
     its earlier runs took — a run of a warm worker then neither grows its tables nor
@@ -149,14 +149,12 @@ def liquidity_series(
     """The step's liquidity of a run (``engine.broker.liquid.series``: its rows, or with
     ``lazy`` the arrays the step computes a bar's values from where it fills; empty without
     a liquidity field)."""
-    from engine.broker import liquid
+    from engine.broker import liquid, step  # the walk's step: numba loaded, windows compiled
 
     if not params.liquid:
-        return liquid.none()
+        return step.no_liquidity()
     if volume is None or len(volume) != len(ohlc[3]):
         raise ValueError("a liquidity field needs the bars' volume")
-    # the walk's step, imported first: numba loaded, the series' windows run compiled
-    from engine.broker import step  # noqa: F401
 
     return liquid.series(params, ohlc[1], ohlc[2], ohlc[3], volume, lazy)
 
@@ -172,7 +170,7 @@ def _walked(
     order_prices: tuple[np.ndarray, np.ndarray] | None,
     keep: bool,
     close_at_end: bool = True,
-    liquidity: np.ndarray | None = None,
+    liquidity: tuple | None = None,
 ) -> tuple:
     """N runs through the broker's step (``step.walk_acting``, or ``_called`` for a size
     series or a position-aware exit): ``walk_acting``'s outputs, the cash and shares at
@@ -188,11 +186,7 @@ def _walked(
     limits, stop_prices = _order_series(order_prices, entries.shape)
     bars = tuple(kernel_array(c) for c in ohlc)
     none = np.empty(0)
-    if liquidity is None:
-        from engine.broker import liquid as liquid_inputs
-
-        liquidity = liquid_inputs.none()
-    liquid = liquidity
+    liquid = step.no_liquidity() if liquidity is None else liquidity
     events_in = (none, none, math.nan, liquid)
     if actions is not None:
         delisting = math.nan if actions.delisting is None else float(actions.delisting)
@@ -461,42 +455,18 @@ def stepped_events(
     position_exits: Sequence[sim.PositionExit | None] | None = None,
 ) -> tuple[sim.Events, Orders | None]:
     """N single-position runs (``params.scales`` false) without corporate actions through
-    the broker's compiled step, each one unit (``engine.broker.step.walk_runs``; with a size
-    series or position-aware exits, ``scale_events``' walk): their fills, with their borrow
-    charges per close (``Events.borrow``), and with entry orders (``order_prices``: the
-    limit and stop series, N × T) their orders; the close at the end is left to
-    ``engine._simulate.paths`` and the trade table, as for market fills. With corporate
+    the broker's compiled step, each one unit (``_walked``, ``scale_events``' walk): their
+    fills, with their borrow charges per close (``Events.borrow``), and with entry orders
+    (``order_prices``: the limit and stop series, N × T) their orders; the close at the end
+    is left to ``engine._simulate.paths`` and the trade table, as for market fills. With corporate
     actions a single position goes through ``scale_events``, whose unit table has the trade
     a split closes (docs/execution.md, "Corporate actions on a position")."""
-    from engine.broker import step
-
     if params.scales:
         raise ValueError("stepped_events walks single positions; scale_events walks units")
     costs = Costs.of(params)
     keep = bool(costs.borrow)
-    if sizes is None and position_exits is None and not params.size_unit:
-        costs_array, setup, fractions = step_inputs(params)
-        setup[step.CLOSE_AT_END] = 0
-        limits, stop_prices = _order_series(order_prices, entries.shape)
-        prices = tuple(kernel_array(c) for c in ohlc)
-        none, liquid = np.empty(0), step.no_liquidity()
-        out, state = step.walk_on(
-            _book(int(setup[step.MAX_ENTRIES]), liquid),
-            kernel_array(entries, np.bool_),
-            kernel_array(exits, np.bool_),
-            limits,
-            stop_prices,
-            prices,
-            (none, none, math.nan, liquid),
-            costs_array,
-            fractions,
-            setup,
-            keep,
-        )
-        out = _copied(out, state)
-    else:
-        walked = (sizes, position_exits, None, order_prices, keep, False)
-        out = _walked(entries, exits, ohlc, params, *walked)
+    walked = (sizes, position_exits, None, order_prices, keep, False)
+    out = _walked(entries, exits, ohlc, params, *walked)
     rows, counts, _, _, book, order_counts, cash, shares = out[:8]
     fills = _fill_columns(rows, counts)
     borrow = None

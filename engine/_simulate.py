@@ -302,7 +302,7 @@ def _compiled_paths(
     events: Events, first: int, last: int, close: np.ndarray, initial_capital: float
 ) -> Paths:
     """``_numpy_paths`` in one compiled pass (``engine._kernel.fill_paths``: the same
-    floats, no temporary N × T array), when the kernels or the step are loaded."""
+    floats, no temporary N × T array), when ``compiled.walked_kernels`` says they pay."""
     kernel_array = compiled.kernel_array
     n_runs, n_bars = last - first, close.shape[0]
     lo = int(events.offsets[first])

@@ -1,6 +1,6 @@
 """The broker's price of liquidity: the market impact of a fill and the half spread it
-pays, written once as plain arithmetic on floats, which the Python walks call as it is and
-``engine.broker.jitted`` compiles (docs/execution.md, "Liquidity", "Spread and impact
+pays, written once as plain arithmetic on floats, which a portfolio's simulation calls as
+it is and ``engine.broker.jitted`` compiles (docs/execution.md, "Liquidity", "Spread and impact
 estimators"), and the shares a bar's volume allows its fills (``allowed``, ``volume_limit``
 × the volume, whole shares: the rows' rule for every bar, ``engine.broker.liquid``, and the
 step's for one). The step decides what fills within them; this module prices it.

@@ -107,17 +107,10 @@ def impact_inputs(params: LiquiditySettings, close, volume) -> tuple[np.ndarray,
     return volatility_and_adv(close, volume, params.impact_window)
 
 
-def none() -> tuple:
-    """The liquidity of a run without a liquidity field (``series``' form, all empty): the
-    step's own (``engine.broker.step.no_liquidity``), which its new books hold."""
-    from engine.broker.step import no_liquidity
-
-    return no_liquidity()
-
-
 def series(params: TradingParams, high, low, close, volume, lazy: bool = False) -> tuple:
     """The step's liquidity (``engine.broker.step.with_liquidity``) of a run with a
-    liquidity field; ``none()`` without. A tuple (rows, volume, close, half spread, given,
+    liquidity field; without one, the step's own empty liquidity
+    (``engine.broker.step.no_liquidity``). A tuple (rows, volume, close, half spread, given,
     memo, nodes, scratch), every array C order and writable:
 
     - the rows (``ROWS`` × T): every bar's shares allowed, volume, volatility, ADV and half
@@ -128,7 +121,9 @@ def series(params: TradingParams, high, low, close, volume, lazy: bool = False) 
       volatility and ADV were computed (bar, -1 for none; sigma; ADV), and room for the
       windows' sums (``engine._liquidity_kernel.volatility_and_adv_at``)."""
     if not params.liquid:
-        return none()
+        from engine.broker.step import no_liquidity
+
+        return no_liquidity()
     volume = np.require(volume, np.float64, ("C", "W"))
     if not lazy:
         out = np.empty((ROWS, len(close)))

@@ -177,7 +177,8 @@ def new_state(max_entries: int, capacity: int) -> tuple:
 
 @njit(cache=True, nogil=True)
 def no_liquidity() -> tuple:
-    """The liquidity of a run without a liquidity field (``engine.broker.liquid.none``)."""
+    """The liquidity of a run without a liquidity field (``engine.broker.liquid.series``'
+    form, every array empty)."""
     empty = np.empty(0)
     return np.zeros((0, 0)), empty, empty, empty, empty, empty, np.empty((0, 0), np.int64), empty
 
@@ -1564,7 +1565,7 @@ def walk_on(
 
 
 @njit(cache=True, nogil=True)
-def reset(state: tuple, max_entries: int, liquidity: np.ndarray) -> tuple:
+def reset(state: tuple, max_entries: int, liquidity: tuple) -> tuple:
     """``state``'s tables (their rows left as they are: every row a walk reads it writes
     first) under new scalars and units, as ``new_state`` starts them, reading
     ``liquidity`` (``with_liquidity``): a book kept between walks, ready for the next."""
