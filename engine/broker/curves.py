@@ -238,7 +238,7 @@ def _evaluate_runs(
 
 evaluate_runs = njit(cache=True, parallel=True)(_evaluate_runs)
 """``_evaluate_runs`` with the rows spread over the cores."""
-evaluate_serial = njit(cache=True)(_evaluate_runs)
+evaluate_serial = njit(cache=True)(kernel_stamp.own_cache_entry(_evaluate_runs, "serial"))
 """``_evaluate_runs`` on one thread: a batch too small to pay for waking the threads (and
 a process that may fork after it: GNU OpenMP's threads do not survive a fork)."""
 
