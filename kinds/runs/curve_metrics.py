@@ -43,7 +43,9 @@ def named_metrics(
     curves = Curves(timestamps, equity, returns, bars_per_year, known)
     out: dict[str, np.ndarray] = {}
     for definition in curve_functions():
-        values = np.asarray(_function(definition.function)(curves), dtype=np.float64)
+        # a copy: a function may give a view of the curves (``curves.equity[:, -1]``), and
+        # a sweep writes its next block's curves into the same memory
+        values = np.array(_function(definition.function)(curves), dtype=np.float64)
         if values.shape != (equity.shape[0],):
             raise ValueError(f"metric {definition.key} gave {values.shape}, not N values")
         out[definition.key] = values

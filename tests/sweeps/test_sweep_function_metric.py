@@ -35,6 +35,19 @@ def curve_mix(curves: Curves) -> np.ndarray:
     )
 
 
+FINAL = MetricDef(
+    "toy_final_equity",
+    "Toy final equity",
+    function="tests.sweeps.test_sweep_function_metric:final_equity",
+)
+"""A metric whose function gives a view of the curves it is handed."""
+
+
+def final_equity(curves: Curves) -> np.ndarray:
+    """``FINAL``'s function: each curve's last value, as a view of ``curves.equity``."""
+    return curves.equity[:, -1]
+
+
 @pytest.fixture
 def mix_metric() -> Iterator[MetricDef]:
     register(MIX)
@@ -93,3 +106,31 @@ def test_a_function_metric_keeps_the_compiled_one_pass_and_its_values(
     for key in (*sweep_metric_keys(), BLOCK_KEY):
         np.testing.assert_array_equal(one_pass[key], numpy[key], err_msg=key)
     assert np.isfinite(one_pass[mix_metric.key]).sum() > len(params) // 2
+
+
+def test_a_function_giving_a_view_of_the_curves_keeps_each_blocks_values(monkeypatch):
+    """A function may answer with a view of the curves it is handed; the compiled one pass
+    writes its next block's curves into the same memory, so each block's values are
+    copied first: every combination's value is its own run's final equity, in every
+    block."""
+    sweep = parse_sweep_request(
+        {
+            "ticker": "GLOBEX",
+            "start_date": "2015-01-01",
+            "end_date": "2020-12-31",
+            "rule_type": "SMA_CROSS",
+            "grid": {"fast": "2:30:2", "slow": "8:60:4"},
+        }
+    )
+    params = [sweep.grid.params(sweep.params, c) for c in sweep.grid.combos]
+    frame = market_window(load_market_data(sweep.base))
+    monkeypatch.setattr(compiled, "MIN_BAR_UPDATES", 0)  # the one pass, as a large sweep
+    register(FINAL)
+    try:
+        blocked = evaluate(frame, sweep.base, params, block=7)
+    finally:
+        unregister(FINAL.key)
+    capital = sweep.base.trading_params(frame.bars_per_year).initial_capital
+    final = capital * (1.0 + blocked["total_return_pct"] / 100.0)
+    assert len(params) > 3 * 7
+    np.testing.assert_allclose(blocked[FINAL.key], final, rtol=1e-12)
