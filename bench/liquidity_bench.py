@@ -5,7 +5,8 @@ volume limit and the square-root impact against the same run and sweep without t
 
 Synthetic bars, no network: ``bench.broker_bench.random_walk_bars`` with a seeded
 log-normal volume (median 200,000 shares a bar). Every figure is CPU time
-(``time.process_time``), the best of ``--repeat`` after a warm-up call. Each line prints
+(``time.process_time``), sampled by ``bench.broker_bench.cpu_best`` (the best call of at
+least ``--repeat`` and 0.25 CPU-seconds of calls) after a warm-up call. Each line prints
 both figures, the ratio and the goal, PASS or MISS.
 
 (a) A run: ``engine.run`` with random entries and exits on 2 % of the bars each, 10,000 a
