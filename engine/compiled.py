@@ -197,18 +197,17 @@ def warm_signals_and_steps() -> None:
     seconds, edges = np.arange(8, dtype=np.int64), np.array([0, 3, 7], dtype=np.int64)
     for kept in (0, 2):  # a batch's single positions, reduced in the step's pass
         into = (np.empty((kept, 8)), np.empty((kept, 7)))
-        for parallel in (False, True):
-            no_line = np.empty(0, dtype=np.int64)  # signals given, not crossings
-            crossing = (np.empty((0, 0)), no_line, no_line, 0)
-            arguments = (entries, exits, *crossing, grid, grid, rows, *[prices] * 4)
-            arguments = (*arguments, seconds, 1.0, priced)
-            curves.evaluate(
-                *arguments,
-                fractions,
-                setup,
-                edges,
-                *into,
-                no_liquidity,
-                np.zeros((0, 2)),
-                parallel=parallel,
-            )
+        no_line = np.empty(0, dtype=np.int64)  # signals given, not crossings
+        crossing = (np.empty((0, 0)), no_line, no_line, 0)
+        arguments = (entries, exits, *crossing, grid, grid, rows, *[prices] * 4)
+        arguments = (*arguments, seconds, 1.0, priced)
+        curves.evaluate(
+            *arguments,
+            fractions,
+            setup,
+            edges,
+            *into,
+            no_liquidity,
+            np.zeros((0, 2)),
+            parallel=False,
+        )

@@ -2,16 +2,12 @@
 with the broker's sources: numba keys a cached kernel by its own file only, while the
 kernels (``engine._kernel``, ``engine.broker.step``, ``engine.broker.curves``) compile in
 the broker's functions (``engine.broker``); each kernel module calls ``forget_stale`` when
-it is imported. The copy that gives a kernel compiled with other options its own cache
-entry (``own_cache_entry``). And the one array type they are compiled for
-(``kernel_array``), which every caller hands them. It imports no other module of the
-engine, so the kernels depend on it and on nothing that leads back to them.
+it is imported. And the one array type they are compiled for (``kernel_array``), which
+every caller hands them. It imports no other module of the engine, so the kernels depend
+on it and on nothing that leads back to them.
 """
 
 from __future__ import annotations
-
-import types
-from collections.abc import Callable
 
 import numpy as np
 
@@ -72,26 +68,6 @@ def forget_stale(module: str, namespace: dict) -> None:
         path.write_text(stamp)
     except OSError:  # a read-only cache: the image's, built from these very sources
         pass
-
-
-def own_cache_entry(function: Callable, suffix: str) -> Callable:
-    """A copy of ``function`` named ``<its name>_<suffix>``, to compile with options of its
-    own (``parallel=True`` beside a serial twin): numba keys a cached kernel by its
-    function's module, name and line and by its signature, not by the options it was
-    compiled with (numba issue 6845), so two dispatchers of one function share one cache
-    entry, and the one compiled second loads the first one's machine code (a serial
-    pass running the parallel one's, waking OpenMP's threads). The copy's own name gives
-    it its own cache files; its code and globals are the function's."""
-    name = f"{function.__name__}_{suffix}"
-    copy = types.FunctionType(
-        function.__code__.replace(co_name=name, co_qualname=name),
-        function.__globals__,
-        name,
-        function.__defaults__,
-        function.__closure__,
-    )
-    copy.__qualname__, copy.__module__, copy.__doc__ = name, function.__module__, function.__doc__
-    return copy
 
 
 def kernel_array(values: object, dtype: type = np.float64) -> np.ndarray:

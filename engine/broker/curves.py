@@ -1,5 +1,5 @@
 """N runs through the broker's step, each reduced to the statistics every stored metric
-derives from in the same pass (numba, rows spread over the cores): a batch's or a sweep's
+derives from in the same pass (numba, the runs spread over the cores): a batch's or a sweep's
 walked runs when only their metrics, equity and block statistics are wanted, not their
 fills.
 
@@ -22,8 +22,11 @@ shares its entries were sized for and filled is read from the book
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from engine import _kernel, kernel_stamp
 from engine.broker import step as broker_step
@@ -209,7 +212,7 @@ def _evaluate_runs(
     blocks = np.empty((n_runs, 2 * (edges.size - 1)))
     keep, counted = curves.shape[0] > 0, entered.shape[0] > 0
     bars = (open_, high, low, close)
-    for b in prange((n_runs + RUNS_PER_BOOK - 1) // RUNS_PER_BOOK):
+    for b in range((n_runs + RUNS_PER_BOOK - 1) // RUNS_PER_BOOK):
         state = _with_liquidity(
             _new_state(setup[MAX_ENTRIES], 5 * max(setup[MAX_ENTRIES], 1) + 8), liquidity
         )
@@ -236,22 +239,64 @@ def _evaluate_runs(
     return stats, blocks
 
 
-evaluate_runs = njit(cache=True, parallel=True)(_evaluate_runs)
-"""``_evaluate_runs`` with the rows spread over the cores."""
-evaluate_serial = njit(cache=True)(kernel_stamp.own_cache_entry(_evaluate_runs, "serial"))
-"""``_evaluate_runs`` on one thread: a batch too small to pay for waking the threads (and
-a process that may fork after it: GNU OpenMP's threads do not survive a fork)."""
+evaluate_runs = njit(cache=True, nogil=True)(_evaluate_runs)
+"""``_evaluate_runs`` compiled once, releasing the GIL: ``evaluate`` spreads a batch over the
+cores as contiguous ranges of its runs on Python threads. Not numba's ``parallel``: a
+second, parallel variant of the pass would be a second compilation of the whole step
+(numba keys its cache by the function, not by its options, so the two would also share one
+cache entry and serve each other's code), OpenMP's threads spin for milliseconds after each
+call, and GNU OpenMP's do not survive a fork."""
+
+_PER_RUN = (0, 1, 3, 4, 8, 19, 20, 22)
+"""``_evaluate_runs``' arguments with a row per run (entries, exits, line, other,
+price_row, curves, kept_returns, entered), cut into each thread's range of runs; an empty
+one (no signals: crossings; no curves kept) is passed whole."""
 
 
 def evaluate(*args, parallel: bool) -> tuple:
-    """``evaluate_runs`` (``parallel``) or ``evaluate_serial`` of ``args``, each array as
-    the one type the pass is compiled for (``engine.kernel_stamp.kernel_array``: C order,
-    writable, its own dtype; a read-only one copied): numba types a read-only array apart,
-    and a read-only row of prices or lines compiled a variant of the whole pass, tens of
-    CPU-seconds in a Job or a test worker."""
+    """``evaluate_runs`` of ``args``, each array as the one type the pass is compiled for
+    (``engine.kernel_stamp.kernel_array``: C order, writable, its own dtype; a read-only
+    one copied): numba types a read-only array apart, and a read-only row of prices or
+    lines compiled a variant of the whole pass, tens of CPU-seconds in a Job or a test
+    worker. With ``parallel`` the runs are cut into one range of whole books
+    (``RUNS_PER_BOOK``) per numba thread (``threads``), walked at once on Python threads
+    and their rows joined in order: each run's numbers are those it has alone."""
     as_kernels_take = kernel_stamp.kernel_array
-    arrays = (as_kernels_take(a, a.dtype) if isinstance(a, np.ndarray) else a for a in args)
-    return (evaluate_runs if parallel else evaluate_serial)(*arrays)
+    arrays = [as_kernels_take(a, a.dtype) if isinstance(a, np.ndarray) else a for a in args]
+    n_runs = arrays[3].size if arrays[3].size > 0 else arrays[0].shape[0]
+    ranges = run_ranges(n_runs, threads() if parallel else 1)
+    if len(ranges) < 2:
+        return evaluate_runs(*arrays)
+
+    def part(bounds: tuple[int, int]) -> tuple:
+        cut = list(arrays)
+        for k in _PER_RUN:
+            if cut[k].shape[0] > 0:
+                cut[k] = cut[k][bounds[0] : bounds[1]]
+        return evaluate_runs(*cut)
+
+    with ThreadPoolExecutor(len(ranges)) as pool:
+        parts = list(pool.map(part, ranges))
+    return tuple(np.concatenate([done[k] for done in parts]) for k in range(2))
+
+
+def run_ranges(n_runs: int, threads: int) -> list[tuple[int, int]]:
+    """``n_runs`` runs cut into at most ``threads`` contiguous ranges of whole books
+    (``RUNS_PER_BOOK``), as even as the books allow: one range when they make one book."""
+    books = -(-n_runs // RUNS_PER_BOOK)
+    per = -(-books // max(threads, 1)) * RUNS_PER_BOOK
+    return [(lo, min(lo + per, n_runs)) for lo in range(0, n_runs, per)] if n_runs else []
+
+
+def threads() -> int:
+    """The threads numba's parallel kernels run on (``NUMBA_NUM_THREADS``, or
+    ``numba.set_num_threads``'s once numba's pool is up: a Job's CPU share,
+    ``consumer.__main__.use_job_threads``), read without starting that pool."""
+    from numba.np.ufunc import parallel as pool
+
+    if getattr(pool, "_is_initialized", False):
+        return numba.get_num_threads()
+    return numba.config.NUMBA_NUM_THREADS
 
 
 kernel_stamp.forget_stale(__name__, globals())

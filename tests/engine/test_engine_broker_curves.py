@@ -8,6 +8,8 @@ type, stops, the borrow fee, both directions, ``close_at_end`` and the bust rule
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -147,7 +149,7 @@ def test_read_only_arrays_reach_the_pass_without_compiling_a_variant_of_it():
     params = engine.TradingParams(stop_loss_pct=5.0, entry_type="limit", valid_bars=3)
     crossing = (np.array([0]), np.array([1]), 0)
     writable = backtest.run_crossings(bars, lines, *crossing, params, prices=(limit, None))
-    kernels = (curves.evaluate_serial, curves.evaluate_runs)
+    kernels = (curves.evaluate_runs,)
     compiled_before = {kernel: len(kernel.signatures) for kernel in kernels}
 
     columns = (bars.open, bars.high, bars.low, bars.close, bars.volume)
@@ -163,3 +165,70 @@ def test_read_only_arrays_reach_the_pass_without_compiling_a_variant_of_it():
     assert {kernel: len(kernel.signatures) for kernel in compiled_before} == compiled_before
     for name, values in writable.metrics.items():
         _equal(read_only.metrics[name], values, name)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sparse_requests(), st.integers(min_value=2, max_value=5), st.booleans())
+def test_a_batch_spread_over_threads_gives_every_run_its_own_numbers(case, threads, crossing):
+    """A parallel batch (``work`` that pays) is cut into ranges of whole books walked on as
+    many threads (``engine.broker.curves.evaluate``): every run's equity, liquidity counts,
+    metrics, curve and block statistics equal those of the same batch on one thread bit
+    for bit, with signals and with crossings, in order."""
+    import pytest
+
+    from engine.broker import curves
+
+    case = dict(case, fields=dict(case["fields"], size_unit=None, max_size=None))
+    bars, params, _ = _inputs(case, engine)
+    assume(len(bars) >= 3 and (params.walks_bars or params.has_orders or params.scales))
+    n = len(bars)
+    runs = 3 * curves.RUNS_PER_BOOK + 5
+    rng = np.random.default_rng(n + threads)
+    prices = (case["limit"][0], case["stop"][0]) if params.has_orders else (None, None)
+    edges = np.linspace(0, n - 1, 4).astype(np.int64) if n >= 4 else None
+
+    def batch(work: int):
+        if crossing:
+            lines = np.round(rng_lines.normal(0, 1, (5, n)).cumsum(axis=1), 1)
+            line, other = rng_lines.integers(0, 5, runs), rng_lines.integers(0, 5, runs)
+            return engine.run_crossings(
+                bars, lines, line, other, 0, params, keep_equity=True, prices=prices,
+                work=work, block_edges=edges,
+            )  # fmt: skip
+        return engine.run_batch(
+            bars, entries, exits, params, keep_equity=True, limit=prices[0], stop=prices[1],
+            work=work, block_edges=edges,
+        )  # fmt: skip
+
+    rows = rng.integers(0, 4, runs)
+    entries, exits = case["entries"][rows], case["exits"][rows]
+    rng_lines = np.random.default_rng(7)
+    alone = batch(work=1)
+    assert alone.curve is not None  # the step's pass
+    rng_lines = np.random.default_rng(7)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(curves, "threads", lambda: threads)
+        spread = batch(work=10**12)
+    _equal(spread.equity, alone.equity, "equity")
+    for name, values in alone.metrics.items():
+        _equal(spread.metrics[name], values, name)
+    for name, values in alone.curve.items():
+        _equal(spread.curve[name], values, name)
+    if alone.block_stats is not None:
+        _equal(spread.block_stats, alone.block_stats, "block_stats")
+
+
+def test_runs_are_cut_into_whole_books_one_range_a_thread():
+    """``run_ranges``: contiguous, in order, covering every run once, each range whole books
+    but the last, at most one a thread, one range for one book."""
+    from engine.broker.curves import RUNS_PER_BOOK, run_ranges
+
+    assert run_ranges(0, 4) == []
+    assert run_ranges(RUNS_PER_BOOK, 4) == [(0, RUNS_PER_BOOK)]
+    for n_runs in (1, 33, 64, 65, 100, 1000):
+        for threads in (1, 2, 3, 8):
+            ranges = run_ranges(n_runs, threads)
+            assert len(ranges) <= threads
+            assert ranges[0][0] == 0 and ranges[-1][1] == n_runs
+            assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+            assert all((hi - lo) % RUNS_PER_BOOK == 0 for lo, hi in ranges[:-1])

@@ -336,58 +336,12 @@ def test_a_plain_run_loads_no_numba_and_a_walked_one_of_any_size_loads_the_step(
     assert out[:2] == ["1 False False", "stop_loss True True False"]
 
 
-_PRANGE_MODULE = """
-import numpy as np
-from numba import njit, prange
-
-from engine.kernel_stamp import own_cache_entry
-
-
-def _doubled_total(values):
-    out = np.zeros(values.size)
-    for i in prange(values.size):
-        out[i] = values[i] * 2.0
-    return out.sum()
-
-
-parallel = njit(cache=True, parallel=True)(_doubled_total)
-serial = njit(cache=True)(own_cache_entry(_doubled_total, "serial"))
-"""
-
-
-def test_a_serial_twin_of_a_parallel_kernel_loads_its_own_cached_code(tmp_path):
-    """numba keys a cached kernel by its function, not by the options it was compiled
-    with: a serial twin compiled after its parallel kernel (one process) would load the
-    parallel machine code from the cache in the next process and wake OpenMP's threads
-    there. ``own_cache_entry`` gives the twin its own entry: a fresh process that calls
-    only the serial twin loads it from the cache and starts no thread pool."""
-    (tmp_path / "prange_kernel.py").write_text(_PRANGE_MODULE)
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": f"{tmp_path}:{root}",
-        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
-    }
-    first = "import numpy as np, prange_kernel as k\nk.parallel(np.ones(8)); k.serial(np.ones(8))\n"
-    subprocess.run([sys.executable, "-c", first], env=env, cwd=tmp_path, check=True)
-    second = (
-        "import numpy as np, prange_kernel as k\n"
-        "from numba.np.ufunc import parallel\n"
-        "print(k.serial(np.ones(8)), sum(k.serial.stats.cache_hits.values()),"
-        " parallel._is_initialized)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", second], env=env, cwd=tmp_path, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["16.0", "1", "False"]
-
-
-def test_kernels_of_one_function_with_other_options_have_their_own_cache_entries():
+def test_no_two_kernels_of_one_function_differ_in_their_options():
     """Two of the engine's compiled kernels made from one function (the same module, name
-    and line: one cache entry to numba) are compiled with the same options, but for
-    ``inline``, which only their callers read; a parallel kernel's serial twin is a copy
-    under its own name (``kernel_stamp.own_cache_entry``)."""
+    and line) are compiled with the same options, but for ``inline``, which only their
+    callers read: numba keys a cached kernel by its function and signature, not by its
+    options, so a second kernel of the function with other options (a serial twin of a
+    parallel one) would load the first one's machine code from the cache."""
     import importlib
 
     from numba.core.dispatcher import Dispatcher
