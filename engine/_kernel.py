@@ -1,6 +1,7 @@
 """The compiled kernels (numba): one run's fill walk, and the one-pass
 evaluation of N runs (signals → fills → equity → the statistics every stored metric
-derives from), each combination in constant memory, rows spread over the cores.
+derives from), each combination in constant memory, the runs spread over the cores
+(``engine._spread``).
 
 Imported only when a caller has enough work for the compilation cache to pay
 (``engine.kernels``): ``import numba`` costs ~0.2 CPU-s, more than a small run's whole
@@ -18,9 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from engine import kernel_stamp
+from engine import _spread, kernel_stamp
 from engine._pairwise import (
     DOWNSIDE_SQUARE,
     PLAIN,
@@ -232,7 +233,6 @@ def reduce_run(
         blocks[n_blocks + b] = first_square + rest
 
 
-@njit(cache=True, parallel=True)
 def evaluate_runs(
     entries: np.ndarray,
     exits: np.ndarray,
@@ -261,21 +261,52 @@ def evaluate_runs(
 
     ``shared`` are the inputs every run reads: ``open_``, ``close``, ``seconds``, ``day``,
     ``costs`` (``costs_array``), ``longonly`` and the block ``edges``.
+
+    Crossings run in an order that reuses lines while they are in cache: by groups of 16
+    ``other`` lines (16 rows of a few thousand bars stay in L2), then by ``line``. A batch
+    of ``engine._spread.MIN_SPREAD_WORK`` bar-updates or more is cut into contiguous
+    ranges of that order, one a thread, walked at once (``engine._spread``); each run's
+    numbers are those it has alone.
     """
     close, edges = shared[1], shared[6]
     crossing = line.size > 0
     n_runs, n_bars = (line.size if crossing else entries.shape[0]), close.size
     stats = np.empty((n_runs, N_STATS))
-    n_blocks = edges.size - 1
-    blocks = np.empty((n_runs, 2 * n_blocks))
-    keep = curves.shape[0] > 0
-    no_signal, no_line = np.empty(0, dtype=np.bool_), np.empty(0)
+    blocks = np.empty((n_runs, 2 * (edges.size - 1)))
     order = np.arange(n_runs)
     if crossing:
-        # Runs in an order that reuses lines while they are in cache: by groups of 16
-        # ``other`` lines (16 rows of a few thousand bars stay in L2), then by ``line``.
-        order = np.argsort(other // 16 * lines.shape[0] + line, kind="mergesort")
-    for k in prange(n_runs):
+        order = np.argsort(other // 16 * lines.shape[0] + line, kind="stable")
+    signals = (entries, exits, lines, line, other, offset, curves, kept_returns)
+    work = n_runs * n_bars >= _spread.MIN_SPREAD_WORK
+    ranges = _spread.run_ranges(n_runs, _spread.threads() if work else 1)
+    _spread.spread(
+        lambda lo, hi: _evaluate_order(order[lo:hi], stats, blocks, *signals, *shared), ranges
+    )
+    return stats, blocks
+
+
+@njit(cache=True, nogil=True)
+def _evaluate_order(
+    order: np.ndarray,
+    stats: np.ndarray,
+    blocks: np.ndarray,
+    entries: np.ndarray,
+    exits: np.ndarray,
+    lines: np.ndarray,
+    line: np.ndarray,
+    other: np.ndarray,
+    offset: int,
+    curves: np.ndarray,
+    kept_returns: np.ndarray,
+    *shared: Any,
+) -> None:
+    """``evaluate_runs``' runs ``order`` (indices, in the order walked), each one's
+    statistics written into its row of ``stats`` and ``blocks``."""
+    n_bars = shared[1].size
+    crossing = line.size > 0
+    keep = curves.shape[0] > 0
+    no_signal, no_line = np.empty(0, dtype=np.bool_), np.empty(0)
+    for k in range(order.size):
         i = order[k]
         if crossing:
             enter, leave, a, b = no_signal, no_signal, lines[line[i]], lines[other[i]]
@@ -284,7 +315,6 @@ def evaluate_runs(
         returns = kept_returns[i] if keep else np.empty(max(n_bars - 1, 1))
         curve = curves[i] if keep else no_line
         _one_run(enter, leave, a, b, offset, shared, stats[i], blocks[i], returns, curve)
-    return stats, blocks
 
 
 @njit(cache=True, nogil=True)

@@ -22,13 +22,10 @@ shares its entries were sized for and filled is read from the book
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
-import numba
 import numpy as np
 from numba import njit
 
-from engine import _kernel, kernel_stamp
+from engine import _kernel, _spread, kernel_stamp
 from engine.broker import step as broker_step
 from engine.broker.costs import BORROW
 
@@ -241,11 +238,8 @@ def _evaluate_runs(
 
 evaluate_runs = njit(cache=True, nogil=True)(_evaluate_runs)
 """``_evaluate_runs`` compiled once, releasing the GIL: ``evaluate`` spreads a batch over the
-cores as contiguous ranges of its runs on Python threads. Not numba's ``parallel``: a
-second, parallel variant of the pass would be a second compilation of the whole step
-(numba keys its cache by the function, not by its options, so the two would also share one
-cache entry and serve each other's code), OpenMP's threads spin for milliseconds after each
-call, and GNU OpenMP's do not survive a fork."""
+cores (``engine._spread``). A second, parallel variant would also share this one's cache
+entry, numba keying its cache by the function, not by its options."""
 
 _PER_RUN = (0, 1, 3, 4, 8, 19, 20, 22)
 """``_evaluate_runs``' arguments with a row per run (entries, exits, line, other,
@@ -259,44 +253,24 @@ def evaluate(*args, parallel: bool) -> tuple:
     one copied): numba types a read-only array apart, and a read-only row of prices or
     lines compiled a variant of the whole pass, tens of CPU-seconds in a Job or a test
     worker. With ``parallel`` the runs are cut into one range of whole books
-    (``RUNS_PER_BOOK``) per numba thread (``threads``), walked at once on Python threads
-    and their rows joined in order: each run's numbers are those it has alone."""
+    (``RUNS_PER_BOOK``) per thread and walked at once (``engine._spread``), their rows
+    joined in order: each run's numbers are those it has alone."""
     as_kernels_take = kernel_stamp.kernel_array
     arrays = [as_kernels_take(a, a.dtype) if isinstance(a, np.ndarray) else a for a in args]
     n_runs = arrays[3].size if arrays[3].size > 0 else arrays[0].shape[0]
-    ranges = run_ranges(n_runs, threads() if parallel else 1)
-    if len(ranges) < 2:
-        return evaluate_runs(*arrays)
+    ranges = _spread.run_ranges(n_runs, _spread.threads() if parallel else 1, RUNS_PER_BOOK)
 
-    def part(bounds: tuple[int, int]) -> tuple:
+    def walk(lo: int, hi: int) -> tuple:
         cut = list(arrays)
         for k in _PER_RUN:
             if cut[k].shape[0] > 0:
-                cut[k] = cut[k][bounds[0] : bounds[1]]
+                cut[k] = cut[k][lo:hi]
         return evaluate_runs(*cut)
 
-    with ThreadPoolExecutor(len(ranges)) as pool:
-        parts = list(pool.map(part, ranges))
+    if len(ranges) < 2:
+        return evaluate_runs(*arrays)
+    parts = _spread.spread(walk, ranges)
     return tuple(np.concatenate([done[k] for done in parts]) for k in range(2))
-
-
-def run_ranges(n_runs: int, threads: int) -> list[tuple[int, int]]:
-    """``n_runs`` runs cut into at most ``threads`` contiguous ranges of whole books
-    (``RUNS_PER_BOOK``), as even as the books allow: one range when they make one book."""
-    books = -(-n_runs // RUNS_PER_BOOK)
-    per = -(-books // max(threads, 1)) * RUNS_PER_BOOK
-    return [(lo, min(lo + per, n_runs)) for lo in range(0, n_runs, per)] if n_runs else []
-
-
-def threads() -> int:
-    """The threads numba's parallel kernels run on (``NUMBA_NUM_THREADS``, or
-    ``numba.set_num_threads``'s once numba's pool is up: a Job's CPU share,
-    ``consumer.__main__.use_job_threads``), read without starting that pool."""
-    from numba.np.ufunc import parallel as pool
-
-    if getattr(pool, "_is_initialized", False):
-        return numba.get_num_threads()
-    return numba.config.NUMBA_NUM_THREADS
 
 
 kernel_stamp.forget_stale(__name__, globals())

@@ -176,6 +176,7 @@ def test_a_batch_spread_over_threads_gives_every_run_its_own_numbers(case, threa
     for bit, with signals and with crossings, in order."""
     import pytest
 
+    from engine import _spread
     from engine.broker import curves
 
     case = dict(case, fields=dict(case["fields"], size_unit=None, max_size=None))
@@ -207,7 +208,7 @@ def test_a_batch_spread_over_threads_gives_every_run_its_own_numbers(case, threa
     assert alone.curve is not None  # the step's pass
     rng_lines = np.random.default_rng(7)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(curves, "threads", lambda: threads)
+        patch.setattr(_spread, "threads", lambda: threads)
         spread = batch(work=10**12)
     _equal(spread.equity, alone.equity, "equity")
     for name, values in alone.metrics.items():
@@ -221,13 +222,14 @@ def test_a_batch_spread_over_threads_gives_every_run_its_own_numbers(case, threa
 def test_runs_are_cut_into_whole_books_one_range_a_thread():
     """``run_ranges``: contiguous, in order, covering every run once, each range whole books
     but the last, at most one a thread, one range for one book."""
-    from engine.broker.curves import RUNS_PER_BOOK, run_ranges
+    from engine._spread import run_ranges
+    from engine.broker.curves import RUNS_PER_BOOK
 
-    assert run_ranges(0, 4) == []
-    assert run_ranges(RUNS_PER_BOOK, 4) == [(0, RUNS_PER_BOOK)]
+    assert run_ranges(0, 4, RUNS_PER_BOOK) == []
+    assert run_ranges(RUNS_PER_BOOK, 4, RUNS_PER_BOOK) == [(0, RUNS_PER_BOOK)]
     for n_runs in (1, 33, 64, 65, 100, 1000):
         for threads in (1, 2, 3, 8):
-            ranges = run_ranges(n_runs, threads)
+            ranges = run_ranges(n_runs, threads, RUNS_PER_BOOK)
             assert len(ranges) <= threads
             assert ranges[0][0] == 0 and ranges[-1][1] == n_runs
             assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))

@@ -362,3 +362,45 @@ def test_no_two_kernels_of_one_function_differ_in_their_options():
     assert len(options) > 20
     shared = {key: found for key, found in options.items() if len(found) > 1}
     assert not shared, shared
+
+
+@pytest.mark.parametrize("crossing", [False, True], ids=["signals", "crossings"])
+def test_a_one_pass_batch_spread_over_threads_gives_every_run_its_own_numbers(
+    crossing, monkeypatch
+):
+    """A one-pass batch large enough (``engine._spread.MIN_SPREAD_WORK``) is cut into
+    ranges of its runs walked on as many threads: every run's metrics, curve statistics,
+    block statistics and kept equity and returns equal those of the same batch walked on
+    one thread, bit for bit, with signals and with crossings (walked in their cache
+    order)."""
+    from engine import _spread
+
+    bars, entries, exits = _market(300, 11, 0.05, 67, crash=True)
+    params = TradingParams(fee_rate=0.001, direction="longshort")
+    n = len(bars)
+    edges = block_edges(n - 1, 4)
+    rng = np.random.default_rng(5)
+    lines = np.round(rng.normal(0, 1, (9, n + 10)).cumsum(axis=1), 1)
+    line, other = rng.integers(0, 9, 67), rng.integers(0, 9, 67)
+
+    def batch():
+        if crossing:
+            return run_crossings(
+                bars, lines, line, other, 10, params, block_edges=edges, keep_equity=True
+            )
+        return run_batch(
+            bars, entries, exits, params, one_pass=True, block_edges=edges, keep_equity=True
+        )
+
+    monkeypatch.setattr(_spread, "MIN_SPREAD_WORK", 10**18)
+    alone = batch()
+    monkeypatch.setattr(_spread, "MIN_SPREAD_WORK", 0)
+    monkeypatch.setattr(_spread, "threads", lambda: 3)
+    spread = batch()
+    assert _same(spread.equity, alone.equity) and _same(spread.returns, alone.returns)
+    for name, values in alone.metrics.items():
+        assert _same(spread.metrics[name], values), name
+    for name, values in alone.curve.items():
+        assert _same(spread.curve[name], values), name
+    assert _same(spread.block_stats, alone.block_stats)
+    assert len(_spread.run_ranges(67, 3)) == 3
