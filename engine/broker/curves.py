@@ -259,6 +259,8 @@ def evaluate(*args, parallel: bool) -> tuple:
     arrays = [as_kernels_take(a, a.dtype) if isinstance(a, np.ndarray) else a for a in args]
     n_runs = arrays[3].size if arrays[3].size > 0 else arrays[0].shape[0]
     ranges = _spread.run_ranges(n_runs, _spread.threads() if parallel else 1, RUNS_PER_BOOK)
+    if len(ranges) < 2:  # one range, or no run: the pass's own empty rows
+        return evaluate_runs(*arrays)
 
     def walk(lo: int, hi: int) -> tuple:
         cut = list(arrays)
@@ -267,8 +269,6 @@ def evaluate(*args, parallel: bool) -> tuple:
                 cut[k] = cut[k][lo:hi]
         return evaluate_runs(*cut)
 
-    if len(ranges) < 2:
-        return evaluate_runs(*arrays)
     parts = _spread.spread(walk, ranges)
     return tuple(np.concatenate([done[k] for done in parts]) for k in range(2))
 
