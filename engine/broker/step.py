@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from engine import _liquidity_kernel, kernel_stamp
+from engine._prefetch import prefetch as _prefetch
 from engine.broker import jitted, orders, program, stops
 from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
 from engine.corporate import DELISTING as DELISTING_CODE
@@ -1303,6 +1304,9 @@ def walk_run(
     reads_long = held_exit or exit_program  # a position exit: read on every bar long held
     trail = fractions[TRAIL_AT]
     bar = first
+    ahead_from, ahead = n_bars, -1  # the next signal bar from ahead_from on (none yet)
+    fetched = bar  # the last signal bar whose lines were asked for (``_fetch_ahead``)
+    fetching = n_bars >= FETCH_FROM_BARS
     while bar < n_bars:  # a while loop: a skip jumps, not a test on every bar it skips
         c = close[bar]
         if (
@@ -1317,6 +1321,8 @@ def walk_run(
                         if _stops_act(state, trail, high[skip_to], low[skip_to]):
                             break
                         skip_to += 1
+                elif ahead_from <= skip_to <= ahead:  # the look-ahead found it already
+                    skip_to = ahead
                 else:
                     skip_to = _next_signal(enter, leave, skip_to, n_bars)
                 _skip(state, bar, skip_to, setup, paths)
@@ -1357,6 +1363,12 @@ def walk_run(
         ns[AT_CLOSE] = 0
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
+        if fetching:  # the next signal bar, for the next skip; the signal bars to come
+            if bar >= ahead:
+                ahead_from, ahead = bar + 1, _next_signal(enter, leave, bar + 1, n_bars)
+            while fetched < n_bars and fetched < bar + FETCH_LEAD:
+                fetched = _next_signal(enter, leave, fetched + 1, n_bars)
+                _fetch_ahead(fetched, bars, limits, stops_at, programs)
         bar += 1
     return n_bars, DONE
 
@@ -1377,6 +1389,40 @@ def _next_signal(enter, leave, bar, n_bars) -> int:
     while bar < n_bars and not (enter[bar] | leave[bar]):
         bar += 1
     return bar
+
+
+FETCH_LEAD = 32
+"""How far ahead of the bar it walks ``walk_run`` asks for the signal bars' lines: a few
+signal bars' walks, time enough for memory to answer (~0.1 µs) before they are read."""
+FETCH_FROM_BARS = 250_000
+"""The bars from which ``walk_run`` asks for lines ahead: a run whose series (2 MB each
+from here) outgrow the caches. A shorter run's stay cached between its reads; asking
+would only cost (measured: 100 k bars 5-15 % slower with it, 1 M bars 30 % faster)."""
+
+
+@_inlined
+def _fetch_ahead(bar, bars, limits, stops_at, programs) -> None:
+    """Ask the caches for what ``bar`` (a signal bar a skip will land on, ``n_bars``:
+    none) reads, two lines of each (its bar and the next eight: the stretch of bars held
+    or with an order pending that follows a signal): its prices, entry-order prices, the
+    programs' leaves and closes (``engine._prefetch``: timing only, no result changes)."""
+    n_bars = bars[3].size
+    if bar >= n_bars:
+        return
+    then = min(bar + 8, n_bars - 1)
+    for values in bars:
+        _prefetch(values, bar)
+        _prefetch(values, then)
+    for prices in (limits, stops_at):
+        if prices.size > 0:
+            _prefetch(prices, bar)
+            _prefetch(prices, then)
+    for leaves in (programs[2], programs[6]):
+        for k in range(leaves.shape[0]):
+            _prefetch(leaves[k], bar)
+            _prefetch(leaves[k], then)
+    if programs[7].size > 0:
+        _prefetch(programs[7], bar)
 
 
 @_inlined

@@ -95,6 +95,55 @@ def test_the_batch_pass_equals_the_step_walked_on_every_bar(case):
             assert same, (name, i, values[i], value)
 
 
+@st.composite
+def long_requests(draw):
+    """``sparse_requests``' fields over a market long enough that ``engine.run``'s walk
+    looks ahead for the signal bars to come (``step.FETCH_FROM_BARS`` and more), one run."""
+    from engine.broker import step
+
+    case = draw(sparse_requests())
+    n = step.FETCH_FROM_BARS + draw(st.integers(min_value=0, max_value=3_000))
+    rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**32 - 1)))
+    vol = 0.002
+    close = 50.0 * np.exp(np.cumsum(rng.normal(0, vol, n)))
+    open_ = close * np.exp(rng.normal(0, vol / 2, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, vol, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, vol, n))
+    minutes = np.datetime64("2020-01-01", "s") + np.arange(n) * np.timedelta64(60, "s")
+    density = draw(st.sampled_from([0.0005, 0.02, 0.2]))
+    offset = rng.uniform(0.0, 2 * vol, (1, n))
+    return dict(
+        case,
+        ohlcv=(minutes, open_, high, low, close, rng.uniform(1e3, 1e6, n)),
+        entries=rng.random((1, n)) < density,
+        exits=rng.random((1, n)) < density,
+        limit=close * (1 - offset),
+        stop=close * (1 + offset),
+    )
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(long_requests())
+def test_a_run_whose_walk_looks_ahead_equals_the_batch_pass(case):
+    """On a run of ``FETCH_FROM_BARS`` bars or more ``walk_run`` asks for the next signal
+    bars' cache lines and lands its skips on the signal bar it found ahead: the same
+    equity on every bar and core metrics as the batch pass, which does neither."""
+    bars, params, _ = _inputs(case, engine)
+    assume(params.walks_bars or params.has_orders or params.scales)
+    batch = engine.run_batch(
+        bars, case["entries"], case["exits"], params, keep_equity=True,
+        limit=case["limit"], stop=case["stop"],
+    )  # fmt: skip
+    single = engine.run(
+        bars, case["entries"][0], case["exits"][0], params, limit=case["limit"][0],
+        stop=case["stop"][0],
+    )  # fmt: skip
+    _equal(batch.equity[0], single.equity, "equity")
+    for name, values in batch.metrics.items():
+        value = single.metrics[name]
+        assert values[0] == value or (value is None and np.isnan(values[0])), name
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sparse_requests(), st.integers(min_value=0, max_value=30), st.booleans())
 def test_walked_crossings_run_as_their_crossing_signals(case, offset, liquid):
