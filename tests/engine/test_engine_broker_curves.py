@@ -47,18 +47,25 @@ def sparse_requests(draw):
     n = draw(st.integers(min_value=3, max_value=400))
     rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**32 - 1)))
     vol = draw(st.sampled_from([0.005, 0.03, 0.12]))
+    density = draw(st.sampled_from([0.003, 0.02, 0.1]))
+    return _market(case, rng, n, vol, density, runs=4, bar=np.timedelta64(1, "D"))
+
+
+def _market(case: dict, rng, n: int, vol: float, density: float, runs: int, bar) -> dict:
+    """``case`` over ``n`` bars (one every ``bar``) of a random market moving ``vol`` a
+    bar, with ``runs`` rows of signals on a ``density`` of the bars and entry-order prices
+    around the close."""
     close = 50.0 * np.exp(np.cumsum(rng.normal(0, vol, n)))
     open_ = close * np.exp(rng.normal(0, vol / 2, n))
     high = np.maximum(open_, close) * (1 + rng.uniform(0, vol, n))
     low = np.minimum(open_, close) * (1 - rng.uniform(0, vol, n))
-    days = np.datetime64("2020-01-01", "s") + np.arange(n) * np.timedelta64(1, "D")
-    density = draw(st.sampled_from([0.003, 0.02, 0.1]))
-    offset = rng.uniform(0.0, 2 * vol, (4, n))
+    times = np.datetime64("2020-01-01", "s") + np.arange(n) * bar
+    offset = rng.uniform(0.0, 2 * vol, (runs, n))
     return dict(
         case,
-        ohlcv=(days, open_, high, low, close, rng.uniform(1e3, 1e6, n)),
-        entries=rng.random((4, n)) < density,
-        exits=rng.random((4, n)) < density,
+        ohlcv=(times, open_, high, low, close, rng.uniform(1e3, 1e6, n)),
+        entries=rng.random((runs, n)) < density,
+        exits=rng.random((runs, n)) < density,
         limit=close * (1 - offset),
         stop=close * (1 + offset),
     )
@@ -104,22 +111,8 @@ def long_requests(draw):
     case = draw(sparse_requests())
     n = step.FETCH_FROM_BARS + draw(st.integers(min_value=0, max_value=3_000))
     rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**32 - 1)))
-    vol = 0.002
-    close = 50.0 * np.exp(np.cumsum(rng.normal(0, vol, n)))
-    open_ = close * np.exp(rng.normal(0, vol / 2, n))
-    high = np.maximum(open_, close) * (1 + rng.uniform(0, vol, n))
-    low = np.minimum(open_, close) * (1 - rng.uniform(0, vol, n))
-    minutes = np.datetime64("2020-01-01", "s") + np.arange(n) * np.timedelta64(60, "s")
     density = draw(st.sampled_from([0.0005, 0.02, 0.2]))
-    offset = rng.uniform(0.0, 2 * vol, (1, n))
-    return dict(
-        case,
-        ohlcv=(minutes, open_, high, low, close, rng.uniform(1e3, 1e6, n)),
-        entries=rng.random((1, n)) < density,
-        exits=rng.random((1, n)) < density,
-        limit=close * (1 - offset),
-        stop=close * (1 + offset),
-    )
+    return _market(case, rng, n, 0.002, density, runs=1, bar=np.timedelta64(60, "s"))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
