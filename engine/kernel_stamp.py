@@ -27,6 +27,7 @@ _SOURCES = (
     "_liquidity_kernel.py",
     "_pairwise.py",
     "_spread.py",
+    "_prefetch.py",
 )
 """The files whose functions and constants the kernels compile in from outside their own
 module: every engine module a kernel module imports, and what those import, at module
