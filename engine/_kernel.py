@@ -317,22 +317,34 @@ def _evaluate_order(
         _one_run(enter, leave, a, b, offset, shared, stats[i], blocks[i], returns, curve)
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bar_returns(equity: np.ndarray, returns: np.ndarray) -> bool:
+    """The bar returns of ``equity`` into ``returns`` (its first T - 1 floats) as
+    ``engine._stats.bar_returns`` computes them: the quotient on every bar, kept where the
+    bar before is above 0 and the value moved, else 0; returns whether every value after
+    the first is finite. A loop of its own, without a branch and with numpy's error model
+    (no check of each divisor: a quotient not kept is never read), so the compiler divides
+    several bars at a time; one division a bar was most of a long run's reduction."""
+    finite = True
+    for t in range(1, equity.size):
+        before, value = equity[t - 1], equity[t]
+        quotient = value / before - 1.0
+        returns[t - 1] = quotient if (before > 0.0) & (value != before) else 0.0
+        finite &= value - value == 0.0  # not NaN nor ±inf
+    return finite
+
+
 @njit(cache=True, nogil=True)
 def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
     """(mean, sample std, largest fall from a running peak, whether every value is
     finite) of one equity curve, as ``engine._stats.core_metrics`` reduces it with numpy
     (bar returns as ``bar_returns``; numpy's figures differ for a curve not finite)."""
     n_bars = equity.size
+    finite = _bar_returns(equity, returns) and equity[0] - equity[0] == 0.0
     peak = trough = equity[0]
     drawdown = 0.0
-    finite = True
     for t in range(n_bars):
         value = equity[t]
-        if value - value != 0.0:  # NaN or ±inf
-            finite = False
-        if t > 0:
-            before = equity[t - 1]
-            returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
         if value > peak:
             drawdown = max(drawdown, (peak - trough) / peak)
             peak, trough = value, value
