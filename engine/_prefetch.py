@@ -5,9 +5,9 @@ reading it (LLVM's ``llvm.prefetch``; an index past the end is never dereference
 The broker's step skips the bars without a signal (``engine.broker.step.walk_run``), so
 the bar it lands on has prices on cache lines no sequential read brought in: each active
 bar's first reads of its open, high, low, close, order prices and program leaves waited
-on memory, most of a 1 M-bar run's walk. The walk asks for the next active bar's lines
-one active stretch ahead; the loads then find them in cache. No result changes: a
-prefetch has no effect but on timing.
+on memory, most of a 1 M-bar run's walk. The walk asks for the lines of the signal bars
+a few dozen bars ahead of the bar it walks; the loads then find them in cache. No result
+changes: a prefetch has no effect but on timing.
 """
 
 from __future__ import annotations

@@ -1304,7 +1304,6 @@ def walk_run(
     reads_long = held_exit or exit_program  # a position exit: read on every bar long held
     trail = fractions[TRAIL_AT]
     bar = first
-    ahead_from, ahead = n_bars, -1  # the next signal bar from ahead_from on (none yet)
     fetched = bar  # the last signal bar whose lines were asked for (``_fetch_ahead``)
     fetching = n_bars >= FETCH_FROM_BARS
     while bar < n_bars:  # a while loop: a skip jumps, not a test on every bar it skips
@@ -1321,8 +1320,6 @@ def walk_run(
                         if _stops_act(state, trail, high[skip_to], low[skip_to]):
                             break
                         skip_to += 1
-                elif ahead_from <= skip_to <= ahead:  # the look-ahead found it already
-                    skip_to = ahead
                 else:
                     skip_to = _next_signal(enter, leave, skip_to, n_bars)
                 _skip(state, bar, skip_to, setup, paths)
@@ -1363,12 +1360,9 @@ def walk_run(
         ns[AT_CLOSE] = 0
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
-        if fetching:  # the next signal bar, for the next skip; the signal bars to come
-            if bar >= ahead:
-                ahead_from, ahead = bar + 1, _next_signal(enter, leave, bar + 1, n_bars)
-            while fetched < n_bars and fetched < bar + FETCH_LEAD:
-                fetched = _next_signal(enter, leave, fetched + 1, n_bars)
-                _fetch_ahead(fetched, bars, limits, stops_at, programs)
+        while fetching and fetched < n_bars and fetched < bar + FETCH_LEAD:  # signals to come
+            fetched = _next_signal(enter, leave, fetched + 1, n_bars)
+            _fetch_ahead(fetched, bars, limits, stops_at, programs)
         bar += 1
     return n_bars, DONE
 
@@ -1411,18 +1405,21 @@ def _fetch_ahead(bar, bars, limits, stops_at, programs) -> None:
         return
     then = min(bar + 8, n_bars - 1)
     for values in bars:
-        _prefetch(values, bar)
-        _prefetch(values, then)
-    for prices in (limits, stops_at):
-        if prices.size > 0:
-            _prefetch(prices, bar)
-            _prefetch(prices, then)
+        _fetch_lines(values, bar, then)
+    _fetch_lines(limits, bar, then)  # each of these three empty when not read
+    _fetch_lines(stops_at, bar, then)
+    _fetch_lines(programs[7], bar, then)
     for leaves in (programs[2], programs[6]):
         for k in range(leaves.shape[0]):
-            _prefetch(leaves[k], bar)
-            _prefetch(leaves[k], then)
-    if programs[7].size > 0:
-        _prefetch(programs[7], bar)
+            _fetch_lines(leaves[k], bar, then)
+
+
+@_inlined
+def _fetch_lines(values, bar, then) -> None:
+    """``_fetch_ahead``'s two lines of one series (none of a series not given: empty)."""
+    if values.size > 0:
+        _prefetch(values, bar)
+        _prefetch(values, then)
 
 
 @_inlined

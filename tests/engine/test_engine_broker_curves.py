@@ -119,8 +119,8 @@ def long_requests(draw):
 @given(long_requests())
 def test_a_run_whose_walk_looks_ahead_equals_the_batch_pass(case):
     """On a run of ``FETCH_FROM_BARS`` bars or more ``walk_run`` asks for the next signal
-    bars' cache lines and lands its skips on the signal bar it found ahead: the same
-    equity on every bar and core metrics as the batch pass, which does neither."""
+    bars' cache lines as it walks: the same equity on every bar and core metrics as the
+    batch pass, which does not."""
     bars, params, _ = _inputs(case, engine)
     assume(params.walks_bars or params.has_orders or params.scales)
     batch = engine.run_batch(
