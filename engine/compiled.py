@@ -122,8 +122,25 @@ def warm_runs() -> None:
     kernel.fill_paths(np.array([0, 1, 2], dtype=np.int64), *fills, prices, 1e5, *paths)
 
 
+def _warm_rebalance(grid: np.ndarray) -> None:
+    """A rebalancing portfolio's compiled walk (``engine._rebalance_kernel``), plain and
+    liquid: its one signature."""
+    from engine.portfolio import PortfolioConfig, PortfolioLiquidity, simulate_portfolio
+
+    decide = np.zeros(grid.shape[0], dtype=bool)
+    decide[::3] = True
+    targets = np.where(decide[:, None], 0.5, 0.0)
+    volume = np.full(grid.shape, 1e4)
+    liquidity = PortfolioLiquidity(volume, volume * 0.0, volume, volume * 0.0)
+    for fields in ({}, {"volume_limit": 0.1}):
+        config = PortfolioConfig(1e5, **fields)
+        inputs = liquidity if config.liquid else None
+        simulate_portfolio(grid, grid, targets, decide, config, liquidity=inputs, compiled=True)
+
+
 def warm_signals_and_steps() -> None:
-    """``warm``'s second half: the portfolio-of-rules kernel (``engine._signals_kernel``),
+    """``warm``'s second half: the portfolio kernels (``engine._signals_kernel``,
+    ``engine._rebalance_kernel``),
     the broker's step (``engine.broker.step``, its compiled drivers and the batch pass
     ``engine.broker.curves``) and the liquidity inputs' windows
     (``engine._liquidity_kernel``)."""
@@ -145,6 +162,7 @@ def warm_signals_and_steps() -> None:
     sell = np.ascontiguousarray(buy[::-1])
     for levels in (np.full(3, np.nan), np.array([0.05, 0.1, 0.05])):
         _signals_kernel.walk_signals(grid, grid, grid, bars, buy, sell, grid, costs, levels, 1e5)
+    _warm_rebalance(grid)
     from engine.broker import step
 
     grid = np.full((2, 8), np.nan)

@@ -98,6 +98,7 @@ def simulate_signals(
     stops: Stops | None = None,
     closes: ForcedCloses | None = None,
     actions: PortfolioActions | None = None,
+    compiled: bool = False,
 ) -> PortfolioResult:
     """Trade each ticker by its own signals on one cash ledger. ``open_``/``high``/``low``/
     ``close`` (T, N) are NaN where a ticker has no bar; ``entries``/``exits`` (T, N) bool
@@ -108,7 +109,10 @@ def simulate_signals(
     cash left (``costs``: a percent of that cash or a value, cut to what it affords); then,
     within the bar, each holding's stops (``stops``, checked from its fill bar on). A
     ticker without a bar at t, or blocked there, does not trade at t (the signal is
-    dropped); a bar whose entry and exit are both true is ignored."""
+    dropped); a bar whose entry and exit are both true is ignored. ``compiled``: walk
+    with the compiled twin (``engine._signals_kernel``) where it covers the book, whatever
+    its size: a caller simulating one book many times (a capacity curve) pays for numba
+    once."""
     open_, close = check_prices(open_, close)
     shape = close.shape
     n_bars, n_assets = shape
@@ -133,7 +137,7 @@ def simulate_signals(
     stopping = stops is not None and any(
         level is not None for level in (stops.loss, stops.profit, stops.trail)
     )
-    if _compiled_pays(closes, corporate, n_bars * n_assets):
+    if _compiled_pays(closes, corporate, n_bars * n_assets, compiled):
         walked = _compiled_walk(open_, high, low, has_bar, buy, sell, mark, costs, stops)
         shares_out, cash_out, turnover, decisions, orders = walked
         return _result(
@@ -249,14 +253,17 @@ def _result(
     )
 
 
-def _compiled_pays(closes: ForcedCloses | None, corporate: Corporate | None, work: int) -> bool:
+def _compiled_pays(
+    closes: ForcedCloses | None, corporate: Corporate | None, work: int, asked: bool = False
+) -> bool:
     """Whether the compiled walk (``engine._signals_kernel``) runs: without forced closes or
-    corporate actions (the Python walk keeps those), for enough bars x tickers."""
+    corporate actions (the Python walk keeps those), for enough bars x tickers or when the
+    caller ``asked`` for it (``simulate_signals``' ``compiled``)."""
     from engine import compiled
 
     if closes is not None or corporate is not None or not work:
         return False
-    return compiled.pays(work, compiled.MIN_SIGNAL_BAR_UPDATES)
+    return asked or compiled.pays(work, compiled.MIN_SIGNAL_BAR_UPDATES)
 
 
 def _compiled_walk(open_, high, low, has_bar, buy, sell, mark, costs: Costs, stops):

@@ -10,9 +10,12 @@ there and trades no more (the bust rule, as a run's).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.broker.costs import ARRAYS, Costs, affordable, order_fee
+from engine.broker.impact import FIXED, MODELS, impact_fraction, liquidity_price
 from engine.broker.liquid import shares_allowed
 from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
@@ -42,6 +45,7 @@ def simulate_portfolio(
     closes: ForcedCloses | None = None,
     actions: PortfolioActions | None = None,
     liquidity: PortfolioLiquidity | None = None,
+    compiled: bool = False,
 ) -> PortfolioResult:
     """Simulate rebalancing to ``targets`` on the ``decide`` bars' closes, filling at the
     next bar's open. ``open_``/``close`` (T, N) are NaN where a ticker has no bar; ``targets``
@@ -62,14 +66,158 @@ def simulate_portfolio(
     is written off (``written_off``) and the book trades no more: cash, shares and equity
     are 0 from that close on (``bust_bar``). A book that never reaches 0 is walked once;
     one that does is walked again to its first close at 0 (the bars before it are the
-    same), so the bust costs nothing to the books that never go bust."""
+    same), so the bust costs nothing to the books that never go bust.
+    ``compiled``: walk with the compiled twin (``engine._rebalance_kernel``, bit for bit
+    this walk) where it covers the book (``compiled_covers``), whatever its size: a caller
+    simulating one book many times (a capacity curve) pays for numba once."""
     if config.liquid and liquidity is None:
         raise ValueError("liquidity: the config's liquidity fields need its inputs")
     liquidity = liquidity.check(np.shape(close)) if config.liquid and liquidity else None
     args = (open_, close, targets, decide, config, closes, actions, liquidity)
-    result = _simulate(*args)
+    walk = _compiled if compiled and compiled_covers(config, closes, actions) else _simulate
+    result = walk(*args)
     broke = np.flatnonzero(result.equity <= 0.0)
-    return _simulate(*args, bust_at=int(broke[0])) if broke.size else result
+    return walk(*args, bust_at=int(broke[0])) if broke.size else result
+
+
+def compiled_covers(
+    config: PortfolioConfig, closes: ForcedCloses | None, actions: PortfolioActions | None
+) -> bool:
+    """Whether the compiled walk covers a book: no forced closes, no corporate actions, no
+    cash rate and no borrow fee (the Python walk keeps those)."""
+    return closes is None and actions is None and not config.cash_rate and not config.borrow_rate
+
+
+def _compiled(
+    open_: np.ndarray,
+    close: np.ndarray,
+    targets: np.ndarray,
+    decide: np.ndarray,
+    config: PortfolioConfig,
+    closes: None,
+    actions: None,
+    liquidity: PortfolioLiquidity | None,
+    bust_at: int | None = None,
+) -> PortfolioResult:
+    """``_simulate`` walked by ``engine._rebalance_kernel.walk_rebalance``."""
+    from engine._rebalance_kernel import LIQUIDATION as LIQUIDATED
+    from engine._rebalance_kernel import walk_rebalance
+
+    open_, close, targets, decide, mark = _checked(open_, close, targets, decide, config)
+    n_bars = close.shape[0]
+    scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
+    costs = config.broker_costs()
+    drift = math.nan if config.drift_threshold is None else float(config.drift_threshold)
+    floats = np.array(
+        [
+            costs.slip,
+            float(config.min_trade),
+            float(config.max_leverage),
+            drift,
+            float(config.initial_capital),
+            float(config.price_impact),
+            float(config.impact_k),
+        ]
+    )
+    none = np.empty((0, 0))
+    limits = (none, none, none, none, none, none)
+    model, priced = 0, False
+    if liquidity is not None:
+        allowed, cap, model, priced = _liquid_limits(config, liquidity)
+        limits = (allowed, cap, liquidity.volume, liquidity.sigma, liquidity.adv)
+        limits = (*limits, liquidity.half_spread)
+    shares, cash, decisions, turnover, ints, reals, records, bust_bar, written_off = walk_rebalance(
+        *(np.ascontiguousarray(a) for a in (open_, close, targets)),
+        scheduled.astype(np.int64),
+        np.ascontiguousarray(mark),
+        costs.as_array(),
+        floats,
+        -1 if bust_at is None else int(bust_at),
+        liquidity is not None,
+        priced,
+        model,
+        *(np.ascontiguousarray(a, dtype=np.float64) for a in limits),
+    )
+    liquidated = ints[:, 3] == LIQUIDATED
+    orders = OrderTable(
+        bar=ints[:, 0].copy(),
+        asset=ints[:, 1].copy(),
+        shares=ints[:, 2].copy(),
+        price=reals[:, 0].copy(),
+        fee=reals[:, 1].copy(),
+        value=reals[:, 2].copy(),
+        forced=np.zeros(len(ints), dtype=bool),
+        reason=np.where(liquidated, LIQUIDATION, 0) if liquidated.any() else None,
+    )
+    logged = None
+    if liquidity is not None:
+        rows = records[np.lexsort(records.T[::-1])]
+        logged = RebalanceOrders(*(rows[:, k].copy() for k in range(5)))
+    return _assembled(
+        (open_, close, mark, config),
+        (shares, cash, decisions, turnover),
+        orders,
+        None,
+        (None if bust_bar < 0 else int(bust_bar), float(written_off)),
+        logged,
+    )
+
+
+def _checked(
+    open_: np.ndarray,
+    close: np.ndarray,
+    targets: np.ndarray,
+    decide: np.ndarray,
+    config: PortfolioConfig,
+) -> tuple[np.ndarray, ...]:
+    """The walk's inputs checked (prices, ``decide``'s shape, the targets) and the last
+    known close of each ticker (0 before its first bar)."""
+    open_, close = check_prices(open_, close)
+    n_bars = close.shape[0]
+    decide = np.asarray(decide, dtype=bool)
+    if decide.shape != (n_bars,):
+        raise ValueError(f"decide: expected shape ({n_bars},)")
+    targets = _check_targets(targets, decide, close.shape, config.max_leverage, config.allow_short)
+    mark = np.nan_to_num(last_close(close), nan=0.0)
+    return open_, close, targets, decide, mark
+
+
+def _assembled(
+    market: tuple[np.ndarray, np.ndarray, np.ndarray, PortfolioConfig],
+    ledger: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    orders: OrderTable,
+    corporate: Corporate | None,
+    bust: tuple[int | None, float],
+    rebalance_orders: RebalanceOrders | None,
+) -> PortfolioResult:
+    """The result of a walk: ``market`` (open, close, last close, config), the walk's
+    ``ledger`` record (shares, cash, decisions, turnover), its orders, its splits and
+    dividends (``corporate``, None without), ``bust`` (bust bar, written off) and
+    rebalance orders."""
+    open_, close, mark, config = market
+    log = None if corporate is None or not len(corporate.log) else corporate.log
+    shares, cash, decisions, turnover = ledger
+    values = shares * mark
+    equity = cash + values.sum(axis=1)
+    weights_out = np.divide(
+        values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
+    )
+    final = shares[-1] if mark.shape[0] else np.zeros(mark.shape[1], dtype=np.int64)
+    return PortfolioResult(
+        equity=equity,
+        cash=cash,
+        shares=shares,
+        weights=weights_out,
+        orders=orders,
+        contribution=contribution(orders, final, mark, log),
+        turnover=turnover,
+        benchmark=buy_and_hold(open_, close, mark, config, corporate),
+        decisions=decisions,
+        events=log,
+        bust_bar=bust[0],
+        written_off=bust[1],
+        rebalance_orders=rebalance_orders,
+    )
 
 
 def _simulate(
@@ -84,13 +232,8 @@ def _simulate(
     bust_at: int | None = None,
 ) -> PortfolioResult:
     """``simulate_portfolio``'s walk; ``bust_at``: the close where the book goes bust."""
-    open_, close = check_prices(open_, close)
+    open_, close, targets, decide, mark = _checked(open_, close, targets, decide, config)
     n_bars, n_assets = close.shape
-    decide = np.asarray(decide, dtype=bool)
-    if decide.shape != (n_bars,):
-        raise ValueError(f"decide: expected shape ({n_bars},)")
-    targets = _check_targets(targets, decide, close.shape, config.max_leverage, config.allow_short)
-    mark = np.nan_to_num(last_close(close), nan=0.0)
     growth = (1.0 + config.cash_rate) ** (1.0 / config.bars_per_year) if config.cash_rate else 1.0
     borrow = config.borrow_rate / config.bars_per_year
     ledger = _Ledger(n_bars, n_assets, config.initial_capital, growth, borrow, mark)
@@ -152,28 +295,14 @@ def _simulate(
         ledger.decisions[bar] = True
         book.rebalance(ledger, bar + 1, weights, open_, close, mark)
         start = bar + 1
-    values = ledger.shares * mark
-    equity = ledger.cash + values.sum(axis=1)
-    weights_out = np.divide(
-        values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
-    )
     book.supersede(n_bars - 1 if ledger.bust_bar is None else ledger.bust_bar)
-    orders = book.table()
-    log = None if corporate is None or not len(corporate.log) else corporate.log
-    return PortfolioResult(
-        equity=equity,
-        cash=ledger.cash,
-        shares=ledger.shares,
-        weights=weights_out,
-        orders=orders,
-        contribution=_contribution(orders, ledger, mark, log),
-        turnover=book.turnover,
-        benchmark=buy_and_hold(open_, close, mark, config, corporate),
-        decisions=ledger.decisions,
-        events=log,
-        bust_bar=ledger.bust_bar,
-        written_off=ledger.written_off,
-        rebalance_orders=book.rebalance_orders(),
+    return _assembled(
+        (open_, close, mark, config),
+        (ledger.shares, ledger.cash, ledger.decisions, book.turnover),
+        book.table(),
+        corporate,
+        (ledger.bust_bar, ledger.written_off),
+        book.rebalance_orders(),
     )
 
 
@@ -312,6 +441,19 @@ def _first_drift(
     return start + int(drifted[0]) if drifted.size else None
 
 
+def _liquid_limits(
+    config: PortfolioConfig, liquidity: PortfolioLiquidity
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """A liquid book's per-bar limits: the shares each bar's volume allows (T, N), the ADV
+    cap in shares (T, N, inf without it), the slippage model's code (``FIXED``: no
+    impact) and whether a fill's price moves (an impact model or a spread)."""
+    allowed = shares_allowed(liquidity.volume, config.volume_limit)
+    cap = adv_cap(liquidity.adv, config.max_adv_participation)
+    model = MODELS[config.slippage_model]
+    priced = model != FIXED or bool((liquidity.half_spread != 0.0).any())
+    return allowed, cap, model, priced
+
+
 class _Forced:
     """The checked forced closes and the (bar, asset) where each blocked run begins."""
 
@@ -355,14 +497,7 @@ class _Fills:
 
     def _liquid_setup(self, config: PortfolioConfig, liquidity: PortfolioLiquidity) -> None:
         """The per-bar limits of a liquid book and its order records."""
-        self.allowed = shares_allowed(liquidity.volume, config.volume_limit)
-        self.cap = adv_cap(liquidity.adv, config.max_adv_participation)
-        self.model: int | None = None  # no impact (``fixed``)
-        if config.slippage_model != "fixed":
-            from engine.broker.impact import MODELS
-
-            self.model = MODELS[config.slippage_model]
-        self.priced = config.slippage_model != "fixed" or bool((liquidity.half_spread != 0.0).any())
+        self.allowed, self.cap, self.model, self.priced = _liquid_limits(config, liquidity)
         self.impact = (float(config.price_impact), float(config.impact_k))
         n_assets = liquidity.volume.shape[1]
         self.pending = np.zeros(n_assets, dtype=np.int64)
@@ -491,8 +626,6 @@ class _Fills:
         take = np.minimum(n, self.allowed[bar, assets]).astype(np.int64)
         if not self.priced:
             return take, base
-        from engine.broker.impact import impact_fraction, liquidity_price
-
         liquidity = self.liquidity
         rows = (liquidity.volume, liquidity.sigma, liquidity.adv, liquidity.half_spread)
         volume, sigma, adv, half = (row[bar, assets].tolist() for row in rows)
@@ -500,11 +633,9 @@ class _Fills:
         for k, n in enumerate(shares):
             if n <= 0:
                 continue
-            impact = 0.0
-            if self.model is not None:
-                impact = impact_fraction(
-                    self.model, *self.impact, float(n), volume[k], sigma[k], adv[k]
-                )
+            impact = impact_fraction(
+                self.model, *self.impact, float(n), volume[k], sigma[k], adv[k]
+            )
             paid[k] = liquidity_price(paid[k], side, impact, half[k])
             if paid[k] != paid[k]:  # NaN: no fill on this bar
                 shares[k], paid[k] = 0, base[k]
@@ -683,15 +814,6 @@ def _check_targets(
     if used.size and np.any(np.abs(used).sum(axis=1) > leverage + 1e-9):
         raise ValueError("targets: weights on a decision bar must sum to <= max_leverage (1)")
     return targets
-
-
-def _contribution(
-    orders: OrderTable, ledger: _Ledger, mark: np.ndarray, events: ActionTable | None = None
-) -> np.ndarray:
-    """``contribution`` of the ledger's final holdings."""
-    if not mark.shape[0]:
-        return np.zeros(mark.shape[1])
-    return contribution(orders, ledger.shares[-1], mark, events)
 
 
 def contribution(

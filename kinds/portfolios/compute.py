@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -236,8 +235,12 @@ def forced_closes(universe: Universe) -> ForcedCloses | None:
     return ForcedCloses(blocked, price)
 
 
-Simulation = Callable[[PortfolioConfig], PortfolioResult]
-"""A request's simulation as a function of its configuration (``simulator``)."""
+class Simulation(Protocol):
+    """A request's simulation as a function of its configuration (``simulator``);
+    ``compiled`` asks for the compiled walk where it covers the book (a capacity curve's
+    many books pay for numba once; the same numbers either way)."""
+
+    def __call__(self, config: PortfolioConfig, compiled: bool = False) -> PortfolioResult: ...
 
 
 def simulator(request: dict, universe: Universe) -> Simulation:
@@ -254,7 +257,7 @@ def simulator(request: dict, universe: Universe) -> Simulation:
     targets = _targets(request, universe, decide)
     liquidity = liquidity_inputs(portfolio_config(request, universe), universe)
 
-    def at(config: PortfolioConfig) -> PortfolioResult:
+    def at(config: PortfolioConfig, compiled: bool = False) -> PortfolioResult:
         return simulate_portfolio(
             universe.open,
             universe.close,
@@ -264,6 +267,7 @@ def simulator(request: dict, universe: Universe) -> Simulation:
             closes,
             universe.actions,
             liquidity,
+            compiled,
         )
 
     return at
@@ -526,7 +530,7 @@ def capacity_curve(
         if capital == base.initial_capital:
             result = own if own is not None else run(base)
         else:
-            result = run(replace(base, initial_capital=capital))
+            result = run(replace(base, initial_capital=capital), compiled=True)
         metrics = curve_metrics(
             stamps, result.equity, capital, len(result.orders), universe.bars_per_year
         )

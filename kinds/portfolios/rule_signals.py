@@ -9,7 +9,6 @@ Pure: no I/O (the universe is loaded by ``kinds.portfolios.universe``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from engine.portfolio.signals import simulate_signals
 from kinds.portfolios.strategy import rule_costs_of
 
 if TYPE_CHECKING:  # pragma: no cover
+    from kinds.portfolios.compute import Simulation
     from kinds.portfolios.universe import Universe
 
 
@@ -55,12 +55,11 @@ def aligned_range(universe: Universe) -> tuple[np.ndarray, np.ndarray]:
     return high, low
 
 
-def rules_simulator(
-    request: dict, universe: Universe, closes: ForcedCloses | None
-) -> Callable[[PortfolioConfig], PortfolioResult]:
+def rules_simulator(request: dict, universe: Universe, closes: ForcedCloses | None) -> Simulation:
     """The simulation of a portfolio of rules (``allocation.method`` ``rules``) as a
     function of its configuration: the signals, the bars' ranges and the stops are computed
-    once, and each call simulates the one ledger with its ``config``. An entry by value
+    once, and each call simulates the one ledger with its ``config`` (compiled when asked:
+    ``simulate_signals``' ``compiled``). An entry by value
     (``size_type`` ``value``) is the same share of ``config``'s capital as of the request's
     (``engine.capacity.value_at_capital``); a percent of the cash is kept."""
     strategy = request["strategy"]
@@ -69,7 +68,7 @@ def rules_simulator(
     stops = Stops.of(SimpleNamespace(**strategy))  # the run's percents, as a run reads them
     initial = request["initial_capital"]
 
-    def at(config: PortfolioConfig) -> PortfolioResult:
+    def at(config: PortfolioConfig, compiled: bool = False) -> PortfolioResult:
         sized = strategy
         if strategy["size_type"] == "value":
             size = value_at_capital(strategy["position_size"], config.initial_capital, initial)
@@ -86,6 +85,7 @@ def rules_simulator(
             stops,
             closes,
             universe.actions,
+            compiled,
         )
 
     return at
