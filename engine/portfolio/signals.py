@@ -22,12 +22,11 @@ import numpy as np
 from engine.broker.costs import Costs, fill, order_fee
 from engine.broker.stops import SIGNAL, Position, Stops
 from engine.params import TradingParams
-from engine.portfolio.benchmark import buy_and_hold
 from engine.portfolio.closes import ForcedCloses, check_closes
-from engine.portfolio.corporate import ActionTable, Corporate, PortfolioActions, check_actions
+from engine.portfolio.corporate import Corporate, PortfolioActions, check_actions
 from engine.portfolio.prices import check_prices, last_close
 from engine.portfolio.result import OrderTable, PortfolioConfig, PortfolioResult
-from engine.portfolio.simulate import FORCED, contribution
+from engine.portfolio.simulate import FORCED, assembled
 
 
 def rule_costs(
@@ -140,9 +139,8 @@ def simulate_signals(
     if _compiled_pays(closes, corporate, n_bars * n_assets, compiled):
         walked = _compiled_walk(open_, high, low, has_bar, buy, sell, mark, costs, stops)
         shares_out, cash_out, turnover, decisions, orders = walked
-        return _result(
-            shares_out, cash_out, turnover, decisions, orders, mark, None, open_, close, config
-        )
+        market = (open_, close, mark, config)
+        return assembled(market, (shares_out, cash_out, decisions, turnover), orders, None)
     held = np.zeros(n_assets, dtype=np.int64)
     cash = float(config.initial_capital)
     shares_out = np.zeros(shape, dtype=np.int64)
@@ -203,54 +201,8 @@ def simulate_signals(
             turnover[bar] = traded / value
         shares_out[bar] = held
         cash_out[bar] = cash
-    log = None if corporate is None or not len(corporate.log) else corporate.log
-    return _result(
-        shares_out,
-        cash_out,
-        turnover,
-        decisions,
-        book.table(),
-        mark,
-        log,
-        open_,
-        close,
-        config,
-        corporate,
-    )
-
-
-def _result(
-    shares_out: np.ndarray,
-    cash_out: np.ndarray,
-    turnover: np.ndarray,
-    decisions: np.ndarray,
-    orders: OrderTable,
-    mark: np.ndarray,
-    log: ActionTable | None,
-    open_: np.ndarray,
-    close: np.ndarray,
-    config: PortfolioConfig,
-    corporate: Corporate | None = None,
-) -> PortfolioResult:
-    """The result of a walk's per-bar record."""
-    values = shares_out * mark
-    equity = cash_out + values.sum(axis=1)
-    weights = np.divide(
-        values, equity[:, None], out=np.zeros_like(values), where=equity[:, None] > 0
-    )
-    final = shares_out[-1] if shares_out.shape[0] else np.zeros(shares_out.shape[1], np.int64)
-    return PortfolioResult(
-        equity=equity,
-        cash=cash_out,
-        shares=shares_out,
-        weights=weights,
-        orders=orders,
-        contribution=contribution(orders, final, mark, log),
-        turnover=turnover,
-        benchmark=buy_and_hold(open_, close, mark, config, corporate),
-        decisions=decisions,
-        events=log,
-    )
+    ledger = (shares_out, cash_out, decisions, turnover)
+    return assembled((open_, close, mark, config), ledger, book.table(), corporate)
 
 
 def _compiled_pays(

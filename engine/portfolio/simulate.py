@@ -153,7 +153,7 @@ def _compiled(
     if liquidity is not None:
         rows = records[np.lexsort(records.T[::-1])]
         logged = RebalanceOrders(*(rows[:, k].copy() for k in range(5)))
-    return _assembled(
+    return assembled(
         (open_, close, mark, config),
         (shares, cash, decisions, turnover),
         orders,
@@ -182,18 +182,18 @@ def _checked(
     return open_, close, targets, decide, mark
 
 
-def _assembled(
+def assembled(
     market: tuple[np.ndarray, np.ndarray, np.ndarray, PortfolioConfig],
     ledger: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     orders: OrderTable,
     corporate: Corporate | None,
-    bust: tuple[int | None, float],
-    rebalance_orders: RebalanceOrders | None,
+    bust: tuple[int | None, float] = (None, 0.0),
+    rebalance_orders: RebalanceOrders | None = None,
 ) -> PortfolioResult:
-    """The result of a walk: ``market`` (open, close, last close, config), the walk's
-    ``ledger`` record (shares, cash, decisions, turnover), its orders, its splits and
-    dividends (``corporate``, None without), ``bust`` (bust bar, written off) and
-    rebalance orders."""
+    """The result of a walk (a rebalancing book's, a portfolio of rules'): ``market``
+    (open, close, last close, config), the walk's ``ledger`` record (shares, cash,
+    decisions, turnover), its orders, its splits and dividends (``corporate``, None
+    without), ``bust`` (bust bar, written off) and rebalance orders."""
     open_, close, mark, config = market
     log = None if corporate is None or not len(corporate.log) else corporate.log
     shares, cash, decisions, turnover = ledger
@@ -296,7 +296,7 @@ def _simulate(
         book.rebalance(ledger, bar + 1, weights, open_, close, mark)
         start = bar + 1
     book.supersede(n_bars - 1 if ledger.bust_bar is None else ledger.bust_bar)
-    return _assembled(
+    return assembled(
         (open_, close, mark, config),
         (ledger.shares, ledger.cash, ledger.decisions, book.turnover),
         book.table(),
