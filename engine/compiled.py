@@ -129,7 +129,7 @@ def _warm_rebalance(grid: np.ndarray) -> None:
 
     decide = np.zeros(grid.shape[0], dtype=bool)
     decide[::3] = True
-    targets = np.where(decide[:, None], 0.5, 0.0)
+    targets = np.where(decide[:, None], np.full(grid.shape, 0.5), 0.0)
     volume = np.full(grid.shape, 1e4)
     liquidity = PortfolioLiquidity(volume, volume * 0.0, volume, volume * 0.0)
     for fields in ({}, {"volume_limit": 0.1}):

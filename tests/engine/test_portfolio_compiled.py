@@ -197,3 +197,21 @@ def test_a_book_the_kernel_does_not_model_stays_in_python(monkeypatch, how):
     assert math.isfinite(result.equity[-1])
     with pytest.raises(AssertionError, match="compiled walk called"):
         simulate_portfolio(open_, close, targets, decide, PortfolioConfig(1e5), compiled=True)
+
+
+def test_the_warm_up_compiles_the_one_signature_every_book_walks_with():
+    """``engine.compiled.warm`` compiles the rebalancing walk, and a plain and a liquid
+    book of other shapes both walk that one compiled signature (no second compile in a
+    Job or a test worker)."""
+    from engine import compiled
+    from engine._rebalance_kernel import walk_rebalance
+
+    compiled.warm_signals_and_steps()
+    assert len(walk_rebalance.signatures) == 1
+    open_, close, volume, sigma, adv, half = _market(8, 30, 4)
+    targets, decide = _targets(8, 30, 4, False, 1.0)
+    liquid = PortfolioConfig(1e6, volume_limit=0.1, slippage_model="square_root")
+    inputs = PortfolioLiquidity(volume, sigma, adv, half)
+    simulate_portfolio(open_, close, targets, decide, liquid, liquidity=inputs, compiled=True)
+    simulate_portfolio(open_, close, targets, decide, PortfolioConfig(1e6), compiled=True)
+    assert len(walk_rebalance.signatures) == 1
