@@ -122,20 +122,22 @@ def warm_runs() -> None:
     kernel.fill_paths(np.array([0, 1, 2], dtype=np.int64), *fills, prices, 1e5, *paths)
 
 
-def _warm_rebalance(grid: np.ndarray) -> None:
+def _warm_rebalance(grid: np.ndarray, costs: np.ndarray) -> None:
     """A rebalancing portfolio's compiled walk (``engine._rebalance_kernel``), plain and
-    liquid: its one signature."""
-    from engine.portfolio import PortfolioConfig, PortfolioLiquidity, simulate_portfolio
+    liquid, with the argument types ``engine.portfolio.simulate`` passes: its one
+    signature."""
+    from engine import _rebalance_kernel
 
-    decide = np.zeros(grid.shape[0], dtype=bool)
-    decide[::3] = True
-    targets = np.where(decide[:, None], np.full(grid.shape, 0.5), 0.0)
+    scheduled = np.array([0, 3], dtype=np.int64)
+    targets = np.full(grid.shape, 0.5)
+    floats = np.array([0.0, 0.0, 1.0, np.nan, 1e5, 0.1, 1.0])
+    none = np.empty((0, 0))
     volume = np.full(grid.shape, 1e4)
-    liquidity = PortfolioLiquidity(volume, volume * 0.0, volume, volume * 0.0)
-    for fields in ({}, {"volume_limit": 0.1}):
-        config = PortfolioConfig(1e5, **fields)
-        inputs = liquidity if config.liquid else None
-        simulate_portfolio(grid, grid, targets, decide, config, liquidity=inputs, compiled=True)
+    for liquid in (False, True):
+        inputs = (volume, volume, volume, volume, volume, volume * 0.0) if liquid else (none,) * 6
+        _rebalance_kernel.walk_rebalance(
+            grid, grid, targets, scheduled, grid, costs, floats, -1, liquid, liquid, 2, *inputs
+        )
 
 
 def warm_signals_and_steps() -> None:
@@ -162,7 +164,7 @@ def warm_signals_and_steps() -> None:
     sell = np.ascontiguousarray(buy[::-1])
     for levels in (np.full(3, np.nan), np.array([0.05, 0.1, 0.05])):
         _signals_kernel.walk_signals(grid, grid, grid, bars, buy, sell, grid, costs, levels, 1e5)
-    _warm_rebalance(grid)
+    _warm_rebalance(grid, costs)
     from engine.broker import step
 
     grid = np.full((2, 8), np.nan)
