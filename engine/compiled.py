@@ -83,13 +83,16 @@ def kernels() -> ModuleType:
 
 def warm() -> None:
     """Compile every kernel for the argument types the engine passes, into the cache."""
-    warm_runs()
-    warm_signals_and_steps()
+    warm_runs_and_portfolios()
+    warm_steps()
 
 
-def warm_runs() -> None:
-    """``warm``'s first half, which a second process can run beside the other: the run
-    kernels of ``engine._kernel`` (one run's fill walk, batches of runs, their curves)."""
+def warm_runs_and_portfolios() -> None:
+    """``warm``'s first half, which a second process can run beside the other (the
+    broker's step, the longest to compile by far, ~150-230 CPU-s cold): the run kernels of
+    ``engine._kernel`` (one run's fill walk, batches of runs, their curves), the portfolio
+    kernels (``engine._signals_kernel``, ``engine._rebalance_kernel``) and the liquidity
+    inputs' windows (``engine._liquidity_kernel``), ~60 CPU-s cold."""
     from engine.broker.costs import costs_array
 
     kernel = kernels()
@@ -120,6 +123,28 @@ def warm_runs() -> None:
     paths = (np.empty((2, 8)), np.empty((2, 8)), np.empty((2, 8)), np.empty(2, dtype=np.int64))
     fills = (np.array([1, 5], dtype=np.int64), np.array([1e5, 2e5]), np.array([1.0, 0.0]))
     kernel.fill_paths(np.array([0, 1, 2], dtype=np.int64), *fills, prices, 1e5, *paths)
+    _warm_portfolios(costs, prices)
+    from engine import _liquidity_kernel
+
+    plan = _liquidity_kernel.halves(2)  # the liquidity inputs' windows
+    _liquidity_kernel.trailing_mean(prices, 2, plan)
+    _liquidity_kernel.trailing_std(prices, 2, plan)
+    _liquidity_kernel.volatility_and_adv(prices, prices, 2, plan)
+
+
+def _warm_portfolios(costs: np.ndarray, prices: np.ndarray) -> None:
+    """The portfolio kernels: a portfolio of rules' walk (``engine._signals_kernel``), with
+    and without stops, and a rebalancing book's (``_warm_rebalance``)."""
+    from engine import _signals_kernel
+
+    grid = np.ascontiguousarray(np.vstack([prices, prices]).T)
+    bars = np.ones(grid.shape, dtype=bool)
+    buy = np.zeros(grid.shape, dtype=bool)
+    buy[1] = True
+    sell = np.ascontiguousarray(buy[::-1])
+    for levels in (np.full(3, np.nan), np.array([0.05, 0.1, 0.05])):
+        _signals_kernel.walk_signals(grid, grid, grid, bars, buy, sell, grid, costs, levels, 1e5)
+    _warm_rebalance(grid, costs)
 
 
 def _warm_rebalance(grid: np.ndarray, costs: np.ndarray) -> None:
@@ -140,31 +165,17 @@ def _warm_rebalance(grid: np.ndarray, costs: np.ndarray) -> None:
         )
 
 
-def warm_signals_and_steps() -> None:
-    """``warm``'s second half: the portfolio kernels (``engine._signals_kernel``,
-    ``engine._rebalance_kernel``),
-    the broker's step (``engine.broker.step``, its compiled drivers and the batch pass
-    ``engine.broker.curves``) and the liquidity inputs' windows
-    (``engine._liquidity_kernel``)."""
+def warm_steps() -> None:
+    """``warm``'s second half: the broker's step (``engine.broker.step``, its compiled
+    drivers and the batch pass ``engine.broker.curves``)."""
     from engine.broker.costs import costs_array
 
-    costs = costs_array(100_000.0, 0.0, 0.001, 1.001, False, 100.0, 1.0)
     prices = np.linspace(10.0, 20.0, 8)
     entries = np.zeros((2, 8), dtype=bool)
     entries[:, 1] = True
     exits = np.zeros((2, 8), dtype=bool)
     exits[:, 5] = True
     priced = costs_array(1e5, 0.0, 0.001, 1.001, False, 100.0, 1.0, fee_fixed=1.0, borrow=1e-4)
-    from engine import _signals_kernel
-
-    grid = np.ascontiguousarray(np.vstack([prices, prices]).T)
-    bars = np.ones(grid.shape, dtype=bool)
-    buy = np.zeros(grid.shape, dtype=bool)
-    buy[1] = True
-    sell = np.ascontiguousarray(buy[::-1])
-    for levels in (np.full(3, np.nan), np.array([0.05, 0.1, 0.05])):
-        _signals_kernel.walk_signals(grid, grid, grid, bars, buy, sell, grid, costs, levels, 1e5)
-    _warm_rebalance(grid, costs)
     from engine.broker import step
 
     grid = np.full((2, 8), np.nan)
@@ -205,12 +216,6 @@ def warm_signals_and_steps() -> None:
         state, 0, 0, 1, True, False, (10.0, 11.0, 9.0, 10.5), 1.0, 1.0, priced, fractions, setup
     )
     step.finish(state, 0, 1, 10.0, priced, fractions, setup)
-    from engine import _liquidity_kernel
-
-    plan = _liquidity_kernel.halves(2)  # the liquidity inputs' windows
-    _liquidity_kernel.trailing_mean(prices, 2, plan)
-    _liquidity_kernel.trailing_std(prices, 2, plan)
-    _liquidity_kernel.volatility_and_adv(prices, prices, 2, plan)
     from engine.broker import curves
 
     rows = np.zeros(2, dtype=np.int64)

@@ -91,18 +91,19 @@ unset PYTHONDONTWRITEBYTECODE
 
 # The engine's kernels compiled into numba's cache (engine.compiled.warm, as the image does),
 # so the pytest workers load them instead of each compiling: its two halves on the two cores,
-# the longer one (46 CPU-s cold) beside the lint, the shorter (24 CPU-s) and one
-# collection after it, which leaves every test module's assertion-rewritten bytecode in
-# __pycache__ so each xdist worker's own collection loads it instead of rewriting them all.
+# the broker's step (150-230 CPU-s cold) beside the lint, the run and portfolio kernels
+# (about 60 CPU-s) and one collection after it, which leaves every test module's
+# assertion-rewritten bytecode in __pycache__ so each xdist worker's own collection loads it
+# instead of rewriting them all.
 (
   .venv/bin/python -m compileall -q -x '/[.](venv|venv-bench|venv-zipline|tools)/' . >/dev/null
-  .venv/bin/python -c "from engine.compiled import warm_signals_and_steps; warm_signals_and_steps()"
+  .venv/bin/python -c "from engine.compiled import warm_steps; warm_steps()"
 ) &
 warming=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # the layer contracts ([tool.importlinter] in pyproject.toml)
-.venv/bin/python -c "from engine.compiled import warm_runs; warm_runs()"
+.venv/bin/python -c "from engine.compiled import warm_runs_and_portfolios as w; w()"
 .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null || true  # errors: below
 wait "$warming"
 status=0

@@ -206,7 +206,7 @@ def test_the_warm_up_compiles_the_one_signature_every_book_walks_with():
     from engine import compiled
     from engine._rebalance_kernel import walk_rebalance
 
-    compiled.warm_signals_and_steps()
+    compiled.warm_runs_and_portfolios()
     assert len(walk_rebalance.signatures) == 1
     open_, close, volume, sigma, adv, half = _market(8, 30, 4)
     targets, decide = _targets(8, 30, 4, False, 1.0)
