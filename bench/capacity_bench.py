@@ -10,12 +10,13 @@ the demo strategy on the thin demo ticker and on a liquid one, a run walked by t
 step (a stop-loss), and, when the engine has it, the thin ticker with a ``volume_limit``;
 then two portfolios as their Job computes them (``kinds.portfolios.kind.computed``: the
 universe, the weights, the book and its result; with the curve, the book re-simulated at
-each capital): equal weight over MOSS and GLOBEX with a ``volume_limit``, and four liquid
-demo tickers ranked by momentum.
+each capital): equal weight over MOSS and GLOBEX with a ``volume_limit``, four liquid
+demo tickers ranked by momentum, and a portfolio of rules over three of them. Each capital's
+book is walked by its compiled twin (``engine._rebalance_kernel``,
+``engine._signals_kernel``).
 After one warm-up of each (numba compiled and loaded), ``--repeat`` rounds alternate the two
 requests so both are measured under the same load on a shared machine; the median CPU
-seconds of each, their ratio and the load average are printed. Goal (runs): with / without
-<= 2.
+seconds of each, their ratio and the load average are printed. Goal: with / without <= 2.
 """
 
 from __future__ import annotations
@@ -78,8 +79,21 @@ PORTFOLIOS = {
         "end_date": "2024-12-31",
         "allocation": {"method": "rank", "score": "roc(close, 126)", "top_n": 2},
     },
+    "portfolio of rules, 3 demo tickers, SMA_CROSS by value": {
+        "tickers": ["ACME", "GLOBEX", "HOOLI"],
+        "start_date": "2015-01-01",
+        "end_date": "2024-12-31",
+        "allocation": {"method": "rules"},
+        "strategy": {
+            "rule_type": "SMA_CROSS",
+            "params": {"fast": 10, "slow": 50},
+            "size_type": "value",
+            "position_size": 20_000,
+        },
+    },
 }
-"""The portfolio cases: a book with a thin name and a volume limit, and a liquid ranking."""
+"""The portfolio cases: a book with a thin name and a volume limit, a liquid ranking, and a
+portfolio of rules (each ticker by its own signals, 20,000 an entry)."""
 
 
 def cpu_of(body: dict) -> float:
