@@ -28,9 +28,11 @@ fi
 # take that lock shared first (tests/background.py), then build the Dockerfile again and find
 # every layer built: the build's CPU (the code layer's bytecode, bars and kernels; on a new
 # machine podman's installation and the base image too) falls in the cores' idle time before
-# pytest instead of holding a worker. Its failure fails nothing here: the tests' own build
-# then fails and says why. A run given a selection of tests (a path, -k, -m) builds nothing
-# ahead.
+# pytest instead of holding a worker. It runs at the lowest priority (nice 19, which its
+# containers inherit), so it takes only that idle time: the kernels' warm-up below, whose
+# longer half is what pytest waits for, gets the cores first. Its failure fails nothing here:
+# the tests' own build then fails and says why. A run given a selection of tests (a path,
+# -k, -m) builds nothing ahead.
 prebuild=1
 for arg in "$@"; do
   case "$arg" in
@@ -42,7 +44,7 @@ if [ "$prebuild" = 1 ] && { [ "$(id -u)" = 0 ] || command -v podman >/dev/null; 
   exec 8>.tools/image-build.lock
   flock -x 8
   (
-    "$PYTHON" -m scripts.container build "test-$(git rev-parse --short HEAD 2>/dev/null || echo dev)"
+    nice -n 19 "$PYTHON" -m scripts.container build "test-$(git rev-parse --short HEAD 2>/dev/null || echo dev)"
     if "$PYTHON" -c "import yaml" 2>/dev/null; then "$PYTHON" -m scripts.container standins; fi
   ) >.tools/image-build.log 2>&1 &
   building_image=$!
