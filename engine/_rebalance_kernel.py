@@ -7,8 +7,8 @@ Every order's fee and a cut buy's whole shares are the broker's compiled ``order
 ``affordable``, a liquid fill's price the broker's ``impact_fraction`` and
 ``liquidity_price`` (``engine.broker.jitted``); sums of a row of tickers are numpy's
 pairwise sums (``engine._pairwise``), as the Python walk's ``sum`` adds them. Imported only
-when a walk pays for numba (``engine.portfolio.simulate``: a capacity curve's twelve books,
-or enough bars x tickers); cached on disk like the other kernels and warmed with them
+when a caller asks for it (``simulate_portfolio``'s ``compiled``: a capacity curve's
+books); cached on disk like the other kernels and warmed with them
 (``engine.compiled.warm``).
 """
 
@@ -38,6 +38,22 @@ def _grown(rows: np.ndarray, count: int, more: int) -> np.ndarray:
     bigger = np.empty((max(2 * rows.shape[0], count + more), rows.shape[1]), dtype=rows.dtype)
     bigger[:count] = rows[:count]
     return bigger
+
+
+@njit(cache=True, nogil=True)
+def _supersede(records, n_records, open_bar, ordered, filled, pending, last) -> tuple:
+    """Close the record of every rebalance order still open, ``last`` the last bar it could
+    fill on, and drop the remainders (``simulate._Fills.supersede``); (records, count)."""
+    records = _grown(records, n_records, open_bar.size)
+    for j in range(open_bar.size):
+        if open_bar[j] >= 0:
+            records[n_records, 0], records[n_records, 1] = open_bar[j], j
+            records[n_records, 2], records[n_records, 3] = ordered[j], filled[j]
+            records[n_records, 4] = last
+            n_records += 1
+        open_bar[j] = -1
+        pending[j] = 0
+    return records, n_records
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -238,16 +254,10 @@ def walk_rebalance(
                 continue
             floor_trade = 0.0
         else:
-            if liquid:  # supersede the orders still open: their last bar is this one's eve
-                records = _grown(records, n_records, n_assets)
-                for j in range(n_assets):
-                    if open_bar[j] >= 0:
-                        records[n_records, 0], records[n_records, 1] = open_bar[j], j
-                        records[n_records, 2], records[n_records, 3] = ordered[j], filled[j]
-                        records[n_records, 4] = fill_bar - 1
-                        n_records += 1
-                    open_bar[j] = -1
-                    pending[j] = 0
+            if liquid:  # the orders still open end on this fill bar's eve
+                records, n_records = _supersede(
+                    records, n_records, open_bar, ordered, filled, pending, fill_bar - 1
+                )
             for j in range(n_assets):
                 worth[j] = now_shares[j] * price[j]
             value = now_cash + pairwise(worth, 0, n_assets, 0, 0.0, nodes, left)
@@ -339,18 +349,17 @@ def walk_rebalance(
                 )  # fmt: skip
                 buy_n[m], b_px[m] = take, px
                 pending[j] = wanted_b[m] - take
-        covered = n_buys
-        spent = 0.0
+        covered = n_buys  # the buys before the first whose running total passes the cash
+        spent = 0.0  # their running total
         for m in range(n_buys):
             b_cost[m] = buy_n[m] * b_px[m]
             b_fee[m] = _fee(buy_n[m], b_px[m], costs)
-            spent += b_cost[m] + b_fee[m]
-            if spent > cash - floor:
+            if spent + (b_cost[m] + b_fee[m]) > cash - floor:
                 covered = m
                 break
-            keys[m] = spent
+            spent += b_cost[m] + b_fee[m]
         if covered:
-            cash -= keys[covered - 1]
+            cash -= spent
         for m in range(covered, n_buys):
             if m > covered:
                 b_cost[m] = buy_n[m] * b_px[m]
@@ -389,7 +398,8 @@ def walk_rebalance(
                 filled[j] += signed
             traded[n_traded] = abs(value_k)
             n_traded += 1
-            ints[count, 0], ints[count, 1], ints[count, 2], ints[count, 3] = fill_bar, j, signed, 0
+            ints[count, 0], ints[count, 1] = fill_bar, j
+            ints[count, 2], ints[count, 3] = signed, ORDER
             reals[count, 0], reals[count, 1], reals[count, 2] = px, fee, value_k
             count += 1
         now_cash = cash
@@ -397,13 +407,9 @@ def walk_rebalance(
         start = fill_bar
     if liquid:
         last = n_bars - 1 if bust_bar < 0 else bust_bar
-        records = _grown(records, n_records, n_assets)
-        for j in range(n_assets):
-            if open_bar[j] >= 0:
-                records[n_records, 0], records[n_records, 1] = open_bar[j], j
-                records[n_records, 2], records[n_records, 3] = ordered[j], filled[j]
-                records[n_records, 4] = last
-                n_records += 1
+        records, n_records = _supersede(
+            records, n_records, open_bar, ordered, filled, pending, last
+        )
     return (
         shares_out,
         cash_out,

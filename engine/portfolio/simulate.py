@@ -103,9 +103,7 @@ def _compiled(
     from engine._rebalance_kernel import LIQUIDATION as LIQUIDATED
     from engine._rebalance_kernel import walk_rebalance
 
-    open_, close, targets, decide, mark = _checked(open_, close, targets, decide, config)
-    n_bars = close.shape[0]
-    scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
+    open_, close, targets, scheduled, mark = _checked(open_, close, targets, decide, config)
     costs = config.broker_costs()
     drift = math.nan if config.drift_threshold is None else float(config.drift_threshold)
     floats = np.array(
@@ -128,7 +126,7 @@ def _compiled(
         limits = (*limits, liquidity.half_spread)
     shares, cash, decisions, turnover, ints, reals, records, bust_bar, written_off = walk_rebalance(
         *(np.ascontiguousarray(a) for a in (open_, close, targets)),
-        scheduled.astype(np.int64),
+        scheduled,
         np.ascontiguousarray(mark),
         costs.as_array(),
         floats,
@@ -170,8 +168,9 @@ def _checked(
     decide: np.ndarray,
     config: PortfolioConfig,
 ) -> tuple[np.ndarray, ...]:
-    """The walk's inputs checked (prices, ``decide``'s shape, the targets) and the last
-    known close of each ticker (0 before its first bar)."""
+    """The walk's inputs checked (prices, ``decide``'s shape, the targets): (open, close,
+    targets, the scheduled decision bars (``decide``'s but the last bar's, int64), each
+    ticker's last known close (0 before its first bar))."""
     open_, close = check_prices(open_, close)
     n_bars = close.shape[0]
     decide = np.asarray(decide, dtype=bool)
@@ -179,7 +178,8 @@ def _checked(
         raise ValueError(f"decide: expected shape ({n_bars},)")
     targets = _check_targets(targets, decide, close.shape, config.max_leverage, config.allow_short)
     mark = np.nan_to_num(last_close(close), nan=0.0)
-    return open_, close, targets, decide, mark
+    scheduled = np.flatnonzero(decide[:-1]).astype(np.int64)
+    return open_, close, targets, scheduled, mark
 
 
 def assembled(
@@ -232,7 +232,7 @@ def _simulate(
     bust_at: int | None = None,
 ) -> PortfolioResult:
     """``simulate_portfolio``'s walk; ``bust_at``: the close where the book goes bust."""
-    open_, close, targets, decide, mark = _checked(open_, close, targets, decide, config)
+    open_, close, targets, scheduled, mark = _checked(open_, close, targets, decide, config)
     n_bars, n_assets = close.shape
     growth = (1.0 + config.cash_rate) ** (1.0 / config.bars_per_year) if config.cash_rate else 1.0
     borrow = config.borrow_rate / config.bars_per_year
@@ -241,7 +241,6 @@ def _simulate(
     book = _Fills(config, n_bars, liquidity)
     forced = None if closes is None else _Forced(check_closes(closes, close.shape))
     corporate = None if actions is None else Corporate(check_actions(actions, close), open_)
-    scheduled = np.flatnonzero(decide[:-1]) if n_bars else np.empty(0, dtype=np.int64)
     last_target: np.ndarray | None = None
     start = 0  # the first bar whose holdings are not yet written
     while True:

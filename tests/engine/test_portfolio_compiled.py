@@ -23,8 +23,16 @@ from engine.portfolio import (
 )
 from engine.portfolio import simulate as module
 
-FIELDS = ("equity", "cash", "shares", "weights", "turnover", "decisions", "contribution")
-FIELDS += ("benchmark",)
+FIELDS = (
+    "equity",
+    "cash",
+    "shares",
+    "weights",
+    "turnover",
+    "decisions",
+    "contribution",
+    "benchmark",
+)
 ORDER_FIELDS = ("bar", "asset", "shares", "price", "fee", "value", "forced")
 RECORD_FIELDS = ("bar", "asset", "ordered", "filled", "last")
 
