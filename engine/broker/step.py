@@ -764,6 +764,9 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
     if ns[N_HELD] > 0 and held[0, SIDE] != side:  # the other side still held
         order[5], ns[ORDER] = CANCELLED, -1
         return
+    if ns[N_HELD] >= setup[MAX_ENTRIES]:  # an earlier entry's remainder opened the last unit
+        order[5], ns[ORDER] = CANCELLED, -1
+        return
     price, triggered = _order_price(
         setup[KIND], side, fs[O_LIMIT], fs[O_STOP], ns[TRIGGERED] != 0, o, h, lo, c
     )

@@ -346,6 +346,25 @@ def test_an_entry_order_s_remainder_expires_after_its_last_bar():
     assert res.orders.status[0] == 1  # filled (in part)
 
 
+def test_an_entry_order_reaching_a_bar_where_a_remainder_took_the_last_unit_is_cancelled():
+    """``max_entries`` 2. The first limit order fills at bar 1. Bar 2 trades nothing, so the
+    volume-share impact is undefined and the second order fills none: its 1,000 shares wait
+    as a remainder, and bar 2's signal places a third order (one unit held). At bar 3 the
+    remainder fills first and opens the second unit; the third order is cancelled instead
+    of opening a unit past the book's room (it wrote past the units' table: a crash, or a
+    corrupt result)."""
+    bars = _bars([10.0] * 6, [1e6, 1e6, 0.0, 1e6, 1e6, 1e6])
+    entries, exits = np.array([True, True, True, False, False, False]), np.zeros(6, dtype=bool)
+    params = TradingParams(
+        entry_type="limit", valid_bars=3, max_entries=2, slippage_model="volume_share", **_PLAIN
+    )
+    res = run(bars, entries, exits, params, limit=np.full(6, 11.0))
+    assert [(t.size, t.entry_bar) for t in res.trades] == [(1000, 1), (1000, 3)]
+    assert res.position.tolist() == [0, 1000, 1000, 2000, 2000, 2000]
+    assert res.orders.status.tolist() == [1, 1, 3]  # two filled, the third cancelled
+    assert res.orders.filled.tolist() == [1000, 1000, 0]
+
+
 def test_the_impact_of_a_second_fill_on_a_bar_counts_the_shares_before_it():
     """A reversal at bar 2's open: the long's 1,000 shares sold first pay 0.1 × (1,000 /
     100,000)²; the short's 1,000 after them pay 0.1 × (2,000 / 100,000)² (zipline's

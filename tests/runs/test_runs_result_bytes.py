@@ -22,7 +22,7 @@ from kinds.runs.execute import execute
 from kinds.runs.result_version import RESULT_SCHEMA_VERSION
 from kinds.runs.serialize import to_json
 
-PINNED_VERSIONS = {"engine": "2.2.0", "result_schema": "1.3.0"}
+PINNED_VERSIONS = {"engine": "2.2.1", "result_schema": "1.3.0"}
 """The versions the digests were made with: a bump changes results on purpose, and the
 digests are then made again (from the code before the bump's change to serialisation, if
 any)."""
@@ -40,17 +40,17 @@ MINUTES = {"ticker": "MINUTES", "timeframe": "1m", "start_date": "2015-01-02"}
 SPLITS = {"ticker": "SPLITCO", "params": {"fast": 50, "slow": 200}, "start_date": "2015-01-01"}
 LIMIT = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}, "valid_bars": 3}
 CASES = {
-    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "ff7bfee7eea3d83a"),
+    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "207c61e0d34c9fe3"),
     "rsi_charts": (
         {"rule_type": "RSI", "params": {}, "charts": True, "start_date": "2015-01-01"},
-        "81624e073620fe6a",
+        "315c430a8a1350c8",
     ),
-    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "82a3544f585120b6"),
+    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "a595070d779b8a0d"),
     "minutes_thinned_charts": (
         {**MINUTES, "end_date": "2016-01-01", "charts": True},
-        "1b9fb47ec226f357",
+        "e694b051d0a59843",
     ),
-    "limit_order": ({"entry_order": LIMIT}, "f31a3d8607be7d94"),
+    "limit_order": ({"entry_order": LIMIT}, "b0db1eb0f26b6df2"),
     "stops_and_costs": (
         {
             "stop_loss_pct": 2,
@@ -60,17 +60,17 @@ CASES = {
             "direction": "longshort",
             "close_open_trades_at_end": True,
         },
-        "6657f37ac7c8d4e0",
+        "e4adc551ed10d88c",
     ),
-    "splits_held": (SPLITS, "77be66233e5ba703"),
+    "splits_held": (SPLITS, "ae20c2fef7a672a4"),
     "splits_held_charts": (
         {**SPLITS, "charts": True, "direction": "longshort"},
-        "4da3fbf78cbc41c9",
+        "327041debc66b6a5",
     ),
-    "no_trade": ({"end_date": "2016-01-20"}, "9fc945a1d25e3dd7"),
+    "no_trade": ({"end_date": "2016-01-20"}, "0eb5819982cc2327"),
     "every_bar": (
         {"ticker": "GLOBEX", "start_date": "2000-01-01", "end_date": "2030-01-01"},
-        "ecb0f8cb68e328b9",
+        "63f2fe7d2772db8e",
     ),
 }
 
