@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 _SOURCES = (
+    "broker/by_type.py",
     "broker/costs.py",
     "broker/impact.py",
     "broker/orders.py",

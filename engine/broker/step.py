@@ -34,6 +34,7 @@ from numba import njit
 from engine import _liquidity_kernel, kernel_stamp
 from engine._prefetch import prefetch as _prefetch
 from engine.broker import jitted, orders, program, stops
+from engine.broker.by_type import by_type
 from engine.broker.costs import BORROW, BY_VALUE, FRACTION, POSITION_SIZE, SLIP
 from engine.corporate import DELISTING as DELISTING_CODE
 from engine.corporate import DIVIDEND as DIVIDEND_CODE
@@ -125,7 +126,7 @@ LIQUIDATION_CODE = EXIT_REASONS.index("liquidation")
 DELISTED_CODE = EXIT_REASONS.index("delisted")
 CLOSED_AT_END_CODE = EXIT_REASONS.index("closed_at_end")
 
-_bare = njit(cache=True, nogil=True, _nrt=False)
+_bare = by_type(nogil=True, _nrt=False)
 """The step's functions: they allocate nothing, so they run without numba's reference
 counting (whose atomic counts on every call cost more than a quiet bar's whole step)."""
 _inlined = njit(cache=True, nogil=True, _nrt=False, inline="always")
