@@ -411,6 +411,8 @@ def _open_unit(state, run, bar, price, side, qty, fee, fractions, setup) -> None
     """A new unit of ``qty`` shares of ``side`` filled at ``price`` paying ``fee``: the cash,
     the shares, its stop levels, its fill row."""
     fs, ns, held = state[0], state[1], state[2]
+    if ns[N_HELD] >= held.shape[0]:  # every caller checks max_entries: never, unless a rule
+        raise IndexError("a unit opened past max_entries")  # is wrong; not a corrupt book
     _pay_fill(fs, side, qty, price, fee)
     unit = held[ns[N_HELD]]
     ns[N_HELD] += 1

@@ -365,6 +365,23 @@ def test_an_entry_order_reaching_a_bar_where_a_remainder_took_the_last_unit_is_c
     assert res.orders.filled.tolist() == [1000, 1000, 0]
 
 
+def test_a_unit_opened_past_max_entries_raises_instead_of_writing_past_the_book():
+    """The step's guard behind every caller's check: a unit opened when ``max_entries``
+    are held raises (the Job fails with a message) instead of writing past the units'
+    table, which corrupted the process's memory before engine 2.2.1's fix."""
+    from engine.broker import step
+
+    _, setup, fractions = _scaling.step_inputs(TradingParams(max_entries=1))
+    state = step.new_state(1, 4)
+    step.start_run(state, 1e5)
+    state = step.make_room(state)
+    step._open_unit(state, 0, 0, 10.0, 1.0, 5.0, 0.0, fractions, setup)
+    assert state[1][step.N_HELD] == 1
+    with pytest.raises(IndexError, match="max_entries"):
+        step._open_unit(state, 0, 1, 10.0, 1.0, 5.0, 0.0, fractions, setup)
+    assert state[1][step.N_HELD] == 1 and state[0][step.SHARES] == 5.0
+
+
 def test_the_impact_of_a_second_fill_on_a_bar_counts_the_shares_before_it():
     """A reversal at bar 2's open: the long's 1,000 shares sold first pay 0.1 × (1,000 /
     100,000)²; the short's 1,000 after them pay 0.1 × (2,000 / 100,000)² (zipline's
