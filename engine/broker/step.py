@@ -461,6 +461,14 @@ def _drop_remainder(state, status) -> None:
     fs[REMAINING], ns[REM_UID], ns[REM_ORDER] = 0.0, -1, -1
 
 
+@_inlined
+def _no_unit_for(state, side, setup) -> bool:
+    """Whether an entry of ``side`` can open no unit now, so is cancelled when it would
+    fill: the other side is still held, or ``max_entries`` units are."""
+    ns, held = state[1], state[2]
+    return (ns[N_HELD] > 0 and held[0, SIDE] != side) or ns[N_HELD] >= setup[MAX_ENTRIES]
+
+
 @_bare
 def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
     """The entry remainder against the bar, after its open's market order: at the open (a
@@ -481,7 +489,7 @@ def _fill_remainder(state, run, bar, o, h, lo, c, costs, fractions, setup) -> No
         if j < 0:
             _drop_remainder(state, CANCELLED)
             return
-    elif (ns[N_HELD] > 0 and held[0, SIDE] != side) or ns[N_HELD] >= setup[MAX_ENTRIES]:
+    elif _no_unit_for(state, side, setup):
         _drop_remainder(state, CANCELLED)
         return
     kind = ns[REM_KIND]
@@ -764,10 +772,7 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
     k = ns[ORDER]
     order = book[k]
     side = order[1]
-    if ns[N_HELD] > 0 and held[0, SIDE] != side:  # the other side still held
-        order[5], ns[ORDER] = CANCELLED, -1
-        return
-    if ns[N_HELD] >= setup[MAX_ENTRIES]:  # an earlier entry's remainder opened the last unit
+    if _no_unit_for(state, side, setup):  # max_entries: a remainder may have filled first
         order[5], ns[ORDER] = CANCELLED, -1
         return
     price, triggered = _order_price(

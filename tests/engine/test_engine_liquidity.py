@@ -367,7 +367,7 @@ def test_an_entry_order_reaching_a_bar_where_a_remainder_took_the_last_unit_is_c
 
 def test_a_unit_opened_past_max_entries_raises_instead_of_writing_past_the_book():
     """The step's guard behind every caller's check: a unit opened when ``max_entries``
-    are held raises (the Job fails with a message) instead of writing past the units'
+    are held raises (the Job fails) instead of writing past the units'
     table, which corrupted the process's memory before engine 2.2.1's fix."""
     from engine.broker import step
 
