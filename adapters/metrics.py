@@ -278,8 +278,8 @@ def _power(base: float, exponent: float) -> float:
     """``base ** exponent`` by C's pow, as numpy's float64 scalar power gives it."""
     try:
         return math.pow(base, exponent)
-    except (OverflowError, ValueError):
-        with np.errstate(over="ignore"):
+    except (OverflowError, ValueError):  # infinity, or NaN for a negative base (no warning)
+        with np.errstate(over="ignore", invalid="ignore"):
             return float(np.float64(base) ** exponent)
 
 

@@ -146,6 +146,13 @@ def test_cagr_that_overflows_is_none_not_infinity():
     assert enhanced_metrics(bars, hand_result([100.0, 1e6]), [], {})["cagr_pct"] is None
 
 
+def test_cagr_of_an_equity_ending_below_zero_is_none_without_a_warning():
+    """A short that ends past a total loss: the growth -0.5 has no real power over 1.5
+    days (NaN, so None), and no RuntimeWarning escapes (the suite makes it an error)."""
+    bars = make_bars([1.0, 1.0, 1.0], step=np.timedelta64(18, "h"))
+    assert enhanced_metrics(bars, hand_result([100.0, 20.0, -50.0]), [], {})["cagr_pct"] is None
+
+
 def test_metrics_of_an_engine_run_are_plain_json():
     """Metrics from engine.run + trade_records serialise with allow_nan=False."""
     bars = make_bars([10.0, 12.0, 9.0, 8.0, 11.0, 7.0, 13.0])
