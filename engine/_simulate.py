@@ -35,6 +35,7 @@ module builds every run's paths and trade counts from them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -234,7 +235,9 @@ def _walk_one(prices: np.ndarray, sides: np.ndarray, c: Costs) -> np.ndarray:
         opened = side * qty
         rows.append((shares, close_price, close_fee, opened, open_price, open_fee, cash, opened))
         shares = opened
-    return np.array(rows, dtype=np.float64).reshape(-1, len(EVENT_FIELDS)).T.copy()
+    width = len(EVENT_FIELDS)  # the floats read in one pass (np.array of the rows: 2x longer)
+    flat = np.fromiter(itertools.chain.from_iterable(rows), np.float64, len(rows) * width)
+    return flat.reshape(-1, width).T.copy()
 
 
 def _walk_waves(
