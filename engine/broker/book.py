@@ -310,6 +310,8 @@ class Book:
             self.applied.add(trade.id, bar, DELISTING, price, size, 0.0, size * price, 0.0)
 
     def _process_orders(self) -> None:
+        if not self.orders:  # most bars: nothing to work, no prices to read
+            return
         i = self.bar
         o, h, lo, c = (float(a[i]) for a in (self.open, self.high, self.low, self.close))
         prev_close = float(self.close[i - 1])

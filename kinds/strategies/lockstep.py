@@ -175,22 +175,26 @@ def _lockstep(
 def unchanged(new: list[dict], old: list[dict]) -> bool:
     """Whether the records ``new`` are ``old``'s: the same keys, and every value the very
     same object (so the same JSON: an equal value computed again, ``1`` for ``1.0`` or
-    ``-0.0`` for ``0.0`` included, is not)."""
-    return len(new) == len(old) and all(
-        a.keys() == b.keys() and all(map(is_, a.values(), b.values()))
-        for a, b in zip(new, old, strict=True)
-    )
+    ``-0.0`` for ``0.0`` included, is not). A loop, not ``all`` over a generator: it runs
+    twice a combination and bar, mostly on one record or none."""
+    if len(new) != len(old):
+        return False
+    for a, b in zip(new, old, strict=True):
+        if a.keys() != b.keys() or not all(map(is_, a.values(), b.values())):
+            return False
+    return True
 
 
 def _changed(state: dict, last: dict) -> dict:
     """``state`` without its ``trades`` and ``orders`` that are ``unchanged`` since
     ``last``, the previous state sent whole."""
-    kept = {
-        key: value
-        for key, value in state.items()
-        if key not in ("trades", "orders") or not unchanged(value, last[key])
-    }
-    return state if len(kept) == len(state) else kept
+    same = [key for key in ("trades", "orders") if unchanged(state[key], last[key])]
+    if not same:
+        return state
+    kept = dict(state)
+    for key in same:
+        del kept[key]
+    return kept
 
 
 def _answers(value: Any, count: int) -> list[Any]:
