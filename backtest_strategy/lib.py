@@ -57,6 +57,8 @@ def crossover(series1: Any, series2: Any) -> bool:
     """
 
     def pair(series: Any) -> Any:
+        if isinstance(series, np.ndarray):  # an indicator or a column: neither test below holds
+            return series
         if isinstance(series, pd.Series):
             return series.values
         return (series, series) if isinstance(series, Number) else series
