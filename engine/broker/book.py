@@ -182,11 +182,13 @@ class Book:
         return float(self.close[self.bar])
 
     def position_size(self) -> int:
-        return sum(int(trade.size) for trade in self.trades)
+        return sum([int(trade.size) for trade in self.trades])
 
     def unrealized(self) -> float:
+        if not self.trades:  # most bars of most strategies: the same operations, on none
+            return self.last_price * 0 - 0
         return self.last_price * self.position_size() - sum(
-            trade.size * trade.entry_price for trade in self.trades
+            [trade.size * trade.entry_price for trade in self.trades]
         )
 
     def account_equity(self) -> float:
