@@ -203,9 +203,38 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 """Debian's chromium, as root, on a machine with no network but the package registries."""
 
 
+PAGE_TIMEOUT_MS = 60_000
+"""Every browser context's and page's default wait (a selector, a navigation): a page's first script
+run and its result's fetch took over 30 s (Playwright's default) once in the suite's
+heaviest minutes (the image's warm-up compiling beside the test workers and chromium), on a
+page that loads in about 1 s alone."""
+
+
+class _PatientBrowser:
+    """The launched browser, whose every new context and page waits ``PAGE_TIMEOUT_MS`` by
+    default."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        return context
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)  # its own context, closed with it
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        return page
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """Playwright driving Debian's chromium (never Playwright's own browser download)."""
+    """Playwright driving Debian's chromium (never Playwright's own browser download); its
+    contexts wait ``PAGE_TIMEOUT_MS``."""
     import shutil
 
     from playwright.sync_api import sync_playwright
@@ -215,5 +244,5 @@ def browser():
         _require("chromium", "apt-get install chromium (scripts/test.sh does)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
+        yield _PatientBrowser(chromium)
         chromium.close()

@@ -33,12 +33,6 @@ def screenshots_dir(fallback: Path) -> Path:
 
 VIEWPORT = {"width": 1280, "height": 800}
 
-PAGE_TIMEOUT_MS = 60_000
-"""Every browser context's default wait (a selector, a navigation): a page's first
-script run and its result's fetch took over 30 s once under the suite's heaviest minutes
-(the image's warm-up compiling beside two test workers and chromium), on a page that loads
-in about 1 s alone."""
-
 
 def finished_heatmap(page, timeout_ms: int) -> tuple[Any, dict, dict]:
     """A sweep's page once its sweep SUCCEEDED at 100 % and its heatmap is drawn: (the
@@ -94,7 +88,6 @@ def recording_page(browser, viewport: dict | None = None, expected: str | None =
     console errors, but those starting with ``expected``, a 400 a test provokes, and
     ``NETWORK_CHANGED``) in ``page.errors``; close it with ``page.context.close()``."""
     context = browser.new_context(viewport=viewport or VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(f"pageerror: {error}"))
@@ -111,7 +104,6 @@ def signed_in(browser, base_url: str, token: str):
     """A page of a new browser context signed in with ``token`` through the form, on the run
     form (its script ready); close it with ``page.context.close()``."""
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"{base_url}/login")
     page.fill("#token", token)

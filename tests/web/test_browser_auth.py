@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.web.support import on_loopback
 from tests.web.support_auth import bearer, new_token, token_app
-from tests.web.support_browser import PAGE_TIMEOUT_MS, signed_in
+from tests.web.support_browser import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
@@ -40,7 +40,6 @@ def test_sign_in_then_submit_a_run_with_the_csrf_token(browser, served, tmp_path
     the run submitted from the form is PENDING and created_by "alice"; sign out → /login."""
     base_url, token = served
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -32,7 +32,7 @@ from kinds.runs.store import insert_pending, mark_failed, mark_running
 from store.db import make_engine, make_sessionmaker
 from store.presets import create_preset
 from tests.stack import run_count
-from tests.web.support_browser import PAGE_TIMEOUT_MS, page_error, shoot
+from tests.web.support_browser import page_error, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.mysql, pytest.mark.redis, pytest.mark.slow]
 
@@ -88,7 +88,6 @@ def watched(request, browser, stack) -> Iterator[Watched]:
     context = browser.new_context(
         viewport=VIEWPORT, accept_downloads=True, reduced_motion="reduce", **options
     )
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     watched = Watched(page)
     yield watched

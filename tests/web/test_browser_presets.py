@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.web.support import app_with_schema, on_loopback
 from tests.web.support_auth import bearer, new_token, token_app
-from tests.web.support_browser import PAGE_TIMEOUT_MS, VIEWPORT, page_error, shoot, signed_in
+from tests.web.support_browser import VIEWPORT, page_error, shoot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
@@ -36,7 +36,6 @@ def page(browser, sqlite_url, redis_url, data_dir) -> Iterator:
     app = app_with_schema(sqlite_url, redis_url, data_dir)
     with on_loopback(app) as base_url:
         context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-        context.set_default_timeout(PAGE_TIMEOUT_MS)
         page = context.new_page()
         problems: list[str] = []
         page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))

@@ -20,7 +20,6 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.web.support import app_with_schema, on_loopback
-from tests.web.support_browser import PAGE_TIMEOUT_MS
 from tests.web.support_dashboard import add_succeeded
 from tests.web.test_browser_dashboard import VIEWPORT, Watched, shoot, shots  # noqa: F401
 
@@ -55,7 +54,6 @@ def report_tab(
     """A fresh context on the run's page with its Report tab clicked: (context, page, what
     the page reported)."""
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     watched = Watched(page)
     page.goto(f"{base_url}/runs/{run_id}")

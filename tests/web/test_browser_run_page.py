@@ -29,7 +29,6 @@ from playwright.sync_api import expect
 
 from kinds.runs.store import mark_running, update_labels
 from tests.web.support import app_with_schema, on_loopback
-from tests.web.support_browser import PAGE_TIMEOUT_MS
 from tests.web.support_dashboard import add_pending, add_succeeded
 from tests.web.test_browser_dashboard import VIEWPORT, Watched, shoot, shots  # noqa: F401
 from web.db import get_database
@@ -70,7 +69,6 @@ def served(sqlite_url: str, redis_url: str, demo_data_dir) -> Iterator[tuple[obj
 def page(browser) -> Iterator[object]:
     """A fresh 1280 × 800 page; no script error (console or pageerror) by the end."""
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     watched = Watched(page)
     yield page
