@@ -70,6 +70,17 @@ open_return = _programs["open_return"]
 running_max = _programs["running_max"]
 program_size = _programs["sized"]
 """``engine.broker.program.sized``: a size program's value as the size series gives it."""
+first_exit = rebind(
+    (program.first_exit,),
+    rebind(
+        program.ARITHMETIC,
+        {},
+        lambda f: njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")(f),
+    ),
+    lambda f: njit(cache=True, nogil=True, _nrt=False, error_model="numpy")(f),
+)["first_exit"]
+"""``engine.broker.program.first_exit``: the exit program over a stretch of held bars, with
+``evaluate`` inlined into its loop (one call a stretch, not a call a bar)."""
 
 __all__ = [
     "affordable",
@@ -78,6 +89,7 @@ __all__ = [
     "evaluate",
     "fill",
     "fill_bar_stop",
+    "first_exit",
     "impact_fraction",
     "levels",
     "liquidity_price",

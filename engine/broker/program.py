@@ -181,5 +181,44 @@ def sized(value: float, scale: np.ndarray, bar: int) -> float:
     return value if math.isfinite(value) else math.nan
 
 
+def first_exit(
+    code: np.ndarray,
+    constants: np.ndarray,
+    leaves: np.ndarray,
+    series: np.ndarray,
+    stack: np.ndarray,
+    close: np.ndarray,
+    bar: int,
+    end: int,
+    held_from: int,
+    entry: float,
+    best: float,
+    reads: int,
+) -> tuple:
+    """(the first bar from ``bar`` before ``end`` on whose close an exit program holds,
+    ``end`` for none; ``max_open_return``'s running best through the bar before it) for a
+    long whose units do not change on those bars: first filled on ``held_from``, at the
+    share-weighted entry ``entry``, best return so far ``best``; ``reads``: the last series
+    the program reads (the walk's, ``engine.broker.step``: ``bars_held`` alone leaves the
+    entry and returns uncomputed). Each bar's series and value are the walk's on that bar,
+    which evaluates them itself on a bar that changes the units."""
+    priced = reads >= ENTRY_PRICE
+    if priced:
+        series[ENTRY_PRICE] = entry
+    while bar < end:
+        series[BARS_HELD] = bar - held_from
+        after = best
+        if priced:
+            now = open_return(close[bar], entry)
+            after = running_max(best, now)
+            series[OPEN_RETURN], series[MAX_OPEN_RETURN] = now, after
+        if evaluate(code, constants, leaves, bar, series, stack) != 0.0:
+            return bar, best
+        best = after
+        bar += 1
+    return bar, best
+
+
 ARITHMETIC = (evaluate, unary, binary, open_return, running_max, sized)
-"""The functions ``engine.broker.jitted`` compiles (``evaluate`` calls the next two)."""
+"""The functions ``engine.broker.jitted`` compiles (``evaluate`` calls the next two);
+``first_exit`` is compiled with them inlined."""

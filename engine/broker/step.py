@@ -146,6 +146,7 @@ _signal_equity = jitted.signal_equity
 _evaluate = jitted.evaluate
 _open_return = jitted.open_return
 _running_max = jitted.running_max
+_first_exit = jitted.first_exit
 _program_size = jitted.program_size
 _impact_fraction = jitted.impact_fraction
 _liquidity_price = jitted.liquidity_price
@@ -934,17 +935,25 @@ def _at_close(state, run, bar, side, c, limit, stop, costs, fractions, setup) ->
             held[j, UNIT_BORROW] += held[j, SIZE] * c * rate
 
 
+@_inlined
+def _busts(state, c) -> bool:
+    """Whether the equity reached zero at the close ``c`` (only shorts can): ``_bust``
+    follows. A test on every close walked, so inlined: the call it saves passes the whole
+    state (a fifth of a held bar's walk)."""
+    fs = state[0]
+    return fs[SHARES] < 0.0 and fs[CASH] + fs[SHARES] * c <= 0.0
+
+
 @_bare
 def _bust(state, run, bar, c, costs) -> None:
-    """The equity reached zero at the close (only shorts can): every unit closed at that
-    close paying its fee, no slippage (``liquidation``); the run trades no more."""
-    fs, ns = state[0], state[1]
-    if fs[SHARES] < 0.0 and fs[CASH] + fs[SHARES] * c <= 0.0:
-        before, fees = fs[SHARES], 0.0
-        while ns[N_HELD] > 0:
-            fees += _close(state, costs, 0, state[2][0, SIZE], bar, c, LIQUIDATION_CODE, True)
-        _row(state, run, bar, before, c, fees, 0.0, 0.0, 0.0, LIQUIDATION_CODE)
-        ns[BUST] = 1
+    """The equity reached zero at the close (``_busts``): every unit closed at that close
+    paying its fee, no slippage (``liquidation``); the run trades no more."""
+    ns = state[1]
+    before, fees = state[0][SHARES], 0.0
+    while ns[N_HELD] > 0:
+        fees += _close(state, costs, 0, state[2][0, SIZE], bar, c, LIQUIDATION_CODE, True)
+    _row(state, run, bar, before, c, fees, 0.0, 0.0, 0.0, LIQUIDATION_CODE)
+    ns[BUST] = 1
 
 
 @_inlined
@@ -998,7 +1007,8 @@ def step(
     _at_open(state, run, bar, ohlc, costs, fractions, setup)
     side = _signal_side(state, bar, last, entry, leave, fractions, setup)
     _at_close(state, run, bar, side, ohlc[3], limit, stop, costs, fractions, setup)
-    _bust(state, run, bar, ohlc[3], costs)
+    if _busts(state, ohlc[3]):
+        _bust(state, run, bar, ohlc[3], costs)
 
 
 @_bare
@@ -1224,6 +1234,37 @@ def _program_exit(state, bar, outside, programs, reads) -> bool:
 
 
 @_inlined
+def _skips_held(state, reads_long, exit_program) -> bool:
+    """Whether the walk may skip bars (``walk_run``) as far as a position-aware exit goes:
+    none is read (no long held, or no such exit), or it is a program whose long has
+    started (``ns[EXIT_ON]``), which ``_held_exit_from`` evaluates over the bars skipped."""
+    if not (reads_long and _long_held(state)):
+        return True
+    return exit_program and state[1][EXIT_ON] != 0
+
+
+@_inlined
+def _held_exit_from(state, bar, end, programs, reads) -> int:
+    """The first of bars ``bar`` .. ``end`` - 1, idle and without signals while a long is
+    held, on whose close its exit program holds (``end``: none); the long's series as
+    ``_program_exit`` keeps them, through the bar before it. The units do not change on
+    those bars, so neither do their first fill bar and entry."""
+    fs, ns = state[0], state[1]
+    code, constants, leaves, close, series, stack = programs[4:]
+    entry = np.nan
+    if reads >= program.ENTRY_PRICE:
+        entry = _long_entry(state)
+        fs[EXIT_ENTRY] = entry
+    found, best = _first_exit(
+        code, constants, leaves, series, stack, close, bar, end, ns[EXIT_FROM], entry,
+        fs[EXIT_BEST], reads,
+    )  # fmt: skip
+    if reads >= program.ENTRY_PRICE:
+        fs[EXIT_BEST] = best
+    return found
+
+
+@_inlined
 def _series_read(code: np.ndarray) -> int:
     """The last of the walk's series (``program.SERIES``' order) a program reads, -1 for
     none: an exit program that reads no more than ``bars_held`` has its long's entry
@@ -1235,7 +1276,7 @@ def _series_read(code: np.ndarray) -> int:
     return last
 
 
-@_bare
+@_inlined
 def _reads_size(state, side, setup) -> bool:
     """Whether the signal for ``side`` opens a unit, so reads the size series: against the
     units held when it may open its side; else while fewer than ``max_entries`` are held
@@ -1318,10 +1359,9 @@ def walk_run(
     fetched = bar  # the last signal bar whose lines were asked for (``_fetch_ahead``)
     fetching = n_bars >= FETCH_FROM_BARS
     while bar < n_bars:  # a while loop: a skip jumps, not a test on every bar it skips
-        c = close[bar]
         if (
             not acting and ns[AT_CLOSE] == 0 and not (enter[bar] | leave[bar])
-            and _idle(state, setup) and not (reads_long and _long_held(state))
+            and _idle(state, setup) and _skips_held(state, reads_long, exit_program)
         ):  # fmt: skip
             watch = setup[STOPPED] != 0 and ns[N_HELD] > 0
             if not (watch and _stops_act(state, trail, high[bar], low[bar])):
@@ -1333,9 +1373,15 @@ def walk_run(
                         skip_to += 1
                 else:
                     skip_to = _next_signal(enter, leave, skip_to, n_bars)
-                _skip(state, bar, skip_to, setup, paths)
-                bar = skip_to
-                continue
+                end = skip_to
+                if exit_program and ns[EXIT_ON] != 0:  # a long held: up to its exit's close
+                    end = _held_exit_from(state, bar, skip_to, programs, exit_reads)
+                if end > bar:
+                    _skip(state, bar, end, setup, paths)
+                bar = end
+                if end == skip_to:
+                    continue
+        c = close[bar]
         if ns[AT_CLOSE] == 0:
             if _short_of_room(state):
                 return bar, ROOM
@@ -1367,7 +1413,8 @@ def walk_run(
             _at_close(state, run, bar, side, c, limit, stop, costs, fractions, setup)
             if acting and bar == last and delisting == delisting and ns[N_HELD] > 0:
                 _delist(state, run, bar, delisting, costs)
-            _bust(state, run, bar, c, costs)
+            if _busts(state, c):
+                _bust(state, run, bar, c, costs)
         ns[AT_CLOSE] = 0
         if keep:
             cash_path[bar], shares_path[bar] = fs[CASH], fs[SHARES]
