@@ -196,25 +196,23 @@ def first_exit(
     reads: int,
 ) -> tuple:
     """(the first bar from ``bar`` before ``end`` on whose close an exit program holds,
-    ``end`` for none; ``max_open_return``'s running best through the bar before it) for a
-    long whose units do not change on those bars: first filled on ``held_from``, at the
-    share-weighted entry ``entry``, best return so far ``best``; ``reads``: the last series
-    the program reads (the walk's, ``engine.broker.step``: ``bars_held`` alone leaves the
-    entry and returns uncomputed). Each bar's series and value are the walk's on that bar,
-    which evaluates them itself on a bar that changes the units."""
+    ``end`` for none; ``max_open_return``'s running best through that bar, or through the
+    last) for a long whose units do not change on those bars: first filled on
+    ``held_from``, at the share-weighted entry ``entry``, best return before ``bar``
+    ``best``; ``reads``: the last series the program reads (``bars_held`` alone leaves the
+    entry and returns uncomputed). The broker's step evaluates its exit programs only
+    through it: one bar, or a stretch it skips (``engine.broker.step``)."""
     priced = reads >= ENTRY_PRICE
     if priced:
         series[ENTRY_PRICE] = entry
     while bar < end:
         series[BARS_HELD] = bar - held_from
-        after = best
         if priced:
             now = open_return(close[bar], entry)
-            after = running_max(best, now)
-            series[OPEN_RETURN], series[MAX_OPEN_RETURN] = now, after
+            best = running_max(best, now)
+            series[OPEN_RETURN], series[MAX_OPEN_RETURN] = now, best
         if evaluate(code, constants, leaves, bar, series, stack) != 0.0:
             return bar, best
-        best = after
         bar += 1
     return bar, best
 

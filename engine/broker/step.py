@@ -1205,32 +1205,22 @@ def _program_exit(state, bar, outside, programs, reads) -> bool:
     since the first unit's fill bar, their share-weighted average entry (a split or a unit
     added or sold changes it from that close on), the return at this close from it, and the
     best such return on the closes from the fill bar on, each read at the entry of its own
-    close; else ``outside``. ``reads``: the last series the program reads
-    (``_series_read``)."""
+    close (``_held_exit_from`` over this one bar); else ``outside``. ``reads``: the last
+    series the program reads (``_series_read``)."""
     fs, ns = state[0], state[1]
     if not _long_held(state):
         return outside
-    code, constants, leaves, close, series, stack = programs[4:]
-    if reads < program.ENTRY_PRICE:  # bars_held alone: no entry, no return to compute
-        if ns[EXIT_ON] == 0:
-            _long_opened(state, np.nan)
-            ns[EXIT_ON] = 1
-        series[program.BARS_HELD] = bar - ns[EXIT_FROM]
-        return _evaluate(code, constants, leaves, bar, series, stack) != 0.0
-    entry = _long_entry(state)
     if ns[EXIT_ON] == 0:
+        priced = reads >= program.ENTRY_PRICE  # else bars_held alone: no entry, no return
+        entry = _long_entry(state) if priced else np.nan
         _long_opened(state, entry)
         ns[EXIT_ON] = 1
-        best = -np.inf
-        for t in range(ns[EXIT_FROM], bar):  # the closes held before this one's (on_close)
-            best = _running_max(best, _open_return(close[t], entry))
-        fs[EXIT_BEST] = best
-    fs[EXIT_ENTRY] = entry
-    now = _open_return(close[bar], entry)
-    fs[EXIT_BEST] = _running_max(fs[EXIT_BEST], now)
-    series[program.BARS_HELD], series[program.ENTRY_PRICE] = bar - ns[EXIT_FROM], entry
-    series[program.OPEN_RETURN], series[program.MAX_OPEN_RETURN] = now, fs[EXIT_BEST]
-    return _evaluate(code, constants, leaves, bar, series, stack) != 0.0
+        if priced:
+            close, best = programs[7], -np.inf
+            for t in range(ns[EXIT_FROM], bar):  # the closes held before this one's (on_close)
+                best = _running_max(best, _open_return(close[t], entry))
+            fs[EXIT_BEST] = best
+    return _held_exit_from(state, bar, bar + 1, programs, reads) == bar
 
 
 @_inlined
@@ -1245,10 +1235,10 @@ def _skips_held(state, reads_long, exit_program) -> bool:
 
 @_inlined
 def _held_exit_from(state, bar, end, programs, reads) -> int:
-    """The first of bars ``bar`` .. ``end`` - 1, idle and without signals while a long is
-    held, on whose close its exit program holds (``end``: none); the long's series as
-    ``_program_exit`` keeps them, through the bar before it. The units do not change on
-    those bars, so neither do their first fill bar and entry."""
+    """The first of bars ``bar`` .. ``end`` - 1 on whose close the exit program of the long
+    held holds (``end``: none), its series kept in the state through that bar: the one bar
+    ``_program_exit`` asks for, or a stretch ``walk_run`` skips, idle and without signals,
+    on which the units, so their first fill bar and entry, do not change."""
     fs, ns = state[0], state[1]
     code, constants, leaves, close, series, stack = programs[4:]
     entry = np.nan
