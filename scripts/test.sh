@@ -77,6 +77,14 @@ install_peer .venv-bench requirements-bench.txt
 install_peer .venv-zipline requirements-zipline.txt
 export VECTORBT_PYTHON="$PWD/.venv-bench/bin/python"
 export ZIPLINE_PYTHON="$PWD/.venv-zipline/bin/python"
+# numpy's math on one thread in every test process and every process they start (the peers'
+# children too), as a Job runs it (consumer/__main__.py): four workers already share the two
+# cores, and a BLAS pool per process only oversubscribes them, its threads spinning while they
+# wait (three portfolio test files, one process: 138 CPU-s with the default pool, 129 with
+# one thread; the skfolio oracle child alone 20.5 against 14.3). A value the shell set stays.
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+export MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 
 install_venv .venv requirements-dev.txt --compile-bytecode
 if [ -f scripts/install-validators.sh ]; then bash scripts/install-validators.sh; fi
