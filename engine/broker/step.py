@@ -1357,8 +1357,9 @@ def walk_run(
             if not (watch and _stops_act(state, trail, high[bar], low[bar])):
                 skip_to = bar + 1  # the bars up to the next signal or stop leave the book
                 if watch:
+                    bounds = _stop_bounds(state, trail)  # the units' levels: none change
                     while skip_to < n_bars and not (enter[skip_to] | leave[skip_to]):
-                        if _stops_act(state, trail, high[skip_to], low[skip_to]):
+                        if _reaches(bounds, high[skip_to], low[skip_to]):
                             break
                         skip_to += 1
                 else:
@@ -1492,21 +1493,54 @@ def _stops_act(state, trail, h, lo) -> bool:
     ``engine.broker.stops.stop_exit``, NaN levels compared as there. On any other bar
     ``_check_stops`` changes nothing (no unit is fresh: none filled on it). The one
     predicate of both skips: ``walk_run``'s and the batch pass's
-    (``engine.broker.curves``)."""
+    (``engine.broker.curves``), which take the levels once (``_stop_bounds``) for the bars
+    they skip, on which the units do not change."""
+    return _reaches(_stop_bounds(state, trail), h, lo)
+
+
+@_inlined
+def _stop_bounds(state, trail) -> tuple:
+    """The held units' stops as four levels of a bar's prices, which ``_reaches`` compares:
+    (a high at or above, a high above, a low at or below, a low below): a long's adverse
+    stop (its stop-loss or trailing level, the higher) and take-profit, its best price
+    when it trails; a short's mirrored. Each the level nearest the bar of all the units
+    (NaN where no unit has one: a comparison with it never holds), so a bar reaches one
+    exactly when it reaches a unit's (``_stops_act``)."""
     ns, held = state[1], state[2]
+    trailing = trail == trail
+    high_at = high_past = low_at = low_past = np.nan
     for j in range(ns[N_HELD]):
         unit = held[j]
         if unit[SIDE] > 0:
-            if lo <= max(unit[LOSS], unit[TRAIL_LEVEL]) or h >= unit[PROFIT]:
-                return True
-            if trail == trail and h > unit[EXTREME]:
-                return True
+            low_at = _highest(low_at, max(unit[LOSS], unit[TRAIL_LEVEL]))
+            high_at = _lowest(high_at, unit[PROFIT])
+            if trailing:
+                high_past = _lowest(high_past, unit[EXTREME])
         else:
-            if h >= min(unit[LOSS], unit[TRAIL_LEVEL]) or lo <= unit[PROFIT]:
-                return True
-            if trail == trail and lo < unit[EXTREME]:
-                return True
-    return False
+            high_at = _lowest(high_at, min(unit[LOSS], unit[TRAIL_LEVEL]))
+            low_at = _highest(low_at, unit[PROFIT])
+            if trailing:
+                low_past = _highest(low_past, unit[EXTREME])
+    return high_at, high_past, low_at, low_past
+
+
+@_inlined
+def _highest(kept: float, level: float) -> float:
+    """The higher of two levels, a NaN one none (NaN: neither is one)."""
+    return level if (level > kept or kept != kept) else kept
+
+
+@_inlined
+def _lowest(kept: float, level: float) -> float:
+    """The lower of two levels, a NaN one none (NaN: neither is one)."""
+    return level if (level < kept or kept != kept) else kept
+
+
+@_inlined
+def _reaches(bounds: tuple, h: float, lo: float) -> bool:
+    """Whether a bar's high ``h`` and low ``lo`` reach ``_stop_bounds``' levels."""
+    high_at, high_past, low_at, low_past = bounds
+    return h >= high_at or h > high_past or lo <= low_at or lo < low_past
 
 
 @_inlined

@@ -171,6 +171,25 @@ def test_pairwise_sum_adds_in_numpys_order():
     assert plain_differs
 
 
+def test_the_largest_fall_equals_numpys_whichever_block_passes_the_peak():
+    """The compiled largest fall from a running peak (``engine._kernel._largest_fall``,
+    which reduces blocks of bars at once) equals numpy's ``max((peak - equity) / peak)``
+    to the last bit: curves of every length around a block, rising, falling and flat
+    (an equity unchanged between fills), a new peak on any bar of a block."""
+    from engine._kernel import FALL_BLOCK, _largest_fall
+
+    rng = np.random.default_rng(3)
+    lengths = [*range(1, 5 * FALL_BLOCK), 1_001, 100_003]
+    for n in lengths:
+        for drift in (-2e-3, 0.0, 2e-3):
+            curve = 1e5 * np.exp(np.cumsum(rng.normal(drift, 1e-2, n)))
+            changed = np.where(rng.random(n) < 0.4, np.arange(n), 0)  # fills on 40 % of bars
+            held = curve[np.maximum.accumulate(changed)]  # between them the value held
+            for values in (curve, held, np.full(n, 7.0), np.linspace(1.0, 2.0, n)):
+                peak = np.maximum.accumulate(values)
+                assert _largest_fall(values) == ((peak - values) / peak).max(), (n, drift)
+
+
 def test_one_pass_refuses_stops_and_curve_space_that_does_not_fit():
     """Stops are walked bar by bar in Python; kept curves need room for every run and bar."""
     bars, entries, exits = _market(20, 1, 0.2, 2)
