@@ -33,6 +33,22 @@ from engine._pairwise import (
 from engine.broker.costs import BORROW, CLOSE_AT_END, INITIAL
 from engine.broker.jitted import borrow_charge, fill
 
+FALL_BLOCK = 8
+"""Bars ``_largest_fall`` reduces at once: their highest and lowest in one pass, which the
+compiler runs on vector registers, a bar at a time only for a block above the peak."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fall_step(value: float, peak: float, trough: float, drawdown: float) -> tuple:
+    """One bar of the largest fall from a running peak: (peak, lowest value since it,
+    largest fall found). The largest fall from a peak is at the lowest value before the
+    next peak, so the division (peak - trough) / peak is made once per peak."""
+    if value > peak:
+        return value, value, max(drawdown, (peak - trough) / peak)
+    if value < trough:
+        return peak, value, drawdown
+    return peak, trough, drawdown
+
 
 @njit(cache=True, nogil=True)
 def walk_one(prices: np.ndarray, sides: np.ndarray, costs: np.ndarray) -> np.ndarray:
@@ -140,13 +156,7 @@ def _one_run(
             # x / x is exactly 1: an unchanged equity needs no division
             returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
         before = value
-        # The largest fall from a peak is at the lowest value before the next peak: the
-        # division (peak - value) / peak is made once per peak, not once per bar.
-        if value > peak:
-            drawdown = max(drawdown, (peak - trough) / peak)
-            peak, trough = value, value
-        elif value < trough:
-            trough = value
+        peak, trough, drawdown = _fall_step(value, peak, trough, drawdown)
         if value < peak:
             if start < 0:
                 start = t
@@ -169,11 +179,7 @@ def track_curve(equity: np.ndarray, returns: np.ndarray, seconds: np.ndarray, da
         if t > 0:
             returns[t - 1] = value / before - 1.0 if before > 0.0 and value != before else 0.0
         before = value
-        if value > peak:
-            drawdown = max(drawdown, (peak - trough) / peak)
-            peak, trough = value, value
-        elif value < trough:
-            trough = value
+        peak, trough, drawdown = _fall_step(value, peak, trough, drawdown)
         if value < peak:
             if start < 0:
                 start = t
@@ -332,23 +338,6 @@ def _bar_returns(equity: np.ndarray, returns: np.ndarray) -> bool:
         returns[t - 1] = quotient if (before > 0.0) & (value != before) else 0.0
         finite &= value - value == 0.0  # not NaN nor ±inf
     return finite
-
-
-FALL_BLOCK = 8
-"""Bars ``_largest_fall`` reduces at once: their highest and lowest in one pass, which the
-compiler runs on vector registers, a bar at a time only for a block above the peak."""
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _fall_step(value: float, peak: float, trough: float, drawdown: float) -> tuple:
-    """One bar of the largest fall from a running peak: (peak, lowest value since it,
-    largest fall found). The largest fall from a peak is at the lowest value before the
-    next peak, so the division (peak - trough) / peak is made once per peak."""
-    if value > peak:
-        return value, value, max(drawdown, (peak - trough) / peak)
-    if value < trough:
-        return peak, value, drawdown
-    return peak, trough, drawdown
 
 
 @njit(cache=True, nogil=True)
