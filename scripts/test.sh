@@ -120,7 +120,9 @@ status=0
 # Two workers per core: about half of a worker's wall is spent waiting (on the processes and
 # servers it starts, chromium, the consumers' heartbeats, podman), and a second worker on the
 # same core runs its files in that time (docs/testing.md, "Parallel files").
-workers=$((2 * $(nproc)))
+# (nproc counts the cores this process may use, but also honours OMP_NUM_THREADS, set to 1
+# above for numpy's math: asked without it, or the suite would run on two workers.)
+workers=$((2 * $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)))
 .venv/bin/python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@" || status=$?
 for peer in "${installing_peers[@]}"; do
   IFS=: read -r pid venv requirements <<<"$peer"
