@@ -375,9 +375,8 @@ def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
 
     rows, counts, units, unit_counts, _, _, cash, shares, log = out[:9]
     ends = np.cumsum(unit_counts)
-    table = np.zeros((units.shape[0], UNIT_COLUMNS))
-    table[:, : UNIT_BORROW + 1] = units[:, : step.UNIT_BORROW + 1]
-    table[:, DIVIDENDS], table[:, IN_LIEU] = units[:, step.DIVIDENDS], units[:, step.IN_LIEU]
+    columns = [*range(step.UNIT_BORROW + 1), step.DIVIDENDS, step.IN_LIEU]  # UNIT_COLUMNS
+    table = units.take(columns, axis=1)
     applied = None
     if acting:
         applied = Applied()
@@ -545,11 +544,12 @@ def unit_trades(
     (``engine.broker.costs.held_borrow``), a unit sold in parts keeps each part's share."""
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
-    order = np.lexsort((np.where(held, n + 1, table[:, EXIT_BAR]), table[:, ENTRY_BAR]))
+    order = _trade_order(table[:, ENTRY_BAR], np.where(held, n + 1, table[:, EXIT_BAR]), n)
     held = held[order]
+    rows = table.take(order, axis=0)  # the rows in that order, gathered once (whole rows)
 
-    def column(k: int) -> np.ndarray:  # column k in that order, each gathered once
-        return table[order, k]
+    def column(k: int) -> np.ndarray:  # column k in that order, contiguous
+        return rows[:, k].copy()
 
     size, entry_price = column(SIZE), column(ENTRY_PRICE)
     entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
@@ -565,7 +565,7 @@ def unit_trades(
     if params.has_costs:
         borrow = column(UNIT_BORROW)
         if charges is not None:
-            borrow = _whole_borrow(table[order], borrow, charges, n, held, reason)
+            borrow = _whole_borrow(rows, borrow, charges, n, held, reason)
         if params.borrows:
             pnl = pnl - borrow
     return Trades(
@@ -582,6 +582,15 @@ def unit_trades(
         borrow_fee=borrow,
         dividends=dividends,
     )
+
+
+def _trade_order(entry_bar: np.ndarray, exit_key: np.ndarray, last: int) -> np.ndarray:
+    """The order of the units by entry bar, then by ``exit_key`` (their exit bar, ``last`` +
+    1 for one still held), ties in table order: ``np.lexsort``'s, as one stable sort of
+    one key (entry × (``last`` + 2) + exit key: whole numbers below 2**53 for any run
+    under 90 million bars, so exact in float64, and distinct exactly when the pairs are),
+    cheaper than the lexsort's two passes."""
+    return np.argsort(entry_bar * (last + 2) + exit_key, kind="stable")
 
 
 def _whole_borrow(table, kept, charges, last: int, held, reason) -> np.ndarray:

@@ -633,3 +633,21 @@ def test_longshort_on_close_shorts_at_the_close_and_reverses_at_the_same_close()
     got = [(t.entry_bar, t.exit_bar, t.direction, t.size, round(t.pnl, 6)) for t in result.trades]
     assert got == [(0, 2, -1, 100, -40.0), (1, 2, -1, 99, -29.7), (2, 4, 1, 96, 19.2)]
     assert result.position.tolist() == [-100, -199, 96, 96, 96]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_trade_order_is_lexsorts_by_entry_then_exit_ties_in_table_order(seed):
+    """``unit_trades``' one-key stable sort orders units as ``np.lexsort`` on (entry bar,
+    exit bar, a unit held last after every exit): ties and held units included."""
+    from engine._scaling import _trade_order
+
+    rng = np.random.default_rng(seed)
+    last = int(rng.integers(1, 60)) if seed % 2 else int(rng.integers(80_000_000, 89_000_000))
+    first = max(0, last - 60)  # a long run's units near its end: the key's largest values
+    m = int(rng.integers(0, 200))
+    entry = rng.integers(first, last + 1, m).astype(float)
+    exits = rng.integers(first, last + 1, m).astype(float)
+    exit_bar = np.where(rng.random(m) < 0.2, -1.0, exits)
+    exit_key = np.where(exit_bar < 0, last + 1, exit_bar)
+    expected = np.lexsort((exit_key, entry))
+    assert np.array_equal(_trade_order(entry, exit_key, last), expected)
