@@ -3,7 +3,8 @@
 # MariaDB), a .venv with requirements-dev.txt, a .venv-bench with requirements-bench.txt (the
 # vectorbt of the portfolio parity test), a .venv-zipline with requirements-zipline.txt (the
 # zipline of the volume-share slippage parity test), Debian's chromium for the browser tests,
-# Debian's promtool (package prometheus) for the alert rules and the offline validators; then
+# Debian's promtool (package prometheus) for the alert rules and the offline validators,
+# binutils' objdump for bench.perf_map's disassembly; then
 # lint and pytest. CI runs exactly this (.ci/run).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine`. pytest runs the test
 # files in parallel (pytest-xdist), two workers per core, each file whole on one worker (the
@@ -18,6 +19,7 @@ bash scripts/services.sh
 missing=()  # Debian packages the tests need, installed in one apt-get run
 command -v chromium >/dev/null || missing+=(chromium)  # the browser tests
 command -v promtool >/dev/null || missing+=(prometheus)  # checks the alert rules (tests/deploy)
+command -v objdump >/dev/null || missing+=(binutils)  # bench.perf_map's disassembly (tests/bench)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

@@ -1,12 +1,18 @@
 """``bench.perf_map`` names the code numba compiled in the process at the addresses the
-code runs from, and says how many libraries came from the cache without a module."""
+code runs from, and says how many libraries came from the cache without a module; its
+``annotate`` counts a function's samples by instruction, read from the process's memory."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from bench.perf_map import disassemble, samples_within
 
 CHILD = """
 import sys
@@ -60,3 +66,25 @@ def test_a_function_loaded_from_the_cache_is_counted_not_named(tmp_path):
     (_, cached, _), lines = _child(tmp_path, cache, "again.map")
     assert int(cached) >= 1
     assert not [line for line in lines if "profiled_sum_of_squares" in line]
+
+
+def test_samples_are_counted_by_offset_within_the_named_function_only():
+    map_lines = [
+        "1000 40 _ZN6engine6broker4step8walk_runB3v74E",
+        "1040 20 _ZN6engine6broker4step5_buyB4v3E",
+        "2000 10 cfunc._ZN6engine6broker4step5_buyB4v3E",
+    ]
+    ips = [0x1040, 0x1048, 0x1048, 0x105F, 0x1060, 0x103F, 0x2004]
+    start, size, counts = samples_within(map_lines, "_ZN6engine6broker4step5_buy", ips)
+    assert (start, size) == (0x1040, 0x20)
+    assert counts == {0: 1, 8: 2, 0x1F: 1}
+    with pytest.raises(LookupError):
+        samples_within(map_lines, "_ZN6engine6broker4step6_close", ips)
+
+
+def test_the_instructions_are_read_from_the_process_memory_by_offset():
+    code = ctypes.create_string_buffer(b"\x48\x31\xc0\x48\xff\xc0\xc3", 7)  # xor; inc; ret
+    instructions = disassemble(os.getpid(), ctypes.addressof(code), 7)
+    assert list(instructions) == [0, 3, 6]
+    assert instructions[0].startswith("xor") and "%rax" in instructions[0]
+    assert instructions[3].startswith("inc") and instructions[6].startswith("ret")
