@@ -14,9 +14,12 @@ per-bar arrays (``_events_at_open``, ``_delist``). A size series and a position-
 given as programs (``engine.broker.program``) are evaluated in the walk (``_program_exit``,
 ``_program_size``); given as Python callables, they are asked for by the resumable
 ``walk_run``, which returns to its caller (``engine._scaling``) at the bar that needs one
-and resumes there. Every units run goes
-through it (``fastmath`` off); the differential test holds its fills, units, orders,
-corporate actions and paths bit-equal to the Python units walk it replaced
+and resumes there. Every units run goes through it (``fastmath`` off). A compiled call
+passes each array it is given word by word (7 words a vector, 9 a table: the whole book,
+fifteen arrays, is ~120), so the functions called for every fill (``_close_unit``,
+``_write_row``) take the arrays they change, behind inlined wrappers that take the book
+(``_close``, ``_row``). The differential test holds its fills, units, orders, corporate
+actions and paths bit-equal to the Python units walk it replaced
 (tests/engine/test_engine_broker_step.py).
 
 Every rule comes from the broker's modules, compiled here, not rewritten: the order rules
@@ -291,9 +294,19 @@ def _short_of_room(state: tuple) -> bool:
     return short or ns[N_ORDERS] + 2 > book.shape[0] or ns[N_APPLIED] + 3 > log.shape[0]
 
 
-@_bare
+@_inlined
 def _row(state, run, bar, closed, close_price, close_fee, opened, open_price, open_fee, reason):
+    """A fill row (``_write_row``) on the book ``state``: inlined, so the call made passes
+    the three arrays the row is written with, not the whole book (~120 words: each array a
+    call is given is passed word by word, and the book has fifteen)."""
     fs, ns, rows = state[0], state[1], state[4]
+    _write_row(fs, ns, rows, run, bar, closed, close_price, close_fee, opened, open_price,
+               open_fee, reason)  # fmt: skip
+
+
+@_bare
+def _write_row(fs, ns, rows, run, bar, closed, close_price, close_fee, opened, open_price,
+               open_fee, reason):  # fmt: skip
     r = rows[ns[N_ROWS]]
     r[ROW_RUN], r[ROW_BAR] = run, bar
     r[CLOSED], r[CLOSE_PRICE], r[CLOSE_FEE] = closed, close_price, close_fee
@@ -302,12 +315,19 @@ def _row(state, run, bar, closed, close_price, close_fee, opened, open_price, op
     ns[N_ROWS] += 1
 
 
-@_bare
+@_inlined
 def _close(state, costs, j, qty, bar, price, reason, pay) -> float:
-    """Close ``qty`` shares of held unit ``j`` at ``price``: the whole unit leaves ``held``;
-    a part becomes a closed unit with its share of the entry and borrow fees, the dividends
-    and the cash in lieu. Returns the order's fee (none without ``pay``)."""
+    """``_close_unit`` on the book ``state``, inlined as ``_row`` is: the call made passes
+    the four arrays it changes."""
     fs, ns, held, done = state[0], state[1], state[2], state[3]
+    return _close_unit(fs, ns, held, done, costs, j, qty, bar, price, reason, pay)
+
+
+@_bare
+def _close_unit(fs, ns, held, done, costs, j, qty, bar, price, reason, pay) -> float:
+    """Close ``qty`` shares of held unit ``j`` at ``price``: the whole unit leaves ``held``;
+    a part becomes a closed unit (``done``) with its share of the entry and borrow fees, the
+    dividends and the cash in lieu. Returns the order's fee (none without ``pay``)."""
     unit = held[j]
     side = unit[SIDE]
     paid = _order_fee(qty, price, costs) if pay else 0.0
