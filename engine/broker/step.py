@@ -18,9 +18,10 @@ and resumes there. Every units run goes through it (``fastmath`` off). A compile
 passes each array it is given word by word (7 words a vector, 9 a table: the whole book,
 fifteen arrays, is ~120), so the functions called for every fill (``_close_unit``,
 ``_write_row``) take the arrays they change, behind inlined wrappers that take the book
-(``_close``, ``_row``). The differential test holds its fills, units, orders, corporate
-actions and paths bit-equal to the Python units walk it replaced
-(tests/engine/test_engine_broker_step.py).
+(``_close``, ``_row``), and those run on every signal bar or every bar an order is pending
+(``_signal``, ``_fill_order``) are inlined into the walk. The differential test holds its
+fills, units, orders, corporate actions and paths bit-equal to the Python units walk it
+replaced (tests/engine/test_engine_broker_step.py).
 
 Every rule comes from the broker's modules, compiled here, not rewritten: the order rules
 of ``engine.broker.orders``, the stop rules of ``engine.broker.stops``, and the fee and size
@@ -744,7 +745,7 @@ def _buy_on_close(state, run, bar, close, side, costs, fractions, setup) -> None
             ns[ASKED] = 0  # cancelled when placed (an undefined size), as ``_place`` does
 
 
-@_bare
+@_inlined
 def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) -> int:
     """What a signal for ``side`` on ``bar``'s close asks for: it cancels an entry order
     pending for the other side; against the units held, a sale of ``exit_fraction`` of each
@@ -786,7 +787,7 @@ def _signal(state, run, bar, side, close, limit, stop, costs, fractions, setup) 
     return 0
 
 
-@_bare
+@_inlined
 def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
     """The pending entry order against the bar; the unit it opens is marked ``FRESH``."""
     fs, ns, held, book = state[0], state[1], state[2], state[5]
