@@ -20,6 +20,13 @@ both figures, the ratio and the goal, PASS or MISS.
     broker step's batch pass) against the same sweep without (the one-pass kernel), in CPU
     microseconds per combination. Goal <= 2.
 
+(c) A Job's run with a volume limit and its 12-point capacity curve
+    (``bench.capacity_bench``'s case "MOSS, volume limit 0.1": the demo strategy on the thin
+    demo ticker, ``volume_limit`` 0.1, computed and written as a consumer Job does) against
+    the same run without the curve, the median CPU of ``--repeat`` (at least 7) alternated
+    rounds.
+    Goal <= 2.
+
 ``--quick``: 20,000 bars and 400 combinations, one repeat.
 """
 
@@ -101,6 +108,29 @@ def a_sweep(quick: bool, repeat: int):
     return against("sweep, volume limit + square root", liquid, without, texts, 2, note)
 
 
+CAPACITY_CASE = "MOSS, volume limit 0.1"
+"""(c)'s request: ``bench.capacity_bench``'s case of that name."""
+
+
+def a_capacity_curve(repeat: int):
+    """(c): ``repeat`` rounds of the run alone and with its curve, alternated."""
+    import statistics
+
+    from bench.capacity_bench import cases, cpu_of
+
+    body = cases()[CAPACITY_CASE]
+    with_curve = {**body, "capacity": True}
+    cpu_of(body), cpu_of(with_curve)  # warm-up: the data read, numba loaded
+    alone, curve = [], []
+    for _ in range(repeat):
+        alone.append(cpu_of(body))
+        curve.append(cpu_of(with_curve))
+    one, both = statistics.median(alone), statistics.median(curve)
+    texts = (f"{both * 1e3:.1f} ms with the curve", f"{one * 1e3:.1f} ms alone")
+    note = f"{CAPACITY_CASE}, 12 capitals, median of {repeat}"
+    return against("run + 12-point capacity curve", both, one, texts, 2, note)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.liquidity_bench",
@@ -121,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     say(a_run(20_000 if args.quick else 100_000, repeat))
     print("(b) a sweep with the liquidity fields against the same sweep without")
     say(a_sweep(args.quick, repeat))
+    print("(c) a run with a volume limit and its capacity curve against the run alone")
+    say(a_capacity_curve(max(repeat, 7)))
     print(f"whole bench {time.perf_counter() - started:.0f} s")
     return 0
 
