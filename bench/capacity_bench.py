@@ -124,6 +124,18 @@ def _portfolio_cpu_of(body: dict) -> float:
     return time.process_time() - started
 
 
+def alone_and_with_curve(body: dict, repeat: int) -> tuple[float, float]:
+    """The median CPU seconds of ``body`` alone and with its capacity curve, over ``repeat``
+    rounds alternating the two, after one warm-up of each (numba loaded, fonts cached)."""
+    with_curve = {**body, "capacity": True}
+    cpu_of(body), cpu_of(with_curve)
+    plain, curve = [], []
+    for _ in range(repeat):
+        plain.append(cpu_of(body))
+        curve.append(cpu_of(with_curve))
+    return statistics.median(plain), statistics.median(curve)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -131,13 +143,7 @@ def main() -> None:
     time_in_process()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     for name, body in cases().items():
-        with_curve = {**body, "capacity": True}
-        cpu_of(body), cpu_of(with_curve)  # warm-up: numba loaded, fonts cached
-        plain, curve = [], []
-        for _ in range(args.repeat):
-            plain.append(cpu_of(body))
-            curve.append(cpu_of(with_curve))
-        one, both = statistics.median(plain), statistics.median(curve)
+        one, both = alone_and_with_curve(body, args.repeat)
         print(
             f"capacity {name}: alone {one * 1000:.1f} ms, + 12-point curve "
             f"{both * 1000:.1f} ms CPU, ratio {both / one:.2f} (goal <= {GOAL:.0f}; "

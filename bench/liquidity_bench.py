@@ -114,18 +114,9 @@ CAPACITY_CASE = "MOSS, volume limit 0.1"
 
 def a_capacity_curve(repeat: int):
     """(c): ``repeat`` rounds of the run alone and with its curve, alternated."""
-    import statistics
+    from bench.capacity_bench import alone_and_with_curve, cases
 
-    from bench.capacity_bench import cases, cpu_of
-
-    body = cases()[CAPACITY_CASE]
-    with_curve = {**body, "capacity": True}
-    cpu_of(body), cpu_of(with_curve)  # warm-up: the data read, numba loaded
-    alone, curve = [], []
-    for _ in range(repeat):
-        alone.append(cpu_of(body))
-        curve.append(cpu_of(with_curve))
-    one, both = statistics.median(alone), statistics.median(curve)
+    one, both = alone_and_with_curve(cases()[CAPACITY_CASE], repeat)
     texts = (f"{both * 1e3:.1f} ms with the curve", f"{one * 1e3:.1f} ms alone")
     note = f"{CAPACITY_CASE}, 12 capitals, median of {repeat}"
     return against("run + 12-point capacity curve", both, one, texts, 2, note)
