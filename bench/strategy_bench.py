@@ -13,11 +13,12 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
 (c) A bracket strategy (stop-loss and take-profit on every entry, 5/20 SMA cross) on the
     same data: contingent orders worked every bar.
 (d) The SmaCross of (a) sandboxed (``kinds.strategies.sandboxed.run_strategy``: the class
-    in the sandbox's child, the book here, one pipe round trip a bar) against the same run
-    in process: wall and CPU (this process's plus the child's), the median of ``--repeat``
-    runs. The whole run, its fixed part (a run on the first 30 bars: spawning and
-    confining the child, importing numpy and pandas there, ``init``) and the cost of one
-    bar's round trip (the difference over the bars between).
+    in the sandbox's child against its copy of the book, its decisions replayed through the
+    book here, a round trip a page of decisions) against the same run in process: wall and
+    CPU (this process's plus the child's), the median of ``--repeat`` runs. The whole run,
+    its fixed part (a run on the first 30 bars: spawning and confining the child, importing
+    numpy and pandas there, ``init``) and the cost of one bar (the difference over the bars
+    between: the child's copy of the book, ``next`` and the replay here).
 (e) An expression strategy (EXPR: a 10/20 SMA cross, commission 0.2 %, on ACME
     2014-2024) run in the notebook's process (``kinds.runs.kind.execute_request`` of the
     request, what a notebook in a checkout calls; median of ``--repeat`` after a warm-up)
@@ -29,7 +30,7 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
     database flushed before and after), as ``bench.cache_bench``.
 (f) A 500-combination sweep of that SmaCross (``fast`` 5..54 × ``slow`` 60..150 step 10,
     commission 0.2 %) on GOOG: the platform's sweep chunk evaluation in process
-    (``kinds.strategies.lockstep.run_strategies``, what a chunk's consumer runs: one
+    (``kinds.strategies.replayed.run_strategies``, what a chunk's consumer runs: one
     sandbox per chunk, every combination's book here), as two chunks of 250 in two
     processes at once (two consumers on the 2 cores), against backtesting.py's
     ``Backtest.optimize`` over the same grid (its own process pool). Not through the
@@ -255,7 +256,7 @@ SWEEP_GRID = {"fast": list(range(5, 55)), "slow": list(range(60, 160, 10))}
 def _sweep_chunk(params: list[dict]) -> int:
     """One chunk of part (f) in this process: the combinations that SUCCEEDED."""
     from engine.broker.book import book_costs
-    from kinds.strategies.lockstep import run_strategies
+    from kinds.strategies.replayed import run_strategies
 
     goog = pd.read_csv(goog_csv(), index_col=0, parse_dates=True)
     source, name = strategy_module(sma_cross)

@@ -44,8 +44,12 @@ STRATEGY_PACKAGE = ROOT / "backtest_strategy"
 """A directory of the project a child in host mode may read: the strategy API its harness
 runs (``sandbox.runner.Harness``)."""
 RULES_PACKAGE = ROOT / "rules"
-"""The other one: the platform's rules, of which the harness makes only the numpy-only
+"""Another: the platform's rules, of which the harness makes only the numpy-only
 indicator modules importable (``backtest_strategy.lib.indicator``). Code, no data."""
+ENGINE_PACKAGE = ROOT / "engine"
+"""The last: the engine, of which the harness imports only the broker's book and the pure
+Python modules it needs (``engine.broker.decision_log``), for a sweep chunk's combinations to run
+against a copy of their book in the child. Code, no data."""
 
 ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 """The child's whole environment: one math thread (RLIMIT_AS counts every thread's stack),
@@ -102,8 +106,8 @@ class Sandbox:
     """One confined child holding the module ``source``; see the module's docstring.
 
     ``host``: host mode, where the calls are ``init`` and ``next`` of a strategy class
-    (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE`` and ``RULES_PACKAGE`` are
-    readable.
+    (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE``, ``RULES_PACKAGE`` and
+    ``ENGINE_PACKAGE`` are readable.
 
     ``without`` is for tests only: the protections named (``confine.LAYERS``) are left
     off, to show that each one's check fails without it.
@@ -126,7 +130,7 @@ class Sandbox:
         self.data_files = [Path(path) for path in data_files]
         self.host = host
         if host:
-            self.data_files += [STRATEGY_PACKAGE, RULES_PACKAGE]
+            self.data_files += [STRATEGY_PACKAGE, RULES_PACKAGE, ENGINE_PACKAGE]
         self.seed = seed
         self.without = frozenset(without)
         unknown = self.without - set(confine.LAYERS)
@@ -188,6 +192,7 @@ class Sandbox:
             "source": self.source,
             "host": os.fspath(STRATEGY_PACKAGE) if self.host else None,
             "rules": os.fspath(RULES_PACKAGE) if self.host else None,
+            "engine": os.fspath(ENGINE_PACKAGE) if self.host else None,
         }
         frame = protocol.encode(start)  # before the child exists: its start is what is timed
         spawned = time.monotonic()
@@ -369,7 +374,7 @@ class Sandbox:
 
     def reported_failure(self, report: object) -> Failure:
         """The failure one ``raise`` report inside an answered value means (a sweep chunk's
-        combination whose code raised, ``runner.Harness.next_many``), checked as an
+        combination whose code raised, ``runner.Harness.drive``), checked as an
         answered exception is; the child is stopped when it is malformed."""
         if not (isinstance(report, dict) and set(report) == _RAISE_KEYS):
             self._violation("its exception report is malformed")

@@ -7,17 +7,17 @@ with what the parent needs to tell the user (type, message, their traceback, the
 column of a syntax error, and which limit a MemoryError, EMFILE or EFBIG means).
 
 In host mode (the start message names the strategy package's directory as ``host``) the
-calls are not the module's functions but the fixed harness's: ``init`` (the bars as
-columns, the class name, its params: the first bar to decide on) and ``next`` (the
-broker's state: the strategy's decisions), run by ``backtest_strategy.host``, loaded from
-that directory alone before the user's module so that it can import it; the platform's
-``rules`` directory (the start message's ``rules``) becomes a package whose ``__init__`` is
-not run, so that ``rules.indicators`` (numpy only) imports without the rest of the rules. A
-sweep chunk's child holds many instances of the class at once, in lockstep: ``init_many``
-(the bars once, then each combination's params and seed: the first bar of each) and
-``next_many`` (the state of each combination still running: the decisions of each), where
-one combination's exception is its answer's, not the call's (``Harness``), and each
-combination has its own CPU budget (``Budget``).
+calls are not the module's functions but the fixed harness's, run by
+``backtest_strategy.host``, loaded from that directory alone before the user's module so
+that it can import it: ``init_many`` (the bars once, then each combination's params and
+seed: the first bar of each; a run alone is one combination) and ``drive`` (one
+combination run against the child's own copy of its book: a page of its decisions by bar,
+``engine.broker.decision_log``), where one combination's exception is its answer's, not the
+call's (``Harness``), and each combination of a sweep chunk has its own CPU budget
+(``Budget``). The platform's ``rules`` and ``engine`` directories (the start message's
+``rules`` and ``engine``) become packages whose ``__init__`` is not run, so that
+``rules.indicators`` (numpy only) and the broker's book (pure Python and numpy) import
+without the rest.
 """
 
 from __future__ import annotations
@@ -203,99 +203,112 @@ def bare_package(name: str, folder: str) -> types.ModuleType:
 
 
 class Harness:
-    """Host mode's calls, on the strategy package's ``host`` module: ``init`` builds the
-    host of the user's class and runs its ``init``, ``next`` answers one bar's state. The
-    start message's ``rules``: the folder of the platform's rules, for their indicators.
+    """Host mode's calls, on the strategy package's ``host`` module: ``init_many`` and
+    ``drive`` run one host of the user's class per combination (a run alone is one), each
+    as a run of its own would: its own copy of the user's module, executed after seeding with
+    its own seed, and, when the source mentions ``random``, its own ``random`` and
+    ``numpy.random`` states, restored before and kept after each of its calls. ``drive``
+    runs a combination against the child's own copy of its book and answers a page of its
+    decisions by bar (``engine.broker.decision_log``), which the parent replays through the book
+    that counts. Each combination's answer is its value or, when its code raised, its
+    ``raise`` report (``failure``): that combination stops, the others go on. With
+    ``cpu_budget`` (seconds, in ``init_many``'s payload) each combination's ``init`` and
+    its drive share that much CPU time (``Budget``): past it, it fails naming the
+    ``combination_cpu`` limit. The start message's ``rules``: the folder of the platform's
+    rules, for their indicators; its ``engine``: the engine's folder, for the book a
+    combination is driven against."""
 
-    ``init_many`` and ``next_many`` run one host per combination of a sweep chunk, each as
-    a run of its own would: its own copy of the user's module, executed after seeding
-    with its own seed, and, when the source mentions ``random``, its own ``random`` and
-    ``numpy.random`` states, restored before and kept after each of its calls. Each
-    combination's answer is its value or, when its code raised, its ``raise`` report
-    (``failure``): that combination stops, the others go on. With ``cpu_budget`` (seconds,
-    in ``init_many``'s payload) each combination's ``init`` and ``next`` calls share that
-    much CPU time (``Budget``): past it, it fails naming the ``combination_cpu`` limit."""
-
-    FUNCTIONS = ("init", "next", "init_many", "next_many")
+    FUNCTIONS = ("init_many", "drive")
 
     def __init__(self, folder: str, start: dict[str, Any] | None = None) -> None:
         if start and start.get("rules"):
             bare_package("rules", start["rules"])
+        if start and start.get("engine"):
+            bare_package("engine", start["engine"])
+            bare_package("engine.broker", start["engine"] + "/broker")
         load_package("backtest_strategy", folder)
         import importlib
 
         self.module = importlib.import_module("backtest_strategy.host")
-        self.host: Any = None
+        self.log: Any = None  # engine.broker.decision_log, loaded with the first combinations
         self.start = start or {}
         self.hosts: list[Any] = []
+        self.firsts: list[Any] = []  # each combination's first bar
         self.states: list[Any] = []
         self.own_random = "random" in self.start.get("source", "")
         self.budget: Budget | None = None
-        self.shown: list[dict[str, Any]] = []  # each combination's last trades and orders
+        self.frame: Any = None
+        self.book: dict[str, Any] | None = None  # what each combination's book is made of
+        self.adjusted: Any = None
+        self.drives: dict[int, Any] = {}  # the combinations driven so far, not done
 
     def __call__(self, user: types.ModuleType, function: str, payload: Any) -> Any:
-        if function == "init":
-            self.host = self.module.hosted(vars(user), payload)
-            return self.host.init()
-        if function == "next" and self.host is not None:
-            return self.host.next(payload)
         if function == "init_many" and not self.hosts:
             return self.init_many(payload)
-        if function == "next_many" and self.hosts:
-            return self.next_many(payload)
-        raise RuntimeError(f"host mode answers init, then next; not {function!r}")
+        if function == "drive" and self.hosts and type(payload) is int:
+            return self.drive(payload)
+        raise RuntimeError(f"host mode answers init_many, then drive; not {function!r}")
 
     def init_many(self, payload: dict[str, Any]) -> list[Any]:
-        """Each combination's first bar (or its ``raise`` report), in order."""
+        """Each combination's first bar (or its ``raise`` report), in order. ``book``
+        (``engine.broker.decision_log.book_payload``) and ``adjusted`` (the price and share
+        factors of adjusted bars, or null) describe what ``drive`` drives them against."""
+        import importlib
+
+        self.log = importlib.import_module("engine.broker.decision_log")
         frame = self.module.frame_from_columns(payload["bars"])  # each host gets a copy
+        self.frame, self.book = frame, payload["book"]
+        self.adjusted = self.log.factors_from_payload(payload.get("adjusted"))
         source, filename = self.start["source"], self.start["filename"]
         answers = []
         if payload.get("cpu_budget") is not None:
             self.budget = Budget(float(payload["cpu_budget"]), len(payload["combos"]))
         for at, combo in enumerate(payload["combos"]):
             seed(combo["seed"])
-            host = None
+            host = first = None
             try:
                 self._running(at)
                 user = load(source, filename)
                 host = self.module.hosted(vars(user), {**payload, **combo}, frame.copy())
-                answers.append(self._checked(at, host.init()))
+                first = self._checked(at, host.init())
+                answers.append(first)
             except BaseException as exc:  # that combination's failure, as its own run's
                 self._running(None)
                 host = None
                 answers.append(failure(exc, 0, filename, source))
             self.hosts.append(host)
-            self.shown.append({})
+            self.firsts.append(first)
             self.states.append(_random_state() if self.own_random else None)
         return answers
 
-    def next_many(self, payload: list[Any]) -> list[Any]:
-        """Each ``[combination, state]``'s decisions (or its ``raise`` report), in order. A
-        state without ``trades`` or ``orders`` has those of the combination's previous
-        state (they did not change): the host reads copies, as the host may write into the
-        records it reads (a trade's ``sl`` set in ``next``)."""
-        answers = []
-        for at, state in payload:
-            host = self.hosts[at]
-            if host is None:
-                raise RuntimeError(f"combination {at} has stopped")
-            shown = self.shown[at]
-            for key in ("trades", "orders"):
-                if key in state:
-                    shown[key] = state[key]
-                state[key] = [dict(record) for record in shown[key]]
-            if self.own_random:
-                _set_random_state(self.states[at])
-            try:
-                self._running(at)
-                answers.append(self._checked(at, host.next(state)))
-            except BaseException as exc:
-                self._running(None)
-                self.hosts[at] = None
-                answers.append(failure(exc, 0, self.start["filename"], self.start["source"]))
-            if self.own_random:
-                self.states[at] = _random_state()
-        return answers
+    def drive(self, at: int) -> Any:
+        """Combination ``at``'s next page of decisions (``engine.broker.decision_log.driven``),
+        or its ``raise`` report: its code raised (it is not driven again)."""
+        host = self.hosts[at]
+        if host is None or self.book is None:
+            raise RuntimeError(f"combination {at} has stopped")
+        pages = self.drives.get(at)
+        if self.own_random:
+            _set_random_state(self.states[at])
+        try:
+            self._running(at)
+            if pages is None:
+                book = self.log.book_from_payload(self.book, self.frame)
+                pages = self.drives[at] = self.log.driven(
+                    host.next, book, self.firsts[at], self.adjusted, wired
+                )
+            page = self._checked(at, next(pages))
+        except BaseException as exc:
+            self._running(None)
+            self.hosts[at] = None
+            self.drives.pop(at, None)
+            return failure(exc, 0, self.start["filename"], self.start["source"])
+        if self.own_random:
+            self.states[at] = _random_state()
+        if page["done"]:
+            del self.drives[at]
+            self.hosts[at] = None  # its run is over: its memory goes
+        return page
 
     def _running(self, at: int | None) -> None:
         """Charge the budget's ticks to combination ``at`` from now (None: to none)."""
@@ -311,6 +324,13 @@ class Harness:
         if self.budget is not None and self.budget.spent(at):
             raise CombinationCPULimit
         return value
+
+
+def wired(value: Any) -> tuple[Any, int]:
+    """``value`` as the parent reads it after the pipe, through the protocol's JSON (a
+    value JSON cannot hold raises, as it would on the pipe), and the bytes it took."""
+    frame = protocol.encode({"d": value})
+    return protocol.decode(frame[protocol.HEADER.size :])["d"], len(frame)
 
 
 def _random_state() -> tuple[Any, Any]:

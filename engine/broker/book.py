@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import copysign
 
 import numpy as np
@@ -208,25 +209,88 @@ class Book:
     def step(self, bar: int) -> dict:
         """Work the pending orders against ``bar``, record its equity and return the state
         the strategy reads at its close."""
+        self.advance(bar)
+        return self.state()
+
+    def advance(self, bar: int) -> None:
+        """``step`` without the state: what a replay of logged decisions needs
+        (``kinds.strategies.replayed``)."""
         first = bar != self._acted  # ``finish`` works the last bar again: once only
         self.bar = self._acted = bar
         if first and self.actions is not None and (self.trades or self.orders):
             self._at_open(bar)
-        self._process_orders()
+        if self.orders:  # most bars: nothing to work, no prices to read
+            self._process_orders()
         if first and self.borrow:
             self._charge_borrow()
         if first and self.actions is not None and bar == len(self.close) - 1:
             self._delist(bar)
-        equity = self.account_equity()
+        # ``account_equity`` and ``position_size``, written out once for the bar (the same
+        # operations in the same order: they run on every bar of every replay)
+        trades = self.trades
+        price = float(self.close[bar])
+        if trades:
+            size = sum([int(trade.size) for trade in trades])
+            unrealized = price * size - sum([trade.size * trade.entry_price for trade in trades])
+        else:
+            size, unrealized = 0, price * 0 - 0
+        equity = self.cash + unrealized
         self.equity[bar] = equity
         if equity <= 0:
-            for trade in list(self.trades):
-                self._close_trade(trade, self.last_price, bar)
+            for trade in list(trades):
+                self._close_trade(trade, price, bar)
             self.cash = 0.0
             self.equity[bar:] = 0.0
             self.broke = True
-        self.position[bar] = self.position_size()
-        return self.state()
+            size = self.position_size()
+        self.position[bar] = size
+
+    def advance_to(self, bar: int, end: int) -> None:
+        """``advance`` of each bar from ``bar`` up to ``end`` (excluded), none of them given a
+        decision (a replay's bars between two decisions,
+        ``engine.broker.decision_log.Replay``); stops on the bar the book goes broke. Bars on
+        which nothing can act — no order pending, no corporate action that bar, no borrow fee
+        on a trade held — only record the equity and the position: their run is written at once,
+        each bar's equity by the same operations as ``advance``'s, in the same order (float64
+        arithmetic on each element, as on each float), so bit for bit the same."""
+        events = self._event_bars
+        while bar < end and not self.broke:
+            quiet = end if events is None else min(end, int(events[events.searchsorted(bar)]))
+            if self.orders or quiet == bar or (self.borrow and self.trades):
+                self.advance(bar)
+                bar += 1
+                continue
+            trades = self.trades
+            close = self.close[bar:quiet]
+            if trades:
+                size = sum([int(trade.size) for trade in trades])
+                entered = sum([trade.size * trade.entry_price for trade in trades])
+                equity = self.cash + (close * size - entered)
+            else:
+                size = 0
+                equity = self.cash + (close * 0 - 0)
+            below = np.flatnonzero(equity <= 0)
+            stop = quiet if not below.size else bar + int(below[0])
+            self.equity[bar:stop] = equity[: stop - bar]
+            self.position[bar:stop] = size
+            if stop > bar:
+                self.bar = self._acted = stop - 1
+            if stop < quiet:  # the bar it goes broke on: ``advance`` closes every trade
+                self.advance(stop)
+                stop += 1
+            bar = stop
+
+    @cached_property
+    def _event_bars(self) -> np.ndarray | None:
+        """The bars a corporate action may act on (a split, a dividend, the last bar when
+        delisted), then the bar past the last: None without corporate actions."""
+        if self.actions is None:
+            return None
+        split, dividend = self.actions.split, self.actions.dividend
+        acting = (split != 1.0) | (dividend != 0.0)
+        if self.actions.delisting is not None:
+            acting[-1] = True
+        return np.append(np.flatnonzero(acting), len(self.close))
 
     def state(self) -> dict:
         """What the strategy may read at the close of the bar ``step`` last worked: its

@@ -3,7 +3,7 @@ gives a sweep chunk of a Python strategy (``kinds.sweeps.run_search.RunSearch``)
 
 Every point is the run request submitted alone would be (``RunSearch.apply``: the base
 with the point's class attributes in ``params``); all of them run in one sandbox
-(``kinds.strategies.lockstep.run_strategies``) on the base's bars, each with its own
+(``kinds.strategies.replayed.run_strategies``) on the base's bars, each with its own
 request's seed (``kinds.runs.python_run.request_seed``) and the base's ``refs`` (the
 frames its run alone gets, ``ref_frames``; their files are in the base's data hash). A
 point's metrics are those its run alone stores (``strategy_metrics``, the registry's
@@ -45,7 +45,7 @@ def evaluate_python_points(
         strategy_frame,
         strategy_metrics,
     )
-    from kinds.strategies.lockstep import run_strategies
+    from kinds.strategies.replayed import run_strategies
 
     requests = [RunRequest.from_stored(apply(base, dict(point))) for point in points]
     first = requests[0]

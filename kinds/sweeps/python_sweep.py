@@ -12,7 +12,7 @@ attributes (``check_attributes``). A grid entry is a list of values, one value, 
 combinations are every product of the entries in name order, or with ``random``
 (``{"points": n, "seed": s}``) n of them drawn without replacement, kept in that order.
 
-Each chunk runs its combinations in one sandbox (``kinds.strategies.lockstep``), through
+Each chunk runs its combinations in one sandbox (``kinds.strategies.replayed``), through
 the run kind's search (``kinds.sweeps.run_search``).
 """
 

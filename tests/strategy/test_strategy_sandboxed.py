@@ -17,7 +17,8 @@ import backtest_strategy
 from bench.peers import goog_csv
 from bench.strategy_bench import STRATEGY_IMPORTS, strategy_module
 from engine.broker.book import book_costs
-from kinds.strategies.sandboxed import bars_payload, run_strategy
+from kinds.strategies.inputs import bars_payload
+from kinds.strategies.sandboxed import run_strategy
 from sandbox import Limits
 from tests.sandbox.conftest import LIMITS
 from tests.strategy.peer import random_frame, sma_cross

@@ -1,6 +1,6 @@
 """A study of a PYTHON strategy: its space names class attributes (an int range when its
 bounds are whole numbers), its batches run their trials in one sandbox
-(``kinds.strategies.lockstep``) and each trial's metrics equal the same run submitted
+(``kinds.strategies.replayed``) and each trial's metrics equal the same run submitted
 alone; bad input is a 400 naming its field."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A sweep of a PYTHON strategy (kinds.sweeps.python_sweep, kinds.sweeps.python_points,
-kinds.strategies.lockstep): its 400s naming the field, every combination of a chunk run in
+kinds.strategies.replayed): its 400s naming the field, every combination of a chunk run in
 one sandbox giving the metrics its run alone gives (byte for byte, random draws included),
 a combination that raises failing alone with its run's message, and the code in the cache
 key."""

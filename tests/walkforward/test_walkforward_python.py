@@ -1,5 +1,5 @@
 """A walk-forward of a PYTHON strategy: its folds' training sweeps vary the class's
-attributes (each chunk in one sandbox, ``kinds.strategies.lockstep``), and each fold runs
+attributes (each chunk in one sandbox, ``kinds.strategies.replayed``), and each fold runs
 its best point on the test window as that run alone computes it
 (``kinds.runs.python_run.execute_python``)."""
 

@@ -1,4 +1,4 @@
-"""A sweep chunk's combinations in one sandbox (``kinds.strategies.lockstep``): each has a
+"""A sweep chunk's combinations in one sandbox (``kinds.strategies.replayed``): each has a
 CPU budget of its own (``sandbox.runner.Budget``), so one whose ``init`` or ``next`` loops
 forever FAILS alone naming that limit while the others in the chunk succeed with the
 statistics their runs alone give."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from engine.broker.book import book_costs
-from kinds.strategies.lockstep import run_strategies
+from kinds.strategies.replayed import run_strategies
 from kinds.strategies.sandboxed import run_strategy
 from sandbox import Limits
 from tests.runs.python_strategies import SMA_CROSS
@@ -79,11 +79,10 @@ def test_the_budget_is_per_combination_not_per_chunk():
 
 
 @pytest.mark.parametrize("settings", [{}, {"hedging": True}, {"exclusive_orders": True}])
-def test_states_sent_without_their_unchanged_trades_give_each_run_alone(settings):
+def test_feature_strategies_replayed_give_each_run_alone(settings):
     """The parity tests' feature strategies (brackets, entry orders, partial closes moving
-    SL and TP), whose trades and orders change on some bars only: a state leaves them out
-    when unchanged (``lockstep.unchanged``), and each combination still gives its run
-    alone's statistics bit for bit."""
+    SL and TP): each combination, run whole against the child's copy of its book and
+    replayed through this process's, gives its run alone's statistics bit for bit."""
     from bench.strategy_bench import strategy_module
     from tests.strategy.test_strategy_parity import brackets, entry_orders, partial_closes
 
@@ -101,12 +100,118 @@ def test_states_sent_without_their_unchanged_trades_give_each_run_alone(settings
             assert_identical(alone.value, outcome.value)
 
 
-def test_unchanged_means_the_same_objects():
-    from kinds.strategies.lockstep import unchanged
+TAGGED = """
+from backtest_strategy import Strategy
 
-    price, same = 101.5, {"id": 1, "sl": None}
-    assert unchanged([{"id": 1, "p": price}], [{"id": 1, "p": price}]) and unchanged([], [])
-    assert not unchanged([{"id": 1, "p": 1}], [{"id": 1, "p": 1.0}])  # equal, not the same JSON
-    assert not unchanged([{"id": 1, "p": -0.0}], [{"id": 1, "p": 0.0}])
-    assert not unchanged([same, same], [same])
-    assert not unchanged([{"id": 1}], [{"id": 1, "sl": None}])
+
+class Tagged(Strategy):
+    width = 3000
+
+    def init(self):
+        pass
+
+    def next(self):
+        bar = len(self.data) - 1
+        if self.position:
+            self.position.close()
+        elif bar % 2:
+            self.buy(size=1, tag=["bar", bar, "x" * self.width])
+        for trade in self.trades:
+            if isinstance(trade.tag, list):
+                trade.tag.append(bar)  # a booked tag changed by the strategy
+"""
+"""Decides on every bar, each order with a large list tag that the strategy then changes:
+its decisions take several of the child's pages, and the states must not show the
+child's book's tag changed in place."""
+
+
+def test_decisions_of_many_pages_and_changed_tags_give_each_run_alone():
+    from engine.broker.decision_log import PAGE_BYTES
+
+    bars = random_frame(14, 1_500)
+    params = [{}, {"width": 10}]
+    outcomes = run_strategies(
+        TAGGED, "Tagged", params, bars, book_costs(100_000), seeds=[1, 2], limits=BUDGETED
+    )
+    assert 2 * PAGE_BYTES < 1_500 // 2 * 3_000  # the first combination's log: several pages
+    for at, outcome in enumerate(outcomes):
+        assert outcome.status == "SUCCEEDED", outcome.failure
+        alone = run_strategy(
+            TAGGED, "Tagged", params[at], bars, book_costs(100_000), seed=at + 1, limits=BUDGETED
+        )
+        assert alone.value["# Trades"] > 300
+        assert_identical(alone.value, outcome.value)
+
+
+ALTERED = """
+from backtest_strategy import Strategy
+from engine.broker import book
+
+if ALTER:  # the child's copy of the book: what the strategy reads
+    book.Book.state = lambda self, state=book.Book.state: {**state(self), "equity": 1e12}
+
+
+class Hold(Strategy):
+    def init(self):
+        pass
+
+    def next(self):
+        bar = len(self.data) - 1
+        if bar == 20:
+            self.buy(size=0.5)
+        if bar == 200:
+            self.position.close()
+        if bar == 100:
+            print("equity read", self.equity)
+"""
+
+
+def test_the_childs_copy_of_the_book_decides_nothing_about_the_result():
+    """Code that alters the child's book changes what the strategy reads, not the
+    equity, trades and statistics: this process's book makes them."""
+    bars = random_frame(15, 300)
+    runs = [
+        run_strategies(
+            ALTERED.replace("ALTER", str(alter)), "Hold", [{}], bars, book_costs(10_000),
+            seeds=[1], limits=BUDGETED,
+        )[0]
+        for alter in (False, True)
+    ]  # fmt: skip
+    plain, altered = runs
+    assert plain.status == altered.status == "SUCCEEDED"
+    assert plain.value["# Trades"] == 1
+    assert "equity read 1000000000000.0" in altered.output
+    assert "equity read 1000000000000.0" not in plain.output
+    assert_identical(plain.value, altered.value)
+
+
+FORGER = """
+from backtest_strategy import Strategy
+from engine.broker import decision_log as log
+
+
+def forged(decide, book, start, adjusted, wire):
+    yield {"log": [[start + 5, []], [start + 2, []]], "through": start + 9, "done": False}
+
+
+log.driven = forged
+
+
+class Quiet(Strategy):
+    def init(self):
+        pass
+
+    def next(self):
+        pass
+"""
+
+
+def test_a_malformed_page_of_decisions_fails_the_chunk_as_a_broken_protocol():
+    outcomes = run_strategies(
+        FORGER, "Quiet", [{}, {}], random_frame(16, 100), book_costs(10_000), seeds=[1, 2],
+        limits=BUDGETED,
+    )  # fmt: skip
+    for outcome in outcomes:
+        assert outcome.status == "FAILED"
+        assert outcome.failure.kind == "protocol", outcome.failure
+        assert "page of decisions" in outcome.failure.message
