@@ -50,7 +50,7 @@ class Host:
         if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
             raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
         self.data = _Data(df.copy(deep=False))
-        self._close = df["Close"].to_numpy(dtype=np.float64)
+        self._close = df["Close"].to_numpy(dtype=np.float64).tolist()  # floats, read each bar
         self.equity = float("nan")
         self.last_price = float("nan")
         self.trades: list[Trade] = []
@@ -70,12 +70,12 @@ class Host:
         the indicators' warm-up, and at least 1)."""
         self.strategy.init()
         self.data._update()
-        self._indicators = [
-            (attr, value)
+        self._indicators = [  # each revealed bar by bar; a 2-d one (``rows``) by its columns
+            (attr, value, value.ndim != 1)
             for attr, value in self.strategy.__dict__.items()
             if isinstance(value, _Indicator)
         ]
-        return 1 + warmup_bars([value for _, value in self._indicators])
+        return 1 + warmup_bars([value for _, value, _ in self._indicators])
 
     def next(self, state: dict) -> list[dict]:
         """The strategy's decisions on the bar of ``state`` (``engine.broker.book``'s
@@ -84,8 +84,9 @@ class Host:
         self.data._set_length(bar + 1)
         for other in self._ref_data.values():
             other._set_length(bar + 1)
-        for attr, indicator in self._indicators:
-            setattr(self.strategy, attr, indicator[..., : bar + 1])
+        strategy = self.strategy
+        for attr, indicator, rows in self._indicators:
+            setattr(strategy, attr, indicator[..., : bar + 1] if rows else indicator[: bar + 1])
         self._read(state)
         self._decisions = []
         self.strategy.next()
@@ -93,7 +94,7 @@ class Host:
 
     def _read(self, state: dict) -> None:
         self.equity = state["equity"]
-        self.last_price = float(self._close[state["bar"]])
+        self.last_price = self._close[state["bar"]]
         for fields in state["closed"]:
             trade = self._trade_ids.pop(fields["id"], None) or Trade(self, fields)
             trade._fields = fields

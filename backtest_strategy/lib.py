@@ -56,18 +56,20 @@ def crossover(series1: Any, series2: Any) -> bool:
     True
     """
 
-    def pair(series: Any) -> Any:
-        if isinstance(series, np.ndarray):  # an indicator or a column: neither test below holds
-            return series
-        if isinstance(series, pd.Series):
-            return series.values
-        return (series, series) if isinstance(series, Number) else series
-
-    series1, series2 = pair(series1), pair(series2)
+    series1, series2 = _pair(series1), _pair(series2)
     try:
         return bool(series1[-2] < series2[-2] and series1[-1] > series2[-1])
     except IndexError:
         return False
+
+
+def _pair(series: Any) -> Any:
+    """``crossover``'s view of a series: its values, or a number as its last two."""
+    if isinstance(series, np.ndarray):  # an indicator or a column: neither test below holds
+        return series
+    if isinstance(series, pd.Series):
+        return series.values
+    return (series, series) if isinstance(series, Number) else series
 
 
 OHLCV_AGG = {"Open": "first", "High": "max", "Low": "min", "Close": "last", "Volume": "sum"}

@@ -229,7 +229,11 @@ class Book:
         # operations in the same order: they run on every bar of every replay)
         trades = self.trades
         price = float(self.close[bar])
-        if trades:
+        if len(trades) == 1:  # ``sum`` of one: 0 + the term (-0.0 turns 0.0 there too)
+            trade = trades[0]
+            size = 0 + int(trade.size)
+            unrealized = price * size - (0 + trade.size * trade.entry_price)
+        elif trades:
             size = sum([int(trade.size) for trade in trades])
             unrealized = price * size - sum([trade.size * trade.entry_price for trade in trades])
         else:
@@ -296,14 +300,18 @@ class Book:
         """What the strategy may read at the close of the bar ``step`` last worked: its
         equity, open trades, trades closed since the last state, and pending orders (plain
         data)."""
-        closed = self.closed[self._reported :]
-        self._reported = len(self.closed)
+        closed, reported = self.closed, self._reported
+        if len(closed) > reported:
+            shown = [trade.as_dict() for trade in closed[reported:]]
+            self._reported = len(closed)
+        else:  # most bars close nothing
+            shown = []
         return {
             "bar": self.bar,
             "equity": float(self.equity[self.bar]),  # recorded by ``step`` a moment ago
             "trades": [trade.as_dict() for trade in self.trades],
-            "closed": [trade.as_dict() for trade in closed],
-            "orders": [order.as_dict() for order in self.orders],
+            "closed": shown,
+            "orders": [order.as_dict() for order in self.orders] if self.orders else [],
         }
 
     def finish(self) -> None:
