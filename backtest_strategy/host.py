@@ -60,6 +60,9 @@ class Host:
         self._trade_ids: dict[int, Trade] = {}
         self._order_ids: dict[int, Order] = {}
         self._decisions: list[dict] = []
+        self._shown: tuple[Any, Any] = (None, None)  # the state's lists of trades and orders read
+        self._trades_read: tuple[Trade, ...] = ()
+        self._orders_read: tuple[Order, ...] = ()
         self._placed = 0
         self._refs = refs
         self._ref_data: dict[str, _Data] = {}
@@ -99,18 +102,26 @@ class Host:
             trade = self._trade_ids.pop(fields["id"], None) or Trade(self, fields)
             trade._fields = fields
             self.closed_trades.append(trade)
+        trades, orders = state["trades"], state["orders"]
+        if trades is self._shown[0] and orders is self._shown[1]:
+            # the very lists of the last state (``Book.state``: nothing changed them), in a
+            # host that booked no decision since: the same trades and orders
+            self.trades, self.orders = list(self._trades_read), list(self._orders_read)
+            return
         known, self._trade_ids = self._trade_ids, {}
-        for fields in state["trades"]:
+        for fields in trades:
             trade = known.get(fields["id"]) or Trade(self, fields)
             trade._fields = fields
             self._trade_ids[fields["id"]] = trade
         self.trades = list(self._trade_ids.values())
         known_orders, self._order_ids = self._order_ids, {}
-        for fields in state["orders"]:
+        for fields in orders:
             order = known_orders.get(fields["id"]) or Order(self, fields)
             order._fields = fields
             self._order_ids[fields["id"]] = order
         self.orders = list(self._order_ids.values())
+        self._shown = (trades, orders)
+        self._trades_read, self._orders_read = tuple(self.trades), tuple(self.orders)
 
     def ref(self, name: object) -> _Data:
         """The bars of ticker ``name`` on this run's calendar, as long as ``data`` now

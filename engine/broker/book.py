@@ -159,6 +159,9 @@ class Book:
     _next_own: int = field(init=False, default=-1)
     _reported: int = field(init=False, default=0)
     _acted: int = field(init=False, default=-1)
+    _shown: tuple[list[dict], list[dict]] | None = field(init=False, default=None)
+    """The open trades and pending orders as the last state showed them (None: changed
+    since)."""
     applied: Applied = field(init=False, default_factory=Applied)
     """The corporate actions that met a trade, one row a trade (``owner``: its id)."""
 
@@ -218,12 +221,15 @@ class Book:
         first = bar != self._acted  # ``finish`` works the last bar again: once only
         self.bar = self._acted = bar
         if first and self.actions is not None and (self.trades or self.orders):
+            self._shown = None
             self._at_open(bar)
         if self.orders:  # most bars: nothing to work, no prices to read
+            self._shown = None
             self._process_orders()
         if first and self.borrow:
             self._charge_borrow()
         if first and self.actions is not None and bar == len(self.close) - 1:
+            self._shown = None
             self._delist(bar)
         # ``account_equity`` and ``position_size``, written out once for the bar (the same
         # operations in the same order: they run on every bar of every replay)
@@ -241,6 +247,7 @@ class Book:
         equity = self.cash + unrealized
         self.equity[bar] = equity
         if equity <= 0:
+            self._shown = None
             for trade in list(trades):
                 self._close_trade(trade, price, bar)
             self.cash = 0.0
@@ -299,24 +306,34 @@ class Book:
     def state(self) -> dict:
         """What the strategy may read at the close of the bar ``step`` last worked: its
         equity, open trades, trades closed since the last state, and pending orders (plain
-        data)."""
+        data). While nothing changed the open trades and pending orders (no order worked, no
+        decision booked, no corporate action, borrow fee or bust), their lists are the very
+        ones the last state showed, so that a reader may skip reading them again
+        (``backtest_strategy.host.Host``)."""
         closed, reported = self.closed, self._reported
         if len(closed) > reported:
             shown = [trade.as_dict() for trade in closed[reported:]]
             self._reported = len(closed)
         else:  # most bars close nothing
             shown = []
+        held = self._shown
+        if held is None:
+            held = self._shown = (
+                [trade.as_dict() for trade in self.trades],
+                [order.as_dict() for order in self.orders] if self.orders else [],
+            )
         return {
             "bar": self.bar,
             "equity": float(self.equity[self.bar]),  # recorded by ``step`` a moment ago
-            "trades": [trade.as_dict() for trade in self.trades],
+            "trades": held[0],
             "closed": shown,
-            "orders": [order.as_dict() for order in self.orders] if self.orders else [],
+            "orders": held[1],
         }
 
     def finish(self) -> None:
         """backtesting.py's ``finalize_trades``: close every open trade (last first) and work
         the last bar's orders once more."""
+        self._shown = None
         for trade in reversed(self.trades):
             self._close_order(trade, 1.0)
         self.step(self.bar)
@@ -368,6 +385,8 @@ class Book:
         close = self.last_price
         for trade in self.trades:
             charge = borrow_charge(trade.size, close, self.borrow)
+            if charge:  # a short's (a long pays none: its trade is unchanged)
+                self._shown = None
             self.cash -= charge
             trade.carried -= charge
 
@@ -525,6 +544,8 @@ class Book:
     def apply(self, decisions: Sequence[dict]) -> None:
         """Book the strategy's ``decisions`` in their order; a malformed one raises
         ``ValueError`` naming its field."""
+        if decisions:
+            self._shown = None
         for n, decision in enumerate(decisions):
             if not isinstance(decision, dict) or decision.get("op") not in OPS:
                 raise ValueError(f"decisions[{n}].op: must be one of {', '.join(OPS)}")

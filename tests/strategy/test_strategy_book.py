@@ -162,3 +162,26 @@ def test_orders_show_the_brokers_answer_from_the_next_bar():
 
     backtest_strategy.Backtest(df, CloseAndLook, cash=100).run()
     assert seen == [("after buy", 1), ("after close", 0), ("next bar", 1, 0)]
+
+
+def test_a_state_shows_the_same_lists_while_nothing_changed_them():
+    """The open trades and pending orders of a state are the very lists of the last state
+    while no order was worked and no decision booked (a reader may skip reading them), and
+    new ones as soon as anything may have changed them: a fill, a decision, a borrow fee."""
+    closes = np.linspace(100.0, 110.0, 12)
+    b = Book(closes, closes + 1, closes - 1, closes, costs=book_costs(10_000.0), borrow=0.001)
+    b.step(1)
+    b.apply([{"op": "order", "id": 1, "size": 10}])
+    filled = b.step(2)  # the order filled at this open
+    assert [t["size"] for t in filled["trades"]] == [10] and filled["orders"] == []
+    quiet = b.step(3)
+    assert quiet["trades"] is filled["trades"] and quiet["orders"] is filled["orders"]
+    b.apply([{"op": "sl", "trade": 1, "price": 90.0}])
+    moved = b.step(4)
+    assert moved["trades"] is not quiet["trades"] and moved["trades"][0]["sl"] == 90.0
+    b.apply([{"op": "close", "trade": 1, "portion": 1.0}, {"op": "order", "id": 2, "size": -10}])
+    b.step(5)
+    short = b.step(6)  # short from bar 6's open: each close pays the borrow fee
+    later = b.step(7)
+    assert later["trades"] is not short["trades"]
+    assert later["trades"][0]["carried"] < short["trades"][0]["carried"] < 0
