@@ -106,12 +106,15 @@ from backtest_strategy import Strategy
 
 class Tagged(Strategy):
     width = 3000
+    refuse_at = -1
 
     def init(self):
         pass
 
     def next(self):
         bar = len(self.data) - 1
+        if bar == self.refuse_at:
+            self._host.decide({"op": "bogus"})
         if self.position:
             self.position.close()
         elif bar % 2:
@@ -126,15 +129,22 @@ child's book's tag changed in place."""
 
 
 def test_decisions_of_many_pages_and_changed_tags_give_each_run_alone():
+    """Beside a combination refused on a bar past its first page (the child still holding
+    pages of it) and before the next combination, which the child drives meanwhile."""
     from engine.broker.decision_log import PAGE_BYTES
 
     bars = random_frame(14, 1_500)
-    params = [{}, {"width": 10}]
+    params = [{}, {"refuse_at": 1_200}, {"width": 10}]
     outcomes = run_strategies(
-        TAGGED, "Tagged", params, bars, book_costs(100_000), seeds=[1, 2], limits=BUDGETED
+        TAGGED, "Tagged", params, bars, book_costs(100_000), seeds=[1, 2, 3], limits=BUDGETED
     )
     assert 2 * PAGE_BYTES < 1_500 // 2 * 3_000  # the first combination's log: several pages
+    refused = outcomes[1]
+    assert refused.status == "FAILED" and refused.failure.kind == "decision"
+    assert refused.failure.message.startswith("the strategy's decisions on bar 1200 ")
     for at, outcome in enumerate(outcomes):
+        if at == 1:
+            continue
         assert outcome.status == "SUCCEEDED", outcome.failure
         alone = run_strategy(
             TAGGED, "Tagged", params[at], bars, book_costs(100_000), seed=at + 1, limits=BUDGETED
