@@ -10,6 +10,7 @@ trade, the profit factor, exposure), the platform's definition is the one given
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,19 +25,40 @@ COLUMNS = ("Open", "High", "Low", "Close")
 """The price columns a book is built from, in ``Book``'s order."""
 
 
-def strategy_stats(df: pd.DataFrame, book: Book, strategy: object) -> pd.Series:
+@dataclass(frozen=True)
+class Market:
+    """What every run's statistics over the same bars and capital share: the bars as the
+    platform's ``Bars`` and their buy-and-hold (``market``: made once for a sweep chunk's
+    runs)."""
+
+    bars: Bars
+    benchmark: dict
+
+
+def market(df: pd.DataFrame, initial: float) -> Market:
+    """The ``Market`` of the bars ``df`` (index and OHLCV columns) for ``initial`` capital."""
+    bars = Bars(
+        _timestamps(df.index), *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume"))
+    )
+    return Market(bars, buy_and_hold(bars, initial))
+
+
+def strategy_stats(
+    df: pd.DataFrame, book: Book, strategy: object, shared: Market | None = None
+) -> pd.Series:
     """The statistics of ``book``'s run over the bars ``df`` (its index and OHLCV columns);
-    ``strategy`` is shown as ``_strategy`` (the instance in a notebook). A run whose trades
-    met a corporate action also has ``_events_applied`` (the result's ``events_applied``)."""
+    ``strategy`` is shown as ``_strategy`` (the instance in a notebook); ``shared``: the
+    bars' ``market`` for the book's capital, when made once for many runs. A run whose
+    trades met a corporate action also has ``_events_applied`` (the result's
+    ``events_applied``)."""
     equity = book.final_equity()
     index = df.index
     trades = book.trade_columns()
     initial = book.costs.initial_capital
     core = core_metrics(equity[None, :], initial, np.array([len(book.closed)]))
     metrics = {name: values[0] for name, values in core.items()}
-    bars = Bars(
-        _timestamps(index), *(df[c].to_numpy(dtype=np.float64) for c in (*COLUMNS, "Volume"))
-    )
+    shared = shared or market(df, initial)
+    bars = shared.bars
     result = EngineResult(
         cash=equity - book.position * bars.close,
         position=book.position,
@@ -49,7 +71,7 @@ def strategy_stats(df: pd.DataFrame, book: Book, strategy: object) -> pd.Series:
         {"is_open": False, "pnl_abs": pnl, "pnl_pct": pct * 100.0}
         for pnl, pct in zip(trades["pnl"], trades["return_pct"], strict=True)
     ]
-    more = enhanced_metrics(bars, result, records, buy_and_hold(bars, initial))
+    more = enhanced_metrics(bars, result, records, shared.benchmark)
     stats: dict[str, Any] = {
         "Start": index[0],
         "End": index[-1],

@@ -174,6 +174,7 @@ class Book:
         self.leverage = 1.0 / self.margin
         self.equity = np.full(len(self.close), np.nan)
         self.position = np.zeros(len(self.close))
+        self._closes = self.close.astype(np.float64).tolist()  # as floats: read every bar
 
     # --- the account -------------------------------------------------------------------
 
@@ -183,7 +184,7 @@ class Book:
 
     @property
     def last_price(self) -> float:
-        return float(self.close[self.bar])
+        return self._closes[self.bar]
 
     def position_size(self) -> int:
         return sum([int(trade.size) for trade in self.trades])
@@ -234,7 +235,7 @@ class Book:
         # ``account_equity`` and ``position_size``, written out once for the bar (the same
         # operations in the same order: they run on every bar of every replay)
         trades = self.trades
-        price = float(self.close[bar])
+        price = self._closes[bar]
         if len(trades) == 1:  # ``sum`` of one: 0 + the term (-0.0 turns 0.0 there too)
             trade = trades[0]
             size = 0 + int(trade.size)

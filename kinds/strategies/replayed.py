@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adapters.strategy_stats import strategy_stats
+from adapters.strategy_stats import market, strategy_stats
 from engine.broker.book import Book
 from engine.broker.costs import Costs
 from engine.broker.decision_log import Replay, book_payload
@@ -111,10 +111,11 @@ def run_strategies(
         raise
     output = sandbox.output()
     sandbox.close()
+    shared = market(bars, costs.initial_capital)
     return [
         Outcome(FAILED, failure=failures[at], output=output)
         if at in failures
-        else Outcome(SUCCEEDED, value=strategy_stats(bars, book, class_name), output=output)
+        else Outcome(SUCCEEDED, value=strategy_stats(bars, book, class_name, shared), output=output)
         for at, book in enumerate(books)
     ]
 
