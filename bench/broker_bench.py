@@ -817,11 +817,16 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 1 if args.quick else args.repeat
     sizes = (10_000, 50_000) if args.quick else (100_000, 1_000_000)
     started = time.perf_counter()
-    # A warm worker throughout: the step and the run kernels loaded, as in a sweep's or
-    # study's process (a one-run Job loads the step alone and builds its paths and metrics
-    # with numpy: bench.job_cost_bench measures that Job).
-    from engine import _kernel  # noqa: F401
-    from engine.broker import step  # noqa: F401
+    # A warm worker throughout: every compiled kernel loaded (from numba's cache, in
+    # engine.compiled.warm's order), as in a sweep's or study's process, before any line
+    # (a one-run Job loads the step alone and builds its paths and metrics with numpy:
+    # bench.job_cost_bench measures that Job). Loaded lazily instead, the lines after the
+    # orders run paid for the order in which their code was loaded: on an AMD EPYC (Zen 5)
+    # VM the scaling walk of the same 1,000,000 bars took 14 ms after the orders run first
+    # loaded the step, 7 ms loaded first or after warm (docs/benchmarks.md).
+    from engine.compiled import warm
+
+    warm()
 
     print("(1) limit entry, ATR size, time exit, per-share fee: engine.run against its floor")
     for n in sizes:
