@@ -428,11 +428,18 @@ def _free_cash(cash, shares, at) -> float:
     return cash if shares >= 0.0 else cash + 2.0 * shares * at
 
 
-@_bare
+@_inlined
 def _open_unit(state, run, bar, price, side, qty, fee, fractions, setup) -> None:
+    """``_open`` on the book ``state``, inlined as ``_row`` is: the call made passes the four
+    arrays it changes."""
+    _open(state[0], state[1], state[2], state[4], run, bar, price, side, qty, fee, fractions,
+          setup)  # fmt: skip
+
+
+@_bare
+def _open(fs, ns, held, rows, run, bar, price, side, qty, fee, fractions, setup) -> None:
     """A new unit of ``qty`` shares of ``side`` filled at ``price`` paying ``fee``: the cash,
     the shares, its stop levels, its fill row."""
-    fs, ns, held = state[0], state[1], state[2]
     if ns[N_HELD] >= held.shape[0]:  # every caller checks max_entries: never, unless a rule
         raise IndexError("a unit opened past max_entries")  # is wrong; not a corrupt book
     _pay_fill(fs, side, qty, price, fee)
@@ -453,7 +460,7 @@ def _open_unit(state, run, bar, price, side, qty, fee, fractions, setup) -> None
             trail_level,
             extreme,
         )
-    _row(state, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, SIGNAL_CODE)
+    _write_row(fs, ns, rows, run, bar, 0.0, 0.0, 0.0, side * qty, price, fee, SIGNAL_CODE)
 
 
 @_bare
@@ -602,48 +609,70 @@ def _sell_within(state, run, bar, j, qty, slipped, reason, costs, fractions) -> 
     return sold, price, _close(state, costs, j, sold, bar, price, reason, True)
 
 
-@_bare
+@_inlined
 def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop, order) -> bool:
     """Open a unit of ``side`` at ``at`` (slippage against it) sized from the free cash, or
     by the size series' value read on its signal bar (``costs.sized``); False when it cannot buy
     one share. The free cash is the cash, less twice the shorts' value at ``at`` (what a
     short sale's proceeds and the margin it ties up take: the equity less the shorts'
-    value). With a liquidity field (``setup[LIQUID]``) the price pays the spread and the
-    impact (never worse than the order's ``limit``), the shares the bar's volume allows
-    fill and, unless ``carry`` is -1, the rest stays in the book as an order of type
-    ``carry`` (``_carry``; ``order``: its row, -1 for a market order); False when none
-    filled."""
+    value). With a liquidity field (``setup[LIQUID]``) ``_buy_liquid``. Inlined, the
+    shares reckoned in the walk: an entry that cannot buy one (a spent account's signals)
+    makes no call, and one that can calls ``_open`` with the four arrays it changes, not the
+    whole book."""
+    if setup[LIQUID] != 0:
+        return _buy_liquid(state, run, bar, at, side, costs, fractions, setup, carry, limit,
+                           stop, order)  # fmt: skip
     fs = state[0]
     price = at * (1.0 + side * costs[SLIP])
-    liquid = setup[LIQUID] != 0
-    slipped = price
-    if liquid:  # sized at the spread's price; the impact of its shares checked after
-        price = _liquidity_price(price, side, 0.0, _half_spread(state, bar))
+    qty = _entry_shares(fs, at, price, costs, fractions, setup)
+    if qty <= 0:
+        return False
+    fee = _order_fee(qty, price, costs)
+    _open(fs, state[1], state[2], state[4], run, bar, price, side, qty, fee, fractions, setup)
+    return True
+
+
+@_inlined
+def _entry_shares(fs, at, price, costs, fractions, setup) -> float:
+    """The shares an entry at ``price`` (its order's price ``at``) buys: by the size series'
+    value read on its signal bar, else from the free cash (``_free_cash``)."""
     cash, shares = fs[CASH], fs[SHARES]
     free = _free_cash(cash, shares, at)
     if setup[SIZED] != UNSIZED:
         by_fraction = setup[SIZED] == BY_FRACTION
         equity = cash + shares * at
-        qty = _sized(fs[SIZE_NOW], free, price, equity, by_fraction, fractions[MAX_SIZE], costs)
-    else:
-        by_value = costs[BY_VALUE] != 0.0
-        budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
-        qty = _affordable(budget, price, costs) if free > 0.0 else 0.0
+        return _sized(fs[SIZE_NOW], free, price, equity, by_fraction, fractions[MAX_SIZE], costs)
+    by_value = costs[BY_VALUE] != 0.0
+    budget = min(costs[POSITION_SIZE], free) if by_value else free * costs[FRACTION]
+    return _affordable(budget, price, costs) if free > 0.0 else 0.0
+
+
+@_bare
+def _buy_liquid(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
+                order) -> bool:  # fmt: skip
+    """``_buy`` with a liquidity field: the price pays the spread and the impact (never
+    worse than the order's ``limit``), the shares the bar's volume allows fill and, unless
+    ``carry`` is -1, the rest stays in the book as an order of type ``carry`` (``_carry``;
+    ``order``: its row, -1 for a market order); False when none filled."""
+    fs = state[0]
+    slipped = at * (1.0 + side * costs[SLIP])
+    # sized at the spread's price; the impact of its shares checked after
+    price = _liquidity_price(slipped, side, 0.0, _half_spread(state, bar))
+    qty = _entry_shares(fs, at, price, costs, fractions, setup)
     if qty <= 0:
         return False
-    carried = False
-    if liquid:
-        ordered = qty
-        qty, price = _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit)
-        if order >= 0:
-            state[5][order, ORDERED], state[5][order, FILLED_QTY] = ordered, qty
-        fs[ENTERED] += ordered
-        fs[ENTRY_FILLED] += qty
-        carried = carry >= 0 and qty < ordered
-        if carried:
-            _carry(state, bar, side, ordered - qty, carry, limit, stop, order, setup)
-        if not qty > 0.0:
-            return False
+    free = _free_cash(fs[CASH], fs[SHARES], at)
+    ordered = qty
+    qty, price = _within_volume(state, bar, qty, side, slipped, free, costs, fractions, limit)
+    if order >= 0:
+        state[5][order, ORDERED], state[5][order, FILLED_QTY] = ordered, qty
+    fs[ENTERED] += ordered
+    fs[ENTRY_FILLED] += qty
+    carried = carry >= 0 and qty < ordered
+    if carried:
+        _carry(state, bar, side, ordered - qty, carry, limit, stop, order, setup)
+    if not qty > 0.0:
+        return False
     fee = _order_fee(qty, price, costs)
     _open_unit(state, run, bar, price, side, qty, fee, fractions, setup)
     if carried:
@@ -651,14 +680,21 @@ def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
     return True
 
 
-@_bare
+@_inlined
 def _sell_part(state, run, bar, at, costs, fractions, setup) -> None:
     """An exit signal's sale at ``at`` of ``exit_fraction`` of each unit, each its own
-    order, one fill row for them all (``_sell_liquid`` with a liquidity field)."""
+    order, one fill row for them all (``_sell_liquid`` with a liquidity field). Inlined, the
+    call made passes the five arrays the sale changes (``_sell_units``), not the book."""
     if setup[LIQUID] != 0:
         _sell_liquid(state, run, bar, at, costs, fractions)
         return
-    ns, held = state[1], state[2]
+    _sell_units(state[0], state[1], state[2], state[3], state[4], run, bar, at, costs,
+                fractions)  # fmt: skip
+
+
+@_bare
+def _sell_units(fs, ns, held, done, rows, run, bar, at, costs, fractions) -> None:
+    """``_sell_part`` without a liquidity field."""
     side = held[0, SIDE]
     price = at * (1.0 - side * costs[SLIP])
     fraction = fractions[EXIT_FRACTION]
@@ -668,10 +704,10 @@ def _sell_part(state, run, bar, at, costs, fractions, setup) -> None:
         size = held[j, SIZE]
         qty = size if fraction == 1.0 else _part(size, fraction)
         sold += side * qty
-        fees += _close(state, costs, j, qty, bar, price, SIGNAL_CODE, True)
+        fees += _close_unit(fs, ns, held, done, costs, j, qty, bar, price, SIGNAL_CODE, True)
         if qty != size:
             j += 1
-    _row(state, run, bar, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
+    _write_row(fs, ns, rows, run, bar, sold, price, fees, 0.0, 0.0, 0.0, SIGNAL_CODE)
 
 
 @_bare
